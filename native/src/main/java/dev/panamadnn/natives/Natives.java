@@ -1,0 +1,86 @@
+package dev.panamadnn.natives;
+
+import java.lang.foreign.SymbolLookup;
+
+/**
+ * Entry point to the native libraries: loads OpenBLAS and oneDNN once per JVM (see
+ * {@link NativeLoader} for the order of places tried) and hands out their symbol lookups.
+ * Thread-safe; the first call pays for loading (and, the first time on a machine, for
+ * extracting the packaged libraries).
+ *
+ * <p>Run {@code java -m dev.panamadnn.natives/dev.panamadnn.natives.Natives} (or with this jar on
+ * the class path) to print what loads and from where.
+ */
+public final class Natives {
+    static final String NATIVE_ACCESS_HINT = "add --enable-native-access=dev.panamadnn.natives,"
+            + "dev.panamadnn.bindings,dev.panamadnn to the java command (on the class path: "
+            + "--enable-native-access=ALL-UNNAMED)";
+
+    private static NativeLoader.Result result;
+    private static NativeLoadException failure;
+
+    private Natives() {}
+
+    /**
+     * Loads both libraries if not yet loaded and reports what was loaded from where.
+     *
+     * @throws NativeLoadException listing every place tried, if a library cannot be loaded;
+     *                             the same failure is rethrown on later calls
+     */
+    public static synchronized LoadReport load() {
+        return loaded().report();
+    }
+
+    /** Symbols of the loaded OpenBLAS (CBLAS and {@code openblas_*}). */
+    public static SymbolLookup openblasLookup() {
+        return loaded().lookups().get(NativeLibrary.OPENBLAS);
+    }
+
+    /** Symbols of the loaded oneDNN, and of its OpenMP runtime ({@code omp_*}). */
+    public static SymbolLookup dnnlLookup() {
+        return loaded().lookups().get(NativeLibrary.DNNL);
+    }
+
+    /** Whether this module may call restricted FFM methods without a JDK warning. */
+    public static boolean nativeAccessEnabled() {
+        return Natives.class.getModule().isNativeAccessEnabled();
+    }
+
+    private static synchronized NativeLoader.Result loaded() {
+        if (result != null) return result;
+        if (failure != null) throw failure;
+        if (!nativeAccessEnabled()) {
+            System.getLogger("dev.panamadnn.natives").log(System.Logger.Level.WARNING,
+                    "Panama DNN: native access is not enabled for " + describeModule() + "; " + NATIVE_ACCESS_HINT
+                    + ". This JDK may warn now; later JDKs refuse.");
+        }
+        try {
+            ThreadControl.beforeLoad();
+            NativeLoader.Result r = NativeLoader.fromSystem().load();
+            result = r;
+            ThreadControl.afterLoad(r.lookups().get(NativeLibrary.OPENBLAS), r.lookups().get(NativeLibrary.DNNL));
+            return r;
+        } catch (NativeLoadException e) {
+            failure = e;
+            throw e;
+        }
+    }
+
+    private static String describeModule() {
+        Module m = Natives.class.getModule();
+        return m.isNamed() ? "module " + m.getName() : "the class path (unnamed module)";
+    }
+
+    /** Prints what loads and from where; exits 1 with the full explanation if nothing does. */
+    public static void main(String[] args) {
+        try {
+            LoadReport report = load();
+            System.out.print(report);
+            System.out.println("threads: openblas=" + ThreadControl.openblasThreads()
+                    + " openmp(max, this thread)=" + ThreadControl.openmpMaxThreads());
+        } catch (NativeLoadException e) {
+            System.err.println(e.getMessage());
+            System.exit(1);
+        }
+    }
+}

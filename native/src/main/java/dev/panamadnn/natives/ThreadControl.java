@@ -1,0 +1,147 @@
+package dev.panamadnn.natives;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * The one place that sets how many threads OpenBLAS and oneDNN (its OpenMP runtime) use per
+ * call. Panama DNN is usually called from many Java threads at once; each native call then
+ * fans out to this many threads, so callers x threads should not exceed the cores.
+ *
+ * <p>How it takes effect, and why: OpenBLAS has one global setting
+ * ({@code openblas_set_num_threads}). OpenMP's {@code omp_set_num_threads} only affects the
+ * calling thread; every other thread inherits the value libgomp read from
+ * {@code OMP_NUM_THREADS} when it was loaded. So a count chosen before the libraries load
+ * ({@value #PROPERTY} / {@value #ENV}, or {@link #setThreads} before first use) is also put into
+ * the process environment for both libraries to read at start-up; a count changed later
+ * applies to OpenBLAS at once and to OpenMP in each thread that calls
+ * {@link #applyToCurrentThread()} (the layers do, before each oneDNN execution).
+ *
+ * <p>These three small downcalls live here rather than in the generated bindings because they
+ * must work before and during loading; nothing else outside the bindings calls native code.
+ */
+public final class ThreadControl {
+    /** System property with the intra-op thread count. */
+    public static final String PROPERTY = "panamadnn.threads";
+    /** Environment variable with the intra-op thread count (the property wins). */
+    public static final String ENV = "PANAMADNN_THREADS";
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static volatile int threads;           // 0: leave the libraries' defaults alone
+    private static volatile boolean loaded;
+    private static MethodHandle openblasSet, openblasGet, ompSet, ompGetMax;
+    private static final ThreadLocal<int[]> APPLIED = ThreadLocal.withInitial(() -> new int[1]);
+
+    private ThreadControl() {}
+
+    /**
+     * Sets the intra-op thread count of both libraries.
+     *
+     * @throws IllegalArgumentException if {@code n < 1}
+     */
+    public static synchronized void setThreads(int n) {
+        if (n < 1) throw new IllegalArgumentException("ThreadControl.setThreads: expected n >= 1, got " + n);
+        threads = n;
+        if (loaded) {
+            invoke(openblasSet, n);
+            applyToCurrentThread();
+        }
+    }
+
+    /** The configured count, or 0 if none was set (the libraries then use every core). */
+    public static int threads() {
+        return threads;
+    }
+
+    /** Makes the calling thread's OpenMP regions use the configured count (cheap when unchanged). */
+    public static void applyToCurrentThread() {
+        int n = threads;
+        int[] applied = APPLIED.get();
+        if (n > 0 && loaded && applied[0] != n) {
+            invoke(ompSet, n);
+            applied[0] = n;
+        }
+    }
+
+    /** OpenBLAS's current thread count ({@code openblas_get_num_threads}). */
+    public static int openblasThreads() {
+        Natives.load();
+        return invokeInt(openblasGet);
+    }
+
+    /** OpenMP's maximum team size for the calling thread ({@code omp_get_max_threads}). */
+    public static int openmpMaxThreads() {
+        Natives.load();
+        return invokeInt(ompGetMax);
+    }
+
+    static synchronized void beforeLoad() {
+        if (threads == 0) {
+            String v = System.getProperty(PROPERTY);
+            if (v == null || v.isBlank()) v = System.getenv(ENV);
+            if (v != null && !v.isBlank()) {
+                try {
+                    setThreads(Integer.parseInt(v.strip()));
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException(PROPERTY + "/" + ENV + ": expected a positive integer, got '" + v + "'");
+                }
+            }
+        }
+        if (threads > 0) {
+            setenv("OMP_NUM_THREADS", Integer.toString(threads));
+            setenv("OPENBLAS_NUM_THREADS", Integer.toString(threads));
+        }
+    }
+
+    static synchronized void afterLoad(SymbolLookup openblas, SymbolLookup dnnl) {
+        openblasSet = handle(openblas, "openblas_set_num_threads", FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
+        openblasGet = handle(openblas, "openblas_get_num_threads", FunctionDescriptor.of(ValueLayout.JAVA_INT));
+        ompSet = handle(dnnl, "omp_set_num_threads", FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
+        ompGetMax = handle(dnnl, "omp_get_max_threads", FunctionDescriptor.of(ValueLayout.JAVA_INT));
+        loaded = true;
+        if (threads > 0) {
+            invoke(openblasSet, threads);
+            applyToCurrentThread();
+        }
+    }
+
+    private static MethodHandle handle(SymbolLookup lookup, String name, FunctionDescriptor fd) {
+        MemorySegment addr = lookup.find(name).orElseThrow(() -> new UnsatisfiedLinkError(
+                "ThreadControl: symbol " + name + " not found in the loaded library"));
+        return LINKER.downcallHandle(addr, fd);
+    }
+
+    private static void setenv(String name, String value) {
+        MethodHandle mh = LINKER.downcallHandle(LINKER.defaultLookup().find("setenv").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+        try (Arena tmp = Arena.ofConfined()) {
+            int rc = (int) mh.invokeExact(tmp.allocateFrom(name), tmp.allocateFrom(value), 1);
+            if (rc != 0) throw new IllegalStateException("setenv(" + name + ") failed with " + rc);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("setenv(" + name + ")", t);
+        }
+    }
+
+    private static void invoke(MethodHandle mh, int n) {
+        try {
+            mh.invokeExact(n);
+        } catch (Throwable t) {
+            throw new IllegalStateException("thread-count call failed", t);
+        }
+    }
+
+    private static int invokeInt(MethodHandle mh) {
+        try {
+            return (int) mh.invokeExact();
+        } catch (Throwable t) {
+            throw new IllegalStateException("thread-count query failed", t);
+        }
+    }
+}

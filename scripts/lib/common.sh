@@ -1,0 +1,57 @@
+# Shared by every script in scripts/: locating the repository and a JDK >= 22.
+# Sourced, never run. Keep it small: each script's own logic stays in that script.
+
+PDNN_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+PDNN_MIN_JAVA=22
+
+pdnn_die() { echo "error: $*" >&2; exit 1; }
+pdnn_log() { echo "[$(basename "$0")] $*" >&2; }
+
+# Prints the feature release of the JDK at $1 (e.g. 25), or nothing if it is not a JDK.
+pdnn_jdk_release() {
+  local home="$1"
+  [ -x "$home/bin/javac" ] && [ -x "$home/bin/java" ] || return 0
+  "$home/bin/java" -XshowSettings:properties -version 2>&1 \
+    | sed -n 's/^ *java.specification.version = \([0-9]*\).*/\1/p' | head -n1
+}
+
+# Exports JAVA_HOME as a JDK >= 22: JAVA_HOME itself if new enough, else the newest JDK under
+# /usr/lib/jvm (or PDNN_JDK_SEARCH_DIRS). FFM is final in 22; we build and test on 25.
+pdnn_find_jdk() {
+  local best="" best_rel=0 rel cand
+  if [ -n "${JAVA_HOME:-}" ]; then
+    rel=$(pdnn_jdk_release "$JAVA_HOME")
+    if [ -n "$rel" ] && [ "$rel" -ge "$PDNN_MIN_JAVA" ]; then export JAVA_HOME; export PATH="$JAVA_HOME/bin:$PATH"; return 0; fi
+  fi
+  for cand in ${PDNN_JDK_SEARCH_DIRS:-/usr/lib/jvm/* /opt/java/* /opt/jdk*}; do
+    [ -d "$cand" ] || continue
+    rel=$(pdnn_jdk_release "$cand")
+    [ -n "$rel" ] || continue
+    if [ "$rel" -gt "$best_rel" ]; then best="$cand"; best_rel="$rel"; fi
+  done
+  if [ -z "$best" ] || [ "$best_rel" -lt "$PDNN_MIN_JAVA" ]; then
+    pdnn_die "no JDK >= $PDNN_MIN_JAVA found (JAVA_HOME=${JAVA_HOME:-unset}; newest under /usr/lib/jvm: ${best:-none}${best:+ = $best_rel}).
+  Panama DNN needs the final Foreign Function & Memory API (Java 22+); it is built and tested on JDK 25.
+  Install one (e.g. 'apt-get install openjdk-25-jdk' where available, or a Temurin 25) and/or set JAVA_HOME."
+  fi
+  export JAVA_HOME="$best"
+  export PATH="$JAVA_HOME/bin:$PATH"
+}
+
+# Maven, quiet and non-interactive; batch mode keeps CI logs readable.
+pdnn_mvn() {
+  command -v mvn >/dev/null 2>&1 || pdnn_die "Maven (mvn) not found: install it with 'apt-get install maven'."
+  (cd "$PDNN_ROOT" && mvn -B -q -ntp "$@")
+}
+
+# apt-get install of Debian packages that are missing; needs root (or sudo).
+pdnn_apt_install() {
+  local missing=() p
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  pdnn_log "installing Debian packages: ${missing[*]}"
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -q >/dev/null || pdnn_die "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}" >/dev/null \
+    || pdnn_die "apt-get install ${missing[*]} failed"
+}
