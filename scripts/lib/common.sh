@@ -55,3 +55,15 @@ pdnn_apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}" >/dev/null \
     || pdnn_die "apt-get install ${missing[*]} failed"
 }
+
+# What building and testing needs beyond the JDK: Maven, gcc (fixture libraries and the C
+# harness), and libclang with its builtin headers (the binding generator).
+pdnn_ensure_build_tools() {
+  local pkgs=()
+  command -v mvn >/dev/null 2>&1 || pkgs+=(maven)
+  command -v gcc >/dev/null 2>&1 || pkgs+=(gcc)
+  ls /usr/lib/llvm-*/lib/libclang.so* /usr/lib/x86_64-linux-gnu/libclang-*.so* >/dev/null 2>&1 \
+    || pkgs+=(libclang1-16)
+  ls -d /usr/lib/llvm-*/lib/clang/*/include >/dev/null 2>&1 || pkgs+=(libclang-common-16-dev)
+  [ ${#pkgs[@]} -eq 0 ] || pdnn_apt_install "${pkgs[@]}"
+}

@@ -56,10 +56,15 @@ public record LoadReport(List<Library> libraries, List<Attempt> attempts) {
 
     @Override
     public String toString() {
-        var sb = new StringBuilder();
+        int file = 4, version = 7, source = 6;
         for (var l : libraries) {
-            sb.append(String.format("%-18s %-40s %-18s %s%n", l.file(), l.version(), l.source(), l.path()));
+            file = Math.max(file, l.file().length());
+            version = Math.max(version, l.version().length());
+            source = Math.max(source, l.source().name().length());
         }
+        String row = "%-" + file + "s  %-" + version + "s  %-" + source + "s  %s%n";
+        var sb = new StringBuilder();
+        for (var l : libraries) sb.append(String.format(row, l.file(), l.version(), l.source(), l.path()));
         return sb.toString();
     }
 }

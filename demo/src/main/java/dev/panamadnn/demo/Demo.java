@@ -1,0 +1,131 @@
+package dev.panamadnn.demo;
+
+import dev.panamadnn.Blas;
+import dev.panamadnn.Eltwise;
+import dev.panamadnn.NativeRuntime;
+import java.io.PrintStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * What {@code scripts/demo} runs: loads the natives and says what was loaded and from where,
+ * then runs one real SGEMM (OpenBLAS) and one real oneDNN primitive, checks each against the
+ * plain-Java reference and prints results and timings. Timings are best-of-N wall clock for
+ * orientation only; the measured comparisons are the JMH benchmarks.
+ */
+public final class Demo {
+    private final PrintStream out;
+
+    public Demo(PrintStream out) {
+        this.out = out;
+    }
+
+    public static void main(String[] args) {
+        int failures = new Demo(System.out).run();
+        if (failures > 0) {
+            System.err.println("demo: " + failures + " check(s) failed");
+            System.exit(1);
+        }
+    }
+
+    /** Runs the demo; returns the number of failed correctness checks (0 when all agree). */
+    public int run() {
+        NativeRuntime rt = NativeRuntime.describe();
+        out.println("== Native libraries");
+        out.print(rt.libraries());
+        out.println();
+        out.println("OpenBLAS : " + rt.openblasConfig());
+        out.println("           core " + rt.openblasCore() + ", " + rt.openblasThreads() + " thread(s)");
+        out.println("oneDNN   : " + rt.onednnVersion() + " (" + rt.onednnHash() + "), CPU ISA " + rt.cpuIsa()
+                + ", " + rt.openmpThreads() + " OpenMP thread(s)");
+        out.println();
+        int failures = 0;
+        failures += sgemm();
+        failures += eltwise();
+        return failures;
+    }
+
+    private int sgemm() {
+        out.println("== SGEMM (OpenBLAS cblas_sgemm, row-major, C = A*B)");
+        int failures = 0;
+        try (Arena arena = Arena.ofConfined()) {
+            var rnd = new SplittableRandom(42);
+            // Correctness at n = 256 against the plain-Java triple loop.
+            int n = 256;
+            MemorySegment a = random(arena, rnd, n * n), b = random(arena, rnd, n * n);
+            MemorySegment c = arena.allocate(ValueLayout.JAVA_FLOAT, (long) n * n);
+            MemorySegment ref = arena.allocate(ValueLayout.JAVA_FLOAT, (long) n * n);
+            double nativeMs = best(5, () -> Blas.sgemm(false, false, n, n, n, 1f, a, n, b, n, 0f, c, n));
+            double refMs = best(1, () -> Blas.sgemmReference(false, false, n, n, n, 1f, a, n, b, n, 0f, ref, n));
+            double err = maxRelativeError(c, ref, n * n);
+            boolean ok = err < 1e-4;
+            failures += ok ? 0 : 1;
+            out.printf(Locale.ROOT, "n=%-5d native %9.3f ms  reference %9.1f ms  speed-up %6.0fx  max rel. error %.1e %s%n",
+                    n, nativeMs, refMs, refMs / nativeMs, err, ok ? "(ok)" : "(MISMATCH)");
+            for (int size : new int[] {512, 1024, 2048}) {
+                MemorySegment x = random(arena, rnd, size * size), y = random(arena, rnd, size * size);
+                MemorySegment z = arena.allocate(ValueLayout.JAVA_FLOAT, (long) size * size);
+                double ms = best(size >= 2048 ? 3 : 5, () -> Blas.sgemm(false, false, size, size, size, 1f, x, size, y, size, 0f, z, size));
+                out.printf(Locale.ROOT, "n=%-5d native %9.3f ms  %7.1f GFLOP/s%n", size, ms, 2.0 * size * size * size / (ms * 1e6));
+            }
+        }
+        out.println();
+        return failures;
+    }
+
+    private int eltwise() {
+        out.println("== oneDNN eltwise primitive (GELU, exact erf) on 1M floats");
+        int count = 1 << 20;
+        try (Arena arena = Arena.ofConfined(); Eltwise gelu = new Eltwise(Eltwise.Kind.GELU_ERF)) {
+            MemorySegment x = random(arena, new SplittableRandom(7), count);
+            MemorySegment y = arena.allocate(ValueLayout.JAVA_FLOAT, count);
+            MemorySegment ref = arena.allocate(ValueLayout.JAVA_FLOAT, count);
+            double nativeMs = best(5, () -> gelu.forward(x, y));
+            double refMs = best(3, () -> Eltwise.reference(Eltwise.Kind.GELU_ERF, 0f, x, ref));
+            double err = maxAbsoluteError(y, ref, count);
+            boolean ok = err < 1e-5;
+            out.printf(Locale.ROOT, "native %8.3f ms  reference %8.3f ms  speed-up %5.1fx  max abs. error %.1e %s%n",
+                    nativeMs, refMs, refMs / nativeMs, err, ok ? "(ok)" : "(MISMATCH)");
+            out.println("implementation: " + gelu.implementation(count));
+            return ok ? 0 : 1;
+        }
+    }
+
+    private static MemorySegment random(Arena arena, SplittableRandom rnd, int count) {
+        MemorySegment s = arena.allocate(ValueLayout.JAVA_FLOAT, count);
+        for (int i = 0; i < count; i++) s.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) (rnd.nextDouble() * 2 - 1));
+        return s;
+    }
+
+    /** Best wall-clock time of {@code runs} runs after one warm-up, in milliseconds. */
+    private static double best(int runs, Runnable r) {
+        r.run();
+        long best = Long.MAX_VALUE;
+        for (int i = 0; i < runs; i++) {
+            long t0 = System.nanoTime();
+            r.run();
+            best = Math.min(best, System.nanoTime() - t0);
+        }
+        return best / 1e6;
+    }
+
+    private static double maxRelativeError(MemorySegment got, MemorySegment want, int count) {
+        double worst = 0, scale = 0;
+        for (int i = 0; i < count; i++) scale = Math.max(scale, Math.abs(want.getAtIndex(ValueLayout.JAVA_FLOAT, i)));
+        for (int i = 0; i < count; i++) {
+            worst = Math.max(worst, Math.abs(got.getAtIndex(ValueLayout.JAVA_FLOAT, i) - want.getAtIndex(ValueLayout.JAVA_FLOAT, i)));
+        }
+        return worst / Math.max(scale, Float.MIN_NORMAL);
+    }
+
+    private static double maxAbsoluteError(MemorySegment got, MemorySegment want, int count) {
+        double worst = 0;
+        for (int i = 0; i < count; i++) {
+            worst = Math.max(worst, Math.abs(got.getAtIndex(ValueLayout.JAVA_FLOAT, i) - want.getAtIndex(ValueLayout.JAVA_FLOAT, i)));
+        }
+        return worst;
+    }
+}

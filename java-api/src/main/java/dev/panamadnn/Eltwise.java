@@ -1,0 +1,140 @@
+package dev.panamadnn;
+
+import dev.panamadnn.internal.dnnl.MemoryDescriptor;
+import dev.panamadnn.internal.dnnl.Ops;
+import dev.panamadnn.internal.dnnl.Primitive;
+import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
+import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
+import dev.panamadnn.internal.reference.Erf;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * An element-wise activation over f32 data, on oneDNN's eltwise primitive, with a plain-Java
+ * {@link #reference}. {@code y[i] = f(x[i])}; source and destination may be the same segment.
+ *
+ * <p>A primitive is created once per element count and reused; one instance may be called from
+ * many threads at once (each call brings its own scratchpad). Closing releases the primitives.
+ */
+public final class Eltwise implements AutoCloseable {
+
+    /** The activation, with oneDNN's algorithm and the meaning of {@code alpha}. */
+    public enum Kind {
+        /** max(x, 0); with alpha != 0 the negative slope (LeakyReLU). */
+        RELU,
+        TANH,
+        /** 1 / (1 + e^-x). */
+        SIGMOID,
+        /** x for x > 0, alpha * (e^x - 1) otherwise. */
+        ELU,
+        /** x * Phi(x) with the exact erf. */
+        GELU_ERF,
+        /** GELU with the tanh approximation. */
+        GELU_TANH,
+        /** x * sigmoid(alpha * x); alpha = 1 is SiLU. */
+        SWISH
+    }
+
+    private final Kind kind;
+    private final float alpha;
+    private final ConcurrentHashMap<Long, Compiled> compiled = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    private record Compiled(MemoryDescriptor desc, Primitive primitive, String implementation) {}
+
+    public Eltwise(Kind kind, float alpha) {
+        if (kind == null) throw new IllegalArgumentException("Eltwise: kind must not be null");
+        if (!Float.isFinite(alpha)) throw new IllegalArgumentException("Eltwise: alpha must be finite, got " + alpha);
+        this.kind = kind;
+        this.alpha = alpha;
+    }
+
+    public Eltwise(Kind kind) {
+        this(kind, kind == Kind.ELU || kind == Kind.SWISH ? 1f : 0f);
+    }
+
+    /**
+     * Computes {@code dst = f(src)} natively. Both segments hold {@code count} floats and must be
+     * off-heap (oneDNN keeps pointers).
+     */
+    public void forward(MemorySegment src, MemorySegment dst) {
+        if (closed) throw new IllegalStateException(this + " is closed");
+        long count = checkPair(src, dst);
+        if (count == 0) return;
+        if (!src.isNative() || !dst.isNative()) {
+            throw new IllegalArgumentException("Eltwise.forward: oneDNN needs off-heap segments, got "
+                    + (src.isNative() ? "" : "a heap src ") + (dst.isNative() ? "" : "a heap dst"));
+        }
+        Compiled c = compiled.computeIfAbsent(count, this::compile);
+        c.primitive().execute(new int[] {Ops.argSrc(), Ops.argDst()},
+                new MemoryDescriptor[] {c.desc(), c.desc()}, new MemorySegment[] {src, dst});
+    }
+
+    /** The oneDNN implementation used for {@code count} elements, e.g. {@code jit:avx512_core}. */
+    public String implementation(long count) {
+        if (count <= 0) throw new IllegalArgumentException("Eltwise.implementation: expected count > 0, got " + count);
+        if (closed) throw new IllegalStateException(this + " is closed");
+        return compiled.computeIfAbsent(count, this::compile).implementation();
+    }
+
+    private Compiled compile(long count) {
+        MemoryDescriptor desc = MemoryDescriptor.f32(Ops.plain1d(), count);
+        try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
+             PrimitiveDescriptor pd = Ops.eltwise(Ops.eltwiseAlgorithm(kind.name()), alpha, 0f, desc, attr,
+                     "eltwise " + kind + " f32[" + count + "]")) {
+            return new Compiled(desc, Primitive.create(pd), pd.implementation());
+        } catch (RuntimeException e) {
+            desc.close();
+            throw e;
+        }
+    }
+
+    /** The plain-Java reference: one loop over {@code count} floats, computed in double. */
+    public static void reference(Kind kind, float alpha, MemorySegment src, MemorySegment dst) {
+        long count = checkPair(src, dst);
+        for (long i = 0; i < count; i++) {
+            double x = src.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+            double y = switch (kind) {
+                case RELU -> x > 0 ? x : alpha * x;
+                case TANH -> Math.tanh(x);
+                case SIGMOID -> 1 / (1 + Math.exp(-x));
+                case ELU -> x > 0 ? x : alpha * (Math.exp(x) - 1);
+                case GELU_ERF -> 0.5 * x * (1 + Erf.erf(x / Math.sqrt(2)));
+                case GELU_TANH -> 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+                case SWISH -> x / (1 + Math.exp(-alpha * x));
+            };
+            dst.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) y);
+        }
+    }
+
+    private static long checkPair(MemorySegment src, MemorySegment dst) {
+        if (src == null || dst == null) throw new IllegalArgumentException("Eltwise: src and dst must not be null");
+        if (!src.scope().isAlive() || !dst.scope().isAlive()) {
+            throw new IllegalStateException("Eltwise: the arena of " + (src.scope().isAlive() ? "dst" : "src") + " is closed");
+        }
+        if (src.byteSize() % Float.BYTES != 0) {
+            throw new IllegalArgumentException("Eltwise: src must hold whole floats, got " + src.byteSize() + " bytes");
+        }
+        if (dst.byteSize() != src.byteSize()) {
+            throw new IllegalArgumentException("Eltwise: dst must have src's size " + src.byteSize() + " bytes, got " + dst.byteSize());
+        }
+        if (dst.isReadOnly()) throw new IllegalArgumentException("Eltwise: dst must be writable, got a read-only segment");
+        return src.byteSize() / Float.BYTES;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        compiled.values().forEach(c -> {
+            c.primitive().close();
+            c.desc().close();
+        });
+        compiled.clear();
+    }
+
+    @Override
+    public String toString() {
+        return "Eltwise(" + kind + (alpha != 0 ? ", alpha=" + alpha : "") + ")";
+    }
+}

@@ -1,0 +1,83 @@
+package dev.panamadnn.internal.dnnl;
+
+import static dev.panamadnn.bindings.dnnl.dnnl_h.DNNL_MAX_NDIMS;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_f32;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_memory_desc_clone;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_memory_desc_create_with_tag;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_memory_desc_destroy;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_memory_desc_equal;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_memory_desc_get_size;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+/**
+ * An owned {@code dnnl_memory_desc_t}: shape, data type and memory format. Descriptors that
+ * oneDNN returns from a query belong to the primitive descriptor, so {@link #cloneOf} makes
+ * an owned copy; every instance here is destroyed by its own {@link #close()}.
+ * Immutable once created, so safe to share between threads.
+ */
+public final class MemoryDescriptor extends NativeHandle {
+    /** DNNL_MAX_NDIMS of the headers the bindings were generated from. */
+    static final int MAX_NDIMS = DNNL_MAX_NDIMS();
+
+    private final String description;
+
+    private MemoryDescriptor(MemorySegment handle, String description) {
+        super(handle);
+        this.description = description;
+    }
+
+    /** An f32 descriptor of {@code dims} in the given {@code dnnl_format_tag_t}. */
+    public static MemoryDescriptor f32(int formatTag, long... dims) {
+        for (long d : dims) {
+            if (d <= 0) throw new IllegalArgumentException("memory descriptor: every dimension must be > 0, got " + Arrays.toString(dims));
+        }
+        Dnnl.ensureLoaded();
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment out = Dnnl.outPointer(tmp);
+            Dnnl.check(dnnl_memory_desc_create_with_tag(out, dims.length, Dnnl.dims(tmp, dims), dnnl_f32(), formatTag),
+                    "dnnl_memory_desc_create_with_tag", "describing f32 " + Arrays.toString(dims));
+            return new MemoryDescriptor(out.get(ValueLayout.ADDRESS, 0), "f32" + Arrays.toString(dims));
+        }
+    }
+
+    /** An owned copy of a descriptor that belongs to someone else (e.g. a query result). */
+    static MemoryDescriptor cloneOf(MemorySegment borrowed, String description) {
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment out = Dnnl.outPointer(tmp);
+            Dnnl.check(dnnl_memory_desc_clone(out, borrowed), "dnnl_memory_desc_clone", description);
+            return new MemoryDescriptor(out.get(ValueLayout.ADDRESS, 0), description);
+        }
+    }
+
+    /** Bytes a buffer in this layout needs (blocked layouts may pad). */
+    public long byteSize() {
+        return dnnl_memory_desc_get_size(handle());
+    }
+
+    public boolean sameLayoutAs(MemoryDescriptor other) {
+        return dnnl_memory_desc_equal(handle(), other.handle()) != 0;
+    }
+
+    MemorySegment raw() {
+        return handle();
+    }
+
+    @Override
+    int destroy(MemorySegment handle) {
+        return dnnl_memory_desc_destroy(handle);
+    }
+
+    @Override
+    String kind() {
+        return "memory_desc";
+    }
+
+    @Override
+    public String toString() {
+        return description;
+    }
+}

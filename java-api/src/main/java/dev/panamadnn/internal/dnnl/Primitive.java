@@ -1,0 +1,84 @@
+package dev.panamadnn.internal.dnnl;
+
+import static dev.panamadnn.bindings.dnnl.dnnl_h.DNNL_ARG_SCRATCHPAD;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_primitive_create;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_primitive_destroy;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_primitive_execute;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_query_scratchpad_md;
+
+import dev.panamadnn.bindings.dnnl.dnnl_exec_arg_t;
+import dev.panamadnn.natives.ThreadControl;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A created oneDNN primitive (the compiled kernel). Created with a user scratchpad
+ * ({@link PrimitiveAttributes}), so it is safe to execute from many threads at once: each
+ * {@link #execute} call brings its own scratchpad, stream and memory objects.
+ */
+public final class Primitive extends NativeHandle {
+    private final MemoryDescriptor scratchpad;
+    private final String description;
+
+    private Primitive(MemorySegment handle, MemoryDescriptor scratchpad, String description) {
+        super(handle);
+        this.scratchpad = scratchpad;
+        this.description = description;
+    }
+
+    public static Primitive create(PrimitiveDescriptor pd) {
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment out = Dnnl.outPointer(tmp);
+            Dnnl.check(dnnl_primitive_create(out, pd.raw()), "dnnl_primitive_create", pd.toString());
+            return new Primitive(out.get(ValueLayout.ADDRESS, 0), pd.queryMemory(dnnl_query_scratchpad_md(), 0), pd.toString());
+        }
+    }
+
+    /** Bytes of scratchpad each execution needs. */
+    public long scratchpadBytes() {
+        return scratchpad.byteSize();
+    }
+
+    /**
+     * Runs the primitive on {@code buffers}, bound to their descriptors and argument ids
+     * ({@code DNNL_ARG_*}), and waits for it. Allocates the scratchpad and the memory objects in
+     * a confined arena for this call only.
+     */
+    public void execute(int[] argIds, MemoryDescriptor[] descs, MemorySegment[] buffers) {
+        if (argIds.length != descs.length || argIds.length != buffers.length) {
+            throw new IllegalArgumentException("execute: " + argIds.length + " arg ids, " + descs.length
+                    + " descriptors and " + buffers.length + " buffers must match");
+        }
+        ThreadControl.applyToCurrentThread();
+        int n = argIds.length + 1;
+        DnnlMemory[] memories = new DnnlMemory[n];
+        Stream stream = Stream.borrow();
+        try (Arena call = Arena.ofConfined()) {
+            for (int i = 0; i < argIds.length; i++) memories[i] = DnnlMemory.over(descs[i], buffers[i]);
+            memories[n - 1] = DnnlMemory.over(scratchpad, call.allocate(Math.max(1, scratchpad.byteSize()), 64));
+            MemorySegment args = dnnl_exec_arg_t.allocateArray(n, call);
+            for (int i = 0; i < n; i++) {
+                MemorySegment a = dnnl_exec_arg_t.asSlice(args, i);
+                dnnl_exec_arg_t.arg(a, i < n - 1 ? argIds[i] : DNNL_ARG_SCRATCHPAD());
+                dnnl_exec_arg_t.memory(a, memories[i].raw());
+            }
+            Dnnl.check(dnnl_primitive_execute(handle(), stream.raw(), n, args), "dnnl_primitive_execute", description);
+            stream.await();
+        } finally {
+            for (DnnlMemory m : memories) if (m != null) m.close();
+            stream.giveBack();
+        }
+    }
+
+    @Override
+    int destroy(MemorySegment handle) {
+        scratchpad.close();
+        return dnnl_primitive_destroy(handle);
+    }
+
+    @Override
+    String kind() {
+        return "primitive";
+    }
+}

@@ -1,0 +1,75 @@
+package dev.panamadnn.internal.dnnl;
+
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_primitive_desc_destroy;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_primitive_desc_query_md;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_query_impl_info_str;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_primitive_desc_query;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A {@code dnnl_primitive_desc_t}: oneDNN's choice of implementation (and of memory formats,
+ * where we ask for {@code any}) for one operation, shape and attribute set.
+ */
+public final class PrimitiveDescriptor extends NativeHandle {
+    /** The {@code dnnl_*_primitive_desc_create} call, given the out-pointer, engine and attributes. */
+    @FunctionalInterface
+    public interface Creator {
+        int create(MemorySegment out, MemorySegment engine, MemorySegment attributes);
+    }
+
+    private final String description;
+
+    private PrimitiveDescriptor(MemorySegment handle, String description) {
+        super(handle);
+        this.description = description;
+    }
+
+    public static PrimitiveDescriptor create(String function, String description, PrimitiveAttributes attributes, Creator creator) {
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment out = Dnnl.outPointer(tmp);
+            Dnnl.check(creator.create(out, Engine.cpu().raw(), attributes.raw()), function, description);
+            return new PrimitiveDescriptor(out.get(ValueLayout.ADDRESS, 0), description);
+        }
+    }
+
+    /** An owned copy of the descriptor oneDNN chose for {@code what} ({@code dnnl_query_*_md}). */
+    public MemoryDescriptor queryMemory(int what, int index) {
+        MemorySegment md = dnnl_primitive_desc_query_md(handle(), what, index);
+        if (md.equals(MemorySegment.NULL)) {
+            throw new IllegalStateException(description + ": no memory descriptor for query " + what + "/" + index);
+        }
+        return MemoryDescriptor.cloneOf(md, description + " md " + what);
+    }
+
+    /** The implementation oneDNN picked, e.g. {@code jit:avx512_core}. */
+    public String implementation() {
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment out = Dnnl.outPointer(tmp);
+            Dnnl.check(dnnl_primitive_desc_query(handle(), dnnl_query_impl_info_str(), 0, out),
+                    "dnnl_primitive_desc_query", "impl_info_str of " + description);
+            return out.get(ValueLayout.ADDRESS, 0).reinterpret(Long.MAX_VALUE).getString(0);
+        }
+    }
+
+    MemorySegment raw() {
+        return handle();
+    }
+
+    @Override
+    int destroy(MemorySegment handle) {
+        return dnnl_primitive_desc_destroy(handle);
+    }
+
+    @Override
+    String kind() {
+        return "primitive_desc";
+    }
+
+    @Override
+    public String toString() {
+        return description;
+    }
+}
