@@ -41,7 +41,7 @@ pdnn_find_jdk() {
 # Maven, quiet and non-interactive; batch mode keeps CI logs readable.
 pdnn_mvn() {
   command -v mvn >/dev/null 2>&1 || pdnn_die "Maven (mvn) not found: install it with 'apt-get install maven'."
-  (cd "$PDNN_ROOT" && mvn -B -q -ntp "$@")
+  (cd "$PDNN_ROOT" && mvn -B -q -ntp -Dstyle.color=never "$@")
 }
 
 # apt-get install of Debian packages that are missing; needs root (or sudo).
