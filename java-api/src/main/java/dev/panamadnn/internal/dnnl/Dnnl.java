@@ -42,9 +42,4 @@ public final class Dnnl {
         MemorySegment.copy(values, 0, s, ValueLayout.JAVA_LONG, 0, values.length);
         return s;
     }
-
-    /** A pointer-sized out-parameter, for the {@code dnnl_*_create(T *out, ...)} functions. */
-    static MemorySegment outPointer(Arena arena) {
-        return arena.allocate(ValueLayout.ADDRESS);
-    }
 }

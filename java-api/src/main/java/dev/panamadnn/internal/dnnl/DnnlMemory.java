@@ -1,11 +1,9 @@
 package dev.panamadnn.internal.dnnl;
 
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_memory_create;
-import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_memory_destroy;
 
-import java.lang.foreign.Arena;
+import dev.panamadnn.bindings.dnnl.dnnl_h;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * A {@code dnnl_memory_t} over a buffer the caller owns (never a oneDNN allocation): the
@@ -14,7 +12,7 @@ import java.lang.foreign.ValueLayout;
  */
 public final class DnnlMemory extends NativeHandle {
     private DnnlMemory(MemorySegment handle) {
-        super(handle);
+        super(handle, "memory", dnnl_h::dnnl_memory_destroy);
     }
 
     public static DnnlMemory over(MemoryDescriptor desc, MemorySegment buffer) {
@@ -25,24 +23,7 @@ public final class DnnlMemory extends NativeHandle {
         if (buffer.byteSize() < need) {
             throw new IllegalArgumentException("buffer for " + desc + " must hold " + need + " bytes, got " + buffer.byteSize());
         }
-        try (Arena tmp = Arena.ofConfined()) {
-            MemorySegment out = Dnnl.outPointer(tmp);
-            Dnnl.check(dnnl_memory_create(out, desc.raw(), Engine.cpu().raw(), buffer), "dnnl_memory_create", desc.toString());
-            return new DnnlMemory(out.get(ValueLayout.ADDRESS, 0));
-        }
-    }
-
-    MemorySegment raw() {
-        return handle();
-    }
-
-    @Override
-    int destroy(MemorySegment handle) {
-        return dnnl_memory_destroy(handle);
-    }
-
-    @Override
-    String kind() {
-        return "memory";
+        return new DnnlMemory(create("dnnl_memory_create", desc.toString(),
+                out -> dnnl_memory_create(out, desc.handle(), Engine.cpu().handle(), buffer)));
     }
 }

@@ -4,13 +4,12 @@ import static dev.panamadnn.bindings.dnnl.dnnl_h.DNNL_MAX_NDIMS;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_f32;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_memory_desc_clone;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_memory_desc_create_with_tag;
-import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_memory_desc_destroy;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_memory_desc_equal;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_memory_desc_get_size;
 
+import dev.panamadnn.bindings.dnnl.dnnl_h;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
@@ -26,7 +25,7 @@ public final class MemoryDescriptor extends NativeHandle {
     private final String description;
 
     private MemoryDescriptor(MemorySegment handle, String description) {
-        super(handle);
+        super(handle, "memory_desc", dnnl_h::dnnl_memory_desc_destroy);
         this.description = description;
     }
 
@@ -36,21 +35,18 @@ public final class MemoryDescriptor extends NativeHandle {
             if (d <= 0) throw new IllegalArgumentException("memory descriptor: every dimension must be > 0, got " + Arrays.toString(dims));
         }
         Dnnl.ensureLoaded();
+        String description = "f32" + Arrays.toString(dims);
         try (Arena tmp = Arena.ofConfined()) {
-            MemorySegment out = Dnnl.outPointer(tmp);
-            Dnnl.check(dnnl_memory_desc_create_with_tag(out, dims.length, Dnnl.dims(tmp, dims), dnnl_f32(), formatTag),
-                    "dnnl_memory_desc_create_with_tag", "describing f32 " + Arrays.toString(dims));
-            return new MemoryDescriptor(out.get(ValueLayout.ADDRESS, 0), "f32" + Arrays.toString(dims));
+            MemorySegment dimsArray = Dnnl.dims(tmp, dims);
+            return new MemoryDescriptor(create("dnnl_memory_desc_create_with_tag", "describing " + description,
+                    out -> dnnl_memory_desc_create_with_tag(out, dims.length, dimsArray, dnnl_f32(), formatTag)), description);
         }
     }
 
     /** An owned copy of a descriptor that belongs to someone else (e.g. a query result). */
     static MemoryDescriptor cloneOf(MemorySegment borrowed, String description) {
-        try (Arena tmp = Arena.ofConfined()) {
-            MemorySegment out = Dnnl.outPointer(tmp);
-            Dnnl.check(dnnl_memory_desc_clone(out, borrowed), "dnnl_memory_desc_clone", description);
-            return new MemoryDescriptor(out.get(ValueLayout.ADDRESS, 0), description);
-        }
+        return new MemoryDescriptor(create("dnnl_memory_desc_clone", description,
+                out -> dnnl_memory_desc_clone(out, borrowed)), description);
     }
 
     /** Bytes a buffer in this layout needs (blocked layouts may pad). */
@@ -60,20 +56,6 @@ public final class MemoryDescriptor extends NativeHandle {
 
     public boolean sameLayoutAs(MemoryDescriptor other) {
         return dnnl_memory_desc_equal(handle(), other.handle()) != 0;
-    }
-
-    MemorySegment raw() {
-        return handle();
-    }
-
-    @Override
-    int destroy(MemorySegment handle) {
-        return dnnl_memory_desc_destroy(handle);
-    }
-
-    @Override
-    String kind() {
-        return "memory_desc";
     }
 
     @Override

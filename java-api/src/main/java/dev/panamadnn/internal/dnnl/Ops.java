@@ -28,7 +28,7 @@ public final class Ops {
                                               PrimitiveAttributes attributes, String description) {
         return PrimitiveDescriptor.create("dnnl_eltwise_forward_primitive_desc_create", description, attributes,
                 (out, engine, attr) -> dnnl_eltwise_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
-                        algorithm, data.raw(), data.raw(), alpha, beta, attr));
+                        algorithm, data.handle(), data.handle(), alpha, beta, attr));
     }
 
     /** The {@code dnnl_format_tag_t} of a plain dense 1-D array. */

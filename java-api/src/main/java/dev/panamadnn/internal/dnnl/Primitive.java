@@ -2,15 +2,14 @@ package dev.panamadnn.internal.dnnl;
 
 import static dev.panamadnn.bindings.dnnl.dnnl_h.DNNL_ARG_SCRATCHPAD;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_primitive_create;
-import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_primitive_destroy;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_primitive_execute;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_query_scratchpad_md;
 
 import dev.panamadnn.bindings.dnnl.dnnl_exec_arg_t;
 import dev.panamadnn.natives.ThreadControl;
+import dev.panamadnn.bindings.dnnl.dnnl_h;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * A created oneDNN primitive (the compiled kernel). Created with a user scratchpad
@@ -22,16 +21,19 @@ public final class Primitive extends NativeHandle {
     private final String description;
 
     private Primitive(MemorySegment handle, MemoryDescriptor scratchpad, String description) {
-        super(handle);
+        super(handle, "primitive", dnnl_h::dnnl_primitive_destroy);
         this.scratchpad = scratchpad;
         this.description = description;
     }
 
     public static Primitive create(PrimitiveDescriptor pd) {
-        try (Arena tmp = Arena.ofConfined()) {
-            MemorySegment out = Dnnl.outPointer(tmp);
-            Dnnl.check(dnnl_primitive_create(out, pd.raw()), "dnnl_primitive_create", pd.toString());
-            return new Primitive(out.get(ValueLayout.ADDRESS, 0), pd.queryMemory(dnnl_query_scratchpad_md(), 0), pd.toString());
+        MemoryDescriptor scratchpad = pd.queryMemory(dnnl_query_scratchpad_md(), 0);
+        try {
+            return new Primitive(create("dnnl_primitive_create", pd.toString(), out -> dnnl_primitive_create(out, pd.handle())),
+                    scratchpad, pd.toString());
+        } catch (RuntimeException e) {
+            scratchpad.close();
+            throw e;
         }
     }
 
@@ -61,9 +63,9 @@ public final class Primitive extends NativeHandle {
             for (int i = 0; i < n; i++) {
                 MemorySegment a = dnnl_exec_arg_t.asSlice(args, i);
                 dnnl_exec_arg_t.arg(a, i < n - 1 ? argIds[i] : DNNL_ARG_SCRATCHPAD());
-                dnnl_exec_arg_t.memory(a, memories[i].raw());
+                dnnl_exec_arg_t.memory(a, memories[i].handle());
             }
-            Dnnl.check(dnnl_primitive_execute(handle(), stream.raw(), n, args), "dnnl_primitive_execute", description);
+            Dnnl.check(dnnl_primitive_execute(handle(), stream.handle(), n, args), "dnnl_primitive_execute", description);
             stream.await();
         } finally {
             for (DnnlMemory m : memories) if (m != null) m.close();
@@ -72,13 +74,8 @@ public final class Primitive extends NativeHandle {
     }
 
     @Override
-    int destroy(MemorySegment handle) {
+    void closeOwned() {
         scratchpad.close();
-        return dnnl_primitive_destroy(handle);
     }
 
-    @Override
-    String kind() {
-        return "primitive";
-    }
 }

@@ -1,13 +1,11 @@
 package dev.panamadnn.internal.dnnl;
 
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_primitive_attr_create;
-import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_primitive_attr_destroy;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_primitive_attr_set_scratchpad_mode;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_scratchpad_mode_user;
 
-import java.lang.foreign.Arena;
+import dev.panamadnn.bindings.dnnl.dnnl_h;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * Primitive attributes. Always {@code scratchpad_mode = user}: with oneDNN's default
@@ -16,32 +14,19 @@ import java.lang.foreign.ValueLayout;
  */
 public final class PrimitiveAttributes extends NativeHandle {
     private PrimitiveAttributes(MemorySegment handle) {
-        super(handle);
+        super(handle, "primitive_attr", dnnl_h::dnnl_primitive_attr_destroy);
     }
 
     public static PrimitiveAttributes userScratchpad() {
         Dnnl.ensureLoaded();
-        try (Arena tmp = Arena.ofConfined()) {
-            MemorySegment out = Dnnl.outPointer(tmp);
-            Dnnl.check(dnnl_primitive_attr_create(out), "dnnl_primitive_attr_create", "");
-            var attr = new PrimitiveAttributes(out.get(ValueLayout.ADDRESS, 0));
-            Dnnl.check(dnnl_primitive_attr_set_scratchpad_mode(attr.raw(), dnnl_scratchpad_mode_user()),
+        var attr = new PrimitiveAttributes(create("dnnl_primitive_attr_create", "", out -> dnnl_primitive_attr_create(out)));
+        try {
+            Dnnl.check(dnnl_primitive_attr_set_scratchpad_mode(attr.handle(), dnnl_scratchpad_mode_user()),
                     "dnnl_primitive_attr_set_scratchpad_mode", "");
             return attr;
+        } catch (RuntimeException e) {
+            attr.close();
+            throw e;
         }
-    }
-
-    MemorySegment raw() {
-        return handle();
-    }
-
-    @Override
-    int destroy(MemorySegment handle) {
-        return dnnl_primitive_attr_destroy(handle);
-    }
-
-    @Override
-    String kind() {
-        return "primitive_attr";
     }
 }

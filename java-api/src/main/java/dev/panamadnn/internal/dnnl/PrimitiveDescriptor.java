@@ -1,10 +1,10 @@
 package dev.panamadnn.internal.dnnl;
 
-import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_primitive_desc_destroy;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_primitive_desc_query_md;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_query_impl_info_str;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_primitive_desc_query;
 
+import dev.panamadnn.bindings.dnnl.dnnl_h;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -23,16 +23,13 @@ public final class PrimitiveDescriptor extends NativeHandle {
     private final String description;
 
     private PrimitiveDescriptor(MemorySegment handle, String description) {
-        super(handle);
+        super(handle, "primitive_desc", dnnl_h::dnnl_primitive_desc_destroy);
         this.description = description;
     }
 
     public static PrimitiveDescriptor create(String function, String description, PrimitiveAttributes attributes, Creator creator) {
-        try (Arena tmp = Arena.ofConfined()) {
-            MemorySegment out = Dnnl.outPointer(tmp);
-            Dnnl.check(creator.create(out, Engine.cpu().raw(), attributes.raw()), function, description);
-            return new PrimitiveDescriptor(out.get(ValueLayout.ADDRESS, 0), description);
-        }
+        return new PrimitiveDescriptor(create(function, description,
+                out -> creator.create(out, Engine.cpu().handle(), attributes.handle())), description);
     }
 
     /** An owned copy of the descriptor oneDNN chose for {@code what} ({@code dnnl_query_*_md}). */
@@ -47,25 +44,11 @@ public final class PrimitiveDescriptor extends NativeHandle {
     /** The implementation oneDNN picked, e.g. {@code jit:avx512_core}. */
     public String implementation() {
         try (Arena tmp = Arena.ofConfined()) {
-            MemorySegment out = Dnnl.outPointer(tmp);
+            MemorySegment out = tmp.allocate(ValueLayout.ADDRESS);
             Dnnl.check(dnnl_primitive_desc_query(handle(), dnnl_query_impl_info_str(), 0, out),
                     "dnnl_primitive_desc_query", "impl_info_str of " + description);
             return out.get(ValueLayout.ADDRESS, 0).reinterpret(Long.MAX_VALUE).getString(0);
         }
-    }
-
-    MemorySegment raw() {
-        return handle();
-    }
-
-    @Override
-    int destroy(MemorySegment handle) {
-        return dnnl_primitive_desc_destroy(handle);
-    }
-
-    @Override
-    String kind() {
-        return "primitive_desc";
     }
 
     @Override

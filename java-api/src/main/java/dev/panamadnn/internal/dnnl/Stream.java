@@ -2,12 +2,10 @@ package dev.panamadnn.internal.dnnl;
 
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_stream_create;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_stream_default_flags;
-import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_stream_destroy;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_stream_wait;
 
-import java.lang.foreign.Arena;
+import dev.panamadnn.bindings.dnnl.dnnl_h;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.concurrent.ConcurrentLinkedDeque;
 
 /**
@@ -20,7 +18,7 @@ public final class Stream extends NativeHandle {
     private static final ConcurrentLinkedDeque<Stream> POOL = new ConcurrentLinkedDeque<>();
 
     private Stream(MemorySegment handle) {
-        super(handle);
+        super(handle, "stream", dnnl_h::dnnl_stream_destroy);
     }
 
     /** A stream no other thread is using; return it with {@link #giveBack()}. */
@@ -34,28 +32,11 @@ public final class Stream extends NativeHandle {
     }
 
     public static Stream create(Engine engine) {
-        try (Arena tmp = Arena.ofConfined()) {
-            MemorySegment out = Dnnl.outPointer(tmp);
-            Dnnl.check(dnnl_stream_create(out, engine.raw(), dnnl_stream_default_flags()), "dnnl_stream_create", "");
-            return new Stream(out.get(ValueLayout.ADDRESS, 0));
-        }
+        return new Stream(create("dnnl_stream_create", "",
+                out -> dnnl_stream_create(out, engine.handle(), dnnl_stream_default_flags())));
     }
 
     public void await() {
         Dnnl.check(dnnl_stream_wait(handle()), "dnnl_stream_wait", "");
-    }
-
-    MemorySegment raw() {
-        return handle();
-    }
-
-    @Override
-    int destroy(MemorySegment handle) {
-        return dnnl_stream_destroy(handle);
-    }
-
-    @Override
-    String kind() {
-        return "stream";
     }
 }
