@@ -7,7 +7,6 @@ import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_primitive_desc_query;
 import dev.panamadnn.bindings.dnnl.dnnl_h;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * A {@code dnnl_primitive_desc_t}: oneDNN's choice of implementation (and of memory formats,
@@ -44,10 +43,10 @@ public final class PrimitiveDescriptor extends NativeHandle {
     /** The implementation oneDNN picked, e.g. {@code jit:avx512_core}. */
     public String implementation() {
         try (Arena tmp = Arena.ofConfined()) {
-            MemorySegment out = tmp.allocate(ValueLayout.ADDRESS);
+            MemorySegment out = tmp.allocate(dnnl_h.C_POINTER);
             Dnnl.check(dnnl_primitive_desc_query(handle(), dnnl_query_impl_info_str(), 0, out),
                     "dnnl_primitive_desc_query", "impl_info_str of " + description);
-            return out.get(ValueLayout.ADDRESS, 0).reinterpret(Long.MAX_VALUE).getString(0);
+            return out.get(dnnl_h.C_POINTER, 0).getString(0);
         }
     }
 

@@ -15,10 +15,11 @@ public final class RuntimeQueries {
     /** oneDNN's version as {@code major.minor.patch}, and its git hash. */
     public static String[] onednnVersion() {
         Dnnl.ensureLoaded();
-        MemorySegment v = dnnl_version().reinterpret(dnnl_version_t.sizeof());
+        // Pointers come back as C_POINTER (unbounded target), so no reinterpret is needed to read them.
+        MemorySegment v = dnnl_version();
         String version = dnnl_version_t.major(v) + "." + dnnl_version_t.minor(v) + "." + dnnl_version_t.patch(v);
         MemorySegment hash = dnnl_version_t.hash(v);
-        return new String[] {version, hash.equals(MemorySegment.NULL) ? "unknown" : hash.reinterpret(64).getString(0)};
+        return new String[] {version, hash.equals(MemorySegment.NULL) ? "unknown" : hash.getString(0)};
     }
 
     /**
@@ -50,12 +51,12 @@ public final class RuntimeQueries {
     /** OpenBLAS's build configuration string, e.g. {@code OpenBLAS 0.3.31 DYNAMIC_ARCH ...}. */
     public static String openblasConfig() {
         Dnnl.ensureLoaded();
-        return cblas_h.openblas_get_config().reinterpret(1024).getString(0).strip();
+        return cblas_h.openblas_get_config().getString(0).strip();
     }
 
     /** The OpenBLAS kernel set chosen for this CPU, e.g. {@code SkylakeX}. */
     public static String openblasCore() {
         Dnnl.ensureLoaded();
-        return cblas_h.openblas_get_corename().reinterpret(256).getString(0);
+        return cblas_h.openblas_get_corename().getString(0);
     }
 }
