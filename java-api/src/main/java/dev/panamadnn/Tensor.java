@@ -1,0 +1,272 @@
+package dev.panamadnn;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+/**
+ * An n-dimensional array over a {@link MemorySegment}: shape, element type, strides (in
+ * elements; row-major unless a view says otherwise) and the segment itself.
+ *
+ * <p>Ownership: a tensor made by {@link #allocate} lives in the caller's {@link Arena}; one
+ * made by {@link #zeros} or {@link #of} owns a shared arena and frees it on {@link #close()}
+ * (then every view of it is dead too). {@link #wrap} adopts an existing segment (a
+ * memory-mapped file, say) without copying. Views ({@link #reshape}, {@link #slice}) share
+ * memory and never own it; closing a view does nothing. Any access after the memory is freed
+ * is an {@link IllegalStateException}, never a crash.
+ *
+ * <p>Not synchronised: concurrent reads are fine, concurrent writes to the same elements are
+ * the caller's business.
+ */
+public final class Tensor implements AutoCloseable {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    private final MemorySegment segment;
+    private final DataType dtype;
+    private final long[] shape;
+    private final long[] strides;
+    private final Arena owned;   // non-null only for tensors that own their memory
+
+    private Tensor(MemorySegment segment, DataType dtype, long[] shape, long[] strides, Arena owned) {
+        this.segment = segment;
+        this.dtype = dtype;
+        this.shape = shape;
+        this.strides = strides;
+        this.owned = owned;
+    }
+
+    /** A zero-filled, contiguous tensor in {@code arena} (the caller frees it by closing the arena). */
+    public static Tensor allocate(Arena arena, DataType dtype, long... shape) {
+        long n = checkShape("Tensor.allocate", shape);
+        MemorySegment s = arena.allocate(Math.max(1, n * dtype.byteSize()), 64).asSlice(0, n * dtype.byteSize());
+        return new Tensor(s, dtype, shape.clone(), contiguousStrides(shape), null);
+    }
+
+    /** A zero-filled f32 tensor that owns its memory: close it (try-with-resources). */
+    public static Tensor zeros(long... shape) {
+        long n = checkShape("Tensor.zeros", shape);
+        Arena arena = Arena.ofShared();
+        MemorySegment s = arena.allocate(Math.max(1, n * Float.BYTES), 64).asSlice(0, n * Float.BYTES);
+        return new Tensor(s, DataType.F32, shape.clone(), contiguousStrides(shape), arena);
+    }
+
+    /** An f32 tensor owning an off-heap copy of {@code data}, which must hold exactly prod(shape) values. */
+    public static Tensor of(float[] data, long... shape) {
+        if (data == null) throw new IllegalArgumentException("Tensor.of: data must not be null");
+        long n = checkShape("Tensor.of", shape);
+        if (data.length != n) {
+            throw new IllegalArgumentException("Tensor.of: shape " + Arrays.toString(shape) + " needs " + n
+                    + " values, got " + data.length);
+        }
+        Tensor t = zeros(shape);
+        MemorySegment.copy(data, 0, t.segment, F32, 0, data.length);
+        return t;
+    }
+
+    /**
+     * A contiguous tensor over {@code segment} without copying (e.g. a slice of a memory-mapped
+     * weights file). The segment must hold exactly prod(shape) elements; its owner keeps it alive.
+     */
+    public static Tensor wrap(MemorySegment segment, DataType dtype, long... shape) {
+        if (segment == null || dtype == null) throw new IllegalArgumentException("Tensor.wrap: segment and dtype must not be null");
+        long n = checkShape("Tensor.wrap", shape);
+        if (segment.byteSize() != n * dtype.byteSize()) {
+            throw new IllegalArgumentException("Tensor.wrap: " + dtype + Arrays.toString(shape) + " needs "
+                    + n * dtype.byteSize() + " bytes, got a segment of " + segment.byteSize());
+        }
+        return new Tensor(segment, dtype, shape.clone(), contiguousStrides(shape), null);
+    }
+
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    public int rank() {
+        return shape.length;
+    }
+
+    /** Size of dimension {@code i}; negative {@code i} counts from the end, as in PyTorch. */
+    public long dim(int i) {
+        return shape[axis("dim", i)];
+    }
+
+    /** Element strides per dimension. */
+    public long[] strides() {
+        return strides.clone();
+    }
+
+    public DataType dtype() {
+        return dtype;
+    }
+
+    public long numel() {
+        long n = 1;
+        for (long d : shape) n *= d;
+        return n;
+    }
+
+    /** Whether the elements are dense and row-major (what native kernels take without a copy). */
+    public boolean isContiguous() {
+        return Arrays.equals(strides, contiguousStrides(shape)) || numel() <= 1;
+    }
+
+    /**
+     * The memory behind this tensor (the documented escape hatch). For a contiguous tensor it is
+     * exactly {@code numel() * dtype().byteSize()} bytes; for a strided view it spans from the
+     * first to the last element.
+     *
+     * @throws IllegalStateException if the memory was freed
+     */
+    public MemorySegment segment() {
+        checkAlive();
+        return segment;
+    }
+
+    /** Whether the memory is still allocated. */
+    public boolean isAlive() {
+        return segment.scope().isAlive();
+    }
+
+    public float getFloat(long... index) {
+        return segment().get(F32, offsetOf(index));
+    }
+
+    public void setFloat(float value, long... index) {
+        segment().set(F32, offsetOf(index), value);
+    }
+
+    /** A row-major copy of the elements (f32 only), whatever the strides. */
+    public float[] toFloatArray() {
+        requireF32("toFloatArray");
+        checkAlive();
+        long n = numel();
+        if (n > Integer.MAX_VALUE - 8) throw new IllegalStateException("toFloatArray: " + n + " elements do not fit a Java array");
+        float[] out = new float[(int) n];
+        if (isContiguous()) {
+            MemorySegment.copy(segment, F32, 0, out, 0, out.length);
+            return out;
+        }
+        long[] idx = new long[shape.length];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = segment.get(F32, byteOffset(idx));
+            for (int d = shape.length - 1; d >= 0 && ++idx[d] == shape[d]; d--) idx[d] = 0;
+        }
+        return out;
+    }
+
+    /**
+     * The same elements with another shape, without copying; one dimension may be -1 (inferred).
+     * Needs a contiguous tensor.
+     */
+    public Tensor reshape(long... newShape) {
+        checkAlive();
+        if (!isContiguous()) throw new IllegalStateException("reshape: tensor with strides " + Arrays.toString(strides) + " is not contiguous");
+        long[] s = newShape.clone();
+        int infer = -1;
+        long known = 1;
+        for (int i = 0; i < s.length; i++) {
+            if (s[i] == -1 && infer < 0) infer = i;
+            else if (s[i] <= 0) throw new IllegalArgumentException("reshape: sizes must be > 0 (or one -1), got " + Arrays.toString(newShape));
+            else known *= s[i];
+        }
+        if (infer >= 0) {
+            if (known == 0 || numel() % known != 0) {
+                throw new IllegalArgumentException("reshape: cannot infer -1 in " + Arrays.toString(newShape) + " for " + numel() + " elements");
+            }
+            s[infer] = numel() / known;
+        }
+        if (checkShape("reshape", s) != numel()) {
+            throw new IllegalArgumentException("reshape: " + Arrays.toString(newShape) + " holds " + checkShape("reshape", s)
+                    + " elements, the tensor has " + numel() + " (shape " + Arrays.toString(shape) + ")");
+        }
+        return new Tensor(segment, dtype, s, contiguousStrides(s), null);
+    }
+
+    /** The view {@code [start, end)} along {@code dim} (negative dim counts from the end), without copying. */
+    public Tensor slice(int dim, long start, long end) {
+        checkAlive();
+        int d = axis("slice", dim);
+        if (start < 0 || end > shape[d] || start >= end) {
+            throw new IllegalArgumentException("slice: expected 0 <= start < end <= " + shape[d] + " on dim " + dim
+                    + ", got [" + start + ", " + end + ")");
+        }
+        long[] s = shape.clone();
+        s[d] = end - start;
+        long first = start * strides[d] * dtype.byteSize();
+        long span = 0;
+        for (int i = 0; i < s.length; i++) span += (s[i] - 1) * strides[i];
+        return new Tensor(segment.asSlice(first, (span + 1) * dtype.byteSize()), dtype, s, strides.clone(), null);
+    }
+
+    /** Frees the memory if this tensor owns it; does nothing for views and borrowed memory. */
+    @Override
+    public void close() {
+        if (owned != null && owned.scope().isAlive()) owned.close();
+    }
+
+    @Override
+    public String toString() {
+        return "Tensor" + Arrays.toString(shape) + " " + dtype.name().toLowerCase(java.util.Locale.ROOT)
+                + (isContiguous() ? "" : " strides " + Arrays.toString(strides)) + (isAlive() ? "" : " (freed)");
+    }
+
+    private long offsetOf(long[] index) {
+        requireF32("element access");
+        if (index.length != shape.length) {
+            throw new IllegalArgumentException("index " + Arrays.toString(index) + " has " + index.length
+                    + " coordinates, tensor " + Arrays.toString(shape) + " has rank " + shape.length);
+        }
+        for (int i = 0; i < index.length; i++) {
+            if (index[i] < 0 || index[i] >= shape[i]) {
+                throw new IndexOutOfBoundsException("index " + Arrays.toString(index) + " out of bounds for shape " + Arrays.toString(shape));
+            }
+        }
+        return byteOffset(index);
+    }
+
+    private long byteOffset(long[] index) {
+        long e = 0;
+        for (int i = 0; i < index.length; i++) e += index[i] * strides[i];
+        return e * dtype.byteSize();
+    }
+
+    private int axis(String op, int dim) {
+        int d = dim < 0 ? dim + shape.length : dim;
+        if (d < 0 || d >= shape.length) {
+            throw new IllegalArgumentException(op + ": dim " + dim + " out of range for rank " + shape.length);
+        }
+        return d;
+    }
+
+    private void requireF32(String op) {
+        if (dtype != DataType.F32) throw new IllegalStateException(op + ": expected an f32 tensor, got " + dtype);
+    }
+
+    private void checkAlive() {
+        if (!segment.scope().isAlive()) {
+            throw new IllegalStateException("Tensor" + Arrays.toString(shape) + ": its memory was freed (arena closed)");
+        }
+    }
+
+    static long[] contiguousStrides(long[] shape) {
+        long[] s = new long[shape.length];
+        long acc = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            s[i] = acc;
+            acc *= shape[i];
+        }
+        return s;
+    }
+
+    /** Validates a shape (every size >= 1, no overflow) and returns its element count. */
+    static long checkShape(String op, long[] shape) {
+        if (shape == null) throw new IllegalArgumentException(op + ": shape must not be null");
+        long n = 1;
+        for (long d : shape) {
+            if (d <= 0) throw new IllegalArgumentException(op + ": every size must be > 0, got shape " + Arrays.toString(shape));
+            n = Math.multiplyExact(n, d);
+        }
+        return n;
+    }
+}
