@@ -21,7 +21,9 @@ pdnn_find_jdk() {
   local best="" best_rel=0 rel cand
   if [ -n "${JAVA_HOME:-}" ]; then
     rel=$(pdnn_jdk_release "$JAVA_HOME")
-    if [ -n "$rel" ] && [ "$rel" -ge "$PDNN_MIN_JAVA" ]; then export JAVA_HOME; export PATH="$JAVA_HOME/bin:$PATH"; return 0; fi
+    if [ -n "$rel" ] && [ "$rel" -ge "$PDNN_MIN_JAVA" ]; then
+      export JAVA_HOME; export PATH="$JAVA_HOME/bin:$PATH"; pdnn_quiet_maven_on "$rel"; return 0
+    fi
   fi
   for cand in ${PDNN_JDK_SEARCH_DIRS:-/usr/lib/jvm/* /opt/java/* /opt/jdk*}; do
     [ -d "$cand" ] || continue
@@ -36,6 +38,16 @@ pdnn_find_jdk() {
   fi
   export JAVA_HOME="$best"
   export PATH="$JAVA_HOME/bin:$PATH"
+  pdnn_quiet_maven_on "$best_rel"
+}
+
+# Maven 3.8's bundled Guava calls sun.misc.Unsafe, which JDK 24+ warns about at every start;
+# the flag that silences it does not exist before 23, so it is added only where it is known.
+pdnn_quiet_maven_on() {
+  if [ "${1:-0}" -ge 24 ]; then
+    case " ${MAVEN_OPTS:-} " in *sun-misc-unsafe-memory-access*) ;;
+      *) export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" ;; esac
+  fi
 }
 
 # Maven, quiet and non-interactive; batch mode keeps CI logs readable.
