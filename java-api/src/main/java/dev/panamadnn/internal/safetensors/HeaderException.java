@@ -1,0 +1,11 @@
+package dev.panamadnn.internal.safetensors;
+
+/**
+ * A safetensors header that breaks the format. Internal: {@code SafeTensors.open} turns it into
+ * the public {@code SafeTensorsException}, adding the file name.
+ */
+public final class HeaderException extends RuntimeException {
+    public HeaderException(String message) {
+        super(message);
+    }
+}
