@@ -1,6 +1,7 @@
 package dev.panamadnn.internal.dnnl;
 
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_primitive_attr_create;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_primitive_attr_set_post_ops;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_primitive_attr_set_scratchpad_mode;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_scratchpad_mode_user;
 
@@ -23,6 +24,19 @@ public final class PrimitiveAttributes extends NativeHandle {
         try {
             Dnnl.check(dnnl_primitive_attr_set_scratchpad_mode(attr.handle(), dnnl_scratchpad_mode_user()),
                     "dnnl_primitive_attr_set_scratchpad_mode", "");
+            return attr;
+        } catch (RuntimeException e) {
+            attr.close();
+            throw e;
+        }
+    }
+
+    /** User scratchpad plus {@code postOps} (copied: the caller still closes {@code postOps}). */
+    public static PrimitiveAttributes userScratchpad(PostOps postOps) {
+        PrimitiveAttributes attr = userScratchpad();
+        try {
+            Dnnl.check(dnnl_primitive_attr_set_post_ops(attr.handle(), postOps.handle()),
+                    "dnnl_primitive_attr_set_post_ops", "");
             return attr;
         } catch (RuntimeException e) {
             attr.close();

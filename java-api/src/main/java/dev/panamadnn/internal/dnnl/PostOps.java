@@ -1,0 +1,30 @@
+package dev.panamadnn.internal.dnnl;
+
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_post_ops_append_eltwise;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_post_ops_create;
+
+import dev.panamadnn.bindings.dnnl.dnnl_h;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A {@code dnnl_post_ops_t}: operations oneDNN fuses after a primitive's main computation
+ * (here: an element-wise activation on the destination). The attributes copy it when it is
+ * attached, so it is a short-lived, method-local object.
+ */
+public final class PostOps extends NativeHandle {
+    private PostOps(MemorySegment handle) {
+        super(handle, "post_ops", dnnl_h::dnnl_post_ops_destroy);
+    }
+
+    public static PostOps create() {
+        Dnnl.ensureLoaded();
+        return new PostOps(create("dnnl_post_ops_create", "", out -> dnnl_post_ops_create(out)));
+    }
+
+    /** Appends {@code dst = eltwise(dst)} with oneDNN's {@code alpha}/{@code beta} meaning for {@code algorithm}. */
+    public PostOps eltwise(int algorithm, float alpha, float beta) {
+        Dnnl.check(dnnl_post_ops_append_eltwise(handle(), algorithm, alpha, beta), "dnnl_post_ops_append_eltwise",
+                "algorithm " + algorithm + ", alpha " + alpha);
+        return this;
+    }
+}

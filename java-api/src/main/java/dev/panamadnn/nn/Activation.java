@@ -1,0 +1,92 @@
+package dev.panamadnn.nn;
+
+import dev.panamadnn.Eltwise;
+import java.util.Objects;
+
+/**
+ * An element-wise activation function, as a value: what {@link Linear} fuses after its matrix
+ * product and what the activation layers ({@link ReLU}, {@link GELU}, ...) apply. Immutable;
+ * holds no native resources. {@link #toString()} is the PyTorch module's repr.
+ */
+public final class Activation {
+    private final Eltwise.Kind kind;
+    private final float alpha;
+    private final String repr;
+
+    private Activation(Eltwise.Kind kind, float alpha, String repr) {
+        this.kind = kind;
+        this.alpha = alpha;
+        this.repr = repr;
+    }
+
+    /** max(x, 0). */
+    public static Activation relu() {
+        return new Activation(Eltwise.Kind.RELU, 0f, "ReLU()");
+    }
+
+    /** x for x >= 0, negativeSlope * x otherwise; {@code negativeSlope} must be finite. */
+    public static Activation leakyRelu(float negativeSlope) {
+        if (!Float.isFinite(negativeSlope)) {
+            throw new IllegalArgumentException("LeakyReLU: negative_slope must be finite, got " + negativeSlope);
+        }
+        return new Activation(Eltwise.Kind.RELU, negativeSlope, "LeakyReLU(negative_slope=" + negativeSlope + ")");
+    }
+
+    /** 1 / (1 + e^-x). */
+    public static Activation sigmoid() {
+        return new Activation(Eltwise.Kind.SIGMOID, 0f, "Sigmoid()");
+    }
+
+    public static Activation tanh() {
+        return new Activation(Eltwise.Kind.TANH, 0f, "Tanh()");
+    }
+
+    /**
+     * GELU: x * Phi(x) with {@code approximate = "none"} (exact erf), or
+     * 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) with {@code "tanh"}, as in PyTorch.
+     */
+    public static Activation gelu(String approximate) {
+        if (!"none".equals(approximate) && !"tanh".equals(approximate)) {
+            throw new IllegalArgumentException("GELU: approximate must be 'none' or 'tanh', got "
+                    + (approximate == null ? "null" : "'" + approximate + "'"));
+        }
+        return new Activation(approximate.equals("none") ? Eltwise.Kind.GELU_ERF : Eltwise.Kind.GELU_TANH, 0f,
+                "GELU(approximate='" + approximate + "')");
+    }
+
+    /** SiLU (swish): x * sigmoid(x). */
+    public static Activation silu() {
+        return new Activation(Eltwise.Kind.SWISH, 1f, "SiLU()");
+    }
+
+    /** x for x > 0, alpha * (e^x - 1) otherwise; {@code alpha} must be finite. */
+    public static Activation elu(float alpha) {
+        if (!Float.isFinite(alpha)) throw new IllegalArgumentException("ELU: alpha must be finite, got " + alpha);
+        return new Activation(Eltwise.Kind.ELU, alpha, "ELU(alpha=" + alpha + ")");
+    }
+
+    /** The oneDNN eltwise kind that computes it. */
+    public Eltwise.Kind kind() {
+        return kind;
+    }
+
+    /** The kind's parameter in oneDNN's meaning (LeakyReLU's slope, ELU's alpha, 1 for SiLU, else 0). */
+    public float alpha() {
+        return alpha;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Activation a && a.kind == kind && Float.compare(a.alpha, alpha) == 0;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(kind, alpha);
+    }
+
+    @Override
+    public String toString() {
+        return repr;
+    }
+}

@@ -1,0 +1,63 @@
+package dev.panamadnn.nn;
+
+import dev.panamadnn.Eltwise;
+import dev.panamadnn.Tensor;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The activation layers: {@code y = f(x)} element by element, any input shape, output of the
+ * same shape. Native path: oneDNN's eltwise over the whole (contiguous) buffer, one primitive
+ * per element count ({@link Eltwise}); reference: {@link Eltwise#reference}, in double.
+ * {@link Backend#OPENBLAS} runs the oneDNN path (OpenBLAS has no such kernel).
+ */
+abstract class ElementwiseLayer extends Layer {
+    private final Activation activation;
+    private final Eltwise kernel;
+
+    ElementwiseLayer(Activation activation) {
+        this.activation = activation;
+        this.kernel = new Eltwise(activation.kind(), activation.alpha());
+    }
+
+    /** The function this layer applies (also what {@link Linear} can fuse). */
+    public final Activation activation() {
+        return activation;
+    }
+
+    @Override
+    public final long[] outputShape(long... inputShape) {
+        checkShapeArgument(inputShape);
+        return inputShape.clone();
+    }
+
+    @Override
+    final Tensor compute(Tensor input, long[] outShape, Backend backend) {
+        Tensor y = Tensor.zeros(outShape);
+        try {
+            if (backend == Backend.REFERENCE) {
+                Eltwise.reference(activation.kind(), activation.alpha(), MemorySegment.ofArray(input.toFloatArray()), y.segment());
+            } else {
+                Tensor x = nativeReady(input);
+                try {
+                    kernel.forward(x.segment(), y.segment());
+                } finally {
+                    if (x != input) x.close();
+                }
+            }
+            return y;
+        } catch (RuntimeException | Error e) {
+            y.close();
+            throw e;
+        }
+    }
+
+    @Override
+    final void release() {
+        kernel.close();
+    }
+
+    @Override
+    public final String toString() {
+        return activation.toString();
+    }
+}

@@ -1,0 +1,120 @@
+package dev.panamadnn.nn;
+
+import dev.panamadnn.DataType;
+import dev.panamadnn.Module;
+import dev.panamadnn.Tensor;
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * The common shape of the layers in this package: a validating {@link #forward(Tensor, Backend)}
+ * that checks the input completely (liveness, dtype, rank and sizes, via {@link #outputShape})
+ * before any native call, then runs the chosen backend.
+ *
+ * <p>Thread safety: {@code forward} may be called from many threads at once, platform or
+ * virtual; native primitives are created once per input shape and shared (each call brings its
+ * own oneDNN scratchpad and memory objects). Do not {@link #close()} a layer while calls on it
+ * are in flight.
+ */
+public abstract class Layer implements Module {
+    private volatile boolean closed;
+
+    Layer() {}
+
+    /** {@link #forward(Tensor, Backend)} on {@link Backend#AUTO}. */
+    @Override
+    public final Tensor forward(Tensor input) {
+        return forward(input, Backend.AUTO);
+    }
+
+    /**
+     * Runs the layer on {@code backend}; returns a new tensor the caller owns and closes (a
+     * {@link Flatten} of a contiguous input returns a view of it instead, whose close does nothing).
+     *
+     * @throws IllegalArgumentException if the input's dtype, rank or sizes do not fit (the message
+     *                                  names the layer, the expected and the actual value)
+     * @throws IllegalStateException    if the input's memory was freed or this layer is closed
+     */
+    public final Tensor forward(Tensor input, Backend backend) {
+        if (backend == null) throw new IllegalArgumentException(label() + ": backend must not be null");
+        long[] outShape = checkInput(input);
+        return compute(input, outShape, backend);
+    }
+
+    /** The plain-Java reference: {@code forward(input, Backend.REFERENCE)}. */
+    public final Tensor forwardReference(Tensor input) {
+        return forward(input, Backend.REFERENCE);
+    }
+
+    /**
+     * The output shape for an input of shape {@code inputShape}, with the same checks as forward.
+     *
+     * @throws IllegalArgumentException if the shape does not fit this layer
+     */
+    public abstract long[] outputShape(long... inputShape);
+
+    /** Liveness, dtype and shape checks shared by every layer; returns the output shape. */
+    final long[] checkInput(Tensor input) {
+        checkOpen();
+        if (input == null) throw new IllegalArgumentException(label() + ": input must not be null");
+        if (!input.isAlive()) {
+            throw new IllegalStateException(label() + ": expected a live input tensor, got " + input + " whose memory was freed");
+        }
+        if (input.dtype() != DataType.F32) {
+            throw new IllegalArgumentException(label() + ": expected an F32 input, got " + input.dtype()
+                    + " (shape " + Arrays.toString(input.shape()) + ")");
+        }
+        return checkShape(input.shape());
+    }
+
+    /** {@link #outputShape} by default; {@link Sequential} checks as far as it can see. */
+    long[] checkShape(long[] inputShape) {
+        return outputShape(inputShape);
+    }
+
+    final void checkOpen() {
+        if (closed) throw new IllegalStateException(label() + " is closed");
+    }
+
+    /** How messages name this layer: its repr by default (one line). */
+    String label() {
+        return toString();
+    }
+
+    /** The computation proper, on a validated input; returns a tensor the caller owns. */
+    abstract Tensor compute(Tensor input, long[] outShape, Backend backend);
+
+    /**
+     * {@code t} itself if native kernels can take it as is (contiguous and off-heap), else a
+     * contiguous off-heap copy that the caller must close.
+     */
+    static Tensor nativeReady(Tensor t) {
+        if (t.isContiguous() && t.segment().isNative()) return t;
+        return Tensor.of(t.toFloatArray(), t.shape());
+    }
+
+    /** Validates a shape handed to {@link #outputShape}. */
+    final void checkShapeArgument(long[] inputShape) {
+        if (inputShape == null) throw new IllegalArgumentException(label() + ": input shape must not be null");
+        for (long d : inputShape) {
+            if (d <= 0) throw new IllegalArgumentException(label() + ": expected sizes > 0, got input shape " + Arrays.toString(inputShape));
+        }
+    }
+
+    /** A parameter-free layer has none; layers with weights override. */
+    @Override
+    public Map<String, Tensor> parameters() {
+        return Map.of();
+    }
+
+    /** Marks the layer closed, then frees its native objects and parameters; idempotent. */
+    @Override
+    public final void close() {
+        if (closed) return;
+        closed = true;
+        release();
+    }
+
+    /** Frees what the layer owns (primitives, parameter tensors). */
+    void release() {}
+}

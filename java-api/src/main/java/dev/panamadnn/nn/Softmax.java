@@ -1,0 +1,135 @@
+package dev.panamadnn.nn;
+
+import dev.panamadnn.Tensor;
+import dev.panamadnn.internal.dnnl.MemoryDescriptor;
+import dev.panamadnn.internal.dnnl.Ops;
+import dev.panamadnn.internal.dnnl.Primitive;
+import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
+import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * PyTorch's {@code nn.Softmax(dim)}: along dimension {@code dim} (negative counts from the end),
+ * {@code y_i = e^(x_i - m) / sum_j e^(x_j - m)} with {@code m = max_j x_j}; subtracting the
+ * maximum changes nothing mathematically and keeps {@code e^x} from overflowing.
+ *
+ * <p>Any input of rank r >= 1 with {@code -r <= dim < r} (a rank-0 input counts as rank 1);
+ * the output has the input's shape. The input is viewed as {@code [outer, size(dim), inner]},
+ * so one 3-D primitive serves every rank. Native path: oneDNN's softmax with the accurate
+ * algorithm, one primitive per {@code (outer, size, inner)}, cached; {@link Backend#OPENBLAS}
+ * runs it too (OpenBLAS has no softmax). Reference: plain loops in double. Thread-safe (see
+ * {@link Layer}).
+ */
+public final class Softmax extends Layer {
+    private final int dim;
+    private final ConcurrentHashMap<View, Compiled> compiled = new ConcurrentHashMap<>();
+
+    private record View(long outer, long size, long inner) {}
+
+    private record Compiled(MemoryDescriptor desc, Primitive primitive) {}
+
+    /** Softmax along {@code dim}; checked against the input's rank at each call. */
+    public Softmax(int dim) {
+        this.dim = dim;
+    }
+
+    public int dim() {
+        return dim;
+    }
+
+    @Override
+    public long[] outputShape(long... inputShape) {
+        checkShapeArgument(inputShape);
+        axis(inputShape);
+        return inputShape.clone();
+    }
+
+    /** The non-negative axis of {@code dim} for a shape, or an exception naming the valid range. */
+    private int axis(long[] shape) {
+        int rank = Math.max(1, shape.length);
+        if (dim < -rank || dim >= rank) {
+            throw new IllegalArgumentException(this + ": expected dim in [" + -rank + ", " + (rank - 1)
+                    + "] for an input of rank " + shape.length + ", got " + dim + " (input shape " + Arrays.toString(shape) + ")");
+        }
+        return dim < 0 ? dim + rank : dim;
+    }
+
+    private View view(long[] shape) {
+        if (shape.length == 0) return new View(1, 1, 1);
+        int a = axis(shape);
+        long outer = 1, inner = 1;
+        for (int i = 0; i < a; i++) outer *= shape[i];
+        for (int i = a + 1; i < shape.length; i++) inner *= shape[i];
+        return new View(outer, shape[a], inner);
+    }
+
+    @Override
+    Tensor compute(Tensor input, long[] outShape, Backend backend) {
+        View v = view(input.shape());
+        Tensor y = Tensor.zeros(outShape);
+        try {
+            if (backend == Backend.REFERENCE) {
+                reference(input.toFloatArray(), v, y.segment());
+            } else {
+                Tensor x = nativeReady(input);
+                try {
+                    Compiled c = compiled.computeIfAbsent(v, this::compile);
+                    c.primitive().execute(new int[] {Ops.argSrc(), Ops.argDst()},
+                            new MemoryDescriptor[] {c.desc(), c.desc()}, new MemorySegment[] {x.segment(), y.segment()});
+                } finally {
+                    if (x != input) x.close();
+                }
+            }
+            return y;
+        } catch (RuntimeException | Error e) {
+            y.close();
+            throw e;
+        }
+    }
+
+    private Compiled compile(View v) {
+        MemoryDescriptor desc = MemoryDescriptor.f32(Ops.plain(3), v.outer(), v.size(), v.inner());
+        try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
+             PrimitiveDescriptor pd = Ops.softmax(desc, 1, attr, "softmax (accurate) f32[" + v.outer() + ", "
+                     + v.size() + ", " + v.inner() + "] along axis 1")) {
+            return new Compiled(desc, Primitive.create(pd));
+        } catch (RuntimeException e) {
+            desc.close();
+            throw e;
+        }
+    }
+
+    /** For each (outer, inner) line: subtract the max, exponentiate, divide by the sum; in double. */
+    private static void reference(float[] x, View v, MemorySegment y) {
+        for (long o = 0; o < v.outer(); o++) {
+            for (long in = 0; in < v.inner(); in++) {
+                long base = o * v.size() * v.inner() + in;
+                double max = Double.NEGATIVE_INFINITY;
+                for (long s = 0; s < v.size(); s++) max = Math.max(max, x[(int) (base + s * v.inner())]);
+                double sum = 0;
+                for (long s = 0; s < v.size(); s++) sum += Math.exp(x[(int) (base + s * v.inner())] - max);
+                for (long s = 0; s < v.size(); s++) {
+                    long i = base + s * v.inner();
+                    y.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) (Math.exp(x[(int) i] - max) / sum));
+                }
+            }
+        }
+    }
+
+    @Override
+    void release() {
+        compiled.values().forEach(c -> {
+            c.primitive().close();
+            c.desc().close();
+        });
+        compiled.clear();
+    }
+
+    @Override
+    public String toString() {
+        return "Softmax(dim=" + dim + ")";
+    }
+}

@@ -1,0 +1,11 @@
+package dev.panamadnn.nn;
+
+/**
+ * PyTorch's {@code nn.Tanh}: {@code y = tanh(x)}.
+ * Any input shape; the output has the same shape. Native path: oneDNN eltwise; reference: plain Java in double. Thread-safe (see {@link Layer}).
+ */
+public final class Tanh extends ElementwiseLayer {
+    public Tanh() {
+        super(Activation.tanh());
+    }
+}
