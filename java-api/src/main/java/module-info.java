@@ -8,4 +8,5 @@ module dev.panamadnn {
     requires dev.panamadnn.bindings;
 
     exports dev.panamadnn;
+    exports dev.panamadnn.nn;
 }
