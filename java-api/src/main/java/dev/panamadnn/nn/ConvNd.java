@@ -422,7 +422,7 @@ abstract sealed class ConvNd implements Module permits Conv1d, Conv2d, ConvTrans
     private long[] perDim(String name, long[] values, long min) {
         if (values == null) throw bad(name + " must not be null");
         if (values.length != 1 && values.length != nd) {
-            throw bad(name + " must have 1 or " + nd + " values, got " + values.length + ": " + Arrays.toString(values));
+            throw bad(name + (nd == 1 ? " must have 1 value" : " must have 1 or " + nd + " values") + ", got " + values.length + ": " + Arrays.toString(values));
         }
         long[] v = values.length == nd ? values.clone() : filled(values[0]);
         for (long x : v) if (x < min) throw bad(name + " must be >= " + min + ", got " + tuple(v));
