@@ -3,12 +3,6 @@ package dev.panamadnn.nn;
 import dev.panamadnn.DataType;
 import dev.panamadnn.Module;
 import dev.panamadnn.Tensor;
-import dev.panamadnn.internal.dnnl.ConvOps;
-import dev.panamadnn.internal.dnnl.MemoryDescriptor;
-import dev.panamadnn.internal.dnnl.Primitive;
-import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
-import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
@@ -16,7 +10,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The N-d (1-D and 2-D) convolution and transposed convolution shared by {@link Conv1d},
@@ -43,23 +36,8 @@ abstract sealed class ConvNd implements Module permits Conv1d, Conv2d, ConvTrans
     private final boolean causal;
     private final PaddingMode paddingMode;
     private final Tensor weight, bias;
-    private final Arena nativeWeights = Arena.ofShared();
-    private final ConcurrentHashMap<Key, Compiled> compiled = new ConcurrentHashMap<>();
+    private final ConvPrimitives primitives;
     private volatile boolean closed;
-
-    /** A native input shape after explicit padding: batch, height, width. */
-    private record Key(long n, long h, long w) {}
-
-    private record Compiled(Primitive primitive, MemoryDescriptor src, MemoryDescriptor weights, MemoryDescriptor bias,
-                            MemoryDescriptor dst, long tailH, long tailW, MemorySegment weightsBuffer, String implementation) {
-        void close() {
-            primitive.close();
-            src.close();
-            weights.close();
-            if (bias != null) bias.close();
-            dst.close();
-        }
-    }
 
     ConvNd(ConvConfig c) {
         layer = c.layer();
@@ -102,6 +80,8 @@ abstract sealed class ConvNd implements Module permits Conv1d, Conv2d, ConvTrans
         weight = Tensor.zeros(wShape);
         bias = c.bias() ? Tensor.zeros(out) : null;
         initialise();
+        primitives = new ConvPrimitives(toString(), transposed, in, out, groups, lift(kernel, 1), lift(stride, 1),
+                lift(dilation, 1), lift(outputPadding, 0), weight, bias);
     }
 
     private long[][] resolvePadding(ConvConfig c) {
@@ -187,7 +167,7 @@ abstract sealed class ConvNd implements Module permits Conv1d, Conv2d, ConvTrans
 
     /** The oneDNN implementation chosen for an input shape, e.g. {@code brg_conv_fwd:avx2}. */
     public String implementation(long... inputShape) {
-        return compiledFor(plan(inputShape)).implementation();
+        return primitives.implementation(plan(inputShape));
     }
 
     @Override
@@ -202,9 +182,7 @@ abstract sealed class ConvNd implements Module permits Conv1d, Conv2d, ConvTrans
     public void close() {
         if (closed) return;
         closed = true;
-        compiled.values().forEach(Compiled::close);
-        compiled.clear();
-        nativeWeights.close();
+        primitives.close();
         weight.close();
         if (bias != null) bias.close();
     }
@@ -213,7 +191,7 @@ abstract sealed class ConvNd implements Module permits Conv1d, Conv2d, ConvTrans
      * One call's geometry, lifted to 2-D: batch, input height/width after any explicit padding,
      * the padding oneDNN applies itself, and the output sizes.
      */
-    private record Plan(long n, long ih, long iw, long padTop, long padBottom, long padLeft, long padRight, long oh, long ow,
+    record Plan(long n, long ih, long iw, long padTop, long padBottom, long padLeft, long padRight, long oh, long ow,
                         long[] userOutputShape, long[] explicitPad) {}
 
     private Plan plan(long[] shape) {
@@ -302,45 +280,9 @@ abstract sealed class ConvNd implements Module permits Conv1d, Conv2d, ConvTrans
         if (padded != null) copy = Tensor.of(padded, p.n(), in, p.ih(), p.iw());
         else if (!input.isContiguous() || !input.segment().isNative()) copy = Tensor.of(input.toFloatArray(), input.shape());
         try {
-            MemorySegment src = (copy != null ? copy : input).segment();
-            Compiled c = compiledFor(p);
-            boolean tail = c.tailH() != 0 || c.tailW() != 0;
-            Tensor y = Tensor.zeros(p.userOutputShape());
-            Tensor dst = tail ? Tensor.zeros(p.n(), out, p.oh() - c.tailH(), p.ow() - c.tailW()) : y;
-            try {
-                if (bias == null) {
-                    c.primitive().execute(new int[] {ConvOps.argSrc(), ConvOps.argWeights(), ConvOps.argDst()},
-                            new MemoryDescriptor[] {c.src(), c.weights(), c.dst()},
-                            new MemorySegment[] {src, c.weightsBuffer(), dst.segment()});
-                } else {
-                    c.primitive().execute(new int[] {ConvOps.argSrc(), ConvOps.argWeights(), ConvOps.argBias(), ConvOps.argDst()},
-                            new MemoryDescriptor[] {c.src(), c.weights(), c.bias(), c.dst()},
-                            new MemorySegment[] {src, c.weightsBuffer(), bias.segment(), dst.segment()});
-                }
-                if (tail) appendBiasTail(dst, y, p);
-                return y;
-            } catch (RuntimeException e) {
-                y.close();
-                throw e;
-            } finally {
-                if (tail) dst.close();
-            }
+            return primitives.forward((copy != null ? copy : input).segment(), p);
         } finally {
             if (copy != null) copy.close();
-        }
-    }
-
-    /** Copies the oneDNN result into the top-left of each output plane and fills the rest with the bias. */
-    private void appendBiasTail(Tensor computed, Tensor y, Plan p) {
-        MemorySegment from = computed.segment(), to = y.segment();
-        long ch = computed.dim(2), cw = computed.dim(3);
-        for (long plane = 0; plane < p.n() * out; plane++) {
-            float b = bias == null ? 0f : bias.segment().getAtIndex(ValueLayout.JAVA_FLOAT, plane % out);
-            for (long r = 0; r < p.oh(); r++)
-                for (long col = 0; col < p.ow(); col++) {
-                    float v = r < ch && col < cw ? from.getAtIndex(ValueLayout.JAVA_FLOAT, (plane * ch + r) * cw + col) : b;
-                    to.setAtIndex(ValueLayout.JAVA_FLOAT, (plane * p.oh() + r) * p.ow() + col, v);
-                }
         }
     }
 
@@ -349,70 +291,6 @@ abstract sealed class ConvNd implements Module permits Conv1d, Conv2d, ConvTrans
         return new ConvReference.Geometry(Math.toIntExact(p.n()), (int) in, (int) out, (int) groups,
                 Math.toIntExact(p.ih()), Math.toIntExact(p.iw()), Math.toIntExact(p.oh()), Math.toIntExact(p.ow()),
                 (int) k[0], (int) k[1], (int) s[0], (int) s[1], (int) p.padTop(), (int) p.padLeft(), (int) d[0], (int) d[1]);
-    }
-
-    private Compiled compiledFor(Plan p) {
-        return compiled.computeIfAbsent(new Key(p.n(), p.ih(), p.iw()), k -> compile(p));
-    }
-
-    /** Creates the primitive for one input shape and reorders the weights into its layout (once per shape). */
-    private Compiled compile(Plan p) {
-        Key key = new Key(p.n(), p.ih(), p.iw());
-        long[] k = lift(kernel, 1);
-        long g = groups;
-        long[] wDims = g == 1 ? new long[] {out, in, k[0], k[1]} : new long[] {g, out / g, in / g, k[0], k[1]};
-        int userTag = transposed ? ConvOps.inputMajorWeights(g != 1) : ConvOps.rowMajor(wDims.length);
-        long[] dil = lift(dilation, 1);
-        long[] oneDnnDilation = {dil[0] - 1, dil[1] - 1};
-        long[] op = lift(outputPadding, 0);
-        // oneDNN has no output_padding: a deconvolution's right padding shrinks by it instead (may go negative).
-        long[] padL = {p.padTop(), p.padLeft()};
-        long[] padR = transposed ? new long[] {p.padBottom() - op[0], p.padRight() - op[1]} : new long[] {p.padBottom(), p.padRight()};
-        // oneDNN needs padR > -stride. Output padding beyond that (allowed by PyTorch when it is
-        // below the dilation) only adds rows/columns no kernel tap reaches: pure bias. oneDNN then
-        // computes without them (padR 0) and run() appends this tail.
-        long[] s = lift(stride, 1);
-        long[] tail = new long[2];
-        for (int i = 0; i < 2; i++) {
-            if (padR[i] + s[i] <= 0) {
-                tail[i] = -padR[i];
-                padR[i] = 0;
-            }
-        }
-        String description = this + " on input [" + key.n() + ", " + in + ", " + key.h() + ", " + key.w() + "]";
-        MemoryDescriptor src = null, dst = null, biasDesc = null, userWeights = null, anyWeights = null, chosen = null;
-        PrimitiveDescriptor pd = null;
-        Primitive primitive = null;
-        try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad()) {
-            src = MemoryDescriptor.f32(ConvOps.rowMajor(4), key.n(), in, key.h(), key.w());
-            dst = MemoryDescriptor.f32(ConvOps.rowMajor(4), key.n(), out, p.oh() - tail[0], p.ow() - tail[1]);
-            biasDesc = bias == null ? null : MemoryDescriptor.f32(ConvOps.rowMajor(1), out);
-            userWeights = MemoryDescriptor.f32(userTag, wDims);
-            anyWeights = MemoryDescriptor.f32(ConvOps.anyFormat(), wDims);
-            pd = transposed
-                    ? ConvOps.deconvolution(src, anyWeights, biasDesc, dst, s, oneDnnDilation, padL, padR, attr, description)
-                    : ConvOps.convolution(src, anyWeights, biasDesc, dst, s, oneDnnDilation, padL, padR, attr, description);
-            chosen = ConvOps.chosenWeights(pd);
-            primitive = Primitive.create(pd);
-            MemorySegment buffer = nativeWeights.allocate(Math.max(1, chosen.byteSize()), 64);
-            try (PrimitiveDescriptor rpd = ConvOps.reorder(userWeights, chosen, attr, "weights reorder for " + description);
-                 Primitive reorder = Primitive.create(rpd)) {
-                reorder.execute(new int[] {ConvOps.argFrom(), ConvOps.argTo()}, new MemoryDescriptor[] {userWeights, chosen},
-                        new MemorySegment[] {weight.segment(), buffer});
-            }
-            Compiled c = new Compiled(primitive, src, chosen, biasDesc, dst, tail[0], tail[1], buffer,
-                    pd.implementation());
-            primitive = null;   // owned by c from here
-            return c;
-        } catch (RuntimeException e) {
-            if (primitive != null) primitive.close();
-            for (MemoryDescriptor m : new MemoryDescriptor[] {src, dst, biasDesc, chosen}) if (m != null) m.close();
-            throw e;
-        } finally {
-            if (pd != null) pd.close();
-            if (userWeights != null) userWeights.close();
-            if (anyWeights != null) anyWeights.close();
-        }
     }
 
     private long[] lift(long[] values, long fill) {
