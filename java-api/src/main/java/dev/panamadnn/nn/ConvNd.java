@@ -21,8 +21,10 @@ import java.util.SplittableRandom;
  *
  * <p>Native path: one oneDNN (de)convolution primitive per input shape, created on first use
  * with plain nchw activations and the weights layout oneDNN prefers ({@code any}); the weights
- * are reordered into that layout once, when the shape is first seen. So parameters must hold
- * their final values before the first {@link #forward} (load the state_dict first). Primitives
+ * are reordered into that layout (and the bias copied) once, when the shape is first seen
+ * ({@link ConvPrimitives}). So
+ * parameters must hold their final values before the first {@link #forward} (load the state_dict
+ * first), or call {@link #weightsChanged()} after writing them. Primitives
  * use a user scratchpad, so one layer serves any number of threads at once; {@link #close()}
  * must not race with a running forward.
  */
@@ -168,6 +170,16 @@ abstract sealed class ConvNd implements Module permits Conv1d, Conv2d, ConvTrans
     /** The oneDNN implementation chosen for an input shape, e.g. {@code brg_conv_fwd:avx2}. */
     public String implementation(long... inputShape) {
         return primitives.implementation(plan(inputShape));
+    }
+
+    /**
+     * Tells the native path that the parameters were written after it ran: drops the primitives
+     * and their reordered weight copies, so the next {@link #forward} reads the new values. Must
+     * not race with a running forward. (The reference path always reads the parameters directly.)
+     */
+    public void weightsChanged() {
+        if (closed) throw new IllegalStateException(this + " is closed");
+        primitives.clear();
     }
 
     @Override

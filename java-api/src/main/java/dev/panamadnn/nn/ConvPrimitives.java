@@ -14,12 +14,12 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The oneDNN side of one convolution layer: a (de)convolution primitive per input shape,
  * created on first use, and the weights reordered once per shape into the layout that primitive
- * chose. All geometry is 2-D (height, width) and PyTorch's (dilation 1-based); the translation
+ * chose, the bias copied beside them (in its own arena, so {@link #clear()} can free it). All geometry is 2-D (height, width) and PyTorch's (dilation 1-based); the translation
  * to oneDNN's conventions happens in {@link #compile}.
  *
  * <p>Thread-safe: the cache is a concurrent map, primitives use a user scratchpad, and every
- * {@link #forward} brings its own memory objects. The reordered weights live in a shared arena
- * freed by {@link #close()}, which must not race with a forward.
+ * {@link #forward} brings its own memory objects. {@link #clear()} and {@link #close()} must not
+ * race with a forward.
  */
 final class ConvPrimitives implements AutoCloseable {
     private final String layer;
@@ -27,7 +27,6 @@ final class ConvPrimitives implements AutoCloseable {
     private final long in, out, groups;
     private final long[] kernel, stride, dilation, outputPadding;
     private final Tensor weight, bias;
-    private final Arena reorderedWeights = Arena.ofShared();
     private final ConcurrentHashMap<Key, Compiled> compiled = new ConcurrentHashMap<>();
 
     /** A native input shape after explicit padding: batch, height, width. */
@@ -38,8 +37,10 @@ final class ConvPrimitives implements AutoCloseable {
      * compute (see {@link #compile}); {@link #forward} fills them with the bias.
      */
     private record Compiled(Primitive primitive, MemoryDescriptor src, MemoryDescriptor weights, MemoryDescriptor bias,
-                            MemoryDescriptor dst, long tailH, long tailW, MemorySegment weightsBuffer, String implementation) {
+                            MemoryDescriptor dst, long tailH, long tailW, Arena weightsArena, MemorySegment weightsBuffer,
+                            MemorySegment biasBuffer, String implementation) {
         void close() {
+            weightsArena.close();
             primitive.close();
             src.close();
             weights.close();
@@ -77,9 +78,9 @@ final class ConvPrimitives implements AutoCloseable {
             } else {
                 c.primitive().execute(new int[] {ConvOps.argSrc(), ConvOps.argWeights(), ConvOps.argBias(), ConvOps.argDst()},
                         new MemoryDescriptor[] {c.src(), c.weights(), c.bias(), c.dst()},
-                        new MemorySegment[] {src, c.weightsBuffer(), bias.segment(), dst.segment()});
+                        new MemorySegment[] {src, c.weightsBuffer(), c.biasBuffer(), dst.segment()});
             }
-            if (tail) appendBiasTail(dst, y, p);
+            if (tail) appendBiasTail(dst, y, p, c.biasBuffer());
             return y;
         } catch (RuntimeException e) {
             y.close();
@@ -94,11 +95,11 @@ final class ConvPrimitives implements AutoCloseable {
     }
 
     /** Copies the oneDNN result into the top-left of each output plane and fills the rest with the bias. */
-    private void appendBiasTail(Tensor computed, Tensor y, ConvNd.Plan p) {
+    private void appendBiasTail(Tensor computed, Tensor y, ConvNd.Plan p, MemorySegment biasBuffer) {
         MemorySegment from = computed.segment(), to = y.segment();
         long ch = computed.dim(2), cw = computed.dim(3);
         for (long plane = 0; plane < p.n() * out; plane++) {
-            float b = bias == null ? 0f : bias.segment().getAtIndex(ValueLayout.JAVA_FLOAT, plane % out);
+            float b = biasBuffer == null ? 0f : biasBuffer.getAtIndex(ValueLayout.JAVA_FLOAT, plane % out);
             for (long r = 0; r < p.oh(); r++)
                 for (long col = 0; col < p.ow(); col++) {
                     float v = r < ch && col < cw ? from.getAtIndex(ValueLayout.JAVA_FLOAT, (plane * ch + r) * cw + col) : b;
@@ -136,6 +137,7 @@ final class ConvPrimitives implements AutoCloseable {
         MemoryDescriptor src = null, dst = null, biasDesc = null, userWeights = null, anyWeights = null, chosen = null;
         PrimitiveDescriptor pd = null;
         Primitive primitive = null;
+        Arena weightsArena = Arena.ofShared();
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad()) {
             src = MemoryDescriptor.f32(ConvOps.rowMajor(4), p.n(), in, p.ih(), p.iw());
             dst = MemoryDescriptor.f32(ConvOps.rowMajor(4), p.n(), out, p.oh() - tail[0], p.ow() - tail[1]);
@@ -147,17 +149,21 @@ final class ConvPrimitives implements AutoCloseable {
                     : ConvOps.convolution(src, anyWeights, biasDesc, dst, stride, oneDnnDilation, padL, padR, attr, description);
             chosen = ConvOps.chosenWeights(pd);
             primitive = Primitive.create(pd);
-            MemorySegment buffer = reorderedWeights.allocate(Math.max(1, chosen.byteSize()), 64);
+            MemorySegment buffer = weightsArena.allocate(Math.max(1, chosen.byteSize()), 64);
             try (PrimitiveDescriptor rpd = ConvOps.reorder(userWeights, chosen, attr, "weights reorder for " + description);
                  Primitive reorder = Primitive.create(rpd)) {
                 reorder.execute(new int[] {ConvOps.argFrom(), ConvOps.argTo()}, new MemoryDescriptor[] {userWeights, chosen},
                         new MemorySegment[] {weight.segment(), buffer});
             }
-            Compiled c = new Compiled(primitive, src, chosen, biasDesc, dst, tail[0], tail[1], buffer, pd.implementation());
+            // The bias is copied too, so that a compiled shape sees one consistent snapshot of the parameters.
+            MemorySegment biasBuffer = bias == null ? null : weightsArena.allocate(bias.numel() * Float.BYTES, 64).copyFrom(bias.segment());
+            Compiled c = new Compiled(primitive, src, chosen, biasDesc, dst, tail[0], tail[1], weightsArena, buffer, biasBuffer,
+                    pd.implementation());
             primitive = null;   // owned by c from here
             return c;
         } catch (RuntimeException e) {
             if (primitive != null) primitive.close();
+            weightsArena.close();
             for (MemoryDescriptor m : new MemoryDescriptor[] {src, dst, biasDesc, chosen}) if (m != null) m.close();
             throw e;
         } finally {
@@ -167,10 +173,16 @@ final class ConvPrimitives implements AutoCloseable {
         }
     }
 
+    /** Drops every primitive and reordered weight copy; the next forward creates them again. */
+    void clear() {
+        for (Key k : compiled.keySet()) {
+            Compiled c = compiled.remove(k);
+            if (c != null) c.close();
+        }
+    }
+
     @Override
     public void close() {
-        compiled.values().forEach(Compiled::close);
-        compiled.clear();
-        if (reorderedWeights.scope().isAlive()) reorderedWeights.close();
+        clear();
     }
 }

@@ -24,6 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ConvGoldenTest {
     private static final double ABS = 1e-5, REL = 1e-4;
     private static final Map<String, Double> WORST = new ConcurrentHashMap<>();
+    private static final Map<String, String> IMPLEMENTATIONS = new ConcurrentHashMap<>();
 
     static List<ConvGoldens.Case> cases() {
         return ConvGoldens.cases();
@@ -67,6 +68,7 @@ class ConvGoldenTest {
                     }
                 }
                 WORST.merge(c.layer() + (nativePath ? " native" : " reference"), worst, Math::max);
+                if (nativePath) IMPLEMENTATIONS.put(c.name(), layer.implementation(c.shape("input")));
             }
         }
     }
@@ -74,5 +76,6 @@ class ConvGoldenTest {
     @AfterAll
     static void report() {
         System.out.println("largest absolute error against PyTorch, per layer and path: " + new TreeMap<>(WORST));
+        System.out.println("oneDNN implementations: " + new TreeMap<>(IMPLEMENTATIONS));
     }
 }

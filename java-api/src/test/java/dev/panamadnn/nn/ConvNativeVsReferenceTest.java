@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.panamadnn.Tensor;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -96,6 +97,25 @@ class ConvNativeVsReferenceTest {
                  Tensor a = nativePath ? conv.forward(view) : conv.forwardReference(view);
                  Tensor b = nativePath ? conv.forward(copy) : conv.forwardReference(copy)) {
                 assertArrayEquals(b.toFloatArray(), a.toFloatArray());
+            }
+        }
+    }
+
+    @Test
+    void weightsWrittenAfterTheFirstForwardNeedWeightsChanged() {
+        var rnd = new SplittableRandom(6);
+        try (ConvTranspose2d deconv = ConvTranspose2d.builder(2, 4, 3).stride(2).groups(2).build(); Tensor x = random(rnd, 1, 2, 4, 5)) {
+            randomise(deconv, rnd);
+            try (Tensor first = deconv.forward(x)) {
+                randomise(deconv, rnd);
+                try (Tensor stale = deconv.forward(x)) {
+                    assertArrayEquals(first.toFloatArray(), stale.toFloatArray(), "weights are read once per input shape");
+                }
+                deconv.weightsChanged();
+                try (Tensor fresh = deconv.forward(x); Tensor want = deconv.forwardReference(x)) {
+                    float[] got = fresh.toFloatArray(), ref = want.toFloatArray();
+                    for (int i = 0; i < ref.length; i++) assertEquals(ref[i], got[i], 1e-5 + 1e-4 * Math.abs(ref[i]), "element " + i);
+                }
             }
         }
     }
