@@ -22,11 +22,10 @@ import java.util.SplittableRandom;
  * <p>Native path: one oneDNN (de)convolution primitive per input shape, created on first use
  * with plain nchw activations and the weights layout oneDNN prefers ({@code any}); the weights
  * are reordered into that layout (and the bias copied) once, when the shape is first seen
- * ({@link ConvPrimitives}). So
- * parameters must hold their final values before the first {@link #forward} (load the state_dict
- * first), or call {@link #weightsChanged()} after writing them. Primitives
- * use a user scratchpad, so one layer serves any number of threads at once; {@link #close()}
- * must not race with a running forward.
+ * ({@link ConvPrimitives}). So parameters must hold their final values before the first
+ * {@link #forward} (load the state_dict first), or call {@link #weightsChanged()} after writing
+ * them. Primitives use a user scratchpad, so one layer serves any number of threads at once;
+ * {@link #close()} must not race with a running forward.
  */
 abstract sealed class ConvNd implements Module permits Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d {
     private final String layer;
