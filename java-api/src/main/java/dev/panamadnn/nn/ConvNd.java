@@ -298,6 +298,13 @@ abstract sealed class ConvNd implements Module permits Conv1d, Conv2d, ConvTrans
     }
 
     private ConvReference.Geometry geometry(Plan p) {
+        // The reference indexes Java arrays with int: refuse (rather than wrap) past that.
+        for (long count : new long[] {p.n() * in * p.ih() * p.iw(), p.n() * out * p.oh() * p.ow()}) {
+            if (count > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException(layer + ": the reference path handles at most " + (Integer.MAX_VALUE - 8)
+                        + " elements per tensor, got " + count);
+            }
+        }
         long[] k = lift(kernel, 1), s = lift(stride, 1), d = lift(dilation, 1);
         return new ConvReference.Geometry(Math.toIntExact(p.n()), (int) in, (int) out, (int) groups,
                 Math.toIntExact(p.ih()), Math.toIntExact(p.iw()), Math.toIntExact(p.oh()), Math.toIntExact(p.ow()),
