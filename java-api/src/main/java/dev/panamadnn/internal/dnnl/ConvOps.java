@@ -1,0 +1,108 @@
+package dev.panamadnn.internal.dnnl;
+
+import static dev.panamadnn.bindings.dnnl.dnnl_h.*;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Primitive descriptors for (de)convolution and the weight reorder, kept apart from
+ * {@link Ops} so each operation family stays a small file. Geometry arrays are oneDNN's:
+ * spatial only, dilation 0-based, padding per side (right padding may be negative for a
+ * deconvolution with output padding).
+ */
+public final class ConvOps {
+    private ConvOps() {}
+
+    /** Forward-inference direct convolution; {@code bias} may be null. Weights may be {@code any}. */
+    public static PrimitiveDescriptor convolution(MemoryDescriptor src, MemoryDescriptor weights, MemoryDescriptor bias,
+                                                  MemoryDescriptor dst, long[] strides, long[] dilates, long[] padLeft,
+                                                  long[] padRight, PrimitiveAttributes attributes, String description) {
+        return create("dnnl_convolution_forward_primitive_desc_create", false, src, weights, bias, dst, strides, dilates,
+                padLeft, padRight, attributes, description);
+    }
+
+    /** Forward-inference direct deconvolution (transposed convolution); {@code bias} may be null. */
+    public static PrimitiveDescriptor deconvolution(MemoryDescriptor src, MemoryDescriptor weights, MemoryDescriptor bias,
+                                                    MemoryDescriptor dst, long[] strides, long[] dilates, long[] padLeft,
+                                                    long[] padRight, PrimitiveAttributes attributes, String description) {
+        return create("dnnl_deconvolution_forward_primitive_desc_create", true, src, weights, bias, dst, strides, dilates,
+                padLeft, padRight, attributes, description);
+    }
+
+    private static PrimitiveDescriptor create(String function, boolean deconvolution, MemoryDescriptor src,
+                                              MemoryDescriptor weights, MemoryDescriptor bias, MemoryDescriptor dst,
+                                              long[] strides, long[] dilates, long[] padLeft, long[] padRight,
+                                              PrimitiveAttributes attributes, String description) {
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment s = Dnnl.dims(tmp, strides), d = Dnnl.dims(tmp, dilates);
+            MemorySegment l = Dnnl.dims(tmp, padLeft), r = Dnnl.dims(tmp, padRight);
+            MemorySegment b = bias == null ? MemorySegment.NULL : bias.handle();
+            return PrimitiveDescriptor.create(function, description, attributes, (out, engine, attr) -> deconvolution
+                    ? dnnl_deconvolution_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
+                            dnnl_deconvolution_direct(), src.handle(), weights.handle(), b, dst.handle(), s, d, l, r, attr)
+                    : dnnl_convolution_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
+                            dnnl_convolution_direct(), src.handle(), weights.handle(), b, dst.handle(), s, d, l, r, attr));
+        }
+    }
+
+    /** A reorder (layout conversion, same values) from {@code from} to {@code to}. */
+    public static PrimitiveDescriptor reorder(MemoryDescriptor from, MemoryDescriptor to, PrimitiveAttributes attributes,
+                                              String description) {
+        return PrimitiveDescriptor.create("dnnl_reorder_primitive_desc_create", description, attributes,
+                (out, engine, attr) -> dnnl_reorder_primitive_desc_create(out, from.handle(), engine, to.handle(), engine, attr));
+    }
+
+    /** The weights layout the primitive chose (an owned copy). */
+    public static MemoryDescriptor chosenWeights(PrimitiveDescriptor pd) {
+        return pd.queryMemory(dnnl_query_weights_md(), 0);
+    }
+
+    /** Let the primitive choose the layout. */
+    public static int anyFormat() {
+        return dnnl_format_tag_any();
+    }
+
+    /** Row-major in the logical order (nchw, oihw, goihw, x ...) for {@code rank} dimensions. */
+    public static int rowMajor(int rank) {
+        return switch (rank) {
+            case 1 -> dnnl_a();
+            case 4 -> dnnl_abcd();
+            case 5 -> dnnl_abcde();
+            default -> throw new IllegalArgumentException("no row-major tag wired for rank " + rank);
+        };
+    }
+
+    /**
+     * PyTorch's ConvTranspose weight [in, out/g, kh, kw] seen as oneDNN's logical deconvolution
+     * weights: [oc, ic, kh, kw] stored i-o-h-w ("bacd"), or grouped [g, oc/g, ic/g, kh, kw]
+     * stored g-i-o-h-w ("acbde").
+     */
+    public static int inputMajorWeights(boolean grouped) {
+        return grouped ? dnnl_acbde() : dnnl_bacd();
+    }
+
+    public static int argSrc() {
+        return DNNL_ARG_SRC();
+    }
+
+    public static int argWeights() {
+        return DNNL_ARG_WEIGHTS();
+    }
+
+    public static int argBias() {
+        return DNNL_ARG_BIAS();
+    }
+
+    public static int argDst() {
+        return DNNL_ARG_DST();
+    }
+
+    public static int argFrom() {
+        return DNNL_ARG_FROM();
+    }
+
+    public static int argTo() {
+        return DNNL_ARG_TO();
+    }
+}

@@ -1,0 +1,375 @@
+package dev.panamadnn.nn;
+
+import dev.panamadnn.DataType;
+import dev.panamadnn.Module;
+import dev.panamadnn.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * The N-d (1-D and 2-D) convolution and transposed convolution shared by {@link Conv1d},
+ * {@link Conv2d}, {@link ConvTranspose1d} and {@link ConvTranspose2d}: validated PyTorch
+ * hyperparameters, the parameters, the oneDNN path and the plain-Java reference.
+ *
+ * <p>Internally everything is 2-D: a 1-D layer is a 2-D one with height 1 (kernel, stride and
+ * dilation 1, no padding on that axis), so one primitive family and one reference serve both.
+ *
+ * <p>Native path: one oneDNN (de)convolution primitive per input shape, created on first use
+ * with plain nchw activations and the weights layout oneDNN prefers ({@code any}); the weights
+ * are reordered into that layout (and the bias copied) once, when the shape is first seen
+ * ({@link ConvPrimitives}). So parameters must hold their final values before the first
+ * {@link #forward} (load the state_dict first), or call {@link #weightsChanged()} after writing
+ * them. Primitives use a user scratchpad, so one layer serves any number of threads at once;
+ * {@link #close()} must not race with a running forward.
+ */
+abstract sealed class ConvNd implements Module permits Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d {
+    private final String layer;
+    private final boolean transposed;
+    private final int nd;
+    private final long in, out, groups;
+    private final long[] kernel, stride, dilation, padBefore, padAfter, outputPadding;
+    private final String paddingText;
+    private final boolean causal;
+    private final PaddingMode paddingMode;
+    private final Tensor weight, bias;
+    private final ConvPrimitives primitives;
+    private volatile boolean closed;
+
+    ConvNd(ConvConfig c) {
+        layer = c.layer();
+        transposed = c.transposed();
+        nd = c.spatialDims();
+        in = c.in();
+        out = c.out();
+        groups = c.groups();
+        if (in <= 0) throw bad("in_channels must be > 0, got " + in);
+        if (out <= 0) throw bad("out_channels must be > 0, got " + out);
+        if (groups <= 0) throw bad("groups must be > 0, got " + groups);
+        if (in % groups != 0) throw bad("in_channels " + in + " must be divisible by groups " + groups);
+        if (out % groups != 0) throw bad("out_channels " + out + " must be divisible by groups " + groups);
+        kernel = perDim("kernel_size", c.kernel(), 1);
+        stride = perDim("stride", c.stride(), 1);
+        dilation = perDim("dilation", c.dilation(), 1);
+        outputPadding = perDim("output_padding", c.outputPadding(), 0);
+        paddingMode = c.paddingMode();
+        if (paddingMode == null) throw bad("padding_mode must not be null");
+        if (transposed && paddingMode != PaddingMode.ZEROS) {
+            throw bad("only padding_mode zeros is supported, got " + paddingMode.pytorchName());
+        }
+        causal = c.causal();
+        paddingText = c.paddingText();
+        long[][] pads = resolvePadding(c);
+        padBefore = pads[0];
+        padAfter = pads[1];
+        if (transposed) {
+            for (int i = 0; i < nd; i++) {
+                if (outputPadding[i] >= stride[i] && outputPadding[i] >= dilation[i]) {
+                    throw bad("output_padding must be smaller than either stride or dilation, got output_padding="
+                            + tuple(outputPadding) + ", stride=" + tuple(stride) + ", dilation=" + tuple(dilation));
+                }
+            }
+        }
+        long[] wShape = new long[nd + 2];
+        wShape[0] = transposed ? in : out;
+        wShape[1] = transposed ? out / groups : in / groups;
+        System.arraycopy(kernel, 0, wShape, 2, nd);
+        weight = Tensor.zeros(wShape);
+        bias = c.bias() ? Tensor.zeros(out) : null;
+        initialise();
+        primitives = new ConvPrimitives(toString(), transposed, in, out, groups, lift(kernel, 1), lift(stride, 1),
+                lift(dilation, 1), lift(outputPadding, 0), weight, bias);
+    }
+
+    private long[][] resolvePadding(ConvConfig c) {
+        long[] before, after;
+        if (causal) {
+            if (transposed || nd != 1) throw bad("causal padding is only defined for Conv1d");
+            if (c.paddingText() != null || !allZero(perDim("padding", c.paddingBefore(), 0))
+                    || !allZero(perDim("padding", c.paddingAfter(), 0))) {
+                throw bad("causal and an explicit padding are exclusive");
+            }
+            before = new long[] {(kernel[0] - 1) * dilation[0]};
+            after = new long[] {0};
+        } else if (c.paddingText() != null) {
+            before = new long[nd];
+            after = new long[nd];
+            switch (c.paddingText()) {
+                case "valid" -> { }
+                case "same" -> {
+                    if (!allOne(stride)) throw bad("padding='same' is not supported for strided convolutions, got stride=" + tuple(stride));
+                    for (int i = 0; i < nd; i++) {
+                        long total = dilation[i] * (kernel[i] - 1);
+                        before[i] = total / 2;
+                        after[i] = total - before[i];
+                    }
+                }
+                default -> throw bad("padding must be 'same', 'valid' or sizes, got '" + c.paddingText() + "'");
+            }
+        } else {
+            before = perDim("padding", c.paddingBefore(), 0);
+            after = perDim("padding", c.paddingAfter(), 0);
+        }
+        return new long[][] {before, after};
+    }
+
+    /** PyTorch's default initialisation (kaiming-uniform with a = sqrt(5)), from a fixed seed so runs repeat. */
+    private void initialise() {
+        long fanIn = weight.dim(1);
+        for (long k : kernel) fanIn *= k;
+        double bound = 1 / Math.sqrt(fanIn);
+        var random = new SplittableRandom(0x5eed);
+        fill(weight, random, bound);
+        if (bias != null) fill(bias, random, bound);
+    }
+
+    private static void fill(Tensor t, SplittableRandom random, double bound) {
+        MemorySegment s = t.segment();
+        for (long i = 0; i < t.numel(); i++) s.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) random.nextDouble(-bound, bound));
+    }
+
+    /**
+     * Native inference on oneDNN. Input {@code [N, C_in, *spatial]} or unbatched
+     * {@code [C_in, *spatial]}; output the same rank with {@code C_out} channels and the sizes of
+     * {@link #outputShape}. The result is a new tensor the caller owns.
+     */
+    @Override
+    public Tensor forward(Tensor input) {
+        return run(input, true);
+    }
+
+    /** The same computation with the plain-Java reference (the oracle; slow). */
+    public Tensor forwardReference(Tensor input) {
+        return run(input, false);
+    }
+
+    /** The weight, PyTorch layout: Conv {@code [out, in/groups, k...]}, ConvTranspose {@code [in, out/groups, k...]}. */
+    public Tensor weight() {
+        return weight;
+    }
+
+    /** The bias {@code [out]}, or null when built with {@code bias(false)}. */
+    public Tensor bias() {
+        return bias;
+    }
+
+    /**
+     * The output shape for an input shape, validating it like {@link #forward} does.
+     * Convolution: {@code out = floor((in + padBefore + padAfter - dilation*(k-1) - 1) / stride) + 1};
+     * transposed: {@code out = (in-1)*stride - padBefore - padAfter + dilation*(k-1) + output_padding + 1}.
+     */
+    public long[] outputShape(long... inputShape) {
+        return plan(inputShape).userOutputShape();
+    }
+
+    /** The oneDNN implementation chosen for an input shape, e.g. {@code brg_conv_fwd:avx2}. */
+    public String implementation(long... inputShape) {
+        return primitives.implementation(plan(inputShape));
+    }
+
+    /**
+     * Tells the native path that the parameters were written after it ran: drops the primitives
+     * and their reordered weight copies, so the next {@link #forward} reads the new values. Must
+     * not race with a running forward. (The reference path always reads the parameters directly.)
+     */
+    public void weightsChanged() {
+        if (closed) throw new IllegalStateException(this + " is closed");
+        primitives.clear();
+    }
+
+    @Override
+    public Map<String, Tensor> parameters() {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        m.put("weight", weight);
+        if (bias != null) m.put("bias", bias);
+        return Collections.unmodifiableMap(m);
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        primitives.close();
+        weight.close();
+        if (bias != null) bias.close();
+    }
+
+    /**
+     * One call's geometry, lifted to 2-D: batch, input height/width after any explicit padding,
+     * the padding oneDNN applies itself, and the output sizes.
+     */
+    record Plan(long n, long ih, long iw, long padTop, long padBottom, long padLeft, long padRight, long oh, long ow,
+                        long[] userOutputShape, long[] explicitPad) {}
+
+    private Plan plan(long[] shape) {
+        if (closed) throw new IllegalStateException(this + " is closed");
+        if (shape == null) throw bad("input must not be null");
+        if (shape.length != nd + 1 && shape.length != nd + 2) {
+            String dims = nd == 1 ? "L" : "H, W";
+            throw bad("expected a " + (nd + 2) + "-D input [N, C, " + dims + "] or an unbatched " + (nd + 1)
+                    + "-D one [C, " + dims + "], got rank " + shape.length + " shape " + Arrays.toString(shape));
+        }
+        boolean batched = shape.length == nd + 2;
+        long n = batched ? shape[0] : 1;
+        long channels = shape[batched ? 1 : 0];
+        if (channels != in) {
+            throw bad("expected " + in + " input channels (dim " + (batched ? 1 : 0) + "), got " + channels
+                    + " in shape " + Arrays.toString(shape));
+        }
+        long[] size = Arrays.copyOfRange(shape, shape.length - nd, shape.length);
+        long[] pb = padBefore.clone(), pa = padAfter.clone();
+        long[] explicit = null;
+        if (paddingMode != PaddingMode.ZEROS) {
+            for (int i = 0; i < nd; i++) {
+                long limit = paddingMode == PaddingMode.REFLECT ? size[i] - 1 : paddingMode == PaddingMode.CIRCULAR ? size[i] : Long.MAX_VALUE;
+                if (pb[i] > limit || pa[i] > limit) {
+                    throw bad("padding_mode " + paddingMode.pytorchName() + " needs padding <= " + limit + " on spatial dim " + i
+                            + " of input " + Arrays.toString(shape) + ", got (" + pb[i] + ", " + pa[i] + ")");
+                }
+            }
+            explicit = lift2(pb, pa);
+            for (int i = 0; i < nd; i++) {
+                size[i] += pb[i] + pa[i];
+                pb[i] = 0;
+                pa[i] = 0;
+            }
+        }
+        long[] outSize = new long[nd];
+        for (int i = 0; i < nd; i++) {
+            long reach = dilation[i] * (kernel[i] - 1) + 1;
+            outSize[i] = transposed
+                    ? (size[i] - 1) * stride[i] - pb[i] - pa[i] + reach + outputPadding[i]
+                    : Math.floorDiv(size[i] + pb[i] + pa[i] - reach, stride[i]) + 1;
+            if (outSize[i] <= 0) {
+                throw bad("output size " + outSize[i] + " <= 0 on spatial dim " + i + " for input " + Arrays.toString(shape)
+                        + (transposed ? ": padding cuts more than the output has"
+                                : ": kernel (dilated extent " + reach + ") larger than padded input " + (size[i] + pb[i] + pa[i])));
+            }
+        }
+        long[] userOut = shape.clone();
+        userOut[batched ? 1 : 0] = out;
+        System.arraycopy(outSize, 0, userOut, shape.length - nd, nd);
+        if (nd == 1) {
+            return new Plan(n, 1, size[0], 0, 0, pb[0], pa[0], 1, outSize[0], userOut, explicit);
+        }
+        return new Plan(n, size[0], size[1], pb[0], pa[0], pb[1], pa[1], outSize[0], outSize[1], userOut, explicit);
+    }
+
+    private long[] lift2(long[] before, long[] after) {
+        return nd == 1 ? new long[] {0, 0, before[0], after[0]} : new long[] {before[0], after[0], before[1], after[1]};
+    }
+
+    private void checkInput(Tensor input) {
+        if (input == null) throw bad("input must not be null");
+        if (!input.isAlive()) throw new IllegalStateException(layer + ": the input's memory was freed (arena closed): " + input);
+        if (input.dtype() != DataType.F32) throw bad("expected an f32 input, got " + input.dtype() + " " + input);
+    }
+
+    private Tensor run(Tensor input, boolean nativePath) {
+        if (closed) throw new IllegalStateException(this + " is closed");
+        checkInput(input);
+        Plan p = plan(input.shape());
+        float[] padded = null;
+        if (p.explicitPad() != null) {
+            long[] e = p.explicitPad();
+            long h = p.ih() - e[0] - e[1], w = p.iw() - e[2] - e[3];
+            padded = ConvReference.pad(input.toFloatArray(), (int) p.n(), (int) in, (int) h, (int) w, paddingMode,
+                    (int) e[0], (int) e[1], (int) e[2], (int) e[3]);
+        }
+        if (!nativePath) {
+            ConvReference.Geometry g = geometry(p);
+            float[] x = padded != null ? padded : input.toFloatArray();
+            float[] w = weight.toFloatArray(), b = bias == null ? null : bias.toFloatArray();
+            float[] y = transposed ? ConvReference.transposed(g, x, w, b) : ConvReference.convolution(g, x, w, b);
+            return Tensor.of(y, p.userOutputShape());
+        }
+        Tensor copy = null;
+        if (padded != null) copy = Tensor.of(padded, p.n(), in, p.ih(), p.iw());
+        else if (!input.isContiguous() || !input.segment().isNative()) copy = Tensor.of(input.toFloatArray(), input.shape());
+        try {
+            return primitives.forward((copy != null ? copy : input).segment(), p);
+        } finally {
+            if (copy != null) copy.close();
+        }
+    }
+
+    private ConvReference.Geometry geometry(Plan p) {
+        // The reference indexes Java arrays with int: refuse (rather than wrap) past that.
+        for (long count : new long[] {p.n() * in * p.ih() * p.iw(), p.n() * out * p.oh() * p.ow()}) {
+            if (count > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException(layer + ": the reference path handles at most " + (Integer.MAX_VALUE - 8)
+                        + " elements per tensor, got " + count);
+            }
+        }
+        long[] k = lift(kernel, 1), s = lift(stride, 1), d = lift(dilation, 1);
+        return new ConvReference.Geometry(Math.toIntExact(p.n()), (int) in, (int) out, (int) groups,
+                Math.toIntExact(p.ih()), Math.toIntExact(p.iw()), Math.toIntExact(p.oh()), Math.toIntExact(p.ow()),
+                (int) k[0], (int) k[1], (int) s[0], (int) s[1], (int) p.padTop(), (int) p.padLeft(), (int) d[0], (int) d[1]);
+    }
+
+    private long[] lift(long[] values, long fill) {
+        return nd == 2 ? values : new long[] {fill, values[0]};
+    }
+
+    private long[] perDim(String name, long[] values, long min) {
+        if (values == null) throw bad(name + " must not be null");
+        if (values.length != 1 && values.length != nd) {
+            throw bad(name + (nd == 1 ? " must have 1 value" : " must have 1 or " + nd + " values") + ", got " + values.length + ": " + Arrays.toString(values));
+        }
+        long[] v = values.length == nd ? values.clone() : filled(values[0]);
+        for (long x : v) if (x < min) throw bad(name + " must be >= " + min + ", got " + tuple(v));
+        return v;
+    }
+
+    private long[] filled(long value) {
+        long[] v = new long[nd];
+        Arrays.fill(v, value);
+        return v;
+    }
+
+    private static boolean allZero(long[] v) {
+        for (long x : v) if (x != 0) return false;
+        return true;
+    }
+
+    private static boolean allOne(long[] v) {
+        for (long x : v) if (x != 1) return false;
+        return true;
+    }
+
+    private IllegalArgumentException bad(String message) {
+        return new IllegalArgumentException(layer + ": " + message);
+    }
+
+    /** A Python tuple: {@code (3,)} or {@code (3, 3)}. */
+    static String tuple(long[] v) {
+        if (v.length == 1) return "(" + v[0] + ",)";
+        StringBuilder s = new StringBuilder("(");
+        for (int i = 0; i < v.length; i++) s.append(i == 0 ? "" : ", ").append(v[i]);
+        return s.append(')').toString();
+    }
+
+    /** PyTorch's repr: defaults are left out, like {@code _ConvNd.extra_repr}. */
+    @Override
+    public String toString() {
+        StringBuilder s = new StringBuilder(layer).append('(').append(in).append(", ").append(out)
+                .append(", kernel_size=").append(tuple(kernel)).append(", stride=").append(tuple(stride));
+        if (causal) s.append(", causal=True");
+        else if (paddingText != null) s.append(", padding=").append(paddingText);
+        else if (!Arrays.equals(padBefore, padAfter)) {
+            s.append(", padding=(");
+            for (int i = 0; i < nd; i++) s.append(i == 0 ? "" : ", ").append(tuple(new long[] {padBefore[i], padAfter[i]}));
+            s.append(nd == 1 ? ",)" : ")");
+        } else if (!allZero(padBefore)) s.append(", padding=").append(tuple(padBefore));
+        if (!allOne(dilation)) s.append(", dilation=").append(tuple(dilation));
+        if (!allZero(outputPadding)) s.append(", output_padding=").append(tuple(outputPadding));
+        if (groups != 1) s.append(", groups=").append(groups);
+        if (bias == null) s.append(", bias=False");
+        if (paddingMode != PaddingMode.ZEROS) s.append(", padding_mode=").append(paddingMode.pytorchName());
+        return s.append(')').toString();
+    }
+}
