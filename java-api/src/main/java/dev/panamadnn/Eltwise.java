@@ -4,11 +4,11 @@ import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.Ops;
 import dev.panamadnn.internal.dnnl.Primitive;
 import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
+import dev.panamadnn.internal.dnnl.PrimitiveCache;
 import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
 import dev.panamadnn.internal.reference.Erf;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * An element-wise activation over f32 data, on oneDNN's eltwise primitive, with a plain-Java
@@ -38,10 +38,16 @@ public final class Eltwise implements AutoCloseable {
 
     private final Kind kind;
     private final float alpha;
-    private final ConcurrentHashMap<Long, Compiled> compiled = new ConcurrentHashMap<>();
+    private final PrimitiveCache<Long, Compiled> compiled = new PrimitiveCache<>();
     private volatile boolean closed;
 
-    private record Compiled(MemoryDescriptor desc, Primitive primitive, String implementation) {}
+    private record Compiled(MemoryDescriptor desc, Primitive primitive, String implementation) implements AutoCloseable {
+        @Override
+        public void close() {
+            primitive.close();
+            desc.close();
+        }
+    }
 
     public Eltwise(Kind kind, float alpha) {
         if (kind == null) throw new IllegalArgumentException("Eltwise: kind must not be null");
@@ -66,7 +72,7 @@ public final class Eltwise implements AutoCloseable {
             throw new IllegalArgumentException("Eltwise.forward: oneDNN needs off-heap segments, got "
                     + (src.isNative() ? "" : "a heap src ") + (dst.isNative() ? "" : "a heap dst"));
         }
-        Compiled c = compiled.computeIfAbsent(count, this::compile);
+        Compiled c = compiled.get(count, this::compile);
         c.primitive().execute(new int[] {Ops.argSrc(), Ops.argDst()},
                 new MemoryDescriptor[] {c.desc(), c.desc()}, new MemorySegment[] {src, dst});
     }
@@ -75,7 +81,7 @@ public final class Eltwise implements AutoCloseable {
     public String implementation(long count) {
         if (count <= 0) throw new IllegalArgumentException("Eltwise.implementation: expected count > 0, got " + count);
         if (closed) throw new IllegalStateException(this + " is closed");
-        return compiled.computeIfAbsent(count, this::compile).implementation();
+        return compiled.get(count, this::compile).implementation();
     }
 
     private Compiled compile(long count) {
@@ -126,11 +132,7 @@ public final class Eltwise implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        compiled.values().forEach(c -> {
-            c.primitive().close();
-            c.desc().close();
-        });
-        compiled.clear();
+        compiled.close();
     }
 
     @Override

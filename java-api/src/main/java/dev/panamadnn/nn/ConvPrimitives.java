@@ -5,11 +5,11 @@ import dev.panamadnn.internal.dnnl.ConvOps;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.Primitive;
 import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
+import dev.panamadnn.internal.dnnl.PrimitiveCache;
 import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The oneDNN side of one convolution layer: a (de)convolution primitive per input shape,
@@ -27,7 +27,7 @@ final class ConvPrimitives implements AutoCloseable {
     private final long in, out, groups;
     private final long[] kernel, stride, dilation, outputPadding;
     private final Tensor weight, bias;
-    private final ConcurrentHashMap<Key, Compiled> compiled = new ConcurrentHashMap<>();
+    private final PrimitiveCache<Key, Compiled> compiled = new PrimitiveCache<>();
 
     /** A native input shape after explicit padding: batch, height, width. */
     private record Key(long n, long h, long w) {}
@@ -38,8 +38,9 @@ final class ConvPrimitives implements AutoCloseable {
      */
     private record Compiled(Primitive primitive, MemoryDescriptor src, MemoryDescriptor weights, MemoryDescriptor bias,
                             MemoryDescriptor dst, long tailH, long tailW, Arena weightsArena, MemorySegment weightsBuffer,
-                            MemorySegment biasBuffer, String implementation) {
-        void close() {
+                            MemorySegment biasBuffer, String implementation) implements AutoCloseable {
+        @Override
+        public void close() {
             weightsArena.close();
             primitive.close();
             src.close();
@@ -109,7 +110,7 @@ final class ConvPrimitives implements AutoCloseable {
     }
 
     private Compiled compiledFor(ConvNd.Plan p) {
-        return compiled.computeIfAbsent(new Key(p.n(), p.ih(), p.iw()), k -> compile(p));
+        return compiled.get(new Key(p.n(), p.ih(), p.iw()), k -> compile(p));
     }
 
     /** Creates the primitive for one input shape and reorders the weights into its layout (once per shape). */
@@ -175,10 +176,7 @@ final class ConvPrimitives implements AutoCloseable {
 
     /** Drops every primitive and reordered weight copy; the next forward creates them again. */
     void clear() {
-        for (Key k : compiled.keySet()) {
-            Compiled c = compiled.remove(k);
-            if (c != null) c.close();
-        }
+        compiled.clear();
     }
 
     @Override

@@ -5,9 +5,9 @@ import dev.panamadnn.internal.dnnl.Ops;
 import dev.panamadnn.internal.dnnl.PostOps;
 import dev.panamadnn.internal.dnnl.Primitive;
 import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
+import dev.panamadnn.internal.dnnl.PrimitiveCache;
 import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * {@link Linear}'s oneDNN path: one inner-product primitive per batch size (rows), created on
@@ -21,11 +21,12 @@ final class InnerProduct implements AutoCloseable {
     private final int outFeatures;
     private final boolean bias;
     private final Activation activation;   // null: none
-    private final ConcurrentHashMap<Long, Compiled> byRows = new ConcurrentHashMap<>();
+    private final PrimitiveCache<Long, Compiled> byRows = new PrimitiveCache<>();
 
     private record Compiled(MemoryDescriptor src, MemoryDescriptor weights, MemoryDescriptor bias, MemoryDescriptor dst,
-                            Primitive primitive, String implementation) {
-        void close() {
+                            Primitive primitive, String implementation) implements AutoCloseable {
+        @Override
+        public void close() {
             primitive.close();
             src.close();
             weights.close();
@@ -43,7 +44,7 @@ final class InnerProduct implements AutoCloseable {
 
     /** dst = act(src * weights^T + bias); all segments off-heap and exactly sized (checked by Linear). */
     void execute(long rows, MemorySegment src, MemorySegment weights, MemorySegment biasData, MemorySegment dst) {
-        Compiled c = byRows.computeIfAbsent(rows, this::compile);
+        Compiled c = byRows.get(rows, this::compile);
         if (bias) {
             c.primitive().execute(new int[] {Ops.argSrc(), Ops.argWeights(), Ops.argBias(), Ops.argDst()},
                     new MemoryDescriptor[] {c.src(), c.weights(), c.bias(), c.dst()},
@@ -56,7 +57,7 @@ final class InnerProduct implements AutoCloseable {
 
     /** The oneDNN implementation chosen for {@code rows} rows, e.g. {@code brgemm:avx2}. */
     String implementation(long rows) {
-        return byRows.computeIfAbsent(rows, this::compile).implementation();
+        return byRows.get(rows, this::compile).implementation();
     }
 
     private Compiled compile(long rows) {
@@ -83,7 +84,6 @@ final class InnerProduct implements AutoCloseable {
 
     @Override
     public void close() {
-        byRows.values().forEach(Compiled::close);
-        byRows.clear();
+        byRows.close();
     }
 }

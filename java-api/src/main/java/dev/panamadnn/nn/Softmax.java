@@ -5,11 +5,11 @@ import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.Ops;
 import dev.panamadnn.internal.dnnl.Primitive;
 import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
+import dev.panamadnn.internal.dnnl.PrimitiveCache;
 import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * PyTorch's {@code nn.Softmax(dim)}: along dimension {@code dim} (negative counts from the end),
@@ -25,11 +25,17 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class Softmax extends Layer {
     private final int dim;
-    private final ConcurrentHashMap<View, Compiled> compiled = new ConcurrentHashMap<>();
+    private final PrimitiveCache<View, Compiled> compiled = new PrimitiveCache<>();
 
     private record View(long outer, long size, long inner) {}
 
-    private record Compiled(MemoryDescriptor desc, Primitive primitive) {}
+    private record Compiled(MemoryDescriptor desc, Primitive primitive) implements AutoCloseable {
+        @Override
+        public void close() {
+            primitive.close();
+            desc.close();
+        }
+    }
 
     /** Softmax along {@code dim}; checked against the input's rank at each call. */
     public Softmax(int dim) {
@@ -76,7 +82,7 @@ public final class Softmax extends Layer {
             } else {
                 Tensor x = nativeReady(input);
                 try {
-                    Compiled c = compiled.computeIfAbsent(v, this::compile);
+                    Compiled c = compiled.get(v, this::compile);
                     c.primitive().execute(new int[] {Ops.argSrc(), Ops.argDst()},
                             new MemoryDescriptor[] {c.desc(), c.desc()}, new MemorySegment[] {x.segment(), y.segment()});
                 } finally {
@@ -121,11 +127,7 @@ public final class Softmax extends Layer {
 
     @Override
     void release() {
-        compiled.values().forEach(c -> {
-            c.primitive().close();
-            c.desc().close();
-        });
-        compiled.clear();
+        compiled.close();
     }
 
     @Override
