@@ -1,0 +1,84 @@
+package dev.panamadnn.nn;
+
+import dev.panamadnn.SafeTensors;
+import dev.panamadnn.Tensor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * PyTorch goldens in the safetensors format written by {@code scripts/goldens/goldens_io.py}:
+ * tensors {@code <case>/input}, {@code <case>/output}, {@code <case>/param:<name>}, and the
+ * metadata {@code cases} (names in order) and {@code <case>} (its spec string). Read through
+ * {@link SafeTensors}, so every golden test also checks our reader on PyTorch-written data.
+ */
+final class GoldenFile implements AutoCloseable {
+    /** One case: its spec ("Layer key=value ..."), parameters by state_dict name, input and output. */
+    record Case(String name, String spec, Map<String, Tensor> params, Map<String, Tensor> extras, Tensor input, Tensor output) {
+        /** The spec's {@code key=value} pairs; the first word (the layer) is under "layer". */
+        Map<String, String> fields() {
+            Map<String, String> m = new LinkedHashMap<>();
+            String[] words = spec.trim().split("\\s+");
+            m.put("layer", words[0]);
+            for (int i = 1; i < words.length; i++) {
+                int eq = words[i].indexOf('=');
+                if (eq < 0) throw new IllegalArgumentException("spec word without '=': " + words[i] + " in " + spec);
+                m.put(words[i].substring(0, eq), words[i].substring(eq + 1));
+            }
+            return m;
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    private final SafeTensors file;
+
+    private GoldenFile(SafeTensors file) {
+        this.file = file;
+    }
+
+    /** Opens {@code /goldens/<resource>} from the test class path. */
+    static GoldenFile open(String resource) {
+        URL url = GoldenFile.class.getResource("/goldens/" + resource);
+        if (url == null) throw new IllegalStateException("missing golden resource /goldens/" + resource + ": run its scripts/goldens generator");
+        try {
+            return new GoldenFile(SafeTensors.open(Path.of(url.toURI())));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    List<Case> cases() {
+        List<Case> out = new ArrayList<>();
+        String list = file.metadata().get("cases");
+        if (list == null || list.isEmpty()) throw new IllegalStateException(file.file() + ": no 'cases' metadata");
+        for (String name : list.split(",")) {
+            Map<String, Tensor> params = new LinkedHashMap<>(), extras = new LinkedHashMap<>();
+            String prefix = name + "/";
+            for (String t : file.names()) {
+                if (!t.startsWith(prefix)) continue;
+                String key = t.substring(prefix.length());
+                if (key.startsWith("param:")) params.put(key.substring(6), file.get(t));
+                else if (!key.equals("input") && !key.equals("output")) extras.put(key, file.get(t));
+            }
+            out.add(new Case(name, file.metadata().get(name), params, extras, file.get(prefix + "input"), file.get(prefix + "output")));
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        file.close();
+    }
+}

@@ -1,0 +1,46 @@
+"""Shared writer of PyTorch goldens in the safetensors format, for every generate_*.py here.
+
+One file per layer family. Each case is a set of tensors named "<case>/<key>":
+  <case>/input, <case>/output, and <case>/param:<state_dict name> for each parameter/buffer;
+plus extra tensors a family needs (e.g. <case>/k). The header's __metadata__ holds
+  "cases": the case names, comma-separated, in generation order, and
+  "<case>": the case's spec, a free-form "Layer key=value key=value" string the Java test parses.
+The format is written here with struct+json (the `safetensors` package is not installable
+here), independently of the Java reader it feeds: the Java tests read these files with
+dev.panamadnn.SafeTensors, so they also exercise that reader on PyTorch-produced data.
+Run the generators with Debian's /usr/bin/python3 (torch 1.13).
+"""
+import json
+import struct
+
+
+def _f32_bytes(t):
+    return t.detach().contiguous().to("cpu").float().numpy().astype("<f4").tobytes()
+
+
+def write_goldens(path, cases):
+    """cases: list of (name, spec, {key: tensor}); tensors are stored as f32."""
+    header, blobs, offset, names = {}, [], 0, []
+    meta = {}
+    for name, spec, tensors in cases:
+        if "," in name or "/" in name:
+            raise ValueError("case names may not contain ',' or '/': " + name)
+        names.append(name)
+        meta[name] = spec
+        for key, t in tensors.items():
+            raw = _f32_bytes(t)
+            full = name + "/" + key
+            if full in header:
+                raise ValueError("duplicate tensor " + full)
+            header[full] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+            blobs.append(raw)
+            offset += len(raw)
+    meta["cases"] = ",".join(names)
+    header["__metadata__"] = meta
+    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for b in blobs:
+            f.write(b)
