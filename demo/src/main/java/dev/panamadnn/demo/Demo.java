@@ -23,15 +23,49 @@ public final class Demo {
         this.out = out;
     }
 
-    public static void main(String[] args) {
-        int failures = new Demo(System.out).run();
+    /** {@code [--image PATH] [--out DIR]}: the image to filter (default: the bundled photo) and where PNGs go. */
+    public static void main(String[] args) throws java.io.IOException {
+        java.nio.file.Path image = null, outDir = java.nio.file.Path.of("demo-output");
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--image" -> image = java.nio.file.Path.of(value(args, ++i, "--image"));
+                case "--out" -> outDir = java.nio.file.Path.of(value(args, ++i, "--out"));
+                default -> {
+                    System.err.println("demo: unknown argument " + args[i] + " (expected --image PATH, --out DIR)");
+                    System.exit(2);
+                }
+            }
+        }
+        var demo = new Demo(System.out);
+        int failures = demo.run() + demo.runLayers(image, outDir);
         if (failures > 0) {
             System.err.println("demo: " + failures + " check(s) failed");
             System.exit(1);
         }
     }
 
-    /** Runs the demo; returns the number of failed correctness checks (0 when all agree). */
+    private static String value(String[] args, int i, String option) {
+        if (i >= args.length) {
+            System.err.println("demo: " + option + " needs a value");
+            System.exit(2);
+        }
+        return args[i];
+    }
+
+    /**
+     * The layers part: image filters as Conv2d (PNGs into {@code outDir}), a native-vs-reference
+     * table, and two dice as a Conv1d. Returns the number of failed checks.
+     */
+    public int runLayers(java.nio.file.Path image, java.nio.file.Path outDir) throws java.io.IOException {
+        int failures = ImageFilters.run(out, image, outDir);
+        out.println(" PNGs written to " + outDir.toAbsolutePath());
+        out.println();
+        failures += LayerTimings.run(out);
+        failures += Dice.run(out);
+        return failures;
+    }
+
+    /** Runs the foundation part; returns the number of failed correctness checks (0 when all agree). */
     public int run() {
         NativeRuntime rt = NativeRuntime.describe();
         out.println("== Native libraries");
@@ -90,6 +124,7 @@ public final class Demo {
             out.printf(Locale.ROOT, "native %8.3f ms  reference %8.3f ms  speed-up %5.1fx  max abs. error %.1e %s%n",
                     nativeMs, refMs, refMs / nativeMs, err, ok ? "(ok)" : "(MISMATCH)");
             out.println("implementation: " + gelu.implementation(count));
+            out.println();
             return ok ? 0 : 1;
         }
     }
