@@ -1,29 +1,54 @@
 package dev.panamadnn.nn;
 
+import dev.panamadnn.Tensor;
+import java.util.Map;
+
 /**
  * The "wide" one-dimensional convolution of Kalchbrenner, Grefenstette &amp; Blunsom 2014 (the
  * DCNN): every kernel position that overlaps the sentence, i.e. zero padding {@code m - 1} on
- * both sides of a length-{@code s} input, so {@code [N, C_in, s] -> [N, C_out, s + m - 1]}
- * (narrow/"valid" would give {@code s - m + 1}). Every input value is reached by every kernel
- * weight, and the output is never empty, whatever {@code s}.
+ * both sides of a length-{@code s} input, so {@code [N, C_in, s] -> [N, C_out, s + m - 1]}, or
+ * unbatched {@code [C_in, s] -> [C_out, s + m - 1]} (narrow/"valid" would give {@code s - m + 1}).
+ * Every input value is reached by every kernel weight, and the output is never empty.
  *
- * <p>The result is an ordinary {@link Conv1d} (stride 1, dilation 1, padding {@code m-1}), so it
- * has Conv1d's native oneDNN path, reference, {@code state_dict} names ("weight", "bias") and
- * PyTorch equivalence: {@code nn.Conv1d(in, out, m, padding=m-1, groups=g)}.
+ * <p>PyTorch equivalent: {@code nn.Conv1d(in, out, m, padding=m-1, groups=g)}. The computation
+ * is a {@link Conv1d} built that way (stride 1, dilation 1), owned by this layer: same oneDNN
+ * native path, same reference ({@link Backend#REFERENCE} runs {@link Conv1d#forwardReference}),
+ * same {@code state_dict} names ("weight" {@code [out, in/groups, m]}, "bias" {@code [out]}).
+ * Being a {@link Layer}, it takes part in {@link Sequential}'s up-front shape checks and backend
+ * choice. As with Conv1d, write the parameters before the first forward or call
+ * {@link #weightsChanged()}.
  * <ul>
- * <li>{@link #depthwise(int, int) depthwise(d, m)}: the paper's form, one kernel per row
- *     (feature) convolved separately ("one-dimensional convolution per row"): groups = in = out,
- *     weight {@code [d, 1, m]}. The paper's {@code d x m} filter matrix is this weight.</li>
- * <li>{@link #builder(int, int, int) builder(in, out, m)}: full channel mixing (groups 1) or any
- *     grouping via {@link Builder#groups}, e.g. several feature maps per input row
- *     ({@code out = in * maps}, {@code groups = in}).</li>
+ * <li>{@link #depthwise(int, int) depthwise(d, m)}: the paper's form, each row (feature) convolved
+ *     separately ("one-dimensional convolution per row"): groups = in = out, weight {@code [d, 1, m]}
+ *     is the paper's {@code d x m} filter matrix.</li>
+ * <li>{@link #builder(int, int, int) builder(in, out, m)}: full channel mixing (groups 1, the
+ *     default), or any grouping via {@link Builder#groups}, e.g. several maps per input row
+ *     ({@code out = in * maps, groups = in}).</li>
  * </ul>
+ * Thread-safe like Conv1d.
  */
-public final class WideConv1d {
-    private WideConv1d() {}
+public final class WideConv1d extends Layer {
+    private final Conv1d conv;
+    private final int in, out, m, groups;
+    private final boolean bias;
+
+    private WideConv1d(Builder b) {
+        if (b.m < 1) throw new IllegalArgumentException("WideConv1d: expected kernel width m >= 1, got m=" + b.m);
+        try {
+            this.conv = Conv1d.builder(b.in, b.out, b.m).padding(b.m - 1).groups(b.groups).bias(b.bias).build();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("WideConv1d(in=" + b.in + ", out=" + b.out + ", m=" + b.m + ", groups=" + b.groups
+                    + "): " + e.getMessage(), e);
+        }
+        this.in = b.in;
+        this.out = b.out;
+        this.m = b.m;
+        this.groups = b.groups;
+        this.bias = b.bias;
+    }
 
     /** The paper's depthwise wide convolution over {@code channels} rows with kernel width {@code m}, with bias. */
-    public static Conv1d depthwise(int channels, int m) {
+    public static WideConv1d depthwise(int channels, int m) {
         return builder(channels, channels, m).groups(channels).build();
     }
 
@@ -32,15 +57,55 @@ public final class WideConv1d {
         return new Builder(in, out, m);
     }
 
-    /** The output length {@code s + m - 1} of a wide convolution of width {@code m} over length {@code s}. */
-    public static long outputLength(long s, int m) {
-        return s + m - 1;
+    /** The weight {@code [out, in/groups, m]} (PyTorch layout). */
+    public Tensor weight() {
+        return conv.weight();
     }
 
-    /**
-     * Options of a wide convolution: only those that keep it wide (groups, bias). Validated by
-     * {@link #build()} with Conv1d's checks (channels divisible by groups, sizes > 0).
-     */
+    /** The bias {@code [out]}, or null without one. */
+    public Tensor bias() {
+        return conv.bias();
+    }
+
+    /** See {@link Conv1d#weightsChanged()}. */
+    public void weightsChanged() {
+        checkOpen();
+        conv.weightsChanged();
+    }
+
+    /** {@code [.., C_out, s + m - 1]}; validates rank and channels like Conv1d. */
+    @Override
+    public long[] outputShape(long... inputShape) {
+        checkShapeArgument(inputShape);
+        try {
+            return conv.outputShape(inputShape);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(this + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    Tensor compute(Tensor input, long[] outShape, Backend backend) {
+        return backend == Backend.REFERENCE ? conv.forwardReference(input) : conv.forward(input);
+    }
+
+    @Override
+    public Map<String, Tensor> parameters() {
+        return conv.parameters();
+    }
+
+    @Override
+    void release() {
+        conv.close();
+    }
+
+    @Override
+    public String toString() {
+        return "WideConv1d(" + in + ", " + out + ", kernel_size=" + m + ", padding=" + (m - 1)
+                + (groups != 1 ? ", groups=" + groups : "") + (bias ? "" : ", bias=False") + ")";
+    }
+
+    /** Options of a wide convolution: only those that keep it wide. Validated by {@link #build()}. */
     public static final class Builder {
         private final int in, out, m;
         private int groups = 1;
@@ -58,7 +123,7 @@ public final class WideConv1d {
             return this;
         }
 
-        /** Whether to add a learnable bias (default true; the paper adds one bias per row after folding/pooling). */
+        /** Whether to add a learnable bias (default true). */
         public Builder bias(boolean bias) {
             this.bias = bias;
             return this;
@@ -66,10 +131,10 @@ public final class WideConv1d {
 
         /**
          * @throws IllegalArgumentException if {@code m < 1} or Conv1d rejects the configuration
+         *                                  (channels not divisible by groups, sizes &lt;= 0)
          */
-        public Conv1d build() {
-            if (m < 1) throw new IllegalArgumentException("WideConv1d: expected kernel width m >= 1, got m=" + m);
-            return Conv1d.builder(in, out, m).padding(m - 1).groups(groups).bias(bias).build();
+        public WideConv1d build() {
+            return new WideConv1d(this);
         }
     }
 }
