@@ -1,7 +1,5 @@
 package dev.panamadnn.nn;
 
-import dev.panamadnn.DataType;
-import dev.panamadnn.Module;
 import dev.panamadnn.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -27,7 +25,7 @@ import java.util.SplittableRandom;
  * them. Primitives use a user scratchpad, so one layer serves any number of threads at once;
  * {@link #close()} must not race with a running forward.
  */
-abstract sealed class ConvNd implements Module permits Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d {
+public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d {
     private final String layer;
     private final boolean transposed;
     private final int nd;
@@ -38,7 +36,6 @@ abstract sealed class ConvNd implements Module permits Conv1d, Conv2d, ConvTrans
     private final PaddingMode paddingMode;
     private final Tensor weight, bias;
     private final ConvPrimitives primitives;
-    private volatile boolean closed;
 
     ConvNd(ConvConfig c) {
         layer = c.layer();
@@ -133,18 +130,15 @@ abstract sealed class ConvNd implements Module permits Conv1d, Conv2d, ConvTrans
     }
 
     /**
-     * Native inference on oneDNN. Input {@code [N, C_in, *spatial]} or unbatched
-     * {@code [C_in, *spatial]}; output the same rank with {@code C_out} channels and the sizes of
-     * {@link #outputShape}. The result is a new tensor the caller owns.
+     * Native inference on oneDNN ({@link Backend#AUTO}, {@link Backend#ONEDNN}; OPENBLAS has no
+     * convolution and also means oneDNN) or the plain-Java reference ({@link Backend#REFERENCE}).
+     * Input {@code [N, C_in, *spatial]} or unbatched {@code [C_in, *spatial]}; output the same
+     * rank with {@code C_out} channels and the sizes of {@link #outputShape}; a new tensor the
+     * caller owns.
      */
     @Override
-    public Tensor forward(Tensor input) {
-        return run(input, true);
-    }
-
-    /** The same computation with the plain-Java reference (the oracle; slow). */
-    public Tensor forwardReference(Tensor input) {
-        return run(input, false);
+    Tensor compute(Tensor input, long[] outShape, Backend backend) {
+        return run(input, backend != Backend.REFERENCE);
     }
 
     /** The weight, PyTorch layout: Conv {@code [out, in/groups, k...]}, ConvTranspose {@code [in, out/groups, k...]}. */
@@ -162,6 +156,7 @@ abstract sealed class ConvNd implements Module permits Conv1d, Conv2d, ConvTrans
      * Convolution: {@code out = floor((in + padBefore + padAfter - dilation*(k-1) - 1) / stride) + 1};
      * transposed: {@code out = (in-1)*stride - padBefore - padAfter + dilation*(k-1) + output_padding + 1}.
      */
+    @Override
     public long[] outputShape(long... inputShape) {
         return plan(inputShape).userOutputShape();
     }
@@ -177,7 +172,7 @@ abstract sealed class ConvNd implements Module permits Conv1d, Conv2d, ConvTrans
      * not race with a running forward. (The reference path always reads the parameters directly.)
      */
     public void weightsChanged() {
-        if (closed) throw new IllegalStateException(this + " is closed");
+        checkOpen();
         primitives.clear();
     }
 
@@ -190,9 +185,7 @@ abstract sealed class ConvNd implements Module permits Conv1d, Conv2d, ConvTrans
     }
 
     @Override
-    public void close() {
-        if (closed) return;
-        closed = true;
+    void release() {
         primitives.close();
         weight.close();
         if (bias != null) bias.close();
@@ -206,7 +199,7 @@ abstract sealed class ConvNd implements Module permits Conv1d, Conv2d, ConvTrans
                         long[] userOutputShape, long[] explicitPad) {}
 
     private Plan plan(long[] shape) {
-        if (closed) throw new IllegalStateException(this + " is closed");
+        checkOpen();
         if (shape == null) throw bad("input must not be null");
         if (shape.length != nd + 1 && shape.length != nd + 2) {
             String dims = nd == 1 ? "L" : "H, W";
@@ -263,15 +256,9 @@ abstract sealed class ConvNd implements Module permits Conv1d, Conv2d, ConvTrans
         return nd == 1 ? new long[] {0, 0, before[0], after[0]} : new long[] {before[0], after[0], before[1], after[1]};
     }
 
-    private void checkInput(Tensor input) {
-        if (input == null) throw bad("input must not be null");
-        if (!input.isAlive()) throw new IllegalStateException(layer + ": the input's memory was freed (arena closed): " + input);
-        if (input.dtype() != DataType.F32) throw bad("expected an f32 input, got " + input.dtype() + " " + input);
-    }
 
+    /** Runs on an input {@link Layer#forward} has already validated. */
     private Tensor run(Tensor input, boolean nativePath) {
-        if (closed) throw new IllegalStateException(this + " is closed");
-        checkInput(input);
         Plan p = plan(input.shape());
         float[] padded = null;
         if (p.explicitPad() != null) {

@@ -109,12 +109,12 @@ class ConvValidationTest {
                     try (Arena arena = Arena.ofConfined(); Conv2d c = new Conv2d(3, 4, 3)) {
                         c.forward(Tensor.allocate(arena, DataType.BF16, 1, 3, 5, 5));
                     }
-                }, "Conv2d", "expected an f32 input, got BF16"),
+                }, "Conv2d", "expected an F32 input, got BF16"),
                 bad("i32 input, reference path", IAE, () -> {
                     try (Arena arena = Arena.ofConfined(); ConvTranspose1d c = new ConvTranspose1d(3, 4, 3)) {
                         c.forwardReference(Tensor.allocate(arena, DataType.I32, 1, 3, 5));
                     }
-                }, "ConvTranspose1d", "expected an f32 input, got I32"),
+                }, "ConvTranspose1d", "expected an F32 input, got I32"),
                 bad("closed input tensor", ISE, () -> {
                     try (Conv2d c = new Conv2d(3, 4, 3)) {
                         Tensor x = Tensor.zeros(1, 3, 5, 5);
