@@ -13,13 +13,20 @@ Run the generators with Debian's /usr/bin/python3 (torch 1.13).
 import json
 import struct
 
+import torch
 
-def _f32_bytes(t):
-    return t.detach().contiguous().to("cpu").float().numpy().astype("<f4").tobytes()
+
+def _bytes(t):
+    """(safetensors dtype, little-endian bytes): int64 tensors (e.g. BatchNorm's num_batches_tracked)
+    stay I64 as in a PyTorch state_dict; everything else is stored as F32."""
+    t = t.detach().contiguous().to("cpu")
+    if t.dtype == torch.int64:
+        return "I64", t.numpy().astype("<i8").tobytes()
+    return "F32", t.float().numpy().astype("<f4").tobytes()
 
 
 def write_goldens(path, cases):
-    """cases: list of (name, spec, {key: tensor}); tensors are stored as f32."""
+    """cases: list of (name, spec, {key: tensor}); tensors are stored as F32, int64 ones as I64."""
     header, blobs, offset, names = {}, [], 0, []
     meta = {}
     for name, spec, tensors in cases:
@@ -28,11 +35,11 @@ def write_goldens(path, cases):
         names.append(name)
         meta[name] = spec
         for key, t in tensors.items():
-            raw = _f32_bytes(t)
+            dtype, raw = _bytes(t)
             full = name + "/" + key
             if full in header:
                 raise ValueError("duplicate tensor " + full)
-            header[full] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+            header[full] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
             blobs.append(raw)
             offset += len(raw)
     meta["cases"] = ",".join(names)

@@ -14,9 +14,10 @@ import java.util.Map;
  * state_dict: {@code "0.weight"}, {@code "2.1.bias"} for a nested Sequential, ...
  *
  * <p>Before any native call, the input is checked against every child that is a {@link Layer}
- * (shapes are propagated through {@link Layer#outputShape}), so a mismatch deep in the chain
- * fails up front, naming the child's index. The backend passed to
- * {@link #forward(Tensor, Backend)} is passed to every child that is a Layer.
+ * or a convolution (shapes are propagated through their {@code outputShape}), so a mismatch deep
+ * in the chain fails up front, naming the child's index. The backend passed to
+ * {@link #forward(Tensor, Backend)} is passed to every child that is a Layer; convolutions run
+ * their reference for {@link Backend#REFERENCE} and oneDNN otherwise.
  *
  * <p>Intermediate outputs are freed as soon as the next one no longer needs them (a
  * {@link Flatten} view keeps its source alive until then); if the final output is a view of an
@@ -64,16 +65,14 @@ public final class Sequential extends Layer {
         return shape;
     }
 
-    /** Propagates the shape through the children that are Layers; null once a child is not one. */
+    /** Propagates the shape through the children (Layers and convolutions); null once a child is neither. */
     @Override
     long[] checkShape(long[] inputShape) {
         checkShapeArgument(inputShape);
         long[] shape = inputShape;
         for (int i = 0; i < modules.size(); i++) {
-            if (!(modules.get(i) instanceof Layer layer)) return null;
             try {
-                layer.checkOpen();
-                shape = layer.checkShape(shape);
+                shape = Modules.shape(modules.get(i), shape);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(label() + ", module " + i + ": " + e.getMessage(), e);
             } catch (IllegalStateException e) {
@@ -90,7 +89,7 @@ public final class Sequential extends Layer {
         List<Tensor> owned = new ArrayList<>();   // intermediates we made that `current` may still view
         try {
             for (Module m : modules) {
-                Tensor next = m instanceof Layer layer ? layer.forward(current, backend) : m.forward(current);
+                Tensor next = Modules.forward(m, current, backend);
                 if (current != input) owned.add(current);
                 if (!sharesMemory(next, owned)) closeAll(owned);
                 current = next;

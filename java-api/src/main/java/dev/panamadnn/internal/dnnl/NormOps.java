@@ -1,0 +1,74 @@
+package dev.panamadnn.internal.dnnl;
+
+import static dev.panamadnn.bindings.dnnl.dnnl_h.*;
+
+
+/**
+ * Primitive descriptors for normalization (batch and layer normalization, inference) and the
+ * element-wise binary add: the only place that passes their raw descriptors to oneDNN.
+ */
+public final class NormOps {
+    private NormOps() {}
+
+    /**
+     * Forward-inference batch normalization with the given running statistics
+     * ({@code use_global_stats}): {@code dst = (src - mean[c]) / sqrt(variance[c] + eps) * scale[c] + shift[c]},
+     * channel axis 1; scale/shift only when {@code affine}.
+     */
+    public static PrimitiveDescriptor batchNormalization(MemoryDescriptor data, float epsilon, boolean affine,
+                                                         PrimitiveAttributes attributes, String description) {
+        int flags = dnnl_use_global_stats() | (affine ? dnnl_use_scale() | dnnl_use_shift() : 0);
+        return PrimitiveDescriptor.create("dnnl_batch_normalization_forward_primitive_desc_create", description, attributes,
+                (out, engine, attr) -> dnnl_batch_normalization_forward_primitive_desc_create(out, engine,
+                        dnnl_forward_inference(), data.handle(), data.handle(), epsilon, flags, attr));
+    }
+
+    /**
+     * Forward-inference layer normalization over the last dimension of {@code data}, statistics
+     * computed per call: {@code dst = (src - mean) / sqrt(variance + eps) * scale + shift} (biased
+     * variance); scale/shift (one value per element of the last dimension) only when {@code affine}.
+     */
+    public static PrimitiveDescriptor layerNormalization(MemoryDescriptor data, MemoryDescriptor statistics, float epsilon,
+                                                         boolean affine, PrimitiveAttributes attributes, String description) {
+        int flags = affine ? dnnl_use_scale() | dnnl_use_shift() : 0;
+        return PrimitiveDescriptor.create("dnnl_layer_normalization_forward_primitive_desc_create", description, attributes,
+                (out, engine, attr) -> dnnl_layer_normalization_forward_primitive_desc_create(out, engine,
+                        dnnl_forward_inference(), data.handle(), data.handle(), statistics.handle(), epsilon, flags, attr));
+    }
+
+    /** Element-wise {@code dst = src0 + src1}, all three of the same descriptor. */
+    public static PrimitiveDescriptor add(MemoryDescriptor data, PrimitiveAttributes attributes, String description) {
+        return PrimitiveDescriptor.create("dnnl_binary_primitive_desc_create", description, attributes,
+                (out, engine, attr) -> dnnl_binary_primitive_desc_create(out, engine, dnnl_binary_add(),
+                        data.handle(), data.handle(), data.handle(), attr));
+    }
+
+    public static int argSrc() {
+        return DNNL_ARG_SRC();
+    }
+
+    public static int argSrc1() {
+        return DNNL_ARG_SRC_1();
+    }
+
+    public static int argDst() {
+        return DNNL_ARG_DST();
+    }
+
+    public static int argMean() {
+        return DNNL_ARG_MEAN();
+    }
+
+    public static int argVariance() {
+        return DNNL_ARG_VARIANCE();
+    }
+
+    public static int argScale() {
+        return DNNL_ARG_SCALE();
+    }
+
+    public static int argShift() {
+        return DNNL_ARG_SHIFT();
+    }
+
+}

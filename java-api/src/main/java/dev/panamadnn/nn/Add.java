@@ -1,0 +1,132 @@
+package dev.panamadnn.nn;
+
+import dev.panamadnn.DataType;
+import dev.panamadnn.Tensor;
+import dev.panamadnn.internal.dnnl.MemoryDescriptor;
+import dev.panamadnn.internal.dnnl.NormOps;
+import dev.panamadnn.internal.dnnl.Ops;
+import dev.panamadnn.internal.dnnl.Primitive;
+import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
+import dev.panamadnn.internal.dnnl.PrimitiveCache;
+import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+/**
+ * Element-wise sum of two tensors of the same shape, {@code y = a + b} (PyTorch's {@code a + b}
+ * without broadcasting; the residual add). Two inputs, so not a {@link Layer}: call
+ * {@link #forward(Tensor, Tensor)}. The output has the inputs' shape and is owned by the caller.
+ *
+ * <p>Native path: oneDNN binary add over the elements as one 1-D array, one primitive per element
+ * count, cached. Reference: a plain loop (f32 addition, which is exact to rounding like oneDNN's,
+ * so both paths agree bit for bit). Thread-safe; do not {@link #close()} while calls are running.
+ */
+public final class Add implements AutoCloseable {
+    private final PrimitiveCache<Long, Compiled> compiled = new PrimitiveCache<>();
+    private volatile boolean closed;
+
+    private record Compiled(MemoryDescriptor data, Primitive primitive) implements AutoCloseable {
+        @Override
+        public void close() {
+            primitive.close();
+            data.close();
+        }
+    }
+
+    public Add() {}
+
+    /** {@link #forward(Tensor, Tensor, Backend)} on {@link Backend#AUTO}. */
+    public Tensor forward(Tensor a, Tensor b) {
+        return forward(a, b, Backend.AUTO);
+    }
+
+    /** The plain-Java reference. */
+    public Tensor forwardReference(Tensor a, Tensor b) {
+        return forward(a, b, Backend.REFERENCE);
+    }
+
+    /**
+     * {@code a + b} on {@code backend}; a new tensor the caller owns.
+     *
+     * @throws IllegalArgumentException if an input is null or not f32, or the shapes differ
+     * @throws IllegalStateException    if an input's memory was freed or this Add is closed
+     */
+    public Tensor forward(Tensor a, Tensor b, Backend backend) {
+        if (closed) throw new IllegalStateException(this + " is closed");
+        if (backend == null) throw new IllegalArgumentException(this + ": backend must not be null");
+        check("first", a);
+        check("second", b);
+        long[] shape = outputShape(a.shape(), b.shape());
+        Tensor y = Tensor.zeros(shape);
+        try {
+            if (backend == Backend.REFERENCE) {
+                float[] x = a.toFloatArray(), z = b.toFloatArray();
+                MemorySegment out = y.segment();
+                for (int i = 0; i < x.length; i++) out.setAtIndex(ValueLayout.JAVA_FLOAT, i, x[i] + z[i]);
+            } else {
+                Tensor na = Layer.nativeReady(a), nb = Layer.nativeReady(b);
+                try {
+                    Compiled c = compiled.get(y.numel(), this::compile);
+                    c.primitive().execute(new int[] {NormOps.argSrc(), NormOps.argSrc1(), NormOps.argDst()},
+                            new MemoryDescriptor[] {c.data(), c.data(), c.data()},
+                            new MemorySegment[] {na.segment(), nb.segment(), y.segment()});
+                } finally {
+                    if (na != a) na.close();
+                    if (nb != b) nb.close();
+                }
+            }
+            return y;
+        } catch (RuntimeException | Error e) {
+            y.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The output shape: the inputs' common shape.
+     *
+     * @throws IllegalArgumentException if a shape is null or the shapes differ
+     */
+    public long[] outputShape(long[] a, long[] b) {
+        if (a == null || b == null) throw new IllegalArgumentException(this + ": input shapes must not be null");
+        if (!Arrays.equals(a, b)) {
+            throw new IllegalArgumentException(this + ": expected two inputs of the same shape, got " + Arrays.toString(a)
+                    + " and " + Arrays.toString(b));
+        }
+        return a.clone();
+    }
+
+    private void check(String which, Tensor t) {
+        if (t == null) throw new IllegalArgumentException(this + ": " + which + " input must not be null");
+        if (!t.isAlive()) throw new IllegalStateException(this + ": expected a live " + which + " input, got " + t + " whose memory was freed");
+        if (t.dtype() != DataType.F32) {
+            throw new IllegalArgumentException(this + ": expected an F32 " + which + " input, got " + t.dtype() + " (shape "
+                    + Arrays.toString(t.shape()) + ")");
+        }
+    }
+
+    private Compiled compile(long n) {
+        MemoryDescriptor data = MemoryDescriptor.f32(Ops.plain1d(), n);
+        try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
+             PrimitiveDescriptor pd = NormOps.add(data, attr, "binary add f32[" + n + "]")) {
+            return new Compiled(data, Primitive.create(pd));
+        } catch (RuntimeException e) {
+            data.close();
+            throw e;
+        }
+    }
+
+    /** Frees the cached primitives; idempotent. */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        compiled.close();
+    }
+
+    @Override
+    public String toString() {
+        return "Add()";
+    }
+}

@@ -1,0 +1,230 @@
+package dev.panamadnn.nn;
+
+import dev.panamadnn.DataType;
+import dev.panamadnn.Tensor;
+import dev.panamadnn.internal.dnnl.MemoryDescriptor;
+import dev.panamadnn.internal.dnnl.NormOps;
+import dev.panamadnn.internal.dnnl.Ops;
+import dev.panamadnn.internal.dnnl.Primitive;
+import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
+import dev.panamadnn.internal.dnnl.PrimitiveCache;
+import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Batch normalization in inference mode, shared by {@link BatchNorm1d} and {@link BatchNorm2d}:
+ * with the running statistics, per channel {@code c} (dimension 1 of the input),
+ * {@code y = (x - running_mean[c]) / sqrt(running_var[c] + eps) * weight[c] + bias[c]}
+ * (without {@code weight}/{@code bias} when {@code affine} is false). The output has the input's shape.
+ *
+ * <p>State_dict names are PyTorch's, in its order: {@code weight}, {@code bias} (only when affine),
+ * {@code running_mean}, {@code running_var} (f32 {@code [C]}), {@code num_batches_tracked} (an
+ * I64 scalar, kept only so that a PyTorch state_dict loads strictly; inference never reads it).
+ * Initial values are PyTorch's: weight 1, bias 0, mean 0, variance 1, count 0.
+ *
+ * <p>Native path: oneDNN batch normalization ({@code forward_inference}, {@code use_global_stats},
+ * plus {@code use_scale | use_shift} when affine) on the input viewed as {@code [N, C, S, 1]}
+ * (S the product of the spatial sizes, 1 for {@code [N, C]}), one primitive per {@code (N, C, S)},
+ * cached. The parameter tensors are passed to each call as they are, with no snapshot: writes
+ * to them (or a state_dict load) take effect at the next call, but must not race with a running
+ * one. Reference: plain loops in double. Thread-safe (see {@link Layer}).
+ */
+abstract sealed class BatchNorm extends Layer permits BatchNorm1d, BatchNorm2d {
+    private final String layer;
+    private final int numFeatures;
+    private final double eps;
+    private final boolean affine;
+    private final Tensor weight, bias, runningMean, runningVar, numBatchesTracked;
+    private final Arena countArena = Arena.ofShared();
+    private final PrimitiveCache<View, Compiled> compiled = new PrimitiveCache<>();
+
+    private record View(long n, long c, long s) {}
+
+    private record Compiled(MemoryDescriptor data, MemoryDescriptor channels, Primitive primitive) implements AutoCloseable {
+        @Override
+        public void close() {
+            primitive.close();
+            data.close();
+            channels.close();
+        }
+    }
+
+    BatchNorm(String layer, int numFeatures, double eps, boolean affine) {
+        this.layer = layer;
+        if (numFeatures < 1) throw new IllegalArgumentException(layer + ": num_features must be >= 1, got " + numFeatures);
+        if (!(eps > 0) || Double.isInfinite(eps)) {
+            throw new IllegalArgumentException(layer + ": eps must be a finite number > 0, got " + eps);
+        }
+        this.numFeatures = numFeatures;
+        this.eps = eps;
+        this.affine = affine;
+        weight = affine ? filled(numFeatures, 1f) : null;
+        bias = affine ? Tensor.zeros(numFeatures) : null;
+        runningMean = Tensor.zeros(numFeatures);
+        runningVar = filled(numFeatures, 1f);
+        numBatchesTracked = Tensor.allocate(countArena, DataType.I64);
+    }
+
+    private static Tensor filled(int n, float value) {
+        float[] v = new float[n];
+        Arrays.fill(v, value);
+        return Tensor.of(v, n);
+    }
+
+    public final int numFeatures() {
+        return numFeatures;
+    }
+
+    public final double eps() {
+        return eps;
+    }
+
+    public final boolean affine() {
+        return affine;
+    }
+
+    /** The scale {@code [C]} ("weight"), or null when not affine. */
+    public final Tensor weight() {
+        return weight;
+    }
+
+    /** The shift {@code [C]} ("bias"), or null when not affine. */
+    public final Tensor bias() {
+        return bias;
+    }
+
+    public final Tensor runningMean() {
+        return runningMean;
+    }
+
+    public final Tensor runningVar() {
+        return runningVar;
+    }
+
+    @Override
+    public final Map<String, Tensor> parameters() {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        if (affine) {
+            m.put("weight", weight);
+            m.put("bias", bias);
+        }
+        m.put("running_mean", runningMean);
+        m.put("running_var", runningVar);
+        m.put("num_batches_tracked", numBatchesTracked);
+        return Collections.unmodifiableMap(m);
+    }
+
+    /** The ranks this layer accepts and how to name them in messages. */
+    abstract boolean acceptsRank(int rank);
+
+    abstract String expectedRanks();
+
+    @Override
+    public final long[] outputShape(long... inputShape) {
+        checkShapeArgument(inputShape);
+        if (!acceptsRank(inputShape.length)) {
+            throw new IllegalArgumentException(this + ": expected " + expectedRanks() + " input, got rank " + inputShape.length
+                    + " shape " + Arrays.toString(inputShape));
+        }
+        if (inputShape[1] != numFeatures) {
+            throw new IllegalArgumentException(this + ": expected " + numFeatures + " channels (dim 1), got " + inputShape[1]
+                    + " in shape " + Arrays.toString(inputShape));
+        }
+        return inputShape.clone();
+    }
+
+    @Override
+    final Tensor compute(Tensor input, long[] outShape, Backend backend) {
+        long[] shape = input.shape();
+        long s = 1;
+        for (int i = 2; i < shape.length; i++) s *= shape[i];
+        View v = new View(shape[0], shape[1], s);
+        Tensor y = Tensor.zeros(outShape);
+        try {
+            if (backend == Backend.REFERENCE) {
+                reference(input.toFloatArray(), v, y.segment());
+            } else {
+                Tensor x = nativeReady(input);
+                try {
+                    runNative(x, v, y);
+                } finally {
+                    if (x != input) x.close();
+                }
+            }
+            return y;
+        } catch (RuntimeException | Error e) {
+            y.close();
+            throw e;
+        }
+    }
+
+    private void runNative(Tensor x, View v, Tensor y) {
+        Compiled c = compiled.get(v, this::compile);
+        if (affine) {
+            c.primitive().execute(
+                    new int[] {NormOps.argSrc(), NormOps.argDst(), NormOps.argMean(), NormOps.argVariance(), NormOps.argScale(), NormOps.argShift()},
+                    new MemoryDescriptor[] {c.data(), c.data(), c.channels(), c.channels(), c.channels(), c.channels()},
+                    new MemorySegment[] {x.segment(), y.segment(), runningMean.segment(), runningVar.segment(), weight.segment(), bias.segment()});
+        } else {
+            c.primitive().execute(new int[] {NormOps.argSrc(), NormOps.argDst(), NormOps.argMean(), NormOps.argVariance()},
+                    new MemoryDescriptor[] {c.data(), c.data(), c.channels(), c.channels()},
+                    new MemorySegment[] {x.segment(), y.segment(), runningMean.segment(), runningVar.segment()});
+        }
+    }
+
+    private Compiled compile(View v) {
+        MemoryDescriptor data = MemoryDescriptor.f32(Ops.plain(4), v.n(), v.c(), v.s(), 1);
+        MemoryDescriptor channels = null;
+        try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad()) {
+            channels = MemoryDescriptor.f32(Ops.plain1d(), v.c());
+            try (PrimitiveDescriptor pd = NormOps.batchNormalization(data, (float) eps, affine, attr,
+                    this + " on [" + v.n() + ", " + v.c() + ", " + v.s() + ", 1]")) {
+                return new Compiled(data, channels, Primitive.create(pd));
+            }
+        } catch (RuntimeException e) {
+            data.close();
+            if (channels != null) channels.close();
+            throw e;
+        }
+    }
+
+    /** Per element, in double: {@code (x - mean) / sqrt(var + eps) * weight + bias}. */
+    private void reference(float[] x, View v, MemorySegment y) {
+        float[] mean = runningMean.toFloatArray(), var = runningVar.toFloatArray();
+        float[] w = affine ? weight.toFloatArray() : null, b = affine ? bias.toFloatArray() : null;
+        for (long n = 0; n < v.n(); n++) {
+            for (int c = 0; c < v.c(); c++) {
+                double inv = 1 / Math.sqrt((double) var[c] + eps);
+                long base = (n * v.c() + c) * v.s();
+                for (long i = base; i < base + v.s(); i++) {
+                    double r = (x[(int) i] - (double) mean[c]) * inv;
+                    if (affine) r = r * w[c] + b[c];
+                    y.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) r);
+                }
+            }
+        }
+    }
+
+    @Override
+    final void release() {
+        compiled.close();
+        if (weight != null) weight.close();
+        if (bias != null) bias.close();
+        runningMean.close();
+        runningVar.close();
+        countArena.close();
+    }
+
+    /** PyTorch's repr, e.g. {@code BatchNorm2d(64, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)}. */
+    @Override
+    public final String toString() {
+        return layer + "(" + numFeatures + ", eps=" + Modules.pyFloat(eps) + ", momentum=0.1, affine=" + (affine ? "True" : "False")
+                + ", track_running_stats=True)";
+    }
+}

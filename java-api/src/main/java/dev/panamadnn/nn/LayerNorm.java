@@ -1,0 +1,208 @@
+package dev.panamadnn.nn;
+
+import dev.panamadnn.Tensor;
+import dev.panamadnn.internal.dnnl.MemoryDescriptor;
+import dev.panamadnn.internal.dnnl.NormOps;
+import dev.panamadnn.internal.dnnl.Ops;
+import dev.panamadnn.internal.dnnl.Primitive;
+import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
+import dev.panamadnn.internal.dnnl.PrimitiveCache;
+import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * PyTorch's {@code nn.LayerNorm(normalized_shape, eps, elementwise_affine)}: over the last
+ * {@code k = normalized_shape.length} dimensions of an input {@code [*, normalized_shape]},
+ * {@code y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias}, with the mean and the biased
+ * variance taken over those {@code k} dimensions (per leading index); weight and bias have the
+ * shape {@code normalized_shape} ("weight", "bias"; initially 1 and 0), absent when
+ * {@code elementwise_affine} is false. The output has the input's shape.
+ *
+ * <p>Native path: oneDNN layer normalization ({@code forward_inference}, statistics computed
+ * per call, {@code use_scale | use_shift} when affine) on the input viewed as {@code [M, K]}
+ * ({@code K} = prod(normalized_shape)), one primitive per {@code M}, cached; the parameter tensors
+ * are read at each call (no snapshot). Reference: two passes in double. Thread-safe (see {@link Layer}).
+ */
+public final class LayerNorm extends Layer {
+    private final long[] normalizedShape;
+    private final long k;
+    private final double eps;
+    private final boolean elementwiseAffine;
+    private final Tensor weight, bias;
+    private final PrimitiveCache<Long, Compiled> compiled = new PrimitiveCache<>();
+
+    private record Compiled(MemoryDescriptor data, MemoryDescriptor stats, MemoryDescriptor affine, Primitive primitive)
+            implements AutoCloseable {
+        @Override
+        public void close() {
+            primitive.close();
+            data.close();
+            stats.close();
+            affine.close();
+        }
+    }
+
+    /** {@code LayerNorm(normalizedShape)}: eps 1e-5, elementwise affine. */
+    public LayerNorm(long... normalizedShape) {
+        this(normalizedShape, 1e-5, true);
+    }
+
+    /**
+     * @throws IllegalArgumentException if {@code normalizedShape} is empty or has a size < 1, or
+     *                                  {@code eps} is not finite and > 0
+     */
+    public LayerNorm(long[] normalizedShape, double eps, boolean elementwiseAffine) {
+        if (normalizedShape == null || normalizedShape.length == 0) {
+            throw new IllegalArgumentException("LayerNorm: normalized_shape must have at least one size, got "
+                    + (normalizedShape == null ? "null" : "[]"));
+        }
+        long prod = 1;
+        for (long d : normalizedShape) {
+            if (d < 1) throw new IllegalArgumentException("LayerNorm: normalized_shape sizes must be >= 1, got " + Arrays.toString(normalizedShape));
+            prod = Math.multiplyExact(prod, d);
+        }
+        if (!(eps > 0) || Double.isInfinite(eps)) throw new IllegalArgumentException("LayerNorm: eps must be a finite number > 0, got " + eps);
+        this.normalizedShape = normalizedShape.clone();
+        this.k = prod;
+        this.eps = eps;
+        this.elementwiseAffine = elementwiseAffine;
+        if (elementwiseAffine) {
+            float[] ones = new float[Math.toIntExact(prod)];
+            Arrays.fill(ones, 1f);
+            weight = Tensor.of(ones, normalizedShape);
+            bias = Tensor.zeros(normalizedShape);
+        } else {
+            weight = null;
+            bias = null;
+        }
+    }
+
+    public long[] normalizedShape() {
+        return normalizedShape.clone();
+    }
+
+    public double eps() {
+        return eps;
+    }
+
+    public boolean elementwiseAffine() {
+        return elementwiseAffine;
+    }
+
+    /** The scale, shaped {@code normalized_shape}, or null without elementwise affine. */
+    public Tensor weight() {
+        return weight;
+    }
+
+    /** The shift, shaped {@code normalized_shape}, or null without elementwise affine. */
+    public Tensor bias() {
+        return bias;
+    }
+
+    @Override
+    public Map<String, Tensor> parameters() {
+        if (!elementwiseAffine) return Map.of();
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        m.put("weight", weight);
+        m.put("bias", bias);
+        return Collections.unmodifiableMap(m);
+    }
+
+    @Override
+    public long[] outputShape(long... inputShape) {
+        checkShapeArgument(inputShape);
+        int r = normalizedShape.length;
+        if (inputShape.length < r
+                || !Arrays.equals(Arrays.copyOfRange(inputShape, inputShape.length - r, inputShape.length), normalizedShape)) {
+            StringBuilder want = new StringBuilder("[*");
+            for (long d : normalizedShape) want.append(", ").append(d);
+            throw new IllegalArgumentException(this + ": expected an input of shape " + want + "], got " + Arrays.toString(inputShape));
+        }
+        return inputShape.clone();
+    }
+
+    @Override
+    Tensor compute(Tensor input, long[] outShape, Backend backend) {
+        long m = input.numel() / k;
+        Tensor y = Tensor.zeros(outShape);
+        try {
+            if (backend == Backend.REFERENCE) {
+                reference(input.toFloatArray(), m, y.segment());
+            } else {
+                Tensor x = nativeReady(input);
+                try {
+                    Compiled c = compiled.get(m, this::compile);
+                    if (elementwiseAffine) {
+                        c.primitive().execute(new int[] {NormOps.argSrc(), NormOps.argDst(), NormOps.argScale(), NormOps.argShift()},
+                                new MemoryDescriptor[] {c.data(), c.data(), c.affine(), c.affine()},
+                                new MemorySegment[] {x.segment(), y.segment(), weight.segment(), bias.segment()});
+                    } else {
+                        c.primitive().execute(new int[] {NormOps.argSrc(), NormOps.argDst()},
+                                new MemoryDescriptor[] {c.data(), c.data()}, new MemorySegment[] {x.segment(), y.segment()});
+                    }
+                } finally {
+                    if (x != input) x.close();
+                }
+            }
+            return y;
+        } catch (RuntimeException | Error e) {
+            y.close();
+            throw e;
+        }
+    }
+
+    private Compiled compile(long m) {
+        MemoryDescriptor data = null, stats = null, affine = null;
+        try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad()) {
+            data = MemoryDescriptor.f32(Ops.plain(2), m, k);
+            stats = MemoryDescriptor.f32(Ops.plain1d(), m);
+            affine = MemoryDescriptor.f32(Ops.plain1d(), k);
+            try (PrimitiveDescriptor pd = NormOps.layerNormalization(data, stats, (float) eps, elementwiseAffine, attr,
+                    this + " on [" + m + ", " + k + "]")) {
+                return new Compiled(data, stats, affine, Primitive.create(pd));
+            }
+        } catch (RuntimeException e) {
+            for (MemoryDescriptor d : new MemoryDescriptor[] {data, stats, affine}) if (d != null) d.close();
+            throw e;
+        }
+    }
+
+    /** Per row of K: mean, then the biased variance about it (two passes, double), then normalize and scale. */
+    private void reference(float[] x, long m, MemorySegment y) {
+        float[] w = elementwiseAffine ? weight.toFloatArray() : null, b = elementwiseAffine ? bias.toFloatArray() : null;
+        for (long row = 0; row < m; row++) {
+            int base = (int) (row * k);
+            double mean = 0;
+            for (int i = 0; i < k; i++) mean += x[base + i];
+            mean /= k;
+            double var = 0;
+            for (int i = 0; i < k; i++) var += (x[base + i] - mean) * (x[base + i] - mean);
+            var /= k;
+            double inv = 1 / Math.sqrt(var + eps);
+            for (int i = 0; i < k; i++) {
+                double r = (x[base + i] - mean) * inv;
+                if (elementwiseAffine) r = r * w[i] + b[i];
+                y.setAtIndex(ValueLayout.JAVA_FLOAT, base + i, (float) r);
+            }
+        }
+    }
+
+    @Override
+    void release() {
+        compiled.close();
+        if (weight != null) weight.close();
+        if (bias != null) bias.close();
+    }
+
+    /** PyTorch's repr: {@code LayerNorm((4, 5), eps=1e-05, elementwise_affine=True)}. */
+    @Override
+    public String toString() {
+        return "LayerNorm(" + ConvNd.tuple(normalizedShape) + ", eps=" + Modules.pyFloat(eps) + ", elementwise_affine="
+                + (elementwiseAffine ? "True" : "False") + ")";
+    }
+}
