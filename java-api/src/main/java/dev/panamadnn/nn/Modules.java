@@ -9,13 +9,9 @@ import java.util.Map;
 final class Modules {
     private Modules() {}
 
-    /**
-     * Runs a child on {@code backend}: a {@link Layer} takes the backend, a convolution runs its
-     * reference for {@link Backend#REFERENCE} and oneDNN otherwise, any other module its forward.
-     */
+    /** Runs a child on {@code backend}: a {@link Layer} takes the backend, any other module its forward. */
     static Tensor forward(Module m, Tensor x, Backend backend) {
         if (m instanceof Layer layer) return layer.forward(x, backend);
-        if (m instanceof ConvNd conv) return backend == Backend.REFERENCE ? conv.forwardReference(x) : conv.forward(x);
         return m.forward(x);
     }
 
@@ -26,7 +22,6 @@ final class Modules {
             layer.checkOpen();
             return layer.checkShape(in);
         }
-        if (m instanceof ConvNd conv) return conv.outputShape(in);
         return null;
     }
 
