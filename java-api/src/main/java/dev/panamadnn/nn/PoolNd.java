@@ -42,7 +42,7 @@ abstract sealed class PoolNd extends PoolLayer permits MaxPool1d, MaxPool2d, Avg
         for (int i = 0; i < nd; i++) {
             if (this.padding[i] > this.kernel[i] / 2) {
                 throw new IllegalArgumentException(name + ": expected padding at most half of kernel_size (<= "
-                        + this.kernel[i] / 2 + "), got padding=" + tuple(this.padding) + " and kernel_size=" + tuple(this.kernel));
+                        + this.kernel[i] / 2 + "), got padding=" + show(this.padding) + " and kernel_size=" + show(this.kernel));
             }
         }
         primitives = new PoolPrimitives(name);
@@ -62,10 +62,6 @@ abstract sealed class PoolNd extends PoolLayer permits MaxPool1d, MaxPool2d, Avg
             out[i] = values[i];
         }
         return out;
-    }
-
-    private static String tuple(long[] v) {
-        return v.length == 1 ? Long.toString(v[0]) : "(" + v[0] + ", " + v[1] + ")";
     }
 
     /** The value for height/width from a PyTorch per-dimension array ({@code fill} for the height of 1-D). */
@@ -90,7 +86,7 @@ abstract sealed class PoolNd extends PoolLayer permits MaxPool1d, MaxPool2d, Avg
             for (int i = 0; i < nd; i++) effective[i] = dilation[i] * (kernel[i] - 1) + 1;
             throw new IllegalArgumentException(label() + ": kernel larger than padded input: expected an output size >= 1, got "
                     + (nd == 2 ? "(" + out[0] + ", " + out[1] + ")" : out[1]) + " for input shape " + Arrays.toString(inputShape)
-                    + " (effective kernel " + tuple(effective) + ", padding " + tuple(padding) + ")");
+                    + " (effective kernel " + show(effective) + ", padding " + show(padding) + ")");
         }
         return out;
     }
