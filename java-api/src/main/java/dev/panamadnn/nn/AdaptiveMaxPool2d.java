@@ -1,0 +1,20 @@
+package dev.panamadnn.nn;
+
+/**
+ * PyTorch's {@code nn.AdaptiveMaxPool2d(output_size)}: input {@code [N, C, H, W]} or {@code [C, H, W]},
+ * output {@code [N, C, outH, outW]} or {@code [C, outH, outW]}; output {@code (i, j)} is the maximum of
+ * rows {@code [floor(i*H/outH), ceil((i+1)*H/outH))} and columns {@code [floor(j*W/outW), ceil((j+1)*W/outW))}.
+ * {@code output_size = 1} is global max pooling. Native: oneDNN when both sizes divide the
+ * input's, else the plain-Java loops (see {@link AdaptivePoolNd}). Thread-safe (see {@link Layer}).
+ * {@code None} entries (keep the input size) are not supported.
+ */
+public final class AdaptiveMaxPool2d extends AdaptivePoolNd {
+    /** A square output {@code size x size}. */
+    public AdaptiveMaxPool2d(int outputSize) {
+        this(outputSize, outputSize);
+    }
+
+    public AdaptiveMaxPool2d(int outputHeight, int outputWidth) {
+        super("AdaptiveMaxPool2d", 2, true, new int[] {outputHeight, outputWidth});
+    }
+}

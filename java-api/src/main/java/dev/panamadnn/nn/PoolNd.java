@@ -1,0 +1,202 @@
+package dev.panamadnn.nn;
+
+import dev.panamadnn.internal.dnnl.PoolOps;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
+/**
+ * The windowed pooling shared by {@link MaxPool1d}, {@link MaxPool2d}, {@link AvgPool1d} and
+ * {@link AvgPool2d}: PyTorch's hyperparameters, validated as PyTorch does, and both paths.
+ *
+ * <p>Output size per spatial dimension (PyTorch's {@code pooling_output_shape}):
+ * {@code out = floor((in + 2*padding - dilation*(kernel-1) - 1 + (ceil_mode ? stride-1 : 0)) / stride) + 1},
+ * and with {@code ceil_mode} one less if the last window would start in the right padding,
+ * i.e. if {@code (out-1)*stride >= in + padding}.
+ *
+ * <p>Native path: a oneDNN pooling primitive per input shape. PyTorch's symmetric padding and
+ * ceil_mode become oneDNN's {@code padding_l = padding} and {@code padding_r = max(padding,
+ * (out-1)*stride + dilation*(kernel-1) + 1 - in - padding)}; dilation becomes 0-based.
+ * {@code count_include_pad} picks {@code avg_include_padding} or {@code avg_exclude_padding}.
+ * One difference is repaired in Java: with {@code ceil_mode} and {@code count_include_pad},
+ * PyTorch's divisor counts the padding but not the part of the last window that hangs past
+ * {@code in + padding}, whereas oneDNN divides by the full kernel; those border outputs (the last
+ * row and/or column at most) are recomputed with the reference formula after the primitive.
+ */
+abstract sealed class PoolNd extends PoolLayer permits MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d {
+    private final boolean max;
+    private final long[] kernel, stride, padding, dilation;
+    private final boolean ceilMode, countIncludePad;
+    private final PoolPrimitives primitives;
+
+    /** Per-dimension arrays have {@code nd} entries; a null stride means the kernel size. */
+    PoolNd(String name, int nd, boolean max, int[] kernel, int[] stride, int[] padding, int[] dilation, boolean ceilMode,
+           boolean countIncludePad) {
+        super(name, nd);
+        this.max = max;
+        this.kernel = perDim("kernel_size", kernel, 1);
+        this.stride = stride == null ? this.kernel.clone() : perDim("stride", stride, 1);
+        this.padding = perDim("padding", padding, 0);
+        this.dilation = perDim("dilation", dilation, 1);
+        this.ceilMode = ceilMode;
+        this.countIncludePad = countIncludePad;
+        for (int i = 0; i < nd; i++) {
+            if (this.padding[i] > this.kernel[i] / 2) {
+                throw new IllegalArgumentException(name + ": expected padding at most half of kernel_size (<= "
+                        + this.kernel[i] / 2 + "), got padding=" + show(this.padding) + " and kernel_size=" + show(this.kernel));
+            }
+        }
+        primitives = new PoolPrimitives(name);
+    }
+
+    private long[] perDim(String what, int[] values, int min) {
+        if (values == null) throw new IllegalArgumentException(name + ": " + what + " must not be null");
+        if (values.length != nd) {
+            throw new IllegalArgumentException(name + ": expected " + nd + " value" + (nd == 1 ? "" : "s") + " for " + what
+                    + ", got " + values.length + " (" + Arrays.toString(values) + ")");
+        }
+        long[] out = new long[nd];
+        for (int i = 0; i < nd; i++) {
+            if (values[i] < min) {
+                throw new IllegalArgumentException(name + ": expected " + what + " >= " + min + ", got " + Arrays.toString(values));
+            }
+            out[i] = values[i];
+        }
+        return out;
+    }
+
+    /** The value for height/width from a PyTorch per-dimension array ({@code fill} for the height of 1-D). */
+    private long hw(long[] v, int axis, long fill) {
+        return nd == 2 ? v[axis] : axis == 0 ? fill : v[0];
+    }
+
+    static long outputSize(long in, long k, long s, long p, long d, boolean ceil) {
+        long out = Math.floorDiv(in + 2 * p - d * (k - 1) - 1 + (ceil ? s - 1 : 0), s) + 1;
+        if (ceil && (out - 1) * s >= in + p) out--;
+        return out;
+    }
+
+    @Override
+    final long[] spatialOutput(long ih, long iw, long[] inputShape) {
+        long[] in = {ih, iw}, out = new long[2];
+        for (int a = 0; a < 2; a++) {
+            out[a] = outputSize(in[a], hw(kernel, a, 1), hw(stride, a, 1), hw(padding, a, 0), hw(dilation, a, 1), ceilMode);
+        }
+        if (out[0] <= 0 || out[1] <= 0) {
+            long[] effective = new long[nd];
+            for (int i = 0; i < nd; i++) effective[i] = dilation[i] * (kernel[i] - 1) + 1;
+            throw new IllegalArgumentException(label() + ": kernel larger than padded input: expected an output size >= 1, got "
+                    + (nd == 2 ? "(" + out[0] + ", " + out[1] + ")" : out[1]) + " for input shape " + Arrays.toString(inputShape)
+                    + " (effective kernel " + show(effective) + ", padding " + show(padding) + ")");
+        }
+        return out;
+    }
+
+    private PoolReference.Window window() {
+        return new PoolReference.Window(max, countIncludePad, hw(kernel, 0, 1), hw(kernel, 1, 1), hw(stride, 0, 1),
+                hw(stride, 1, 1), hw(padding, 0, 0), hw(padding, 1, 0), hw(dilation, 0, 1), hw(dilation, 1, 1));
+    }
+
+    @Override
+    final void poolReference(MemorySegment x, long n, long c, long ih, long iw, long oh, long ow, MemorySegment y) {
+        PoolReference.windows(x, n * c, ih, iw, oh, ow, window(), y);
+    }
+
+    @Override
+    final void pool(MemorySegment x, long n, long c, long ih, long iw, long oh, long ow, MemorySegment y) {
+        PoolReference.Window w = window();
+        primitives.run(geometry(n, c, ih, iw, oh, ow, w), x, y);
+        if (max || !countIncludePad || !ceilMode) return;
+        // Outputs whose window hangs past in + padding: PyTorch's divisor excludes that overhang.
+        long firstRow = overhangFrom(ih, oh, w.kh(), w.sh(), w.ph()), firstCol = overhangFrom(iw, ow, w.kw(), w.sw(), w.pw());
+        if (firstRow == oh && firstCol == ow) return;
+        for (long p = 0; p < n * c; p++)
+            for (long oy = 0; oy < oh; oy++)
+                for (long ox = oy >= firstRow ? 0 : firstCol; ox < ow; ox++)
+                    y.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, (p * oh + oy) * ow + ox,
+                            PoolReference.window(x, p, ih, iw, oy, ox, w));
+    }
+
+    /** The first output index whose window ends past {@code in + pad} ({@code out} if none). */
+    private static long overhangFrom(long in, long out, long k, long s, long pad) {
+        long first = out;
+        while (first > 0 && (first - 1) * s - pad + k > in + pad) first--;
+        return first;
+    }
+
+    private PoolPrimitives.Geometry geometry(long n, long c, long ih, long iw, long oh, long ow, PoolReference.Window w) {
+        PoolOps.Algorithm alg = max ? PoolOps.Algorithm.MAX
+                : countIncludePad ? PoolOps.Algorithm.AVG_INCLUDE_PADDING : PoolOps.Algorithm.AVG_EXCLUDE_PADDING;
+        return new PoolPrimitives.Geometry(alg, n, c, ih, iw, oh, ow, w.kh(), w.kw(), w.sh(), w.sw(), w.dh() - 1, w.dw() - 1,
+                w.ph(), w.pw(), padRight(ih, oh, w.kh(), w.sh(), w.ph(), w.dh()), padRight(iw, ow, w.kw(), w.sw(), w.pw(), w.dw()));
+    }
+
+    /**
+     * oneDNN's right padding: what makes {@code (in + padL + padR - extent) / stride + 1 == out}.
+     * In floor mode the symmetric {@code pad} does; ceil_mode may need more.
+     */
+    private static long padRight(long in, long out, long k, long s, long pad, long d) {
+        return Math.max(pad, (out - 1) * s + d * (k - 1) + 1 - in - pad);
+    }
+
+    /** The oneDNN implementation for an input shape (for reports and tests). */
+    final String implementation(long... inputShape) {
+        long[] o = outputShape(inputShape), v = view(inputShape);
+        long oh = nd == 2 ? o[o.length - 2] : 1, ow = o[o.length - 1];
+        return primitives.implementation(geometry(v[0], v[1], v[2], v[3], oh, ow, window()));
+    }
+
+    public final int[] kernelSize() {
+        return ints(kernel);
+    }
+
+    public final int[] stride() {
+        return ints(stride);
+    }
+
+    public final int[] padding() {
+        return ints(padding);
+    }
+
+    public final boolean ceilMode() {
+        return ceilMode;
+    }
+
+    final long[] dilationValues() {
+        return dilation;
+    }
+
+    final boolean countIncludePadValue() {
+        return countIncludePad;
+    }
+
+    private static int[] ints(long[] v) {
+        return Arrays.stream(v).mapToInt(Math::toIntExact).toArray();
+    }
+
+    @Override
+    void release() {
+        primitives.close();
+    }
+
+    /**
+     * PyTorch's repr: MaxPool shows kernel_size, stride, padding, dilation, ceil_mode; AvgPool
+     * shows kernel_size, stride, padding (AvgPool1d as 1-tuples) and, unlike PyTorch, also
+     * ceil_mode / count_include_pad when they are not the defaults, so the repr identifies the layer.
+     */
+    @Override
+    public final String toString() {
+        if (max) {
+            return name + "(kernel_size=" + show(kernel) + ", stride=" + show(stride) + ", padding=" + show(padding)
+                    + ", dilation=" + show(dilation) + ", ceil_mode=" + (ceilMode ? "True" : "False") + ")";
+        }
+        StringBuilder s = new StringBuilder(name).append("(kernel_size=").append(avgShow(kernel)).append(", stride=")
+                .append(avgShow(stride)).append(", padding=").append(avgShow(padding));
+        if (ceilMode) s.append(", ceil_mode=True");
+        if (!countIncludePad) s.append(", count_include_pad=False");
+        return s.append(')').toString();
+    }
+
+    private String avgShow(long[] v) {
+        return nd == 1 ? "(" + v[0] + ",)" : show(v);
+    }
+}
