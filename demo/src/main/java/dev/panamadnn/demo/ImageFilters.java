@@ -2,6 +2,7 @@ package dev.panamadnn.demo;
 
 import dev.panamadnn.Tensor;
 import dev.panamadnn.nn.Conv2d;
+import dev.panamadnn.nn.MaxPool2d;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,8 +15,9 @@ import javax.imageio.ImageIO;
 
 /**
  * Classic image filters as {@link Conv2d} layers with fixed 3x3 kernels (padding 1, no bias)
- * on a grayscale image in [0, 1]: box blur, edge detection (Laplacian) and sharpen; each run
- * natively and through the plain-Java reference, compared, timed, and written as a PNG.
+ * on a grayscale image in [0, 1]: box blur, edge detection (Laplacian) and sharpen, and a
+ * {@link MaxPool2d} of 2x2 windows (half the size); each run natively and through the plain-Java
+ * reference, compared, timed, and written as a PNG.
  */
 final class ImageFilters {
     private ImageFilters() {}
@@ -57,6 +59,20 @@ final class ImageFilters {
                     nat[0].close();
                     ref[0].close();
                 }
+            }
+            try (MaxPool2d pool = new MaxPool2d(2)) {
+                Tensor[] nat = new Tensor[1], ref = new Tensor[1];
+                double nativeMs = Timing.bestMs(5, () -> replace(nat, pool.forward(x)));
+                double refMs = Timing.bestMs(1, () -> replace(ref, pool.forwardReference(x)));
+                double diff = maxAbsDiff(nat[0].toFloatArray(), ref[0].toFloatArray());
+                boolean ok = diff == 0;   // a max selects an input value: both paths must agree exactly
+                mismatches += ok ? 0 : 1;
+                Path png = outDir.resolve("maxpool-2x2.png");
+                write(nat[0], png, false);
+                out.printf(Locale.ROOT, " %-9s %9.3f  %12.3f  %7.1fx  %.1e %s  %s (%dx%d)%n", "maxpool2", nativeMs, refMs,
+                        refMs / nativeMs, diff, ok ? "ok" : "MISMATCH", png, nat[0].dim(-1), nat[0].dim(-2));
+                nat[0].close();
+                ref[0].close();
             }
         }
         return mismatches;

@@ -46,6 +46,9 @@ class DemoEndToEndTest {
             assertEquals(512, img.getWidth(), name);
             assertEquals(512, img.getHeight(), name);
         }
+        var pooled = ImageIO.read(out.resolve("maxpool-2x2.png").toFile());
+        assertEquals(256, pooled.getWidth(), "MaxPool2d(2) halves the width");
+        assertEquals(256, pooled.getHeight(), "MaxPool2d(2) halves the height");
         assertTrue(text.contains("all 11 probabilities agree (ok)"), text);
         assertEquals(4, text.lines().filter(l -> l.matches(" (Linear|Conv2d|GELU|Softmax).*x  \\d.*")).count(), text);
     }
