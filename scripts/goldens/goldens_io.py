@@ -51,3 +51,25 @@ def write_goldens(path, cases):
         f.write(text)
         for b in blobs:
             f.write(b)
+
+
+def write_safetensors(path, tensors, metadata=None):
+    """A plain safetensors file: {name: tensor} under their own names (e.g. a model's state_dict,
+    so the Java side can load it with the strict SafeTensors.load), keys sorted as the reference
+    writer does; int64 tensors (num_batches_tracked, labels) as I64, everything else as F32.
+    metadata: optional {str: str} for __metadata__."""
+    header, blobs, offset = {}, [], 0
+    for key in sorted(tensors):
+        dtype, raw = _bytes(tensors[key])
+        header[key] = {"dtype": dtype, "shape": list(tensors[key].shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    if metadata:
+        header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
+    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for b in blobs:
+            f.write(b)

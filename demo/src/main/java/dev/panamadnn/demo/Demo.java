@@ -38,6 +38,7 @@ public final class Demo {
         }
         var demo = new Demo(System.out);
         int failures = demo.run() + demo.runLayers(image, outDir);
+        failures += Digits.run(System.out);
         if (failures > 0) {
             System.err.println("demo: " + failures + " check(s) failed");
             System.exit(1);
