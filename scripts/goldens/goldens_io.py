@@ -11,6 +11,7 @@ dev.panamadnn.SafeTensors, so they also exercise that reader on PyTorch-produced
 Run the generators with Debian's /usr/bin/python3 (torch 1.13).
 """
 import json
+import os
 import struct
 
 import torch
@@ -51,3 +52,27 @@ def write_goldens(path, cases):
         f.write(text)
         for b in blobs:
             f.write(b)
+
+
+def write_state_dict(path, tensors, metadata=None):
+    """A plain safetensors file: {name: tensor} under their own names (e.g. a state_dict), in the
+    given order; int64 tensors (num_batches_tracked) as I64, everything else as F32. metadata:
+    optional {str: str} for the header's __metadata__. Written to path + ".tmp", then renamed, so a
+    reader never sees a half-written file."""
+    header, blobs, offset = {}, [], 0
+    for key, t in tensors.items():
+        dtype, raw = _bytes(t)
+        header[key] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    if metadata:
+        header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for b in blobs:
+            f.write(b)
+    os.replace(tmp, path)
