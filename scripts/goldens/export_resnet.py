@@ -3,6 +3,10 @@
 
 Run with Debian's /usr/bin/python3 (python3-torch 1.13, python3-torchvision 0.14):
     /usr/bin/python3 scripts/goldens/export_resnet.py OUT_DIR [--models resnet18,resnet50] [--no-onnx]
+    /usr/bin/python3 scripts/goldens/export_resnet.py --keys java-api/src/test/resources/models
+The second form writes only small committed references for resnet18/34/50: M.keys.txt (one
+"state_dict key<TAB>shape<TAB>dtype" line per entry, in state_dict order) and M.repr.txt
+(torchvision's repr), which ResNetsTest compares with the Java builders without needing Python.
 Writes, for each model M, into OUT_DIR (created if missing; the files are large, ~45 MB for
 resnet18 and ~100 MB for resnet50, so they are produced at test/bench time, never committed):
   M.safetensors          the state_dict under torchvision's keys (F32; num_batches_tracked I64)
@@ -80,12 +84,30 @@ def export(name, out_dir, onnx):
     print("%s: logits max-abs %.4g, written to %s" % (name, float(logits.abs().max()), out_dir))
 
 
+def write_keys(out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    for name, builder in BUILDERS.items():
+        model = builder(weights=None)
+        with open(os.path.join(out_dir, name + ".keys.txt"), "w") as f:
+            for k, t in model.state_dict().items():
+                f.write("%s\t%s\t%s\n" % (k, list(t.shape), "I64" if t.dtype == torch.int64 else "F32"))
+        with open(os.path.join(out_dir, name + ".repr.txt"), "w") as f:
+            f.write(repr(model) + "\n")
+    print("keys and reprs written to", out_dir)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("out_dir")
+    p.add_argument("out_dir", nargs="?")
+    p.add_argument("--keys", metavar="DIR", help="only write the small key/repr references to DIR")
     p.add_argument("--models", default="resnet18,resnet50", help="comma-separated, of " + ",".join(BUILDERS))
     p.add_argument("--no-onnx", action="store_true", help="skip the ONNX export")
     a = p.parse_args()
+    if a.keys:
+        write_keys(a.keys)
+        return
+    if not a.out_dir:
+        p.error("OUT_DIR is required")
     os.makedirs(a.out_dir, exist_ok=True)
     torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
     for name in a.models.split(","):
