@@ -11,6 +11,7 @@ dev.panamadnn.SafeTensors, so they also exercise that reader on PyTorch-produced
 Run the generators with Debian's /usr/bin/python3 (torch 1.13).
 """
 import json
+import os
 import struct
 
 import torch
@@ -57,7 +58,8 @@ def write_safetensors(path, tensors, metadata=None):
     """A plain safetensors file: {name: tensor} under their own names (e.g. a model's state_dict,
     so the Java side can load it with the strict SafeTensors.load), keys sorted as the reference
     writer does; int64 tensors (num_batches_tracked, labels) as I64, everything else as F32.
-    metadata: optional {str: str} for __metadata__."""
+    metadata: optional {str: str} for __metadata__. Written to path + ".tmp", then renamed, so a
+    reader never sees a half-written file. (One writer for state_dicts, test splits and goldens.)"""
     header, blobs, offset = {}, [], 0
     for key in sorted(tensors):
         dtype, raw = _bytes(tensors[key])
@@ -68,8 +70,10 @@ def write_safetensors(path, tensors, metadata=None):
         header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
     text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
     text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
         f.write(struct.pack("<Q", len(text)))
         f.write(text)
         for b in blobs:
             f.write(b)
+    os.replace(tmp, path)

@@ -79,3 +79,15 @@ pdnn_ensure_build_tools() {
   ls -d /usr/lib/llvm-*/lib/clang/*/include >/dev/null 2>&1 || pkgs+=(libclang-common-16-dev)
   [ ${#pkgs[@]} -eq 0 ] || pdnn_apt_install "${pkgs[@]}"
 }
+
+# What the PyTorch conformance tests need: Debian's python3 with torch and torchvision (the
+# ResNet goldens are generated at test time by scripts/goldens/export_resnet.py). Quick when
+# installed (dpkg -s only); if apt cannot install them, warn and go on: those tests then skip
+# with a message naming the package.
+pdnn_ensure_test_python() {
+  local p missing=()
+  for p in python3-torch python3-torchvision; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  ( pdnn_apt_install "${missing[@]}" ) \
+    || pdnn_log "warning: could not install ${missing[*]}: the ResNet conformance tests will be skipped"
+}

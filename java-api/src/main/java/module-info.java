@@ -9,4 +9,5 @@ module dev.panamadnn {
 
     exports dev.panamadnn;
     exports dev.panamadnn.nn;
+    exports dev.panamadnn.models;
 }

@@ -223,7 +223,7 @@ public final class Linear extends Layer {
 
     @Override
     public String toString() {
-        return "Linear(in_features=" + inFeatures + ", out_features=" + outFeatures + ", bias=" + (bias != null)
+        return "Linear(in_features=" + inFeatures + ", out_features=" + outFeatures + ", bias=" + (bias != null ? "True" : "False")
                 + (activation == null ? "" : ", activation=" + activation) + ")";
     }
 }

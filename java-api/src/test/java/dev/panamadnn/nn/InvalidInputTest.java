@@ -66,7 +66,7 @@ class InvalidInputTest {
                 row("Sequential empty", IAE, () -> new Sequential(), "Sequential", "at least one module", "got none"),
                 row("Sequential null child", IAE, () -> new Sequential(new ReLU(), null), "Sequential", "module 1 must not be null"),
                 // inputs: rank and sizes
-                row("Linear rank-0 input", IAE, forward(() -> new Linear(5, 3, true)), "Linear(in_features=5, out_features=3, bias=true)",
+                row("Linear rank-0 input", IAE, forward(() -> new Linear(5, 3, true)), "Linear(in_features=5, out_features=3, bias=True)",
                         "rank >= 1", "rank-0"),
                 row("Linear wrong last dim", IAE, forward(() -> new Linear(5, 3, true), 2, 4), "Linear(in_features=5",
                         "in_features=5", "got 4", "[2, 4]"),
@@ -131,7 +131,7 @@ class InvalidInputTest {
                     try (Tensor x = Tensor.zeros(1, 5)) {
                         l.forward(x);
                     }
-                }, "Linear(in_features=5, out_features=3, bias=true) is closed"),
+                }, "Linear(in_features=5, out_features=3, bias=True) is closed"),
                 row("Sequential with a closed child", ISE, () -> {
                     ReLU relu = new ReLU();
                     relu.close();

@@ -18,8 +18,8 @@ class LayerBehaviourTest {
     @Test
     void toStringIsPyTorchsRepr() {
         try (var linear = new Linear(3, 2, true); var fused = new Linear(4, 5, false, Activation.leakyRelu(0.2f))) {
-            assertEquals("Linear(in_features=3, out_features=2, bias=true)", linear.toString());
-            assertEquals("Linear(in_features=4, out_features=5, bias=false, activation=LeakyReLU(negative_slope=0.2))", fused.toString());
+            assertEquals("Linear(in_features=3, out_features=2, bias=True)", linear.toString());
+            assertEquals("Linear(in_features=4, out_features=5, bias=False, activation=LeakyReLU(negative_slope=0.2))", fused.toString());
         }
         assertEquals("LeakyReLU(negative_slope=0.01)", new LeakyReLU().toString());
         assertEquals("GELU(approximate='none')", new GELU().toString());
@@ -33,7 +33,7 @@ class LayerBehaviourTest {
                     Sequential(
                       (0): Flatten(start_dim=1, end_dim=-1)
                       (1): Sequential(
-                        (0): Linear(in_features=12, out_features=9, bias=true)
+                        (0): Linear(in_features=12, out_features=9, bias=True)
                         (1): ReLU()
                       )
                       (2): Softmax(dim=1)
