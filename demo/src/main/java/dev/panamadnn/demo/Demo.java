@@ -37,8 +37,14 @@ public final class Demo {
             }
         }
         var demo = new Demo(System.out);
-        int failures = demo.run() + demo.runLayers(image, outDir);
-        failures += Digits.run(System.out);
+        int failures;
+        try {
+            failures = demo.run() + demo.runLayers(image, outDir) + Digits.run(System.out);
+        } catch (dev.panamadnn.natives.NativeLoadException e) {
+            System.err.println(e.getMessage());   // it lists every place tried: no stack trace needed
+            System.exit(1);
+            return;
+        }
         if (failures > 0) {
             System.err.println("demo: " + failures + " check(s) failed");
             System.exit(1);

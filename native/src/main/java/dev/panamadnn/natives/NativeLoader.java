@@ -69,7 +69,12 @@ final class NativeLoader {
     private SymbolLookup loadOne(NativeLibrary lib) {
         String explicit = firstNonBlank(properties.apply(DIR_PROPERTY), environment.apply(DIR_ENV));
         if (explicit != null) {
-            return fromDirectory(lib, Path.of(explicit), LoadReport.Source.EXPLICIT_DIRECTORY);
+            Path dir = Path.of(explicit);
+            // A build prefix (scripts/build-natives' native/build) holds the libraries in lib/.
+            if (!Files.isRegularFile(dir.resolve(Manifest.FILE_NAME)) && Files.isRegularFile(dir.resolve("lib").resolve(Manifest.FILE_NAME))) {
+                dir = dir.resolve("lib");
+            }
+            return fromDirectory(lib, dir, LoadReport.Source.EXPLICIT_DIRECTORY);
         }
         String sources = firstNonBlank(properties.apply(SOURCES_PROPERTY), "build,packaged,system");
         for (String source : sources.split(",")) {

@@ -63,6 +63,15 @@ class NativeLoaderTest {
     }
 
     @Test
+    void anExplicitBuildPrefixIsReadFromItsLibDirectory(@TempDir Path tmp) throws Exception {
+        linkLibraries(tmp.resolve("prefix/lib"), true);
+        var r = ChildJvm.run(tmp, Map.of(), ACCESS, "-D" + NativeLoader.DIR_PROPERTY + "=" + tmp.resolve("prefix"));
+        assertEquals(0, r.exitCode(), r::all);
+        assertTrue(r.stdout().lines().anyMatch(l -> l.startsWith("libopenblas.so.0") && l.contains("EXPLICIT_DIRECTORY")
+                && l.contains(tmp.resolve("prefix/lib").toString())), r::all);
+    }
+
+    @Test
     void sourceBuildIsFoundAboveTheWorkingDirectory(@TempDir Path tmp) throws Exception {
         linkLibraries(tmp.resolve("native/build/lib"), true);
         Path deeper = Files.createDirectories(tmp.resolve("tests/sub"));
