@@ -1,14 +1,8 @@
 package dev.panamadnn.nn;
 
 import dev.panamadnn.Tensor;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -16,13 +10,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reads the PyTorch goldens written by {@code scripts/goldens/generate_conv.py}: a manifest line
- * per case ({@code name layer key=value ...}) and raw little-endian f32 files.
+ * The PyTorch goldens written by {@code scripts/goldens/generate_conv.py} into
+ * {@code goldens/conv.safetensors}, read through {@link GoldenFile}: per case a spec
+ * ({@code layer key=value ...}, keys in the script's header) and the tensors weight, bias (if
+ * any), input and output.
  */
 final class ConvGoldens {
-    static final Path DIR = Path.of("src/test/resources/goldens/conv");
+    private static final String FILE = "conv.safetensors";
 
-    record Case(String name, String layer, Map<String, String> keys) {
+    /** One case: its layer, its spec's keys, and its tensors (weight, bias, input, output) copied out of the file. */
+    record Case(String name, String layer, Map<String, String> keys, Map<String, float[]> tensors) {
         int integer(String key) {
             return Integer.parseInt(keys.get(key));
         }
@@ -36,7 +33,9 @@ final class ConvGoldens {
         }
 
         float[] data(String tensor) {
-            return read(DIR.resolve(name + "." + tensor + ".bin"));
+            float[] values = tensors.get(tensor);
+            if (values == null) throw new IllegalStateException(FILE + ": case " + name + " has no tensor " + tensor + " (has " + tensors.keySet() + ")");
+            return values;
         }
 
         /** The layer this case describes, with the golden weight and bias copied in. */
@@ -75,33 +74,31 @@ final class ConvGoldens {
         }
     }
 
+    /** Every case, in generation order; the file closes before this returns. */
     static List<Case> cases() {
-        try {
+        try (GoldenFile file = GoldenFile.open(FILE)) {
             List<Case> cases = new ArrayList<>();
-            for (String line : Files.readAllLines(DIR.resolve("manifest.txt"))) {
-                if (line.isBlank() || line.startsWith("#")) continue;
-                String[] f = line.trim().split(" ");
-                Map<String, String> keys = new LinkedHashMap<>();
-                for (int i = 2; i < f.length; i++) {
-                    int eq = f[i].indexOf('=');
-                    keys.put(f[i].substring(0, eq), f[i].substring(eq + 1));
+            for (GoldenFile.Case c : file.cases()) {
+                if (c.spec() == null) throw new IllegalStateException(FILE + ": case " + c.name() + " has no spec");
+                Map<String, String> keys = new LinkedHashMap<>(c.fields());
+                String layer = keys.remove("layer");
+                if (!c.extras().isEmpty()) throw new IllegalStateException(FILE + ": case " + c.name() + " has unknown tensors " + c.extras().keySet());
+                Map<String, float[]> tensors = new LinkedHashMap<>();
+                c.params().forEach((k, t) -> tensors.put(k, t.toFloatArray()));
+                tensors.put("input", c.input().toFloatArray());
+                tensors.put("output", c.output().toFloatArray());
+                Case k = new Case(c.name(), layer, keys, tensors);
+                // The spec's shapes are what the test uses; they must be the tensors' own.
+                for (String io : List.of("input", "output")) {
+                    long[] stored = (io.equals("input") ? c.input() : c.output()).shape();
+                    if (!Arrays.equals(k.shape(io), stored)) {
+                        throw new IllegalStateException(FILE + ": case " + c.name() + ": spec " + io + "=" + keys.get(io)
+                                + " but the tensor has shape " + Arrays.toString(stored));
+                    }
                 }
-                cases.add(new Case(f[0], f[1], keys));
+                cases.add(k);
             }
             return cases;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    static float[] read(Path file) {
-        try {
-            ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
-            float[] values = new float[bytes.remaining() / Float.BYTES];
-            bytes.asFloatBuffer().get(values);
-            return values;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 

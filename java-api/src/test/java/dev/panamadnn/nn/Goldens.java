@@ -2,29 +2,22 @@ package dev.panamadnn.nn;
 
 import dev.panamadnn.Module;
 import dev.panamadnn.Tensor;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Reads the PyTorch goldens written by {@code scripts/goldens/generate_layers.py} (format in the
- * script's header: a text manifest plus one raw little-endian f32 file per case) and builds the
- * Java module a case's spec describes.
+ * The PyTorch goldens written by {@code scripts/goldens/generate_layers.py} into
+ * {@code goldens/layers.safetensors} (read through {@link GoldenFile}; each case's spec is a module
+ * spec, grammar in the script's header) and the Java module a case's spec describes.
  */
 final class Goldens {
-    private static final String DIR = "/goldens/layers/";
+    private static final String FILE = "layers.safetensors";
 
     /** One case: the module spec, the state_dict (in PyTorch's order), the input and PyTorch's output. */
     record Case(String name, String spec, Map<String, Array> params, Array input, Array output) {
@@ -46,64 +39,30 @@ final class Goldens {
 
     private Goldens() {}
 
+    /**
+     * Every case, in generation order, its tensors copied out of the file (which closes here). The
+     * parameters come in PyTorch's state_dict order: the file lists names sorted, but
+     * {@code write_goldens} lays a case's tensors out in the order it was given them (the
+     * state_dict's), so ordering them by where they lie in the mapping recovers that order.
+     */
     static List<Case> load() {
-        List<Case> cases = new ArrayList<>();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(open("manifest.txt"), StandardCharsets.UTF_8))) {
-            String name = null, spec = null;
-            List<String> keys = new ArrayList<>();
-            List<long[]> shapes = new ArrayList<>();
-            for (String line; (line = r.readLine()) != null; ) {
-                if (line.isBlank() || line.startsWith("#")) continue;
-                String[] f = line.split(" ", 2);
-                switch (f[0]) {
-                    case "case" -> name = f[1];
-                    case "module" -> spec = f[1];
-                    case "tensor" -> {
-                        String[] t = f[1].split(" ");
-                        keys.add(t[0]);
-                        shapes.add(t.length < 2 ? new long[0] : Arrays.stream(t[1].split(",")).mapToLong(Long::parseLong).toArray());
-                    }
-                    case "end" -> {
-                        cases.add(readCase(name, spec, keys, shapes));
-                        keys.clear();
-                        shapes.clear();
-                    }
-                    default -> throw new IllegalStateException("manifest: unexpected line '" + line + "'");
-                }
+        try (GoldenFile file = GoldenFile.open(FILE)) {
+            List<Case> cases = new ArrayList<>();
+            for (GoldenFile.Case c : file.cases()) {
+                if (c.spec() == null) throw new IllegalStateException(FILE + ": case " + c.name() + " has no spec");
+                if (!c.extras().isEmpty()) throw new IllegalStateException(FILE + ": case " + c.name() + " has unknown tensors " + c.extras().keySet());
+                Map<String, Array> params = new LinkedHashMap<>();
+                c.params().entrySet().stream()
+                        .sorted(Comparator.comparingLong(e -> e.getValue().segment().address()))
+                        .forEach(e -> params.put(e.getKey(), array(e.getValue())));
+                cases.add(new Case(c.name(), c.spec(), params, array(c.input()), array(c.output())));
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            return cases;
         }
-        return cases;
     }
 
-    private static Case readCase(String name, String spec, List<String> keys, List<long[]> shapes) throws IOException {
-        byte[] bytes;
-        try (InputStream in = open(name + ".bin")) {
-            bytes = in.readAllBytes();
-        }
-        ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        Map<String, Array> params = new LinkedHashMap<>();
-        Array input = null, output = null;
-        for (int i = 0; i < keys.size(); i++) {
-            float[] v = new float[(int) Arrays.stream(shapes.get(i)).reduce(1, (a, b) -> a * b)];
-            buf.asFloatBuffer().get(v);
-            buf.position(buf.position() + v.length * Float.BYTES);
-            Array a = new Array(shapes.get(i), v);
-            String key = keys.get(i);
-            if (key.startsWith("param:")) params.put(key.substring(6), a);
-            else if (key.equals("input")) input = a;
-            else if (key.equals("output")) output = a;
-            else throw new IllegalStateException(name + ": unknown tensor key " + key);
-        }
-        if (buf.hasRemaining()) throw new IllegalStateException(name + ".bin has " + buf.remaining() + " bytes beyond its tensors");
-        return new Case(name, spec, params, input, output);
-    }
-
-    private static InputStream open(String file) {
-        InputStream in = Goldens.class.getResourceAsStream(DIR + file);
-        if (in == null) throw new IllegalStateException("golden resource " + DIR + file + " is missing");
-        return in;
+    private static Array array(Tensor t) {
+        return new Array(t.shape(), t.toFloatArray());
     }
 
     /** Copies a state_dict into the module's parameters, insisting on the same names, order and shapes. */
