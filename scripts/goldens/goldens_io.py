@@ -4,7 +4,9 @@ One file per layer family. Each case is a set of tensors named "<case>/<key>":
   <case>/input, <case>/output, and <case>/param:<state_dict name> for each parameter/buffer;
 plus extra tensors a family needs (e.g. <case>/k). The header's __metadata__ holds
   "cases": the case names, comma-separated, in generation order, and
-  "<case>": the case's spec, a free-form "Layer key=value key=value" string the Java test parses.
+  "<case>": the case's spec, a free-form "Layer key=value key=value" string the Java test parses,
+  "<case>/order": the case's tensor keys in the order given (a state_dict's order), since the
+  header itself lists names sorted.
 The format is written here with struct+json (the `safetensors` package is not installable
 here), independently of the Java reader it feeds: the Java tests read these files with
 dev.panamadnn.SafeTensors, so they also exercise that reader on PyTorch-produced data.
@@ -35,6 +37,7 @@ def write_goldens(path, cases):
             raise ValueError("case names may not contain ',' or '/': " + name)
         names.append(name)
         meta[name] = spec
+        meta[name + "/order"] = ",".join(tensors.keys())   # the given (e.g. state_dict) order
         for key, t in tensors.items():
             dtype, raw = _bytes(t)
             full = name + "/" + key

@@ -15,7 +15,8 @@ import java.util.Map;
 /**
  * PyTorch goldens in the safetensors format written by {@code scripts/goldens/goldens_io.py}:
  * tensors {@code <case>/input}, {@code <case>/output}, {@code <case>/param:<name>}, and the
- * metadata {@code cases} (names in order) and {@code <case>} (its spec string). Read through
+ * metadata {@code cases} (names in order), {@code <case>} (its spec string) and, in files written
+ * since it was added, {@code <case>/order} (tensor keys in the generator's order). Read through
  * {@link SafeTensors}, so every golden test also checks our reader on PyTorch-written data.
  */
 final class GoldenFile implements AutoCloseable {
@@ -66,9 +67,12 @@ final class GoldenFile implements AutoCloseable {
         for (String name : list.split(",")) {
             Map<String, Tensor> params = new LinkedHashMap<>(), extras = new LinkedHashMap<>();
             String prefix = name + "/";
-            for (String t : file.names()) {
-                if (!t.startsWith(prefix)) continue;
-                String key = t.substring(prefix.length());
+            // Files list names sorted; "<case>/order" (newer files) gives the generator's order.
+            String order = file.metadata().get(prefix + "order");
+            List<String> keys = order != null ? List.of(order.split(","))
+                    : file.names().stream().filter(t -> t.startsWith(prefix)).map(t -> t.substring(prefix.length())).toList();
+            for (String key : keys) {
+                String t = prefix + key;
                 if (key.startsWith("param:")) params.put(key.substring(6), file.get(t));
                 else if (!key.equals("input") && !key.equals("output")) extras.put(key, file.get(t));
             }

@@ -6,7 +6,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,9 +40,7 @@ final class Goldens {
 
     /**
      * Every case, in generation order, its tensors copied out of the file (which closes here). The
-     * parameters come in PyTorch's state_dict order: the file lists names sorted, but
-     * {@code write_goldens} lays a case's tensors out in the order it was given them (the
-     * state_dict's), so ordering them by where they lie in the mapping recovers that order.
+     * parameters come in PyTorch's state_dict order, which the file records per case.
      */
     static List<Case> load() {
         try (GoldenFile file = GoldenFile.open(FILE)) {
@@ -52,9 +49,7 @@ final class Goldens {
                 if (c.spec() == null) throw new IllegalStateException(FILE + ": case " + c.name() + " has no spec");
                 if (!c.extras().isEmpty()) throw new IllegalStateException(FILE + ": case " + c.name() + " has unknown tensors " + c.extras().keySet());
                 Map<String, Array> params = new LinkedHashMap<>();
-                c.params().entrySet().stream()
-                        .sorted(Comparator.comparingLong(e -> e.getValue().segment().address()))
-                        .forEach(e -> params.put(e.getKey(), array(e.getValue())));
+                c.params().forEach((k, v) -> params.put(k, array(v)));
                 cases.add(new Case(c.name(), c.spec(), params, array(c.input()), array(c.output())));
             }
             return cases;
