@@ -6,10 +6,6 @@ import dev.panamadnn.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -61,26 +57,16 @@ class DcnnConcurrencyTest {
                     expected[i] = y.toFloatArray();
                 }
             }
-            var barrier = new CyclicBarrier(THREADS);
-            try (ExecutorService pool = virtual ? Executors.newVirtualThreadPerTaskExecutor() : Executors.newFixedThreadPool(THREADS)) {
-                List<Future<?>> futures = new ArrayList<>();
-                for (int t = 0; t < THREADS; t++) {
-                    int thread = t;
-                    futures.add(pool.submit(() -> {
-                        barrier.await();
-                        for (int call = 0; call < CALLS; call++) {
-                            int i = (thread + call) % inputs.size();
-                            Layer layer = layers.get(layerOf.get(i));
-                            try (Tensor y = layer.forward(inputs.get(i))) {
-                                assertArrayEquals(expected[i], y.toFloatArray(), "thread " + thread + " call " + call + ": " + layer
-                                        + " on " + inputs.get(i));
-                            }
-                        }
-                        return null;
-                    }));
+            ManyThreads.run(virtual, THREADS, thread -> {
+                for (int call = 0; call < CALLS; call++) {
+                    int i = (thread + call) % inputs.size();
+                    Layer layer = layers.get(layerOf.get(i));
+                    try (Tensor y = layer.forward(inputs.get(i))) {
+                        assertArrayEquals(expected[i], y.toFloatArray(), "thread " + thread + " call " + call + ": " + layer
+                                + " on " + inputs.get(i));
+                    }
                 }
-                for (Future<?> f : futures) f.get();
-            }
+            });
         } finally {
             inputs.forEach(Tensor::close);
             layers.forEach(Layer::close);

@@ -6,10 +6,6 @@ import dev.panamadnn.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.function.Supplier;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -53,27 +49,17 @@ class PoolConcurrencyTest {
                     expected[i] = y.toFloatArray();
                 }
             }
-            var barrier = new CyclicBarrier(THREADS);
-            try (ExecutorService pool = virtual ? Executors.newVirtualThreadPerTaskExecutor() : Executors.newFixedThreadPool(THREADS)) {
-                List<Future<?>> futures = new ArrayList<>();
-                for (int t = 0; t < THREADS; t++) {
-                    int thread = t;
-                    futures.add(pool.submit(() -> {
-                        barrier.await();
-                        for (int call = 0; call < CALLS; call++) {
-                            for (int j = 0; j < inputs.size(); j++) {
-                                int i = (j + thread + call) % inputs.size();   // threads start on different layers/shapes
-                                try (Tensor y = layers.get(i / 2).forward(inputs.get(i))) {
-                                    assertArrayEquals(expected[i], y.toFloatArray(),
-                                            "thread " + thread + ", call " + call + ": " + layers.get(i / 2));
-                                }
-                            }
+            ManyThreads.run(virtual, THREADS, thread -> {
+                for (int call = 0; call < CALLS; call++) {
+                    for (int j = 0; j < inputs.size(); j++) {
+                        int i = (j + thread + call) % inputs.size();   // threads start on different layers/shapes
+                        try (Tensor y = layers.get(i / 2).forward(inputs.get(i))) {
+                            assertArrayEquals(expected[i], y.toFloatArray(),
+                                    "thread " + thread + ", call " + call + ": " + layers.get(i / 2));
                         }
-                        return null;
-                    }));
+                    }
                 }
-                for (Future<?> f : futures) f.get();
-            }
+            });
         } finally {
             layers.forEach(PoolLayer::close);
             inputs.forEach(Tensor::close);

@@ -6,10 +6,6 @@ import dev.panamadnn.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.function.Supplier;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -51,24 +47,14 @@ class ResidualConcurrencyTest {
                     }
                 }
             }
-            var barrier = new CyclicBarrier(THREADS);
-            try (ExecutorService pool = virtual ? Executors.newVirtualThreadPerTaskExecutor() : Executors.newFixedThreadPool(THREADS)) {
-                List<Future<?>> futures = new ArrayList<>();
-                for (int t = 0; t < THREADS; t++) {
-                    int thread = t;
-                    futures.add(pool.submit(() -> {
-                        barrier.await();
-                        for (int call = 0; call < CALLS; call++) {
-                            int i = (thread + call) % inputs.size();
-                            try (Tensor y = layers.get(i / 2).forward(inputs.get(i))) {
-                                assertArrayEquals(expected[i], y.toFloatArray(), "thread " + thread + " call " + call + " input " + i);
-                            }
-                        }
-                        return null;
-                    }));
+            ManyThreads.run(virtual, THREADS, thread -> {
+                for (int call = 0; call < CALLS; call++) {
+                    int i = (thread + call) % inputs.size();
+                    try (Tensor y = layers.get(i / 2).forward(inputs.get(i))) {
+                        assertArrayEquals(expected[i], y.toFloatArray(), "thread " + thread + " call " + call + " input " + i);
+                    }
                 }
-                for (Future<?> f : futures) f.get();
-            }
+            });
         } finally {
             layers.forEach(Layer::close);
             inputs.forEach(Tensor::close);
