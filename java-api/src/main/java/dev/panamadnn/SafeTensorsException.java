@@ -7,6 +7,8 @@ import java.nio.file.Path;
  * into. The message names the file, the tensor, what was expected and what was found.
  */
 public final class SafeTensorsException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
     private final transient Path file;
 
     SafeTensorsException(Path file, String problem, Throwable cause) {

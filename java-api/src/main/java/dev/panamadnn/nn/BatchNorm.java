@@ -145,23 +145,7 @@ abstract sealed class BatchNorm extends Layer permits BatchNorm1d, BatchNorm2d {
         long s = 1;
         for (int i = 2; i < shape.length; i++) s *= shape[i];
         View v = new View(shape[0], shape[1], s);
-        Tensor y = Tensor.zeros(outShape);
-        try {
-            if (backend == Backend.REFERENCE) {
-                reference(input.toFloatArray(), v, y.segment());
-            } else {
-                Tensor x = nativeReady(input);
-                try {
-                    runNative(x, v, y);
-                } finally {
-                    if (x != input) x.close();
-                }
-            }
-            return y;
-        } catch (RuntimeException | Error e) {
-            y.close();
-            throw e;
-        }
+        return output(input, outShape, backend, (x, y) -> reference(x, v, y.segment()), (x, y) -> runNative(x, v, y));
     }
 
     private void runNative(Tensor x, View v, Tensor y) {

@@ -32,23 +32,9 @@ abstract class ElementwiseLayer extends Layer {
 
     @Override
     final Tensor compute(Tensor input, long[] outShape, Backend backend) {
-        Tensor y = Tensor.zeros(outShape);
-        try {
-            if (backend == Backend.REFERENCE) {
-                Eltwise.reference(activation.kind(), activation.alpha(), MemorySegment.ofArray(input.toFloatArray()), y.segment());
-            } else {
-                Tensor x = nativeReady(input);
-                try {
-                    kernel.forward(x.segment(), y.segment());
-                } finally {
-                    if (x != input) x.close();
-                }
-            }
-            return y;
-        } catch (RuntimeException | Error e) {
-            y.close();
-            throw e;
-        }
+        return output(input, outShape, backend,
+                (x, y) -> Eltwise.reference(activation.kind(), activation.alpha(), MemorySegment.ofArray(x), y.segment()),
+                (x, y) -> kernel.forward(x.segment(), y.segment()));
     }
 
     @Override

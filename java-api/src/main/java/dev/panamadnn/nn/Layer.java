@@ -84,6 +84,43 @@ public abstract class Layer implements Module {
     /** The computation proper, on a validated input; returns a tensor the caller owns. */
     abstract Tensor compute(Tensor input, long[] outShape, Backend backend);
 
+    /** The reference kernel of a layer: reads the input's row-major values, writes {@code y}. */
+    @FunctionalInterface
+    interface ReferenceKernel {
+        void run(float[] x, Tensor y);
+    }
+
+    /** The native kernel of a layer: {@code x} is contiguous and off-heap, {@code y} freshly allocated. */
+    @FunctionalInterface
+    interface NativeKernel {
+        void run(Tensor x, Tensor y);
+    }
+
+    /**
+     * The common body of {@link #compute}: allocates the output, runs the reference or the native
+     * kernel (on a native-ready copy of the input when needed, freed after), and frees the output
+     * if the kernel fails. Returns the output, owned by the caller.
+     */
+    static Tensor output(Tensor input, long[] outShape, Backend backend, ReferenceKernel reference, NativeKernel nativeKernel) {
+        Tensor y = Tensor.zeros(outShape);
+        try {
+            if (backend == Backend.REFERENCE) {
+                reference.run(input.toFloatArray(), y);
+            } else {
+                Tensor x = nativeReady(input);
+                try {
+                    nativeKernel.run(x, y);
+                } finally {
+                    if (x != input) x.close();
+                }
+            }
+            return y;
+        } catch (RuntimeException | Error e) {
+            y.close();
+            throw e;
+        }
+    }
+
     /**
      * {@code t} itself if native kernels can take it as is (contiguous and off-heap), else a
      * contiguous off-heap copy that the caller must close.

@@ -129,31 +129,17 @@ public final class LayerNorm extends Layer {
     @Override
     Tensor compute(Tensor input, long[] outShape, Backend backend) {
         long m = input.numel() / k;
-        Tensor y = Tensor.zeros(outShape);
-        try {
-            if (backend == Backend.REFERENCE) {
-                reference(input.toFloatArray(), m, y.segment());
+        return output(input, outShape, backend, (x, y) -> reference(x, m, y.segment()), (x, y) -> {
+            Compiled c = compiled.get(m, this::compile);
+            if (elementwiseAffine) {
+                c.primitive().execute(new int[] {NormOps.argSrc(), NormOps.argDst(), NormOps.argScale(), NormOps.argShift()},
+                        new MemoryDescriptor[] {c.data(), c.data(), c.affine(), c.affine()},
+                        new MemorySegment[] {x.segment(), y.segment(), weight.segment(), bias.segment()});
             } else {
-                Tensor x = nativeReady(input);
-                try {
-                    Compiled c = compiled.get(m, this::compile);
-                    if (elementwiseAffine) {
-                        c.primitive().execute(new int[] {NormOps.argSrc(), NormOps.argDst(), NormOps.argScale(), NormOps.argShift()},
-                                new MemoryDescriptor[] {c.data(), c.data(), c.affine(), c.affine()},
-                                new MemorySegment[] {x.segment(), y.segment(), weight.segment(), bias.segment()});
-                    } else {
-                        c.primitive().execute(new int[] {NormOps.argSrc(), NormOps.argDst()},
-                                new MemoryDescriptor[] {c.data(), c.data()}, new MemorySegment[] {x.segment(), y.segment()});
-                    }
-                } finally {
-                    if (x != input) x.close();
-                }
+                c.primitive().execute(new int[] {NormOps.argSrc(), NormOps.argDst()},
+                        new MemoryDescriptor[] {c.data(), c.data()}, new MemorySegment[] {x.segment(), y.segment()});
             }
-            return y;
-        } catch (RuntimeException | Error e) {
-            y.close();
-            throw e;
-        }
+        });
     }
 
     private Compiled compile(long m) {

@@ -75,25 +75,11 @@ public final class Softmax extends Layer {
     @Override
     Tensor compute(Tensor input, long[] outShape, Backend backend) {
         View v = view(input.shape());
-        Tensor y = Tensor.zeros(outShape);
-        try {
-            if (backend == Backend.REFERENCE) {
-                reference(input.toFloatArray(), v, y.segment());
-            } else {
-                Tensor x = nativeReady(input);
-                try {
-                    Compiled c = compiled.get(v, this::compile);
-                    c.primitive().execute(new int[] {Ops.argSrc(), Ops.argDst()},
-                            new MemoryDescriptor[] {c.desc(), c.desc()}, new MemorySegment[] {x.segment(), y.segment()});
-                } finally {
-                    if (x != input) x.close();
-                }
-            }
-            return y;
-        } catch (RuntimeException | Error e) {
-            y.close();
-            throw e;
-        }
+        return output(input, outShape, backend, (x, y) -> reference(x, v, y.segment()), (x, y) -> {
+            Compiled c = compiled.get(v, this::compile);
+            c.primitive().execute(new int[] {Ops.argSrc(), Ops.argDst()},
+                    new MemoryDescriptor[] {c.desc(), c.desc()}, new MemorySegment[] {x.segment(), y.segment()});
+        });
     }
 
     private Compiled compile(View v) {

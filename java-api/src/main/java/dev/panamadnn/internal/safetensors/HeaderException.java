@@ -5,6 +5,8 @@ package dev.panamadnn.internal.safetensors;
  * the public {@code SafeTensorsException}, adding the file name.
  */
 public final class HeaderException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     public HeaderException(String message) {
         super(message);
     }
