@@ -10,4 +10,5 @@ module dev.panamadnn {
     exports dev.panamadnn;
     exports dev.panamadnn.nn;
     exports dev.panamadnn.models;
+    exports dev.panamadnn.compile;
 }

@@ -141,6 +141,20 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
         return run(input, backend != Backend.REFERENCE);
     }
 
+    /**
+     * The hyperparameters as resolved numbers (for compilers such as {@code dev.panamadnn.compile}):
+     * per spatial dimension, dilation 1-based as in PyTorch, padding per side after 'same' /
+     * causal resolution. Arrays are copies.
+     */
+    public record Geometry(long inChannels, long outChannels, long groups, long[] kernel, long[] stride, long[] dilation,
+                           long[] padBefore, long[] padAfter, boolean transposed, PaddingMode paddingMode) {}
+
+    /** This layer's {@link Geometry}. */
+    public Geometry geometry() {
+        return new Geometry(in, out, groups, kernel.clone(), stride.clone(), dilation.clone(), padBefore.clone(),
+                padAfter.clone(), transposed, paddingMode);
+    }
+
     /** The weight, PyTorch layout: Conv {@code [out, in/groups, k...]}, ConvTranspose {@code [in, out/groups, k...]}. */
     public Tensor weight() {
         return weight;

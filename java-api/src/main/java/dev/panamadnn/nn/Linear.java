@@ -95,6 +95,11 @@ public final class Linear extends Layer {
         if (bias != null) fillUniform(bias, bound, random);
     }
 
+    /** The fused activation, or null for none. */
+    public Activation activation() {
+        return activation;
+    }
+
     public int inFeatures() {
         return inFeatures;
     }

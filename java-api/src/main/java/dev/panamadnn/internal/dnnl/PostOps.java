@@ -1,6 +1,8 @@
 package dev.panamadnn.internal.dnnl;
 
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_f32;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_post_ops_append_eltwise;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_post_ops_append_sum;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_post_ops_create;
 
 import dev.panamadnn.bindings.dnnl.dnnl_h;
@@ -25,6 +27,16 @@ public final class PostOps extends NativeHandle {
     public PostOps eltwise(int algorithm, float alpha, float beta) {
         Dnnl.check(dnnl_post_ops_append_eltwise(handle(), algorithm, alpha, beta), "dnnl_post_ops_append_eltwise",
                 "algorithm " + algorithm + ", alpha " + alpha);
+        return this;
+    }
+
+    /**
+     * Appends {@code dst = scale * dst + result}: the primitive accumulates into what the
+     * destination buffer already holds (e.g. a residual shortcut), which must be in the
+     * destination's layout.
+     */
+    public PostOps sum(float scale) {
+        Dnnl.check(dnnl_post_ops_append_sum(handle(), scale, 0, dnnl_f32()), "dnnl_post_ops_append_sum", "scale " + scale);
         return this;
     }
 }

@@ -37,6 +37,11 @@ public final class Primitive extends NativeHandle {
         }
     }
 
+    /** The scratchpad layout (owned by this primitive), for {@link Execution}. */
+    MemoryDescriptor scratchpadDescriptor() {
+        return scratchpad;
+    }
+
     /** Bytes of scratchpad each execution needs. */
     public long scratchpadBytes() {
         return scratchpad.byteSize();
@@ -78,4 +83,8 @@ public final class Primitive extends NativeHandle {
         scratchpad.close();
     }
 
+    @Override
+    public String toString() {
+        return description;
+    }
 }

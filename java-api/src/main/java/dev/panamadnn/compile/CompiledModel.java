@@ -1,0 +1,342 @@
+package dev.panamadnn.compile;
+
+import dev.panamadnn.DataType;
+import dev.panamadnn.Module;
+import dev.panamadnn.Tensor;
+import dev.panamadnn.internal.dnnl.Engine;
+import dev.panamadnn.internal.dnnl.Execution;
+import dev.panamadnn.internal.dnnl.Stream;
+import dev.panamadnn.natives.ThreadControl;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A model compiled for one input shape: "compile once, run many times".
+ *
+ * <p><b>What compiling does.</b> {@link #compile} walks the model (a {@code Sequential} or
+ * {@code ResNet} tree of {@code Conv2d}, {@code BatchNorm2d}, {@code ReLU}, {@code MaxPool2d},
+ * {@code AdaptiveAvgPool2d}, {@code BasicBlock}, {@code Bottleneck}, {@code Flatten},
+ * {@code Linear}) and creates every oneDNN primitive up front:
+ * <ul>
+ *   <li>a {@code BatchNorm2d} right after a {@code Conv2d} is folded into that convolution's
+ *       weights and bias (on copies, in double; the model is never modified);</li>
+ *   <li>the bias is part of the convolution, and a following {@code ReLU} is an eltwise post-op;</li>
+ *   <li>a residual block's add is a {@code sum} post-op of its last convolution (the second in a
+ *       {@code BasicBlock}, the third in a {@code Bottleneck}), which writes into the buffer that
+ *       already holds the identity / downsample output, followed by the ReLU post-op;</li>
+ *   <li>convolutions take activations and weights in the layouts oneDNN picks ({@code any}:
+ *       blocked on AVX2/AVX-512); weights are reordered once, here; activations stay blocked
+ *       between layers, with reorders only where a layout changes (the plain {@code nchw} input
+ *       into the first convolution, the blocked activation into plain for {@code Flatten}/{@code
+ *       Linear}, and into the plain output if the last layer does not write it directly).</li>
+ * </ul>
+ * Anything else is an {@link UnsupportedOperationException} naming the layer and where it sits.
+ *
+ * <p><b>Running.</b> {@link #run(Tensor, Tensor)} takes a contiguous off-heap F32 input of exactly
+ * {@link #inputShape()} and writes the plain row-major result into an output of exactly
+ * {@link #outputShape()}; another shape, dtype or layout is an {@link IllegalArgumentException}
+ * naming expected and actual (no silent re-plan). Input and output must not overlap. Once warm
+ * it creates nothing: each call borrows an <i>execution context</i> (activation buffers reused
+ * between layers by liveness, one scratchpad, one oneDNN stream, every memory object and
+ * exec-arg array, the input/output memory objects re-pointed with {@code
+ * dnnl_memory_set_data_handle}) and gives it back. {@link #run(Tensor)} is a convenience that
+ * allocates a new output tensor per call (the caller closes it).
+ *
+ * <p><b>Threads.</b> Safe from any number of threads at once, platform or virtual: primitives
+ * use a user scratchpad and are shared; contexts are pooled, so the pool grows to the peak
+ * number of concurrent calls (not one per thread ever seen) and each context serves one call at
+ * a time. Each call runs on the calling thread with the intra-op thread count of
+ * {@link ThreadControl} ({@code -Dpanamadnn.threads} / {@code ThreadControl.setThreads}); keep
+ * callers x intra-op threads at or below the cores. {@link #warmup()} creates one context and
+ * runs it once. {@link #close()} frees everything and must not race with a running call.
+ */
+public final class CompiledModel implements AutoCloseable {
+    private final String name;
+    private final long[] inputShape, outputShape;
+    private final Compiler compiled;
+    private final List<Compiler.Step> steps;
+    private final int[] physical;          // logical buffer -> context slot, or INPUT/OUTPUT/UNUSED
+    private final long[] slotBytes;
+    private final long scratchpadBytes;
+    private final AtomicLong nativeObjects = new AtomicLong();
+    private volatile Context[] contexts = new Context[0];
+    private volatile boolean closed;
+
+    private CompiledModel(String name, long[] inputShape, Compiler c) {
+        this.name = name;
+        this.inputShape = inputShape;
+        this.outputShape = c.outputShape;
+        this.compiled = c;
+        this.steps = List.copyOf(c.steps);
+        int n = c.buffers.size();
+        physical = new int[n];
+        List<long[]> slots = new ArrayList<>();   // {bytes, last step}
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        Arrays.sort(order, (a, b) -> Long.compare(c.buffers.get(a)[1], c.buffers.get(b)[1]));
+        for (int b : order) {
+            long[] buf = c.buffers.get(b);
+            if (b == c.outputAlias) {
+                physical[b] = Compiler.OUTPUT;
+                continue;
+            }
+            if (buf[1] < 0) {
+                physical[b] = Compiler.UNUSED;
+                continue;
+            }
+            int best = -1;   // a free slot: the smallest that fits, else the largest (grown)
+            for (int s = 0; s < slots.size(); s++) {
+                long[] slot = slots.get(s);
+                if (slot[1] >= buf[1]) continue;
+                if (best < 0) best = s;
+                else {
+                    long have = slots.get(best)[0];
+                    boolean fits = slot[0] >= buf[0], bestFits = have >= buf[0];
+                    if ((fits && (!bestFits || slot[0] < have)) || (!fits && !bestFits && slot[0] > have)) best = s;
+                }
+            }
+            if (best < 0) {
+                slots.add(new long[] {0, -1});
+                best = slots.size() - 1;
+            }
+            long[] slot = slots.get(best);
+            slot[0] = Math.max(slot[0], buf[0]);
+            slot[1] = buf[2];
+            physical[b] = best;
+        }
+        slotBytes = new long[slots.size()];
+        for (int s = 0; s < slots.size(); s++) slotBytes[s] = slots.get(s)[0];
+        long scratch = 1;
+        for (Compiler.Step s : steps) scratch = Math.max(scratch, s.primitive().scratchpadBytes());
+        scratchpadBytes = scratch;
+    }
+
+    /**
+     * Compiles {@code model} for inputs of exactly {@code inputShape} (e.g. {@code [N, 3, 224,
+     * 224]}). Reads the parameters now: later writes to them do not reach the plan.
+     *
+     * @throws IllegalArgumentException      if the shape does not fit the model (the message names the layer)
+     * @throws UnsupportedOperationException if the model contains a layer the compiler does not support
+     */
+    public static CompiledModel compile(Module model, long... inputShape) {
+        if (model == null) throw new IllegalArgumentException("CompiledModel.compile: model must not be null");
+        if (inputShape == null || inputShape.length == 0) {
+            throw new IllegalArgumentException("CompiledModel.compile: expected an input shape, got none");
+        }
+        for (long d : inputShape) {
+            if (d <= 0) throw new IllegalArgumentException("CompiledModel.compile: expected sizes > 0, got " + Arrays.toString(inputShape));
+        }
+        Compiler c = new Compiler();
+        try {
+            c.compile(model, inputShape.clone());
+            return new CompiledModel(model.getClass().getSimpleName(), inputShape.clone(), c);
+        } catch (RuntimeException | Error e) {
+            c.closeAll();
+            throw e;
+        }
+    }
+
+    public long[] inputShape() {
+        return inputShape.clone();
+    }
+
+    public long[] outputShape() {
+        return outputShape.clone();
+    }
+
+    /** One line per primitive, in execution order, with its fusions and oneDNN implementation. */
+    public List<String> steps() {
+        return steps.stream().map(Compiler.Step::description).toList();
+    }
+
+    /** Number of oneDNN primitives in the plan (all created at compile time). */
+    public int primitiveCount() {
+        return steps.size();
+    }
+
+    /** Execution contexts created so far (grows to the peak number of concurrent calls). */
+    public int contextCount() {
+        return contexts.length;
+    }
+
+    /**
+     * Native objects (oneDNN memory objects, streams) the execution contexts have created so far:
+     * a diagnostic that stays constant once every concurrent caller has been served once.
+     */
+    public long nativeObjectsCreated() {
+        return nativeObjects.get();
+    }
+
+    /** Bytes of activation buffers plus scratchpad one execution context holds. */
+    public long contextBytes() {
+        long sum = scratchpadBytes;
+        for (long b : slotBytes) sum += b;
+        return sum;
+    }
+
+    /** Creates an execution context (if none exists) and runs it once on zeros, so the first real call is not the slow one. */
+    public CompiledModel warmup() {
+        checkOpen();
+        try (Arena a = Arena.ofConfined()) {
+            Tensor in = Tensor.allocate(a, DataType.F32, inputShape), out = Tensor.allocate(a, DataType.F32, outputShape);
+            run(in, out);
+        }
+        return this;
+    }
+
+    /** Runs the plan on {@code input} and returns a new output tensor the caller owns (allocates it per call). */
+    public Tensor run(Tensor input) {
+        checkOpen();
+        check("input", input, inputShape);
+        Tensor out = Tensor.zeros(outputShape);
+        try {
+            run(input, out);
+            return out;
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Runs the plan: reads {@code input} ({@link #inputShape()}, F32, contiguous, off-heap) and writes
+     * {@code output} ({@link #outputShape()}, same requirements). Creates nothing once warm.
+     *
+     * @throws IllegalArgumentException if a tensor has another shape, dtype or layout, or they overlap
+     * @throws IllegalStateException    if this model is closed or a tensor's memory was freed
+     */
+    public void run(Tensor input, Tensor output) {
+        checkOpen();
+        check("input", input, inputShape);
+        check("output", output, outputShape);
+        MemorySegment in = input.segment(), out = output.segment();
+        long a = in.address(), b = out.address();
+        if (a < b + out.byteSize() && b < a + in.byteSize()) {
+            throw new IllegalArgumentException(name + " (compiled): input and output must not overlap");
+        }
+        Context c = borrow();
+        try {
+            ThreadControl.applyToCurrentThread();
+            c.run(in, out);
+        } finally {
+            c.busy.set(false);
+        }
+    }
+
+    private void check(String what, Tensor t, long[] expected) {
+        if (t == null) throw new IllegalArgumentException(name + " (compiled): " + what + " must not be null");
+        if (!t.isAlive()) throw new IllegalStateException(name + " (compiled): the " + what + " tensor's memory was freed");
+        if (t.dtype() != DataType.F32) {
+            throw new IllegalArgumentException(name + " (compiled for " + Arrays.toString(inputShape) + "): expected an F32 " + what
+                    + ", got " + t.dtype());
+        }
+        boolean same = t.rank() == expected.length;
+        for (int i = 0; same && i < expected.length; i++) same = t.dim(i) == expected[i];
+        if (!same) {
+            throw new IllegalArgumentException(name + " (compiled): expected " + what + " shape " + Arrays.toString(expected)
+                    + ", got " + Arrays.toString(t.shape()) + " (compile another plan for another shape)");
+        }
+        if (!t.isContiguous() || !t.segment().isNative()) {
+            throw new IllegalArgumentException(name + " (compiled): expected a contiguous off-heap (plain row-major) " + what
+                    + ", got " + t);
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) throw new IllegalStateException(name + " (compiled) is closed");
+    }
+
+    private Context borrow() {
+        for (Context c : contexts) if (c.busy.compareAndSet(false, true)) return c;
+        synchronized (this) {
+            checkOpen();
+            Context c = new Context();
+            c.busy.set(true);
+            Context[] grown = Arrays.copyOf(contexts, contexts.length + 1);
+            grown[grown.length - 1] = c;
+            contexts = grown;
+            return c;
+        }
+    }
+
+    /** Frees the primitives, weights and every execution context; idempotent. Must not race with {@link #run}. */
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        for (Context c : contexts) c.close();
+        contexts = new Context[0];
+        compiled.closeAll();
+    }
+
+    @Override
+    public String toString() {
+        return "CompiledModel(" + name + ", input " + Arrays.toString(inputShape) + " -> " + Arrays.toString(outputShape) + ", "
+                + steps.size() + " primitives)";
+    }
+
+    /** What one call at a time needs: buffers, scratchpad, stream, memory objects and exec args for every step. */
+    private final class Context {
+        final AtomicBoolean busy = new AtomicBoolean();
+        final Arena arena = Arena.ofShared();
+        final Stream stream;
+        final Execution[] executions;
+        final int[] inputExec, inputArg, outputExec, outputArg;
+
+        Context() {
+            List<Execution> made = new ArrayList<>();
+            Stream s = null;
+            try {
+                s = Stream.create(Engine.cpu());
+                nativeObjects.incrementAndGet();
+                MemorySegment[] slots = new MemorySegment[slotBytes.length];
+                for (int i = 0; i < slots.length; i++) slots[i] = arena.allocate(slotBytes[i], 64);
+                MemorySegment scratch = arena.allocate(scratchpadBytes, 64);
+                List<int[]> ins = new ArrayList<>(), outs = new ArrayList<>();
+                for (int e = 0; e < steps.size(); e++) {
+                    Compiler.Step step = steps.get(e);
+                    MemorySegment[] bufs = new MemorySegment[step.buffers().length];
+                    for (int i = 0; i < bufs.length; i++) {
+                        int b = step.buffers()[i];
+                        int where = b >= 0 ? physical[b] : b;
+                        if (where == Compiler.CONSTANT) bufs[i] = step.constants()[i];
+                        else if (where == Compiler.INPUT) ins.add(new int[] {e, i});
+                        else if (where == Compiler.OUTPUT) outs.add(new int[] {e, i});
+                        else bufs[i] = slots[where];
+                    }
+                    made.add(new Execution(step.primitive(), step.argIds(), step.descs(), bufs, scratch, arena));
+                    nativeObjects.addAndGet(bufs.length + 1);
+                }
+                stream = s;
+                executions = made.toArray(new Execution[0]);
+                inputExec = ins.stream().mapToInt(x -> x[0]).toArray();
+                inputArg = ins.stream().mapToInt(x -> x[1]).toArray();
+                outputExec = outs.stream().mapToInt(x -> x[0]).toArray();
+                outputArg = outs.stream().mapToInt(x -> x[1]).toArray();
+            } catch (RuntimeException | Error e) {
+                made.forEach(Execution::close);
+                if (s != null) s.close();
+                arena.close();
+                throw e;
+            }
+        }
+
+        void run(MemorySegment in, MemorySegment out) {
+            for (int i = 0; i < inputExec.length; i++) executions[inputExec[i]].bind(inputArg[i], in);
+            for (int i = 0; i < outputExec.length; i++) executions[outputExec[i]].bind(outputArg[i], out);
+            for (Execution e : executions) e.execute(stream);
+            stream.await();
+        }
+
+        void close() {
+            for (Execution e : executions) e.close();
+            stream.close();
+            arena.close();
+        }
+    }
+}

@@ -1,0 +1,418 @@
+package dev.panamadnn.compile;
+
+import dev.panamadnn.Module;
+import dev.panamadnn.internal.dnnl.Chosen;
+import dev.panamadnn.internal.dnnl.ConvOps;
+import dev.panamadnn.internal.dnnl.MemoryDescriptor;
+import dev.panamadnn.internal.dnnl.Ops;
+import dev.panamadnn.internal.dnnl.PoolOps;
+import dev.panamadnn.internal.dnnl.PostOps;
+import dev.panamadnn.internal.dnnl.Primitive;
+import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
+import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
+import dev.panamadnn.internal.dnnl.Reorder;
+import dev.panamadnn.models.ResNet;
+import dev.panamadnn.nn.AdaptiveAvgPool2d;
+import dev.panamadnn.nn.Activation;
+import dev.panamadnn.nn.BasicBlock;
+import dev.panamadnn.nn.BatchNorm2d;
+import dev.panamadnn.nn.Bottleneck;
+import dev.panamadnn.nn.Conv2d;
+import dev.panamadnn.nn.ConvNd;
+import dev.panamadnn.nn.Flatten;
+import dev.panamadnn.nn.Linear;
+import dev.panamadnn.nn.MaxPool2d;
+import dev.panamadnn.nn.PaddingMode;
+import dev.panamadnn.nn.ReLU;
+import dev.panamadnn.nn.Sequential;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * Lowers a module tree to a straight list of oneDNN primitives over numbered buffers (see
+ * {@link CompiledModel} for what is fused). Reads the model's parameters and never writes them:
+ * batch-norm folding works on copies. Single-use and single-threaded; on failure everything it
+ * created is closed.
+ */
+final class Compiler {
+    /** Buffer ids that are not plan-owned activation buffers. */
+    static final int INPUT = -1, OUTPUT = -2, CONSTANT = -3, UNUSED = -4;
+
+    /** An activation: its layout (owned by the plan), the logical buffer holding it, its logical shape. */
+    record Value(MemoryDescriptor md, int buffer, long[] shape) {}
+
+    /** One primitive execution: per argument its id, layout, and buffer (logical id, or CONSTANT with the segment). */
+    record Step(Primitive primitive, int[] argIds, MemoryDescriptor[] descs, int[] buffers, MemorySegment[] constants,
+                String description) {}
+
+    private record Item(Module module, String path) {}
+
+    final List<AutoCloseable> owned = new ArrayList<>();
+    final Arena constants = Arena.ofShared();
+    final List<Step> steps = new ArrayList<>();
+    /** Per logical buffer: {bytes, first step, last step}. */
+    final List<long[]> buffers = new ArrayList<>();
+    long[] outputShape;
+    /** The logical buffer bound to the caller's output instead of a plan buffer, or -1. */
+    int outputAlias = -1;
+
+    /** Builds the steps for {@code model} on an input of {@code inputShape}. */
+    void compile(Module model, long[] inputShape) {
+        MemoryDescriptor in = own(MemoryDescriptor.f32(Ops.plain(inputShape.length), inputShape));
+        List<Item> items = new ArrayList<>();
+        flatten(model, "", items);
+        Value last = lowerAll(items, new Value(in, INPUT, inputShape));
+        outputShape = last.shape();
+        MemoryDescriptor plainOut = own(MemoryDescriptor.f32(Ops.plain(outputShape.length), outputShape));
+        if (last.buffer() >= 0 && last.md().sameLayoutAs(plainOut) && buffers.get(last.buffer())[0] <= plainOut.byteSize()) {
+            outputAlias = last.buffer();   // the last layer writes straight into the caller's output
+        } else {
+            Primitive p = own(Reorder.primitive(last.md(), plainOut, "reorder to the plain output"));
+            emit(p, "reorder to the plain output", new int[] {ConvOps.argFrom(), ConvOps.argTo()},
+                    new MemoryDescriptor[] {last.md(), plainOut}, new int[] {last.buffer(), OUTPUT}, new MemorySegment[2]);
+        }
+    }
+
+    /** Closes what was created, newest first. */
+    void closeAll() {
+        List<AutoCloseable> all = new ArrayList<>(owned);
+        Collections.reverse(all);
+        RuntimeException failure = null;
+        for (AutoCloseable c : all) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                if (failure == null) failure = new IllegalStateException("CompiledModel: closing a native object failed", e);
+            }
+        }
+        owned.clear();
+        if (constants.scope().isAlive()) constants.close();
+        if (failure != null) throw failure;
+    }
+
+    private <T extends AutoCloseable> T own(T t) {
+        owned.add(t);
+        return t;
+    }
+
+    // ---- traversal ------------------------------------------------------------------------
+
+    private static void flatten(Module m, String path, List<Item> out) {
+        if (m instanceof Sequential s) {
+            for (int i = 0; i < s.modules().size(); i++) flatten(s.modules().get(i), join(path, String.valueOf(i)), out);
+        } else if (m instanceof ResNet r) {
+            for (String name : new String[] {"conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool"}) {
+                flatten(r.children().get(name), join(path, name), out);
+            }
+            out.add(new Item(new Flatten(), join(path, "flatten")));
+            flatten(r.children().get("fc"), join(path, "fc"), out);
+        } else {
+            out.add(new Item(m, path));
+        }
+    }
+
+    private static String join(String path, String name) {
+        return path.isEmpty() ? name : path + "." + name;
+    }
+
+    private Value lowerAll(List<Item> items, Value x) {
+        for (int i = 0; i < items.size(); i++) {
+            Item it = items.get(i);
+            Module m = it.module();
+            String at = it.path().isEmpty() ? "the model" : it.path();
+            if (m instanceof Conv2d c) {
+                BatchNorm2d bn = null;
+                boolean relu = false;
+                String what = at;
+                if (i + 1 < items.size() && items.get(i + 1).module() instanceof BatchNorm2d b) {
+                    bn = b;
+                    what += " + " + items.get(++i).path();
+                }
+                if (i + 1 < items.size() && items.get(i + 1).module() instanceof ReLU) {
+                    relu = true;
+                    what += " + " + items.get(++i).path();
+                }
+                x = conv(c, bn, relu, x, null, what);
+            } else if (m instanceof BasicBlock b) {
+                Value identity = b.downsample() == null ? x : lower(b.downsample(), join(it.path(), "downsample"), x);
+                Value a = conv(b.conv1(), b.bn1(), true, x, null, at + ".conv1+bn1+relu");
+                x = conv(b.conv2(), b.bn2(), true, a, identity, at + ".conv2+bn2+sum(identity)+relu");
+            } else if (m instanceof Bottleneck b) {
+                Value identity = b.downsample() == null ? x : lower(b.downsample(), join(it.path(), "downsample"), x);
+                Value a = conv(b.conv1(), b.bn1(), true, x, null, at + ".conv1+bn1+relu");
+                Value c2 = conv(b.conv2(), b.bn2(), true, a, null, at + ".conv2+bn2+relu");
+                x = conv(b.conv3(), b.bn3(), true, c2, identity, at + ".conv3+bn3+sum(identity)+relu");
+            } else if (m instanceof MaxPool2d p) {
+                x = maxPool(p, x, at);
+            } else if (m instanceof AdaptiveAvgPool2d p) {
+                x = adaptiveAvgPool(p, x, at);
+            } else if (m instanceof ReLU) {
+                x = relu(x, at);
+            } else if (m instanceof Flatten f) {
+                x = flattenValue(f, x, at);
+            } else if (m instanceof Linear l) {
+                x = linear(l, x, at);
+            } else if (m instanceof BatchNorm2d) {
+                throw unsupported(m, at, "a BatchNorm2d is compiled only directly after a Conv2d, folded into it");
+            } else {
+                throw unsupported(m, at, null);
+            }
+        }
+        return x;
+    }
+
+    private Value lower(Module m, String path, Value x) {
+        List<Item> items = new ArrayList<>();
+        flatten(m, path, items);
+        return lowerAll(items, x);
+    }
+
+    static UnsupportedOperationException unsupported(Module m, String at, String why) {
+        String name = m == null ? "null" : m.getClass().getSimpleName() + " " + m.toString().lines().findFirst().orElse("");
+        return new UnsupportedOperationException("CompiledModel: cannot compile " + name + " at " + at + ": "
+                + (why != null ? why : "supported are Sequential, ResNet, Conv2d, BatchNorm2d (after a Conv2d), ReLU, MaxPool2d, "
+                + "AdaptiveAvgPool2d, BasicBlock, Bottleneck, Flatten and Linear"));
+    }
+
+    private static void require4d(Value x, Module m, String at) {
+        if (x.shape().length != 4) {
+            throw new IllegalArgumentException("CompiledModel: " + at + " (" + m.getClass().getSimpleName()
+                    + ") expects a 4-D [N, C, H, W] activation, got shape " + Arrays.toString(x.shape()));
+        }
+    }
+
+    // ---- operations ---------------------------------------------------------------------------
+
+    /** conv (+ folded bn) (+ sum into {@code sum}'s buffer) (+ relu), weights reordered once into the chosen layout. */
+    private Value conv(Conv2d conv, BatchNorm2d bn, boolean relu, Value x, Value sum, String what) {
+        require4d(x, conv, what);
+        ConvNd.Geometry g = conv.geometry();
+        if (g.paddingMode() != PaddingMode.ZEROS) {
+            throw unsupported(conv, what, "only padding_mode zeros is compiled, got " + g.paddingMode());
+        }
+        long[] outShape = conv.outputShape(x.shape());
+        long oc = g.outChannels(), groups = g.groups();
+        float[] w = conv.weight().toFloatArray();
+        float[] b = conv.bias() == null ? (bn == null ? null : new float[(int) oc]) : conv.bias().toFloatArray();
+        if (bn != null) {
+            if (bn.numFeatures() != oc) {
+                throw new IllegalArgumentException("CompiledModel: " + what + ": BatchNorm2d has " + bn.numFeatures()
+                        + " features but the convolution gives " + oc + " channels");
+            }
+            fold(w, b, bn);
+        }
+        long[] k = g.kernel();
+        long[] wDims = groups == 1 ? new long[] {oc, g.inChannels(), k[0], k[1]}
+                : new long[] {groups, oc / groups, g.inChannels() / groups, k[0], k[1]};
+        int any = ConvOps.anyFormat();
+        MemoryDescriptor srcAny = own(MemoryDescriptor.f32(any, x.shape()));
+        MemoryDescriptor wAny = own(MemoryDescriptor.f32(any, wDims));
+        MemoryDescriptor dstAny = own(MemoryDescriptor.f32(any, outShape));
+        MemoryDescriptor biasMd = b == null ? null : own(MemoryDescriptor.f32(Ops.plain1d(), oc));
+        long[] dil = g.dilation().clone();
+        for (int i = 0; i < dil.length; i++) dil[i] -= 1;
+        MemoryDescriptor src, weights, dst;
+        Primitive p;
+        String impl;
+        try (PostOps post = PostOps.create()) {
+            if (sum != null) post.sum(1f);
+            if (relu) post.eltwise(Ops.eltwiseAlgorithm("RELU"), 0f, 0f);
+            try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
+                 PrimitiveDescriptor pd = ConvOps.convolution(srcAny, wAny, biasMd, dstAny, g.stride(), dil, g.padBefore(),
+                         g.padAfter(), attr, "compiled " + what)) {
+                src = own(Chosen.src(pd));
+                weights = own(Chosen.weights(pd));
+                dst = own(Chosen.dst(pd));
+                p = own(Primitive.create(pd));
+                impl = pd.implementation();
+            }
+        }
+        MemorySegment wBuf = constants.allocate(weights.byteSize(), 64);
+        try (Arena tmp = Arena.ofConfined();
+             MemoryDescriptor plainW = MemoryDescriptor.f32(ConvOps.rowMajor(wDims.length), wDims)) {
+            Reorder.once(plainW, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, w), weights, wBuf, "weights of " + what);
+        }
+        Value in = x.md().sameLayoutAs(src) ? x : reorder(x, src, "reorder into " + what);
+        int out;
+        if (sum != null) {
+            Value acc = sum.buffer() >= 0 && sum.md().sameLayoutAs(dst) ? sum : reorder(sum, dst, "reorder shortcut for " + what);
+            out = acc.buffer();
+        } else {
+            out = newBuffer(dst.byteSize());
+        }
+        String d = "conv " + what + " [" + impl + "]";
+        if (b == null) {
+            emit(p, d, new int[] {ConvOps.argSrc(), ConvOps.argWeights(), ConvOps.argDst()},
+                    new MemoryDescriptor[] {src, weights, dst}, new int[] {in.buffer(), CONSTANT, out},
+                    new MemorySegment[] {null, wBuf, null});
+        } else {
+            MemorySegment bBuf = constants.allocateFrom(ValueLayout.JAVA_FLOAT, b);
+            emit(p, d, new int[] {ConvOps.argSrc(), ConvOps.argWeights(), ConvOps.argBias(), ConvOps.argDst()},
+                    new MemoryDescriptor[] {src, weights, biasMd, dst}, new int[] {in.buffer(), CONSTANT, CONSTANT, out},
+                    new MemorySegment[] {null, wBuf, bBuf, null});
+        }
+        return new Value(dst, out, outShape);
+    }
+
+    /**
+     * Folds inference batch-norm into the preceding convolution, in double:
+     * {@code s = gamma / sqrt(var + eps); w' = w * s; b' = (b - mean) * s + beta} per output channel.
+     */
+    static void fold(float[] w, float[] b, BatchNorm2d bn) {
+        int c = bn.numFeatures();
+        float[] mean = bn.runningMean().toFloatArray(), var = bn.runningVar().toFloatArray();
+        float[] gamma = bn.weight() == null ? null : bn.weight().toFloatArray();
+        float[] beta = bn.bias() == null ? null : bn.bias().toFloatArray();
+        int per = w.length / c;
+        for (int o = 0; o < c; o++) {
+            double s = (gamma == null ? 1.0 : gamma[o]) / Math.sqrt(var[o] + bn.eps());
+            for (int j = o * per; j < (o + 1) * per; j++) w[j] = (float) (w[j] * s);
+            b[o] = (float) ((b[o] - (double) mean[o]) * s + (beta == null ? 0.0 : beta[o]));
+        }
+    }
+
+    private Value maxPool(MaxPool2d pool, Value x, String at) {
+        require4d(x, pool, at);
+        long[] outShape = pool.outputShape(x.shape());
+        int[] k = pool.kernelSize(), s = pool.stride(), pad = pool.padding(), d = pool.dilation();
+        long[] kl = new long[2], sl = new long[2], dl = new long[2], pl = new long[2], pr = new long[2];
+        for (int i = 0; i < 2; i++) {
+            kl[i] = k[i];
+            sl[i] = s[i];
+            dl[i] = d[i] - 1;
+            pl[i] = pad[i];
+            long reach = (long) (k[i] - 1) * d[i] + 1;
+            pr[i] = Math.max(pad[i], (outShape[2 + i] - 1) * s[i] + reach - x.shape()[2 + i] - pad[i]);
+        }
+        return pool(PoolOps.Algorithm.MAX, x, outShape, kl, sl, dl, pl, pr, "maxpool " + at);
+    }
+
+    private Value adaptiveAvgPool(AdaptiveAvgPool2d pool, Value x, String at) {
+        require4d(x, pool, at);
+        long[] outShape = pool.outputShape(x.shape());
+        long[] k = new long[2];
+        for (int i = 0; i < 2; i++) {
+            long in = x.shape()[2 + i], out = outShape[2 + i];
+            if (in % out != 0) {
+                throw unsupported(pool, at, "only output sizes that divide the input are compiled (e.g. 1, global), got input "
+                        + Arrays.toString(x.shape()) + " -> " + Arrays.toString(outShape));
+            }
+            k[i] = in / out;
+        }
+        return pool(PoolOps.Algorithm.AVG_EXCLUDE_PADDING, x, outShape, k, k.clone(), new long[2], new long[2], new long[2],
+                "avgpool " + at);
+    }
+
+    private Value pool(PoolOps.Algorithm algorithm, Value x, long[] outShape, long[] k, long[] s, long[] d, long[] pl, long[] pr,
+                       String what) {
+        MemoryDescriptor dstAny = own(MemoryDescriptor.f32(ConvOps.anyFormat(), outShape));
+        MemoryDescriptor dst;
+        Primitive p;
+        String impl;
+        try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
+             PrimitiveDescriptor pd = PoolOps.pooling(algorithm, x.md(), dstAny, s, k, d, pl, pr, attr, "compiled " + what)) {
+            dst = own(Chosen.dst(pd));
+            p = own(Primitive.create(pd));
+            impl = pd.implementation();
+        }
+        int out = newBuffer(dst.byteSize());
+        emit(p, what + " [" + impl + "]", new int[] {ConvOps.argSrc(), ConvOps.argDst()}, new MemoryDescriptor[] {x.md(), dst},
+                new int[] {x.buffer(), out}, new MemorySegment[2]);
+        return new Value(dst, out, outShape);
+    }
+
+    /** A standalone ReLU (one not fused into a convolution), out of place. */
+    private Value relu(Value x, String at) {
+        Primitive p;
+        try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
+             PrimitiveDescriptor pd = Ops.eltwise(Ops.eltwiseAlgorithm("RELU"), 0f, 0f, x.md(), attr, "compiled relu " + at)) {
+            p = own(Primitive.create(pd));
+        }
+        int out = newBuffer(x.md().byteSize());
+        emit(p, "relu " + at, new int[] {ConvOps.argSrc(), ConvOps.argDst()}, new MemoryDescriptor[] {x.md(), x.md()},
+                new int[] {x.buffer(), out}, new MemorySegment[2]);
+        return new Value(x.md(), out, x.shape());
+    }
+
+    /** Flatten: a reorder to the plain layout if the activation is blocked, then a view of the same buffer. */
+    private Value flattenValue(Flatten f, Value x, String at) {
+        long[] outShape = f.outputShape(x.shape());
+        MemoryDescriptor plain = own(MemoryDescriptor.f32(Ops.plain(x.shape().length), x.shape()));
+        Value p = x.md().sameLayoutAs(plain) ? x : reorder(x, plain, "reorder to plain for " + at);
+        return new Value(own(MemoryDescriptor.f32(Ops.plain(outShape.length), outShape)), p.buffer(), outShape);
+    }
+
+    private Value linear(Linear l, Value x, String at) {
+        if (x.shape().length != 2) {
+            throw unsupported(l, at, "Linear is compiled on 2-D [N, features] activations (after a Flatten), got shape "
+                    + Arrays.toString(x.shape()));
+        }
+        long[] outShape = l.outputShape(x.shape());
+        MemoryDescriptor src = own(MemoryDescriptor.f32(Ops.plain(2), x.shape()));
+        Value in = x.md().sameLayoutAs(src) ? x : reorder(x, src, "reorder into " + at);
+        MemoryDescriptor wAny = own(MemoryDescriptor.f32(ConvOps.anyFormat(), l.outFeatures(), l.inFeatures()));
+        MemoryDescriptor biasMd = l.bias() == null ? null : own(MemoryDescriptor.f32(Ops.plain1d(), l.outFeatures()));
+        MemoryDescriptor dst = own(MemoryDescriptor.f32(Ops.plain(2), outShape));
+        Activation act = l.activation();
+        MemoryDescriptor weights;
+        Primitive p;
+        String impl;
+        try (PostOps post = PostOps.create()) {
+            if (act != null) post.eltwise(Ops.eltwiseAlgorithm(act.kind().name()), act.alpha(), 0f);
+            try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
+                 PrimitiveDescriptor pd = Ops.innerProduct(src, wAny, biasMd, dst, attr, "compiled linear " + at)) {
+                weights = own(Chosen.weights(pd));
+                p = own(Primitive.create(pd));
+                impl = pd.implementation();
+            }
+        }
+        MemorySegment wBuf = constants.allocate(weights.byteSize(), 64);
+        try (MemoryDescriptor plainW = MemoryDescriptor.f32(Ops.plain(2), l.outFeatures(), l.inFeatures())) {
+            Reorder.once(plainW, l.weight().segment(), weights, wBuf, "weights of " + at);
+        }
+        int out = newBuffer(dst.byteSize());
+        String d = "linear " + at + (act == null ? "" : "+" + act) + " [" + impl + "]";
+        if (biasMd == null) {
+            emit(p, d, new int[] {Ops.argSrc(), Ops.argWeights(), Ops.argDst()}, new MemoryDescriptor[] {src, weights, dst},
+                    new int[] {in.buffer(), CONSTANT, out}, new MemorySegment[] {null, wBuf, null});
+        } else {
+            MemorySegment bBuf = constants.allocateFrom(ValueLayout.JAVA_FLOAT, l.bias().toFloatArray());
+            emit(p, d, new int[] {Ops.argSrc(), Ops.argWeights(), Ops.argBias(), Ops.argDst()},
+                    new MemoryDescriptor[] {src, weights, biasMd, dst}, new int[] {in.buffer(), CONSTANT, CONSTANT, out},
+                    new MemorySegment[] {null, wBuf, bBuf, null});
+        }
+        return new Value(dst, out, outShape);
+    }
+
+    private Value reorder(Value x, MemoryDescriptor to, String what) {
+        Primitive p = own(Reorder.primitive(x.md(), to, what));
+        int out = newBuffer(to.byteSize());
+        emit(p, what, new int[] {ConvOps.argFrom(), ConvOps.argTo()}, new MemoryDescriptor[] {x.md(), to},
+                new int[] {x.buffer(), out}, new MemorySegment[2]);
+        return new Value(to, out, x.shape());
+    }
+
+    // ---- buffers --------------------------------------------------------------------------------
+
+    private int newBuffer(long bytes) {
+        buffers.add(new long[] {bytes, -1, -1});
+        return buffers.size() - 1;
+    }
+
+    private void emit(Primitive p, String description, int[] argIds, MemoryDescriptor[] descs, int[] bufs, MemorySegment[] consts) {
+        int index = steps.size();
+        for (int b : bufs) {
+            if (b >= 0) {
+                long[] buf = buffers.get(b);
+                if (buf[1] < 0) buf[1] = index;
+                buf[2] = index;
+            }
+        }
+        steps.add(new Step(p, argIds, descs, bufs, consts, description));
+    }
+}

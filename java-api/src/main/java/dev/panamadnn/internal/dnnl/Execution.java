@@ -1,0 +1,98 @@
+package dev.panamadnn.internal.dnnl;
+
+import static dev.panamadnn.bindings.dnnl.dnnl_h.DNNL_ARG_SCRATCHPAD;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_memory_create;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_memory_set_data_handle;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_primitive_execute;
+
+import dev.panamadnn.bindings.dnnl.dnnl_exec_arg_t;
+import dev.panamadnn.bindings.dnnl.dnnl_h;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One primitive bound, once, to its memory objects and exec-arg array, for repeated execution
+ * with nothing created per call (unlike {@link Primitive#execute}, which builds them each time).
+ * The memory objects point at buffers the owner keeps alive; arguments created unbound (null
+ * buffer) are pointed at a buffer before each run with {@link #bind} ({@code
+ * dnnl_memory_set_data_handle}). Not thread-safe: one execution context per thread at a time;
+ * the primitive itself (user scratchpad) is shared by any number of them.
+ */
+public final class Execution implements AutoCloseable {
+    private static final AtomicLong MEMORY_OBJECTS = new AtomicLong();
+
+    private final Primitive primitive;
+    private final Memory[] memories;   // one per argument, then the scratchpad
+    private final MemorySegment args;
+    private final int count;
+
+    /**
+     * @param buffers    per argument, the buffer (off-heap, at least the descriptor's size), or null to {@link #bind} later
+     * @param scratchpad at least {@link Primitive#scratchpadBytes()} bytes
+     * @param arena      holds the exec-arg array; must outlive this execution
+     */
+    public Execution(Primitive primitive, int[] argIds, MemoryDescriptor[] descs, MemorySegment[] buffers,
+                     MemorySegment scratchpad, Arena arena) {
+        if (argIds.length != descs.length || argIds.length != buffers.length) {
+            throw new IllegalArgumentException("Execution: " + argIds.length + " arg ids, " + descs.length + " descriptors and "
+                    + buffers.length + " buffers must match");
+        }
+        this.primitive = primitive;
+        this.count = argIds.length + 1;
+        this.memories = new Memory[count];
+        try {
+            for (int i = 0; i < argIds.length; i++) memories[i] = Memory.create(descs[i], buffers[i]);
+            memories[count - 1] = Memory.create(primitive.scratchpadDescriptor(), scratchpad);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        args = dnnl_exec_arg_t.allocateArray(count, arena);
+        for (int i = 0; i < count; i++) {
+            MemorySegment a = dnnl_exec_arg_t.asSlice(args, i);
+            dnnl_exec_arg_t.arg(a, i < count - 1 ? argIds[i] : DNNL_ARG_SCRATCHPAD());
+            dnnl_exec_arg_t.memory(a, memories[i].handle());
+        }
+    }
+
+    /** Points argument {@code index} (its position in the constructor's arrays) at {@code buffer}. */
+    public void bind(int index, MemorySegment buffer) {
+        Dnnl.check(dnnl_memory_set_data_handle(memories[index].handle(), buffer), "dnnl_memory_set_data_handle", "");
+    }
+
+    /** Submits the primitive to {@code stream} (the caller waits on the stream once after a batch of these). */
+    public void execute(Stream stream) {
+        int status = dnnl_primitive_execute(primitive.handle(), stream.handle(), count, args);
+        if (status != dnnl_h.dnnl_success()) Dnnl.check(status, "dnnl_primitive_execute", primitive.toString());
+    }
+
+    /** How many oneDNN memory objects executions have created in this process (a diagnostic for tests). */
+    public static long memoryObjectsCreated() {
+        return MEMORY_OBJECTS.get();
+    }
+
+    @Override
+    public void close() {
+        for (Memory m : memories) if (m != null) m.close();
+    }
+
+    /** A {@code dnnl_memory_t} over a caller-owned buffer, or over none yet ({@code DNNL_MEMORY_NONE}). */
+    private static final class Memory extends NativeHandle {
+        private Memory(MemorySegment handle) {
+            super(handle, "memory", dnnl_h::dnnl_memory_destroy);
+        }
+
+        static Memory create(MemoryDescriptor desc, MemorySegment buffer) {
+            MemorySegment b = buffer == null ? MemorySegment.NULL : buffer;
+            if (buffer != null && (!buffer.isNative() || buffer.byteSize() < desc.byteSize())) {
+                throw new IllegalArgumentException("buffer for " + desc + " must be off-heap and hold " + desc.byteSize()
+                        + " bytes, got " + buffer);
+            }
+            Memory m = new Memory(create("dnnl_memory_create", desc.toString(),
+                    out -> dnnl_memory_create(out, desc.handle(), Engine.cpu().handle(), b)));
+            MEMORY_OBJECTS.incrementAndGet();
+            return m;
+        }
+    }
+}

@@ -1,0 +1,229 @@
+package dev.panamadnn.compile;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.panamadnn.DataType;
+import dev.panamadnn.Module;
+import dev.panamadnn.Tensor;
+import dev.panamadnn.nn.AdaptiveAvgPool2d;
+import dev.panamadnn.nn.AvgPool2d;
+import dev.panamadnn.nn.BasicBlock;
+import dev.panamadnn.nn.BatchNorm2d;
+import dev.panamadnn.nn.Bottleneck;
+import dev.panamadnn.nn.Conv2d;
+import dev.panamadnn.nn.Flatten;
+import dev.panamadnn.nn.Linear;
+import dev.panamadnn.nn.MaxPool2d;
+import dev.panamadnn.nn.ReLU;
+import dev.panamadnn.nn.Sequential;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Compiled vs eager on small models with random weights and randomized batch-norm statistics.
+ * Tolerance {@code 1e-4 * max|eager| + 1e-5}: both are fp32 oneDNN convolutions, but the compiled
+ * plan folds batch-norm into the weights (one extra rounding per weight, and a different
+ * summation order through other layouts), a relative difference of a few 2^-24 per layer.
+ */
+class CompiledModelTest {
+    /** Random parameters; batch-norm running variances in [0.5, 1.5] so the folding is exercised. */
+    static void randomize(Module m, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        for (Map.Entry<String, Tensor> e : m.parameters().entrySet()) {
+            Tensor t = e.getValue();
+            if (t.dtype() != DataType.F32) continue;
+            MemorySegment s = t.segment();
+            boolean var = e.getKey().endsWith("running_var");
+            for (long i = 0; i < t.numel(); i++) {
+                float v = var ? (float) r.nextDouble(0.5, 1.5) : (float) r.nextDouble(-0.5, 0.5);
+                s.setAtIndex(ValueLayout.JAVA_FLOAT, i, v);
+            }
+        }
+    }
+
+    static Tensor randomInput(long seed, long... shape) {
+        SplittableRandom r = new SplittableRandom(seed);
+        long n = 1;
+        for (long d : shape) n *= d;
+        float[] v = new float[(int) n];
+        for (int i = 0; i < v.length; i++) v[i] = (float) r.nextDouble(-1, 1);
+        return Tensor.of(v, shape);
+    }
+
+    static void assertClose(float[] expected, float[] actual, String what) {
+        assertEquals(expected.length, actual.length, what + ": length");
+        double max = 0, err = 0;
+        for (float v : expected) max = Math.max(max, Math.abs(v));
+        for (int i = 0; i < expected.length; i++) err = Math.max(err, Math.abs(expected[i] - actual[i]));
+        double tol = 1e-4 * max + 1e-5;
+        System.out.printf("%s: max |compiled - eager| %.3g (max |eager| %.3g, tolerance %.3g)%n", what, err, max, tol);
+        assertTrue(err <= tol, what + ": max error " + err + " > " + tol);
+    }
+
+    private static void compareWithEager(Module model, String what, long... shape) {
+        randomize(model, 42);
+        try (model; Tensor x = randomInput(7, shape); CompiledModel c = CompiledModel.compile(model, shape);
+             Tensor eager = model.forward(x); Tensor compiled = c.run(x)) {
+            assertArrayEquals(eager.shape(), compiled.shape());
+            c.steps().forEach(s -> System.out.println("  " + s));
+            assertClose(eager.toFloatArray(), compiled.toFloatArray(), what);
+        }
+    }
+
+    @Test
+    void convBnReluStack() {
+        compareWithEager(new Sequential(
+                Conv2d.builder(3, 16, 3).padding(1).bias(false).build(), new BatchNorm2d(16), new ReLU(),
+                Conv2d.builder(16, 24, 3).stride(2).padding(1).build(), new BatchNorm2d(24), new ReLU(),
+                new MaxPool2d(3, 2, 1),
+                Conv2d.builder(24, 8, 1).build(), new ReLU(),
+                new AdaptiveAvgPool2d(1), new Flatten(), new Linear(8, 5, true)), "conv-bn-relu stack", 2, 3, 17, 15);
+    }
+
+    @Test
+    void basicBlockWithoutDownsample() {
+        compareWithEager(new BasicBlock(16, 16), "BasicBlock(16, 16)", 2, 16, 12, 12);
+    }
+
+    @Test
+    void basicBlockWithDownsample() {
+        compareWithEager(new BasicBlock(16, 32, 2, BasicBlock.downsample(16, 32, 2)), "BasicBlock(16, 32, stride 2)", 2, 16, 13, 13);
+    }
+
+    @Test
+    void bottleneckWithDownsample() {
+        compareWithEager(new Bottleneck(32, 16, 2, Bottleneck.downsample(32, 64, 2)), "Bottleneck(32, 16, stride 2)", 3, 32, 10, 10);
+    }
+
+    @Test
+    void bottleneckIdentityAtTheInput() {
+        compareWithEager(new Sequential(new Bottleneck(64, 16), new Bottleneck(64, 16)), "Bottleneck x2 identity", 1, 64, 7, 7);
+    }
+
+    @Test
+    void compilingDoesNotModifyTheModel() {
+        try (Sequential m = new Sequential(Conv2d.builder(3, 8, 3).build(), new BatchNorm2d(8), new ReLU())) {
+            randomize(m, 3);
+            Map<String, float[]> before = new java.util.HashMap<>();
+            m.parameters().forEach((k, v) -> { if (v.dtype() == DataType.F32) before.put(k, v.toFloatArray()); });
+            try (CompiledModel c = CompiledModel.compile(m, 1, 3, 8, 8)) {
+                c.warmup();
+            }
+            m.parameters().forEach((k, v) -> { if (v.dtype() == DataType.F32) assertArrayEquals(before.get(k), v.toFloatArray(), k); });
+        }
+    }
+
+    private static Sequential smallNet() {
+        Sequential m = new Sequential(Conv2d.builder(3, 16, 3).padding(1).bias(false).build(), new BatchNorm2d(16), new ReLU(),
+                new BasicBlock(16, 16), new BasicBlock(16, 32, 2, BasicBlock.downsample(16, 32, 2)),
+                new AdaptiveAvgPool2d(1), new Flatten(), new Linear(32, 10, true));
+        randomize(m, 11);
+        return m;
+    }
+
+    @Test
+    void manyThreadsGiveExactlyTheSingleThreadResult() throws Exception {
+        long[] shape = {2, 3, 16, 16};
+        try (Sequential m = smallNet(); CompiledModel c = CompiledModel.compile(m, shape); Tensor x = randomInput(5, shape);
+             Tensor single = c.run(x)) {
+            float[] expected = single.toFloatArray();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            CountDownLatch start = new CountDownLatch(1);
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < 32; t++) {
+                Runnable body = () -> {
+                    try (Arena a = Arena.ofConfined()) {
+                        Tensor out = Tensor.allocate(a, DataType.F32, c.outputShape());
+                        start.await();
+                        for (int i = 0; i < 20; i++) {
+                            c.run(x, out);
+                            assertArrayEquals(expected, out.toFloatArray());
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    }
+                };
+                threads.add(t < 16 ? Thread.ofPlatform().start(body) : Thread.ofVirtual().start(body));
+            }
+            start.countDown();
+            for (Thread t : threads) t.join();
+            if (failure.get() != null) throw new AssertionError("a thread failed", failure.get());
+            assertTrue(c.contextCount() >= 1 && c.contextCount() <= 32, "contexts: " + c.contextCount());
+        }
+    }
+
+    @Test
+    void warmRunsCreateNoNativeObjects() {
+        long[] shape = {1, 3, 16, 16};
+        try (Sequential m = smallNet(); CompiledModel c = CompiledModel.compile(m, shape); Tensor x = randomInput(5, shape);
+             Arena a = Arena.ofConfined()) {
+            Tensor out = Tensor.allocate(a, DataType.F32, c.outputShape());
+            c.warmup();
+            long objects = c.nativeObjectsCreated(), contexts = c.contextCount(), primitives = c.primitiveCount();
+            long memories = dev.panamadnn.internal.dnnl.Execution.memoryObjectsCreated();
+            assertTrue(objects > 0);
+            for (int i = 0; i < 100; i++) c.run(x, out);
+            assertEquals(objects, c.nativeObjectsCreated());
+            assertEquals(contexts, c.contextCount());
+            assertEquals(primitives, c.primitiveCount());
+            // other tests may run in parallel in this JVM only if configured so; this module runs them sequentially
+            assertEquals(memories, dev.panamadnn.internal.dnnl.Execution.memoryObjectsCreated());
+        }
+    }
+
+    @Test
+    void wrongInputShapeDtypeLayoutAndClosed() {
+        long[] shape = {1, 3, 16, 16};
+        Sequential m = smallNet();
+        CompiledModel c = CompiledModel.compile(m, shape);
+        try (m; Tensor wrongShape = Tensor.zeros(2, 3, 16, 16); Arena a = Arena.ofConfined()) {
+            var e = assertThrows(IllegalArgumentException.class, () -> c.run(wrongShape));
+            assertTrue(e.getMessage().contains("[1, 3, 16, 16]") && e.getMessage().contains("[2, 3, 16, 16]"), e.getMessage());
+            Tensor i64 = Tensor.allocate(a, DataType.I64, shape);
+            e = assertThrows(IllegalArgumentException.class, () -> c.run(i64));
+            assertTrue(e.getMessage().contains("F32") && e.getMessage().contains("I64"), e.getMessage());
+            Tensor big = Tensor.zeros(1, 3, 16, 32);
+            Tensor strided = big.slice(3, 0, 16);
+            e = assertThrows(IllegalArgumentException.class, () -> c.run(strided));
+            assertTrue(e.getMessage().contains("contiguous"), e.getMessage());
+            big.close();
+            Tensor x = Tensor.zeros(shape);
+            Tensor out = Tensor.zeros(1, 5);
+            e = assertThrows(IllegalArgumentException.class, () -> c.run(x, out));
+            assertTrue(e.getMessage().contains("output"), e.getMessage());
+            c.close();
+            var s = assertThrows(IllegalStateException.class, () -> c.run(x));
+            assertTrue(s.getMessage().contains("closed"), s.getMessage());
+            c.close();   // idempotent
+            x.close();
+            out.close();
+        }
+    }
+
+    @Test
+    void unsupportedLayersAreNamed() {
+        try (Sequential m = new Sequential(Conv2d.builder(3, 4, 3).build(), new AvgPool2d(2))) {
+            var e = assertThrows(UnsupportedOperationException.class, () -> CompiledModel.compile(m, 1, 3, 8, 8));
+            assertTrue(e.getMessage().contains("AvgPool2d") && e.getMessage().contains(" 1"), e.getMessage());
+        }
+        try (Sequential m = new Sequential(new BatchNorm2d(3))) {
+            var e = assertThrows(UnsupportedOperationException.class, () -> CompiledModel.compile(m, 1, 3, 8, 8));
+            assertTrue(e.getMessage().contains("BatchNorm2d"), e.getMessage());
+        }
+        try (Sequential m = new Sequential(Conv2d.builder(3, 4, 3).build())) {
+            var e = assertThrows(IllegalArgumentException.class, () -> CompiledModel.compile(m, 1, 5, 8, 8));
+            assertTrue(e.getMessage().contains("5"), e.getMessage());
+        }
+    }
+}

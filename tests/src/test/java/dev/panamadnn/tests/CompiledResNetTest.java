@@ -1,0 +1,114 @@
+package dev.panamadnn.tests;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.panamadnn.SafeTensors;
+import dev.panamadnn.Tensor;
+import dev.panamadnn.compile.CompiledModel;
+import dev.panamadnn.demo.Digits;
+import dev.panamadnn.models.ResNet;
+import dev.panamadnn.models.ResNets;
+import dev.panamadnn.nn.Sequential;
+import java.io.IOException;
+import java.util.function.IntFunction;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Compiled ResNet-18/50 against PyTorch's goldens (the files {@link ResNetConformanceTest}
+ * generates) and against our eager forward, and the compiled digits model against PyTorch.
+ *
+ * <p>Tolerance vs PyTorch: the same {@code 1e-4 * max|torch| + 1e-4} as the eager conformance
+ * test. Folding batch-norm into the weights adds one fp32 rounding per weight (relative 2^-24,
+ * i.e. 6e-8) and the fused kernels sum in another order; that is of the same order as the
+ * ~sqrt(K) * 2^-24 per-convolution rounding the eager tolerance already budgets for, so the
+ * expected compiled error is a few 1e-5 of the logits' scale at most; measured errors are printed.
+ * Compiled vs eager uses the same bound.
+ */
+class CompiledResNetTest {
+    @BeforeAll
+    static void goldens() throws Exception {
+        ResNetConformanceTest.goldens();
+    }
+
+    @Test
+    void resnet18CompiledMatchesPyTorch() throws IOException {
+        check("resnet18", ResNets::resnet18);
+    }
+
+    @Test
+    void resnet50CompiledMatchesPyTorch() throws IOException {
+        check("resnet50", ResNets::resnet50);
+    }
+
+    private static void check(String name, IntFunction<ResNet> builder) throws IOException {
+        try (SafeTensors goldens = SafeTensors.open(ResNetConformanceTest.dir.resolve(name + ".goldens.safetensors"));
+             ResNet model = builder.apply(1000)) {
+            SafeTensors.load(model, ResNetConformanceTest.dir.resolve(name + ".safetensors"));
+            Tensor x = goldens.get("input");
+            float[] expected = goldens.get("logits").toFloatArray();
+            long t0 = System.nanoTime();
+            try (CompiledModel c = CompiledModel.compile(model, x.shape()); Tensor in = Tensor.of(x.toFloatArray(), x.shape())) {
+                long t1 = System.nanoTime();
+                c.warmup();
+                long t2 = System.nanoTime();
+                try (Tensor y = c.run(in); Tensor eager = model.forward(in)) {
+                    long t3 = System.nanoTime();
+                    assertArrayEquals(goldens.shape("logits"), y.shape());
+                    float[] actual = y.toFloatArray();
+                    double torchErr = compare(name + " compiled vs PyTorch", expected, actual);
+                    double eagerErr = compare(name + " compiled vs eager", eager.toFloatArray(), actual);
+                    System.out.printf("%s: %d primitives, compile %.0f ms, warmup %.0f ms, run %.0f ms (%s)%n", name,
+                            c.primitiveCount(), (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6, java.util.Arrays.toString(x.shape()));
+                    assertTrue(torchErr >= 0 && eagerErr >= 0);
+                    assertEquals(argmax(expected), argmax(actual), "top-1 classes");
+                }
+            }
+        }
+    }
+
+    /** Max |expected - actual|, asserted within {@code 1e-4 * max|expected| + 1e-4}. */
+    static double compare(String what, float[] expected, float[] actual) {
+        assertEquals(expected.length, actual.length);
+        double max = 0, err = 0;
+        for (float v : expected) max = Math.max(max, Math.abs(v));
+        for (int i = 0; i < actual.length; i++) err = Math.max(err, Math.abs(actual[i] - (double) expected[i]));
+        double tol = ResNetConformanceTest.REL * max + ResNetConformanceTest.ABS;
+        System.out.printf("%s: max |err| %.3g (%.3g of max|ref| %.4g), tolerance %.3g%n", what, err, err / max, max, tol);
+        assertTrue(err <= tol, what + ": max |err| " + err + " > tolerance " + tol);
+        return err;
+    }
+
+    private static java.util.List<Integer> argmax(float[] logits) {
+        var out = new java.util.ArrayList<Integer>();
+        int classes = 1000;
+        for (int n = 0; n < logits.length / classes; n++) {
+            int best = 0;
+            for (int c = 1; c < classes; c++) if (logits[n * classes + c] > logits[n * classes + best]) best = c;
+            out.add(best);
+        }
+        return out;
+    }
+
+    /** The trained digits model, compiled: same predictions as PyTorch on all 360 test images, logits within 1e-4. */
+    @Test
+    void digitsCompiledMatchesPyTorch() throws IOException {
+        Digits.TestSplit split = Digits.testSplit();
+        try (Sequential model = Digits.trainedModel(); Tensor x = split.batch(0, split.count());
+             CompiledModel c = CompiledModel.compile(model, x.shape()); Tensor y = c.run(x)) {
+            float[] logits = y.toFloatArray();
+            int[] pred = Digits.argmax(logits);
+            assertArrayEquals(split.torchPredictions(), pred, "predictions vs PyTorch");
+            double worst = 0;
+            for (int i = 0; i < logits.length; i++) worst = Math.max(worst, Math.abs(logits[i] - split.torchLogits()[i]));
+            System.out.printf("digits compiled: %d images, max |logit - torch| %.3g (tolerance %.0e)%n", split.count(), worst,
+                    Digits.LOGIT_TOLERANCE);
+            assertTrue(worst <= Digits.LOGIT_TOLERANCE, "max |logit - torch| " + worst);
+            int correct = 0;
+            for (int i = 0; i < pred.length; i++) if (pred[i] == split.labels()[i]) correct++;
+            assertEquals(split.torchCorrect(), correct);
+        }
+    }
+}
