@@ -1,0 +1,124 @@
+package dev.panamadnn.benchmarks;
+
+import dev.panamadnn.Blas;
+import dev.panamadnn.bindings.cblas.cblas_h;
+import dev.panamadnn.natives.Natives;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.TimeUnit;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.openblas.global.openblas_nolapack;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Per-call overhead of the binding, FFM vs JNI, on calls whose native work is tiny:
+ * {@code openblas_get_num_threads} through our generated binding (JavaCPP maps it to a Java
+ * field, so it has no JNI twin); {@code cblas_sdot} of length 1 through both (the nearest thing
+ * to an empty call that both bindings expose); SGEMM at n = 16 with off-heap memory vs heap
+ * arrays (FFM: critical downcall, no copy; JNI: JavaCPP's array overload). Run with
+ * {@code -prof gc} (scripts/bench does) for bytes allocated per call.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector"})
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
+public class OverheadBenchmark {
+    static final int N = 16;
+
+    @State(Scope.Benchmark)
+    public static class Ffm {
+        Arena arena;
+        MemorySegment x, y, a, b, c;
+        float[] ha = new float[N * N], hb = new float[N * N], hc = new float[N * N];
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            Natives.load();
+            arena = Arena.ofShared();
+            x = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 1.5f);
+            y = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 2f);
+            for (int i = 0; i < N * N; i++) ha[i] = hb[i] = i % 7 * 0.25f;
+            a = arena.allocateFrom(ValueLayout.JAVA_FLOAT, ha);
+            b = arena.allocateFrom(ValueLayout.JAVA_FLOAT, hb);
+            c = arena.allocate(ValueLayout.JAVA_FLOAT, N * N);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            arena.close();
+        }
+    }
+
+    @State(Scope.Benchmark)
+    public static class Jni {
+        FloatPointer x, y, a, b, c;
+        float[] ha = new float[N * N], hb = new float[N * N], hc = new float[N * N];
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            Loader.load(openblas_nolapack.class);
+            openblas_nolapack.blas_set_num_threads(BenchThreads.get());
+            x = new FloatPointer(1.5f);
+            y = new FloatPointer(2f);
+            for (int i = 0; i < N * N; i++) ha[i] = hb[i] = i % 7 * 0.25f;
+            a = new FloatPointer(ha);
+            b = new FloatPointer(hb);
+            c = new FloatPointer((long) N * N);
+        }
+    }
+
+    @Benchmark
+    public int ffmGetNumThreads(Ffm f) {
+        return cblas_h.openblas_get_num_threads();
+    }
+
+    @Benchmark
+    public float ffmSdot1(Ffm f) {
+        return cblas_h.cblas_sdot(1, f.x, 1, f.y, 1);
+    }
+
+    @Benchmark
+    public float jniSdot1(Jni j) {
+        return openblas_nolapack.cblas_sdot(1, j.x, 1, j.y, 1);
+    }
+
+    @Benchmark
+    public MemorySegment ffmSgemm16OffHeap(Ffm f) {
+        Blas.sgemm(false, false, N, N, N, 1f, f.a, N, f.b, N, 0f, f.c, N);
+        return f.c;
+    }
+
+    @Benchmark
+    public float[] ffmSgemm16Heap(Ffm f) {
+        Blas.sgemm(false, false, N, N, N, 1f, f.ha, f.hb, 0f, f.hc);
+        return f.hc;
+    }
+
+    @Benchmark
+    public FloatPointer jniSgemm16Pointer(Jni j) {
+        openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
+                openblas_nolapack.CblasNoTrans, N, N, N, 1f, j.a, N, j.b, N, 0f, j.c, N);
+        return j.c;
+    }
+
+    @Benchmark
+    public float[] jniSgemm16Array(Jni j) {
+        openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
+                openblas_nolapack.CblasNoTrans, N, N, N, 1f, j.ha, N, j.hb, N, 0f, j.hc, N);
+        return j.hc;
+    }
+}
