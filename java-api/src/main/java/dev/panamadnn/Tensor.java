@@ -108,7 +108,13 @@ public final class Tensor implements AutoCloseable {
 
     /** Whether the elements are dense and row-major (what native kernels take without a copy). */
     public boolean isContiguous() {
-        return Arrays.equals(strides, contiguousStrides(shape)) || numel() <= 1;
+        // Checked in place (no array): compiled plans call this on every run.
+        long expected = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            if (shape[i] != 1 && strides[i] != expected) return numel() <= 1;
+            expected *= shape[i];
+        }
+        return true;
     }
 
     /**
