@@ -39,11 +39,40 @@ public final class BenchMain {
     static final String[] GEMM_IMPLS = {"ffm", "jni", "vectorApi", "ejml", "ejmlMt"};
     static final String[] OVERHEAD = {"ffmGetNumThreads", "ffmSdot1", "jniSdot1", "ffmSgemm16OffHeap",
         "ffmSgemm16Heap", "jniSgemm16Pointer", "jniSgemm16Array"};
+    /**
+     * {@link LayerBenchmark} shapes ({@link LayerSpec}) for --full: every distinct conv shape of
+     * torchvision's ResNet-50 (v1.5: the stride sits on the 3x3) at batch 1, Linear at batch 1 and
+     * 64, Conv1d plain/causal/dilated, ConvTranspose2d, max and average pooling, one BasicBlock.
+     */
+    static final String[] LAYER_SHAPES = {
+        "conv2d:3>64:7/2@224",
+        "conv2d:64>64:1@56", "conv2d:64>64:3@56", "conv2d:64>256:1@56", "conv2d:256>64:1@56",
+        "conv2d:256>128:1@56", "conv2d:128>128:3/2@56", "conv2d:128>512:1@28", "conv2d:256>512:1/2@56",
+        "conv2d:512>128:1@28", "conv2d:128>128:3@28",
+        "conv2d:512>256:1@28", "conv2d:256>256:3/2@28", "conv2d:256>1024:1@14", "conv2d:512>1024:1/2@28",
+        "conv2d:1024>256:1@14", "conv2d:256>256:3@14",
+        "conv2d:1024>512:1@14", "conv2d:512>512:3/2@14", "conv2d:512>2048:1@7", "conv2d:1024>2048:1/2@14",
+        "conv2d:2048>512:1@7", "conv2d:512>512:3@7",
+        "linear:512>512#1", "linear:512>512#64", "linear:2048>1000#1", "linear:2048>1000#64",
+        "conv1d:64>64:3@4096", "conv1d:64>64:3c@4096", "conv1d:64>64:3d4@4096",
+        "convT2d:64>32:4/2@28",
+        "maxpool2d:64:3/2@112", "avgpool2d:256:2/2@56",
+        "basicblock:64@56"};
+    /** --quick: 3 shapes, native and reference each (6 jobs, about a minute). */
+    static final String[] LAYER_QUICK_SHAPES = {"conv2d:64>64:3@56", "linear:2048>1000#64", "conv1d:64>64:3c@4096"};
+    /**
+     * Shapes whose plain-Java reference call takes about 2 s or less on the 2-core dev VM (the
+     * reference runs at 0.2-0.6 GFLOP/s; measured once, see docs/benchmarks.md): at batch 1 that is
+     * every shape above (the largest, the BasicBlock at 0.46 GFLOP, ~1.8 s; the ResNet-50 convs
+     * 0.1-0.24 GFLOP, <= ~1 s). A shape added later that is slower belongs only in LAYER_SHAPES.
+     */
+    static final String[] LAYER_REFERENCE_SHAPES = LAYER_SHAPES;
 
     record Job(String benchmark, String shape) {
         String label() {
             return benchmark.substring(benchmark.lastIndexOf('.', benchmark.lastIndexOf('.') - 1) + 1)
-                    + (shape == null ? "" : " " + Shape.parse(shape).label());
+                    + (shape == null ? "" : " " + (benchmark.startsWith(LayerBenchmark.class.getName())
+                            ? LayerSpec.parse(shape).label() : Shape.parse(shape).label()));
         }
     }
 
@@ -64,6 +93,11 @@ public final class BenchMain {
         }
         for (String shape : REFERENCE_SHAPES) jobs.add(new Job(GemmBenchmark.class.getName() + ".reference", shape));
         for (String m : OVERHEAD) jobs.add(new Job(OverheadBenchmark.class.getName() + "." + m, null));
+        List<String> withReference = List.of(LAYER_REFERENCE_SHAPES);
+        for (String shape : full ? LAYER_SHAPES : LAYER_QUICK_SHAPES) {
+            jobs.add(new Job(LayerBenchmark.class.getName() + ".nativeForward", shape));
+            if (withReference.contains(shape)) jobs.add(new Job(LayerBenchmark.class.getName() + ".reference", shape));
+        }
         if (only != null) jobs.removeIf(j -> !only.matcher(j.label()).find());
 
         List<RunResult> results = new ArrayList<>();

@@ -78,7 +78,40 @@ final class Report {
             sb.append(String.format(Locale.ROOT, "%ncblas_sdot(n=1): FFM %.1f ns vs JNI %.1f ns per call (JNI/FFM time %.2f).%n",
                     f.getScore(), j.getScore(), j.getScore() / f.getScore()));
         }
+        layers(sb, full, runs);
         return sb.toString();
+    }
+
+    /** LayerBenchmark: native vs plain reference per shape, GFLOP/s for conv/linear, the ratio. */
+    private static void layers(StringBuilder sb, boolean full, Map<Job, RunResult> runs) {
+        String[] shapes = full ? BenchMain.LAYER_SHAPES : BenchMain.LAYER_QUICK_SHAPES;
+        boolean any = false;
+        for (String shape : shapes) any |= primary(runs, LayerBenchmark.class, "nativeForward", shape) != null;
+        if (!any) return;
+        sb.append("\n## Layers: native (`forward(x)`) vs plain-Java reference (`forward(x, Backend.REFERENCE)`); µs per call, GFLOP/s below\n\n");
+        sb.append("| layer | native | reference | native/reference | native bytes/op |\n|---|---|---|---|---|\n");
+        for (String shape : shapes) {
+            Result<?> nat = primary(runs, LayerBenchmark.class, "nativeForward", shape);
+            Result<?> ref = primary(runs, LayerBenchmark.class, "reference", shape);
+            if (nat == null && ref == null) continue;
+            LayerSpec spec = LayerSpec.parse(shape);
+            double flop;
+            try (var layer = spec.build()) {
+                flop = spec.flop(layer.outputShape(spec.inputShape()));
+            }
+            sb.append("| ").append(spec.label()).append(" | ").append(layerCell(nat, flop)).append(" | ").append(layerCell(ref, flop))
+              .append(" | ").append(nat == null || ref == null ? "–" : String.format(Locale.ROOT, "%.1fx", ref.getScore() / nat.getScore()))
+              .append(" | ").append(allocation(runs, LayerBenchmark.class, "nativeForward", shape)).append(" |\n");
+        }
+        sb.append("\nFLOPs: convolution 2·N·Cout·Hout·Wout·Cin/groups·kH·kW, transposed convolution 2·N·Cin·Hin·Win·Cout·kH·kW, "
+                + "Linear 2·N·in·out, BasicBlock its two 3x3 convolutions; none for pooling. The reference runs only on the shapes in "
+                + "BenchMain.LAYER_REFERENCE_SHAPES (about 2 s per call or less); \"–\" elsewhere.\n");
+    }
+
+    private static String layerCell(Result<?> r, double flop) {
+        if (r == null) return "–";
+        String t = num(r.getScore()) + " ± " + num(r.getScoreError());
+        return Double.isNaN(flop) ? t : t + String.format(Locale.ROOT, "<br>%.2f GF/s", flop / r.getScore() / 1e3);
     }
 
     private static Result<?> primary(Map<Job, RunResult> runs, Class<?> cls, String method, String shape) {
