@@ -99,8 +99,8 @@ public final class Demo {
             MemorySegment a = random(arena, rnd, n * n), b = random(arena, rnd, n * n);
             MemorySegment c = arena.allocate(ValueLayout.JAVA_FLOAT, (long) n * n);
             MemorySegment ref = arena.allocate(ValueLayout.JAVA_FLOAT, (long) n * n);
-            double nativeMs = best(5, () -> Blas.sgemm(false, false, n, n, n, 1f, a, n, b, n, 0f, c, n));
-            double refMs = best(1, () -> Blas.sgemmReference(false, false, n, n, n, 1f, a, n, b, n, 0f, ref, n));
+            double nativeMs = Timing.bestMs(5, () -> Blas.sgemm(false, false, n, n, n, 1f, a, n, b, n, 0f, c, n));
+            double refMs = Timing.bestMs(1, () -> Blas.sgemmReference(false, false, n, n, n, 1f, a, n, b, n, 0f, ref, n));
             double err = maxRelativeError(c, ref, n * n);
             boolean ok = err < 1e-4;
             failures += ok ? 0 : 1;
@@ -109,7 +109,7 @@ public final class Demo {
             for (int size : new int[] {512, 1024, 2048}) {
                 MemorySegment x = random(arena, rnd, size * size), y = random(arena, rnd, size * size);
                 MemorySegment z = arena.allocate(ValueLayout.JAVA_FLOAT, (long) size * size);
-                double ms = best(size >= 2048 ? 3 : 5, () -> Blas.sgemm(false, false, size, size, size, 1f, x, size, y, size, 0f, z, size));
+                double ms = Timing.bestMs(size >= 2048 ? 3 : 5, () -> Blas.sgemm(false, false, size, size, size, 1f, x, size, y, size, 0f, z, size));
                 out.printf(Locale.ROOT, "n=%-5d native %9.3f ms  %7.1f GFLOP/s%n", size, ms, 2.0 * size * size * size / (ms * 1e6));
             }
         }
@@ -124,8 +124,8 @@ public final class Demo {
             MemorySegment x = random(arena, new SplittableRandom(7), count);
             MemorySegment y = arena.allocate(ValueLayout.JAVA_FLOAT, count);
             MemorySegment ref = arena.allocate(ValueLayout.JAVA_FLOAT, count);
-            double nativeMs = best(5, () -> gelu.forward(x, y));
-            double refMs = best(3, () -> Eltwise.reference(Eltwise.Kind.GELU_ERF, 0f, x, ref));
+            double nativeMs = Timing.bestMs(5, () -> gelu.forward(x, y));
+            double refMs = Timing.bestMs(3, () -> Eltwise.reference(Eltwise.Kind.GELU_ERF, 0f, x, ref));
             double err = maxAbsoluteError(y, ref, count);
             boolean ok = err < 1e-5;
             out.printf(Locale.ROOT, "native %8.3f ms  reference %8.3f ms  speed-up %5.1fx  max abs. error %.1e %s%n",
@@ -140,18 +140,6 @@ public final class Demo {
         MemorySegment s = arena.allocate(ValueLayout.JAVA_FLOAT, count);
         for (int i = 0; i < count; i++) s.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) (rnd.nextDouble() * 2 - 1));
         return s;
-    }
-
-    /** Best wall-clock time of {@code runs} runs after one warm-up, in milliseconds. */
-    private static double best(int runs, Runnable r) {
-        r.run();
-        long best = Long.MAX_VALUE;
-        for (int i = 0; i < runs; i++) {
-            long t0 = System.nanoTime();
-            r.run();
-            best = Math.min(best, System.nanoTime() - t0);
-        }
-        return best / 1e6;
     }
 
     private static double maxRelativeError(MemorySegment got, MemorySegment want, int count) {

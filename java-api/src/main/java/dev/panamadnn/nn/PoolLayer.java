@@ -55,24 +55,10 @@ abstract sealed class PoolLayer extends Layer permits PoolNd, AdaptivePoolNd {
     final Tensor compute(Tensor input, long[] outShape, Backend backend) {
         long[] v = view(input.shape());
         long oh = nd == 2 ? outShape[outShape.length - 2] : 1, ow = outShape[outShape.length - 1];
-        Tensor y = Tensor.zeros(outShape);
-        try {
-            if (backend == Backend.REFERENCE) {
-                // toFloatArray also gathers a strided view into the plain layout the loops assume.
-                poolReference(MemorySegment.ofArray(input.toFloatArray()), v[0], v[1], v[2], v[3], oh, ow, y.segment());
-            } else {
-                Tensor x = nativeReady(input);
-                try {
-                    pool(x.segment(), v[0], v[1], v[2], v[3], oh, ow, y.segment());
-                } finally {
-                    if (x != input) x.close();
-                }
-            }
-            return y;
-        } catch (RuntimeException | Error e) {
-            y.close();
-            throw e;
-        }
+        // The reference's toFloatArray also gathers a strided view into the plain layout the loops assume.
+        return output(input, outShape, backend,
+                (x, y) -> poolReference(MemorySegment.ofArray(x), v[0], v[1], v[2], v[3], oh, ow, y.segment()),
+                (x, y) -> pool(x.segment(), v[0], v[1], v[2], v[3], oh, ow, y.segment()));
     }
 
     /** A per-dimension value as PyTorch prints it: the number if all dimensions agree, else a tuple. */
