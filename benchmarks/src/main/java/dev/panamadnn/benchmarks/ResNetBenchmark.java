@@ -2,6 +2,7 @@ package dev.panamadnn.benchmarks;
 
 import dev.panamadnn.DataType;
 import dev.panamadnn.Tensor;
+import dev.panamadnn.compile.CompileOptions;
 import dev.panamadnn.compile.CompiledModel;
 import dev.panamadnn.models.ResNet;
 import dev.panamadnn.models.ResNets;
@@ -28,7 +29,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * torchvision ResNet-18/50 on 224x224 images, eager {@code forward} vs {@link CompiledModel#run},
  * side by side in one run, 2 intra-op threads ({@code -Dpanamadnn.threads=2}), one caller.
  * Weights are the builders' own random initialisation (no Python needed); speed does not depend
- * on the values. Images/s = batch / (ms per op) * 1000.
+ * on the values. Images/s = batch / (ms per op) * 1000; GFLOP/s = {@link #flops} / time.
+ *
+ * <p>{@code plan} picks the {@link CompileOptions} of {@link #compiled}: {@code fused} (the
+ * default, every fusion), one fusion off ({@code no-bn-fold}, {@code no-postops}, {@code no-sum},
+ * {@code plain-layouts}) or {@code unfused} (all off), so the gain of each fusion is a ratio of
+ * two rows of one run. {@link #eager} ignores it.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -43,6 +49,9 @@ public class ResNetBenchmark {
     @Param({"1", "16"})
     int batch;
 
+    @Param({"fused"})
+    String plan;
+
     private ResNet net;
     private CompiledModel compiled;
     private Arena arena;
@@ -50,14 +59,45 @@ public class ResNetBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        net = model.equals("resnet18") ? ResNets.resnet18(1000) : ResNets.resnet50(1000);
+        net = build(model);
         arena = Arena.ofShared();
         input = Tensor.allocate(arena, DataType.F32, batch, 3, 224, 224);
         MemorySegment s = input.segment();
         var rnd = new SplittableRandom(1);
         for (long i = 0; i < input.numel(); i++) s.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) rnd.nextDouble(-1, 1));
-        compiled = CompiledModel.compile(net, input.shape()).warmup();
+        compiled = CompiledModel.compile(net, options(plan), input.shape()).warmup();
         output = Tensor.allocate(arena, DataType.F32, compiled.outputShape());
+    }
+
+    /** The options of a {@code plan} parameter value. */
+    static CompileOptions options(String plan) {
+        CompileOptions d = CompileOptions.defaults();
+        return switch (plan) {
+            case "fused" -> d;
+            case "no-bn-fold" -> d.withFoldBatchNorm(false);
+            case "no-postops" -> d.withFusePostOps(false);
+            case "no-sum" -> d.withFuseResidualSum(false);
+            case "plain-layouts" -> d.withBlockedLayouts(false);
+            case "unfused" -> CompileOptions.unfused();
+            default -> throw new IllegalArgumentException("ResNetBenchmark: unknown plan '" + plan
+                    + "', expected fused, no-bn-fold, no-postops, no-sum, plain-layouts or unfused");
+        };
+    }
+
+    /** FLOPs of one forward pass of {@code model} ("resnet18", "resnet34", "resnet50") at {@code batch} x 3 x 224 x 224 (convolutions and fc, x 2 for multiply-add). */
+    static long flops(String model, int batch) {
+        try (ResNet net = build(model); CompiledModel c = CompiledModel.compile(net, 1, 3, 224, 224)) {
+            return c.flops() * batch;   // every layer's work is linear in the batch
+        }
+    }
+
+    static ResNet build(String model) {
+        return switch (model) {
+            case "resnet18" -> ResNets.resnet18(1000);
+            case "resnet34" -> ResNets.resnet34(1000);
+            case "resnet50" -> ResNets.resnet50(1000);
+            default -> throw new IllegalArgumentException("ResNetBenchmark: unknown model '" + model + "'");
+        };
     }
 
     @TearDown(Level.Trial)

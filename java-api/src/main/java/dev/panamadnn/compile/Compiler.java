@@ -4,6 +4,7 @@ import dev.panamadnn.Module;
 import dev.panamadnn.internal.dnnl.Chosen;
 import dev.panamadnn.internal.dnnl.ConvOps;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
+import dev.panamadnn.internal.dnnl.NormOps;
 import dev.panamadnn.internal.dnnl.Ops;
 import dev.panamadnn.internal.dnnl.PoolOps;
 import dev.panamadnn.internal.dnnl.PostOps;
@@ -14,17 +15,24 @@ import dev.panamadnn.internal.dnnl.Reorder;
 import dev.panamadnn.models.ResNet;
 import dev.panamadnn.nn.AdaptiveAvgPool2d;
 import dev.panamadnn.nn.Activation;
+import dev.panamadnn.nn.AvgPool2d;
 import dev.panamadnn.nn.BasicBlock;
 import dev.panamadnn.nn.BatchNorm2d;
 import dev.panamadnn.nn.Bottleneck;
 import dev.panamadnn.nn.Conv2d;
 import dev.panamadnn.nn.ConvNd;
+import dev.panamadnn.nn.ELU;
+import dev.panamadnn.nn.GELU;
+import dev.panamadnn.nn.LeakyReLU;
 import dev.panamadnn.nn.Flatten;
 import dev.panamadnn.nn.Linear;
 import dev.panamadnn.nn.MaxPool2d;
 import dev.panamadnn.nn.PaddingMode;
 import dev.panamadnn.nn.ReLU;
 import dev.panamadnn.nn.Sequential;
+import dev.panamadnn.nn.SiLU;
+import dev.panamadnn.nn.Sigmoid;
+import dev.panamadnn.nn.Tanh;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -51,6 +59,14 @@ final class Compiler {
                 String description) {}
 
     private record Item(Module module, String path) {}
+
+    final CompileOptions options;
+    /** Multiply-adds x 2 of every convolution and inner product in the plan. */
+    long flops;
+
+    Compiler(CompileOptions options) {
+        this.options = options;
+    }
 
     final List<AutoCloseable> owned = new ArrayList<>();
     final Arena constants = Arena.ofShared();
@@ -127,38 +143,46 @@ final class Compiler {
             String at = it.path().isEmpty() ? "the model" : it.path();
             if (m instanceof Conv2d c) {
                 BatchNorm2d bn = null;
-                boolean relu = false;
-                String what = at;
+                String bnAt = null, actAt = null;
+                Activation act = null;
                 if (i + 1 < items.size() && items.get(i + 1).module() instanceof BatchNorm2d b) {
                     bn = b;
-                    what += " + " + items.get(++i).path();
+                    bnAt = items.get(++i).path();
                 }
-                if (i + 1 < items.size() && items.get(i + 1).module() instanceof ReLU) {
-                    relu = true;
-                    what += " + " + items.get(++i).path();
+                if (i + 1 < items.size() && activationOf(items.get(i + 1).module()) != null) {
+                    act = activationOf(items.get(i + 1).module());
+                    actAt = items.get(++i).path();
                 }
-                x = conv(c, bn, relu, x, null, what);
+                x = conv(c, at, bn, bnAt, act, actAt, x, null);
             } else if (m instanceof BasicBlock b) {
                 Value identity = b.downsample() == null ? x : lower(b.downsample(), join(it.path(), "downsample"), x);
-                Value a = conv(b.conv1(), b.bn1(), true, x, null, at + ".conv1+bn1+relu");
-                x = conv(b.conv2(), b.bn2(), true, a, identity, at + ".conv2+bn2+sum(identity)+relu");
+                Value a = conv(b.conv1(), at + ".conv1", b.bn1(), at + ".bn1", RELU, at + ".relu", x, null);
+                x = conv(b.conv2(), at + ".conv2", b.bn2(), at + ".bn2", RELU, at + ".relu", a, identity);
             } else if (m instanceof Bottleneck b) {
                 Value identity = b.downsample() == null ? x : lower(b.downsample(), join(it.path(), "downsample"), x);
-                Value a = conv(b.conv1(), b.bn1(), true, x, null, at + ".conv1+bn1+relu");
-                Value c2 = conv(b.conv2(), b.bn2(), true, a, null, at + ".conv2+bn2+relu");
-                x = conv(b.conv3(), b.bn3(), true, c2, identity, at + ".conv3+bn3+sum(identity)+relu");
+                Value a = conv(b.conv1(), at + ".conv1", b.bn1(), at + ".bn1", RELU, at + ".relu", x, null);
+                Value c2 = conv(b.conv2(), at + ".conv2", b.bn2(), at + ".bn2", RELU, at + ".relu", a, null);
+                x = conv(b.conv3(), at + ".conv3", b.bn3(), at + ".bn3", RELU, at + ".relu", c2, identity);
             } else if (m instanceof MaxPool2d p) {
                 x = maxPool(p, x, at);
+            } else if (m instanceof AvgPool2d p) {
+                x = avgPool(p, x, at);
             } else if (m instanceof AdaptiveAvgPool2d p) {
                 x = adaptiveAvgPool(p, x, at);
-            } else if (m instanceof ReLU) {
-                x = relu(x, at);
+            } else if (activationOf(m) != null) {
+                x = eltwise(activationOf(m), x, at);
             } else if (m instanceof Flatten f) {
                 x = flattenValue(f, x, at);
             } else if (m instanceof Linear l) {
-                x = linear(l, x, at);
-            } else if (m instanceof BatchNorm2d) {
-                throw unsupported(m, at, "a BatchNorm2d is compiled only directly after a Conv2d, folded into it");
+                Activation next = i + 1 < items.size() ? activationOf(items.get(i + 1).module()) : null;
+                if (next != null && l.activation() == null && options.fusePostOps()) {
+                    x = linear(l, next, x, at + "+" + items.get(++i).path());   // the following activation as a post-op
+                } else {
+                    x = linear(l, l.activation(), x, at);
+                }
+            } else if (m instanceof BatchNorm2d bn) {
+                require4d(x, bn, at);
+                x = batchNorm(bn, false, x, at);
             } else {
                 throw unsupported(m, at, null);
             }
@@ -175,8 +199,22 @@ final class Compiler {
     static UnsupportedOperationException unsupported(Module m, String at, String why) {
         String name = m == null ? "null" : m.getClass().getSimpleName() + " " + m.toString().lines().findFirst().orElse("");
         return new UnsupportedOperationException("CompiledModel: cannot compile " + name + " at " + at + ": "
-                + (why != null ? why : "supported are Sequential, ResNet, Conv2d, BatchNorm2d (after a Conv2d), ReLU, MaxPool2d, "
-                + "AdaptiveAvgPool2d, BasicBlock, Bottleneck, Flatten and Linear"));
+                + (why != null ? why : "supported are Sequential, ResNet, Conv2d, BatchNorm2d, the activations (ReLU, LeakyReLU, "
+                + "Sigmoid, Tanh, GELU, SiLU, ELU), MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, BasicBlock, Bottleneck, Flatten and Linear"));
+    }
+
+    private static final Activation RELU = Activation.relu();
+
+    /** The function of an activation layer, or null if {@code m} is not one. */
+    static Activation activationOf(Module m) {
+        if (m instanceof ReLU a) return a.activation();
+        if (m instanceof LeakyReLU a) return a.activation();
+        if (m instanceof Sigmoid a) return a.activation();
+        if (m instanceof Tanh a) return a.activation();
+        if (m instanceof GELU a) return a.activation();
+        if (m instanceof SiLU a) return a.activation();
+        if (m instanceof ELU a) return a.activation();
+        return null;
     }
 
     private static void require4d(Value x, Module m, String at) {
@@ -188,8 +226,38 @@ final class Compiler {
 
     // ---- operations ---------------------------------------------------------------------------
 
-    /** conv (+ folded bn) (+ sum into {@code sum}'s buffer) (+ relu), weights reordered once into the chosen layout. */
-    private Value conv(Conv2d conv, BatchNorm2d bn, boolean relu, Value x, Value sum, String what) {
+    /**
+     * conv, then (if given) batch norm, the residual add of {@code sum} and ReLU ({@code reluAt}
+     * non-null), each fused into the convolution or a separate primitive as {@link #options} say.
+     */
+    private Value conv(Conv2d conv, String at, BatchNorm2d bn, String bnAt, Activation act, String actAt, Value x, Value sum) {
+        boolean fold = bn != null && options.foldBatchNorm();
+        boolean sumHere = sum != null && options.fuseResidualSum() && (bn == null || fold);
+        boolean actHere = act != null && options.fusePostOps() && (bn == null || fold) && (sum == null || sumHere);
+        String what = at + (fold ? "+" + bnAt : "") + (sumHere ? "+sum(identity)" : "") + (actHere ? "+" + actAt : "");
+        Value y = convPrimitive(conv, fold ? bn : null, sumHere ? sum : null, actHere ? act : null, x, what);
+        boolean actDone = actHere;
+        if (bn != null && !fold) {
+            // oneDNN's batch norm fuses only a plain ReLU (its fuse_norm_relu flag)
+            boolean bnRelu = act != null && options.fusePostOps() && sum == null && isPlainRelu(act);
+            y = batchNorm(bn, bnRelu, y, bnAt + (bnRelu ? "+" + actAt : ""));
+            actDone |= bnRelu;
+        }
+        if (sum != null && !sumHere) {
+            boolean addAct = act != null && options.fusePostOps();
+            y = add(y, sum, addAct ? act : null, "residual add of " + at + (addAct ? "+" + actAt : ""));
+            actDone |= addAct;
+        }
+        if (act != null && !actDone) y = eltwise(act, y, actAt + " after " + at);
+        return y;
+    }
+
+    private static boolean isPlainRelu(Activation a) {
+        return a.kind() == dev.panamadnn.Eltwise.Kind.RELU && a.alpha() == 0f;
+    }
+
+    /** One convolution (+ folded bn) (+ sum into {@code sum}'s buffer) (+ relu), weights reordered once into the chosen layout. */
+    private Value convPrimitive(Conv2d conv, BatchNorm2d bn, Value sum, Activation act, Value x, String what) {
         require4d(x, conv, what);
         ConvNd.Geometry g = conv.geometry();
         if (g.paddingMode() != PaddingMode.ZEROS) {
@@ -209,10 +277,10 @@ final class Compiler {
         long[] k = g.kernel();
         long[] wDims = groups == 1 ? new long[] {oc, g.inChannels(), k[0], k[1]}
                 : new long[] {groups, oc / groups, g.inChannels() / groups, k[0], k[1]};
-        int any = ConvOps.anyFormat();
-        MemoryDescriptor srcAny = own(MemoryDescriptor.f32(any, x.shape()));
+        int any = ConvOps.anyFormat(), actFormat = options.blockedLayouts() ? any : Ops.plain(4);
+        MemoryDescriptor srcAny = own(MemoryDescriptor.f32(actFormat, x.shape()));
         MemoryDescriptor wAny = own(MemoryDescriptor.f32(any, wDims));
-        MemoryDescriptor dstAny = own(MemoryDescriptor.f32(any, outShape));
+        MemoryDescriptor dstAny = own(MemoryDescriptor.f32(actFormat, outShape));
         MemoryDescriptor biasMd = b == null ? null : own(MemoryDescriptor.f32(Ops.plain1d(), oc));
         long[] dil = g.dilation().clone();
         for (int i = 0; i < dil.length; i++) dil[i] -= 1;
@@ -221,7 +289,7 @@ final class Compiler {
         String impl;
         try (PostOps post = PostOps.create()) {
             if (sum != null) post.sum(1f);
-            if (relu) post.eltwise(Ops.eltwiseAlgorithm("RELU"), 0f, 0f);
+            if (act != null) post.eltwise(Ops.eltwiseAlgorithm(act.kind().name()), act.alpha(), 0f);
             try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
                  PrimitiveDescriptor pd = ConvOps.convolution(srcAny, wAny, biasMd, dstAny, g.stride(), dil, g.padBefore(),
                          g.padAfter(), attr, "compiled " + what)) {
@@ -232,6 +300,7 @@ final class Compiler {
                 impl = pd.implementation();
             }
         }
+        flops += 2 * outShape[0] * oc * outShape[2] * outShape[3] * (g.inChannels() / groups) * k[0] * k[1];
         MemorySegment wBuf = constants.allocate(weights.byteSize(), 64);
         try (Arena tmp = Arena.ofConfined();
              MemoryDescriptor plainW = MemoryDescriptor.f32(ConvOps.rowMajor(wDims.length), wDims)) {
@@ -292,6 +361,26 @@ final class Compiler {
         return pool(PoolOps.Algorithm.MAX, x, outShape, kl, sl, dl, pl, pr, "maxpool " + at);
     }
 
+    private Value avgPool(AvgPool2d pool, Value x, String at) {
+        require4d(x, pool, at);
+        long[] outShape = pool.outputShape(x.shape());
+        int[] k = pool.kernelSize(), s = pool.stride(), pad = pool.padding();
+        long[] kl = new long[2], sl = new long[2], pl = new long[2], pr = new long[2];
+        for (int i = 0; i < 2; i++) {
+            kl[i] = k[i];
+            sl[i] = s[i];
+            pl[i] = pad[i];
+            pr[i] = Math.max(pad[i], (outShape[2 + i] - 1) * s[i] + k[i] - x.shape()[2 + i] - pad[i]);
+            if (pool.countIncludePad() && (outShape[2 + i] - 1) * s[i] - pad[i] + k[i] > x.shape()[2 + i] + pad[i]) {
+                throw unsupported(pool, at, "ceil_mode with count_include_pad and a last window past the padding has a "
+                        + "PyTorch divisor oneDNN does not compute (eager forward repairs it; the compiler does not), input "
+                        + Arrays.toString(x.shape()));
+            }
+        }
+        return pool(pool.countIncludePad() ? PoolOps.Algorithm.AVG_INCLUDE_PADDING : PoolOps.Algorithm.AVG_EXCLUDE_PADDING, x,
+                outShape, kl, sl, new long[2], pl, pr, "avgpool " + at);
+    }
+
     private Value adaptiveAvgPool(AdaptiveAvgPool2d pool, Value x, String at) {
         require4d(x, pool, at);
         long[] outShape = pool.outputShape(x.shape());
@@ -310,7 +399,7 @@ final class Compiler {
 
     private Value pool(PoolOps.Algorithm algorithm, Value x, long[] outShape, long[] k, long[] s, long[] d, long[] pl, long[] pr,
                        String what) {
-        MemoryDescriptor dstAny = own(MemoryDescriptor.f32(ConvOps.anyFormat(), outShape));
+        MemoryDescriptor dstAny = own(MemoryDescriptor.f32(options.blockedLayouts() ? ConvOps.anyFormat() : Ops.plain(4), outShape));
         MemoryDescriptor dst;
         Primitive p;
         String impl;
@@ -326,15 +415,71 @@ final class Compiler {
         return new Value(dst, out, outShape);
     }
 
-    /** A standalone ReLU (one not fused into a convolution), out of place. */
-    private Value relu(Value x, String at) {
+    /** Inference batch norm with the running statistics as a primitive of its own (folding off), out of place. */
+    private Value batchNorm(BatchNorm2d bn, boolean relu, Value x, String what) {
+        long c = x.shape()[1];
+        if (bn.numFeatures() != c) {
+            throw new IllegalArgumentException("CompiledModel: " + what + ": BatchNorm2d has " + bn.numFeatures()
+                    + " features but the convolution gives " + c + " channels");
+        }
+        boolean affine = bn.weight() != null;
+        MemoryDescriptor channels = own(MemoryDescriptor.f32(Ops.plain1d(), c));
+        Primitive p;
+        String impl;
+        try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
+             PrimitiveDescriptor pd = NormOps.batchNormalization(x.md(), (float) bn.eps(), affine, relu, attr, "compiled " + what)) {
+            p = own(Primitive.create(pd));
+            impl = pd.implementation();
+        }
+        MemorySegment mean = constants.allocateFrom(ValueLayout.JAVA_FLOAT, bn.runningMean().toFloatArray());
+        MemorySegment var = constants.allocateFrom(ValueLayout.JAVA_FLOAT, bn.runningVar().toFloatArray());
+        int out = newBuffer(x.md().byteSize());
+        String d = "batchnorm " + what + " [" + impl + "]";
+        if (affine) {
+            MemorySegment scale = constants.allocateFrom(ValueLayout.JAVA_FLOAT, bn.weight().toFloatArray());
+            MemorySegment shift = constants.allocateFrom(ValueLayout.JAVA_FLOAT, bn.bias().toFloatArray());
+            emit(p, d, new int[] {NormOps.argSrc(), NormOps.argDst(), NormOps.argMean(), NormOps.argVariance(), NormOps.argScale(),
+                            NormOps.argShift()},
+                    new MemoryDescriptor[] {x.md(), x.md(), channels, channels, channels, channels},
+                    new int[] {x.buffer(), out, CONSTANT, CONSTANT, CONSTANT, CONSTANT},
+                    new MemorySegment[] {null, null, mean, var, scale, shift});
+        } else {
+            emit(p, d, new int[] {NormOps.argSrc(), NormOps.argDst(), NormOps.argMean(), NormOps.argVariance()},
+                    new MemoryDescriptor[] {x.md(), x.md(), channels, channels}, new int[] {x.buffer(), out, CONSTANT, CONSTANT},
+                    new MemorySegment[] {null, null, mean, var});
+        }
+        return new Value(x.md(), out, x.shape());
+    }
+
+    /** The residual add as a binary primitive (sum fusion off): {@code x += identity} in place (+ ReLU post-op). */
+    private Value add(Value x, Value identity, Activation act, String what) {
+        Value id = identity.md().sameLayoutAs(x.md()) ? identity : reorder(identity, x.md(), "reorder shortcut for " + what);
+        Primitive p;
+        String impl;
+        try (PostOps post = PostOps.create()) {
+            if (act != null) post.eltwise(Ops.eltwiseAlgorithm(act.kind().name()), act.alpha(), 0f);
+            try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
+                 PrimitiveDescriptor pd = NormOps.add(x.md(), attr, "compiled " + what)) {
+                p = own(Primitive.create(pd));
+                impl = pd.implementation();
+            }
+        }
+        emit(p, what + " [" + impl + "]", new int[] {NormOps.argSrc(), NormOps.argSrc1(), NormOps.argDst()},
+                new MemoryDescriptor[] {x.md(), x.md(), x.md()}, new int[] {x.buffer(), id.buffer(), x.buffer()},
+                new MemorySegment[3]);
+        return x;
+    }
+
+    /** A standalone activation (one not fused into a convolution), out of place. */
+    private Value eltwise(Activation act, Value x, String at) {
         Primitive p;
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
-             PrimitiveDescriptor pd = Ops.eltwise(Ops.eltwiseAlgorithm("RELU"), 0f, 0f, x.md(), attr, "compiled relu " + at)) {
+             PrimitiveDescriptor pd = Ops.eltwise(Ops.eltwiseAlgorithm(act.kind().name()), act.alpha(), 0f, x.md(), attr,
+                     "compiled " + act + " " + at)) {
             p = own(Primitive.create(pd));
         }
         int out = newBuffer(x.md().byteSize());
-        emit(p, "relu " + at, new int[] {ConvOps.argSrc(), ConvOps.argDst()}, new MemoryDescriptor[] {x.md(), x.md()},
+        emit(p, (isPlainRelu(act) ? "relu " : "eltwise " + act + " ") + at, new int[] {ConvOps.argSrc(), ConvOps.argDst()}, new MemoryDescriptor[] {x.md(), x.md()},
                 new int[] {x.buffer(), out}, new MemorySegment[2]);
         return new Value(x.md(), out, x.shape());
     }
@@ -347,7 +492,7 @@ final class Compiler {
         return new Value(own(MemoryDescriptor.f32(Ops.plain(outShape.length), outShape)), p.buffer(), outShape);
     }
 
-    private Value linear(Linear l, Value x, String at) {
+    private Value linear(Linear l, Activation act, Value x, String at) {
         if (x.shape().length != 2) {
             throw unsupported(l, at, "Linear is compiled on 2-D [N, features] activations (after a Flatten), got shape "
                     + Arrays.toString(x.shape()));
@@ -358,7 +503,6 @@ final class Compiler {
         MemoryDescriptor wAny = own(MemoryDescriptor.f32(ConvOps.anyFormat(), l.outFeatures(), l.inFeatures()));
         MemoryDescriptor biasMd = l.bias() == null ? null : own(MemoryDescriptor.f32(Ops.plain1d(), l.outFeatures()));
         MemoryDescriptor dst = own(MemoryDescriptor.f32(Ops.plain(2), outShape));
-        Activation act = l.activation();
         MemoryDescriptor weights;
         Primitive p;
         String impl;
@@ -371,12 +515,13 @@ final class Compiler {
                 impl = pd.implementation();
             }
         }
+        flops += 2 * x.shape()[0] * l.inFeatures() * l.outFeatures();
         MemorySegment wBuf = constants.allocate(weights.byteSize(), 64);
         try (MemoryDescriptor plainW = MemoryDescriptor.f32(Ops.plain(2), l.outFeatures(), l.inFeatures())) {
             Reorder.once(plainW, l.weight().segment(), weights, wBuf, "weights of " + at);
         }
         int out = newBuffer(dst.byteSize());
-        String d = "linear " + at + (act == null ? "" : "+" + act) + " [" + impl + "]";
+        String d = "linear " + at + (act == null || act != l.activation() ? "" : "+" + act) + " [" + impl + "]";
         if (biasMd == null) {
             emit(p, d, new int[] {Ops.argSrc(), Ops.argWeights(), Ops.argDst()}, new MemoryDescriptor[] {src, weights, dst},
                     new int[] {in.buffer(), CONSTANT, out}, new MemorySegment[] {null, wBuf, null});

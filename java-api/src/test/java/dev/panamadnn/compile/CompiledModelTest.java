@@ -92,6 +92,29 @@ class CompiledModelTest {
     }
 
     @Test
+    void otherActivationsAvgPoolAndStandaloneBatchNorm() {
+        compareWithEager(new Sequential(
+                Conv2d.builder(3, 16, 3).padding(1).build(), new dev.panamadnn.nn.LeakyReLU(0.1f),
+                Conv2d.builder(16, 16, 3).padding(1).groups(4).build(), new BatchNorm2d(16), new dev.panamadnn.nn.GELU(),
+                new AvgPool2d(new int[] {3, 3}, new int[] {2, 2}, new int[] {1, 1}, true, false),
+                new BatchNorm2d(16), new dev.panamadnn.nn.SiLU(),
+                Conv2d.builder(16, 8, 1).build(), new dev.panamadnn.nn.ELU(0.5f), new dev.panamadnn.nn.Tanh(),
+                new AvgPool2d(2), new dev.panamadnn.nn.GELU("tanh"),
+                new Flatten(), new Linear(8 * 4 * 4, 6, true), new dev.panamadnn.nn.Sigmoid()), "activations + avgpool + bn", 2, 3, 17, 17);
+    }
+
+    @Test
+    void avgPoolWhosePyTorchDivisorOneDnnLacksIsRefused() {
+        // ceil_mode + count_include_pad with a last window past the padding: eager repairs it, compile refuses.
+        try (Sequential m = new Sequential(new AvgPool2d(new int[] {2, 2}, new int[] {2, 2}, new int[] {0, 0}, true, true))) {
+            var e = assertThrows(UnsupportedOperationException.class, () -> CompiledModel.compile(m, 1, 3, 5, 5));
+            assertTrue(e.getMessage().contains("AvgPool2d") && e.getMessage().contains("ceil_mode"), e.getMessage());
+        }
+        compareWithEager(new Sequential(new AvgPool2d(new int[] {2, 2}, new int[] {2, 2}, new int[] {0, 0}, true, true)),
+                "avgpool ceil_mode, windows inside", 1, 3, 6, 6);
+    }
+
+    @Test
     void basicBlockWithoutDownsample() {
         compareWithEager(new BasicBlock(16, 16), "BasicBlock(16, 16)", 2, 16, 12, 12);
     }
@@ -109,6 +132,83 @@ class CompiledModelTest {
     @Test
     void bottleneckIdentityAtTheInput() {
         compareWithEager(new Sequential(new Bottleneck(64, 16), new Bottleneck(64, 16)), "Bottleneck x2 identity", 1, 64, 7, 7);
+    }
+
+    /** Every fusion switched off alone, all off, and plain layouts: same results as eager, and the plan shows the split. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"no-bn-fold", "no-postops", "no-sum", "plain-layouts", "unfused"})
+    void eachFusionOffGivesTheSameResult(String variant) {
+        CompileOptions o = switch (variant) {
+            case "no-bn-fold" -> CompileOptions.defaults().withFoldBatchNorm(false);
+            case "no-postops" -> CompileOptions.defaults().withFusePostOps(false);
+            case "no-sum" -> CompileOptions.defaults().withFuseResidualSum(false);
+            case "plain-layouts" -> CompileOptions.defaults().withBlockedLayouts(false);
+            default -> CompileOptions.unfused();
+        };
+        for (boolean bottleneck : new boolean[] {false, true}) {
+            long[] shape = bottleneck ? new long[] {2, 32, 10, 10} : new long[] {2, 3, 16, 16};
+            Module m = bottleneck ? new Sequential(new Bottleneck(32, 16, 2, Bottleneck.downsample(32, 64, 2)), new Bottleneck(64, 16))
+                    : smallNet();
+            randomize(m, 42);
+            try (m; Tensor x = randomInput(7, shape); CompiledModel fused = CompiledModel.compile(m, shape);
+                 CompiledModel c = CompiledModel.compile(m, o, shape); Tensor eager = m.forward(x); Tensor y = c.run(x)) {
+                assertEquals(o, c.options());
+                String what = variant + (bottleneck ? " bottlenecks" : " small net");
+                c.steps().forEach(st -> System.out.println("  " + st));
+                assertClose(eager.toFloatArray(), y.toFloatArray(), what);
+                assertEquals(fused.flops(), c.flops(), what + ": the same work");
+                List<String> steps = c.steps();
+                long bn = steps.stream().filter(st -> st.startsWith("batchnorm ")).count();
+                long add = steps.stream().filter(st -> st.startsWith("residual add ")).count();
+                long relu = steps.stream().filter(st -> st.startsWith("relu ")).count();
+                long reorders = steps.stream().filter(st -> st.startsWith("reorder")).count();
+                int convs = bottleneck ? 7 : 6, blocks = 2;
+                assertEquals(o.foldBatchNorm() ? 0 : convs, bn, what + ": batch-norm primitives");
+                assertEquals(o.fuseResidualSum() && o.foldBatchNorm() ? 0 : blocks, add, what + ": residual adds");
+                if (variant.equals("no-postops")) assertTrue(relu >= convs - 1, what + ": standalone ReLUs " + relu);
+                if (variant.equals("plain-layouts") || variant.equals("unfused")) assertEquals(0, reorders, what + ": plain needs no reorders");
+                assertTrue(c.primitiveCount() > fused.primitiveCount() || variant.equals("plain-layouts"), what);
+            }
+        }
+    }
+
+    @Test
+    void threadCountIsFixedPerPlanAndApplied() {
+        long[] shape = {2, 3, 16, 16};
+        try (Sequential m = smallNet(); Tensor x = randomInput(5, shape);
+             CompiledModel one = CompiledModel.compile(m, CompileOptions.defaults().withThreads(1), shape);
+             CompiledModel two = CompiledModel.compile(m, CompileOptions.defaults().withThreads(2), shape);
+             Tensor a = one.run(x)) {
+            assertEquals(1, one.threads());
+            assertEquals(2, two.threads());
+            assertEquals(1, dev.panamadnn.natives.ThreadControl.openmpMaxThreads(), "the last run set this thread's OpenMP team");
+            try (Tensor b = two.run(x)) {
+                assertEquals(2, dev.panamadnn.natives.ThreadControl.openmpMaxThreads());
+                assertClose(a.toFloatArray(), b.toFloatArray(), "1 vs 2 threads");
+            }
+        }
+        var e = assertThrows(IllegalArgumentException.class, () -> CompileOptions.defaults().withThreads(-1));
+        assertTrue(e.getMessage().contains("-1"), e.getMessage());
+        try (Sequential m = smallNet()) {
+            var n = assertThrows(IllegalArgumentException.class, () -> CompiledModel.compile(m, null, shape));
+            assertTrue(n.getMessage().contains("options"), n.getMessage());
+        }
+    }
+
+    /**
+     * FLOPs against torchvision's published per-model operation counts (its weights' {@code _ops}
+     * metadata, in giga multiply-adds at 224 x 224: resnet18 1.814, resnet50 4.089), an independent source.
+     */
+    @Test
+    void flopsMatchTorchvisionsPublishedCounts() {
+        try (var r18 = dev.panamadnn.models.ResNets.resnet18(1000);
+             CompiledModel c = CompiledModel.compile(r18, 2, 3, 224, 224)) {
+            assertEquals(2 * 2 * 1.814e9, c.flops(), 2 * 2 * 0.0006e9, "resnet18, batch 2");
+        }
+        try (var r50 = dev.panamadnn.models.ResNets.resnet50(1000);
+             CompiledModel c = CompiledModel.compile(r50, 1, 3, 224, 224)) {
+            assertEquals(2 * 4.089e9, c.flops(), 2 * 0.0006e9, "resnet50");
+        }
     }
 
     @Test
@@ -213,13 +313,13 @@ class CompiledModelTest {
 
     @Test
     void unsupportedLayersAreNamed() {
-        try (Sequential m = new Sequential(Conv2d.builder(3, 4, 3).build(), new AvgPool2d(2))) {
+        try (Sequential m = new Sequential(Conv2d.builder(3, 4, 3).build(), new dev.panamadnn.nn.Softmax(1))) {
             var e = assertThrows(UnsupportedOperationException.class, () -> CompiledModel.compile(m, 1, 3, 8, 8));
-            assertTrue(e.getMessage().contains("AvgPool2d") && e.getMessage().contains(" 1"), e.getMessage());
+            assertTrue(e.getMessage().contains("Softmax") && e.getMessage().contains(" 1"), e.getMessage());
         }
-        try (Sequential m = new Sequential(new BatchNorm2d(3))) {
+        try (Sequential m = new Sequential(Conv2d.builder(3, 4, 3).paddingMode(dev.panamadnn.nn.PaddingMode.REFLECT).padding(1).build())) {
             var e = assertThrows(UnsupportedOperationException.class, () -> CompiledModel.compile(m, 1, 3, 8, 8));
-            assertTrue(e.getMessage().contains("BatchNorm2d"), e.getMessage());
+            assertTrue(e.getMessage().contains("padding_mode") && e.getMessage().contains("REFLECT"), e.getMessage());
         }
         try (Sequential m = new Sequential(Conv2d.builder(3, 4, 3).build())) {
             var e = assertThrows(IllegalArgumentException.class, () -> CompiledModel.compile(m, 1, 5, 8, 8));

@@ -68,6 +68,21 @@ public final class ThreadControl {
         }
     }
 
+    /**
+     * Makes the calling OS thread's OpenMP regions use {@code n} threads, always calling
+     * {@code omp_set_num_threads} (about 20 ns; no per-thread caching, so it is also right on a
+     * virtual thread that moved to another carrier). For callers that pin their own count, such
+     * as a compiled plan before each run.
+     *
+     * @throws IllegalArgumentException if {@code n < 1}
+     */
+    public static void applyToCurrentThread(int n) {
+        if (n < 1) throw new IllegalArgumentException("ThreadControl.applyToCurrentThread: expected n >= 1, got " + n);
+        Natives.load();
+        invoke(ompSet, n);
+        APPLIED.get()[0] = n;
+    }
+
     /** OpenBLAS's current thread count ({@code openblas_get_num_threads}). */
     public static int openblasThreads() {
         Natives.load();

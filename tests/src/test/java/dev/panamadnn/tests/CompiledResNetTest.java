@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.panamadnn.SafeTensors;
 import dev.panamadnn.Tensor;
+import dev.panamadnn.compile.CompileOptions;
 import dev.panamadnn.compile.CompiledModel;
 import dev.panamadnn.demo.Digits;
 import dev.panamadnn.models.ResNet;
@@ -43,14 +44,30 @@ class CompiledResNetTest {
         check("resnet50", ResNets::resnet50);
     }
 
+    /** Every fusion off and plain layouts (what the benchmark's "unfused" rows run) is just as conformant. */
+    @Test
+    void resnet18UnfusedPlanMatchesPyTorch() throws IOException {
+        check("resnet18", ResNets::resnet18, CompileOptions.unfused());
+    }
+
+    /** A one-thread plan gives the same logits within the same tolerance. */
+    @Test
+    void resnet18OneThreadPlanMatchesPyTorch() throws IOException {
+        check("resnet18", ResNets::resnet18, CompileOptions.defaults().withThreads(1));
+    }
+
     private static void check(String name, IntFunction<ResNet> builder) throws IOException {
+        check(name, builder, CompileOptions.defaults());
+    }
+
+    private static void check(String name, IntFunction<ResNet> builder, CompileOptions options) throws IOException {
         try (SafeTensors goldens = SafeTensors.open(ResNetConformanceTest.dir.resolve(name + ".goldens.safetensors"));
              ResNet model = builder.apply(1000)) {
             SafeTensors.load(model, ResNetConformanceTest.dir.resolve(name + ".safetensors"));
             Tensor x = goldens.get("input");
             float[] expected = goldens.get("logits").toFloatArray();
             long t0 = System.nanoTime();
-            try (CompiledModel c = CompiledModel.compile(model, x.shape()); Tensor in = Tensor.of(x.toFloatArray(), x.shape())) {
+            try (CompiledModel c = CompiledModel.compile(model, options, x.shape()); Tensor in = Tensor.of(x.toFloatArray(), x.shape())) {
                 long t1 = System.nanoTime();
                 c.warmup();
                 long t2 = System.nanoTime();
@@ -58,8 +75,9 @@ class CompiledResNetTest {
                     long t3 = System.nanoTime();
                     assertArrayEquals(goldens.shape("logits"), y.shape());
                     float[] actual = y.toFloatArray();
-                    double torchErr = compare(name + " compiled vs PyTorch", expected, actual);
-                    double eagerErr = compare(name + " compiled vs eager", eager.toFloatArray(), actual);
+                    String plan = options.equals(CompileOptions.defaults()) ? "" : " (" + options + ")";
+                    double torchErr = compare(name + " compiled" + plan + " vs PyTorch", expected, actual);
+                    double eagerErr = compare(name + " compiled" + plan + " vs eager", eager.toFloatArray(), actual);
                     System.out.printf("%s: %d primitives, compile %.0f ms, warmup %.0f ms, run %.0f ms (%s)%n", name,
                             c.primitiveCount(), (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6, java.util.Arrays.toString(x.shape()));
                     assertTrue(torchErr >= 0 && eagerErr >= 0);

@@ -17,7 +17,13 @@ public final class NormOps {
      */
     public static PrimitiveDescriptor batchNormalization(MemoryDescriptor data, float epsilon, boolean affine,
                                                          PrimitiveAttributes attributes, String description) {
-        int flags = dnnl_use_global_stats() | (affine ? dnnl_use_scale() | dnnl_use_shift() : 0);
+        return batchNormalization(data, epsilon, affine, false, attributes, description);
+    }
+
+    /** As above; with {@code fuseRelu} the result also goes through ReLU ({@code dnnl_fuse_norm_relu}, no workspace in inference). */
+    public static PrimitiveDescriptor batchNormalization(MemoryDescriptor data, float epsilon, boolean affine, boolean fuseRelu,
+                                                         PrimitiveAttributes attributes, String description) {
+        int flags = dnnl_use_global_stats() | (affine ? dnnl_use_scale() | dnnl_use_shift() : 0) | (fuseRelu ? dnnl_fuse_norm_relu() : 0);
         return PrimitiveDescriptor.create("dnnl_batch_normalization_forward_primitive_desc_create", description, attributes,
                 (out, engine, attr) -> dnnl_batch_normalization_forward_primitive_desc_create(out, engine,
                         dnnl_forward_inference(), data.handle(), data.handle(), epsilon, flags, attr));
