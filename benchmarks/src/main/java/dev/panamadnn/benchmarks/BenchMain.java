@@ -71,7 +71,8 @@ public final class BenchMain {
     record Job(String benchmark, String shape) {
         String label() {
             return benchmark.substring(benchmark.lastIndexOf('.', benchmark.lastIndexOf('.') - 1) + 1)
-                    + (shape == null ? "" : " " + (benchmark.startsWith(LayerBenchmark.class.getName())
+                    + (shape == null ? "" : " " + (ResNetJobs.isParams(shape) ? ResNetJobs.label(shape)
+                            : benchmark.startsWith(LayerBenchmark.class.getName())
                             ? LayerSpec.parse(shape).label() : Shape.parse(shape).label()));
         }
     }
@@ -98,6 +99,7 @@ public final class BenchMain {
             jobs.add(new Job(LayerBenchmark.class.getName() + ".nativeForward", shape));
             if (withReference.contains(shape)) jobs.add(new Job(LayerBenchmark.class.getName() + ".reference", shape));
         }
+        jobs.addAll(ResNetJobs.jobs(full));
         if (only != null) jobs.removeIf(j -> !only.matcher(j.label()).find());
 
         List<RunResult> results = new ArrayList<>();
@@ -113,7 +115,8 @@ public final class BenchMain {
                     .jvmArgsAppend("-Dpanamadnn.threads=" + threads)
                     .addProfiler(GCProfiler.class)
                     .verbosity(VerboseMode.SILENT);
-            if (job.shape() != null) o.param("shape", job.shape());
+            if (job.shape() != null && ResNetJobs.isParams(job.shape())) ResNetJobs.configure(job, full, o);
+            else if (job.shape() != null) o.param("shape", job.shape());
             try {
                 for (RunResult r : new Runner(o.build()).run()) {
                     results.add(r);
