@@ -6,11 +6,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
@@ -29,8 +31,12 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  * JSON of every run) and results.md (machine, versions, every figure with its error, GFLOP/s,
  * the ratios computed from this one run, % of peak).
  *
+ * <p>With {@code --c-layer-harness BINARY} (the compiled dnnl_layer_bench.c) it runs the C twin of
+ * each layer / oneDNN job ({@link CHarness#specFor}) right before that job, into c-layers.tsv.
+ * Every fork records which libdnnl.so.3 it mapped ({@link LoadedLibraries}) into libraries.tsv.
+ *
  * <p>usage: BenchMain --profile quick|full --out DIR --threads N [--c-results FILE]
- * [--machine FILE] [--only REGEX]
+ * [--c-layer-harness BINARY] [--machine FILE] [--only REGEX]
  */
 public final class BenchMain {
     static final String[] SHAPES = {"16", "64", "256", "1024", "2048", "2048x64x2048", "64x2048x2048", "1024:NT"};
@@ -38,13 +44,9 @@ public final class BenchMain {
     static final String[] REFERENCE_SHAPES = {"16", "64", "256"};
     static final String[] GEMM_IMPLS = {"ffm", "jni", "vectorApi", "ejml", "ejmlMt"};
     static final String[] OVERHEAD = {"ffmGetNumThreads", "ffmSdot1", "jniSdot1", "ffmSgemm16OffHeap",
-        "ffmSgemm16Heap", "jniSgemm16Pointer", "jniSgemm16Array"};
-    /**
-     * {@link LayerBenchmark} shapes ({@link LayerSpec}) for --full: every distinct conv shape of
-     * torchvision's ResNet-50 (v1.5: the stride sits on the 3x3) at batch 1, Linear at batch 1 and
-     * 64, Conv1d plain/causal/dilated, ConvTranspose2d, max and average pooling, one BasicBlock.
-     */
-    static final String[] LAYER_SHAPES = {
+        "ffmSgemm16Heap", "jniSgemm16Pointer", "jniSgemm16Array", "ffmDnnlRelu16", "jniDnnlRelu16"};
+    /** Every distinct Conv2d shape of torchvision's ResNet-50 (v1.5: the stride sits on the 3x3), batch 1. */
+    static final String[] RESNET50_CONVS = {
         "conv2d:3>64:7/2@224",
         "conv2d:64>64:1@56", "conv2d:64>64:3@56", "conv2d:64>256:1@56", "conv2d:256>64:1@56",
         "conv2d:256>128:1@56", "conv2d:128>128:3/2@56", "conv2d:128>512:1@28", "conv2d:256>512:1/2@56",
@@ -52,28 +54,42 @@ public final class BenchMain {
         "conv2d:512>256:1@28", "conv2d:256>256:3/2@28", "conv2d:256>1024:1@14", "conv2d:512>1024:1/2@28",
         "conv2d:1024>256:1@14", "conv2d:256>256:3@14",
         "conv2d:1024>512:1@14", "conv2d:512>512:3/2@14", "conv2d:512>2048:1@7", "conv2d:1024>2048:1/2@14",
-        "conv2d:2048>512:1@7", "conv2d:512>512:3@7",
-        "linear:512>512#1", "linear:512>512#64", "linear:2048>1000#1", "linear:2048>1000#64",
-        "conv1d:64>64:3@4096", "conv1d:64>64:3c@4096", "conv1d:64>64:3d4@4096",
-        "convT2d:64>32:4/2@28",
-        "maxpool2d:64:3/2@112", "avgpool2d:256:2/2@56",
-        "basicblock:64@56"};
+        "conv2d:2048>512:1@7", "conv2d:512>512:3@7"};
+    /**
+     * {@link LayerBenchmark} shapes ({@link LayerSpec}) for --full: the ResNet-50 convolutions at
+     * batch 1, Linear at batch 1 and 64, Conv1d plain/causal/dilated, ConvTranspose2d, max and
+     * average pooling, one BasicBlock, then the ResNet-50 convolutions again at batch 16.
+     */
+    static final String[] LAYER_SHAPES = Stream.of(Arrays.stream(RESNET50_CONVS), Stream.of(
+            "linear:512>512#1", "linear:512>512#64", "linear:2048>1000#1", "linear:2048>1000#64",
+            "conv1d:64>64:3@4096", "conv1d:64>64:3c@4096", "conv1d:64>64:3d4@4096",
+            "convT2d:64>32:4/2@28",
+            "maxpool2d:64:3/2@112", "avgpool2d:256:2/2@56",
+            "basicblock:64@56"), Arrays.stream(RESNET50_CONVS).map(c -> c + "#16"))
+            .flatMap(x -> x).toArray(String[]::new);
     /** --quick: 3 shapes, native and reference each (6 jobs, about a minute). */
     static final String[] LAYER_QUICK_SHAPES = {"conv2d:64>64:3@56", "linear:2048>1000#64", "conv1d:64>64:3c@4096"};
     /**
      * Shapes whose plain-Java reference call takes about 2 s or less on the 2-core dev VM (the
-     * reference runs at 0.2-0.6 GFLOP/s; measured once, see docs/benchmarks.md): at batch 1 that is
-     * every shape above (the largest, the BasicBlock at 0.46 GFLOP, ~1.8 s; the ResNet-50 convs
-     * 0.1-0.24 GFLOP, <= ~1 s). A shape added later that is slower belongs only in LAYER_SHAPES.
+     * reference runs at 0.2-0.6 GFLOP/s; measured once, see docs/benchmarks.md): every batch-1
+     * shape above (the largest, the BasicBlock at 0.46 GFLOP, ~1.8 s; the ResNet-50 convs
+     * 0.1-0.24 GFLOP, <= ~1 s), none at batch 16 (16x that).
      */
-    static final String[] LAYER_REFERENCE_SHAPES = LAYER_SHAPES;
+    static final String[] LAYER_REFERENCE_SHAPES = Arrays.stream(LAYER_SHAPES).filter(s -> !s.endsWith("#16")).toArray(String[]::new);
+    /** {@link DnnlBindingBenchmark} (FFM vs JNI, one conv primitive bound once): --quick and --full. */
+    static final String[] DNNL_BINDING_QUICK_SHAPES = {"conv2d:64>64:3@56"};
+    static final String[] DNNL_BINDING_SHAPES = {"conv2d:64>64:3@56", "conv2d:128>128:3@28#16", "conv2d:1024>256:1@14#16"};
 
     record Job(String benchmark, String shape) {
         String label() {
             return benchmark.substring(benchmark.lastIndexOf('.', benchmark.lastIndexOf('.') - 1) + 1)
                     + (shape == null ? "" : " " + (ResNetJobs.isParams(shape) ? ResNetJobs.label(shape)
-                            : benchmark.startsWith(LayerBenchmark.class.getName())
-                            ? LayerSpec.parse(shape).label() : Shape.parse(shape).label()));
+                            : layerShaped() ? LayerSpec.parse(shape).label() : Shape.parse(shape).label()));
+        }
+
+        /** Whether {@code shape} is a {@link LayerSpec} (else a GEMM {@link Shape} or ResNet parameters). */
+        boolean layerShaped() {
+            return benchmark.startsWith(LayerBenchmark.class.getName() + ".") || benchmark.startsWith(DnnlBindingBenchmark.class.getName() + ".");
         }
     }
 
@@ -99,20 +115,43 @@ public final class BenchMain {
             jobs.add(new Job(LayerBenchmark.class.getName() + ".nativeForward", shape));
             if (withReference.contains(shape)) jobs.add(new Job(LayerBenchmark.class.getName() + ".reference", shape));
         }
+        for (String shape : full ? DNNL_BINDING_SHAPES : DNNL_BINDING_QUICK_SHAPES) {
+            for (String m : new String[] {"ffm", "jni"}) jobs.add(new Job(DnnlBindingBenchmark.class.getName() + "." + m, shape));
+        }
         jobs.addAll(ResNetJobs.jobs(full));
         if (only != null) jobs.removeIf(j -> !only.matcher(j.label()).find());
+        Path libraries = out.resolve("libraries.tsv").toAbsolutePath();
+        Files.deleteIfExists(libraries);
+        Path cLayersFile = out.resolve("c-layers.tsv");
+        Files.deleteIfExists(cLayersFile);
+        CHarness harness = opt.containsKey("--c-layer-harness")
+                ? new CHarness(Path.of(opt.get("--c-layer-harness")), threads, full, cLayersFile) : null;
+        Map<String, CHarness.Row> cLayers = new LinkedHashMap<>();
+        if (harness != null) System.out.printf("C harness (dnnl_layer_bench): %d specs, each right before its JMH job%n", CHarness.specsFor(jobs).size());
 
         List<RunResult> results = new ArrayList<>();
         Map<Job, RunResult> byJob = new LinkedHashMap<>();
         for (int i = 0; i < jobs.size(); i++) {
             Job job = jobs.get(i);
             System.out.printf("[%d/%d] %s%n", i + 1, jobs.size(), job.label());
+            String spec = CHarness.specFor(job);
+            if (harness != null && spec != null && !cLayers.containsKey(spec)) {
+                try {
+                    CHarness.Row row = harness.run(spec);
+                    cLayers.put(spec, row);
+                    System.out.printf(Locale.ROOT, "       C harness %s: %.3f us/op (best iteration %.3f), %s%n", spec, row.meanUs(),
+                            row.bestUs(), row.kernel());
+                } catch (IOException e) {
+                    cLayers.put(spec, null);
+                    System.out.println("       C harness FAILED: " + e.getMessage());
+                }
+            }
             ChainedOptionsBuilder o = new OptionsBuilder()
                     .include("^" + Pattern.quote(job.benchmark()) + "$")
                     .forks(full ? 2 : 1)
                     .warmupIterations(full ? 3 : 1).warmupTime(TimeValue.seconds(full ? 2 : 1))
                     .measurementIterations(full ? 5 : 3).measurementTime(TimeValue.seconds(full ? 2 : 1))
-                    .jvmArgsAppend("-Dpanamadnn.threads=" + threads)
+                    .jvmArgsAppend("-Dpanamadnn.threads=" + threads, "-D" + LoadedLibraries.PROPERTY + "=" + libraries)
                     .addProfiler(GCProfiler.class)
                     .verbosity(VerboseMode.SILENT);
             if (job.shape() != null && ResNetJobs.isParams(job.shape())) ResNetJobs.configure(job, full, o);
@@ -133,7 +172,8 @@ public final class BenchMain {
         }
         Map<String, CRow> c = opt.containsKey("--c-results") ? readC(Path.of(opt.get("--c-results"))) : Map.of();
         String machine = opt.containsKey("--machine") ? Files.readString(Path.of(opt.get("--machine"))) : "";
-        String md = Report.markdown(full, threads, machine, byJob, c);
+        cLayers.values().removeIf(java.util.Objects::isNull);
+        String md = Report.markdown(full, threads, machine, byJob, c, cLayers, LoadedLibraries.read(libraries));
         Files.writeString(out.resolve("results.md"), md);
         System.out.println();
         System.out.println(md);

@@ -28,8 +28,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code openblas_get_num_threads} through our generated binding (JavaCPP maps it to a Java
  * field, so it has no JNI twin); {@code cblas_sdot} of length 1 through both (the nearest thing
  * to an empty call that both bindings expose); SGEMM at n = 16 with off-heap memory vs heap
- * arrays (FFM: critical downcall, no copy; JNI: JavaCPP's array overload). Run with
- * {@code -prof gc} (scripts/bench does) for bytes allocated per call.
+ * arrays (FFM: critical downcall, no copy; JNI: JavaCPP's array overload); and oneDNN's
+ * smallest useful call, an eltwise ReLU over 16 floats bound once ({@code dnnl_primitive_execute}
+ * + {@code dnnl_stream_wait}), through our bindings ({@link FfmDnnl}, the way compiled models run
+ * a primitive) vs JavaCPP's dnnl preset ({@link JniDnnl}); the C harness times it as
+ * {@code relu:16}. Run with {@code -prof gc} (scripts/bench does) for bytes allocated per call.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -79,6 +82,69 @@ public class OverheadBenchmark {
             b = new FloatPointer(hb);
             c = new FloatPointer((long) N * N);
         }
+    }
+
+    /** The 16 ReLU inputs, half negative. */
+    static float[] reluInput() {
+        float[] x = new float[N];
+        for (int i = 0; i < N; i++) x[i] = (i % 2 == 0 ? -1 : 1) * (i + 0.5f);
+        return x;
+    }
+
+    static void checkRelu(String who, float[] x, java.util.function.IntToDoubleFunction y) {
+        for (int i = 0; i < N; i++) {
+            if (y.applyAsDouble(i) != Math.max(x[i], 0f)) {
+                throw new IllegalStateException(who + " ReLU: y[" + i + "] = " + y.applyAsDouble(i) + ", expected " + Math.max(x[i], 0f));
+            }
+        }
+    }
+
+    @State(Scope.Benchmark)
+    public static class FfmDnnlRelu {
+        FfmDnnl relu;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            float[] x = reluInput();
+            relu = FfmDnnl.relu(x);
+            relu.run();
+            checkRelu("FFM", x, i -> relu.dst.getAtIndex(ValueLayout.JAVA_FLOAT, i));
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            relu.close();
+        }
+    }
+
+    @State(Scope.Benchmark)
+    public static class JniDnnlRelu {
+        JniDnnl relu;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            float[] x = reluInput();
+            relu = JniDnnl.relu(x);
+            relu.run();
+            checkRelu("JNI", x, i -> relu.dst.get(i));
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() {
+            relu.close();
+        }
+    }
+
+    @Benchmark
+    public MemorySegment ffmDnnlRelu16(FfmDnnlRelu r) {
+        r.relu.run();
+        return r.relu.dst;
+    }
+
+    @Benchmark
+    public FloatPointer jniDnnlRelu16(JniDnnlRelu r) {
+        r.relu.run();
+        return r.relu.dst;
     }
 
     @Benchmark
