@@ -14,7 +14,7 @@ import java.lang.foreign.MemorySegment;
 /**
  * A created oneDNN primitive (the compiled kernel). Created with a user scratchpad
  * ({@link PrimitiveAttributes}), so it is safe to execute from many threads at once: each
- * {@link #execute} call brings its own scratchpad, stream and memory objects.
+ * {@link #execute} call brings its own scratchpad (borrowed from a pool), stream and memory objects.
  */
 public final class Primitive extends NativeHandle {
     private final MemoryDescriptor scratchpad;
@@ -49,8 +49,8 @@ public final class Primitive extends NativeHandle {
 
     /**
      * Runs the primitive on {@code buffers}, bound to their descriptors and argument ids
-     * ({@code DNNL_ARG_*}), and waits for it. Allocates the scratchpad and the memory objects in
-     * a confined arena for this call only.
+     * ({@code DNNL_ARG_*}), and waits for it. Creates the memory objects for this call only and
+     * borrows a scratchpad from {@link Scratchpads} (reused across calls, never shared by two at once).
      */
     public void execute(int[] argIds, MemoryDescriptor[] descs, MemorySegment[] buffers) {
         if (argIds.length != descs.length || argIds.length != buffers.length) {
@@ -61,9 +61,10 @@ public final class Primitive extends NativeHandle {
         int n = argIds.length + 1;
         DnnlMemory[] memories = new DnnlMemory[n];
         Stream stream = Stream.borrow();
+        MemorySegment pad = Scratchpads.borrow(scratchpad.byteSize());
         try (Arena call = Arena.ofConfined()) {
             for (int i = 0; i < argIds.length; i++) memories[i] = DnnlMemory.over(descs[i], buffers[i]);
-            memories[n - 1] = DnnlMemory.over(scratchpad, call.allocate(Math.max(1, scratchpad.byteSize()), 64));
+            memories[n - 1] = DnnlMemory.over(scratchpad, pad);
             MemorySegment args = dnnl_exec_arg_t.allocateArray(n, call);
             for (int i = 0; i < n; i++) {
                 MemorySegment a = dnnl_exec_arg_t.asSlice(args, i);
@@ -74,6 +75,7 @@ public final class Primitive extends NativeHandle {
             stream.await();
         } finally {
             for (DnnlMemory m : memories) if (m != null) m.close();
+            Scratchpads.giveBack(pad);
             stream.giveBack();
         }
     }

@@ -1,0 +1,71 @@
+package dev.panamadnn.internal.dnnl;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.panamadnn.Tensor;
+import dev.panamadnn.nn.Conv2d;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ScratchpadsTest {
+    @Test
+    void sizeClassesArePowersOfTwoThatFit() {
+        assertEquals(6, Scratchpads.sizeClass(0));
+        assertEquals(6, Scratchpads.sizeClass(64));
+        assertEquals(7, Scratchpads.sizeClass(65));
+        assertEquals(20, Scratchpads.sizeClass(1 << 20));
+        assertEquals(21, Scratchpads.sizeClass((1 << 20) + 1));
+        for (long b : new long[] {1, 100, 4095, 4096, 1_600_000, 123_456_789}) {
+            int k = Scratchpads.sizeClass(b);
+            assertTrue((1L << k) >= b && (1L << (k - 1)) < Math.max(64, b), b + " -> class " + k);
+        }
+    }
+
+    @Test
+    void borrowedBuffersAreNeverSharedAndAreReused() {
+        List<MemorySegment> held = new ArrayList<>();
+        for (int i = 0; i < 5; i++) held.add(Scratchpads.borrow(10_000));
+        for (int i = 0; i < held.size(); i++) {
+            assertTrue(held.get(i).byteSize() >= 10_000);
+            assertEquals(0, held.get(i).address() % 64, "64-byte aligned");
+            for (int j = 0; j < i; j++) assertNotSame(held.get(i), held.get(j));
+        }
+        held.forEach(Scratchpads::giveBack);
+        int created = Scratchpads.created();
+        for (int i = 0; i < 100; i++) Scratchpads.giveBack(Scratchpads.borrow(9_000));   // same class: reused
+        assertEquals(created, Scratchpads.created());
+    }
+
+    @Test
+    void idleBuffersPerClassAreCapped() {
+        List<MemorySegment> held = new ArrayList<>();
+        for (int i = 0; i < Scratchpads.KEPT_PER_CLASS + 10; i++) held.add(Scratchpads.borrow(3_000_000));
+        held.forEach(Scratchpads::giveBack);
+        int created = Scratchpads.created();
+        for (int i = 0; i < Scratchpads.KEPT_PER_CLASS; i++) held.set(i, Scratchpads.borrow(3_000_000));
+        assertEquals(created, Scratchpads.created(), "the kept ones are handed out again");
+        Scratchpads.borrow(3_000_000);
+        assertEquals(created + 1, Scratchpads.created(), "the ones beyond the cap were dropped");
+    }
+
+    /** An eager convolution with a scratchpad, called many times, allocates no new scratchpads and stays correct. */
+    @Test
+    void eagerCallsReuseScratchpads() {
+        try (Conv2d conv = Conv2d.builder(64, 64, 3).padding(1).build(); Tensor x = Tensor.zeros(1, 64, 28, 28);
+             Tensor first = conv.forward(x)) {
+            float[] expected = first.toFloatArray();
+            int created = Scratchpads.created();
+            for (int i = 0; i < 50; i++) {
+                try (Tensor y = conv.forward(x)) {
+                    assertArrayEquals(expected, y.toFloatArray());
+                }
+            }
+            assertEquals(created, Scratchpads.created());
+        }
+    }
+}
