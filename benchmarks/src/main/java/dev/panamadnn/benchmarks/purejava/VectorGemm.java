@@ -208,6 +208,25 @@ public final class VectorGemm implements AutoCloseable {
         }
     }
 
+    /** Runs {@code task.accept(i)} for i in [0, count), spread over this instance's pool (in order on the caller without one). */
+    void forEach(int count, java.util.function.IntConsumer task) {
+        if (pool == null || count <= 1) {
+            for (int i = 0; i < count; i++) task.accept(i);
+            return;
+        }
+        List<ForkJoinTask<?>> tasks = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            int iF = i;
+            tasks.add(ForkJoinTask.adapt(() -> task.accept(iF)));
+        }
+        pool.submit(() -> ForkJoinTask.invokeAll(tasks)).join();
+    }
+
+    /** The worker count this instance was made with. */
+    int threads() {
+        return threads;
+    }
+
     @Override
     public void close() {
         if (pool != null) pool.shutdown();
