@@ -79,6 +79,7 @@ final class Report {
                     f.getScore(), j.getScore(), j.getScore() / f.getScore()));
         }
         layers(sb, full, runs);
+        ReportSections.append(sb, full, threads, runs);
         return sb.toString();
     }
 
@@ -114,19 +115,19 @@ final class Report {
         return Double.isNaN(flop) ? t : t + String.format(Locale.ROOT, "<br>%.2f GF/s", flop / r.getScore() / 1e3);
     }
 
-    private static Result<?> primary(Map<Job, RunResult> runs, Class<?> cls, String method, String shape) {
+    static Result<?> primary(Map<Job, RunResult> runs, Class<?> cls, String method, String shape) {
         RunResult r = runs.get(new Job(cls.getName() + "." + method, shape));
         return r == null ? null : r.getPrimaryResult();
     }
 
-    private static String allocation(Map<Job, RunResult> runs, Class<?> cls, String method, String shape) {
+    static String allocation(Map<Job, RunResult> runs, Class<?> cls, String method, String shape) {
         RunResult r = runs.get(new Job(cls.getName() + "." + method, shape));
         if (r == null) return "–";
         Result<?> a = r.getSecondaryResults().get("gc.alloc.rate.norm");
         return a == null ? "–" : String.format(Locale.ROOT, "%.2f", a.getScore());
     }
 
-    private static String num(double x) {
+    static String num(double x) {
         if (Double.isNaN(x)) return "NaN";
         double ax = Math.abs(x);
         return String.format(Locale.ROOT, ax >= 100 ? "%.0f" : ax >= 10 ? "%.1f" : ax >= 1 ? "%.2f" : "%.3f", x);

@@ -76,11 +76,16 @@ public final class VectorGemm implements AutoCloseable {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
-                packB(transB, b, bOff, ldb, pc, kc, jc, nc);
                 int rowBlocks = (m + MC - 1) / MC;
                 int nPanels = (nc + NR - 1) / NR;
-                // Enough row blocks: one task per block. Too few (skinny m): also split columns.
                 int pcF = pc, jcF = jc;
+                if (parallel && nPanels >= 2 * threads) {
+                    // Packing B is a full pass over a KC x NC panel (MBs for a wide B, e.g. an im2col matrix): share it.
+                    forEach(threads, t -> packB(transB, b, bOff, ldb, pcF, kc, jcF, nc, nPanels * t / threads, nPanels * (t + 1) / threads));
+                } else {
+                    packB(transB, b, bOff, ldb, pc, kc, jc, nc, 0, nPanels);
+                }
+                // Enough row blocks: one task per block. Too few (skinny m): also split columns.
                 int colSplits = parallel && rowBlocks < 2 * threads ? Math.min(nPanels, threads) : 1;
                 if (!parallel || rowBlocks * colSplits == 1) {
                     for (int ic = 0; ic < m; ic += MC) {
@@ -102,11 +107,10 @@ public final class VectorGemm implements AutoCloseable {
         }
     }
 
-    /** Packs op(B)[pc:pc+kc, jc:jc+nc] as NR-wide column panels, k-major, zero-padded. */
-    private void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc) {
+    /** Packs panels [p0, p1) of op(B)[pc:pc+kc, jc:jc+nc] as NR-wide column panels, k-major, zero-padded. */
+    private void packB(boolean transB, float[] b, int bOff, int ldb, int pc, int kc, int jc, int nc, int p0, int p1) {
         float[] dst = packedB;
-        int nPanels = (nc + NR - 1) / NR;
-        for (int p = 0; p < nPanels; p++) {
+        for (int p = p0; p < p1; p++) {
             int j0 = jc + p * NR, w = Math.min(NR, nc - p * NR);
             int base = p * kc * NR;
             for (int kk = 0; kk < kc; kk++) {
