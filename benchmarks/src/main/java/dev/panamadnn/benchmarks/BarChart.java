@@ -23,10 +23,10 @@ import javax.imageio.ImageIO;
  * geometry the picture is drawn from.
  *
  * @param values {@code values[category][series]}
- * @param format how a value is printed above its bar, e.g. {@code "%.0fx"}
+ * @param unit   printed after each value above its bar, e.g. {@code "x"} or {@code "%"}
  */
 record BarChart(String title, String subtitle, String yLabel, List<String> categories, List<String> series,
-                double[][] values, boolean log, String format) {
+                double[][] values, boolean log, String unit) {
     static final int WIDTH = 1400, HEIGHT = 800;
     private static final int LEFT = 90, RIGHT = 30, TOP = 90, BOTTOM = 190;
     static final Color[] COLORS = {new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0xd62728),
@@ -148,7 +148,7 @@ record BarChart(String title, String subtitle, String yLabel, List<String> categ
                 g.setColor(COLORS[s]);
                 g.fill(b);
                 g.setColor(Color.DARK_GRAY);
-                centred(g, String.format(Locale.ROOT, format, values[c][s]), (int) b.getCenterX(), (int) b.getY() - 4);
+                centred(g, label(values[c][s]), (int) b.getCenterX(), (int) b.getY() - 4);
             }
         }
     }
@@ -164,6 +164,11 @@ record BarChart(String title, String subtitle, String yLabel, List<String> categ
             g.drawString(series.get(s), x + 20, y);
             x += 40 + fm.stringWidth(series.get(s));
         }
+    }
+
+    /** "226x", "2.5x": whole numbers from 10 up, one decimal below. */
+    String label(double v) {
+        return String.format(Locale.ROOT, Math.abs(v) >= 10 ? "%.0f" : "%.1f", v) + unit;
     }
 
     private static void centred(Graphics2D g, String text, int x, int baseline) {

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -27,7 +28,8 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  * The driver behind scripts/bench: runs each (benchmark, shape) as its own JMH run so it can
  * print a progress line, with the GC profiler on (bytes/op), then writes results.json (JMH's
  * JSON of every run) and results.md (machine, versions, every figure with its error, GFLOP/s,
- * the ratios computed from this one run, % of peak).
+ * the ratios computed from this one run, % of peak, oneDNN overhead, bytes/op, thread scaling) and
+ * two PNG charts ({@link Charts}).
  *
  * <p>usage: BenchMain --profile quick|full --out DIR --threads N [--c-results FILE]
  * [--machine FILE] [--only REGEX]
@@ -103,7 +105,7 @@ public final class BenchMain {
 
     /** The conv2d shapes of a layer list (the ones {@link VectorConvBenchmark} takes). */
     static List<String> conv2dShapes(boolean full) {
-        return java.util.Arrays.stream(full ? LAYER_SHAPES : LAYER_QUICK_SHAPES).filter(s -> s.startsWith("conv2d:")).toList();
+        return Arrays.stream(full ? LAYER_SHAPES : LAYER_QUICK_SHAPES).filter(s -> s.startsWith("conv2d:")).toList();
     }
 
     record CRow(String shape, int reps, double bestUs, double medianUs, double meanUs, double gflopsBest, double gflopsMean) {}

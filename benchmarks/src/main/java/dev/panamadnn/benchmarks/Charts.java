@@ -53,7 +53,7 @@ final class Charts {
         if (categories.isEmpty()) return null;
         return new BarChart("Native (OpenBLAS / oneDNN through FFM) speed-up over pure Java", subtitle,
                 "times faster than pure Java", categories, List.of("vs plain-Java reference", "vs best pure Java (Vector API / EJML)"),
-                values.toArray(double[][]::new), true, "%.0fx");
+                values.toArray(double[][]::new), true, "x");
     }
 
     private static void add(List<String> categories, List<double[]> values, String label, double nat, double reference, double best) {
@@ -82,7 +82,7 @@ final class Charts {
         if (categories.isEmpty() || !(peakGflops > 0)) return null;
         return new BarChart(String.format(java.util.Locale.ROOT, "SGEMM: %% of theoretical fp32 peak (%.0f GFLOP/s)", peakGflops), subtitle,
                 "% of peak", categories, List.of("C harness", "FFM (ours)", "JNI (JavaCPP)", "Vector API Java"),
-                values.toArray(double[][]::new), false, "%.0f%%");
+                values.toArray(double[][]::new), false, "%");
     }
 
     /** The smallest time that was measured (NaN: not run), NaN if none was. */

@@ -130,7 +130,8 @@ final class ReportSections {
         if (rows.isEmpty()) return;
         sb.append("\n## Thread scaling (intra-op threads 1 -> 2, `-Dpanamadnn.threads`); µs per call\n\n");
         sb.append("| benchmark | 1 thread | 2 threads | speedup | efficiency (speedup / 2) |\n|---|---|---|---|---|\n").append(rows);
-        sb.append("\nEach point is its own JMH fork; on a shared or 2-vCPU machine the second thread competes with everything else.\n");
+        sb.append("\nEach point is its own JMH fork, run minutes apart; on a shared or 2-vCPU machine the second thread competes with "
+                + "everything else. An efficiency above 100% is not super-linear scaling but a disturbed one-thread run.\n");
     }
 
     /** The run of {@code pair} at {@code t} threads: its own job, or the main job when {@code t} is the run's thread count. */

@@ -23,7 +23,7 @@ class BarChartTest {
     }
 
     private static BarChart chart(boolean log, double[][] values) {
-        return new BarChart("title", "subtitle", "y", List.of("a", "b", "c"), List.of("first", "second"), values, log, "%.0f");
+        return new BarChart("title", "subtitle", "y", List.of("a", "b", "c"), List.of("first", "second"), values, log, "x");
     }
 
     @Test
@@ -77,6 +77,13 @@ class BarChartTest {
     void fastestIgnoresShapesThatWereNotRun() {
         assertEquals(3, Charts.fastest(Double.NaN, 5, 3), 1e-9);
         assertTrue(Double.isNaN(Charts.fastest(Double.NaN, Double.NaN)), "nothing measured");
+    }
+
+    @Test
+    void labelsKeepOneDecimalBelowTen() {
+        BarChart c = chart(false, new double[][] {{1, 1}, {1, 1}, {1, 1}});
+        assertEquals("2.5x", c.label(2.5));
+        assertEquals("226x", c.label(226.2));
     }
 
     @Test
