@@ -29,7 +29,8 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  * The driver behind scripts/bench: runs each (benchmark, shape) as its own JMH run so it can
  * print a progress line, with the GC profiler on (bytes/op), then writes results.json (JMH's
  * JSON of every run) and results.md (machine, versions, every figure with its error, GFLOP/s,
- * the ratios computed from this one run, % of peak).
+ * the ratios computed from this one run, % of peak, oneDNN overhead, bytes/op, thread scaling) and
+ * two PNG charts ({@link Charts}).
  *
  * <p>With {@code --c-layer-harness BINARY} (the compiled dnnl_layer_bench.c) it runs the C twin of
  * each layer / oneDNN job ({@link CHarness#specFor}) right before that job, into c-layers.tsv.
@@ -80,17 +81,47 @@ public final class BenchMain {
     static final String[] DNNL_BINDING_QUICK_SHAPES = {"conv2d:64>64:3@56"};
     static final String[] DNNL_BINDING_SHAPES = {"conv2d:64>64:3@56", "conv2d:128>128:3@28#16", "conv2d:1024>256:1@14#16"};
 
-    record Job(String benchmark, String shape) {
+    /** {@link DnnlOverheadBenchmark} methods: --quick runs these, --full every one in {@link #DNNL_OVERHEAD}. */
+    static final String[] DNNL_OVERHEAD_QUICK = {"eltwiseCreate", "eltwiseCached", "eltwiseBound", "eltwiseBare",
+        "compiledRun", "eagerForward"};
+    static final String[] DNNL_OVERHEAD = {"eltwiseCreate", "eltwiseCreateExecute", "eltwiseCached", "eltwiseBound",
+        "eltwiseBare", "convCreate", "convMiss", "convCached", "compiledRun", "eagerForward"};
+    /** Thread scaling: (benchmark, shape) pairs run at each of {@link #SCALING_THREADS}; --full adds {@link #SCALING_FULL}. */
+    static final String[][] SCALING_QUICK = {
+        {GemmBenchmark.class.getName() + ".ffm", "1024"},
+        {LayerBenchmark.class.getName() + ".nativeForward", "conv2d:64>64:3@56"}};
+    static final String[][] SCALING_FULL = {
+        {GemmBenchmark.class.getName() + ".ffm", "2048"},
+        {GemmBenchmark.class.getName() + ".vectorApi", "1024"},
+        {VectorConvBenchmark.class.getName() + ".vectorApi", "conv2d:64>64:3@56"}};
+    static final int[] SCALING_THREADS = {1, 2};
+
+    /**
+     * One JMH run: a benchmark method, its shape (or null), and the intra-op thread count when it
+     * is not the run's own --threads (0).
+     */
+    record Job(String benchmark, String shape, int threads) {
+        Job(String benchmark, String shape) {
+            this(benchmark, shape, 0);
+        }
+
         String label() {
             return benchmark.substring(benchmark.lastIndexOf('.', benchmark.lastIndexOf('.') - 1) + 1)
                     + (shape == null ? "" : " " + (ResNetJobs.isParams(shape) ? ResNetJobs.label(shape)
-                            : layerShaped() ? LayerSpec.parse(shape).label() : Shape.parse(shape).label()));
+                            : layerShaped() ? LayerSpec.parse(shape).label() : Shape.parse(shape).label()))
+                    + (threads == 0 ? "" : " threads=" + threads);
         }
 
         /** Whether {@code shape} is a {@link LayerSpec} (else a GEMM {@link Shape} or ResNet parameters). */
         boolean layerShaped() {
-            return benchmark.startsWith(LayerBenchmark.class.getName() + ".") || benchmark.startsWith(DnnlBindingBenchmark.class.getName() + ".");
+            return benchmark.startsWith(LayerBenchmark.class.getName() + ".") || benchmark.startsWith(DnnlBindingBenchmark.class.getName() + ".")
+                    || benchmark.startsWith(VectorConvBenchmark.class.getName() + ".");
         }
+    }
+
+    /** The conv2d shapes of a layer list (the ones {@link VectorConvBenchmark} takes). */
+    static List<String> conv2dShapes(boolean full) {
+        return Arrays.stream(full ? LAYER_SHAPES : LAYER_QUICK_SHAPES).filter(s -> s.startsWith("conv2d:")).toList();
     }
 
     record CRow(String shape, int reps, double bestUs, double medianUs, double meanUs, double gflopsBest, double gflopsMean) {}
@@ -106,7 +137,11 @@ public final class BenchMain {
 
         List<Job> jobs = new ArrayList<>();
         for (String shape : SHAPES) {
-            for (String impl : GEMM_IMPLS) jobs.add(new Job(GemmBenchmark.class.getName() + "." + impl, shape));
+            for (String impl : GEMM_IMPLS) {
+                // --quick skips EJML at n = 2048: one call takes 2.5-5 s there, ~30 s of the quick budget.
+                if (!full && impl.startsWith("ejml") && shape.equals("2048")) continue;
+                jobs.add(new Job(GemmBenchmark.class.getName() + "." + impl, shape));
+            }
         }
         for (String shape : REFERENCE_SHAPES) jobs.add(new Job(GemmBenchmark.class.getName() + ".reference", shape));
         for (String m : OVERHEAD) jobs.add(new Job(OverheadBenchmark.class.getName() + "." + m, null));
@@ -117,6 +152,15 @@ public final class BenchMain {
         }
         for (String shape : full ? DNNL_BINDING_SHAPES : DNNL_BINDING_QUICK_SHAPES) {
             for (String m : new String[] {"ffm", "jni"}) jobs.add(new Job(DnnlBindingBenchmark.class.getName() + "." + m, shape));
+        }
+        for (String shape : conv2dShapes(full)) jobs.add(new Job(VectorConvBenchmark.class.getName() + ".vectorApi", shape));
+        // One intra-op thread: the per-call cost, not an OpenMP team's wake-up on a shared machine.
+        for (String m : full ? DNNL_OVERHEAD : DNNL_OVERHEAD_QUICK) jobs.add(new Job(DnnlOverheadBenchmark.class.getName() + "." + m, null, 1));
+        for (String[] pair : scaling(full)) {
+            for (int t : SCALING_THREADS) {
+                // The run's own thread count is already measured by the job above when there is one.
+                if (t != threads || !jobs.contains(new Job(pair[0], pair[1]))) jobs.add(new Job(pair[0], pair[1], t));
+            }
         }
         jobs.addAll(ResNetJobs.jobs(full));
         if (only != null) jobs.removeIf(j -> !only.matcher(j.label()).find());
@@ -151,7 +195,8 @@ public final class BenchMain {
                     .forks(full ? 2 : 1)
                     .warmupIterations(full ? 3 : 1).warmupTime(TimeValue.seconds(full ? 2 : 1))
                     .measurementIterations(full ? 5 : 3).measurementTime(TimeValue.seconds(full ? 2 : 1))
-                    .jvmArgsAppend("-Dpanamadnn.threads=" + threads, "-D" + LoadedLibraries.PROPERTY + "=" + libraries)
+                    .jvmArgsAppend("-Dpanamadnn.threads=" + (job.threads() > 0 ? job.threads() : threads),
+                            "-D" + LoadedLibraries.PROPERTY + "=" + libraries)
                     .addProfiler(GCProfiler.class)
                     .verbosity(VerboseMode.SILENT);
             if (job.shape() != null && ResNetJobs.isParams(job.shape())) ResNetJobs.configure(job, full, o);
@@ -175,8 +220,19 @@ public final class BenchMain {
         cLayers.values().removeIf(java.util.Objects::isNull);
         String md = Report.markdown(full, threads, machine, byJob, c, cLayers, LoadedLibraries.read(libraries));
         Files.writeString(out.resolve("results.md"), md);
+        try {
+            Charts.write(out, full, threads, machine, byJob, c);
+        } catch (IOException | RuntimeException e) {
+            System.out.println("charts not written: " + e);
+        }
         System.out.println();
         System.out.println(md);
+    }
+
+    static List<String[]> scaling(boolean full) {
+        List<String[]> pairs = new ArrayList<>(List.of(SCALING_QUICK));
+        if (full) pairs.addAll(List.of(SCALING_FULL));
+        return pairs;
     }
 
     static Map<String, CRow> readC(Path file) throws IOException {

@@ -90,6 +90,7 @@ final class Report {
         }
         layers(sb, full, runs, cLayers);
         binding(sb, full, runs, cLayers);
+        ReportSections.append(sb, full, threads, runs);
         ResNetJobs.report(sb, full, runs, Double.isNaN(measuredPeak) ? peak.gflops() : measuredPeak, peak.gflops());
         return sb.toString();
     }
