@@ -44,7 +44,7 @@ public final class BenchMain {
     /** The plain reference is O(n^3) scalar code: ~0.2 GFLOP/s, so n = 2048 would take minutes per call. */
     static final String[] REFERENCE_SHAPES = {"16", "64", "256"};
     static final String[] GEMM_IMPLS = {"ffm", "jni", "vectorApi", "ejml", "ejmlMt"};
-    static final String[] OVERHEAD = {"ffmGetNumThreads", "ffmSdot1", "jniSdot1", "ffmSgemm16OffHeap",
+    static final String[] OVERHEAD = {"ffmGetNumThreads", "ffmSdot1", "ffmSdot1Auto", "ffmSdot1Critical", "jniSdot1", "ffmSgemm16OffHeap",
         "ffmSgemm16Heap", "jniSgemm16Pointer", "jniSgemm16Array", "ffmDnnlRelu16", "jniDnnlRelu16"};
     /** Every distinct Conv2d shape of torchvision's ResNet-50 (v1.5: the stride sits on the 3x3), batch 1. */
     static final String[] RESNET50_CONVS = {

@@ -46,6 +46,8 @@ public class OverheadBenchmark {
     public static class Ffm {
         Arena arena;
         MemorySegment x, y, a, b, c;
+        /** The same two floats in an automatic arena: no per-call liveness acquire/release (see ffmSdot1Auto). */
+        MemorySegment xAuto, yAuto;
         float[] ha = new float[N * N], hb = new float[N * N], hc = new float[N * N];
 
         @Setup(Level.Trial)
@@ -54,6 +56,9 @@ public class OverheadBenchmark {
             arena = Arena.ofShared();
             x = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 1.5f);
             y = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 2f);
+            Arena auto = Arena.ofAuto();
+            xAuto = auto.allocateFrom(ValueLayout.JAVA_FLOAT, 1.5f);
+            yAuto = auto.allocateFrom(ValueLayout.JAVA_FLOAT, 2f);
             for (int i = 0; i < N * N; i++) ha[i] = hb[i] = i % 7 * 0.25f;
             a = arena.allocateFrom(ValueLayout.JAVA_FLOAT, ha);
             b = arena.allocateFrom(ValueLayout.JAVA_FLOAT, hb);
@@ -155,6 +160,23 @@ public class OverheadBenchmark {
     @Benchmark
     public float ffmSdot1(Ffm f) {
         return cblas_h.cblas_sdot(1, f.x, 1, f.y, 1);
+    }
+
+    /**
+     * The same call on segments of an automatic arena. A segment of a shared arena (ffmSdot1, and
+     * every owned Tensor) makes each downcall acquire and release the arena's liveness count
+     * (two atomic updates per segment argument) so that another thread cannot free it mid-call;
+     * automatic (and global) segments are kept alive by reachability instead, which costs nothing.
+     */
+    @Benchmark
+    public float ffmSdot1Auto(Ffm f) {
+        return cblas_h.cblas_sdot(1, f.xAuto, 1, f.yAuto, 1);
+    }
+
+    /** As ffmSdot1Auto through the critical downcall (Linker.Option.critical: no thread-state transition). */
+    @Benchmark
+    public float ffmSdot1Critical(Ffm f) {
+        return cblas_h.cblas_sdot$critical(1, f.xAuto, 1, f.yAuto, 1);
     }
 
     @Benchmark

@@ -83,10 +83,17 @@ final class Report {
               .append(" | ").append(allocation(runs, OverheadBenchmark.class, m, null)).append(" |\n");
         }
         Result<?> f = primary(runs, OverheadBenchmark.class, "ffmSdot1", null);
+        Result<?> fa = primary(runs, OverheadBenchmark.class, "ffmSdot1Auto", null);
+        Result<?> fc = primary(runs, OverheadBenchmark.class, "ffmSdot1Critical", null);
         Result<?> j = primary(runs, OverheadBenchmark.class, "jniSdot1", null);
         if (f != null && j != null) {
-            sb.append(String.format(Locale.ROOT, "%ncblas_sdot(n=1): FFM %.1f ns vs JNI %.1f ns per call (JNI/FFM time %.2f).%n",
-                    f.getScore(), j.getScore(), j.getScore() / f.getScore()));
+            sb.append(String.format(Locale.ROOT, "%ncblas_sdot(n=1) per call: JNI %.1f ns; FFM on shared-arena segments %.1f ns "
+                    + "(FFM/JNI time %.2f)", j.getScore(), f.getScore(), f.getScore() / j.getScore()));
+            if (fa != null) sb.append(String.format(Locale.ROOT, ", on automatic-arena segments %.1f ns (%.2f)", fa.getScore(),
+                    fa.getScore() / j.getScore()));
+            if (fc != null) sb.append(String.format(Locale.ROOT, ", critical downcall %.1f ns (%.2f)", fc.getScore(),
+                    fc.getScore() / j.getScore()));
+            sb.append(". A shared arena's segment costs an atomic acquire/release of the arena per argument per call.\n");
         }
         layers(sb, full, runs, cLayers);
         binding(sb, full, runs, cLayers);
