@@ -42,7 +42,7 @@ final class ResNetJobs {
     static String label(String shape) {
         Map<String, String> p = params(shape);
         return p.get("model") + " b" + p.get("batch") + (p.containsKey("plan") ? " " + p.get("plan") : "")
-                + (p.containsKey("round") ? " round " + p.get("round") : "");
+                + (p.containsKey("round") ? " round " + p.get("round") : "") + (p.containsKey("ref") ? " (beside " + p.get("ref") + ")" : "");
     }
 
     private static String key(String model, int batch, String plan) {
@@ -82,7 +82,12 @@ final class ResNetJobs {
             }
         }
         for (String m : full ? MODELS : new String[] {"resnet18"}) {
-            for (int b : full ? BATCHES : new int[] {1}) for (String v : VARIANTS) jobs.add(new Job(rn + ".compiled", key(m, b, v)));
+            for (int b : full ? BATCHES : new int[] {1}) {
+                for (String v : VARIANTS) {   // each variant right after a fused run of its own, so the ratio is of neighbours
+                    jobs.add(new Job(rn + ".compiled", key(m, b, "fused") + ",ref=" + v));
+                    jobs.add(new Job(rn + ".compiled", key(m, b, v)));
+                }
+            }
         }
         for (String m : full ? MODELS : new String[] {"resnet18"}) {
             for (String bench : new String[] {"compileAndWarmup", "firstRunWithoutWarmup", "firstRunAfterWarmup"}) {
@@ -95,7 +100,7 @@ final class ResNetJobs {
     /** JMH parameters and timing of a ResNet job: a call takes 15 ms to 2 s, so iterations are longer than the GEMM jobs'. */
     static void configure(Job job, boolean full, ChainedOptionsBuilder o) {
         params(job.shape()).forEach((k, v) -> {
-            if (!k.equals("round")) o.param(k, v);   // round: ours, not a JMH parameter
+            if (!k.equals("round") && !k.equals("ref")) o.param(k, v);   // round, ref: ours, not JMH parameters
         });
         if (job.benchmark().startsWith(ResNetColdBenchmark.class.getName())) {
             o.forks(full ? 5 : 3).warmupIterations(0).measurementIterations(1);
@@ -181,27 +186,26 @@ final class ResNetJobs {
                 + "Heap bytes per run of the compiled plan: 0 (CompiledAllocationTest, the thread's allocation counter); JMH's GC "
                 + "profiler shows ~1-20 KB/op here only because its per-iteration bookkeeping is divided by a few dozen ops.\n");
 
-        sb.append("\n## The gain of each fusion (compiled plan with one fusion switched off; ms per batch)\n\n");
-        sb.append("| model | batch | fused | no-bn-fold | no-postops | no-sum | plain-layouts | unfused | unfused / fused |\n");
-        sb.append("|---|---|---|---|---|---|---|---|---|\n");
+        sb.append("\n## The gain of each fusion (compiled plan with one fusion switched off vs the fused plan run just before it; ms per batch)\n\n");
+        sb.append("| model | batch | no-bn-fold | no-postops | no-sum | plain-layouts | unfused |\n");
+        sb.append("|---|---|---|---|---|---|---|\n");
         for (String m : MODELS) {
             for (int b : BATCHES) {
-                double fused = compiledMedian(runs, m, b, full);
                 boolean anyVariant = false;
                 for (String v : VARIANTS) anyVariant |= get(runs, ResNetBenchmark.class, "compiled", key(m, b, v)) != null;
                 if (!anyVariant) continue;
-                sb.append("| ").append(m).append(" | ").append(b).append(" | ").append(Double.isNaN(fused) ? "–" : Report.num(fused) + " (median)");
+                sb.append("| ").append(m).append(" | ").append(b);
                 for (String v : VARIANTS) {
                     Result<?> r = get(runs, ResNetBenchmark.class, "compiled", key(m, b, v));
-                    sb.append(" | ").append(r == null ? "–" : ms(r) + (Double.isNaN(fused) ? ""
-                            : String.format(Locale.ROOT, " (%.2fx)", r.getScore() / fused)));
+                    Result<?> f = get(runs, ResNetBenchmark.class, "compiled", key(m, b, "fused") + ",ref=" + v);
+                    sb.append(" | ").append(r == null ? "–" : ms(r) + (f == null ? ""
+                            : String.format(Locale.ROOT, " vs fused %s<br>**%.2fx**", ms(f), r.getScore() / f.getScore())));
                 }
-                Result<?> u = get(runs, ResNetBenchmark.class, "compiled", key(m, b, "unfused"));
-                sb.append(" | ").append(u == null || Double.isNaN(fused) ? "–" : String.format(Locale.ROOT, "%.2fx", u.getScore() / fused))
-                  .append(" |\n");
+                sb.append(" |\n");
             }
         }
-        sb.append("\n(N.NNx): that variant's time / the fused plan's time, i.e. how much slower the plan gets without that fusion.\n");
+        sb.append("\n**N.NNx**: that variant's time / the time of the fused plan measured just before it (its own JMH fork), i.e. how much "
+                + "slower the plan gets without that fusion; below 1.05x is within this machine's run-to-run noise.\n");
 
         boolean cold = runs.keySet().stream().anyMatch(j -> j.benchmark().startsWith(ResNetColdBenchmark.class.getName()));
         if (cold) {
