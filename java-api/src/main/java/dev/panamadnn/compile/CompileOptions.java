@@ -18,8 +18,9 @@ import dev.panamadnn.natives.ThreadControl;
  * @param fuseResidualSum a residual block's add is a {@code sum} post-op of its last convolution
  *                        (needs {@code foldBatchNorm}, since the add comes after the batch norm);
  *                        off: a separate binary-add primitive
- * @param blockedLayouts  activations in the layouts oneDNN picks ({@code any}: blocked such as
- *                        {@code nChw16c} on AVX-512); off: every activation plain {@code nchw} (weights
+ * @param blockedLayouts  activations channel-blocked between convolutions ({@code nChw16c} on AVX-512,
+ *                        {@code nChw8c} below) where the channels divide the block, else in the layout
+ *                        oneDNN picks ({@code any}); off: every activation plain {@code nchw} (weights
  *                        still in the layout the convolution wants)
  * @param threads         intra-op threads of this plan, fixed at compile time because oneDNN sizes its
  *                        work split when a primitive is created; 0 means {@link ThreadControl#threads()}

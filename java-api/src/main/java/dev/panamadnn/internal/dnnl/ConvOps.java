@@ -63,6 +63,23 @@ public final class ConvOps {
         return dnnl_format_tag_any();
     }
 
+    private static volatile int channelBlock;
+
+    /** oneDNN's channel block for f32 activations on this CPU: 16 with AVX-512 (and later), else 8. */
+    public static int channelBlock() {
+        int b = channelBlock;
+        if (b == 0) {
+            String isa = RuntimeQueries.effectiveIsa();
+            channelBlock = b = isa.startsWith("avx512") || isa.startsWith("avx10") ? 16 : 8;
+        }
+        return b;
+    }
+
+    /** The 4-D channel-blocked layout for {@link #channelBlock()}: {@code nChw16c} ({@code aBcd16b}) or {@code nChw8c}. */
+    public static int channelBlocked4d() {
+        return channelBlock() == 16 ? dnnl_aBcd16b() : dnnl_aBcd8b();
+    }
+
     /** Row-major in the logical order (nchw, oihw, goihw, x ...) for {@code rank} dimensions. */
     public static int rowMajor(int rank) {
         return switch (rank) {
