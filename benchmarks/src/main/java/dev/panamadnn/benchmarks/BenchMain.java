@@ -178,6 +178,7 @@ public final class BenchMain {
         for (int i = 0; i < jobs.size(); i++) {
             Job job = jobs.get(i);
             System.out.printf("[%d/%d] %s%n", i + 1, jobs.size(), job.label());
+            System.out.flush();   // the progress line must show at once also when stdout is a file or a pipe
             String spec = CHarness.specFor(job);
             if (harness != null && spec != null && !cLayers.containsKey(spec)) {
                 try {
