@@ -227,8 +227,9 @@ final class Compiler {
     // ---- operations ---------------------------------------------------------------------------
 
     /**
-     * conv, then (if given) batch norm, the residual add of {@code sum} and ReLU ({@code reluAt}
-     * non-null), each fused into the convolution or a separate primitive as {@link #options} say.
+     * conv, then (if given) batch norm, the residual add of {@code sum} and the activation
+     * {@code act} (at {@code actAt}), each fused into the convolution or a separate primitive as
+     * {@link #options} say.
      */
     private Value conv(Conv2d conv, String at, BatchNorm2d bn, String bnAt, Activation act, String actAt, Value x, Value sum) {
         boolean fold = bn != null && options.foldBatchNorm();
