@@ -148,7 +148,7 @@ final class Report {
                 + "BenchMain.LAYER_REFERENCE_SHAPES (about 2 s per call or less); \"–\" elsewhere.\n");
         sb.append(String.format(Locale.ROOT, "%nJava/C: C-harness time / Java time (throughput ratio, 1 = parity). The C harness (benchmarks/src/main/c/"
                 + "dnnl_layer_bench.c) runs the same oneDNN primitive (or, for a small Linear, the same cblas_sgemm) from the same library "
-                + "with the same per-call work as `forward` (output allocated and zeroed, memory objects and scratchpad per call), right "
+                + "with the same per-call work as `forward` (output allocated and zeroed and memory objects made per call, a scratchpad reused across calls), right "
                 + "before the Java job; its mean is over the same iteration scheme as JMH. Goal %s where the C call takes >= %s µs: "
                 + "met on %d shapes, missed on %d.%n", GOAL_RATIO, (int) GOAL_MIN_US, met, missed));
     }
