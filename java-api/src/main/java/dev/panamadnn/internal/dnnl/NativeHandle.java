@@ -46,6 +46,11 @@ abstract class NativeHandle implements AutoCloseable {
         return handle;
     }
 
+    /** Whether {@link #close()} has not been called yet. */
+    final boolean isOpen() {
+        return !closed.get();
+    }
+
     /** Other objects this one owns, released after it (none by default). */
     void closeOwned() {}
 

@@ -10,15 +10,24 @@ import dev.panamadnn.natives.ThreadControl;
 import dev.panamadnn.bindings.dnnl.dnnl_h;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A created oneDNN primitive (the compiled kernel). Created with a user scratchpad
  * ({@link PrimitiveAttributes}), so it is safe to execute from many threads at once: each
- * {@link #execute} call brings its own scratchpad (borrowed from a pool), stream and memory objects.
+ * {@link #execute} call borrows a scratchpad (from {@link Scratchpads}) and a <i>bound call</i>:
+ * memory objects, exec-arg array and stream made once per argument signature and concurrent
+ * caller, re-pointed at the call's buffers with {@code dnnl_memory_set_data_handle}, so a warm
+ * eager call creates no native object.
  */
 public final class Primitive extends NativeHandle {
+    /** Bound calls kept per primitive at most (signatures x peak concurrent callers); beyond it calls build their own. */
+    static final int MAX_BOUND = 64;
+
     private final MemoryDescriptor scratchpad;
     private final String description;
+    private volatile Bound[] bound = new Bound[0];
 
     private Primitive(MemorySegment handle, MemoryDescriptor scratchpad, String description) {
         super(handle, "primitive", dnnl_h::dnnl_primitive_destroy);
@@ -57,7 +66,53 @@ public final class Primitive extends NativeHandle {
             throw new IllegalArgumentException("execute: " + argIds.length + " arg ids, " + descs.length
                     + " descriptors and " + buffers.length + " buffers must match");
         }
+        for (int i = 0; i < buffers.length; i++) {
+            MemorySegment b = buffers[i];
+            if (!b.isNative()) throw new IllegalArgumentException("oneDNN memory needs an off-heap segment, got a heap segment");
+            long need = descs[i].byteSize();
+            if (b.byteSize() < need) {
+                throw new IllegalArgumentException("buffer for " + descs[i] + " must hold " + need + " bytes, got " + b.byteSize());
+            }
+        }
         ThreadControl.applyToCurrentThread();
+        Bound b = borrow(argIds, descs);
+        if (b != null) {
+            MemorySegment pad = Scratchpads.borrow(scratchpad.byteSize());
+            try {
+                for (int i = 0; i < buffers.length; i++) b.execution.bind(i, buffers[i]);
+                b.execution.bind(buffers.length, pad);
+                b.execution.execute(b.stream);
+                b.stream.await();
+            } finally {
+                Scratchpads.giveBack(pad);
+                b.busy.set(false);
+            }
+            return;
+        }
+        executeUnbound(argIds, descs, buffers);
+    }
+
+    /** The signature's free bound call, a new one if there is room, else null. */
+    private Bound borrow(int[] argIds, MemoryDescriptor[] descs) {
+        for (Bound b : bound) if (b.matches(argIds, descs) && b.busy.compareAndSet(false, true)) return b;
+        synchronized (this) {
+            if (bound.length >= MAX_BOUND || !isOpen()) return null;
+            Bound b = new Bound(this, argIds.clone(), descs.clone());
+            b.busy.set(true);
+            Bound[] grown = Arrays.copyOf(bound, bound.length + 1);
+            grown[grown.length - 1] = b;
+            bound = grown;
+            return b;
+        }
+    }
+
+    /** Bound calls made so far (a diagnostic for tests: flat once every signature and concurrent caller has been served). */
+    public int boundCalls() {
+        return bound.length;
+    }
+
+    /** The per-call path: memory objects, exec args and scratchpad made for this call only. */
+    private void executeUnbound(int[] argIds, MemoryDescriptor[] descs, MemorySegment[] buffers) {
         int n = argIds.length + 1;
         DnnlMemory[] memories = new DnnlMemory[n];
         Stream stream = Stream.borrow();
@@ -81,8 +136,48 @@ public final class Primitive extends NativeHandle {
     }
 
     @Override
-    void closeOwned() {
+    synchronized void closeOwned() {
+        for (Bound b : bound) b.close();
+        bound = new Bound[0];
         scratchpad.close();
+    }
+
+    /** Memory objects (unbound), exec args and a stream for one signature, used by one call at a time. */
+    private static final class Bound {
+        final AtomicBoolean busy = new AtomicBoolean();
+        final int[] argIds;
+        final MemoryDescriptor[] descs;
+        final Arena arena = Arena.ofShared();
+        final Execution execution;
+        final Stream stream;
+
+        Bound(Primitive p, int[] argIds, MemoryDescriptor[] descs) {
+            this.argIds = argIds;
+            this.descs = descs;
+            Execution e = null;
+            try {
+                e = new Execution(p, argIds, descs, new MemorySegment[argIds.length], null, arena);
+                stream = Stream.create(Engine.cpu());
+            } catch (RuntimeException ex) {
+                if (e != null) e.close();
+                arena.close();
+                throw ex;
+            }
+            execution = e;
+        }
+
+        /** Same argument ids and the very same descriptor objects (layers pass their cached ones). */
+        boolean matches(int[] ids, MemoryDescriptor[] ds) {
+            if (ids.length != argIds.length) return false;
+            for (int i = 0; i < ids.length; i++) if (ids[i] != argIds[i] || ds[i] != descs[i]) return false;
+            return true;
+        }
+
+        void close() {
+            execution.close();
+            stream.close();
+            arena.close();
+        }
     }
 
     @Override
