@@ -12,7 +12,7 @@ import java.lang.foreign.MemorySegment;
 /**
  * The oneDNN side of a pooling layer: one pooling primitive per {@link Geometry} (input shape
  * plus window), created on first use with plain nchw source and destination, cached, and shared
- * by every thread (user scratchpad, memory objects per call). {@link #close()} must not race
+ * by every thread (user scratchpad; memory objects from a bound call no other call uses at the same time). {@link #close()} must not race
  * with a {@link #run}.
  */
 final class PoolPrimitives implements AutoCloseable {
