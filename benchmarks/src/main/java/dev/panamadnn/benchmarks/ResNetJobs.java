@@ -112,11 +112,6 @@ final class ResNetJobs {
         }
     }
 
-    private static Result<?> get(Map<Job, RunResult> runs, Class<?> cls, String method, String shape) {
-        RunResult r = runs.get(new Job(cls.getName() + "." + method, shape));
-        return r == null ? null : r.getPrimaryResult();
-    }
-
     private static String ms(Result<?> r) {
         return r == null ? "–" : Report.num(r.getScore()) + " ± " + Report.num(r.getScoreError());
     }
@@ -127,7 +122,7 @@ final class ResNetJobs {
         String method = plan == null ? "ort" : "compiled";
         List<Double> out = new ArrayList<>();
         for (int r = 1; r <= rounds(full); r++) {
-            Result<?> x = get(runs, cls, method, key(model, batch, plan, r));
+            Result<?> x = Report.primary(runs, cls, method, key(model, batch, plan, r));
             out.add(x == null ? Double.NaN : x.getScore());
         }
         return out.stream().mapToDouble(Double::doubleValue).toArray();
@@ -162,7 +157,7 @@ final class ResNetJobs {
         for (String m : MODELS) {
             for (int b : BATCHES) {
                 double[] c = rounds(runs, m, b, "fused", full), o = rounds(runs, m, b, null, full);
-                Result<?> e = get(runs, ResNetBenchmark.class, "eager", key(m, b, "fused"));
+                Result<?> e = Report.primary(runs, ResNetBenchmark.class, "eager", key(m, b, "fused"));
                 double cm = median(c), om = median(o);
                 if (Double.isNaN(cm) && Double.isNaN(om) && e == null) continue;
                 double[] ratio = new double[c.length];
@@ -192,12 +187,12 @@ final class ResNetJobs {
         for (String m : MODELS) {
             for (int b : BATCHES) {
                 boolean anyVariant = false;
-                for (String v : VARIANTS) anyVariant |= get(runs, ResNetBenchmark.class, "compiled", key(m, b, v)) != null;
+                for (String v : VARIANTS) anyVariant |= Report.primary(runs, ResNetBenchmark.class, "compiled", key(m, b, v)) != null;
                 if (!anyVariant) continue;
                 sb.append("| ").append(m).append(" | ").append(b);
                 for (String v : VARIANTS) {
-                    Result<?> r = get(runs, ResNetBenchmark.class, "compiled", key(m, b, v));
-                    Result<?> f = get(runs, ResNetBenchmark.class, "compiled", key(m, b, "fused") + ",ref=" + v);
+                    Result<?> r = Report.primary(runs, ResNetBenchmark.class, "compiled", key(m, b, v));
+                    Result<?> f = Report.primary(runs, ResNetBenchmark.class, "compiled", key(m, b, "fused") + ",ref=" + v);
                     sb.append(" | ").append(r == null ? "–" : ms(r) + (f == null ? ""
                             : String.format(Locale.ROOT, " vs fused %s<br>**%.2fx**", ms(f), r.getScore() / f.getScore())));
                 }
@@ -213,9 +208,9 @@ final class ResNetJobs {
             sb.append("| model | compile + warmup() | first run without warmup() | first run after warmup() | steady state (compiled, above) |\n");
             sb.append("|---|---|---|---|---|\n");
             for (String m : MODELS) {
-                Result<?> cw = get(runs, ResNetColdBenchmark.class, "compileAndWarmup", key(m, 1, null));
-                Result<?> fr = get(runs, ResNetColdBenchmark.class, "firstRunWithoutWarmup", key(m, 1, null));
-                Result<?> fa = get(runs, ResNetColdBenchmark.class, "firstRunAfterWarmup", key(m, 1, null));
+                Result<?> cw = Report.primary(runs, ResNetColdBenchmark.class, "compileAndWarmup", key(m, 1, null));
+                Result<?> fr = Report.primary(runs, ResNetColdBenchmark.class, "firstRunWithoutWarmup", key(m, 1, null));
+                Result<?> fa = Report.primary(runs, ResNetColdBenchmark.class, "firstRunAfterWarmup", key(m, 1, null));
                 if (cw == null && fr == null && fa == null) continue;
                 sb.append("| ").append(m).append(" | ").append(ms(cw)).append(" | ").append(ms(fr)).append(" | ").append(ms(fa))
                   .append(" | ").append(Report.num(compiledMedian(runs, m, 1, full))).append(" (median of the rounds) |\n");

@@ -355,7 +355,27 @@ final class Compiler {
     private Value maxPool(MaxPool2d pool, Value x, String at) {
         require4d(x, pool, at);
         long[] outShape = pool.outputShape(x.shape());
-        int[] k = pool.kernelSize(), s = pool.stride(), pad = pool.padding(), d = pool.dilation();
+        Window w = window(pool.kernelSize(), pool.stride(), pool.padding(), pool.dilation(), x.shape(), outShape);
+        return pool(PoolOps.Algorithm.MAX, x, outShape, w.k(), w.s(), w.d(), w.pl(), w.pr(), "maxpool " + at);
+    }
+
+    private Value avgPool(AvgPool2d pool, Value x, String at) {
+        require4d(x, pool, at);
+        long[] outShape = pool.outputShape(x.shape());
+        Window w = window(pool.kernelSize(), pool.stride(), pool.padding(), new int[] {1, 1}, x.shape(), outShape);
+        if (pool.countIncludePad() && !Arrays.equals(w.pl(), w.pr())) {
+            throw unsupported(pool, at, "ceil_mode with count_include_pad and a last window past the padding has a "
+                    + "PyTorch divisor oneDNN does not compute (eager forward repairs it; the compiler does not), input "
+                    + Arrays.toString(x.shape()));
+        }
+        return pool(pool.countIncludePad() ? PoolOps.Algorithm.AVG_INCLUDE_PADDING : PoolOps.Algorithm.AVG_EXCLUDE_PADDING, x,
+                outShape, w.k(), w.s(), w.d(), w.pl(), w.pr(), "avgpool " + at);
+    }
+
+    /** A 2-D pooling window in oneDNN's terms: 0-based dilation, and the right padding ceil_mode may need beyond PyTorch's. */
+    private record Window(long[] k, long[] s, long[] d, long[] pl, long[] pr) {}
+
+    private static Window window(int[] k, int[] s, int[] pad, int[] d, long[] inShape, long[] outShape) {
         long[] kl = new long[2], sl = new long[2], dl = new long[2], pl = new long[2], pr = new long[2];
         for (int i = 0; i < 2; i++) {
             kl[i] = k[i];
@@ -363,29 +383,9 @@ final class Compiler {
             dl[i] = d[i] - 1;
             pl[i] = pad[i];
             long reach = (long) (k[i] - 1) * d[i] + 1;
-            pr[i] = Math.max(pad[i], (outShape[2 + i] - 1) * s[i] + reach - x.shape()[2 + i] - pad[i]);
+            pr[i] = Math.max(pad[i], (outShape[2 + i] - 1) * s[i] + reach - inShape[2 + i] - pad[i]);
         }
-        return pool(PoolOps.Algorithm.MAX, x, outShape, kl, sl, dl, pl, pr, "maxpool " + at);
-    }
-
-    private Value avgPool(AvgPool2d pool, Value x, String at) {
-        require4d(x, pool, at);
-        long[] outShape = pool.outputShape(x.shape());
-        int[] k = pool.kernelSize(), s = pool.stride(), pad = pool.padding();
-        long[] kl = new long[2], sl = new long[2], pl = new long[2], pr = new long[2];
-        for (int i = 0; i < 2; i++) {
-            kl[i] = k[i];
-            sl[i] = s[i];
-            pl[i] = pad[i];
-            pr[i] = Math.max(pad[i], (outShape[2 + i] - 1) * s[i] + k[i] - x.shape()[2 + i] - pad[i]);
-            if (pool.countIncludePad() && (outShape[2 + i] - 1) * s[i] - pad[i] + k[i] > x.shape()[2 + i] + pad[i]) {
-                throw unsupported(pool, at, "ceil_mode with count_include_pad and a last window past the padding has a "
-                        + "PyTorch divisor oneDNN does not compute (eager forward repairs it; the compiler does not), input "
-                        + Arrays.toString(x.shape()));
-            }
-        }
-        return pool(pool.countIncludePad() ? PoolOps.Algorithm.AVG_INCLUDE_PADDING : PoolOps.Algorithm.AVG_EXCLUDE_PADDING, x,
-                outShape, kl, sl, new long[2], pl, pr, "avgpool " + at);
+        return new Window(kl, sl, dl, pl, pr);
     }
 
     private Value adaptiveAvgPool(AdaptiveAvgPool2d pool, Value x, String at) {

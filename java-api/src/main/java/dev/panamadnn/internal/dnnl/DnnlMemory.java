@@ -16,6 +16,13 @@ public final class DnnlMemory extends NativeHandle {
     }
 
     public static DnnlMemory over(MemoryDescriptor desc, MemorySegment buffer) {
+        check(desc, buffer);
+        return new DnnlMemory(create("dnnl_memory_create", desc.toString(),
+                out -> dnnl_memory_create(out, desc.handle(), Engine.cpu().handle(), buffer)));
+    }
+
+    /** Throws unless {@code buffer} is off-heap and holds at least {@code desc}'s bytes (what oneDNN will touch). */
+    static void check(MemoryDescriptor desc, MemorySegment buffer) {
         if (!buffer.isNative()) {
             throw new IllegalArgumentException("oneDNN memory needs an off-heap segment, got a heap segment");
         }
@@ -23,7 +30,5 @@ public final class DnnlMemory extends NativeHandle {
         if (buffer.byteSize() < need) {
             throw new IllegalArgumentException("buffer for " + desc + " must hold " + need + " bytes, got " + buffer.byteSize());
         }
-        return new DnnlMemory(create("dnnl_memory_create", desc.toString(),
-                out -> dnnl_memory_create(out, desc.handle(), Engine.cpu().handle(), buffer)));
     }
 }

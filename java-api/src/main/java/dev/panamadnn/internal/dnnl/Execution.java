@@ -29,7 +29,7 @@ public final class Execution implements AutoCloseable {
 
     /**
      * @param buffers    per argument, the buffer (off-heap, at least the descriptor's size), or null to {@link #bind} later
-     * @param scratchpad at least {@link Primitive#scratchpadBytes()} bytes
+     * @param scratchpad at least {@link Primitive#scratchpadBytes()} bytes, or null to {@link #bind} later (index: the argument count)
      * @param arena      holds the exec-arg array; must outlive this execution
      */
     public Execution(Primitive primitive, int[] argIds, MemoryDescriptor[] descs, MemorySegment[] buffers,

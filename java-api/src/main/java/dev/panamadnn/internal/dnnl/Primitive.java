@@ -58,22 +58,16 @@ public final class Primitive extends NativeHandle {
 
     /**
      * Runs the primitive on {@code buffers}, bound to their descriptors and argument ids
-     * ({@code DNNL_ARG_*}), and waits for it. Creates the memory objects for this call only and
-     * borrows a scratchpad from {@link Scratchpads} (reused across calls, never shared by two at once).
+     * ({@code DNNL_ARG_*}), and waits for it: checks every buffer, then re-points a free bound call
+     * of this signature at them (making one if there is none and room for it; else memory objects
+     * for this call only), with a scratchpad borrowed from {@link Scratchpads}.
      */
     public void execute(int[] argIds, MemoryDescriptor[] descs, MemorySegment[] buffers) {
         if (argIds.length != descs.length || argIds.length != buffers.length) {
             throw new IllegalArgumentException("execute: " + argIds.length + " arg ids, " + descs.length
                     + " descriptors and " + buffers.length + " buffers must match");
         }
-        for (int i = 0; i < buffers.length; i++) {
-            MemorySegment b = buffers[i];
-            if (!b.isNative()) throw new IllegalArgumentException("oneDNN memory needs an off-heap segment, got a heap segment");
-            long need = descs[i].byteSize();
-            if (b.byteSize() < need) {
-                throw new IllegalArgumentException("buffer for " + descs[i] + " must hold " + need + " bytes, got " + b.byteSize());
-            }
-        }
+        for (int i = 0; i < buffers.length; i++) DnnlMemory.check(descs[i], buffers[i]);
         ThreadControl.applyToCurrentThread();
         Bound b = borrow(argIds, descs);
         if (b != null) {
@@ -106,12 +100,7 @@ public final class Primitive extends NativeHandle {
         }
     }
 
-    /** Bound calls made so far (a diagnostic for tests: flat once every signature and concurrent caller has been served). */
-    public int boundCalls() {
-        return bound.length;
-    }
-
-    /** The per-call path: memory objects, exec args and scratchpad made for this call only. */
+    /** The per-call path (more than {@link #MAX_BOUND} bound calls): memory objects and exec args made for this call only. */
     private void executeUnbound(int[] argIds, MemoryDescriptor[] descs, MemorySegment[] buffers) {
         int n = argIds.length + 1;
         DnnlMemory[] memories = new DnnlMemory[n];
