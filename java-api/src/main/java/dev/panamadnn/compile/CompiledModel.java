@@ -153,7 +153,7 @@ public final class CompiledModel implements AutoCloseable {
             if (d <= 0) throw new IllegalArgumentException("CompiledModel.compile: expected sizes > 0, got " + Arrays.toString(inputShape));
         }
         int threads = options.threads() > 0 ? options.threads() : ThreadControl.threads();
-        Compiler c = new Compiler(options);
+        Compiler c = new Compiler(options, threads);
         try {
             // oneDNN sizes a primitive's work split by the creating thread's OpenMP team size.
             if (threads > 0) ThreadControl.applyToCurrentThread(threads);

@@ -13,6 +13,7 @@ import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
 import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
 import dev.panamadnn.internal.dnnl.Reorder;
 import dev.panamadnn.models.ResNet;
+import dev.panamadnn.natives.ThreadControl;
 import dev.panamadnn.nn.AdaptiveAvgPool2d;
 import dev.panamadnn.nn.Activation;
 import dev.panamadnn.nn.AvgPool2d;
@@ -61,11 +62,14 @@ final class Compiler {
     private record Item(Module module, String path) {}
 
     final CompileOptions options;
+    /** The plan's intra-op threads (0: OpenMP's default), in force on this thread while primitives are created. */
+    private final int threads;
     /** Multiply-adds x 2 of every convolution and inner product in the plan. */
     long flops;
 
-    Compiler(CompileOptions options) {
+    Compiler(CompileOptions options, int threads) {
         this.options = options;
+        this.threads = threads;
     }
 
     final List<AutoCloseable> owned = new ArrayList<>();
@@ -311,7 +315,7 @@ final class Compiler {
         MemorySegment wBuf = constants.allocate(weights.byteSize(), 64);
         try (Arena tmp = Arena.ofConfined();
              MemoryDescriptor plainW = MemoryDescriptor.f32(ConvOps.rowMajor(wDims.length), wDims)) {
-            Reorder.once(plainW, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, w), weights, wBuf, "weights of " + what);
+            reorderOnce(plainW, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, w), weights, wBuf, "weights of " + what);
         }
         Value in = x.md().sameLayoutAs(src) ? x : reorder(x, src, "reorder into " + what);
         int out;
@@ -525,7 +529,7 @@ final class Compiler {
         flops += 2 * x.shape()[0] * l.inFeatures() * l.outFeatures();
         MemorySegment wBuf = constants.allocate(weights.byteSize(), 64);
         try (MemoryDescriptor plainW = MemoryDescriptor.f32(Ops.plain(2), l.outFeatures(), l.inFeatures())) {
-            Reorder.once(plainW, l.weight().segment(), weights, wBuf, "weights of " + at);
+            reorderOnce(plainW, l.weight().segment(), weights, wBuf, "weights of " + at);
         }
         int out = newBuffer(dst.byteSize());
         String d = "linear " + at + (act == null || act != l.activation() ? "" : "+" + act) + " [" + impl + "]";
@@ -539,6 +543,16 @@ final class Compiler {
                     new MemorySegment[] {null, wBuf, bBuf, null});
         }
         return new Value(dst, out, outShape);
+    }
+
+    /**
+     * Reorders weights once, now. The eager execution it uses sets this thread's OpenMP team to the
+     * global count; the plan's count is put back, since oneDNN sizes every primitive created
+     * afterwards (their work split, baked in) by the creating thread's team.
+     */
+    private void reorderOnce(MemoryDescriptor from, MemorySegment src, MemoryDescriptor to, MemorySegment dst, String what) {
+        Reorder.once(from, src, to, dst, what);
+        if (threads > 0) ThreadControl.applyToCurrentThread(threads);
     }
 
     private Value reorder(Value x, MemoryDescriptor to, String what) {
