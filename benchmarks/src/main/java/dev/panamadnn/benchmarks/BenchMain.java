@@ -37,7 +37,7 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  * Every fork records which libdnnl.so.3 it mapped ({@link LoadedLibraries}) into libraries.tsv.
  *
  * <p>usage: BenchMain --profile quick|full --out DIR --threads N [--c-results FILE]
- * [--c-layer-harness BINARY] [--machine FILE] [--only REGEX]
+ * [--c-layer-harness BINARY] [--machine FILE] [--only REGEX] [--rounds N]
  */
 public final class BenchMain {
     static final String[] SHAPES = {"16", "64", "256", "1024", "2048", "2048x64x2048", "64x2048x2048", "1024:NT"};
@@ -133,6 +133,7 @@ public final class BenchMain {
         Path out = Path.of(opt.getOrDefault("--out", "results/manual"));
         int threads = Integer.parseInt(opt.getOrDefault("--threads", "" + Runtime.getRuntime().availableProcessors()));
         Pattern only = opt.containsKey("--only") ? Pattern.compile(opt.get("--only")) : null;
+        if (opt.containsKey("--rounds")) ResNetJobs.roundsOverride = Integer.parseInt(opt.get("--rounds"));
         Files.createDirectories(out);
 
         List<Job> jobs = new ArrayList<>();

@@ -32,9 +32,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * on the values. Images/s = batch / (ms per op) * 1000; GFLOP/s = {@link #flops} / time.
  *
  * <p>{@code plan} picks the {@link CompileOptions} of {@link #compiled}: {@code fused} (the
- * default, every fusion), one fusion off ({@code no-bn-fold}, {@code no-postops}, {@code no-sum},
- * {@code plain-layouts}) or {@code unfused} (all off), so the gain of each fusion is a ratio of
- * two rows of one run. {@link #eager} ignores it.
+ * default, every fusion, channels-last activations), one fusion off ({@code no-bn-fold},
+ * {@code no-postops}, {@code no-sum}), another activation layout ({@code plain-layouts},
+ * {@code channel-blocked}) or {@code unfused} (all off), so the gain of each fusion and layout is
+ * a ratio of two rows of one run. {@link #eager} ignores it.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -77,10 +78,11 @@ public class ResNetBenchmark {
             case "no-bn-fold" -> d.withFoldBatchNorm(false);
             case "no-postops" -> d.withFusePostOps(false);
             case "no-sum" -> d.withFuseResidualSum(false);
-            case "plain-layouts" -> d.withBlockedLayouts(false);
+            case "plain-layouts" -> d.withLayout(CompileOptions.Layout.PLAIN);
+            case "channel-blocked" -> d.withLayout(CompileOptions.Layout.CHANNEL_BLOCKED);
             case "unfused" -> CompileOptions.unfused();
             default -> throw new IllegalArgumentException("ResNetBenchmark: unknown plan '" + plan
-                    + "', expected fused, no-bn-fold, no-postops, no-sum, plain-layouts or unfused");
+                    + "', expected fused, no-bn-fold, no-postops, no-sum, plain-layouts, channel-blocked or unfused");
         };
     }
 

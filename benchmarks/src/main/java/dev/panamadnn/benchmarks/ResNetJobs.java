@@ -23,7 +23,7 @@ final class ResNetJobs {
     static final String[] MODELS = {"resnet18", "resnet50"};
     static final int[] BATCHES = {1, 16};
     /** The plan variants besides "fused", in the order of the fusion table. */
-    static final String[] VARIANTS = {"no-bn-fold", "no-postops", "no-sum", "plain-layouts", "unfused"};
+    static final String[] VARIANTS = {"no-bn-fold", "no-postops", "no-sum", "plain-layouts", "channel-blocked", "unfused"};
 
     static boolean isParams(String shape) {
         return shape.contains("=");
@@ -60,8 +60,11 @@ final class ResNetJobs {
      * round's ratio and their median rather than one ratio of two runs minutes apart.
      */
     static int rounds(boolean full) {
-        return full ? 5 : 2;
+        return roundsOverride > 0 ? roundsOverride : full ? 5 : 2;
     }
+
+    /** scripts/bench --rounds N (BenchMain sets it before building the job list); 0: the profile's count. */
+    static int roundsOverride;
 
     /**
      * Quick (about 3 minutes): compiled and ONNX Runtime for both models at batch 1 and 16, eager at
@@ -181,9 +184,9 @@ final class ResNetJobs {
                 + "Heap bytes per run of the compiled plan: 0 (CompiledAllocationTest, the thread's allocation counter); JMH's GC "
                 + "profiler shows ~1-20 KB/op here only because its per-iteration bookkeeping is divided by a few dozen ops.\n");
 
-        sb.append("\n## The gain of each fusion (compiled plan with one fusion switched off vs the fused plan run just before it; ms per batch)\n\n");
-        sb.append("| model | batch | no-bn-fold | no-postops | no-sum | plain-layouts | unfused |\n");
-        sb.append("|---|---|---|---|---|---|---|\n");
+        sb.append("\n## The gain of each fusion and of the layout (compiled plan with one fusion switched off, or another activation layout, vs the default plan run just before it; ms per batch)\n\n");
+        sb.append("| model | batch | no-bn-fold | no-postops | no-sum | plain-layouts | channel-blocked | unfused |\n");
+        sb.append("|---|---|---|---|---|---|---|---|\n");
         for (String m : MODELS) {
             for (int b : BATCHES) {
                 boolean anyVariant = false;
@@ -199,8 +202,9 @@ final class ResNetJobs {
                 sb.append(" |\n");
             }
         }
-        sb.append("\n**N.NNx**: that variant's time / the time of the fused plan measured just before it (its own JMH fork), i.e. how much "
-                + "slower the plan gets without that fusion; below 1.05x is within this machine's run-to-run noise.\n");
+        sb.append("\n**N.NNx**: that variant's time / the time of the fused plan (channels-last) measured just before it (its own JMH fork), "
+                + "i.e. how much slower the plan gets without that fusion or with plain / channel-blocked activations; below 1.05x is "
+                + "within this machine's run-to-run noise.\n");
 
         boolean cold = runs.keySet().stream().anyMatch(j -> j.benchmark().startsWith(ResNetColdBenchmark.class.getName()));
         if (cold) {

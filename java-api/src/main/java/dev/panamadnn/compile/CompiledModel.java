@@ -29,11 +29,12 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>a residual block's add is a {@code sum} post-op of its last convolution (the second in a
  *       {@code BasicBlock}, the third in a {@code Bottleneck}), which writes into the buffer that
  *       already holds the identity / downsample output, followed by the ReLU post-op;</li>
- *   <li>convolutions take activations and weights in the layouts oneDNN picks ({@code any}:
- *       blocked on AVX2/AVX-512); weights are reordered once, here; activations stay blocked
- *       between layers, with reorders only where a layout changes (the plain {@code nchw} input
- *       into the first convolution, the blocked activation into plain for {@code Flatten}/{@code
- *       Linear}, and into the plain output if the last layer does not write it directly).</li>
+ *   <li>weights are reordered once, here, into the layout each convolution picks ({@code any});
+ *       activations stay in one layout between layers ({@link CompileOptions.Layout}: {@code nhwc}
+ *       by default, for oneDNN's brgemm kernels), with reorders only where a layout changes (the
+ *       3-channel stem, which reads the plain {@code nchw} input directly and writes channel-blocked,
+ *       into the next convolution; the activation into plain for {@code Flatten}/{@code Linear};
+ *       and into the plain output if the last layer does not write it directly).</li>
  * </ul>
  * Anything else is an {@link UnsupportedOperationException} naming the layer and where it sits.
  * {@link CompileOptions} switches each fusion off (for measuring its gain) and sets the plan's

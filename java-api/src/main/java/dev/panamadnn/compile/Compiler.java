@@ -40,6 +40,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 
 /**
@@ -257,6 +258,12 @@ final class Compiler {
         return y;
     }
 
+    private boolean isPlain(Value x) {
+        try (MemoryDescriptor plain = MemoryDescriptor.f32(Ops.plain(x.shape().length), x.shape())) {
+            return x.md().sameLayoutAs(plain);
+        }
+    }
+
     private static boolean isPlainRelu(Activation a) {
         return a.kind() == dev.panamadnn.Eltwise.Kind.RELU && a.alpha() == 0f;
     }
@@ -282,13 +289,29 @@ final class Compiler {
         long[] k = g.kernel();
         long[] wDims = groups == 1 ? new long[] {oc, g.inChannels(), k[0], k[1]}
                 : new long[] {groups, oc / groups, g.inChannels() / groups, k[0], k[1]};
-        // Activations: channel-blocked (nChw16c on AVX-512) where the channels divide the block, else
-        // oneDNN's choice. Measured here (oneDNN 3.13, 2 threads): 'any' picks nhwc at batch 16, which ran
-        // ResNet-18/50 6-10% slower end to end than nChw16c; batch 1 is the same either way.
-        int any = ConvOps.anyFormat(), plain = Ops.plain(4), block = ConvOps.channelBlock();
-        boolean blocked = options.blockedLayouts() && groups == 1;
-        int srcFormat = !options.blockedLayouts() ? plain : blocked && g.inChannels() % block == 0 ? ConvOps.channelBlocked4d() : any;
-        int dstFormat = !options.blockedLayouts() ? plain : blocked && oc % block == 0 ? ConvOps.channelBlocked4d() : any;
+        int any = ConvOps.anyFormat();
+        int srcFormat, dstFormat;
+        switch (options.layout()) {
+            case PLAIN -> srcFormat = dstFormat = Ops.plain(4);
+            case CHANNEL_BLOCKED -> {
+                int block = ConvOps.channelBlock();
+                boolean blocked = groups == 1;
+                srcFormat = blocked && g.inChannels() % block == 0 ? ConvOps.channelBlocked4d() : any;
+                dstFormat = blocked && oc % block == 0 ? ConvOps.channelBlocked4d() : any;
+            }
+            default -> {
+                // A stem (fewer input channels than a SIMD block, e.g. RGB): oneDNN's fast kernel reads the
+                // plain input as it is and writes channel-blocked; nhwc there would cost an input reorder and
+                // a slower kernel (measured: the input reorder alone took 2% of a ResNet-18 run at batch 1).
+                int block = ConvOps.channelBlock();
+                if (g.inChannels() < block && groups == 1) {
+                    srcFormat = isPlain(x) ? Ops.plain(4) : any;
+                    dstFormat = oc % block == 0 ? ConvOps.channelBlocked4d() : any;
+                } else {
+                    srcFormat = dstFormat = ConvOps.channelsLast4d();
+                }
+            }
+        }
         MemoryDescriptor srcAny = own(MemoryDescriptor.f32(srcFormat, x.shape()));
         MemoryDescriptor wAny = own(MemoryDescriptor.f32(any, wDims));
         MemoryDescriptor dstAny = own(MemoryDescriptor.f32(dstFormat, outShape));
@@ -321,6 +344,7 @@ final class Compiler {
         int out;
         if (sum != null) {
             Value acc = sum.buffer() >= 0 && sum.md().sameLayoutAs(dst) ? sum : reorder(sum, dst, "reorder shortcut for " + what);
+            for (List<Value> copies : reordered.values()) copies.removeIf(v -> v == acc);   // overwritten in place from here on
             out = acc.buffer();
         } else {
             out = newBuffer(dst.byteSize());
@@ -410,7 +434,7 @@ final class Compiler {
 
     private Value pool(PoolOps.Algorithm algorithm, Value x, long[] outShape, long[] k, long[] s, long[] d, long[] pl, long[] pr,
                        String what) {
-        MemoryDescriptor dstAny = own(MemoryDescriptor.f32(options.blockedLayouts() ? ConvOps.anyFormat() : Ops.plain(4), outShape));
+        MemoryDescriptor dstAny = own(MemoryDescriptor.f32(options.layout() == CompileOptions.Layout.PLAIN ? Ops.plain(4) : ConvOps.anyFormat(), outShape));
         MemoryDescriptor dst;
         Primitive p;
         String impl;
@@ -555,12 +579,25 @@ final class Compiler {
         if (threads > 0) ThreadControl.applyToCurrentThread(threads);
     }
 
+    /** Per activation (by identity): the copies already reordered into other layouts. */
+    private final IdentityHashMap<Value, List<Value>> reordered = new IdentityHashMap<>();
+
+    /**
+     * {@code x} in layout {@code to}, through a reorder step; a value that two consumers need in the
+     * same layout (a block's input, read by its first convolution and its downsample) is reordered once.
+     */
     private Value reorder(Value x, MemoryDescriptor to, String what) {
+        List<Value> copies = reordered.computeIfAbsent(x, v -> new ArrayList<>());
+        for (Value c : copies) {
+            if (c.md().sameLayoutAs(to)) return c;
+        }
         Primitive p = own(Reorder.primitive(x.md(), to, what));
         int out = newBuffer(to.byteSize());
         emit(p, what, new int[] {ConvOps.argFrom(), ConvOps.argTo()}, new MemoryDescriptor[] {x.md(), to},
                 new int[] {x.buffer(), out}, new MemorySegment[2]);
-        return new Value(to, out, x.shape());
+        Value y = new Value(to, out, x.shape());
+        copies.add(y);
+        return y;
     }
 
     // ---- buffers --------------------------------------------------------------------------------

@@ -134,15 +134,16 @@ class CompiledModelTest {
         compareWithEager(new Sequential(new Bottleneck(64, 16), new Bottleneck(64, 16)), "Bottleneck x2 identity", 1, 64, 7, 7);
     }
 
-    /** Every fusion switched off alone, all off, and plain layouts: same results as eager, and the plan shows the split. */
+    /** Every fusion switched off alone, all off, and the other layouts: same results as eager, and the plan shows the split. */
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"no-bn-fold", "no-postops", "no-sum", "plain-layouts", "unfused"})
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"no-bn-fold", "no-postops", "no-sum", "plain-layouts", "channel-blocked", "unfused"})
     void eachFusionOffGivesTheSameResult(String variant) {
         CompileOptions o = switch (variant) {
             case "no-bn-fold" -> CompileOptions.defaults().withFoldBatchNorm(false);
             case "no-postops" -> CompileOptions.defaults().withFusePostOps(false);
             case "no-sum" -> CompileOptions.defaults().withFuseResidualSum(false);
-            case "plain-layouts" -> CompileOptions.defaults().withBlockedLayouts(false);
+            case "plain-layouts" -> CompileOptions.defaults().withLayout(CompileOptions.Layout.PLAIN);
+            case "channel-blocked" -> CompileOptions.defaults().withLayout(CompileOptions.Layout.CHANNEL_BLOCKED);
             default -> CompileOptions.unfused();
         };
         for (boolean bottleneck : new boolean[] {false, true}) {
@@ -167,9 +168,38 @@ class CompiledModelTest {
                 assertEquals(o.fuseResidualSum() && o.foldBatchNorm() ? 0 : blocks, add, what + ": residual adds");
                 if (variant.equals("no-postops")) assertTrue(relu >= convs - 1, what + ": standalone ReLUs " + relu);
                 if (variant.equals("plain-layouts") || variant.equals("unfused")) assertEquals(0, reorders, what + ": plain needs no reorders");
-                assertTrue(c.primitiveCount() > fused.primitiveCount() || variant.equals("plain-layouts"), what);
+                boolean layoutOnly = variant.equals("plain-layouts") || variant.equals("channel-blocked");
+                assertTrue(c.primitiveCount() > fused.primitiveCount() || layoutOnly, what);
+                if (layoutOnly) assertEquals(fused.primitiveCount() - fusedReorders(fused), c.primitiveCount() - reorders, what + ": the same operations");
             }
         }
+    }
+
+    /**
+     * Channels-last (the default): the 3-channel stem reads the plain input as it is (no input
+     * reorder) and writes channel-blocked; the block after it needs that value in nhwc twice (its
+     * downsample and its first convolution), and gets one reorder.
+     */
+    @Test
+    void channelsLastStemAndOneReorderForTwoConsumers() {
+        long[] shape = {2, 3, 16, 16};
+        Module m = new Sequential(Conv2d.builder(3, 16, 3).padding(1).build(), new ReLU(),
+                new BasicBlock(16, 32, 2, BasicBlock.downsample(16, 32, 2)), new BasicBlock(32, 32));
+        randomize(m, 8);
+        try (m; Tensor x = randomInput(9, shape); CompiledModel c = CompiledModel.compile(m, shape); Tensor eager = m.forward(x);
+             Tensor y = c.run(x)) {
+            List<String> steps = c.steps();
+            steps.forEach(st -> System.out.println("  " + st));
+            assertEquals(CompileOptions.Layout.CHANNELS_LAST, c.options().layout());
+            assertTrue(steps.get(0).startsWith("conv 0+1"), "the stem reads the caller's input directly: " + steps.get(0));
+            assertEquals(1, steps.stream().filter(st -> st.startsWith("reorder into")).count(), "one reorder for two consumers: " + steps);
+            assertEquals(0, steps.stream().filter(st -> st.startsWith("reorder shortcut")).count(), steps.toString());
+            assertClose(eager.toFloatArray(), y.toFloatArray(), "channels-last stem + blocks");
+        }
+    }
+
+    private static long fusedReorders(CompiledModel c) {
+        return c.steps().stream().filter(st -> st.startsWith("reorder")).count();
     }
 
     @Test
@@ -189,6 +219,8 @@ class CompiledModelTest {
         }
         var e = assertThrows(IllegalArgumentException.class, () -> CompileOptions.defaults().withThreads(-1));
         assertTrue(e.getMessage().contains("-1"), e.getMessage());
+        var l = assertThrows(IllegalArgumentException.class, () -> CompileOptions.defaults().withLayout(null));
+        assertTrue(l.getMessage().contains("CHANNELS_LAST"), l.getMessage());
         try (Sequential m = smallNet()) {
             var n = assertThrows(IllegalArgumentException.class, () -> CompiledModel.compile(m, null, shape));
             assertTrue(n.getMessage().contains("options"), n.getMessage());

@@ -80,6 +80,11 @@ public final class ConvOps {
         return channelBlock() == 16 ? dnnl_aBcd16b() : dnnl_aBcd8b();
     }
 
+    /** The 4-D channels-last layout {@code nhwc} ({@code acdb}). */
+    public static int channelsLast4d() {
+        return dnnl_acdb();
+    }
+
     /** Row-major in the logical order (nchw, oihw, goihw, x ...) for {@code rank} dimensions. */
     public static int rowMajor(int rank) {
         return switch (rank) {
