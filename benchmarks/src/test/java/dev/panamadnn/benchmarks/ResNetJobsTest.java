@@ -24,6 +24,22 @@ class ResNetJobsTest {
     }
 
     @Test
+    void roundsOptionSetsThePairCount() {
+        try {
+            ResNetJobs.roundsOverride = 7;
+            assertEquals(7, ResNetJobs.rounds(false));
+            assertEquals(7, ResNetJobs.rounds(true));
+            assertEquals(2L * 2 * 2 * 7, ResNetJobs.jobs(false).stream().filter(j -> j.shape().contains("round=")).count());
+        } finally {
+            ResNetJobs.roundsOverride = 0;
+        }
+        assertEquals(2, ResNetJobs.rounds(false));
+        assertEquals(5, ResNetJobs.rounds(true));
+        assertTrue(ResNetJobs.jobs(false).stream().anyMatch(j -> j.shape().equals("model=resnet18,batch=1,plan=channel-blocked")),
+                "the layout variant runs beside a fused run");
+    }
+
+    @Test
     void paramsAndLabels() {
         assertEquals(Map.of("model", "resnet50", "batch", "16", "plan", "no-sum"), ResNetJobs.params("model=resnet50,batch=16,plan=no-sum"));
         assertEquals("resnet50 b16 no-sum", ResNetJobs.label("model=resnet50,batch=16,plan=no-sum"));

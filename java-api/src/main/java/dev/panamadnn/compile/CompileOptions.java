@@ -26,9 +26,8 @@ import dev.panamadnn.natives.ThreadControl;
  */
 public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean fuseResidualSum, Layout layout, int threads) {
     /**
-     * Activation layouts between convolutions. The first convolution always reads the caller's
-     * plain {@code nchw} input, and the result is always written plain; reorders sit only where
-     * the layout changes.
+     * Activation layouts between convolutions. The caller's input and output stay plain
+     * row-major whatever the layout; reorders sit only where a layout changes.
      */
     public enum Layout {
         /**
