@@ -25,6 +25,7 @@ the depth instead of exploding), then perturbed per channel; num_batches_tracked
 count. The model is evaluated in eval() mode (running statistics), like the Java inference.
 """
 import argparse
+import inspect
 import os
 import sys
 
@@ -75,9 +76,11 @@ def export(name, out_dir, onnx):
         logits, logits_small = model(x), model(x_small)
     if onnx:
         path = os.path.join(out_dir, name + ".onnx")
+        # torch >= 2.9 defaults to the dynamo exporter; keep the TorchScript one where it can be chosen.
+        legacy = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
         torch.onnx.export(model, torch.randn(1, 3, 224, 224, generator=g), path + ".tmp", opset_version=13,
                           input_names=["input"], output_names=["logits"],
-                          dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+                          dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, **legacy)
         os.replace(path + ".tmp", path)
     write_safetensors(os.path.join(out_dir, name + ".goldens.safetensors"),
                      {"input": x, "logits": logits, "input_small": x_small, "logits_small": logits_small}, meta)
