@@ -6,6 +6,9 @@
 module dev.panamadnn {
     requires transitive dev.panamadnn.natives;
     requires dev.panamadnn.bindings;
+    // Optional: the compiled plan's Winograd convolutions use the Vector API when the JVM runs with
+    // --add-modules jdk.incubator.vector (an incubator module, so never required); see CompileOptions.winograd.
+    requires static jdk.incubator.vector;
 
     exports dev.panamadnn;
     exports dev.panamadnn.nn;

@@ -34,13 +34,16 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>{@code plan} picks the {@link CompileOptions} of {@link #compiled}: {@code fused} (the
  * default, every fusion, channels-last activations), one fusion off ({@code no-bn-fold},
  * {@code no-postops}, {@code no-sum}), another activation layout ({@code plain-layouts},
- * {@code channel-blocked}) or {@code unfused} (all off), so the gain of each fusion and layout is
- * a ratio of two rows of one run. {@link #eager} ignores it.
+ * {@code channel-blocked}), direct instead of Winograd 3x3 convolutions ({@code no-winograd}) or
+ * {@code unfused} (all off), so the gain of each fusion and layout is a ratio of two rows of one
+ * run. {@link #eager} ignores it. The forks need {@code --add-modules jdk.incubator.vector} for the
+ * Winograd path (scripts/bench passes it; the forks inherit it): setup refuses a plan that should
+ * have Winograd convolutions and has none, so a run without the module cannot pass for the real thing.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Dpanamadnn.threads=2"})
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-Dpanamadnn.threads=2"})
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class ResNetBenchmark {
@@ -68,6 +71,12 @@ public class ResNetBenchmark {
         for (long i = 0; i < input.numel(); i++) s.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) rnd.nextDouble(-1, 1));
         compiled = CompiledModel.compile(net, options(plan), input.shape()).warmup();
         output = Tensor.allocate(arena, DataType.F32, compiled.outputShape());
+        CompileOptions o = compiled.options();
+        boolean winograd = compiled.steps().stream().anyMatch(st -> st.contains("winograd"));
+        if (o.winograd() && o.layout() == CompileOptions.Layout.CHANNELS_LAST && !winograd) {
+            throw new IllegalStateException("ResNetBenchmark: plan " + plan + " has no Winograd convolution: run the JVM with "
+                    + "--add-modules jdk.incubator.vector (scripts/bench does)");
+        }
     }
 
     /** The options of a {@code plan} parameter value. */
@@ -80,9 +89,10 @@ public class ResNetBenchmark {
             case "no-sum" -> d.withFuseResidualSum(false);
             case "plain-layouts" -> d.withLayout(CompileOptions.Layout.PLAIN);
             case "channel-blocked" -> d.withLayout(CompileOptions.Layout.CHANNEL_BLOCKED);
+            case "no-winograd" -> d.withWinograd(false);
             case "unfused" -> CompileOptions.unfused();
             default -> throw new IllegalArgumentException("ResNetBenchmark: unknown plan '" + plan
-                    + "', expected fused, no-bn-fold, no-postops, no-sum, plain-layouts, channel-blocked or unfused");
+                    + "', expected fused, no-bn-fold, no-postops, no-sum, plain-layouts, channel-blocked, no-winograd or unfused");
         };
     }
 

@@ -23,7 +23,7 @@ final class ResNetJobs {
     static final String[] MODELS = {"resnet18", "resnet50"};
     static final int[] BATCHES = {1, 16};
     /** The plan variants besides "fused", in the order of the fusion table. */
-    static final String[] VARIANTS = {"no-bn-fold", "no-postops", "no-sum", "plain-layouts", "channel-blocked", "unfused"};
+    static final String[] VARIANTS = {"no-bn-fold", "no-postops", "no-sum", "plain-layouts", "channel-blocked", "no-winograd", "unfused"};
 
     static boolean isParams(String shape) {
         return shape.contains("=");
@@ -185,8 +185,8 @@ final class ResNetJobs {
                 + "profiler shows ~1-20 KB/op here only because its per-iteration bookkeeping is divided by a few dozen ops.\n");
 
         sb.append("\n## The gain of each fusion and of the layout (compiled plan with one fusion switched off, or another activation layout, vs the default plan run just before it; ms per batch)\n\n");
-        sb.append("| model | batch | no-bn-fold | no-postops | no-sum | plain-layouts | channel-blocked | unfused |\n");
-        sb.append("|---|---|---|---|---|---|---|---|\n");
+        sb.append("| model | batch | no-bn-fold | no-postops | no-sum | plain-layouts | channel-blocked | no-winograd | unfused |\n");
+        sb.append("|---|---|---|---|---|---|---|---|---|\n");
         for (String m : MODELS) {
             for (int b : BATCHES) {
                 boolean anyVariant = false;
@@ -203,7 +203,8 @@ final class ResNetJobs {
             }
         }
         sb.append("\n**N.NNx**: that variant's time / the time of the fused plan (channels-last) measured just before it (its own JMH fork), "
-                + "i.e. how much slower the plan gets without that fusion or with plain / channel-blocked activations; below 1.05x is "
+                + "i.e. how much slower the plan gets without that fusion, with plain / channel-blocked activations, or with direct instead "
+                + "of Winograd 3x3 convolutions; below 1.05x is "
                 + "within this machine's run-to-run noise.\n");
 
         boolean cold = runs.keySet().stream().anyMatch(j -> j.benchmark().startsWith(ResNetColdBenchmark.class.getName()));

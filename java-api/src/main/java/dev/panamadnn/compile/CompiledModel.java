@@ -329,12 +329,19 @@ public final class CompiledModel implements AutoCloseable {
                 + steps.size() + " primitives)";
     }
 
+    /** One step of a run. */
+    private interface Action {
+        void run(Stream stream);
+    }
+
     /** What one call at a time needs: buffers, scratchpad, stream, memory objects and exec args for every step. */
     private final class Context {
         final AtomicBoolean busy = new AtomicBoolean();
         final Arena arena = Arena.ofShared();
         final Stream stream;
         final Execution[] executions;
+        /** Per step, what runs it: its execution, or a Winograd run around it. */
+        final Action[] actions;
         final int[] inputExec, inputArg, outputExec, outputArg;
 
         Context() {
@@ -363,6 +370,17 @@ public final class CompiledModel implements AutoCloseable {
                 }
                 stream = s;
                 executions = made.toArray(new Execution[0]);
+                actions = new Action[executions.length];
+                for (int e = 0; e < actions.length; e++) {
+                    Winograd.Conv w = steps.get(e).winograd();
+                    if (w == null) {
+                        actions[e] = executions[e]::execute;
+                    } else {
+                        Winograd.Run run = new Winograd.Run(w, executions[e], slots[physical[w.input()]], slots[physical[w.output()]],
+                                slots[physical[steps.get(e).buffers()[0]]], slots[physical[steps.get(e).buffers()[2]]]);
+                        actions[e] = run::run;
+                    }
+                }
                 inputExec = ins.stream().mapToInt(x -> x[0]).toArray();
                 inputArg = ins.stream().mapToInt(x -> x[1]).toArray();
                 outputExec = outs.stream().mapToInt(x -> x[0]).toArray();
@@ -378,7 +396,7 @@ public final class CompiledModel implements AutoCloseable {
         void run(MemorySegment in, MemorySegment out) {
             for (int i = 0; i < inputExec.length; i++) executions[inputExec[i]].bind(inputArg[i], in);
             for (int i = 0; i < outputExec.length; i++) executions[outputExec[i]].bind(outputArg[i], out);
-            for (Execution e : executions) e.execute(stream);
+            for (Action a : actions) a.run(stream);
             stream.await();
         }
 

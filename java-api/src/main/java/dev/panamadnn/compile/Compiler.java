@@ -58,7 +58,7 @@ final class Compiler {
 
     /** One primitive execution: per argument its id, layout, and buffer (logical id, or CONSTANT with the segment). */
     record Step(Primitive primitive, int[] argIds, MemoryDescriptor[] descs, int[] buffers, MemorySegment[] constants,
-                String description) {}
+                String description, Winograd.Conv winograd) {}
 
     private record Item(Module module, String path) {}
 
@@ -81,6 +81,8 @@ final class Compiler {
     long[] outputShape;
     /** The logical buffer bound to the caller's output instead of a plan buffer, or -1. */
     int outputAlias = -1;
+    /** Logical buffers a Winograd step reads or writes: always plan buffers (never the caller's input or output). */
+    private final java.util.Set<Integer> winogradBuffers = new java.util.HashSet<>();
 
     /** Builds the steps for {@code model} on an input of {@code inputShape}. */
     void compile(Module model, long[] inputShape) {
@@ -90,7 +92,8 @@ final class Compiler {
         Value last = lowerAll(items, new Value(in, INPUT, inputShape));
         outputShape = last.shape();
         MemoryDescriptor plainOut = own(MemoryDescriptor.f32(Ops.plain(outputShape.length), outputShape));
-        if (last.buffer() >= 0 && last.md().sameLayoutAs(plainOut) && buffers.get(last.buffer())[0] <= plainOut.byteSize()) {
+        if (last.buffer() >= 0 && last.md().sameLayoutAs(plainOut) && buffers.get(last.buffer())[0] <= plainOut.byteSize()
+                && !winogradBuffers.contains(last.buffer())) {
             outputAlias = last.buffer();   // the last layer writes straight into the caller's output
         } else {
             Primitive p = own(Reorder.primitive(last.md(), plainOut, "reorder to the plain output"));
@@ -287,6 +290,7 @@ final class Compiler {
             fold(w, b, bn);
         }
         long[] k = g.kernel();
+        if (winogradFits(g, x, outShape, act)) return winogradConv(w, b, x, outShape, sum, act != null, what);
         long[] wDims = groups == 1 ? new long[] {oc, g.inChannels(), k[0], k[1]}
                 : new long[] {groups, oc / groups, g.inChannels() / groups, k[0], k[1]};
         int any = ConvOps.anyFormat();
@@ -361,6 +365,72 @@ final class Compiler {
                     new MemorySegment[] {null, wBuf, bBuf, null});
         }
         return new Value(dst, out, outShape);
+    }
+
+    /**
+     * Whether {@link Winograd} F(4x4, 3x3) runs this convolution: switched on, channels-last, the
+     * Vector API present, 3x3 / stride 1 / padding 1 / no dilation or groups, channels a multiple of
+     * the vector lanes, ReLU or no activation, and enough output tiles (see {@link CompileOptions#winograd()}).
+     */
+    private boolean winogradFits(ConvNd.Geometry g, Value x, long[] outShape, Activation act) {
+        if (!options.winograd() || options.layout() != CompileOptions.Layout.CHANNELS_LAST || !Winograd.available()) return false;
+        long[] k = g.kernel(), s = g.stride(), d = g.dilation(), pl = g.padBefore(), pr = g.padAfter();
+        for (int i = 0; i < 2; i++) {
+            if (k[i] != 3 || s[i] != 1 || d[i] != 1 || pl[i] != 1 || pr[i] != 1) return false;
+        }
+        int lanes = Winograd.lanes();
+        if (g.groups() != 1 || g.inChannels() % lanes != 0 || g.outChannels() % lanes != 0) return false;
+        if (act != null && !isPlainRelu(act)) return false;
+        if (x.buffer() < 0) return false;   // the caller's (plain) input: the direct kernel reads it without a reorder
+        return outShape[0] * Winograd.tiles(outShape[2]) * Winograd.tiles(outShape[3]) >= Winograd.MIN_TILES;
+    }
+
+    /**
+     * A Winograd F(4x4, 3x3) convolution (weights {@code w}, already batch-norm folded; bias {@code b}
+     * or none) writing {@code nhwc}: transformed weights reordered once into the matmul's layout, the
+     * matmul primitive over one chunk of tiles, and buffers for one chunk of transformed input and products.
+     */
+    private Value winogradConv(float[] w, float[] b, Value x, long[] outShape, Value sum, boolean relu, String what) {
+        int n = (int) x.shape()[0], c = (int) x.shape()[1], h = (int) x.shape()[2], wd = (int) x.shape()[3], k = (int) outShape[1];
+        MemoryDescriptor nhwcIn = own(MemoryDescriptor.f32(ConvOps.channelsLast4d(), x.shape()));
+        MemoryDescriptor nhwcOut = own(MemoryDescriptor.f32(ConvOps.channelsLast4d(), outShape));
+        Value in = x.md().sameLayoutAs(nhwcIn) ? x : reorder(x, nhwcIn, "reorder into " + what);
+        long tiles = (long) n * Winograd.tiles(h) * Winograd.tiles(wd), chunk = Winograd.chunkTiles(tiles, c, k);
+        MemoryDescriptor v = own(MemoryDescriptor.f32(Ops.plain(3), 36, chunk, c));
+        MemoryDescriptor m = own(MemoryDescriptor.f32(Ops.plain(3), 36, chunk, k));
+        MemoryDescriptor uAny = own(MemoryDescriptor.f32(ConvOps.anyFormat(), 36, c, k));
+        MemoryDescriptor u;
+        Primitive p;
+        String impl;
+        try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
+             PrimitiveDescriptor pd = Ops.matmul(v, uAny, m, attr, "compiled Winograd products of " + what)) {
+            u = own(Chosen.weights(pd));
+            p = own(Primitive.create(pd));
+            impl = pd.implementation();
+        }
+        flops += 2L * n * k * outShape[2] * outShape[3] * c * 9;   // the direct convolution's work, as for every other layer
+        MemorySegment uBuf = constants.allocate(u.byteSize(), 64);
+        try (Arena tmp = Arena.ofConfined();
+             MemoryDescriptor plainU = MemoryDescriptor.f32(Ops.plain(3), 36, c, k)) {
+            reorderOnce(plainU, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, Winograd.transformWeights(w, k, c)), u, uBuf,
+                    "Winograd weights of " + what);
+        }
+        MemorySegment bias = constants.allocate(4L * k, 64);
+        if (b != null) MemorySegment.copy(b, 0, bias, ValueLayout.JAVA_FLOAT, 0, k);
+        int out;
+        if (sum != null) {
+            Value acc = sum.buffer() >= 0 && sum.md().sameLayoutAs(nhwcOut) ? sum : reorder(sum, nhwcOut, "reorder shortcut for " + what);
+            for (List<Value> copies : reordered.values()) copies.removeIf(cp -> cp == acc);   // overwritten in place from here on
+            out = acc.buffer();
+        } else {
+            out = newBuffer(nhwcOut.byteSize());
+        }
+        int vBuf = newBuffer(v.byteSize()), mBuf = newBuffer(m.byteSize());
+        String d = "conv " + what + " [winograd F(4x4,3x3): " + (tiles + chunk - 1) / chunk + " x " + chunk + " tiles, " + impl + "]";
+        emitWinograd(p, d, new int[] {Ops.argSrc(), Ops.argWeights(), Ops.argDst()}, new MemoryDescriptor[] {v, u, m},
+                new int[] {vBuf, CONSTANT, mBuf}, new MemorySegment[] {null, uBuf, null},
+                new Winograd.Conv(in.buffer(), out, bias, n, h, wd, c, k, chunk, sum != null, relu));
+        return new Value(nhwcOut, out, outShape);
     }
 
     /**
@@ -616,6 +686,20 @@ final class Compiler {
                 buf[2] = index;
             }
         }
-        steps.add(new Step(p, argIds, descs, bufs, consts, description));
+        steps.add(new Step(p, argIds, descs, bufs, consts, description, null));
+    }
+
+    /** A Winograd step: its matmul's arguments (transformed input, weights, products), plus the activations it reads and writes. */
+    private void emitWinograd(Primitive p, String description, int[] argIds, MemoryDescriptor[] descs, int[] bufs,
+                              MemorySegment[] consts, Winograd.Conv conv) {
+        int index = steps.size();
+        for (int b : new int[] {bufs[0], bufs[2], conv.input(), conv.output()}) {
+            long[] buf = buffers.get(b);
+            if (buf[1] < 0) buf[1] = index;
+            buf[2] = index;
+        }
+        winogradBuffers.add(conv.input());
+        winogradBuffers.add(conv.output());
+        steps.add(new Step(p, argIds, descs, bufs, consts, description, conv));
     }
 }

@@ -2,6 +2,7 @@ package dev.panamadnn.compile;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -357,5 +358,133 @@ class CompiledModelTest {
             var e = assertThrows(IllegalArgumentException.class, () -> CompiledModel.compile(m, 1, 5, 8, 8));
             assertTrue(e.getMessage().contains("5"), e.getMessage());
         }
+    }
+
+    // ---- Winograd F(4x4, 3x3) ------------------------------------------------------------------
+
+    @Test
+    void winogradIsAvailableToTheseTests() {
+        // The build runs every test JVM with --add-modules jdk.incubator.vector, so the tests below
+        // exercise the Winograd path rather than silently falling back to the direct kernels.
+        assertTrue(Winograd.available(), "jdk.incubator.vector must be in the test JVM (pom.xml pdnn.test.argLine)");
+        assertTrue(Winograd.lanes() == 4 || Winograd.lanes() == 8 || Winograd.lanes() == 16, "lanes " + Winograd.lanes());
+    }
+
+    /** 3x3 convolutions with ReLU, none, and a residual sum; map sizes that are not multiples of 4 (edge tiles). */
+    private static Sequential winogradNet() {
+        return new Sequential(
+                Conv2d.builder(16, 16, 1).build(), new ReLU(),   // reads the caller's plain input: direct
+                Conv2d.builder(16, 32, 3).padding(1).build(), new ReLU(),                       // bias, ReLU
+                new BasicBlock(32, 32),                                                        // folded bn + ReLU; bn + sum + ReLU
+                Conv2d.builder(32, 16, 3).padding(1).bias(false).build(),                      // no bias, no activation
+                Conv2d.builder(16, 16, 3).padding(1).build(), new dev.panamadnn.nn.LeakyReLU(0.1f),  // not ReLU: direct
+                Conv2d.builder(16, 16, 3).padding(2).dilation(2).build(), new ReLU());          // dilated: direct
+    }
+
+    @Test
+    void winogradConvolutionsMatchEagerAndTheDirectPlan() {
+        long[] shape = {2, 16, 13, 15};   // 4 x 4 tiles per image, the last row and column partly outside
+        Module m = winogradNet();
+        randomize(m, 11);
+        try (m; Tensor x = randomInput(12, shape); CompiledModel wino = CompiledModel.compile(m, shape);
+             CompiledModel direct = CompiledModel.compile(m, CompileOptions.defaults().withWinograd(false), shape);
+             Tensor eager = m.forward(x); Tensor y = wino.run(x); Tensor yd = direct.run(x)) {
+            wino.steps().forEach(st -> System.out.println("  " + st));
+            List<String> w = wino.steps().stream().filter(st -> st.contains("winograd")).toList();
+            assertEquals(4, w.size(), "the four 3x3 / pad 1 / ReLU-or-none convolutions: " + wino.steps());
+            assertTrue(w.get(2).contains("+sum(identity)"), w.get(2));
+            assertTrue(w.stream().allMatch(st -> st.contains("1 x 32 tiles")), w.toString());
+            assertEquals(0, direct.steps().stream().filter(st -> st.contains("winograd")).count(), direct.steps().toString());
+            assertEquals(direct.flops(), wino.flops(), "flops count the direct convolution's work");
+            assertClose(eager.toFloatArray(), y.toFloatArray(), "Winograd plan vs eager");
+            assertClose(yd.toFloatArray(), y.toFloatArray(), "Winograd plan vs direct plan");
+        }
+    }
+
+    @Test
+    void winogradChunksOfTilesIncludingAPartialLastChunk() {
+        long[] shape = {3, 16, 60, 58};   // 3 x 15 x 15 = 675 tiles: two chunks, 338 + 337
+        Module m = new Sequential(Conv2d.builder(16, 16, 1).build(), Conv2d.builder(16, 16, 3).padding(1).build(), new BatchNorm2d(16),
+                new ReLU());
+        randomize(m, 13);
+        assertEquals(338, Winograd.chunkTiles(675, 16, 16));
+        try (m; Tensor x = randomInput(14, shape); CompiledModel c = CompiledModel.compile(m, shape); Tensor eager = m.forward(x);
+             Tensor y = c.run(x)) {
+            c.steps().forEach(st -> System.out.println("  " + st));
+            assertTrue(c.steps().stream().anyMatch(st -> st.contains("winograd") && st.contains("2 x 338 tiles")), c.steps().toString());
+            assertClose(eager.toFloatArray(), y.toFloatArray(), "chunked Winograd vs eager");
+        }
+    }
+
+    @Test
+    void winogradChunkSizes() {
+        // tiles x 36 x (c + k) x 4 bytes of transformed data, over max(1 MiB, 4 x the transformed weights)
+        assertEquals(196, Winograd.chunkTiles(196, 64, 64), "ResNet 64@56, batch 1: 3.6 MB / 2.4 MB -> one chunk");
+        assertEquals(131, Winograd.chunkTiles(3136, 64, 64), "64@56, batch 16: 57.8 MB / 2.4 MB -> 24 chunks");
+        assertEquals(256, Winograd.chunkTiles(256, 256, 256), "256@14, batch 16: weights too big to re-read, one chunk");
+        assertEquals(100, Winograd.chunkTiles(100, 8, 8), "0.2 MB: one chunk");
+    }
+
+    @Test
+    void winogradNeedsEnoughTilesAndChannelsChannelsLastAndTheOptionOn() {
+        Module m = new Sequential(Conv2d.builder(16, 16, 1).build(), new ReLU(),
+                Conv2d.builder(16, 16, 3).padding(1).build(), new ReLU(), Conv2d.builder(16, 16, 3).padding(1).build());
+        randomize(m, 15);
+        try (m; CompiledModel few = CompiledModel.compile(m, 1, 16, 20, 20);                       // 25 tiles
+             CompiledModel enough = CompiledModel.compile(m, 1, 16, 24, 24);                      // 36 tiles
+             CompiledModel blocked = CompiledModel.compile(m, CompileOptions.defaults().withLayout(CompileOptions.Layout.CHANNEL_BLOCKED), 1, 16, 24, 24);
+             CompiledModel off = CompiledModel.compile(m, CompileOptions.defaults().withWinograd(false), 1, 16, 24, 24)) {
+            assertEquals(0, count(few, "winograd"), few.steps().toString());
+            assertEquals(2, count(enough, "winograd"), enough.steps().toString());
+            assertEquals(0, count(blocked, "winograd"), blocked.steps().toString());
+            assertEquals(0, count(off, "winograd"), off.steps().toString());
+            assertFalse(CompileOptions.unfused().winograd());
+            assertTrue(CompileOptions.defaults().winograd());
+        }
+    }
+
+    private static long count(CompiledModel c, String what) {
+        return c.steps().stream().filter(st -> st.contains(what)).count();
+    }
+
+    @Test
+    void winogradPlanFromManyThreadsGivesExactlyTheSingleThreadResult() throws Exception {
+        long[] shape = {2, 16, 13, 15};
+        Module m = winogradNet();
+        randomize(m, 16);
+        try (m; CompiledModel c = CompiledModel.compile(m, shape); Tensor x = randomInput(17, shape); Tensor single = c.run(x)) {
+            assertTrue(count(c, "winograd") > 0, c.steps().toString());
+            float[] expected = single.toFloatArray();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                threads.add(Thread.ofPlatform().start(() -> {
+                    try (Arena a = Arena.ofConfined()) {
+                        Tensor out = Tensor.allocate(a, DataType.F32, c.outputShape());
+                        for (int i = 0; i < 10; i++) {
+                            c.run(x, out);
+                            assertArrayEquals(expected, out.toFloatArray());
+                        }
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    }
+                }));
+            }
+            for (Thread t : threads) t.join();
+            if (failure.get() != null) throw new AssertionError("a thread failed", failure.get());
+        }
+    }
+
+    @Test
+    void winogradWeightTransformOfADeltaKernelIsGsColumnOuterProduct() {
+        // g = delta at (1, 1): G g G^T = outer(G[:,1], G[:,1]); checked against the published G.
+        float[] w = new float[9];
+        w[4] = 1f;
+        float[] u = Winograd.transformWeights(w, 1, 1);
+        double[] g1 = {0, -1 / 6.0, 1 / 6.0, 1 / 12.0, -1 / 12.0, 0};
+        for (int a = 0; a < 6; a++) {
+            for (int b = 0; b < 6; b++) assertEquals(g1[a] * g1[b], u[a * 6 + b], 1e-7, "point " + a + "," + b);
+        }
+        assertThrows(IllegalArgumentException.class, () -> Winograd.transformWeights(new float[8], 1, 1));
     }
 }

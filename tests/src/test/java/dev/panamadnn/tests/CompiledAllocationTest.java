@@ -27,11 +27,22 @@ import org.junit.jupiter.api.Test;
 class CompiledAllocationTest {
     @Test
     void warmRunsAllocateNothingOnTheHeap() {
+        assertWarmRunsAllocateNothing(new long[] {1, 3, 8, 8}, false);
+    }
+
+    /** The same with the block's convolutions on the Winograd path (its Vector API transforms included). */
+    @Test
+    void warmWinogradRunsAllocateNothingOnTheHeap() {
+        assertWarmRunsAllocateNothing(new long[] {2, 3, 16, 16}, true);
+    }
+
+    private static void assertWarmRunsAllocateNothing(long[] shape, boolean winograd) {
         var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        long[] shape = {1, 3, 8, 8};
         try (Sequential m = new Sequential(Conv2d.builder(3, 16, 3).padding(1).bias(false).build(), new BatchNorm2d(16), new ReLU(),
                      new BasicBlock(16, 16), new AdaptiveAvgPool2d(1), new Flatten(), new Linear(16, 10, true));
              CompiledModel c = CompiledModel.compile(m, CompileOptions.defaults().withThreads(1), shape).warmup(); Arena a = Arena.ofConfined()) {
+            long winogradSteps = c.steps().stream().filter(s -> s.contains("winograd")).count();
+            org.junit.jupiter.api.Assertions.assertEquals(winograd ? 2 : 0, winogradSteps, c.steps().toString());
             Tensor x = Tensor.allocate(a, DataType.F32, shape), out = Tensor.allocate(a, DataType.F32, c.outputShape());
             for (int i = 0; i < 10_000; i++) c.run(x, out);   // long enough for C2 to compile the whole path
             long least = Long.MAX_VALUE;

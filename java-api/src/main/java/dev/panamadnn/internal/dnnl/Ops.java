@@ -45,6 +45,18 @@ public final class Ops {
                         src.handle(), weights.handle(), biasHandle, dst.handle(), attr));
     }
 
+    /**
+     * Matrix multiplication {@code dst = src x weights} (batched when the descriptors have 3
+     * dimensions: {@code [B, M, K] x [B, K, N] -> [B, M, N]}), then the post-ops in
+     * {@code attributes}; no bias. {@code weights} may be {@code any}.
+     */
+    public static PrimitiveDescriptor matmul(MemoryDescriptor src, MemoryDescriptor weights, MemoryDescriptor dst,
+                                             PrimitiveAttributes attributes, String description) {
+        return PrimitiveDescriptor.create("dnnl_matmul_primitive_desc_create", description, attributes,
+                (out, engine, attr) -> dnnl_matmul_primitive_desc_create(out, engine, src.handle(), weights.handle(),
+                        MemorySegment.NULL, dst.handle(), attr));
+    }
+
     /** Forward-inference softmax along {@code axis} with the accurate (max-subtracting) algorithm. */
     public static PrimitiveDescriptor softmax(MemoryDescriptor data, int axis, PrimitiveAttributes attributes, String description) {
         return PrimitiveDescriptor.create("dnnl_softmax_forward_primitive_desc_create", description, attributes,

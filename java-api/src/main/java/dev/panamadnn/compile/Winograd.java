@@ -1,0 +1,137 @@
+package dev.panamadnn.compile;
+
+import dev.panamadnn.internal.dnnl.Execution;
+import dev.panamadnn.internal.dnnl.Stream;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Winograd F(4x4, 3x3) convolution for the compiled plan: 3x3, stride 1, padding 1 convolutions
+ * as 36 independent matrix products on transformed 6x6 input tiles, 2.25 instead of 9
+ * multiply-adds per output point and input channel (4x fewer). oneDNN 3.x has no CPU Winograd, so
+ * the plan does it itself: the weights are transformed once at compile time (here, in double), the
+ * 36 products are one oneDNN batched matmul primitive ({@code [36, tiles, C] x [36, C, K]}), and
+ * the input and output transforms ({@link WinogradKernels}, with bias, residual sum and ReLU fused
+ * into the output one) run on the calling thread with the Vector API. Tiles go through in chunks
+ * small enough for the transformed data to stay in cache between the three stages.
+ *
+ * <p>The Vector API is an incubator module: this path exists only when the JVM runs with {@code
+ * --add-modules jdk.incubator.vector} ({@link #available()}); without it every convolution takes
+ * oneDNN's direct kernels. Rounding differs from a direct convolution (the transforms scale by up to
+ * 8 and 1/24): measured here about 1e-5 of the output's magnitude per layer.
+ */
+final class Winograd {
+    private Winograd() {}
+
+    /** Fewer tiles than this and the matmul is too small to beat oneDNN's direct kernel (measured: 7x7 maps at batch 1 lose). */
+    static final long MIN_TILES = 32;
+
+    private static final boolean AVAILABLE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+
+    /** Whether the Vector API module is in this JVM (it must be added with {@code --add-modules jdk.incubator.vector}). */
+    static boolean available() {
+        return AVAILABLE;
+    }
+
+    /** Channel multiple the transforms need (the Vector API's preferred float lanes); only call if {@link #available()}. */
+    static int lanes() {
+        return WinogradKernels.LANES;
+    }
+
+    /** F(4x4, 3x3)'s G (6 x 3). */
+    private static final double[][] G = {
+            {1 / 4.0, 0, 0}, {-1 / 6.0, -1 / 6.0, -1 / 6.0}, {-1 / 6.0, 1 / 6.0, -1 / 6.0},
+            {1 / 24.0, 1 / 12.0, 1 / 6.0}, {1 / 24.0, -1 / 12.0, 1 / 6.0}, {0, 0, 1}};
+
+    /**
+     * {@code G g G^T} for every (output, input) channel pair of PyTorch weights {@code [k][c][3][3]},
+     * in double, as {@code [36][c][k]} (the matmul's weights, one {@code c x k} matrix per point).
+     */
+    static float[] transformWeights(float[] w, int k, int c) {
+        if (w.length != 9L * k * c) {
+            throw new IllegalArgumentException("Winograd: expected " + 9L * k * c + " weights for [" + k + ", " + c + ", 3, 3], got " + w.length);
+        }
+        float[] u = new float[36 * c * k];
+        double[] gg = new double[18];
+        for (int o = 0; o < k; o++) {
+            for (int i = 0; i < c; i++) {
+                int base = (o * c + i) * 9;
+                for (int a = 0; a < 6; a++) {           // G g
+                    for (int col = 0; col < 3; col++) {
+                        gg[a * 3 + col] = G[a][0] * w[base + col] + G[a][1] * w[base + 3 + col] + G[a][2] * w[base + 6 + col];
+                    }
+                }
+                for (int a = 0; a < 6; a++) {           // (G g) G^T
+                    for (int b = 0; b < 6; b++) {
+                        double s = gg[a * 3] * G[b][0] + gg[a * 3 + 1] * G[b][1] + gg[a * 3 + 2] * G[b][2];
+                        u[((a * 6 + b) * c + i) * k + o] = (float) s;
+                    }
+                }
+            }
+        }
+        return u;
+    }
+
+    /** Output tiles of 4x4 covering {@code size}. */
+    static int tiles(long size) {
+        return (int) ((size + 3) / 4);
+    }
+
+    /**
+     * Tiles per chunk: all of them when the transformed input and products of the whole batch fit
+     * in about 1 MiB; else chunks that do, as long as re-reading the transformed weights once per
+     * chunk costs less than a quarter of the activation traffic chunking saves; at least 48 tiles.
+     */
+    static long chunkTiles(long tiles, long c, long k) {
+        long perTile = 36 * (c + k) * 4, weights = 36 * c * k * 4;
+        long total = tiles * perTile;
+        long chunks = Math.min(total / Math.max(1 << 20, 4 * weights), tiles / 48);
+        if (chunks <= 1) return tiles;
+        return (tiles + chunks - 1) / chunks;
+    }
+
+    /** What a compiled Winograd step needs beyond its matmul: geometry and fused post-ops. */
+    record Conv(int input, int output, MemorySegment bias, int n, int h, int w, int c, int k, long chunk, boolean sum,
+                boolean relu) {
+        int tilesY() {
+            return Winograd.tiles(h);
+        }
+
+        int tilesX() {
+            return Winograd.tiles(w);
+        }
+
+        long tileCount() {
+            return (long) n * tilesY() * tilesX();
+        }
+    }
+
+    /** One execution context's run of a Winograd step: its buffers, the bound matmul, and scratch for the transforms. */
+    static final class Run {
+        private final Conv conv;
+        private final Execution matmul;
+        private final MemorySegment x, y, v, m;
+        private final float[] scratch = new float[WinogradKernels.SCRATCH];
+
+        Run(Conv conv, Execution matmul, MemorySegment x, MemorySegment y, MemorySegment v, MemorySegment m) {
+            this.conv = conv;
+            this.matmul = matmul;
+            this.x = x;
+            this.y = y;
+            this.v = v;
+            this.m = m;
+        }
+
+        void run(Stream stream) {
+            Conv g = conv;
+            int ht = g.tilesY(), wt = g.tilesX();
+            long tiles = g.tileCount(), chunk = g.chunk();
+            for (long p0 = 0; p0 < tiles; p0 += chunk) {
+                long p1 = Math.min(tiles, p0 + chunk);
+                WinogradKernels.input(x, g.h(), g.w(), g.c(), ht, wt, v, chunk, p0, p1, scratch);
+                matmul.execute(stream);
+                stream.await();
+                WinogradKernels.output(m, g.bias(), g.sum(), g.relu(), g.h(), g.w(), g.k(), ht, wt, y, chunk, p0, p1, scratch);
+            }
+        }
+    }
+}
