@@ -343,6 +343,7 @@ public final class CompiledModel implements AutoCloseable {
         /** Per step, what runs it: its execution, or a Winograd run around it. */
         final Action[] actions;
         final int[] inputExec, inputArg, outputExec, outputArg;
+        final List<Winograd.Run> winogradRuns = new ArrayList<>();
 
         Context() {
             List<Execution> made = new ArrayList<>();
@@ -377,7 +378,8 @@ public final class CompiledModel implements AutoCloseable {
                         actions[e] = executions[e]::execute;
                     } else {
                         Winograd.Run run = new Winograd.Run(w, executions[e], slots[physical[w.input()]], slots[physical[w.output()]],
-                                slots[physical[steps.get(e).buffers()[0]]], slots[physical[steps.get(e).buffers()[2]]]);
+                                slots[physical[steps.get(e).buffers()[0]]], slots[physical[steps.get(e).buffers()[2]]], threads);
+                        winogradRuns.add(run);
                         actions[e] = run::run;
                     }
                 }
@@ -386,6 +388,7 @@ public final class CompiledModel implements AutoCloseable {
                 outputExec = outs.stream().mapToInt(x -> x[0]).toArray();
                 outputArg = outs.stream().mapToInt(x -> x[1]).toArray();
             } catch (RuntimeException | Error e) {
+                winogradRuns.forEach(Winograd.Run::close);
                 made.forEach(Execution::close);
                 if (s != null) s.close();
                 arena.close();
@@ -401,6 +404,7 @@ public final class CompiledModel implements AutoCloseable {
         }
 
         void close() {
+            for (Winograd.Run r : winogradRuns) r.close();
             for (Execution e : executions) e.close();
             stream.close();
             arena.close();

@@ -2,6 +2,8 @@ package dev.panamadnn.compile;
 
 import dev.panamadnn.internal.dnnl.Execution;
 import dev.panamadnn.internal.dnnl.Stream;
+import dev.panamadnn.natives.OpenMpTeam;
+import dev.panamadnn.natives.ThreadControl;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -105,33 +107,75 @@ final class Winograd {
         }
     }
 
-    /** One execution context's run of a Winograd step: its buffers, the bound matmul, and scratch for the transforms. */
-    static final class Run {
+    /**
+     * One execution context's run of a Winograd step: its buffers, the bound matmul, and scratch
+     * for the transforms. The transforms split their tiles over the plan's OpenMP team (an
+     * {@link OpenMpTeam}: the threads the matmul runs on), or run on the calling thread if the
+     * plan has one thread or the natives have no OpenMP.
+     */
+    static final class Run implements OpenMpTeam.Body, AutoCloseable {
+        private static final int INPUT = 0, OUTPUT = 1;
         private final Conv conv;
         private final Execution matmul;
         private final MemorySegment x, y, v, m;
-        private final float[] scratch = new float[WinogradKernels.SCRATCH];
+        private final int threads;
+        private final float[][] scratch;
+        private final OpenMpTeam team;
+        private volatile int phase;
+        private volatile long p0, p1;
 
-        Run(Conv conv, Execution matmul, MemorySegment x, MemorySegment y, MemorySegment v, MemorySegment m) {
+        /** @param threads the plan's intra-op threads (0: OpenMP's default) */
+        Run(Conv conv, Execution matmul, MemorySegment x, MemorySegment y, MemorySegment v, MemorySegment m, int threads) {
             this.conv = conv;
             this.matmul = matmul;
             this.x = x;
             this.y = y;
             this.v = v;
             this.m = m;
+            this.threads = threads;
+            int team = threads > 0 ? threads : ThreadControl.openmpMaxThreads();
+            this.team = team > 1 && OpenMpTeam.available() ? OpenMpTeam.of(this) : null;
+            this.scratch = new float[this.team == null ? 1 : team][WinogradKernels.SCRATCH];
         }
 
         void run(Stream stream) {
-            Conv g = conv;
-            int ht = g.tilesY(), wt = g.tilesX();
-            long tiles = g.tileCount(), chunk = g.chunk();
-            for (long p0 = 0; p0 < tiles; p0 += chunk) {
-                long p1 = Math.min(tiles, p0 + chunk);
-                WinogradKernels.input(x, g.h(), g.w(), g.c(), ht, wt, v, chunk, p0, p1, scratch);
+            long tiles = conv.tileCount(), chunk = conv.chunk();
+            for (long from = 0; from < tiles; from += chunk) {
+                p0 = from;
+                p1 = Math.min(tiles, from + chunk);
+                transform(INPUT);
                 matmul.execute(stream);
                 stream.await();
-                WinogradKernels.output(m, g.bias(), g.sum(), g.relu(), g.h(), g.w(), g.k(), ht, wt, y, chunk, p0, p1, scratch);
+                transform(OUTPUT);
             }
+        }
+
+        private void transform(int what) {
+            phase = what;
+            if (team == null) run(0, 1);
+            else team.run(threads);
+        }
+
+        /** One team thread's share of the tiles of the current chunk and phase. */
+        @Override
+        public void run(int thread, int teamSize) {
+            int workers = Math.min(teamSize, scratch.length);
+            if (thread >= workers) return;
+            long from = p0, count = p1 - from;
+            long a = from + count * thread / workers, b = from + count * (thread + 1) / workers;
+            if (a >= b) return;
+            Conv g = conv;
+            if (phase == INPUT) {
+                WinogradKernels.input(x, g.h(), g.w(), g.c(), g.tilesY(), g.tilesX(), v, g.chunk(), a, b, from, scratch[thread]);
+            } else {
+                WinogradKernels.output(m, g.bias(), g.sum(), g.relu(), g.h(), g.w(), g.k(), g.tilesY(), g.tilesX(), y, g.chunk(), a, b,
+                        from, scratch[thread]);
+            }
+        }
+
+        @Override
+        public void close() {
+            if (team != null) team.close();
         }
     }
 }

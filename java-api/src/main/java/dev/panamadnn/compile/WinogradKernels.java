@@ -41,10 +41,10 @@ final class WinogradKernels {
 
     /**
      * Transforms the input tiles {@code [p0, p1)} of {@code x} ({@code nhwc} {@code [n, h, w, c]},
-     * zero padding 1) into {@code v} ({@code [36][chunk][c]}, row {@code p - p0}).
+     * zero padding 1) into {@code v} ({@code [36][chunk][c]}, row {@code p - base}: the chunk starts at tile {@code base}).
      */
     static void input(MemorySegment x, int h, int w, int c, int ht, int wt, MemorySegment v, long chunk, long p0, long p1,
-                      float[] scratch) {
+                      long base, float[] scratch) {
         final long rowBytes = (long) w * c * 4, pointBytes = chunk * c * 4;
         final int perImage = ht * wt;
         for (long p = p0; p < p1; p++) {
@@ -52,7 +52,7 @@ final class WinogradKernels {
             int y0 = ty * 4 - 1, x0 = tx * 4 - 1;
             boolean interior = y0 >= 0 && x0 >= 0 && y0 + 6 <= h && x0 + 6 <= w;
             long image = (long) img * h * rowBytes;
-            long out = (p - p0) * c * 4;
+            long out = (p - base) * c * 4;
             for (int ch = 0; ch < c; ch += LANES) {
                 for (int col = 0; col < 6; col++) {
                     int xx = x0 + col;
@@ -132,17 +132,17 @@ final class WinogradKernels {
 
     /**
      * Transforms the products of tiles {@code [p0, p1)} ({@code m}, {@code [36][chunk][k]}, row
-     * {@code p - p0}) back into output tiles of {@code y} ({@code nhwc} {@code [n, h, w, k]}), adding
+     * {@code p - base}) back into output tiles of {@code y} ({@code nhwc} {@code [n, h, w, k]}), adding
      * {@code bias}, then (if {@code sum}) the value {@code y} already holds, then (if {@code relu})
      * max(0, .), in the order of oneDNN's post-ops.
      */
     static void output(MemorySegment m, MemorySegment bias, boolean sum, boolean relu, int h, int w, int k, int ht, int wt,
-                       MemorySegment y, long chunk, long p0, long p1, float[] scratch) {
+                       MemorySegment y, long chunk, long p0, long p1, long base, float[] scratch) {
         final long rowBytes = (long) w * k * 4, pointBytes = chunk * k * 4;
         final int perImage = ht * wt;
         for (long p = p0; p < p1; p++) {
             int img = (int) (p / perImage), r = (int) (p % perImage), ty = r / wt, tx = r % wt;
-            long in = (p - p0) * k * 4;
+            long in = (p - base) * k * 4;
             int y0 = ty * 4, rows = Math.min(4, h - y0);
             for (int ch = 0; ch < k; ch += LANES) {
                 long o = in + (long) ch * 4;

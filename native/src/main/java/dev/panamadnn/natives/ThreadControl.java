@@ -118,6 +118,7 @@ public final class ThreadControl {
         openblasGet = handle(openblas, "openblas_get_num_threads", FunctionDescriptor.of(ValueLayout.JAVA_INT));
         ompSet = handle(dnnl, "omp_set_num_threads", FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
         ompGetMax = handle(dnnl, "omp_get_max_threads", FunctionDescriptor.of(ValueLayout.JAVA_INT));
+        OpenMpTeam.afterLoad(dnnl);
         loaded = true;
         if (threads > 0) {
             invoke(openblasSet, threads);

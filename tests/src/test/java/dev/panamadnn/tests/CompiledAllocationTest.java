@@ -36,11 +36,21 @@ class CompiledAllocationTest {
         assertWarmRunsAllocateNothing(new long[] {2, 3, 16, 16}, true);
     }
 
+    /** With 2 threads the Winograd transforms run on the OpenMP team through upcalls; the caller is team thread 0. */
+    @Test
+    void warmWinogradRunsOnAnOpenMpTeamAllocateNothingOnTheHeap() {
+        assertWarmRunsAllocateNothing(new long[] {2, 3, 16, 16}, true, 2);
+    }
+
     private static void assertWarmRunsAllocateNothing(long[] shape, boolean winograd) {
+        assertWarmRunsAllocateNothing(shape, winograd, 1);
+    }
+
+    private static void assertWarmRunsAllocateNothing(long[] shape, boolean winograd, int threads) {
         var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         try (Sequential m = new Sequential(Conv2d.builder(3, 16, 3).padding(1).bias(false).build(), new BatchNorm2d(16), new ReLU(),
                      new BasicBlock(16, 16), new AdaptiveAvgPool2d(1), new Flatten(), new Linear(16, 10, true));
-             CompiledModel c = CompiledModel.compile(m, CompileOptions.defaults().withThreads(1), shape).warmup(); Arena a = Arena.ofConfined()) {
+             CompiledModel c = CompiledModel.compile(m, CompileOptions.defaults().withThreads(threads), shape).warmup(); Arena a = Arena.ofConfined()) {
             long winogradSteps = c.steps().stream().filter(s -> s.contains("winograd")).count();
             org.junit.jupiter.api.Assertions.assertEquals(winograd ? 2 : 0, winogradSteps, c.steps().toString());
             Tensor x = Tensor.allocate(a, DataType.F32, shape), out = Tensor.allocate(a, DataType.F32, c.outputShape());
