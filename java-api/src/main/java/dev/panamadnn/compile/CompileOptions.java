@@ -27,7 +27,7 @@ import dev.panamadnn.natives.ThreadControl;
  *                        oneDNN's batched matmul for the products, the Vector API for the transforms)
  *                        where that pays: {@code CHANNELS_LAST} layout, padding 1, no groups or dilation,
  *                        channels a multiple of the vector lanes, no activation but ReLU, and at least
- *                        32 output tiles of 4x4 (e.g. 28x28 maps at batch 1, 7x7 at batch 16). Needs the
+ *                        16 output tiles of 4x4 (e.g. 14x14 maps at batch 1, 7x7 at batch 4). Needs the
  *                        JVM flag {@code --add-modules jdk.incubator.vector}; without it this option has
  *                        no effect. Rounding differs slightly from a direct convolution (about 1e-5 of
  *                        the output's magnitude per layer, measured): switch it off for results closest

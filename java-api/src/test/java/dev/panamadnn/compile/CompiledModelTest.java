@@ -393,7 +393,7 @@ class CompiledModelTest {
             List<String> w = wino.steps().stream().filter(st -> st.contains("winograd")).toList();
             assertEquals(4, w.size(), "the four 3x3 / pad 1 / ReLU-or-none convolutions: " + wino.steps());
             assertTrue(w.get(2).contains("+sum(identity)"), w.get(2));
-            assertTrue(w.stream().allMatch(st -> st.contains("1 x 32 tiles")), w.toString());
+            assertTrue(w.stream().allMatch(st -> st.contains("1 x 32 tiles")), w.toString());   // 2 images x 4 x 4
             assertEquals(0, direct.steps().stream().filter(st -> st.contains("winograd")).count(), direct.steps().toString());
             assertEquals(direct.flops(), wino.flops(), "flops count the direct convolution's work");
             assertClose(eager.toFloatArray(), y.toFloatArray(), "Winograd plan vs eager");
@@ -430,10 +430,11 @@ class CompiledModelTest {
         Module m = new Sequential(Conv2d.builder(16, 16, 1).build(), new ReLU(),
                 Conv2d.builder(16, 16, 3).padding(1).build(), new ReLU(), Conv2d.builder(16, 16, 3).padding(1).build());
         randomize(m, 15);
-        try (m; CompiledModel few = CompiledModel.compile(m, 1, 16, 20, 20);                       // 25 tiles
-             CompiledModel enough = CompiledModel.compile(m, 1, 16, 24, 24);                      // 36 tiles
-             CompiledModel blocked = CompiledModel.compile(m, CompileOptions.defaults().withLayout(CompileOptions.Layout.CHANNEL_BLOCKED), 1, 16, 24, 24);
-             CompiledModel off = CompiledModel.compile(m, CompileOptions.defaults().withWinograd(false), 1, 16, 24, 24)) {
+        try (m; CompiledModel few = CompiledModel.compile(m, 1, 16, 15, 12);                       // 4 x 3 = 12 tiles
+             CompiledModel enough = CompiledModel.compile(m, 1, 16, 13, 16);                      // 4 x 4 = 16 tiles
+             CompiledModel blocked = CompiledModel.compile(m, CompileOptions.defaults().withLayout(CompileOptions.Layout.CHANNEL_BLOCKED), 1, 16, 13, 16);
+             CompiledModel off = CompiledModel.compile(m, CompileOptions.defaults().withWinograd(false), 1, 16, 13, 16)) {
+            assertEquals(16, Winograd.MIN_TILES);
             assertEquals(0, count(few, "winograd"), few.steps().toString());
             assertEquals(2, count(enough, "winograd"), enough.steps().toString());
             assertEquals(0, count(blocked, "winograd"), blocked.steps().toString());
