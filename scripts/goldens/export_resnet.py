@@ -78,9 +78,15 @@ def export(name, out_dir, onnx):
         path = os.path.join(out_dir, name + ".onnx")
         # torch >= 2.9 defaults to the dynamo exporter; keep the TorchScript one where it can be chosen.
         legacy = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
-        torch.onnx.export(model, torch.randn(1, 3, 224, 224, generator=g), path + ".tmp", opset_version=13,
-                          input_names=["input"], output_names=["logits"],
-                          dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, **legacy)
+        dummy = torch.randn(1, 3, 224, 224, generator=g)
+        names = dict(input_names=["input"], output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+        try:
+            torch.onnx.export(model, dummy, path + ".tmp", opset_version=13, **names, **legacy)
+        except Exception as e:  # a torch whose TorchScript exporter is gone: the dynamo one (opset >= 18)
+            if not legacy:
+                raise
+            print("TorchScript ONNX export failed (%s); using the dynamo exporter" % e, file=sys.stderr)
+            torch.onnx.export(model, dummy, path + ".tmp", opset_version=18, dynamo=True, **names)
         os.replace(path + ".tmp", path)
     write_safetensors(os.path.join(out_dir, name + ".goldens.safetensors"),
                      {"input": x, "logits": logits, "input_small": x_small, "logits_small": logits_small}, meta)
