@@ -227,9 +227,15 @@ public final class CompiledModel implements AutoCloseable {
         return sum;
     }
 
-    /** Creates an execution context (if none exists) and runs it once on zeros, so the first real call is not the slow one. */
+    /**
+     * Creates an execution context (if none exists) and runs it once on zeros, so the first real
+     * call is not the slow one. A plan with Winograd convolutions first has the JIT compile their
+     * Vector API transforms (once per JVM, typically well under a second), since before that they
+     * run several times slower.
+     */
     public CompiledModel warmup() {
         checkOpen();
+        if (steps.stream().anyMatch(s -> s.winograd() != null)) Winograd.warmUpKernels();
         try (Arena a = Arena.ofConfined()) {
             Tensor in = Tensor.allocate(a, DataType.F32, inputShape), out = Tensor.allocate(a, DataType.F32, outputShape);
             run(in, out);

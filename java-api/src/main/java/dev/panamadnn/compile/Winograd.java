@@ -78,6 +78,11 @@ final class Winograd {
         return u;
     }
 
+    /** JIT-compiles the transforms once per JVM (see {@link WinogradKernels#warmUp()}); only call if {@link #available()}. */
+    static void warmUpKernels() {
+        WinogradKernels.warmUp();
+    }
+
     /** Output tiles of 4x4 covering {@code size}. */
     static int tiles(long size) {
         return (int) ((size + 3) / 4);
