@@ -34,7 +34,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *       by default, for oneDNN's brgemm kernels), with reorders only where a layout changes (the
  *       3-channel stem, which reads the plain {@code nchw} input directly and writes channel-blocked,
  *       into the next convolution; the activation into plain for {@code Flatten}/{@code Linear};
- *       and into the plain output if the last layer does not write it directly).</li>
+ *       and into the plain output if the last layer does not write it directly);</li>
+ *   <li>3x3, stride-1, padding-1 convolutions with enough output tiles run as Winograd F(4x4, 3x3):
+ *       transformed weights, one oneDNN batched matmul, and Vector API input/output transforms with
+ *       the bias, residual sum and ReLU fused ({@link CompileOptions#winograd()}; needs {@code
+ *       --add-modules jdk.incubator.vector}, else every convolution is direct).</li>
  * </ul>
  * Anything else is an {@link UnsupportedOperationException} naming the layer and where it sits.
  * {@link CompileOptions} switches each fusion off (for measuring its gain) and sets the plan's
@@ -57,7 +61,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * threads (OpenMP): {@link CompileOptions#threads()}, else the {@link ThreadControl} count
  * ({@code -Dpanamadnn.threads} / {@code ThreadControl.setThreads}) at compile time. The count is
  * fixed when the plan is compiled, because oneDNN sizes each primitive's work split then; to
- * change it, compile another plan. Keep concurrent callers x intra-op threads at or below the
+ * change it, compile another plan. Winograd transforms run on the same OpenMP team (through
+ * {@link dev.panamadnn.natives.OpenMpTeam}), so a plan never uses more threads than {@link #threads()}.
+ * Keep concurrent callers x intra-op threads at or below the
  * cores. {@link #warmup()} creates one context and
  * runs it once. {@link #close()} frees everything and must not race with a running call.
  */

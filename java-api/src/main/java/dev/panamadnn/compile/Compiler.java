@@ -40,8 +40,10 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Lowers a module tree to a straight list of oneDNN primitives over numbered buffers (see
@@ -82,7 +84,7 @@ final class Compiler {
     /** The logical buffer bound to the caller's output instead of a plan buffer, or -1. */
     int outputAlias = -1;
     /** Logical buffers a Winograd step reads or writes: always plan buffers (never the caller's input or output). */
-    private final java.util.Set<Integer> winogradBuffers = new java.util.HashSet<>();
+    private final Set<Integer> winogradBuffers = new HashSet<>();
 
     /** Builds the steps for {@code model} on an input of {@code inputShape}. */
     void compile(Module model, long[] inputShape) {
