@@ -145,7 +145,8 @@ public final class CompiledModel implements AutoCloseable {
 
     /**
      * Compiles {@code model} for inputs of exactly {@code inputShape} with the given fusions and
-     * intra-op thread count (see {@link CompileOptions}).
+     * intra-op thread count (see {@link CompileOptions}). The first plan with Winograd convolutions
+     * in a JVM also has the JIT compile their Vector API transforms (about a second here).
      *
      * @throws IllegalArgumentException      if the shape does not fit the model (the message names the layer)
      * @throws UnsupportedOperationException if the model contains a layer the compiler does not support
@@ -165,7 +166,10 @@ public final class CompiledModel implements AutoCloseable {
             // oneDNN sizes a primitive's work split by the creating thread's OpenMP team size.
             if (threads > 0) ThreadControl.applyToCurrentThread(threads);
             c.compile(model, inputShape.clone());
-            return new CompiledModel(model.getClass().getSimpleName(), inputShape.clone(), c, threads);
+            CompiledModel plan = new CompiledModel(model.getClass().getSimpleName(), inputShape.clone(), c, threads);
+            // Once per JVM: JIT-compile the Winograd transforms now, or the first run (warmup() or not) pays ~1 s for them.
+            if (plan.steps.stream().anyMatch(s -> s.winograd() != null)) Winograd.warmUpKernels();
+            return plan;
         } catch (RuntimeException | Error e) {
             c.closeAll();
             throw e;
@@ -235,13 +239,11 @@ public final class CompiledModel implements AutoCloseable {
 
     /**
      * Creates an execution context (if none exists) and runs it once on zeros, so the first real
-     * call is not the slow one. A plan with Winograd convolutions first has the JIT compile their
-     * Vector API transforms (once per JVM, typically well under a second), since before that they
-     * run several times slower.
+     * call is not the slow one. (The Winograd transforms were already JIT-compiled by
+     * {@link #compile}, once per JVM: before that they run many times slower.)
      */
     public CompiledModel warmup() {
         checkOpen();
-        if (steps.stream().anyMatch(s -> s.winograd() != null)) Winograd.warmUpKernels();
         try (Arena a = Arena.ofConfined()) {
             Tensor in = Tensor.allocate(a, DataType.F32, inputShape), out = Tensor.allocate(a, DataType.F32, outputShape);
             run(in, out);
