@@ -270,6 +270,8 @@ class CompiledModelTest {
         long[] shape = {2, 3, 16, 16};
         try (Sequential m = smallNet(); CompiledModel c = CompiledModel.compile(m, shape); Tensor x = randomInput(5, shape);
              Tensor single = c.run(x)) {
+            // the first block's convolutions are Winograd steps, their transforms on each caller's OpenMP team
+            assertEquals(2, count(c, "winograd"), c.steps().toString());
             float[] expected = single.toFloatArray();
             AtomicReference<Throwable> failure = new AtomicReference<>();
             CountDownLatch start = new CountDownLatch(1);
