@@ -35,8 +35,12 @@ class ResNetJobsTest {
         }
         assertEquals(2, ResNetJobs.rounds(false));
         assertEquals(5, ResNetJobs.rounds(true));
-        assertTrue(ResNetJobs.jobs(false).stream().anyMatch(j -> j.shape().equals("model=resnet18,batch=1,plan=channel-blocked")),
-                "the layout variant runs beside a fused run");
+        assertTrue(ResNetJobs.jobs(false).stream().anyMatch(j -> j.shape().equals("model=resnet18,batch=1,plan=no-winograd")),
+                "the Winograd variant runs in the quick profile");
+        assertTrue(ResNetJobs.jobs(true).stream().anyMatch(j -> j.shape().equals("model=resnet18,batch=1,plan=channel-blocked")),
+                "the layout variants run in the full profile");
+        assertTrue(ResNetJobs.jobs(false).stream().noneMatch(j -> j.shape().contains("plan=channel-blocked") || j.shape().contains("plan=plain-layouts")),
+                "and not in the quick one");
     }
 
     @Test
