@@ -40,10 +40,8 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Lowers a module tree to a straight list of oneDNN primitives over numbered buffers (see
@@ -83,8 +81,6 @@ final class Compiler {
     long[] outputShape;
     /** The logical buffer bound to the caller's output instead of a plan buffer, or -1. */
     int outputAlias = -1;
-    /** Logical buffers a Winograd step reads or writes: always plan buffers (never the caller's input or output). */
-    private final Set<Integer> winogradBuffers = new HashSet<>();
 
     /** Builds the steps for {@code model} on an input of {@code inputShape}. */
     void compile(Module model, long[] inputShape) {
@@ -95,7 +91,7 @@ final class Compiler {
         outputShape = last.shape();
         MemoryDescriptor plainOut = own(MemoryDescriptor.f32(Ops.plain(outputShape.length), outputShape));
         if (last.buffer() >= 0 && last.md().sameLayoutAs(plainOut) && buffers.get(last.buffer())[0] <= plainOut.byteSize()
-                && !winogradBuffers.contains(last.buffer())) {
+                && !winogradUses(last.buffer())) {
             outputAlias = last.buffer();   // the last layer writes straight into the caller's output
         } else {
             Primitive p = own(Reorder.primitive(last.md(), plainOut, "reorder to the plain output"));
@@ -347,14 +343,7 @@ final class Compiler {
             reorderOnce(plainW, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, w), weights, wBuf, "weights of " + what);
         }
         Value in = x.md().sameLayoutAs(src) ? x : reorder(x, src, "reorder into " + what);
-        int out;
-        if (sum != null) {
-            Value acc = sum.buffer() >= 0 && sum.md().sameLayoutAs(dst) ? sum : reorder(sum, dst, "reorder shortcut for " + what);
-            for (List<Value> copies : reordered.values()) copies.removeIf(v -> v == acc);   // overwritten in place from here on
-            out = acc.buffer();
-        } else {
-            out = newBuffer(dst.byteSize());
-        }
+        int out = destination(sum, dst, what);
         String d = "conv " + what + " [" + impl + "]";
         if (b == null) {
             emit(p, d, new int[] {ConvOps.argSrc(), ConvOps.argWeights(), ConvOps.argDst()},
@@ -367,6 +356,18 @@ final class Compiler {
                     new MemorySegment[] {null, wBuf, bBuf, null});
         }
         return new Value(dst, out, outShape);
+    }
+
+    /**
+     * The buffer a convolution writes in layout {@code dst}: a new one, or, with a residual
+     * {@code sum} post-op, the one holding the shortcut (reordered into {@code dst} first if needed),
+     * which the convolution then overwrites in place.
+     */
+    private int destination(Value sum, MemoryDescriptor dst, String what) {
+        if (sum == null) return newBuffer(dst.byteSize());
+        Value acc = sum.buffer() >= 0 && sum.md().sameLayoutAs(dst) ? sum : reorder(sum, dst, "reorder shortcut for " + what);
+        for (List<Value> copies : reordered.values()) copies.removeIf(v -> v == acc);   // overwritten in place from here on
+        return acc.buffer();
     }
 
     /**
@@ -419,14 +420,7 @@ final class Compiler {
         }
         MemorySegment bias = constants.allocate(4L * k, 64);
         if (b != null) MemorySegment.copy(b, 0, bias, ValueLayout.JAVA_FLOAT, 0, k);
-        int out;
-        if (sum != null) {
-            Value acc = sum.buffer() >= 0 && sum.md().sameLayoutAs(nhwcOut) ? sum : reorder(sum, nhwcOut, "reorder shortcut for " + what);
-            for (List<Value> copies : reordered.values()) copies.removeIf(cp -> cp == acc);   // overwritten in place from here on
-            out = acc.buffer();
-        } else {
-            out = newBuffer(nhwcOut.byteSize());
-        }
+        int out = destination(sum, nhwcOut, what);
         int vBuf = newBuffer(v.byteSize()), mBuf = newBuffer(m.byteSize());
         String d = "conv " + what + " [winograd F(4x4,3x3): " + (tiles + chunk - 1) / chunk + " x " + chunk + " tiles, " + impl + "]";
         emitWinograd(p, d, new int[] {Ops.argSrc(), Ops.argWeights(), Ops.argDst()}, new MemoryDescriptor[] {v, u, m},
@@ -680,28 +674,30 @@ final class Compiler {
     }
 
     private void emit(Primitive p, String description, int[] argIds, MemoryDescriptor[] descs, int[] bufs, MemorySegment[] consts) {
-        int index = steps.size();
-        for (int b : bufs) {
-            if (b >= 0) {
-                long[] buf = buffers.get(b);
-                if (buf[1] < 0) buf[1] = index;
-                buf[2] = index;
-            }
-        }
+        for (int b : bufs) touch(b);
         steps.add(new Step(p, argIds, descs, bufs, consts, description, null));
     }
 
     /** A Winograd step: its matmul's arguments (transformed input, weights, products), plus the activations it reads and writes. */
     private void emitWinograd(Primitive p, String description, int[] argIds, MemoryDescriptor[] descs, int[] bufs,
                               MemorySegment[] consts, Winograd.Conv conv) {
-        int index = steps.size();
-        for (int b : new int[] {bufs[0], bufs[2], conv.input(), conv.output()}) {
-            long[] buf = buffers.get(b);
-            if (buf[1] < 0) buf[1] = index;
-            buf[2] = index;
-        }
-        winogradBuffers.add(conv.input());
-        winogradBuffers.add(conv.output());
+        for (int b : new int[] {bufs[0], bufs[2], conv.input(), conv.output()}) touch(b);
         steps.add(new Step(p, argIds, descs, bufs, consts, description, conv));
+    }
+
+    /** Marks plan buffer {@code b} (ids below 0 are not plan buffers) as used by the step about to be added. */
+    private void touch(int b) {
+        if (b < 0) return;
+        long[] buf = buffers.get(b);
+        if (buf[1] < 0) buf[1] = steps.size();
+        buf[2] = steps.size();
+    }
+
+    /** Whether a Winograd step reads or writes plan buffer {@code b} (those are never bound to the caller's tensors). */
+    private boolean winogradUses(int b) {
+        for (Step st : steps) {
+            if (st.winograd() != null && (st.winograd().input() == b || st.winograd().output() == b)) return true;
+        }
+        return false;
     }
 }
