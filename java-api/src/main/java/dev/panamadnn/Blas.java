@@ -6,6 +6,8 @@ import static dev.panamadnn.bindings.cblas.cblas_h.CblasTrans;
 
 import dev.panamadnn.bindings.cblas.cblas_h;
 import dev.panamadnn.natives.Natives;
+import dev.panamadnn.internal.lifetime.NativeAccess;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -43,6 +45,10 @@ public final class Blas {
         checkMatrix("C", c, m, n, ldc);
         if (c.isReadOnly()) throw new IllegalArgumentException("sgemm: C must be writable, got a read-only segment");
         if (m == 0 || n == 0) return;
+        if (a.isMapped() || b.isMapped() || c.isMapped()) {
+            sgemmMapped(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
         Natives.load();
         int ta = transA ? CblasTrans() : CblasNoTrans();
         int tb = transB ? CblasTrans() : CblasNoTrans();
@@ -50,6 +56,23 @@ public final class Blas {
             cblas_h.cblas_sgemm(CblasRowMajor(), ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } else {
             cblas_h.cblas_sgemm$critical(CblasRowMajor(), ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        }
+    }
+
+    /**
+     * sgemm on copies of the memory-mapped operands: OpenBLAS never reads or writes a mapping
+     * (a file truncated meanwhile would be a SIGBUS there, ending the JVM); Java's copies turn
+     * that into an {@link IllegalStateException}.
+     */
+    private static void sgemmMapped(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                                    MemorySegment a, int lda, MemorySegment b, int ldb, float beta,
+                                    MemorySegment c, int ldc) {
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment ca = a.isMapped() ? NativeAccess.copyOfMapped(a, tmp, "sgemm A") : a;
+            MemorySegment cb = b.isMapped() ? NativeAccess.copyOfMapped(b, tmp, "sgemm B") : b;
+            MemorySegment cc = c.isMapped() ? NativeAccess.copyOfMapped(c, tmp, "sgemm C") : c;
+            sgemm(transA, transB, m, n, k, alpha, ca, lda, cb, ldb, beta, cc, ldc);
+            if (cc != c) NativeAccess.copyToMapped(cc, c, "sgemm C");
         }
     }
 

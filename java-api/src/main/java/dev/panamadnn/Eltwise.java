@@ -6,7 +6,10 @@ import dev.panamadnn.internal.dnnl.Primitive;
 import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
 import dev.panamadnn.internal.dnnl.PrimitiveCache;
 import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
+import dev.panamadnn.internal.lifetime.InFlightCalls;
+import dev.panamadnn.internal.lifetime.NativeAccess;
 import dev.panamadnn.internal.reference.Erf;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -39,7 +42,7 @@ public final class Eltwise implements AutoCloseable {
     private final Kind kind;
     private final float alpha;
     private final PrimitiveCache<Long, Compiled> compiled = new PrimitiveCache<>();
-    private volatile boolean closed;
+    private final InFlightCalls calls = new InFlightCalls();
 
     private record Compiled(MemoryDescriptor desc, Primitive primitive, String implementation) implements AutoCloseable {
         @Override
@@ -65,23 +68,41 @@ public final class Eltwise implements AutoCloseable {
      * off-heap (oneDNN keeps pointers).
      */
     public void forward(MemorySegment src, MemorySegment dst) {
-        if (closed) throw new IllegalStateException(this + " is closed");
-        long count = checkPair(src, dst);
-        if (count == 0) return;
-        if (!src.isNative() || !dst.isNative()) {
-            throw new IllegalArgumentException("Eltwise.forward: oneDNN needs off-heap segments, got "
-                    + (src.isNative() ? "" : "a heap src ") + (dst.isNative() ? "" : "a heap dst"));
+        calls.enter(this);
+        try {
+            long count = checkPair(src, dst);
+            if (count == 0) return;
+            if (!src.isNative() || !dst.isNative()) {
+                throw new IllegalArgumentException("Eltwise.forward: oneDNN needs off-heap segments, got "
+                        + (src.isNative() ? "" : "a heap src ") + (dst.isNative() ? "" : "a heap dst"));
+            }
+            if (src.isMapped() || dst.isMapped()) {
+                // Mapped memory never reaches native code (a truncated file would be a SIGBUS there): Java copies it.
+                try (Arena tmp = Arena.ofConfined()) {
+                    MemorySegment s = src.isMapped() ? NativeAccess.copyOfMapped(src, tmp, this + " src") : src;
+                    MemorySegment d = dst.isMapped() ? tmp.allocate(dst.byteSize(), 64) : dst;
+                    forward(s, d);
+                    if (d != dst) NativeAccess.copyToMapped(d, dst, this + " dst");
+                }
+                return;
+            }
+            Compiled c = compiled.get(count, this::compile);
+            c.primitive().execute(new int[] {Ops.argSrc(), Ops.argDst()},
+                    new MemoryDescriptor[] {c.desc(), c.desc()}, new MemorySegment[] {src, dst});
+        } finally {
+            calls.exit();
         }
-        Compiled c = compiled.get(count, this::compile);
-        c.primitive().execute(new int[] {Ops.argSrc(), Ops.argDst()},
-                new MemoryDescriptor[] {c.desc(), c.desc()}, new MemorySegment[] {src, dst});
     }
 
     /** The oneDNN implementation used for {@code count} elements, e.g. {@code jit:avx512_core}. */
     public String implementation(long count) {
         if (count <= 0) throw new IllegalArgumentException("Eltwise.implementation: expected count > 0, got " + count);
-        if (closed) throw new IllegalStateException(this + " is closed");
-        return compiled.get(count, this::compile).implementation();
+        calls.enter(this);
+        try {
+            return compiled.get(count, this::compile).implementation();
+        } finally {
+            calls.exit();
+        }
     }
 
     private Compiled compile(long count) {
@@ -129,10 +150,10 @@ public final class Eltwise implements AutoCloseable {
         return src.byteSize() / Float.BYTES;
     }
 
+    /** Frees the cached primitives once calls in flight on other threads have returned (later calls fail); idempotent. */
     @Override
     public void close() {
-        closed = true;
-        compiled.close();
+        if (calls.close()) compiled.close();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.panamadnn;
 
+import dev.panamadnn.internal.lifetime.NativeAccess;
 import dev.panamadnn.internal.safetensors.Header;
 import dev.panamadnn.internal.safetensors.HeaderException;
 import dev.panamadnn.internal.safetensors.SafeTensorsWriter;
@@ -38,8 +39,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * it, after which every tensor from {@link #get} throws {@link IllegalStateException} on access.
  * The header queries keep working after close. Thread-safe: any number of threads may call
  * {@link #get} and read the tensors concurrently. If another process truncates the file while it
- * is mapped, reading the lost pages fails with an {@link InternalError} (the JVM's SIGBUS
- * handling); {@link #save} never does that, it replaces files by renaming.
+ * is mapped, reading the lost pages from Java fails with an {@link InternalError} (the JVM's
+ * SIGBUS handling), and handing such a tensor to a layer or a compiled plan fails with an
+ * {@link IllegalStateException}: native code never reads mapped memory directly (layers and
+ * plans copy a mapped input first, by Java), because a SIGBUS there would end the process.
+ * {@link #save} never truncates, it replaces files by renaming, which leaves existing mappings intact.
  */
 public final class SafeTensors implements AutoCloseable {
     private static final ValueLayout.OfLong LENGTH = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -181,10 +185,14 @@ public final class SafeTensors implements AutoCloseable {
         SafeTensorsWriter.write(file, sorted, meta);
     }
 
-    /** Unmaps the file; idempotent. Tensors obtained from {@link #get} are dead afterwards. */
+    /**
+     * Unmaps the file; idempotent. Tensors obtained from {@link #get} are dead afterwards. Waits
+     * for native calls using the mapping to return first (in practice none: mapped tensors are
+     * copied before they reach native code).
+     */
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) arena.close();
+        if (closed.compareAndSet(false, true)) NativeAccess.closeWaiting(arena);
     }
 
     /** The file this was opened from. */

@@ -1,5 +1,6 @@
 package dev.panamadnn;
 
+import dev.panamadnn.internal.lifetime.NativeAccess;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -14,7 +15,9 @@ import java.util.Arrays;
  * (then every view of it is dead too). {@link #wrap} adopts an existing segment (a
  * memory-mapped file, say) without copying. Views ({@link #reshape}, {@link #slice}) share
  * memory and never own it; closing a view does nothing. Any access after the memory is freed
- * is an {@link IllegalStateException}, never a crash.
+ * is an {@link IllegalStateException}, never a crash; memory a native call is using cannot be
+ * freed until the call returns ({@link #close()} waits; closing the caller's own arena
+ * meanwhile fails with the JDK's "Session is acquired" {@link IllegalStateException}).
  *
  * <p>Not synchronised: concurrent reads are fine, concurrent writes to the same elements are
  * the caller's business.
@@ -205,10 +208,14 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(segment.asSlice(first, (span + 1) * dtype.byteSize()), dtype, s, strides.clone(), null);
     }
 
-    /** Frees the memory if this tensor owns it; does nothing for views and borrowed memory. */
+    /**
+     * Frees the memory if this tensor owns it; does nothing for views and borrowed memory. If a
+     * native call on another thread is using the memory right now, waits for that call to return
+     * first (native calls hold the memory they touch), so the memory is never freed under it.
+     */
     @Override
     public void close() {
-        if (owned != null && owned.scope().isAlive()) owned.close();
+        if (owned != null) NativeAccess.closeWaiting(owned);
     }
 
     @Override

@@ -6,6 +6,8 @@ import dev.panamadnn.Tensor;
 import dev.panamadnn.internal.dnnl.Engine;
 import dev.panamadnn.internal.dnnl.Execution;
 import dev.panamadnn.internal.dnnl.Stream;
+import dev.panamadnn.internal.lifetime.InFlightCalls;
+import dev.panamadnn.internal.lifetime.NativeAccess;
 import dev.panamadnn.natives.ThreadControl;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -65,7 +67,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link dev.panamadnn.natives.OpenMpTeam}), so a plan never uses more threads than {@link #threads()}.
  * Keep concurrent callers x intra-op threads at or below the
  * cores. {@link #warmup()} creates one context and
- * runs it once. {@link #close()} frees everything and must not race with a running call.
+ * runs it once.
+ *
+ * <p><b>Lifetimes.</b> {@link #close()} may race with running calls: it stops new runs (they fail
+ * with an {@link IllegalStateException}) and waits for those in flight before freeing anything.
+ * Each step that reads the caller's input or writes its output holds that memory until oneDNN
+ * returns, so closing either tensor meanwhile waits for the step (a run that then finds its
+ * input or output freed fails with an {@link IllegalStateException}, its output incomplete). A
+ * read-only output is refused; an input or output in a memory-mapped file is copied by Java
+ * around the run (native code never touches a mapping, whose file another process could
+ * truncate). See docs/safety.md.
  */
 public final class CompiledModel implements AutoCloseable {
     private final String name;
@@ -79,7 +90,7 @@ public final class CompiledModel implements AutoCloseable {
     private final int threads;             // intra-op threads every run uses, or 0: OpenMP's default
     private final AtomicLong nativeObjects = new AtomicLong();
     private volatile Context[] contexts = new Context[0];
-    private volatile boolean closed;
+    private final InFlightCalls calls = new InFlightCalls();
 
     private CompiledModel(String name, long[] inputShape, Compiler c, int threads) {
         this.name = name;
@@ -267,27 +278,62 @@ public final class CompiledModel implements AutoCloseable {
 
     /**
      * Runs the plan: reads {@code input} ({@link #inputShape()}, F32, contiguous, off-heap) and writes
-     * {@code output} ({@link #outputShape()}, same requirements). Creates nothing once warm.
+     * {@code output} ({@link #outputShape()}, same requirements, writable). Creates nothing once warm
+     * (a memory-mapped input or output costs a copy each way). Safe to call concurrently with
+     * {@link #close()} and with closing either tensor on another thread.
      *
-     * @throws IllegalArgumentException if a tensor has another shape, dtype or layout, or they overlap
-     * @throws IllegalStateException    if this model is closed or a tensor's memory was freed
+     * @throws IllegalArgumentException if a tensor has another shape, dtype or layout, they overlap,
+     *                                  or the output is read-only
+     * @throws IllegalStateException    if this model is closed, a tensor's memory was freed (before or
+     *                                  during the run), or a mapped tensor's file was truncated
      */
     public void run(Tensor input, Tensor output) {
-        checkOpen();
-        check("input", input, inputShape);
-        check("output", output, outputShape);
-        MemorySegment in = input.segment(), out = output.segment();
-        long a = in.address(), b = out.address();
-        if (a < b + out.byteSize() && b < a + in.byteSize()) {
-            throw new IllegalArgumentException(name + " (compiled): input and output must not overlap");
-        }
-        Context c = borrow();
+        calls.enter(this);
         try {
-            if (threads > 0) ThreadControl.applyToCurrentThread(threads);
-            else ThreadControl.applyToCurrentThread();
-            c.run(in, out);
+            check("input", input, inputShape);
+            check("output", output, outputShape);
+            MemorySegment in = input.segment(), out = output.segment();
+            if (out.isReadOnly()) {
+                throw new IllegalArgumentException(name + " (compiled): expected a writable output, got " + output + " over read-only memory");
+            }
+            long a = in.address(), b = out.address();
+            if (a < b + out.byteSize() && b < a + in.byteSize()) {
+                throw new IllegalArgumentException(name + " (compiled): input and output must not overlap");
+            }
+            if (in.isMapped() || out.isMapped()) {
+                runMapped(in, out);
+                return;
+            }
+            Context c = borrow();
+            try {
+                if (threads > 0) ThreadControl.applyToCurrentThread(threads);
+                else ThreadControl.applyToCurrentThread();
+                c.run(in, out);
+            } catch (IllegalStateException e) {
+                if (!in.scope().isAlive() || !out.scope().isAlive()) {
+                    throw new IllegalStateException(name + " (compiled): the " + (in.scope().isAlive() ? "output" : "input")
+                            + " tensor's memory was freed during the run; the output is incomplete", e);
+                }
+                throw e;
+            } finally {
+                c.busy.set(false);
+            }
         } finally {
-            c.busy.set(false);
+            calls.exit();
+        }
+    }
+
+    /**
+     * A run whose input or output lies in a memory-mapped file: native code never touches mapped
+     * memory (another process truncating the file would kill the JVM with SIGBUS there), so the
+     * mapped side is copied by Java, which turns a truncated mapping into an exception.
+     */
+    private void runMapped(MemorySegment in, MemorySegment out) {
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment x = in.isMapped() ? NativeAccess.copyOfMapped(in, tmp, name + " (compiled) input") : in;
+            MemorySegment y = out.isMapped() ? tmp.allocate(out.byteSize(), 64) : out;
+            run(Tensor.wrap(x, DataType.F32, inputShape), Tensor.wrap(y, DataType.F32, outputShape));
+            if (y != out) NativeAccess.copyToMapped(y, out, name + " (compiled) output");
         }
     }
 
@@ -311,7 +357,7 @@ public final class CompiledModel implements AutoCloseable {
     }
 
     private void checkOpen() {
-        if (closed) throw new IllegalStateException(name + " (compiled) is closed");
+        if (calls.isClosed()) throw new IllegalStateException(this + " is closed");
     }
 
     private Context borrow() {
@@ -327,14 +373,19 @@ public final class CompiledModel implements AutoCloseable {
         }
     }
 
-    /** Frees the primitives, weights and every execution context; idempotent. Must not race with {@link #run}. */
+    /**
+     * Frees the primitives, weights and every execution context; idempotent. Safe while other
+     * threads run the plan: new runs fail at once with an {@link IllegalStateException}, and this
+     * waits for the runs in flight to finish before freeing anything.
+     */
     @Override
-    public synchronized void close() {
-        if (closed) return;
-        closed = true;
-        for (Context c : contexts) c.close();
-        contexts = new Context[0];
-        compiled.closeAll();
+    public void close() {
+        if (!calls.close()) return;
+        synchronized (this) {
+            for (Context c : contexts) c.close();
+            contexts = new Context[0];
+            compiled.closeAll();
+        }
     }
 
     @Override
@@ -358,6 +409,8 @@ public final class CompiledModel implements AutoCloseable {
         final Action[] actions;
         final int[] inputExec, inputArg, outputExec, outputArg;
         final List<Winograd.Run> winogradRuns = new ArrayList<>();
+        /** The caller's buffers of the run in progress, held alive by the steps that touch them ({@link Execution#execute(Stream, MemorySegment, MemorySegment)}). */
+        MemorySegment in = MemorySegment.NULL, out = MemorySegment.NULL;
 
         Context() {
             List<Execution> made = new ArrayList<>();
@@ -389,7 +442,10 @@ public final class CompiledModel implements AutoCloseable {
                 for (int e = 0; e < actions.length; e++) {
                     Winograd.Conv w = steps.get(e).winograd();
                     if (w == null) {
-                        actions[e] = executions[e]::execute;
+                        Execution ex = executions[e];
+                        final int step = e;
+                        boolean readsInput = ins.stream().anyMatch(x -> x[0] == step), writesOutput = outs.stream().anyMatch(x -> x[0] == step);
+                        actions[e] = st -> ex.execute(st, readsInput ? in : MemorySegment.NULL, writesOutput ? out : MemorySegment.NULL);
                     } else {
                         Winograd.Run run = new Winograd.Run(w, executions[e], slots[physical[w.input()]], slots[physical[w.output()]],
                                 slots[physical[steps.get(e).buffers()[0]]], slots[physical[steps.get(e).buffers()[2]]], threads);
@@ -410,11 +466,18 @@ public final class CompiledModel implements AutoCloseable {
             }
         }
 
-        void run(MemorySegment in, MemorySegment out) {
-            for (int i = 0; i < inputExec.length; i++) executions[inputExec[i]].bind(inputArg[i], in);
-            for (int i = 0; i < outputExec.length; i++) executions[outputExec[i]].bind(outputArg[i], out);
-            for (Action a : actions) a.run(stream);
-            stream.await();
+        void run(MemorySegment input, MemorySegment output) {
+            in = input;
+            out = output;
+            try {
+                for (int i = 0; i < inputExec.length; i++) executions[inputExec[i]].bind(inputArg[i], in);
+                for (int i = 0; i < outputExec.length; i++) executions[outputExec[i]].bind(outputArg[i], out);
+                for (Action a : actions) a.run(stream);
+                stream.await();
+            } finally {
+                in = MemorySegment.NULL;   // keep no reference to the caller's memory between runs
+                out = MemorySegment.NULL;
+            }
         }
 
         void close() {

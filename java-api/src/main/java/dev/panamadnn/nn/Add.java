@@ -11,6 +11,7 @@ import dev.panamadnn.internal.dnnl.PrimitiveCache;
 import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import dev.panamadnn.internal.lifetime.InFlightCalls;
 import java.util.Arrays;
 
 /**
@@ -20,11 +21,11 @@ import java.util.Arrays;
  *
  * <p>Native path: oneDNN binary add over the elements as one 1-D array, one primitive per element
  * count, cached. Reference: a plain loop (f32 addition, which is exact to rounding like oneDNN's,
- * so both paths agree bit for bit). Thread-safe; do not {@link #close()} while calls are running.
+ * so both paths agree bit for bit). Thread-safe; {@link #close()} waits for calls in flight.
  */
 public final class Add implements AutoCloseable {
     private final PrimitiveCache<Long, Compiled> compiled = new PrimitiveCache<>();
-    private volatile boolean closed;
+    private final InFlightCalls calls = new InFlightCalls();
 
     private record Compiled(MemoryDescriptor data, Primitive primitive) implements AutoCloseable {
         @Override
@@ -53,8 +54,16 @@ public final class Add implements AutoCloseable {
      * @throws IllegalStateException    if an input's memory was freed or this Add is closed
      */
     public Tensor forward(Tensor a, Tensor b, Backend backend) {
-        if (closed) throw new IllegalStateException(this + " is closed");
         if (backend == null) throw new IllegalArgumentException(this + ": backend must not be null");
+        calls.enter(this);
+        try {
+            return add(a, b, backend);
+        } finally {
+            calls.exit();
+        }
+    }
+
+    private Tensor add(Tensor a, Tensor b, Backend backend) {
         check("first", a);
         check("second", b);
         long[] shape = outputShape(a.shape(), b.shape());
@@ -117,12 +126,10 @@ public final class Add implements AutoCloseable {
         }
     }
 
-    /** Frees the cached primitives; idempotent. */
+    /** Frees the cached primitives once the calls in flight have returned (later calls fail); idempotent. */
     @Override
     public void close() {
-        if (closed) return;
-        closed = true;
-        compiled.close();
+        if (calls.close()) compiled.close();
     }
 
     @Override

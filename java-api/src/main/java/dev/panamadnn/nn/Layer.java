@@ -3,6 +3,7 @@ package dev.panamadnn.nn;
 import dev.panamadnn.DataType;
 import dev.panamadnn.Module;
 import dev.panamadnn.Tensor;
+import dev.panamadnn.internal.lifetime.InFlightCalls;
 import java.util.Arrays;
 import java.util.Map;
 
@@ -13,11 +14,13 @@ import java.util.Map;
  *
  * <p>Thread safety: {@code forward} may be called from many threads at once, platform or
  * virtual; native primitives are created once per input shape and shared (each call brings its
- * own oneDNN scratchpad and memory objects). Do not {@link #close()} a layer while calls on it
- * are in flight.
+ * own oneDNN scratchpad and memory objects). {@link #close()} is safe while calls are in
+ * flight on other threads: it waits for them, and later calls fail. Every native call holds the
+ * memory it reads and writes until it returns, so closing a tensor (or a {@code SafeTensors})
+ * meanwhile waits too, and never frees memory under native code.
  */
 public abstract class Layer implements Module {
-    private volatile boolean closed;
+    private final InFlightCalls calls = new InFlightCalls();
 
     Layer() {}
 
@@ -37,8 +40,19 @@ public abstract class Layer implements Module {
      */
     public final Tensor forward(Tensor input, Backend backend) {
         if (backend == null) throw new IllegalArgumentException(label() + ": backend must not be null");
-        long[] outShape = checkInput(input);
-        return compute(input, outShape, backend);
+        calls.enter(this);
+        try {
+            long[] outShape = checkInput(input);
+            try {
+                return compute(input, outShape, backend);
+            } catch (IllegalStateException e) {
+                // A tensor freed by another thread mid-call surfaces from the JDK as a bare "Already closed".
+                if (!input.isAlive()) throw new IllegalStateException(label() + ": the input " + input + " was freed (closed) during the call", e);
+                throw e;
+            }
+        } finally {
+            calls.exit();
+        }
     }
 
     /** The plain-Java reference: {@code forward(input, Backend.REFERENCE)}. */
@@ -73,7 +87,7 @@ public abstract class Layer implements Module {
     }
 
     final void checkOpen() {
-        if (closed) throw new IllegalStateException(label() + " is closed");
+        if (calls.isClosed()) throw new IllegalStateException(label() + " is closed");
     }
 
     /** How messages name this layer: its repr by default (one line). */
@@ -127,7 +141,11 @@ public abstract class Layer implements Module {
      */
     static Tensor nativeReady(Tensor t) {
         if (t.isContiguous() && t.segment().isNative()) return t;
-        return Tensor.of(t.toFloatArray(), t.shape());
+        try {
+            return Tensor.of(t.toFloatArray(), t.shape());
+        } catch (InternalError e) {
+            throw new IllegalStateException("input " + t + ": its memory-mapped file was truncated while mapped; reopen the file", e);
+        }
     }
 
     /** Validates a shape handed to {@link #outputShape}. */
@@ -144,12 +162,14 @@ public abstract class Layer implements Module {
         return Map.of();
     }
 
-    /** Marks the layer closed, then frees its native objects and parameters; idempotent. */
+    /**
+     * Marks the layer closed, waits for the calls in flight on other threads to return, then
+     * frees its native objects and parameters; idempotent. Calls that start after this began
+     * fail with an {@link IllegalStateException} naming the layer.
+     */
     @Override
     public final void close() {
-        if (closed) return;
-        closed = true;
-        release();
+        if (calls.close()) release();
     }
 
     /** Frees what the layer owns (primitives, parameter tensors). */

@@ -3,7 +3,6 @@ package dev.panamadnn.internal.dnnl;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.DNNL_ARG_SCRATCHPAD;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_memory_create;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_memory_set_data_handle;
-import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_primitive_execute;
 
 import dev.panamadnn.bindings.dnnl.dnnl_exec_arg_t;
 import dev.panamadnn.bindings.dnnl.dnnl_h;
@@ -61,9 +60,31 @@ public final class Execution implements AutoCloseable {
         Dnnl.check(dnnl_memory_set_data_handle(memories[index].handle(), buffer), "dnnl_memory_set_data_handle", "");
     }
 
-    /** Submits the primitive to {@code stream} (the caller waits on the stream once after a batch of these). */
+    /**
+     * Submits the primitive to {@code stream} (the caller waits on the stream once after a batch of
+     * these). For buffers the execution's owner keeps alive itself: caller memory bound with
+     * {@link #bind} must go through {@link #execute(Stream, MemorySegment, MemorySegment)}.
+     */
     public void execute(Stream stream) {
-        int status = dnnl_primitive_execute(primitive.handle(), stream.handle(), count, args);
+        int status = HeldExecute.execute(primitive.handle(), stream.handle(), count, args);
+        if (status != dnnl_h.dnnl_success()) Dnnl.check(status, "dnnl_primitive_execute", primitive.toString());
+    }
+
+    /**
+     * Submits the primitive holding {@code held0} and {@code held1} (the caller's memory bound
+     * with {@link #bind}, or {@link MemorySegment#NULL}) alive until it returns, so no other
+     * thread can free them under oneDNN ({@link HeldExecute}).
+     *
+     * @throws IllegalStateException if a held segment's memory was already freed (nothing ran)
+     */
+    public void execute(Stream stream, MemorySegment held0, MemorySegment held1) {
+        int status = HeldExecute.execute(primitive.handle(), stream.handle(), count, args, held0, held1);
+        if (status != dnnl_h.dnnl_success()) Dnnl.check(status, "dnnl_primitive_execute", primitive.toString());
+    }
+
+    /** {@link #execute(Stream)} holding every segment of {@code held} (at most {@link HeldExecute#SLOTS}). */
+    void execute(Stream stream, MemorySegment[] held) {
+        int status = HeldExecute.execute(primitive.handle(), stream.handle(), count, args, held);
         if (status != dnnl_h.dnnl_success()) Dnnl.check(status, "dnnl_primitive_execute", primitive.toString());
     }
 

@@ -2,12 +2,14 @@ package dev.panamadnn.internal.dnnl;
 
 import static dev.panamadnn.bindings.dnnl.dnnl_h.DNNL_ARG_SCRATCHPAD;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_primitive_create;
-import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_primitive_execute;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.DNNL_ARG_DST_0;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.DNNL_ARG_DST_2;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_query_scratchpad_md;
 
 import dev.panamadnn.bindings.dnnl.dnnl_exec_arg_t;
 import dev.panamadnn.natives.ThreadControl;
 import dev.panamadnn.bindings.dnnl.dnnl_h;
+import dev.panamadnn.internal.lifetime.NativeAccess;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -67,23 +69,74 @@ public final class Primitive extends NativeHandle {
             throw new IllegalArgumentException("execute: " + argIds.length + " arg ids, " + descs.length
                     + " descriptors and " + buffers.length + " buffers must match");
         }
-        for (int i = 0; i < buffers.length; i++) DnnlMemory.check(descs[i], buffers[i]);
-        ThreadControl.applyToCurrentThread();
-        Bound b = borrow(argIds, descs);
-        if (b != null) {
-            MemorySegment pad = Scratchpads.borrow(scratchpad.byteSize());
-            try {
-                for (int i = 0; i < buffers.length; i++) b.execution.bind(i, buffers[i]);
-                b.execution.bind(buffers.length, pad);
-                b.execution.execute(b.stream);
-                b.stream.await();
-            } finally {
-                Scratchpads.giveBack(pad);
-                b.busy.set(false);
-            }
-            return;
+        if (buffers.length > HeldExecute.SLOTS) {
+            throw new IllegalArgumentException("execute: at most " + HeldExecute.SLOTS + " buffers, got " + buffers.length);
         }
-        executeUnbound(argIds, descs, buffers);
+        for (int i = 0; i < buffers.length; i++) {
+            DnnlMemory.check(descs[i], buffers[i]);
+            if (isWriteTarget(argIds[i]) && buffers[i].isReadOnly()) {
+                throw new IllegalArgumentException(description + ": the destination (argument " + argIds[i]
+                        + ") must be writable, got a read-only segment");
+            }
+        }
+        for (MemorySegment buffer : buffers) {
+            if (buffer.isMapped()) {
+                executeOnCopies(argIds, descs, buffers);
+                return;
+            }
+        }
+        ThreadControl.applyToCurrentThread();
+        try {
+            Bound b = borrow(argIds, descs);
+            if (b != null) {
+                MemorySegment pad = Scratchpads.borrow(scratchpad.byteSize());
+                try {
+                    for (int i = 0; i < buffers.length; i++) b.execution.bind(i, buffers[i]);
+                    b.execution.bind(buffers.length, pad);
+                    b.execution.execute(b.stream, buffers);   // holds every buffer until oneDNN returns
+                    b.stream.await();
+                } finally {
+                    Scratchpads.giveBack(pad);
+                    b.busy.set(false);
+                }
+                return;
+            }
+            executeUnbound(argIds, descs, buffers);
+        } catch (IllegalStateException e) {
+            for (int i = 0; i < buffers.length; i++) {
+                if (!buffers[i].scope().isAlive()) {
+                    throw new IllegalStateException(description + ": the memory of argument " + argIds[i] + " (" + descs[i]
+                            + ") was freed before the call could start; nothing ran", e);
+                }
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * {@link #execute} with every memory-mapped buffer replaced by a copy that Java makes (and
+     * copies back for destinations): oneDNN never touches a mapping, because a file truncated
+     * meanwhile would raise SIGBUS in native code and end the JVM, while Java's copy turns it into
+     * an {@link IllegalStateException}. Costs a copy, only for mapped buffers.
+     */
+    private void executeOnCopies(int[] argIds, MemoryDescriptor[] descs, MemorySegment[] buffers) {
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment[] copies = buffers.clone();
+            for (int i = 0; i < buffers.length; i++) {
+                if (buffers[i].isMapped()) copies[i] = NativeAccess.copyOfMapped(buffers[i], tmp, description + " argument " + argIds[i]);
+            }
+            execute(argIds, descs, copies);
+            for (int i = 0; i < buffers.length; i++) {
+                if (copies[i] != buffers[i] && isWriteTarget(argIds[i])) {
+                    NativeAccess.copyToMapped(copies[i], buffers[i], description + " argument " + argIds[i]);
+                }
+            }
+        }
+    }
+
+    /** Whether oneDNN writes the argument: the destinations ({@code DNNL_ARG_DST_0..2}, alias TO, DST_LAYER/ITER/ITER_C). */
+    static boolean isWriteTarget(int argId) {
+        return argId >= DNNL_ARG_DST_0() && argId <= DNNL_ARG_DST_2();
     }
 
     /** The signature's free bound call, a new one if there is room, else null. */
@@ -115,7 +168,7 @@ public final class Primitive extends NativeHandle {
                 dnnl_exec_arg_t.arg(a, i < n - 1 ? argIds[i] : DNNL_ARG_SCRATCHPAD());
                 dnnl_exec_arg_t.memory(a, memories[i].handle());
             }
-            Dnnl.check(dnnl_primitive_execute(handle(), stream.handle(), n, args), "dnnl_primitive_execute", description);
+            Dnnl.check(HeldExecute.execute(handle(), stream.handle(), n, args, buffers), "dnnl_primitive_execute", description);
             stream.await();
         } finally {
             for (DnnlMemory m : memories) if (m != null) m.close();

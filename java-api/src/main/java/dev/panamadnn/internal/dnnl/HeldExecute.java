@@ -1,0 +1,76 @@
+package dev.panamadnn.internal.dnnl;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import dev.panamadnn.natives.Natives;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * {@code dnnl_primitive_execute} with the memory it touches held alive for the whole call.
+ *
+ * <p>Why: oneDNN gets raw data pointers ({@code dnnl_memory_set_data_handle}) before it executes,
+ * so the FFM linker does not know the call uses them, and another thread could close the arena
+ * that owns a tensor (free or unmap it) while oneDNN reads or writes it: a crash. The linker does
+ * hold, for the duration of a downcall, the arena of every segment passed <i>as an argument</i>
+ * (closing it meanwhile fails with "Session is acquired"; a segment already closed fails the call
+ * before it starts). So this handle passes up to {@link #SLOTS} segments as extra trailing
+ * arguments the C function never reads: on x86-64 System V (and AArch64) the caller places and
+ * removes arguments, so extra ones are ignored by the callee and the call is well defined at the
+ * ABI level. Unused slots take {@link MemorySegment#NULL}. The acquire costs about 20 ns per
+ * segment of a shared arena (nothing for global or automatic memory).
+ *
+ * <p>This is the one hand-made downcall handle in java-api (everything else goes through the
+ * generated bindings, which cannot express the extra arguments): a deliberate, documented
+ * departure, kept to this class.
+ */
+final class HeldExecute {
+    /** Segments one call can hold. */
+    static final int SLOTS = 8;
+
+    private static final MethodHandle EXECUTE = Linker.nativeLinker().downcallHandle(
+            Natives.dnnlLookup().find("dnnl_primitive_execute")
+                    .orElseThrow(() -> new UnsatisfiedLinkError("dnnl_primitive_execute not found in libdnnl")),
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS,
+                    ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+
+    private HeldExecute() {}
+
+    /** Executes with no caller memory to hold beyond the arguments themselves. */
+    static int execute(MemorySegment primitive, MemorySegment stream, int count, MemorySegment args) {
+        return execute(primitive, stream, count, args, MemorySegment.NULL, MemorySegment.NULL);
+    }
+
+    /** Executes holding {@code h0} and {@code h1} (either may be {@link MemorySegment#NULL}). */
+    static int execute(MemorySegment primitive, MemorySegment stream, int count, MemorySegment args,
+                       MemorySegment h0, MemorySegment h1) {
+        MemorySegment n = MemorySegment.NULL;
+        try {
+            return (int) EXECUTE.invokeExact(primitive, stream, count, args, h0, h1, n, n, n, n, n, n);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError("dnnl_primitive_execute", t);
+        }
+    }
+
+    /** Executes holding every segment of {@code held} (at most {@link #SLOTS}; null entries are skipped). */
+    static int execute(MemorySegment primitive, MemorySegment stream, int count, MemorySegment args, MemorySegment[] held) {
+        if (held.length > SLOTS) throw new IllegalArgumentException("execute: at most " + SLOTS + " buffers, got " + held.length);
+        try {
+            return (int) EXECUTE.invokeExact(primitive, stream, count, args, slot(held, 0), slot(held, 1), slot(held, 2),
+                    slot(held, 3), slot(held, 4), slot(held, 5), slot(held, 6), slot(held, 7));
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError("dnnl_primitive_execute", t);
+        }
+    }
+
+    private static MemorySegment slot(MemorySegment[] held, int i) {
+        return i < held.length && held[i] != null ? held[i] : MemorySegment.NULL;
+    }
+}
