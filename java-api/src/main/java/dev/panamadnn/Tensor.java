@@ -1,5 +1,6 @@
 package dev.panamadnn;
 
+import dev.panamadnn.internal.Sizes;
 import dev.panamadnn.internal.lifetime.NativeAccess;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -41,17 +42,30 @@ public final class Tensor implements AutoCloseable {
 
     /** A zero-filled, contiguous tensor in {@code arena} (the caller frees it by closing the arena). */
     public static Tensor allocate(Arena arena, DataType dtype, long... shape) {
-        long n = checkShape("Tensor.allocate", shape);
-        MemorySegment s = arena.allocate(Math.max(1, n * dtype.byteSize()), 64).asSlice(0, n * dtype.byteSize());
+        if (arena == null || dtype == null) throw new IllegalArgumentException("Tensor.allocate: arena and dtype must not be null");
+        long bytes = Sizes.bytes("Tensor.allocate", shape, dtype.byteSize());
+        MemorySegment s = Sizes.allocate(arena, bytes, "Tensor.allocate", dtype + Arrays.toString(shape));
         return new Tensor(s, dtype, shape.clone(), contiguousStrides(shape), null);
     }
 
-    /** A zero-filled f32 tensor that owns its memory: close it (try-with-resources). */
+    /**
+     * A zero-filled f32 tensor that owns its memory: close it (try-with-resources).
+     *
+     * @throws IllegalArgumentException if a size is < 1 or the tensor would exceed
+     *                                  2^48 bytes (see {@code Sizes.MAX_BYTES})
+     * @throws OutOfMemoryError         if the memory is not there; tensor memory is off-heap and
+     *                                  counts against {@code -XX:MaxDirectMemorySize}
+     */
     public static Tensor zeros(long... shape) {
-        long n = checkShape("Tensor.zeros", shape);
+        long bytes = Sizes.f32Bytes("Tensor.zeros", shape);
         Arena arena = Arena.ofShared();
-        MemorySegment s = arena.allocate(Math.max(1, n * Float.BYTES), 64).asSlice(0, n * Float.BYTES);
-        return new Tensor(s, DataType.F32, shape.clone(), contiguousStrides(shape), arena);
+        try {
+            MemorySegment s = Sizes.allocate(arena, bytes, "Tensor.zeros", "f32" + Arrays.toString(shape));
+            return new Tensor(s, DataType.F32, shape.clone(), contiguousStrides(shape), arena);
+        } catch (RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
     }
 
     /** An f32 tensor owning an off-heap copy of {@code data}, which must hold exactly prod(shape) values. */
@@ -73,10 +87,10 @@ public final class Tensor implements AutoCloseable {
      */
     public static Tensor wrap(MemorySegment segment, DataType dtype, long... shape) {
         if (segment == null || dtype == null) throw new IllegalArgumentException("Tensor.wrap: segment and dtype must not be null");
-        long n = checkShape("Tensor.wrap", shape);
-        if (segment.byteSize() != n * dtype.byteSize()) {
+        long bytes = Sizes.bytes("Tensor.wrap", shape, dtype.byteSize());
+        if (segment.byteSize() != bytes) {
             throw new IllegalArgumentException("Tensor.wrap: " + dtype + Arrays.toString(shape) + " needs "
-                    + n * dtype.byteSize() + " bytes, got a segment of " + segment.byteSize());
+                    + bytes + " bytes, got a segment of " + segment.byteSize());
         }
         return new Tensor(segment, dtype, shape.clone(), contiguousStrides(shape), null);
     }
@@ -150,7 +164,7 @@ public final class Tensor implements AutoCloseable {
         requireF32("toFloatArray");
         checkAlive();
         long n = numel();
-        if (n > Integer.MAX_VALUE - 8) throw new IllegalStateException("toFloatArray: " + n + " elements do not fit a Java array");
+        if (n > Sizes.MAX_ARRAY_LENGTH) throw new IllegalStateException("toFloatArray: " + n + " elements do not fit a Java array (at most " + Sizes.MAX_ARRAY_LENGTH + ")");
         float[] out = new float[(int) n];
         if (isContiguous()) {
             MemorySegment.copy(segment, F32, 0, out, 0, out.length);
@@ -171,22 +185,25 @@ public final class Tensor implements AutoCloseable {
     public Tensor reshape(long... newShape) {
         checkAlive();
         if (!isContiguous()) throw new IllegalStateException("reshape: tensor with strides " + Arrays.toString(strides) + " is not contiguous");
+        if (newShape == null) throw new IllegalArgumentException("reshape: shape must not be null");
         long[] s = newShape.clone();
         int infer = -1;
-        long known = 1;
         for (int i = 0; i < s.length; i++) {
             if (s[i] == -1 && infer < 0) infer = i;
             else if (s[i] <= 0) throw new IllegalArgumentException("reshape: sizes must be > 0 (or one -1), got " + Arrays.toString(newShape));
-            else known *= s[i];
         }
         if (infer >= 0) {
-            if (known == 0 || numel() % known != 0) {
+            s[infer] = 1;
+            long known = Sizes.productOrMax(s);   // the tensor's numel is at most 2^48, so a saturated product cannot divide it
+            if (known > numel() || numel() % known != 0) {
                 throw new IllegalArgumentException("reshape: cannot infer -1 in " + Arrays.toString(newShape) + " for " + numel() + " elements");
             }
             s[infer] = numel() / known;
         }
-        if (checkShape("reshape", s) != numel()) {
-            throw new IllegalArgumentException("reshape: " + Arrays.toString(newShape) + " holds " + checkShape("reshape", s)
+        long holds = Sizes.productOrMax(s);
+        if (holds != numel()) {
+            throw new IllegalArgumentException("reshape: " + Arrays.toString(newShape) + " holds "
+                    + (holds == Long.MAX_VALUE ? "more than 2^48" : String.valueOf(holds))
                     + " elements, the tensor has " + numel() + " (shape " + Arrays.toString(shape) + ")");
         }
         return new Tensor(segment, dtype, s, contiguousStrides(s), null);
@@ -272,14 +289,8 @@ public final class Tensor implements AutoCloseable {
         return s;
     }
 
-    /** Validates a shape (every size >= 1, no overflow) and returns its element count. */
+    /** Validates a shape (every size >= 1, at most 2^48 elements: see {@link Sizes}) and returns its element count. */
     static long checkShape(String op, long[] shape) {
-        if (shape == null) throw new IllegalArgumentException(op + ": shape must not be null");
-        long n = 1;
-        for (long d : shape) {
-            if (d <= 0) throw new IllegalArgumentException(op + ": every size must be > 0, got shape " + Arrays.toString(shape));
-            n = Math.multiplyExact(n, d);
-        }
-        return n;
+        return Sizes.numel(op, shape);
     }
 }

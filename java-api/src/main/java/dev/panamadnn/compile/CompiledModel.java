@@ -3,6 +3,7 @@ package dev.panamadnn.compile;
 import dev.panamadnn.DataType;
 import dev.panamadnn.Module;
 import dev.panamadnn.Tensor;
+import dev.panamadnn.internal.Sizes;
 import dev.panamadnn.internal.dnnl.Engine;
 import dev.panamadnn.internal.dnnl.Execution;
 import dev.panamadnn.internal.dnnl.Stream;
@@ -171,6 +172,7 @@ public final class CompiledModel implements AutoCloseable {
         for (long d : inputShape) {
             if (d <= 0) throw new IllegalArgumentException("CompiledModel.compile: expected sizes > 0, got " + Arrays.toString(inputShape));
         }
+        Sizes.f32Bytes("CompiledModel.compile: input", inputShape);   // layers check the buffers they derive
         int threads = options.threads() > 0 ? options.threads() : ThreadControl.threads();
         Compiler c = new Compiler(options, threads);
         try {

@@ -1,6 +1,7 @@
 package dev.panamadnn.nn;
 
 import dev.panamadnn.Tensor;
+import dev.panamadnn.internal.Sizes;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
@@ -75,6 +76,7 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
         wShape[0] = transposed ? in : out;
         wShape[1] = transposed ? out / groups : in / groups;
         System.arraycopy(kernel, 0, wShape, 2, nd);
+        Sizes.f32Bytes(layer + ": weight", wShape);   // named here rather than by Tensor.zeros
         weight = Tensor.zeros(wShape);
         bias = c.bias() ? Tensor.zeros(out) : null;
         initialise();
@@ -215,6 +217,7 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
     private Plan plan(long[] shape) {
         checkOpen();
         if (shape == null) throw bad("input must not be null");
+        checkShapeArgument(shape);
         if (shape.length != nd + 1 && shape.length != nd + 2) {
             String dims = nd == 1 ? "L" : "H, W";
             throw bad("expected a " + (nd + 2) + "-D input [N, C, " + dims + "] or an unbatched " + (nd + 1)
@@ -247,9 +250,13 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
         }
         long[] outSize = new long[nd];
         for (int i = 0; i < nd; i++) {
+            // Inputs are at most 2^48 bytes and hyperparameters ints, so only the transposed
+            // product (in - 1) * stride and the dilated reach can leave a long's safe range.
             long reach = dilation[i] * (kernel[i] - 1) + 1;
             outSize[i] = transposed
-                    ? (size[i] - 1) * stride[i] - pb[i] - pa[i] + reach + outputPadding[i]
+                    ? Sizes.add(toString(), "output size on spatial dim " + i + " before padding: (in - 1) * stride + dilation * (kernel - 1) + 1 + output_padding",
+                            Sizes.multiply(toString(), "(in - 1) * stride on spatial dim " + i, size[i] - 1, stride[i]),
+                            reach + outputPadding[i]) - pb[i] - pa[i]
                     : Math.floorDiv(size[i] + pb[i] + pa[i] - reach, stride[i]) + 1;
             if (outSize[i] <= 0) {
                 throw bad("output size " + outSize[i] + " <= 0 on spatial dim " + i + " for input " + Arrays.toString(shape)
@@ -260,6 +267,9 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
         long[] userOut = shape.clone();
         userOut[batched ? 1 : 0] = out;
         System.arraycopy(outSize, 0, userOut, shape.length - nd, nd);
+        Sizes.f32Bytes(toString() + ": output", userOut);
+        Sizes.dnnlDims(toString(), "the batch and spatial sizes [N, H, W, H_out, W_out]",
+                n, nd == 1 ? 1 : size[0], size[nd - 1], nd == 1 ? 1 : outSize[0], outSize[nd - 1]);
         if (nd == 1) {
             return new Plan(n, 1, size[0], 0, 0, pb[0], pa[0], 1, outSize[0], userOut, explicit);
         }
@@ -278,6 +288,9 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
         if (p.explicitPad() != null) {
             long[] e = p.explicitPad();
             long h = p.ih() - e[0] - e[1], w = p.iw() - e[2] - e[3];
+            // The padding copy is a Java array on both paths: bound it before the int casts.
+            Sizes.arrayLength(toString(), "the " + paddingMode.pytorchName() + "-padded input " + Arrays.toString(new long[] {p.n(), in, p.ih(), p.iw()}),
+                    Sizes.multiply(toString(), "padded input elements", Sizes.multiply(toString(), "padded input elements", p.n() * in, p.ih()), p.iw()));
             padded = ConvReference.pad(input.toFloatArray(), (int) p.n(), (int) in, (int) h, (int) w, paddingMode,
                     (int) e[0], (int) e[1], (int) e[2], (int) e[3]);
         }
@@ -299,14 +312,20 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
     }
 
     private ConvReference.Geometry geometry(Plan p) {
-        // The reference indexes Java arrays with int: refuse (rather than wrap) past that.
-        for (long count : new long[] {p.n() * in * p.ih() * p.iw(), p.n() * out * p.oh() * p.ow()}) {
-            if (count > Integer.MAX_VALUE - 8) {
-                throw new IllegalArgumentException(layer + ": the reference path handles at most " + (Integer.MAX_VALUE - 8)
-                        + " elements per tensor, got " + count);
-            }
-        }
+        // The reference indexes Java arrays with int: refuse (rather than wrap) past that. Every
+        // index it forms (r * stride - pad + p * dilation, on either side) stays within the padded
+        // extent plus the kernel's reach, so bounding those bounds every int expression.
+        String who = toString();
+        Sizes.arrayLength(who, "the input", Sizes.multiply(who, "input elements", Sizes.multiply(who, "input elements", p.n() * in, p.ih()), p.iw()));
+        Sizes.arrayLength(who, "the output", Sizes.multiply(who, "output elements", Sizes.multiply(who, "output elements", p.n() * out, p.oh()), p.ow()));
+        Sizes.arrayLength(who, "the weight", weight.numel());
         long[] k = lift(kernel, 1), s = lift(stride, 1), d = lift(dilation, 1);
+        long[][] extents = {{p.ih(), p.oh(), p.padTop(), p.padBottom(), d[0] * (k[0] - 1) + 1},
+                {p.iw(), p.ow(), p.padLeft(), p.padRight(), d[1] * (k[1] - 1) + 1}};
+        for (long[] e : extents) {
+            long span = Sizes.add(who, "padded extent", Sizes.add(who, "padded extent", Math.max(e[0], e[1]), e[2] + e[3]), e[4]);
+            Sizes.arrayLength(who, "a spatial extent (size + padding + dilated kernel)", span);
+        }
         return new ConvReference.Geometry(Math.toIntExact(p.n()), (int) in, (int) out, (int) groups,
                 Math.toIntExact(p.ih()), Math.toIntExact(p.iw()), Math.toIntExact(p.oh()), Math.toIntExact(p.ow()),
                 (int) k[0], (int) k[1], (int) s[0], (int) s[1], (int) p.padTop(), (int) p.padLeft(), (int) d[0], (int) d[1]);

@@ -1,6 +1,7 @@
 package dev.panamadnn.nn;
 
 import dev.panamadnn.Tensor;
+import dev.panamadnn.internal.Sizes;
 import java.util.Arrays;
 
 /**
@@ -37,7 +38,7 @@ public final class Folding extends Layer {
 
     @Override
     Tensor compute(Tensor input, long[] outShape, Backend backend) {
-        if (input.numel() > Integer.MAX_VALUE - 8) throw new IllegalArgumentException(this + ": input " + input + " is too large (more than 2^31 elements)");
+        Sizes.arrayLength(toString(), "the input " + Arrays.toString(input.shape()), input.numel());   // fold() works on a Java array
         return backend == Backend.REFERENCE ? reference(input, outShape) : fold(input, outShape);
     }
 

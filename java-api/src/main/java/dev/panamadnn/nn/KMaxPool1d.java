@@ -1,6 +1,7 @@
 package dev.panamadnn.nn;
 
 import dev.panamadnn.Tensor;
+import dev.panamadnn.internal.Sizes;
 import java.util.Arrays;
 
 /**
@@ -80,8 +81,12 @@ public final class KMaxPool1d extends Layer {
 
     /** The k used for an input whose last dimension is {@code length}. */
     public long k(long length) {
+        if (length < 1) throw new IllegalArgumentException(this + ": expected an input length >= 1, got " + length);
         if (!isDynamic()) return k;
-        long ceil = Math.ceilDiv(Math.multiplyExact((long) (layers - layer), length), (long) layers);
+        // ceil((L - l) * length / L) without forming (L - l) * length, which can pass 2^63:
+        // length = q * L + r, so it is (L - l) * q + ceil((L - l) * r / L), both terms in range.
+        long q = length / layers, r = length % layers, share = layers - layer;
+        long ceil = share * q + Math.ceilDiv(share * r, (long) layers);
         return Math.max(k, ceil);
     }
 
@@ -105,11 +110,12 @@ public final class KMaxPool1d extends Layer {
 
     @Override
     Tensor compute(Tensor input, long[] outShape, Backend backend) {
+        // Both paths select in Java arrays: bound the input first, which bounds S and k too.
+        Sizes.arrayLength(toString(), "the input " + Arrays.toString(input.shape()), input.numel());
         long[] shape = input.shape();
-        int s = Math.toIntExact(shape[shape.length - 1]);
-        int kk = Math.toIntExact(outShape[outShape.length - 1]);
+        int s = (int) shape[shape.length - 1];
+        int kk = (int) outShape[outShape.length - 1];
         long rows = input.numel() / s;
-        if (rows * s > Integer.MAX_VALUE - 8) throw new IllegalArgumentException(this + ": input " + input + " is too large (more than 2^31 elements)");
         float[] x = input.toFloatArray();
         float[] y = new float[Math.toIntExact(rows * kk)];
         if (backend == Backend.REFERENCE) KMaxKernels.reference(x, s, kk, y);

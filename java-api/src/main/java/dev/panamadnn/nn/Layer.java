@@ -3,6 +3,7 @@ package dev.panamadnn.nn;
 import dev.panamadnn.DataType;
 import dev.panamadnn.Module;
 import dev.panamadnn.Tensor;
+import dev.panamadnn.internal.Sizes;
 import dev.panamadnn.internal.lifetime.InFlightCalls;
 import java.util.Arrays;
 import java.util.Map;
@@ -43,6 +44,7 @@ public abstract class Layer implements Module {
         calls.enter(this);
         try {
             long[] outShape = checkInput(input);
+            if (backend == Backend.REFERENCE) checkReferenceSizes(input, outShape);
             try {
                 return compute(input, outShape, backend);
             } catch (IllegalStateException e) {
@@ -78,12 +80,20 @@ public abstract class Layer implements Module {
             throw new IllegalArgumentException(label() + ": expected an F32 input, got " + input.dtype()
                     + " (shape " + Arrays.toString(input.shape()) + ")");
         }
-        return checkShape(input.shape());
+        long[] outShape = checkShape(input.shape());
+        Sizes.f32Bytes(label() + ": output", outShape);   // refused here, naming the layer, rather than in Tensor.zeros
+        return outShape;
     }
 
     /** {@link #outputShape} by default; {@link Sequential} checks as far as it can see. */
     long[] checkShape(long[] inputShape) {
         return outputShape(inputShape);
+    }
+
+    /** The reference kernels hold the input and the output in Java arrays: refuse what does not fit one. */
+    private void checkReferenceSizes(Tensor input, long[] outShape) {
+        Sizes.arrayLength(label(), "the input " + Arrays.toString(input.shape()), input.numel());
+        Sizes.arrayLength(label(), "the output " + Arrays.toString(outShape), Sizes.numel(label(), outShape));
     }
 
     final void checkOpen() {
@@ -150,10 +160,12 @@ public abstract class Layer implements Module {
 
     /** Validates a shape handed to {@link #outputShape}. */
     final void checkShapeArgument(long[] inputShape) {
+        checkOpen();
         if (inputShape == null) throw new IllegalArgumentException(label() + ": input shape must not be null");
         for (long d : inputShape) {
             if (d <= 0) throw new IllegalArgumentException(label() + ": expected sizes > 0, got input shape " + Arrays.toString(inputShape));
         }
+        Sizes.f32Bytes(label() + ": input", inputShape);
     }
 
     /** A parameter-free layer has none; layers with weights override. */

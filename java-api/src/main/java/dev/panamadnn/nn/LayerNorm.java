@@ -1,6 +1,7 @@
 package dev.panamadnn.nn;
 
 import dev.panamadnn.Tensor;
+import dev.panamadnn.internal.Sizes;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.NormOps;
 import dev.panamadnn.internal.dnnl.Ops;
@@ -61,20 +62,19 @@ public final class LayerNorm extends Layer {
             throw new IllegalArgumentException("LayerNorm: normalized_shape must have at least one size, got "
                     + (normalizedShape == null ? "null" : "[]"));
         }
-        long prod = 1;
         for (long d : normalizedShape) {
             if (d < 1) throw new IllegalArgumentException("LayerNorm: normalized_shape sizes must be >= 1, got " + Arrays.toString(normalizedShape));
-            prod = Math.multiplyExact(prod, d);
         }
+        long prod = Sizes.f32Bytes("LayerNorm: normalized_shape", normalizedShape) / Float.BYTES;
         if (!(eps > 0) || Double.isInfinite(eps)) throw new IllegalArgumentException("LayerNorm: eps must be a finite number > 0, got " + eps);
         this.normalizedShape = normalizedShape.clone();
         this.k = prod;
         this.eps = eps;
         this.elementwiseAffine = elementwiseAffine;
         if (elementwiseAffine) {
-            float[] ones = new float[Math.toIntExact(prod)];
-            Arrays.fill(ones, 1f);
-            weight = Tensor.of(ones, normalizedShape);
+            weight = Tensor.zeros(normalizedShape);   // filled in place: a float[] of ones would cap K at 2^31
+            MemorySegment w = weight.segment();
+            for (long i = 0; i < prod; i++) w.setAtIndex(ValueLayout.JAVA_FLOAT, i, 1f);
             bias = Tensor.zeros(normalizedShape);
         } else {
             weight = null;

@@ -3,6 +3,7 @@ package dev.panamadnn.nn;
 import dev.panamadnn.Blas;
 import dev.panamadnn.Eltwise;
 import dev.panamadnn.Tensor;
+import dev.panamadnn.internal.Sizes;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
@@ -85,6 +86,7 @@ public final class Linear extends Layer {
         this.inFeatures = inFeatures;
         this.outFeatures = outFeatures;
         this.activation = activation;
+        Sizes.f32Bytes("Linear(in_features=" + inFeatures + ", out_features=" + outFeatures + "): weight", new long[] {outFeatures, inFeatures});
         this.weight = Tensor.zeros(outFeatures, inFeatures);
         this.bias = hasBias ? Tensor.zeros(outFeatures) : null;
         this.innerProduct = new InnerProduct(inFeatures, outFeatures, hasBias, activation);

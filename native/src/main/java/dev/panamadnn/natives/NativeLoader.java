@@ -18,12 +18,15 @@ import java.util.function.Function;
  * <ol>
  *   <li>an explicit directory ({@value #DIR_PROPERTY} or {@value #DIR_ENV}); when one is given
  *       it is the only place tried, so a broken build is never silently replaced by another;</li>
- *   <li>{@code native/build/lib}, the output of {@code scripts/build-natives}, looked for in the
- *       working directory and its parents;</li>
  *   <li>the binaries packaged in this jar, extracted once to a per-content cache directory
  *       ({@link PackagedNatives});</li>
  *   <li>the system library search path.</li>
  * </ol>
+ * A source build ({@code scripts/build-natives}' {@code native/build}) is loaded only when asked
+ * for: name it as the explicit directory ({@code scripts/* --natives native/build} does), or list
+ * {@code build} in {@value #SOURCES_PROPERTY}, which then looks for {@code native/build/lib} in
+ * the working directory and its parents. It is never in the default order: a library planted in
+ * a parent directory of a server's working directory would otherwise be code run in the server.
  * Libraries are opened in {@link Arena#global()}: they stay loaded for the life of the JVM.
  * Not thread-safe by itself; {@link Natives} calls it once.
  */
@@ -32,8 +35,12 @@ final class NativeLoader {
     static final String DIR_ENV = "PANAMADNN_NATIVES_DIR";
     static final String CACHE_PROPERTY = "panamadnn.natives.cache";
     static final String CACHE_ENV = "PANAMADNN_NATIVES_CACHE";
-    /** Comma-separated subset of {@code build,packaged,system} to try (default: all, in order). */
+    /**
+     * Comma-separated subset of {@code build,packaged,system} to try, in that order (default
+     * {@value #DEFAULT_SOURCES}: {@code build}, the walk up to {@code native/build/lib}, only when listed).
+     */
     static final String SOURCES_PROPERTY = "panamadnn.natives.sources";
+    static final String DEFAULT_SOURCES = "packaged,system";
 
     private final Function<String, String> properties;
     private final Function<String, String> environment;
@@ -76,7 +83,7 @@ final class NativeLoader {
             }
             return fromDirectory(lib, dir, LoadReport.Source.EXPLICIT_DIRECTORY);
         }
-        String sources = firstNonBlank(properties.apply(SOURCES_PROPERTY), "build,packaged,system");
+        String sources = firstNonBlank(properties.apply(SOURCES_PROPERTY), DEFAULT_SOURCES);
         for (String source : sources.split(",")) {
             SymbolLookup found = switch (source.strip()) {
                 case "build" -> fromSourceBuild(lib);

@@ -72,10 +72,27 @@ class NativeLoaderTest {
     }
 
     @Test
-    void sourceBuildIsFoundAboveTheWorkingDirectory(@TempDir Path tmp) throws Exception {
+    void aBuildPlantedAboveTheWorkingDirectoryIsNotLoadedUnasked(@TempDir Path tmp) throws Exception {
+        // A library dropped in a parent of a server's working directory must not become code run
+        // in the server: the default order never walks up to native/build/lib.
+        Path planted = linkLibraries(tmp.resolve("native/build/lib"), true);
+        Path deeper = Files.createDirectories(tmp.resolve("srv/app"));
+        var r = ChildJvm.run(deeper, Map.of(), ACCESS, cacheOption(tmp.resolve("c")));
+        assertEquals(0, r.exitCode(), r::all);
+        assertFalse(r.all().contains("SOURCE_BUILD"), r::all);
+        assertFalse(r.stdout().contains(planted.toString()), r::all);
+        for (String lib : LIBS) {
+            assertTrue(r.stdout().lines().anyMatch(l -> l.startsWith(lib) && l.contains("PACKAGED")),
+                    () -> lib + " not loaded from the packaged copy:\n" + r.all());
+        }
+    }
+
+    @Test
+    void sourceBuildAboveTheWorkingDirectoryIsLoadedWhenAskedFor(@TempDir Path tmp) throws Exception {
         linkLibraries(tmp.resolve("native/build/lib"), true);
         Path deeper = Files.createDirectories(tmp.resolve("tests/sub"));
-        var r = ChildJvm.run(deeper, Map.of(), ACCESS, cacheOption(tmp.resolve("c")));
+        var r = ChildJvm.run(deeper, Map.of(), ACCESS, cacheOption(tmp.resolve("c")),
+                "-D" + NativeLoader.SOURCES_PROPERTY + "=build,packaged,system");
         assertEquals(0, r.exitCode(), r::all);
         assertTrue(r.stdout().lines().filter(l -> l.contains("SOURCE_BUILD")).count() == LIBS.size(), r::all);
         assertFalse(Files.exists(tmp.resolve("c")), "the packaged copy must not be extracted when a build is found");

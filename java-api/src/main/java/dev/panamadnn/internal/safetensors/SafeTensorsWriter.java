@@ -72,7 +72,11 @@ public final class SafeTensorsWriter {
         String sep = metadata.isEmpty() ? "" : ",";
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
             Tensor t = e.getValue();
-            long bytes = t.numel() * t.dtype().byteSize();
+            long bytes = t.numel() * t.dtype().byteSize();   // <= 2^48: Tensor refuses bigger (dev.panamadnn.internal.Sizes)
+            if (offset > Long.MAX_VALUE - bytes) {
+                throw new IllegalArgumentException("SafeTensors.save: the tensors up to '" + e.getKey() + "' hold more than 2^63 - 1 bytes"
+                        + " together, more than a safetensors file can address");
+            }
             sb.append(sep);
             quote(sb, e.getKey()).append(":{\"dtype\":\"").append(t.dtype().safetensorsName()).append("\",\"shape\":[");
             long[] shape = t.shape();
@@ -83,8 +87,17 @@ public final class SafeTensorsWriter {
         }
         sb.append('}');
         byte[] json = sb.toString().getBytes(StandardCharsets.UTF_8);
-        int padded = (json.length + 7) & ~7;
-        byte[] out = new byte[padded];
+        long padded = (json.length + 7L) & ~7L;
+        // Refuse here what SafeTensors.open (and the reference reader) would refuse later.
+        if (padded > Header.MAX_HEADER_BYTES) {
+            throw new IllegalArgumentException("SafeTensors.save: the header (names, shapes, metadata) would take " + padded
+                    + " bytes; readers accept at most " + Header.MAX_HEADER_BYTES + " (fewer or shorter names and metadata)");
+        }
+        if (offset > Long.MAX_VALUE - 8 - padded) {
+            throw new IllegalArgumentException("SafeTensors.save: " + offset + " data bytes and a " + padded
+                    + "-byte header make a file larger than 2^63 - 1 bytes");
+        }
+        byte[] out = new byte[(int) padded];
         System.arraycopy(json, 0, out, 0, json.length);
         for (int i = json.length; i < padded; i++) out[i] = ' ';
         return out;
