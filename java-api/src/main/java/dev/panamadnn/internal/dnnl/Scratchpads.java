@@ -1,5 +1,6 @@
 package dev.panamadnn.internal.dnnl;
 
+import dev.panamadnn.internal.Sizes;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -47,7 +48,7 @@ final class Scratchpads {
             return s;
         }
         CREATED.incrementAndGet();
-        return Arena.ofAuto().allocate(1L << k, 64);
+        return Sizes.allocate(Arena.ofAuto(), 1L << k, "oneDNN scratchpad", "a primitive's scratchpad (" + bytes + " bytes needed)");
     }
 
     /** Returns a buffer from {@link #borrow}; kept for the next call unless its class already keeps enough. */

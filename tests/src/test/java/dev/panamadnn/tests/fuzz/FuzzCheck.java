@@ -143,6 +143,12 @@ final class FuzzCheck implements AutoCloseable {
 
     /** Null if {@code t} is an acceptable rejection, else why not. */
     String problem(Throwable t) {
+        // A valid but too-large request may run out of memory: acceptable when the error says how
+        // much was asked for and which limit applies (Sizes.allocate's hint), not a bare JDK message.
+        if (t instanceof OutOfMemoryError && t.getMessage() != null && t.getMessage().contains("MaxDirectMemorySize")
+                && t.getMessage().contains("could not allocate")) {
+            return null;
+        }
         boolean kind = t instanceof IllegalArgumentException || t instanceof IllegalStateException
                 || t instanceof UnsupportedOperationException;
         if (!kind) return "threw " + describe(t);

@@ -18,22 +18,9 @@ final class KnownFindings {
     }
 
     static final List<Known> OPEN = List.of(
-            // Issue 11 items 5-6 (sizes checked in bytes, on another branch): a huge hyperparameter or
-            // output size reaches the allocation and fails as a bare OutOfMemoryError naming no layer
-            // (e.g. Linear(2^31-1, 4), WideConv1d m=2^31-1, AdaptiveAvgPool2d(2^31-1, 5), a
-            // ConvTranspose2d scratchpad past MaxDirectMemorySize).
-            new Known("size-oom", ".*", "threw java\\.lang\\.OutOfMemoryError", "issue 11 #5/#6"),
-            // Issue 11 item 6: size arithmetic overflows as a bare ArithmeticException
-            // (LayerNorm([2^31, 12]) "integer overflow" in the constructor).
-            new Known("size-overflow", ".*", "threw java\\.lang\\.ArithmeticException", "issue 11 #6"),
-            // Issue 11 item 6: CompiledModel.compile with a dimension near 2^62 reaches oneDNN and comes back
-            // as a raw DnnlException (dnnl_memory_desc_create_with_tag invalid_arguments) naming no layer.
-            new Known("compile-huge-dnnl", "Compiled", "threw dev\\.panamadnn\\.DnnlException", "issue 11 #6"),
             // Issue 11 item 8: a max-pooling window entirely in padding gives -3.4028235E38 natively, -Inf in
             // the reference and PyTorch (oneDNN's initial value is -FLT_MAX).
             new Known("maxpool-empty-window", "MaxPool.*|Sequential|Compiled", "got -3\\.4028235E38 expected -Infinity", "issue 11 #8"),
-            // Issue 11 item 3: CompiledModel.run writes into a read-only output instead of refusing it.
-            new Known("compiled-readonly-output", "Compiled", "run into a read-only output: accepted", "issue 11 #3"),
             // New (fuzzer): ConvNd.outputShape passes a batch size <= 0 through instead of refusing it
             // (ConvTranspose2d outputShape([0, 6, 10, 2]) -> [0, 4, 13, 6]; Conv1d [-5, 8, 31] -> [-5, ...]).
             new Known("conv-outputshape-batch", "Conv.*|WideConv1d", "outputShape\\(\\[(0|-\\d+), .*\\) returned \\[(0|-\\d+),",
