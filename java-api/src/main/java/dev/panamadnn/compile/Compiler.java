@@ -325,7 +325,7 @@ final class Compiler {
         String impl;
         try (PostOps post = PostOps.create()) {
             if (sum != null) post.sum(1f);
-            if (act != null) post.eltwise(Ops.eltwiseAlgorithm(act.kind().name()), act.alpha(), 0f);
+            if (act != null) post.eltwise(Ops.eltwise(act.kind().name(), act.alpha()));
             try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
                  PrimitiveDescriptor pd = ConvOps.convolution(srcAny, wAny, biasMd, dstAny, g.stride(), dil, g.padBefore(),
                          g.padAfter(), attr, "compiled " + what)) {
@@ -558,7 +558,7 @@ final class Compiler {
         Primitive p;
         String impl;
         try (PostOps post = PostOps.create()) {
-            if (act != null) post.eltwise(Ops.eltwiseAlgorithm(act.kind().name()), act.alpha(), 0f);
+            if (act != null) post.eltwise(Ops.eltwise(act.kind().name(), act.alpha()));
             try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
                  PrimitiveDescriptor pd = NormOps.add(x.md(), attr, "compiled " + what)) {
                 p = own(Primitive.create(pd));
@@ -575,7 +575,7 @@ final class Compiler {
     private Value eltwise(Activation act, Value x, String at) {
         Primitive p;
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
-             PrimitiveDescriptor pd = Ops.eltwise(Ops.eltwiseAlgorithm(act.kind().name()), act.alpha(), 0f, x.md(), attr,
+             PrimitiveDescriptor pd = Ops.eltwise(Ops.eltwise(act.kind().name(), act.alpha()), x.md(), attr,
                      "compiled " + act + " " + at)) {
             p = own(Primitive.create(pd));
         }
@@ -608,7 +608,7 @@ final class Compiler {
         Primitive p;
         String impl;
         try (PostOps post = PostOps.create()) {
-            if (act != null) post.eltwise(Ops.eltwiseAlgorithm(act.kind().name()), act.alpha(), 0f);
+            if (act != null) post.eltwise(Ops.eltwise(act.kind().name(), act.alpha()));
             try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
                  PrimitiveDescriptor pd = Ops.innerProduct(src, wAny, biasMd, dst, attr, "compiled linear " + at)) {
                 weights = own(Chosen.weights(pd));

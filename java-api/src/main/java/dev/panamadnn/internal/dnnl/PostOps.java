@@ -23,10 +23,10 @@ public final class PostOps extends NativeHandle {
         return new PostOps(create("dnnl_post_ops_create", "", out -> dnnl_post_ops_create(out)));
     }
 
-    /** Appends {@code dst = eltwise(dst)} with oneDNN's {@code alpha}/{@code beta} meaning for {@code algorithm}. */
-    public PostOps eltwise(int algorithm, float alpha, float beta) {
-        Dnnl.check(dnnl_post_ops_append_eltwise(handle(), algorithm, alpha, beta), "dnnl_post_ops_append_eltwise",
-                "algorithm " + algorithm + ", alpha " + alpha);
+    /** Appends {@code dst = op(dst)} ({@link Ops#eltwise(String, float)} gives the op of an activation). */
+    public PostOps eltwise(Ops.EltwiseOp op) {
+        Dnnl.check(dnnl_post_ops_append_eltwise(handle(), op.algorithm(), op.alpha(), op.beta()), "dnnl_post_ops_append_eltwise",
+                "algorithm " + op.algorithm() + ", alpha " + op.alpha() + ", beta " + op.beta());
         return this;
     }
 
