@@ -107,4 +107,9 @@ public final class Ops {
     public static int argBias() {
         return DNNL_ARG_BIAS();
     }
+
+    /** The argument id of the second source of the binary post-op at {@code index} in its post-op list. */
+    public static int argPostOpSrc1(int index) {
+        return DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE() * (index + 1) | DNNL_ARG_SRC_1();
+    }
 }

@@ -1,6 +1,8 @@
 package dev.panamadnn.internal.dnnl;
 
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_binary_add;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_f32;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_post_ops_append_binary;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_post_ops_append_eltwise;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_post_ops_append_sum;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_post_ops_create;
@@ -27,6 +29,17 @@ public final class PostOps extends NativeHandle {
     public PostOps eltwise(Ops.EltwiseOp op) {
         Dnnl.check(dnnl_post_ops_append_eltwise(handle(), op.algorithm(), op.alpha(), op.beta()), "dnnl_post_ops_append_eltwise",
                 "algorithm " + op.algorithm() + ", alpha " + op.alpha() + ", beta " + op.beta());
+        return this;
+    }
+
+    /**
+     * Appends {@code dst = dst + src1}, {@code src1} described by {@code src1} (it may broadcast
+     * over dimensions of size 1) and passed at execution under {@link Ops#argPostOpSrc1(int)} with
+     * this post-op's index.
+     */
+    public PostOps add(MemoryDescriptor src1) {
+        Dnnl.check(dnnl_post_ops_append_binary(handle(), dnnl_binary_add(), src1.handle()), "dnnl_post_ops_append_binary",
+                "binary_add with " + src1);
         return this;
     }
 
