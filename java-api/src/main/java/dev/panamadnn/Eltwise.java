@@ -9,6 +9,7 @@ import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
 import dev.panamadnn.internal.lifetime.InFlightCalls;
 import dev.panamadnn.internal.lifetime.NativeAccess;
 import dev.panamadnn.internal.reference.Erf;
+import dev.panamadnn.internal.reference.SpecialValues;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -16,6 +17,12 @@ import java.lang.foreign.ValueLayout;
 /**
  * An element-wise activation over f32 data, on oneDNN's eltwise primitive, with a plain-Java
  * {@link #reference}. {@code y[i] = f(x[i])}; source and destination may be the same segment.
+ *
+ * <p>NaN, infinities and huge values come out as in PyTorch (docs/numerics.md). One oneDNN
+ * kernel needs help for that: exact GELU forms {@code x * (1 + erf(x / sqrt 2))} before halving,
+ * so it gives +inf from {@code x >= 2^127} and NaN for +inf, where PyTorch gives x; when a scan
+ * of the input finds a value {@code >= 2^126} (or a NaN), those elements are recomputed with
+ * {@link #reference} after the primitive.
  *
  * <p>A primitive is created once per element count and reused; one instance may be called from
  * many threads at once (each call brings its own scratchpad). Closing releases the primitives.
@@ -38,6 +45,9 @@ public final class Eltwise implements AutoCloseable {
         /** x * sigmoid(alpha * x); alpha = 1 is SiLU. */
         SWISH
     }
+
+    /** From here on oneDNN's exact GELU may overflow (at 2^127); GELU(x) = x there in float. */
+    private static final float GELU_ERF_REPAIR_FROM = 0x1p126f;
 
     private final Kind kind;
     private final float alpha;
@@ -86,12 +96,31 @@ public final class Eltwise implements AutoCloseable {
                 }
                 return;
             }
-            Compiled c = compiled.get(count, this::compile);
-            c.primitive().execute(new int[] {Ops.argSrc(), Ops.argDst()},
-                    new MemoryDescriptor[] {c.desc(), c.desc()}, new MemorySegment[] {src, dst});
+            boolean repair = kind == Kind.GELU_ERF && SpecialValues.anyAtLeast(src, count, GELU_ERF_REPAIR_FROM);
+            if (!repair) {
+                execute(count, src, dst);
+                return;
+            }
+            try (Arena tmp = Arena.ofConfined()) {
+                // The primitive may overwrite src (in place): keep the inputs the repair reads.
+                MemorySegment in = src.asOverlappingSlice(dst).isPresent() ? tmp.allocate(src.byteSize(), 64).copyFrom(src) : src;
+                execute(count, in, dst);
+                for (long i = 0; i < count; i++) {
+                    float x = in.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+                    if (x >= GELU_ERF_REPAIR_FROM || x != x) {
+                        dst.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) apply(kind, alpha, x));
+                    }
+                }
+            }
         } finally {
             calls.exit();
         }
+    }
+
+    private void execute(long count, MemorySegment src, MemorySegment dst) {
+        Compiled c = compiled.get(count, this::compile);
+        c.primitive().execute(new int[] {Ops.argSrc(), Ops.argDst()},
+                new MemoryDescriptor[] {c.desc(), c.desc()}, new MemorySegment[] {src, dst});
     }
 
     /** The oneDNN implementation used for {@code count} elements, e.g. {@code jit:avx512_core}. */
@@ -108,7 +137,7 @@ public final class Eltwise implements AutoCloseable {
     private Compiled compile(long count) {
         MemoryDescriptor desc = MemoryDescriptor.f32(Ops.plain1d(), count);
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
-             PrimitiveDescriptor pd = Ops.eltwise(Ops.eltwiseAlgorithm(kind.name()), alpha, 0f, desc, attr,
+             PrimitiveDescriptor pd = Ops.eltwise(Ops.eltwise(kind.name(), alpha), desc, attr,
                      "eltwise " + kind + " f32[" + count + "]")) {
             return new Compiled(desc, Primitive.create(pd), pd.implementation());
         } catch (RuntimeException e) {
@@ -117,22 +146,27 @@ public final class Eltwise implements AutoCloseable {
         }
     }
 
-    /** The plain-Java reference: one loop over {@code count} floats, computed in double. */
+    /**
+     * The plain-Java reference: one loop over {@code count} floats, computed in double, with
+     * PyTorch's special values: ReLU keeps NaN and sends -inf to 0 (not {@code 0 * -inf}).
+     */
     public static void reference(Kind kind, float alpha, MemorySegment src, MemorySegment dst) {
         long count = checkPair(src, dst);
         for (long i = 0; i < count; i++) {
-            double x = src.getAtIndex(ValueLayout.JAVA_FLOAT, i);
-            double y = switch (kind) {
-                case RELU -> x > 0 ? x : alpha * x;
-                case TANH -> Math.tanh(x);
-                case SIGMOID -> 1 / (1 + Math.exp(-x));
-                case ELU -> x > 0 ? x : alpha * (Math.exp(x) - 1);
-                case GELU_ERF -> 0.5 * x * (1 + Erf.erf(x / Math.sqrt(2)));
-                case GELU_TANH -> 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
-                case SWISH -> x / (1 + Math.exp(-alpha * x));
-            };
-            dst.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) y);
+            dst.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) apply(kind, alpha, src.getAtIndex(ValueLayout.JAVA_FLOAT, i)));
         }
+    }
+
+    private static double apply(Kind kind, float alpha, double x) {
+        return switch (kind) {
+            case RELU -> x > 0 || x != x ? x : alpha == 0 ? 0 : alpha * x;
+            case TANH -> Math.tanh(x);
+            case SIGMOID -> 1 / (1 + Math.exp(-x));
+            case ELU -> x > 0 ? x : alpha * (Math.exp(x) - 1);
+            case GELU_ERF -> 0.5 * x * (1 + Erf.erf(x / Math.sqrt(2)));
+            case GELU_TANH -> 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+            case SWISH -> x / (1 + Math.exp(-alpha * x));
+        };
     }
 
     private static long checkPair(MemorySegment src, MemorySegment dst) {

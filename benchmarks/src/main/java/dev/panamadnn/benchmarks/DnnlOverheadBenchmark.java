@@ -229,7 +229,8 @@ public class DnnlOverheadBenchmark {
     }
 
     static Primitive createRelu(Relu r) {
-        try (PrimitiveDescriptor pd = Ops.eltwise(Ops.eltwiseAlgorithm("RELU"), 0f, 0f, r.desc, r.attr, "bench relu")) {
+        // oneDNN's own eltwise_relu, as the raw-FFM variant above calls it
+        try (PrimitiveDescriptor pd = Ops.eltwise(new Ops.EltwiseOp(dnnl_eltwise_relu(), 0f, 0f), r.desc, r.attr, "bench relu")) {
             return Primitive.create(pd);
         }
     }

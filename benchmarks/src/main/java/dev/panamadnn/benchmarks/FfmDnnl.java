@@ -45,7 +45,9 @@ final class FfmDnnl implements AutoCloseable {
         FfmDnnl f = new FfmDnnl();
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad()) {
             MemoryDescriptor md = f.own(MemoryDescriptor.f32(Ops.plain(1), src.length));
-            try (PrimitiveDescriptor pd = Ops.eltwise(Ops.eltwiseAlgorithm("RELU"), 0f, 0f, md, attr, "ReLU f32[" + src.length + "]")) {
+            // oneDNN's own eltwise_relu, the kernel the JNI and C harnesses call (the layers use another formulation, see Ops.eltwise)
+            Ops.EltwiseOp relu = new Ops.EltwiseOp(dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_eltwise_relu(), 0f, 0f);
+            try (PrimitiveDescriptor pd = Ops.eltwise(relu, md, attr, "ReLU f32[" + src.length + "]")) {
                 f.bind(pd, new int[] {Ops.argSrc(), Ops.argDst()}, new MemoryDescriptor[] {md, md},
                         new MemorySegment[] {f.arena.allocateFrom(ValueLayout.JAVA_FLOAT, src), null});
             }

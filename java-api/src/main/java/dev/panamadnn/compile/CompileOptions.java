@@ -11,9 +11,9 @@ import dev.panamadnn.natives.ThreadControl;
  *
  * @param foldBatchNorm   fold a {@code BatchNorm2d} that follows a {@code Conv2d} into its weights
  *                        and bias; off: a separate oneDNN batch-normalization primitive (inference,
- *                        running statistics), which then carries the ReLU with its own
- *                        {@code fuse_norm_relu} flag when {@code fusePostOps} is on
- * @param fusePostOps     a ReLU that follows a convolution (or a batch norm, or a residual add) is an
+ *                        running statistics) followed by the activation as its own primitive (the
+ *                        {@code fuse_norm_relu} flag would turn NaN into 0, docs/numerics.md)
+ * @param fusePostOps     a ReLU that follows a convolution (or a residual add) is an
  *                        eltwise post-op of that primitive; off: a separate eltwise primitive
  * @param fuseResidualSum a residual block's add is a {@code sum} post-op of its last convolution
  *                        (needs {@code foldBatchNorm}, since the add comes after the batch norm);

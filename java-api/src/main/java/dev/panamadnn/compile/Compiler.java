@@ -188,7 +188,7 @@ final class Compiler {
                 }
             } else if (m instanceof BatchNorm2d bn) {
                 require4d(x, bn, at);
-                x = batchNorm(bn, false, x, at);
+                x = batchNorm(bn, x, at);
             } else {
                 throw unsupported(m, at, null);
             }
@@ -245,10 +245,9 @@ final class Compiler {
         Value y = convPrimitive(conv, fold ? bn : null, sumHere ? sum : null, actHere ? act : null, x, what);
         boolean actDone = actHere;
         if (bn != null && !fold) {
-            // oneDNN's batch norm fuses only a plain ReLU (its fuse_norm_relu flag)
-            boolean bnRelu = act != null && options.fusePostOps() && sum == null && isPlainRelu(act);
-            y = batchNorm(bn, bnRelu, y, bnAt + (bnRelu ? "+" + actAt : ""));
-            actDone |= bnRelu;
+            // Not fused: oneDNN's batch norm takes no post-ops, and its fuse_norm_relu flag is a max(x, 0) that
+            // turns NaN into 0 (PyTorch keeps it); the activation follows as its own step.
+            y = batchNorm(bn, y, bnAt);
         }
         if (sum != null && !sumHere) {
             boolean addAct = act != null && options.fusePostOps();
@@ -325,7 +324,7 @@ final class Compiler {
         String impl;
         try (PostOps post = PostOps.create()) {
             if (sum != null) post.sum(1f);
-            if (act != null) post.eltwise(Ops.eltwiseAlgorithm(act.kind().name()), act.alpha(), 0f);
+            if (act != null) post.eltwise(Ops.eltwise(act.kind().name(), act.alpha()));
             try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
                  PrimitiveDescriptor pd = ConvOps.convolution(srcAny, wAny, biasMd, dstAny, g.stride(), dil, g.padBefore(),
                          g.padAfter(), attr, "compiled " + what)) {
@@ -450,7 +449,39 @@ final class Compiler {
         require4d(x, pool, at);
         long[] outShape = pool.outputShape(x.shape());
         Window w = window(pool.kernelSize(), pool.stride(), pool.padding(), pool.dilation(), x.shape(), outShape);
-        return pool(PoolOps.Algorithm.MAX, x, outShape, w.k(), w.s(), w.d(), w.pl(), w.pr(), "maxpool " + at);
+        return pool(PoolOps.Algorithm.MAX, x, outShape, w.k(), w.s(), w.d(), w.pl(), w.pr(), "maxpool " + at,
+                paddingOnlyWindows(x.shape(), outShape, w));
+    }
+
+    /**
+     * {@code [1, 1, oh, ow]}: -inf where a max-pooling window lies wholly in the padding, 0 elsewhere;
+     * null if no window does. oneDNN's maximum starts from -FLT_MAX, so such a window gives
+     * -3.4028235E38 where PyTorch gives -inf; the pooling adds this as a binary post-op (NaN and
+     * infinities are unchanged by + 0). Possible with dilation, e.g. kernel 2, dilation 2,
+     * padding 1 on a size-1 input.
+     */
+    private static float[] paddingOnlyWindows(long[] inShape, long[] outShape, Window w) {
+        boolean[][] empty = new boolean[2][];
+        boolean any = false;
+        for (int a = 0; a < 2; a++) {
+            long in = inShape[2 + a], out = outShape[2 + a];
+            empty[a] = new boolean[Math.toIntExact(out)];
+            for (int o = 0; o < out; o++) {
+                boolean none = true;
+                for (long j = 0; j < w.k()[a] && none; j++) {
+                    long i = o * w.s()[a] - w.pl()[a] + j * (w.d()[a] + 1);
+                    none = i < 0 || i >= in;
+                }
+                empty[a][o] = none;
+                any |= none;
+            }
+        }
+        if (!any) return null;
+        int oh = empty[0].length, ow = empty[1].length;
+        float[] mask = new float[oh * ow];
+        for (int y = 0; y < oh; y++)
+            for (int x = 0; x < ow; x++) mask[y * ow + x] = empty[0][y] || empty[1][x] ? Float.NEGATIVE_INFINITY : 0f;
+        return mask;
     }
 
     private Value avgPool(AvgPool2d pool, Value x, String at) {
@@ -463,7 +494,7 @@ final class Compiler {
                     + Arrays.toString(x.shape()));
         }
         return pool(pool.countIncludePad() ? PoolOps.Algorithm.AVG_INCLUDE_PADDING : PoolOps.Algorithm.AVG_EXCLUDE_PADDING, x,
-                outShape, w.k(), w.s(), w.d(), w.pl(), w.pr(), "avgpool " + at);
+                outShape, w.k(), w.s(), w.d(), w.pl(), w.pr(), "avgpool " + at, null);
     }
 
     /** A 2-D pooling window in oneDNN's terms: 0-based dilation, and the right padding ceil_mode may need beyond PyTorch's. */
@@ -495,29 +526,40 @@ final class Compiler {
             k[i] = in / out;
         }
         return pool(PoolOps.Algorithm.AVG_EXCLUDE_PADDING, x, outShape, k, k.clone(), new long[2], new long[2], new long[2],
-                "avgpool " + at);
+                "avgpool " + at, null);
     }
 
+    /** A pooling primitive; {@code addend} ({@code [1, 1, oh, ow]}, or null) is added to its output as a post-op. */
     private Value pool(PoolOps.Algorithm algorithm, Value x, long[] outShape, long[] k, long[] s, long[] d, long[] pl, long[] pr,
-                       String what) {
+                       String what, float[] addend) {
         MemoryDescriptor dstAny = own(MemoryDescriptor.f32(options.layout() == CompileOptions.Layout.PLAIN ? Ops.plain(4) : ConvOps.anyFormat(), outShape));
+        MemoryDescriptor addendMd = addend == null ? null : own(MemoryDescriptor.f32(Ops.plain(4), 1, 1, outShape[2], outShape[3]));
         MemoryDescriptor dst;
         Primitive p;
         String impl;
-        try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
+        try (PostOps post = PostOps.create();
+             PrimitiveAttributes attr = addend == null ? PrimitiveAttributes.userScratchpad()
+                     : PrimitiveAttributes.userScratchpad(post.add(addendMd));
              PrimitiveDescriptor pd = PoolOps.pooling(algorithm, x.md(), dstAny, s, k, d, pl, pr, attr, "compiled " + what)) {
             dst = own(Chosen.dst(pd));
             p = own(Primitive.create(pd));
             impl = pd.implementation();
         }
         int out = newBuffer(dst.byteSize());
-        emit(p, what + " [" + impl + "]", new int[] {ConvOps.argSrc(), ConvOps.argDst()}, new MemoryDescriptor[] {x.md(), dst},
-                new int[] {x.buffer(), out}, new MemorySegment[2]);
+        String description = what + (addend == null ? "" : "+(-inf where a window is all padding)") + " [" + impl + "]";
+        if (addend == null) {
+            emit(p, description, new int[] {ConvOps.argSrc(), ConvOps.argDst()}, new MemoryDescriptor[] {x.md(), dst},
+                    new int[] {x.buffer(), out}, new MemorySegment[2]);
+        } else {
+            emit(p, description, new int[] {ConvOps.argSrc(), ConvOps.argDst(), Ops.argPostOpSrc1(0)},
+                    new MemoryDescriptor[] {x.md(), dst, addendMd}, new int[] {x.buffer(), out, CONSTANT},
+                    new MemorySegment[] {null, null, constants.allocateFrom(ValueLayout.JAVA_FLOAT, addend)});
+        }
         return new Value(dst, out, outShape);
     }
 
     /** Inference batch norm with the running statistics as a primitive of its own (folding off), out of place. */
-    private Value batchNorm(BatchNorm2d bn, boolean relu, Value x, String what) {
+    private Value batchNorm(BatchNorm2d bn, Value x, String what) {
         long c = x.shape()[1];
         if (bn.numFeatures() != c) {
             throw new IllegalArgumentException("CompiledModel: " + what + ": BatchNorm2d has " + bn.numFeatures()
@@ -528,7 +570,7 @@ final class Compiler {
         Primitive p;
         String impl;
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
-             PrimitiveDescriptor pd = NormOps.batchNormalization(x.md(), (float) bn.eps(), affine, relu, attr, "compiled " + what)) {
+             PrimitiveDescriptor pd = NormOps.batchNormalization(x.md(), (float) bn.eps(), affine, attr, "compiled " + what)) {
             p = own(Primitive.create(pd));
             impl = pd.implementation();
         }
@@ -558,7 +600,7 @@ final class Compiler {
         Primitive p;
         String impl;
         try (PostOps post = PostOps.create()) {
-            if (act != null) post.eltwise(Ops.eltwiseAlgorithm(act.kind().name()), act.alpha(), 0f);
+            if (act != null) post.eltwise(Ops.eltwise(act.kind().name(), act.alpha()));
             try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
                  PrimitiveDescriptor pd = NormOps.add(x.md(), attr, "compiled " + what)) {
                 p = own(Primitive.create(pd));
@@ -575,7 +617,7 @@ final class Compiler {
     private Value eltwise(Activation act, Value x, String at) {
         Primitive p;
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
-             PrimitiveDescriptor pd = Ops.eltwise(Ops.eltwiseAlgorithm(act.kind().name()), act.alpha(), 0f, x.md(), attr,
+             PrimitiveDescriptor pd = Ops.eltwise(Ops.eltwise(act.kind().name(), act.alpha()), x.md(), attr,
                      "compiled " + act + " " + at)) {
             p = own(Primitive.create(pd));
         }
@@ -608,7 +650,7 @@ final class Compiler {
         Primitive p;
         String impl;
         try (PostOps post = PostOps.create()) {
-            if (act != null) post.eltwise(Ops.eltwiseAlgorithm(act.kind().name()), act.alpha(), 0f);
+            if (act != null) post.eltwise(Ops.eltwise(act.kind().name(), act.alpha()));
             try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
                  PrimitiveDescriptor pd = Ops.innerProduct(src, wAny, biasMd, dst, attr, "compiled linear " + at)) {
                 weights = own(Chosen.weights(pd));

@@ -75,6 +75,15 @@ public final class Activation {
         return alpha;
     }
 
+    /**
+     * Whether oneDNN computes it as PyTorch does on every input when fused as a post-op. Not
+     * exact GELU: its kernel overflows from 2^127 and turns +inf into NaN, which only the
+     * repair of a separate {@link Eltwise} pass can put right (docs/numerics.md).
+     */
+    boolean fusesExactly() {
+        return kind != Eltwise.Kind.GELU_ERF;
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof Activation a && a.kind == kind && Float.compare(a.alpha, alpha) == 0;

@@ -14,7 +14,8 @@ import java.util.Arrays;
  * <p>Native path: when every pooled axis divides ({@code in % out == 0}) the windows are regular,
  * {@code kernel = stride = in/out} without padding, and a oneDNN pooling primitive computes them.
  * Otherwise oneDNN's fixed-window pooling cannot express the varying windows, and the native path
- * runs the same plain-Java loops as the reference (so both paths agree exactly there).
+ * runs the same plain-Java loops as the reference (so both paths agree exactly there). Max
+ * pooling's NaN and -inf are repaired after the primitive ({@link PoolReference#repairMax}).
  */
 abstract sealed class AdaptivePoolNd extends PoolLayer permits AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d {
     private final boolean max;
@@ -57,6 +58,9 @@ abstract sealed class AdaptivePoolNd extends PoolLayer permits AdaptiveAvgPool1d
         long kh = ih / oh, kw = iw / ow;
         PoolOps.Algorithm alg = max ? PoolOps.Algorithm.MAX : PoolOps.Algorithm.AVG_EXCLUDE_PADDING;
         primitives.run(new PoolPrimitives.Geometry(alg, n, c, ih, iw, oh, ow, kh, kw, kh, kw, 0, 0, 0, 0, 0, 0), x, y);
+        if (max) {
+            PoolReference.repairMax(x, n * c, ih, iw, y, oh, ow, (p, oy, ox) -> PoolReference.adaptive(true, x, p, ih, iw, oh, ow, oy, ox));
+        }
     }
 
     public final int[] outputSize() {

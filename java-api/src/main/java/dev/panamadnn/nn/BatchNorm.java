@@ -58,9 +58,7 @@ abstract sealed class BatchNorm extends Layer permits BatchNorm1d, BatchNorm2d {
     BatchNorm(String layer, int numFeatures, double eps, boolean affine) {
         this.layer = layer;
         if (numFeatures < 1) throw new IllegalArgumentException(layer + ": num_features must be >= 1, got " + numFeatures);
-        if (!(eps > 0) || Double.isInfinite(eps)) {
-            throw new IllegalArgumentException(layer + ": eps must be a finite number > 0, got " + eps);
-        }
+        Hyperparameters.positiveFloat(layer, "eps", eps);
         this.numFeatures = numFeatures;
         this.eps = eps;
         this.affine = affine;

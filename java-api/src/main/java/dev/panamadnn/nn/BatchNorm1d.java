@@ -13,7 +13,7 @@ public final class BatchNorm1d extends BatchNorm {
     }
 
     /**
-     * @throws IllegalArgumentException if {@code numFeatures < 1} or {@code eps} is not finite and > 0
+     * @throws IllegalArgumentException if {@code numFeatures < 1} or {@code eps} is not finite and > 0 as a float
      */
     public BatchNorm1d(int numFeatures, double eps, boolean affine) {
         super("BatchNorm1d", numFeatures, eps, affine);

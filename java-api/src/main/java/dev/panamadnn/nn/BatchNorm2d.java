@@ -13,7 +13,7 @@ public final class BatchNorm2d extends BatchNorm {
     }
 
     /**
-     * @throws IllegalArgumentException if {@code numFeatures < 1} or {@code eps} is not finite and > 0
+     * @throws IllegalArgumentException if {@code numFeatures < 1} or {@code eps} is not finite and > 0 as a float
      */
     public BatchNorm2d(int numFeatures, double eps, boolean affine) {
         super("BatchNorm2d", numFeatures, eps, affine);

@@ -8,7 +8,8 @@ import java.lang.foreign.MemorySegment;
  * The activation layers: {@code y = f(x)} element by element, any input shape, output of the
  * same shape. Native path: oneDNN's eltwise over the whole (contiguous) buffer, one primitive
  * per element count ({@link Eltwise}); reference: {@link Eltwise#reference}, in double.
- * {@link Backend#OPENBLAS} runs the oneDNN path (OpenBLAS has no such kernel).
+ * {@link Backend#OPENBLAS} runs the oneDNN path (OpenBLAS has no such kernel). NaN, infinities
+ * and values near the float range come out as in PyTorch on both paths (docs/numerics.md).
  */
 abstract class ElementwiseLayer extends Layer {
     private final Activation activation;

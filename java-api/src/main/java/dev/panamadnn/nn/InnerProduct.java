@@ -72,7 +72,7 @@ final class InnerProduct implements AutoCloseable {
             try (PostOps postOps = PostOps.create();
                  PrimitiveAttributes attr = activation == null ? PrimitiveAttributes.userScratchpad()
                          : PrimitiveAttributes.userScratchpad(postOps.eltwise(
-                                 Ops.eltwiseAlgorithm(activation.kind().name()), activation.alpha(), 0f));
+                                 Ops.eltwise(activation.kind().name(), activation.alpha())));
                  PrimitiveDescriptor pd = Ops.innerProduct(src, weights, biasDesc, dst, attr, what)) {
                 return new Compiled(src, weights, biasDesc, dst, Primitive.create(pd), pd.implementation());
             }

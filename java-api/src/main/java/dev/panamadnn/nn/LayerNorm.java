@@ -55,7 +55,7 @@ public final class LayerNorm extends Layer {
 
     /**
      * @throws IllegalArgumentException if {@code normalizedShape} is empty or has a size < 1, or
-     *                                  {@code eps} is not finite and > 0
+     *                                  {@code eps} is not finite and > 0 as a float
      */
     public LayerNorm(long[] normalizedShape, double eps, boolean elementwiseAffine) {
         if (normalizedShape == null || normalizedShape.length == 0) {
@@ -66,7 +66,7 @@ public final class LayerNorm extends Layer {
             if (d < 1) throw new IllegalArgumentException("LayerNorm: normalized_shape sizes must be >= 1, got " + Arrays.toString(normalizedShape));
         }
         long prod = Sizes.f32Bytes("LayerNorm: normalized_shape", normalizedShape) / Float.BYTES;
-        if (!(eps > 0) || Double.isInfinite(eps)) throw new IllegalArgumentException("LayerNorm: eps must be a finite number > 0, got " + eps);
+        Hyperparameters.positiveFloat("LayerNorm", "eps", eps);
         this.normalizedShape = normalizedShape.clone();
         this.k = prod;
         this.eps = eps;

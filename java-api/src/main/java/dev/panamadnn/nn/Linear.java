@@ -24,7 +24,8 @@ import java.util.SplittableRandom;
  * them afresh). The layer owns them and frees them on {@link #close()}.
  *
  * <p>Backends: {@link Backend#ONEDNN} is oneDNN's inner product with the activation fused as a
- * post-op (one primitive per {@code rows}, cached); {@link Backend#OPENBLAS} fills the output
+ * post-op (one primitive per {@code rows}, cached; exact GELU runs as a separate pass instead, see
+ * docs/numerics.md); {@link Backend#OPENBLAS} fills the output
  * with the bias, runs {@code cblas_sgemm} (C = X W^T + C) and applies the activation in place
  * with oneDNN's eltwise; {@link Backend#REFERENCE} is three plain loops accumulating in double.
  * {@link Backend#AUTO} picks by a measured rule: OpenBLAS when {@code rows * in * out <= 2^19}
@@ -89,7 +90,9 @@ public final class Linear extends Layer {
         Sizes.f32Bytes("Linear(in_features=" + inFeatures + ", out_features=" + outFeatures + "): weight", new long[] {outFeatures, inFeatures});
         this.weight = Tensor.zeros(outFeatures, inFeatures);
         this.bias = hasBias ? Tensor.zeros(outFeatures) : null;
-        this.innerProduct = new InnerProduct(inFeatures, outFeatures, hasBias, activation);
+        // exact GELU is not fused: its separate pass repairs what oneDNN's kernel gets wrong (see Activation)
+        this.innerProduct = new InnerProduct(inFeatures, outFeatures, hasBias,
+                activation != null && activation.fusesExactly() ? activation : null);
         this.activationKernel = activation == null ? null : new Eltwise(activation.kind(), activation.alpha());
         SplittableRandom random = new SplittableRandom();
         double bound = 1 / Math.sqrt(inFeatures);
@@ -172,6 +175,7 @@ public final class Linear extends Layer {
         try {
             if (chosen == Backend.ONEDNN) {
                 innerProduct.execute(rows, x.segment(), weight.segment(), bias == null ? null : bias.segment(), y.segment());
+                if (activation != null && !activation.fusesExactly()) activationKernel.forward(y.segment(), y.segment());
             } else {
                 sgemm((int) rows, x.segment(), y.segment());
             }

@@ -21,6 +21,7 @@ import java.util.Arrays;
  * PyTorch's divisor counts the padding but not the part of the last window that hangs past
  * {@code in + padding}, whereas oneDNN divides by the full kernel; those border outputs (the last
  * row and/or column at most) are recomputed with the reference formula after the primitive.
+ * Max pooling's NaN and -inf are repaired likewise ({@link PoolReference#repairMax}).
  */
 abstract sealed class PoolNd extends PoolLayer permits MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d {
     private final boolean max;
@@ -105,7 +106,11 @@ abstract sealed class PoolNd extends PoolLayer permits MaxPool1d, MaxPool2d, Avg
     final void pool(MemorySegment x, long n, long c, long ih, long iw, long oh, long ow, MemorySegment y) {
         PoolReference.Window w = window();
         primitives.run(geometry(n, c, ih, iw, oh, ow, w), x, y);
-        if (max || !countIncludePad || !ceilMode) return;
+        if (max) {
+            PoolReference.repairMax(x, n * c, ih, iw, y, oh, ow, (p, oy, ox) -> PoolReference.window(x, p, ih, iw, oy, ox, w));
+            return;
+        }
+        if (!countIncludePad || !ceilMode) return;
         // Outputs whose window hangs past in + padding: PyTorch's divisor excludes that overhang.
         long firstRow = overhangFrom(ih, oh, w.kh(), w.sh(), w.ph()), firstCol = overhangFrom(iw, ow, w.kw(), w.sw(), w.pw());
         if (firstRow == oh && firstCol == ow) return;

@@ -7,6 +7,7 @@ import dev.panamadnn.internal.dnnl.Primitive;
 import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
 import dev.panamadnn.internal.dnnl.PrimitiveCache;
 import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
+import dev.panamadnn.internal.reference.SpecialValues;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
@@ -20,7 +21,8 @@ import java.util.Arrays;
  * the output has the input's shape. The input is viewed as {@code [outer, size(dim), inner]},
  * so one 3-D primitive serves every rank. Native path: oneDNN's softmax with the accurate
  * algorithm, one primitive per {@code (outer, size, inner)}, cached; {@link Backend#OPENBLAS}
- * runs it too (OpenBLAS has no softmax). Reference: plain loops in double. Thread-safe (see
+ * runs it too (OpenBLAS has no softmax); a line whose maximum is NaN or infinite comes out all
+ * NaN as in PyTorch (repaired in Java after oneDNN, see docs/numerics.md). Reference: plain loops in double. Thread-safe (see
  * {@link Layer}).
  */
 public final class Softmax extends Layer {
@@ -79,7 +81,30 @@ public final class Softmax extends Layer {
             Compiled c = compiled.get(v, this::compile);
             c.primitive().execute(new int[] {Ops.argSrc(), Ops.argDst()},
                     new MemoryDescriptor[] {c.desc(), c.desc()}, new MemorySegment[] {x.segment(), y.segment()});
+            if (SpecialValues.anyNonFinite(x.segment(), x.numel())) repairNonFinite(x.segment(), v, y.segment());
         });
+    }
+
+    /**
+     * PyTorch's softmax is NaN on a whole line whose maximum is NaN or infinite (x - max is NaN
+     * there: NaN, inf - inf, or -inf - -inf); oneDNN's skips a NaN when it takes the maximum and
+     * gives [NaN, 0, 0] for [NaN, 1, 2] or [inf, 1, 2]. Run only when the input has a NaN or an
+     * infinity (a scan, cost in docs/numerics.md); -inf among finite values is right as it is (0).
+     */
+    private static void repairNonFinite(MemorySegment x, View v, MemorySegment y) {
+        for (long o = 0; o < v.outer(); o++) {
+            for (long in = 0; in < v.inner(); in++) {
+                long base = o * v.size() * v.inner() + in;
+                boolean nan = false, allNegativeInfinite = true;
+                for (long s = 0; s < v.size(); s++) {
+                    float e = x.getAtIndex(ValueLayout.JAVA_FLOAT, base + s * v.inner());
+                    nan |= e != e || e == Float.POSITIVE_INFINITY;
+                    allNegativeInfinite &= e == Float.NEGATIVE_INFINITY;
+                }
+                if (!nan && !allNegativeInfinite) continue;
+                for (long s = 0; s < v.size(); s++) y.setAtIndex(ValueLayout.JAVA_FLOAT, base + s * v.inner(), Float.NaN);
+            }
+        }
     }
 
     private Compiled compile(View v) {

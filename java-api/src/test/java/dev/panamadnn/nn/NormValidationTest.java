@@ -61,6 +61,15 @@ class NormValidationTest {
                 bad("LayerNorm empty shape", IAE, () -> new LayerNorm(new long[0], 1e-5, true), "LayerNorm", "at least one size", "[]"),
                 bad("LayerNorm zero size", IAE, () -> new LayerNorm(4, 0), "LayerNorm", ">= 1", "[4, 0]"),
                 bad("LayerNorm eps 0", IAE, () -> new LayerNorm(new long[] {4}, 0.0, true), "LayerNorm", "eps", "got 0.0"),
+                // issue 11: eps is checked as the float the kernels use (Double.MIN_VALUE is 0.0f: NaN natively)
+                bad("LayerNorm eps 0 as a float", IAE, () -> new LayerNorm(new long[] {4}, Double.MIN_VALUE, true), "LayerNorm",
+                        "eps", "> 0", "1.4E-45", "got 4.9E-324", "0.0 as a float"),
+                bad("LayerNorm eps infinite as a float", IAE, () -> new LayerNorm(new long[] {4}, 1e39, true), "LayerNorm", "eps",
+                        "3.4028235E38", "got 1.0E39", "Infinity as a float"),
+                bad("BatchNorm2d eps 0 as a float", IAE, () -> new BatchNorm2d(3, 1e-46, true), "BatchNorm2d", "eps", "got 1.0E-46",
+                        "0.0 as a float"),
+                bad("BatchNorm1d eps infinite as a float", IAE, () -> new BatchNorm1d(3, 4e38, false), "BatchNorm1d", "eps",
+                        "got 4.0E38", "Infinity as a float"),
                 bad("LayerNorm trailing mismatch", IAE, forward(() -> new LayerNorm(4, 5), 2, 5, 4), "LayerNorm((4, 5)", "[*, 4, 5]", "[2, 5, 4]"),
                 bad("LayerNorm rank too low", IAE, forward(() -> new LayerNorm(4, 5), 5), "LayerNorm", "[*, 4, 5]", "[5]"),
                 bad("Add shape mismatch", IAE, () -> {

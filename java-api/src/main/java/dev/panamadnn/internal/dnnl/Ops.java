@@ -11,26 +11,37 @@ import java.lang.foreign.MemorySegment;
 public final class Ops {
     private Ops() {}
 
-    /** oneDNN's eltwise algorithm for an activation name (the public {@code Eltwise.Kind}). */
-    public static int eltwiseAlgorithm(String kind) {
+    /** An element-wise operation in oneDNN's terms: {@code dnnl_alg_kind_t} and its alpha/beta. */
+    public record EltwiseOp(int algorithm, float alpha, float beta) {}
+
+    /**
+     * The oneDNN formulation of an activation (the public {@code Eltwise.Kind} name, with the
+     * kind's alpha), for the eltwise primitive and for post-ops alike. One choice matters for
+     * special values: oneDNN's {@code eltwise_relu} with alpha 0 is a {@code max(x, 0)} that turns
+     * NaN into 0 (PyTorch keeps NaN), so a plain ReLU runs as {@code eltwise_elu} with alpha 0,
+     * {@code x > 0 ? x : 0 * (e^x - 1)}: the same values (-0.0 instead of 0.0 for negative x), NaN
+     * kept, -inf to 0 (docs/numerics.md; measured cost there). LeakyReLU's {@code relu} with alpha != 0
+     * already keeps NaN.
+     */
+    public static EltwiseOp eltwise(String kind, float alpha) {
         return switch (kind) {
-            case "RELU" -> dnnl_eltwise_relu();
-            case "TANH" -> dnnl_eltwise_tanh();
-            case "SIGMOID" -> dnnl_eltwise_logistic();
-            case "ELU" -> dnnl_eltwise_elu();
-            case "GELU_ERF" -> dnnl_eltwise_gelu_erf();
-            case "GELU_TANH" -> dnnl_eltwise_gelu_tanh();
-            case "SWISH" -> dnnl_eltwise_swish();
+            case "RELU" -> alpha == 0f ? new EltwiseOp(dnnl_eltwise_elu(), 0f, 0f) : new EltwiseOp(dnnl_eltwise_relu(), alpha, 0f);
+            case "TANH" -> new EltwiseOp(dnnl_eltwise_tanh(), 0f, 0f);
+            case "SIGMOID" -> new EltwiseOp(dnnl_eltwise_logistic(), 0f, 0f);
+            case "ELU" -> new EltwiseOp(dnnl_eltwise_elu(), alpha, 0f);
+            case "GELU_ERF" -> new EltwiseOp(dnnl_eltwise_gelu_erf(), 0f, 0f);
+            case "GELU_TANH" -> new EltwiseOp(dnnl_eltwise_gelu_tanh(), 0f, 0f);
+            case "SWISH" -> new EltwiseOp(dnnl_eltwise_swish(), alpha, 0f);
             default -> throw new IllegalArgumentException("no oneDNN eltwise algorithm for " + kind);
         };
     }
 
     /** Forward-inference eltwise over {@code data} (source and destination share the layout). */
-    public static PrimitiveDescriptor eltwise(int algorithm, float alpha, float beta, MemoryDescriptor data,
-                                              PrimitiveAttributes attributes, String description) {
+    public static PrimitiveDescriptor eltwise(EltwiseOp op, MemoryDescriptor data, PrimitiveAttributes attributes,
+                                              String description) {
         return PrimitiveDescriptor.create("dnnl_eltwise_forward_primitive_desc_create", description, attributes,
                 (out, engine, attr) -> dnnl_eltwise_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
-                        algorithm, data.handle(), data.handle(), alpha, beta, attr));
+                        op.algorithm(), data.handle(), data.handle(), op.alpha(), op.beta(), attr));
     }
 
     /**
@@ -95,5 +106,10 @@ public final class Ops {
 
     public static int argBias() {
         return DNNL_ARG_BIAS();
+    }
+
+    /** The argument id of the second source of the binary post-op at {@code index} in its post-op list. */
+    public static int argPostOpSrc1(int index) {
+        return DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE() * (index + 1) | DNNL_ARG_SRC_1();
     }
 }

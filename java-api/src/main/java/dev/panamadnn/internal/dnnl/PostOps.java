@@ -1,6 +1,8 @@
 package dev.panamadnn.internal.dnnl;
 
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_binary_add;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_f32;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_post_ops_append_binary;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_post_ops_append_eltwise;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_post_ops_append_sum;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_post_ops_create;
@@ -23,10 +25,21 @@ public final class PostOps extends NativeHandle {
         return new PostOps(create("dnnl_post_ops_create", "", out -> dnnl_post_ops_create(out)));
     }
 
-    /** Appends {@code dst = eltwise(dst)} with oneDNN's {@code alpha}/{@code beta} meaning for {@code algorithm}. */
-    public PostOps eltwise(int algorithm, float alpha, float beta) {
-        Dnnl.check(dnnl_post_ops_append_eltwise(handle(), algorithm, alpha, beta), "dnnl_post_ops_append_eltwise",
-                "algorithm " + algorithm + ", alpha " + alpha);
+    /** Appends {@code dst = op(dst)} ({@link Ops#eltwise(String, float)} gives the op of an activation). */
+    public PostOps eltwise(Ops.EltwiseOp op) {
+        Dnnl.check(dnnl_post_ops_append_eltwise(handle(), op.algorithm(), op.alpha(), op.beta()), "dnnl_post_ops_append_eltwise",
+                "algorithm " + op.algorithm() + ", alpha " + op.alpha() + ", beta " + op.beta());
+        return this;
+    }
+
+    /**
+     * Appends {@code dst = dst + src1}, {@code src1} described by {@code src1} (it may broadcast
+     * over dimensions of size 1) and passed at execution under {@link Ops#argPostOpSrc1(int)} with
+     * this post-op's index.
+     */
+    public PostOps add(MemoryDescriptor src1) {
+        Dnnl.check(dnnl_post_ops_append_binary(handle(), dnnl_binary_add(), src1.handle()), "dnnl_post_ops_append_binary",
+                "binary_add with " + src1);
         return this;
     }
 
