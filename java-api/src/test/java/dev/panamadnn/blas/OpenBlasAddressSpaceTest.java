@@ -2,6 +2,7 @@ package dev.panamadnn.blas;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -66,12 +67,14 @@ class OpenBlasAddressSpaceTest {
 
     /**
      * The limit this guards against, documented: cblas_sgemm called directly (no gate) ends the
-     * process with exit code 1. If this starts failing, OpenBLAS changed; re-read memory.c.
+     * process: OpenBLAS's exit(1), or, when the other callers keep running while exit() tears the
+     * JVM down, a crash during that exit (seen: SIGSEGV, hs_err, exit code 134). If this starts
+     * failing, OpenBLAS changed; re-read memory.c.
      */
     @Test
     void openblasAloneEndsTheProcess() throws Exception {
         Child child = run(1, "raw", "after", "8", "4", "64");
-        assertEquals(1, child.exitCode(), "expected OpenBLAS's exit(1); output:\n" + child.output());
+        assertNotEquals(0, child.exitCode(), "expected OpenBLAS to end the process; output:\n" + child.output());
         assertTrue(child.output().contains(OPENBLAS_GIVES_UP), "output:\n" + child.output());
     }
 
