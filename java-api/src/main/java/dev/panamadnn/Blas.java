@@ -5,6 +5,7 @@ import static dev.panamadnn.bindings.cblas.cblas_h.CblasRowMajor;
 import static dev.panamadnn.bindings.cblas.cblas_h.CblasTrans;
 
 import dev.panamadnn.bindings.cblas.cblas_h;
+import dev.panamadnn.internal.BlasCallers;
 import dev.panamadnn.natives.Natives;
 import dev.panamadnn.internal.lifetime.NativeAccess;
 import java.lang.foreign.Arena;
@@ -21,6 +22,17 @@ import java.lang.foreign.ValueLayout;
  * the garbage collector for the call's duration (fine for the microseconds-to-milliseconds of a
  * GEMM; for very long calls prefer off-heap). Thread-safe: OpenBLAS may be called from many
  * threads at once; its own pool size is set in {@link dev.panamadnn.natives.ThreadControl}.
+ *
+ * <p>Concurrent callers are capped, so that address-space pressure is a wait or an exception,
+ * never the end of the process: OpenBLAS maps a 128 MiB work buffer (address space; only the
+ * pages a call touches become resident) whenever it has more concurrent callers than buffers,
+ * and calls {@code exit(1)} if that mapping fails. So at first use this class has OpenBLAS map
+ * the buffers for {@code panamadnn.blas.callers} callers (environment
+ * {@code PANAMADNN_BLAS_CALLERS}; default the number of processors, at most 64) and lets at most
+ * that many threads into OpenBLAS at once; the others wait their turn (uninterruptibly; a
+ * virtual thread unmounts). If not even one buffer fits at first use, {@code sgemm} throws
+ * {@link IllegalStateException}. Set the count before the first call; docs/safety.md says what
+ * this does and does not cover.
  */
 public final class Blas {
     private Blas() {}
@@ -32,7 +44,8 @@ public final class Blas {
      *
      * @throws IllegalArgumentException if a size is negative, a leading dimension is too small,
      *                                  a segment is too short or C is read-only
-     * @throws IllegalStateException    if a segment's arena is closed
+     * @throws IllegalStateException    if a segment's arena is closed, or no OpenBLAS work buffer
+     *                                  could be reserved at first use (see the class comment)
      */
     public static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                              MemorySegment a, int lda, MemorySegment b, int ldb, float beta,
@@ -52,10 +65,15 @@ public final class Blas {
         Natives.load();
         int ta = transA ? CblasTrans() : CblasNoTrans();
         int tb = transB ? CblasTrans() : CblasNoTrans();
-        if (a.isNative() && b.isNative() && c.isNative()) {
-            cblas_h.cblas_sgemm(CblasRowMajor(), ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        } else {
-            cblas_h.cblas_sgemm$critical(CblasRowMajor(), ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        BlasCallers.enter(); // at most BlasCallers.permits() threads inside OpenBLAS: it never maps a buffer after start-up
+        try {
+            if (a.isNative() && b.isNative() && c.isNative()) {
+                cblas_h.cblas_sgemm(CblasRowMajor(), ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            } else {
+                cblas_h.cblas_sgemm$critical(CblasRowMajor(), ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            }
+        } finally {
+            BlasCallers.exit();
         }
     }
 

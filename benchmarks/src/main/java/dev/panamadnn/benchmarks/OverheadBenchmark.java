@@ -2,6 +2,7 @@ package dev.panamadnn.benchmarks;
 
 import dev.panamadnn.Blas;
 import dev.panamadnn.bindings.cblas.cblas_h;
+import dev.panamadnn.internal.BlasCallers;
 import dev.panamadnn.natives.Natives;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -187,6 +188,30 @@ public class OverheadBenchmark {
     @Benchmark
     public MemorySegment ffmSgemm16OffHeap(Ffm f) {
         Blas.sgemm(false, false, N, N, N, 1f, f.a, N, f.b, N, 0f, f.c, N);
+        return f.c;
+    }
+
+    /**
+     * The OpenBLAS call alone, off-heap, without Blas.sgemm's argument checks and caller gate
+     * (internal BlasCallers): the "before" of {@link #ffmSgemm16RawGated}.
+     */
+    @Benchmark
+    public MemorySegment ffmSgemm16Raw(Ffm f) {
+        cblas_h.cblas_sgemm(cblas_h.CblasRowMajor(), cblas_h.CblasNoTrans(), cblas_h.CblasNoTrans(), N, N, N, 1f,
+                f.a, N, f.b, N, 0f, f.c, N);
+        return f.c;
+    }
+
+    /** ffmSgemm16Raw inside the caller gate Blas.sgemm uses (one uncontended semaphore acquire and release). */
+    @Benchmark
+    public MemorySegment ffmSgemm16RawGated(Ffm f) {
+        BlasCallers.enter();
+        try {
+            cblas_h.cblas_sgemm(cblas_h.CblasRowMajor(), cblas_h.CblasNoTrans(), cblas_h.CblasNoTrans(), N, N, N, 1f,
+                    f.a, N, f.b, N, 0f, f.c, N);
+        } finally {
+            BlasCallers.exit();
+        }
         return f.c;
     }
 
