@@ -44,7 +44,7 @@ public final class Tensor implements AutoCloseable {
     public static Tensor allocate(Arena arena, DataType dtype, long... shape) {
         if (arena == null || dtype == null) throw new IllegalArgumentException("Tensor.allocate: arena and dtype must not be null");
         long bytes = Sizes.bytes("Tensor.allocate", shape, dtype.byteSize());
-        MemorySegment s = Sizes.allocate(arena, bytes, "Tensor.allocate", dtype + Arrays.toString(shape));
+        MemorySegment s = Sizes.allocate(arena, bytes, "Tensor.allocate", dtype, shape);
         return new Tensor(s, dtype, shape.clone(), contiguousStrides(shape), null);
     }
 
@@ -60,7 +60,7 @@ public final class Tensor implements AutoCloseable {
         long bytes = Sizes.f32Bytes("Tensor.zeros", shape);
         Arena arena = Arena.ofShared();
         try {
-            MemorySegment s = Sizes.allocate(arena, bytes, "Tensor.zeros", "f32" + Arrays.toString(shape));
+            MemorySegment s = Sizes.allocate(arena, bytes, "Tensor.zeros", DataType.F32, shape);
             return new Tensor(s, DataType.F32, shape.clone(), contiguousStrides(shape), arena);
         } catch (RuntimeException | Error e) {
             arena.close();

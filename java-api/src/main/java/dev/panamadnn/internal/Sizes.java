@@ -46,7 +46,7 @@ public final class Sizes {
      * Refuses a dimension of {@code dims} past {@link #MAX_DNNL_DIM}, naming {@code what} (e.g.
      * "the oneDNN input [N, C, H, W]").
      */
-    public static void dnnlDims(String who, String what, long... dims) {
+    public static void dnnlDims(Object who, String what, long... dims) {
         for (long d : dims) {
             if (d > MAX_DNNL_DIM) {
                 throw new IllegalArgumentException(who + ": " + what + " " + Arrays.toString(dims) + " has a dimension over "
@@ -61,7 +61,7 @@ public final class Sizes {
      *
      * @throws IllegalArgumentException if the shape is null, has a size < 1, or more elements
      */
-    public static long numel(String who, long[] shape) {
+    public static long numel(Object who, long[] shape) {
         if (shape == null) throw new IllegalArgumentException(who + ": shape must not be null");
         for (long d : shape) {
             if (d <= 0) throw new IllegalArgumentException(who + ": every size must be > 0, got shape " + Arrays.toString(shape));
@@ -95,7 +95,7 @@ public final class Sizes {
      *
      * @throws IllegalArgumentException if {@link #numel} refuses the shape or the bytes exceed {@link #MAX_BYTES}
      */
-    public static long bytes(String who, long[] shape, int elementBytes) {
+    public static long bytes(Object who, long[] shape, int elementBytes) {
         long n = numel(who, shape);
         if (n > MAX_BYTES / elementBytes) {
             throw new IllegalArgumentException(who + ": shape " + Arrays.toString(shape) + " of " + elementBytes
@@ -105,8 +105,35 @@ public final class Sizes {
         return n * elementBytes;
     }
 
+    /**
+     * Whether {@link #bytes} would accept {@code shape} with {@code elementBytes}-byte elements,
+     * computed without allocating: the per-call paths test this first and build the message
+     * (which names the layer, a string made from its configuration) only when it fails.
+     */
+    public static boolean fits(long[] shape, int elementBytes) {
+        if (shape == null) return false;
+        long n = 1;
+        for (long d : shape) {
+            if (d <= 0 || n > MAX_BYTES / d) return false;
+            n *= d;
+        }
+        return n <= MAX_BYTES / elementBytes;
+    }
+
+    /**
+     * {@link #allocate(Arena, long, Object, Object)} for a tensor: the message's description
+     * ({@code dtype} and {@code shape}) is formatted only if the allocation fails.
+     */
+    public static MemorySegment allocate(Arena arena, long bytes, Object who, Object dtype, long[] shape) {
+        try {
+            return arena.allocate(bytes, 64);
+        } catch (OutOfMemoryError e) {
+            return allocate(arena, bytes, who, String.valueOf(dtype).toLowerCase(java.util.Locale.ROOT) + Arrays.toString(shape));
+        }
+    }
+
     /** {@link #bytes} for f32. */
-    public static long f32Bytes(String who, long[] shape) {
+    public static long f32Bytes(Object who, long[] shape) {
         return bytes(who, shape, Float.BYTES);
     }
 
@@ -114,7 +141,7 @@ public final class Sizes {
      * {@code a * b} for sizes derived from validated ones (a padded extent, a kernel's reach, a
      * buffer's element count), refused past {@link #MAX_BYTES} with {@code what} in the message.
      */
-    public static long multiply(String who, String what, long a, long b) {
+    public static long multiply(Object who, String what, long a, long b) {
         if (a < 0 || b < 0 || (a != 0 && b > MAX_BYTES / a)) {
             throw new IllegalArgumentException(who + ": " + what + " = " + a + " x " + b + " exceeds the limit of "
                     + MAX_BYTES + " (2^48)");
@@ -123,7 +150,7 @@ public final class Sizes {
     }
 
     /** {@code a + b} for derived sizes, refused past {@link #MAX_BYTES}; see {@link #multiply}. */
-    public static long add(String who, String what, long a, long b) {
+    public static long add(Object who, String what, long a, long b) {
         if (a < 0 || b < 0 || a > MAX_BYTES - b) {
             throw new IllegalArgumentException(who + ": " + what + " = " + a + " + " + b + " exceeds the limit of "
                     + MAX_BYTES + " (2^48)");
@@ -136,7 +163,7 @@ public final class Sizes {
      *
      * @throws IllegalArgumentException past {@link #MAX_ARRAY_LENGTH}, naming {@code what}
      */
-    public static int arrayLength(String who, String what, long count) {
+    public static int arrayLength(Object who, String what, long count) {
         if (count < 0 || count > MAX_ARRAY_LENGTH) {
             throw new IllegalArgumentException(who + ": the reference path holds " + what + " in one Java array of at most "
                     + MAX_ARRAY_LENGTH + " elements (2^31 - 9), got " + count + "; use the native backend");
@@ -149,7 +176,7 @@ public final class Sizes {
      * comes from: tensor memory is off-heap, and the JDK counts every {@code Arena} allocation
      * against {@code -XX:MaxDirectMemorySize} (by default the maximum heap size).
      */
-    public static MemorySegment allocate(Arena arena, long bytes, String who, String what) {
+    public static MemorySegment allocate(Arena arena, long bytes, Object who, Object what) {
         if (bytes < 0 || bytes > MAX_BYTES) {
             throw new IllegalArgumentException(who + ": " + what + " needs " + bytes + " bytes; one buffer holds at most "
                     + MAX_BYTES + " bytes (2^48, 256 TiB)");

@@ -254,8 +254,8 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
             // product (in - 1) * stride and the dilated reach can leave a long's safe range.
             long reach = dilation[i] * (kernel[i] - 1) + 1;
             outSize[i] = transposed
-                    ? Sizes.add(toString(), "output size on spatial dim " + i + " before padding: (in - 1) * stride + dilation * (kernel - 1) + 1 + output_padding",
-                            Sizes.multiply(toString(), "(in - 1) * stride on spatial dim " + i, size[i] - 1, stride[i]),
+                    ? Sizes.add(this, "a spatial output size before padding: (in - 1) * stride + dilation * (kernel - 1) + 1 + output_padding",
+                            Sizes.multiply(this, "(in - 1) * stride on a spatial dim", size[i] - 1, stride[i]),
                             reach + outputPadding[i]) - pb[i] - pa[i]
                     : Math.floorDiv(size[i] + pb[i] + pa[i] - reach, stride[i]) + 1;
             if (outSize[i] <= 0) {
@@ -267,8 +267,8 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
         long[] userOut = shape.clone();
         userOut[batched ? 1 : 0] = out;
         System.arraycopy(outSize, 0, userOut, shape.length - nd, nd);
-        Sizes.f32Bytes(toString() + ": output", userOut);
-        Sizes.dnnlDims(toString(), "the batch and spatial sizes [N, H, W, H_out, W_out]",
+        if (!Sizes.fits(userOut, Float.BYTES)) Sizes.f32Bytes(toString() + ": output", userOut);
+        Sizes.dnnlDims(this, "the batch and spatial sizes [N, H, W, H_out, W_out]",
                 n, nd == 1 ? 1 : size[0], size[nd - 1], nd == 1 ? 1 : outSize[0], outSize[nd - 1]);
         if (nd == 1) {
             return new Plan(n, 1, size[0], 0, 0, pb[0], pa[0], 1, outSize[0], userOut, explicit);
@@ -289,8 +289,11 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
             long[] e = p.explicitPad();
             long h = p.ih() - e[0] - e[1], w = p.iw() - e[2] - e[3];
             // The padding copy is a Java array on both paths: bound it before the int casts.
-            Sizes.arrayLength(toString(), "the " + paddingMode.pytorchName() + "-padded input " + Arrays.toString(new long[] {p.n(), in, p.ih(), p.iw()}),
-                    Sizes.multiply(toString(), "padded input elements", Sizes.multiply(toString(), "padded input elements", p.n() * in, p.ih()), p.iw()));
+            long paddedElements = Sizes.multiply(this, "padded input elements", Sizes.multiply(this, "padded input elements", p.n() * in, p.ih()), p.iw());
+            if (paddedElements > Sizes.MAX_ARRAY_LENGTH) {
+                Sizes.arrayLength(toString(), "the " + paddingMode.pytorchName() + "-padded input " + Arrays.toString(new long[] {p.n(), in, p.ih(), p.iw()}),
+                        paddedElements);
+            }
             padded = ConvReference.pad(input.toFloatArray(), (int) p.n(), (int) in, (int) h, (int) w, paddingMode,
                     (int) e[0], (int) e[1], (int) e[2], (int) e[3]);
         }
@@ -315,7 +318,7 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
         // The reference indexes Java arrays with int: refuse (rather than wrap) past that. Every
         // index it forms (r * stride - pad + p * dilation, on either side) stays within the padded
         // extent plus the kernel's reach, so bounding those bounds every int expression.
-        String who = toString();
+        Object who = this;   // formatted only if a check fails
         Sizes.arrayLength(who, "the input", Sizes.multiply(who, "input elements", Sizes.multiply(who, "input elements", p.n() * in, p.ih()), p.iw()));
         Sizes.arrayLength(who, "the output", Sizes.multiply(who, "output elements", Sizes.multiply(who, "output elements", p.n() * out, p.oh()), p.ow()));
         Sizes.arrayLength(who, "the weight", weight.numel());

@@ -81,7 +81,8 @@ public abstract class Layer implements Module {
                     + " (shape " + Arrays.toString(input.shape()) + ")");
         }
         long[] outShape = checkShape(input.shape());
-        Sizes.f32Bytes(label() + ": output", outShape);   // refused here, naming the layer, rather than in Tensor.zeros
+        // Refused here, naming the layer, rather than in Tensor.zeros (the message is built only on failure).
+        if (!Sizes.fits(outShape, Float.BYTES)) Sizes.f32Bytes(label() + ": output", outShape);
         return outShape;
     }
 
@@ -165,7 +166,7 @@ public abstract class Layer implements Module {
         for (long d : inputShape) {
             if (d <= 0) throw new IllegalArgumentException(label() + ": expected sizes > 0, got input shape " + Arrays.toString(inputShape));
         }
-        Sizes.f32Bytes(label() + ": input", inputShape);
+        if (!Sizes.fits(inputShape, Float.BYTES)) Sizes.f32Bytes(label() + ": input", inputShape);
     }
 
     /** A parameter-free layer has none; layers with weights override. */
