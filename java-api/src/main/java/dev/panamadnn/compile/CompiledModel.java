@@ -236,9 +236,9 @@ public final class CompiledModel implements AutoCloseable {
 
     /**
      * How many times a Winograd step ran its direct convolution instead, since the plan was compiled:
-     * the guard sends a step there when its input holds a value that is not finite or beyond 2^16 in
+     * the guard sends a step there when its input holds a NaN, an infinity or a value beyond 1024 in
      * magnitude (see docs/compile.md). Stays 0 for ordinary inputs; a count that keeps growing means
-     * the model's activations are that large and {@link CompileOptions#withWinograd} off costs nothing.
+     * the model's activations are that large, and {@link CompileOptions#withWinograd} off loses nothing.
      */
     public long winogradFallbacks() {
         return winogradFallbacks.get();

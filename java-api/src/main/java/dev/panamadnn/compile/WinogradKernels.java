@@ -47,7 +47,7 @@ final class WinogradKernels {
     private static volatile boolean warm;
 
     /**
-     * Runs both transforms on a small map (16 tiles, edge and interior, every post-op variant) until
+     * Runs the guard's scan and both transforms on a small map (16 tiles, edge and interior, every post-op variant) until
      * C2 has compiled them, once per JVM: before that the Vector API runs interpreted or in C1,
      * boxing every vector, and a ResNet-18 run took 60-170 ms instead of 15 for its first few
      * calls after {@code warmup()}. Iterations in rounds of 250: at least 40 rounds (past C2's
@@ -90,14 +90,26 @@ final class WinogradKernels {
      */
     static int maxMagnitudeBits(MemorySegment x, long from, long to) {
         final long step = I.vectorByteSize(), end = to * 4;
-        IntVector a = IntVector.zero(I), b = IntVector.zero(I);   // two chains, so loads, not max latency, set the pace
+        int max = 0;   // a scalar carries the result: a vector carried round a loop is a phi, which C2 may box
         long at = from * 4;
-        for (; at + 2 * step <= end; at += 2 * step) {
-            a = a.max(IntVector.fromMemorySegment(I, x, at, ORDER).and(0x7fffffff));
-            b = b.max(IntVector.fromMemorySegment(I, x, at + step, ORDER).and(0x7fffffff));
-        }
-        for (; at < end; at += step) a = a.max(IntVector.fromMemorySegment(I, x, at, ORDER).and(0x7fffffff));
-        return a.max(b).reduceLanes(VectorOperators.MAX);
+        for (; at + 8 * step <= end; at += 8 * step) max = Math.max(max, maxOf8(x, at, step));
+        for (; at < end; at += step) max = Math.max(max, maxOf1(x, at));
+        return max;
+    }
+
+    /** {@link #maxMagnitudeBits} of the 8 vectors from {@code at}: sign bits cleared, a tree of integer maxes, one lane reduction. */
+    private static int maxOf8(MemorySegment x, long at, long step) {
+        final int m = 0x7fffffff;
+        IntVector v0 = IntVector.fromMemorySegment(I, x, at, ORDER).and(m), v1 = IntVector.fromMemorySegment(I, x, at + step, ORDER).and(m);
+        IntVector v2 = IntVector.fromMemorySegment(I, x, at + 2 * step, ORDER).and(m), v3 = IntVector.fromMemorySegment(I, x, at + 3 * step, ORDER).and(m);
+        IntVector v4 = IntVector.fromMemorySegment(I, x, at + 4 * step, ORDER).and(m), v5 = IntVector.fromMemorySegment(I, x, at + 5 * step, ORDER).and(m);
+        IntVector v6 = IntVector.fromMemorySegment(I, x, at + 6 * step, ORDER).and(m), v7 = IntVector.fromMemorySegment(I, x, at + 7 * step, ORDER).and(m);
+        return v0.max(v1).max(v2.max(v3)).max(v4.max(v5).max(v6.max(v7))).reduceLanes(VectorOperators.MAX);
+    }
+
+    /** {@link #maxMagnitudeBits} of one vector. */
+    private static int maxOf1(MemorySegment x, long at) {
+        return IntVector.fromMemorySegment(I, x, at, ORDER).and(0x7fffffff).reduceLanes(VectorOperators.MAX);
     }
 
     /**

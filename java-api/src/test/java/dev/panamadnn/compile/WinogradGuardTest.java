@@ -11,12 +11,15 @@ import dev.panamadnn.nn.BasicBlock;
 import dev.panamadnn.nn.Conv2d;
 import dev.panamadnn.nn.ReLU;
 import dev.panamadnn.nn.Sequential;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -104,6 +107,37 @@ class WinogradGuardTest {
             try (Tensor expected = direct.run(x); Tensor actual = wino.run(x)) {
                 assertSameReach(expected.toFloatArray(), actual.toFloatArray(), 1e-4 * scale, shape, net + " with " + what);
                 assertTrue(wino.winogradFallbacks() > 0, "the guard did not fire");
+            }
+        }
+    }
+
+    /**
+     * The scan finds the largest magnitude wherever it sits (in a block of 8 vectors or in the tail, from an
+     * offset), whatever its sign: the bits of |v|, with NaN of either sign and -Inf above every finite value.
+     */
+    @Test
+    void theScanFindsTheLargestMagnitudeAnywhereWhateverItsSign() {
+        int lanes = WinogradKernels.LANES;
+        long from = lanes, to = from + 8 * lanes * 2 + 3 * lanes;   // two blocks of 8 vectors, then 3 single ones
+        float[] values = {1e37f, -1e37f, -3e38f, 1025f, -1025f, Float.NaN, Float.intBitsToFloat(0xffc00001), Float.POSITIVE_INFINITY,
+                Float.NEGATIVE_INFINITY, -0f, -Float.MIN_VALUE};
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment x = a.allocate(to * 4, 64);
+            for (float v : values) {
+                int expected = Float.floatToRawIntBits(v) & 0x7fffffff;
+                for (long at = from; at < to; at++) {
+                    x.fill((byte) 0);
+                    x.setAtIndex(ValueLayout.JAVA_FLOAT, at, v);
+                    x.setAtIndex(ValueLayout.JAVA_FLOAT, (at + 7) % (to - from) + from, -0.5f);   // a smaller value elsewhere
+                    int bits = WinogradKernels.maxMagnitudeBits(x, from, to);
+                    int want = Math.max(expected, Float.floatToRawIntBits(0.5f));
+                    if (bits != want) {
+                        assertEquals(want, bits, "|" + v + "| at float " + at + " of [" + from + ", " + to + ")");
+                    }
+                }
+                x.fill((byte) 0);
+                x.setAtIndex(ValueLayout.JAVA_FLOAT, 0, v);   // before the range: not seen
+                assertEquals(0, WinogradKernels.maxMagnitudeBits(x, from, to), "a value before the range");
             }
         }
     }
