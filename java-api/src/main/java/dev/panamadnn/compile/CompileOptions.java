@@ -31,7 +31,10 @@ import dev.panamadnn.natives.ThreadControl;
  *                        JVM flag {@code --add-modules jdk.incubator.vector}; without it this option has
  *                        no effect. Rounding differs slightly from a direct convolution (about 1e-5 of
  *                        the output's magnitude per layer, measured): switch it off for results closest
- *                        to PyTorch's
+ *                        to PyTorch's. A run whose input to such a layer holds a NaN, an infinity or a
+ *                        value beyond 1024 in magnitude runs that layer's direct convolution instead
+ *                        ({@link CompiledModel#winogradFallbacks()}), so exceptional values reach the
+ *                        outputs they reach in PyTorch
  */
 public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean fuseResidualSum, Layout layout, int threads,
                              boolean winograd) {

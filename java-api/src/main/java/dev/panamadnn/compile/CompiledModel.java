@@ -90,6 +90,7 @@ public final class CompiledModel implements AutoCloseable {
     private final CompileOptions options;
     private final int threads;             // intra-op threads every run uses, or 0: OpenMP's default
     private final AtomicLong nativeObjects = new AtomicLong();
+    private final AtomicLong winogradFallbacks = new AtomicLong();
     private volatile Context[] contexts = new Context[0];
     private final InFlightCalls calls = new InFlightCalls();
 
@@ -140,7 +141,10 @@ public final class CompiledModel implements AutoCloseable {
         slotBytes = new long[slots.size()];
         for (int s = 0; s < slots.size(); s++) slotBytes[s] = slots.get(s)[0];
         long scratch = 1;
-        for (Compiler.Step s : steps) scratch = Math.max(scratch, s.primitive().scratchpadBytes());
+        for (Compiler.Step s : steps) {
+            scratch = Math.max(scratch, s.primitive().scratchpadBytes());
+            if (s.winograd() != null) scratch = Math.max(scratch, s.winograd().fallback().primitive().scratchpadBytes());
+        }
         scratchpadBytes = scratch;
     }
 
@@ -241,6 +245,16 @@ public final class CompiledModel implements AutoCloseable {
      */
     public long nativeObjectsCreated() {
         return nativeObjects.get();
+    }
+
+    /**
+     * How many times a Winograd step ran its direct convolution instead, since the plan was compiled:
+     * the guard sends a step there when its input holds a NaN, an infinity or a value beyond 1024 in
+     * magnitude (see docs/compile.md). Stays 0 for ordinary inputs; a count that keeps growing means
+     * the model's activations are that large, and {@link CompileOptions#withWinograd} off loses nothing.
+     */
+    public long winogradFallbacks() {
+        return winogradFallbacks.get();
     }
 
     /** Bytes of activation buffers plus scratchpad one execution context holds. */
@@ -449,8 +463,20 @@ public final class CompiledModel implements AutoCloseable {
                         boolean readsInput = ins.stream().anyMatch(x -> x[0] == step), writesOutput = outs.stream().anyMatch(x -> x[0] == step);
                         actions[e] = st -> ex.execute(st, readsInput ? in : MemorySegment.NULL, writesOutput ? out : MemorySegment.NULL);
                     } else {
-                        Winograd.Run run = new Winograd.Run(w, executions[e], slots[physical[w.input()]], slots[physical[w.output()]],
-                                slots[physical[steps.get(e).buffers()[0]]], slots[physical[steps.get(e).buffers()[2]]], threads);
+                        Compiler.Step f = w.fallback();
+                        MemorySegment[] fb = new MemorySegment[f.buffers().length];   // x, weights, [bias,] y
+                        for (int i = 0; i < fb.length; i++) fb[i] = f.buffers()[i] == Compiler.CONSTANT ? f.constants()[i] : slots[physical[f.buffers()[i]]];
+                        Execution direct = new Execution(f.primitive(), f.argIds(), f.descs(), fb, scratch, arena);
+                        nativeObjects.addAndGet(fb.length + 1);
+                        Winograd.Run run;
+                        try {
+                            run = new Winograd.Run(w, executions[e], direct, winogradFallbacks, slots[physical[w.input()]],
+                                    slots[physical[w.output()]], slots[physical[steps.get(e).buffers()[0]]],
+                                    slots[physical[steps.get(e).buffers()[2]]], threads);
+                        } catch (RuntimeException | Error failure) {
+                            direct.close();
+                            throw failure;
+                        }
                         winogradRuns.add(run);
                         actions[e] = run::run;
                     }

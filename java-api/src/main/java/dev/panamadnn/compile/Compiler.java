@@ -264,6 +264,13 @@ final class Compiler {
         }
     }
 
+    /** Whether a 4-D activation layout is {@code nhwc}, the one the Winograd transforms read and write. */
+    private static boolean isChannelsLast(MemoryDescriptor md, long[] shape) {
+        try (MemoryDescriptor nhwc = MemoryDescriptor.f32(ConvOps.channelsLast4d(), shape)) {
+            return md.sameLayoutAs(nhwc);
+        }
+    }
+
     private static boolean isPlainRelu(Activation a) {
         return a.kind() == dev.panamadnn.Eltwise.Kind.RELU && a.alpha() == 0f;
     }
@@ -287,7 +294,6 @@ final class Compiler {
             fold(w, b, bn);
         }
         long[] k = g.kernel();
-        if (winogradFits(g, x, outShape, act)) return winogradConv(w, b, x, outShape, sum, act != null, what);
         long[] wDims = groups == 1 ? new long[] {oc, g.inChannels(), k[0], k[1]}
                 : new long[] {groups, oc / groups, g.inChannels() / groups, k[0], k[1]};
         int any = ConvOps.anyFormat();
@@ -341,6 +347,9 @@ final class Compiler {
              MemoryDescriptor plainW = MemoryDescriptor.f32(ConvOps.rowMajor(wDims.length), wDims)) {
             reorderOnce(plainW, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, w), weights, wBuf, "weights of " + what);
         }
+        if (winogradFits(g, x, outShape, act) && isChannelsLast(src, x.shape()) && isChannelsLast(dst, outShape)) {   // the direct one stays as the guard's fallback
+            return winogradConv(w, b, x, outShape, sum, act != null, what, new Direct(p, src, weights, biasMd, dst, wBuf, impl));
+        }
         Value in = x.md().sameLayoutAs(src) ? x : reorder(x, src, "reorder into " + what);
         int out = destination(sum, dst, what);
         String d = "conv " + what + " [" + impl + "]";
@@ -387,12 +396,17 @@ final class Compiler {
         return outShape[0] * Winograd.tiles(outShape[2]) * Winograd.tiles(outShape[3]) >= Winograd.MIN_TILES;
     }
 
+    /** A created direct convolution, its weights reordered into {@code weightBuffer}: a Winograd step's guard fallback. */
+    private record Direct(Primitive primitive, MemoryDescriptor src, MemoryDescriptor weights, MemoryDescriptor biasMd,
+                          MemoryDescriptor dst, MemorySegment weightBuffer, String impl) {}
+
     /**
      * A Winograd F(4x4, 3x3) convolution (weights {@code w}, already batch-norm folded; bias {@code b}
      * or none) writing {@code nhwc}: transformed weights reordered once into the matmul's layout, the
-     * matmul primitive over one chunk of tiles, and buffers for one chunk of transformed input and products.
+     * matmul primitive over one chunk of tiles, and buffers for one chunk of transformed input and products;
+     * {@code direct} (same weights, bias and post-ops) runs instead when the input trips the guard.
      */
-    private Value winogradConv(float[] w, float[] b, Value x, long[] outShape, Value sum, boolean relu, String what) {
+    private Value winogradConv(float[] w, float[] b, Value x, long[] outShape, Value sum, boolean relu, String what, Direct direct) {
         int n = (int) x.shape()[0], c = (int) x.shape()[1], h = (int) x.shape()[2], wd = (int) x.shape()[3], k = (int) outShape[1];
         MemoryDescriptor nhwcIn = own(MemoryDescriptor.f32(ConvOps.channelsLast4d(), x.shape()));
         MemoryDescriptor nhwcOut = own(MemoryDescriptor.f32(ConvOps.channelsLast4d(), outShape));
@@ -410,7 +424,6 @@ final class Compiler {
             p = own(Primitive.create(pd));
             impl = pd.implementation();
         }
-        flops += 2L * n * k * outShape[2] * outShape[3] * c * 9;   // the direct convolution's work, as for every other layer
         MemorySegment uBuf = constants.allocate(u.byteSize(), 64);
         try (Arena tmp = Arena.ofConfined();
              MemoryDescriptor plainU = MemoryDescriptor.f32(Ops.plain(3), 36, c, k)) {
@@ -421,10 +434,19 @@ final class Compiler {
         if (b != null) MemorySegment.copy(b, 0, bias, ValueLayout.JAVA_FLOAT, 0, k);
         int out = destination(sum, nhwcOut, what);
         int vBuf = newBuffer(v.byteSize()), mBuf = newBuffer(m.byteSize());
-        String d = "conv " + what + " [winograd F(4x4,3x3): " + (tiles + chunk - 1) / chunk + " x " + chunk + " tiles, " + impl + "]";
+        Step fallback = direct.biasMd() == null
+                ? new Step(direct.primitive(), new int[] {ConvOps.argSrc(), ConvOps.argWeights(), ConvOps.argDst()},
+                        new MemoryDescriptor[] {direct.src(), direct.weights(), direct.dst()}, new int[] {in.buffer(), CONSTANT, out},
+                        new MemorySegment[] {null, direct.weightBuffer(), null}, "direct fallback [" + direct.impl() + "]", null)
+                : new Step(direct.primitive(), new int[] {ConvOps.argSrc(), ConvOps.argWeights(), ConvOps.argBias(), ConvOps.argDst()},
+                        new MemoryDescriptor[] {direct.src(), direct.weights(), direct.biasMd(), direct.dst()},
+                        new int[] {in.buffer(), CONSTANT, CONSTANT, out}, new MemorySegment[] {null, direct.weightBuffer(), bias, null},
+                        "direct fallback [" + direct.impl() + "]", null);
+        String d = "conv " + what + " [winograd F(4x4,3x3): " + (tiles + chunk - 1) / chunk + " x " + chunk + " tiles, " + impl
+                + "; guarded, else " + direct.impl() + "]";
         emitWinograd(p, d, new int[] {Ops.argSrc(), Ops.argWeights(), Ops.argDst()}, new MemoryDescriptor[] {v, u, m},
                 new int[] {vBuf, CONSTANT, mBuf}, new MemorySegment[] {null, uBuf, null},
-                new Winograd.Conv(in.buffer(), out, bias, n, h, wd, c, k, chunk, sum != null, relu));
+                new Winograd.Conv(in.buffer(), out, bias, n, h, wd, c, k, chunk, sum != null, relu, fallback));
         return new Value(nhwcOut, out, outShape);
     }
 

@@ -5,6 +5,8 @@ import dev.panamadnn.internal.dnnl.Stream;
 import dev.panamadnn.natives.OpenMpTeam;
 import dev.panamadnn.natives.ThreadControl;
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Winograd F(4x4, 3x3) convolution for the compiled plan: 3x3, stride 1, padding 1 convolutions
@@ -19,7 +21,9 @@ import java.lang.foreign.MemorySegment;
  * <p>The Vector API is an incubator module: this path exists only when the JVM runs with {@code
  * --add-modules jdk.incubator.vector} ({@link #available()}); without it every convolution takes
  * oneDNN's direct kernels. Rounding differs from a direct convolution (the transforms scale by up to
- * 8 and 1/24): measured here about 1e-5 of the output's magnitude per layer.
+ * 8 and 1/24): measured here about 1e-5 of the output's magnitude per layer. A NaN, an infinity or a
+ * value beyond {@link #GUARD_LIMIT} in a step's input sends that run of the step to its direct
+ * convolution, so exceptional values reach the outputs they reach in PyTorch.
  */
 final class Winograd {
     private Winograd() {}
@@ -31,6 +35,21 @@ final class Winograd {
      * batch 2 (8) 1.28, batch 4 (16) 0.84; 256 at 14x14, batch 1 (16) 0.69; 128 at 28x28 (49) 0.55.
      */
     static final long MIN_TILES = 16;
+
+    /**
+     * The guard: a step whose input holds a value that is not finite or larger than this in magnitude
+     * runs its direct convolution instead (see {@link Run}). A Winograd tile mixes its 6x6 inputs before
+     * the products, so such a value would reach the whole 4x4 output tile (up to four tiles) instead of
+     * its 3x3 neighbourhood, overflow in the transforms where the direct sum does not, and move every
+     * output of its tiles by about 2e-7 of itself (measured, docs/compile.md). At 1024 that is about
+     * the conformance tolerance for unit-scale activations (2.8e-4), far above ordinary activations
+     * (the largest input of a 3x3 layer in ResNet-18/50 on normalised images: 12.5 / 310).
+     */
+    static final float GUARD_LIMIT = 0x1p10f;
+    /** {@link #GUARD_LIMIT} as {@link WinogradKernels#maxMagnitudeBits} reports magnitudes. */
+    private static final int GUARD_BITS = Float.floatToRawIntBits(GUARD_LIMIT);
+    /** Switched off only by WinogradGuardMeasurement, to time runs without the scan side by side; never in the library. */
+    static boolean guardForMeasurement = true;
 
     private static final boolean AVAILABLE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
 
@@ -101,9 +120,13 @@ final class Winograd {
         return (tiles + chunks - 1) / chunks;
     }
 
-    /** What a compiled Winograd step needs beyond its matmul: geometry and fused post-ops. */
+    /**
+     * What a compiled Winograd step needs beyond its matmul: geometry, fused post-ops, and the direct
+     * convolution (same weights, bias and post-ops, reading {@code input} and writing {@code output}) that
+     * runs instead when the guard fires.
+     */
     record Conv(int input, int output, MemorySegment bias, int n, int h, int w, int c, int k, long chunk, boolean sum,
-                boolean relu) {
+                boolean relu, Compiler.Step fallback) {
         int tilesY() {
             return Winograd.tiles(h);
         }
@@ -118,26 +141,40 @@ final class Winograd {
     }
 
     /**
-     * One execution context's run of a Winograd step: its buffers, the bound matmul, and scratch
-     * for the transforms. The transforms split their tiles over the plan's OpenMP team (an
-     * {@link OpenMpTeam}: the threads the matmul runs on), or run on the calling thread if the
-     * plan has one thread or the natives have no OpenMP.
+     * One execution context's run of a Winograd step: its buffers, the bound matmul and direct
+     * fallback, and scratch for the transforms. First the guard scans the whole input (one vectorised
+     * read, before any chunk writes the output: a {@code sum} step's output still holds the shortcut the
+     * fallback adds); if it finds a value that is not finite or beyond {@link #GUARD_LIMIT}, the direct
+     * convolution runs instead. The scan and the transforms split their work over the plan's OpenMP team
+     * (an {@link OpenMpTeam}: the threads the matmul runs on), or run on the calling thread if the plan
+     * has one thread or the natives have no OpenMP.
      */
     static final class Run implements OpenMpTeam.Body, AutoCloseable {
-        private static final int INPUT = 0, OUTPUT = 1;
+        private static final int INPUT = 0, OUTPUT = 1, SCAN = 2;
         private final Conv conv;
-        private final Execution matmul;
+        private final Execution matmul, direct;
         private final MemorySegment x, y, v, m;
         private final int threads;
         private final float[][] scratch;
         private final OpenMpTeam team;
+        /** The largest input magnitude the team threads found, as {@link WinogradKernels#maxMagnitudeBits} gives it. */
+        private final AtomicInteger largest = new AtomicInteger();
+        /** The plan's count of runs the guard sent to the direct convolution. */
+        private final AtomicLong fallbacks;
         private volatile int phase;
         private volatile long p0, p1;
 
-        /** @param threads the plan's intra-op threads (0: OpenMP's default) */
-        Run(Conv conv, Execution matmul, MemorySegment x, MemorySegment y, MemorySegment v, MemorySegment m, int threads) {
+        /**
+         * @param direct    the bound direct convolution of {@link Conv#fallback()}; this run owns and closes it
+         * @param fallbacks incremented each time the guard fires
+         * @param threads   the plan's intra-op threads (0: OpenMP's default)
+         */
+        Run(Conv conv, Execution matmul, Execution direct, AtomicLong fallbacks, MemorySegment x, MemorySegment y, MemorySegment v,
+            MemorySegment m, int threads) {
             this.conv = conv;
             this.matmul = matmul;
+            this.direct = direct;
+            this.fallbacks = fallbacks;
             this.x = x;
             this.y = y;
             this.v = v;
@@ -149,6 +186,13 @@ final class Winograd {
         }
 
         void run(Stream stream) {
+            largest.set(0);
+            if (guardForMeasurement) transform(SCAN);
+            if (largest.get() > GUARD_BITS) {
+                fallbacks.incrementAndGet();
+                direct.execute(stream);
+                return;
+            }
             long tiles = conv.tileCount(), chunk = conv.chunk();
             for (long from = 0; from < tiles; from += chunk) {
                 p0 = from;
@@ -171,10 +215,16 @@ final class Winograd {
         public void run(int thread, int teamSize) {
             int workers = Math.min(teamSize, scratch.length);
             if (thread >= workers) return;
+            Conv g = conv;
+            if (phase == SCAN) {   // in whole pixels (c floats, a multiple of the lanes)
+                long pixels = (long) g.n() * g.h() * g.w();
+                long a = pixels * thread / workers * g.c(), b = pixels * (thread + 1) / workers * g.c();
+                if (a < b) largest.accumulateAndGet(WinogradKernels.maxMagnitudeBits(x, a, b), Math::max);
+                return;
+            }
             long from = p0, count = p1 - from;
             long a = from + count * thread / workers, b = from + count * (thread + 1) / workers;
             if (a >= b) return;
-            Conv g = conv;
             if (phase == INPUT) {
                 WinogradKernels.input(x, g.h(), g.w(), g.c(), g.tilesY(), g.tilesX(), v, g.chunk(), a, b, from, scratch[thread]);
             } else {
@@ -186,6 +236,7 @@ final class Winograd {
         @Override
         public void close() {
             if (team != null) team.close();
+            direct.close();
         }
     }
 }

@@ -6,6 +6,8 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -30,6 +32,8 @@ final class WinogradKernels {
     private WinogradKernels() {}
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** The int species of the same width, for {@link #maxMagnitudeBits}. */
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     /** Floats per vector: channels must be a multiple of this. */
     static final int LANES = S.length();
@@ -43,7 +47,7 @@ final class WinogradKernels {
     private static volatile boolean warm;
 
     /**
-     * Runs both transforms on a small map (16 tiles, edge and interior, every post-op variant) until
+     * Runs the guard's scan and both transforms on a small map (16 tiles, edge and interior, every post-op variant) until
      * C2 has compiled them, once per JVM: before that the Vector API runs interpreted or in C1,
      * boxing every vector, and a ResNet-18 run took 60-170 ms instead of 15 for its first few
      * calls after {@code warmup()}. Iterations in rounds of 250: at least 40 rounds (past C2's
@@ -62,6 +66,7 @@ final class WinogradKernels {
             for (int round = 0, flat = 0; (round < 40 || flat < 3) && System.nanoTime() < deadline; round++) {
                 long t0 = System.nanoTime();
                 for (int i = 0; i < 250; i++) {
+                    if (maxMagnitudeBits(x, (i & 1) * LANES, (long) h * w * c) < 0) throw new AssertionError();   // keeps C2 from dropping it
                     input(x, h, w, c, ht, wt, v, tiles, 0, tiles, 0, scratch);
                     output(m, bias, (i & 1) == 0, (i & 2) == 0, h, w, k, ht, wt, y, tiles, 0, tiles, 0, scratch);
                 }
@@ -75,6 +80,36 @@ final class WinogradKernels {
             }
         }
         warm = true;
+    }
+
+    /**
+     * The largest |value| among the floats {@code [from, to)} of {@code x} ({@code to - from} a multiple of
+     * {@link #LANES}), as the bits of that absolute value: clearing the sign bit and comparing as ints
+     * orders floats by magnitude, with +Inf above every finite value and every NaN above +Inf, so one
+     * integer max per vector (no NaN-aware float max) finds both huge and non-finite values.
+     */
+    static int maxMagnitudeBits(MemorySegment x, long from, long to) {
+        final long step = I.vectorByteSize(), end = to * 4;
+        int max = 0;   // a scalar carries the result: a vector carried round a loop is a phi, which C2 may box
+        long at = from * 4;
+        for (; at + 8 * step <= end; at += 8 * step) max = Math.max(max, maxOf8(x, at, step));
+        for (; at < end; at += step) max = Math.max(max, maxOf1(x, at));
+        return max;
+    }
+
+    /** {@link #maxMagnitudeBits} of the 8 vectors from {@code at}: sign bits cleared, a tree of integer maxes, one lane reduction. */
+    private static int maxOf8(MemorySegment x, long at, long step) {
+        final int m = 0x7fffffff;
+        IntVector v0 = IntVector.fromMemorySegment(I, x, at, ORDER).and(m), v1 = IntVector.fromMemorySegment(I, x, at + step, ORDER).and(m);
+        IntVector v2 = IntVector.fromMemorySegment(I, x, at + 2 * step, ORDER).and(m), v3 = IntVector.fromMemorySegment(I, x, at + 3 * step, ORDER).and(m);
+        IntVector v4 = IntVector.fromMemorySegment(I, x, at + 4 * step, ORDER).and(m), v5 = IntVector.fromMemorySegment(I, x, at + 5 * step, ORDER).and(m);
+        IntVector v6 = IntVector.fromMemorySegment(I, x, at + 6 * step, ORDER).and(m), v7 = IntVector.fromMemorySegment(I, x, at + 7 * step, ORDER).and(m);
+        return v0.max(v1).max(v2.max(v3)).max(v4.max(v5).max(v6.max(v7))).reduceLanes(VectorOperators.MAX);
+    }
+
+    /** {@link #maxMagnitudeBits} of one vector. */
+    private static int maxOf1(MemorySegment x, long at) {
+        return IntVector.fromMemorySegment(I, x, at, ORDER).and(0x7fffffff).reduceLanes(VectorOperators.MAX);
     }
 
     /**
