@@ -33,11 +33,7 @@ final class KnownFindings {
             // the reference and PyTorch (oneDNN's initial value is -FLT_MAX).
             new Known("maxpool-empty-window", "MaxPool.*|Sequential|Compiled", "got -3\\.4028235E38 expected -Infinity", "issue 11 #8"),
             // Issue 11 item 3: CompiledModel.run writes into a read-only output instead of refusing it.
-            new Known("compiled-readonly-output", "Compiled", "run into a read-only output: accepted", "issue 11 #3"),
-            // New (fuzzer): ConvNd.outputShape passes a batch size <= 0 through instead of refusing it
-            // (ConvTranspose2d outputShape([0, 6, 10, 2]) -> [0, 4, 13, 6]; Conv1d [-5, 8, 31] -> [-5, ...]).
-            new Known("conv-outputshape-batch", "Conv.*|WideConv1d", "outputShape\\(\\[(0|-\\d+), .*\\) returned \\[(0|-\\d+),",
-                    "fuzzer, not in issue 11's list"));
+            new Known("compiled-readonly-output", "Compiled", "run into a read-only output: accepted", "issue 11 #3"));
 
     private KnownFindings() {}
 
