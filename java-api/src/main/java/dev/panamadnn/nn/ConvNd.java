@@ -136,7 +136,9 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
      * convolution and also means oneDNN) or the plain-Java reference ({@link Backend#REFERENCE}).
      * Input {@code [N, C_in, *spatial]} or unbatched {@code [C_in, *spatial]}; output the same
      * rank with {@code C_out} channels and the sizes of {@link #outputShape}; a new tensor the
-     * caller owns.
+     * caller owns. A transposed convolution whose width stride is past what oneDNN's strided
+     * deconvolution kernel can buffer (docs/convolution.md, "Limits"; it would crash there) runs
+     * on the reference on every backend.
      */
     @Override
     Tensor compute(Tensor input, long[] outShape, Backend backend) {
@@ -177,7 +179,12 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
         return plan(inputShape).userOutputShape();
     }
 
-    /** The oneDNN implementation chosen for an input shape, e.g. {@code brg_conv_fwd:avx2}. */
+    /**
+     * The oneDNN implementation chosen for an input shape, e.g. {@code brg_conv_fwd:avx2}.
+     *
+     * @throws IllegalArgumentException for a geometry oneDNN's kernels cannot run (that
+     *         {@link #forward} runs on the reference), naming the limit
+     */
     public String implementation(long... inputShape) {
         return primitives.implementation(plan(inputShape));
     }
@@ -284,6 +291,9 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
     /** Runs on an input {@link Layer#forward} has already validated. */
     private Tensor run(Tensor input, boolean nativePath) {
         Plan p = plan(input.shape());
+        // A transposed geometry past oneDNN's strided-kernel buffer (it would crash there, see
+        // docs/convolution.md "Limits") runs on the reference: absurdly strided, so little work.
+        if (nativePath && !primitives.nativeKernelsFit(p)) nativePath = false;
         float[] padded = null;
         if (p.explicitPad() != null) {
             long[] e = p.explicitPad();

@@ -124,16 +124,11 @@ final class ConvPrimitives implements AutoCloseable {
         // oneDNN has no output_padding: a deconvolution's right padding shrinks by it instead (may go negative).
         long[] padR = transposed ? new long[] {p.padBottom() - outputPadding[0], p.padRight() - outputPadding[1]}
                 : new long[] {p.padBottom(), p.padRight()};
-        // oneDNN needs padR > -stride. Output padding beyond that (PyTorch allows it when it is below
-        // the dilation) only adds rows/columns no kernel tap reaches, i.e. pure bias: oneDNN
-        // computes without them (padR 0) and forward() appends this tail.
-        long[] tail = new long[2];
-        for (int i = 0; i < 2; i++) {
-            if (padR[i] + stride[i] <= 0) {
-                tail[i] = -padR[i];
-                padR[i] = 0;
-            }
-        }
+        long[] tail = tail(padR);
+        for (int i = 0; i < 2; i++) if (tail[i] != 0) padR[i] = 0;
+        // Before any native call: a geometry that would overflow the strided deconvolution kernel's buffer
+        // (ConvNd runs those on the reference instead; this guards every other way in).
+        if (transposed) ConvOps.checkStridedDeconvolution(layer, p.ow() - tail[1], stride[1], out);
         String description = layer + " on input [" + p.n() + ", " + in + ", " + p.ih() + ", " + p.iw() + "]";
         MemoryDescriptor src = null, dst = null, biasDesc = null, userWeights = null, anyWeights = null, chosen = null;
         PrimitiveDescriptor pd = null;
@@ -172,6 +167,27 @@ final class ConvPrimitives implements AutoCloseable {
             if (userWeights != null) userWeights.close();
             if (anyWeights != null) anyWeights.close();
         }
+    }
+
+    /**
+     * oneDNN needs padR > -stride. Output padding beyond that (PyTorch allows it when it is below
+     * the dilation) only adds rows/columns no kernel tap reaches, i.e. pure bias: oneDNN computes
+     * without them (padR 0) and forward() appends this tail, returned per dimension.
+     */
+    private long[] tail(long[] padR) {
+        long[] tail = new long[2];
+        for (int i = 0; i < 2; i++) if (padR[i] + stride[i] <= 0) tail[i] = -padR[i];
+        return tail;
+    }
+
+    /**
+     * Whether oneDNN's kernels can run {@code p} (see {@link ConvOps#checkStridedDeconvolution}):
+     * false only for a transposed convolution past the strided kernel's buffer limit.
+     */
+    boolean nativeKernelsFit(ConvNd.Plan p) {
+        if (!transposed) return true;
+        long[] tail = tail(new long[] {p.padBottom() - outputPadding[0], p.padRight() - outputPadding[1]});
+        return ConvOps.stridedDeconvolutionFits(p.ow() - tail[1], stride[1], out);
     }
 
     /** Drops every primitive and reordered weight copy; the next forward creates them again. */

@@ -146,7 +146,37 @@ class ConvValidationTest {
                     }
                 }, "Conv2d(3, 4", "is closed"),
                 bad("outputShape with a wrong rank", IAE, () -> new Conv2d(3, 4, 3).outputShape(3, 5), "Conv2d", "got rank 2"),
-                bad("outputShape null", IAE, () -> new Conv1d(3, 4, 3).outputShape((long[]) null), "Conv1d", "input must not be null"));
+                bad("outputShape null", IAE, () -> new Conv1d(3, 4, 3).outputShape((long[]) null), "Conv1d", "input must not be null"),
+                // The fuzzer's outputShape findings (seed 20261211, ConvTranspose2d #47, Conv1d #67): a batch <= 0 passed through.
+                bad("outputShape batch 0", IAE, () -> ConvTranspose2d.builder(6, 4, 3).stride(2).build().outputShape(0, 6, 10, 2),
+                        "ConvTranspose2d(6, 4", "sizes > 0", "[0, 6, 10, 2]"),
+                bad("outputShape negative batch with huge padding", IAE, () -> Conv1d.builder(8, 2, 3).stride(2)
+                        .padding(new int[] {0}, new int[] {Integer.MAX_VALUE}).build().outputShape(-5, 8, 31),
+                        "Conv1d(8, 2", "sizes > 0", "[-5, 8, 31]"),
+                bad("outputShape spatial size 0", IAE, () -> new Conv2d(3, 4, 1).outputShape(1, 3, 0, 5), "Conv2d(3, 4", "sizes > 0", "[1, 3, 0, 5]"),
+                // The fuzzer's Conv2d #771 (seed 7): padding 2^31 - 1 reached oneDNN as a raw DnnlException
+                // (dnnl_memory_desc_create_with_tag invalid_arguments) naming no layer.
+                bad("padding 2^31 - 1 with a huge output", IAE, forward(() -> Conv2d.builder(8, 4, 1).stride(2)
+                        .padding(new int[] {Integer.MAX_VALUE}, new int[] {0, 2}).groups(4).build(), 2, 8, 10, 6),
+                        "Conv2d(8, 4, kernel_size=(1, 1), stride=(2, 2), padding=((2147483647, 0), (2147483647, 2)), groups=4)",
+                        "[2, 4, 1073741829, 1073741828]", "281474976710656"),
+                // The strided deconvolution kernel's int buffer (its crash is checked in a child JVM by
+                // ConvNativeLimitsTest): no oneDNN implementation to report, naming the layer and the limit.
+                bad("ConvTranspose1d stride 65536 implementation", IAE, () -> ConvTranspose1d.builder(8, 1, 3).stride(65536).build()
+                        .implementation(1, 8, 2), "ConvTranspose1d(8, 1", "width stride 65536", "2^31 - 4096", "runs it on the reference"));
+    }
+
+    @Test
+    void aStridePastTheNativeKernelRunsOnTheReferenceOnEveryBackend() throws Exception {
+        // Output [1, 1, 65539]: small, computed by the reference, which has no 32-bit buffer.
+        try (ConvTranspose1d deconv = ConvTranspose1d.builder(8, 1, 3).stride(65536).build(); Tensor x = Tensor.zeros(1, 8, 2)) {
+            for (int i = 0; i < 16; i++) x.segment().setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, i - 7.5f);
+            try (Tensor y = deconv.forward(x); Tensor onednn = deconv.forward(x, Backend.ONEDNN); Tensor ref = deconv.forwardReference(x)) {
+                assertEquals(List.of(1L, 1L, 65539L), boxed(y.shape()));
+                assertTrue(java.util.Arrays.equals(ref.toFloatArray(), y.toFloatArray()), "AUTO differs from the reference");
+                assertTrue(java.util.Arrays.equals(ref.toFloatArray(), onednn.toFloatArray()), "ONEDNN differs from the reference");
+            }
+        }
     }
 
     @ParameterizedTest(name = "{index}: {0}")

@@ -46,6 +46,61 @@ public final class ConvOps {
         }
     }
 
+    /**
+     * The largest per-thread output buffer, in elements, that oneDNN 3.13's strided deconvolution
+     * kernel can book: 2^31 - 4096. That kernel ({@code brgconv_strided}, {@code
+     * jit_brgemm_convolution_bwd_strided_t}, oneDNN's first choice for f32 deconvolution on
+     * AVX2, AVX-512 and AMX machines) computes the buffer as {@code rnd_up(iw_block * stride_w * ic, 4096)}
+     * in a 32-bit {@code int} ({@code jit_brgemm_conv_bwd_utils.cpp}, {@code init_conf}); past
+     * this the size wraps, a smaller scratchpad is booked and the kernel writes beyond it
+     * (SIGSEGV, measured). See docs/convolution.md, "Limits".
+     */
+    public static final long STRIDED_DECONVOLUTION_BUFFER_LIMIT = Integer.MAX_VALUE - 4095L;
+
+    /** Whether {@link #checkStridedDeconvolution} accepts these sizes (all >= 1). */
+    public static boolean stridedDeconvolutionFits(long outWidth, long strideW, long outChannels) {
+        if (outWidth % strideW == 0) return true;
+        long block = Math.ceilDiv(outWidth, strideW);   // stride sectors in the widest block
+        // block * stride^2 * channels can pass a long: compare by division instead.
+        long limit = STRIDED_DECONVOLUTION_BUFFER_LIMIT;
+        return block <= limit / strideW && block * strideW <= limit / strideW && block * strideW * strideW <= limit / outChannels;
+    }
+
+    /**
+     * Refuses a deconvolution whose strided-kernel buffer would overflow (see
+     * {@link #STRIDED_DECONVOLUTION_BUFFER_LIMIT}). oneDNN books that buffer only when the output
+     * width is not a multiple of the width stride ({@code has_uneven_iw}); its size is
+     * {@code iw_block * stride_w * outChannels} elements (all groups' channels: the kernel's
+     * {@code ic_without_padding} is the whole channel dimension) with {@code iw_block} a multiple
+     * of the stride chosen by a heuristic (threads, caches) up to {@code ceil(outWidth / stride_w) *
+     * stride_w}, which it reaches on one thread, so that largest value is the one bounded here: the
+     * refusal does not depend on the thread count or the machine. Every refused configuration
+     * would need a buffer of over 8 GiB per thread even if the arithmetic did not wrap. Groups are
+     * not looked at: which kernel takes a grouped deconvolution depends on the machine (here the
+     * strided one takes it once {@code in / groups} passes the vector width, on AMX also below),
+     * so a grouped geometry past the limit is refused on every machine alike.
+     *
+     * @param who            the layer, for the message
+     * @param outWidth       the deconvolution's output width as given to oneDNN (its {@code iw})
+     * @param strideW        the width stride
+     * @param outChannels    the deconvolution's output channels, all groups
+     * @throws IllegalArgumentException naming {@code who}, the sizes and the limit
+     */
+    public static void checkStridedDeconvolution(String who, long outWidth, long strideW, long outChannels) {
+        if (!stridedDeconvolutionFits(outWidth, strideW, outChannels)) {
+            long block = Math.ceilDiv(outWidth, strideW);
+            long limit = STRIDED_DECONVOLUTION_BUFFER_LIMIT;
+            java.math.BigInteger need = java.math.BigInteger.valueOf(block * strideW).multiply(java.math.BigInteger.valueOf(strideW))
+                    .multiply(java.math.BigInteger.valueOf(outChannels));
+            throw new IllegalArgumentException(who + ": width stride " + strideW + " with output width " + outWidth
+                    + " and " + outChannels + " output channels is past oneDNN 3.13's strided deconvolution"
+                    + " kernel: its per-thread buffer of ceil(width / stride) * stride * stride * channels = " + need
+                    + " elements overflows the 32-bit int it is computed in (at most " + limit + " = 2^31 - 4096; it would"
+                    + " crash the JVM), so forward runs it on the reference. A smaller width stride, or an output width"
+                    + " that is a multiple of it, runs natively");
+        }
+    }
+
     /** A reorder (layout conversion, same values) from {@code from} to {@code to}. */
     public static PrimitiveDescriptor reorder(MemoryDescriptor from, MemoryDescriptor to, PrimitiveAttributes attributes,
                                               String description) {

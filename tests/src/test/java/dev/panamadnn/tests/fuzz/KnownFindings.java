@@ -20,15 +20,7 @@ final class KnownFindings {
     static final List<Known> OPEN = List.of(
             // Issue 11 item 8: a max-pooling window entirely in padding gives -3.4028235E38 natively, -Inf in
             // the reference and PyTorch (oneDNN's initial value is -FLT_MAX).
-            new Known("maxpool-empty-window", "MaxPool.*|Sequential|Compiled", "got -3\\.4028235E38 expected -Infinity", "issue 11 #8"),
-            // New (fuzzer): ConvTranspose with stride 65536 needs a scratchpad of hundreds of MiB (and crashes
-            // oneDNN with some shapes); being fixed with the stride limit.
-            new Known("convtranspose-huge-stride", "ConvTranspose.*", "stride=\\[65536\\]|stride=\\[\\d+, 65536\\]|OutOfMemoryError\\(oneDNN scratchpad",
-                    "fuzzer, not in issue 11's list"),
-            // New (fuzzer): ConvNd.outputShape passes a batch size <= 0 through instead of refusing it
-            // (ConvTranspose2d outputShape([0, 6, 10, 2]) -> [0, 4, 13, 6]; Conv1d [-5, 8, 31] -> [-5, ...]).
-            new Known("conv-outputshape-batch", "Conv.*|WideConv1d", "outputShape\\(\\[(0|-\\d+), .*\\) returned \\[(0|-\\d+),",
-                    "fuzzer, not in issue 11's list"));
+            new Known("maxpool-empty-window", "MaxPool.*|Sequential|Compiled", "got -3\\.4028235E38 expected -Infinity", "issue 11 #8"));
 
     private KnownFindings() {}
 
