@@ -90,6 +90,7 @@ public class ResNetBenchmark {
             case "plain-layouts" -> d.withLayout(CompileOptions.Layout.PLAIN);
             case "channel-blocked" -> d.withLayout(CompileOptions.Layout.CHANNEL_BLOCKED);
             case "no-winograd" -> d.withWinograd(false);
+            case "fast-relu" -> d.withFastRelu(true);
             case "unfused" -> CompileOptions.unfused();
             default -> throw new IllegalArgumentException("ResNetBenchmark: unknown plan '" + plan
                     + "', expected fused, no-bn-fold, no-postops, no-sum, plain-layouts, channel-blocked, no-winograd or unfused");

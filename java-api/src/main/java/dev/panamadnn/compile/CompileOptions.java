@@ -35,9 +35,16 @@ import dev.panamadnn.natives.ThreadControl;
  *                        value beyond 1024 in magnitude runs that layer's direct convolution instead
  *                        ({@link CompiledModel#winogradFallbacks()}), so exceptional values reach the
  *                        outputs they reach in PyTorch
+ * @param fastRelu        off (the default): a ReLU keeps NaN as PyTorch does, computed as oneDNN's
+ *                        {@code elu} with alpha 0, since oneDNN's {@code relu} turns NaN into 0
+ *                        (docs/numerics.md). On: oneDNN's {@code relu}, a plain {@code max(x, 0)},
+ *                        cheaper as a post-op (measured on compiled ResNet-18 at batch 1, 1 thread:
+ *                        docs/numerics.md), but a NaN reaching a ReLU comes out as 0, so a
+ *                        non-finite input can vanish from the output. Opt in only where inputs are
+ *                        known to be finite.
  */
 public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean fuseResidualSum, Layout layout, int threads,
-                             boolean winograd) {
+                             boolean winograd, boolean fastRelu) {
     /**
      * Activation layouts between convolutions. The caller's input and output stay plain
      * row-major whatever the layout; reorders sit only where a layout changes.
@@ -65,6 +72,12 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
         PLAIN
     }
 
+    /** The options with {@code fastRelu} off (PyTorch's NaN semantics), as before that option existed. */
+    public CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean fuseResidualSum, Layout layout, int threads,
+                          boolean winograd) {
+        this(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, winograd, false);
+    }
+
     public CompileOptions {
         if (layout == null) {
             throw new IllegalArgumentException("CompileOptions: layout must not be null (CHANNELS_LAST, CHANNEL_BLOCKED or PLAIN)");
@@ -83,15 +96,15 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
     }
 
     public CompileOptions withFoldBatchNorm(boolean on) {
-        return new CompileOptions(on, fusePostOps, fuseResidualSum, layout, threads, winograd);
+        return new CompileOptions(on, fusePostOps, fuseResidualSum, layout, threads, winograd, fastRelu);
     }
 
     public CompileOptions withFusePostOps(boolean on) {
-        return new CompileOptions(foldBatchNorm, on, fuseResidualSum, layout, threads, winograd);
+        return new CompileOptions(foldBatchNorm, on, fuseResidualSum, layout, threads, winograd, fastRelu);
     }
 
     public CompileOptions withFuseResidualSum(boolean on) {
-        return new CompileOptions(foldBatchNorm, fusePostOps, on, layout, threads, winograd);
+        return new CompileOptions(foldBatchNorm, fusePostOps, on, layout, threads, winograd, fastRelu);
     }
 
     /**
@@ -100,7 +113,7 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
      * @throws IllegalArgumentException if {@code layout} is null
      */
     public CompileOptions withLayout(Layout layout) {
-        return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, winograd);
+        return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, winograd, fastRelu);
     }
 
     /**
@@ -109,11 +122,16 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
      * @throws IllegalArgumentException if {@code n < 0}
      */
     public CompileOptions withThreads(int n) {
-        return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, n, winograd);
+        return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, n, winograd, fastRelu);
     }
 
     /** The same options with the Winograd path on or off (see {@link #winograd()}). */
     public CompileOptions withWinograd(boolean on) {
-        return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, on);
+        return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, on, fastRelu);
+    }
+
+    /** The same options with oneDNN's NaN-dropping {@code relu} on or off (see {@link #fastRelu()}). */
+    public CompileOptions withFastRelu(boolean on) {
+        return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, winograd, on);
     }
 }

@@ -271,6 +271,11 @@ final class Compiler {
         }
     }
 
+    /** The oneDNN formulation of {@code act} in this plan: {@link Ops#eltwise(String, float)}, or oneDNN's relu with {@code fastRelu}. */
+    private Ops.EltwiseOp eltwiseOp(Activation act) {
+        return options.fastRelu() && isPlainRelu(act) ? Ops.fastRelu() : Ops.eltwise(act.kind().name(), act.alpha());
+    }
+
     private static boolean isPlainRelu(Activation a) {
         return a.kind() == dev.panamadnn.Eltwise.Kind.RELU && a.alpha() == 0f;
     }
@@ -330,7 +335,7 @@ final class Compiler {
         String impl;
         try (PostOps post = PostOps.create()) {
             if (sum != null) post.sum(1f);
-            if (act != null) post.eltwise(Ops.eltwise(act.kind().name(), act.alpha()));
+            if (act != null) post.eltwise(eltwiseOp(act));
             try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
                  PrimitiveDescriptor pd = ConvOps.convolution(srcAny, wAny, biasMd, dstAny, g.stride(), dil, g.padBefore(),
                          g.padAfter(), attr, "compiled " + what)) {
@@ -622,7 +627,7 @@ final class Compiler {
         Primitive p;
         String impl;
         try (PostOps post = PostOps.create()) {
-            if (act != null) post.eltwise(Ops.eltwise(act.kind().name(), act.alpha()));
+            if (act != null) post.eltwise(eltwiseOp(act));
             try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
                  PrimitiveDescriptor pd = NormOps.add(x.md(), attr, "compiled " + what)) {
                 p = own(Primitive.create(pd));
@@ -639,7 +644,7 @@ final class Compiler {
     private Value eltwise(Activation act, Value x, String at) {
         Primitive p;
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
-             PrimitiveDescriptor pd = Ops.eltwise(Ops.eltwise(act.kind().name(), act.alpha()), x.md(), attr,
+             PrimitiveDescriptor pd = Ops.eltwise(eltwiseOp(act), x.md(), attr,
                      "compiled " + act + " " + at)) {
             p = own(Primitive.create(pd));
         }
@@ -672,7 +677,7 @@ final class Compiler {
         Primitive p;
         String impl;
         try (PostOps post = PostOps.create()) {
-            if (act != null) post.eltwise(Ops.eltwise(act.kind().name(), act.alpha()));
+            if (act != null) post.eltwise(eltwiseOp(act));
             try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
                  PrimitiveDescriptor pd = Ops.innerProduct(src, wAny, biasMd, dst, attr, "compiled linear " + at)) {
                 weights = own(Chosen.weights(pd));

@@ -105,6 +105,32 @@ class CompiledModelTest {
     }
 
     @Test
+    void fastReluIsTheSameOnFiniteInputsAndDropsNaNWhereTheDefaultKeepsIt() {
+        // The default plan keeps a NaN through ReLU as PyTorch does (CompiledNonFiniteTest checks it
+        // against PyTorch); withFastRelu trades that for oneDNN's max(x, 0), which turns it into 0.
+        try (Sequential m = new Sequential(Conv2d.builder(3, 8, 1).build(), new ReLU())) {
+            randomize(m, 42);
+            long[] shape = {1, 3, 4, 4};
+            try (Tensor x = randomInput(7, shape); Tensor eager = m.forward(x);
+                 CompiledModel exact = CompiledModel.compile(m, shape);
+                 CompiledModel fast = CompiledModel.compile(m, CompileOptions.defaults().withFastRelu(true), shape);
+                 Tensor a = exact.run(x); Tensor b = fast.run(x)) {
+                assertTrue(fast.options().fastRelu() && !exact.options().fastRelu());
+                assertClose(eager.toFloatArray(), a.toFloatArray(), "default plan, finite input");
+                assertClose(eager.toFloatArray(), b.toFloatArray(), "fastRelu plan, finite input");
+                x.setFloat(Float.NaN, 0, 0, 1, 1);   // a 1x1 convolution: reaches the 8 outputs at (1, 1) only
+                try (Tensor nanEager = m.forward(x); Tensor nanExact = exact.run(x); Tensor nanFast = fast.run(x)) {
+                    for (int c = 0; c < 8; c++) {
+                        assertTrue(Float.isNaN(nanEager.getFloat(0, c, 1, 1)), "eager keeps NaN, channel " + c);
+                        assertTrue(Float.isNaN(nanExact.getFloat(0, c, 1, 1)), "default plan keeps NaN, channel " + c);
+                        assertEquals(0f, nanFast.getFloat(0, c, 1, 1), "fastRelu plan turns NaN into 0, channel " + c);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void avgPoolWhosePyTorchDivisorOneDnnLacksIsRefused() {
         // ceil_mode + count_include_pad with a last window past the padding: eager repairs it, compile refuses.
         try (Sequential m = new Sequential(new AvgPool2d(new int[] {2, 2}, new int[] {2, 2}, new int[] {0, 0}, true, true))) {

@@ -36,6 +36,14 @@ public final class Ops {
         };
     }
 
+    /**
+     * oneDNN's own ReLU, {@code max(x, 0)}: turns NaN into 0, unlike PyTorch; only for plans compiled
+     * with {@code CompileOptions.fastRelu} (cheaper than the NaN-keeping {@code elu} formulation).
+     */
+    public static EltwiseOp fastRelu() {
+        return new EltwiseOp(dnnl_eltwise_relu(), 0f, 0f);
+    }
+
     /** Forward-inference eltwise over {@code data} (source and destination share the layout). */
     public static PrimitiveDescriptor eltwise(EltwiseOp op, MemoryDescriptor data, PrimitiveAttributes attributes,
                                               String description) {
