@@ -61,7 +61,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *     them. The difference to the bare call is our Java-side cost.</li>
  * <li><b>allocation on the hot path.</b> A tiny model (Conv2d 3->8 3x3 + ReLU + Flatten +
  *     Linear 2048->10 on [1, 3, 16, 16]) compiled ({@link #compiledRun}, {@code run(input,
- *     output)}: meant to allocate nothing) and eager ({@link #eagerForward}).</li>
+ *     output)}: meant to allocate nothing) and eager ({@link #eagerForward}). {@code
+ *     -Dpdnn.fastRelu=true} in the fork compiles it with {@code CompileOptions.withFastRelu}, to
+ *     separate the NaN-keeping ReLU's cost from the rest of a run's.</li>
  * </ul>
  * Reaches into {@code dev.panamadnn.internal.dnnl} (the benchmarks run on the class path) for the
  * create and bound cases, and into the generated bindings for the bare one, like
@@ -215,7 +217,9 @@ public class DnnlOverheadBenchmark {
             arena = Arena.ofShared();
             model = new Sequential(Conv2d.builder(3, 8, 3).padding(1).build(), new ReLU(), new Flatten(), new Linear(8 * 16 * 16, 10, true));
             input = random(arena, 1, 3, 16, 16);
-            compiled = CompiledModel.compile(model, 1, 3, 16, 16).warmup();
+            compiled = CompiledModel.compile(model, Boolean.getBoolean("pdnn.fastRelu")
+                    ? dev.panamadnn.compile.CompileOptions.defaults().withFastRelu(true) : dev.panamadnn.compile.CompileOptions.defaults(),
+                    1, 3, 16, 16).warmup();
             output = Tensor.allocate(arena, DataType.F32, compiled.outputShape());
             model.forward(input).close();
         }
