@@ -7,6 +7,7 @@ import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.NormOps;
 import dev.panamadnn.internal.dnnl.Ops;
 import dev.panamadnn.internal.dnnl.PoolOps;
+import dev.panamadnn.internal.Sizes;
 import dev.panamadnn.internal.dnnl.PostOps;
 import dev.panamadnn.internal.dnnl.Primitive;
 import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
@@ -288,6 +289,17 @@ final class Compiler {
             throw unsupported(conv, what, "only padding_mode zeros is compiled, got " + g.paddingMode());
         }
         long[] outShape = conv.outputShape(x.shape());
+        for (int i = 0; i < 2; i++) {
+            // oneDNN 3.13's brgemm convolution writes past its buffers when a window lies wholly in the
+            // zero padding (eager Conv2d pads such geometries explicitly; docs/convolution.md "Limits").
+            long size = x.shape()[2 + i], reach = g.dilation()[i] * (g.kernel()[i] - 1) + 1;
+            if (g.padBefore()[i] >= reach || g.padAfter()[i] >= reach
+                    || (g.kernel()[i] > 1 && g.dilation()[i] > size && g.padBefore()[i] + g.padAfter()[i] > 0)) {
+                throw unsupported(conv, what, "a window lies wholly in the padding (padding " + g.padBefore()[i] + "/" + g.padAfter()[i]
+                        + " against a dilated kernel extent of " + reach + " on spatial dim " + i + "), which oneDNN's kernels mishandle;"
+                        + " eager forward handles it");
+            }
+        }
         long oc = g.outChannels(), groups = g.groups();
         float[] w = conv.weight().toFloatArray();
         float[] b = conv.bias() == null ? (bn == null ? null : new float[(int) oc]) : conv.bias().toFloatArray();
@@ -476,6 +488,11 @@ final class Compiler {
         require4d(x, pool, at);
         long[] outShape = pool.outputShape(x.shape());
         Window w = window(pool.kernelSize(), pool.stride(), pool.padding(), pool.dilation(), x.shape(), outShape);
+        // oneDNN's kernels take at most 2^31 - 1 per dimension; the mask below is a Java array of oh * ow.
+        Sizes.dnnlDims(pool + " at " + at, "the input and output [N, C, H, W]", x.shape()[0], x.shape()[1], x.shape()[2], x.shape()[3],
+                outShape[2], outShape[3]);
+        Sizes.arrayLength(pool + " at " + at, "the padding-window mask (output height x width)",
+                Sizes.multiply(pool + " at " + at, "output height x width", outShape[2], outShape[3]));
         return pool(PoolOps.Algorithm.MAX, x, outShape, w.k(), w.s(), w.d(), w.pl(), w.pr(), "maxpool " + at,
                 paddingOnlyWindows(x.shape(), outShape, w));
     }

@@ -69,10 +69,12 @@ abstract sealed class BatchNorm extends Layer permits BatchNorm1d, BatchNorm2d {
         numBatchesTracked = Tensor.allocate(countArena, DataType.I64);
     }
 
+    /** A tensor of {@code n} copies of {@code value}, filled in place (no Java array: n may exceed one). */
     private static Tensor filled(int n, float value) {
-        float[] v = new float[n];
-        Arrays.fill(v, value);
-        return Tensor.of(v, n);
+        Tensor t = Tensor.zeros(n);
+        java.lang.foreign.MemorySegment s = t.segment();
+        for (long i = 0; i < n; i++) s.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, value);
+        return t;
     }
 
     public final int numFeatures() {

@@ -240,7 +240,7 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
         long[] size = Arrays.copyOfRange(shape, shape.length - nd, shape.length);
         long[] pb = padBefore.clone(), pa = padAfter.clone();
         long[] explicit = null;
-        if (paddingMode != PaddingMode.ZEROS) {
+        if (paddingMode != PaddingMode.ZEROS || (!transposed && hasPaddingOnlyWindows(size, pb, pa))) {
             for (int i = 0; i < nd; i++) {
                 long limit = paddingMode == PaddingMode.REFLECT ? size[i] - 1 : paddingMode == PaddingMode.CIRCULAR ? size[i] : Long.MAX_VALUE;
                 if (pb[i] > limit || pa[i] > limit) {
@@ -283,6 +283,22 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
         return new Plan(n, size[0], size[1], pb[0], pa[0], pb[1], pa[1], outSize[0], outSize[1], userOut, explicit);
     }
 
+    /**
+     * Whether some window of this (forward) convolution may lie wholly in the zero padding: a
+     * padding at least as wide as the dilated kernel, or taps spaced wider than the input. oneDNN
+     * 3.13's brgemm convolution writes past its buffers for such windows (SIGSEGV, found by
+     * scripts/fuzz --long, e.g. Conv1d(4, 1, kernel 1, stride 3, padding (2, 1)) on [3, 4, 1]), so
+     * these geometries get their zeros as an explicit padded copy and no padding in oneDNN; a
+     * conservative test (it may send a harmless geometry that way too, costing one copy).
+     */
+    private boolean hasPaddingOnlyWindows(long[] size, long[] pb, long[] pa) {
+        for (int i = 0; i < size.length; i++) {
+            long reach = (long) dilation[i] * (kernel[i] - 1) + 1;
+            if (pb[i] >= reach || pa[i] >= reach || (kernel[i] > 1 && dilation[i] > size[i] && pb[i] + pa[i] > 0)) return true;
+        }
+        return false;
+    }
+
     private long[] lift2(long[] before, long[] after) {
         return nd == 1 ? new long[] {0, 0, before[0], after[0]} : new long[] {before[0], after[0], before[1], after[1]};
     }
@@ -300,6 +316,12 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
             long h = p.ih() - e[0] - e[1], w = p.iw() - e[2] - e[3];
             // The padding copy is a Java array on both paths: bound it before the int casts.
             long paddedElements = Sizes.multiply(this, "padded input elements", Sizes.multiply(this, "padded input elements", p.n() * in, p.ih()), p.iw());
+            if (paddedElements > Sizes.MAX_ARRAY_LENGTH && paddingMode == PaddingMode.ZEROS) {
+                throw bad("a window lies wholly in the zero padding, which oneDNN 3.13's kernels mishandle (docs/convolution.md), so"
+                        + " such geometries are padded explicitly, in a Java array of at most " + Sizes.MAX_ARRAY_LENGTH
+                        + " elements (2^31 - 9); the padded input " + Arrays.toString(new long[] {p.n(), in, p.ih(), p.iw()}) + " has "
+                        + paddedElements);
+            }
             if (paddedElements > Sizes.MAX_ARRAY_LENGTH) {
                 Sizes.arrayLength(toString(), "the " + paddingMode.pytorchName() + "-padded input " + Arrays.toString(new long[] {p.n(), in, p.ih(), p.iw()}),
                         paddedElements);

@@ -50,6 +50,12 @@ public final class ConvNativeLimitsChild {
                 .padding(new int[] {Integer.MAX_VALUE}, new int[] {Integer.MAX_VALUE}).dilation(Integer.MAX_VALUE).build(), 2, 8, 25));
         CASES.put("conv2d-int-max-geometry", new Case(() -> Conv2d.builder(8, 8, 3).stride(Integer.MAX_VALUE)
                 .padding(Integer.MAX_VALUE).groups(8).build(), 1, 8, 3, 3));
+        // scripts/fuzz --long (seed 7) crashes in oneDNN's brgemm convolution (perform_outwork): a window
+        // wholly in the zero padding (padding >= the dilated kernel extent). Now padded explicitly.
+        CASES.put("fuzz-7-Conv1d-2754", new Case(() -> Conv1d.builder(4, 1, 1).stride(3).padding(new int[] {2}, new int[] {1})
+                .dilation(3).build(), 3, 4, 1));
+        CASES.put("fuzz-7-Conv2d-3782", new Case(() -> Conv2d.builder(7, 3, 1).stride(3, 2).padding(new int[] {3, 1}, new int[] {3})
+                .build(), 3, 7, 7, 1));
         CASES.put("conv2d-stride-65536", new Case(() -> Conv2d.builder(8, 4, 2).stride(65536).padding(65536).dilation(65536).build(),
                 2, 8, 25, 25));
     }

@@ -76,6 +76,13 @@ class ConvNativeLimitsTest {
     }
 
     @Test
+    void windowsWhollyInThePaddingRunOnAnExplicitlyPaddedInput() {
+        // Before: SIGSEGV in brgemm_convolution_fwd_t::perform_outwork (scripts/fuzz --long --seed 7).
+        assertRanLikeTheReference("fuzz-7-Conv1d-2754");
+        assertRanLikeTheReference("fuzz-7-Conv2d-3782");
+    }
+
+    @Test
     void theBoundaryCaseAndItsChannelScalingRunOnTheReferenceInstead() {
         assertRanLikeTheReference("boundary-stride-46341");
         assertRanLikeTheReference("two-channels-stride-32768");
@@ -101,9 +108,13 @@ class ConvNativeLimitsTest {
     }
 
     @Test
-    void forwardConvolutionsWithIntMaxGeometryRunNatively() {
-        assertRanNatively("conv1d-int-max-geometry");
-        assertRanNatively("conv2d-int-max-geometry");
-        assertRanLikeTheReference("conv2d-stride-65536");
+    void forwardConvolutionsWithIntMaxGeometryAreRefusedOrRunNatively() {
+        // Windows wholly in a padding of 2^31 - 1: padded explicitly (see the test above), which makes the
+        // input wider than oneDNN's 2^31 - 1 per dimension or a Java array: refused, naming the layer.
+        for (String name : new String[] {"conv1d-int-max-geometry", "conv2d-int-max-geometry", "conv2d-stride-65536"}) {
+            String[] o = outcome(name);
+            assertEquals("REFUSED", o[0], name + ": " + o[0] + " " + o[1]);
+            assertTrue(o[1].contains("Conv") && (o[1].contains("2^31 - 1") || o[1].contains("2^31 - 9")), name + ": " + o[1]);
+        }
     }
 }

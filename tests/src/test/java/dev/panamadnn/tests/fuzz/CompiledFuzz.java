@@ -92,6 +92,8 @@ final class CompiledFuzz {
         c.names.add("Sequential");
         c.names.add("compiled");
         c.names.add("CompiledModel");
+        // A refusal may come from a layer inside a block (e.g. the Conv2d of a BasicBlock, naming its own configuration).
+        c.names.addAll(List.of("Conv2d", "BatchNorm2d", "Linear", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"));
         List<Module> modules = new ArrayList<>();
         for (Supplier<Module> p : parts) {
             Module m = FuzzFamilies.build(c, p);

@@ -267,6 +267,8 @@ final class FuzzFamilies {
         };
         c.config(name + " x=" + Arrays.toString(x));
         c.names.add(name.substring(0, name.indexOf('(')));
+        // The output is N x C x oh (x ow) floats: a valid but huge one would take the machine's memory.
+        if (!affordable(c, (double) x[0] * x[x.length - nd - 1] * Math.abs((double) oh) * (nd == 2 ? Math.abs((double) ow) : 1))) return;
         Layer layer = build(c, (Supplier<Layer>) () -> switch (kind) {
             case 0 -> new AdaptiveAvgPool1d(oh);
             case 1 -> new AdaptiveAvgPool2d(oh, ow);
@@ -290,6 +292,7 @@ final class FuzzFamilies {
         String name = two ? "BatchNorm2d" : "BatchNorm1d";
         c.config(name + "(" + features + ", eps=" + eps + ", affine=" + affine + ") x=" + Arrays.toString(x));
         c.names.add(name);
+        if (!affordable(c, 4.0 * Math.abs((double) features))) return;   // mean, var, weight, bias
         Layer layer = build(c, () -> two ? (Layer) new BatchNorm2d(features, eps, affine) : new BatchNorm1d(features, eps, affine));
         if (layer == null) return;
         c.randomizeParameters(layer, 0.05);
@@ -307,6 +310,9 @@ final class FuzzFamilies {
         boolean affine = c.chance(0.7);
         c.config("LayerNorm(" + Arrays.toString(normalized) + ", eps=" + eps + ", affine=" + affine + ") x=" + Arrays.toString(x));
         c.names.add("LayerNorm");
+        double weights = 2;   // weight and bias
+        for (long d : normalized) weights *= Math.abs((double) d);
+        if (affine && !affordable(c, weights)) return;
         Layer layer = build(c, () -> new LayerNorm(normalized, eps, affine));
         if (layer == null) return;
         c.randomizeParameters(layer, 0);
