@@ -166,16 +166,25 @@ public final class Tensor implements AutoCloseable {
         long n = numel();
         if (n > Sizes.MAX_ARRAY_LENGTH) throw new IllegalStateException("toFloatArray: " + n + " elements do not fit a Java array (at most " + Sizes.MAX_ARRAY_LENGTH + ")");
         float[] out = new float[(int) n];
-        if (isContiguous()) {
-            MemorySegment.copy(segment, F32, 0, out, 0, out.length);
+        // Another thread may close the memory meanwhile: that is an IllegalStateException naming this
+        // tensor, and the JDK's stray interrupt flag from aborting the copy is cleared (NativeAccess).
+        boolean interruptedBefore = Thread.currentThread().isInterrupted();
+        try {
+            if (isContiguous()) {
+                MemorySegment.copy(segment, F32, 0, out, 0, out.length);
+                return out;
+            }
+            long[] idx = new long[shape.length];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = segment.get(F32, byteOffset(idx));
+                for (int d = shape.length - 1; d >= 0 && ++idx[d] == shape[d]; d--) idx[d] = 0;
+            }
             return out;
+        } catch (IllegalStateException e) {
+            if (segment.scope().isAlive()) throw e;
+            if (!interruptedBefore) Thread.interrupted();
+            throw new IllegalStateException("Tensor" + Arrays.toString(shape) + ": its memory was freed (closed) while being read", e);
         }
-        long[] idx = new long[shape.length];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = segment.get(F32, byteOffset(idx));
-            for (int d = shape.length - 1; d >= 0 && ++idx[d] == shape[d]; d--) idx[d] = 0;
-        }
-        return out;
     }
 
     /**
