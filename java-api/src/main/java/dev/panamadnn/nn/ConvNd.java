@@ -186,7 +186,13 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
      *         {@link #forward} runs on the reference), naming the limit
      */
     public String implementation(long... inputShape) {
-        return primitives.implementation(plan(inputShape));
+        Plan p = plan(inputShape);
+        if (!transposed && !primitives.nativeKernelsFit(p)) {
+            throw bad("input " + Arrays.toString(inputShape) + " runs on the reference: one input channel per group, an output one"
+                    + " wide and a width stride > 1 at height stride 1, which oneDNN 3.13's brg_conv_fwd computes wrongly"
+                    + " (docs/convolution.md)");
+        }
+        return primitives.implementation(p);
     }
 
     /**

@@ -211,6 +211,30 @@ class ConvValidationTest {
     }
 
     @Test
+    void oneChannelOneWideStridedOutputMatchesPyTorch() {
+        // oneDNN 3.13's brg_conv_fwd got this wrong (scripts/fuzz --seed 7 --family Conv2d --case 3867); it now
+        // runs on the reference. Expected values printed by torch 1.13:
+        //   x = torch.arange(77.).reshape(1, 1, 11, 7) / 10 - 3; w = torch.tensor([[[[1., -2., 3., -4., 5.]]]])
+        //   F.conv2d(x, w, torch.tensor([0.5]), stride=(1, 3)).flatten()
+        float[] expected = {-7.3f, -5.2f, -3.1f, -1.0f, 1.1f, 3.2f, 5.3f, 7.4f, 9.5f, 11.6f, 13.7f};
+        float[] x = new float[77];
+        for (int i = 0; i < 77; i++) x[i] = i / 10f - 3f;
+        try (Conv2d conv = Conv2d.builder(1, 1, 1, 5).stride(1, 3).build(); Tensor in = Tensor.of(x, 1, 1, 11, 7)) {
+            float[] w = {1, -2, 3, -4, 5};
+            java.lang.foreign.MemorySegment.copy(w, 0, conv.weight().segment(), java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, 0, 5);
+            conv.bias().setFloat(0.5f, 0);
+            for (Backend b : new Backend[] {Backend.AUTO, Backend.ONEDNN, Backend.REFERENCE}) {
+                try (Tensor y = conv.forward(in, b)) {
+                    float[] got = y.toFloatArray();
+                    for (int i = 0; i < expected.length; i++) assertEquals(expected[i], got[i], 1e-4, b + " output " + i);
+                }
+            }
+            var e = assertThrows(IllegalArgumentException.class, () -> conv.implementation(1, 1, 11, 7));
+            assertTrue(e.getMessage().contains("runs on the reference"), e.getMessage());
+        }
+    }
+
+    @Test
     void toStringShowsOurExtensions() {
         try (Conv1d causal = Conv1d.builder(2, 2, 3).dilation(2).causal().build();
              Conv2d asym = Conv2d.builder(1, 1, 3).padding(new int[] {0, 1}, new int[] {1, 2}).build()) {
