@@ -173,6 +173,7 @@ final class FuzzFamilies {
         c.names.add(family);
         double weights = Math.abs((double) in) * Math.abs((double) out) / Math.max(1, Math.abs(groups));
         for (int v : kernel) weights *= Math.abs((double) v);
+        if (nd == 2 && kernel.length == 1) weights *= Math.abs((double) kernel[0]);   // a square kernel given once
         if (!affordable(c, weights)) return;
         Layer layer = build(c, () -> {
             if (transposed) {
