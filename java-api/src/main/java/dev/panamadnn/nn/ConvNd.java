@@ -24,7 +24,7 @@ import java.util.SplittableRandom;
  * ({@link ConvPrimitives}). So parameters must hold their final values before the first
  * {@link #forward} (load the state_dict first), or call {@link #weightsChanged()} after writing
  * them. Primitives use a user scratchpad, so one layer serves any number of threads at once;
- * {@link #close()} must not race with a running forward.
+ * {@link #close()} may race with running forwards (it waits for them; see {@link Layer}).
  */
 public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d {
     private final String layer;
