@@ -23,10 +23,8 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicReference;
@@ -181,9 +179,16 @@ public final class LifetimeRaces {
         return layer;
     }
 
-    /** Closes a tensor the call reads while it runs. */
-    static Iteration closingInput(Layer layer, Backend backend, long... shape) {
-        Tensor x = Tensor.of(pattern((int) numel(shape), 3), shape);
+    /** What the disrupting thread does. */
+    interface Disruption {
+        void run() throws Exception;
+    }
+
+    /**
+     * {@code layer.forward(x, backend)}, raced by {@code disruption}; afterwards {@code cleanup}
+     * (in order) and the layer are closed.
+     */
+    static Iteration forward(Layer layer, Backend backend, Tensor x, Disruption disruption, AutoCloseable... cleanup) {
         return new Iteration() {
             public float[] call() {
                 try (Tensor y = layer.forward(x, backend)) {
@@ -191,15 +196,31 @@ public final class LifetimeRaces {
                 }
             }
 
-            public void disrupt() {
-                x.close();
+            public void disrupt() throws Exception {
+                disruption.run();
             }
 
-            public void close() {
-                x.close();
+            public void close() throws Exception {
+                for (AutoCloseable c : cleanup) c.close();
                 layer.close();
             }
         };
+    }
+
+    /** Closes a tensor the call reads while it runs. */
+    static Iteration closingInput(Layer layer, Backend backend, long... shape) {
+        Tensor x = Tensor.of(pattern((int) numel(shape), 3), shape);
+        return forward(layer, backend, x, x::close, x);
+    }
+
+    static Conv2d conv16() {
+        return withWeights(Conv2d.builder(16, 16, 3).padding(1).build());
+    }
+
+    static void truncate(Path file) throws java.io.IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.truncate(64);
+        }
     }
 
     static long numel(long... shape) {
@@ -230,8 +251,7 @@ public final class LifetimeRaces {
 
     static void define() {
         long ms = 1_000_000;
-        add(new Scenario("tensor-close/conv2d", () -> closingInput(withWeights(Conv2d.builder(16, 16, 3).padding(1).build()),
-                Backend.AUTO, 1, 16, 192, 192), ms / 2, "freed"));
+        add(new Scenario("tensor-close/conv2d", () -> closingInput(conv16(), Backend.AUTO, 1, 16, 192, 192), ms / 2, "freed"));
         add(new Scenario("tensor-close/maxpool2d", () -> closingInput(new MaxPool2d(2), Backend.AUTO, 1, 16, 512, 512), ms / 2, "freed"));
         add(new Scenario("tensor-close/linear-onednn", () -> closingInput(withWeights(new Linear(1024, 1024, true)), Backend.ONEDNN, 256, 1024),
                 ms / 2, "freed"));
@@ -241,121 +261,41 @@ public final class LifetimeRaces {
 
         // The caller's own shared arena closed directly: the JDK refuses while the call holds it.
         add(new Scenario("arena-close/conv2d", () -> {
-            Conv2d conv = withWeights(Conv2d.builder(16, 16, 3).padding(1).build());
             Arena arena = Arena.ofShared();
             Tensor x = Tensor.allocate(arena, DataType.F32, 1, 16, 192, 192);
             float[] v = pattern((int) x.numel(), 3);
             MemorySegment.copy(v, 0, x.segment(), ValueLayout.JAVA_FLOAT_UNALIGNED, 0, v.length);
-            return new Iteration() {
-                public float[] call() {
-                    try (Tensor y = conv.forward(x)) {
-                        return y.toFloatArray();
-                    }
+            return forward(conv16(), Backend.AUTO, x, () -> {
+                try {
+                    arena.close();
+                } catch (IllegalStateException acquired) {
+                    throw new ExpectedByCloser(acquired);   // "Session is acquired by 1 clients": the call holds it
                 }
-
-                public void disrupt() throws ExpectedByCloser {
-                    try {
-                        arena.close();
-                    } catch (IllegalStateException acquired) {
-                        throw new ExpectedByCloser(acquired);   // "Session is acquired by 1 clients": the call holds it
-                    }
-                }
-
-                public void close() {
-                    if (arena.scope().isAlive()) arena.close();
-                    conv.close();
-                }
-            };
+            }, () -> {
+                if (arena.scope().isAlive()) arena.close();
+            });
         }, ms / 2, "freed"));
 
-        // SafeTensors.close() while a forward reads one of its mapped tensors.
+        // SafeTensors.close() while a forward reads one of its mapped tensors; the mapped file truncated under a forward.
         add(new Scenario("safetensors-close/conv2d", () -> {
-            Conv2d conv = withWeights(Conv2d.builder(16, 16, 3).padding(1).build());
             SafeTensors st = openInput(1, 16, 192, 192);
-            Tensor x = st.get("x");
-            return new Iteration() {
-                public float[] call() {
-                    try (Tensor y = conv.forward(x)) {
-                        return y.toFloatArray();
-                    }
-                }
-
-                public void disrupt() {
-                    st.close();
-                }
-
-                public void close() {
-                    st.close();
-                    conv.close();
-                }
-            };
+            return forward(conv16(), Backend.AUTO, st.get("x"), st::close, st);
         }, ms / 2, "freed"));
-
-        // The mapped file truncated under a forward that reads it.
         add(new Scenario("truncate/conv2d", () -> {
-            Conv2d conv = withWeights(Conv2d.builder(16, 16, 3).padding(1).build());
             SafeTensors st = openInput(1, 16, 192, 192);
-            Tensor x = st.get("x");
-            return new Iteration() {
-                public float[] call() {
-                    try (Tensor y = conv.forward(x)) {
-                        return y.toFloatArray();
-                    }
-                }
-
-                public void disrupt() throws Exception {
-                    try (FileChannel ch = FileChannel.open(st.file(), StandardOpenOption.WRITE)) {
-                        ch.truncate(64);
-                    }
-                }
-
-                public void close() {
-                    st.close();
-                    conv.close();
-                }
-            };
+            return forward(conv16(), Backend.AUTO, st.get("x"), () -> truncate(st.file()), st);
         }, ms / 2, "truncated"));
 
         // Closing a layer while other threads are inside forward.
         add(new Scenario("layer-close/conv2d", () -> {
-            Conv2d conv = withWeights(Conv2d.builder(16, 16, 3).padding(1).build());
+            Conv2d conv = conv16();
             Tensor x = Tensor.of(pattern(16 * 192 * 192, 3), 1, 16, 192, 192);
-            return new Iteration() {
-                public float[] call() {
-                    try (Tensor y = conv.forward(x)) {
-                        return y.toFloatArray();
-                    }
-                }
-
-                public void disrupt() {
-                    conv.close();
-                }
-
-                public void close() {
-                    conv.close();
-                    x.close();
-                }
-            };
+            return forward(conv, Backend.AUTO, x, conv::close, x);
         }, ms / 2, "is closed"));
         add(new Scenario("layer-close/linear-onednn", () -> {
             Linear fc = withWeights(new Linear(1024, 1024, true));
             Tensor x = Tensor.of(pattern(256 * 1024, 3), 256, 1024);
-            return new Iteration() {
-                public float[] call() {
-                    try (Tensor y = fc.forward(x, Backend.ONEDNN)) {
-                        return y.toFloatArray();
-                    }
-                }
-
-                public void disrupt() {
-                    fc.close();
-                }
-
-                public void close() {
-                    fc.close();
-                    x.close();
-                }
-            };
+            return forward(fc, Backend.ONEDNN, x, fc::close, x);
         }, ms / 2, "is closed"));
         add(new Scenario("eltwise-close/gelu", () -> {
             Eltwise gelu = new Eltwise(Eltwise.Kind.GELU_ERF);
@@ -458,11 +398,7 @@ public final class LifetimeRaces {
                     case PLAN -> plan.close();
                     case INPUT -> x.close();
                     case OUTPUT -> y.close();
-                    case TRUNCATE -> {
-                        try (FileChannel ch = FileChannel.open(st.file(), StandardOpenOption.WRITE)) {
-                            ch.truncate(64);
-                        }
-                    }
+                    case TRUNCATE -> truncate(st.file());
                 }
             }
 
@@ -526,12 +462,6 @@ public final class LifetimeRaces {
 
     private static void add(Scenario s) {
         SCENARIOS.put(s.name(), s);
-    }
-
-    /** The scenario names (for the JUnit driver). */
-    static List<String> names() {
-        define();
-        return new ArrayList<>(SCENARIOS.keySet());
     }
 
     private LifetimeRaces() {}
