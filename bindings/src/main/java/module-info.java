@@ -6,6 +6,9 @@
 module dev.panamadnn.bindings {
     requires transitive dev.panamadnn.natives;
 
-    exports dev.panamadnn.bindings.cblas;
-    exports dev.panamadnn.bindings.dnnl;
+    // Only the API may call them: a raw CBLAS or oneDNN call skips every check that keeps a caller
+    // from crashing the JVM (issue 11). Qualified exports make that hold on the module path; code on
+    // the class path (the benchmarks, the tests) can still reach them, as it can every package.
+    exports dev.panamadnn.bindings.cblas to dev.panamadnn;
+    exports dev.panamadnn.bindings.dnnl to dev.panamadnn;
 }

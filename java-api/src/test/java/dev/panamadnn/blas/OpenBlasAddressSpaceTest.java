@@ -36,6 +36,8 @@ class OpenBlasAddressSpaceTest {
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("-Dpanamadnn.threads=" + openblasThreads);
         cmd.add("-Dpanamadnn.blas.callers=2");
+        // The raw control below ends its JVM on purpose, sometimes with a crash log: keep that out of the checkout.
+        cmd.add("-XX:ErrorFile=" + Path.of(System.getProperty("java.io.tmpdir"), "pdnn-openblas-pressure-hs_err_%p.log"));
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(OpenBlasPressure.class.getName());
@@ -66,10 +68,13 @@ class OpenBlasAddressSpaceTest {
     }
 
     /**
-     * The limit this guards against, documented: cblas_sgemm called directly (no gate) ends the
-     * process: OpenBLAS's exit(1), or, when the other callers keep running while exit() tears the
-     * JVM down, a crash during that exit (seen: SIGSEGV, hs_err, exit code 134). If this starts
-     * failing, OpenBLAS changed; re-read memory.c.
+     * The control: what the gate protects against, shown on the generated binding itself (which
+     * only java-api may call: its packages are exported to dev.panamadnn alone), never through the
+     * API. cblas_sgemm called directly (no gate) under the lowered address-space limit ends the
+     * child process: OpenBLAS's exit(1), and, while exit() tears the JVM down with the other
+     * caller threads still inside OpenBLAS, sometimes a SIGSEGV in libc during that teardown
+     * (seen in CI: hs_err in libc.so.6, exit code 134; its log goes to java.io.tmpdir). If this
+     * starts failing, OpenBLAS changed; re-read memory.c.
      */
     @Test
     void openblasAloneEndsTheProcess() throws Exception {
