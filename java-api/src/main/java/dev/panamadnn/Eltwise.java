@@ -7,7 +7,6 @@ import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
 import dev.panamadnn.internal.dnnl.PrimitiveCache;
 import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
 import dev.panamadnn.internal.lifetime.InFlightCalls;
-import dev.panamadnn.internal.lifetime.NativeAccess;
 import dev.panamadnn.internal.reference.Erf;
 import dev.panamadnn.internal.reference.SpecialValues;
 import java.lang.foreign.Arena;
@@ -85,16 +84,6 @@ public final class Eltwise implements AutoCloseable {
             if (!src.isNative() || !dst.isNative()) {
                 throw new IllegalArgumentException("Eltwise.forward: oneDNN needs off-heap segments, got "
                         + (src.isNative() ? "" : "a heap src ") + (dst.isNative() ? "" : "a heap dst"));
-            }
-            if (src.isMapped() || dst.isMapped()) {
-                // Mapped memory never reaches native code (a truncated file would be a SIGBUS there): Java copies it.
-                try (Arena tmp = Arena.ofConfined()) {
-                    MemorySegment s = src.isMapped() ? NativeAccess.copyOfMapped(src, tmp, this + " src") : src;
-                    MemorySegment d = dst.isMapped() ? tmp.allocate(dst.byteSize(), 64) : dst;
-                    forward(s, d);
-                    if (d != dst) NativeAccess.copyToMapped(d, dst, this + " dst");
-                }
-                return;
             }
             boolean repair = kind == Kind.GELU_ERF && SpecialValues.anyAtLeast(src, count, GELU_ERF_REPAIR_FROM);
             if (!repair) {

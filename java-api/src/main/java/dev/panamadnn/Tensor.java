@@ -166,8 +166,8 @@ public final class Tensor implements AutoCloseable {
         long n = numel();
         if (n > Sizes.MAX_ARRAY_LENGTH) throw new IllegalStateException("toFloatArray: " + n + " elements do not fit a Java array (at most " + Sizes.MAX_ARRAY_LENGTH + ")");
         float[] out = new float[(int) n];
-        // Another thread may close the memory meanwhile: that is an IllegalStateException naming this
-        // tensor, and the JDK's stray interrupt flag from aborting the copy is cleared (NativeAccess).
+        // Another thread may close the memory meanwhile: an IllegalStateException naming this tensor
+        // (and no stray interrupt flag: NativeAccess.freedWhileCopying).
         boolean interruptedBefore = Thread.currentThread().isInterrupted();
         try {
             if (isContiguous()) {
@@ -182,8 +182,7 @@ public final class Tensor implements AutoCloseable {
             return out;
         } catch (IllegalStateException e) {
             if (segment.scope().isAlive()) throw e;
-            if (!interruptedBefore) Thread.interrupted();
-            throw new IllegalStateException("Tensor" + Arrays.toString(shape) + ": its memory was freed (closed) while being read", e);
+            throw NativeAccess.freedWhileCopying("Tensor" + Arrays.toString(shape), interruptedBefore, e);
         }
     }
 

@@ -290,14 +290,11 @@ final class Compiler {
         }
         long[] outShape = conv.outputShape(x.shape());
         for (int i = 0; i < 2; i++) {
-            // oneDNN 3.13's brgemm convolution writes past its buffers when a window lies wholly in the
-            // zero padding (eager Conv2d pads such geometries explicitly; docs/convolution.md "Limits").
-            long size = x.shape()[2 + i], reach = g.dilation()[i] * (g.kernel()[i] - 1) + 1;
-            if (g.padBefore()[i] >= reach || g.padAfter()[i] >= reach
-                    || (g.kernel()[i] > 1 && g.dilation()[i] > size && g.padBefore()[i] + g.padAfter()[i] > 0)) {
-                throw unsupported(conv, what, "a window lies wholly in the padding (padding " + g.padBefore()[i] + "/" + g.padAfter()[i]
-                        + " against a dilated kernel extent of " + reach + " on spatial dim " + i + "), which oneDNN's kernels mishandle;"
-                        + " eager forward handles it");
+            // Eager Conv2d pads such geometries explicitly; a plan would need that copy as a step of its own.
+            if (ConvOps.mayHavePaddingOnlyWindows(x.shape()[2 + i], g.kernel()[i], g.dilation()[i], g.padBefore()[i], g.padAfter()[i])) {
+                throw unsupported(conv, what, "a window may lie wholly in the padding (padding " + g.padBefore()[i] + "/" + g.padAfter()[i]
+                        + ", kernel " + g.kernel()[i] + ", dilation " + g.dilation()[i] + " on spatial dim " + i
+                        + "), which oneDNN's kernels mishandle; eager forward handles it");
             }
         }
         long oc = g.outChannels(), groups = g.groups();

@@ -2,6 +2,7 @@ package dev.panamadnn.nn;
 
 import dev.panamadnn.Tensor;
 import dev.panamadnn.internal.Sizes;
+import dev.panamadnn.internal.dnnl.ConvOps;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
@@ -290,17 +291,13 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
     }
 
     /**
-     * Whether some window of this (forward) convolution may lie wholly in the zero padding: a
-     * padding at least as wide as the dilated kernel, or taps spaced wider than the input. oneDNN
-     * 3.13's brgemm convolution writes past its buffers for such windows (SIGSEGV, found by
-     * scripts/fuzz --long, e.g. Conv1d(4, 1, kernel 1, stride 3, padding (2, 1)) on [3, 4, 1]), so
-     * these geometries get their zeros as an explicit padded copy and no padding in oneDNN; a
-     * conservative test (it may send a harmless geometry that way too, costing one copy).
+     * Whether some window may lie wholly in the zero padding ({@link ConvOps#mayHavePaddingOnlyWindows},
+     * e.g. Conv1d(4, 1, kernel 1, stride 3, padding (2, 1)) on [3, 4, 1]): such geometries get their
+     * zeros as an explicit padded copy and no padding in oneDNN, whose kernels crash on them.
      */
     private boolean hasPaddingOnlyWindows(long[] size, long[] pb, long[] pa) {
         for (int i = 0; i < size.length; i++) {
-            long reach = (long) dilation[i] * (kernel[i] - 1) + 1;
-            if (pb[i] >= reach || pa[i] >= reach || (kernel[i] > 1 && dilation[i] > size[i] && pb[i] + pa[i] > 0)) return true;
+            if (ConvOps.mayHavePaddingOnlyWindows(size[i], kernel[i], dilation[i], pb[i], pa[i])) return true;
         }
         return false;
     }

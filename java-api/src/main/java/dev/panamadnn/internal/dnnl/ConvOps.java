@@ -55,6 +55,19 @@ public final class ConvOps {
      * this the size wraps, a smaller scratchpad is booked and the kernel writes beyond it
      * (SIGSEGV, measured). See docs/convolution.md, "Limits".
      */
+    /**
+     * Whether some window of a forward convolution may lie wholly in the zero padding along one
+     * spatial dimension: a padding at least as wide as the dilated kernel, or kernel taps spaced
+     * wider than the input (PyTorch's 1-based {@code dilation}). oneDNN 3.13's brgemm convolution
+     * writes past its buffers for such windows (SIGSEGV in {@code perform_outwork}, found by
+     * scripts/fuzz --long); eager convolutions pad them explicitly, compiled plans refuse them
+     * (docs/convolution.md). Conservative: a harmless geometry may be caught too.
+     */
+    public static boolean mayHavePaddingOnlyWindows(long size, long kernel, long dilation, long padBefore, long padAfter) {
+        long reach = dilation * (kernel - 1) + 1;
+        return padBefore >= reach || padAfter >= reach || (kernel > 1 && dilation > size && padBefore + padAfter > 0);
+    }
+
     public static final long STRIDED_DECONVOLUTION_BUFFER_LIMIT = Integer.MAX_VALUE - 4095L;
 
     /** Whether {@link #checkStridedDeconvolution} accepts these sizes (all >= 1). */

@@ -33,11 +33,10 @@ public final class NativeAccess {
     }
 
     /**
-     * The Java copy both directions use. Measured on JDK 25: when another thread closes (unmaps) a
-     * mapping while this thread copies it, the copy fails with "Already closed" and, in about 60%
-     * of such races, the JDK leaves this thread's interrupt flag set although nobody interrupted
-     * it; that stray interrupt is cleared here (only when the flag was clear before the copy and
-     * the copy failed because the memory was closed).
+     * The Java copy both directions use. Measured on JDK 25: when another thread closes a shared
+     * arena while this thread copies from it (a mapping: about 60% of such races), the copy fails
+     * with "Already closed" and the JDK may leave this thread's interrupt flag set although nobody
+     * interrupted it; {@link #freedWhileCopying} clears that stray flag.
      */
     private static void copyMapped(MemorySegment source, MemorySegment target, String what) {
         boolean interruptedBefore = Thread.currentThread().isInterrupted();
@@ -46,9 +45,19 @@ public final class NativeAccess {
         } catch (InternalError e) {
             throw truncated(what, e);
         } catch (IllegalStateException e) {
-            if (!interruptedBefore && (!source.scope().isAlive() || !target.scope().isAlive())) Thread.interrupted();
-            throw new IllegalStateException(what + ": its memory was freed (closed) during the call", e);
+            if (source.scope().isAlive() && target.scope().isAlive()) throw e;
+            throw freedWhileCopying(what, interruptedBefore, e);
         }
+    }
+
+    /**
+     * The exception for a Java copy that failed because another thread freed the memory: names
+     * {@code what}, and clears the interrupt flag the JDK may leave set on the copying thread
+     * when the close aborted the copy (see {@link #copyMapped}), unless it was set before.
+     */
+    public static IllegalStateException freedWhileCopying(String what, boolean interruptedBefore, IllegalStateException cause) {
+        if (!interruptedBefore) Thread.interrupted();
+        return new IllegalStateException(what + ": its memory was freed (closed) while being copied", cause);
     }
 
     private static IllegalStateException truncated(String what, InternalError e) {
