@@ -21,6 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from generate_pool import adaptive_spec, pool_module
 from goldens_io import write_goldens
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "java-api", "src", "test", "resources",
@@ -124,29 +125,13 @@ def linear():
         add("linear" + ("_" + act if act else ""), "Linear in=8 out=5" + spec, x, f(m(x)).detach(), dict(m.state_dict()))
 
 
-def tup(v, nd):
-    return list(v) if isinstance(v, (tuple, list)) else [v] * nd
-
-
-def csv(v):
-    return ",".join(str(int(x)) for x in v)
-
-
 def pool(name, layer, x, kernel, stride=None, padding=0, dilation=1, ceil=False, include_pad=True):
-    nd = 2 if layer.endswith("2d") else 1
-    stride = kernel if stride is None else stride
-    if layer.startswith("Max"):
-        m = getattr(nn, layer)(kernel, stride, padding, dilation=dilation, ceil_mode=ceil)
-    else:
-        m = getattr(nn, layer)(kernel, stride, padding, ceil_mode=ceil, count_include_pad=include_pad)
-    spec = "%s kernel=%s stride=%s padding=%s dilation=%s ceil=%d include_pad=%d" % (
-        layer, csv(tup(kernel, nd)), csv(tup(stride, nd)), csv(tup(padding, nd)), csv(tup(dilation, nd)), ceil, include_pad)
+    m, spec = pool_module(layer, kernel, stride, padding, dilation, ceil, include_pad)
     add(name, spec, x, m(x))
 
 
 def adaptive(name, layer, x, output_size):
-    nd = 2 if layer.endswith("2d") else 1
-    add(name, "%s output_size=%s" % (layer, csv(tup(output_size, nd))), x, getattr(nn, layer)(output_size)(x))
+    add(name, adaptive_spec(layer, output_size), x, getattr(nn, layer)(output_size)(x))
 
 
 def with_specials(shape, seed, places):

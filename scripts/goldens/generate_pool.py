@@ -31,7 +31,8 @@ def csv(v):
 CASES = []
 
 
-def window(name, layer, shape, kernel, stride=None, padding=0, dilation=1, ceil=False, include_pad=True, negative=False):
+def pool_module(layer, kernel, stride=None, padding=0, dilation=1, ceil=False, include_pad=True):
+    """The torch module for a pooling case and its spec line (also used by generate_nonfinite.py)."""
     nd = 2 if layer.endswith("2d") else 1
     stride = kernel if stride is None else stride
     if layer.startswith("Max"):
@@ -41,12 +42,21 @@ def window(name, layer, shape, kernel, stride=None, padding=0, dilation=1, ceil=
     spec = "%s kernel=%s stride=%s padding=%s dilation=%s ceil=%d include_pad=%d" % (
         layer, csv(tup(kernel, nd)), csv(tup(stride, nd)), csv(tup(padding, nd)), csv(tup(dilation, nd)), ceil,
         include_pad)
+    return m, spec
+
+
+def adaptive_spec(layer, output_size):
+    nd = 2 if layer.endswith("2d") else 1
+    return "%s output_size=%s" % (layer, csv(tup(output_size, nd)))
+
+
+def window(name, layer, shape, kernel, stride=None, padding=0, dilation=1, ceil=False, include_pad=True, negative=False):
+    m, spec = pool_module(layer, kernel, stride, padding, dilation, ceil, include_pad)
     CASES.append((name, spec, m, shape, negative))
 
 
 def adaptive(name, layer, shape, output_size):
-    nd = 2 if layer.endswith("2d") else 1
-    spec = "%s output_size=%s" % (layer, csv(tup(output_size, nd)))
+    spec = adaptive_spec(layer, output_size)
     CASES.append((name, spec, getattr(nn, layer)(output_size), shape, False))
 
 
