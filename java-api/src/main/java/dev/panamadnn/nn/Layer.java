@@ -5,6 +5,7 @@ import dev.panamadnn.Module;
 import dev.panamadnn.Tensor;
 import dev.panamadnn.internal.Sizes;
 import dev.panamadnn.internal.lifetime.InFlightCalls;
+import dev.panamadnn.internal.lifetime.NativeAccess;
 import java.util.Arrays;
 import java.util.Map;
 
@@ -45,11 +46,16 @@ public abstract class Layer implements Module {
         try {
             long[] outShape = checkInput(input);
             if (backend == Backend.REFERENCE) checkReferenceSizes(input, outShape);
+            boolean interruptedBefore = Thread.currentThread().isInterrupted();
             try {
                 return compute(input, outShape, backend);
             } catch (IllegalStateException e) {
-                // A tensor freed by another thread mid-call surfaces from the JDK as a bare "Already closed".
-                if (!input.isAlive()) throw new IllegalStateException(label() + ": the input " + input + " was freed (closed) during the call", e);
+                // A tensor freed by another thread while Java code read it (a reference kernel, a repair
+                // scan) surfaces from the JDK as a bare "Already closed", sometimes with a stray interrupt.
+                if (!input.isAlive()) {
+                    NativeAccess.clearStrayInterrupt(interruptedBefore);
+                    throw new IllegalStateException(label() + ": the input " + input + " was freed (closed) during the call", e);
+                }
                 throw e;
             }
         } finally {

@@ -56,8 +56,17 @@ public final class NativeAccess {
      * when the close aborted the copy (see {@link #copyMapped}), unless it was set before.
      */
     public static IllegalStateException freedWhileCopying(String what, boolean interruptedBefore, IllegalStateException cause) {
-        if (!interruptedBefore) Thread.interrupted();
+        clearStrayInterrupt(interruptedBefore);
         return new IllegalStateException(what + ": its memory was freed (closed) while being copied", cause);
+    }
+
+    /**
+     * Clears the interrupt flag the JDK may leave set on a thread whose Java access to shared
+     * memory was aborted by another thread closing it, unless the flag was already set before
+     * the access began. Call it only on that failure path.
+     */
+    public static void clearStrayInterrupt(boolean interruptedBefore) {
+        if (!interruptedBefore) Thread.interrupted();
     }
 
     private static IllegalStateException truncated(String what, InternalError e) {
