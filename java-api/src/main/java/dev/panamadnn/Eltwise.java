@@ -1,5 +1,6 @@
 package dev.panamadnn;
 
+import dev.panamadnn.internal.dnnl.Args;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.Ops;
 import dev.panamadnn.internal.dnnl.Primitive;
@@ -108,8 +109,7 @@ public final class Eltwise implements AutoCloseable {
 
     private void execute(long count, MemorySegment src, MemorySegment dst) {
         Compiled c = compiled.get(count, this::compile);
-        c.primitive().execute(new int[] {Ops.argSrc(), Ops.argDst()},
-                new MemoryDescriptor[] {c.desc(), c.desc()}, new MemorySegment[] {src, dst});
+        c.primitive().execute(Args.src(c.desc(), src), Args.dst(c.desc(), dst));
     }
 
     /** The oneDNN implementation used for {@code count} elements, e.g. {@code jit:avx512_core}. */

@@ -7,6 +7,7 @@ import dev.panamadnn.Eltwise;
 import dev.panamadnn.Tensor;
 import dev.panamadnn.bindings.dnnl.dnnl_exec_arg_t;
 import dev.panamadnn.compile.CompiledModel;
+import dev.panamadnn.internal.dnnl.Args;
 import dev.panamadnn.internal.dnnl.ConvOps;
 import dev.panamadnn.internal.dnnl.Engine;
 import dev.panamadnn.internal.dnnl.Execution;
@@ -26,6 +27,7 @@ import dev.panamadnn.nn.Sequential;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -102,8 +104,7 @@ public class DnnlOverheadBenchmark {
             attr = PrimitiveAttributes.userScratchpad();
             primitive = createRelu(this);
             scratchpad = arena.allocate(Math.max(1, primitive.scratchpadBytes()), 64);
-            bound = new Execution(primitive, new int[] {Ops.argSrc(), Ops.argDst()}, new MemoryDescriptor[] {desc, desc},
-                    new MemorySegment[] {src, dst}, scratchpad, arena);
+            bound = new Execution(primitive, List.of(Args.src(desc, src), Args.dst(desc, dst)), scratchpad, arena);
             stream = Stream.create(Engine.cpu());
         }
 
@@ -249,7 +250,7 @@ public class DnnlOverheadBenchmark {
     @Benchmark
     public MemorySegment eltwiseCreateExecute(Relu r) {
         try (Primitive p = createRelu(r)) {
-            p.execute(new int[] {Ops.argSrc(), Ops.argDst()}, new MemoryDescriptor[] {r.desc, r.desc}, new MemorySegment[] {r.src, r.dst});
+            p.execute(Args.src(r.desc, r.src), Args.dst(r.desc, r.dst));
         }
         return r.dst;
     }

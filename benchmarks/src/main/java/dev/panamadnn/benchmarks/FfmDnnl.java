@@ -1,5 +1,7 @@
 package dev.panamadnn.benchmarks;
 
+import dev.panamadnn.internal.dnnl.Arg;
+import dev.panamadnn.internal.dnnl.Args;
 import dev.panamadnn.internal.dnnl.ConvOps;
 import dev.panamadnn.internal.dnnl.Engine;
 import dev.panamadnn.internal.dnnl.Execution;
@@ -48,8 +50,7 @@ final class FfmDnnl implements AutoCloseable {
             // oneDNN's own eltwise_relu, the kernel the JNI and C harnesses call (the layers use another formulation, see Ops.eltwise)
             Ops.EltwiseOp relu = new Ops.EltwiseOp(dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_eltwise_relu(), 0f, 0f);
             try (PrimitiveDescriptor pd = Ops.eltwise(relu, md, attr, "ReLU f32[" + src.length + "]")) {
-                f.bind(pd, new int[] {Ops.argSrc(), Ops.argDst()}, new MemoryDescriptor[] {md, md},
-                        new MemorySegment[] {f.arena.allocateFrom(ValueLayout.JAVA_FLOAT, src), null});
+                f.bind(pd, Args.src(md, f.arena.allocateFrom(ValueLayout.JAVA_FLOAT, src)), Args.dst(md, null));
             }
             return f;
         } catch (RuntimeException e) {
@@ -74,13 +75,10 @@ final class FfmDnnl implements AutoCloseable {
                 MemorySegment weights = f.arena.allocate(Math.max(1, chosen.byteSize()), 64);
                 try (PrimitiveDescriptor rpd = ConvOps.reorder(user, chosen, attr, "weights reorder");
                      Primitive reorder = Primitive.create(rpd)) {
-                    reorder.execute(new int[] {ConvOps.argFrom(), ConvOps.argTo()}, new MemoryDescriptor[] {user, chosen},
-                            new MemorySegment[] {f.arena.allocateFrom(ValueLayout.JAVA_FLOAT, w), weights});
+                    reorder.execute(Args.from(user, f.arena.allocateFrom(ValueLayout.JAVA_FLOAT, w)), Args.to(chosen, weights));
                 }
-                f.bind(pd, new int[] {ConvOps.argSrc(), ConvOps.argWeights(), ConvOps.argBias(), ConvOps.argDst()},
-                        new MemoryDescriptor[] {src, chosen, biasMd, dst},
-                        new MemorySegment[] {f.arena.allocateFrom(ValueLayout.JAVA_FLOAT, x), weights,
-                            f.arena.allocateFrom(ValueLayout.JAVA_FLOAT, bias), null});
+                f.bind(pd, Args.src(src, f.arena.allocateFrom(ValueLayout.JAVA_FLOAT, x)), Args.weights(chosen, weights),
+                        Args.bias(biasMd, f.arena.allocateFrom(ValueLayout.JAVA_FLOAT, bias)), Args.dst(dst, null));
             }
             return f;
         } catch (RuntimeException e) {
@@ -89,15 +87,17 @@ final class FfmDnnl implements AutoCloseable {
         }
     }
 
-    /** Creates the primitive and binds it once; a null buffer is the output, allocated here as {@link #dst}. */
-    private void bind(PrimitiveDescriptor pd, int[] ids, MemoryDescriptor[] descs, MemorySegment[] buffers) {
+    /** Creates the primitive and binds it once; the argument with a null buffer is the output, allocated here as {@link #dst}. */
+    private void bind(PrimitiveDescriptor pd, Arg... args) {
         kernel = pd.implementation();
         Primitive primitive = own(Primitive.create(pd));
-        for (int i = 0; i < buffers.length; i++) {
-            if (buffers[i] == null) buffers[i] = dst = arena.allocate(Math.max(1, descs[i].byteSize()), 64);
+        List<Arg> bound = new ArrayList<>();
+        for (Arg a : args) {
+            if (a.buf() == null) a = new Arg(a.id(), a.md(), dst = arena.allocate(Math.max(1, a.md().byteSize()), 64));
+            bound.add(a);
         }
         MemorySegment scratchpad = arena.allocate(Math.max(1, primitive.scratchpadBytes()), 64);
-        execution = own(new Execution(primitive, ids, descs, buffers, scratchpad, arena));
+        execution = own(new Execution(primitive, bound, scratchpad, arena));
     }
 
     private <T extends AutoCloseable> T own(T resource) {

@@ -2,6 +2,7 @@ package dev.panamadnn.nn;
 
 import dev.panamadnn.DataType;
 import dev.panamadnn.Tensor;
+import dev.panamadnn.internal.dnnl.Args;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.NormOps;
 import dev.panamadnn.internal.dnnl.Ops;
@@ -77,9 +78,8 @@ public final class Add implements AutoCloseable {
                 Tensor na = Layer.nativeReady(a), nb = Layer.nativeReady(b);
                 try {
                     Compiled c = compiled.get(y.numel(), this::compile);
-                    c.primitive().execute(new int[] {NormOps.argSrc(), NormOps.argSrc1(), NormOps.argDst()},
-                            new MemoryDescriptor[] {c.data(), c.data(), c.data()},
-                            new MemorySegment[] {na.segment(), nb.segment(), y.segment()});
+                    c.primitive().execute(Args.src(c.data(), na.segment()), Args.src1(c.data(), nb.segment()),
+                            Args.dst(c.data(), y.segment()));
                 } finally {
                     if (na != a) na.close();
                     if (nb != b) nb.close();

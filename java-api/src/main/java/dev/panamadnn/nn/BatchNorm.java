@@ -2,6 +2,7 @@ package dev.panamadnn.nn;
 
 import dev.panamadnn.DataType;
 import dev.panamadnn.Tensor;
+import dev.panamadnn.internal.dnnl.Args;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.NormOps;
 import dev.panamadnn.internal.dnnl.Ops;
@@ -150,16 +151,10 @@ abstract sealed class BatchNorm extends Layer permits BatchNorm1d, BatchNorm2d {
 
     private void runNative(Tensor x, View v, Tensor y) {
         Compiled c = compiled.get(v, this::compile);
-        if (affine) {
-            c.primitive().execute(
-                    new int[] {NormOps.argSrc(), NormOps.argDst(), NormOps.argMean(), NormOps.argVariance(), NormOps.argScale(), NormOps.argShift()},
-                    new MemoryDescriptor[] {c.data(), c.data(), c.channels(), c.channels(), c.channels(), c.channels()},
-                    new MemorySegment[] {x.segment(), y.segment(), runningMean.segment(), runningVar.segment(), weight.segment(), bias.segment()});
-        } else {
-            c.primitive().execute(new int[] {NormOps.argSrc(), NormOps.argDst(), NormOps.argMean(), NormOps.argVariance()},
-                    new MemoryDescriptor[] {c.data(), c.data(), c.channels(), c.channels()},
-                    new MemorySegment[] {x.segment(), y.segment(), runningMean.segment(), runningVar.segment()});
-        }
+        MemoryDescriptor affineMd = affine ? c.channels() : null;   // null: scale and shift absent
+        c.primitive().execute(Args.src(c.data(), x.segment()), Args.dst(c.data(), y.segment()),
+                Args.mean(c.channels(), runningMean.segment()), Args.variance(c.channels(), runningVar.segment()),
+                Args.scale(affineMd, affine ? weight.segment() : null), Args.shift(affineMd, affine ? bias.segment() : null));
     }
 
     private Compiled compile(View v) {

@@ -1,6 +1,8 @@
 package dev.panamadnn.nn;
 
 import dev.panamadnn.Tensor;
+import dev.panamadnn.internal.dnnl.Arg;
+import dev.panamadnn.internal.dnnl.Args;
 import dev.panamadnn.internal.dnnl.ConvOps;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.Primitive;
@@ -33,19 +35,19 @@ final class ConvPrimitives implements AutoCloseable {
     private record Key(long n, long h, long w) {}
 
     /**
-     * A primitive and its descriptors. {@code tailH/tailW}: output rows/columns oneDNN does not
-     * compute (see {@link #compile}); {@link #forward} fills them with the bias.
+     * A primitive, its descriptors and its constant arguments (the reordered weights and the bias
+     * copy, absent without bias, in {@code weightsArena}). {@code tailH/tailW}: output rows/columns
+     * oneDNN does not compute (see {@link #compile}); {@link #forward} fills them with the bias.
      */
-    private record Compiled(Primitive primitive, MemoryDescriptor src, MemoryDescriptor weights, MemoryDescriptor bias,
-                            MemoryDescriptor dst, long tailH, long tailW, Arena weightsArena, MemorySegment weightsBuffer,
-                            MemorySegment biasBuffer, String implementation) implements AutoCloseable {
+    private record Compiled(Primitive primitive, MemoryDescriptor src, MemoryDescriptor dst, Arg weights, Arg bias,
+                            long tailH, long tailW, Arena weightsArena, String implementation) implements AutoCloseable {
         @Override
         public void close() {
             weightsArena.close();
             primitive.close();
             src.close();
-            weights.close();
-            if (bias != null) bias.close();
+            weights.md().close();
+            if (bias.present()) bias.md().close();
             dst.close();
         }
     }
@@ -72,16 +74,8 @@ final class ConvPrimitives implements AutoCloseable {
         Tensor y = Tensor.zeros(p.userOutputShape());
         Tensor dst = tail ? Tensor.zeros(p.n(), out, p.oh() - c.tailH(), p.ow() - c.tailW()) : y;
         try {
-            if (bias == null) {
-                c.primitive().execute(new int[] {ConvOps.argSrc(), ConvOps.argWeights(), ConvOps.argDst()},
-                        new MemoryDescriptor[] {c.src(), c.weights(), c.dst()},
-                        new MemorySegment[] {src, c.weightsBuffer(), dst.segment()});
-            } else {
-                c.primitive().execute(new int[] {ConvOps.argSrc(), ConvOps.argWeights(), ConvOps.argBias(), ConvOps.argDst()},
-                        new MemoryDescriptor[] {c.src(), c.weights(), c.bias(), c.dst()},
-                        new MemorySegment[] {src, c.weightsBuffer(), c.biasBuffer(), dst.segment()});
-            }
-            if (tail) appendBiasTail(dst, y, p, c.biasBuffer());
+            c.primitive().execute(Args.src(c.src(), src), c.weights(), c.bias(), Args.dst(c.dst(), dst.segment()));
+            if (tail) appendBiasTail(dst, y, p, c.bias().buf());
             return y;
         } catch (RuntimeException e) {
             y.close();
@@ -148,13 +142,12 @@ final class ConvPrimitives implements AutoCloseable {
             MemorySegment buffer = weightsArena.allocate(Math.max(1, chosen.byteSize()), 64);
             try (PrimitiveDescriptor rpd = ConvOps.reorder(userWeights, chosen, attr, "weights reorder for " + description);
                  Primitive reorder = Primitive.create(rpd)) {
-                reorder.execute(new int[] {ConvOps.argFrom(), ConvOps.argTo()}, new MemoryDescriptor[] {userWeights, chosen},
-                        new MemorySegment[] {weight.segment(), buffer});
+                reorder.execute(Args.from(userWeights, weight.segment()), Args.to(chosen, buffer));
             }
             // The bias is copied too, so that a compiled shape sees one consistent snapshot of the parameters.
             MemorySegment biasBuffer = bias == null ? null : weightsArena.allocate(bias.numel() * Float.BYTES, 64).copyFrom(bias.segment());
-            Compiled c = new Compiled(primitive, src, chosen, biasDesc, dst, tail[0], tail[1], weightsArena, buffer, biasBuffer,
-                    pd.implementation());
+            Compiled c = new Compiled(primitive, src, dst, Args.weights(chosen, buffer), Args.bias(biasDesc, biasBuffer), tail[0],
+                    tail[1], weightsArena, pd.implementation());
             primitive = null;   // owned by c from here
             return c;
         } catch (RuntimeException e) {

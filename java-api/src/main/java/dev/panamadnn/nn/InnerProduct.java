@@ -1,5 +1,6 @@
 package dev.panamadnn.nn;
 
+import dev.panamadnn.internal.dnnl.Args;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.Ops;
 import dev.panamadnn.internal.dnnl.PostOps;
@@ -45,14 +46,8 @@ final class InnerProduct implements AutoCloseable {
     /** dst = act(src * weights^T + bias); all segments off-heap and exactly sized (checked by Linear). */
     void execute(long rows, MemorySegment src, MemorySegment weights, MemorySegment biasData, MemorySegment dst) {
         Compiled c = byRows.get(rows, this::compile);
-        if (bias) {
-            c.primitive().execute(new int[] {Ops.argSrc(), Ops.argWeights(), Ops.argBias(), Ops.argDst()},
-                    new MemoryDescriptor[] {c.src(), c.weights(), c.bias(), c.dst()},
-                    new MemorySegment[] {src, weights, biasData, dst});
-        } else {
-            c.primitive().execute(new int[] {Ops.argSrc(), Ops.argWeights(), Ops.argDst()},
-                    new MemoryDescriptor[] {c.src(), c.weights(), c.dst()}, new MemorySegment[] {src, weights, dst});
-        }
+        c.primitive().execute(Args.src(c.src(), src), Args.weights(c.weights(), weights), Args.bias(c.bias(), biasData),
+                Args.dst(c.dst(), dst));
     }
 
     /** The oneDNN implementation chosen for {@code rows} rows, e.g. {@code brgemm:avx2}. */

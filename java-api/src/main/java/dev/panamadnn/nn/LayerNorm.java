@@ -2,6 +2,7 @@ package dev.panamadnn.nn;
 
 import dev.panamadnn.Tensor;
 import dev.panamadnn.internal.Sizes;
+import dev.panamadnn.internal.dnnl.Args;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.NormOps;
 import dev.panamadnn.internal.dnnl.Ops;
@@ -131,14 +132,10 @@ public final class LayerNorm extends Layer {
         long m = input.numel() / k;
         return output(input, outShape, backend, (x, y) -> reference(x, m, y.segment()), (x, y) -> {
             Compiled c = compiled.get(m, this::compile);
-            if (elementwiseAffine) {
-                c.primitive().execute(new int[] {NormOps.argSrc(), NormOps.argDst(), NormOps.argScale(), NormOps.argShift()},
-                        new MemoryDescriptor[] {c.data(), c.data(), c.affine(), c.affine()},
-                        new MemorySegment[] {x.segment(), y.segment(), weight.segment(), bias.segment()});
-            } else {
-                c.primitive().execute(new int[] {NormOps.argSrc(), NormOps.argDst()},
-                        new MemoryDescriptor[] {c.data(), c.data()}, new MemorySegment[] {x.segment(), y.segment()});
-            }
+            MemoryDescriptor affineMd = elementwiseAffine ? c.affine() : null;   // null: scale and shift absent
+            c.primitive().execute(Args.src(c.data(), x.segment()), Args.dst(c.data(), y.segment()),
+                    Args.scale(affineMd, elementwiseAffine ? weight.segment() : null),
+                    Args.shift(affineMd, elementwiseAffine ? bias.segment() : null));
         });
     }
 

@@ -1,5 +1,6 @@
 package dev.panamadnn.nn;
 
+import dev.panamadnn.internal.dnnl.Args;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.Ops;
 import dev.panamadnn.internal.dnnl.PoolOps;
@@ -43,8 +44,7 @@ final class PoolPrimitives implements AutoCloseable {
     /** Pools the contiguous nchw {@code src} into the contiguous nchw {@code dst}, both sized as {@code g} says. */
     void run(Geometry g, MemorySegment src, MemorySegment dst) {
         Compiled c = compiled.get(g, this::compile);
-        c.primitive().execute(new int[] {Ops.argSrc(), Ops.argDst()}, new MemoryDescriptor[] {c.src(), c.dst()},
-                new MemorySegment[] {src, dst});
+        c.primitive().execute(Args.src(c.src(), src), Args.dst(c.dst(), dst));
     }
 
     /** The oneDNN implementation chosen for {@code g}, e.g. {@code jit:avx512_core} (compiles it if needed). */

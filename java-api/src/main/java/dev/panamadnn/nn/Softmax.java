@@ -1,6 +1,7 @@
 package dev.panamadnn.nn;
 
 import dev.panamadnn.Tensor;
+import dev.panamadnn.internal.dnnl.Args;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.Ops;
 import dev.panamadnn.internal.dnnl.Primitive;
@@ -79,8 +80,7 @@ public final class Softmax extends Layer {
         View v = view(input.shape());
         return output(input, outShape, backend, (x, y) -> reference(x, v, y.segment()), (x, y) -> {
             Compiled c = compiled.get(v, this::compile);
-            c.primitive().execute(new int[] {Ops.argSrc(), Ops.argDst()},
-                    new MemoryDescriptor[] {c.desc(), c.desc()}, new MemorySegment[] {x.segment(), y.segment()});
+            c.primitive().execute(Args.src(c.desc(), x.segment()), Args.dst(c.desc(), y.segment()));
             if (SpecialValues.anyNonFinite(x.segment(), x.numel())) repairNonFinite(x.segment(), v, y.segment());
         });
     }

@@ -47,15 +47,6 @@ public final class ConvOps {
     }
 
     /**
-     * The largest per-thread output buffer, in elements, that oneDNN 3.13's strided deconvolution
-     * kernel can book: 2^31 - 4096. That kernel ({@code brgconv_strided}, {@code
-     * jit_brgemm_convolution_bwd_strided_t}, oneDNN's first choice for f32 deconvolution on
-     * AVX2, AVX-512 and AMX machines) computes the buffer as {@code rnd_up(iw_block * stride_w * ic, 4096)}
-     * in a 32-bit {@code int} ({@code jit_brgemm_conv_bwd_utils.cpp}, {@code init_conf}); past
-     * this the size wraps, a smaller scratchpad is booked and the kernel writes beyond it
-     * (SIGSEGV, measured). See docs/convolution.md, "Limits".
-     */
-    /**
      * Whether some window of a forward convolution may lie wholly in the zero padding along one
      * spatial dimension: a padding at least as wide as the dilated kernel, or kernel taps spaced
      * wider than the input (PyTorch's 1-based {@code dilation}). oneDNN 3.13's brgemm convolution
@@ -68,6 +59,15 @@ public final class ConvOps {
         return padBefore >= reach || padAfter >= reach || (kernel > 1 && dilation > size && padBefore + padAfter > 0);
     }
 
+    /**
+     * The largest per-thread output buffer, in elements, that oneDNN 3.13's strided deconvolution
+     * kernel can book: 2^31 - 4096. That kernel ({@code brgconv_strided}, {@code
+     * jit_brgemm_convolution_bwd_strided_t}, oneDNN's first choice for f32 deconvolution on
+     * AVX2, AVX-512 and AMX machines) computes the buffer as {@code rnd_up(iw_block * stride_w * ic, 4096)}
+     * in a 32-bit {@code int} ({@code jit_brgemm_conv_bwd_utils.cpp}, {@code init_conf}); past
+     * this the size wraps, a smaller scratchpad is booked and the kernel writes beyond it
+     * (SIGSEGV, measured). See docs/convolution.md, "Limits".
+     */
     public static final long STRIDED_DECONVOLUTION_BUFFER_LIMIT = Integer.MAX_VALUE - 4095L;
 
     /** Whether {@link #checkStridedDeconvolution} accepts these sizes (all >= 1). */
@@ -172,27 +172,39 @@ public final class ConvOps {
         return grouped ? dnnl_acbde() : dnnl_bacd();
     }
 
+    /** @deprecated use {@link Args#SRC}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
+    @Deprecated(forRemoval = true)
     public static int argSrc() {
-        return DNNL_ARG_SRC();
+        return Args.SRC;
     }
 
+    /** @deprecated use {@link Args#WEIGHTS}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
+    @Deprecated(forRemoval = true)
     public static int argWeights() {
-        return DNNL_ARG_WEIGHTS();
+        return Args.WEIGHTS;
     }
 
+    /** @deprecated use {@link Args#BIAS}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
+    @Deprecated(forRemoval = true)
     public static int argBias() {
-        return DNNL_ARG_BIAS();
+        return Args.BIAS;
     }
 
+    /** @deprecated use {@link Args#DST}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
+    @Deprecated(forRemoval = true)
     public static int argDst() {
-        return DNNL_ARG_DST();
+        return Args.DST;
     }
 
+    /** @deprecated use {@link Args#FROM}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
+    @Deprecated(forRemoval = true)
     public static int argFrom() {
-        return DNNL_ARG_FROM();
+        return Args.FROM;
     }
 
+    /** @deprecated use {@link Args#TO}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
+    @Deprecated(forRemoval = true)
     public static int argTo() {
-        return DNNL_ARG_TO();
+        return Args.TO;
     }
 }

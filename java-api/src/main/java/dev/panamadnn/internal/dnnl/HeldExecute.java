@@ -57,9 +57,11 @@ final class HeldExecute {
         }
     }
 
-    /** Executes holding every segment of {@code held} (at most {@link #SLOTS}; null entries are skipped). */
-    static int execute(MemorySegment primitive, MemorySegment stream, int count, MemorySegment args, MemorySegment[] held) {
-        if (held.length > SLOTS) throw new IllegalArgumentException("execute: at most " + SLOTS + " buffers, got " + held.length);
+    /** Executes holding the buffer of every present argument of {@code held} (at most {@link #SLOTS}; absent ones are skipped). */
+    static int execute(MemorySegment primitive, MemorySegment stream, int count, MemorySegment args, Arg[] held) {
+        int buffers = 0;
+        for (Arg a : held) if (a.present() && a.buf() != null) buffers++;
+        if (buffers > SLOTS) throw new IllegalArgumentException("execute: at most " + SLOTS + " buffers, got " + buffers);
         try {
             return (int) EXECUTE.invokeExact(primitive, stream, count, args, slot(held, 0), slot(held, 1), slot(held, 2),
                     slot(held, 3), slot(held, 4), slot(held, 5), slot(held, 6), slot(held, 7));
@@ -70,7 +72,12 @@ final class HeldExecute {
         }
     }
 
-    private static MemorySegment slot(MemorySegment[] held, int i) {
-        return i < held.length && held[i] != null ? held[i] : MemorySegment.NULL;
+    /** The buffer of the {@code k}-th present argument, {@link MemorySegment#NULL} past the last. */
+    private static MemorySegment slot(Arg[] held, int k) {
+        int seen = 0;
+        for (Arg a : held) {
+            if (a.present() && a.buf() != null && seen++ == k) return a.buf();
+        }
+        return MemorySegment.NULL;
     }
 }

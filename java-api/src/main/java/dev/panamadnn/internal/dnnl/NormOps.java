@@ -2,10 +2,10 @@ package dev.panamadnn.internal.dnnl;
 
 import static dev.panamadnn.bindings.dnnl.dnnl_h.*;
 
-
 /**
  * Primitive descriptors for normalization (batch and layer normalization, inference) and the
- * element-wise binary add: the only place that passes their raw descriptors to oneDNN.
+ * element-wise binary add, kept apart from {@link Ops} so each operation family stays a small
+ * file. Their execution arguments (mean, variance, scale, shift, src1) are in {@link Args}.
  */
 public final class NormOps {
     private NormOps() {}
@@ -49,32 +49,45 @@ public final class NormOps {
                         data.handle(), data.handle(), data.handle(), attr));
     }
 
+    /** @deprecated use {@link Args#SRC}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
+    @Deprecated(forRemoval = true)
     public static int argSrc() {
-        return DNNL_ARG_SRC();
+        return Args.SRC;
     }
 
+    /** @deprecated use {@link Args#SRC_1}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
+    @Deprecated(forRemoval = true)
     public static int argSrc1() {
-        return DNNL_ARG_SRC_1();
+        return Args.SRC_1;
     }
 
+    /** @deprecated use {@link Args#DST}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
+    @Deprecated(forRemoval = true)
     public static int argDst() {
-        return DNNL_ARG_DST();
+        return Args.DST;
     }
 
+    /** @deprecated use {@link Args#MEAN}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
+    @Deprecated(forRemoval = true)
     public static int argMean() {
-        return DNNL_ARG_MEAN();
+        return Args.MEAN;
     }
 
+    /** @deprecated use {@link Args#VARIANCE}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
+    @Deprecated(forRemoval = true)
     public static int argVariance() {
-        return DNNL_ARG_VARIANCE();
+        return Args.VARIANCE;
     }
 
+    /** @deprecated use {@link Args#SCALE}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
+    @Deprecated(forRemoval = true)
     public static int argScale() {
-        return DNNL_ARG_SCALE();
+        return Args.SCALE;
     }
 
+    /** @deprecated use {@link Args#SHIFT}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
+    @Deprecated(forRemoval = true)
     public static int argShift() {
-        return DNNL_ARG_SHIFT();
+        return Args.SHIFT;
     }
-
 }

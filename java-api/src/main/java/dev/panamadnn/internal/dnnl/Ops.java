@@ -5,8 +5,11 @@ import static dev.panamadnn.bindings.dnnl.dnnl_h.*;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Primitive descriptors for each operation: the only place that passes raw memory
- * descriptors to a {@code dnnl_*_primitive_desc_create} function.
+ * Primitive descriptors for eltwise, inner product, matmul and softmax, and the plain format
+ * tags. One file per operation family ({@link ConvOps}, {@link PoolOps}, {@link NormOps} hold the
+ * others): these four are where raw memory descriptors reach a {@code
+ * dnnl_*_primitive_desc_create} function. Argument ids live in {@link Args}; the geometry an
+ * operation is created with (padding, dilation, weight dims) in {@code internal.lowering}.
  */
 public final class Ops {
     private Ops() {}
@@ -100,24 +103,33 @@ public final class Ops {
         };
     }
 
+    /** @deprecated use {@link Args#SRC}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
+    @Deprecated(forRemoval = true)
     public static int argSrc() {
-        return DNNL_ARG_SRC();
+        return Args.SRC;
     }
 
+    /** @deprecated use {@link Args#DST}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
+    @Deprecated(forRemoval = true)
     public static int argDst() {
-        return DNNL_ARG_DST();
+        return Args.DST;
     }
 
+    /** @deprecated use {@link Args#WEIGHTS}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
+    @Deprecated(forRemoval = true)
     public static int argWeights() {
-        return DNNL_ARG_WEIGHTS();
+        return Args.WEIGHTS;
     }
 
+    /** @deprecated use {@link Args#BIAS}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
+    @Deprecated(forRemoval = true)
     public static int argBias() {
-        return DNNL_ARG_BIAS();
+        return Args.BIAS;
     }
 
-    /** The argument id of the second source of the binary post-op at {@code index} in its post-op list. */
+    /** @deprecated use {@link Args#postOpSrc1(int)}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
+    @Deprecated(forRemoval = true)
     public static int argPostOpSrc1(int index) {
-        return DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE() * (index + 1) | DNNL_ARG_SRC_1();
+        return Args.postOpSrc1(index);
     }
 }

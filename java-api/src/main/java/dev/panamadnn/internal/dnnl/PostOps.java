@@ -34,8 +34,8 @@ public final class PostOps extends NativeHandle {
 
     /**
      * Appends {@code dst = dst + src1}, {@code src1} described by {@code src1} (it may broadcast
-     * over dimensions of size 1) and passed at execution under {@link Ops#argPostOpSrc1(int)} with
-     * this post-op's index.
+     * over dimensions of size 1) and passed at execution under {@link Args#postOpSrc1(int, MemoryDescriptor, MemorySegment)}
+     * with this post-op's index.
      */
     public PostOps add(MemoryDescriptor src1) {
         Dnnl.check(dnnl_post_ops_append_binary(handle(), dnnl_binary_add(), src1.handle()), "dnnl_post_ops_append_binary",

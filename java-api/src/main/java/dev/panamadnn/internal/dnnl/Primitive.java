@@ -1,9 +1,6 @@
 package dev.panamadnn.internal.dnnl;
 
-import static dev.panamadnn.bindings.dnnl.dnnl_h.DNNL_ARG_SCRATCHPAD;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_primitive_create;
-import static dev.panamadnn.bindings.dnnl.dnnl_h.DNNL_ARG_DST_0;
-import static dev.panamadnn.bindings.dnnl.dnnl_h.DNNL_ARG_DST_2;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_query_scratchpad_md;
 
 import dev.panamadnn.bindings.dnnl.dnnl_exec_arg_t;
@@ -12,7 +9,9 @@ import dev.panamadnn.bindings.dnnl.dnnl_h;
 import dev.panamadnn.internal.lifetime.NativeAccess;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -59,41 +58,46 @@ public final class Primitive extends NativeHandle {
     }
 
     /**
-     * Runs the primitive on {@code buffers}, bound to their descriptors and argument ids
-     * ({@code DNNL_ARG_*}), and waits for it: checks every buffer, then re-points a free bound call
-     * of this signature at them (making one if there is none and room for it; else memory objects
-     * for this call only), with a scratchpad borrowed from {@link Scratchpads}.
+     * Runs the primitive on {@code args} (absent ones, a null descriptor, are skipped) and waits
+     * for it: checks every buffer, then re-points a free bound call of this signature at them
+     * (making one if there is none and room for it; else memory objects for this call only), with
+     * a scratchpad borrowed from {@link Scratchpads}. Allocates nothing on a warm call beyond what
+     * the caller passes: callers build the arguments that do not change (weights, bias) once, when
+     * they create the primitive.
      */
-    public void execute(int[] argIds, MemoryDescriptor[] descs, MemorySegment[] buffers) {
-        if (argIds.length != descs.length || argIds.length != buffers.length) {
-            throw new IllegalArgumentException("execute: " + argIds.length + " arg ids, " + descs.length
-                    + " descriptors and " + buffers.length + " buffers must match");
-        }
-        if (buffers.length > HeldExecute.SLOTS) {
-            throw new IllegalArgumentException("execute: at most " + HeldExecute.SLOTS + " buffers, got " + buffers.length);
-        }
-        for (int i = 0; i < buffers.length; i++) {
-            DnnlMemory.check(descs[i], buffers[i]);
-            if (isWriteTarget(argIds[i]) && buffers[i].isReadOnly()) {
-                throw new IllegalArgumentException(description + ": the destination (argument " + argIds[i]
+    public void execute(Arg... args) {
+        int present = 0;
+        boolean mapped = false;
+        for (Arg a : args) {
+            if (!a.present()) continue;
+            present++;
+            if (a.buf() == null) {
+                throw new IllegalArgumentException(description + ": argument " + Args.name(a.id()) + " (" + a.md() + ") has no buffer");
+            }
+            DnnlMemory.check(a.md(), a.buf());
+            if (Args.isWriteTarget(a.id()) && a.buf().isReadOnly()) {
+                throw new IllegalArgumentException(description + ": the destination (" + Args.name(a.id())
                         + ") must be writable, got a read-only segment");
             }
+            mapped |= a.buf().isMapped();
         }
-        for (MemorySegment buffer : buffers) {
-            if (buffer.isMapped()) {
-                executeOnCopies(argIds, descs, buffers);
-                return;
-            }
+        if (present > HeldExecute.SLOTS) {
+            throw new IllegalArgumentException("execute: at most " + HeldExecute.SLOTS + " arguments, got " + present);
+        }
+        if (mapped) {
+            executeOnCopies(args);
+            return;
         }
         ThreadControl.applyToCurrentThread();
         try {
-            Bound b = borrow(argIds, descs);
+            Bound b = borrow(args, present);
             if (b != null) {
                 MemorySegment pad = Scratchpads.borrow(scratchpad.byteSize());
                 try {
-                    for (int i = 0; i < buffers.length; i++) b.execution.bind(i, buffers[i]);
-                    b.execution.bind(buffers.length, pad);
-                    b.execution.execute(b.stream, buffers);   // holds every buffer until oneDNN returns
+                    int slot = 0;
+                    for (Arg a : args) if (a.present()) b.execution.bind(slot++, a.buf());
+                    b.execution.bind(slot, pad);
+                    b.execution.execute(b.stream, args);   // holds every buffer until oneDNN returns
                     b.stream.await();
                 } finally {
                     Scratchpads.giveBack(pad);
@@ -101,11 +105,11 @@ public final class Primitive extends NativeHandle {
                 }
                 return;
             }
-            executeUnbound(argIds, descs, buffers);
+            executeUnbound(args, present);
         } catch (IllegalStateException e) {
-            for (int i = 0; i < buffers.length; i++) {
-                if (!buffers[i].scope().isAlive()) {
-                    throw new IllegalStateException(description + ": the memory of argument " + argIds[i] + " (" + descs[i]
+            for (Arg a : args) {
+                if (a.present() && !a.buf().scope().isAlive()) {
+                    throw new IllegalStateException(description + ": the memory of argument " + Args.name(a.id()) + " (" + a.md()
                             + ") was freed before the call could start; nothing ran", e);
                 }
             }
@@ -119,32 +123,38 @@ public final class Primitive extends NativeHandle {
      * meanwhile would raise SIGBUS in native code and end the JVM, while Java's copy turns it into
      * an {@link IllegalStateException}. Costs a copy, only for mapped buffers.
      */
-    private void executeOnCopies(int[] argIds, MemoryDescriptor[] descs, MemorySegment[] buffers) {
+    private void executeOnCopies(Arg[] args) {
         try (Arena tmp = Arena.ofConfined()) {
-            MemorySegment[] copies = buffers.clone();
-            for (int i = 0; i < buffers.length; i++) {
-                if (buffers[i].isMapped()) copies[i] = NativeAccess.copyOfMapped(buffers[i], tmp, description + " argument " + argIds[i]);
+            Arg[] copies = args.clone();
+            for (int i = 0; i < args.length; i++) {
+                Arg a = args[i];
+                if (a.present() && a.buf().isMapped()) {
+                    copies[i] = new Arg(a.id(), a.md(), NativeAccess.copyOfMapped(a.buf(), tmp, description + " argument " + Args.name(a.id())));
+                }
             }
-            execute(argIds, descs, copies);
-            for (int i = 0; i < buffers.length; i++) {
-                if (copies[i] != buffers[i] && isWriteTarget(argIds[i])) {
-                    NativeAccess.copyToMapped(copies[i], buffers[i], description + " argument " + argIds[i]);
+            execute(copies);
+            for (int i = 0; i < args.length; i++) {
+                if (copies[i] != args[i] && Args.isWriteTarget(args[i].id())) {
+                    NativeAccess.copyToMapped(copies[i].buf(), args[i].buf(), description + " argument " + Args.name(args[i].id()));
                 }
             }
         }
     }
 
-    /** Whether oneDNN writes the argument: the destinations ({@code DNNL_ARG_DST_0..2}, alias TO, DST_LAYER/ITER/ITER_C). */
-    static boolean isWriteTarget(int argId) {
-        return argId >= DNNL_ARG_DST_0() && argId <= DNNL_ARG_DST_2();
-    }
-
     /** The signature's free bound call, a new one if there is room, else null. */
-    private Bound borrow(int[] argIds, MemoryDescriptor[] descs) {
-        for (Bound b : bound) if (b.matches(argIds, descs) && b.busy.compareAndSet(false, true)) return b;
+    private Bound borrow(Arg[] args, int present) {
+        for (Bound b : bound) if (b.matches(args, present) && b.busy.compareAndSet(false, true)) return b;
         synchronized (this) {
             if (bound.length >= MAX_BOUND || !isOpen()) return null;
-            Bound b = new Bound(this, argIds.clone(), descs.clone());
+            int[] ids = new int[present];
+            MemoryDescriptor[] descs = new MemoryDescriptor[present];
+            int i = 0;
+            for (Arg a : args) {
+                if (!a.present()) continue;
+                ids[i] = a.id();
+                descs[i++] = a.md();
+            }
+            Bound b = new Bound(this, ids, descs);
             b.busy.set(true);
             Bound[] grown = Arrays.copyOf(bound, bound.length + 1);
             grown[grown.length - 1] = b;
@@ -154,27 +164,35 @@ public final class Primitive extends NativeHandle {
     }
 
     /** The per-call path (more than {@link #MAX_BOUND} bound calls): memory objects and exec args made for this call only. */
-    private void executeUnbound(int[] argIds, MemoryDescriptor[] descs, MemorySegment[] buffers) {
-        int n = argIds.length + 1;
+    private void executeUnbound(Arg[] args, int present) {
+        int n = present + 1;
         DnnlMemory[] memories = new DnnlMemory[n];
         Stream stream = Stream.borrow();
         MemorySegment pad = Scratchpads.borrow(scratchpad.byteSize());
         try (Arena call = Arena.ofConfined()) {
-            for (int i = 0; i < argIds.length; i++) memories[i] = DnnlMemory.over(descs[i], buffers[i]);
-            memories[n - 1] = DnnlMemory.over(scratchpad, pad);
-            MemorySegment args = dnnl_exec_arg_t.allocateArray(n, call);
-            for (int i = 0; i < n; i++) {
-                MemorySegment a = dnnl_exec_arg_t.asSlice(args, i);
-                dnnl_exec_arg_t.arg(a, i < n - 1 ? argIds[i] : DNNL_ARG_SCRATCHPAD());
-                dnnl_exec_arg_t.memory(a, memories[i].handle());
+            MemorySegment exec = dnnl_exec_arg_t.allocateArray(n, call);
+            int i = 0;
+            for (Arg a : args) {
+                if (!a.present()) continue;
+                memories[i] = DnnlMemory.over(a.md(), a.buf());
+                setExecArg(exec, i, a.id(), memories[i]);
+                i++;
             }
-            Dnnl.check(HeldExecute.execute(handle(), stream.handle(), n, args, buffers), "dnnl_primitive_execute", description);
+            memories[i] = DnnlMemory.over(scratchpad, pad);
+            setExecArg(exec, i, Args.SCRATCHPAD, memories[i]);
+            Dnnl.check(HeldExecute.execute(handle(), stream.handle(), n, exec, args), "dnnl_primitive_execute", description);
             stream.await();
         } finally {
             for (DnnlMemory m : memories) if (m != null) m.close();
             Scratchpads.giveBack(pad);
             stream.giveBack();
         }
+    }
+
+    private static void setExecArg(MemorySegment exec, int index, int id, DnnlMemory memory) {
+        MemorySegment a = dnnl_exec_arg_t.asSlice(exec, index);
+        dnnl_exec_arg_t.arg(a, id);
+        dnnl_exec_arg_t.memory(a, memory.handle());
     }
 
     @Override
@@ -198,7 +216,9 @@ public final class Primitive extends NativeHandle {
             this.descs = descs;
             Execution e = null;
             try {
-                e = new Execution(p, argIds, descs, new MemorySegment[argIds.length], null, arena);
+                List<Arg> unbound = new ArrayList<>(argIds.length);
+                for (int i = 0; i < argIds.length; i++) unbound.add(new Arg(argIds[i], descs[i], null));
+                e = new Execution(p, unbound, null, arena);
                 stream = Stream.create(Engine.cpu());
             } catch (RuntimeException ex) {
                 if (e != null) e.close();
@@ -208,10 +228,15 @@ public final class Primitive extends NativeHandle {
             execution = e;
         }
 
-        /** Same argument ids and the very same descriptor objects (layers pass their cached ones). */
-        boolean matches(int[] ids, MemoryDescriptor[] ds) {
-            if (ids.length != argIds.length) return false;
-            for (int i = 0; i < ids.length; i++) if (ids[i] != argIds[i] || ds[i] != descs[i]) return false;
+        /** The present arguments have the same ids and the very same descriptor objects (layers pass their cached ones). */
+        boolean matches(Arg[] args, int present) {
+            if (present != argIds.length) return false;
+            int i = 0;
+            for (Arg a : args) {
+                if (!a.present()) continue;
+                if (a.id() != argIds[i] || a.md() != descs[i]) return false;
+                i++;
+            }
             return true;
         }
 

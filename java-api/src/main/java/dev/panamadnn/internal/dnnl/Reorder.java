@@ -17,7 +17,7 @@ public final class Reorder {
     /** Reorders {@code src} (layout {@code from}) into {@code dst} (layout {@code to}) once, e.g. weights at compile time. */
     public static void once(MemoryDescriptor from, MemorySegment src, MemoryDescriptor to, MemorySegment dst, String description) {
         try (Primitive p = primitive(from, to, description)) {
-            p.execute(new int[] {ConvOps.argFrom(), ConvOps.argTo()}, new MemoryDescriptor[] {from, to}, new MemorySegment[] {src, dst});
+            p.execute(Args.from(from, src), Args.to(to, dst));
         }
     }
 }
