@@ -2,7 +2,8 @@ package dev.panamadnn.nn;
 
 import dev.panamadnn.Tensor;
 import dev.panamadnn.internal.Sizes;
-import dev.panamadnn.internal.dnnl.ConvOps;
+import dev.panamadnn.internal.lowering.ConvLowering;
+import dev.panamadnn.internal.lowering.ConvSpec;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
@@ -37,6 +38,8 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
     private final boolean causal;
     private final PaddingMode paddingMode;
     private final Tensor weight, bias;
+    /** The hyperparameters for the lowering: as given, and without padding (for inputs this layer pads itself). */
+    private final ConvSpec spec, unpadded;
     private final ConvPrimitives primitives;
 
     ConvNd(ConvConfig c) {
@@ -73,16 +76,14 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
                 }
             }
         }
-        long[] wShape = new long[nd + 2];
-        wShape[0] = transposed ? in : out;
-        wShape[1] = transposed ? out / groups : in / groups;
-        System.arraycopy(kernel, 0, wShape, 2, nd);
+        spec = ConvSpec.of(transposed, in, out, groups, kernel, stride, dilation, padBefore, padAfter, transposed ? outputPadding : null);
+        unpadded = spec.withPadding(new long[nd], new long[nd]);
+        long[] wShape = spec.pytorchWeightShape();
         Sizes.f32Bytes(layer + ": weight", wShape);   // named here rather than by Tensor.zeros
         weight = Tensor.zeros(wShape);
         bias = c.bias() ? Tensor.zeros(out) : null;
         initialise();
-        primitives = new ConvPrimitives(toString(), transposed, in, out, groups, lift(kernel, 1), lift(stride, 1),
-                lift(dilation, 1), lift(outputPadding, 0), weight, bias);
+        primitives = new ConvPrimitives(toString(), weight, bias);
     }
 
     private long[][] resolvePadding(ConvConfig c) {
@@ -222,11 +223,27 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
     }
 
     /**
-     * One call's geometry, lifted to 2-D: batch, input height/width after any explicit padding,
-     * the padding oneDNN applies itself, and the output sizes.
+     * One call: the batch, the geometry lifted to 2-D (input height/width after any explicit padding,
+     * the padding oneDNN applies itself, the output sizes), the output shape as the caller sees it,
+     * and the explicit padding {top, bottom, left, right} this layer applies first (null if none).
      */
-    record Plan(long n, long ih, long iw, long padTop, long padBottom, long padLeft, long padRight, long oh, long ow,
-                        long[] userOutputShape, long[] explicitPad) {}
+    record Plan(long n, ConvLowering lowering, long[] userOutputShape, long[] explicitPad) {
+        long ih() {
+            return lowering.axes().get(0).in();
+        }
+
+        long iw() {
+            return lowering.axes().get(1).in();
+        }
+
+        long oh() {
+            return lowering.axes().get(0).out();
+        }
+
+        long ow() {
+            return lowering.axes().get(1).out();
+        }
+    }
 
     private Plan plan(long[] shape) {
         checkOpen();
@@ -245,37 +262,30 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
                     + " in shape " + Arrays.toString(shape));
         }
         long[] size = Arrays.copyOfRange(shape, shape.length - nd, shape.length);
-        long[] pb = padBefore.clone(), pa = padAfter.clone();
+        ConvSpec nativeSpec = spec;
         long[] explicit = null;
-        if (paddingMode != PaddingMode.ZEROS || (!transposed && hasPaddingOnlyWindows(size, pb, pa))) {
+        // A window wholly in the zero padding (e.g. Conv1d(4, 1, kernel 1, stride 3, padding (2, 1)) on
+        // [3, 4, 1]) crashes oneDNN's kernels: such geometries get their zeros as an explicit padded copy
+        // and no padding in oneDNN, like the other padding modes.
+        if (paddingMode != PaddingMode.ZEROS || (!transposed && spec.mayHavePaddingOnlyWindows(size))) {
             for (int i = 0; i < nd; i++) {
                 long limit = paddingMode == PaddingMode.REFLECT ? size[i] - 1 : paddingMode == PaddingMode.CIRCULAR ? size[i] : Long.MAX_VALUE;
-                if (pb[i] > limit || pa[i] > limit) {
+                if (padBefore[i] > limit || padAfter[i] > limit) {
                     throw bad("padding_mode " + paddingMode.pytorchName() + " needs padding <= " + limit + " on spatial dim " + i
-                            + " of input " + Arrays.toString(shape) + ", got (" + pb[i] + ", " + pa[i] + ")");
+                            + " of input " + Arrays.toString(shape) + ", got (" + padBefore[i] + ", " + padAfter[i] + ")");
                 }
             }
-            explicit = lift2(pb, pa);
-            for (int i = 0; i < nd; i++) {
-                size[i] += pb[i] + pa[i];
-                pb[i] = 0;
-                pa[i] = 0;
-            }
+            explicit = lift2(padBefore, padAfter);
+            for (int i = 0; i < nd; i++) size[i] += padBefore[i] + padAfter[i];
+            nativeSpec = unpadded;
         }
-        long[] outSize = new long[nd];
+        long[] outSize = nativeSpec.outputSize(this, size);
         for (int i = 0; i < nd; i++) {
-            // Inputs are at most 2^48 bytes and hyperparameters ints, so only the transposed
-            // product (in - 1) * stride and the dilated reach can leave a long's safe range.
-            long reach = dilation[i] * (kernel[i] - 1) + 1;
-            outSize[i] = transposed
-                    ? Sizes.add(this, "a spatial output size before padding: (in - 1) * stride + dilation * (kernel - 1) + 1 + output_padding",
-                            Sizes.multiply(this, "(in - 1) * stride on a spatial dim", size[i] - 1, stride[i]),
-                            reach + outputPadding[i]) - pb[i] - pa[i]
-                    : Math.floorDiv(size[i] + pb[i] + pa[i] - reach, stride[i]) + 1;
             if (outSize[i] <= 0) {
+                ConvSpec.Axis a = nativeSpec.axes().get(i);
                 throw bad("output size " + outSize[i] + " <= 0 on spatial dim " + i + " for input " + Arrays.toString(shape)
                         + (transposed ? ": padding cuts more than the output has"
-                                : ": kernel (dilated extent " + reach + ") larger than padded input " + (size[i] + pb[i] + pa[i])));
+                                : ": kernel (dilated extent " + a.reach() + ") larger than padded input " + (size[i] + a.padBefore() + a.padAfter())));
             }
         }
         long[] userOut = shape.clone();
@@ -284,22 +294,7 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
         if (!Sizes.fits(userOut, Float.BYTES)) Sizes.f32Bytes(toString() + ": output", userOut);
         Sizes.dnnlDims(this, "the batch and spatial sizes [N, H, W, H_out, W_out]",
                 n, nd == 1 ? 1 : size[0], size[nd - 1], nd == 1 ? 1 : outSize[0], outSize[nd - 1]);
-        if (nd == 1) {
-            return new Plan(n, 1, size[0], 0, 0, pb[0], pa[0], 1, outSize[0], userOut, explicit);
-        }
-        return new Plan(n, size[0], size[1], pb[0], pa[0], pb[1], pa[1], outSize[0], outSize[1], userOut, explicit);
-    }
-
-    /**
-     * Whether some window may lie wholly in the zero padding ({@link ConvOps#mayHavePaddingOnlyWindows},
-     * e.g. Conv1d(4, 1, kernel 1, stride 3, padding (2, 1)) on [3, 4, 1]): such geometries get their
-     * zeros as an explicit padded copy and no padding in oneDNN, whose kernels crash on them.
-     */
-    private boolean hasPaddingOnlyWindows(long[] size, long[] pb, long[] pa) {
-        for (int i = 0; i < size.length; i++) {
-            if (ConvOps.mayHavePaddingOnlyWindows(size[i], kernel[i], dilation[i], pb[i], pa[i])) return true;
-        }
-        return false;
+        return new Plan(n, nativeSpec.lifted2d().lower(this, nd == 1 ? new long[] {1, size[0]} : size), userOut, explicit);
     }
 
     private long[] lift2(long[] before, long[] after) {
@@ -357,20 +352,17 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
         Sizes.arrayLength(who, "the input", Sizes.multiply(who, "input elements", Sizes.multiply(who, "input elements", p.n() * in, p.ih()), p.iw()));
         Sizes.arrayLength(who, "the output", Sizes.multiply(who, "output elements", Sizes.multiply(who, "output elements", p.n() * out, p.oh()), p.ow()));
         Sizes.arrayLength(who, "the weight", weight.numel());
-        long[] k = lift(kernel, 1), s = lift(stride, 1), d = lift(dilation, 1);
-        long[][] extents = {{p.ih(), p.oh(), p.padTop(), p.padBottom(), d[0] * (k[0] - 1) + 1},
-                {p.iw(), p.ow(), p.padLeft(), p.padRight(), d[1] * (k[1] - 1) + 1}};
+        // PyTorch's padding (the reference applies output_padding itself), lifted to 2-D like the plan.
+        ConvSpec.Axis h = p.lowering().spec().axes().get(0), w = p.lowering().spec().axes().get(1);
+        long[][] extents = {{p.ih(), p.oh(), h.padBefore(), h.padAfter(), h.reach()}, {p.iw(), p.ow(), w.padBefore(), w.padAfter(), w.reach()}};
         for (long[] e : extents) {
             long span = Sizes.add(who, "padded extent", Sizes.add(who, "padded extent", Math.max(e[0], e[1]), e[2] + e[3]), e[4]);
             Sizes.arrayLength(who, "a spatial extent (size + padding + dilated kernel)", span);
         }
         return new ConvReference.Geometry(Math.toIntExact(p.n()), (int) in, (int) out, (int) groups,
                 Math.toIntExact(p.ih()), Math.toIntExact(p.iw()), Math.toIntExact(p.oh()), Math.toIntExact(p.ow()),
-                (int) k[0], (int) k[1], (int) s[0], (int) s[1], (int) p.padTop(), (int) p.padLeft(), (int) d[0], (int) d[1]);
-    }
-
-    private long[] lift(long[] values, long fill) {
-        return nd == 2 ? values : new long[] {fill, values[0]};
+                (int) h.kernel(), (int) w.kernel(), (int) h.stride(), (int) w.stride(), (int) h.padBefore(), (int) w.padBefore(),
+                (int) h.dilation(), (int) w.dilation());
     }
 
     private long[] perDim(String name, long[] values, long min) {

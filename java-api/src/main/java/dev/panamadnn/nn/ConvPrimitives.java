@@ -9,6 +9,8 @@ import dev.panamadnn.internal.dnnl.Primitive;
 import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
 import dev.panamadnn.internal.dnnl.PrimitiveCache;
 import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
+import dev.panamadnn.internal.lowering.ConvLowering;
+import dev.panamadnn.internal.lowering.ConvSpec;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -16,8 +18,8 @@ import java.lang.foreign.ValueLayout;
 /**
  * The oneDNN side of one convolution layer: a (de)convolution primitive per input shape,
  * created on first use, and the weights reordered once per shape into the layout that primitive
- * chose, the bias copied beside them (in its own arena, so {@link #clear()} can free it). All geometry is 2-D (height, width) and PyTorch's (dilation 1-based); the translation
- * to oneDNN's conventions happens in {@link #compile}.
+ * chose, the bias copied beside them (in its own arena, so {@link #clear()} can free it). The
+ * geometry is the plan's {@link ConvLowering}, always 2-D (a 1-D layer has height 1).
  *
  * <p>Thread-safe: the cache is a concurrent map, primitives use a user scratchpad, and every
  * {@link #forward} brings its own memory objects. {@link #clear()} and {@link #close()} must not
@@ -25,22 +27,18 @@ import java.lang.foreign.ValueLayout;
  */
 final class ConvPrimitives implements AutoCloseable {
     private final String layer;
-    private final boolean transposed;
-    private final long in, out, groups;
-    private final long[] kernel, stride, dilation, outputPadding;
     private final Tensor weight, bias;
     private final PrimitiveCache<Key, Compiled> compiled = new PrimitiveCache<>();
 
-    /** A native input shape after explicit padding: batch, height, width. */
-    private record Key(long n, long h, long w) {}
+    /** What one primitive is created for: the batch and the geometry (input size after any explicit padding). */
+    private record Key(long n, ConvLowering lowering) {}
 
     /**
      * A primitive, its descriptors and its constant arguments (the reordered weights and the bias
-     * copy, absent without bias, in {@code weightsArena}). {@code tailH/tailW}: output rows/columns
-     * oneDNN does not compute (see {@link #compile}); {@link #forward} fills them with the bias.
+     * copy, absent without bias, in {@code weightsArena}).
      */
     private record Compiled(Primitive primitive, MemoryDescriptor src, MemoryDescriptor dst, Arg weights, Arg bias,
-                            long tailH, long tailW, Arena weightsArena, String implementation) implements AutoCloseable {
+                            Arena weightsArena, String implementation) implements AutoCloseable {
         @Override
         public void close() {
             weightsArena.close();
@@ -52,17 +50,8 @@ final class ConvPrimitives implements AutoCloseable {
         }
     }
 
-    ConvPrimitives(String layer, boolean transposed, long in, long out, long groups, long[] kernel, long[] stride,
-                   long[] dilation, long[] outputPadding, Tensor weight, Tensor bias) {
+    ConvPrimitives(String layer, Tensor weight, Tensor bias) {
         this.layer = layer;
-        this.transposed = transposed;
-        this.in = in;
-        this.out = out;
-        this.groups = groups;
-        this.kernel = kernel;
-        this.stride = stride;
-        this.dilation = dilation;
-        this.outputPadding = outputPadding;
         this.weight = weight;
         this.bias = bias;
     }
@@ -70,9 +59,11 @@ final class ConvPrimitives implements AutoCloseable {
     /** Runs the layer on a contiguous off-heap input laid out as {@code p} says; returns a new owned tensor. */
     Tensor forward(MemorySegment src, ConvNd.Plan p) {
         Compiled c = compiledFor(p);
-        boolean tail = c.tailH() != 0 || c.tailW() != 0;
+        ConvLowering l = p.lowering();
+        long[] computed = l.computedOutputSize();
+        boolean tail = computed[0] != p.oh() || computed[1] != p.ow();
         Tensor y = Tensor.zeros(p.userOutputShape());
-        Tensor dst = tail ? Tensor.zeros(p.n(), out, p.oh() - c.tailH(), p.ow() - c.tailW()) : y;
+        Tensor dst = tail ? Tensor.zeros(p.n(), l.spec().outChannels(), computed[0], computed[1]) : y;
         try {
             c.primitive().execute(Args.src(c.src(), src), c.weights(), c.bias(), Args.dst(c.dst(), dst.segment()));
             if (tail) appendBiasTail(dst, y, p, c.bias().buf());
@@ -89,10 +80,13 @@ final class ConvPrimitives implements AutoCloseable {
         return compiledFor(p).implementation();
     }
 
-    /** Copies the oneDNN result into the top-left of each output plane and fills the rest with the bias. */
-    private void appendBiasTail(Tensor computed, Tensor y, ConvNd.Plan p, MemorySegment biasBuffer) {
+    /**
+     * Copies the oneDNN result into the top-left of each output plane and fills the rest (the
+     * lowering's {@link ConvLowering.Axis#tail() tail}, outputs no kernel tap reaches) with the bias.
+     */
+    private static void appendBiasTail(Tensor computed, Tensor y, ConvNd.Plan p, MemorySegment biasBuffer) {
         MemorySegment from = computed.segment(), to = y.segment();
-        long ch = computed.dim(2), cw = computed.dim(3);
+        long out = computed.dim(1), ch = computed.dim(2), cw = computed.dim(3);
         for (long plane = 0; plane < p.n() * out; plane++) {
             float b = biasBuffer == null ? 0f : biasBuffer.getAtIndex(ValueLayout.JAVA_FLOAT, plane % out);
             for (long r = 0; r < p.oh(); r++)
@@ -104,25 +98,18 @@ final class ConvPrimitives implements AutoCloseable {
     }
 
     private Compiled compiledFor(ConvNd.Plan p) {
-        return compiled.get(new Key(p.n(), p.ih(), p.iw()), k -> compile(p));
+        return compiled.get(new Key(p.n(), p.lowering()), k -> compile(p));
     }
 
     /** Creates the primitive for one input shape and reorders the weights into its layout (once per shape). */
     private Compiled compile(ConvNd.Plan p) {
-        long g = groups;
-        long[] wDims = g == 1 ? new long[] {out, in, kernel[0], kernel[1]} : new long[] {g, out / g, in / g, kernel[0], kernel[1]};
-        // PyTorch's Conv weight [out, in/g, k..] is oneDNN's (g)oihw row-major; ConvTranspose's [in, out/g, k..] is (g)iohw.
-        int userTag = transposed ? ConvOps.inputMajorWeights(g != 1) : ConvOps.rowMajor(wDims.length);
-        long[] oneDnnDilation = {dilation[0] - 1, dilation[1] - 1};
-        long[] padL = {p.padTop(), p.padLeft()};
-        // oneDNN has no output_padding: a deconvolution's right padding shrinks by it instead (may go negative).
-        long[] padR = transposed ? new long[] {p.padBottom() - outputPadding[0], p.padRight() - outputPadding[1]}
-                : new long[] {p.padBottom(), p.padRight()};
-        long[] tail = tail(padR);
-        for (int i = 0; i < 2; i++) if (tail[i] != 0) padR[i] = 0;
+        ConvLowering l = p.lowering();
+        ConvSpec spec = l.spec();
+        long in = spec.inChannels(), out = spec.outChannels();
+        long[] wDims = l.weightDims(), computed = l.computedOutputSize();
         // Before any native call: a geometry that would overflow the strided deconvolution kernel's buffer
         // (ConvNd runs those on the reference instead; this guards every other way in).
-        if (transposed) ConvOps.checkStridedDeconvolution(layer, p.ow() - tail[1], stride[1], out);
+        if (spec.transposed()) ConvOps.checkStridedDeconvolution(layer, computed[1], l.strides()[1], out);
         String description = layer + " on input [" + p.n() + ", " + in + ", " + p.ih() + ", " + p.iw() + "]";
         MemoryDescriptor src = null, dst = null, biasDesc = null, userWeights = null, anyWeights = null, chosen = null;
         PrimitiveDescriptor pd = null;
@@ -130,13 +117,13 @@ final class ConvPrimitives implements AutoCloseable {
         Arena weightsArena = Arena.ofShared();
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad()) {
             src = MemoryDescriptor.f32(ConvOps.rowMajor(4), p.n(), in, p.ih(), p.iw());
-            dst = MemoryDescriptor.f32(ConvOps.rowMajor(4), p.n(), out, p.oh() - tail[0], p.ow() - tail[1]);
+            dst = MemoryDescriptor.f32(ConvOps.rowMajor(4), p.n(), out, computed[0], computed[1]);
             biasDesc = bias == null ? null : MemoryDescriptor.f32(ConvOps.rowMajor(1), out);
-            userWeights = MemoryDescriptor.f32(userTag, wDims);
+            userWeights = MemoryDescriptor.f32(ConvOps.pytorchWeights(spec.transposed(), spec.grouped(), wDims.length), wDims);
             anyWeights = MemoryDescriptor.f32(ConvOps.anyFormat(), wDims);
-            pd = transposed
-                    ? ConvOps.deconvolution(src, anyWeights, biasDesc, dst, stride, oneDnnDilation, padL, padR, attr, description)
-                    : ConvOps.convolution(src, anyWeights, biasDesc, dst, stride, oneDnnDilation, padL, padR, attr, description);
+            pd = spec.transposed()
+                    ? ConvOps.deconvolution(src, anyWeights, biasDesc, dst, l.strides(), l.dilates(), l.padLeft(), l.padRight(), attr, description)
+                    : ConvOps.convolution(src, anyWeights, biasDesc, dst, l.strides(), l.dilates(), l.padLeft(), l.padRight(), attr, description);
             chosen = ConvOps.chosenWeights(pd);
             primitive = Primitive.create(pd);
             MemorySegment buffer = weightsArena.allocate(Math.max(1, chosen.byteSize()), 64);
@@ -146,8 +133,8 @@ final class ConvPrimitives implements AutoCloseable {
             }
             // The bias is copied too, so that a compiled shape sees one consistent snapshot of the parameters.
             MemorySegment biasBuffer = bias == null ? null : weightsArena.allocate(bias.numel() * Float.BYTES, 64).copyFrom(bias.segment());
-            Compiled c = new Compiled(primitive, src, dst, Args.weights(chosen, buffer), Args.bias(biasDesc, biasBuffer), tail[0],
-                    tail[1], weightsArena, pd.implementation());
+            Compiled c = new Compiled(primitive, src, dst, Args.weights(chosen, buffer), Args.bias(biasDesc, biasBuffer), weightsArena,
+                    pd.implementation());
             primitive = null;   // owned by c from here
             return c;
         } catch (RuntimeException e) {
@@ -163,28 +150,20 @@ final class ConvPrimitives implements AutoCloseable {
     }
 
     /**
-     * oneDNN needs padR > -stride. Output padding beyond that (PyTorch allows it when it is below
-     * the dilation) only adds rows/columns no kernel tap reaches, i.e. pure bias: oneDNN computes
-     * without them (padR 0) and forward() appends this tail, returned per dimension.
-     */
-    private long[] tail(long[] padR) {
-        long[] tail = new long[2];
-        for (int i = 0; i < 2; i++) if (padR[i] + stride[i] <= 0) tail[i] = -padR[i];
-        return tail;
-    }
-
-    /**
      * Whether oneDNN's kernels can run {@code p} (see {@link ConvOps#checkStridedDeconvolution}):
-     * false only for a transposed convolution past the strided kernel's buffer limit.
+     * false for a transposed convolution past the strided kernel's buffer limit, and for the
+     * convolution geometry below.
      */
     boolean nativeKernelsFit(ConvNd.Plan p) {
+        ConvLowering l = p.lowering();
+        ConvSpec spec = l.spec();
+        long[] stride = l.strides();
         // oneDNN 3.13's brg_conv_fwd gives wrong results for one input channel (per group), an output
         // one wide and a width stride > 1 at height stride 1 (measured: max error ~2 on unit data,
         // kernel 1x5 stride (1, 3) on 11x7; exact with 2+ channels, output width 2, or height stride
         // 2; scripts/fuzz --seed 7 --family Conv2d --case 3867): such layers run on the reference.
-        if (!transposed) return !(in / groups == 1 && p.ow() == 1 && stride[1] > 1 && stride[0] == 1);
-        long[] tail = tail(new long[] {p.padBottom() - outputPadding[0], p.padRight() - outputPadding[1]});
-        return ConvOps.stridedDeconvolutionFits(p.ow() - tail[1], stride[1], out);
+        if (!spec.transposed()) return !(spec.inChannels() / spec.groups() == 1 && p.ow() == 1 && stride[1] > 1 && stride[0] == 1);
+        return ConvOps.stridedDeconvolutionFits(l.computedOutputSize()[1], stride[1], spec.outChannels());
     }
 
     /** Drops every primitive and reordered weight copy; the next forward creates them again. */

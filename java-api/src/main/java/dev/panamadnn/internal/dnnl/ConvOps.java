@@ -2,6 +2,7 @@ package dev.panamadnn.internal.dnnl;
 
 import static dev.panamadnn.bindings.dnnl.dnnl_h.*;
 
+import dev.panamadnn.internal.lowering.ConvSpec;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -47,16 +48,14 @@ public final class ConvOps {
     }
 
     /**
-     * Whether some window of a forward convolution may lie wholly in the zero padding along one
-     * spatial dimension: a padding at least as wide as the dilated kernel, or kernel taps spaced
-     * wider than the input (PyTorch's 1-based {@code dilation}). oneDNN 3.13's brgemm convolution
-     * writes past its buffers for such windows (SIGSEGV in {@code perform_outwork}, found by
-     * scripts/fuzz --long); eager convolutions pad them explicitly, compiled plans refuse them
-     * (docs/convolution.md). Conservative: a harmless geometry may be caught too.
+     * Whether some window may lie wholly in the zero padding along one spatial dimension.
+     *
+     * @deprecated the rule lives in {@link ConvSpec.Axis#mayHavePaddingOnlyWindows} (or {@link
+     *             ConvSpec#mayHavePaddingOnlyWindows} for every axis); kept until {@code compile.Compiler} moves to it
      */
+    @Deprecated(forRemoval = true)
     public static boolean mayHavePaddingOnlyWindows(long size, long kernel, long dilation, long padBefore, long padAfter) {
-        long reach = dilation * (kernel - 1) + 1;
-        return padBefore >= reach || padAfter >= reach || (kernel > 1 && dilation > size && padBefore + padAfter > 0);
+        return new ConvSpec.Axis(kernel, 1, dilation, padBefore, padAfter, 0).mayHavePaddingOnlyWindows(size);
     }
 
     /**
@@ -170,6 +169,18 @@ public final class ConvOps {
      */
     public static int inputMajorWeights(boolean grouped) {
         return grouped ? dnnl_acbde() : dnnl_bacd();
+    }
+
+    /**
+     * The format tag of PyTorch's weight storage over oneDNN's logical weight dims ({@link
+     * ConvSpec#weightDims()}, {@code rank} of them): row-major ({@code (g)oihw}) for a convolution,
+     * {@link #inputMajorWeights} for a transposed one. 2-D convolutions (rank 4, or 5 grouped).
+     */
+    public static int pytorchWeights(boolean transposed, boolean grouped, int rank) {
+        if (rank != (grouped ? 5 : 4)) {
+            throw new IllegalArgumentException("no PyTorch weight format wired for " + (grouped ? "grouped " : "") + "weights of rank " + rank);
+        }
+        return transposed ? inputMajorWeights(grouped) : rowMajor(rank);
     }
 
     /** @deprecated use {@link Args#SRC}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
