@@ -1,6 +1,6 @@
 package dev.panamadnn.nn;
 
-import dev.panamadnn.internal.dnnl.PoolOps;
+import dev.panamadnn.internal.lowering.PoolLowering;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
@@ -12,7 +12,8 @@ import java.util.Arrays;
  * overlap when {@code in % out != 0}, and {@code out > in} is allowed). Output size 1 is global pooling.
  *
  * <p>Native path: when every pooled axis divides ({@code in % out == 0}) the windows are regular,
- * {@code kernel = stride = in/out} without padding, and a oneDNN pooling primitive computes them.
+ * {@code kernel = stride = in/out} without padding ({@link PoolLowering#adaptive}), and a oneDNN
+ * pooling primitive computes them.
  * Otherwise oneDNN's fixed-window pooling cannot express the varying windows, and the native path
  * runs the same plain-Java loops as the reference (so both paths agree exactly there). Max
  * pooling's NaN and -inf are repaired after the primitive ({@link PoolReference#repairMax}).
@@ -51,13 +52,12 @@ abstract sealed class AdaptivePoolNd extends PoolLayer permits AdaptiveAvgPool1d
 
     @Override
     final void pool(MemorySegment x, long n, long c, long ih, long iw, long oh, long ow, MemorySegment y) {
-        if (ih % oh != 0 || iw % ow != 0) {
+        PoolLowering l = PoolLowering.adaptive(max, new long[] {ih, iw}, new long[] {oh, ow});
+        if (l == null) {
             PoolReference.adaptive(max, x, n * c, ih, iw, oh, ow, y);   // varying windows: see the class comment
             return;
         }
-        long kh = ih / oh, kw = iw / ow;
-        PoolOps.Algorithm alg = max ? PoolOps.Algorithm.MAX : PoolOps.Algorithm.AVG_EXCLUDE_PADDING;
-        primitives.run(new PoolPrimitives.Geometry(alg, n, c, ih, iw, oh, ow, kh, kw, kh, kw, 0, 0, 0, 0, 0, 0), x, y);
+        primitives.run(n, c, l, x, y);
         if (max) {
             PoolReference.repairMax(x, n * c, ih, iw, y, oh, ow, (p, oy, ox) -> PoolReference.adaptive(true, x, p, ih, iw, oh, ow, oy, ox));
         }

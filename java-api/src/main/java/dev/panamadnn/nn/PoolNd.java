@@ -1,6 +1,6 @@
 package dev.panamadnn.nn;
 
-import dev.panamadnn.internal.dnnl.PoolOps;
+import dev.panamadnn.internal.lowering.PoolLowering;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
@@ -13,11 +13,11 @@ import java.util.Arrays;
  * and with {@code ceil_mode} one less if the last window would start in the right padding,
  * i.e. if {@code (out-1)*stride >= in + padding}.
  *
- * <p>Native path: a oneDNN pooling primitive per input shape. PyTorch's symmetric padding and
- * ceil_mode become oneDNN's {@code padding_l = padding} and {@code padding_r = max(padding,
- * (out-1)*stride + dilation*(kernel-1) + 1 - in - padding)}; dilation becomes 0-based.
- * {@code count_include_pad} picks {@code avg_include_padding} or {@code avg_exclude_padding}.
- * One difference is repaired in Java: with {@code ceil_mode} and {@code count_include_pad},
+ * <p>Native path: a oneDNN pooling primitive per input shape, its geometry from {@link
+ * PoolLowering#windowed}: PyTorch's symmetric padding and ceil_mode become oneDNN's {@code
+ * padding_l = padding} and {@code padding_r = max(padding, (out-1)*stride + dilation*(kernel-1) + 1
+ * - in - padding)}; dilation becomes 0-based. {@code count_include_pad} picks {@code
+ * avg_include_padding} or {@code avg_exclude_padding}. One difference is repaired in Java: with {@code ceil_mode} and {@code count_include_pad},
  * PyTorch's divisor counts the padding but not the part of the last window that hangs past
  * {@code in + padding}, whereas oneDNN divides by the full kernel; those border outputs (the last
  * row and/or column at most) are recomputed with the reference formula after the primitive.
@@ -26,6 +26,8 @@ import java.util.Arrays;
 abstract sealed class PoolNd extends PoolLayer permits MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d {
     private final boolean max;
     private final long[] kernel, stride, padding, dilation;
+    /** The same lifted to 2-D: a 1-D layer's height axis has kernel 1, stride 1, no padding, dilation 1. */
+    private final long[] kernel2d, stride2d, padding2d, dilation2d;
     private final boolean ceilMode, countIncludePad;
     private final PoolPrimitives primitives;
 
@@ -46,7 +48,15 @@ abstract sealed class PoolNd extends PoolLayer permits MaxPool1d, MaxPool2d, Avg
                         + this.kernel[i] / 2 + "), got padding=" + show(this.padding) + " and kernel_size=" + show(this.kernel));
             }
         }
+        kernel2d = lift(this.kernel, 1);
+        stride2d = lift(this.stride, 1);
+        padding2d = lift(this.padding, 0);
+        dilation2d = lift(this.dilation, 1);
         primitives = new PoolPrimitives(name);
+    }
+
+    private long[] lift(long[] v, long fill) {
+        return nd == 2 ? v : new long[] {fill, v[0]};
     }
 
     private long[] perDim(String what, int[] values, int min) {
@@ -65,22 +75,11 @@ abstract sealed class PoolNd extends PoolLayer permits MaxPool1d, MaxPool2d, Avg
         return out;
     }
 
-    /** The value for height/width from a PyTorch per-dimension array ({@code fill} for the height of 1-D). */
-    private long hw(long[] v, int axis, long fill) {
-        return nd == 2 ? v[axis] : axis == 0 ? fill : v[0];
-    }
-
-    static long outputSize(long in, long k, long s, long p, long d, boolean ceil) {
-        long out = Math.floorDiv(in + 2 * p - d * (k - 1) - 1 + (ceil ? s - 1 : 0), s) + 1;
-        if (ceil && (out - 1) * s >= in + p) out--;
-        return out;
-    }
-
     @Override
     final long[] spatialOutput(long ih, long iw, long[] inputShape) {
         long[] in = {ih, iw}, out = new long[2];
         for (int a = 0; a < 2; a++) {
-            out[a] = outputSize(in[a], hw(kernel, a, 1), hw(stride, a, 1), hw(padding, a, 0), hw(dilation, a, 1), ceilMode);
+            out[a] = PoolLowering.outputSize(in[a], kernel2d[a], stride2d[a], padding2d[a], dilation2d[a], ceilMode);
         }
         if (out[0] <= 0 || out[1] <= 0) {
             long[] effective = new long[nd];
@@ -93,8 +92,13 @@ abstract sealed class PoolNd extends PoolLayer permits MaxPool1d, MaxPool2d, Avg
     }
 
     private PoolReference.Window window() {
-        return new PoolReference.Window(max, countIncludePad, hw(kernel, 0, 1), hw(kernel, 1, 1), hw(stride, 0, 1),
-                hw(stride, 1, 1), hw(padding, 0, 0), hw(padding, 1, 0), hw(dilation, 0, 1), hw(dilation, 1, 1));
+        return new PoolReference.Window(max, countIncludePad, kernel2d[0], kernel2d[1], stride2d[0], stride2d[1], padding2d[0],
+                padding2d[1], dilation2d[0], dilation2d[1]);
+    }
+
+    /** oneDNN's geometry for an input of {@code ih x iw} (already validated by {@link #spatialOutput}). */
+    private PoolLowering lowering(long ih, long iw) {
+        return PoolLowering.windowed(max, countIncludePad, new long[] {ih, iw}, kernel2d, stride2d, padding2d, dilation2d, ceilMode);
     }
 
     @Override
@@ -105,15 +109,15 @@ abstract sealed class PoolNd extends PoolLayer permits MaxPool1d, MaxPool2d, Avg
     @Override
     final void pool(MemorySegment x, long n, long c, long ih, long iw, long oh, long ow, MemorySegment y) {
         PoolReference.Window w = window();
-        primitives.run(geometry(n, c, ih, iw, oh, ow, w), x, y);
+        PoolLowering l = lowering(ih, iw);
+        primitives.run(n, c, l, x, y);
         if (max) {
             PoolReference.repairMax(x, n * c, ih, iw, y, oh, ow, (p, oy, ox) -> PoolReference.window(x, p, ih, iw, oy, ox, w));
             return;
         }
-        if (!countIncludePad || !ceilMode) return;
-        // Outputs whose window hangs past in + padding: PyTorch's divisor excludes that overhang.
-        long firstRow = overhangFrom(ih, oh, w.kh(), w.sh(), w.ph()), firstCol = overhangFrom(iw, ow, w.kw(), w.sw(), w.pw());
-        if (firstRow == oh && firstCol == ow) return;
+        // Outputs whose window hangs past in + padding (ceil_mode only): PyTorch's divisor excludes that overhang.
+        if (!countIncludePad || !l.overhangs()) return;
+        long firstRow = l.axes().get(0).firstOverhanging(), firstCol = l.axes().get(1).firstOverhanging();
         for (long p = 0; p < n * c; p++)
             for (long oy = 0; oy < oh; oy++)
                 for (long ox = oy >= firstRow ? 0 : firstCol; ox < ow; ox++)
@@ -121,33 +125,11 @@ abstract sealed class PoolNd extends PoolLayer permits MaxPool1d, MaxPool2d, Avg
                             PoolReference.window(x, p, ih, iw, oy, ox, w));
     }
 
-    /** The first output index whose window ends past {@code in + pad} ({@code out} if none). */
-    private static long overhangFrom(long in, long out, long k, long s, long pad) {
-        long first = out;
-        while (first > 0 && (first - 1) * s - pad + k > in + pad) first--;
-        return first;
-    }
-
-    private PoolPrimitives.Geometry geometry(long n, long c, long ih, long iw, long oh, long ow, PoolReference.Window w) {
-        PoolOps.Algorithm alg = max ? PoolOps.Algorithm.MAX
-                : countIncludePad ? PoolOps.Algorithm.AVG_INCLUDE_PADDING : PoolOps.Algorithm.AVG_EXCLUDE_PADDING;
-        return new PoolPrimitives.Geometry(alg, n, c, ih, iw, oh, ow, w.kh(), w.kw(), w.sh(), w.sw(), w.dh() - 1, w.dw() - 1,
-                w.ph(), w.pw(), padRight(ih, oh, w.kh(), w.sh(), w.ph(), w.dh()), padRight(iw, ow, w.kw(), w.sw(), w.pw(), w.dw()));
-    }
-
-    /**
-     * oneDNN's right padding: what makes {@code (in + padL + padR - extent) / stride + 1 == out}.
-     * In floor mode the symmetric {@code pad} does; ceil_mode may need more.
-     */
-    private static long padRight(long in, long out, long k, long s, long pad, long d) {
-        return Math.max(pad, (out - 1) * s + d * (k - 1) + 1 - in - pad);
-    }
-
     /** The oneDNN implementation for an input shape (for reports and tests). */
     final String implementation(long... inputShape) {
-        long[] o = outputShape(inputShape), v = view(inputShape);
-        long oh = nd == 2 ? o[o.length - 2] : 1, ow = o[o.length - 1];
-        return primitives.implementation(geometry(v[0], v[1], v[2], v[3], oh, ow, window()));
+        outputShape(inputShape);   // validates
+        long[] v = view(inputShape);
+        return primitives.implementation(v[0], v[1], lowering(v[2], v[3]));
     }
 
     public final int[] kernelSize() {

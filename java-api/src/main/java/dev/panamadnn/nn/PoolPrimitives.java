@@ -8,21 +8,18 @@ import dev.panamadnn.internal.dnnl.Primitive;
 import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
 import dev.panamadnn.internal.dnnl.PrimitiveCache;
 import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
+import dev.panamadnn.internal.lowering.PoolLowering;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The oneDNN side of a pooling layer: one pooling primitive per {@link Geometry} (input shape
- * plus window), created on first use with plain nchw source and destination, cached, and shared
- * by every thread (user scratchpad; memory objects from a bound call no other call uses at the same time). {@link #close()} must not race
- * with a {@link #run}.
+ * The oneDNN side of a pooling layer: one pooling primitive per batch, channels and {@link
+ * PoolLowering} (input size plus window, always 2-D: a 1-D layer has height 1), created on first
+ * use with plain nchw source and destination, cached, and shared by every thread (user
+ * scratchpad; memory objects from a bound call no other call uses at the same time). {@link
+ * #close()} must not race with a {@link #run}.
  */
 final class PoolPrimitives implements AutoCloseable {
-    /**
-     * Everything one primitive is compiled for, already in oneDNN's terms: [n, c, ih, iw] to
-     * [n, c, oh, ow], dilation 0-based, padding per side (a 1-D layer has height 1 throughout).
-     */
-    record Geometry(PoolOps.Algorithm algorithm, long n, long c, long ih, long iw, long oh, long ow, long kh, long kw,
-                    long sh, long sw, long dh, long dw, long padTop, long padLeft, long padBottom, long padRight) {}
+    private record Key(long n, long c, PoolLowering lowering) {}
 
     private record Compiled(Primitive primitive, MemoryDescriptor src, MemoryDescriptor dst, String implementation)
             implements AutoCloseable {
@@ -35,33 +32,34 @@ final class PoolPrimitives implements AutoCloseable {
     }
 
     private final String layer;
-    private final PrimitiveCache<Geometry, Compiled> compiled = new PrimitiveCache<>();
+    private final PrimitiveCache<Key, Compiled> compiled = new PrimitiveCache<>();
 
     PoolPrimitives(String layer) {
         this.layer = layer;
     }
 
-    /** Pools the contiguous nchw {@code src} into the contiguous nchw {@code dst}, both sized as {@code g} says. */
-    void run(Geometry g, MemorySegment src, MemorySegment dst) {
-        Compiled c = compiled.get(g, this::compile);
-        c.primitive().execute(Args.src(c.src(), src), Args.dst(c.dst(), dst));
+    /** Pools the contiguous nchw {@code src} into the contiguous nchw {@code dst}, {@code [n, c, *l's sizes]}. */
+    void run(long n, long c, PoolLowering l, MemorySegment src, MemorySegment dst) {
+        Compiled p = compiled.get(new Key(n, c, l), this::compile);
+        p.primitive().execute(Args.src(p.src(), src), Args.dst(p.dst(), dst));
     }
 
-    /** The oneDNN implementation chosen for {@code g}, e.g. {@code jit:avx512_core} (compiles it if needed). */
-    String implementation(Geometry g) {
-        return compiled.get(g, this::compile).implementation();
+    /** The oneDNN implementation chosen, e.g. {@code jit:avx512_core} (compiles it if needed). */
+    String implementation(long n, long c, PoolLowering l) {
+        return compiled.get(new Key(n, c, l), this::compile).implementation();
     }
 
-    private Compiled compile(Geometry g) {
-        String description = layer + " (oneDNN pooling " + g.algorithm() + ") on input [" + g.n() + ", " + g.c() + ", "
-                + g.ih() + ", " + g.iw() + "]";
+    private Compiled compile(Key k) {
+        PoolLowering l = k.lowering();
+        long[] in = l.inputSize(), out = l.outputSize();
+        String description = layer + " (oneDNN pooling " + l.algorithm() + ") on input [" + k.n() + ", " + k.c() + ", "
+                + in[0] + ", " + in[1] + "]";
         MemoryDescriptor src = null, dst = null;
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad()) {
-            src = MemoryDescriptor.f32(Ops.plain(4), g.n(), g.c(), g.ih(), g.iw());
-            dst = MemoryDescriptor.f32(Ops.plain(4), g.n(), g.c(), g.oh(), g.ow());
-            try (PrimitiveDescriptor pd = PoolOps.pooling(g.algorithm(), src, dst, new long[] {g.sh(), g.sw()},
-                    new long[] {g.kh(), g.kw()}, new long[] {g.dh(), g.dw()}, new long[] {g.padTop(), g.padLeft()},
-                    new long[] {g.padBottom(), g.padRight()}, attr, description)) {
+            src = MemoryDescriptor.f32(Ops.plain(4), k.n(), k.c(), in[0], in[1]);
+            dst = MemoryDescriptor.f32(Ops.plain(4), k.n(), k.c(), out[0], out[1]);
+            try (PrimitiveDescriptor pd = PoolOps.pooling(l.algorithm(), src, dst, l.strides(), l.kernel(), l.dilates(), l.padLeft(),
+                    l.padRight(), attr, description)) {
                 return new Compiled(Primitive.create(pd), src, dst, pd.implementation());
             }
         } catch (RuntimeException e) {

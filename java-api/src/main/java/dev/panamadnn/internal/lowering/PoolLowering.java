@@ -1,0 +1,154 @@
+package dev.panamadnn.internal.lowering;
+
+import dev.panamadnn.internal.dnnl.PoolOps;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.ToLongFunction;
+
+/**
+ * A pooling on one input size in the terms {@code PoolOps.pooling} takes: the algorithm and, per
+ * spatial axis, kernel, stride, 0-based dilation and left/right padding.
+ *
+ * <p>Windowed pooling (MaxPool, AvgPool): PyTorch's symmetric {@code padding} and {@code ceil_mode}
+ * become {@code padLeft = padding} and {@code padRight = max(padding, (out - 1) * stride + reach - in
+ * - padding)}, the right padding that makes oneDNN's floor-mode size formula give PyTorch's output
+ * size ({@code reach = dilation * (kernel - 1) + 1}). Adaptive pooling whose input divides by its
+ * output is the windowed pooling {@code kernel = stride = in / out} without padding.
+ *
+ * @param axes one per spatial axis, outermost first
+ */
+public record PoolLowering(PoolOps.Algorithm algorithm, List<Axis> axes) {
+    /**
+     * One spatial axis.
+     *
+     * @param dilate oneDNN's 0-based dilation (PyTorch's minus 1)
+     */
+    public record Axis(long in, long out, long kernel, long stride, long dilate, long padLeft, long padRight) {
+        /** The extent of the dilated window: {@code (dilate + 1) * (kernel - 1) + 1}. */
+        public long reach() {
+            return (dilate + 1) * (kernel - 1) + 1;
+        }
+
+        /**
+         * The first output whose window ends past {@code in + padLeft}, {@code out} if none. Only
+         * ceil_mode's extra right padding makes such windows; where they exist PyTorch's
+         * count_include_pad divisor (which counts the padding but not that overhang) differs from
+         * oneDNN's (the full kernel). Windows only move right, so every later output overhangs too.
+         */
+        public long firstOverhanging() {
+            // output o overhangs iff o * stride - padLeft + reach > in + padLeft
+            long first = Math.floorDiv(in + 2 * padLeft - reach(), stride) + 1;
+            return Math.clamp(first, 0, out);
+        }
+
+        /** Whether output {@code o}'s window has no tap inside the input (it lies wholly in the padding). */
+        public boolean inPaddingOnly(long o) {
+            for (long j = 0; j < kernel; j++) {
+                long i = o * stride - padLeft + j * (dilate + 1);
+                if (i >= 0 && i < in) return false;
+            }
+            return true;
+        }
+    }
+
+    public PoolLowering {
+        axes = List.copyOf(axes);
+    }
+
+    /** oneDNN's algorithm for PyTorch's MaxPool ({@code max}) or AvgPool with or without {@code count_include_pad}. */
+    public static PoolOps.Algorithm algorithm(boolean max, boolean countIncludePad) {
+        return max ? PoolOps.Algorithm.MAX
+                : countIncludePad ? PoolOps.Algorithm.AVG_INCLUDE_PADDING : PoolOps.Algorithm.AVG_EXCLUDE_PADDING;
+    }
+
+    /**
+     * PyTorch's {@code pooling_output_shape}: {@code floor((in + 2 * padding - reach + (ceil ? stride - 1 : 0)) / stride) + 1},
+     * and with ceil_mode one less if the last window would start in the right padding ({@code (out - 1) * stride >= in + padding}).
+     * May be {@code <= 0} (the caller reports it).
+     *
+     * @param dilation PyTorch's, 1-based
+     */
+    public static long outputSize(long in, long kernel, long stride, long padding, long dilation, boolean ceilMode) {
+        long out = Math.floorDiv(in + 2 * padding - dilation * (kernel - 1) - 1 + (ceilMode ? stride - 1 : 0), stride) + 1;
+        if (ceilMode && (out - 1) * stride >= in + padding) out--;
+        return out;
+    }
+
+    /**
+     * A MaxPool / AvgPool on spatial size {@code in}, hyperparameters per axis in PyTorch's terms
+     * (dilation 1-based, symmetric padding).
+     *
+     * @throws IllegalArgumentException if an output size is {@code <= 0} (layers check first, with their own message)
+     */
+    public static PoolLowering windowed(boolean max, boolean countIncludePad, long[] in, long[] kernel, long[] stride, long[] padding,
+                                        long[] dilation, boolean ceilMode) {
+        int nd = in.length;
+        if (kernel.length != nd || stride.length != nd || padding.length != nd || dilation.length != nd) {
+            throw new IllegalArgumentException("pooling: every per-axis array needs " + nd + " values");
+        }
+        List<Axis> axes = new ArrayList<>(nd);
+        for (int i = 0; i < nd; i++) {
+            long out = outputSize(in[i], kernel[i], stride[i], padding[i], dilation[i], ceilMode);
+            if (out <= 0) throw new IllegalArgumentException("pooling: output size " + out + " <= 0 on spatial dim " + i);
+            long reach = dilation[i] * (kernel[i] - 1) + 1;
+            long padRight = Math.max(padding[i], (out - 1) * stride[i] + reach - in[i] - padding[i]);
+            axes.add(new Axis(in[i], out, kernel[i], stride[i], dilation[i] - 1, padding[i], padRight));
+        }
+        return new PoolLowering(algorithm(max, countIncludePad), axes);
+    }
+
+    /**
+     * An adaptive pooling from {@code in} to {@code out} as a windowed one, {@code kernel = stride = in / out}
+     * without padding, or null when some axis does not divide (its windows then vary in size, which
+     * oneDNN's fixed-window pooling cannot express). Averages never see padding, so {@code avg_exclude_padding}.
+     */
+    public static PoolLowering adaptive(boolean max, long[] in, long[] out) {
+        if (in.length != out.length) throw new IllegalArgumentException("pooling: " + in.length + " input sizes, " + out.length + " output sizes");
+        List<Axis> axes = new ArrayList<>(in.length);
+        for (int i = 0; i < in.length; i++) {
+            if (out[i] < 1 || in[i] % out[i] != 0) return null;
+            long k = in[i] / out[i];
+            axes.add(new Axis(in[i], out[i], k, k, 0, 0, 0));
+        }
+        return new PoolLowering(algorithm(max, false), axes);
+    }
+
+    /** Whether some output window ends past the input plus the left padding ({@link Axis#firstOverhanging()}). */
+    public boolean overhangs() {
+        for (Axis a : axes) if (a.firstOverhanging() < a.out()) return true;
+        return false;
+    }
+
+    public long[] inputSize() {
+        return collect(Axis::in);
+    }
+
+    public long[] outputSize() {
+        return collect(Axis::out);
+    }
+
+    public long[] kernel() {
+        return collect(Axis::kernel);
+    }
+
+    public long[] strides() {
+        return collect(Axis::stride);
+    }
+
+    /** oneDNN's 0-based dilation per axis. */
+    public long[] dilates() {
+        return collect(Axis::dilate);
+    }
+
+    public long[] padLeft() {
+        return collect(Axis::padLeft);
+    }
+
+    public long[] padRight() {
+        return collect(Axis::padRight);
+    }
+
+    private long[] collect(ToLongFunction<Axis> field) {
+        return axes.stream().mapToLong(field).toArray();
+    }
+}
