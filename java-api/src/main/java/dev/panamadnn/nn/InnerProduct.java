@@ -8,12 +8,13 @@ import dev.panamadnn.internal.dnnl.Primitive;
 import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
 import dev.panamadnn.internal.dnnl.PrimitiveCache;
 import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
+import dev.panamadnn.internal.lowering.InnerProductLowering;
 import java.lang.foreign.MemorySegment;
 
 /**
  * {@link Linear}'s oneDNN path: one inner-product primitive per batch size (rows), created on
- * first use with plain row-major layouts (src {@code [rows, in]}, weights {@code [out, in]} as
- * PyTorch stores them, bias {@code [out]}, dst {@code [rows, out]}) and the activation fused as
+ * first use with plain row-major layouts of {@link InnerProductLowering}'s dims (src {@code [rows, in]},
+ * weights {@code [out, in]} as PyTorch stores them, bias {@code [out]}, dst {@code [rows, out]}) and the activation fused as
  * an eltwise post-op. Plain weight layout means no reorder: the primitive reads the live weight
  * tensor on every call, so weights written after creation are seen. Thread-safe.
  */
@@ -59,11 +60,12 @@ final class InnerProduct implements AutoCloseable {
         MemoryDescriptor src = null, weights = null, biasDesc = null, dst = null;
         String what = "inner product f32[" + rows + ", " + inFeatures + "] x [" + outFeatures + ", " + inFeatures + "]^T"
                 + (bias ? " + bias" : "") + (activation == null ? "" : " then " + activation);
+        InnerProductLowering l = new InnerProductLowering(rows, inFeatures, outFeatures, bias);
         try {
-            src = MemoryDescriptor.f32(Ops.plain(2), rows, inFeatures);
-            weights = MemoryDescriptor.f32(Ops.plain(2), outFeatures, inFeatures);
-            if (bias) biasDesc = MemoryDescriptor.f32(Ops.plain(1), outFeatures);
-            dst = MemoryDescriptor.f32(Ops.plain(2), rows, outFeatures);
+            src = MemoryDescriptor.f32(Ops.plain(2), l.srcDims());
+            weights = MemoryDescriptor.f32(Ops.plain(2), l.weightDims());
+            if (bias) biasDesc = MemoryDescriptor.f32(Ops.plain(1), l.biasDims());
+            dst = MemoryDescriptor.f32(Ops.plain(2), l.dstDims());
             try (PostOps postOps = PostOps.create();
                  PrimitiveAttributes attr = activation == null ? PrimitiveAttributes.userScratchpad()
                          : PrimitiveAttributes.userScratchpad(postOps.eltwise(
