@@ -37,7 +37,7 @@ abstract sealed class AdaptivePoolNd extends PoolLayer permits AdaptiveAvgPool1d
             }
             this.outputSize[i] = outputSize[i];
         }
-        primitives = new PoolPrimitives(name);
+        primitives = new PoolPrimitives(name, (ih, iw) -> PoolLowering.adaptive(max, new long[] {ih, iw}, spatialOutput(ih, iw, null)));
     }
 
     @Override
@@ -52,12 +52,11 @@ abstract sealed class AdaptivePoolNd extends PoolLayer permits AdaptiveAvgPool1d
 
     @Override
     final void pool(MemorySegment x, long n, long c, long ih, long iw, long oh, long ow, MemorySegment y) {
-        PoolLowering l = PoolLowering.adaptive(max, new long[] {ih, iw}, new long[] {oh, ow});
-        if (l == null) {
+        if (!PoolLowering.adaptiveIsWindowed(ih, oh) || !PoolLowering.adaptiveIsWindowed(iw, ow)) {
             PoolReference.adaptive(max, x, n * c, ih, iw, oh, ow, y);   // varying windows: see the class comment
             return;
         }
-        primitives.run(n, c, l, x, y);
+        primitives.run(n, c, ih, iw, x, y);
         if (max) {
             PoolReference.repairMax(x, n * c, ih, iw, y, oh, ow, (p, oy, ox) -> PoolReference.adaptive(true, x, p, ih, iw, oh, ow, oy, ox));
         }

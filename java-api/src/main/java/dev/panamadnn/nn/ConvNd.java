@@ -2,7 +2,6 @@ package dev.panamadnn.nn;
 
 import dev.panamadnn.Tensor;
 import dev.panamadnn.internal.Sizes;
-import dev.panamadnn.internal.lowering.ConvLowering;
 import dev.panamadnn.internal.lowering.ConvSpec;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -38,8 +37,11 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
     private final boolean causal;
     private final PaddingMode paddingMode;
     private final Tensor weight, bias;
-    /** The hyperparameters for the lowering: as given, and without padding (for inputs this layer pads itself). */
-    private final ConvSpec spec, unpadded;
+    /**
+     * The hyperparameters for the lowering: as given, and without padding (for inputs this layer
+     * pads itself); each also lifted to 2-D, the form the primitives take (made once, not per call).
+     */
+    private final ConvSpec spec, unpadded, spec2d, unpadded2d;
     private final ConvPrimitives primitives;
 
     ConvNd(ConvConfig c) {
@@ -78,6 +80,8 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
         }
         spec = ConvSpec.of(transposed, in, out, groups, kernel, stride, dilation, padBefore, padAfter, transposed ? outputPadding : null);
         unpadded = spec.withPadding(new long[nd], new long[nd]);
+        spec2d = spec.lifted2d();
+        unpadded2d = unpadded.lifted2d();
         long[] wShape = spec.pytorchWeightShape();
         Sizes.f32Bytes(layer + ": weight", wShape);   // named here rather than by Tensor.zeros
         weight = Tensor.zeros(wShape);
@@ -223,27 +227,12 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
     }
 
     /**
-     * One call: the batch, the geometry lifted to 2-D (input height/width after any explicit padding,
-     * the padding oneDNN applies itself, the output sizes), the output shape as the caller sees it,
-     * and the explicit padding {top, bottom, left, right} this layer applies first (null if none).
+     * One call, lifted to 2-D: the batch, the input height/width after any explicit padding, the
+     * output sizes, the spec oneDNN runs ({@code spec2d}: with the padding it applies itself, none
+     * where this layer pads explicitly; {@link ConvSpec#lower} gives the primitive's geometry), the
+     * output shape as the caller sees it, and the explicit padding {top, bottom, left, right} (null if none).
      */
-    record Plan(long n, ConvLowering lowering, long[] userOutputShape, long[] explicitPad) {
-        long ih() {
-            return lowering.axes().get(0).in();
-        }
-
-        long iw() {
-            return lowering.axes().get(1).in();
-        }
-
-        long oh() {
-            return lowering.axes().get(0).out();
-        }
-
-        long ow() {
-            return lowering.axes().get(1).out();
-        }
-    }
+    record Plan(long n, long ih, long iw, long oh, long ow, ConvSpec spec2d, long[] userOutputShape, long[] explicitPad) {}
 
     private Plan plan(long[] shape) {
         checkOpen();
@@ -294,7 +283,9 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
         if (!Sizes.fits(userOut, Float.BYTES)) Sizes.f32Bytes(toString() + ": output", userOut);
         Sizes.dnnlDims(this, "the batch and spatial sizes [N, H, W, H_out, W_out]",
                 n, nd == 1 ? 1 : size[0], size[nd - 1], nd == 1 ? 1 : outSize[0], outSize[nd - 1]);
-        return new Plan(n, nativeSpec.lifted2d().lower(this, nd == 1 ? new long[] {1, size[0]} : size), userOut, explicit);
+        ConvSpec spec2dHere = nativeSpec == spec ? spec2d : unpadded2d;
+        if (nd == 1) return new Plan(n, 1, size[0], 1, outSize[0], spec2dHere, userOut, explicit);
+        return new Plan(n, size[0], size[1], outSize[0], outSize[1], spec2dHere, userOut, explicit);
     }
 
     private long[] lift2(long[] before, long[] after) {
@@ -353,7 +344,7 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
         Sizes.arrayLength(who, "the output", Sizes.multiply(who, "output elements", Sizes.multiply(who, "output elements", p.n() * out, p.oh()), p.ow()));
         Sizes.arrayLength(who, "the weight", weight.numel());
         // PyTorch's padding (the reference applies output_padding itself), lifted to 2-D like the plan.
-        ConvSpec.Axis h = p.lowering().spec().axes().get(0), w = p.lowering().spec().axes().get(1);
+        ConvSpec.Axis h = p.spec2d().axes().get(0), w = p.spec2d().axes().get(1);
         long[][] extents = {{p.ih(), p.oh(), h.padBefore(), h.padAfter(), h.reach()}, {p.iw(), p.ow(), w.padBefore(), w.padAfter(), w.reach()}};
         for (long[] e : extents) {
             long span = Sizes.add(who, "padded extent", Sizes.add(who, "padded extent", Math.max(e[0], e[1]), e[2] + e[3]), e[4]);

@@ -19,7 +19,8 @@ import java.lang.foreign.ValueLayout;
  * The oneDNN side of one convolution layer: a (de)convolution primitive per input shape,
  * created on first use, and the weights reordered once per shape into the layout that primitive
  * chose, the bias copied beside them (in its own arena, so {@link #clear()} can free it). The
- * geometry is the plan's {@link ConvLowering}, always 2-D (a 1-D layer has height 1).
+ * geometry is the {@link ConvLowering} of the plan's 2-D spec (a 1-D layer has height 1), computed
+ * when the primitive is created.
  *
  * <p>Thread-safe: the cache is a concurrent map, primitives use a user scratchpad, and every
  * {@link #forward} brings its own memory objects. {@link #clear()} and {@link #close()} must not
@@ -30,15 +31,19 @@ final class ConvPrimitives implements AutoCloseable {
     private final Tensor weight, bias;
     private final PrimitiveCache<Key, Compiled> compiled = new PrimitiveCache<>();
 
-    /** What one primitive is created for: the batch and the geometry (input size after any explicit padding). */
-    private record Key(long n, ConvLowering lowering) {}
+    /**
+     * What one primitive is created for: the batch, the input size after any explicit padding, and
+     * the spec with the padding oneDNN applies (the same padded size can come from an input this
+     * layer padded itself and from a larger one oneDNN pads: different primitives).
+     */
+    private record Key(long n, long ih, long iw, ConvSpec spec2d) {}
 
     /**
-     * A primitive, its descriptors and its constant arguments (the reordered weights and the bias
-     * copy, absent without bias, in {@code weightsArena}).
+     * A primitive, its descriptors, the output size it computes ({@link ConvLowering#computedOutputSize()})
+     * and its constant arguments (the reordered weights and the bias copy, absent without bias, in {@code weightsArena}).
      */
-    private record Compiled(Primitive primitive, MemoryDescriptor src, MemoryDescriptor dst, Arg weights, Arg bias,
-                            Arena weightsArena, String implementation) implements AutoCloseable {
+    private record Compiled(Primitive primitive, MemoryDescriptor src, MemoryDescriptor dst, long computedH, long computedW,
+                            Arg weights, Arg bias, Arena weightsArena, String implementation) implements AutoCloseable {
         @Override
         public void close() {
             weightsArena.close();
@@ -59,11 +64,9 @@ final class ConvPrimitives implements AutoCloseable {
     /** Runs the layer on a contiguous off-heap input laid out as {@code p} says; returns a new owned tensor. */
     Tensor forward(MemorySegment src, ConvNd.Plan p) {
         Compiled c = compiledFor(p);
-        ConvLowering l = p.lowering();
-        long[] computed = l.computedOutputSize();
-        boolean tail = computed[0] != p.oh() || computed[1] != p.ow();
+        boolean tail = c.computedH() != p.oh() || c.computedW() != p.ow();
         Tensor y = Tensor.zeros(p.userOutputShape());
-        Tensor dst = tail ? Tensor.zeros(p.n(), l.spec().outChannels(), computed[0], computed[1]) : y;
+        Tensor dst = tail ? Tensor.zeros(p.n(), p.spec2d().outChannels(), c.computedH(), c.computedW()) : y;
         try {
             c.primitive().execute(Args.src(c.src(), src), c.weights(), c.bias(), Args.dst(c.dst(), dst.segment()));
             if (tail) appendBiasTail(dst, y, p, c.bias().buf());
@@ -98,13 +101,13 @@ final class ConvPrimitives implements AutoCloseable {
     }
 
     private Compiled compiledFor(ConvNd.Plan p) {
-        return compiled.get(new Key(p.n(), p.lowering()), k -> compile(p));
+        return compiled.get(new Key(p.n(), p.ih(), p.iw(), p.spec2d()), k -> compile(p));
     }
 
     /** Creates the primitive for one input shape and reorders the weights into its layout (once per shape). */
     private Compiled compile(ConvNd.Plan p) {
-        ConvLowering l = p.lowering();
-        ConvSpec spec = l.spec();
+        ConvSpec spec = p.spec2d();
+        ConvLowering l = spec.lower(layer, new long[] {p.ih(), p.iw()});
         long in = spec.inChannels(), out = spec.outChannels();
         long[] wDims = l.weightDims(), computed = l.computedOutputSize();
         // Before any native call: a geometry that would overflow the strided deconvolution kernel's buffer
@@ -133,8 +136,8 @@ final class ConvPrimitives implements AutoCloseable {
             }
             // The bias is copied too, so that a compiled shape sees one consistent snapshot of the parameters.
             MemorySegment biasBuffer = bias == null ? null : weightsArena.allocate(bias.numel() * Float.BYTES, 64).copyFrom(bias.segment());
-            Compiled c = new Compiled(primitive, src, dst, Args.weights(chosen, buffer), Args.bias(biasDesc, biasBuffer), weightsArena,
-                    pd.implementation());
+            Compiled c = new Compiled(primitive, src, dst, computed[0], computed[1], Args.weights(chosen, buffer),
+                    Args.bias(biasDesc, biasBuffer), weightsArena, pd.implementation());
             primitive = null;   // owned by c from here
             return c;
         } catch (RuntimeException e) {
@@ -155,15 +158,16 @@ final class ConvPrimitives implements AutoCloseable {
      * convolution geometry below.
      */
     boolean nativeKernelsFit(ConvNd.Plan p) {
-        ConvLowering l = p.lowering();
-        ConvSpec spec = l.spec();
-        long[] stride = l.strides();
+        ConvSpec spec = p.spec2d();
+        ConvSpec.Axis height = spec.axes().get(0), width = spec.axes().get(1);
         // oneDNN 3.13's brg_conv_fwd gives wrong results for one input channel (per group), an output
         // one wide and a width stride > 1 at height stride 1 (measured: max error ~2 on unit data,
         // kernel 1x5 stride (1, 3) on 11x7; exact with 2+ channels, output width 2, or height stride
         // 2; scripts/fuzz --seed 7 --family Conv2d --case 3867): such layers run on the reference.
-        if (!spec.transposed()) return !(spec.inChannels() / spec.groups() == 1 && p.ow() == 1 && stride[1] > 1 && stride[0] == 1);
-        return ConvOps.stridedDeconvolutionFits(l.computedOutputSize()[1], stride[1], spec.outChannels());
+        if (!spec.transposed()) {
+            return !(spec.inChannels() / spec.groups() == 1 && p.ow() == 1 && width.stride() > 1 && height.stride() == 1);
+        }
+        return ConvOps.stridedDeconvolutionFits(p.ow() - width.tail(), width.stride(), spec.outChannels());
     }
 
     /** Drops every primitive and reordered weight copy; the next forward creates them again. */

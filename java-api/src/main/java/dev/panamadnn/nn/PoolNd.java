@@ -52,7 +52,7 @@ abstract sealed class PoolNd extends PoolLayer permits MaxPool1d, MaxPool2d, Avg
         stride2d = lift(this.stride, 1);
         padding2d = lift(this.padding, 0);
         dilation2d = lift(this.dilation, 1);
-        primitives = new PoolPrimitives(name);
+        primitives = new PoolPrimitives(name, this::lowering);
     }
 
     private long[] lift(long[] v, long fill) {
@@ -109,8 +109,7 @@ abstract sealed class PoolNd extends PoolLayer permits MaxPool1d, MaxPool2d, Avg
     @Override
     final void pool(MemorySegment x, long n, long c, long ih, long iw, long oh, long ow, MemorySegment y) {
         PoolReference.Window w = window();
-        PoolLowering l = lowering(ih, iw);
-        primitives.run(n, c, l, x, y);
+        PoolLowering l = primitives.run(n, c, ih, iw, x, y);
         if (max) {
             PoolReference.repairMax(x, n * c, ih, iw, y, oh, ow, (p, oy, ox) -> PoolReference.window(x, p, ih, iw, oy, ox, w));
             return;
@@ -129,7 +128,7 @@ abstract sealed class PoolNd extends PoolLayer permits MaxPool1d, MaxPool2d, Avg
     final String implementation(long... inputShape) {
         outputShape(inputShape);   // validates
         long[] v = view(inputShape);
-        return primitives.implementation(v[0], v[1], lowering(v[2], v[3]));
+        return primitives.implementation(v[0], v[1], v[2], v[3]);
     }
 
     public final int[] kernelSize() {

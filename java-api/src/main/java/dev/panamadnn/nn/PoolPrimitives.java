@@ -12,17 +12,22 @@ import dev.panamadnn.internal.lowering.PoolLowering;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The oneDNN side of a pooling layer: one pooling primitive per batch, channels and {@link
- * PoolLowering} (input size plus window, always 2-D: a 1-D layer has height 1), created on first
- * use with plain nchw source and destination, cached, and shared by every thread (user
- * scratchpad; memory objects from a bound call no other call uses at the same time). {@link
- * #close()} must not race with a {@link #run}.
+ * The oneDNN side of a pooling layer: one pooling primitive per input shape, its geometry the
+ * layer's {@link PoolLowering} for that size (always 2-D: a 1-D layer has height 1), computed when
+ * the primitive is created, with plain nchw source and destination, cached, and shared by every
+ * thread (user scratchpad; memory objects from a bound call no other call uses at the same time).
+ * {@link #close()} must not race with a {@link #run}.
  */
 final class PoolPrimitives implements AutoCloseable {
-    private record Key(long n, long c, PoolLowering lowering) {}
+    /** A layer's geometry for an input of {@code ih x iw}: a function of the size alone. */
+    interface Lowering {
+        PoolLowering of(long ih, long iw);
+    }
 
-    private record Compiled(Primitive primitive, MemoryDescriptor src, MemoryDescriptor dst, String implementation)
-            implements AutoCloseable {
+    private record Key(long n, long c, long ih, long iw) {}
+
+    private record Compiled(Primitive primitive, MemoryDescriptor src, MemoryDescriptor dst, PoolLowering lowering,
+                            String implementation) implements AutoCloseable {
         @Override
         public void close() {
             primitive.close();
@@ -32,35 +37,41 @@ final class PoolPrimitives implements AutoCloseable {
     }
 
     private final String layer;
+    private final Lowering lowering;
     private final PrimitiveCache<Key, Compiled> compiled = new PrimitiveCache<>();
 
-    PoolPrimitives(String layer) {
+    PoolPrimitives(String layer, Lowering lowering) {
         this.layer = layer;
+        this.lowering = lowering;
     }
 
-    /** Pools the contiguous nchw {@code src} into the contiguous nchw {@code dst}, {@code [n, c, *l's sizes]}. */
-    void run(long n, long c, PoolLowering l, MemorySegment src, MemorySegment dst) {
-        Compiled p = compiled.get(new Key(n, c, l), this::compile);
+    /**
+     * Pools the contiguous nchw {@code src} {@code [n, c, ih, iw]} into the contiguous nchw {@code dst}
+     * of the lowering's output size; returns that lowering (the primitive's, not made per call).
+     */
+    PoolLowering run(long n, long c, long ih, long iw, MemorySegment src, MemorySegment dst) {
+        Compiled p = compiled.get(new Key(n, c, ih, iw), this::compile);
         p.primitive().execute(Args.src(p.src(), src), Args.dst(p.dst(), dst));
+        return p.lowering();
     }
 
     /** The oneDNN implementation chosen, e.g. {@code jit:avx512_core} (compiles it if needed). */
-    String implementation(long n, long c, PoolLowering l) {
-        return compiled.get(new Key(n, c, l), this::compile).implementation();
+    String implementation(long n, long c, long ih, long iw) {
+        return compiled.get(new Key(n, c, ih, iw), this::compile).implementation();
     }
 
     private Compiled compile(Key k) {
-        PoolLowering l = k.lowering();
-        long[] in = l.inputSize(), out = l.outputSize();
+        PoolLowering l = lowering.of(k.ih(), k.iw());
+        long[] out = l.outputSize();
         String description = layer + " (oneDNN pooling " + l.algorithm() + ") on input [" + k.n() + ", " + k.c() + ", "
-                + in[0] + ", " + in[1] + "]";
+                + k.ih() + ", " + k.iw() + "]";
         MemoryDescriptor src = null, dst = null;
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad()) {
-            src = MemoryDescriptor.f32(Ops.plain(4), k.n(), k.c(), in[0], in[1]);
+            src = MemoryDescriptor.f32(Ops.plain(4), k.n(), k.c(), k.ih(), k.iw());
             dst = MemoryDescriptor.f32(Ops.plain(4), k.n(), k.c(), out[0], out[1]);
             try (PrimitiveDescriptor pd = PoolOps.pooling(l.algorithm(), src, dst, l.strides(), l.kernel(), l.dilates(), l.padLeft(),
                     l.padRight(), attr, description)) {
-                return new Compiled(Primitive.create(pd), src, dst, pd.implementation());
+                return new Compiled(Primitive.create(pd), src, dst, l, pd.implementation());
             }
         } catch (RuntimeException e) {
             if (src != null) src.close();

@@ -120,6 +120,29 @@ class ConvNativeVsReferenceTest {
         }
     }
 
+    /**
+     * Kernel 2, dilation 3, padding 1: on length 2 the taps are spaced wider than the input, so the
+     * layer pads explicitly to length 4 and gives oneDNN no padding; on length 4 oneDNN pads itself.
+     * Both reach the primitive cache as a padded length of 4, and the cache once keyed on that size
+     * alone, so the second call ran the first's primitive ([-1.79, 0, 0] against [-0.90, -1.79, -1.50]).
+     */
+    @Test
+    void theSamePaddedSizeFromExplicitAndFromNativePaddingGetsItsOwnPrimitive() {
+        var rnd = new SplittableRandom(11);
+        try (Conv1d conv = Conv1d.builder(1, 1, 2).dilation(3).padding(1).build(); Tensor shortInput = random(rnd, 1, 1, 2);
+             Tensor longInput = random(rnd, 1, 1, 4)) {
+            for (Tensor x : new Tensor[] {shortInput, longInput, shortInput}) {
+                try (Tensor got = conv.forward(x); Tensor want = conv.forwardReference(x)) {
+                    float[] g = got.toFloatArray(), r = want.toFloatArray();
+                    assertEquals(r.length, g.length, "output length on input length " + x.dim(2));
+                    for (int i = 0; i < r.length; i++) {
+                        assertEquals(r[i], g[i], 1e-5 + 1e-4 * Math.abs(r[i]), "element " + i + " on input length " + x.dim(2));
+                    }
+                }
+            }
+        }
+    }
+
     static ConvNd build(ConvNdBuilder<?> b) {
         return switch (b) {
             case Conv1d.Builder x -> x.build();

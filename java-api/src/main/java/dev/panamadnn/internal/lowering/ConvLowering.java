@@ -11,7 +11,7 @@ import java.util.function.ToLongFunction;
  * no oneDNN counterpart: a deconvolution's right padding shrinks by it instead (it may go negative).
  * oneDNN needs {@code padRight > -stride}; output padding beyond that only adds outputs no kernel tap
  * reaches (pure bias, possible when output_padding < dilation), so oneDNN computes without them
- * (right padding 0) and the caller appends that {@link Axis#tail()}.
+ * (right padding 0) and the caller appends that {@link Axis#tail()} ({@link ConvSpec.Axis#oneDnnPadRight()}).
  *
  * @param axes one per spatial axis of {@code spec}, outermost first
  */
@@ -43,9 +43,7 @@ public record ConvLowering(ConvSpec spec, List<Axis> axes) {
                 throw new IllegalArgumentException(who + ": output size " + out[i] + " <= 0 on spatial dim " + i + " for input size "
                         + inputSize[i]);
             }
-            long padRight = spec.transposed() ? a.padAfter() - a.outputPadding() : a.padAfter();
-            long tail = padRight + a.stride() <= 0 ? -padRight : 0;
-            axes.add(new Axis(inputSize[i], out[i], a.kernel(), a.stride(), a.dilation() - 1, a.padBefore(), tail != 0 ? 0 : padRight, tail));
+            axes.add(new Axis(inputSize[i], out[i], a.kernel(), a.stride(), a.dilation() - 1, a.padBefore(), a.oneDnnPadRight(), a.tail()));
         }
         return new ConvLowering(spec, axes);
     }

@@ -35,6 +35,25 @@ public record ConvSpec(boolean transposed, long inChannels, long outChannels, lo
         }
 
         /**
+         * oneDNN's right padding: {@code padAfter}, less {@code output_padding} (a transposed convolution's
+         * extra output has no oneDNN counterpart: the right padding shrinks by it, possibly below 0), and
+         * 0 where that would reach {@code -stride} or below, which oneDNN refuses ({@link #tail()}).
+         */
+        public long oneDnnPadRight() {
+            return tail() != 0 ? 0 : padAfter - outputPadding;
+        }
+
+        /**
+         * Trailing outputs oneDNN does not compute: when {@code padAfter - output_padding <= -stride}, the
+         * outputs past it are ones no kernel tap reaches (possible as output_padding < dilation), pure bias,
+         * which the caller appends. 0 for a convolution.
+         */
+        public long tail() {
+            long padRight = padAfter - outputPadding;
+            return padRight + stride <= 0 ? -padRight : 0;
+        }
+
+        /**
          * PyTorch's output size for an input of {@code in}: convolution
          * {@code floor((in + padBefore + padAfter - reach) / stride) + 1}, transposed
          * {@code (in - 1) * stride - padBefore - padAfter + reach + output_padding}. May be {@code <= 0}

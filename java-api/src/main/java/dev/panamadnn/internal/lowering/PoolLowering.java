@@ -97,6 +97,11 @@ public record PoolLowering(PoolOps.Algorithm algorithm, List<Axis> axes) {
         return new PoolLowering(algorithm(max, countIncludePad), axes);
     }
 
+    /** Whether adaptive pooling from {@code in} to {@code out} along one axis has regular windows: {@code in % out == 0}. */
+    public static boolean adaptiveIsWindowed(long in, long out) {
+        return out >= 1 && in % out == 0;
+    }
+
     /**
      * An adaptive pooling from {@code in} to {@code out} as a windowed one, {@code kernel = stride = in / out}
      * without padding, or null when some axis does not divide (its windows then vary in size, which
@@ -106,7 +111,7 @@ public record PoolLowering(PoolOps.Algorithm algorithm, List<Axis> axes) {
         if (in.length != out.length) throw new IllegalArgumentException("pooling: " + in.length + " input sizes, " + out.length + " output sizes");
         List<Axis> axes = new ArrayList<>(in.length);
         for (int i = 0; i < in.length; i++) {
-            if (out[i] < 1 || in[i] % out[i] != 0) return null;
+            if (!adaptiveIsWindowed(in[i], out[i])) return null;
             long k = in[i] / out[i];
             axes.add(new Axis(in[i], out[i], k, k, 0, 0, 0));
         }
