@@ -2,6 +2,7 @@ package dev.panamadnn.nn;
 
 import dev.panamadnn.DataType;
 import dev.panamadnn.Tensor;
+import dev.panamadnn.internal.dnnl.Arg;
 import dev.panamadnn.internal.dnnl.Args;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.NormOps;
@@ -47,7 +48,9 @@ abstract sealed class BatchNorm extends Layer permits BatchNorm1d, BatchNorm2d {
 
     private record View(long n, long c, long s) {}
 
-    private record Compiled(MemoryDescriptor data, MemoryDescriptor channels, Primitive primitive) implements AutoCloseable {
+    /** A primitive, its descriptors, and its statistics and parameters as arguments (over the layer's tensors; scale/shift absent without affine). */
+    private record Compiled(MemoryDescriptor data, MemoryDescriptor channels, Primitive primitive, Arg mean, Arg variance, Arg scale,
+                            Arg shift) implements AutoCloseable {
         @Override
         public void close() {
             primitive.close();
@@ -151,10 +154,7 @@ abstract sealed class BatchNorm extends Layer permits BatchNorm1d, BatchNorm2d {
 
     private void runNative(Tensor x, View v, Tensor y) {
         Compiled c = compiled.get(v, this::compile);
-        MemoryDescriptor affineMd = affine ? c.channels() : null;   // null: scale and shift absent
-        c.primitive().execute(Args.src(c.data(), x.segment()), Args.dst(c.data(), y.segment()),
-                Args.mean(c.channels(), runningMean.segment()), Args.variance(c.channels(), runningVar.segment()),
-                Args.scale(affineMd, affine ? weight.segment() : null), Args.shift(affineMd, affine ? bias.segment() : null));
+        c.primitive().execute(Args.src(c.data(), x.segment()), Args.dst(c.data(), y.segment()), c.mean(), c.variance(), c.scale(), c.shift());
     }
 
     private Compiled compile(View v) {
@@ -164,7 +164,10 @@ abstract sealed class BatchNorm extends Layer permits BatchNorm1d, BatchNorm2d {
             channels = MemoryDescriptor.f32(Ops.plain1d(), v.c());
             try (PrimitiveDescriptor pd = NormOps.batchNormalization(data, (float) eps, affine, attr,
                     this + " on [" + v.n() + ", " + v.c() + ", " + v.s() + ", 1]")) {
-                return new Compiled(data, channels, Primitive.create(pd));
+                MemoryDescriptor affineMd = affine ? channels : null;   // null: scale and shift absent
+                return new Compiled(data, channels, Primitive.create(pd), Args.mean(channels, runningMean.segment()),
+                        Args.variance(channels, runningVar.segment()), Args.scale(affineMd, affine ? weight.segment() : null),
+                        Args.shift(affineMd, affine ? bias.segment() : null));
             }
         } catch (RuntimeException e) {
             data.close();

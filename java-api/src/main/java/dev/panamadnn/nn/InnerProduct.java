@@ -1,5 +1,7 @@
 package dev.panamadnn.nn;
 
+import dev.panamadnn.Tensor;
+import dev.panamadnn.internal.dnnl.Arg;
 import dev.panamadnn.internal.dnnl.Args;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.Ops;
@@ -16,39 +18,41 @@ import java.lang.foreign.MemorySegment;
  * first use with plain row-major layouts of {@link InnerProductLowering}'s dims (src {@code [rows, in]},
  * weights {@code [out, in]} as PyTorch stores them, bias {@code [out]}, dst {@code [rows, out]}) and the activation fused as
  * an eltwise post-op. Plain weight layout means no reorder: the primitive reads the live weight
- * tensor on every call, so weights written after creation are seen. Thread-safe.
+ * tensor (owned by the layer, its memory fixed for the layer's life) on every call, so weights
+ * written after creation are seen. Thread-safe.
  */
 final class InnerProduct implements AutoCloseable {
     private final int inFeatures;
     private final int outFeatures;
-    private final boolean bias;
+    private final Tensor weight, bias;     // the layer's; bias null: none
     private final Activation activation;   // null: none
     private final PrimitiveCache<Long, Compiled> byRows = new PrimitiveCache<>();
 
-    private record Compiled(MemoryDescriptor src, MemoryDescriptor weights, MemoryDescriptor bias, MemoryDescriptor dst,
-                            Primitive primitive, String implementation) implements AutoCloseable {
+    /** A primitive, its descriptors, and its weights and bias arguments (over the layer's tensors; bias absent without one). */
+    private record Compiled(MemoryDescriptor src, MemoryDescriptor dst, Arg weights, Arg bias, Primitive primitive,
+                            String implementation) implements AutoCloseable {
         @Override
         public void close() {
             primitive.close();
             src.close();
-            weights.close();
-            if (bias != null) bias.close();
+            weights.md().close();
+            if (bias.present()) bias.md().close();
             dst.close();
         }
     }
 
-    InnerProduct(int inFeatures, int outFeatures, boolean bias, Activation activation) {
+    InnerProduct(int inFeatures, int outFeatures, Tensor weight, Tensor bias, Activation activation) {
         this.inFeatures = inFeatures;
         this.outFeatures = outFeatures;
+        this.weight = weight;
         this.bias = bias;
         this.activation = activation;
     }
 
-    /** dst = act(src * weights^T + bias); all segments off-heap and exactly sized (checked by Linear). */
-    void execute(long rows, MemorySegment src, MemorySegment weights, MemorySegment biasData, MemorySegment dst) {
+    /** dst = act(src * weights^T + bias); both segments off-heap and exactly sized (checked by Linear). */
+    void execute(long rows, MemorySegment src, MemorySegment dst) {
         Compiled c = byRows.get(rows, this::compile);
-        c.primitive().execute(Args.src(c.src(), src), Args.weights(c.weights(), weights), Args.bias(c.bias(), biasData),
-                Args.dst(c.dst(), dst));
+        c.primitive().execute(Args.src(c.src(), src), c.weights(), c.bias(), Args.dst(c.dst(), dst));
     }
 
     /** The oneDNN implementation chosen for {@code rows} rows, e.g. {@code brgemm:avx2}. */
@@ -59,19 +63,20 @@ final class InnerProduct implements AutoCloseable {
     private Compiled compile(long rows) {
         MemoryDescriptor src = null, weights = null, biasDesc = null, dst = null;
         String what = "inner product f32[" + rows + ", " + inFeatures + "] x [" + outFeatures + ", " + inFeatures + "]^T"
-                + (bias ? " + bias" : "") + (activation == null ? "" : " then " + activation);
-        InnerProductLowering l = new InnerProductLowering(rows, inFeatures, outFeatures, bias);
+                + (bias != null ? " + bias" : "") + (activation == null ? "" : " then " + activation);
+        InnerProductLowering l = new InnerProductLowering(rows, inFeatures, outFeatures, bias != null);
         try {
             src = MemoryDescriptor.f32(Ops.plain(2), l.srcDims());
             weights = MemoryDescriptor.f32(Ops.plain(2), l.weightDims());
-            if (bias) biasDesc = MemoryDescriptor.f32(Ops.plain(1), l.biasDims());
+            if (bias != null) biasDesc = MemoryDescriptor.f32(Ops.plain(1), l.biasDims());
             dst = MemoryDescriptor.f32(Ops.plain(2), l.dstDims());
             try (PostOps postOps = PostOps.create();
                  PrimitiveAttributes attr = activation == null ? PrimitiveAttributes.userScratchpad()
                          : PrimitiveAttributes.userScratchpad(postOps.eltwise(
                                  Ops.eltwise(activation.kind().name(), activation.alpha())));
                  PrimitiveDescriptor pd = Ops.innerProduct(src, weights, biasDesc, dst, attr, what)) {
-                return new Compiled(src, weights, biasDesc, dst, Primitive.create(pd), pd.implementation());
+                return new Compiled(src, dst, Args.weights(weights, weight.segment()),
+                        Args.bias(biasDesc, bias == null ? null : bias.segment()), Primitive.create(pd), pd.implementation());
             }
         } catch (RuntimeException e) {
             for (MemoryDescriptor d : new MemoryDescriptor[] {src, weights, biasDesc, dst}) if (d != null) d.close();

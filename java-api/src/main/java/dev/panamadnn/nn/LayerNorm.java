@@ -2,6 +2,7 @@ package dev.panamadnn.nn;
 
 import dev.panamadnn.Tensor;
 import dev.panamadnn.internal.Sizes;
+import dev.panamadnn.internal.dnnl.Arg;
 import dev.panamadnn.internal.dnnl.Args;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.NormOps;
@@ -38,8 +39,9 @@ public final class LayerNorm extends Layer {
     private final Tensor weight, bias;
     private final PrimitiveCache<Long, Compiled> compiled = new PrimitiveCache<>();
 
-    private record Compiled(MemoryDescriptor data, MemoryDescriptor stats, MemoryDescriptor affine, Primitive primitive)
-            implements AutoCloseable {
+    /** A primitive, its descriptors, and its scale and shift as arguments (over the layer's tensors; absent without affine). */
+    private record Compiled(MemoryDescriptor data, MemoryDescriptor stats, MemoryDescriptor affine, Primitive primitive, Arg scale,
+                            Arg shift) implements AutoCloseable {
         @Override
         public void close() {
             primitive.close();
@@ -132,10 +134,7 @@ public final class LayerNorm extends Layer {
         long m = input.numel() / k;
         return output(input, outShape, backend, (x, y) -> reference(x, m, y.segment()), (x, y) -> {
             Compiled c = compiled.get(m, this::compile);
-            MemoryDescriptor affineMd = elementwiseAffine ? c.affine() : null;   // null: scale and shift absent
-            c.primitive().execute(Args.src(c.data(), x.segment()), Args.dst(c.data(), y.segment()),
-                    Args.scale(affineMd, elementwiseAffine ? weight.segment() : null),
-                    Args.shift(affineMd, elementwiseAffine ? bias.segment() : null));
+            c.primitive().execute(Args.src(c.data(), x.segment()), Args.dst(c.data(), y.segment()), c.scale(), c.shift());
         });
     }
 
@@ -147,7 +146,9 @@ public final class LayerNorm extends Layer {
             affine = MemoryDescriptor.f32(Ops.plain1d(), k);
             try (PrimitiveDescriptor pd = NormOps.layerNormalization(data, stats, (float) eps, elementwiseAffine, attr,
                     this + " on [" + m + ", " + k + "]")) {
-                return new Compiled(data, stats, affine, Primitive.create(pd));
+                MemoryDescriptor affineMd = elementwiseAffine ? affine : null;   // null: scale and shift absent
+                return new Compiled(data, stats, affine, Primitive.create(pd), Args.scale(affineMd, elementwiseAffine ? weight.segment() : null),
+                        Args.shift(affineMd, elementwiseAffine ? bias.segment() : null));
             }
         } catch (RuntimeException e) {
             for (MemoryDescriptor d : new MemoryDescriptor[] {data, stats, affine}) if (d != null) d.close();

@@ -91,7 +91,7 @@ public final class Linear extends Layer {
         this.weight = Tensor.zeros(outFeatures, inFeatures);
         this.bias = hasBias ? Tensor.zeros(outFeatures) : null;
         // exact GELU is not fused: its separate pass repairs what oneDNN's kernel gets wrong (see Activation)
-        this.innerProduct = new InnerProduct(inFeatures, outFeatures, hasBias,
+        this.innerProduct = new InnerProduct(inFeatures, outFeatures, weight, bias,
                 activation != null && activation.fusesExactly() ? activation : null);
         this.activationKernel = activation == null ? null : new Eltwise(activation.kind(), activation.alpha());
         SplittableRandom random = new SplittableRandom();
@@ -174,7 +174,7 @@ public final class Linear extends Layer {
         Tensor y = Tensor.zeros(outShape);
         try {
             if (chosen == Backend.ONEDNN) {
-                innerProduct.execute(rows, x.segment(), weight.segment(), bias == null ? null : bias.segment(), y.segment());
+                innerProduct.execute(rows, x.segment(), y.segment());
                 if (activation != null && !activation.fusesExactly()) activationKernel.forward(y.segment(), y.segment());
             } else {
                 sgemm((int) rows, x.segment(), y.segment());
