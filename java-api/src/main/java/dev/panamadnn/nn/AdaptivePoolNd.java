@@ -37,6 +37,7 @@ abstract sealed class AdaptivePoolNd extends PoolLayer permits AdaptiveAvgPool1d
             }
             this.outputSize[i] = outputSize[i];
         }
+        // Only asked for sizes pool() found windowed, so never null.
         primitives = new PoolPrimitives(name, (ih, iw) -> PoolLowering.adaptive(max, new long[] {ih, iw}, spatialOutput(ih, iw, null)));
     }
 

@@ -283,9 +283,9 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
         if (!Sizes.fits(userOut, Float.BYTES)) Sizes.f32Bytes(toString() + ": output", userOut);
         Sizes.dnnlDims(this, "the batch and spatial sizes [N, H, W, H_out, W_out]",
                 n, nd == 1 ? 1 : size[0], size[nd - 1], nd == 1 ? 1 : outSize[0], outSize[nd - 1]);
-        ConvSpec spec2dHere = nativeSpec == spec ? spec2d : unpadded2d;
-        if (nd == 1) return new Plan(n, 1, size[0], 1, outSize[0], spec2dHere, userOut, explicit);
-        return new Plan(n, size[0], size[1], outSize[0], outSize[1], spec2dHere, userOut, explicit);
+        ConvSpec lifted = nativeSpec == spec ? spec2d : unpadded2d;
+        if (nd == 1) return new Plan(n, 1, size[0], 1, outSize[0], lifted, userOut, explicit);
+        return new Plan(n, size[0], size[1], outSize[0], outSize[1], lifted, userOut, explicit);
     }
 
     private long[] lift2(long[] before, long[] after) {

@@ -17,8 +17,8 @@ import java.util.Arrays;
  * PoolLowering#windowed}: PyTorch's symmetric padding and ceil_mode become oneDNN's {@code
  * padding_l = padding} and {@code padding_r = max(padding, (out-1)*stride + dilation*(kernel-1) + 1
  * - in - padding)}; dilation becomes 0-based. {@code count_include_pad} picks {@code
- * avg_include_padding} or {@code avg_exclude_padding}. One difference is repaired in Java: with {@code ceil_mode} and {@code count_include_pad},
- * PyTorch's divisor counts the padding but not the part of the last window that hangs past
+ * avg_include_padding} or {@code avg_exclude_padding}. One difference is repaired in Java: with
+ * {@code ceil_mode} and {@code count_include_pad}, PyTorch's divisor counts the padding but not the part of the last window that hangs past
  * {@code in + padding}, whereas oneDNN divides by the full kernel; those border outputs (the last
  * row and/or column at most) are recomputed with the reference formula after the primitive.
  * Max pooling's NaN and -inf are repaired likewise ({@link PoolReference#repairMax}).
