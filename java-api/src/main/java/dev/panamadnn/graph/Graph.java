@@ -1,0 +1,311 @@
+package dev.panamadnn.graph;
+
+import dev.panamadnn.DataType;
+import dev.panamadnn.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A model as a dataflow graph: named inputs (shapes may be symbolic, e.g. a batch {@code N}),
+ * nodes in topological order, initializers (weights as {@link Tensor}s, shared with whoever made
+ * them: a module's parameters or a memory-mapped file, never copied), named outputs. Immutable
+ * and always valid: {@link #of} checks it ({@link #validate}) and infers every value's shape
+ * ({@link Ops}); a malformed graph is a {@link GraphException} naming the node, its op and the
+ * mismatch.
+ *
+ * <p>The graph does not own its initializers: they live as long as the module (or loaded file)
+ * they came from; compile a plan, which copies what it needs, before closing those.
+ */
+public final class Graph {
+    private final String name;
+    private final List<Value> inputs;
+    private final List<Node> nodes;
+    private final Map<String, Tensor> initializers;
+    private final List<String> outputs;
+    private final Map<String, Value> values;
+    private final Map<String, Node> producers;
+    private final Map<String, List<Node>> consumers;
+
+    private Graph(String name, List<Value> inputs, List<Node> nodes, Map<String, Tensor> initializers, List<String> outputs,
+                  Map<String, Value> values) {
+        this.name = name;
+        this.inputs = inputs;
+        this.nodes = nodes;
+        this.initializers = initializers;
+        this.outputs = outputs;
+        this.values = values;
+        Map<String, Node> prod = new HashMap<>();
+        Map<String, List<Node>> cons = new HashMap<>();
+        for (Node n : nodes) {
+            for (String o : n.outputs()) prod.put(o, n);
+            for (String i : n.inputs()) if (!i.isEmpty()) cons.computeIfAbsent(i, k -> new ArrayList<>()).add(n);
+        }
+        cons.replaceAll((k, v) -> List.copyOf(v));
+        this.producers = prod;
+        this.consumers = cons;
+    }
+
+    /**
+     * A checked graph with every value's shape inferred.
+     *
+     * @throws GraphException if it is malformed or its shapes are inconsistent
+     */
+    public static Graph of(String name, List<Value> inputs, List<Node> nodes, Map<String, Tensor> initializers, List<String> outputs) {
+        if (inputs == null || nodes == null || initializers == null || outputs == null) {
+            throw new GraphException("graph " + name + ": inputs, nodes, initializers and outputs must not be null");
+        }
+        List<Value> in = List.copyOf(inputs);
+        List<Node> ns = List.copyOf(nodes);
+        Map<String, Tensor> init = Collections.unmodifiableMap(new LinkedHashMap<>(initializers));
+        List<String> out = List.copyOf(outputs);
+        String label = name == null || name.isEmpty() ? "graph" : "graph " + name;
+        return new Graph(name == null ? "graph" : name, in, ns, init, out, validate(label, in, ns, init, out));
+    }
+
+    /**
+     * Checks a graph: every value defined exactly once (a graph input, an initializer or one node
+     * output) before any node reads it, node names unique, ops known, input and attribute counts
+     * and shapes consistent (inferred per op), outputs defined. Returns the value of every name.
+     */
+    static Map<String, Value> validate(String label, List<Value> inputs, List<Node> nodes, Map<String, Tensor> initializers,
+                                       List<String> outputs) {
+        Map<String, Value> values = new LinkedHashMap<>();
+        for (Value v : inputs) {
+            if (v == null) throw new GraphException(label + ": a graph input is null");
+            if (values.put(v.name(), v) != null) throw new GraphException(label + ": graph input '" + v.name() + "' is defined twice");
+        }
+        for (Map.Entry<String, Tensor> e : initializers.entrySet()) {
+            String n = e.getKey();
+            if (n == null || n.isEmpty()) throw new GraphException(label + ": an initializer has no name");
+            Tensor t = e.getValue();
+            if (t == null) throw new GraphException(label + ": initializer '" + n + "' is null");
+            if (values.containsKey(n)) throw new GraphException(label + ": initializer '" + n + "' has the name of a graph input");
+            if (!t.isAlive()) throw new GraphException(label + ": initializer '" + n + "' was freed (closed)");
+            values.put(n, new Value(n, t.dtype(), Shape.of(t.shape())));
+        }
+        Map<String, Integer> definedBy = new HashMap<>();   // node output -> node index
+        for (int i = 0; i < nodes.size(); i++) {
+            Node node = nodes.get(i);
+            if (node == null) throw new GraphException(label + ": node " + i + " is null");
+            for (String o : node.outputs()) {
+                Integer before = definedBy.put(o, i);
+                if (before != null) {
+                    throw new GraphException(label + ": value '" + o + "' is defined twice, by nodes " + nodes.get(before).label()
+                            + " and " + node.label());
+                }
+                if (values.containsKey(o)) {
+                    throw new GraphException(label + ": node " + node.label() + " defines '" + o + "', already a graph "
+                            + (initializers.containsKey(o) ? "initializer" : "input"));
+                }
+            }
+        }
+        Set<String> nodeNames = new HashSet<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            Node node = nodes.get(i);
+            if (!nodeNames.add(node.name())) throw new GraphException(label + ": two nodes are named '" + node.name() + "'");
+            List<Value> ins = new ArrayList<>(node.inputs().size());
+            for (String s : node.inputs()) {
+                if (s.isEmpty()) {
+                    ins.add(null);
+                    continue;
+                }
+                Value v = values.get(s);
+                if (v == null) {
+                    Integer later = definedBy.get(s);
+                    if (later == null) throw new GraphException(label + ": node " + node.label() + " reads '" + s + "', which nothing defines");
+                    throw new GraphException(label + ": node " + node.label() + " reads '" + s + "' before node " + nodes.get(later).label()
+                            + " defines it (a cycle, or nodes out of topological order)");
+                }
+                ins.add(v);
+            }
+            List<Value> outs;
+            try {
+                outs = Ops.infer(node, ins, initializers);
+            } catch (GraphException e) {
+                throw new GraphException(label + ": node " + node.label() + ": " + e.getMessage(), e);
+            } catch (IllegalArgumentException | ArithmeticException e) {
+                throw new GraphException(label + ": node " + node.label() + ": " + e.getMessage(), e);
+            }
+            for (Value v : outs) values.put(v.name(), v);
+        }
+        if (outputs.isEmpty()) throw new GraphException(label + ": expected at least one output, got none");
+        Set<String> seen = new HashSet<>();
+        for (String o : outputs) {
+            if (o == null || !values.containsKey(o)) throw new GraphException(label + ": output '" + o + "' is not defined");
+            if (!seen.add(o)) throw new GraphException(label + ": output '" + o + "' is listed twice");
+        }
+        return Collections.unmodifiableMap(values);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public List<Value> inputs() {
+        return inputs;
+    }
+
+    public List<Node> nodes() {
+        return nodes;
+    }
+
+    public Map<String, Tensor> initializers() {
+        return initializers;
+    }
+
+    /** Output value names. */
+    public List<String> outputs() {
+        return outputs;
+    }
+
+    /** The named value (input, initializer or node output) with its inferred shape. @throws GraphException if unknown */
+    public Value value(String name) {
+        Value v = values.get(name);
+        if (v == null) throw new GraphException("graph " + this.name + ": no value named '" + name + "'");
+        return v;
+    }
+
+    /** Every value by name, in definition order. */
+    public Map<String, Value> values() {
+        return values;
+    }
+
+    /** The node that computes {@code value}, or null for a graph input or initializer. */
+    public Node producer(String value) {
+        return producers.get(value);
+    }
+
+    /** The nodes that read {@code value}, in graph order (empty if none). */
+    public List<Node> consumers(String value) {
+        return consumers.getOrDefault(value, List.of());
+    }
+
+    /** Whether {@code value} is an output of the graph. */
+    public boolean isOutput(String value) {
+        return outputs.contains(value);
+    }
+
+    /** The symbols used by the inputs' shapes (e.g. {@code N}), in order of appearance. */
+    public Set<String> symbols() {
+        Set<String> s = new java.util.LinkedHashSet<>();
+        for (Value v : inputs) for (Dim d : v.shape().dims()) if (d.symbol() != null) s.add(d.symbol());
+        return s;
+    }
+
+    /**
+     * This graph with its inputs of the given concrete shapes (one per input, in order): every
+     * symbol bound by matching, every shape re-inferred, so all are fixed.
+     *
+     * @throws IllegalArgumentException if a shape does not match an input (rank, a fixed size, or a
+     *                                  symbol bound to two sizes), naming input, expected and given
+     */
+    public Graph bind(long[]... shapes) {
+        if (shapes == null || shapes.length != inputs.size()) {
+            throw new IllegalArgumentException("graph " + name + ": expected " + inputs.size() + " input shape(s) for "
+                    + inputs + ", got " + (shapes == null ? "none" : shapes.length));
+        }
+        Map<String, Long> bindings = new HashMap<>();
+        for (int i = 0; i < shapes.length; i++) {
+            Value in = inputs.get(i);
+            long[] s = shapes[i];
+            if (s == null || s.length != in.shape().rank()) {
+                throw new IllegalArgumentException("graph " + name + ": input " + in + " expects rank " + in.shape().rank() + ", got "
+                        + (s == null ? "null" : Arrays.toString(s)));
+            }
+            for (int d = 0; d < s.length; d++) {
+                Dim dim = in.shape().dim(d);
+                boolean ok;
+                if (dim.isFixed()) ok = dim.factor() == s[d];
+                else {
+                    ok = s[d] > 0 && s[d] % dim.factor() == 0;
+                    long v = ok ? s[d] / dim.factor() : -1;
+                    Long before = ok ? bindings.putIfAbsent(dim.symbol(), v) : null;
+                    ok &= before == null || before == v;
+                }
+                if (!ok) {
+                    throw new IllegalArgumentException("graph " + name + ": input " + in + " does not fit shape " + Arrays.toString(s)
+                            + " (dim " + d + ": expected " + dim + (bindings.containsKey(dim.symbol()) && dim.symbol() != null
+                            ? " with " + dim.symbol() + " = " + bindings.get(dim.symbol()) : "") + ", got " + s[d] + ")");
+                }
+            }
+        }
+        return bind(bindings);
+    }
+
+    /** This graph with the given symbols replaced by sizes, every shape re-inferred. */
+    public Graph bind(Map<String, Long> bindings) {
+        List<Value> in = new ArrayList<>(inputs.size());
+        for (Value v : inputs) in.add(new Value(v.name(), v.dtype(), v.shape().bind(bindings)));
+        return of(name, in, nodes, initializers, outputs);
+    }
+
+    /** Total elements of the initializers (the model's parameters and buffers). */
+    public long parameterCount() {
+        long n = 0;
+        for (Tensor t : initializers.values()) n += t.numel();
+        return n;
+    }
+
+    /**
+     * A readable table, one row per node (name, op, inputs, attributes, output), like torch.fx's
+     * {@code print_tabular}, headed by the inputs and followed by the outputs.
+     */
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("graph ").append(name).append('(');
+        for (int i = 0; i < inputs.size(); i++) sb.append(i == 0 ? "" : ", ").append(inputs.get(i));
+        sb.append(")\n");
+        sb.append("  initializers: ").append(initializers.size()).append(" (").append(String.format("%,d", parameterCount()))
+                .append(" elements)\n");
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"name", "op", "inputs", "attributes", "outputs"});
+        for (Node n : nodes) {
+            StringBuilder outs = new StringBuilder();
+            for (String o : n.outputs()) outs.append(outs.isEmpty() ? "" : ", ").append(values.get(o));
+            rows.add(new String[] {n.name(), n.op(), String.join(", ", n.inputs()), n.attributes().toString(), outs.toString()});
+        }
+        int[] width = new int[5];
+        for (String[] r : rows) for (int c = 0; c < 5; c++) width[c] = Math.max(width[c], Math.min(r[c].length(), c == 3 ? 60 : 48));
+        for (String[] r : rows) {
+            sb.append("  ");
+            for (int c = 0; c < 5; c++) {
+                String cell = r[c].length() > width[c] ? r[c].substring(0, width[c] - 3) + "..." : r[c];
+                sb.append(c == 4 ? cell : String.format("%-" + width[c] + "s  ", cell));
+            }
+            sb.append('\n');
+        }
+        sb.append("  return ");
+        for (int i = 0; i < outputs.size(); i++) sb.append(i == 0 ? "" : ", ").append(values.get(outputs.get(i)));
+        return sb.append('\n').toString();
+    }
+
+    /**
+     * The graph of {@code model} on one input named {@code "input"} of {@code inputShape} (a
+     * symbolic batch, e.g. {@code Shape.batched("N", 3, 224, 224)}, keeps the graph valid for every
+     * batch size): each module lowers itself ({@link dev.panamadnn.Module#lower}). The graph shares
+     * the model's parameters: keep the model open while the graph is used.
+     *
+     * @throws GraphException                if the shape does not fit the model (naming the node)
+     * @throws UnsupportedOperationException if a module cannot be lowered
+     */
+    public static Graph lower(dev.panamadnn.Module model, Shape inputShape) {
+        if (model == null) throw new IllegalArgumentException("Graph.lower: model must not be null");
+        if (inputShape == null) throw new IllegalArgumentException("Graph.lower: inputShape must not be null");
+        GraphBuilder b = builder(model.getClass().getSimpleName());
+        String out = model.lower(b, b.input("input", inputShape), "");
+        if (out.equals("input")) out = b.node("Identity", "output", Attributes.empty(), out);
+        return b.output(out).build();
+    }
+
+    /** A builder for graphs made node by node (as modules lower themselves). */
+    public static GraphBuilder builder(String name) {
+        return new GraphBuilder(name);
+    }
+}
