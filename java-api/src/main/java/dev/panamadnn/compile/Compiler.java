@@ -71,6 +71,8 @@ final class Compiler {
         }
     }
 
+    private static final java.util.concurrent.atomic.AtomicBoolean WINOGRAD_OFF_LOGGED = new java.util.concurrent.atomic.AtomicBoolean();
+
     final CompileOptions options;
     /** The plan's intra-op threads (0: OpenMP's default), in force on this thread while primitives are created. */
     private final int threads;
@@ -102,6 +104,11 @@ final class Compiler {
         if (source.inputs().size() != 1 || source.outputs().size() != 1) {
             throw new UnsupportedOperationException("CompiledModel: graph " + source.name() + " has " + source.inputs().size() + " inputs and "
                     + source.outputs().size() + " outputs; a plan takes one of each");
+        }
+        if (options.winograd() && options.layout() == CompileOptions.Layout.CHANNELS_LAST && !Winograd.available()
+                && WINOGRAD_OFF_LOGGED.compareAndSet(false, true)) {
+            System.getLogger("dev.panamadnn.compile").log(System.Logger.Level.INFO, "Winograd convolutions are off: the JVM runs without "
+                    + "jdk.incubator.vector; start it with --add-modules jdk.incubator.vector to run 3x3 convolutions as Winograd F(4x4, 3x3)");
         }
         graph = new PlanGraph(source.bind(inputShape));
         for (Rewrite r : RemoveIdentities.all()) {
