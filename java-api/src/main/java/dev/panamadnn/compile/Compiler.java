@@ -121,8 +121,8 @@ final class Compiler {
             Node n = graph.nodes.get(nodeIndex);
             values.put(n.output(), lower(n));
         }
-        Value last = values.get(source.outputs().get(0));
-        outputShape = last.shape();
+        outputShape = graph.value(source.outputs().get(0)).shape().sizes();
+        Value last = asShape(values.get(source.outputs().get(0)), outputShape, "the output");
         MemoryDescriptor plainOut = own(MemoryDescriptor.f32(Ops.plain(outputShape.length), outputShape));
         if (last.buffer() >= 0 && last.md().sameLayoutAs(plainOut) && buffers.get(last.buffer()).bytes() <= plainOut.byteSize()
                 && !winogradUses(last.buffer())) {
@@ -173,10 +173,20 @@ final class Compiler {
             case "Gemm" -> OpLowering.gemm(this, n);
             case "Add" -> OpLowering.add(this, n);
             case "Identity" -> in(n, 0);
-            case "Layer" -> OpLowering.javaStep(this, n);
-            default -> throw unsupported(n, "op " + op + " is not compiled yet (compiled: Conv, BatchNormalization, MaxPool, AveragePool, "
-                    + "GlobalAveragePool, AdaptiveAvgPool, Flatten, Gemm, Add, Identity, Relu, LeakyRelu, Sigmoid, Tanh, Elu, Gelu, Silu "
-                    + "and Layer nodes); eager forward runs it");
+            case "Reshape" -> asShape(in(n, 0), graph.value(n.output()).shape().sizes(), n.name());
+            case "Layer" -> {
+                if (!(n.attributes().module("module") instanceof Layer layer)) throw unsupported(n, "its module is not a Layer");
+                yield OpLowering.javaStep(this, n, layer);
+            }
+            default -> {
+                Layer eager = EagerNodes.layerFor(n, graph);
+                if (eager == null) {
+                    throw unsupported(n, "op " + op + " is not compiled yet (compiled: Conv, BatchNormalization, MaxPool, AveragePool, "
+                            + "GlobalAveragePool, AdaptiveAvgPool, Flatten, Reshape, Gemm, Add, Identity, Relu, LeakyRelu, Sigmoid, Tanh, "
+                            + "Elu, Gelu, Silu; Softmax, LayerNormalization, AdaptiveMaxPool, ConvTranspose and Layer nodes as Java steps)");
+                }
+                yield OpLowering.javaStep(this, n, own(eager));
+            }
         };
     }
 
@@ -236,6 +246,44 @@ final class Compiler {
     /** The oneDNN formulation of {@code act} in this plan: {@link Ops#eltwise(String, float)}, or oneDNN's relu with {@code fastRelu}. */
     Ops.EltwiseOp eltwiseOp(Act act) {
         return options.fastRelu() && act.isPlainRelu() ? Ops.fastRelu() : Ops.eltwise(act.kind(), act.alpha());
+    }
+
+    /**
+     * {@code x} as the 4-D activation a 2-D oneDNN convolution or pooling reads: a 1-D one
+     * ({@code [N, C, L]}) is viewed as {@code [N, C, 1, L]} (the same bytes in plain layout).
+     */
+    Value spatial2d(Node n, Value x) {
+        long[] logical = graph.shape(n.input(0)).sizes();
+        if (logical.length == 3) return asShape(x, as2d(logical), "view of " + n.input(0) + " as 2-D");
+        if (logical.length != 4) throw unsupported(n, "compiled on [N, C, L] or [N, C, H, W] activations, got " + Arrays.toString(logical));
+        return x;
+    }
+
+    /** A 3-D shape {@code [a, b, c]} as {@code [a, b, 1, c]}; other ranks unchanged. */
+    static long[] as2d(long[] shape) {
+        return shape.length == 3 ? new long[] {shape[0], shape[1], 1, shape[2]} : shape;
+    }
+
+    /** A 1-D window attribute ({@code [s]}) as 2-D ({@code [1, s]}); null gives {@code [fill, fill]}. */
+    static long[] window2d(long[] v, long fill) {
+        if (v == null) return new long[] {fill, fill};
+        return v.length == 1 ? new long[] {1, v[0]} : v.clone();
+    }
+
+    /** ONNX pads ({@code [b..., e...]}) for 1 or 2 spatial dims as 2-D {@code [top, left, bottom, right]}; null: none. */
+    static long[] pads2d(long[] pads, int spatial) {
+        if (pads == null) return new long[4];
+        return pads.length == 2 ? new long[] {0, pads[0], 0, pads[1]} : pads.clone();
+    }
+
+    /**
+     * {@code x} with the dims {@code shape} (same element count): itself if it has them, else its
+     * plain layout viewed with them (a reorder to plain first if it is blocked).
+     */
+    Value asShape(Value x, long[] shape, String what) {
+        if (Arrays.equals(x.shape(), shape)) return x;
+        Value p = plain(x, "reorder to plain for " + what);
+        return new Value(own(MemoryDescriptor.f32(Ops.plain(shape.length), shape)), p.buffer(), shape);
     }
 
     /** {@code x} in the plain (row-major) layout: itself, or a reorder. */

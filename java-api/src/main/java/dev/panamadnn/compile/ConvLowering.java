@@ -36,16 +36,15 @@ final class ConvLowering {
 
     /** A 2-D convolution (+ folded batch norm) (+ residual sum into its last input's buffer) (+ activation). */
     static Value conv(Compiler plan, Node n) {
-        Value x = plan.in(n, 0);
-        plan.require4d(x, n);
+        Value x = plan.spatial2d(n, plan.in(n, 0));
         Attributes a = n.attributes();
-        long[] wShape = plan.graph.shape(n.input(1)).sizes();
+        long[] wShape = Compiler.as2d(plan.graph.shape(n.input(1)).sizes());
         long groups = a.integer("group", 1), oc = wShape[0], ic = wShape[1] * groups;
         long[] k = {wShape[2], wShape[3]};
-        long[] stride = a.integers("strides", new long[] {1, 1}), dilation = a.integers("dilations", new long[] {1, 1});
-        long[] pads = a.integers("pads", new long[4]);
+        long[] stride = Compiler.window2d(a.integers("strides", null), 1), dilation = Compiler.window2d(a.integers("dilations", null), 1);
+        long[] pads = Compiler.pads2d(a.integers("pads", null), wShape.length - 2);
         long[] padBefore = {pads[0], pads[1]}, padAfter = {pads[2], pads[3]};
-        long[] outShape = plan.graph.value(n.output()).shape().sizes();
+        long[] outShape = Compiler.as2d(plan.graph.value(n.output()).shape().sizes());
         for (int i = 0; i < 2; i++) {
             // Eager Conv2d pads such geometries explicitly; a plan would need that copy as a step of its own.
             if (ConvOps.mayHavePaddingOnlyWindows(x.shape()[2 + i], k[i], dilation[i], padBefore[i], padAfter[i])) {

@@ -36,7 +36,7 @@ final class OpLowering {
     /** Inference batch norm with the running statistics as a primitive of its own (folding off or impossible), out of place. */
     static Value batchNorm(Compiler plan, Node n) {
         Value x = plan.in(n, 0);
-        if (x.shape().length != 4 && x.shape().length != 2) throw plan.unsupported(n, "compiled on 2-D or 4-D activations, got "
+        if (x.shape().length < 2 || x.shape().length > 5) throw plan.unsupported(n, "compiled on 2-D to 5-D activations, got "
                 + Arrays.toString(x.shape()));
         for (int i = 1; i < 5; i++) {
             if (n.input(i) != null && !plan.graph.isConstant(n.input(i))) throw plan.unsupported(n, "its parameters must be constants");
@@ -75,7 +75,9 @@ final class OpLowering {
 
     /** An add of two same-shape activations as a binary primitive (a residual add not fused as a sum), + a fused activation. */
     static Value add(Compiler plan, Node n) {
-        Value x = plan.in(n, 0), y0 = plan.in(n, 1);
+        long[] shape = plan.graph.value(n.output()).shape().sizes();
+        Value x = plan.asShape(plan.in(n, 0), shape, n.input(0)), y0 = plan.in(n, 1);
+        if (Arrays.equals(plan.graph.shape(n.input(1)).sizes(), shape)) y0 = plan.asShape(y0, shape, n.input(1));
         if (!Arrays.equals(x.shape(), y0.shape())) {
             throw plan.unsupported(n, "only adds of equal shapes are compiled, got " + Arrays.toString(x.shape()) + " + " + Arrays.toString(y0.shape()));
         }
@@ -128,7 +130,7 @@ final class OpLowering {
         if (!plan.graph.isConstant(n.input(1)) || (n.input(2) != null && !plan.graph.isConstant(n.input(2)))) {
             throw plan.unsupported(n, "B and C must be constants (initializers)");
         }
-        Value x = plan.in(n, 0);
+        Value x = plan.asShape(plan.in(n, 0), plan.graph.shape(n.input(0)).sizes(), n.input(0));
         long[] outShape = plan.graph.value(n.output()).shape().sizes();
         long inF = x.shape()[1], outF = outShape[1];
         float[] w = plan.graph.floats(n.input(1));
@@ -183,15 +185,15 @@ final class OpLowering {
      * Its input is copied into a plan buffer when it is the caller's input, so a Java step only ever
      * reads and writes plan memory.
      */
-    static Value javaStep(Compiler plan, Node n) {
-        if (!(n.attributes().module("module") instanceof Layer layer)) throw plan.unsupported(n, "its module is not a Layer");
+    static Value javaStep(Compiler plan, Node n, Layer layer) {
+        long[] inShape = plan.graph.shape(n.input(0)).sizes();
         Value x = plan.in(n, 0);
         if (x.buffer() < 0) {
             MemoryDescriptor plain = plan.own(MemoryDescriptor.f32(Ops.plain(x.shape().length), x.shape()));
             x = plan.reorder(x, plain, "copy of the input for " + n.name());
-        } else {
-            x = plan.plain(x, "reorder to plain for " + n.name());
         }
+        x = plan.asShape(x, inShape, n.input(0));
+        x = plan.plain(x, "reorder to plain for " + n.name());
         long[] outShape = plan.graph.value(n.output()).shape().sizes();
         MemoryDescriptor dst = plan.own(MemoryDescriptor.f32(Ops.plain(outShape.length), outShape));
         int out = plan.newBuffer(Math.max(4, dst.byteSize()));

@@ -35,9 +35,8 @@ final class PoolLowering {
     private PoolLowering() {}
 
     static Value maxPool(Compiler plan, Node n) {
-        Value x = plan.in(n, 0);
-        plan.require4d(x, n);
-        long[] outShape = plan.graph.value(n.output()).shape().sizes();
+        Value x = plan.spatial2d(n, plan.in(n, 0));
+        long[] outShape = Compiler.as2d(plan.graph.value(n.output()).shape().sizes());
         Window w = window(n, x.shape(), outShape);
         String at = n.name();
         // oneDNN's kernels take at most 2^31 - 1 per dimension; the mask below is a Java array of oh * ow.
@@ -80,12 +79,11 @@ final class PoolLowering {
     }
 
     static Value avgPool(Compiler plan, Node n) {
-        Value x = plan.in(n, 0);
-        plan.require4d(x, n);
-        long[] outShape = plan.graph.value(n.output()).shape().sizes();
+        Value x = plan.spatial2d(n, plan.in(n, 0));
+        long[] outShape = Compiler.as2d(plan.graph.value(n.output()).shape().sizes());
         Window w = window(n, x.shape(), outShape);
         boolean includePad = n.attributes().integer("count_include_pad", 0) != 0;
-        long[] pads = n.attributes().integers("pads", new long[4]);
+        long[] pads = Compiler.pads2d(n.attributes().integers("pads", null), 2);
         if (includePad && (!Arrays.equals(w.pr(), new long[] {pads[2], pads[3]}) || pads[0] != pads[2] || pads[1] != pads[3])) {
             throw plan.unsupported(n, "ceil_mode with count_include_pad and a last window past the padding has a "
                     + "PyTorch divisor oneDNN does not compute (eager forward repairs it; the compiler does not), input "
@@ -100,8 +98,8 @@ final class PoolLowering {
 
     private static Window window(Node n, long[] inShape, long[] outShape) {
         Attributes a = n.attributes();
-        long[] k = a.integers("kernel_shape"), s = a.integers("strides", new long[] {1, 1});
-        long[] d = a.integers("dilations", new long[] {1, 1}), pads = a.integers("pads", new long[4]);
+        long[] k = Compiler.window2d(a.integers("kernel_shape"), 1), s = Compiler.window2d(a.integers("strides", null), 1);
+        long[] d = Compiler.window2d(a.integers("dilations", null), 1), pads = Compiler.pads2d(a.integers("pads", null), 2);
         long[] dl = new long[2], pl = new long[2], pr = new long[2];
         for (int i = 0; i < 2; i++) {
             dl[i] = d[i] - 1;
@@ -113,15 +111,15 @@ final class PoolLowering {
     }
 
     static Value adaptiveAvgPool(Compiler plan, Node n, long[] size) {
-        Value x = plan.in(n, 0);
-        plan.require4d(x, n);
-        long[] outShape = plan.graph.value(n.output()).shape().sizes();
+        Value x = plan.spatial2d(n, plan.in(n, 0));
+        long[] outShape = Compiler.as2d(plan.graph.value(n.output()).shape().sizes());
         long[] k = new long[2];
         for (int i = 0; i < 2; i++) {
             long in = x.shape()[2 + i], out = outShape[2 + i];
-            if (in % out != 0) {
-                throw plan.unsupported(n, "only output sizes that divide the input are compiled (e.g. 1, global), got input "
-                        + Arrays.toString(x.shape()) + " -> " + Arrays.toString(outShape));
+            if (in % out != 0) {   // windows of varying size: the eager layer's kernel, as a Java step
+                Layer eager = EagerNodes.layerFor(n, plan.graph);
+                if (eager == null) throw plan.unsupported(n, "adaptive pooling " + Arrays.toString(x.shape()) + " -> " + Arrays.toString(outShape));
+                return OpLowering.javaStep(plan, n, plan.own(eager));
             }
             k[i] = in / out;
         }
