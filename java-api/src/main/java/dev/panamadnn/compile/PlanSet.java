@@ -329,28 +329,34 @@ public final class PlanSet implements AutoCloseable {
     private Plan lease(int batch) {
         for (;;) {
             Plan[] now = plans;
-            Plan found = null;
             for (Plan p : now) {
                 if (p.batch == batch) {
-                    found = p;
-                    break;
+                    if (leased(p)) return p;
+                    break;   // evicted between the lookup and the lease (it leaves the array before it is retired)
                 }
             }
-            if (found == null) found = buildOrWait(batch);
-            if (found.tryAcquire()) {
-                found.lastUse = clock.incrementAndGet();
-                return found;
-            }
-            // Evicted between the lookup and the lease (it leaves the array before it is retired): look again.
+            Plan p = buildOrWait(batch);
+            if (p != null) return p;
+            // Evicted again before this caller could lease it (more new sizes than maxPlans at once): look again.
         }
     }
 
-    /** The plan for {@code batch}: built by this thread, or by the thread already building it. */
+    private boolean leased(Plan p) {
+        if (!p.tryAcquire()) return false;
+        p.lastUse = clock.incrementAndGet();
+        return true;
+    }
+
+    /**
+     * The plan for {@code batch}, leased for the caller: built by this thread (leased before anyone
+     * else can see it, so an eviction cannot take it first) or by the thread already building it;
+     * null if it was evicted before this caller could lease it.
+     */
     private Plan buildOrWait(int batch) {
         CompletableFuture<Plan> pending;
         boolean mine = false;
         synchronized (lock) {
-            for (Plan p : plans) if (p.batch == batch) return p;
+            for (Plan p : plans) if (p.batch == batch) return leased(p) ? p : null;
             pending = building.get(batch);
             if (pending == null) {
                 pending = new CompletableFuture<>();
@@ -359,17 +365,20 @@ public final class PlanSet implements AutoCloseable {
             }
         }
         if (!mine) {
+            Plan p;
             try {
-                return pending.join();
+                p = pending.join();
             } catch (CompletionException e) {
                 throw failed(batch, e.getCause());
             }
+            return leased(p) ? p : null;
         }
         Plan plan;
         try {
             CompiledModel m = builder.build(inputShape(batch));
             checkPlan(m, batch);
             plan = new Plan(batch, m, clock.incrementAndGet());
+            plan.tryAcquire();   // this caller's lease, taken before the plan is published
         } catch (RuntimeException | Error e) {
             synchronized (lock) {
                 building.remove(batch);
@@ -394,7 +403,12 @@ public final class PlanSet implements AutoCloseable {
         }
         pending.complete(plan);
         evictions.addAndGet(evicted.size());
-        for (Plan p : evicted) p.retire();   // closes now, or when the last run on it returns
+        try {
+            for (Plan p : evicted) p.retire();   // closes now, or when the last run on it returns
+        } catch (RuntimeException | Error e) {
+            plan.close();   // this caller's lease: it will not run
+            throw e;
+        }
         return plan;
     }
 

@@ -38,8 +38,9 @@ class PrimitiveCacheRaceTest {
         assertTrue(child(List.of(), "--capacity").contains("capacity 16\nlayer created"));
         for (String bad : new String[] {"0", "abc", "70000"}) {
             String text = child(List.of("-Dpanamadnn.primitiveCache.size=" + bad), "--capacity");
-            assertTrue(text.contains("refused: panamadnn.primitiveCache.size: expected an integer from 1 to 65536 (shapes per layer), got '"
-                    + bad + "'"), bad + ": " + text);
+            String message = "panamadnn.primitiveCache.size: expected an integer from 1 to 65536 (shapes per layer), got '" + bad + "'";
+            assertTrue(text.contains("refused: " + message), bad + ": " + text);
+            assertTrue(text.contains("layer refused: " + message), "a layer constructor refuses too: " + text);
         }
     }
 

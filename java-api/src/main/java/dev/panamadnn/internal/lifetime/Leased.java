@@ -20,6 +20,11 @@ public class Leased<V extends AutoCloseable> implements AutoCloseable {
     private final V value;
     private final AtomicInteger state = new AtomicInteger();
 
+    /**
+     * An entry for {@code value}, with no lease out; the entry owns it from here (closes it once retired).
+     *
+     * @throws IllegalArgumentException if {@code value} is null
+     */
     protected Leased(V value) {
         if (value == null) throw new IllegalArgumentException("Leased: value must not be null");
         this.value = value;
