@@ -76,10 +76,12 @@ public final class Add implements AutoCloseable {
             } else {
                 Tensor na = Layer.nativeReady(a), nb = Layer.nativeReady(b);
                 try {
-                    Compiled c = compiled.get(y.numel(), this::compile);
-                    c.primitive().execute(new int[] {NormOps.argSrc(), NormOps.argSrc1(), NormOps.argDst()},
-                            new MemoryDescriptor[] {c.data(), c.data(), c.data()},
-                            new MemorySegment[] {na.segment(), nb.segment(), y.segment()});
+                    try (PrimitiveCache.Lease<Compiled> lease = compiled.acquire(y.numel(), this::compile)) {
+                        Compiled c = lease.value();
+                        c.primitive().execute(new int[] {NormOps.argSrc(), NormOps.argSrc1(), NormOps.argDst()},
+                                new MemoryDescriptor[] {c.data(), c.data(), c.data()},
+                                new MemorySegment[] {na.segment(), nb.segment(), y.segment()});
+                    }
                 } finally {
                     if (na != a) na.close();
                     if (nb != b) nb.close();

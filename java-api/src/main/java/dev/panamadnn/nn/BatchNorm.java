@@ -149,16 +149,18 @@ abstract sealed class BatchNorm extends Layer permits BatchNorm1d, BatchNorm2d {
     }
 
     private void runNative(Tensor x, View v, Tensor y) {
-        Compiled c = compiled.get(v, this::compile);
-        if (affine) {
-            c.primitive().execute(
-                    new int[] {NormOps.argSrc(), NormOps.argDst(), NormOps.argMean(), NormOps.argVariance(), NormOps.argScale(), NormOps.argShift()},
-                    new MemoryDescriptor[] {c.data(), c.data(), c.channels(), c.channels(), c.channels(), c.channels()},
-                    new MemorySegment[] {x.segment(), y.segment(), runningMean.segment(), runningVar.segment(), weight.segment(), bias.segment()});
-        } else {
-            c.primitive().execute(new int[] {NormOps.argSrc(), NormOps.argDst(), NormOps.argMean(), NormOps.argVariance()},
-                    new MemoryDescriptor[] {c.data(), c.data(), c.channels(), c.channels()},
-                    new MemorySegment[] {x.segment(), y.segment(), runningMean.segment(), runningVar.segment()});
+        try (PrimitiveCache.Lease<Compiled> lease = compiled.acquire(v, this::compile)) {
+            Compiled c = lease.value();
+            if (affine) {
+                c.primitive().execute(
+                        new int[] {NormOps.argSrc(), NormOps.argDst(), NormOps.argMean(), NormOps.argVariance(), NormOps.argScale(), NormOps.argShift()},
+                        new MemoryDescriptor[] {c.data(), c.data(), c.channels(), c.channels(), c.channels(), c.channels()},
+                        new MemorySegment[] {x.segment(), y.segment(), runningMean.segment(), runningVar.segment(), weight.segment(), bias.segment()});
+            } else {
+                c.primitive().execute(new int[] {NormOps.argSrc(), NormOps.argDst(), NormOps.argMean(), NormOps.argVariance()},
+                        new MemoryDescriptor[] {c.data(), c.data(), c.channels(), c.channels()},
+                        new MemorySegment[] {x.segment(), y.segment(), runningMean.segment(), runningVar.segment()});
+            }
         }
     }
 

@@ -198,8 +198,9 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
 
     /**
      * Tells the native path that the parameters were written after it ran: drops the primitives
-     * and their reordered weight copies, so the next {@link #forward} reads the new values. Must
-     * not race with a running forward. (The reference path always reads the parameters directly.)
+     * and their reordered weight copies, so the next {@link #forward} reads the new values. A
+     * forward running meanwhile finishes on its old copy (freed when it returns): safe, but which
+     * weights a racing forward sees is not defined. (The reference path always reads the parameters directly.)
      */
     public void weightsChanged() {
         checkOpen();

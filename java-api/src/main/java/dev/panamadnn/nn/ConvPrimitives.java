@@ -17,9 +17,10 @@ import java.lang.foreign.ValueLayout;
  * chose, the bias copied beside them (in its own arena, so {@link #clear()} can free it). All geometry is 2-D (height, width) and PyTorch's (dilation 1-based); the translation
  * to oneDNN's conventions happens in {@link #compile}.
  *
- * <p>Thread-safe: the cache is a concurrent map, primitives use a user scratchpad, and every
- * {@link #forward} brings its own memory objects. {@link #clear()} and {@link #close()} must not
- * race with a forward.
+ * <p>Thread-safe: the cache is a bounded concurrent map ({@link PrimitiveCache}), primitives use a
+ * user scratchpad, and every {@link #forward} brings its own memory objects and leases its entry, so
+ * eviction, {@link #clear()} and {@link #close()} never free a primitive or weight copy under a
+ * running forward (it finishes on the entry it started with).
  */
 final class ConvPrimitives implements AutoCloseable {
     private final String layer;
@@ -67,7 +68,12 @@ final class ConvPrimitives implements AutoCloseable {
 
     /** Runs the layer on a contiguous off-heap input laid out as {@code p} says; returns a new owned tensor. */
     Tensor forward(MemorySegment src, ConvNd.Plan p) {
-        Compiled c = compiledFor(p);
+        try (PrimitiveCache.Lease<Compiled> lease = leaseFor(p)) {   // held through the bias tail, which reads the bias copy
+            return forward(src, p, lease.value());
+        }
+    }
+
+    private Tensor forward(MemorySegment src, ConvNd.Plan p, Compiled c) {
         boolean tail = c.tailH() != 0 || c.tailW() != 0;
         Tensor y = Tensor.zeros(p.userOutputShape());
         Tensor dst = tail ? Tensor.zeros(p.n(), out, p.oh() - c.tailH(), p.ow() - c.tailW()) : y;
@@ -92,7 +98,9 @@ final class ConvPrimitives implements AutoCloseable {
     }
 
     String implementation(ConvNd.Plan p) {
-        return compiledFor(p).implementation();
+        try (PrimitiveCache.Lease<Compiled> lease = leaseFor(p)) {
+            return lease.value().implementation();
+        }
     }
 
     /** Copies the oneDNN result into the top-left of each output plane and fills the rest with the bias. */
@@ -109,8 +117,8 @@ final class ConvPrimitives implements AutoCloseable {
         }
     }
 
-    private Compiled compiledFor(ConvNd.Plan p) {
-        return compiled.get(new Key(p.n(), p.ih(), p.iw()), k -> compile(p));
+    private PrimitiveCache.Lease<Compiled> leaseFor(ConvNd.Plan p) {
+        return compiled.acquire(new Key(p.n(), p.ih(), p.iw()), k -> compile(p));
     }
 
     /** Creates the primitive for one input shape and reorders the weights into its layout (once per shape). */
@@ -194,7 +202,10 @@ final class ConvPrimitives implements AutoCloseable {
         return ConvOps.stridedDeconvolutionFits(p.ow() - tail[1], stride[1], out);
     }
 
-    /** Drops every primitive and reordered weight copy; the next forward creates them again. */
+    /**
+     * Drops every primitive and reordered weight copy; the next forward creates them again (a
+     * forward in flight finishes on its old copy, freed when it returns).
+     */
     void clear() {
         compiled.clear();
     }

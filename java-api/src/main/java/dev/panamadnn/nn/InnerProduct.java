@@ -44,20 +44,24 @@ final class InnerProduct implements AutoCloseable {
 
     /** dst = act(src * weights^T + bias); all segments off-heap and exactly sized (checked by Linear). */
     void execute(long rows, MemorySegment src, MemorySegment weights, MemorySegment biasData, MemorySegment dst) {
-        Compiled c = byRows.get(rows, this::compile);
-        if (bias) {
-            c.primitive().execute(new int[] {Ops.argSrc(), Ops.argWeights(), Ops.argBias(), Ops.argDst()},
-                    new MemoryDescriptor[] {c.src(), c.weights(), c.bias(), c.dst()},
-                    new MemorySegment[] {src, weights, biasData, dst});
-        } else {
-            c.primitive().execute(new int[] {Ops.argSrc(), Ops.argWeights(), Ops.argDst()},
-                    new MemoryDescriptor[] {c.src(), c.weights(), c.dst()}, new MemorySegment[] {src, weights, dst});
+        try (PrimitiveCache.Lease<Compiled> lease = byRows.acquire(rows, this::compile)) {
+            Compiled c = lease.value();
+            if (bias) {
+                c.primitive().execute(new int[] {Ops.argSrc(), Ops.argWeights(), Ops.argBias(), Ops.argDst()},
+                        new MemoryDescriptor[] {c.src(), c.weights(), c.bias(), c.dst()},
+                        new MemorySegment[] {src, weights, biasData, dst});
+            } else {
+                c.primitive().execute(new int[] {Ops.argSrc(), Ops.argWeights(), Ops.argDst()},
+                        new MemoryDescriptor[] {c.src(), c.weights(), c.dst()}, new MemorySegment[] {src, weights, dst});
+            }
         }
     }
 
     /** The oneDNN implementation chosen for {@code rows} rows, e.g. {@code brgemm:avx2}. */
     String implementation(long rows) {
-        return byRows.get(rows, this::compile).implementation();
+        try (PrimitiveCache.Lease<Compiled> lease = byRows.acquire(rows, this::compile)) {
+            return lease.value().implementation();
+        }
     }
 
     private Compiled compile(long rows) {

@@ -130,14 +130,16 @@ public final class LayerNorm extends Layer {
     Tensor compute(Tensor input, long[] outShape, Backend backend) {
         long m = input.numel() / k;
         return output(input, outShape, backend, (x, y) -> reference(x, m, y.segment()), (x, y) -> {
-            Compiled c = compiled.get(m, this::compile);
-            if (elementwiseAffine) {
-                c.primitive().execute(new int[] {NormOps.argSrc(), NormOps.argDst(), NormOps.argScale(), NormOps.argShift()},
-                        new MemoryDescriptor[] {c.data(), c.data(), c.affine(), c.affine()},
-                        new MemorySegment[] {x.segment(), y.segment(), weight.segment(), bias.segment()});
-            } else {
-                c.primitive().execute(new int[] {NormOps.argSrc(), NormOps.argDst()},
-                        new MemoryDescriptor[] {c.data(), c.data()}, new MemorySegment[] {x.segment(), y.segment()});
+            try (PrimitiveCache.Lease<Compiled> lease = compiled.acquire(m, this::compile)) {
+                Compiled c = lease.value();
+                if (elementwiseAffine) {
+                    c.primitive().execute(new int[] {NormOps.argSrc(), NormOps.argDst(), NormOps.argScale(), NormOps.argShift()},
+                            new MemoryDescriptor[] {c.data(), c.data(), c.affine(), c.affine()},
+                            new MemorySegment[] {x.segment(), y.segment(), weight.segment(), bias.segment()});
+                } else {
+                    c.primitive().execute(new int[] {NormOps.argSrc(), NormOps.argDst()},
+                            new MemoryDescriptor[] {c.data(), c.data()}, new MemorySegment[] {x.segment(), y.segment()});
+                }
             }
         });
     }

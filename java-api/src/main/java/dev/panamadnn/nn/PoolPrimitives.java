@@ -12,8 +12,9 @@ import java.lang.foreign.MemorySegment;
 /**
  * The oneDNN side of a pooling layer: one pooling primitive per {@link Geometry} (input shape
  * plus window), created on first use with plain nchw source and destination, cached, and shared
- * by every thread (user scratchpad; memory objects from a bound call no other call uses at the same time). {@link #close()} must not race
- * with a {@link #run}.
+ * by every thread (user scratchpad; memory objects from a bound call no other call uses at the same time). The
+ * cache is bounded ({@link PrimitiveCache}); a {@link #run} leases its entry, so neither eviction nor
+ * {@link #close()} frees a primitive while a run uses it.
  */
 final class PoolPrimitives implements AutoCloseable {
     /**
@@ -42,14 +43,18 @@ final class PoolPrimitives implements AutoCloseable {
 
     /** Pools the contiguous nchw {@code src} into the contiguous nchw {@code dst}, both sized as {@code g} says. */
     void run(Geometry g, MemorySegment src, MemorySegment dst) {
-        Compiled c = compiled.get(g, this::compile);
-        c.primitive().execute(new int[] {Ops.argSrc(), Ops.argDst()}, new MemoryDescriptor[] {c.src(), c.dst()},
-                new MemorySegment[] {src, dst});
+        try (PrimitiveCache.Lease<Compiled> lease = compiled.acquire(g, this::compile)) {
+            Compiled c = lease.value();
+            c.primitive().execute(new int[] {Ops.argSrc(), Ops.argDst()}, new MemoryDescriptor[] {c.src(), c.dst()},
+                    new MemorySegment[] {src, dst});
+        }
     }
 
     /** The oneDNN implementation chosen for {@code g}, e.g. {@code jit:avx512_core} (compiles it if needed). */
     String implementation(Geometry g) {
-        return compiled.get(g, this::compile).implementation();
+        try (PrimitiveCache.Lease<Compiled> lease = compiled.acquire(g, this::compile)) {
+            return lease.value().implementation();
+        }
     }
 
     private Compiled compile(Geometry g) {

@@ -78,9 +78,11 @@ public final class Softmax extends Layer {
     Tensor compute(Tensor input, long[] outShape, Backend backend) {
         View v = view(input.shape());
         return output(input, outShape, backend, (x, y) -> reference(x, v, y.segment()), (x, y) -> {
-            Compiled c = compiled.get(v, this::compile);
-            c.primitive().execute(new int[] {Ops.argSrc(), Ops.argDst()},
-                    new MemoryDescriptor[] {c.desc(), c.desc()}, new MemorySegment[] {x.segment(), y.segment()});
+            try (PrimitiveCache.Lease<Compiled> lease = compiled.acquire(v, this::compile)) {
+                Compiled c = lease.value();
+                c.primitive().execute(new int[] {Ops.argSrc(), Ops.argDst()},
+                        new MemoryDescriptor[] {c.desc(), c.desc()}, new MemorySegment[] {x.segment(), y.segment()});
+            }
             if (SpecialValues.anyNonFinite(x.segment(), x.numel())) repairNonFinite(x.segment(), v, y.segment());
         });
     }
