@@ -2,6 +2,7 @@ package dev.panamadnn.nn;
 
 import dev.panamadnn.Module;
 import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.GraphBuilder;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -15,7 +16,8 @@ import java.util.SequencedMap;
  * given one when built from an ordered map (PyTorch's {@code Sequential(OrderedDict(...))}).
  * Parameters are the children's, prefixed with that name exactly as in a PyTorch state_dict:
  * {@code "0.weight"}, {@code "2.1.bias"} for a nested Sequential, {@code "layer1.0.conv1.weight"}
- * for named ones; the repr shows {@code (name): child} lines.
+ * for named ones; the repr shows {@code (name): child} lines; the graph nodes of a child are
+ * named under its path ({@link #lower}).
  *
  * <p>Before any native call, the input is checked against every child that is a {@link Layer}
  * or a convolution (shapes are propagated through their {@code outputShape}), so a mismatch deep
@@ -127,6 +129,14 @@ public final class Sequential extends Layer {
             if (shape == null) return null;
         }
         return shape;
+    }
+
+    /** Each child in order, its nodes named under {@code path.name} (e.g. {@code layer1.0.conv1}). */
+    @Override
+    public String lower(GraphBuilder graph, String input, String path) {
+        String x = input;
+        for (Map.Entry<String, Module> child : named.entrySet()) x = child.getValue().lower(graph, x, Lowering.join(path, child.getKey()));
+        return x;
     }
 
     @Override
