@@ -21,7 +21,7 @@ import java.util.TreeMap;
  * Conv               X, W, [B]              kernel_shape strides pads dilations group
  * ConvTranspose      X, W, [B]              kernel_shape strides pads dilations group output_padding
  * BatchNormalization X, [scale], [B], mean, var   epsilon momentum   (absent scale/B: 1/0, ours)
- * LayerNormalization X, [scale], [B]        axis epsilon
+ * LayerNormalization X, [scale], [B]        axis epsilon   (absent scale: 1, ours)
  * MaxPool            X                      kernel_shape strides pads dilations ceil_mode
  * AveragePool        X                      kernel_shape strides pads dilations ceil_mode count_include_pad
  * GlobalAveragePool, GlobalMaxPool   X
@@ -234,7 +234,9 @@ public final class Ops {
         for (int i = 0; i < inputs.size(); i++) {
             Value v = inputs.get(i);
             if (v == null) {
-                if (i < spec.minInputs() && !node.op().equals("BatchNormalization")) throw new GraphException("input " + i + " is required");
+                // BatchNormalization's scale and B, and LayerNormalization's scale, may be absent (ours: 1 and 0).
+                boolean optional = node.op().equals("BatchNormalization") || node.op().equals("LayerNormalization") && i == 1;
+                if (i < spec.minInputs() && !optional) throw new GraphException("input " + i + " is required");
                 continue;
             }
             boolean i64 = (node.op().equals("Reshape") || node.op().equals("Pad")) && i == 1;
@@ -314,9 +316,13 @@ public final class Ops {
                         + ", strides " + Arrays.toString(s) + ", dilations " + Arrays.toString(d) + ", pads " + Arrays.toString(p));
             }
             long span = xi.factor() + p[i] + p[i + spatial] - d[i] * (k[i] - 1) - 1;
-            if (span < 0) throw new GraphException("the window (kernel " + k[i] + ", dilation " + d[i] + ") is larger than the padded input " + xi);
-            long o = (ceil ? Math.ceilDiv(span, s[i]) : span / s[i]) + 1;
+            // With ceil_mode a window may reach past the padded input (PyTorch and ONNX: MaxPool(2, ceil) of 1 gives 1).
+            long o = (ceil ? Math.floorDiv(span + s[i] - 1, s[i]) : Math.floorDiv(span, s[i])) + 1;
             if (ceil && (o - 1) * s[i] >= xi.factor() + p[i]) o--;
+            if (o < 1) {
+                throw new GraphException("the window (kernel " + k[i] + ", dilation " + d[i] + ") is larger than the padded input " + xi
+                        + " (output size " + o + " on spatial dim " + i + ")");
+            }
             out.add(Dim.of(o));
         }
         return new Shape(out);

@@ -1,6 +1,7 @@
 package dev.panamadnn.nn;
 
 import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.GraphBuilder;
 import dev.panamadnn.internal.Sizes;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.NormOps;
@@ -124,6 +125,20 @@ public final class LayerNorm extends Layer {
             throw new IllegalArgumentException(this + ": expected an input of shape " + want + "], got " + Arrays.toString(inputShape));
         }
         return inputShape.clone();
+    }
+
+    /**
+     * ONNX's {@code LayerNormalization} over the last {@code normalized_shape.length} dims
+     * ({@code axis = -normalized_shape.length}) with epsilon: inputs X, {@code <path>.weight},
+     * {@code <path>.bias} (absent, "", without elementwise affine: scale 1 and shift 0).
+     */
+    @Override
+    public String lower(GraphBuilder graph, String input, String path) {
+        Lowering.check(this, graph, input, path);
+        String w = graph.optionalInitializer(Lowering.join(path, "weight"), weight);
+        String b = graph.optionalInitializer(Lowering.join(path, "bias"), bias);
+        dev.panamadnn.graph.Attributes a = dev.panamadnn.graph.Attributes.of("axis", (long) -normalizedShape.length, "epsilon", eps);
+        return graph.node("LayerNormalization", path, a, input, w, b);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.panamadnn.nn;
 
 import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.GraphBuilder;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.Ops;
 import dev.panamadnn.internal.dnnl.Primitive;
@@ -72,6 +73,17 @@ public final class Softmax extends Layer {
         for (int i = 0; i < a; i++) outer *= shape[i];
         for (int i = a + 1; i < shape.length; i++) inner *= shape[i];
         return new View(outer, shape[a], inner);
+    }
+
+    /**
+     * ONNX's {@code Softmax} with {@code axis = dim} (one axis, as since opset 13). A rank-0 input,
+     * which PyTorch treats as rank 1, is the default {@code Layer} node.
+     */
+    @Override
+    public String lower(GraphBuilder graph, String input, String path) {
+        Lowering.check(this, graph, input, path);
+        if (graph.value(input).shape().rank() == 0) return super.lower(graph, input, path);
+        return graph.node("Softmax", path, dev.panamadnn.graph.Attributes.of("axis", (long) dim), input);
     }
 
     @Override
