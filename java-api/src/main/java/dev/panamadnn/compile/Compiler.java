@@ -47,8 +47,13 @@ final class Compiler {
     record Step(Primitive primitive, int[] argIds, MemoryDescriptor[] descs, int[] buffers, MemorySegment[] constants,
                 String description, Winograd.Conv winograd, JavaStep java) {}
 
-    /** A layer run by its own kernel ({@code Layer} node): reads plan buffer {@code input} (plain), writes {@code output} (plain). */
-    record JavaStep(Layer layer, long[] inShape, long[] outShape, int input, int output) {}
+    /** A step run in Java: reads plan buffer {@code input} (plain, {@code inShape}), writes {@code output} (plain, {@code outShape}). */
+    record JavaStep(Kernel kernel, long[] inShape, long[] outShape, int input, int output) {}
+
+    /** A Java kernel over exactly-sized plain buffers. */
+    interface Kernel {
+        void run(MemorySegment src, MemorySegment dst);
+    }
 
     /** An activation to apply: oneDNN eltwise kind (as {@link dev.panamadnn.Eltwise.Kind} names it) and alpha. */
     record Act(String kind, float alpha, String label) {
@@ -173,6 +178,7 @@ final class Compiler {
             case "Gemm" -> OpLowering.gemm(this, n);
             case "Add" -> OpLowering.add(this, n);
             case "Identity" -> in(n, 0);
+            case "Pad" -> OpLowering.pad(this, n);
             case "Reshape" -> asShape(in(n, 0), graph.value(n.output()).shape().sizes(), n.name());
             case "Layer" -> {
                 if (!(n.attributes().module("module") instanceof Layer layer)) throw unsupported(n, "its module is not a Layer");
@@ -182,7 +188,7 @@ final class Compiler {
                 Layer eager = EagerNodes.layerFor(n, graph);
                 if (eager == null) {
                     throw unsupported(n, "op " + op + " is not compiled yet (compiled: Conv, BatchNormalization, MaxPool, AveragePool, "
-                            + "GlobalAveragePool, AdaptiveAvgPool, Flatten, Reshape, Gemm, Add, Identity, Relu, LeakyRelu, Sigmoid, Tanh, "
+                            + "GlobalAveragePool, AdaptiveAvgPool, Flatten, Reshape, Pad, Gemm, Add, Identity, Relu, LeakyRelu, Sigmoid, Tanh, "
                             + "Elu, Gelu, Silu; Softmax, LayerNormalization, AdaptiveMaxPool, ConvTranspose and Layer nodes as Java steps)");
                 }
                 yield OpLowering.javaStep(this, n, own(eager));
@@ -284,6 +290,17 @@ final class Compiler {
         if (Arrays.equals(x.shape(), shape)) return x;
         Value p = plain(x, "reorder to plain for " + what);
         return new Value(own(MemoryDescriptor.f32(Ops.plain(shape.length), shape)), p.buffer(), shape);
+    }
+
+    /** A Java step reading {@code x} (plain, in a plan buffer) and writing a new plain buffer of {@code outShape}. */
+    Value javaStep(Value x, long[] outShape, Kernel kernel, String description) {
+        MemoryDescriptor dst = own(MemoryDescriptor.f32(Ops.plain(outShape.length), outShape));
+        int out = newBuffer(Math.max(4, dst.byteSize()));
+        touch(x.buffer());
+        touch(out);
+        steps.add(new Step(null, new int[0], new MemoryDescriptor[0], new int[0], new MemorySegment[0], description, null,
+                new JavaStep(kernel, x.shape(), outShape, x.buffer(), out)));
+        return new Value(dst, out, outShape);
     }
 
     /** {@code x} in the plain (row-major) layout: itself, or a reorder. */

@@ -146,7 +146,7 @@ final class ConvLowering {
     static int destination(Compiler plan, Value sum, int input, MemoryDescriptor dst, String what) {
         if (sum == null) return plan.newBuffer(dst.byteSize());
         boolean inPlace = sum.buffer() >= 0 && sum.buffer() != input && sum.md().sameLayoutAs(dst) && !plan.readLater(sum.buffer());
-        if (!inPlace) return plan.copy(sum, dst, "copy of the shortcut for " + what).buffer();
+        if (!inPlace) return plan.copy(sum, dst, "reorder (copy) of the shortcut for " + what).buffer();
         for (List<Value> copies : plan.reordered.values()) copies.removeIf(v -> v.buffer() == sum.buffer());   // overwritten from here on
         return sum.buffer();
     }

@@ -44,6 +44,22 @@ final class EagerNodes {
                         : s.length == 1 ? new AdaptiveAvgPool1d(Math.toIntExact(s[0])) : null;
             }
             case "ConvTranspose" -> convTranspose(n, g, x);
+            case "AveragePool" -> avgPool(a, x);
+            default -> null;
+        };
+    }
+
+    /** PyTorch's average pooling (symmetric padding), whose ceil-mode divisor with count_include_pad oneDNN lacks. */
+    private static Layer avgPool(Attributes a, Shape x) {
+        int spatial = x.rank() - 2;
+        long[] pads = a.integers("pads", new long[2 * spatial]);
+        for (int i = 0; i < spatial; i++) if (pads[i] != pads[i + spatial]) return null;
+        if (a.has("dilations") && java.util.Arrays.stream(a.integers("dilations")).anyMatch(d -> d != 1)) return null;
+        int[] k = ints(a.integers("kernel_shape")), s = ints(a.integers("strides", ones(spatial))), p = ints(Arrays.copyOf(pads, spatial));
+        boolean ceil = a.integer("ceil_mode", 0) != 0, include = a.integer("count_include_pad", 0) != 0;
+        return switch (spatial) {
+            case 2 -> new dev.panamadnn.nn.AvgPool2d(k, s, p, ceil, include);
+            case 1 -> new dev.panamadnn.nn.AvgPool1d(k[0], s[0], p[0], ceil, include);
             default -> null;
         };
     }

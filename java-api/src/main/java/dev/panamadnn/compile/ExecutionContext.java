@@ -120,20 +120,13 @@ final class ExecutionContext {
         }
     }
 
-    /**
-     * A Java step: the layer's forward over a view of its input slot, the result copied into its
-     * output slot (the one step kind that allocates per run: the layer's output tensor).
-     */
+    /** A Java step: its kernel over exactly-sized views of its input and output slots, after the steps before have finished. */
     Action javaAction(Compiler.JavaStep js, MemorySegment inSlot, MemorySegment outSlot) {
-        long inBytes = Sizes.f32Bytes("Layer step", js.inShape()), outBytes = Sizes.f32Bytes("Layer step", js.outShape());
-        MemorySegment src = inSlot.asSlice(0, inBytes), dst = outSlot.asSlice(0, outBytes);
-        long[] shape = js.inShape();
+        MemorySegment src = inSlot.asSlice(0, Sizes.f32Bytes("Java step", js.inShape()));
+        MemorySegment dst = outSlot.asSlice(0, Sizes.f32Bytes("Java step", js.outShape()));
         return st -> {
             st.await();   // the steps before have written the input slot
-            try (Tensor y = js.layer().forward(Tensor.wrap(src, DataType.F32, shape))) {
-                if (y.isContiguous()) MemorySegment.copy(y.segment(), 0, dst, 0, outBytes);
-                else MemorySegment.copy(y.toFloatArray(), 0, dst, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, (int) (outBytes / 4));
-            }
+            js.kernel().run(src, dst);
         };
     }
 

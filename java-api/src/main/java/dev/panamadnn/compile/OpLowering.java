@@ -2,6 +2,8 @@ package dev.panamadnn.compile;
 
 import dev.panamadnn.graph.Attributes;
 import dev.panamadnn.graph.Node;
+import dev.panamadnn.DataType;
+import dev.panamadnn.Tensor;
 import dev.panamadnn.internal.Sizes;
 import dev.panamadnn.internal.dnnl.Chosen;
 import dev.panamadnn.internal.dnnl.ConvOps;
@@ -190,18 +192,34 @@ final class OpLowering {
         Value x = plan.in(n, 0);
         if (x.buffer() < 0) {
             MemoryDescriptor plain = plan.own(MemoryDescriptor.f32(Ops.plain(x.shape().length), x.shape()));
-            x = plan.reorder(x, plain, "copy of the input for " + n.name());
+            x = plan.reorder(x, plain, "reorder (copy) of the input for " + n.name());
         }
         x = plan.asShape(x, inShape, n.input(0));
         x = plan.plain(x, "reorder to plain for " + n.name());
         long[] outShape = plan.graph.value(n.output()).shape().sizes();
         MemoryDescriptor dst = plan.own(MemoryDescriptor.f32(Ops.plain(outShape.length), outShape));
-        int out = plan.newBuffer(Math.max(4, dst.byteSize()));
-        JavaStep js = new JavaStep(layer, x.shape(), outShape, x.buffer(), out);
-        plan.touch(x.buffer());
-        plan.touch(out);
-        plan.steps.add(new Step(null, new int[0], new MemoryDescriptor[0], new int[0], new MemorySegment[0],
-                "java " + n.name() + " (" + layer.getClass().getSimpleName() + ", its own kernel)", null, js));
-        return new Value(dst, out, outShape);
+        long outBytes = dst.byteSize();
+        Compiler.Kernel kernel = (src, target) -> {   // the layer's output tensor is the one allocation of such a step
+            try (Tensor y = layer.forward(Tensor.wrap(src, DataType.F32, inShape))) {
+                if (y.isContiguous()) MemorySegment.copy(y.segment(), 0, target, 0, outBytes);
+                else MemorySegment.copy(y.toFloatArray(), 0, target, ValueLayout.JAVA_FLOAT, 0, Math.toIntExact(outBytes / 4));
+            }
+        };
+        return plan.javaStep(x, outShape, kernel, "java " + n.name() + " (" + layer.getClass().getSimpleName() + ", its own kernel)");
+    }
+
+    /** {@code Pad} (constant, reflect, edge, wrap) as a Java kernel over plain buffers (no allocation per run). */
+    static Value pad(Compiler plan, Node n) {
+        long[] inShape = plan.graph.shape(n.input(0)).sizes(), outShape = plan.graph.value(n.output()).shape().sizes();
+        if (!plan.graph.source.initializers().containsKey(n.input(1))) throw plan.unsupported(n, "pads must be a constant");
+        long[] pads = new long[inShape.length * 2];
+        Tensor p = plan.graph.source.initializers().get(n.input(1));
+        for (int i = 0; i < pads.length; i++) pads[i] = p.segment().getAtIndex(ValueLayout.JAVA_LONG, i);
+        float value = n.input(2) == null ? 0f : plan.graph.floats(n.input(2))[0];
+        Value x = plan.in(n, 0);
+        if (x.buffer() < 0) x = plan.reorder(x, plan.own(MemoryDescriptor.f32(Ops.plain(x.shape().length), x.shape())), "reorder (copy) of the input for " + n.name());
+        x = plan.plain(plan.asShape(x, inShape, n.input(0)), "reorder to plain for " + n.name());
+        String mode = n.attributes().string("mode", "constant");
+        return plan.javaStep(x, outShape, PadKernel.of(inShape, outShape, pads, mode, value), "java pad " + n.name() + " (" + mode + ")");
     }
 }

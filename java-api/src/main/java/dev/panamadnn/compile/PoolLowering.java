@@ -85,9 +85,11 @@ final class PoolLowering {
         boolean includePad = n.attributes().integer("count_include_pad", 0) != 0;
         long[] pads = Compiler.pads2d(n.attributes().integers("pads", null), 2);
         if (includePad && (!Arrays.equals(w.pr(), new long[] {pads[2], pads[3]}) || pads[0] != pads[2] || pads[1] != pads[3])) {
-            throw plan.unsupported(n, "ceil_mode with count_include_pad and a last window past the padding has a "
-                    + "PyTorch divisor oneDNN does not compute (eager forward repairs it; the compiler does not), input "
-                    + Arrays.toString(x.shape()));
+            // ceil_mode with count_include_pad and a last window past the padding: PyTorch's divisor there is one
+            // oneDNN does not compute; the eager layer repairs it, so it runs as a Java step.
+            Layer eager = EagerNodes.layerFor(n, plan.graph);
+            if (eager == null) throw plan.unsupported(n, "ceil_mode with count_include_pad and asymmetric padding, input " + Arrays.toString(x.shape()));
+            return OpLowering.javaStep(plan, n, plan.own(eager));
         }
         return pool(plan, includePad ? PoolOps.Algorithm.AVG_INCLUDE_PADDING : PoolOps.Algorithm.AVG_EXCLUDE_PADDING, x, outShape, w,
                 "avgpool " + n.name(), null);
