@@ -107,6 +107,8 @@ public final class Graph {
             }
         }
         Set<String> nodeNames = new HashSet<>();
+        // What Reshape and Pad may read: initializers and Constant outputs.
+        Map<String, Tensor> constants = new HashMap<>(initializers);
         for (int i = 0; i < nodes.size(); i++) {
             Node node = nodes.get(i);
             if (!nodeNames.add(node.name())) throw new GraphException(label + ": two nodes are named '" + node.name() + "'");
@@ -125,15 +127,8 @@ public final class Graph {
                 }
                 ins.add(v);
             }
-            List<Value> outs;
-            try {
-                outs = Ops.infer(node, ins, initializers);
-            } catch (GraphException e) {
-                throw new GraphException(label + ": node " + node.label() + ": " + e.getMessage(), e);
-            } catch (IllegalArgumentException | ArithmeticException e) {
-                throw new GraphException(label + ": node " + node.label() + ": " + e.getMessage(), e);
-            }
-            for (Value v : outs) values.put(v.name(), v);
+            for (Value v : inferNode(label, node, ins, constants)) values.put(v.name(), v);
+            if (node.op().equals("Constant")) constants.put(node.output(), node.attributes().tensor("value"));
         }
         if (outputs.isEmpty()) throw new GraphException(label + ": expected at least one output, got none");
         Set<String> seen = new HashSet<>();
@@ -142,6 +137,18 @@ public final class Graph {
             if (!seen.add(o)) throw new GraphException(label + ": output '" + o + "' is listed twice");
         }
         return Collections.unmodifiableMap(values);
+    }
+
+    /**
+     * {@link Ops#infer} with every refusal as a GraphException that names the graph, the node and
+     * its op (shared with {@link GraphBuilder}, which checks each node as it is added).
+     */
+    static List<Value> inferNode(String label, Node node, List<Value> ins, Map<String, Tensor> constants) {
+        try {
+            return Ops.infer(node, ins, constants);
+        } catch (IllegalArgumentException | ArithmeticException | IllegalStateException e) {
+            throw new GraphException(label + ": node " + node.label() + ": " + e.getMessage(), e);
+        }
     }
 
     public String name() {
