@@ -58,21 +58,26 @@ public final class Graph {
      * @throws GraphException if it is malformed or its shapes are inconsistent
      */
     public static Graph of(String name, List<Value> inputs, List<Node> nodes, Map<String, Tensor> initializers, List<String> outputs) {
+        String label = name == null || name.isEmpty() ? "graph" : "graph " + name;
         if (inputs == null || nodes == null || initializers == null || outputs == null) {
-            throw new GraphException("graph " + name + ": inputs, nodes, initializers and outputs must not be null");
+            throw new GraphException(label + ": inputs, nodes, initializers and outputs must not be null");
         }
+        // Checked before copying: List.copyOf would throw a bare NullPointerException.
+        for (Value v : inputs) if (v == null) throw new GraphException(label + ": a graph input is null");
+        for (int i = 0; i < nodes.size(); i++) if (nodes.get(i) == null) throw new GraphException(label + ": node " + i + " is null");
+        for (String o : outputs) if (o == null) throw new GraphException(label + ": output 'null' is not defined");
         List<Value> in = List.copyOf(inputs);
         List<Node> ns = List.copyOf(nodes);
         Map<String, Tensor> init = Collections.unmodifiableMap(new LinkedHashMap<>(initializers));
         List<String> out = List.copyOf(outputs);
-        String label = name == null || name.isEmpty() ? "graph" : "graph " + name;
-        return new Graph(name == null ? "graph" : name, in, ns, init, out, validate(label, in, ns, init, out));
+        return new Graph(name == null || name.isEmpty() ? "graph" : name, in, ns, init, out, validate(label, in, ns, init, out));
     }
 
     /**
      * Checks a graph: every value defined exactly once (a graph input, an initializer or one node
-     * output) before any node reads it, node names unique, ops known, input and attribute counts
-     * and shapes consistent (inferred per op), outputs defined. Returns the value of every name.
+     * output) before any node reads it, node names unique, ops known, input and attribute counts,
+     * types and shapes consistent (inferred per op), outputs defined once. Returns the value of
+     * every name, in definition order: inputs, initializers, then node outputs in node order.
      */
     static Map<String, Value> validate(String label, List<Value> inputs, List<Node> nodes, Map<String, Tensor> initializers,
                                        List<String> outputs) {
@@ -91,9 +96,15 @@ public final class Graph {
             values.put(n, new Value(n, t.dtype(), Shape.of(t.shape())));
         }
         Map<String, Integer> definedBy = new HashMap<>();   // node output -> node index
+        Map<String, Integer> nodeNames = new HashMap<>();    // node name -> node index
         for (int i = 0; i < nodes.size(); i++) {
             Node node = nodes.get(i);
             if (node == null) throw new GraphException(label + ": node " + i + " is null");
+            Integer sameName = nodeNames.putIfAbsent(node.name(), i);
+            if (sameName != null) {
+                throw new GraphException(label + ": two nodes are named '" + node.name() + "': " + nodes.get(sameName).label() + " (node "
+                        + sameName + ") and " + node.label() + " (node " + i + ")");
+            }
             for (String o : node.outputs()) {
                 Integer before = definedBy.put(o, i);
                 if (before != null) {
@@ -106,12 +117,10 @@ public final class Graph {
                 }
             }
         }
-        Set<String> nodeNames = new HashSet<>();
         // What Reshape and Pad may read: initializers and Constant outputs.
         Map<String, Tensor> constants = new HashMap<>(initializers);
         for (int i = 0; i < nodes.size(); i++) {
             Node node = nodes.get(i);
-            if (!nodeNames.add(node.name())) throw new GraphException(label + ": two nodes are named '" + node.name() + "'");
             List<Value> ins = new ArrayList<>(node.inputs().size());
             for (String s : node.inputs()) {
                 if (s.isEmpty()) {
@@ -122,6 +131,7 @@ public final class Graph {
                 if (v == null) {
                     Integer later = definedBy.get(s);
                     if (later == null) throw new GraphException(label + ": node " + node.label() + " reads '" + s + "', which nothing defines");
+                    if (later == i) throw new GraphException(label + ": node " + node.label() + " reads its own output '" + s + "' (a cycle)");
                     throw new GraphException(label + ": node " + node.label() + " reads '" + s + "' before node " + nodes.get(later).label()
                             + " defines it (a cycle, or nodes out of topological order)");
                 }
@@ -151,23 +161,27 @@ public final class Graph {
         }
     }
 
+    /** The graph's name (the model's class name for {@link #lower}). */
     public String name() {
         return name;
     }
 
+    /** The graph inputs, in order (read-only). */
     public List<Value> inputs() {
         return inputs;
     }
 
+    /** The nodes, in topological order (read-only). */
     public List<Node> nodes() {
         return nodes;
     }
 
+    /** The initializers by name, in declaration order (read-only; the tensors are shared, not copied). */
     public Map<String, Tensor> initializers() {
         return initializers;
     }
 
-    /** Output value names. */
+    /** The output value names, in order (read-only). */
     public List<String> outputs() {
         return outputs;
     }
