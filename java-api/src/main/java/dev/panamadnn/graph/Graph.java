@@ -222,10 +222,14 @@ public final class Graph {
 
     /**
      * This graph with its inputs of the given concrete shapes (one per input, in order): every
-     * symbol bound by matching, every shape re-inferred, so all are fixed.
+     * symbol bound by matching (a {@code 12*N} dim of size 24 binds N = 2), every shape
+     * re-inferred, so all are fixed. The initializers are shared, not copied.
      *
-     * @throws IllegalArgumentException if a shape does not match an input (rank, a fixed size, or a
-     *                                  symbol bound to two sizes), naming input, expected and given
+     * @throws IllegalArgumentException if a shape does not fit its input (rank, a fixed size, a
+     *                                  size that is not a positive multiple of a symbolic dim's
+     *                                  factor, or a symbol bound to two sizes), naming the input,
+     *                                  the dim, the expected and the given size
+     * @throws GraphException           if the bound graph is inconsistent
      */
     public Graph bind(long[]... shapes) {
         if (shapes == null || shapes.length != inputs.size()) {
@@ -233,6 +237,7 @@ public final class Graph {
                     + inputs + ", got " + (shapes == null ? "none" : shapes.length));
         }
         Map<String, Long> bindings = new HashMap<>();
+        Map<String, String> boundAt = new HashMap<>();   // symbol -> "input x dim 0", for messages
         for (int i = 0; i < shapes.length; i++) {
             Value in = inputs.get(i);
             long[] s = shapes[i];
@@ -242,26 +247,43 @@ public final class Graph {
             }
             for (int d = 0; d < s.length; d++) {
                 Dim dim = in.shape().dim(d);
-                boolean ok;
-                if (dim.isFixed()) ok = dim.factor() == s[d];
-                else {
-                    ok = s[d] > 0 && s[d] % dim.factor() == 0;
-                    long v = ok ? s[d] / dim.factor() : -1;
-                    Long before = ok ? bindings.putIfAbsent(dim.symbol(), v) : null;
-                    ok &= before == null || before == v;
+                String wrong = null;
+                if (dim.isFixed()) {
+                    if (dim.factor() != s[d]) wrong = "expected " + dim;
+                } else if (s[d] < dim.factor() || s[d] % dim.factor() != 0) {
+                    wrong = "expected " + dim + (dim.factor() == 1 ? " >= 1" : ", a positive multiple of " + dim.factor());
+                } else {
+                    long v = s[d] / dim.factor();
+                    Long before = bindings.putIfAbsent(dim.symbol(), v);
+                    if (before == null) boundAt.put(dim.symbol(), "input " + in.name() + " dim " + d);
+                    else if (before != v) {
+                        wrong = "expected " + dim + " = " + before * dim.factor() + " (" + dim.symbol() + " = " + before + " from "
+                                + boundAt.get(dim.symbol()) + ")";
+                    }
                 }
-                if (!ok) {
+                if (wrong != null) {
                     throw new IllegalArgumentException("graph " + name + ": input " + in + " does not fit shape " + Arrays.toString(s)
-                            + " (dim " + d + ": expected " + dim + (bindings.containsKey(dim.symbol()) && dim.symbol() != null
-                            ? " with " + dim.symbol() + " = " + bindings.get(dim.symbol()) : "") + ", got " + s[d] + ")");
+                            + " (dim " + d + ": " + wrong + ", got " + s[d] + ")");
                 }
             }
         }
         return bind(bindings);
     }
 
-    /** This graph with the given symbols replaced by sizes, every shape re-inferred. */
+    /**
+     * This graph with the given symbols replaced by sizes, every shape re-inferred (symbols this
+     * graph does not use are ignored; those it uses but {@code bindings} lacks stay symbolic).
+     *
+     * @throws IllegalArgumentException if a size is null or below 1
+     * @throws GraphException           if the bound graph is inconsistent
+     */
     public Graph bind(Map<String, Long> bindings) {
+        if (bindings == null) throw new IllegalArgumentException("graph " + name + ": bindings must not be null");
+        for (Map.Entry<String, Long> e : bindings.entrySet()) {
+            if (e.getValue() == null || e.getValue() < 1) {
+                throw new IllegalArgumentException("graph " + name + ": symbol " + e.getKey() + " must be bound to a size >= 1, got " + e.getValue());
+            }
+        }
         List<Value> in = new ArrayList<>(inputs.size());
         for (Value v : inputs) in.add(new Value(v.name(), v.dtype(), v.shape().bind(bindings)));
         return of(name, in, nodes, initializers, outputs);
