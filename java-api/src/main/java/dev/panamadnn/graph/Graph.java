@@ -297,32 +297,53 @@ public final class Graph {
     }
 
     /**
-     * A readable table, one row per node (name, op, inputs, attributes, output), like torch.fx's
-     * {@code print_tabular}, headed by the inputs and followed by the outputs.
+     * A readable table in the manner of torch.fx's {@code print_tabular}: a header line with the
+     * inputs, the initializers' count and size, then one row per node (name, op, inputs, output
+     * type and shape, attributes) under underlined column titles, and a {@code return} line with
+     * the outputs. Names are shown in full (so a dump can be searched for a parameter's name); an
+     * output is shown by its type alone when it has the node's name, an absent optional input as
+     * {@code ""}. Attributes come last, so no cell is cut short. For example:
+     * <pre>
+     * graph tiny(input: f32[N, 3, 32, 32])
+     *   initializers: 2 tensors, 224 elements
+     *   name        op    inputs                                     output             attributes
+     *   ----------  ----  -----------------------------------------  -----------------  ---------------------------------
+     *   features.0  Conv  input, features.0.weight, features.0.bias  f32[N, 8, 16, 16]  strides=[2, 2], pads=[1, 1, 1, 1]
+     *   features.1  Relu  features.0                                 f32[N, 8, 16, 16]
+     *   return features.1: f32[N, 8, 16, 16]
+     * </pre>
      */
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("graph ").append(name).append('(');
         for (int i = 0; i < inputs.size(); i++) sb.append(i == 0 ? "" : ", ").append(inputs.get(i));
-        sb.append(")\n");
-        sb.append("  initializers: ").append(initializers.size()).append(" (").append(String.format("%,d", parameterCount()))
-                .append(" elements)\n");
+        sb.append(")\n  initializers: ").append(initializers.size()).append(initializers.size() == 1 ? " tensor, " : " tensors, ")
+                .append(String.format(java.util.Locale.ROOT, "%,d", parameterCount())).append(" elements\n");
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"name", "op", "inputs", "attributes", "outputs"});
+        rows.add(new String[] {"name", "op", "inputs", "output", "attributes"});
         for (Node n : nodes) {
-            StringBuilder outs = new StringBuilder();
-            for (String o : n.outputs()) outs.append(outs.isEmpty() ? "" : ", ").append(values.get(o));
-            rows.add(new String[] {n.name(), n.op(), String.join(", ", n.inputs()), n.attributes().toString(), outs.toString()});
-        }
-        int[] width = new int[5];
-        for (String[] r : rows) for (int c = 0; c < 5; c++) width[c] = Math.max(width[c], Math.min(r[c].length(), c == 3 ? 60 : 48));
-        for (String[] r : rows) {
-            sb.append("  ");
-            for (int c = 0; c < 5; c++) {
-                String cell = r[c].length() > width[c] ? r[c].substring(0, width[c] - 3) + "..." : r[c];
-                sb.append(c == 4 ? cell : String.format("%-" + width[c] + "s  ", cell));
+            List<String> ins = new ArrayList<>();
+            for (String i : n.inputs()) ins.add(i.isEmpty() ? "\"\"" : i);
+            List<String> outs = new ArrayList<>();
+            for (String o : n.outputs()) {
+                String type = values.get(o).type();
+                outs.add(o.equals(n.name()) ? type : o + ": " + type);
             }
-            sb.append('\n');
+            rows.add(new String[] {n.name(), n.op(), String.join(", ", ins), String.join(", ", outs), n.attributes().toString()});
+        }
+        int columns = rows.get(0).length;
+        int[] width = new int[columns];
+        for (String[] r : rows) for (int c = 0; c < columns; c++) width[c] = Math.max(width[c], r[c].length());
+        String[] rule = new String[columns];
+        for (int c = 0; c < columns; c++) rule[c] = "-".repeat(width[c]);
+        rows.add(1, rule);
+        for (String[] r : rows) {
+            StringBuilder line = new StringBuilder("  ");
+            for (int c = 0; c < columns; c++) {
+                line.append(r[c]);
+                if (c < columns - 1) line.append(" ".repeat(width[c] - r[c].length() + 2));
+            }
+            sb.append(line.toString().stripTrailing()).append('\n');
         }
         sb.append("  return ");
         for (int i = 0; i < outputs.size(); i++) sb.append(i == 0 ? "" : ", ").append(values.get(outputs.get(i)));
