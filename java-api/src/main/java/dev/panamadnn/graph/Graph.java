@@ -300,16 +300,18 @@ public final class Graph {
      * A readable table in the manner of torch.fx's {@code print_tabular}: a header line with the
      * inputs, the initializers' count and size, then one row per node (name, op, inputs, output
      * type and shape, attributes) under underlined column titles, and a {@code return} line with
-     * the outputs. Names are shown in full (so a dump can be searched for a parameter's name); an
-     * output is shown by its type alone when it has the node's name, an absent optional input as
-     * {@code ""}. Attributes come last, so no cell is cut short. For example:
+     * the outputs. An input named under its node ({@code layer1.0.bn1.running_mean} read by
+     * {@code layer1.0.bn1}) is shown as {@code .running_mean}: a ResNet's parameter names would
+     * otherwise make the inputs column 150 characters wide. An output is shown by its type alone
+     * when it has the node's name, an absent optional input as {@code ""}. Attributes come last, so
+     * no cell is cut short. For example:
      * <pre>
      * graph tiny(input: f32[N, 3, 32, 32])
      *   initializers: 2 tensors, 224 elements
-     *   name        op    inputs                                     output             attributes
-     *   ----------  ----  -----------------------------------------  -----------------  ---------------------------------
-     *   features.0  Conv  input, features.0.weight, features.0.bias  f32[N, 8, 16, 16]  strides=[2, 2], pads=[1, 1, 1, 1]
-     *   features.1  Relu  features.0                                 f32[N, 8, 16, 16]
+     *   name        op    inputs                 output             attributes
+     *   ----------  ----  ---------------------  -----------------  ---------------------------------
+     *   features.0  Conv  input, .weight, .bias  f32[N, 8, 16, 16]  strides=[2, 2], pads=[1, 1, 1, 1]
+     *   features.1  Relu  features.0             f32[N, 8, 16, 16]
      *   return features.1: f32[N, 8, 16, 16]
      * </pre>
      */
@@ -323,7 +325,7 @@ public final class Graph {
         rows.add(new String[] {"name", "op", "inputs", "output", "attributes"});
         for (Node n : nodes) {
             List<String> ins = new ArrayList<>();
-            for (String i : n.inputs()) ins.add(i.isEmpty() ? "\"\"" : i);
+            for (String i : n.inputs()) ins.add(i.isEmpty() ? "\"\"" : i.startsWith(n.name() + ".") ? i.substring(n.name().length()) : i);
             List<String> outs = new ArrayList<>();
             for (String o : n.outputs()) {
                 String type = values.get(o).type();
