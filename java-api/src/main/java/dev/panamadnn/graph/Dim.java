@@ -9,14 +9,27 @@ package dev.panamadnn.graph;
  * @param symbol the symbol's name, or null for a fixed dimension
  */
 public record Dim(long factor, String symbol) {
+    /**
+     * A dimension of {@code factor} (a fixed size) or {@code factor * symbol}.
+     *
+     * @throws IllegalArgumentException if a fixed size is negative, a symbol's factor is below 1,
+     *                                  or the symbol not a name (a letter or '_', then letters,
+     *                                  digits or '_')
+     */
     public Dim {
         if (factor < (symbol == null ? 0 : 1)) {
             throw new IllegalArgumentException("Dim: expected a size >= " + (symbol == null ? 0 : 1) + ", got " + factor
                     + (symbol == null ? "" : " * " + symbol));
         }
-        if (symbol != null && (symbol.isEmpty() || !Character.isJavaIdentifierStart(symbol.charAt(0)))) {
-            throw new IllegalArgumentException("Dim: a symbol must start with a letter, got '" + symbol + "'");
+        if (symbol != null && !isName(symbol)) {
+            throw new IllegalArgumentException("Dim: a symbol must be a name (a letter or '_', then letters, digits or '_'), got '" + symbol + "'");
         }
+    }
+
+    private static boolean isName(String s) {
+        if (s.isEmpty() || !(Character.isLetter(s.charAt(0)) || s.charAt(0) == '_')) return false;
+        for (int i = 1; i < s.length(); i++) if (!(Character.isLetterOrDigit(s.charAt(i)) || s.charAt(i) == '_')) return false;
+        return true;
     }
 
     /** A fixed dimension of {@code size}. */
@@ -29,6 +42,7 @@ public record Dim(long factor, String symbol) {
         return new Dim(1, name);
     }
 
+    /** Whether this is a fixed size (no symbol). */
     public boolean isFixed() {
         return symbol == null;
     }
@@ -39,7 +53,12 @@ public record Dim(long factor, String symbol) {
         return factor;
     }
 
-    /** This dimension times {@code k} (k >= 0; 0 gives the fixed size 0). */
+    /**
+     * This dimension times {@code k} ({@code k >= 0}; 0 gives the fixed size 0).
+     *
+     * @throws IllegalArgumentException if {@code k < 0}
+     * @throws ArithmeticException      if the factor overflows a long
+     */
     public Dim times(long k) {
         if (k == 0) return of(0);
         return new Dim(Math.multiplyExact(factor, k), symbol);
@@ -52,6 +71,7 @@ public record Dim(long factor, String symbol) {
         return null;
     }
 
+    /** {@code 12}, {@code N} or {@code 12*N}. */
     @Override
     public String toString() {
         if (symbol == null) return Long.toString(factor);

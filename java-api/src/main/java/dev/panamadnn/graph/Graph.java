@@ -58,21 +58,26 @@ public final class Graph {
      * @throws GraphException if it is malformed or its shapes are inconsistent
      */
     public static Graph of(String name, List<Value> inputs, List<Node> nodes, Map<String, Tensor> initializers, List<String> outputs) {
+        String label = name == null || name.isEmpty() ? "graph" : "graph " + name;
         if (inputs == null || nodes == null || initializers == null || outputs == null) {
-            throw new GraphException("graph " + name + ": inputs, nodes, initializers and outputs must not be null");
+            throw new GraphException(label + ": inputs, nodes, initializers and outputs must not be null");
         }
+        // Checked before copying: List.copyOf would throw a bare NullPointerException.
+        for (Value v : inputs) if (v == null) throw new GraphException(label + ": a graph input is null");
+        for (int i = 0; i < nodes.size(); i++) if (nodes.get(i) == null) throw new GraphException(label + ": node " + i + " is null");
+        for (String o : outputs) if (o == null) throw new GraphException(label + ": output 'null' is not defined");
         List<Value> in = List.copyOf(inputs);
         List<Node> ns = List.copyOf(nodes);
         Map<String, Tensor> init = Collections.unmodifiableMap(new LinkedHashMap<>(initializers));
         List<String> out = List.copyOf(outputs);
-        String label = name == null || name.isEmpty() ? "graph" : "graph " + name;
-        return new Graph(name == null ? "graph" : name, in, ns, init, out, validate(label, in, ns, init, out));
+        return new Graph(name == null || name.isEmpty() ? "graph" : name, in, ns, init, out, validate(label, in, ns, init, out));
     }
 
     /**
      * Checks a graph: every value defined exactly once (a graph input, an initializer or one node
-     * output) before any node reads it, node names unique, ops known, input and attribute counts
-     * and shapes consistent (inferred per op), outputs defined. Returns the value of every name.
+     * output) before any node reads it, node names unique, ops known, input and attribute counts,
+     * types and shapes consistent (inferred per op), outputs defined once. Returns the value of
+     * every name, in definition order: inputs, initializers, then node outputs in node order.
      */
     static Map<String, Value> validate(String label, List<Value> inputs, List<Node> nodes, Map<String, Tensor> initializers,
                                        List<String> outputs) {
@@ -91,9 +96,15 @@ public final class Graph {
             values.put(n, new Value(n, t.dtype(), Shape.of(t.shape())));
         }
         Map<String, Integer> definedBy = new HashMap<>();   // node output -> node index
+        Map<String, Integer> nodeNames = new HashMap<>();    // node name -> node index
         for (int i = 0; i < nodes.size(); i++) {
             Node node = nodes.get(i);
             if (node == null) throw new GraphException(label + ": node " + i + " is null");
+            Integer sameName = nodeNames.putIfAbsent(node.name(), i);
+            if (sameName != null) {
+                throw new GraphException(label + ": two nodes are named '" + node.name() + "': " + nodes.get(sameName).label() + " (node "
+                        + sameName + ") and " + node.label() + " (node " + i + ")");
+            }
             for (String o : node.outputs()) {
                 Integer before = definedBy.put(o, i);
                 if (before != null) {
@@ -106,10 +117,10 @@ public final class Graph {
                 }
             }
         }
-        Set<String> nodeNames = new HashSet<>();
+        // What Reshape and Pad may read: initializers and Constant outputs.
+        Map<String, Tensor> constants = new HashMap<>(initializers);
         for (int i = 0; i < nodes.size(); i++) {
             Node node = nodes.get(i);
-            if (!nodeNames.add(node.name())) throw new GraphException(label + ": two nodes are named '" + node.name() + "'");
             List<Value> ins = new ArrayList<>(node.inputs().size());
             for (String s : node.inputs()) {
                 if (s.isEmpty()) {
@@ -120,20 +131,14 @@ public final class Graph {
                 if (v == null) {
                     Integer later = definedBy.get(s);
                     if (later == null) throw new GraphException(label + ": node " + node.label() + " reads '" + s + "', which nothing defines");
+                    if (later == i) throw new GraphException(label + ": node " + node.label() + " reads its own output '" + s + "' (a cycle)");
                     throw new GraphException(label + ": node " + node.label() + " reads '" + s + "' before node " + nodes.get(later).label()
                             + " defines it (a cycle, or nodes out of topological order)");
                 }
                 ins.add(v);
             }
-            List<Value> outs;
-            try {
-                outs = Ops.infer(node, ins, initializers);
-            } catch (GraphException e) {
-                throw new GraphException(label + ": node " + node.label() + ": " + e.getMessage(), e);
-            } catch (IllegalArgumentException | ArithmeticException e) {
-                throw new GraphException(label + ": node " + node.label() + ": " + e.getMessage(), e);
-            }
-            for (Value v : outs) values.put(v.name(), v);
+            for (Value v : inferNode(label, node, ins, constants)) values.put(v.name(), v);
+            if (node.op().equals("Constant")) constants.put(node.output(), node.attributes().tensor("value"));
         }
         if (outputs.isEmpty()) throw new GraphException(label + ": expected at least one output, got none");
         Set<String> seen = new HashSet<>();
@@ -144,23 +149,39 @@ public final class Graph {
         return Collections.unmodifiableMap(values);
     }
 
+    /**
+     * {@link Ops#infer} with every refusal as a GraphException that names the graph, the node and
+     * its op (shared with {@link GraphBuilder}, which checks each node as it is added).
+     */
+    static List<Value> inferNode(String label, Node node, List<Value> ins, Map<String, Tensor> constants) {
+        try {
+            return Ops.infer(node, ins, constants);
+        } catch (IllegalArgumentException | ArithmeticException | IllegalStateException e) {
+            throw new GraphException(label + ": node " + node.label() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The graph's name (the model's class name for {@link #lower}). */
     public String name() {
         return name;
     }
 
+    /** The graph inputs, in order (read-only). */
     public List<Value> inputs() {
         return inputs;
     }
 
+    /** The nodes, in topological order (read-only). */
     public List<Node> nodes() {
         return nodes;
     }
 
+    /** The initializers by name, in declaration order (read-only; the tensors are shared, not copied). */
     public Map<String, Tensor> initializers() {
         return initializers;
     }
 
-    /** Output value names. */
+    /** The output value names, in order (read-only). */
     public List<String> outputs() {
         return outputs;
     }
@@ -201,10 +222,14 @@ public final class Graph {
 
     /**
      * This graph with its inputs of the given concrete shapes (one per input, in order): every
-     * symbol bound by matching, every shape re-inferred, so all are fixed.
+     * symbol bound by matching (a {@code 12*N} dim of size 24 binds N = 2), every shape
+     * re-inferred, so all are fixed. The initializers are shared, not copied.
      *
-     * @throws IllegalArgumentException if a shape does not match an input (rank, a fixed size, or a
-     *                                  symbol bound to two sizes), naming input, expected and given
+     * @throws IllegalArgumentException if a shape does not fit its input (rank, a fixed size, a
+     *                                  size that is not a positive multiple of a symbolic dim's
+     *                                  factor, or a symbol bound to two sizes), naming the input,
+     *                                  the dim, the expected and the given size
+     * @throws GraphException           if the bound graph is inconsistent
      */
     public Graph bind(long[]... shapes) {
         if (shapes == null || shapes.length != inputs.size()) {
@@ -212,6 +237,7 @@ public final class Graph {
                     + inputs + ", got " + (shapes == null ? "none" : shapes.length));
         }
         Map<String, Long> bindings = new HashMap<>();
+        Map<String, String> boundAt = new HashMap<>();   // symbol -> "input x dim 0", for messages
         for (int i = 0; i < shapes.length; i++) {
             Value in = inputs.get(i);
             long[] s = shapes[i];
@@ -221,26 +247,43 @@ public final class Graph {
             }
             for (int d = 0; d < s.length; d++) {
                 Dim dim = in.shape().dim(d);
-                boolean ok;
-                if (dim.isFixed()) ok = dim.factor() == s[d];
-                else {
-                    ok = s[d] > 0 && s[d] % dim.factor() == 0;
-                    long v = ok ? s[d] / dim.factor() : -1;
-                    Long before = ok ? bindings.putIfAbsent(dim.symbol(), v) : null;
-                    ok &= before == null || before == v;
+                String wrong = null;
+                if (dim.isFixed()) {
+                    if (dim.factor() != s[d]) wrong = "expected " + dim;
+                } else if (s[d] < dim.factor() || s[d] % dim.factor() != 0) {
+                    wrong = "expected " + dim + (dim.factor() == 1 ? " >= 1" : ", a positive multiple of " + dim.factor());
+                } else {
+                    long v = s[d] / dim.factor();
+                    Long before = bindings.putIfAbsent(dim.symbol(), v);
+                    if (before == null) boundAt.put(dim.symbol(), "input " + in.name() + " dim " + d);
+                    else if (before != v) {
+                        wrong = "expected " + dim + " = " + before * dim.factor() + " (" + dim.symbol() + " = " + before + " from "
+                                + boundAt.get(dim.symbol()) + ")";
+                    }
                 }
-                if (!ok) {
+                if (wrong != null) {
                     throw new IllegalArgumentException("graph " + name + ": input " + in + " does not fit shape " + Arrays.toString(s)
-                            + " (dim " + d + ": expected " + dim + (bindings.containsKey(dim.symbol()) && dim.symbol() != null
-                            ? " with " + dim.symbol() + " = " + bindings.get(dim.symbol()) : "") + ", got " + s[d] + ")");
+                            + " (dim " + d + ": " + wrong + ", got " + s[d] + ")");
                 }
             }
         }
         return bind(bindings);
     }
 
-    /** This graph with the given symbols replaced by sizes, every shape re-inferred. */
+    /**
+     * This graph with the given symbols replaced by sizes, every shape re-inferred (symbols this
+     * graph does not use are ignored; those it uses but {@code bindings} lacks stay symbolic).
+     *
+     * @throws IllegalArgumentException if a size is null or below 1
+     * @throws GraphException           if the bound graph is inconsistent
+     */
     public Graph bind(Map<String, Long> bindings) {
+        if (bindings == null) throw new IllegalArgumentException("graph " + name + ": bindings must not be null");
+        for (Map.Entry<String, Long> e : bindings.entrySet()) {
+            if (e.getValue() == null || e.getValue() < 1) {
+                throw new IllegalArgumentException("graph " + name + ": symbol " + e.getKey() + " must be bound to a size >= 1, got " + e.getValue());
+            }
+        }
         List<Value> in = new ArrayList<>(inputs.size());
         for (Value v : inputs) in.add(new Value(v.name(), v.dtype(), v.shape().bind(bindings)));
         return of(name, in, nodes, initializers, outputs);
@@ -254,32 +297,55 @@ public final class Graph {
     }
 
     /**
-     * A readable table, one row per node (name, op, inputs, attributes, output), like torch.fx's
-     * {@code print_tabular}, headed by the inputs and followed by the outputs.
+     * A readable table in the manner of torch.fx's {@code print_tabular}: a header line with the
+     * inputs, the initializers' count and size, then one row per node (name, op, inputs, output
+     * type and shape, attributes) under underlined column titles, and a {@code return} line with
+     * the outputs. An input named under its node ({@code layer1.0.bn1.running_mean} read by
+     * {@code layer1.0.bn1}) is shown as {@code .running_mean}: a ResNet's parameter names would
+     * otherwise make the inputs column 150 characters wide. An output is shown by its type alone
+     * when it has the node's name, an absent optional input as {@code ""}. Attributes come last, so
+     * no cell is cut short. For example:
+     * <pre>
+     * graph tiny(input: f32[N, 3, 32, 32])
+     *   initializers: 2 tensors, 224 elements
+     *   name        op    inputs                 output             attributes
+     *   ----------  ----  ---------------------  -----------------  ---------------------------------
+     *   features.0  Conv  input, .weight, .bias  f32[N, 8, 16, 16]  strides=[2, 2], pads=[1, 1, 1, 1]
+     *   features.1  Relu  features.0             f32[N, 8, 16, 16]
+     *   return features.1: f32[N, 8, 16, 16]
+     * </pre>
      */
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("graph ").append(name).append('(');
         for (int i = 0; i < inputs.size(); i++) sb.append(i == 0 ? "" : ", ").append(inputs.get(i));
-        sb.append(")\n");
-        sb.append("  initializers: ").append(initializers.size()).append(" (").append(String.format("%,d", parameterCount()))
-                .append(" elements)\n");
+        sb.append(")\n  initializers: ").append(initializers.size()).append(initializers.size() == 1 ? " tensor, " : " tensors, ")
+                .append(String.format(java.util.Locale.ROOT, "%,d", parameterCount())).append(" elements\n");
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"name", "op", "inputs", "attributes", "outputs"});
+        rows.add(new String[] {"name", "op", "inputs", "output", "attributes"});
         for (Node n : nodes) {
-            StringBuilder outs = new StringBuilder();
-            for (String o : n.outputs()) outs.append(outs.isEmpty() ? "" : ", ").append(values.get(o));
-            rows.add(new String[] {n.name(), n.op(), String.join(", ", n.inputs()), n.attributes().toString(), outs.toString()});
-        }
-        int[] width = new int[5];
-        for (String[] r : rows) for (int c = 0; c < 5; c++) width[c] = Math.max(width[c], Math.min(r[c].length(), c == 3 ? 60 : 48));
-        for (String[] r : rows) {
-            sb.append("  ");
-            for (int c = 0; c < 5; c++) {
-                String cell = r[c].length() > width[c] ? r[c].substring(0, width[c] - 3) + "..." : r[c];
-                sb.append(c == 4 ? cell : String.format("%-" + width[c] + "s  ", cell));
+            List<String> ins = new ArrayList<>();
+            for (String i : n.inputs()) ins.add(i.isEmpty() ? "\"\"" : i.startsWith(n.name() + ".") ? i.substring(n.name().length()) : i);
+            List<String> outs = new ArrayList<>();
+            for (String o : n.outputs()) {
+                String type = values.get(o).type();
+                outs.add(o.equals(n.name()) ? type : o + ": " + type);
             }
-            sb.append('\n');
+            rows.add(new String[] {n.name(), n.op(), String.join(", ", ins), String.join(", ", outs), n.attributes().toString()});
+        }
+        int columns = rows.get(0).length;
+        int[] width = new int[columns];
+        for (String[] r : rows) for (int c = 0; c < columns; c++) width[c] = Math.max(width[c], r[c].length());
+        String[] rule = new String[columns];
+        for (int c = 0; c < columns; c++) rule[c] = "-".repeat(width[c]);
+        rows.add(1, rule);
+        for (String[] r : rows) {
+            StringBuilder line = new StringBuilder("  ");
+            for (int c = 0; c < columns; c++) {
+                line.append(r[c]);
+                if (c < columns - 1) line.append(" ".repeat(width[c] - r[c].length() + 2));
+            }
+            sb.append(line.toString().stripTrailing()).append('\n');
         }
         sb.append("  return ");
         for (int i = 0; i < outputs.size(); i++) sb.append(i == 0 ? "" : ", ").append(values.get(outputs.get(i)));

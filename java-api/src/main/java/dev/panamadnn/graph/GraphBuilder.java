@@ -19,6 +19,7 @@ public final class GraphBuilder {
     private final List<Value> inputs = new ArrayList<>();
     private final List<Node> nodes = new ArrayList<>();
     private final Map<String, Tensor> initializers = new LinkedHashMap<>();
+    private final Map<String, Tensor> constants = new HashMap<>();   // initializers and Constant outputs: what Reshape/Pad may read
     private final List<String> outputs = new ArrayList<>();
     private final Map<String, Value> values = new HashMap<>();
     private final Map<String, Integer> nodeNames = new HashMap<>();
@@ -27,11 +28,12 @@ public final class GraphBuilder {
         this.name = name == null ? "graph" : name;
     }
 
-    /** Declares a graph input; returns its name. */
+    /** Declares an F32 graph input; returns its name. @throws GraphException if the name is taken */
     public String input(String name, Shape shape) {
         return input(name, DataType.F32, shape);
     }
 
+    /** Declares a graph input of {@code dtype}; returns its name. @throws GraphException if the name is taken */
     public String input(String name, DataType dtype, Shape shape) {
         define(new Value(name, dtype, shape));
         inputs.add(values.get(name));
@@ -43,6 +45,7 @@ public final class GraphBuilder {
         if (tensor == null) throw new GraphException("graph " + this.name + ": initializer '" + name + "' is null");
         define(new Value(name, tensor.dtype(), Shape.of(tensor.shape())));
         initializers.put(name, tensor);
+        constants.put(name, tensor);
         return name;
     }
 
@@ -92,13 +95,8 @@ public final class GraphBuilder {
             if (v == null) throw new GraphException("graph " + this.name + ": node " + node.label() + " reads '" + s + "', which nothing defines yet");
             ins.add(v);
         }
-        List<Value> inferred;
-        try {
-            inferred = Ops.infer(node, ins, initializers);
-        } catch (IllegalArgumentException | ArithmeticException e) {
-            throw new GraphException("graph " + this.name + ": node " + node.label() + ": " + e.getMessage(), e);
-        }
-        for (Value v : inferred) define(v);
+        for (Value v : Graph.inferNode("graph " + this.name, node, ins, constants)) define(v);
+        if (node.op().equals("Constant")) constants.put(node.output(), node.attributes().tensor("value"));
         nodes.add(node);
         nodeNames.put(unique, 0);
         return outs;

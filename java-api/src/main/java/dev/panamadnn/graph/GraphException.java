@@ -6,10 +6,14 @@ package dev.panamadnn.graph;
  * op and the mismatch.
  */
 public final class GraphException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    /** An exception with {@code message}, which names the graph, the node and its op, and the mismatch. */
     public GraphException(String message) {
         super(message);
     }
 
+    /** An exception with {@code message} caused by {@code cause} (e.g. a layer's refusal of a shape). */
     public GraphException(String message, Throwable cause) {
         super(message, cause);
     }

@@ -8,12 +8,19 @@ import java.util.List;
  * {@code Gemm}...); {@link Ops} lists every op with its inputs and attributes. An empty input
  * name is an absent optional input (as in ONNX).
  *
- * @param name    unique in its graph, e.g. the module path {@code layer1.0.conv1}
- * @param op      the op type, e.g. {@code "Conv"}
- * @param inputs  input value names, in the op's order
- * @param outputs output value names
+ * @param name       unique in its graph, e.g. the module path {@code layer1.0.conv1}
+ * @param op         the op type, e.g. {@code "Conv"}
+ * @param inputs     input value names, in the op's order ("" for an absent optional input)
+ * @param outputs    output value names (at least one)
+ * @param attributes the op's attributes; null means none
  */
 public record Node(String name, String op, List<String> inputs, List<String> outputs, Attributes attributes) {
+    /**
+     * A node; the lists are copied.
+     *
+     * @throws IllegalArgumentException if the name or op is empty, an input name null, an output
+     *                                  name null or empty, or there is no output
+     */
     public Node {
         if (name == null || name.isEmpty()) throw new IllegalArgumentException("Node: a name is required (op " + op + ")");
         if (op == null || op.isEmpty()) throw new IllegalArgumentException("Node " + name + ": an op is required");
@@ -33,11 +40,12 @@ public record Node(String name, String op, List<String> inputs, List<String> out
         return i < inputs.size() && !inputs.get(i).isEmpty() ? inputs.get(i) : null;
     }
 
+    /** The first (for every op today, the only) output's name. */
     public String output() {
         return outputs.get(0);
     }
 
-    /** The same node with other inputs. */
+    /** The same node reading {@code in} instead (for rewrite rules). */
     public Node withInputs(List<String> in) {
         return new Node(name, op, in, outputs, attributes);
     }

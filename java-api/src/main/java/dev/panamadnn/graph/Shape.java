@@ -5,8 +5,13 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
-/** The dimensions of a {@link Value}, each fixed or symbolic ({@link Dim}). Immutable. */
+/**
+ * The dimensions of a {@link Value}, each fixed or symbolic ({@link Dim}). Immutable.
+ *
+ * @param dims the dimensions, outermost first (copied)
+ */
 public record Shape(List<Dim> dims) {
+    /** A shape of {@code dims}, copied. @throws IllegalArgumentException if dims or one of them is null */
     public Shape {
         if (dims == null) throw new IllegalArgumentException("Shape: dims must not be null");
         for (Dim d : dims) if (d == null) throw new IllegalArgumentException("Shape: a dim must not be null, got " + dims);
@@ -20,6 +25,7 @@ public record Shape(List<Dim> dims) {
         return new Shape(d);
     }
 
+    /** A shape of the given dimensions. */
     public static Shape of(Dim... dims) {
         return new Shape(Arrays.asList(dims));
     }
@@ -32,10 +38,12 @@ public record Shape(List<Dim> dims) {
         return new Shape(d);
     }
 
+    /** The number of dimensions. */
     public int rank() {
         return dims.size();
     }
 
+    /** Dimension {@code i} (0 is the outermost). */
     public Dim dim(int i) {
         return dims.get(i);
     }
@@ -56,7 +64,10 @@ public record Shape(List<Dim> dims) {
         return s;
     }
 
-    /** The shape with every symbol in {@code bindings} replaced by its size. */
+    /**
+     * The shape with every symbol in {@code bindings} replaced by its size ({@code 12*N} with
+     * N = 2 becomes 24); symbols not in {@code bindings} stay.
+     */
     public Shape bind(Map<String, Long> bindings) {
         List<Dim> out = new ArrayList<>(dims.size());
         for (Dim d : dims) {
@@ -76,6 +87,7 @@ public record Shape(List<Dim> dims) {
         return n;
     }
 
+    /** {@code [N, 3, 224, 224]}. */
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("[");

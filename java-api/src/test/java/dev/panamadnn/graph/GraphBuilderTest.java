@@ -22,7 +22,8 @@ class GraphBuilderTest {
             assertEquals(Shape.of(5, 8, 16, 16), graph.bind(new long[] {5, 3, 32, 32}).value("relu").shape());
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> graph.bind(new long[] {5, 4, 32, 32}));
             assertTrue(e.getMessage().contains("dim 1"), e.getMessage());
-            assertTrue(graph.toString().contains("conv.weight"), graph.toString());
+            // the dump shows the parameters a node reads relative to its name: conv.weight as .weight
+            assertTrue(graph.toString().contains("  conv  Conv  input, .weight, .bias  f32[N, 8, 16, 16]"), graph.toString());
         }
     }
 
