@@ -39,7 +39,7 @@ public interface Module extends AutoCloseable {
      */
     default String lower(GraphBuilder graph, String input, String path) {
         throw new UnsupportedOperationException(getClass().getName() + " at " + (path.isEmpty() ? "the model root" : path)
-                + " cannot be lowered to a graph: implement Module.lower (or extend dev.panamadnn.nn.Layer, which runs it as a Layer node)");
+                + " cannot be lowered to a graph: implement Module.lower, emitting its nodes (its children's lower, or graph ops)");
     }
 
     /** Frees the parameters and any native objects; idempotent. */
