@@ -100,7 +100,12 @@ public final class PlanSet implements AutoCloseable {
     volatile Consumer<CompiledModel> onLeased;
 
     PlanSet(Module model, CompileOptions options, long[] sampleShape, int maxPlans, Builder builder) {
-        if (model == null) throw new IllegalArgumentException("PlanSet: model must not be null");
+        this(model == null ? null : model.getClass().getSimpleName(), model instanceof Layer l ? l : null, options, sampleShape, maxPlans,
+                builder);
+    }
+
+    private PlanSet(String modelName, Layer layer, CompileOptions options, long[] sampleShape, int maxPlans, Builder builder) {
+        if (modelName == null) throw new IllegalArgumentException("PlanSet: model must not be null");
         if (options == null) throw new IllegalArgumentException("PlanSet: options must not be null (CompileOptions.defaults())");
         if (sampleShape == null || sampleShape.length == 0) {
             throw new IllegalArgumentException("PlanSet: expected the shape of one sample (e.g. [3, 224, 224]), got none");
@@ -108,13 +113,13 @@ public final class PlanSet implements AutoCloseable {
         if (maxPlans < 1 || maxPlans > MAX_PLANS) {
             throw new IllegalArgumentException("PlanSet: expected maxPlans from 1 to " + MAX_PLANS + ", got " + maxPlans);
         }
-        this.name = model.getClass().getSimpleName();
+        this.name = modelName;
         this.sampleShape = sampleShape.clone();
         Sizes.numel("PlanSet(" + name + "): sample", this.sampleShape);
         this.options = options;
         this.maxPlans = maxPlans;
         this.builder = builder;
-        if (model instanceof Layer layer) {   // a shape the model does not take fails here, naming the layer
+        if (layer != null) {   // a shape the model does not take fails here, naming the layer
             long[] out = layer.outputShape(inputShape(2));
             if (out.length == 0 || out[0] != 2) throw notBatchPreserving(inputShape(2), out);
             outputSample = sampleOf(out);
@@ -140,6 +145,31 @@ public final class PlanSet implements AutoCloseable {
      */
     public static PlanSet of(Module model, CompileOptions options, long[] sampleShape, int maxPlans) {
         return new PlanSet(model, options, sampleShape, maxPlans, shape -> CompiledModel.compile(model, options, shape));
+    }
+
+    /**
+     * A plan set for {@code graph}, whose one input is {@code [N, sample...]} with a symbolic batch
+     * {@code N} (e.g. {@code Shape.batched("N", 3, 224, 224)}; an imported model's graph), keeping up to
+     * {@code maxPlans} plans. The graph's initializers must stay alive while new sizes may be built.
+     *
+     * @throws IllegalArgumentException if the graph has more than one input, or its input's first
+     *                                  dim is not a plain symbol or another dim is not fixed
+     */
+    public static PlanSet of(dev.panamadnn.graph.Graph graph, CompileOptions options, int maxPlans) {
+        if (graph == null) throw new IllegalArgumentException("PlanSet: graph must not be null");
+        if (graph.inputs().size() != 1) {
+            throw new IllegalArgumentException("PlanSet: expected a graph with one input, got " + graph.inputs());
+        }
+        dev.panamadnn.graph.Shape in = graph.inputs().get(0).shape();
+        boolean batched = in.rank() >= 1 && !in.dim(0).isFixed() && in.dim(0).factor() == 1;
+        for (int i = 1; i < in.rank(); i++) batched &= in.dim(i).isFixed();
+        if (!batched) {
+            throw new IllegalArgumentException("PlanSet: expected the graph's input to be [N, fixed sizes...] with a symbolic batch N, got "
+                    + graph.inputs().get(0));
+        }
+        long[] sample = new long[in.rank() - 1];
+        for (int i = 0; i < sample.length; i++) sample[i] = in.dim(i + 1).size();
+        return new PlanSet(graph.name(), null, options, sample, maxPlans, shape -> CompiledModel.compile(graph, options, shape));
     }
 
     /**

@@ -477,4 +477,24 @@ class PlanSetTest {
             assertTrue(e.getMessage().contains("expected output shape [2, 5] for an input of batch 2, got [2, 6]"), e.getMessage());
         }
     }
+
+    @Test
+    void aGraphWithASymbolicBatchGetsAPlanPerSize() {
+        try (dev.panamadnn.nn.Sequential m = new dev.panamadnn.nn.Sequential(dev.panamadnn.nn.Conv2d.builder(3, 4, 3).padding(1).build(),
+                new dev.panamadnn.nn.ReLU(), new dev.panamadnn.nn.AdaptiveAvgPool2d(1), new dev.panamadnn.nn.Flatten())) {
+            CompiledModelTest.randomize(m, 3);
+            var graph = dev.panamadnn.graph.Graph.lower(m, dev.panamadnn.graph.Shape.batched("N", 3, 6, 6));
+            try (PlanSet plans = PlanSet.of(graph, CompileOptions.defaults(), 4)) {
+                for (long n : new long[] {1, 5, 1}) {
+                    try (Tensor x = CompiledModelTest.randomInput(n, n, 3, 6, 6); Tensor y = plans.run(x); Tensor eager = m.forward(x)) {
+                        CompiledModelTest.assertClose(eager.toFloatArray(), y.toFloatArray(), "graph plan set, batch " + n);
+                    }
+                }
+                org.junit.jupiter.api.Assertions.assertEquals(2, plans.plansBuilt());
+            }
+            var fixed = dev.panamadnn.graph.Graph.lower(m, dev.panamadnn.graph.Shape.of(2, 3, 6, 6));
+            var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> PlanSet.of(fixed, CompileOptions.defaults(), 4));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("symbolic batch"), e.getMessage());
+        }
+    }
 }
