@@ -23,17 +23,18 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A model compiled for one input shape: "compile once, run many times".
  *
- * <p><b>What compiling does.</b> {@link #compile} walks the model (a {@code Sequential} or
- * {@code ResNet} tree of {@code Conv2d}, {@code BatchNorm2d}, {@code ReLU}, {@code MaxPool2d},
- * {@code AdaptiveAvgPool2d}, {@code BasicBlock}, {@code Bottleneck}, {@code Flatten},
- * {@code Linear}) and creates every oneDNN primitive up front:
+ * <p><b>What compiling does.</b> {@link #compile(Module, CompileOptions, long...)} lowers the
+ * model to a {@link Graph} ({@link Graph#lower}: every module emits its nodes) and compiles that,
+ * as {@link #compile(Graph, CompileOptions, long...)} does for any graph: the symbolic dims are
+ * bound to the input shape, the rewrite rules run ({@link CompileOptions#RULES}; {@link
+ * #rulesFired()}), then each node is lowered and every oneDNN primitive is created up front:
  * <ul>
- *   <li>a {@code BatchNorm2d} right after a {@code Conv2d} is folded into that convolution's
- *       weights and bias (on copies, in double; the model is never modified);</li>
- *   <li>the bias is part of the convolution, and a following {@code ReLU} is an eltwise post-op;</li>
- *   <li>a residual block's add is a {@code sum} post-op of its last convolution (the second in a
- *       {@code BasicBlock}, the third in a {@code Bottleneck}), which writes into the buffer that
- *       already holds the identity / downsample output, followed by the ReLU post-op;</li>
+ *   <li>a batch norm after a convolution (or a Linear) is folded into its weights and bias (on
+ *       copies, in double; the model is never modified);</li>
+ *   <li>the bias is part of the convolution, and a following activation is an eltwise post-op;</li>
+ *   <li>a residual add after a convolution is a {@code sum} post-op that writes into the buffer
+ *       already holding the other operand (the identity / downsample output), followed by the
+ *       activation post-op;</li>
  *   <li>weights are reordered once, here, into the layout each convolution picks ({@code any});
  *       activations stay in one layout between layers ({@link CompileOptions.Layout}: {@code nhwc}
  *       by default, for oneDNN's brgemm kernels), with reorders only where a layout changes (the
@@ -43,9 +44,12 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>3x3, stride-1, padding-1 convolutions with enough output tiles run as Winograd F(4x4, 3x3):
  *       transformed weights, one oneDNN batched matmul, and Vector API input/output transforms with
  *       the bias, residual sum and ReLU fused ({@link CompileOptions#winograd()}; needs {@code
- *       --add-modules jdk.incubator.vector}, else every convolution is direct).</li>
+ *       --add-modules jdk.incubator.vector}, else every convolution is direct);</li>
+ *   <li>ops whose eager layer does more than one primitive (softmax and layer norm with their NaN
+ *       repairs, transposed convolutions, adaptive max pooling, a conv's reflect padding...) and
+ *       layers without a graph op run as Java steps inside the plan (docs/compile.md).</li>
  * </ul>
- * Anything else is an {@link UnsupportedOperationException} naming the layer and where it sits.
+ * Anything else is an {@link UnsupportedOperationException} naming the node (module path) and op.
  * {@link CompileOptions} switches each fusion off (for measuring its gain) and sets the plan's
  * intra-op threads; {@link #flops()} gives the work of one run for GFLOP/s figures.
  *
