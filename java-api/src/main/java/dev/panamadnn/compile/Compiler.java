@@ -116,7 +116,7 @@ final class Compiler {
                     + "jdk.incubator.vector; start it with --add-modules jdk.incubator.vector to run 3x3 convolutions as Winograd F(4x4, 3x3)");
         }
         graph = new PlanGraph(source.bind(inputShape));
-        for (Rewrite r : RemoveIdentities.all()) {
+        for (Rewrite r : Rewrite.all()) {
             if (r.enabled(options) && !options.disabledRules().contains(r.name())) r.apply(graph, options);
         }
         fired.addAll(graph.fired);

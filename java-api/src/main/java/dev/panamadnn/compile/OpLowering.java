@@ -211,9 +211,9 @@ final class OpLowering {
     /** {@code Pad} (constant, reflect, edge, wrap) as a Java kernel over plain buffers (no allocation per run). */
     static Value pad(Compiler plan, Node n) {
         long[] inShape = plan.graph.shape(n.input(0)).sizes(), outShape = plan.graph.value(n.output()).shape().sizes();
-        if (!plan.graph.source.initializers().containsKey(n.input(1))) throw plan.unsupported(n, "pads must be a constant");
+        Tensor p = plan.graph.tensor(n.input(1));
+        if (p == null) throw plan.unsupported(n, "pads must be a constant");
         long[] pads = new long[inShape.length * 2];
-        Tensor p = plan.graph.source.initializers().get(n.input(1));
         for (int i = 0; i < pads.length; i++) pads[i] = p.segment().getAtIndex(ValueLayout.JAVA_LONG, i);
         float value = n.input(2) == null ? 0f : plan.graph.floats(n.input(2))[0];
         Value x = plan.in(n, 0);

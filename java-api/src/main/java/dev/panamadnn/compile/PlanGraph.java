@@ -58,15 +58,31 @@ final class PlanGraph {
     }
 
     boolean isConstant(String value) {
-        return computed.containsKey(value) || source.initializers().containsKey(value);
+        return computed.containsKey(value) || source.initializers().containsKey(value) || constantNodes.containsKey(value);
+    }
+
+    /** Tensors of {@code Constant} nodes the folding rule removed, by output name. */
+    final Map<String, Tensor> constantNodes = new HashMap<>();
+
+    /** A constant's tensor (an initializer or a folded Constant node), or null if it was computed by a rule. */
+    Tensor tensor(String value) {
+        Tensor t = source.initializers().get(value);
+        return t != null ? t : constantNodes.get(value);
+    }
+
+    /** Sets the values of {@code name} (an existing node output a rule folded), of {@code shape}. */
+    void setConstant(String name, float[] values, Shape shape) {
+        computed.put(name, values);
+        computedShapes.put(name, shape);
     }
 
     /** A constant's values (a rule's result, or a copy of the initializer). */
     float[] floats(String value) {
         float[] c = computed.get(value);
         if (c != null) return c.clone();
-        Tensor t = source.initializers().get(value);
+        Tensor t = tensor(value);
         if (t == null) throw new IllegalStateException("'" + value + "' is not a constant");
+        if (t.dtype() != dev.panamadnn.DataType.F32) throw new IllegalStateException("'" + value + "' is " + t.dtype() + ", not F32");
         return t.toFloatArray();
     }
 

@@ -44,8 +44,4 @@ final class RemoveIdentities implements Rewrite {
             }
         }
     }
-
-    static List<Rewrite> all() {
-        return List.of(new RemoveIdentities(), new FoldBatchNorm(), new FuseResidualSum(), new FuseActivation());
-    }
 }

@@ -16,4 +16,9 @@ interface Rewrite {
 
     /** Applies the rule wherever it matches; records each firing in {@link PlanGraph#fired}. */
     void apply(PlanGraph graph, CompileOptions options);
+
+    /** Every rule, in the order the compiler applies them (the names in {@link CompileOptions#RULES}). */
+    static java.util.List<Rewrite> all() {
+        return java.util.List.of(new FoldConstants(), new RemoveIdentities(), new FoldBatchNorm(), new FuseResidualSum(), new FuseActivation());
+    }
 }

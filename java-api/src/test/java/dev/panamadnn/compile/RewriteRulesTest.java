@@ -196,4 +196,35 @@ class RewriteRulesTest {
             }
         }
     }
+
+    @Test
+    void weightOnlySubgraphsAreFoldedIntoConstants() {
+        // W stored input-major [3, 4, 3, 3] and halved in the graph: Conv(x, Mul(Transpose(Wt), 0.5)).
+        Tensor wt = random(3, 4, 3, 3), half = random(4, 3, 3, 3), bias = random(4);
+        half.segment().fill((byte) 0);
+        for (long i = 0; i < half.numel(); i++) half.segment().setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, 0.5f);
+        float[] t = wt.toFloatArray(), direct = new float[t.length];
+        for (int i = 0; i < 3; i++)
+            for (int o = 0; o < 4; o++)
+                for (int k = 0; k < 9; k++) direct[(o * 3 + i) * 9 + k] = t[(i * 4 + o) * 9 + k] * 0.5f;   // the test's own transpose
+        Tensor w = Tensor.of(direct, 4, 3, 3, 3);
+        tensors.add(w);
+        long[] shape = {2, 3, 6, 6};
+        Graph folded = graph(shape, (g, x) -> {
+            String tr = g.node("Transpose", "wT", Attributes.of("perm", new long[] {1, 0, 2, 3}), g.initializer("wt", wt));
+            String scaled = g.node("Mul", "scale", Attributes.empty(), tr, g.initializer("half", half));
+            return g.node("Conv", "conv", Attributes.empty(), x, scaled, g.initializer("b", bias));
+        });
+        Graph plain = graph(shape, (g, x) -> g.node("Conv", "conv", Attributes.empty(), x, g.initializer("w", w), g.initializer("b", bias)));
+        try (CompiledModel a = CompiledModel.compile(folded, CompileOptions.defaults(), shape);
+             CompiledModel b = CompiledModel.compile(plain, CompileOptions.defaults(), shape);
+             Tensor x = random(shape); Tensor ya = a.run(x); Tensor yb = b.run(x)) {
+            assertTrue(a.rulesFired().contains("fold_constants: transpose wT") && a.rulesFired().contains("fold_constants: mul scale"),
+                    a.describe());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(yb.toFloatArray(), ya.toFloatArray(), a.describe());
+        }
+        var e = org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class,
+                () -> CompiledModel.compile(folded, CompileOptions.defaults().withoutRule("fold_constants"), shape));
+        assertTrue(e.getMessage().contains("Transpose"), e.getMessage());
+    }
 }
