@@ -14,4 +14,5 @@ module dev.panamadnn {
     exports dev.panamadnn.nn;
     exports dev.panamadnn.models;
     exports dev.panamadnn.compile;
+    exports dev.panamadnn.graph;
 }

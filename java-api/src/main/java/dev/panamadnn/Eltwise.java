@@ -24,7 +24,8 @@ import java.lang.foreign.ValueLayout;
  * of the input finds a value {@code >= 2^126} (or a NaN), those elements are recomputed with
  * {@link #reference} after the primitive.
  *
- * <p>A primitive is created once per element count and reused; one instance may be called from
+ * <p>A primitive is created once per element count and reused (the 16 most recently used counts
+ * are kept; system property {@code panamadnn.primitiveCache.size}); one instance may be called from
  * many threads at once (each call brings its own scratchpad). Closing releases the primitives.
  */
 public final class Eltwise implements AutoCloseable {
@@ -108,8 +109,10 @@ public final class Eltwise implements AutoCloseable {
     }
 
     private void execute(long count, MemorySegment src, MemorySegment dst) {
-        Compiled c = compiled.get(count, this::compile);
-        c.primitive().execute(Args.src(c.desc(), src), Args.dst(c.desc(), dst));
+        try (PrimitiveCache.Lease<Compiled> lease = compiled.acquire(count, this::compile)) {
+            Compiled c = lease.value();
+            c.primitive().execute(Args.src(c.desc(), src), Args.dst(c.desc(), dst));
+        }
     }
 
     /** The oneDNN implementation used for {@code count} elements, e.g. {@code jit:avx512_core}. */
@@ -117,7 +120,9 @@ public final class Eltwise implements AutoCloseable {
         if (count <= 0) throw new IllegalArgumentException("Eltwise.implementation: expected count > 0, got " + count);
         calls.enter(this);
         try {
-            return compiled.get(count, this::compile).implementation();
+            try (PrimitiveCache.Lease<Compiled> lease = compiled.acquire(count, this::compile)) {
+                return lease.value().implementation();
+            }
         } finally {
             calls.exit();
         }

@@ -1,5 +1,6 @@
 package dev.panamadnn;
 
+import dev.panamadnn.graph.GraphBuilder;
 import java.util.Map;
 
 /**
@@ -23,6 +24,23 @@ public interface Module extends AutoCloseable {
 
     /** Parameters (and buffers such as running statistics) by state_dict name, in PyTorch's order. */
     Map<String, Tensor> parameters();
+
+    /**
+     * Adds this module's computation on {@code input} to {@code graph} and returns the name of its
+     * output value: one or more nodes named under {@code path} (the module's place in the model,
+     * e.g. {@code layer1.0.conv1}; empty for the root), its parameters as initializers under their
+     * state_dict names (prefixed by {@code path}), shared with this module, not copied. This is how
+     * a model becomes a {@link dev.panamadnn.graph.Graph} ({@link dev.panamadnn.graph.Graph#lower})
+     * and so how it is compiled. Every module of this library implements it; a layer run by a Java
+     * kernel only becomes a {@code Layer} node that calls its {@code forward}.
+     *
+     * @throws UnsupportedOperationException if the module cannot be expressed as a graph
+     * @throws dev.panamadnn.graph.GraphException if the input's shape does not fit the module
+     */
+    default String lower(GraphBuilder graph, String input, String path) {
+        throw new UnsupportedOperationException(getClass().getName() + " at " + (path.isEmpty() ? "the model root" : path)
+                + " cannot be lowered to a graph: implement Module.lower, emitting its nodes (its children's lower, or graph ops)");
+    }
 
     /** Frees the parameters and any native objects; idempotent. */
     @Override

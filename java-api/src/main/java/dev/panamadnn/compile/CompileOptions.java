@@ -44,7 +44,17 @@ import dev.panamadnn.natives.ThreadControl;
  *                        known to be finite.
  */
 public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean fuseResidualSum, Layout layout, int threads,
-                             boolean winograd, boolean fastRelu) {
+                             boolean winograd, boolean fastRelu, java.util.Set<String> disabledRules) {
+    /** The rewrite rules a plan applies, by the names {@link #withoutRule} takes. */
+    public static final java.util.List<String> RULES = java.util.List.of("fold_constants", "remove_dead_values", "fold_batch_norm", "fuse_residual_sum",
+            "fuse_activation");
+
+    /** The options with no rule switched off by name, as before {@link #withoutRule} existed. */
+    public CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean fuseResidualSum, Layout layout, int threads,
+                          boolean winograd, boolean fastRelu) {
+        this(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, winograd, fastRelu, java.util.Set.of());
+    }
+
     /**
      * Activation layouts between convolutions. The caller's input and output stay plain
      * row-major whatever the layout; reorders sit only where a layout changes.
@@ -75,7 +85,7 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
     /** The options with {@code fastRelu} off (PyTorch's NaN semantics), as before that option existed. */
     public CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean fuseResidualSum, Layout layout, int threads,
                           boolean winograd) {
-        this(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, winograd, false);
+        this(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, winograd, false, java.util.Set.of());
     }
 
     public CompileOptions {
@@ -83,6 +93,23 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
             throw new IllegalArgumentException("CompileOptions: layout must not be null (CHANNELS_LAST, CHANNEL_BLOCKED or PLAIN)");
         }
         if (threads < 0) throw new IllegalArgumentException("CompileOptions: expected threads >= 0 (0 = the default), got " + threads);
+        disabledRules = disabledRules == null ? java.util.Set.of() : java.util.Set.copyOf(disabledRules);
+        for (String r : disabledRules) {
+            if (!RULES.contains(r)) throw new IllegalArgumentException("CompileOptions: unknown rule '" + r + "' (rules: " + RULES + ")");
+        }
+    }
+
+    /**
+     * The same options with the rewrite rule {@code name} switched off (one of {@link #RULES};
+     * {@code fold_batch_norm}, {@code fuse_activation} and {@code fuse_residual_sum} are also the
+     * switches {@link #withFoldBatchNorm}, {@link #withFusePostOps} and {@link #withFuseResidualSum}).
+     *
+     * @throws IllegalArgumentException if there is no rule of that name
+     */
+    public CompileOptions withoutRule(String name) {
+        java.util.Set<String> off = new java.util.HashSet<>(disabledRules);
+        off.add(name);
+        return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, winograd, fastRelu, off);
     }
 
     /** Every fusion on, channels-last activations, Winograd where it pays, the default thread count. */
@@ -96,15 +123,15 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
     }
 
     public CompileOptions withFoldBatchNorm(boolean on) {
-        return new CompileOptions(on, fusePostOps, fuseResidualSum, layout, threads, winograd, fastRelu);
+        return new CompileOptions(on, fusePostOps, fuseResidualSum, layout, threads, winograd, fastRelu, disabledRules);
     }
 
     public CompileOptions withFusePostOps(boolean on) {
-        return new CompileOptions(foldBatchNorm, on, fuseResidualSum, layout, threads, winograd, fastRelu);
+        return new CompileOptions(foldBatchNorm, on, fuseResidualSum, layout, threads, winograd, fastRelu, disabledRules);
     }
 
     public CompileOptions withFuseResidualSum(boolean on) {
-        return new CompileOptions(foldBatchNorm, fusePostOps, on, layout, threads, winograd, fastRelu);
+        return new CompileOptions(foldBatchNorm, fusePostOps, on, layout, threads, winograd, fastRelu, disabledRules);
     }
 
     /**
@@ -113,7 +140,7 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
      * @throws IllegalArgumentException if {@code layout} is null
      */
     public CompileOptions withLayout(Layout layout) {
-        return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, winograd, fastRelu);
+        return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, winograd, fastRelu, disabledRules);
     }
 
     /**
@@ -122,16 +149,16 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
      * @throws IllegalArgumentException if {@code n < 0}
      */
     public CompileOptions withThreads(int n) {
-        return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, n, winograd, fastRelu);
+        return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, n, winograd, fastRelu, disabledRules);
     }
 
     /** The same options with the Winograd path on or off (see {@link #winograd()}). */
     public CompileOptions withWinograd(boolean on) {
-        return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, on, fastRelu);
+        return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, on, fastRelu, disabledRules);
     }
 
     /** The same options with oneDNN's NaN-dropping {@code relu} on or off (see {@link #fastRelu()}). */
     public CompileOptions withFastRelu(boolean on) {
-        return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, winograd, on);
+        return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, winograd, on, disabledRules);
     }
 }

@@ -3,6 +3,8 @@ package dev.panamadnn.compile;
 import dev.panamadnn.DataType;
 import dev.panamadnn.Module;
 import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.Graph;
+import dev.panamadnn.graph.Shape;
 import dev.panamadnn.internal.Sizes;
 import dev.panamadnn.internal.dnnl.Engine;
 import dev.panamadnn.internal.dnnl.Execution;
@@ -21,17 +23,18 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A model compiled for one input shape: "compile once, run many times".
  *
- * <p><b>What compiling does.</b> {@link #compile} walks the model (a {@code Sequential} or
- * {@code ResNet} tree of {@code Conv2d}, {@code BatchNorm2d}, {@code ReLU}, {@code MaxPool2d},
- * {@code AdaptiveAvgPool2d}, {@code BasicBlock}, {@code Bottleneck}, {@code Flatten},
- * {@code Linear}) and creates every oneDNN primitive up front:
+ * <p><b>What compiling does.</b> {@link #compile(Module, CompileOptions, long...)} lowers the
+ * model to a {@link Graph} ({@link Graph#lower}: every module emits its nodes) and compiles that,
+ * as {@link #compile(Graph, CompileOptions, long...)} does for any graph: the symbolic dims are
+ * bound to the input shape, the rewrite rules run ({@link CompileOptions#RULES}; {@link
+ * #rulesFired()}), then each node is lowered and every oneDNN primitive is created up front:
  * <ul>
- *   <li>a {@code BatchNorm2d} right after a {@code Conv2d} is folded into that convolution's
- *       weights and bias (on copies, in double; the model is never modified);</li>
- *   <li>the bias is part of the convolution, and a following {@code ReLU} is an eltwise post-op;</li>
- *   <li>a residual block's add is a {@code sum} post-op of its last convolution (the second in a
- *       {@code BasicBlock}, the third in a {@code Bottleneck}), which writes into the buffer that
- *       already holds the identity / downsample output, followed by the ReLU post-op;</li>
+ *   <li>a batch norm after a convolution (or a Linear) is folded into its weights and bias (on
+ *       copies, in double; the model is never modified);</li>
+ *   <li>the bias is part of the convolution, and a following activation is an eltwise post-op;</li>
+ *   <li>a residual add after a convolution is a {@code sum} post-op that writes into the buffer
+ *       already holding the other operand (the identity / downsample output), followed by the
+ *       activation post-op;</li>
  *   <li>weights are reordered once, here, into the layout each convolution picks ({@code any});
  *       activations stay in one layout between layers ({@link CompileOptions.Layout}: {@code nhwc}
  *       by default, for oneDNN's brgemm kernels), with reorders only where a layout changes (the
@@ -41,9 +44,12 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>3x3, stride-1, padding-1 convolutions with enough output tiles run as Winograd F(4x4, 3x3):
  *       transformed weights, one oneDNN batched matmul, and Vector API input/output transforms with
  *       the bias, residual sum and ReLU fused ({@link CompileOptions#winograd()}; needs {@code
- *       --add-modules jdk.incubator.vector}, else every convolution is direct).</li>
+ *       --add-modules jdk.incubator.vector}, else every convolution is direct);</li>
+ *   <li>ops whose eager layer does more than one primitive (softmax and layer norm with their NaN
+ *       repairs, transposed convolutions, adaptive max pooling, a conv's reflect padding...) and
+ *       layers without a graph op run as Java steps inside the plan (docs/compile.md).</li>
  * </ul>
- * Anything else is an {@link UnsupportedOperationException} naming the layer and where it sits.
+ * Anything else is an {@link UnsupportedOperationException} naming the node (module path) and op.
  * {@link CompileOptions} switches each fusion off (for measuring its gain) and sets the plan's
  * intra-op threads; {@link #flops()} gives the work of one run for GFLOP/s figures.
  *
@@ -91,8 +97,9 @@ public final class CompiledModel implements AutoCloseable {
     private final int threads;             // intra-op threads every run uses, or 0: OpenMP's default
     private final AtomicLong nativeObjects = new AtomicLong();
     private final AtomicLong winogradFallbacks = new AtomicLong();
-    private volatile Context[] contexts = new Context[0];
+    private volatile ExecutionContext[] contexts = new ExecutionContext[0];
     private final InFlightCalls calls = new InFlightCalls();
+    private final List<String> rulesFired;
 
     private CompiledModel(String name, long[] inputShape, Compiler c, int threads) {
         this.name = name;
@@ -102,46 +109,16 @@ public final class CompiledModel implements AutoCloseable {
         this.outputShape = c.outputShape;
         this.compiled = c;
         this.steps = List.copyOf(c.steps);
-        int n = c.buffers.size();
-        physical = new int[n];
-        List<long[]> slots = new ArrayList<>();   // {bytes, last step}
-        Integer[] order = new Integer[n];
-        for (int i = 0; i < n; i++) order[i] = i;
-        Arrays.sort(order, (a, b) -> Long.compare(c.buffers.get(a)[1], c.buffers.get(b)[1]));
-        for (int b : order) {
-            long[] buf = c.buffers.get(b);
-            if (b == c.outputAlias) {
-                physical[b] = Compiler.OUTPUT;
-                continue;
-            }
-            if (buf[1] < 0) {
-                physical[b] = Compiler.UNUSED;
-                continue;
-            }
-            int best = -1;   // a free slot: the smallest that fits, else the largest (grown)
-            for (int s = 0; s < slots.size(); s++) {
-                long[] slot = slots.get(s);
-                if (slot[1] >= buf[1]) continue;
-                if (best < 0) best = s;
-                else {
-                    long have = slots.get(best)[0];
-                    boolean fits = slot[0] >= buf[0], bestFits = have >= buf[0];
-                    if ((fits && (!bestFits || slot[0] < have)) || (!fits && !bestFits && slot[0] > have)) best = s;
-                }
-            }
-            if (best < 0) {
-                slots.add(new long[] {0, -1});
-                best = slots.size() - 1;
-            }
-            long[] slot = slots.get(best);
-            slot[0] = Math.max(slot[0], buf[0]);
-            slot[1] = buf[2];
-            physical[b] = best;
+        BufferAssignment.Assignment a = BufferAssignment.assign(c.buffers, c.outputAlias);
+        physical = new int[c.buffers.size()];
+        for (int b = 0; b < physical.length; b++) {
+            physical[b] = b == c.outputAlias ? Compiler.OUTPUT : a.slotOf()[b] < 0 ? Compiler.UNUSED : a.slotOf()[b];
         }
-        slotBytes = new long[slots.size()];
-        for (int s = 0; s < slots.size(); s++) slotBytes[s] = slots.get(s)[0];
+        slotBytes = a.slotBytes();
+        rulesFired = List.copyOf(c.fired);
         long scratch = 1;
         for (Compiler.Step s : steps) {
+            if (s.primitive() == null) continue;
             scratch = Math.max(scratch, s.primitive().scratchpadBytes());
             if (s.winograd() != null) scratch = Math.max(scratch, s.winograd().fallback().primitive().scratchpadBytes());
         }
@@ -170,20 +147,29 @@ public final class CompiledModel implements AutoCloseable {
     public static CompiledModel compile(Module model, CompileOptions options, long... inputShape) {
         if (options == null) throw new IllegalArgumentException("CompiledModel.compile: options must not be null (CompileOptions.defaults())");
         if (model == null) throw new IllegalArgumentException("CompiledModel.compile: model must not be null");
-        if (inputShape == null || inputShape.length == 0) {
-            throw new IllegalArgumentException("CompiledModel.compile: expected an input shape, got none");
-        }
-        for (long d : inputShape) {
-            if (d <= 0) throw new IllegalArgumentException("CompiledModel.compile: expected sizes > 0, got " + Arrays.toString(inputShape));
-        }
-        Sizes.f32Bytes("CompiledModel.compile: input", inputShape);   // layers check the buffers they derive
+        checkShape(inputShape);
+        return compile(Graph.lower(model, Shape.of(inputShape)), options, inputShape);
+    }
+
+    /**
+     * Compiles {@code graph} (one input, one output; symbolic dims such as the batch are bound by
+     * {@code inputShape}) with the given options. The graph's initializers are read now and copied
+     * into the plan (folded, reordered): the plan does not need them afterwards.
+     *
+     * @throws IllegalArgumentException      if the shape does not fit the graph's input (naming it)
+     * @throws UnsupportedOperationException if the graph has an op the compiler does not lower (naming the node)
+     */
+    public static CompiledModel compile(Graph graph, CompileOptions options, long... inputShape) {
+        if (options == null) throw new IllegalArgumentException("CompiledModel.compile: options must not be null (CompileOptions.defaults())");
+        if (graph == null) throw new IllegalArgumentException("CompiledModel.compile: graph must not be null");
+        checkShape(inputShape);
         int threads = options.threads() > 0 ? options.threads() : ThreadControl.threads();
         Compiler c = new Compiler(options, threads);
         try {
             // oneDNN sizes a primitive's work split by the creating thread's OpenMP team size.
             if (threads > 0) ThreadControl.applyToCurrentThread(threads);
-            c.compile(model, inputShape.clone());
-            CompiledModel plan = new CompiledModel(model.getClass().getSimpleName(), inputShape.clone(), c, threads);
+            c.compile(graph, inputShape.clone());
+            CompiledModel plan = new CompiledModel(graph.name(), inputShape.clone(), c, threads);
             // Once per JVM: JIT-compile the Winograd transforms now, or the first run (warmup() or not) pays ~1 s for them.
             if (plan.steps.stream().anyMatch(s -> s.winograd() != null)) Winograd.warmUpKernels();
             return plan;
@@ -191,6 +177,16 @@ public final class CompiledModel implements AutoCloseable {
             c.closeAll();
             throw e;
         }
+    }
+
+    private static void checkShape(long[] inputShape) {
+        if (inputShape == null || inputShape.length == 0) {
+            throw new IllegalArgumentException("CompiledModel.compile: expected an input shape, got none");
+        }
+        for (long d : inputShape) {
+            if (d <= 0) throw new IllegalArgumentException("CompiledModel.compile: expected sizes > 0, got " + Arrays.toString(inputShape));
+        }
+        Sizes.f32Bytes("CompiledModel.compile: input", inputShape);   // layers check the buffers they derive
     }
 
     public long[] inputShape() {
@@ -227,6 +223,21 @@ public final class CompiledModel implements AutoCloseable {
     /** One line per primitive, in execution order, with its fusions and oneDNN implementation. */
     public List<String> steps() {
         return steps.stream().map(Compiler.Step::description).toList();
+    }
+
+    /** Where each rewrite rule fired, in order ({@code rule: what into where}), e.g. {@code fold_batch_norm: bn1 into conv1}. */
+    public List<String> rulesFired() {
+        return rulesFired;
+    }
+
+    /** The rules that fired and the steps, one per line: what a plan does, for logs and reviews. */
+    public String describe() {
+        StringBuilder sb = new StringBuilder(toString()).append('\n');
+        sb.append("rules fired (").append(rulesFired.size()).append("):\n");
+        for (String r : rulesFired) sb.append("  ").append(r).append('\n');
+        sb.append("steps (").append(steps.size()).append("):\n");
+        for (int i = 0; i < steps.size(); i++) sb.append(String.format("  %3d  %s%n", i, steps.get(i).description()));
+        return sb.toString();
     }
 
     /** Number of oneDNN primitives in the plan (all created at compile time). */
@@ -320,7 +331,7 @@ public final class CompiledModel implements AutoCloseable {
                 runMapped(in, out);
                 return;
             }
-            Context c = borrow();
+            ExecutionContext c = borrow();
             try {
                 if (threads > 0) ThreadControl.applyToCurrentThread(threads);
                 else ThreadControl.applyToCurrentThread();
@@ -376,13 +387,13 @@ public final class CompiledModel implements AutoCloseable {
         if (calls.isClosed()) throw new IllegalStateException(this + " is closed");
     }
 
-    private Context borrow() {
-        for (Context c : contexts) if (c.busy.compareAndSet(false, true)) return c;
+    private ExecutionContext borrow() {
+        for (ExecutionContext c : contexts) if (c.busy.compareAndSet(false, true)) return c;
         synchronized (this) {
             checkOpen();
-            Context c = new Context();
+            ExecutionContext c = new ExecutionContext(steps, physical, slotBytes, scratchpadBytes, nativeObjects, winogradFallbacks, threads);
             c.busy.set(true);
-            Context[] grown = Arrays.copyOf(contexts, contexts.length + 1);
+            ExecutionContext[] grown = Arrays.copyOf(contexts, contexts.length + 1);
             grown[grown.length - 1] = c;
             contexts = grown;
             return c;
@@ -398,8 +409,8 @@ public final class CompiledModel implements AutoCloseable {
     public void close() {
         if (!calls.close()) return;
         synchronized (this) {
-            for (Context c : contexts) c.close();
-            contexts = new Context[0];
+            for (ExecutionContext c : contexts) c.close();
+            contexts = new ExecutionContext[0];
             compiled.closeAll();
         }
     }
@@ -408,111 +419,5 @@ public final class CompiledModel implements AutoCloseable {
     public String toString() {
         return "CompiledModel(" + name + ", input " + Arrays.toString(inputShape) + " -> " + Arrays.toString(outputShape) + ", "
                 + steps.size() + " primitives)";
-    }
-
-    /** One step of a run. */
-    private interface Action {
-        void run(Stream stream);
-    }
-
-    /** What one call at a time needs: buffers, scratchpad, stream, memory objects and exec args for every step. */
-    private final class Context {
-        final AtomicBoolean busy = new AtomicBoolean();
-        final Arena arena = Arena.ofShared();
-        final Stream stream;
-        final Execution[] executions;
-        /** Per step, what runs it: its execution, or a Winograd run around it. */
-        final Action[] actions;
-        final int[] inputExec, inputArg, outputExec, outputArg;
-        final List<Winograd.Run> winogradRuns = new ArrayList<>();
-        /** The caller's buffers of the run in progress, held alive by the steps that touch them ({@link Execution#execute(Stream, MemorySegment, MemorySegment)}). */
-        MemorySegment in = MemorySegment.NULL, out = MemorySegment.NULL;
-
-        Context() {
-            List<Execution> made = new ArrayList<>();
-            Stream s = null;
-            try {
-                s = Stream.create(Engine.cpu());
-                nativeObjects.incrementAndGet();
-                MemorySegment[] slots = new MemorySegment[slotBytes.length];
-                for (int i = 0; i < slots.length; i++) slots[i] = arena.allocate(slotBytes[i], 64);
-                MemorySegment scratch = arena.allocate(scratchpadBytes, 64);
-                List<int[]> ins = new ArrayList<>(), outs = new ArrayList<>();
-                for (int e = 0; e < steps.size(); e++) {
-                    Compiler.Step step = steps.get(e);
-                    MemorySegment[] bufs = new MemorySegment[step.buffers().length];
-                    for (int i = 0; i < bufs.length; i++) {
-                        int b = step.buffers()[i];
-                        int where = b >= 0 ? physical[b] : b;
-                        if (where == Compiler.CONSTANT) bufs[i] = step.constants()[i];
-                        else if (where == Compiler.INPUT) ins.add(new int[] {e, i});
-                        else if (where == Compiler.OUTPUT) outs.add(new int[] {e, i});
-                        else bufs[i] = slots[where];
-                    }
-                    made.add(new Execution(step.primitive(), step.argIds(), step.descs(), bufs, scratch, arena));
-                    nativeObjects.addAndGet(bufs.length + 1);
-                }
-                stream = s;
-                executions = made.toArray(new Execution[0]);
-                actions = new Action[executions.length];
-                for (int e = 0; e < actions.length; e++) {
-                    Winograd.Conv w = steps.get(e).winograd();
-                    if (w == null) {
-                        Execution ex = executions[e];
-                        final int step = e;
-                        boolean readsInput = ins.stream().anyMatch(x -> x[0] == step), writesOutput = outs.stream().anyMatch(x -> x[0] == step);
-                        actions[e] = st -> ex.execute(st, readsInput ? in : MemorySegment.NULL, writesOutput ? out : MemorySegment.NULL);
-                    } else {
-                        Compiler.Step f = w.fallback();
-                        MemorySegment[] fb = new MemorySegment[f.buffers().length];   // x, weights, [bias,] y
-                        for (int i = 0; i < fb.length; i++) fb[i] = f.buffers()[i] == Compiler.CONSTANT ? f.constants()[i] : slots[physical[f.buffers()[i]]];
-                        Execution direct = new Execution(f.primitive(), f.argIds(), f.descs(), fb, scratch, arena);
-                        nativeObjects.addAndGet(fb.length + 1);
-                        Winograd.Run run;
-                        try {
-                            run = new Winograd.Run(w, executions[e], direct, winogradFallbacks, slots[physical[w.input()]],
-                                    slots[physical[w.output()]], slots[physical[steps.get(e).buffers()[0]]],
-                                    slots[physical[steps.get(e).buffers()[2]]], threads);
-                        } catch (RuntimeException | Error failure) {
-                            direct.close();
-                            throw failure;
-                        }
-                        winogradRuns.add(run);
-                        actions[e] = run::run;
-                    }
-                }
-                inputExec = ins.stream().mapToInt(x -> x[0]).toArray();
-                inputArg = ins.stream().mapToInt(x -> x[1]).toArray();
-                outputExec = outs.stream().mapToInt(x -> x[0]).toArray();
-                outputArg = outs.stream().mapToInt(x -> x[1]).toArray();
-            } catch (RuntimeException | Error e) {
-                winogradRuns.forEach(Winograd.Run::close);
-                made.forEach(Execution::close);
-                if (s != null) s.close();
-                arena.close();
-                throw e;
-            }
-        }
-
-        void run(MemorySegment input, MemorySegment output) {
-            in = input;
-            out = output;
-            try {
-                for (int i = 0; i < inputExec.length; i++) executions[inputExec[i]].bind(inputArg[i], in);
-                for (int i = 0; i < outputExec.length; i++) executions[outputExec[i]].bind(outputArg[i], out);
-                for (Action a : actions) a.run(stream);
-                stream.await();
-            } finally {
-                in = MemorySegment.NULL;   // keep no reference to the caller's memory between runs
-                out = MemorySegment.NULL;
-            }
-        }
-
-        void close() {
-            for (Winograd.Run r : winogradRuns) r.close();
-            for (Execution e : executions) e.close();
-            stream.close();
-            arena.close();
-        }
     }
 }

@@ -2,6 +2,7 @@ package dev.panamadnn.models;
 
 import dev.panamadnn.Module;
 import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.GraphBuilder;
 import dev.panamadnn.nn.AdaptiveAvgPool2d;
 import dev.panamadnn.nn.Backend;
 import dev.panamadnn.nn.BasicBlock;
@@ -9,6 +10,7 @@ import dev.panamadnn.nn.BatchNorm2d;
 import dev.panamadnn.nn.Bottleneck;
 import dev.panamadnn.nn.Conv2d;
 import dev.panamadnn.nn.Flatten;
+import dev.panamadnn.nn.Layer;
 import dev.panamadnn.nn.Linear;
 import dev.panamadnn.nn.MaxPool2d;
 import dev.panamadnn.nn.ReLU;
@@ -16,6 +18,7 @@ import dev.panamadnn.nn.Sequential;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.SequencedMap;
 
 /**
  * torchvision's {@code ResNet} (groups 1, width 64, no dilation, no zero-init of the residual):
@@ -34,6 +37,13 @@ import java.util.Map;
  * bn1.num_batches_tracked, layer1.0.conv1.weight, ..., layer2.0.downsample.0.weight, ...,
  * fc.weight, fc.bias}. The repr follows torchvision's (the ReLUs print without {@code inplace}).
  *
+ * <p>The network is one named {@link Sequential} of torchvision's forward: conv1, bn1, relu,
+ * maxpool, layer1..layer4, avgpool, flatten (torchvision's {@code torch.flatten(x, 1)}, a
+ * {@link Flatten} here, without parameters and left out of the repr and {@link #children()}), fc.
+ * So its parameters, its graph ({@link #lower}: nodes {@code conv1}, {@code layer1.0.conv1},
+ * {@code layer1.0.relu_1}, {@code layer2.0.downsample.0}, {@code fc}...) and its messages
+ * follow from those names.
+ *
  * <p>Eager inference: every layer runs on the backend given to {@link #forward(Tensor, Backend)}
  * (oneDNN for {@link Backend#AUTO}, the plain-Java reference for {@link Backend#REFERENCE});
  * the input is checked against the whole network before any native call. Thread-safe like its
@@ -47,8 +57,8 @@ public final class ResNet implements Module {
     private final Block block;
     private final int[] layers;
     private final int numClasses;
-    private final Map<String, Module> children = new LinkedHashMap<>();   // torchvision's attribute order
-    private final Sequential body;
+    private final Sequential body;                 // the stages in forward order, flatten included
+    private final Map<String, Module> children;    // torchvision's attributes: the stages without flatten
 
     /**
      * A ResNet with {@code layers[k]} blocks in stage k+1.
@@ -69,10 +79,11 @@ public final class ResNet implements Module {
         this.numClasses = numClasses;
         int expansion = ResNets.expansion(block);
 
-        children.put("conv1", Conv2d.builder(3, 64, 7).stride(2).padding(3).bias(false).build());
-        children.put("bn1", new BatchNorm2d(64));
-        children.put("relu", new ReLU());
-        children.put("maxpool", new MaxPool2d(3, 2, 1));
+        SequencedMap<String, Module> stages = new LinkedHashMap<>();
+        stages.put("conv1", Conv2d.builder(3, 64, 7).stride(2).padding(3).bias(false).build());
+        stages.put("bn1", new BatchNorm2d(64));
+        stages.put("relu", new ReLU());
+        stages.put("maxpool", new MaxPool2d(3, 2, 1));
         int inplanes = 64;
         int[] planes = {64, 128, 256, 512};
         for (int s = 0; s < 4; s++) {
@@ -86,13 +97,15 @@ public final class ResNet implements Module {
                         : new Bottleneck(inplanes, planes[s], st, downsample);
                 inplanes = planes[s] * expansion;
             }
-            children.put("layer" + (s + 1), new Sequential(blocks));
+            stages.put("layer" + (s + 1), new Sequential(blocks));
         }
-        children.put("avgpool", new AdaptiveAvgPool2d(1));
-        children.put("fc", new Linear(512 * expansion, numClasses, true));
-        Map<String, Module> c = children;
-        body = new Sequential(c.get("conv1"), c.get("bn1"), c.get("relu"), c.get("maxpool"), c.get("layer1"), c.get("layer2"),
-                c.get("layer3"), c.get("layer4"), c.get("avgpool"), new Flatten(), c.get("fc"));
+        stages.put("avgpool", new AdaptiveAvgPool2d(1));
+        stages.put("flatten", new Flatten());
+        stages.put("fc", new Linear(512 * expansion, numClasses, true));
+        body = new Sequential(stages);
+        Map<String, Module> attributes = new LinkedHashMap<>(stages);
+        attributes.remove("flatten");
+        children = Collections.unmodifiableMap(attributes);
     }
 
     /** {@link #forward(Tensor, Backend)} on {@link Backend#AUTO} (oneDNN / OpenBLAS). */
@@ -108,52 +121,50 @@ public final class ResNet implements Module {
      * @throws IllegalStateException    if the input was freed or the model is closed
      */
     public Tensor forward(Tensor input, Backend backend) {
+        if (input != null && input.isAlive()) outputShape(input.shape());   // a misfit is named by its stage
         try {
             return body.forward(input, backend);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(name + ": " + stageNames(e.getMessage()), e);
+            throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
         } catch (IllegalStateException e) {
-            throw new IllegalStateException(name + ": " + stageNames(e.getMessage()), e);
+            throw new IllegalStateException(name + ": " + e.getMessage(), e);
         }
     }
 
-    /** The logits' shape for an input of shape {@code inputShape}, with the same checks as forward. */
+    /**
+     * The logits' shape for an input of shape {@code inputShape}, with the same checks as forward.
+     *
+     * @throws IllegalArgumentException if a stage rejects its input, e.g. {@code "resnet18: conv1: Conv2d(3, 64, ...): expected 3
+     *                                  input channels..."}
+     */
     public long[] outputShape(long... inputShape) {
-        try {
-            return body.outputShape(inputShape);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(name + ": " + stageNames(e.getMessage()), e);
+        long[] shape = inputShape;
+        for (Map.Entry<String, Module> stage : body.namedModules().entrySet()) {
+            try {
+                shape = ((Layer) stage.getValue()).outputShape(shape);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(name + ": " + stage.getKey() + ": " + e.getMessage(), e);
+            } catch (IllegalStateException e) {
+                throw new IllegalStateException(name + ": " + stage.getKey() + ": " + e.getMessage(), e);
+            }
         }
+        return shape;
     }
 
-    /** Replaces the body's "module i" with torchvision's attribute name, so messages say "layer2" not "module 5". */
-    private static String stageNames(String message) {
-        if (message == null) return null;
-        String[] names = {"conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool", "flatten", "fc"};
-        String prefix = "Sequential(11 modules), module ";
-        if (!message.startsWith(prefix)) return message;
-        int end = message.indexOf(':', prefix.length());
-        if (end < 0) return message;
-        try {
-            int i = Integer.parseInt(message.substring(prefix.length(), end));
-            return names[i] + message.substring(end);
-        } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
-            return message;
-        }
+    /** The stages in order, their nodes named as torchvision's modules ({@code conv1}, {@code layer1.0.bn1}, {@code fc}...). */
+    @Override
+    public String lower(GraphBuilder graph, String input, String path) {
+        return body.lower(graph, input, path);
     }
 
     @Override
     public Map<String, Tensor> parameters() {
-        Map<String, Tensor> all = new LinkedHashMap<>();
-        children.forEach((prefix, child) -> {
-            for (Map.Entry<String, Tensor> e : child.parameters().entrySet()) all.put(prefix + "." + e.getKey(), e.getValue());
-        });
-        return Collections.unmodifiableMap(all);
+        return body.parameters();
     }
 
     /** The torchvision-named children (conv1, bn1, relu, maxpool, layer1..layer4, avgpool, fc), unmodifiable. */
     public Map<String, Module> children() {
-        return Collections.unmodifiableMap(children);
+        return children;
     }
 
     /** "resnet18", "resnet34", "resnet50", or the name given to the constructor. */

@@ -1,6 +1,8 @@
 package dev.panamadnn.nn;
 
 import dev.panamadnn.Eltwise;
+import dev.panamadnn.graph.Attributes;
+import dev.panamadnn.graph.GraphBuilder;
 import java.util.Objects;
 
 /**
@@ -12,16 +14,24 @@ public final class Activation {
     private final Eltwise.Kind kind;
     private final float alpha;
     private final String repr;
+    private final Attributes attributes;   // the graph op's: LeakyRelu/Elu alpha, Gelu approximate
+    private final String op;               // the graph op (ONNX's name; Silu is ours)
 
-    private Activation(Eltwise.Kind kind, float alpha, String repr) {
+    private Activation(Eltwise.Kind kind, float alpha, String repr, String op, Attributes attributes) {
         this.kind = kind;
         this.alpha = alpha;
         this.repr = repr;
+        this.op = op;
+        this.attributes = attributes;
+    }
+
+    private Activation(Eltwise.Kind kind, float alpha, String repr, String op) {
+        this(kind, alpha, repr, op, Attributes.empty());
     }
 
     /** max(x, 0). */
     public static Activation relu() {
-        return new Activation(Eltwise.Kind.RELU, 0f, "ReLU()");
+        return new Activation(Eltwise.Kind.RELU, 0f, "ReLU()", "Relu");
     }
 
     /** x for x >= 0, negativeSlope * x otherwise; {@code negativeSlope} must be finite. */
@@ -29,16 +39,17 @@ public final class Activation {
         if (!Float.isFinite(negativeSlope)) {
             throw new IllegalArgumentException("LeakyReLU: negative_slope must be finite, got " + negativeSlope);
         }
-        return new Activation(Eltwise.Kind.RELU, negativeSlope, "LeakyReLU(negative_slope=" + negativeSlope + ")");
+        return new Activation(Eltwise.Kind.RELU, negativeSlope, "LeakyReLU(negative_slope=" + negativeSlope + ")", "LeakyRelu",
+                Attributes.of("alpha", negativeSlope));
     }
 
     /** 1 / (1 + e^-x). */
     public static Activation sigmoid() {
-        return new Activation(Eltwise.Kind.SIGMOID, 0f, "Sigmoid()");
+        return new Activation(Eltwise.Kind.SIGMOID, 0f, "Sigmoid()", "Sigmoid");
     }
 
     public static Activation tanh() {
-        return new Activation(Eltwise.Kind.TANH, 0f, "Tanh()");
+        return new Activation(Eltwise.Kind.TANH, 0f, "Tanh()", "Tanh");
     }
 
     /**
@@ -51,18 +62,18 @@ public final class Activation {
                     + (approximate == null ? "null" : "'" + approximate + "'"));
         }
         return new Activation(approximate.equals("none") ? Eltwise.Kind.GELU_ERF : Eltwise.Kind.GELU_TANH, 0f,
-                "GELU(approximate='" + approximate + "')");
+                "GELU(approximate='" + approximate + "')", "Gelu", Attributes.of("approximate", approximate));
     }
 
     /** SiLU (swish): x * sigmoid(x). */
     public static Activation silu() {
-        return new Activation(Eltwise.Kind.SWISH, 1f, "SiLU()");
+        return new Activation(Eltwise.Kind.SWISH, 1f, "SiLU()", "Silu");
     }
 
     /** x for x > 0, alpha * (e^x - 1) otherwise; {@code alpha} must be finite. */
     public static Activation elu(float alpha) {
         if (!Float.isFinite(alpha)) throw new IllegalArgumentException("ELU: alpha must be finite, got " + alpha);
-        return new Activation(Eltwise.Kind.ELU, alpha, "ELU(alpha=" + alpha + ")");
+        return new Activation(Eltwise.Kind.ELU, alpha, "ELU(alpha=" + alpha + ")", "Elu", Attributes.of("alpha", alpha));
     }
 
     /** The oneDNN eltwise kind that computes it. */
@@ -82,6 +93,21 @@ public final class Activation {
      */
     boolean fusesExactly() {
         return kind != Eltwise.Kind.GELU_ERF;
+    }
+
+    /**
+     * Adds this function's graph node ({@code Relu}, {@code LeakyRelu} alpha, {@code Sigmoid},
+     * {@code Tanh}, {@code Gelu} approximate, {@code Silu}, {@code Elu} alpha) on {@code input},
+     * named {@code name} (the op's name when empty); returns its output. LeakyReLU keeps its own
+     * op even with slope 0, whose negative outputs are -0.0 where ReLU's are 0.0.
+     */
+    String lower(GraphBuilder graph, String input, String name) {
+        return graph.node(op, name, attributes, input);
+    }
+
+    /** The graph op, e.g. {@code "LeakyRelu"}. */
+    String op() {
+        return op;
     }
 
     @Override

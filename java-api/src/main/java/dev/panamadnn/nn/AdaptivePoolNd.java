@@ -1,5 +1,7 @@
 package dev.panamadnn.nn;
 
+import dev.panamadnn.graph.Attributes;
+import dev.panamadnn.graph.GraphBuilder;
 import dev.panamadnn.internal.lowering.PoolLowering;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -61,6 +63,17 @@ abstract sealed class AdaptivePoolNd extends PoolLayer permits AdaptiveAvgPool1d
         if (max) {
             PoolReference.repairMax(x, n * c, ih, iw, y, oh, ow, (p, oy, ox) -> PoolReference.adaptive(true, x, p, ih, iw, oh, ow, oy, ox));
         }
+    }
+
+    /**
+     * {@code AdaptiveAvgPool} / {@code AdaptiveMaxPool} (ours: PyTorch's windows) with
+     * output_size; an unbatched input runs as a batch of one.
+     */
+    @Override
+    public final String lower(GraphBuilder graph, String input, String path) {
+        Lowering.check(this, graph, input, path);
+        Attributes a = Attributes.of("output_size", outputSize);
+        return Lowering.batched(graph, input, path, nd + 2, x -> graph.node(max ? "AdaptiveMaxPool" : "AdaptiveAvgPool", path, a, x));
     }
 
     public final int[] outputSize() {

@@ -77,9 +77,11 @@ public final class Add implements AutoCloseable {
             } else {
                 Tensor na = Layer.nativeReady(a), nb = Layer.nativeReady(b);
                 try {
-                    Compiled c = compiled.get(y.numel(), this::compile);
-                    c.primitive().execute(Args.src(c.data(), na.segment()), Args.src1(c.data(), nb.segment()),
-                            Args.dst(c.data(), y.segment()));
+                    try (PrimitiveCache.Lease<Compiled> lease = compiled.acquire(y.numel(), this::compile)) {
+                        Compiled c = lease.value();
+                        c.primitive().execute(Args.src(c.data(), na.segment()), Args.src1(c.data(), nb.segment()),
+                                Args.dst(c.data(), y.segment()));
+                    }
                 } finally {
                     if (na != a) na.close();
                     if (nb != b) nb.close();

@@ -2,6 +2,7 @@ package dev.panamadnn.nn;
 
 import dev.panamadnn.DataType;
 import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.GraphBuilder;
 import dev.panamadnn.internal.dnnl.Arg;
 import dev.panamadnn.internal.dnnl.Args;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
@@ -124,6 +125,22 @@ abstract sealed class BatchNorm extends Layer permits BatchNorm1d, BatchNorm2d {
         return Collections.unmodifiableMap(m);
     }
 
+    /**
+     * ONNX's {@code BatchNormalization} (inference) with epsilon: inputs X, {@code <path>.weight}
+     * and {@code <path>.bias} (absent, "", when not affine: scale 1 and shift 0),
+     * {@code <path>.running_mean}, {@code <path>.running_var}, this layer's tensors under their
+     * state_dict names. {@code num_batches_tracked} is not an input (inference never reads it).
+     */
+    @Override
+    public final String lower(GraphBuilder graph, String input, String path) {
+        Lowering.check(this, graph, input, path);
+        String w = graph.optionalInitializer(Lowering.join(path, "weight"), weight);
+        String b = graph.optionalInitializer(Lowering.join(path, "bias"), bias);
+        String mean = graph.initializer(Lowering.join(path, "running_mean"), runningMean);
+        String var = graph.initializer(Lowering.join(path, "running_var"), runningVar);
+        return graph.node("BatchNormalization", path, dev.panamadnn.graph.Attributes.of("epsilon", eps), input, w, b, mean, var);
+    }
+
     /** The ranks this layer accepts and how to name them in messages. */
     abstract boolean acceptsRank(int rank);
 
@@ -153,8 +170,10 @@ abstract sealed class BatchNorm extends Layer permits BatchNorm1d, BatchNorm2d {
     }
 
     private void runNative(Tensor x, View v, Tensor y) {
-        Compiled c = compiled.get(v, this::compile);
-        c.primitive().execute(Args.src(c.data(), x.segment()), Args.dst(c.data(), y.segment()), c.mean(), c.variance(), c.scale(), c.shift());
+        try (PrimitiveCache.Lease<Compiled> lease = compiled.acquire(v, this::compile)) {
+            Compiled c = lease.value();
+            c.primitive().execute(Args.src(c.data(), x.segment()), Args.dst(c.data(), y.segment()), c.mean(), c.variance(), c.scale(), c.shift());
+        }
     }
 
     private Compiled compile(View v) {

@@ -1,6 +1,9 @@
 package dev.panamadnn.nn;
 
 import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.Attributes;
+import dev.panamadnn.graph.GraphBuilder;
+import dev.panamadnn.graph.Shape;
 import dev.panamadnn.internal.Sizes;
 import dev.panamadnn.internal.lowering.ConvSpec;
 import java.lang.foreign.MemorySegment;
@@ -203,8 +206,9 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
 
     /**
      * Tells the native path that the parameters were written after it ran: drops the primitives
-     * and their reordered weight copies, so the next {@link #forward} reads the new values. Must
-     * not race with a running forward. (The reference path always reads the parameters directly.)
+     * and their reordered weight copies, so the next {@link #forward} reads the new values. A
+     * forward running meanwhile finishes on its old copy (freed when it returns): safe, but which
+     * weights a racing forward sees is not defined. (The reference path always reads the parameters directly.)
      */
     public void weightsChanged() {
         checkOpen();
@@ -392,6 +396,55 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
         StringBuilder s = new StringBuilder("(");
         for (int i = 0; i < v.length; i++) s.append(i == 0 ? "" : ", ").append(v[i]);
         return s.append(')').toString();
+    }
+
+    /**
+     * ONNX's {@code Conv} or {@code ConvTranspose}: inputs X, {@code <path>.weight} and, with a
+     * bias, {@code <path>.bias} (this layer's tensors as initializers, under their state_dict
+     * names); attributes kernel_shape, strides, pads {@code [begin..., end...]} (after 'same' and
+     * causal resolution, so possibly asymmetric), dilations (1-based), group, and output_padding
+     * for the transposed form. As in {@link #forward}, a padding_mode other than zeros is a
+     * {@code Pad} node (reflect, edge for replicate, wrap for circular) before a convolution
+     * without padding, and so is a zero padding in which a window may lie wholly
+     * ({@link ConvSpec#mayHavePaddingOnlyWindows}: forward pads those explicitly because oneDNN's
+     * kernels mishandle them). An unbatched input runs as a batch of one.
+     *
+     * @throws dev.panamadnn.graph.GraphException if the input does not fit (this layer's message)
+     */
+    @Override
+    public String lower(GraphBuilder graph, String input, String path) {
+        Lowering.check(this, graph, input, path);
+        String w = graph.initializer(Lowering.join(path, "weight"), weight);
+        String b = graph.optionalInitializer(Lowering.join(path, "bias"), bias);
+        return Lowering.batched(graph, input, path, nd + 2, x -> {
+            Shape shape = graph.value(x).shape();
+            long[] size = new long[nd];
+            for (int i = 0; i < nd; i++) size[i] = shape.dim(2 + i).size();
+            long[] pb = padBefore.clone(), pa = padAfter.clone();
+            if (paddingMode != PaddingMode.ZEROS || (!transposed && spec.mayHavePaddingOnlyWindows(size))) {
+                long[] pads = new long[2 * (nd + 2)];   // [N, C, spatial... begin, N, C, spatial... end]
+                System.arraycopy(pb, 0, pads, 2, nd);
+                System.arraycopy(pa, 0, pads, nd + 4, nd);
+                String mode = switch (paddingMode) {
+                    case ZEROS -> "constant";
+                    case REFLECT -> "reflect";
+                    case REPLICATE -> "edge";
+                    case CIRCULAR -> "wrap";
+                };
+                String p = graph.constant(graph.uniqueName(Lowering.join(path, "pads")), pads);
+                x = graph.node("Pad", Lowering.join(path, "pad"), Attributes.of("mode", mode), x, p);
+                Arrays.fill(pb, 0);
+                Arrays.fill(pa, 0);
+            }
+            long[] pads = new long[2 * nd];
+            System.arraycopy(pb, 0, pads, 0, nd);
+            System.arraycopy(pa, 0, pads, nd, nd);
+            Attributes.Builder a = Attributes.builder().put("kernel_shape", kernel).put("strides", stride).put("pads", pads)
+                    .put("dilations", dilation).put("group", groups);
+            if (transposed) a.put("output_padding", outputPadding);
+            String op = transposed ? "ConvTranspose" : "Conv";
+            return bias == null ? graph.node(op, path, a.build(), x, w) : graph.node(op, path, a.build(), x, w, b);
+        });
     }
 
     /** PyTorch's repr: defaults are left out, like {@code _ConvNd.extra_repr}. */

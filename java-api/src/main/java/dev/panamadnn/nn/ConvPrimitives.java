@@ -22,9 +22,10 @@ import java.lang.foreign.ValueLayout;
  * geometry is the {@link ConvLowering} of the plan's 2-D spec (a 1-D layer has height 1), computed
  * when the primitive is created.
  *
- * <p>Thread-safe: the cache is a concurrent map, primitives use a user scratchpad, and every
- * {@link #forward} brings its own memory objects. {@link #clear()} and {@link #close()} must not
- * race with a forward.
+ * <p>Thread-safe: the cache is a bounded concurrent map ({@link PrimitiveCache}), primitives use a
+ * user scratchpad, and every {@link #forward} brings its own memory objects and leases its entry, so
+ * eviction, {@link #clear()} and {@link #close()} never free a primitive or weight copy under a
+ * running forward (it finishes on the entry it started with).
  */
 final class ConvPrimitives implements AutoCloseable {
     private final String layer;
@@ -63,7 +64,12 @@ final class ConvPrimitives implements AutoCloseable {
 
     /** Runs the layer on a contiguous off-heap input laid out as {@code p} says; returns a new owned tensor. */
     Tensor forward(MemorySegment src, ConvNd.Plan p) {
-        Compiled c = compiledFor(p);
+        try (PrimitiveCache.Lease<Compiled> lease = leaseFor(p)) {   // held through the bias tail, which reads the bias copy
+            return forward(src, p, lease.value());
+        }
+    }
+
+    private Tensor forward(MemorySegment src, ConvNd.Plan p, Compiled c) {
         boolean tail = c.computedH() != p.oh() || c.computedW() != p.ow();
         Tensor y = Tensor.zeros(p.userOutputShape());
         Tensor dst = tail ? Tensor.zeros(p.n(), p.spec2d().outChannels(), c.computedH(), c.computedW()) : y;
@@ -80,7 +86,9 @@ final class ConvPrimitives implements AutoCloseable {
     }
 
     String implementation(ConvNd.Plan p) {
-        return compiledFor(p).implementation();
+        try (PrimitiveCache.Lease<Compiled> lease = leaseFor(p)) {
+            return lease.value().implementation();
+        }
     }
 
     /**
@@ -100,8 +108,8 @@ final class ConvPrimitives implements AutoCloseable {
         }
     }
 
-    private Compiled compiledFor(ConvNd.Plan p) {
-        return compiled.get(new Key(p.n(), p.ih(), p.iw(), p.spec2d()), k -> compile(p));
+    private PrimitiveCache.Lease<Compiled> leaseFor(ConvNd.Plan p) {
+        return compiled.acquire(new Key(p.n(), p.ih(), p.iw(), p.spec2d()), k -> compile(p));
     }
 
     /** Creates the primitive for one input shape and reorders the weights into its layout (once per shape). */
@@ -170,7 +178,10 @@ final class ConvPrimitives implements AutoCloseable {
         return ConvOps.stridedDeconvolutionFits(p.ow() - width.tail(), width.stride(), spec.outChannels());
     }
 
-    /** Drops every primitive and reordered weight copy; the next forward creates them again. */
+    /**
+     * Drops every primitive and reordered weight copy; the next forward creates them again (a
+     * forward in flight finishes on its old copy, freed when it returns).
+     */
     void clear() {
         compiled.clear();
     }

@@ -2,6 +2,7 @@ package dev.panamadnn.nn;
 
 import dev.panamadnn.Eltwise;
 import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.GraphBuilder;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -29,6 +30,13 @@ abstract class ElementwiseLayer extends Layer {
     public final long[] outputShape(long... inputShape) {
         checkShapeArgument(inputShape);
         return inputShape.clone();
+    }
+
+    /** One node of the activation's op ({@link Activation}), named {@code path}. */
+    @Override
+    public final String lower(GraphBuilder graph, String input, String path) {
+        Lowering.check(this, graph, input, path);
+        return activation.lower(graph, input, path);
     }
 
     @Override

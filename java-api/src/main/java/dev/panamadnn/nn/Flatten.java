@@ -1,7 +1,13 @@
 package dev.panamadnn.nn;
 
 import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.Attributes;
+import dev.panamadnn.graph.Dim;
+import dev.panamadnn.graph.GraphBuilder;
+import dev.panamadnn.graph.Shape;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * PyTorch's {@code nn.Flatten(start_dim=1, end_dim=-1)}: merges dimensions {@code start_dim}
@@ -61,6 +67,32 @@ public final class Flatten extends Layer {
                     + "] for input shape " + Arrays.toString(shape) + ", got " + dim);
         }
         return dim < 0 ? dim + rank : dim;
+    }
+
+    /**
+     * ONNX's {@code Flatten} (axis 1) where it gives PyTorch's result, i.e. {@code start_dim} is 1
+     * and {@code end_dim} the last dim of an input of rank >= 2 (the output is then 2-D); an
+     * {@code Identity} when nothing merges; else a {@code Reshape} to PyTorch's shape (its
+     * constant gives the fixed sizes and -1 for the batch). ONNX's Flatten always makes a 2-D
+     * output, so {@code start_dim} 0 (1-D output) or an {@code end_dim} before the last dim is a
+     * Reshape.
+     */
+    @Override
+    public String lower(GraphBuilder graph, String input, String path) {
+        Lowering.check(this, graph, input, path);
+        Shape x = graph.value(input).shape();
+        if (x.rank() == 0) return Lowering.reshape(graph, input, path, Shape.of(1));
+        int start = startDim < 0 ? startDim + x.rank() : startDim, end = endDim < 0 ? endDim + x.rank() : endDim;
+        if (start == 1 && end == x.rank() - 1) return graph.node("Flatten", path, Attributes.of("axis", 1L), input);
+        if (start == end) return graph.node("Identity", path, Attributes.empty(), input);
+        Dim merged = new Shape(x.dims().subList(start, end + 1)).elements();
+        if (merged == null) {
+            throw Lowering.misfit(this, graph, input, path, "cannot merge two symbolic dimensions");
+        }
+        List<Dim> out = new ArrayList<>(x.dims().subList(0, start));
+        out.add(merged);
+        out.addAll(x.dims().subList(end + 1, x.rank()));
+        return Lowering.reshape(graph, input, path, new Shape(out));
     }
 
     @Override

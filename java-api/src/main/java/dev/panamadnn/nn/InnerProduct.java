@@ -51,13 +51,17 @@ final class InnerProduct implements AutoCloseable {
 
     /** dst = act(src * weights^T + bias); both segments off-heap and exactly sized (checked by Linear). */
     void execute(long rows, MemorySegment src, MemorySegment dst) {
-        Compiled c = byRows.get(rows, this::compile);
-        c.primitive().execute(Args.src(c.src(), src), c.weights(), c.bias(), Args.dst(c.dst(), dst));
+        try (PrimitiveCache.Lease<Compiled> lease = byRows.acquire(rows, this::compile)) {
+            Compiled c = lease.value();
+            c.primitive().execute(Args.src(c.src(), src), c.weights(), c.bias(), Args.dst(c.dst(), dst));
+        }
     }
 
     /** The oneDNN implementation chosen for {@code rows} rows, e.g. {@code brgemm:avx2}. */
     String implementation(long rows) {
-        return byRows.get(rows, this::compile).implementation();
+        try (PrimitiveCache.Lease<Compiled> lease = byRows.acquire(rows, this::compile)) {
+            return lease.value().implementation();
+        }
     }
 
     private Compiled compile(long rows) {

@@ -75,6 +75,16 @@ public abstract class Layer implements Module {
      */
     public abstract long[] outputShape(long... inputShape);
 
+    /**
+     * A {@code Layer} node that runs this layer's {@link #forward(Tensor)} (its own kernel): what a
+     * layer without an op of its own lowers to, so every model of layers can be compiled. Layers
+     * with a graph op (convolution, pooling, normalisation, activations...) override this.
+     */
+    @Override
+    public String lower(dev.panamadnn.graph.GraphBuilder graph, String input, String path) {
+        return graph.node("Layer", path, dev.panamadnn.graph.Attributes.of("module", this), input);
+    }
+
     /** Liveness, dtype and shape checks shared by every layer; returns the output shape. */
     final long[] checkInput(Tensor input) {
         checkOpen();

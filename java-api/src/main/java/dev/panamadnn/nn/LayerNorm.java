@@ -1,6 +1,7 @@
 package dev.panamadnn.nn;
 
 import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.GraphBuilder;
 import dev.panamadnn.internal.Sizes;
 import dev.panamadnn.internal.dnnl.Arg;
 import dev.panamadnn.internal.dnnl.Args;
@@ -129,12 +130,28 @@ public final class LayerNorm extends Layer {
         return inputShape.clone();
     }
 
+    /**
+     * ONNX's {@code LayerNormalization} over the last {@code normalized_shape.length} dims
+     * ({@code axis = -normalized_shape.length}) with epsilon: inputs X, {@code <path>.weight},
+     * {@code <path>.bias} (absent, "", without elementwise affine: scale 1 and shift 0).
+     */
+    @Override
+    public String lower(GraphBuilder graph, String input, String path) {
+        Lowering.check(this, graph, input, path);
+        String w = graph.optionalInitializer(Lowering.join(path, "weight"), weight);
+        String b = graph.optionalInitializer(Lowering.join(path, "bias"), bias);
+        dev.panamadnn.graph.Attributes a = dev.panamadnn.graph.Attributes.of("axis", (long) -normalizedShape.length, "epsilon", eps);
+        return graph.node("LayerNormalization", path, a, input, w, b);
+    }
+
     @Override
     Tensor compute(Tensor input, long[] outShape, Backend backend) {
         long m = input.numel() / k;
         return output(input, outShape, backend, (x, y) -> reference(x, m, y.segment()), (x, y) -> {
-            Compiled c = compiled.get(m, this::compile);
-            c.primitive().execute(Args.src(c.data(), x.segment()), Args.dst(c.data(), y.segment()), c.scale(), c.shift());
+            try (PrimitiveCache.Lease<Compiled> lease = compiled.acquire(m, this::compile)) {
+                Compiled c = lease.value();
+                c.primitive().execute(Args.src(c.data(), x.segment()), Args.dst(c.data(), y.segment()), c.scale(), c.shift());
+            }
         });
     }
 

@@ -3,11 +3,18 @@ package dev.panamadnn.nn;
 import dev.panamadnn.Blas;
 import dev.panamadnn.Eltwise;
 import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.Attributes;
+import dev.panamadnn.graph.Dim;
+import dev.panamadnn.graph.GraphBuilder;
+import dev.panamadnn.graph.Shape;
 import dev.panamadnn.internal.Sizes;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -146,6 +153,36 @@ public final class Linear extends Layer {
         long[] out = inputShape.clone();
         out[out.length - 1] = outFeatures;
         return out;
+    }
+
+    /**
+     * ONNX's {@code Gemm} with {@code transB = 1} ({@code X W^T + b}, W {@code [out, in]} as
+     * stored) on {@code <path>.weight} and {@code <path>.bias}, then the fused activation as its
+     * own node ({@code <path>.relu}, ...). An input of another rank than 2 is reshaped to rows
+     * {@code [-1, in]} before and back to {@code [*, out]} after (named {@code <path>.flatten} /
+     * {@code <path>.unflatten}): the same row-by-row product forward computes, rather than a
+     * MatMul + Add that would need a transposed weight.
+     */
+    @Override
+    public String lower(GraphBuilder graph, String input, String path) {
+        Lowering.check(this, graph, input, path);
+        String w = graph.initializer(Lowering.join(path, "weight"), weight);
+        String b = graph.optionalInitializer(Lowering.join(path, "bias"), bias);
+        Shape x = graph.value(input).shape();
+        List<Dim> leading = x.dims().subList(0, x.rank() - 1);
+        String rows = input;
+        if (x.rank() != 2) {
+            Dim n = new Shape(leading).elements();
+            if (n == null) throw Lowering.misfit(this, graph, input, path, "cannot merge two symbolic dimensions into rows");
+            rows = Lowering.reshape(graph, input, Lowering.join(path, "flatten"), Shape.of(n, Dim.of(inFeatures)));
+        }
+        Attributes transB = Attributes.of("transB", 1L);
+        String y = bias == null ? graph.node("Gemm", path, transB, rows, w) : graph.node("Gemm", path, transB, rows, w, b);
+        if (activation != null) y = activation.lower(graph, y, Lowering.join(path, activation.op().toLowerCase(Locale.ROOT)));
+        if (x.rank() == 2) return y;
+        List<Dim> out = new ArrayList<>(leading);
+        out.add(Dim.of(outFeatures));
+        return Lowering.reshape(graph, y, Lowering.join(path, "unflatten"), new Shape(out));
     }
 
     /** The kernel {@link Backend#AUTO} runs for an input with {@code rows} rows (never AUTO or REFERENCE). */

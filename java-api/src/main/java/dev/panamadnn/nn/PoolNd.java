@@ -1,5 +1,7 @@
 package dev.panamadnn.nn;
 
+import dev.panamadnn.graph.Attributes;
+import dev.panamadnn.graph.GraphBuilder;
 import dev.panamadnn.internal.lowering.PoolLowering;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -122,6 +124,28 @@ abstract sealed class PoolNd extends PoolLayer permits MaxPool1d, MaxPool2d, Avg
                 for (long ox = oy >= firstRow ? 0 : firstCol; ox < ow; ox++)
                     y.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, (p * oh + oy) * ow + ox,
                             PoolReference.window(x, p, ih, iw, oy, ox, w));
+    }
+
+    /**
+     * ONNX's {@code MaxPool} (kernel_shape, strides, pads {@code [p..., p...]}, dilations,
+     * ceil_mode) or {@code AveragePool} (kernel_shape, strides, pads, ceil_mode,
+     * count_include_pad, always given since ONNX's default is 0 and PyTorch's 1). Both with
+     * PyTorch's ceil_mode rules: the last window starts inside the input or its left padding, and
+     * with count_include_pad the divisor counts the padding but not the overhang past it. An
+     * unbatched input runs as a batch of one.
+     */
+    @Override
+    public final String lower(GraphBuilder graph, String input, String path) {
+        Lowering.check(this, graph, input, path);
+        long[] pads = new long[2 * nd];
+        System.arraycopy(padding, 0, pads, 0, nd);
+        System.arraycopy(padding, 0, pads, nd, nd);
+        Attributes.Builder a = Attributes.builder().put("kernel_shape", kernel).put("strides", stride).put("pads", pads);
+        if (max) a.put("dilations", dilation);
+        a.put("ceil_mode", ceilMode ? 1L : 0L);
+        if (!max) a.put("count_include_pad", countIncludePad ? 1L : 0L);
+        Attributes attributes = a.build();
+        return Lowering.batched(graph, input, path, nd + 2, x -> graph.node(max ? "MaxPool" : "AveragePool", path, attributes, x));
     }
 
     /** The oneDNN implementation for an input shape (for reports and tests). */

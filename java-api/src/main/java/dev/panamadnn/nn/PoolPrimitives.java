@@ -16,7 +16,8 @@ import java.lang.foreign.MemorySegment;
  * layer's {@link PoolLowering} for that size (always 2-D: a 1-D layer has height 1), computed when
  * the primitive is created, with plain nchw source and destination, cached, and shared by every
  * thread (user scratchpad; memory objects from a bound call no other call uses at the same time).
- * {@link #close()} must not race with a {@link #run}.
+ * The cache is bounded ({@link PrimitiveCache}); a {@link #run} leases its entry, so neither
+ * eviction nor {@link #close()} frees a primitive while a run uses it.
  */
 final class PoolPrimitives implements AutoCloseable {
     /** A layer's geometry for an input of {@code ih x iw}: a function of the size alone. */
@@ -50,14 +51,18 @@ final class PoolPrimitives implements AutoCloseable {
      * of the lowering's output size; returns that lowering (the primitive's, not made per call).
      */
     PoolLowering run(long n, long c, long ih, long iw, MemorySegment src, MemorySegment dst) {
-        Compiled p = compiled.get(new Key(n, c, ih, iw), this::compile);
-        p.primitive().execute(Args.src(p.src(), src), Args.dst(p.dst(), dst));
-        return p.lowering();
+        try (PrimitiveCache.Lease<Compiled> lease = compiled.acquire(new Key(n, c, ih, iw), this::compile)) {
+            Compiled p = lease.value();
+            p.primitive().execute(Args.src(p.src(), src), Args.dst(p.dst(), dst));
+            return p.lowering();
+        }
     }
 
     /** The oneDNN implementation chosen, e.g. {@code jit:avx512_core} (compiles it if needed). */
     String implementation(long n, long c, long ih, long iw) {
-        return compiled.get(new Key(n, c, ih, iw), this::compile).implementation();
+        try (PrimitiveCache.Lease<Compiled> lease = compiled.acquire(new Key(n, c, ih, iw), this::compile)) {
+            return lease.value().implementation();
+        }
     }
 
     private Compiled compile(Key k) {

@@ -2,22 +2,28 @@ package dev.panamadnn.nn;
 
 import dev.panamadnn.Module;
 import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.GraphBuilder;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SequencedMap;
 
 /**
  * PyTorch's {@code nn.Sequential}: the modules applied in order, each to the previous output.
- * Parameters are the children's, prefixed with their index exactly as in a PyTorch
- * state_dict: {@code "0.weight"}, {@code "2.1.bias"} for a nested Sequential, ...
+ * Every child has a name, its index when built from a list ({@code Sequential(a, b)}) or the
+ * given one when built from an ordered map (PyTorch's {@code Sequential(OrderedDict(...))}).
+ * Parameters are the children's, prefixed with that name exactly as in a PyTorch state_dict:
+ * {@code "0.weight"}, {@code "2.1.bias"} for a nested Sequential, {@code "layer1.0.conv1.weight"}
+ * for named ones; the repr shows {@code (name): child} lines; the graph nodes of a child are
+ * named under its path ({@link #lower}).
  *
  * <p>Before any native call, the input is checked against every child that is a {@link Layer}
  * or a convolution (shapes are propagated through their {@code outputShape}), so a mismatch deep
- * in the chain fails up front, naming the child's index. The backend passed to
- * {@link #forward(Tensor, Backend)} is passed to every child that is a Layer; convolutions run
- * their reference for {@link Backend#REFERENCE} and oneDNN otherwise.
+ * in the chain fails up front, naming the child ("module 2" for an index, else its name). The
+ * backend passed to {@link #forward(Tensor, Backend)} is passed to every child that is a Layer;
+ * convolutions run their reference for {@link Backend#REFERENCE} and oneDNN otherwise.
  *
  * <p>Intermediate outputs are freed as soon as the next one no longer needs them (a
  * {@link Flatten} view keeps its source alive until then); if the final output is a view of an
@@ -25,17 +31,53 @@ import java.util.Map;
  * {@link #close()} closes them. Thread-safe if every child is.
  */
 public final class Sequential extends Layer {
+    private final SequencedMap<String, Module> named;   // unmodifiable, in order
     private final List<Module> modules;
 
-    /** @throws IllegalArgumentException if there are no modules or one is null */
+    /**
+     * The children named by their index, {@code "0"}, {@code "1"}...
+     *
+     * @throws IllegalArgumentException if there are no modules or one is null
+     */
     public Sequential(Module... modules) {
+        this(indexed(modules));
+    }
+
+    /**
+     * The children under the given names, in the map's order (a {@link LinkedHashMap}, say), like
+     * PyTorch's {@code Sequential(OrderedDict(...))}. The map is copied.
+     *
+     * @throws IllegalArgumentException if there are no modules, a module is null, or a name is
+     *                                  null, empty or contains a '.' (PyTorch's rules for a child's name)
+     */
+    public Sequential(SequencedMap<String, ? extends Module> modules) {
+        if (modules == null || modules.isEmpty()) {
+            throw new IllegalArgumentException("Sequential: expected at least one module, got none");
+        }
+        SequencedMap<String, Module> copy = new LinkedHashMap<>();
+        for (Map.Entry<String, ? extends Module> e : modules.entrySet()) {
+            String name = e.getKey();
+            if (name == null || name.isEmpty() || name.contains(".")) {
+                throw new IllegalArgumentException("Sequential: a module name must be non-empty and contain no '.', got "
+                        + (name == null ? "null" : "'" + name + "'"));
+            }
+            if (e.getValue() == null) throw new IllegalArgumentException("Sequential: module '" + name + "' must not be null");
+            copy.put(name, e.getValue());
+        }
+        this.named = Collections.unmodifiableSequencedMap(copy);
+        this.modules = List.copyOf(copy.values());
+    }
+
+    private static SequencedMap<String, Module> indexed(Module[] modules) {
         if (modules == null || modules.length == 0) {
             throw new IllegalArgumentException("Sequential: expected at least one module, got none");
         }
+        SequencedMap<String, Module> m = new LinkedHashMap<>();
         for (int i = 0; i < modules.length; i++) {
             if (modules[i] == null) throw new IllegalArgumentException("Sequential: module " + i + " must not be null");
+            m.put(String.valueOf(i), modules[i]);
         }
-        this.modules = List.of(modules);
+        return m;
     }
 
     /** The children, in order (unmodifiable). */
@@ -43,19 +85,22 @@ public final class Sequential extends Layer {
         return modules;
     }
 
+    /** The children by name ({@code "0"}, {@code "1"}... when built from a list), in order (unmodifiable). */
+    public SequencedMap<String, Module> namedModules() {
+        return named;
+    }
+
     @Override
     public Map<String, Tensor> parameters() {
         Map<String, Tensor> all = new LinkedHashMap<>();
-        for (int i = 0; i < modules.size(); i++) {
-            for (Map.Entry<String, Tensor> e : modules.get(i).parameters().entrySet()) all.put(i + "." + e.getKey(), e.getValue());
-        }
+        named.forEach((name, child) -> Modules.addParameters(all, name, child));
         return Collections.unmodifiableMap(all);
     }
 
     /**
      * The output shape, propagated through every child.
      *
-     * @throws IllegalArgumentException      if a child rejects its input shape (the message names the child's index)
+     * @throws IllegalArgumentException      if a child rejects its input shape (the message names the child)
      * @throws UnsupportedOperationException if a child is not a {@link Layer}, whose shapes are unknown
      */
     @Override
@@ -70,17 +115,28 @@ public final class Sequential extends Layer {
     long[] checkShape(long[] inputShape) {
         checkShapeArgument(inputShape);
         long[] shape = inputShape;
-        for (int i = 0; i < modules.size(); i++) {
+        int i = 0;
+        for (Map.Entry<String, Module> child : named.entrySet()) {
+            String who = child.getKey().equals(String.valueOf(i)) ? "module " + i : child.getKey();
+            i++;
             try {
-                shape = Modules.shape(modules.get(i), shape);
+                shape = Modules.shape(child.getValue(), shape);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(label() + ", module " + i + ": " + e.getMessage(), e);
+                throw new IllegalArgumentException(label() + ", " + who + ": " + e.getMessage(), e);
             } catch (IllegalStateException e) {
-                throw new IllegalStateException(label() + ", module " + i + ": " + e.getMessage(), e);
+                throw new IllegalStateException(label() + ", " + who + ": " + e.getMessage(), e);
             }
             if (shape == null) return null;
         }
         return shape;
+    }
+
+    /** Each child in order, its nodes named under {@code path.name} (e.g. {@code layer1.0.conv1}). */
+    @Override
+    public String lower(GraphBuilder graph, String input, String path) {
+        String x = input;
+        for (Map.Entry<String, Module> child : named.entrySet()) x = child.getValue().lower(graph, x, Lowering.join(path, child.getKey()));
+        return x;
     }
 
     @Override
@@ -125,13 +181,11 @@ public final class Sequential extends Layer {
         return "Sequential(" + modules.size() + (modules.size() == 1 ? " module)" : " modules)");
     }
 
-    /** PyTorch's repr: one {@code (i): child} line per module, nested ones indented. */
+    /** PyTorch's repr: one {@code (name): child} line per module, nested ones indented. */
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("Sequential(\n");
-        for (int i = 0; i < modules.size(); i++) {
-            sb.append("  (").append(i).append("): ").append(modules.get(i).toString().replace("\n", "\n  ")).append('\n');
-        }
+        named.forEach((name, child) -> sb.append(Modules.child(name, child)));
         return sb.append(')').toString();
     }
 }

@@ -2,6 +2,10 @@ package dev.panamadnn.nn;
 
 import dev.panamadnn.Module;
 import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.Attributes;
+import dev.panamadnn.graph.GraphBuilder;
+import dev.panamadnn.graph.GraphException;
+import dev.panamadnn.graph.Shape;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -107,6 +111,28 @@ abstract sealed class ShortcutBlock extends Layer permits Residual, BasicBlock, 
             if (side != null && side != input) side.close();
             if (sum != null) sum.close();
         }
+    }
+
+    /**
+     * The main path's nodes, each child under its name ({@code <path>.conv1}, {@code <path>.bn1},
+     * {@code <path>.relu}...; a module applied twice, like the blocks' ReLU, gets {@code _1},
+     * {@code _2}: {@code layer1.0.relu_1}), the shortcut's ({@code <path>.downsample.0}...), an
+     * {@code Add} named {@code <path>.add} (main path first, as in torchvision's forward), then
+     * the final ReLU if any ({@code <path>.relu_1} in a BasicBlock). Without broadcasting, as
+     * forward: both branches must give the same shape.
+     */
+    @Override
+    public final String lower(GraphBuilder graph, String input, String path) {
+        String main = input;
+        for (Module m : mainPath) main = m.lower(graph, main, Lowering.join(path, childName(m)));
+        String side = shortcut == null ? input : shortcut.lower(graph, input, Lowering.join(path, childName(shortcut)));
+        Shape a = graph.value(main).shape(), b = graph.value(side).shape();
+        if (!a.equals(b)) {
+            throw new GraphException((path.isEmpty() ? "the model root" : path) + " on " + graph.value(input) + ": " + label()
+                    + ": the main path gives " + a + " but the " + (shortcut == null ? "identity shortcut" : "shortcut") + " gives " + b);
+        }
+        String sum = graph.node("Add", Lowering.join(path, "add"), Attributes.empty(), main, side);
+        return finalRelu == null ? sum : finalRelu.lower(graph, sum, Lowering.join(path, childName(finalRelu)));
     }
 
     @Override

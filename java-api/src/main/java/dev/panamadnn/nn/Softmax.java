@@ -1,6 +1,7 @@
 package dev.panamadnn.nn;
 
 import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.GraphBuilder;
 import dev.panamadnn.internal.dnnl.Args;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.Ops;
@@ -75,12 +76,25 @@ public final class Softmax extends Layer {
         return new View(outer, shape[a], inner);
     }
 
+    /**
+     * ONNX's {@code Softmax} with {@code axis = dim} (one axis, as since opset 13). A rank-0 input,
+     * which PyTorch treats as rank 1, is the default {@code Layer} node.
+     */
+    @Override
+    public String lower(GraphBuilder graph, String input, String path) {
+        Lowering.check(this, graph, input, path);
+        if (graph.value(input).shape().rank() == 0) return super.lower(graph, input, path);
+        return graph.node("Softmax", path, dev.panamadnn.graph.Attributes.of("axis", (long) dim), input);
+    }
+
     @Override
     Tensor compute(Tensor input, long[] outShape, Backend backend) {
         View v = view(input.shape());
         return output(input, outShape, backend, (x, y) -> reference(x, v, y.segment()), (x, y) -> {
-            Compiled c = compiled.get(v, this::compile);
-            c.primitive().execute(Args.src(c.desc(), x.segment()), Args.dst(c.desc(), y.segment()));
+            try (PrimitiveCache.Lease<Compiled> lease = compiled.acquire(v, this::compile)) {
+                Compiled c = lease.value();
+                c.primitive().execute(Args.src(c.desc(), x.segment()), Args.dst(c.desc(), y.segment()));
+            }
             if (SpecialValues.anyNonFinite(x.segment(), x.numel())) repairNonFinite(x.segment(), v, y.segment());
         });
     }

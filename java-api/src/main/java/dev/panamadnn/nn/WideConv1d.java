@@ -1,6 +1,7 @@
 package dev.panamadnn.nn;
 
 import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.GraphBuilder;
 import java.util.Map;
 
 /**
@@ -87,6 +88,16 @@ public final class WideConv1d extends Layer {
     @Override
     Tensor compute(Tensor input, long[] outShape, Backend backend) {
         return backend == Backend.REFERENCE ? conv.forwardReference(input) : conv.forward(input);
+    }
+
+    /**
+     * Exactly its {@link Conv1d}: one {@code Conv} node (pads {@code [m-1, m-1]}, group) with
+     * {@code <path>.weight} and {@code <path>.bias}, the same state_dict names as this layer's.
+     */
+    @Override
+    public String lower(GraphBuilder graph, String input, String path) {
+        Lowering.check(this, graph, input, path);
+        return conv.lower(graph, input, path);
     }
 
     @Override

@@ -23,7 +23,9 @@ import java.lang.invoke.MethodHandle;
  * {@link #applyToCurrentThread()} (the layers do, before each oneDNN execution).
  *
  * <p>These three small downcalls live here rather than in the generated bindings because they
- * must work before and during loading; nothing else outside the bindings calls native code.
+ * must work before and during loading. The other hand-made downcalls are java-api's
+ * {@code internal.BlasCallers} and {@code internal.dnnl.HeldExecute} (see docs/safety.md); all
+ * other native calls go through the generated bindings.
  */
 public final class ThreadControl {
     /** System property with the intra-op thread count. */

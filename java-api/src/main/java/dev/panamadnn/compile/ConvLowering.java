@@ -1,0 +1,222 @@
+package dev.panamadnn.compile;
+
+import dev.panamadnn.graph.Attributes;
+import dev.panamadnn.graph.Node;
+import dev.panamadnn.internal.Sizes;
+import dev.panamadnn.internal.dnnl.Chosen;
+import dev.panamadnn.internal.dnnl.ConvOps;
+import dev.panamadnn.internal.dnnl.MemoryDescriptor;
+import dev.panamadnn.internal.dnnl.NormOps;
+import dev.panamadnn.internal.dnnl.Ops;
+import dev.panamadnn.internal.dnnl.PoolOps;
+import dev.panamadnn.internal.dnnl.PostOps;
+import dev.panamadnn.internal.dnnl.Primitive;
+import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
+import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
+import dev.panamadnn.nn.Layer;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.List;
+
+import dev.panamadnn.compile.Compiler.Act;
+import dev.panamadnn.compile.Compiler.JavaStep;
+import dev.panamadnn.compile.Compiler.Step;
+import dev.panamadnn.compile.Compiler.Value;
+import static dev.panamadnn.compile.Compiler.CONSTANT;
+
+/**
+ * The lowering of a {@code Conv} node (2-D, with whatever the rules fused into it: folded batch
+ * norm, residual sum, activation): the layout choice, the oneDNN convolution with its weights
+ * reordered once, or Winograd F(4x4, 3x3) with the direct convolution as its guard's fallback.
+ */
+final class ConvLowering {
+    private ConvLowering() {}
+
+    /** A 2-D convolution (+ folded batch norm) (+ residual sum into its last input's buffer) (+ activation). */
+    static Value conv(Compiler plan, Node n) {
+        Value x = plan.spatial2d(n, plan.in(n, 0));
+        Attributes a = n.attributes();
+        long[] wShape = Compiler.as2d(plan.graph.shape(n.input(1)).sizes());
+        long groups = a.integer("group", 1), oc = wShape[0], ic = wShape[1] * groups;
+        long[] k = {wShape[2], wShape[3]};
+        long[] stride = Compiler.window2d(a.integers("strides", null), 1), dilation = Compiler.window2d(a.integers("dilations", null), 1);
+        long[] pads = Compiler.pads2d(a.integers("pads", null), wShape.length - 2);
+        long[] padBefore = {pads[0], pads[1]}, padAfter = {pads[2], pads[3]};
+        long[] outShape = Compiler.as2d(plan.graph.value(n.output()).shape().sizes());
+        for (int i = 0; i < 2; i++) {
+            // Eager Conv2d pads such geometries explicitly; a plan would need that copy as a step of its own.
+            if (ConvOps.mayHavePaddingOnlyWindows(x.shape()[2 + i], k[i], dilation[i], padBefore[i], padAfter[i])) {
+                throw plan.unsupported(n, "a window may lie wholly in the padding (padding " + padBefore[i] + "/" + padAfter[i]
+                        + ", kernel " + k[i] + ", dilation " + dilation[i] + " on spatial dim " + i
+                        + "), which oneDNN's kernels mishandle; eager forward handles it");
+            }
+        }
+        if (!plan.graph.isConstant(n.input(1)) || (n.input(2) != null && !plan.graph.isConstant(n.input(2)))) {
+            throw plan.unsupported(n, "weights and bias must be constants (initializers)");
+        }
+        float[] w = plan.graph.floats(n.input(1));
+        float[] b = n.input(2) == null ? null : plan.graph.floats(n.input(2));
+        Value sum = a.has(PlanGraph.SUM) ? plan.values.get(n.inputs().get(3)) : null;
+        Act act = plan.fusedAct(n);
+        String what = plan.label(n);
+        long[] wDims = groups == 1 ? new long[] {oc, ic, k[0], k[1]} : new long[] {groups, oc / groups, ic / groups, k[0], k[1]};
+        int any = ConvOps.anyFormat();
+        int srcFormat, dstFormat;
+        switch (plan.options.layout()) {
+            case PLAIN -> srcFormat = dstFormat = Ops.plain(4);
+            case CHANNEL_BLOCKED -> {
+                int block = ConvOps.channelBlock();
+                boolean blocked = groups == 1;
+                srcFormat = blocked && ic % block == 0 ? ConvOps.channelBlocked4d() : any;
+                dstFormat = blocked && oc % block == 0 ? ConvOps.channelBlocked4d() : any;
+            }
+            default -> {
+                // A stem (fewer input channels than a SIMD block, e.g. RGB): oneDNN's fast kernel reads the
+                // plain input as it is and writes channel-blocked; nhwc there would cost an input reorder and
+                // a slower kernel (measured: the input reorder alone took 2% of a ResNet-18 run at batch 1).
+                int block = ConvOps.channelBlock();
+                if (ic < block && groups == 1) {
+                    srcFormat = plan.isPlain(x) ? Ops.plain(4) : any;
+                    dstFormat = oc % block == 0 ? ConvOps.channelBlocked4d() : any;
+                } else {
+                    srcFormat = dstFormat = ConvOps.channelsLast4d();
+                }
+            }
+        }
+        MemoryDescriptor srcAny = plan.own(MemoryDescriptor.f32(srcFormat, x.shape()));
+        MemoryDescriptor wAny = plan.own(MemoryDescriptor.f32(any, wDims));
+        MemoryDescriptor dstAny = plan.own(MemoryDescriptor.f32(dstFormat, outShape));
+        MemoryDescriptor biasMd = b == null ? null : plan.own(MemoryDescriptor.f32(Ops.plain1d(), oc));
+        long[] dil = {dilation[0] - 1, dilation[1] - 1};
+        MemoryDescriptor src, weights, dst;
+        Primitive p;
+        String impl;
+        try (PostOps post = PostOps.create()) {
+            if (sum != null) post.sum(1f);
+            if (act != null) post.eltwise(plan.eltwiseOp(act));
+            try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
+                 PrimitiveDescriptor pd = ConvOps.convolution(srcAny, wAny, biasMd, dstAny, stride, dil, padBefore, padAfter, attr,
+                         "compiled " + what)) {
+                src = plan.own(Chosen.src(pd));
+                weights = plan.own(Chosen.weights(pd));
+                dst = plan.own(Chosen.dst(pd));
+                p = plan.own(Primitive.create(pd));
+                impl = pd.implementation();
+            }
+        }
+        plan.flops += 2 * outShape[0] * oc * outShape[2] * outShape[3] * (ic / groups) * k[0] * k[1];
+        MemorySegment wBuf = plan.constants.allocate(weights.byteSize(), 64);
+        try (Arena tmp = Arena.ofConfined();
+             MemoryDescriptor plainW = MemoryDescriptor.f32(ConvOps.rowMajor(wDims.length), wDims)) {
+            plan.reorderOnce(plainW, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, w), weights, wBuf, "weights of " + what);
+        }
+        boolean winogradShape = true;
+        for (int i = 0; i < 2; i++) {
+            winogradShape &= k[i] == 3 && stride[i] == 1 && dilation[i] == 1 && padBefore[i] == 1 && padAfter[i] == 1;
+        }
+        if (winogradShape && winogradFits(plan, groups, ic, oc, x, outShape, act) && plan.isChannelsLast(src, x.shape())
+                && plan.isChannelsLast(dst, outShape)) {   // the direct one stays as the guard's fallback
+            return winogradConv(plan, w, b, x, outShape, sum, act != null, what, new Direct(p, src, weights, biasMd, dst, wBuf, impl));
+        }
+        Value in = x.md().sameLayoutAs(src) ? x : plan.reorder(x, src, "reorder into " + what);
+        int out = destination(plan, sum, in.buffer(), dst, what);
+        String d = "conv " + what + " [" + impl + "]";
+        if (b == null) {
+            plan.emit(p, d, new int[] {ConvOps.argSrc(), ConvOps.argWeights(), ConvOps.argDst()},
+                    new MemoryDescriptor[] {src, weights, dst}, new int[] {in.buffer(), CONSTANT, out},
+                    new MemorySegment[] {null, wBuf, null});
+        } else {
+            MemorySegment bBuf = plan.constants.allocateFrom(ValueLayout.JAVA_FLOAT, b);
+            plan.emit(p, d, new int[] {ConvOps.argSrc(), ConvOps.argWeights(), ConvOps.argBias(), ConvOps.argDst()},
+                    new MemoryDescriptor[] {src, weights, biasMd, dst}, new int[] {in.buffer(), CONSTANT, CONSTANT, out},
+                    new MemorySegment[] {null, wBuf, bBuf, null});
+        }
+        return new Value(dst, out, outShape);
+    }
+
+    /**
+     * The buffer a convolution reading buffer {@code input} writes in layout {@code dst}: a new one,
+     * or, with a residual {@code sum} post-op, the one holding the shortcut, which the convolution
+     * then overwrites in place; a fresh copy of the shortcut instead when its layout differs, it is
+     * the caller's input or the convolution's own input, or a later node (or the output) still reads
+     * that buffer.
+     */
+    static int destination(Compiler plan, Value sum, int input, MemoryDescriptor dst, String what) {
+        if (sum == null) return plan.newBuffer(dst.byteSize());
+        boolean inPlace = sum.buffer() >= 0 && sum.buffer() != input && sum.md().sameLayoutAs(dst) && !plan.readLater(sum.buffer());
+        if (!inPlace) return plan.copy(sum, dst, "reorder (copy) of the shortcut for " + what).buffer();
+        for (List<Value> copies : plan.reordered.values()) copies.removeIf(v -> v.buffer() == sum.buffer());   // overwritten from here on
+        return sum.buffer();
+    }
+
+    /**
+     * Whether {@link Winograd} F(4x4, 3x3) runs this (3x3, stride 1, padding 1, undilated)
+     * convolution: switched on, channels-last, the Vector API present, no groups, channels a
+     * multiple of the vector lanes, ReLU or no activation, and enough output tiles (see {@link CompileOptions#winograd()}).
+     */
+    static boolean winogradFits(Compiler plan, long groups, long ic, long oc, Value x, long[] outShape, Act act) {
+        if (!plan.options.winograd() || plan.options.layout() != CompileOptions.Layout.CHANNELS_LAST || !Winograd.available()) return false;
+        int lanes = Winograd.lanes();
+        if (groups != 1 || ic % lanes != 0 || oc % lanes != 0) return false;
+        if (act != null && !act.isPlainRelu()) return false;
+        if (x.buffer() < 0) return false;   // the caller's (plain) input: the direct kernel reads it without a reorder
+        return outShape[0] * Winograd.tiles(outShape[2]) * Winograd.tiles(outShape[3]) >= Winograd.MIN_TILES;
+    }
+
+    /** A created direct convolution, its weights reordered into {@code weightBuffer}: a Winograd step's guard fallback. */
+    private record Direct(Primitive primitive, MemoryDescriptor src, MemoryDescriptor weights, MemoryDescriptor biasMd,
+                          MemoryDescriptor dst, MemorySegment weightBuffer, String impl) {}
+
+    /**
+     * A Winograd F(4x4, 3x3) convolution (weights {@code w}, already batch-norm folded; bias {@code b}
+     * or none) writing {@code nhwc}: transformed weights reordered once into the matmul's layout, the
+     * matmul primitive over one chunk of tiles, and buffers for one chunk of transformed input and products;
+     * {@code direct} (same weights, bias and post-ops) runs instead when the input trips the guard.
+     */
+    static Value winogradConv(Compiler plan, float[] w, float[] b, Value x, long[] outShape, Value sum, boolean relu, String what,
+                               Direct direct) {
+        int n = (int) x.shape()[0], c = (int) x.shape()[1], h = (int) x.shape()[2], wd = (int) x.shape()[3], k = (int) outShape[1];
+        MemoryDescriptor nhwcIn = plan.own(MemoryDescriptor.f32(ConvOps.channelsLast4d(), x.shape()));
+        MemoryDescriptor nhwcOut = plan.own(MemoryDescriptor.f32(ConvOps.channelsLast4d(), outShape));
+        Value in = x.md().sameLayoutAs(nhwcIn) ? x : plan.reorder(x, nhwcIn, "reorder into " + what);
+        long tiles = (long) n * Winograd.tiles(h) * Winograd.tiles(wd), chunk = Winograd.chunkTiles(tiles, c, k);
+        MemoryDescriptor v = plan.own(MemoryDescriptor.f32(Ops.plain(3), 36, chunk, c));
+        MemoryDescriptor m = plan.own(MemoryDescriptor.f32(Ops.plain(3), 36, chunk, k));
+        MemoryDescriptor uAny = plan.own(MemoryDescriptor.f32(ConvOps.anyFormat(), 36, c, k));
+        MemoryDescriptor u;
+        Primitive p;
+        String impl;
+        try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
+             PrimitiveDescriptor pd = Ops.matmul(v, uAny, m, attr, "compiled Winograd products of " + what)) {
+            u = plan.own(Chosen.weights(pd));
+            p = plan.own(Primitive.create(pd));
+            impl = pd.implementation();
+        }
+        MemorySegment uBuf = plan.constants.allocate(u.byteSize(), 64);
+        try (Arena tmp = Arena.ofConfined();
+             MemoryDescriptor plainU = MemoryDescriptor.f32(Ops.plain(3), 36, c, k)) {
+            plan.reorderOnce(plainU, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, Winograd.transformWeights(w, k, c)), u, uBuf,
+                    "Winograd weights of " + what);
+        }
+        MemorySegment bias = plan.constants.allocate(4L * k, 64);
+        if (b != null) MemorySegment.copy(b, 0, bias, ValueLayout.JAVA_FLOAT, 0, k);
+        int out = destination(plan, sum, in.buffer(), nhwcOut, what);
+        int vBuf = plan.newBuffer(v.byteSize()), mBuf = plan.newBuffer(m.byteSize());
+        Step fallback = direct.biasMd() == null
+                ? new Step(direct.primitive(), new int[] {ConvOps.argSrc(), ConvOps.argWeights(), ConvOps.argDst()},
+                        new MemoryDescriptor[] {direct.src(), direct.weights(), direct.dst()}, new int[] {in.buffer(), CONSTANT, out},
+                        new MemorySegment[] {null, direct.weightBuffer(), null}, "direct fallback [" + direct.impl() + "]", null, null)
+                : new Step(direct.primitive(), new int[] {ConvOps.argSrc(), ConvOps.argWeights(), ConvOps.argBias(), ConvOps.argDst()},
+                        new MemoryDescriptor[] {direct.src(), direct.weights(), direct.biasMd(), direct.dst()},
+                        new int[] {in.buffer(), CONSTANT, CONSTANT, out}, new MemorySegment[] {null, direct.weightBuffer(), bias, null},
+                        "direct fallback [" + direct.impl() + "]", null, null);
+        String d = "conv " + what + " [winograd F(4x4,3x3): " + (tiles + chunk - 1) / chunk + " x " + chunk + " tiles, " + impl
+                + "; guarded, else " + direct.impl() + "]";
+        plan.emitWinograd(p, d, new int[] {Ops.argSrc(), Ops.argWeights(), Ops.argDst()}, new MemoryDescriptor[] {v, u, m},
+                new int[] {vBuf, CONSTANT, mBuf}, new MemorySegment[] {null, uBuf, null},
+                new Winograd.Conv(in.buffer(), out, bias, n, h, wd, c, k, chunk, sum != null, relu, fallback));
+        return new Value(nhwcOut, out, outShape);
+    }
+}

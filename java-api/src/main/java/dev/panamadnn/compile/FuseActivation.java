@@ -1,0 +1,51 @@
+package dev.panamadnn.compile;
+
+import dev.panamadnn.graph.Attributes;
+import dev.panamadnn.graph.Node;
+import java.util.ArrayList;
+import java.util.Set;
+
+/**
+ * {@code Act(Conv | Gemm | Add)} → the activation as an eltwise post-op of that primitive (after
+ * its residual sum, if any). Needs the producer's output read only by the activation. Activations:
+ * Relu, LeakyRelu, Sigmoid, Tanh, Elu, Gelu, Silu.
+ */
+final class FuseActivation implements Rewrite {
+    static final Set<String> ACTIVATIONS = Set.of("Relu", "LeakyRelu", "Sigmoid", "Tanh", "Elu", "Gelu", "Silu");
+    private static final Set<String> HOSTS = Set.of("Conv", "Gemm", "Add");
+
+    @Override
+    public String name() {
+        return "fuse_activation";
+    }
+
+    @Override
+    public boolean enabled(CompileOptions options) {
+        return options.fusePostOps();
+    }
+
+    @Override
+    public void apply(PlanGraph g, CompileOptions options) {
+        for (Node act : new ArrayList<>(g.nodes)) {
+            if (!ACTIVATIONS.contains(act.op())) continue;
+            String x = act.input(0);
+            Node p = g.producer(x);
+            if (p == null || !HOSTS.contains(p.op()) || g.uses(x) != 1 || g.hasActivation(p)) continue;
+            if (p.op().equals("Add") && !g.value(p.input(0)).shape().equals(g.value(p.input(1)).shape())) continue;
+            Attributes.Builder a = p.attributes().toBuilder().put(PlanGraph.ACTIVATION, act.op())
+                    .put(PlanGraph.FUSED, PlanGraph.fused(p, act.name()));
+            for (String k : act.attributes().names()) a.put(PlanGraph.ACTIVATION + "." + k, value(act.attributes(), k));
+            g.replace(p, PlanGraph.rebuilt(p, p.inputs(), a.build(), act.output()));
+            g.remove(act);
+            g.fired.add(name() + ": " + act.name() + " into " + p.name());
+        }
+    }
+
+    private static Object value(Attributes a, String k) {
+        try {
+            return a.real(k);
+        } catch (IllegalArgumentException e) {
+            return a.string(k);
+        }
+    }
+}

@@ -1,0 +1,225 @@
+package dev.panamadnn.compile;
+
+import dev.panamadnn.graph.Attributes;
+import dev.panamadnn.graph.Node;
+import dev.panamadnn.DataType;
+import dev.panamadnn.Tensor;
+import dev.panamadnn.internal.Sizes;
+import dev.panamadnn.internal.dnnl.Chosen;
+import dev.panamadnn.internal.dnnl.ConvOps;
+import dev.panamadnn.internal.dnnl.MemoryDescriptor;
+import dev.panamadnn.internal.dnnl.NormOps;
+import dev.panamadnn.internal.dnnl.Ops;
+import dev.panamadnn.internal.dnnl.PoolOps;
+import dev.panamadnn.internal.dnnl.PostOps;
+import dev.panamadnn.internal.dnnl.Primitive;
+import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
+import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
+import dev.panamadnn.nn.Layer;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.List;
+
+import dev.panamadnn.compile.Compiler.Act;
+import dev.panamadnn.compile.Compiler.JavaStep;
+import dev.panamadnn.compile.Compiler.Step;
+import dev.panamadnn.compile.Compiler.Value;
+import static dev.panamadnn.compile.Compiler.CONSTANT;
+
+/**
+ * The lowering of the remaining nodes: standalone batch norm, add, activations, flatten, gemm
+ * (inner product) and {@code Layer} nodes (a Java step running the layer's own kernel).
+ */
+final class OpLowering {
+    private OpLowering() {}
+
+    /** Inference batch norm with the running statistics as a primitive of its own (folding off or impossible), out of place. */
+    static Value batchNorm(Compiler plan, Node n) {
+        Value x = plan.in(n, 0);
+        if (x.shape().length < 2 || x.shape().length > 5) throw plan.unsupported(n, "compiled on 2-D to 5-D activations, got "
+                + Arrays.toString(x.shape()));
+        for (int i = 1; i < 5; i++) {
+            if (n.input(i) != null && !plan.graph.isConstant(n.input(i))) throw plan.unsupported(n, "its parameters must be constants");
+        }
+        long c = x.shape()[1];
+        boolean affine = n.input(1) != null || n.input(2) != null;
+        MemoryDescriptor channels = plan.own(MemoryDescriptor.f32(Ops.plain1d(), c));
+        Primitive p;
+        String impl;
+        try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
+             PrimitiveDescriptor pd = NormOps.batchNormalization(x.md(), (float) n.attributes().real("epsilon", 1e-5), affine, attr,
+                     "compiled " + n.name())) {
+            p = plan.own(Primitive.create(pd));
+            impl = pd.implementation();
+        }
+        MemorySegment mean = plan.constant(plan.graph.floats(n.input(3))), var = plan.constant(plan.graph.floats(n.input(4)));
+        int out = plan.newBuffer(x.md().byteSize());
+        String d = "batchnorm " + n.name() + " [" + impl + "]";
+        if (affine) {
+            float[] ones = new float[(int) c];
+            Arrays.fill(ones, 1f);
+            MemorySegment scale = plan.constant(n.input(1) == null ? ones : plan.graph.floats(n.input(1)));
+            MemorySegment shift = plan.constant(n.input(2) == null ? new float[(int) c] : plan.graph.floats(n.input(2)));
+            plan.emit(p, d, new int[] {NormOps.argSrc(), NormOps.argDst(), NormOps.argMean(), NormOps.argVariance(), NormOps.argScale(),
+                            NormOps.argShift()},
+                    new MemoryDescriptor[] {x.md(), x.md(), channels, channels, channels, channels},
+                    new int[] {x.buffer(), out, CONSTANT, CONSTANT, CONSTANT, CONSTANT},
+                    new MemorySegment[] {null, null, mean, var, scale, shift});
+        } else {
+            plan.emit(p, d, new int[] {NormOps.argSrc(), NormOps.argDst(), NormOps.argMean(), NormOps.argVariance()},
+                    new MemoryDescriptor[] {x.md(), x.md(), channels, channels}, new int[] {x.buffer(), out, CONSTANT, CONSTANT},
+                    new MemorySegment[] {null, null, mean, var});
+        }
+        return new Value(x.md(), out, x.shape());
+    }
+
+    /** An add of two same-shape activations as a binary primitive (a residual add not fused as a sum), + a fused activation. */
+    static Value add(Compiler plan, Node n) {
+        long[] shape = plan.graph.value(n.output()).shape().sizes();
+        Value x = plan.asShape(plan.in(n, 0), shape, n.input(0)), y0 = plan.in(n, 1);
+        if (Arrays.equals(plan.graph.shape(n.input(1)).sizes(), shape)) y0 = plan.asShape(y0, shape, n.input(1));
+        if (!Arrays.equals(x.shape(), y0.shape())) {
+            throw plan.unsupported(n, "only adds of equal shapes are compiled, got " + Arrays.toString(x.shape()) + " + " + Arrays.toString(y0.shape()));
+        }
+        Value y = y0.md().sameLayoutAs(x.md()) ? y0 : plan.reorder(y0, x.md(), "reorder operand for " + n.name());
+        Act act = plan.fusedAct(n);
+        Primitive p;
+        String impl;
+        try (PostOps post = PostOps.create()) {
+            if (act != null) post.eltwise(plan.eltwiseOp(act));
+            try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
+                 PrimitiveDescriptor pd = NormOps.add(x.md(), attr, "compiled " + n.name())) {
+                p = plan.own(Primitive.create(pd));
+                impl = pd.implementation();
+            }
+        }
+        int out = plan.newBuffer(x.md().byteSize());
+        plan.emit(p, "add " + plan.label(n) + " [" + impl + "]", new int[] {NormOps.argSrc(), NormOps.argSrc1(), NormOps.argDst()},
+                new MemoryDescriptor[] {x.md(), x.md(), x.md()}, new int[] {x.buffer(), y.buffer(), out}, new MemorySegment[3]);
+        return new Value(x.md(), out, x.shape());
+    }
+
+    /** A standalone activation (one not fused into a convolution), out of place. */
+    static Value eltwise(Compiler plan, Act act, Value x, String at) {
+        Primitive p;
+        try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
+             PrimitiveDescriptor pd = Ops.eltwise(plan.eltwiseOp(act), x.md(), attr, "compiled " + act.kind() + " " + at)) {
+            p = plan.own(Primitive.create(pd));
+        }
+        int out = plan.newBuffer(x.md().byteSize());
+        plan.emit(p, (act.isPlainRelu() ? "relu " : "eltwise " + act.kind().toLowerCase(java.util.Locale.ROOT) + " ") + at,
+                new int[] {ConvOps.argSrc(), ConvOps.argDst()}, new MemoryDescriptor[] {x.md(), x.md()},
+                new int[] {x.buffer(), out}, new MemorySegment[2]);
+        return new Value(x.md(), out, x.shape());
+    }
+
+    /** Flatten: a reorder to the plain layout if the activation is blocked, then a view of the same buffer. */
+    static Value flatten(Compiler plan, Node n) {
+        Value x = plan.in(n, 0);
+        long[] outShape = plan.graph.value(n.output()).shape().sizes();
+        Value p = plan.plain(x, "reorder to plain for " + n.name());
+        return new Value(plan.own(MemoryDescriptor.f32(Ops.plain(outShape.length), outShape)), p.buffer(), outShape);
+    }
+
+    /** Gemm {@code A * B^T + C} (a Linear: transB = 1, or B transposed here once) as an inner product, + a fused activation. */
+    static Value gemm(Compiler plan, Node n) {
+        Attributes a = n.attributes();
+        if (a.integer("transA", 0) != 0 || a.real("alpha", 1) != 1 || a.real("beta", 1) != 1) {
+            throw plan.unsupported(n, "only transA = 0, alpha = beta = 1 is compiled");
+        }
+        if (!plan.graph.isConstant(n.input(1)) || (n.input(2) != null && !plan.graph.isConstant(n.input(2)))) {
+            throw plan.unsupported(n, "B and C must be constants (initializers)");
+        }
+        Value x = plan.asShape(plan.in(n, 0), plan.graph.shape(n.input(0)).sizes(), n.input(0));
+        long[] outShape = plan.graph.value(n.output()).shape().sizes();
+        long inF = x.shape()[1], outF = outShape[1];
+        float[] w = plan.graph.floats(n.input(1));
+        if (a.integer("transB", 0) == 0) w = transpose(w, (int) inF, (int) outF);
+        float[] bias = n.input(2) == null ? null : plan.graph.floats(n.input(2));
+        if (bias != null && bias.length != outF) throw plan.unsupported(n, "C must hold one value per output (" + outF + "), got " + bias.length);
+        Act act = plan.fusedAct(n);
+        String at = plan.label(n);
+        MemoryDescriptor src = plan.own(MemoryDescriptor.f32(Ops.plain(2), x.shape()));
+        Value in = x.md().sameLayoutAs(src) ? x : plan.reorder(x, src, "reorder into " + at);
+        MemoryDescriptor wAny = plan.own(MemoryDescriptor.f32(ConvOps.anyFormat(), outF, inF));
+        MemoryDescriptor biasMd = bias == null ? null : plan.own(MemoryDescriptor.f32(Ops.plain1d(), outF));
+        MemoryDescriptor dst = plan.own(MemoryDescriptor.f32(Ops.plain(2), outShape));
+        MemoryDescriptor weights;
+        Primitive p;
+        String impl;
+        try (PostOps post = PostOps.create()) {
+            if (act != null) post.eltwise(plan.eltwiseOp(act));
+            try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
+                 PrimitiveDescriptor pd = Ops.innerProduct(src, wAny, biasMd, dst, attr, "compiled linear " + at)) {
+                weights = plan.own(Chosen.weights(pd));
+                p = plan.own(Primitive.create(pd));
+                impl = pd.implementation();
+            }
+        }
+        plan.flops += 2 * x.shape()[0] * inF * outF;
+        MemorySegment wBuf = plan.constants.allocate(weights.byteSize(), 64);
+        try (Arena tmp = Arena.ofConfined(); MemoryDescriptor plainW = MemoryDescriptor.f32(Ops.plain(2), outF, inF)) {
+            plan.reorderOnce(plainW, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, w), weights, wBuf, "weights of " + at);
+        }
+        int out = plan.newBuffer(dst.byteSize());
+        String d = "linear " + at + " [" + impl + "]";
+        if (biasMd == null) {
+            plan.emit(p, d, new int[] {Ops.argSrc(), Ops.argWeights(), Ops.argDst()}, new MemoryDescriptor[] {src, weights, dst},
+                    new int[] {in.buffer(), CONSTANT, out}, new MemorySegment[] {null, wBuf, null});
+        } else {
+            plan.emit(p, d, new int[] {Ops.argSrc(), Ops.argWeights(), Ops.argBias(), Ops.argDst()},
+                    new MemoryDescriptor[] {src, weights, biasMd, dst}, new int[] {in.buffer(), CONSTANT, CONSTANT, out},
+                    new MemorySegment[] {null, wBuf, plan.constant(bias), null});
+        }
+        return new Value(dst, out, outShape);
+    }
+
+    private static float[] transpose(float[] w, int rows, int cols) {
+        float[] t = new float[w.length];
+        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) t[c * rows + r] = w[r * cols + c];
+        return t;
+    }
+
+    /**
+     * A {@code Layer} node: the layer's own forward over the plan's (plain) buffers, a Java step.
+     * Its input is copied into a plan buffer when it is the caller's input, so a Java step only ever
+     * reads and writes plan memory.
+     */
+    static Value javaStep(Compiler plan, Node n, Layer layer) {
+        long[] inShape = plan.graph.shape(n.input(0)).sizes();
+        Value x = plan.in(n, 0);
+        if (x.buffer() < 0) {
+            MemoryDescriptor plain = plan.own(MemoryDescriptor.f32(Ops.plain(x.shape().length), x.shape()));
+            x = plan.reorder(x, plain, "reorder (copy) of the input for " + n.name());
+        }
+        x = plan.asShape(x, inShape, n.input(0));
+        x = plan.plain(x, "reorder to plain for " + n.name());
+        long[] outShape = plan.graph.value(n.output()).shape().sizes();
+        MemoryDescriptor dst = plan.own(MemoryDescriptor.f32(Ops.plain(outShape.length), outShape));
+        long outBytes = dst.byteSize();
+        Compiler.Kernel kernel = (src, target) -> {   // the layer's output tensor is the one allocation of such a step
+            try (Tensor y = layer.forward(Tensor.wrap(src, DataType.F32, inShape))) {
+                if (y.isContiguous()) MemorySegment.copy(y.segment(), 0, target, 0, outBytes);
+                else MemorySegment.copy(y.toFloatArray(), 0, target, ValueLayout.JAVA_FLOAT, 0, Math.toIntExact(outBytes / 4));
+            }
+        };
+        return plan.javaStep(x, outShape, kernel, "java " + n.name() + " (" + layer.getClass().getSimpleName() + ", its own kernel)");
+    }
+
+    /** {@code Pad} (constant, reflect, edge, wrap) as a Java kernel over plain buffers (no allocation per run). */
+    static Value pad(Compiler plan, Node n) {
+        long[] inShape = plan.graph.shape(n.input(0)).sizes(), outShape = plan.graph.value(n.output()).shape().sizes();
+        Tensor p = plan.graph.tensor(n.input(1));
+        if (p == null) throw plan.unsupported(n, "pads must be a constant");
+        long[] pads = new long[inShape.length * 2];
+        for (int i = 0; i < pads.length; i++) pads[i] = p.segment().getAtIndex(ValueLayout.JAVA_LONG, i);
+        float value = n.input(2) == null ? 0f : plan.graph.floats(n.input(2))[0];
+        Value x = plan.in(n, 0);
+        if (x.buffer() < 0) x = plan.reorder(x, plan.own(MemoryDescriptor.f32(Ops.plain(x.shape().length), x.shape())), "reorder (copy) of the input for " + n.name());
+        x = plan.plain(plan.asShape(x, inShape, n.input(0)), "reorder to plain for " + n.name());
+        String mode = n.attributes().string("mode", "constant");
+        return plan.javaStep(x, outShape, PadKernel.of(inShape, outShape, pads, mode, value), "java pad " + n.name() + " (" + mode + ")");
+    }
+}

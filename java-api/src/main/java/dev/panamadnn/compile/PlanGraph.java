@@ -1,0 +1,129 @@
+package dev.panamadnn.compile;
+
+import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.Attributes;
+import dev.panamadnn.graph.Graph;
+import dev.panamadnn.graph.Node;
+import dev.panamadnn.graph.Shape;
+import dev.panamadnn.graph.Value;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The graph a plan is built from, while the {@link Rewrite} rules change it: a mutable copy of a
+ * concrete {@link Graph}'s nodes plus the constants the rules compute (folded weights), which
+ * never touch the model's own tensors. Fusions are recorded on the surviving node as attributes
+ * ({@link #ACTIVATION} and its parameters, {@link #SUM}) that only the lowering reads.
+ */
+final class PlanGraph {
+    /** The fused activation's op ({@code "Relu"}, ...), with its own attributes prefixed {@code "activation."}. */
+    static final String ACTIVATION = "activation";
+    /** 1 when the node's last input is added to its result (the residual sum), before the activation. */
+    static final String SUM = "sum";
+    /** What was fused into the node, for step descriptions: e.g. {@code "+bn1+sum(identity)+relu"}. */
+    static final String FUSED = "fused";
+
+    final Graph source;
+    final List<Node> nodes;
+    final Map<String, float[]> computed = new HashMap<>();
+    private final Map<String, Shape> computedShapes = new HashMap<>();
+    /** One line per rule firing: {@code rule: what, where}. */
+    final List<String> fired = new ArrayList<>();
+
+    PlanGraph(Graph concrete) {
+        this.source = concrete;
+        this.nodes = new ArrayList<>(concrete.nodes());
+    }
+
+    Value value(String name) {
+        return source.value(name);
+    }
+
+    Node producer(String value) {
+        for (Node n : nodes) if (n.outputs().contains(value)) return n;
+        return null;
+    }
+
+    List<Node> consumers(String value) {
+        List<Node> out = new ArrayList<>();
+        for (Node n : nodes) if (n.inputs().contains(value)) out.add(n);
+        return out;
+    }
+
+    /** Readers of {@code value}: consuming nodes, plus one if it is a graph output. */
+    int uses(String value) {
+        return consumers(value).size() + (source.isOutput(value) ? 1 : 0);
+    }
+
+    boolean isConstant(String value) {
+        return computed.containsKey(value) || source.initializers().containsKey(value) || constantNodes.containsKey(value);
+    }
+
+    /** Tensors of {@code Constant} nodes the folding rule removed, by output name. */
+    final Map<String, Tensor> constantNodes = new HashMap<>();
+
+    /** A constant's tensor (an initializer or a folded Constant node), or null if it was computed by a rule. */
+    Tensor tensor(String value) {
+        Tensor t = source.initializers().get(value);
+        return t != null ? t : constantNodes.get(value);
+    }
+
+    /** Sets the values of {@code name} (an existing node output a rule folded), of {@code shape}. */
+    void setConstant(String name, float[] values, Shape shape) {
+        computed.put(name, values);
+        computedShapes.put(name, shape);
+    }
+
+    /** A constant's values (a rule's result, or a copy of the initializer). */
+    float[] floats(String value) {
+        float[] c = computed.get(value);
+        if (c != null) return c.clone();
+        Tensor t = tensor(value);
+        if (t == null) throw new IllegalStateException("'" + value + "' is not a constant");
+        if (t.dtype() != dev.panamadnn.DataType.F32) throw new IllegalStateException("'" + value + "' is " + t.dtype() + ", not F32");
+        return t.toFloatArray();
+    }
+
+    /** A new constant of {@code shape} named after {@code base} (unique). */
+    String addConstant(String base, float[] values, Shape shape) {
+        String name = base;
+        for (int k = 1; computed.containsKey(name) || source.values().containsKey(name); k++) name = base + "_" + k;
+        computed.put(name, values);
+        computedShapes.put(name, shape);
+        return name;
+    }
+
+    /** The shape of a value of the source graph or of a constant a rule made. */
+    Shape shape(String name) {
+        Shape s = computedShapes.get(name);
+        return s != null ? s : source.value(name).shape();
+    }
+
+    void replace(Node old, Node replacement) {
+        nodes.set(nodes.indexOf(old), replacement);
+    }
+
+    void remove(Node n) {
+        nodes.remove(n);
+    }
+
+    int indexOf(Node n) {
+        return nodes.indexOf(n);
+    }
+
+    /** {@code node} with {@code output} as its (only) output, its inputs and attributes changed as given. */
+    static Node rebuilt(Node node, List<String> inputs, Attributes attributes, String output) {
+        return new Node(node.name(), node.op(), inputs, List.of(output), attributes);
+    }
+
+    /** The node's fused-description attribute with {@code what} appended. */
+    static String fused(Node n, String what) {
+        return n.attributes().string(FUSED, "") + "+" + what;
+    }
+
+    boolean hasActivation(Node n) {
+        return n.attributes().has(ACTIVATION);
+    }
+}

@@ -1,0 +1,47 @@
+package dev.panamadnn.compile;
+
+import dev.panamadnn.graph.Node;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Dead-value elimination and identity removal: an {@code Identity} whose input is computed by a
+ * node (not the graph input) is dropped and that node writes its output directly; a node none of
+ * whose outputs is read (nor a graph output) is dropped, repeatedly.
+ */
+final class RemoveIdentities implements Rewrite {
+    @Override
+    public String name() {
+        return "remove_dead_values";
+    }
+
+    @Override
+    public boolean enabled(CompileOptions options) {
+        return true;
+    }
+
+    @Override
+    public void apply(PlanGraph g, CompileOptions options) {
+        for (Node id : new ArrayList<>(g.nodes)) {
+            if (!id.op().equals("Identity")) continue;
+            Node p = g.producer(id.input(0));
+            if (p == null || p.outputs().size() != 1 || g.uses(id.input(0)) != 1) continue;
+            g.replace(p, PlanGraph.rebuilt(p, p.inputs(), p.attributes(), id.output()));
+            g.remove(id);
+            g.fired.add(name() + ": identity " + id.name());
+        }
+        boolean changed = true;
+        while (changed) {
+            changed = false;
+            for (Node n : new ArrayList<>(g.nodes)) {
+                boolean read = false;
+                for (String o : n.outputs()) read |= g.uses(o) > 0;
+                if (!read) {
+                    g.remove(n);
+                    g.fired.add(name() + ": unused " + n.name());
+                    changed = true;
+                }
+            }
+        }
+    }
+}

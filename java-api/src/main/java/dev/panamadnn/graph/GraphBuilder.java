@@ -1,0 +1,126 @@
+package dev.panamadnn.graph;
+
+import dev.panamadnn.DataType;
+import dev.panamadnn.Tensor;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds a {@link Graph} node by node, inferring each node's output shapes as it is added, so a
+ * mismatch is reported at the node that causes it. Node names are made unique by a suffix
+ * ({@code relu}, {@code relu_1}: a module applied twice, like a ResNet block's ReLU). A node with
+ * one output names it after the node. Not thread-safe; single use.
+ */
+public final class GraphBuilder {
+    private final String name;
+    private final List<Value> inputs = new ArrayList<>();
+    private final List<Node> nodes = new ArrayList<>();
+    private final Map<String, Tensor> initializers = new LinkedHashMap<>();
+    private final Map<String, Tensor> constants = new HashMap<>();   // initializers and Constant outputs: what Reshape/Pad may read
+    private final List<String> outputs = new ArrayList<>();
+    private final Map<String, Value> values = new HashMap<>();
+    private final Map<String, Integer> nodeNames = new HashMap<>();
+
+    GraphBuilder(String name) {
+        this.name = name == null ? "graph" : name;
+    }
+
+    /** Declares an F32 graph input; returns its name. @throws GraphException if the name is taken */
+    public String input(String name, Shape shape) {
+        return input(name, DataType.F32, shape);
+    }
+
+    /** Declares a graph input of {@code dtype}; returns its name. @throws GraphException if the name is taken */
+    public String input(String name, DataType dtype, Shape shape) {
+        define(new Value(name, dtype, shape));
+        inputs.add(values.get(name));
+        return name;
+    }
+
+    /** Declares a weight (not copied: the graph shares the tensor); returns its name. */
+    public String initializer(String name, Tensor tensor) {
+        if (tensor == null) throw new GraphException("graph " + this.name + ": initializer '" + name + "' is null");
+        define(new Value(name, tensor.dtype(), Shape.of(tensor.shape())));
+        initializers.put(name, tensor);
+        constants.put(name, tensor);
+        return name;
+    }
+
+    /** An optional initializer: its name, or "" (an absent input) when {@code tensor} is null. */
+    public String optionalInitializer(String name, Tensor tensor) {
+        return tensor == null ? "" : initializer(name, tensor);
+    }
+
+    /**
+     * A small I64 constant (a Reshape's shape, a Pad's pads) as an initializer; its memory belongs
+     * to the graph (freed by the garbage collector once the graph is unreachable). Returns its name.
+     */
+    public String constant(String name, long... values) {
+        java.lang.foreign.MemorySegment seg = java.lang.foreign.Arena.ofAuto().allocateFrom(java.lang.foreign.ValueLayout.JAVA_LONG, values);
+        return initializer(name, Tensor.wrap(seg, DataType.I64, values.length));
+    }
+
+    /** A name for a new value or node, {@code base} or {@code base_1}, {@code base_2}... if taken. */
+    public String uniqueName(String base) {
+        String candidate = base;
+        for (int k = 1; nodeNames.containsKey(candidate) || values.containsKey(candidate); k++) candidate = base + "_" + k;
+        return candidate;
+    }
+
+    /**
+     * Adds a one-output node; returns the output's name (the node's, made unique).
+     *
+     * @throws GraphException if an input is undefined or the shapes do not fit the op
+     */
+    public String node(String op, String name, Attributes attributes, String... inputs) {
+        return node(op, name, attributes, List.of(inputs), 1).get(0);
+    }
+
+    /** Adds a node with {@code outputCount} outputs ({@code name:0}, {@code name:1}... for more than one). */
+    public List<String> node(String op, String name, Attributes attributes, List<String> inputs, int outputCount) {
+        String unique = uniqueName(name == null || name.isEmpty() ? op.toLowerCase(java.util.Locale.ROOT) : name);
+        List<String> outs = new ArrayList<>(outputCount);
+        for (int i = 0; i < outputCount; i++) outs.add(outputCount == 1 ? unique : unique + ":" + i);
+        Node node = new Node(unique, op, inputs, outs, attributes);
+        List<Value> ins = new ArrayList<>();
+        for (String s : node.inputs()) {
+            if (s.isEmpty()) {
+                ins.add(null);
+                continue;
+            }
+            Value v = values.get(s);
+            if (v == null) throw new GraphException("graph " + this.name + ": node " + node.label() + " reads '" + s + "', which nothing defines yet");
+            ins.add(v);
+        }
+        for (Value v : Graph.inferNode("graph " + this.name, node, ins, constants)) define(v);
+        if (node.op().equals("Constant")) constants.put(node.output(), node.attributes().tensor("value"));
+        nodes.add(node);
+        nodeNames.put(unique, 0);
+        return outs;
+    }
+
+    /** The value (with its inferred shape) named {@code name}. */
+    public Value value(String name) {
+        Value v = values.get(name);
+        if (v == null) throw new GraphException("graph " + this.name + ": no value named '" + name + "' yet");
+        return v;
+    }
+
+    /** Marks values as graph outputs. */
+    public GraphBuilder output(String... names) {
+        for (String n : names) outputs.add(n);
+        return this;
+    }
+
+    /** The checked graph. @throws GraphException if it is malformed */
+    public Graph build() {
+        return Graph.of(name, inputs, nodes, initializers, outputs);
+    }
+
+    private void define(Value v) {
+        if (values.putIfAbsent(v.name(), v) != null) throw new GraphException("graph " + name + ": value '" + v.name() + "' is defined twice");
+    }
+}

@@ -1,0 +1,260 @@
+package dev.panamadnn.graph;
+
+import dev.panamadnn.DataType;
+import dev.panamadnn.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The op set of a {@link Graph}, each with its inputs, typed attributes and shape rule. Names,
+ * inputs and attributes follow ONNX (opset 17) where ONNX has the op (pads as
+ * {@code [begin..., end...]}, dilations 1-based, NumPy broadcasting for the element-wise ops), so
+ * an ONNX model maps node for node; the few others are marked "(ours)":
+ * <pre>
+ * Conv               X, W, [B]              kernel_shape strides pads dilations group
+ * ConvTranspose      X, W, [B]              kernel_shape strides pads dilations group output_padding
+ * BatchNormalization X, [scale], [B], mean, var   epsilon momentum   (absent scale/B: 1/0, ours)
+ * LayerNormalization X, [scale], [B]        axis epsilon   (absent scale: 1, ours)
+ * MaxPool            X                      kernel_shape strides pads dilations ceil_mode
+ * AveragePool        X                      kernel_shape strides pads dilations ceil_mode count_include_pad
+ * GlobalAveragePool, GlobalMaxPool   X
+ * AdaptiveAvgPool, AdaptiveMaxPool   X      output_size                          (ours: PyTorch's)
+ * Relu Sigmoid Tanh Silu(ours) Identity     X
+ * LeakyRelu Elu      X                      alpha
+ * Gelu               X                      approximate ("none" | "tanh")
+ * Softmax            X                      axis (default -1)
+ * Flatten            X                      axis (output always 2-D)
+ * Gemm               A, B, [C]              transA transB alpha beta
+ * MatMul             A, B                   (batched, broadcast)
+ * Add Sub Mul Div    A, B                   (broadcast)
+ * Concat             X...                   axis
+ * Reshape            X, shape (I64 constant)  allowzero
+ * Transpose          X                      perm (default: reversed)
+ * Pad                X, pads (I64 constant), [value]   mode (constant | reflect | edge | wrap)
+ * Constant           -                      value (a tensor; the output has its dtype)
+ * Layer              X                      module: a layer run by its own Java kernel (ours)
+ * </pre>
+ * Values are F32 except the I64 shape/pads constants (initializers or {@code Constant} outputs).
+ * The shape rules accept symbolic dimensions where the op is linear in them (the batch through
+ * everything above; a reshape keeping or inferring it). A symbol broadcasts only against itself
+ * or 1: {@code N} against {@code 3} holds for two batch sizes only, so it is refused.
+ */
+public final class Ops {
+    private Ops() {}
+
+    /** The type of an attribute's value, checked for every attribute a node sets. */
+    private enum Type { INT, FLOAT, STRING, INTS, TENSOR, MODULE }
+
+    /** A shape rule: the output shape of a node from its inputs (absent optional inputs: null, up to the op's maximum). */
+    private interface Rule {
+        Shape infer(Node node, List<Value> in, Map<String, Tensor> constants);
+    }
+
+    private record Spec(int minInputs, int maxInputs, Map<String, Type> attributes, Rule rule) {}
+
+    private static final Map<String, Spec> SPECS = new TreeMap<>();
+
+    private static void op(String name, int minIn, int maxIn, Map<String, Type> attrs, Rule rule) {
+        SPECS.put(name, new Spec(minIn, maxIn, attrs, rule));
+    }
+
+    /** Attribute names and types, in pairs. */
+    private static Map<String, Type> attrs(Object... namesAndTypes) {
+        Map<String, Type> m = new LinkedHashMap<>();
+        for (int i = 0; i < namesAndTypes.length; i += 2) m.put((String) namesAndTypes[i], (Type) namesAndTypes[i + 1]);
+        return Collections.unmodifiableMap(m);
+    }
+
+    private static Map<String, Type> with(Map<String, Type> base, Object... more) {
+        Map<String, Type> m = new LinkedHashMap<>(base);
+        m.putAll(attrs(more));
+        return Collections.unmodifiableMap(m);
+    }
+
+    static {
+        Map<String, Type> window = attrs("kernel_shape", Type.INTS, "strides", Type.INTS, "pads", Type.INTS, "dilations", Type.INTS,
+                "auto_pad", Type.STRING);
+        Map<String, Type> conv = with(window, "group", Type.INT);
+        op("Conv", 2, 3, conv, (n, in, c) -> WindowShapes.conv(n, in, false));
+        op("ConvTranspose", 2, 3, with(conv, "output_padding", Type.INTS), (n, in, c) -> WindowShapes.conv(n, in, true));
+        op("BatchNormalization", 5, 5, attrs("epsilon", Type.FLOAT, "momentum", Type.FLOAT, "training_mode", Type.INT), (n, in, c) -> {
+            Shape x = rankAtLeast(in.get(0), 2, "X");
+            if (in.get(3) == null || in.get(4) == null) throw new GraphException("running mean and variance (inputs 3 and 4) are required");
+            for (int i = 1; i < 5; i++) if (in.get(i) != null) perChannel(in.get(i), x.dim(1), i);
+            if (n.attributes().integer("training_mode", 0) != 0) throw new GraphException("training_mode is not supported (inference only)");
+            return x;
+        });
+        op("LayerNormalization", 2, 3, attrs("axis", Type.INT, "epsilon", Type.FLOAT, "stash_type", Type.INT), (n, in, c) -> {
+            Shape x = in.get(0).shape();
+            int axis = axis(n.attributes().integer("axis", -1), x.rank(), "axis");
+            Shape normalized = new Shape(x.dims().subList(axis, x.rank()));
+            for (int i = 1; i < 3; i++) {
+                if (in.get(i) != null && !in.get(i).shape().equals(normalized)) {
+                    throw new GraphException("input " + i + " " + in.get(i) + " must have the normalized shape " + normalized
+                            + " (axis " + axis + " of " + x + ")");
+                }
+            }
+            return x;
+        });
+        op("MaxPool", 1, 1, with(window, "ceil_mode", Type.INT, "storage_order", Type.INT), (n, in, c) -> WindowShapes.pool(n, in.get(0)));
+        op("AveragePool", 1, 1, with(window, "ceil_mode", Type.INT, "count_include_pad", Type.INT),
+                (n, in, c) -> WindowShapes.pool(n, in.get(0)));
+        Rule global = (n, in, c) -> {
+            Shape x = rankAtLeast(in.get(0), 3, "X");
+            List<Dim> d = new ArrayList<>(x.dims().subList(0, 2));
+            for (int i = 2; i < x.rank(); i++) d.add(Dim.of(1));
+            return new Shape(d);
+        };
+        op("GlobalAveragePool", 1, 1, Map.of(), global);
+        op("GlobalMaxPool", 1, 1, Map.of(), global);
+        Rule adaptive = (n, in, c) -> {
+            Shape x = rankAtLeast(in.get(0), 3, "X");
+            long[] size = n.attributes().integers("output_size");
+            if (size.length != x.rank() - 2) {
+                throw new GraphException("output_size " + Arrays.toString(size) + " must have one size per spatial dim of " + in.get(0));
+            }
+            List<Dim> d = new ArrayList<>(x.dims().subList(0, 2));
+            for (long s : size) {
+                if (s < 1) throw new GraphException("output_size must be >= 1, got " + Arrays.toString(size));
+                d.add(Dim.of(s));
+            }
+            return new Shape(d);
+        };
+        op("AdaptiveAvgPool", 1, 1, attrs("output_size", Type.INTS), adaptive);
+        op("AdaptiveMaxPool", 1, 1, attrs("output_size", Type.INTS), adaptive);
+        Rule same = (n, in, c) -> in.get(0).shape();
+        for (String s : new String[] {"Relu", "Sigmoid", "Tanh", "Silu", "Identity"}) op(s, 1, 1, Map.of(), same);
+        op("LeakyRelu", 1, 1, attrs("alpha", Type.FLOAT), same);
+        op("Elu", 1, 1, attrs("alpha", Type.FLOAT), same);
+        op("Gelu", 1, 1, attrs("approximate", Type.STRING), (n, in, c) -> {
+            String a = n.attributes().string("approximate", "none");
+            if (!a.equals("none") && !a.equals("tanh")) throw new GraphException("approximate must be 'none' or 'tanh', got '" + a + "'");
+            return in.get(0).shape();
+        });
+        op("Softmax", 1, 1, attrs("axis", Type.INT), (n, in, c) -> {
+            axis(n.attributes().integer("axis", -1), in.get(0).shape().rank(), "axis");
+            return in.get(0).shape();
+        });
+        op("Flatten", 1, 1, attrs("axis", Type.INT), (n, in, c) -> TensorShapes.flatten(n, in.get(0)));
+        op("Gemm", 2, 3, attrs("transA", Type.INT, "transB", Type.INT, "alpha", Type.FLOAT, "beta", Type.FLOAT), (n, in, c) -> {
+            Shape a = rank(in.get(0), 2, "A"), b = rank(in.get(1), 2, "B");
+            boolean ta = n.attributes().integer("transA", 0) != 0, tb = n.attributes().integer("transB", 0) != 0;
+            Dim m = a.dim(ta ? 1 : 0), k = a.dim(ta ? 0 : 1), k2 = b.dim(tb ? 1 : 0), nn = b.dim(tb ? 0 : 1);
+            if (!k.equals(k2)) {
+                throw new GraphException("A " + a + " and B " + b + " (transA=" + (ta ? 1 : 0) + ", transB=" + (tb ? 1 : 0)
+                        + ") disagree on the inner dimension: " + k + " vs " + k2);
+            }
+            Shape out = Shape.of(m, nn);
+            if (in.get(2) != null) TensorShapes.broadcastInto(out, in.get(2).shape(), "C");
+            return out;
+        });
+        op("MatMul", 2, 2, Map.of(), (n, in, c) -> TensorShapes.matmul(in.get(0).shape(), in.get(1).shape()));
+        for (String s : new String[] {"Add", "Sub", "Mul", "Div"}) {
+            op(s, 2, 2, Map.of(), (n, in, c) -> TensorShapes.broadcast(in.get(0).shape(), in.get(1).shape()));
+        }
+        op("Concat", 1, Integer.MAX_VALUE, attrs("axis", Type.INT), TensorShapes::concat);
+        op("Reshape", 2, 2, attrs("allowzero", Type.INT), (n, in, c) -> TensorShapes.reshape(in.get(0).shape(),
+                TensorShapes.constantLongs(in.get(1), c, "shape"),
+                n.attributes().integer("allowzero", 0) != 0));
+        op("Transpose", 1, 1, attrs("perm", Type.INTS), (n, in, c) -> TensorShapes.transpose(n, in.get(0).shape()));
+        op("Pad", 2, 3, attrs("mode", Type.STRING),
+                (n, in, c) -> TensorShapes.pad(n, in.get(0).shape(), TensorShapes.constantLongs(in.get(1), c, "pads")));
+        op("Constant", 0, 0, attrs("value", Type.TENSOR), (n, in, c) -> {
+            Tensor t = n.attributes().tensor("value");
+            if (!t.isAlive()) throw new GraphException("the value tensor was freed (closed)");
+            return Shape.of(t.shape());
+        });
+        op("Layer", 1, 1, attrs("module", Type.MODULE), (n, in, c) -> LayerShapes.infer(n.attributes().module("module"), in.get(0).shape()));
+    }
+
+    /** The ops a graph may use, sorted. */
+    public static Set<String> names() {
+        return Collections.unmodifiableSet(SPECS.keySet());
+    }
+
+    /**
+     * Checks {@code node} against its op (input and output counts, attribute names and types,
+     * input dtypes, shapes) and returns its outputs. {@code constants} holds the values known
+     * at build time (initializers and earlier {@code Constant} outputs), read by Reshape and Pad.
+     */
+    static List<Value> infer(Node node, List<Value> inputs, Map<String, Tensor> constants) {
+        Spec spec = SPECS.get(node.op());
+        if (spec == null) throw new GraphException("unknown op '" + node.op() + "' (known: " + String.join(", ", SPECS.keySet()) + ")");
+        int given = node.inputs().size();
+        if (given < spec.minInputs() || given > spec.maxInputs()) {
+            throw new GraphException("expected " + (spec.minInputs() == spec.maxInputs() ? String.valueOf(spec.minInputs())
+                    : spec.minInputs() + " to " + (spec.maxInputs() == Integer.MAX_VALUE ? "any" : spec.maxInputs())) + " inputs, got " + given);
+        }
+        if (node.outputs().size() != 1) throw new GraphException("expected 1 output(s), got " + node.outputs().size());
+        checkAttributes(node, spec);
+        String autoPad = node.attributes().string("auto_pad", "NOTSET");
+        if (!autoPad.equals("NOTSET")) throw new GraphException("auto_pad " + autoPad + " is not supported: give explicit pads");
+        List<Value> in = new ArrayList<>(inputs);
+        if (spec.maxInputs() != Integer.MAX_VALUE) while (in.size() < spec.maxInputs()) in.add(null);   // absent trailing optionals
+        for (int i = 0; i < inputs.size(); i++) {
+            Value v = inputs.get(i);
+            if (v == null) {
+                // Ours: BatchNormalization's scale and B (its mean and var are checked by its rule), and LayerNormalization's
+                // scale, may be absent (1 and 0: PyTorch's affine=False / elementwise_affine=False).
+                boolean optional = node.op().equals("BatchNormalization") || node.op().equals("LayerNormalization") && i == 1;
+                if (i < spec.minInputs() && !optional) throw new GraphException("input " + i + " is required");
+                continue;
+            }
+            boolean i64 = (node.op().equals("Reshape") || node.op().equals("Pad")) && i == 1;
+            DataType want = i64 ? DataType.I64 : DataType.F32;
+            if (v.dtype() != want) throw new GraphException("input " + i + " " + v + " must be " + want + ", got " + v.dtype());
+        }
+        Shape shape = spec.rule().infer(node, in, constants);
+        DataType dtype = node.op().equals("Constant") ? node.attributes().tensor("value").dtype() : DataType.F32;
+        return List.of(new Value(node.output(), dtype, shape));
+    }
+
+    /** Every attribute known to the op and of its type (also those the shape rule never reads). */
+    private static void checkAttributes(Node node, Spec spec) {
+        Attributes a = node.attributes();
+        for (String name : a.names()) {
+            Type type = spec.attributes().get(name);
+            if (type == null) {
+                throw new GraphException("unknown attribute '" + name + "' (" + node.op() + " takes "
+                        + (spec.attributes().isEmpty() ? "none" : new java.util.TreeSet<>(spec.attributes().keySet())) + ")");
+            }
+            switch (type) {   // each getter throws, naming the attribute, the expected and the given type
+                case INT -> a.integer(name);
+                case FLOAT -> a.real(name);
+                case STRING -> a.string(name);
+                case INTS -> a.integers(name);
+                case TENSOR -> a.tensor(name);
+                case MODULE -> a.module(name);
+            }
+        }
+    }
+
+    static int axis(long axis, int rank, String what) {
+        long a = axis < 0 ? axis + rank : axis;
+        if (a < 0 || a >= rank) throw new GraphException(what + " " + axis + " is out of range for rank " + rank);
+        return (int) a;
+    }
+
+    static Shape rank(Value v, int rank, String what) {
+        if (v.shape().rank() != rank) throw new GraphException(what + " must have rank " + rank + ", got " + v);
+        return v.shape();
+    }
+
+    static Shape rankAtLeast(Value v, int rank, String what) {
+        if (v.shape().rank() < rank) throw new GraphException(what + " must have rank >= " + rank + ", got " + v);
+        return v.shape();
+    }
+
+    /** Checks that input {@code index} is {@code [c]}: one value per channel. */
+    static void perChannel(Value v, Dim c, int index) {
+        if (v.shape().rank() != 1 || !v.shape().dim(0).equals(c)) {
+            throw new GraphException("input " + index + " " + v + " must be [" + c + "] (one per channel)");
+        }
+    }
+}

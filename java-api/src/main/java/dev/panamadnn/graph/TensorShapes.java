@@ -1,0 +1,205 @@
+package dev.panamadnn.graph;
+
+import dev.panamadnn.DataType;
+import dev.panamadnn.Tensor;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The shape rules of the tensor ops (ONNX semantics): NumPy broadcasting, MatMul, Flatten,
+ * Concat, Reshape, Transpose, Pad. Symbolic dims pass through where the result stays a multiple
+ * of one symbol ({@code 12*N}); where it would not ({@code N*M}, {@code N+2}) the rule refuses.
+ */
+final class TensorShapes {
+    private TensorShapes() {}
+
+    /** ONNX Flatten: always 2-D, {@code [prod(dims[:axis]), prod(dims[axis:])]}, axis in {@code [-rank, rank]}. */
+    static Shape flatten(Node n, Value xv) {
+        Shape x = xv.shape();
+        long a = n.attributes().integer("axis", 1);
+        long axis = a < 0 ? a + x.rank() : a;
+        if (axis < 0 || axis > x.rank()) throw new GraphException("axis " + a + " is out of range for rank " + x.rank() + " (" + xv + ")");
+        Dim left = new Shape(x.dims().subList(0, (int) axis)).elements(), right = new Shape(x.dims().subList((int) axis, x.rank())).elements();
+        if (left == null || right == null) throw new GraphException("cannot flatten " + x + " at axis " + axis + ": two symbols would multiply");
+        return Shape.of(left, right);
+    }
+
+    /** ONNX Transpose: {@code perm} (default: the dims reversed). */
+    static Shape transpose(Node n, Shape x) {
+        long[] perm = n.attributes().integers("perm", null);
+        if (perm == null) {
+            List<Dim> reversed = new ArrayList<>(x.dims());
+            Collections.reverse(reversed);
+            return new Shape(reversed);
+        }
+        String bad = "perm " + Arrays.toString(perm) + " is not a permutation of the " + x.rank() + " dims of " + x;
+        if (perm.length != x.rank()) throw new GraphException(bad);
+        List<Dim> d = new ArrayList<>();
+        boolean[] seen = new boolean[x.rank()];
+        for (long p : perm) {
+            if (p < 0 || p >= x.rank() || seen[(int) p]) throw new GraphException(bad);
+            seen[(int) p] = true;
+            d.add(x.dim((int) p));
+        }
+        return new Shape(d);
+    }
+
+    /** ONNX Pad: {@code pads} is {@code [begin per dim..., end per dim...]}, negative entries crop. */
+    static Shape pad(Node n, Shape x, long[] pads) {
+        String mode = n.attributes().string("mode", "constant");
+        if (!Set.of("constant", "reflect", "edge", "wrap").contains(mode)) {
+            throw new GraphException("mode must be constant, reflect, edge or wrap, got '" + mode + "'");
+        }
+        if (pads.length != 2 * x.rank()) throw new GraphException("pads " + Arrays.toString(pads) + " must have 2 x rank (" + x.rank() + ") entries");
+        List<Dim> d = new ArrayList<>();
+        for (int i = 0; i < x.rank(); i++) {
+            long p = pads[i] + pads[i + x.rank()];
+            if (p == 0) d.add(x.dim(i));
+            else if (!x.dim(i).isFixed()) throw new GraphException("cannot pad the symbolic dim " + i + " of " + x);
+            else if (x.dim(i).factor() + p < 0) throw new GraphException("pads " + Arrays.toString(pads) + " remove more than dim " + i + " of " + x);
+            else d.add(Dim.of(x.dim(i).factor() + p));
+        }
+        return new Shape(d);
+    }
+
+    /** ONNX Concat on {@code axis}: every other dim equal; the axis dims add up (to a multiple of one symbol at most). */
+    static Shape concat(Node n, List<Value> in, Map<String, Tensor> constants) {
+        Shape first = in.get(0).shape();
+        int axis = Ops.axis(n.attributes().integer("axis"), first.rank(), "axis");
+        Dim sum = Dim.of(0);
+        for (int i = 0; i < in.size(); i++) {
+            Value v = in.get(i);
+            if (v == null) throw new GraphException("input " + i + " is absent");
+            Shape s = v.shape();
+            if (s.rank() != first.rank()) throw new GraphException("input " + i + " " + v + " has rank " + s.rank() + ", input 0 " + in.get(0) + " " + first.rank());
+            for (int d = 0; d < s.rank(); d++) {
+                if (d != axis && !s.dim(d).equals(first.dim(d))) {
+                    throw new GraphException("inputs " + in.get(0) + " and " + v + " differ in dim " + d + " (concatenating on axis " + axis + ")");
+                }
+            }
+            Dim next = add(sum, s.dim(axis));
+            if (next == null) {
+                throw new GraphException("cannot concatenate " + sum + " and " + s.dim(axis) + " on axis " + axis + " (input " + i + " " + v
+                        + "): the sum is not a multiple of one symbol");
+            }
+            sum = next;
+        }
+        List<Dim> d = new ArrayList<>(first.dims());
+        d.set(axis, sum);
+        return new Shape(d);
+    }
+
+    /** NumPy broadcasting of {@code a} and {@code b}. */
+    static Shape broadcast(Shape a, Shape b) {
+        int r = Math.max(a.rank(), b.rank());
+        List<Dim> out = new ArrayList<>(r);
+        for (int i = 0; i < r; i++) {
+            Dim x = i < r - a.rank() ? Dim.of(1) : a.dim(i - (r - a.rank()));
+            Dim y = i < r - b.rank() ? Dim.of(1) : b.dim(i - (r - b.rank()));
+            Dim d;
+            if (x.equals(y) || y.equals(Dim.of(1))) d = x;
+            else if (x.equals(Dim.of(1))) d = y;
+            else throw new GraphException("shapes " + a + " and " + b + " do not broadcast (dim " + i + ": " + x + " vs " + y + ")");
+            out.add(d);
+        }
+        return new Shape(out);
+    }
+
+    /** Checks that {@code b} (named {@code what}) broadcasts into {@code target} without changing it (ONNX's unidirectional broadcasting). */
+    static void broadcastInto(Shape target, Shape b, String what) {
+        boolean ok = b.rank() <= target.rank();
+        for (int i = 0; ok && i < b.rank(); i++) {
+            Dim y = b.dim(b.rank() - 1 - i), x = target.dim(target.rank() - 1 - i);
+            ok = y.equals(x) || y.equals(Dim.of(1));
+        }
+        if (!ok) throw new GraphException(what + " " + b + " does not broadcast into the output " + target);
+    }
+
+    /** NumPy matmul: a 1-D operand is a row (A) or a column (B) that is dropped again; the batch dims broadcast. */
+    static Shape matmul(Shape a, Shape b) {
+        if (a.rank() < 1 || b.rank() < 1) throw new GraphException("MatMul needs inputs of rank >= 1, got " + a + " and " + b);
+        Shape a2 = a.rank() == 1 ? Shape.of(Dim.of(1), a.dim(0)) : a, b2 = b.rank() == 1 ? Shape.of(b.dim(0), Dim.of(1)) : b;
+        Dim k = a2.dim(a2.rank() - 1), k2 = b2.dim(b2.rank() - 2);
+        if (!k.equals(k2)) throw new GraphException("MatMul of " + a + " and " + b + ": inner dimensions " + k + " and " + k2 + " differ");
+        Shape batch;
+        try {
+            batch = broadcast(new Shape(a2.dims().subList(0, a2.rank() - 2)), new Shape(b2.dims().subList(0, b2.rank() - 2)));
+        } catch (GraphException e) {
+            throw new GraphException("MatMul of " + a + " and " + b + ": the batch dims " + e.getMessage(), e);
+        }
+        List<Dim> d = new ArrayList<>(batch.dims());
+        if (a.rank() > 1) d.add(a2.dim(a2.rank() - 2));
+        if (b.rank() > 1) d.add(b2.dim(b2.rank() - 1));
+        return new Shape(d);
+    }
+
+    /** ONNX Reshape: 0 copies the input's dim (unless allowzero), one -1 is inferred from the element count. */
+    static Shape reshape(Shape x, long[] target, boolean allowZero) {
+        List<Dim> out = new ArrayList<>();
+        int infer = -1;
+        for (int i = 0; i < target.length; i++) {
+            long t = target[i];
+            if (t == -1) {
+                if (infer >= 0) throw new GraphException("shape " + Arrays.toString(target) + " has more than one -1");
+                infer = i;
+                out.add(null);
+            } else if (t == 0 && !allowZero) {
+                if (i >= x.rank()) throw new GraphException("shape " + Arrays.toString(target) + " copies dim " + i + " of " + x + ", which has none");
+                out.add(x.dim(i));
+            } else if (t < 0) {
+                throw new GraphException("shape " + Arrays.toString(target) + " has a negative size other than -1");
+            } else out.add(Dim.of(t));
+        }
+        Dim total = x.elements();
+        if (total == null) throw new GraphException("cannot reshape " + x + ": more than one symbol");
+        Dim known = Dim.of(1);
+        for (Dim d : out) if (d != null && known != null) known = known.times(d);
+        if (known == null) throw new GraphException("cannot reshape " + x + " to " + Arrays.toString(target) + ": two symbols would multiply");
+        if (infer >= 0) {
+            Dim rest = divide(total, known);
+            if (rest == null) {
+                throw new GraphException("cannot reshape " + x + " (" + total + " elements) to " + Arrays.toString(target) + ": " + total
+                        + " is not a multiple of " + known);
+            }
+            out.set(infer, rest);
+        } else if (!total.equals(known)) {
+            throw new GraphException("cannot reshape " + x + " (" + total + " elements) to " + Arrays.toString(target) + " (" + known + ")");
+        }
+        return new Shape(out);
+    }
+
+    /** {@code a / b} if exact (valid for every value of a symbol), else null. */
+    private static Dim divide(Dim a, Dim b) {
+        if (b.symbol() != null) {
+            if (!b.symbol().equals(a.symbol()) || a.factor() % b.factor() != 0) return null;
+            return Dim.of(a.factor() / b.factor());
+        }
+        if (b.factor() == 0 || a.factor() % b.factor() != 0) return null;
+        return a.factor() == 0 ? Dim.of(0) : new Dim(a.factor() / b.factor(), a.symbol());
+    }
+
+    /** {@code a + b}, or null when the sum mixes a symbol with a fixed size or two symbols. */
+    private static Dim add(Dim a, Dim b) {
+        if (a.equals(Dim.of(0))) return b;
+        if (b.equals(Dim.of(0))) return a;
+        if (a.symbol() == null ? b.symbol() != null : !a.symbol().equals(b.symbol())) return null;
+        return new Dim(Math.addExact(a.factor(), b.factor()), a.symbol());
+    }
+
+    /** The values of a 1-D I64 constant (an initializer or a {@code Constant} output). */
+    static long[] constantLongs(Value v, Map<String, Tensor> constants, String what) {
+        Tensor t = constants.get(v.name());
+        if (t == null) throw new GraphException(what + " '" + v.name() + "' must be a constant (an initializer or a Constant node's output)");
+        if (!t.isAlive()) throw new GraphException(what + " '" + v.name() + "' was freed (closed)");
+        if (t.dtype() != DataType.I64 || t.rank() != 1) throw new GraphException(what + " must be a 1-D I64 tensor, got " + v);
+        long[] out = new long[(int) t.numel()];
+        if (!t.isContiguous()) throw new GraphException(what + " '" + v.name() + "' must be contiguous");
+        for (int i = 0; i < out.length; i++) out[i] = t.segment().getAtIndex(ValueLayout.JAVA_LONG, i);
+        return out;
+    }
+}

@@ -1,0 +1,230 @@
+package dev.panamadnn.compile;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.Attributes;
+import dev.panamadnn.graph.Graph;
+import dev.panamadnn.graph.GraphBuilder;
+import dev.panamadnn.graph.Shape;
+import dev.panamadnn.nn.Softmax;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Each rewrite rule on a minimal graph, where it fires and where it must not: the plan with the
+ * rule is compared with the plan compiled with that rule switched off (the unrewritten graph,
+ * one oneDNN primitive per node), and {@link CompiledModel#rulesFired()} says whether it fired.
+ * Tolerance {@code 1e-5 * max|reference| + 1e-6}: folding rounds each weight once more.
+ */
+class RewriteRulesTest {
+    private final List<Tensor> tensors = new ArrayList<>();
+    private final SplittableRandom random = new SplittableRandom(7);
+
+    @AfterEach
+    void free() {
+        tensors.forEach(Tensor::close);
+    }
+
+    private Tensor random(long... shape) {
+        long n = 1;
+        for (long d : shape) n *= d;
+        float[] v = new float[(int) n];
+        for (int i = 0; i < v.length; i++) v[i] = (float) random.nextDouble(-1, 1);
+        Tensor t = Tensor.of(v, shape);
+        tensors.add(t);
+        return t;
+    }
+
+    private Tensor positive(long... shape) {
+        Tensor t = random(shape);
+        float[] v = t.toFloatArray();
+        for (int i = 0; i < v.length; i++) t.segment().setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, 0.5f + Math.abs(v[i]));
+        return t;
+    }
+
+    private String conv(GraphBuilder g, String x, String name, long in, long out) {
+        return g.node("Conv", name, Attributes.of("pads", new long[] {1, 1, 1, 1}), x, g.initializer(name + ".weight", random(out, in, 3, 3)),
+                g.initializer(name + ".bias", random(out)));
+    }
+
+    private String bn(GraphBuilder g, String x, String name, long c) {
+        return g.node("BatchNormalization", name, Attributes.of("epsilon", 1e-5), x, g.initializer(name + ".weight", random(c)),
+                g.initializer(name + ".bias", random(c)), g.initializer(name + ".running_mean", random(c)),
+                g.initializer(name + ".running_var", positive(c)));
+    }
+
+    private Graph graph(long[] inputShape, java.util.function.BiFunction<GraphBuilder, String, String> body) {
+        GraphBuilder g = Graph.builder("rule-test");
+        String x = g.input("input", Shape.batched("N", java.util.Arrays.copyOfRange(inputShape, 1, inputShape.length)));
+        return g.output(body.apply(g, x)).build();
+    }
+
+    /** Compiles with and without {@code rule}; asserts equal results and whether the rule fired (and where). */
+    private void check(Graph graph, long[] inputShape, String rule, boolean fires, Consumer<CompiledModel> more) {
+        CompileOptions with = CompileOptions.defaults().withWinograd(false);
+        try (CompiledModel a = CompiledModel.compile(graph, with, inputShape);
+             CompiledModel b = CompiledModel.compile(graph, with.withoutRule(rule), inputShape);
+             Tensor x = random(inputShape)) {
+            boolean fired = a.rulesFired().stream().anyMatch(r -> r.startsWith(rule + ":"));
+            assertEquals(fires, fired, a.describe());
+            assertFalse(b.rulesFired().stream().anyMatch(r -> r.startsWith(rule + ":")), b.describe());
+            if (fires) assertTrue(a.primitiveCount() < b.primitiveCount(), a.describe() + "\nvs\n" + b.describe());
+            try (Tensor ya = a.run(x); Tensor yb = b.run(x)) {
+                float[] p = ya.toFloatArray(), q = yb.toFloatArray();
+                double max = 0;
+                for (float v : q) max = Math.max(max, Math.abs(v));
+                for (int i = 0; i < p.length; i++) {
+                    assertEquals(q[i], p[i], 1e-5 * max + 1e-6, "element " + i + "\n" + a.describe());
+                }
+            }
+            if (more != null) more.accept(a);
+        }
+    }
+
+    @Test
+    void foldBatchNormIntoConv() {
+        long[] shape = {2, 3, 8, 8};
+        check(graph(shape, (g, x) -> bn(g, conv(g, x, "conv", 3, 4), "bn", 4)), shape, "fold_batch_norm", true,
+                p -> assertTrue(p.rulesFired().contains("fold_batch_norm: bn into conv"), p.rulesFired().toString()));
+    }
+
+    @Test
+    void foldBatchNormIntoGemm() {
+        long[] shape = {3, 5};
+        check(graph(shape, (g, x) -> bn(g, g.node("Gemm", "fc", Attributes.of("transB", 1L), x,
+                g.initializer("fc.weight", random(6, 5)), g.initializer("fc.bias", random(6))), "bn", 6)), shape, "fold_batch_norm", true, null);
+    }
+
+    @Test
+    void noFoldWhenTheConvOutputIsReadTwice() {
+        long[] shape = {1, 3, 8, 8};
+        check(graph(shape, (g, x) -> {
+            String c = conv(g, x, "conv", 3, 4);
+            return g.node("Add", "add", Attributes.empty(), bn(g, c, "bn", 4), c);
+        }), shape, "fold_batch_norm", false, null);
+    }
+
+    @Test
+    void fuseActivationIntoConvAndGemm() {
+        long[] shape = {2, 3, 8, 8};
+        check(graph(shape, (g, x) -> g.node("Relu", "relu", Attributes.empty(), conv(g, x, "conv", 3, 4))), shape, "fuse_activation", true, null);
+        check(graph(shape, (g, x) -> g.node("Gelu", "gelu", Attributes.of("approximate", "tanh"), conv(g, x, "conv", 3, 4))), shape,
+                "fuse_activation", true, null);
+        long[] flat = {4, 7};
+        check(graph(flat, (g, x) -> g.node("LeakyRelu", "act", Attributes.of("alpha", 0.2), g.node("Gemm", "fc", Attributes.of("transB", 1L), x,
+                g.initializer("fc.weight", random(3, 7))))), flat, "fuse_activation", true, null);
+    }
+
+    @Test
+    void noActivationFusionWhenThePreActivationIsAlsoRead() {
+        long[] shape = {1, 3, 8, 8};
+        check(graph(shape, (g, x) -> {
+            String c = conv(g, x, "conv", 3, 4);
+            return g.node("Add", "add", Attributes.empty(), g.node("Sigmoid", "sig", Attributes.empty(), c), c);
+        }), shape, "fuse_activation", false, null);
+    }
+
+    @Test
+    void residualSumIntoTheLaterConv() {
+        long[] shape = {2, 4, 8, 8};
+        check(graph(shape, (g, x) -> {
+            String a = conv(g, x, "a", 4, 4);
+            String b = conv(g, a, "b", 4, 4);
+            return g.node("Relu", "relu", Attributes.empty(), g.node("Add", "add", Attributes.empty(), a, b));
+        }), shape, "fuse_residual_sum", true, p -> {
+            assertTrue(p.rulesFired().contains("fuse_residual_sum: add into b"), p.rulesFired().toString());
+            assertTrue(p.steps().stream().anyMatch(s -> s.contains("conv b+sum(a)+relu")), p.describe());
+        });
+    }
+
+    @Test
+    void residualSumOntoTheGraphInputCopiesIt() {
+        long[] shape = {1, 4, 6, 6};
+        check(graph(shape, (g, x) -> g.node("Add", "add", Attributes.empty(), conv(g, x, "c", 4, 4), x)), shape, "fuse_residual_sum", true, null);
+    }
+
+    @Test
+    void noResidualSumWhenShapesBroadcast() {
+        long[] shape = {1, 4, 6, 6};
+        check(graph(shape, (g, x) -> {
+            String c = conv(g, x, "c", 4, 4);
+            String pooled = g.node("GlobalAveragePool", "gap", Attributes.empty(), x);
+            return g.node("Relu", "relu", Attributes.empty(), g.node("Add", "add", Attributes.empty(), c, c));
+        }), shape, "fuse_residual_sum", false, null);
+    }
+
+    @Test
+    void deadValuesAndIdentitiesAreDropped() {
+        long[] shape = {2, 3, 8, 8};
+        Graph graph = graph(shape, (g, x) -> {
+            String c = conv(g, x, "conv", 3, 4);
+            g.node("Sigmoid", "unused", Attributes.empty(), c);
+            return g.node("Identity", "same", Attributes.empty(), g.node("Tanh", "tanh", Attributes.empty(), c));
+        });
+        check(graph, shape, "remove_dead_values", true, p -> {
+            assertTrue(p.rulesFired().contains("remove_dead_values: unused unused"), p.rulesFired().toString());
+            assertTrue(p.rulesFired().contains("remove_dead_values: identity same"), p.rulesFired().toString());
+        });
+    }
+
+    @Test
+    void aLayerNodeRunsTheLayersOwnKernelInsideThePlan() {
+        long[] shape = {3, 5};
+        try (Softmax softmax = new Softmax(1)) {
+            Graph graph = graph(shape, (g, x) -> g.node("Layer", "softmax", Attributes.of("module", softmax),
+                    g.node("Gemm", "fc", Attributes.of("transB", 1L), x, g.initializer("fc.weight", random(4, 5)))));
+            try (CompiledModel p = CompiledModel.compile(graph, CompileOptions.defaults(), shape);
+                 Tensor x = random(shape); Tensor y = p.run(x)) {
+                assertTrue(p.steps().stream().anyMatch(s -> s.startsWith("java softmax")), p.describe());
+                float[] w = graph.initializers().get("fc.weight").toFloatArray(), in = x.toFloatArray(), out = y.toFloatArray();
+                for (int r = 0; r < 3; r++) {   // softmax(x W^T) computed here in double
+                    double[] z = new double[4];
+                    double sum = 0;
+                    for (int o = 0; o < 4; o++) {
+                        for (int i = 0; i < 5; i++) z[o] += in[r * 5 + i] * w[o * 5 + i];
+                        sum += Math.exp(z[o]);
+                    }
+                    for (int o = 0; o < 4; o++) assertEquals(Math.exp(z[o]) / sum, out[r * 4 + o], 1e-6);
+                }
+            }
+        }
+    }
+
+    @Test
+    void weightOnlySubgraphsAreFoldedIntoConstants() {
+        // W stored input-major [3, 4, 3, 3] and halved in the graph: Conv(x, Mul(Transpose(Wt), 0.5)).
+        Tensor wt = random(3, 4, 3, 3), half = random(4, 3, 3, 3), bias = random(4);
+        half.segment().fill((byte) 0);
+        for (long i = 0; i < half.numel(); i++) half.segment().setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, 0.5f);
+        float[] t = wt.toFloatArray(), direct = new float[t.length];
+        for (int i = 0; i < 3; i++)
+            for (int o = 0; o < 4; o++)
+                for (int k = 0; k < 9; k++) direct[(o * 3 + i) * 9 + k] = t[(i * 4 + o) * 9 + k] * 0.5f;   // the test's own transpose
+        Tensor w = Tensor.of(direct, 4, 3, 3, 3);
+        tensors.add(w);
+        long[] shape = {2, 3, 6, 6};
+        Graph folded = graph(shape, (g, x) -> {
+            String tr = g.node("Transpose", "wT", Attributes.of("perm", new long[] {1, 0, 2, 3}), g.initializer("wt", wt));
+            String scaled = g.node("Mul", "scale", Attributes.empty(), tr, g.initializer("half", half));
+            return g.node("Conv", "conv", Attributes.empty(), x, scaled, g.initializer("b", bias));
+        });
+        Graph plain = graph(shape, (g, x) -> g.node("Conv", "conv", Attributes.empty(), x, g.initializer("w", w), g.initializer("b", bias)));
+        try (CompiledModel a = CompiledModel.compile(folded, CompileOptions.defaults(), shape);
+             CompiledModel b = CompiledModel.compile(plain, CompileOptions.defaults(), shape);
+             Tensor x = random(shape); Tensor ya = a.run(x); Tensor yb = b.run(x)) {
+            assertTrue(a.rulesFired().contains("fold_constants: transpose wT") && a.rulesFired().contains("fold_constants: mul scale"),
+                    a.describe());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(yb.toFloatArray(), ya.toFloatArray(), a.describe());
+        }
+        var e = org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class,
+                () -> CompiledModel.compile(folded, CompileOptions.defaults().withoutRule("fold_constants"), shape));
+        assertTrue(e.getMessage().contains("Transpose"), e.getMessage());
+    }
+}
