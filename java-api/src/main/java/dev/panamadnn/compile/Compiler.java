@@ -3,6 +3,8 @@ package dev.panamadnn.compile;
 import dev.panamadnn.graph.Attributes;
 import dev.panamadnn.graph.Graph;
 import dev.panamadnn.graph.Node;
+import dev.panamadnn.internal.dnnl.Arg;
+import dev.panamadnn.internal.dnnl.Args;
 import dev.panamadnn.internal.dnnl.Chosen;
 import dev.panamadnn.internal.dnnl.ConvOps;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
@@ -44,8 +46,26 @@ final class Compiler {
     record Value(MemoryDescriptor md, int buffer, long[] shape) {}
 
     /** One primitive execution: per argument its id, layout, and buffer (logical id, or CONSTANT with the segment). */
-    record Step(Primitive primitive, int[] argIds, MemoryDescriptor[] descs, int[] buffers, MemorySegment[] constants,
-                String description, Winograd.Conv winograd, JavaStep java) {}
+    record Step(Primitive primitive, List<PlanArg> args, String description, Winograd.Conv winograd, JavaStep java) {}
+
+    /**
+     * One argument of a step: its {@code DNNL_ARG_*} id ({@link Args}), its layout, and where its memory is: a
+     * logical buffer (or {@link #INPUT} / {@link #OUTPUT}), or {@link #CONSTANT} with the segment. Absent if {@code md} is null.
+     */
+    record PlanArg(int id, MemoryDescriptor md, int buffer, MemorySegment constant) {
+        static PlanArg of(int id, MemoryDescriptor md, int buffer) {
+            return new PlanArg(id, md, buffer, null);
+        }
+
+        static PlanArg constant(int id, MemoryDescriptor md, MemorySegment segment) {
+            return new PlanArg(id, md, CONSTANT, segment);
+        }
+
+        /** The runtime argument: {@code memory} for a buffer (null: bound per run), the constant otherwise. */
+        Arg toArg(MemorySegment memory) {
+            return new Arg(id, md, buffer == CONSTANT ? constant : memory);
+        }
+    }
 
     /** A step run in Java: reads plan buffer {@code input} (plain, {@code inShape}), writes {@code output} (plain, {@code outShape}). */
     record JavaStep(Kernel kernel, long[] inShape, long[] outShape, int input, int output) {}
@@ -134,8 +154,7 @@ final class Compiler {
             outputAlias = last.buffer();   // the last layer writes straight into the caller's output
         } else {
             Primitive p = own(Reorder.primitive(last.md(), plainOut, "reorder to the plain output"));
-            emit(p, "reorder to the plain output", new int[] {ConvOps.argFrom(), ConvOps.argTo()},
-                    new MemoryDescriptor[] {last.md(), plainOut}, new int[] {last.buffer(), OUTPUT}, new MemorySegment[2]);
+            emit(p, "reorder to the plain output", PlanArg.of(Args.FROM, last.md(), last.buffer()), PlanArg.of(Args.TO, plainOut, OUTPUT));
         }
     }
 
@@ -166,23 +185,23 @@ final class Compiler {
     private Value lower(Node n) {
         String op = n.op();
         Act act = Act.of(op, n.attributes(), "", n.name());
-        if (act != null) return OpLowering.eltwise(this, act, in(n, 0), n.name());
+        if (act != null) return LowerOps.eltwise(this, act, in(n, 0), n.name());
         return switch (op) {
-            case "Conv" -> ConvLowering.conv(this, n);
-            case "BatchNormalization" -> OpLowering.batchNorm(this, n);
-            case "MaxPool" -> PoolLowering.maxPool(this, n);
-            case "AveragePool" -> PoolLowering.avgPool(this, n);
-            case "GlobalAveragePool" -> PoolLowering.adaptiveAvgPool(this, n, new long[] {1, 1});
-            case "AdaptiveAvgPool" -> PoolLowering.adaptiveAvgPool(this, n, n.attributes().integers("output_size"));
-            case "Flatten" -> OpLowering.flatten(this, n);
-            case "Gemm" -> OpLowering.gemm(this, n);
-            case "Add" -> OpLowering.add(this, n);
+            case "Conv" -> LowerConv.conv(this, n);
+            case "BatchNormalization" -> LowerOps.batchNorm(this, n);
+            case "MaxPool" -> LowerPool.maxPool(this, n);
+            case "AveragePool" -> LowerPool.avgPool(this, n);
+            case "GlobalAveragePool" -> LowerPool.adaptiveAvgPool(this, n, new long[] {1, 1});
+            case "AdaptiveAvgPool" -> LowerPool.adaptiveAvgPool(this, n, n.attributes().integers("output_size"));
+            case "Flatten" -> LowerOps.flatten(this, n);
+            case "Gemm" -> LowerOps.gemm(this, n);
+            case "Add" -> LowerOps.add(this, n);
             case "Identity" -> in(n, 0);
-            case "Pad" -> OpLowering.pad(this, n);
+            case "Pad" -> LowerOps.pad(this, n);
             case "Reshape" -> asShape(in(n, 0), graph.value(n.output()).shape().sizes(), n.name());
             case "Layer" -> {
                 if (!(n.attributes().module("module") instanceof Layer layer)) throw unsupported(n, "its module is not a Layer");
-                yield OpLowering.javaStep(this, n, layer);
+                yield LowerOps.javaStep(this, n, layer);
             }
             default -> {
                 Layer eager = EagerNodes.layerFor(n, graph);
@@ -191,7 +210,7 @@ final class Compiler {
                             + "GlobalAveragePool, AdaptiveAvgPool, Flatten, Reshape, Pad, Gemm, Add, Identity, Relu, LeakyRelu, Sigmoid, Tanh, "
                             + "Elu, Gelu, Silu; Softmax, LayerNormalization, AdaptiveMaxPool, ConvTranspose and Layer nodes as Java steps)");
                 }
-                yield OpLowering.javaStep(this, n, own(eager));
+                yield LowerOps.javaStep(this, n, own(eager));
             }
         };
     }
@@ -298,7 +317,7 @@ final class Compiler {
         int out = newBuffer(Math.max(4, dst.byteSize()));
         touch(x.buffer());
         touch(out);
-        steps.add(new Step(null, new int[0], new MemoryDescriptor[0], new int[0], new MemorySegment[0], description, null,
+        steps.add(new Step(null, List.of(), description, null,
                 new JavaStep(kernel, x.shape(), outShape, x.buffer(), out)));
         return new Value(dst, out, outShape);
     }
@@ -337,8 +356,7 @@ final class Compiler {
         }
         Primitive p = own(Reorder.primitive(x.md(), to, what));
         int out = newBuffer(to.byteSize());
-        emit(p, what, new int[] {ConvOps.argFrom(), ConvOps.argTo()}, new MemoryDescriptor[] {x.md(), to},
-                new int[] {x.buffer(), out}, new MemorySegment[2]);
+        emit(p, what, PlanArg.of(Args.FROM, x.md(), x.buffer()), PlanArg.of(Args.TO, to, out));
         Value y = new Value(to, out, x.shape());
         copies.add(y);
         return y;
@@ -348,8 +366,7 @@ final class Compiler {
     Value copy(Value x, MemoryDescriptor to, String what) {
         Primitive p = own(Reorder.primitive(x.md(), to, what));
         int out = newBuffer(to.byteSize());
-        emit(p, what, new int[] {ConvOps.argFrom(), ConvOps.argTo()}, new MemoryDescriptor[] {x.md(), to},
-                new int[] {x.buffer(), out}, new MemorySegment[2]);
+        emit(p, what, PlanArg.of(Args.FROM, x.md(), x.buffer()), PlanArg.of(Args.TO, to, out));
         return new Value(to, out, x.shape());
     }
 
@@ -360,16 +377,20 @@ final class Compiler {
         return buffers.size() - 1;
     }
 
-    void emit(Primitive p, String description, int[] argIds, MemoryDescriptor[] descs, int[] bufs, MemorySegment[] consts) {
-        for (int b : bufs) touch(b);
-        steps.add(new Step(p, argIds, descs, bufs, consts, description, null, null));
+    void emit(Primitive p, String description, PlanArg... args) {
+        List<PlanArg> present = new ArrayList<>();
+        for (PlanArg a : args) {
+            if (a.md() == null) continue;
+            touch(a.buffer());
+            present.add(a);
+        }
+        steps.add(new Step(p, List.copyOf(present), description, null, null));
     }
 
     /** A Winograd step: its matmul's arguments (transformed input, weights, products), plus the activations it reads and writes. */
-    void emitWinograd(Primitive p, String description, int[] argIds, MemoryDescriptor[] descs, int[] bufs,
-                              MemorySegment[] consts, Winograd.Conv conv) {
-        for (int b : new int[] {bufs[0], bufs[2], conv.input(), conv.output()}) touch(b);
-        steps.add(new Step(p, argIds, descs, bufs, consts, description, conv, null));
+    void emitWinograd(Primitive p, String description, Winograd.Conv conv, PlanArg src, PlanArg weights, PlanArg dst) {
+        for (int b : new int[] {src.buffer(), dst.buffer(), conv.input(), conv.output()}) touch(b);
+        steps.add(new Step(p, List.of(src, weights, dst), description, conv, null));
     }
 
     /** Marks plan buffer {@code b} (ids below 0 are not plan buffers) as used by the step about to be added. */

@@ -3,6 +3,7 @@ package dev.panamadnn.compile;
 import dev.panamadnn.DataType;
 import dev.panamadnn.Tensor;
 import dev.panamadnn.internal.Sizes;
+import dev.panamadnn.internal.dnnl.Arg;
 import dev.panamadnn.internal.dnnl.Engine;
 import dev.panamadnn.internal.dnnl.Execution;
 import dev.panamadnn.internal.dnnl.Stream;
@@ -63,17 +64,16 @@ final class ExecutionContext {
                     made.add(null);
                     continue;
                 }
-                MemorySegment[] bufs = new MemorySegment[step.buffers().length];
-                for (int i = 0; i < bufs.length; i++) {
-                    int b = step.buffers()[i];
-                    int where = b >= 0 ? physical[b] : b;
-                    if (where == Compiler.CONSTANT) bufs[i] = step.constants()[i];
-                    else if (where == Compiler.INPUT) ins.add(new int[] {e, i});
+                List<Arg> args = new ArrayList<>(step.args().size());
+                for (int i = 0; i < step.args().size(); i++) {
+                    Compiler.PlanArg a = step.args().get(i);
+                    int where = a.buffer() >= 0 ? physical[a.buffer()] : a.buffer();   // a slot, or INPUT/OUTPUT/CONSTANT
+                    if (where == Compiler.INPUT) ins.add(new int[] {e, i});
                     else if (where == Compiler.OUTPUT) outs.add(new int[] {e, i});
-                    else bufs[i] = slots[where];
+                    args.add(a.toArg(where >= 0 ? slots[where] : null));
                 }
-                made.add(new Execution(step.primitive(), step.argIds(), step.descs(), bufs, scratch, arena));
-                nativeObjects.addAndGet(bufs.length + 1);
+                made.add(new Execution(step.primitive(), args, scratch, arena));
+                nativeObjects.addAndGet(args.size() + 1);
             }
             stream = s;
             executions = made.toArray(new Execution[0]);
@@ -90,15 +90,15 @@ final class ExecutionContext {
                     actions[e] = st -> ex.execute(st, readsInput ? in : MemorySegment.NULL, writesOutput ? out : MemorySegment.NULL);
                 } else {
                     Compiler.Step f = w.fallback();
-                    MemorySegment[] fb = new MemorySegment[f.buffers().length];   // x, weights, [bias,] y
-                    for (int i = 0; i < fb.length; i++) fb[i] = f.buffers()[i] == Compiler.CONSTANT ? f.constants()[i] : slots[physical[f.buffers()[i]]];
-                    Execution direct = new Execution(f.primitive(), f.argIds(), f.descs(), fb, scratch, arena);
-                    nativeObjects.addAndGet(fb.length + 1);
+                    List<Arg> fb = new ArrayList<>();   // x, weights, [bias,] y: never the caller's memory
+                    for (Compiler.PlanArg a : f.args()) fb.add(a.toArg(a.buffer() >= 0 ? slots[physical[a.buffer()]] : null));
+                    Execution direct = new Execution(f.primitive(), fb, scratch, arena);
+                    nativeObjects.addAndGet(fb.size() + 1);
                     Winograd.Run run;
                     try {
                         run = new Winograd.Run(w, executions[e], direct, winogradFallbacks, slots[physical[w.input()]],
-                                slots[physical[w.output()]], slots[physical[steps.get(e).buffers()[0]]],
-                                slots[physical[steps.get(e).buffers()[2]]], threads);
+                                slots[physical[w.output()]], slots[physical[steps.get(e).args().get(0).buffer()]],
+                                slots[physical[steps.get(e).args().get(2).buffer()]], threads);
                     } catch (RuntimeException | Error failure) {
                         direct.close();
                         throw failure;

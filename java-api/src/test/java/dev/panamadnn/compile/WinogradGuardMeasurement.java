@@ -91,8 +91,8 @@ class WinogradGuardMeasurement {
                 for (Compiler.Step s : steps(plan)) {
                     if (s.winograd() == null) continue;
                     steps++;
-                    direct += s.winograd().fallback().descs()[1].byteSize();
-                    transformed += s.descs()[1].byteSize();
+                    direct += s.winograd().fallback().args().get(1).md().byteSize();
+                    transformed += s.args().get(1).md().byteSize();
                 }
                 System.out.printf("memory: ResNet-18 batch %d: %d Winograd steps, fallback weights %.2f MB, transformed weights %.2f MB%n", batch,
                         steps, direct / 1e6, transformed / 1e6);

@@ -48,17 +48,6 @@ public final class ConvOps {
     }
 
     /**
-     * Whether some window may lie wholly in the zero padding along one spatial dimension.
-     *
-     * @deprecated the rule lives in {@link ConvSpec.Axis#mayHavePaddingOnlyWindows} (or {@link
-     *             ConvSpec#mayHavePaddingOnlyWindows} for every axis); kept until {@code compile.Compiler} moves to it
-     */
-    @Deprecated(forRemoval = true)
-    public static boolean mayHavePaddingOnlyWindows(long size, long kernel, long dilation, long padBefore, long padAfter) {
-        return new ConvSpec.Axis(kernel, 1, dilation, padBefore, padAfter, 0).mayHavePaddingOnlyWindows(size);
-    }
-
-    /**
      * The largest per-thread output buffer, in elements, that oneDNN 3.13's strided deconvolution
      * kernel can book: 2^31 - 4096. That kernel ({@code brgconv_strided}, {@code
      * jit_brgemm_convolution_bwd_strided_t}, oneDNN's first choice for f32 deconvolution on
@@ -183,39 +172,4 @@ public final class ConvOps {
         return transposed ? inputMajorWeights(grouped) : rowMajor(rank);
     }
 
-    /** @deprecated use {@link Args#SRC}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
-    @Deprecated(forRemoval = true)
-    public static int argSrc() {
-        return Args.SRC;
-    }
-
-    /** @deprecated use {@link Args#WEIGHTS}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
-    @Deprecated(forRemoval = true)
-    public static int argWeights() {
-        return Args.WEIGHTS;
-    }
-
-    /** @deprecated use {@link Args#BIAS}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
-    @Deprecated(forRemoval = true)
-    public static int argBias() {
-        return Args.BIAS;
-    }
-
-    /** @deprecated use {@link Args#DST}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
-    @Deprecated(forRemoval = true)
-    public static int argDst() {
-        return Args.DST;
-    }
-
-    /** @deprecated use {@link Args#FROM}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
-    @Deprecated(forRemoval = true)
-    public static int argFrom() {
-        return Args.FROM;
-    }
-
-    /** @deprecated use {@link Args#TO}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
-    @Deprecated(forRemoval = true)
-    public static int argTo() {
-        return Args.TO;
-    }
 }

@@ -56,17 +56,6 @@ public final class Execution implements AutoCloseable {
         }
     }
 
-    /**
-     * The parallel-array form of {@link #Execution(Primitive, List, MemorySegment, Arena)}.
-     *
-     * @deprecated pass {@link Arg}s ({@link Args}); kept until {@code compile.CompiledModel} moves to them
-     */
-    @Deprecated(forRemoval = true)
-    public Execution(Primitive primitive, int[] argIds, MemoryDescriptor[] descs, MemorySegment[] buffers,
-                     MemorySegment scratchpad, Arena arena) {
-        this(primitive, zip(argIds, descs, buffers), scratchpad, arena);
-    }
-
     private static List<Arg> zip(int[] argIds, MemoryDescriptor[] descs, MemorySegment[] buffers) {
         if (argIds.length != descs.length || argIds.length != buffers.length) {
             throw new IllegalArgumentException("Execution: " + argIds.length + " arg ids, " + descs.length + " descriptors and "

@@ -49,45 +49,4 @@ public final class NormOps {
                         data.handle(), data.handle(), data.handle(), attr));
     }
 
-    /** @deprecated use {@link Args#SRC}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
-    @Deprecated(forRemoval = true)
-    public static int argSrc() {
-        return Args.SRC;
-    }
-
-    /** @deprecated use {@link Args#SRC_1}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
-    @Deprecated(forRemoval = true)
-    public static int argSrc1() {
-        return Args.SRC_1;
-    }
-
-    /** @deprecated use {@link Args#DST}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
-    @Deprecated(forRemoval = true)
-    public static int argDst() {
-        return Args.DST;
-    }
-
-    /** @deprecated use {@link Args#MEAN}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
-    @Deprecated(forRemoval = true)
-    public static int argMean() {
-        return Args.MEAN;
-    }
-
-    /** @deprecated use {@link Args#VARIANCE}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
-    @Deprecated(forRemoval = true)
-    public static int argVariance() {
-        return Args.VARIANCE;
-    }
-
-    /** @deprecated use {@link Args#SCALE}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
-    @Deprecated(forRemoval = true)
-    public static int argScale() {
-        return Args.SCALE;
-    }
-
-    /** @deprecated use {@link Args#SHIFT}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
-    @Deprecated(forRemoval = true)
-    public static int argShift() {
-        return Args.SHIFT;
-    }
 }

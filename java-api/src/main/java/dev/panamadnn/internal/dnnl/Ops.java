@@ -103,33 +103,4 @@ public final class Ops {
         };
     }
 
-    /** @deprecated use {@link Args#SRC}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
-    @Deprecated(forRemoval = true)
-    public static int argSrc() {
-        return Args.SRC;
-    }
-
-    /** @deprecated use {@link Args#DST}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
-    @Deprecated(forRemoval = true)
-    public static int argDst() {
-        return Args.DST;
-    }
-
-    /** @deprecated use {@link Args#WEIGHTS}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
-    @Deprecated(forRemoval = true)
-    public static int argWeights() {
-        return Args.WEIGHTS;
-    }
-
-    /** @deprecated use {@link Args#BIAS}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
-    @Deprecated(forRemoval = true)
-    public static int argBias() {
-        return Args.BIAS;
-    }
-
-    /** @deprecated use {@link Args#postOpSrc1(int)}; kept until {@code compile.Compiler} moves to {@link Arg}s. */
-    @Deprecated(forRemoval = true)
-    public static int argPostOpSrc1(int index) {
-        return Args.postOpSrc1(index);
-    }
 }

@@ -23,7 +23,11 @@ import java.util.List;
 import dev.panamadnn.compile.Compiler.Act;
 import dev.panamadnn.compile.Compiler.JavaStep;
 import dev.panamadnn.compile.Compiler.Step;
+import dev.panamadnn.compile.Compiler.PlanArg;
 import dev.panamadnn.compile.Compiler.Value;
+import dev.panamadnn.internal.dnnl.Args;
+import dev.panamadnn.internal.lowering.ConvLowering;
+import dev.panamadnn.internal.lowering.ConvSpec;
 import static dev.panamadnn.compile.Compiler.CONSTANT;
 
 /**
@@ -31,8 +35,8 @@ import static dev.panamadnn.compile.Compiler.CONSTANT;
  * norm, residual sum, activation): the layout choice, the oneDNN convolution with its weights
  * reordered once, or Winograd F(4x4, 3x3) with the direct convolution as its guard's fallback.
  */
-final class ConvLowering {
-    private ConvLowering() {}
+final class LowerConv {
+    private LowerConv() {}
 
     /** A 2-D convolution (+ folded batch norm) (+ residual sum into its last input's buffer) (+ activation). */
     static Value conv(Compiler plan, Node n) {
@@ -45,14 +49,16 @@ final class ConvLowering {
         long[] pads = Compiler.pads2d(a.integers("pads", null), wShape.length - 2);
         long[] padBefore = {pads[0], pads[1]}, padAfter = {pads[2], pads[3]};
         long[] outShape = Compiler.as2d(plan.graph.value(n.output()).shape().sizes());
-        for (int i = 0; i < 2; i++) {
-            // Eager Conv2d pads such geometries explicitly; a plan would need that copy as a step of its own.
-            if (ConvOps.mayHavePaddingOnlyWindows(x.shape()[2 + i], k[i], dilation[i], padBefore[i], padAfter[i])) {
-                throw plan.unsupported(n, "a window may lie wholly in the padding (padding " + padBefore[i] + "/" + padAfter[i]
-                        + ", kernel " + k[i] + ", dilation " + dilation[i] + " on spatial dim " + i
-                        + "), which oneDNN's kernels mishandle; eager forward handles it");
-            }
+        // The oneDNN geometry, computed where eager convolutions compute theirs.
+        ConvSpec spec = ConvSpec.of(false, ic, oc, groups, k, stride, dilation, padBefore, padAfter, null);
+        long[] spatial = {x.shape()[2], x.shape()[3]};
+        if (spec.mayHavePaddingOnlyWindows(spatial)) {
+            // Eager convolutions pad such geometries explicitly (and modules lower them to Pad + Conv).
+            throw plan.unsupported(n, "a window may lie wholly in the padding (pads " + java.util.Arrays.toString(pads) + ", kernel "
+                    + java.util.Arrays.toString(k) + ", dilations " + java.util.Arrays.toString(dilation) + " on input "
+                    + java.util.Arrays.toString(spatial) + "), which oneDNN's kernels mishandle; a Pad node before the convolution does not");
         }
+        ConvLowering geometry = spec.lower(n.label(), spatial);
         if (!plan.graph.isConstant(n.input(1)) || (n.input(2) != null && !plan.graph.isConstant(n.input(2)))) {
             throw plan.unsupported(n, "weights and bias must be constants (initializers)");
         }
@@ -61,7 +67,7 @@ final class ConvLowering {
         Value sum = a.has(PlanGraph.SUM) ? plan.values.get(n.inputs().get(3)) : null;
         Act act = plan.fusedAct(n);
         String what = plan.label(n);
-        long[] wDims = groups == 1 ? new long[] {oc, ic, k[0], k[1]} : new long[] {groups, oc / groups, ic / groups, k[0], k[1]};
+        long[] wDims = geometry.weightDims();
         int any = ConvOps.anyFormat();
         int srcFormat, dstFormat;
         switch (plan.options.layout()) {
@@ -89,7 +95,6 @@ final class ConvLowering {
         MemoryDescriptor wAny = plan.own(MemoryDescriptor.f32(any, wDims));
         MemoryDescriptor dstAny = plan.own(MemoryDescriptor.f32(dstFormat, outShape));
         MemoryDescriptor biasMd = b == null ? null : plan.own(MemoryDescriptor.f32(Ops.plain1d(), oc));
-        long[] dil = {dilation[0] - 1, dilation[1] - 1};
         MemoryDescriptor src, weights, dst;
         Primitive p;
         String impl;
@@ -97,7 +102,8 @@ final class ConvLowering {
             if (sum != null) post.sum(1f);
             if (act != null) post.eltwise(plan.eltwiseOp(act));
             try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
-                 PrimitiveDescriptor pd = ConvOps.convolution(srcAny, wAny, biasMd, dstAny, stride, dil, padBefore, padAfter, attr,
+                 PrimitiveDescriptor pd = ConvOps.convolution(srcAny, wAny, biasMd, dstAny, geometry.strides(), geometry.dilates(),
+                         geometry.padLeft(), geometry.padRight(), attr,
                          "compiled " + what)) {
                 src = plan.own(Chosen.src(pd));
                 weights = plan.own(Chosen.weights(pd));
@@ -123,16 +129,9 @@ final class ConvLowering {
         Value in = x.md().sameLayoutAs(src) ? x : plan.reorder(x, src, "reorder into " + what);
         int out = destination(plan, sum, in.buffer(), dst, what);
         String d = "conv " + what + " [" + impl + "]";
-        if (b == null) {
-            plan.emit(p, d, new int[] {ConvOps.argSrc(), ConvOps.argWeights(), ConvOps.argDst()},
-                    new MemoryDescriptor[] {src, weights, dst}, new int[] {in.buffer(), CONSTANT, out},
-                    new MemorySegment[] {null, wBuf, null});
-        } else {
-            MemorySegment bBuf = plan.constants.allocateFrom(ValueLayout.JAVA_FLOAT, b);
-            plan.emit(p, d, new int[] {ConvOps.argSrc(), ConvOps.argWeights(), ConvOps.argBias(), ConvOps.argDst()},
-                    new MemoryDescriptor[] {src, weights, biasMd, dst}, new int[] {in.buffer(), CONSTANT, CONSTANT, out},
-                    new MemorySegment[] {null, wBuf, bBuf, null});
-        }
+        plan.emit(p, d, PlanArg.of(Args.SRC, src, in.buffer()), PlanArg.constant(Args.WEIGHTS, weights, wBuf),
+                PlanArg.constant(Args.BIAS, biasMd, b == null ? null : plan.constants.allocateFrom(ValueLayout.JAVA_FLOAT, b)),
+                PlanArg.of(Args.DST, dst, out));
         return new Value(dst, out, outShape);
     }
 
@@ -204,19 +203,14 @@ final class ConvLowering {
         if (b != null) MemorySegment.copy(b, 0, bias, ValueLayout.JAVA_FLOAT, 0, k);
         int out = destination(plan, sum, in.buffer(), nhwcOut, what);
         int vBuf = plan.newBuffer(v.byteSize()), mBuf = plan.newBuffer(m.byteSize());
-        Step fallback = direct.biasMd() == null
-                ? new Step(direct.primitive(), new int[] {ConvOps.argSrc(), ConvOps.argWeights(), ConvOps.argDst()},
-                        new MemoryDescriptor[] {direct.src(), direct.weights(), direct.dst()}, new int[] {in.buffer(), CONSTANT, out},
-                        new MemorySegment[] {null, direct.weightBuffer(), null}, "direct fallback [" + direct.impl() + "]", null, null)
-                : new Step(direct.primitive(), new int[] {ConvOps.argSrc(), ConvOps.argWeights(), ConvOps.argBias(), ConvOps.argDst()},
-                        new MemoryDescriptor[] {direct.src(), direct.weights(), direct.biasMd(), direct.dst()},
-                        new int[] {in.buffer(), CONSTANT, CONSTANT, out}, new MemorySegment[] {null, direct.weightBuffer(), bias, null},
-                        "direct fallback [" + direct.impl() + "]", null, null);
+        Step fallback = new Step(direct.primitive(), List.of(PlanArg.of(Args.SRC, direct.src(), in.buffer()),
+                PlanArg.constant(Args.WEIGHTS, direct.weights(), direct.weightBuffer()), PlanArg.constant(Args.BIAS, direct.biasMd(), bias),
+                PlanArg.of(Args.DST, direct.dst(), out)).stream().filter(a -> a.md() != null).toList(),
+                "direct fallback [" + direct.impl() + "]", null, null);
         String d = "conv " + what + " [winograd F(4x4,3x3): " + (tiles + chunk - 1) / chunk + " x " + chunk + " tiles, " + impl
                 + "; guarded, else " + direct.impl() + "]";
-        plan.emitWinograd(p, d, new int[] {Ops.argSrc(), Ops.argWeights(), Ops.argDst()}, new MemoryDescriptor[] {v, u, m},
-                new int[] {vBuf, CONSTANT, mBuf}, new MemorySegment[] {null, uBuf, null},
-                new Winograd.Conv(in.buffer(), out, bias, n, h, wd, c, k, chunk, sum != null, relu, fallback));
+        plan.emitWinograd(p, d, new Winograd.Conv(in.buffer(), out, bias, n, h, wd, c, k, chunk, sum != null, relu, fallback),
+                PlanArg.of(Args.SRC, v, vBuf), PlanArg.constant(Args.WEIGHTS, u, uBuf), PlanArg.of(Args.DST, m, mBuf));
         return new Value(nhwcOut, out, outShape);
     }
 }

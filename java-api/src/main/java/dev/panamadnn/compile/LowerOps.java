@@ -25,15 +25,18 @@ import java.util.List;
 import dev.panamadnn.compile.Compiler.Act;
 import dev.panamadnn.compile.Compiler.JavaStep;
 import dev.panamadnn.compile.Compiler.Step;
+import dev.panamadnn.compile.Compiler.PlanArg;
 import dev.panamadnn.compile.Compiler.Value;
+import dev.panamadnn.internal.dnnl.Args;
+import dev.panamadnn.internal.lowering.InnerProductLowering;
 import static dev.panamadnn.compile.Compiler.CONSTANT;
 
 /**
  * The lowering of the remaining nodes: standalone batch norm, add, activations, flatten, gemm
  * (inner product) and {@code Layer} nodes (a Java step running the layer's own kernel).
  */
-final class OpLowering {
-    private OpLowering() {}
+final class LowerOps {
+    private LowerOps() {}
 
     /** Inference batch norm with the running statistics as a primitive of its own (folding off or impossible), out of place. */
     static Value batchNorm(Compiler plan, Node n) {
@@ -57,21 +60,16 @@ final class OpLowering {
         MemorySegment mean = plan.constant(plan.graph.floats(n.input(3))), var = plan.constant(plan.graph.floats(n.input(4)));
         int out = plan.newBuffer(x.md().byteSize());
         String d = "batchnorm " + n.name() + " [" + impl + "]";
+        MemorySegment scale = null, shift = null;
         if (affine) {
             float[] ones = new float[(int) c];
             Arrays.fill(ones, 1f);
-            MemorySegment scale = plan.constant(n.input(1) == null ? ones : plan.graph.floats(n.input(1)));
-            MemorySegment shift = plan.constant(n.input(2) == null ? new float[(int) c] : plan.graph.floats(n.input(2)));
-            plan.emit(p, d, new int[] {NormOps.argSrc(), NormOps.argDst(), NormOps.argMean(), NormOps.argVariance(), NormOps.argScale(),
-                            NormOps.argShift()},
-                    new MemoryDescriptor[] {x.md(), x.md(), channels, channels, channels, channels},
-                    new int[] {x.buffer(), out, CONSTANT, CONSTANT, CONSTANT, CONSTANT},
-                    new MemorySegment[] {null, null, mean, var, scale, shift});
-        } else {
-            plan.emit(p, d, new int[] {NormOps.argSrc(), NormOps.argDst(), NormOps.argMean(), NormOps.argVariance()},
-                    new MemoryDescriptor[] {x.md(), x.md(), channels, channels}, new int[] {x.buffer(), out, CONSTANT, CONSTANT},
-                    new MemorySegment[] {null, null, mean, var});
+            scale = plan.constant(n.input(1) == null ? ones : plan.graph.floats(n.input(1)));
+            shift = plan.constant(n.input(2) == null ? new float[(int) c] : plan.graph.floats(n.input(2)));
         }
+        plan.emit(p, d, PlanArg.of(Args.SRC, x.md(), x.buffer()), PlanArg.of(Args.DST, x.md(), out),
+                PlanArg.constant(Args.MEAN, channels, mean), PlanArg.constant(Args.VARIANCE, channels, var),
+                PlanArg.constant(Args.SCALE, affine ? channels : null, scale), PlanArg.constant(Args.SHIFT, affine ? channels : null, shift));
         return new Value(x.md(), out, x.shape());
     }
 
@@ -96,8 +94,8 @@ final class OpLowering {
             }
         }
         int out = plan.newBuffer(x.md().byteSize());
-        plan.emit(p, "add " + plan.label(n) + " [" + impl + "]", new int[] {NormOps.argSrc(), NormOps.argSrc1(), NormOps.argDst()},
-                new MemoryDescriptor[] {x.md(), x.md(), x.md()}, new int[] {x.buffer(), y.buffer(), out}, new MemorySegment[3]);
+        plan.emit(p, "add " + plan.label(n) + " [" + impl + "]", PlanArg.of(Args.SRC, x.md(), x.buffer()),
+                PlanArg.of(Args.SRC_1, x.md(), y.buffer()), PlanArg.of(Args.DST, x.md(), out));
         return new Value(x.md(), out, x.shape());
     }
 
@@ -110,8 +108,7 @@ final class OpLowering {
         }
         int out = plan.newBuffer(x.md().byteSize());
         plan.emit(p, (act.isPlainRelu() ? "relu " : "eltwise " + act.kind().toLowerCase(java.util.Locale.ROOT) + " ") + at,
-                new int[] {ConvOps.argSrc(), ConvOps.argDst()}, new MemoryDescriptor[] {x.md(), x.md()},
-                new int[] {x.buffer(), out}, new MemorySegment[2]);
+                PlanArg.of(Args.SRC, x.md(), x.buffer()), PlanArg.of(Args.DST, x.md(), out));
         return new Value(x.md(), out, x.shape());
     }
 
@@ -143,8 +140,9 @@ final class OpLowering {
         String at = plan.label(n);
         MemoryDescriptor src = plan.own(MemoryDescriptor.f32(Ops.plain(2), x.shape()));
         Value in = x.md().sameLayoutAs(src) ? x : plan.reorder(x, src, "reorder into " + at);
-        MemoryDescriptor wAny = plan.own(MemoryDescriptor.f32(ConvOps.anyFormat(), outF, inF));
-        MemoryDescriptor biasMd = bias == null ? null : plan.own(MemoryDescriptor.f32(Ops.plain1d(), outF));
+        InnerProductLowering dims = InnerProductLowering.of(x.shape(), outF, bias != null);   // the dims eager Linear uses
+        MemoryDescriptor wAny = plan.own(MemoryDescriptor.f32(ConvOps.anyFormat(), dims.weightDims()));
+        MemoryDescriptor biasMd = bias == null ? null : plan.own(MemoryDescriptor.f32(Ops.plain1d(), dims.biasDims()));
         MemoryDescriptor dst = plan.own(MemoryDescriptor.f32(Ops.plain(2), outShape));
         MemoryDescriptor weights;
         Primitive p;
@@ -160,19 +158,13 @@ final class OpLowering {
         }
         plan.flops += 2 * x.shape()[0] * inF * outF;
         MemorySegment wBuf = plan.constants.allocate(weights.byteSize(), 64);
-        try (Arena tmp = Arena.ofConfined(); MemoryDescriptor plainW = MemoryDescriptor.f32(Ops.plain(2), outF, inF)) {
+        try (Arena tmp = Arena.ofConfined(); MemoryDescriptor plainW = MemoryDescriptor.f32(Ops.plain(2), dims.weightDims())) {
             plan.reorderOnce(plainW, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, w), weights, wBuf, "weights of " + at);
         }
         int out = plan.newBuffer(dst.byteSize());
         String d = "linear " + at + " [" + impl + "]";
-        if (biasMd == null) {
-            plan.emit(p, d, new int[] {Ops.argSrc(), Ops.argWeights(), Ops.argDst()}, new MemoryDescriptor[] {src, weights, dst},
-                    new int[] {in.buffer(), CONSTANT, out}, new MemorySegment[] {null, wBuf, null});
-        } else {
-            plan.emit(p, d, new int[] {Ops.argSrc(), Ops.argWeights(), Ops.argBias(), Ops.argDst()},
-                    new MemoryDescriptor[] {src, weights, biasMd, dst}, new int[] {in.buffer(), CONSTANT, CONSTANT, out},
-                    new MemorySegment[] {null, wBuf, plan.constant(bias), null});
-        }
+        plan.emit(p, d, PlanArg.of(Args.SRC, src, in.buffer()), PlanArg.constant(Args.WEIGHTS, weights, wBuf),
+                PlanArg.constant(Args.BIAS, biasMd, biasMd == null ? null : plan.constant(bias)), PlanArg.of(Args.DST, dst, out));
         return new Value(dst, out, outShape);
     }
 
