@@ -52,10 +52,10 @@ public final class Eltwise implements AutoCloseable {
 
     private final Kind kind;
     private final float alpha;
-    private final PrimitiveCache<Long, Compiled> compiled = new PrimitiveCache<>();
+    private final PrimitiveCache<Long, Kernel> kernels = new PrimitiveCache<>();
     private final InFlightCalls calls = new InFlightCalls();
 
-    private record Compiled(MemoryDescriptor desc, Primitive primitive, String implementation) implements AutoCloseable {
+    private record Kernel(MemoryDescriptor desc, Primitive primitive, String implementation) implements AutoCloseable {
         @Override
         public void close() {
             primitive.close();
@@ -109,8 +109,8 @@ public final class Eltwise implements AutoCloseable {
     }
 
     private void execute(long count, MemorySegment src, MemorySegment dst) {
-        try (PrimitiveCache.Lease<Compiled> lease = compiled.acquire(count, this::compile)) {
-            Compiled c = lease.value();
+        try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(count, this::compile)) {
+            Kernel c = lease.value();
             c.primitive().execute(Args.src(c.desc(), src), Args.dst(c.desc(), dst));
         }
     }
@@ -120,7 +120,7 @@ public final class Eltwise implements AutoCloseable {
         if (count <= 0) throw new IllegalArgumentException("Eltwise.implementation: expected count > 0, got " + count);
         calls.enter(this);
         try {
-            try (PrimitiveCache.Lease<Compiled> lease = compiled.acquire(count, this::compile)) {
+            try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(count, this::compile)) {
                 return lease.value().implementation();
             }
         } finally {
@@ -128,12 +128,12 @@ public final class Eltwise implements AutoCloseable {
         }
     }
 
-    private Compiled compile(long count) {
+    private Kernel compile(long count) {
         MemoryDescriptor desc = MemoryDescriptor.f32(Ops.plain1d(), count);
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
              PrimitiveDescriptor pd = Ops.eltwise(Ops.eltwise(kind.name(), alpha), desc, attr,
                      "eltwise " + kind + " f32[" + count + "]")) {
-            return new Compiled(desc, Primitive.create(pd), pd.implementation());
+            return new Kernel(desc, Primitive.create(pd), pd.implementation());
         } catch (RuntimeException e) {
             desc.close();
             throw e;
@@ -181,7 +181,7 @@ public final class Eltwise implements AutoCloseable {
     /** Frees the cached primitives once calls in flight on other threads have returned (later calls fail); idempotent. */
     @Override
     public void close() {
-        if (calls.close()) compiled.close();
+        if (calls.close()) kernels.close();
     }
 
     @Override

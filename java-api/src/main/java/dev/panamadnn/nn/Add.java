@@ -25,10 +25,10 @@ import java.util.Arrays;
  * so both paths agree bit for bit). Thread-safe; {@link #close()} waits for calls in flight.
  */
 public final class Add implements AutoCloseable {
-    private final PrimitiveCache<Long, Compiled> compiled = new PrimitiveCache<>();
+    private final PrimitiveCache<Long, Kernel> kernels = new PrimitiveCache<>();
     private final InFlightCalls calls = new InFlightCalls();
 
-    private record Compiled(MemoryDescriptor data, Primitive primitive) implements AutoCloseable {
+    private record Kernel(MemoryDescriptor data, Primitive primitive) implements AutoCloseable {
         @Override
         public void close() {
             primitive.close();
@@ -77,8 +77,8 @@ public final class Add implements AutoCloseable {
             } else {
                 Tensor na = Layer.nativeReady(a), nb = Layer.nativeReady(b);
                 try {
-                    try (PrimitiveCache.Lease<Compiled> lease = compiled.acquire(y.numel(), this::compile)) {
-                        Compiled c = lease.value();
+                    try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(y.numel(), this::compile)) {
+                        Kernel c = lease.value();
                         c.primitive().execute(Args.src(c.data(), na.segment()), Args.src1(c.data(), nb.segment()),
                                 Args.dst(c.data(), y.segment()));
                     }
@@ -117,11 +117,11 @@ public final class Add implements AutoCloseable {
         }
     }
 
-    private Compiled compile(long n) {
+    private Kernel compile(long n) {
         MemoryDescriptor data = MemoryDescriptor.f32(Ops.plain1d(), n);
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
              PrimitiveDescriptor pd = NormOps.add(data, attr, "binary add f32[" + n + "]")) {
-            return new Compiled(data, Primitive.create(pd));
+            return new Kernel(data, Primitive.create(pd));
         } catch (RuntimeException e) {
             data.close();
             throw e;
@@ -131,7 +131,7 @@ public final class Add implements AutoCloseable {
     /** Frees the cached primitives once the calls in flight have returned (later calls fail); idempotent. */
     @Override
     public void close() {
-        if (calls.close()) compiled.close();
+        if (calls.close()) kernels.close();
     }
 
     @Override

@@ -45,12 +45,12 @@ abstract sealed class BatchNorm extends Layer permits BatchNorm1d, BatchNorm2d {
     private final boolean affine;
     private final Tensor weight, bias, runningMean, runningVar, numBatchesTracked;
     private final Arena countArena = Arena.ofShared();
-    private final PrimitiveCache<View, Compiled> compiled = new PrimitiveCache<>();
+    private final PrimitiveCache<View, Kernel> kernels = new PrimitiveCache<>();
 
     private record View(long n, long c, long s) {}
 
     /** A primitive, its descriptors, and its statistics and parameters as arguments (over the layer's tensors; scale/shift absent without affine). */
-    private record Compiled(MemoryDescriptor data, MemoryDescriptor channels, Primitive primitive, Arg mean, Arg variance, Arg scale,
+    private record Kernel(MemoryDescriptor data, MemoryDescriptor channels, Primitive primitive, Arg mean, Arg variance, Arg scale,
                             Arg shift) implements AutoCloseable {
         @Override
         public void close() {
@@ -170,13 +170,13 @@ abstract sealed class BatchNorm extends Layer permits BatchNorm1d, BatchNorm2d {
     }
 
     private void runNative(Tensor x, View v, Tensor y) {
-        try (PrimitiveCache.Lease<Compiled> lease = compiled.acquire(v, this::compile)) {
-            Compiled c = lease.value();
+        try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(v, this::compile)) {
+            Kernel c = lease.value();
             c.primitive().execute(Args.src(c.data(), x.segment()), Args.dst(c.data(), y.segment()), c.mean(), c.variance(), c.scale(), c.shift());
         }
     }
 
-    private Compiled compile(View v) {
+    private Kernel compile(View v) {
         MemoryDescriptor data = MemoryDescriptor.f32(Ops.plain(4), v.n(), v.c(), v.s(), 1);
         MemoryDescriptor channels = null;
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad()) {
@@ -184,7 +184,7 @@ abstract sealed class BatchNorm extends Layer permits BatchNorm1d, BatchNorm2d {
             try (PrimitiveDescriptor pd = NormOps.batchNormalization(data, (float) eps, affine, attr,
                     this + " on [" + v.n() + ", " + v.c() + ", " + v.s() + ", 1]")) {
                 MemoryDescriptor affineMd = affine ? channels : null;   // null: scale and shift absent
-                return new Compiled(data, channels, Primitive.create(pd), Args.mean(channels, runningMean.segment()),
+                return new Kernel(data, channels, Primitive.create(pd), Args.mean(channels, runningMean.segment()),
                         Args.variance(channels, runningVar.segment()), Args.scale(affineMd, affine ? weight.segment() : null),
                         Args.shift(affineMd, affine ? bias.segment() : null));
             }
@@ -214,7 +214,7 @@ abstract sealed class BatchNorm extends Layer permits BatchNorm1d, BatchNorm2d {
 
     @Override
     final void release() {
-        compiled.close();
+        kernels.close();
         if (weight != null) weight.close();
         if (bias != null) bias.close();
         runningMean.close();

@@ -30,7 +30,7 @@ import java.lang.foreign.ValueLayout;
 final class ConvPrimitives implements AutoCloseable {
     private final String layer;
     private final Tensor weight, bias;
-    private final PrimitiveCache<Key, Compiled> compiled = new PrimitiveCache<>();
+    private final PrimitiveCache<Key, Kernel> kernels = new PrimitiveCache<>();
 
     /**
      * What one primitive is created for: the batch, the input size after any explicit padding, and
@@ -43,7 +43,7 @@ final class ConvPrimitives implements AutoCloseable {
      * A primitive, its descriptors, the output size it computes ({@link ConvLowering#computedOutputSize()})
      * and its constant arguments (the reordered weights and the bias copy, absent without bias, in {@code weightsArena}).
      */
-    private record Compiled(Primitive primitive, MemoryDescriptor src, MemoryDescriptor dst, long computedH, long computedW,
+    private record Kernel(Primitive primitive, MemoryDescriptor src, MemoryDescriptor dst, long computedH, long computedW,
                             Arg weights, Arg bias, Arena weightsArena, String implementation) implements AutoCloseable {
         @Override
         public void close() {
@@ -64,12 +64,12 @@ final class ConvPrimitives implements AutoCloseable {
 
     /** Runs the layer on a contiguous off-heap input laid out as {@code p} says; returns a new owned tensor. */
     Tensor forward(MemorySegment src, ConvNd.Plan p) {
-        try (PrimitiveCache.Lease<Compiled> lease = leaseFor(p)) {   // held through the bias tail, which reads the bias copy
+        try (PrimitiveCache.Lease<Kernel> lease = leaseFor(p)) {   // held through the bias tail, which reads the bias copy
             return forward(src, p, lease.value());
         }
     }
 
-    private Tensor forward(MemorySegment src, ConvNd.Plan p, Compiled c) {
+    private Tensor forward(MemorySegment src, ConvNd.Plan p, Kernel c) {
         boolean tail = c.computedH() != p.oh() || c.computedW() != p.ow();
         Tensor y = Tensor.zeros(p.userOutputShape());
         Tensor dst = tail ? Tensor.zeros(p.n(), p.spec2d().outChannels(), c.computedH(), c.computedW()) : y;
@@ -86,7 +86,7 @@ final class ConvPrimitives implements AutoCloseable {
     }
 
     String implementation(ConvNd.Plan p) {
-        try (PrimitiveCache.Lease<Compiled> lease = leaseFor(p)) {
+        try (PrimitiveCache.Lease<Kernel> lease = leaseFor(p)) {
             return lease.value().implementation();
         }
     }
@@ -108,12 +108,12 @@ final class ConvPrimitives implements AutoCloseable {
         }
     }
 
-    private PrimitiveCache.Lease<Compiled> leaseFor(ConvNd.Plan p) {
-        return compiled.acquire(new Key(p.n(), p.ih(), p.iw(), p.spec2d()), k -> compile(p));
+    private PrimitiveCache.Lease<Kernel> leaseFor(ConvNd.Plan p) {
+        return kernels.acquire(new Key(p.n(), p.ih(), p.iw(), p.spec2d()), k -> compile(p));
     }
 
     /** Creates the primitive for one input shape and reorders the weights into its layout (once per shape). */
-    private Compiled compile(ConvNd.Plan p) {
+    private Kernel compile(ConvNd.Plan p) {
         ConvSpec spec = p.spec2d();
         ConvLowering l = spec.lower(layer, new long[] {p.ih(), p.iw()});
         long in = spec.inChannels(), out = spec.outChannels();
@@ -142,9 +142,9 @@ final class ConvPrimitives implements AutoCloseable {
                  Primitive reorder = Primitive.create(rpd)) {
                 reorder.execute(Args.from(userWeights, weight.segment()), Args.to(chosen, buffer));
             }
-            // The bias is copied too, so that a compiled shape sees one consistent snapshot of the parameters.
+            // The bias is copied too, so that a shape's kernel sees one consistent snapshot of the parameters.
             MemorySegment biasBuffer = bias == null ? null : weightsArena.allocate(bias.numel() * Float.BYTES, 64).copyFrom(bias.segment());
-            Compiled c = new Compiled(primitive, src, dst, computed[0], computed[1], Args.weights(chosen, buffer),
+            Kernel c = new Kernel(primitive, src, dst, computed[0], computed[1], Args.weights(chosen, buffer),
                     Args.bias(biasDesc, biasBuffer), weightsArena, pd.implementation());
             primitive = null;   // owned by c from here
             return c;
@@ -183,7 +183,7 @@ final class ConvPrimitives implements AutoCloseable {
      * forward in flight finishes on its old copy, freed when it returns).
      */
     void clear() {
-        compiled.clear();
+        kernels.clear();
     }
 
     @Override

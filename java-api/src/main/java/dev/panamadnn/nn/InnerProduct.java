@@ -26,10 +26,10 @@ final class InnerProduct implements AutoCloseable {
     private final int outFeatures;
     private final Tensor weight, bias;     // the layer's; bias null: none
     private final Activation activation;   // null: none
-    private final PrimitiveCache<Long, Compiled> byRows = new PrimitiveCache<>();
+    private final PrimitiveCache<Long, Kernel> byRows = new PrimitiveCache<>();
 
     /** A primitive, its descriptors, and its weights and bias arguments (over the layer's tensors; bias absent without one). */
-    private record Compiled(MemoryDescriptor src, MemoryDescriptor dst, Arg weights, Arg bias, Primitive primitive,
+    private record Kernel(MemoryDescriptor src, MemoryDescriptor dst, Arg weights, Arg bias, Primitive primitive,
                             String implementation) implements AutoCloseable {
         @Override
         public void close() {
@@ -51,20 +51,20 @@ final class InnerProduct implements AutoCloseable {
 
     /** dst = act(src * weights^T + bias); both segments off-heap and exactly sized (checked by Linear). */
     void execute(long rows, MemorySegment src, MemorySegment dst) {
-        try (PrimitiveCache.Lease<Compiled> lease = byRows.acquire(rows, this::compile)) {
-            Compiled c = lease.value();
+        try (PrimitiveCache.Lease<Kernel> lease = byRows.acquire(rows, this::compile)) {
+            Kernel c = lease.value();
             c.primitive().execute(Args.src(c.src(), src), c.weights(), c.bias(), Args.dst(c.dst(), dst));
         }
     }
 
     /** The oneDNN implementation chosen for {@code rows} rows, e.g. {@code brgemm:avx2}. */
     String implementation(long rows) {
-        try (PrimitiveCache.Lease<Compiled> lease = byRows.acquire(rows, this::compile)) {
+        try (PrimitiveCache.Lease<Kernel> lease = byRows.acquire(rows, this::compile)) {
             return lease.value().implementation();
         }
     }
 
-    private Compiled compile(long rows) {
+    private Kernel compile(long rows) {
         MemoryDescriptor src = null, weights = null, biasDesc = null, dst = null;
         String what = "inner product f32[" + rows + ", " + inFeatures + "] x [" + outFeatures + ", " + inFeatures + "]^T"
                 + (bias != null ? " + bias" : "") + (activation == null ? "" : " then " + activation);
@@ -79,7 +79,7 @@ final class InnerProduct implements AutoCloseable {
                          : PrimitiveAttributes.userScratchpad(postOps.eltwise(
                                  Ops.eltwise(activation.kind().name(), activation.alpha())));
                  PrimitiveDescriptor pd = Ops.innerProduct(src, weights, biasDesc, dst, attr, what)) {
-                return new Compiled(src, dst, Args.weights(weights, weight.segment()),
+                return new Kernel(src, dst, Args.weights(weights, weight.segment()),
                         Args.bias(biasDesc, bias == null ? null : bias.segment()), Primitive.create(pd), pd.implementation());
             }
         } catch (RuntimeException e) {

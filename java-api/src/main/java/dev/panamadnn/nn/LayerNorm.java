@@ -38,10 +38,10 @@ public final class LayerNorm extends Layer {
     private final double eps;
     private final boolean elementwiseAffine;
     private final Tensor weight, bias;
-    private final PrimitiveCache<Long, Compiled> compiled = new PrimitiveCache<>();
+    private final PrimitiveCache<Long, Kernel> kernels = new PrimitiveCache<>();
 
     /** A primitive, its descriptors, and its scale and shift as arguments (over the layer's tensors; absent without affine). */
-    private record Compiled(MemoryDescriptor data, MemoryDescriptor stats, MemoryDescriptor affine, Primitive primitive, Arg scale,
+    private record Kernel(MemoryDescriptor data, MemoryDescriptor stats, MemoryDescriptor affine, Primitive primitive, Arg scale,
                             Arg shift) implements AutoCloseable {
         @Override
         public void close() {
@@ -148,14 +148,14 @@ public final class LayerNorm extends Layer {
     Tensor compute(Tensor input, long[] outShape, Backend backend) {
         long m = input.numel() / k;
         return output(input, outShape, backend, (x, y) -> reference(x, m, y.segment()), (x, y) -> {
-            try (PrimitiveCache.Lease<Compiled> lease = compiled.acquire(m, this::compile)) {
-                Compiled c = lease.value();
+            try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(m, this::compile)) {
+                Kernel c = lease.value();
                 c.primitive().execute(Args.src(c.data(), x.segment()), Args.dst(c.data(), y.segment()), c.scale(), c.shift());
             }
         });
     }
 
-    private Compiled compile(long m) {
+    private Kernel compile(long m) {
         MemoryDescriptor data = null, stats = null, affine = null;
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad()) {
             data = MemoryDescriptor.f32(Ops.plain(2), m, k);
@@ -164,7 +164,7 @@ public final class LayerNorm extends Layer {
             try (PrimitiveDescriptor pd = NormOps.layerNormalization(data, stats, (float) eps, elementwiseAffine, attr,
                     this + " on [" + m + ", " + k + "]")) {
                 MemoryDescriptor affineMd = elementwiseAffine ? affine : null;   // null: scale and shift absent
-                return new Compiled(data, stats, affine, Primitive.create(pd), Args.scale(affineMd, elementwiseAffine ? weight.segment() : null),
+                return new Kernel(data, stats, affine, Primitive.create(pd), Args.scale(affineMd, elementwiseAffine ? weight.segment() : null),
                         Args.shift(affineMd, elementwiseAffine ? bias.segment() : null));
             }
         } catch (RuntimeException e) {
@@ -195,7 +195,7 @@ public final class LayerNorm extends Layer {
 
     @Override
     void release() {
-        compiled.close();
+        kernels.close();
         if (weight != null) weight.close();
         if (bias != null) bias.close();
     }

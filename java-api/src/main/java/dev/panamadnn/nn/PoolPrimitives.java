@@ -27,7 +27,7 @@ final class PoolPrimitives implements AutoCloseable {
 
     private record Key(long n, long c, long ih, long iw) {}
 
-    private record Compiled(Primitive primitive, MemoryDescriptor src, MemoryDescriptor dst, PoolLowering lowering,
+    private record Kernel(Primitive primitive, MemoryDescriptor src, MemoryDescriptor dst, PoolLowering lowering,
                             String implementation) implements AutoCloseable {
         @Override
         public void close() {
@@ -39,7 +39,7 @@ final class PoolPrimitives implements AutoCloseable {
 
     private final String layer;
     private final Lowering lowering;
-    private final PrimitiveCache<Key, Compiled> compiled = new PrimitiveCache<>();
+    private final PrimitiveCache<Key, Kernel> kernels = new PrimitiveCache<>();
 
     PoolPrimitives(String layer, Lowering lowering) {
         this.layer = layer;
@@ -51,8 +51,8 @@ final class PoolPrimitives implements AutoCloseable {
      * of the lowering's output size; returns that lowering (the primitive's, not made per call).
      */
     PoolLowering run(long n, long c, long ih, long iw, MemorySegment src, MemorySegment dst) {
-        try (PrimitiveCache.Lease<Compiled> lease = compiled.acquire(new Key(n, c, ih, iw), this::compile)) {
-            Compiled p = lease.value();
+        try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(new Key(n, c, ih, iw), this::compile)) {
+            Kernel p = lease.value();
             p.primitive().execute(Args.src(p.src(), src), Args.dst(p.dst(), dst));
             return p.lowering();
         }
@@ -60,12 +60,12 @@ final class PoolPrimitives implements AutoCloseable {
 
     /** The oneDNN implementation chosen, e.g. {@code jit:avx512_core} (compiles it if needed). */
     String implementation(long n, long c, long ih, long iw) {
-        try (PrimitiveCache.Lease<Compiled> lease = compiled.acquire(new Key(n, c, ih, iw), this::compile)) {
+        try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(new Key(n, c, ih, iw), this::compile)) {
             return lease.value().implementation();
         }
     }
 
-    private Compiled compile(Key k) {
+    private Kernel compile(Key k) {
         PoolLowering l = lowering.of(k.ih(), k.iw());
         long[] out = l.outputSize();
         String description = layer + " (oneDNN pooling " + l.algorithm() + ") on input [" + k.n() + ", " + k.c() + ", "
@@ -76,7 +76,7 @@ final class PoolPrimitives implements AutoCloseable {
             dst = MemoryDescriptor.f32(Ops.plain(4), k.n(), k.c(), out[0], out[1]);
             try (PrimitiveDescriptor pd = PoolOps.pooling(l.algorithm(), src, dst, l.strides(), l.kernel(), l.dilates(), l.padLeft(),
                     l.padRight(), attr, description)) {
-                return new Compiled(Primitive.create(pd), src, dst, l, pd.implementation());
+                return new Kernel(Primitive.create(pd), src, dst, l, pd.implementation());
             }
         } catch (RuntimeException e) {
             if (src != null) src.close();
@@ -87,6 +87,6 @@ final class PoolPrimitives implements AutoCloseable {
 
     @Override
     public void close() {
-        compiled.close();
+        kernels.close();
     }
 }

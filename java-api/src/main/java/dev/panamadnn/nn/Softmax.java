@@ -29,11 +29,11 @@ import java.util.Arrays;
  */
 public final class Softmax extends Layer {
     private final int dim;
-    private final PrimitiveCache<View, Compiled> compiled = new PrimitiveCache<>();
+    private final PrimitiveCache<View, Kernel> kernels = new PrimitiveCache<>();
 
     private record View(long outer, long size, long inner) {}
 
-    private record Compiled(MemoryDescriptor desc, Primitive primitive) implements AutoCloseable {
+    private record Kernel(MemoryDescriptor desc, Primitive primitive) implements AutoCloseable {
         @Override
         public void close() {
             primitive.close();
@@ -91,8 +91,8 @@ public final class Softmax extends Layer {
     Tensor compute(Tensor input, long[] outShape, Backend backend) {
         View v = view(input.shape());
         return output(input, outShape, backend, (x, y) -> reference(x, v, y.segment()), (x, y) -> {
-            try (PrimitiveCache.Lease<Compiled> lease = compiled.acquire(v, this::compile)) {
-                Compiled c = lease.value();
+            try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(v, this::compile)) {
+                Kernel c = lease.value();
                 c.primitive().execute(Args.src(c.desc(), x.segment()), Args.dst(c.desc(), y.segment()));
             }
             if (SpecialValues.anyNonFinite(x.segment(), x.numel())) repairNonFinite(x.segment(), v, y.segment());
@@ -121,12 +121,12 @@ public final class Softmax extends Layer {
         }
     }
 
-    private Compiled compile(View v) {
+    private Kernel compile(View v) {
         MemoryDescriptor desc = MemoryDescriptor.f32(Ops.plain(3), v.outer(), v.size(), v.inner());
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
              PrimitiveDescriptor pd = Ops.softmax(desc, 1, attr, "softmax (accurate) f32[" + v.outer() + ", "
                      + v.size() + ", " + v.inner() + "] along axis 1")) {
-            return new Compiled(desc, Primitive.create(pd));
+            return new Kernel(desc, Primitive.create(pd));
         } catch (RuntimeException e) {
             desc.close();
             throw e;
@@ -152,7 +152,7 @@ public final class Softmax extends Layer {
 
     @Override
     void release() {
-        compiled.close();
+        kernels.close();
     }
 
     @Override
