@@ -109,7 +109,7 @@ public final class Eltwise implements AutoCloseable {
     }
 
     private void execute(long count, MemorySegment src, MemorySegment dst) {
-        try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(count, this::compile)) {
+        try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(count, this::createKernel)) {
             Kernel c = lease.value();
             c.primitive().execute(Args.src(c.desc(), src), Args.dst(c.desc(), dst));
         }
@@ -120,7 +120,7 @@ public final class Eltwise implements AutoCloseable {
         if (count <= 0) throw new IllegalArgumentException("Eltwise.implementation: expected count > 0, got " + count);
         calls.enter(this);
         try {
-            try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(count, this::compile)) {
+            try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(count, this::createKernel)) {
                 return lease.value().implementation();
             }
         } finally {
@@ -128,7 +128,7 @@ public final class Eltwise implements AutoCloseable {
         }
     }
 
-    private Kernel compile(long count) {
+    private Kernel createKernel(long count) {
         MemoryDescriptor desc = MemoryDescriptor.f32(Ops.plain1d(), count);
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
              PrimitiveDescriptor pd = Ops.eltwise(Ops.eltwise(kind.name(), alpha), desc, attr,

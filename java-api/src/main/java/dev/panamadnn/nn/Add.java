@@ -77,7 +77,7 @@ public final class Add implements AutoCloseable {
             } else {
                 Tensor na = Layer.nativeReady(a), nb = Layer.nativeReady(b);
                 try {
-                    try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(y.numel(), this::compile)) {
+                    try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(y.numel(), this::createKernel)) {
                         Kernel c = lease.value();
                         c.primitive().execute(Args.src(c.data(), na.segment()), Args.src1(c.data(), nb.segment()),
                                 Args.dst(c.data(), y.segment()));
@@ -117,7 +117,7 @@ public final class Add implements AutoCloseable {
         }
     }
 
-    private Kernel compile(long n) {
+    private Kernel createKernel(long n) {
         MemoryDescriptor data = MemoryDescriptor.f32(Ops.plain1d(), n);
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
              PrimitiveDescriptor pd = NormOps.add(data, attr, "binary add f32[" + n + "]")) {

@@ -170,13 +170,13 @@ abstract sealed class BatchNorm extends Layer permits BatchNorm1d, BatchNorm2d {
     }
 
     private void runNative(Tensor x, View v, Tensor y) {
-        try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(v, this::compile)) {
+        try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(v, this::createKernel)) {
             Kernel c = lease.value();
             c.primitive().execute(Args.src(c.data(), x.segment()), Args.dst(c.data(), y.segment()), c.mean(), c.variance(), c.scale(), c.shift());
         }
     }
 
-    private Kernel compile(View v) {
+    private Kernel createKernel(View v) {
         MemoryDescriptor data = MemoryDescriptor.f32(Ops.plain(4), v.n(), v.c(), v.s(), 1);
         MemoryDescriptor channels = null;
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad()) {

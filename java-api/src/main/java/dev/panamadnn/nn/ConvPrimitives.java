@@ -109,11 +109,11 @@ final class ConvPrimitives implements AutoCloseable {
     }
 
     private PrimitiveCache.Lease<Kernel> leaseFor(ConvNd.Plan p) {
-        return kernels.acquire(new Key(p.n(), p.ih(), p.iw(), p.spec2d()), k -> compile(p));
+        return kernels.acquire(new Key(p.n(), p.ih(), p.iw(), p.spec2d()), k -> createKernel(p));
     }
 
     /** Creates the primitive for one input shape and reorders the weights into its layout (once per shape). */
-    private Kernel compile(ConvNd.Plan p) {
+    private Kernel createKernel(ConvNd.Plan p) {
         ConvSpec spec = p.spec2d();
         ConvLowering l = spec.lower(layer, new long[] {p.ih(), p.iw()});
         long in = spec.inChannels(), out = spec.outChannels();

@@ -51,7 +51,7 @@ final class InnerProduct implements AutoCloseable {
 
     /** dst = act(src * weights^T + bias); both segments off-heap and exactly sized (checked by Linear). */
     void execute(long rows, MemorySegment src, MemorySegment dst) {
-        try (PrimitiveCache.Lease<Kernel> lease = byRows.acquire(rows, this::compile)) {
+        try (PrimitiveCache.Lease<Kernel> lease = byRows.acquire(rows, this::createKernel)) {
             Kernel c = lease.value();
             c.primitive().execute(Args.src(c.src(), src), c.weights(), c.bias(), Args.dst(c.dst(), dst));
         }
@@ -59,12 +59,12 @@ final class InnerProduct implements AutoCloseable {
 
     /** The oneDNN implementation chosen for {@code rows} rows, e.g. {@code brgemm:avx2}. */
     String implementation(long rows) {
-        try (PrimitiveCache.Lease<Kernel> lease = byRows.acquire(rows, this::compile)) {
+        try (PrimitiveCache.Lease<Kernel> lease = byRows.acquire(rows, this::createKernel)) {
             return lease.value().implementation();
         }
     }
 
-    private Kernel compile(long rows) {
+    private Kernel createKernel(long rows) {
         MemoryDescriptor src = null, weights = null, biasDesc = null, dst = null;
         String what = "inner product f32[" + rows + ", " + inFeatures + "] x [" + outFeatures + ", " + inFeatures + "]^T"
                 + (bias != null ? " + bias" : "") + (activation == null ? "" : " then " + activation);

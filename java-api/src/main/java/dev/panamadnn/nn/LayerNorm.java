@@ -148,14 +148,14 @@ public final class LayerNorm extends Layer {
     Tensor compute(Tensor input, long[] outShape, Backend backend) {
         long m = input.numel() / k;
         return output(input, outShape, backend, (x, y) -> reference(x, m, y.segment()), (x, y) -> {
-            try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(m, this::compile)) {
+            try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(m, this::createKernel)) {
                 Kernel c = lease.value();
                 c.primitive().execute(Args.src(c.data(), x.segment()), Args.dst(c.data(), y.segment()), c.scale(), c.shift());
             }
         });
     }
 
-    private Kernel compile(long m) {
+    private Kernel createKernel(long m) {
         MemoryDescriptor data = null, stats = null, affine = null;
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad()) {
             data = MemoryDescriptor.f32(Ops.plain(2), m, k);

@@ -51,7 +51,7 @@ final class PoolPrimitives implements AutoCloseable {
      * of the lowering's output size; returns that lowering (the primitive's, not made per call).
      */
     PoolLowering run(long n, long c, long ih, long iw, MemorySegment src, MemorySegment dst) {
-        try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(new Key(n, c, ih, iw), this::compile)) {
+        try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(new Key(n, c, ih, iw), this::createKernel)) {
             Kernel p = lease.value();
             p.primitive().execute(Args.src(p.src(), src), Args.dst(p.dst(), dst));
             return p.lowering();
@@ -60,12 +60,12 @@ final class PoolPrimitives implements AutoCloseable {
 
     /** The oneDNN implementation chosen, e.g. {@code jit:avx512_core} (compiles it if needed). */
     String implementation(long n, long c, long ih, long iw) {
-        try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(new Key(n, c, ih, iw), this::compile)) {
+        try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(new Key(n, c, ih, iw), this::createKernel)) {
             return lease.value().implementation();
         }
     }
 
-    private Kernel compile(Key k) {
+    private Kernel createKernel(Key k) {
         PoolLowering l = lowering.of(k.ih(), k.iw());
         long[] out = l.outputSize();
         String description = layer + " (oneDNN pooling " + l.algorithm() + ") on input [" + k.n() + ", " + k.c() + ", "

@@ -91,7 +91,7 @@ public final class Softmax extends Layer {
     Tensor compute(Tensor input, long[] outShape, Backend backend) {
         View v = view(input.shape());
         return output(input, outShape, backend, (x, y) -> reference(x, v, y.segment()), (x, y) -> {
-            try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(v, this::compile)) {
+            try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(v, this::createKernel)) {
                 Kernel c = lease.value();
                 c.primitive().execute(Args.src(c.desc(), x.segment()), Args.dst(c.desc(), y.segment()));
             }
@@ -121,7 +121,7 @@ public final class Softmax extends Layer {
         }
     }
 
-    private Kernel compile(View v) {
+    private Kernel createKernel(View v) {
         MemoryDescriptor desc = MemoryDescriptor.f32(Ops.plain(3), v.outer(), v.size(), v.inner());
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
              PrimitiveDescriptor pd = Ops.softmax(desc, 1, attr, "softmax (accurate) f32[" + v.outer() + ", "
