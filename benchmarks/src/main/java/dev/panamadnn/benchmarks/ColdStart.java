@@ -1,0 +1,176 @@
+package dev.panamadnn.benchmarks;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import dev.panamadnn.DataType;
+import dev.panamadnn.SafeTensors;
+import dev.panamadnn.Tensor;
+import dev.panamadnn.compile.CompiledModel;
+import dev.panamadnn.models.ResNet;
+import dev.panamadnn.models.ResNets;
+import dev.panamadnn.natives.Natives;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * One cold start, in a JVM of its own: the time from {@code main} to the first logits of a
+ * ResNet, split into phases, for ours or ONNX Runtime. {@link ColdStartMain} launches one of
+ * these per runtime, model, batch and repetition and puts the results side by side.
+ *
+ * <ul>
+ *   <li>ours: {@code init} (the natives: {@link Natives#load()}), {@code build} (the ResNet's
+ *       modules and parameter tensors, which the builders allocate and initialise), {@code weights}
+ *       ({@link SafeTensors#load}: map the file, check the state_dict, copy every tensor),
+ *       {@code compile} ({@link CompiledModel#compile} with the default options), {@code first}
+ *       (the first {@code run}, no {@code warmup()});</li>
+ *   <li>ORT: {@code init} ({@link OrtEnvironment#getEnvironment()}: extracting and loading its
+ *       native library), {@code session} (session creation from the {@code .onnx} file:
+ *       parse, graph optimisation at {@code ALL_OPT}, kernel and weight preparation),
+ *       {@code first} (the first {@code run}).</li>
+ * </ul>
+ * Both then time a {@code second} run (an indication of how far the first run is from steady
+ * state; not part of the cold start). {@code total}: {@code main} entry to the first result;
+ * {@code jvm}: JVM start (as {@link java.lang.management.RuntimeMXBean#getUptime()} counts it) to
+ * the first result; {@code resultEpochUs}: the wall clock at the first result, from which the
+ * launcher computes process launch to first result. The management classes are touched only
+ * after the first result, so they cost the measurement nothing.
+ *
+ * <p>Prints one line, {@code COLD key=value ...}; {@code checksum} (sum of the logits) lets the
+ * launcher check that both runtimes computed the same model. The input is the same fixed pattern
+ * for both.
+ *
+ * <p>usage: ColdStart ours|ort MODEL BATCH DIR (DIR holds MODEL.safetensors and MODEL.onnx, as
+ * scripts/goldens/export_resnet.py writes them); intra-op threads: {@code -Dpanamadnn.threads}
+ * for ours, the same count for ORT ({@link OnnxRuntimeResNetBenchmark}'s settings).
+ */
+public final class ColdStart {
+    private ColdStart() {}
+
+    public static void main(String[] args) throws Exception {
+        long t0 = System.nanoTime();
+        if (args.length != 4) {
+            System.err.println("usage: ColdStart ours|ort MODEL BATCH DIR");
+            System.exit(2);
+        }
+        String runtime = args[0], model = args[1];
+        int batch = Integer.parseInt(args[2]);
+        Path dir = Path.of(args[3]);
+        Map<String, Double> ms = new LinkedHashMap<>();
+        double checksum;
+        long firstResult;
+        switch (runtime) {
+            case "ours" -> {
+                long t = System.nanoTime();
+                Natives.load();
+                t = lap(ms, "init", t);
+                try (ResNet net = build(model)) {
+                    t = lap(ms, "build", t);
+                    SafeTensors.load(net, dir.resolve(model + ".safetensors"));
+                    t = lap(ms, "weights", t);
+                    try (Arena arena = Arena.ofConfined(); CompiledModel plan = CompiledModel.compile(net, batch, 3, 224, 224)) {
+                        t = lap(ms, "compile", t);
+                        Tensor in = Tensor.allocate(arena, DataType.F32, batch, 3, 224, 224);
+                        MemorySegment.copy(input(batch), 0, in.segment(), ValueLayout.JAVA_FLOAT, 0, (int) in.numel());
+                        Tensor out = Tensor.allocate(arena, DataType.F32, batch, 1000);
+                        t = System.nanoTime();
+                        plan.run(in, out);
+                        firstResult = System.nanoTime();
+                        lap(ms, "first", t);
+                        checksum = sum(out.toFloatArray());
+                        t = System.nanoTime();
+                        plan.run(in, out);
+                        lap(ms, "second", t);
+                    }
+                }
+            }
+            case "ort" -> {
+                long t = System.nanoTime();
+                OrtEnvironment env = OrtEnvironment.getEnvironment();
+                t = lap(ms, "init", t);
+                OrtSession session;
+                try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
+                    opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+                    opts.setIntraOpNumThreads(Integer.getInteger("panamadnn.threads", OnnxRuntimeResNetBenchmark.THREADS));
+                    opts.setInterOpNumThreads(1);
+                    opts.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+                    session = env.createSession(dir.resolve(model + ".onnx").toString(), opts);
+                }
+                t = lap(ms, "session", t);
+                float[] x = input(batch);
+                FloatBuffer buf = ByteBuffer.allocateDirect(x.length * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+                buf.put(x).rewind();
+                try (OnnxTensor in = OnnxTensor.createTensor(env, buf, new long[] {batch, 3, 224, 224})) {
+                    var feeds = Map.of(session.getInputNames().iterator().next(), in);
+                    t = System.nanoTime();
+                    float[][] logits;
+                    try (OrtSession.Result r = session.run(feeds)) {
+                        logits = (float[][]) r.get(0).getValue();
+                    }
+                    firstResult = System.nanoTime();
+                    lap(ms, "first", t);
+                    double s = 0;
+                    for (float[] row : logits) s += sum(row);
+                    checksum = s;
+                    t = System.nanoTime();
+                    try (OrtSession.Result r = session.run(feeds)) {
+                        r.get(0);
+                    }
+                    lap(ms, "second", t);
+                }
+                session.close();
+            }
+            default -> throw new IllegalArgumentException("ColdStart: runtime must be ours or ort, got " + runtime);
+        }
+        long resultEpochUs = micros(Instant.now()) - (System.nanoTime() - firstResult) / 1000;
+        double total = (firstResult - t0) / 1e6;
+        long uptimeNow = ManagementFactory.getRuntimeMXBean().getUptime();
+        double jvm = uptimeNow - (System.nanoTime() - firstResult) / 1e6;
+        StringBuilder sb = new StringBuilder("COLD runtime=" + runtime + " model=" + model + " batch=" + batch);
+        ms.forEach((k, v) -> sb.append(String.format(Locale.ROOT, " %s=%.1f", k, v)));
+        sb.append(String.format(Locale.ROOT, " total=%.1f jvm=%.1f resultEpochUs=%d checksum=%.6g", total, jvm, resultEpochUs, checksum));
+        System.out.println(sb);
+    }
+
+    private static ResNet build(String model) {
+        return switch (model) {
+            case "resnet18" -> ResNets.resnet18(1000);
+            case "resnet34" -> ResNets.resnet34(1000);
+            case "resnet50" -> ResNets.resnet50(1000);
+            default -> throw new IllegalArgumentException("ColdStart: unknown model " + model);
+        };
+    }
+
+    /** The same input for both runtimes: a fixed pattern in [-1, 1), cheap to make in a cold JVM. */
+    static float[] input(int batch) {
+        float[] x = new float[batch * 3 * 224 * 224];
+        for (int i = 0; i < x.length; i++) x[i] = (int) ((i * 7919L) % 2000) / 1000f - 1f;
+        return x;
+    }
+
+    private static long lap(Map<String, Double> ms, String phase, long since) {
+        long now = System.nanoTime();
+        ms.put(phase, (now - since) / 1e6);
+        return now;
+    }
+
+    private static double sum(float[] v) {
+        double s = 0;
+        for (float f : v) s += f;
+        return s;
+    }
+
+    private static long micros(Instant i) {
+        return i.getEpochSecond() * 1_000_000L + i.getNano() / 1000;
+    }
+}

@@ -1,0 +1,244 @@
+package dev.panamadnn.benchmarks;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * scripts/bench --cold: cold start of our compiled ResNets vs ONNX Runtime Java, one fresh JVM
+ * per measurement ({@link ColdStart}). Each repetition runs every (model, batch) for both
+ * runtimes back to back, alternating which goes first, so the machine's drift hits both alike;
+ * repetitions are the outer loop, so they spread over the whole run. Every child JVM gets this
+ * JVM's own flags and class path. Writes cold-start.tsv (one row per child) and cold-start.md
+ * (median [min-max] per phase, the per-repetition ratio ORT / ours).
+ *
+ * <p>Before the first child, the model files are read once, so every repetition finds them in
+ * the page cache: the figures are a process's cold start on a machine that has the files cached
+ * (a service restart), not a first read from disk.
+ *
+ * <p>usage: ColdStartMain --out DIR [--dir MODELDIR] [--reps N] [--models resnet18,resnet50]
+ * [--batches 1,16] [--machine FILE]; without {@code --dir}, the directory
+ * {@link OnnxRuntimeResNetBenchmark#locateModel} finds (or fills with scripts/goldens/export_resnet.py).
+ */
+public final class ColdStartMain {
+    private ColdStartMain() {}
+
+    /** Phases in table order, per runtime. */
+    static final String[] OURS = {"init", "build", "weights", "compile", "first"};
+    static final String[] ORT = {"init", "session", "first"};
+
+    record Row(int rep, String runtime, String model, int batch, Map<String, Double> ms, double launchToResult, double checksum) {
+        double get(String k) {
+            return ms.getOrDefault(k, Double.NaN);
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> opt = new LinkedHashMap<>();
+        for (int i = 0; i + 1 < args.length; i += 2) opt.put(args[i], args[i + 1]);
+        Path out = Path.of(opt.getOrDefault("--out", "results/cold"));
+        int reps = Integer.parseInt(opt.getOrDefault("--reps", "5"));
+        String[] models = opt.getOrDefault("--models", "resnet18,resnet50").split(",");
+        // Without --dir: where OnnxRuntimeResNetBenchmark finds the exported models (running export_resnet.py once if none).
+        Path dir = opt.containsKey("--dir") ? Path.of(opt.get("--dir")) : OnnxRuntimeResNetBenchmark.locateModel(models[0]).getParent();
+        int[] batches = Arrays.stream(opt.getOrDefault("--batches", "1,16").split(",")).mapToInt(Integer::parseInt).toArray();
+        String machine = opt.containsKey("--machine") ? Files.readString(Path.of(opt.get("--machine"))) : "";
+        Files.createDirectories(out);
+        for (String m : models) {
+            for (String ext : new String[] {".safetensors", ".onnx"}) {
+                Path f = dir.resolve(m + ext);
+                if (!Files.isRegularFile(f)) {
+                    throw new IllegalStateException("ColdStartMain: " + f + " is missing: run /usr/bin/python3 scripts/goldens/export_resnet.py "
+                            + dir + " --models " + String.join(",", models));
+                }
+                try (InputStream in = Files.newInputStream(f)) {
+                    in.transferTo(java.io.OutputStream.nullOutputStream());   // into the page cache
+                }
+            }
+        }
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> flags = ManagementFactory.getRuntimeMXBean().getInputArguments();
+        command.addAll(flags);
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(ColdStart.class.getName());
+        System.out.println("cold start: " + reps + " repetitions x " + models.length + " models x " + batches.length
+                + " batches x 2 runtimes, one JVM each; flags " + String.join(" ", flags));
+
+        List<Row> rows = new ArrayList<>();
+        int n = 0, total = reps * models.length * batches.length * 2;
+        for (int rep = 1; rep <= reps; rep++) {
+            int cell = 0;
+            for (String m : models) {
+                for (int b : batches) {
+                    for (String rt : order(rep, cell++)) {
+                        n++;
+                        Row r = launch(command, rep, rt, m, b, dir);
+                        rows.add(r);
+                        System.out.printf(Locale.ROOT, "[%d/%d] rep %d %-4s %s b%d: %s, launch to result %.0f ms%n", n, total, rep, rt, m, b,
+                                describe(r), r.launchToResult());
+                        System.out.flush();
+                    }
+                }
+            }
+        }
+        StringBuilder tsv = new StringBuilder("rep\truntime\tmodel\tbatch\tphase\tms\n");
+        for (Row r : rows) {
+            r.ms().forEach((k, v) -> tsv.append(String.format(Locale.ROOT, "%d\t%s\t%s\t%d\t%s\t%.1f%n", r.rep(), r.runtime(), r.model(), r.batch(), k, v)));
+            tsv.append(String.format(Locale.ROOT, "%d\t%s\t%s\t%d\tlaunch\t%.1f%n", r.rep(), r.runtime(), r.model(), r.batch(), r.launchToResult()));
+        }
+        Files.writeString(out.resolve("cold-start.tsv"), tsv);
+        String md = report(rows, models, batches, reps, flags, machine);
+        Files.writeString(out.resolve("cold-start.md"), md);
+        System.out.println();
+        System.out.println(md);
+    }
+
+    /** Which runtime goes first: each cell alternates from one repetition to the next, and neighbouring cells differ. */
+    static List<String> order(int rep, int cell) {
+        return (rep + cell) % 2 == 1 ? List.of("ours", "ort") : List.of("ort", "ours");
+    }
+
+    private static String describe(Row r) {
+        StringBuilder sb = new StringBuilder();
+        r.ms().forEach((k, v) -> sb.append(sb.length() == 0 ? "" : " ").append(k).append(' ').append(String.format(Locale.ROOT, "%.0f", v)));
+        return sb.toString();
+    }
+
+    private static Row launch(List<String> command, int rep, String runtime, String model, int batch, Path dir)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(command);
+        cmd.addAll(List.of(runtime, model, String.valueOf(batch), dir.toString()));
+        Instant start = Instant.now();
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String output;
+        try (InputStream in = p.getInputStream()) {
+            output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        if (!p.waitFor(600, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("ColdStart " + runtime + " " + model + " b" + batch + " did not finish in 600 s");
+        }
+        String line = output.lines().filter(l -> l.startsWith("COLD ")).findFirst().orElse(null);
+        if (p.exitValue() != 0 || line == null) {
+            throw new IllegalStateException("ColdStart " + String.join(" ", cmd.subList(cmd.size() - 4, cmd.size())) + " failed (exit "
+                    + p.exitValue() + "):\n" + output);
+        }
+        return parse(rep, line, start.getEpochSecond() * 1_000_000L + start.getNano() / 1000);
+    }
+
+    /** A {@link ColdStart} result line; {@code launchEpochUs}: the wall clock just before that JVM was spawned. */
+    static Row parse(int rep, String line, long launchEpochUs) {
+        Map<String, String> kv = new LinkedHashMap<>();
+        for (String f : line.substring("COLD ".length()).split(" ")) {
+            int eq = f.indexOf('=');
+            if (eq <= 0) throw new IllegalArgumentException("ColdStartMain: expected key=value, got '" + f + "' in: " + line);
+            kv.put(f.substring(0, eq), f.substring(eq + 1));
+        }
+        String runtime = kv.get("runtime");
+        Map<String, Double> ms = new LinkedHashMap<>();
+        for (String k : runtime.equals("ours") ? OURS : ORT) ms.put(k, number(kv, k, line));
+        for (String k : new String[] {"second", "total", "jvm"}) ms.put(k, number(kv, k, line));
+        double launch = (Long.parseLong(kv.get("resultEpochUs")) - launchEpochUs) / 1000.0;
+        return new Row(rep, runtime, kv.get("model"), Integer.parseInt(kv.get("batch")), ms, launch, number(kv, "checksum", line));
+    }
+
+    private static double number(Map<String, String> kv, String key, String line) {
+        String v = kv.get(key);
+        if (v == null) throw new IllegalArgumentException("ColdStartMain: no " + key + " in: " + line);
+        return Double.parseDouble(v);
+    }
+
+    /** The median, min and max of the non-NaN values as "median [min-max]". */
+    static String stats(double[] v) {
+        double[] s = Arrays.stream(v).filter(x -> !Double.isNaN(x)).sorted().toArray();
+        if (s.length == 0) return "–";
+        if (s.length == 1) return fmt(s[0]);
+        return fmt(ResNetJobs.median(s)) + " [" + fmt(s[0]) + "–" + fmt(s[s.length - 1]) + "]";
+    }
+
+    private static String fmt(double x) {
+        return x >= 100 ? String.format(Locale.ROOT, "%.0f", x) : String.format(Locale.ROOT, "%.1f", x);
+    }
+
+    private static double[] values(List<Row> rows, String runtime, String model, int batch, String phase) {
+        return rows.stream().filter(r -> r.runtime().equals(runtime) && r.model().equals(model) && r.batch() == batch)
+                .mapToDouble(r -> phase.equals("launch") ? r.launchToResult() : r.get(phase)).toArray();
+    }
+
+    static String report(List<Row> rows, String[] models, int[] batches, int reps, List<String> flags, String machine) {
+        StringBuilder sb = new StringBuilder("## Cold start: compiled ResNet vs ONNX Runtime Java (fresh JVM each, ms)\n\n");
+        if (!machine.isBlank()) sb.append("```\n").append(machine.strip()).append("\n```\n\n");
+        sb.append("| model | batch | runtime | init | build | weights | compile / session | first run | main → first result "
+                + "| JVM start → first result | launch → first result | second run |\n");
+        sb.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        for (String m : models) {
+            for (int b : batches) {
+                for (String rt : new String[] {"ours", "ort"}) {
+                    boolean ours = rt.equals("ours");
+                    sb.append("| ").append(m).append(" | ").append(b).append(" | ").append(ours ? "ours" : "ONNX Runtime")
+                      .append(" | ").append(stats(values(rows, rt, m, b, "init")))
+                      .append(" | ").append(ours ? stats(values(rows, rt, m, b, "build")) : "–")
+                      .append(" | ").append(ours ? stats(values(rows, rt, m, b, "weights")) : "–")
+                      .append(" | ").append(stats(values(rows, rt, m, b, ours ? "compile" : "session")))
+                      .append(" | ").append(stats(values(rows, rt, m, b, "first")))
+                      .append(" | **").append(stats(values(rows, rt, m, b, "total"))).append("**")
+                      .append(" | ").append(stats(values(rows, rt, m, b, "jvm")))
+                      .append(" | ").append(stats(values(rows, rt, m, b, "launch")))
+                      .append(" | ").append(stats(values(rows, rt, m, b, "second"))).append(" |\n");
+                }
+            }
+        }
+        sb.append("\n| model | batch | ours / ORT, main → first result, per repetition | **median** | same, JVM start → first result (median) |\n");
+        sb.append("|---|---|---|---|---|\n");
+        List<String> mismatches = new ArrayList<>();
+        for (String m : models) {
+            for (int b : batches) {
+                double[] ratio = new double[reps], jvmRatio = new double[reps];
+                Arrays.fill(ratio, Double.NaN);
+                Arrays.fill(jvmRatio, Double.NaN);
+                for (int rep = 1; rep <= reps; rep++) {
+                    Row o = find(rows, rep, "ours", m, b), t = find(rows, rep, "ort", m, b);
+                    if (o == null || t == null) continue;
+                    ratio[rep - 1] = o.get("total") / t.get("total");
+                    jvmRatio[rep - 1] = o.get("jvm") / t.get("jvm");
+                    if (Math.abs(o.checksum() - t.checksum()) > 1e-3 * Math.max(1, Math.abs(t.checksum()))) {
+                        mismatches.add(String.format(Locale.ROOT, "%s b%d rep %d: ours %.6g, ORT %.6g", m, b, rep, o.checksum(), t.checksum()));
+                    }
+                }
+                StringBuilder per = new StringBuilder();
+                for (double x : ratio) per.append(per.length() == 0 ? "" : ", ").append(Double.isNaN(x) ? "–" : String.format(Locale.ROOT, "%.2f", x));
+                sb.append(String.format(Locale.ROOT, "| %s | %d | %s | **%.2f** | %.2f |%n", m, b, per, ResNetJobs.median(ratio),
+                        ResNetJobs.median(jvmRatio)));
+            }
+        }
+        sb.append("\nmedian [min–max] over ").append(reps).append(" fresh JVMs per cell; each repetition runs ours and ONNX Runtime back to "
+                + "back (alternating which first). Ours: init = loading the natives, build = the ResNet builder (allocates and "
+                + "initialises every parameter), weights = SafeTensors.load (map, check, copy), compile = CompiledModel.compile "
+                + "(default options), first run = the first run without warmup(). ONNX Runtime: init = OrtEnvironment.getEnvironment(), "
+                + "session = createSession from the .onnx file (ALL_OPT, same intra-op threads), first run. main → first result "
+                + "sums the phases (plus making the input); JVM start → first result adds the JVM's own start (RuntimeMXBean "
+                + "uptime); launch → first result is measured from before the process is spawned. Ratio > 1: ours is slower. "
+                + "Model files in the page cache. JVM flags: `").append(String.join(" ", flags)).append("`.\n");
+        sb.append(mismatches.isEmpty() ? "\nOutputs agree: the sum of the logits matches between the runtimes in every repetition.\n"
+                : "\n**Outputs differ** (sum of logits): " + String.join("; ", mismatches) + "\n");
+        return sb.toString();
+    }
+
+    private static Row find(List<Row> rows, int rep, String runtime, String model, int batch) {
+        return rows.stream().filter(r -> r.rep() == rep && r.runtime().equals(runtime) && r.model().equals(model) && r.batch() == batch)
+                .findFirst().orElse(null);
+    }
+}

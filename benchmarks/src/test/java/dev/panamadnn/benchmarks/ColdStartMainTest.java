@@ -1,0 +1,65 @@
+package dev.panamadnn.benchmarks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.panamadnn.benchmarks.ColdStartMain.Row;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ColdStartMainTest {
+    private static String ours(double total, double checksum) {
+        return "COLD runtime=ours model=resnet18 batch=1 init=200.0 build=150.0 weights=40.0 compile=" + (total - 450)
+                + " first=60.0 second=40.0 total=" + total + " jvm=" + (total + 80) + " resultEpochUs=1000000 checksum=" + checksum;
+    }
+
+    private static String ort(double total, double checksum) {
+        return "COLD runtime=ort model=resnet18 batch=1 init=200.0 session=" + (total - 230) + " first=30.0 second=20.0 total=" + total
+                + " jvm=" + (total + 80) + " resultEpochUs=1000000 checksum=" + checksum;
+    }
+
+    @Test
+    void parsesPhasesAndLaunchTime() {
+        Row r = ColdStartMain.parse(3, ours(2000, -12.0916), 400_000);
+        assertEquals("ours", r.runtime());
+        assertEquals("resnet18", r.model());
+        assertEquals(1, r.batch());
+        assertEquals(1550.0, r.get("compile"));
+        assertEquals(2080.0, r.get("jvm"));
+        assertEquals(600.0, r.launchToResult(), 1e-9, "result at 1.0 s, launched at 0.4 s");
+        assertEquals(List.of("init", "build", "weights", "compile", "first", "second", "total", "jvm"), List.copyOf(r.ms().keySet()));
+        assertEquals(List.of("init", "session", "first", "second", "total", "jvm"),
+                List.copyOf(ColdStartMain.parse(1, ort(400, 1), 0).ms().keySet()));
+        assertThrows(IllegalArgumentException.class, () -> ColdStartMain.parse(1, "COLD runtime=ours model=resnet18 batch=1", 0));
+    }
+
+    @Test
+    void eachCellAlternatesWhichRuntimeGoesFirst() {
+        for (int cell = 0; cell < 4; cell++) {
+            assertNotEquals(ColdStartMain.order(1, cell), ColdStartMain.order(2, cell), "cell " + cell);
+            assertEquals(ColdStartMain.order(1, cell), ColdStartMain.order(3, cell), "cell " + cell);
+        }
+        assertNotEquals(ColdStartMain.order(1, 0), ColdStartMain.order(1, 1));
+    }
+
+    @Test
+    void reportGivesMedianRangeAndPerRepetitionRatios() {
+        List<Row> rows = new ArrayList<>();
+        double[] o = {2000, 2400, 2200}, t = {400, 400, 550};
+        for (int rep = 1; rep <= 3; rep++) {
+            rows.add(ColdStartMain.parse(rep, ours(o[rep - 1], -12.0916), 0));
+            rows.add(ColdStartMain.parse(rep, ort(t[rep - 1], -12.0917), 0));
+        }
+        String md = ColdStartMain.report(rows, new String[] {"resnet18"}, new int[] {1}, 3, List.of("-Dpanamadnn.threads=2"), "");
+        assertTrue(md.contains("| resnet18 | 1 | ours | 200 [200–200] | 150 [150–150] | 40.0 [40.0–40.0] | 1750 [1550–1950] | 60.0 [60.0–60.0] | **2200 [2000–2400]** |"), md);
+        assertTrue(md.contains("| resnet18 | 1 | 5.00, 6.00, 4.00 | **5.00** |"), md);
+        assertTrue(md.contains("Outputs agree"), md);
+
+        rows.set(1, ColdStartMain.parse(1, ort(400, 3.5), 0));
+        String bad = ColdStartMain.report(rows, new String[] {"resnet18"}, new int[] {1}, 3, List.of(), "");
+        assertTrue(bad.contains("**Outputs differ** (sum of logits): resnet18 b1 rep 1"), bad);
+    }
+}
