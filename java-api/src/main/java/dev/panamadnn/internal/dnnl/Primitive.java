@@ -63,9 +63,17 @@ public final class Primitive extends NativeHandle {
      * (making one if there is none and room for it; else memory objects for this call only), with
      * a scratchpad borrowed from {@link Scratchpads}. Allocates nothing on a warm call beyond what
      * the caller passes: callers build the arguments that do not change (weights, bias) once, when
-     * they create the primitive.
+     * they create the primitive. OpenMP runs it on the {@link ThreadControl} count.
      */
     public void execute(Arg... args) {
+        executeWithThreads(0, args);
+    }
+
+    /**
+     * {@link #execute(Arg...)} on {@code threads} OpenMP threads (0: the {@link ThreadControl} count),
+     * for a primitive created with that team size on this thread.
+     */
+    void executeWithThreads(int threads, Arg... args) {
         int present = 0;
         boolean mapped = false;
         for (Arg a : args) {
@@ -85,10 +93,11 @@ public final class Primitive extends NativeHandle {
             throw new IllegalArgumentException("execute: at most " + HeldExecute.SLOTS + " arguments, got " + present);
         }
         if (mapped) {
-            executeOnCopies(args);
+            executeOnCopies(threads, args);
             return;
         }
-        ThreadControl.applyToCurrentThread();
+        if (threads > 0) ThreadControl.applyToCurrentThread(threads);
+        else ThreadControl.applyToCurrentThread();
         try {
             Bound b = borrow(args, present);
             if (b != null) {
@@ -123,7 +132,7 @@ public final class Primitive extends NativeHandle {
      * meanwhile would raise SIGBUS in native code and end the JVM, while Java's copy turns it into
      * an {@link IllegalStateException}. Costs a copy, only for mapped buffers.
      */
-    private void executeOnCopies(Arg[] args) {
+    private void executeOnCopies(int threads, Arg[] args) {
         try (Arena tmp = Arena.ofConfined()) {
             Arg[] copies = args.clone();
             for (int i = 0; i < args.length; i++) {
@@ -132,7 +141,7 @@ public final class Primitive extends NativeHandle {
                     copies[i] = new Arg(a.id(), a.md(), NativeAccess.copyOfMapped(a.buf(), tmp, description + " argument " + Args.name(a.id())));
                 }
             }
-            execute(copies);
+            executeWithThreads(threads, copies);
             for (int i = 0; i < args.length; i++) {
                 if (copies[i] != args[i] && Args.isWriteTarget(args[i].id())) {
                     NativeAccess.copyToMapped(copies[i].buf(), args[i].buf(), description + " argument " + Args.name(args[i].id()));
