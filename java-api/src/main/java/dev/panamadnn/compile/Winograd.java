@@ -76,6 +76,8 @@ final class Winograd {
         if (w.length != 9L * k * c) {
             throw new IllegalArgumentException("Winograd: expected " + 9L * k * c + " weights for [" + k + ", " + c + ", 3, 3], got " + w.length);
         }
+        // The plan will run the transforms: have the JIT start on them now, beside the rest of compiling.
+        if (AVAILABLE) startWarmUp();
         float[] u = new float[36 * c * k];
         double[] gg = new double[18];
         for (int o = 0; o < k; o++) {
@@ -97,9 +99,23 @@ final class Winograd {
         return u;
     }
 
-    /** JIT-compiles the transforms once per JVM (see {@link WinogradKernels#warmUp()}); only call if {@link #available()}. */
+    /**
+     * JIT-compiles the transforms once per JVM (see {@link WinogradKernels#warmUp()}), or waits for
+     * the warm-up {@link #startWarmUp()} began to finish; only call if {@link #available()}.
+     */
     static void warmUpKernels() {
         WinogradKernels.warmUp();
+    }
+
+    /**
+     * Starts {@link #warmUpKernels()}'s work on a daemon thread, once per JVM, so that the JIT
+     * compiles the transforms while the compiler is still creating the plan's primitives and
+     * reordering its weights; {@link #warmUpKernels()} then waits only for what is left. Called by
+     * {@link #transformWeights}, i.e. at the first convolution a plan gives to Winograd; only call if
+     * {@link #available()}.
+     */
+    static void startWarmUp() {
+        WinogradKernels.warmUpInBackground();
     }
 
     /** Output tiles of 4x4 covering {@code size}. */
