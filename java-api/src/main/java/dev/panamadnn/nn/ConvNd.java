@@ -6,8 +6,6 @@ import dev.panamadnn.graph.GraphBuilder;
 import dev.panamadnn.graph.Shape;
 import dev.panamadnn.internal.Sizes;
 import dev.panamadnn.internal.lowering.ConvSpec;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -131,13 +129,8 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
         for (long k : kernel) fanIn *= k;
         double bound = 1 / Math.sqrt(fanIn);
         var random = new SplittableRandom(0x5eed);
-        fill(weight, random, bound);
-        if (bias != null) fill(bias, random, bound);
-    }
-
-    private static void fill(Tensor t, SplittableRandom random, double bound) {
-        MemorySegment s = t.segment();
-        for (long i = 0; i < t.numel(); i++) s.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) random.nextDouble(-bound, bound));
+        Init.uniform(weight, random, bound);
+        if (bias != null) Init.uniform(bias, random, bound);
     }
 
     /**

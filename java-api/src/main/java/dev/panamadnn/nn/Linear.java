@@ -103,8 +103,8 @@ public final class Linear extends Layer {
         this.activationKernel = activation == null ? null : new Eltwise(activation.kind(), activation.alpha());
         SplittableRandom random = new SplittableRandom();
         double bound = 1 / Math.sqrt(inFeatures);
-        fillUniform(weight, bound, random);
-        if (bias != null) fillUniform(bias, bound, random);
+        Init.uniform(weight, random, bound);
+        if (bias != null) Init.uniform(bias, random, bound);
     }
 
     /** The fused activation, or null for none. */
@@ -254,11 +254,6 @@ public final class Linear extends Layer {
         }
         if (activation != null) Eltwise.reference(activation.kind(), activation.alpha(), out, out);
         return y;
-    }
-
-    private static void fillUniform(Tensor t, double bound, SplittableRandom random) {
-        MemorySegment s = t.segment();
-        for (long i = 0; i < t.numel(); i++) s.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) random.nextDouble(-bound, bound));
     }
 
     @Override
