@@ -60,7 +60,9 @@ final class WinogradKernels {
         // 13x13: interior, edge and partial tiles; 4 channel blocks, so loop profiles look like real layers
         final int h = 13, w = 13, c = 4 * LANES, k = 4 * LANES, ht = 4, wt = 4;
         final long tiles = 16;
-        try (Arena a = Arena.ofConfined()) {
+        // A shared arena, like a plan's buffers: with a confined one C2 specialises the segment accesses on
+        // an owner-thread check a plan's first runs then fail, and deoptimises the transforms mid-run.
+        try (Arena a = Arena.ofShared()) {
             MemorySegment x = a.allocate((long) h * w * c * 4, 64), y = a.allocate((long) h * w * k * 4, 64);
             MemorySegment v = a.allocate(36 * tiles * c * 4, 64), m = a.allocate(36 * tiles * k * 4, 64), bias = a.allocate(k * 4L, 64);
             float[] scratch = new float[SCRATCH];
