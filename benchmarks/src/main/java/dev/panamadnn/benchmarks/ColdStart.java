@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtSession;
 import dev.panamadnn.DataType;
 import dev.panamadnn.SafeTensors;
 import dev.panamadnn.Tensor;
+import dev.panamadnn.compile.CompileOptions;
 import dev.panamadnn.compile.CompiledModel;
 import dev.panamadnn.models.ResNet;
 import dev.panamadnn.models.ResNets;
@@ -60,7 +61,7 @@ public final class ColdStart {
     public static void main(String[] args) throws Exception {
         long t0 = System.nanoTime();
         if (args.length != 4) {
-            System.err.println("usage: ColdStart ours|ort MODEL BATCH DIR");
+            System.err.println("usage: ColdStart ours|ours-direct|ort MODEL BATCH DIR");
             System.exit(2);
         }
         String runtime = args[0], model = args[1];
@@ -70,7 +71,7 @@ public final class ColdStart {
         double checksum;
         long firstResult;
         switch (runtime) {
-            case "ours" -> {
+            case "ours", "ours-direct" -> {
                 long t = System.nanoTime();
                 Natives.load();
                 t = lap(ms, "init", t);
@@ -78,7 +79,8 @@ public final class ColdStart {
                     t = lap(ms, "build", t);
                     SafeTensors.load(net, dir.resolve(model + ".safetensors"));
                     t = lap(ms, "weights", t);
-                    try (Arena arena = Arena.ofConfined(); CompiledModel plan = CompiledModel.compile(net, batch, 3, 224, 224)) {
+                    CompileOptions options = runtime.equals("ours") ? CompileOptions.defaults() : CompileOptions.defaults().withWinograd(false);
+                    try (Arena arena = Arena.ofConfined(); CompiledModel plan = CompiledModel.compile(net, options, batch, 3, 224, 224)) {
                         t = lap(ms, "compile", t);
                         Tensor in = Tensor.allocate(arena, DataType.F32, batch, 3, 224, 224);
                         MemorySegment.copy(input(batch), 0, in.segment(), ValueLayout.JAVA_FLOAT, 0, (int) in.numel());
@@ -130,7 +132,7 @@ public final class ColdStart {
                 }
                 session.close();
             }
-            default -> throw new IllegalArgumentException("ColdStart: runtime must be ours or ort, got " + runtime);
+            default -> throw new IllegalArgumentException("ColdStart: runtime must be ours, ours-direct or ort, got " + runtime);
         }
         long resultEpochUs = micros(Instant.now()) - (System.nanoTime() - firstResult) / 1000;
         double total = (firstResult - t0) / 1e6;

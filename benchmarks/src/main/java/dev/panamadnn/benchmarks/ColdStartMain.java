@@ -17,11 +17,13 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * scripts/bench --cold: cold start of our compiled ResNets vs ONNX Runtime Java, one fresh JVM
- * per measurement ({@link ColdStart}). Each repetition runs every (model, batch) for both
- * runtimes back to back, alternating which goes first, so the machine's drift hits both alike;
- * repetitions are the outer loop, so they spread over the whole run. Every child JVM gets this
- * JVM's own flags and class path. Writes cold-start.tsv (one row per child) and cold-start.md
- * (median [min-max] per phase, the per-repetition ratio ORT / ours).
+ * per measurement ({@link ColdStart}). Three runtimes per cell: ours with the default options,
+ * ours with Winograd off ({@code ours-direct}: no Vector API kernels to JIT-compile, the largest
+ * single cold-start cost, so the table shows what it costs) and ONNX Runtime. Each repetition runs
+ * every (model, batch) for all three back to back, rotating which goes first, so the machine's
+ * drift hits them alike; repetitions are the outer loop, so they spread over the whole run. Every
+ * child JVM gets this JVM's own flags and class path. Writes cold-start.tsv (one row per child and
+ * phase) and cold-start.md (median [min-max] per phase, the per-repetition ratio ours / ORT).
  *
  * <p>Before the first child, the model files are read once, so every repetition finds them in
  * the page cache: the figures are a process's cold start on a machine that has the files cached
@@ -34,6 +36,8 @@ import java.util.concurrent.TimeUnit;
 public final class ColdStartMain {
     private ColdStartMain() {}
 
+    /** The runtimes {@link ColdStart} takes, in table order. */
+    static final List<String> RUNTIMES = List.of("ours", "ours-direct", "ort");
     /** Phases in table order, per runtime. */
     static final String[] OURS = {"init", "build", "weights", "compile", "first"};
     static final String[] ORT = {"init", "session", "first"};
@@ -75,10 +79,10 @@ public final class ColdStartMain {
         command.add(System.getProperty("java.class.path"));
         command.add(ColdStart.class.getName());
         System.out.println("cold start: " + reps + " repetitions x " + models.length + " models x " + batches.length
-                + " batches x 2 runtimes, one JVM each; flags " + String.join(" ", flags));
+                + " batches x " + RUNTIMES.size() + " runtimes, one JVM each; flags " + String.join(" ", flags));
 
         List<Row> rows = new ArrayList<>();
-        int n = 0, total = reps * models.length * batches.length * 2;
+        int n = 0, total = reps * models.length * batches.length * RUNTIMES.size();
         for (int rep = 1; rep <= reps; rep++) {
             int cell = 0;
             for (String m : models) {
@@ -87,7 +91,7 @@ public final class ColdStartMain {
                         n++;
                         Row r = launch(command, rep, rt, m, b, dir);
                         rows.add(r);
-                        System.out.printf(Locale.ROOT, "[%d/%d] rep %d %-4s %s b%d: %s, launch to result %.0f ms%n", n, total, rep, rt, m, b,
+                        System.out.printf(Locale.ROOT, "[%d/%d] rep %d %-11s %s b%d: %s, launch to result %.0f ms%n", n, total, rep, rt, m, b,
                                 describe(r), r.launchToResult());
                         System.out.flush();
                     }
@@ -106,9 +110,12 @@ public final class ColdStartMain {
         System.out.println(md);
     }
 
-    /** Which runtime goes first: each cell alternates from one repetition to the next, and neighbouring cells differ. */
+    /** The order of the runtimes in one cell: rotated by one per repetition and per cell, so each runtime goes first, second and third alike. */
     static List<String> order(int rep, int cell) {
-        return (rep + cell) % 2 == 1 ? List.of("ours", "ort") : List.of("ort", "ours");
+        int k = RUNTIMES.size(), shift = (rep + cell) % k;
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < k; i++) out.add(RUNTIMES.get((i + shift) % k));
+        return out;
     }
 
     private static String describe(Row r) {
@@ -149,7 +156,7 @@ public final class ColdStartMain {
         }
         String runtime = kv.get("runtime");
         Map<String, Double> ms = new LinkedHashMap<>();
-        for (String k : runtime.equals("ours") ? OURS : ORT) ms.put(k, number(kv, k, line));
+        for (String k : runtime.equals("ort") ? ORT : OURS) ms.put(k, number(kv, k, line));
         for (String k : new String[] {"second", "total", "jvm"}) ms.put(k, number(kv, k, line));
         double launch = (Long.parseLong(kv.get("resultEpochUs")) - launchEpochUs) / 1000.0;
         return new Row(rep, runtime, kv.get("model"), Integer.parseInt(kv.get("batch")), ms, launch, number(kv, "checksum", line));
@@ -186,9 +193,9 @@ public final class ColdStartMain {
         sb.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (String m : models) {
             for (int b : batches) {
-                for (String rt : new String[] {"ours", "ort"}) {
-                    boolean ours = rt.equals("ours");
-                    sb.append("| ").append(m).append(" | ").append(b).append(" | ").append(ours ? "ours" : "ONNX Runtime")
+                for (String rt : RUNTIMES) {
+                    boolean ours = !rt.equals("ort");
+                    sb.append("| ").append(m).append(" | ").append(b).append(" | ").append(label(rt))
                       .append(" | ").append(stats(values(rows, rt, m, b, "init")))
                       .append(" | ").append(ours ? stats(values(rows, rt, m, b, "build")) : "–")
                       .append(" | ").append(ours ? stats(values(rows, rt, m, b, "weights")) : "–")
@@ -201,40 +208,64 @@ public final class ColdStartMain {
                 }
             }
         }
-        sb.append("\n| model | batch | ours / ORT, main → first result, per repetition | **median** | same, JVM start → first result (median) |\n");
-        sb.append("|---|---|---|---|---|\n");
+        sb.append("\n| model | batch | ours / ORT, main → first result, per repetition | **median** | Winograd off / ORT, per repetition "
+                + "| **median** | ours / ORT, JVM start → first result (median) |\n");
+        sb.append("|---|---|---|---|---|---|---|\n");
         List<String> mismatches = new ArrayList<>();
         for (String m : models) {
             for (int b : batches) {
-                double[] ratio = new double[reps], jvmRatio = new double[reps];
+                double[] ratio = new double[reps], direct = new double[reps], jvmRatio = new double[reps];
                 Arrays.fill(ratio, Double.NaN);
+                Arrays.fill(direct, Double.NaN);
                 Arrays.fill(jvmRatio, Double.NaN);
                 for (int rep = 1; rep <= reps; rep++) {
-                    Row o = find(rows, rep, "ours", m, b), t = find(rows, rep, "ort", m, b);
-                    if (o == null || t == null) continue;
-                    ratio[rep - 1] = o.get("total") / t.get("total");
-                    jvmRatio[rep - 1] = o.get("jvm") / t.get("jvm");
-                    if (Math.abs(o.checksum() - t.checksum()) > 1e-3 * Math.max(1, Math.abs(t.checksum()))) {
-                        mismatches.add(String.format(Locale.ROOT, "%s b%d rep %d: ours %.6g, ORT %.6g", m, b, rep, o.checksum(), t.checksum()));
+                    Row t = find(rows, rep, "ort", m, b);
+                    if (t == null) continue;
+                    Row o = find(rows, rep, "ours", m, b), d = find(rows, rep, "ours-direct", m, b);
+                    if (o != null) {
+                        ratio[rep - 1] = o.get("total") / t.get("total");
+                        jvmRatio[rep - 1] = o.get("jvm") / t.get("jvm");
+                    }
+                    if (d != null) direct[rep - 1] = d.get("total") / t.get("total");
+                    for (Row r : new Row[] {o, d}) {
+                        if (r != null && Math.abs(r.checksum() - t.checksum()) > 1e-3 * Math.max(1, Math.abs(t.checksum()))) {
+                            mismatches.add(String.format(Locale.ROOT, "%s b%d rep %d: %s %.6g, ORT %.6g", m, b, rep, r.runtime(), r.checksum(), t.checksum()));
+                        }
                     }
                 }
-                StringBuilder per = new StringBuilder();
-                for (double x : ratio) per.append(per.length() == 0 ? "" : ", ").append(Double.isNaN(x) ? "–" : String.format(Locale.ROOT, "%.2f", x));
-                sb.append(String.format(Locale.ROOT, "| %s | %d | %s | **%.2f** | %.2f |%n", m, b, per, ResNetJobs.median(ratio),
-                        ResNetJobs.median(jvmRatio)));
+                sb.append(String.format(Locale.ROOT, "| %s | %d | %s | **%s** | %s | **%s** | %s |%n", m, b, ratios(ratio), ratio(ResNetJobs.median(ratio)),
+                        ratios(direct), ratio(ResNetJobs.median(direct)), ratio(ResNetJobs.median(jvmRatio))));
             }
         }
-        sb.append("\nmedian [min–max] over ").append(reps).append(" fresh JVMs per cell; each repetition runs ours and ONNX Runtime back to "
-                + "back (alternating which first). Ours: init = loading the natives, build = the ResNet builder (allocates and "
-                + "initialises every parameter), weights = SafeTensors.load (map, check, copy), compile = CompiledModel.compile "
-                + "(default options), first run = the first run without warmup(). ONNX Runtime: init = OrtEnvironment.getEnvironment(), "
-                + "session = createSession from the .onnx file (ALL_OPT, same intra-op threads), first run. main → first result "
-                + "sums the phases (plus making the input); JVM start → first result adds the JVM's own start (RuntimeMXBean "
-                + "uptime); launch → first result is measured from before the process is spawned. Ratio > 1: ours is slower. "
-                + "Model files in the page cache. JVM flags: `").append(String.join(" ", flags)).append("`.\n");
-        sb.append(mismatches.isEmpty() ? "\nOutputs agree: the sum of the logits matches between the runtimes in every repetition.\n"
+        sb.append("\nmedian [min–max] over ").append(reps).append(" fresh JVMs per cell; each repetition runs the three back to back "
+                + "(rotating which goes first). Ours: init = loading the natives, build = the ResNet builder (allocates and initialises "
+                + "every parameter), weights = SafeTensors.load (map, check, copy), compile = CompiledModel.compile (default options; "
+                + "Winograd off: CompileOptions.withWinograd(false)), first run = the first run without warmup(). ONNX Runtime: init = "
+                + "OrtEnvironment.getEnvironment(), session = createSession from the .onnx file (ALL_OPT, same intra-op threads), first "
+                + "run. main → first result sums the phases (plus making the input); JVM start → first result adds the JVM's own start "
+                + "(RuntimeMXBean uptime); launch → first result is measured from before the process is spawned. Ratio > 1: ours is "
+                + "slower. Model files in the page cache. JVM flags: `").append(String.join(" ", flags)).append("`.\n");
+        sb.append(mismatches.isEmpty() ? "\nOutputs agree: the sum of the logits matches ONNX Runtime's in every repetition.\n"
                 : "\n**Outputs differ** (sum of logits): " + String.join("; ", mismatches) + "\n");
         return sb.toString();
+    }
+
+    private static String label(String runtime) {
+        return switch (runtime) {
+            case "ours" -> "ours";
+            case "ours-direct" -> "ours, Winograd off";
+            default -> "ONNX Runtime";
+        };
+    }
+
+    private static String ratios(double[] v) {
+        StringBuilder sb = new StringBuilder();
+        for (double x : v) sb.append(sb.length() == 0 ? "" : ", ").append(ratio(x));
+        return sb.toString();
+    }
+
+    private static String ratio(double x) {
+        return Double.isNaN(x) ? "–" : String.format(Locale.ROOT, "%.2f", x);
     }
 
     private static Row find(List<Row> rows, int rep, String runtime, String model, int batch) {

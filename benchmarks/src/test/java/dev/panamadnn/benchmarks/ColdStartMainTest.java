@@ -11,9 +11,13 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ColdStartMainTest {
-    private static String ours(double total, double checksum) {
-        return "COLD runtime=ours model=resnet18 batch=1 init=200.0 build=150.0 weights=40.0 compile=" + (total - 450)
+    private static String ours(String runtime, double total, double checksum) {
+        return "COLD runtime=" + runtime + " model=resnet18 batch=1 init=200.0 build=150.0 weights=40.0 compile=" + (total - 450)
                 + " first=60.0 second=40.0 total=" + total + " jvm=" + (total + 80) + " resultEpochUs=1000000 checksum=" + checksum;
+    }
+
+    private static String ours(double total, double checksum) {
+        return ours("ours", total, checksum);
     }
 
     private static String ort(double total, double checksum) {
@@ -37,29 +41,36 @@ class ColdStartMainTest {
     }
 
     @Test
-    void eachCellAlternatesWhichRuntimeGoesFirst() {
+    void eachRuntimeTakesEachPlaceInTurn() {
         for (int cell = 0; cell < 4; cell++) {
-            assertNotEquals(ColdStartMain.order(1, cell), ColdStartMain.order(2, cell), "cell " + cell);
-            assertEquals(ColdStartMain.order(1, cell), ColdStartMain.order(3, cell), "cell " + cell);
+            for (String runtime : ColdStartMain.RUNTIMES) {
+                java.util.Set<Integer> places = new java.util.HashSet<>();
+                for (int rep = 1; rep <= 3; rep++) places.add(ColdStartMain.order(rep, cell).indexOf(runtime));
+                assertEquals(java.util.Set.of(0, 1, 2), places, runtime + " in cell " + cell + " over 3 repetitions");
+            }
         }
-        assertNotEquals(ColdStartMain.order(1, 0), ColdStartMain.order(1, 1));
+        assertNotEquals(ColdStartMain.order(1, 0), ColdStartMain.order(1, 1), "neighbouring cells start differently");
     }
 
     @Test
     void reportGivesMedianRangeAndPerRepetitionRatios() {
         List<Row> rows = new ArrayList<>();
-        double[] o = {2000, 2400, 2200}, t = {400, 400, 550};
+        double[] o = {2000, 2400, 2200}, d = {800, 900, 1100}, t = {400, 400, 550};
         for (int rep = 1; rep <= 3; rep++) {
             rows.add(ColdStartMain.parse(rep, ours(o[rep - 1], -12.0916), 0));
+            rows.add(ColdStartMain.parse(rep, ours("ours-direct", d[rep - 1], -12.0915), 0));
             rows.add(ColdStartMain.parse(rep, ort(t[rep - 1], -12.0917), 0));
         }
         String md = ColdStartMain.report(rows, new String[] {"resnet18"}, new int[] {1}, 3, List.of("-Dpanamadnn.threads=2"), "");
-        assertTrue(md.contains("| resnet18 | 1 | ours | 200 [200–200] | 150 [150–150] | 40.0 [40.0–40.0] | 1750 [1550–1950] | 60.0 [60.0–60.0] | **2200 [2000–2400]** |"), md);
-        assertTrue(md.contains("| resnet18 | 1 | 5.00, 6.00, 4.00 | **5.00** |"), md);
+        assertTrue(md.contains("| resnet18 | 1 | ours | 200 [200–200] | 150 [150–150] | 40.0 [40.0–40.0] | 1750 [1550–1950] | 60.0 [60.0–60.0] "
+                + "| **2200 [2000–2400]** |"), md);
+        assertTrue(md.contains("| resnet18 | 1 | ours, Winograd off | "), md);
+        assertTrue(md.contains("| resnet18 | 1 | ONNX Runtime | 200 [200–200] | – | – | 170 [170–320] |"), md);
+        assertTrue(md.contains("| resnet18 | 1 | 5.00, 6.00, 4.00 | **5.00** | 2.00, 2.25, 2.00 | **2.00** |"), md);
         assertTrue(md.contains("Outputs agree"), md);
 
-        rows.set(1, ColdStartMain.parse(1, ort(400, 3.5), 0));
+        rows.set(2, ColdStartMain.parse(1, ort(400, 3.5), 0));
         String bad = ColdStartMain.report(rows, new String[] {"resnet18"}, new int[] {1}, 3, List.of(), "");
-        assertTrue(bad.contains("**Outputs differ** (sum of logits): resnet18 b1 rep 1"), bad);
+        assertTrue(bad.contains("**Outputs differ** (sum of logits): resnet18 b1 rep 1: ours -12.0916, ORT 3.50000"), bad);
     }
 }
