@@ -118,11 +118,9 @@ final class LowerConv {
              MemoryDescriptor plainW = MemoryDescriptor.f32(ConvOps.rowMajor(wDims.length), wDims)) {
             plan.reorderOnce(plainW, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, w), weights, wBuf, "weights of " + what);
         }
-        boolean winogradShape = true;
-        for (int i = 0; i < 2; i++) {
-            winogradShape &= k[i] == 3 && stride[i] == 1 && dilation[i] == 1 && padBefore[i] == 1 && padAfter[i] == 1;
-        }
-        if (winogradShape && winogradFits(plan, groups, ic, oc, x, outShape, act) && plan.isChannelsLast(src, x.shape())
+        // Chosen by the select_winograd rule; the layouts (nhwc in and out) and the source (not the caller's own
+        // plain input, which the direct kernel reads without a reorder) are known only here.
+        if (n.attributes().integer(PlanGraph.WINOGRAD, 0) == 1 && x.buffer() >= 0 && plan.isChannelsLast(src, x.shape())
                 && plan.isChannelsLast(dst, outShape)) {   // the direct one stays as the guard's fallback
             return winogradConv(plan, w, b, x, outShape, sum, act != null, what, new Direct(p, src, weights, biasMd, dst, wBuf, impl));
         }
@@ -148,20 +146,6 @@ final class LowerConv {
         if (!inPlace) return plan.copy(sum, dst, "reorder (copy) of the shortcut for " + what).buffer();
         for (List<Value> copies : plan.reordered.values()) copies.removeIf(v -> v.buffer() == sum.buffer());   // overwritten from here on
         return sum.buffer();
-    }
-
-    /**
-     * Whether {@link Winograd} F(4x4, 3x3) runs this (3x3, stride 1, padding 1, undilated)
-     * convolution: switched on, channels-last, the Vector API present, no groups, channels a
-     * multiple of the vector lanes, ReLU or no activation, and enough output tiles (see {@link CompileOptions#winograd()}).
-     */
-    static boolean winogradFits(Compiler plan, long groups, long ic, long oc, Value x, long[] outShape, Act act) {
-        if (!plan.options.winograd() || plan.options.layout() != CompileOptions.Layout.CHANNELS_LAST || !Winograd.available()) return false;
-        int lanes = Winograd.lanes();
-        if (groups != 1 || ic % lanes != 0 || oc % lanes != 0) return false;
-        if (act != null && !act.isPlainRelu()) return false;
-        if (x.buffer() < 0) return false;   // the caller's (plain) input: the direct kernel reads it without a reorder
-        return outShape[0] * Winograd.tiles(outShape[2]) * Winograd.tiles(outShape[3]) >= Winograd.MIN_TILES;
     }
 
     /** A created direct convolution, its weights reordered into {@code weightBuffer}: a Winograd step's guard fallback. */

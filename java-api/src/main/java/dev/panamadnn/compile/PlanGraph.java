@@ -22,6 +22,8 @@ final class PlanGraph {
     static final String ACTIVATION = "activation";
     /** 1 when the node's last input is added to its result (the residual sum), before the activation. */
     static final String SUM = "sum";
+    /** 1 on a {@code Conv} that {@link SelectWinograd} chose for Winograd F(4x4, 3x3). */
+    static final String WINOGRAD = "winograd";
     /** What was fused into the node, for step descriptions: e.g. {@code "+bn1+sum(identity)+relu"}. */
     static final String FUSED = "fused";
 

@@ -227,4 +227,29 @@ class RewriteRulesTest {
                 () -> CompiledModel.compile(folded, CompileOptions.defaults().withoutRule("fold_constants"), shape));
         assertTrue(e.getMessage().contains("Transpose"), e.getMessage());
     }
+
+    @Test
+    void winogradIsSelectedByARuleThatCanBeSwitchedOff() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Winograd.available(), "needs --add-modules jdk.incubator.vector");
+        long[] shape = {2, 16, 14, 14};   // 2 x 4 x 4 = 32 output tiles >= 16
+        Graph g = graph(shape, (b, x) -> b.node("Relu", "relu", Attributes.empty(), b.node("Conv", "conv",
+                Attributes.of("pads", new long[] {1, 1, 1, 1}), b.node("Relu", "pre", Attributes.empty(), x),
+                b.initializer("w", random(16, 16, 3, 3)), b.initializer("b", random(16)))));
+        try (CompiledModel on = CompiledModel.compile(g, CompileOptions.defaults(), shape);
+             CompiledModel off = CompiledModel.compile(g, CompileOptions.defaults().withoutRule("select_winograd"), shape);
+             Tensor x = random(shape); Tensor a = on.run(x); Tensor b = off.run(x)) {
+            assertTrue(on.rulesFired().contains("select_winograd: conv"), on.describe());
+            assertTrue(on.steps().stream().anyMatch(s -> s.contains("winograd")), on.describe());
+            assertFalse(off.steps().stream().anyMatch(s -> s.contains("winograd")), off.describe());
+            float[] p = a.toFloatArray(), q = b.toFloatArray();
+            double max = 0;
+            for (float v : q) max = Math.max(max, Math.abs(v));
+            for (int i = 0; i < p.length; i++) assertEquals(q[i], p[i], 1e-5 * max + 1e-6, "element " + i);
+        }
+        long[] small = {1, 16, 6, 6};   // 4 tiles: too few, the rule does not fire
+        try (CompiledModel p = CompiledModel.compile(graph(small, (b, x) -> b.node("Conv", "conv", Attributes.of("pads", new long[] {1, 1, 1, 1}),
+                b.node("Relu", "pre", Attributes.empty(), x), b.initializer("w", random(16, 16, 3, 3)))), CompileOptions.defaults(), small)) {
+            assertFalse(p.rulesFired().stream().anyMatch(r -> r.startsWith("select_winograd")), p.describe());
+        }
+    }
 }

@@ -1,0 +1,52 @@
+package dev.panamadnn.compile;
+
+import dev.panamadnn.graph.Attributes;
+import dev.panamadnn.graph.Node;
+import java.util.ArrayList;
+
+/**
+ * Winograd selection: marks each {@code Conv} that {@link Winograd} F(4x4, 3x3) should run (see
+ * {@link CompileOptions#winograd()}): 2-D, 3x3, stride 1, padding 1, no dilation or groups,
+ * channels a multiple of the Vector API lanes, no fused activation but a plain ReLU, and at least
+ * {@link Winograd#MIN_TILES} output tiles; only with the option on, {@code CHANNELS_LAST}
+ * layouts and {@code jdk.incubator.vector} present. Runs after the fusions, which decide the
+ * activation. The lowering still runs the direct convolution where the layouts it gets are not
+ * {@code nhwc} or the input is the caller's own (read without a reorder by the direct kernel).
+ */
+final class SelectWinograd implements Rewrite {
+    @Override
+    public String name() {
+        return "select_winograd";
+    }
+
+    @Override
+    public boolean enabled(CompileOptions options) {
+        return options.winograd() && options.layout() == CompileOptions.Layout.CHANNELS_LAST && Winograd.available();
+    }
+
+    @Override
+    public void apply(PlanGraph g, CompileOptions options) {
+        int lanes = Winograd.lanes();
+        for (Node n : new ArrayList<>(g.nodes)) {
+            if (!n.op().equals("Conv") || g.shape(n.input(0)).rank() != 4) continue;
+            Attributes a = n.attributes();
+            long[] w = g.shape(n.input(1)).sizes(), out = g.value(n.output()).shape().sizes();
+            boolean fits = a.integer("group", 1) == 1 && w[2] == 3 && w[3] == 3 && w[0] % lanes == 0 && w[1] % lanes == 0;
+            fits &= all(a.integers("strides", null), 1) && all(a.integers("dilations", null), 1)
+                && a.integers("pads", null) != null && all(a.integers("pads", null), 1);
+            String act = a.string(PlanGraph.ACTIVATION, null);
+            fits &= act == null || act.equals("Relu");
+            fits &= out[0] * Winograd.tiles(out[2]) * Winograd.tiles(out[3]) >= Winograd.MIN_TILES;
+            if (!fits) continue;
+            g.replace(n, PlanGraph.rebuilt(n, n.inputs(), a.toBuilder().put(PlanGraph.WINOGRAD, 1L).build(), n.output()));
+            g.fired.add(name() + ": " + n.name());
+        }
+    }
+
+    /** Whether every entry is {@code v}; an absent attribute (strides, dilations: all 1) counts as all 1. */
+    private static boolean all(long[] values, long v) {
+        if (values == null) return v == 1;
+        for (long x : values) if (x != v) return false;
+        return true;
+    }
+}
