@@ -150,7 +150,7 @@ final class Compiler {
         Value last = asShape(values.get(source.outputs().get(0)), outputShape, "the output");
         MemoryDescriptor plainOut = own(MemoryDescriptor.f32(Ops.plain(outputShape.length), outputShape));
         if (last.buffer() >= 0 && last.md().sameLayoutAs(plainOut) && buffers.get(last.buffer()).bytes() <= plainOut.byteSize()
-                && !winogradUses(last.buffer())) {
+                && !customStepUses(last.buffer())) {
             outputAlias = last.buffer();   // the last layer writes straight into the caller's output
         } else {
             Primitive p = own(Reorder.primitive(last.md(), plainOut, "reorder to the plain output"));
@@ -311,6 +311,18 @@ final class Compiler {
         return new Value(own(MemoryDescriptor.f32(Ops.plain(shape.length), shape)), p.buffer(), shape);
     }
 
+    /**
+     * The input of a Java step: in a plan buffer (a copy when it is the caller's input, so a Java
+     * step only ever reads and writes plan memory), plain, with the dims of its graph value.
+     */
+    Value javaInput(Node n) {
+        Value x = in(n, 0);
+        if (x.buffer() < 0) {
+            x = reorder(x, own(MemoryDescriptor.f32(Ops.plain(x.shape().length), x.shape())), "reorder (copy) of the input for " + n.name());
+        }
+        return plain(asShape(x, graph.shape(n.input(0)).sizes(), n.input(0)), "reorder to plain for " + n.name());
+    }
+
     /** A Java step reading {@code x} (plain, in a plan buffer) and writing a new plain buffer of {@code outShape}. */
     Value javaStep(Value x, long[] outShape, Kernel kernel, String description) {
         MemoryDescriptor dst = own(MemoryDescriptor.f32(Ops.plain(outShape.length), outShape));
@@ -401,7 +413,7 @@ final class Compiler {
     }
 
     /** Whether a Winograd or Java step reads or writes plan buffer {@code b} (those are never bound to the caller's tensors). */
-    private boolean winogradUses(int b) {
+    private boolean customStepUses(int b) {
         for (Step st : steps) {
             if (st.winograd() != null && (st.winograd().input() == b || st.winograd().output() == b)) return true;
             if (st.java() != null && (st.java().input() == b || st.java().output() == b)) return true;

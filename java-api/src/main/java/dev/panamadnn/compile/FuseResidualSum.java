@@ -65,12 +65,7 @@ final class FuseResidualSum implements Rewrite {
      * readers all come after its old one.
      */
     private static void hoist(PlanGraph g, Node n) {
-        int at = 0;
-        for (String i : n.inputs()) {
-            Node p = i.isEmpty() ? null : g.producer(i);
-            if (p != null) at = Math.max(at, g.indexOf(p) + 1);
-        }
-        int from = g.indexOf(n);
+        int at = inputAt(g, n) + 1, from = g.indexOf(n);
         if (at < from) {
             g.nodes.remove(from);
             g.nodes.add(at, n);

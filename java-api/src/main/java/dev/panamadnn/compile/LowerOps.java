@@ -133,7 +133,7 @@ final class LowerOps {
         long[] outShape = plan.graph.value(n.output()).shape().sizes();
         long inF = x.shape()[1], outF = outShape[1];
         float[] w = plan.graph.floats(n.input(1));
-        if (a.integer("transB", 0) == 0) w = transpose(w, (int) inF, (int) outF);
+        if (a.integer("transB", 0) == 0) w = FoldConstants.transpose(w, new long[] {inF, outF}, null);
         float[] bias = n.input(2) == null ? null : plan.graph.floats(n.input(2));
         if (bias != null && bias.length != outF) throw plan.unsupported(n, "C must hold one value per output (" + outF + "), got " + bias.length);
         Act act = plan.fusedAct(n);
@@ -168,12 +168,6 @@ final class LowerOps {
         return new Value(dst, out, outShape);
     }
 
-    private static float[] transpose(float[] w, int rows, int cols) {
-        float[] t = new float[w.length];
-        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) t[c * rows + r] = w[r * cols + c];
-        return t;
-    }
-
     /**
      * A {@code Layer} node: the layer's own forward over the plan's (plain) buffers, a Java step.
      * Its input is copied into a plan buffer when it is the caller's input, so a Java step only ever
@@ -181,16 +175,9 @@ final class LowerOps {
      */
     static Value javaStep(Compiler plan, Node n, Layer layer) {
         long[] inShape = plan.graph.shape(n.input(0)).sizes();
-        Value x = plan.in(n, 0);
-        if (x.buffer() < 0) {
-            MemoryDescriptor plain = plan.own(MemoryDescriptor.f32(Ops.plain(x.shape().length), x.shape()));
-            x = plan.reorder(x, plain, "reorder (copy) of the input for " + n.name());
-        }
-        x = plan.asShape(x, inShape, n.input(0));
-        x = plan.plain(x, "reorder to plain for " + n.name());
+        Value x = plan.javaInput(n);
         long[] outShape = plan.graph.value(n.output()).shape().sizes();
-        MemoryDescriptor dst = plan.own(MemoryDescriptor.f32(Ops.plain(outShape.length), outShape));
-        long outBytes = dst.byteSize();
+        long outBytes = Sizes.f32Bytes(n.label(), outShape);
         Compiler.Kernel kernel = (src, target) -> {   // the layer's output tensor is the one allocation of such a step
             try (Tensor y = layer.forward(Tensor.wrap(src, DataType.F32, inShape))) {
                 if (y.isContiguous()) MemorySegment.copy(y.segment(), 0, target, 0, outBytes);
@@ -208,9 +195,7 @@ final class LowerOps {
         long[] pads = new long[inShape.length * 2];
         for (int i = 0; i < pads.length; i++) pads[i] = p.segment().getAtIndex(ValueLayout.JAVA_LONG, i);
         float value = n.input(2) == null ? 0f : plan.graph.floats(n.input(2))[0];
-        Value x = plan.in(n, 0);
-        if (x.buffer() < 0) x = plan.reorder(x, plan.own(MemoryDescriptor.f32(Ops.plain(x.shape().length), x.shape())), "reorder (copy) of the input for " + n.name());
-        x = plan.plain(plan.asShape(x, inShape, n.input(0)), "reorder to plain for " + n.name());
+        Value x = plan.javaInput(n);
         String mode = n.attributes().string("mode", "constant");
         return plan.javaStep(x, outShape, PadKernel.of(inShape, outShape, pads, mode, value), "java pad " + n.name() + " (" + mode + ")");
     }

@@ -12,7 +12,15 @@ import java.lang.foreign.ValueLayout;
 final class PadKernel {
     private PadKernel() {}
 
-    static Compiler.Kernel of(long[] in, long[] out, long[] pads, String mode, float value) {
+    private static final int CONSTANT = 0, REFLECT = 1, EDGE = 2, WRAP = 3;
+
+    static Compiler.Kernel of(long[] in, long[] out, long[] pads, String modeName, float value) {
+        int mode = switch (modeName) {   // decided once, not per element
+            case "reflect" -> REFLECT;
+            case "edge" -> EDGE;
+            case "wrap" -> WRAP;
+            default -> CONSTANT;
+        };
         int rank = in.length;
         long[] before = new long[rank];
         for (int d = 0; d < rank; d++) before[d] = pads[d];
@@ -33,13 +41,13 @@ final class PadKernel {
                     long size = in[d];
                     if (i < 0 || i >= size) {
                         switch (mode) {
-                            case "reflect" -> {
+                            case REFLECT -> {
                                 long period = 2 * (size - 1);
                                 i = period == 0 ? 0 : Math.floorMod(i, period);
                                 if (i >= size) i = period - i;
                             }
-                            case "edge" -> i = i < 0 ? 0 : size - 1;
-                            case "wrap" -> i = Math.floorMod(i, size);
+                            case EDGE -> i = i < 0 ? 0 : size - 1;
+                            case WRAP -> i = Math.floorMod(i, size);
                             default -> outside = true;
                         }
                     }
