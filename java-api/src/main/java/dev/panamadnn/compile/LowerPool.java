@@ -4,7 +4,6 @@ import dev.panamadnn.graph.Attributes;
 import dev.panamadnn.graph.Node;
 import dev.panamadnn.internal.Sizes;
 import dev.panamadnn.internal.dnnl.Chosen;
-import dev.panamadnn.internal.dnnl.ConvOps;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.NormOps;
 import dev.panamadnn.internal.dnnl.Ops;

@@ -151,6 +151,28 @@ class AssignLayoutsTest {
     }
 
     @Test
+    void elementwiseNodesKeepTheLayoutTheirInputArrivesIn() {
+        long[] shape = {2, 16, 5, 5};
+        Graph g = graph(shape, (b, x) -> b.node("Relu", "relu", Attributes.empty(), b.node("Add", "add", Attributes.empty(),
+                b.node("BatchNormalization", "bn", Attributes.of("epsilon", 1e-5), conv(b, x, "conv", 16, 16, 1), b.initializer("bn.weight", random(16)),
+                        b.initializer("bn.bias", random(16)), b.initializer("bn.mean", random(16)), b.initializer("bn.var", positive(16))), x)));
+        CompileOptions unfolded = NO_WINOGRAD.withFoldBatchNorm(false).withFuseResidualSum(false);
+        try (CompiledModel p = compileAndCompare(g, shape, unfolded)) {
+            assertEquals(List.of(RULE + ": conv nhwc"), fired(p));
+            // The input's nhwc copy, made for the convolution, is the add's second operand too: no reorder in between.
+            assertEquals(List.of("reorder", "conv", "batchnorm", "add", "reorder"), kinds(p), p.describe());
+        }
+    }
+
+    /** Values in [0.5, 1.5): a variance. */
+    private Tensor positive(long n) {
+        Tensor t = random(n);
+        float[] v = t.toFloatArray();
+        for (int i = 0; i < n; i++) t.segment().setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, 0.5f + Math.abs(v[i]));
+        return t;
+    }
+
+    @Test
     void plainLayoutIsTheRuleSwitchedOff() {
         long[] shape = {1, 3, 10, 10};
         Graph g = graph(shape, (b, x) -> b.node("MaxPool", "pool", Attributes.of("kernel_shape", new long[] {2, 2}, "strides", new long[] {2, 2}),
