@@ -61,7 +61,7 @@ class AssignLayoutsTest {
 
     /** The plan's steps, each cut to its kind ({@code conv}, {@code reorder}, {@code java}, ...). */
     private static List<String> kinds(CompiledModel p) {
-        return p.steps().stream().map(s -> s.substring(0, s.indexOf(' '))).toList();
+        return p.steps().stream().map(s -> s.split(" ", 2)[0]).toList();
     }
 
     /**
