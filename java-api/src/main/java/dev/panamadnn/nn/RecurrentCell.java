@@ -60,7 +60,7 @@ public abstract sealed class RecurrentCell extends Layer permits LSTMCell, GRUCe
     /** h' for zero states. */
     @Override
     Tensor compute(Tensor input, long[] outShape, Backend backend) {
-        RecurrentOutput r = run(input, null, null, backend);
+        RecurrentOutput r = prepare(input, null, null).get(backend);
         if (r.cN() != null) r.cN().close();
         r.output().close();
         return r.hN();
@@ -73,13 +73,21 @@ public abstract sealed class RecurrentCell extends Layer permits LSTMCell, GRUCe
         stateCalls.enter(this);
         try {
             checkInput(input);
-            return run(input, h, c, backend);
+            Prepared call = prepare(input, h, c);
+            return RecurrentCore.namingFreed(label(), () -> call.get(backend), input, h, c);
         } finally {
             stateCalls.exit();
         }
     }
 
-    private RecurrentOutput run(Tensor input, Tensor h, Tensor c, Backend backend) {
+    /** A validated step, run on a backend. */
+    @FunctionalInterface
+    private interface Prepared {
+        RecurrentOutput get(Backend backend);
+    }
+
+    /** Checks the states against the (already checked) input. */
+    private Prepared prepare(Tensor input, Tensor h, Tensor c) {
         long[] stateShape = outputShape(input.shape());
         RecurrentCore.checkTensor(label(), "h", h, stateShape);
         if (core.spec.lstm()) {
@@ -90,7 +98,8 @@ public abstract sealed class RecurrentCell extends Layer permits LSTMCell, GRUCe
         }
         long batch = input.rank() == 1 ? 1 : input.dim(0);
         RecurrentCore.Sequence seq = new RecurrentCore.Sequence(1, batch, false);
-        return core.run(label(), input, seq, h, c, null, backend, stateShape, stateShape, core.spec.lstm() ? stateShape : null);
+        long[] cShape = core.spec.lstm() ? stateShape : null;
+        return backend -> core.run(label(), input, seq, h, c, null, backend, stateShape, stateShape, cShape);
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.panamadnn.nn;
 import dev.panamadnn.DataType;
 import dev.panamadnn.Tensor;
 import dev.panamadnn.internal.Sizes;
+import dev.panamadnn.internal.lifetime.NativeAccess;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -12,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 
 /**
  * What {@link RecurrentLayer} (LSTM, GRU) and {@link RecurrentCell} share: the parameters (by
@@ -55,6 +57,25 @@ final class RecurrentCore implements AutoCloseable {
         if (!Arrays.equals(t.shape(), expected)) {
             throw new IllegalArgumentException(label + ": expected " + name + " of shape " + Arrays.toString(expected) + ", got "
                     + Arrays.toString(t.shape()));
+        }
+    }
+
+    /**
+     * Runs {@code call}; a tensor among {@code tensors} freed by another thread while Java code read
+     * it surfaces from the JDK as a bare "Already closed": this names the layer and the tensor instead.
+     */
+    static RecurrentOutput namingFreed(String label, Supplier<RecurrentOutput> call, Tensor... tensors) {
+        boolean interruptedBefore = Thread.currentThread().isInterrupted();
+        try {
+            return call.get();
+        } catch (IllegalStateException e) {
+            for (Tensor t : tensors) {
+                if (t != null && !t.isAlive()) {
+                    NativeAccess.clearStrayInterrupt(interruptedBefore);
+                    throw new IllegalStateException(label + ": the tensor " + t + " was freed (closed) during the call", e);
+                }
+            }
+            throw e;
         }
     }
 

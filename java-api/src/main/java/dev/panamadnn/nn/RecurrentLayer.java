@@ -2,7 +2,6 @@ package dev.panamadnn.nn;
 
 import dev.panamadnn.Tensor;
 import dev.panamadnn.internal.lifetime.InFlightCalls;
-import dev.panamadnn.internal.lifetime.NativeAccess;
 import java.util.Arrays;
 import java.util.Map;
 
@@ -97,7 +96,7 @@ public abstract sealed class RecurrentLayer extends Layer permits LSTM, GRU {
 
     @Override
     Tensor compute(Tensor input, long[] outShape, Backend backend) {
-        RecurrentOutput r = run(input, null, null, null, backend);
+        RecurrentOutput r = prepare(input, null, null, null).run(core, input, null, null, null, backend);
         r.hN().close();
         if (r.cN() != null) r.cN().close();
         return r.output();
@@ -113,24 +112,23 @@ public abstract sealed class RecurrentLayer extends Layer permits LSTM, GRU {
         stateCalls.enter(this);
         try {
             checkInput(input);
-            boolean interruptedBefore = Thread.currentThread().isInterrupted();
-            try {
-                return run(input, h0, c0, lengths == null ? null : lengths.clone(), backend);
-            } catch (IllegalStateException e) {
-                for (Tensor t : new Tensor[] {input, h0, c0}) {
-                    if (t != null && !t.isAlive()) {
-                        NativeAccess.clearStrayInterrupt(interruptedBefore);
-                        throw new IllegalStateException(label() + ": the input " + t + " was freed (closed) during the call", e);
-                    }
-                }
-                throw e;
-            }
+            int[] fixed = lengths == null ? null : lengths.clone();   // checked and used as one snapshot
+            Call call = prepare(input, h0, c0, fixed);
+            return RecurrentCore.namingFreed(label(), () -> call.run(core, input, h0, c0, fixed, backend), input, h0, c0);
         } finally {
             stateCalls.exit();
         }
     }
 
-    private RecurrentOutput run(Tensor input, Tensor h0, Tensor c0, int[] lengths, Backend backend) {
+    /** A validated call: the layout and the shapes of its results. */
+    private record Call(String label, RecurrentCore.Sequence seq, long[] outShape, long[] hShape, long[] cShape) {
+        RecurrentOutput run(RecurrentCore core, Tensor input, Tensor h0, Tensor c0, int[] lengths, Backend backend) {
+            return core.run(label, input, seq, h0, c0, lengths, backend, outShape, hShape, cShape);
+        }
+    }
+
+    /** Checks the states and lengths against the (already checked) input. */
+    private Call prepare(Tensor input, Tensor h0, Tensor c0, int[] lengths) {
         RecurrentSpec s = core.spec;
         boolean unbatched = input.rank() == 2;
         long steps = input.dim(unbatched || !batchFirst ? 0 : 1), batch = unbatched ? 1 : input.dim(batchFirst ? 0 : 1);
@@ -153,7 +151,7 @@ public abstract sealed class RecurrentLayer extends Layer permits LSTM, GRU {
                     + Arrays.toString(input.shape()));
         }
         RecurrentCore.checkLengths(label(), lengths, seq);
-        return core.run(label(), input, seq, h0, c0, lengths, backend, outputShape(input.shape()), hShape, s.lstm() ? cShape : null);
+        return new Call(label(), seq, outputShape(input.shape()), hShape, s.lstm() ? cShape : null);
     }
 
     @Override
