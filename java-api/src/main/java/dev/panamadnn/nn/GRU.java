@@ -23,7 +23,10 @@ public final class GRU extends RecurrentLayer {
         super("GRU", false, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional, 0);
     }
 
-    /** {@code gru(x, h0)} on {@link Backend#AUTO}; h0 null for zeros. Returns the output and h_n ({@code cN} null). */
+    /**
+     * {@code gru(x, h0)} on {@link Backend#AUTO}; h0 null for zeros (a literal {@code null} is ambiguous
+     * with {@link #forward(Tensor, Backend)}: use {@link #forward(Tensor)}). Returns the output and h_n ({@code cN} null).
+     */
     public RecurrentOutput forward(Tensor input, Tensor h0) {
         return forwardWithState(input, h0, null, null, Backend.AUTO);
     }

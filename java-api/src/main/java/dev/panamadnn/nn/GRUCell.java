@@ -16,7 +16,7 @@ public final class GRUCell extends RecurrentCell {
         this(inputSize, hiddenSize, true);
     }
 
-    /** {@code cell(x, h)} on {@link Backend#AUTO}; h null for zeros. */
+    /** {@code cell(x, h)} on {@link Backend#AUTO}; h null for zeros (for a literal {@code null}, {@link #forward(Tensor)}). */
     public Tensor forward(Tensor input, Tensor h) {
         return forward(input, h, Backend.AUTO);
     }

@@ -74,4 +74,16 @@ class RnnStateDictTest {
             }
         }
     }
+
+    @Test
+    void aSequentialWithAGruCompilesAsAJavaStepAndMatchesEager() throws Exception {
+        try (GoldenFile file = GoldenFile.open("rnn.safetensors"); GRU gru = new GRU(5, 7); Sequential net = new Sequential(gru, new Tanh())) {
+            GoldenFile.Case c = file.cases().stream().filter(k -> k.name().equals("gru_basic")).findFirst().orElseThrow();
+            RnnTesting.load(gru, c);
+            try (dev.panamadnn.compile.CompiledModel plan = dev.panamadnn.compile.CompiledModel.compile(net, c.input().shape());
+                 Tensor compiled = plan.run(c.input()); Tensor eager = net.forward(c.input())) {
+                assertTrue(java.util.Arrays.equals(eager.toFloatArray(), compiled.toFloatArray()), "compiled (a Layer step) = eager");
+            }
+        }
+    }
 }
