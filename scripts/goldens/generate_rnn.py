@@ -134,6 +134,9 @@ def main():
                                    poison=((2, 1, 0), float("nan")))[0])
         cases.append(sequence_case(f"{k}_inf", seed + 11, kind, 3, 4, length=3, batch=2,
                                    poison=((1, 0, 2), float("inf")))[0])
+        cases.append(sequence_case(f"{k}_wide_2l_bi_lengths", seed + 13, kind, 32, 64, num_layers=2, bidirectional=True,
+                                   proj_size=24 if kind == "LSTM" else 0, length=20, batch=5, state=True,
+                                   lengths=[20, 17, 3, 20, 9])[0])
         if kind == "LSTM":
             cases.append(sequence_case("lstm_proj_state", seed + 12, kind, 5, 6, proj_size=4, length=3, batch=2,
                                        state=True)[0])

@@ -145,6 +145,9 @@ final class RecurrentCore implements AutoCloseable {
             c0s = c0 == null ? null : Layer.nativeReady(c0);
             primitives.run(xs.segment(), seq, h0s == null ? null : h0s.segment(), c0s == null ? null : c0s.segment(), lengths,
                     y.segment(), hn.segment(), cn == null ? null : cn.segment());
+        } catch (InternalError e) {
+            // Java's copy out of a memory-mapped input whose file was truncated (the JDK's SIGBUS handling)
+            throw new IllegalStateException(spec.layer() + ": an input's memory-mapped file was truncated while mapped; reopen the file", e);
         } finally {
             if (xs != null && xs != x) xs.close();
             if (h0s != null && h0s != h0) h0s.close();
