@@ -58,10 +58,11 @@ final class RecurrentPrimitives implements AutoCloseable {
     void run(MemorySegment x, RecurrentCore.Sequence seq, MemorySegment h0, MemorySegment c0, int[] lengths,
              MemorySegment y, MemorySegment hn, MemorySegment cn) {
         try (PrimitiveCache.Lease<RecurrentTranslation> weights = translated.acquire(WEIGHTS_KEY,
-                key -> RecurrentTranslation.of(spec, params));
-             Arena call = Arena.ofConfined()) {
+                key -> RecurrentTranslation.of(spec, params))) {
             for (int[] group : RecurrentCore.groupsByLength(lengths, seq)) {
-                runGroup(weights.value(), call, x, seq, h0, c0, group, y, hn, cn);
+                try (Arena buffers = Arena.ofConfined()) {   // this group's activations and states, freed after it
+                    runGroup(weights.value(), buffers, x, seq, h0, c0, group, y, hn, cn);
+                }
             }
         }
     }
@@ -75,7 +76,8 @@ final class RecurrentPrimitives implements AutoCloseable {
             for (int j = 0; j < n; j++) copyRow(x, seq.row(t, group[j + 1]), src, (long) t * n + j, spec.inputSize());
         for (int k = 0; k < spec.numLayers(); k++) {
             int features = spec.layerInput(k);
-            MemorySegment srcIter = gatherState(call, h0, seq.batch(), k, group, out), srcIterC = spec.lstm() ? gatherState(call, c0, seq.batch(), k, group, hidden) : null;
+            MemorySegment srcIter = gatherState(call, h0, seq.batch(), k, group, out);
+            MemorySegment srcIterC = spec.lstm() ? gatherState(call, c0, seq.batch(), k, group, hidden) : null;
             MemorySegment dst = call.allocate((long) steps * n * dirs * out * Float.BYTES, 64);
             MemorySegment dstIter = call.allocate((long) dirs * n * out * Float.BYTES, 64);
             MemorySegment dstIterC = spec.lstm() ? call.allocate((long) dirs * n * hidden * Float.BYTES, 64) : null;
@@ -120,7 +122,7 @@ final class RecurrentPrimitives implements AutoCloseable {
 
     /** The primitive for one layer input width, length and group size (weights in the layouts {@link RecurrentTranslation} writes). */
     private Kernel createKernel(Key key) {
-        int dirs = spec.directions(), out = spec.outSize(), hidden = spec.hiddenSize(), gates = spec.gates();
+        int dirs = spec.directions(), out = spec.outSize(), hidden = spec.hiddenSize();
         long n = key.batch();
         String description = spec.layer() + " layer with " + key.features() + " inputs on [" + key.steps() + ", " + n + "]";
         List<MemoryDescriptor> temporary = new ArrayList<>();
