@@ -160,15 +160,14 @@ class SliceGather(nn.Module):     # Slice with negative start / step, Gather wit
         return s, torch.unsqueeze(g, 1)
 
 
-class ExpandWhereCast(nn.Module):  # Expand to a shape computed from x, Where with a constant condition, Cast
+class ExpandWhere(nn.Module):     # Expand to a shape computed from x (ConstantOfShape/Mul/Equal/Where on I64), Where with a constant condition
     def __init__(self):
         super().__init__()
         self.register_buffer("mask", torch.tensor([True, False, True, False]))
 
     def forward(self, x):
         e = torch.ones(1, 4).expand(x.shape[0], 4)
-        w = torch.where(self.mask, x, e)
-        return w, (x > 0).float()
+        return torch.where(self.mask, x, e), x[:, 1:]
 
 
 class Embedding(nn.Module):       # Gather on a float weight with I64 indices (an embedding lookup)
@@ -188,7 +187,7 @@ def main():
     export("two_inputs", TwoInputs(), lambda b: [torch.randn(b, 3, 4), torch.randn(b, 3, 4)], ["a", "b"], ["sum", "first"], lines)
     export("split_cat", SplitCat(), rand(6, 2, 3), ["x"], ["cat", "mid"], lines)
     export("slice_gather", SliceGather(), rand(5, 6), ["x"], ["s", "g"], lines)
-    export("expand_where_cast", ExpandWhereCast(), rand(4), ["x"], ["w", "pos"], lines)
+    export("expand_where", ExpandWhere(), rand(4), ["x"], ["w", "tail"], lines)
     export("embedding", Embedding(), lambda b: [torch.randint(0, 10, (b, 3))], ["ids"], ["e"], lines)
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w") as f:

@@ -17,6 +17,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -87,7 +88,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class CompiledModel implements AutoCloseable {
     private final String name;
-    private final long[] inputShape, outputShape;
+    private final long[] inputShape, outputShape;   // input 0's and output 0's
+    private final List<dev.panamadnn.graph.Value> inputs, outputs;
     private final Compiler compiled;
     private final List<Compiler.Step> steps;
     private final int[] physical;          // logical buffer -> context slot, or INPUT/OUTPUT/UNUSED
@@ -101,12 +103,14 @@ public final class CompiledModel implements AutoCloseable {
     private final InFlightCalls calls = new InFlightCalls();
     private final List<String> rulesFired;
 
-    private CompiledModel(String name, long[] inputShape, Compiler c, int threads) {
+    private CompiledModel(String name, Compiler c, int threads) {
         this.name = name;
         this.options = c.options;
         this.threads = threads;
-        this.inputShape = inputShape;
-        this.outputShape = c.outputShape;
+        this.inputs = List.copyOf(c.inputs);
+        this.outputs = List.copyOf(c.outputs);
+        this.inputShape = inputs.get(0).shape().sizes();
+        this.outputShape = outputs.get(0).shape().sizes();
         this.compiled = c;
         this.steps = List.copyOf(c.steps);
         BufferAssignment.Assignment a = BufferAssignment.assign(c.buffers, c.outputAlias);
@@ -152,24 +156,59 @@ public final class CompiledModel implements AutoCloseable {
     }
 
     /**
-     * Compiles {@code graph} (one input, one output; symbolic dims such as the batch are bound by
-     * {@code inputShape}) with the given options. The graph's initializers are read now and copied
-     * into the plan (folded, reordered): the plan does not need them afterwards.
+     * Compiles {@code graph} for its one input of {@code inputShape} (symbolic dims such as the
+     * batch are bound by it) with the given options. The graph's initializers are read now and
+     * copied into the plan (folded, reordered): the plan does not need them afterwards.
      *
-     * @throws IllegalArgumentException      if the shape does not fit the graph's input (naming it)
+     * @throws IllegalArgumentException      if the shape does not fit the graph's input (naming it), or the graph has several inputs
      * @throws UnsupportedOperationException if the graph has an op the compiler does not lower (naming the node)
      */
     public static CompiledModel compile(Graph graph, CompileOptions options, long... inputShape) {
-        if (options == null) throw new IllegalArgumentException("CompiledModel.compile: options must not be null (CompileOptions.defaults())");
         if (graph == null) throw new IllegalArgumentException("CompiledModel.compile: graph must not be null");
+        if (graph.inputs().size() != 1) {
+            throw new IllegalArgumentException("CompiledModel.compile: graph " + graph.name() + " has " + graph.inputs().size()
+                    + " inputs " + graph.inputs() + ": give a shape per input name (compile(graph, options, Map))");
+        }
         checkShape(inputShape);
+        return compileAll(graph, options, new long[][] {inputShape.clone()});
+    }
+
+    /**
+     * Compiles {@code graph} for inputs of the given shapes, by input name (every graph input,
+     * no other; symbolic dims such as the batch are bound by them): a plan of several inputs and
+     * outputs, run by {@link #run(Map)}. As {@link #compile(Graph, CompileOptions, long...)} otherwise.
+     *
+     * @throws IllegalArgumentException      if a name is missing or unknown, or a shape does not fit its input (naming it)
+     * @throws UnsupportedOperationException if the graph has an op the compiler does not lower (naming the node)
+     */
+    public static CompiledModel compile(Graph graph, CompileOptions options, Map<String, long[]> inputShapes) {
+        if (graph == null) throw new IllegalArgumentException("CompiledModel.compile: graph must not be null");
+        if (inputShapes == null) throw new IllegalArgumentException("CompiledModel.compile: inputShapes must not be null");
+        long[][] shapes = new long[graph.inputs().size()][];
+        for (String k : inputShapes.keySet()) {
+            if (graph.inputs().stream().noneMatch(v -> v.name().equals(k))) {
+                throw new IllegalArgumentException("CompiledModel.compile: unknown input '" + k + "' (graph " + graph.name() + " has "
+                        + PlanIO.names(graph.inputs()) + ")");
+            }
+        }
+        for (int i = 0; i < shapes.length; i++) {
+            long[] s = inputShapes.get(graph.inputs().get(i).name());
+            if (s == null) throw new IllegalArgumentException("CompiledModel.compile: missing a shape for input " + graph.inputs().get(i));
+            checkShape(s);
+            shapes[i] = s.clone();
+        }
+        return compileAll(graph, options, shapes);
+    }
+
+    private static CompiledModel compileAll(Graph graph, CompileOptions options, long[][] shapes) {
+        if (options == null) throw new IllegalArgumentException("CompiledModel.compile: options must not be null (CompileOptions.defaults())");
         int threads = options.threads() > 0 ? options.threads() : ThreadControl.threads();
         Compiler c = new Compiler(options, threads);
         try {
             // oneDNN sizes a primitive's work split by the creating thread's OpenMP team size.
             if (threads > 0) ThreadControl.applyToCurrentThread(threads);
-            c.compile(graph, inputShape.clone());
-            CompiledModel plan = new CompiledModel(graph.name(), inputShape.clone(), c, threads);
+            c.compile(graph, shapes);
+            CompiledModel plan = new CompiledModel(graph.name(), c, threads);
             // Once per JVM: JIT-compile the Winograd transforms now, or the first run (warmup() or not) pays ~1 s for them.
             if (plan.steps.stream().anyMatch(s -> s.winograd() != null)) Winograd.warmUpKernels();
             return plan;
@@ -189,12 +228,24 @@ public final class CompiledModel implements AutoCloseable {
         Sizes.f32Bytes("CompiledModel.compile: input", inputShape);   // layers check the buffers they derive
     }
 
+    /** The shape of input 0 (the only one, for a model). */
     public long[] inputShape() {
         return inputShape.clone();
     }
 
+    /** The shape of output 0 (the only one, for a model). */
     public long[] outputShape() {
         return outputShape.clone();
+    }
+
+    /** The inputs, in the graph's order: names, dtypes, concrete shapes (a non-F32 input only feeds shape computations). */
+    public List<dev.panamadnn.graph.Value> inputs() {
+        return inputs;
+    }
+
+    /** The outputs, in the graph's order: names, dtypes (F32), concrete shapes. */
+    public List<dev.panamadnn.graph.Value> outputs() {
+        return outputs;
     }
 
     /** The options this plan was compiled with. */
@@ -283,16 +334,22 @@ public final class CompiledModel implements AutoCloseable {
     public CompiledModel warmup() {
         checkOpen();
         try (Arena a = Arena.ofConfined()) {
-            Tensor in = Tensor.allocate(a, DataType.F32, inputShape), out = Tensor.allocate(a, DataType.F32, outputShape);
+            Map<String, Tensor> in = new java.util.HashMap<>(), out = new java.util.HashMap<>();
+            for (dev.panamadnn.graph.Value v : inputs) in.put(v.name(), Tensor.allocate(a, v.dtype(), v.shape().sizes()));
+            for (dev.panamadnn.graph.Value v : outputs) out.put(v.name(), Tensor.allocate(a, v.dtype(), v.shape().sizes()));
             run(in, out);
         }
         return this;
     }
 
-    /** Runs the plan on {@code input} and returns a new output tensor the caller owns (allocates it per call). */
+    /**
+     * Runs a plan of one input and one output on {@code input} and returns a new output tensor the
+     * caller owns (allocates it per call). @throws IllegalArgumentException as {@link #run(Tensor, Tensor)}
+     */
     public Tensor run(Tensor input) {
         checkOpen();
-        check("input", input, inputShape);
+        single();
+        PlanIO.check(name, "input", input, inputs.get(0));
         Tensor out = Tensor.zeros(outputShape);
         try {
             run(input, out);
@@ -304,82 +361,117 @@ public final class CompiledModel implements AutoCloseable {
     }
 
     /**
-     * Runs the plan: reads {@code input} ({@link #inputShape()}, F32, contiguous, off-heap) and writes
-     * {@code output} ({@link #outputShape()}, same requirements, writable). Creates nothing once warm
-     * (a memory-mapped input or output costs a copy each way). Safe to call concurrently with
-     * {@link #close()} and with closing either tensor on another thread.
+     * Runs a plan of one input and one output: reads {@code input} ({@link #inputShape()}, F32,
+     * contiguous, off-heap) and writes {@code output} ({@link #outputShape()}, same requirements,
+     * writable). Creates nothing once warm (a memory-mapped input or output costs a copy each way).
+     * Safe to call concurrently with {@link #close()} and with closing either tensor on another thread.
      *
-     * @throws IllegalArgumentException if a tensor has another shape, dtype or layout, they overlap,
-     *                                  or the output is read-only
+     * @throws IllegalArgumentException if the plan has several inputs or outputs ({@link #run(Map, Map)}),
+     *                                  a tensor has another shape, dtype or layout, they overlap, or
+     *                                  the output is read-only
      * @throws IllegalStateException    if this model is closed, a tensor's memory was freed (before or
      *                                  during the run), or a mapped tensor's file was truncated
      */
     public void run(Tensor input, Tensor output) {
         calls.enter(this);
         try {
-            check("input", input, inputShape);
-            check("output", output, outputShape);
+            single();
+            PlanIO.check(name, "input", input, inputs.get(0));
+            PlanIO.check(name, "output", output, outputs.get(0));
             MemorySegment in = input.segment(), out = output.segment();
-            if (out.isReadOnly()) {
-                throw new IllegalArgumentException(name + " (compiled): expected a writable output, got " + output + " over read-only memory");
-            }
-            long a = in.address(), b = out.address();
-            if (a < b + out.byteSize() && b < a + in.byteSize()) {
+            if (in.address() < out.address() + out.byteSize() && out.address() < in.address() + in.byteSize()) {
                 throw new IllegalArgumentException(name + " (compiled): input and output must not overlap");
             }
             if (in.isMapped() || out.isMapped()) {
-                runMapped(in, out);
+                PlanIO.runMapped(name, new Tensor[] {input}, new Tensor[] {output}, this::runPlain);
                 return;
             }
             ExecutionContext c = borrow();
-            try {
-                if (threads > 0) ThreadControl.applyToCurrentThread(threads);
-                else ThreadControl.applyToCurrentThread();
-                c.run(in, out);
-            } catch (IllegalStateException e) {
-                if (!in.scope().isAlive() || !out.scope().isAlive()) {
-                    throw new IllegalStateException(name + " (compiled): the " + (in.scope().isAlive() ? "output" : "input")
-                            + " tensor's memory was freed during the run; the output is incomplete", e);
-                }
-                throw e;
-            } finally {
-                c.busy.set(false);
-            }
+            c.caller[0] = in;
+            c.caller[1] = out;
+            execute(c);
         } finally {
             calls.exit();
         }
     }
 
     /**
-     * A run whose input or output lies in a memory-mapped file: native code never touches mapped
-     * memory (another process truncating the file would kill the JVM with SIGBUS there), so the
-     * mapped side is copied by Java, which turns a truncated mapping into an exception.
+     * Runs the plan on {@code inputs} (by name: every input of {@link #inputs()}, no other) and
+     * returns new output tensors the caller owns, by name in {@link #outputs()} order.
+     *
+     * @throws IllegalArgumentException as {@link #run(Map, Map)}
+     * @throws IllegalStateException    as {@link #run(Map, Map)}
      */
-    private void runMapped(MemorySegment in, MemorySegment out) {
-        try (Arena tmp = Arena.ofConfined()) {
-            MemorySegment x = in.isMapped() ? NativeAccess.copyOfMapped(in, tmp, name + " (compiled) input") : in;
-            MemorySegment y = out.isMapped() ? tmp.allocate(out.byteSize(), 64) : out;
-            run(Tensor.wrap(x, DataType.F32, inputShape), Tensor.wrap(y, DataType.F32, outputShape));
-            if (y != out) NativeAccess.copyToMapped(y, out, name + " (compiled) output");
+    public Map<String, Tensor> run(Map<String, Tensor> inputs) {
+        checkOpen();
+        PlanIO.byName(name, "input", inputs, this.inputs, new Tensor[this.inputs.size()]);
+        Map<String, Tensor> out = PlanIO.newOutputs(outputs, new Tensor[outputs.size()]);
+        try {
+            run(inputs, out);
+            return out;
+        } catch (RuntimeException | Error e) {
+            out.values().forEach(Tensor::close);
+            throw e;
         }
     }
 
-    private void check(String what, Tensor t, long[] expected) {
-        if (t == null) throw new IllegalArgumentException(name + " (compiled): " + what + " must not be null");
-        if (!t.isAlive()) throw new IllegalStateException(name + " (compiled): the " + what + " tensor's memory was freed");
-        if (t.dtype() != DataType.F32) {
-            throw new IllegalArgumentException(name + " (compiled for " + Arrays.toString(inputShape) + "): expected an F32 " + what
-                    + ", got " + t.dtype());
+    /**
+     * Runs the plan: reads every input of {@link #inputs()} from {@code inputs} and writes every
+     * output of {@link #outputs()} into {@code outputs} (both by name; each tensor of its value's
+     * dtype and shape, contiguous, off-heap; outputs writable and overlapping no other tensor).
+     * Everything is checked before any native call. Thread-safety and lifetimes as {@link #run(Tensor, Tensor)}.
+     *
+     * @throws IllegalArgumentException if a name is unknown or missing, or a tensor has another dtype,
+     *                                  shape or layout, is read-only (an output), or overlaps another
+     * @throws IllegalStateException    if this model is closed, a tensor's memory was freed (before or
+     *                                  during the run), or a mapped tensor's file was truncated
+     */
+    public void run(Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
+        calls.enter(this);
+        try {
+            Tensor[] in = PlanIO.byName(name, "input", inputs, this.inputs, new Tensor[this.inputs.size()]);
+            Tensor[] out = PlanIO.byName(name, "output", outputs, this.outputs, new Tensor[this.outputs.size()]);
+            PlanIO.checkOverlap(name, in, out, this.inputs, this.outputs);
+            if (PlanIO.anyMapped(in, out)) PlanIO.runMapped(name, in, out, this::runPlain);
+            else runPlain(in, out);
+        } finally {
+            calls.exit();
         }
-        boolean same = t.rank() == expected.length;
-        for (int i = 0; same && i < expected.length; i++) same = t.dim(i) == expected[i];
-        if (!same) {
-            throw new IllegalArgumentException(name + " (compiled): expected " + what + " shape " + Arrays.toString(expected)
-                    + ", got " + Arrays.toString(t.shape()) + " (compile another plan for another shape)");
+    }
+
+    /** A run on checked tensors in plain (not mapped) memory. */
+    private void runPlain(Tensor[] in, Tensor[] out) {
+        ExecutionContext c = borrow();
+        for (int i = 0; i < in.length; i++) c.caller[i] = in[i].segment();
+        for (int i = 0; i < out.length; i++) c.caller[in.length + i] = out[i].segment();
+        execute(c);
+    }
+
+    /** Runs borrowed context {@code c} on the caller's buffers set in it, and gives it back. */
+    private void execute(ExecutionContext c) {
+        try {
+            if (threads > 0) ThreadControl.applyToCurrentThread(threads);
+            else ThreadControl.applyToCurrentThread();
+            c.run();
+        } catch (IllegalStateException e) {
+            for (int i = 0; i < c.caller.length; i++) {
+                if (!c.caller[i].scope().isAlive()) {
+                    String which = i < inputs.size() ? "input '" + inputs.get(i).name() + "'" : "output '" + outputs.get(i - inputs.size()).name() + "'";
+                    throw new IllegalStateException(name + " (compiled): the " + which + " tensor's memory was freed during the run; "
+                            + "the output is incomplete", e);
+                }
+            }
+            throw e;
+        } finally {
+            c.forget();
+            c.busy.set(false);
         }
-        if (!t.isContiguous() || !t.segment().isNative()) {
-            throw new IllegalArgumentException(name + " (compiled): expected a contiguous off-heap (plain row-major) " + what
-                    + ", got " + t);
+    }
+
+    private void single() {
+        if (inputs.size() != 1 || outputs.size() != 1) {
+            throw new IllegalArgumentException(name + " (compiled): the plan has inputs " + PlanIO.names(inputs) + " and outputs "
+                    + PlanIO.names(outputs) + "; run it with run(Map) or run(Map, Map)");
         }
     }
 
@@ -391,7 +483,8 @@ public final class CompiledModel implements AutoCloseable {
         for (ExecutionContext c : contexts) if (c.busy.compareAndSet(false, true)) return c;
         synchronized (this) {
             checkOpen();
-            ExecutionContext c = new ExecutionContext(steps, physical, slotBytes, scratchpadBytes, nativeObjects, winogradFallbacks, threads);
+            ExecutionContext c = new ExecutionContext(steps, physical, slotBytes, scratchpadBytes, nativeObjects, winogradFallbacks, threads,
+                    inputs.size(), outputs.size());
             c.busy.set(true);
             ExecutionContext[] grown = Arrays.copyOf(contexts, contexts.length + 1);
             grown[grown.length - 1] = c;
