@@ -1,25 +1,16 @@
 package dev.panamadnn.compile;
 
-import dev.panamadnn.DataType;
 import dev.panamadnn.Module;
 import dev.panamadnn.Tensor;
 import dev.panamadnn.graph.Graph;
 import dev.panamadnn.graph.Shape;
-import dev.panamadnn.internal.Sizes;
-import dev.panamadnn.internal.dnnl.Engine;
-import dev.panamadnn.internal.dnnl.Execution;
-import dev.panamadnn.internal.dnnl.Stream;
 import dev.panamadnn.internal.lifetime.InFlightCalls;
-import dev.panamadnn.internal.lifetime.NativeAccess;
 import dev.panamadnn.natives.ThreadControl;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A model compiled for one input shape: "compile once, run many times".
@@ -90,16 +81,12 @@ public final class CompiledModel implements AutoCloseable {
     private final String name;
     private final long[] inputShape, outputShape;   // input 0's and output 0's
     private final List<dev.panamadnn.graph.Value> inputs, outputs;
+    private final long[][] inputShapes, outputShapes;   // of inputs and outputs, in order
     private final Compiler compiled;
     private final List<Compiler.Step> steps;
-    private final int[] physical;          // logical buffer -> context slot, or INPUT/OUTPUT/UNUSED
-    private final long[] slotBytes;
-    private final long scratchpadBytes;
     private final CompileOptions options;
     private final int threads;             // intra-op threads every run uses, or 0: OpenMP's default
-    private final AtomicLong nativeObjects = new AtomicLong();
-    private final AtomicLong winogradFallbacks = new AtomicLong();
-    private volatile ExecutionContext[] contexts = new ExecutionContext[0];
+    private final ContextPool pool;
     private final InFlightCalls calls = new InFlightCalls();
     private final List<String> rulesFired;
 
@@ -109,24 +96,14 @@ public final class CompiledModel implements AutoCloseable {
         this.threads = threads;
         this.inputs = List.copyOf(c.inputs);
         this.outputs = List.copyOf(c.outputs);
-        this.inputShape = inputs.get(0).shape().sizes();
-        this.outputShape = outputs.get(0).shape().sizes();
+        this.inputShapes = inputs.stream().map(v -> v.shape().sizes()).toArray(long[][]::new);
+        this.outputShapes = outputs.stream().map(v -> v.shape().sizes()).toArray(long[][]::new);
+        this.inputShape = inputShapes[0];
+        this.outputShape = outputShapes[0];
         this.compiled = c;
         this.steps = List.copyOf(c.steps);
-        BufferAssignment.Assignment a = BufferAssignment.assign(c.buffers, c.outputAlias);
-        physical = new int[c.buffers.size()];
-        for (int b = 0; b < physical.length; b++) {
-            physical[b] = b == c.outputAlias ? Compiler.OUTPUT : a.slotOf()[b] < 0 ? Compiler.UNUSED : a.slotOf()[b];
-        }
-        slotBytes = a.slotBytes();
+        this.pool = new ContextPool(name, c, steps, threads);
         rulesFired = List.copyOf(c.fired);
-        long scratch = 1;
-        for (Compiler.Step s : steps) {
-            if (s.primitive() == null) continue;
-            scratch = Math.max(scratch, s.primitive().scratchpadBytes());
-            if (s.winograd() != null) scratch = Math.max(scratch, s.winograd().fallback().primitive().scratchpadBytes());
-        }
-        scratchpadBytes = scratch;
     }
 
     /**
@@ -151,7 +128,7 @@ public final class CompiledModel implements AutoCloseable {
     public static CompiledModel compile(Module model, CompileOptions options, long... inputShape) {
         if (options == null) throw new IllegalArgumentException("CompiledModel.compile: options must not be null (CompileOptions.defaults())");
         if (model == null) throw new IllegalArgumentException("CompiledModel.compile: model must not be null");
-        checkShape(inputShape);
+        PlanIO.checkShape(inputShape);
         return compile(Graph.lower(model, Shape.of(inputShape)), options, inputShape);
     }
 
@@ -169,7 +146,7 @@ public final class CompiledModel implements AutoCloseable {
             throw new IllegalArgumentException("CompiledModel.compile: graph " + graph.name() + " has " + graph.inputs().size()
                     + " inputs " + graph.inputs() + ": give a shape per input name (compile(graph, options, Map))");
         }
-        checkShape(inputShape);
+        PlanIO.checkShape(inputShape);
         return compileAll(graph, options, new long[][] {inputShape.clone()});
     }
 
@@ -184,20 +161,7 @@ public final class CompiledModel implements AutoCloseable {
     public static CompiledModel compile(Graph graph, CompileOptions options, Map<String, long[]> inputShapes) {
         if (graph == null) throw new IllegalArgumentException("CompiledModel.compile: graph must not be null");
         if (inputShapes == null) throw new IllegalArgumentException("CompiledModel.compile: inputShapes must not be null");
-        long[][] shapes = new long[graph.inputs().size()][];
-        for (String k : inputShapes.keySet()) {
-            if (graph.inputs().stream().noneMatch(v -> v.name().equals(k))) {
-                throw new IllegalArgumentException("CompiledModel.compile: unknown input '" + k + "' (graph " + graph.name() + " has "
-                        + PlanIO.names(graph.inputs()) + ")");
-            }
-        }
-        for (int i = 0; i < shapes.length; i++) {
-            long[] s = inputShapes.get(graph.inputs().get(i).name());
-            if (s == null) throw new IllegalArgumentException("CompiledModel.compile: missing a shape for input " + graph.inputs().get(i));
-            checkShape(s);
-            shapes[i] = s.clone();
-        }
-        return compileAll(graph, options, shapes);
+        return compileAll(graph, options, PlanIO.shapesByName(graph, inputShapes));
     }
 
     private static CompiledModel compileAll(Graph graph, CompileOptions options, long[][] shapes) {
@@ -216,16 +180,6 @@ public final class CompiledModel implements AutoCloseable {
             c.closeAll();
             throw e;
         }
-    }
-
-    private static void checkShape(long[] inputShape) {
-        if (inputShape == null || inputShape.length == 0) {
-            throw new IllegalArgumentException("CompiledModel.compile: expected an input shape, got none");
-        }
-        for (long d : inputShape) {
-            if (d <= 0) throw new IllegalArgumentException("CompiledModel.compile: expected sizes > 0, got " + Arrays.toString(inputShape));
-        }
-        Sizes.f32Bytes("CompiledModel.compile: input", inputShape);   // layers check the buffers they derive
     }
 
     /** The shape of input 0 (the only one, for a model). */
@@ -298,7 +252,7 @@ public final class CompiledModel implements AutoCloseable {
 
     /** Execution contexts created so far (grows to the peak number of concurrent calls). */
     public int contextCount() {
-        return contexts.length;
+        return pool.count();
     }
 
     /**
@@ -306,7 +260,7 @@ public final class CompiledModel implements AutoCloseable {
      * a diagnostic that stays constant once every concurrent caller has been served once.
      */
     public long nativeObjectsCreated() {
-        return nativeObjects.get();
+        return pool.nativeObjects.get();
     }
 
     /**
@@ -316,14 +270,12 @@ public final class CompiledModel implements AutoCloseable {
      * the model's activations are that large, and {@link CompileOptions#withWinograd} off loses nothing.
      */
     public long winogradFallbacks() {
-        return winogradFallbacks.get();
+        return pool.winogradFallbacks.get();
     }
 
     /** Bytes of activation buffers plus scratchpad one execution context holds. */
     public long contextBytes() {
-        long sum = scratchpadBytes;
-        for (long b : slotBytes) sum += b;
-        return sum;
+        return pool.contextBytes();
     }
 
     /**
@@ -349,7 +301,7 @@ public final class CompiledModel implements AutoCloseable {
     public Tensor run(Tensor input) {
         checkOpen();
         single();
-        PlanIO.check(name, "input", input, inputs.get(0));
+        PlanIO.check(name, "input", input, inputs.get(0), inputShape);
         Tensor out = Tensor.zeros(outputShape);
         try {
             run(input, out);
@@ -376,8 +328,8 @@ public final class CompiledModel implements AutoCloseable {
         calls.enter(this);
         try {
             single();
-            PlanIO.check(name, "input", input, inputs.get(0));
-            PlanIO.check(name, "output", output, outputs.get(0));
+            PlanIO.check(name, "input", input, inputs.get(0), inputShape);
+            PlanIO.check(name, "output", output, outputs.get(0), outputShape);
             MemorySegment in = input.segment(), out = output.segment();
             if (in.address() < out.address() + out.byteSize() && out.address() < in.address() + in.byteSize()) {
                 throw new IllegalArgumentException(name + " (compiled): input and output must not overlap");
@@ -386,10 +338,10 @@ public final class CompiledModel implements AutoCloseable {
                 PlanIO.runMapped(name, new Tensor[] {input}, new Tensor[] {output}, this::runPlain);
                 return;
             }
-            ExecutionContext c = borrow();
+            ExecutionContext c = pool.borrow();
             c.caller[0] = in;
             c.caller[1] = out;
-            execute(c);
+            pool.execute(c);
         } finally {
             calls.exit();
         }
@@ -404,7 +356,7 @@ public final class CompiledModel implements AutoCloseable {
      */
     public Map<String, Tensor> run(Map<String, Tensor> inputs) {
         checkOpen();
-        PlanIO.byName(name, "input", inputs, this.inputs, new Tensor[this.inputs.size()]);
+        PlanIO.byName(name, "input", inputs, this.inputs, inputShapes, new Tensor[this.inputs.size()]);
         Map<String, Tensor> out = PlanIO.newOutputs(outputs, new Tensor[outputs.size()]);
         try {
             run(inputs, out);
@@ -429,8 +381,8 @@ public final class CompiledModel implements AutoCloseable {
     public void run(Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
         calls.enter(this);
         try {
-            Tensor[] in = PlanIO.byName(name, "input", inputs, this.inputs, new Tensor[this.inputs.size()]);
-            Tensor[] out = PlanIO.byName(name, "output", outputs, this.outputs, new Tensor[this.outputs.size()]);
+            Tensor[] in = PlanIO.byName(name, "input", inputs, this.inputs, inputShapes, new Tensor[this.inputs.size()]);
+            Tensor[] out = PlanIO.byName(name, "output", outputs, this.outputs, outputShapes, new Tensor[this.outputs.size()]);
             PlanIO.checkOverlap(name, in, out, this.inputs, this.outputs);
             if (PlanIO.anyMapped(in, out)) PlanIO.runMapped(name, in, out, this::runPlain);
             else runPlain(in, out);
@@ -441,31 +393,10 @@ public final class CompiledModel implements AutoCloseable {
 
     /** A run on checked tensors in plain (not mapped) memory. */
     private void runPlain(Tensor[] in, Tensor[] out) {
-        ExecutionContext c = borrow();
+        ExecutionContext c = pool.borrow();
         for (int i = 0; i < in.length; i++) c.caller[i] = in[i].segment();
         for (int i = 0; i < out.length; i++) c.caller[in.length + i] = out[i].segment();
-        execute(c);
-    }
-
-    /** Runs borrowed context {@code c} on the caller's buffers set in it, and gives it back. */
-    private void execute(ExecutionContext c) {
-        try {
-            if (threads > 0) ThreadControl.applyToCurrentThread(threads);
-            else ThreadControl.applyToCurrentThread();
-            c.run();
-        } catch (IllegalStateException e) {
-            for (int i = 0; i < c.caller.length; i++) {
-                if (!c.caller[i].scope().isAlive()) {
-                    String which = i < inputs.size() ? "input '" + inputs.get(i).name() + "'" : "output '" + outputs.get(i - inputs.size()).name() + "'";
-                    throw new IllegalStateException(name + " (compiled): the " + which + " tensor's memory was freed during the run; "
-                            + "the output is incomplete", e);
-                }
-            }
-            throw e;
-        } finally {
-            c.forget();
-            c.busy.set(false);
-        }
+        pool.execute(c);
     }
 
     private void single() {
@@ -479,20 +410,6 @@ public final class CompiledModel implements AutoCloseable {
         if (calls.isClosed()) throw new IllegalStateException(this + " is closed");
     }
 
-    private ExecutionContext borrow() {
-        for (ExecutionContext c : contexts) if (c.busy.compareAndSet(false, true)) return c;
-        synchronized (this) {
-            checkOpen();
-            ExecutionContext c = new ExecutionContext(steps, physical, slotBytes, scratchpadBytes, nativeObjects, winogradFallbacks, threads,
-                    inputs.size(), outputs.size());
-            c.busy.set(true);
-            ExecutionContext[] grown = Arrays.copyOf(contexts, contexts.length + 1);
-            grown[grown.length - 1] = c;
-            contexts = grown;
-            return c;
-        }
-    }
-
     /**
      * Frees the primitives, weights and every execution context; idempotent. Safe while other
      * threads run the plan: new runs fail at once with an {@link IllegalStateException}, and this
@@ -502,8 +419,7 @@ public final class CompiledModel implements AutoCloseable {
     public void close() {
         if (!calls.close()) return;
         synchronized (this) {
-            for (ExecutionContext c : contexts) c.close();
-            contexts = new ExecutionContext[0];
+            pool.close();
             compiled.closeAll();
         }
     }

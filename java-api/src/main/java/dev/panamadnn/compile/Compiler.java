@@ -183,47 +183,7 @@ final class Compiler {
             List<Value> out = n.outputs().size() == 1 ? List.of(lower(n)) : LowerIndex.lowerMulti(this, n);
             for (int i = 0; i < out.size(); i++) values.put(n.outputs().get(i), out.get(i));
         }
-        for (int k = 0; k < outputs.size(); k++) writeOutput(k);
-    }
-
-    /** The steps that put output {@code k} into the caller's plain output: the last layer writing it directly (output 0), or a reorder. */
-    private void writeOutput(int k) {
-        dev.panamadnn.graph.Value o = outputs.get(k);
-        Value v = values.get(o.name());
-        if (v == null) {
-            throw new UnsupportedOperationException("CompiledModel: graph output " + o + (graph.isConstant(o.name())
-                    ? " is a constant (known at compile time); a plan's outputs must be computed from its inputs"
-                    : " is " + o.dtype() + "; a plan's outputs are F32 values computed from its inputs"));
-        }
-        long[] shape = o.shape().sizes();
-        Value last = asShape(v, shape, "output " + o.name());
-        MemoryDescriptor plainOut = own(MemoryDescriptor.f32(Ops.plain(shape.length), shape));
-        if (k == 0 && last.buffer() >= 0 && last.md().sameLayoutAs(plainOut) && buffers.get(last.buffer()).bytes() <= plainOut.byteSize()
-                && !customStepUses(last.buffer()) && writersReadOneInput(last.buffer()) && !otherOutputReads(last.buffer())) {
-            outputAlias = last.buffer();   // the last layer writes straight into the caller's output
-        } else {
-            Primitive p = own(Reorder.primitive(last.md(), plainOut, "reorder to the plain output " + o.name()));
-            emit(p, "reorder to the plain output " + o.name(), PlanArg.of(Args.FROM, last.md(), last.buffer()),
-                    PlanArg.of(Args.TO, plainOut, outputId(k)));
-        }
-    }
-
-    /** Whether each step writing into plan buffer {@code b} reads at most one caller input (a run holds two caller buffers per step). */
-    private boolean writersReadOneInput(int b) {
-        for (Step st : steps) {
-            if (st.args().stream().noneMatch(a -> a.buffer() == b)) continue;
-            if (st.args().stream().filter(a -> callerIndex(a.buffer(), inputs.size()) >= 0).map(PlanArg::buffer).distinct().count() > 1) return false;
-        }
-        return true;
-    }
-
-    /** Whether another graph output is the value in plan buffer {@code b} (it is then copied from there after the run's last step). */
-    private boolean otherOutputReads(int b) {
-        for (int k = 1; k < outputs.size(); k++) {
-            Value v = values.get(outputs.get(k).name());
-            if (v != null && v.buffer() == b) return true;
-        }
-        return false;
+        for (int k = 0; k < outputs.size(); k++) PlanOutputs.write(this, k);
     }
 
     /** Closes what was created, newest first. */
@@ -413,36 +373,6 @@ final class Compiler {
         return new Value(dst, out, outShape);
     }
 
-    /**
-     * A Java step reading {@code xs} (each plain, in a plan buffer: see {@link #javaInput(Value, String)}) and
-     * writing new plain buffers of {@code outShapes}; returns those values.
-     */
-    List<Value> javaStep(List<Value> xs, List<long[]> outShapes, MultiKernel kernel, String description) {
-        int[] ins = new int[xs.size()], outs = new int[outShapes.size()];
-        long[][] inShapes = new long[xs.size()][];
-        List<Value> result = new ArrayList<>();
-        for (int i = 0; i < ins.length; i++) {
-            ins[i] = xs.get(i).buffer();
-            inShapes[i] = xs.get(i).shape();
-            touch(ins[i]);
-        }
-        for (int o = 0; o < outs.length; o++) {
-            long[] shape = outShapes.get(o);
-            MemoryDescriptor dst = own(MemoryDescriptor.f32(Ops.plain(shape.length), shape));
-            outs[o] = newBuffer(Math.max(4, dst.byteSize()));
-            touch(outs[o]);
-            result.add(new Value(dst, outs[o], shape));
-        }
-        steps.add(new Step(null, List.of(), description, null, new JavaStep(kernel, ins, inShapes, outs, outShapes.toArray(new long[0][]))));
-        return result;
-    }
-
-    /** {@code x} plain in a plan buffer (a copy when it is the caller's input), for a Java step of {@code what}. */
-    Value javaInput(Value x, String what) {
-        if (x.buffer() < 0) x = reorder(x, own(MemoryDescriptor.f32(Ops.plain(x.shape().length), x.shape())), "reorder (copy) of the input for " + what);
-        return plain(x, "reorder to plain for " + what);
-    }
-
     /** {@code x} in the plain (row-major) layout: itself, or a reorder. */
     Value plain(Value x, String what) {
         MemoryDescriptor plain = own(MemoryDescriptor.f32(Ops.plain(x.shape().length), x.shape()));
@@ -522,7 +452,7 @@ final class Compiler {
     }
 
     /** Whether a Winograd or Java step reads or writes plan buffer {@code b} (those are never bound to the caller's tensors). */
-    private boolean customStepUses(int b) {
+    boolean customStepUses(int b) {
         for (Step st : steps) {
             if (st.winograd() != null && (st.winograd().input() == b || st.winograd().output() == b)) return true;
             if (st.java() != null && st.java().uses(b)) return true;

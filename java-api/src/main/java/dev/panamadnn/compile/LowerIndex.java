@@ -56,7 +56,7 @@ final class LowerIndex {
             rows[o] = outs.get(o)[axis] * inner;
         }
         long total = x[axis] * inner;
-        return plan.javaStep(List.of(input(plan, n, 0)), outs, (src, dst) -> {
+        return PlanOutputs.javaStep(plan, List.of(input(plan, n, 0)), outs, (src, dst) -> {
             for (long a = 0; a < outer; a++) {
                 long at = a * total;
                 for (int o = 0; o < rows.length; o++) {
@@ -78,7 +78,7 @@ final class LowerIndex {
             rows[i] = shape(plan, n.input(i))[axis] * inner;
         }
         long total = y[axis] * inner;
-        return plan.javaStep(xs, List.of(y), (src, dst) -> {
+        return PlanOutputs.javaStep(plan, xs, List.of(y), (src, dst) -> {
             for (long a = 0; a < outer; a++) {
                 long at = a * total;
                 for (int i = 0; i < rows.length; i++) {
@@ -97,7 +97,7 @@ final class LowerIndex {
         long[] idx = longs(t);
         for (int i = 0; i < idx.length; i++) idx[i] = idx[i] < 0 ? idx[i] + x[axis] : idx[i];
         long outer = prod(x, 0, axis), inner = prod(x, axis + 1, x.length);
-        return plan.javaStep(List.of(input(plan, n, 0)), List.of(out(plan, n, 0)), (src, dst) -> {
+        return PlanOutputs.javaStep(plan, List.of(input(plan, n, 0)), List.of(out(plan, n, 0)), (src, dst) -> {
             long o = 0;
             for (long a = 0; a < outer; a++) {
                 for (long j : idx) {
@@ -144,7 +144,7 @@ final class LowerIndex {
 
     /** A Java step writing output element o from input element {@code from[o]}. */
     private static Value mapped(Compiler plan, Node n, Value x, long[] y, long[] from, String what) {
-        return plan.javaStep(List.of(x), List.of(y), (src, dst) -> {
+        return PlanOutputs.javaStep(plan, List.of(x), List.of(y), (src, dst) -> {
             for (int o = 0; o < from.length; o++) dst[0].setAtIndex(JAVA_FLOAT, o, src[0].getAtIndex(JAVA_FLOAT, from[o]));
         }, what).get(0);
     }
@@ -171,7 +171,7 @@ final class LowerIndex {
             }
         }
         if (xs.isEmpty()) throw Compiler.unsupported(n, "every input is a constant (it should have been folded)");
-        return plan.javaStep(xs, List.of(y), (src, dst) -> {
+        return PlanOutputs.javaStep(plan, xs, List.of(y), (src, dst) -> {
             for (int o = 0; o < size; o++) {
                 int k = take[o] ? 0 : 1;
                 float v = slot[k] < 0 ? constant[k][(int) index[k][o]] : src[slot[k]].getAtIndex(JAVA_FLOAT, index[k][o]);
@@ -183,7 +183,7 @@ final class LowerIndex {
     // ---- helpers ----
 
     private static Value input(Compiler plan, Node n, int i) {
-        return plan.javaInput(plan.asShape(plan.in(n, i), shape(plan, n.input(i)), n.input(i)), n.name());
+        return PlanOutputs.javaInput(plan, plan.asShape(plan.in(n, i), shape(plan, n.input(i)), n.input(i)), n.name());
     }
 
     private static long[] shape(Compiler plan, String value) {

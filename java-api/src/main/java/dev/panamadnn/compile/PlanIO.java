@@ -2,6 +2,7 @@ package dev.panamadnn.compile;
 
 import dev.panamadnn.Tensor;
 import dev.panamadnn.graph.Value;
+import dev.panamadnn.internal.Sizes;
 import dev.panamadnn.internal.lifetime.NativeAccess;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -19,44 +20,61 @@ import java.util.StringJoiner;
 final class PlanIO {
     private PlanIO() {}
 
-    /** Checks {@code t} as the plan's input or output {@code v} ({@code what}: "input" or "output"). */
-    static void check(String plan, String what, Tensor t, Value v) {
-        String label = plan + " (compiled): " + what + " '" + v.name() + "'";
-        if (t == null) throw new IllegalArgumentException(label + " must not be null");
-        if (!t.isAlive()) throw new IllegalStateException(label + ": the tensor's memory was freed");
-        if (t.dtype() != v.dtype()) throw new IllegalArgumentException(label + ": expected " + v.dtype() + " (" + v.type() + "), got " + t.dtype());
-        long[] expected = v.shape().sizes();
-        if (!Arrays.equals(t.shape(), expected)) {
-            throw new IllegalArgumentException(label + ": expected shape " + Arrays.toString(expected) + ", got " + Arrays.toString(t.shape())
-                    + " (compile another plan for another shape)");
+    /**
+     * Checks {@code t} as the plan's input or output {@code v} ({@code what}: "input" or "output") of
+     * concrete shape {@code expected}. Allocation-free when it passes (messages are built on failure only).
+     */
+    static void check(String plan, String what, Tensor t, Value v, long[] expected) {
+        if (t == null) throw new IllegalArgumentException(label(plan, what, v) + " must not be null");
+        if (!t.isAlive()) throw new IllegalStateException(label(plan, what, v) + ": the tensor's memory was freed");
+        if (t.dtype() != v.dtype()) {
+            throw new IllegalArgumentException(label(plan, what, v) + ": expected " + v.dtype() + " (" + v.type() + "), got " + t.dtype());
+        }
+        boolean same = t.rank() == expected.length;   // rank() and dim(): shape() would copy
+        for (int i = 0; same && i < expected.length; i++) same = t.dim(i) == expected[i];
+        if (!same) {
+            throw new IllegalArgumentException(label(plan, what, v) + ": expected shape " + Arrays.toString(expected) + ", got "
+                    + Arrays.toString(t.shape()) + " (compile another plan for another shape)");
         }
         if (!t.isContiguous() || !t.segment().isNative()) {
-            throw new IllegalArgumentException(label + ": expected a contiguous off-heap (plain row-major) tensor, got " + t);
+            throw new IllegalArgumentException(label(plan, what, v) + ": expected a contiguous off-heap (plain row-major) tensor, got " + t);
         }
         if (what.equals("output") && t.segment().isReadOnly()) {
-            throw new IllegalArgumentException(label + ": expected a writable tensor, got " + t + " over read-only memory");
+            throw new IllegalArgumentException(label(plan, what, v) + ": expected a writable tensor, got " + t + " over read-only memory");
         }
+    }
+
+    private static String label(String plan, String what, Value v) {
+        return plan + " (compiled): " + what + " '" + v.name() + "'";
     }
 
     /**
      * The tensors of {@code given} in the order of {@code expected}, each checked; an unknown or
      * missing name is refused naming it and the expected names.
      */
-    static Tensor[] byName(String plan, String what, Map<String, Tensor> given, List<Value> expected, Tensor[] into) {
+    static Tensor[] byName(String plan, String what, Map<String, Tensor> given, List<Value> expected, long[][] shapes, Tensor[] into) {
         if (given == null) throw new IllegalArgumentException(plan + " (compiled): the " + what + "s must not be null");
+        if (given.size() != expected.size()) unknown(plan, what, given, expected);
+        for (int i = 0; i < expected.size(); i++) {
+            Value v = expected.get(i);
+            Tensor t = given.get(v.name());
+            if (t == null) {
+                unknown(plan, what, given, expected);   // a misspelt name is named as such
+                throw new IllegalArgumentException(plan + " (compiled): missing " + what + " '" + v.name() + "' (" + v.type() + ")");
+            }
+            check(plan, what, t, v, shapes[i]);
+            into[i] = t;
+        }
+        return into;
+    }
+
+    /** Refuses a name of {@code given} that is not one of {@code expected}. */
+    private static void unknown(String plan, String what, Map<String, Tensor> given, List<Value> expected) {
         for (String k : given.keySet()) {
             boolean known = false;
             for (Value v : expected) known |= v.name().equals(k);
             if (!known) throw new IllegalArgumentException(plan + " (compiled): unknown " + what + " '" + k + "' (expected " + names(expected) + ")");
         }
-        for (int i = 0; i < expected.size(); i++) {
-            Value v = expected.get(i);
-            Tensor t = given.get(v.name());
-            if (t == null) throw new IllegalArgumentException(plan + " (compiled): missing " + what + " '" + v.name() + "' (" + v.type() + ")");
-            check(plan, what, t, v);
-            into[i] = t;
-        }
-        return into;
     }
 
     /** Refuses an output overlapping an input or another output. */
@@ -131,6 +149,34 @@ final class PlanIO {
             throw e;
         }
         return m;
+    }
+
+    static void checkShape(long[] inputShape) {
+        if (inputShape == null || inputShape.length == 0) {
+            throw new IllegalArgumentException("CompiledModel.compile: expected an input shape, got none");
+        }
+        for (long d : inputShape) {
+            if (d <= 0) throw new IllegalArgumentException("CompiledModel.compile: expected sizes > 0, got " + Arrays.toString(inputShape));
+        }
+        Sizes.f32Bytes("CompiledModel.compile: input", inputShape);   // layers check the buffers they derive
+    }
+
+    /** The shape of every input of {@code graph} from {@code shapes} (by name, no other), each checked. */
+    static long[][] shapesByName(dev.panamadnn.graph.Graph graph, Map<String, long[]> shapes) {
+        long[][] out = new long[graph.inputs().size()][];
+        for (String k : shapes.keySet()) {
+            if (graph.inputs().stream().noneMatch(v -> v.name().equals(k))) {
+                throw new IllegalArgumentException("CompiledModel.compile: unknown input '" + k + "' (graph " + graph.name() + " has "
+                        + names(graph.inputs()) + ")");
+            }
+        }
+        for (int i = 0; i < out.length; i++) {
+            long[] s = shapes.get(graph.inputs().get(i).name());
+            if (s == null) throw new IllegalArgumentException("CompiledModel.compile: missing a shape for input " + graph.inputs().get(i));
+            checkShape(s);
+            out[i] = s.clone();
+        }
+        return out;
     }
 
     static String names(List<Value> values) {

@@ -39,8 +39,32 @@ import java.util.TreeMap;
  * Pad                X, pads (I64 constant), [value]   mode (constant | reflect | edge | wrap)
  * Constant           -                      value (a tensor; the output has its dtype)
  * Layer              X                      module: a layer run by its own Java kernel (ours)
+ * -- shape, index and dtype ops (any of F32, I64, I32, BOOL; values propagated, see below) --
+ * Identity           X                      (any dtype)
+ * Shape              X                      start end            (I64 [k])
+ * Gather             data, indices          axis (negative indices count from the end)
+ * Unsqueeze          data, axes (known)     (opset 13)
+ * Squeeze            data, [axes (known)]   (opset 13; no axes: every dim of size 1, fixed dims only)
+ * Concat             X...                   axis (same dtype)
+ * Slice              data, starts, ends, [axes], [steps]   (known; clamped, negative from the end)
+ * Split              X, [split (known)]     axis num_outputs (several outputs; no split: equal parts, the last smaller)
+ * Cast               X                      to (ONNX codes FLOAT=1, INT32=6, INT64=7, BOOL=9) saturate
+ * ConstantOfShape    shape (known)          value (a one-element tensor; default F32 0)
+ * Expand             X, shape (known)       (bidirectional broadcast)
+ * Range              start, limit, delta    (known scalars)
+ * Equal Less Greater A, B                   (broadcast; BOOL out)
+ * Where              condition (BOOL), X, Y (broadcast)
+ * Not                X (BOOL)
+ * Add Sub Mul Div    on I64/I32             (integer semantics, Div truncating)
+ * Reshape            on I64 data            (a shape vector)
  * </pre>
- * Values are F32 except the I64 shape/pads constants (initializers or {@code Constant} outputs).
+ * Values are F32 except the I64 shape/pads constants and the values of the shape, index and dtype
+ * ops. <b>Value propagation:</b> when every input such an op reads is known (initializers,
+ * {@code Constant} outputs, or computed from those and the input shapes, e.g. {@code Shape} of a
+ * value), its output is known too; an I64 vector may be known symbolically ({@code [N, -1]} from
+ * {@code Shape -> Gather -> Concat} with a symbolic batch), so a Reshape reading it still gets an
+ * output shape; once the symbols are bound the values are fixed ({@link Graph#knownValue}) and a
+ * compiled plan folds those nodes away. A shape input that is not known is a {@link GraphException}.
  * The shape rules accept symbolic dimensions where the op is linear in them (the batch through
  * everything above; a reshape keeping or inferring it). A symbol broadcasts only against itself
  * or 1: {@code N} against {@code 3} holds for two batch sizes only, so it is refused.

@@ -152,6 +152,49 @@ class CompiledOnnxGraphsTest {
         }
     }
 
+    /** close() racing multi-input runs on 8 threads: every run either completes with PyTorch's values or fails as closed. */
+    @Test
+    void closeRacingMultiInputRunsIsSafe() throws Exception {
+        OnnxTextGraphs.Model m = MODELS.get("two_inputs");
+        Map<String, Tensor> in = new LinkedHashMap<>();
+        m.inputs().get(3).forEach((k, d) -> in.put(k, d.tensor()));
+        float[] want = m.outputs().get(3).get("sum").floats();
+        CompiledModel plan = CompiledModel.compile(m.graph(), CompileOptions.defaults(), Map.of("a", new long[] {3, 3, 4}, "b", new long[] {3, 3, 4}));
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicInteger completed = new java.util.concurrent.atomic.AtomicInteger(), refused = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(8);
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+            threads.add(Thread.ofPlatform().start(() -> {
+                try (Tensor sum = Tensor.zeros(3, 3, 4); Tensor first = Tensor.zeros(3, 3, 4)) {
+                    Map<String, Tensor> out = Map.of("sum", sum, "first", first);
+                    started.countDown();
+                    for (int i = 0; i < 2000; i++) {
+                        try {
+                            plan.run(in, out);
+                        } catch (IllegalStateException closed) {
+                            assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
+                            refused.incrementAndGet();
+                            return;
+                        }
+                        float[] got = sum.toFloatArray();
+                        for (int j = 0; j < want.length; j++) assertEquals(want[j], got[j], 1e-6f);
+                        completed.incrementAndGet();
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }));
+        }
+        started.await();
+        Thread.sleep(20);
+        plan.close();
+        for (Thread t : threads) t.join();
+        if (failure.get() != null) throw new AssertionError("a thread failed", failure.get());
+        assertTrue(completed.get() > 0, "no run completed before close");
+        assertThrows(IllegalStateException.class, () -> plan.run(in));
+    }
+
     private static void assertMessage(org.junit.jupiter.api.function.Executable call, String part) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
         assertTrue(e.getMessage().contains(part), "expected '" + part + "' in: " + e.getMessage());
