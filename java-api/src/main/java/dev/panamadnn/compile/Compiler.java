@@ -155,6 +155,8 @@ final class Compiler {
 
     PlanGraph graph;
     final Map<String, Value> values = new HashMap<>();
+    /** The integer (I64/I32) graph inputs by name, and their index: read only by steps that take them ({@link LowerIndex}). */
+    final Map<String, Integer> integerInputs = new HashMap<>();
     private int nodeIndex;
 
     /** Builds the steps for {@code source} on inputs of {@code inputShapes} (one per graph input, in order). */
@@ -174,7 +176,10 @@ final class Compiler {
         fired.addAll(graph.fired);
         for (int k = 0; k < inputs.size(); k++) {
             dev.panamadnn.graph.Value v = inputs.get(k);
-            if (v.dtype() != dev.panamadnn.DataType.F32) continue;   // read by shape computations only (folded), else refused by in()
+            if (v.dtype() != dev.panamadnn.DataType.F32) {   // read by shape computations (folded) or an embedding lookup, else refused by in()
+                if (v.dtype() == dev.panamadnn.DataType.I64 || v.dtype() == dev.panamadnn.DataType.I32) integerInputs.put(v.name(), k);
+                continue;
+            }
             long[] shape = v.shape().sizes();
             values.put(v.name(), new Value(own(MemoryDescriptor.f32(Ops.plain(shape.length), shape)), inputId(k), shape));
         }

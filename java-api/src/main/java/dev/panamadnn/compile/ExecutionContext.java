@@ -45,10 +45,13 @@ final class ExecutionContext {
      * and held alive by the steps that touch them ({@link Execution#execute(Stream, MemorySegment, MemorySegment)}).
      */
     final MemorySegment[] caller;
+    /** How many of {@link #caller} are inputs. */
+    private final int callerInputs;
 
     ExecutionContext(List<Compiler.Step> steps, int[] physical, long[] slotBytes, long scratchpadBytes, AtomicLong nativeObjects,
                      AtomicLong winogradFallbacks, int threads, int inputs, int outputs) {
         this.caller = new MemorySegment[inputs + outputs];
+        this.callerInputs = inputs;
         java.util.Arrays.fill(caller, MemorySegment.NULL);
         this.steps = steps;
         this.physical = physical;
@@ -127,14 +130,28 @@ final class ExecutionContext {
         }
     }
 
-    /** A Java step: its kernel over exactly-sized views of its input and output slots, after the steps before have finished. */
+    /**
+     * A Java step: its kernel over exactly-sized views of its input and output slots, after the steps
+     * before have finished; an input that is the caller's (an integer input, see {@link LowerIndex}) is
+     * the caller's tensor of the run (read by Java, which fails cleanly if it was freed).
+     */
     Action javaAction(Compiler.JavaStep js, MemorySegment[] slots) {
         MemorySegment[] src = new MemorySegment[js.inputs().length], dst = new MemorySegment[js.outputs().length];
-        for (int i = 0; i < src.length; i++) src[i] = slots[physical[js.inputs()[i]]].asSlice(0, Sizes.f32Bytes("Java step", js.inShapes()[i]));
+        int[] fromCaller = new int[src.length];
+        for (int i = 0; i < src.length; i++) {
+            int b = js.inputs()[i];
+            fromCaller[i] = b >= 0 ? -1 : Compiler.callerIndex(b, callerInputs);
+            if (b >= 0) src[i] = slots[physical[b]].asSlice(0, Sizes.f32Bytes("Java step", js.inShapes()[i]));
+        }
         for (int i = 0; i < dst.length; i++) dst[i] = slots[physical[js.outputs()[i]]].asSlice(0, Sizes.f32Bytes("Java step", js.outShapes()[i]));
         return st -> {
             st.await();   // the steps before have written the input slots
-            js.kernel().run(src, dst);
+            for (int i = 0; i < src.length; i++) if (fromCaller[i] >= 0) src[i] = caller[fromCaller[i]];
+            try {
+                js.kernel().run(src, dst);
+            } finally {
+                for (int i = 0; i < src.length; i++) if (fromCaller[i] >= 0) src[i] = null;   // keep no reference to the caller's memory
+            }
         };
     }
 

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.TestFactory;
  */
 class CompiledOnnxGraphsTest {
     private static final Map<String, OnnxTextGraphs.Model> MODELS = OnnxTextGraphs.load();
-    private static final List<String> COMPILED = List.of("view_flatten", "reshape_keep", "two_inputs", "split_cat", "slice_gather", "expand_where");
+    private static final List<String> COMPILED = List.of("view_flatten", "reshape_keep", "two_inputs", "split_cat", "slice_gather", "expand_where",
+            "embedding");
 
     @TestFactory
     Stream<DynamicTest> outputsMatchPyTorch() {
@@ -36,7 +37,7 @@ class CompiledOnnxGraphsTest {
                 tests.add(DynamicTest.dynamicTest(name + " N=" + batch, () -> check(m, batch)));
             }
         }
-        assertEquals(12, tests.size());
+        assertEquals(14, tests.size());
         return tests.stream();
     }
 
@@ -77,12 +78,29 @@ class CompiledOnnxGraphsTest {
         }
     }
 
-    /** An embedding lookup of run-time ids (Gather of a weight by an I64 input) is refused naming the node, not mis-run. */
+    /** An embedding lookup of run-time ids: an id out of range is an exception naming the node and the id, never a read out of bounds. */
     @Test
-    void gatherOfRunTimeIdsIsRefused() {
-        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-                () -> CompiledModel.compile(MODELS.get("embedding").graph(), CompileOptions.defaults(), Map.of("ids", new long[] {2, 3})));
-        assertTrue(e.getMessage().contains("/emb/Gather"), e.getMessage());
+    void embeddingIdsOutOfRangeAreRefused() {
+        try (CompiledModel plan = CompiledModel.compile(MODELS.get("embedding").graph(), CompileOptions.defaults(), Map.of("ids", new long[] {1, 3}));
+             java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            Tensor ids = Tensor.allocate(arena, DataType.I64, 1, 3);
+            for (long bad : new long[] {10, -11, Long.MAX_VALUE}) {
+                ids.segment().setAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG, 1, bad);
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> plan.run(Map.of("ids", ids)));
+                assertTrue(e.getMessage().contains("/emb/Gather") && e.getMessage().contains("index " + bad) && e.getMessage().contains("10 rows"),
+                        e.getMessage());
+            }
+            ids.segment().setAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG, 1, -1);   // ONNX: negative ids count from the end
+            Map<String, Tensor> out = plan.run(Map.of("ids", ids));
+            try {
+                float[] table = MODELS.get("embedding").graph().initializers().get("emb.weight").toFloatArray();
+                assertArrayEquals(java.util.Arrays.copyOfRange(table, 36, 40), java.util.Arrays.copyOfRange(out.get("e").toFloatArray(), 4, 8));
+            } finally {
+                out.values().forEach(Tensor::close);
+            }
+            Tensor floats = Tensor.allocate(arena, DataType.F32, 1, 3);
+            assertMessage(() -> plan.run(Map.of("ids", floats)), "input 'ids': expected I64 (i64[1, 3]), got F32");
+        }
     }
 
     /** Wrong names, missing inputs, dtypes and shapes are refused before any native call, naming the input, expected and given. */
