@@ -170,6 +170,12 @@ class ExpandWhere(nn.Module):     # Expand to a shape computed from x (ConstantO
         return torch.where(self.mask, x, e), x[:, 1:]
 
 
+class ShapeSlice(nn.Module):      # x.reshape(*x.shape[:2], -1): Shape -> Slice -> Concat; a zeros block of a computed shape concatenated
+    def forward(self, x):
+        y = x.reshape(*x.shape[:2], -1)
+        return torch.cat([y, x.new_zeros(x.shape[0], x.shape[1], 2)], 2)
+
+
 class Embedding(nn.Module):       # Gather on a float weight with I64 indices (an embedding lookup)
     def __init__(self):
         super().__init__()
@@ -189,6 +195,7 @@ def main():
     export("slice_gather", SliceGather(), rand(5, 6), ["x"], ["s", "g"], lines)
     export("expand_where", ExpandWhere(), rand(4), ["x"], ["w", "tail"], lines)
     export("embedding", Embedding(), lambda b: [torch.randint(0, 10, (b, 3))], ["ids"], ["e"], lines)
+    export("shape_slice", ShapeSlice(), rand(3, 2, 2), ["x"], ["y"], lines)
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w") as f:
         f.write("\n".join(lines) + "\n")

@@ -85,8 +85,9 @@ final class Compiler {
     }
 
     /**
-     * A step run in Java: reads plan buffers {@code inputs} (plain F32, {@code inShapes}), writes plan buffers
-     * {@code outputs} (plain F32, {@code outShapes}); never the caller's memory.
+     * A step run in Java: reads plan buffers {@code inputs} (plain F32, {@code inShapes}; or the caller's integer
+     * input, an {@link #inputId}, for an embedding lookup), writes plan buffers {@code outputs} (plain F32,
+     * {@code outShapes}); never the caller's F32 memory or outputs.
      */
     record JavaStep(MultiKernel kernel, int[] inputs, long[][] inShapes, int[] outputs, long[][] outShapes) {
         /** Whether it reads or writes plan buffer {@code b}. */

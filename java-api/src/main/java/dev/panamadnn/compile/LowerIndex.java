@@ -67,22 +67,33 @@ final class LowerIndex {
         }, "java split " + n.name() + " on axis " + axis);
     }
 
+    /** Concat of activations and constants (a constant operand, e.g. a folded ConstantOfShape, is copied from the plan's memory). */
     private static Value concat(Compiler plan, Node n) {
         long[] y = out(plan, n, 0);
         int axis = axis(n, y.length);
         long outer = prod(y, 0, axis), inner = prod(y, axis + 1, y.length);
         List<Value> xs = new ArrayList<>();
         long[] rows = new long[n.inputs().size()];
+        int[] slot = new int[rows.length];
+        MemorySegment[] constant = new MemorySegment[rows.length];
         for (int i = 0; i < rows.length; i++) {
-            xs.add(input(plan, n, i));
             rows[i] = shape(plan, n.input(i))[axis] * inner;
+            if (plan.graph.isConstant(n.input(i))) {
+                constant[i] = plan.constant(plan.graph.floats(n.input(i)));
+                slot[i] = -1;
+            } else {
+                slot[i] = xs.size();
+                xs.add(input(plan, n, i));
+            }
         }
+        if (xs.isEmpty()) throw Compiler.unsupported(n, "every input is a constant (it should have been folded)");
         long total = y[axis] * inner;
         return PlanOutputs.javaStep(plan, xs, List.of(y), (src, dst) -> {
             for (long a = 0; a < outer; a++) {
                 long at = a * total;
                 for (int i = 0; i < rows.length; i++) {
-                    MemorySegment.copy(src[i], a * rows[i] * 4, dst[0], at * 4, rows[i] * 4);
+                    MemorySegment from = slot[i] < 0 ? constant[i] : src[slot[i]];
+                    MemorySegment.copy(from, a * rows[i] * 4, dst[0], at * 4, rows[i] * 4);
                     at += rows[i];
                 }
             }
