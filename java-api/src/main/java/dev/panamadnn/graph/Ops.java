@@ -220,15 +220,15 @@ public final class Ops {
         typed("Concat", 1, any, 1, 1, attrs("axis", Type.INT), IndexShapes::concat);
         typed("Slice", 3, 5, 1, 1, Map.of(), IndexShapes::slice);
         typed("Split", 1, 2, 1, any, attrs("axis", Type.INT, "num_outputs", Type.INT), IndexShapes::split);
-        typed("Cast", 1, 1, 1, 1, attrs("to", Type.INT, "saturate", Type.INT), IndexShapes::cast);
-        typed("ConstantOfShape", 1, 1, 1, 1, attrs("value", Type.TENSOR), IndexShapes::constantOfShape);
+        typed("Cast", 1, 1, 1, 1, attrs("to", Type.INT, "saturate", Type.INT), IndexArith::cast);
+        typed("ConstantOfShape", 1, 1, 1, 1, attrs("value", Type.TENSOR), IndexArith::constantOfShape);
         typed("Expand", 2, 2, 1, 1, Map.of(), IndexShapes::expand);
-        typed("Range", 3, 3, 1, 1, Map.of(), IndexShapes::range);
-        for (String s : new String[] {"Equal", "Less", "Greater"}) typed(s, 2, 2, 1, 1, Map.of(), IndexShapes::elementwise);
-        typed("Where", 3, 3, 1, 1, Map.of(), IndexShapes::elementwise);
-        typed("Not", 1, 1, 1, 1, Map.of(), IndexShapes::elementwise);
-        for (String s : new String[] {"Add", "Sub", "Mul", "Div"}) if (SPECS.containsKey(s)) onIntegers(s, IndexShapes::elementwise);
-        onIntegers("Reshape", IndexShapes::reshape);
+        typed("Range", 3, 3, 1, 1, Map.of(), IndexArith::range);
+        for (String s : new String[] {"Equal", "Less", "Greater"}) typed(s, 2, 2, 1, 1, Map.of(), IndexArith::elementwise);
+        typed("Where", 3, 3, 1, 1, Map.of(), IndexArith::elementwise);
+        typed("Not", 1, 1, 1, 1, Map.of(), IndexArith::elementwise);
+        for (String s : new String[] {"Add", "Sub", "Mul", "Div"}) if (SPECS.containsKey(s)) onIntegers(s, IndexArith::elementwise);
+        onIntegers("Reshape", IndexArith::reshape);
     }
 
     /** The ops a graph may use, sorted. */
