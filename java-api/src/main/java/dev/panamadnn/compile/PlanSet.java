@@ -116,7 +116,7 @@ public final class PlanSet implements AutoCloseable {
      * keeping up to {@value #DEFAULT_MAX_PLANS} plans. Builds nothing yet.
      *
      * @throws IllegalArgumentException if an argument is null, the sample shape is empty or has a
-     *                                  size < 1, or (for a layer, which states its output shape) the
+     *                                  size {@code < 1}, or (for a layer, which states its output shape) the
      *                                  model does not take it (the message names the layer)
      */
     public static PlanSet of(Module model, CompileOptions options, long... sampleShape) {
@@ -154,7 +154,7 @@ public final class PlanSet implements AutoCloseable {
      * Builds (if not cached) and warms up ({@link CompiledModel#warmup()}) the plan of each batch
      * size, so the first requests of those sizes pay neither. Returns this.
      *
-     * @throws IllegalArgumentException if a size is < 1 or too large, or there are more distinct sizes
+     * @throws IllegalArgumentException if a size is {@code < 1} or too large, or there are more distinct sizes
      *                                  than {@link #maxPlans()} (the first would be evicted by the last)
      * @throws IllegalStateException    if this plan set is closed
      */
@@ -280,7 +280,7 @@ public final class PlanSet implements AutoCloseable {
      * {@link Layer} model (its shape rule); for another model, from the first plan built (this builds
      * the plan for {@code batch} if there is none yet).
      *
-     * @throws IllegalArgumentException if {@code batch} is < 1 or too large
+     * @throws IllegalArgumentException if {@code batch} is {@code < 1} or too large
      * @throws IllegalStateException    if this plan set is closed
      */
     public long[] outputShape(long batch) {

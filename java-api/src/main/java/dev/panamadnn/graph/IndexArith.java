@@ -70,7 +70,7 @@ final class IndexArith {
 
     /**
      * Equal/Less/Greater of two elements, {0} or {1}; a symbolic element ({@code f*N}, N >= 1) is known to
-     * be above any fixed value <= 0 and equal to the same multiple of the same symbol; null otherwise.
+     * be above any fixed value {@code <= 0} and equal to the same multiple of the same symbol; null otherwise.
      */
     private static long[] compare(String op, Data a, int ia, String sa, Data b, int ib, String sb) {
         int c;
