@@ -1,10 +1,14 @@
 package dev.panamadnn.nn;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.panamadnn.Tensor;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 
 /** Shared by the attention tests: comparison against PyTorch with NaN/Inf in the same places, masks from goldens. */
 final class AttentionTesting {
@@ -48,6 +52,19 @@ final class AttentionTesting {
             case "float" -> AttentionMask.additive(c.extras().get(key));
             default -> throw new IllegalArgumentException("unknown mask kind " + kind + " in " + c.spec());
         };
+    }
+
+    /**
+     * Copies torch's state_dict into {@code m}, first asserting that the names (in order) and shapes are
+     * exactly the module's: the state_dict naming is part of what the goldens check.
+     */
+    static void loadStateDict(String what, dev.panamadnn.Module m, Map<String, Tensor> state) {
+        assertEquals(List.copyOf(state.keySet()), List.copyOf(m.parameters().keySet()), what + ": state_dict names");
+        for (Map.Entry<String, Tensor> e : m.parameters().entrySet()) {
+            Tensor src = state.get(e.getKey());
+            assertArrayEquals(src.shape(), e.getValue().shape(), what + ": shape of " + e.getKey());
+            MemorySegment.copy(src.segment(), 0, e.getValue().segment(), 0, src.segment().byteSize());
+        }
     }
 
     static boolean flag(String v) {
