@@ -4,7 +4,8 @@ TransformerEncoderLayer and TransformerEncoder.
 
 Run with Debian's /usr/bin/python3 (torch 1.13):
     /usr/bin/python3 scripts/goldens/generate_attention.py
-Output: java-api/src/test/resources/goldens/attention.safetensors (format: goldens_io.py).
+Output: java-api/src/test/resources/goldens/attention.safetensors (format: goldens_io.py), and
+two plain state_dict files in java-api/src/test/resources/safetensors/ (see STATE_DICTS).
 
 scaled_dot_product_attention arrived in torch 2.0, so its goldens come from the formula torch
 2.0 documents for it, written out in torch below (sdpa): softmax(q k^T * scale + mask) v, scale
@@ -24,10 +25,14 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from goldens_io import write_goldens  # noqa: E402
+from goldens_io import write_goldens, write_safetensors  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "java-api", "src", "test", "resources",
                    "goldens", "attention.safetensors")
+# Plain state_dict files (torch's own key names, no case prefix) of two golden cases, for the
+# Java test that loads them with SafeTensors.load and expects that case's golden output.
+STATE_DICTS = {name: os.path.join(os.path.dirname(OUT), "..", "safetensors", file) for name, file in [
+    ("mha_kdim_bf", "attention_mha_kdim.safetensors"), ("encoder_2_norm", "attention_encoder.safetensors")]}
 
 
 def sdpa(q, k, v, attn_mask=None, is_causal=False, scale=None):
@@ -124,6 +129,8 @@ def mha_cases():
             t["key_padding_mask"] = kp.float()
         for n_, p in mha.state_dict().items():
             t["param:" + n_] = p
+        if name in STATE_DICTS:
+            write_safetensors(STATE_DICTS[name], mha.state_dict())
         if w is not None:
             t["weights"] = w
         t["output"] = out
@@ -175,6 +182,8 @@ def encoder_cases():
             t["key_padding_mask"] = kp.float()
         for n_, p in model.state_dict().items():
             t["param:" + n_] = p
+        if name in STATE_DICTS:
+            write_safetensors(STATE_DICTS[name], model.state_dict())
         t["output"] = out
         kind = "none" if m is None else ("bool" if m.dtype == torch.bool else "float")
         spec = ("%s d_model=%d nhead=%d dim_feedforward=%d norm_first=%s activation=%s batch_first=%s eps=%r "
