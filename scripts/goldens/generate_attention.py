@@ -91,6 +91,18 @@ def sdpa_cases():
         return m
     case("sdpa_float", 5, (2, 4, 8), (2, 6, 8), (2, 6, 3), float_mask, "float", scale=0.5)
     case("sdpa_unbatched", 6, (3, 4), (5, 4), (5, 2), scale=1.5)
+
+    # NaN and +-inf in the inputs: a NaN query element makes its row NaN; a +inf score makes its
+    # row NaN (inf - inf in the softmax); an infinite value reaches the outputs that weight it.
+    def case_nonfinite():
+        torch.manual_seed(7)
+        q, k, v = torch.randn(2, 3, 4), torch.randn(2, 5, 4), torch.randn(2, 5, 3)
+        q[0, 1, 2] = float("nan")
+        k[1, 3, 0] = float("inf")
+        v[0, 4, 1] = float("-inf")
+        t = {"input": q, "key": k, "value": v, "output": sdpa(q, k, v)}
+        cases.append(("sdpa_nonfinite", "SDPA attn_mask=none is_causal=0 scale=none", t))
+    case_nonfinite()
     return cases
 
 

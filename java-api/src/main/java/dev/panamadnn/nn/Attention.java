@@ -96,7 +96,22 @@ public final class Attention {
         }
         float sc = (float) (scale != null ? scale : 1 / Math.sqrt(e));
         AttentionCore.Dims d = new AttentionCore.Dims(batch, l, s, e, ev, sc, mask != null);
-        return run(SHARED, NAME, d, q, k, v, mask, outShape, null, backend);
+        try {
+            return run(SHARED, NAME, d, q, k, v, mask, outShape, null, backend);
+        } catch (IllegalStateException freed) {
+            throw freedDuringCall(NAME, freed, q, k, v);
+        }
+    }
+
+    /**
+     * A tensor freed by another thread while Java code read it surfaces from the JDK as a bare
+     * "Already closed": this names the call and the tensor instead ({@code e} itself if all are alive).
+     */
+    static IllegalStateException freedDuringCall(String who, IllegalStateException e, Tensor... tensors) {
+        for (Tensor t : tensors) {
+            if (t != null && !t.isAlive()) return new IllegalStateException(who + ": the input " + t + " was freed (closed) during the call", e);
+        }
+        return e;
     }
 
     /**

@@ -165,7 +165,11 @@ public final class MultiheadAttention implements Module {
         try {
             Geometry g = check(query, key, value);
             float[] mask = mask(g, keyPaddingMask, attnMask);
-            return compute(g, query, key, value, mask, needWeights, averageAttnWeights, backend);
+            try {
+                return compute(g, query, key, value, mask, needWeights, averageAttnWeights, backend);
+            } catch (IllegalStateException e) {
+                throw Attention.freedDuringCall(toString(), e, query, key, value);
+            }
         } finally {
             calls.exit();
         }
