@@ -21,7 +21,7 @@ import java.util.Arrays;
  * query row with no key left attends nowhere and comes out NaN (torch 2.0 to 2.4 and the formula
  * its documentation gives; see docs/attention.md).
  *
- * <p>Native (AUTO, ONEDNN): oneDNN batched matmuls and softmax ({@link AttentionCore}), primitives
+ * <p>Native (AUTO, ONEDNN; OPENBLAS runs the same oneDNN path): oneDNN batched matmuls and softmax ({@link AttentionCore}), primitives
  * cached per shape in one bounded process-wide cache. REFERENCE: plain loops in double. Inputs
  * that are not contiguous off-heap are copied first. Thread-safe; the caller owns the result.
  */
