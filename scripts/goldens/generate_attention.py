@@ -149,7 +149,7 @@ def mha_cases():
         spec = ("MultiheadAttention embed_dim=%d num_heads=%d bias=%s kdim=%d vdim=%d batch_first=%s need_weights=%s "
                 "average=%s attn_mask=%s key_padding_mask=%s self=%s") % (
             E, H, f(bias), kd, vd, f(batch_first), f(need_weights), f(average), am_kind,
-            "none" if kp is None else "bool", f(self_attn))
+            "none" if kp is None else ("bool" if kp.dtype == torch.bool else "float"), f(self_attn))
         cases.append((name, spec, t))
 
     case("mha_self", 11, 8, 2, 4, 4, 2, self_attn=True)
@@ -162,7 +162,8 @@ def mha_cases():
          kpm=lambda: torch.tensor([[False, True, False, False]]), average=False)
     case("mha_fully_masked", 16, 4, 1, 2, 3, 2,
          kpm=lambda: torch.tensor([[False, False, True], [True, True, True]]))
-    case("mha_unbatched", 17, 8, 2, 3, 5, 1, unbatched=True, kdim=4)
+    case("mha_unbatched", 17, 8, 2, 3, 5, 1, unbatched=True, kdim=4, kpm=lambda: torch.tensor([False, True, False, False, True]))
+    case("mha_float_kpm", 18, 8, 4, 2, 3, 2, batch_first=True, kpm=lambda: torch.randn(2, 3))
     return cases
 
 

@@ -40,7 +40,7 @@ class MultiheadAttentionGoldenTest {
                 }
             }
         }
-        assertEquals(28, out.size(), "expected 7 MultiheadAttention golden cases on 4 backends");
+        assertEquals(32, out.size(), "expected 8 MultiheadAttention golden cases on 4 backends");
         return out;
     }
 
