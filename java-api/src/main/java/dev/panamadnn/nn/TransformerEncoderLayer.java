@@ -71,12 +71,25 @@ public final class TransformerEncoderLayer implements Module {
         this.eps = layerNormEps;
         this.batchFirst = batchFirst;
         this.normFirst = normFirst;
-        this.selfAttn = new MultiheadAttention(dModel, nhead, dropout, true, false, false, null, null, batchFirst);
-        this.linear1 = new Linear(dModel, dimFeedforward, true);
-        this.linear2 = new Linear(dimFeedforward, dModel, true);
-        this.norm1 = new LayerNorm(new long[] {dModel}, layerNormEps, true);
-        this.norm2 = new LayerNorm(new long[] {dModel}, layerNormEps, true);
-        this.act = "relu".equals(activation) ? new ReLU() : new GELU();
+        // sub-layers made so far are closed if a later one is refused (e.g. a feed-forward too large)
+        Module[] made = new Module[6];
+        try {
+            made[0] = new MultiheadAttention(dModel, nhead, dropout, true, false, false, null, null, batchFirst);
+            made[1] = new Linear(dModel, dimFeedforward, true);
+            made[2] = new Linear(dimFeedforward, dModel, true);
+            made[3] = new LayerNorm(new long[] {dModel}, layerNormEps, true);
+            made[4] = new LayerNorm(new long[] {dModel}, layerNormEps, true);
+            made[5] = "relu".equals(activation) ? new ReLU() : new GELU();
+        } catch (RuntimeException | Error e) {
+            for (Module m : made) if (m != null) m.close();
+            throw e;
+        }
+        this.selfAttn = (MultiheadAttention) made[0];
+        this.linear1 = (Linear) made[1];
+        this.linear2 = (Linear) made[2];
+        this.norm1 = (LayerNorm) made[3];
+        this.norm2 = (LayerNorm) made[4];
+        this.act = (Layer) made[5];
     }
 
     public int dModel() {
