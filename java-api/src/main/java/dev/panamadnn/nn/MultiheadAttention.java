@@ -87,18 +87,30 @@ public final class MultiheadAttention implements Module {
         this.batchFirst = batchFirst;
         Sizes.f32Bytes(who + ": in_proj_weight", new long[] {3L * embedDim, Math.max(embedDim, Math.max(this.kdim, this.vdim))});
         SplittableRandom random = new SplittableRandom();
-        if (this.kdim == embedDim && this.vdim == embedDim) {
-            inProjWeight = xavier(random, 3L * embedDim, embedDim);
-            qProjWeight = kProjWeight = vProjWeight = null;
-        } else {
-            inProjWeight = null;
-            qProjWeight = xavier(random, embedDim, embedDim);
-            kProjWeight = xavier(random, embedDim, this.kdim);
-            vProjWeight = xavier(random, embedDim, this.vdim);
+        boolean packed = this.kdim == embedDim && this.vdim == embedDim;
+        Tensor[] made = new Tensor[5];   // in_proj, q, k, v, in_proj_bias: closed if a later allocation fails
+        Linear out = null;
+        try {
+            if (packed) {
+                made[0] = xavier(random, 3L * embedDim, embedDim);
+            } else {
+                made[1] = xavier(random, embedDim, embedDim);
+                made[2] = xavier(random, embedDim, this.kdim);
+                made[3] = xavier(random, embedDim, this.vdim);
+            }
+            if (bias) made[4] = Tensor.zeros(3L * embedDim);
+            out = new Linear(embedDim, embedDim, bias);
+            if (bias) out.bias().segment().fill((byte) 0);
+        } catch (RuntimeException | Error e) {
+            for (Tensor t : made) if (t != null) t.close();
+            throw e;
         }
-        inProjBias = bias ? Tensor.zeros(3L * embedDim) : null;
-        outProj = new Linear(embedDim, embedDim, bias);
-        if (bias) outProj.bias().segment().fill((byte) 0);
+        inProjWeight = made[0];
+        qProjWeight = made[1];
+        kProjWeight = made[2];
+        vProjWeight = made[3];
+        inProjBias = made[4];
+        outProj = out;
         core = new AttentionCore(toString());
     }
 
