@@ -11,15 +11,14 @@ import dev.panamadnn.nn.ConvTranspose1d;
 import dev.panamadnn.nn.ConvTranspose2d;
 import dev.panamadnn.nn.Layer;
 import dev.panamadnn.nn.LayerNorm;
-import dev.panamadnn.nn.Softmax;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
  * The ops a plan runs through this library's eager layer for them, as a Java step, because the
- * layer does more than one oneDNN primitive would: Softmax and LayerNormalization repair NaN and
- * infinities as PyTorch does; ConvTranspose works around oneDNN's deconvolution limits with its
+ * layer does more than one oneDNN primitive would: LayerNormalization repairs NaN and
+ * infinities as PyTorch does (Softmax is native now: LowerMath); ConvTranspose works around oneDNN's deconvolution limits with its
  * reference; adaptive pooling with sizes that do not divide has windows of varying size. The
  * layer is built from the node's attributes and owns copies of its weights (the plan closes it).
  * The step allocates its output per run, unlike the rest of a plan.
@@ -32,7 +31,6 @@ final class EagerNodes {
         Attributes a = n.attributes();
         Shape x = g.shape(n.input(0));
         return switch (n.op()) {
-            case "Softmax" -> new Softmax((int) a.integer("axis", -1));
             case "LayerNormalization" -> layerNorm(n, g, x);
             case "AdaptiveMaxPool" -> {
                 long[] s = a.integers("output_size");

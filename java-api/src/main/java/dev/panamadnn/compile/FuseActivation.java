@@ -6,13 +6,13 @@ import java.util.ArrayList;
 import java.util.Set;
 
 /**
- * {@code Act(Conv | Gemm | Add)} → the activation as an eltwise post-op of that primitive (after
+ * {@code Act(Conv | Gemm | Add | MatMul)} → the activation as an eltwise post-op of that primitive (after
  * its residual sum, if any). Needs the producer's output read only by the activation. Activations:
  * Relu, LeakyRelu, Sigmoid, Tanh, Elu, Gelu, Silu.
  */
 final class FuseActivation implements Rewrite {
     static final Set<String> ACTIVATIONS = Set.of("Relu", "LeakyRelu", "Sigmoid", "Tanh", "Elu", "Gelu", "Silu");
-    private static final Set<String> HOSTS = Set.of("Conv", "Gemm", "Add");
+    private static final Set<String> HOSTS = Set.of("Conv", "Gemm", "Add", "MatMul");
 
     @Override
     public String name() {

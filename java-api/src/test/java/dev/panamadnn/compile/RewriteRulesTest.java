@@ -120,6 +120,11 @@ class RewriteRulesTest {
         long[] flat = {4, 7};
         check(graph(flat, (g, x) -> g.node("LeakyRelu", "act", Attributes.of("alpha", 0.2), g.node("Gemm", "fc", Attributes.of("transB", 1L), x,
                 g.initializer("fc.weight", random(3, 7))))), flat, "fuse_activation", true, null);
+        long[] seq = {2, 5, 7};   // a batched MatMul with constant weights, and attention's q @ k^T (both operands activations)
+        check(graph(seq, (g, x) -> g.node("Tanh", "act", Attributes.empty(), g.node("MatMul", "mm", Attributes.empty(), x,
+                g.initializer("mm.weight", random(7, 3))))), seq, "fuse_activation", true, null);
+        check(graph(seq, (g, x) -> g.node("Relu", "act", Attributes.empty(), g.node("MatMul", "qk", Attributes.empty(), x,
+                g.node("Transpose", "kT", Attributes.of("perm", new long[] {0, 2, 1}), x)))), seq, "fuse_activation", true, null);
     }
 
     @Test
