@@ -146,5 +146,33 @@ add("global_max_pool", "GlobalMaxPool(x)", X4(), lambda x, p: F.adaptive_max_poo
 add("instance_norm", "InstanceNormalization(x,p:scale,p:b) epsilon=F:1e-5", rnd(3, 3, 4, 5),
     lambda x, p: F.instance_norm(x, weight=p["scale"], bias=p["b"], eps=1e-5), {"scale": rnd(3), "b": rnd(3)})
 
+# ---- after a convolution: the activation arrives in the plan's channels-last / blocked layout --------
+CONV = "Conv(x,p:w,p:b) pads=L:1,1,1,1"
+
+
+def conv_case(name, tail, fn, special=True, more=None):
+    params = {"w": rnd(16, 4, 3, 3, scale=0.5), "b": rnd(16, scale=0.5)}
+    params.update(more or {})
+    x = rnd(3, 4, 6, 6)
+    add(name, CONV + " | " + tail, specials(x) if special else x, lambda x, p: fn(F.conv2d(x, p["w"], p["b"], padding=1)), params)
+
+
+conv_case("conv_then_exp", "Exp(t0)", torch.exp)
+conv_case("conv_then_clip", "Clip(t0) min=F:-0.25 max=F:0.25", lambda y: torch.clamp(y, -0.25, 0.25))
+conv_case("conv_then_center", "ReduceMean(t0) axes=L:2,3 | Sub(t0,t1)", lambda y: y - y.mean(dim=(2, 3), keepdim=True))
+conv_case("conv_then_softmax_channels", "Softmax(t0) axis=I:1", lambda y: torch.softmax(y, 1))
+conv_case("conv_then_transpose", "Transpose(t0) perm=L:0,2,3,1", lambda y: y.permute(0, 2, 3, 1))
+conv_case("conv_then_max_pool_global", "GlobalMaxPool(t0)", lambda y: F.adaptive_max_pool2d(y, 1))
+conv_case("conv_then_instance_norm", "InstanceNormalization(t0,p:s,p:o)", lambda y: F.instance_norm(y, weight=torch.linspace(0.5, 2, 16),
+                                                                                                   bias=torch.linspace(-1, 1, 16)))
+for name, spec, tensors in cases:
+    if name == "conv_then_instance_norm":
+        tensors["param:s"] = torch.linspace(0.5, 2, 16)
+        tensors["param:o"] = torch.linspace(-1, 1, 16)
+conv_case("conv_then_attention", "Transpose(t0) perm=L:0,2,3,1 | Reshape(t1,p:shape) | Transpose(t2) perm=L:0,2,1 | MatMul(t2,t3) | "
+          "Softmax(t4)", lambda y: torch.softmax(torch.matmul(y.permute(0, 2, 3, 1).reshape(-1, 36, 16),
+                                                              y.permute(0, 2, 3, 1).reshape(-1, 36, 16).transpose(1, 2)), -1),
+          special=False, more={"shape": torch.tensor([0, 36, 16], dtype=torch.int64)})
+
 write_goldens(OUT, cases)
 print("wrote", len(cases), "cases to", os.path.normpath(OUT))
