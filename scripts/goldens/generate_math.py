@@ -59,6 +59,8 @@ add("matmul_const", "MatMul(x,p:w)", rnd(3, 4, 6), lambda x, p: torch.matmul(x, 
 add("matmul_const_relu", "MatMul(x,p:w) | Relu(t0)", specials(rnd(3, 4, 6)), lambda x, p: torch.relu(torch.matmul(x, p["w"])),
     {"w": rnd(6, 5)})
 add("matmul_q_kT", "Transpose(x) perm=L:0,2,1 | MatMul(x,t0)", rnd(3, 4, 6), lambda x, p: torch.matmul(x, x.transpose(1, 2)))
+add("matmul_q_kT_nonfinite", "Transpose(x) perm=L:0,2,1 | MatMul(x,t0)", specials(rnd(3, 4, 6)),
+    lambda x, p: torch.matmul(x, x.transpose(1, 2)))
 add("matmul_vector_b", "MatMul(x,p:w)", rnd(3, 6), lambda x, p: torch.matmul(x, p["w"]), {"w": rnd(6)})
 add("matmul_vector_a", "MatMul(p:a,x)", rnd(3, 4, 5), lambda x, p: torch.matmul(p["a"], x), {"a": rnd(4)})
 add("matmul_broadcast", "MatMul(x,p:w)", rnd(3, 1, 3, 4), lambda x, p: torch.matmul(x, p["w"]), {"w": rnd(2, 4, 5)})
@@ -78,7 +80,10 @@ add("div_act_first_bcast", "ReduceMax(x) axes=L:3 | Div(t0,x)", rnd(3, 3, 4, 5),
 add("mul_both_bcast", "ReduceMax(x) axes=L:1 | ReduceMin(x) axes=L:2,3 | Mul(t0,t1)", rnd(3, 3, 4, 5),
     lambda x, p: x.amax(dim=1, keepdim=True) * x.amin(dim=(2, 3), keepdim=True))
 add("add_act_bcast_relu", "ReduceSum(x) axes=L:2 | Add(x,t0) | Relu(t1)", X4(), lambda x, p: torch.relu(x + x.sum(dim=2, keepdim=True)))
-add("max_const", "Max(x,p:c)", X4(), lambda x, p: torch.maximum(x, p["c"]), {"c": rnd(4, 5)})
+C45 = rnd(4, 5)
+C45[0, 0], C45[1, 1] = NAN, -INF
+add("max_const", "Max(x,p:c)", X4(), lambda x, p: torch.maximum(x, p["c"]), {"c": C45})
+add("min_const_first", "Min(p:c,x)", X4(), lambda x, p: torch.minimum(p["c"], x), {"c": C45})
 add("min_act", "ReduceMean(x) axes=L:1 | Min(x,t0)", X4(), lambda x, p: torch.minimum(x, x.mean(dim=1, keepdim=True)))
 add("pow_square", "Pow(x,p:e)", X4(), lambda x, p: torch.pow(x, p["e"]), {"e": torch.tensor([2.0])})
 add("pow_half", "Pow(x,p:e)", specials(rnd(3, 3, 4, 5).abs()), lambda x, p: torch.pow(x, p["e"]), {"e": torch.tensor(0.5)})
@@ -115,6 +120,9 @@ unary("hardswish", "HardSwish(x)", lambda x: x * torch.clamp(x / 6 + 0.5, 0, 1))
 unary("selu", "Selu(x)", torch.selu)
 unary("clip_inputs", "Clip(x,p:lo,p:hi)", lambda x: torch.clamp(x, -0.5, 0.7))
 unary("clip_min_only_attr", "Clip(x) min=F:-1.0", lambda x: torch.clamp(x, min=-1.0))
+# min > max: ONNX (numpy.clip) and torch.clamp both give max everywhere (NaN stays NaN).
+unary("clip_min_above_max", "Clip(x,p:lo,p:hi)", lambda x: torch.clamp(x, 1.0, -1.0))
+unary("clip_unbounded", "Clip(x)", lambda x: x.clone())
 unary("floor", "Floor(x)", torch.floor)
 unary("ceil", "Ceil(x)", torch.ceil)
 unary("round", "Round(x)", torch.round)
@@ -122,6 +130,9 @@ for name, spec, tensors in cases:
     if name == "clip_inputs":
         tensors["param:lo"] = torch.tensor(-0.5)
         tensors["param:hi"] = torch.tensor(0.7)
+    if name == "clip_min_above_max":
+        tensors["param:lo"] = torch.tensor([1.0])
+        tensors["param:hi"] = torch.tensor([-1.0])
 
 # ---- softmax, reductions, pooling, normalization ---------------------------------------------
 def sm_input():

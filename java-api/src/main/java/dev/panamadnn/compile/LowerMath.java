@@ -122,7 +122,9 @@ final class LowerMath {
     /** Clip: bounds from the constant inputs 1 and 2 (opset 11+) or the min/max attributes (opset 6-10), absent: unbounded. */
     private static Value clip(Compiler plan, Node n) {
         float lo = bound(plan, n, 1, "min", Float.NEGATIVE_INFINITY), hi = bound(plan, n, 2, "max", Float.POSITIVE_INFINITY);
-        return eltwise(plan, n, MathOps.unary("Clip", lo, hi));
+        if (Float.isNaN(lo) || Float.isNaN(hi)) throw Compiler.unsupported(n, "a NaN bound (min " + lo + ", max " + hi + ")");
+        // min > max: ONNX (numpy.clip: min first, then max) and torch.clamp give max everywhere; oneDNN refuses min > max.
+        return eltwise(plan, n, MathOps.unary("Clip", Math.min(lo, hi), hi));
     }
 
     private static float bound(Compiler plan, Node n, int input, String attribute, float otherwise) {

@@ -6,8 +6,9 @@ import java.util.function.DoubleUnaryOperator;
 
 /**
  * The Java kernels of the math ops oneDNN has no primitive for: Erf, Floor, Ceil (element-wise),
- * the expansion of a broadcast operand that must come first (Sub, Div, Pow), and the line
- * repair after a softmax. Plain loops over plain buffers; no allocation per run.
+ * the expansion of a broadcast operand that must come first (Div, Pow, two broadcast operands),
+ * and the line repair after a softmax. Plain loops over plain buffers; no allocation per run, no
+ * state (a plan's runs may overlap on many threads).
  */
 final class MathKernels {
     private MathKernels() {}
@@ -52,24 +53,24 @@ final class MathKernels {
         return s;
     }
 
-    /** Expands a plain {@code from} (same rank, sizes equal or 1) into the plain {@code to} (NumPy broadcasting). */
+    /**
+     * Expands a plain {@code from} (same rank, sizes equal or 1) into the plain {@code to} (NumPy
+     * broadcasting). Stateless (plans run on many threads at once) and allocation-free: each
+     * target index is split into coordinates by division.
+     */
     static Compiler.Kernel expand(long[] from, long[] to) {
-        long[] strides = broadcastStrides(from);
+        long[] strides = broadcastStrides(from), outStrides = new long[to.length];
         long total = 1;
-        for (long d : to) total *= d;
+        for (int d = to.length - 1; d >= 0; d--) {
+            outStrides[d] = total;
+            total *= to[d];
+        }
         long count = total;
         return (src, dst) -> {
-            int r = to.length;
-            long[] index = new long[r];   // one small array per run: the odometer over the target
-            long offset = 0;
             for (long i = 0; i < count; i++) {
+                long offset = 0;
+                for (int d = 0; d < to.length; d++) offset += (i / outStrides[d]) % to[d] * strides[d];
                 dst.setAtIndex(F, i, src.getAtIndex(F, offset));
-                for (int d = r - 1; d >= 0; d--) {
-                    offset += strides[d];
-                    if (++index[d] < to[d]) break;
-                    offset -= strides[d] * to[d];
-                    index[d] = 0;
-                }
             }
         };
     }
