@@ -38,7 +38,7 @@ import java.util.TreeMap;
  * Exp Log Sqrt Abs Neg Reciprocal Erf Softplus HardSwish Floor Ceil Round   X
  * HardSigmoid        X                      alpha (0.2) beta (0.5)
  * Selu               X                      alpha gamma (ONNX's defaults)
- * Clip               X, [min], [max]        min max (opset &lt; 11 attributes; inputs win: scalars, constants)
+ * Clip               X, [min], [max]        min max (the attributes of opset &lt; 11; from 11 scalar inputs)
  * LogSoftmax         X                      axis (default -1; opset 13: one axis)
  * ReduceMean ReduceSum ReduceMax ReduceMin   X, [axes (I64 constant)]   axes keepdims noop_with_empty_axes
  * InstanceNormalization   X, scale, B       epsilon
