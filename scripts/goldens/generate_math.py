@@ -157,6 +157,21 @@ add("global_max_pool", "GlobalMaxPool(x)", X4(), lambda x, p: F.adaptive_max_poo
 add("instance_norm", "InstanceNormalization(x,p:scale,p:b) epsilon=F:1e-5", rnd(3, 3, 4, 5),
     lambda x, p: F.instance_norm(x, weight=p["scale"], bias=p["b"], eps=1e-5), {"scale": rnd(3), "b": rnd(3)})
 
+def ln_input():
+    x = rnd(3, 4, 5, scale=3.0)
+    x[1, 0, 2] = NAN          # rows with a NaN, an infinity: all NaN in PyTorch
+    x[1, 2, 0] = INF
+    x[2, 3, :] = 7.0          # a constant row: variance 0, output = B
+    return x
+
+
+add("layernorm_last", "LayerNormalization(x,p:scale,p:b) axis=I:-1 epsilon=F:1e-5", ln_input(),
+    lambda x, p: F.layer_norm(x, (5,), p["scale"], p["b"], 1e-5), {"scale": rnd(5), "b": rnd(5)})
+add("layernorm_two_dims", "LayerNormalization(x,p:scale,p:b) axis=I:1 epsilon=F:1e-3", ln_input(),
+    lambda x, p: F.layer_norm(x, (4, 5), p["scale"], p["b"], 1e-3), {"scale": rnd(4, 5), "b": rnd(4, 5)})
+add("layernorm_scale_only", "LayerNormalization(x,p:scale)", ln_input(),
+    lambda x, p: F.layer_norm(x, (5,), p["scale"], None, 1e-5), {"scale": rnd(5)})
+
 # ---- after a convolution: the activation arrives in the plan's channels-last / blocked layout --------
 CONV = "Conv(x,p:w,p:b) pads=L:1,1,1,1"
 

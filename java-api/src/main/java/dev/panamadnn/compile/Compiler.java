@@ -210,7 +210,7 @@ final class Compiler {
                 if (eager == null) {
                     throw unsupported(n, "op " + op + " is not compiled yet (compiled: Conv, BatchNormalization, MaxPool, AveragePool, "
                             + "GlobalAveragePool, AdaptiveAvgPool, Flatten, Reshape, Pad, Gemm, Add, Identity, Relu, LeakyRelu, Sigmoid, Tanh, "
-                            + "Elu, Gelu, Silu, " + String.join(", ", new java.util.TreeSet<>(LowerMath.OPS)) + "; LayerNormalization, AdaptiveMaxPool, ConvTranspose and Layer nodes as Java steps)");
+                            + "Elu, Gelu, Silu, " + String.join(", ", new java.util.TreeSet<>(LowerMath.OPS)) + "; AdaptiveMaxPool, ConvTranspose and Layer nodes as Java steps)");
                 }
                 yield LowerOps.javaStep(this, n, own(eager));
             }

@@ -28,7 +28,7 @@ final class LowerMath {
     /** The ops lowered here. */
     static final Set<String> OPS = Set.of("Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "PRelu", "MatMul", "Transpose", "Exp", "Log",
             "Sqrt", "Abs", "Neg", "Reciprocal", "Erf", "Softplus", "HardSigmoid", "HardSwish", "Selu", "Clip", "Floor", "Ceil", "Round",
-            "Softmax", "LogSoftmax", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "GlobalMaxPool", "InstanceNormalization");
+            "Softmax", "LogSoftmax", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "GlobalMaxPool", "InstanceNormalization", "LayerNormalization");
 
     /** Lowers {@code n} if its op is one of {@link #OPS}, else returns null. */
     static Value lower(Compiler plan, Node n) {
@@ -40,6 +40,7 @@ final class LowerMath {
             case "Softmax", "LogSoftmax" -> softmax(plan, n);
             case "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "GlobalMaxPool" -> LowerReduce.reduce(plan, n);
             case "InstanceNormalization" -> LowerReduce.instanceNorm(plan, n);
+            case "LayerNormalization" -> LowerReduce.layerNorm(plan, n);
             case "Erf" -> java(plan, n, MathKernels::erf);
             case "Floor" -> java(plan, n, Math::floor);
             case "Ceil" -> java(plan, n, Math::ceil);

@@ -14,7 +14,8 @@ import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
 import java.util.Arrays;
 
 /**
- * ReduceMean/Sum/Max/Min and GlobalMaxPool on oneDNN's reduction primitive; InstanceNormalization
+ * ReduceMean/Sum/Max/Min and GlobalMaxPool on oneDNN's reduction primitive; LayerNormalization on
+ * its layer normalization; InstanceNormalization
  * on its group normalization with one group per channel (the statistics of each (sample, channel)
  * plane, exactly instance normalization's).
  */
@@ -75,6 +76,47 @@ final class LowerReduce {
                 + " [" + impl + "]", PlanArg.of(Args.SRC, x.md(), x.buffer()), PlanArg.of(Args.DST, dst, o),
                 add == null ? PlanArg.of(0, null, 0) : PlanArg.of(Args.postOpSrc1(0), add.md(), add.buffer()));
         return new Value(dst, o, kept);
+    }
+
+    /**
+     * LayerNormalization (ONNX: statistics over the dims from {@code axis} on) on oneDNN's layer
+     * normalization, the input viewed as {@code [M, K]}; an absent scale is 1 and an absent B 0
+     * (PyTorch's {@code elementwise_affine=False}). The eager LayerNorm's primitive, same geometry.
+     */
+    static Value layerNorm(Compiler plan, Node n) {
+        for (int i = 1; i < n.inputs().size(); i++) {
+            if (n.input(i) != null && !plan.graph.isConstant(n.input(i))) {
+                throw Compiler.unsupported(n, "scale and B (inputs 1 and 2) must be constants");
+            }
+        }
+        Value x0 = LowerMath.plainIn(plan, n, 0);
+        long[] shape = x0.shape();
+        long ax = n.attributes().integer("axis", -1);
+        int axis = (int) (ax < 0 ? ax + shape.length : ax);
+        long m = 1, k = 1;
+        for (int i = 0; i < shape.length; i++) {
+            if (i < axis) m *= shape[i];
+            else k *= shape[i];
+        }
+        float eps = (float) n.attributes().real("epsilon", 1e-5);
+        if (!(eps > 0) || Float.isInfinite(eps)) throw Compiler.unsupported(n, "epsilon must be a positive finite float, got " + eps);
+        Value x = plan.asShape(x0, new long[] {m, k}, n.name());
+        MemoryDescriptor stats = plan.own(MemoryDescriptor.f32(Ops.plain1d(), m)), affine = plan.own(MemoryDescriptor.f32(Ops.plain1d(), k));
+        Primitive p;
+        try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
+             PrimitiveDescriptor pd = dev.panamadnn.internal.dnnl.NormOps.layerNormalization(x.md(), stats, eps, true, attr,
+                     "compiled LayerNormalization " + n.name())) {
+            p = plan.own(Primitive.create(pd));
+        }
+        float[] scale = new float[Math.toIntExact(k)], shift = new float[scale.length];
+        Arrays.fill(scale, 1f);
+        if (n.input(1) != null) scale = plan.graph.floats(n.input(1));
+        if (n.input(2) != null) shift = plan.graph.floats(n.input(2));
+        int o = plan.newBuffer(x.md().byteSize());
+        plan.emit(p, "layer norm " + n.name() + " over [" + m + ", " + k + "]", PlanArg.of(Args.SRC, x.md(), x.buffer()),
+                PlanArg.of(Args.DST, x.md(), o), PlanArg.constant(Args.SCALE, affine, plan.constant(scale)),
+                PlanArg.constant(Args.SHIFT, affine, plan.constant(shift)));
+        return plan.asShape(new Value(x.md(), o, x.shape()), shape, n.name());
     }
 
     /** InstanceNormalization as group normalization with C groups, scale and B per channel (constants). */
