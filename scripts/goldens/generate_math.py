@@ -195,6 +195,10 @@ for name, spec, tensors in cases:
     if name == "conv_then_instance_norm":
         tensors["param:s"] = torch.linspace(0.5, 2, 16)
         tensors["param:o"] = torch.linspace(-1, 1, 16)
+conv_case("conv_plus_constant_same_shape", "Add(t0,p:c)", lambda y: y + torch.linspace(-1, 1, 16 * 36).reshape(1, 16, 6, 6),
+          more={"c": torch.linspace(-1, 1, 16 * 36).reshape(1, 16, 6, 6)})
+conv_case("conv_plus_constant_relu", "Add(p:c,t0) | Relu(t1)", lambda y: torch.relu(y + torch.linspace(-1, 1, 16).reshape(16, 1, 1)),
+          more={"c": torch.linspace(-1, 1, 16).reshape(16, 1, 1)})
 conv_case("conv_then_attention", "Transpose(t0) perm=L:0,2,3,1 | Reshape(t1,p:shape) | Transpose(t2) perm=L:0,2,1 | MatMul(t2,t3) | "
           "Softmax(t4)", lambda y: torch.softmax(torch.matmul(y.permute(0, 2, 3, 1).reshape(-1, 36, 16),
                                                               y.permute(0, 2, 3, 1).reshape(-1, 36, 16).transpose(1, 2)), -1),

@@ -137,6 +137,13 @@ class RewriteRulesTest {
     }
 
     @Test
+    void noResidualSumIntoAConstant() {
+        long[] shape = {1, 4, 8, 8};   // bound to batch 1, the constant has the conv output's exact shape
+        check(graph(shape, (g, x) -> g.node("Add", "add", Attributes.empty(), conv(g, x, "conv", 4, 4),
+                g.initializer("shift", random(1, 4, 8, 8)))), shape, "fuse_residual_sum", false, null);
+    }
+
+    @Test
     void residualSumIntoTheLaterConv() {
         long[] shape = {2, 4, 8, 8};
         check(graph(shape, (g, x) -> {
