@@ -65,6 +65,10 @@ add("matmul_vector_b", "MatMul(x,p:w)", rnd(3, 6), lambda x, p: torch.matmul(x, 
 add("matmul_vector_a", "MatMul(p:a,x)", rnd(3, 4, 5), lambda x, p: torch.matmul(p["a"], x), {"a": rnd(4)})
 add("matmul_broadcast", "MatMul(x,p:w)", rnd(3, 1, 3, 4), lambda x, p: torch.matmul(x, p["w"]), {"w": rnd(2, 4, 5)})
 add("matmul_batched_weights", "MatMul(x,p:w)", rnd(3, 2, 3, 4), lambda x, p: torch.matmul(x, p["w"]), {"w": rnd(2, 4, 5)})
+add("matmul_bias_gelu", "MatMul(x,p:w) | Add(t0,p:b) | Gelu(t1) approximate=S:tanh", rnd(3, 4, 6),
+    lambda x, p: F.gelu(torch.matmul(x, p["w"]) + p["b"], approximate="tanh"), {"w": rnd(6, 5), "b": rnd(5)})
+add("matmul_bias_first_broadcast", "MatMul(x,p:w) | Add(p:b,t0)", specials(rnd(3, 4, 6)),
+    lambda x, p: p["b"] + torch.matmul(x, p["w"]), {"w": rnd(6, 5), "b": rnd(4, 1)})
 add("transpose_0312", "Transpose(x) perm=L:0,3,1,2", specials(rnd(3, 2, 3, 4)), lambda x, p: x.permute(0, 3, 1, 2))
 add("transpose_0213", "Transpose(x) perm=L:0,2,1,3", rnd(3, 2, 3, 4), lambda x, p: x.permute(0, 2, 1, 3))
 

@@ -31,7 +31,8 @@ final class LowerMatMul {
      * dropped from the result); batch dims broadcast (both operands padded to one rank with leading
      * 1s, oneDNN broadcasts size-1 batch dims of either). A constant B (weights) is reordered once
      * into the layout the primitive picks; activations on both sides (attention's {@code q @ k^T})
-     * are read plain. A fused activation (fuse_activation) is an eltwise post-op.
+     * are read plain. A constant bias (fuse_matmul_bias: input 2) is a binary post-op, a fused
+     * activation (fuse_activation) an eltwise one after it.
      */
     static Value matmul(Compiler plan, Node n) {
         long[] sa = plan.graph.shape(n.input(0)).sizes(), sb = plan.graph.shape(n.input(1)).sizes(), out = LowerMath.outShape(plan, n);
@@ -48,10 +49,12 @@ final class LowerMatMul {
         MemoryDescriptor bMd = constB ? plan.own(MemoryDescriptor.f32(ConvOps.anyFormat(), bp)) : bUser;
         MemoryDescriptor dst = LowerMath.plainMd(plan, dp);
         Act act = Compiler.fusedAct(n);
+        LowerBinary.Operand bias = n.input(2) == null ? null : LowerBinary.operand(plan, n, 2, rank);   // fuse_matmul_bias
         Primitive p;
         String impl;
         MemoryDescriptor chosenB;
         try (PostOps post = PostOps.create()) {
+            if (bias != null) post.add(bias.md());
             if (act != null) post.eltwise(plan.eltwiseOp(act));
             try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
                  PrimitiveDescriptor pd = Ops.matmul(a.md(), bMd, dst, attr, "compiled MatMul " + n.name())) {
@@ -77,7 +80,7 @@ final class LowerMatMul {
         plan.flops += 2 * m * ap[rank - 1];
         int o = plan.newBuffer(dst.byteSize());
         plan.emit(p, "matmul " + Compiler.label(n) + " " + Arrays.toString(ap) + " x " + Arrays.toString(bp) + " [" + impl + "]",
-                a.arg(Args.SRC), bArg, PlanArg.of(Args.DST, dst, o));
+                a.arg(Args.SRC), bArg, PlanArg.of(Args.DST, dst, o), bias == null ? PlanArg.of(0, null, 0) : bias.arg(Args.postOpSrc1(0)));
         return plan.asShape(new Value(dst, o, dp), out, n.name());
     }
 

@@ -137,6 +137,20 @@ class RewriteRulesTest {
     }
 
     @Test
+    void matMulBiasAsAPostOp() {
+        long[] seq = {2, 5, 7};
+        check(graph(seq, (g, x) -> g.node("Add", "bias", Attributes.empty(), g.node("MatMul", "mm", Attributes.empty(), x,
+                g.initializer("mm.weight", random(7, 3))), g.initializer("mm.bias", random(3)))), seq, "fuse_matmul_bias", true, null);
+        // not when the product is also read, nor when the other operand is an activation
+        check(graph(seq, (g, x) -> {
+            String mm = g.node("MatMul", "mm", Attributes.empty(), x, g.initializer("mm.weight", random(7, 3)));
+            return g.node("Mul", "twice", Attributes.empty(), g.node("Add", "bias", Attributes.empty(), mm, g.initializer("mm.bias", random(3))), mm);
+        }), seq, "fuse_matmul_bias", false, null);
+        check(graph(seq, (g, x) -> g.node("Add", "sum", Attributes.empty(), g.node("MatMul", "mm", Attributes.empty(), x,
+                g.initializer("mm.weight", random(7, 7))), x)), seq, "fuse_matmul_bias", false, null);
+    }
+
+    @Test
     void noResidualSumIntoAConstant() {
         long[] shape = {1, 4, 8, 8};   // bound to batch 1, the constant has the conv output's exact shape
         check(graph(shape, (g, x) -> g.node("Add", "add", Attributes.empty(), conv(g, x, "conv", 4, 4),
