@@ -108,16 +108,21 @@ final class LowerBinary {
 
     /** Input {@code i} as an operand of rank {@code rank} (leading 1s), plain. */
     static Operand operand(Compiler plan, Node n, int i, int rank) {
-        long[] logical = plan.graph.shape(n.input(i)).sizes();
-        long[] dims = new long[Math.max(rank, 1)];
-        Arrays.fill(dims, 1);
-        System.arraycopy(logical, 0, dims, dims.length - logical.length, logical.length);
+        long[] dims = padded(plan.graph.shape(n.input(i)).sizes(), rank);
         if (plan.graph.isConstant(n.input(i))) {
             return new Operand(LowerMath.plainMd(plan, dims), Compiler.CONSTANT, plan.constant(plan.graph.floats(n.input(i))), dims);
         }
         Value x = LowerMath.plainIn(plan, n, i);
         Value v = plan.asShape(x, dims, n.input(i));
         return new Operand(v.md(), v.buffer(), null, dims);
+    }
+
+    /** {@code logical} with leading 1s up to {@code rank} (at least 1 dim). */
+    static long[] padded(long[] logical, int rank) {
+        long[] dims = new long[Math.max(rank, Math.max(logical.length, 1))];
+        Arrays.fill(dims, 1);
+        System.arraycopy(logical, 0, dims, dims.length - logical.length, logical.length);
+        return dims;
     }
 
     /** {@code a} expanded to {@code out}: a constant now, an activation by a Java step. */
@@ -151,7 +156,7 @@ final class LowerBinary {
         if (!Arrays.equals(a.dims(), out)) a = expand(plan, n, a, out);
         Value x = new Value(a.md(), a.buffer(), out);
         if (x.buffer() < 0) x = plan.reorder(x, LowerMath.plainMd(plan, out), "copy of the input for " + n.name());
-        long[] eDims = operand(plan, n, 1, out.length).dims();
+        long[] eDims = padded(plan.graph.shape(n.input(1)).sizes(), out.length);
         return plan.javaStep(x, out, MathKernels.pow(MathKernels.expand(e, eDims, out)), "java pow " + n.name());
     }
 

@@ -93,10 +93,7 @@ final class LowerMatMul {
     }
 
     private static long[] pad(long[] dims, int rank) {
-        long[] p = new long[rank];
-        Arrays.fill(p, 1);
-        System.arraycopy(dims, 0, p, rank - dims.length, dims.length);
-        return p;
+        return LowerBinary.padded(dims, rank);
     }
 
     /**

@@ -34,7 +34,8 @@ final class LowerReduce {
                 dev.panamadnn.Tensor t = plan.graph.tensor(n.input(1));
                 if (t == null) throw Compiler.unsupported(n, "axes (input 1) must be a constant");
                 axes = new long[(int) t.numel()];
-                for (int i = 0; i < axes.length; i++) axes[i] = t.segment().getAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG, i);
+                // unaligned: a tensor of a mapped file need not be 8-byte aligned
+                for (int i = 0; i < axes.length; i++) axes[i] = t.segment().getAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, i);
             }
             boolean all = axes == null || axes.length == 0;
             if (all && n.attributes().integer("noop_with_empty_axes", 0) != 0) return plan.asShape(x, out, n.name());
