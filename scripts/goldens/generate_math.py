@@ -152,6 +152,8 @@ add("softmax_last", "Softmax(x)", sm_input(), lambda x, p: torch.softmax(x, -1))
 add("softmax_axis1", "Softmax(x) axis=I:1", sm_input(), lambda x, p: torch.softmax(x, 1))
 add("logsoftmax_last", "LogSoftmax(x) axis=I:-1", sm_input(), lambda x, p: torch.log_softmax(x, -1))
 add("logsoftmax_axis1", "LogSoftmax(x) axis=I:1", sm_input(), lambda x, p: torch.log_softmax(x, 1))
+add("softmax_axis_of_one", "Softmax(x) axis=I:1", specials(rnd(3, 1, 12)), lambda x, p: torch.softmax(x, 1))
+add("logsoftmax_huge", "LogSoftmax(x) axis=I:-1", torch.tensor([[3e38, -3e38, 0.0, 1.0]] * 3), lambda x, p: torch.log_softmax(x, -1))
 add("reduce_mean_12_drop", "ReduceMean(x) axes=L:1,2 keepdims=I:0", rnd(3, 3, 4, 5), lambda x, p: x.mean(dim=(1, 2)))
 add("reduce_sum_axes_input", "ReduceSum(x,p:axes)", X4(), lambda x, p: x.sum(dim=-1, keepdim=True),
     {"axes": torch.tensor([-1], dtype=torch.int64)})

@@ -146,8 +146,8 @@ final class LowerMath {
 
     /**
      * Softmax / LogSoftmax along one axis (ONNX opset 13; the opset &lt; 13 form, flattened to 2-D at
-     * {@code axis}, is the importer's to map) on oneDNN's softmax, then a Java repair of the
-     * lines holding a NaN (see {@link MathKernels#softmaxRepair}).
+     * {@code axis}, is the importer's to map) on oneDNN's softmax, then PyTorch's NaN lines put back
+     * natively (a reduction and a binary add).
      */
     private static Value softmax(Compiler plan, Node n) {
         Value x = plainIn(plan, n, 0);
@@ -164,7 +164,24 @@ final class LowerMath {
         plan.emit(p, (log ? "logsoftmax " : "softmax ") + n.name() + " (axis " + axis + ")", PlanArg.of(Args.SRC, x.md(), x.buffer()),
                 PlanArg.of(Args.DST, x.md(), out));
         Value y = new Value(x.md(), out, x.shape());
-        return plan.javaStep(y, x.shape(), MathKernels.softmaxRepair(x.shape(), axis), "java repair of NaN lines after " + n.name());
+        if (x.shape()[axis] == 1) return y;   // a line of one: 1 (0 for log), or NaN from x - max itself
+        // PyTorch: a line whose x - max has a NaN (a NaN, a +inf, only -inf) is all NaN; oneDNN's maximum skips NaN and gives
+        // [NaN, 0, 0] for [NaN, 1, 2] or [inf, 1, 2]. The sum of each output line times 0 (softmax: values in [0, 1]) or of
+        // its NaN mask (log-softmax: -inf is a legitimate value) is 0, or NaN for a line holding one: added back, natively.
+        long[] kept = x.shape().clone();
+        kept[axis] = 1;
+        MemoryDescriptor flagMd = plainMd(plan, kept);
+        Value flag = log
+                ? LowerReduce.reduction(plan, n, MathOps.Reduction.SUM, nanMask(plan, y, n.name()), flagMd, kept, null, null, "NaN lines of ")
+                : LowerReduce.reduction(plan, n, MathOps.Reduction.SUM, y, flagMd, kept, null, MathOps.unary("Linear", 0, 0), "NaN lines of ");
+        try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
+             PrimitiveDescriptor pd = MathOps.binary(MathOps.Binary.ADD, y.md(), flagMd, y.md(), attr, "NaN lines of " + n.name())) {
+            p = plan.own(Primitive.create(pd));
+        }
+        int fixed = plan.newBuffer(y.md().byteSize());
+        plan.emit(p, "add the NaN lines of " + n.name(), PlanArg.of(Args.SRC, y.md(), y.buffer()), PlanArg.of(Args.SRC_1, flagMd, flag.buffer()),
+                PlanArg.of(Args.DST, y.md(), fixed));
+        return new Value(y.md(), fixed, y.shape());
     }
 
     /** An f32 plain descriptor owned by the plan. */

@@ -55,17 +55,19 @@ final class LowerReduce {
         Value flag = null;
         if (alg == MathOps.Reduction.MAX || alg == MathOps.Reduction.MIN) {
             Value mask = LowerMath.nanMask(plan, x, n.name());
-            flag = reduction(plan, n, MathOps.Reduction.SUM, mask, dst, kept, null, "NaN flags for ");
+            flag = reduction(plan, n, MathOps.Reduction.SUM, mask, dst, kept, null, null, "NaN flags for ");
         }
-        return plan.asShape(reduction(plan, n, alg, x, dst, kept, flag, ""), out, n.name());
+        return plan.asShape(reduction(plan, n, alg, x, dst, kept, flag, null, ""), out, n.name());
     }
 
-    private static Value reduction(Compiler plan, Node n, MathOps.Reduction alg, Value x, MemoryDescriptor dst, long[] kept, Value add,
-                                   String what) {
+    /** One reduction of {@code x} to {@code kept} ({@code dst}), then {@code add} (a binary post-op) or {@code eltwise}, if given. */
+    static Value reduction(Compiler plan, Node n, MathOps.Reduction alg, Value x, MemoryDescriptor dst, long[] kept, Value add,
+                           Ops.EltwiseOp eltwise, String what) {
         Primitive p;
         String impl;
         try (PostOps post = PostOps.create()) {
             if (add != null) post.add(add.md());
+            if (eltwise != null) post.eltwise(eltwise);
             try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
                  PrimitiveDescriptor pd = MathOps.reduction(alg, x.md(), dst, attr, "compiled " + what + n.op() + " " + n.name())) {
                 p = plan.own(Primitive.create(pd));

@@ -6,9 +6,9 @@ import java.util.function.DoubleUnaryOperator;
 
 /**
  * The Java kernels of the math ops oneDNN has no primitive for: Erf, Floor, Ceil (element-wise),
- * the expansion of a broadcast operand that must come first (Div, Pow, two broadcast operands),
- * and the line repair after a softmax. Plain loops over plain buffers; no allocation per run, no
- * state (a plan's runs may overlap on many threads).
+ * and the expansion of a broadcast operand that must come first (Div, Pow, two broadcast
+ * operands). Plain loops over plain buffers; no allocation per run, no state (a plan's runs may
+ * overlap on many threads).
  */
 final class MathKernels {
     private MathKernels() {}
@@ -92,27 +92,6 @@ final class MathKernels {
     static Compiler.Kernel pow(float[] exponent) {
         return (src, dst) -> {
             for (int i = 0; i < exponent.length; i++) dst.setAtIndex(F, i, (float) Math.pow(src.getAtIndex(F, i), exponent[i]));
-        };
-    }
-
-    /**
-     * Copies a softmax result and sets every line (along {@code axis} of plain {@code dims}) that
-     * holds a NaN to NaN: oneDNN's maximum skips NaN, so a line with a NaN or a +inf came out as
-     * {@code [NaN, 0, 0]} where PyTorch (whose {@code x - max} is NaN there) has all NaN.
-     */
-    static Compiler.Kernel softmaxRepair(long[] dims, int axis) {
-        long inner = 1, outer = 1;
-        for (int i = axis + 1; i < dims.length; i++) inner *= dims[i];
-        for (int i = 0; i < axis; i++) outer *= dims[i];
-        long n = dims[axis], lines = outer * inner, in = inner;
-        return (src, dst) -> {
-            MemorySegment.copy(src, 0, dst, 0, lines * n * 4);
-            for (long line = 0; line < lines; line++) {
-                long base = (line / in) * n * in + line % in;
-                boolean nan = false;
-                for (long k = 0; k < n && !nan; k++) nan = Float.isNaN(dst.getAtIndex(F, base + k * in));
-                if (nan) for (long k = 0; k < n; k++) dst.setAtIndex(F, base + k * in, Float.NaN);
-            }
         };
     }
 }

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The math ops' plans allocate nothing on the heap once warm, their Java steps included (Erf,
- * the softmax NaN-line repair, the expansion of a broadcast first operand, Pow with a general
- * exponent), as CompiledAllocationTest checks for the convolutional plans.
+ * the expansion of a broadcast first operand, Pow with a general exponent), as
+ * CompiledAllocationTest checks for the convolutional plans.
  */
 class CompiledMathAllocationTest {
     @Test
@@ -39,7 +39,7 @@ class CompiledMathAllocationTest {
             String r = g.node("Pow", "pow", Attributes.empty(), d, g.initializer("half", half));
             Graph graph = g.output(r).build();
             try (CompiledModel c = CompiledModel.compile(graph, CompileOptions.defaults().withThreads(1), shape).warmup()) {
-                assertTrue(c.steps().stream().filter(s -> s.startsWith("java")).count() >= 4, c.describe());
+                assertTrue(c.steps().stream().filter(s -> s.startsWith("java")).count() >= 3, c.describe());
                 Tensor in = Tensor.allocate(a, DataType.F32, shape), out = Tensor.allocate(a, DataType.F32, c.outputShape());
                 for (int i = 0; i < 48; i++) in.segment().setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, (i % 7) * 0.25f - 0.5f);
                 for (int i = 0; i < 10_000; i++) c.run(in, out);   // long enough for C2 to compile the whole path
