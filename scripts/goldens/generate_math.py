@@ -194,6 +194,9 @@ conv_case("conv_then_clip", "Clip(t0) min=F:-0.25 max=F:0.25", lambda y: torch.c
 conv_case("conv_then_center", "ReduceMean(t0) axes=L:2,3 | Sub(t0,t1)", lambda y: y - y.mean(dim=(2, 3), keepdim=True))
 conv_case("conv_then_softmax_channels", "Softmax(t0) axis=I:1", lambda y: torch.softmax(y, 1))
 conv_case("conv_then_transpose", "Transpose(t0) perm=L:0,2,3,1", lambda y: y.permute(0, 2, 3, 1))
+W2, B2 = rnd(16, 16, 3, 3, scale=0.2), rnd(16, scale=0.5)
+conv_case("conv_conv_then_transpose", "Conv(t0,p:w2,p:b2) pads=L:1,1,1,1 | Transpose(t1) perm=L:0,2,3,1",
+          lambda y: F.conv2d(y, W2, B2, padding=1).permute(0, 2, 3, 1), more={"w2": W2, "b2": B2})
 conv_case("conv_then_max_pool_global", "GlobalMaxPool(t0)", lambda y: F.adaptive_max_pool2d(y, 1))
 conv_case("conv_then_instance_norm", "InstanceNormalization(t0,p:s,p:o)", lambda y: F.instance_norm(y, weight=torch.linspace(0.5, 2, 16),
                                                                                                    bias=torch.linspace(-1, 1, 16)))

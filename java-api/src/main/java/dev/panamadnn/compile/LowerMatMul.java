@@ -97,12 +97,14 @@ final class LowerMatMul {
     }
 
     /**
-     * Transpose: one reorder from the plain input to a descriptor of the input's dims whose strides
+     * Transpose: one reorder from the input (in whatever layout it has, e.g. a convolution's
+     * channels-last output) to a descriptor of the input's dims whose strides
      * are those of the plain output, permuted (input dim {@code perm[i]} gets the output's stride
-     * {@code i}); the result is then the plain output.
+     * {@code i}); the result is then the plain output. When the input's layout already is that
+     * descriptor, a view (no step).
      */
     static Value transpose(Compiler plan, Node n) {
-        Value x = LowerMath.plainIn(plan, n, 0);
+        Value x = plan.asShape(plan.in(n, 0), plan.graph.shape(n.input(0)).sizes(), n.input(0));   // any layout: the reorder reads it
         long[] in = x.shape(), out = LowerMath.outShape(plan, n);
         int r = in.length;
         long[] perm = n.attributes().integers("perm", null);
@@ -124,8 +126,10 @@ final class LowerMatMul {
             identity &= perm[i] > last;
             last = perm[i];
         }
-        if (identity) return plan.asShape(x, out, n.name());
+        if (identity) return plan.asShape(plan.plain(x, "reorder to plain for " + n.name()), out, n.name());
         MemoryDescriptor to = plan.own(MemoryDescriptor.f32Strided(in, strides));
+        // Already in the output's order (e.g. [N, C, H, W] -> [N, H, W, C] of a channels-last activation): a view.
+        if (x.md().sameLayoutAs(to)) return new Value(LowerMath.plainMd(plan, out), x.buffer(), out);
         Primitive p = plan.own(Reorder.primitive(x.md(), to, "transpose " + n.name()));
         int o = plan.newBuffer(to.byteSize());
         plan.emit(p, "transpose " + n.name() + " perm " + Arrays.toString(perm), PlanArg.of(Args.FROM, x.md(), x.buffer()),

@@ -61,6 +61,9 @@ class CompiledMathGoldenTest {
         try (CompiledModel plan = CompiledModel.compile(graph, options, shape); Tensor out = plan.run(c.input())) {
             assertArrayEquals(c.output().shape(), out.shape(), name + ": output shape");
             compare(name + " (batch " + shape[0] + ")\n" + plan.describe(), y, out.toFloatArray());
+            if (name.equals("conv_conv_then_transpose") && plan.steps().stream().anyMatch(st -> st.startsWith("transpose"))) {
+                fail(name + ": [N, C, H, W] -> [N, H, W, C] of a channels-last activation must be a view\n" + plan.describe());
+            }
             boolean java = plan.steps().stream().anyMatch(st -> st.startsWith("java"));
             if (java != JAVA_STEPS.matcher(c.spec()).find() && !JAVA_CASES.contains(name)) {
                 fail(name + ": " + (java ? "a Java step where all should be oneDNN" : "no Java step where one is expected") + "\n" + plan.describe());
