@@ -197,6 +197,9 @@ conv_case("conv_then_transpose", "Transpose(t0) perm=L:0,2,3,1", lambda y: y.per
 W2, B2 = rnd(16, 16, 3, 3, scale=0.2), rnd(16, scale=0.5)
 conv_case("conv_conv_then_transpose", "Conv(t0,p:w2,p:b2) pads=L:1,1,1,1 | Transpose(t1) perm=L:0,2,3,1",
           lambda y: F.conv2d(y, W2, B2, padding=1).permute(0, 2, 3, 1), more={"w2": W2, "b2": B2})
+G16, BE16 = rnd(16, 1, 1), rnd(16, 1, 1)
+conv_case("conv_conv_film", "Conv(t0,p:w2,p:b2) pads=L:1,1,1,1 | Mul(t1,p:g) | Add(p:be,t2) | Relu(t3)",
+          lambda y: torch.relu(BE16 + F.conv2d(y, W2, B2, padding=1) * G16), more={"w2": W2, "b2": B2, "g": G16, "be": BE16})
 conv_case("conv_then_max_pool_global", "GlobalMaxPool(t0)", lambda y: F.adaptive_max_pool2d(y, 1))
 conv_case("conv_then_instance_norm", "InstanceNormalization(t0,p:s,p:o)", lambda y: F.instance_norm(y, weight=torch.linspace(0.5, 2, 16),
                                                                                                    bias=torch.linspace(-1, 1, 16)))

@@ -46,25 +46,45 @@ final class LowerBinary {
         }
         if (op.equals("Pow")) return pow(plan, n, out);
         if (op.equals("PRelu")) return prelu(plan, n, out);
-        Operand a = operand(plan, n, 0, out.length), b = operand(plan, n, 1, out.length);
-        boolean negate = false;
-        if (!Arrays.equals(a.dims(), out)) {
+        int rank = out.length;
+        long[] da = padded(plan.graph.shape(n.input(0)).sizes(), rank), db = padded(plan.graph.shape(n.input(1)).sizes(), rank);
+        int aIn = 0, bIn = 1;
+        boolean negate = false, expandA = false;
+        if (!Arrays.equals(da, out)) {
             boolean commutes = op.equals("Add") || op.equals("Mul") || op.equals("Max") || op.equals("Min");
-            if (Arrays.equals(b.dims(), out) && (commutes || op.equals("Sub"))) {
-                Operand t = a;
-                a = b;
-                b = t;
+            if (Arrays.equals(db, out) && (commutes || op.equals("Sub"))) {
+                aIn = 1;
+                bIn = 0;
                 negate = op.equals("Sub");
             } else {
-                a = expand(plan, n, a, out);
+                expandA = true;
             }
         }
         MathOps.Binary alg = MathOps.Binary.valueOf(op.toUpperCase(java.util.Locale.ROOT));
-        MemoryDescriptor dst = LowerMath.plainMd(plan, out);
-        Act act = Compiler.fusedAct(n);
-        // oneDNN's max and min skip NaN; NaN masks of both operands (added as post-ops) put it back.
         boolean masked = alg == MathOps.Binary.MAX || alg == MathOps.Binary.MIN;
-        List<PlanArg> maskArgs = new ArrayList<>();
+        Operand b = operand(plan, n, bIn, rank);
+        // A full-shape activation in another layout (a convolution's channels-last output) against a broadcast operand (a
+        // per-channel scale or shift: FiLM, a bias) is read as it is, the result in that layout: no reorder on either side.
+        if (!expandA && !plan.graph.isConstant(n.input(aIn)) && !Arrays.equals(b.dims(), out) && !masked) {
+            Value own = plan.asShape(plan.in(n, aIn), out, n.input(aIn));
+            if (!plan.isPlain(own)) {
+                try {
+                    return emit(plan, n, alg, new Operand(own.md(), own.buffer(), null, out), b, own.md(), negate, false);
+                } catch (dev.panamadnn.DnnlException unimplemented) {
+                    // no oneDNN binary kernel for these layouts: the plain operands below
+                }
+            }
+        }
+        Operand a = operand(plan, n, aIn, rank);
+        if (expandA) a = expand(plan, n, a, out);
+        return emit(plan, n, alg, a, b, LowerMath.plainMd(plan, out), negate, masked);
+    }
+
+    /** One binary primitive {@code a op b} into a new buffer of layout {@code dst}, with the post-ops the flags ask for. */
+    private static Value emit(Compiler plan, Node n, MathOps.Binary alg, Operand a, Operand b, MemoryDescriptor dst, boolean negate,
+                              boolean masked) {
+        Act act = Compiler.fusedAct(n);
+        List<PlanArg> maskArgs = new ArrayList<>();   // oneDNN's max and min skip NaN: NaN masks of both operands put it back
         Primitive p;
         String impl;
         try (PostOps post = PostOps.create()) {
@@ -76,15 +96,15 @@ final class LowerBinary {
                 maskArgs.add(maskOf(plan, n, b, post, first + 1));
             }
             try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
-                 PrimitiveDescriptor pd = MathOps.binary(alg, a.md(), b.md(), dst, attr, "compiled " + op + " " + n.name())) {
+                 PrimitiveDescriptor pd = MathOps.binary(alg, a.md(), b.md(), dst, attr, "compiled " + n.op() + " " + n.name())) {
                 p = plan.own(Primitive.create(pd));
                 impl = pd.implementation();
             }
         }
         int o = plan.newBuffer(dst.byteSize());
-        plan.emit(p, op.toLowerCase(java.util.Locale.ROOT) + " " + Compiler.label(n) + (negate ? " (operands swapped, negated)" : "")
+        plan.emit(p, n.op().toLowerCase(java.util.Locale.ROOT) + " " + Compiler.label(n) + (negate ? " (operands swapped, negated)" : "")
                 + " [" + impl + "]", args(a.arg(Args.SRC), b.arg(Args.SRC_1), PlanArg.of(Args.DST, dst, o), maskArgs));
-        return new Value(dst, o, out);
+        return new Value(dst, o, LowerMath.outShape(plan, n));
     }
 
     private static PlanArg[] args(PlanArg a, PlanArg b, PlanArg d, List<PlanArg> more) {

@@ -120,6 +120,9 @@ class RewriteRulesTest {
         long[] flat = {4, 7};
         check(graph(flat, (g, x) -> g.node("LeakyRelu", "act", Attributes.of("alpha", 0.2), g.node("Gemm", "fc", Attributes.of("transB", 1L), x,
                 g.initializer("fc.weight", random(3, 7))))), flat, "fuse_activation", true, null);
+        long[] img = {2, 4, 5, 5};   // an Add broadcasting a per-channel constant (LowerBinary)
+        check(graph(img, (g, x) -> g.node("Relu", "act", Attributes.empty(), g.node("Add", "shift", Attributes.empty(), conv(g, x, "conv", 4, 4),
+                g.initializer("shift.c", random(4, 1, 1))))), img, "fuse_activation", true, null);
         long[] seq = {2, 5, 7};   // a batched MatMul with constant weights, and attention's q @ k^T (both operands activations)
         check(graph(seq, (g, x) -> g.node("Tanh", "act", Attributes.empty(), g.node("MatMul", "mm", Attributes.empty(), x,
                 g.initializer("mm.weight", random(7, 3))))), seq, "fuse_activation", true, null);
