@@ -22,7 +22,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The math ops (MatMul, Transpose, broadcasting binary ops, unary ops, Softmax/LogSoftmax,
  * reductions, GlobalMaxPool, InstanceNormalization, PRelu) compiled as graphs and run against
  * PyTorch goldens ({@code scripts/goldens/generate_math.py}): each case's graph, given in its
- * spec, compiled at batch 3 (the golden's input) and at batch 1 (its first sample). Tolerance per
+ * spec, compiled at batch 3 (the golden's input) and at batch 1 (its first sample); the cases after
+ * a convolution also with the channel-blocked and the plain (unfused) layouts. Tolerance per
  * element {@code 1e-5 * |expected| + 1e-5}: oneDNN's exp/log/erf-class kernels are within a few
  * ulp, sums and products reassociate; NaN must be NaN and infinities must match exactly.
  */
@@ -71,6 +72,14 @@ class CompiledMathGoldenTest {
             boolean java = plan.steps().stream().anyMatch(st -> st.startsWith("java"));
             if (java != JAVA_STEPS.matcher(c.spec()).find() && !JAVA_CASES.contains(name)) {
                 fail(name + ": " + (java ? "a Java step where all should be oneDNN" : "no Java step where one is expected") + "\n" + plan.describe());
+            }
+        }
+        if (name.startsWith("conv")) {   // the other activation layouts a convolution can hand over, unfused too
+            for (CompileOptions other : new CompileOptions[] {options.withLayout(CompileOptions.Layout.CHANNEL_BLOCKED),
+                    options.withLayout(CompileOptions.Layout.PLAIN).withFusePostOps(false)}) {
+                try (CompiledModel plan = CompiledModel.compile(graph, other, shape); Tensor out = plan.run(c.input())) {
+                    compare(name + " (" + other.layout() + ", batch " + shape[0] + ")\n" + plan.describe(), y, out.toFloatArray());
+                }
             }
         }
         long[] one = shape.clone();
