@@ -377,7 +377,7 @@ class CompiledModelTest {
 
     @Test
     void layersWithoutAOneDnnLoweringRunInsideThePlan() {
-        // Softmax (its NaN/Inf repairs) as a Java step of the eager layer; reflect padding as a Pad kernel before the convolution.
+        // Softmax on oneDNN's softmax + the Java repair of NaN lines (LowerMath); reflect padding as a Pad kernel before the convolution.
         compareWithEager(new Sequential(Conv2d.builder(3, 4, 3).build(), new dev.panamadnn.nn.Softmax(1)), "conv + softmax", 2, 3, 8, 8);
         compareWithEager(new Sequential(Conv2d.builder(3, 4, 3).paddingMode(dev.panamadnn.nn.PaddingMode.REFLECT).padding(1).build()),
                 "reflect-padded conv", 2, 3, 8, 8);
