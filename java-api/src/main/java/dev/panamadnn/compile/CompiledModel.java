@@ -100,6 +100,8 @@ public final class CompiledModel implements AutoCloseable {
     private volatile ExecutionContext[] contexts = new ExecutionContext[0];
     private final InFlightCalls calls = new InFlightCalls();
     private final List<String> rulesFired;
+    /** Whether the plan has Winograd steps (they run their direct convolution until the transforms are JIT-compiled). */
+    private final boolean winograd;
 
     private CompiledModel(String name, long[] inputShape, Compiler c, int threads) {
         this.name = name;
@@ -116,6 +118,7 @@ public final class CompiledModel implements AutoCloseable {
         }
         slotBytes = a.slotBytes();
         rulesFired = List.copyOf(c.fired);
+        winograd = steps.stream().anyMatch(s -> s.winograd() != null);
         long scratch = 1;
         for (Compiler.Step s : steps) {
             if (s.primitive() == null) continue;
@@ -138,8 +141,10 @@ public final class CompiledModel implements AutoCloseable {
 
     /**
      * Compiles {@code model} for inputs of exactly {@code inputShape} with the given fusions and
-     * intra-op thread count (see {@link CompileOptions}). The first plan with Winograd convolutions
-     * in a JVM also has the JIT compile their Vector API transforms (about a second here).
+     * intra-op thread count (see {@link CompileOptions}). Does not wait for the JIT: until the
+     * Winograd transforms are compiled (once per JVM, on a background thread that the first run of a
+     * plan with Winograd steps starts; about a second), those steps run their direct convolution,
+     * whose results differ from Winograd's by rounding (about 1e-5 relative); {@link #warmup()} waits.
      *
      * @throws IllegalArgumentException      if the shape does not fit the model (the message names the layer)
      * @throws UnsupportedOperationException if the model contains a layer the compiler does not support
@@ -169,10 +174,7 @@ public final class CompiledModel implements AutoCloseable {
             // oneDNN sizes a primitive's work split by the creating thread's OpenMP team size.
             if (threads > 0) ThreadControl.applyToCurrentThread(threads);
             c.compile(graph, inputShape.clone());
-            CompiledModel plan = new CompiledModel(graph.name(), inputShape.clone(), c, threads);
-            // Once per JVM: JIT-compile the Winograd transforms now, or the first run (warmup() or not) pays ~1 s for them.
-            if (plan.steps.stream().anyMatch(s -> s.winograd() != null)) Winograd.warmUpKernels();
-            return plan;
+            return new CompiledModel(graph.name(), inputShape.clone(), c, threads);
         } catch (RuntimeException | Error e) {
             c.closeAll();
             throw e;
@@ -277,11 +279,13 @@ public final class CompiledModel implements AutoCloseable {
 
     /**
      * Creates an execution context (if none exists) and runs it once on zeros, so the first real
-     * call is not the slow one. (The Winograd transforms were already JIT-compiled by
-     * {@link #compile}, once per JVM: before that they run many times slower.)
+     * call is not the slow one; with Winograd steps, first waits until their transforms are
+     * JIT-compiled (once per JVM, about a second), so that every later run takes the Winograd path
+     * and gives the same result for the same input.
      */
     public CompiledModel warmup() {
         checkOpen();
+        if (winograd) Winograd.warmUpKernels();
         try (Arena a = Arena.ofConfined()) {
             Tensor in = Tensor.allocate(a, DataType.F32, inputShape), out = Tensor.allocate(a, DataType.F32, outputShape);
             run(in, out);
@@ -336,6 +340,7 @@ public final class CompiledModel implements AutoCloseable {
                 if (threads > 0) ThreadControl.applyToCurrentThread(threads);
                 else ThreadControl.applyToCurrentThread();
                 c.run(in, out);
+                if (winograd) Winograd.startWarmUp();   // after the first run, so that it does not delay that run
             } catch (IllegalStateException e) {
                 if (!in.scope().isAlive() || !out.scope().isAlive()) {
                     throw new IllegalStateException(name + " (compiled): the " + (in.scope().isAlive() ? "output" : "input")

@@ -21,7 +21,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>The Vector API is an incubator module: this path exists only when the JVM runs with {@code
  * --add-modules jdk.incubator.vector} ({@link #available()}); without it every convolution takes
  * oneDNN's direct kernels. Rounding differs from a direct convolution (the transforms scale by up to
- * 8 and 1/24): measured here about 1e-5 of the output's magnitude per layer. A NaN, an infinity or a
+ * 8 and 1/24): measured here about 1e-5 of the output's magnitude per layer. Until the transforms are
+ * JIT-compiled (once per JVM, in the background, {@link #startWarmUp()}) a step runs its direct
+ * convolution: interpreted, the transforms take over a second per ResNet run. A NaN, an infinity or a
  * value beyond {@link #GUARD_LIMIT} in a step's input sends that run of the step to its direct
  * convolution, so exceptional values reach the outputs they reach in PyTorch.
  */
@@ -79,8 +81,6 @@ final class Winograd {
         if (w.length != 9L * k * c) {
             throw new IllegalArgumentException("Winograd: expected " + 9L * k * c + " weights for [" + k + ", " + c + ", 3, 3], got " + w.length);
         }
-        // The plan will run the transforms: have the JIT start on them now, beside the rest of compiling.
-        if (AVAILABLE) startWarmUp();
         float[] u = new float[36 * c * k];
         final double[] g = G;
         final int plane = c * k;
@@ -115,11 +115,10 @@ final class Winograd {
     }
 
     /**
-     * Starts {@link #warmUpKernels()}'s work on a daemon thread, once per JVM, so that the JIT
-     * compiles the transforms while the compiler is still creating the plan's primitives and
-     * reordering its weights; {@link #warmUpKernels()} then waits only for what is left. Called by
-     * {@link #transformWeights}, i.e. at the first convolution a plan gives to Winograd; only call if
-     * {@link #available()}.
+     * Starts {@link #warmUpKernels()}'s work on a daemon thread, once per JVM; {@link #warmUpKernels()}
+     * then waits only for what is left, and until it is done {@link Run} runs the direct convolution.
+     * Called after each run of a plan with Winograd steps (a no-op once started), so that the JIT work
+     * never delays compiling or the first result; only call if {@link #available()}.
      */
     static void startWarmUp() {
         WinogradKernels.warmUpInBackground();
@@ -209,6 +208,10 @@ final class Winograd {
         }
 
         void run(Stream stream) {
+            if (!WinogradKernels.isWarm()) {   // the transforms are still being JIT-compiled: the direct kernel is faster until then
+                direct.execute(stream);
+                return;
+            }
             largest.set(0);
             if (guardForMeasurement) transform(SCAN);
             if (largest.get() > GUARD_BITS) {

@@ -86,6 +86,15 @@ final class WinogradKernels {
         warm = true;
     }
 
+    /**
+     * Tests only, never the library: forgets that the warm-up ran, as in a fresh JVM (the JIT keeps what it
+     * compiled), after waiting for a warm-up in progress; the next {@link #warmUpInBackground()} starts one again.
+     */
+    static synchronized void forgetWarmUpForTest() {
+        warm = false;
+        backgroundStarted.set(false);
+    }
+
     /** Whether {@link #warmUp()} has finished in this JVM. */
     static boolean isWarm() {
         return warm;
