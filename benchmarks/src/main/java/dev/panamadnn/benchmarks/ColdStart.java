@@ -11,6 +11,7 @@ import dev.panamadnn.compile.CompiledModel;
 import dev.panamadnn.models.ResNet;
 import dev.panamadnn.models.ResNets;
 import dev.panamadnn.natives.Natives;
+import dev.panamadnn.nn.Init;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -75,7 +76,7 @@ public final class ColdStart {
                 long t = System.nanoTime();
                 Natives.load();
                 t = lap(ms, "init", t);
-                try (ResNet net = build(model)) {
+                try (ResNet net = Init.skip(() -> build(model))) {   // every parameter is loaded next: no random init
                     t = lap(ms, "build", t);
                     SafeTensors.load(net, dir.resolve(model + ".safetensors"));
                     t = lap(ms, "weights", t);
