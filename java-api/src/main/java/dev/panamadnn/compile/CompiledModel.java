@@ -100,8 +100,9 @@ public final class CompiledModel implements AutoCloseable {
     private volatile ExecutionContext[] contexts = new ExecutionContext[0];
     private final InFlightCalls calls = new InFlightCalls();
     private final List<String> rulesFired;
-    /** Whether the plan has Winograd steps (they run their direct convolution until the transforms are JIT-compiled). */
-    private final boolean winograd;
+    /** The Winograd steps' weights, prepared after compile (until then those steps run their direct convolution). */
+    private final List<Winograd.Weights> winograd;
+    private final AtomicBoolean winogradScheduled = new AtomicBoolean();
 
     private CompiledModel(String name, long[] inputShape, Compiler c, int threads) {
         this.name = name;
@@ -118,7 +119,7 @@ public final class CompiledModel implements AutoCloseable {
         }
         slotBytes = a.slotBytes();
         rulesFired = List.copyOf(c.fired);
-        winograd = steps.stream().anyMatch(s -> s.winograd() != null);
+        winograd = steps.stream().filter(s -> s.winograd() != null).map(s -> s.winograd().weights()).toList();
         long scratch = 1;
         for (Compiler.Step s : steps) {
             if (s.primitive() == null) continue;
@@ -285,7 +286,7 @@ public final class CompiledModel implements AutoCloseable {
      */
     public CompiledModel warmup() {
         checkOpen();
-        if (winograd) Winograd.warmUpKernels();
+        if (!winograd.isEmpty()) Winograd.prepare(winograd, calls, this, false);
         try (Arena a = Arena.ofConfined()) {
             Tensor in = Tensor.allocate(a, DataType.F32, inputShape), out = Tensor.allocate(a, DataType.F32, outputShape);
             run(in, out);
@@ -340,7 +341,9 @@ public final class CompiledModel implements AutoCloseable {
                 if (threads > 0) ThreadControl.applyToCurrentThread(threads);
                 else ThreadControl.applyToCurrentThread();
                 c.run(in, out);
-                if (winograd) Winograd.startWarmUp();   // after the first run, so that it does not delay that run
+                if (!winograd.isEmpty() && !winogradScheduled.get() && winogradScheduled.compareAndSet(false, true)) {
+                    Winograd.prepare(winograd, calls, this, true);   // after the first run, so that it does not delay that run
+                }
             } catch (IllegalStateException e) {
                 if (!in.scope().isAlive() || !out.scope().isAlive()) {
                     throw new IllegalStateException(name + " (compiled): the " + (in.scope().isAlive() ? "output" : "input")

@@ -9,45 +9,38 @@ import dev.panamadnn.Tensor;
 import dev.panamadnn.nn.Sequential;
 import java.util.Arrays;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The Winograd transforms' JIT warm-up runs once per JVM, on a background thread that a plan's first
- * run starts; {@link Winograd#warmUpKernels()} (and so {@link CompiledModel#warmup()}) waits for it
- * instead of running a second one. Until it has finished, a Winograd step runs its direct convolution,
- * so neither {@code compile} nor the first run waits for the JIT.
+ * A plan's Winograd steps are prepared after compile (the transforms JIT-compiled once per JVM, the
+ * plan's weights transformed): in the background after its first run, or on the caller's thread by
+ * {@link CompiledModel#warmup()}. Until then they run their direct convolution, so neither {@code
+ * compile} nor the first run waits for the JIT.
  */
 class WinogradWarmUpTest {
-    @Test
-    void backgroundWarmUpRunsOnceAndTheForegroundCallWaitsForIt() throws InterruptedException {
+    private static final long[] SHAPE = {2, 16, 13, 15};
+
+    @BeforeEach
+    void needsTheVectorApi() {
         Assumptions.assumeTrue(Winograd.available(), "needs --add-modules jdk.incubator.vector");
-        for (int i = 0; i < 3; i++) Winograd.startWarmUp();   // later calls: no second thread
-        assertTrue(warmUpThreads() <= 1, "at most one warm-up thread, found " + warmUpThreads());
-        Winograd.warmUpKernels();
-        assertTrue(WinogradKernels.isWarm(), "warmUpKernels() returns once the kernels are warm");
-        Winograd.startWarmUp();   // already warm: starts nothing
-        for (int i = 0; i < 100 && warmUpThreads() > 0; i++) Thread.sleep(10);   // the background thread exits right after the lock
-        assertTrue(warmUpThreads() == 0, "no warm-up thread left once warm, found " + warmUpThreads());
     }
 
     /**
-     * Before the warm-up a Winograd plan gives exactly the direct plan's result (its steps ran their direct
-     * convolutions, not counted as guard fallbacks); {@code warmup()} waits for the kernels, and from then
-     * on the same plan runs the Winograd arithmetic (close to the direct result, not bit for bit equal).
+     * Before it is prepared a Winograd plan gives exactly the direct plan's result (its steps ran their direct
+     * convolutions, not counted as guard fallbacks); {@code warmup()} prepares it, and from then on the same
+     * plan runs the Winograd arithmetic (close to the direct result, not bit for bit equal).
      */
     @Test
-    void untilTheKernelsAreWarmWinogradStepsRunTheirDirectConvolution() {
-        Assumptions.assumeTrue(Winograd.available(), "needs --add-modules jdk.incubator.vector");
-        long[] shape = {2, 16, 13, 15};
+    void untilPreparedWinogradStepsRunTheirDirectConvolution() {
         Sequential m = CompiledModelTest.winogradNet();
         CompiledModelTest.randomize(m, 41);
-        try (m; CompiledModel wino = CompiledModel.compile(m, shape);
-             CompiledModel direct = CompiledModel.compile(m, CompileOptions.defaults().withWinograd(false), shape);
-             Tensor x = CompiledModelTest.randomInput(42, shape); Tensor expected = direct.run(x)) {
+        try (m; CompiledModel wino = CompiledModel.compile(m, SHAPE);
+             CompiledModel direct = CompiledModel.compile(m, CompileOptions.defaults().withWinograd(false), SHAPE);
+             Tensor x = CompiledModelTest.randomInput(42, SHAPE); Tensor expected = direct.run(x)) {
             assertTrue(wino.steps().stream().anyMatch(s -> s.contains("winograd")), wino.describe());
-            WinogradKernels.forgetWarmUpForTest();   // as in a JVM that has not warmed them up yet
-            try (Tensor cold = wino.run(x)) {
-                assertArrayEquals(expected.toFloatArray(), cold.toFloatArray(), "before the warm-up: the direct convolutions' result");
+            try (Tensor cold = wino.run(x)) {   // a fresh plan: its preparation starts only after this run
+                assertArrayEquals(expected.toFloatArray(), cold.toFloatArray(), "before the preparation: the direct convolutions' result");
             }
             wino.warmup();
             assertTrue(WinogradKernels.isWarm(), "warmup() returns once the kernels are warm");
@@ -55,11 +48,53 @@ class WinogradWarmUpTest {
                 CompiledModelTest.assertClose(expected.toFloatArray(), warm.toFloatArray(), "Winograd vs direct");
                 assertFalse(Arrays.equals(expected.toFloatArray(), warm.toFloatArray()), "after warmup(): still the direct result");
             }
-            assertEquals(0, wino.winogradFallbacks(), "the runs before the warm-up are not guard fallbacks");
+            assertEquals(0, wino.winogradFallbacks(), "the runs before the preparation are not guard fallbacks");
         }
     }
 
-    private static long warmUpThreads() {
-        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("panamadnn-winograd-warmup")).count();
+    /** Without warmup(), the first run starts the preparation in the background, and the plan switches to Winograd by itself. */
+    @Test
+    void afterTheFirstRunThePlanSwitchesToWinogradInTheBackground() throws InterruptedException {
+        Sequential m = CompiledModelTest.winogradNet();
+        CompiledModelTest.randomize(m, 43);
+        try (m; CompiledModel wino = CompiledModel.compile(m, SHAPE);
+             CompiledModel direct = CompiledModel.compile(m, CompileOptions.defaults().withWinograd(false), SHAPE);
+             Tensor x = CompiledModelTest.randomInput(44, SHAPE); Tensor expected = direct.run(x)) {
+            float[] directResult = expected.toFloatArray(), y = directResult;
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (Arrays.equals(directResult, y) && System.nanoTime() < deadline) {
+                try (Tensor out = wino.run(x)) {
+                    y = out.toFloatArray();
+                }
+                Thread.sleep(5);
+            }
+            assertFalse(Arrays.equals(directResult, y), "still the direct result 60 s after the first run");
+            CompiledModelTest.assertClose(directResult, y, "Winograd vs direct");
+            try (Tensor again = wino.run(x)) {
+                assertArrayEquals(y, again.toFloatArray(), "once switched, the same result for the same input");
+            }
+        }
+    }
+
+    /** Closing a plan whose background preparation is pending or running is safe, and the preparing thread ends. */
+    @Test
+    void closingAPlanWhileItIsBeingPreparedIsSafe() throws InterruptedException {
+        Sequential m = CompiledModelTest.winogradNet();
+        CompiledModelTest.randomize(m, 45);
+        for (int i = 0; i < 5; i++) {
+            CompiledModel wino = CompiledModel.compile(m, SHAPE);
+            try (Tensor x = CompiledModelTest.randomInput(46, SHAPE)) {
+                wino.run(x).close();   // schedules the preparation
+                if (i > 0) Thread.sleep(i);
+                wino.close();
+            }
+        }
+        m.close();
+        for (int i = 0; i < 1000 && preparingThreads() > 0; i++) Thread.sleep(10);
+        assertEquals(0, preparingThreads(), "preparing threads left after their plans were closed");
+    }
+
+    private static long preparingThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("panamadnn-winograd-prepare")).count();
     }
 }
