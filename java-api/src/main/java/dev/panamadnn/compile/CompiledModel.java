@@ -143,9 +143,10 @@ public final class CompiledModel implements AutoCloseable {
     /**
      * Compiles {@code model} for inputs of exactly {@code inputShape} with the given fusions and
      * intra-op thread count (see {@link CompileOptions}). Does not wait for the JIT: until the
-     * Winograd transforms are compiled (once per JVM, on a background thread that the first run of a
-     * plan with Winograd steps starts; about a second), those steps run their direct convolution,
-     * whose results differ from Winograd's by rounding (about 1e-5 relative); {@link #warmup()} waits.
+     * Winograd transforms are compiled (once per JVM; about a second) and the plan's Winograd weights
+     * transformed, both on a background thread that the plan's first run starts, those steps run
+     * their direct convolution, whose results differ from Winograd's by rounding (about 1e-5
+     * relative); {@link #warmup()} does it on the caller's thread.
      *
      * @throws IllegalArgumentException      if the shape does not fit the model (the message names the layer)
      * @throws UnsupportedOperationException if the model contains a layer the compiler does not support
