@@ -136,6 +136,10 @@ final class ExecutionContext {
         try {
             for (int i = 0; i < inputExec.length; i++) executions[inputExec[i]].bind(inputArg[i], in);
             for (int i = 0; i < outputExec.length; i++) executions[outputExec[i]].bind(outputArg[i], out);
+            if (!winogradRuns.isEmpty()) {   // one decision per run: all Winograd steps, or (not yet prepared) all direct
+                boolean prepared = winogradRuns.get(0).weightsReady();
+                for (int i = 0; i < winogradRuns.size(); i++) winogradRuns.get(i).winograd = prepared;
+            }
             for (Action a : actions) a.run(stream);
             stream.await();
         } finally {

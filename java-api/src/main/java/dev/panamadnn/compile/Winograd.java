@@ -135,6 +135,7 @@ final class Winograd {
             calls.enter(plan);
             try {
                 for (Weights w : weights) w.prepare();
+                for (Weights w : weights) w.publish();   // after every buffer is filled: a run that sees one ready sees all
             } finally {
                 calls.exit();
             }
@@ -185,13 +186,18 @@ final class Winograd {
 
         /** Transforms and reorders the weights into the buffer, once; only while the plan is open. */
         synchronized void prepare() {
-            if (ready) return;
+            if (w == null) return;
             try (Arena tmp = Arena.ofConfined(); MemoryDescriptor plain = MemoryDescriptor.f32(Ops.plain(3), 36, c, k)) {
                 Reorder.once(plain, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, transformWeights(w, k, c)), layout, buffer,
                         "Winograd weights of " + what);
             }
             w = null;
-            ready = true;   // volatile: the transformed weights are visible to every thread that sees it
+        }
+
+        /** Marks the prepared weights ready (volatile: every thread that sees it sees the buffers {@link #prepare()} filled before). */
+        synchronized void publish() {
+            if (w != null) throw new IllegalStateException("Winograd weights of " + what + " published before they were prepared");
+            ready = true;
         }
     }
 
@@ -256,6 +262,8 @@ final class Winograd {
         private final AtomicLong fallbacks;
         private volatile int phase;
         private volatile long p0, p1;
+        /** This run's path, set by the execution context before each run from {@link #weightsReady()}, the same for all its steps. */
+        boolean winograd;
 
         /**
          * @param direct    the bound direct convolution of {@link Conv#fallback()}; this run owns and closes it
@@ -279,7 +287,7 @@ final class Winograd {
         }
 
         void run(Stream stream) {
-            if (!conv.weights().ready()) {   // the transforms are still being JIT-compiled: the direct kernel is faster until then
+            if (!winograd) {   // the plan is not prepared yet (transforms being JIT-compiled, weights transformed): direct
                 direct.execute(stream);
                 return;
             }
@@ -328,6 +336,11 @@ final class Winograd {
                 WinogradKernels.output(m, g.bias(), g.sum(), g.relu(), g.h(), g.w(), g.k(), g.tilesY(), g.tilesX(), y, g.chunk(), a, b,
                         from, scratch[thread]);
             }
+        }
+
+        /** Whether the plan's Winograd weights are prepared (all of them: {@link Winograd#prepare} publishes them last). */
+        boolean weightsReady() {
+            return conv.weights().ready();
         }
 
         @Override

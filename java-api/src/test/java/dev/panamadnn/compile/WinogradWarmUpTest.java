@@ -76,6 +76,42 @@ class WinogradWarmUpTest {
         }
     }
 
+    /**
+     * The switch is per run: while the plan is prepared in the background, runs on 8 threads each give exactly the
+     * all-direct result or exactly the all-Winograd one (a warmed-up plan's), never a mix of direct and Winograd steps.
+     */
+    @Test
+    void concurrentRunsSeeEitherTheDirectOrTheWinogradPlanNeverAMix() throws Exception {
+        Sequential m = CompiledModelTest.winogradNet();
+        CompiledModelTest.randomize(m, 47);
+        try (m; CompiledModel fresh = CompiledModel.compile(m, SHAPE);
+             CompiledModel direct = CompiledModel.compile(m, CompileOptions.defaults().withWinograd(false), SHAPE);
+             CompiledModel warm = CompiledModel.compile(m, SHAPE).warmup();
+             Tensor x = CompiledModelTest.randomInput(48, SHAPE); Tensor d = direct.run(x); Tensor w = warm.run(x)) {
+            assertTrue(fresh.steps().stream().filter(s -> s.contains("winograd")).count() >= 2, fresh.describe());
+            float[] allDirect = d.toFloatArray(), allWinograd = w.toFloatArray();
+            assertFalse(Arrays.equals(allDirect, allWinograd));
+            java.util.concurrent.atomic.AtomicReference<String> mixed = new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.concurrent.atomic.AtomicBoolean switched = new java.util.concurrent.atomic.AtomicBoolean();
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            java.util.List<Thread> threads = new java.util.ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                threads.add(Thread.ofPlatform().start(() -> {
+                    while (!switched.get() && mixed.get() == null && System.nanoTime() < deadline) {
+                        try (Tensor y = fresh.run(x)) {
+                            float[] v = y.toFloatArray();
+                            if (Arrays.equals(v, allWinograd)) switched.set(true);
+                            else if (!Arrays.equals(v, allDirect)) mixed.compareAndSet(null, "a run gave neither the direct nor the Winograd result");
+                        }
+                    }
+                }));
+            }
+            for (Thread t : threads) t.join();
+            assertEquals(null, mixed.get());
+            assertTrue(switched.get(), "the plan did not switch to Winograd within 60 s");
+        }
+    }
+
     /** Closing a plan whose background preparation is pending or running is safe, and the preparing thread ends. */
     @Test
     void closingAPlanWhileItIsBeingPreparedIsSafe() throws InterruptedException {
