@@ -88,6 +88,33 @@ class InitTest {
         }
     }
 
+    /** SafeTensors.build: a skipped build plus the strict load, the same result; a file that does not fit closes the module. */
+    @Test
+    void safeTensorsBuildLoadsEveryParameterOrClosesTheModule(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("net.safetensors");
+        try (Sequential source = net()) {
+            Values.randomize(source);
+            SafeTensors.save(file, source.parameters(), Map.of());
+        }
+        try (Sequential a = net(); Sequential b = SafeTensors.build(InitTest::net, file); Tensor x = Tensor.of(input(), 2, 2, 6, 6)) {
+            SafeTensors.load(a, file);
+            try (Tensor ya = a.forward(x); Tensor yb = b.forward(x)) {
+                assertArrayEquals(ya.toFloatArray(), yb.toFloatArray());
+            }
+        }
+        java.util.concurrent.atomic.AtomicReference<Sequential> built = new java.util.concurrent.atomic.AtomicReference<>();
+        var e = assertThrows(dev.panamadnn.SafeTensorsException.class, () -> SafeTensors.build(() -> {
+            Sequential wider = new Sequential(Conv2d.builder(2, 5, 3).padding(1).build());   // 5 output channels: the file has 4
+            built.set(wider);
+            return wider;
+        }, file));
+        assertTrue(e.getMessage().contains("0.weight"), e.getMessage());
+        try (Tensor x = Tensor.of(input(), 2, 2, 6, 6)) {
+            assertThrows(IllegalStateException.class, () -> built.get().forward(x), "the module of a failed build is closed");
+        }
+        assertThrows(IllegalArgumentException.class, () -> SafeTensors.build(null, file));
+    }
+
     private static Sequential net() {
         return new Sequential(Conv2d.builder(2, 4, 3).padding(1).build(), new BatchNorm2d(4), new Flatten(), new Linear(4 * 6 * 6, 3, true));
     }
