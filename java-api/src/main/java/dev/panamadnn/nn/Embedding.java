@@ -176,7 +176,8 @@ public final class Embedding implements Module {
         for (int i = 0; i < n; i++) {
             long off = 0;
             for (int d = 0; d < shape.length; d++) off += pos[d] * st[d];
-            long v = i64 ? s.getAtIndex(ValueLayout.JAVA_LONG, off) : s.getAtIndex(ValueLayout.JAVA_INT, off);
+            // unaligned reads: a safetensors file places tensors at any byte offset
+            long v = i64 ? s.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, off) : s.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, off);
             if (v < 0 || v >= num) {
                 throw new IndexOutOfBoundsException(this + ": expected indices in [0, " + num + "), got " + v + " at position "
                         + Arrays.toString(pos) + " of indices " + Arrays.toString(shape));
