@@ -5,7 +5,8 @@ FiLM-ed residual block.
 
 Run with Debian's /usr/bin/python3 (torch 1.13):
     /usr/bin/python3 scripts/goldens/generate_layers14.py
-Output: java-api/src/test/resources/goldens/layers14.safetensors (format: goldens_io.py).
+Output: java-api/src/test/resources/goldens/layers14.safetensors (format: goldens_io.py), and the
+state_dict of the Sequential with Dropout as a plain checkpoint, sequential_dropout_state_dict.safetensors.
 Every case has its own fixed seed; modules are in eval() mode. Case tensors besides input/output:
   Embedding: input is the I64 index tensor. cat: in1, in2 (further inputs). split/chunk: piece0..k
   (output is piece0). binary ops: other (the second operand). FiLM and FiLMBlock: cond (z).
@@ -21,10 +22,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from goldens_io import write_goldens  # noqa: E402
+from goldens_io import write_goldens, write_safetensors  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "java-api", "src", "test", "resources",
                    "goldens", "layers14.safetensors")
+STATE_DICT = os.path.join(os.path.dirname(OUT), "sequential_dropout_state_dict.safetensors")
 
 
 class FiLM(nn.Module):
@@ -152,6 +154,8 @@ def main():
     seq = nn.Sequential(nn.Linear(4, 5), nn.Dropout(0.3), nn.ReLU(), nn.Identity(), nn.Linear(5, 3)).eval()
     x = torch.randn(2, 4)
     add("sequential_dropout", "SequentialDropout p=0.3", dict(params(seq), input=x, output=seq(x).detach()))
+    # The same state_dict as a plain checkpoint, for SafeTensors.loadInto (keys 0.* and 4.*: Dropout and Identity hold indices 1 and 3)
+    write_safetensors(STATE_DICT, {k: v for k, v in seq.state_dict().items()})
     for i, (out, shape) in enumerate([(3, (2, 4, 7)), (1, (3, 5)), (4, (1, 2, 8)), (5, (2, 3, 5))]):
         torch.manual_seed(710 + i)
         x = torch.randn(shape)

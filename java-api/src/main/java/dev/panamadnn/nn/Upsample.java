@@ -174,6 +174,6 @@ public final class Upsample extends Layer {
     public String toString() {
         String what = size != null ? "size=" + (size.length == 1 ? String.valueOf(size[0]) : ConvNd.tuple(size))
                 : "scale_factor=" + (scale.length == 1 ? Modules.pyFloat(scale[0]) : "(" + Modules.pyFloat(scale[0]) + ", " + Modules.pyFloat(scale[1]) + ")");
-        return "Upsample(" + what + ", mode=" + mode + (alignCorners == null ? "" : ", align_corners=" + (alignCorners ? "True" : "False")) + ")";
+        return "Upsample(" + what + ", mode=" + mode + ")";   // PyTorch's repr leaves align_corners out
     }
 }
