@@ -136,7 +136,8 @@ def main():
 
     # --- broadcasting binary ops ---------------------------------------------------------------
     pairs = [((2, 3, 4), (4,)), ((2, 1, 4), (3, 1)), ((1,), (2, 3)), ((5, 1, 3, 1), (1, 4, 1, 2)), ((2, 3), (2, 3)),
-             ((3, 1), (1, 3)), ((2, 3, 1, 5), (3, 4, 1))]
+             ((3, 1), (1, 3)), ((2, 3, 1, 5), (3, 4, 1)),
+             ((2, 3, 2, 3, 2, 3), (2, 1, 2, 1, 2, 1))]   # six alternating kinds: past oneDNN's 5 dims, the plain loop
     ops = {"add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div}
     k = 0
     for op, f in ops.items():

@@ -51,6 +51,23 @@ public final class Upsample extends Layer {
         return new Upsample(mode, null, scale.clone(), alignCorners);
     }
 
+    /**
+     * PyTorch's {@code F.interpolate(x, size, scale_factor, mode, align_corners)} for the modes above:
+     * exactly one of {@code size} and {@code scale} non-null; a new tensor the caller owns.
+     *
+     * @throws IllegalArgumentException as {@link #size}, {@link #scale} and {@link #forward(Tensor, Backend)} do,
+     *                                  or if both or neither of {@code size} and {@code scale} are given
+     */
+    public static Tensor interpolate(Tensor x, long[] size, double[] scale, String mode, Boolean alignCorners, Backend backend) {
+        if ((size == null) == (scale == null)) {
+            throw new IllegalArgumentException("interpolate: expected exactly one of size and scale_factor, got "
+                    + (size == null ? "neither" : "both"));
+        }
+        try (Upsample u = size != null ? size(mode, alignCorners, size) : scale(mode, alignCorners, scale)) {
+            return u.forward(x, backend);
+        }
+    }
+
     private Upsample(String mode, long[] size, double[] scale, Boolean alignCorners) {
         if (mode == null || !(mode.equals("nearest") || mode.equals("linear") || mode.equals("bilinear"))) {
             throw new IllegalArgumentException("Upsample: mode must be 'nearest', 'linear' or 'bilinear', got " + (mode == null ? "null" : "'" + mode + "'"));

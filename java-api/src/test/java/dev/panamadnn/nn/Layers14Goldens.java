@@ -48,9 +48,14 @@ final class Layers14Goldens {
                 } else {
                     u = Upsample.scale(f.get("mode"), ac, Double.parseDouble(f.get("scale")));
                 }
+                float[] viaLayer;
                 try (u) {
-                    return take(u.forward(x, backend));
+                    viaLayer = take(u.forward(x, backend));
                 }
+                long[] size = f.get("size").equals("none") ? null : java.util.Arrays.stream(f.get("size").split("x")).mapToLong(Long::parseLong).toArray();
+                double[] scale = size != null ? null : new double[] {Double.parseDouble(f.get("scale"))};
+                assertArrayEquals(viaLayer, take(Upsample.interpolate(x, size, scale, f.get("mode"), ac, backend)), c + ": interpolate differs from Upsample");
+                return viaLayer;
             }
             case "cat" -> {
                 List<Tensor> ts = new ArrayList<>(List.of(x));
