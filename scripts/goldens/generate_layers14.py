@@ -176,6 +176,37 @@ def main():
         x, z = torch.randn(shape), torch.randn(shape[0], cond)
         add("filmblock%d" % i, "FiLMBlock in=%d channels=%d cond=%d" % (cin, c, cond), dict(params(m), input=x, cond=z, output=m(x, z).detach()))
 
+    # --- NaN and infinities, as PyTorch propagates them ------------------------------------------
+    torch.manual_seed(900)
+    m = nn.GroupNorm(2, 4).eval()
+    randomise(m, 900)
+    x = torch.randn(2, 4, 3)
+    x[0, 0, 1] = float("nan")    # sample 0, group 0: all NaN; group 1 finite
+    x[1, 3, 2] = float("inf")    # sample 1, group 1: inf - inf = NaN
+    add("groupnorm_nonfinite", "GroupNorm groups=2 channels=4 affine=True", dict(params(m), input=x, output=m(x).detach()))
+    for i, (mode, ac) in enumerate([("nearest", None), ("bilinear", False), ("bilinear", True)]):
+        torch.manual_seed(910 + i)
+        x = torch.randn(1, 2, 3, 4)
+        x[0, 0, 1, 1] = float("inf")
+        x[0, 1, 2, 0] = float("nan")
+        x[0, 1, 0, 3] = -float("inf")
+        m = nn.Upsample(scale_factor=2, mode=mode, align_corners=ac)
+        add("upsample_nonfinite%d" % i, "Upsample mode=%s align_corners=%s scale=2 size=none" % (mode, ac), dict(input=x, output=m(x)))
+    # Where a blend weight is exactly 0 an infinite neighbour gives inf * 0 = NaN, and whether it is exactly 0
+    # depends on the kernel's index arithmetic (exact ratios like 0.5 give NaN at the end, 3/7 gives -inf).
+    for n in (5, 6, 7, 8, 9, 11, 13):
+        for j, row in enumerate(([1.0, 2.0, 3.0, -float("inf")], [1.0, float("inf"), 3.0, 4.0])):
+            x = torch.tensor([[row]])
+            add("upsample_edge%d_%d" % (n, j), "Upsample mode=linear align_corners=True scale=None size=%d" % n,
+                dict(input=x, output=F.interpolate(x, size=n, mode="linear", align_corners=True)))
+    torch.manual_seed(920)
+    m = FiLM(2, 3).eval()
+    x, z = torch.randn(2, 3, 4), torch.randn(2, 2)
+    x[0, 1, 2] = float("inf")
+    x[1, 2, 0] = float("nan")
+    z[1, 0] = float("inf")
+    add("film_nonfinite", "FiLM cond=2 channels=3", dict(params(m), input=x, cond=z, output=m(x, z).detach()))
+
     write_goldens(OUT, cases)
     print("wrote %d cases to %s" % (len(cases), os.path.normpath(OUT)))
 

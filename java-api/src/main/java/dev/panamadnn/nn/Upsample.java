@@ -17,7 +17,7 @@ import java.util.Arrays;
  * {@code (in - 1) / (out - 1)} (0 for an output of 1). Nearest takes source
  * {@code min(floor(dst * ratio), in - 1)} (PyTorch's legacy "nearest", not "nearest-exact"). Linear
  * modes take {@code src = ratio * dst} with {@code align_corners}, else
- * {@code max(ratio * (dst + 0.5) - 0.5, 0)}, and blend the two neighbours {@code floor(src)} and the
+ * {@code max(ratio * (dst + 0.5) - 0.5, 0)} (the f32 ratio, the position arithmetic in double), and blend the two neighbours {@code floor(src)} and the
  * next (clamped), bilinear rows of columns. {@code align_corners} may only be set for linear modes
  * (PyTorch's rule); unset it is False.
  *
@@ -144,13 +144,16 @@ public final class Upsample extends Layer {
                 w0[o] = 1f;
                 continue;
             }
-            float src = ac ? ratio * o : Math.max(ratio * (o + 0.5f) - 0.5f, 0f);
+            // The f32 ratio times the position in double: how PyTorch 1.13's CPU kernel lands (measured on its
+            // outputs: with align_corners a ratio like 3/7 gives a source a hair past the last input, so a
+            // last input of -inf blends to -inf, not to -inf * 0 = NaN; exact ratios give NaN there, as here).
+            double src = ac ? (double) ratio * o : Math.max((double) ratio * (o + 0.5) - 0.5, 0);
             int lo = (int) Math.min((long) Math.floor(src), in - 1);
-            float lambda = Math.min(Math.max(src - lo, 0f), 1f);
+            double lambda = Math.min(Math.max(src - lo, 0), 1);
             i0[o] = lo;
             i1[o] = lo + (lo < in - 1 ? 1 : 0);
-            w0[o] = 1f - lambda;
-            w1[o] = lambda;
+            w0[o] = (float) (1 - lambda);
+            w1[o] = (float) lambda;
         }
         return new Axis(i0, i1, w0, w1);
     }
