@@ -175,6 +175,8 @@ def main():
         randomise(m, 850 + i)
         x, z = torch.randn(shape), torch.randn(shape[0], cond)
         add("filmblock%d" % i, "FiLMBlock in=%d channels=%d cond=%d" % (cin, c, cond), dict(params(m), input=x, cond=z, output=m(x, z).detach()))
+        if i == 0:   # also as a plain checkpoint, for SafeTensors.loadInto
+            write_safetensors(os.path.join(os.path.dirname(OUT), "filmblock_state_dict.safetensors"), dict(m.state_dict()))
 
     # --- NaN and infinities, as PyTorch propagates them ------------------------------------------
     torch.manual_seed(900)
@@ -206,6 +208,19 @@ def main():
     x[1, 2, 0] = float("nan")
     z[1, 0] = float("inf")
     add("film_nonfinite", "FiLM cond=2 channels=3", dict(params(m), input=x, cond=z, output=m(x, z).detach()))
+
+    # --- edges: one element per group (variance 0), more inputs than one oneDNN concat call takes ----
+    torch.manual_seed(950)
+    m = nn.GroupNorm(4, 4).eval()
+    randomise(m, 950)
+    x = torch.randn(3, 4)
+    add("groupnorm_single", "GroupNorm groups=4 channels=4 affine=True", dict(params(m), input=x, output=m(x).detach()))
+    torch.manual_seed(951)
+    ts = [torch.randn(2, 1 + j % 3, 3) for j in range(9)]
+    t = dict(input=ts[0], output=torch.cat(ts, 1))
+    for j in range(1, len(ts)):
+        t["in%d" % j] = ts[j]
+    add("cat_many", "cat dim=1 inputs=9", t)
 
     write_goldens(OUT, cases)
     print("wrote %d cases to %s" % (len(cases), os.path.normpath(OUT)))

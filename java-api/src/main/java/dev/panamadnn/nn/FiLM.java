@@ -1,7 +1,9 @@
 package dev.panamadnn.nn;
 
 import dev.panamadnn.DataType;
+import dev.panamadnn.Module;
 import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.GraphBuilder;
 import dev.panamadnn.internal.lifetime.InFlightCalls;
 import java.util.Arrays;
 import java.util.Collections;
@@ -17,12 +19,12 @@ import java.util.Map;
  * position. State_dict names {@code gamma.weight, gamma.bias, beta.weight, beta.bias} (the
  * equivalent torch module of {@code scripts/goldens/generate_layers14.py}). The output has x's shape.
  *
- * <p>Two inputs, so not a {@link Layer}: call {@link #forward(Tensor, Tensor)}. Native: the two
+ * <p>Two inputs, so not a {@link Layer}: call {@link #forward(Tensor, Tensor)} (a {@link Module} for its state_dict only). Native: the two
  * Linears on oneDNN, then {@link Broadcast#apply} multiply and add (oneDNN binary). Reference: the
  * same steps in plain Java. Thread-safe; {@link #close()} waits for calls in flight and closes both Linears.
  * Not lowered to a graph yet.
  */
-public final class FiLM implements AutoCloseable {
+public final class FiLM implements Module {
     private final int condDim, channels;
     private final Linear gamma, beta;
     private final InFlightCalls calls = new InFlightCalls();
@@ -66,11 +68,30 @@ public final class FiLM implements AutoCloseable {
     }
 
     /** {@code gamma.weight, gamma.bias, beta.weight, beta.bias}. */
+    @Override
     public Map<String, Tensor> parameters() {
         Map<String, Tensor> m = new LinkedHashMap<>();
         Modules.addParameters(m, "gamma", gamma);
         Modules.addParameters(m, "beta", beta);
         return Collections.unmodifiableMap(m);
+    }
+
+    /**
+     * Not available: this module takes two inputs; call {@link #forward(Tensor, Tensor)}. It is a
+     * {@link Module} so that its state_dict loads with {@code SafeTensors.loadInto}.
+     *
+     * @throws UnsupportedOperationException always
+     */
+    @Override
+    public Tensor forward(Tensor input) {
+        throw new UnsupportedOperationException(this + " takes two inputs (features x and conditioning z): call forward(x, z)");
+    }
+
+    /** @throws UnsupportedOperationException always: two inputs, no graph op yet */
+    @Override
+    public String lower(GraphBuilder graph, String input, String path) {
+        throw new UnsupportedOperationException(this + " at " + (path.isEmpty() ? "the model root" : path)
+                + " cannot be lowered to a graph yet (two inputs): run it eagerly");
     }
 
     /** {@link #forward(Tensor, Tensor, Backend)} on {@link Backend#AUTO}. */

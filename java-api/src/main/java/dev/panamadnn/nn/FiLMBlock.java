@@ -1,6 +1,8 @@
 package dev.panamadnn.nn;
 
+import dev.panamadnn.Module;
 import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.GraphBuilder;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -20,7 +22,7 @@ import java.util.Map;
  * {@link Backend#REFERENCE}, on its plain-Java reference. Thread-safe; {@link #close()} closes the
  * children (each waits for its calls in flight). Not lowered to a graph yet.
  */
-public final class FiLMBlock implements AutoCloseable {
+public final class FiLMBlock implements Module {
     private final int inChannels, channels, condDim;
     private final Conv2d conv1, conv2;
     private final BatchNorm2d bn;
@@ -59,6 +61,7 @@ public final class FiLMBlock implements AutoCloseable {
     }
 
     /** By PyTorch state_dict name, in its order. */
+    @Override
     public Map<String, Tensor> parameters() {
         Map<String, Tensor> m = new LinkedHashMap<>();
         Modules.addParameters(m, "conv1", conv1);
@@ -66,6 +69,24 @@ public final class FiLMBlock implements AutoCloseable {
         Modules.addParameters(m, "bn", bn);
         for (Map.Entry<String, Tensor> e : film.parameters().entrySet()) m.put("film." + e.getKey(), e.getValue());
         return Collections.unmodifiableMap(m);
+    }
+
+    /**
+     * Not available: this module takes two inputs; call {@link #forward(Tensor, Tensor)}. It is a
+     * {@link Module} so that its state_dict loads with {@code SafeTensors.loadInto}.
+     *
+     * @throws UnsupportedOperationException always
+     */
+    @Override
+    public Tensor forward(Tensor input) {
+        throw new UnsupportedOperationException(this + " takes two inputs (features x and conditioning z): call forward(x, z)");
+    }
+
+    /** @throws UnsupportedOperationException always: two inputs, no graph op yet */
+    @Override
+    public String lower(GraphBuilder graph, String input, String path) {
+        throw new UnsupportedOperationException(this + " at " + (path.isEmpty() ? "the model root" : path)
+                + " cannot be lowered to a graph yet (two inputs): run it eagerly");
     }
 
     /** {@link #forward(Tensor, Tensor, Backend)} on {@link Backend#AUTO}. */

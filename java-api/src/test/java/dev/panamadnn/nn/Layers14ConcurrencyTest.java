@@ -149,6 +149,18 @@ class Layers14ConcurrencyTest {
     }
 
     @Test
+    void filmBlockLoadsItsTorchStateDict() throws Exception {
+        Path file = Path.of(Layers14ConcurrencyTest.class.getResource("/goldens/filmblock_state_dict.safetensors").toURI());
+        try (FiLMBlock block = new FiLMBlock(3, 4, 2); GoldenFile golden = GoldenFile.open(Layers14Goldens.FILE);
+             SafeTensors st = SafeTensors.open(file)) {
+            st.loadInto(block);
+            GoldenFile.Case c = golden.cases().stream().filter(k -> k.name().equals("filmblock0")).findFirst().orElseThrow();
+            float[] got = take(block.forward(c.input(), c.extras().get("cond")));
+            Layers14Goldens.compare("FiLMBlock loaded from its state_dict", got, c.output().toFloatArray(), 1e-5, 1e-5);
+        }
+    }
+
+    @Test
     void torchSequentialWithDropoutLoadsItsStateDictByIndex() throws Exception {
         Path file = Path.of(Layers14ConcurrencyTest.class.getResource("/goldens/sequential_dropout_state_dict.safetensors").toURI());
         try (Sequential s = new Sequential(new Linear(4, 5, true), new Dropout(0.3), new ReLU(), new Identity(), new Linear(5, 3, true));
