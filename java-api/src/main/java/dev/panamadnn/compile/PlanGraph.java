@@ -123,9 +123,11 @@ final class PlanGraph {
         return nodes.indexOf(n);
     }
 
-    /** {@code node} with {@code output} as its (only) output, its inputs and attributes changed as given. */
+    /** {@code node} with {@code output} as its first output (its others kept: a Split's), its inputs and attributes changed as given. */
     static Node rebuilt(Node node, List<String> inputs, Attributes attributes, String output) {
-        return new Node(node.name(), node.op(), inputs, List.of(output), attributes);
+        List<String> outs = new ArrayList<>(node.outputs());
+        outs.set(0, output);
+        return new Node(node.name(), node.op(), inputs, outs, attributes);
     }
 
     /** The node's fused-description attribute with {@code what} appended. */
