@@ -119,7 +119,7 @@ public final class Broadcast {
     /**
      * The broadcast shape of {@code a} and {@code b}.
      *
-     * @throws IllegalArgumentException if a shape is null, has a size < 1, or the shapes do not broadcast
+     * @throws IllegalArgumentException if a shape is null, has a size {@code < 1}, or the shapes do not broadcast
      */
     public static long[] shape(long[] a, long[] b) {
         return shape("Broadcast", a, b);

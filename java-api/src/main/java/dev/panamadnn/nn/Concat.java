@@ -177,7 +177,7 @@ public final class Concat {
     /**
      * {@code torch.split(t, [s0, s1, ...], dim)}: views of the given sizes, which must add up to the size of {@code dim}.
      *
-     * @throws IllegalArgumentException if {@code t} or the sizes are null, a size is < 1, they do not add up, or {@code dim} is out of range
+     * @throws IllegalArgumentException if {@code t} or the sizes are null, a size is {@code < 1}, they do not add up, or {@code dim} is out of range
      */
     public static List<Tensor> split(Tensor t, long[] sizes, int dim) {
         int d = axis("split", dim, checked("split", t).rank());

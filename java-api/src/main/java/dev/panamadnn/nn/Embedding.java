@@ -39,7 +39,7 @@ public final class Embedding implements Module {
 
     /**
      * @param paddingIdx null for none; else in {@code [-num_embeddings, num_embeddings)}
-     * @throws IllegalArgumentException if a size is < 1 or the table is too large, or {@code paddingIdx} is out of range
+     * @throws IllegalArgumentException if a size is {@code < 1} or the table is too large, or {@code paddingIdx} is out of range
      */
     public Embedding(long numEmbeddings, long embeddingDim, Long paddingIdx) {
         this(numEmbeddings, embeddingDim, paddingIdx, null);
@@ -106,7 +106,11 @@ public final class Embedding implements Module {
         return Map.of("weight", weight);
     }
 
-    /** {@code [*] -> [*, embedding_dim]}. @throws IllegalArgumentException if the shape is null or has a size < 1 */
+    /**
+     * {@code [*] -> [*, embedding_dim]}.
+     *
+     * @throws IllegalArgumentException if the shape is null or has a size {@code < 1}
+     */
     public long[] outputShape(long... indexShape) {
         if (indexShape == null) throw new IllegalArgumentException(this + ": index shape must not be null");
         for (long d : indexShape) {

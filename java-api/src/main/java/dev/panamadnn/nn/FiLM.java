@@ -30,7 +30,7 @@ public final class FiLM implements Module {
     private final InFlightCalls calls = new InFlightCalls();
 
     /**
-     * @throws IllegalArgumentException if a size is < 1
+     * @throws IllegalArgumentException if a size is {@code < 1}
      */
     public FiLM(int conditionDim, int channels) {
         if (conditionDim < 1 || channels < 1) {

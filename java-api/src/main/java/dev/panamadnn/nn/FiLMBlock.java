@@ -29,7 +29,7 @@ public final class FiLMBlock implements Module {
     private final FiLM film;
     private final ReLU relu = new ReLU();
 
-    /** @throws IllegalArgumentException if a size is < 1 */
+    /** @throws IllegalArgumentException if a size is {@code < 1} */
     public FiLMBlock(int inChannels, int channels, int conditionDim) {
         if (inChannels < 1 || channels < 1 || conditionDim < 1) {
             throw new IllegalArgumentException("FiLMBlock: in_channels, channels and condition_dim must be >= 1, got " + inChannels + ", "

@@ -57,7 +57,7 @@ public final class GroupNorm extends Layer {
     }
 
     /**
-     * @throws IllegalArgumentException if a count is < 1, {@code num_channels} is not divisible by
+     * @throws IllegalArgumentException if a count is {@code < 1}, {@code num_channels} is not divisible by
      *                                  {@code num_groups}, or {@code eps} is not finite and > 0 as a float
      */
     public GroupNorm(int numGroups, int numChannels, double eps, boolean affine) {
