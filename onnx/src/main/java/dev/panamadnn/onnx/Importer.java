@@ -98,7 +98,7 @@ final class Importer {
             rules.add(check(n, label, opset, a, read));
         }
         List<Value> inputValues = new ArrayList<>();
-        for (ValueInfoProto in : inputs) inputValues.add(value(in, "graph input '" + in.getName() + "'"));
+        for (ValueInfoProto in : inputs) if (!in.getName().isEmpty()) inputValues.add(value(in, "graph input '" + in.getName() + "'"));
         if (!problems.isEmpty()) {
             throw new OnnxException("cannot import the model (" + problems.size() + " problem" + (problems.size() == 1 ? "" : "s") + ")", problems);
         }

@@ -30,6 +30,17 @@ public class OnnxException extends RuntimeException {
         this.problems = List.copyOf(problems);
     }
 
+    private OnnxException(String message, List<String> problems, Throwable cause) {
+        super(message, cause);
+        this.problems = problems;
+    }
+
+    /** This exception with {@code prefix} (the model's file) before its message; the same problems. */
+    OnnxException prefixed(String prefix) {
+        OnnxException e = new OnnxException(prefix + getMessage(), problems, this);
+        return e;
+    }
+
     /** Each problem found (one line each; a single entry for a single problem). */
     public List<String> problems() {
         return problems;

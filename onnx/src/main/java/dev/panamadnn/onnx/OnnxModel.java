@@ -47,7 +47,9 @@ public final class OnnxModel implements AutoCloseable {
         try {
             return new OnnxModel(arena, Importer.run(proto, arena, baseDir), source);
         } catch (OnnxException e) {
-            throw e.getMessage().startsWith(source) ? e : new OnnxException(source + ": " + e.getMessage(), e);
+            throw e.getMessage().startsWith(source) ? e : e.prefixed(source + ": ");
+        } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {   // a check of our IR's (Value, Dim, Tensor)
+            throw new OnnxException(source + ": cannot import the model: " + e.getMessage(), e);
         }
     }
 

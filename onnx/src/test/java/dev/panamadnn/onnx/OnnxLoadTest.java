@@ -1,0 +1,136 @@
+package dev.panamadnn.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.panamadnn.Tensor;
+import dev.panamadnn.onnx.proto.GraphProto;
+import dev.panamadnn.onnx.proto.ModelProto;
+import dev.panamadnn.onnx.proto.StringStringEntryProto;
+import dev.panamadnn.onnx.proto.TensorProto;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Loading from a file, a stream and with external data, checked against ONNX's own test data for
+ * PyTorch's Conv2d (pytorch-converted/test_Conv2d: weights as initializers, output from PyTorch).
+ */
+class OnnxLoadTest {
+    static final Path CASE = TestModels.backendCase("pytorch-converted/test_Conv2d");
+
+    @BeforeAll
+    static void data() {
+        assumeTrue(Files.exists(CASE.resolve("model.onnx")), "ONNX backend test data not installed (apt-get install libonnx-testdata)");
+    }
+
+    /** Runs {@code m} on the case's input and compares with its expected output (rtol 1e-3, atol 1e-7). */
+    private static void assertMatchesTestData(OnnxModel m) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor in = TensorProtos.toTensor(TensorProto.parseFrom(Files.readAllBytes(CASE.resolve("test_data_set_0/input_0.pb"))), "input", arena, null);
+            Tensor want = TensorProtos.toTensor(TensorProto.parseFrom(Files.readAllBytes(CASE.resolve("test_data_set_0/output_0.pb"))), "output", arena, null);
+            Map<String, Tensor> out = m.run(Map.of(m.inputs().get(0).name(), in));
+            try (Tensor got = out.get(m.outputs().get(0).name())) {
+                assertNull(BackendCase.compare(got, want));
+            }
+        }
+    }
+
+    @Test
+    void fromPath() throws IOException {
+        try (OnnxModel m = Onnx.load(CASE.resolve("model.onnx"))) {
+            assertTrue(m.producer().startsWith("pytorch"), m.producer());
+            assertMatchesTestData(m);
+        }
+    }
+
+    @Test
+    void fromStream() throws IOException {
+        try (InputStream s = Files.newInputStream(CASE.resolve("model.onnx")); OnnxModel m = Onnx.load(s)) {
+            assertMatchesTestData(m);
+        }
+    }
+
+    /** The model with every initializer's bytes moved to {@code weights.bin} beside it, {@code pad} bytes apart. */
+    private static ModelProto withExternalData(Path dir, String location, int pad) throws IOException {
+        ModelProto m = ModelProto.parseFrom(Files.readAllBytes(CASE.resolve("model.onnx")));
+        GraphProto.Builder g = m.getGraph().toBuilder();
+        ByteArrayOutputStream bin = new ByteArrayOutputStream();
+        try (Arena arena = Arena.ofConfined()) {
+            for (int i = 0; i < g.getInitializerCount(); i++) {
+                TensorProto t = g.getInitializer(i);
+                byte[] bytes = TensorProtos.toTensor(t, t.getName(), arena, null).segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                bin.write(new byte[pad]);
+                long offset = bin.size();
+                bin.write(bytes);
+                g.setInitializer(i, t.toBuilder().clearRawData().clearFloatData().setDataLocation(TensorProto.DataLocation.EXTERNAL)
+                        .addExternalData(StringStringEntryProto.newBuilder().setKey("location").setValue(location))
+                        .addExternalData(StringStringEntryProto.newBuilder().setKey("offset").setValue(Long.toString(offset)))
+                        .addExternalData(StringStringEntryProto.newBuilder().setKey("length").setValue(Long.toString(bytes.length))));
+            }
+        }
+        Files.write(dir.resolve("weights.bin"), bin.toByteArray());
+        return m.toBuilder().setGraph(g).build();
+    }
+
+    @Test
+    void externalDataAlignedAndNot(@TempDir Path dir) throws IOException {
+        for (int pad : new int[] {0, 3}) {   // 3: offsets not a multiple of 4, so the weights are copied
+            Files.write(dir.resolve("model.onnx"), withExternalData(dir, "weights.bin", pad).toByteArray());
+            try (OnnxModel m = Onnx.load(dir.resolve("model.onnx"))) {
+                assertMatchesTestData(m);
+            }
+        }
+    }
+
+    @Test
+    void externalDataMissingShortOrOutside(@TempDir Path dir) throws IOException {
+        ModelProto m = withExternalData(dir, "weights.bin", 0);
+        Files.write(dir.resolve("model.onnx"), m.toByteArray());
+        OnnxException bytes = assertThrows(OnnxException.class, () -> Onnx.load(m.toByteArray()));
+        assertTrue(bytes.getMessage().contains("needs the model loaded from a file"), bytes.getMessage());
+
+        Files.write(dir.resolve("weights.bin"), new byte[10]);
+        OnnxException shortFile = assertThrows(OnnxException.class, () -> Onnx.load(dir.resolve("model.onnx")));
+        assertTrue(shortFile.getMessage().contains("is too short"), shortFile.getMessage());
+
+        Files.delete(dir.resolve("weights.bin"));
+        OnnxException missing = assertThrows(OnnxException.class, () -> Onnx.load(dir.resolve("model.onnx")));
+        assertTrue(missing.getMessage().contains("does not exist"), missing.getMessage());
+
+        for (String escape : new String[] {"../weights.bin", "/etc/passwd", "sub/../../weights.bin"}) {
+            Path sub = Files.createDirectories(dir.resolve("m"));
+            Files.write(sub.resolve("model.onnx"), withExternalData(dir, escape, 0).toByteArray());
+            OnnxException outside = assertThrows(OnnxException.class, () -> Onnx.load(sub.resolve("model.onnx")), escape);
+            assertTrue(outside.getMessage().contains("outside the model's directory"), outside.getMessage());
+            assertTrue(outside.getMessage().contains("initializer '"), "names the tensor: " + outside.getMessage());
+        }
+    }
+
+    @Test
+    void weightsAreMappedNotCopiedWhereAligned(@TempDir Path dir) throws IOException {
+        Files.write(dir.resolve("model.onnx"), withExternalData(dir, "weights.bin", 0).toByteArray());
+        try (OnnxModel m = Onnx.load(dir.resolve("model.onnx"))) {
+            for (Tensor t : m.toGraph().initializers().values()) assertTrue(t.segment().isMapped(), "mapped: " + t);
+        }
+        // raw_data inside the model file: the parser aliases the mapping; an aligned tensor is used in place, a misaligned one copied.
+        try (OnnxModel m = Onnx.load(CASE.resolve("model.onnx"))) {
+            int inPlace = 0;
+            for (Tensor t : m.toGraph().initializers().values()) {
+                if (t.segment().isMapped()) inPlace++;
+                else assertTrue(t.segment().address() % 4 == 0 && !t.segment().isReadOnly(), "a copy, aligned: " + t);
+            }
+            System.out.println("test_Conv2d: " + inPlace + " of " + m.toGraph().initializers().size() + " initializers used in place");
+        }
+    }
+}
