@@ -8,4 +8,6 @@ module dev.panamadnn.onnx {
     requires com.google.protobuf;
 
     exports dev.panamadnn.onnx;
+    // The generated classes are not exported; protobuf-java's runtime may reflect on them.
+    opens dev.panamadnn.onnx.proto to com.google.protobuf;
 }
