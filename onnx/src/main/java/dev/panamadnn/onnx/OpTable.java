@@ -41,6 +41,24 @@ final class OpTable {
         return false;
     }
 
+    /**
+     * The table as Markdown rows (docs/onnx.md is checked against it by a test): ONNX op, opsets,
+     * attributes understood, our ops, whether this build's op set has them all, limits.
+     */
+    static String markdown() {
+        StringBuilder sb = new StringBuilder("| ONNX op | opsets | attributes | our ops | in this build | limits |\n|---|---|---|---|---|---|\n");
+        List<OpRule> sorted = new ArrayList<>(RULES);
+        sorted.sort(java.util.Comparator.comparing(OpRule::op).thenComparingInt(OpRule::fromOpset));
+        for (OpRule r : sorted) {
+            boolean all = dev.panamadnn.graph.Ops.names().containsAll(r.targets());
+            sb.append("| ").append(r.op()).append(" | ").append(r.fromOpset()).append(r.toOpset() == r.fromOpset() ? "" : "-" + r.toOpset())
+                    .append(" | ").append(r.attributes().isEmpty() ? "-" : String.join(", ", new java.util.TreeSet<>(r.attributes())))
+                    .append(" | ").append(String.join(", ", r.targets())).append(" | ").append(all ? "yes" : "not yet")
+                    .append(" | ").append(r.note()).append(" |\n");
+        }
+        return sb.toString();
+    }
+
     /** A rule mapping {@code op} onto our op of the same name, copying its attributes (less the dropped legacy ones). */
     private static OpRule same(String op, int from, int to, String... attributes) {
         OpRule r = new OpRule(op, from, to, Set.of(attributes), List.of(op), null, n -> List.of(n.emit(op, kept(n.attributes), n.inputs.toArray(String[]::new))), "");
