@@ -33,7 +33,7 @@ public final class OnnxModel implements AutoCloseable {
     private final Importer.Result imported;
     private final String source;
     private final ReadWriteLock lifetime = new ReentrantReadWriteLock();
-    private boolean closed;   // under lifetime's write lock, read under its read lock
+    private volatile boolean closed;   // set under lifetime's write lock; read by runs under its read lock, by compile() without
     private PlanSet plans;    // run()'s plan set, made on first use (guarded by this)
     private CompiledModel fixedPlan;   // run()'s plan for a model without a symbolic batch (guarded by this)
 
