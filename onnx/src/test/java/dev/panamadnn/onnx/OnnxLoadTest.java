@@ -133,4 +133,20 @@ class OnnxLoadTest {
             System.out.println("test_Conv2d: " + inPlace + " of " + m.toGraph().initializers().size() + " initializers used in place");
         }
     }
+
+    @Test
+    void concurrentRunsAgree() throws Exception {
+        try (OnnxModel m = Onnx.load(CASE.resolve("model.onnx"))) {
+            java.util.List<java.util.concurrent.Callable<Void>> runs = new java.util.ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                runs.add(() -> {
+                    for (int i = 0; i < 10; i++) assertMatchesTestData(m);
+                    return null;
+                });
+            }
+            try (var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+                for (var f : pool.invokeAll(runs)) f.get();
+            }
+        }
+    }
 }
