@@ -42,18 +42,24 @@ final class Importer {
     private final ModelProto model;
     private final Arena arena;
     private final Path baseDir;
+    private final java.lang.foreign.MemorySegment file;   // the mapped model file, or null
     private final List<String> problems = new ArrayList<>();
     private final Map<String, String> symbols = new HashMap<>();   // ONNX dim_param -> our symbol
 
-    private Importer(ModelProto model, Arena arena, Path baseDir) {
+    private Importer(ModelProto model, Arena arena, Path baseDir, java.lang.foreign.MemorySegment file) {
         this.model = model;
         this.arena = arena;
         this.baseDir = baseDir;
+        this.file = file;
     }
 
-    /** Imports {@code model}; its tensors live in {@code arena}; external data is read beside {@code baseDir} (null: refused). */
-    static Result run(ModelProto model, Arena arena, Path baseDir) {
-        return new Importer(model, arena, baseDir).build();
+    /**
+     * Imports {@code model}; its tensors live in {@code arena}; external data is read beside
+     * {@code baseDir} (null: refused); raw_data is taken in place from {@code file} (the mapped
+     * model it was parsed from, or null) where it can be.
+     */
+    static Result run(ModelProto model, Arena arena, Path baseDir, java.lang.foreign.MemorySegment file) {
+        return new Importer(model, arena, baseDir, file).build();
     }
 
     private Result build() {
@@ -109,7 +115,7 @@ final class Importer {
         for (Value in : inputValues) ours.put(in.name(), b.input(in.name(), in.dtype(), in.shape()));
         for (Map.Entry<String, Integer> e : initIndex.entrySet()) {
             if (!read.contains(e.getKey())) continue;   // unused weights are not converted (nor refused)
-            Tensor t = TensorProtos.toTensor(g.getInitializer(e.getValue()), "initializer '" + e.getKey() + "'", arena, baseDir);
+            Tensor t = TensorProtos.toTensor(g.getInitializer(e.getValue()), "initializer '" + e.getKey() + "'", arena, baseDir, file);
             ours.put(e.getKey(), b.initializer(e.getKey(), t));
             constants.put(e.getKey(), t);
         }

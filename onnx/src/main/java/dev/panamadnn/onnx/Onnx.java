@@ -33,7 +33,8 @@ public final class Onnx {
     /**
      * The model in {@code file}, memory-mapped: weights stored as {@code raw_data} are used in place
      * where aligned for their type (else copied once); external data is mapped from the files
-     * beside the model. The mapping lives until the model is closed.
+     * beside the model. The mapping lives until the model is closed. (Parsing reads the file once
+     * into a heap array, dropped when the import ends.)
      *
      * @throws OnnxException if the file cannot be read, is not a valid ONNX model, or uses anything
      *                       this library does not support (every problem listed)
@@ -42,21 +43,24 @@ public final class Onnx {
         if (file == null) throw new IllegalArgumentException("Onnx.load: file must not be null");
         Arena arena = Arena.ofShared();
         try {
-            ModelProto proto;
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
                 long size = ch.size();
                 if (size > Integer.MAX_VALUE - 64) {
                     throw new OnnxException(file + ": " + size + " bytes; a .onnx file over 2 GiB cannot be parsed (keep the weights as external data)");
                 }
                 MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-                CodedInputStream in = CodedInputStream.newInstance(mapped.asByteBuffer());
-                in.enableAliasing(true);   // raw_data then views the mapping instead of copying it
-                proto = parse(in, file.toString());
+                // protobuf-java parses a direct buffer by copying it to an array unless it may use sun.misc.Unsafe, so
+                // parse one heap copy (dropped after the import) with aliasing: each raw_data is then a view of that
+                // array, whose offset is the tensor's offset in the file, and the tensor is taken from the mapping.
+                byte[] bytes = mapped.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                CodedInputStream in = com.google.protobuf.UnsafeByteOperations.unsafeWrap(bytes).newCodedInput();
+                in.enableAliasing(true);
+                ModelProto proto = parse(in, file.toString());
+                Path dir = file.toAbsolutePath().getParent();
+                return OnnxModel.create(proto, arena, dir, mapped, file.toString());
             } catch (IOException e) {
                 throw new OnnxException(file + ": cannot read: " + e, e);
             }
-            Path dir = file.toAbsolutePath().getParent();
-            return OnnxModel.create(proto, arena, dir, file.toString());
         } catch (RuntimeException | Error e) {
             arena.close();
             throw e;
@@ -91,7 +95,7 @@ public final class Onnx {
     private static OnnxModel load(CodedInputStream in, String source) {
         Arena arena = Arena.ofShared();
         try {
-            return OnnxModel.create(parse(in, source), arena, null, source);
+            return OnnxModel.create(parse(in, source), arena, null, null, source);
         } catch (RuntimeException | Error e) {
             arena.close();
             throw e;

@@ -43,9 +43,10 @@ public final class OnnxModel implements AutoCloseable {
         this.source = source;
     }
 
-    static OnnxModel create(ModelProto proto, Arena arena, Path baseDir, String source) {
+    /** Imports {@code proto}; {@code file} is the mapped model file it was parsed from (raw_data taken from it in place), or null. */
+    static OnnxModel create(ModelProto proto, Arena arena, Path baseDir, java.lang.foreign.MemorySegment file, String source) {
         try {
-            return new OnnxModel(arena, Importer.run(proto, arena, baseDir), source);
+            return new OnnxModel(arena, Importer.run(proto, arena, baseDir, file), source);
         } catch (OnnxException e) {
             throw e.getMessage().startsWith(source) ? e : e.prefixed(source + ": ");
         } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {   // a check of our IR's (Value, Dim, Tensor)

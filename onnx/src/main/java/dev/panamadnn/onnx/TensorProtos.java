@@ -62,6 +62,11 @@ final class TensorProtos {
      *                       or its external data is missing, too short or outside {@code baseDir}
      */
     static Tensor toTensor(TensorProto t, String what, Arena arena, Path baseDir) {
+        return toTensor(t, what, arena, baseDir, null);
+    }
+
+    /** {@link #toTensor(TensorProto, String, Arena, Path)}, taking raw_data in place from {@code file} (the mapped model) where it can. */
+    static Tensor toTensor(TensorProto t, String what, Arena arena, Path baseDir, MemorySegment file) {
         DataType dtype = dtype(t.getDataType());
         if (dtype == null) throw new OnnxException(what + ": element type " + elemTypeName(t.getDataType()) + " is not supported");
         if (t.hasSegment()) throw new OnnxException(what + ": segmented tensors are not supported");
@@ -83,7 +88,7 @@ final class TensorProtos {
         if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
             data = external(t, what, bytes, dtype.byteSize(), arena, baseDir);
         } else if (t.hasRawData()) {
-            data = raw(t.getRawData(), what, bytes, dtype, arena);
+            data = raw(t.getRawData(), what, bytes, dtype, arena, file);
         } else {
             data = typed(t, what, dtype, numel, arena);
         }
@@ -94,10 +99,22 @@ final class TensorProtos {
         }
     }
 
-    /** raw_data: a view of the mapped file when aligned (the parser aliased it), else a copy. */
-    private static MemorySegment raw(ByteString raw, String what, long bytes, DataType dtype, Arena arena) {
+    /**
+     * raw_data: a view of the mapped file when the parser aliased it and it is aligned, else a copy.
+     * The parser's view of a heap copy of the file has the file offset as its position; the mapped
+     * bytes there are used only if they are the same bytes (checked, so nothing depends on how
+     * protobuf builds its views).
+     */
+    private static MemorySegment raw(ByteString raw, String what, long bytes, DataType dtype, Arena arena, MemorySegment file) {
         if (raw.size() != bytes) throw new OnnxException(what + ": raw_data holds " + raw.size() + " bytes, the shape needs " + bytes);
         ByteBuffer view = raw.asReadOnlyByteBuffer();
+        if (file != null && !view.isDirect()) {
+            long offset = view.position();
+            if (offset + bytes <= file.byteSize()) {
+                MemorySegment inFile = file.asSlice(offset, bytes);
+                if (inFile.address() % dtype.byteSize() == 0 && inFile.mismatch(MemorySegment.ofBuffer(view)) == -1) return inFile;
+            }
+        }
         if (view.isDirect()) {
             MemorySegment s = MemorySegment.ofBuffer(view);
             if (s.address() % dtype.byteSize() == 0) return s;

@@ -1,5 +1,6 @@
 package dev.panamadnn.onnx;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -132,6 +133,37 @@ class OnnxLoadTest {
             }
             System.out.println("test_Conv2d: " + inPlace + " of " + m.toGraph().initializers().size() + " initializers used in place");
         }
+    }
+
+    @Test
+    void rawDataIsUsedInPlaceWhenAligned(@TempDir Path dir) throws IOException {
+        // The base model with a doc_string of 0-3 bytes, so that W's raw_data lands at a 4-byte-aligned and then at a misaligned file offset.
+        float[] w = {0.5f, -1.25f, 2f, 0.75f, -0.5f, 1.5f};
+        byte[] pattern = TestModels.weights("W", w, 3, 2, 1, 1).getRawData().toByteArray();
+        boolean sawAligned = false, sawMisaligned = false;
+        for (int pad = 0; pad < 4; pad++) {
+            var g = TestModels.convRelu().setInitializer(0, TestModels.weights("W", w, 3, 2, 1, 1));
+            byte[] bytes = TestModels.model(13, g.build()).toBuilder().setDocString("x".repeat(pad)).build().toByteArray();
+            int offset = indexOf(bytes, pattern);
+            Files.write(dir.resolve("m.onnx"), bytes);
+            try (OnnxModel m = Onnx.load(dir.resolve("m.onnx"))) {
+                Tensor t = m.toGraph().initializers().get("W");
+                assertEquals(offset % 4 == 0, t.segment().isMapped(), "offset " + offset + ": in place only when aligned");
+                assertArrayEquals(w, t.toFloatArray());
+            }
+            sawAligned |= offset % 4 == 0;
+            sawMisaligned |= offset % 4 != 0;
+        }
+        assertTrue(sawAligned && sawMisaligned);
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) if (haystack[i + j] != needle[j]) continue outer;
+            return i;
+        }
+        throw new AssertionError("pattern not found");
     }
 
     @Test
