@@ -10,6 +10,7 @@ import java.util.List;
  */
 public class OnnxException extends RuntimeException {
     private static final long serialVersionUID = 1L;
+    @SuppressWarnings("serial")   // List.copyOf's lists are serializable; the declared type is not
     private final List<String> problems;
 
     /** One problem. */
