@@ -42,6 +42,24 @@ class OnnxBadInputTest {
     }
 
     @Test
+    void dynamicDimsBecomeSymbols() {
+        GraphProto.Builder g = convRelu();
+        // An unnamed dynamic batch (neither dim_value nor dim_param) gets a fresh symbol; a dim_param that is not a name is made one.
+        var shape = g.getInput(0).getType().getTensorType().getShape().toBuilder();
+        shape.setDim(0, dev.panamadnn.onnx.proto.TensorShapeProto.Dimension.newBuilder());
+        g.setInput(0, g.getInput(0).toBuilder().setType(g.getInput(0).getType().toBuilder()
+                .setTensorType(g.getInput(0).getType().getTensorType().toBuilder().setShape(shape))).build());
+        try (OnnxModel m = Onnx.load(model(13, g.build()).toByteArray())) {
+            assertEquals("[unk_0, 2, 4, 4]", m.inputs().get(0).shape().toString());
+            assertEquals("[unk_0, 3, 4, 4]", m.outputs().get(0).shape().toString());
+        }
+        g.setInput(0, f32("x", "batch size", 2, 4, 4));
+        try (OnnxModel m = Onnx.load(model(13, g.build()).toByteArray())) {
+            assertEquals("[batch_size, 2, 4, 4]", m.inputs().get(0).shape().toString());
+        }
+    }
+
+    @Test
     void truncatedFile() {
         byte[] b = model(13, convRelu().build()).toByteArray();
         OnnxException e = assertThrows(OnnxException.class, () -> Onnx.load(Arrays.copyOf(b, b.length - 7)).close());
