@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * 1,000 seeded corruptions of a real model (PyTorch's Conv2d from ONNX's test data) through
+ * 1,000 seeded corruptions of each of two real models (PyTorch's Conv2d from ONNX's test data;
+ * the demo's digits CNN, exported by PyTorch) through
  * {@link OnnxFuzz} in a child JVM: a crash (the child killed by a signal) fails this test, as
  * does any exception other than a clear refusal or a wrong result from an unchanged model.
  */
@@ -24,12 +25,21 @@ class OnnxFuzzTest {
     private static final Pattern SUMMARY = Pattern.compile("fuzz summary: (\\d+) corruptions .*: \\{(.*)\\}; unexpected (\\d+)");
 
     @Test
-    void thousandCorruptionsNoCrash() throws Exception {
+    void thousandCorruptionsOfTheBackendSuitesConv2d() throws Exception {
         Path dir = TestModels.backendCase("pytorch-converted/test_Conv2d");
         assumeTrue(Files.exists(dir.resolve("model.onnx")), "ONNX backend test data not installed (apt-get install libonnx-testdata)");
+        fuzz(dir.resolve("model.onnx"));
+    }
+
+    @Test
+    void thousandCorruptionsOfTheDemosDigitsModel() throws Exception {
+        fuzz(Goldens.repoRoot().resolve("demo/src/main/resources/dev/panamadnn/demo/digits/digits_resnet.onnx"));
+    }
+
+    private static void fuzz(Path model) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), OnnxFuzz.class.getName(),
-                dir.toString(), "1000", "20261203"));
+                model.toString(), "1000", "20261203"));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         byte[] out = p.getInputStream().readAllBytes();
         if (!p.waitFor(300, TimeUnit.SECONDS)) {
