@@ -3,8 +3,10 @@ package dev.panamadnn;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Element types of a {@link Tensor}. Only f32 is computed with today; the others exist so that
- * weights files and future kernels (bf16, int8 inference) fit without changing Tensor.
+ * Element types of a {@link Tensor}. Activations are computed in f32; I64, I32 and BOOL are the
+ * dtypes of graph values that compute shapes and indices ({@link dev.panamadnn.graph.Ops}); the
+ * others exist so that weights files and future kernels (bf16, int8 inference) fit without
+ * changing Tensor.
  */
 public enum DataType {
     F32(4, ValueLayout.JAVA_FLOAT, "F32"),
@@ -13,7 +15,9 @@ public enum DataType {
     I8(1, ValueLayout.JAVA_BYTE, "I8"),
     U8(1, ValueLayout.JAVA_BYTE, "U8"),
     I32(4, ValueLayout.JAVA_INT, "I32"),
-    I64(8, ValueLayout.JAVA_LONG, "I64");
+    I64(8, ValueLayout.JAVA_LONG, "I64"),
+    /** A boolean carried as one byte, 0 or 1 (ONNX's bool: comparisons, Where's condition). */
+    BOOL(1, ValueLayout.JAVA_BYTE, "BOOL");
 
     private final int byteSize;
     private final ValueLayout layout;

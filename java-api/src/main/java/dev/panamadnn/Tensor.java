@@ -51,7 +51,7 @@ public final class Tensor implements AutoCloseable {
     /**
      * A zero-filled f32 tensor that owns its memory: close it (try-with-resources).
      *
-     * @throws IllegalArgumentException if a size is < 1 or the tensor would exceed
+     * @throws IllegalArgumentException if a size is {@code < 1} or the tensor would exceed
      *                                  2^48 bytes (see {@code Sizes.MAX_BYTES})
      * @throws OutOfMemoryError         if the memory is not there; tensor memory is off-heap and
      *                                  counts against {@code -XX:MaxDirectMemorySize}

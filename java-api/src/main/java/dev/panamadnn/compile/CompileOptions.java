@@ -18,7 +18,8 @@ import dev.panamadnn.natives.ThreadControl;
  * @param fuseResidualSum a residual block's add is a {@code sum} post-op of its last convolution
  *                        (needs {@code foldBatchNorm}, since the add comes after the batch norm);
  *                        off: a separate binary-add primitive
- * @param layout          the layout of activations between convolutions (see {@link Layout}); weights
+ * @param layout          the layout of activations between convolutions (see {@link Layout}): the policy
+ *                        of the {@code assign_layouts} rule, which {@code PLAIN} switches off; weights
  *                        are always in the layout the convolution asks for
  * @param threads         intra-op threads of this plan, fixed at compile time because oneDNN sizes its
  *                        work split when a primitive is created; 0 means {@link ThreadControl#threads()}
@@ -47,7 +48,7 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
                              boolean winograd, boolean fastRelu, java.util.Set<String> disabledRules) {
     /** The rewrite rules a plan applies, by the names {@link #withoutRule} takes. */
     public static final java.util.List<String> RULES = java.util.List.of("fold_constants", "remove_dead_values", "fold_batch_norm", "fuse_residual_sum",
-            "fuse_activation", "select_winograd");
+            "fuse_activation", "assign_layouts", "select_winograd");
 
     /** The options with no rule switched off by name, as before {@link #withoutRule} existed. */
     public CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean fuseResidualSum, Layout layout, int threads,
@@ -56,8 +57,10 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
     }
 
     /**
-     * Activation layouts between convolutions. The caller's input and output stay plain
-     * row-major whatever the layout; reorders sit only where a layout changes.
+     * Activation layouts between convolutions, as the {@code assign_layouts} rule decides them per
+     * node (docs/compile.md). The caller's input and output stay plain row-major whatever the
+     * layout; reorders sit only where a layout changes: the plan's input and output, Java steps, a
+     * {@code Flatten} before a {@code Gemm}, a stem's output.
      */
     public enum Layout {
         /**
@@ -78,7 +81,10 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
          * convolution kernels.
          */
         CHANNEL_BLOCKED,
-        /** Every activation plain {@code nchw}: no reorders at all, the slowest kernels. */
+        /**
+         * Every activation plain {@code nchw}: no reorders at all, the slowest kernels, no Winograd. The
+         * {@code assign_layouts} rule switched off, exactly as {@code withoutRule("assign_layouts")}.
+         */
         PLAIN
     }
 
@@ -102,7 +108,8 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
     /**
      * The same options with the rewrite rule {@code name} switched off (one of {@link #RULES};
      * {@code fold_batch_norm}, {@code fuse_activation} and {@code fuse_residual_sum} are also the
-     * switches {@link #withFoldBatchNorm}, {@link #withFusePostOps} and {@link #withFuseResidualSum}).
+     * switches {@link #withFoldBatchNorm}, {@link #withFusePostOps} and {@link #withFuseResidualSum};
+     * {@code assign_layouts} off is {@link Layout#PLAIN}).
      *
      * @throws IllegalArgumentException if there is no rule of that name
      */

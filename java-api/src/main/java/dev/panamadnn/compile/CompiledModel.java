@@ -1,24 +1,16 @@
 package dev.panamadnn.compile;
 
-import dev.panamadnn.DataType;
 import dev.panamadnn.Module;
 import dev.panamadnn.Tensor;
 import dev.panamadnn.graph.Graph;
 import dev.panamadnn.graph.Shape;
-import dev.panamadnn.internal.Sizes;
-import dev.panamadnn.internal.dnnl.Engine;
-import dev.panamadnn.internal.dnnl.Execution;
-import dev.panamadnn.internal.dnnl.Stream;
 import dev.panamadnn.internal.lifetime.InFlightCalls;
-import dev.panamadnn.internal.lifetime.NativeAccess;
 import dev.panamadnn.natives.ThreadControl;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.Map;
 
 /**
  * A model compiled for one input shape: "compile once, run many times".
@@ -87,42 +79,31 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class CompiledModel implements AutoCloseable {
     private final String name;
-    private final long[] inputShape, outputShape;
+    private final long[] inputShape, outputShape;   // input 0's and output 0's
+    private final List<dev.panamadnn.graph.Value> inputs, outputs;
+    private final long[][] inputShapes, outputShapes;   // of inputs and outputs, in order
     private final Compiler compiled;
     private final List<Compiler.Step> steps;
-    private final int[] physical;          // logical buffer -> context slot, or INPUT/OUTPUT/UNUSED
-    private final long[] slotBytes;
-    private final long scratchpadBytes;
     private final CompileOptions options;
     private final int threads;             // intra-op threads every run uses, or 0: OpenMP's default
-    private final AtomicLong nativeObjects = new AtomicLong();
-    private final AtomicLong winogradFallbacks = new AtomicLong();
-    private volatile ExecutionContext[] contexts = new ExecutionContext[0];
+    private final ContextPool pool;
     private final InFlightCalls calls = new InFlightCalls();
     private final List<String> rulesFired;
 
-    private CompiledModel(String name, long[] inputShape, Compiler c, int threads) {
+    private CompiledModel(String name, Compiler c, int threads) {
         this.name = name;
         this.options = c.options;
         this.threads = threads;
-        this.inputShape = inputShape;
-        this.outputShape = c.outputShape;
+        this.inputs = List.copyOf(c.inputs);
+        this.outputs = List.copyOf(c.outputs);
+        this.inputShapes = inputs.stream().map(v -> v.shape().sizes()).toArray(long[][]::new);
+        this.outputShapes = outputs.stream().map(v -> v.shape().sizes()).toArray(long[][]::new);
+        this.inputShape = inputShapes[0];
+        this.outputShape = outputShapes[0];
         this.compiled = c;
         this.steps = List.copyOf(c.steps);
-        BufferAssignment.Assignment a = BufferAssignment.assign(c.buffers, c.outputAlias);
-        physical = new int[c.buffers.size()];
-        for (int b = 0; b < physical.length; b++) {
-            physical[b] = b == c.outputAlias ? Compiler.OUTPUT : a.slotOf()[b] < 0 ? Compiler.UNUSED : a.slotOf()[b];
-        }
-        slotBytes = a.slotBytes();
+        this.pool = new ContextPool(name, c, steps, threads);
         rulesFired = List.copyOf(c.fired);
-        long scratch = 1;
-        for (Compiler.Step s : steps) {
-            if (s.primitive() == null) continue;
-            scratch = Math.max(scratch, s.primitive().scratchpadBytes());
-            if (s.winograd() != null) scratch = Math.max(scratch, s.winograd().fallback().primitive().scratchpadBytes());
-        }
-        scratchpadBytes = scratch;
     }
 
     /**
@@ -147,29 +128,51 @@ public final class CompiledModel implements AutoCloseable {
     public static CompiledModel compile(Module model, CompileOptions options, long... inputShape) {
         if (options == null) throw new IllegalArgumentException("CompiledModel.compile: options must not be null (CompileOptions.defaults())");
         if (model == null) throw new IllegalArgumentException("CompiledModel.compile: model must not be null");
-        checkShape(inputShape);
+        PlanIO.checkShape(inputShape);
         return compile(Graph.lower(model, Shape.of(inputShape)), options, inputShape);
     }
 
     /**
-     * Compiles {@code graph} (one input, one output; symbolic dims such as the batch are bound by
-     * {@code inputShape}) with the given options. The graph's initializers are read now and copied
-     * into the plan (folded, reordered): the plan does not need them afterwards.
+     * Compiles {@code graph} for its one input of {@code inputShape} (symbolic dims such as the
+     * batch are bound by it) with the given options. The graph's initializers are read now and
+     * copied into the plan (folded, reordered): the plan does not need them afterwards.
      *
-     * @throws IllegalArgumentException      if the shape does not fit the graph's input (naming it)
+     * @throws IllegalArgumentException      if the shape does not fit the graph's input (naming it), or the graph has several inputs
      * @throws UnsupportedOperationException if the graph has an op the compiler does not lower (naming the node)
      */
     public static CompiledModel compile(Graph graph, CompileOptions options, long... inputShape) {
-        if (options == null) throw new IllegalArgumentException("CompiledModel.compile: options must not be null (CompileOptions.defaults())");
         if (graph == null) throw new IllegalArgumentException("CompiledModel.compile: graph must not be null");
-        checkShape(inputShape);
+        if (graph.inputs().size() != 1) {
+            throw new IllegalArgumentException("CompiledModel.compile: graph " + graph.name() + " has " + graph.inputs().size()
+                    + " inputs " + graph.inputs() + ": give a shape per input name (compile(graph, options, Map))");
+        }
+        PlanIO.checkShape(inputShape);
+        return compileAll(graph, options, new long[][] {inputShape.clone()});
+    }
+
+    /**
+     * Compiles {@code graph} for inputs of the given shapes, by input name (every graph input,
+     * no other; symbolic dims such as the batch are bound by them): a plan of several inputs and
+     * outputs, run by {@link #run(Map)}. As {@link #compile(Graph, CompileOptions, long...)} otherwise.
+     *
+     * @throws IllegalArgumentException      if a name is missing or unknown, or a shape does not fit its input (naming it)
+     * @throws UnsupportedOperationException if the graph has an op the compiler does not lower (naming the node)
+     */
+    public static CompiledModel compile(Graph graph, CompileOptions options, Map<String, long[]> inputShapes) {
+        if (graph == null) throw new IllegalArgumentException("CompiledModel.compile: graph must not be null");
+        if (inputShapes == null) throw new IllegalArgumentException("CompiledModel.compile: inputShapes must not be null");
+        return compileAll(graph, options, PlanIO.shapesByName(graph, inputShapes));
+    }
+
+    private static CompiledModel compileAll(Graph graph, CompileOptions options, long[][] shapes) {
+        if (options == null) throw new IllegalArgumentException("CompiledModel.compile: options must not be null (CompileOptions.defaults())");
         int threads = options.threads() > 0 ? options.threads() : ThreadControl.threads();
         Compiler c = new Compiler(options, threads);
         try {
             // oneDNN sizes a primitive's work split by the creating thread's OpenMP team size.
             if (threads > 0) ThreadControl.applyToCurrentThread(threads);
-            c.compile(graph, inputShape.clone());
-            CompiledModel plan = new CompiledModel(graph.name(), inputShape.clone(), c, threads);
+            c.compile(graph, shapes);
+            CompiledModel plan = new CompiledModel(graph.name(), c, threads);
             // Once per JVM: JIT-compile the Winograd transforms now, or the first run (warmup() or not) pays ~1 s for them.
             if (plan.steps.stream().anyMatch(s -> s.winograd() != null)) Winograd.warmUpKernels();
             return plan;
@@ -179,22 +182,24 @@ public final class CompiledModel implements AutoCloseable {
         }
     }
 
-    private static void checkShape(long[] inputShape) {
-        if (inputShape == null || inputShape.length == 0) {
-            throw new IllegalArgumentException("CompiledModel.compile: expected an input shape, got none");
-        }
-        for (long d : inputShape) {
-            if (d <= 0) throw new IllegalArgumentException("CompiledModel.compile: expected sizes > 0, got " + Arrays.toString(inputShape));
-        }
-        Sizes.f32Bytes("CompiledModel.compile: input", inputShape);   // layers check the buffers they derive
-    }
-
+    /** The shape of input 0 (the only one, for a model). */
     public long[] inputShape() {
         return inputShape.clone();
     }
 
+    /** The shape of output 0 (the only one, for a model). */
     public long[] outputShape() {
         return outputShape.clone();
+    }
+
+    /** The inputs, in the graph's order: names, dtypes, concrete shapes (a non-F32 input only feeds shape computations). */
+    public List<dev.panamadnn.graph.Value> inputs() {
+        return inputs;
+    }
+
+    /** The outputs, in the graph's order: names, dtypes (F32), concrete shapes. */
+    public List<dev.panamadnn.graph.Value> outputs() {
+        return outputs;
     }
 
     /** The options this plan was compiled with. */
@@ -247,7 +252,7 @@ public final class CompiledModel implements AutoCloseable {
 
     /** Execution contexts created so far (grows to the peak number of concurrent calls). */
     public int contextCount() {
-        return contexts.length;
+        return pool.count();
     }
 
     /**
@@ -255,7 +260,7 @@ public final class CompiledModel implements AutoCloseable {
      * a diagnostic that stays constant once every concurrent caller has been served once.
      */
     public long nativeObjectsCreated() {
-        return nativeObjects.get();
+        return pool.nativeObjects.get();
     }
 
     /**
@@ -265,14 +270,12 @@ public final class CompiledModel implements AutoCloseable {
      * the model's activations are that large, and {@link CompileOptions#withWinograd} off loses nothing.
      */
     public long winogradFallbacks() {
-        return winogradFallbacks.get();
+        return pool.winogradFallbacks.get();
     }
 
     /** Bytes of activation buffers plus scratchpad one execution context holds. */
     public long contextBytes() {
-        long sum = scratchpadBytes;
-        for (long b : slotBytes) sum += b;
-        return sum;
+        return pool.contextBytes();
     }
 
     /**
@@ -283,16 +286,22 @@ public final class CompiledModel implements AutoCloseable {
     public CompiledModel warmup() {
         checkOpen();
         try (Arena a = Arena.ofConfined()) {
-            Tensor in = Tensor.allocate(a, DataType.F32, inputShape), out = Tensor.allocate(a, DataType.F32, outputShape);
+            Map<String, Tensor> in = new java.util.HashMap<>(), out = new java.util.HashMap<>();
+            for (dev.panamadnn.graph.Value v : inputs) in.put(v.name(), Tensor.allocate(a, v.dtype(), v.shape().sizes()));
+            for (dev.panamadnn.graph.Value v : outputs) out.put(v.name(), Tensor.allocate(a, v.dtype(), v.shape().sizes()));
             run(in, out);
         }
         return this;
     }
 
-    /** Runs the plan on {@code input} and returns a new output tensor the caller owns (allocates it per call). */
+    /**
+     * Runs a plan of one input and one output on {@code input} and returns a new output tensor the
+     * caller owns (allocates it per call). @throws IllegalArgumentException as {@link #run(Tensor, Tensor)}
+     */
     public Tensor run(Tensor input) {
         checkOpen();
-        check("input", input, inputShape);
+        single();
+        PlanIO.check(name, "input", input, inputs.get(0), inputShape);
         Tensor out = Tensor.zeros(outputShape);
         try {
             run(input, out);
@@ -304,100 +313,101 @@ public final class CompiledModel implements AutoCloseable {
     }
 
     /**
-     * Runs the plan: reads {@code input} ({@link #inputShape()}, F32, contiguous, off-heap) and writes
-     * {@code output} ({@link #outputShape()}, same requirements, writable). Creates nothing once warm
-     * (a memory-mapped input or output costs a copy each way). Safe to call concurrently with
-     * {@link #close()} and with closing either tensor on another thread.
+     * Runs a plan of one input and one output: reads {@code input} ({@link #inputShape()}, F32,
+     * contiguous, off-heap) and writes {@code output} ({@link #outputShape()}, same requirements,
+     * writable). Creates nothing once warm (a memory-mapped input or output costs a copy each way).
+     * Safe to call concurrently with {@link #close()} and with closing either tensor on another thread.
      *
-     * @throws IllegalArgumentException if a tensor has another shape, dtype or layout, they overlap,
-     *                                  or the output is read-only
+     * @throws IllegalArgumentException if the plan has several inputs or outputs ({@link #run(Map, Map)}),
+     *                                  a tensor has another shape, dtype or layout, they overlap, or
+     *                                  the output is read-only
      * @throws IllegalStateException    if this model is closed, a tensor's memory was freed (before or
      *                                  during the run), or a mapped tensor's file was truncated
      */
     public void run(Tensor input, Tensor output) {
         calls.enter(this);
         try {
-            check("input", input, inputShape);
-            check("output", output, outputShape);
+            single();
+            PlanIO.check(name, "input", input, inputs.get(0), inputShape);
+            PlanIO.check(name, "output", output, outputs.get(0), outputShape);
             MemorySegment in = input.segment(), out = output.segment();
-            if (out.isReadOnly()) {
-                throw new IllegalArgumentException(name + " (compiled): expected a writable output, got " + output + " over read-only memory");
-            }
-            long a = in.address(), b = out.address();
-            if (a < b + out.byteSize() && b < a + in.byteSize()) {
+            if (in.address() < out.address() + out.byteSize() && out.address() < in.address() + in.byteSize()) {
                 throw new IllegalArgumentException(name + " (compiled): input and output must not overlap");
             }
             if (in.isMapped() || out.isMapped()) {
-                runMapped(in, out);
+                PlanIO.runMapped(name, new Tensor[] {input}, new Tensor[] {output}, this::runPlain);
                 return;
             }
-            ExecutionContext c = borrow();
-            try {
-                if (threads > 0) ThreadControl.applyToCurrentThread(threads);
-                else ThreadControl.applyToCurrentThread();
-                c.run(in, out);
-            } catch (IllegalStateException e) {
-                if (!in.scope().isAlive() || !out.scope().isAlive()) {
-                    throw new IllegalStateException(name + " (compiled): the " + (in.scope().isAlive() ? "output" : "input")
-                            + " tensor's memory was freed during the run; the output is incomplete", e);
-                }
-                throw e;
-            } finally {
-                c.busy.set(false);
-            }
+            ExecutionContext c = pool.borrow();
+            c.caller[0] = in;
+            c.caller[1] = out;
+            pool.execute(c);
         } finally {
             calls.exit();
         }
     }
 
     /**
-     * A run whose input or output lies in a memory-mapped file: native code never touches mapped
-     * memory (another process truncating the file would kill the JVM with SIGBUS there), so the
-     * mapped side is copied by Java, which turns a truncated mapping into an exception.
+     * Runs the plan on {@code inputs} (by name: every input of {@link #inputs()}, no other) and
+     * returns new output tensors the caller owns, by name in {@link #outputs()} order.
+     *
+     * @throws IllegalArgumentException as {@link #run(Map, Map)}
+     * @throws IllegalStateException    as {@link #run(Map, Map)}
      */
-    private void runMapped(MemorySegment in, MemorySegment out) {
-        try (Arena tmp = Arena.ofConfined()) {
-            MemorySegment x = in.isMapped() ? NativeAccess.copyOfMapped(in, tmp, name + " (compiled) input") : in;
-            MemorySegment y = out.isMapped() ? tmp.allocate(out.byteSize(), 64) : out;
-            run(Tensor.wrap(x, DataType.F32, inputShape), Tensor.wrap(y, DataType.F32, outputShape));
-            if (y != out) NativeAccess.copyToMapped(y, out, name + " (compiled) output");
+    public Map<String, Tensor> run(Map<String, Tensor> inputs) {
+        checkOpen();
+        PlanIO.byName(name, "input", inputs, this.inputs, inputShapes, new Tensor[this.inputs.size()]);
+        Map<String, Tensor> out = PlanIO.newOutputs(outputs, new Tensor[outputs.size()]);
+        try {
+            run(inputs, out);
+            return out;
+        } catch (RuntimeException | Error e) {
+            out.values().forEach(Tensor::close);
+            throw e;
         }
     }
 
-    private void check(String what, Tensor t, long[] expected) {
-        if (t == null) throw new IllegalArgumentException(name + " (compiled): " + what + " must not be null");
-        if (!t.isAlive()) throw new IllegalStateException(name + " (compiled): the " + what + " tensor's memory was freed");
-        if (t.dtype() != DataType.F32) {
-            throw new IllegalArgumentException(name + " (compiled for " + Arrays.toString(inputShape) + "): expected an F32 " + what
-                    + ", got " + t.dtype());
+    /**
+     * Runs the plan: reads every input of {@link #inputs()} from {@code inputs} and writes every
+     * output of {@link #outputs()} into {@code outputs} (both by name; each tensor of its value's
+     * dtype and shape, contiguous, off-heap; outputs writable and overlapping no other tensor).
+     * Everything is checked before any native call. Thread-safety and lifetimes as {@link #run(Tensor, Tensor)}.
+     *
+     * @throws IllegalArgumentException if a name is unknown or missing, or a tensor has another dtype,
+     *                                  shape or layout, is read-only (an output), or overlaps another
+     * @throws IllegalStateException    if this model is closed, a tensor's memory was freed (before or
+     *                                  during the run), or a mapped tensor's file was truncated
+     */
+    public void run(Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
+        calls.enter(this);
+        try {
+            Tensor[] in = PlanIO.byName(name, "input", inputs, this.inputs, inputShapes, new Tensor[this.inputs.size()]);
+            Tensor[] out = PlanIO.byName(name, "output", outputs, this.outputs, outputShapes, new Tensor[this.outputs.size()]);
+            PlanIO.checkOverlap(name, in, out, this.inputs, this.outputs);
+            if (PlanIO.anyMapped(in, out)) PlanIO.runMapped(name, in, out, this::runPlain);
+            else runPlain(in, out);
+        } finally {
+            calls.exit();
         }
-        boolean same = t.rank() == expected.length;
-        for (int i = 0; same && i < expected.length; i++) same = t.dim(i) == expected[i];
-        if (!same) {
-            throw new IllegalArgumentException(name + " (compiled): expected " + what + " shape " + Arrays.toString(expected)
-                    + ", got " + Arrays.toString(t.shape()) + " (compile another plan for another shape)");
-        }
-        if (!t.isContiguous() || !t.segment().isNative()) {
-            throw new IllegalArgumentException(name + " (compiled): expected a contiguous off-heap (plain row-major) " + what
-                    + ", got " + t);
+    }
+
+    /** A run on checked tensors in plain (not mapped) memory. */
+    private void runPlain(Tensor[] in, Tensor[] out) {
+        ExecutionContext c = pool.borrow();
+        for (int i = 0; i < in.length; i++) c.caller[i] = in[i].segment();
+        for (int i = 0; i < out.length; i++) c.caller[in.length + i] = out[i].segment();
+        pool.execute(c);
+    }
+
+    private void single() {
+        if (inputs.size() != 1 || outputs.size() != 1) {
+            throw new IllegalArgumentException(name + " (compiled): the plan has inputs " + PlanIO.names(inputs) + " and outputs "
+                    + PlanIO.names(outputs) + "; run it with run(Map) or run(Map, Map)");
         }
     }
 
     private void checkOpen() {
         if (calls.isClosed()) throw new IllegalStateException(this + " is closed");
-    }
-
-    private ExecutionContext borrow() {
-        for (ExecutionContext c : contexts) if (c.busy.compareAndSet(false, true)) return c;
-        synchronized (this) {
-            checkOpen();
-            ExecutionContext c = new ExecutionContext(steps, physical, slotBytes, scratchpadBytes, nativeObjects, winogradFallbacks, threads);
-            c.busy.set(true);
-            ExecutionContext[] grown = Arrays.copyOf(contexts, contexts.length + 1);
-            grown[grown.length - 1] = c;
-            contexts = grown;
-            return c;
-        }
     }
 
     /**
@@ -409,8 +419,7 @@ public final class CompiledModel implements AutoCloseable {
     public void close() {
         if (!calls.close()) return;
         synchronized (this) {
-            for (ExecutionContext c : contexts) c.close();
-            contexts = new ExecutionContext[0];
+            pool.close();
             compiled.closeAll();
         }
     }

@@ -39,8 +39,25 @@ import java.util.Map;
  * Single-use and single-threaded; on failure everything it created is closed.
  */
 final class Compiler {
-    /** Buffer ids that are not plan-owned activation buffers. */
-    static final int INPUT = -1, OUTPUT = -2, CONSTANT = -3, UNUSED = -4;
+    /** Buffer ids that are not plan-owned activation buffers: the caller's input 0 and output 0 (see {@link #inputId}), constants. */
+    static final int INPUT = -1000, OUTPUT = -2000, CONSTANT = -3, UNUSED = -4;
+
+    /** The buffer id of the caller's input {@code k} (bound per run). */
+    static int inputId(int k) {
+        return INPUT - k;
+    }
+
+    /** The buffer id of the caller's output {@code k} (bound per run). */
+    static int outputId(int k) {
+        return OUTPUT - k;
+    }
+
+    /** For a caller buffer id: its index among the caller's inputs then outputs ({@code inputs + k} for output k); -1 for others. */
+    static int callerIndex(int buffer, int inputs) {
+        if (buffer <= INPUT && buffer > OUTPUT) return INPUT - buffer;
+        if (buffer <= OUTPUT && buffer > OUTPUT - 1000) return inputs + OUTPUT - buffer;
+        return -1;
+    }
 
     /** An activation: its layout (owned by the plan), the logical buffer holding it, its logical shape. */
     record Value(MemoryDescriptor md, int buffer, long[] shape) {}
@@ -67,12 +84,28 @@ final class Compiler {
         }
     }
 
-    /** A step run in Java: reads plan buffer {@code input} (plain, {@code inShape}), writes {@code output} (plain, {@code outShape}). */
-    record JavaStep(Kernel kernel, long[] inShape, long[] outShape, int input, int output) {}
+    /**
+     * A step run in Java: reads plan buffers {@code inputs} (plain F32, {@code inShapes}; or the caller's integer
+     * input, an {@link #inputId}, for an embedding lookup), writes plan buffers {@code outputs} (plain F32,
+     * {@code outShapes}); never the caller's F32 memory or outputs.
+     */
+    record JavaStep(MultiKernel kernel, int[] inputs, long[][] inShapes, int[] outputs, long[][] outShapes) {
+        /** Whether it reads or writes plan buffer {@code b}. */
+        boolean uses(int b) {
+            for (int i : inputs) if (i == b) return true;
+            for (int o : outputs) if (o == b) return true;
+            return false;
+        }
+    }
 
     /** A Java kernel over exactly-sized plain buffers. */
     interface Kernel {
         void run(MemorySegment src, MemorySegment dst);
+    }
+
+    /** A Java kernel of several inputs and outputs, over exactly-sized plain buffers (arrays reused between runs: do not keep them). */
+    interface MultiKernel {
+        void run(MemorySegment[] src, MemorySegment[] dst);
     }
 
     /** An activation to apply: oneDNN eltwise kind (as {@link dev.panamadnn.Eltwise.Kind} names it) and alpha. */
@@ -114,48 +147,49 @@ final class Compiler {
     final List<Step> steps = new ArrayList<>();
     /** Per logical buffer: its bytes and the first and last step using it. */
     final List<BufferAssignment.Buffer> buffers = new ArrayList<>();
-    long[] outputShape;
-    /** The logical buffer bound to the caller's output instead of a plan buffer, or -1. */
+    /** The inputs and outputs, with their concrete shapes (the bound graph's values). */
+    List<dev.panamadnn.graph.Value> inputs, outputs;
+    /** The logical buffer bound to the caller's output 0 instead of a plan buffer, or -1. */
     int outputAlias = -1;
     /** Where each rule fired, in order. */
     final List<String> fired = new ArrayList<>();
 
     PlanGraph graph;
     final Map<String, Value> values = new HashMap<>();
+    /** The integer (I64/I32) graph inputs by name, and their index: read only by steps that take them ({@link LowerIndex}). */
+    final Map<String, Integer> integerInputs = new HashMap<>();
     private int nodeIndex;
 
-    /** Builds the steps for {@code source} on an input of {@code inputShape}. */
-    void compile(Graph source, long[] inputShape) {
-        if (source.inputs().size() != 1 || source.outputs().size() != 1) {
-            throw new UnsupportedOperationException("CompiledModel: graph " + source.name() + " has " + source.inputs().size() + " inputs and "
-                    + source.outputs().size() + " outputs; a plan takes one of each");
-        }
+    /** Builds the steps for {@code source} on inputs of {@code inputShapes} (one per graph input, in order). */
+    void compile(Graph source, long[]... inputShapes) {
         if (options.winograd() && options.layout() == CompileOptions.Layout.CHANNELS_LAST && !Winograd.available()
                 && WINOGRAD_OFF_LOGGED.compareAndSet(false, true)) {
             System.getLogger("dev.panamadnn.compile").log(System.Logger.Level.INFO, "Winograd convolutions are off: the JVM runs without "
                     + "jdk.incubator.vector; start it with --add-modules jdk.incubator.vector to run 3x3 convolutions as Winograd F(4x4, 3x3)");
         }
-        graph = new PlanGraph(source.bind(inputShape));
+        Graph bound = source.bind(inputShapes);
+        inputs = bound.inputs();
+        outputs = bound.outputs().stream().map(bound::value).toList();
+        graph = new PlanGraph(bound);
         for (Rewrite r : Rewrite.all()) {
             if (r.enabled(options) && !options.disabledRules().contains(r.name())) r.apply(graph, options);
         }
         fired.addAll(graph.fired);
-        MemoryDescriptor in = own(MemoryDescriptor.f32(Ops.plain(inputShape.length), inputShape));
-        values.put(source.inputs().get(0).name(), new Value(in, INPUT, inputShape));
+        for (int k = 0; k < inputs.size(); k++) {
+            dev.panamadnn.graph.Value v = inputs.get(k);
+            if (v.dtype() != dev.panamadnn.DataType.F32) {   // read by shape computations (folded) or an embedding lookup, else refused by in()
+                if (v.dtype() == dev.panamadnn.DataType.I64 || v.dtype() == dev.panamadnn.DataType.I32) integerInputs.put(v.name(), k);
+                continue;
+            }
+            long[] shape = v.shape().sizes();
+            values.put(v.name(), new Value(own(MemoryDescriptor.f32(Ops.plain(shape.length), shape)), inputId(k), shape));
+        }
         for (nodeIndex = 0; nodeIndex < graph.nodes.size(); nodeIndex++) {
             Node n = graph.nodes.get(nodeIndex);
-            values.put(n.output(), lower(n));
+            List<Value> out = n.outputs().size() == 1 ? List.of(lower(n)) : LowerIndex.lowerMulti(this, n);
+            for (int i = 0; i < out.size(); i++) values.put(n.outputs().get(i), out.get(i));
         }
-        outputShape = graph.value(source.outputs().get(0)).shape().sizes();
-        Value last = asShape(values.get(source.outputs().get(0)), outputShape, "the output");
-        MemoryDescriptor plainOut = own(MemoryDescriptor.f32(Ops.plain(outputShape.length), outputShape));
-        if (last.buffer() >= 0 && last.md().sameLayoutAs(plainOut) && buffers.get(last.buffer()).bytes() <= plainOut.byteSize()
-                && !customStepUses(last.buffer())) {
-            outputAlias = last.buffer();   // the last layer writes straight into the caller's output
-        } else {
-            Primitive p = own(Reorder.primitive(last.md(), plainOut, "reorder to the plain output"));
-            emit(p, "reorder to the plain output", PlanArg.of(Args.FROM, last.md(), last.buffer()), PlanArg.of(Args.TO, plainOut, OUTPUT));
-        }
+        for (int k = 0; k < outputs.size(); k++) PlanOutputs.write(this, k);
     }
 
     /** Closes what was created, newest first. */
@@ -204,11 +238,13 @@ final class Compiler {
                 yield LowerOps.javaStep(this, n, layer);
             }
             default -> {
+                Value index = LowerIndex.lower(this, n);
+                if (index != null) yield index;
                 Layer eager = EagerNodes.layerFor(n, graph);
                 if (eager == null) {
                     throw unsupported(n, "op " + op + " is not compiled yet (compiled: Conv, BatchNormalization, MaxPool, AveragePool, "
-                            + "GlobalAveragePool, AdaptiveAvgPool, Flatten, Reshape, Pad, Gemm, Add, Identity, Relu, LeakyRelu, Sigmoid, Tanh, "
-                            + "Elu, Gelu, Silu; Softmax, LayerNormalization, AdaptiveMaxPool, ConvTranspose and Layer nodes as Java steps)");
+                            + "GlobalAveragePool, AdaptiveAvgPool, Flatten, Reshape, Squeeze, Unsqueeze, Pad, Gemm, Add, Identity, Relu, LeakyRelu, "
+                            + "Sigmoid, Tanh, Elu, Gelu, Silu; Concat, Split, Slice, Gather, Expand, Where, Softmax, LayerNormalization, AdaptiveMaxPool, ConvTranspose and Layer nodes as Java steps)");
                 }
                 yield LowerOps.javaStep(this, n, own(eager));
             }
@@ -217,7 +253,12 @@ final class Compiler {
 
     Value in(Node n, int i) {
         Value v = values.get(n.input(i));
-        if (v == null) throw unsupported(n, "input '" + n.input(i) + "' is a constant; only weights may be constants");
+        if (v == null) {
+            dev.panamadnn.graph.Value gv = graph.value(n.input(i));
+            throw unsupported(n, "input '" + n.input(i) + "' " + (gv.dtype() != dev.panamadnn.DataType.F32
+                    ? "is " + gv.dtype() + " and computed at run time; a plan computes on F32 values (other dtypes only in shape computations known when compiling)"
+                    : "is a constant; only weights may be constants"));
+        }
         return v;
     }
 
@@ -249,8 +290,11 @@ final class Compiler {
                 if (v != null && v.buffer() == buffer) return true;
             }
         }
-        Value out = values.get(graph.source.outputs().get(0));
-        return out != null && out.buffer() == buffer;
+        for (String o : graph.source.outputs()) {
+            Value out = values.get(o);
+            if (out != null && out.buffer() == buffer) return true;
+        }
+        return false;
     }
 
     // ---- operations ---------------------------------------------------------------------------
@@ -330,7 +374,8 @@ final class Compiler {
         touch(x.buffer());
         touch(out);
         steps.add(new Step(null, List.of(), description, null,
-                new JavaStep(kernel, x.shape(), outShape, x.buffer(), out)));
+                new JavaStep((src, d) -> kernel.run(src[0], d[0]), new int[] {x.buffer()}, new long[][] {x.shape()}, new int[] {out},
+                        new long[][] {outShape})));
         return new Value(dst, out, outShape);
     }
 
@@ -413,10 +458,10 @@ final class Compiler {
     }
 
     /** Whether a Winograd or Java step reads or writes plan buffer {@code b} (those are never bound to the caller's tensors). */
-    private boolean customStepUses(int b) {
+    boolean customStepUses(int b) {
         for (Step st : steps) {
             if (st.winograd() != null && (st.winograd().input() == b || st.winograd().output() == b)) return true;
-            if (st.java() != null && (st.java().input() == b || st.java().output() == b)) return true;
+            if (st.java() != null && st.java().uses(b)) return true;
         }
         return false;
     }

@@ -37,13 +37,22 @@ final class ExecutionContext {
     final Execution[] executions;
     /** Per step, what runs it: its execution, or a Winograd run around it. */
     final Action[] actions;
-    final int[] inputExec, inputArg, outputExec, outputArg;
+    /** Per caller-memory argument: the execution, its argument index, and which caller buffer (inputs, then outputs). */
+    final int[] bindExec, bindArg, bindCaller;
     final List<Winograd.Run> winogradRuns = new ArrayList<>();
-    /** The caller's buffers of the run in progress, held alive by the steps that touch them ({@link Execution#execute(Stream, MemorySegment, MemorySegment)}). */
-    MemorySegment in = MemorySegment.NULL, out = MemorySegment.NULL;
+    /**
+     * The caller's buffers of the run in progress, inputs then outputs, set by the caller before {@link #run()}
+     * and held alive by the steps that touch them ({@link Execution#execute(Stream, MemorySegment, MemorySegment)}).
+     */
+    final MemorySegment[] caller;
+    /** How many of {@link #caller} are inputs. */
+    private final int callerInputs;
 
     ExecutionContext(List<Compiler.Step> steps, int[] physical, long[] slotBytes, long scratchpadBytes, AtomicLong nativeObjects,
-                     AtomicLong winogradFallbacks, int threads) {
+                     AtomicLong winogradFallbacks, int threads, int inputs, int outputs) {
+        this.caller = new MemorySegment[inputs + outputs];
+        this.callerInputs = inputs;
+        java.util.Arrays.fill(caller, MemorySegment.NULL);
         this.steps = steps;
         this.physical = physical;
         this.nativeObjects = nativeObjects;
@@ -57,7 +66,7 @@ final class ExecutionContext {
             MemorySegment[] slots = new MemorySegment[slotBytes.length];
             for (int i = 0; i < slots.length; i++) slots[i] = arena.allocate(slotBytes[i], 64);
             MemorySegment scratch = arena.allocate(scratchpadBytes, 64);
-            List<int[]> ins = new ArrayList<>(), outs = new ArrayList<>();
+            List<int[]> binds = new ArrayList<>();   // {execution, argument, caller index}
             for (int e = 0; e < steps.size(); e++) {
                 Compiler.Step step = steps.get(e);
                 if (step.java() != null) {
@@ -68,8 +77,8 @@ final class ExecutionContext {
                 for (int i = 0; i < step.args().size(); i++) {
                     Compiler.PlanArg a = step.args().get(i);
                     int where = a.buffer() >= 0 ? physical[a.buffer()] : a.buffer();   // a slot, or INPUT/OUTPUT/CONSTANT
-                    if (where == Compiler.INPUT) ins.add(new int[] {e, i});
-                    else if (where == Compiler.OUTPUT) outs.add(new int[] {e, i});
+                    int k = Compiler.callerIndex(where, inputs);
+                    if (k >= 0) binds.add(new int[] {e, i, k});
                     args.add(a.toArg(where >= 0 ? slots[where] : null));
                 }
                 made.add(new Execution(step.primitive(), args, scratch, arena));
@@ -82,12 +91,14 @@ final class ExecutionContext {
                 Winograd.Conv w = steps.get(e).winograd();
                 Compiler.JavaStep js = steps.get(e).java();
                 if (js != null) {
-                    actions[e] = javaAction(js, slots[physical[js.input()]], slots[physical[js.output()]]);
+                    actions[e] = javaAction(js, slots);
                 } else if (w == null) {
                     Execution ex = executions[e];
                     final int step = e;
-                    boolean readsInput = ins.stream().anyMatch(x -> x[0] == step), writesOutput = outs.stream().anyMatch(x -> x[0] == step);
-                    actions[e] = st -> ex.execute(st, readsInput ? in : MemorySegment.NULL, writesOutput ? out : MemorySegment.NULL);
+                    int[] held = binds.stream().filter(x -> x[0] == step).mapToInt(x -> x[2]).distinct().toArray();
+                    if (held.length > 2) throw new IllegalStateException("step " + step + " touches " + held.length + " caller buffers (at most 2)");
+                    int h0 = held.length > 0 ? held[0] : -1, h1 = held.length > 1 ? held[1] : -1;
+                    actions[e] = st -> ex.execute(st, h0 < 0 ? MemorySegment.NULL : caller[h0], h1 < 0 ? MemorySegment.NULL : caller[h1]);
                 } else {
                     Compiler.Step f = w.fallback();
                     List<Arg> fb = new ArrayList<>();   // x, weights, [bias,] y: never the caller's memory
@@ -107,10 +118,9 @@ final class ExecutionContext {
                     actions[e] = run::run;
                 }
             }
-            inputExec = ins.stream().mapToInt(x -> x[0]).toArray();
-            inputArg = ins.stream().mapToInt(x -> x[1]).toArray();
-            outputExec = outs.stream().mapToInt(x -> x[0]).toArray();
-            outputArg = outs.stream().mapToInt(x -> x[1]).toArray();
+            bindExec = binds.stream().mapToInt(x -> x[0]).toArray();
+            bindArg = binds.stream().mapToInt(x -> x[1]).toArray();
+            bindCaller = binds.stream().mapToInt(x -> x[2]).toArray();
         } catch (RuntimeException | Error e) {
             winogradRuns.forEach(Winograd.Run::close);
             for (Execution ex : made) if (ex != null) ex.close();
@@ -120,28 +130,41 @@ final class ExecutionContext {
         }
     }
 
-    /** A Java step: its kernel over exactly-sized views of its input and output slots, after the steps before have finished. */
-    Action javaAction(Compiler.JavaStep js, MemorySegment inSlot, MemorySegment outSlot) {
-        MemorySegment src = inSlot.asSlice(0, Sizes.f32Bytes("Java step", js.inShape()));
-        MemorySegment dst = outSlot.asSlice(0, Sizes.f32Bytes("Java step", js.outShape()));
+    /**
+     * A Java step: its kernel over exactly-sized views of its input and output slots, after the steps
+     * before have finished; an input that is the caller's (an integer input, see {@link LowerIndex}) is
+     * the caller's tensor of the run (read by Java, which fails cleanly if it was freed).
+     */
+    Action javaAction(Compiler.JavaStep js, MemorySegment[] slots) {
+        MemorySegment[] src = new MemorySegment[js.inputs().length], dst = new MemorySegment[js.outputs().length];
+        int[] fromCaller = new int[src.length];
+        for (int i = 0; i < src.length; i++) {
+            int b = js.inputs()[i];
+            fromCaller[i] = b >= 0 ? -1 : Compiler.callerIndex(b, callerInputs);
+            if (b >= 0) src[i] = slots[physical[b]].asSlice(0, Sizes.f32Bytes("Java step", js.inShapes()[i]));
+        }
+        for (int i = 0; i < dst.length; i++) dst[i] = slots[physical[js.outputs()[i]]].asSlice(0, Sizes.f32Bytes("Java step", js.outShapes()[i]));
         return st -> {
-            st.await();   // the steps before have written the input slot
-            js.kernel().run(src, dst);
+            st.await();   // the steps before have written the input slots
+            for (int i = 0; i < src.length; i++) if (fromCaller[i] >= 0) src[i] = caller[fromCaller[i]];
+            try {
+                js.kernel().run(src, dst);
+            } finally {
+                for (int i = 0; i < src.length; i++) if (fromCaller[i] >= 0) src[i] = null;   // keep no reference to the caller's memory
+            }
         };
     }
 
-    void run(MemorySegment input, MemorySegment output) {
-        in = input;
-        out = output;
-        try {
-            for (int i = 0; i < inputExec.length; i++) executions[inputExec[i]].bind(inputArg[i], in);
-            for (int i = 0; i < outputExec.length; i++) executions[outputExec[i]].bind(outputArg[i], out);
-            for (Action a : actions) a.run(stream);
-            stream.await();
-        } finally {
-            in = MemorySegment.NULL;   // keep no reference to the caller's memory between runs
-            out = MemorySegment.NULL;
-        }
+    /** Runs the plan on the caller's buffers in {@link #caller} (set by the caller, who calls {@link #forget()} after). */
+    void run() {
+        for (int i = 0; i < bindExec.length; i++) executions[bindExec[i]].bind(bindArg[i], caller[bindCaller[i]]);
+        for (Action a : actions) a.run(stream);
+        stream.await();
+    }
+
+    /** Drops the caller's buffers: no reference to them is kept between runs. */
+    void forget() {
+        java.util.Arrays.fill(caller, MemorySegment.NULL);
     }
 
     void close() {

@@ -7,7 +7,10 @@ import java.util.ArrayList;
 import java.util.Set;
 
 /**
- * Constant folding of weight-only subgraphs: a {@code Constant} node becomes a constant of the
+ * Constant folding of weight-only subgraphs and shape computations: a node whose every output
+ * shape inference computed ({@link dev.panamadnn.graph.Graph#knownValue}: a {@code Shape} of a
+ * fixed-shape value and the Gather/Unsqueeze/Concat... reading it, any dtype) becomes that
+ * constant, so the lowering never sees a shape computation; a {@code Constant} node becomes a constant of the
  * plan; an {@code Identity}, {@code Reshape}, {@code Flatten}, {@code Transpose} or a same-shape
  * {@code Add}/{@code Sub}/{@code Mul}/{@code Div} whose inputs are all constants (f32 data)
  * is computed now, in Java, and its output becomes a constant too (what exporters leave around
@@ -29,6 +32,12 @@ final class FoldConstants implements Rewrite {
     @Override
     public void apply(PlanGraph g, CompileOptions options) {
         for (Node n : new ArrayList<>(g.nodes)) {
+            if (!n.op().equals("Constant") && known(g, n)) {   // a shape computation: its value was computed when shapes were inferred
+                for (String o : n.outputs()) g.constantNodes.put(o, g.source.knownValue(o));
+                g.remove(n);
+                g.fired.add(name() + ": " + n.op().toLowerCase(java.util.Locale.ROOT) + " " + n.name() + " (known when compiling)");
+                continue;
+            }
             if (n.op().equals("Constant")) {
                 g.constantNodes.put(n.output(), n.attributes().tensor("value"));
                 g.remove(n);
@@ -65,6 +74,12 @@ final class FoldConstants implements Rewrite {
             g.remove(n);
             g.fired.add(name() + ": " + n.op().toLowerCase(java.util.Locale.ROOT) + " " + n.name());
         }
+    }
+
+    /** Whether shape inference computed every output of {@code n} (e.g. a Shape of a fixed-shape value, a Gather of that). */
+    private static boolean known(PlanGraph g, Node n) {
+        for (String o : n.outputs()) if (g.source.knownValue(o) == null) return false;
+        return true;
     }
 
     private static boolean isF32(PlanGraph g, String value) {

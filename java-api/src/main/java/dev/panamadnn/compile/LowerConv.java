@@ -32,8 +32,8 @@ import static dev.panamadnn.compile.Compiler.CONSTANT;
 
 /**
  * The lowering of a {@code Conv} node (2-D, with whatever the rules fused into it: folded batch
- * norm, residual sum, activation): the layout choice, the oneDNN convolution with its weights
- * reordered once, or Winograd F(4x4, 3x3) with the direct convolution as its guard's fallback.
+ * norm, residual sum, activation) in the layouts {@link AssignLayouts} chose: the oneDNN
+ * convolution with its weights reordered once, or Winograd F(4x4, 3x3) with the direct convolution as its guard's fallback.
  */
 final class LowerConv {
     private LowerConv() {}
@@ -69,28 +69,8 @@ final class LowerConv {
         String what = plan.label(n);
         long[] wDims = geometry.weightDims();
         int any = ConvOps.anyFormat();
-        int srcFormat, dstFormat;
-        switch (plan.options.layout()) {
-            case PLAIN -> srcFormat = dstFormat = Ops.plain(4);
-            case CHANNEL_BLOCKED -> {
-                int block = ConvOps.channelBlock();
-                boolean blocked = groups == 1;
-                srcFormat = blocked && ic % block == 0 ? ConvOps.channelBlocked4d() : any;
-                dstFormat = blocked && oc % block == 0 ? ConvOps.channelBlocked4d() : any;
-            }
-            default -> {
-                // A stem (fewer input channels than a SIMD block, e.g. RGB): oneDNN's fast kernel reads the
-                // plain input as it is and writes channel-blocked; nhwc there would cost an input reorder and
-                // a slower kernel (measured: the input reorder alone took 2% of a ResNet-18 run at batch 1).
-                int block = ConvOps.channelBlock();
-                if (ic < block && groups == 1) {
-                    srcFormat = plan.isPlain(x) ? Ops.plain(4) : any;
-                    dstFormat = oc % block == 0 ? ConvOps.channelBlocked4d() : any;
-                } else {
-                    srcFormat = dstFormat = ConvOps.channelsLast4d();
-                }
-            }
-        }
+        // The layouts the assign_layouts rule decided (plain where it is off); a reorder below where x arrives in another.
+        int srcFormat = AssignLayouts.format4d(AssignLayouts.source(n)), dstFormat = AssignLayouts.format4d(AssignLayouts.output(n));
         MemoryDescriptor srcAny = plan.own(MemoryDescriptor.f32(srcFormat, x.shape()));
         MemoryDescriptor wAny = plan.own(MemoryDescriptor.f32(any, wDims));
         MemoryDescriptor dstAny = plan.own(MemoryDescriptor.f32(dstFormat, outShape));

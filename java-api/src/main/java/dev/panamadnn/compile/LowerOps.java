@@ -43,6 +43,7 @@ final class LowerOps {
         Value x = plan.in(n, 0);
         if (x.shape().length < 2 || x.shape().length > 5) throw plan.unsupported(n, "compiled on 2-D to 5-D activations, got "
                 + Arrays.toString(x.shape()));
+        x = AssignLayouts.elementwiseInput(plan, n, x);
         for (int i = 1; i < 5; i++) {
             if (n.input(i) != null && !plan.graph.isConstant(n.input(i))) throw plan.unsupported(n, "its parameters must be constants");
         }
@@ -76,7 +77,7 @@ final class LowerOps {
     /** An add of two same-shape activations as a binary primitive (a residual add not fused as a sum), + a fused activation. */
     static Value add(Compiler plan, Node n) {
         long[] shape = plan.graph.value(n.output()).shape().sizes();
-        Value x = plan.asShape(plan.in(n, 0), shape, n.input(0)), y0 = plan.in(n, 1);
+        Value x = AssignLayouts.elementwiseInput(plan, n, plan.asShape(plan.in(n, 0), shape, n.input(0))), y0 = plan.in(n, 1);
         if (Arrays.equals(plan.graph.shape(n.input(1)).sizes(), shape)) y0 = plan.asShape(y0, shape, n.input(1));
         if (!Arrays.equals(x.shape(), y0.shape())) {
             throw plan.unsupported(n, "only adds of equal shapes are compiled, got " + Arrays.toString(x.shape()) + " + " + Arrays.toString(y0.shape()));

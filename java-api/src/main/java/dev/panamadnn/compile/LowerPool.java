@@ -4,7 +4,6 @@ import dev.panamadnn.graph.Attributes;
 import dev.panamadnn.graph.Node;
 import dev.panamadnn.internal.Sizes;
 import dev.panamadnn.internal.dnnl.Chosen;
-import dev.panamadnn.internal.dnnl.ConvOps;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.NormOps;
 import dev.panamadnn.internal.dnnl.Ops;
@@ -47,7 +46,7 @@ final class LowerPool {
                 outShape[2], outShape[3]);
         Sizes.arrayLength("MaxPool at " + at, "the padding-window mask (output height x width)",
                 Sizes.multiply("MaxPool at " + at, "output height x width", outShape[2], outShape[3]));
-        return pool(plan, w, x, outShape, "maxpool " + at, paddingOnlyWindows(w));
+        return pool(plan, n, w, x, outShape, "maxpool " + at, paddingOnlyWindows(w));
     }
 
     /**
@@ -84,7 +83,7 @@ final class LowerPool {
             if (eager == null) throw plan.unsupported(n, "ceil_mode with count_include_pad past the padding, input " + Arrays.toString(x.shape()));
             return LowerOps.javaStep(plan, n, plan.own(eager));
         }
-        return pool(plan, w, x, outShape, "avgpool " + n.name(), null);
+        return pool(plan, n, w, x, outShape, "avgpool " + n.name(), null);
     }
 
     /**
@@ -116,12 +115,16 @@ final class LowerPool {
             if (eager == null) throw plan.unsupported(n, "adaptive pooling " + Arrays.toString(x.shape()) + " -> " + Arrays.toString(outShape));
             return LowerOps.javaStep(plan, n, plan.own(eager));
         }
-        return pool(plan, w, x, outShape, "avgpool " + n.name(), null);
+        return pool(plan, n, w, x, outShape, "avgpool " + n.name(), null);
     }
 
-    /** A pooling primitive; {@code addend} ({@code [1, 1, oh, ow]}, or null) is added to its output as a post-op. */
-    static Value pool(Compiler plan, PoolLowering w, Value x, long[] outShape, String what, float[] addend) {
-        MemoryDescriptor dstAny = plan.own(MemoryDescriptor.f32(plan.options.layout() == CompileOptions.Layout.PLAIN ? Ops.plain(4) : ConvOps.anyFormat(), outShape));
+    /**
+     * A pooling primitive reading {@code x} as it arrives and writing the layout {@link AssignLayouts} decided for
+     * {@code n} ({@code any}: oneDNN's, in practice the source's); {@code addend} ({@code [1, 1, oh, ow]}, or null)
+     * is added to its output as a post-op.
+     */
+    static Value pool(Compiler plan, Node n, PoolLowering w, Value x, long[] outShape, String what, float[] addend) {
+        MemoryDescriptor dstAny = plan.own(MemoryDescriptor.f32(AssignLayouts.format4d(AssignLayouts.output(n)), outShape));
         MemoryDescriptor addendMd = addend == null ? null : plan.own(MemoryDescriptor.f32(Ops.plain(4), 1, 1, outShape[2], outShape[3]));
         MemoryDescriptor dst;
         Primitive p;

@@ -15,7 +15,8 @@ import java.util.Map;
  * The graph a plan is built from, while the {@link Rewrite} rules change it: a mutable copy of a
  * concrete {@link Graph}'s nodes plus the constants the rules compute (folded weights), which
  * never touch the model's own tensors. Fusions are recorded on the surviving node as attributes
- * ({@link #ACTIVATION} and its parameters, {@link #SUM}) that only the lowering reads.
+ * ({@link #ACTIVATION} and its parameters, {@link #SUM}), and so are decisions ({@link #WINOGRAD},
+ * {@link #LAYOUT}); only the lowering reads them.
  */
 final class PlanGraph {
     /** The fused activation's op ({@code "Relu"}, ...), with its own attributes prefixed {@code "activation."}. */
@@ -24,6 +25,13 @@ final class PlanGraph {
     static final String SUM = "sum";
     /** 1 on a {@code Conv} that {@link SelectWinograd} chose for Winograd F(4x4, 3x3). */
     static final String WINOGRAD = "winograd";
+    /**
+     * The layout the node writes, decided by {@link AssignLayouts}: {@code plain}, {@code nhwc}, {@code blocked},
+     * {@code any} (oneDNN's choice) or {@code input} (its first input's); absent: {@code plain}.
+     */
+    static final String LAYOUT = "layout";
+    /** The layout a {@code Conv} reads, decided by {@link AssignLayouts} (as {@link #LAYOUT}, never {@code input}). */
+    static final String SRC_LAYOUT = "layout.src";
     /** What was fused into the node, for step descriptions: e.g. {@code "+bn1+sum(identity)+relu"}. */
     static final String FUSED = "fused";
 
@@ -115,9 +123,11 @@ final class PlanGraph {
         return nodes.indexOf(n);
     }
 
-    /** {@code node} with {@code output} as its (only) output, its inputs and attributes changed as given. */
+    /** {@code node} with {@code output} as its first output (its others kept: a Split's), its inputs and attributes changed as given. */
     static Node rebuilt(Node node, List<String> inputs, Attributes attributes, String output) {
-        return new Node(node.name(), node.op(), inputs, List.of(output), attributes);
+        List<String> outs = new ArrayList<>(node.outputs());
+        outs.set(0, output);
+        return new Node(node.name(), node.op(), inputs, outs, attributes);
     }
 
     /** The node's fused-description attribute with {@code what} appended. */

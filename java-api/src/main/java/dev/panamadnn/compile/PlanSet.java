@@ -65,35 +65,14 @@ public final class PlanSet implements AutoCloseable {
         CompiledModel build(long[] inputShape);
     }
 
-    /** A cached plan and the runs holding it; closed by the last one out once evicted. */
-    private static final class Plan extends Leased<CompiledModel> {
-        final int batch;
-        volatile long lastUse;
-
-        Plan(int batch, CompiledModel plan, long now) {
-            super(plan);
-            this.batch = batch;
-            this.lastUse = now;
-        }
-
-        @Override
-        public String toString() {
-            return "plan for batch " + batch;
-        }
-    }
-
     private final String name;
     private final long[] sampleShape;
     private final CompileOptions options;
     private final int maxPlans;
-    private final Builder builder;
     private final InFlightCalls calls = new InFlightCalls();
-    private final Object lock = new Object();
-    /** The cached plans, replaced (copy on write) under {@link #lock}, read by runs without it. */
-    private volatile Plan[] plans = new Plan[0];
-    /** Batch sizes being built, and the future their waiters wait on; under {@link #lock}. */
-    private final Map<Integer, CompletableFuture<Plan>> building = new HashMap<>();
-    private final AtomicLong clock = new AtomicLong(), built = new AtomicLong(), evictions = new AtomicLong();
+    private final PlanCache cache;
+    /** A graph's inputs (several may share the batch N), or null for a module's one input. */
+    private final BatchedInputs batched;
     /** The output shape of one sample, once known (from the model's shape rule or the first plan). */
     private volatile long[] outputSample;
     /** Called with each run's plan after its lease is taken, before it runs: lets a test hold a run in flight. */
@@ -101,10 +80,12 @@ public final class PlanSet implements AutoCloseable {
 
     PlanSet(Module model, CompileOptions options, long[] sampleShape, int maxPlans, Builder builder) {
         this(model == null ? null : model.getClass().getSimpleName(), model instanceof Layer l ? l : null, options, sampleShape, maxPlans,
-                builder);
+                builder, null);
     }
 
-    private PlanSet(String modelName, Layer layer, CompileOptions options, long[] sampleShape, int maxPlans, Builder builder) {
+    private PlanSet(String modelName, Layer layer, CompileOptions options, long[] sampleShape, int maxPlans, Builder builder,
+                    BatchedInputs batched) {
+        this.batched = batched;
         if (modelName == null) throw new IllegalArgumentException("PlanSet: model must not be null");
         if (options == null) throw new IllegalArgumentException("PlanSet: options must not be null (CompileOptions.defaults())");
         if (sampleShape == null || sampleShape.length == 0) {
@@ -118,11 +99,15 @@ public final class PlanSet implements AutoCloseable {
         Sizes.numel("PlanSet(" + name + "): sample", this.sampleShape);
         this.options = options;
         this.maxPlans = maxPlans;
-        this.builder = builder;
+        this.cache = new PlanCache(maxPlans, batch -> {
+            CompiledModel m = builder.build(inputShape(batch));
+            checkPlan(m, batch);
+            return m;
+        }, this::failed);
         if (layer != null) {   // a shape the model does not take fails here, naming the layer
             long[] out = layer.outputShape(inputShape(2));
             if (out.length == 0 || out[0] != 2) throw notBatchPreserving(inputShape(2), out);
-            outputSample = sampleOf(out);
+            outputSample = BatchedInputs.sampleOf(out);
         }
     }
 
@@ -131,7 +116,7 @@ public final class PlanSet implements AutoCloseable {
      * keeping up to {@value #DEFAULT_MAX_PLANS} plans. Builds nothing yet.
      *
      * @throws IllegalArgumentException if an argument is null, the sample shape is empty or has a
-     *                                  size < 1, or (for a layer, which states its output shape) the
+     *                                  size {@code < 1}, or (for a layer, which states its output shape) the
      *                                  model does not take it (the message names the layer)
      */
     public static PlanSet of(Module model, CompileOptions options, long... sampleShape) {
@@ -152,31 +137,24 @@ public final class PlanSet implements AutoCloseable {
      * {@code N} (e.g. {@code Shape.batched("N", 3, 224, 224)}; an imported model's graph), keeping up to
      * {@code maxPlans} plans. The graph's initializers must stay alive while new sizes may be built.
      *
-     * @throws IllegalArgumentException if the graph has more than one input, or its input's first
-     *                                  dim is not a plain symbol or another dim is not fixed
+     * <p>The graph may have several inputs, each {@code [N, fixed sizes...]} with the same batch
+     * symbol, and several outputs: run it with {@link #run(Map)} or {@link #run(Map, Map)}.
+     *
+     * @throws IllegalArgumentException if an input's first dim is not a plain symbol (the same for
+     *                                  all inputs) or another dim is not fixed
      */
     public static PlanSet of(dev.panamadnn.graph.Graph graph, CompileOptions options, int maxPlans) {
         if (graph == null) throw new IllegalArgumentException("PlanSet: graph must not be null");
-        if (graph.inputs().size() != 1) {
-            throw new IllegalArgumentException("PlanSet: expected a graph with one input, got " + graph.inputs());
-        }
-        dev.panamadnn.graph.Shape in = graph.inputs().get(0).shape();
-        boolean batched = in.rank() >= 1 && !in.dim(0).isFixed() && in.dim(0).factor() == 1;
-        for (int i = 1; i < in.rank(); i++) batched &= in.dim(i).isFixed();
-        if (!batched) {
-            throw new IllegalArgumentException("PlanSet: expected the graph's input to be [N, fixed sizes...] with a symbolic batch N, got "
-                    + graph.inputs().get(0));
-        }
-        long[] sample = new long[in.rank() - 1];
-        for (int i = 0; i < sample.length; i++) sample[i] = in.dim(i + 1).size();
-        return new PlanSet(graph.name(), null, options, sample, maxPlans, shape -> CompiledModel.compile(graph, options, shape));
+        BatchedInputs inputs = BatchedInputs.of(graph);
+        return new PlanSet(graph.name(), null, options, inputs.firstSample(), maxPlans,
+                shape -> CompiledModel.compile(graph, options, inputs.shapes(shape[0])), inputs);
     }
 
     /**
      * Builds (if not cached) and warms up ({@link CompiledModel#warmup()}) the plan of each batch
      * size, so the first requests of those sizes pay neither. Returns this.
      *
-     * @throws IllegalArgumentException if a size is < 1 or too large, or there are more distinct sizes
+     * @throws IllegalArgumentException if a size is {@code < 1} or too large, or there are more distinct sizes
      *                                  than {@link #maxPlans()} (the first would be evicted by the last)
      * @throws IllegalStateException    if this plan set is closed
      */
@@ -187,11 +165,11 @@ public final class PlanSet implements AutoCloseable {
             throw new IllegalArgumentException(this + ": warmup of " + distinct + " batch sizes " + Arrays.toString(batches)
                     + " would evict some of them again; keep at most maxPlans = " + maxPlans);
         }
-        for (int b : batches) checkBatch(b);
+        for (int b : batches) BatchedInputs.checkBatch(this, sampleShape, b);
         calls.enter(this);
         try {
             for (int b : batches) {
-                try (Plan p = lease(b)) {
+                try (PlanCache.Plan p = cache.lease(b)) {
                     p.value().warmup();
                 }
             }
@@ -213,8 +191,8 @@ public final class PlanSet implements AutoCloseable {
     public Tensor run(Tensor input) {
         calls.enter(this);
         try {
-            int batch = batchOf(input);
-            try (Plan p = lease(batch)) {
+            int batch = BatchedInputs.batchOf(this, sampleShape, input);
+            try (PlanCache.Plan p = cache.lease(batch)) {
                 hold(p);
                 return p.value().run(input);
             }
@@ -236,9 +214,9 @@ public final class PlanSet implements AutoCloseable {
     public void run(Tensor input, Tensor output) {
         calls.enter(this);
         try {
-            int batch = batchOf(input);
-            checkOutput(output, batch);
-            try (Plan p = lease(batch)) {
+            int batch = BatchedInputs.batchOf(this, sampleShape, input);
+            BatchedInputs.checkOutput(this, outputSample, output, batch);
+            try (PlanCache.Plan p = cache.lease(batch)) {
                 hold(p);
                 p.value().run(input, output);
             }
@@ -248,20 +226,70 @@ public final class PlanSet implements AutoCloseable {
     }
 
     /**
+     * Runs the plan for the inputs' batch size (built now if not cached) on {@code inputs}, by
+     * name, and returns new output tensors the caller owns, by name (as {@link CompiledModel#run(Map)}).
+     *
+     * @throws IllegalArgumentException if an input is missing or not {@code [N, sample...]}, the inputs
+     *                                  disagree on N (naming both), or as {@link CompiledModel#run(Map)}
+     * @throws IllegalStateException    if this plan set is closed, or as {@link CompiledModel#run(Map)}
+     */
+    public Map<String, Tensor> run(Map<String, Tensor> inputs) {
+        calls.enter(this);
+        try {
+            try (PlanCache.Plan p = cache.lease(batchOf(inputs))) {
+                hold(p);
+                return p.value().run(inputs);
+            }
+        } finally {
+            calls.exit();
+        }
+    }
+
+    /**
+     * Runs the plan for the inputs' batch size (built now if not cached), reading {@code inputs} and
+     * writing {@code outputs}, by name (as {@link CompiledModel#run(Map, Map)}: every tensor checked
+     * before any native call).
+     *
+     * @throws IllegalArgumentException as {@link #run(Map)}, or as {@link CompiledModel#run(Map, Map)}
+     * @throws IllegalStateException    if this plan set is closed, or as {@link CompiledModel#run(Map, Map)}
+     */
+    public void run(Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
+        calls.enter(this);
+        try {
+            try (PlanCache.Plan p = cache.lease(batchOf(inputs))) {
+                hold(p);
+                p.value().run(inputs, outputs);
+            }
+        } finally {
+            calls.exit();
+        }
+    }
+
+    private int batchOf(Map<String, Tensor> inputs) {
+        if (batched == null) {   // a module's plan set: its one input is named "input"
+            if (inputs == null || inputs.size() != 1 || !inputs.containsKey("input")) {
+                throw new IllegalArgumentException(this + ": expected the one input named 'input', got " + (inputs == null ? null : inputs.keySet()));
+            }
+            return BatchedInputs.batchOf(this, sampleShape, inputs.get("input"));
+        }
+        return batchInRange(batched.batchOf(toString(), inputs));
+    }
+
+    /**
      * The output shape for batch {@code batch}, {@code [batch, ...]}. Known without compiling for a
      * {@link Layer} model (its shape rule); for another model, from the first plan built (this builds
      * the plan for {@code batch} if there is none yet).
      *
-     * @throws IllegalArgumentException if {@code batch} is < 1 or too large
+     * @throws IllegalArgumentException if {@code batch} is {@code < 1} or too large
      * @throws IllegalStateException    if this plan set is closed
      */
     public long[] outputShape(long batch) {
-        int b = checkBatch(batch);
+        int b = BatchedInputs.checkBatch(this, sampleShape, batch);
         long[] sample = outputSample;
         if (sample == null) {
             calls.enter(this);
             try {
-                lease(b).close();   // building the first plan sets outputSample
+                cache.lease(b).close();   // building the first plan sets outputSample
                 sample = outputSample;
             } finally {
                 calls.exit();
@@ -290,7 +318,7 @@ public final class PlanSet implements AutoCloseable {
 
     /** The batch sizes with a plan now, ascending (a snapshot). */
     public int[] cachedBatchSizes() {
-        Plan[] now = plans;
+        PlanCache.Plan[] now = cache.snapshot();
         int[] sizes = new int[now.length];
         for (int i = 0; i < now.length; i++) sizes[i] = now[i].batch;
         Arrays.sort(sizes);
@@ -299,21 +327,21 @@ public final class PlanSet implements AutoCloseable {
 
     /** Plans compiled so far (a batch size evicted and asked for again counts again; failed compiles do not). */
     public long plansBuilt() {
-        return built.get();
+        return cache.built();
     }
 
     /** Plans evicted so far to stay within {@link #maxPlans()} ({@link #close()} not counted). */
     public long evictions() {
-        return evictions.get();
+        return cache.evictions();
     }
 
     /** One line for the set, then one per cached plan: batch, shapes, primitives, execution contexts. */
     public String describe() {
-        StringBuilder s = new StringBuilder(toString()).append(": ").append(built.get()).append(" built, ")
-                .append(evictions.get()).append(" evicted");
-        Plan[] now = plans.clone();
+        StringBuilder s = new StringBuilder(toString()).append(": ").append(cache.built()).append(" built, ")
+                .append(cache.evictions()).append(" evicted");
+        PlanCache.Plan[] now = cache.snapshot();
         Arrays.sort(now, (a, b) -> Integer.compare(a.batch, b.batch));
-        for (Plan p : now) {
+        for (PlanCache.Plan p : now) {
             CompiledModel m = p.value();
             s.append("\n  batch ").append(p.batch).append(": ").append(Arrays.toString(m.inputShape())).append(" -> ")
                     .append(Arrays.toString(m.outputShape())).append(", ").append(m.primitiveCount()).append(" primitives, ")
@@ -330,13 +358,9 @@ public final class PlanSet implements AutoCloseable {
     @Override
     public void close() {
         if (!calls.close()) return;
-        Plan[] all;
-        synchronized (lock) {
-            all = plans;
-            plans = new Plan[0];
-        }
+        PlanCache.Plan[] all = cache.removeAll();
         RuntimeException failure = null;
-        for (Plan p : all) {
+        for (PlanCache.Plan p : all) {
             try {
                 p.retire();
             } catch (RuntimeException e) {
@@ -352,94 +376,7 @@ public final class PlanSet implements AutoCloseable {
     public String toString() {
         StringBuilder s = new StringBuilder("PlanSet(").append(name).append(", input [N");
         for (long d : sampleShape) s.append(", ").append(d);
-        return s.append("], ").append(plans.length).append(" of ").append(maxPlans).append(" plans)").toString();
-    }
-
-    /** Leases the plan for {@code batch}, building it if there is none: allocation-free when cached. */
-    private Plan lease(int batch) {
-        for (;;) {
-            Plan[] now = plans;
-            for (Plan p : now) {
-                if (p.batch == batch) {
-                    if (leased(p)) return p;
-                    break;   // evicted between the lookup and the lease (it leaves the array before it is retired)
-                }
-            }
-            Plan p = buildOrWait(batch);
-            if (p != null) return p;
-            // Evicted again before this caller could lease it (more new sizes than maxPlans at once): look again.
-        }
-    }
-
-    private boolean leased(Plan p) {
-        if (!p.tryAcquire()) return false;
-        p.lastUse = clock.incrementAndGet();
-        return true;
-    }
-
-    /**
-     * The plan for {@code batch}, leased for the caller: built by this thread (leased before anyone
-     * else can see it, so an eviction cannot take it first) or by the thread already building it;
-     * null if it was evicted before this caller could lease it.
-     */
-    private Plan buildOrWait(int batch) {
-        CompletableFuture<Plan> pending;
-        boolean mine = false;
-        synchronized (lock) {
-            for (Plan p : plans) if (p.batch == batch) return leased(p) ? p : null;
-            pending = building.get(batch);
-            if (pending == null) {
-                pending = new CompletableFuture<>();
-                building.put(batch, pending);
-                mine = true;
-            }
-        }
-        if (!mine) {
-            Plan p;
-            try {
-                p = pending.join();
-            } catch (CompletionException e) {
-                throw failed(batch, e.getCause());
-            }
-            return leased(p) ? p : null;
-        }
-        Plan plan;
-        try {
-            CompiledModel m = builder.build(inputShape(batch));
-            checkPlan(m, batch);
-            plan = new Plan(batch, m, clock.incrementAndGet());
-            plan.tryAcquire();   // this caller's lease, taken before the plan is published
-        } catch (RuntimeException | Error e) {
-            synchronized (lock) {
-                building.remove(batch);
-            }
-            pending.completeExceptionally(e);
-            if (e instanceof Error error) throw error;
-            throw failed(batch, e);
-        }
-        List<Plan> evicted = new ArrayList<>();
-        synchronized (lock) {
-            List<Plan> kept = new ArrayList<>(Arrays.asList(plans));
-            kept.add(plan);
-            while (kept.size() > maxPlans) {
-                Plan oldest = null;
-                for (Plan p : kept) if (p != plan && (oldest == null || p.lastUse < oldest.lastUse)) oldest = p;
-                kept.remove(oldest);
-                evicted.add(oldest);
-            }
-            plans = kept.toArray(new Plan[0]);
-            building.remove(batch);
-            built.incrementAndGet();
-        }
-        pending.complete(plan);
-        evictions.addAndGet(evicted.size());
-        try {
-            for (Plan p : evicted) p.retire();   // closes now, or when the last run on it returns
-        } catch (RuntimeException | Error e) {
-            plan.close();   // this caller's lease: it will not run
-            throw e;
-        }
-        return plan;
+        return s.append("], ").append(cache.size()).append(" of ").append(maxPlans).append(" plans)").toString();
     }
 
     /** A built plan must keep the batch: output {@code [N, ...]}; the first one tells the output sample shape. */
@@ -449,7 +386,7 @@ public final class PlanSet implements AutoCloseable {
             m.close();
             throw notBatchPreserving(inputShape(batch), out);
         }
-        if (outputSample == null) outputSample = sampleOf(out);
+        if (outputSample == null) outputSample = BatchedInputs.sampleOf(out);
     }
 
     private IllegalArgumentException notBatchPreserving(long[] in, long[] out) {
@@ -465,64 +402,16 @@ public final class PlanSet implements AutoCloseable {
         return new IllegalStateException(message, cause);
     }
 
-    private void hold(Plan p) {
+    private void hold(PlanCache.Plan p) {
         Consumer<CompiledModel> hook = onLeased;
         if (hook != null) hook.accept(p.value());
     }
 
-    /** The batch size of {@code input}, after checking that it is {@code [N, sampleShape...]}: no native call before this. */
-    private int batchOf(Tensor input) {
-        if (input == null) throw new IllegalArgumentException(this + ": input must not be null");
-        boolean fits = input.rank() == sampleShape.length + 1;   // rank() and dim(): shape() would copy
-        for (int i = 0; fits && i < sampleShape.length; i++) fits = input.dim(i + 1) == sampleShape[i];
-        if (!fits) {
-            throw new IllegalArgumentException(this + ": expected input shape " + expected(sampleShape) + " (any batch N >= 1), got "
-                    + Arrays.toString(input.shape()));
-        }
-        return batchInRange(input.dim(0));   // the tensor exists, so [N, sample...] is a size that can exist
-    }
-
-    private void checkOutput(Tensor output, int batch) {
-        if (output == null) throw new IllegalArgumentException(this + ": output must not be null");
-        long[] sample = outputSample;
-        if (sample == null) return;   // not known before the first plan: that plan checks it
-        boolean fits = output.rank() == sample.length + 1 && output.dim(0) == batch;
-        for (int i = 0; fits && i < sample.length; i++) fits = output.dim(i + 1) == sample[i];
-        if (!fits) {
-            throw new IllegalArgumentException(this + ": expected output shape " + expected(sample).replace("[N", "[" + batch)
-                    + " for an input of batch " + batch + ", got " + Arrays.toString(output.shape()));
-        }
-    }
-
-    /** A batch size asked for by number: in range, and {@code [N, sample...]} a size that can exist. */
-    private int checkBatch(long batch) {
-        int b = batchInRange(batch);
-        Sizes.numel(this + ": input", inputShape(b));
-        return b;
-    }
-
-    /** Refuses a batch size < 1 or past oneDNN's dimension limit; allocation-free when it fits. */
-    private int batchInRange(long batch) {
-        if (batch < 1 || batch > Sizes.MAX_DNNL_DIM) {
-            throw new IllegalArgumentException(this + ": expected a batch size from 1 to " + Sizes.MAX_DNNL_DIM + " (2^31 - 1), got " + batch);
-        }
-        return (int) batch;
-    }
-
     private long[] inputShape(long batch) {
-        long[] shape = new long[sampleShape.length + 1];
-        shape[0] = batch;
-        System.arraycopy(sampleShape, 0, shape, 1, sampleShape.length);
-        return shape;
+        return BatchedInputs.withBatch(batch, sampleShape);
     }
 
-    private static long[] sampleOf(long[] out) {
-        return Arrays.copyOfRange(out, 1, out.length);
-    }
-
-    private static String expected(long[] sample) {
-        StringBuilder s = new StringBuilder("[N");
-        for (long d : sample) s.append(", ").append(d);
-        return s.append(']').toString();
+    private int batchInRange(long batch) {
+        return BatchedInputs.batchInRange(this, batch);
     }
 }

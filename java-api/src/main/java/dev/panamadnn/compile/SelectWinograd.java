@@ -8,10 +8,11 @@ import java.util.ArrayList;
  * Winograd selection: marks each {@code Conv} that {@link Winograd} F(4x4, 3x3) should run (see
  * {@link CompileOptions#winograd()}): 2-D, 3x3, stride 1, padding 1, no dilation or groups,
  * channels a multiple of the Vector API lanes, no fused activation but a plain ReLU, and at least
- * {@link Winograd#MIN_TILES} output tiles; only with the option on, {@code CHANNELS_LAST}
- * layouts and {@code jdk.incubator.vector} present. Runs after the fusions, which decide the
- * activation. The lowering still runs the direct convolution where the layouts it gets are not
- * {@code nhwc} or the input is the caller's own (read without a reorder by the direct kernel).
+ * {@link Winograd#MIN_TILES} output tiles, reading and writing {@code nhwc} as {@link AssignLayouts}
+ * decided (so {@code CHANNELS_LAST} with that rule on); only with the option on and
+ * {@code jdk.incubator.vector} present. Runs after the fusions, which decide the activation, and
+ * the layout assignment. The lowering still runs the direct convolution where the layouts it gets
+ * are not {@code nhwc} or the input is the caller's own (read without a reorder by the direct kernel).
  */
 final class SelectWinograd implements Rewrite {
     @Override
@@ -21,7 +22,7 @@ final class SelectWinograd implements Rewrite {
 
     @Override
     public boolean enabled(CompileOptions options) {
-        return options.winograd() && options.layout() == CompileOptions.Layout.CHANNELS_LAST && Winograd.available();
+        return options.winograd() && Winograd.available();
     }
 
     @Override
@@ -29,6 +30,7 @@ final class SelectWinograd implements Rewrite {
         int lanes = Winograd.lanes();
         for (Node n : new ArrayList<>(g.nodes)) {
             if (!n.op().equals("Conv") || g.shape(n.input(0)).rank() != 4) continue;
+            if (!AssignLayouts.output(n).equals(AssignLayouts.NHWC) || !AssignLayouts.source(n).equals(AssignLayouts.NHWC)) continue;
             Attributes a = n.attributes();
             long[] w = g.shape(n.input(1)).sizes(), out = g.value(n.output()).shape().sizes();
             boolean fits = a.integer("group", 1) == 1 && w[2] == 3 && w[3] == 3 && w[0] % lanes == 0 && w[1] % lanes == 0;

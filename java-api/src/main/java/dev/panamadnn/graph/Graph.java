@@ -32,9 +32,12 @@ public final class Graph {
     private final Map<String, Value> values;
     private final Map<String, Node> producers;
     private final Map<String, List<Node>> consumers;
+    /** Node outputs whose value shape inference computed (fixed), as tensors. */
+    private final Map<String, Tensor> known;
 
     private Graph(String name, List<Value> inputs, List<Node> nodes, Map<String, Tensor> initializers, List<String> outputs,
-                  Map<String, Value> values) {
+                  Map<String, Value> values, Map<String, Tensor> known) {
+        this.known = known;
         this.name = name;
         this.inputs = inputs;
         this.nodes = nodes;
@@ -70,17 +73,20 @@ public final class Graph {
         List<Node> ns = List.copyOf(nodes);
         Map<String, Tensor> init = Collections.unmodifiableMap(new LinkedHashMap<>(initializers));
         List<String> out = List.copyOf(outputs);
-        return new Graph(name == null || name.isEmpty() ? "graph" : name, in, ns, init, out, validate(label, in, ns, init, out));
+        Map<String, Tensor> known = new HashMap<>();
+        Map<String, Value> values = validate(label, in, ns, init, out, known);
+        return new Graph(name == null || name.isEmpty() ? "graph" : name, in, ns, init, out, values, Collections.unmodifiableMap(known));
     }
 
     /**
      * Checks a graph: every value defined exactly once (a graph input, an initializer or one node
      * output) before any node reads it, node names unique, ops known, input and attribute counts,
      * types and shapes consistent (inferred per op), outputs defined once. Returns the value of
-     * every name, in definition order: inputs, initializers, then node outputs in node order.
+     * every name, in definition order: inputs, initializers, then node outputs in node order, and
+     * puts into {@code knownOut} the node outputs whose values were computed (fixed) while inferring.
      */
     static Map<String, Value> validate(String label, List<Value> inputs, List<Node> nodes, Map<String, Tensor> initializers,
-                                       List<String> outputs) {
+                                       List<String> outputs, Map<String, Tensor> knownOut) {
         Map<String, Value> values = new LinkedHashMap<>();
         for (Value v : inputs) {
             if (v == null) throw new GraphException(label + ": a graph input is null");
@@ -117,8 +123,9 @@ public final class Graph {
                 }
             }
         }
-        // What Reshape and Pad may read: initializers and Constant outputs.
+        // What Reshape, Pad and the shape-computing ops may read: initializers, Constant outputs, and values computed from them.
         Map<String, Tensor> constants = new HashMap<>(initializers);
+        Known known = new Known(constants);
         for (int i = 0; i < nodes.size(); i++) {
             Node node = nodes.get(i);
             List<Value> ins = new ArrayList<>(node.inputs().size());
@@ -137,8 +144,11 @@ public final class Graph {
                 }
                 ins.add(v);
             }
-            for (Value v : inferNode(label, node, ins, constants)) values.put(v.name(), v);
+            for (Value v : inferNode(label, node, ins, known)) values.put(v.name(), v);
             if (node.op().equals("Constant")) constants.put(node.output(), node.attributes().tensor("value"));
+        }
+        for (Map.Entry<String, Known.Data> e : known.computed().entrySet()) {
+            if (e.getValue().isFixed() && values.get(e.getKey()).shape().isFixed()) knownOut.put(e.getKey(), e.getValue().toTensor());
         }
         if (outputs.isEmpty()) throw new GraphException(label + ": expected at least one output, got none");
         Set<String> seen = new HashSet<>();
@@ -153,9 +163,9 @@ public final class Graph {
      * {@link Ops#infer} with every refusal as a GraphException that names the graph, the node and
      * its op (shared with {@link GraphBuilder}, which checks each node as it is added).
      */
-    static List<Value> inferNode(String label, Node node, List<Value> ins, Map<String, Tensor> constants) {
+    static List<Value> inferNode(String label, Node node, List<Value> ins, Known known) {
         try {
-            return Ops.infer(node, ins, constants);
+            return Ops.infer(node, ins, known);
         } catch (IllegalArgumentException | ArithmeticException | IllegalStateException e) {
             throw new GraphException(label + ": node " + node.label() + ": " + e.getMessage(), e);
         }
@@ -191,6 +201,17 @@ public final class Graph {
         Value v = values.get(name);
         if (v == null) throw new GraphException("graph " + this.name + ": no value named '" + name + "'");
         return v;
+    }
+
+    /**
+     * The value of node output {@code name} when shape inference computed it: every input of its
+     * node was known (constants, or a {@code Shape} of a value whose dims are fixed), e.g. the
+     * {@code [2, 512]} of a {@code Shape -> Gather -> Concat} chain once the batch is bound.
+     * Null if it is not known (it depends on a graph input's data, or a symbol is unbound). The
+     * tensor belongs to the graph (freed by the garbage collector); do not close it.
+     */
+    public Tensor knownValue(String name) {
+        return known.get(name);
     }
 
     /** Every value by name, in definition order. */

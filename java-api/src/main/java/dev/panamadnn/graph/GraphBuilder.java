@@ -20,6 +20,7 @@ public final class GraphBuilder {
     private final List<Node> nodes = new ArrayList<>();
     private final Map<String, Tensor> initializers = new LinkedHashMap<>();
     private final Map<String, Tensor> constants = new HashMap<>();   // initializers and Constant outputs: what Reshape/Pad may read
+    private final Known known = new Known(constants);                 // and the values shape-computing nodes computed from them
     private final List<String> outputs = new ArrayList<>();
     private final Map<String, Value> values = new HashMap<>();
     private final Map<String, Integer> nodeNames = new HashMap<>();
@@ -95,7 +96,7 @@ public final class GraphBuilder {
             if (v == null) throw new GraphException("graph " + this.name + ": node " + node.label() + " reads '" + s + "', which nothing defines yet");
             ins.add(v);
         }
-        for (Value v : Graph.inferNode("graph " + this.name, node, ins, constants)) define(v);
+        for (Value v : Graph.inferNode("graph " + this.name, node, ins, known)) define(v);
         if (node.op().equals("Constant")) constants.put(node.output(), node.attributes().tensor("value"));
         nodes.add(node);
         nodeNames.put(unique, 0);

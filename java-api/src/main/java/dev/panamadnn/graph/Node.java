@@ -40,7 +40,7 @@ public record Node(String name, String op, List<String> inputs, List<String> out
         return i < inputs.size() && !inputs.get(i).isEmpty() ? inputs.get(i) : null;
     }
 
-    /** The first (for every op today, the only) output's name. */
+    /** The first output's name (the only one but for ops of several outputs, such as {@code Split}). */
     public String output() {
         return outputs.get(0);
     }

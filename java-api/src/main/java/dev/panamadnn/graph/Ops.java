@@ -39,8 +39,32 @@ import java.util.TreeMap;
  * Pad                X, pads (I64 constant), [value]   mode (constant | reflect | edge | wrap)
  * Constant           -                      value (a tensor; the output has its dtype)
  * Layer              X                      module: a layer run by its own Java kernel (ours)
+ * -- shape, index and dtype ops (any of F32, I64, I32, BOOL; values propagated, see below) --
+ * Identity           X                      (any dtype)
+ * Shape              X                      start end            (I64 [k])
+ * Gather             data, indices          axis (negative indices count from the end)
+ * Unsqueeze          data, axes (known)     (opset 13)
+ * Squeeze            data, [axes (known)]   (opset 13; no axes: every dim of size 1, fixed dims only)
+ * Concat             X...                   axis (same dtype)
+ * Slice              data, starts, ends, [axes], [steps]   (known; clamped, negative from the end)
+ * Split              X, [split (known)]     axis num_outputs (several outputs; no split: equal parts, the last smaller)
+ * Cast               X                      to (ONNX codes FLOAT=1, INT32=6, INT64=7, BOOL=9) saturate
+ * ConstantOfShape    shape (known)          value (a one-element tensor; default F32 0)
+ * Expand             X, shape (known)       (bidirectional broadcast)
+ * Range              start, limit, delta    (known scalars)
+ * Equal Less Greater A, B                   (broadcast; BOOL out)
+ * Where              condition (BOOL), X, Y (broadcast)
+ * Not                X (BOOL)
+ * Add Sub Mul Div    on I64/I32             (integer semantics, Div truncating)
+ * Reshape            on I64 data            (a shape vector)
  * </pre>
- * Values are F32 except the I64 shape/pads constants (initializers or {@code Constant} outputs).
+ * Values are F32 except the I64 shape/pads constants and the values of the shape, index and dtype
+ * ops. <b>Value propagation:</b> when every input such an op reads is known (initializers,
+ * {@code Constant} outputs, or computed from those and the input shapes, e.g. {@code Shape} of a
+ * value), its output is known too; an I64 vector may be known symbolically ({@code [N, -1]} from
+ * {@code Shape -> Gather -> Concat} with a symbolic batch), so a Reshape reading it still gets an
+ * output shape; once the symbols are bound the values are fixed ({@link Graph#knownValue}) and a
+ * compiled plan folds those nodes away. A shape input that is not known is a {@link GraphException}.
  * The shape rules accept symbolic dimensions where the op is linear in them (the batch through
  * everything above; a reshape keeping or inferring it). A symbol broadcasts only against itself
  * or 1: {@code N} against {@code 3} holds for two batch sizes only, so it is refused.
@@ -53,15 +77,32 @@ public final class Ops {
 
     /** A shape rule: the output shape of a node from its inputs (absent optional inputs: null, up to the op's maximum). */
     private interface Rule {
-        Shape infer(Node node, List<Value> in, Map<String, Tensor> constants);
+        Shape infer(Node node, List<Value> in, Known known);
     }
 
-    private record Spec(int minInputs, int maxInputs, Map<String, Type> attributes, Rule rule) {}
+    /**
+     * An op: input and output counts, attributes, and either an F32 shape rule ({@code rule}: every
+     * input F32 but Reshape's and Pad's second, one F32 output) or a typed rule ({@code typed}:
+     * checks dtypes itself, gives every output with its dtype and, when known, its value).
+     * {@code onIntegers}, if set, is the typed rule used instead when input 0 is I64 or I32
+     * (Add/Sub/Mul/Div on shape values).
+     */
+    private record Spec(int minInputs, int maxInputs, int minOutputs, int maxOutputs, Map<String, Type> attributes, Rule rule,
+                        IndexShapes.Rule typed, IndexShapes.Rule onIntegers) {}
 
     private static final Map<String, Spec> SPECS = new TreeMap<>();
 
     private static void op(String name, int minIn, int maxIn, Map<String, Type> attrs, Rule rule) {
-        SPECS.put(name, new Spec(minIn, maxIn, attrs, rule));
+        SPECS.put(name, new Spec(minIn, maxIn, 1, 1, attrs, rule, null, null));
+    }
+
+    private static void typed(String name, int minIn, int maxIn, int minOut, int maxOut, Map<String, Type> attrs, IndexShapes.Rule rule) {
+        SPECS.put(name, new Spec(minIn, maxIn, minOut, maxOut, attrs, null, rule, null));
+    }
+
+    private static void onIntegers(String name, IndexShapes.Rule rule) {
+        Spec s = SPECS.get(name);
+        SPECS.put(name, new Spec(s.minInputs(), s.maxInputs(), s.minOutputs(), s.maxOutputs(), s.attributes(), s.rule(), s.typed(), rule));
     }
 
     /** Attribute names and types, in pairs. */
@@ -129,7 +170,7 @@ public final class Ops {
         op("AdaptiveAvgPool", 1, 1, attrs("output_size", Type.INTS), adaptive);
         op("AdaptiveMaxPool", 1, 1, attrs("output_size", Type.INTS), adaptive);
         Rule same = (n, in, c) -> in.get(0).shape();
-        for (String s : new String[] {"Relu", "Sigmoid", "Tanh", "Silu", "Identity"}) op(s, 1, 1, Map.of(), same);
+        for (String s : new String[] {"Relu", "Sigmoid", "Tanh", "Silu"}) op(s, 1, 1, Map.of(), same);
         op("LeakyRelu", 1, 1, attrs("alpha", Type.FLOAT), same);
         op("Elu", 1, 1, attrs("alpha", Type.FLOAT), same);
         op("Gelu", 1, 1, attrs("approximate", Type.STRING), (n, in, c) -> {
@@ -158,19 +199,36 @@ public final class Ops {
         for (String s : new String[] {"Add", "Sub", "Mul", "Div"}) {
             op(s, 2, 2, Map.of(), (n, in, c) -> TensorShapes.broadcast(in.get(0).shape(), in.get(1).shape()));
         }
-        op("Concat", 1, Integer.MAX_VALUE, attrs("axis", Type.INT), TensorShapes::concat);
-        op("Reshape", 2, 2, attrs("allowzero", Type.INT), (n, in, c) -> TensorShapes.reshape(in.get(0).shape(),
-                TensorShapes.constantLongs(in.get(1), c, "shape"),
+        op("Reshape", 2, 2, attrs("allowzero", Type.INT), (n, in, c) -> TensorShapes.reshape(in.get(0), in.get(1), c,
                 n.attributes().integer("allowzero", 0) != 0));
         op("Transpose", 1, 1, attrs("perm", Type.INTS), (n, in, c) -> TensorShapes.transpose(n, in.get(0).shape()));
         op("Pad", 2, 3, attrs("mode", Type.STRING),
-                (n, in, c) -> TensorShapes.pad(n, in.get(0).shape(), TensorShapes.constantLongs(in.get(1), c, "pads")));
+                (n, in, c) -> TensorShapes.pad(n, in.get(0).shape(), c.longs(in.get(1), "pads")));
         op("Constant", 0, 0, attrs("value", Type.TENSOR), (n, in, c) -> {
             Tensor t = n.attributes().tensor("value");
             if (!t.isAlive()) throw new GraphException("the value tensor was freed (closed)");
             return Shape.of(t.shape());
         });
         op("Layer", 1, 1, attrs("module", Type.MODULE), (n, in, c) -> LayerShapes.infer(n.attributes().module("module"), in.get(0).shape()));
+        // The shape, index and dtype ops (IndexShapes): any of F32, I64, I32, BOOL; values propagated when known.
+        int any = Integer.MAX_VALUE;
+        typed("Identity", 1, 1, 1, 1, Map.of(), IndexShapes::identity);
+        typed("Shape", 1, 1, 1, 1, attrs("start", Type.INT, "end", Type.INT), IndexShapes::shape);
+        typed("Gather", 2, 2, 1, 1, attrs("axis", Type.INT), IndexShapes::gather);
+        typed("Unsqueeze", 2, 2, 1, 1, Map.of(), IndexShapes::unsqueeze);
+        typed("Squeeze", 1, 2, 1, 1, Map.of(), IndexShapes::squeeze);
+        typed("Concat", 1, any, 1, 1, attrs("axis", Type.INT), IndexShapes::concat);
+        typed("Slice", 3, 5, 1, 1, Map.of(), IndexShapes::slice);
+        typed("Split", 1, 2, 1, any, attrs("axis", Type.INT, "num_outputs", Type.INT), IndexShapes::split);
+        typed("Cast", 1, 1, 1, 1, attrs("to", Type.INT, "saturate", Type.INT), IndexArith::cast);
+        typed("ConstantOfShape", 1, 1, 1, 1, attrs("value", Type.TENSOR), IndexArith::constantOfShape);
+        typed("Expand", 2, 2, 1, 1, Map.of(), IndexShapes::expand);
+        typed("Range", 3, 3, 1, 1, Map.of(), IndexArith::range);
+        for (String s : new String[] {"Equal", "Less", "Greater"}) typed(s, 2, 2, 1, 1, Map.of(), IndexArith::elementwise);
+        typed("Where", 3, 3, 1, 1, Map.of(), IndexArith::elementwise);
+        typed("Not", 1, 1, 1, 1, Map.of(), IndexArith::elementwise);
+        for (String s : new String[] {"Add", "Sub", "Mul", "Div"}) if (SPECS.containsKey(s)) onIntegers(s, IndexArith::elementwise);
+        onIntegers("Reshape", IndexArith::reshape);
     }
 
     /** The ops a graph may use, sorted. */
@@ -180,23 +238,28 @@ public final class Ops {
 
     /**
      * Checks {@code node} against its op (input and output counts, attribute names and types,
-     * input dtypes, shapes) and returns its outputs. {@code constants} holds the values known
-     * at build time (initializers and earlier {@code Constant} outputs), read by Reshape and Pad.
+     * input dtypes, shapes) and returns its outputs. {@code known} holds the values known at build
+     * time (initializers, {@code Constant} outputs, and what earlier shape-computing nodes
+     * computed from them); the values this node computes are added to it.
      */
-    static List<Value> infer(Node node, List<Value> inputs, Map<String, Tensor> constants) {
+    static List<Value> infer(Node node, List<Value> inputs, Known known) {
         Spec spec = SPECS.get(node.op());
         if (spec == null) throw new GraphException("unknown op '" + node.op() + "' (known: " + String.join(", ", SPECS.keySet()) + ")");
         int given = node.inputs().size();
         if (given < spec.minInputs() || given > spec.maxInputs()) {
-            throw new GraphException("expected " + (spec.minInputs() == spec.maxInputs() ? String.valueOf(spec.minInputs())
-                    : spec.minInputs() + " to " + (spec.maxInputs() == Integer.MAX_VALUE ? "any" : spec.maxInputs())) + " inputs, got " + given);
+            throw new GraphException("expected " + count(spec.minInputs(), spec.maxInputs()) + " inputs, got " + given);
         }
-        if (node.outputs().size() != 1) throw new GraphException("expected 1 output(s), got " + node.outputs().size());
+        int outs = node.outputs().size();
+        if (outs < spec.minOutputs() || outs > spec.maxOutputs()) {
+            throw new GraphException("expected " + count(spec.minOutputs(), spec.maxOutputs()) + " output(s), got " + outs);
+        }
         checkAttributes(node, spec);
         String autoPad = node.attributes().string("auto_pad", "NOTSET");
         if (!autoPad.equals("NOTSET")) throw new GraphException("auto_pad " + autoPad + " is not supported: give explicit pads");
         List<Value> in = new ArrayList<>(inputs);
         if (spec.maxInputs() != Integer.MAX_VALUE) while (in.size() < spec.maxInputs()) in.add(null);   // absent trailing optionals
+        IndexShapes.Rule typed = spec.typed();
+        if (spec.onIntegers() != null && inputs.get(0) != null && inputs.get(0).dtype() != DataType.F32) typed = spec.onIntegers();
         for (int i = 0; i < inputs.size(); i++) {
             Value v = inputs.get(i);
             if (v == null) {
@@ -206,13 +269,29 @@ public final class Ops {
                 if (i < spec.minInputs() && !optional) throw new GraphException("input " + i + " is required");
                 continue;
             }
+            if (typed != null) continue;   // a typed rule checks its inputs' dtypes
             boolean i64 = (node.op().equals("Reshape") || node.op().equals("Pad")) && i == 1;
             DataType want = i64 ? DataType.I64 : DataType.F32;
             if (v.dtype() != want) throw new GraphException("input " + i + " " + v + " must be " + want + ", got " + v.dtype());
         }
-        Shape shape = spec.rule().infer(node, in, constants);
-        DataType dtype = node.op().equals("Constant") ? node.attributes().tensor("value").dtype() : DataType.F32;
-        return List.of(new Value(node.output(), dtype, shape));
+        if (typed == null) {
+            Shape shape = spec.rule().infer(node, in, known);
+            DataType dtype = node.op().equals("Constant") ? node.attributes().tensor("value").dtype() : DataType.F32;
+            return List.of(new Value(node.output(), dtype, shape));
+        }
+        List<IndexShapes.Out> results = typed.infer(node, in, known);
+        List<Value> values = new ArrayList<>(results.size());
+        for (int i = 0; i < results.size(); i++) {
+            IndexShapes.Out o = results.get(i);
+            String name = node.outputs().get(i);
+            values.add(new Value(name, o.dtype(), o.shape()));
+            if (o.value() != null) known.put(name, o.value());
+        }
+        return values;
+    }
+
+    private static String count(int min, int max) {
+        return min == max ? String.valueOf(min) : min + " to " + (max == Integer.MAX_VALUE ? "any" : String.valueOf(max));
     }
 
     /** Every attribute known to the op and of its type (also those the shape rule never reads). */

@@ -138,37 +138,51 @@ final class TensorShapes {
         return new Shape(d);
     }
 
-    /** ONNX Reshape: 0 copies the input's dim (unless allowzero), one -1 is inferred from the element count. */
-    static Shape reshape(Shape x, long[] target, boolean allowZero) {
+    /**
+     * ONNX Reshape of {@code xv} to the value of {@code target} (known when shapes are inferred; its
+     * entries may be symbolic, e.g. {@code [N, -1]} from a Shape/Gather/Concat chain): 0 copies the
+     * input's dim (unless allowzero), one -1 is inferred from the element count.
+     */
+    static Shape reshape(Value xv, Value targetValue, Known known, boolean allowZero) {
+        Known.Data target = known.get(targetValue);
+        if (target == null || target.ints() == null || target.shape().length > 1) {
+            throw new GraphException("shape '" + targetValue.name() + "' must be a constant (an initializer, a Constant node's output, or "
+                    + "a 1-D I64 value computed from those and the input shapes), got " + targetValue);
+        }
+        Shape x = xv.shape();
         List<Dim> out = new ArrayList<>();
         int infer = -1;
-        for (int i = 0; i < target.length; i++) {
-            long t = target[i];
-            if (t == -1) {
-                if (infer >= 0) throw new GraphException("shape " + Arrays.toString(target) + " has more than one -1");
+        String text = target.elements();
+        for (int i = 0; i < target.size(); i++) {
+            long t = target.ints()[i];
+            Dim sym = target.symbols() != null && target.symbols()[i] != null ? target.dim(i) : null;
+            if (sym != null) {
+                out.add(sym);
+            } else if (t == -1) {
+                if (infer >= 0) throw new GraphException("shape " + text + " has more than one -1");
                 infer = i;
                 out.add(null);
             } else if (t == 0 && !allowZero) {
-                if (i >= x.rank()) throw new GraphException("shape " + Arrays.toString(target) + " copies dim " + i + " of " + x + ", which has none");
+                if (i >= x.rank()) throw new GraphException("shape " + text + " copies dim " + i + " of " + x + ", which has none");
                 out.add(x.dim(i));
             } else if (t < 0) {
-                throw new GraphException("shape " + Arrays.toString(target) + " has a negative size other than -1");
+                throw new GraphException("shape " + text + " has a negative size other than -1");
             } else out.add(Dim.of(t));
         }
         Dim total = x.elements();
         if (total == null) throw new GraphException("cannot reshape " + x + ": more than one symbol");
-        Dim known = Dim.of(1);
-        for (Dim d : out) if (d != null && known != null) known = known.times(d);
-        if (known == null) throw new GraphException("cannot reshape " + x + " to " + Arrays.toString(target) + ": two symbols would multiply");
+        Dim known1 = Dim.of(1);
+        for (Dim d : out) if (d != null && known1 != null) known1 = known1.times(d);
+        if (known1 == null) throw new GraphException("cannot reshape " + x + " to " + text + ": two symbols would multiply");
         if (infer >= 0) {
-            Dim rest = divide(total, known);
+            Dim rest = divide(total, known1);
             if (rest == null) {
-                throw new GraphException("cannot reshape " + x + " (" + total + " elements) to " + Arrays.toString(target) + ": " + total
-                        + " is not a multiple of " + known);
+                throw new GraphException("cannot reshape " + x + " (" + total + " elements) to " + text + ": " + total
+                        + " is not a multiple of " + known1);
             }
             out.set(infer, rest);
-        } else if (!total.equals(known)) {
-            throw new GraphException("cannot reshape " + x + " (" + total + " elements) to " + Arrays.toString(target) + " (" + known + ")");
+        } else if (!total.equals(known1)) {
+            throw new GraphException("cannot reshape " + x + " (" + total + " elements) to " + text + " (" + known1 + ")");
         }
         return new Shape(out);
     }
@@ -189,17 +203,5 @@ final class TensorShapes {
         if (b.equals(Dim.of(0))) return a;
         if (a.symbol() == null ? b.symbol() != null : !a.symbol().equals(b.symbol())) return null;
         return new Dim(Math.addExact(a.factor(), b.factor()), a.symbol());
-    }
-
-    /** The values of a 1-D I64 constant (an initializer or a {@code Constant} output). */
-    static long[] constantLongs(Value v, Map<String, Tensor> constants, String what) {
-        Tensor t = constants.get(v.name());
-        if (t == null) throw new GraphException(what + " '" + v.name() + "' must be a constant (an initializer or a Constant node's output)");
-        if (!t.isAlive()) throw new GraphException(what + " '" + v.name() + "' was freed (closed)");
-        if (t.dtype() != DataType.I64 || t.rank() != 1) throw new GraphException(what + " must be a 1-D I64 tensor, got " + v);
-        long[] out = new long[(int) t.numel()];
-        if (!t.isContiguous()) throw new GraphException(what + " '" + v.name() + "' must be contiguous");
-        for (int i = 0; i < out.length; i++) out[i] = t.segment().getAtIndex(ValueLayout.JAVA_LONG, i);
-        return out;
     }
 }

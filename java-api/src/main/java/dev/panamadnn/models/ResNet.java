@@ -64,7 +64,7 @@ public final class ResNet implements Module {
      * A ResNet with {@code layers[k]} blocks in stage k+1.
      *
      * @param name       how messages and {@link #name()} call it, e.g. "resnet18"
-     * @throws IllegalArgumentException if {@code layers} does not have 4 entries >= 1 or numClasses < 1
+     * @throws IllegalArgumentException if {@code layers} does not have 4 entries {@code >= 1} or {@code numClasses < 1}
      */
     public ResNet(String name, Block block, int[] layers, int numClasses) {
         if (block == null) throw new IllegalArgumentException("ResNet: block must not be null");

@@ -34,7 +34,7 @@ public final class BasicBlock extends ShortcutBlock {
     /**
      * @param downsample the shortcut, e.g. {@link #downsample(int, int, int) downsample(inplanes, planes, stride)};
      *                   null for the identity
-     * @throws IllegalArgumentException if a size is < 1, or the identity shortcut cannot fit
+     * @throws IllegalArgumentException if a size is {@code < 1}, or the identity shortcut cannot fit
      *                                  (stride != 1 or inplanes != planes without a downsample)
      */
     public BasicBlock(int inplanes, int planes, int stride, Module downsample) {

@@ -41,7 +41,7 @@ public final class Bottleneck extends ShortcutBlock {
     /**
      * torchvision's full constructor (without {@code norm_layer}: always {@link BatchNorm2d}).
      *
-     * @throws IllegalArgumentException if a size is < 1, the width {@code floor(planes * baseWidth / 64) * groups}
+     * @throws IllegalArgumentException if a size is {@code < 1}, the width {@code floor(planes * baseWidth / 64) * groups}
      *                                  is 0, or the identity shortcut cannot fit (stride != 1 or
      *                                  inplanes != planes*4 without a downsample)
      */

@@ -58,7 +58,7 @@ public final class LayerNorm extends Layer {
     }
 
     /**
-     * @throws IllegalArgumentException if {@code normalizedShape} is empty or has a size < 1, or
+     * @throws IllegalArgumentException if {@code normalizedShape} is empty or has a size {@code < 1}, or
      *                                  {@code eps} is not finite and > 0 as a float
      */
     public LayerNorm(long[] normalizedShape, double eps, boolean elementwiseAffine) {

@@ -315,7 +315,7 @@ class PlanSetTest {
                     + " got [2, 3, 9, 8]", e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> plans.run(wrongRank));
             assertTrue(e.getMessage().endsWith("got [3, 8, 8]"), e.getMessage());
-            e = assertThrows(IllegalArgumentException.class, () -> plans.run(null));
+            e = assertThrows(IllegalArgumentException.class, () -> plans.run((Tensor) null));
             assertTrue(e.getMessage().contains("input must not be null"), e.getMessage());
             e = assertThrows(IllegalArgumentException.class, () -> plans.run(x, wrongOut));
             assertTrue(e.getMessage().contains("expected output shape [2, 5] for an input of batch 2, got [3, 5]"), e.getMessage());

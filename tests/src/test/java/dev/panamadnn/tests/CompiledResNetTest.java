@@ -59,6 +59,18 @@ class CompiledResNetTest {
         check("resnet50", ResNets::resnet50, CompileOptions.defaults().withWinograd(false));
     }
 
+    /** Channel-blocked layouts (the assign_layouts rule's other policy) are just as conformant. */
+    @Test
+    void resnet18ChannelBlockedPlanMatchesPyTorch() throws IOException {
+        check("resnet18", ResNets::resnet18, CompileOptions.defaults().withLayout(CompileOptions.Layout.CHANNEL_BLOCKED));
+    }
+
+    /** Every fusion on but layout assignment off (every activation plain, no Winograd) is just as conformant. */
+    @Test
+    void resnet18WithoutLayoutAssignmentMatchesPyTorch() throws IOException {
+        check("resnet18", ResNets::resnet18, CompileOptions.defaults().withoutRule("assign_layouts"));
+    }
+
     /** A one-thread plan gives the same logits within the same tolerance. */
     @Test
     void resnet18OneThreadPlanMatchesPyTorch() throws IOException {
@@ -79,7 +91,8 @@ class CompiledResNetTest {
             try (CompiledModel c = CompiledModel.compile(model, options, x.shape()); Tensor in = Tensor.of(x.toFloatArray(), x.shape())) {
                 long t1 = System.nanoTime();
                 long winograd = c.steps().stream().filter(st -> st.contains("winograd")).count();
-                assertEquals(options.winograd() && options.layout() == CompileOptions.Layout.CHANNELS_LAST, winograd > 0,
+                assertEquals(options.winograd() && options.layout() == CompileOptions.Layout.CHANNELS_LAST
+                        && !options.disabledRules().contains("assign_layouts"), winograd > 0,
                         "Winograd convolutions in the plan: " + winograd);
                 c.warmup();
                 long t2 = System.nanoTime();

@@ -18032,6 +18032,59 @@ public final class dnnl_h {
         }
     }
 
+    private static final class dnnl_lbr_gru_forward_primitive_desc_create {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_POINTER);
+        static final MemorySegment ADDR = findOrNull("dnnl_lbr_gru_forward_primitive_desc_create");
+        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     *
+     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_lbr_gru_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     */
+    public static FunctionDescriptor dnnl_lbr_gru_forward_primitive_desc_create$descriptor() {
+        return dnnl_lbr_gru_forward_primitive_desc_create.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     *
+     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_lbr_gru_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     *
+     * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_lbr_gru_forward_primitive_desc_create}
+     */
+    public static MethodHandle dnnl_lbr_gru_forward_primitive_desc_create$handle() {
+        return require(dnnl_lbr_gru_forward_primitive_desc_create.HANDLE, "dnnl_lbr_gru_forward_primitive_desc_create");
+    }
+
+    /**
+     * Address for:
+     *
+     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_lbr_gru_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     *
+     * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_lbr_gru_forward_primitive_desc_create}
+     */
+    public static MemorySegment dnnl_lbr_gru_forward_primitive_desc_create$address() {
+        return require(dnnl_lbr_gru_forward_primitive_desc_create.ADDR, "dnnl_lbr_gru_forward_primitive_desc_create");
+    }
+
+    /**
+     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_lbr_gru_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     *
+     * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_lbr_gru_forward_primitive_desc_create}
+     */
+    public static int dnnl_lbr_gru_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, int direction, MemorySegment src_layer_desc, MemorySegment src_iter_desc, MemorySegment weights_layer_desc, MemorySegment weights_iter_desc, MemorySegment bias_desc, MemorySegment dst_layer_desc, MemorySegment dst_iter_desc, int flags, MemorySegment attr) {
+        var mh$ = dnnl_lbr_gru_forward_primitive_desc_create$handle();
+        try {
+            return (int) mh$.invokeExact(primitive_desc, engine, prop_kind, direction, src_layer_desc, src_iter_desc, weights_layer_desc, weights_iter_desc, bias_desc, dst_layer_desc, dst_iter_desc, flags, attr);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static final class dnnl_matmul_primitive_desc_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_matmul_primitive_desc_create");

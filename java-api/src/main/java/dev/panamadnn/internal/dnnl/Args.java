@@ -27,6 +27,13 @@ public final class Args {
     public static final int VARIANCE = DNNL_ARG_VARIANCE();
     public static final int SCALE = DNNL_ARG_SCALE();
     public static final int SHIFT = DNNL_ARG_SHIFT();
+    /** RNN arguments: the layer input/output are {@link #SRC}/{@link #DST} ({@code SRC_LAYER}, {@code DST_LAYER}), its weights {@link #WEIGHTS}. */
+    public static final int SRC_ITER = DNNL_ARG_SRC_ITER();
+    public static final int SRC_ITER_C = DNNL_ARG_SRC_ITER_C();
+    public static final int WEIGHTS_ITER = DNNL_ARG_WEIGHTS_ITER();
+    public static final int WEIGHTS_PROJECTION = DNNL_ARG_WEIGHTS_PROJECTION();
+    public static final int DST_ITER = DNNL_ARG_DST_ITER();
+    public static final int DST_ITER_C = DNNL_ARG_DST_ITER_C();
     /** Appended by {@link Primitive} and {@link Execution} themselves: callers never pass it. */
     public static final int SCRATCHPAD = DNNL_ARG_SCRATCHPAD();
     private static final int FIRST_DST = DNNL_ARG_DST_0(), LAST_DST = DNNL_ARG_DST_2();
@@ -55,6 +62,12 @@ public final class Args {
         if (id == SCALE) return "scale";
         if (id == SHIFT) return "shift";
         if (id == SCRATCHPAD) return "scratchpad";
+        if (id == SRC_ITER) return "src_iter";
+        if (id == SRC_ITER_C) return "src_iter_c";
+        if (id == WEIGHTS_ITER) return "weights_iter";
+        if (id == WEIGHTS_PROJECTION) return "weights_projection";
+        if (id == DST_ITER) return "dst_iter";
+        if (id == DST_ITER_C) return "dst_iter_c";
         if (id >= POST_OP_BASE && id % POST_OP_BASE == SRC_1) return "post-op " + (id / POST_OP_BASE - 1) + " src1";
         return "argument " + id;
     }
@@ -102,6 +115,11 @@ public final class Args {
 
     public static Arg shift(MemoryDescriptor md, MemorySegment buf) {
         return new Arg(SHIFT, md, buf);
+    }
+
+    /** Any argument by its id (the RNN family's iteration states and weights: {@link #SRC_ITER}, ...). */
+    public static Arg of(int id, MemoryDescriptor md, MemorySegment buf) {
+        return new Arg(id, md, buf);
     }
 
     /** The second source of the binary post-op at {@code index} (see {@link PostOps#add}). */

@@ -28,14 +28,15 @@ import java.lang.invoke.MethodHandle;
  * departure, kept to this class.
  */
 final class HeldExecute {
-    /** Segments one call can hold. */
-    static final int SLOTS = 8;
+    /** Segments one call can hold: an LSTM with projection has 10 arguments (layer, iter and iter_c in and out, three weights, bias). */
+    static final int SLOTS = 12;
 
     private static final MethodHandle EXECUTE = Linker.nativeLinker().downcallHandle(
             Natives.dnnlLookup().find("dnnl_primitive_execute")
                     .orElseThrow(() -> new UnsatisfiedLinkError("dnnl_primitive_execute not found in libdnnl")),
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS,
-                    ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+                    ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS,
+                    ADDRESS, ADDRESS, ADDRESS, ADDRESS));
 
     private HeldExecute() {}
 
@@ -49,7 +50,7 @@ final class HeldExecute {
                        MemorySegment h0, MemorySegment h1) {
         MemorySegment n = MemorySegment.NULL;
         try {
-            return (int) EXECUTE.invokeExact(primitive, stream, count, args, h0, h1, n, n, n, n, n, n);
+            return (int) EXECUTE.invokeExact(primitive, stream, count, args, h0, h1, n, n, n, n, n, n, n, n, n, n);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -64,7 +65,8 @@ final class HeldExecute {
         if (buffers > SLOTS) throw new IllegalArgumentException("execute: at most " + SLOTS + " buffers, got " + buffers);
         try {
             return (int) EXECUTE.invokeExact(primitive, stream, count, args, slot(held, 0), slot(held, 1), slot(held, 2),
-                    slot(held, 3), slot(held, 4), slot(held, 5), slot(held, 6), slot(held, 7));
+                    slot(held, 3), slot(held, 4), slot(held, 5), slot(held, 6), slot(held, 7), slot(held, 8), slot(held, 9),
+                    slot(held, 10), slot(held, 11));
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {

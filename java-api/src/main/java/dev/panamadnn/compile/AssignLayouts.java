@@ -1,0 +1,141 @@
+package dev.panamadnn.compile;
+
+import dev.panamadnn.compile.Compiler.Value;
+import dev.panamadnn.graph.Node;
+import dev.panamadnn.internal.dnnl.ConvOps;
+import dev.panamadnn.internal.dnnl.MemoryDescriptor;
+import dev.panamadnn.internal.dnnl.Ops;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Layout assignment: decides, per node, the memory format of the activation it writes
+ * ({@link PlanGraph#LAYOUT}) and, for a {@code Conv}, the one it reads ({@link PlanGraph#SRC_LAYOUT}),
+ * from {@link CompileOptions#layout()} and the op, so that the lowerings only read the decision and a
+ * reorder sits only where two decisions meet: the graph's plain input and output, a stem's
+ * channel-blocked output into the next {@code nhwc} convolution, a Java step, a {@code Flatten}
+ * before a {@code Gemm}. The layouts:
+ * <ul>
+ * <li>{@code plain}: row-major ({@code nchw} for 4-D), what the caller, Java steps and {@code Gemm} use;</li>
+ * <li>{@code nhwc}: channels last;</li>
+ * <li>{@code blocked}: {@code nChw16c} ({@code nChw8c} below AVX-512: {@link ConvOps#channelBlock()});</li>
+ * <li>{@code any}: oneDNN chooses when it creates the primitive (a pooling writes its input's layout);</li>
+ * <li>{@code input}: the layout the node's first input arrives in (batch norm, activations, add,
+ *     which compute element by element).</li>
+ * </ul>
+ * The decisions, by {@link CompileOptions.Layout}:
+ * <ul>
+ * <li>{@code CHANNELS_LAST}: a convolution reads and writes {@code nhwc}; a stem (no groups, fewer input
+ *     channels than a channel block, e.g. RGB) reads its input plain when that arrives plain ({@code any}
+ *     else) and writes {@code blocked} when its output channels divide the block ({@code any} else): oneDNN's
+ *     kernel for that beats an {@code nhwc} stem, which is slower and needs the input reordered (that
+ *     reorder alone took 2% of a ResNet-18 run at batch 1, measured);</li>
+ * <li>{@code CHANNEL_BLOCKED}: a convolution without groups reads (writes) {@code blocked} where its input
+ *     (output) channels divide the block; a grouped or depthwise one, or channels that do not divide,
+ *     {@code any};</li>
+ * <li>both: pooling writes {@code any}; {@code Flatten}, {@code Reshape}, {@code Gemm}, {@code Pad} and
+ *     Java steps (any other op) {@code plain}; element-wise ops {@code input}.</li>
+ * </ul>
+ * {@code PLAIN} switches the rule off, as {@code withoutRule("assign_layouts")} does: a node without a
+ * decision is lowered {@code plain} (the documented default; see {@link #output(Node)}), so every activation
+ * is row-major and a plan has no reorders between layers. Runs after the fusions (a fused node's output
+ * is what the decision is about) and before {@link SelectWinograd}, which needs {@code nhwc} on both sides.
+ */
+final class AssignLayouts implements Rewrite {
+    static final String PLAIN = "plain", NHWC = "nhwc", BLOCKED = "blocked", ANY = "any", INPUT = "input";
+    private static final Set<String> POOLING = Set.of("MaxPool", "AveragePool", "GlobalAveragePool", "AdaptiveAvgPool");
+    private static final Set<String> ELEMENTWISE = Set.of("BatchNormalization", "Add", "Identity");
+
+    @Override
+    public String name() {
+        return "assign_layouts";
+    }
+
+    @Override
+    public boolean enabled(CompileOptions options) {
+        return options.layout() != CompileOptions.Layout.PLAIN;
+    }
+
+    @Override
+    public void apply(PlanGraph g, CompileOptions options) {
+        int block = ConvOps.channelBlock();
+        boolean channelsLast = options.layout() == CompileOptions.Layout.CHANNELS_LAST;
+        // The layout each value is known to arrive in (null: oneDNN's choice), for the stem's source.
+        Map<String, String> known = new HashMap<>();
+        for (var in : g.source.inputs()) known.put(in.name(), PLAIN);
+        for (Node n : new ArrayList<>(g.nodes)) {
+            String src = null, dst;
+            String arriving = n.inputs().isEmpty() ? null : known.get(n.input(0));
+            if (n.op().equals("Conv")) {
+                long[] w = g.shape(n.input(1)).sizes();
+                long groups = n.attributes().integer("group", 1), ic = w[1] * groups, oc = w[0];
+                if (channelsLast && (groups != 1 || ic >= block)) {
+                    src = dst = NHWC;
+                } else if (channelsLast) {   // the stem
+                    src = PLAIN.equals(arriving) ? PLAIN : ANY;
+                    dst = oc % block == 0 ? BLOCKED : ANY;
+                } else {
+                    src = groups == 1 && ic % block == 0 ? BLOCKED : ANY;
+                    dst = groups == 1 && oc % block == 0 ? BLOCKED : ANY;
+                }
+                known.put(n.output(), dst.equals(ANY) ? null : dst);
+            } else if (POOLING.contains(n.op())) {
+                dst = ANY;
+                known.put(n.output(), arriving);   // oneDNN pooling keeps its source's layout for an `any` destination
+            } else if (ELEMENTWISE.contains(n.op()) || FuseActivation.ACTIVATIONS.contains(n.op())) {
+                dst = INPUT;
+                known.put(n.output(), arriving);
+            } else {   // Flatten, Reshape, Gemm, Pad, Java steps: row-major only
+                dst = PLAIN;
+                known.put(n.output(), PLAIN);
+            }
+            var a = n.attributes().toBuilder().put(PlanGraph.LAYOUT, dst);
+            if (src != null) a.put(PlanGraph.SRC_LAYOUT, src);
+            g.replace(n, PlanGraph.rebuilt(n, n.inputs(), a.build(), n.output()));
+            if (!dst.equals(INPUT)) {
+                g.fired.add(name() + ": " + n.name() + " " + (src == null || src.equals(dst) ? show(dst, block) : show(src, block) + " -> "
+                        + show(dst, block)));
+            }
+        }
+    }
+
+    private static String show(String layout, int block) {
+        return layout.equals(BLOCKED) ? "nChw" + block + "c" : layout;
+    }
+
+    /** The layout {@code n} writes: the rule's decision, or {@code plain} where it made none (the rule off). */
+    static String output(Node n) {
+        return n.attributes().string(PlanGraph.LAYOUT, PLAIN);
+    }
+
+    /** The layout a {@code Conv} reads: the rule's decision, or {@code plain} where it made none. */
+    static String source(Node n) {
+        return n.attributes().string(PlanGraph.SRC_LAYOUT, PLAIN);
+    }
+
+    /** The oneDNN format tag of a 4-D activation in {@code layout} ({@code plain}, {@code nhwc}, {@code blocked} or {@code any}). */
+    static int format4d(String layout) {
+        return switch (layout) {
+            case PLAIN -> Ops.plain(4);
+            case NHWC -> ConvOps.channelsLast4d();
+            case BLOCKED -> ConvOps.channelBlocked4d();
+            case ANY -> ConvOps.anyFormat();
+            default -> throw new IllegalStateException("assign_layouts: no 4-D format for layout '" + layout + "'");
+        };
+    }
+
+    /**
+     * {@code x} in the layout an element-wise node {@code n} writes (it reads the same one): {@code x}
+     * itself for {@code input} (the rule's decision for such nodes), else {@code x} reordered into the
+     * decided layout ({@code plain} with the rule off, when {@code x} is plain already).
+     */
+    static Value elementwiseInput(Compiler plan, Node n, Value x) {
+        String layout = output(n);
+        if (layout.equals(INPUT)) return x;
+        if (layout.equals(PLAIN) || x.shape().length != 4) return plan.plain(x, "reorder to plain for " + n.name());
+        MemoryDescriptor to = plan.own(MemoryDescriptor.f32(format4d(layout), x.shape()));
+        return x.md().sameLayoutAs(to) ? x : plan.reorder(x, to, "reorder into " + n.name());
+    }
+}

@@ -1,0 +1,101 @@
+package dev.panamadnn.compile;
+
+import dev.panamadnn.graph.Value;
+import dev.panamadnn.natives.ThreadControl;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The execution contexts of one {@link CompiledModel} and how a run uses one: the plan's buffers
+ * assigned to context slots (by liveness), a pool that grows to the peak number of concurrent
+ * runs, and the run itself on the caller's buffers bound in a borrowed context. Thread-safe;
+ * {@link #close()} only once no run is in flight (the model's lease on its calls ensures it).
+ */
+final class ContextPool {
+    private final String name;
+    private final List<Compiler.Step> steps;
+    private final List<Value> inputs, outputs;
+    private final int[] physical;          // logical buffer -> context slot, or OUTPUT/UNUSED
+    private final long[] slotBytes;
+    private final long scratchpadBytes;
+    private final int threads;             // intra-op threads every run uses, or 0: OpenMP's default
+    final AtomicLong nativeObjects = new AtomicLong(), winogradFallbacks = new AtomicLong();
+    private volatile ExecutionContext[] contexts = new ExecutionContext[0];
+    private boolean closed;
+
+    ContextPool(String name, Compiler c, List<Compiler.Step> steps, int threads) {
+        this.name = name;
+        this.steps = steps;
+        this.inputs = List.copyOf(c.inputs);
+        this.outputs = List.copyOf(c.outputs);
+        this.threads = threads;
+        BufferAssignment.Assignment a = BufferAssignment.assign(c.buffers, c.outputAlias);
+        physical = new int[c.buffers.size()];
+        for (int b = 0; b < physical.length; b++) {
+            physical[b] = b == c.outputAlias ? Compiler.OUTPUT : a.slotOf()[b] < 0 ? Compiler.UNUSED : a.slotOf()[b];
+        }
+        slotBytes = a.slotBytes();
+        long scratch = 1;
+        for (Compiler.Step s : steps) {
+            if (s.primitive() == null) continue;
+            scratch = Math.max(scratch, s.primitive().scratchpadBytes());
+            if (s.winograd() != null) scratch = Math.max(scratch, s.winograd().fallback().primitive().scratchpadBytes());
+        }
+        scratchpadBytes = scratch;
+    }
+
+    /** A context of its own for this call (created if all are busy); give it back through {@link #execute}. */
+    ExecutionContext borrow() {
+        for (ExecutionContext c : contexts) if (c.busy.compareAndSet(false, true)) return c;
+        synchronized (this) {
+            if (closed) throw new IllegalStateException(name + " (compiled) is closed");
+            ExecutionContext c = new ExecutionContext(steps, physical, slotBytes, scratchpadBytes, nativeObjects, winogradFallbacks, threads,
+                    inputs.size(), outputs.size());
+            c.busy.set(true);
+            ExecutionContext[] grown = Arrays.copyOf(contexts, contexts.length + 1);
+            grown[grown.length - 1] = c;
+            contexts = grown;
+            return c;
+        }
+    }
+
+    /** Runs borrowed context {@code c} on the caller's buffers set in it, forgets them and gives the context back. */
+    void execute(ExecutionContext c) {
+        try {
+            if (threads > 0) ThreadControl.applyToCurrentThread(threads);
+            else ThreadControl.applyToCurrentThread();
+            c.run();
+        } catch (IllegalStateException e) {
+            for (int i = 0; i < c.caller.length; i++) {
+                if (!c.caller[i].scope().isAlive()) {
+                    String which = i < inputs.size() ? "input '" + inputs.get(i).name() + "'" : "output '" + outputs.get(i - inputs.size()).name() + "'";
+                    throw new IllegalStateException(name + " (compiled): the " + which + " tensor's memory was freed during the run; "
+                            + "the output is incomplete", e);
+                }
+            }
+            throw e;
+        } finally {
+            c.forget();
+            c.busy.set(false);
+        }
+    }
+
+    int count() {
+        return contexts.length;
+    }
+
+    /** Bytes of activation buffers plus scratchpad one context holds. */
+    long contextBytes() {
+        long sum = scratchpadBytes;
+        for (long b : slotBytes) sum += b;
+        return sum;
+    }
+
+    /** Closes every context (no run may be in flight). */
+    synchronized void close() {
+        closed = true;
+        for (ExecutionContext c : contexts) c.close();
+        contexts = new ExecutionContext[0];
+    }
+}

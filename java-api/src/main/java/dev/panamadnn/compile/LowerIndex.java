@@ -1,0 +1,291 @@
+package dev.panamadnn.compile;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+import dev.panamadnn.DataType;
+import dev.panamadnn.Tensor;
+import dev.panamadnn.compile.Compiler.Value;
+import dev.panamadnn.graph.Node;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The lowering of the index ops on F32 activations, what is left of them at run time once
+ * {@link FoldConstants} has replaced every node whose value was known (shape computations):
+ * Squeeze and Unsqueeze are views ({@link Compiler#asShape}); Concat, Split, Slice, Gather with
+ * constant indices, Expand, and Where with a constant condition are Java steps copying rows of
+ * plain buffers (their index maps computed here, once; no allocation per run); Cast to F32 of
+ * an F32 value is the value. Anything else (an integer or bool value computed from the inputs'
+ * data) is refused naming the node.
+ */
+final class LowerIndex {
+    private LowerIndex() {}
+
+    /** The one-output index ops, or null if {@code n} is not one. */
+    static Value lower(Compiler plan, Node n) {
+        return switch (n.op()) {
+            case "Squeeze", "Unsqueeze" -> plan.asShape(plan.in(n, 0), out(plan, n, 0), n.name());
+            case "Cast" -> {
+                if (plan.graph.value(n.output()).dtype() != DataType.F32 || plan.graph.value(n.input(0)).dtype() != DataType.F32) {
+                    throw Compiler.unsupported(n, "a Cast computed at run time must be F32 to F32; other dtypes only in shape computations "
+                            + "known when compiling");
+                }
+                yield plan.in(n, 0);
+            }
+            case "Concat" -> concat(plan, n);
+            case "Gather" -> gather(plan, n);
+            case "Slice" -> slice(plan, n);
+            case "Expand" -> expand(plan, n);
+            case "Where" -> where(plan, n);
+            default -> null;
+        };
+    }
+
+    /** The ops of several outputs (Split). */
+    static List<Value> lowerMulti(Compiler plan, Node n) {
+        if (!n.op().equals("Split")) throw Compiler.unsupported(n, "op " + n.op() + " with " + n.outputs().size() + " outputs is not compiled");
+        long[] x = shape(plan, n.input(0));
+        int axis = axis(n, x.length);
+        long outer = prod(x, 0, axis), inner = prod(x, axis + 1, x.length);
+        List<long[]> outs = new ArrayList<>();
+        long[] rows = new long[n.outputs().size()];
+        for (int o = 0; o < rows.length; o++) {
+            outs.add(out(plan, n, o));
+            rows[o] = outs.get(o)[axis] * inner;
+        }
+        long total = x[axis] * inner;
+        return PlanOutputs.javaStep(plan, List.of(input(plan, n, 0)), outs, (src, dst) -> {
+            for (long a = 0; a < outer; a++) {
+                long at = a * total;
+                for (int o = 0; o < rows.length; o++) {
+                    MemorySegment.copy(src[0], (at) * 4, dst[o], a * rows[o] * 4, rows[o] * 4);
+                    at += rows[o];
+                }
+            }
+        }, "java split " + n.name() + " on axis " + axis);
+    }
+
+    /** Concat of activations and constants (a constant operand, e.g. a folded ConstantOfShape, is copied from the plan's memory). */
+    private static Value concat(Compiler plan, Node n) {
+        long[] y = out(plan, n, 0);
+        int axis = axis(n, y.length);
+        long outer = prod(y, 0, axis), inner = prod(y, axis + 1, y.length);
+        List<Value> xs = new ArrayList<>();
+        long[] rows = new long[n.inputs().size()];
+        int[] slot = new int[rows.length];
+        MemorySegment[] constant = new MemorySegment[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            rows[i] = shape(plan, n.input(i))[axis] * inner;
+            if (plan.graph.isConstant(n.input(i))) {
+                constant[i] = plan.constant(plan.graph.floats(n.input(i)));
+                slot[i] = -1;
+            } else {
+                slot[i] = xs.size();
+                xs.add(input(plan, n, i));
+            }
+        }
+        if (xs.isEmpty()) throw Compiler.unsupported(n, "every input is a constant (it should have been folded)");
+        long total = y[axis] * inner;
+        return PlanOutputs.javaStep(plan, xs, List.of(y), (src, dst) -> {
+            for (long a = 0; a < outer; a++) {
+                long at = a * total;
+                for (int i = 0; i < rows.length; i++) {
+                    MemorySegment from = slot[i] < 0 ? constant[i] : src[slot[i]];
+                    MemorySegment.copy(from, a * rows[i] * 4, dst[0], at * 4, rows[i] * 4);
+                    at += rows[i];
+                }
+            }
+        }, "java concat " + n.name() + " on axis " + axis).get(0);
+    }
+
+    private static Value gather(Compiler plan, Node n) {
+        Tensor t = plan.graph.tensor(n.input(1));
+        if (t == null && plan.integerInputs.containsKey(n.input(1)) && plan.graph.isConstant(n.input(0))) return lookup(plan, n);
+        if (t == null) {
+            throw Compiler.unsupported(n, "the indices must be a constant or an integer graph input indexing a constant table (an embedding); "
+                    + "indices computed at run time are not compiled yet");
+        }
+        long[] x = shape(plan, n.input(0));
+        int axis = axis(n, x.length);
+        long[] idx = longs(t);
+        for (int i = 0; i < idx.length; i++) idx[i] = idx[i] < 0 ? idx[i] + x[axis] : idx[i];
+        long outer = prod(x, 0, axis), inner = prod(x, axis + 1, x.length);
+        return PlanOutputs.javaStep(plan, List.of(input(plan, n, 0)), List.of(out(plan, n, 0)), (src, dst) -> {
+            long o = 0;
+            for (long a = 0; a < outer; a++) {
+                for (long j : idx) {
+                    MemorySegment.copy(src[0], (a * x[axis] + j) * inner * 4, dst[0], o * 4, inner * 4);
+                    o += inner;
+                }
+            }
+        }, "java gather " + n.name() + " on axis " + axis).get(0);
+    }
+
+    /**
+     * An embedding lookup: rows of a constant F32 table (copied into the plan) picked by an integer graph
+     * input, read by Java from the caller's tensor each run; an id out of range is an
+     * IllegalArgumentException naming the node, the id and the table's rows (nothing is read out of bounds).
+     */
+    private static Value lookup(Compiler plan, Node n) {
+        long[] table = shape(plan, n.input(0)), ids = shape(plan, n.input(1));
+        if (axis(n, table.length) != 0) throw Compiler.unsupported(n, "a lookup by run-time ids is compiled on axis 0 only");
+        long rows = table[0], row = prod(table, 1, table.length), count = prod(ids, 0, ids.length);
+        MemorySegment weights = plan.constant(plan.graph.floats(n.input(0)));
+        boolean i64 = plan.graph.value(n.input(1)).dtype() == DataType.I64;
+        String label = n.label();
+        Value idsValue = new Value(null, Compiler.inputId(plan.integerInputs.get(n.input(1))), ids);
+        return PlanOutputs.javaStep(plan, List.of(idsValue), List.of(out(plan, n, 0)), (src, dst) -> {
+            for (long i = 0; i < count; i++) {
+                long id = i64 ? src[0].getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i) : src[0].getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i);
+                long r = id < 0 ? id + rows : id;
+                if (r < 0 || r >= rows) {
+                    throw new IllegalArgumentException("CompiledModel: node " + label + ": index " + id + " (element " + i + " of input '"
+                            + n.input(1) + "') is out of range for " + rows + " rows");
+                }
+                MemorySegment.copy(weights, r * row * 4, dst[0], i * row * 4, row * 4);
+            }
+        }, "java embedding lookup " + n.name() + " (" + rows + " x " + row + ", ids from input " + n.input(1) + ")").get(0);
+    }
+
+    private static Value slice(Compiler plan, Node n) {
+        long[] x = shape(plan, n.input(0)), y = out(plan, n, 0);
+        long[][] r = new long[x.length][];
+        long[] starts = constant(plan, n, 1), ends = constant(plan, n, 2);
+        long[] axes = n.input(3) == null ? null : constant(plan, n, 3), steps = n.input(4) == null ? null : constant(plan, n, 4);
+        for (int i = 0; i < starts.length; i++) {
+            int ax = (int) (axes == null ? i : axes[i] < 0 ? axes[i] + x.length : axes[i]);
+            long step = steps == null ? 1 : steps[i], size = x[ax];
+            long s = starts[i] < 0 ? starts[i] + size : starts[i];
+            s = step > 0 ? Math.max(0, Math.min(size, s)) : Math.max(-1, Math.min(size - 1, s));
+            r[ax] = new long[] {s, step};
+        }
+        // Per output element: its source element (an index map over the output, computed once).
+        long[] st = strides(x);
+        long count = prod(y, 0, y.length);
+        long[] from = new long[Math.toIntExact(count)];
+        long[] at = new long[y.length];
+        for (int o = 0; o < from.length; o++) {
+            long off = 0;
+            for (int d = 0; d < y.length; d++) off += (r[d] == null ? at[d] : r[d][0] + at[d] * r[d][1]) * st[d];
+            from[o] = off;
+            for (int d = y.length - 1; d >= 0; d--) {
+                if (++at[d] < y[d]) break;
+                at[d] = 0;
+            }
+        }
+        return mapped(plan, n, input(plan, n, 0), y, from, "java slice " + n.name());
+    }
+
+    private static Value expand(Compiler plan, Node n) {
+        long[] x = shape(plan, n.input(0)), y = out(plan, n, 0);
+        return mapped(plan, n, input(plan, n, 0), y, broadcast(x, y), "java expand " + n.name());
+    }
+
+    /** A Java step writing output element o from input element {@code from[o]}. */
+    private static Value mapped(Compiler plan, Node n, Value x, long[] y, long[] from, String what) {
+        return PlanOutputs.javaStep(plan, List.of(x), List.of(y), (src, dst) -> {
+            for (int o = 0; o < from.length; o++) dst[0].setAtIndex(JAVA_FLOAT, o, src[0].getAtIndex(JAVA_FLOAT, from[o]));
+        }, what).get(0);
+    }
+
+    private static Value where(Compiler plan, Node n) {
+        Tensor c = plan.graph.tensor(n.input(0));
+        if (c == null) throw Compiler.unsupported(n, "the condition must be a constant (a condition computed at run time is not compiled yet)");
+        long[] y = out(plan, n, 0);
+        int size = Math.toIntExact(prod(y, 0, y.length));
+        long[] cond = broadcast(c.shape(), y);
+        boolean[] take = new boolean[size];
+        for (int o = 0; o < size; o++) take[o] = c.segment().get(ValueLayout.JAVA_BYTE, cond[o]) != 0;
+        List<Value> xs = new ArrayList<>();
+        float[][] constant = new float[2][];
+        long[][] index = new long[2][];
+        int[] slot = {-1, -1};
+        for (int k = 0; k < 2; k++) {
+            String name = n.input(k + 1);
+            index[k] = broadcast(shape(plan, name), y);
+            if (plan.graph.isConstant(name)) constant[k] = plan.graph.floats(name);
+            else {
+                slot[k] = xs.size();
+                xs.add(input(plan, n, k + 1));
+            }
+        }
+        if (xs.isEmpty()) throw Compiler.unsupported(n, "every input is a constant (it should have been folded)");
+        return PlanOutputs.javaStep(plan, xs, List.of(y), (src, dst) -> {
+            for (int o = 0; o < size; o++) {
+                int k = take[o] ? 0 : 1;
+                float v = slot[k] < 0 ? constant[k][(int) index[k][o]] : src[slot[k]].getAtIndex(JAVA_FLOAT, index[k][o]);
+                dst[0].setAtIndex(JAVA_FLOAT, o, v);
+            }
+        }, "java where " + n.name() + " (constant condition)").get(0);
+    }
+
+    // ---- helpers ----
+
+    private static Value input(Compiler plan, Node n, int i) {
+        return PlanOutputs.javaInput(plan, plan.asShape(plan.in(n, i), shape(plan, n.input(i)), n.input(i)), n.name());
+    }
+
+    private static long[] shape(Compiler plan, String value) {
+        return plan.graph.shape(value).sizes();
+    }
+
+    private static long[] out(Compiler plan, Node n, int i) {
+        return plan.graph.value(n.outputs().get(i)).shape().sizes();
+    }
+
+    private static int axis(Node n, int rank) {
+        long a = n.attributes().integer("axis", 0);
+        return (int) (a < 0 ? a + rank : a);
+    }
+
+    private static long[] constant(Compiler plan, Node n, int i) {
+        Tensor t = plan.graph.tensor(n.input(i));
+        if (t == null) throw Compiler.unsupported(n, "input " + i + " must be a constant");
+        return longs(t);
+    }
+
+    private static long[] longs(Tensor t) {
+        long[] v = new long[Math.toIntExact(t.numel())];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = t.dtype() == DataType.I32 ? t.segment().getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i)
+                    : t.segment().getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i);
+        }
+        return v;
+    }
+
+    private static long prod(long[] s, int from, int to) {
+        long p = 1;
+        for (int i = from; i < to; i++) p = Math.multiplyExact(p, s[i]);
+        return p;
+    }
+
+    private static long[] strides(long[] s) {
+        long[] st = new long[s.length];
+        long k = 1;
+        for (int d = s.length - 1; d >= 0; d--) {
+            st[d] = k;
+            k *= s[d];
+        }
+        return st;
+    }
+
+    /** For each element of {@code to}, the element of {@code from} NumPy broadcasting reads. */
+    static long[] broadcast(long[] from, long[] to) {
+        int r = to.length, off = r - from.length;
+        long[] st = strides(from);
+        long[] idx = new long[Math.toIntExact(prod(to, 0, r))];
+        long[] at = new long[r];
+        for (int o = 0; o < idx.length; o++) {
+            long i = 0;
+            for (int a = Math.max(0, off); a < r; a++) if (from[a - off] != 1) i += at[a] * st[a - off];
+            idx[o] = i;
+            for (int a = r - 1; a >= 0; a--) {
+                if (++at[a] < to[a]) break;
+                at[a] = 0;
+            }
+        }
+        return idx;
+    }
+}

@@ -1,0 +1,93 @@
+package dev.panamadnn.compile;
+
+import dev.panamadnn.internal.dnnl.Args;
+import dev.panamadnn.internal.dnnl.MemoryDescriptor;
+import dev.panamadnn.internal.dnnl.Ops;
+import dev.panamadnn.internal.dnnl.Primitive;
+import dev.panamadnn.internal.dnnl.Reorder;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The boundary of a plan being built: how each graph output reaches the caller's tensor (output
+ * 0 written in place by its last step when the layout allows, every other through a reorder)
+ * and the Java steps of several inputs and outputs ({@link LowerIndex}).
+ */
+final class PlanOutputs {
+    private PlanOutputs() {}
+
+    /** The steps that put output {@code k} into the caller's plain output: the last layer writing it directly (output 0), or a reorder. */
+    static void write(Compiler c, int k) {
+        dev.panamadnn.graph.Value o = c.outputs.get(k);
+        Compiler.Value v = c.values.get(o.name());
+        if (v == null) {
+            throw new UnsupportedOperationException("CompiledModel: graph output " + o + (c.graph.isConstant(o.name())
+                    ? " is a constant (known at compile time); a plan's outputs must be computed from its inputs"
+                    : " is " + o.dtype() + "; a plan's outputs are F32 values computed from its inputs"));
+        }
+        long[] shape = o.shape().sizes();
+        Compiler.Value last = c.asShape(v, shape, "output " + o.name());
+        MemoryDescriptor plainOut = c.own(MemoryDescriptor.f32(Ops.plain(shape.length), shape));
+        if (k == 0 && last.buffer() >= 0 && last.md().sameLayoutAs(plainOut) && c.buffers.get(last.buffer()).bytes() <= plainOut.byteSize()
+                && !c.customStepUses(last.buffer()) && writersReadOneInput(c, last.buffer()) && !otherOutputReads(c, last.buffer())) {
+            c.outputAlias = last.buffer();   // the last layer writes straight into the caller's output
+        } else {
+            Primitive p = c.own(Reorder.primitive(last.md(), plainOut, "reorder to the plain output " + o.name()));
+            c.emit(p, "reorder to the plain output " + o.name(), Compiler.PlanArg.of(Args.FROM, last.md(), last.buffer()),
+                    Compiler.PlanArg.of(Args.TO, plainOut, Compiler.outputId(k)));
+        }
+    }
+
+    /** Whether each step writing into plan buffer {@code b} reads at most one caller input (a run holds two caller buffers per step). */
+    private static boolean writersReadOneInput(Compiler c, int b) {
+        for (Compiler.Step st : c.steps) {
+            if (st.args().stream().noneMatch(a -> a.buffer() == b)) continue;
+            long callers = st.args().stream().filter(a -> Compiler.callerIndex(a.buffer(), c.inputs.size()) >= 0).map(Compiler.PlanArg::buffer)
+                    .distinct().count();
+            if (callers > 1) return false;
+        }
+        return true;
+    }
+
+    /** Whether another graph output is the value in plan buffer {@code b} (it is then copied from there after the run's last step). */
+    private static boolean otherOutputReads(Compiler c, int b) {
+        for (int k = 1; k < c.outputs.size(); k++) {
+            Compiler.Value v = c.values.get(c.outputs.get(k).name());
+            if (v != null && v.buffer() == b) return true;
+        }
+        return false;
+    }
+
+    /**
+     * A Java step reading {@code xs} (each plain, in a plan buffer: see {@link #javaInput}) and
+     * writing new plain buffers of {@code outShapes}; returns those values.
+     */
+    static List<Compiler.Value> javaStep(Compiler c, List<Compiler.Value> xs, List<long[]> outShapes, Compiler.MultiKernel kernel, String description) {
+        int[] ins = new int[xs.size()], outs = new int[outShapes.size()];
+        long[][] inShapes = new long[xs.size()][];
+        List<Compiler.Value> result = new ArrayList<>();
+        for (int i = 0; i < ins.length; i++) {
+            ins[i] = xs.get(i).buffer();
+            inShapes[i] = xs.get(i).shape();
+            c.touch(ins[i]);
+        }
+        for (int o = 0; o < outs.length; o++) {
+            long[] shape = outShapes.get(o);
+            MemoryDescriptor dst = c.own(MemoryDescriptor.f32(Ops.plain(shape.length), shape));
+            outs[o] = c.newBuffer(Math.max(4, dst.byteSize()));
+            c.touch(outs[o]);
+            result.add(new Compiler.Value(dst, outs[o], shape));
+        }
+        long[][] outs2 = outShapes.toArray(new long[0][]);
+        c.steps.add(new Compiler.Step(null, List.of(), description, null, new Compiler.JavaStep(kernel, ins, inShapes, outs, outs2)));
+        return result;
+    }
+
+    /** {@code x} plain in a plan buffer (a copy when it is the caller's input), for a Java step of {@code what}. */
+    static Compiler.Value javaInput(Compiler c, Compiler.Value x, String what) {
+        if (x.buffer() < 0) {
+            x = c.reorder(x, c.own(MemoryDescriptor.f32(Ops.plain(x.shape().length), x.shape())), "reorder (copy) of the input for " + what);
+        }
+        return c.plain(x, "reorder to plain for " + what);
+    }
+}

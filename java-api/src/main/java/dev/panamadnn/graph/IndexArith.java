@@ -1,0 +1,199 @@
+package dev.panamadnn.graph;
+
+import dev.panamadnn.DataType;
+import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.IndexShapes.Out;
+import dev.panamadnn.graph.Known.Data;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The element-wise and value-making rules of the shape computations (ONNX semantics, NumPy
+ * broadcasting): Equal/Less/Greater (BOOL out), Where, Not, Add/Sub/Mul/Div on integers, Reshape
+ * of an integer vector, Cast, ConstantOfShape, Range; values computed when known, symbolic elements ({@code N}) kept where the result
+ * holds for every value of the symbol ({@code N * 2}, {@code N == -1} is false), unknown otherwise.
+ */
+final class IndexArith {
+    private IndexArith() {}
+
+    /** Equal/Less/Greater (BOOL out), Add/Sub/Mul/Div on integers, Where, Not: broadcast, values when known. */
+    static List<Out> elementwise(Node n, List<Value> in, Known k) {
+        String op = n.op();
+        boolean compare = op.equals("Equal") || op.equals("Less") || op.equals("Greater");
+        int first = op.equals("Where") ? 1 : 0;
+        if (op.equals("Where")) IndexShapes.require(in.get(0), "condition", DataType.BOOL);
+        if (op.equals("Not")) IndexShapes.require(in.get(0), "X", DataType.BOOL);
+        DataType t = in.get(first).dtype();
+        for (int i = first; i < in.size(); i++) {
+            if (in.get(i).dtype() != t) throw new GraphException("input " + i + " " + in.get(i) + " must be " + t + " as input " + first);
+        }
+        Shape s = in.get(0).shape();
+        for (int i = 1; i < in.size(); i++) s = TensorShapes.broadcast(s, in.get(i).shape());
+        DataType outType = compare || op.equals("Not") ? DataType.BOOL : t;
+        List<Data> vals = new ArrayList<>();
+        for (Value v : in) vals.add(k.get(v));
+        if (vals.contains(null) || !s.isFixed() || IndexShapes.numel(s.sizes()) > Known.MAX_ELEMENTS) return IndexShapes.one(outType, s, null);
+        long[] os = s.sizes();
+        List<int[]> idx = new ArrayList<>();
+        for (Value v : in) idx.add(IndexShapes.broadcastIndex(v.shape().sizes(), os));
+        int size = (int) IndexShapes.numel(os);
+        long[] ints = outType == DataType.F32 ? null : new long[size];
+        float[] floats = outType == DataType.F32 ? new float[size] : null;
+        String[] sym = new String[size];
+        for (int o = 0; o < size; o++) {
+            if (floats != null && !op.equals("Where")) return IndexShapes.one(outType, s, null);   // float arithmetic is the math ops' (not folded here)
+            Data a = vals.get(0);
+            int ia = idx.get(0)[o];
+            if (op.equals("Where")) {
+                boolean c = a.ints()[ia] != 0;
+                Data from = vals.get(c ? 1 : 2);
+                int j = idx.get(c ? 1 : 2)[o];
+                if (ints != null) ints[o] = from.ints()[j];
+                else floats[o] = from.floats()[j];
+                sym[o] = from.symbols() == null ? null : from.symbols()[j];
+                continue;
+            }
+            if (op.equals("Not")) {
+                ints[o] = a.ints()[ia] == 0 ? 1 : 0;
+                continue;
+            }
+            Data b = vals.get(1);
+            int ib = idx.get(1)[o];
+            String sa = a.symbols() == null ? null : a.symbols()[ia], sb = b.symbols() == null ? null : b.symbols()[ib];
+            long[] r = compare ? compare(op, a, ia, sa, b, ib, sb) : arith(op, a.ints()[ia], sa, b.ints()[ib], sb);
+            if (r == null) return IndexShapes.one(outType, s, null);   // not decidable for every value of a symbol
+            ints[o] = t == DataType.I32 && !compare ? (int) r[0] : r[0];
+            sym[o] = r.length > 1 ? (r[1] == 0 ? sa : sb) : null;
+        }
+        return IndexShapes.one(outType, s, new Data(outType, os, ints, floats, sym));
+    }
+
+    /**
+     * Equal/Less/Greater of two elements, {0} or {1}; a symbolic element ({@code f*N}, N >= 1) is known to
+     * be above any fixed value {@code <= 0} and equal to the same multiple of the same symbol; null otherwise.
+     */
+    private static long[] compare(String op, Data a, int ia, String sa, Data b, int ib, String sb) {
+        int c;
+        if (sa == null && sb == null) {
+            boolean ints = a.ints() != null && b.ints() != null;
+            c = ints ? Long.compare(a.ints()[ia], b.ints()[ib]) : Double.compare(a.real(ia), b.real(ib));
+            if (!ints && a.real(ia) == b.real(ib)) c = 0;   // -0.0 == 0.0
+        } else if (sa != null && sb != null) {
+            if (!sa.equals(sb) || a.ints()[ia] != b.ints()[ib]) return null;
+            c = 0;
+        } else if (sa != null) {
+            if (b.ints()[ib] > 0) return null;
+            c = 1;
+        } else {
+            if (a.ints()[ia] > 0) return null;
+            c = -1;
+        }
+        boolean r = switch (op) {
+            case "Equal" -> c == 0;
+            case "Less" -> c < 0;
+            default -> c > 0;
+        };
+        return new long[] {r ? 1 : 0};
+    }
+
+    /**
+     * Integer Add/Sub/Mul/Div of two elements (exact, Div truncating as ONNX does): {value} when fixed, or
+     * {factor, 0 or 1} for a multiple of the symbol of operand a (0) or b (1): {@code N * 2}, {@code 2N / 2},
+     * {@code N + 0}; null where the result is not a multiple of one symbol.
+     */
+    private static long[] arith(String op, long x, String sa, long y, String sb) {
+        if (sa == null && sb == null) {
+            if (op.equals("Div") && y == 0) throw new GraphException("integer division by zero");
+            return new long[] {switch (op) {
+                case "Add" -> Math.addExact(x, y);
+                case "Sub" -> Math.subtractExact(x, y);
+                case "Mul" -> Math.multiplyExact(x, y);
+                default -> x / y;
+            }};
+        }
+        if (op.equals("Mul") && (sa == null || sb == null)) {
+            long f = Math.multiplyExact(x, y);
+            return f < 1 ? null : new long[] {f, sa == null ? 1 : 0};
+        }
+        if (op.equals("Div") && sb == null && y > 0 && x % y == 0) return new long[] {x / y, 0};
+        if (op.equals("Add") && sa == null && x == 0) return new long[] {y, 1};
+        if ((op.equals("Add") || op.equals("Sub")) && sb == null && y == 0) return new long[] {x, 0};
+        return null;
+    }
+
+    /** Reshape of an integer value (a shape vector): the shape as {@link TensorShapes#reshape}, the value kept. */
+    static List<Out> reshape(Node n, List<Value> in, Known k) {
+        IndexShapes.require(in.get(1), "shape", DataType.I64);
+        Shape s = TensorShapes.reshape(in.get(0), in.get(1), k, n.attributes().integer("allowzero", 0) != 0);
+        return IndexShapes.one(in.get(0).dtype(), s, s.isFixed() ? IndexShapes.reshaped(k.get(in.get(0)), s.sizes()) : null);
+    }
+
+    static List<Out> cast(Node n, List<Value> in, Known k) {
+        DataType to = IndexShapes.fromOnnx(n.attributes().integer("to"));
+        Data d = k.get(in.get(0));
+        Data v = null;
+        if (d != null && (d.isFixed() || to == DataType.I64)) {
+            int size = d.size();
+            if (to == DataType.F32) {
+                float[] f = new float[size];
+                for (int i = 0; i < size; i++) f[i] = (float) d.real(i);
+                v = new Data(to, d.shape(), null, f, null);
+            } else {
+                long[] l = new long[size];
+                for (int i = 0; i < size; i++) {
+                    l[i] = to == DataType.BOOL ? (d.real(i) != 0 ? 1 : 0) : d.floats() != null ? (long) d.floats()[i]
+                            : to == DataType.I32 ? (int) d.ints()[i] : d.ints()[i];
+                }
+                v = new Data(to, d.shape(), l, null, to == DataType.I64 ? d.symbols() : null);
+            }
+        }
+        return IndexShapes.one(to, in.get(0).shape(), v);
+    }
+
+    static List<Out> constantOfShape(Node n, List<Value> in, Known k) {
+        IndexShapes.require(in.get(0), "input", DataType.I64);
+        Data d = k.get(in.get(0));
+        if (d == null) throw new GraphException("the shape '" + in.get(0).name() + "' must be known when shapes are inferred, got " + in.get(0));
+        List<Dim> dims = new ArrayList<>();
+        for (int i = 0; i < d.size(); i++) {
+            Dim dim = d.dim(i);
+            if (dim == null) throw new GraphException("shape " + d + " has a negative size");
+            dims.add(dim);
+        }
+        Shape s = new Shape(dims);
+        Tensor value = n.attributes().has("value") ? n.attributes().tensor("value") : null;
+        DataType t = value == null ? DataType.F32 : value.dtype();
+        Data fill = value == null ? new Data(DataType.F32, new long[] {1}, null, new float[1], null) : new Known(java.util.Map.of("v", value))
+                .get(new Value("v", value.dtype(), Shape.of(value.shape())));
+        if (fill == null || fill.size() != 1) throw new GraphException("value must be a one-element F32, I64, I32 or BOOL tensor");
+        if (!s.isFixed() || IndexShapes.numel(s.sizes()) > Known.MAX_ELEMENTS) return IndexShapes.one(t, s, null);
+        return IndexShapes.one(t, s, IndexShapes.pick(fill, t, s.sizes(), new int[(int) IndexShapes.numel(s.sizes())]));
+    }
+
+    static List<Out> range(Node n, List<Value> in, Known k) {
+        DataType t = in.get(0).dtype();
+        for (int i = 0; i < 3; i++) {
+            if (in.get(i).dtype() != t) throw new GraphException("input " + i + " " + in.get(i) + " must be " + t + " as start");
+            if (in.get(i).shape().rank() != 0) throw new GraphException("input " + i + " " + in.get(i) + " must be a scalar");
+        }
+        Data s = k.get(in.get(0)), l = k.get(in.get(1)), dl = k.get(in.get(2));
+        if (s == null || l == null || dl == null || !s.isFixed() || !l.isFixed() || !dl.isFixed()) {
+            throw new GraphException("start, limit and delta must be known when shapes are inferred (Range has a data-dependent size)");
+        }
+        double start = s.real(0), delta = dl.real(0);
+        if (delta == 0) throw new GraphException("delta must not be 0");
+        long count = (long) Math.max(0, Math.ceil((l.real(0) - start) / delta));
+        if (count > Known.MAX_ELEMENTS) throw new GraphException("Range of " + count + " elements is too long (at most " + Known.MAX_ELEMENTS + ")");
+        Data v;
+        if (t == DataType.F32) {
+            float[] f = new float[(int) count];
+            for (int i = 0; i < count; i++) f[i] = (float) (start + i * delta);
+            v = new Data(t, new long[] {count}, null, f, null);
+        } else {
+            long[] x = new long[(int) count];
+            for (int i = 0; i < count; i++) x[i] = s.ints()[0] + i * dl.ints()[0];
+            v = Data.ints(t, new long[] {count}, x);
+        }
+        return IndexShapes.one(t, Shape.of(count), v);
+    }
+}

@@ -1,0 +1,71 @@
+package dev.panamadnn.internal.dnnl;
+
+import static dev.panamadnn.bindings.dnnl.dnnl_h.*;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Primitive descriptors for oneDNN's recurrent family (forward inference), one layer (L = 1) per
+ * primitive, and the plain formats their arguments use: activations {@code tnc} ([T, N, C]),
+ * states {@code ldnc} ([L, D, N, C]), weights {@code ldigo} ([L, D, I, G, O]), bias {@code ldgo},
+ * projection {@code ldio}. Their execution arguments ({@code SRC_ITER}, ...) are in {@link Args}.
+ */
+public final class RnnOps {
+    private RnnOps() {}
+
+    public static int tnc() {
+        return dnnl_tnc();
+    }
+
+    public static int ldnc() {
+        return dnnl_ldnc();
+    }
+
+    public static int ldigo() {
+        return dnnl_ldigo();
+    }
+
+    public static int ldgo() {
+        return dnnl_ldgo();
+    }
+
+    public static int ldio() {
+        return dnnl_ldio();
+    }
+
+    /** Left-to-right, or both directions with the outputs concatenated (PyTorch's bidirectional layout). */
+    private static int direction(boolean bidirectional) {
+        return bidirectional ? dnnl_bidirectional_concat() : dnnl_unidirectional_left2right();
+    }
+
+    /**
+     * A vanilla LSTM layer (gates i, f, c~, o), with the projection {@code h = W_proj (o * tanh(c))}
+     * when {@code projection} is not null (no peephole).
+     */
+    public static PrimitiveDescriptor lstm(boolean bidirectional, MemoryDescriptor srcLayer, MemoryDescriptor srcIter,
+                                           MemoryDescriptor srcIterC, MemoryDescriptor weightsLayer, MemoryDescriptor weightsIter,
+                                           MemoryDescriptor projection, MemoryDescriptor bias, MemoryDescriptor dstLayer,
+                                           MemoryDescriptor dstIter, MemoryDescriptor dstIterC, PrimitiveAttributes attributes,
+                                           String description) {
+        MemorySegment proj = projection == null ? MemorySegment.NULL : projection.handle();
+        return PrimitiveDescriptor.create("dnnl_lstm_forward_primitive_desc_create", description, attributes,
+                (out, engine, attr) -> dnnl_lstm_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
+                        direction(bidirectional), srcLayer.handle(), srcIter.handle(), srcIterC.handle(), weightsLayer.handle(),
+                        weightsIter.handle(), MemorySegment.NULL, proj, bias.handle(), dstLayer.handle(), dstIter.handle(),
+                        dstIterC.handle(), 0, attr));
+    }
+
+    /**
+     * A linear-before-reset GRU layer (gates u, r, o; the bias has a fourth row, the recurrent
+     * bias of o, applied before the reset gate multiplies it: PyTorch's GRU).
+     */
+    public static PrimitiveDescriptor lbrGru(boolean bidirectional, MemoryDescriptor srcLayer, MemoryDescriptor srcIter,
+                                             MemoryDescriptor weightsLayer, MemoryDescriptor weightsIter, MemoryDescriptor bias,
+                                             MemoryDescriptor dstLayer, MemoryDescriptor dstIter, PrimitiveAttributes attributes,
+                                             String description) {
+        return PrimitiveDescriptor.create("dnnl_lbr_gru_forward_primitive_desc_create", description, attributes,
+                (out, engine, attr) -> dnnl_lbr_gru_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
+                        direction(bidirectional), srcLayer.handle(), srcIter.handle(), weightsLayer.handle(), weightsIter.handle(),
+                        bias.handle(), dstLayer.handle(), dstIter.handle(), 0, attr));
+    }
+}

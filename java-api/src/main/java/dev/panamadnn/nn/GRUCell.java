@@ -1,0 +1,35 @@
+package dev.panamadnn.nn;
+
+import dev.panamadnn.Tensor;
+
+/**
+ * PyTorch's {@code nn.GRUCell(input_size, hidden_size, bias)}: one GRU step, {@code h' = cell(x, h)}
+ * with {@link GRU}'s formula. Shapes and parameters: {@link RecurrentCell}. Thread-safe (see {@link Layer}).
+ */
+public final class GRUCell extends RecurrentCell {
+    /** @throws IllegalArgumentException if a size is < 1 */
+    public GRUCell(int inputSize, int hiddenSize, boolean bias) {
+        super("GRUCell", false, inputSize, hiddenSize, bias);
+    }
+
+    public GRUCell(int inputSize, int hiddenSize) {
+        this(inputSize, hiddenSize, true);
+    }
+
+    /** {@code cell(x, h)} on {@link Backend#AUTO}; h null for zeros (for a literal {@code null}, {@link #forward(Tensor)}). */
+    public Tensor forward(Tensor input, Tensor h) {
+        return forward(input, h, Backend.AUTO);
+    }
+
+    /**
+     * One step on {@code backend}; returns h', owned by the caller.
+     *
+     * @throws IllegalArgumentException if a shape or dtype does not fit, before any native call
+     * @throws IllegalStateException    if a tensor was freed or this layer is closed
+     */
+    public Tensor forward(Tensor input, Tensor h, Backend backend) {
+        RecurrentOutput r = step(input, h, null, backend);
+        r.output().close();
+        return r.hN();
+    }
+}

@@ -1,0 +1,36 @@
+package dev.panamadnn.nn;
+
+import dev.panamadnn.Tensor;
+
+/**
+ * PyTorch's {@code nn.LSTMCell(input_size, hidden_size, bias)}: one LSTM step,
+ * {@code (h', c') = cell(x, (h, c))} with {@link LSTM}'s formula. {@link #forward(Tensor)} returns
+ * h' for zero states. Shapes and parameters: {@link RecurrentCell}. Thread-safe (see {@link Layer}).
+ */
+public final class LSTMCell extends RecurrentCell {
+    /** @throws IllegalArgumentException if a size is < 1 */
+    public LSTMCell(int inputSize, int hiddenSize, boolean bias) {
+        super("LSTMCell", true, inputSize, hiddenSize, bias);
+    }
+
+    public LSTMCell(int inputSize, int hiddenSize) {
+        this(inputSize, hiddenSize, true);
+    }
+
+    /** {@code cell(x, (h, c))} on {@link Backend#AUTO}; h and c both null (zeros) or both given. */
+    public RecurrentState forward(Tensor input, Tensor h, Tensor c) {
+        return forward(input, h, c, Backend.AUTO);
+    }
+
+    /**
+     * One step on {@code backend}; returns (h', c'), owned by the caller.
+     *
+     * @throws IllegalArgumentException if a shape or dtype does not fit, before any native call
+     * @throws IllegalStateException    if a tensor was freed or this layer is closed
+     */
+    public RecurrentState forward(Tensor input, Tensor h, Tensor c, Backend backend) {
+        RecurrentOutput r = step(input, h, c, backend);
+        r.output().close();
+        return new RecurrentState(r.hN(), r.cN());
+    }
+}

@@ -1,0 +1,115 @@
+package dev.panamadnn.nn;
+
+import dev.panamadnn.Tensor;
+import dev.panamadnn.internal.lifetime.InFlightCalls;
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * What {@link LSTMCell} and {@link GRUCell} share: one step of one layer, parameters
+ * {@code weight_ih} {@code [G*hidden, input_size]}, {@code weight_hh} {@code [G*hidden, hidden]},
+ * {@code bias_ih}, {@code bias_hh} {@code [G*hidden]} (with bias); input {@code [N, input_size]} or
+ * {@code [input_size]} (unbatched), states {@code [N, hidden]} or {@code [hidden]}. Runs as a
+ * one-step, one-layer sequence on the same kernels as {@link LSTM}/{@link GRU}.
+ */
+public abstract sealed class RecurrentCell extends Layer permits LSTMCell, GRUCell {
+    final RecurrentCore core;
+    private final InFlightCalls stateCalls = new InFlightCalls();
+
+    RecurrentCell(String kind, boolean lstm, int inputSize, int hiddenSize, boolean bias) {
+        this.core = new RecurrentCore(new RecurrentSpec(kind, lstm, inputSize, hiddenSize, 1, bias, false, 0), true);
+    }
+
+    public int inputSize() {
+        return core.spec.inputSize();
+    }
+
+    public int hiddenSize() {
+        return core.spec.hiddenSize();
+    }
+
+    public boolean bias() {
+        return core.spec.bias();
+    }
+
+    /** Live parameter tensors (see {@link RecurrentLayer#parameters()}; call {@link #weightsChanged()} after writing them late). */
+    @Override
+    public Map<String, Tensor> parameters() {
+        return core.parameters;
+    }
+
+    /** See {@link RecurrentLayer#weightsChanged()}. */
+    public void weightsChanged() {
+        checkOpen();
+        core.weightsChanged();
+    }
+
+    /** {@code [N, hidden_size]} for {@code [N, input_size]}; {@code [hidden_size]} for {@code [input_size]}. */
+    @Override
+    public long[] outputShape(long... inputShape) {
+        checkShapeArgument(inputShape);
+        if ((inputShape.length != 1 && inputShape.length != 2) || inputShape[inputShape.length - 1] != inputSize()) {
+            throw new IllegalArgumentException(label() + ": expected an input of shape [N, " + inputSize() + "] or [" + inputSize()
+                    + "] (unbatched), got " + Arrays.toString(inputShape));
+        }
+        long[] out = inputShape.clone();
+        out[out.length - 1] = hiddenSize();
+        return out;
+    }
+
+    /** h' for zero states. */
+    @Override
+    Tensor compute(Tensor input, long[] outShape, Backend backend) {
+        RecurrentOutput r = prepare(input, null, null).get(backend);
+        if (r.cN() != null) r.cN().close();
+        r.output().close();
+        return r.hN();
+    }
+
+    /** The validated step: h' in {@code hN}, c' in {@code cN} (LSTM); {@code output} is h' again (the caller closes it). */
+    final RecurrentOutput step(Tensor input, Tensor h, Tensor c, Backend backend) {
+        if (backend == null) throw new IllegalArgumentException(label() + ": backend must not be null");
+        checkOpen();
+        stateCalls.enter(this);
+        try {
+            checkInput(input);
+            Prepared call = prepare(input, h, c);
+            return RecurrentCore.namingFreed(label(), () -> call.get(backend), input, h, c);
+        } finally {
+            stateCalls.exit();
+        }
+    }
+
+    /** A validated step, run on a backend. */
+    @FunctionalInterface
+    private interface Prepared {
+        RecurrentOutput get(Backend backend);
+    }
+
+    /** Checks the states against the (already checked) input. */
+    private Prepared prepare(Tensor input, Tensor h, Tensor c) {
+        long[] stateShape = outputShape(input.shape());
+        RecurrentCore.checkTensor(label(), "h", h, stateShape);
+        if (core.spec.lstm()) {
+            RecurrentCore.checkTensor(label(), "c", c, stateShape);
+            if ((h == null) != (c == null)) {
+                throw new IllegalArgumentException(label() + ": expected h and c together (or neither), got " + (h == null ? "c without h" : "h without c"));
+            }
+        }
+        long batch = input.rank() == 1 ? 1 : input.dim(0);
+        RecurrentCore.Sequence seq = new RecurrentCore.Sequence(1, batch, false);
+        long[] cShape = core.spec.lstm() ? stateShape : null;
+        return backend -> core.run(label(), input, seq, h, c, null, backend, stateShape, stateShape, cShape);
+    }
+
+    @Override
+    void release() {
+        stateCalls.close();
+        core.close();
+    }
+
+    @Override
+    public String toString() {
+        return core.spec.layer() + "(" + inputSize() + ", " + hiddenSize() + (bias() ? "" : ", bias=False") + ")";
+    }
+}

@@ -1,0 +1,180 @@
+package dev.panamadnn.nn;
+
+import dev.panamadnn.Tensor;
+import dev.panamadnn.internal.lifetime.InFlightCalls;
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * What {@link LSTM} and {@link GRU} share: PyTorch's {@code nn.RNNBase} hyperparameters, the
+ * parameters under their state_dict names, the shape rules and the validated call with initial
+ * states and per-sequence lengths. See {@link LSTM} for the shapes and docs/rnn.md for the
+ * native translation.
+ */
+public abstract sealed class RecurrentLayer extends Layer permits LSTM, GRU {
+    final RecurrentCore core;
+    private final boolean batchFirst;
+    private final double dropout;
+    /** The calls that take initial states (those through {@link Layer#forward} are counted by Layer itself). */
+    private final InFlightCalls stateCalls = new InFlightCalls();
+
+    RecurrentLayer(String kind, boolean lstm, int inputSize, int hiddenSize, int numLayers, boolean bias, boolean batchFirst,
+                   double dropout, boolean bidirectional, int projSize) {
+        if (!(dropout >= 0 && dropout <= 1)) {
+            throw new IllegalArgumentException(kind + ": dropout must be a probability in [0, 1], got " + dropout);
+        }
+        this.core = new RecurrentCore(new RecurrentSpec(kind, lstm, inputSize, hiddenSize, numLayers, bias, bidirectional, projSize), false);
+        this.batchFirst = batchFirst;
+        this.dropout = dropout;
+    }
+
+    public int inputSize() {
+        return core.spec.inputSize();
+    }
+
+    public int hiddenSize() {
+        return core.spec.hiddenSize();
+    }
+
+    public int numLayers() {
+        return core.spec.numLayers();
+    }
+
+    public boolean bias() {
+        return core.spec.bias();
+    }
+
+    public boolean batchFirst() {
+        return batchFirst;
+    }
+
+    /** Accepted for PyTorch's signature; inference never drops (PyTorch applies it only in training). */
+    public double dropout() {
+        return dropout;
+    }
+
+    public boolean bidirectional() {
+        return core.spec.bidirectional();
+    }
+
+    /**
+     * Parameters by state_dict name, PyTorch's order: per layer {@code k}, per direction ({@code _reverse}
+     * for the backward one): {@code weight_ih_l<k>} {@code [G*hidden, in_k]}, {@code weight_hh_l<k>}
+     * {@code [G*hidden, H_out]}, {@code bias_ih_l<k>}, {@code bias_hh_l<k>} {@code [G*hidden]} (with bias),
+     * {@code weight_hr_l<k>} {@code [proj_size, hidden]} (LSTM with projection); G = 4 (LSTM: i, f, g, o) or
+     * 3 (GRU: r, z, n), {@code in_0 = input_size}, {@code in_k = D * H_out} above. Live tensors: the reference
+     * reads them at every call, the native path translates them at its first call; call
+     * {@link #weightsChanged()} after writing them later.
+     */
+    @Override
+    public Map<String, Tensor> parameters() {
+        return core.parameters;
+    }
+
+    /**
+     * Tells the native path that the parameters were written after its first call: the next call
+     * translates them again (a call in flight finishes on the old translation).
+     */
+    public void weightsChanged() {
+        checkOpen();
+        core.weightsChanged();
+    }
+
+    /** {@code [T, N, D * H_out]} ({@code [N, T, ...]} with batch_first) for {@code [T, N, input_size]}; unbatched {@code [T, input_size]} too. */
+    @Override
+    public long[] outputShape(long... inputShape) {
+        checkShapeArgument(inputShape);
+        if ((inputShape.length != 2 && inputShape.length != 3) || inputShape[inputShape.length - 1] != inputSize()) {
+            String batched = batchFirst ? "[N, T, " + inputSize() + "]" : "[T, N, " + inputSize() + "]";
+            throw new IllegalArgumentException(label() + ": expected an input of shape " + batched + " or [T, " + inputSize()
+                    + "] (unbatched), got " + Arrays.toString(inputShape));
+        }
+        long[] out = inputShape.clone();
+        out[out.length - 1] = (long) core.spec.directions() * core.spec.outSize();
+        return out;
+    }
+
+    @Override
+    Tensor compute(Tensor input, long[] outShape, Backend backend) {
+        RecurrentOutput r = prepare(input, null, null, null).run(core, input, null, null, null, backend);
+        r.hN().close();
+        if (r.cN() != null) r.cN().close();
+        return r.output();
+    }
+
+    /**
+     * The full call: validates everything (input, states, lengths) before any native call, then
+     * runs. {@code c0} must be null for a GRU.
+     */
+    final RecurrentOutput forwardWithState(Tensor input, Tensor h0, Tensor c0, int[] lengths, Backend backend) {
+        if (backend == null) throw new IllegalArgumentException(label() + ": backend must not be null");
+        checkOpen();
+        stateCalls.enter(this);
+        try {
+            checkInput(input);
+            int[] fixed = lengths == null ? null : lengths.clone();   // checked and used as one snapshot
+            Call call = prepare(input, h0, c0, fixed);
+            return RecurrentCore.namingFreed(label(), () -> call.run(core, input, h0, c0, fixed, backend), input, h0, c0);
+        } finally {
+            stateCalls.exit();
+        }
+    }
+
+    /** A validated call: the layout and the shapes of its results. */
+    private record Call(String label, RecurrentCore.Sequence seq, long[] outShape, long[] hShape, long[] cShape) {
+        RecurrentOutput run(RecurrentCore core, Tensor input, Tensor h0, Tensor c0, int[] lengths, Backend backend) {
+            return core.run(label, input, seq, h0, c0, lengths, backend, outShape, hShape, cShape);
+        }
+    }
+
+    /** Checks the states and lengths against the (already checked) input. */
+    private Call prepare(Tensor input, Tensor h0, Tensor c0, int[] lengths) {
+        RecurrentSpec s = core.spec;
+        boolean unbatched = input.rank() == 2;
+        long steps = input.dim(unbatched || !batchFirst ? 0 : 1), batch = unbatched ? 1 : input.dim(batchFirst ? 0 : 1);
+        RecurrentCore.Sequence seq = new RecurrentCore.Sequence(steps, batch, batchFirst && !unbatched);
+        long stacks = (long) s.numLayers() * s.directions();
+        long[] hShape = unbatched ? new long[] {stacks, s.outSize()} : new long[] {stacks, batch, s.outSize()};
+        long[] cShape = unbatched ? new long[] {stacks, s.hiddenSize()} : new long[] {stacks, batch, s.hiddenSize()};
+        RecurrentCore.checkTensor(label(), "h0", h0, hShape);
+        if (s.lstm()) {
+            RecurrentCore.checkTensor(label(), "c0", c0, cShape);
+            if ((h0 == null) != (c0 == null)) {
+                throw new IllegalArgumentException(label() + ": expected h0 and c0 together (or neither), got "
+                        + (h0 == null ? "c0 without h0" : "h0 without c0"));
+            }
+        } else if (c0 != null) {
+            throw new IllegalArgumentException(label() + ": a GRU has no cell state, got c0 " + c0);
+        }
+        if (lengths != null && unbatched) {
+            throw new IllegalArgumentException(label() + ": lengths need a batched input, got an unbatched one of shape "
+                    + Arrays.toString(input.shape()));
+        }
+        RecurrentCore.checkLengths(label(), lengths, seq);
+        return new Call(label(), seq, outputShape(input.shape()), hShape, s.lstm() ? cShape : null);
+    }
+
+    @Override
+    void release() {
+        stateCalls.close();
+        core.close();
+    }
+
+    /** PyTorch's repr arguments after the sizes: {@code , proj_size=3, num_layers=2, ...} (defaults omitted). */
+    String reprOptions() {
+        RecurrentSpec s = core.spec;
+        StringBuilder sb = new StringBuilder();
+        if (s.projSize() > 0) sb.append(", proj_size=").append(s.projSize());
+        if (s.numLayers() != 1) sb.append(", num_layers=").append(s.numLayers());
+        if (!s.bias()) sb.append(", bias=False");
+        if (batchFirst) sb.append(", batch_first=True");
+        if (dropout != 0) sb.append(", dropout=").append(Modules.pyFloat(dropout));
+        if (s.bidirectional()) sb.append(", bidirectional=True");
+        return sb.toString();
+    }
+
+    @Override
+    public String toString() {
+        return core.spec.layer() + "(" + inputSize() + ", " + hiddenSize() + reprOptions() + ")";
+    }
+}

@@ -1,0 +1,143 @@
+package dev.panamadnn.nn;
+
+import dev.panamadnn.Module;
+import dev.panamadnn.Tensor;
+import dev.panamadnn.internal.lifetime.InFlightCalls;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * PyTorch's {@code nn.TransformerEncoder(encoder_layer, num_layers, norm)}: {@code num_layers}
+ * {@link TransformerEncoderLayer}s applied in turn with the same masks, then the optional final
+ * {@code norm}. Where torch deep-copies one layer, this takes a factory called {@code num_layers}
+ * times (so each layer starts with its own random weights: load a state_dict for torch's).
+ * Parameters: {@code layers.{i}.*} and {@code norm.*}. Shapes and masks as
+ * {@link TransformerEncoderLayer}. Owns its layers and norm; thread-safe; {@link #close()} waits
+ * for calls in flight, then closes them.
+ */
+public final class TransformerEncoder implements Module {
+    private final List<TransformerEncoderLayer> layers;
+    private final LayerNorm norm;   // null: none
+    private final InFlightCalls calls = new InFlightCalls();
+
+    /**
+     * @param layer     makes each layer (a new instance per call, all with the same d_model and batch_first)
+     * @param numLayers at least 1
+     * @param norm      the final norm over {@code [d_model]}, or null; owned from here on
+     * @throws IllegalArgumentException if {@code layer} is null or returns null, the same instance twice or
+     *                                  layers that disagree, {@code numLayers} < 1, or {@code norm} does not normalize
+     *                                  {@code [d_model]}; the layers made so far are closed then
+     */
+    public TransformerEncoder(Supplier<TransformerEncoderLayer> layer, int numLayers, LayerNorm norm) {
+        String who = "TransformerEncoder";
+        if (layer == null) throw new IllegalArgumentException(who + ": the encoder layer factory must not be null");
+        if (numLayers < 1) throw new IllegalArgumentException(who + ": num_layers must be >= 1, got " + numLayers);
+        List<TransformerEncoderLayer> made = new ArrayList<>();
+        Map<TransformerEncoderLayer, Boolean> seen = new IdentityHashMap<>();
+        try {
+            for (int i = 0; i < numLayers; i++) {
+                TransformerEncoderLayer l = layer.get();
+                if (l == null) throw new IllegalArgumentException(who + ": the layer factory returned null for layer " + i);
+                if (seen.put(l, true) != null) {
+                    throw new IllegalArgumentException(who + ": the layer factory returned the same instance twice (layer " + i
+                            + "); expected a new layer per call");
+                }
+                made.add(l);
+                TransformerEncoderLayer first = made.get(0);
+                if (l.dModel() != first.dModel() || l.batchFirst() != first.batchFirst()) {
+                    throw new IllegalArgumentException(who + ": expected every layer like layer 0 (" + first + "), got layer " + i + " " + l);
+                }
+            }
+            int d = made.get(0).dModel();
+            if (norm != null && !Arrays.equals(norm.normalizedShape(), new long[] {d})) {
+                throw new IllegalArgumentException(who + ": expected a final norm over [" + d + "] (d_model), got " + norm);
+            }
+        } catch (RuntimeException e) {
+            for (TransformerEncoderLayer l : made) l.close();
+            throw e;
+        }
+        this.layers = List.copyOf(made);
+        this.norm = norm;
+    }
+
+    public int numLayers() {
+        return layers.size();
+    }
+
+    /** Layer {@code i} (owned by this encoder). */
+    public TransformerEncoderLayer layer(int i) {
+        return layers.get(i);
+    }
+
+    /** The final norm, or null. */
+    public LayerNorm norm() {
+        return norm;
+    }
+
+    @Override
+    public Map<String, Tensor> parameters() {
+        Map<String, Tensor> p = new LinkedHashMap<>();
+        for (int i = 0; i < layers.size(); i++) {
+            for (Map.Entry<String, Tensor> e : layers.get(i).parameters().entrySet()) p.put("layers." + i + "." + e.getKey(), e.getValue());
+        }
+        if (norm != null) for (Map.Entry<String, Tensor> e : norm.parameters().entrySet()) p.put("norm." + e.getKey(), e.getValue());
+        return Collections.unmodifiableMap(p);
+    }
+
+    @Override
+    public Tensor forward(Tensor src) {
+        return forward(src, null, null, Backend.AUTO);
+    }
+
+    /**
+     * Every layer with {@code mask} and {@code srcKeyPaddingMask} (either may be null), then the norm.
+     *
+     * @return a new tensor of {@code src}'s shape, owned by the caller
+     * @throws IllegalArgumentException if a shape, mask or dtype does not fit (naming this encoder or the layer)
+     * @throws IllegalStateException    if this encoder is closed or a tensor's memory was freed
+     */
+    public Tensor forward(Tensor src, AttentionMask mask, AttentionMask srcKeyPaddingMask, Backend backend) {
+        if (backend == null) throw new IllegalArgumentException(this + ": backend must not be null");
+        calls.enter(this);
+        try {
+            TransformerEncoderLayer first = layers.get(0);
+            TransformerEncoderLayer.checkSource(toString(), src, first.dModel(), first.batchFirst());
+            Tensor x = src;
+            try {
+                for (TransformerEncoderLayer l : layers) {
+                    Tensor next = l.forward(x, mask, srcKeyPaddingMask, backend);
+                    if (x != src) x.close();
+                    x = next;
+                }
+                if (norm == null) return x;
+                Tensor y = norm.forward(x, backend);
+                x.close();
+                return y;
+            } catch (RuntimeException | Error e) {
+                if (x != src) x.close();
+                throw e;
+            }
+        } finally {
+            calls.exit();
+        }
+    }
+
+    /** Marks closed, waits for calls in flight, then closes every layer and the norm; idempotent. */
+    @Override
+    public void close() {
+        if (!calls.close()) return;
+        for (TransformerEncoderLayer l : layers) l.close();
+        if (norm != null) norm.close();
+    }
+
+    @Override
+    public String toString() {
+        return "TransformerEncoder(num_layers=" + layers.size() + ", layer=" + layers.get(0) + ", norm=" + norm + ")";
+    }
+}

@@ -1,0 +1,232 @@
+package dev.panamadnn.nn;
+
+import dev.panamadnn.Module;
+import dev.panamadnn.Tensor;
+import dev.panamadnn.internal.lifetime.InFlightCalls;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * PyTorch's {@code nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout, activation,
+ * layer_norm_eps, batch_first, norm_first)} at inference (dropout accepted and ignored):
+ * <pre>
+ *   norm_first=False:  x = norm1(x + self_attn(x));  x = norm2(x + linear2(act(linear1(x))))
+ *   norm_first=True:   x = x + self_attn(norm1(x));  x = x + linear2(act(linear1(norm2(x))))
+ * </pre>
+ * with {@code act} ReLU or exact (erf) GELU. Shapes: {@code src [L, N, d_model]} ({@code [N, L,
+ * d_model]} with {@code batch_first}, {@code [L, d_model]} unbatched); the output has the input's
+ * shape. Masks as {@link MultiheadAttention}'s ({@code src_mask} = its {@code attn_mask},
+ * {@code src_key_padding_mask} = its {@code key_padding_mask}; True = masked out). Parameters
+ * under torch's names: {@code self_attn.*}, {@code linear1.*}, {@code linear2.*}, {@code norm1.*},
+ * {@code norm2.*}. PyTorch's fused inference "fast path" (which zeroes padded positions) is not
+ * reproduced: this is its documented math path (docs/attention.md).
+ *
+ * <p>Each sub-layer runs on the backend asked for (REFERENCE: every step in plain Java); residual
+ * adds are float adds in Java, as torch's. Thread-safe; {@link #close()} waits for calls in flight.
+ */
+public final class TransformerEncoderLayer implements Module {
+    private final int dModel, nhead, dimFeedforward;
+    private final String activation;
+    private final double eps;
+    private final boolean batchFirst, normFirst;
+    private final MultiheadAttention selfAttn;
+    private final Linear linear1, linear2;
+    private final LayerNorm norm1, norm2;
+    private final Layer act;
+    private final InFlightCalls calls = new InFlightCalls();
+
+    /** torch's defaults: dim_feedforward 2048, dropout 0.1, relu, eps 1e-5, sequence first, post-norm. */
+    public TransformerEncoderLayer(int dModel, int nhead) {
+        this(dModel, nhead, 2048, 0.1, "relu", 1e-5, false, false);
+    }
+
+    /**
+     * @param activation "relu" or "gelu" (exact)
+     * @throws IllegalArgumentException if a size is < 1, {@code dModel} is not divisible by {@code nhead},
+     *                                  {@code dropout} is not in [0, 1], the activation is unknown or
+     *                                  {@code layerNormEps} is not a positive finite float
+     */
+    public TransformerEncoderLayer(int dModel, int nhead, int dimFeedforward, double dropout, String activation, double layerNormEps,
+                                   boolean batchFirst, boolean normFirst) {
+        String who = "TransformerEncoderLayer";
+        if (dModel < 1) throw new IllegalArgumentException(who + ": d_model must be >= 1, got " + dModel);
+        if (nhead < 1) throw new IllegalArgumentException(who + ": nhead must be >= 1, got " + nhead);
+        if (dModel % nhead != 0) {
+            throw new IllegalArgumentException(who + ": d_model must be divisible by nhead, got d_model=" + dModel + " and nhead=" + nhead);
+        }
+        if (dimFeedforward < 1) throw new IllegalArgumentException(who + ": dim_feedforward must be >= 1, got " + dimFeedforward);
+        if (!(dropout >= 0 && dropout <= 1)) throw new IllegalArgumentException(who + ": dropout must be in [0, 1], got " + dropout);
+        if (!"relu".equals(activation) && !"gelu".equals(activation)) {
+            throw new IllegalArgumentException(who + ": activation should be relu/gelu, not " + activation);
+        }
+        Hyperparameters.positiveFloat(who, "layer_norm_eps", layerNormEps);
+        this.dModel = dModel;
+        this.nhead = nhead;
+        this.dimFeedforward = dimFeedforward;
+        this.activation = activation;
+        this.eps = layerNormEps;
+        this.batchFirst = batchFirst;
+        this.normFirst = normFirst;
+        // sub-layers made so far are closed if a later one is refused (e.g. a feed-forward too large)
+        Module[] made = new Module[6];
+        try {
+            made[0] = new MultiheadAttention(dModel, nhead, dropout, true, false, false, null, null, batchFirst);
+            made[1] = new Linear(dModel, dimFeedforward, true);
+            made[2] = new Linear(dimFeedforward, dModel, true);
+            made[3] = new LayerNorm(new long[] {dModel}, layerNormEps, true);
+            made[4] = new LayerNorm(new long[] {dModel}, layerNormEps, true);
+            made[5] = "relu".equals(activation) ? new ReLU() : new GELU();
+        } catch (RuntimeException | Error e) {
+            for (Module m : made) if (m != null) m.close();
+            throw e;
+        }
+        this.selfAttn = (MultiheadAttention) made[0];
+        this.linear1 = (Linear) made[1];
+        this.linear2 = (Linear) made[2];
+        this.norm1 = (LayerNorm) made[3];
+        this.norm2 = (LayerNorm) made[4];
+        this.act = (Layer) made[5];
+    }
+
+    public int dModel() {
+        return dModel;
+    }
+
+    public boolean batchFirst() {
+        return batchFirst;
+    }
+
+    public boolean normFirst() {
+        return normFirst;
+    }
+
+    public MultiheadAttention selfAttn() {
+        return selfAttn;
+    }
+
+    @Override
+    public Map<String, Tensor> parameters() {
+        Map<String, Tensor> p = new LinkedHashMap<>();
+        Module[] children = {selfAttn, linear1, linear2, norm1, norm2};
+        String[] names = {"self_attn", "linear1", "linear2", "norm1", "norm2"};
+        for (int i = 0; i < children.length; i++) {
+            for (Map.Entry<String, Tensor> e : children[i].parameters().entrySet()) p.put(names[i] + "." + e.getKey(), e.getValue());
+        }
+        return Collections.unmodifiableMap(p);
+    }
+
+    /** {@link #forward(Tensor, AttentionMask, AttentionMask, Backend)} without masks on {@link Backend#AUTO}. */
+    @Override
+    public Tensor forward(Tensor src) {
+        return forward(src, null, null, Backend.AUTO);
+    }
+
+    /**
+     * @param srcMask           null, or {@code [L, L]} / {@code [N*nhead, L, L]}
+     * @param srcKeyPaddingMask null, or {@code [N, L]} ({@code [L]} unbatched)
+     * @return a new tensor of {@code src}'s shape, owned by the caller
+     * @throws IllegalArgumentException if a shape, mask or dtype does not fit (naming this layer, expected and given)
+     * @throws IllegalStateException    if this layer is closed or a tensor's memory was freed
+     */
+    public Tensor forward(Tensor src, AttentionMask srcMask, AttentionMask srcKeyPaddingMask, Backend backend) {
+        if (backend == null) throw new IllegalArgumentException(this + ": backend must not be null");
+        calls.enter(this);
+        try {
+            checkSource(toString(), src, dModel, batchFirst);
+            if (normFirst) {
+                Tensor x = src, sa = null, x1 = null, ff = null;
+                try {
+                    sa = attend(norm(norm1, x, backend), srcMask, srcKeyPaddingMask, backend);
+                    x1 = add(x, sa);
+                    ff = feedForward(norm(norm2, x1, backend), backend);
+                    return add(x1, ff);
+                } finally {
+                    for (Tensor t : new Tensor[] {sa, x1, ff}) if (t != null) t.close();
+                }
+            }
+            Tensor sa = null, y1 = null, ff = null;
+            try {
+                sa = attend(src, srcMask, srcKeyPaddingMask, backend);
+                y1 = normOfSum(norm1, src, sa, backend);
+                ff = feedForward(y1, backend);
+                return normOfSum(norm2, y1, ff, backend);
+            } finally {
+                for (Tensor t : new Tensor[] {sa, y1, ff}) if (t != null) t.close();
+            }
+        } finally {
+            calls.exit();
+        }
+    }
+
+    /** Rank 3 ({@code [L, N, d]} or batch first) or 2 (unbatched), F32, last dimension d_model. */
+    static void checkSource(String who, Tensor src, int dModel, boolean batchFirst) {
+        Attention.checkTensor(who, "src", src);
+        long[] s = src.shape();
+        if ((s.length != 2 && s.length != 3) || s[s.length - 1] != dModel) {
+            throw new IllegalArgumentException(who + ": expected src of shape " + (batchFirst ? "[N, L, " : "[L, N, ") + dModel
+                    + "] or [L, " + dModel + "] (unbatched), got " + Arrays.toString(s));
+        }
+    }
+
+    private Tensor attend(Tensor x, AttentionMask mask, AttentionMask keyPadding, Backend backend) {
+        // norm_first passes norm1(x), a temporary: close it here (src itself is the caller's)
+        try {
+            return selfAttn.forward(x, x, x, keyPadding, false, mask, true, backend).output();
+        } finally {
+            if (normFirst) x.close();
+        }
+    }
+
+    private static Tensor norm(LayerNorm norm, Tensor x, Backend backend) {
+        return norm.forward(x, backend);
+    }
+
+    /** {@code norm(a + b)}. */
+    private static Tensor normOfSum(LayerNorm norm, Tensor a, Tensor b, Backend backend) {
+        try (Tensor sum = add(a, b)) {
+            return norm.forward(sum, backend);
+        }
+    }
+
+    /** {@code linear2(act(linear1(x)))}; closes {@code x} when norm_first made it (norm2's output). */
+    private Tensor feedForward(Tensor x, Backend backend) {
+        Tensor h = null, a = null;
+        try {
+            h = linear1.forward(x, backend);
+            a = act.forward(h, backend);
+            return linear2.forward(a, backend);
+        } finally {
+            if (h != null) h.close();
+            if (a != null) a.close();
+            if (normFirst) x.close();
+        }
+    }
+
+    /** A new tensor {@code a + b} (same shapes), one float add per element as torch's. */
+    static Tensor add(Tensor a, Tensor b) {
+        float[] x = a.toFloatArray(), y = b.toFloatArray();
+        Tensor out = Tensor.zeros(a.shape());
+        MemorySegment o = out.segment();
+        for (int i = 0; i < x.length; i++) o.setAtIndex(ValueLayout.JAVA_FLOAT, i, x[i] + y[i]);
+        return out;
+    }
+
+    /** Marks closed, waits for calls in flight, then frees every sub-layer; idempotent. */
+    @Override
+    public void close() {
+        if (!calls.close()) return;
+        for (Module m : new Module[] {selfAttn, linear1, linear2, norm1, norm2, act}) m.close();
+    }
+
+    /** One line: {@code TransformerEncoderLayer(d_model=8, nhead=2, dim_feedforward=16, activation=relu, ...)}. */
+    @Override
+    public String toString() {
+        return "TransformerEncoderLayer(d_model=" + dModel + ", nhead=" + nhead + ", dim_feedforward=" + dimFeedforward + ", activation="
+                + activation + ", layer_norm_eps=" + Modules.pyFloat(eps) + ", batch_first=" + (batchFirst ? "True" : "False")
+                + ", norm_first=" + (normFirst ? "True" : "False") + ")";
+    }
+}

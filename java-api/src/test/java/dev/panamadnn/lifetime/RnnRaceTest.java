@@ -1,0 +1,52 @@
+package dev.panamadnn.lifetime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Runs the {@link RnnRaces} scenarios, each group in a child JVM, so a crash fails this test
+ * instead of killing the suite: closing an LSTM/GRU/LSTMCell, or an initial state, while a forward
+ * runs, and dropping the translated weights under it. 30 iterations per scenario (half on virtual
+ * threads); every outcome must be a result identical to the undisturbed call's or a refusal naming
+ * what was closed.
+ */
+class RnnRaceTest {
+    private static final int ITERATIONS = Integer.getInteger("pdnn.races.iterations", 30);
+    private static final Pattern SUMMARY = Pattern.compile(
+            "scenario (\\S+): (\\d+) iterations, (\\d+) completed, (\\d+) refused, (\\d+) unexpected");
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"rnn-layer-close", "rnn-state-close", "rnn-weights-changed"})
+    void noCrashAndOnlyDocumentedOutcomes(String group) throws Exception {
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--enable-native-access=ALL-UNNAMED",
+                "-Dpanamadnn.threads=2", "-cp", System.getProperty("java.class.path"), RnnRaces.class.getName(), group,
+                Integer.toString(ITERATIONS), "20261203");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        byte[] out = p.getInputStream().readAllBytes();
+        if (!p.waitFor(240, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            fail(group + ": child JVM did not finish in 240 s");
+        }
+        String text = new String(out, StandardCharsets.UTF_8);
+        System.out.println(text.strip());
+        assertEquals(0, p.exitValue(), group + ": the child JVM exited with " + p.exitValue()
+                + (p.exitValue() > 128 ? " (killed by signal " + (p.exitValue() - 128) + ": a crash)" : "") + "; its output:\n" + text);
+        Matcher m = SUMMARY.matcher(text);
+        int scenarios = 0;
+        while (m.find()) {
+            scenarios++;
+            assertEquals("0", m.group(5), m.group(1) + ": unexpected outcomes; output:\n" + text);
+        }
+        assertTrue(scenarios > 0, group + ": no scenario ran; output:\n" + text);
+    }
+}
