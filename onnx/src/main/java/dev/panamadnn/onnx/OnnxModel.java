@@ -86,8 +86,8 @@ public final class OnnxModel implements AutoCloseable {
      * A plan set for this model on inputs {@code [N, ...]} with a symbolic batch {@code N}: one plan
      * per batch size, built on first use. The caller closes it, before closing this model.
      *
-     * @throws OnnxException if the model does not have one input of shape {@code [N, fixed sizes...]}
-     *                       and one output (what plans take today)
+     * @throws OnnxException if the model's inputs are not all {@code [N, fixed sizes...]} with one
+     *                       batch symbol (what a plan set takes), or it cannot be compiled
      */
     public PlanSet compile(CompileOptions options) {
         checkOpen();
@@ -100,61 +100,70 @@ public final class OnnxModel implements AutoCloseable {
 
     /**
      * Runs the model once on {@code inputs} (by ONNX input name) and returns its outputs by ONNX
-     * output name, new tensors the caller owns. The first call compiles a plan (kept for the next
-     * calls); for a hot path use {@link #compile}.
+     * output name, new tensors the caller owns. The first call compiles (a plan set when every
+     * input is {@code [N, fixed...]} with one batch symbol, kept for the next calls; a plan for
+     * fixed shapes, kept; else a plan per call); for a hot path use {@link #compile}.
      *
      * @throws OnnxException if an input is missing, unknown, freed, or of the wrong dtype or shape
-     *                       (naming it), or the model cannot be compiled; today a model must have one
-     *                       input and one output
+     *                       (naming it), or the model cannot be compiled
      */
     public Map<String, Tensor> run(Map<String, Tensor> inputs) {
         lifetime.readLock().lock();
         try {
             checkOpen();
-            Tensor input = checkInputs(inputs);
-            if (imported.inputs().size() != 1 || imported.outputs().size() != 1) {
-                throw new OnnxException(source + ": run() takes models with one input and one output today, this one has "
-                        + imported.inputs().size() + " and " + imported.outputs().size());
-            }
-            Tensor out;
+            checkInputs(inputs);
+            Map<String, Tensor> ours;
             try {
-                out = runOne(input);
+                ours = runAll(inputs);
             } catch (IllegalArgumentException | UnsupportedOperationException e) {
                 throw new OnnxException(source + ": " + e.getMessage(), e);
             }
-            return Map.of(imported.outputs().get(0).name(), out);
+            Map<String, Tensor> out = new java.util.LinkedHashMap<>();
+            for (Value o : imported.outputs()) out.put(o.name(), ours.get(imported.outputValues().get(o.name())));
+            return out;
         } finally {
             lifetime.readLock().unlock();
         }
     }
 
-    private Tensor runOne(Tensor input) {
-        Value in = imported.inputs().get(0);
-        boolean batched = in.shape().rank() >= 1 && !in.shape().dim(0).isFixed();
-        for (int i = 1; i < in.shape().rank(); i++) batched &= in.shape().dim(i).isFixed();
-        if (batched && in.shape().dim(0).factor() == 1) {
+    private Map<String, Tensor> runAll(Map<String, Tensor> inputs) {
+        if (batched()) {
             PlanSet p;
             synchronized (this) {
                 if (plans == null) plans = PlanSet.of(toGraph(), CompileOptions.defaults(), PlanSet.DEFAULT_MAX_PLANS);
                 p = plans;
             }
-            return p.run(input);
+            return p.run(inputs);
         }
-        if (in.shape().isFixed()) {
+        Map<String, long[]> shapes = new HashMap<>();
+        for (Map.Entry<String, Tensor> e : inputs.entrySet()) shapes.put(e.getKey(), e.getValue().shape());
+        if (imported.inputs().stream().allMatch(v -> v.shape().isFixed())) {
             CompiledModel p;
             synchronized (this) {
-                if (fixedPlan == null) fixedPlan = CompiledModel.compile(toGraph(), CompileOptions.defaults(), input.shape());
+                if (fixedPlan == null) fixedPlan = CompiledModel.compile(toGraph(), CompileOptions.defaults(), shapes);
                 p = fixedPlan;
             }
-            return p.run(input);
+            return p.run(inputs);
         }
-        try (CompiledModel p = CompiledModel.compile(toGraph(), CompileOptions.defaults(), input.shape())) {   // other symbolic dims
-            return p.run(input);
+        try (CompiledModel p = CompiledModel.compile(toGraph(), CompileOptions.defaults(), shapes)) {   // other symbolic dims
+            return p.run(inputs);
         }
     }
 
-    /** Checks names, dtypes and shapes (symbols bound consistently); returns the first input's tensor. */
-    private Tensor checkInputs(Map<String, Tensor> given) {
+    /** Whether every input is {@code [N, fixed sizes...]} with the same plain batch symbol (what a plan set takes). */
+    private boolean batched() {
+        String symbol = null;
+        for (Value in : imported.inputs()) {
+            if (in.shape().rank() < 1 || in.shape().dim(0).isFixed() || in.shape().dim(0).factor() != 1) return false;
+            if (symbol != null && !symbol.equals(in.shape().dim(0).symbol())) return false;
+            symbol = in.shape().dim(0).symbol();
+            for (int i = 1; i < in.shape().rank(); i++) if (!in.shape().dim(i).isFixed()) return false;
+        }
+        return symbol != null;
+    }
+
+    /** Checks names, dtypes and shapes (symbols bound consistently across inputs). */
+    private void checkInputs(Map<String, Tensor> given) {
         if (given == null) throw new OnnxException(source + ": inputs must not be null");
         for (String k : given.keySet()) {
             if (imported.inputs().stream().noneMatch(v -> v.name().equals(k))) {
@@ -180,7 +189,6 @@ public final class OnnxModel implements AutoCloseable {
             }
             if (!fits) throw new OnnxException(source + ": input '" + v.name() + "' expects " + v.shape() + ", got " + Arrays.toString(s));
         }
-        return given.get(imported.inputs().get(0).name());
     }
 
     private void checkOpen() {

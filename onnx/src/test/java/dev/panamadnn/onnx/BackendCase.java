@@ -18,7 +18,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -29,9 +31,7 @@ import java.util.stream.Stream;
  * imported, compiled and run, compared with ONNX's backend tolerance (rtol 1e-3, atol 1e-7; dtype
  * and shape exactly; NaN equals NaN).
  *
- * <p>Plans take one input today: a case's inputs after the first are bound into the model as
- * initializers (with that data set's values) before import, so the ops still run on the given
- * data; when plans take several inputs they become inputs again.
+ * Every input is fed by name and every output compared.
  */
 final class BackendCase {
     static final double RTOL = 1e-3, ATOL = 1e-7;
@@ -64,24 +64,11 @@ final class BackendCase {
             sets = s.filter(p -> p.getFileName().toString().startsWith("test_data_set_")).sorted().toList();
         }
         if (sets.isEmpty()) return new Outcome(Kind.UNSUPPORTED, "no test data");
-        if (model.getGraph().getOutputCount() != 1) {
-            // Still import it, so an unsupported op is reported as such.
-            Outcome imported = importOnly(model);
-            return imported != null ? imported : new Outcome(Kind.UNSUPPORTED, model.getGraph().getOutputCount() + " outputs: plans take one today");
-        }
         for (Path set : sets) {
             Outcome o = runSet(model, set);
             if (o.kind() != Kind.PASS) return o;
         }
         return Outcome.pass();
-    }
-
-    private static Outcome importOnly(ModelProto model) {
-        try (OnnxModel m = Onnx.load(model.toByteArray())) {
-            return null;
-        } catch (OnnxException e) {
-            return unsupported("import", e);
-        }
     }
 
     private static Outcome runSet(ModelProto model, Path set) throws IOException {
@@ -93,41 +80,44 @@ final class BackendCase {
         if (given.size() != inputs.size() || inputs.isEmpty()) {
             return new Outcome(Kind.UNSUPPORTED, "the data set gives " + given.size() + " inputs for " + inputs.size() + " graph inputs");
         }
-        GraphProto.Builder g = model.getGraph().toBuilder();
-        for (int k = inputs.size() - 1; k >= 1; k--) {   // inputs after the first become initializers (see the class comment)
-            String name = inputs.get(k).getName();
-            g.addInitializer(given.get(k).toBuilder().setName(name));
-            for (int i = 0; i < g.getInputCount(); i++) if (g.getInput(i).getName().equals(name)) g.removeInput(i--);
-        }
-        byte[] bytes = model.toBuilder().setGraph(g).build().toByteArray();
-        TensorProto expectedProto = TensorProto.parseFrom(Files.readAllBytes(set.resolve("output_0.pb")));
-        try (Arena arena = Arena.ofConfined(); OnnxModel m = load(bytes)) {
-            Tensor input, expected;
+        try (Arena arena = Arena.ofConfined(); OnnxModel m = Onnx.load(model.toByteArray())) {
+            Map<String, Tensor> in = new LinkedHashMap<>();
+            Map<String, long[]> shapes = new LinkedHashMap<>();
+            List<Tensor> expected = new ArrayList<>();
             try {
-                input = TensorProtos.toTensor(given.get(0), "input_0", arena, null);
-                expected = TensorProtos.toTensor(expectedProto, "output_0", arena, null);
+                for (int k = 0; k < inputs.size(); k++) {
+                    Tensor t = TensorProtos.toTensor(given.get(k), "input_" + k, arena, null);
+                    in.put(inputs.get(k).getName(), t);
+                    shapes.put(inputs.get(k).getName(), t.shape());
+                }
+                for (int j = 0; j < model.getGraph().getOutputCount(); j++) {
+                    expected.add(TensorProtos.toTensor(TensorProto.parseFrom(Files.readAllBytes(set.resolve("output_" + j + ".pb"))), "output_" + j, arena, null));
+                }
             } catch (OnnxException e) {
                 return unsupported("test data", e);
             }
             CompiledModel plan;
             try {
-                plan = CompiledModel.compile(m.toGraph(), CompileOptions.defaults(), input.shape());
+                plan = CompiledModel.compile(m.toGraph(), CompileOptions.defaults(), shapes);
             } catch (UnsupportedOperationException | IllegalArgumentException | IllegalStateException e) {
                 return unsupported("compile", e);
             }
-            try (plan; Tensor out = plan.run(input)) {
-                String diff = compare(out, expected);
-                return diff == null ? Outcome.pass() : new Outcome(Kind.FAIL, set.getFileName() + ": " + diff);
+            Map<String, Tensor> out = null;
+            try (plan) {
+                out = plan.run(in);
+                for (int j = 0; j < expected.size(); j++) {   // graph outputs are in the ONNX outputs' order
+                    String diff = compare(out.get(m.toGraph().outputs().get(j)), expected.get(j));
+                    if (diff != null) return new Outcome(Kind.FAIL, set.getFileName() + ": output " + j + ": " + diff);
+                }
+                return Outcome.pass();
             } catch (RuntimeException e) {
                 return new Outcome(Kind.FAIL, set.getFileName() + ": run: " + oneLine(e));
+            } finally {
+                if (out != null) for (Tensor t : out.values()) t.close();
             }
         } catch (OnnxException e) {
             return unsupported("import", e);
         }
-    }
-
-    private static OnnxModel load(byte[] bytes) {
-        return Onnx.load(bytes);
     }
 
     /** Null if {@code actual} matches, else what differs and where. */

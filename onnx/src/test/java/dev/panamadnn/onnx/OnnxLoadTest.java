@@ -166,6 +166,28 @@ class OnnxLoadTest {
         throw new AssertionError("pattern not found");
     }
 
+    /** OnnxModel.run with two inputs by name: ONNX's node/test_concat_2d_axis_1 (its expected output from ONNX's reference). */
+    @Test
+    void runTakesSeveralInputsByName() throws IOException {
+        Path c = TestModels.backendCase("node/test_concat_2d_axis_1");
+        try (Arena arena = Arena.ofConfined(); OnnxModel m = Onnx.load(c.resolve("model.onnx"))) {
+            assertEquals(2, m.inputs().size());
+            java.util.Map<String, Tensor> in = new java.util.HashMap<>();
+            for (int k = 0; k < 2; k++) {
+                in.put(m.inputs().get(k).name(), TensorProtos.toTensor(TensorProto.parseFrom(Files.readAllBytes(c.resolve("test_data_set_0/input_" + k + ".pb"))), "in", arena, null));
+            }
+            Tensor want = TensorProtos.toTensor(TensorProto.parseFrom(Files.readAllBytes(c.resolve("test_data_set_0/output_0.pb"))), "out", arena, null);
+            Map<String, Tensor> out = m.run(in);
+            assertEquals(java.util.List.of(m.outputs().get(0).name()), java.util.List.copyOf(out.keySet()));
+            try (Tensor got = out.get(m.outputs().get(0).name())) {
+                assertNull(BackendCase.compare(got, want));
+            }
+            in.remove(m.inputs().get(1).name());
+            OnnxException missing = assertThrows(OnnxException.class, () -> m.run(in));
+            assertTrue(missing.getMessage().contains("input '" + m.inputs().get(1).name() + "'"), missing.getMessage());
+        }
+    }
+
     @Test
     void concurrentRunsAgree() throws Exception {
         try (OnnxModel m = Onnx.load(CASE.resolve("model.onnx"))) {
