@@ -205,12 +205,12 @@ public final class Digits {
         }
     }
 
-    private interface FileAction<T> {
+    interface FileAction<T> {
         T apply(Path file) throws IOException;
     }
 
     /** Copies a resource next to this class to a temporary file (SafeTensors maps files), runs {@code action}, deletes it. */
-    private static <T> T withResource(String name, FileAction<T> action) throws IOException {
+    static <T> T withResource(String name, FileAction<T> action) throws IOException {
         Path tmp = Files.createTempFile("panamadnn-digits-", ".safetensors");
         try {
             try (InputStream in = Digits.class.getResourceAsStream(name)) {
@@ -223,12 +223,12 @@ public final class Digits {
         }
     }
 
-    private static float[] floats(Tensor t) {
+    static float[] floats(Tensor t) {
         if (t.dtype() != DataType.F32) throw new IllegalStateException("digits test split: expected F32, got " + t.dtype());
         return t.toFloatArray();
     }
 
-    private static int[] ints(Tensor t) {
+    static int[] ints(Tensor t) {
         if (t.dtype() != DataType.I64) throw new IllegalStateException("digits test split: expected I64, got " + t.dtype());
         MemorySegment s = t.segment();
         int[] v = new int[Math.toIntExact(t.numel())];
