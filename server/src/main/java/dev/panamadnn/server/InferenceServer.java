@@ -66,6 +66,9 @@ public final class InferenceServer implements AutoCloseable {
         V2Routes routes = new V2Routes(this);
         this.web = WebServer.builder().port(options.port()).maxPayloadSize(options.maxBodyBytes())
                 .shutdownGracePeriod(Duration.ofSeconds(2))
+                .directHandlers(d -> {
+                    for (var type : io.helidon.http.DirectHandler.EventType.values()) d.addHandler(type, V2Routes.directHandler(options.maxBodyBytes()));
+                })
                 .routing(r -> {
                     if (options.accessLog()) r.addFilter((chain, req, res) -> {
                         long t0 = System.nanoTime();

@@ -163,6 +163,23 @@ final class V2Routes {
         return new ApiException(500, "internal error (see the server log)");
     }
 
+    /**
+     * Helidon's answer to a request it refuses before routing (a body over the limit, a malformed
+     * HTTP request), as {@code {"error": ...}} with a fixed message (its own text may name internals).
+     */
+    static io.helidon.http.DirectHandler directHandler(long maxBodyBytes) {
+        return (request, type, status, headers, message) -> {
+            String text = switch (status.code()) {   // Helidon reports a 413 as event BAD_REQUEST: go by the status
+                case 413 -> "request body exceeds the server's limit of " + maxBodyBytes + " bytes";
+                case 400 -> "malformed HTTP request";
+                default -> status.code() >= 500 ? "internal error (see the server log)" : "request refused: " + status.reasonPhrase();
+            };
+            return io.helidon.http.DirectHandler.TransportResponse.builder().status(status)
+                    .header(HeaderNames.CONTENT_TYPE, "application/json")
+                    .entity(Json.createObjectBuilder().add("error", text).build().toString()).build();
+        };
+    }
+
     static void error(ServerResponse res, ApiException e) {
         if (res.isSent()) return;
         if (e.retryAfter() != null) res.header("Retry-After", e.retryAfter());
