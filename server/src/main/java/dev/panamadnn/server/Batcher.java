@@ -66,6 +66,11 @@ final class Batcher {
         return queue.size();
     }
 
+    /** Whether {@link #drain} has closed the door. */
+    boolean isDraining() {
+        return !accepting;
+    }
+
     /** Holds ({@code true}) or releases the workers; for tests of queueing, deadlines and shutdown. */
     void pause(boolean on) {
         paused = on;

@@ -46,6 +46,16 @@ public record ModelConfig(String name, String architecture, int numClasses, Tens
 
     /** An input: its name, datatype ({@code FP32}) and the shape of one sample. */
     public record TensorSpec(String name, String datatype, long[] sample) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof TensorSpec t && name.equals(t.name) && datatype.equals(t.datatype) && java.util.Arrays.equals(sample, t.sample);
+        }
+
+        @Override
+        public int hashCode() {
+            return name.hashCode() * 31 + java.util.Arrays.hashCode(sample);
+        }
+
         /** Elements in one sample. */
         public long sampleElements() {
             long n = 1;

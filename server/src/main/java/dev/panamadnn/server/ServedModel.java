@@ -53,6 +53,11 @@ final class ServedModel implements AutoCloseable {
         return batcher.queueDepth();
     }
 
+    /** Whether this instance was unloaded or replaced and is finishing its queue. */
+    boolean isDraining() {
+        return batcher.isDraining();
+    }
+
     /** Test seam: see {@link Batcher#pause}. */
     void pause(boolean on) {
         batcher.pause(on);

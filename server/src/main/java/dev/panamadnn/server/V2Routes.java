@@ -61,7 +61,14 @@ final class V2Routes {
             InferRequest request = InferRequest.parse(body, header(req, "Inference-Header-Content-Length"),
                     header(req, "Inference-Timeout-Ms"), config);
             long deadline = start + TimeUnit.MILLISECONDS.toNanos(request.timeoutMs() > 0 ? request.timeoutMs() : config.timeoutMs());
-            CompletableFuture<float[]> result = m.submit(request.data(), request.rows(), deadline);
+            CompletableFuture<float[]> result;
+            try {
+                result = m.submit(request.data(), request.rows(), deadline);
+            } catch (ApiException e) {   // reloaded under us: the old instance drains, the new one takes it
+                ServedModel now = server.model(name);
+                if (!m.isDraining() || now == null || now == m || !now.config().input().equals(config.input())) throw e;
+                result = now.submit(request.data(), request.rows(), deadline);
+            }
             InferResponse reply = InferResponse.of(config, request, m.outputSample(), await(result, deadline, name));
             if (reply.headerLength() >= 0) {
                 res.header("Inference-Header-Content-Length", Integer.toString(reply.headerLength()));
