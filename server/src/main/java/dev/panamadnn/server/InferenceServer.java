@@ -66,6 +66,7 @@ public final class InferenceServer implements AutoCloseable {
         V2Routes routes = new V2Routes(this);
         this.web = WebServer.builder().port(options.port()).maxPayloadSize(options.maxBodyBytes())
                 .shutdownGracePeriod(Duration.ofSeconds(2))
+                .shutdownHook(false)   // Helidon's own hook would stop the listener before accepted requests are answered
                 .directHandlers(d -> {
                     for (var type : io.helidon.http.DirectHandler.EventType.values()) d.addHandler(type, V2Routes.directHandler(options.maxBodyBytes()));
                 })

@@ -24,7 +24,12 @@ public final class Main {
         }
         InferenceServer server = InferenceServer.start(o);
         // SIGTERM / SIGINT: answer every accepted request, then close the plans.
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "pdnn-shutdown"));
+        // (System.err: java.util.logging may already be reset by its own hook.)
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.err.println("serve: shutting down: answering " + server.metrics().inFlight().get() + " accepted request(s), then closing the plans");
+            server.close();
+            System.err.println("serve: stopped");
+        }, "pdnn-shutdown"));
     }
 
     private static String value(String[] args, int i, String option) {
