@@ -120,7 +120,12 @@ final class Batcher {
                 batch.add(next);
                 rows += next.rows();
             }
-            run(batch);
+            try {
+                run(batch);
+            } catch (RuntimeException | Error e) {   // never lose a worker, never leave a caller waiting
+                System.getLogger(Batcher.class.getName()).log(System.Logger.Level.ERROR, "model " + config.name() + ": batch failed", e);
+                for (Job j : batch) j.result().completeExceptionally(new ApiException(500, "model " + config.name() + ": inference failed"));
+            }
         }
     }
 

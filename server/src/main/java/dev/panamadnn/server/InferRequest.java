@@ -36,6 +36,18 @@ record InferRequest(String id, float[] data, int rows, boolean binaryOutput, lon
      * (null: all JSON), {@code headerTimeout} the {@code Inference-Timeout-Ms} value (null: none).
      */
     static InferRequest parse(byte[] body, String headerLength, String headerTimeout, ModelConfig config) {
+        try {
+            return parseChecked(body, headerLength, headerTimeout, config);
+        } catch (ApiException e) {
+            throw e;
+        } catch (RuntimeException e) {   // the JSON library's own limits (nesting depth, digits in a number, ...)
+            throw bad("unreadable JSON: " + abbreviate(String.valueOf(e.getMessage())));
+        } catch (StackOverflowError e) {
+            throw bad("unreadable JSON: nested too deeply");
+        }
+    }
+
+    private static InferRequest parseChecked(byte[] body, String headerLength, String headerTimeout, ModelConfig config) {
         int jsonLength = body.length;
         if (headerLength != null) {
             jsonLength = (int) Math.min(Integer.MAX_VALUE, positive("Inference-Header-Content-Length", headerLength, true));
@@ -197,7 +209,7 @@ record InferRequest(String id, float[] data, int rows, boolean binaryOutput, lon
     }
 
     private static String abbreviate(String s) {
-        return s.length() > 40 ? s.substring(0, 40) + "..." : s;
+        return s.length() > 120 ? s.substring(0, 120) + "..." : s;
     }
 
     private static ApiException bad(String message) {

@@ -86,7 +86,8 @@ final class V2Routes {
             error(res, status < 500 ? new ApiException(status, clientMessage(e)) : unexpected(e));
         } finally {
             server.metrics().inFlight().decrementAndGet();
-            server.metrics().request(name, status, System.nanoTime() - start);
+            // Unknown names share one label, so clients cannot grow the registry without bound.
+            server.metrics().request(server.model(name) != null ? name : "_unknown", status, System.nanoTime() - start);
         }
     }
 
