@@ -1,0 +1,42 @@
+package dev.panamadnn.server;
+
+import dev.panamadnn.Tensor;
+import dev.panamadnn.compile.CompileOptions;
+import dev.panamadnn.compile.PlanSet;
+import dev.panamadnn.demo.Digits;
+import dev.panamadnn.nn.Sequential;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The in-process ceiling {@code scripts/loadtest} compares the server with: the digits model's
+ * compiled plan run back to back by {@code threads} threads (1 intra-op thread each, as the
+ * server's instances) at batch {@code batch}, reporting samples per second.
+ * Usage: {@code InProcessCeiling BATCH THREADS SECONDS}.
+ */
+public final class InProcessCeiling {
+    private InProcessCeiling() {}
+
+    public static void main(String[] args) throws Exception {
+        int batch = Integer.parseInt(args[0]), threads = Integer.parseInt(args[1]);
+        double seconds = Double.parseDouble(args[2]);
+        try (Sequential model = Digits.trainedModel();
+             PlanSet plans = PlanSet.of(model, CompileOptions.defaults().withThreads(1), 1, 8, 8).warmup(batch)) {
+            AtomicLong samples = new AtomicLong();
+            long until = System.nanoTime() + (long) (seconds * 1e9);
+            Thread[] workers = new Thread[threads];
+            for (int t = 0; t < threads; t++) {
+                workers[t] = Thread.ofPlatform().start(() -> {
+                    try (Tensor in = Tensor.of(new float[batch * 64], batch, 1, 8, 8); Tensor out = Tensor.zeros(batch, 10)) {
+                        while (System.nanoTime() < until) {
+                            plans.run(in, out);
+                            samples.addAndGet(batch);
+                        }
+                    }
+                });
+            }
+            for (Thread w : workers) w.join();
+            System.out.printf(Locale.ROOT, "CEILING batch=%d threads=%d samples_per_s=%.0f%n", batch, threads, samples.get() / seconds);
+        }
+    }
+}
