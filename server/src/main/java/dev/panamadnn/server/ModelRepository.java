@@ -1,6 +1,7 @@
 package dev.panamadnn.server;
 
 import dev.panamadnn.compile.CompileOptions;
+import dev.panamadnn.compile.PlanSet;
 import dev.panamadnn.demo.Digits;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,8 +40,14 @@ final class ModelRepository {
                 if (!"digits".equals(name)) throw ApiException.notFound("no model '" + name + "' in the repository (only the bundled digits)");
                 ModelConfig config = ModelConfig.digits();
                 var model = Digits.trainedModel();
-                var plans = dev.panamadnn.compile.PlanSet.of(model, options(config), config.input().sample(), config.planSizes().length);
-                return ServedModel.start(config, new ModelLoader.Loaded(plans, model), metrics);
+                ModelLoader.Loaded loaded;
+                try {
+                    loaded = new ModelLoader.Loaded(PlanSet.of(model, options(config), config.input().sample(), config.planSizes().length), model);
+                } catch (RuntimeException e) {
+                    model.close();   // the weights are native memory: never left behind by a failed load
+                    throw e;
+                }
+                return ServedModel.start(config, loaded, metrics);
             }
             Path dir = root.resolve(name).normalize();
             if (!name.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}") || !dir.getParent().equals(root.normalize()) || !Files.isDirectory(dir)) {
