@@ -1,0 +1,184 @@
+package dev.panamadnn.server;
+
+import dev.panamadnn.Tensor;
+import dev.panamadnn.compile.PlanSet;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A model's dynamic batcher: a bounded queue of requests and {@code instances} worker threads.
+ * A worker takes the oldest request, then gathers more until the batch holds {@code maxBatch}
+ * rows, reaches a preferred size with nothing more waiting, or the first request has waited
+ * {@code maxQueueDelay}; it runs the smallest warmed plan that fits (padding with zero rows) and
+ * hands each caller its own rows. Requests past their deadline or abandoned by their caller are
+ * dropped before compute. Thread-safe.
+ */
+final class Batcher {
+    /** One request: {@code rows} samples, row-major; its caller waits on {@code result}. */
+    record Job(float[] data, int rows, long enqueuedNanos, long deadlineNanos, CompletableFuture<float[]> result) {}
+
+    private final ModelConfig config;
+    private final PlanSet plans;
+    private final int[] planSizes;
+    private final ServerMetrics metrics;
+    private final ArrayBlockingQueue<Job> queue;
+    private final Thread[] workers;
+    private final Object admission = new Object();
+    private volatile boolean accepting = true;
+    /** Test seam: while true, workers take nothing from the queue (tests fill it deterministically). */
+    private volatile boolean paused;
+
+    Batcher(ModelConfig config, PlanSet plans, ServerMetrics metrics) {
+        this.config = config;
+        this.plans = plans;
+        this.planSizes = config.planSizes();
+        this.metrics = metrics;
+        this.queue = new ArrayBlockingQueue<>(config.maxQueueSize());
+        this.workers = new Thread[config.instances()];
+        for (int i = 0; i < workers.length; i++) {
+            workers[i] = Thread.ofPlatform().name("pdnn-" + config.name() + "-" + i).daemon().start(this::work);
+        }
+    }
+
+    /**
+     * Queues a validated request; its future completes with the caller's output rows, or with an
+     * {@link ApiException} (504 past its deadline).
+     *
+     * @throws ApiException 503 with Retry-After when the queue is full or the model is unloading
+     */
+    CompletableFuture<float[]> submit(float[] data, int rows, long deadlineNanos) {
+        Job job = new Job(data, rows, System.nanoTime(), deadlineNanos, new CompletableFuture<>());
+        synchronized (admission) {   // so that no job slips in after drain() closed the door
+            if (!accepting) throw new ApiException(503, "model " + config.name() + " is unloading", "1");
+            if (!queue.offer(job)) {
+                throw new ApiException(503, "model " + config.name() + ": queue full (" + config.maxQueueSize() + " requests waiting)", "1");
+            }
+        }
+        return job.result();
+    }
+
+    /** Requests waiting. */
+    int queueDepth() {
+        return queue.size();
+    }
+
+    /** Whether {@link #drain} has closed the door. */
+    boolean isDraining() {
+        return !accepting;
+    }
+
+    /** Holds ({@code true}) or releases the workers; for tests of queueing, deadlines and shutdown. */
+    void pause(boolean on) {
+        paused = on;
+    }
+
+    /** Stops admitting, lets the workers finish every queued request, then returns. */
+    void drain() throws InterruptedException {
+        synchronized (admission) {
+            accepting = false;
+        }
+        for (Thread w : workers) w.join();
+    }
+
+    private void work() {
+        Job carry = null;   // a job taken that did not fit the previous batch
+        while (true) {
+            Job first;
+            try {
+                while (paused && accepting) Thread.sleep(1);
+                first = carry != null ? carry : queue.poll(50, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            carry = null;
+            if (first == null) {
+                if (!accepting && queue.isEmpty()) return;
+                continue;
+            }
+            List<Job> batch = new ArrayList<>();
+            batch.add(first);
+            int rows = first.rows();
+            long until = first.enqueuedNanos() + config.maxQueueDelayMicros() * 1000;
+            while (rows < config.maxBatch()) {
+                if (Arrays.binarySearch(config.preferredBatchSizes(), rows) >= 0 && queue.isEmpty()) break;
+                long wait = until - System.nanoTime();
+                Job next;
+                try {
+                    next = wait > 0 ? queue.poll(wait, TimeUnit.NANOSECONDS) : queue.poll();
+                } catch (InterruptedException e) {
+                    next = null;
+                }
+                if (next == null) break;
+                if (rows + next.rows() > config.maxBatch()) {
+                    carry = next;
+                    break;
+                }
+                batch.add(next);
+                rows += next.rows();
+            }
+            try {
+                run(batch);
+            } catch (RuntimeException | Error e) {   // never lose a worker, never leave a caller waiting
+                System.getLogger(Batcher.class.getName()).log(System.Logger.Level.ERROR, "model " + config.name() + ": batch failed", e);
+                for (Job j : batch) j.result().completeExceptionally(new ApiException(500, "model " + config.name() + ": inference failed"));
+            }
+        }
+    }
+
+    private void run(List<Job> batch) {
+        long now = System.nanoTime();
+        List<Job> live = new ArrayList<>(batch.size());
+        int rows = 0;
+        for (Job j : batch) {
+            metrics.queued(config.name(), now - j.enqueuedNanos());
+            if (j.result().isDone()) continue;   // abandoned: the caller timed out or went away
+            if (now - j.deadlineNanos() > 0) {
+                j.result().completeExceptionally(new ApiException(504, "deadline exceeded while queued for model " + config.name()));
+                continue;
+            }
+            live.add(j);
+            rows += j.rows();
+        }
+        if (live.isEmpty()) return;
+        int planRows = planSize(rows);
+        int sample = Math.toIntExact(config.input().sampleElements());
+        float[] in = new float[planRows * sample];
+        int at = 0;
+        for (Job j : live) {
+            System.arraycopy(j.data(), 0, in, at, j.data().length);
+            at += j.data().length;
+        }
+        long start = System.nanoTime();
+        float[] out;
+        try (Tensor input = Tensor.of(in, shape(planRows)); Tensor output = plans.run(input)) {
+            out = output.toFloatArray();
+        } catch (RuntimeException e) {
+            System.getLogger(Batcher.class.getName()).log(System.Logger.Level.ERROR, "model " + config.name() + ": run failed", e);
+            for (Job j : live) j.result().completeExceptionally(new ApiException(500, "model " + config.name() + ": inference failed"));
+            return;
+        }
+        metrics.batch(config.name(), rows, planRows, System.nanoTime() - start);
+        int perRow = out.length / planRows;
+        at = 0;
+        for (Job j : live) {
+            j.result().complete(Arrays.copyOfRange(out, at, at + j.rows() * perRow));
+            at += j.rows() * perRow;
+        }
+    }
+
+    private int planSize(int rows) {
+        for (int p : planSizes) if (p >= rows) return p;
+        throw new IllegalStateException("batch of " + rows + " rows exceeds max_batch_size " + config.maxBatch());
+    }
+
+    private long[] shape(int batch) {
+        long[] s = new long[config.input().sample().length + 1];
+        s[0] = batch;
+        System.arraycopy(config.input().sample(), 0, s, 1, s.length - 1);
+        return s;
+    }
+}

@@ -1,0 +1,218 @@
+package dev.panamadnn.server;
+
+import jakarta.json.Json;
+import jakarta.json.JsonArray;
+import jakarta.json.JsonNumber;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonString;
+import jakarta.json.JsonValue;
+import jakarta.json.stream.JsonParser;
+import jakarta.json.stream.JsonParsingException;
+import java.io.ByteArrayInputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+/**
+ * A parsed and fully validated inference request (Open Inference Protocol, REST): the one input as
+ * {@code rows} samples of FP32, row-major, whether the output goes back as binary data, the id and
+ * the requested timeout. {@link #parse} checks everything before any native call and refuses with
+ * a 400 naming the field: malformed JSON, names, datatype, shape, element count vs data length,
+ * batch within max, binary-extension sizes, and non-finite values (NaN and infinities are refused:
+ * JSON cannot carry them, and in binary data they are almost always a client bug).
+ *
+ * @param id           the request's id, echoed in the response (null if none)
+ * @param data         {@code rows x sample} floats
+ * @param rows         the batch size of this request
+ * @param binaryOutput whether the output is returned with the binary tensor data extension
+ * @param timeoutMs    the requested deadline in ms, or 0 for the model's default
+ */
+record InferRequest(String id, float[] data, int rows, boolean binaryOutput, long timeoutMs) {
+    /** Longest deadline a request may ask for. */
+    static final long MAX_TIMEOUT_MS = 600_000;
+
+    /**
+     * Parses {@code body}; {@code headerLength} is the {@code Inference-Header-Content-Length} value
+     * (null: all JSON), {@code headerTimeout} the {@code Inference-Timeout-Ms} value (null: none).
+     */
+    static InferRequest parse(byte[] body, String headerLength, String headerTimeout, ModelConfig config) {
+        try {
+            return parseChecked(body, headerLength, headerTimeout, config);
+        } catch (ApiException e) {
+            throw e;
+        } catch (RuntimeException e) {   // the JSON library's own limits (nesting depth, digits in a number, ...)
+            throw bad("unreadable JSON: " + abbreviate(String.valueOf(e.getMessage())));
+        } catch (StackOverflowError e) {
+            throw bad("unreadable JSON: nested too deeply");
+        }
+    }
+
+    private static InferRequest parseChecked(byte[] body, String headerLength, String headerTimeout, ModelConfig config) {
+        int jsonLength = body.length;
+        if (headerLength != null) {
+            jsonLength = (int) Math.min(Integer.MAX_VALUE, positive("Inference-Header-Content-Length", headerLength, true));
+            if (jsonLength > body.length) {
+                throw bad("Inference-Header-Content-Length " + jsonLength + " exceeds the body's " + body.length + " bytes");
+            }
+        }
+        if (jsonLength == 0) throw bad("empty request body: expected a JSON object with \"inputs\"");
+        JsonObject o;
+        try (JsonParser p = Json.createParser(new ByteArrayInputStream(body, 0, jsonLength))) {
+            if (!p.hasNext()) throw bad("empty JSON header: expected a JSON object with \"inputs\"");
+            p.next();
+            JsonValue v = p.getValue();
+            if (!(v instanceof JsonObject obj)) throw bad("the request must be a JSON object, got " + v.getValueType());
+            if (p.hasNext()) throw bad("malformed JSON: content after the request object");
+            o = obj;
+        } catch (JsonParsingException e) {
+            throw bad("malformed JSON: " + e.getMessage());
+        } catch (jakarta.json.JsonException | IllegalStateException e) {
+            throw bad("unreadable JSON: " + e.getMessage());
+        }
+        String id = null;
+        if (o.containsKey("id")) {
+            if (!(o.get("id") instanceof JsonString s)) throw bad("\"id\" must be a string");
+            id = s.getString();
+        }
+        JsonObject params = object(o, "parameters", "request");
+        boolean binaryOutput = bool(params, "binary_data_output", "parameters");
+        long timeout = 0;
+        if (params.containsKey("timeout_ms")) timeout = timeout(params.get("timeout_ms").toString());
+        if (headerTimeout != null) timeout = timeout(headerTimeout);
+        if (!(o.get("inputs") instanceof JsonArray inputs)) throw bad("\"inputs\" must be an array of input tensors");
+        if (inputs.size() != 1) {
+            throw bad("model " + config.name() + " takes 1 input (" + config.input().name() + "), got " + inputs.size());
+        }
+        binaryOutput |= requestedOutputs(o, config);
+        if (!(inputs.get(0) instanceof JsonObject in)) throw bad("inputs[0] must be an object");
+        String where = "input " + (in.get("name") instanceof JsonString s ? "'" + s.getString() + "'" : "inputs[0]");
+        if (!(in.get("name") instanceof JsonString name)) throw bad("inputs[0].name must be a string");
+        if (!name.getString().equals(config.input().name())) {
+            throw bad("unknown input '" + name.getString() + "' for model " + config.name() + "; expected '" + config.input().name() + "'");
+        }
+        if (!(in.get("datatype") instanceof JsonString dtype)) throw bad(where + ": datatype must be a string");
+        if (!dtype.getString().equals(config.input().datatype())) {
+            throw bad(where + ": datatype " + dtype.getString() + " does not match the model's " + config.input().datatype());
+        }
+        int rows = rows(in, where, config);
+        long count = (long) rows * config.input().sampleElements();
+        JsonObject inParams = object(in, "parameters", where);
+        float[] data;
+        if (inParams.containsKey("binary_data_size")) {
+            if (in.containsKey("data")) throw bad(where + ": has both \"data\" and a binary_data_size");
+            long size = positive(where + " binary_data_size", inParams.get("binary_data_size").toString(), true);
+            if (size != count * 4) throw bad(where + ": binary_data_size " + size + " != " + count + " FP32 elements x 4 bytes");
+            if (body.length - jsonLength != size) {
+                throw bad(where + ": binary_data_size " + size + " but " + (body.length - jsonLength) + " binary bytes follow the JSON header");
+            }
+            data = binary(body, jsonLength, (int) count, where);
+        } else {
+            if (body.length != jsonLength) throw bad((body.length - jsonLength) + " binary bytes follow the JSON header but no input has a binary_data_size");
+            if (!in.containsKey("data")) throw bad(where + ": no \"data\" (and no binary_data_size)");
+            data = new float[(int) count];
+            int n = flatten(in.get("data"), data, 0, where, 0);
+            if (n != count) throw bad(where + ": data has " + n + " elements, shape " + shapeText(rows, config) + " needs " + count);
+        }
+        return new InferRequest(id, data, rows, binaryOutput, timeout);
+    }
+
+    private static int rows(JsonObject in, String where, ModelConfig config) {
+        if (!(in.get("shape") instanceof JsonArray shape)) throw bad(where + ": shape must be an array of integers");
+        long[] sample = config.input().sample();
+        if (shape.size() != sample.length + 1) {
+            throw bad(where + ": shape " + shape + " has rank " + shape.size() + ", expected " + (sample.length + 1) + " " + shapeText(-1, config));
+        }
+        long[] dims = new long[shape.size()];
+        for (int i = 0; i < dims.length; i++) {
+            if (!(shape.get(i) instanceof JsonNumber n) || !n.isIntegral()) throw bad(where + ": shape " + shape + " has a non-integer dim");
+            dims[i] = n.bigIntegerValue().bitLength() < 63 ? n.longValue() : -1;
+        }
+        if (!Arrays.equals(Arrays.copyOfRange(dims, 1, dims.length), sample)) {
+            throw bad(where + ": shape " + shape + " does not match the model's " + shapeText(-1, config));
+        }
+        if (dims[0] < 1) throw bad(where + ": batch size must be >= 1, got " + dims[0]);
+        if (dims[0] > config.maxBatch()) throw bad(where + ": batch size " + dims[0] + " exceeds max_batch_size " + config.maxBatch());
+        return (int) dims[0];
+    }
+
+    private static boolean requestedOutputs(JsonObject o, ModelConfig config) {
+        if (!o.containsKey("outputs")) return false;
+        if (!(o.get("outputs") instanceof JsonArray outputs)) throw bad("\"outputs\" must be an array");
+        boolean binary = false;
+        for (JsonValue v : outputs) {
+            if (!(v instanceof JsonObject out) || !(out.get("name") instanceof JsonString name)) throw bad("each of \"outputs\" must be an object with a name");
+            if (!name.getString().equals(config.outputName())) {
+                throw bad("unknown output '" + name.getString() + "' for model " + config.name() + "; it has '" + config.outputName() + "'");
+            }
+            binary |= bool(object(out, "parameters", "output '" + name.getString() + "'"), "binary_data", "output parameters");
+        }
+        return binary;
+    }
+
+    /** Copies nested or flat JSON numbers into {@code into} from {@code at}; returns the count (which may exceed the array). */
+    private static int flatten(JsonValue v, float[] into, int at, String where, int depth) {
+        if (depth > 32) throw bad(where + ": data nested deeper than 32 levels");
+        if (v instanceof JsonArray a) {
+            for (JsonValue e : a) at = flatten(e, into, at, where, depth + 1);
+            return at;
+        }
+        if (!(v instanceof JsonNumber n)) throw bad(where + ": data element " + at + " is " + v.getValueType() + ", not a number");
+        float f = (float) n.doubleValue();
+        if (!Float.isFinite(f)) throw bad(where + ": data element " + at + " (" + n + ") is not a finite FP32 value");
+        if (at < into.length) into[at] = f;
+        return at + 1;
+    }
+
+    private static float[] binary(byte[] body, int from, int count, String where) {
+        float[] data = new float[count];
+        ByteBuffer.wrap(body, from, count * 4).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(data);
+        for (int i = 0; i < count; i++) {
+            if (!Float.isFinite(data[i])) throw bad(where + ": binary element " + i + " is " + data[i] + "; non-finite values are refused");
+        }
+        return data;
+    }
+
+    private static JsonObject object(JsonObject o, String key, String where) {
+        if (!o.containsKey(key)) return JsonValue.EMPTY_JSON_OBJECT;
+        if (!(o.get(key) instanceof JsonObject p)) throw bad(where + ": \"" + key + "\" must be an object");
+        return p;
+    }
+
+    private static boolean bool(JsonObject o, String key, String where) {
+        if (!o.containsKey(key)) return false;
+        JsonValue v = o.get(key);
+        if (v != JsonValue.TRUE && v != JsonValue.FALSE) throw bad(where + ": " + key + " must be true or false");
+        return v == JsonValue.TRUE;
+    }
+
+    private static long timeout(String text) {
+        long t = positive("timeout_ms", text, false);
+        if (t > MAX_TIMEOUT_MS) throw bad("timeout_ms " + t + " exceeds " + MAX_TIMEOUT_MS);
+        return t;
+    }
+
+    private static long positive(String what, String text, boolean zeroOk) {
+        long v;
+        try {
+            v = Long.parseLong(text.trim());
+        } catch (NumberFormatException e) {
+            throw bad(what + " must be an integer, got " + abbreviate(text));
+        }
+        if (v < 0 || (!zeroOk && v == 0)) throw bad(what + " must be " + (zeroOk ? ">= 0" : ">= 1") + ", got " + v);
+        return v;
+    }
+
+    private static String shapeText(int rows, ModelConfig config) {
+        StringBuilder s = new StringBuilder("[").append(rows < 0 ? "N" : Integer.toString(rows));
+        for (long d : config.input().sample()) s.append(',').append(d);
+        return s.append(']').toString();
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 120 ? s.substring(0, 120) + "..." : s;
+    }
+
+    private static ApiException bad(String message) {
+        return ApiException.badRequest(message);
+    }
+}

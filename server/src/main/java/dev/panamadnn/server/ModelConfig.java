@@ -1,0 +1,164 @@
+package dev.panamadnn.server;
+
+import jakarta.json.Json;
+import jakarta.json.JsonArray;
+import jakarta.json.JsonNumber;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonString;
+import jakarta.json.JsonValue;
+import jakarta.json.stream.JsonParsingException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.TreeSet;
+
+/**
+ * A model's serving configuration, the {@code config.json} of its repository directory:
+ * <pre>{@code
+ * {"architecture": "digits",                      // digits | resnet18 | resnet34 | resnet50
+ *  "num_classes": 10,                             // resnets only (default 1000)
+ *  "inputs":  [{"name": "input", "datatype": "FP32", "shape": [-1, 1, 8, 8]}],   // -1 or "N": the batch
+ *  "outputs": [{"name": "logits"}],
+ *  "max_batch_size": 32, "max_queue_delay_us": 2000, "preferred_batch_sizes": [8, 16, 32],
+ *  "instances": 2, "threads_per_instance": 1, "max_queue_size": 256, "timeout_ms": 10000}
+ * }</pre>
+ * Every field but {@code architecture} has a default. One input and one output for now (the
+ * built-in architectures have one of each); FP32 only.
+ *
+ * @param name              the served name (the directory's name)
+ * @param architecture      the built-in architecture the weights belong to
+ * @param numClasses        classifier width of a ResNet
+ * @param input             the input: name, datatype and the shape of one sample (batch dim removed)
+ * @param outputName        the output's name
+ * @param maxBatch          most rows one compiled run takes; also the most rows one request may send
+ * @param maxQueueDelayMicros how long the batcher waits for more requests after the first one
+ * @param preferredBatchSizes batch sizes at which the batcher dispatches without waiting (sorted)
+ * @param instances         concurrent runs (worker threads sharing the model's plans)
+ * @param threadsPerInstance intra-op threads of each compiled plan
+ * @param maxQueueSize      requests waiting at most; one more gets 503 with Retry-After
+ * @param timeoutMs         default per-request deadline (a request may ask for less or more)
+ */
+public record ModelConfig(String name, String architecture, int numClasses, TensorSpec input, String outputName,
+                          int maxBatch, long maxQueueDelayMicros, int[] preferredBatchSizes, int instances,
+                          int threadsPerInstance, int maxQueueSize, long timeoutMs) {
+
+    /** An input: its name, datatype ({@code FP32}) and the shape of one sample. */
+    public record TensorSpec(String name, String datatype, long[] sample) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof TensorSpec t && name.equals(t.name) && datatype.equals(t.datatype) && java.util.Arrays.equals(sample, t.sample);
+        }
+
+        @Override
+        public int hashCode() {
+            return name.hashCode() * 31 + java.util.Arrays.hashCode(sample);
+        }
+
+        /** Elements in one sample. */
+        public long sampleElements() {
+            long n = 1;
+            for (long d : sample) n *= d;
+            return n;
+        }
+    }
+
+    /** Validates every field, naming the one that is wrong. */
+    public ModelConfig {
+        check(name != null && name.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"), "model name must be 1-64 of [A-Za-z0-9_.-], got " + name);
+        check(maxBatch >= 1 && maxBatch <= 1024, "max_batch_size must be in [1, 1024], got " + maxBatch);
+        check(maxQueueDelayMicros >= 0 && maxQueueDelayMicros <= 10_000_000, "max_queue_delay_us must be in [0, 1e7], got " + maxQueueDelayMicros);
+        for (int p : preferredBatchSizes) check(p >= 1 && p <= maxBatch, "preferred_batch_sizes must lie in [1, max_batch_size], got " + p);
+        check(instances >= 1 && instances <= 64, "instances must be in [1, 64], got " + instances);
+        check(threadsPerInstance >= 1 && threadsPerInstance <= 256, "threads_per_instance must be in [1, 256], got " + threadsPerInstance);
+        check(maxQueueSize >= 1 && maxQueueSize <= 1_000_000, "max_queue_size must be in [1, 1e6], got " + maxQueueSize);
+        check(timeoutMs >= 1, "timeout_ms must be >= 1, got " + timeoutMs);
+        check("FP32".equals(input.datatype()), "input " + input.name() + ": only FP32 is served, got " + input.datatype());
+        preferredBatchSizes = new TreeSet<>(Arrays.stream(preferredBatchSizes).boxed().toList()).stream().mapToInt(i -> i).toArray();
+    }
+
+    /** The built-in digits model's configuration (input {@code [N,1,8,8]} FP32, output {@code logits}). */
+    public static ModelConfig digits() {
+        return new ModelConfig("digits", "digits", 10, new TensorSpec("input", "FP32", new long[] {1, 8, 8}), "logits",
+                32, 2000, new int[] {32}, defaultInstances(1), 1, 256, 10_000);
+    }
+
+    /** Instances x threads per instance = the cores this JVM sees (at least one instance). */
+    static int defaultInstances(int threads) {
+        return Math.max(1, Runtime.getRuntime().availableProcessors() / threads);
+    }
+
+    /**
+     * The batch sizes compiled (and warmed) up front: powers of two up to the max batch, the max
+     * batch and the preferred sizes. A batch of another size runs on the next larger plan, padded.
+     */
+    public int[] planSizes() {
+        TreeSet<Integer> sizes = new TreeSet<>();
+        for (int b = 1; b < maxBatch; b *= 2) sizes.add(b);
+        sizes.add(maxBatch);
+        for (int p : preferredBatchSizes) sizes.add(p);
+        return sizes.stream().mapToInt(i -> i).toArray();
+    }
+
+    /** Reads {@code dir/config.json}; the model is named after the directory. */
+    public static ModelConfig read(Path dir) throws IOException {
+        Path file = dir.resolve("config.json");
+        if (!Files.isRegularFile(file)) throw new IllegalArgumentException(dir.getFileName() + ": no config.json");
+        try (InputStream in = Files.newInputStream(file); var reader = Json.createReader(in)) {
+            return parse(dir.getFileName().toString(), reader.readObject());
+        } catch (JsonParsingException | ClassCastException | IllegalStateException e) {
+            throw new IllegalArgumentException(dir.getFileName() + "/config.json: not a JSON object: " + e.getMessage());
+        }
+    }
+
+    /** Parses a config object for model {@code name}. */
+    public static ModelConfig parse(String name, JsonObject o) {
+        String arch = string(o, "architecture", null);
+        check(arch != null, name + "/config.json: architecture is required (digits, resnet18, resnet34, resnet50)");
+        int threads = integer(o, "threads_per_instance", 1);
+        JsonObject in = single(o, "inputs", name);
+        JsonObject out = o.containsKey("outputs") ? single(o, "outputs", name) : Json.createObjectBuilder().build();
+        TensorSpec spec = new TensorSpec(string(in, "name", "input"), string(in, "datatype", "FP32"), sample(in, name));
+        int maxBatch = integer(o, "max_batch_size", 32);
+        JsonArray pref = o.containsKey("preferred_batch_sizes") ? o.getJsonArray("preferred_batch_sizes") : JsonValue.EMPTY_JSON_ARRAY;
+        int[] preferred = pref.stream().mapToInt(v -> ((JsonNumber) v).intValueExact()).toArray();
+        return new ModelConfig(name, arch, integer(o, "num_classes", 1000), spec, string(out, "name", "output"), maxBatch,
+                integer(o, "max_queue_delay_us", 2000), preferred, integer(o, "instances", defaultInstances(threads)), threads,
+                integer(o, "max_queue_size", 256), integer(o, "timeout_ms", 10_000));
+    }
+
+    private static JsonObject single(JsonObject o, String key, String model) {
+        check(o.containsKey(key) && o.get(key) instanceof JsonArray a && a.size() == 1 && a.get(0) instanceof JsonObject,
+                model + "/config.json: " + key + " must be an array of exactly one object");
+        return o.getJsonArray(key).getJsonObject(0);
+    }
+
+    private static long[] sample(JsonObject in, String model) {
+        JsonArray shape = in.getJsonArray("shape");
+        check(shape != null && shape.size() >= 2, model + "/config.json: inputs[0].shape must be [batch, dims...]");
+        JsonValue batch = shape.get(0);
+        check(batch instanceof JsonString || (batch instanceof JsonNumber n && n.longValue() == -1),
+                model + "/config.json: inputs[0].shape[0] must be the symbolic batch (-1 or a name)");
+        long[] sample = new long[shape.size() - 1];
+        for (int i = 0; i < sample.length; i++) {
+            sample[i] = shape.get(i + 1) instanceof JsonNumber n ? n.longValue() : -1;
+            check(sample[i] >= 1, model + "/config.json: inputs[0].shape[" + (i + 1) + "] must be a positive size");
+        }
+        return sample;
+    }
+
+    private static String string(JsonObject o, String key, String fallback) {
+        return o.get(key) instanceof JsonString s ? s.getString() : fallback;
+    }
+
+    private static int integer(JsonObject o, String key, int fallback) {
+        if (!o.containsKey(key)) return fallback;
+        check(o.get(key) instanceof JsonNumber n && n.isIntegral(), "config.json: " + key + " must be an integer");
+        return o.getJsonNumber(key).intValueExact();
+    }
+
+    private static void check(boolean ok, String message) {
+        if (!ok) throw new IllegalArgumentException(message);
+    }
+}

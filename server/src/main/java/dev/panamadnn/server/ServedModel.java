@@ -1,0 +1,90 @@
+package dev.panamadnn.server;
+
+import dev.panamadnn.compile.PlanSet;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A loaded model: its configuration, its warmed plans and its batcher. Built only once every plan
+ * size is compiled and warmed (so a model in the registry is ready); {@link #close()} drains the
+ * batcher (every queued request is answered) before it closes the plans, then the weights.
+ */
+final class ServedModel implements AutoCloseable {
+    private final ModelConfig config;
+    private final ModelLoader.Loaded loaded;
+    private final Batcher batcher;
+    private final long[] outputSample;
+
+    private ServedModel(ModelConfig config, ModelLoader.Loaded loaded, ServerMetrics metrics) {
+        this.config = config;
+        this.loaded = loaded;
+        long[] out = loaded.plans().outputShape(1);
+        this.outputSample = Arrays.copyOfRange(out, 1, out.length);
+        this.batcher = new Batcher(config, loaded.plans(), metrics);
+    }
+
+    /** Compiles and warms every plan size of {@code loaded}, then starts serving; closes {@code loaded} if that fails. */
+    static ServedModel start(ModelConfig config, ModelLoader.Loaded loaded, ServerMetrics metrics) {
+        try {
+            loaded.plans().warmup(config.planSizes());
+            return new ServedModel(config, loaded, metrics);
+        } catch (RuntimeException e) {
+            closeQuietly(loaded);
+            throw e;
+        }
+    }
+
+    ModelConfig config() {
+        return config;
+    }
+
+    /** The shape of one sample's output (batch dim removed). */
+    long[] outputSample() {
+        return outputSample.clone();
+    }
+
+    /** The plan set (for describing it). */
+    PlanSet plans() {
+        return loaded.plans();
+    }
+
+    /** Requests waiting in the batcher's queue. */
+    int queueDepth() {
+        return batcher.queueDepth();
+    }
+
+    /** Whether this instance was unloaded or replaced and is finishing its queue. */
+    boolean isDraining() {
+        return batcher.isDraining();
+    }
+
+    /** Test seam: see {@link Batcher#pause}. */
+    void pause(boolean on) {
+        batcher.pause(on);
+    }
+
+    /** Queues a validated request of {@code rows} samples; see {@link Batcher#submit}. */
+    CompletableFuture<float[]> submit(float[] data, int rows, long deadlineNanos) {
+        return batcher.submit(data, rows, deadlineNanos);
+    }
+
+    /** Drains the queue (every accepted request answered), then closes the plans and the weights. */
+    @Override
+    public void close() {
+        try {
+            batcher.drain();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        closeQuietly(loaded);
+    }
+
+    private static void closeQuietly(ModelLoader.Loaded loaded) {
+        loaded.plans().close();
+        try {
+            loaded.owner().close();
+        } catch (Exception e) {
+            System.getLogger(ServedModel.class.getName()).log(System.Logger.Level.WARNING, "closing a model's weights failed", e);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package dev.panamadnn.server;
+
+import jakarta.json.Json;
+import jakarta.json.JsonArrayBuilder;
+import jakarta.json.JsonObject;
+import java.util.List;
+
+/** The server's and each model's metadata replies (Open Inference Protocol). */
+final class ServerInfo {
+    static final String NAME = "panama-dnn", VERSION = "0.1.0";
+    /** Every model serves one version. */
+    static final String MODEL_VERSION = "1";
+    /** The protocol extensions this server implements (Triton's names for them). */
+    static final List<String> EXTENSIONS = List.of("binary_tensor_data", "model_repository");
+
+    private ServerInfo() {}
+
+    /** {@code GET /v2}: {@code {name, version, extensions}}. */
+    static JsonObject server() {
+        return Json.createObjectBuilder().add("name", NAME).add("version", VERSION)
+                .add("extensions", Json.createArrayBuilder(EXTENSIONS)).build();
+    }
+
+    /** {@code GET /v2/models/{name}}: {@code {name, versions, platform, inputs, outputs}} with -1 for the batch. */
+    static JsonObject model(ServedModel m) {
+        ModelConfig c = m.config();
+        return Json.createObjectBuilder().add("name", c.name()).add("versions", Json.createArrayBuilder().add(MODEL_VERSION))
+                .add("platform", "panama-dnn_" + c.architecture())
+                .add("inputs", Json.createArrayBuilder().add(tensor(c.input().name(), c.input().sample())))
+                .add("outputs", Json.createArrayBuilder().add(tensor(c.outputName(), m.outputSample())))
+                .build();
+    }
+
+    private static JsonObject tensor(String name, long[] sample) {
+        JsonArrayBuilder shape = Json.createArrayBuilder().add(-1);
+        for (long d : sample) shape.add(d);
+        return Json.createObjectBuilder().add("name", name).add("datatype", "FP32").add("shape", shape).build();
+    }
+}

@@ -1,0 +1,68 @@
+package dev.panamadnn.server;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The server's Prometheus metrics (Micrometer): requests by model and status, latency histograms
+ * (queue, compute, total), batch sizes, queue depth, in-flight requests and compiled plans.
+ * Thread-safe; one per server.
+ */
+public final class ServerMetrics {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final AtomicInteger inFlight = new AtomicInteger();
+
+    ServerMetrics() {
+        Gauge.builder("pdnn_inflight_requests", inFlight, AtomicInteger::get)
+                .description("Inference requests accepted and not yet answered").register(registry);
+    }
+
+    /** The Prometheus text exposition of every metric. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    AtomicInteger inFlight() {
+        return inFlight;
+    }
+
+    void request(String model, int status, long nanos) {
+        Counter.builder("pdnn_requests").description("Inference requests by model and HTTP status")
+                .tag("model", model).tag("status", Integer.toString(status)).register(registry).increment();
+        timer("pdnn_request_latency", "Inference request time, received to answered", model).record(Duration.ofNanos(nanos));
+    }
+
+    void queued(String model, long nanos) {
+        timer("pdnn_queue_latency", "Time a request waited in its model's queue", model).record(Duration.ofNanos(nanos));
+    }
+
+    void batch(String model, int rows, int planRows, long nanos) {
+        timer("pdnn_compute_latency", "Time of one batched compiled-plan run", model).record(Duration.ofNanos(nanos));
+        DistributionSummary.builder("pdnn_batch_size").description("Rows per batched run (before padding to a plan size)")
+                .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256).tag("model", model).register(registry).record(rows);
+        DistributionSummary.builder("pdnn_padded_rows").description("Zero rows added to reach a compiled plan's batch size")
+                .tag("model", model).register(registry).record(planRows - rows);
+    }
+
+    /**
+     * Registers model {@code model}'s gauges (queue depth, plans compiled), which read whichever
+     * instance of it {@code server} serves now (0 while none), so a reload keeps them.
+     */
+    void model(String model, InferenceServer server) {
+        Gauge.builder("pdnn_queue_depth", server, s -> s.model(model) instanceof ServedModel m ? m.queueDepth() : 0)
+                .description("Requests waiting in the model's queue").tag("model", model).register(registry);
+        Gauge.builder("pdnn_plans_compiled", server, s -> s.model(model) instanceof ServedModel m ? m.plans().cachedBatchSizes().length : 0)
+                .description("Compiled plans the model holds").tag("model", model).register(registry);
+    }
+
+    private Timer timer(String name, String description, String model) {
+        return Timer.builder(name).description(description).tag("model", model).publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(0).plusNanos(50_000)).maximumExpectedValue(Duration.ofSeconds(30)).register(registry);
+    }
+}

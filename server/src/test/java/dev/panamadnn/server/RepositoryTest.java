@@ -1,0 +1,62 @@
+package dev.panamadnn.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import jakarta.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Loading from the repository: a model directory that cannot be served is refused with a message
+ * that names the problem (400), the server keeps serving the others, and a server whose start-up
+ * model is broken does not start.
+ */
+class RepositoryTest {
+    @TempDir
+    Path dir;
+
+    static String loadError(V2Client client, String name) throws Exception {
+        V2Client.Response r = client.post("/v2/repository/models/" + name + "/load", "");
+        assertEquals(400, r.status(), name + ": " + r.text());
+        return ((JsonObject) r.json()).getString("error");
+    }
+
+    @Test
+    void unservableDirectoriesAreRefusedByName() throws Exception {
+        TestServers.repository(dir, "digits", TestServers.digitsConfig(""));
+        try (InferenceServer server = TestServers.start(dir)) {
+            V2Client client = TestServers.client(server);
+            Path onnx = Files.createDirectories(dir.resolve("onnx1"));
+            Files.writeString(onnx.resolve("config.json"), TestServers.digitsConfig(""));
+            Files.write(onnx.resolve("model.onnx"), new byte[16]);
+            assertTrue(loadError(client, "onnx1").contains("model.onnx is not supported yet"), "onnx");
+
+            TestServers.repository(dir, "resnet99", TestServers.digitsConfig("").replace("\"digits\"", "\"resnet99\""));
+            assertTrue(loadError(client, "resnet99").contains("unknown architecture 'resnet99'"), "architecture");
+
+            TestServers.repository(dir, "broken", "{\"architecture\": ");
+            assertTrue(loadError(client, "broken").contains("config.json: not a JSON object"), "malformed config");
+
+            TestServers.repository(dir, "nobatch", TestServers.digitsConfig("").replace("[-1, 1, 8, 8]", "[1, 1, 8, 8]"));
+            assertTrue(loadError(client, "nobatch").contains("symbolic batch"), "fixed batch");
+
+            TestServers.repository(dir, "r18", TestServers.digitsConfig("").replace("\"digits\"", "\"resnet18\""));
+            assertTrue(loadError(client, "r18").contains("cannot load model 'r18'"), "digits weights for a resnet18");
+
+            assertEquals(200, client.get("/v2/models/digits/ready").status(), "the served model after refused loads");
+            assertEquals(404, client.get("/v2/models/onnx1/ready").status());
+            assertTrue(client.post("/v2/repository/index", "").text().contains("{\"name\":\"onnx1\",\"version\":\"1\",\"state\":\"UNAVAILABLE\""));
+        }
+    }
+
+    @Test
+    void aBrokenModelStopsTheStart() throws Exception {
+        TestServers.repository(dir, "digits", TestServers.digitsConfig("\"max_batch_size\": 0"));
+        ApiException e = assertThrows(ApiException.class, () -> TestServers.start(dir));
+        assertTrue(e.getMessage().contains("max_batch_size must be in [1, 1024], got 0"), e.getMessage());
+    }
+}
