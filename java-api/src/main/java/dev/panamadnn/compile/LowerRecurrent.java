@@ -160,7 +160,7 @@ final class LowerRecurrent {
         }
         Value v = plan.in(n, index);
         if (g.batchFirst() && dirs == 2) v = swap(plan, v, 1, g.batch(), dirs, h, new long[] {dirs, g.batch(), h}, NAMES[index] + " of " + n.name());
-        else v = plan.plain(v, "reorder to plain for " + n.name());
+        else v = PlanOutputs.javaInput(plan, v, NAMES[index] + " of " + n.name());   // a plan buffer: a step binds at most two caller buffers, X and Y
         return PlanArg.of(id, md, v.buffer());
     }
 
