@@ -18,6 +18,7 @@ import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 /**
  * A Hugging Face {@code .safetensors} file, memory-mapped read-only: tensors are zero-copy views
@@ -146,6 +147,37 @@ public final class SafeTensors implements AutoCloseable {
     public static void load(Module module, Path file) throws IOException {
         try (SafeTensors st = open(file)) {
             st.loadInto(module);
+        }
+    }
+
+    /**
+     * Builds a module and loads {@code file} into it ({@link #load(Module, Path)}, strict): the builder
+     * runs inside {@link dev.panamadnn.nn.Init#skip}, so no time goes into a random initialisation the
+     * load overwrites (0.1-0.2 s for a ResNet in a cold JVM), and the module is returned only once every
+     * parameter is loaded; if the load fails, the module is closed and the failure thrown.
+     *
+     * <pre>{@code
+     * try (ResNet net = SafeTensors.build(() -> ResNets.resnet50(1000), Path.of("resnet50.safetensors"))) { ... }
+     * }</pre>
+     *
+     * @throws IllegalArgumentException if {@code builder} or {@code file} is null, or the builder returns null
+     * @throws SafeTensorsException     if the file does not match the module (see {@link #load(Module, Path)})
+     * @throws IOException              if the file cannot be read
+     */
+    public static <M extends Module> M build(Supplier<M> builder, Path file) throws IOException {
+        if (builder == null || file == null) throw new IllegalArgumentException("SafeTensors.build: builder and file must not be null");
+        M module = dev.panamadnn.nn.Init.skip(builder);
+        if (module == null) throw new IllegalArgumentException("SafeTensors.build: the builder returned null");
+        try {
+            load(module, file);
+            return module;
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                module.close();
+            } catch (Exception suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
         }
     }
 

@@ -158,6 +158,7 @@ public final class ColdStartMain {
         Map<String, Double> ms = new LinkedHashMap<>();
         for (String k : runtime.equals("ort") ? ORT : OURS) ms.put(k, number(kv, k, line));
         for (String k : new String[] {"second", "total", "jvm"}) ms.put(k, number(kv, k, line));
+        if (kv.containsKey("cpu")) ms.put("cpu", number(kv, "cpu", line));   // process CPU ms at the first result: the .tsv only
         double launch = (Long.parseLong(kv.get("resultEpochUs")) - launchEpochUs) / 1000.0;
         return new Row(rep, runtime, kv.get("model"), Integer.parseInt(kv.get("batch")), ms, launch, number(kv, "checksum", line));
     }

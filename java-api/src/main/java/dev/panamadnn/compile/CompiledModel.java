@@ -11,6 +11,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A model compiled for one input shape: "compile once, run many times".
@@ -89,6 +90,9 @@ public final class CompiledModel implements AutoCloseable {
     private final ContextPool pool;
     private final InFlightCalls calls = new InFlightCalls();
     private final List<String> rulesFired;
+    /** The Winograd steps' weights, prepared after compile (until then those steps run their direct convolution). */
+    private final List<Winograd.Weights> winograd;
+    private final AtomicBoolean winogradScheduled = new AtomicBoolean();
 
     private CompiledModel(String name, Compiler c, int threads) {
         this.name = name;
@@ -104,6 +108,7 @@ public final class CompiledModel implements AutoCloseable {
         this.steps = List.copyOf(c.steps);
         this.pool = new ContextPool(name, c, steps, threads);
         rulesFired = List.copyOf(c.fired);
+        winograd = steps.stream().filter(s -> s.winograd() != null).map(s -> s.winograd().weights()).toList();
     }
 
     /**
@@ -119,8 +124,11 @@ public final class CompiledModel implements AutoCloseable {
 
     /**
      * Compiles {@code model} for inputs of exactly {@code inputShape} with the given fusions and
-     * intra-op thread count (see {@link CompileOptions}). The first plan with Winograd convolutions
-     * in a JVM also has the JIT compile their Vector API transforms (about a second here).
+     * intra-op thread count (see {@link CompileOptions}). Does not wait for the JIT: until the
+     * Winograd transforms are compiled (once per JVM; about a second) and the plan's Winograd weights
+     * transformed, both on a background thread that the plan's first run starts, those steps run
+     * their direct convolution, whose results differ from Winograd's by rounding (about 1e-5
+     * relative); {@link #warmup()} does it on the caller's thread.
      *
      * @throws IllegalArgumentException      if the shape does not fit the model (the message names the layer)
      * @throws UnsupportedOperationException if the model contains a layer the compiler does not support
@@ -172,10 +180,7 @@ public final class CompiledModel implements AutoCloseable {
             // oneDNN sizes a primitive's work split by the creating thread's OpenMP team size.
             if (threads > 0) ThreadControl.applyToCurrentThread(threads);
             c.compile(graph, shapes);
-            CompiledModel plan = new CompiledModel(graph.name(), c, threads);
-            // Once per JVM: JIT-compile the Winograd transforms now, or the first run (warmup() or not) pays ~1 s for them.
-            if (plan.steps.stream().anyMatch(s -> s.winograd() != null)) Winograd.warmUpKernels();
-            return plan;
+            return new CompiledModel(graph.name(), c, threads);
         } catch (RuntimeException | Error e) {
             c.closeAll();
             throw e;
@@ -280,11 +285,13 @@ public final class CompiledModel implements AutoCloseable {
 
     /**
      * Creates an execution context (if none exists) and runs it once on zeros, so the first real
-     * call is not the slow one. (The Winograd transforms were already JIT-compiled by
-     * {@link #compile}, once per JVM: before that they run many times slower.)
+     * call is not the slow one; with Winograd steps, first waits until their transforms are
+     * JIT-compiled (once per JVM, about a second), so that every later run takes the Winograd path
+     * and gives the same result for the same input.
      */
     public CompiledModel warmup() {
         checkOpen();
+        if (!winograd.isEmpty()) Winograd.prepare(winograd, calls, this, false);
         try (Arena a = Arena.ofConfined()) {
             Map<String, Tensor> in = new java.util.HashMap<>(), out = new java.util.HashMap<>();
             for (dev.panamadnn.graph.Value v : inputs) in.put(v.name(), Tensor.allocate(a, v.dtype(), v.shape().sizes()));
@@ -342,6 +349,7 @@ public final class CompiledModel implements AutoCloseable {
             c.caller[0] = in;
             c.caller[1] = out;
             pool.execute(c);
+            scheduleWinograd();
         } finally {
             calls.exit();
         }
@@ -391,12 +399,20 @@ public final class CompiledModel implements AutoCloseable {
         }
     }
 
+    /** After a plan's first run: prepares its Winograd weights on a background thread (so it delays neither compile nor that run). */
+    private void scheduleWinograd() {
+        if (!winograd.isEmpty() && !winogradScheduled.get() && winogradScheduled.compareAndSet(false, true)) {
+            Winograd.prepare(winograd, calls, this, true);
+        }
+    }
+
     /** A run on checked tensors in plain (not mapped) memory. */
     private void runPlain(Tensor[] in, Tensor[] out) {
         ExecutionContext c = pool.borrow();
         for (int i = 0; i < in.length; i++) c.caller[i] = in[i].segment();
         for (int i = 0; i < out.length; i++) c.caller[in.length + i] = out[i].segment();
         pool.execute(c);
+        scheduleWinograd();
     }
 
     private void single() {

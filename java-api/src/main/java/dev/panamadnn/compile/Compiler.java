@@ -230,7 +230,7 @@ final class Compiler {
             case "AdaptiveAvgPool" -> LowerPool.adaptiveAvgPool(this, n, n.attributes().integers("output_size"));
             case "Flatten" -> LowerOps.flatten(this, n);
             case "Gemm" -> LowerOps.gemm(this, n);
-            case "Add" -> LowerOps.add(this, n);
+            case "Add" -> LowerMath.lower(this, n);
             case "Identity" -> in(n, 0);
             case "Pad" -> LowerOps.pad(this, n);
             case "Reshape" -> asShape(in(n, 0), graph.value(n.output()).shape().sizes(), n.name());
@@ -239,13 +239,16 @@ final class Compiler {
                 yield LowerOps.javaStep(this, n, layer);
             }
             default -> {
-                Value index = LowerIndex.lower(this, n);
+                Value index = LowerIndex.lower(this, n);   // the index/shape ops (Concat, Split, Slice, Gather, Expand, Where...)
                 if (index != null) yield index;
+                Value math = LowerMath.lower(this, n);   // the math ops (LowerMath.OPS)
+                if (math != null) yield math;
                 Layer eager = EagerNodes.layerFor(n, graph);
                 if (eager == null) {
                     throw unsupported(n, "op " + op + " is not compiled yet (compiled: Conv, BatchNormalization, MaxPool, AveragePool, "
                             + "GlobalAveragePool, AdaptiveAvgPool, Flatten, Reshape, Squeeze, Unsqueeze, Pad, Gemm, Add, LSTM, GRU, Identity, Relu, LeakyRelu, "
-                            + "Sigmoid, Tanh, Elu, Gelu, Silu; Concat, Split, Slice, Gather, Expand, Where, Softmax, LayerNormalization, AdaptiveMaxPool, ConvTranspose and Layer nodes as Java steps)");
+                            + "Sigmoid, Tanh, Elu, Gelu, Silu, " + String.join(", ", new java.util.TreeSet<>(LowerMath.OPS))
+                            + "; Concat, Split, Slice, Gather, Expand, Where, AdaptiveMaxPool, ConvTranspose and Layer nodes as Java steps)");
                 }
                 yield LowerOps.javaStep(this, n, own(eager));
             }

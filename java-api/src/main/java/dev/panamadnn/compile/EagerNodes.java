@@ -10,16 +10,14 @@ import dev.panamadnn.nn.AdaptiveMaxPool2d;
 import dev.panamadnn.nn.ConvTranspose1d;
 import dev.panamadnn.nn.ConvTranspose2d;
 import dev.panamadnn.nn.Layer;
-import dev.panamadnn.nn.LayerNorm;
-import dev.panamadnn.nn.Softmax;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
  * The ops a plan runs through this library's eager layer for them, as a Java step, because the
- * layer does more than one oneDNN primitive would: Softmax and LayerNormalization repair NaN and
- * infinities as PyTorch does; ConvTranspose works around oneDNN's deconvolution limits with its
+ * layer does more than one oneDNN primitive would (Softmax and LayerNormalization are native now:
+ * LowerMath); ConvTranspose works around oneDNN's deconvolution limits with its
  * reference; adaptive pooling with sizes that do not divide has windows of varying size. The
  * layer is built from the node's attributes and owns copies of its weights (the plan closes it).
  * The step allocates its output per run, unlike the rest of a plan.
@@ -32,8 +30,6 @@ final class EagerNodes {
         Attributes a = n.attributes();
         Shape x = g.shape(n.input(0));
         return switch (n.op()) {
-            case "Softmax" -> new Softmax((int) a.integer("axis", -1));
-            case "LayerNormalization" -> layerNorm(n, g, x);
             case "AdaptiveMaxPool" -> {
                 long[] s = a.integers("output_size");
                 yield s.length == 2 ? new AdaptiveMaxPool2d(Math.toIntExact(s[0]), Math.toIntExact(s[1])) : null;
@@ -62,21 +58,6 @@ final class EagerNodes {
             case 1 -> new dev.panamadnn.nn.AvgPool1d(k[0], s[0], p[0], ceil, include);
             default -> null;
         };
-    }
-
-    private static Layer layerNorm(Node n, PlanGraph g, Shape x) {
-        long axis = n.attributes().integer("axis", -1);
-        int from = (int) (axis < 0 ? axis + x.rank() : axis);
-        long[] normalized = Arrays.copyOfRange(x.sizes(), from, x.rank());
-        boolean affine = n.input(1) != null || n.input(2) != null;
-        LayerNorm ln = new LayerNorm(normalized, n.attributes().real("epsilon", 1e-5), affine);
-        if (affine) {
-            float[] ones = new float[(int) Arrays.stream(normalized).reduce(1, Math::multiplyExact)];
-            Arrays.fill(ones, 1f);
-            copy(n.input(1) == null ? ones : g.floats(n.input(1)), ln.parameters().get("weight"));
-            copy(n.input(2) == null ? new float[ones.length] : g.floats(n.input(2)), ln.parameters().get("bias"));
-        }
-        return ln;
     }
 
     private static Layer convTranspose(Node n, PlanGraph g, Shape x) {

@@ -158,6 +158,10 @@ final class ExecutionContext {
     /** Runs the plan on the caller's buffers in {@link #caller} (set by the caller, who calls {@link #forget()} after). */
     void run() {
         for (int i = 0; i < bindExec.length; i++) executions[bindExec[i]].bind(bindArg[i], caller[bindCaller[i]]);
+        if (!winogradRuns.isEmpty()) {   // one decision per run: all Winograd steps, or (not yet prepared) all direct
+            boolean prepared = winogradRuns.get(0).weightsReady();
+            for (int i = 0; i < winogradRuns.size(); i++) winogradRuns.get(i).winograd = prepared;
+        }
         for (Action a : actions) a.run(stream);
         stream.await();
     }

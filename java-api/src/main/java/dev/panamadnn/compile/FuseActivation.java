@@ -6,13 +6,14 @@ import java.util.ArrayList;
 import java.util.Set;
 
 /**
- * {@code Act(Conv | Gemm | Add)} → the activation as an eltwise post-op of that primitive (after
- * its residual sum, if any). Needs the producer's output read only by the activation. Activations:
+ * {@code Act(Conv | Gemm | Add | MatMul)} → the activation as an eltwise post-op of that primitive (after
+ * its residual sum, if any). Needs the producer's output read only by the activation. An Add may
+ * broadcast (LowerBinary applies the post-op after the binary operation either way). Activations:
  * Relu, LeakyRelu, Sigmoid, Tanh, Elu, Gelu, Silu.
  */
 final class FuseActivation implements Rewrite {
     static final Set<String> ACTIVATIONS = Set.of("Relu", "LeakyRelu", "Sigmoid", "Tanh", "Elu", "Gelu", "Silu");
-    private static final Set<String> HOSTS = Set.of("Conv", "Gemm", "Add");
+    private static final Set<String> HOSTS = Set.of("Conv", "Gemm", "Add", "MatMul");
 
     @Override
     public String name() {
@@ -31,7 +32,6 @@ final class FuseActivation implements Rewrite {
             String x = act.input(0);
             Node p = g.producer(x);
             if (p == null || !HOSTS.contains(p.op()) || g.uses(x) != 1 || g.hasActivation(p)) continue;
-            if (p.op().equals("Add") && !g.value(p.input(0)).shape().equals(g.value(p.input(1)).shape())) continue;
             Attributes.Builder a = p.attributes().toBuilder().put(PlanGraph.ACTIVATION, act.op())
                     .put(PlanGraph.FUSED, PlanGraph.fused(p, act.name()));
             for (String k : act.attributes().names()) a.put(PlanGraph.ACTIVATION + "." + k, value(act.attributes(), k));

@@ -30,7 +30,8 @@ final class FuseResidualSum implements Rewrite {
         for (Node add : new ArrayList<>(g.nodes)) {
             if (!add.op().equals("Add")) continue;
             String a = add.input(0), b = add.input(1);
-            if (a.equals(b) || !g.value(a).shape().equals(g.value(add.output()).shape())
+            // A constant operand is no buffer to accumulate into (fused, the sum read an unset buffer: a wrong result).
+            if (a.equals(b) || g.isConstant(a) || g.isConstant(b) || !g.value(a).shape().equals(g.value(add.output()).shape())
                     || !g.value(b).shape().equals(g.value(add.output()).shape())) continue;
             Node pa = candidate(g, a), pb = candidate(g, b);
             Node conv;

@@ -157,12 +157,7 @@ final class LowerConv {
             p = plan.own(Primitive.create(pd));
             impl = pd.implementation();
         }
-        MemorySegment uBuf = plan.constants.allocate(u.byteSize(), 64);
-        try (Arena tmp = Arena.ofConfined();
-             MemoryDescriptor plainU = MemoryDescriptor.f32(Ops.plain(3), 36, c, k)) {
-            plan.reorderOnce(plainU, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, Winograd.transformWeights(w, k, c)), u, uBuf,
-                    "Winograd weights of " + what);
-        }
+        MemorySegment uBuf = plan.constants.allocate(u.byteSize(), 64);   // filled after compile: Winograd.prepare
         MemorySegment bias = plan.constants.allocate(4L * k, 64);
         if (b != null) MemorySegment.copy(b, 0, bias, ValueLayout.JAVA_FLOAT, 0, k);
         int out = destination(plan, sum, in.buffer(), nhwcOut, what);
@@ -173,7 +168,8 @@ final class LowerConv {
                 "direct fallback [" + direct.impl() + "]", null, null);
         String d = "conv " + what + " [winograd F(4x4,3x3): " + (tiles + chunk - 1) / chunk + " x " + chunk + " tiles, " + impl
                 + "; guarded, else " + direct.impl() + "]";
-        plan.emitWinograd(p, d, new Winograd.Conv(in.buffer(), out, bias, n, h, wd, c, k, chunk, sum != null, relu, fallback),
+        Winograd.Weights weights = new Winograd.Weights(w, k, c, u, uBuf, what);
+        plan.emitWinograd(p, d, new Winograd.Conv(in.buffer(), out, bias, n, h, wd, c, k, chunk, sum != null, relu, fallback, weights),
                 PlanArg.of(Args.SRC, v, vBuf), PlanArg.constant(Args.WEIGHTS, u, uBuf), PlanArg.of(Args.DST, m, mBuf));
         return new Value(nhwcOut, out, outShape);
     }

@@ -1,10 +1,17 @@
 package dev.panamadnn.compile;
 
 import dev.panamadnn.internal.dnnl.Execution;
+import dev.panamadnn.internal.dnnl.MemoryDescriptor;
+import dev.panamadnn.internal.dnnl.Ops;
+import dev.panamadnn.internal.dnnl.Reorder;
 import dev.panamadnn.internal.dnnl.Stream;
+import dev.panamadnn.internal.lifetime.InFlightCalls;
 import dev.panamadnn.natives.OpenMpTeam;
 import dev.panamadnn.natives.ThreadControl;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -21,7 +28,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>The Vector API is an incubator module: this path exists only when the JVM runs with {@code
  * --add-modules jdk.incubator.vector} ({@link #available()}); without it every convolution takes
  * oneDNN's direct kernels. Rounding differs from a direct convolution (the transforms scale by up to
- * 8 and 1/24): measured here about 1e-5 of the output's magnitude per layer. A NaN, an infinity or a
+ * 8 and 1/24): measured here about 1e-5 of the output's magnitude per layer. Until the transforms are
+ * JIT-compiled (once per JVM) and the plan's weights transformed, both in the background after its
+ * first run ({@link #prepare}), a step runs its direct convolution: interpreted, the transforms take
+ * over a second per ResNet run. A NaN, an infinity or a
  * value beyond {@link #GUARD_LIMIT} in a step's input sends that run of the step to its direct
  * convolution, so exceptional values reach the outputs they reach in PyTorch.
  */
@@ -79,8 +89,6 @@ final class Winograd {
         if (w.length != 9L * k * c) {
             throw new IllegalArgumentException("Winograd: expected " + 9L * k * c + " weights for [" + k + ", " + c + ", 3, 3], got " + w.length);
         }
-        // The plan will run the transforms: have the JIT start on them now, beside the rest of compiling.
-        if (AVAILABLE) startWarmUp();
         float[] u = new float[36 * c * k];
         final double[] g = G;
         final int plane = c * k;
@@ -108,21 +116,89 @@ final class Winograd {
 
     /**
      * JIT-compiles the transforms once per JVM (see {@link WinogradKernels#warmUp()}), or waits for
-     * the warm-up {@link #startWarmUp()} began to finish; only call if {@link #available()}.
+     * the warm-up another thread began to finish; only call if {@link #available()}.
      */
     static void warmUpKernels() {
         WinogradKernels.warmUp();
     }
 
     /**
-     * Starts {@link #warmUpKernels()}'s work on a daemon thread, once per JVM, so that the JIT
-     * compiles the transforms while the compiler is still creating the plan's primitives and
-     * reordering its weights; {@link #warmUpKernels()} then waits only for what is left. Called by
-     * {@link #transformWeights}, i.e. at the first convolution a plan gives to Winograd; only call if
-     * {@link #available()}.
+     * A plan's Winograd weights, prepared once the transforms are JIT-compiled (so that neither compile
+     * nor the first run pays for either): {@link #warmUpKernels()}, then each {@link Weights#prepare()},
+     * inside a call registered with {@code calls} (a closed plan is skipped; closing waits for it). On
+     * the calling thread ({@link CompiledModel#warmup()}) if {@code background} is false, else on a
+     * daemon thread (after a plan's first run), where a failure is logged and the steps stay direct.
      */
-    static void startWarmUp() {
-        WinogradKernels.warmUpInBackground();
+    static void prepare(List<Weights> weights, InFlightCalls calls, Object plan, boolean background) {
+        Runnable work = () -> {
+            warmUpKernels();
+            calls.enter(plan);
+            try {
+                for (Weights w : weights) w.prepare();
+                for (Weights w : weights) w.publish();   // after every buffer is filled: a run that sees one ready sees all
+            } finally {
+                calls.exit();
+            }
+        };
+        if (!background) {
+            work.run();
+            return;
+        }
+        Thread.ofPlatform().daemon().name("panamadnn-winograd-prepare").start(() -> {
+            try {
+                work.run();
+            } catch (RuntimeException e) {
+                if (!calls.isClosed()) {
+                    System.getLogger("dev.panamadnn.compile").log(System.Logger.Level.WARNING, plan + ": preparing the Winograd "
+                            + "steps failed; they keep running their direct convolution (warmup() reports the failure)", e);
+                }
+            }
+        });
+    }
+
+    /**
+     * One Winograd step's transformed weights: the PyTorch-layout weights {@code w} ({@code [k][c][3][3]},
+     * batch norm folded) until {@link #prepare()} has transformed them ({@link #transformWeights}) and
+     * reordered them into {@code buffer} in the matmul's layout {@code layout}. Until then the step runs
+     * its direct convolution ({@link Run}).
+     */
+    static final class Weights {
+        private final int k, c;
+        private final MemoryDescriptor layout;
+        private final MemorySegment buffer;
+        private final String what;
+        private float[] w;
+        private volatile boolean ready;
+
+        Weights(float[] w, int k, int c, MemoryDescriptor layout, MemorySegment buffer, String what) {
+            this.w = w;
+            this.k = k;
+            this.c = c;
+            this.layout = layout;
+            this.buffer = buffer;
+            this.what = what;
+        }
+
+        /** Whether {@link #prepare()} has filled the buffer (the matmul may read it). */
+        boolean ready() {
+            return ready;
+        }
+
+        /** Transforms and reorders the weights into the buffer, once; only while the plan is open. */
+        synchronized void prepare() {
+            if (w == null) return;
+            try (Arena tmp = Arena.ofConfined(); MemoryDescriptor plain = MemoryDescriptor.f32(Ops.plain(3), 36, c, k)) {
+                Reorder.once(plain, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, transformWeights(w, k, c)), layout, buffer,
+                        "Winograd weights of " + what);
+            }
+            w = null;
+        }
+
+        /** Marks the prepared weights ready (volatile: every thread that sees it sees the buffers {@link #prepare()} filled before). */
+        synchronized void publish() {
+            if (w != null) throw new IllegalStateException("Winograd weights of " + what + " published before they were prepared");
+            ready = true;
+        }
     }
 
     /** Output tiles of 4x4 covering {@code size}. */
@@ -144,12 +220,12 @@ final class Winograd {
     }
 
     /**
-     * What a compiled Winograd step needs beyond its matmul: geometry, fused post-ops, and the direct
+     * What a compiled Winograd step needs beyond its matmul: geometry, fused post-ops, the direct
      * convolution (same weights, bias and post-ops, reading {@code input} and writing {@code output}) that
-     * runs instead when the guard fires.
+     * runs instead when the guard fires or the weights are not prepared yet, and those weights.
      */
     record Conv(int input, int output, MemorySegment bias, int n, int h, int w, int c, int k, long chunk, boolean sum,
-                boolean relu, Compiler.Step fallback) {
+                boolean relu, Compiler.Step fallback, Weights weights) {
         int tilesY() {
             return Winograd.tiles(h);
         }
@@ -186,6 +262,8 @@ final class Winograd {
         private final AtomicLong fallbacks;
         private volatile int phase;
         private volatile long p0, p1;
+        /** This run's path, set by the execution context before each run from {@link #weightsReady()}, the same for all its steps. */
+        boolean winograd;
 
         /**
          * @param direct    the bound direct convolution of {@link Conv#fallback()}; this run owns and closes it
@@ -209,6 +287,10 @@ final class Winograd {
         }
 
         void run(Stream stream) {
+            if (!winograd) {   // the plan is not prepared yet (transforms being JIT-compiled, weights transformed): direct
+                direct.execute(stream);
+                return;
+            }
             largest.set(0);
             if (guardForMeasurement) transform(SCAN);
             if (largest.get() > GUARD_BITS) {
@@ -254,6 +336,11 @@ final class Winograd {
                 WinogradKernels.output(m, g.bias(), g.sum(), g.relu(), g.h(), g.w(), g.k(), g.tilesY(), g.tilesX(), y, g.chunk(), a, b,
                         from, scratch[thread]);
             }
+        }
+
+        /** Whether the plan's Winograd weights are prepared (all of them: {@link Winograd#prepare} publishes them last). */
+        boolean weightsReady() {
+            return conv.weights().ready();
         }
 
         @Override

@@ -5,7 +5,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
-import java.util.concurrent.atomic.AtomicBoolean;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -46,7 +45,6 @@ final class WinogradKernels {
     // allocates nothing (CompiledAllocationTest checks it).
 
     private static volatile boolean warm;
-    private static final AtomicBoolean backgroundStarted = new AtomicBoolean();
 
     /**
      * Runs the guard's scan and both transforms on a small map (16 tiles, edge and interior, every post-op variant) until
@@ -89,22 +87,6 @@ final class WinogradKernels {
     /** Whether {@link #warmUp()} has finished in this JVM. */
     static boolean isWarm() {
         return warm;
-    }
-
-    /**
-     * Runs {@link #warmUp()} on a daemon thread, at most once per JVM and not once the kernels are
-     * warm. A {@link #warmUp()} call meanwhile waits on the class lock for it to finish and then
-     * returns; if the background one fails, that call warms up itself and reports the failure.
-     */
-    static void warmUpInBackground() {
-        if (warm || !backgroundStarted.compareAndSet(false, true)) return;
-        Thread.ofPlatform().daemon().name("panamadnn-winograd-warmup").start(() -> {
-            try {
-                warmUp();
-            } catch (RuntimeException e) {
-                // not warm: the compiler's own warmUp() call repeats the work and throws this to its caller
-            }
-        });
     }
 
     /**

@@ -32,7 +32,16 @@ import java.util.TreeMap;
  * Flatten            X                      axis (output always 2-D)
  * Gemm               A, B, [C]              transA transB alpha beta
  * MatMul             A, B                   (batched, broadcast)
- * Add Sub Mul Div    A, B                   (broadcast)
+ * Add Sub Mul Div Pow  A, B                 (broadcast)
+ * Max Min            A, [B]                 (broadcast; ONNX's variadic form up to 2 inputs)
+ * PRelu              X, slope               (slope broadcasts into X)
+ * Exp Log Sqrt Abs Neg Reciprocal Erf Softplus HardSwish Floor Ceil Round   X
+ * HardSigmoid        X                      alpha (0.2) beta (0.5)
+ * Selu               X                      alpha gamma (ONNX's defaults)
+ * Clip               X, [min], [max]        min max (the attributes of opset &lt; 11; from 11 scalar inputs)
+ * LogSoftmax         X                      axis (default -1; opset 13: one axis)
+ * ReduceMean ReduceSum ReduceMax ReduceMin   X, [axes (I64 constant)]   axes keepdims noop_with_empty_axes
+ * InstanceNormalization   X, scale, B       epsilon
  * Concat             X...                   axis
  * Reshape            X, shape (I64 constant)  allowzero
  * Transpose          X                      perm (default: reversed)
@@ -202,6 +211,25 @@ public final class Ops {
         for (String s : new String[] {"Add", "Sub", "Mul", "Div"}) {
             op(s, 2, 2, Map.of(), (n, in, c) -> TensorShapes.broadcast(in.get(0).shape(), in.get(1).shape()));
         }
+        // Math ops (shape rules in MathShapes; lowered by compile.LowerMath).
+        for (String s : new String[] {"Exp", "Log", "Sqrt", "Abs", "Neg", "Reciprocal", "Erf", "Softplus", "HardSwish", "Floor", "Ceil",
+                "Round"}) {
+            op(s, 1, 1, Map.of(), same);
+        }
+        op("HardSigmoid", 1, 1, attrs("alpha", Type.FLOAT, "beta", Type.FLOAT), same);
+        op("Selu", 1, 1, attrs("alpha", Type.FLOAT, "gamma", Type.FLOAT), same);
+        op("Clip", 1, 3, attrs("min", Type.FLOAT, "max", Type.FLOAT), (n, in, c) -> MathShapes.clip(in));
+        op("Pow", 2, 2, Map.of(), (n, in, c) -> TensorShapes.broadcast(in.get(0).shape(), in.get(1).shape()));
+        for (String s : new String[] {"Max", "Min"}) op(s, 1, 2, Map.of(), (n, in, c) -> MathShapes.variadic(in));
+        op("PRelu", 2, 2, Map.of(), (n, in, c) -> MathShapes.prelu(in));
+        op("LogSoftmax", 1, 1, attrs("axis", Type.INT), (n, in, c) -> {
+            axis(n.attributes().integer("axis", -1), in.get(0).shape().rank(), "axis");
+            return in.get(0).shape();
+        });
+        for (String s : new String[] {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin"}) {
+            op(s, 1, 2, attrs("axes", Type.INTS, "keepdims", Type.INT, "noop_with_empty_axes", Type.INT), MathShapes::reduce);
+        }
+        op("InstanceNormalization", 3, 3, attrs("epsilon", Type.FLOAT), (n, in, c) -> MathShapes.instanceNorm(in));
         op("Reshape", 2, 2, attrs("allowzero", Type.INT), (n, in, c) -> TensorShapes.reshape(in.get(0), in.get(1), c,
                 n.attributes().integer("allowzero", 0) != 0));
         op("Transpose", 1, 1, attrs("perm", Type.INTS), (n, in, c) -> TensorShapes.transpose(n, in.get(0).shape()));
@@ -278,7 +306,7 @@ public final class Ops {
                 continue;
             }
             if (typed != null) continue;   // a typed rule checks its inputs' dtypes
-            boolean i64 = (node.op().equals("Reshape") || node.op().equals("Pad")) && i == 1;
+            boolean i64 = (node.op().equals("Reshape") || node.op().equals("Pad") || node.op().startsWith("Reduce")) && i == 1;
             DataType want = i64 ? DataType.I64 : DataType.F32;
             if (v.dtype() != want) throw new GraphException("input " + i + " " + v + " must be " + want + ", got " + v.dtype());
         }

@@ -20,7 +20,7 @@ import java.util.Arrays;
  * runs the same plain-Java loops as the reference (so both paths agree exactly there). Max
  * pooling's NaN and -inf are repaired after the primitive ({@link PoolReference#repairMax}).
  */
-abstract sealed class AdaptivePoolNd extends PoolLayer permits AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d {
+abstract sealed class AdaptivePoolNd extends PoolLayer permits AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool1d, AdaptiveMaxPool2d {
     private final boolean max;
     private final long[] outputSize;
     private final PoolPrimitives primitives;

@@ -297,7 +297,8 @@ class CompiledModelTest {
     @Test
     void manyThreadsGiveExactlyTheSingleThreadResult() throws Exception {
         long[] shape = {2, 3, 16, 16};
-        try (Sequential m = smallNet(); CompiledModel c = CompiledModel.compile(m, shape); Tensor x = randomInput(5, shape);
+        // warmup(): until the Winograd transforms are JIT-compiled their steps run the direct convolution (other rounding)
+        try (Sequential m = smallNet(); CompiledModel c = CompiledModel.compile(m, shape).warmup(); Tensor x = randomInput(5, shape);
              Tensor single = c.run(x)) {
             // the first block's convolutions are Winograd steps, their transforms on each caller's OpenMP team
             assertEquals(2, count(c, "winograd"), c.steps().toString());
@@ -377,7 +378,7 @@ class CompiledModelTest {
 
     @Test
     void layersWithoutAOneDnnLoweringRunInsideThePlan() {
-        // Softmax (its NaN/Inf repairs) as a Java step of the eager layer; reflect padding as a Pad kernel before the convolution.
+        // Softmax on oneDNN's softmax + the Java repair of NaN lines (LowerMath); reflect padding as a Pad kernel before the convolution.
         compareWithEager(new Sequential(Conv2d.builder(3, 4, 3).build(), new dev.panamadnn.nn.Softmax(1)), "conv + softmax", 2, 3, 8, 8);
         compareWithEager(new Sequential(Conv2d.builder(3, 4, 3).paddingMode(dev.panamadnn.nn.PaddingMode.REFLECT).padding(1).build()),
                 "reflect-padded conv", 2, 3, 8, 8);
@@ -410,7 +411,7 @@ class CompiledModelTest {
     }
 
     /** 3x3 convolutions with ReLU, none, and a residual sum; map sizes that are not multiples of 4 (edge tiles). */
-    private static Sequential winogradNet() {
+    static Sequential winogradNet() {
         return new Sequential(
                 Conv2d.builder(16, 16, 1).build(), new ReLU(),   // reads the caller's plain input: direct
                 Conv2d.builder(16, 32, 3).padding(1).build(), new ReLU(),                       // bias, ReLU
@@ -492,7 +493,7 @@ class CompiledModelTest {
         long[] shape = {2, 16, 13, 15};
         Module m = winogradNet();
         randomize(m, 16);
-        try (m; CompiledModel c = CompiledModel.compile(m, shape); Tensor x = randomInput(17, shape); Tensor single = c.run(x)) {
+        try (m; CompiledModel c = CompiledModel.compile(m, shape).warmup(); Tensor x = randomInput(17, shape); Tensor single = c.run(x)) {
             assertTrue(count(c, "winograd") > 0, c.steps().toString());
             float[] expected = single.toFloatArray();
             AtomicReference<Throwable> failure = new AtomicReference<>();

@@ -120,6 +120,14 @@ class RewriteRulesTest {
         long[] flat = {4, 7};
         check(graph(flat, (g, x) -> g.node("LeakyRelu", "act", Attributes.of("alpha", 0.2), g.node("Gemm", "fc", Attributes.of("transB", 1L), x,
                 g.initializer("fc.weight", random(3, 7))))), flat, "fuse_activation", true, null);
+        long[] img = {2, 4, 5, 5};   // an Add broadcasting a per-channel constant (LowerBinary)
+        check(graph(img, (g, x) -> g.node("Relu", "act", Attributes.empty(), g.node("Add", "shift", Attributes.empty(), conv(g, x, "conv", 4, 4),
+                g.initializer("shift.c", random(4, 1, 1))))), img, "fuse_activation", true, null);
+        long[] seq = {2, 5, 7};   // a batched MatMul with constant weights, and attention's q @ k^T (both operands activations)
+        check(graph(seq, (g, x) -> g.node("Tanh", "act", Attributes.empty(), g.node("MatMul", "mm", Attributes.empty(), x,
+                g.initializer("mm.weight", random(7, 3))))), seq, "fuse_activation", true, null);
+        check(graph(seq, (g, x) -> g.node("Relu", "act", Attributes.empty(), g.node("MatMul", "qk", Attributes.empty(), x,
+                g.node("Transpose", "kT", Attributes.of("perm", new long[] {0, 2, 1}), x)))), seq, "fuse_activation", true, null);
     }
 
     @Test
@@ -129,6 +137,27 @@ class RewriteRulesTest {
             String c = conv(g, x, "conv", 3, 4);
             return g.node("Add", "add", Attributes.empty(), g.node("Sigmoid", "sig", Attributes.empty(), c), c);
         }), shape, "fuse_activation", false, null);
+    }
+
+    @Test
+    void matMulBiasAsAPostOp() {
+        long[] seq = {2, 5, 7};
+        check(graph(seq, (g, x) -> g.node("Add", "bias", Attributes.empty(), g.node("MatMul", "mm", Attributes.empty(), x,
+                g.initializer("mm.weight", random(7, 3))), g.initializer("mm.bias", random(3)))), seq, "fuse_matmul_bias", true, null);
+        // not when the product is also read, nor when the other operand is an activation
+        check(graph(seq, (g, x) -> {
+            String mm = g.node("MatMul", "mm", Attributes.empty(), x, g.initializer("mm.weight", random(7, 3)));
+            return g.node("Mul", "twice", Attributes.empty(), g.node("Add", "bias", Attributes.empty(), mm, g.initializer("mm.bias", random(3))), mm);
+        }), seq, "fuse_matmul_bias", false, null);
+        check(graph(seq, (g, x) -> g.node("Add", "sum", Attributes.empty(), g.node("MatMul", "mm", Attributes.empty(), x,
+                g.initializer("mm.weight", random(7, 7))), x)), seq, "fuse_matmul_bias", false, null);
+    }
+
+    @Test
+    void noResidualSumIntoAConstant() {
+        long[] shape = {1, 4, 8, 8};   // bound to batch 1, the constant has the conv output's exact shape
+        check(graph(shape, (g, x) -> g.node("Add", "add", Attributes.empty(), conv(g, x, "conv", 4, 4),
+                g.initializer("shift", random(1, 4, 8, 8)))), shape, "fuse_residual_sum", false, null);
     }
 
     @Test

@@ -84,7 +84,7 @@ class WinogradGuardTest {
         Module m = net.model().get();
         CompiledModelTest.randomize(m, 31);
         long[] shape = net.shape();
-        try (m; CompiledModel wino = CompiledModel.compile(m, shape);
+        try (m; CompiledModel wino = CompiledModel.compile(m, shape).warmup();
              CompiledModel direct = CompiledModel.compile(m, CompileOptions.defaults().withWinograd(false), shape);
              Tensor clean = CompiledModelTest.randomInput(32, shape); Tensor x = CompiledModelTest.randomInput(32, shape);
              Tensor cleanDirect = direct.run(clean)) {
@@ -161,7 +161,7 @@ class WinogradGuardTest {
         Module m = net.model().get();
         CompiledModelTest.randomize(m, 33);
         long[] shape = net.shape();
-        try (m; CompiledModel wino = CompiledModel.compile(m, shape);
+        try (m; CompiledModel wino = CompiledModel.compile(m, shape).warmup();
              CompiledModel direct = CompiledModel.compile(m, CompileOptions.defaults().withWinograd(false), shape);
              Tensor x = CompiledModelTest.randomInput(34, shape); Tensor expected = direct.run(x); Tensor actual = wino.run(x)) {
             assertTrue(wino.steps().stream().filter(s -> s.contains("winograd")).allMatch(s -> s.contains("guarded, else")),
@@ -184,7 +184,7 @@ class WinogradGuardTest {
         Module m = SINGLE.model().get();
         CompiledModelTest.randomize(m, 35);
         long[] shape = SINGLE.shape();
-        try (m; CompiledModel wino = CompiledModel.compile(m, shape); Tensor x = CompiledModelTest.randomInput(36, shape)) {
+        try (m; CompiledModel wino = CompiledModel.compile(m, shape).warmup(); Tensor x = CompiledModelTest.randomInput(36, shape)) {
             x.segment().setAtIndex(ValueLayout.JAVA_FLOAT, 1000, sign * Winograd.GUARD_LIMIT);
             wino.run(x).close();
             assertEquals(0, wino.winogradFallbacks(), "fired at |x| = the limit");

@@ -1,29 +1,136 @@
 package dev.panamadnn.compile;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.panamadnn.Tensor;
+import dev.panamadnn.nn.Sequential;
+import java.util.Arrays;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The Winograd transforms' JIT warm-up can start in the background at the first Winograd
- * convolution a compile meets; the compiler's own {@link Winograd#warmUpKernels()} then waits for
- * it instead of running a second one, and returns with the kernels warm.
+ * A plan's Winograd steps are prepared after compile (the transforms JIT-compiled once per JVM, the
+ * plan's weights transformed): in the background after its first run, or on the caller's thread by
+ * {@link CompiledModel#warmup()}. Until then they run their direct convolution, so neither {@code
+ * compile} nor the first run waits for the JIT.
  */
 class WinogradWarmUpTest {
-    @Test
-    void backgroundWarmUpRunsOnceAndTheForegroundCallWaitsForIt() throws InterruptedException {
+    private static final long[] SHAPE = {2, 16, 13, 15};
+
+    @BeforeEach
+    void needsTheVectorApi() {
         Assumptions.assumeTrue(Winograd.available(), "needs --add-modules jdk.incubator.vector");
-        for (int i = 0; i < 3; i++) Winograd.startWarmUp();   // later calls: no second thread
-        assertTrue(warmUpThreads() <= 1, "at most one warm-up thread, found " + warmUpThreads());
-        Winograd.warmUpKernels();
-        assertTrue(WinogradKernels.isWarm(), "warmUpKernels() returns once the kernels are warm");
-        Winograd.startWarmUp();   // already warm: starts nothing
-        for (int i = 0; i < 100 && warmUpThreads() > 0; i++) Thread.sleep(10);   // the background thread exits right after the lock
-        assertTrue(warmUpThreads() == 0, "no warm-up thread left once warm, found " + warmUpThreads());
     }
 
-    private static long warmUpThreads() {
-        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("panamadnn-winograd-warmup")).count();
+    /**
+     * Before it is prepared a Winograd plan gives exactly the direct plan's result (its steps ran their direct
+     * convolutions, not counted as guard fallbacks); {@code warmup()} prepares it, and from then on the same
+     * plan runs the Winograd arithmetic (close to the direct result, not bit for bit equal).
+     */
+    @Test
+    void untilPreparedWinogradStepsRunTheirDirectConvolution() {
+        Sequential m = CompiledModelTest.winogradNet();
+        CompiledModelTest.randomize(m, 41);
+        try (m; CompiledModel wino = CompiledModel.compile(m, SHAPE);
+             CompiledModel direct = CompiledModel.compile(m, CompileOptions.defaults().withWinograd(false), SHAPE);
+             Tensor x = CompiledModelTest.randomInput(42, SHAPE); Tensor expected = direct.run(x)) {
+            assertTrue(wino.steps().stream().anyMatch(s -> s.contains("winograd")), wino.describe());
+            try (Tensor cold = wino.run(x)) {   // a fresh plan: its preparation starts only after this run
+                assertArrayEquals(expected.toFloatArray(), cold.toFloatArray(), "before the preparation: the direct convolutions' result");
+            }
+            wino.warmup();
+            assertTrue(WinogradKernels.isWarm(), "warmup() returns once the kernels are warm");
+            try (Tensor warm = wino.run(x)) {
+                CompiledModelTest.assertClose(expected.toFloatArray(), warm.toFloatArray(), "Winograd vs direct");
+                assertFalse(Arrays.equals(expected.toFloatArray(), warm.toFloatArray()), "after warmup(): still the direct result");
+            }
+            assertEquals(0, wino.winogradFallbacks(), "the runs before the preparation are not guard fallbacks");
+        }
+    }
+
+    /** Without warmup(), the first run starts the preparation in the background, and the plan switches to Winograd by itself. */
+    @Test
+    void afterTheFirstRunThePlanSwitchesToWinogradInTheBackground() throws InterruptedException {
+        Sequential m = CompiledModelTest.winogradNet();
+        CompiledModelTest.randomize(m, 43);
+        try (m; CompiledModel wino = CompiledModel.compile(m, SHAPE);
+             CompiledModel direct = CompiledModel.compile(m, CompileOptions.defaults().withWinograd(false), SHAPE);
+             Tensor x = CompiledModelTest.randomInput(44, SHAPE); Tensor expected = direct.run(x)) {
+            float[] directResult = expected.toFloatArray(), y = directResult;
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (Arrays.equals(directResult, y) && System.nanoTime() < deadline) {
+                try (Tensor out = wino.run(x)) {
+                    y = out.toFloatArray();
+                }
+                Thread.sleep(5);
+            }
+            assertFalse(Arrays.equals(directResult, y), "still the direct result 60 s after the first run");
+            CompiledModelTest.assertClose(directResult, y, "Winograd vs direct");
+            try (Tensor again = wino.run(x)) {
+                assertArrayEquals(y, again.toFloatArray(), "once switched, the same result for the same input");
+            }
+        }
+    }
+
+    /**
+     * The switch is per run: while the plan is prepared in the background, runs on 8 threads each give exactly the
+     * all-direct result or exactly the all-Winograd one (a warmed-up plan's), never a mix of direct and Winograd steps.
+     */
+    @Test
+    void concurrentRunsSeeEitherTheDirectOrTheWinogradPlanNeverAMix() throws Exception {
+        Sequential m = CompiledModelTest.winogradNet();
+        CompiledModelTest.randomize(m, 47);
+        try (m; CompiledModel fresh = CompiledModel.compile(m, SHAPE);
+             CompiledModel direct = CompiledModel.compile(m, CompileOptions.defaults().withWinograd(false), SHAPE);
+             CompiledModel warm = CompiledModel.compile(m, SHAPE).warmup();
+             Tensor x = CompiledModelTest.randomInput(48, SHAPE); Tensor d = direct.run(x); Tensor w = warm.run(x)) {
+            assertTrue(fresh.steps().stream().filter(s -> s.contains("winograd")).count() >= 2, fresh.describe());
+            float[] allDirect = d.toFloatArray(), allWinograd = w.toFloatArray();
+            assertFalse(Arrays.equals(allDirect, allWinograd));
+            java.util.concurrent.atomic.AtomicReference<String> mixed = new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.concurrent.atomic.AtomicBoolean switched = new java.util.concurrent.atomic.AtomicBoolean();
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            java.util.List<Thread> threads = new java.util.ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                threads.add(Thread.ofPlatform().start(() -> {
+                    while (!switched.get() && mixed.get() == null && System.nanoTime() < deadline) {
+                        try (Tensor y = fresh.run(x)) {
+                            float[] v = y.toFloatArray();
+                            if (Arrays.equals(v, allWinograd)) switched.set(true);
+                            else if (!Arrays.equals(v, allDirect)) mixed.compareAndSet(null, "a run gave neither the direct nor the Winograd result");
+                        }
+                    }
+                }));
+            }
+            for (Thread t : threads) t.join();
+            assertEquals(null, mixed.get());
+            assertTrue(switched.get(), "the plan did not switch to Winograd within 60 s");
+        }
+    }
+
+    /** Closing a plan whose background preparation is pending or running is safe, and the preparing thread ends. */
+    @Test
+    void closingAPlanWhileItIsBeingPreparedIsSafe() throws InterruptedException {
+        Sequential m = CompiledModelTest.winogradNet();
+        CompiledModelTest.randomize(m, 45);
+        for (int i = 0; i < 5; i++) {
+            CompiledModel wino = CompiledModel.compile(m, SHAPE);
+            try (Tensor x = CompiledModelTest.randomInput(46, SHAPE)) {
+                wino.run(x).close();   // schedules the preparation
+                if (i > 0) Thread.sleep(i);
+                wino.close();
+            }
+        }
+        m.close();
+        for (int i = 0; i < 1000 && preparingThreads() > 0; i++) Thread.sleep(10);
+        assertEquals(0, preparingThreads(), "preparing threads left after their plans were closed");
+    }
+
+    private static long preparingThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("panamadnn-winograd-prepare")).count();
     }
 }

@@ -378,7 +378,8 @@ public final class LifetimeRaces {
 
     static CompiledModel compileCnn() {
         try (Sequential model = smallCnn()) {
-            return CompiledModel.compile(model, CompileOptions.defaults().withThreads(1), CNN_INPUT);
+            // warmup(): its Winograd steps run the direct convolution (other rounding) until the transforms are JIT-compiled
+            return CompiledModel.compile(model, CompileOptions.defaults().withThreads(1), CNN_INPUT).warmup();
         }
     }
 

@@ -17767,6 +17767,59 @@ public final class dnnl_h {
         }
     }
 
+    private static final class dnnl_prelu_forward_primitive_desc_create {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER);
+        static final MemorySegment ADDR = findOrNull("dnnl_prelu_forward_primitive_desc_create");
+        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     *
+     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_prelu_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr) }
+     */
+    public static FunctionDescriptor dnnl_prelu_forward_primitive_desc_create$descriptor() {
+        return dnnl_prelu_forward_primitive_desc_create.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     *
+     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_prelu_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr) }
+     *
+     * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_prelu_forward_primitive_desc_create}
+     */
+    public static MethodHandle dnnl_prelu_forward_primitive_desc_create$handle() {
+        return require(dnnl_prelu_forward_primitive_desc_create.HANDLE, "dnnl_prelu_forward_primitive_desc_create");
+    }
+
+    /**
+     * Address for:
+     *
+     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_prelu_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr) }
+     *
+     * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_prelu_forward_primitive_desc_create}
+     */
+    public static MemorySegment dnnl_prelu_forward_primitive_desc_create$address() {
+        return require(dnnl_prelu_forward_primitive_desc_create.ADDR, "dnnl_prelu_forward_primitive_desc_create");
+    }
+
+    /**
+     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_prelu_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr) }
+     *
+     * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_prelu_forward_primitive_desc_create}
+     */
+    public static int dnnl_prelu_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, MemorySegment src_desc, MemorySegment weights_desc, MemorySegment dst_desc, MemorySegment attr) {
+        var mh$ = dnnl_prelu_forward_primitive_desc_create$handle();
+        try {
+            return (int) mh$.invokeExact(primitive_desc, engine, prop_kind, src_desc, weights_desc, dst_desc, attr);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static final class dnnl_batch_normalization_forward_primitive_desc_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_POINTER, C_POINTER, C_FLOAT, C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_batch_normalization_forward_primitive_desc_create");
@@ -17813,6 +17866,59 @@ public final class dnnl_h {
         var mh$ = dnnl_batch_normalization_forward_primitive_desc_create$handle();
         try {
             return (int) mh$.invokeExact(primitive_desc, engine, prop_kind, src_desc, dst_desc, epsilon, flags, attr);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class dnnl_group_normalization_forward_primitive_desc_create {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_POINTER, C_POINTER, C_LONG, C_FLOAT, C_INT, C_POINTER);
+        static final MemorySegment ADDR = findOrNull("dnnl_group_normalization_forward_primitive_desc_create");
+        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     *
+     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_group_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, dnnl_dim_t groups, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     */
+    public static FunctionDescriptor dnnl_group_normalization_forward_primitive_desc_create$descriptor() {
+        return dnnl_group_normalization_forward_primitive_desc_create.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     *
+     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_group_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, dnnl_dim_t groups, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     *
+     * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_group_normalization_forward_primitive_desc_create}
+     */
+    public static MethodHandle dnnl_group_normalization_forward_primitive_desc_create$handle() {
+        return require(dnnl_group_normalization_forward_primitive_desc_create.HANDLE, "dnnl_group_normalization_forward_primitive_desc_create");
+    }
+
+    /**
+     * Address for:
+     *
+     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_group_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, dnnl_dim_t groups, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     *
+     * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_group_normalization_forward_primitive_desc_create}
+     */
+    public static MemorySegment dnnl_group_normalization_forward_primitive_desc_create$address() {
+        return require(dnnl_group_normalization_forward_primitive_desc_create.ADDR, "dnnl_group_normalization_forward_primitive_desc_create");
+    }
+
+    /**
+     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_group_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, dnnl_dim_t groups, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     *
+     * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_group_normalization_forward_primitive_desc_create}
+     */
+    public static int dnnl_group_normalization_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, MemorySegment src_desc, MemorySegment dst_desc, long groups, float epsilon, int flags, MemorySegment attr) {
+        var mh$ = dnnl_group_normalization_forward_primitive_desc_create$handle();
+        try {
+            return (int) mh$.invokeExact(primitive_desc, engine, prop_kind, src_desc, dst_desc, groups, epsilon, flags, attr);
         } catch (Error | RuntimeException ex$) {
             throw ex$;
         } catch (Throwable ex$) {
@@ -18131,6 +18237,59 @@ public final class dnnl_h {
         var mh$ = dnnl_matmul_primitive_desc_create$handle();
         try {
             return (int) mh$.invokeExact(primitive_desc, engine, src_desc, weights_desc, bias_desc, dst_desc, attr);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static final class dnnl_reduction_primitive_desc_create {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_POINTER, C_POINTER, C_FLOAT, C_FLOAT, C_POINTER);
+        static final MemorySegment ADDR = findOrNull("dnnl_reduction_primitive_desc_create");
+        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     *
+     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_reduction_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float p, float eps, const_dnnl_primitive_attr_t attr) }
+     */
+    public static FunctionDescriptor dnnl_reduction_primitive_desc_create$descriptor() {
+        return dnnl_reduction_primitive_desc_create.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     *
+     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_reduction_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float p, float eps, const_dnnl_primitive_attr_t attr) }
+     *
+     * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_reduction_primitive_desc_create}
+     */
+    public static MethodHandle dnnl_reduction_primitive_desc_create$handle() {
+        return require(dnnl_reduction_primitive_desc_create.HANDLE, "dnnl_reduction_primitive_desc_create");
+    }
+
+    /**
+     * Address for:
+     *
+     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_reduction_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float p, float eps, const_dnnl_primitive_attr_t attr) }
+     *
+     * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_reduction_primitive_desc_create}
+     */
+    public static MemorySegment dnnl_reduction_primitive_desc_create$address() {
+        return require(dnnl_reduction_primitive_desc_create.ADDR, "dnnl_reduction_primitive_desc_create");
+    }
+
+    /**
+     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_reduction_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float p, float eps, const_dnnl_primitive_attr_t attr) }
+     *
+     * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_reduction_primitive_desc_create}
+     */
+    public static int dnnl_reduction_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int alg_kind, MemorySegment src_desc, MemorySegment dst_desc, float p, float eps, MemorySegment attr) {
+        var mh$ = dnnl_reduction_primitive_desc_create$handle();
+        try {
+            return (int) mh$.invokeExact(primitive_desc, engine, alg_kind, src_desc, dst_desc, p, eps, attr);
         } catch (Error | RuntimeException ex$) {
             throw ex$;
         } catch (Throwable ex$) {

@@ -54,6 +54,27 @@ public final class MemoryDescriptor extends NativeHandle {
         }
     }
 
+    /**
+     * An f32 descriptor of {@code dims} with explicit element {@code strides} (one per dim): e.g. a
+     * transpose's destination, the source dims laid out in the permuted order.
+     */
+    public static MemoryDescriptor f32Strided(long[] dims, long[] strides) {
+        if (dims.length != strides.length || dims.length == 0 || dims.length > MAX_NDIMS) {
+            throw new IllegalArgumentException("memory descriptor: " + dims.length + " dims and " + strides.length + " strides (1 to "
+                    + MAX_NDIMS + " each, equal counts)");
+        }
+        for (long d : dims) {
+            if (d <= 0) throw new IllegalArgumentException("memory descriptor: every dimension must be > 0, got " + Arrays.toString(dims));
+        }
+        Dnnl.ensureLoaded();
+        String description = "f32" + Arrays.toString(dims) + " strides " + Arrays.toString(strides);
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment dimsArray = Dnnl.dims(tmp, dims), stridesArray = Dnnl.dims(tmp, strides);
+            return new MemoryDescriptor(create("dnnl_memory_desc_create_with_strides", "describing " + description,
+                    out -> dnnl_h.dnnl_memory_desc_create_with_strides(out, dims.length, dimsArray, dnnl_f32(), stridesArray)), description);
+        }
+    }
+
     /** An owned copy of a descriptor that belongs to someone else (e.g. a query result). */
     static MemoryDescriptor cloneOf(MemorySegment borrowed, String description) {
         return new MemoryDescriptor(create("dnnl_memory_desc_clone", description,

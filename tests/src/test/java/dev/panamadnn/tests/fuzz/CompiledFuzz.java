@@ -104,7 +104,8 @@ final class CompiledFuzz {
         if (seq == null) return;
         for (Module m : modules) c.named(m);
         c.randomizeParameters(seq, 0.02);
-        Call<CompiledModel> wino = c.call("compile(winograd)", () -> CompiledModel.compile(seq, options, compileShape));
+        // warmup(): a Winograd step runs its direct convolution until the transforms are JIT-compiled, and the fuzz is after Winograd's
+        Call<CompiledModel> wino = c.call("compile(winograd)", () -> CompiledModel.compile(seq, options, compileShape).warmup());
         Call<CompiledModel> direct = c.call("compile(direct)", () -> CompiledModel.compile(seq, options.withWinograd(false), compileShape));
         if (wino.ok() != direct.ok()) c.finding("compile with Winograd " + (wino.ok() ? "accepted" : "refused") + " but without " + (direct.ok() ? "accepted" : "refused"));
         if (badCompileShape || !wino.ok() || !direct.ok()) return;

@@ -1,0 +1,197 @@
+package dev.panamadnn.compile;
+
+import dev.panamadnn.compile.Compiler.Act;
+import dev.panamadnn.compile.Compiler.PlanArg;
+import dev.panamadnn.compile.Compiler.Value;
+import dev.panamadnn.graph.Node;
+import dev.panamadnn.internal.dnnl.Args;
+import dev.panamadnn.internal.dnnl.MathOps;
+import dev.panamadnn.internal.dnnl.MemoryDescriptor;
+import dev.panamadnn.internal.dnnl.PostOps;
+import dev.panamadnn.internal.dnnl.Primitive;
+import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
+import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Add, Sub, Mul, Div, Max, Min with NumPy broadcasting on oneDNN's binary primitive, PRelu on its
+ * PReLU primitive, Pow with a constant exponent. Either operand may be an activation or a constant.
+ * oneDNN broadcasts only the second source, so when the first operand is the broadcast one the
+ * operands swap (Add, Mul, Max, Min; Sub as {@code -(b - a)}, exact in IEEE arithmetic); a Div or
+ * a Pow base, or both operands broadcast, expand the first operand to the output shape first: at
+ * compile time for a constant, by a Java step for an activation. A same-shape Add of two
+ * activations keeps {@link LowerOps#add} (with the residual-sum and activation fusion rules).
+ */
+final class LowerBinary {
+    private LowerBinary() {}
+
+    /** An operand: an activation in a plan buffer, or a constant (buffer {@link Compiler#CONSTANT}) with its segment. */
+    record Operand(MemoryDescriptor md, int buffer, MemorySegment constant, long[] dims) {
+        PlanArg arg(int id) {
+            return buffer == Compiler.CONSTANT ? PlanArg.constant(id, md, constant) : PlanArg.of(id, md, buffer);
+        }
+    }
+
+    static Value lower(Compiler plan, Node n) {
+        long[] out = LowerMath.outShape(plan, n);
+        String op = n.op();
+        if (n.inputs().size() == 1) return plan.asShape(plan.in(n, 0), out, n.name());   // Max/Min of one input: itself
+        boolean constA = plan.graph.isConstant(n.input(0)), constB = plan.graph.isConstant(n.input(1));
+        if (op.equals("Add") && !constA && !constB && Arrays.equals(plan.graph.shape(n.input(0)).sizes(), out)
+                && Arrays.equals(plan.graph.shape(n.input(1)).sizes(), out)) {
+            return LowerOps.add(plan, n);
+        }
+        if (op.equals("Pow")) return pow(plan, n, out);
+        if (op.equals("PRelu")) return prelu(plan, n, out);
+        int rank = out.length;
+        long[] da = padded(plan.graph.shape(n.input(0)).sizes(), rank), db = padded(plan.graph.shape(n.input(1)).sizes(), rank);
+        int aIn = 0, bIn = 1;
+        boolean negate = false, expandA = false;
+        if (!Arrays.equals(da, out)) {
+            boolean commutes = op.equals("Add") || op.equals("Mul") || op.equals("Max") || op.equals("Min");
+            if (Arrays.equals(db, out) && (commutes || op.equals("Sub"))) {
+                aIn = 1;
+                bIn = 0;
+                negate = op.equals("Sub");
+            } else {
+                expandA = true;
+            }
+        }
+        MathOps.Binary alg = MathOps.Binary.valueOf(op.toUpperCase(java.util.Locale.ROOT));
+        boolean masked = alg == MathOps.Binary.MAX || alg == MathOps.Binary.MIN;
+        Operand b = operand(plan, n, bIn, rank);
+        // A full-shape activation in another layout (a convolution's channels-last output) against a broadcast operand (a
+        // per-channel scale or shift: FiLM, a bias) is read as it is, the result in that layout: no reorder on either side.
+        if (!expandA && !plan.graph.isConstant(n.input(aIn)) && !Arrays.equals(b.dims(), out) && !masked) {
+            Value own = plan.asShape(plan.in(n, aIn), out, n.input(aIn));
+            if (!plan.isPlain(own)) {
+                try {
+                    return emit(plan, n, alg, new Operand(own.md(), own.buffer(), null, out), b, own.md(), negate, false);
+                } catch (dev.panamadnn.DnnlException unimplemented) {
+                    // no oneDNN binary kernel for these layouts: the plain operands below
+                }
+            }
+        }
+        Operand a = operand(plan, n, aIn, rank);
+        if (expandA) a = expand(plan, n, a, out);
+        return emit(plan, n, alg, a, b, LowerMath.plainMd(plan, out), negate, masked);
+    }
+
+    /** One binary primitive {@code a op b} into a new buffer of layout {@code dst}, with the post-ops the flags ask for. */
+    private static Value emit(Compiler plan, Node n, MathOps.Binary alg, Operand a, Operand b, MemoryDescriptor dst, boolean negate,
+                              boolean masked) {
+        Act act = Compiler.fusedAct(n);
+        List<PlanArg> maskArgs = new ArrayList<>();   // oneDNN's max and min skip NaN: NaN masks of both operands put it back
+        Primitive p;
+        String impl;
+        try (PostOps post = PostOps.create()) {
+            if (negate) post.eltwise(MathOps.unary("Linear", -1, 0));
+            if (act != null) post.eltwise(plan.eltwiseOp(act));
+            if (masked) {
+                int first = (negate ? 1 : 0) + (act != null ? 1 : 0);
+                maskArgs.add(maskOf(plan, n, a, post, first));
+                maskArgs.add(maskOf(plan, n, b, post, first + 1));
+            }
+            try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
+                 PrimitiveDescriptor pd = MathOps.binary(alg, a.md(), b.md(), dst, attr, "compiled " + n.op() + " " + n.name())) {
+                p = plan.own(Primitive.create(pd));
+                impl = pd.implementation();
+            }
+        }
+        int o = plan.newBuffer(dst.byteSize());
+        plan.emit(p, n.op().toLowerCase(java.util.Locale.ROOT) + " " + Compiler.label(n) + (negate ? " (operands swapped, negated)" : "")
+                + " [" + impl + "]", args(a.arg(Args.SRC), b.arg(Args.SRC_1), PlanArg.of(Args.DST, dst, o), maskArgs));
+        return new Value(dst, o, LowerMath.outShape(plan, n));
+    }
+
+    private static PlanArg[] args(PlanArg a, PlanArg b, PlanArg d, List<PlanArg> more) {
+        List<PlanArg> all = new ArrayList<>(List.of(a, b, d));
+        all.addAll(more);
+        return all.toArray(PlanArg[]::new);
+    }
+
+    /** The NaN mask of an operand as post-op {@code index}'s source: a constant computed now, or a step over the activation. */
+    private static PlanArg maskOf(Compiler plan, Node n, Operand o, PostOps post, int index) {
+        if (o.buffer() != Compiler.CONSTANT) {
+            Value m = LowerMath.nanMask(plan, new Value(o.md(), o.buffer(), o.dims()), n.name());
+            post.add(m.md());
+            return PlanArg.of(Args.postOpSrc1(index), m.md(), m.buffer());
+        }
+        float[] c = o.constant().toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
+        for (int i = 0; i < c.length; i++) c[i] = Float.isNaN(c[i]) ? Float.NaN : 0f;
+        post.add(o.md());
+        return PlanArg.constant(Args.postOpSrc1(index), o.md(), plan.constant(c));
+    }
+
+    /** Input {@code i} as an operand of rank {@code rank} (leading 1s), plain. */
+    static Operand operand(Compiler plan, Node n, int i, int rank) {
+        long[] dims = padded(plan.graph.shape(n.input(i)).sizes(), rank);
+        if (plan.graph.isConstant(n.input(i))) {
+            return new Operand(LowerMath.plainMd(plan, dims), Compiler.CONSTANT, plan.constant(plan.graph.floats(n.input(i))), dims);
+        }
+        Value x = LowerMath.plainIn(plan, n, i);
+        Value v = plan.asShape(x, dims, n.input(i));
+        return new Operand(v.md(), v.buffer(), null, dims);
+    }
+
+    /** {@code logical} with leading 1s up to {@code rank} (at least 1 dim). */
+    static long[] padded(long[] logical, int rank) {
+        long[] dims = new long[Math.max(rank, Math.max(logical.length, 1))];
+        Arrays.fill(dims, 1);
+        System.arraycopy(logical, 0, dims, dims.length - logical.length, logical.length);
+        return dims;
+    }
+
+    /** {@code a} expanded to {@code out}: a constant now, an activation by a Java step. */
+    private static Operand expand(Compiler plan, Node n, Operand a, long[] out) {
+        MemoryDescriptor md = LowerMath.plainMd(plan, out);
+        if (a.buffer() == Compiler.CONSTANT) {
+            float[] v = a.constant().toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
+            return new Operand(md, Compiler.CONSTANT, plan.constant(MathKernels.expand(v, a.dims(), out)), out);
+        }
+        Value x = new Value(a.md(), a.buffer(), a.dims());
+        if (x.buffer() < 0) x = plan.reorder(x, LowerMath.plainMd(plan, a.dims()), "copy of the input for " + n.name());
+        Value y = plan.javaStep(x, out, MathKernels.expand(a.dims(), out), "java expand of " + n.input(0) + " to "
+                + Arrays.toString(out) + " for " + n.name());
+        return new Operand(y.md(), y.buffer(), null, out);
+    }
+
+    /** Pow with a constant exponent: one eltwise {@code pow} when it is a single value, else a Java step. */
+    private static Value pow(Compiler plan, Node n, long[] out) {
+        if (!plan.graph.isConstant(n.input(1))) throw Compiler.unsupported(n, "the exponent (input 1) must be a constant");
+        if (plan.graph.isConstant(n.input(0))) throw Compiler.unsupported(n, "the base (input 0) must not be a constant");
+        float[] e = plan.graph.floats(n.input(1));
+        boolean uniform = true;
+        for (float f : e) uniform &= Float.compare(f, e[0]) == 0;
+        long[] base = plan.graph.shape(n.input(0)).sizes();
+        // oneDNN's pow(x, beta) is exact for the integer exponents checked against PyTorch (2, and -1 as Reciprocal),
+        // but gave NaN for pow(inf, 0.5): other exponents run in Java (C's pow, in double).
+        if (uniform && Arrays.equals(base, out) && (e[0] == 2f || e[0] == -1f)) {
+            return LowerMath.eltwise(plan, n, MathOps.unary("Pow", e[0], 0));
+        }
+        Operand a = operand(plan, n, 0, out.length);
+        if (!Arrays.equals(a.dims(), out)) a = expand(plan, n, a, out);
+        Value x = new Value(a.md(), a.buffer(), out);
+        if (x.buffer() < 0) x = plan.reorder(x, LowerMath.plainMd(plan, out), "copy of the input for " + n.name());
+        long[] eDims = padded(plan.graph.shape(n.input(1)).sizes(), out.length);
+        return plan.javaStep(x, out, MathKernels.pow(MathKernels.expand(e, eDims, out)), "java pow " + n.name());
+    }
+
+    /** PRelu on oneDNN's PReLU primitive: the slope (a constant) broadcast into X. */
+    private static Value prelu(Compiler plan, Node n, long[] out) {
+        if (!plan.graph.isConstant(n.input(1))) throw Compiler.unsupported(n, "the slope (input 1) must be a constant");
+        Value x = LowerMath.plainIn(plan, n, 0);
+        Operand slope = operand(plan, n, 1, out.length);
+        Primitive p;
+        try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
+             PrimitiveDescriptor pd = MathOps.prelu(x.md(), slope.md(), attr, "compiled PRelu " + n.name())) {
+            p = plan.own(Primitive.create(pd));
+        }
+        int o = plan.newBuffer(x.md().byteSize());
+        plan.emit(p, "prelu " + n.name(), PlanArg.of(Args.SRC, x.md(), x.buffer()), slope.arg(Args.WEIGHTS), PlanArg.of(Args.DST, x.md(), o));
+        return new Value(x.md(), o, out);
+    }
+}

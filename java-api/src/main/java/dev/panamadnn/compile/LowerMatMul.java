@@ -1,0 +1,139 @@
+package dev.panamadnn.compile;
+
+import dev.panamadnn.compile.Compiler.Act;
+import dev.panamadnn.compile.Compiler.PlanArg;
+import dev.panamadnn.compile.Compiler.Value;
+import dev.panamadnn.graph.Node;
+import dev.panamadnn.internal.dnnl.Args;
+import dev.panamadnn.internal.dnnl.Chosen;
+import dev.panamadnn.internal.dnnl.ConvOps;
+import dev.panamadnn.internal.dnnl.MemoryDescriptor;
+import dev.panamadnn.internal.dnnl.Ops;
+import dev.panamadnn.internal.dnnl.PostOps;
+import dev.panamadnn.internal.dnnl.Primitive;
+import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
+import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
+import dev.panamadnn.internal.dnnl.Reorder;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+/**
+ * MatMul (numpy.matmul semantics) on oneDNN's matmul primitive, and Transpose as a oneDNN reorder
+ * into a descriptor with permuted strides.
+ */
+final class LowerMatMul {
+    private LowerMatMul() {}
+
+    /**
+     * {@code A @ B}: a 1-D A is a row {@code [1, K]}, a 1-D B a column {@code [K, 1]} (the added dim
+     * dropped from the result); batch dims broadcast (both operands padded to one rank with leading
+     * 1s, oneDNN broadcasts size-1 batch dims of either). A constant B (weights) is reordered once
+     * into the layout the primitive picks; activations on both sides (attention's {@code q @ k^T})
+     * are read plain. A constant bias (fuse_matmul_bias: input 2) is a binary post-op, a fused
+     * activation (fuse_activation) an eltwise one after it.
+     */
+    static Value matmul(Compiler plan, Node n) {
+        long[] sa = plan.graph.shape(n.input(0)).sizes(), sb = plan.graph.shape(n.input(1)).sizes(), out = LowerMath.outShape(plan, n);
+        long[] a2 = sa.length == 1 ? new long[] {1, sa[0]} : sa, b2 = sb.length == 1 ? new long[] {sb[0], 1} : sb;
+        int rank = Math.max(a2.length, b2.length);
+        long[] ap = pad(a2, rank), bp = pad(b2, rank), dp = new long[rank];
+        for (int i = 0; i < rank - 2; i++) dp[i] = Math.max(ap[i], bp[i]);
+        dp[rank - 2] = ap[rank - 2];
+        dp[rank - 1] = bp[rank - 1];
+        if (rank > 5) throw Compiler.unsupported(n, "compiled up to 3 batch dims, got A " + Arrays.toString(sa) + ", B " + Arrays.toString(sb));
+        LowerBinary.Operand a = operand(plan, n, 0, ap);
+        boolean constB = plan.graph.isConstant(n.input(1));
+        MemoryDescriptor bUser = LowerMath.plainMd(plan, bp);
+        MemoryDescriptor bMd = constB ? plan.own(MemoryDescriptor.f32(ConvOps.anyFormat(), bp)) : bUser;
+        MemoryDescriptor dst = LowerMath.plainMd(plan, dp);
+        Act act = Compiler.fusedAct(n);
+        LowerBinary.Operand bias = n.input(2) == null ? null : LowerBinary.operand(plan, n, 2, rank);   // fuse_matmul_bias
+        Primitive p;
+        String impl;
+        MemoryDescriptor chosenB;
+        try (PostOps post = PostOps.create()) {
+            if (bias != null) post.add(bias.md());
+            if (act != null) post.eltwise(plan.eltwiseOp(act));
+            try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
+                 PrimitiveDescriptor pd = Ops.matmul(a.md(), bMd, dst, attr, "compiled MatMul " + n.name())) {
+                chosenB = constB ? plan.own(Chosen.weights(pd)) : bUser;
+                p = plan.own(Primitive.create(pd));
+                impl = pd.implementation();
+            }
+        }
+        PlanArg bArg;
+        if (constB) {
+            MemorySegment w = plan.constants.allocate(chosenB.byteSize(), 64);
+            try (Arena tmp = Arena.ofConfined()) {
+                plan.reorderOnce(bUser, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, plan.graph.floats(n.input(1))), chosenB, w,
+                        "weights of " + n.name());
+            }
+            bArg = PlanArg.constant(Args.WEIGHTS, chosenB, w);
+        } else {
+            Value b = plan.asShape(LowerMath.plainIn(plan, n, 1), bp, n.input(1));
+            bArg = PlanArg.of(Args.WEIGHTS, b.md(), b.buffer());
+        }
+        long m = 1;
+        for (long d : dp) m *= d;
+        plan.flops += 2 * m * ap[rank - 1];
+        int o = plan.newBuffer(dst.byteSize());
+        plan.emit(p, "matmul " + Compiler.label(n) + " " + Arrays.toString(ap) + " x " + Arrays.toString(bp) + " [" + impl + "]",
+                a.arg(Args.SRC), bArg, PlanArg.of(Args.DST, dst, o), bias == null ? PlanArg.of(0, null, 0) : bias.arg(Args.postOpSrc1(0)));
+        return plan.asShape(new Value(dst, o, dp), out, n.name());
+    }
+
+    private static LowerBinary.Operand operand(Compiler plan, Node n, int i, long[] dims) {
+        if (plan.graph.isConstant(n.input(i))) {
+            return new LowerBinary.Operand(LowerMath.plainMd(plan, dims), Compiler.CONSTANT, plan.constant(plan.graph.floats(n.input(i))), dims);
+        }
+        Value v = plan.asShape(LowerMath.plainIn(plan, n, i), dims, n.input(i));
+        return new LowerBinary.Operand(v.md(), v.buffer(), null, dims);
+    }
+
+    private static long[] pad(long[] dims, int rank) {
+        return LowerBinary.padded(dims, rank);
+    }
+
+    /**
+     * Transpose: one reorder from the input (in whatever layout it has, e.g. a convolution's
+     * channels-last output) to a descriptor of the input's dims whose strides
+     * are those of the plain output, permuted (input dim {@code perm[i]} gets the output's stride
+     * {@code i}); the result is then the plain output. When the input's layout already is that
+     * descriptor, a view (no step).
+     */
+    static Value transpose(Compiler plan, Node n) {
+        Value x = plan.asShape(plan.in(n, 0), plan.graph.shape(n.input(0)).sizes(), n.input(0));   // any layout: the reorder reads it
+        long[] in = x.shape(), out = LowerMath.outShape(plan, n);
+        int r = in.length;
+        long[] perm = n.attributes().integers("perm", null);
+        if (perm == null) {
+            perm = new long[r];
+            for (int i = 0; i < r; i++) perm[i] = r - 1 - i;
+        }
+        long[] outStrides = new long[r], strides = new long[r];
+        long step = 1;
+        for (int i = r - 1; i >= 0; i--) {
+            outStrides[i] = step;
+            step *= out[i];
+        }
+        boolean identity = true;   // the dims larger than 1 keep their order: the same bytes
+        long last = -1;
+        for (int i = 0; i < r; i++) {
+            strides[(int) perm[i]] = outStrides[i];
+            if (in[(int) perm[i]] == 1) continue;
+            identity &= perm[i] > last;
+            last = perm[i];
+        }
+        if (identity) return plan.asShape(plan.plain(x, "reorder to plain for " + n.name()), out, n.name());
+        MemoryDescriptor to = plan.own(MemoryDescriptor.f32Strided(in, strides));
+        // Already in the output's order (e.g. [N, C, H, W] -> [N, H, W, C] of a channels-last activation): a view.
+        if (x.md().sameLayoutAs(to)) return new Value(LowerMath.plainMd(plan, out), x.buffer(), out);
+        Primitive p = plan.own(Reorder.primitive(x.md(), to, "transpose " + n.name()));
+        int o = plan.newBuffer(to.byteSize());
+        plan.emit(p, "transpose " + n.name() + " perm " + Arrays.toString(perm), PlanArg.of(Args.FROM, x.md(), x.buffer()),
+                PlanArg.of(Args.TO, to, o));
+        return new Value(LowerMath.plainMd(plan, out), o, out);
+    }
+}

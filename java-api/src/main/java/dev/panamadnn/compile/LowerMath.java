@@ -1,0 +1,191 @@
+package dev.panamadnn.compile;
+
+import dev.panamadnn.compile.Compiler.PlanArg;
+import dev.panamadnn.compile.Compiler.Value;
+import dev.panamadnn.graph.Attributes;
+import dev.panamadnn.graph.Node;
+import dev.panamadnn.internal.dnnl.Args;
+import dev.panamadnn.internal.dnnl.MathOps;
+import dev.panamadnn.internal.dnnl.MemoryDescriptor;
+import dev.panamadnn.internal.dnnl.Ops;
+import dev.panamadnn.internal.dnnl.PostOps;
+import dev.panamadnn.internal.dnnl.Primitive;
+import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
+import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The lowering of the math ops (the dispatch for all of them; binary ops in {@link LowerBinary},
+ * MatMul and Transpose in {@link LowerMatMul}, reductions and normalizations in
+ * {@link LowerReduce}): the unary ops as one oneDNN eltwise primitive each, except Erf, Floor and
+ * Ceil (no oneDNN algorithm: Java steps), and Softmax / LogSoftmax on oneDNN's softmax.
+ */
+final class LowerMath {
+    private LowerMath() {}
+
+    /** The ops lowered here. */
+    static final Set<String> OPS = Set.of("Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "PRelu", "MatMul", "Transpose", "Exp", "Log",
+            "Sqrt", "Abs", "Neg", "Reciprocal", "Erf", "Softplus", "HardSigmoid", "HardSwish", "Selu", "Clip", "Floor", "Ceil", "Round",
+            "Softmax", "LogSoftmax", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "GlobalMaxPool", "InstanceNormalization",
+            "LayerNormalization");
+
+    /** Lowers {@code n} if its op is one of {@link #OPS}, else returns null. */
+    static Value lower(Compiler plan, Node n) {
+        Attributes a = n.attributes();
+        return switch (n.op()) {
+            case "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "PRelu" -> LowerBinary.lower(plan, n);
+            case "MatMul" -> LowerMatMul.matmul(plan, n);
+            case "Transpose" -> LowerMatMul.transpose(plan, n);
+            case "Softmax", "LogSoftmax" -> softmax(plan, n);
+            case "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "GlobalMaxPool" -> LowerReduce.reduce(plan, n);
+            case "InstanceNormalization" -> LowerReduce.instanceNorm(plan, n);
+            case "LayerNormalization" -> LowerReduce.layerNorm(plan, n);
+            case "Erf" -> java(plan, n, MathKernels::erf);
+            case "Floor" -> java(plan, n, Math::floor);
+            case "Ceil" -> java(plan, n, Math::ceil);
+            case "HardSigmoid" -> eltwise(plan, n, MathOps.unary("HardSigmoid", a.real("alpha", 0.2), a.real("beta", 0.5)));
+            case "Selu" -> chain(plan, plan.asShape(plan.in(n, 0), plan.graph.shape(n.input(0)).sizes(), n.input(0)),
+                    new Ops.EltwiseOp[] {MathOps.unary("Selu", a.real("alpha", 1.67326319217681884765625), 0),
+                            MathOps.unary("Linear", a.real("gamma", 1.05070102214813232421875), 0)}, "selu (elu, then linear) " + n.name());
+            case "Clip" -> clip(plan, n);
+            case "Exp", "Log", "Sqrt", "Abs", "Neg", "Reciprocal", "Softplus", "HardSwish", "Round" ->
+                    eltwise(plan, n, MathOps.unary(n.op(), 0, 0));
+            default -> null;
+        };
+    }
+
+    /** Input {@code i} of {@code n} with the dims of its graph value, plain (a reorder first if it is blocked). */
+    static Value plainIn(Compiler plan, Node n, int i) {
+        Value x = plan.asShape(plan.in(n, i), plan.graph.shape(n.input(i)).sizes(), n.input(i));
+        return plan.plain(x, "reorder to plain for " + n.name());
+    }
+
+    static long[] outShape(Compiler plan, Node n) {
+        return plan.graph.value(n.output()).shape().sizes();
+    }
+
+    /** Ops whose oneDNN algorithm loses NaN (measured: Exp gives +inf, Clip a bound, HardSigmoid 1): their NaN mask is added. */
+    private static final Set<String> LOSES_NAN = Set.of("Exp", "Clip", "HardSigmoid");
+
+    /**
+     * {@code 0 * tanh(x)}: 0 where {@code x} is a number (tanh is bounded, so infinities give 0 too),
+     * NaN where it is NaN. Added (a binary post-op) to the result of a oneDNN primitive whose
+     * algorithm skips NaN (max, min, clip...), it puts back PyTorch's and ONNX's NaN, natively, for
+     * one more pass over {@code x}.
+     */
+    static Value nanMask(Compiler plan, Value x, String at) {
+        return chain(plan, x, new Ops.EltwiseOp[] {Ops.eltwise("TANH", 0f), MathOps.unary("Linear", 0, 0)}, "NaN mask (0 * tanh) for " + at);
+    }
+
+    /**
+     * A chain of eltwise ops over {@code x} in one primitive: oneDNN's eltwise primitive takes no
+     * eltwise post-ops (unimplemented), its binary primitive does, so this is {@code x + 0} (exact,
+     * -0 becoming +0 before the ops) with the chain as post-ops.
+     */
+    static Value chain(Compiler plan, Value x, Ops.EltwiseOp[] ops, String description) {
+        long[] ones = new long[x.shape().length];
+        java.util.Arrays.fill(ones, 1);
+        MemoryDescriptor zeroMd = plainMd(plan, ones);
+        Primitive p;
+        try (PostOps posts = PostOps.create()) {
+            for (Ops.EltwiseOp op : ops) posts.eltwise(op);
+            try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(posts);
+                 PrimitiveDescriptor pd = MathOps.binary(MathOps.Binary.ADD, x.md(), zeroMd, x.md(), attr, description)) {
+                p = plan.own(Primitive.create(pd));
+            }
+        }
+        int out = plan.newBuffer(x.md().byteSize());
+        plan.emit(p, description, PlanArg.of(Args.SRC, x.md(), x.buffer()), PlanArg.constant(Args.SRC_1, zeroMd, plan.constant(new float[1])),
+                PlanArg.of(Args.DST, x.md(), out));
+        return new Value(x.md(), out, x.shape());
+    }
+
+    /** One eltwise primitive ({@code op}; the NaN mask added for the ops in LOSES_NAN), in the input's layout. */
+    static Value eltwise(Compiler plan, Node n, Ops.EltwiseOp op) {
+        Value x = plan.asShape(plan.in(n, 0), plan.graph.shape(n.input(0)).sizes(), n.input(0));
+        Value mask = LOSES_NAN.contains(n.op()) ? nanMask(plan, x, n.name()) : null;
+        Primitive p;
+        try (PostOps posts = PostOps.create()) {
+            if (mask != null) posts.add(mask.md());
+            try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(posts);
+                 PrimitiveDescriptor pd = Ops.eltwise(op, x.md(), attr, "compiled " + n.op() + " " + n.name())) {
+                p = plan.own(Primitive.create(pd));
+            }
+        }
+        int out = plan.newBuffer(x.md().byteSize());
+        plan.emit(p, "eltwise " + n.op().toLowerCase(Locale.ROOT) + " " + n.name() + (mask == null ? "" : " + NaN mask"),
+                PlanArg.of(Args.SRC, x.md(), x.buffer()), PlanArg.of(Args.DST, x.md(), out),
+                mask == null ? PlanArg.of(0, null, 0) : PlanArg.of(Args.postOpSrc1(0), mask.md(), mask.buffer()));
+        return new Value(x.md(), out, x.shape());
+    }
+
+    /** Clip: bounds from the constant inputs 1 and 2 (opset 11+) or the min/max attributes (opset 6-10), absent: unbounded. */
+    private static Value clip(Compiler plan, Node n) {
+        float lo = bound(plan, n, 1, "min", Float.NEGATIVE_INFINITY), hi = bound(plan, n, 2, "max", Float.POSITIVE_INFINITY);
+        if (Float.isNaN(lo) || Float.isNaN(hi)) throw Compiler.unsupported(n, "a NaN bound (min " + lo + ", max " + hi + ")");
+        // min > max: ONNX (numpy.clip: min first, then max) and torch.clamp give max everywhere; oneDNN refuses min > max.
+        return eltwise(plan, n, MathOps.unary("Clip", Math.min(lo, hi), hi));
+    }
+
+    private static float bound(Compiler plan, Node n, int input, String attribute, float otherwise) {
+        if (input < n.inputs().size() && n.input(input) != null) {
+            if (!plan.graph.isConstant(n.input(input))) throw Compiler.unsupported(n, attribute + " (input " + input + ") must be a constant");
+            return plan.graph.floats(n.input(input))[0];
+        }
+        return (float) n.attributes().real(attribute, otherwise);
+    }
+
+    /** An element-wise op oneDNN has no algorithm for, as a Java step: {@code f} in double, rounded once. */
+    private static Value java(Compiler plan, Node n, java.util.function.DoubleUnaryOperator f) {
+        Value x = plan.javaInput(n);
+        long count = Arrays.stream(x.shape()).reduce(1, Math::multiplyExact);
+        return plan.javaStep(x, x.shape(), MathKernels.elementwise(count, f), "java " + n.op().toLowerCase(Locale.ROOT) + " " + n.name());
+    }
+
+    /**
+     * Softmax / LogSoftmax along one axis (ONNX opset 13; the opset &lt; 13 form, flattened to 2-D at
+     * {@code axis}, is the importer's to map) on oneDNN's softmax, then PyTorch's NaN lines put back
+     * natively (a reduction and a binary add).
+     */
+    private static Value softmax(Compiler plan, Node n) {
+        Value x = plainIn(plan, n, 0);
+        int rank = x.shape().length;
+        long ax = n.attributes().integer("axis", -1);
+        int axis = (int) (ax < 0 ? ax + rank : ax);
+        boolean log = n.op().equals("LogSoftmax");
+        Primitive p;
+        try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
+             PrimitiveDescriptor pd = MathOps.softmax(x.md(), axis, log, attr, "compiled " + n.op() + " " + n.name())) {
+            p = plan.own(Primitive.create(pd));
+        }
+        int out = plan.newBuffer(x.md().byteSize());
+        plan.emit(p, (log ? "logsoftmax " : "softmax ") + n.name() + " (axis " + axis + ")", PlanArg.of(Args.SRC, x.md(), x.buffer()),
+                PlanArg.of(Args.DST, x.md(), out));
+        Value y = new Value(x.md(), out, x.shape());
+        if (x.shape()[axis] == 1) return y;   // a line of one: 1 (0 for log), or NaN from x - max itself
+        // PyTorch: a line whose x - max has a NaN (a NaN, a +inf, only -inf) is all NaN; oneDNN's maximum skips NaN and gives
+        // [NaN, 0, 0] for [NaN, 1, 2] or [inf, 1, 2]. The sum of each output line times 0 (softmax: values in [0, 1]) or of
+        // its NaN mask (log-softmax: -inf is a legitimate value) is 0, or NaN for a line holding one: added back, natively.
+        long[] kept = x.shape().clone();
+        kept[axis] = 1;
+        MemoryDescriptor flagMd = plainMd(plan, kept);
+        Value flag = log
+                ? LowerReduce.reduction(plan, n, MathOps.Reduction.SUM, nanMask(plan, y, n.name()), flagMd, kept, null, null, "NaN lines of ")
+                : LowerReduce.reduction(plan, n, MathOps.Reduction.SUM, y, flagMd, kept, null, MathOps.unary("Linear", 0, 0), "NaN lines of ");
+        try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
+             PrimitiveDescriptor pd = MathOps.binary(MathOps.Binary.ADD, y.md(), flagMd, y.md(), attr, "NaN lines of " + n.name())) {
+            p = plan.own(Primitive.create(pd));
+        }
+        int fixed = plan.newBuffer(y.md().byteSize());
+        plan.emit(p, "add the NaN lines of " + n.name(), PlanArg.of(Args.SRC, y.md(), y.buffer()), PlanArg.of(Args.SRC_1, flagMd, flag.buffer()),
+                PlanArg.of(Args.DST, y.md(), fixed));
+        return new Value(y.md(), fixed, y.shape());
+    }
+
+    /** An f32 plain descriptor owned by the plan. */
+    static MemoryDescriptor plainMd(Compiler plan, long[] dims) {
+        return plan.own(MemoryDescriptor.f32(Ops.plain(dims.length), dims));
+    }
+}

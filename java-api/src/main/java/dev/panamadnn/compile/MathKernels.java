@@ -1,0 +1,97 @@
+package dev.panamadnn.compile;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.function.DoubleUnaryOperator;
+
+/**
+ * The Java kernels of the math ops oneDNN has no primitive for: Erf, Floor, Ceil (element-wise),
+ * and the expansion of a broadcast operand that must come first (Div, Pow, two broadcast
+ * operands). Plain loops over plain buffers; no allocation per run, no state (a plan's runs may
+ * overlap on many threads).
+ */
+final class MathKernels {
+    private MathKernels() {}
+
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+
+    /** {@code dst[i] = f(src[i])} over {@code count} floats, computed in double and rounded once. */
+    static Compiler.Kernel elementwise(long count, DoubleUnaryOperator f) {
+        return (src, dst) -> {
+            for (long i = 0; i < count; i++) dst.setAtIndex(F, i, (float) f.applyAsDouble(src.getAtIndex(F, i)));
+        };
+    }
+
+    /**
+     * The error function in double: its Maclaurin series below |x| = 4 (at most ~70 terms; the
+     * largest term there is about 1e7, so cancellation leaves an error near 1e-9, far below a
+     * float's half ulp of 3e-8), and +-1 beyond (erfc(4) = 1.5e-8 rounds away in float: erf(x)
+     * is 1.0f from x = 3.92). NaN stays NaN, +-inf give +-1.
+     */
+    static double erf(double x) {
+        if (Double.isNaN(x)) return x;
+        double ax = Math.abs(x);
+        if (ax >= 4) return Math.copySign(1, x);
+        double sum = x, term = x, x2 = x * x;   // term_n = (-1)^n x^(2n+1) / n!
+        for (int k = 1; k < 200; k++) {
+            term *= -x2 / k;
+            double add = term / (2 * k + 1);
+            sum += add;
+            if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+        }
+        return Math.min(1, Math.max(-1, 2 / Math.sqrt(Math.PI) * sum));
+    }
+
+    /** Row-major strides of {@code dims}, with 0 where the dim is 1 (a broadcast source's strides over the target). */
+    static long[] broadcastStrides(long[] dims) {
+        long[] s = new long[dims.length];
+        long step = 1;
+        for (int i = dims.length - 1; i >= 0; i--) {
+            s[i] = dims[i] == 1 ? 0 : step;
+            step *= dims[i];
+        }
+        return s;
+    }
+
+    /**
+     * Expands a plain {@code from} (same rank, sizes equal or 1) into the plain {@code to} (NumPy
+     * broadcasting). Stateless (plans run on many threads at once) and allocation-free: each
+     * target index is split into coordinates by division.
+     */
+    static Compiler.Kernel expand(long[] from, long[] to) {
+        long[] strides = broadcastStrides(from), outStrides = new long[to.length];
+        long total = 1;
+        for (int d = to.length - 1; d >= 0; d--) {
+            outStrides[d] = total;
+            total *= to[d];
+        }
+        long count = total;
+        return (src, dst) -> {
+            for (long i = 0; i < count; i++) {
+                long offset = 0;
+                for (int d = 0; d < to.length; d++) offset += (i / outStrides[d]) % to[d] * strides[d];
+                dst.setAtIndex(F, i, src.getAtIndex(F, offset));
+            }
+        };
+    }
+
+    /** {@code values} (plain, dims {@code from}) expanded to {@code to}, now. */
+    static float[] expand(float[] values, long[] from, long[] to) {
+        long total = 1;
+        for (long d : to) total *= d;
+        float[] out = new float[Math.toIntExact(total)];
+        try (java.lang.foreign.Arena tmp = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment src = tmp.allocateFrom(F, values), dst = tmp.allocate(F, out.length);
+            expand(from, to).run(src, dst);
+            MemorySegment.copy(dst, F, 0, out, 0, out.length);
+        }
+        return out;
+    }
+
+    /** {@code dst = src ^ exponent[i]} with a constant exponent of the output's size, in double (Java's pow is C's). */
+    static Compiler.Kernel pow(float[] exponent) {
+        return (src, dst) -> {
+            for (int i = 0; i < exponent.length; i++) dst.setAtIndex(F, i, (float) Math.pow(src.getAtIndex(F, i), exponent[i]));
+        };
+    }
+}

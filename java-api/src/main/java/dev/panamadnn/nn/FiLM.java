@@ -1,0 +1,168 @@
+package dev.panamadnn.nn;
+
+import dev.panamadnn.DataType;
+import dev.panamadnn.Module;
+import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.GraphBuilder;
+import dev.panamadnn.internal.lifetime.InFlightCalls;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Feature-wise linear modulation (Perez et al., "FiLM: Visual Reasoning with a General
+ * Conditioning Layer", AAAI 2018): {@code y = gamma(z) * x + beta(z)} for features
+ * {@code x [N, C, *]} (conv features {@code [N, C, H, W]}, sequences {@code [N, C, L]}, or
+ * {@code [N, C]}) and a conditioning input {@code z [N, D]}, where {@code gamma} and {@code beta} are
+ * each a {@link Linear}{@code (D, C)} and their {@code [N, C]} outputs are broadcast over every
+ * position. State_dict names {@code gamma.weight, gamma.bias, beta.weight, beta.bias} (the
+ * equivalent torch module of {@code scripts/goldens/generate_layers14.py}). The output has x's shape.
+ *
+ * <p>Two inputs, so not a {@link Layer}: call {@link #forward(Tensor, Tensor)} (a {@link Module} for its state_dict only). Native: the two
+ * Linears on oneDNN, then {@link Broadcast#apply} multiply and add (oneDNN binary). Reference: the
+ * same steps in plain Java. Thread-safe; {@link #close()} waits for calls in flight and closes both Linears.
+ * Not lowered to a graph yet.
+ */
+public final class FiLM implements Module {
+    private final int condDim, channels;
+    private final Linear gamma, beta;
+    private final InFlightCalls calls = new InFlightCalls();
+
+    /**
+     * @throws IllegalArgumentException if a size is {@code < 1}
+     */
+    public FiLM(int conditionDim, int channels) {
+        if (conditionDim < 1 || channels < 1) {
+            throw new IllegalArgumentException("FiLM: condition_dim and channels must be >= 1, got " + conditionDim + " and " + channels);
+        }
+        this.condDim = conditionDim;
+        this.channels = channels;
+        this.gamma = new Linear(conditionDim, channels, true);
+        Linear b = null;
+        try {
+            b = new Linear(conditionDim, channels, true);
+        } catch (RuntimeException | Error e) {
+            gamma.close();
+            throw e;
+        }
+        this.beta = b;
+    }
+
+    public int conditionDim() {
+        return condDim;
+    }
+
+    public int channels() {
+        return channels;
+    }
+
+    /** The Linear giving gamma(z). */
+    public Linear gamma() {
+        return gamma;
+    }
+
+    /** The Linear giving beta(z). */
+    public Linear beta() {
+        return beta;
+    }
+
+    /** {@code gamma.weight, gamma.bias, beta.weight, beta.bias}. */
+    @Override
+    public Map<String, Tensor> parameters() {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        Modules.addParameters(m, "gamma", gamma);
+        Modules.addParameters(m, "beta", beta);
+        return Collections.unmodifiableMap(m);
+    }
+
+    /**
+     * Not available: this module takes two inputs; call {@link #forward(Tensor, Tensor)}. It is a
+     * {@link Module} so that its state_dict loads with {@code SafeTensors.loadInto}.
+     *
+     * @throws UnsupportedOperationException always
+     */
+    @Override
+    public Tensor forward(Tensor input) {
+        throw new UnsupportedOperationException(this + " takes two inputs (features x and conditioning z): call forward(x, z)");
+    }
+
+    /** @throws UnsupportedOperationException always: two inputs, no graph op yet */
+    @Override
+    public String lower(GraphBuilder graph, String input, String path) {
+        throw new UnsupportedOperationException(this + " at " + (path.isEmpty() ? "the model root" : path)
+                + " cannot be lowered to a graph yet (two inputs): run it eagerly");
+    }
+
+    /** {@link #forward(Tensor, Tensor, Backend)} on {@link Backend#AUTO}. */
+    public Tensor forward(Tensor x, Tensor z) {
+        return forward(x, z, Backend.AUTO);
+    }
+
+    /**
+     * {@code gamma(z) * x + beta(z)}; a new tensor the caller owns.
+     *
+     * @throws IllegalArgumentException if an input is null or not f32, x is not {@code [N, C, *]},
+     *                                  or z is not {@code [N, D]} with x's N
+     * @throws IllegalStateException    if an input's memory was freed or this FiLM is closed
+     */
+    public Tensor forward(Tensor x, Tensor z, Backend backend) {
+        if (backend == null) throw new IllegalArgumentException(this + ": backend must not be null");
+        calls.enter(this);
+        try {
+            check("features", x);
+            check("conditioning", z);
+            outputShape(x.shape(), z.shape());
+            long[] perChannel = new long[x.rank()];
+            Arrays.fill(perChannel, 1);
+            perChannel[0] = x.dim(0);
+            perChannel[1] = channels;
+            try (Tensor g = gamma.forward(z, backend); Tensor b = beta.forward(z, backend);
+                 Tensor scaled = Broadcast.apply(Broadcast.Op.MUL, g.reshape(perChannel), x, backend)) {
+                return Broadcast.apply(Broadcast.Op.ADD, scaled, b.reshape(perChannel), backend);
+            }
+        } finally {
+            calls.exit();
+        }
+    }
+
+    /**
+     * x's shape, after checking both shapes.
+     *
+     * @throws IllegalArgumentException if x is not {@code [N, C, *]} or z not {@code [N, D]}
+     */
+    public long[] outputShape(long[] x, long[] z) {
+        if (x == null || z == null) throw new IllegalArgumentException(this + ": input shapes must not be null");
+        if (x.length < 2 || x[1] != channels || Arrays.stream(x).anyMatch(d -> d < 1)) {
+            throw new IllegalArgumentException(this + ": expected features [N, " + channels + ", *], got " + Arrays.toString(x));
+        }
+        if (z.length != 2 || z[0] != x[0] || z[1] != condDim) {
+            throw new IllegalArgumentException(this + ": expected a conditioning input [" + x[0] + ", " + condDim + "] (N of the features "
+                    + Arrays.toString(x) + "), got " + Arrays.toString(z));
+        }
+        return x.clone();
+    }
+
+    private void check(String which, Tensor t) {
+        if (t == null) throw new IllegalArgumentException(this + ": the " + which + " input must not be null");
+        if (!t.isAlive()) throw new IllegalStateException(this + ": expected a live " + which + " input, got " + t + " whose memory was freed");
+        if (t.dtype() != DataType.F32) {
+            throw new IllegalArgumentException(this + ": expected an F32 " + which + " input, got " + t.dtype() + " (shape "
+                    + Arrays.toString(t.shape()) + ")");
+        }
+    }
+
+    /** Closes both Linears once calls in flight have returned; idempotent. */
+    @Override
+    public void close() {
+        if (calls.close()) {
+            gamma.close();
+            beta.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "FiLM(condition_dim=" + condDim + ", channels=" + channels + ")";
+    }
+}

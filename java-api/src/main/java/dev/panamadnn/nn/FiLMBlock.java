@@ -1,0 +1,132 @@
+package dev.panamadnn.nn;
+
+import dev.panamadnn.Module;
+import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.GraphBuilder;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The FiLM-ed residual block of Perez et al. (2018, figure 3): on {@code x [N, C_in, H, W]} and a
+ * conditioning input {@code z [N, D]},
+ * <pre>
+ *   h   = relu(conv1(x))                       conv1: 1x1, C_in -> C, with bias
+ *   out = relu(film(bn(conv2(h)), z)) + h      conv2: 3x3, padding 1, C -> C, with bias;
+ *                                              bn: BatchNorm2d(C) without affine (FiLM scales and shifts)
+ * </pre>
+ * giving {@code [N, C, H, W]}. State_dict names {@code conv1.*, conv2.*, bn.running_mean,
+ * bn.running_var, bn.num_batches_tracked, film.gamma.*, film.beta.*} (the torch module of
+ * {@code scripts/goldens/generate_layers14.py}). Each step runs natively or, with
+ * {@link Backend#REFERENCE}, on its plain-Java reference. Thread-safe; {@link #close()} closes the
+ * children (each waits for its calls in flight). Not lowered to a graph yet.
+ */
+public final class FiLMBlock implements Module {
+    private final int inChannels, channels, condDim;
+    private final Conv2d conv1, conv2;
+    private final BatchNorm2d bn;
+    private final FiLM film;
+    private final ReLU relu = new ReLU();
+
+    /** @throws IllegalArgumentException if a size is {@code < 1} */
+    public FiLMBlock(int inChannels, int channels, int conditionDim) {
+        if (inChannels < 1 || channels < 1 || conditionDim < 1) {
+            throw new IllegalArgumentException("FiLMBlock: in_channels, channels and condition_dim must be >= 1, got " + inChannels + ", "
+                    + channels + " and " + conditionDim);
+        }
+        this.inChannels = inChannels;
+        this.channels = channels;
+        this.condDim = conditionDim;
+        this.conv1 = new Conv2d(inChannels, channels, 1);
+        this.conv2 = Conv2d.builder(channels, channels, 3).padding(1).build();
+        this.bn = new BatchNorm2d(channels, 1e-5, false);
+        this.film = new FiLM(conditionDim, channels);
+    }
+
+    public Conv2d conv1() {
+        return conv1;
+    }
+
+    public Conv2d conv2() {
+        return conv2;
+    }
+
+    public BatchNorm2d bn() {
+        return bn;
+    }
+
+    public FiLM film() {
+        return film;
+    }
+
+    /** By PyTorch state_dict name, in its order. */
+    @Override
+    public Map<String, Tensor> parameters() {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        Modules.addParameters(m, "conv1", conv1);
+        Modules.addParameters(m, "conv2", conv2);
+        Modules.addParameters(m, "bn", bn);
+        for (Map.Entry<String, Tensor> e : film.parameters().entrySet()) m.put("film." + e.getKey(), e.getValue());
+        return Collections.unmodifiableMap(m);
+    }
+
+    /**
+     * Not available: this module takes two inputs; call {@link #forward(Tensor, Tensor)}. It is a
+     * {@link Module} so that its state_dict loads with {@code SafeTensors.loadInto}.
+     *
+     * @throws UnsupportedOperationException always
+     */
+    @Override
+    public Tensor forward(Tensor input) {
+        throw new UnsupportedOperationException(this + " takes two inputs (features x and conditioning z): call forward(x, z)");
+    }
+
+    /** @throws UnsupportedOperationException always: two inputs, no graph op yet */
+    @Override
+    public String lower(GraphBuilder graph, String input, String path) {
+        throw new UnsupportedOperationException(this + " at " + (path.isEmpty() ? "the model root" : path)
+                + " cannot be lowered to a graph yet (two inputs): run it eagerly");
+    }
+
+    /** {@link #forward(Tensor, Tensor, Backend)} on {@link Backend#AUTO}. */
+    public Tensor forward(Tensor x, Tensor z) {
+        return forward(x, z, Backend.AUTO);
+    }
+
+    /**
+     * The block on {@code x [N, C_in, H, W]} conditioned on {@code z [N, D]}; a new tensor the caller owns.
+     * Both shapes are checked before any native call.
+     *
+     * @throws IllegalArgumentException if an input is null, not f32 or of the wrong shape
+     * @throws IllegalStateException    if an input's memory was freed or the block is closed
+     */
+    public Tensor forward(Tensor x, Tensor z, Backend backend) {
+        if (backend == null) throw new IllegalArgumentException(this + ": backend must not be null");
+        if (x == null || z == null) throw new IllegalArgumentException(this + ": inputs must not be null");
+        if (x.rank() != 4 || x.dim(1) != inChannels) {
+            throw new IllegalArgumentException(this + ": expected x [N, " + inChannels + ", H, W], got " + Arrays.toString(x.shape()));
+        }
+        long[] hShape = conv1.outputShape(x.shape());
+        film.outputShape(hShape, z.shape());
+        try (Tensor c1 = conv1.forward(x, backend); Tensor h = relu.forward(c1, backend); Tensor c2 = conv2.forward(h, backend);
+             Tensor normed = bn.forward(c2, backend); Tensor filmed = film.forward(normed, z, backend);
+             Tensor activated = relu.forward(filmed, backend)) {
+            return Broadcast.apply(Broadcast.Op.ADD, activated, h, backend);
+        }
+    }
+
+    @Override
+    public void close() {
+        conv1.close();
+        conv2.close();
+        bn.close();
+        film.close();
+        relu.close();
+    }
+
+    @Override
+    public String toString() {
+        return "FiLMBlock(in_channels=" + inChannels + ", channels=" + channels + ", condition_dim=" + condDim + ")";
+    }
+}
