@@ -7,6 +7,8 @@ import dev.panamadnn.compile.Compiler.Value;
 import dev.panamadnn.graph.Attributes;
 import dev.panamadnn.graph.Node;
 import dev.panamadnn.internal.dnnl.Args;
+import dev.panamadnn.internal.dnnl.Chosen;
+import dev.panamadnn.internal.dnnl.ConvOps;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.Ops;
 import dev.panamadnn.internal.dnnl.Primitive;
@@ -23,7 +25,9 @@ import java.util.List;
  * ONNX's {@code LSTM} and {@code GRU} nodes (see {@code graph.RecurrentShapes}) as one oneDNN RNN
  * primitive each (the eager layers' primitives, {@link RnnOps}): W, R and B are read once and
  * translated from ONNX's gate order (LSTM i, o, f, c; GRU z, r, h) into oneDNN's plain
- * {@code ldigo}/{@code ldgo} constants ({@link RnnWeights}, shared with the eager layers); X is read
+ * {@code ldigo}/{@code ldgo} ({@link RnnWeights}, shared with the eager layers), then W and R reordered
+ * once into the layout the primitive chooses (format {@code any}: its optimised kernels, where
+ * plain {@code ldigo} gets the reference one) as plan constants; X is read
  * in place ({@code tnc}, or {@code ntc} for layout 1). Y is the primitive's output where ONNX's
  * layout has the same bytes (one direction, or layout 1); a bidirectional layout-0 Y
  * ({@code [T, D, N, H]} from oneDNN's {@code [T, N, D*H]}) and layout-1 states ({@code [N, D, H]}
@@ -66,16 +70,21 @@ final class LowerRecurrent {
         MemoryDescriptor srcLayer = plan.own(MemoryDescriptor.f32(tnc, g.steps(), g.batch(), g.features()));
         MemoryDescriptor dstLayer = plan.own(MemoryDescriptor.f32(tnc, g.steps(), g.batch(), (long) g.dirs() * g.hidden()));
         MemoryDescriptor state = plan.own(MemoryDescriptor.f32(RnnOps.ldnc(), 1, g.dirs(), g.batch(), g.hidden()));
-        MemoryDescriptor wLayer = plan.own(MemoryDescriptor.f32(RnnOps.ldigo(), 1, g.dirs(), g.features(), g.gates(), g.hidden()));
-        MemoryDescriptor wIter = plan.own(MemoryDescriptor.f32(RnnOps.ldigo(), 1, g.dirs(), g.hidden(), g.gates(), g.hidden()));
+        long[] wLayerDims = {1, g.dirs(), g.features(), g.gates(), g.hidden()}, wIterDims = {1, g.dirs(), g.hidden(), g.gates(), g.hidden()};
+        // weights in the layout the primitive chooses (format any), reordered once from the plain ldigo translation
+        MemoryDescriptor wLayerAny = plan.own(MemoryDescriptor.f32(ConvOps.anyFormat(), wLayerDims));
+        MemoryDescriptor wIterAny = plan.own(MemoryDescriptor.f32(ConvOps.anyFormat(), wIterDims));
+        MemoryDescriptor wLayer, wIter;
         MemoryDescriptor biasMd = plan.own(MemoryDescriptor.f32(RnnOps.ldgo(), 1, g.dirs(), RnnWeights.biasRows(g.biasKind()), g.hidden()));
         Primitive p;
         String impl;
         String what = "compiled " + n.op() + " " + at;
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
              PrimitiveDescriptor pd = g.lstm()
-                     ? RnnOps.lstm(g.direction(), srcLayer, state, state, wLayer, wIter, null, biasMd, dstLayer, state, state, attr, what)
-                     : RnnOps.gru(g.lbr(), g.direction(), srcLayer, state, wLayer, wIter, biasMd, dstLayer, state, attr, what)) {
+                     ? RnnOps.lstm(g.direction(), srcLayer, state, state, wLayerAny, wIterAny, null, biasMd, dstLayer, state, state, attr, what)
+                     : RnnOps.gru(g.lbr(), g.direction(), srcLayer, state, wLayerAny, wIterAny, biasMd, dstLayer, state, attr, what)) {
+            wLayer = plan.own(Chosen.weights(pd, 0));
+            wIter = plan.own(Chosen.weights(pd, 1));
             p = plan.own(Primitive.create(pd));
             impl = pd.implementation();
         }
@@ -85,7 +94,8 @@ final class LowerRecurrent {
         int y = plan.newBuffer(dstLayer.byteSize()), hn = plan.newBuffer(state.byteSize()), cn = g.lstm() ? plan.newBuffer(state.byteSize()) : -1;
         plan.flops += 2L * g.steps() * g.batch() * g.dirs() * g.gates() * g.hidden() * (g.features() + g.hidden());
         List<PlanArg> args = new ArrayList<>(List.of(PlanArg.of(Args.SRC, srcLayer, x.buffer()), h0,
-                PlanArg.constant(Args.WEIGHTS, wLayer, plan.constant(weights[0])), PlanArg.constant(Args.WEIGHTS_ITER, wIter, plan.constant(weights[1])),
+                PlanArg.constant(Args.WEIGHTS, wLayer, reordered(plan, weights[0], wLayerDims, wLayer, "W of " + at)),
+                PlanArg.constant(Args.WEIGHTS_ITER, wIter, reordered(plan, weights[1], wIterDims, wIter, "R of " + at)),
                 PlanArg.constant(Args.BIAS, biasMd, plan.constant(weights[2])), PlanArg.of(Args.DST, dstLayer, y), PlanArg.of(Args.DST_ITER, state, hn)));
         if (g.lstm()) {
             args.add(c0);
@@ -98,6 +108,15 @@ final class LowerRecurrent {
         if (n.outputs().size() > 1) outs.add(finalState(plan, n, g, hn, "Y_h"));
         if (n.outputs().size() > 2) outs.add(finalState(plan, n, g, cn, "Y_c"));
         return outs;
+    }
+
+    /** Plain {@code ldigo} values in the plan's constants, in the layout {@code chosen}. */
+    private static MemorySegment reordered(Compiler plan, float[] ldigo, long[] dims, MemoryDescriptor chosen, String what) {
+        MemorySegment to = plan.constants.allocate(chosen.byteSize(), 64);
+        try (java.lang.foreign.Arena tmp = java.lang.foreign.Arena.ofConfined(); MemoryDescriptor plain = MemoryDescriptor.f32(RnnOps.ldigo(), dims)) {
+            plan.reorderOnce(plain, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, ldigo), chosen, to, "reorder " + what);
+        }
+        return to;
     }
 
     private static Rnn geometry(Compiler plan, Node n) {
