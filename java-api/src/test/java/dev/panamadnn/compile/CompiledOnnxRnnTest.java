@@ -63,6 +63,34 @@ class CompiledOnnxRnnTest {
         return tests.stream();
     }
 
+    /** Layout-1 graphs (batch first, the symbolic N leading every input) through one PlanSet: batches 1 and 3 from one plan set. */
+    @org.junit.jupiter.api.Test
+    void layoutOneGraphsRunThroughAPlanSet() {
+        for (String name : List.of("lstm_bidir_l1", "gru_bidir_l1")) {
+            OnnxTextGraphs.Model m = MODELS.get(name);
+            try (PlanSet set = PlanSet.of(m.graph(), CompileOptions.defaults(), 4)) {
+                for (int batch : m.inputs().keySet()) {
+                    Map<String, Tensor> in = new LinkedHashMap<>();
+                    m.inputs().get(batch).forEach((k, d) -> in.put(k, d.tensor()));
+                    Map<String, Tensor> out = set.run(in);
+                    try {
+                        for (Map.Entry<String, OnnxTextGraphs.Data> e : m.outputs().get(batch).entrySet()) {
+                            float[] got = out.get(e.getKey()).toFloatArray(), want = e.getValue().floats();
+                            assertEquals(want.length, got.length, name + " " + e.getKey());
+                            for (int i = 0; i < want.length; i++) {
+                                assertTrue(Math.abs(got[i] - want[i]) <= 1e-5 + 1e-4 * Math.abs(want[i]),
+                                        name + " plan set N=" + batch + " " + e.getKey() + "[" + i + "]: got " + got[i] + ", PyTorch " + want[i]);
+                            }
+                        }
+                    } finally {
+                        out.values().forEach(Tensor::close);
+                        in.values().forEach(Tensor::close);
+                    }
+                }
+            }
+        }
+    }
+
     private static void check(OnnxTextGraphs.Model m, int batch) {
         Map<String, long[]> shapes = new LinkedHashMap<>();
         Map<String, Tensor> in = new LinkedHashMap<>();

@@ -96,6 +96,26 @@ class CompiledRnnGoldenTest {
         }
     }
 
+    /** An LSTM stack inside a Sequential, an unbatched bidirectional GRU without bias, an unbatched LSTM stack: against eager. */
+    @Test
+    void modelsAroundRecurrentLayersMatchEager() {
+        try (LSTM lstm = new LSTM(4, 5, 2, true, false, 0, true, 0); Sequential net = new Sequential(lstm, new Linear(10, 3, true), new Tanh());
+             GRU gru = new GRU(3, 4, 1, false, false, 0, true)) {
+            for (Object[] c : new Object[][] {{net, new long[] {6, 2, 4}}, {gru, new long[] {5, 3}}, {lstm, new long[] {3, 4}}}) {
+                dev.panamadnn.Module m = (dev.panamadnn.Module) c[0];
+                long[] shape = (long[]) c[1];
+                long n = 1;
+                for (long d : shape) n *= d;
+                try (Tensor x = Tensor.of(random(n, 5), shape); Tensor want = m.forward(x); CompiledModel plan = CompiledModel.compile(m, shape);
+                     Tensor got = plan.run(x)) {
+                    assertArrayEquals(want.shape(), got.shape(), m + " " + java.util.Arrays.toString(shape));
+                    RnnTesting.compare(m + " compiled vs eager on " + java.util.Arrays.toString(shape), got, want, ABS, REL);
+                    assertTrue(plan.steps().stream().anyMatch(s -> s.startsWith(m == gru ? "gru " : "lstm ")), plan.describe());
+                }
+            }
+        }
+    }
+
     @Test
     void projectionStaysTheEagerLayer() {
         try (LSTM m = new LSTM(3, 5, 1, true, false, 0, false, 2);
