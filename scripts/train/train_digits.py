@@ -27,8 +27,6 @@ import sys
 import numpy as np
 import torch
 from torch import nn
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "goldens"))
 from goldens_io import write_safetensors  # noqa: E402
@@ -76,6 +74,10 @@ def main():
     np.random.seed(SEED)
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
+
+    # Imported here so that export_digits_onnx.py can import model() without scikit-learn.
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
 
     digits = load_digits()
     x = (digits.images.astype(np.float32) / 16.0).reshape(-1, 1, 8, 8)   # 0..16 -> [0,1], exact

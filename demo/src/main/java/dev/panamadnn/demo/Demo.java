@@ -39,7 +39,7 @@ public final class Demo {
         var demo = new Demo(System.out);
         int failures;
         try {
-            failures = demo.run() + demo.runLayers(image, outDir) + Digits.run(System.out);
+            failures = demo.run() + demo.runLayers(image, outDir) + Digits.run(System.out) + OnnxDigits.run(System.out);
         } catch (dev.panamadnn.natives.NativeLoadException e) {
             System.err.println(e.getMessage());   // it lists every place tried: no stack trace needed
             System.exit(1);

@@ -32,9 +32,10 @@ import java.util.Map;
 
 /**
  * Lowers a {@link Graph} to a straight list of oneDNN primitives (and Java steps) over numbered
- * buffers: binds the graph to the input shape, applies the {@link Rewrite} rules (batch-norm
- * folding, residual sum and activation fusion, dead values), then lowers each remaining node by
- * its op, choosing layouts as it goes (see {@link CompiledModel}). Knows ops, never model or
+ * buffers: binds the graph to the input shapes, applies the {@link Rewrite} rules (constant
+ * folding, batch-norm folding, residual sum and activation fusion, dead values, layout
+ * assignment, Winograd selection), then lowers each remaining node by its op in the layouts the
+ * {@code assign_layouts} rule decided (see {@link CompiledModel}). Knows ops, never model or
  * module names. Reads the graph's initializers and never writes them: folding works on copies.
  * Single-use and single-threaded; on failure everything it created is closed.
  */
@@ -81,51 +82,6 @@ final class Compiler {
         /** The runtime argument: {@code memory} for a buffer (null: bound per run), the constant otherwise. */
         Arg toArg(MemorySegment memory) {
             return new Arg(id, md, buffer == CONSTANT ? constant : memory);
-        }
-    }
-
-    /**
-     * A step run in Java: reads plan buffers {@code inputs} (plain F32, {@code inShapes}; or the caller's integer
-     * input, an {@link #inputId}, for an embedding lookup), writes plan buffers {@code outputs} (plain F32,
-     * {@code outShapes}); never the caller's F32 memory or outputs.
-     */
-    record JavaStep(MultiKernel kernel, int[] inputs, long[][] inShapes, int[] outputs, long[][] outShapes) {
-        /** Whether it reads or writes plan buffer {@code b}. */
-        boolean uses(int b) {
-            for (int i : inputs) if (i == b) return true;
-            for (int o : outputs) if (o == b) return true;
-            return false;
-        }
-    }
-
-    /** A Java kernel over exactly-sized plain buffers. */
-    interface Kernel {
-        void run(MemorySegment src, MemorySegment dst);
-    }
-
-    /** A Java kernel of several inputs and outputs, over exactly-sized plain buffers (arrays reused between runs: do not keep them). */
-    interface MultiKernel {
-        void run(MemorySegment[] src, MemorySegment[] dst);
-    }
-
-    /** An activation to apply: oneDNN eltwise kind (as {@link dev.panamadnn.Eltwise.Kind} names it) and alpha. */
-    record Act(String kind, float alpha, String label) {
-        boolean isPlainRelu() {
-            return kind.equals("RELU") && alpha == 0f;
-        }
-
-        /** The activation of node op {@code op} with attributes read under {@code prefix} ("" or "activation."). */
-        static Act of(String op, Attributes a, String prefix, String label) {
-            return switch (op) {
-                case "Relu" -> new Act("RELU", 0f, label);
-                case "LeakyRelu" -> new Act("RELU", (float) a.real(prefix + "alpha", 0.01), label);
-                case "Sigmoid" -> new Act("SIGMOID", 0f, label);
-                case "Tanh" -> new Act("TANH", 0f, label);
-                case "Elu" -> new Act("ELU", (float) a.real(prefix + "alpha", 1.0), label);
-                case "Gelu" -> new Act(a.string(prefix + "approximate", "none").equals("tanh") ? "GELU_TANH" : "GELU_ERF", 0f, label);
-                case "Silu" -> new Act("SWISH", 1f, label);
-                default -> null;
-            };
         }
     }
 
@@ -372,7 +328,7 @@ final class Compiler {
     }
 
     /** A Java step reading {@code x} (plain, in a plan buffer) and writing a new plain buffer of {@code outShape}. */
-    Value javaStep(Value x, long[] outShape, Kernel kernel, String description) {
+    Value javaStep(Value x, long[] outShape, JavaStep.Kernel kernel, String description) {
         MemoryDescriptor dst = own(MemoryDescriptor.f32(Ops.plain(outShape.length), outShape));
         int out = newBuffer(Math.max(4, dst.byteSize()));
         touch(x.buffer());

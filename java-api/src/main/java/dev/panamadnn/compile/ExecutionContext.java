@@ -89,7 +89,7 @@ final class ExecutionContext {
             actions = new Action[executions.length];
             for (int e = 0; e < actions.length; e++) {
                 Winograd.Conv w = steps.get(e).winograd();
-                Compiler.JavaStep js = steps.get(e).java();
+                JavaStep js = steps.get(e).java();
                 if (js != null) {
                     actions[e] = javaAction(js, slots);
                 } else if (w == null) {
@@ -135,7 +135,7 @@ final class ExecutionContext {
      * before have finished; an input that is the caller's (an integer input, see {@link LowerIndex}) is
      * the caller's tensor of the run (read by Java, which fails cleanly if it was freed).
      */
-    Action javaAction(Compiler.JavaStep js, MemorySegment[] slots) {
+    Action javaAction(JavaStep js, MemorySegment[] slots) {
         MemorySegment[] src = new MemorySegment[js.inputs().length], dst = new MemorySegment[js.outputs().length];
         int[] fromCaller = new int[src.length];
         for (int i = 0; i < src.length; i++) {

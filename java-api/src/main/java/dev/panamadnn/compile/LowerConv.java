@@ -20,8 +20,6 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
 
-import dev.panamadnn.compile.Compiler.Act;
-import dev.panamadnn.compile.Compiler.JavaStep;
 import dev.panamadnn.compile.Compiler.Step;
 import dev.panamadnn.compile.Compiler.PlanArg;
 import dev.panamadnn.compile.Compiler.Value;

@@ -1,6 +1,5 @@
 package dev.panamadnn.compile;
 
-import dev.panamadnn.compile.Compiler.Act;
 import dev.panamadnn.compile.Compiler.PlanArg;
 import dev.panamadnn.compile.Compiler.Value;
 import dev.panamadnn.graph.Node;

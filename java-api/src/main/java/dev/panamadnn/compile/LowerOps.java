@@ -22,8 +22,6 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
 
-import dev.panamadnn.compile.Compiler.Act;
-import dev.panamadnn.compile.Compiler.JavaStep;
 import dev.panamadnn.compile.Compiler.Step;
 import dev.panamadnn.compile.Compiler.PlanArg;
 import dev.panamadnn.compile.Compiler.Value;
@@ -179,7 +177,7 @@ final class LowerOps {
         Value x = plan.javaInput(n);
         long[] outShape = plan.graph.value(n.output()).shape().sizes();
         long outBytes = Sizes.f32Bytes(n.label(), outShape);
-        Compiler.Kernel kernel = (src, target) -> {   // the layer's output tensor is the one allocation of such a step
+        JavaStep.Kernel kernel = (src, target) -> {   // the layer's output tensor is the one allocation of such a step
             try (Tensor y = layer.forward(Tensor.wrap(src, DataType.F32, inShape))) {
                 if (y.isContiguous()) MemorySegment.copy(y.segment(), 0, target, 0, outBytes);
                 else MemorySegment.copy(y.toFloatArray(), 0, target, ValueLayout.JAVA_FLOAT, 0, Math.toIntExact(outBytes / 4));

@@ -16,7 +16,7 @@ final class MathKernels {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
 
     /** {@code dst[i] = f(src[i])} over {@code count} floats, computed in double and rounded once. */
-    static Compiler.Kernel elementwise(long count, DoubleUnaryOperator f) {
+    static JavaStep.Kernel elementwise(long count, DoubleUnaryOperator f) {
         return (src, dst) -> {
             for (long i = 0; i < count; i++) dst.setAtIndex(F, i, (float) f.applyAsDouble(src.getAtIndex(F, i)));
         };
@@ -58,7 +58,7 @@ final class MathKernels {
      * broadcasting). Stateless (plans run on many threads at once) and allocation-free: each
      * target index is split into coordinates by division.
      */
-    static Compiler.Kernel expand(long[] from, long[] to) {
+    static JavaStep.Kernel expand(long[] from, long[] to) {
         long[] strides = broadcastStrides(from), outStrides = new long[to.length];
         long total = 1;
         for (int d = to.length - 1; d >= 0; d--) {
@@ -89,7 +89,7 @@ final class MathKernels {
     }
 
     /** {@code dst = src ^ exponent[i]} with a constant exponent of the output's size, in double (Java's pow is C's). */
-    static Compiler.Kernel pow(float[] exponent) {
+    static JavaStep.Kernel pow(float[] exponent) {
         return (src, dst) -> {
             for (int i = 0; i < exponent.length; i++) dst.setAtIndex(F, i, (float) Math.pow(src.getAtIndex(F, i), exponent[i]));
         };

@@ -14,7 +14,7 @@ final class PadKernel {
 
     private static final int CONSTANT = 0, REFLECT = 1, EDGE = 2, WRAP = 3;
 
-    static Compiler.Kernel of(long[] in, long[] out, long[] pads, String modeName, float value) {
+    static JavaStep.Kernel of(long[] in, long[] out, long[] pads, String modeName, float value) {
         int mode = switch (modeName) {   // decided once, not per element
             case "reflect" -> REFLECT;
             case "edge" -> EDGE;

@@ -62,7 +62,7 @@ final class PlanOutputs {
      * A Java step reading {@code xs} (each plain, in a plan buffer: see {@link #javaInput}) and
      * writing new plain buffers of {@code outShapes}; returns those values.
      */
-    static List<Compiler.Value> javaStep(Compiler c, List<Compiler.Value> xs, List<long[]> outShapes, Compiler.MultiKernel kernel, String description) {
+    static List<Compiler.Value> javaStep(Compiler c, List<Compiler.Value> xs, List<long[]> outShapes, JavaStep.MultiKernel kernel, String description) {
         int[] ins = new int[xs.size()], outs = new int[outShapes.size()];
         long[][] inShapes = new long[xs.size()][];
         List<Compiler.Value> result = new ArrayList<>();
@@ -79,7 +79,7 @@ final class PlanOutputs {
             result.add(new Compiler.Value(dst, outs[o], shape));
         }
         long[][] outs2 = outShapes.toArray(new long[0][]);
-        c.steps.add(new Compiler.Step(null, List.of(), description, null, new Compiler.JavaStep(kernel, ins, inShapes, outs, outs2)));
+        c.steps.add(new Compiler.Step(null, List.of(), description, null, new JavaStep(kernel, ins, inShapes, outs, outs2)));
         return result;
     }
 

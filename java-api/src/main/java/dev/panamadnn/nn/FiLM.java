@@ -3,7 +3,6 @@ package dev.panamadnn.nn;
 import dev.panamadnn.DataType;
 import dev.panamadnn.Module;
 import dev.panamadnn.Tensor;
-import dev.panamadnn.graph.GraphBuilder;
 import dev.panamadnn.internal.lifetime.InFlightCalls;
 import java.util.Arrays;
 import java.util.Collections;
@@ -24,7 +23,7 @@ import java.util.Map;
  * same steps in plain Java. Thread-safe; {@link #close()} waits for calls in flight and closes both Linears.
  * Not lowered to a graph yet.
  */
-public final class FiLM implements Module {
+public final class FiLM implements ConditionedModule {
     private final int condDim, channels;
     private final Linear gamma, beta;
     private final InFlightCalls calls = new InFlightCalls();
@@ -77,35 +76,13 @@ public final class FiLM implements Module {
     }
 
     /**
-     * Not available: this module takes two inputs; call {@link #forward(Tensor, Tensor)}. It is a
-     * {@link Module} so that its state_dict loads with {@code SafeTensors.loadInto}.
-     *
-     * @throws UnsupportedOperationException always
-     */
-    @Override
-    public Tensor forward(Tensor input) {
-        throw new UnsupportedOperationException(this + " takes two inputs (features x and conditioning z): call forward(x, z)");
-    }
-
-    /** @throws UnsupportedOperationException always: two inputs, no graph op yet */
-    @Override
-    public String lower(GraphBuilder graph, String input, String path) {
-        throw new UnsupportedOperationException(this + " at " + (path.isEmpty() ? "the model root" : path)
-                + " cannot be lowered to a graph yet (two inputs): run it eagerly");
-    }
-
-    /** {@link #forward(Tensor, Tensor, Backend)} on {@link Backend#AUTO}. */
-    public Tensor forward(Tensor x, Tensor z) {
-        return forward(x, z, Backend.AUTO);
-    }
-
-    /**
      * {@code gamma(z) * x + beta(z)}; a new tensor the caller owns.
      *
      * @throws IllegalArgumentException if an input is null or not f32, x is not {@code [N, C, *]},
      *                                  or z is not {@code [N, D]} with x's N
      * @throws IllegalStateException    if an input's memory was freed or this FiLM is closed
      */
+    @Override
     public Tensor forward(Tensor x, Tensor z, Backend backend) {
         if (backend == null) throw new IllegalArgumentException(this + ": backend must not be null");
         calls.enter(this);

@@ -1,8 +1,6 @@
 package dev.panamadnn.nn;
 
-import dev.panamadnn.Module;
 import dev.panamadnn.Tensor;
-import dev.panamadnn.graph.GraphBuilder;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -22,7 +20,7 @@ import java.util.Map;
  * {@link Backend#REFERENCE}, on its plain-Java reference. Thread-safe; {@link #close()} closes the
  * children (each waits for its calls in flight). Not lowered to a graph yet.
  */
-public final class FiLMBlock implements Module {
+public final class FiLMBlock implements ConditionedModule {
     private final int inChannels, channels, condDim;
     private final Conv2d conv1, conv2;
     private final BatchNorm2d bn;
@@ -72,35 +70,13 @@ public final class FiLMBlock implements Module {
     }
 
     /**
-     * Not available: this module takes two inputs; call {@link #forward(Tensor, Tensor)}. It is a
-     * {@link Module} so that its state_dict loads with {@code SafeTensors.loadInto}.
-     *
-     * @throws UnsupportedOperationException always
-     */
-    @Override
-    public Tensor forward(Tensor input) {
-        throw new UnsupportedOperationException(this + " takes two inputs (features x and conditioning z): call forward(x, z)");
-    }
-
-    /** @throws UnsupportedOperationException always: two inputs, no graph op yet */
-    @Override
-    public String lower(GraphBuilder graph, String input, String path) {
-        throw new UnsupportedOperationException(this + " at " + (path.isEmpty() ? "the model root" : path)
-                + " cannot be lowered to a graph yet (two inputs): run it eagerly");
-    }
-
-    /** {@link #forward(Tensor, Tensor, Backend)} on {@link Backend#AUTO}. */
-    public Tensor forward(Tensor x, Tensor z) {
-        return forward(x, z, Backend.AUTO);
-    }
-
-    /**
      * The block on {@code x [N, C_in, H, W]} conditioned on {@code z [N, D]}; a new tensor the caller owns.
      * Both shapes are checked before any native call.
      *
      * @throws IllegalArgumentException if an input is null, not f32 or of the wrong shape
      * @throws IllegalStateException    if an input's memory was freed or the block is closed
      */
+    @Override
     public Tensor forward(Tensor x, Tensor z, Backend backend) {
         if (backend == null) throw new IllegalArgumentException(this + ": backend must not be null");
         if (x == null || z == null) throw new IllegalArgumentException(this + ": inputs must not be null");

@@ -1,0 +1,43 @@
+package dev.panamadnn.nn;
+
+import dev.panamadnn.Module;
+import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.GraphBuilder;
+
+/**
+ * A module of two inputs: features {@code x} and a conditioning input {@code z} ({@link FiLM},
+ * {@link FiLMBlock}). It is a {@link Module} so that its state_dict loads like any other's
+ * ({@code SafeTensors.loadInto}); the one-input {@link #forward(Tensor)} and {@link #lower} are
+ * refused, since neither can pass {@code z}.
+ */
+public interface ConditionedModule extends Module {
+    /**
+     * The module on features {@code x} conditioned on {@code z}; a new tensor the caller owns.
+     *
+     * @throws IllegalArgumentException if an input is null, not f32 or of a shape the module does not take
+     * @throws IllegalStateException    if an input's memory was freed or the module is closed
+     */
+    Tensor forward(Tensor x, Tensor z, Backend backend);
+
+    /** {@link #forward(Tensor, Tensor, Backend)} on {@link Backend#AUTO}. */
+    default Tensor forward(Tensor x, Tensor z) {
+        return forward(x, z, Backend.AUTO);
+    }
+
+    /**
+     * Not available: this module takes two inputs; call {@link #forward(Tensor, Tensor)}.
+     *
+     * @throws UnsupportedOperationException always
+     */
+    @Override
+    default Tensor forward(Tensor input) {
+        throw new UnsupportedOperationException(this + " takes two inputs (features x and conditioning z): call forward(x, z)");
+    }
+
+    /** @throws UnsupportedOperationException always: two inputs, no graph op yet */
+    @Override
+    default String lower(GraphBuilder graph, String input, String path) {
+        throw new UnsupportedOperationException(this + " at " + (path.isEmpty() ? "the model root" : path)
+                + " cannot be lowered to a graph yet (two inputs): run it eagerly");
+    }
+}

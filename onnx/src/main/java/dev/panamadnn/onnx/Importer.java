@@ -1,0 +1,273 @@
+package dev.panamadnn.onnx;
+
+import dev.panamadnn.DataType;
+import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.Attributes;
+import dev.panamadnn.graph.Dim;
+import dev.panamadnn.graph.Graph;
+import dev.panamadnn.graph.GraphBuilder;
+import dev.panamadnn.graph.GraphException;
+import dev.panamadnn.graph.Ops;
+import dev.panamadnn.graph.Shape;
+import dev.panamadnn.graph.Value;
+import dev.panamadnn.onnx.proto.AttributeProto;
+import dev.panamadnn.onnx.proto.GraphProto;
+import dev.panamadnn.onnx.proto.ModelProto;
+import dev.panamadnn.onnx.proto.NodeProto;
+import dev.panamadnn.onnx.proto.OperatorSetIdProto;
+import dev.panamadnn.onnx.proto.TensorShapeProto;
+import dev.panamadnn.onnx.proto.TypeProto;
+import dev.panamadnn.onnx.proto.ValueInfoProto;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A {@code ModelProto} as our {@link Graph}: checks the opset, the structure (every value defined
+ * once, no dangling input, no cycle: nodes are sorted topologically) and every node against
+ * {@link OpTable}, collecting every problem before refusing, then translates node by node through
+ * a {@link GraphBuilder} (which infers each shape as it goes). Single use.
+ */
+final class Importer {
+    /** The imported model: the graph, ONNX names of its inputs and outputs with our values, opsets, producer. */
+    record Result(Graph graph, List<Value> inputs, List<Value> outputs, Map<String, String> outputValues, Map<String, Long> opsets,
+                  String producer) {}
+
+    private final ModelProto model;
+    private final Arena arena;
+    private final Path baseDir;
+    private final java.lang.foreign.MemorySegment file;   // the mapped model file, or null
+    private final List<String> problems = new ArrayList<>();
+    private final Map<String, String> symbols = new HashMap<>();   // ONNX dim_param -> our symbol
+
+    private Importer(ModelProto model, Arena arena, Path baseDir, java.lang.foreign.MemorySegment file) {
+        this.model = model;
+        this.arena = arena;
+        this.baseDir = baseDir;
+        this.file = file;
+    }
+
+    /**
+     * Imports {@code model}; its tensors live in {@code arena}; external data is read beside
+     * {@code baseDir} (null: refused); raw_data is taken in place from {@code file} (the mapped
+     * model it was parsed from, or null) where it can be.
+     */
+    static Result run(ModelProto model, Arena arena, Path baseDir, java.lang.foreign.MemorySegment file) {
+        return new Importer(model, arena, baseDir, file).build();
+    }
+
+    private Result build() {
+        Map<String, Long> opsets = new LinkedHashMap<>();
+        for (OperatorSetIdProto o : model.getOpsetImportList()) opsets.put(o.getDomain().equals("ai.onnx") ? "" : o.getDomain(), o.getVersion());
+        Long v = opsets.get("");
+        if (v == null) throw new OnnxException("model imports no opset of the default ONNX domain (opset_import: " + opsets + ")");
+        if (v < OpTable.MIN_OPSET || v > OpTable.MAX_OPSET) {
+            throw new OnnxException("model opset " + v + " is out of range: supported are opsets " + OpTable.MIN_OPSET + " to " + OpTable.MAX_OPSET);
+        }
+        int opset = (int) (long) v;
+        if (!model.hasGraph()) throw new OnnxException("model has no graph");
+        GraphProto g = model.getGraph();
+        if (g.getSparseInitializerCount() > 0) problems.add("sparse initializers are not supported");
+
+        // Names: graph inputs, initializers (old models also list them as inputs), node outputs; each defined once.
+        Map<String, Integer> initIndex = new LinkedHashMap<>();
+        for (int i = 0; i < g.getInitializerCount(); i++) {
+            String n = g.getInitializer(i).getName();
+            if (n.isEmpty()) problems.add("initializer " + i + " has no name");
+            else if (initIndex.put(n, i) != null) problems.add("initializer '" + n + "' is defined twice");
+        }
+        List<ValueInfoProto> inputs = new ArrayList<>();
+        Set<String> defined = new HashSet<>(initIndex.keySet());
+        for (ValueInfoProto in : g.getInputList()) {
+            if (initIndex.containsKey(in.getName())) continue;
+            if (in.getName().isEmpty()) problems.add("a graph input has no name");
+            else if (!defined.add(in.getName())) problems.add("graph input '" + in.getName() + "' is defined twice");
+            inputs.add(in);
+        }
+        List<NodeProto> nodes = Topology.sort(g.getNodeList(), defined, problems);
+        Set<String> read = new HashSet<>();
+        for (NodeProto n : nodes) read.addAll(n.getInputList());
+        for (ValueInfoProto o : g.getOutputList()) read.add(o.getName());
+
+        List<OpRule> rules = new ArrayList<>();
+        List<Attributes> attributes = new ArrayList<>();
+        for (NodeProto n : nodes) {
+            String label = label(n, opset);
+            Attributes a = attributes(n, label);
+            attributes.add(a);
+            rules.add(check(n, label, opset, a, read));
+        }
+        List<Value> inputValues = new ArrayList<>();
+        for (ValueInfoProto in : inputs) if (!in.getName().isEmpty()) inputValues.add(value(in, "graph input '" + in.getName() + "'"));
+        if (!problems.isEmpty()) {
+            throw new OnnxException("cannot import the model (" + problems.size() + " problem" + (problems.size() == 1 ? "" : "s") + ")", problems);
+        }
+
+        GraphBuilder b = Graph.builder(g.getName().isEmpty() ? "onnx" : g.getName());
+        Map<String, String> ours = new HashMap<>();   // ONNX value name -> ours
+        Map<String, Tensor> constants = new HashMap<>();
+        for (Value in : inputValues) ours.put(in.name(), b.input(in.name(), in.dtype(), in.shape()));
+        for (Map.Entry<String, Integer> e : initIndex.entrySet()) {
+            if (!read.contains(e.getKey())) continue;   // unused weights are not converted (nor refused)
+            Tensor t = TensorProtos.toTensor(g.getInitializer(e.getValue()), "initializer '" + e.getKey() + "'", arena, baseDir, file);
+            ours.put(e.getKey(), b.initializer(e.getKey(), t));
+            constants.put(e.getKey(), t);
+        }
+        for (int i = 0; i < nodes.size(); i++) {
+            NodeProto n = nodes.get(i);
+            String label = label(n, opset);
+            List<String> ins = new ArrayList<>();
+            for (String s : n.getInputList()) ins.add(s.isEmpty() ? "" : ours.get(s));
+            String base = n.getOutputCount() > 0 && !n.getOutput(0).isEmpty() ? n.getOutput(0) : n.getName().isEmpty() ? n.getOpType() : n.getName();
+            NodeContext ctx = new NodeContext(label, n.getOpType(), opset, attributes.get(i), ins, n.getOutputCount(), base, b, arena, constants);
+            List<String> outs;
+            try {
+                outs = rules.get(i).translate().apply(ctx);
+            } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {
+                throw new OnnxException(label + ": " + e.getMessage(), e);
+            }
+            for (int k = 0; k < n.getOutputCount() && k < outs.size(); k++) if (!n.getOutput(k).isEmpty()) ours.put(n.getOutput(k), outs.get(k));
+        }
+        List<Value> outputValues = new ArrayList<>();
+        Map<String, String> outputNames = new LinkedHashMap<>();
+        Set<String> used = new HashSet<>();
+        for (ValueInfoProto o : g.getOutputList()) {
+            String mine = ours.get(o.getName());
+            if (mine == null) throw new OnnxException("graph output '" + o.getName() + "' is not computed by any node");
+            String m = mine;
+            if (inputValues.stream().anyMatch(x -> x.name().equals(m)) || constants.containsKey(mine) || !used.add(mine)) {
+                mine = b.node("Identity", o.getName(), Attributes.empty(), mine);   // an output that is an input, a weight, or listed twice
+            }
+            b.output(mine);
+            Value inferred = b.value(mine);
+            outputValues.add(new Value(o.getName(), inferred.dtype(), inferred.shape()));
+            outputNames.put(o.getName(), mine);
+        }
+        try {
+            return new Result(b.build(), List.copyOf(inputValues), List.copyOf(outputValues), outputNames, opsets, model.getProducerName()
+                    + (model.getProducerVersion().isEmpty() ? "" : " " + model.getProducerVersion()));
+        } catch (GraphException e) {
+            throw new OnnxException(e.getMessage(), e);
+        }
+    }
+
+    /** The rule for {@code n}, or null with its problems recorded. */
+    private OpRule check(NodeProto n, String label, int opset, Attributes a, Set<String> read) {
+        String domain = n.getDomain().equals("ai.onnx") ? "" : n.getDomain();
+        if (!domain.isEmpty()) {
+            problems.add(label + ": domain '" + domain + "' is not supported");
+            return null;
+        }
+        OpRule rule = OpTable.find(n.getOpType(), opset);
+        if (rule == null) {
+            problems.add(label + ": " + (OpTable.knows(n.getOpType()) ? "not supported at this opset" : "unknown op"));
+            return null;
+        }
+        int before = problems.size();
+        for (String name : a == null ? List.<String>of() : a.names()) {
+            if (!rule.attributes().contains(name)) problems.add(label + ": attribute '" + name + "' is not supported");
+        }
+        for (String t : rule.targets()) if (!Ops.names().contains(t)) problems.add(label + ": our op set has no " + t + " yet");
+        for (int k = 1; k < n.getOutputCount(); k++) {
+            if (!n.getOutput(k).isEmpty() && read.contains(n.getOutput(k)) && !n.getOpType().equals("Split")) {
+                problems.add(label + ": output " + k + " ('" + n.getOutput(k) + "') is not supported");
+            }
+        }
+        if (a != null && problems.size() == before && rule.check() != null) {
+            String p = rule.check().problem(a, opset);
+            if (p != null) problems.add(label + ": " + p);
+        }
+        return rule;
+    }
+
+    /** The node's attributes as ours; null, with problems recorded, if one has a type we do not read. */
+    private Attributes attributes(NodeProto n, String label) {
+        Attributes.Builder b = Attributes.builder();
+        boolean ok = true;
+        for (AttributeProto a : n.getAttributeList()) {
+            String what = label + ": attribute '" + a.getName() + "'";
+            if (a.getName().isEmpty() || !a.getRefAttrName().isEmpty()) {
+                problems.add(what + ": unnamed or a function reference");
+                ok = false;
+                continue;
+            }
+            AttributeProto.AttributeType type = a.getType();
+            if (type == AttributeProto.AttributeType.UNDEFINED) {   // IR < 2: the field that is set says it
+                type = a.hasF() ? AttributeProto.AttributeType.FLOAT : a.hasI() ? AttributeProto.AttributeType.INT : a.hasS() ? AttributeProto.AttributeType.STRING
+                        : a.hasT() ? AttributeProto.AttributeType.TENSOR : a.getIntsCount() > 0 ? AttributeProto.AttributeType.INTS
+                        : a.getFloatsCount() > 0 ? AttributeProto.AttributeType.FLOATS : AttributeProto.AttributeType.UNDEFINED;
+            }
+            try {
+                switch (type) {
+                    case FLOAT -> b.put(a.getName(), (double) a.getF());
+                    case INT -> b.put(a.getName(), a.getI());
+                    case STRING -> b.put(a.getName(), a.getS().toStringUtf8());
+                    case INTS -> b.put(a.getName(), a.getIntsList().stream().mapToLong(Long::longValue).toArray());
+                    case FLOATS -> {
+                        double[] d = new double[a.getFloatsCount()];
+                        for (int i = 0; i < d.length; i++) d[i] = a.getFloats(i);
+                        b.put(a.getName(), d);
+                    }
+                    case TENSOR -> b.put(a.getName(), TensorProtos.toTensor(a.getT(), what, arena, baseDir));
+                    default -> {
+                        problems.add(what + ": attributes of type " + type + " are not supported");
+                        ok = false;
+                    }
+                }
+            } catch (OnnxException e) {
+                problems.add(e.getMessage());
+                ok = false;
+            }
+        }
+        return ok ? b.build() : null;
+    }
+
+    /** A graph input as our value: dtype and shape, symbolic dims as symbols. */
+    private Value value(ValueInfoProto v, String what) {
+        TypeProto t = v.getType();
+        if (!t.hasTensorType()) {
+            problems.add(what + ": only tensor inputs are supported, got " + t.getValueCase());
+            return null;
+        }
+        DataType dtype = TensorProtos.dtype(t.getTensorType().getElemType());
+        if (dtype == null) problems.add(what + ": element type " + TensorProtos.elemTypeName(t.getTensorType().getElemType()) + " is not supported");
+        if (!t.getTensorType().hasShape()) problems.add(what + ": has no shape (give the model's input shapes)");
+        if (dtype == null || !t.getTensorType().hasShape()) return null;
+        List<Dim> dims = new ArrayList<>();
+        List<TensorShapeProto.Dimension> ds = t.getTensorType().getShape().getDimList();
+        for (int d = 0; d < ds.size(); d++) {
+            TensorShapeProto.Dimension dim = ds.get(d);
+            if (dim.hasDimValue()) {
+                if (dim.getDimValue() < 0) {
+                    problems.add(what + ": dim " + d + " is negative (" + dim.getDimValue() + ")");
+                    return null;
+                }
+                dims.add(Dim.of(dim.getDimValue()));
+            } else {
+                String param = dim.hasDimParam() && !dim.getDimParam().isEmpty() ? dim.getDimParam() : null;
+                dims.add(Dim.symbol(symbols.computeIfAbsent(param == null ? "?" + v.getName() + "#" + d : param, this::freshSymbol)));
+            }
+        }
+        return new Value(v.getName(), dtype, new Shape(dims));
+    }
+
+    /** Our symbol for an ONNX dim_param ("batch_size" stays; other characters become '_'; unnamed dims get "unk_k"). */
+    private String freshSymbol(String param) {
+        String base = param.startsWith("?") ? "unk" : param.replaceAll("[^A-Za-z0-9_]", "_");
+        if (!Character.isLetter(base.charAt(0)) && base.charAt(0) != '_') base = "_" + base;
+        String s = base.equals("unk") ? "unk_" + symbols.size() : base;
+        while (symbols.containsValue(s)) s = s + "_";
+        return s;
+    }
+
+    static String label(NodeProto n, int opset) {
+        String name = n.getName().isEmpty() ? "(unnamed, output '" + (n.getOutputCount() > 0 ? n.getOutput(0) : "") + "')" : "'" + n.getName() + "'";
+        return "node " + name + " (" + n.getOpType() + ", domain '" + n.getDomain() + "', opset " + opset + ")";
+    }
+}

@@ -1,0 +1,94 @@
+package dev.panamadnn.onnx;
+
+import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.Attributes;
+import dev.panamadnn.graph.GraphBuilder;
+import dev.panamadnn.graph.Value;
+import java.lang.foreign.Arena;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a translation ({@link OpRule.Translate}) sees of one ONNX node: its label for messages,
+ * opset, converted attributes, inputs already renamed to our values ("" for an absent optional
+ * one), and the means to emit our nodes and small constants. One per node, used once.
+ */
+final class NodeContext {
+    final String label;
+    final String op;
+    final int opset;
+    final Attributes attributes;
+    final List<String> inputs;
+    final int outputCount;
+    private final String baseName;
+    private final GraphBuilder builder;
+    private final Arena arena;
+    private final Map<String, Tensor> constants;
+
+    NodeContext(String label, String op, int opset, Attributes attributes, List<String> inputs, int outputCount, String baseName,
+                GraphBuilder builder, Arena arena, Map<String, Tensor> constants) {
+        this.label = label;
+        this.op = op;
+        this.opset = opset;
+        this.attributes = attributes;
+        this.inputs = inputs;
+        this.outputCount = outputCount;
+        this.baseName = baseName;
+        this.builder = builder;
+        this.arena = arena;
+        this.constants = constants;
+    }
+
+    /** Our name of input {@code i}, or "" if absent. */
+    String input(int i) {
+        return i < inputs.size() ? inputs.get(i) : "";
+    }
+
+    /** Our value of input {@code i} (dtype and inferred shape). */
+    Value value(int i) {
+        return builder.value(input(i));
+    }
+
+    /** The constant value of input {@code i} (an initializer or a Constant's output), or null. */
+    Tensor constant(int i) {
+        return input(i).isEmpty() ? null : constants.get(input(i));
+    }
+
+    /** Emits one node of ours with one output, named after the ONNX node's first output; returns that output. */
+    String emit(String op, Attributes attrs, String... ins) {
+        String out = builder.node(op, baseName, attrs, ins);
+        if (op.equals("Constant")) constants.put(out, attrs.tensor("value"));
+        return out;
+    }
+
+    /** Emits one node of ours with {@code count} outputs. */
+    List<String> emit(String op, Attributes attrs, List<String> ins, int count) {
+        return builder.node(op, baseName, attrs, ins, count);
+    }
+
+    /** A small I64 constant owned by the model (old opsets' attributes become the inputs newer ones take). */
+    String longs(String what, long[] values, long... shape) {
+        Tensor t = TensorProtos.longs(arena, values, shape);
+        String name = builder.initializer(builder.uniqueName(baseName + "." + what), t);
+        constants.put(name, t);
+        return name;
+    }
+
+    /** A scalar F32 constant owned by the model. */
+    String scalar(String what, float value) {
+        Tensor t = TensorProtos.floats(arena, new float[] {value});
+        String name = builder.initializer(builder.uniqueName(baseName + "." + what), t);
+        constants.put(name, t);
+        return name;
+    }
+
+    /** The model's arena: constants made by a translation live as long as the model. */
+    Arena arena() {
+        return arena;
+    }
+
+    /** A refusal naming this node. */
+    OnnxException refuse(String why) {
+        return new OnnxException(label + ": " + why);
+    }
+}

@@ -1,0 +1,118 @@
+package dev.panamadnn.onnx;
+
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.panamadnn.onnx.proto.ModelProto;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Loads ONNX models ({@code .onnx}, opsets {@value OpTable#MIN_OPSET} to {@value OpTable#MAX_OPSET}
+ * of the default domain) into {@link OnnxModel}s:
+ * <pre>{@code
+ * try (OnnxModel model = Onnx.load(Path.of("resnet18.onnx"));
+ *      PlanSet plans = model.compile(CompileOptions.defaults())) {
+ *     Tensor logits = plans.run(images);   // [N, 3, 224, 224] -> [N, 1000], any batch N
+ * }
+ * }</pre>
+ * Loading checks the whole model and refuses it, with one {@link OnnxException} listing every
+ * problem (each unsupported op, attribute or dtype with the node's name, op, domain and opset),
+ * rather than ever computing a wrong result. See docs/onnx.md for the ops supported.
+ */
+public final class Onnx {
+    /** Nesting the parser follows (ONNX models nest a few levels; subgraphs are refused anyway). */
+    private static final int RECURSION_LIMIT = 64;
+
+    private Onnx() {}
+
+    /**
+     * The model in {@code file}, memory-mapped: weights stored as {@code raw_data} are used in place
+     * where aligned for their type (else copied once); external data is mapped from the files
+     * beside the model. The mapping lives until the model is closed. (Parsing reads the file once
+     * into a heap array, dropped when the import ends.)
+     *
+     * @throws OnnxException if the file cannot be read, is not a valid ONNX model, or uses anything
+     *                       this library does not support (every problem listed)
+     */
+    public static OnnxModel load(Path file) {
+        if (file == null) throw new IllegalArgumentException("Onnx.load: file must not be null");
+        Arena arena = Arena.ofShared();
+        try {
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+                long size = ch.size();
+                if (size > Integer.MAX_VALUE - 64) {
+                    throw new OnnxException(file + ": " + size + " bytes; a .onnx file over 2 GiB cannot be parsed (keep the weights as external data)");
+                }
+                MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+                // protobuf-java parses a direct buffer by copying it to an array unless it may use sun.misc.Unsafe, so
+                // parse one heap copy (dropped after the import) with aliasing: each raw_data is then a view of that
+                // array, whose offset is the tensor's offset in the file, and the tensor is taken from the mapping.
+                byte[] bytes = mapped.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                CodedInputStream in = com.google.protobuf.UnsafeByteOperations.unsafeWrap(bytes).newCodedInput();
+                in.enableAliasing(true);
+                ModelProto proto = parse(in, file.toString());
+                Path dir = file.toAbsolutePath().getParent();
+                return OnnxModel.create(proto, arena, dir, mapped, file.toString());
+            } catch (IOException e) {
+                throw new OnnxException(file + ": cannot read: " + e, e);
+            }
+        } catch (RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The model in {@code bytes} (copied where needed: the array may be reused afterwards). External
+     * data is refused: it needs {@link #load(Path)} to find its files.
+     *
+     * @throws OnnxException as {@link #load(Path)}
+     */
+    public static OnnxModel load(byte[] bytes) {
+        if (bytes == null) throw new IllegalArgumentException("Onnx.load: bytes must not be null");
+        return load(CodedInputStream.newInstance(bytes), "model bytes");
+    }
+
+    /**
+     * The model read from {@code stream} to its end (not closed). External data is refused.
+     *
+     * @throws OnnxException as {@link #load(Path)}, or if the stream cannot be read
+     */
+    public static OnnxModel load(InputStream stream) {
+        if (stream == null) throw new IllegalArgumentException("Onnx.load: stream must not be null");
+        try {
+            return load(stream.readAllBytes());
+        } catch (IOException e) {
+            throw new OnnxException("cannot read the model stream: " + e, e);
+        }
+    }
+
+    private static OnnxModel load(CodedInputStream in, String source) {
+        Arena arena = Arena.ofShared();
+        try {
+            return OnnxModel.create(parse(in, source), arena, null, null, source);
+        } catch (RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    private static ModelProto parse(CodedInputStream in, String source) {
+        in.setRecursionLimit(RECURSION_LIMIT);
+        try {
+            ModelProto m = ModelProto.parseFrom(in);
+            return m;
+        } catch (InvalidProtocolBufferException e) {
+            throw new OnnxException(source + ": not a valid ONNX model (protobuf: " + e.getMessage() + ")", e);
+        } catch (IOException e) {
+            throw new OnnxException(source + ": cannot read the model: " + e, e);
+        } catch (RuntimeException e) {   // the parser's own checks (e.g. a length past the end of a mapped buffer)
+            throw new OnnxException(source + ": not a valid ONNX model (" + e + ")", e);
+        }
+    }
+}

@@ -1,0 +1,219 @@
+package dev.panamadnn.onnx;
+
+import dev.panamadnn.Tensor;
+import dev.panamadnn.compile.CompileOptions;
+import dev.panamadnn.compile.CompiledModel;
+import dev.panamadnn.compile.PlanSet;
+import dev.panamadnn.graph.Dim;
+import dev.panamadnn.graph.Graph;
+import dev.panamadnn.graph.GraphException;
+import dev.panamadnn.graph.Value;
+import dev.panamadnn.onnx.proto.ModelProto;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * A loaded ONNX model: its inputs and outputs (ONNX names, dtypes, shapes with symbolic dims such
+ * as a dynamic batch), opsets and producer, its {@link #toGraph() graph} in our IR, and
+ * {@link #compile} for a plan set serving any batch size. Owns the weights (memory-mapped from the
+ * file, or copied): {@link #close()} frees them, so close the model only after every plan set
+ * compiled from it (a plan set reads the weights again for each new batch size).
+ *
+ * <p>Thread-safe: {@link #run} may be called from any number of threads; {@link #close()} waits
+ * for the runs in flight, and later calls fail with an {@link IllegalStateException}.
+ */
+public final class OnnxModel implements AutoCloseable {
+    private final Arena arena;
+    private final Importer.Result imported;
+    private final String source;
+    private final ReadWriteLock lifetime = new ReentrantReadWriteLock();
+    private volatile boolean closed;   // set under lifetime's write lock; read by runs under its read lock, by compile() without
+    private PlanSet plans;    // run()'s plan set, made on first use (guarded by this)
+    private CompiledModel fixedPlan;   // run()'s plan for a model without a symbolic batch (guarded by this)
+
+    private OnnxModel(Arena arena, Importer.Result imported, String source) {
+        this.arena = arena;
+        this.imported = imported;
+        this.source = source;
+    }
+
+    /** Imports {@code proto}; {@code file} is the mapped model file it was parsed from (raw_data taken from it in place), or null. */
+    static OnnxModel create(ModelProto proto, Arena arena, Path baseDir, java.lang.foreign.MemorySegment file, String source) {
+        try {
+            return new OnnxModel(arena, Importer.run(proto, arena, baseDir, file), source);
+        } catch (OnnxException e) {
+            throw e.getMessage().startsWith(source) ? e : e.prefixed(source + ": ");
+        } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {   // a check of our IR's (Value, Dim, Tensor)
+            throw new OnnxException(source + ": cannot import the model: " + e.getMessage(), e);
+        }
+    }
+
+    /** The graph inputs (not the initializers), with ONNX names, dtypes and shapes; unnamed dynamic dims get a fresh symbol. */
+    public List<Value> inputs() {
+        return imported.inputs();
+    }
+
+    /** The graph outputs with ONNX names and the dtypes and shapes our import infers. */
+    public List<Value> outputs() {
+        return imported.outputs();
+    }
+
+    /** The opsets imported, by domain ("" for the default ONNX domain). */
+    public Map<String, Long> opsetImports() {
+        return imported.opsets();
+    }
+
+    /** The producer's name and version (e.g. "pytorch 1.13.1"), or "" if the file gives none. */
+    public String producer() {
+        return imported.producer();
+    }
+
+    /**
+     * The model in our IR. Its initializers are this model's weights: valid until {@link #close()}.
+     * Output names may differ from the ONNX ones ({@link #outputs()} keeps those).
+     */
+    public Graph toGraph() {
+        return imported.graph();
+    }
+
+    /**
+     * A plan set for this model on inputs {@code [N, ...]} with a symbolic batch {@code N}: one plan
+     * per batch size, built on first use. The caller closes it, before closing this model.
+     *
+     * @throws OnnxException if the model's inputs are not all {@code [N, fixed sizes...]} with one
+     *                       batch symbol (what a plan set takes), or it cannot be compiled
+     */
+    public PlanSet compile(CompileOptions options) {
+        checkOpen();
+        try {
+            return PlanSet.of(toGraph(), options, PlanSet.DEFAULT_MAX_PLANS);
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            throw new OnnxException(source + ": cannot compile: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Runs the model once on {@code inputs} (by ONNX input name) and returns its outputs by ONNX
+     * output name, new tensors the caller owns. The first call compiles (a plan set when every
+     * input is {@code [N, fixed...]} with one batch symbol, kept for the next calls; a plan for
+     * fixed shapes, kept; else a plan per call); for a hot path use {@link #compile}.
+     *
+     * @throws OnnxException if an input is missing, unknown, freed, or of the wrong dtype or shape
+     *                       (naming it), or the model cannot be compiled
+     */
+    public Map<String, Tensor> run(Map<String, Tensor> inputs) {
+        lifetime.readLock().lock();
+        try {
+            checkOpen();
+            checkInputs(inputs);
+            Map<String, Tensor> ours;
+            try {
+                ours = runAll(inputs);
+            } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                throw new OnnxException(source + ": " + e.getMessage(), e);
+            }
+            Map<String, Tensor> out = new java.util.LinkedHashMap<>();
+            for (Value o : imported.outputs()) out.put(o.name(), ours.get(imported.outputValues().get(o.name())));
+            return out;
+        } finally {
+            lifetime.readLock().unlock();
+        }
+    }
+
+    private Map<String, Tensor> runAll(Map<String, Tensor> inputs) {
+        if (batched()) {
+            PlanSet p;
+            synchronized (this) {
+                if (plans == null) plans = PlanSet.of(toGraph(), CompileOptions.defaults(), PlanSet.DEFAULT_MAX_PLANS);
+                p = plans;
+            }
+            return p.run(inputs);
+        }
+        Map<String, long[]> shapes = new HashMap<>();
+        for (Map.Entry<String, Tensor> e : inputs.entrySet()) shapes.put(e.getKey(), e.getValue().shape());
+        if (imported.inputs().stream().allMatch(v -> v.shape().isFixed())) {
+            CompiledModel p;
+            synchronized (this) {
+                if (fixedPlan == null) fixedPlan = CompiledModel.compile(toGraph(), CompileOptions.defaults(), shapes);
+                p = fixedPlan;
+            }
+            return p.run(inputs);
+        }
+        try (CompiledModel p = CompiledModel.compile(toGraph(), CompileOptions.defaults(), shapes)) {   // other symbolic dims
+            return p.run(inputs);
+        }
+    }
+
+    /** Whether every input is {@code [N, fixed sizes...]} with the same plain batch symbol (what a plan set takes). */
+    private boolean batched() {
+        String symbol = null;
+        for (Value in : imported.inputs()) {
+            if (in.shape().rank() < 1 || in.shape().dim(0).isFixed() || in.shape().dim(0).factor() != 1) return false;
+            if (symbol != null && !symbol.equals(in.shape().dim(0).symbol())) return false;
+            symbol = in.shape().dim(0).symbol();
+            for (int i = 1; i < in.shape().rank(); i++) if (!in.shape().dim(i).isFixed()) return false;
+        }
+        return symbol != null;
+    }
+
+    /** Checks names, dtypes and shapes (symbols bound consistently across inputs). */
+    private void checkInputs(Map<String, Tensor> given) {
+        if (given == null) throw new OnnxException(source + ": inputs must not be null");
+        for (String k : given.keySet()) {
+            if (imported.inputs().stream().noneMatch(v -> v.name().equals(k))) {
+                throw new OnnxException(source + ": no input named '" + k + "' (inputs: " + imported.inputs() + ")");
+            }
+        }
+        Map<String, Long> bound = new HashMap<>();
+        for (Value v : imported.inputs()) {
+            Tensor t = given.get(v.name());
+            if (t == null) throw new OnnxException(source + ": input '" + v.name() + "' " + v + " is missing");
+            if (!t.isAlive()) throw new OnnxException(source + ": input '" + v.name() + "' was freed (closed)");
+            if (t.dtype() != v.dtype()) throw new OnnxException(source + ": input '" + v.name() + "' must be " + v.dtype() + ", got " + t.dtype());
+            long[] s = t.shape();
+            boolean fits = s.length == v.shape().rank();
+            for (int d = 0; fits && d < s.length; d++) {
+                Dim dim = v.shape().dim(d);
+                if (dim.isFixed()) fits = dim.size() == s[d];
+                else if (s[d] < dim.factor() || s[d] % dim.factor() != 0) fits = false;
+                else {   // a symbol takes one size across all inputs
+                    Long before = bound.putIfAbsent(dim.symbol(), s[d] / dim.factor());
+                    fits = before == null || before == s[d] / dim.factor();
+                }
+            }
+            if (!fits) throw new OnnxException(source + ": input '" + v.name() + "' expects " + v.shape() + ", got " + Arrays.toString(s));
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) throw new IllegalStateException(this + " is closed");
+    }
+
+    /** Waits for the runs in flight, closes run()'s plans, and frees the weights (unmaps the file). Idempotent. */
+    @Override
+    public void close() {
+        lifetime.writeLock().lock();
+        try {
+            if (closed) return;
+            closed = true;
+            synchronized (this) {
+                if (plans != null) plans.close();
+                if (fixedPlan != null) fixedPlan.close();
+            }
+            arena.close();
+        } finally {
+            lifetime.writeLock().unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "OnnxModel(" + source + ", " + imported.inputs() + " -> " + imported.outputs() + ")";
+    }
+}

@@ -1,0 +1,229 @@
+package dev.panamadnn.onnx;
+
+import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.Attributes;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The ONNX ops we import: one {@link OpRule} per op and range of opsets whose semantics match an
+ * op of ours ({@link dev.panamadnn.graph.Ops} follows ONNX opset 17 names and attributes). An op
+ * is accepted only at an opset a rule covers, with only attributes that rule understands, and only
+ * while our op set has every op the rule emits: ops other branches of work add light up without a
+ * change here. Older opsets' forms are translated (axes as an attribute become a constant input,
+ * Softmax's flatten-to-2-D semantics is taken only where it equals ours); legacy attributes that
+ * change nothing in inference ({@code consumed_inputs}, {@code is_test}) are dropped.
+ */
+final class OpTable {
+    private OpTable() {}
+
+    /** The opsets of the default domain we read; a model importing another is refused. */
+    static final int MIN_OPSET = 1, MAX_OPSET = 17;
+
+    /** Attributes understood and dropped: they change nothing in inference (their values are checked where they could). */
+    private static final Set<String> DROPPED = Set.of("consumed_inputs", "is_test", "spatial", "storage_order", "broadcast", "training_mode",
+            "seed", "ratio");
+
+    static final List<OpRule> RULES = new ArrayList<>();
+
+    /** The rule for {@code op} at {@code opset}, or null. */
+    static OpRule find(String op, int opset) {
+        for (OpRule r : RULES) if (r.op().equals(op) && r.covers(opset)) return r;
+        return null;
+    }
+
+    /** Whether any rule knows {@code op} (at some opset). */
+    static boolean knows(String op) {
+        for (OpRule r : RULES) if (r.op().equals(op)) return true;
+        return false;
+    }
+
+    /**
+     * The table as Markdown rows (docs/onnx.md is checked against it by a test): ONNX op, opsets,
+     * attributes understood, our ops, whether this build's op set has them all, limits.
+     */
+    static String markdown() {
+        StringBuilder sb = new StringBuilder("| ONNX op | opsets | attributes | our ops | in this build | limits |\n|---|---|---|---|---|---|\n");
+        List<OpRule> sorted = new ArrayList<>(RULES);
+        sorted.sort(java.util.Comparator.comparing(OpRule::op).thenComparingInt(OpRule::fromOpset));
+        for (OpRule r : sorted) {
+            boolean all = dev.panamadnn.graph.Ops.names().containsAll(r.targets());
+            sb.append("| ").append(r.op()).append(" | ").append(r.fromOpset()).append(r.toOpset() == r.fromOpset() ? "" : "-" + r.toOpset())
+                    .append(" | ").append(r.attributes().isEmpty() ? "-" : String.join(", ", new java.util.TreeSet<>(r.attributes())))
+                    .append(" | ").append(String.join(", ", r.targets())).append(" | ").append(all ? "yes" : "not yet")
+                    .append(" | ").append(r.note()).append(" |\n");
+        }
+        return sb.toString();
+    }
+
+    /** A rule mapping {@code op} onto our op of the same name, copying its attributes (less the dropped legacy ones). */
+    private static OpRule same(String op, int from, int to, String... attributes) {
+        OpRule r = new OpRule(op, from, to, Set.of(attributes), List.of(op), null, n -> List.of(n.emit(op, kept(n.attributes), n.inputs.toArray(String[]::new))), "");
+        RULES.add(r);
+        return r;
+    }
+
+    /** Replaces the rule just added (by {@link #same}) with {@code r}. */
+    private static void replaceLast(OpRule r) {
+        RULES.set(RULES.size() - 1, r);
+    }
+
+    private static Attributes kept(Attributes a) {
+        Attributes.Builder b = a.toBuilder();
+        for (String d : DROPPED) b.remove(d);
+        if (a.string("auto_pad", "NOTSET").equals("VALID")) b.remove("auto_pad");   // VALID: no padding (pads absent, checked)
+        return b.build();
+    }
+
+    private static final OpRule.Check AUTO_PAD = (a, opset) -> {
+        String p = a.string("auto_pad", "NOTSET");
+        if (p.equals("NOTSET")) return null;
+        if (p.equals("VALID") && !a.has("pads")) return null;
+        return "auto_pad " + p + " is not supported (give explicit pads)";
+    };
+
+    static {
+        String[] window = {"auto_pad", "kernel_shape", "pads", "strides"};
+        replaceLast(same("Conv", 1, 17, cat(window, "dilations", "group")).check(AUTO_PAD));
+        replaceLast(same("ConvTranspose", 1, 17, cat(window, "dilations", "group", "output_padding")).check(AUTO_PAD)
+                .note("output_shape is not supported"));
+        replaceLast(same("MaxPool", 1, 7, window).check(AUTO_PAD).note("the Indices output is not supported"));
+        replaceLast(same("MaxPool", 8, 9, cat(window, "storage_order")).check(AUTO_PAD));
+        replaceLast(same("MaxPool", 10, 17, cat(window, "storage_order", "ceil_mode", "dilations")).check(AUTO_PAD));
+        replaceLast(same("AveragePool", 1, 6, window).check(AUTO_PAD));
+        replaceLast(same("AveragePool", 7, 9, cat(window, "count_include_pad")).check(AUTO_PAD));
+        replaceLast(same("AveragePool", 10, 17, cat(window, "count_include_pad", "ceil_mode")).check(AUTO_PAD));
+        OpRule.Check bn = (a, opset) -> a.integer("spatial", 1) != 1 ? "spatial=0 is not supported"
+                : a.integer("training_mode", 0) != 0 ? "training_mode=1 is not supported (inference only)" : null;
+        replaceLast(same("BatchNormalization", 6, 6, "epsilon", "momentum", "spatial", "is_test").check(bn)
+                .check((a, o) -> a.integer("is_test", 0) == 0 ? "is_test=0 (training) is not supported" : bn.problem(a, o)));
+        replaceLast(same("BatchNormalization", 7, 8, "epsilon", "momentum", "spatial").check(bn));
+        replaceLast(same("BatchNormalization", 9, 14, "epsilon", "momentum"));
+        replaceLast(same("BatchNormalization", 15, 17, "epsilon", "momentum", "training_mode").check(bn));
+        same("LayerNormalization", 17, 17, "axis", "epsilon", "stash_type");
+        same("InstanceNormalization", 6, 17, "epsilon");
+        for (String op : new String[] {"GlobalAveragePool", "GlobalMaxPool", "Identity", "MatMul"}) same(op, 1, 17);
+        for (String op : new String[] {"Relu", "Sigmoid", "Tanh", "Exp", "Log", "Sqrt", "Abs", "Neg", "Reciprocal", "Softplus"}) {
+            same(op, 6, 17);
+        }
+        same("Erf", 9, 17);
+        same("HardSwish", 14, 17);
+        same("LeakyRelu", 6, 17, "alpha");
+        same("Elu", 6, 17, "alpha");
+        same("Selu", 6, 17, "alpha", "gamma");
+        same("HardSigmoid", 6, 17, "alpha", "beta");
+        same("PRelu", 7, 17);
+        same("Pow", 7, 17);
+        for (String op : new String[] {"Add", "Sub", "Mul", "Div"}) {
+            same(op, 7, 17);
+            replaceLast(same(op, 6, 6, "broadcast", "axis").translate(OpTable::legacyBroadcast).note("opset 6: axis only where it equals NumPy's alignment"));
+        }
+        same("Gemm", 7, 17, "alpha", "beta", "transA", "transB");
+        same("Gemm", 6, 6, "alpha", "beta", "transA", "transB", "broadcast");
+        same("Flatten", 1, 17, "axis");
+        same("Concat", 4, 17, "axis");
+        same("Reshape", 5, 13);
+        same("Reshape", 14, 17, "allowzero");
+        same("Transpose", 1, 17, "perm");
+        same("Softmax", 13, 17, "axis");
+        same("LogSoftmax", 13, 17, "axis");
+        for (String op : new String[] {"Softmax", "LogSoftmax"}) {
+            replaceLast(same(op, 1, 12, "axis").translate(OpTable::legacySoftmax).note("opsets 1-12: only for the last axis (flatten-to-2-D semantics otherwise)"));
+        }
+        same("Pad", 11, 17, "mode");
+        replaceLast(same("Pad", 2, 10, "mode", "pads", "value").translate(n -> {
+            String pads = n.longs("pads", n.attributes.integers("pads"), n.attributes.integers("pads").length);
+            Attributes a = Attributes.of("mode", n.attributes.string("mode", "constant"));
+            double value = n.attributes.real("value", 0);
+            return List.of(value == 0 ? n.emit("Pad", a, n.input(0), pads) : n.emit("Pad", a, n.input(0), pads, n.scalar("value", (float) value)));
+        }));
+        replaceLast(same("Constant", 1, 17, "value", "value_float", "value_floats", "value_int", "value_ints").translate(OpTable::constant)
+                .note("sparse_value and the string forms are not supported"));
+        replaceLast(same("Dropout", 1, 17, "ratio", "is_test", "seed", "consumed_inputs").translate(n -> {
+            Tensor training = n.constant(2);
+            if (!n.input(2).isEmpty() && (training == null || training.segment().get(ValueLayout.JAVA_BYTE, 0) != 0)) {
+                throw n.refuse("training_mode must be absent or a constant false");
+            }
+            return List.of(n.emit("Identity", Attributes.empty(), n.input(0)));
+        }, "Identity").note("as Identity; the mask output must be unused"));
+        // Axes as an attribute before opset 13, an input from 13 on (our ops take the opset-17 form).
+        for (String op : new String[] {"Unsqueeze", "Squeeze"}) {
+            same(op, 13, 17);
+            replaceLast(same(op, 1, 12, "axes").translate(n -> List.of(n.emit(op, Attributes.empty(), n.input(0),
+                    n.attributes.has("axes") ? n.longs("axes", n.attributes.integers("axes"), n.attributes.integers("axes").length) : ""))));
+        }
+        same("ReduceSum", 13, 17, "keepdims", "noop_with_empty_axes");
+        replaceLast(same("ReduceSum", 1, 12, "axes", "keepdims").translate(n -> List.of(n.emit("ReduceSum",
+                Attributes.of("keepdims", n.attributes.integer("keepdims", 1)), n.input(0),
+                n.attributes.has("axes") ? n.longs("axes", n.attributes.integers("axes"), n.attributes.integers("axes").length) : ""))));
+        for (String op : new String[] {"ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd"}) same(op, 1, 17, "axes", "keepdims");
+        same("Clip", 11, 17);
+        replaceLast(same("Clip", 6, 10, "min", "max").translate(n -> List.of(n.emit("Clip", Attributes.empty(), n.input(0),
+                n.scalar("min", (float) n.attributes.real("min", -Float.MAX_VALUE)), n.scalar("max", (float) n.attributes.real("max", Float.MAX_VALUE))))));
+        same("Shape", 1, 14);
+        same("Shape", 15, 17, "start", "end");
+        same("Gather", 1, 17, "axis");
+        same("Cast", 6, 17, "to");
+        same("ConstantOfShape", 9, 17, "value");
+        same("Expand", 8, 17);
+        same("Range", 11, 17);
+        same("Where", 9, 17);
+        for (String op : new String[] {"Equal", "Less", "Greater"}) same(op, 7, 17);
+        same("Slice", 10, 17);
+        same("Split", 13, 17, "axis");
+        replaceLast(same("Split", 2, 12, "axis", "split").translate(n -> n.emit("Split", Attributes.of("axis", n.attributes.integer("axis", 0)),
+                List.of(n.input(0), n.attributes.has("split") ? n.longs("split", n.attributes.integers("split"), n.attributes.integers("split").length) : ""),
+                n.outputCount)));
+    }
+
+    /** Opset-6 broadcasting (B aligned at {@code axis}): taken where it equals NumPy's (suffix) alignment. */
+    private static List<String> legacyBroadcast(NodeContext n) {
+        int ra = n.value(0).shape().rank(), rb = n.value(1).shape().rank();
+        if (n.attributes.integer("broadcast", 0) == 0) {
+            if (!n.value(0).shape().equals(n.value(1).shape())) throw n.refuse("broadcast=0 needs equal shapes, got " + n.value(0) + " and " + n.value(1));
+        } else if (n.attributes.has("axis")) {
+            long axis = n.attributes.integer("axis");
+            if (axis < 0) axis += ra;
+            if (axis != ra - rb) throw n.refuse("legacy broadcast axis=" + n.attributes.integer("axis") + " of " + n.value(1) + " into " + n.value(0)
+                    + " differs from NumPy's alignment");
+        }
+        return List.of(n.emit(n.op, Attributes.empty(), n.input(0), n.input(1)));
+    }
+
+    /** Softmax before opset 13 flattens to 2-D at {@code axis} (default 1): ours only when that axis is the last. */
+    private static List<String> legacySoftmax(NodeContext n) {
+        int rank = n.value(0).shape().rank();
+        long axis = n.attributes.integer("axis", 1);
+        if (axis < 0) axis += rank;
+        if (axis != rank - 1) {
+            throw n.refuse(n.op + " of opset " + n.opset + " over axis " + n.attributes.integer("axis", 1) + " of rank " + rank
+                    + " (flatten-to-2-D semantics) is only supported for the last axis");
+        }
+        return List.of(n.emit(n.op, Attributes.of("axis", -1L), n.input(0)));
+    }
+
+    private static List<String> constant(NodeContext n) {
+        Attributes a = n.attributes;
+        if (a.names().size() != 1) throw n.refuse("exactly one value attribute expected, got " + a.names());
+        Tensor value;
+        if (a.has("value")) value = a.tensor("value");
+        else if (a.has("value_float")) return List.of(n.emit("Constant", Attributes.of("value", TensorProtos.floats(n.arena(), new float[] {(float) a.real("value_float")}))));
+        else if (a.has("value_floats")) {
+            double[] d = a.reals("value_floats");
+            float[] f = new float[d.length];
+            for (int i = 0; i < d.length; i++) f[i] = (float) d[i];
+            value = TensorProtos.floats(n.arena(), f, f.length);
+        } else if (a.has("value_int")) value = TensorProtos.longs(n.arena(), new long[] {a.integer("value_int")});
+        else value = TensorProtos.longs(n.arena(), a.integers("value_ints"), a.integers("value_ints").length);
+        return List.of(n.emit("Constant", Attributes.of("value", value)));
+    }
+
+    private static String[] cat(String[] a, String... more) {
+        String[] r = Arrays.copyOf(a, a.length + more.length);
+        System.arraycopy(more, 0, r, a.length, more.length);
+        return r;
+    }
+}

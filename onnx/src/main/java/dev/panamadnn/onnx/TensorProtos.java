@@ -1,0 +1,217 @@
+package dev.panamadnn.onnx;
+
+import com.google.protobuf.ByteString;
+import dev.panamadnn.DataType;
+import dev.panamadnn.Tensor;
+import dev.panamadnn.onnx.proto.StringStringEntryProto;
+import dev.panamadnn.onnx.proto.TensorProto;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * ONNX {@code TensorProto}s as {@link Tensor}s in a model's arena: {@code raw_data} aliased in
+ * place when the model was parsed from a mapped file and the bytes are aligned for the element
+ * type, else copied; the typed fields ({@code float_data}, {@code int64_data}...) copied;
+ * external data ({@code data_location: EXTERNAL}) mapped from the file beside the model, checked
+ * for path escape and bounds. ONNX stores little-endian, as x86-64 and aarch64 are.
+ */
+final class TensorProtos {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private TensorProtos() {}
+
+    /** Our dtype of an ONNX element type, or null if we have none (DOUBLE, STRING, UINT16...). */
+    static DataType dtype(int elemType) {
+        return switch (elemType) {
+            case TensorProto.DataType.FLOAT_VALUE -> DataType.F32;
+            case TensorProto.DataType.UINT8_VALUE -> DataType.U8;
+            case TensorProto.DataType.INT8_VALUE -> DataType.I8;
+            case TensorProto.DataType.INT32_VALUE -> DataType.I32;
+            case TensorProto.DataType.INT64_VALUE -> DataType.I64;
+            case TensorProto.DataType.FLOAT16_VALUE -> DataType.F16;
+            case TensorProto.DataType.BFLOAT16_VALUE -> DataType.BF16;
+            case TensorProto.DataType.BOOL_VALUE -> named("BOOL");   // once the core library has it
+            default -> null;
+        };
+    }
+
+    private static DataType named(String name) {
+        for (DataType d : DataType.values()) if (d.name().equals(name)) return d;
+        return null;
+    }
+
+    /** The ONNX name of an element type, for messages ("DOUBLE", or the number if unknown). */
+    static String elemTypeName(int elemType) {
+        TensorProto.DataType t = TensorProto.DataType.forNumber(elemType);
+        return t == null ? "element type " + elemType : t.name();
+    }
+
+    /**
+     * The tensor {@code t} in {@code arena}. {@code baseDir} is the model's directory (null when it
+     * was not loaded from a file: external data is then refused).
+     *
+     * @throws OnnxException naming {@code what} if the tensor is malformed, of an unsupported type,
+     *                       or its external data is missing, too short or outside {@code baseDir}
+     */
+    static Tensor toTensor(TensorProto t, String what, Arena arena, Path baseDir) {
+        return toTensor(t, what, arena, baseDir, null);
+    }
+
+    /** {@link #toTensor(TensorProto, String, Arena, Path)}, taking raw_data in place from {@code file} (the mapped model) where it can. */
+    static Tensor toTensor(TensorProto t, String what, Arena arena, Path baseDir, MemorySegment file) {
+        DataType dtype = dtype(t.getDataType());
+        if (dtype == null) throw new OnnxException(what + ": element type " + elemTypeName(t.getDataType()) + " is not supported");
+        if (t.hasSegment()) throw new OnnxException(what + ": segmented tensors are not supported");
+        long[] shape = new long[t.getDimsCount()];
+        long numel = 1;
+        for (int i = 0; i < shape.length; i++) {
+            shape[i] = t.getDims(i);
+            if (shape[i] < 0) throw new OnnxException(what + ": negative dimension in " + t.getDimsList());
+            try {
+                numel = Math.multiplyExact(numel, shape[i]);
+                Math.multiplyExact(numel, (long) dtype.byteSize());
+            } catch (ArithmeticException e) {
+                throw new OnnxException(what + ": shape " + t.getDimsList() + " is too large");
+            }
+        }
+        if (numel == 0) throw new OnnxException(what + ": empty tensors (shape " + t.getDimsList() + ") are not supported");
+        long bytes = numel * dtype.byteSize();
+        MemorySegment data;
+        if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
+            data = external(t, what, bytes, dtype.byteSize(), arena, baseDir);
+        } else if (t.hasRawData()) {
+            data = raw(t.getRawData(), what, bytes, dtype, arena, file);
+        } else {
+            data = typed(t, what, dtype, numel, arena);
+        }
+        try {
+            return Tensor.wrap(data, dtype, shape);
+        } catch (IllegalArgumentException e) {
+            throw new OnnxException(what + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * raw_data: a view of the mapped file when the parser aliased it and it is aligned, else a copy.
+     * The parser's view of a heap copy of the file has the file offset as its position; the mapped
+     * bytes there are used only if they are the same bytes (checked, so nothing depends on how
+     * protobuf builds its views).
+     */
+    private static MemorySegment raw(ByteString raw, String what, long bytes, DataType dtype, Arena arena, MemorySegment file) {
+        if (raw.size() != bytes) throw new OnnxException(what + ": raw_data holds " + raw.size() + " bytes, the shape needs " + bytes);
+        ByteBuffer view = raw.asReadOnlyByteBuffer();
+        if (file != null && !view.isDirect()) {
+            long offset = view.position();
+            if (offset + bytes <= file.byteSize()) {
+                MemorySegment inFile = file.asSlice(offset, bytes);
+                if (inFile.address() % dtype.byteSize() == 0 && inFile.mismatch(MemorySegment.ofBuffer(view)) == -1) return inFile;
+            }
+        }
+        if (view.isDirect()) {
+            MemorySegment s = MemorySegment.ofBuffer(view);
+            if (s.address() % dtype.byteSize() == 0) return s;
+        }
+        MemorySegment copy = arena.allocate(bytes, dtype.byteSize());
+        MemorySegment.copy(MemorySegment.ofBuffer(view.isDirect() ? view : ByteBuffer.wrap(raw.toByteArray())), 0, copy, 0, bytes);
+        return copy;
+    }
+
+    private static MemorySegment typed(TensorProto t, String what, DataType dtype, long numel, Arena arena) {
+        int count = switch (t.getDataType()) {
+            case TensorProto.DataType.FLOAT_VALUE -> t.getFloatDataCount();
+            case TensorProto.DataType.INT64_VALUE -> t.getInt64DataCount();
+            default -> t.getInt32DataCount();
+        };
+        if (count != numel) {
+            throw new OnnxException(what + ": holds " + count + " values (and no raw_data), the shape " + t.getDimsList() + " needs " + numel);
+        }
+        MemorySegment s = arena.allocate(numel * dtype.byteSize(), dtype.byteSize());
+        for (int i = 0; i < count; i++) {
+            switch (t.getDataType()) {
+                case TensorProto.DataType.FLOAT_VALUE -> s.setAtIndex(ValueLayout.JAVA_FLOAT, i, t.getFloatData(i));
+                case TensorProto.DataType.INT64_VALUE -> s.setAtIndex(ValueLayout.JAVA_LONG, i, t.getInt64Data(i));
+                default -> {   // int32_data holds every narrower type, one value (or 16-bit pattern) per element
+                    int v = t.getInt32Data(i);
+                    switch (dtype.byteSize()) {
+                        case 1 -> s.set(ValueLayout.JAVA_BYTE, i, (byte) v);
+                        case 2 -> s.setAtIndex(ValueLayout.JAVA_SHORT, i, (short) v);
+                        default -> s.setAtIndex(ValueLayout.JAVA_INT, i, v);
+                    }
+                }
+            }
+        }
+        return s;
+    }
+
+    /** External data: {@code location} relative to the model's directory, {@code offset}, {@code length}. */
+    private static MemorySegment external(TensorProto t, String what, long bytes, int elementBytes, Arena arena, Path baseDir) {
+        String location = null;
+        long offset = 0, length = -1;
+        for (StringStringEntryProto e : t.getExternalDataList()) {
+            try {
+                switch (e.getKey()) {
+                    case "location" -> location = e.getValue();
+                    case "offset" -> offset = Long.parseLong(e.getValue());
+                    case "length" -> length = Long.parseLong(e.getValue());
+                    case "checksum" -> { }
+                    default -> throw new OnnxException(what + ": unknown external_data key '" + e.getKey() + "'");
+                }
+            } catch (NumberFormatException x) {
+                throw new OnnxException(what + ": external_data " + e.getKey() + " '" + e.getValue() + "' is not a number");
+            }
+        }
+        if (location == null || location.isEmpty()) throw new OnnxException(what + ": external data without a location");
+        if (baseDir == null) throw new OnnxException(what + ": external data '" + location + "' needs the model loaded from a file (Onnx.load(Path))");
+        if (offset < 0 || length < -1) throw new OnnxException(what + ": external data offset " + offset + " / length " + length + " is negative");
+        if (length != -1 && length != bytes) throw new OnnxException(what + ": external data length " + length + ", the shape needs " + bytes);
+        Path file;
+        try {
+            Path rel = Path.of(location);
+            file = baseDir.resolve(rel).normalize();
+            if (rel.isAbsolute() || !file.startsWith(baseDir.normalize())) {
+                throw new OnnxException(what + ": external data location '" + location + "' is outside the model's directory " + baseDir);
+            }
+            if (!Files.isRegularFile(file)) throw new OnnxException(what + ": external data file " + file + " does not exist");
+            Path real = file.toRealPath(), realBase = baseDir.toRealPath();
+            if (!real.startsWith(realBase)) {
+                throw new OnnxException(what + ": external data location '" + location + "' leads outside the model's directory (" + real + ")");
+            }
+        } catch (java.nio.file.InvalidPathException | IOException e) {
+            throw new OnnxException(what + ": external data location '" + location + "': " + e.getMessage(), e);
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            if (offset > size || bytes > size - offset) {
+                throw new OnnxException(what + ": external data file " + file + " is too short: " + size + " bytes, the tensor needs "
+                        + bytes + " from offset " + offset);
+            }
+            MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, offset, bytes, arena);
+            if (mapped.address() % elementBytes == 0) return mapped;
+            return arena.allocate(bytes, elementBytes).copyFrom(mapped);   // an odd offset: copied once
+        } catch (IOException e) {
+            throw new OnnxException(what + ": reading external data " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Floats of a small F32 list, as an owned tensor in {@code arena} (Clip/Pad constants of old opsets). */
+    static Tensor floats(Arena arena, float[] values, long... shape) {
+        MemorySegment s = arena.allocate((long) values.length * 4, 4);
+        for (int i = 0; i < values.length; i++) s.setAtIndex(F32, i, values[i]);
+        return Tensor.wrap(s, DataType.F32, shape);
+    }
+
+    /** Longs as an owned I64 tensor in {@code arena} (axes, pads, starts... of old opsets). */
+    static Tensor longs(Arena arena, long[] values, long... shape) {
+        MemorySegment s = arena.allocate((long) Math.max(values.length, 1) * 8, 8);
+        for (int i = 0; i < values.length; i++) s.setAtIndex(ValueLayout.JAVA_LONG, i, values[i]);
+        return Tensor.wrap(values.length == 0 ? s.asSlice(0, 0) : s, DataType.I64, shape);
+    }
+}

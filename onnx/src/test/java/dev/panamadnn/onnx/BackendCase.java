@@ -1,0 +1,155 @@
+package dev.panamadnn.onnx;
+
+import dev.panamadnn.DataType;
+import dev.panamadnn.Tensor;
+import dev.panamadnn.compile.CompileOptions;
+import dev.panamadnn.compile.CompiledModel;
+import dev.panamadnn.graph.GraphException;
+import dev.panamadnn.onnx.proto.GraphProto;
+import dev.panamadnn.onnx.proto.ModelProto;
+import dev.panamadnn.onnx.proto.NodeProto;
+import dev.panamadnn.onnx.proto.TensorProto;
+import dev.panamadnn.onnx.proto.ValueInfoProto;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+/**
+ * One case of ONNX's backend test suite ({@code model.onnx} and {@code test_data_set_*}, each
+ * {@code input_k.pb} / {@code output_k.pb} a TensorProto computed by ONNX's reference or PyTorch):
+ * imported, compiled and run, compared with ONNX's backend tolerance (rtol 1e-3, atol 1e-7; dtype
+ * and shape exactly; NaN equals NaN).
+ *
+ * Every input is fed by name and every output compared.
+ */
+final class BackendCase {
+    static final double RTOL = 1e-3, ATOL = 1e-7;
+
+    enum Kind { PASS, FAIL, UNSUPPORTED }
+
+    record Outcome(Kind kind, String reason) {
+        static Outcome pass() {
+            return new Outcome(Kind.PASS, "");
+        }
+    }
+
+    private BackendCase() {}
+
+    /** The op types of the case's model (for the summary), or "(unreadable)". */
+    static Set<String> ops(Path dir) {
+        try {
+            Set<String> ops = new TreeSet<>();
+            for (NodeProto n : ModelProto.parseFrom(Files.readAllBytes(dir.resolve("model.onnx"))).getGraph().getNodeList()) ops.add(n.getOpType());
+            return ops;
+        } catch (IOException e) {
+            return Set.of("(unreadable)");
+        }
+    }
+
+    static Outcome run(Path dir) throws IOException {
+        ModelProto model = ModelProto.parseFrom(Files.readAllBytes(dir.resolve("model.onnx")));
+        List<Path> sets;
+        try (Stream<Path> s = Files.list(dir)) {
+            sets = s.filter(p -> p.getFileName().toString().startsWith("test_data_set_")).sorted().toList();
+        }
+        if (sets.isEmpty()) return new Outcome(Kind.UNSUPPORTED, "no test data");
+        for (Path set : sets) {
+            Outcome o = runSet(model, set);
+            if (o.kind() != Kind.PASS) return o;
+        }
+        return Outcome.pass();
+    }
+
+    private static Outcome runSet(ModelProto model, Path set) throws IOException {
+        Set<String> initializers = new HashSet<>();
+        for (TensorProto t : model.getGraph().getInitializerList()) initializers.add(t.getName());
+        List<ValueInfoProto> inputs = model.getGraph().getInputList().stream().filter(v -> !initializers.contains(v.getName())).toList();
+        List<TensorProto> given = new ArrayList<>();
+        for (int k = 0; Files.exists(set.resolve("input_" + k + ".pb")); k++) given.add(TensorProto.parseFrom(Files.readAllBytes(set.resolve("input_" + k + ".pb"))));
+        if (given.size() != inputs.size() || inputs.isEmpty()) {
+            return new Outcome(Kind.UNSUPPORTED, "the data set gives " + given.size() + " inputs for " + inputs.size() + " graph inputs");
+        }
+        try (Arena arena = Arena.ofConfined(); OnnxModel m = Onnx.load(model.toByteArray())) {
+            Map<String, Tensor> in = new LinkedHashMap<>();
+            Map<String, long[]> shapes = new LinkedHashMap<>();
+            List<Tensor> expected = new ArrayList<>();
+            try {
+                for (int k = 0; k < inputs.size(); k++) {
+                    Tensor t = TensorProtos.toTensor(given.get(k), "input_" + k, arena, null);
+                    in.put(inputs.get(k).getName(), t);
+                    shapes.put(inputs.get(k).getName(), t.shape());
+                }
+                for (int j = 0; j < model.getGraph().getOutputCount(); j++) {
+                    expected.add(TensorProtos.toTensor(TensorProto.parseFrom(Files.readAllBytes(set.resolve("output_" + j + ".pb"))), "output_" + j, arena, null));
+                }
+            } catch (OnnxException e) {
+                return unsupported("test data", e);
+            }
+            CompiledModel plan;
+            try {
+                plan = CompiledModel.compile(m.toGraph(), CompileOptions.defaults(), shapes);
+            } catch (UnsupportedOperationException | IllegalArgumentException | IllegalStateException e) {
+                return unsupported("compile", e);
+            }
+            Map<String, Tensor> out = null;
+            try (plan) {
+                out = plan.run(in);
+                for (int j = 0; j < expected.size(); j++) {   // graph outputs are in the ONNX outputs' order
+                    String diff = compare(out.get(m.toGraph().outputs().get(j)), expected.get(j));
+                    if (diff != null) return new Outcome(Kind.FAIL, set.getFileName() + ": output " + j + ": " + diff);
+                }
+                return Outcome.pass();
+            } catch (RuntimeException e) {
+                return new Outcome(Kind.FAIL, set.getFileName() + ": run: " + oneLine(e));
+            } finally {
+                if (out != null) for (Tensor t : out.values()) t.close();
+            }
+        } catch (OnnxException e) {
+            return unsupported("import", e);
+        }
+    }
+
+    /** Null if {@code actual} matches, else what differs and where. */
+    static String compare(Tensor actual, Tensor expected) {
+        if (actual.dtype() != expected.dtype()) return "dtype " + actual.dtype() + ", expected " + expected.dtype();
+        if (!Arrays.equals(actual.shape(), expected.shape())) return "shape " + Arrays.toString(actual.shape()) + ", expected " + Arrays.toString(expected.shape());
+        long n = expected.numel();
+        if (expected.dtype() != DataType.F32) {   // integers and booleans: exactly
+            long at = actual.segment().mismatch(expected.segment());
+            return at == -1 ? null : "byte " + at + " differs (exact comparison of " + expected.dtype() + ")";
+        }
+        int bad = 0;
+        String first = null;
+        for (long i = 0; i < n; i++) {
+            double a = element(actual, i), e = element(expected, i);
+            boolean ok = Double.isNaN(e) ? Double.isNaN(a) : a == e || Math.abs(a - e) <= ATOL + RTOL * Math.abs(e);
+            if (!ok && bad++ == 0) first = "element " + i + ": " + a + ", expected " + e;
+        }
+        return bad == 0 ? null : bad + " of " + n + " elements differ beyond rtol " + RTOL + " / atol " + ATOL + " (first: " + first + ")";
+    }
+
+    private static double element(Tensor t, long i) {
+        return t.segment().getAtIndex(ValueLayout.JAVA_FLOAT, i);
+    }
+
+    private static Outcome unsupported(String stage, RuntimeException e) {
+        return new Outcome(Kind.UNSUPPORTED, stage + ": " + oneLine(e));
+    }
+
+    static String oneLine(Throwable e) {
+        String m = e instanceof OnnxException || e instanceof GraphException ? e.getMessage() : e.getClass().getSimpleName() + ": " + e.getMessage();
+        m = m == null ? e.getClass().getSimpleName() : m.replaceAll("\\s+", " ").replace('\t', ' ');
+        return m.length() > 300 ? m.substring(0, 300) + "..." : m;
+    }
+}

@@ -1,0 +1,206 @@
+package dev.panamadnn.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.panamadnn.Tensor;
+import dev.panamadnn.onnx.proto.GraphProto;
+import dev.panamadnn.onnx.proto.ModelProto;
+import dev.panamadnn.onnx.proto.StringStringEntryProto;
+import dev.panamadnn.onnx.proto.TensorProto;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Loading from a file, a stream and with external data, checked against ONNX's own test data for
+ * PyTorch's Conv2d (pytorch-converted/test_Conv2d: weights as initializers, output from PyTorch).
+ */
+class OnnxLoadTest {
+    static final Path CASE = TestModels.backendCase("pytorch-converted/test_Conv2d");
+
+    @BeforeAll
+    static void data() {
+        assumeTrue(Files.exists(CASE.resolve("model.onnx")), "ONNX backend test data not installed (apt-get install libonnx-testdata)");
+    }
+
+    /** Runs {@code m} on the case's input and compares with its expected output (rtol 1e-3, atol 1e-7). */
+    private static void assertMatchesTestData(OnnxModel m) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            Tensor in = TensorProtos.toTensor(TensorProto.parseFrom(Files.readAllBytes(CASE.resolve("test_data_set_0/input_0.pb"))), "input", arena, null);
+            Tensor want = TensorProtos.toTensor(TensorProto.parseFrom(Files.readAllBytes(CASE.resolve("test_data_set_0/output_0.pb"))), "output", arena, null);
+            Map<String, Tensor> out = m.run(Map.of(m.inputs().get(0).name(), in));
+            try (Tensor got = out.get(m.outputs().get(0).name())) {
+                assertNull(BackendCase.compare(got, want));
+            }
+        }
+    }
+
+    @Test
+    void fromPath() throws IOException {
+        try (OnnxModel m = Onnx.load(CASE.resolve("model.onnx"))) {
+            assertTrue(m.producer().startsWith("pytorch"), m.producer());
+            assertMatchesTestData(m);
+        }
+    }
+
+    @Test
+    void fromStream() throws IOException {
+        try (InputStream s = Files.newInputStream(CASE.resolve("model.onnx")); OnnxModel m = Onnx.load(s)) {
+            assertMatchesTestData(m);
+        }
+    }
+
+    /** The model with every initializer's bytes moved to {@code weights.bin} beside it, {@code pad} bytes apart. */
+    private static ModelProto withExternalData(Path dir, String location, int pad) throws IOException {
+        ModelProto m = ModelProto.parseFrom(Files.readAllBytes(CASE.resolve("model.onnx")));
+        GraphProto.Builder g = m.getGraph().toBuilder();
+        ByteArrayOutputStream bin = new ByteArrayOutputStream();
+        try (Arena arena = Arena.ofConfined()) {
+            for (int i = 0; i < g.getInitializerCount(); i++) {
+                TensorProto t = g.getInitializer(i);
+                byte[] bytes = TensorProtos.toTensor(t, t.getName(), arena, null).segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                bin.write(new byte[pad]);
+                long offset = bin.size();
+                bin.write(bytes);
+                g.setInitializer(i, t.toBuilder().clearRawData().clearFloatData().setDataLocation(TensorProto.DataLocation.EXTERNAL)
+                        .addExternalData(StringStringEntryProto.newBuilder().setKey("location").setValue(location))
+                        .addExternalData(StringStringEntryProto.newBuilder().setKey("offset").setValue(Long.toString(offset)))
+                        .addExternalData(StringStringEntryProto.newBuilder().setKey("length").setValue(Long.toString(bytes.length))));
+            }
+        }
+        Files.write(dir.resolve("weights.bin"), bin.toByteArray());
+        return m.toBuilder().setGraph(g).build();
+    }
+
+    @Test
+    void externalDataAlignedAndNot(@TempDir Path dir) throws IOException {
+        for (int pad : new int[] {0, 3}) {   // 3: offsets not a multiple of 4, so the weights are copied
+            Files.write(dir.resolve("model.onnx"), withExternalData(dir, "weights.bin", pad).toByteArray());
+            try (OnnxModel m = Onnx.load(dir.resolve("model.onnx"))) {
+                assertMatchesTestData(m);
+            }
+        }
+    }
+
+    @Test
+    void externalDataMissingShortOrOutside(@TempDir Path dir) throws IOException {
+        ModelProto m = withExternalData(dir, "weights.bin", 0);
+        Files.write(dir.resolve("model.onnx"), m.toByteArray());
+        OnnxException bytes = assertThrows(OnnxException.class, () -> Onnx.load(m.toByteArray()));
+        assertTrue(bytes.getMessage().contains("needs the model loaded from a file"), bytes.getMessage());
+
+        Files.write(dir.resolve("weights.bin"), new byte[10]);
+        OnnxException shortFile = assertThrows(OnnxException.class, () -> Onnx.load(dir.resolve("model.onnx")));
+        assertTrue(shortFile.getMessage().contains("is too short"), shortFile.getMessage());
+
+        Files.delete(dir.resolve("weights.bin"));
+        OnnxException missing = assertThrows(OnnxException.class, () -> Onnx.load(dir.resolve("model.onnx")));
+        assertTrue(missing.getMessage().contains("does not exist"), missing.getMessage());
+
+        for (String escape : new String[] {"../weights.bin", "/etc/passwd", "sub/../../weights.bin"}) {
+            Path sub = Files.createDirectories(dir.resolve("m"));
+            Files.write(sub.resolve("model.onnx"), withExternalData(dir, escape, 0).toByteArray());
+            OnnxException outside = assertThrows(OnnxException.class, () -> Onnx.load(sub.resolve("model.onnx")), escape);
+            assertTrue(outside.getMessage().contains("outside the model's directory"), outside.getMessage());
+            assertTrue(outside.getMessage().contains("initializer '"), "names the tensor: " + outside.getMessage());
+        }
+    }
+
+    @Test
+    void weightsAreMappedNotCopiedWhereAligned(@TempDir Path dir) throws IOException {
+        Files.write(dir.resolve("model.onnx"), withExternalData(dir, "weights.bin", 0).toByteArray());
+        try (OnnxModel m = Onnx.load(dir.resolve("model.onnx"))) {
+            for (Tensor t : m.toGraph().initializers().values()) assertTrue(t.segment().isMapped(), "mapped: " + t);
+        }
+        // raw_data inside the model file: the parser aliases the mapping; an aligned tensor is used in place, a misaligned one copied.
+        try (OnnxModel m = Onnx.load(CASE.resolve("model.onnx"))) {
+            int inPlace = 0;
+            for (Tensor t : m.toGraph().initializers().values()) {
+                if (t.segment().isMapped()) inPlace++;
+                else assertTrue(t.segment().address() % 4 == 0 && !t.segment().isReadOnly(), "a copy, aligned: " + t);
+            }
+            System.out.println("test_Conv2d: " + inPlace + " of " + m.toGraph().initializers().size() + " initializers used in place");
+        }
+    }
+
+    @Test
+    void rawDataIsUsedInPlaceWhenAligned(@TempDir Path dir) throws IOException {
+        // The base model with a doc_string of 0-3 bytes, so that W's raw_data lands at a 4-byte-aligned and then at a misaligned file offset.
+        float[] w = {0.5f, -1.25f, 2f, 0.75f, -0.5f, 1.5f};
+        byte[] pattern = TestModels.weights("W", w, 3, 2, 1, 1).getRawData().toByteArray();
+        boolean sawAligned = false, sawMisaligned = false;
+        for (int pad = 0; pad < 4; pad++) {
+            var g = TestModels.convRelu().setInitializer(0, TestModels.weights("W", w, 3, 2, 1, 1));
+            byte[] bytes = TestModels.model(13, g.build()).toBuilder().setDocString("x".repeat(pad)).build().toByteArray();
+            int offset = indexOf(bytes, pattern);
+            Files.write(dir.resolve("m.onnx"), bytes);
+            try (OnnxModel m = Onnx.load(dir.resolve("m.onnx"))) {
+                Tensor t = m.toGraph().initializers().get("W");
+                assertEquals(offset % 4 == 0, t.segment().isMapped(), "offset " + offset + ": in place only when aligned");
+                assertArrayEquals(w, t.toFloatArray());
+            }
+            sawAligned |= offset % 4 == 0;
+            sawMisaligned |= offset % 4 != 0;
+        }
+        assertTrue(sawAligned && sawMisaligned);
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) if (haystack[i + j] != needle[j]) continue outer;
+            return i;
+        }
+        throw new AssertionError("pattern not found");
+    }
+
+    /** OnnxModel.run with two inputs by name: ONNX's node/test_concat_2d_axis_1 (its expected output from ONNX's reference). */
+    @Test
+    void runTakesSeveralInputsByName() throws IOException {
+        Path c = TestModels.backendCase("node/test_concat_2d_axis_1");
+        try (Arena arena = Arena.ofConfined(); OnnxModel m = Onnx.load(c.resolve("model.onnx"))) {
+            assertEquals(2, m.inputs().size());
+            java.util.Map<String, Tensor> in = new java.util.HashMap<>();
+            for (int k = 0; k < 2; k++) {
+                in.put(m.inputs().get(k).name(), TensorProtos.toTensor(TensorProto.parseFrom(Files.readAllBytes(c.resolve("test_data_set_0/input_" + k + ".pb"))), "in", arena, null));
+            }
+            Tensor want = TensorProtos.toTensor(TensorProto.parseFrom(Files.readAllBytes(c.resolve("test_data_set_0/output_0.pb"))), "out", arena, null);
+            Map<String, Tensor> out = m.run(in);
+            assertEquals(java.util.List.of(m.outputs().get(0).name()), java.util.List.copyOf(out.keySet()));
+            try (Tensor got = out.get(m.outputs().get(0).name())) {
+                assertNull(BackendCase.compare(got, want));
+            }
+            in.remove(m.inputs().get(1).name());
+            OnnxException missing = assertThrows(OnnxException.class, () -> m.run(in));
+            assertTrue(missing.getMessage().contains("input '" + m.inputs().get(1).name() + "'"), missing.getMessage());
+        }
+    }
+
+    @Test
+    void concurrentRunsAgree() throws Exception {
+        try (OnnxModel m = Onnx.load(CASE.resolve("model.onnx"))) {
+            java.util.List<java.util.concurrent.Callable<Void>> runs = new java.util.ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                runs.add(() -> {
+                    for (int i = 0; i < 10; i++) assertMatchesTestData(m);
+                    return null;
+                });
+            }
+            try (var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+                for (var f : pool.invokeAll(runs)) f.get();
+            }
+        }
+    }
+}
