@@ -45,7 +45,7 @@ final class LowerRecurrent {
     }
 
     /** The geometry of one node. */
-    private record Rnn(boolean lstm, boolean lbr, RnnOps.Direction direction, int dirs, boolean batchFirst, long steps, long batch,
+    record Rnn(boolean lstm, boolean lbr, RnnOps.Direction direction, int dirs, boolean batchFirst, long steps, long batch,
                        int features, int hidden) {
         int gates() {
             return lstm ? 4 : 3;
@@ -64,12 +64,42 @@ final class LowerRecurrent {
             }
         }
         if (g.lstm() && n.input(7) != null) throw Compiler.unsupported(n, "peephole weights (input 7, P) are not compiled");
-        checkLengths(plan, n, g);
-        String at = n.name();
-        int tnc = g.batchFirst() ? RnnOps.ntc() : RnnOps.tnc();
-        MemoryDescriptor srcLayer = plan.own(MemoryDescriptor.f32(tnc, g.steps(), g.batch(), g.features()));
-        MemoryDescriptor dstLayer = plan.own(MemoryDescriptor.f32(tnc, g.steps(), g.batch(), (long) g.dirs() * g.hidden()));
-        MemoryDescriptor state = plan.own(MemoryDescriptor.f32(RnnOps.ldnc(), 1, g.dirs(), g.batch(), g.hidden()));
+        int[] lengths = lengths(plan, n, g);
+        float[][] weights = translate(plan, n, g);
+        Value x = plan.plain(plan.in(n, 0), "reorder to plain for " + n.name());
+        State h0 = initialState(plan, n, g, 5), c0 = g.lstm() ? initialState(plan, n, g, 6) : null;
+        int[] out;   // the buffers of Y (oneDNN's [T, N, D*H], or [N, T, D*H] for layout 1), Y_h and Y_c ([D, N, H])
+        if (lengths == null) {
+            out = new int[] {plan.newBuffer(4L * g.steps() * g.batch() * g.dirs() * g.hidden()), plan.newBuffer(stateBytes(g, g.batch())),
+                    g.lstm() ? plan.newBuffer(stateBytes(g, g.batch())) : -1};
+            emitLayer(plan, n, g, weights, g.steps(), g.batch(), g.batchFirst() ? RnnOps.ntc() : RnnOps.tnc(), x.buffer(), h0, c0, out, "");
+        } else {
+            out = LowerRecurrentGroups.lower(plan, n, g, weights, lengths, x, h0, c0);
+        }
+        List<Value> outs = new ArrayList<>();
+        outs.add(output(plan, n, g, out[0]));
+        if (n.outputs().size() > 1) outs.add(finalState(plan, n, g, out[1], "Y_h"));
+        if (n.outputs().size() > 2) outs.add(finalState(plan, n, g, out[2], "Y_c"));
+        return outs;
+    }
+
+    /** An initial state in oneDNN's {@code [D, N, H]} order: constant values, or a value in a plan buffer; null: zeros. */
+    record State(float[] constant, Value value) {}
+
+    static long stateBytes(Rnn g, long batch) {
+        return 4L * g.dirs() * batch * g.hidden();
+    }
+
+    /**
+     * One primitive over {@code steps} and {@code batch} sequences: X in plan buffer {@code xBuf} in {@code fmt}
+     * ({@code tnc}/{@code ntc}), writing {@code out} = {Y, Y_h, Y_c} buffers.
+     */
+    static void emitLayer(Compiler plan, Node n, Rnn g, float[][] weights, long steps, long batch, int fmt, int xBuf, State h0, State c0,
+                          int[] out, String suffix) {
+        String at = n.name() + suffix;
+        MemoryDescriptor srcLayer = plan.own(MemoryDescriptor.f32(fmt, steps, batch, g.features()));
+        MemoryDescriptor dstLayer = plan.own(MemoryDescriptor.f32(fmt, steps, batch, (long) g.dirs() * g.hidden()));
+        MemoryDescriptor state = plan.own(MemoryDescriptor.f32(RnnOps.ldnc(), 1, g.dirs(), batch, g.hidden()));
         long[] wLayerDims = {1, g.dirs(), g.features(), g.gates(), g.hidden()}, wIterDims = {1, g.dirs(), g.hidden(), g.gates(), g.hidden()};
         // weights in the layout the primitive chooses (format any), reordered once from the plain ldigo translation
         MemoryDescriptor wLayerAny = plan.own(MemoryDescriptor.f32(ConvOps.anyFormat(), wLayerDims));
@@ -88,26 +118,24 @@ final class LowerRecurrent {
             p = plan.own(Primitive.create(pd));
             impl = pd.implementation();
         }
-        float[][] weights = translate(plan, n, g);
-        Value x = plan.plain(plan.in(n, 0), "reorder to plain for " + at);
-        PlanArg h0 = initialState(plan, n, g, 5, Args.SRC_ITER, state), c0 = g.lstm() ? initialState(plan, n, g, 6, Args.SRC_ITER_C, state) : null;
-        int y = plan.newBuffer(dstLayer.byteSize()), hn = plan.newBuffer(state.byteSize()), cn = g.lstm() ? plan.newBuffer(state.byteSize()) : -1;
-        plan.flops += 2L * g.steps() * g.batch() * g.dirs() * g.gates() * g.hidden() * (g.features() + g.hidden());
-        List<PlanArg> args = new ArrayList<>(List.of(PlanArg.of(Args.SRC, srcLayer, x.buffer()), h0,
+        plan.flops += 2L * steps * batch * g.dirs() * g.gates() * g.hidden() * (g.features() + g.hidden());
+        List<PlanArg> args = new ArrayList<>(List.of(PlanArg.of(Args.SRC, srcLayer, xBuf), stateArg(plan, Args.SRC_ITER, state, h0),
                 PlanArg.constant(Args.WEIGHTS, wLayer, reordered(plan, weights[0], wLayerDims, wLayer, "W of " + at)),
                 PlanArg.constant(Args.WEIGHTS_ITER, wIter, reordered(plan, weights[1], wIterDims, wIter, "R of " + at)),
-                PlanArg.constant(Args.BIAS, biasMd, plan.constant(weights[2])), PlanArg.of(Args.DST, dstLayer, y), PlanArg.of(Args.DST_ITER, state, hn)));
+                PlanArg.constant(Args.BIAS, biasMd, plan.constant(weights[2])), PlanArg.of(Args.DST, dstLayer, out[0]),
+                PlanArg.of(Args.DST_ITER, state, out[1])));
         if (g.lstm()) {
-            args.add(c0);
-            args.add(PlanArg.of(Args.DST_ITER_C, state, cn));
+            args.add(stateArg(plan, Args.SRC_ITER_C, state, c0));
+            args.add(PlanArg.of(Args.DST_ITER_C, state, out[2]));
         }
         plan.emit(p, n.op().toLowerCase(java.util.Locale.ROOT) + " " + at + " (" + g.direction().name().toLowerCase(java.util.Locale.ROOT)
-                + ", layout " + (g.batchFirst() ? 1 : 0) + ") [" + impl + "]", args.toArray(new PlanArg[0]));
-        List<Value> outs = new ArrayList<>();
-        outs.add(output(plan, n, g, y));
-        if (n.outputs().size() > 1) outs.add(finalState(plan, n, g, hn, "Y_h"));
-        if (n.outputs().size() > 2) outs.add(finalState(plan, n, g, cn, "Y_c"));
-        return outs;
+                + ", layout " + (g.batchFirst() ? 1 : 0) + (suffix.isEmpty() ? "" : ", " + steps + " steps x " + batch) + ") [" + impl + "]",
+                args.toArray(new PlanArg[0]));
+    }
+
+    private static PlanArg stateArg(Compiler plan, int id, MemoryDescriptor md, State s) {
+        if (s == null) return PlanArg.constant(id, md, plan.constant(new float[Math.toIntExact(md.byteSize() / 4)]));
+        return s.constant() != null ? PlanArg.constant(id, md, plan.constant(s.constant())) : PlanArg.of(id, md, s.value().buffer());
     }
 
     /** Plain {@code ldigo} values in the plan's constants, in the layout {@code chosen}. */
@@ -133,23 +161,26 @@ final class LowerRecurrent {
                 batchFirst, x[batchFirst ? 1 : 0], x[batchFirst ? 0 : 1], Math.toIntExact(x[2]), Math.toIntExact(a.integer("hidden_size")));
     }
 
-    /** sequence_lens: absent, or a constant with every length T (oneDNN runs every sequence to the end). */
-    private static void checkLengths(Compiler plan, Node n, Rnn g) {
+    /** sequence_lens: null if absent or every length T; else the constant lengths, each in [1, T]. */
+    private static int[] lengths(Compiler plan, Node n, Rnn g) {
         String name = n.input(4);
-        if (name == null) return;
+        if (name == null) return null;
         Tensor t = plan.graph.tensor(name);
         if (t == null) {
             throw Compiler.unsupported(n, "sequence_lens ('" + name + "') is computed at run time; a plan needs the lengths when compiling "
                     + "(give them as an initializer, or leave the input out for full-length sequences)");
         }
         if (t.dtype() != DataType.I32) throw Compiler.unsupported(n, "sequence_lens must be I32, got " + t.dtype());
-        for (long b = 0; b < t.numel(); b++) {
-            int len = t.segment().getAtIndex(ValueLayout.JAVA_INT, b);
-            if (len != g.steps()) {
-                throw Compiler.unsupported(n, "sequence_lens[" + b + "] = " + len + ": only full-length sequences (" + g.steps()
-                        + " steps) are compiled; per-sequence lengths run on the eager LSTM/GRU (forward with lengths)");
+        int[] lengths = new int[Math.toIntExact(g.batch())];
+        boolean full = true;
+        for (int b = 0; b < lengths.length; b++) {
+            lengths[b] = t.segment().getAtIndex(ValueLayout.JAVA_INT, b);
+            if (lengths[b] < 1 || lengths[b] > g.steps()) {
+                throw Compiler.unsupported(n, "sequence_lens[" + b + "] = " + lengths[b] + " is not in [1, " + g.steps() + "] (the steps of X)");
             }
+            full &= lengths[b] == g.steps();
         }
+        return full ? null : lengths;
     }
 
     /** W, R, B translated into oneDNN's ldigo, ldigo, ldgo, both directions each. */
@@ -167,20 +198,19 @@ final class LowerRecurrent {
         return new float[][] {wl, wi, bias};
     }
 
-    /** Input {@code index} (initial_h or initial_c) as the primitive's {@code [1, D, N, H]} argument {@code id}. */
-    private static PlanArg initialState(Compiler plan, Node n, Rnn g, int index, int id, MemoryDescriptor md) {
+    /** Input {@code index} (initial_h or initial_c) in oneDNN's {@code [D, N, H]} order (null when absent: zeros). */
+    private static State initialState(Compiler plan, Node n, Rnn g, int index) {
         String name = n.input(index);
         int dirs = g.dirs(), batch = Math.toIntExact(g.batch()), h = g.hidden();
-        if (name == null) return PlanArg.constant(id, md, plan.constant(new float[dirs * batch * h]));
+        if (name == null) return null;
         if (plan.graph.isConstant(name)) {
             float[] v = plan.graph.floats(name);
-            if (g.batchFirst() && dirs == 2) v = swapped(v, batch, dirs, h);
-            return PlanArg.constant(id, md, plan.constant(v));
+            return new State(g.batchFirst() && dirs == 2 ? swapped(v, batch, dirs, h) : v, null);
         }
         Value v = plan.in(n, index);
         if (g.batchFirst() && dirs == 2) v = swap(plan, v, 1, g.batch(), dirs, h, new long[] {dirs, g.batch(), h}, NAMES[index] + " of " + n.name());
         else v = PlanOutputs.javaInput(plan, v, NAMES[index] + " of " + n.name());   // a plan buffer: a step binds at most two caller buffers, X and Y
-        return PlanArg.of(id, md, v.buffer());
+        return new State(null, v);
     }
 
     /** Y from the primitive's {@code [T, N, D*H]} ({@code ntc}: {@code [N, T, D*H]}). */

@@ -49,7 +49,7 @@ class CompiledOnnxRnnTest {
                 }
             }));
         }
-        assertEquals(14, tests.size(), "models in onnx_rnn.txt");
+        assertEquals(17, tests.size(), "models in onnx_rnn.txt");
         return tests.stream();
     }
 
@@ -59,7 +59,7 @@ class CompiledOnnxRnnTest {
         for (OnnxTextGraphs.Model m : MODELS.values()) {
             for (int batch : m.inputs().keySet()) tests.add(DynamicTest.dynamicTest(m.name() + " N=" + batch, () -> check(m, batch)));
         }
-        assertEquals(28, tests.size());
+        assertEquals(31, tests.size());
         return tests.stream();
     }
 

@@ -132,9 +132,9 @@ class RecurrentGraphRefusalsTest {
     void whatAPlanCannotRunIsRefusedAtCompileTime() {
         Map<String, long[]> x = Map.of("x", new long[] {5, 2, 3});
         GraphBuilder lens = lstm(new long[] {1, 16, 3}, hidden4());
-        lens.initializer("lens", ints(5, 3));
+        lens.initializer("lens", ints(5, 6));
         lens.output(lens.node("LSTM", "padded", hidden4(), List.of("x", "W", "R", "B", "lens"), 1).get(0));
-        notCompiled(lens.build(), x, "padded (LSTM)", "sequence_lens[1] = 3", "only full-length sequences (5 steps)");
+        notCompiled(lens.build(), x, "padded (LSTM)", "sequence_lens[1] = 6 is not in [1, 5]");
 
         GraphBuilder runtime = lstm(new long[] {1, 16, 3}, hidden4());
         runtime.input("lens", DataType.I32, Shape.of(2));
