@@ -142,7 +142,8 @@ final class Compiler {
         }
         for (nodeIndex = 0; nodeIndex < graph.nodes.size(); nodeIndex++) {
             Node n = graph.nodes.get(nodeIndex);
-            List<Value> out = n.outputs().size() == 1 ? List.of(lower(n)) : LowerIndex.lowerMulti(this, n);
+            List<Value> out = LowerRecurrent.handles(n) ? LowerRecurrent.lower(this, n)
+                    : n.outputs().size() == 1 ? List.of(lower(n)) : LowerIndex.lowerMulti(this, n);
             for (int i = 0; i < out.size(); i++) values.put(n.outputs().get(i), out.get(i));
         }
         for (int k = 0; k < outputs.size(); k++) PlanOutputs.write(this, k);
@@ -201,7 +202,7 @@ final class Compiler {
                 Layer eager = EagerNodes.layerFor(n, graph);
                 if (eager == null) {
                     throw unsupported(n, "op " + op + " is not compiled yet (compiled: Conv, BatchNormalization, MaxPool, AveragePool, "
-                            + "GlobalAveragePool, AdaptiveAvgPool, Flatten, Reshape, Squeeze, Unsqueeze, Pad, Gemm, Add, Identity, Relu, LeakyRelu, "
+                            + "GlobalAveragePool, AdaptiveAvgPool, Flatten, Reshape, Squeeze, Unsqueeze, Pad, Gemm, Add, LSTM, GRU, Identity, Relu, LeakyRelu, "
                             + "Sigmoid, Tanh, Elu, Gelu, Silu, " + String.join(", ", new java.util.TreeSet<>(LowerMath.OPS))
                             + "; Concat, Split, Slice, Gather, Expand, Where, AdaptiveMaxPool, ConvTranspose and Layer nodes as Java steps)");
                 }

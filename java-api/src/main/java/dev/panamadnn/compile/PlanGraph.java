@@ -29,7 +29,7 @@ final class PlanGraph {
      * The layout the node writes, decided by {@link AssignLayouts}: {@code plain}, {@code nhwc}, {@code blocked},
      * {@code any} (oneDNN's choice) or {@code input} (its first input's); absent: {@code plain}.
      */
-    static final String LAYOUT = "layout";
+    static final String LAYOUT = "layout.dst";   // not "layout": ONNX's LSTM and GRU have an attribute of that name
     /** The layout a {@code Conv} reads, decided by {@link AssignLayouts} (as {@link #LAYOUT}, never {@code input}). */
     static final String SRC_LAYOUT = "layout.src";
     /** What was fused into the node, for step descriptions: e.g. {@code "+bn1+sum(identity)+relu"}. */

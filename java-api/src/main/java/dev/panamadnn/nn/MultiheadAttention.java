@@ -152,6 +152,29 @@ public final class MultiheadAttention implements Module {
         return Collections.unmodifiableMap(p);
     }
 
+    /**
+     * Self-attention ({@link #forward(Tensor)}) as graph ops ({@link AttentionLowering}); the projections are
+     * copied now (a snapshot). Needs kdim = vdim = embed_dim, as {@code forward(x)} does.
+     */
+    @Override
+    public String lower(dev.panamadnn.graph.GraphBuilder graph, String input, String path) {
+        dev.panamadnn.graph.Shape x = graph.value(input).shape();
+        if ((x.rank() != 2 && x.rank() != 3) || !x.dim(x.rank() - 1).equals(dev.panamadnn.graph.Dim.of(embedDim)) || kdim != embedDim
+                || vdim != embedDim) {
+            throw new dev.panamadnn.graph.GraphException((path.isEmpty() ? "the model root" : path) + " on " + graph.value(input) + ": " + this
+                    + ": self-attention expects [L, N, " + embedDim + "] (batch first [N, L, " + embedDim + "]) or [L, " + embedDim
+                    + "] with kdim = vdim = embed_dim");
+        }
+        float[][] w = new float[3][], b = new float[3][];
+        long e = embedDim;
+        for (int i = 0; i < 3; i++) {
+            w[i] = inProjWeight != null ? AttentionLowering.rows(inProjWeight.segment(), i * e, e, e)
+                    : (i == 0 ? qProjWeight : i == 1 ? kProjWeight : vProjWeight).toFloatArray();
+            b[i] = inProjBias == null ? null : AttentionLowering.rows(inProjBias.segment(), i * e, e, 1);
+        }
+        return AttentionLowering.selfAttention(graph, input, path, new AttentionLowering.Projections(w, b, embedDim, numHeads, batchFirst), outProj);
+    }
+
     /** Self-attention {@code forward(x, x, x)} without masks or weights, on {@link Backend#AUTO}; returns the output. */
     @Override
     public Tensor forward(Tensor x) {

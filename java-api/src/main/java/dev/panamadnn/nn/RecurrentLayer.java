@@ -94,6 +94,18 @@ public abstract sealed class RecurrentLayer extends Layer permits LSTM, GRU {
         return out;
     }
 
+    /**
+     * One ONNX {@code LSTM}/{@code GRU} node per layer ({@link RecurrentLowering}: the parameters
+     * converted to ONNX's layout and gate order now, a snapshot), so a compiled plan runs the oneDNN
+     * primitives directly; with a projection ({@code proj_size > 0}, which ONNX's LSTM cannot express)
+     * a {@code Layer} node running this layer's own forward.
+     */
+    @Override
+    public String lower(dev.panamadnn.graph.GraphBuilder graph, String input, String path) {
+        if (core.spec.projSize() > 0) return super.lower(graph, input, path);
+        return RecurrentLowering.lower(this, graph, input, path);
+    }
+
     @Override
     Tensor compute(Tensor input, long[] outShape, Backend backend) {
         RecurrentOutput r = prepare(input, null, null, null).run(core, input, null, null, null, backend);

@@ -4,6 +4,7 @@ import dev.panamadnn.internal.dnnl.Arg;
 import dev.panamadnn.internal.dnnl.Args;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.RnnOps;
+import dev.panamadnn.internal.lowering.RnnWeights;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -15,8 +16,9 @@ import java.util.List;
  * directions in one buffer each), in one arena this object owns (docs/rnn.md):
  * <ul>
  * <li>weights {@code [G*H, I]} (rows gate by gate) become {@code ldigo} {@code [1, D, I, G, H]};
- * <li>gates are reordered: oneDNN's LSTM order i, f, c~, o is PyTorch's i, f, g, o (kept); its
- *     GRU order u, r, o is PyTorch's z, r, n (so oneDNN gate 0 is PyTorch gate 1 and back);
+ * <li>gates are reordered ({@link RnnWeights}, shared with the compiled LSTM/GRU nodes): oneDNN's LSTM
+ *     order i, f, c~, o is PyTorch's i, f, g, o (kept); its GRU order u, r, o is PyTorch's z, r, n
+ *     (so oneDNN gate 0 is PyTorch gate 1 and back);
  * <li>the bias {@code ldgo} is {@code b_ih + b_hh} per gate (summed in float), except the GRU's
  *     fourth row, {@code b_hn}, kept apart because linear-before-reset multiplies it by r;
  *     zeros without bias;
@@ -27,9 +29,6 @@ record RecurrentTranslation(Arena arena, List<LayerArgs> layers) implements Auto
 
     /** One layer's constant arguments (projection absent without one). */
     record LayerArgs(Arg weightsLayer, Arg weightsIter, Arg projection, Arg bias) {}
-
-    /** oneDNN's gate {@code g} is PyTorch's gate {@code GRU_GATE[g]} (u = z, r = r, o = n). */
-    private static final int[] GRU_GATE = {1, 0, 2};
 
     static MemoryDescriptor weightsLayerDescriptor(RecurrentSpec s, int features) {
         return MemoryDescriptor.f32(RnnOps.ldigo(), 1, s.directions(), features, s.gates(), s.hiddenSize());
@@ -83,26 +82,21 @@ record RecurrentTranslation(Arena arena, List<LayerArgs> layers) implements Auto
         }
     }
 
+    private static int[] gateOf(RecurrentSpec s) {
+        return s.lstm() ? RnnWeights.LSTM_FROM_PYTORCH : RnnWeights.GRU_FROM_PYTORCH;
+    }
+
     /** {@code w [G*H, I]} (PyTorch gate order) into {@code ldigo} {@code [I][G][H]} at {@code base} (oneDNN gate order). */
     private static void transposeGates(RecurrentSpec s, float[] w, int features, MemorySegment to, long base) {
-        int gates = s.gates(), hidden = s.hiddenSize();
-        for (int i = 0; i < features; i++)
-            for (int g = 0; g < gates; g++) {
-                int pg = s.lstm() ? g : GRU_GATE[g];
-                for (int o = 0; o < hidden; o++) set(to, base + ((long) i * gates + g) * hidden + o, w[(pg * hidden + o) * features + i]);
-            }
+        float[] t = new float[w.length];
+        RnnWeights.ldigo(w, 0, s.hiddenSize(), features, gateOf(s), t, 0);
+        MemorySegment.copy(t, 0, to, ValueLayout.JAVA_FLOAT, base * Float.BYTES, t.length);
     }
 
     private static void bias(RecurrentSpec s, float[] bih, float[] bhh, MemorySegment to, long base) {
-        int hidden = s.hiddenSize();
-        for (int g = 0; g < s.gates(); g++) {
-            int pg = s.lstm() ? g : GRU_GATE[g];
-            boolean apart = !s.lstm() && pg == 2;   // b_in here, b_hn in the fourth row
-            for (int o = 0; o < hidden; o++) {
-                set(to, base + (long) g * hidden + o, apart ? bih[pg * hidden + o] : bih[pg * hidden + o] + bhh[pg * hidden + o]);
-            }
-        }
-        if (!s.lstm()) for (int o = 0; o < hidden; o++) set(to, base + 3L * hidden + o, bhh[2 * hidden + o]);
+        float[] t = new float[4 * s.hiddenSize()];
+        RnnWeights.bias(bih, 0, bhh, 0, s.hiddenSize(), gateOf(s), s.lstm() ? RnnWeights.Bias.LSTM : RnnWeights.Bias.LBR_GRU, t, 0);
+        MemorySegment.copy(t, 0, to, ValueLayout.JAVA_FLOAT, base * Float.BYTES, t.length);
     }
 
     private static void set(MemorySegment s, long index, float v) {

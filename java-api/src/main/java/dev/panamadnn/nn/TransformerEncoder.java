@@ -90,6 +90,14 @@ public final class TransformerEncoder implements Module {
         return Collections.unmodifiableMap(p);
     }
 
+    /** Every layer's {@link TransformerEncoderLayer#lower} under {@code layers.<i>}, then the norm's. */
+    @Override
+    public String lower(dev.panamadnn.graph.GraphBuilder graph, String input, String path) {
+        String x = input;
+        for (int i = 0; i < layers.size(); i++) x = layers.get(i).lower(graph, x, Lowering.join(path, "layers." + i));
+        return norm == null ? x : norm.lower(graph, x, Lowering.join(path, "norm"));
+    }
+
     @Override
     public Tensor forward(Tensor src) {
         return forward(src, null, null, Backend.AUTO);

@@ -162,6 +162,31 @@ public final class TransformerEncoderLayer implements Module {
         }
     }
 
+    /**
+     * {@link #forward(Tensor)} (no masks) as graph ops: self_attn ({@link MultiheadAttention#lower}), {@code Add}
+     * ({@code <path>.add1}, {@code .add2}), norm1/norm2 ({@code LayerNormalization}), linear1, the activation,
+     * linear2 ({@code Gemm}s), in norm_first's order or after it.
+     */
+    @Override
+    public String lower(dev.panamadnn.graph.GraphBuilder graph, String input, String path) {
+        String x = input;
+        dev.panamadnn.graph.Attributes none = dev.panamadnn.graph.Attributes.empty();
+        if (normFirst) {
+            String sa = selfAttn.lower(graph, norm1.lower(graph, x, Lowering.join(path, "norm1")), Lowering.join(path, "self_attn"));
+            String x1 = graph.node("Add", Lowering.join(path, "add1"), none, x, sa);
+            return graph.node("Add", Lowering.join(path, "add2"), none, x1, lowerFeedForward(graph, norm2.lower(graph, x1, Lowering.join(path, "norm2")), path));
+        }
+        String sa = selfAttn.lower(graph, x, Lowering.join(path, "self_attn"));
+        String y1 = norm1.lower(graph, graph.node("Add", Lowering.join(path, "add1"), none, x, sa), Lowering.join(path, "norm1"));
+        String ff = lowerFeedForward(graph, y1, path);
+        return norm2.lower(graph, graph.node("Add", Lowering.join(path, "add2"), none, y1, ff), Lowering.join(path, "norm2"));
+    }
+
+    private String lowerFeedForward(dev.panamadnn.graph.GraphBuilder graph, String x, String path) {
+        String h = linear1.lower(graph, x, Lowering.join(path, "linear1"));
+        return linear2.lower(graph, act.lower(graph, h, Lowering.join(path, activation)), Lowering.join(path, "linear2"));
+    }
+
     /** Rank 3 ({@code [L, N, d]} or batch first) or 2 (unbatched), F32, last dimension d_model. */
     static void checkSource(String who, Tensor src, int dModel, boolean batchFirst) {
         Attention.checkTensor(who, "src", src);

@@ -50,8 +50,13 @@ public final class OnnxTextGraphs {
 
     /** Every model of the file, by name, in file order. */
     public static Map<String, Model> load() {
-        InputStream in = OnnxTextGraphs.class.getResourceAsStream("/graphs/onnx_graphs.txt");
-        if (in == null) throw new IllegalStateException("missing /graphs/onnx_graphs.txt: run scripts/goldens/generate_onnx_graphs.py");
+        return load("/graphs/onnx_graphs.txt", "generate_onnx_graphs.py");
+    }
+
+    /** Every model of another file of the same format (e.g. {@code /graphs/onnx_rnn.txt}), written by {@code scripts/goldens/<script>}. */
+    public static Map<String, Model> load(String resource, String script) {
+        InputStream in = OnnxTextGraphs.class.getResourceAsStream(resource);
+        if (in == null) throw new IllegalStateException("missing " + resource + ": run scripts/goldens/" + script);
         Map<String, Model> models = new LinkedHashMap<>();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
             String name = null;
@@ -93,7 +98,7 @@ public final class OnnxTextGraphs {
     }
 
     /** "N,3,4" -> [N, 3, 4]; "-" -> a scalar. */
-    static Shape shape(String dims) {
+    public static Shape shape(String dims) {
         List<Dim> d = new ArrayList<>();
         if (!dims.equals("-")) for (String s : dims.split(",")) d.add(s.equals("N") ? Dim.symbol("N") : Dim.of(Long.parseLong(s)));
         return new Shape(d);

@@ -76,13 +76,16 @@ class RnnStateDictTest {
     }
 
     @Test
-    void aSequentialWithAGruCompilesAsAJavaStepAndMatchesEager() throws Exception {
+    void aSequentialWithAGruCompilesToANativeGruNodeAndMatchesEager() throws Exception {
         try (GoldenFile file = GoldenFile.open("rnn.safetensors"); GRU gru = new GRU(5, 7); Sequential net = new Sequential(gru, new Tanh())) {
             GoldenFile.Case c = file.cases().stream().filter(k -> k.name().equals("gru_basic")).findFirst().orElseThrow();
             RnnTesting.load(gru, c);
             try (dev.panamadnn.compile.CompiledModel plan = dev.panamadnn.compile.CompiledModel.compile(net, c.input().shape());
                  Tensor compiled = plan.run(c.input()); Tensor eager = net.forward(c.input())) {
-                assertTrue(java.util.Arrays.equals(eager.toFloatArray(), compiled.toFloatArray()), "compiled (a Layer step) = eager");
+                // the plan's GRU primitive reads its weights in the layout oneDNN picks (another kernel than eager's plain
+                // ldigo one): equal within the goldens' tolerance, not bit for bit
+                RnnTesting.compare("compiled vs eager", compiled, eager, ABS, REL);
+                assertTrue(plan.steps().stream().anyMatch(s -> s.startsWith("gru ")), plan.describe());
             }
         }
     }

@@ -13,7 +13,12 @@ public final class Chosen {
     }
 
     public static MemoryDescriptor weights(PrimitiveDescriptor pd) {
-        return pd.queryMemory(dnnl_query_weights_md(), 0);
+        return weights(pd, 0);
+    }
+
+    /** The weights layout chosen for weights argument {@code index} (an RNN's: 0 layer, 1 iter, 2 peephole, 3 projection). */
+    public static MemoryDescriptor weights(PrimitiveDescriptor pd, int index) {
+        return pd.queryMemory(dnnl_query_weights_md(), index);
     }
 
     public static MemoryDescriptor dst(PrimitiveDescriptor pd) {

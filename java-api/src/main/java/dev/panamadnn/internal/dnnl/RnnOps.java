@@ -33,9 +33,21 @@ public final class RnnOps {
         return dnnl_ldio();
     }
 
-    /** Left-to-right, or both directions with the outputs concatenated (PyTorch's bidirectional layout). */
-    private static int direction(boolean bidirectional) {
-        return bidirectional ? dnnl_bidirectional_concat() : dnnl_unidirectional_left2right();
+    public static int ntc() {
+        return dnnl_ntc();
+    }
+
+    /** Which way a layer runs: ONNX's forward, reverse, bidirectional (both, outputs concatenated: PyTorch's layout). */
+    public enum Direction {
+        FORWARD, REVERSE, BIDIRECTIONAL;
+
+        int code() {
+            return switch (this) {
+                case FORWARD -> dnnl_unidirectional_left2right();
+                case REVERSE -> dnnl_unidirectional_right2left();
+                case BIDIRECTIONAL -> dnnl_bidirectional_concat();
+            };
+        }
     }
 
     /**
@@ -47,10 +59,20 @@ public final class RnnOps {
                                            MemoryDescriptor projection, MemoryDescriptor bias, MemoryDescriptor dstLayer,
                                            MemoryDescriptor dstIter, MemoryDescriptor dstIterC, PrimitiveAttributes attributes,
                                            String description) {
+        return lstm(bidirectional ? Direction.BIDIRECTIONAL : Direction.FORWARD, srcLayer, srcIter, srcIterC, weightsLayer,
+                weightsIter, projection, bias, dstLayer, dstIter, dstIterC, attributes, description);
+    }
+
+    /** The LSTM layer above in any direction. */
+    public static PrimitiveDescriptor lstm(Direction direction, MemoryDescriptor srcLayer, MemoryDescriptor srcIter,
+                                           MemoryDescriptor srcIterC, MemoryDescriptor weightsLayer, MemoryDescriptor weightsIter,
+                                           MemoryDescriptor projection, MemoryDescriptor bias, MemoryDescriptor dstLayer,
+                                           MemoryDescriptor dstIter, MemoryDescriptor dstIterC, PrimitiveAttributes attributes,
+                                           String description) {
         MemorySegment proj = projection == null ? MemorySegment.NULL : projection.handle();
         return PrimitiveDescriptor.create("dnnl_lstm_forward_primitive_desc_create", description, attributes,
                 (out, engine, attr) -> dnnl_lstm_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
-                        direction(bidirectional), srcLayer.handle(), srcIter.handle(), srcIterC.handle(), weightsLayer.handle(),
+                        direction.code(), srcLayer.handle(), srcIter.handle(), srcIterC.handle(), weightsLayer.handle(),
                         weightsIter.handle(), MemorySegment.NULL, proj, bias.handle(), dstLayer.handle(), dstIter.handle(),
                         dstIterC.handle(), 0, attr));
     }
@@ -63,9 +85,28 @@ public final class RnnOps {
                                              MemoryDescriptor weightsLayer, MemoryDescriptor weightsIter, MemoryDescriptor bias,
                                              MemoryDescriptor dstLayer, MemoryDescriptor dstIter, PrimitiveAttributes attributes,
                                              String description) {
+        return gru(true, bidirectional ? Direction.BIDIRECTIONAL : Direction.FORWARD, srcLayer, srcIter, weightsLayer, weightsIter, bias,
+                dstLayer, dstIter, attributes, description);
+    }
+
+    /**
+     * A GRU layer in any direction: linear-before-reset ({@code lbr}, bias of four rows, see
+     * {@link #lbrGru}) or oneDNN's plain GRU (three rows; the reset gate multiplies h before the
+     * recurrent weights: ONNX's {@code linear_before_reset = 0}).
+     */
+    public static PrimitiveDescriptor gru(boolean lbr, Direction direction, MemoryDescriptor srcLayer, MemoryDescriptor srcIter,
+                                          MemoryDescriptor weightsLayer, MemoryDescriptor weightsIter, MemoryDescriptor bias,
+                                          MemoryDescriptor dstLayer, MemoryDescriptor dstIter, PrimitiveAttributes attributes,
+                                          String description) {
+        if (!lbr) {
+            return PrimitiveDescriptor.create("dnnl_gru_forward_primitive_desc_create", description, attributes,
+                    (out, engine, attr) -> dnnl_gru_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
+                            direction.code(), srcLayer.handle(), srcIter.handle(), weightsLayer.handle(), weightsIter.handle(),
+                            bias.handle(), dstLayer.handle(), dstIter.handle(), 0, attr));
+        }
         return PrimitiveDescriptor.create("dnnl_lbr_gru_forward_primitive_desc_create", description, attributes,
                 (out, engine, attr) -> dnnl_lbr_gru_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
-                        direction(bidirectional), srcLayer.handle(), srcIter.handle(), weightsLayer.handle(), weightsIter.handle(),
+                        direction.code(), srcLayer.handle(), srcIter.handle(), weightsLayer.handle(), weightsIter.handle(),
                         bias.handle(), dstLayer.handle(), dstIter.handle(), 0, attr));
     }
 }

@@ -1,0 +1,254 @@
+package dev.panamadnn.compile;
+
+import dev.panamadnn.DataType;
+import dev.panamadnn.Tensor;
+import dev.panamadnn.compile.Compiler.PlanArg;
+import dev.panamadnn.compile.Compiler.Value;
+import dev.panamadnn.graph.Attributes;
+import dev.panamadnn.graph.Node;
+import dev.panamadnn.internal.dnnl.Args;
+import dev.panamadnn.internal.dnnl.Chosen;
+import dev.panamadnn.internal.dnnl.ConvOps;
+import dev.panamadnn.internal.dnnl.MemoryDescriptor;
+import dev.panamadnn.internal.dnnl.Ops;
+import dev.panamadnn.internal.dnnl.Primitive;
+import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
+import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
+import dev.panamadnn.internal.dnnl.RnnOps;
+import dev.panamadnn.internal.lowering.RnnWeights;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * ONNX's {@code LSTM} and {@code GRU} nodes (see {@code graph.RecurrentShapes}) as one oneDNN RNN
+ * primitive each (the eager layers' primitives, {@link RnnOps}): W, R and B are read once and
+ * translated from ONNX's gate order (LSTM i, o, f, c; GRU z, r, h) into oneDNN's plain
+ * {@code ldigo}/{@code ldgo} ({@link RnnWeights}, shared with the eager layers), then W and R reordered
+ * once into the layout the primitive chooses (format {@code any}: its optimised kernels, where
+ * plain {@code ldigo} gets the reference one) as plan constants; X is read
+ * in place ({@code tnc}, or {@code ntc} for layout 1). Y is the primitive's output where ONNX's
+ * layout has the same bytes (one direction, or layout 1); a bidirectional layout-0 Y
+ * ({@code [T, D, N, H]} from oneDNN's {@code [T, N, D*H]}) and layout-1 states ({@code [N, D, H]}
+ * from {@code [D, N, H]}) are permuted by a Java step. Initial states may be graph inputs, computed
+ * values or constants (absent: zeros). Refused, naming the node: W/R/B computed at run time, peepholes
+ * (P), and sequence_lens other than every sequence at full length (the eager layers take lengths).
+ */
+final class LowerRecurrent {
+    private LowerRecurrent() {}
+
+    private static final String[] NAMES = {"X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c", "P"};
+
+    static boolean handles(Node n) {
+        return n.op().equals("LSTM") || n.op().equals("GRU");
+    }
+
+    /** The geometry of one node. */
+    record Rnn(boolean lstm, boolean lbr, RnnOps.Direction direction, int dirs, boolean batchFirst, long steps, long batch,
+                       int features, int hidden) {
+        int gates() {
+            return lstm ? 4 : 3;
+        }
+
+        RnnWeights.Bias biasKind() {
+            return lstm ? RnnWeights.Bias.LSTM : lbr ? RnnWeights.Bias.LBR_GRU : RnnWeights.Bias.GRU;
+        }
+    }
+
+    static List<Value> lower(Compiler plan, Node n) {
+        Rnn g = geometry(plan, n);
+        for (int i = 1; i <= 3; i++) {
+            if (n.input(i) != null && !plan.graph.isConstant(n.input(i))) {
+                throw Compiler.unsupported(n, NAMES[i] + " ('" + n.input(i) + "') is computed at run time; weights must be constants (initializers)");
+            }
+        }
+        if (g.lstm() && n.input(7) != null) throw Compiler.unsupported(n, "peephole weights (input 7, P) are not compiled");
+        int[] lengths = lengths(plan, n, g);
+        float[][] weights = translate(plan, n, g);
+        Value x = plan.plain(plan.in(n, 0), "reorder to plain for " + n.name());
+        State h0 = initialState(plan, n, g, 5), c0 = g.lstm() ? initialState(plan, n, g, 6) : null;
+        int[] out;   // the buffers of Y (oneDNN's [T, N, D*H], or [N, T, D*H] for layout 1), Y_h and Y_c ([D, N, H])
+        if (lengths == null) {
+            out = new int[] {plan.newBuffer(4L * g.steps() * g.batch() * g.dirs() * g.hidden()), plan.newBuffer(stateBytes(g, g.batch())),
+                    g.lstm() ? plan.newBuffer(stateBytes(g, g.batch())) : -1};
+            emitLayer(plan, n, g, weights, g.steps(), g.batch(), g.batchFirst() ? RnnOps.ntc() : RnnOps.tnc(), x.buffer(), h0, c0, out, "");
+        } else {
+            out = LowerRecurrentGroups.lower(plan, n, g, weights, lengths, x, h0, c0);
+        }
+        List<Value> outs = new ArrayList<>();
+        outs.add(output(plan, n, g, out[0]));
+        if (n.outputs().size() > 1) outs.add(finalState(plan, n, g, out[1], "Y_h"));
+        if (n.outputs().size() > 2) outs.add(finalState(plan, n, g, out[2], "Y_c"));
+        return outs;
+    }
+
+    /** An initial state in oneDNN's {@code [D, N, H]} order: constant values, or a value in a plan buffer; null: zeros. */
+    record State(float[] constant, Value value) {}
+
+    static long stateBytes(Rnn g, long batch) {
+        return 4L * g.dirs() * batch * g.hidden();
+    }
+
+    /**
+     * One primitive over {@code steps} and {@code batch} sequences: X in plan buffer {@code xBuf} in {@code fmt}
+     * ({@code tnc}/{@code ntc}), writing {@code out} = {Y, Y_h, Y_c} buffers.
+     */
+    static void emitLayer(Compiler plan, Node n, Rnn g, float[][] weights, long steps, long batch, int fmt, int xBuf, State h0, State c0,
+                          int[] out, String suffix) {
+        String at = n.name() + suffix;
+        MemoryDescriptor srcLayer = plan.own(MemoryDescriptor.f32(fmt, steps, batch, g.features()));
+        MemoryDescriptor dstLayer = plan.own(MemoryDescriptor.f32(fmt, steps, batch, (long) g.dirs() * g.hidden()));
+        MemoryDescriptor state = plan.own(MemoryDescriptor.f32(RnnOps.ldnc(), 1, g.dirs(), batch, g.hidden()));
+        long[] wLayerDims = {1, g.dirs(), g.features(), g.gates(), g.hidden()}, wIterDims = {1, g.dirs(), g.hidden(), g.gates(), g.hidden()};
+        // weights in the layout the primitive chooses (format any), reordered once from the plain ldigo translation
+        MemoryDescriptor wLayerAny = plan.own(MemoryDescriptor.f32(ConvOps.anyFormat(), wLayerDims));
+        MemoryDescriptor wIterAny = plan.own(MemoryDescriptor.f32(ConvOps.anyFormat(), wIterDims));
+        MemoryDescriptor wLayer, wIter;
+        MemoryDescriptor biasMd = plan.own(MemoryDescriptor.f32(RnnOps.ldgo(), 1, g.dirs(), RnnWeights.biasRows(g.biasKind()), g.hidden()));
+        Primitive p;
+        String impl;
+        String what = "compiled " + n.op() + " " + at;
+        try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
+             PrimitiveDescriptor pd = g.lstm()
+                     ? RnnOps.lstm(g.direction(), srcLayer, state, state, wLayerAny, wIterAny, null, biasMd, dstLayer, state, state, attr, what)
+                     : RnnOps.gru(g.lbr(), g.direction(), srcLayer, state, wLayerAny, wIterAny, biasMd, dstLayer, state, attr, what)) {
+            wLayer = plan.own(Chosen.weights(pd, 0));
+            wIter = plan.own(Chosen.weights(pd, 1));
+            p = plan.own(Primitive.create(pd));
+            impl = pd.implementation();
+        }
+        plan.flops += 2L * steps * batch * g.dirs() * g.gates() * g.hidden() * (g.features() + g.hidden());
+        List<PlanArg> args = new ArrayList<>(List.of(PlanArg.of(Args.SRC, srcLayer, xBuf), stateArg(plan, Args.SRC_ITER, state, h0),
+                PlanArg.constant(Args.WEIGHTS, wLayer, reordered(plan, weights[0], wLayerDims, wLayer, "W of " + at)),
+                PlanArg.constant(Args.WEIGHTS_ITER, wIter, reordered(plan, weights[1], wIterDims, wIter, "R of " + at)),
+                PlanArg.constant(Args.BIAS, biasMd, plan.constant(weights[2])), PlanArg.of(Args.DST, dstLayer, out[0]),
+                PlanArg.of(Args.DST_ITER, state, out[1])));
+        if (g.lstm()) {
+            args.add(stateArg(plan, Args.SRC_ITER_C, state, c0));
+            args.add(PlanArg.of(Args.DST_ITER_C, state, out[2]));
+        }
+        plan.emit(p, n.op().toLowerCase(java.util.Locale.ROOT) + " " + at + " (" + g.direction().name().toLowerCase(java.util.Locale.ROOT)
+                + ", layout " + (g.batchFirst() ? 1 : 0) + (suffix.isEmpty() ? "" : ", " + steps + " steps x " + batch) + ") [" + impl + "]",
+                args.toArray(new PlanArg[0]));
+    }
+
+    private static PlanArg stateArg(Compiler plan, int id, MemoryDescriptor md, State s) {
+        if (s == null) return PlanArg.constant(id, md, plan.constant(new float[Math.toIntExact(md.byteSize() / 4)]));
+        return s.constant() != null ? PlanArg.constant(id, md, plan.constant(s.constant())) : PlanArg.of(id, md, s.value().buffer());
+    }
+
+    /** Plain {@code ldigo} values in the plan's constants, in the layout {@code chosen}. */
+    private static MemorySegment reordered(Compiler plan, float[] ldigo, long[] dims, MemoryDescriptor chosen, String what) {
+        MemorySegment to = plan.constants.allocate(chosen.byteSize(), 64);
+        try (java.lang.foreign.Arena tmp = java.lang.foreign.Arena.ofConfined(); MemoryDescriptor plain = MemoryDescriptor.f32(RnnOps.ldigo(), dims)) {
+            plan.reorderOnce(plain, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, ldigo), chosen, to, "reorder " + what);
+        }
+        return to;
+    }
+
+    private static Rnn geometry(Compiler plan, Node n) {
+        Attributes a = n.attributes();
+        boolean lstm = n.op().equals("LSTM");
+        RnnOps.Direction direction = switch (a.string("direction", "forward")) {
+            case "reverse" -> RnnOps.Direction.REVERSE;
+            case "bidirectional" -> RnnOps.Direction.BIDIRECTIONAL;
+            default -> RnnOps.Direction.FORWARD;
+        };
+        boolean batchFirst = a.integer("layout", 0) == 1;
+        long[] x = plan.graph.shape(n.input(0)).sizes();
+        return new Rnn(lstm, !lstm && a.integer("linear_before_reset", 0) != 0, direction, direction == RnnOps.Direction.BIDIRECTIONAL ? 2 : 1,
+                batchFirst, x[batchFirst ? 1 : 0], x[batchFirst ? 0 : 1], Math.toIntExact(x[2]), Math.toIntExact(a.integer("hidden_size")));
+    }
+
+    /** sequence_lens: null if absent or every length T; else the constant lengths, each in [1, T]. */
+    private static int[] lengths(Compiler plan, Node n, Rnn g) {
+        String name = n.input(4);
+        if (name == null) return null;
+        Tensor t = plan.graph.tensor(name);
+        if (t == null) {
+            throw Compiler.unsupported(n, "sequence_lens ('" + name + "') is computed at run time; a plan needs the lengths when compiling "
+                    + "(give them as an initializer, or leave the input out for full-length sequences)");
+        }
+        if (t.dtype() != DataType.I32) throw Compiler.unsupported(n, "sequence_lens must be I32, got " + t.dtype());
+        int[] lengths = new int[Math.toIntExact(g.batch())];
+        boolean full = true;
+        for (int b = 0; b < lengths.length; b++) {
+            lengths[b] = t.segment().getAtIndex(ValueLayout.JAVA_INT, b);
+            if (lengths[b] < 1 || lengths[b] > g.steps()) {
+                throw Compiler.unsupported(n, "sequence_lens[" + b + "] = " + lengths[b] + " is not in [1, " + g.steps() + "] (the steps of X)");
+            }
+            full &= lengths[b] == g.steps();
+        }
+        return full ? null : lengths;
+    }
+
+    /** W, R, B translated into oneDNN's ldigo, ldigo, ldgo, both directions each. */
+    private static float[][] translate(Compiler plan, Node n, Rnn g) {
+        int h = g.hidden(), gh = g.gates() * h, features = g.features(), dirs = g.dirs(), rows = RnnWeights.biasRows(g.biasKind());
+        float[] w = plan.graph.floats(n.input(1)), r = plan.graph.floats(n.input(2));
+        float[] b = n.input(3) == null ? new float[dirs * 2 * gh] : plan.graph.floats(n.input(3));
+        int[] gateOf = g.lstm() ? RnnWeights.LSTM_FROM_ONNX : RnnWeights.GRU_FROM_ONNX;
+        float[] wl = new float[w.length], wi = new float[r.length], bias = new float[dirs * rows * h];
+        for (int d = 0; d < dirs; d++) {
+            RnnWeights.ldigo(w, d * gh * features, h, features, gateOf, wl, d * features * gh);
+            RnnWeights.ldigo(r, d * gh * h, h, h, gateOf, wi, d * h * gh);
+            RnnWeights.bias(b, d * 2 * gh, b, d * 2 * gh + gh, h, gateOf, g.biasKind(), bias, d * rows * h);
+        }
+        return new float[][] {wl, wi, bias};
+    }
+
+    /** Input {@code index} (initial_h or initial_c) in oneDNN's {@code [D, N, H]} order (null when absent: zeros). */
+    private static State initialState(Compiler plan, Node n, Rnn g, int index) {
+        String name = n.input(index);
+        int dirs = g.dirs(), batch = Math.toIntExact(g.batch()), h = g.hidden();
+        if (name == null) return null;
+        if (plan.graph.isConstant(name)) {
+            float[] v = plan.graph.floats(name);
+            return new State(g.batchFirst() && dirs == 2 ? swapped(v, batch, dirs, h) : v, null);
+        }
+        Value v = plan.in(n, index);
+        if (g.batchFirst() && dirs == 2) v = swap(plan, v, 1, g.batch(), dirs, h, new long[] {dirs, g.batch(), h}, NAMES[index] + " of " + n.name());
+        else v = PlanOutputs.javaInput(plan, v, NAMES[index] + " of " + n.name());   // a plan buffer: a step binds at most two caller buffers, X and Y
+        return new State(null, v);
+    }
+
+    /** Y from the primitive's {@code [T, N, D*H]} ({@code ntc}: {@code [N, T, D*H]}). */
+    private static Value output(Compiler plan, Node n, Rnn g, int buffer) {
+        long[] shape = plan.graph.value(n.output()).shape().sizes();
+        if (g.batchFirst() || g.dirs() == 1) return view(plan, buffer, shape);
+        Value tnc = view(plan, buffer, new long[] {g.steps(), g.batch(), g.dirs(), g.hidden()});
+        return swap(plan, tnc, g.steps(), g.batch(), g.dirs(), g.hidden(), shape, "Y of " + n.name());
+    }
+
+    /** Y_h or Y_c from the primitive's {@code [D, N, H]}. */
+    private static Value finalState(Compiler plan, Node n, Rnn g, int buffer, String what) {
+        long[] shape = plan.graph.value(n.outputs().get(what.equals("Y_h") ? 1 : 2)).shape().sizes();
+        if (!g.batchFirst() || g.dirs() == 1) return view(plan, buffer, shape);
+        Value dnh = view(plan, buffer, new long[] {g.dirs(), g.batch(), g.hidden()});
+        return swap(plan, dnh, 1, g.dirs(), g.batch(), g.hidden(), shape, what + " of " + n.name());
+    }
+
+    private static Value view(Compiler plan, int buffer, long[] shape) {
+        return new Value(plan.own(MemoryDescriptor.f32(Ops.plain(shape.length), shape)), buffer, shape);
+    }
+
+    /** {@code x} as {@code [a, b, c, w]} into a new plain buffer {@code [a, c, b, w]} (of the dims {@code outShape}), a Java step. */
+    private static Value swap(Compiler plan, Value x, long a, long b, long c, long w, long[] outShape, String what) {
+        Value in = PlanOutputs.javaInput(plan, x, what);
+        long row = w * Float.BYTES;
+        return PlanOutputs.javaStep(plan, List.of(in), List.of(outShape), (src, dst) -> {
+            for (long i = 0; i < a; i++)
+                for (long j = 0; j < b; j++)
+                    for (long k = 0; k < c; k++) MemorySegment.copy(src[0], ((i * b + j) * c + k) * row, dst[0], ((i * c + k) * b + j) * row, row);
+        }, "java permute " + what + " [" + a + ", " + b + ", " + c + ", " + w + "] -> [" + a + ", " + c + ", " + b + ", " + w + "]").get(0);
+    }
+
+    /** {@link #swap} on constant values {@code [b, c, w]}. */
+    private static float[] swapped(float[] v, int b, int c, int w) {
+        float[] out = new float[v.length];
+        for (int j = 0; j < b; j++)
+            for (int k = 0; k < c; k++) System.arraycopy(v, (j * c + k) * w, out, (k * b + j) * w, w);
+        return out;
+    }
+}
