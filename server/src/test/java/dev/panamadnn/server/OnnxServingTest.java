@@ -1,0 +1,154 @@
+package dev.panamadnn.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.panamadnn.Tensor;
+import dev.panamadnn.compile.CompileOptions;
+import dev.panamadnn.compile.PlanSet;
+import dev.panamadnn.demo.Digits;
+import dev.panamadnn.onnx.Onnx;
+import dev.panamadnn.onnx.OnnxModel;
+import jakarta.json.JsonObject;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * model.onnx directories: the example repository's digits ONNX model (PyTorch's export of the
+ * demo's CNN) served over HTTP answers what the in-process {@link OnnxModel}'s plan set answers
+ * for the same rows, and PyTorch's predicted classes for every held-out row the demo carries; an
+ * ONNX model loads and unloads under the repository extension; a corrupted model.onnx or a
+ * config.json that disagrees with the ONNX model is refused by name while the others keep serving.
+ */
+class OnnxServingTest {
+    static final Path EXAMPLES = Path.of("examples/models");
+
+    @TempDir
+    Path dir;
+
+    /** The demo's ONNX file (the example holds a copy of it). */
+    static Path onnxCopy(Path to) throws Exception {
+        try (InputStream in = Digits.class.getResourceAsStream("digits/digits_resnet.onnx")) {
+            Files.copy(in, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+        return to;
+    }
+
+    /** A model directory {@code name} with the digits ONNX model and {@code config}. */
+    Path onnxModel(String name, String config) throws Exception {
+        Path m = Files.createDirectories(dir.resolve(name));
+        Files.writeString(m.resolve("config.json"), config);
+        onnxCopy(m.resolve("model.onnx"));
+        return m;
+    }
+
+    @Test
+    void theExampleIsTheDemosOnnxFile() throws Exception {
+        byte[] example = Files.readAllBytes(EXAMPLES.resolve("digits-onnx/model.onnx"));
+        try (InputStream in = Digits.class.getResourceAsStream("digits/digits_resnet.onnx")) {
+            assertArrayEquals(in.readAllBytes(), example, "server/examples/models/digits-onnx/model.onnx is a copy of the demo's");
+        }
+    }
+
+    @Test
+    void servesTheExampleDigitsOnnxModelAsInProcessAndPyTorch() throws Exception {
+        Digits.TestSplit split = Digits.testSplit();
+        float[] served = new float[split.count() * 10];
+        try (InferenceServer server = TestServers.start(EXAMPLES)) {
+            V2Client client = TestServers.client(server);
+            JsonObject meta = (JsonObject) client.get("/v2/models/digits-onnx").json();
+            assertEquals("panama-dnn_onnx", meta.getString("platform"), meta.toString());
+            assertEquals("[{\"name\":\"logits\",\"datatype\":\"FP32\",\"shape\":[-1,10]}]", meta.getJsonArray("outputs").toString());
+            for (int from = 0, rows; from < split.count(); from += rows) {   // odd-sized requests: padded batches too
+                rows = Math.min(split.count() - from, 1 + from % 31);
+                float[] logits = client.infer("digits-onnx", "input", TestServers.images(from, rows), rows, 1, 8, 8);
+                assertEquals(rows * 10, logits.length, "rows " + from);
+                System.arraycopy(logits, 0, served, from * 10, logits.length);
+            }
+        }
+        float[] inProcess;
+        try (OnnxModel model = Onnx.load(EXAMPLES.resolve("digits-onnx/model.onnx"));
+             PlanSet plans = model.compile(CompileOptions.defaults().withThreads(1));
+             Tensor x = split.batch(0, split.count()); Tensor y = plans.run(x)) {
+            inProcess = y.toFloatArray();
+        }
+        for (int i = 0; i < served.length; i++) {
+            assertEquals(inProcess[i], served[i], TestServers.TOLERANCE, "logit " + i + ": server vs in-process OnnxModel");
+        }
+        assertArrayEquals(split.torchPredictions(), Digits.argmax(served), "predicted classes vs PyTorch's");
+        assertTrue(split.count() >= 100, "the demo's held-out split: " + split.count() + " rows");
+    }
+
+    @Test
+    void loadsAndUnloadsAnOnnxModelWithADefaultedConfig() throws Exception {
+        TestServers.repository(dir, "digits", TestServers.digitsConfig(""));
+        try (InferenceServer server = TestServers.start(dir); TestServers.Reference ref = new TestServers.Reference()) {
+            V2Client client = TestServers.client(server);
+            onnxModel("late", "{\"max_batch_size\": 4}");   // architecture, inputs, outputs from the ONNX model
+            assertEquals(404, client.get("/v2/models/late/ready").status(), "not loaded yet");
+            assertEquals(200, client.post("/v2/repository/models/late/load", "").status());
+            JsonObject meta = (JsonObject) client.get("/v2/models/late").json();
+            assertEquals("[{\"name\":\"input\",\"datatype\":\"FP32\",\"shape\":[-1,1,8,8]}]", meta.getJsonArray("inputs").toString());
+            float[] images = TestServers.images(7, 3);
+            ref.assertMatches(images, client.infer("late", "input", images, 3, 1, 8, 8), "onnx 'late' vs the safetensors digits");
+            assertEquals(200, client.post("/v2/repository/models/late/unload", "").status());
+            assertEquals(404, client.get("/v2/models/late/ready").status(), "unloaded");
+            assertEquals(200, client.post("/v2/repository/models/late/load", "").status(), "loaded again");
+            assertEquals(3 * 10, client.infer("late", "input", images, 3, 1, 8, 8).length);
+            assertEquals(200, client.get("/v2/models/digits/ready").status());
+        }
+    }
+
+    @Test
+    void aCorruptedOnnxFileIsRefusedWithTheImportersMessage() throws Exception {
+        TestServers.repository(dir, "digits", TestServers.digitsConfig(""));
+        try (InferenceServer server = TestServers.start(dir)) {
+            V2Client client = TestServers.client(server);
+            Path m = onnxModel("cut", "{}");
+            byte[] bytes = Files.readAllBytes(m.resolve("model.onnx"));
+            Files.write(m.resolve("model.onnx"), Arrays.copyOf(bytes, bytes.length / 2));
+            String error = RepositoryTest.loadError(client, "cut");
+            assertTrue(error.contains("cannot load model 'cut'") && error.contains("model.onnx"), error);
+            assertTrue(error.contains("not a valid ONNX model") || error.contains("cannot import"), error);
+
+            Files.write(onnxModel("zeros", "{}").resolve("model.onnx"), new byte[16]);
+            assertTrue(RepositoryTest.loadError(client, "zeros").contains("cannot load model 'zeros'"), "16 zero bytes");
+
+            float[] images = TestServers.images(0, 2);
+            assertEquals(20, client.infer("digits", "input", images, 2, 1, 8, 8).length, "the other model keeps serving");
+            assertTrue(client.post("/v2/repository/index", "").text().contains("{\"name\":\"cut\",\"version\":\"1\",\"state\":\"UNAVAILABLE\""));
+        }
+    }
+
+    @Test
+    void aConfigThatDisagreesWithTheOnnxModelIsRefusedByName() throws Exception {
+        TestServers.repository(dir, "digits", TestServers.digitsConfig(""));
+        try (InferenceServer server = TestServers.start(dir)) {
+            V2Client client = TestServers.client(server);
+            String good = TestServers.digitsConfig("").replace("\"digits\"", "\"onnx\"");
+            String[][] cases = {
+                {"inname", good.replace("\"name\": \"input\"", "\"name\": \"x\""), "input name 'x' is not the ONNX input 'input'"},
+                {"shape", good.replace("[-1, 1, 8, 8]", "[-1, 1, 8, 9]"), "shape [-1, 1, 8, 9] is not the ONNX"},
+                {"rank", good.replace("[-1, 1, 8, 8]", "[-1, 64]"), "shape [-1, 64] is not the ONNX"},
+                {"outname", good.replace("\"logits\"", "\"probs\""), "output name 'probs' is not the ONNX output 'logits'"},
+                {"dtype", good.replace("\"FP32\"", "\"INT64\""), "only FP32 is served, got INT64"},
+                {"arch", TestServers.digitsConfig(""), "architecture 'digits' with a model.onnx"},
+                {"batch", good.replace("[-1, 1, 8, 8]", "[1, 1, 8, 8]"), "symbolic batch"},
+            };
+            for (String[] c : cases) {
+                onnxModel(c[0], c[1]);
+                String error = RepositoryTest.loadError(client, c[0]);
+                assertTrue(error.contains(c[2]), c[0] + ": " + error);
+            }
+            TestServers.repository(dir, "notonnx", good);
+            assertTrue(RepositoryTest.loadError(client, "notonnx").contains("architecture 'onnx' needs a model.onnx"), "onnx without the file");
+            assertEquals(200, client.get("/v2/models/digits/ready").status(), "the served model after refused loads");
+        }
+    }
+}
