@@ -10,6 +10,14 @@ import dev.panamadnn.compile.PlanSet;
 import dev.panamadnn.demo.Digits;
 import dev.panamadnn.onnx.Onnx;
 import dev.panamadnn.onnx.OnnxModel;
+import dev.panamadnn.onnx.proto.GraphProto;
+import dev.panamadnn.onnx.proto.ModelProto;
+import dev.panamadnn.onnx.proto.NodeProto;
+import dev.panamadnn.onnx.proto.OperatorSetIdProto;
+import dev.panamadnn.onnx.proto.TensorProto;
+import dev.panamadnn.onnx.proto.TensorShapeProto;
+import dev.panamadnn.onnx.proto.TypeProto;
+import dev.panamadnn.onnx.proto.ValueInfoProto;
 import jakarta.json.JsonObject;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -23,8 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
  * model.onnx directories: the example repository's digits ONNX model (PyTorch's export of the
  * demo's CNN) served over HTTP answers what the in-process {@link OnnxModel}'s plan set answers
  * for the same rows, and PyTorch's predicted classes for every held-out row the demo carries; an
- * ONNX model loads and unloads under the repository extension; a corrupted model.onnx or a
- * config.json that disagrees with the ONNX model is refused by name while the others keep serving.
+ * ONNX model loads and unloads under the repository extension; a corrupted model.onnx, a
+ * config.json that disagrees with the ONNX model, or an ONNX model of several inputs or without a
+ * symbolic batch is refused by name while the others keep serving.
  */
 class OnnxServingTest {
     static final Path EXAMPLES = Path.of("examples/models");
@@ -150,5 +159,50 @@ class OnnxServingTest {
             assertTrue(RepositoryTest.loadError(client, "notonnx").contains("architecture 'onnx' needs a model.onnx"), "onnx without the file");
             assertEquals(200, client.get("/v2/models/digits/ready").status(), "the served model after refused loads");
         }
+    }
+
+    @Test
+    void onnxModelsTheBatcherCannotServeAreRefusedAtLoad() throws Exception {
+        TestServers.repository(dir, "digits", TestServers.digitsConfig(""));
+        try (InferenceServer server = TestServers.start(dir)) {
+            V2Client client = TestServers.client(server);
+            NodeProto add = NodeProto.newBuilder().setOpType("Add").addInput("a").addInput("b").addOutput("c").build();
+            writeModel("twoin", GraphProto.newBuilder().setName("g").addNode(add).addInput(f32("a", "N", 4)).addInput(f32("b", "N", 4))
+                    .addOutput(f32("c", "N", 4)));
+            String error = RepositoryTest.loadError(client, "twoin");
+            assertTrue(error.contains("2 inputs") && error.contains("exactly one input and one output"), error);
+
+            NodeProto relu = NodeProto.newBuilder().setOpType("Relu").addInput("x").addOutput("y").build();
+            writeModel("fixed", GraphProto.newBuilder().setName("g").addNode(relu).addInput(f32("x", 2, 4)).addOutput(f32("y", 2, 4)));
+            assertTrue(RepositoryTest.loadError(client, "fixed").contains("must have a symbolic batch as its first dim"), "fixed batch");
+
+            writeModel("ragged", GraphProto.newBuilder().setName("g").addNode(relu).addInput(f32("x", "N", "L")).addOutput(f32("y", "N", "L")));
+            assertTrue(RepositoryTest.loadError(client, "ragged").contains("dim 1 is symbolic; only the batch"), "symbolic dim 1");
+
+            writeModel("relu", GraphProto.newBuilder().setName("g").addNode(relu).addInput(f32("x", "N", 4)).addOutput(f32("y", "N", 4)));
+            assertEquals(200, client.post("/v2/repository/models/relu/load", "").status(), "the same graph with a batch serves");
+            float[] y = client.infer("relu", "x", new float[] {-1, 2, -3, 4, 5, -6, 7, -8}, 2, 4);
+            assertArrayEquals(new float[] {0, 2, 0, 4, 5, 0, 7, 0}, y);
+            assertEquals(200, client.get("/v2/models/digits/ready").status());
+        }
+    }
+
+    /** A model directory {@code name} with {@code graph} (opset 13) as model.onnx and an empty config.json. */
+    private void writeModel(String name, GraphProto.Builder graph) throws Exception {
+        Path m = Files.createDirectories(dir.resolve(name));
+        Files.writeString(m.resolve("config.json"), "{}");
+        Files.write(m.resolve("model.onnx"), ModelProto.newBuilder().setIrVersion(8).setProducerName("test")
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13)).setGraph(graph).build().toByteArray());
+    }
+
+    /** An FP32 graph input or output; a String dim is symbolic. */
+    private static ValueInfoProto f32(String name, Object... dims) {
+        TensorShapeProto.Builder s = TensorShapeProto.newBuilder();
+        for (Object d : dims) {
+            s.addDim(d instanceof String p ? TensorShapeProto.Dimension.newBuilder().setDimParam(p)
+                    : TensorShapeProto.Dimension.newBuilder().setDimValue(((Number) d).longValue()));
+        }
+        return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
+                TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE).setShape(s))).build();
     }
 }
