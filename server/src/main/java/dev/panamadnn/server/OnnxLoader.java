@@ -16,7 +16,7 @@ import java.util.List;
 /**
  * {@code model.onnx} (+ external data files beside it), imported with {@link Onnx#load(Path)}.
  * The ONNX model must have one input {@code [N, fixed sizes...]} of FP32 with a symbolic batch
- * {@code N} and one output (what the batcher serves); config.json's inputs and outputs default
+ * {@code N} and one FP32 output {@code [N, fixed sizes...]} (what the batcher serves); config.json's inputs and outputs default
  * from the model's and, where given, must equal them. The {@link OnnxModel} owns the weights: it
  * is closed after the plan set when the model is unloaded, and at once when any step of loading
  * fails.
@@ -72,6 +72,17 @@ final class OnnxLoader implements ModelLoader {
                         + " is symbolic; only the batch (dim 0) may be");
             }
             sample[i - 1] = s.dim(i).size();
+        }
+        Value out = outs.get(0);
+        if (out.dtype() != DataType.F32) {
+            throw new IllegalArgumentException(name + ": ONNX output '" + out.name() + "' is " + out.dtype() + "; only FP32 outputs are served");
+        }
+        Shape o = out.shape();
+        boolean batched = o.rank() >= 1 && o.dim(0).equals(batch);
+        for (int i = 1; batched && i < o.rank(); i++) batched = o.dim(i).isFixed();
+        if (!batched) {
+            throw new IllegalArgumentException(name + ": ONNX output '" + out.name() + "' " + o + " must be [" + batch
+                    + ", fixed sizes...] (the input's batch first), so that each request gets its own rows back");
         }
         return new ModelConfig.Io(new ModelConfig.TensorSpec(in.name(), datatype(in.dtype()), sample), outs.get(0).name());
     }

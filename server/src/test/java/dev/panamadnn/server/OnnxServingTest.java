@@ -10,6 +10,7 @@ import dev.panamadnn.compile.PlanSet;
 import dev.panamadnn.demo.Digits;
 import dev.panamadnn.onnx.Onnx;
 import dev.panamadnn.onnx.OnnxModel;
+import dev.panamadnn.onnx.proto.AttributeProto;
 import dev.panamadnn.onnx.proto.GraphProto;
 import dev.panamadnn.onnx.proto.ModelProto;
 import dev.panamadnn.onnx.proto.NodeProto;
@@ -32,8 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
  * demo's CNN) served over HTTP answers what the in-process {@link OnnxModel}'s plan set answers
  * for the same rows, and PyTorch's predicted classes for every held-out row the demo carries; an
  * ONNX model loads and unloads under the repository extension; a corrupted model.onnx, a
- * config.json that disagrees with the ONNX model, or an ONNX model of several inputs or without a
- * symbolic batch is refused by name while the others keep serving.
+ * config.json that disagrees with the ONNX model, or an ONNX model the batcher cannot serve
+ * (several inputs, no symbolic batch, an output without the batch first or not FP32) is refused
+ * by name while the others keep serving.
  */
 class OnnxServingTest {
     static final Path EXAMPLES = Path.of("examples/models");
@@ -178,6 +180,18 @@ class OnnxServingTest {
 
             writeModel("ragged", GraphProto.newBuilder().setName("g").addNode(relu).addInput(f32("x", "N", "L")).addOutput(f32("y", "N", "L")));
             assertTrue(RepositoryTest.loadError(client, "ragged").contains("dim 1 is symbolic; only the batch"), "symbolic dim 1");
+
+            writeModel("transposed", GraphProto.newBuilder().setName("g").addNode(NodeProto.newBuilder().setOpType("Transpose").addInput("x")
+                    .addOutput("y").addAttribute(AttributeProto.newBuilder().setName("perm").setType(AttributeProto.AttributeType.INTS)
+                            .addInts(1).addInts(0))).addInput(f32("x", "N", 4)).addOutput(f32("y", 4, "N")));
+            error = RepositoryTest.loadError(client, "transposed");
+            assertTrue(error.contains("ONNX output 'y'") && error.contains("the input's batch first"), error);
+
+            writeModel("int64", GraphProto.newBuilder().setName("g").addNode(NodeProto.newBuilder().setOpType("Cast").addInput("x")
+                    .addOutput("y").addAttribute(AttributeProto.newBuilder().setName("to").setType(AttributeProto.AttributeType.INT)
+                            .setI(TensorProto.DataType.INT64_VALUE))).addInput(f32("x", "N", 4)).addOutput(f32("y", "N", 4)));
+            error = RepositoryTest.loadError(client, "int64");
+            assertTrue(error.contains("only FP32 outputs are served"), error);
 
             writeModel("relu", GraphProto.newBuilder().setName("g").addNode(relu).addInput(f32("x", "N", 4)).addOutput(f32("y", "N", 4)));
             assertEquals(200, client.post("/v2/repository/models/relu/load", "").status(), "the same graph with a batch serves");
