@@ -201,6 +201,28 @@ class OnnxServingTest {
         }
     }
 
+    @Test
+    void anOnnxModelIsUnmappedWhenUnloadedOrRefused() throws Exception {
+        TestServers.repository(dir, "digits", TestServers.digitsConfig(""));
+        try (InferenceServer server = TestServers.start(dir)) {
+            V2Client client = TestServers.client(server);
+            Path served = onnxModel("served", "{}").resolve("model.onnx").toAbsolutePath();
+            assertEquals(200, client.post("/v2/repository/models/served/load", "").status());
+            assertTrue(mapped(served), "a served ONNX model keeps its file mapped (weights used in place)");
+            assertEquals(200, client.post("/v2/repository/models/served/unload", "").status());
+            assertTrue(!mapped(served), "unloading closes the OnnxModel: its mapping is gone");
+
+            Path refused = onnxModel("refused", "{\"outputs\": [{\"name\": \"probs\"}]}").resolve("model.onnx").toAbsolutePath();
+            assertTrue(RepositoryTest.loadError(client, "refused").contains("output name 'probs'"));
+            assertTrue(!mapped(refused), "a model refused after Onnx.load is closed: nothing stays mapped");
+        }
+    }
+
+    /** Whether {@code file} is memory-mapped in this process (Linux: /proc/self/maps). */
+    private static boolean mapped(Path file) throws Exception {
+        return Files.readAllLines(Path.of("/proc/self/maps")).stream().anyMatch(l -> l.endsWith(" " + file));
+    }
+
     /** A model directory {@code name} with {@code graph} (opset 13) as model.onnx and an empty config.json. */
     private void writeModel(String name, GraphProto.Builder graph) throws Exception {
         Path m = Files.createDirectories(dir.resolve(name));
