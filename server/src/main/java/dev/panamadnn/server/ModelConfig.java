@@ -25,7 +25,11 @@ import java.util.TreeSet;
  *  "instances": 2, "threads_per_instance": 1, "max_queue_size": 256, "timeout_ms": 10000}
  * }</pre>
  * Every field but {@code architecture} has a default. One input and one output for now (the
- * built-in architectures have one of each); FP32 only.
+ * built-in architectures have one of each); FP32 only. For a directory with {@code model.onnx}
+ * ({@link #read(Path, Io)} with the ONNX model's metadata), {@code architecture} is {@code "onnx"}
+ * (may be omitted) and {@code inputs}, {@code outputs}, an input's {@code name}, {@code datatype}
+ * and {@code shape} and an output's {@code name} default from the ONNX model's graph inputs and
+ * outputs; what is given is checked against them by the loader.
  *
  * @param name              the served name (the directory's name)
  * @param architecture      the built-in architecture the weights belong to
@@ -63,6 +67,9 @@ public record ModelConfig(String name, String architecture, int numClasses, Tens
             return n;
         }
     }
+
+    /** Defaults from a model file's own metadata (ONNX): the input and the output's name. */
+    public record Io(TensorSpec input, String outputName) {}
 
     /** Validates every field, naming the one that is wrong. */
     public ModelConfig {
@@ -103,10 +110,15 @@ public record ModelConfig(String name, String architecture, int numClasses, Tens
 
     /** Reads {@code dir/config.json}; the model is named after the directory. */
     public static ModelConfig read(Path dir) throws IOException {
+        return read(dir, null);
+    }
+
+    /** Reads {@code dir/config.json} with the inputs and outputs defaulting to {@code io} (null: no defaults). */
+    public static ModelConfig read(Path dir, Io io) throws IOException {
         Path file = dir.resolve("config.json");
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException(dir.getFileName() + ": no config.json");
         try (InputStream in = Files.newInputStream(file); var reader = Json.createReader(in)) {
-            return parse(dir.getFileName().toString(), reader.readObject());
+            return parse(dir.getFileName().toString(), reader.readObject(), io);
         } catch (JsonParsingException | ClassCastException | IllegalStateException e) {
             throw new IllegalArgumentException(dir.getFileName() + "/config.json: not a JSON object: " + e.getMessage());
         }
@@ -114,16 +126,26 @@ public record ModelConfig(String name, String architecture, int numClasses, Tens
 
     /** Parses a config object for model {@code name}. */
     public static ModelConfig parse(String name, JsonObject o) {
-        String arch = string(o, "architecture", null);
+        return parse(name, o, null);
+    }
+
+    /** Parses a config object for model {@code name}, inputs and outputs defaulting to {@code io} (an ONNX model's; null: none). */
+    public static ModelConfig parse(String name, JsonObject o, Io io) {
+        String arch = string(o, "architecture", io == null ? null : "onnx");
         check(arch != null, name + "/config.json: architecture is required (digits, resnet18, resnet34, resnet50)");
+        check(io == null || arch.equals("onnx"), name + "/config.json: architecture '" + arch + "' with a model.onnx (omit it, or say \"onnx\")");
+        check(io != null || !arch.equals("onnx"), name + "/config.json: architecture 'onnx' needs a model.onnx in the directory");
         int threads = integer(o, "threads_per_instance", 1);
-        JsonObject in = single(o, "inputs", name);
-        JsonObject out = o.containsKey("outputs") ? single(o, "outputs", name) : Json.createObjectBuilder().build();
-        TensorSpec spec = new TensorSpec(string(in, "name", "input"), string(in, "datatype", "FP32"), sample(in, name));
+        JsonObject empty = Json.createObjectBuilder().build();
+        JsonObject in = io != null && !o.containsKey("inputs") ? empty : single(o, "inputs", name);
+        JsonObject out = o.containsKey("outputs") ? single(o, "outputs", name) : empty;
+        TensorSpec spec = new TensorSpec(string(in, "name", io == null ? "input" : io.input().name()),
+                string(in, "datatype", io == null ? "FP32" : io.input().datatype()),
+                io != null && !in.containsKey("shape") ? io.input().sample() : sample(in, name));
         int maxBatch = integer(o, "max_batch_size", 32);
         JsonArray pref = o.containsKey("preferred_batch_sizes") ? o.getJsonArray("preferred_batch_sizes") : JsonValue.EMPTY_JSON_ARRAY;
         int[] preferred = pref.stream().mapToInt(v -> ((JsonNumber) v).intValueExact()).toArray();
-        return new ModelConfig(name, arch, integer(o, "num_classes", 1000), spec, string(out, "name", "output"), maxBatch,
+        return new ModelConfig(name, arch, integer(o, "num_classes", 1000), spec, string(out, "name", io == null ? "output" : io.outputName()), maxBatch,
                 integer(o, "max_queue_delay_us", 2000), preferred, integer(o, "instances", defaultInstances(threads)), threads,
                 integer(o, "max_queue_size", 256), integer(o, "timeout_ms", 10_000));
     }

@@ -11,25 +11,30 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Turns a model directory into a plan set. One implementation per weights format: today
- * {@link #SAFETENSORS} ({@code model.safetensors} + a built-in architecture); an ONNX loader
- * ({@code model.onnx} -> a {@code Graph} -> {@code PlanSet.of(graph, ...)}) plugs in here when the
- * onnx module lands.
+ * Turns a model directory into its configuration and a plan set. One implementation per weights
+ * format: {@link #SAFETENSORS} ({@code model.safetensors} + a built-in architecture) and
+ * {@link OnnxLoader#ONNX} ({@code model.onnx}, imported by the onnx module).
  */
 public interface ModelLoader {
-    /** A plan set and what must outlive it (the weights' owner), closed after the plans. */
-    record Loaded(PlanSet plans, AutoCloseable owner) {}
+    /** The configuration, a plan set and what must outlive it (the weights' owner), closed after the plans. */
+    record Loaded(ModelConfig config, PlanSet plans, AutoCloseable owner) {}
 
     /** The weights file this loader reads, e.g. {@code model.safetensors}. */
     String weightsFile();
 
     /**
-     * Loads the weights in {@code dir} for {@code config} and makes a plan set (nothing compiled yet).
+     * Reads {@code dir}'s config.json, loads the weights and makes a plan set (nothing compiled
+     * yet). Leaves nothing native behind when it throws.
      *
      * @throws IllegalArgumentException if the directory or configuration does not fit this loader
      * @throws IOException              if the weights cannot be read
      */
-    Loaded load(Path dir, ModelConfig config, CompileOptions options) throws IOException;
+    Loaded load(Path dir) throws IOException;
+
+    /** The compile options for {@code config}: its threads per instance. */
+    static CompileOptions options(ModelConfig config) {
+        return CompileOptions.defaults().withThreads(config.threadsPerInstance());
+    }
 
     /** {@code model.safetensors} with a built-in architecture: digits, resnet18, resnet34, resnet50. */
     ModelLoader SAFETENSORS = new ModelLoader() {
@@ -39,11 +44,12 @@ public interface ModelLoader {
         }
 
         @Override
-        public Loaded load(Path dir, ModelConfig config, CompileOptions options) throws IOException {
+        public Loaded load(Path dir) throws IOException {
+            ModelConfig config = ModelConfig.read(dir);
             Module model = architecture(config);
             try {
                 SafeTensors.load(model, dir.resolve(weightsFile()));
-                return new Loaded(PlanSet.of(model, options, config.input().sample(), config.planSizes().length), model);
+                return new Loaded(config, PlanSet.of(model, options(config), config.input().sample(), config.planSizes().length), model);
             } catch (IOException | RuntimeException e) {
                 model.close();
                 throw e;
@@ -63,13 +69,10 @@ public interface ModelLoader {
         };
     }
 
-    /** The loader for {@code dir}, or a message saying why there is none. */
+    /** The loader for {@code dir} (model.safetensors first, then model.onnx), or a message saying why there is none. */
     static ModelLoader forDirectory(Path dir) {
         if (Files.isRegularFile(dir.resolve(SAFETENSORS.weightsFile()))) return SAFETENSORS;
-        if (Files.isRegularFile(dir.resolve("model.onnx"))) {
-            throw new IllegalArgumentException(dir.getFileName() + ": model.onnx is not supported yet (the ONNX importer has not"
-                    + " landed); use model.safetensors with a built-in architecture");
-        }
+        if (Files.isRegularFile(dir.resolve(OnnxLoader.ONNX.weightsFile()))) return OnnxLoader.ONNX;
         throw new IllegalArgumentException(dir.getFileName() + ": no model.safetensors (or model.onnx) in " + dir);
     }
 }

@@ -1,6 +1,5 @@
 package dev.panamadnn.server;
 
-import dev.panamadnn.compile.CompileOptions;
 import dev.panamadnn.compile.PlanSet;
 import dev.panamadnn.demo.Digits;
 import java.io.IOException;
@@ -42,7 +41,8 @@ final class ModelRepository {
                 var model = Digits.trainedModel();
                 ModelLoader.Loaded loaded;
                 try {
-                    loaded = new ModelLoader.Loaded(PlanSet.of(model, options(config), config.input().sample(), config.planSizes().length), model);
+                    loaded = new ModelLoader.Loaded(config, PlanSet.of(model, ModelLoader.options(config), config.input().sample(),
+                            config.planSizes().length), model);
                 } catch (RuntimeException e) {
                     model.close();   // the weights are native memory: never left behind by a failed load
                     throw e;
@@ -53,15 +53,10 @@ final class ModelRepository {
             if (!name.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}") || !dir.getParent().equals(root.normalize()) || !Files.isDirectory(dir)) {
                 throw ApiException.notFound("no model '" + name + "' in the repository " + root);
             }
-            ModelConfig config = ModelConfig.read(dir);
-            ModelLoader loader = ModelLoader.forDirectory(dir);
-            return ServedModel.start(config, loader.load(dir, config, options(config)), metrics);
+            ModelLoader.Loaded loaded = ModelLoader.forDirectory(dir).load(dir);
+            return ServedModel.start(loaded.config(), loaded, metrics);
         } catch (IllegalArgumentException | IOException e) {
             throw ApiException.badRequest("cannot load model '" + name + "': " + e.getMessage());
         }
-    }
-
-    private static CompileOptions options(ModelConfig config) {
-        return CompileOptions.defaults().withThreads(config.threadsPerInstance());
     }
 }

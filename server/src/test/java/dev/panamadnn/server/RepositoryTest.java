@@ -33,7 +33,8 @@ class RepositoryTest {
             Path onnx = Files.createDirectories(dir.resolve("onnx1"));
             Files.writeString(onnx.resolve("config.json"), TestServers.digitsConfig(""));
             Files.write(onnx.resolve("model.onnx"), new byte[16]);
-            assertTrue(loadError(client, "onnx1").contains("model.onnx is not supported yet"), "onnx");
+            String onnxError = loadError(client, "onnx1");
+            assertTrue(onnxError.contains("cannot load model 'onnx1'") && onnxError.contains("model.onnx"), onnxError);
 
             TestServers.repository(dir, "resnet99", TestServers.digitsConfig("").replace("\"digits\"", "\"resnet99\""));
             assertTrue(loadError(client, "resnet99").contains("unknown architecture 'resnet99'"), "architecture");

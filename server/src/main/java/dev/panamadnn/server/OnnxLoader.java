@@ -1,0 +1,124 @@
+package dev.panamadnn.server;
+
+import dev.panamadnn.DataType;
+import dev.panamadnn.compile.PlanSet;
+import dev.panamadnn.graph.Dim;
+import dev.panamadnn.graph.Shape;
+import dev.panamadnn.graph.Value;
+import dev.panamadnn.onnx.Onnx;
+import dev.panamadnn.onnx.OnnxException;
+import dev.panamadnn.onnx.OnnxModel;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * {@code model.onnx} (+ external data files beside it), imported with {@link Onnx#load(Path)}.
+ * The ONNX model must have one input {@code [N, fixed sizes...]} of FP32 with a symbolic batch
+ * {@code N} and one FP32 output {@code [N, fixed sizes...]} (what the batcher serves); config.json's inputs and outputs default
+ * from the model's and, where given, must equal them. The {@link OnnxModel} owns the weights: it
+ * is closed after the plan set when the model is unloaded, and at once when any step of loading
+ * fails.
+ */
+final class OnnxLoader implements ModelLoader {
+    static final OnnxLoader ONNX = new OnnxLoader();
+
+    private OnnxLoader() {}
+
+    @Override
+    public String weightsFile() {
+        return "model.onnx";
+    }
+
+    @Override
+    public Loaded load(Path dir) throws IOException {
+        String name = dir.getFileName().toString();
+        OnnxModel model;
+        try {
+            model = Onnx.load(dir.resolve(weightsFile()));
+        } catch (OnnxException e) {
+            throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
+        }
+        try {
+            ModelConfig config = ModelConfig.read(dir, io(name, model));
+            check(name, model, config);
+            PlanSet plans = PlanSet.of(model.toGraph(), ModelLoader.options(config), config.planSizes().length);
+            return new Loaded(config, plans, model);
+        } catch (IOException | RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    /** The defaults config.json takes from the model: its input (KServe datatype, sample shape) and its output's name. */
+    static ModelConfig.Io io(String name, OnnxModel model) {
+        List<Value> ins = model.inputs(), outs = model.outputs();
+        if (ins.size() != 1 || outs.size() != 1) {
+            throw new IllegalArgumentException(name + ": the ONNX model has " + ins.size() + " inputs " + ins + " and " + outs.size()
+                    + " outputs " + outs + "; the server serves models of exactly one input and one output");
+        }
+        Value in = ins.get(0);
+        Shape s = in.shape();
+        Dim batch = s.rank() < 1 ? null : s.dim(0);
+        if (batch == null || batch.isFixed() || batch.factor() != 1) {
+            throw new IllegalArgumentException(name + ": ONNX input '" + in.name() + "' " + s + " must have a symbolic batch as its"
+                    + " first dim (export with dynamic_axes={'" + in.name() + "': {0: 'N'}})");
+        }
+        long[] sample = new long[s.rank() - 1];
+        for (int i = 1; i < s.rank(); i++) {
+            if (!s.dim(i).isFixed()) {
+                throw new IllegalArgumentException(name + ": ONNX input '" + in.name() + "' " + s + ": dim " + i
+                        + " is symbolic; only the batch (dim 0) may be");
+            }
+            sample[i - 1] = s.dim(i).size();
+        }
+        Value out = outs.get(0);
+        if (out.dtype() != DataType.F32) {
+            throw new IllegalArgumentException(name + ": ONNX output '" + out.name() + "' is " + out.dtype() + "; only FP32 outputs are served");
+        }
+        Shape o = out.shape();
+        boolean batched = o.rank() >= 1 && o.dim(0).equals(batch);
+        for (int i = 1; batched && i < o.rank(); i++) batched = o.dim(i).isFixed();
+        if (!batched) {
+            throw new IllegalArgumentException(name + ": ONNX output '" + out.name() + "' " + o + " must be [" + batch
+                    + ", fixed sizes...] (the input's batch first), so that each request gets its own rows back");
+        }
+        return new ModelConfig.Io(new ModelConfig.TensorSpec(in.name(), datatype(in.dtype()), sample), outs.get(0).name());
+    }
+
+    /** config.json's input and output against the ONNX model's, naming the first mismatch. */
+    static void check(String name, OnnxModel model, ModelConfig config) {
+        ModelConfig.Io io = io(name, model);
+        ModelConfig.TensorSpec want = io.input(), got = config.input();
+        String where = name + "/config.json vs model.onnx: ";
+        if (!got.name().equals(want.name())) {
+            throw new IllegalArgumentException(where + "input name '" + got.name() + "' is not the ONNX input '" + want.name() + "'");
+        }
+        if (!got.datatype().equals(want.datatype())) {
+            throw new IllegalArgumentException(where + "input '" + got.name() + "' datatype " + got.datatype() + " is not the ONNX "
+                    + want.datatype());
+        }
+        if (!Arrays.equals(got.sample(), want.sample())) {
+            throw new IllegalArgumentException(where + "input '" + got.name() + "' shape [-1, " + join(got.sample()) + "] is not the ONNX "
+                    + model.inputs().get(0).shape());
+        }
+        if (!config.outputName().equals(io.outputName())) {
+            throw new IllegalArgumentException(where + "output name '" + config.outputName() + "' is not the ONNX output '"
+                    + io.outputName() + "'");
+        }
+    }
+
+    /** The Open Inference Protocol's name for {@code t} (FP32 for F32; only FP32 is served). */
+    static String datatype(DataType t) {
+        return switch (t) {
+            case F32 -> "FP32";
+            default -> t.name();
+        };
+    }
+
+    private static String join(long[] a) {
+        String s = Arrays.toString(a);
+        return s.substring(1, s.length() - 1);
+    }
+}

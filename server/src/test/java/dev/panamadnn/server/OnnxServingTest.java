@@ -1,0 +1,244 @@
+package dev.panamadnn.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.panamadnn.Tensor;
+import dev.panamadnn.compile.CompileOptions;
+import dev.panamadnn.compile.PlanSet;
+import dev.panamadnn.demo.Digits;
+import dev.panamadnn.onnx.Onnx;
+import dev.panamadnn.onnx.OnnxModel;
+import dev.panamadnn.onnx.proto.AttributeProto;
+import dev.panamadnn.onnx.proto.GraphProto;
+import dev.panamadnn.onnx.proto.ModelProto;
+import dev.panamadnn.onnx.proto.NodeProto;
+import dev.panamadnn.onnx.proto.OperatorSetIdProto;
+import dev.panamadnn.onnx.proto.TensorProto;
+import dev.panamadnn.onnx.proto.TensorShapeProto;
+import dev.panamadnn.onnx.proto.TypeProto;
+import dev.panamadnn.onnx.proto.ValueInfoProto;
+import jakarta.json.JsonObject;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * model.onnx directories: the example repository's digits ONNX model (PyTorch's export of the
+ * demo's CNN) served over HTTP answers what the in-process {@link OnnxModel}'s plan set answers
+ * for the same rows, and PyTorch's predicted classes for every held-out row the demo carries; an
+ * ONNX model loads and unloads under the repository extension; a corrupted model.onnx, a
+ * config.json that disagrees with the ONNX model, or an ONNX model the batcher cannot serve
+ * (several inputs, no symbolic batch, an output without the batch first or not FP32) is refused
+ * by name while the others keep serving.
+ */
+class OnnxServingTest {
+    static final Path EXAMPLES = Path.of("examples/models");
+
+    @TempDir
+    Path dir;
+
+    /** The demo's ONNX file (the example holds a copy of it). */
+    static Path onnxCopy(Path to) throws Exception {
+        try (InputStream in = Digits.class.getResourceAsStream("digits/digits_resnet.onnx")) {
+            Files.copy(in, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+        return to;
+    }
+
+    /** A model directory {@code name} with the digits ONNX model and {@code config}. */
+    Path onnxModel(String name, String config) throws Exception {
+        Path m = Files.createDirectories(dir.resolve(name));
+        Files.writeString(m.resolve("config.json"), config);
+        onnxCopy(m.resolve("model.onnx"));
+        return m;
+    }
+
+    @Test
+    void theExampleIsTheDemosOnnxFile() throws Exception {
+        byte[] example = Files.readAllBytes(EXAMPLES.resolve("digits-onnx/model.onnx"));
+        try (InputStream in = Digits.class.getResourceAsStream("digits/digits_resnet.onnx")) {
+            assertArrayEquals(in.readAllBytes(), example, "server/examples/models/digits-onnx/model.onnx is a copy of the demo's");
+        }
+    }
+
+    @Test
+    void servesTheExampleDigitsOnnxModelAsInProcessAndPyTorch() throws Exception {
+        Digits.TestSplit split = Digits.testSplit();
+        float[] served = new float[split.count() * 10];
+        try (InferenceServer server = TestServers.start(EXAMPLES)) {
+            V2Client client = TestServers.client(server);
+            JsonObject meta = (JsonObject) client.get("/v2/models/digits-onnx").json();
+            assertEquals("panama-dnn_onnx", meta.getString("platform"), meta.toString());
+            assertEquals("[{\"name\":\"logits\",\"datatype\":\"FP32\",\"shape\":[-1,10]}]", meta.getJsonArray("outputs").toString());
+            for (int from = 0, rows; from < split.count(); from += rows) {   // odd-sized requests: padded batches too
+                rows = Math.min(split.count() - from, 1 + from % 31);
+                float[] logits = client.infer("digits-onnx", "input", TestServers.images(from, rows), rows, 1, 8, 8);
+                assertEquals(rows * 10, logits.length, "rows " + from);
+                System.arraycopy(logits, 0, served, from * 10, logits.length);
+            }
+        }
+        float[] inProcess;
+        try (OnnxModel model = Onnx.load(EXAMPLES.resolve("digits-onnx/model.onnx"));
+             PlanSet plans = model.compile(CompileOptions.defaults().withThreads(1));
+             Tensor x = split.batch(0, split.count()); Tensor y = plans.run(x)) {
+            inProcess = y.toFloatArray();
+        }
+        for (int i = 0; i < served.length; i++) {
+            assertEquals(inProcess[i], served[i], TestServers.TOLERANCE, "logit " + i + ": server vs in-process OnnxModel");
+        }
+        assertArrayEquals(split.torchPredictions(), Digits.argmax(served), "predicted classes vs PyTorch's");
+        assertTrue(split.count() >= 100, "the demo's held-out split: " + split.count() + " rows");
+    }
+
+    @Test
+    void loadsAndUnloadsAnOnnxModelWithADefaultedConfig() throws Exception {
+        TestServers.repository(dir, "digits", TestServers.digitsConfig(""));
+        try (InferenceServer server = TestServers.start(dir); TestServers.Reference ref = new TestServers.Reference()) {
+            V2Client client = TestServers.client(server);
+            onnxModel("late", "{\"max_batch_size\": 4}");   // architecture, inputs, outputs from the ONNX model
+            assertEquals(404, client.get("/v2/models/late/ready").status(), "not loaded yet");
+            assertEquals(200, client.post("/v2/repository/models/late/load", "").status());
+            JsonObject meta = (JsonObject) client.get("/v2/models/late").json();
+            assertEquals("[{\"name\":\"input\",\"datatype\":\"FP32\",\"shape\":[-1,1,8,8]}]", meta.getJsonArray("inputs").toString());
+            float[] images = TestServers.images(7, 3);
+            ref.assertMatches(images, client.infer("late", "input", images, 3, 1, 8, 8), "onnx 'late' vs the safetensors digits");
+            assertEquals(200, client.post("/v2/repository/models/late/unload", "").status());
+            assertEquals(404, client.get("/v2/models/late/ready").status(), "unloaded");
+            assertEquals(200, client.post("/v2/repository/models/late/load", "").status(), "loaded again");
+            assertEquals(3 * 10, client.infer("late", "input", images, 3, 1, 8, 8).length);
+            assertEquals(200, client.get("/v2/models/digits/ready").status());
+        }
+    }
+
+    @Test
+    void aCorruptedOnnxFileIsRefusedWithTheImportersMessage() throws Exception {
+        TestServers.repository(dir, "digits", TestServers.digitsConfig(""));
+        try (InferenceServer server = TestServers.start(dir)) {
+            V2Client client = TestServers.client(server);
+            Path m = onnxModel("cut", "{}");
+            byte[] bytes = Files.readAllBytes(m.resolve("model.onnx"));
+            Files.write(m.resolve("model.onnx"), Arrays.copyOf(bytes, bytes.length / 2));
+            String error = RepositoryTest.loadError(client, "cut");
+            assertTrue(error.contains("cannot load model 'cut'") && error.contains("model.onnx"), error);
+            assertTrue(error.contains("not a valid ONNX model") || error.contains("cannot import"), error);
+
+            Files.write(onnxModel("zeros", "{}").resolve("model.onnx"), new byte[16]);
+            assertTrue(RepositoryTest.loadError(client, "zeros").contains("cannot load model 'zeros'"), "16 zero bytes");
+
+            float[] images = TestServers.images(0, 2);
+            assertEquals(20, client.infer("digits", "input", images, 2, 1, 8, 8).length, "the other model keeps serving");
+            assertTrue(client.post("/v2/repository/index", "").text().contains("{\"name\":\"cut\",\"version\":\"1\",\"state\":\"UNAVAILABLE\""));
+        }
+    }
+
+    @Test
+    void aConfigThatDisagreesWithTheOnnxModelIsRefusedByName() throws Exception {
+        TestServers.repository(dir, "digits", TestServers.digitsConfig(""));
+        try (InferenceServer server = TestServers.start(dir)) {
+            V2Client client = TestServers.client(server);
+            String good = TestServers.digitsConfig("").replace("\"digits\"", "\"onnx\"");
+            String[][] cases = {
+                {"inname", good.replace("\"name\": \"input\"", "\"name\": \"x\""), "input name 'x' is not the ONNX input 'input'"},
+                {"shape", good.replace("[-1, 1, 8, 8]", "[-1, 1, 8, 9]"), "shape [-1, 1, 8, 9] is not the ONNX"},
+                {"rank", good.replace("[-1, 1, 8, 8]", "[-1, 64]"), "shape [-1, 64] is not the ONNX"},
+                {"outname", good.replace("\"logits\"", "\"probs\""), "output name 'probs' is not the ONNX output 'logits'"},
+                {"dtype", good.replace("\"FP32\"", "\"INT64\""), "only FP32 is served, got INT64"},
+                {"arch", TestServers.digitsConfig(""), "architecture 'digits' with a model.onnx"},
+                {"batch", good.replace("[-1, 1, 8, 8]", "[1, 1, 8, 8]"), "symbolic batch"},
+            };
+            for (String[] c : cases) {
+                onnxModel(c[0], c[1]);
+                String error = RepositoryTest.loadError(client, c[0]);
+                assertTrue(error.contains(c[2]), c[0] + ": " + error);
+            }
+            TestServers.repository(dir, "notonnx", good);
+            assertTrue(RepositoryTest.loadError(client, "notonnx").contains("architecture 'onnx' needs a model.onnx"), "onnx without the file");
+            assertEquals(200, client.get("/v2/models/digits/ready").status(), "the served model after refused loads");
+        }
+    }
+
+    @Test
+    void onnxModelsTheBatcherCannotServeAreRefusedAtLoad() throws Exception {
+        TestServers.repository(dir, "digits", TestServers.digitsConfig(""));
+        try (InferenceServer server = TestServers.start(dir)) {
+            V2Client client = TestServers.client(server);
+            NodeProto add = NodeProto.newBuilder().setOpType("Add").addInput("a").addInput("b").addOutput("c").build();
+            writeModel("twoin", GraphProto.newBuilder().setName("g").addNode(add).addInput(f32("a", "N", 4)).addInput(f32("b", "N", 4))
+                    .addOutput(f32("c", "N", 4)));
+            String error = RepositoryTest.loadError(client, "twoin");
+            assertTrue(error.contains("2 inputs") && error.contains("exactly one input and one output"), error);
+
+            NodeProto relu = NodeProto.newBuilder().setOpType("Relu").addInput("x").addOutput("y").build();
+            writeModel("fixed", GraphProto.newBuilder().setName("g").addNode(relu).addInput(f32("x", 2, 4)).addOutput(f32("y", 2, 4)));
+            assertTrue(RepositoryTest.loadError(client, "fixed").contains("must have a symbolic batch as its first dim"), "fixed batch");
+
+            writeModel("ragged", GraphProto.newBuilder().setName("g").addNode(relu).addInput(f32("x", "N", "L")).addOutput(f32("y", "N", "L")));
+            assertTrue(RepositoryTest.loadError(client, "ragged").contains("dim 1 is symbolic; only the batch"), "symbolic dim 1");
+
+            writeModel("transposed", GraphProto.newBuilder().setName("g").addNode(NodeProto.newBuilder().setOpType("Transpose").addInput("x")
+                    .addOutput("y").addAttribute(AttributeProto.newBuilder().setName("perm").setType(AttributeProto.AttributeType.INTS)
+                            .addInts(1).addInts(0))).addInput(f32("x", "N", 4)).addOutput(f32("y", 4, "N")));
+            error = RepositoryTest.loadError(client, "transposed");
+            assertTrue(error.contains("ONNX output 'y'") && error.contains("the input's batch first"), error);
+
+            writeModel("int64", GraphProto.newBuilder().setName("g").addNode(NodeProto.newBuilder().setOpType("Cast").addInput("x")
+                    .addOutput("y").addAttribute(AttributeProto.newBuilder().setName("to").setType(AttributeProto.AttributeType.INT)
+                            .setI(TensorProto.DataType.INT64_VALUE))).addInput(f32("x", "N", 4)).addOutput(f32("y", "N", 4)));
+            error = RepositoryTest.loadError(client, "int64");
+            assertTrue(error.contains("only FP32 outputs are served"), error);
+
+            writeModel("relu", GraphProto.newBuilder().setName("g").addNode(relu).addInput(f32("x", "N", 4)).addOutput(f32("y", "N", 4)));
+            assertEquals(200, client.post("/v2/repository/models/relu/load", "").status(), "the same graph with a batch serves");
+            float[] y = client.infer("relu", "x", new float[] {-1, 2, -3, 4, 5, -6, 7, -8}, 2, 4);
+            assertArrayEquals(new float[] {0, 2, 0, 4, 5, 0, 7, 0}, y);
+            assertEquals(200, client.get("/v2/models/digits/ready").status());
+        }
+    }
+
+    @Test
+    void anOnnxModelIsUnmappedWhenUnloadedOrRefused() throws Exception {
+        TestServers.repository(dir, "digits", TestServers.digitsConfig(""));
+        try (InferenceServer server = TestServers.start(dir)) {
+            V2Client client = TestServers.client(server);
+            Path served = onnxModel("served", "{}").resolve("model.onnx").toAbsolutePath();
+            assertEquals(200, client.post("/v2/repository/models/served/load", "").status());
+            assertTrue(mapped(served), "a served ONNX model keeps its file mapped (weights used in place)");
+            assertEquals(200, client.post("/v2/repository/models/served/unload", "").status());
+            assertTrue(!mapped(served), "unloading closes the OnnxModel: its mapping is gone");
+
+            Path refused = onnxModel("refused", "{\"outputs\": [{\"name\": \"probs\"}]}").resolve("model.onnx").toAbsolutePath();
+            assertTrue(RepositoryTest.loadError(client, "refused").contains("output name 'probs'"));
+            assertTrue(!mapped(refused), "a model refused after Onnx.load is closed: nothing stays mapped");
+        }
+    }
+
+    /** Whether {@code file} is memory-mapped in this process (Linux: /proc/self/maps). */
+    private static boolean mapped(Path file) throws Exception {
+        return Files.readAllLines(Path.of("/proc/self/maps")).stream().anyMatch(l -> l.endsWith(" " + file));
+    }
+
+    /** A model directory {@code name} with {@code graph} (opset 13) as model.onnx and an empty config.json. */
+    private void writeModel(String name, GraphProto.Builder graph) throws Exception {
+        Path m = Files.createDirectories(dir.resolve(name));
+        Files.writeString(m.resolve("config.json"), "{}");
+        Files.write(m.resolve("model.onnx"), ModelProto.newBuilder().setIrVersion(8).setProducerName("test")
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13)).setGraph(graph).build().toByteArray());
+    }
+
+    /** An FP32 graph input or output; a String dim is symbolic. */
+    private static ValueInfoProto f32(String name, Object... dims) {
+        TensorShapeProto.Builder s = TensorShapeProto.newBuilder();
+        for (Object d : dims) {
+            s.addDim(d instanceof String p ? TensorShapeProto.Dimension.newBuilder().setDimParam(p)
+                    : TensorShapeProto.Dimension.newBuilder().setDimValue(((Number) d).longValue()));
+        }
+        return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
+                TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE).setShape(s))).build();
+    }
+}
