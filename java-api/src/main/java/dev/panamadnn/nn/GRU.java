@@ -18,7 +18,7 @@ public final class GRU extends RecurrentLayer {
         this(inputSize, hiddenSize, 1, true, false, 0, false);
     }
 
-    /** @throws IllegalArgumentException if a size is < 1 or dropout is not in [0, 1] */
+    /** @throws IllegalArgumentException if a size is &lt; 1 or dropout is not in [0, 1] */
     public GRU(int inputSize, int hiddenSize, int numLayers, boolean bias, boolean batchFirst, double dropout, boolean bidirectional) {
         super("GRU", false, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional, 0);
     }

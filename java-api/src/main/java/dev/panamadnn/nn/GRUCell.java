@@ -7,7 +7,7 @@ import dev.panamadnn.Tensor;
  * with {@link GRU}'s formula. Shapes and parameters: {@link RecurrentCell}. Thread-safe (see {@link Layer}).
  */
 public final class GRUCell extends RecurrentCell {
-    /** @throws IllegalArgumentException if a size is < 1 */
+    /** @throws IllegalArgumentException if a size is &lt; 1 */
     public GRUCell(int inputSize, int hiddenSize, boolean bias) {
         super("GRUCell", false, inputSize, hiddenSize, bias);
     }

@@ -26,7 +26,7 @@ public final class LSTM extends RecurrentLayer {
     }
 
     /**
-     * @throws IllegalArgumentException if a size is < 1 (proj_size < 0), proj_size >= hidden_size,
+     * @throws IllegalArgumentException if a size is &lt; 1 (proj_size &lt; 0), proj_size &gt;= hidden_size,
      *                                  or dropout is not in [0, 1]
      */
     public LSTM(int inputSize, int hiddenSize, int numLayers, boolean bias, boolean batchFirst, double dropout,

@@ -8,7 +8,7 @@ import dev.panamadnn.Tensor;
  * h' for zero states. Shapes and parameters: {@link RecurrentCell}. Thread-safe (see {@link Layer}).
  */
 public final class LSTMCell extends RecurrentCell {
-    /** @throws IllegalArgumentException if a size is < 1 */
+    /** @throws IllegalArgumentException if a size is &lt; 1 */
     public LSTMCell(int inputSize, int hiddenSize, boolean bias) {
         super("LSTMCell", true, inputSize, hiddenSize, bias);
     }

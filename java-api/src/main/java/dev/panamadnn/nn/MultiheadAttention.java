@@ -60,8 +60,8 @@ public final class MultiheadAttention implements Module {
     /**
      * @param kdim null for {@code embedDim}
      * @param vdim null for {@code embedDim}
-     * @throws IllegalArgumentException if {@code embedDim} or {@code numHeads} is < 1, {@code embedDim}
-     *                                  is not divisible by {@code numHeads}, {@code kdim}/{@code vdim} < 1,
+     * @throws IllegalArgumentException if {@code embedDim} or {@code numHeads} is &lt; 1, {@code embedDim}
+     *                                  is not divisible by {@code numHeads}, {@code kdim}/{@code vdim} &lt; 1,
      *                                  {@code dropout} is not in [0, 1], or {@code addBiasKv}/{@code addZeroAttn}
      *                                  is true (not supported)
      */

@@ -31,7 +31,7 @@ public final class TransformerEncoder implements Module {
      * @param numLayers at least 1
      * @param norm      the final norm over {@code [d_model]}, or null; owned from here on
      * @throws IllegalArgumentException if {@code layer} is null or returns null, the same instance twice or
-     *                                  layers that disagree, {@code numLayers} < 1, or {@code norm} does not normalize
+     *                                  layers that disagree, {@code numLayers} &lt; 1, or {@code norm} does not normalize
      *                                  {@code [d_model]}; the layers made so far are closed then
      */
     public TransformerEncoder(Supplier<TransformerEncoderLayer> layer, int numLayers, LayerNorm norm) {

@@ -46,7 +46,7 @@ public final class TransformerEncoderLayer implements Module {
 
     /**
      * @param activation "relu" or "gelu" (exact)
-     * @throws IllegalArgumentException if a size is < 1, {@code dModel} is not divisible by {@code nhead},
+     * @throws IllegalArgumentException if a size is &lt; 1, {@code dModel} is not divisible by {@code nhead},
      *                                  {@code dropout} is not in [0, 1], the activation is unknown or
      *                                  {@code layerNormEps} is not a positive finite float
      */
