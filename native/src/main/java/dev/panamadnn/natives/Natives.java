@@ -16,6 +16,9 @@ public final class Natives {
             + "dev.panamadnn.bindings,dev.panamadnn to the java command (on the class path: "
             + "--enable-native-access=ALL-UNNAMED)";
 
+    /** The {@link System.Logger} this module logs to (see the package documentation). */
+    public static final String LOGGER = "dev.panamadnn.natives";
+
     private static NativeLoader.Result result;
     private static NativeLoadException failure;
 
@@ -50,7 +53,7 @@ public final class Natives {
         if (result != null) return result;
         if (failure != null) throw failure;
         if (!nativeAccessEnabled()) {
-            System.getLogger("dev.panamadnn.natives").log(System.Logger.Level.WARNING,
+            System.getLogger(LOGGER).log(System.Logger.Level.WARNING,
                     "Panama DNN: native access is not enabled for " + describeModule() + "; " + NATIVE_ACCESS_HINT
                     + ". This JDK may warn now; later JDKs refuse.");
         }
@@ -59,10 +62,36 @@ public final class Natives {
             NativeLoader.Result r = NativeLoader.fromSystem().load();
             result = r;
             ThreadControl.afterLoad(r.lookups().get(NativeLibrary.OPENBLAS), r.lookups().get(NativeLibrary.DNNL));
+            logLoaded(r.report());
             return r;
         } catch (NativeLoadException e) {
             failure = e;
             throw e;
+        }
+    }
+
+    /**
+     * Once per JVM (this runs under the class lock, on the first successful load): one INFO record
+     * saying which library came from where and the thread setting, and the places tried at DEBUG.
+     */
+    private static void logLoaded(LoadReport report) {
+        System.Logger log = System.getLogger(LOGGER);
+        if (log.isLoggable(System.Logger.Level.INFO)) {
+            var sb = new StringBuilder("Panama DNN natives loaded:");
+            for (LoadReport.Library l : report.libraries()) {
+                sb.append(' ').append(l.file()).append(' ').append(l.version()).append(" (")
+                        .append(l.source()).append(": ").append(l.path()).append(");");
+            }
+            int threads = ThreadControl.threads();
+            sb.append(" intra-op threads ").append(threads > 0 ? threads + " (" + ThreadControl.PROPERTY + ")"
+                    : "library default " + ThreadControl.openmpMaxThreads());
+            log.log(System.Logger.Level.INFO, sb.toString());
+        }
+        if (log.isLoggable(System.Logger.Level.DEBUG)) {
+            for (LoadReport.Attempt a : report.attempts()) {
+                log.log(System.Logger.Level.DEBUG, "Panama DNN natives: " + a.library() + " " + a.source()
+                        + " " + a.location() + ": " + a.outcome());
+            }
         }
     }
 
