@@ -8,10 +8,20 @@ package dev.panamadnn;
 public final class DnnlException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** @serial the C function that failed, e.g. {@code dnnl_primitive_create} */
     private final String function;
+    /** @serial the {@code dnnl_status_t} it returned */
     private final int status;
+    /** @serial oneDNN's text for that status */
     private final String statusText;
 
+    /**
+     * A failed oneDNN call.
+     * @param function   the C function
+     * @param status     its {@code dnnl_status_t}
+     * @param statusText oneDNN's text for the status
+     * @param context    what was being done (shapes, layer), or empty
+     */
     public DnnlException(String function, int status, String statusText, String context) {
         super(function + " failed: " + statusText + " (status " + status + ")"
                 + (context == null || context.isEmpty() ? "" : " while " + context));
@@ -20,12 +30,12 @@ public final class DnnlException extends RuntimeException {
         this.statusText = statusText;
     }
 
-    /** The C function that failed, e.g. {@code dnnl_primitive_create}. */
+    /** {@return the C function that failed, e.g. {@code dnnl_primitive_create}} */
     public String function() {
         return function;
     }
 
-    /** The numeric {@code dnnl_status_t}. */
+    /** {@return the numeric {@code dnnl_status_t}} */
     public int status() {
         return status;
     }

@@ -101,15 +101,25 @@ public final class SafeTensors implements AutoCloseable {
         return header.tensors().keySet();
     }
 
+    /**
+     * {@return the stored element type of tensor {@code name}}
+     * @param name a tensor name from {@link #names()}
+     * @throws IllegalArgumentException if there is no such tensor
+     */
     public DataType dtype(String name) {
         return entry(name).dtype();
     }
 
+    /**
+     * {@return a copy of the shape of tensor {@code name}}
+     * @param name a tensor name from {@link #names()}
+     * @throws IllegalArgumentException if there is no such tensor
+     */
     public long[] shape(String name) {
         return entry(name).shape().clone();
     }
 
-    /** The {@code __metadata__} entries, sorted by key; empty if the file has none. */
+    /** {@return the {@code __metadata__} entries, sorted by key; empty if the file has none} */
     public Map<String, String> metadata() {
         return header.metadata();
     }
@@ -227,7 +237,7 @@ public final class SafeTensors implements AutoCloseable {
         if (closed.compareAndSet(false, true)) NativeAccess.closeWaiting(arena);
     }
 
-    /** The file this was opened from. */
+    /** {@return the file this was opened from} */
     public Path file() {
         return file;
     }

@@ -40,7 +40,7 @@ public final class Tensor implements AutoCloseable {
         this.owned = owned;
     }
 
-    /** A zero-filled, contiguous tensor in {@code arena} (the caller frees it by closing the arena). */
+    /** {@return a zero-filled, contiguous tensor in {@code arena} (the caller frees it by closing the arena)} */
     public static Tensor allocate(Arena arena, DataType dtype, long... shape) {
         if (arena == null || dtype == null) throw new IllegalArgumentException("Tensor.allocate: arena and dtype must not be null");
         long bytes = Sizes.bytes("Tensor.allocate", shape, dtype.byteSize());
@@ -68,7 +68,7 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
-    /** An f32 tensor owning an off-heap copy of {@code data}, which must hold exactly prod(shape) values. */
+    /** {@return an f32 tensor owning an off-heap copy of {@code data}, which must hold exactly prod(shape) values} */
     public static Tensor of(float[] data, long... shape) {
         if (data == null) throw new IllegalArgumentException("Tensor.of: data must not be null");
         long n = checkShape("Tensor.of", shape);
@@ -95,10 +95,12 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(segment, dtype, shape.clone(), contiguousStrides(shape), null);
     }
 
+    /** {@return a copy of the shape, outermost dimension first} */
     public long[] shape() {
         return shape.clone();
     }
 
+    /** {@return the number of dimensions} */
     public int rank() {
         return shape.length;
     }
@@ -113,17 +115,19 @@ public final class Tensor implements AutoCloseable {
         return strides.clone();
     }
 
+    /** {@return the element type} */
     public DataType dtype() {
         return dtype;
     }
 
+    /** {@return the number of elements (the product of the shape; 1 for a scalar)} */
     public long numel() {
         long n = 1;
         for (long d : shape) n *= d;
         return n;
     }
 
-    /** Whether the elements are dense and row-major (what native kernels take without a copy). */
+    /** {@return whether the elements are dense and row-major (what native kernels take without a copy)} */
     public boolean isContiguous() {
         // Checked in place (no array): compiled plans call this on every run.
         long expected = 1;
@@ -146,20 +150,34 @@ public final class Tensor implements AutoCloseable {
         return segment;
     }
 
-    /** Whether the memory is still allocated. */
+    /** {@return whether the memory is still allocated} */
     public boolean isAlive() {
         return segment.scope().isAlive();
     }
 
+    /**
+     * Reads one F32 element.
+     * @param index one index per dimension
+     * @return the element
+     * @throws IndexOutOfBoundsException if an index is out of range
+     * @throws IllegalStateException if the memory was freed
+     */
     public float getFloat(long... index) {
         return segment().get(F32, offsetOf(index));
     }
 
+    /**
+     * Writes one F32 element.
+     * @param value the value
+     * @param index one index per dimension
+     * @throws IndexOutOfBoundsException if an index is out of range
+     * @throws IllegalStateException if the memory was freed
+     */
     public void setFloat(float value, long... index) {
         segment().set(F32, offsetOf(index), value);
     }
 
-    /** A row-major copy of the elements (f32 only), whatever the strides. */
+    /** {@return a row-major copy of the elements (f32 only), whatever the strides} */
     public float[] toFloatArray() {
         requireF32("toFloatArray");
         checkAlive();
@@ -217,7 +235,7 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(segment, dtype, s, contiguousStrides(s), null);
     }
 
-    /** The view {@code [start, end)} along {@code dim} (negative dim counts from the end), without copying. */
+    /** {@return the view {@code [start, end)} along {@code dim} (negative dim counts from the end), without copying} */
     public Tensor slice(int dim, long start, long end) {
         checkAlive();
         int d = axis("slice", dim);

@@ -94,6 +94,10 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
         this(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, winograd, false, java.util.Set.of());
     }
 
+    /**
+     * Validates the options.
+     * @throws IllegalArgumentException if a value is out of range or null
+     */
     public CompileOptions {
         if (layout == null) {
             throw new IllegalArgumentException("CompileOptions: layout must not be null (CHANNELS_LAST, CHANNEL_BLOCKED or PLAIN)");
@@ -119,24 +123,36 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
         return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, winograd, fastRelu, off);
     }
 
-    /** Every fusion on, channels-last activations, Winograd where it pays, the default thread count. */
+    /** {@return every fusion on, channels-last activations, Winograd where it pays, the default thread count} */
     public static CompileOptions defaults() {
         return new CompileOptions(true, true, true, Layout.CHANNELS_LAST, 0, true);
     }
 
-    /** Every fusion off, plain layouts, no Winograd: one oneDNN primitive per layer, as eager execution does. */
+    /** {@return every fusion off, plain layouts, no Winograd: one oneDNN primitive per layer, as eager execution does} */
     public static CompileOptions unfused() {
         return new CompileOptions(false, false, false, Layout.PLAIN, 0, false);
     }
 
+    /**
+     * {@return these options with batch-norm folding into the preceding convolution on or off}
+     * @param on whether to fold
+     */
     public CompileOptions withFoldBatchNorm(boolean on) {
         return new CompileOptions(on, fusePostOps, fuseResidualSum, layout, threads, winograd, fastRelu, disabledRules);
     }
 
+    /**
+     * {@return these options with activations fused into convolutions and linear layers as post-ops on or off}
+     * @param on whether to fuse
+     */
     public CompileOptions withFusePostOps(boolean on) {
         return new CompileOptions(foldBatchNorm, on, fuseResidualSum, layout, threads, winograd, fastRelu, disabledRules);
     }
 
+    /**
+     * {@return these options with the residual add (and its ReLU) fused into the preceding convolution as a sum post-op on or off}
+     * @param on whether to fuse
+     */
     public CompileOptions withFuseResidualSum(boolean on) {
         return new CompileOptions(foldBatchNorm, fusePostOps, on, layout, threads, winograd, fastRelu, disabledRules);
     }
@@ -159,12 +175,12 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
         return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, n, winograd, fastRelu, disabledRules);
     }
 
-    /** The same options with the Winograd path on or off (see {@link #winograd()}). */
+    /** {@return the same options with the Winograd path on or off (see {@link #winograd()})} */
     public CompileOptions withWinograd(boolean on) {
         return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, on, fastRelu, disabledRules);
     }
 
-    /** The same options with oneDNN's NaN-dropping {@code relu} on or off (see {@link #fastRelu()}). */
+    /** {@return the same options with oneDNN's NaN-dropping {@code relu} on or off (see {@link #fastRelu()})} */
     public CompileOptions withFastRelu(boolean on) {
         return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, winograd, on, disabledRules);
     }

@@ -187,27 +187,27 @@ public final class CompiledModel implements AutoCloseable {
         }
     }
 
-    /** The shape of input 0 (the only one, for a model). */
+    /** {@return the shape of input 0 (the only one, for a model)} */
     public long[] inputShape() {
         return inputShape.clone();
     }
 
-    /** The shape of output 0 (the only one, for a model). */
+    /** {@return the shape of output 0 (the only one, for a model)} */
     public long[] outputShape() {
         return outputShape.clone();
     }
 
-    /** The inputs, in the graph's order: names, dtypes, concrete shapes (a non-F32 input only feeds shape computations). */
+    /** {@return the inputs, in the graph's order: names, dtypes, concrete shapes (a non-F32 input only feeds shape computations)} */
     public List<dev.panamadnn.graph.Value> inputs() {
         return inputs;
     }
 
-    /** The outputs, in the graph's order: names, dtypes (F32), concrete shapes. */
+    /** {@return the outputs, in the graph's order: names, dtypes (F32), concrete shapes} */
     public List<dev.panamadnn.graph.Value> outputs() {
         return outputs;
     }
 
-    /** The options this plan was compiled with. */
+    /** {@return the options this plan was compiled with} */
     public CompileOptions options() {
         return options;
     }
@@ -230,7 +230,7 @@ public final class CompiledModel implements AutoCloseable {
         return compiled.flops;
     }
 
-    /** One line per primitive, in execution order, with its fusions and oneDNN implementation. */
+    /** {@return one line per primitive, in execution order, with its fusions and oneDNN implementation} */
     public List<String> steps() {
         return steps.stream().map(Compiler.Step::description).toList();
     }
@@ -240,7 +240,7 @@ public final class CompiledModel implements AutoCloseable {
         return rulesFired;
     }
 
-    /** The rules that fired and the steps, one per line: what a plan does, for logs and reviews. */
+    /** {@return the rules that fired and the steps, one per line: what a plan does, for logs and reviews} */
     public String describe() {
         StringBuilder sb = new StringBuilder(toString()).append('\n');
         sb.append("rules fired (").append(rulesFired.size()).append("):\n");

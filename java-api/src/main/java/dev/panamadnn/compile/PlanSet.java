@@ -301,22 +301,22 @@ public final class PlanSet implements AutoCloseable {
         return shape;
     }
 
-    /** The shape of one sample: inputs are {@code [N, sampleShape...]}. */
+    /** {@return the shape of one sample: inputs are {@code [N, sampleShape...]}} */
     public long[] sampleShape() {
         return sampleShape.clone();
     }
 
-    /** The options every plan is compiled with. */
+    /** {@return the options every plan is compiled with} */
     public CompileOptions options() {
         return options;
     }
 
-    /** The most plans kept at once. */
+    /** {@return the most plans kept at once} */
     public int maxPlans() {
         return maxPlans;
     }
 
-    /** The batch sizes with a plan now, ascending (a snapshot). */
+    /** {@return the batch sizes with a plan now, ascending (a snapshot)} */
     public int[] cachedBatchSizes() {
         PlanCache.Plan[] now = cache.snapshot();
         int[] sizes = new int[now.length];
@@ -335,7 +335,7 @@ public final class PlanSet implements AutoCloseable {
         return cache.evictions();
     }
 
-    /** One line for the set, then one per cached plan: batch, shapes, primitives, execution contexts. */
+    /** {@return one line for the set, then one per cached plan: batch, shapes, primitives, execution contexts} */
     public String describe() {
         StringBuilder s = new StringBuilder(toString()).append(": ").append(cache.built()).append(" built, ")
                 .append(cache.evictions()).append(" evicted");

@@ -44,81 +44,81 @@ public final class Attributes {
         return b.build();
     }
 
-    /** An empty builder. */
+    /** {@return an empty builder} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A builder holding these attributes, to add or replace some. */
+    /** {@return a builder holding these attributes, to add or replace some} */
     public Builder toBuilder() {
         Builder b = new Builder();
         b.values.putAll(values);
         return b;
     }
 
-    /** Whether the attribute {@code name} is set. */
+    /** {@return whether the attribute {@code name} is set} */
     public boolean has(String name) {
         return values.containsKey(name);
     }
 
-    /** The names of the attributes set, in the order they were put (read-only). */
+    /** {@return the names of the attributes set, in the order they were put (read-only)} */
     public Set<String> names() {
         return Collections.unmodifiableSet(values.keySet());
     }
 
-    /** An integer attribute. @throws IllegalArgumentException if it is missing or not an integer */
+    /** {@return an integer attribute. @throws IllegalArgumentException if it is missing or not an integer} */
     public long integer(String name) {
         return get(name, Long.class, "an integer");
     }
 
-    /** An integer attribute, or {@code otherwise} if absent. @throws IllegalArgumentException if it is not an integer */
+    /** {@return an integer attribute, or {@code otherwise} if absent. @throws IllegalArgumentException if it is not an integer} */
     public long integer(String name, long otherwise) {
         return has(name) ? integer(name) : otherwise;
     }
 
-    /** A float attribute (an integer one is read as a float). @throws IllegalArgumentException if it is missing or not a number */
+    /** {@return a float attribute (an integer one is read as a float). @throws IllegalArgumentException if it is missing or not a number} */
     public double real(String name) {
         Object v = values.get(name);
         if (v instanceof Long l) return l;   // ONNX writers sometimes store 0 for a float
         return get(name, Double.class, "a float");
     }
 
-    /** A float attribute, or {@code otherwise} if absent. @throws IllegalArgumentException if it is not a number */
+    /** {@return a float attribute, or {@code otherwise} if absent. @throws IllegalArgumentException if it is not a number} */
     public double real(String name, double otherwise) {
         return has(name) ? real(name) : otherwise;
     }
 
-    /** A string attribute. @throws IllegalArgumentException if it is missing or not a string */
+    /** {@return a string attribute. @throws IllegalArgumentException if it is missing or not a string} */
     public String string(String name) {
         return get(name, String.class, "a string");
     }
 
-    /** A string attribute, or {@code otherwise} if absent. @throws IllegalArgumentException if it is not a string */
+    /** {@return a string attribute, or {@code otherwise} if absent. @throws IllegalArgumentException if it is not a string} */
     public String string(String name, String otherwise) {
         return has(name) ? string(name) : otherwise;
     }
 
-    /** A copy of an integer-list attribute. @throws IllegalArgumentException if it is missing or not an integer list */
+    /** {@return a copy of an integer-list attribute. @throws IllegalArgumentException if it is missing or not an integer list} */
     public long[] integers(String name) {
         return get(name, long[].class, "an integer list").clone();
     }
 
-    /** A copy of an integer-list attribute, or {@code otherwise} (may be null, returned as is) if absent. */
+    /** {@return a copy of an integer-list attribute, or {@code otherwise} (may be null, returned as is) if absent} */
     public long[] integers(String name, long[] otherwise) {
         return has(name) ? integers(name) : otherwise;
     }
 
-    /** A copy of a float-list attribute. @throws IllegalArgumentException if it is missing or not a float list */
+    /** {@return a copy of a float-list attribute. @throws IllegalArgumentException if it is missing or not a float list} */
     public double[] reals(String name) {
         return get(name, double[].class, "a float list").clone();
     }
 
-    /** A tensor attribute (shared, not copied: a {@code Constant}'s value). @throws IllegalArgumentException if missing or not a tensor */
+    /** {@return a tensor attribute (shared, not copied: a {@code Constant}'s value). @throws IllegalArgumentException if missing or not a tensor} */
     public Tensor tensor(String name) {
         return get(name, Tensor.class, "a tensor");
     }
 
-    /** A module attribute (a {@code Layer} node's layer). @throws IllegalArgumentException if missing or not a module */
+    /** {@return a module attribute (a {@code Layer} node's layer). @throws IllegalArgumentException if missing or not a module} */
     public Module module(String name) {
         return get(name, Module.class, "a module");
     }
@@ -214,7 +214,7 @@ public final class Attributes {
             return this;
         }
 
-        /** The attributes put so far (later changes to this builder do not affect them). */
+        /** {@return the attributes put so far (later changes to this builder do not affect them)} */
         public Attributes build() {
             return values.isEmpty() ? EMPTY : new Attributes(Collections.unmodifiableMap(new LinkedHashMap<>(values)));
         }

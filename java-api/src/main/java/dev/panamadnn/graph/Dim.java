@@ -32,22 +32,22 @@ public record Dim(long factor, String symbol) {
         return true;
     }
 
-    /** A fixed dimension of {@code size}. */
+    /** {@return a fixed dimension of {@code size}} */
     public static Dim of(long size) {
         return new Dim(size, null);
     }
 
-    /** The symbolic dimension {@code name} (e.g. the batch, "N"). */
+    /** {@return the symbolic dimension {@code name} (e.g. the batch, "N")} */
     public static Dim symbol(String name) {
         return new Dim(1, name);
     }
 
-    /** Whether this is a fixed size (no symbol). */
+    /** {@return whether this is a fixed size (no symbol)} */
     public boolean isFixed() {
         return symbol == null;
     }
 
-    /** The size of a fixed dimension. @throws IllegalStateException if it is symbolic */
+    /** {@return the size of a fixed dimension. @throws IllegalStateException if it is symbolic} */
     public long size() {
         if (symbol != null) throw new IllegalStateException("Dim " + this + " is symbolic: bind " + symbol + " first");
         return factor;
@@ -64,7 +64,7 @@ public record Dim(long factor, String symbol) {
         return new Dim(Math.multiplyExact(factor, k), symbol);
     }
 
-    /** The product of two dimensions, or null when both are symbolic (not representable). */
+    /** {@return the product of two dimensions, or null when both are symbolic (not representable)} */
     public Dim times(Dim other) {
         if (other.symbol == null) return times(other.factor);
         if (symbol == null) return other.times(factor);

@@ -171,32 +171,32 @@ public final class Graph {
         }
     }
 
-    /** The graph's name (the model's class name for {@link #lower}). */
+    /** {@return the graph's name (the model's class name for {@link #lower})} */
     public String name() {
         return name;
     }
 
-    /** The graph inputs, in order (read-only). */
+    /** {@return the graph inputs, in order (read-only)} */
     public List<Value> inputs() {
         return inputs;
     }
 
-    /** The nodes, in topological order (read-only). */
+    /** {@return the nodes, in topological order (read-only)} */
     public List<Node> nodes() {
         return nodes;
     }
 
-    /** The initializers by name, in declaration order (read-only; the tensors are shared, not copied). */
+    /** {@return the initializers by name, in declaration order (read-only; the tensors are shared, not copied)} */
     public Map<String, Tensor> initializers() {
         return initializers;
     }
 
-    /** The output value names, in order (read-only). */
+    /** {@return the output value names, in order (read-only)} */
     public List<String> outputs() {
         return outputs;
     }
 
-    /** The named value (input, initializer or node output) with its inferred shape. @throws GraphException if unknown */
+    /** {@return the named value (input, initializer or node output) with its inferred shape. @throws GraphException if unknown} */
     public Value value(String name) {
         Value v = values.get(name);
         if (v == null) throw new GraphException("graph " + this.name + ": no value named '" + name + "'");
@@ -214,27 +214,27 @@ public final class Graph {
         return known.get(name);
     }
 
-    /** Every value by name, in definition order. */
+    /** {@return every value by name, in definition order} */
     public Map<String, Value> values() {
         return values;
     }
 
-    /** The node that computes {@code value}, or null for a graph input or initializer. */
+    /** {@return the node that computes {@code value}, or null for a graph input or initializer} */
     public Node producer(String value) {
         return producers.get(value);
     }
 
-    /** The nodes that read {@code value}, in graph order (empty if none). */
+    /** {@return the nodes that read {@code value}, in graph order (empty if none)} */
     public List<Node> consumers(String value) {
         return consumers.getOrDefault(value, List.of());
     }
 
-    /** Whether {@code value} is an output of the graph. */
+    /** {@return whether {@code value} is an output of the graph} */
     public boolean isOutput(String value) {
         return outputs.contains(value);
     }
 
-    /** The symbols used by the inputs' shapes (e.g. {@code N}), in order of appearance. */
+    /** {@return the symbols used by the inputs' shapes (e.g. {@code N}), in order of appearance} */
     public Set<String> symbols() {
         Set<String> s = new java.util.LinkedHashSet<>();
         for (Value v : inputs) for (Dim d : v.shape().dims()) if (d.symbol() != null) s.add(d.symbol());
@@ -391,7 +391,7 @@ public final class Graph {
         return b.output(out).build();
     }
 
-    /** A builder for graphs made node by node (as modules lower themselves). */
+    /** {@return a builder for graphs made node by node (as modules lower themselves)} */
     public static GraphBuilder builder(String name) {
         return new GraphBuilder(name);
     }

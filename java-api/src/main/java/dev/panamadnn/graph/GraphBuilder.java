@@ -50,7 +50,7 @@ public final class GraphBuilder {
         return name;
     }
 
-    /** An optional initializer: its name, or "" (an absent input) when {@code tensor} is null. */
+    /** {@return an optional initializer: its name, or "" (an absent input) when {@code tensor} is null} */
     public String optionalInitializer(String name, Tensor tensor) {
         return tensor == null ? "" : initializer(name, tensor);
     }
@@ -64,7 +64,7 @@ public final class GraphBuilder {
         return initializer(name, Tensor.wrap(seg, DataType.I64, values.length));
     }
 
-    /** A name for a new value or node, {@code base} or {@code base_1}, {@code base_2}... if taken. */
+    /** {@return a name for a new value or node, {@code base} or {@code base_1}, {@code base_2}... if taken} */
     public String uniqueName(String base) {
         String candidate = base;
         for (int k = 1; nodeNames.containsKey(candidate) || values.containsKey(candidate); k++) candidate = base + "_" + k;
@@ -103,7 +103,7 @@ public final class GraphBuilder {
         return outs;
     }
 
-    /** The value (with its inferred shape) named {@code name}. */
+    /** {@return the value (with its inferred shape) named {@code name}} */
     public Value value(String name) {
         Value v = values.get(name);
         if (v == null) throw new GraphException("graph " + this.name + ": no value named '" + name + "' yet");
@@ -116,7 +116,7 @@ public final class GraphBuilder {
         return this;
     }
 
-    /** The checked graph. @throws GraphException if it is malformed */
+    /** {@return the checked graph. @throws GraphException if it is malformed} */
     public Graph build() {
         return Graph.of(name, inputs, nodes, initializers, outputs);
     }

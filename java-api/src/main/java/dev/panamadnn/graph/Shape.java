@@ -18,14 +18,14 @@ public record Shape(List<Dim> dims) {
         dims = List.copyOf(dims);
     }
 
-    /** A fixed shape. */
+    /** {@return a fixed shape} */
     public static Shape of(long... sizes) {
         List<Dim> d = new ArrayList<>(sizes.length);
         for (long s : sizes) d.add(Dim.of(s));
         return new Shape(d);
     }
 
-    /** A shape of the given dimensions. */
+    /** {@return a shape of the given dimensions} */
     public static Shape of(Dim... dims) {
         return new Shape(Arrays.asList(dims));
     }
@@ -38,7 +38,7 @@ public record Shape(List<Dim> dims) {
         return new Shape(d);
     }
 
-    /** The number of dimensions. */
+    /** {@return the number of dimensions} */
     public int rank() {
         return dims.size();
     }
@@ -48,13 +48,13 @@ public record Shape(List<Dim> dims) {
         return dims.get(i);
     }
 
-    /** Whether every dimension is fixed. */
+    /** {@return whether every dimension is fixed} */
     public boolean isFixed() {
         for (Dim d : dims) if (!d.isFixed()) return false;
         return true;
     }
 
-    /** The sizes of a fixed shape. @throws IllegalStateException if a dimension is symbolic */
+    /** {@return the sizes of a fixed shape. @throws IllegalStateException if a dimension is symbolic} */
     public long[] sizes() {
         long[] s = new long[dims.size()];
         for (int i = 0; i < s.length; i++) {
@@ -77,7 +77,7 @@ public record Shape(List<Dim> dims) {
         return new Shape(out);
     }
 
-    /** The product of all dimensions, or null if it has more than one symbol. */
+    /** {@return the product of all dimensions, or null if it has more than one symbol} */
     public Dim elements() {
         Dim n = Dim.of(1);
         for (Dim d : dims) {

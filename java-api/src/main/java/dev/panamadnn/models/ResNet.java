@@ -51,7 +51,12 @@ import java.util.SequencedMap;
  */
 public final class ResNet implements Module {
     /** The residual block a ResNet is made of. */
-    public enum Block { BASIC, BOTTLENECK }
+    public enum Block {
+        /** Two 3x3 convolutions (ResNet-18/34). */
+        BASIC,
+        /** 1x1, 3x3, 1x1 convolutions with 4x expansion (ResNet-50/101/152). */
+        BOTTLENECK
+    }
 
     private final String name;
     private final Block block;
@@ -162,7 +167,7 @@ public final class ResNet implements Module {
         return body.parameters();
     }
 
-    /** The torchvision-named children (conv1, bn1, relu, maxpool, layer1..layer4, avgpool, fc), unmodifiable. */
+    /** {@return the torchvision-named children (conv1, bn1, relu, maxpool, layer1..layer4, avgpool, fc), unmodifiable} */
     public Map<String, Module> children() {
         return children;
     }
@@ -172,6 +177,7 @@ public final class ResNet implements Module {
         return name;
     }
 
+    /** {@return the sub-module {@code block} (owned by this module: do not close it)} */
     public Block block() {
         return block;
     }
@@ -181,6 +187,7 @@ public final class ResNet implements Module {
         return layers.clone();
     }
 
+    /** {@return the number of classes (the final Linear's outputs)} */
     public int numClasses() {
         return numClasses;
     }

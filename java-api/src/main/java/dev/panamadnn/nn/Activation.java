@@ -48,6 +48,7 @@ public final class Activation {
         return new Activation(Eltwise.Kind.SIGMOID, 0f, "Sigmoid()", "Sigmoid");
     }
 
+    /** {@return tanh as a fused activation} */
     public static Activation tanh() {
         return new Activation(Eltwise.Kind.TANH, 0f, "Tanh()", "Tanh");
     }
@@ -76,12 +77,12 @@ public final class Activation {
         return new Activation(Eltwise.Kind.ELU, alpha, "ELU(alpha=" + alpha + ")", "Elu", Attributes.of("alpha", alpha));
     }
 
-    /** The oneDNN eltwise kind that computes it. */
+    /** {@return the oneDNN eltwise kind that computes it} */
     public Eltwise.Kind kind() {
         return kind;
     }
 
-    /** The kind's parameter in oneDNN's meaning (LeakyReLU's slope, ELU's alpha, 1 for SiLU, else 0). */
+    /** {@return the kind's parameter in oneDNN's meaning (LeakyReLU's slope, ELU's alpha, 1 for SiLU, else 0)} */
     public float alpha() {
         return alpha;
     }

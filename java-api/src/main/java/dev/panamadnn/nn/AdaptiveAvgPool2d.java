@@ -14,6 +14,11 @@ public final class AdaptiveAvgPool2d extends AdaptivePoolNd {
         this(outputSize, outputSize);
     }
 
+    /**
+     * Average pooling to a fixed output size: [N, C, H, W] to [N, C, outputHeight, outputWidth].
+     * @param outputHeight the output height, at least 1
+     * @param outputWidth  the output width, at least 1
+     */
     public AdaptiveAvgPool2d(int outputHeight, int outputWidth) {
         super("AdaptiveAvgPool2d", 2, false, new int[] {outputHeight, outputWidth});
     }

@@ -14,6 +14,11 @@ public final class AdaptiveMaxPool2d extends AdaptivePoolNd {
         this(outputSize, outputSize);
     }
 
+    /**
+     * Max pooling to a fixed output size: [N, C, H, W] to [N, C, outputHeight, outputWidth].
+     * @param outputHeight the output height, at least 1
+     * @param outputWidth  the output width, at least 1
+     */
     public AdaptiveMaxPool2d(int outputHeight, int outputWidth) {
         super("AdaptiveMaxPool2d", 2, true, new int[] {outputHeight, outputWidth});
     }

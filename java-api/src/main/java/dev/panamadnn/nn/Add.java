@@ -36,6 +36,7 @@ public final class Add implements AutoCloseable {
         }
     }
 
+    /** An element-wise sum of two inputs of the same shape. */
     public Add() {}
 
     /** {@link #forward(Tensor, Tensor, Backend)} on {@link Backend#AUTO}. */
@@ -43,7 +44,7 @@ public final class Add implements AutoCloseable {
         return forward(a, b, Backend.AUTO);
     }
 
-    /** The plain-Java reference. */
+    /** {@return the plain-Java reference} */
     public Tensor forwardReference(Tensor a, Tensor b) {
         return forward(a, b, Backend.REFERENCE);
     }

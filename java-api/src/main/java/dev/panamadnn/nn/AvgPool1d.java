@@ -19,10 +19,21 @@ public final class AvgPool1d extends PoolNd {
         this(kernelSize, kernelSize, 0, false, true);
     }
 
+    /**
+     * {@code AvgPool1d(kernelSize, stride)} without padding.
+     * @param kernelSize the window length
+     * @param stride     the step
+     */
     public AvgPool1d(int kernelSize, int stride) {
         this(kernelSize, stride, 0, false, true);
     }
 
+    /**
+     * {@code AvgPool1d(kernelSize, stride, padding)}, padding counted in the average (PyTorch's default).
+     * @param kernelSize the window length
+     * @param stride     the step
+     * @param padding    zeros added at both ends
+     */
     public AvgPool1d(int kernelSize, int stride, int padding) {
         this(kernelSize, stride, padding, false, true);
     }
@@ -33,6 +44,7 @@ public final class AvgPool1d extends PoolNd {
                 ceilMode, countIncludePad);
     }
 
+    /** {@return the {@code countIncludePad} setting this layer was built with (PyTorch's name)} */
     public boolean countIncludePad() {
         return countIncludePadValue();
     }

@@ -20,10 +20,21 @@ public final class AvgPool2d extends PoolNd {
         this(kernelSize, kernelSize, 0, false, true);
     }
 
+    /**
+     * {@code AvgPool2d(kernelSize, stride)} without padding, square window.
+     * @param kernelSize the window side
+     * @param stride     the step in both dimensions
+     */
     public AvgPool2d(int kernelSize, int stride) {
         this(kernelSize, stride, 0, false, true);
     }
 
+    /**
+     * {@code AvgPool2d(kernelSize, stride, padding)}, padding counted in the average (PyTorch's default).
+     * @param kernelSize the window side
+     * @param stride     the step in both dimensions
+     * @param padding    zeros added on every side
+     */
     public AvgPool2d(int kernelSize, int stride, int padding) {
         this(kernelSize, stride, padding, false, true);
     }
@@ -39,6 +50,7 @@ public final class AvgPool2d extends PoolNd {
         super("AvgPool2d", 2, false, kernelSize, stride, padding, new int[] {1, 1}, ceilMode, countIncludePad);
     }
 
+    /** {@return the {@code countIncludePad} setting this layer was built with (PyTorch's name)} */
     public boolean countIncludePad() {
         return countIncludePadValue();
     }

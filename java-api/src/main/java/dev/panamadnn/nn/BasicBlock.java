@@ -84,23 +84,27 @@ public final class BasicBlock extends ShortcutBlock {
         return ShortcutBlock.downsample(inplanes, outplanes, stride);
     }
 
+    /** {@return the sub-module {@code conv1} (owned by this module: do not close it)} */
     public Conv2d conv1() {
         return conv1;
     }
 
+    /** {@return the sub-module {@code bn1} (owned by this module: do not close it)} */
     public BatchNorm2d bn1() {
         return bn1;
     }
 
+    /** {@return the sub-module {@code conv2} (owned by this module: do not close it)} */
     public Conv2d conv2() {
         return conv2;
     }
 
+    /** {@return the sub-module {@code bn2} (owned by this module: do not close it)} */
     public BatchNorm2d bn2() {
         return bn2;
     }
 
-    /** The downsample, or null for the identity. */
+    /** {@return the downsample, or null for the identity} */
     public Module downsample() {
         return shortcut();
     }

@@ -112,36 +112,42 @@ public final class Bottleneck extends ShortcutBlock {
         return ShortcutBlock.downsample(inplanes, outplanes, stride);
     }
 
-    /** The bottleneck width {@code floor(planes * base_width / 64) * groups}. */
+    /** {@return the bottleneck width {@code floor(planes * base_width / 64) * groups}} */
     public int width() {
         return width;
     }
 
+    /** {@return the sub-module {@code conv1} (owned by this module: do not close it)} */
     public Conv2d conv1() {
         return conv1;
     }
 
+    /** {@return the sub-module {@code bn1} (owned by this module: do not close it)} */
     public BatchNorm2d bn1() {
         return bn1;
     }
 
+    /** {@return the sub-module {@code conv2} (owned by this module: do not close it)} */
     public Conv2d conv2() {
         return conv2;
     }
 
+    /** {@return the sub-module {@code bn2} (owned by this module: do not close it)} */
     public BatchNorm2d bn2() {
         return bn2;
     }
 
+    /** {@return the sub-module {@code conv3} (owned by this module: do not close it)} */
     public Conv2d conv3() {
         return conv3;
     }
 
+    /** {@return the sub-module {@code bn3} (owned by this module: do not close it)} */
     public BatchNorm2d bn3() {
         return bn3;
     }
 
-    /** The downsample, or null for the identity. */
+    /** {@return the downsample, or null for the identity} */
     public Module downsample() {
         return shortcut();
     }

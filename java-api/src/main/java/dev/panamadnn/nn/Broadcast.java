@@ -35,7 +35,14 @@ public final class Broadcast {
 
     /** The operation. */
     public enum Op {
-        ADD("add"), SUB("sub"), MUL("mul"), DIV("div");
+        /** a + b. */
+        ADD("add"),
+        /** a - b. */
+        SUB("sub"),
+        /** a * b. */
+        MUL("mul"),
+        /** a / b. */
+        DIV("div");
 
         private final String name;
 
@@ -71,18 +78,42 @@ public final class Broadcast {
 
     private static final PrimitiveCache<Key, Kernel> KERNELS = new PrimitiveCache<>();
 
+    /**
+     * {@return a + b with NumPy broadcasting, a new tensor the caller owns}
+     * @param a the first operand
+     * @param b the second operand
+     * @throws IllegalArgumentException if the shapes do not broadcast
+     */
     public static Tensor add(Tensor a, Tensor b) {
         return apply(Op.ADD, a, b, Backend.AUTO);
     }
 
+    /**
+     * {@return a - b with NumPy broadcasting, a new tensor the caller owns}
+     * @param a the first operand
+     * @param b the second operand
+     * @throws IllegalArgumentException if the shapes do not broadcast
+     */
     public static Tensor sub(Tensor a, Tensor b) {
         return apply(Op.SUB, a, b, Backend.AUTO);
     }
 
+    /**
+     * {@return a * b with NumPy broadcasting, a new tensor the caller owns}
+     * @param a the first operand
+     * @param b the second operand
+     * @throws IllegalArgumentException if the shapes do not broadcast
+     */
     public static Tensor mul(Tensor a, Tensor b) {
         return apply(Op.MUL, a, b, Backend.AUTO);
     }
 
+    /**
+     * {@return a / b with NumPy broadcasting, a new tensor the caller owns}
+     * @param a the first operand
+     * @param b the second operand
+     * @throws IllegalArgumentException if the shapes do not broadcast
+     */
     public static Tensor div(Tensor a, Tensor b) {
         return apply(Op.DIV, a, b, Backend.AUTO);
     }

@@ -20,6 +20,12 @@ public final class Conv1d extends ConvNd {
         this(builder(in, out, kernelSize).config("Conv1d", false, 1));
     }
 
+    /**
+     * {@return a builder with PyTorch's defaults (stride 1, no padding, dilation 1, groups 1, bias)}
+     * @param in         input channels
+     * @param out        output channels
+     * @param kernelSize the kernel length
+     */
     public static Builder builder(int in, int out, int kernelSize) {
         return new Builder(in, out, kernelSize);
     }
@@ -36,6 +42,10 @@ public final class Conv1d extends ConvNd {
             return this;
         }
 
+        /**
+         * {@return the layer}
+         * @throws IllegalArgumentException naming the option, if one is invalid
+         */
         public Conv1d build() {
             return new Conv1d(config("Conv1d", false, 1));
         }

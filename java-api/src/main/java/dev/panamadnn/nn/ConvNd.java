@@ -155,18 +155,18 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
     public record Geometry(long inChannels, long outChannels, long groups, long[] kernel, long[] stride, long[] dilation,
                            long[] padBefore, long[] padAfter, boolean transposed, PaddingMode paddingMode) {}
 
-    /** This layer's {@link Geometry}. */
+    /** {@return this layer's {@link Geometry}} */
     public Geometry geometry() {
         return new Geometry(in, out, groups, kernel.clone(), stride.clone(), dilation.clone(), padBefore.clone(),
                 padAfter.clone(), transposed, paddingMode);
     }
 
-    /** The weight, PyTorch layout: Conv {@code [out, in/groups, k...]}, ConvTranspose {@code [in, out/groups, k...]}. */
+    /** {@return the weight, PyTorch layout: Conv {@code [out, in/groups, k...]}, ConvTranspose {@code [in, out/groups, k...]}} */
     public Tensor weight() {
         return weight;
     }
 
-    /** The bias {@code [out]}, or null when built with {@code bias(false)}. */
+    /** {@return the bias {@code [out]}, or null when built with {@code bias(false)}} */
     public Tensor bias() {
         return bias;
     }

@@ -56,7 +56,12 @@ abstract class ConvNdBuilder<S extends ConvNdBuilder<S>> {
         return self();
     }
 
-    /** Whether to add a learnable bias (default true). */
+    /**
+     * Whether to add a learnable bias (default true).
+     *
+     * @param bias whether to add it
+     * @return this builder
+     */
     public S bias(boolean bias) {
         this.bias = bias;
         return self();

@@ -17,7 +17,7 @@ public final class ConvTranspose2d extends ConvNd {
         this(builder(in, out, kernelSize).config("ConvTranspose2d", true, 2));
     }
 
-    /** A builder; {@code kernelSize} is one value (square) or {@code kH, kW}. */
+    /** {@return a builder; {@code kernelSize} is one value (square) or {@code kH, kW}} */
     public static Builder builder(int in, int out, int... kernelSize) {
         return new Builder(in, out, kernelSize);
     }
@@ -28,6 +28,10 @@ public final class ConvTranspose2d extends ConvNd {
             super(in, out, kernelSize);
         }
 
+        /**
+         * {@return the layer}
+         * @throws IllegalArgumentException naming the option, if one is invalid
+         */
         public ConvTranspose2d build() {
             return new ConvTranspose2d(config("ConvTranspose2d", true, 2));
         }

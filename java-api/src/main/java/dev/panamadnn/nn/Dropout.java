@@ -16,6 +16,11 @@ public final class Dropout extends Identity {
         this(0.5, false);
     }
 
+    /**
+     * Dropout with probability {@code p}: an identity at inference (kept so that Sequential indices match PyTorch's).
+     * @param p the drop probability, in [0, 1]
+     * @throws IllegalArgumentException if {@code p} is outside [0, 1]
+     */
     public Dropout(double p) {
         this(p, false);
     }
@@ -30,6 +35,7 @@ public final class Dropout extends Identity {
         this.inplace = inplace;
     }
 
+    /** {@return the {@code p} setting this layer was built with (PyTorch's name)} */
     public double p() {
         return p;
     }

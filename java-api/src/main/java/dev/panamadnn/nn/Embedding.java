@@ -84,19 +84,22 @@ public final class Embedding implements Module {
         return new Embedding(embeddings.dim(0), embeddings.dim(1), paddingIdx, embeddings);
     }
 
+    /** {@return the {@code numEmbeddings} setting this layer was built with (PyTorch's name)} */
     public long numEmbeddings() {
         return num;
     }
 
+    /** {@return the {@code embeddingDim} setting this layer was built with (PyTorch's name)} */
     public long embeddingDim() {
         return dim;
     }
 
-    /** The padding index in {@code [0, num_embeddings)}, or null. */
+    /** {@return the padding index in {@code [0, num_embeddings)}, or null} */
     public Long paddingIdx() {
         return paddingIdx;
     }
 
+    /** {@return the embedding table, [numEmbeddings, embeddingDim] (the layer's own tensor: do not close it)} */
     public Tensor weight() {
         return weight;
     }

@@ -49,20 +49,22 @@ public final class FiLM implements Module {
         this.beta = b;
     }
 
+    /** {@return the {@code conditionDim} setting this layer was built with (PyTorch's name)} */
     public int conditionDim() {
         return condDim;
     }
 
+    /** {@return the {@code channels} setting this layer was built with (PyTorch's name)} */
     public int channels() {
         return channels;
     }
 
-    /** The Linear giving gamma(z). */
+    /** {@return the Linear giving gamma(z)} */
     public Linear gamma() {
         return gamma;
     }
 
-    /** The Linear giving beta(z). */
+    /** {@return the Linear giving beta(z)} */
     public Linear beta() {
         return beta;
     }

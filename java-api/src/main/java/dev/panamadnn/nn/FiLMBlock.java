@@ -44,18 +44,22 @@ public final class FiLMBlock implements Module {
         this.film = new FiLM(conditionDim, channels);
     }
 
+    /** {@return the sub-module {@code conv1} (owned by this module: do not close it)} */
     public Conv2d conv1() {
         return conv1;
     }
 
+    /** {@return the sub-module {@code conv2} (owned by this module: do not close it)} */
     public Conv2d conv2() {
         return conv2;
     }
 
+    /** {@return the sub-module {@code bn} (owned by this module: do not close it)} */
     public BatchNorm2d bn() {
         return bn;
     }
 
+    /** {@return the sub-module {@code film} (owned by this module: do not close it)} */
     public FiLM film() {
         return film;
     }

@@ -12,6 +12,11 @@ public final class GRUCell extends RecurrentCell {
         super("GRUCell", false, inputSize, hiddenSize, bias);
     }
 
+    /**
+     * A GRU cell with biases.
+     * @param inputSize  features of the input {@code x}, [N, inputSize]
+     * @param hiddenSize features of the hidden state, [N, hiddenSize]
+     */
     public GRUCell(int inputSize, int hiddenSize) {
         this(inputSize, hiddenSize, true);
     }

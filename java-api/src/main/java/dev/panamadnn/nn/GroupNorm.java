@@ -83,28 +83,32 @@ public final class GroupNorm extends Layer {
         }
     }
 
+    /** {@return the {@code numGroups} setting this layer was built with (PyTorch's name)} */
     public int numGroups() {
         return groups;
     }
 
+    /** {@return the {@code numChannels} setting this layer was built with (PyTorch's name)} */
     public int numChannels() {
         return channels;
     }
 
+    /** {@return the epsilon added to the variance} */
     public double eps() {
         return eps;
     }
 
+    /** {@return whether the layer has a learnable scale and shift} */
     public boolean affine() {
         return affine;
     }
 
-    /** The per-channel scale {@code [C]}, or null without affine. */
+    /** {@return the per-channel scale {@code [C]}, or null without affine} */
     public Tensor weight() {
         return weight;
     }
 
-    /** The per-channel shift {@code [C]}, or null without affine. */
+    /** {@return the per-channel shift {@code [C]}, or null without affine} */
     public Tensor bias() {
         return bias;
     }

@@ -74,12 +74,12 @@ public final class KMaxPool1d extends Layer {
         return new KMaxPool1d(kTop, l, L);
     }
 
-    /** Whether k depends on the input length. */
+    /** {@return whether k depends on the input length} */
     public boolean isDynamic() {
         return layers > 0;
     }
 
-    /** The k used for an input whose last dimension is {@code length}. */
+    /** {@return the k used for an input whose last dimension is {@code length}} */
     public long k(long length) {
         if (length < 1) throw new IllegalArgumentException(this + ": expected an input length >= 1, got " + length);
         if (!isDynamic()) return k;

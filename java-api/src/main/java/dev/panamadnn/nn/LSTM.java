@@ -34,6 +34,7 @@ public final class LSTM extends RecurrentLayer {
         super("LSTM", true, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional, projSize);
     }
 
+    /** {@return the {@code projSize} setting this layer was built with (PyTorch's name)} */
     public int projSize() {
         return core.spec.projSize();
     }

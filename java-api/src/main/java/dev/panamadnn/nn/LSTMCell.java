@@ -13,6 +13,11 @@ public final class LSTMCell extends RecurrentCell {
         super("LSTMCell", true, inputSize, hiddenSize, bias);
     }
 
+    /**
+     * An LSTM cell with biases.
+     * @param inputSize  features of the input {@code x}, [N, inputSize]
+     * @param hiddenSize features of the hidden and cell states, [N, hiddenSize]
+     */
     public LSTMCell(int inputSize, int hiddenSize) {
         this(inputSize, hiddenSize, true);
     }

@@ -63,7 +63,7 @@ public abstract class Layer implements Module {
         }
     }
 
-    /** The plain-Java reference: {@code forward(input, Backend.REFERENCE)}. */
+    /** {@return the plain-Java reference: {@code forward(input, Backend.REFERENCE)}} */
     public final Tensor forwardReference(Tensor input) {
         return forward(input, Backend.REFERENCE);
     }

@@ -86,24 +86,27 @@ public final class LayerNorm extends Layer {
         }
     }
 
+    /** {@return the {@code normalizedShape} setting this layer was built with (PyTorch's name)} */
     public long[] normalizedShape() {
         return normalizedShape.clone();
     }
 
+    /** {@return the epsilon added to the variance} */
     public double eps() {
         return eps;
     }
 
+    /** {@return the {@code elementwiseAffine} setting this layer was built with (PyTorch's name)} */
     public boolean elementwiseAffine() {
         return elementwiseAffine;
     }
 
-    /** The scale, shaped {@code normalized_shape}, or null without elementwise affine. */
+    /** {@return the scale, shaped {@code normalized_shape}, or null without elementwise affine} */
     public Tensor weight() {
         return weight;
     }
 
-    /** The shift, shaped {@code normalized_shape}, or null without elementwise affine. */
+    /** {@return the shift, shaped {@code normalized_shape}, or null without elementwise affine} */
     public Tensor bias() {
         return bias;
     }

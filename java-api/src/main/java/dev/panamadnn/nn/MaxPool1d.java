@@ -18,10 +18,21 @@ public final class MaxPool1d extends PoolNd {
         this(kernelSize, kernelSize, 0, 1, false);
     }
 
+    /**
+     * {@code MaxPool1d(kernelSize, stride)} without padding.
+     * @param kernelSize the window length
+     * @param stride     the step
+     */
     public MaxPool1d(int kernelSize, int stride) {
         this(kernelSize, stride, 0, 1, false);
     }
 
+    /**
+     * {@code MaxPool1d(kernelSize, stride, padding)}.
+     * @param kernelSize the window length
+     * @param stride     the step
+     * @param padding    implicit -infinity added at both ends
+     */
     public MaxPool1d(int kernelSize, int stride, int padding) {
         this(kernelSize, stride, padding, 1, false);
     }
@@ -32,6 +43,7 @@ public final class MaxPool1d extends PoolNd {
                 ceilMode, true);
     }
 
+    /** {@return the {@code dilation} setting this layer was built with (PyTorch's name)} */
     public int dilation() {
         return (int) dilationValues()[0];
     }

@@ -19,10 +19,21 @@ public final class MaxPool2d extends PoolNd {
         this(kernelSize, kernelSize, 0, 1, false);
     }
 
+    /**
+     * {@code MaxPool2d(kernelSize, stride)} without padding, square window.
+     * @param kernelSize the window side
+     * @param stride     the step in both dimensions
+     */
     public MaxPool2d(int kernelSize, int stride) {
         this(kernelSize, stride, 0, 1, false);
     }
 
+    /**
+     * {@code MaxPool2d(kernelSize, stride, padding)}, square window.
+     * @param kernelSize the window side
+     * @param stride     the step in both dimensions
+     * @param padding    implicit -infinity added on every side
+     */
     public MaxPool2d(int kernelSize, int stride, int padding) {
         this(kernelSize, stride, padding, 1, false);
     }
@@ -38,6 +49,7 @@ public final class MaxPool2d extends PoolNd {
         super("MaxPool2d", 2, true, kernelSize, stride, padding, dilation, ceilMode, true);
     }
 
+    /** {@return the {@code dilation} setting this layer was built with (PyTorch's name)} */
     public int[] dilation() {
         long[] d = dilationValues();
         return new int[] {(int) d[0], (int) d[1]};

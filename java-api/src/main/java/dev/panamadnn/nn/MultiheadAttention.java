@@ -120,14 +120,17 @@ public final class MultiheadAttention implements Module {
         return t;
     }
 
+    /** {@return the {@code embedDim} setting this layer was built with (PyTorch's name)} */
     public int embedDim() {
         return embedDim;
     }
 
+    /** {@return the {@code numHeads} setting this layer was built with (PyTorch's name)} */
     public int numHeads() {
         return numHeads;
     }
 
+    /** {@return the {@code batchFirst} setting this layer was built with (PyTorch's name)} */
     public boolean batchFirst() {
         return batchFirst;
     }

@@ -28,22 +28,27 @@ public abstract sealed class RecurrentLayer extends Layer permits LSTM, GRU {
         this.dropout = dropout;
     }
 
+    /** {@return the {@code inputSize} setting this layer was built with (PyTorch's name)} */
     public int inputSize() {
         return core.spec.inputSize();
     }
 
+    /** {@return the {@code hiddenSize} setting this layer was built with (PyTorch's name)} */
     public int hiddenSize() {
         return core.spec.hiddenSize();
     }
 
+    /** {@return the {@code numLayers} setting this layer was built with (PyTorch's name)} */
     public int numLayers() {
         return core.spec.numLayers();
     }
 
+    /** {@return the {@code bias} setting this layer was built with (PyTorch's name)} */
     public boolean bias() {
         return core.spec.bias();
     }
 
+    /** {@return the {@code batchFirst} setting this layer was built with (PyTorch's name)} */
     public boolean batchFirst() {
         return batchFirst;
     }
@@ -53,6 +58,7 @@ public abstract sealed class RecurrentLayer extends Layer permits LSTM, GRU {
         return dropout;
     }
 
+    /** {@return the {@code bidirectional} setting this layer was built with (PyTorch's name)} */
     public boolean bidirectional() {
         return core.spec.bidirectional();
     }

@@ -47,12 +47,12 @@ public final class Residual extends ShortcutBlock {
         return m;
     }
 
-    /** The residual function f. */
+    /** {@return the residual function f} */
     public Module f() {
         return f;
     }
 
-    /** The projection, or null for the identity shortcut. */
+    /** {@return the projection, or null for the identity shortcut} */
     public Module projection() {
         return shortcut();
     }

@@ -80,12 +80,12 @@ public final class Sequential extends Layer {
         return m;
     }
 
-    /** The children, in order (unmodifiable). */
+    /** {@return the children, in order (unmodifiable)} */
     public List<Module> modules() {
         return modules;
     }
 
-    /** The children by name ({@code "0"}, {@code "1"}... when built from a list), in order (unmodifiable). */
+    /** {@return the children by name ({@code "0"}, {@code "1"}... when built from a list), in order (unmodifiable)} */
     public SequencedMap<String, Module> namedModules() {
         return named;
     }

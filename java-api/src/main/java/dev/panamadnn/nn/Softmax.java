@@ -46,6 +46,7 @@ public final class Softmax extends Layer {
         this.dim = dim;
     }
 
+    /** {@return the {@code dim} setting this layer was built with (PyTorch's name)} */
     public int dim() {
         return dim;
     }

@@ -66,6 +66,7 @@ public final class TransformerEncoder implements Module {
         this.norm = norm;
     }
 
+    /** {@return the {@code numLayers} setting this layer was built with (PyTorch's name)} */
     public int numLayers() {
         return layers.size();
     }
@@ -75,7 +76,7 @@ public final class TransformerEncoder implements Module {
         return layers.get(i);
     }
 
-    /** The final norm, or null. */
+    /** {@return the final norm, or null} */
     public LayerNorm norm() {
         return norm;
     }

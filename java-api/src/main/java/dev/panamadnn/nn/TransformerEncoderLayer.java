@@ -92,18 +92,22 @@ public final class TransformerEncoderLayer implements Module {
         this.act = (Layer) made[5];
     }
 
+    /** {@return the {@code dModel} setting this layer was built with (PyTorch's name)} */
     public int dModel() {
         return dModel;
     }
 
+    /** {@return the {@code batchFirst} setting this layer was built with (PyTorch's name)} */
     public boolean batchFirst() {
         return batchFirst;
     }
 
+    /** {@return the {@code normFirst} setting this layer was built with (PyTorch's name)} */
     public boolean normFirst() {
         return normFirst;
     }
 
+    /** {@return the sub-module {@code selfAttn} (owned by this module: do not close it)} */
     public MultiheadAttention selfAttn() {
         return selfAttn;
     }

@@ -86,10 +86,12 @@ public final class Upsample extends Layer {
         this.alignCorners = alignCorners;
     }
 
+    /** {@return the {@code mode} setting this layer was built with (PyTorch's name)} */
     public String mode() {
         return mode;
     }
 
+    /** {@return the {@code alignCorners} setting this layer was built with (PyTorch's name)} */
     public boolean alignCorners() {
         return alignCorners != null && alignCorners;
     }

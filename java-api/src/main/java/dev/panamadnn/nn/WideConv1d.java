@@ -48,22 +48,22 @@ public final class WideConv1d extends Layer {
         this.bias = b.bias;
     }
 
-    /** The paper's depthwise wide convolution over {@code channels} rows with kernel width {@code m}, with bias. */
+    /** {@return the paper's depthwise wide convolution over {@code channels} rows with kernel width {@code m}, with bias} */
     public static WideConv1d depthwise(int channels, int m) {
         return builder(channels, channels, m).groups(channels).build();
     }
 
-    /** A wide convolution {@code in -> out} with kernel width {@code m}; groups 1 and bias unless set. */
+    /** {@return a wide convolution {@code in -> out} with kernel width {@code m}; groups 1 and bias unless set} */
     public static Builder builder(int in, int out, int m) {
         return new Builder(in, out, m);
     }
 
-    /** The weight {@code [out, in/groups, m]} (PyTorch layout). */
+    /** {@return the weight {@code [out, in/groups, m]} (PyTorch layout)} */
     public Tensor weight() {
         return conv.weight();
     }
 
-    /** The bias {@code [out]}, or null without one. */
+    /** {@return the bias {@code [out]}, or null without one} */
     public Tensor bias() {
         return conv.bias();
     }
@@ -134,7 +134,12 @@ public final class WideConv1d extends Layer {
             return this;
         }
 
-        /** Whether to add a learnable bias (default true). */
+        /**
+         * Whether to add a learnable bias (default true).
+         *
+         * @param bias whether to add it
+         * @return this builder
+         */
         public Builder bias(boolean bias) {
             this.bias = bias;
             return this;
