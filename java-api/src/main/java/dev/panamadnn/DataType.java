@@ -36,7 +36,11 @@ public enum DataType {
         this.safetensorsName = safetensorsName;
     }
 
-    /** Bytes per element. */
+    /**
+     * Bytes per element.
+     *
+     * @return bytes per element
+     */
     public int byteSize() {
         return byteSize;
     }

@@ -8,11 +8,11 @@ package dev.panamadnn;
 public final class DnnlException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    /** @serial the C function that failed, e.g. {@code dnnl_primitive_create} */
+    /** The C function that failed, e.g. {@code dnnl_primitive_create}. */
     private final String function;
-    /** @serial the {@code dnnl_status_t} it returned */
+    /** The {@code dnnl_status_t} it returned. */
     private final int status;
-    /** @serial oneDNN's text for that status */
+    /** oneDNN's text for that status. */
     private final String statusText;
 
     /**
@@ -40,7 +40,11 @@ public final class DnnlException extends RuntimeException {
         return status;
     }
 
-    /** oneDNN's own name for the status, from {@code dnnl_status2str}. */
+    /**
+     * oneDNN's own name for the status, from {@code dnnl_status2str}.
+     *
+     * @return oneDNN's text for the status
+     */
     public String statusText() {
         return statusText;
     }

@@ -19,10 +19,15 @@ public interface Module extends AutoCloseable {
      * @throws IllegalArgumentException if the input's rank, sizes or dtype do not fit, naming
      *                                  the module, the expected and the actual value
      * @throws IllegalStateException    if the input's memory or this module was freed
+     * @return a new tensor owned by the caller (close it)
      */
     Tensor forward(Tensor input);
 
-    /** Parameters (and buffers such as running statistics) by state_dict name, in PyTorch's order. */
+    /**
+     * Parameters (and buffers such as running statistics) by state_dict name, in PyTorch's order.
+     *
+     * @return the parameters and buffers by {@code state_dict} name (the module's own tensors: do not close them)
+     */
     Map<String, Tensor> parameters();
 
     /**
@@ -36,6 +41,7 @@ public interface Module extends AutoCloseable {
      *
      * @throws UnsupportedOperationException if the module cannot be expressed as a graph
      * @throws dev.panamadnn.graph.GraphException if the input's shape does not fit the module
+     * @return the name of the value holding this module's output in {@code graph}
      */
     default String lower(GraphBuilder graph, String input, String path) {
         throw new UnsupportedOperationException(getClass().getName() + " at " + (path.isEmpty() ? "the model root" : path)

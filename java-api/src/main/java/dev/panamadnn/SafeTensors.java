@@ -67,6 +67,7 @@ public final class SafeTensors implements AutoCloseable {
      *
      * @throws SafeTensorsException if the file breaks the format
      * @throws IOException          if it cannot be opened or mapped
+     * @return the open file, owned by the caller (close it to unmap)
      */
     public static SafeTensors open(Path file) throws IOException {
         Objects.requireNonNull(file, "file");
@@ -96,7 +97,11 @@ public final class SafeTensors implements AutoCloseable {
         }
     }
 
-    /** Tensor names, sorted. */
+    /**
+     * Tensor names, sorted.
+     *
+     * @return the tensor names in the file
+     */
     public Set<String> names() {
         return header.tensors().keySet();
     }
@@ -132,6 +137,7 @@ public final class SafeTensors implements AutoCloseable {
      * @throws IllegalArgumentException      if there is no such tensor (the message lists some that exist)
      * @throws UnsupportedOperationException for a zero-size tensor
      * @throws IllegalStateException         after {@link #close()}
+     * @return a read-only view of the tensor, valid until this file is closed
      */
     public Tensor get(String name) {
         Header.Entry e = entry(name);
@@ -173,6 +179,7 @@ public final class SafeTensors implements AutoCloseable {
      * @throws IllegalArgumentException if {@code builder} or {@code file} is null, or the builder returns null
      * @throws SafeTensorsException     if the file does not match the module (see {@link #load(Module, Path)})
      * @throws IOException              if the file cannot be read
+     * @return the module with every parameter loaded
      */
     public static <M extends Module> M build(Supplier<M> builder, Path file) throws IOException {
         if (builder == null || file == null) throw new IllegalArgumentException("SafeTensors.build: builder and file must not be null");

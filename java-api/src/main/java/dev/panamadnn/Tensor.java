@@ -55,6 +55,7 @@ public final class Tensor implements AutoCloseable {
      *                                  2^48 bytes (see {@code Sizes.MAX_BYTES})
      * @throws OutOfMemoryError         if the memory is not there; tensor memory is off-heap and
      *                                  counts against {@code -XX:MaxDirectMemorySize}
+     * @return a new zero-filled tensor owning its memory (close it)
      */
     public static Tensor zeros(long... shape) {
         long bytes = Sizes.f32Bytes("Tensor.zeros", shape);
@@ -84,6 +85,8 @@ public final class Tensor implements AutoCloseable {
     /**
      * A contiguous tensor over {@code segment} without copying (e.g. a slice of a memory-mapped
      * weights file). The segment must hold exactly prod(shape) elements; its owner keeps it alive.
+     *
+     * @return a tensor over {@code segment}, which it does not own
      */
     public static Tensor wrap(MemorySegment segment, DataType dtype, long... shape) {
         if (segment == null || dtype == null) throw new IllegalArgumentException("Tensor.wrap: segment and dtype must not be null");
@@ -105,12 +108,20 @@ public final class Tensor implements AutoCloseable {
         return shape.length;
     }
 
-    /** Size of dimension {@code i}; negative {@code i} counts from the end, as in PyTorch. */
+    /**
+     * Size of dimension {@code i}; negative {@code i} counts from the end, as in PyTorch.
+     *
+     * @return the size of dimension {@code i}
+     */
     public long dim(int i) {
         return shape[axis("dim", i)];
     }
 
-    /** Element strides per dimension. */
+    /**
+     * Element strides per dimension.
+     *
+     * @return a copy of the strides, in elements
+     */
     public long[] strides() {
         return strides.clone();
     }
@@ -144,6 +155,7 @@ public final class Tensor implements AutoCloseable {
      * first to the last element.
      *
      * @throws IllegalStateException if the memory was freed
+     * @return the memory behind this tensor
      */
     public MemorySegment segment() {
         checkAlive();
@@ -207,6 +219,8 @@ public final class Tensor implements AutoCloseable {
     /**
      * The same elements with another shape, without copying; one dimension may be -1 (inferred).
      * Needs a contiguous tensor.
+     *
+     * @return a view sharing this tensor's memory
      */
     public Tensor reshape(long... newShape) {
         checkAlive();

@@ -116,6 +116,7 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
      * {@code assign_layouts} off is {@link Layout#PLAIN}).
      *
      * @throws IllegalArgumentException if there is no rule of that name
+     * @return these options with that rule disabled
      */
     public CompileOptions withoutRule(String name) {
         java.util.Set<String> off = new java.util.HashSet<>(disabledRules);
@@ -161,6 +162,7 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
      * The same options with activations in {@code layout}.
      *
      * @throws IllegalArgumentException if {@code layout} is null
+     * @return these options with that activation layout
      */
     public CompileOptions withLayout(Layout layout) {
         return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, winograd, fastRelu, disabledRules);
@@ -170,6 +172,7 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
      * The same options with {@code n} intra-op threads (0: the default).
      *
      * @throws IllegalArgumentException if {@code n < 0}
+     * @return these options with that thread count
      */
     public CompileOptions withThreads(int n) {
         return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, n, winograd, fastRelu, disabledRules);

@@ -117,6 +117,7 @@ public final class CompiledModel implements AutoCloseable {
      *
      * @throws IllegalArgumentException      if the shape does not fit the model (the message names the layer)
      * @throws UnsupportedOperationException if the model contains a layer the compiler does not support
+     * @return the plan, owned by the caller (close it)
      */
     public static CompiledModel compile(Module model, long... inputShape) {
         return compile(model, CompileOptions.defaults(), inputShape);
@@ -132,6 +133,7 @@ public final class CompiledModel implements AutoCloseable {
      *
      * @throws IllegalArgumentException      if the shape does not fit the model (the message names the layer)
      * @throws UnsupportedOperationException if the model contains a layer the compiler does not support
+     * @return the plan, owned by the caller (close it)
      */
     public static CompiledModel compile(Module model, CompileOptions options, long... inputShape) {
         if (options == null) throw new IllegalArgumentException("CompiledModel.compile: options must not be null (CompileOptions.defaults())");
@@ -147,6 +149,7 @@ public final class CompiledModel implements AutoCloseable {
      *
      * @throws IllegalArgumentException      if the shape does not fit the graph's input (naming it), or the graph has several inputs
      * @throws UnsupportedOperationException if the graph has an op the compiler does not lower (naming the node)
+     * @return the plan, owned by the caller (close it)
      */
     public static CompiledModel compile(Graph graph, CompileOptions options, long... inputShape) {
         if (graph == null) throw new IllegalArgumentException("CompiledModel.compile: graph must not be null");
@@ -165,6 +168,7 @@ public final class CompiledModel implements AutoCloseable {
      *
      * @throws IllegalArgumentException      if a name is missing or unknown, or a shape does not fit its input (naming it)
      * @throws UnsupportedOperationException if the graph has an op the compiler does not lower (naming the node)
+     * @return the plan, owned by the caller (close it)
      */
     public static CompiledModel compile(Graph graph, CompileOptions options, Map<String, long[]> inputShapes) {
         if (graph == null) throw new IllegalArgumentException("CompiledModel.compile: graph must not be null");
@@ -216,6 +220,8 @@ public final class CompiledModel implements AutoCloseable {
      * Intra-op threads each run uses: {@link CompileOptions#threads()}, else the {@link ThreadControl}
      * count when compiled; 0 if neither was set (OpenMP's default, every core). Fixed for the
      * plan's life: for another count compile another plan.
+     *
+     * @return the thread count, or 0 for OpenMP's default
      */
     public int threads() {
         return threads;
@@ -225,6 +231,8 @@ public final class CompiledModel implements AutoCloseable {
      * Floating-point operations of one run: 2 x the multiply-adds of every convolution and inner
      * product (pooling, element-wise work and reorders not counted), e.g. about 3.6e9 per image
      * for ResNet-18 at 224 x 224. Divide by a run's seconds for GFLOP/s.
+     *
+     * @return floating-point operations per run (multiply and add counted as two)
      */
     public long flops() {
         return compiled.flops;
@@ -235,7 +243,11 @@ public final class CompiledModel implements AutoCloseable {
         return steps.stream().map(Compiler.Step::description).toList();
     }
 
-    /** Where each rewrite rule fired, in order ({@code rule: what into where}), e.g. {@code fold_batch_norm: bn1 into conv1}. */
+    /**
+     * Where each rewrite rule fired, in order ({@code rule: what into where}), e.g. {@code fold_batch_norm: bn1 into conv1}.
+     *
+     * @return the rules that fired, in order
+     */
     public List<String> rulesFired() {
         return rulesFired;
     }
@@ -250,12 +262,20 @@ public final class CompiledModel implements AutoCloseable {
         return sb.toString();
     }
 
-    /** Number of oneDNN primitives in the plan (all created at compile time). */
+    /**
+     * Number of oneDNN primitives in the plan (all created at compile time).
+     *
+     * @return the number of oneDNN primitives
+     */
     public int primitiveCount() {
         return steps.size();
     }
 
-    /** Execution contexts created so far (grows to the peak number of concurrent calls). */
+    /**
+     * Execution contexts created so far (grows to the peak number of concurrent calls).
+     *
+     * @return the number of execution contexts created so far
+     */
     public int contextCount() {
         return pool.count();
     }
@@ -263,6 +283,8 @@ public final class CompiledModel implements AutoCloseable {
     /**
      * Native objects (oneDNN memory objects, streams) the execution contexts have created so far:
      * a diagnostic that stays constant once every concurrent caller has been served once.
+     *
+     * @return the count of native objects created so far
      */
     public long nativeObjectsCreated() {
         return pool.nativeObjects.get();
@@ -273,12 +295,18 @@ public final class CompiledModel implements AutoCloseable {
      * the guard sends a step there when its input holds a NaN, an infinity or a value beyond 1024 in
      * magnitude (see docs/compile.md). Stays 0 for ordinary inputs; a count that keeps growing means
      * the model's activations are that large, and {@link CompileOptions#withWinograd} off loses nothing.
+     *
+     * @return the count of Winograd steps that ran their direct convolution instead
      */
     public long winogradFallbacks() {
         return pool.winogradFallbacks.get();
     }
 
-    /** Bytes of activation buffers plus scratchpad one execution context holds. */
+    /**
+     * Bytes of activation buffers plus scratchpad one execution context holds.
+     *
+     * @return bytes per execution context
+     */
     public long contextBytes() {
         return pool.contextBytes();
     }
@@ -288,6 +316,8 @@ public final class CompiledModel implements AutoCloseable {
      * call is not the slow one; with Winograd steps, first waits until their transforms are
      * JIT-compiled (once per JVM, about a second), so that every later run takes the Winograd path
      * and gives the same result for the same input.
+     *
+     * @return this plan
      */
     public CompiledModel warmup() {
         checkOpen();
@@ -304,6 +334,8 @@ public final class CompiledModel implements AutoCloseable {
     /**
      * Runs a plan of one input and one output on {@code input} and returns a new output tensor the
      * caller owns (allocates it per call). @throws IllegalArgumentException as {@link #run(Tensor, Tensor)}
+     *
+     * @return a new tensor of the output shape, owned by the caller (close it)
      */
     public Tensor run(Tensor input) {
         checkOpen();
@@ -361,6 +393,7 @@ public final class CompiledModel implements AutoCloseable {
      *
      * @throws IllegalArgumentException as {@link #run(Map, Map)}
      * @throws IllegalStateException    as {@link #run(Map, Map)}
+     * @return every output by name, new tensors owned by the caller (close them)
      */
     public Map<String, Tensor> run(Map<String, Tensor> inputs) {
         checkOpen();

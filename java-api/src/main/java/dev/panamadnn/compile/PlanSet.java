@@ -118,6 +118,7 @@ public final class PlanSet implements AutoCloseable {
      * @throws IllegalArgumentException if an argument is null, the sample shape is empty or has a
      *                                  size {@code < 1}, or (for a layer, which states its output shape) the
      *                                  model does not take it (the message names the layer)
+     * @return the plan set, owned by the caller (close it)
      */
     public static PlanSet of(Module model, CompileOptions options, long... sampleShape) {
         return of(model, options, sampleShape, DEFAULT_MAX_PLANS);
@@ -127,6 +128,7 @@ public final class PlanSet implements AutoCloseable {
      * {@link #of(Module, CompileOptions, long...)} keeping up to {@code maxPlans} plans.
      *
      * @throws IllegalArgumentException as that does, or if {@code maxPlans} is not in [1, {@value #MAX_PLANS}]
+     * @return the plan set, owned by the caller (close it)
      */
     public static PlanSet of(Module model, CompileOptions options, long[] sampleShape, int maxPlans) {
         return new PlanSet(model, options, sampleShape, maxPlans, shape -> CompiledModel.compile(model, options, shape));
@@ -142,6 +144,7 @@ public final class PlanSet implements AutoCloseable {
      *
      * @throws IllegalArgumentException if an input's first dim is not a plain symbol (the same for
      *                                  all inputs) or another dim is not fixed
+     * @return the plan set, owned by the caller (close it)
      */
     public static PlanSet of(dev.panamadnn.graph.Graph graph, CompileOptions options, int maxPlans) {
         if (graph == null) throw new IllegalArgumentException("PlanSet: graph must not be null");
@@ -157,6 +160,7 @@ public final class PlanSet implements AutoCloseable {
      * @throws IllegalArgumentException if a size is {@code < 1} or too large, or there are more distinct sizes
      *                                  than {@link #maxPlans()} (the first would be evicted by the last)
      * @throws IllegalStateException    if this plan set is closed
+     * @return this plan set
      */
     public PlanSet warmup(int... batches) {
         if (batches == null || batches.length == 0) throw new IllegalArgumentException(this + ": warmup expects batch sizes, got none");
@@ -187,6 +191,7 @@ public final class PlanSet implements AutoCloseable {
      * @throws IllegalArgumentException if the input is not {@code [N, sampleShape...]} (checked before any
      *                                  native call), or as {@link CompiledModel#run(Tensor)}, or building the plan failed so
      * @throws IllegalStateException    if this plan set is closed, or as {@link CompiledModel#run(Tensor)}
+     * @return a new tensor owned by the caller (close it)
      */
     public Tensor run(Tensor input) {
         calls.enter(this);
@@ -232,6 +237,7 @@ public final class PlanSet implements AutoCloseable {
      * @throws IllegalArgumentException if an input is missing or not {@code [N, sample...]}, the inputs
      *                                  disagree on N (naming both), or as {@link CompiledModel#run(Map)}
      * @throws IllegalStateException    if this plan set is closed, or as {@link CompiledModel#run(Map)}
+     * @return every output by name, new tensors owned by the caller (close them)
      */
     public Map<String, Tensor> run(Map<String, Tensor> inputs) {
         calls.enter(this);
@@ -282,6 +288,7 @@ public final class PlanSet implements AutoCloseable {
      *
      * @throws IllegalArgumentException if {@code batch} is {@code < 1} or too large
      * @throws IllegalStateException    if this plan set is closed
+     * @return the output shape for that batch size
      */
     public long[] outputShape(long batch) {
         int b = BatchedInputs.checkBatch(this, sampleShape, batch);
@@ -325,12 +332,20 @@ public final class PlanSet implements AutoCloseable {
         return sizes;
     }
 
-    /** Plans compiled so far (a batch size evicted and asked for again counts again; failed compiles do not). */
+    /**
+     * Plans compiled so far (a batch size evicted and asked for again counts again; failed compiles do not).
+     *
+     * @return the number of plans compiled so far
+     */
     public long plansBuilt() {
         return cache.built();
     }
 
-    /** Plans evicted so far to stay within {@link #maxPlans()} ({@link #close()} not counted). */
+    /**
+     * Plans evicted so far to stay within {@link #maxPlans()} ({@link #close()} not counted).
+     *
+     * @return the number of plans evicted so far
+     */
     public long evictions() {
         return cache.evictions();
     }

@@ -24,12 +24,20 @@ public final class Attributes {
         this.values = values;
     }
 
-    /** No attributes. */
+    /**
+     * No attributes.
+     *
+     * @return the empty attribute set
+     */
     public static Attributes empty() {
         return EMPTY;
     }
 
-    /** Attributes from name/value pairs, e.g. {@code of("axis", 1L)}. */
+    /**
+     * Attributes from name/value pairs, e.g. {@code of("axis", 1L)}.
+     *
+     * @return the attributes
+     */
     public static Attributes of(Object... namesAndValues) {
         if (namesAndValues.length % 2 != 0) {
             throw new IllegalArgumentException("Attributes.of: expected name/value pairs, got " + namesAndValues.length + " arguments");
@@ -196,6 +204,7 @@ public final class Attributes {
          * Sets {@code name} to {@code value} (replacing it if set); arrays are copied.
          *
          * @throws IllegalArgumentException if the name is empty or the value of no supported type
+         * @return this builder
          */
         public Builder put(String name, Object value) {
             if (name == null || name.isEmpty()) throw new IllegalArgumentException("Attributes: a name is required");
@@ -203,12 +212,20 @@ public final class Attributes {
             return this;
         }
 
-        /** Puts {@code value} unless it is null. */
+        /**
+         * Puts {@code value} unless it is null.
+         *
+         * @return this builder
+         */
         public Builder putIfPresent(String name, Object value) {
             return value == null ? this : put(name, value);
         }
 
-        /** Removes {@code name} if set. */
+        /**
+         * Removes {@code name} if set.
+         *
+         * @return this builder
+         */
         public Builder remove(String name) {
             values.remove(name);
             return this;

@@ -58,6 +58,7 @@ public record Dim(long factor, String symbol) {
      *
      * @throws IllegalArgumentException if {@code k < 0}
      * @throws ArithmeticException      if the factor overflows a long
+     * @return this dimension times {@code k}
      */
     public Dim times(long k) {
         if (k == 0) return of(0);

@@ -59,6 +59,7 @@ public final class Graph {
      * A checked graph with every value's shape inferred.
      *
      * @throws GraphException if it is malformed or its shapes are inconsistent
+     * @return the validated graph with every value's shape inferred
      */
     public static Graph of(String name, List<Value> inputs, List<Node> nodes, Map<String, Tensor> initializers, List<String> outputs) {
         String label = name == null || name.isEmpty() ? "graph" : "graph " + name;
@@ -209,6 +210,8 @@ public final class Graph {
      * {@code [2, 512]} of a {@code Shape -> Gather -> Concat} chain once the batch is bound.
      * Null if it is not known (it depends on a graph input's data, or a symbol is unbound). The
      * tensor belongs to the graph (freed by the garbage collector); do not close it.
+     *
+     * @return the tensor, or null if the value is not known at compile time
      */
     public Tensor knownValue(String name) {
         return known.get(name);
@@ -251,6 +254,7 @@ public final class Graph {
      *                                  factor, or a symbol bound to two sizes), naming the input,
      *                                  the dim, the expected and the given size
      * @throws GraphException           if the bound graph is inconsistent
+     * @return a graph whose input shapes are concrete
      */
     public Graph bind(long[]... shapes) {
         if (shapes == null || shapes.length != inputs.size()) {
@@ -297,6 +301,7 @@ public final class Graph {
      *
      * @throws IllegalArgumentException if a size is null or below 1
      * @throws GraphException           if the bound graph is inconsistent
+     * @return a graph with those symbols replaced by sizes
      */
     public Graph bind(Map<String, Long> bindings) {
         if (bindings == null) throw new IllegalArgumentException("graph " + name + ": bindings must not be null");
@@ -310,7 +315,11 @@ public final class Graph {
         return of(name, in, nodes, initializers, outputs);
     }
 
-    /** Total elements of the initializers (the model's parameters and buffers). */
+    /**
+     * Total elements of the initializers (the model's parameters and buffers).
+     *
+     * @return the number of elements over all initializers
+     */
     public long parameterCount() {
         long n = 0;
         for (Tensor t : initializers.values()) n += t.numel();
@@ -381,6 +390,7 @@ public final class Graph {
      *
      * @throws GraphException                if the shape does not fit the model (naming the node)
      * @throws UnsupportedOperationException if a module cannot be lowered
+     * @return the graph (sharing the module's parameter tensors)
      */
     public static Graph lower(dev.panamadnn.Module model, Shape inputShape) {
         if (model == null) throw new IllegalArgumentException("Graph.lower: model must not be null");

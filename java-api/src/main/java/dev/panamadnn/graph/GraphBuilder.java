@@ -29,19 +29,31 @@ public final class GraphBuilder {
         this.name = name == null ? "graph" : name;
     }
 
-    /** Declares an F32 graph input; returns its name. @throws GraphException if the name is taken */
+    /**
+     * Declares an F32 graph input; returns its name. @throws GraphException if the name is taken
+     *
+     * @return the input's value name
+     */
     public String input(String name, Shape shape) {
         return input(name, DataType.F32, shape);
     }
 
-    /** Declares a graph input of {@code dtype}; returns its name. @throws GraphException if the name is taken */
+    /**
+     * Declares a graph input of {@code dtype}; returns its name. @throws GraphException if the name is taken
+     *
+     * @return the input's value name
+     */
     public String input(String name, DataType dtype, Shape shape) {
         define(new Value(name, dtype, shape));
         inputs.add(values.get(name));
         return name;
     }
 
-    /** Declares a weight (not copied: the graph shares the tensor); returns its name. */
+    /**
+     * Declares a weight (not copied: the graph shares the tensor); returns its name.
+     *
+     * @return the initializer's value name
+     */
     public String initializer(String name, Tensor tensor) {
         if (tensor == null) throw new GraphException("graph " + this.name + ": initializer '" + name + "' is null");
         define(new Value(name, tensor.dtype(), Shape.of(tensor.shape())));
@@ -58,6 +70,8 @@ public final class GraphBuilder {
     /**
      * A small I64 constant (a Reshape's shape, a Pad's pads) as an initializer; its memory belongs
      * to the graph (freed by the garbage collector once the graph is unreachable). Returns its name.
+     *
+     * @return the constant's value name
      */
     public String constant(String name, long... values) {
         java.lang.foreign.MemorySegment seg = java.lang.foreign.Arena.ofAuto().allocateFrom(java.lang.foreign.ValueLayout.JAVA_LONG, values);
@@ -75,12 +89,17 @@ public final class GraphBuilder {
      * Adds a one-output node; returns the output's name (the node's, made unique).
      *
      * @throws GraphException if an input is undefined or the shapes do not fit the op
+     * @return the name of the node's output value
      */
     public String node(String op, String name, Attributes attributes, String... inputs) {
         return node(op, name, attributes, List.of(inputs), 1).get(0);
     }
 
-    /** Adds a node with {@code outputCount} outputs ({@code name:0}, {@code name:1}... for more than one). */
+    /**
+     * Adds a node with {@code outputCount} outputs ({@code name:0}, {@code name:1}... for more than one).
+     *
+     * @return the names of the node's output values
+     */
     public List<String> node(String op, String name, Attributes attributes, List<String> inputs, int outputCount) {
         String unique = uniqueName(name == null || name.isEmpty() ? op.toLowerCase(java.util.Locale.ROOT) : name);
         List<String> outs = new ArrayList<>(outputCount);
@@ -110,7 +129,11 @@ public final class GraphBuilder {
         return v;
     }
 
-    /** Marks values as graph outputs. */
+    /**
+     * Marks values as graph outputs.
+     *
+     * @return this builder
+     */
     public GraphBuilder output(String... names) {
         for (String n : names) outputs.add(n);
         return this;

@@ -50,7 +50,11 @@ public record Node(String name, String op, List<String> inputs, List<String> out
         return new Node(name, op, in, outputs, attributes);
     }
 
-    /** "name (op)", for messages. */
+    /**
+     * "name (op)", for messages.
+     *
+     * @return a one-line label for printing
+     */
     public String label() {
         return name + " (" + op + ")";
     }

@@ -30,7 +30,11 @@ public record Shape(List<Dim> dims) {
         return new Shape(Arrays.asList(dims));
     }
 
-    /** {@code [symbol, rest...]}: a shape whose first dimension (the batch) is symbolic. */
+    /**
+     * {@code [symbol, rest...]}: a shape whose first dimension (the batch) is symbolic.
+     *
+     * @return the shape {@code [symbol, rest...]}
+     */
     public static Shape batched(String symbol, long... rest) {
         List<Dim> d = new ArrayList<>(rest.length + 1);
         d.add(Dim.symbol(symbol));
@@ -43,7 +47,11 @@ public record Shape(List<Dim> dims) {
         return dims.size();
     }
 
-    /** Dimension {@code i} (0 is the outermost). */
+    /**
+     * Dimension {@code i} (0 is the outermost).
+     *
+     * @return dimension {@code i}
+     */
     public Dim dim(int i) {
         return dims.get(i);
     }
@@ -67,6 +75,8 @@ public record Shape(List<Dim> dims) {
     /**
      * The shape with every symbol in {@code bindings} replaced by its size ({@code 12*N} with
      * N = 2 becomes 24); symbols not in {@code bindings} stay.
+     *
+     * @return the shape with those symbols replaced by sizes
      */
     public Shape bind(Map<String, Long> bindings) {
         List<Dim> out = new ArrayList<>(dims.size());

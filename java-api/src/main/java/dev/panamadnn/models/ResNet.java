@@ -124,6 +124,7 @@ public final class ResNet implements Module {
      *
      * @throws IllegalArgumentException if the input is not F32 {@code [N, 3, H, W]} (the message names this model and the stage)
      * @throws IllegalStateException    if the input was freed or the model is closed
+     * @return the logits, [N, numClasses], owned by the caller (close them)
      */
     public Tensor forward(Tensor input, Backend backend) {
         if (input != null && input.isAlive()) outputShape(input.shape());   // a misfit is named by its stage
@@ -141,6 +142,7 @@ public final class ResNet implements Module {
      *
      * @throws IllegalArgumentException if a stage rejects its input, e.g. {@code "resnet18: conv1: Conv2d(3, 64, ...): expected 3
      *                                  input channels..."}
+     * @return the output shape, [N, numClasses]
      */
     public long[] outputShape(long... inputShape) {
         long[] shape = inputShape;
@@ -172,7 +174,11 @@ public final class ResNet implements Module {
         return children;
     }
 
-    /** "resnet18", "resnet34", "resnet50", or the name given to the constructor. */
+    /**
+     * "resnet18", "resnet34", "resnet50", or the name given to the constructor.
+     *
+     * @return the model's name, e.g. {@code resnet18}
+     */
     public String name() {
         return name;
     }
@@ -182,7 +188,11 @@ public final class ResNet implements Module {
         return block;
     }
 
-    /** Blocks per stage. */
+    /**
+     * Blocks per stage.
+     *
+     * @return the number of blocks in each of the four stages
+     */
     public int[] layers() {
         return layers.clone();
     }

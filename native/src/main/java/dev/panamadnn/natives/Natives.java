@@ -34,17 +34,17 @@ public final class Natives {
         return loaded().report();
     }
 
-    /** Symbols of the loaded OpenBLAS (CBLAS and {@code openblas_*}). */
+    /** {@return the symbols of the loaded OpenBLAS (CBLAS and {@code openblas_*}), loading it first if needed} */
     public static SymbolLookup openblasLookup() {
         return loaded().lookups().get(NativeLibrary.OPENBLAS);
     }
 
-    /** Symbols of the loaded oneDNN, and of its OpenMP runtime ({@code omp_*}). */
+    /** {@return the symbols of the loaded oneDNN and of its OpenMP runtime ({@code omp_*}), loading them first if needed} */
     public static SymbolLookup dnnlLookup() {
         return loaded().lookups().get(NativeLibrary.DNNL);
     }
 
-    /** Whether this module may call restricted FFM methods without a JDK warning. */
+    /** {@return whether this module may call restricted FFM methods without a JDK warning} */
     public static boolean nativeAccessEnabled() {
         return Natives.class.getModule().isNativeAccessEnabled();
     }

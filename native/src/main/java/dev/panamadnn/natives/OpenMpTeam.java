@@ -69,7 +69,7 @@ public final class OpenMpTeam implements AutoCloseable {
                 ValueLayout.JAVA_INT));
     }
 
-    /** Whether the loaded natives have libgomp's {@code GOMP_parallel} (oneDNN built with OpenMP, as the packaged one is). */
+    /** {@return whether the loaded natives have libgomp's {@code GOMP_parallel} (oneDNN built with OpenMP, as the packaged one is)} */
     public static boolean available() {
         Natives.load();
         return parallel != null;

@@ -55,7 +55,7 @@ public final class ThreadControl {
         }
     }
 
-    /** The configured count, or 0 if none was set (the libraries then use every core). */
+    /** {@return the configured count, or 0 if none was set (the libraries then use every core)} */
     public static int threads() {
         return threads;
     }
@@ -85,13 +85,13 @@ public final class ThreadControl {
         APPLIED.get()[0] = n;
     }
 
-    /** OpenBLAS's current thread count ({@code openblas_get_num_threads}). */
+    /** {@return OpenBLAS's current thread count ({@code openblas_get_num_threads})} */
     public static int openblasThreads() {
         Natives.load();
         return invokeInt(openblasGet);
     }
 
-    /** OpenMP's maximum team size for the calling thread ({@code omp_get_max_threads}). */
+    /** {@return OpenMP's maximum team size for the calling thread ({@code omp_get_max_threads})} */
     public static int openmpMaxThreads() {
         Natives.load();
         return invokeInt(ompGetMax);

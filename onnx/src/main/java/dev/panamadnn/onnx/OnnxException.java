@@ -10,6 +10,7 @@ import java.util.List;
  */
 public class OnnxException extends RuntimeException {
     private static final long serialVersionUID = 1L;
+    /** Every problem found, one line each. */
     @SuppressWarnings("serial")   // List.copyOf's lists are serializable; the declared type is not
     private final List<String> problems;
 
@@ -42,7 +43,7 @@ public class OnnxException extends RuntimeException {
         return e;
     }
 
-    /** Each problem found (one line each; a single entry for a single problem). */
+    /** {@return each problem found (one line each; a single entry for a single problem)} */
     public List<String> problems() {
         return problems;
     }
