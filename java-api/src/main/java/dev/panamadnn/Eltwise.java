@@ -89,6 +89,9 @@ public final class Eltwise implements AutoCloseable {
     /**
      * Computes {@code dst = f(src)} natively. Both segments hold {@code count} floats and must be
      * off-heap (oneDNN keeps pointers).
+     *
+     * @param src the input, f32
+     * @param dst the output, f32, as long as {@code src} (may be {@code src} itself)
      */
     public void forward(MemorySegment src, MemorySegment dst) {
         calls.enter(this);
@@ -127,7 +130,11 @@ public final class Eltwise implements AutoCloseable {
         }
     }
 
-    /** {@return the oneDNN implementation used for {@code count} elements, e.g. {@code jit:avx512_core}} */
+    /**
+     * {@return the oneDNN implementation used for {@code count} elements, e.g. {@code jit:avx512_core}}
+     *
+     * @param count the number of elements
+     */
     public String implementation(long count) {
         if (count <= 0) throw new IllegalArgumentException("Eltwise.implementation: expected count > 0, got " + count);
         calls.enter(this);
@@ -155,6 +162,11 @@ public final class Eltwise implements AutoCloseable {
     /**
      * The plain-Java reference: one loop over {@code count} floats, computed in double, with
      * PyTorch's special values: ReLU keeps NaN and sends -inf to 0 (not {@code 0 * -inf}).
+     *
+     * @param kind the operation
+     * @param alpha its parameter (see {@link Kind})
+     * @param src the input, f32
+     * @param dst the output, f32, as long as {@code src} (may be {@code src} itself)
      */
     public static void reference(Kind kind, float alpha, MemorySegment src, MemorySegment dst) {
         long count = checkPair(src, dst);

@@ -40,7 +40,13 @@ public final class Tensor implements AutoCloseable {
         this.owned = owned;
     }
 
-    /** {@return a zero-filled, contiguous tensor in {@code arena} (the caller frees it by closing the arena)} */
+    /**
+     * {@return a zero-filled, contiguous tensor in {@code arena} (the caller frees it by closing the arena)}
+     *
+     * @param arena the arena that owns the memory
+     * @param dtype the element type
+     * @param shape the shape, outermost dimension first
+     */
     public static Tensor allocate(Arena arena, DataType dtype, long... shape) {
         if (arena == null || dtype == null) throw new IllegalArgumentException("Tensor.allocate: arena and dtype must not be null");
         long bytes = Sizes.bytes("Tensor.allocate", shape, dtype.byteSize());
@@ -51,6 +57,7 @@ public final class Tensor implements AutoCloseable {
     /**
      * A zero-filled f32 tensor that owns its memory: close it (try-with-resources).
      *
+     * @param shape the shape, outermost dimension first
      * @throws IllegalArgumentException if a size is {@code < 1} or the tensor would exceed
      *                                  2^48 bytes (see {@code Sizes.MAX_BYTES})
      * @throws OutOfMemoryError         if the memory is not there; tensor memory is off-heap and
@@ -69,7 +76,12 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
-    /** {@return an f32 tensor owning an off-heap copy of {@code data}, which must hold exactly prod(shape) values} */
+    /**
+     * {@return an f32 tensor owning an off-heap copy of {@code data}, which must hold exactly prod(shape) values}
+     *
+     * @param data the values, row-major, exactly the product of {@code shape}
+     * @param shape the shape, outermost dimension first
+     */
     public static Tensor of(float[] data, long... shape) {
         if (data == null) throw new IllegalArgumentException("Tensor.of: data must not be null");
         long n = checkShape("Tensor.of", shape);
@@ -86,6 +98,9 @@ public final class Tensor implements AutoCloseable {
      * A contiguous tensor over {@code segment} without copying (e.g. a slice of a memory-mapped
      * weights file). The segment must hold exactly prod(shape) elements; its owner keeps it alive.
      *
+     * @param segment the memory, at least the shape's bytes
+     * @param dtype the element type
+     * @param shape the shape, outermost dimension first
      * @return a tensor over {@code segment}, which it does not own
      */
     public static Tensor wrap(MemorySegment segment, DataType dtype, long... shape) {
@@ -111,6 +126,7 @@ public final class Tensor implements AutoCloseable {
     /**
      * Size of dimension {@code i}; negative {@code i} counts from the end, as in PyTorch.
      *
+     * @param i the dimension, 0 to rank - 1
      * @return the size of dimension {@code i}
      */
     public long dim(int i) {
@@ -220,6 +236,7 @@ public final class Tensor implements AutoCloseable {
      * The same elements with another shape, without copying; one dimension may be -1 (inferred).
      * Needs a contiguous tensor.
      *
+     * @param newShape the new shape, same number of elements (one dimension may be -1)
      * @return a view sharing this tensor's memory
      */
     public Tensor reshape(long... newShape) {
@@ -249,7 +266,13 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(segment, dtype, s, contiguousStrides(s), null);
     }
 
-    /** {@return the view {@code [start, end)} along {@code dim} (negative dim counts from the end), without copying} */
+    /**
+     * {@return the view {@code [start, end)} along {@code dim} (negative dim counts from the end), without copying}
+     *
+     * @param dim the dimension to slice
+     * @param start the first index, inclusive
+     * @param end the last index, exclusive
+     */
     public Tensor slice(int dim, long start, long end) {
         checkAlive();
         int d = axis("slice", dim);

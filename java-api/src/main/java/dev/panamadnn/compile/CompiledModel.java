@@ -115,6 +115,8 @@ public final class CompiledModel implements AutoCloseable {
      * Compiles {@code model} for inputs of exactly {@code inputShape} (e.g. {@code [N, 3, 224,
      * 224]}). Reads the parameters now: later writes to them do not reach the plan.
      *
+     * @param model the model; its parameters are copied, so it may be closed afterwards
+     * @param inputShape the input shape the plan is built for, e.g. {@code [N, C, H, W]}
      * @throws IllegalArgumentException      if the shape does not fit the model (the message names the layer)
      * @throws UnsupportedOperationException if the model contains a layer the compiler does not support
      * @return the plan, owned by the caller (close it)
@@ -131,6 +133,9 @@ public final class CompiledModel implements AutoCloseable {
      * their direct convolution, whose results differ from Winograd's by rounding (about 1e-5
      * relative); {@link #warmup()} does it on the caller's thread.
      *
+     * @param model the model; its parameters are copied, so it may be closed afterwards
+     * @param options how to compile ({@link CompileOptions#defaults()} for the fastest plan)
+     * @param inputShape the input shape the plan is built for, e.g. {@code [N, C, H, W]}
      * @throws IllegalArgumentException      if the shape does not fit the model (the message names the layer)
      * @throws UnsupportedOperationException if the model contains a layer the compiler does not support
      * @return the plan, owned by the caller (close it)
@@ -147,6 +152,9 @@ public final class CompiledModel implements AutoCloseable {
      * batch are bound by it) with the given options. The graph's initializers are read now and
      * copied into the plan (folded, reordered): the plan does not need them afterwards.
      *
+     * @param graph the graph (its initializers are copied)
+     * @param options how to compile ({@link CompileOptions#defaults()} for the fastest plan)
+     * @param inputShape the input shape the plan is built for, e.g. {@code [N, C, H, W]}
      * @throws IllegalArgumentException      if the shape does not fit the graph's input (naming it), or the graph has several inputs
      * @throws UnsupportedOperationException if the graph has an op the compiler does not lower (naming the node)
      * @return the plan, owned by the caller (close it)
@@ -166,6 +174,9 @@ public final class CompiledModel implements AutoCloseable {
      * no other; symbolic dims such as the batch are bound by them): a plan of several inputs and
      * outputs, run by {@link #run(Map)}. As {@link #compile(Graph, CompileOptions, long...)} otherwise.
      *
+     * @param graph the graph (its initializers are copied)
+     * @param options how to compile ({@link CompileOptions#defaults()} for the fastest plan)
+     * @param inputShapes the shape of every graph input, by name
      * @throws IllegalArgumentException      if a name is missing or unknown, or a shape does not fit its input (naming it)
      * @throws UnsupportedOperationException if the graph has an op the compiler does not lower (naming the node)
      * @return the plan, owned by the caller (close it)
@@ -335,6 +346,7 @@ public final class CompiledModel implements AutoCloseable {
      * Runs a plan of one input and one output on {@code input} and returns a new output tensor the
      * caller owns (allocates it per call). @throws IllegalArgumentException as {@link #run(Tensor, Tensor)}
      *
+     * @param input a tensor of the compiled input shape (not closed)
      * @return a new tensor of the output shape, owned by the caller (close it)
      */
     public Tensor run(Tensor input) {
@@ -357,6 +369,8 @@ public final class CompiledModel implements AutoCloseable {
      * writable). Creates nothing once warm (a memory-mapped input or output costs a copy each way).
      * Safe to call concurrently with {@link #close()} and with closing either tensor on another thread.
      *
+     * @param input a tensor of the compiled input shape (not closed)
+     * @param output where to write, a tensor of the output shape
      * @throws IllegalArgumentException if the plan has several inputs or outputs ({@link #run(Map, Map)}),
      *                                  a tensor has another shape, dtype or layout, they overlap, or
      *                                  the output is read-only
@@ -391,6 +405,7 @@ public final class CompiledModel implements AutoCloseable {
      * Runs the plan on {@code inputs} (by name: every input of {@link #inputs()}, no other) and
      * returns new output tensors the caller owns, by name in {@link #outputs()} order.
      *
+     * @param inputs every graph input by name
      * @throws IllegalArgumentException as {@link #run(Map, Map)}
      * @throws IllegalStateException    as {@link #run(Map, Map)}
      * @return every output by name, new tensors owned by the caller (close them)
@@ -414,6 +429,8 @@ public final class CompiledModel implements AutoCloseable {
      * dtype and shape, contiguous, off-heap; outputs writable and overlapping no other tensor).
      * Everything is checked before any native call. Thread-safety and lifetimes as {@link #run(Tensor, Tensor)}.
      *
+     * @param inputs every graph input by name
+     * @param outputs a tensor of the right shape for every graph output, by name
      * @throws IllegalArgumentException if a name is unknown or missing, or a tensor has another dtype,
      *                                  shape or layout, is read-only (an output), or overlaps another
      * @throws IllegalStateException    if this model is closed, a tensor's memory was freed (before or

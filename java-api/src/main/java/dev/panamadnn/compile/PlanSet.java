@@ -115,6 +115,9 @@ public final class PlanSet implements AutoCloseable {
      * A plan set for {@code model} on inputs {@code [N, sampleShape...]} for any batch {@code N >= 1},
      * keeping up to {@value #DEFAULT_MAX_PLANS} plans. Builds nothing yet.
      *
+     * @param model the model; its parameters are copied, so it may be closed afterwards
+     * @param options how to compile
+     * @param sampleShape one input shape; its first dimension is the batch and may differ per call
      * @throws IllegalArgumentException if an argument is null, the sample shape is empty or has a
      *                                  size {@code < 1}, or (for a layer, which states its output shape) the
      *                                  model does not take it (the message names the layer)
@@ -127,6 +130,10 @@ public final class PlanSet implements AutoCloseable {
     /**
      * {@link #of(Module, CompileOptions, long...)} keeping up to {@code maxPlans} plans.
      *
+     * @param model the model; its parameters are copied, so it may be closed afterwards
+     * @param options how to compile
+     * @param sampleShape one input shape; its first dimension is the batch and may differ per call
+     * @param maxPlans how many plans (batch sizes) to keep before evicting the least recently used
      * @throws IllegalArgumentException as that does, or if {@code maxPlans} is not in [1, {@value #MAX_PLANS}]
      * @return the plan set, owned by the caller (close it)
      */
@@ -142,6 +149,9 @@ public final class PlanSet implements AutoCloseable {
      * <p>The graph may have several inputs, each {@code [N, fixed sizes...]} with the same batch
      * symbol, and several outputs: run it with {@link #run(Map)} or {@link #run(Map, Map)}.
      *
+     * @param graph a graph whose inputs are {@code [N, fixed sizes...]} with one batch symbol
+     * @param options how to compile
+     * @param maxPlans how many plans (batch sizes) to keep before evicting the least recently used
      * @throws IllegalArgumentException if an input's first dim is not a plain symbol (the same for
      *                                  all inputs) or another dim is not fixed
      * @return the plan set, owned by the caller (close it)
@@ -157,6 +167,7 @@ public final class PlanSet implements AutoCloseable {
      * Builds (if not cached) and warms up ({@link CompiledModel#warmup()}) the plan of each batch
      * size, so the first requests of those sizes pay neither. Returns this.
      *
+     * @param batches the batch sizes to compile now
      * @throws IllegalArgumentException if a size is {@code < 1} or too large, or there are more distinct sizes
      *                                  than {@link #maxPlans()} (the first would be evicted by the last)
      * @throws IllegalStateException    if this plan set is closed
@@ -188,6 +199,7 @@ public final class PlanSet implements AutoCloseable {
      * returns a new output tensor the caller owns (allocated per call: use {@link #run(Tensor, Tensor)}
      * on a hot path).
      *
+     * @param input the input, {@code [N, ...]} for any batch N
      * @throws IllegalArgumentException if the input is not {@code [N, sampleShape...]} (checked before any
      *                                  native call), or as {@link CompiledModel#run(Tensor)}, or building the plan failed so
      * @throws IllegalStateException    if this plan set is closed, or as {@link CompiledModel#run(Tensor)}
@@ -211,6 +223,8 @@ public final class PlanSet implements AutoCloseable {
      * whose shape must be that plan's {@link #outputShape(long) output shape}. A cached size allocates
      * nothing on the heap once its plan is warm.
      *
+     * @param input the input, {@code [N, ...]} for any batch N
+     * @param output where to write, a tensor of {@link #outputShape(long)}
      * @throws IllegalArgumentException if the input is not {@code [N, sampleShape...]} or the output not
      *                                  {@code [N, ...]} for the same N (checked before any native call), or
      *                                  as {@link CompiledModel#run(Tensor, Tensor)}, or building the plan failed so
@@ -234,6 +248,7 @@ public final class PlanSet implements AutoCloseable {
      * Runs the plan for the inputs' batch size (built now if not cached) on {@code inputs}, by
      * name, and returns new output tensors the caller owns, by name (as {@link CompiledModel#run(Map)}).
      *
+     * @param inputs every graph input by name
      * @throws IllegalArgumentException if an input is missing or not {@code [N, sample...]}, the inputs
      *                                  disagree on N (naming both), or as {@link CompiledModel#run(Map)}
      * @throws IllegalStateException    if this plan set is closed, or as {@link CompiledModel#run(Map)}
@@ -256,6 +271,8 @@ public final class PlanSet implements AutoCloseable {
      * writing {@code outputs}, by name (as {@link CompiledModel#run(Map, Map)}: every tensor checked
      * before any native call).
      *
+     * @param inputs every graph input by name
+     * @param outputs a tensor of the right shape for every graph output, by name
      * @throws IllegalArgumentException as {@link #run(Map)}, or as {@link CompiledModel#run(Map, Map)}
      * @throws IllegalStateException    if this plan set is closed, or as {@link CompiledModel#run(Map, Map)}
      */
@@ -286,6 +303,7 @@ public final class PlanSet implements AutoCloseable {
      * {@link Layer} model (its shape rule); for another model, from the first plan built (this builds
      * the plan for {@code batch} if there is none yet).
      *
+     * @param batch the batch size
      * @throws IllegalArgumentException if {@code batch} is {@code < 1} or too large
      * @throws IllegalStateException    if this plan set is closed
      * @return the output shape for that batch size

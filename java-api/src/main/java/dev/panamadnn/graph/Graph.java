@@ -58,6 +58,11 @@ public final class Graph {
     /**
      * A checked graph with every value's shape inferred.
      *
+     * @param name the name
+     * @param inputs the graph inputs
+     * @param nodes the nodes, in topological order
+     * @param initializers the weights by name (referenced, not copied or owned)
+     * @param outputs the names of the graph outputs
      * @throws GraphException if it is malformed or its shapes are inconsistent
      * @return the validated graph with every value's shape inferred
      */
@@ -197,7 +202,11 @@ public final class Graph {
         return outputs;
     }
 
-    /** {@return the named value (input, initializer or node output) with its inferred shape. @throws GraphException if unknown} */
+    /**
+     * {@return the named value (input, initializer or node output) with its inferred shape. @throws GraphException if unknown}
+     *
+     * @param name the name
+     */
     public Value value(String name) {
         Value v = values.get(name);
         if (v == null) throw new GraphException("graph " + this.name + ": no value named '" + name + "'");
@@ -211,6 +220,7 @@ public final class Graph {
      * Null if it is not known (it depends on a graph input's data, or a symbol is unbound). The
      * tensor belongs to the graph (freed by the garbage collector); do not close it.
      *
+     * @param name the name
      * @return the tensor, or null if the value is not known at compile time
      */
     public Tensor knownValue(String name) {
@@ -222,17 +232,29 @@ public final class Graph {
         return values;
     }
 
-    /** {@return the node that computes {@code value}, or null for a graph input or initializer} */
+    /**
+     * {@return the node that computes {@code value}, or null for a graph input or initializer}
+     *
+     * @param value a value name
+     */
     public Node producer(String value) {
         return producers.get(value);
     }
 
-    /** {@return the nodes that read {@code value}, in graph order (empty if none)} */
+    /**
+     * {@return the nodes that read {@code value}, in graph order (empty if none)}
+     *
+     * @param value a value name
+     */
     public List<Node> consumers(String value) {
         return consumers.getOrDefault(value, List.of());
     }
 
-    /** {@return whether {@code value} is an output of the graph} */
+    /**
+     * {@return whether {@code value} is an output of the graph}
+     *
+     * @param value a value name
+     */
     public boolean isOutput(String value) {
         return outputs.contains(value);
     }
@@ -249,6 +271,7 @@ public final class Graph {
      * symbol bound by matching (a {@code 12*N} dim of size 24 binds N = 2), every shape
      * re-inferred, so all are fixed. The initializers are shared, not copied.
      *
+     * @param shapes one concrete shape per graph input, in order
      * @throws IllegalArgumentException if a shape does not fit its input (rank, a fixed size, a
      *                                  size that is not a positive multiple of a symbolic dim's
      *                                  factor, or a symbol bound to two sizes), naming the input,
@@ -299,6 +322,7 @@ public final class Graph {
      * This graph with the given symbols replaced by sizes, every shape re-inferred (symbols this
      * graph does not use are ignored; those it uses but {@code bindings} lacks stay symbolic).
      *
+     * @param bindings a size for each symbol to fix
      * @throws IllegalArgumentException if a size is null or below 1
      * @throws GraphException           if the bound graph is inconsistent
      * @return a graph with those symbols replaced by sizes
@@ -388,6 +412,8 @@ public final class Graph {
      * batch size): each module lowers itself ({@link dev.panamadnn.Module#lower}). The graph shares
      * the model's parameters: keep the model open while the graph is used.
      *
+     * @param model the module to lower
+     * @param inputShape its input shape (may be symbolic)
      * @throws GraphException                if the shape does not fit the model (naming the node)
      * @throws UnsupportedOperationException if a module cannot be lowered
      * @return the graph (sharing the module's parameter tensors)
@@ -401,7 +427,11 @@ public final class Graph {
         return b.output(out).build();
     }
 
-    /** {@return a builder for graphs made node by node (as modules lower themselves)} */
+    /**
+     * {@return a builder for graphs made node by node (as modules lower themselves)}
+     *
+     * @param name the name
+     */
     public static GraphBuilder builder(String name) {
         return new GraphBuilder(name);
     }

@@ -68,6 +68,9 @@ public final class ResNet implements Module {
     /**
      * A ResNet with {@code layers[k]} blocks in stage k+1.
      *
+     * @param block the residual block
+     * @param layers the number of blocks in each of the four stages
+     * @param numClasses outputs of the final Linear
      * @param name       how messages and {@link #name()} call it, e.g. "resnet18"
      * @throws IllegalArgumentException if {@code layers} does not have 4 entries {@code >= 1} or {@code numClasses < 1}
      */
@@ -122,6 +125,8 @@ public final class ResNet implements Module {
     /**
      * Logits {@code [N, numClasses]} for images {@code [N, 3, H, W]}, every layer on {@code backend}.
      *
+     * @param input images, [N, 3, H, W]
+     * @param backend native (oneDNN) or the pure-Java reference
      * @throws IllegalArgumentException if the input is not F32 {@code [N, 3, H, W]} (the message names this model and the stage)
      * @throws IllegalStateException    if the input was freed or the model is closed
      * @return the logits, [N, numClasses], owned by the caller (close them)
@@ -140,6 +145,7 @@ public final class ResNet implements Module {
     /**
      * The logits' shape for an input of shape {@code inputShape}, with the same checks as forward.
      *
+     * @param inputShape the input shape, [N, 3, H, W]
      * @throws IllegalArgumentException if a stage rejects its input, e.g. {@code "resnet18: conv1: Conv2d(3, 64, ...): expected 3
      *                                  input channels..."}
      * @return the output shape, [N, numClasses]

@@ -16,6 +16,7 @@ public final class ResNets {
     /**
      * torchvision's {@code resnet18(num_classes=numClasses)}: BasicBlock, layers [2, 2, 2, 2].
      *
+     * @param numClasses outputs of the final Linear (1000 for ImageNet checkpoints)
      * @return an untrained ResNet-18 (load weights with {@link dev.panamadnn.StateDictLoader})
      */
     public static ResNet resnet18(int numClasses) {
@@ -25,6 +26,7 @@ public final class ResNets {
     /**
      * torchvision's {@code resnet34(num_classes=numClasses)}: BasicBlock, layers [3, 4, 6, 3].
      *
+     * @param numClasses outputs of the final Linear (1000 for ImageNet checkpoints)
      * @return an untrained ResNet-34 (load weights with {@link dev.panamadnn.StateDictLoader})
      */
     public static ResNet resnet34(int numClasses) {
@@ -34,6 +36,7 @@ public final class ResNets {
     /**
      * torchvision's {@code resnet50(num_classes=numClasses)}: Bottleneck, layers [3, 4, 6, 3].
      *
+     * @param numClasses outputs of the final Linear (1000 for ImageNet checkpoints)
      * @return an untrained ResNet-50 (load weights with {@link dev.panamadnn.StateDictLoader})
      */
     public static ResNet resnet50(int numClasses) {
