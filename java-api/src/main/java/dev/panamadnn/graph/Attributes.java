@@ -36,6 +36,7 @@ public final class Attributes {
     /**
      * Attributes from name/value pairs, e.g. {@code of("axis", 1L)}.
      *
+     * @param namesAndValues alternating names and values
      * @return the attributes
      */
     public static Attributes of(Object... namesAndValues) {
@@ -64,7 +65,11 @@ public final class Attributes {
         return b;
     }
 
-    /** {@return whether the attribute {@code name} is set} */
+    /**
+     * {@return whether the attribute {@code name} is set}
+     *
+     * @param name the attribute name
+     */
     public boolean has(String name) {
         return values.containsKey(name);
     }
@@ -74,59 +79,107 @@ public final class Attributes {
         return Collections.unmodifiableSet(values.keySet());
     }
 
-    /** {@return an integer attribute. @throws IllegalArgumentException if it is missing or not an integer} */
+    /**
+     * {@return an integer attribute. @throws IllegalArgumentException if it is missing or not an integer}
+     *
+     * @param name the attribute name
+     */
     public long integer(String name) {
         return get(name, Long.class, "an integer");
     }
 
-    /** {@return an integer attribute, or {@code otherwise} if absent. @throws IllegalArgumentException if it is not an integer} */
+    /**
+     * {@return an integer attribute, or {@code otherwise} if absent. @throws IllegalArgumentException if it is not an integer}
+     *
+     * @param name the attribute name
+     * @param otherwise the value if the attribute is absent
+     */
     public long integer(String name, long otherwise) {
         return has(name) ? integer(name) : otherwise;
     }
 
-    /** {@return a float attribute (an integer one is read as a float). @throws IllegalArgumentException if it is missing or not a number} */
+    /**
+     * {@return a float attribute (an integer one is read as a float). @throws IllegalArgumentException if it is missing or not a number}
+     *
+     * @param name the attribute name
+     */
     public double real(String name) {
         Object v = values.get(name);
         if (v instanceof Long l) return l;   // ONNX writers sometimes store 0 for a float
         return get(name, Double.class, "a float");
     }
 
-    /** {@return a float attribute, or {@code otherwise} if absent. @throws IllegalArgumentException if it is not a number} */
+    /**
+     * {@return a float attribute, or {@code otherwise} if absent. @throws IllegalArgumentException if it is not a number}
+     *
+     * @param name the attribute name
+     * @param otherwise the value if the attribute is absent
+     */
     public double real(String name, double otherwise) {
         return has(name) ? real(name) : otherwise;
     }
 
-    /** {@return a string attribute. @throws IllegalArgumentException if it is missing or not a string} */
+    /**
+     * {@return a string attribute. @throws IllegalArgumentException if it is missing or not a string}
+     *
+     * @param name the attribute name
+     */
     public String string(String name) {
         return get(name, String.class, "a string");
     }
 
-    /** {@return a string attribute, or {@code otherwise} if absent. @throws IllegalArgumentException if it is not a string} */
+    /**
+     * {@return a string attribute, or {@code otherwise} if absent. @throws IllegalArgumentException if it is not a string}
+     *
+     * @param name the attribute name
+     * @param otherwise the value if the attribute is absent
+     */
     public String string(String name, String otherwise) {
         return has(name) ? string(name) : otherwise;
     }
 
-    /** {@return a copy of an integer-list attribute. @throws IllegalArgumentException if it is missing or not an integer list} */
+    /**
+     * {@return a copy of an integer-list attribute. @throws IllegalArgumentException if it is missing or not an integer list}
+     *
+     * @param name the attribute name
+     */
     public long[] integers(String name) {
         return get(name, long[].class, "an integer list").clone();
     }
 
-    /** {@return a copy of an integer-list attribute, or {@code otherwise} (may be null, returned as is) if absent} */
+    /**
+     * {@return a copy of an integer-list attribute, or {@code otherwise} (may be null, returned as is) if absent}
+     *
+     * @param name the attribute name
+     * @param otherwise the value if the attribute is absent
+     */
     public long[] integers(String name, long[] otherwise) {
         return has(name) ? integers(name) : otherwise;
     }
 
-    /** {@return a copy of a float-list attribute. @throws IllegalArgumentException if it is missing or not a float list} */
+    /**
+     * {@return a copy of a float-list attribute. @throws IllegalArgumentException if it is missing or not a float list}
+     *
+     * @param name the attribute name
+     */
     public double[] reals(String name) {
         return get(name, double[].class, "a float list").clone();
     }
 
-    /** {@return a tensor attribute (shared, not copied: a {@code Constant}'s value). @throws IllegalArgumentException if missing or not a tensor} */
+    /**
+     * {@return a tensor attribute (shared, not copied: a {@code Constant}'s value). @throws IllegalArgumentException if missing or not a tensor}
+     *
+     * @param name the attribute name
+     */
     public Tensor tensor(String name) {
         return get(name, Tensor.class, "a tensor");
     }
 
-    /** {@return a module attribute (a {@code Layer} node's layer). @throws IllegalArgumentException if missing or not a module} */
+    /**
+     * {@return a module attribute (a {@code Layer} node's layer). @throws IllegalArgumentException if missing or not a module}
+     *
+     * @param name the attribute name
+     */
     public Module module(String name) {
         return get(name, Module.class, "a module");
     }
@@ -203,6 +256,8 @@ public final class Attributes {
         /**
          * Sets {@code name} to {@code value} (replacing it if set); arrays are copied.
          *
+         * @param name the attribute name
+         * @param value the value (Long, Double, String, long[], double[], Tensor or Module)
          * @throws IllegalArgumentException if the name is empty or the value of no supported type
          * @return this builder
          */
@@ -215,6 +270,8 @@ public final class Attributes {
         /**
          * Puts {@code value} unless it is null.
          *
+         * @param name the attribute name
+         * @param value the value (Long, Double, String, long[], double[], Tensor or Module)
          * @return this builder
          */
         public Builder putIfPresent(String name, Object value) {
@@ -224,6 +281,7 @@ public final class Attributes {
         /**
          * Removes {@code name} if set.
          *
+         * @param name the attribute name
          * @return this builder
          */
         public Builder remove(String name) {

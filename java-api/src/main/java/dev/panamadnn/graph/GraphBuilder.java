@@ -32,6 +32,8 @@ public final class GraphBuilder {
     /**
      * Declares an F32 graph input; returns its name. @throws GraphException if the name is taken
      *
+     * @param name the name (made unique if taken)
+     * @param shape the shape, possibly symbolic
      * @return the input's value name
      */
     public String input(String name, Shape shape) {
@@ -41,6 +43,9 @@ public final class GraphBuilder {
     /**
      * Declares a graph input of {@code dtype}; returns its name. @throws GraphException if the name is taken
      *
+     * @param name the name (made unique if taken)
+     * @param dtype the element type
+     * @param shape the shape, possibly symbolic
      * @return the input's value name
      */
     public String input(String name, DataType dtype, Shape shape) {
@@ -52,6 +57,8 @@ public final class GraphBuilder {
     /**
      * Declares a weight (not copied: the graph shares the tensor); returns its name.
      *
+     * @param name the name (made unique if taken)
+     * @param tensor the tensor (referenced, not copied)
      * @return the initializer's value name
      */
     public String initializer(String name, Tensor tensor) {
@@ -62,7 +69,12 @@ public final class GraphBuilder {
         return name;
     }
 
-    /** {@return an optional initializer: its name, or "" (an absent input) when {@code tensor} is null} */
+    /**
+     * {@return an optional initializer: its name, or "" (an absent input) when {@code tensor} is null}
+     *
+     * @param name the name (made unique if taken)
+     * @param tensor the tensor (referenced, not copied)
+     */
     public String optionalInitializer(String name, Tensor tensor) {
         return tensor == null ? "" : initializer(name, tensor);
     }
@@ -71,6 +83,8 @@ public final class GraphBuilder {
      * A small I64 constant (a Reshape's shape, a Pad's pads) as an initializer; its memory belongs
      * to the graph (freed by the garbage collector once the graph is unreachable). Returns its name.
      *
+     * @param name the name (made unique if taken)
+     * @param values the values
      * @return the constant's value name
      */
     public String constant(String name, long... values) {
@@ -78,7 +92,11 @@ public final class GraphBuilder {
         return initializer(name, Tensor.wrap(seg, DataType.I64, values.length));
     }
 
-    /** {@return a name for a new value or node, {@code base} or {@code base_1}, {@code base_2}... if taken} */
+    /**
+     * {@return a name for a new value or node, {@code base} or {@code base_1}, {@code base_2}... if taken}
+     *
+     * @param base the name wanted
+     */
     public String uniqueName(String base) {
         String candidate = base;
         for (int k = 1; nodeNames.containsKey(candidate) || values.containsKey(candidate); k++) candidate = base + "_" + k;
@@ -88,6 +106,10 @@ public final class GraphBuilder {
     /**
      * Adds a one-output node; returns the output's name (the node's, made unique).
      *
+     * @param op the op, e.g. {@code Conv}
+     * @param name the name (made unique if taken)
+     * @param attributes the op's attributes
+     * @param inputs the input value names
      * @throws GraphException if an input is undefined or the shapes do not fit the op
      * @return the name of the node's output value
      */
@@ -98,6 +120,11 @@ public final class GraphBuilder {
     /**
      * Adds a node with {@code outputCount} outputs ({@code name:0}, {@code name:1}... for more than one).
      *
+     * @param op the op, e.g. {@code Conv}
+     * @param name the name (made unique if taken)
+     * @param attributes the op's attributes
+     * @param inputs the input value names
+     * @param outputCount the number of outputs
      * @return the names of the node's output values
      */
     public List<String> node(String op, String name, Attributes attributes, List<String> inputs, int outputCount) {
@@ -122,7 +149,11 @@ public final class GraphBuilder {
         return outs;
     }
 
-    /** {@return the value (with its inferred shape) named {@code name}} */
+    /**
+     * {@return the value (with its inferred shape) named {@code name}}
+     *
+     * @param name the name (made unique if taken)
+     */
     public Value value(String name) {
         Value v = values.get(name);
         if (v == null) throw new GraphException("graph " + this.name + ": no value named '" + name + "' yet");
@@ -132,6 +163,7 @@ public final class GraphBuilder {
     /**
      * Marks values as graph outputs.
      *
+     * @param names the output value names
      * @return this builder
      */
     public GraphBuilder output(String... names) {

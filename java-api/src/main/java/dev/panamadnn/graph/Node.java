@@ -35,7 +35,11 @@ public record Node(String name, String op, List<String> inputs, List<String> out
         if (attributes == null) attributes = Attributes.empty();
     }
 
-    /** {@return the {@code i}-th input's name, or null if absent (beyond the list or empty)} */
+    /**
+     * {@return the {@code i}-th input's name, or null if absent (beyond the list or empty)}
+     *
+     * @param i the input index
+     */
     public String input(int i) {
         return i < inputs.size() && !inputs.get(i).isEmpty() ? inputs.get(i) : null;
     }
@@ -45,7 +49,11 @@ public record Node(String name, String op, List<String> inputs, List<String> out
         return outputs.get(0);
     }
 
-    /** {@return the same node reading {@code in} instead (for rewrite rules)} */
+    /**
+     * {@return the same node reading {@code in} instead (for rewrite rules)}
+     *
+     * @param in the new input value names
+     */
     public Node withInputs(List<String> in) {
         return new Node(name, op, in, outputs, attributes);
     }

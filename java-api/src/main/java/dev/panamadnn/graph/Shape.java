@@ -18,14 +18,22 @@ public record Shape(List<Dim> dims) {
         dims = List.copyOf(dims);
     }
 
-    /** {@return a fixed shape} */
+    /**
+     * {@return a fixed shape}
+     *
+     * @param sizes fixed sizes
+     */
     public static Shape of(long... sizes) {
         List<Dim> d = new ArrayList<>(sizes.length);
         for (long s : sizes) d.add(Dim.of(s));
         return new Shape(d);
     }
 
-    /** {@return a shape of the given dimensions} */
+    /**
+     * {@return a shape of the given dimensions}
+     *
+     * @param dims the dimensions
+     */
     public static Shape of(Dim... dims) {
         return new Shape(Arrays.asList(dims));
     }
@@ -33,6 +41,8 @@ public record Shape(List<Dim> dims) {
     /**
      * {@code [symbol, rest...]}: a shape whose first dimension (the batch) is symbolic.
      *
+     * @param symbol the batch symbol, e.g. {@code N}
+     * @param rest the fixed sizes after it
      * @return the shape {@code [symbol, rest...]}
      */
     public static Shape batched(String symbol, long... rest) {
@@ -50,6 +60,7 @@ public record Shape(List<Dim> dims) {
     /**
      * Dimension {@code i} (0 is the outermost).
      *
+     * @param i the dimension index
      * @return dimension {@code i}
      */
     public Dim dim(int i) {
@@ -76,6 +87,7 @@ public record Shape(List<Dim> dims) {
      * The shape with every symbol in {@code bindings} replaced by its size ({@code 12*N} with
      * N = 2 becomes 24); symbols not in {@code bindings} stay.
      *
+     * @param bindings a size for each symbol to fix
      * @return the shape with those symbols replaced by sizes
      */
     public Shape bind(Map<String, Long> bindings) {
