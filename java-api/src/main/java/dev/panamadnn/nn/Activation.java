@@ -34,7 +34,11 @@ public final class Activation {
         return new Activation(Eltwise.Kind.RELU, 0f, "ReLU()", "Relu");
     }
 
-    /** x for x >= 0, negativeSlope * x otherwise; {@code negativeSlope} must be finite. */
+    /**
+     * x for x >= 0, negativeSlope * x otherwise; {@code negativeSlope} must be finite.
+     *
+     * @param negativeSlope the slope for negative inputs, finite
+     */
     public static Activation leakyRelu(float negativeSlope) {
         if (!Float.isFinite(negativeSlope)) {
             throw new IllegalArgumentException("LeakyReLU: negative_slope must be finite, got " + negativeSlope);

@@ -9,7 +9,11 @@ package dev.panamadnn.nn;
  * {@code None} entries (keep the input size) are not supported.
  */
 public final class AdaptiveAvgPool2d extends AdaptivePoolNd {
-    /** A square output {@code size x size}. */
+    /**
+     * A square output {@code size x size}.
+     *
+     * @param outputSize the output size
+     */
     public AdaptiveAvgPool2d(int outputSize) {
         this(outputSize, outputSize);
     }

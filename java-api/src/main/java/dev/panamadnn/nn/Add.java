@@ -52,6 +52,7 @@ public final class Add implements AutoCloseable {
     /**
      * {@code a + b} on {@code backend}; a new tensor the caller owns.
      *
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if an input is null or not f32, or the shapes differ
      * @throws IllegalStateException    if an input's memory was freed or this Add is closed
      */

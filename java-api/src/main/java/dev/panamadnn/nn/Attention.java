@@ -42,6 +42,7 @@ public final class Attention {
     }
 
     /**
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @param attnMask null for none
      * @param scale    null for {@code 1/sqrt(E)}; else finite
      * @throws IllegalArgumentException if an argument is null (other than the mask or scale), not F32, of a

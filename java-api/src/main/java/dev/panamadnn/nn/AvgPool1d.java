@@ -14,7 +14,11 @@ package dev.panamadnn.nn;
  * Thread-safe (see {@link Layer}).
  */
 public final class AvgPool1d extends PoolNd {
-    /** {@code AvgPool1d(kernel_size)}: stride = kernel_size, no padding. */
+    /**
+     * {@code AvgPool1d(kernel_size)}: stride = kernel_size, no padding.
+     *
+     * @param kernelSize the kernel size
+     */
     public AvgPool1d(int kernelSize) {
         this(kernelSize, kernelSize, 0, false, true);
     }
@@ -38,7 +42,15 @@ public final class AvgPool1d extends PoolNd {
         this(kernelSize, stride, padding, false, true);
     }
 
-    /** Every option. */
+    /**
+     * Every option.
+     *
+     * @param kernelSize the kernel size
+     * @param stride the step of the window
+     * @param padding zeros added on each side
+     * @param ceilMode whether the output size rounds up (PyTorch's {@code ceil_mode})
+     * @param countIncludePad whether padding zeros count in the average
+     */
     public AvgPool1d(int kernelSize, int stride, int padding, boolean ceilMode, boolean countIncludePad) {
         super("AvgPool1d", 1, false, new int[] {kernelSize}, new int[] {stride}, new int[] {padding}, new int[] {1},
                 ceilMode, countIncludePad);

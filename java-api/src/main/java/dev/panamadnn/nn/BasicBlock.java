@@ -26,12 +26,20 @@ public final class BasicBlock extends ShortcutBlock {
     private final Conv2d conv1, conv2;
     private final BatchNorm2d bn1, bn2;
 
-    /** {@code BasicBlock(inplanes, planes)}: stride 1, no downsample (so inplanes must equal planes). */
+    /**
+     * {@code BasicBlock(inplanes, planes)}: stride 1, no downsample (so inplanes must equal planes).
+     *
+     * @param inplanes input channels of the block
+     * @param planes the block's inner width (channels of its 3x3 convolution)
+     */
     public BasicBlock(int inplanes, int planes) {
         this(inplanes, planes, 1, null);
     }
 
     /**
+     * @param inplanes input channels of the block
+     * @param planes the block's inner width (channels of its 3x3 convolution)
+     * @param stride the step of the window
      * @param downsample the shortcut, e.g. {@link #downsample(int, int, int) downsample(inplanes, planes, stride)};
      *                   null for the identity
      * @throws IllegalArgumentException if a size is {@code < 1}, or the identity shortcut cannot fit
@@ -79,7 +87,13 @@ public final class BasicBlock extends ShortcutBlock {
         return m;
     }
 
-    /** torchvision's downsample: {@code Sequential(Conv2d(inplanes, outplanes, 1, stride, bias=False), BatchNorm2d(outplanes))}. */
+    /**
+     * torchvision's downsample: {@code Sequential(Conv2d(inplanes, outplanes, 1, stride, bias=False), BatchNorm2d(outplanes))}.
+     *
+     * @param inplanes input channels of the block
+     * @param outplanes output channels of the downsample
+     * @param stride the step of the window
+     */
     public static Sequential downsample(int inplanes, int outplanes, int stride) {
         return ShortcutBlock.downsample(inplanes, outplanes, stride);
     }

@@ -122,6 +122,7 @@ public final class Broadcast {
      * {@code a op b} broadcast, on {@code backend}; a new tensor of {@link #shape(long[], long[]) the
      * broadcast shape} that the caller owns.
      *
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if an argument is null, an input is not f32, or the shapes do not broadcast
      * @throws IllegalStateException    if an input's memory was freed
      */

@@ -51,6 +51,7 @@ public final class Concat {
     /**
      * The tensors joined along {@code dim}; all must have the same rank and the same sizes except on {@code dim}.
      *
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if there are no tensors, one is null or not f32, {@code dim} is
      *                                  out of range, or the shapes differ elsewhere than on {@code dim}
      * @throws IllegalStateException    if an input's memory was freed

@@ -15,7 +15,13 @@ public final class Conv1d extends ConvNd {
         super(config);
     }
 
-    /** {@code Conv1d(in, out, kernelSize)} with PyTorch's defaults. */
+    /**
+     * {@code Conv1d(in, out, kernelSize)} with PyTorch's defaults.
+     *
+     * @param in input channels
+     * @param out output channels
+     * @param kernelSize the kernel size
+     */
     public Conv1d(int in, int out, int kernelSize) {
         this(builder(in, out, kernelSize).config("Conv1d", false, 1));
     }

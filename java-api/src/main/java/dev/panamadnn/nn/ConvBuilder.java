@@ -12,6 +12,8 @@ abstract class ConvBuilder<S extends ConvBuilder<S>> extends ConvNdBuilder<S> {
     /**
      * {@code "valid"} (no padding) or {@code "same"} (output size = input size; stride must be 1;
      * an odd total goes to the right/bottom side, as in PyTorch).
+     *
+     * @param padding zeros added on each side
      */
     public S padding(String padding) {
         this.paddingText = padding;

@@ -151,6 +151,10 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
      * The hyperparameters as resolved numbers (for compilers such as {@code dev.panamadnn.compile}):
      * per spatial dimension, dilation 1-based as in PyTorch, padding per side after 'same' /
      * causal resolution. Arrays are copies.
+     *
+     * @param groups the number of channel groups (in and out must divide by it)
+     * @param stride the step of the window
+     * @param dilation the spacing between kernel taps
      */
     public record Geometry(long inChannels, long outChannels, long groups, long[] kernel, long[] stride, long[] dilation,
                            long[] padBefore, long[] padAfter, boolean transposed, PaddingMode paddingMode) {}

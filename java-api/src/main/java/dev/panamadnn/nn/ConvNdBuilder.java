@@ -29,13 +29,21 @@ abstract class ConvNdBuilder<S extends ConvNdBuilder<S>> {
         return (S) this;
     }
 
-    /** Step between kernel applications: one value for all spatial dimensions, or one per dimension. */
+    /**
+     * Step between kernel applications: one value for all spatial dimensions, or one per dimension.
+     *
+     * @param stride the step of the window
+     */
     public S stride(int... stride) {
         this.stride = longs(stride);
         return self();
     }
 
-    /** Symmetric padding on each side: one value for all spatial dimensions, or one per dimension. */
+    /**
+     * Symmetric padding on each side: one value for all spatial dimensions, or one per dimension.
+     *
+     * @param padding zeros added on each side
+     */
     public S padding(int... padding) {
         this.paddingBefore = longs(padding);
         this.paddingAfter = this.paddingBefore;
@@ -44,13 +52,21 @@ abstract class ConvNdBuilder<S extends ConvNdBuilder<S>> {
         return self();
     }
 
-    /** Kernel element spacing, PyTorch's meaning: 1 is a dense kernel. */
+    /**
+     * Kernel element spacing, PyTorch's meaning: 1 is a dense kernel.
+     *
+     * @param dilation the spacing between kernel taps
+     */
     public S dilation(int... dilation) {
         this.dilation = longs(dilation);
         return self();
     }
 
-    /** Channel groups; {@code groups == in == out} is a depthwise convolution. */
+    /**
+     * Channel groups; {@code groups == in == out} is a depthwise convolution.
+     *
+     * @param groups the number of channel groups (in and out must divide by it)
+     */
     public S groups(int groups) {
         this.groups = groups;
         return self();

@@ -12,7 +12,13 @@ public final class ConvTranspose1d extends ConvNd {
         super(config);
     }
 
-    /** {@code ConvTranspose1d(in, out, kernelSize)} with PyTorch's defaults. */
+    /**
+     * {@code ConvTranspose1d(in, out, kernelSize)} with PyTorch's defaults.
+     *
+     * @param in input channels
+     * @param out output channels
+     * @param kernelSize the kernel size
+     */
     public ConvTranspose1d(int in, int out, int kernelSize) {
         this(builder(in, out, kernelSize).config("ConvTranspose1d", true, 1));
     }

@@ -12,12 +12,24 @@ public final class ConvTranspose2d extends ConvNd {
         super(config);
     }
 
-    /** {@code ConvTranspose2d(in, out, kernelSize)} with PyTorch's defaults. */
+    /**
+     * {@code ConvTranspose2d(in, out, kernelSize)} with PyTorch's defaults.
+     *
+     * @param in input channels
+     * @param out output channels
+     * @param kernelSize the kernel size
+     */
     public ConvTranspose2d(int in, int out, int kernelSize) {
         this(builder(in, out, kernelSize).config("ConvTranspose2d", true, 2));
     }
 
-    /** {@return a builder; {@code kernelSize} is one value (square) or {@code kH, kW}} */
+    /**
+     * {@return a builder; {@code kernelSize} is one value (square) or {@code kH, kW}}
+     *
+     * @param in input channels
+     * @param out output channels
+     * @param kernelSize the kernel size
+     */
     public static Builder builder(int in, int out, int... kernelSize) {
         return new Builder(in, out, kernelSize);
     }

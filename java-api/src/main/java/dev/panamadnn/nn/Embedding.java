@@ -32,12 +32,19 @@ public final class Embedding implements Module {
     private final Tensor weight;
     private final InFlightCalls calls = new InFlightCalls();
 
-    /** {@code Embedding(num_embeddings, embedding_dim)} without padding index. */
+    /**
+     * {@code Embedding(num_embeddings, embedding_dim)} without padding index.
+     *
+     * @param numEmbeddings the number of rows (vocabulary size)
+     * @param embeddingDim the width of each row
+     */
     public Embedding(long numEmbeddings, long embeddingDim) {
         this(numEmbeddings, embeddingDim, null);
     }
 
     /**
+     * @param numEmbeddings the number of rows (vocabulary size)
+     * @param embeddingDim the width of each row
      * @param paddingIdx null for none; else in {@code [-num_embeddings, num_embeddings)}
      * @throws IllegalArgumentException if a size is {@code < 1} or the table is too large, or {@code paddingIdx} is out of range
      */
@@ -133,6 +140,7 @@ public final class Embedding implements Module {
     /**
      * Looks up {@code indices}; a new tensor the caller owns.
      *
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException  if {@code indices} is null or not I64/I32, or {@code backend} is null
      * @throws IndexOutOfBoundsException if an index is outside {@code [0, num_embeddings)}
      * @throws IllegalStateException     if the indices' memory was freed or this layer is closed

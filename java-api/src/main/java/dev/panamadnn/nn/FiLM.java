@@ -30,6 +30,8 @@ public final class FiLM implements Module {
     private final InFlightCalls calls = new InFlightCalls();
 
     /**
+     * @param conditionDim features of the conditioning vector
+     * @param channels the number of channels
      * @throws IllegalArgumentException if a size is {@code < 1}
      */
     public FiLM(int conditionDim, int channels) {
@@ -104,6 +106,7 @@ public final class FiLM implements Module {
     /**
      * {@code gamma(z) * x + beta(z)}; a new tensor the caller owns.
      *
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if an input is null or not f32, x is not {@code [N, C, *]},
      *                                  or z is not {@code [N, D]} with x's N
      * @throws IllegalStateException    if an input's memory was freed or this FiLM is closed

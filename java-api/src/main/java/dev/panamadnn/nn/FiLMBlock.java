@@ -29,7 +29,12 @@ public final class FiLMBlock implements Module {
     private final FiLM film;
     private final ReLU relu = new ReLU();
 
-    /** @throws IllegalArgumentException if a size is {@code < 1} */
+    /**
+     * @throws IllegalArgumentException if a size is {@code < 1}
+     *
+     * @param channels the number of channels
+     * @param conditionDim features of the conditioning vector
+     */
     public FiLMBlock(int inChannels, int channels, int conditionDim) {
         if (inChannels < 1 || channels < 1 || conditionDim < 1) {
             throw new IllegalArgumentException("FiLMBlock: in_channels, channels and condition_dim must be >= 1, got " + inChannels + ", "
@@ -102,6 +107,7 @@ public final class FiLMBlock implements Module {
      * The block on {@code x [N, C_in, H, W]} conditioned on {@code z [N, D]}; a new tensor the caller owns.
      * Both shapes are checked before any native call.
      *
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if an input is null, not f32 or of the wrong shape
      * @throws IllegalStateException    if an input's memory was freed or the block is closed
      */

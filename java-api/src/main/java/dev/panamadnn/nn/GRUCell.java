@@ -7,7 +7,13 @@ import dev.panamadnn.Tensor;
  * with {@link GRU}'s formula. Shapes and parameters: {@link RecurrentCell}. Thread-safe (see {@link Layer}).
  */
 public final class GRUCell extends RecurrentCell {
-    /** @throws IllegalArgumentException if a size is &lt; 1 */
+    /**
+     * @throws IllegalArgumentException if a size is &lt; 1
+     *
+     * @param inputSize features of each input step
+     * @param hiddenSize features of the hidden state
+     * @param bias whether to add a learnable bias
+     */
     public GRUCell(int inputSize, int hiddenSize, boolean bias) {
         super("GRUCell", false, inputSize, hiddenSize, bias);
     }
@@ -21,7 +27,11 @@ public final class GRUCell extends RecurrentCell {
         this(inputSize, hiddenSize, true);
     }
 
-    /** {@code cell(x, h)} on {@link Backend#AUTO}; h null for zeros (for a literal {@code null}, {@link #forward(Tensor)}). */
+    /**
+     * {@code cell(x, h)} on {@link Backend#AUTO}; h null for zeros (for a literal {@code null}, {@link #forward(Tensor)}).
+     *
+     * @param input the input tensor (not closed; shape as above)
+     */
     public Tensor forward(Tensor input, Tensor h) {
         return forward(input, h, Backend.AUTO);
     }
@@ -29,6 +39,8 @@ public final class GRUCell extends RecurrentCell {
     /**
      * One step on {@code backend}; returns h', owned by the caller.
      *
+     * @param input the input tensor (not closed; shape as above)
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if a shape or dtype does not fit, before any native call
      * @throws IllegalStateException    if a tensor was freed or this layer is closed
      */

@@ -51,12 +51,21 @@ public final class GroupNorm extends Layer {
         }
     }
 
-    /** {@code GroupNorm(num_groups, num_channels)}: eps 1e-5, affine. */
+    /**
+     * {@code GroupNorm(num_groups, num_channels)}: eps 1e-5, affine.
+     *
+     * @param numGroups the number of groups (must divide numChannels)
+     * @param numChannels the number of channels
+     */
     public GroupNorm(int numGroups, int numChannels) {
         this(numGroups, numChannels, 1e-5, true);
     }
 
     /**
+     * @param numGroups the number of groups (must divide numChannels)
+     * @param numChannels the number of channels
+     * @param eps added to the variance for stability
+     * @param affine whether there is a learnable scale and shift
      * @throws IllegalArgumentException if a count is {@code < 1}, {@code num_channels} is not divisible by
      *                                  {@code num_groups}, or {@code eps} is not finite and > 0 as a float
      */

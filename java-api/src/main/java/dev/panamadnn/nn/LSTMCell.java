@@ -8,7 +8,13 @@ import dev.panamadnn.Tensor;
  * h' for zero states. Shapes and parameters: {@link RecurrentCell}. Thread-safe (see {@link Layer}).
  */
 public final class LSTMCell extends RecurrentCell {
-    /** @throws IllegalArgumentException if a size is &lt; 1 */
+    /**
+     * @throws IllegalArgumentException if a size is &lt; 1
+     *
+     * @param inputSize features of each input step
+     * @param hiddenSize features of the hidden state
+     * @param bias whether to add a learnable bias
+     */
     public LSTMCell(int inputSize, int hiddenSize, boolean bias) {
         super("LSTMCell", true, inputSize, hiddenSize, bias);
     }
@@ -22,7 +28,11 @@ public final class LSTMCell extends RecurrentCell {
         this(inputSize, hiddenSize, true);
     }
 
-    /** {@code cell(x, (h, c))} on {@link Backend#AUTO}; h and c both null (zeros) or both given. */
+    /**
+     * {@code cell(x, (h, c))} on {@link Backend#AUTO}; h and c both null (zeros) or both given.
+     *
+     * @param input the input tensor (not closed; shape as above)
+     */
     public RecurrentState forward(Tensor input, Tensor h, Tensor c) {
         return forward(input, h, c, Backend.AUTO);
     }
@@ -30,6 +40,8 @@ public final class LSTMCell extends RecurrentCell {
     /**
      * One step on {@code backend}; returns (h', c'), owned by the caller.
      *
+     * @param input the input tensor (not closed; shape as above)
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if a shape or dtype does not fit, before any native call
      * @throws IllegalStateException    if a tensor was freed or this layer is closed
      */

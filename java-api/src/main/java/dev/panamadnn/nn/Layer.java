@@ -36,6 +36,8 @@ public abstract class Layer implements Module {
      * Runs the layer on {@code backend}; returns a new tensor the caller owns and closes (a
      * {@link Flatten} of a contiguous input returns a view of it instead, whose close does nothing).
      *
+     * @param input the input tensor (not closed; shape as above)
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if the input's dtype, rank or sizes do not fit (the message
      *                                  names the layer, the expected and the actual value)
      * @throws IllegalStateException    if the input's memory was freed or this layer is closed
@@ -63,7 +65,11 @@ public abstract class Layer implements Module {
         }
     }
 
-    /** {@return the plain-Java reference: {@code forward(input, Backend.REFERENCE)}} */
+    /**
+     * {@return the plain-Java reference: {@code forward(input, Backend.REFERENCE)}}
+     *
+     * @param input the input tensor (not closed; shape as above)
+     */
     public final Tensor forwardReference(Tensor input) {
         return forward(input, Backend.REFERENCE);
     }

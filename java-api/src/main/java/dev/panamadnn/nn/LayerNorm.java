@@ -58,6 +58,7 @@ public final class LayerNorm extends Layer {
     }
 
     /**
+     * @param eps added to the variance for stability
      * @throws IllegalArgumentException if {@code normalizedShape} is empty or has a size {@code < 1}, or
      *                                  {@code eps} is not finite and > 0 as a float
      */

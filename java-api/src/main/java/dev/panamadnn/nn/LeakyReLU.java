@@ -10,7 +10,11 @@ public final class LeakyReLU extends ElementwiseLayer {
         this(0.01f);
     }
 
-    /** @throws IllegalArgumentException if {@code negativeSlope} is NaN or infinite */
+    /**
+     * @throws IllegalArgumentException if {@code negativeSlope} is NaN or infinite
+     *
+     * @param negativeSlope the slope for negative inputs, finite
+     */
     public LeakyReLU(float negativeSlope) {
         super(Activation.leakyRelu(negativeSlope));
     }

@@ -75,12 +75,24 @@ public final class Linear extends Layer {
     private final InnerProduct innerProduct;
     private final Eltwise activationKernel; // the OpenBLAS path's separate activation pass; null without one
 
-    /** {@code Linear(inFeatures, outFeatures, bias)} without an activation. */
+    /**
+     * {@code Linear(inFeatures, outFeatures, bias)} without an activation.
+     *
+     * @param inFeatures the number of input features
+     * @param outFeatures the number of output features
+     * @param bias whether to add a learnable bias
+     */
     public Linear(int inFeatures, int outFeatures, boolean bias) {
         this(inFeatures, outFeatures, bias, null, false);
     }
 
-    /** {@code act(Linear(inFeatures, outFeatures, bias)(x))} in one fused step. */
+    /**
+     * {@code act(Linear(inFeatures, outFeatures, bias)(x))} in one fused step.
+     *
+     * @param inFeatures the number of input features
+     * @param outFeatures the number of output features
+     * @param bias whether to add a learnable bias
+     */
     public Linear(int inFeatures, int outFeatures, boolean bias, Activation activation) {
         this(inFeatures, outFeatures, bias, activation, true);
     }

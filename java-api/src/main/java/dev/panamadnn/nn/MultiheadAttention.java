@@ -52,12 +52,22 @@ public final class MultiheadAttention implements Module {
     private final AttentionCore core;
     private final InFlightCalls calls = new InFlightCalls();
 
-    /** {@code MultiheadAttention(embedDim, numHeads)}: bias, kdim = vdim = embedDim, sequence first. */
+    /**
+     * {@code MultiheadAttention(embedDim, numHeads)}: bias, kdim = vdim = embedDim, sequence first.
+     *
+     * @param embedDim the model width, features per token
+     * @param numHeads the number of attention heads (must divide embedDim)
+     */
     public MultiheadAttention(int embedDim, int numHeads) {
         this(embedDim, numHeads, 0.0, true, false, false, null, null, false);
     }
 
     /**
+     * @param embedDim the model width, features per token
+     * @param numHeads the number of attention heads (must divide embedDim)
+     * @param dropout PyTorch's dropout probability, in [0, 1] (inactive at inference)
+     * @param bias whether to add a learnable bias
+     * @param batchFirst whether inputs and outputs are [N, L, features] rather than [L, N, features]
      * @param kdim null for {@code embedDim}
      * @param vdim null for {@code embedDim}
      * @throws IllegalArgumentException if {@code embedDim} or {@code numHeads} is &lt; 1, {@code embedDim}
@@ -169,6 +179,7 @@ public final class MultiheadAttention implements Module {
     /**
      * Attention of {@code query} over {@code key}/{@code value}; masks may be null.
      *
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if a shape, mask or dtype does not fit (the message names this module,
      *                                  the expected and the given shape) or {@code backend} is null
      * @throws IllegalStateException    if this module is closed or a tensor's memory was freed

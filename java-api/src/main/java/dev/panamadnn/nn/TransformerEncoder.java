@@ -99,6 +99,7 @@ public final class TransformerEncoder implements Module {
     /**
      * Every layer with {@code mask} and {@code srcKeyPaddingMask} (either may be null), then the norm.
      *
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @return a new tensor of {@code src}'s shape, owned by the caller
      * @throws IllegalArgumentException if a shape, mask or dtype does not fit (naming this encoder or the layer)
      * @throws IllegalStateException    if this encoder is closed or a tensor's memory was freed

@@ -39,12 +39,21 @@ public final class TransformerEncoderLayer implements Module {
     private final Layer act;
     private final InFlightCalls calls = new InFlightCalls();
 
-    /** torch's defaults: dim_feedforward 2048, dropout 0.1, relu, eps 1e-5, sequence first, post-norm. */
+    /**
+     * torch's defaults: dim_feedforward 2048, dropout 0.1, relu, eps 1e-5, sequence first, post-norm.
+     *
+     * @param dModel the model width, features per token
+     * @param nhead the number of attention heads (must divide dModel)
+     */
     public TransformerEncoderLayer(int dModel, int nhead) {
         this(dModel, nhead, 2048, 0.1, "relu", 1e-5, false, false);
     }
 
     /**
+     * @param dModel the model width, features per token
+     * @param nhead the number of attention heads (must divide dModel)
+     * @param dropout PyTorch's dropout probability, in [0, 1] (inactive at inference)
+     * @param batchFirst whether inputs and outputs are [N, L, features] rather than [L, N, features]
      * @param activation "relu" or "gelu" (exact)
      * @throws IllegalArgumentException if a size is &lt; 1, {@code dModel} is not divisible by {@code nhead},
      *                                  {@code dropout} is not in [0, 1], the activation is unknown or
@@ -130,6 +139,7 @@ public final class TransformerEncoderLayer implements Module {
     }
 
     /**
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @param srcMask           null, or {@code [L, L]} / {@code [N*nhead, L, L]}
      * @param srcKeyPaddingMask null, or {@code [N, L]} ({@code [L]} unbatched)
      * @return a new tensor of {@code src}'s shape, owned by the caller

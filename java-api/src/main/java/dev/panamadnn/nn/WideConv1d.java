@@ -48,12 +48,21 @@ public final class WideConv1d extends Layer {
         this.bias = b.bias;
     }
 
-    /** {@return the paper's depthwise wide convolution over {@code channels} rows with kernel width {@code m}, with bias} */
+    /**
+     * {@return the paper's depthwise wide convolution over {@code channels} rows with kernel width {@code m}, with bias}
+     *
+     * @param channels the number of channels
+     */
     public static WideConv1d depthwise(int channels, int m) {
         return builder(channels, channels, m).groups(channels).build();
     }
 
-    /** {@return a wide convolution {@code in -> out} with kernel width {@code m}; groups 1 and bias unless set} */
+    /**
+     * {@return a wide convolution {@code in -> out} with kernel width {@code m}; groups 1 and bias unless set}
+     *
+     * @param in input channels
+     * @param out output channels
+     */
     public static Builder builder(int in, int out, int m) {
         return new Builder(in, out, m);
     }
@@ -128,7 +137,11 @@ public final class WideConv1d extends Layer {
             this.m = m;
         }
 
-        /** Channel groups; {@code groups == in == out} is the paper's row-by-row (depthwise) form. */
+        /**
+         * Channel groups; {@code groups == in == out} is the paper's row-by-row (depthwise) form.
+         *
+         * @param groups the number of channel groups (in and out must divide by it)
+         */
         public Builder groups(int groups) {
             this.groups = groups;
             return this;
