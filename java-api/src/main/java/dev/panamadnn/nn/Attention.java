@@ -42,6 +42,9 @@ public final class Attention {
     }
 
     /**
+     * PyTorch's {@code scaled_dot_product_attention(q, k, v, attn_mask, is_causal, scale)} on
+     * {@code backend}; shapes and the returned tensor as in the class comment.
+     *
      * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @param attnMask null for none
      * @param scale    null for {@code 1/sqrt(E)}; else finite

@@ -37,6 +37,8 @@ public final class BasicBlock extends ShortcutBlock {
     }
 
     /**
+     * A {@code BasicBlock} with torchvision's arguments of the same names.
+     *
      * @param inplanes input channels of the block
      * @param planes the block's inner width (channels of its 3x3 convolution)
      * @param stride the step of the window

@@ -17,6 +17,8 @@ public final class BatchNorm1d extends BatchNorm {
     }
 
     /**
+     * A {@code BatchNorm1d} with PyTorch's arguments of the same names.
+     *
      * @param numFeatures the number of features (channels) normalized
      * @param eps added to the variance for stability
      * @param affine whether there is a learnable scale and shift

@@ -10,7 +10,11 @@ public final class ELU extends ElementwiseLayer {
         this(1f);
     }
 
-    /** @throws IllegalArgumentException if {@code alpha} is NaN or infinite */
+    /**
+     * A {@code ELU} with PyTorch's arguments of the same names.
+     *
+     * @throws IllegalArgumentException if {@code alpha} is NaN or infinite
+     */
     public ELU(float alpha) {
         super(Activation.elu(alpha));
     }

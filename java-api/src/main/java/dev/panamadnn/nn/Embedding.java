@@ -43,6 +43,8 @@ public final class Embedding implements Module {
     }
 
     /**
+     * A {@code Embedding} with PyTorch's arguments of the same names.
+     *
      * @param numEmbeddings the number of rows (vocabulary size)
      * @param embeddingDim the width of each row
      * @param paddingIdx null for none; else in {@code [-num_embeddings, num_embeddings)}

@@ -30,6 +30,8 @@ public final class FiLM implements Module {
     private final InFlightCalls calls = new InFlightCalls();
 
     /**
+     * A {@code FiLM} layer with the arguments below.
+     *
      * @param conditionDim features of the conditioning vector
      * @param channels the number of channels
      * @throws IllegalArgumentException if a size is {@code < 1}

@@ -30,6 +30,8 @@ public final class FiLMBlock implements Module {
     private final ReLU relu = new ReLU();
 
     /**
+     * A {@code FiLMBlock} with the arguments below.
+     *
      * @throws IllegalArgumentException if a size is {@code < 1}
      *
      * @param channels the number of channels

@@ -28,6 +28,8 @@ public final class Flatten extends Layer {
     }
 
     /**
+     * A {@code Flatten} with PyTorch's arguments of the same names.
+     *
      * @throws IllegalArgumentException if both dims have the same sign and {@code startDim > endDim}
      *                                  (other combinations are checked against the input's rank)
      */

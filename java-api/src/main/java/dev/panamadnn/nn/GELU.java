@@ -11,7 +11,11 @@ public final class GELU extends ElementwiseLayer {
         this("none");
     }
 
-    /** @throws IllegalArgumentException unless {@code approximate} is {@code "none"} or {@code "tanh"} */
+    /**
+     * A {@code GELU} with PyTorch's arguments of the same names.
+     *
+     * @throws IllegalArgumentException unless {@code approximate} is {@code "none"} or {@code "tanh"}
+     */
     public GELU(String approximate) {
         super(Activation.gelu(approximate));
     }

@@ -24,6 +24,8 @@ public final class GRU extends RecurrentLayer {
     }
 
     /**
+     * A {@code GRU} with PyTorch's arguments of the same names.
+     *
      * @throws IllegalArgumentException if a size is &lt; 1 or dropout is not in [0, 1]
      *
      * @param inputSize features of each input step

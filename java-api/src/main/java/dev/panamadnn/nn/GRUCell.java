@@ -8,6 +8,8 @@ import dev.panamadnn.Tensor;
  */
 public final class GRUCell extends RecurrentCell {
     /**
+     * A {@code GRUCell} with PyTorch's arguments of the same names.
+     *
      * @throws IllegalArgumentException if a size is &lt; 1
      *
      * @param inputSize features of each input step

@@ -62,6 +62,8 @@ public final class GroupNorm extends Layer {
     }
 
     /**
+     * A {@code GroupNorm} with PyTorch's arguments of the same names.
+     *
      * @param numGroups the number of groups (must divide numChannels)
      * @param numChannels the number of channels
      * @param eps added to the variance for stability

@@ -31,6 +31,8 @@ public final class LSTM extends RecurrentLayer {
     }
 
     /**
+     * A {@code LSTM} with PyTorch's arguments of the same names.
+     *
      * @param inputSize features of each input step
      * @param hiddenSize features of the hidden state
      * @param numLayers the number of stacked layers

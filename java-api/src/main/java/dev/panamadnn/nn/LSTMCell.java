@@ -9,6 +9,8 @@ import dev.panamadnn.Tensor;
  */
 public final class LSTMCell extends RecurrentCell {
     /**
+     * A {@code LSTMCell} with PyTorch's arguments of the same names.
+     *
      * @throws IllegalArgumentException if a size is &lt; 1
      *
      * @param inputSize features of each input step

@@ -58,6 +58,8 @@ public final class LayerNorm extends Layer {
     }
 
     /**
+     * A {@code LayerNorm} with PyTorch's arguments of the same names.
+     *
      * @param eps added to the variance for stability
      * @throws IllegalArgumentException if {@code normalizedShape} is empty or has a size {@code < 1}, or
      *                                  {@code eps} is not finite and > 0 as a float

@@ -11,6 +11,8 @@ public final class LeakyReLU extends ElementwiseLayer {
     }
 
     /**
+     * A {@code LeakyReLU} with PyTorch's arguments of the same names.
+     *
      * @throws IllegalArgumentException if {@code negativeSlope} is NaN or infinite
      *
      * @param negativeSlope the slope for negative inputs, finite

@@ -63,6 +63,8 @@ public final class MultiheadAttention implements Module {
     }
 
     /**
+     * A {@code MultiheadAttention} with PyTorch's arguments of the same names.
+     *
      * @param embedDim the model width, features per token
      * @param numHeads the number of attention heads (must divide embedDim)
      * @param dropout PyTorch's dropout probability, in [0, 1] (inactive at inference)

@@ -27,6 +27,8 @@ public final class TransformerEncoder implements Module {
     private final InFlightCalls calls = new InFlightCalls();
 
     /**
+     * A {@code TransformerEncoder} with PyTorch's arguments of the same names.
+     *
      * @param layer     makes each layer (a new instance per call, all with the same d_model and batch_first)
      * @param numLayers at least 1
      * @param norm      the final norm over {@code [d_model]}, or null; owned from here on

@@ -50,6 +50,8 @@ public final class TransformerEncoderLayer implements Module {
     }
 
     /**
+     * A {@code TransformerEncoderLayer} with PyTorch's arguments of the same names.
+     *
      * @param dModel the model width, features per token
      * @param nhead the number of attention heads (must divide dModel)
      * @param dropout PyTorch's dropout probability, in [0, 1] (inactive at inference)
@@ -139,6 +141,8 @@ public final class TransformerEncoderLayer implements Module {
     }
 
     /**
+     * Runs the layer on {@code backend}.
+     *
      * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @param srcMask           null, or {@code [L, L]} / {@code [N*nhead, L, L]}
      * @param srcKeyPaddingMask null, or {@code [N, L]} ({@code [L]} unbatched)

@@ -159,6 +159,8 @@ public final class WideConv1d extends Layer {
         }
 
         /**
+         * Builds the layer.
+         *
          * @throws IllegalArgumentException if {@code m < 1} or Conv1d rejects the configuration
          *                                  (channels not divisible by groups, sizes &lt;= 0)
          */
