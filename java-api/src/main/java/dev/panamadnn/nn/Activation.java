@@ -29,7 +29,11 @@ public final class Activation {
         this(kind, alpha, repr, op, Attributes.empty());
     }
 
-    /** max(x, 0). */
+    /**
+     * max(x, 0).
+     *
+     * @return the activation
+     */
     public static Activation relu() {
         return new Activation(Eltwise.Kind.RELU, 0f, "ReLU()", "Relu");
     }
@@ -38,6 +42,7 @@ public final class Activation {
      * x for x >= 0, negativeSlope * x otherwise; {@code negativeSlope} must be finite.
      *
      * @param negativeSlope the slope for negative inputs, finite
+     * @return the activation
      */
     public static Activation leakyRelu(float negativeSlope) {
         if (!Float.isFinite(negativeSlope)) {
@@ -47,7 +52,11 @@ public final class Activation {
                 Attributes.of("alpha", negativeSlope));
     }
 
-    /** 1 / (1 + e^-x). */
+    /**
+     * 1 / (1 + e^-x).
+     *
+     * @return the activation
+     */
     public static Activation sigmoid() {
         return new Activation(Eltwise.Kind.SIGMOID, 0f, "Sigmoid()", "Sigmoid");
     }
@@ -60,6 +69,8 @@ public final class Activation {
     /**
      * GELU: x * Phi(x) with {@code approximate = "none"} (exact erf), or
      * 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) with {@code "tanh"}, as in PyTorch.
+     *
+     * @return the activation
      */
     public static Activation gelu(String approximate) {
         if (!"none".equals(approximate) && !"tanh".equals(approximate)) {
@@ -70,12 +81,20 @@ public final class Activation {
                 "GELU(approximate='" + approximate + "')", "Gelu", Attributes.of("approximate", approximate));
     }
 
-    /** SiLU (swish): x * sigmoid(x). */
+    /**
+     * SiLU (swish): x * sigmoid(x).
+     *
+     * @return the activation
+     */
     public static Activation silu() {
         return new Activation(Eltwise.Kind.SWISH, 1f, "SiLU()", "Silu");
     }
 
-    /** x for x > 0, alpha * (e^x - 1) otherwise; {@code alpha} must be finite. */
+    /**
+     * x for x > 0, alpha * (e^x - 1) otherwise; {@code alpha} must be finite.
+     *
+     * @return the activation
+     */
     public static Activation elu(float alpha) {
         if (!Float.isFinite(alpha)) throw new IllegalArgumentException("ELU: alpha must be finite, got " + alpha);
         return new Activation(Eltwise.Kind.ELU, alpha, "ELU(alpha=" + alpha + ")", "Elu", Attributes.of("alpha", alpha));

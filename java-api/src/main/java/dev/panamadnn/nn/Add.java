@@ -39,7 +39,11 @@ public final class Add implements AutoCloseable {
     /** An element-wise sum of two inputs of the same shape. */
     public Add() {}
 
-    /** {@link #forward(Tensor, Tensor, Backend)} on {@link Backend#AUTO}. */
+    /**
+     * {@link #forward(Tensor, Tensor, Backend)} on {@link Backend#AUTO}.
+     *
+     * @return a new tensor owned by the caller (close it)
+     */
     public Tensor forward(Tensor a, Tensor b) {
         return forward(a, b, Backend.AUTO);
     }
@@ -55,6 +59,7 @@ public final class Add implements AutoCloseable {
      * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if an input is null or not f32, or the shapes differ
      * @throws IllegalStateException    if an input's memory was freed or this Add is closed
+     * @return a new tensor owned by the caller (close it)
      */
     public Tensor forward(Tensor a, Tensor b, Backend backend) {
         if (backend == null) throw new IllegalArgumentException(this + ": backend must not be null");
@@ -100,6 +105,7 @@ public final class Add implements AutoCloseable {
      * The output shape: the inputs' common shape.
      *
      * @throws IllegalArgumentException if a shape is null or the shapes differ
+     * @return the output shape
      */
     public long[] outputShape(long[] a, long[] b) {
         if (a == null || b == null) throw new IllegalArgumentException(this + ": input shapes must not be null");

@@ -31,12 +31,20 @@ public final class Attention {
 
     private Attention() {}
 
-    /** No mask, not causal, default scale, {@link Backend#AUTO}. */
+    /**
+     * No mask, not causal, default scale, {@link Backend#AUTO}.
+     *
+     * @return a new tensor owned by the caller (close it)
+     */
     public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v) {
         return scaledDotProductAttention(q, k, v, null, false, null, Backend.AUTO);
     }
 
-    /** Default scale, {@link Backend#AUTO}. */
+    /**
+     * Default scale, {@link Backend#AUTO}.
+     *
+     * @return a new tensor owned by the caller (close it)
+     */
     public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, AttentionMask attnMask, boolean isCausal) {
         return scaledDotProductAttention(q, k, v, attnMask, isCausal, null, Backend.AUTO);
     }
@@ -52,6 +60,7 @@ public final class Attention {
      *                                  rank or size that does not fit (named, with expected and actual shapes), or if
      *                                  {@code isCausal} comes with a mask or {@code scale} is not finite
      * @throws IllegalStateException    if a tensor's memory was freed
+     * @return a new tensor owned by the caller (close it)
      */
     public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, AttentionMask attnMask, boolean isCausal,
                                                    Double scale, Backend backend) {

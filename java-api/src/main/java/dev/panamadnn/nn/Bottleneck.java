@@ -129,6 +129,7 @@ public final class Bottleneck extends ShortcutBlock {
      * @param inplanes input channels of the block
      * @param outplanes output channels of the downsample
      * @param stride the step of the window
+     * @return the downsample module
      */
     public static Sequential downsample(int inplanes, int outplanes, int stride) {
         return ShortcutBlock.downsample(inplanes, outplanes, stride);

@@ -125,6 +125,7 @@ public final class Broadcast {
      * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if an argument is null, an input is not f32, or the shapes do not broadcast
      * @throws IllegalStateException    if an input's memory was freed
+     * @return a new tensor owned by the caller (close it)
      */
     public static Tensor apply(Op op, Tensor a, Tensor b, Backend backend) {
         if (op == null) throw new IllegalArgumentException("Broadcast: op must not be null");
@@ -152,6 +153,7 @@ public final class Broadcast {
      * The broadcast shape of {@code a} and {@code b}.
      *
      * @throws IllegalArgumentException if a shape is null, has a size {@code < 1}, or the shapes do not broadcast
+     * @return the broadcast shape
      */
     public static long[] shape(long[] a, long[] b) {
         return shape("Broadcast", a, b);

@@ -43,7 +43,11 @@ public final class Concat {
 
     private static final PrimitiveCache<List<Long>, Kernel> KERNELS = new PrimitiveCache<>();
 
-    /** {@link #cat(int, Backend, Tensor...)} on {@link Backend#AUTO}. */
+    /**
+     * {@link #cat(int, Backend, Tensor...)} on {@link Backend#AUTO}.
+     *
+     * @return a new tensor owned by the caller (close it)
+     */
     public static Tensor cat(int dim, Tensor... tensors) {
         return cat(dim, Backend.AUTO, tensors);
     }
@@ -55,6 +59,7 @@ public final class Concat {
      * @throws IllegalArgumentException if there are no tensors, one is null or not f32, {@code dim} is
      *                                  out of range, or the shapes differ elsewhere than on {@code dim}
      * @throws IllegalStateException    if an input's memory was freed
+     * @return a new tensor owned by the caller (close it)
      */
     public static Tensor cat(int dim, Backend backend, Tensor... tensors) {
         if (backend == null) throw new IllegalArgumentException("cat: backend must not be null");
@@ -166,6 +171,7 @@ public final class Concat {
      * {@code torch.split(t, splitSize, dim)}: views of {@code splitSize} along {@code dim}, the last smaller if it does not divide.
      *
      * @throws IllegalArgumentException if {@code t} is null, {@code splitSize < 1} or {@code dim} is out of range
+     * @return the pieces along {@code dim}, in order
      */
     public static List<Tensor> split(Tensor t, long splitSize, int dim) {
         int d = axis("split", dim, checked("split", t).rank());
@@ -179,6 +185,7 @@ public final class Concat {
      * {@code torch.split(t, [s0, s1, ...], dim)}: views of the given sizes, which must add up to the size of {@code dim}.
      *
      * @throws IllegalArgumentException if {@code t} or the sizes are null, a size is {@code < 1}, they do not add up, or {@code dim} is out of range
+     * @return the pieces along {@code dim}, in order
      */
     public static List<Tensor> split(Tensor t, long[] sizes, int dim) {
         int d = axis("split", dim, checked("split", t).rank());
@@ -206,6 +213,7 @@ public final class Concat {
      * {@code chunks} pieces when the size does not allow that many, as PyTorch).
      *
      * @throws IllegalArgumentException if {@code t} is null, {@code chunks < 1} or {@code dim} is out of range
+     * @return the pieces along {@code dim}, in order
      */
     public static List<Tensor> chunk(Tensor t, int chunks, int dim) {
         int d = axis("chunk", dim, checked("chunk", t).rank());

@@ -42,7 +42,11 @@ public final class Conv1d extends ConvNd {
             super(in, out, kernelSize);
         }
 
-        /** Causal padding: {@code (k-1)*dilation} zeros on the left, none on the right. */
+        /**
+         * Causal padding: {@code (k-1)*dilation} zeros on the left, none on the right.
+         *
+         * @return this builder
+         */
         public Builder causal() {
             this.causal = true;
             return this;

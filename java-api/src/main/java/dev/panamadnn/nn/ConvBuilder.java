@@ -14,6 +14,7 @@ abstract class ConvBuilder<S extends ConvBuilder<S>> extends ConvNdBuilder<S> {
      * an odd total goes to the right/bottom side, as in PyTorch).
      *
      * @param padding zeros added on each side
+     * @return this builder
      */
     public S padding(String padding) {
         this.paddingText = padding;
@@ -25,6 +26,8 @@ abstract class ConvBuilder<S extends ConvBuilder<S>> extends ConvNdBuilder<S> {
      * Asymmetric padding: {@code before[i]} zeros before and {@code after[i]} after spatial
      * dimension i (one value for all dimensions, or one per dimension). PyTorch's equivalent is
      * {@code F.pad} followed by a convolution without padding.
+     *
+     * @return this builder
      */
     public S padding(int[] before, int[] after) {
         this.paddingBefore = longs(before);
@@ -34,7 +37,11 @@ abstract class ConvBuilder<S extends ConvBuilder<S>> extends ConvNdBuilder<S> {
         return self();
     }
 
-    /** How the border is filled (default {@link PaddingMode#ZEROS}). */
+    /**
+     * How the border is filled (default {@link PaddingMode#ZEROS}).
+     *
+     * @return this builder
+     */
     public S paddingMode(PaddingMode mode) {
         this.paddingMode = mode;
         return self();

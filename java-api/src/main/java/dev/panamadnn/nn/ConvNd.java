@@ -190,6 +190,7 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
      *
      * @throws IllegalArgumentException for a geometry oneDNN's kernels cannot run (that
      *         {@link #forward} runs on the reference), naming the limit
+     * @return the oneDNN implementation's name, e.g. {@code brg_conv_fwd:avx512_core}
      */
     public String implementation(long... inputShape) {
         Plan p = plan(inputShape);

@@ -33,6 +33,7 @@ abstract class ConvNdBuilder<S extends ConvNdBuilder<S>> {
      * Step between kernel applications: one value for all spatial dimensions, or one per dimension.
      *
      * @param stride the step of the window
+     * @return this builder
      */
     public S stride(int... stride) {
         this.stride = longs(stride);
@@ -43,6 +44,7 @@ abstract class ConvNdBuilder<S extends ConvNdBuilder<S>> {
      * Symmetric padding on each side: one value for all spatial dimensions, or one per dimension.
      *
      * @param padding zeros added on each side
+     * @return this builder
      */
     public S padding(int... padding) {
         this.paddingBefore = longs(padding);
@@ -56,6 +58,7 @@ abstract class ConvNdBuilder<S extends ConvNdBuilder<S>> {
      * Kernel element spacing, PyTorch's meaning: 1 is a dense kernel.
      *
      * @param dilation the spacing between kernel taps
+     * @return this builder
      */
     public S dilation(int... dilation) {
         this.dilation = longs(dilation);
@@ -66,6 +69,7 @@ abstract class ConvNdBuilder<S extends ConvNdBuilder<S>> {
      * Channel groups; {@code groups == in == out} is a depthwise convolution.
      *
      * @param groups the number of channel groups (in and out must divide by it)
+     * @return this builder
      */
     public S groups(int groups) {
         this.groups = groups;

@@ -83,6 +83,7 @@ public final class Embedding implements Module {
      *
      * @throws IllegalArgumentException if {@code embeddings} is null, not F32 or not 2-D, or {@code paddingIdx} is out of range
      * @throws IllegalStateException    if its memory was freed
+     * @return the layer
      */
     public static Embedding fromPretrained(Tensor embeddings, Long paddingIdx) {
         if (embeddings == null) throw new IllegalArgumentException("Embedding.from_pretrained: embeddings must not be null");
@@ -122,6 +123,7 @@ public final class Embedding implements Module {
      * {@code [*] -> [*, embedding_dim]}.
      *
      * @throws IllegalArgumentException if the shape is null or has a size {@code < 1}
+     * @return the output shape
      */
     public long[] outputShape(long... indexShape) {
         if (indexShape == null) throw new IllegalArgumentException(this + ": index shape must not be null");
@@ -146,6 +148,7 @@ public final class Embedding implements Module {
      * @throws IllegalArgumentException  if {@code indices} is null or not I64/I32, or {@code backend} is null
      * @throws IndexOutOfBoundsException if an index is outside {@code [0, num_embeddings)}
      * @throws IllegalStateException     if the indices' memory was freed or this layer is closed
+     * @return a new tensor owned by the caller (close it)
      */
     public Tensor forward(Tensor indices, Backend backend) {
         if (backend == null) throw new IllegalArgumentException(this + ": backend must not be null");

@@ -100,7 +100,11 @@ public final class FiLM implements Module {
                 + " cannot be lowered to a graph yet (two inputs): run it eagerly");
     }
 
-    /** {@link #forward(Tensor, Tensor, Backend)} on {@link Backend#AUTO}. */
+    /**
+     * {@link #forward(Tensor, Tensor, Backend)} on {@link Backend#AUTO}.
+     *
+     * @return a new tensor owned by the caller (close it)
+     */
     public Tensor forward(Tensor x, Tensor z) {
         return forward(x, z, Backend.AUTO);
     }
@@ -112,6 +116,7 @@ public final class FiLM implements Module {
      * @throws IllegalArgumentException if an input is null or not f32, x is not {@code [N, C, *]},
      *                                  or z is not {@code [N, D]} with x's N
      * @throws IllegalStateException    if an input's memory was freed or this FiLM is closed
+     * @return a new tensor owned by the caller (close it)
      */
     public Tensor forward(Tensor x, Tensor z, Backend backend) {
         if (backend == null) throw new IllegalArgumentException(this + ": backend must not be null");
@@ -137,6 +142,7 @@ public final class FiLM implements Module {
      * x's shape, after checking both shapes.
      *
      * @throws IllegalArgumentException if x is not {@code [N, C, *]} or z not {@code [N, D]}
+     * @return the output shape
      */
     public long[] outputShape(long[] x, long[] z) {
         if (x == null || z == null) throw new IllegalArgumentException(this + ": input shapes must not be null");

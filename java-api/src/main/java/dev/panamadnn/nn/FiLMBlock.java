@@ -100,7 +100,11 @@ public final class FiLMBlock implements Module {
                 + " cannot be lowered to a graph yet (two inputs): run it eagerly");
     }
 
-    /** {@link #forward(Tensor, Tensor, Backend)} on {@link Backend#AUTO}. */
+    /**
+     * {@link #forward(Tensor, Tensor, Backend)} on {@link Backend#AUTO}.
+     *
+     * @return a new tensor owned by the caller (close it)
+     */
     public Tensor forward(Tensor x, Tensor z) {
         return forward(x, z, Backend.AUTO);
     }
@@ -112,6 +116,7 @@ public final class FiLMBlock implements Module {
      * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if an input is null, not f32 or of the wrong shape
      * @throws IllegalStateException    if an input's memory was freed or the block is closed
+     * @return a new tensor owned by the caller (close it)
      */
     public Tensor forward(Tensor x, Tensor z, Backend backend) {
         if (backend == null) throw new IllegalArgumentException(this + ": backend must not be null");

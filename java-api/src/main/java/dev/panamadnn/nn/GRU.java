@@ -46,6 +46,7 @@ public final class GRU extends RecurrentLayer {
      *
      * @param input the input tensor (not closed; shape as above)
      * @param h0 the initial hidden state, or null for zeros
+     * @return the output sequence and the final state(s), new tensors owned by the caller
      */
     public RecurrentOutput forward(Tensor input, Tensor h0) {
         return forwardWithState(input, h0, null, null, Backend.AUTO);
@@ -59,6 +60,7 @@ public final class GRU extends RecurrentLayer {
      * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if a shape, dtype or length does not fit, before any native call
      * @throws IllegalStateException    if a tensor was freed or this layer is closed
+     * @return the output sequence and the final state(s), new tensors owned by the caller
      */
     public RecurrentOutput forward(Tensor input, Tensor h0, int[] lengths, Backend backend) {
         return forwardWithState(input, h0, null, lengths, backend);

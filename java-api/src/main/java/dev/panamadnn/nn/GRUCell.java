@@ -33,6 +33,7 @@ public final class GRUCell extends RecurrentCell {
      * {@code cell(x, h)} on {@link Backend#AUTO}; h null for zeros (for a literal {@code null}, {@link #forward(Tensor)}).
      *
      * @param input the input tensor (not closed; shape as above)
+     * @return a new tensor owned by the caller (close it)
      */
     public Tensor forward(Tensor input, Tensor h) {
         return forward(input, h, Backend.AUTO);
@@ -45,6 +46,7 @@ public final class GRUCell extends RecurrentCell {
      * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if a shape or dtype does not fit, before any native call
      * @throws IllegalStateException    if a tensor was freed or this layer is closed
+     * @return a new tensor owned by the caller (close it)
      */
     public Tensor forward(Tensor input, Tensor h, Backend backend) {
         RecurrentOutput r = step(input, h, null, backend);

@@ -69,6 +69,7 @@ public final class KMaxPool1d extends Layer {
      * with {@code s} the input's last dimension.
      *
      * @throws IllegalArgumentException if {@code kTop < 1}, {@code L < 1} or {@code l} is not in {@code [1, L]}
+     * @return the layer
      */
     public static KMaxPool1d dynamic(int kTop, int l, int L) {
         return new KMaxPool1d(kTop, l, L);

@@ -59,6 +59,7 @@ public final class LSTM extends RecurrentLayer {
      * @param input the input tensor (not closed; shape as above)
      * @param h0 the initial hidden state, or null for zeros
      * @param c0 the initial cell state, or null for zeros
+     * @return the output sequence and the final state(s), new tensors owned by the caller
      */
     public RecurrentOutput forward(Tensor input, Tensor h0, Tensor c0) {
         return forwardWithState(input, h0, c0, null, Backend.AUTO);
@@ -76,6 +77,7 @@ public final class LSTM extends RecurrentLayer {
      * @throws IllegalArgumentException if a shape, dtype or length does not fit (naming the layer,
      *                                  the expected and the given value), before any native call
      * @throws IllegalStateException    if a tensor was freed or this layer is closed
+     * @return the output sequence and the final state(s), new tensors owned by the caller
      */
     public RecurrentOutput forward(Tensor input, Tensor h0, Tensor c0, int[] lengths, Backend backend) {
         return forwardWithState(input, h0, c0, lengths, backend);

@@ -34,6 +34,7 @@ public final class LSTMCell extends RecurrentCell {
      * {@code cell(x, (h, c))} on {@link Backend#AUTO}; h and c both null (zeros) or both given.
      *
      * @param input the input tensor (not closed; shape as above)
+     * @return the next hidden and cell states, new tensors owned by the caller
      */
     public RecurrentState forward(Tensor input, Tensor h, Tensor c) {
         return forward(input, h, c, Backend.AUTO);
@@ -46,6 +47,7 @@ public final class LSTMCell extends RecurrentCell {
      * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if a shape or dtype does not fit, before any native call
      * @throws IllegalStateException    if a tensor was freed or this layer is closed
+     * @return the next hidden and cell states, new tensors owned by the caller
      */
     public RecurrentState forward(Tensor input, Tensor h, Tensor c, Backend backend) {
         RecurrentOutput r = step(input, h, c, backend);

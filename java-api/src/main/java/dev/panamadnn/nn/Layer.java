@@ -41,6 +41,7 @@ public abstract class Layer implements Module {
      * @throws IllegalArgumentException if the input's dtype, rank or sizes do not fit (the message
      *                                  names the layer, the expected and the actual value)
      * @throws IllegalStateException    if the input's memory was freed or this layer is closed
+     * @return a new tensor owned by the caller (close it)
      */
     public final Tensor forward(Tensor input, Backend backend) {
         if (backend == null) throw new IllegalArgumentException(label() + ": backend must not be null");
@@ -78,6 +79,7 @@ public abstract class Layer implements Module {
      * The output shape for an input of shape {@code inputShape}, with the same checks as forward.
      *
      * @throws IllegalArgumentException if the shape does not fit this layer
+     * @return the output shape
      */
     public abstract long[] outputShape(long... inputShape);
 

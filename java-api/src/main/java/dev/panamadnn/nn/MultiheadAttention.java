@@ -147,7 +147,11 @@ public final class MultiheadAttention implements Module {
         return batchFirst;
     }
 
-    /** {@code out_proj} (its weight and bias are this module's {@code out_proj.*} parameters). */
+    /**
+     * {@code out_proj} (its weight and bias are this module's {@code out_proj.*} parameters).
+     *
+     * @return the output projection (owned by this module)
+     */
     public Linear outProj() {
         return outProj;
     }
@@ -173,7 +177,11 @@ public final class MultiheadAttention implements Module {
         return forward(x, x, x, null, false, null, true, Backend.AUTO).output();
     }
 
-    /** PyTorch's defaults: no masks, {@code need_weights=True}, averaged, {@link Backend#AUTO}. */
+    /**
+     * PyTorch's defaults: no masks, {@code need_weights=True}, averaged, {@link Backend#AUTO}.
+     *
+     * @return the attention output and, if asked for, its weights; new tensors owned by the caller
+     */
     public Output forward(Tensor query, Tensor key, Tensor value) {
         return forward(query, key, value, null, true, null, true, Backend.AUTO);
     }
@@ -185,6 +193,7 @@ public final class MultiheadAttention implements Module {
      * @throws IllegalArgumentException if a shape, mask or dtype does not fit (the message names this module,
      *                                  the expected and the given shape) or {@code backend} is null
      * @throws IllegalStateException    if this module is closed or a tensor's memory was freed
+     * @return the attention output and, if asked for, its weights; new tensors owned by the caller
      */
     public Output forward(Tensor query, Tensor key, Tensor value, AttentionMask keyPaddingMask, boolean needWeights,
                           AttentionMask attnMask, boolean averageAttnWeights, Backend backend) {

@@ -53,7 +53,11 @@ public abstract sealed class RecurrentLayer extends Layer permits LSTM, GRU {
         return batchFirst;
     }
 
-    /** Accepted for PyTorch's signature; inference never drops (PyTorch applies it only in training). */
+    /**
+     * Accepted for PyTorch's signature; inference never drops (PyTorch applies it only in training).
+     *
+     * @return the dropout probability given
+     */
     public double dropout() {
         return dropout;
     }

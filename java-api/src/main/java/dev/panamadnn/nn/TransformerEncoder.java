@@ -73,7 +73,11 @@ public final class TransformerEncoder implements Module {
         return layers.size();
     }
 
-    /** Layer {@code i} (owned by this encoder). */
+    /**
+     * Layer {@code i} (owned by this encoder).
+     *
+     * @return layer {@code i}
+     */
     public TransformerEncoderLayer layer(int i) {
         return layers.get(i);
     }

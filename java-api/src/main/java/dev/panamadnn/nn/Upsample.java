@@ -35,6 +35,7 @@ public final class Upsample extends Layer {
      * Upsampling to fixed spatial {@code size} (one value for every spatial dimension, or one per dimension).
      *
      * @param alignCorners PyTorch's {@code align_corners} (linear modes only)
+     * @return the layer
      */
     public static Upsample size(String mode, Boolean alignCorners, long... size) {
         if (size == null || size.length == 0 || size.length > 2) {
@@ -48,6 +49,7 @@ public final class Upsample extends Layer {
      * Upsampling by {@code scale} (one factor for every spatial dimension, or one per dimension).
      *
      * @param alignCorners PyTorch's {@code align_corners} (linear modes only)
+     * @return the layer
      */
     public static Upsample scale(String mode, Boolean alignCorners, double... scale) {
         if (scale == null || scale.length == 0 || scale.length > 2) {
@@ -67,6 +69,7 @@ public final class Upsample extends Layer {
      * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException as {@link #size}, {@link #scale} and {@link #forward(Tensor, Backend)} do,
      *                                  or if both or neither of {@code size} and {@code scale} are given
+     * @return a new tensor owned by the caller (close it)
      */
     public static Tensor interpolate(Tensor x, long[] size, double[] scale, String mode, Boolean alignCorners, Backend backend) {
         if ((size == null) == (scale == null)) {

@@ -141,6 +141,7 @@ public final class WideConv1d extends Layer {
          * Channel groups; {@code groups == in == out} is the paper's row-by-row (depthwise) form.
          *
          * @param groups the number of channel groups (in and out must divide by it)
+         * @return this builder
          */
         public Builder groups(int groups) {
             this.groups = groups;
@@ -163,6 +164,7 @@ public final class WideConv1d extends Layer {
          *
          * @throws IllegalArgumentException if {@code m < 1} or Conv1d rejects the configuration
          *                                  (channels not divisible by groups, sizes &lt;= 0)
+         * @return the layer
          */
         public WideConv1d build() {
             return new WideConv1d(this);
