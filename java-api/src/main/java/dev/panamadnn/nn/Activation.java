@@ -70,6 +70,7 @@ public final class Activation {
      * GELU: x * Phi(x) with {@code approximate = "none"} (exact erf), or
      * 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) with {@code "tanh"}, as in PyTorch.
      *
+     * @param approximate {@code "none"} (exact erf) or {@code "tanh"}
      * @return the activation
      */
     public static Activation gelu(String approximate) {
@@ -93,6 +94,7 @@ public final class Activation {
     /**
      * x for x > 0, alpha * (e^x - 1) otherwise; {@code alpha} must be finite.
      *
+     * @param alpha the scale of the negative part, finite
      * @return the activation
      */
     public static Activation elu(float alpha) {

@@ -42,13 +42,20 @@ public final class Add implements AutoCloseable {
     /**
      * {@link #forward(Tensor, Tensor, Backend)} on {@link Backend#AUTO}.
      *
+     * @param a the first addend
+     * @param b the second addend, the same shape
      * @return a new tensor owned by the caller (close it)
      */
     public Tensor forward(Tensor a, Tensor b) {
         return forward(a, b, Backend.AUTO);
     }
 
-    /** {@return the plain-Java reference} */
+    /**
+     * {@return the plain-Java reference}
+     *
+     * @param a the first addend
+     * @param b the second addend, the same shape
+     */
     public Tensor forwardReference(Tensor a, Tensor b) {
         return forward(a, b, Backend.REFERENCE);
     }
@@ -56,6 +63,8 @@ public final class Add implements AutoCloseable {
     /**
      * {@code a + b} on {@code backend}; a new tensor the caller owns.
      *
+     * @param a the first addend
+     * @param b the second addend, the same shape
      * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if an input is null or not f32, or the shapes differ
      * @throws IllegalStateException    if an input's memory was freed or this Add is closed
@@ -104,6 +113,8 @@ public final class Add implements AutoCloseable {
     /**
      * The output shape: the inputs' common shape.
      *
+     * @param a the first addend
+     * @param b the second addend, the same shape
      * @throws IllegalArgumentException if a shape is null or the shapes differ
      * @return the output shape
      */

@@ -34,6 +34,9 @@ public final class Attention {
     /**
      * No mask, not causal, default scale, {@link Backend#AUTO}.
      *
+     * @param q the queries, [..., L, E]
+     * @param k the keys, [..., S, E]
+     * @param v the values, [..., S, Ev]
      * @return a new tensor owned by the caller (close it)
      */
     public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v) {
@@ -43,6 +46,11 @@ public final class Attention {
     /**
      * Default scale, {@link Backend#AUTO}.
      *
+     * @param q the queries, [..., L, E]
+     * @param k the keys, [..., S, E]
+     * @param v the values, [..., S, Ev]
+     * @param attnMask a mask broadcast to [..., L, S], or null for none
+     * @param isCausal whether query i sees only keys up to i
      * @return a new tensor owned by the caller (close it)
      */
     public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, AttentionMask attnMask, boolean isCausal) {
@@ -53,6 +61,10 @@ public final class Attention {
      * PyTorch's {@code scaled_dot_product_attention(q, k, v, attn_mask, is_causal, scale)} on
      * {@code backend}; shapes and the returned tensor as in the class comment.
      *
+     * @param q the queries, [..., L, E]
+     * @param k the keys, [..., S, E]
+     * @param v the values, [..., S, Ev]
+     * @param isCausal whether query i sees only keys up to i
      * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @param attnMask null for none
      * @param scale    null for {@code 1/sqrt(E)}; else finite

@@ -26,12 +26,20 @@ public final class AttentionMask {
         this.bool = bool;
     }
 
-    /** {@return a boolean mask: an element is True where {@code values} is not 0 (NaN counts as True)} */
+    /**
+     * {@return a boolean mask: an element is True where {@code values} is not 0 (NaN counts as True)}
+     *
+     * @param values the mask's values (its shape as described above)
+     */
     public static AttentionMask bool(Tensor values) {
         return new AttentionMask(values, true);
     }
 
-    /** {@return an additive float mask, added to the attention scores} */
+    /**
+     * {@return an additive float mask, added to the attention scores}
+     *
+     * @param values the mask's values (its shape as described above)
+     */
     public static AttentionMask additive(Tensor values) {
         return new AttentionMask(values, false);
     }

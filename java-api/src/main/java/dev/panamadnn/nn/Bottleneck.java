@@ -41,6 +41,7 @@ public final class Bottleneck extends ShortcutBlock {
     /**
      * {@code Bottleneck(inplanes, planes, stride, downsample)} with groups 1, base width 64, dilation 1.
      *
+     * @param downsample the projection of the shortcut, or null for identity
      * @param inplanes input channels of the block
      * @param planes the block's inner width (channels of its 3x3 convolution)
      * @param stride the step of the window
@@ -52,6 +53,8 @@ public final class Bottleneck extends ShortcutBlock {
     /**
      * torchvision's full constructor (without {@code norm_layer}: always {@link BatchNorm2d}).
      *
+     * @param downsample the projection of the shortcut, or null for identity
+     * @param baseWidth torchvision's {@code base_width} (64 for ResNet-50)
      * @param inplanes input channels of the block
      * @param planes the block's inner width (channels of its 3x3 convolution)
      * @param stride the step of the window

@@ -122,6 +122,9 @@ public final class Broadcast {
      * {@code a op b} broadcast, on {@code backend}; a new tensor of {@link #shape(long[], long[]) the
      * broadcast shape} that the caller owns.
      *
+     * @param op the operation
+     * @param a the first operand's shape or tensor
+     * @param b the second operand's shape or tensor
      * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if an argument is null, an input is not f32, or the shapes do not broadcast
      * @throws IllegalStateException    if an input's memory was freed
@@ -152,6 +155,8 @@ public final class Broadcast {
     /**
      * The broadcast shape of {@code a} and {@code b}.
      *
+     * @param a the first operand's shape or tensor
+     * @param b the second operand's shape or tensor
      * @throws IllegalArgumentException if a shape is null, has a size {@code < 1}, or the shapes do not broadcast
      * @return the broadcast shape
      */

@@ -27,6 +27,8 @@ abstract class ConvBuilder<S extends ConvBuilder<S>> extends ConvNdBuilder<S> {
      * dimension i (one value for all dimensions, or one per dimension). PyTorch's equivalent is
      * {@code F.pad} followed by a convolution without padding.
      *
+     * @param before zeros added before, per spatial dimension
+     * @param after zeros added after, per spatial dimension
      * @return this builder
      */
     public S padding(int[] before, int[] after) {
@@ -40,6 +42,7 @@ abstract class ConvBuilder<S extends ConvBuilder<S>> extends ConvNdBuilder<S> {
     /**
      * How the border is filled (default {@link PaddingMode#ZEROS}).
      *
+     * @param mode how the border is filled
      * @return this builder
      */
     public S paddingMode(PaddingMode mode) {

@@ -188,6 +188,7 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
     /**
      * The oneDNN implementation chosen for an input shape, e.g. {@code brg_conv_fwd:avx2}.
      *
+     * @param inputShape the input shape
      * @throws IllegalArgumentException for a geometry oneDNN's kernels cannot run (that
      *         {@link #forward} runs on the reference), naming the limit
      * @return the oneDNN implementation's name, e.g. {@code brg_conv_fwd:avx512_core}

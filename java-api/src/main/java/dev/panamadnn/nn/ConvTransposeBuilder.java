@@ -11,6 +11,7 @@ abstract class ConvTransposeBuilder<S extends ConvTransposeBuilder<S>> extends C
      * strided convolution maps to the same output size; must be smaller than the stride or the
      * dilation of its dimension.
      *
+     * @param outputPadding extra size added to one side of the output, per spatial dimension (less than the stride)
      * @return this builder
      */
     public S outputPadding(int... outputPadding) {

@@ -28,6 +28,7 @@ public final class Dropout extends Identity {
     /**
      * A {@code Dropout} with PyTorch's arguments of the same names.
      *
+     * @param p the drop probability, in [0, 1]
      * @param inplace kept for the repr only: the output is always a new tensor
      * @throws IllegalArgumentException if {@code p} is not in [0, 1] (PyTorch's check)
      */

@@ -13,6 +13,7 @@ public final class ELU extends ElementwiseLayer {
     /**
      * A {@code ELU} with PyTorch's arguments of the same names.
      *
+     * @param alpha the scale of the negative part, finite
      * @throws IllegalArgumentException if {@code alpha} is NaN or infinite
      */
     public ELU(float alpha) {

@@ -81,6 +81,8 @@ public final class Embedding implements Module {
      * PyTorch's {@code nn.Embedding.from_pretrained(embeddings, padding_idx=...)}: the table is a copy
      * of {@code embeddings} (2-D F32, rows = num_embeddings), its padding row kept as given.
      *
+     * @param embeddings the table, [numEmbeddings, embeddingDim] (copied)
+     * @param paddingIdx the padding row, or null for none
      * @throws IllegalArgumentException if {@code embeddings} is null, not F32 or not 2-D, or {@code paddingIdx} is out of range
      * @throws IllegalStateException    if its memory was freed
      * @return the layer
@@ -122,6 +124,7 @@ public final class Embedding implements Module {
     /**
      * {@code [*] -> [*, embedding_dim]}.
      *
+     * @param indexShape the shape of the indices
      * @throws IllegalArgumentException if the shape is null or has a size {@code < 1}
      * @return the output shape
      */
@@ -144,6 +147,7 @@ public final class Embedding implements Module {
     /**
      * Looks up {@code indices}; a new tensor the caller owns.
      *
+     * @param indices the indices, I64 or I32
      * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException  if {@code indices} is null or not I64/I32, or {@code backend} is null
      * @throws IndexOutOfBoundsException if an index is outside {@code [0, num_embeddings)}

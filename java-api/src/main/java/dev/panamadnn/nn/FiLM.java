@@ -103,6 +103,8 @@ public final class FiLM implements Module {
     /**
      * {@link #forward(Tensor, Tensor, Backend)} on {@link Backend#AUTO}.
      *
+     * @param x the feature maps, [N, C, ...]
+     * @param z the conditioning vectors, [N, conditionDim]
      * @return a new tensor owned by the caller (close it)
      */
     public Tensor forward(Tensor x, Tensor z) {
@@ -112,6 +114,8 @@ public final class FiLM implements Module {
     /**
      * {@code gamma(z) * x + beta(z)}; a new tensor the caller owns.
      *
+     * @param x the feature maps, [N, C, ...]
+     * @param z the conditioning vectors, [N, conditionDim]
      * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if an input is null or not f32, x is not {@code [N, C, *]},
      *                                  or z is not {@code [N, D]} with x's N
@@ -141,6 +145,8 @@ public final class FiLM implements Module {
     /**
      * x's shape, after checking both shapes.
      *
+     * @param x the feature maps, [N, C, ...]
+     * @param z the conditioning vectors, [N, conditionDim]
      * @throws IllegalArgumentException if x is not {@code [N, C, *]} or z not {@code [N, D]}
      * @return the output shape
      */

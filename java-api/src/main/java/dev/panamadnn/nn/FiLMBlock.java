@@ -32,6 +32,7 @@ public final class FiLMBlock implements Module {
     /**
      * A {@code FiLMBlock} with the arguments below.
      *
+     * @param inChannels input channels
      * @throws IllegalArgumentException if a size is {@code < 1}
      *
      * @param channels the number of channels
@@ -103,6 +104,8 @@ public final class FiLMBlock implements Module {
     /**
      * {@link #forward(Tensor, Tensor, Backend)} on {@link Backend#AUTO}.
      *
+     * @param x the feature maps, [N, C, H, W]
+     * @param z the conditioning vectors, [N, conditionDim]
      * @return a new tensor owned by the caller (close it)
      */
     public Tensor forward(Tensor x, Tensor z) {
@@ -113,6 +116,8 @@ public final class FiLMBlock implements Module {
      * The block on {@code x [N, C_in, H, W]} conditioned on {@code z [N, D]}; a new tensor the caller owns.
      * Both shapes are checked before any native call.
      *
+     * @param x the feature maps, [N, C, H, W]
+     * @param z the conditioning vectors, [N, conditionDim]
      * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if an input is null, not f32 or of the wrong shape
      * @throws IllegalStateException    if an input's memory was freed or the block is closed

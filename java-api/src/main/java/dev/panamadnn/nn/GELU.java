@@ -14,6 +14,7 @@ public final class GELU extends ElementwiseLayer {
     /**
      * A {@code GELU} with PyTorch's arguments of the same names.
      *
+     * @param approximate {@code "none"} (exact erf) or {@code "tanh"}
      * @throws IllegalArgumentException unless {@code approximate} is {@code "none"} or {@code "tanh"}
      */
     public GELU(String approximate) {

@@ -55,6 +55,7 @@ public final class GRU extends RecurrentLayer {
     /**
      * The full call, as {@link LSTM#forward(Tensor, Tensor, Tensor, int[], Backend)} without c0.
      *
+     * @param lengths each sequence's length (a packed batch), or null if all are full
      * @param input the input tensor (not closed; shape as above)
      * @param h0 the initial hidden state, or null for zeros
      * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)

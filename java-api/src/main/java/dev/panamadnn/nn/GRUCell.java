@@ -32,6 +32,7 @@ public final class GRUCell extends RecurrentCell {
     /**
      * {@code cell(x, h)} on {@link Backend#AUTO}; h null for zeros (for a literal {@code null}, {@link #forward(Tensor)}).
      *
+     * @param h the hidden state, [N, hiddenSize]
      * @param input the input tensor (not closed; shape as above)
      * @return a new tensor owned by the caller (close it)
      */
@@ -42,6 +43,7 @@ public final class GRUCell extends RecurrentCell {
     /**
      * One step on {@code backend}; returns h', owned by the caller.
      *
+     * @param h the hidden state, [N, hiddenSize]
      * @param input the input tensor (not closed; shape as above)
      * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if a shape or dtype does not fit, before any native call

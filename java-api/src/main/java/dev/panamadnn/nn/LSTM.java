@@ -33,6 +33,7 @@ public final class LSTM extends RecurrentLayer {
     /**
      * A {@code LSTM} with PyTorch's arguments of the same names.
      *
+     * @param projSize features of the projected hidden state (0: no projection)
      * @param inputSize features of each input step
      * @param hiddenSize features of the hidden state
      * @param numLayers the number of stacked layers
@@ -70,6 +71,7 @@ public final class LSTM extends RecurrentLayer {
      * T; else one per sequence in [1, T], any order) and the backend. Returns the output and
      * {@code (h_n, c_n)}, owned by the caller.
      *
+     * @param lengths each sequence's length (a packed batch), or null if all are full
      * @param input the input tensor (not closed; shape as above)
      * @param h0 the initial hidden state, or null for zeros
      * @param c0 the initial cell state, or null for zeros

@@ -33,6 +33,8 @@ public final class LSTMCell extends RecurrentCell {
     /**
      * {@code cell(x, (h, c))} on {@link Backend#AUTO}; h and c both null (zeros) or both given.
      *
+     * @param h the hidden state, [N, hiddenSize]
+     * @param c the cell state, [N, hiddenSize]
      * @param input the input tensor (not closed; shape as above)
      * @return the next hidden and cell states, new tensors owned by the caller
      */
@@ -43,6 +45,8 @@ public final class LSTMCell extends RecurrentCell {
     /**
      * One step on {@code backend}; returns (h', c'), owned by the caller.
      *
+     * @param h the hidden state, [N, hiddenSize]
+     * @param c the cell state, [N, hiddenSize]
      * @param input the input tensor (not closed; shape as above)
      * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if a shape or dtype does not fit, before any native call

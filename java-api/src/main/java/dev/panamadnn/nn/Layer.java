@@ -78,6 +78,7 @@ public abstract class Layer implements Module {
     /**
      * The output shape for an input of shape {@code inputShape}, with the same checks as forward.
      *
+     * @param inputShape the input shape
      * @throws IllegalArgumentException if the shape does not fit this layer
      * @return the output shape
      */

@@ -52,7 +52,11 @@ public final class LayerNorm extends Layer {
         }
     }
 
-    /** {@code LayerNorm(normalizedShape)}: eps 1e-5, elementwise affine. */
+    /**
+     * {@code LayerNorm(normalizedShape)}: eps 1e-5, elementwise affine.
+     *
+     * @param normalizedShape the trailing dimensions normalized over
+     */
     public LayerNorm(long... normalizedShape) {
         this(normalizedShape, 1e-5, true);
     }
@@ -60,6 +64,8 @@ public final class LayerNorm extends Layer {
     /**
      * A {@code LayerNorm} with PyTorch's arguments of the same names.
      *
+     * @param normalizedShape the trailing dimensions normalized over
+     * @param elementwiseAffine whether there is a learnable scale and shift
      * @param eps added to the variance for stability
      * @throws IllegalArgumentException if {@code normalizedShape} is empty or has a size {@code < 1}, or
      *                                  {@code eps} is not finite and > 0 as a float

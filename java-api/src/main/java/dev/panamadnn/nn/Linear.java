@@ -89,6 +89,7 @@ public final class Linear extends Layer {
     /**
      * {@code act(Linear(inFeatures, outFeatures, bias)(x))} in one fused step.
      *
+     * @param activation the activation fused after it
      * @param inFeatures the number of input features
      * @param outFeatures the number of output features
      * @param bias whether to add a learnable bias

@@ -34,7 +34,12 @@ import java.util.SplittableRandom;
  * double throughout. Thread-safe; {@link #close()} waits for calls in flight (see {@link Layer}).
  */
 public final class MultiheadAttention implements Module {
-    /** A forward's result: the output and the attention weights (null unless asked for); both owned by the caller. */
+    /**
+     * A forward's result: the output and the attention weights (null unless asked for); both owned by the caller.
+     *
+     * @param output the attention output
+     * @param weights the attention weights, or null
+     */
     public record Output(Tensor output, Tensor weights) implements AutoCloseable {
         @Override
         public void close() {
@@ -65,6 +70,8 @@ public final class MultiheadAttention implements Module {
     /**
      * A {@code MultiheadAttention} with PyTorch's arguments of the same names.
      *
+     * @param addBiasKv PyTorch's {@code add_bias_kv} (must be false: not supported)
+     * @param addZeroAttn PyTorch's {@code add_zero_attn} (must be false: not supported)
      * @param embedDim the model width, features per token
      * @param numHeads the number of attention heads (must divide embedDim)
      * @param dropout PyTorch's dropout probability, in [0, 1] (inactive at inference)
@@ -180,6 +187,9 @@ public final class MultiheadAttention implements Module {
     /**
      * PyTorch's defaults: no masks, {@code need_weights=True}, averaged, {@link Backend#AUTO}.
      *
+     * @param query the queries
+     * @param key the keys
+     * @param value the values
      * @return the attention output and, if asked for, its weights; new tensors owned by the caller
      */
     public Output forward(Tensor query, Tensor key, Tensor value) {
@@ -189,6 +199,13 @@ public final class MultiheadAttention implements Module {
     /**
      * Attention of {@code query} over {@code key}/{@code value}; masks may be null.
      *
+     * @param query the queries
+     * @param key the keys
+     * @param value the values
+     * @param keyPaddingMask keys to ignore, [N, S], or null
+     * @param needWeights whether to return the attention weights
+     * @param attnMask a mask broadcast to [L, S] or [N * numHeads, L, S], or null
+     * @param averageAttnWeights whether the weights are averaged over heads
      * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if a shape, mask or dtype does not fit (the message names this module,
      *                                  the expected and the given shape) or {@code backend} is null

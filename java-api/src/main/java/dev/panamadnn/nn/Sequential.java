@@ -37,6 +37,7 @@ public final class Sequential extends Layer {
     /**
      * The children named by their index, {@code "0"}, {@code "1"}...
      *
+     * @param modules the modules, run in order (owned by the Sequential from now on)
      * @throws IllegalArgumentException if there are no modules or one is null
      */
     public Sequential(Module... modules) {
@@ -47,6 +48,7 @@ public final class Sequential extends Layer {
      * The children under the given names, in the map's order (a {@link LinkedHashMap}, say), like
      * PyTorch's {@code Sequential(OrderedDict(...))}. The map is copied.
      *
+     * @param modules the modules, run in order (owned by the Sequential from now on)
      * @throws IllegalArgumentException if there are no modules, a module is null, or a name is
      *                                  null, empty or contains a '.' (PyTorch's rules for a child's name)
      */

@@ -41,7 +41,11 @@ public final class Softmax extends Layer {
         }
     }
 
-    /** Softmax along {@code dim}; checked against the input's rank at each call. */
+    /**
+     * Softmax along {@code dim}; checked against the input's rank at each call.
+     *
+     * @param dim the dimension the softmax runs over (negative counts from the end)
+     */
     public Softmax(int dim) {
         this.dim = dim;
     }

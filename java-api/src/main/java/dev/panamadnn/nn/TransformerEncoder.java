@@ -76,6 +76,7 @@ public final class TransformerEncoder implements Module {
     /**
      * Layer {@code i} (owned by this encoder).
      *
+     * @param i the layer index, 0 to numLayers - 1
      * @return layer {@code i}
      */
     public TransformerEncoderLayer layer(int i) {
@@ -105,6 +106,9 @@ public final class TransformerEncoder implements Module {
     /**
      * Every layer with {@code mask} and {@code srcKeyPaddingMask} (either may be null), then the norm.
      *
+     * @param src the input sequence
+     * @param mask an attention mask, or null
+     * @param srcKeyPaddingMask keys to ignore, [N, S], or null
      * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @return a new tensor of {@code src}'s shape, owned by the caller
      * @throws IllegalArgumentException if a shape, mask or dtype does not fit (naming this encoder or the layer)

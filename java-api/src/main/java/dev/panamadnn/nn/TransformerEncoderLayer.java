@@ -52,6 +52,9 @@ public final class TransformerEncoderLayer implements Module {
     /**
      * A {@code TransformerEncoderLayer} with PyTorch's arguments of the same names.
      *
+     * @param dimFeedforward the feed-forward block's hidden width
+     * @param layerNormEps the layer norms' epsilon
+     * @param normFirst whether the layer norms come before attention and feed-forward (pre-norm)
      * @param dModel the model width, features per token
      * @param nhead the number of attention heads (must divide dModel)
      * @param dropout PyTorch's dropout probability, in [0, 1] (inactive at inference)
@@ -143,6 +146,7 @@ public final class TransformerEncoderLayer implements Module {
     /**
      * Runs the layer on {@code backend}.
      *
+     * @param src the input sequence
      * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @param srcMask           null, or {@code [L, L]} / {@code [N*nhead, L, L]}
      * @param srcKeyPaddingMask null, or {@code [N, L]} ({@code [L]} unbatched)

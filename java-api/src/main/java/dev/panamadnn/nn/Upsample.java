@@ -34,6 +34,8 @@ public final class Upsample extends Layer {
     /**
      * Upsampling to fixed spatial {@code size} (one value for every spatial dimension, or one per dimension).
      *
+     * @param mode {@code nearest}, {@code linear} or {@code bilinear}
+     * @param size the output size, or null when a scale is given
      * @param alignCorners PyTorch's {@code align_corners} (linear modes only)
      * @return the layer
      */
@@ -48,6 +50,8 @@ public final class Upsample extends Layer {
     /**
      * Upsampling by {@code scale} (one factor for every spatial dimension, or one per dimension).
      *
+     * @param mode {@code nearest}, {@code linear} or {@code bilinear}
+     * @param scale the scale factors, or null when a size is given
      * @param alignCorners PyTorch's {@code align_corners} (linear modes only)
      * @return the layer
      */
@@ -65,6 +69,10 @@ public final class Upsample extends Layer {
      * PyTorch's {@code F.interpolate(x, size, scale_factor, mode, align_corners)} for the modes above:
      * exactly one of {@code size} and {@code scale} non-null; a new tensor the caller owns.
      *
+     * @param x the input, [N, C, ...]
+     * @param size the output size, or null when a scale is given
+     * @param scale the scale factors, or null when a size is given
+     * @param mode {@code nearest}, {@code linear} or {@code bilinear}
      * @param alignCorners PyTorch's {@code align_corners} (linear modes only)
      * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException as {@link #size}, {@link #scale} and {@link #forward(Tensor, Backend)} do,

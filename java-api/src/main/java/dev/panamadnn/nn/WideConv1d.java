@@ -51,6 +51,7 @@ public final class WideConv1d extends Layer {
     /**
      * {@return the paper's depthwise wide convolution over {@code channels} rows with kernel width {@code m}, with bias}
      *
+     * @param m the kernel width
      * @param channels the number of channels
      */
     public static WideConv1d depthwise(int channels, int m) {
@@ -60,6 +61,7 @@ public final class WideConv1d extends Layer {
     /**
      * {@return a wide convolution {@code in -> out} with kernel width {@code m}; groups 1 and bias unless set}
      *
+     * @param m the kernel width
      * @param in input channels
      * @param out output channels
      */
