@@ -152,9 +152,16 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
      * per spatial dimension, dilation 1-based as in PyTorch, padding per side after 'same' /
      * causal resolution. Arrays are copies.
      *
-     * @param groups the number of channel groups (in and out must divide by it)
-     * @param stride the step of the window
-     * @param dilation the spacing between kernel taps
+     * @param inChannels  input channels
+     * @param outChannels output channels
+     * @param groups      the number of channel groups
+     * @param kernel      the kernel size
+     * @param stride      the step of the window
+     * @param dilation    the spacing between kernel taps (1: adjacent)
+     * @param padBefore   zeros (or the padding mode's values) before each spatial dimension
+     * @param padAfter    the same after
+     * @param transposed  whether this is a transposed convolution
+     * @param paddingMode how the border is filled
      */
     public record Geometry(long inChannels, long outChannels, long groups, long[] kernel, long[] stride, long[] dilation,
                            long[] padBefore, long[] padAfter, boolean transposed, PaddingMode paddingMode) {}

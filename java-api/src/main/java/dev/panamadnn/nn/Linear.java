@@ -200,14 +200,22 @@ public final class Linear extends Layer {
         return Lowering.reshape(graph, y, Lowering.join(path, "unflatten"), new Shape(out));
     }
 
-    /** {@return the kernel {@link Backend#AUTO} runs for an input with {@code rows} rows (never AUTO or REFERENCE)} */
+    /**
+     * {@return the kernel {@link Backend#AUTO} runs for an input with {@code rows} rows (never AUTO or REFERENCE)}
+     *
+     * @param rows the input's rows (the product of every dimension but the last), at least 1
+     */
     public Backend autoBackend(long rows) {
         if (rows <= 0) throw new IllegalArgumentException(this + ": expected rows > 0, got " + rows);
         boolean small = rows <= OPENBLAS_MAX_ROWS && rows * inFeatures * (double) outFeatures <= OPENBLAS_MAX_MACS;
         return small ? Backend.OPENBLAS : Backend.ONEDNN;
     }
 
-    /** {@return the oneDNN implementation the ONEDNN path uses for {@code rows} rows (e.g. {@code brgemm:avx512_core})} */
+    /**
+     * {@return the oneDNN implementation the ONEDNN path uses for {@code rows} rows (e.g. {@code brgemm:avx512_core})}
+     *
+     * @param rows the input's rows (the product of every dimension but the last), at least 1
+     */
     public String onednnImplementation(long rows) {
         if (rows <= 0) throw new IllegalArgumentException(this + ": expected rows > 0, got " + rows);
         return innerProduct.implementation(rows);
