@@ -6,8 +6,13 @@
  * ({@link dev.panamadnn.SafeTensors}, {@link dev.panamadnn.StateDictLoader}) and a description of
  * what was loaded ({@link dev.panamadnn.NativeRuntime}).
  *
- * <p>Running it: the natives load on first use (logged once at INFO through
- * {@link java.lang.System.Logger}, logger {@code dev.panamadnn.natives}). The JVM needs
+ * <p>Running it: the natives load on first use, logged once per JVM at INFO through
+ * {@link java.lang.System.Logger}: logger {@code dev.panamadnn.natives} says which library came
+ * from where (packaged, system or explicit directory) with its version and the thread setting,
+ * logger {@code dev.panamadnn} the instruction set oneDNN dispatches to, OpenBLAS's kernel set, the
+ * threads and whether the compiled plans' Winograd convolutions are on (the places tried are at
+ * DEBUG). They reach JUL by default; SLF4J and Log4j route them with their
+ * {@link java.lang.System.LoggerFinder} bridges. The JVM needs
  * {@code --enable-native-access=dev.panamadnn.natives,dev.panamadnn.bindings,dev.panamadnn} on
  * the module path ({@code --enable-native-access=ALL-UNNAMED} on the class path) and, for the
  * compiled plan's Winograd convolutions, {@code --add-modules jdk.incubator.vector}.

@@ -49,7 +49,12 @@ public record LoadReport(List<Library> libraries, List<Attempt> attempts) {
         attempts = List.copyOf(attempts);
     }
 
-    /** {@return the loaded library whose file name starts with {@code prefix}, e.g. {@code libdnnl}} */
+    /**
+     * {@return the loaded library whose file name starts with {@code prefix}}
+     *
+     * @param prefix the start of the file name, e.g. {@code libdnnl}
+     * @throws IllegalArgumentException if no loaded library's name starts with it
+     */
     public Library library(String prefix) {
         return libraries.stream().filter(l -> l.file().startsWith(prefix)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no loaded library starts with " + prefix));

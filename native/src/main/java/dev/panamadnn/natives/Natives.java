@@ -25,8 +25,10 @@ public final class Natives {
     private Natives() {}
 
     /**
-     * Loads both libraries if not yet loaded and reports what was loaded from where.
+     * Loads both libraries if not yet loaded and reports what was loaded from where. The first
+     * successful load logs it once at INFO on {@value #LOGGER} (see the package documentation).
      *
+     * @return what was loaded, from where
      * @throws NativeLoadException listing every place tried, if a library cannot be loaded;
      *                             the same failure is rethrown on later calls
      */
@@ -100,7 +102,11 @@ public final class Natives {
         return m.isNamed() ? "module " + m.getName() : "the class path (unnamed module)";
     }
 
-    /** Prints what loads and from where; exits 1 with the full explanation if nothing does. */
+    /**
+     * Prints what loads and from where; exits 1 with the full explanation if nothing does.
+     *
+     * @param args ignored
+     */
     public static void main(String[] args) {
         try {
             LoadReport report = load();

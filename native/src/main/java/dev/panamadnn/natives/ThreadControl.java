@@ -44,6 +44,7 @@ public final class ThreadControl {
     /**
      * Sets the intra-op thread count of both libraries.
      *
+     * @param n the thread count, at least 1
      * @throws IllegalArgumentException if {@code n < 1}
      */
     public static synchronized void setThreads(int n) {
@@ -76,6 +77,7 @@ public final class ThreadControl {
      * virtual thread that moved to another carrier). For callers that pin their own count, such
      * as a compiled plan before each run.
      *
+     * @param n the thread count, at least 1
      * @throws IllegalArgumentException if {@code n < 1}
      */
     public static void applyToCurrentThread(int n) {

@@ -77,6 +77,8 @@ public final class OnnxModel implements AutoCloseable {
     /**
      * The model in our IR. Its initializers are this model's weights: valid until {@link #close()}.
      * Output names may differ from the ONNX ones ({@link #outputs()} keeps those).
+     *
+     * @return the graph, sharing this model's weights
      */
     public Graph toGraph() {
         return imported.graph();
