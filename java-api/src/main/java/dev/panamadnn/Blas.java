@@ -42,6 +42,19 @@ public final class Blas {
      * and C {@code m x n}, all row-major. A is stored {@code m x k} (or {@code k x m} when
      * {@code transA}) with rows {@code lda} floats apart; likewise B and C.
      *
+     * @param transA whether to use A transposed
+     * @param transB whether to use B transposed
+     * @param m rows of op(A) and C
+     * @param n columns of op(B) and C
+     * @param k columns of op(A), rows of op(B)
+     * @param alpha the scale of A*B
+     * @param a matrix A, row-major f32
+     * @param lda leading dimension of A (its row stride in elements)
+     * @param b matrix B, row-major f32
+     * @param ldb leading dimension of B
+     * @param beta the scale of C's previous contents (0: C is only written)
+     * @param c matrix C, row-major f32, written in place
+     * @param ldc leading dimension of C
      * @throws IllegalArgumentException if a size is negative, a leading dimension is too small,
      *                                  a segment is too short or C is read-only
      * @throws IllegalStateException    if a segment's arena is closed, or no OpenBLAS work buffer
@@ -94,7 +107,20 @@ public final class Blas {
         }
     }
 
-    /** {@link #sgemm(boolean, boolean, int, int, int, float, MemorySegment, int, MemorySegment, int, float, MemorySegment, int)} on dense row-major arrays. */
+    /**
+     * {@link #sgemm(boolean, boolean, int, int, int, float, MemorySegment, int, MemorySegment, int, float, MemorySegment, int)} on dense row-major arrays.
+     *
+     * @param transA whether to use A transposed
+     * @param transB whether to use B transposed
+     * @param m rows of op(A) and C
+     * @param n columns of op(B) and C
+     * @param k columns of op(A), rows of op(B)
+     * @param alpha the scale of A*B
+     * @param a matrix A, row-major f32
+     * @param b matrix B, row-major f32
+     * @param beta the scale of C's previous contents (0: C is only written)
+     * @param c matrix C, row-major f32, written in place
+     */
     public static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                              float[] a, float[] b, float beta, float[] c) {
         sgemm(transA, transB, m, n, k, alpha, MemorySegment.ofArray(a), Math.max(1, transA ? m : k),
@@ -104,6 +130,20 @@ public final class Blas {
     /**
      * The plain-Java reference of {@code sgemm}: three loops, accumulating in float in the
      * natural order. It is the correctness oracle and the "naive Java" baseline, not fast.
+     *
+     * @param transA whether to use A transposed
+     * @param transB whether to use B transposed
+     * @param m rows of op(A) and C
+     * @param n columns of op(B) and C
+     * @param k columns of op(A), rows of op(B)
+     * @param alpha the scale of A*B
+     * @param a matrix A, row-major f32
+     * @param lda leading dimension of A (its row stride in elements)
+     * @param b matrix B, row-major f32
+     * @param ldb leading dimension of B
+     * @param beta the scale of C's previous contents (0: C is only written)
+     * @param c matrix C, row-major f32, written in place
+     * @param ldc leading dimension of C
      */
     public static void sgemmReference(boolean transA, boolean transB, int m, int n, int k, float alpha,
                                       MemorySegment a, int lda, MemorySegment b, int ldb, float beta,

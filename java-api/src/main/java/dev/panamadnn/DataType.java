@@ -9,12 +9,19 @@ import java.lang.foreign.ValueLayout;
  * changing Tensor.
  */
 public enum DataType {
+    /** 32-bit IEEE float: every layer's parameters and activations. */
     F32(4, ValueLayout.JAVA_FLOAT, "F32"),
+    /** bfloat16 (8-bit exponent, 7-bit mantissa), stored as a {@code short}. */
     BF16(2, ValueLayout.JAVA_SHORT, "BF16"),
+    /** IEEE half precision, stored as a {@code short}. */
     F16(2, ValueLayout.JAVA_SHORT, "F16"),
+    /** Signed 8-bit integer. */
     I8(1, ValueLayout.JAVA_BYTE, "I8"),
+    /** Unsigned 8-bit integer. */
     U8(1, ValueLayout.JAVA_BYTE, "U8"),
+    /** Signed 32-bit integer. */
     I32(4, ValueLayout.JAVA_INT, "I32"),
+    /** Signed 64-bit integer (ONNX indices and shapes). */
     I64(8, ValueLayout.JAVA_LONG, "I64"),
     /** A boolean carried as one byte, 0 or 1 (ONNX's bool: comparisons, Where's condition). */
     BOOL(1, ValueLayout.JAVA_BYTE, "BOOL");
@@ -29,17 +36,21 @@ public enum DataType {
         this.safetensorsName = safetensorsName;
     }
 
-    /** Bytes per element. */
+    /**
+     * Bytes per element.
+     *
+     * @return bytes per element
+     */
     public int byteSize() {
         return byteSize;
     }
 
-    /** The carrier layout (bf16/f16 are carried as raw 16-bit shorts). */
+    /** {@return the carrier layout (bf16/f16 are carried as raw 16-bit shorts)} */
     public ValueLayout layout() {
         return layout;
     }
 
-    /** The dtype string of the safetensors format, e.g. {@code "F32"}. */
+    /** {@return the dtype string of the safetensors format, e.g. {@code "F32"}} */
     public String safetensorsName() {
         return safetensorsName;
     }

@@ -8,10 +8,20 @@ package dev.panamadnn;
 public final class DnnlException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** The C function that failed, e.g. {@code dnnl_primitive_create}. */
     private final String function;
+    /** The {@code dnnl_status_t} it returned. */
     private final int status;
+    /** oneDNN's text for that status. */
     private final String statusText;
 
+    /**
+     * A failed oneDNN call.
+     * @param function   the C function
+     * @param status     its {@code dnnl_status_t}
+     * @param statusText oneDNN's text for the status
+     * @param context    what was being done (shapes, layer), or empty
+     */
     public DnnlException(String function, int status, String statusText, String context) {
         super(function + " failed: " + statusText + " (status " + status + ")"
                 + (context == null || context.isEmpty() ? "" : " while " + context));
@@ -20,17 +30,21 @@ public final class DnnlException extends RuntimeException {
         this.statusText = statusText;
     }
 
-    /** The C function that failed, e.g. {@code dnnl_primitive_create}. */
+    /** {@return the C function that failed, e.g. {@code dnnl_primitive_create}} */
     public String function() {
         return function;
     }
 
-    /** The numeric {@code dnnl_status_t}. */
+    /** {@return the numeric {@code dnnl_status_t}} */
     public int status() {
         return status;
     }
 
-    /** oneDNN's own name for the status, from {@code dnnl_status2str}. */
+    /**
+     * oneDNN's own name for the status, from {@code dnnl_status2str}.
+     *
+     * @return oneDNN's text for the status
+     */
     public String statusText() {
         return statusText;
     }

@@ -34,6 +34,7 @@ public final class Eltwise implements AutoCloseable {
     public enum Kind {
         /** max(x, 0); with alpha != 0 the negative slope (LeakyReLU). */
         RELU,
+        /** tanh(x). */
         TANH,
         /** 1 / (1 + e^-x). */
         SIGMOID,
@@ -63,6 +64,12 @@ public final class Eltwise implements AutoCloseable {
         }
     }
 
+    /**
+     * An element-wise operation of {@code kind} with parameter {@code alpha} (see {@link Kind}).
+     * @param kind  the operation
+     * @param alpha its parameter, finite
+     * @throws IllegalArgumentException if {@code kind} is null or {@code alpha} is not finite
+     */
     public Eltwise(Kind kind, float alpha) {
         if (kind == null) throw new IllegalArgumentException("Eltwise: kind must not be null");
         if (!Float.isFinite(alpha)) throw new IllegalArgumentException("Eltwise: alpha must be finite, got " + alpha);
@@ -70,6 +77,11 @@ public final class Eltwise implements AutoCloseable {
         this.alpha = alpha;
     }
 
+    /**
+     * An element-wise operation of {@code kind} with its default alpha (1 for ELU and SWISH, else 0).
+     * @param kind the operation
+     * @throws IllegalArgumentException if {@code kind} is null
+     */
     public Eltwise(Kind kind) {
         this(kind, kind == Kind.ELU || kind == Kind.SWISH ? 1f : 0f);
     }
@@ -77,6 +89,9 @@ public final class Eltwise implements AutoCloseable {
     /**
      * Computes {@code dst = f(src)} natively. Both segments hold {@code count} floats and must be
      * off-heap (oneDNN keeps pointers).
+     *
+     * @param src the input, f32
+     * @param dst the output, f32, as long as {@code src} (may be {@code src} itself)
      */
     public void forward(MemorySegment src, MemorySegment dst) {
         calls.enter(this);
@@ -115,7 +130,11 @@ public final class Eltwise implements AutoCloseable {
         }
     }
 
-    /** The oneDNN implementation used for {@code count} elements, e.g. {@code jit:avx512_core}. */
+    /**
+     * {@return the oneDNN implementation used for {@code count} elements, e.g. {@code jit:avx512_core}}
+     *
+     * @param count the number of elements
+     */
     public String implementation(long count) {
         if (count <= 0) throw new IllegalArgumentException("Eltwise.implementation: expected count > 0, got " + count);
         calls.enter(this);
@@ -143,6 +162,11 @@ public final class Eltwise implements AutoCloseable {
     /**
      * The plain-Java reference: one loop over {@code count} floats, computed in double, with
      * PyTorch's special values: ReLU keeps NaN and sends -inf to 0 (not {@code 0 * -inf}).
+     *
+     * @param kind the operation
+     * @param alpha its parameter (see {@link Kind})
+     * @param src the input, f32
+     * @param dst the output, f32, as long as {@code src} (may be {@code src} itself)
      */
     public static void reference(Kind kind, float alpha, MemorySegment src, MemorySegment dst) {
         long count = checkPair(src, dst);

@@ -16,13 +16,19 @@ public interface Module extends AutoCloseable {
     /**
      * Eager inference on {@code input}; returns a new tensor owned by the caller (close it).
      *
+     * @param input the input tensor (not closed)
      * @throws IllegalArgumentException if the input's rank, sizes or dtype do not fit, naming
      *                                  the module, the expected and the actual value
      * @throws IllegalStateException    if the input's memory or this module was freed
+     * @return a new tensor owned by the caller (close it)
      */
     Tensor forward(Tensor input);
 
-    /** Parameters (and buffers such as running statistics) by state_dict name, in PyTorch's order. */
+    /**
+     * Parameters (and buffers such as running statistics) by state_dict name, in PyTorch's order.
+     *
+     * @return the parameters and buffers by {@code state_dict} name (the module's own tensors: do not close them)
+     */
     Map<String, Tensor> parameters();
 
     /**
@@ -34,8 +40,12 @@ public interface Module extends AutoCloseable {
      * and so how it is compiled. Every module of this library implements it; a layer run by a Java
      * kernel only becomes a {@code Layer} node that calls its {@code forward}.
      *
+     * @param graph the graph being built
+     * @param input the name of the input value in {@code graph}
+     * @param path  the module's place in the model, e.g. {@code layer1.0.conv1}; empty for the root
      * @throws UnsupportedOperationException if the module cannot be expressed as a graph
      * @throws dev.panamadnn.graph.GraphException if the input's shape does not fit the module
+     * @return the name of the value holding this module's output in {@code graph}
      */
     default String lower(GraphBuilder graph, String input, String path) {
         throw new UnsupportedOperationException(getClass().getName() + " at " + (path.isEmpty() ? "the model root" : path)

@@ -22,7 +22,11 @@ public record NativeRuntime(String openblasConfig, String openblasCore, int open
                             String onednnVersion, String onednnHash, String cpuIsa, int openmpThreads,
                             LoadReport libraries) {
 
-    /** Loads the natives if needed and describes them. */
+    /**
+     * Loads the natives if needed and describes them.
+     *
+     * @return the description
+     */
     public static NativeRuntime describe() {
         LoadReport report = Natives.load();
         String[] version = RuntimeQueries.onednnVersion();

@@ -65,8 +65,10 @@ public final class SafeTensors implements AutoCloseable {
     /**
      * Maps {@code file} and validates its header.
      *
+     * @param file the {@code .safetensors} file
      * @throws SafeTensorsException if the file breaks the format
      * @throws IOException          if it cannot be opened or mapped
+     * @return the open file, owned by the caller (close it to unmap)
      */
     public static SafeTensors open(Path file) throws IOException {
         Objects.requireNonNull(file, "file");
@@ -96,20 +98,34 @@ public final class SafeTensors implements AutoCloseable {
         }
     }
 
-    /** Tensor names, sorted. */
+    /**
+     * Tensor names, sorted.
+     *
+     * @return the tensor names in the file
+     */
     public Set<String> names() {
         return header.tensors().keySet();
     }
 
+    /**
+     * {@return the stored element type of tensor {@code name}}
+     * @param name a tensor name from {@link #names()}
+     * @throws IllegalArgumentException if there is no such tensor
+     */
     public DataType dtype(String name) {
         return entry(name).dtype();
     }
 
+    /**
+     * {@return a copy of the shape of tensor {@code name}}
+     * @param name a tensor name from {@link #names()}
+     * @throws IllegalArgumentException if there is no such tensor
+     */
     public long[] shape(String name) {
         return entry(name).shape().clone();
     }
 
-    /** The {@code __metadata__} entries, sorted by key; empty if the file has none. */
+    /** {@return the {@code __metadata__} entries, sorted by key; empty if the file has none} */
     public Map<String, String> metadata() {
         return header.metadata();
     }
@@ -119,9 +135,11 @@ public final class SafeTensors implements AutoCloseable {
      * JDK's {@link IllegalArgumentException} for read-only segments); valid until {@link #close()}. Its data may be
      * unaligned, which {@link Tensor} handles.
      *
+     * @param name a tensor name from {@link #names()}
      * @throws IllegalArgumentException      if there is no such tensor (the message lists some that exist)
      * @throws UnsupportedOperationException for a zero-size tensor
      * @throws IllegalStateException         after {@link #close()}
+     * @return a read-only view of the tensor, valid until this file is closed
      */
     public Tensor get(String name) {
         Header.Entry e = entry(name);
@@ -133,7 +151,11 @@ public final class SafeTensors implements AutoCloseable {
         return Tensor.wrap(data.asSlice(e.begin(), e.end() - e.begin()), e.dtype(), e.shape());
     }
 
-    /** Copies every tensor into {@code module}'s parameters; see {@link #load(Module, Path)}. */
+    /**
+     * Copies every tensor into {@code module}'s parameters; see {@link #load(Module, Path)}.
+     *
+     * @param module the module whose parameters to fill (strict: names and shapes must match)
+     */
     public void loadInto(Module module) {
         StateDictLoader.load(this, module);
     }
@@ -143,6 +165,10 @@ public final class SafeTensors implements AutoCloseable {
      * with the parameter's shape and dtype. Every missing, unexpected, mis-shaped and mis-typed
      * key is reported in ONE {@link SafeTensorsException}; only when there is none are the
      * values copied, so a failed load leaves the module untouched. No dtype conversion.
+     *
+     * @param module the module whose parameters to fill (strict: names and shapes must match)
+     * @param file the {@code .safetensors} file
+     * @throws IOException if the file cannot be read or written
      */
     public static void load(Module module, Path file) throws IOException {
         try (SafeTensors st = open(file)) {
@@ -160,9 +186,13 @@ public final class SafeTensors implements AutoCloseable {
      * try (ResNet net = SafeTensors.build(() -> ResNets.resnet50(1000), Path.of("resnet50.safetensors"))) { ... }
      * }</pre>
      *
+     * @param <M> the module type
+     * @param builder makes the module with its hyperparameters
+     * @param file the {@code .safetensors} file
      * @throws IllegalArgumentException if {@code builder} or {@code file} is null, or the builder returns null
      * @throws SafeTensorsException     if the file does not match the module (see {@link #load(Module, Path)})
      * @throws IOException              if the file cannot be read
+     * @return the module with every parameter loaded
      */
     public static <M extends Module> M build(Supplier<M> builder, Path file) throws IOException {
         if (builder == null || file == null) throw new IllegalArgumentException("SafeTensors.build: builder and file must not be null");
@@ -186,9 +216,12 @@ public final class SafeTensors implements AutoCloseable {
      * {@code file}: keys sorted, header space-padded to a multiple of 8, data contiguous in key
      * order. The file is replaced atomically (temporary file in the same directory, then rename).
      *
+     * @param file the {@code .safetensors} file
+     * @param tensors the tensors by name
      * @param metadata string entries for {@code __metadata__}; may be empty or null
      * @throws IllegalArgumentException on a null or reserved ({@code __metadata__}) name, a null tensor or metadata entry
      * @throws IllegalStateException    if a tensor's memory was freed
+     * @throws IOException if the file cannot be read or written
      */
     public static void save(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
         Objects.requireNonNull(file, "file");
@@ -227,7 +260,7 @@ public final class SafeTensors implements AutoCloseable {
         if (closed.compareAndSet(false, true)) NativeAccess.closeWaiting(arena);
     }
 
-    /** The file this was opened from. */
+    /** {@return the file this was opened from} */
     public Path file() {
         return file;
     }

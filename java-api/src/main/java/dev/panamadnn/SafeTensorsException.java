@@ -16,7 +16,7 @@ public final class SafeTensorsException extends IllegalArgumentException {
         this.file = file;
     }
 
-    /** The offending file. */
+    /** {@return the offending file} */
     public Path file() {
         return file;
     }

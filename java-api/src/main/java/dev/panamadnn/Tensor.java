@@ -40,7 +40,13 @@ public final class Tensor implements AutoCloseable {
         this.owned = owned;
     }
 
-    /** A zero-filled, contiguous tensor in {@code arena} (the caller frees it by closing the arena). */
+    /**
+     * {@return a zero-filled, contiguous tensor in {@code arena} (the caller frees it by closing the arena)}
+     *
+     * @param arena the arena that owns the memory
+     * @param dtype the element type
+     * @param shape the shape, outermost dimension first
+     */
     public static Tensor allocate(Arena arena, DataType dtype, long... shape) {
         if (arena == null || dtype == null) throw new IllegalArgumentException("Tensor.allocate: arena and dtype must not be null");
         long bytes = Sizes.bytes("Tensor.allocate", shape, dtype.byteSize());
@@ -51,10 +57,12 @@ public final class Tensor implements AutoCloseable {
     /**
      * A zero-filled f32 tensor that owns its memory: close it (try-with-resources).
      *
+     * @param shape the shape, outermost dimension first
      * @throws IllegalArgumentException if a size is {@code < 1} or the tensor would exceed
      *                                  2^48 bytes (see {@code Sizes.MAX_BYTES})
      * @throws OutOfMemoryError         if the memory is not there; tensor memory is off-heap and
      *                                  counts against {@code -XX:MaxDirectMemorySize}
+     * @return a new zero-filled tensor owning its memory (close it)
      */
     public static Tensor zeros(long... shape) {
         long bytes = Sizes.f32Bytes("Tensor.zeros", shape);
@@ -68,7 +76,12 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
-    /** An f32 tensor owning an off-heap copy of {@code data}, which must hold exactly prod(shape) values. */
+    /**
+     * {@return an f32 tensor owning an off-heap copy of {@code data}, which must hold exactly prod(shape) values}
+     *
+     * @param data the values, row-major, exactly the product of {@code shape}
+     * @param shape the shape, outermost dimension first
+     */
     public static Tensor of(float[] data, long... shape) {
         if (data == null) throw new IllegalArgumentException("Tensor.of: data must not be null");
         long n = checkShape("Tensor.of", shape);
@@ -84,6 +97,11 @@ public final class Tensor implements AutoCloseable {
     /**
      * A contiguous tensor over {@code segment} without copying (e.g. a slice of a memory-mapped
      * weights file). The segment must hold exactly prod(shape) elements; its owner keeps it alive.
+     *
+     * @param segment the memory, at least the shape's bytes
+     * @param dtype the element type
+     * @param shape the shape, outermost dimension first
+     * @return a tensor over {@code segment}, which it does not own
      */
     public static Tensor wrap(MemorySegment segment, DataType dtype, long... shape) {
         if (segment == null || dtype == null) throw new IllegalArgumentException("Tensor.wrap: segment and dtype must not be null");
@@ -95,35 +113,48 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(segment, dtype, shape.clone(), contiguousStrides(shape), null);
     }
 
+    /** {@return a copy of the shape, outermost dimension first} */
     public long[] shape() {
         return shape.clone();
     }
 
+    /** {@return the number of dimensions} */
     public int rank() {
         return shape.length;
     }
 
-    /** Size of dimension {@code i}; negative {@code i} counts from the end, as in PyTorch. */
+    /**
+     * Size of dimension {@code i}; negative {@code i} counts from the end, as in PyTorch.
+     *
+     * @param i the dimension, 0 to rank - 1
+     * @return the size of dimension {@code i}
+     */
     public long dim(int i) {
         return shape[axis("dim", i)];
     }
 
-    /** Element strides per dimension. */
+    /**
+     * Element strides per dimension.
+     *
+     * @return a copy of the strides, in elements
+     */
     public long[] strides() {
         return strides.clone();
     }
 
+    /** {@return the element type} */
     public DataType dtype() {
         return dtype;
     }
 
+    /** {@return the number of elements (the product of the shape; 1 for a scalar)} */
     public long numel() {
         long n = 1;
         for (long d : shape) n *= d;
         return n;
     }
 
-    /** Whether the elements are dense and row-major (what native kernels take without a copy). */
+    /** {@return whether the elements are dense and row-major (what native kernels take without a copy)} */
     public boolean isContiguous() {
         // Checked in place (no array): compiled plans call this on every run.
         long expected = 1;
@@ -140,26 +171,41 @@ public final class Tensor implements AutoCloseable {
      * first to the last element.
      *
      * @throws IllegalStateException if the memory was freed
+     * @return the memory behind this tensor
      */
     public MemorySegment segment() {
         checkAlive();
         return segment;
     }
 
-    /** Whether the memory is still allocated. */
+    /** {@return whether the memory is still allocated} */
     public boolean isAlive() {
         return segment.scope().isAlive();
     }
 
+    /**
+     * Reads one F32 element.
+     * @param index one index per dimension
+     * @return the element
+     * @throws IndexOutOfBoundsException if an index is out of range
+     * @throws IllegalStateException if the memory was freed
+     */
     public float getFloat(long... index) {
         return segment().get(F32, offsetOf(index));
     }
 
+    /**
+     * Writes one F32 element.
+     * @param value the value
+     * @param index one index per dimension
+     * @throws IndexOutOfBoundsException if an index is out of range
+     * @throws IllegalStateException if the memory was freed
+     */
     public void setFloat(float value, long... index) {
         segment().set(F32, offsetOf(index), value);
     }
 
-    /** A row-major copy of the elements (f32 only), whatever the strides. */
+    /** {@return a row-major copy of the elements (f32 only), whatever the strides} */
     public float[] toFloatArray() {
         requireF32("toFloatArray");
         checkAlive();
@@ -189,6 +235,9 @@ public final class Tensor implements AutoCloseable {
     /**
      * The same elements with another shape, without copying; one dimension may be -1 (inferred).
      * Needs a contiguous tensor.
+     *
+     * @param newShape the new shape, same number of elements (one dimension may be -1)
+     * @return a view sharing this tensor's memory
      */
     public Tensor reshape(long... newShape) {
         checkAlive();
@@ -217,7 +266,13 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(segment, dtype, s, contiguousStrides(s), null);
     }
 
-    /** The view {@code [start, end)} along {@code dim} (negative dim counts from the end), without copying. */
+    /**
+     * {@return the view {@code [start, end)} along {@code dim} (negative dim counts from the end), without copying}
+     *
+     * @param dim the dimension to slice
+     * @param start the first index, inclusive
+     * @param end the last index, exclusive
+     */
     public Tensor slice(int dim, long start, long end) {
         checkAlive();
         int d = axis("slice", dim);

@@ -43,6 +43,7 @@ import dev.panamadnn.natives.ThreadControl;
  *                        docs/numerics.md), but a NaN reaching a ReLU comes out as 0, so a
  *                        non-finite input can vanish from the output. Opt in only where inputs are
  *                        known to be finite.
+ * @param disabledRules   rewrite rules switched off by name (see {@link #RULES} and {@link #withoutRule})
  */
 public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean fuseResidualSum, Layout layout, int threads,
                              boolean winograd, boolean fastRelu, java.util.Set<String> disabledRules) {
@@ -50,7 +51,17 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
     public static final java.util.List<String> RULES = java.util.List.of("fold_constants", "remove_dead_values", "fold_batch_norm", "fuse_residual_sum",
             "fuse_matmul_bias", "fuse_activation", "assign_layouts", "select_winograd");
 
-    /** The options with no rule switched off by name, as before {@link #withoutRule} existed. */
+    /**
+     * The options with no rule switched off by name, as before {@link #withoutRule} existed.
+     *
+     * @param foldBatchNorm see {@link #foldBatchNorm()}
+     * @param fusePostOps see {@link #fusePostOps()}
+     * @param fuseResidualSum see {@link #fuseResidualSum()}
+     * @param layout see {@link #layout()}
+     * @param threads see {@link #threads()}
+     * @param winograd see {@link #winograd()}
+     * @param fastRelu see {@link #fastRelu()}
+     */
     public CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean fuseResidualSum, Layout layout, int threads,
                           boolean winograd, boolean fastRelu) {
         this(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, winograd, fastRelu, java.util.Set.of());
@@ -88,12 +99,25 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
         PLAIN
     }
 
-    /** The options with {@code fastRelu} off (PyTorch's NaN semantics), as before that option existed. */
+    /**
+     * The options with {@code fastRelu} off (PyTorch's NaN semantics), as before that option existed.
+     *
+     * @param foldBatchNorm see {@link #foldBatchNorm()}
+     * @param fusePostOps see {@link #fusePostOps()}
+     * @param fuseResidualSum see {@link #fuseResidualSum()}
+     * @param layout see {@link #layout()}
+     * @param threads see {@link #threads()}
+     * @param winograd see {@link #winograd()}
+     */
     public CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean fuseResidualSum, Layout layout, int threads,
                           boolean winograd) {
         this(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, winograd, false, java.util.Set.of());
     }
 
+    /**
+     * Validates the options.
+     * @throws IllegalArgumentException if a value is out of range or null
+     */
     public CompileOptions {
         if (layout == null) {
             throw new IllegalArgumentException("CompileOptions: layout must not be null (CHANNELS_LAST, CHANNEL_BLOCKED or PLAIN)");
@@ -111,7 +135,9 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
      * switches {@link #withFoldBatchNorm}, {@link #withFusePostOps} and {@link #withFuseResidualSum};
      * {@code assign_layouts} off is {@link Layout#PLAIN}).
      *
+     * @param name a rule from {@link #RULES}
      * @throws IllegalArgumentException if there is no rule of that name
+     * @return these options with that rule disabled
      */
     public CompileOptions withoutRule(String name) {
         java.util.Set<String> off = new java.util.HashSet<>(disabledRules);
@@ -119,24 +145,36 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
         return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, winograd, fastRelu, off);
     }
 
-    /** Every fusion on, channels-last activations, Winograd where it pays, the default thread count. */
+    /** {@return every fusion on, channels-last activations, Winograd where it pays, the default thread count} */
     public static CompileOptions defaults() {
         return new CompileOptions(true, true, true, Layout.CHANNELS_LAST, 0, true);
     }
 
-    /** Every fusion off, plain layouts, no Winograd: one oneDNN primitive per layer, as eager execution does. */
+    /** {@return every fusion off, plain layouts, no Winograd: one oneDNN primitive per layer, as eager execution does} */
     public static CompileOptions unfused() {
         return new CompileOptions(false, false, false, Layout.PLAIN, 0, false);
     }
 
+    /**
+     * {@return these options with batch-norm folding into the preceding convolution on or off}
+     * @param on whether to fold
+     */
     public CompileOptions withFoldBatchNorm(boolean on) {
         return new CompileOptions(on, fusePostOps, fuseResidualSum, layout, threads, winograd, fastRelu, disabledRules);
     }
 
+    /**
+     * {@return these options with activations fused into convolutions and linear layers as post-ops on or off}
+     * @param on whether to fuse
+     */
     public CompileOptions withFusePostOps(boolean on) {
         return new CompileOptions(foldBatchNorm, on, fuseResidualSum, layout, threads, winograd, fastRelu, disabledRules);
     }
 
+    /**
+     * {@return these options with the residual add (and its ReLU) fused into the preceding convolution as a sum post-op on or off}
+     * @param on whether to fuse
+     */
     public CompileOptions withFuseResidualSum(boolean on) {
         return new CompileOptions(foldBatchNorm, fusePostOps, on, layout, threads, winograd, fastRelu, disabledRules);
     }
@@ -144,7 +182,9 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
     /**
      * The same options with activations in {@code layout}.
      *
+     * @param layout the activation layout
      * @throws IllegalArgumentException if {@code layout} is null
+     * @return these options with that activation layout
      */
     public CompileOptions withLayout(Layout layout) {
         return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, winograd, fastRelu, disabledRules);
@@ -153,18 +193,28 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
     /**
      * The same options with {@code n} intra-op threads (0: the default).
      *
+     * @param n the thread count, 0 for the default
      * @throws IllegalArgumentException if {@code n < 0}
+     * @return these options with that thread count
      */
     public CompileOptions withThreads(int n) {
         return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, n, winograd, fastRelu, disabledRules);
     }
 
-    /** The same options with the Winograd path on or off (see {@link #winograd()}). */
+    /**
+     * {@return the same options with the Winograd path on or off (see {@link #winograd()})}
+     *
+     * @param on whether it is on
+     */
     public CompileOptions withWinograd(boolean on) {
         return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, on, fastRelu, disabledRules);
     }
 
-    /** The same options with oneDNN's NaN-dropping {@code relu} on or off (see {@link #fastRelu()}). */
+    /**
+     * {@return the same options with oneDNN's NaN-dropping {@code relu} on or off (see {@link #fastRelu()})}
+     *
+     * @param on whether it is on
+     */
     public CompileOptions withFastRelu(boolean on) {
         return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, winograd, on, disabledRules);
     }

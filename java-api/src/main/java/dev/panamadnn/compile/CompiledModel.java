@@ -115,8 +115,11 @@ public final class CompiledModel implements AutoCloseable {
      * Compiles {@code model} for inputs of exactly {@code inputShape} (e.g. {@code [N, 3, 224,
      * 224]}). Reads the parameters now: later writes to them do not reach the plan.
      *
+     * @param model the model; its parameters are copied, so it may be closed afterwards
+     * @param inputShape the input shape the plan is built for, e.g. {@code [N, C, H, W]}
      * @throws IllegalArgumentException      if the shape does not fit the model (the message names the layer)
      * @throws UnsupportedOperationException if the model contains a layer the compiler does not support
+     * @return the plan, owned by the caller (close it)
      */
     public static CompiledModel compile(Module model, long... inputShape) {
         return compile(model, CompileOptions.defaults(), inputShape);
@@ -130,8 +133,12 @@ public final class CompiledModel implements AutoCloseable {
      * their direct convolution, whose results differ from Winograd's by rounding (about 1e-5
      * relative); {@link #warmup()} does it on the caller's thread.
      *
+     * @param model the model; its parameters are copied, so it may be closed afterwards
+     * @param options how to compile ({@link CompileOptions#defaults()} for the fastest plan)
+     * @param inputShape the input shape the plan is built for, e.g. {@code [N, C, H, W]}
      * @throws IllegalArgumentException      if the shape does not fit the model (the message names the layer)
      * @throws UnsupportedOperationException if the model contains a layer the compiler does not support
+     * @return the plan, owned by the caller (close it)
      */
     public static CompiledModel compile(Module model, CompileOptions options, long... inputShape) {
         if (options == null) throw new IllegalArgumentException("CompiledModel.compile: options must not be null (CompileOptions.defaults())");
@@ -145,8 +152,12 @@ public final class CompiledModel implements AutoCloseable {
      * batch are bound by it) with the given options. The graph's initializers are read now and
      * copied into the plan (folded, reordered): the plan does not need them afterwards.
      *
+     * @param graph the graph (its initializers are copied)
+     * @param options how to compile ({@link CompileOptions#defaults()} for the fastest plan)
+     * @param inputShape the input shape the plan is built for, e.g. {@code [N, C, H, W]}
      * @throws IllegalArgumentException      if the shape does not fit the graph's input (naming it), or the graph has several inputs
      * @throws UnsupportedOperationException if the graph has an op the compiler does not lower (naming the node)
+     * @return the plan, owned by the caller (close it)
      */
     public static CompiledModel compile(Graph graph, CompileOptions options, long... inputShape) {
         if (graph == null) throw new IllegalArgumentException("CompiledModel.compile: graph must not be null");
@@ -163,8 +174,12 @@ public final class CompiledModel implements AutoCloseable {
      * no other; symbolic dims such as the batch are bound by them): a plan of several inputs and
      * outputs, run by {@link #run(Map)}. As {@link #compile(Graph, CompileOptions, long...)} otherwise.
      *
+     * @param graph the graph (its initializers are copied)
+     * @param options how to compile ({@link CompileOptions#defaults()} for the fastest plan)
+     * @param inputShapes the shape of every graph input, by name
      * @throws IllegalArgumentException      if a name is missing or unknown, or a shape does not fit its input (naming it)
      * @throws UnsupportedOperationException if the graph has an op the compiler does not lower (naming the node)
+     * @return the plan, owned by the caller (close it)
      */
     public static CompiledModel compile(Graph graph, CompileOptions options, Map<String, long[]> inputShapes) {
         if (graph == null) throw new IllegalArgumentException("CompiledModel.compile: graph must not be null");
@@ -187,27 +202,27 @@ public final class CompiledModel implements AutoCloseable {
         }
     }
 
-    /** The shape of input 0 (the only one, for a model). */
+    /** {@return the shape of input 0 (the only one, for a model)} */
     public long[] inputShape() {
         return inputShape.clone();
     }
 
-    /** The shape of output 0 (the only one, for a model). */
+    /** {@return the shape of output 0 (the only one, for a model)} */
     public long[] outputShape() {
         return outputShape.clone();
     }
 
-    /** The inputs, in the graph's order: names, dtypes, concrete shapes (a non-F32 input only feeds shape computations). */
+    /** {@return the inputs, in the graph's order: names, dtypes, concrete shapes (a non-F32 input only feeds shape computations)} */
     public List<dev.panamadnn.graph.Value> inputs() {
         return inputs;
     }
 
-    /** The outputs, in the graph's order: names, dtypes (F32), concrete shapes. */
+    /** {@return the outputs, in the graph's order: names, dtypes (F32), concrete shapes} */
     public List<dev.panamadnn.graph.Value> outputs() {
         return outputs;
     }
 
-    /** The options this plan was compiled with. */
+    /** {@return the options this plan was compiled with} */
     public CompileOptions options() {
         return options;
     }
@@ -216,6 +231,8 @@ public final class CompiledModel implements AutoCloseable {
      * Intra-op threads each run uses: {@link CompileOptions#threads()}, else the {@link ThreadControl}
      * count when compiled; 0 if neither was set (OpenMP's default, every core). Fixed for the
      * plan's life: for another count compile another plan.
+     *
+     * @return the thread count, or 0 for OpenMP's default
      */
     public int threads() {
         return threads;
@@ -225,22 +242,28 @@ public final class CompiledModel implements AutoCloseable {
      * Floating-point operations of one run: 2 x the multiply-adds of every convolution and inner
      * product (pooling, element-wise work and reorders not counted), e.g. about 3.6e9 per image
      * for ResNet-18 at 224 x 224. Divide by a run's seconds for GFLOP/s.
+     *
+     * @return floating-point operations per run (multiply and add counted as two)
      */
     public long flops() {
         return compiled.flops;
     }
 
-    /** One line per primitive, in execution order, with its fusions and oneDNN implementation. */
+    /** {@return one line per primitive, in execution order, with its fusions and oneDNN implementation} */
     public List<String> steps() {
         return steps.stream().map(Compiler.Step::description).toList();
     }
 
-    /** Where each rewrite rule fired, in order ({@code rule: what into where}), e.g. {@code fold_batch_norm: bn1 into conv1}. */
+    /**
+     * Where each rewrite rule fired, in order ({@code rule: what into where}), e.g. {@code fold_batch_norm: bn1 into conv1}.
+     *
+     * @return the rules that fired, in order
+     */
     public List<String> rulesFired() {
         return rulesFired;
     }
 
-    /** The rules that fired and the steps, one per line: what a plan does, for logs and reviews. */
+    /** {@return the rules that fired and the steps, one per line: what a plan does, for logs and reviews} */
     public String describe() {
         StringBuilder sb = new StringBuilder(toString()).append('\n');
         sb.append("rules fired (").append(rulesFired.size()).append("):\n");
@@ -250,12 +273,20 @@ public final class CompiledModel implements AutoCloseable {
         return sb.toString();
     }
 
-    /** Number of oneDNN primitives in the plan (all created at compile time). */
+    /**
+     * Number of oneDNN primitives in the plan (all created at compile time).
+     *
+     * @return the number of oneDNN primitives
+     */
     public int primitiveCount() {
         return steps.size();
     }
 
-    /** Execution contexts created so far (grows to the peak number of concurrent calls). */
+    /**
+     * Execution contexts created so far (grows to the peak number of concurrent calls).
+     *
+     * @return the number of execution contexts created so far
+     */
     public int contextCount() {
         return pool.count();
     }
@@ -263,6 +294,8 @@ public final class CompiledModel implements AutoCloseable {
     /**
      * Native objects (oneDNN memory objects, streams) the execution contexts have created so far:
      * a diagnostic that stays constant once every concurrent caller has been served once.
+     *
+     * @return the count of native objects created so far
      */
     public long nativeObjectsCreated() {
         return pool.nativeObjects.get();
@@ -273,12 +306,18 @@ public final class CompiledModel implements AutoCloseable {
      * the guard sends a step there when its input holds a NaN, an infinity or a value beyond 1024 in
      * magnitude (see docs/compile.md). Stays 0 for ordinary inputs; a count that keeps growing means
      * the model's activations are that large, and {@link CompileOptions#withWinograd} off loses nothing.
+     *
+     * @return the count of Winograd steps that ran their direct convolution instead
      */
     public long winogradFallbacks() {
         return pool.winogradFallbacks.get();
     }
 
-    /** Bytes of activation buffers plus scratchpad one execution context holds. */
+    /**
+     * Bytes of activation buffers plus scratchpad one execution context holds.
+     *
+     * @return bytes per execution context
+     */
     public long contextBytes() {
         return pool.contextBytes();
     }
@@ -288,6 +327,8 @@ public final class CompiledModel implements AutoCloseable {
      * call is not the slow one; with Winograd steps, first waits until their transforms are
      * JIT-compiled (once per JVM, about a second), so that every later run takes the Winograd path
      * and gives the same result for the same input.
+     *
+     * @return this plan
      */
     public CompiledModel warmup() {
         checkOpen();
@@ -304,6 +345,9 @@ public final class CompiledModel implements AutoCloseable {
     /**
      * Runs a plan of one input and one output on {@code input} and returns a new output tensor the
      * caller owns (allocates it per call). @throws IllegalArgumentException as {@link #run(Tensor, Tensor)}
+     *
+     * @param input a tensor of the compiled input shape (not closed)
+     * @return a new tensor of the output shape, owned by the caller (close it)
      */
     public Tensor run(Tensor input) {
         checkOpen();
@@ -325,6 +369,8 @@ public final class CompiledModel implements AutoCloseable {
      * writable). Creates nothing once warm (a memory-mapped input or output costs a copy each way).
      * Safe to call concurrently with {@link #close()} and with closing either tensor on another thread.
      *
+     * @param input a tensor of the compiled input shape (not closed)
+     * @param output where to write, a tensor of the output shape
      * @throws IllegalArgumentException if the plan has several inputs or outputs ({@link #run(Map, Map)}),
      *                                  a tensor has another shape, dtype or layout, they overlap, or
      *                                  the output is read-only
@@ -359,8 +405,10 @@ public final class CompiledModel implements AutoCloseable {
      * Runs the plan on {@code inputs} (by name: every input of {@link #inputs()}, no other) and
      * returns new output tensors the caller owns, by name in {@link #outputs()} order.
      *
+     * @param inputs every graph input by name
      * @throws IllegalArgumentException as {@link #run(Map, Map)}
      * @throws IllegalStateException    as {@link #run(Map, Map)}
+     * @return every output by name, new tensors owned by the caller (close them)
      */
     public Map<String, Tensor> run(Map<String, Tensor> inputs) {
         checkOpen();
@@ -381,6 +429,8 @@ public final class CompiledModel implements AutoCloseable {
      * dtype and shape, contiguous, off-heap; outputs writable and overlapping no other tensor).
      * Everything is checked before any native call. Thread-safety and lifetimes as {@link #run(Tensor, Tensor)}.
      *
+     * @param inputs every graph input by name
+     * @param outputs a tensor of the right shape for every graph output, by name
      * @throws IllegalArgumentException if a name is unknown or missing, or a tensor has another dtype,
      *                                  shape or layout, is read-only (an output), or overlaps another
      * @throws IllegalStateException    if this model is closed, a tensor's memory was freed (before or

@@ -115,9 +115,13 @@ public final class PlanSet implements AutoCloseable {
      * A plan set for {@code model} on inputs {@code [N, sampleShape...]} for any batch {@code N >= 1},
      * keeping up to {@value #DEFAULT_MAX_PLANS} plans. Builds nothing yet.
      *
+     * @param model the model; its parameters are copied, so it may be closed afterwards
+     * @param options how to compile
+     * @param sampleShape one input shape; its first dimension is the batch and may differ per call
      * @throws IllegalArgumentException if an argument is null, the sample shape is empty or has a
      *                                  size {@code < 1}, or (for a layer, which states its output shape) the
      *                                  model does not take it (the message names the layer)
+     * @return the plan set, owned by the caller (close it)
      */
     public static PlanSet of(Module model, CompileOptions options, long... sampleShape) {
         return of(model, options, sampleShape, DEFAULT_MAX_PLANS);
@@ -126,7 +130,12 @@ public final class PlanSet implements AutoCloseable {
     /**
      * {@link #of(Module, CompileOptions, long...)} keeping up to {@code maxPlans} plans.
      *
+     * @param model the model; its parameters are copied, so it may be closed afterwards
+     * @param options how to compile
+     * @param sampleShape one input shape; its first dimension is the batch and may differ per call
+     * @param maxPlans how many plans (batch sizes) to keep before evicting the least recently used
      * @throws IllegalArgumentException as that does, or if {@code maxPlans} is not in [1, {@value #MAX_PLANS}]
+     * @return the plan set, owned by the caller (close it)
      */
     public static PlanSet of(Module model, CompileOptions options, long[] sampleShape, int maxPlans) {
         return new PlanSet(model, options, sampleShape, maxPlans, shape -> CompiledModel.compile(model, options, shape));
@@ -140,8 +149,12 @@ public final class PlanSet implements AutoCloseable {
      * <p>The graph may have several inputs, each {@code [N, fixed sizes...]} with the same batch
      * symbol, and several outputs: run it with {@link #run(Map)} or {@link #run(Map, Map)}.
      *
+     * @param graph a graph whose inputs are {@code [N, fixed sizes...]} with one batch symbol
+     * @param options how to compile
+     * @param maxPlans how many plans (batch sizes) to keep before evicting the least recently used
      * @throws IllegalArgumentException if an input's first dim is not a plain symbol (the same for
      *                                  all inputs) or another dim is not fixed
+     * @return the plan set, owned by the caller (close it)
      */
     public static PlanSet of(dev.panamadnn.graph.Graph graph, CompileOptions options, int maxPlans) {
         if (graph == null) throw new IllegalArgumentException("PlanSet: graph must not be null");
@@ -154,9 +167,11 @@ public final class PlanSet implements AutoCloseable {
      * Builds (if not cached) and warms up ({@link CompiledModel#warmup()}) the plan of each batch
      * size, so the first requests of those sizes pay neither. Returns this.
      *
+     * @param batches the batch sizes to compile now
      * @throws IllegalArgumentException if a size is {@code < 1} or too large, or there are more distinct sizes
      *                                  than {@link #maxPlans()} (the first would be evicted by the last)
      * @throws IllegalStateException    if this plan set is closed
+     * @return this plan set
      */
     public PlanSet warmup(int... batches) {
         if (batches == null || batches.length == 0) throw new IllegalArgumentException(this + ": warmup expects batch sizes, got none");
@@ -184,9 +199,11 @@ public final class PlanSet implements AutoCloseable {
      * returns a new output tensor the caller owns (allocated per call: use {@link #run(Tensor, Tensor)}
      * on a hot path).
      *
+     * @param input the input, {@code [N, ...]} for any batch N
      * @throws IllegalArgumentException if the input is not {@code [N, sampleShape...]} (checked before any
      *                                  native call), or as {@link CompiledModel#run(Tensor)}, or building the plan failed so
      * @throws IllegalStateException    if this plan set is closed, or as {@link CompiledModel#run(Tensor)}
+     * @return a new tensor owned by the caller (close it)
      */
     public Tensor run(Tensor input) {
         calls.enter(this);
@@ -206,6 +223,8 @@ public final class PlanSet implements AutoCloseable {
      * whose shape must be that plan's {@link #outputShape(long) output shape}. A cached size allocates
      * nothing on the heap once its plan is warm.
      *
+     * @param input the input, {@code [N, ...]} for any batch N
+     * @param output where to write, a tensor of {@link #outputShape(long)}
      * @throws IllegalArgumentException if the input is not {@code [N, sampleShape...]} or the output not
      *                                  {@code [N, ...]} for the same N (checked before any native call), or
      *                                  as {@link CompiledModel#run(Tensor, Tensor)}, or building the plan failed so
@@ -229,9 +248,11 @@ public final class PlanSet implements AutoCloseable {
      * Runs the plan for the inputs' batch size (built now if not cached) on {@code inputs}, by
      * name, and returns new output tensors the caller owns, by name (as {@link CompiledModel#run(Map)}).
      *
+     * @param inputs every graph input by name
      * @throws IllegalArgumentException if an input is missing or not {@code [N, sample...]}, the inputs
      *                                  disagree on N (naming both), or as {@link CompiledModel#run(Map)}
      * @throws IllegalStateException    if this plan set is closed, or as {@link CompiledModel#run(Map)}
+     * @return every output by name, new tensors owned by the caller (close them)
      */
     public Map<String, Tensor> run(Map<String, Tensor> inputs) {
         calls.enter(this);
@@ -250,6 +271,8 @@ public final class PlanSet implements AutoCloseable {
      * writing {@code outputs}, by name (as {@link CompiledModel#run(Map, Map)}: every tensor checked
      * before any native call).
      *
+     * @param inputs every graph input by name
+     * @param outputs a tensor of the right shape for every graph output, by name
      * @throws IllegalArgumentException as {@link #run(Map)}, or as {@link CompiledModel#run(Map, Map)}
      * @throws IllegalStateException    if this plan set is closed, or as {@link CompiledModel#run(Map, Map)}
      */
@@ -280,8 +303,10 @@ public final class PlanSet implements AutoCloseable {
      * {@link Layer} model (its shape rule); for another model, from the first plan built (this builds
      * the plan for {@code batch} if there is none yet).
      *
+     * @param batch the batch size
      * @throws IllegalArgumentException if {@code batch} is {@code < 1} or too large
      * @throws IllegalStateException    if this plan set is closed
+     * @return the output shape for that batch size
      */
     public long[] outputShape(long batch) {
         int b = BatchedInputs.checkBatch(this, sampleShape, batch);
@@ -301,22 +326,22 @@ public final class PlanSet implements AutoCloseable {
         return shape;
     }
 
-    /** The shape of one sample: inputs are {@code [N, sampleShape...]}. */
+    /** {@return the shape of one sample: inputs are {@code [N, sampleShape...]}} */
     public long[] sampleShape() {
         return sampleShape.clone();
     }
 
-    /** The options every plan is compiled with. */
+    /** {@return the options every plan is compiled with} */
     public CompileOptions options() {
         return options;
     }
 
-    /** The most plans kept at once. */
+    /** {@return the most plans kept at once} */
     public int maxPlans() {
         return maxPlans;
     }
 
-    /** The batch sizes with a plan now, ascending (a snapshot). */
+    /** {@return the batch sizes with a plan now, ascending (a snapshot)} */
     public int[] cachedBatchSizes() {
         PlanCache.Plan[] now = cache.snapshot();
         int[] sizes = new int[now.length];
@@ -325,17 +350,25 @@ public final class PlanSet implements AutoCloseable {
         return sizes;
     }
 
-    /** Plans compiled so far (a batch size evicted and asked for again counts again; failed compiles do not). */
+    /**
+     * Plans compiled so far (a batch size evicted and asked for again counts again; failed compiles do not).
+     *
+     * @return the number of plans compiled so far
+     */
     public long plansBuilt() {
         return cache.built();
     }
 
-    /** Plans evicted so far to stay within {@link #maxPlans()} ({@link #close()} not counted). */
+    /**
+     * Plans evicted so far to stay within {@link #maxPlans()} ({@link #close()} not counted).
+     *
+     * @return the number of plans evicted so far
+     */
     public long evictions() {
         return cache.evictions();
     }
 
-    /** One line for the set, then one per cached plan: batch, shapes, primitives, execution contexts. */
+    /** {@return one line for the set, then one per cached plan: batch, shapes, primitives, execution contexts} */
     public String describe() {
         StringBuilder s = new StringBuilder(toString()).append(": ").append(cache.built()).append(" built, ")
                 .append(cache.evictions()).append(" evicted");

@@ -24,12 +24,21 @@ public final class Attributes {
         this.values = values;
     }
 
-    /** No attributes. */
+    /**
+     * No attributes.
+     *
+     * @return the empty attribute set
+     */
     public static Attributes empty() {
         return EMPTY;
     }
 
-    /** Attributes from name/value pairs, e.g. {@code of("axis", 1L)}. */
+    /**
+     * Attributes from name/value pairs, e.g. {@code of("axis", 1L)}.
+     *
+     * @param namesAndValues alternating names and values
+     * @return the attributes
+     */
     public static Attributes of(Object... namesAndValues) {
         if (namesAndValues.length % 2 != 0) {
             throw new IllegalArgumentException("Attributes.of: expected name/value pairs, got " + namesAndValues.length + " arguments");
@@ -44,81 +53,133 @@ public final class Attributes {
         return b.build();
     }
 
-    /** An empty builder. */
+    /** {@return an empty builder} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** A builder holding these attributes, to add or replace some. */
+    /** {@return a builder holding these attributes, to add or replace some} */
     public Builder toBuilder() {
         Builder b = new Builder();
         b.values.putAll(values);
         return b;
     }
 
-    /** Whether the attribute {@code name} is set. */
+    /**
+     * {@return whether the attribute {@code name} is set}
+     *
+     * @param name the attribute name
+     */
     public boolean has(String name) {
         return values.containsKey(name);
     }
 
-    /** The names of the attributes set, in the order they were put (read-only). */
+    /** {@return the names of the attributes set, in the order they were put (read-only)} */
     public Set<String> names() {
         return Collections.unmodifiableSet(values.keySet());
     }
 
-    /** An integer attribute. @throws IllegalArgumentException if it is missing or not an integer */
+    /**
+     * {@return an integer attribute. @throws IllegalArgumentException if it is missing or not an integer}
+     *
+     * @param name the attribute name
+     */
     public long integer(String name) {
         return get(name, Long.class, "an integer");
     }
 
-    /** An integer attribute, or {@code otherwise} if absent. @throws IllegalArgumentException if it is not an integer */
+    /**
+     * {@return an integer attribute, or {@code otherwise} if absent. @throws IllegalArgumentException if it is not an integer}
+     *
+     * @param name the attribute name
+     * @param otherwise the value if the attribute is absent
+     */
     public long integer(String name, long otherwise) {
         return has(name) ? integer(name) : otherwise;
     }
 
-    /** A float attribute (an integer one is read as a float). @throws IllegalArgumentException if it is missing or not a number */
+    /**
+     * {@return a float attribute (an integer one is read as a float). @throws IllegalArgumentException if it is missing or not a number}
+     *
+     * @param name the attribute name
+     */
     public double real(String name) {
         Object v = values.get(name);
         if (v instanceof Long l) return l;   // ONNX writers sometimes store 0 for a float
         return get(name, Double.class, "a float");
     }
 
-    /** A float attribute, or {@code otherwise} if absent. @throws IllegalArgumentException if it is not a number */
+    /**
+     * {@return a float attribute, or {@code otherwise} if absent. @throws IllegalArgumentException if it is not a number}
+     *
+     * @param name the attribute name
+     * @param otherwise the value if the attribute is absent
+     */
     public double real(String name, double otherwise) {
         return has(name) ? real(name) : otherwise;
     }
 
-    /** A string attribute. @throws IllegalArgumentException if it is missing or not a string */
+    /**
+     * {@return a string attribute. @throws IllegalArgumentException if it is missing or not a string}
+     *
+     * @param name the attribute name
+     */
     public String string(String name) {
         return get(name, String.class, "a string");
     }
 
-    /** A string attribute, or {@code otherwise} if absent. @throws IllegalArgumentException if it is not a string */
+    /**
+     * {@return a string attribute, or {@code otherwise} if absent. @throws IllegalArgumentException if it is not a string}
+     *
+     * @param name the attribute name
+     * @param otherwise the value if the attribute is absent
+     */
     public String string(String name, String otherwise) {
         return has(name) ? string(name) : otherwise;
     }
 
-    /** A copy of an integer-list attribute. @throws IllegalArgumentException if it is missing or not an integer list */
+    /**
+     * {@return a copy of an integer-list attribute. @throws IllegalArgumentException if it is missing or not an integer list}
+     *
+     * @param name the attribute name
+     */
     public long[] integers(String name) {
         return get(name, long[].class, "an integer list").clone();
     }
 
-    /** A copy of an integer-list attribute, or {@code otherwise} (may be null, returned as is) if absent. */
+    /**
+     * {@return a copy of an integer-list attribute, or {@code otherwise} (may be null, returned as is) if absent}
+     *
+     * @param name the attribute name
+     * @param otherwise the value if the attribute is absent
+     */
     public long[] integers(String name, long[] otherwise) {
         return has(name) ? integers(name) : otherwise;
     }
 
-    /** A copy of a float-list attribute. @throws IllegalArgumentException if it is missing or not a float list */
+    /**
+     * {@return a copy of a float-list attribute. @throws IllegalArgumentException if it is missing or not a float list}
+     *
+     * @param name the attribute name
+     */
     public double[] reals(String name) {
         return get(name, double[].class, "a float list").clone();
     }
 
-    /** A tensor attribute (shared, not copied: a {@code Constant}'s value). @throws IllegalArgumentException if missing or not a tensor */
+    /**
+     * {@return a tensor attribute (shared, not copied: a {@code Constant}'s value). @throws IllegalArgumentException if missing or not a tensor}
+     *
+     * @param name the attribute name
+     */
     public Tensor tensor(String name) {
         return get(name, Tensor.class, "a tensor");
     }
 
-    /** A module attribute (a {@code Layer} node's layer). @throws IllegalArgumentException if missing or not a module */
+    /**
+     * {@return a module attribute (a {@code Layer} node's layer). @throws IllegalArgumentException if missing or not a module}
+     *
+     * @param name the attribute name
+     */
     public Module module(String name) {
         return get(name, Module.class, "a module");
     }
@@ -195,7 +256,10 @@ public final class Attributes {
         /**
          * Sets {@code name} to {@code value} (replacing it if set); arrays are copied.
          *
+         * @param name the attribute name
+         * @param value the value (Long, Double, String, long[], double[], Tensor or Module)
          * @throws IllegalArgumentException if the name is empty or the value of no supported type
+         * @return this builder
          */
         public Builder put(String name, Object value) {
             if (name == null || name.isEmpty()) throw new IllegalArgumentException("Attributes: a name is required");
@@ -203,18 +267,29 @@ public final class Attributes {
             return this;
         }
 
-        /** Puts {@code value} unless it is null. */
+        /**
+         * Puts {@code value} unless it is null.
+         *
+         * @param name the attribute name
+         * @param value the value (Long, Double, String, long[], double[], Tensor or Module)
+         * @return this builder
+         */
         public Builder putIfPresent(String name, Object value) {
             return value == null ? this : put(name, value);
         }
 
-        /** Removes {@code name} if set. */
+        /**
+         * Removes {@code name} if set.
+         *
+         * @param name the attribute name
+         * @return this builder
+         */
         public Builder remove(String name) {
             values.remove(name);
             return this;
         }
 
-        /** The attributes put so far (later changes to this builder do not affect them). */
+        /** {@return the attributes put so far (later changes to this builder do not affect them)} */
         public Attributes build() {
             return values.isEmpty() ? EMPTY : new Attributes(Collections.unmodifiableMap(new LinkedHashMap<>(values)));
         }

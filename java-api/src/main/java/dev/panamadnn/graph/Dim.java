@@ -32,22 +32,30 @@ public record Dim(long factor, String symbol) {
         return true;
     }
 
-    /** A fixed dimension of {@code size}. */
+    /**
+     * {@return a fixed dimension of {@code size}}
+     *
+     * @param size the size, at least 0
+     */
     public static Dim of(long size) {
         return new Dim(size, null);
     }
 
-    /** The symbolic dimension {@code name} (e.g. the batch, "N"). */
+    /**
+     * {@return the symbolic dimension {@code name} (e.g. the batch, "N")}
+     *
+     * @param name the symbol, e.g. {@code N}
+     */
     public static Dim symbol(String name) {
         return new Dim(1, name);
     }
 
-    /** Whether this is a fixed size (no symbol). */
+    /** {@return whether this is a fixed size (no symbol)} */
     public boolean isFixed() {
         return symbol == null;
     }
 
-    /** The size of a fixed dimension. @throws IllegalStateException if it is symbolic */
+    /** {@return the size of a fixed dimension. @throws IllegalStateException if it is symbolic} */
     public long size() {
         if (symbol != null) throw new IllegalStateException("Dim " + this + " is symbolic: bind " + symbol + " first");
         return factor;
@@ -56,15 +64,21 @@ public record Dim(long factor, String symbol) {
     /**
      * This dimension times {@code k} ({@code k >= 0}; 0 gives the fixed size 0).
      *
+     * @param k the factor, at least 0
      * @throws IllegalArgumentException if {@code k < 0}
      * @throws ArithmeticException      if the factor overflows a long
+     * @return this dimension times {@code k}
      */
     public Dim times(long k) {
         if (k == 0) return of(0);
         return new Dim(Math.multiplyExact(factor, k), symbol);
     }
 
-    /** The product of two dimensions, or null when both are symbolic (not representable). */
+    /**
+     * {@return the product of two dimensions, or null when both are symbolic (not representable)}
+     *
+     * @param other the other dimension
+     */
     public Dim times(Dim other) {
         if (other.symbol == null) return times(other.factor);
         if (symbol == null) return other.times(factor);

@@ -58,7 +58,13 @@ public final class Graph {
     /**
      * A checked graph with every value's shape inferred.
      *
+     * @param name the name
+     * @param inputs the graph inputs
+     * @param nodes the nodes, in topological order
+     * @param initializers the weights by name (referenced, not copied or owned)
+     * @param outputs the names of the graph outputs
      * @throws GraphException if it is malformed or its shapes are inconsistent
+     * @return the validated graph with every value's shape inferred
      */
     public static Graph of(String name, List<Value> inputs, List<Node> nodes, Map<String, Tensor> initializers, List<String> outputs) {
         String label = name == null || name.isEmpty() ? "graph" : "graph " + name;
@@ -171,32 +177,36 @@ public final class Graph {
         }
     }
 
-    /** The graph's name (the model's class name for {@link #lower}). */
+    /** {@return the graph's name (the model's class name for {@link #lower})} */
     public String name() {
         return name;
     }
 
-    /** The graph inputs, in order (read-only). */
+    /** {@return the graph inputs, in order (read-only)} */
     public List<Value> inputs() {
         return inputs;
     }
 
-    /** The nodes, in topological order (read-only). */
+    /** {@return the nodes, in topological order (read-only)} */
     public List<Node> nodes() {
         return nodes;
     }
 
-    /** The initializers by name, in declaration order (read-only; the tensors are shared, not copied). */
+    /** {@return the initializers by name, in declaration order (read-only; the tensors are shared, not copied)} */
     public Map<String, Tensor> initializers() {
         return initializers;
     }
 
-    /** The output value names, in order (read-only). */
+    /** {@return the output value names, in order (read-only)} */
     public List<String> outputs() {
         return outputs;
     }
 
-    /** The named value (input, initializer or node output) with its inferred shape. @throws GraphException if unknown */
+    /**
+     * {@return the named value (input, initializer or node output) with its inferred shape. @throws GraphException if unknown}
+     *
+     * @param name the name
+     */
     public Value value(String name) {
         Value v = values.get(name);
         if (v == null) throw new GraphException("graph " + this.name + ": no value named '" + name + "'");
@@ -209,32 +219,47 @@ public final class Graph {
      * {@code [2, 512]} of a {@code Shape -> Gather -> Concat} chain once the batch is bound.
      * Null if it is not known (it depends on a graph input's data, or a symbol is unbound). The
      * tensor belongs to the graph (freed by the garbage collector); do not close it.
+     *
+     * @param name the name
+     * @return the tensor, or null if the value is not known at compile time
      */
     public Tensor knownValue(String name) {
         return known.get(name);
     }
 
-    /** Every value by name, in definition order. */
+    /** {@return every value by name, in definition order} */
     public Map<String, Value> values() {
         return values;
     }
 
-    /** The node that computes {@code value}, or null for a graph input or initializer. */
+    /**
+     * {@return the node that computes {@code value}, or null for a graph input or initializer}
+     *
+     * @param value a value name
+     */
     public Node producer(String value) {
         return producers.get(value);
     }
 
-    /** The nodes that read {@code value}, in graph order (empty if none). */
+    /**
+     * {@return the nodes that read {@code value}, in graph order (empty if none)}
+     *
+     * @param value a value name
+     */
     public List<Node> consumers(String value) {
         return consumers.getOrDefault(value, List.of());
     }
 
-    /** Whether {@code value} is an output of the graph. */
+    /**
+     * {@return whether {@code value} is an output of the graph}
+     *
+     * @param value a value name
+     */
     public boolean isOutput(String value) {
         return outputs.contains(value);
     }
 
-    /** The symbols used by the inputs' shapes (e.g. {@code N}), in order of appearance. */
+    /** {@return the symbols used by the inputs' shapes (e.g. {@code N}), in order of appearance} */
     public Set<String> symbols() {
         Set<String> s = new java.util.LinkedHashSet<>();
         for (Value v : inputs) for (Dim d : v.shape().dims()) if (d.symbol() != null) s.add(d.symbol());
@@ -246,11 +271,13 @@ public final class Graph {
      * symbol bound by matching (a {@code 12*N} dim of size 24 binds N = 2), every shape
      * re-inferred, so all are fixed. The initializers are shared, not copied.
      *
+     * @param shapes one concrete shape per graph input, in order
      * @throws IllegalArgumentException if a shape does not fit its input (rank, a fixed size, a
      *                                  size that is not a positive multiple of a symbolic dim's
      *                                  factor, or a symbol bound to two sizes), naming the input,
      *                                  the dim, the expected and the given size
      * @throws GraphException           if the bound graph is inconsistent
+     * @return a graph whose input shapes are concrete
      */
     public Graph bind(long[]... shapes) {
         if (shapes == null || shapes.length != inputs.size()) {
@@ -295,8 +322,10 @@ public final class Graph {
      * This graph with the given symbols replaced by sizes, every shape re-inferred (symbols this
      * graph does not use are ignored; those it uses but {@code bindings} lacks stay symbolic).
      *
+     * @param bindings a size for each symbol to fix
      * @throws IllegalArgumentException if a size is null or below 1
      * @throws GraphException           if the bound graph is inconsistent
+     * @return a graph with those symbols replaced by sizes
      */
     public Graph bind(Map<String, Long> bindings) {
         if (bindings == null) throw new IllegalArgumentException("graph " + name + ": bindings must not be null");
@@ -310,7 +339,11 @@ public final class Graph {
         return of(name, in, nodes, initializers, outputs);
     }
 
-    /** Total elements of the initializers (the model's parameters and buffers). */
+    /**
+     * Total elements of the initializers (the model's parameters and buffers).
+     *
+     * @return the number of elements over all initializers
+     */
     public long parameterCount() {
         long n = 0;
         for (Tensor t : initializers.values()) n += t.numel();
@@ -379,8 +412,11 @@ public final class Graph {
      * batch size): each module lowers itself ({@link dev.panamadnn.Module#lower}). The graph shares
      * the model's parameters: keep the model open while the graph is used.
      *
+     * @param model the module to lower
+     * @param inputShape its input shape (may be symbolic)
      * @throws GraphException                if the shape does not fit the model (naming the node)
      * @throws UnsupportedOperationException if a module cannot be lowered
+     * @return the graph (sharing the module's parameter tensors)
      */
     public static Graph lower(dev.panamadnn.Module model, Shape inputShape) {
         if (model == null) throw new IllegalArgumentException("Graph.lower: model must not be null");
@@ -391,7 +427,11 @@ public final class Graph {
         return b.output(out).build();
     }
 
-    /** A builder for graphs made node by node (as modules lower themselves). */
+    /**
+     * {@return a builder for graphs made node by node (as modules lower themselves)}
+     *
+     * @param name the name
+     */
     public static GraphBuilder builder(String name) {
         return new GraphBuilder(name);
     }

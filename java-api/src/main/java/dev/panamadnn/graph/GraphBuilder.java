@@ -29,19 +29,38 @@ public final class GraphBuilder {
         this.name = name == null ? "graph" : name;
     }
 
-    /** Declares an F32 graph input; returns its name. @throws GraphException if the name is taken */
+    /**
+     * Declares an F32 graph input; returns its name. @throws GraphException if the name is taken
+     *
+     * @param name the name (made unique if taken)
+     * @param shape the shape, possibly symbolic
+     * @return the input's value name
+     */
     public String input(String name, Shape shape) {
         return input(name, DataType.F32, shape);
     }
 
-    /** Declares a graph input of {@code dtype}; returns its name. @throws GraphException if the name is taken */
+    /**
+     * Declares a graph input of {@code dtype}; returns its name. @throws GraphException if the name is taken
+     *
+     * @param name the name (made unique if taken)
+     * @param dtype the element type
+     * @param shape the shape, possibly symbolic
+     * @return the input's value name
+     */
     public String input(String name, DataType dtype, Shape shape) {
         define(new Value(name, dtype, shape));
         inputs.add(values.get(name));
         return name;
     }
 
-    /** Declares a weight (not copied: the graph shares the tensor); returns its name. */
+    /**
+     * Declares a weight (not copied: the graph shares the tensor); returns its name.
+     *
+     * @param name the name (made unique if taken)
+     * @param tensor the tensor (referenced, not copied)
+     * @return the initializer's value name
+     */
     public String initializer(String name, Tensor tensor) {
         if (tensor == null) throw new GraphException("graph " + this.name + ": initializer '" + name + "' is null");
         define(new Value(name, tensor.dtype(), Shape.of(tensor.shape())));
@@ -50,7 +69,12 @@ public final class GraphBuilder {
         return name;
     }
 
-    /** An optional initializer: its name, or "" (an absent input) when {@code tensor} is null. */
+    /**
+     * {@return an optional initializer: its name, or "" (an absent input) when {@code tensor} is null}
+     *
+     * @param name the name (made unique if taken)
+     * @param tensor the tensor (referenced, not copied)
+     */
     public String optionalInitializer(String name, Tensor tensor) {
         return tensor == null ? "" : initializer(name, tensor);
     }
@@ -58,13 +82,21 @@ public final class GraphBuilder {
     /**
      * A small I64 constant (a Reshape's shape, a Pad's pads) as an initializer; its memory belongs
      * to the graph (freed by the garbage collector once the graph is unreachable). Returns its name.
+     *
+     * @param name the name (made unique if taken)
+     * @param values the values
+     * @return the constant's value name
      */
     public String constant(String name, long... values) {
         java.lang.foreign.MemorySegment seg = java.lang.foreign.Arena.ofAuto().allocateFrom(java.lang.foreign.ValueLayout.JAVA_LONG, values);
         return initializer(name, Tensor.wrap(seg, DataType.I64, values.length));
     }
 
-    /** A name for a new value or node, {@code base} or {@code base_1}, {@code base_2}... if taken. */
+    /**
+     * {@return a name for a new value or node, {@code base} or {@code base_1}, {@code base_2}... if taken}
+     *
+     * @param base the name wanted
+     */
     public String uniqueName(String base) {
         String candidate = base;
         for (int k = 1; nodeNames.containsKey(candidate) || values.containsKey(candidate); k++) candidate = base + "_" + k;
@@ -74,13 +106,27 @@ public final class GraphBuilder {
     /**
      * Adds a one-output node; returns the output's name (the node's, made unique).
      *
+     * @param op the op, e.g. {@code Conv}
+     * @param name the name (made unique if taken)
+     * @param attributes the op's attributes
+     * @param inputs the input value names
      * @throws GraphException if an input is undefined or the shapes do not fit the op
+     * @return the name of the node's output value
      */
     public String node(String op, String name, Attributes attributes, String... inputs) {
         return node(op, name, attributes, List.of(inputs), 1).get(0);
     }
 
-    /** Adds a node with {@code outputCount} outputs ({@code name:0}, {@code name:1}... for more than one). */
+    /**
+     * Adds a node with {@code outputCount} outputs ({@code name:0}, {@code name:1}... for more than one).
+     *
+     * @param op the op, e.g. {@code Conv}
+     * @param name the name (made unique if taken)
+     * @param attributes the op's attributes
+     * @param inputs the input value names
+     * @param outputCount the number of outputs
+     * @return the names of the node's output values
+     */
     public List<String> node(String op, String name, Attributes attributes, List<String> inputs, int outputCount) {
         String unique = uniqueName(name == null || name.isEmpty() ? op.toLowerCase(java.util.Locale.ROOT) : name);
         List<String> outs = new ArrayList<>(outputCount);
@@ -103,20 +149,29 @@ public final class GraphBuilder {
         return outs;
     }
 
-    /** The value (with its inferred shape) named {@code name}. */
+    /**
+     * {@return the value (with its inferred shape) named {@code name}}
+     *
+     * @param name the name (made unique if taken)
+     */
     public Value value(String name) {
         Value v = values.get(name);
         if (v == null) throw new GraphException("graph " + this.name + ": no value named '" + name + "' yet");
         return v;
     }
 
-    /** Marks values as graph outputs. */
+    /**
+     * Marks values as graph outputs.
+     *
+     * @param names the output value names
+     * @return this builder
+     */
     public GraphBuilder output(String... names) {
         for (String n : names) outputs.add(n);
         return this;
     }
 
-    /** The checked graph. @throws GraphException if it is malformed */
+    /** {@return the checked graph. @throws GraphException if it is malformed} */
     public Graph build() {
         return Graph.of(name, inputs, nodes, initializers, outputs);
     }

@@ -35,22 +35,34 @@ public record Node(String name, String op, List<String> inputs, List<String> out
         if (attributes == null) attributes = Attributes.empty();
     }
 
-    /** The {@code i}-th input's name, or null if absent (beyond the list or empty). */
+    /**
+     * {@return the {@code i}-th input's name, or null if absent (beyond the list or empty)}
+     *
+     * @param i the input index
+     */
     public String input(int i) {
         return i < inputs.size() && !inputs.get(i).isEmpty() ? inputs.get(i) : null;
     }
 
-    /** The first output's name (the only one but for ops of several outputs, such as {@code Split}). */
+    /** {@return the first output's name (the only one but for ops of several outputs, such as {@code Split})} */
     public String output() {
         return outputs.get(0);
     }
 
-    /** The same node reading {@code in} instead (for rewrite rules). */
+    /**
+     * {@return the same node reading {@code in} instead (for rewrite rules)}
+     *
+     * @param in the new input value names
+     */
     public Node withInputs(List<String> in) {
         return new Node(name, op, in, outputs, attributes);
     }
 
-    /** "name (op)", for messages. */
+    /**
+     * "name (op)", for messages.
+     *
+     * @return a one-line label for printing
+     */
     public String label() {
         return name + " (" + op + ")";
     }

@@ -267,7 +267,7 @@ public final class Ops {
         onIntegers("Reshape", IndexArith::reshape);
     }
 
-    /** The ops a graph may use, sorted. */
+    /** {@return the ops a graph may use, sorted} */
     public static Set<String> names() {
         return Collections.unmodifiableSet(SPECS.keySet());
     }

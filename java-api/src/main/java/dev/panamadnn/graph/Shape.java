@@ -18,19 +18,33 @@ public record Shape(List<Dim> dims) {
         dims = List.copyOf(dims);
     }
 
-    /** A fixed shape. */
+    /**
+     * {@return a fixed shape}
+     *
+     * @param sizes fixed sizes
+     */
     public static Shape of(long... sizes) {
         List<Dim> d = new ArrayList<>(sizes.length);
         for (long s : sizes) d.add(Dim.of(s));
         return new Shape(d);
     }
 
-    /** A shape of the given dimensions. */
+    /**
+     * {@return a shape of the given dimensions}
+     *
+     * @param dims the dimensions
+     */
     public static Shape of(Dim... dims) {
         return new Shape(Arrays.asList(dims));
     }
 
-    /** {@code [symbol, rest...]}: a shape whose first dimension (the batch) is symbolic. */
+    /**
+     * {@code [symbol, rest...]}: a shape whose first dimension (the batch) is symbolic.
+     *
+     * @param symbol the batch symbol, e.g. {@code N}
+     * @param rest the fixed sizes after it
+     * @return the shape {@code [symbol, rest...]}
+     */
     public static Shape batched(String symbol, long... rest) {
         List<Dim> d = new ArrayList<>(rest.length + 1);
         d.add(Dim.symbol(symbol));
@@ -38,23 +52,28 @@ public record Shape(List<Dim> dims) {
         return new Shape(d);
     }
 
-    /** The number of dimensions. */
+    /** {@return the number of dimensions} */
     public int rank() {
         return dims.size();
     }
 
-    /** Dimension {@code i} (0 is the outermost). */
+    /**
+     * Dimension {@code i} (0 is the outermost).
+     *
+     * @param i the dimension index
+     * @return dimension {@code i}
+     */
     public Dim dim(int i) {
         return dims.get(i);
     }
 
-    /** Whether every dimension is fixed. */
+    /** {@return whether every dimension is fixed} */
     public boolean isFixed() {
         for (Dim d : dims) if (!d.isFixed()) return false;
         return true;
     }
 
-    /** The sizes of a fixed shape. @throws IllegalStateException if a dimension is symbolic */
+    /** {@return the sizes of a fixed shape. @throws IllegalStateException if a dimension is symbolic} */
     public long[] sizes() {
         long[] s = new long[dims.size()];
         for (int i = 0; i < s.length; i++) {
@@ -67,6 +86,9 @@ public record Shape(List<Dim> dims) {
     /**
      * The shape with every symbol in {@code bindings} replaced by its size ({@code 12*N} with
      * N = 2 becomes 24); symbols not in {@code bindings} stay.
+     *
+     * @param bindings a size for each symbol to fix
+     * @return the shape with those symbols replaced by sizes
      */
     public Shape bind(Map<String, Long> bindings) {
         List<Dim> out = new ArrayList<>(dims.size());
@@ -77,7 +99,7 @@ public record Shape(List<Dim> dims) {
         return new Shape(out);
     }
 
-    /** The product of all dimensions, or null if it has more than one symbol. */
+    /** {@return the product of all dimensions, or null if it has more than one symbol} */
     public Dim elements() {
         Dim n = Dim.of(1);
         for (Dim d : dims) {

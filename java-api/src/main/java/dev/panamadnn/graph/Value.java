@@ -19,7 +19,7 @@ public record Value(String name, DataType dtype, Shape shape) {
         if (shape == null) throw new IllegalArgumentException("Value " + name + ": shape must not be null");
     }
 
-    /** The type without the name, e.g. {@code f32[N, 3, 224, 224]}. */
+    /** {@return the type without the name, e.g. {@code f32[N, 3, 224, 224]}} */
     public String type() {
         return dtype.name().toLowerCase(Locale.ROOT) + shape;
     }

@@ -74,6 +74,7 @@ public final class BlasCallers {
             try {
                 int requested = requested();
                 Natives.load();
+                RuntimeLog.once();
                 int spare = Math.max(0, Runtime.getRuntime().availableProcessors() - Math.max(1, ThreadControl.openblasThreads()));
                 reserved = reserve(requested, spare);
                 if (reserved.callers() == 0) {

@@ -51,7 +51,12 @@ import java.util.SequencedMap;
  */
 public final class ResNet implements Module {
     /** The residual block a ResNet is made of. */
-    public enum Block { BASIC, BOTTLENECK }
+    public enum Block {
+        /** Two 3x3 convolutions (ResNet-18/34). */
+        BASIC,
+        /** 1x1, 3x3, 1x1 convolutions with 4x expansion (ResNet-50/101/152). */
+        BOTTLENECK
+    }
 
     private final String name;
     private final Block block;
@@ -63,6 +68,9 @@ public final class ResNet implements Module {
     /**
      * A ResNet with {@code layers[k]} blocks in stage k+1.
      *
+     * @param block the residual block
+     * @param layers the number of blocks in each of the four stages
+     * @param numClasses outputs of the final Linear
      * @param name       how messages and {@link #name()} call it, e.g. "resnet18"
      * @throws IllegalArgumentException if {@code layers} does not have 4 entries {@code >= 1} or {@code numClasses < 1}
      */
@@ -117,8 +125,11 @@ public final class ResNet implements Module {
     /**
      * Logits {@code [N, numClasses]} for images {@code [N, 3, H, W]}, every layer on {@code backend}.
      *
+     * @param input images, [N, 3, H, W]
+     * @param backend native (oneDNN) or the pure-Java reference
      * @throws IllegalArgumentException if the input is not F32 {@code [N, 3, H, W]} (the message names this model and the stage)
      * @throws IllegalStateException    if the input was freed or the model is closed
+     * @return the logits, [N, numClasses], owned by the caller (close them)
      */
     public Tensor forward(Tensor input, Backend backend) {
         if (input != null && input.isAlive()) outputShape(input.shape());   // a misfit is named by its stage
@@ -134,8 +145,10 @@ public final class ResNet implements Module {
     /**
      * The logits' shape for an input of shape {@code inputShape}, with the same checks as forward.
      *
+     * @param inputShape the input shape, [N, 3, H, W]
      * @throws IllegalArgumentException if a stage rejects its input, e.g. {@code "resnet18: conv1: Conv2d(3, 64, ...): expected 3
      *                                  input channels..."}
+     * @return the output shape, [N, numClasses]
      */
     public long[] outputShape(long... inputShape) {
         long[] shape = inputShape;
@@ -162,25 +175,35 @@ public final class ResNet implements Module {
         return body.parameters();
     }
 
-    /** The torchvision-named children (conv1, bn1, relu, maxpool, layer1..layer4, avgpool, fc), unmodifiable. */
+    /** {@return the torchvision-named children (conv1, bn1, relu, maxpool, layer1..layer4, avgpool, fc), unmodifiable} */
     public Map<String, Module> children() {
         return children;
     }
 
-    /** "resnet18", "resnet34", "resnet50", or the name given to the constructor. */
+    /**
+     * "resnet18", "resnet34", "resnet50", or the name given to the constructor.
+     *
+     * @return the model's name, e.g. {@code resnet18}
+     */
     public String name() {
         return name;
     }
 
+    /** {@return the sub-module {@code block} (owned by this module: do not close it)} */
     public Block block() {
         return block;
     }
 
-    /** Blocks per stage. */
+    /**
+     * Blocks per stage.
+     *
+     * @return the number of blocks in each of the four stages
+     */
     public int[] layers() {
         return layers.clone();
     }
 
+    /** {@return the number of classes (the final Linear's outputs)} */
     public int numClasses() {
         return numClasses;
     }

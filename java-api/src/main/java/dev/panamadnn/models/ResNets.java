@@ -13,17 +13,32 @@ import dev.panamadnn.nn.Bottleneck;
 public final class ResNets {
     private ResNets() {}
 
-    /** torchvision's {@code resnet18(num_classes=numClasses)}: BasicBlock, layers [2, 2, 2, 2]. */
+    /**
+     * torchvision's {@code resnet18(num_classes=numClasses)}: BasicBlock, layers [2, 2, 2, 2].
+     *
+     * @param numClasses outputs of the final Linear (1000 for ImageNet checkpoints)
+     * @return an untrained ResNet-18 (load weights with {@link dev.panamadnn.StateDictLoader})
+     */
     public static ResNet resnet18(int numClasses) {
         return new ResNet("resnet18", ResNet.Block.BASIC, new int[] {2, 2, 2, 2}, numClasses);
     }
 
-    /** torchvision's {@code resnet34(num_classes=numClasses)}: BasicBlock, layers [3, 4, 6, 3]. */
+    /**
+     * torchvision's {@code resnet34(num_classes=numClasses)}: BasicBlock, layers [3, 4, 6, 3].
+     *
+     * @param numClasses outputs of the final Linear (1000 for ImageNet checkpoints)
+     * @return an untrained ResNet-34 (load weights with {@link dev.panamadnn.StateDictLoader})
+     */
     public static ResNet resnet34(int numClasses) {
         return new ResNet("resnet34", ResNet.Block.BASIC, new int[] {3, 4, 6, 3}, numClasses);
     }
 
-    /** torchvision's {@code resnet50(num_classes=numClasses)}: Bottleneck, layers [3, 4, 6, 3]. */
+    /**
+     * torchvision's {@code resnet50(num_classes=numClasses)}: Bottleneck, layers [3, 4, 6, 3].
+     *
+     * @param numClasses outputs of the final Linear (1000 for ImageNet checkpoints)
+     * @return an untrained ResNet-50 (load weights with {@link dev.panamadnn.StateDictLoader})
+     */
     public static ResNet resnet50(int numClasses) {
         return new ResNet("resnet50", ResNet.Block.BOTTLENECK, new int[] {3, 4, 6, 3}, numClasses);
     }

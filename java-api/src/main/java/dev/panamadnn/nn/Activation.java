@@ -29,12 +29,21 @@ public final class Activation {
         this(kind, alpha, repr, op, Attributes.empty());
     }
 
-    /** max(x, 0). */
+    /**
+     * max(x, 0).
+     *
+     * @return the activation
+     */
     public static Activation relu() {
         return new Activation(Eltwise.Kind.RELU, 0f, "ReLU()", "Relu");
     }
 
-    /** x for x >= 0, negativeSlope * x otherwise; {@code negativeSlope} must be finite. */
+    /**
+     * x for x >= 0, negativeSlope * x otherwise; {@code negativeSlope} must be finite.
+     *
+     * @param negativeSlope the slope for negative inputs, finite
+     * @return the activation
+     */
     public static Activation leakyRelu(float negativeSlope) {
         if (!Float.isFinite(negativeSlope)) {
             throw new IllegalArgumentException("LeakyReLU: negative_slope must be finite, got " + negativeSlope);
@@ -43,11 +52,16 @@ public final class Activation {
                 Attributes.of("alpha", negativeSlope));
     }
 
-    /** 1 / (1 + e^-x). */
+    /**
+     * 1 / (1 + e^-x).
+     *
+     * @return the activation
+     */
     public static Activation sigmoid() {
         return new Activation(Eltwise.Kind.SIGMOID, 0f, "Sigmoid()", "Sigmoid");
     }
 
+    /** {@return tanh as a fused activation} */
     public static Activation tanh() {
         return new Activation(Eltwise.Kind.TANH, 0f, "Tanh()", "Tanh");
     }
@@ -55,6 +69,9 @@ public final class Activation {
     /**
      * GELU: x * Phi(x) with {@code approximate = "none"} (exact erf), or
      * 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) with {@code "tanh"}, as in PyTorch.
+     *
+     * @param approximate {@code "none"} (exact erf) or {@code "tanh"}
+     * @return the activation
      */
     public static Activation gelu(String approximate) {
         if (!"none".equals(approximate) && !"tanh".equals(approximate)) {
@@ -65,23 +82,32 @@ public final class Activation {
                 "GELU(approximate='" + approximate + "')", "Gelu", Attributes.of("approximate", approximate));
     }
 
-    /** SiLU (swish): x * sigmoid(x). */
+    /**
+     * SiLU (swish): x * sigmoid(x).
+     *
+     * @return the activation
+     */
     public static Activation silu() {
         return new Activation(Eltwise.Kind.SWISH, 1f, "SiLU()", "Silu");
     }
 
-    /** x for x > 0, alpha * (e^x - 1) otherwise; {@code alpha} must be finite. */
+    /**
+     * x for x > 0, alpha * (e^x - 1) otherwise; {@code alpha} must be finite.
+     *
+     * @param alpha the scale of the negative part, finite
+     * @return the activation
+     */
     public static Activation elu(float alpha) {
         if (!Float.isFinite(alpha)) throw new IllegalArgumentException("ELU: alpha must be finite, got " + alpha);
         return new Activation(Eltwise.Kind.ELU, alpha, "ELU(alpha=" + alpha + ")", "Elu", Attributes.of("alpha", alpha));
     }
 
-    /** The oneDNN eltwise kind that computes it. */
+    /** {@return the oneDNN eltwise kind that computes it} */
     public Eltwise.Kind kind() {
         return kind;
     }
 
-    /** The kind's parameter in oneDNN's meaning (LeakyReLU's slope, ELU's alpha, 1 for SiLU, else 0). */
+    /** {@return the kind's parameter in oneDNN's meaning (LeakyReLU's slope, ELU's alpha, 1 for SiLU, else 0)} */
     public float alpha() {
         return alpha;
     }

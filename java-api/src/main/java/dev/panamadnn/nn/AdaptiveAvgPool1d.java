@@ -8,6 +8,10 @@ package dev.panamadnn.nn;
  * {@link AdaptivePoolNd}). Thread-safe (see {@link Layer}).
  */
 public final class AdaptiveAvgPool1d extends AdaptivePoolNd {
+    /**
+     * Average pooling to a fixed output length: [N, C, L] to [N, C, outputSize].
+     * @param outputSize the output length, at least 1
+     */
     public AdaptiveAvgPool1d(int outputSize) {
         super("AdaptiveAvgPool1d", 1, false, new int[] {outputSize});
     }

@@ -9,11 +9,20 @@ package dev.panamadnn.nn;
  * {@code None} entries (keep the input size) are not supported.
  */
 public final class AdaptiveAvgPool2d extends AdaptivePoolNd {
-    /** A square output {@code size x size}. */
+    /**
+     * A square output {@code size x size}.
+     *
+     * @param outputSize the output size
+     */
     public AdaptiveAvgPool2d(int outputSize) {
         this(outputSize, outputSize);
     }
 
+    /**
+     * Average pooling to a fixed output size: [N, C, H, W] to [N, C, outputHeight, outputWidth].
+     * @param outputHeight the output height, at least 1
+     * @param outputWidth  the output width, at least 1
+     */
     public AdaptiveAvgPool2d(int outputHeight, int outputWidth) {
         super("AdaptiveAvgPool2d", 2, false, new int[] {outputHeight, outputWidth});
     }

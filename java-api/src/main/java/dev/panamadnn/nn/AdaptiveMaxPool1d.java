@@ -8,6 +8,10 @@ package dev.panamadnn.nn;
  * {@link AdaptivePoolNd}). Thread-safe (see {@link Layer}). {@code return_indices} is not supported.
  */
 public final class AdaptiveMaxPool1d extends AdaptivePoolNd {
+    /**
+     * Max pooling to a fixed output length: [N, C, L] to [N, C, outputSize].
+     * @param outputSize the output length, at least 1
+     */
     public AdaptiveMaxPool1d(int outputSize) {
         super("AdaptiveMaxPool1d", 1, true, new int[] {outputSize});
     }

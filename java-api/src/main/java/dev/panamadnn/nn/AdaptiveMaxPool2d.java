@@ -9,11 +9,20 @@ package dev.panamadnn.nn;
  * {@code None} entries (keep the input size) are not supported.
  */
 public final class AdaptiveMaxPool2d extends AdaptivePoolNd {
-    /** A square output {@code size x size}. */
+    /**
+     * A square output {@code size x size}.
+     *
+     * @param outputSize the output size
+     */
     public AdaptiveMaxPool2d(int outputSize) {
         this(outputSize, outputSize);
     }
 
+    /**
+     * Max pooling to a fixed output size: [N, C, H, W] to [N, C, outputHeight, outputWidth].
+     * @param outputHeight the output height, at least 1
+     * @param outputWidth  the output width, at least 1
+     */
     public AdaptiveMaxPool2d(int outputHeight, int outputWidth) {
         super("AdaptiveMaxPool2d", 2, true, new int[] {outputHeight, outputWidth});
     }

@@ -76,6 +76,7 @@ abstract sealed class AdaptivePoolNd extends PoolLayer permits AdaptiveAvgPool1d
         return Lowering.batched(graph, input, path, nd + 2, x -> graph.node(max ? "AdaptiveMaxPool" : "AdaptiveAvgPool", path, a, x));
     }
 
+    /** {@return the {@code outputSize} setting this layer was built with (PyTorch's name)} */
     public final int[] outputSize() {
         return Arrays.stream(outputSize).mapToInt(Math::toIntExact).toArray();
     }

@@ -36,14 +36,26 @@ public final class Add implements AutoCloseable {
         }
     }
 
+    /** An element-wise sum of two inputs of the same shape. */
     public Add() {}
 
-    /** {@link #forward(Tensor, Tensor, Backend)} on {@link Backend#AUTO}. */
+    /**
+     * {@link #forward(Tensor, Tensor, Backend)} on {@link Backend#AUTO}.
+     *
+     * @param a the first addend
+     * @param b the second addend, the same shape
+     * @return a new tensor owned by the caller (close it)
+     */
     public Tensor forward(Tensor a, Tensor b) {
         return forward(a, b, Backend.AUTO);
     }
 
-    /** The plain-Java reference. */
+    /**
+     * {@return the plain-Java reference}
+     *
+     * @param a the first addend
+     * @param b the second addend, the same shape
+     */
     public Tensor forwardReference(Tensor a, Tensor b) {
         return forward(a, b, Backend.REFERENCE);
     }
@@ -51,8 +63,12 @@ public final class Add implements AutoCloseable {
     /**
      * {@code a + b} on {@code backend}; a new tensor the caller owns.
      *
+     * @param a the first addend
+     * @param b the second addend, the same shape
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if an input is null or not f32, or the shapes differ
      * @throws IllegalStateException    if an input's memory was freed or this Add is closed
+     * @return a new tensor owned by the caller (close it)
      */
     public Tensor forward(Tensor a, Tensor b, Backend backend) {
         if (backend == null) throw new IllegalArgumentException(this + ": backend must not be null");
@@ -97,7 +113,10 @@ public final class Add implements AutoCloseable {
     /**
      * The output shape: the inputs' common shape.
      *
+     * @param a the first addend
+     * @param b the second addend, the same shape
      * @throws IllegalArgumentException if a shape is null or the shapes differ
+     * @return the output shape
      */
     public long[] outputShape(long[] a, long[] b) {
         if (a == null || b == null) throw new IllegalArgumentException(this + ": input shapes must not be null");

@@ -31,23 +31,48 @@ public final class Attention {
 
     private Attention() {}
 
-    /** No mask, not causal, default scale, {@link Backend#AUTO}. */
+    /**
+     * No mask, not causal, default scale, {@link Backend#AUTO}.
+     *
+     * @param q the queries, [..., L, E]
+     * @param k the keys, [..., S, E]
+     * @param v the values, [..., S, Ev]
+     * @return a new tensor owned by the caller (close it)
+     */
     public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v) {
         return scaledDotProductAttention(q, k, v, null, false, null, Backend.AUTO);
     }
 
-    /** Default scale, {@link Backend#AUTO}. */
+    /**
+     * Default scale, {@link Backend#AUTO}.
+     *
+     * @param q the queries, [..., L, E]
+     * @param k the keys, [..., S, E]
+     * @param v the values, [..., S, Ev]
+     * @param attnMask a mask broadcast to [..., L, S], or null for none
+     * @param isCausal whether query i sees only keys up to i
+     * @return a new tensor owned by the caller (close it)
+     */
     public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, AttentionMask attnMask, boolean isCausal) {
         return scaledDotProductAttention(q, k, v, attnMask, isCausal, null, Backend.AUTO);
     }
 
     /**
+     * PyTorch's {@code scaled_dot_product_attention(q, k, v, attn_mask, is_causal, scale)} on
+     * {@code backend}; shapes and the returned tensor as in the class comment.
+     *
+     * @param q the queries, [..., L, E]
+     * @param k the keys, [..., S, E]
+     * @param v the values, [..., S, Ev]
+     * @param isCausal whether query i sees only keys up to i
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @param attnMask null for none
      * @param scale    null for {@code 1/sqrt(E)}; else finite
      * @throws IllegalArgumentException if an argument is null (other than the mask or scale), not F32, of a
      *                                  rank or size that does not fit (named, with expected and actual shapes), or if
      *                                  {@code isCausal} comes with a mask or {@code scale} is not finite
      * @throws IllegalStateException    if a tensor's memory was freed
+     * @return a new tensor owned by the caller (close it)
      */
     public static Tensor scaledDotProductAttention(Tensor q, Tensor k, Tensor v, AttentionMask attnMask, boolean isCausal,
                                                    Double scale, Backend backend) {

@@ -26,22 +26,30 @@ public final class AttentionMask {
         this.bool = bool;
     }
 
-    /** A boolean mask: an element is True where {@code values} is not 0 (NaN counts as True). */
+    /**
+     * {@return a boolean mask: an element is True where {@code values} is not 0 (NaN counts as True)}
+     *
+     * @param values the mask's values (its shape as described above)
+     */
     public static AttentionMask bool(Tensor values) {
         return new AttentionMask(values, true);
     }
 
-    /** An additive float mask, added to the attention scores. */
+    /**
+     * {@return an additive float mask, added to the attention scores}
+     *
+     * @param values the mask's values (its shape as described above)
+     */
     public static AttentionMask additive(Tensor values) {
         return new AttentionMask(values, false);
     }
 
-    /** The mask's tensor (the caller's). */
+    /** {@return the mask's tensor (the caller's)} */
     public Tensor values() {
         return values;
     }
 
-    /** Whether this is a boolean mask (else additive). */
+    /** {@return whether this is a boolean mask (else additive)} */
     public boolean isBool() {
         return bool;
     }

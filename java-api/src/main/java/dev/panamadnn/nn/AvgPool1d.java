@@ -14,25 +14,49 @@ package dev.panamadnn.nn;
  * Thread-safe (see {@link Layer}).
  */
 public final class AvgPool1d extends PoolNd {
-    /** {@code AvgPool1d(kernel_size)}: stride = kernel_size, no padding. */
+    /**
+     * {@code AvgPool1d(kernel_size)}: stride = kernel_size, no padding.
+     *
+     * @param kernelSize the kernel size
+     */
     public AvgPool1d(int kernelSize) {
         this(kernelSize, kernelSize, 0, false, true);
     }
 
+    /**
+     * {@code AvgPool1d(kernelSize, stride)} without padding.
+     * @param kernelSize the window length
+     * @param stride     the step
+     */
     public AvgPool1d(int kernelSize, int stride) {
         this(kernelSize, stride, 0, false, true);
     }
 
+    /**
+     * {@code AvgPool1d(kernelSize, stride, padding)}, padding counted in the average (PyTorch's default).
+     * @param kernelSize the window length
+     * @param stride     the step
+     * @param padding    zeros added at both ends
+     */
     public AvgPool1d(int kernelSize, int stride, int padding) {
         this(kernelSize, stride, padding, false, true);
     }
 
-    /** Every option. */
+    /**
+     * Every option.
+     *
+     * @param kernelSize the kernel size
+     * @param stride the step of the window
+     * @param padding zeros added on each side
+     * @param ceilMode whether the output size rounds up (PyTorch's {@code ceil_mode})
+     * @param countIncludePad whether padding zeros count in the average
+     */
     public AvgPool1d(int kernelSize, int stride, int padding, boolean ceilMode, boolean countIncludePad) {
         super("AvgPool1d", 1, false, new int[] {kernelSize}, new int[] {stride}, new int[] {padding}, new int[] {1},
                 ceilMode, countIncludePad);
     }
 
+    /** {@return the {@code countIncludePad} setting this layer was built with (PyTorch's name)} */
     public boolean countIncludePad() {
         return countIncludePadValue();
     }

@@ -26,12 +26,22 @@ public final class BasicBlock extends ShortcutBlock {
     private final Conv2d conv1, conv2;
     private final BatchNorm2d bn1, bn2;
 
-    /** {@code BasicBlock(inplanes, planes)}: stride 1, no downsample (so inplanes must equal planes). */
+    /**
+     * {@code BasicBlock(inplanes, planes)}: stride 1, no downsample (so inplanes must equal planes).
+     *
+     * @param inplanes input channels of the block
+     * @param planes the block's inner width (channels of its 3x3 convolution)
+     */
     public BasicBlock(int inplanes, int planes) {
         this(inplanes, planes, 1, null);
     }
 
     /**
+     * A {@code BasicBlock} with torchvision's arguments of the same names.
+     *
+     * @param inplanes input channels of the block
+     * @param planes the block's inner width (channels of its 3x3 convolution)
+     * @param stride the step of the window
      * @param downsample the shortcut, e.g. {@link #downsample(int, int, int) downsample(inplanes, planes, stride)};
      *                   null for the identity
      * @throws IllegalArgumentException if a size is {@code < 1}, or the identity shortcut cannot fit
@@ -79,28 +89,39 @@ public final class BasicBlock extends ShortcutBlock {
         return m;
     }
 
-    /** torchvision's downsample: {@code Sequential(Conv2d(inplanes, outplanes, 1, stride, bias=False), BatchNorm2d(outplanes))}. */
+    /**
+     * torchvision's downsample: {@code Sequential(Conv2d(inplanes, outplanes, 1, stride, bias=False), BatchNorm2d(outplanes))}.
+     *
+     * @param inplanes input channels of the block
+     * @param outplanes output channels of the downsample
+     * @param stride the step of the window
+     * @return the downsample module
+     */
     public static Sequential downsample(int inplanes, int outplanes, int stride) {
         return ShortcutBlock.downsample(inplanes, outplanes, stride);
     }
 
+    /** {@return the sub-module {@code conv1} (owned by this module: do not close it)} */
     public Conv2d conv1() {
         return conv1;
     }
 
+    /** {@return the sub-module {@code bn1} (owned by this module: do not close it)} */
     public BatchNorm2d bn1() {
         return bn1;
     }
 
+    /** {@return the sub-module {@code conv2} (owned by this module: do not close it)} */
     public Conv2d conv2() {
         return conv2;
     }
 
+    /** {@return the sub-module {@code bn2} (owned by this module: do not close it)} */
     public BatchNorm2d bn2() {
         return bn2;
     }
 
-    /** The downsample, or null for the identity. */
+    /** {@return the downsample, or null for the identity} */
     public Module downsample() {
         return shortcut();
     }

@@ -82,32 +82,37 @@ abstract sealed class BatchNorm extends Layer permits BatchNorm1d, BatchNorm2d {
         return t;
     }
 
+    /** {@return the number of features (channels) normalized} */
     public final int numFeatures() {
         return numFeatures;
     }
 
+    /** {@return the epsilon added to the variance} */
     public final double eps() {
         return eps;
     }
 
+    /** {@return whether the layer has a learnable scale and shift} */
     public final boolean affine() {
         return affine;
     }
 
-    /** The scale {@code [C]} ("weight"), or null when not affine. */
+    /** {@return the scale {@code [C]} ("weight"), or null when not affine} */
     public final Tensor weight() {
         return weight;
     }
 
-    /** The shift {@code [C]} ("bias"), or null when not affine. */
+    /** {@return the shift {@code [C]} ("bias"), or null when not affine} */
     public final Tensor bias() {
         return bias;
     }
 
+    /** {@return the running mean, [numFeatures] (the layer's own tensor: do not close it)} */
     public final Tensor runningMean() {
         return runningMean;
     }
 
+    /** {@return the running variance, [numFeatures] (the layer's own tensor: do not close it)} */
     public final Tensor runningVar() {
         return runningVar;
     }

@@ -7,12 +7,21 @@ package dev.panamadnn.nn;
  * dimension 1. See {@link BatchNorm} for parameters, the native path and threading.
  */
 public final class BatchNorm1d extends BatchNorm {
-    /** {@code BatchNorm1d(numFeatures)}: eps 1e-5, affine. */
+    /**
+     * {@code BatchNorm1d(numFeatures)}: eps 1e-5, affine.
+     *
+     * @param numFeatures the number of features (channels) normalized
+     */
     public BatchNorm1d(int numFeatures) {
         this(numFeatures, 1e-5, true);
     }
 
     /**
+     * A {@code BatchNorm1d} with PyTorch's arguments of the same names.
+     *
+     * @param numFeatures the number of features (channels) normalized
+     * @param eps added to the variance for stability
+     * @param affine whether there is a learnable scale and shift
      * @throws IllegalArgumentException if {@code numFeatures < 1} or {@code eps} is not finite and > 0 as a float
      */
     public BatchNorm1d(int numFeatures, double eps, boolean affine) {

@@ -7,12 +7,21 @@ package dev.panamadnn.nn;
  * dimension 1. See {@link BatchNorm} for parameters, the native path and threading.
  */
 public final class BatchNorm2d extends BatchNorm {
-    /** {@code BatchNorm2d(numFeatures)}: eps 1e-5, affine. */
+    /**
+     * {@code BatchNorm2d(numFeatures)}: eps 1e-5, affine.
+     *
+     * @param numFeatures the number of features (channels) normalized
+     */
     public BatchNorm2d(int numFeatures) {
         this(numFeatures, 1e-5, true);
     }
 
     /**
+     * A {@code BatchNorm2d} with PyTorch's arguments of the same names.
+     *
+     * @param numFeatures the number of features (channels) normalized
+     * @param eps added to the variance for stability
+     * @param affine whether there is a learnable scale and shift
      * @throws IllegalArgumentException if {@code numFeatures < 1} or {@code eps} is not finite and > 0 as a float
      */
     public BatchNorm2d(int numFeatures, double eps, boolean affine) {

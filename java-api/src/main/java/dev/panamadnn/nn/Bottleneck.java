@@ -28,12 +28,24 @@ public final class Bottleneck extends ShortcutBlock {
     private final BatchNorm2d bn1, bn2, bn3;
     private final int width;
 
-    /** {@code Bottleneck(inplanes, planes)}: stride 1, no downsample (inplanes must be planes*4), groups 1, base width 64, dilation 1. */
+    /**
+     * {@code Bottleneck(inplanes, planes)}: stride 1, no downsample (inplanes must be planes*4), groups 1, base width 64, dilation 1.
+     *
+     * @param inplanes input channels of the block
+     * @param planes the block's inner width (channels of its 3x3 convolution)
+     */
     public Bottleneck(int inplanes, int planes) {
         this(inplanes, planes, 1, null, 1, 64, 1);
     }
 
-    /** {@code Bottleneck(inplanes, planes, stride, downsample)} with groups 1, base width 64, dilation 1. */
+    /**
+     * {@code Bottleneck(inplanes, planes, stride, downsample)} with groups 1, base width 64, dilation 1.
+     *
+     * @param downsample the projection of the shortcut, or null for identity
+     * @param inplanes input channels of the block
+     * @param planes the block's inner width (channels of its 3x3 convolution)
+     * @param stride the step of the window
+     */
     public Bottleneck(int inplanes, int planes, int stride, Module downsample) {
         this(inplanes, planes, stride, downsample, 1, 64, 1);
     }
@@ -41,6 +53,13 @@ public final class Bottleneck extends ShortcutBlock {
     /**
      * torchvision's full constructor (without {@code norm_layer}: always {@link BatchNorm2d}).
      *
+     * @param downsample the projection of the shortcut, or null for identity
+     * @param baseWidth torchvision's {@code base_width} (64 for ResNet-50)
+     * @param inplanes input channels of the block
+     * @param planes the block's inner width (channels of its 3x3 convolution)
+     * @param stride the step of the window
+     * @param groups the number of channel groups (in and out must divide by it)
+     * @param dilation the spacing between kernel taps
      * @throws IllegalArgumentException if a size is {@code < 1}, the width {@code floor(planes * baseWidth / 64) * groups}
      *                                  is 0, or the identity shortcut cannot fit (stride != 1 or
      *                                  inplanes != planes*4 without a downsample)
@@ -107,41 +126,54 @@ public final class Bottleneck extends ShortcutBlock {
         return m;
     }
 
-    /** torchvision's downsample: {@code Sequential(Conv2d(inplanes, outplanes, 1, stride, bias=False), BatchNorm2d(outplanes))}. */
+    /**
+     * torchvision's downsample: {@code Sequential(Conv2d(inplanes, outplanes, 1, stride, bias=False), BatchNorm2d(outplanes))}.
+     *
+     * @param inplanes input channels of the block
+     * @param outplanes output channels of the downsample
+     * @param stride the step of the window
+     * @return the downsample module
+     */
     public static Sequential downsample(int inplanes, int outplanes, int stride) {
         return ShortcutBlock.downsample(inplanes, outplanes, stride);
     }
 
-    /** The bottleneck width {@code floor(planes * base_width / 64) * groups}. */
+    /** {@return the bottleneck width {@code floor(planes * base_width / 64) * groups}} */
     public int width() {
         return width;
     }
 
+    /** {@return the sub-module {@code conv1} (owned by this module: do not close it)} */
     public Conv2d conv1() {
         return conv1;
     }
 
+    /** {@return the sub-module {@code bn1} (owned by this module: do not close it)} */
     public BatchNorm2d bn1() {
         return bn1;
     }
 
+    /** {@return the sub-module {@code conv2} (owned by this module: do not close it)} */
     public Conv2d conv2() {
         return conv2;
     }
 
+    /** {@return the sub-module {@code bn2} (owned by this module: do not close it)} */
     public BatchNorm2d bn2() {
         return bn2;
     }
 
+    /** {@return the sub-module {@code conv3} (owned by this module: do not close it)} */
     public Conv2d conv3() {
         return conv3;
     }
 
+    /** {@return the sub-module {@code bn3} (owned by this module: do not close it)} */
     public BatchNorm2d bn3() {
         return bn3;
     }
 
-    /** The downsample, or null for the identity. */
+    /** {@return the downsample, or null for the identity} */
     public Module downsample() {
         return shortcut();
     }

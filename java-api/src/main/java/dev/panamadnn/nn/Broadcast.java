@@ -35,7 +35,14 @@ public final class Broadcast {
 
     /** The operation. */
     public enum Op {
-        ADD("add"), SUB("sub"), MUL("mul"), DIV("div");
+        /** a + b. */
+        ADD("add"),
+        /** a - b. */
+        SUB("sub"),
+        /** a * b. */
+        MUL("mul"),
+        /** a / b. */
+        DIV("div");
 
         private final String name;
 
@@ -71,18 +78,42 @@ public final class Broadcast {
 
     private static final PrimitiveCache<Key, Kernel> KERNELS = new PrimitiveCache<>();
 
+    /**
+     * {@return a + b with NumPy broadcasting, a new tensor the caller owns}
+     * @param a the first operand
+     * @param b the second operand
+     * @throws IllegalArgumentException if the shapes do not broadcast
+     */
     public static Tensor add(Tensor a, Tensor b) {
         return apply(Op.ADD, a, b, Backend.AUTO);
     }
 
+    /**
+     * {@return a - b with NumPy broadcasting, a new tensor the caller owns}
+     * @param a the first operand
+     * @param b the second operand
+     * @throws IllegalArgumentException if the shapes do not broadcast
+     */
     public static Tensor sub(Tensor a, Tensor b) {
         return apply(Op.SUB, a, b, Backend.AUTO);
     }
 
+    /**
+     * {@return a * b with NumPy broadcasting, a new tensor the caller owns}
+     * @param a the first operand
+     * @param b the second operand
+     * @throws IllegalArgumentException if the shapes do not broadcast
+     */
     public static Tensor mul(Tensor a, Tensor b) {
         return apply(Op.MUL, a, b, Backend.AUTO);
     }
 
+    /**
+     * {@return a / b with NumPy broadcasting, a new tensor the caller owns}
+     * @param a the first operand
+     * @param b the second operand
+     * @throws IllegalArgumentException if the shapes do not broadcast
+     */
     public static Tensor div(Tensor a, Tensor b) {
         return apply(Op.DIV, a, b, Backend.AUTO);
     }
@@ -91,8 +122,13 @@ public final class Broadcast {
      * {@code a op b} broadcast, on {@code backend}; a new tensor of {@link #shape(long[], long[]) the
      * broadcast shape} that the caller owns.
      *
+     * @param op the operation
+     * @param a the first operand's shape or tensor
+     * @param b the second operand's shape or tensor
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if an argument is null, an input is not f32, or the shapes do not broadcast
      * @throws IllegalStateException    if an input's memory was freed
+     * @return a new tensor owned by the caller (close it)
      */
     public static Tensor apply(Op op, Tensor a, Tensor b, Backend backend) {
         if (op == null) throw new IllegalArgumentException("Broadcast: op must not be null");
@@ -119,7 +155,10 @@ public final class Broadcast {
     /**
      * The broadcast shape of {@code a} and {@code b}.
      *
+     * @param a the first operand's shape or tensor
+     * @param b the second operand's shape or tensor
      * @throws IllegalArgumentException if a shape is null, has a size {@code < 1}, or the shapes do not broadcast
+     * @return the broadcast shape
      */
     public static long[] shape(long[] a, long[] b) {
         return shape("Broadcast", a, b);

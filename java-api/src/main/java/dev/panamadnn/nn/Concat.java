@@ -43,7 +43,13 @@ public final class Concat {
 
     private static final PrimitiveCache<List<Long>, Kernel> KERNELS = new PrimitiveCache<>();
 
-    /** {@link #cat(int, Backend, Tensor...)} on {@link Backend#AUTO}. */
+    /**
+     * {@link #cat(int, Backend, Tensor...)} on {@link Backend#AUTO}.
+     *
+     * @param dim the dimension
+     * @param tensors the tensors, equal in every other dimension
+     * @return a new tensor owned by the caller (close it)
+     */
     public static Tensor cat(int dim, Tensor... tensors) {
         return cat(dim, Backend.AUTO, tensors);
     }
@@ -51,9 +57,13 @@ public final class Concat {
     /**
      * The tensors joined along {@code dim}; all must have the same rank and the same sizes except on {@code dim}.
      *
+     * @param dim the dimension
+     * @param tensors the tensors, equal in every other dimension
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if there are no tensors, one is null or not f32, {@code dim} is
      *                                  out of range, or the shapes differ elsewhere than on {@code dim}
      * @throws IllegalStateException    if an input's memory was freed
+     * @return a new tensor owned by the caller (close it)
      */
     public static Tensor cat(int dim, Backend backend, Tensor... tensors) {
         if (backend == null) throw new IllegalArgumentException("cat: backend must not be null");
@@ -164,7 +174,11 @@ public final class Concat {
     /**
      * {@code torch.split(t, splitSize, dim)}: views of {@code splitSize} along {@code dim}, the last smaller if it does not divide.
      *
+     * @param t the tensor to split
+     * @param splitSize the size of each piece along {@code dim}
+     * @param dim the dimension
      * @throws IllegalArgumentException if {@code t} is null, {@code splitSize < 1} or {@code dim} is out of range
+     * @return the pieces along {@code dim}, in order
      */
     public static List<Tensor> split(Tensor t, long splitSize, int dim) {
         int d = axis("split", dim, checked("split", t).rank());
@@ -177,7 +191,11 @@ public final class Concat {
     /**
      * {@code torch.split(t, [s0, s1, ...], dim)}: views of the given sizes, which must add up to the size of {@code dim}.
      *
+     * @param t the tensor to split
+     * @param sizes the size of each piece along {@code dim}, summing to its extent
+     * @param dim the dimension
      * @throws IllegalArgumentException if {@code t} or the sizes are null, a size is {@code < 1}, they do not add up, or {@code dim} is out of range
+     * @return the pieces along {@code dim}, in order
      */
     public static List<Tensor> split(Tensor t, long[] sizes, int dim) {
         int d = axis("split", dim, checked("split", t).rank());
@@ -204,7 +222,11 @@ public final class Concat {
      * {@code torch.chunk(t, chunks, dim)}: views of {@code ceil(size / chunks)} each (fewer than
      * {@code chunks} pieces when the size does not allow that many, as PyTorch).
      *
+     * @param t the tensor to split
+     * @param chunks the number of pieces
+     * @param dim the dimension
      * @throws IllegalArgumentException if {@code t} is null, {@code chunks < 1} or {@code dim} is out of range
+     * @return the pieces along {@code dim}, in order
      */
     public static List<Tensor> chunk(Tensor t, int chunks, int dim) {
         int d = axis("chunk", dim, checked("chunk", t).rank());

@@ -14,12 +14,22 @@ public interface ConditionedModule extends Module {
     /**
      * The module on features {@code x} conditioned on {@code z}; a new tensor the caller owns.
      *
+     * @param x       the features, {@code [N, C, ...]}
+     * @param z       the conditioning vectors, {@code [N, D]}
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
+     * @return a new tensor owned by the caller (close it)
      * @throws IllegalArgumentException if an input is null, not f32 or of a shape the module does not take
      * @throws IllegalStateException    if an input's memory was freed or the module is closed
      */
     Tensor forward(Tensor x, Tensor z, Backend backend);
 
-    /** {@link #forward(Tensor, Tensor, Backend)} on {@link Backend#AUTO}. */
+    /**
+     * {@link #forward(Tensor, Tensor, Backend)} on {@link Backend#AUTO}.
+     *
+     * @param x the features, {@code [N, C, ...]}
+     * @param z the conditioning vectors, {@code [N, D]}
+     * @return a new tensor owned by the caller (close it)
+     */
     default Tensor forward(Tensor x, Tensor z) {
         return forward(x, z, Backend.AUTO);
     }
@@ -27,6 +37,8 @@ public interface ConditionedModule extends Module {
     /**
      * Not available: this module takes two inputs; call {@link #forward(Tensor, Tensor)}.
      *
+     * @param input ignored
+     * @return never
      * @throws UnsupportedOperationException always
      */
     @Override
@@ -34,7 +46,15 @@ public interface ConditionedModule extends Module {
         throw new UnsupportedOperationException(this + " takes two inputs (features x and conditioning z): call forward(x, z)");
     }
 
-    /** @throws UnsupportedOperationException always: two inputs, no graph op yet */
+    /**
+     * Not available: two inputs, no graph op yet.
+     *
+     * @param graph ignored
+     * @param input ignored
+     * @param path  the module's path, for the message
+     * @return never
+     * @throws UnsupportedOperationException always
+     */
     @Override
     default String lower(GraphBuilder graph, String input, String path) {
         throw new UnsupportedOperationException(this + " at " + (path.isEmpty() ? "the model root" : path)

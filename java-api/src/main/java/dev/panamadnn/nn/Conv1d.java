@@ -15,11 +15,23 @@ public final class Conv1d extends ConvNd {
         super(config);
     }
 
-    /** {@code Conv1d(in, out, kernelSize)} with PyTorch's defaults. */
+    /**
+     * {@code Conv1d(in, out, kernelSize)} with PyTorch's defaults.
+     *
+     * @param in input channels
+     * @param out output channels
+     * @param kernelSize the kernel size
+     */
     public Conv1d(int in, int out, int kernelSize) {
         this(builder(in, out, kernelSize).config("Conv1d", false, 1));
     }
 
+    /**
+     * {@return a builder with PyTorch's defaults (stride 1, no padding, dilation 1, groups 1, bias)}
+     * @param in         input channels
+     * @param out        output channels
+     * @param kernelSize the kernel length
+     */
     public static Builder builder(int in, int out, int kernelSize) {
         return new Builder(in, out, kernelSize);
     }
@@ -30,12 +42,20 @@ public final class Conv1d extends ConvNd {
             super(in, out, kernelSize);
         }
 
-        /** Causal padding: {@code (k-1)*dilation} zeros on the left, none on the right. */
+        /**
+         * Causal padding: {@code (k-1)*dilation} zeros on the left, none on the right.
+         *
+         * @return this builder
+         */
         public Builder causal() {
             this.causal = true;
             return this;
         }
 
+        /**
+         * {@return the layer}
+         * @throws IllegalArgumentException naming the option, if one is invalid
+         */
         public Conv1d build() {
             return new Conv1d(config("Conv1d", false, 1));
         }

@@ -12,6 +12,9 @@ abstract class ConvBuilder<S extends ConvBuilder<S>> extends ConvNdBuilder<S> {
     /**
      * {@code "valid"} (no padding) or {@code "same"} (output size = input size; stride must be 1;
      * an odd total goes to the right/bottom side, as in PyTorch).
+     *
+     * @param padding zeros added on each side
+     * @return this builder
      */
     public S padding(String padding) {
         this.paddingText = padding;
@@ -23,6 +26,10 @@ abstract class ConvBuilder<S extends ConvBuilder<S>> extends ConvNdBuilder<S> {
      * Asymmetric padding: {@code before[i]} zeros before and {@code after[i]} after spatial
      * dimension i (one value for all dimensions, or one per dimension). PyTorch's equivalent is
      * {@code F.pad} followed by a convolution without padding.
+     *
+     * @param before zeros added before, per spatial dimension
+     * @param after zeros added after, per spatial dimension
+     * @return this builder
      */
     public S padding(int[] before, int[] after) {
         this.paddingBefore = longs(before);
@@ -32,7 +39,12 @@ abstract class ConvBuilder<S extends ConvBuilder<S>> extends ConvNdBuilder<S> {
         return self();
     }
 
-    /** How the border is filled (default {@link PaddingMode#ZEROS}). */
+    /**
+     * How the border is filled (default {@link PaddingMode#ZEROS}).
+     *
+     * @param mode how the border is filled
+     * @return this builder
+     */
     public S paddingMode(PaddingMode mode) {
         this.paddingMode = mode;
         return self();

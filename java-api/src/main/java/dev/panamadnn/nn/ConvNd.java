@@ -151,22 +151,33 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
      * The hyperparameters as resolved numbers (for compilers such as {@code dev.panamadnn.compile}):
      * per spatial dimension, dilation 1-based as in PyTorch, padding per side after 'same' /
      * causal resolution. Arrays are copies.
+     *
+     * @param inChannels  input channels
+     * @param outChannels output channels
+     * @param groups      the number of channel groups
+     * @param kernel      the kernel size
+     * @param stride      the step of the window
+     * @param dilation    the spacing between kernel taps (1: adjacent)
+     * @param padBefore   zeros (or the padding mode's values) before each spatial dimension
+     * @param padAfter    the same after
+     * @param transposed  whether this is a transposed convolution
+     * @param paddingMode how the border is filled
      */
     public record Geometry(long inChannels, long outChannels, long groups, long[] kernel, long[] stride, long[] dilation,
                            long[] padBefore, long[] padAfter, boolean transposed, PaddingMode paddingMode) {}
 
-    /** This layer's {@link Geometry}. */
+    /** {@return this layer's {@link Geometry}} */
     public Geometry geometry() {
         return new Geometry(in, out, groups, kernel.clone(), stride.clone(), dilation.clone(), padBefore.clone(),
                 padAfter.clone(), transposed, paddingMode);
     }
 
-    /** The weight, PyTorch layout: Conv {@code [out, in/groups, k...]}, ConvTranspose {@code [in, out/groups, k...]}. */
+    /** {@return the weight, PyTorch layout: Conv {@code [out, in/groups, k...]}, ConvTranspose {@code [in, out/groups, k...]}} */
     public Tensor weight() {
         return weight;
     }
 
-    /** The bias {@code [out]}, or null when built with {@code bias(false)}. */
+    /** {@return the bias {@code [out]}, or null when built with {@code bias(false)}} */
     public Tensor bias() {
         return bias;
     }
@@ -184,8 +195,10 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
     /**
      * The oneDNN implementation chosen for an input shape, e.g. {@code brg_conv_fwd:avx2}.
      *
+     * @param inputShape the input shape
      * @throws IllegalArgumentException for a geometry oneDNN's kernels cannot run (that
      *         {@link #forward} runs on the reference), naming the limit
+     * @return the oneDNN implementation's name, e.g. {@code brg_conv_fwd:avx512_core}
      */
     public String implementation(long... inputShape) {
         Plan p = plan(inputShape);

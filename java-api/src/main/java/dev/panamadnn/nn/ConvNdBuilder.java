@@ -29,13 +29,23 @@ abstract class ConvNdBuilder<S extends ConvNdBuilder<S>> {
         return (S) this;
     }
 
-    /** Step between kernel applications: one value for all spatial dimensions, or one per dimension. */
+    /**
+     * Step between kernel applications: one value for all spatial dimensions, or one per dimension.
+     *
+     * @param stride the step of the window
+     * @return this builder
+     */
     public S stride(int... stride) {
         this.stride = longs(stride);
         return self();
     }
 
-    /** Symmetric padding on each side: one value for all spatial dimensions, or one per dimension. */
+    /**
+     * Symmetric padding on each side: one value for all spatial dimensions, or one per dimension.
+     *
+     * @param padding zeros added on each side
+     * @return this builder
+     */
     public S padding(int... padding) {
         this.paddingBefore = longs(padding);
         this.paddingAfter = this.paddingBefore;
@@ -44,19 +54,34 @@ abstract class ConvNdBuilder<S extends ConvNdBuilder<S>> {
         return self();
     }
 
-    /** Kernel element spacing, PyTorch's meaning: 1 is a dense kernel. */
+    /**
+     * Kernel element spacing, PyTorch's meaning: 1 is a dense kernel.
+     *
+     * @param dilation the spacing between kernel taps
+     * @return this builder
+     */
     public S dilation(int... dilation) {
         this.dilation = longs(dilation);
         return self();
     }
 
-    /** Channel groups; {@code groups == in == out} is a depthwise convolution. */
+    /**
+     * Channel groups; {@code groups == in == out} is a depthwise convolution.
+     *
+     * @param groups the number of channel groups (in and out must divide by it)
+     * @return this builder
+     */
     public S groups(int groups) {
         this.groups = groups;
         return self();
     }
 
-    /** Whether to add a learnable bias (default true). */
+    /**
+     * Whether to add a learnable bias (default true).
+     *
+     * @param bias whether to add it
+     * @return this builder
+     */
     public S bias(boolean bias) {
         this.bias = bias;
         return self();

@@ -12,11 +12,23 @@ public final class ConvTranspose1d extends ConvNd {
         super(config);
     }
 
-    /** {@code ConvTranspose1d(in, out, kernelSize)} with PyTorch's defaults. */
+    /**
+     * {@code ConvTranspose1d(in, out, kernelSize)} with PyTorch's defaults.
+     *
+     * @param in input channels
+     * @param out output channels
+     * @param kernelSize the kernel size
+     */
     public ConvTranspose1d(int in, int out, int kernelSize) {
         this(builder(in, out, kernelSize).config("ConvTranspose1d", true, 1));
     }
 
+    /**
+     * {@return a builder with PyTorch's defaults (stride 1, no padding, bias)}
+     * @param in         input channels
+     * @param out        output channels
+     * @param kernelSize the kernel length
+     */
     public static Builder builder(int in, int out, int kernelSize) {
         return new Builder(in, out, kernelSize);
     }
@@ -27,6 +39,10 @@ public final class ConvTranspose1d extends ConvNd {
             super(in, out, kernelSize);
         }
 
+        /**
+         * {@return the layer}
+         * @throws IllegalArgumentException naming the option, if one is invalid
+         */
         public ConvTranspose1d build() {
             return new ConvTranspose1d(config("ConvTranspose1d", true, 1));
         }

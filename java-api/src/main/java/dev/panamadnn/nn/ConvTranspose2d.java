@@ -12,12 +12,24 @@ public final class ConvTranspose2d extends ConvNd {
         super(config);
     }
 
-    /** {@code ConvTranspose2d(in, out, kernelSize)} with PyTorch's defaults. */
+    /**
+     * {@code ConvTranspose2d(in, out, kernelSize)} with PyTorch's defaults.
+     *
+     * @param in input channels
+     * @param out output channels
+     * @param kernelSize the kernel size
+     */
     public ConvTranspose2d(int in, int out, int kernelSize) {
         this(builder(in, out, kernelSize).config("ConvTranspose2d", true, 2));
     }
 
-    /** A builder; {@code kernelSize} is one value (square) or {@code kH, kW}. */
+    /**
+     * {@return a builder; {@code kernelSize} is one value (square) or {@code kH, kW}}
+     *
+     * @param in input channels
+     * @param out output channels
+     * @param kernelSize the kernel size
+     */
     public static Builder builder(int in, int out, int... kernelSize) {
         return new Builder(in, out, kernelSize);
     }
@@ -28,6 +40,10 @@ public final class ConvTranspose2d extends ConvNd {
             super(in, out, kernelSize);
         }
 
+        /**
+         * {@return the layer}
+         * @throws IllegalArgumentException naming the option, if one is invalid
+         */
         public ConvTranspose2d build() {
             return new ConvTranspose2d(config("ConvTranspose2d", true, 2));
         }

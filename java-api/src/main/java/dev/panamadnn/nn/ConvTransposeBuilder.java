@@ -10,6 +10,9 @@ abstract class ConvTransposeBuilder<S extends ConvTransposeBuilder<S>> extends C
      * Extra output rows/columns added on the bottom/right side, to pick among the input sizes a
      * strided convolution maps to the same output size; must be smaller than the stride or the
      * dilation of its dimension.
+     *
+     * @param outputPadding extra size added to one side of the output, per spatial dimension (less than the stride)
+     * @return this builder
      */
     public S outputPadding(int... outputPadding) {
         this.outputPadding = longs(outputPadding);

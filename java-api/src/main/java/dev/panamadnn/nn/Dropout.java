@@ -16,11 +16,19 @@ public final class Dropout extends Identity {
         this(0.5, false);
     }
 
+    /**
+     * Dropout with probability {@code p}: an identity at inference (kept so that Sequential indices match PyTorch's).
+     * @param p the drop probability, in [0, 1]
+     * @throws IllegalArgumentException if {@code p} is outside [0, 1]
+     */
     public Dropout(double p) {
         this(p, false);
     }
 
     /**
+     * A {@code Dropout} with PyTorch's arguments of the same names.
+     *
+     * @param p the drop probability, in [0, 1]
      * @param inplace kept for the repr only: the output is always a new tensor
      * @throws IllegalArgumentException if {@code p} is not in [0, 1] (PyTorch's check)
      */
@@ -30,6 +38,7 @@ public final class Dropout extends Identity {
         this.inplace = inplace;
     }
 
+    /** {@return the {@code p} setting this layer was built with (PyTorch's name)} */
     public double p() {
         return p;
     }

@@ -10,7 +10,12 @@ public final class ELU extends ElementwiseLayer {
         this(1f);
     }
 
-    /** @throws IllegalArgumentException if {@code alpha} is NaN or infinite */
+    /**
+     * A {@code ELU} with PyTorch's arguments of the same names.
+     *
+     * @param alpha the scale of the negative part, finite
+     * @throws IllegalArgumentException if {@code alpha} is NaN or infinite
+     */
     public ELU(float alpha) {
         super(Activation.elu(alpha));
     }

@@ -21,7 +21,7 @@ abstract class ElementwiseLayer extends Layer {
         this.kernel = new Eltwise(activation.kind(), activation.alpha());
     }
 
-    /** The function this layer applies (also what {@link Linear} can fuse). */
+    /** {@return the function this layer applies (also what {@link Linear} can fuse)} */
     public final Activation activation() {
         return activation;
     }

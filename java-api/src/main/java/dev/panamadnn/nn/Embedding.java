@@ -32,12 +32,21 @@ public final class Embedding implements Module {
     private final Tensor weight;
     private final InFlightCalls calls = new InFlightCalls();
 
-    /** {@code Embedding(num_embeddings, embedding_dim)} without padding index. */
+    /**
+     * {@code Embedding(num_embeddings, embedding_dim)} without padding index.
+     *
+     * @param numEmbeddings the number of rows (vocabulary size)
+     * @param embeddingDim the width of each row
+     */
     public Embedding(long numEmbeddings, long embeddingDim) {
         this(numEmbeddings, embeddingDim, null);
     }
 
     /**
+     * A {@code Embedding} with PyTorch's arguments of the same names.
+     *
+     * @param numEmbeddings the number of rows (vocabulary size)
+     * @param embeddingDim the width of each row
      * @param paddingIdx null for none; else in {@code [-num_embeddings, num_embeddings)}
      * @throws IllegalArgumentException if a size is {@code < 1} or the table is too large, or {@code paddingIdx} is out of range
      */
@@ -72,8 +81,11 @@ public final class Embedding implements Module {
      * PyTorch's {@code nn.Embedding.from_pretrained(embeddings, padding_idx=...)}: the table is a copy
      * of {@code embeddings} (2-D F32, rows = num_embeddings), its padding row kept as given.
      *
+     * @param embeddings the table, [numEmbeddings, embeddingDim] (copied)
+     * @param paddingIdx the padding row, or null for none
      * @throws IllegalArgumentException if {@code embeddings} is null, not F32 or not 2-D, or {@code paddingIdx} is out of range
      * @throws IllegalStateException    if its memory was freed
+     * @return the layer
      */
     public static Embedding fromPretrained(Tensor embeddings, Long paddingIdx) {
         if (embeddings == null) throw new IllegalArgumentException("Embedding.from_pretrained: embeddings must not be null");
@@ -84,19 +96,22 @@ public final class Embedding implements Module {
         return new Embedding(embeddings.dim(0), embeddings.dim(1), paddingIdx, embeddings);
     }
 
+    /** {@return the {@code numEmbeddings} setting this layer was built with (PyTorch's name)} */
     public long numEmbeddings() {
         return num;
     }
 
+    /** {@return the {@code embeddingDim} setting this layer was built with (PyTorch's name)} */
     public long embeddingDim() {
         return dim;
     }
 
-    /** The padding index in {@code [0, num_embeddings)}, or null. */
+    /** {@return the padding index in {@code [0, num_embeddings)}, or null} */
     public Long paddingIdx() {
         return paddingIdx;
     }
 
+    /** {@return the embedding table, [numEmbeddings, embeddingDim] (the layer's own tensor: do not close it)} */
     public Tensor weight() {
         return weight;
     }
@@ -109,7 +124,9 @@ public final class Embedding implements Module {
     /**
      * {@code [*] -> [*, embedding_dim]}.
      *
+     * @param indexShape the shape of the indices
      * @throws IllegalArgumentException if the shape is null or has a size {@code < 1}
+     * @return the output shape
      */
     public long[] outputShape(long... indexShape) {
         if (indexShape == null) throw new IllegalArgumentException(this + ": index shape must not be null");
@@ -130,9 +147,12 @@ public final class Embedding implements Module {
     /**
      * Looks up {@code indices}; a new tensor the caller owns.
      *
+     * @param indices the indices, I64 or I32
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException  if {@code indices} is null or not I64/I32, or {@code backend} is null
      * @throws IndexOutOfBoundsException if an index is outside {@code [0, num_embeddings)}
      * @throws IllegalStateException     if the indices' memory was freed or this layer is closed
+     * @return a new tensor owned by the caller (close it)
      */
     public Tensor forward(Tensor indices, Backend backend) {
         if (backend == null) throw new IllegalArgumentException(this + ": backend must not be null");

@@ -29,6 +29,10 @@ public final class FiLM implements ConditionedModule {
     private final InFlightCalls calls = new InFlightCalls();
 
     /**
+     * A {@code FiLM} layer with the arguments below.
+     *
+     * @param conditionDim features of the conditioning vector
+     * @param channels the number of channels
      * @throws IllegalArgumentException if a size is {@code < 1}
      */
     public FiLM(int conditionDim, int channels) {
@@ -48,20 +52,22 @@ public final class FiLM implements ConditionedModule {
         this.beta = b;
     }
 
+    /** {@return the {@code conditionDim} setting this layer was built with (PyTorch's name)} */
     public int conditionDim() {
         return condDim;
     }
 
+    /** {@return the {@code channels} setting this layer was built with (PyTorch's name)} */
     public int channels() {
         return channels;
     }
 
-    /** The Linear giving gamma(z). */
+    /** {@return the Linear giving gamma(z)} */
     public Linear gamma() {
         return gamma;
     }
 
-    /** The Linear giving beta(z). */
+    /** {@return the Linear giving beta(z)} */
     public Linear beta() {
         return beta;
     }
@@ -78,9 +84,13 @@ public final class FiLM implements ConditionedModule {
     /**
      * {@code gamma(z) * x + beta(z)}; a new tensor the caller owns.
      *
+     * @param x the feature maps, [N, C, ...]
+     * @param z the conditioning vectors, [N, conditionDim]
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if an input is null or not f32, x is not {@code [N, C, *]},
      *                                  or z is not {@code [N, D]} with x's N
      * @throws IllegalStateException    if an input's memory was freed or this FiLM is closed
+     * @return a new tensor owned by the caller (close it)
      */
     @Override
     public Tensor forward(Tensor x, Tensor z, Backend backend) {
@@ -106,7 +116,10 @@ public final class FiLM implements ConditionedModule {
     /**
      * x's shape, after checking both shapes.
      *
+     * @param x the feature maps, [N, C, ...]
+     * @param z the conditioning vectors, [N, conditionDim]
      * @throws IllegalArgumentException if x is not {@code [N, C, *]} or z not {@code [N, D]}
+     * @return the output shape
      */
     public long[] outputShape(long[] x, long[] z) {
         if (x == null || z == null) throw new IllegalArgumentException(this + ": input shapes must not be null");

@@ -27,7 +27,15 @@ public final class FiLMBlock implements ConditionedModule {
     private final FiLM film;
     private final ReLU relu = new ReLU();
 
-    /** @throws IllegalArgumentException if a size is {@code < 1} */
+    /**
+     * A {@code FiLMBlock} with the arguments below.
+     *
+     * @param inChannels input channels
+     * @throws IllegalArgumentException if a size is {@code < 1}
+     *
+     * @param channels the number of channels
+     * @param conditionDim features of the conditioning vector
+     */
     public FiLMBlock(int inChannels, int channels, int conditionDim) {
         if (inChannels < 1 || channels < 1 || conditionDim < 1) {
             throw new IllegalArgumentException("FiLMBlock: in_channels, channels and condition_dim must be >= 1, got " + inChannels + ", "
@@ -42,18 +50,22 @@ public final class FiLMBlock implements ConditionedModule {
         this.film = new FiLM(conditionDim, channels);
     }
 
+    /** {@return the sub-module {@code conv1} (owned by this module: do not close it)} */
     public Conv2d conv1() {
         return conv1;
     }
 
+    /** {@return the sub-module {@code conv2} (owned by this module: do not close it)} */
     public Conv2d conv2() {
         return conv2;
     }
 
+    /** {@return the sub-module {@code bn} (owned by this module: do not close it)} */
     public BatchNorm2d bn() {
         return bn;
     }
 
+    /** {@return the sub-module {@code film} (owned by this module: do not close it)} */
     public FiLM film() {
         return film;
     }
@@ -73,8 +85,12 @@ public final class FiLMBlock implements ConditionedModule {
      * The block on {@code x [N, C_in, H, W]} conditioned on {@code z [N, D]}; a new tensor the caller owns.
      * Both shapes are checked before any native call.
      *
+     * @param x the feature maps, [N, C, H, W]
+     * @param z the conditioning vectors, [N, conditionDim]
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if an input is null, not f32 or of the wrong shape
      * @throws IllegalStateException    if an input's memory was freed or the block is closed
+     * @return a new tensor owned by the caller (close it)
      */
     @Override
     public Tensor forward(Tensor x, Tensor z, Backend backend) {

@@ -28,6 +28,10 @@ public final class Flatten extends Layer {
     }
 
     /**
+     * A {@code Flatten} with PyTorch's arguments of the same names.
+     *
+     * @param startDim the first dimension to flatten (negative counts from the end)
+     * @param endDim the last dimension to flatten (negative counts from the end)
      * @throws IllegalArgumentException if both dims have the same sign and {@code startDim > endDim}
      *                                  (other combinations are checked against the input's rank)
      */

@@ -17,6 +17,7 @@ import java.util.Arrays;
  * through the tensor's indexing. No parameters; thread-safe.
  */
 public final class Folding extends Layer {
+    /** DCNN folding: sums each pair of adjacent feature rows. */
     public Folding() {}
 
     @Override

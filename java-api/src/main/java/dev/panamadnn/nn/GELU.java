@@ -11,7 +11,12 @@ public final class GELU extends ElementwiseLayer {
         this("none");
     }
 
-    /** @throws IllegalArgumentException unless {@code approximate} is {@code "none"} or {@code "tanh"} */
+    /**
+     * A {@code GELU} with PyTorch's arguments of the same names.
+     *
+     * @param approximate {@code "none"} (exact erf) or {@code "tanh"}
+     * @throws IllegalArgumentException unless {@code approximate} is {@code "none"} or {@code "tanh"}
+     */
     public GELU(String approximate) {
         super(Activation.gelu(approximate));
     }

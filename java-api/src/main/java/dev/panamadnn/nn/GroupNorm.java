@@ -51,12 +51,23 @@ public final class GroupNorm extends Layer {
         }
     }
 
-    /** {@code GroupNorm(num_groups, num_channels)}: eps 1e-5, affine. */
+    /**
+     * {@code GroupNorm(num_groups, num_channels)}: eps 1e-5, affine.
+     *
+     * @param numGroups the number of groups (must divide numChannels)
+     * @param numChannels the number of channels
+     */
     public GroupNorm(int numGroups, int numChannels) {
         this(numGroups, numChannels, 1e-5, true);
     }
 
     /**
+     * A {@code GroupNorm} with PyTorch's arguments of the same names.
+     *
+     * @param numGroups the number of groups (must divide numChannels)
+     * @param numChannels the number of channels
+     * @param eps added to the variance for stability
+     * @param affine whether there is a learnable scale and shift
      * @throws IllegalArgumentException if a count is {@code < 1}, {@code num_channels} is not divisible by
      *                                  {@code num_groups}, or {@code eps} is not finite and > 0 as a float
      */
@@ -83,28 +94,32 @@ public final class GroupNorm extends Layer {
         }
     }
 
+    /** {@return the {@code numGroups} setting this layer was built with (PyTorch's name)} */
     public int numGroups() {
         return groups;
     }
 
+    /** {@return the {@code numChannels} setting this layer was built with (PyTorch's name)} */
     public int numChannels() {
         return channels;
     }
 
+    /** {@return the epsilon added to the variance} */
     public double eps() {
         return eps;
     }
 
+    /** {@return whether the layer has a learnable scale and shift} */
     public boolean affine() {
         return affine;
     }
 
-    /** The per-channel scale {@code [C]}, or null without affine. */
+    /** {@return the per-channel scale {@code [C]}, or null without affine} */
     public Tensor weight() {
         return weight;
     }
 
-    /** The per-channel shift {@code [C]}, or null without affine. */
+    /** {@return the per-channel shift {@code [C]}, or null without affine} */
     public Tensor bias() {
         return bias;
     }

@@ -12,6 +12,7 @@ import java.lang.foreign.ValueLayout;
  * {@code Identity} op. Thread-safe (see {@link Layer}). Also the body of {@link Dropout}.
  */
 public sealed class Identity extends Layer permits Dropout {
+    /** A module that returns its input unchanged (as a new tensor the caller owns). */
     public Identity() {}
 
     @Override

@@ -29,6 +29,8 @@ public final class Init {
      * start, all of it overwritten by the load. Layers whose defaults are not random (batch norm's ones
      * and zeros) are built as usual, as are layers other threads create meanwhile. Nested calls are allowed.
      *
+     * @param <M>     the module type
+     * @param builder builds the module
      * @return what {@code builder} returned
      * @throws IllegalArgumentException if {@code builder} is null; whatever {@code builder} throws
      */

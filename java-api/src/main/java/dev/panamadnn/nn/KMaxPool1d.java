@@ -44,6 +44,7 @@ public final class KMaxPool1d extends Layer {
     /**
      * Fixed k.
      *
+     * @param k the number of largest values kept per row, in their original order
      * @throws IllegalArgumentException if {@code k < 1}
      */
     public KMaxPool1d(int k) {
@@ -68,18 +69,26 @@ public final class KMaxPool1d extends Layer {
      * Dynamic k for convolutional layer {@code l} of {@code L}: {@code k = max(kTop, ceil((L-l)/L * s))}
      * with {@code s} the input's last dimension.
      *
+     * @param kTop the smallest k, that of the top layer
+     * @param l    this layer's index, 1 to L
+     * @param L    the number of convolutional layers
      * @throws IllegalArgumentException if {@code kTop < 1}, {@code L < 1} or {@code l} is not in {@code [1, L]}
+     * @return the layer
      */
     public static KMaxPool1d dynamic(int kTop, int l, int L) {
         return new KMaxPool1d(kTop, l, L);
     }
 
-    /** Whether k depends on the input length. */
+    /** {@return whether k depends on the input length} */
     public boolean isDynamic() {
         return layers > 0;
     }
 
-    /** The k used for an input whose last dimension is {@code length}. */
+    /**
+     * {@return the k used for an input whose last dimension is {@code length}}
+     *
+     * @param length the input's last dimension, at least 1
+     */
     public long k(long length) {
         if (length < 1) throw new IllegalArgumentException(this + ": expected an input length >= 1, got " + length);
         if (!isDynamic()) return k;

@@ -20,13 +20,28 @@ import dev.panamadnn.Tensor;
  * for calls in flight (see {@link Layer}).
  */
 public final class LSTM extends RecurrentLayer {
-    /** {@code LSTM(inputSize, hiddenSize)}: one layer, bias, sequence-first, one direction, no projection. */
+    /**
+     * {@code LSTM(inputSize, hiddenSize)}: one layer, bias, sequence-first, one direction, no projection.
+     *
+     * @param inputSize features of each input step
+     * @param hiddenSize features of the hidden state
+     */
     public LSTM(int inputSize, int hiddenSize) {
         this(inputSize, hiddenSize, 1, true, false, 0, false, 0);
     }
 
     /**
-     * @throws IllegalArgumentException if a size is < 1 (proj_size < 0), proj_size >= hidden_size,
+     * A {@code LSTM} with PyTorch's arguments of the same names.
+     *
+     * @param projSize features of the projected hidden state (0: no projection)
+     * @param inputSize features of each input step
+     * @param hiddenSize features of the hidden state
+     * @param numLayers the number of stacked layers
+     * @param bias whether to add a learnable bias
+     * @param batchFirst whether inputs and outputs are [N, L, features] rather than [L, N, features]
+     * @param dropout PyTorch's dropout probability, in [0, 1] (inactive at inference)
+     * @param bidirectional whether each layer also runs backwards (output features double)
+     * @throws IllegalArgumentException if a size is &lt; 1 (proj_size &lt; 0), proj_size &gt;= hidden_size,
      *                                  or dropout is not in [0, 1]
      */
     public LSTM(int inputSize, int hiddenSize, int numLayers, boolean bias, boolean batchFirst, double dropout,
@@ -34,11 +49,19 @@ public final class LSTM extends RecurrentLayer {
         super("LSTM", true, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional, projSize);
     }
 
+    /** {@return the {@code projSize} setting this layer was built with (PyTorch's name)} */
     public int projSize() {
         return core.spec.projSize();
     }
 
-    /** {@code lstm(x, (h0, c0))} on {@link Backend#AUTO}; h0 and c0 both null (zeros) or both given. */
+    /**
+     * {@code lstm(x, (h0, c0))} on {@link Backend#AUTO}; h0 and c0 both null (zeros) or both given.
+     *
+     * @param input the input tensor (not closed; shape as above)
+     * @param h0 the initial hidden state, or null for zeros
+     * @param c0 the initial cell state, or null for zeros
+     * @return the output sequence and the final state(s), new tensors owned by the caller
+     */
     public RecurrentOutput forward(Tensor input, Tensor h0, Tensor c0) {
         return forwardWithState(input, h0, c0, null, Backend.AUTO);
     }
@@ -48,9 +71,15 @@ public final class LSTM extends RecurrentLayer {
      * T; else one per sequence in [1, T], any order) and the backend. Returns the output and
      * {@code (h_n, c_n)}, owned by the caller.
      *
+     * @param lengths each sequence's length (a packed batch), or null if all are full
+     * @param input the input tensor (not closed; shape as above)
+     * @param h0 the initial hidden state, or null for zeros
+     * @param c0 the initial cell state, or null for zeros
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if a shape, dtype or length does not fit (naming the layer,
      *                                  the expected and the given value), before any native call
      * @throws IllegalStateException    if a tensor was freed or this layer is closed
+     * @return the output sequence and the final state(s), new tensors owned by the caller
      */
     public RecurrentOutput forward(Tensor input, Tensor h0, Tensor c0, int[] lengths, Backend backend) {
         return forwardWithState(input, h0, c0, lengths, backend);

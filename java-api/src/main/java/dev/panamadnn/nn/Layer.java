@@ -36,9 +36,12 @@ public abstract class Layer implements Module {
      * Runs the layer on {@code backend}; returns a new tensor the caller owns and closes (a
      * {@link Flatten} of a contiguous input returns a view of it instead, whose close does nothing).
      *
+     * @param input the input tensor (not closed; shape as above)
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if the input's dtype, rank or sizes do not fit (the message
      *                                  names the layer, the expected and the actual value)
      * @throws IllegalStateException    if the input's memory was freed or this layer is closed
+     * @return a new tensor owned by the caller (close it)
      */
     public final Tensor forward(Tensor input, Backend backend) {
         if (backend == null) throw new IllegalArgumentException(label() + ": backend must not be null");
@@ -63,7 +66,11 @@ public abstract class Layer implements Module {
         }
     }
 
-    /** The plain-Java reference: {@code forward(input, Backend.REFERENCE)}. */
+    /**
+     * {@return the plain-Java reference: {@code forward(input, Backend.REFERENCE)}}
+     *
+     * @param input the input tensor (not closed; shape as above)
+     */
     public final Tensor forwardReference(Tensor input) {
         return forward(input, Backend.REFERENCE);
     }
@@ -71,7 +78,9 @@ public abstract class Layer implements Module {
     /**
      * The output shape for an input of shape {@code inputShape}, with the same checks as forward.
      *
+     * @param inputShape the input shape
      * @throws IllegalArgumentException if the shape does not fit this layer
+     * @return the output shape
      */
     public abstract long[] outputShape(long... inputShape);
 

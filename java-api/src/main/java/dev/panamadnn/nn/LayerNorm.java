@@ -52,12 +52,21 @@ public final class LayerNorm extends Layer {
         }
     }
 
-    /** {@code LayerNorm(normalizedShape)}: eps 1e-5, elementwise affine. */
+    /**
+     * {@code LayerNorm(normalizedShape)}: eps 1e-5, elementwise affine.
+     *
+     * @param normalizedShape the trailing dimensions normalized over
+     */
     public LayerNorm(long... normalizedShape) {
         this(normalizedShape, 1e-5, true);
     }
 
     /**
+     * A {@code LayerNorm} with PyTorch's arguments of the same names.
+     *
+     * @param normalizedShape the trailing dimensions normalized over
+     * @param elementwiseAffine whether there is a learnable scale and shift
+     * @param eps added to the variance for stability
      * @throws IllegalArgumentException if {@code normalizedShape} is empty or has a size {@code < 1}, or
      *                                  {@code eps} is not finite and > 0 as a float
      */
@@ -86,24 +95,27 @@ public final class LayerNorm extends Layer {
         }
     }
 
+    /** {@return the {@code normalizedShape} setting this layer was built with (PyTorch's name)} */
     public long[] normalizedShape() {
         return normalizedShape.clone();
     }
 
+    /** {@return the epsilon added to the variance} */
     public double eps() {
         return eps;
     }
 
+    /** {@return the {@code elementwiseAffine} setting this layer was built with (PyTorch's name)} */
     public boolean elementwiseAffine() {
         return elementwiseAffine;
     }
 
-    /** The scale, shaped {@code normalized_shape}, or null without elementwise affine. */
+    /** {@return the scale, shaped {@code normalized_shape}, or null without elementwise affine} */
     public Tensor weight() {
         return weight;
     }
 
-    /** The shift, shaped {@code normalized_shape}, or null without elementwise affine. */
+    /** {@return the shift, shaped {@code normalized_shape}, or null without elementwise affine} */
     public Tensor bias() {
         return bias;
     }

@@ -10,7 +10,13 @@ public final class LeakyReLU extends ElementwiseLayer {
         this(0.01f);
     }
 
-    /** @throws IllegalArgumentException if {@code negativeSlope} is NaN or infinite */
+    /**
+     * A {@code LeakyReLU} with PyTorch's arguments of the same names.
+     *
+     * @throws IllegalArgumentException if {@code negativeSlope} is NaN or infinite
+     *
+     * @param negativeSlope the slope for negative inputs, finite
+     */
     public LeakyReLU(float negativeSlope) {
         super(Activation.leakyRelu(negativeSlope));
     }

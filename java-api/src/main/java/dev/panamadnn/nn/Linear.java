@@ -75,12 +75,25 @@ public final class Linear extends Layer {
     private final InnerProduct innerProduct;
     private final Eltwise activationKernel; // the OpenBLAS path's separate activation pass; null without one
 
-    /** {@code Linear(inFeatures, outFeatures, bias)} without an activation. */
+    /**
+     * {@code Linear(inFeatures, outFeatures, bias)} without an activation.
+     *
+     * @param inFeatures the number of input features
+     * @param outFeatures the number of output features
+     * @param bias whether to add a learnable bias
+     */
     public Linear(int inFeatures, int outFeatures, boolean bias) {
         this(inFeatures, outFeatures, bias, null, false);
     }
 
-    /** {@code act(Linear(inFeatures, outFeatures, bias)(x))} in one fused step. */
+    /**
+     * {@code act(Linear(inFeatures, outFeatures, bias)(x))} in one fused step.
+     *
+     * @param activation the activation fused after it
+     * @param inFeatures the number of input features
+     * @param outFeatures the number of output features
+     * @param bias whether to add a learnable bias
+     */
     public Linear(int inFeatures, int outFeatures, boolean bias, Activation activation) {
         this(inFeatures, outFeatures, bias, activation, true);
     }
@@ -107,25 +120,27 @@ public final class Linear extends Layer {
         if (bias != null) Init.uniform(bias, random, bound);
     }
 
-    /** The fused activation, or null for none. */
+    /** {@return the fused activation, or null for none} */
     public Activation activation() {
         return activation;
     }
 
+    /** {@return the number of input features} */
     public int inFeatures() {
         return inFeatures;
     }
 
+    /** {@return the number of output features} */
     public int outFeatures() {
         return outFeatures;
     }
 
-    /** The weight tensor {@code [out_features, in_features]} (live: writes are seen by the next call). */
+    /** {@return the weight tensor {@code [out_features, in_features]} (live: writes are seen by the next call)} */
     public Tensor weight() {
         return weight;
     }
 
-    /** The bias tensor {@code [out_features]}, or null if the layer has none. */
+    /** {@return the bias tensor {@code [out_features]}, or null if the layer has none} */
     public Tensor bias() {
         return bias;
     }
@@ -185,14 +200,22 @@ public final class Linear extends Layer {
         return Lowering.reshape(graph, y, Lowering.join(path, "unflatten"), new Shape(out));
     }
 
-    /** The kernel {@link Backend#AUTO} runs for an input with {@code rows} rows (never AUTO or REFERENCE). */
+    /**
+     * {@return the kernel {@link Backend#AUTO} runs for an input with {@code rows} rows (never AUTO or REFERENCE)}
+     *
+     * @param rows the input's rows (the product of every dimension but the last), at least 1
+     */
     public Backend autoBackend(long rows) {
         if (rows <= 0) throw new IllegalArgumentException(this + ": expected rows > 0, got " + rows);
         boolean small = rows <= OPENBLAS_MAX_ROWS && rows * inFeatures * (double) outFeatures <= OPENBLAS_MAX_MACS;
         return small ? Backend.OPENBLAS : Backend.ONEDNN;
     }
 
-    /** The oneDNN implementation the ONEDNN path uses for {@code rows} rows (e.g. {@code brgemm:avx512_core}). */
+    /**
+     * {@return the oneDNN implementation the ONEDNN path uses for {@code rows} rows (e.g. {@code brgemm:avx512_core})}
+     *
+     * @param rows the input's rows (the product of every dimension but the last), at least 1
+     */
     public String onednnImplementation(long rows) {
         if (rows <= 0) throw new IllegalArgumentException(this + ": expected rows > 0, got " + rows);
         return innerProduct.implementation(rows);

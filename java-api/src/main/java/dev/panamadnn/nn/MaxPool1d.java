@@ -13,25 +13,49 @@ package dev.panamadnn.nn;
  * Thread-safe (see {@link Layer}). {@code return_indices} is not supported.
  */
 public final class MaxPool1d extends PoolNd {
-    /** {@code MaxPool1d(kernel_size)}: stride = kernel_size, no padding. */
+    /**
+     * {@code MaxPool1d(kernel_size)}: stride = kernel_size, no padding.
+     *
+     * @param kernelSize the kernel size
+     */
     public MaxPool1d(int kernelSize) {
         this(kernelSize, kernelSize, 0, 1, false);
     }
 
+    /**
+     * {@code MaxPool1d(kernelSize, stride)} without padding.
+     * @param kernelSize the window length
+     * @param stride     the step
+     */
     public MaxPool1d(int kernelSize, int stride) {
         this(kernelSize, stride, 0, 1, false);
     }
 
+    /**
+     * {@code MaxPool1d(kernelSize, stride, padding)}.
+     * @param kernelSize the window length
+     * @param stride     the step
+     * @param padding    implicit -infinity added at both ends
+     */
     public MaxPool1d(int kernelSize, int stride, int padding) {
         this(kernelSize, stride, padding, 1, false);
     }
 
-    /** Every option; {@code dilation} is PyTorch's (1 = adjacent taps). */
+    /**
+     * Every option; {@code dilation} is PyTorch's (1 = adjacent taps).
+     *
+     * @param kernelSize the kernel size
+     * @param stride the step of the window
+     * @param padding zeros added on each side
+     * @param dilation the spacing between kernel taps
+     * @param ceilMode whether the output size rounds up (PyTorch's {@code ceil_mode})
+     */
     public MaxPool1d(int kernelSize, int stride, int padding, int dilation, boolean ceilMode) {
         super("MaxPool1d", 1, true, new int[] {kernelSize}, new int[] {stride}, new int[] {padding}, new int[] {dilation},
                 ceilMode, true);
     }
 
+    /** {@return the {@code dilation} setting this layer was built with (PyTorch's name)} */
     public int dilation() {
         return (int) dilationValues()[0];
     }

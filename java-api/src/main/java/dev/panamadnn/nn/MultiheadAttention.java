@@ -34,7 +34,12 @@ import java.util.SplittableRandom;
  * double throughout. Thread-safe; {@link #close()} waits for calls in flight (see {@link Layer}).
  */
 public final class MultiheadAttention implements Module {
-    /** A forward's result: the output and the attention weights (null unless asked for); both owned by the caller. */
+    /**
+     * A forward's result: the output and the attention weights (null unless asked for); both owned by the caller.
+     *
+     * @param output the attention output
+     * @param weights the attention weights, or null
+     */
     public record Output(Tensor output, Tensor weights) implements AutoCloseable {
         @Override
         public void close() {
@@ -52,16 +57,30 @@ public final class MultiheadAttention implements Module {
     private final AttentionCore core;
     private final InFlightCalls calls = new InFlightCalls();
 
-    /** {@code MultiheadAttention(embedDim, numHeads)}: bias, kdim = vdim = embedDim, sequence first. */
+    /**
+     * {@code MultiheadAttention(embedDim, numHeads)}: bias, kdim = vdim = embedDim, sequence first.
+     *
+     * @param embedDim the model width, features per token
+     * @param numHeads the number of attention heads (must divide embedDim)
+     */
     public MultiheadAttention(int embedDim, int numHeads) {
         this(embedDim, numHeads, 0.0, true, false, false, null, null, false);
     }
 
     /**
+     * A {@code MultiheadAttention} with PyTorch's arguments of the same names.
+     *
+     * @param addBiasKv PyTorch's {@code add_bias_kv} (must be false: not supported)
+     * @param addZeroAttn PyTorch's {@code add_zero_attn} (must be false: not supported)
+     * @param embedDim the model width, features per token
+     * @param numHeads the number of attention heads (must divide embedDim)
+     * @param dropout PyTorch's dropout probability, in [0, 1] (inactive at inference)
+     * @param bias whether to add a learnable bias
+     * @param batchFirst whether inputs and outputs are [N, L, features] rather than [L, N, features]
      * @param kdim null for {@code embedDim}
      * @param vdim null for {@code embedDim}
-     * @throws IllegalArgumentException if {@code embedDim} or {@code numHeads} is < 1, {@code embedDim}
-     *                                  is not divisible by {@code numHeads}, {@code kdim}/{@code vdim} < 1,
+     * @throws IllegalArgumentException if {@code embedDim} or {@code numHeads} is &lt; 1, {@code embedDim}
+     *                                  is not divisible by {@code numHeads}, {@code kdim}/{@code vdim} &lt; 1,
      *                                  {@code dropout} is not in [0, 1], or {@code addBiasKv}/{@code addZeroAttn}
      *                                  is true (not supported)
      */
@@ -120,19 +139,26 @@ public final class MultiheadAttention implements Module {
         return t;
     }
 
+    /** {@return the {@code embedDim} setting this layer was built with (PyTorch's name)} */
     public int embedDim() {
         return embedDim;
     }
 
+    /** {@return the {@code numHeads} setting this layer was built with (PyTorch's name)} */
     public int numHeads() {
         return numHeads;
     }
 
+    /** {@return the {@code batchFirst} setting this layer was built with (PyTorch's name)} */
     public boolean batchFirst() {
         return batchFirst;
     }
 
-    /** {@code out_proj} (its weight and bias are this module's {@code out_proj.*} parameters). */
+    /**
+     * {@code out_proj} (its weight and bias are this module's {@code out_proj.*} parameters).
+     *
+     * @return the output projection (owned by this module)
+     */
     public Linear outProj() {
         return outProj;
     }
@@ -181,7 +207,14 @@ public final class MultiheadAttention implements Module {
         return forward(x, x, x, null, false, null, true, Backend.AUTO).output();
     }
 
-    /** PyTorch's defaults: no masks, {@code need_weights=True}, averaged, {@link Backend#AUTO}. */
+    /**
+     * PyTorch's defaults: no masks, {@code need_weights=True}, averaged, {@link Backend#AUTO}.
+     *
+     * @param query the queries
+     * @param key the keys
+     * @param value the values
+     * @return the attention output and, if asked for, its weights; new tensors owned by the caller
+     */
     public Output forward(Tensor query, Tensor key, Tensor value) {
         return forward(query, key, value, null, true, null, true, Backend.AUTO);
     }
@@ -189,9 +222,18 @@ public final class MultiheadAttention implements Module {
     /**
      * Attention of {@code query} over {@code key}/{@code value}; masks may be null.
      *
+     * @param query the queries
+     * @param key the keys
+     * @param value the values
+     * @param keyPaddingMask keys to ignore, [N, S], or null
+     * @param needWeights whether to return the attention weights
+     * @param attnMask a mask broadcast to [L, S] or [N * numHeads, L, S], or null
+     * @param averageAttnWeights whether the weights are averaged over heads
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException if a shape, mask or dtype does not fit (the message names this module,
      *                                  the expected and the given shape) or {@code backend} is null
      * @throws IllegalStateException    if this module is closed or a tensor's memory was freed
+     * @return the attention output and, if asked for, its weights; new tensors owned by the caller
      */
     public Output forward(Tensor query, Tensor key, Tensor value, AttentionMask keyPaddingMask, boolean needWeights,
                           AttentionMask attnMask, boolean averageAttnWeights, Backend backend) {

@@ -155,18 +155,22 @@ abstract sealed class PoolNd extends PoolLayer permits MaxPool1d, MaxPool2d, Avg
         return primitives.implementation(v[0], v[1], v[2], v[3]);
     }
 
+    /** {@return the {@code kernelSize} setting this layer was built with (PyTorch's name)} */
     public final int[] kernelSize() {
         return ints(kernel);
     }
 
+    /** {@return the {@code stride} setting this layer was built with (PyTorch's name)} */
     public final int[] stride() {
         return ints(stride);
     }
 
+    /** {@return the {@code padding} setting this layer was built with (PyTorch's name)} */
     public final int[] padding() {
         return ints(padding);
     }
 
+    /** {@return the {@code ceilMode} setting this layer was built with (PyTorch's name)} */
     public final boolean ceilMode() {
         return ceilMode;
     }

@@ -20,14 +20,17 @@ public abstract sealed class RecurrentCell extends Layer permits LSTMCell, GRUCe
         this.core = new RecurrentCore(new RecurrentSpec(kind, lstm, inputSize, hiddenSize, 1, bias, false, 0), true);
     }
 
+    /** {@return the {@code inputSize} setting this layer was built with (PyTorch's name)} */
     public int inputSize() {
         return core.spec.inputSize();
     }
 
+    /** {@return the {@code hiddenSize} setting this layer was built with (PyTorch's name)} */
     public int hiddenSize() {
         return core.spec.hiddenSize();
     }
 
+    /** {@return the {@code bias} setting this layer was built with (PyTorch's name)} */
     public boolean bias() {
         return core.spec.bias();
     }

@@ -28,31 +28,41 @@ public abstract sealed class RecurrentLayer extends Layer permits LSTM, GRU {
         this.dropout = dropout;
     }
 
+    /** {@return the {@code inputSize} setting this layer was built with (PyTorch's name)} */
     public int inputSize() {
         return core.spec.inputSize();
     }
 
+    /** {@return the {@code hiddenSize} setting this layer was built with (PyTorch's name)} */
     public int hiddenSize() {
         return core.spec.hiddenSize();
     }
 
+    /** {@return the {@code numLayers} setting this layer was built with (PyTorch's name)} */
     public int numLayers() {
         return core.spec.numLayers();
     }
 
+    /** {@return the {@code bias} setting this layer was built with (PyTorch's name)} */
     public boolean bias() {
         return core.spec.bias();
     }
 
+    /** {@return the {@code batchFirst} setting this layer was built with (PyTorch's name)} */
     public boolean batchFirst() {
         return batchFirst;
     }
 
-    /** Accepted for PyTorch's signature; inference never drops (PyTorch applies it only in training). */
+    /**
+     * Accepted for PyTorch's signature; inference never drops (PyTorch applies it only in training).
+     *
+     * @return the dropout probability given
+     */
     public double dropout() {
         return dropout;
     }
 
+    /** {@return the {@code bidirectional} setting this layer was built with (PyTorch's name)} */
     public boolean bidirectional() {
         return core.spec.bidirectional();
     }

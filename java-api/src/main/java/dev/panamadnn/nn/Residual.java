@@ -20,12 +20,21 @@ import java.util.Map;
 public final class Residual extends ShortcutBlock {
     private final Module f;
 
-    /** {@code y = f(h) + h}. */
+    /**
+     * {@code y = f(h) + h}.
+     *
+     * @param f the residual branch
+     */
     public Residual(Module f) {
         this(f, null, true);
     }
 
-    /** {@code y = projection(h) + f(h)}. */
+    /**
+     * {@code y = projection(h) + f(h)}.
+     *
+     * @param f the residual branch
+     * @param projection the shortcut's projection
+     */
     public Residual(Module f, Module projection) {
         this(f, projection, false);
     }
@@ -47,12 +56,12 @@ public final class Residual extends ShortcutBlock {
         return m;
     }
 
-    /** The residual function f. */
+    /** {@return the residual function f} */
     public Module f() {
         return f;
     }
 
-    /** The projection, or null for the identity shortcut. */
+    /** {@return the projection, or null for the identity shortcut} */
     public Module projection() {
         return shortcut();
     }

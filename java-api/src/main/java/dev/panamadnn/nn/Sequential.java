@@ -37,6 +37,7 @@ public final class Sequential extends Layer {
     /**
      * The children named by their index, {@code "0"}, {@code "1"}...
      *
+     * @param modules the modules, run in order (owned by the Sequential from now on)
      * @throws IllegalArgumentException if there are no modules or one is null
      */
     public Sequential(Module... modules) {
@@ -47,6 +48,7 @@ public final class Sequential extends Layer {
      * The children under the given names, in the map's order (a {@link LinkedHashMap}, say), like
      * PyTorch's {@code Sequential(OrderedDict(...))}. The map is copied.
      *
+     * @param modules the modules, run in order (owned by the Sequential from now on)
      * @throws IllegalArgumentException if there are no modules, a module is null, or a name is
      *                                  null, empty or contains a '.' (PyTorch's rules for a child's name)
      */
@@ -80,12 +82,12 @@ public final class Sequential extends Layer {
         return m;
     }
 
-    /** The children, in order (unmodifiable). */
+    /** {@return the children, in order (unmodifiable)} */
     public List<Module> modules() {
         return modules;
     }
 
-    /** The children by name ({@code "0"}, {@code "1"}... when built from a list), in order (unmodifiable). */
+    /** {@return the children by name ({@code "0"}, {@code "1"}... when built from a list), in order (unmodifiable)} */
     public SequencedMap<String, Module> namedModules() {
         return named;
     }

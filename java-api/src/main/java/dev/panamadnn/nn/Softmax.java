@@ -41,11 +41,16 @@ public final class Softmax extends Layer {
         }
     }
 
-    /** Softmax along {@code dim}; checked against the input's rank at each call. */
+    /**
+     * Softmax along {@code dim}; checked against the input's rank at each call.
+     *
+     * @param dim the dimension the softmax runs over (negative counts from the end)
+     */
     public Softmax(int dim) {
         this.dim = dim;
     }
 
+    /** {@return the {@code dim} setting this layer was built with (PyTorch's name)} */
     public int dim() {
         return dim;
     }

@@ -27,11 +27,13 @@ public final class TransformerEncoder implements Module {
     private final InFlightCalls calls = new InFlightCalls();
 
     /**
+     * A {@code TransformerEncoder} with PyTorch's arguments of the same names.
+     *
      * @param layer     makes each layer (a new instance per call, all with the same d_model and batch_first)
      * @param numLayers at least 1
      * @param norm      the final norm over {@code [d_model]}, or null; owned from here on
      * @throws IllegalArgumentException if {@code layer} is null or returns null, the same instance twice or
-     *                                  layers that disagree, {@code numLayers} < 1, or {@code norm} does not normalize
+     *                                  layers that disagree, {@code numLayers} &lt; 1, or {@code norm} does not normalize
      *                                  {@code [d_model]}; the layers made so far are closed then
      */
     public TransformerEncoder(Supplier<TransformerEncoderLayer> layer, int numLayers, LayerNorm norm) {
@@ -66,16 +68,22 @@ public final class TransformerEncoder implements Module {
         this.norm = norm;
     }
 
+    /** {@return the {@code numLayers} setting this layer was built with (PyTorch's name)} */
     public int numLayers() {
         return layers.size();
     }
 
-    /** Layer {@code i} (owned by this encoder). */
+    /**
+     * Layer {@code i} (owned by this encoder).
+     *
+     * @param i the layer index, 0 to numLayers - 1
+     * @return layer {@code i}
+     */
     public TransformerEncoderLayer layer(int i) {
         return layers.get(i);
     }
 
-    /** The final norm, or null. */
+    /** {@return the final norm, or null} */
     public LayerNorm norm() {
         return norm;
     }
@@ -106,6 +114,10 @@ public final class TransformerEncoder implements Module {
     /**
      * Every layer with {@code mask} and {@code srcKeyPaddingMask} (either may be null), then the norm.
      *
+     * @param src the input sequence
+     * @param mask an attention mask, or null
+     * @param srcKeyPaddingMask keys to ignore, [N, S], or null
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @return a new tensor of {@code src}'s shape, owned by the caller
      * @throws IllegalArgumentException if a shape, mask or dtype does not fit (naming this encoder or the layer)
      * @throws IllegalStateException    if this encoder is closed or a tensor's memory was freed

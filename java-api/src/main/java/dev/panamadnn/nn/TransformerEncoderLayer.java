@@ -39,14 +39,28 @@ public final class TransformerEncoderLayer implements Module {
     private final Layer act;
     private final InFlightCalls calls = new InFlightCalls();
 
-    /** torch's defaults: dim_feedforward 2048, dropout 0.1, relu, eps 1e-5, sequence first, post-norm. */
+    /**
+     * torch's defaults: dim_feedforward 2048, dropout 0.1, relu, eps 1e-5, sequence first, post-norm.
+     *
+     * @param dModel the model width, features per token
+     * @param nhead the number of attention heads (must divide dModel)
+     */
     public TransformerEncoderLayer(int dModel, int nhead) {
         this(dModel, nhead, 2048, 0.1, "relu", 1e-5, false, false);
     }
 
     /**
+     * A {@code TransformerEncoderLayer} with PyTorch's arguments of the same names.
+     *
+     * @param dimFeedforward the feed-forward block's hidden width
+     * @param layerNormEps the layer norms' epsilon
+     * @param normFirst whether the layer norms come before attention and feed-forward (pre-norm)
+     * @param dModel the model width, features per token
+     * @param nhead the number of attention heads (must divide dModel)
+     * @param dropout PyTorch's dropout probability, in [0, 1] (inactive at inference)
+     * @param batchFirst whether inputs and outputs are [N, L, features] rather than [L, N, features]
      * @param activation "relu" or "gelu" (exact)
-     * @throws IllegalArgumentException if a size is < 1, {@code dModel} is not divisible by {@code nhead},
+     * @throws IllegalArgumentException if a size is &lt; 1, {@code dModel} is not divisible by {@code nhead},
      *                                  {@code dropout} is not in [0, 1], the activation is unknown or
      *                                  {@code layerNormEps} is not a positive finite float
      */
@@ -92,18 +106,22 @@ public final class TransformerEncoderLayer implements Module {
         this.act = (Layer) made[5];
     }
 
+    /** {@return the {@code dModel} setting this layer was built with (PyTorch's name)} */
     public int dModel() {
         return dModel;
     }
 
+    /** {@return the {@code batchFirst} setting this layer was built with (PyTorch's name)} */
     public boolean batchFirst() {
         return batchFirst;
     }
 
+    /** {@return the {@code normFirst} setting this layer was built with (PyTorch's name)} */
     public boolean normFirst() {
         return normFirst;
     }
 
+    /** {@return the sub-module {@code selfAttn} (owned by this module: do not close it)} */
     public MultiheadAttention selfAttn() {
         return selfAttn;
     }
@@ -126,6 +144,10 @@ public final class TransformerEncoderLayer implements Module {
     }
 
     /**
+     * Runs the layer on {@code backend}.
+     *
+     * @param src the input sequence
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @param srcMask           null, or {@code [L, L]} / {@code [N*nhead, L, L]}
      * @param srcKeyPaddingMask null, or {@code [N, L]} ({@code [L]} unbatched)
      * @return a new tensor of {@code src}'s shape, owned by the caller

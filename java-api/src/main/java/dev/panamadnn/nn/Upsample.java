@@ -31,7 +31,14 @@ public final class Upsample extends Layer {
     private final double[] scale;     // null when size is given
     private final Boolean alignCorners;
 
-    /** Upsampling to fixed spatial {@code size} (one value for every spatial dimension, or one per dimension). */
+    /**
+     * Upsampling to fixed spatial {@code size} (one value for every spatial dimension, or one per dimension).
+     *
+     * @param mode {@code nearest}, {@code linear} or {@code bilinear}
+     * @param size the output size, or null when a scale is given
+     * @param alignCorners PyTorch's {@code align_corners} (linear modes only)
+     * @return the layer
+     */
     public static Upsample size(String mode, Boolean alignCorners, long... size) {
         if (size == null || size.length == 0 || size.length > 2) {
             throw new IllegalArgumentException("Upsample: size must have 1 or 2 values, got " + (size == null ? "null" : Arrays.toString(size)));
@@ -40,7 +47,14 @@ public final class Upsample extends Layer {
         return new Upsample(mode, size.clone(), null, alignCorners);
     }
 
-    /** Upsampling by {@code scale} (one factor for every spatial dimension, or one per dimension). */
+    /**
+     * Upsampling by {@code scale} (one factor for every spatial dimension, or one per dimension).
+     *
+     * @param mode {@code nearest}, {@code linear} or {@code bilinear}
+     * @param scale the scale factors, or null when a size is given
+     * @param alignCorners PyTorch's {@code align_corners} (linear modes only)
+     * @return the layer
+     */
     public static Upsample scale(String mode, Boolean alignCorners, double... scale) {
         if (scale == null || scale.length == 0 || scale.length > 2) {
             throw new IllegalArgumentException("Upsample: scale_factor must have 1 or 2 values, got " + (scale == null ? "null" : Arrays.toString(scale)));
@@ -55,8 +69,15 @@ public final class Upsample extends Layer {
      * PyTorch's {@code F.interpolate(x, size, scale_factor, mode, align_corners)} for the modes above:
      * exactly one of {@code size} and {@code scale} non-null; a new tensor the caller owns.
      *
+     * @param x the input, [N, C, ...]
+     * @param size the output size, or null when a scale is given
+     * @param scale the scale factors, or null when a size is given
+     * @param mode {@code nearest}, {@code linear} or {@code bilinear}
+     * @param alignCorners PyTorch's {@code align_corners} (linear modes only)
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
      * @throws IllegalArgumentException as {@link #size}, {@link #scale} and {@link #forward(Tensor, Backend)} do,
      *                                  or if both or neither of {@code size} and {@code scale} are given
+     * @return a new tensor owned by the caller (close it)
      */
     public static Tensor interpolate(Tensor x, long[] size, double[] scale, String mode, Boolean alignCorners, Backend backend) {
         if ((size == null) == (scale == null)) {
@@ -86,10 +107,12 @@ public final class Upsample extends Layer {
         this.alignCorners = alignCorners;
     }
 
+    /** {@return the {@code mode} setting this layer was built with (PyTorch's name)} */
     public String mode() {
         return mode;
     }
 
+    /** {@return the {@code alignCorners} setting this layer was built with (PyTorch's name)} */
     public boolean alignCorners() {
         return alignCorners != null && alignCorners;
     }

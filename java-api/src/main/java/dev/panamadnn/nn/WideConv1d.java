@@ -48,22 +48,33 @@ public final class WideConv1d extends Layer {
         this.bias = b.bias;
     }
 
-    /** The paper's depthwise wide convolution over {@code channels} rows with kernel width {@code m}, with bias. */
+    /**
+     * {@return the paper's depthwise wide convolution over {@code channels} rows with kernel width {@code m}, with bias}
+     *
+     * @param m the kernel width
+     * @param channels the number of channels
+     */
     public static WideConv1d depthwise(int channels, int m) {
         return builder(channels, channels, m).groups(channels).build();
     }
 
-    /** A wide convolution {@code in -> out} with kernel width {@code m}; groups 1 and bias unless set. */
+    /**
+     * {@return a wide convolution {@code in -> out} with kernel width {@code m}; groups 1 and bias unless set}
+     *
+     * @param m the kernel width
+     * @param in input channels
+     * @param out output channels
+     */
     public static Builder builder(int in, int out, int m) {
         return new Builder(in, out, m);
     }
 
-    /** The weight {@code [out, in/groups, m]} (PyTorch layout). */
+    /** {@return the weight {@code [out, in/groups, m]} (PyTorch layout)} */
     public Tensor weight() {
         return conv.weight();
     }
 
-    /** The bias {@code [out]}, or null without one. */
+    /** {@return the bias {@code [out]}, or null without one} */
     public Tensor bias() {
         return conv.bias();
     }
@@ -128,21 +139,34 @@ public final class WideConv1d extends Layer {
             this.m = m;
         }
 
-        /** Channel groups; {@code groups == in == out} is the paper's row-by-row (depthwise) form. */
+        /**
+         * Channel groups; {@code groups == in == out} is the paper's row-by-row (depthwise) form.
+         *
+         * @param groups the number of channel groups (in and out must divide by it)
+         * @return this builder
+         */
         public Builder groups(int groups) {
             this.groups = groups;
             return this;
         }
 
-        /** Whether to add a learnable bias (default true). */
+        /**
+         * Whether to add a learnable bias (default true).
+         *
+         * @param bias whether to add it
+         * @return this builder
+         */
         public Builder bias(boolean bias) {
             this.bias = bias;
             return this;
         }
 
         /**
+         * Builds the layer.
+         *
          * @throws IllegalArgumentException if {@code m < 1} or Conv1d rejects the configuration
          *                                  (channels not divisible by groups, sizes &lt;= 0)
+         * @return the layer
          */
         public WideConv1d build() {
             return new WideConv1d(this);

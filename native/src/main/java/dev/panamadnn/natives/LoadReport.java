@@ -43,12 +43,18 @@ public record LoadReport(List<Library> libraries, List<Attempt> attempts) {
      */
     public record Attempt(String library, Source source, String location, String outcome) {}
 
+    /** Copies both lists (the report is immutable). */
     public LoadReport {
         libraries = List.copyOf(libraries);
         attempts = List.copyOf(attempts);
     }
 
-    /** The loaded library whose file name starts with {@code prefix}, e.g. {@code libdnnl}. */
+    /**
+     * {@return the loaded library whose file name starts with {@code prefix}}
+     *
+     * @param prefix the start of the file name, e.g. {@code libdnnl}
+     * @throws IllegalArgumentException if no loaded library's name starts with it
+     */
     public Library library(String prefix) {
         return libraries.stream().filter(l -> l.file().startsWith(prefix)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no loaded library starts with " + prefix));

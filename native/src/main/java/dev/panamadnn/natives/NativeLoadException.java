@@ -16,7 +16,7 @@ public final class NativeLoadException extends RuntimeException {
         this.attempts = List.copyOf(attempts);
     }
 
-    /** Every place tried, in order, with the reason it failed. */
+    /** {@return every place tried, in order, with the reason it failed} */
     public List<LoadReport.Attempt> attempts() {
         return attempts;
     }

@@ -16,14 +16,19 @@ public final class Natives {
             + "dev.panamadnn.bindings,dev.panamadnn to the java command (on the class path: "
             + "--enable-native-access=ALL-UNNAMED)";
 
+    /** The {@link System.Logger} this module logs to (see the package documentation). */
+    public static final String LOGGER = "dev.panamadnn.natives";
+
     private static NativeLoader.Result result;
     private static NativeLoadException failure;
 
     private Natives() {}
 
     /**
-     * Loads both libraries if not yet loaded and reports what was loaded from where.
+     * Loads both libraries if not yet loaded and reports what was loaded from where. The first
+     * successful load logs it once at INFO on {@value #LOGGER} (see the package documentation).
      *
+     * @return what was loaded, from where
      * @throws NativeLoadException listing every place tried, if a library cannot be loaded;
      *                             the same failure is rethrown on later calls
      */
@@ -31,17 +36,17 @@ public final class Natives {
         return loaded().report();
     }
 
-    /** Symbols of the loaded OpenBLAS (CBLAS and {@code openblas_*}). */
+    /** {@return the symbols of the loaded OpenBLAS (CBLAS and {@code openblas_*}), loading it first if needed} */
     public static SymbolLookup openblasLookup() {
         return loaded().lookups().get(NativeLibrary.OPENBLAS);
     }
 
-    /** Symbols of the loaded oneDNN, and of its OpenMP runtime ({@code omp_*}). */
+    /** {@return the symbols of the loaded oneDNN and of its OpenMP runtime ({@code omp_*}), loading them first if needed} */
     public static SymbolLookup dnnlLookup() {
         return loaded().lookups().get(NativeLibrary.DNNL);
     }
 
-    /** Whether this module may call restricted FFM methods without a JDK warning. */
+    /** {@return whether this module may call restricted FFM methods without a JDK warning} */
     public static boolean nativeAccessEnabled() {
         return Natives.class.getModule().isNativeAccessEnabled();
     }
@@ -50,7 +55,7 @@ public final class Natives {
         if (result != null) return result;
         if (failure != null) throw failure;
         if (!nativeAccessEnabled()) {
-            System.getLogger("dev.panamadnn.natives").log(System.Logger.Level.WARNING,
+            System.getLogger(LOGGER).log(System.Logger.Level.WARNING,
                     "Panama DNN: native access is not enabled for " + describeModule() + "; " + NATIVE_ACCESS_HINT
                     + ". This JDK may warn now; later JDKs refuse.");
         }
@@ -59,10 +64,36 @@ public final class Natives {
             NativeLoader.Result r = NativeLoader.fromSystem().load();
             result = r;
             ThreadControl.afterLoad(r.lookups().get(NativeLibrary.OPENBLAS), r.lookups().get(NativeLibrary.DNNL));
+            logLoaded(r.report());
             return r;
         } catch (NativeLoadException e) {
             failure = e;
             throw e;
+        }
+    }
+
+    /**
+     * Once per JVM (this runs under the class lock, on the first successful load): one INFO record
+     * saying which library came from where and the thread setting, and the places tried at DEBUG.
+     */
+    private static void logLoaded(LoadReport report) {
+        System.Logger log = System.getLogger(LOGGER);
+        if (log.isLoggable(System.Logger.Level.INFO)) {
+            var sb = new StringBuilder("Panama DNN natives loaded:");
+            for (LoadReport.Library l : report.libraries()) {
+                sb.append(' ').append(l.file()).append(' ').append(l.version()).append(" (")
+                        .append(l.source()).append(": ").append(l.path()).append(");");
+            }
+            int threads = ThreadControl.threads();
+            sb.append(" intra-op threads ").append(threads > 0 ? threads + " (" + ThreadControl.PROPERTY + ")"
+                    : "library default " + ThreadControl.openmpMaxThreads());
+            log.log(System.Logger.Level.INFO, sb.toString());
+        }
+        if (log.isLoggable(System.Logger.Level.DEBUG)) {
+            for (LoadReport.Attempt a : report.attempts()) {
+                log.log(System.Logger.Level.DEBUG, "Panama DNN natives: " + a.library() + " " + a.source()
+                        + " " + a.location() + ": " + a.outcome());
+            }
         }
     }
 
@@ -71,7 +102,11 @@ public final class Natives {
         return m.isNamed() ? "module " + m.getName() : "the class path (unnamed module)";
     }
 
-    /** Prints what loads and from where; exits 1 with the full explanation if nothing does. */
+    /**
+     * Prints what loads and from where; exits 1 with the full explanation if nothing does.
+     *
+     * @param args ignored
+     */
     public static void main(String[] args) {
         try {
             LoadReport report = load();

@@ -29,7 +29,12 @@ public final class OpenMpTeam implements AutoCloseable {
     /** The work of one team thread. */
     @FunctionalInterface
     public interface Body {
-        /** Called once on each team thread, {@code thread} in {@code [0, threads)}; the caller is thread 0. */
+        /**
+         * Called once on each team thread; the caller is thread 0.
+         *
+         * @param thread  this thread's index, in {@code [0, threads)}
+         * @param threads the team's size
+         */
         void run(int thread, int threads);
     }
 
@@ -69,7 +74,7 @@ public final class OpenMpTeam implements AutoCloseable {
                 ValueLayout.JAVA_INT));
     }
 
-    /** Whether the loaded natives have libgomp's {@code GOMP_parallel} (oneDNN built with OpenMP, as the packaged one is). */
+    /** {@return whether the loaded natives have libgomp's {@code GOMP_parallel} (oneDNN built with OpenMP, as the packaged one is)} */
     public static boolean available() {
         Natives.load();
         return parallel != null;
@@ -78,6 +83,8 @@ public final class OpenMpTeam implements AutoCloseable {
     /**
      * A team object for {@code body}, to {@link #run} any number of times and then {@link #close}.
      *
+     * @param body the work of each team thread
+     * @return the team object, owned by the caller (close it)
      * @throws IllegalStateException if not {@link #available()}
      */
     public static OpenMpTeam of(Body body) {
@@ -100,6 +107,7 @@ public final class OpenMpTeam implements AutoCloseable {
      * Runs the body on a team of {@code threads} threads (0: the calling thread's OpenMP default,
      * see {@link ThreadControl#applyToCurrentThread(int)}) and waits for all of them.
      *
+     * @param threads the team size, or 0 for the default
      * @throws IllegalStateException if closed, or wrapping what the body threw on a team thread
      */
     public void run(int threads) {

@@ -44,6 +44,7 @@ public final class ThreadControl {
     /**
      * Sets the intra-op thread count of both libraries.
      *
+     * @param n the thread count, at least 1
      * @throws IllegalArgumentException if {@code n < 1}
      */
     public static synchronized void setThreads(int n) {
@@ -55,7 +56,7 @@ public final class ThreadControl {
         }
     }
 
-    /** The configured count, or 0 if none was set (the libraries then use every core). */
+    /** {@return the configured count, or 0 if none was set (the libraries then use every core)} */
     public static int threads() {
         return threads;
     }
@@ -76,6 +77,7 @@ public final class ThreadControl {
      * virtual thread that moved to another carrier). For callers that pin their own count, such
      * as a compiled plan before each run.
      *
+     * @param n the thread count, at least 1
      * @throws IllegalArgumentException if {@code n < 1}
      */
     public static void applyToCurrentThread(int n) {
@@ -85,13 +87,13 @@ public final class ThreadControl {
         APPLIED.get()[0] = n;
     }
 
-    /** OpenBLAS's current thread count ({@code openblas_get_num_threads}). */
+    /** {@return OpenBLAS's current thread count ({@code openblas_get_num_threads})} */
     public static int openblasThreads() {
         Natives.load();
         return invokeInt(openblasGet);
     }
 
-    /** OpenMP's maximum team size for the calling thread ({@code omp_get_max_threads}). */
+    /** {@return OpenMP's maximum team size for the calling thread ({@code omp_get_max_threads})} */
     public static int openmpMaxThreads() {
         Natives.load();
         return invokeInt(ompGetMax);

@@ -36,6 +36,8 @@ public final class Onnx {
      * beside the model. The mapping lives until the model is closed. (Parsing reads the file once
      * into a heap array, dropped when the import ends.)
      *
+     * @param file the {@code .onnx} file
+     * @return the model, owned by the caller (close it to unmap the weights)
      * @throws OnnxException if the file cannot be read, is not a valid ONNX model, or uses anything
      *                       this library does not support (every problem listed)
      */
@@ -71,6 +73,8 @@ public final class Onnx {
      * The model in {@code bytes} (copied where needed: the array may be reused afterwards). External
      * data is refused: it needs {@link #load(Path)} to find its files.
      *
+     * @param bytes a serialized {@code ModelProto}
+     * @return the model, owned by the caller (close it)
      * @throws OnnxException as {@link #load(Path)}
      */
     public static OnnxModel load(byte[] bytes) {
@@ -81,6 +85,8 @@ public final class Onnx {
     /**
      * The model read from {@code stream} to its end (not closed). External data is refused.
      *
+     * @param stream a serialized {@code ModelProto}
+     * @return the model, owned by the caller (close it)
      * @throws OnnxException as {@link #load(Path)}, or if the stream cannot be read
      */
     public static OnnxModel load(InputStream stream) {

@@ -10,22 +10,37 @@ import java.util.List;
  */
 public class OnnxException extends RuntimeException {
     private static final long serialVersionUID = 1L;
+    /** Every problem found, one line each. */
     @SuppressWarnings("serial")   // List.copyOf's lists are serializable; the declared type is not
     private final List<String> problems;
 
-    /** One problem. */
+    /**
+     * One problem.
+     *
+     * @param message the problem, naming the node, op or file
+     */
     public OnnxException(String message) {
         super(message);
         this.problems = List.of(message);
     }
 
-    /** One problem with its cause. */
+    /**
+     * One problem with its cause.
+     *
+     * @param message the problem, naming the node, op or file
+     * @param cause   the underlying failure
+     */
     public OnnxException(String message, Throwable cause) {
         super(message, cause);
         this.problems = List.of(message);
     }
 
-    /** Several problems of one model, each on its own line after {@code summary}. */
+    /**
+     * Several problems of one model, each on its own line after {@code summary}.
+     *
+     * @param summary  what failed, e.g. the model's file
+     * @param problems every problem found, one line each
+     */
     public OnnxException(String summary, List<String> problems) {
         super(summary + (problems.isEmpty() ? "" : ":\n  " + String.join("\n  ", problems)));
         this.problems = List.copyOf(problems);
@@ -42,7 +57,7 @@ public class OnnxException extends RuntimeException {
         return e;
     }
 
-    /** Each problem found (one line each; a single entry for a single problem). */
+    /** {@return each problem found (one line each; a single entry for a single problem)} */
     public List<String> problems() {
         return problems;
     }

@@ -54,22 +54,22 @@ public final class OnnxModel implements AutoCloseable {
         }
     }
 
-    /** The graph inputs (not the initializers), with ONNX names, dtypes and shapes; unnamed dynamic dims get a fresh symbol. */
+    /** {@return the graph inputs (not the initializers), with ONNX names, dtypes and shapes; unnamed dynamic dims get a fresh symbol} */
     public List<Value> inputs() {
         return imported.inputs();
     }
 
-    /** The graph outputs with ONNX names and the dtypes and shapes our import infers. */
+    /** {@return the graph outputs with ONNX names and the dtypes and shapes our import infers} */
     public List<Value> outputs() {
         return imported.outputs();
     }
 
-    /** The opsets imported, by domain ("" for the default ONNX domain). */
+    /** {@return the opsets imported, by domain ("" for the default ONNX domain)} */
     public Map<String, Long> opsetImports() {
         return imported.opsets();
     }
 
-    /** The producer's name and version (e.g. "pytorch 1.13.1"), or "" if the file gives none. */
+    /** {@return the producer's name and version (e.g. "pytorch 1.13.1"), or "" if the file gives none} */
     public String producer() {
         return imported.producer();
     }
@@ -77,6 +77,8 @@ public final class OnnxModel implements AutoCloseable {
     /**
      * The model in our IR. Its initializers are this model's weights: valid until {@link #close()}.
      * Output names may differ from the ONNX ones ({@link #outputs()} keeps those).
+     *
+     * @return the graph, sharing this model's weights
      */
     public Graph toGraph() {
         return imported.graph();
@@ -86,6 +88,8 @@ public final class OnnxModel implements AutoCloseable {
      * A plan set for this model on inputs {@code [N, ...]} with a symbolic batch {@code N}: one plan
      * per batch size, built on first use. The caller closes it, before closing this model.
      *
+     * @param options how to compile ({@link CompileOptions#defaults()} for the fastest plan)
+     * @return the plan set, owned by the caller
      * @throws OnnxException if the model's inputs are not all {@code [N, fixed sizes...]} with one
      *                       batch symbol (what a plan set takes), or it cannot be compiled
      */
@@ -104,6 +108,8 @@ public final class OnnxModel implements AutoCloseable {
      * input is {@code [N, fixed...]} with one batch symbol, kept for the next calls; a plan for
      * fixed shapes, kept; else a plan per call); for a hot path use {@link #compile}.
      *
+     * @param inputs every graph input by ONNX name
+     * @return every graph output by ONNX name, new tensors owned by the caller (close them)
      * @throws OnnxException if an input is missing, unknown, freed, or of the wrong dtype or shape
      *                       (naming it), or the model cannot be compiled
      */

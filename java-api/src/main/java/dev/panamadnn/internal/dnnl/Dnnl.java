@@ -16,6 +16,7 @@ public final class Dnnl {
     /** Loads the natives first, so a missing library is a {@code NativeLoadException}, not a class-init error. */
     static void ensureLoaded() {
         Natives.load();
+        dev.panamadnn.internal.RuntimeLog.once();
     }
 
     /**

@@ -1,0 +1,34 @@
+package dev.panamadnn.internal;
+
+import dev.panamadnn.NativeRuntime;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The one INFO record of how this JVM will compute, written once at the first native use of the
+ * API (after the natives module's own record of what was loaded from where): oneDNN's version and
+ * the instruction set it dispatches to, OpenBLAS's kernel set and threads, and whether the compiled
+ * plan's Winograd convolutions can run. Logger {@value #LOGGER}; route or silence it as any
+ * {@link System.Logger}.
+ */
+public final class RuntimeLog {
+    /** The logger of the API's runtime records. */
+    public static final String LOGGER = "dev.panamadnn";
+
+    private static final AtomicBoolean LOGGED = new AtomicBoolean();
+
+    private RuntimeLog() {}
+
+    /** Logs the runtime once per JVM; later calls (and the calls made while describing it) return at once. */
+    public static void once() {
+        if (LOGGED.get() || !LOGGED.compareAndSet(false, true)) return;
+        System.Logger log = System.getLogger(LOGGER);
+        if (!log.isLoggable(System.Logger.Level.INFO)) return;
+        NativeRuntime rt = NativeRuntime.describe();
+        boolean winograd = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+        log.log(System.Logger.Level.INFO, "Panama DNN runtime: oneDNN " + rt.onednnVersion() + " (" + rt.onednnHash()
+                + "), ISA " + rt.cpuIsa() + ", OpenMP threads " + rt.openmpThreads() + "; OpenBLAS " + rt.openblasCore()
+                + ", threads " + rt.openblasThreads() + "; Winograd convolutions "
+                + (winograd ? "available (jdk.incubator.vector is present)"
+                        : "off (start the JVM with --add-modules jdk.incubator.vector to enable them)"));
+    }
+}
