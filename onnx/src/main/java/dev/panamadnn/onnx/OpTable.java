@@ -110,6 +110,18 @@ final class OpTable {
             same(op, 6, 17);
         }
         same("Erf", 9, 17);
+        same("Floor", 6, 17);
+        same("Ceil", 6, 17);
+        same("Round", 11, 17);
+        // Variadic element-wise ops as a left fold of our binary ones (Mean divides the sum by the count).
+        for (String op : new String[] {"Max", "Min", "Sum", "Mean"}) {
+            String binary = op.equals("Max") || op.equals("Min") ? op : "Add";
+            List<String> emits = op.equals("Mean") ? List.of("Add", "Div", "Identity") : List.of(binary, "Identity");
+            replaceLast(same(op, 8, 17).translate(n -> List.of(fold(n, binary)), emits.toArray(String[]::new))
+                    .note("as a chain of " + binary + (op.equals("Mean") ? " then Div" : "")));
+            replaceLast(same(op, 6, 7).translate(n -> List.of(fold(n, binary)), emits.toArray(String[]::new))
+                    .note("as a chain of " + binary + (op.equals("Mean") ? " then Div" : "") + " (equal shapes at these opsets)"));
+        }
         same("HardSwish", 14, 17);
         same("LeakyRelu", 6, 17, "alpha");
         same("Elu", 6, 17, "alpha");
@@ -177,6 +189,15 @@ final class OpTable {
         replaceLast(same("Split", 2, 12, "axis", "split").translate(n -> n.emit("Split", Attributes.of("axis", n.attributes.integer("axis", 0)),
                 List.of(n.input(0), n.attributes.has("split") ? n.longs("split", n.attributes.integers("split"), n.attributes.integers("split").length) : ""),
                 n.outputCount)));
+    }
+
+    /** Max/Min/Sum/Mean over any number of inputs: {@code binary} folded left; Mean divides by the count. */
+    private static String fold(NodeContext n, String binary) {
+        if (n.inputs.isEmpty()) throw n.refuse("needs at least one input");
+        if (n.inputs.size() == 1) return n.emit("Identity", Attributes.empty(), n.input(0));
+        String acc = n.input(0);
+        for (int i = 1; i < n.inputs.size(); i++) acc = n.emit(binary, Attributes.empty(), acc, n.input(i));
+        return n.op.equals("Mean") ? n.emit("Div", Attributes.empty(), acc, n.scalar("count", n.inputs.size())) : acc;
     }
 
     /** Opset-6 broadcasting (B aligned at {@code axis}): taken where it equals NumPy's (suffix) alignment. */
