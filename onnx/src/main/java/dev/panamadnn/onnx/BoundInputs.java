@@ -69,6 +69,7 @@ final class BoundInputs implements AutoCloseable {
                 eldest.remove();
             }
         }
+        if (b.plan() == null) return knownOutputs(b.imported());
         Map<String, Tensor> feed = new HashMap<>();
         for (Value v : b.imported().inputs()) feed.put(v.name(), given.get(v.name()));
         Map<String, Tensor> ours = b.plan().run(feed);
@@ -115,6 +116,7 @@ final class BoundInputs implements AutoCloseable {
             } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {
                 throw new OnnxException(source + " (integer inputs bound to this call's values): cannot import the model: " + e.getMessage(), e);
             }
+            if (knownOutputs(imported) != null) return new Binding(arena, imported, null);   // nothing left to compute
             Map<String, long[]> shapes = new HashMap<>();
             for (Value v : imported.inputs()) shapes.put(v.name(), given.get(v.name()).shape());
             CompiledModel plan;
@@ -130,8 +132,31 @@ final class BoundInputs implements AutoCloseable {
         }
     }
 
+    /**
+     * Copies of the outputs by ONNX name when every one is known once shapes are inferred (a Shape
+     * of a fixed-shape input, a ConstantOfShape of a bound shape): no plan computes them. Else null.
+     */
+    static Map<String, Tensor> knownOutputs(Importer.Result imported) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Value o : imported.outputs()) {
+            Tensor k = imported.graph().knownValue(imported.outputValues().get(o.name()));
+            if (k == null || !k.isContiguous()) return null;
+            out.put(o.name(), k);
+        }
+        for (Map.Entry<String, Tensor> e : out.entrySet()) {
+            Tensor k = e.getValue();
+            Tensor copy;
+            if (k.dtype() == DataType.F32) copy = Tensor.zeros(k.shape());   // owned: the caller closes it
+            else copy = Tensor.wrap(Arena.ofAuto().allocate(Math.max(1, k.numel() * k.dtype().byteSize()), 64)
+                    .asSlice(0, k.numel() * k.dtype().byteSize()), k.dtype(), k.shape());   // freed when unreachable
+            MemorySegment.copy(k.segment(), 0, copy.segment(), 0, k.numel() * k.dtype().byteSize());
+            e.setValue(copy);
+        }
+        return out;
+    }
+
     private static void close(Binding b) {
-        b.plan().close();
+        if (b.plan() != null) b.plan().close();
         b.arena().close();
     }
 
