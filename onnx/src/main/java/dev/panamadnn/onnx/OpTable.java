@@ -185,6 +185,14 @@ final class OpTable {
         same("Where", 9, 17);
         for (String op : new String[] {"Equal", "Less", "Greater"}) same(op, 7, 17);
         same("Slice", 10, 17);
+        replaceLast(same("Size", 1, 17).translate(n -> {
+            if (!n.value(0).shape().isFixed()) throw n.refuse("the size of " + n.value(0) + " is not known when importing (symbolic dims)");
+            long size = 1;
+            for (long d : n.value(0).shape().sizes()) size = Math.multiplyExact(size, d);
+            return List.of(n.emit("Constant", Attributes.of("value", TensorProtos.longs(n.arena(), new long[] {size}))));
+        }, "Constant").note("input shapes fixed (a constant)"));
+        replaceLast(same("Trilu", 14, 17, "upper").translate(OpTable::trilu, "Constant", "Where")
+                .note("k a constant (or a bound input), the last two dims fixed; as Where over a constant mask"));
         same("Split", 13, 17, "axis");
         replaceLast(same("Split", 2, 12, "axis", "split").translate(n -> n.emit("Split", Attributes.of("axis", n.attributes.integer("axis", 0)),
                 List.of(n.input(0), n.attributes.has("split") ? n.longs("split", n.attributes.integers("split"), n.attributes.integers("split").length) : ""),
@@ -198,6 +206,37 @@ final class OpTable {
         String acc = n.input(0);
         for (int i = 1; i < n.inputs.size(); i++) acc = n.emit(binary, Attributes.empty(), acc, n.input(i));
         return n.op.equals("Mean") ? n.emit("Div", Attributes.empty(), acc, n.scalar("count", n.inputs.size())) : acc;
+    }
+
+    /** Trilu: Where(mask, X, 0) with the constant mask of the last two dims (kept where j - i >= k, upper; j - i <= k, lower). */
+    private static List<String> trilu(NodeContext n) {
+        var shape = n.value(0).shape();
+        int rank = shape.rank();
+        if (rank < 2 || !shape.dim(rank - 1).isFixed() || !shape.dim(rank - 2).isFixed()) {
+            throw n.refuse("needs rank >= 2 with the last two dims fixed, got " + n.value(0));
+        }
+        long k = 0;
+        if (!n.input(1).isEmpty()) {
+            Tensor kt = n.constant(1);
+            if (kt == null || kt.numel() != 1 || kt.dtype() != dev.panamadnn.DataType.I64) throw n.needsConstant("k must be a constant I64 scalar");
+            k = kt.segment().get(ValueLayout.JAVA_LONG, 0);
+        }
+        boolean upper = n.attributes.integer("upper", 1) != 0;
+        long h = shape.dim(rank - 2).size(), w = shape.dim(rank - 1).size();
+        Tensor mask = Tensor.allocate(n.arena(), dev.panamadnn.DataType.BOOL, h, w);
+        for (long i = 0; i < h; i++) {
+            for (long j = 0; j < w; j++) {
+                boolean keep = upper ? j - i >= k : j - i <= k;
+                mask.segment().set(ValueLayout.JAVA_BYTE, i * w + j, (byte) (keep ? 1 : 0));
+            }
+        }
+        String zero = switch (n.value(0).dtype()) {
+            case F32 -> n.scalar("zero", 0f);
+            case I64 -> n.longs("zero", new long[] {0});
+            default -> throw n.refuse("X must be F32 or I64, got " + n.value(0));
+        };
+        String m = n.emit("Constant", Attributes.of("value", mask));
+        return List.of(n.emit("Where", Attributes.empty(), m, n.input(0), zero));
     }
 
     /** Opset-6 broadcasting (B aligned at {@code axis}): taken where it equals NumPy's (suffix) alignment. */
