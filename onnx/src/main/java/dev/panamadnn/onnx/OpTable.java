@@ -172,6 +172,16 @@ final class OpTable {
                 Attributes.of("keepdims", n.attributes.integer("keepdims", 1)), n.input(0),
                 n.attributes.has("axes") ? n.longs("axes", n.attributes.integers("axes"), n.attributes.integers("axes").length) : ""))));
         for (String op : new String[] {"ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd"}) same(op, 1, 17, "axes", "keepdims");
+        for (String op : new String[] {"ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum", "ReduceLogSumExp"}) {
+            replaceLast(same(op, 1, 17, "axes", "keepdims").translate(OpTable::composedReduce, "ReduceSum", "ReduceMax", "Abs", "Mul", "Sqrt",
+                    "Log", "Exp", "Sub", "Add").note(switch (op) {
+                        case "ReduceL1" -> "as ReduceSum(Abs(X))";
+                        case "ReduceL2" -> "as Sqrt(ReduceSum(X * X))";
+                        case "ReduceSumSquare" -> "as ReduceSum(X * X)";
+                        case "ReduceLogSum" -> "as Log(ReduceSum(X))";
+                        default -> "as Log(ReduceSum(Exp(X - max))) + max, max = ReduceMax(X) (stable)";
+                    }));
+        }
         same("Clip", 11, 17);
         replaceLast(same("Clip", 6, 10, "min", "max").translate(n -> List.of(n.emit("Clip", Attributes.empty(), n.input(0),
                 n.scalar("min", (float) n.attributes.real("min", -Float.MAX_VALUE)), n.scalar("max", (float) n.attributes.real("max", Float.MAX_VALUE))))));
@@ -237,6 +247,29 @@ final class OpTable {
         };
         String m = n.emit("Constant", Attributes.of("value", mask));
         return List.of(n.emit("Where", Attributes.empty(), m, n.input(0), zero));
+    }
+
+    /** ReduceL1, L2, SumSquare, LogSum, LogSumExp (axes an attribute at these opsets) composed of our reductions and math ops. */
+    private static List<String> composedReduce(NodeContext n) {
+        long keep = n.attributes.integer("keepdims", 1);
+        long[] axes = n.attributes.has("axes") ? n.attributes.integers("axes") : null;
+        String x = n.input(0);
+        java.util.function.BiFunction<String, Long, String> sum = (in, kd) -> n.emit("ReduceSum", Attributes.of("keepdims", kd), in,
+                axes == null ? "" : n.longs("axes", axes, axes.length));
+        java.util.function.BiFunction<String, Long, String> max = (in, kd) -> n.emit("ReduceMax", Attributes.of("keepdims", kd), in,
+                axes == null ? "" : n.longs("axes", axes, axes.length));
+        Attributes none = Attributes.empty();
+        return List.of(switch (n.op) {
+            case "ReduceL1" -> sum.apply(n.emit("Abs", none, x), keep);
+            case "ReduceL2" -> n.emit("Sqrt", none, sum.apply(n.emit("Mul", none, x, x), keep));
+            case "ReduceSumSquare" -> sum.apply(n.emit("Mul", none, x, x), keep);
+            case "ReduceLogSum" -> n.emit("Log", none, sum.apply(x, keep));
+            case "ReduceLogSumExp" -> {
+                String shifted = n.emit("Exp", none, n.emit("Sub", none, x, max.apply(x, 1L)));
+                yield n.emit("Add", none, n.emit("Log", none, sum.apply(shifted, keep)), max.apply(x, keep));
+            }
+            default -> throw new IllegalStateException(n.op);
+        });
     }
 
     /** Opset-6 broadcasting (B aligned at {@code axis}): taken where it equals NumPy's (suffix) alignment. */

@@ -1,0 +1,94 @@
+package dev.panamadnn.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.panamadnn.Tensor;
+import dev.panamadnn.onnx.proto.AttributeProto;
+import dev.panamadnn.onnx.proto.GraphProto;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Ops we compose of others where ONNX's backend suite leaves values untested: ReduceLogSumExp (the
+ * suite's cases are all DOUBLE) against log(sum(exp(x))) in double, with inputs large enough that
+ * exp overflows in float (our form subtracts the max); Trilu with NaN (kept where the mask keeps,
+ * zero elsewhere, as numpy.triu/tril).
+ */
+class ComposedOpsTest {
+    private static final float[] X = {100f, 95f, -3f, 0.5f, 1f, 2f, -80f, 90f, 3f, -1f, 0f, 7f,
+                                      -2f, 4f, 88f, 89f, 0.25f, -0.5f, 6f, 5f, -7f, 12f, 1e-3f, -1e-3f};
+
+    private static Map<String, Tensor> run(int opset, GraphProto g, float[] x, long... shape) {
+        try (OnnxModel m = Onnx.load(TestModels.model(opset, g).toByteArray()); Tensor in = Tensor.of(x, shape)) {
+            return m.run(Map.of("x", in));
+        }
+    }
+
+    @Test
+    void reduceLogSumExpMatchesDoubleOverEachAxisChoice() {
+        for (long keep : new long[] {0, 1}) {
+            for (long[] axes : new long[][] {{1}, {-1}, {0, 2}, null}) {
+                GraphProto.Builder g = GraphProto.newBuilder().setName("lse").addInput(TestModels.f32("x", 2, 3, 4)).addOutput(TestModels.f32("y"));
+                AttributeProto kd = AttributeProto.newBuilder().setName("keepdims").setType(AttributeProto.AttributeType.INT).setI(keep).build();
+                g.addNode(axes == null ? TestModels.node("lse", "ReduceLogSumExp", new String[] {"x"}, new String[] {"y"}, kd)
+                        : TestModels.node("lse", "ReduceLogSumExp", new String[] {"x"}, new String[] {"y"}, kd, TestModels.ints("axes", axes)));
+                if (axes == null && keep == 0) {   // a rank-0 result: our reductions do not compile it (refused, as ReduceSum's)
+                    GraphProto scalar = g.build();
+                    assertThrows(OnnxException.class, () -> run(13, scalar, X, 2, 3, 4));
+                    continue;
+                }
+                try (Tensor y = run(13, g.build(), X, 2, 3, 4).get("y")) {
+                    float[] expected = reference(axes == null ? new long[] {0, 1, 2} : axes);
+                    long[] shape = shape(axes == null ? new long[] {0, 1, 2} : axes, keep == 1);
+                    assertArrayEquals(shape, y.shape(), "axes " + java.util.Arrays.toString(axes) + " keepdims " + keep);
+                    assertNull(BackendCase.compare(y, Tensor.of(expected, shape)), "axes " + java.util.Arrays.toString(axes) + " keepdims " + keep);
+                }
+            }
+        }
+    }
+
+    private static boolean reduced(long[] axes, int d) {
+        for (long a : axes) if ((a + 3) % 3 == d) return true;
+        return false;
+    }
+
+    private static long[] shape(long[] axes, boolean keep) {
+        long[] full = {2, 3, 4};
+        return java.util.stream.IntStream.range(0, 3).filter(d -> keep || !reduced(axes, d)).mapToLong(d -> reduced(axes, d) ? 1 : full[d]).toArray();
+    }
+
+    /** log(sum(exp(x))) in double over {@code axes} of [2, 3, 4], in row-major order of the kept dims. */
+    private static float[] reference(long[] axes) {
+        long[] s = shape(axes, true);
+        double[] sums = new double[(int) (s[0] * s[1] * s[2])];
+        for (int i = 0; i < 2; i++) for (int j = 0; j < 3; j++) for (int k = 0; k < 4; k++) {
+            int o = (int) (((reduced(axes, 0) ? 0 : i) * s[1] + (reduced(axes, 1) ? 0 : j)) * s[2] + (reduced(axes, 2) ? 0 : k));
+            sums[o] += Math.exp(X[(i * 3 + j) * 4 + k]);
+        }
+        float[] out = new float[sums.length];
+        for (int i = 0; i < out.length; i++) out[i] = (float) Math.log(sums[i]);
+        return out;
+    }
+
+    @Test
+    void triluKeepsNaNWhereTheMaskKeepsAndZeroesElsewhere() {
+        float[] x = {Float.NaN, 1, 2, 3, 4, Float.NaN, 6, 7, Float.NaN, 9, Float.NaN, 11};   // [3, 4]
+        for (long upper : new long[] {0, 1}) {
+            GraphProto g = GraphProto.newBuilder().setName("trilu").addInput(TestModels.f32("x", 3, 4)).addOutput(TestModels.f32("y"))
+                    .addNode(TestModels.node("t", "Trilu", new String[] {"x"}, new String[] {"y"},
+                            AttributeProto.newBuilder().setName("upper").setType(AttributeProto.AttributeType.INT).setI(upper).build())).build();
+            try (Tensor y = run(14, g, x, 3, 4).get("y")) {
+                float[] got = y.toFloatArray();
+                for (int i = 0; i < 3; i++) {
+                    for (int j = 0; j < 4; j++) {
+                        boolean keep = upper == 1 ? j >= i : j <= i;
+                        assertEquals(keep ? x[i * 4 + j] : 0f, got[i * 4 + j], "upper " + upper + " at " + i + "," + j);
+                    }
+                }
+            }
+        }
+    }
+}
