@@ -36,6 +36,9 @@ import java.util.TreeMap;
  * Max Min            A, [B]                 (broadcast; ONNX's variadic form up to 2 inputs)
  * PRelu              X, slope               (slope broadcasts into X)
  * Exp Log Sqrt Abs Neg Reciprocal Erf Softplus HardSwish Floor Ceil Round   X
+ * Sin Cos Tan Asin Acos Atan Sinh Cosh Asinh Acosh Atanh Sign Softsign   X
+ * ThresholdedRelu Celu  X                  alpha (1.0)
+ * Shrink             X                      bias (0) lambd (0.5)
  * HardSigmoid        X                      alpha (0.2) beta (0.5)
  * Selu               X                      alpha gamma (ONNX's defaults)
  * Clip               X, [min], [max]        min max (the attributes of opset &lt; 11; from 11 scalar inputs)
@@ -115,6 +118,10 @@ public final class Ops {
     }
 
     /** Attribute names and types, in pairs. */
+    /** Element-wise ops without attributes that compile.LowerMath runs as Java steps (in double, rounded to float). */
+    static final String[] UNARY_JAVA = {"Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Sign",
+        "Softsign"};
+
     private static Map<String, Type> attrs(Object... namesAndTypes) {
         Map<String, Type> m = new LinkedHashMap<>();
         for (int i = 0; i < namesAndTypes.length; i += 2) m.put((String) namesAndTypes[i], (Type) namesAndTypes[i + 1]);
@@ -213,6 +220,9 @@ public final class Ops {
                 "Round"}) {
             op(s, 1, 1, Map.of(), same);
         }
+        for (String s : UNARY_JAVA) op(s, 1, 1, Map.of(), same);
+        for (String s : new String[] {"ThresholdedRelu", "Celu"}) op(s, 1, 1, attrs("alpha", Type.FLOAT), same);
+        op("Shrink", 1, 1, attrs("bias", Type.FLOAT, "lambd", Type.FLOAT), same);
         op("HardSigmoid", 1, 1, attrs("alpha", Type.FLOAT, "beta", Type.FLOAT), same);
         op("Selu", 1, 1, attrs("alpha", Type.FLOAT, "gamma", Type.FLOAT), same);
         op("Clip", 1, 3, attrs("min", Type.FLOAT, "max", Type.FLOAT), (n, in, c) -> MathShapes.clip(in));

@@ -110,6 +110,12 @@ final class OpTable {
             same(op, 6, 17);
         }
         same("Erf", 9, 17);
+        for (String op : new String[] {"Sin", "Cos", "Tan", "Asin", "Acos", "Atan"}) same(op, 7, 17);
+        for (String op : new String[] {"Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Sign"}) same(op, 9, 17);
+        same("Softsign", 1, 17);
+        same("ThresholdedRelu", 10, 17, "alpha");
+        same("Celu", 12, 17, "alpha");
+        same("Shrink", 9, 17, "bias", "lambd");
         same("Floor", 6, 17);
         same("Ceil", 6, 17);
         same("Round", 11, 17);
