@@ -139,8 +139,11 @@ final class OpTable {
             same(op, 7, 17);
             replaceLast(same(op, 6, 6, "broadcast", "axis").translate(OpTable::legacyBroadcast).note("opset 6: axis only where it equals NumPy's alignment"));
         }
-        same("Gemm", 7, 17, "alpha", "beta", "transA", "transB");
-        same("Gemm", 6, 6, "alpha", "beta", "transA", "transB", "broadcast");
+        String[] gemmOps = {"Gemm", "Transpose", "MatMul", "Mul", "Add"};
+        replaceLast(same("Gemm", 7, 17, "alpha", "beta", "transA", "transB").translate(OpTable::gemm, gemmOps)
+                .note("as MatMul, Transpose, Mul, Add unless transA = 0, alpha = beta = 1 and B, C constants"));
+        replaceLast(same("Gemm", 6, 6, "alpha", "beta", "transA", "transB", "broadcast").translate(OpTable::gemm, gemmOps)
+                .note("as MatMul, Transpose, Mul, Add unless transA = 0, alpha = beta = 1 and B, C constants"));
         same("Flatten", 1, 17, "axis");
         same("Concat", 4, 17, "axis");
         same("Reshape", 5, 13);
@@ -276,6 +279,27 @@ final class OpTable {
             }
             default -> throw new IllegalStateException(n.op);
         });
+    }
+
+    /**
+     * Gemm: our Gemm (a oneDNN inner product) where it applies (transA = 0, alpha = beta = 1, B and C
+     * constants); else alpha * MatMul(A', B') + beta * C as ONNX defines it, A' and B' transposed as asked.
+     */
+    private static List<String> gemm(NodeContext n) {
+        Attributes a = kept(n.attributes);
+        boolean transA = a.integer("transA", 0) != 0, transB = a.integer("transB", 0) != 0;
+        double alpha = a.real("alpha", 1), beta = a.real("beta", 1);
+        boolean hasC = !n.input(2).isEmpty();
+        if (!transA && alpha == 1 && beta == 1 && n.constant(1) != null && (!hasC || n.constant(2) != null)) {
+            return List.of(n.emit("Gemm", a, n.inputs.toArray(String[]::new)));
+        }
+        Attributes none = Attributes.empty(), swap = Attributes.of("perm", new long[] {1, 0});
+        String x = transA ? n.emit("Transpose", swap, n.input(0)) : n.input(0);
+        String w = transB ? n.emit("Transpose", swap, n.input(1)) : n.input(1);
+        String y = n.emit("MatMul", none, x, w);
+        if (alpha != 1) y = n.emit("Mul", none, y, n.scalar("alpha", (float) alpha));
+        if (hasC) y = n.emit("Add", none, y, beta == 1 ? n.input(2) : n.emit("Mul", none, n.input(2), n.scalar("beta", (float) beta)));
+        return List.of(y);
     }
 
     /** Opset-6 broadcasting (B aligned at {@code axis}): taken where it equals NumPy's (suffix) alignment. */
