@@ -67,6 +67,7 @@ import java.util.TreeMap;
  * Equal Less Greater A, B                   (broadcast; BOOL out)
  * Where              condition (BOOL), X, Y (broadcast)
  * Not                X (BOOL)
+ * And Or Xor         A, B (BOOL)            (broadcast; BOOL out)
  * Add Sub Mul Div    on I64/I32             (integer semantics, Div truncating)
  * Reshape            on I64 data            (a shape vector)
  * </pre>
@@ -265,6 +266,7 @@ public final class Ops {
         for (String s : new String[] {"Equal", "Less", "Greater"}) typed(s, 2, 2, 1, 1, Map.of(), IndexArith::elementwise);
         typed("Where", 3, 3, 1, 1, Map.of(), IndexArith::elementwise);
         typed("Not", 1, 1, 1, 1, Map.of(), IndexArith::elementwise);
+        for (String s : new String[] {"And", "Or", "Xor"}) typed(s, 2, 2, 1, 1, Map.of(), IndexArith::elementwise);
         for (String s : new String[] {"Add", "Sub", "Mul", "Div"}) if (SPECS.containsKey(s)) onIntegers(s, IndexArith::elementwise);
         onIntegers("Reshape", IndexArith::reshape);
     }

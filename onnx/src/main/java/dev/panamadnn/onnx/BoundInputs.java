@@ -20,7 +20,7 @@ import java.util.Map;
 /**
  * {@link OnnxModel#run} for a model that cannot be compiled while its integer inputs are run-time
  * values: a Reshape's target shape, a Slice's starts, an Unsqueeze's axes, a Gather's indices fed
- * as graph inputs (as ONNX's backend suite feeds them). Each run binds every I64/I32 graph input
+ * as graph inputs (as ONNX's backend suite feeds them). Each run binds every I64/I32/BOOL graph input
  * as a constant from the call's values (copied), imports and compiles the model for those values
  * and the call's input shapes, and keeps that plan for the next call with the same values and
  * shapes (the {@value #MAX_BINDINGS} most recently used are kept; TensorRT treats shape tensors
@@ -53,7 +53,7 @@ final class BoundInputs implements AutoCloseable {
     }
 
     private static boolean bindable(DataType t) {
-        return t == DataType.I64 || t == DataType.I32;
+        return t == DataType.I64 || t == DataType.I32 || t == DataType.BOOL;   // plans compute on F32 only
     }
 
     /** Runs on {@code given} (checked by the caller against the declared inputs); returns outputs by ONNX name. */
@@ -93,7 +93,11 @@ final class BoundInputs implements AutoCloseable {
     }
 
     private static long element(Tensor t, long i) {
-        return t.dtype() == DataType.I64 ? t.segment().getAtIndex(ValueLayout.JAVA_LONG, i) : t.segment().getAtIndex(ValueLayout.JAVA_INT, i);
+        return switch (t.dtype()) {
+            case I64 -> t.segment().getAtIndex(ValueLayout.JAVA_LONG, i);
+            case I32 -> t.segment().getAtIndex(ValueLayout.JAVA_INT, i);
+            default -> t.segment().get(ValueLayout.JAVA_BYTE, i);
+        };
     }
 
     private Binding bind(Map<String, Tensor> given) {

@@ -203,6 +203,8 @@ final class OpTable {
         same("Range", 11, 17);
         same("Where", 9, 17);
         for (String op : new String[] {"Equal", "Less", "Greater"}) same(op, 7, 17);
+        same("Not", 1, 17);
+        for (String op : new String[] {"And", "Or", "Xor"}) same(op, 7, 17);
         same("Slice", 10, 17);
         replaceLast(same("Size", 1, 17).translate(n -> {
             if (!n.value(0).shape().isFixed()) throw n.refuse("the size of " + n.value(0) + " is not known when importing (symbolic dims)");
