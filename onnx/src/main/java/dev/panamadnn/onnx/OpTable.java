@@ -206,6 +206,16 @@ final class OpTable {
         same("Not", 1, 17);
         for (String op : new String[] {"And", "Or", "Xor"}) same(op, 7, 17);
         same("Slice", 10, 17);
+        replaceLast(same("DepthToSpace", 13, 17, "blocksize", "mode").translate(OpTable::depthSpace, "Reshape", "Transpose")
+                .note("as Reshape, Transpose, Reshape; C, H, W fixed"));
+        replaceLast(same("DepthToSpace", 11, 12, "blocksize", "mode").translate(OpTable::depthSpace, "Reshape", "Transpose")
+                .note("as Reshape, Transpose, Reshape; C, H, W fixed"));
+        replaceLast(same("DepthToSpace", 1, 10, "blocksize").translate(OpTable::depthSpace, "Reshape", "Transpose")
+                .note("as Reshape, Transpose, Reshape; C, H, W fixed"));
+        replaceLast(same("SpaceToDepth", 13, 17, "blocksize").translate(OpTable::depthSpace, "Reshape", "Transpose")
+                .note("as Reshape, Transpose, Reshape; C, H, W fixed"));
+        replaceLast(same("SpaceToDepth", 1, 12, "blocksize").translate(OpTable::depthSpace, "Reshape", "Transpose")
+                .note("as Reshape, Transpose, Reshape; C, H, W fixed"));
         replaceLast(same("Size", 1, 17).translate(n -> {
             if (!n.value(0).shape().isFixed()) throw n.refuse("the size of " + n.value(0) + " is not known when importing (symbolic dims)");
             long size = 1;
@@ -302,6 +312,37 @@ final class OpTable {
         if (alpha != 1) y = n.emit("Mul", none, y, n.scalar("alpha", (float) alpha));
         if (hasC) y = n.emit("Add", none, y, beta == 1 ? n.input(2) : n.emit("Mul", none, n.input(2), n.scalar("beta", (float) beta)));
         return List.of(y);
+    }
+
+    /**
+     * DepthToSpace (DCR or CRD) and SpaceToDepth as ONNX defines them (a 6-D reshape and transpose),
+     * done in 5-D with two dims that stay adjacent merged: a Reshape, a Transpose, a Reshape back to 4-D.
+     */
+    private static List<String> depthSpace(NodeContext n) {
+        var shape = n.value(0).shape();
+        if (shape.rank() != 4 || !shape.dim(1).isFixed() || !shape.dim(2).isFixed() || !shape.dim(3).isFixed()) {
+            throw n.refuse("needs [N, C, H, W] with C, H, W fixed, got " + n.value(0));
+        }
+        long bs = n.attributes.integer("blocksize", 0), c = shape.dim(1).size(), h = shape.dim(2).size(), w = shape.dim(3).size();
+        if (bs < 1) throw n.refuse("blocksize must be >= 1, got " + bs);
+        long[] five, perm, four;   // 5-D: our plans have no rank-6 layouts; two dims stay together through the permutation
+        if (n.op.equals("DepthToSpace")) {
+            if (c % (bs * bs) != 0) throw n.refuse("C = " + c + " is not a multiple of blocksize^2 = " + bs * bs);
+            boolean crd = n.attributes.string("mode", "DCR").equals("CRD");
+            if (!crd && !n.attributes.string("mode", "DCR").equals("DCR")) throw n.refuse("mode must be DCR or CRD");
+            // DCR: [N, b1, b2, C', H, W] -> [N, C', H, b1, W, b2] with C'H kept together; CRD: [N, C', b1, b2, H, W] -> same, NC' together.
+            five = crd ? new long[] {-1, bs, bs, h, w} : new long[] {0, bs, bs, c / (bs * bs) * h, w};
+            perm = crd ? new long[] {0, 3, 1, 4, 2} : new long[] {0, 3, 1, 4, 2};
+            four = crd ? new long[] {-1, c / (bs * bs), h * bs, w * bs} : new long[] {0, c / (bs * bs), h * bs, w * bs};
+        } else {
+            if (h % bs != 0 || w % bs != 0) throw n.refuse("H, W = " + h + ", " + w + " are not multiples of blocksize " + bs);
+            five = new long[] {0, c * (h / bs), bs, w / bs, bs};   // [N, C, H', b1, W', b2] -> [N, b1, b2, C, H', W'] with CH' kept together
+            perm = new long[] {0, 2, 4, 1, 3};
+            four = new long[] {0, c * bs * bs, h / bs, w / bs};
+        }
+        String x = n.emit("Reshape", Attributes.empty(), n.input(0), n.longs("shape5", five, 5));
+        x = n.emit("Transpose", Attributes.of("perm", perm), x);
+        return List.of(n.emit("Reshape", Attributes.empty(), x, n.longs("shape4", four, 4)));
     }
 
     /** Opset-6 broadcasting (B aligned at {@code axis}): taken where it equals NumPy's (suffix) alignment. */

@@ -124,4 +124,33 @@ class ComposedOpsTest {
             }
         }
     }
+
+    /** DepthToSpace (DCR, CRD) and SpaceToDepth at batch 2 (the suite's cases are batch 1) against ONNX's index formulas. */
+    @Test
+    void depthToSpaceAndBackAtBatchTwo() {
+        int n = 2, c = 8, h = 2, w = 3, b = 2, c2 = c / (b * b);
+        float[] x = new float[n * c * h * w];
+        for (int i = 0; i < x.length; i++) x[i] = i * 0.5f - 3;
+        for (String mode : new String[] {"DCR", "CRD"}) {
+            GraphProto g = GraphProto.newBuilder().setName("d2s").addInput(TestModels.f32("x", n, c, h, w)).addOutput(TestModels.f32("y"))
+                    .addNode(TestModels.node("d", "DepthToSpace", new String[] {"x"}, new String[] {"y"}, TestModels.string("mode", mode),
+                            AttributeProto.newBuilder().setName("blocksize").setType(AttributeProto.AttributeType.INT).setI(b).build())).build();
+            float[] want = new float[x.length];
+            for (int in = 0; in < n; in++) for (int oc = 0; oc < c2; oc++) for (int oh = 0; oh < h * b; oh++) for (int ow = 0; ow < w * b; ow++) {
+                int i = oh % b, j = ow % b;
+                int src = mode.equals("DCR") ? (i * b + j) * c2 + oc : oc * b * b + i * b + j;
+                want[((in * c2 + oc) * h * b + oh) * w * b + ow] = x[((in * c + src) * h + oh / b) * w + ow / b];
+            }
+            try (Tensor y = run(13, g, x, n, c, h, w).get("y"); Tensor e = Tensor.of(want, n, c2, h * b, w * b)) {
+                assertNull(BackendCase.compare(y, e), mode);
+            }
+            if (!mode.equals("DCR")) continue;
+            GraphProto back = GraphProto.newBuilder().setName("s2d").addInput(TestModels.f32("x", n, c2, h * b, w * b)).addOutput(TestModels.f32("y"))
+                    .addNode(TestModels.node("s", "SpaceToDepth", new String[] {"x"}, new String[] {"y"},
+                            AttributeProto.newBuilder().setName("blocksize").setType(AttributeProto.AttributeType.INT).setI(b).build())).build();
+            try (Tensor y = run(13, back, want, n, c2, h * b, w * b).get("y"); Tensor e = Tensor.of(x, n, c, h, w)) {
+                assertNull(BackendCase.compare(y, e), "SpaceToDepth inverts DCR");
+            }
+        }
+    }
 }
