@@ -60,6 +60,29 @@ final class MathKernels {
     }
 
     /**
+     * Hardmax over the middle dim of {@code [outer, axis, inner]}: 1 at the first maximum, 0 elsewhere;
+     * a NaN counts as the maximum (numpy.argmax, ONNX's reference).
+     */
+    static Compiler.Kernel hardmax(long outer, long axis, long inner) {
+        return (src, dst) -> {
+            for (long o = 0; o < outer; o++) {
+                for (long i = 0; i < inner; i++) {
+                    long base = o * axis * inner + i, best = 0;
+                    float max = src.getAtIndex(F, base);
+                    for (long k = 1; k < axis && !Float.isNaN(max); k++) {
+                        float v = src.getAtIndex(F, base + k * inner);
+                        if (v > max || Float.isNaN(v)) {
+                            max = v;
+                            best = k;
+                        }
+                    }
+                    for (long k = 0; k < axis; k++) dst.setAtIndex(F, base + k * inner, k == best ? 1f : 0f);
+                }
+            }
+        };
+    }
+
+    /**
      * The error function in double: its Maclaurin series below |x| = 4 (at most ~70 terms; the
      * largest term there is about 1e7, so cancellation leaves an error near 1e-9, far below a
      * float's half ulp of 3e-8), and +-1 beyond (erfc(4) = 1.5e-8 rounds away in float: erf(x)

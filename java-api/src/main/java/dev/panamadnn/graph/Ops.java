@@ -39,6 +39,7 @@ import java.util.TreeMap;
  * Sin Cos Tan Asin Acos Atan Sinh Cosh Asinh Acosh Atanh Sign Softsign   X
  * ThresholdedRelu Celu  X                  alpha (1.0)
  * Shrink             X                      bias (0) lambd (0.5)
+ * Hardmax            X                      axis (default -1; opset 13: one axis)
  * HardSigmoid        X                      alpha (0.2) beta (0.5)
  * Selu               X                      alpha gamma (ONNX's defaults)
  * Clip               X, [min], [max]        min max (the attributes of opset &lt; 11; from 11 scalar inputs)
@@ -224,6 +225,10 @@ public final class Ops {
         for (String s : UNARY_JAVA) op(s, 1, 1, Map.of(), same);
         for (String s : new String[] {"ThresholdedRelu", "Celu"}) op(s, 1, 1, attrs("alpha", Type.FLOAT), same);
         op("Shrink", 1, 1, attrs("bias", Type.FLOAT, "lambd", Type.FLOAT), same);
+        op("Hardmax", 1, 1, attrs("axis", Type.INT), (n, in, c) -> {
+            axis(n.attributes().integer("axis", -1), in.get(0).shape().rank(), "axis");
+            return in.get(0).shape();
+        });
         op("HardSigmoid", 1, 1, attrs("alpha", Type.FLOAT, "beta", Type.FLOAT), same);
         op("Selu", 1, 1, attrs("alpha", Type.FLOAT, "gamma", Type.FLOAT), same);
         op("Clip", 1, 3, attrs("min", Type.FLOAT, "max", Type.FLOAT), (n, in, c) -> MathShapes.clip(in));

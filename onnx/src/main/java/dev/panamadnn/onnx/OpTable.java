@@ -151,7 +151,8 @@ final class OpTable {
         same("Transpose", 1, 17, "perm");
         same("Softmax", 13, 17, "axis");
         same("LogSoftmax", 13, 17, "axis");
-        for (String op : new String[] {"Softmax", "LogSoftmax"}) {
+        same("Hardmax", 13, 17, "axis");
+        for (String op : new String[] {"Softmax", "LogSoftmax", "Hardmax"}) {
             replaceLast(same(op, 1, 12, "axis").translate(OpTable::legacySoftmax).note("opsets 1-12: only for the last axis (flatten-to-2-D semantics otherwise)"));
         }
         same("Pad", 11, 17, "mode");

@@ -153,4 +153,15 @@ class ComposedOpsTest {
             }
         }
     }
+
+    /** Hardmax: the first maximum wins a tie, a NaN counts as the maximum (numpy.argmax, ONNX's reference); the suite has neither. */
+    @Test
+    void hardmaxTiesAndNaN() {
+        GraphProto g = GraphProto.newBuilder().setName("hm").addInput(TestModels.f32("x", 3, 3)).addOutput(TestModels.f32("y"))
+                .addNode(TestModels.node("h", "Hardmax", new String[] {"x"}, new String[] {"y"})).build();
+        float[] x = {1, Float.NaN, 5, 2, 2, -1, Float.NaN, 7, Float.NaN};
+        try (Tensor y = run(13, g, x, 3, 3).get("y")) {
+            assertArrayEquals(new float[] {0, 1, 0, 1, 0, 0, 1, 0, 0}, y.toFloatArray());
+        }
+    }
 }
