@@ -16,7 +16,7 @@ import java.util.List;
 final class IndexArith {
     private IndexArith() {}
 
-    /** Equal/Less/Greater (BOOL out), Add/Sub/Mul/Div on integers, Where, Not, And/Or/Xor (BOOL): broadcast, values when known. */
+    /** Equal/Less/Greater (BOOL out), Add/Sub/Mul/Div/Mod on integers, Where, Not, And/Or/Xor (BOOL): broadcast, values when known. */
     static List<Out> elementwise(Node n, List<Value> in, Known k) {
         String op = n.op();
         boolean compare = op.equals("Equal") || op.equals("Less") || op.equals("Greater");
@@ -60,6 +60,16 @@ final class IndexArith {
             }
             Data b = vals.get(1);
             int ib = idx.get(1)[o];
+            if (op.equals("Mod")) {   // integers only (float Mod is not folded: floats returned unknown above)
+                if (a.symbols() != null && a.symbols()[ia] != null || b.symbols() != null && b.symbols()[ib] != null) {
+                    return IndexShapes.one(outType, s, null);
+                }
+                long x = a.ints()[ia], y = b.ints()[ib];
+                if (y == 0) throw new GraphException("integer Mod by zero");
+                long r = n.attributes().integer("fmod", 0) != 0 ? x % y : Math.floorMod(x, y);   // fmod: the dividend's sign; else the divisor's
+                ints[o] = t == DataType.I32 ? (int) r : r;
+                continue;
+            }
             if (logic) {
                 boolean x = a.ints()[ia] != 0, y = b.ints()[ib] != 0;
                 ints[o] = (op.equals("And") ? x && y : op.equals("Or") ? x || y : x ^ y) ? 1 : 0;

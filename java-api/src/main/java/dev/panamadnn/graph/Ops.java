@@ -69,6 +69,7 @@ import java.util.TreeMap;
  * Where              condition (BOOL), X, Y (broadcast)
  * Not                X (BOOL)
  * And Or Xor         A, B (BOOL)            (broadcast; BOOL out)
+ * Mod                A, B (I64/I32)         fmod (0: the divisor's sign, 1: the dividend's)
  * Add Sub Mul Div    on I64/I32             (integer semantics, Div truncating)
  * Reshape            on I64 data            (a shape vector)
  * </pre>
@@ -272,6 +273,7 @@ public final class Ops {
         typed("Where", 3, 3, 1, 1, Map.of(), IndexArith::elementwise);
         typed("Not", 1, 1, 1, 1, Map.of(), IndexArith::elementwise);
         for (String s : new String[] {"And", "Or", "Xor"}) typed(s, 2, 2, 1, 1, Map.of(), IndexArith::elementwise);
+        typed("Mod", 2, 2, 1, 1, attrs("fmod", Type.INT), IndexArith::elementwise);
         for (String s : new String[] {"Add", "Sub", "Mul", "Div"}) if (SPECS.containsKey(s)) onIntegers(s, IndexArith::elementwise);
         onIntegers("Reshape", IndexArith::reshape);
     }

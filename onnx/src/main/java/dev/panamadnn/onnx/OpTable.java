@@ -206,6 +206,7 @@ final class OpTable {
         for (String op : new String[] {"Equal", "Less", "Greater"}) same(op, 7, 17);
         same("Not", 1, 17);
         for (String op : new String[] {"And", "Or", "Xor"}) same(op, 7, 17);
+        replaceLast(same("Mod", 10, 17, "fmod").note("integers, where the values are known (constants, bound inputs)"));
         same("Slice", 10, 17);
         replaceLast(same("DepthToSpace", 13, 17, "blocksize", "mode").translate(OpTable::depthSpace, "Reshape", "Transpose")
                 .note("as Reshape, Transpose, Reshape; C, H, W fixed"));
