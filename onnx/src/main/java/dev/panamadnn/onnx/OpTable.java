@@ -103,7 +103,8 @@ final class OpTable {
         replaceLast(same("BatchNormalization", 7, 8, "epsilon", "momentum", "spatial").check(bn));
         replaceLast(same("BatchNormalization", 9, 14, "epsilon", "momentum"));
         replaceLast(same("BatchNormalization", 15, 17, "epsilon", "momentum", "training_mode").check(bn));
-        same("LayerNormalization", 17, 17, "axis", "epsilon", "stash_type");
+        replaceLast(same("LayerNormalization", 17, 17, "axis", "epsilon", "stash_type").translate(OpTable::layerNorm, "LayerNormalization",
+                "ReduceMean", "Sub", "Mul", "Add", "Sqrt", "Reciprocal").note("with the Mean and InvStdDev outputs: composed of ReduceMean and math ops"));
         same("InstanceNormalization", 6, 17, "epsilon");
         for (String op : new String[] {"GlobalAveragePool", "GlobalMaxPool", "Identity", "MatMul"}) same(op, 1, 17);
         for (String op : new String[] {"Relu", "Sigmoid", "Tanh", "Exp", "Log", "Sqrt", "Abs", "Neg", "Reciprocal", "Softplus"}) {
@@ -345,6 +346,30 @@ final class OpTable {
         String x = n.emit("Reshape", Attributes.empty(), n.input(0), n.longs("shape5", five, 5));
         x = n.emit("Transpose", Attributes.of("perm", perm), x);
         return List.of(n.emit("Reshape", Attributes.empty(), x, n.longs("shape4", four, 4)));
+    }
+
+    /**
+     * LayerNormalization: ours when only Y is read; with Mean / InvStdDev read, composed as ONNX
+     * defines it (mean and variance over the axes from {@code axis} on, kept as dims of size 1).
+     */
+    private static List<String> layerNorm(NodeContext n) {
+        if (n.outputCount <= 1) return List.of(n.emit("LayerNormalization", kept(n.attributes), n.inputs.toArray(String[]::new)));
+        if (n.attributes.integer("stash_type", 1) != 1) throw n.refuse("stash_type must be 1 (float) with the Mean / InvStdDev outputs");
+        int rank = n.value(0).shape().rank();
+        long axis = n.attributes.integer("axis", -1);
+        if (axis < -rank || axis >= rank) throw n.refuse("axis " + axis + " is out of range for " + n.value(0));
+        if (axis < 0) axis += rank;
+        long[] axes = new long[(int) (rank - axis)];
+        for (int i = 0; i < axes.length; i++) axes[i] = axis + i;
+        Attributes none = Attributes.empty(), keep = Attributes.of("keepdims", 1L);
+        String x = n.input(0);
+        String mean = n.emit("ReduceMean", keep, x, n.longs("axes", axes, axes.length));
+        String d = n.emit("Sub", none, x, mean);
+        String var = n.emit("ReduceMean", keep, n.emit("Mul", none, d, d), n.longs("axes", axes, axes.length));
+        String inv = n.emit("Reciprocal", none, n.emit("Sqrt", none, n.emit("Add", none, var, n.scalar("epsilon", (float) n.attributes.real("epsilon", 1e-5)))));
+        String y = n.emit("Mul", none, n.emit("Mul", none, d, inv), n.input(1));
+        if (!n.input(2).isEmpty()) y = n.emit("Add", none, y, n.input(2));
+        return List.of(y, mean, inv);
     }
 
     /** Opset-6 broadcasting (B aligned at {@code axis}): taken where it equals NumPy's (suffix) alignment. */
