@@ -189,6 +189,9 @@ public final class CompiledModel implements AutoCloseable {
 
     private static CompiledModel compileAll(Graph graph, CompileOptions options, long[][] shapes) {
         if (options == null) throw new IllegalArgumentException("CompiledModel.compile: options must not be null (CompileOptions.defaults())");
+        if (graph.inputs().isEmpty()) {   // a plan computes from its inputs (the index-0 input is its single-input view)
+            throw new UnsupportedOperationException("CompiledModel: graph " + graph.name() + " has no inputs: a plan computes its outputs from inputs");
+        }
         int threads = options.threads() > 0 ? options.threads() : ThreadControl.threads();
         Compiler c = new Compiler(options, threads);
         try {

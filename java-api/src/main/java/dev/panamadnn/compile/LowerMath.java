@@ -29,7 +29,8 @@ final class LowerMath {
     static final Set<String> OPS = Set.of("Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "PRelu", "MatMul", "Transpose", "Exp", "Log",
             "Sqrt", "Abs", "Neg", "Reciprocal", "Erf", "Softplus", "HardSigmoid", "HardSwish", "Selu", "Clip", "Floor", "Ceil", "Round",
             "Softmax", "LogSoftmax", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "GlobalMaxPool", "InstanceNormalization",
-            "LayerNormalization");
+            "LayerNormalization", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Sign", "Softsign",
+            "ThresholdedRelu", "Celu", "Shrink", "Hardmax");
 
     /** Lowers {@code n} if its op is one of {@link #OPS}, else returns null. */
     static Value lower(Compiler plan, Node n) {
@@ -44,6 +45,16 @@ final class LowerMath {
             case "LayerNormalization" -> LowerReduce.layerNorm(plan, n);
             case "Erf" -> java(plan, n, MathKernels::erf);
             case "Floor" -> java(plan, n, Math::floor);
+            case "Hardmax" -> {
+                Value x = plan.javaInput(n);
+                int rank = x.shape().length, axis = (int) Math.floorMod(a.integer("axis", -1), (long) rank);   // checked by the shape rule
+                long outer = 1, inner = 1;
+                for (int d = 0; d < axis; d++) outer *= x.shape()[d];
+                for (int d = axis + 1; d < rank; d++) inner *= x.shape()[d];
+                yield plan.javaStep(x, x.shape(), MathKernels.hardmax(outer, x.shape()[axis], inner), "java hardmax " + n.name());
+            }
+            case "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Sign", "Softsign",
+                 "ThresholdedRelu", "Celu", "Shrink" -> java(plan, n, MathKernels.unary(n.op(), a));
             case "Ceil" -> java(plan, n, Math::ceil);
             case "HardSigmoid" -> eltwise(plan, n, MathOps.unary("HardSigmoid", a.real("alpha", 0.2), a.real("beta", 0.5)));
             case "Selu" -> chain(plan, plan.asShape(plan.in(n, 0), plan.graph.shape(n.input(0)).sizes(), n.input(0)),

@@ -23,6 +23,66 @@ final class MathKernels {
     }
 
     /**
+     * The element-wise op {@code op} in double (ONNX's definitions; NaN stays NaN): trig and
+     * hyperbolic functions (asinh, acosh, atanh by log1p forms accurate near 0), Sign, Softsign
+     * x/(1+|x|), ThresholdedRelu (x if x > alpha, else 0), Celu
+     * max(0,x) + min(0, alpha*(exp(x/alpha)-1)), Shrink (x+bias if x < -lambd, x-bias if x > lambd, else 0).
+     */
+    static DoubleUnaryOperator unary(String op, dev.panamadnn.graph.Attributes a) {
+        return switch (op) {
+            case "Sin" -> Math::sin;
+            case "Cos" -> Math::cos;
+            case "Tan" -> Math::tan;
+            case "Asin" -> Math::asin;
+            case "Acos" -> Math::acos;
+            case "Atan" -> Math::atan;
+            case "Sinh" -> Math::sinh;
+            case "Cosh" -> Math::cosh;
+            case "Asinh" -> x -> Math.copySign(Math.log1p(Math.abs(x) + x * x / (1 + Math.sqrt(x * x + 1))), x);
+            case "Acosh" -> x -> x < 1 ? Double.NaN : Math.log(x + Math.sqrt((x - 1) * (x + 1)));
+            case "Atanh" -> x -> 0.5 * Math.log1p(2 * x / (1 - x));
+            case "Sign" -> Math::signum;
+            case "Softsign" -> x -> x / (1 + Math.abs(x));
+            case "ThresholdedRelu" -> {
+                double alpha = a.real("alpha", 1);
+                yield x -> x > alpha ? x : Double.isNaN(x) ? x : 0;
+            }
+            case "Celu" -> {
+                double alpha = a.real("alpha", 1);
+                yield x -> Math.max(0, x) + Math.min(0, alpha * Math.expm1(x / alpha));
+            }
+            case "Shrink" -> {
+                double bias = a.real("bias", 0), lambd = a.real("lambd", 0.5);
+                yield x -> x < -lambd ? x + bias : x > lambd ? x - bias : Double.isNaN(x) ? x : 0;
+            }
+            default -> throw new IllegalArgumentException("no Java kernel for " + op);
+        };
+    }
+
+    /**
+     * Hardmax over the middle dim of {@code [outer, axis, inner]}: 1 at the first maximum, 0 elsewhere;
+     * a NaN counts as the maximum (numpy.argmax, ONNX's reference).
+     */
+    static Compiler.Kernel hardmax(long outer, long axis, long inner) {
+        return (src, dst) -> {
+            for (long o = 0; o < outer; o++) {
+                for (long i = 0; i < inner; i++) {
+                    long base = o * axis * inner + i, best = 0;
+                    float max = src.getAtIndex(F, base);
+                    for (long k = 1; k < axis && !Float.isNaN(max); k++) {
+                        float v = src.getAtIndex(F, base + k * inner);
+                        if (v > max || Float.isNaN(v)) {
+                            max = v;
+                            best = k;
+                        }
+                    }
+                    for (long k = 0; k < axis; k++) dst.setAtIndex(F, base + k * inner, k == best ? 1f : 0f);
+                }
+            }
+        };
+    }
+
+    /**
      * The error function in double: its Maclaurin series below |x| = 4 (at most ~70 terms; the
      * largest term there is about 1e7, so cancellation leaves an error near 1e-9, far below a
      * float's half ulp of 3e-8), and +-1 beyond (erfc(4) = 1.5e-8 rounds away in float: erf(x)

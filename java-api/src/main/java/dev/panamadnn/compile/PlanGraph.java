@@ -91,8 +91,9 @@ final class PlanGraph {
         float[] c = computed.get(value);
         if (c != null) return c.clone();
         Tensor t = tensor(value);
-        if (t == null) throw new IllegalStateException("'" + value + "' is not a constant");
-        if (t.dtype() != dev.panamadnn.DataType.F32) throw new IllegalStateException("'" + value + "' is " + t.dtype() + ", not F32");
+        // A refusal to compile (an operand computed at run time where the lowering needs its values), not a broken plan.
+        if (t == null) throw new UnsupportedOperationException("'" + value + "' must be a constant here (it is computed at run time)");
+        if (t.dtype() != dev.panamadnn.DataType.F32) throw new UnsupportedOperationException("'" + value + "' is " + t.dtype() + ", not F32");
         return t.toFloatArray();
     }
 

@@ -16,13 +16,14 @@ import java.util.List;
 final class IndexArith {
     private IndexArith() {}
 
-    /** Equal/Less/Greater (BOOL out), Add/Sub/Mul/Div on integers, Where, Not: broadcast, values when known. */
+    /** Equal/Less/Greater (BOOL out), Add/Sub/Mul/Div/Mod on integers, Where, Not, And/Or/Xor (BOOL): broadcast, values when known. */
     static List<Out> elementwise(Node n, List<Value> in, Known k) {
         String op = n.op();
         boolean compare = op.equals("Equal") || op.equals("Less") || op.equals("Greater");
         int first = op.equals("Where") ? 1 : 0;
         if (op.equals("Where")) IndexShapes.require(in.get(0), "condition", DataType.BOOL);
-        if (op.equals("Not")) IndexShapes.require(in.get(0), "X", DataType.BOOL);
+        boolean logic = op.equals("And") || op.equals("Or") || op.equals("Xor");
+        if (op.equals("Not") || logic) IndexShapes.require(in.get(0), "A", DataType.BOOL);
         DataType t = in.get(first).dtype();
         for (int i = first; i < in.size(); i++) {
             if (in.get(i).dtype() != t) throw new GraphException("input " + i + " " + in.get(i) + " must be " + t + " as input " + first);
@@ -59,6 +60,21 @@ final class IndexArith {
             }
             Data b = vals.get(1);
             int ib = idx.get(1)[o];
+            if (op.equals("Mod")) {   // integers only (float Mod is not folded: floats returned unknown above)
+                if (a.symbols() != null && a.symbols()[ia] != null || b.symbols() != null && b.symbols()[ib] != null) {
+                    return IndexShapes.one(outType, s, null);
+                }
+                long x = a.ints()[ia], y = b.ints()[ib];
+                if (y == 0) throw new GraphException("integer Mod by zero");
+                long r = n.attributes().integer("fmod", 0) != 0 ? x % y : Math.floorMod(x, y);   // fmod: the dividend's sign; else the divisor's
+                ints[o] = t == DataType.I32 ? (int) r : r;
+                continue;
+            }
+            if (logic) {
+                boolean x = a.ints()[ia] != 0, y = b.ints()[ib] != 0;
+                ints[o] = (op.equals("And") ? x && y : op.equals("Or") ? x || y : x ^ y) ? 1 : 0;
+                continue;
+            }
             String sa = a.symbols() == null ? null : a.symbols()[ia], sb = b.symbols() == null ? null : b.symbols()[ib];
             long[] r = compare ? compare(op, a, ia, sa, b, ib, sb) : arith(op, a.ints()[ia], sa, b.ints()[ib], sb);
             if (r == null) return IndexShapes.one(outType, s, null);   // not decidable for every value of a symbol

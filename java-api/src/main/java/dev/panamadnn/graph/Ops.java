@@ -36,6 +36,10 @@ import java.util.TreeMap;
  * Max Min            A, [B]                 (broadcast; ONNX's variadic form up to 2 inputs)
  * PRelu              X, slope               (slope broadcasts into X)
  * Exp Log Sqrt Abs Neg Reciprocal Erf Softplus HardSwish Floor Ceil Round   X
+ * Sin Cos Tan Asin Acos Atan Sinh Cosh Asinh Acosh Atanh Sign Softsign   X
+ * ThresholdedRelu Celu  X                  alpha (1.0)
+ * Shrink             X                      bias (0) lambd (0.5)
+ * Hardmax            X                      axis (default -1; opset 13: one axis)
  * HardSigmoid        X                      alpha (0.2) beta (0.5)
  * Selu               X                      alpha gamma (ONNX's defaults)
  * Clip               X, [min], [max]        min max (the attributes of opset &lt; 11; from 11 scalar inputs)
@@ -67,6 +71,8 @@ import java.util.TreeMap;
  * Equal Less Greater A, B                   (broadcast; BOOL out)
  * Where              condition (BOOL), X, Y (broadcast)
  * Not                X (BOOL)
+ * And Or Xor         A, B (BOOL)            (broadcast; BOOL out)
+ * Mod                A, B (I64/I32)         fmod (0: the divisor's sign, 1: the dividend's)
  * Add Sub Mul Div    on I64/I32             (integer semantics, Div truncating)
  * Reshape            on I64 data            (a shape vector)
  * </pre>
@@ -118,6 +124,10 @@ public final class Ops {
     }
 
     /** Attribute names and types, in pairs. */
+    /** Element-wise ops without attributes that compile.LowerMath runs as Java steps (in double, rounded to float). */
+    static final String[] UNARY_JAVA = {"Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Sign",
+        "Softsign"};
+
     private static Map<String, Type> attrs(Object... namesAndTypes) {
         Map<String, Type> m = new LinkedHashMap<>();
         for (int i = 0; i < namesAndTypes.length; i += 2) m.put((String) namesAndTypes[i], (Type) namesAndTypes[i + 1]);
@@ -216,6 +226,13 @@ public final class Ops {
                 "Round"}) {
             op(s, 1, 1, Map.of(), same);
         }
+        for (String s : UNARY_JAVA) op(s, 1, 1, Map.of(), same);
+        for (String s : new String[] {"ThresholdedRelu", "Celu"}) op(s, 1, 1, attrs("alpha", Type.FLOAT), same);
+        op("Shrink", 1, 1, attrs("bias", Type.FLOAT, "lambd", Type.FLOAT), same);
+        op("Hardmax", 1, 1, attrs("axis", Type.INT), (n, in, c) -> {
+            axis(n.attributes().integer("axis", -1), in.get(0).shape().rank(), "axis");
+            return in.get(0).shape();
+        });
         op("HardSigmoid", 1, 1, attrs("alpha", Type.FLOAT, "beta", Type.FLOAT), same);
         op("Selu", 1, 1, attrs("alpha", Type.FLOAT, "gamma", Type.FLOAT), same);
         op("Clip", 1, 3, attrs("min", Type.FLOAT, "max", Type.FLOAT), (n, in, c) -> MathShapes.clip(in));
@@ -263,6 +280,8 @@ public final class Ops {
         for (String s : new String[] {"Equal", "Less", "Greater"}) typed(s, 2, 2, 1, 1, Map.of(), IndexArith::elementwise);
         typed("Where", 3, 3, 1, 1, Map.of(), IndexArith::elementwise);
         typed("Not", 1, 1, 1, 1, Map.of(), IndexArith::elementwise);
+        for (String s : new String[] {"And", "Or", "Xor"}) typed(s, 2, 2, 1, 1, Map.of(), IndexArith::elementwise);
+        typed("Mod", 2, 2, 1, 1, attrs("fmod", Type.INT), IndexArith::elementwise);
         for (String s : new String[] {"Add", "Sub", "Mul", "Div"}) if (SPECS.containsKey(s)) onIntegers(s, IndexArith::elementwise);
         onIntegers("Reshape", IndexArith::reshape);
     }

@@ -45,9 +45,11 @@ final class Importer {
     private final java.lang.foreign.MemorySegment file;   // the mapped model file, or null
     private final List<String> problems = new ArrayList<>();
     private final Map<String, String> symbols = new HashMap<>();   // ONNX dim_param -> our symbol
+    private final Map<String, Tensor> bound;   // graph inputs taken as constants (BoundInputs), by ONNX name
 
-    private Importer(ModelProto model, Arena arena, Path baseDir, java.lang.foreign.MemorySegment file) {
+    private Importer(ModelProto model, Arena arena, Path baseDir, java.lang.foreign.MemorySegment file, Map<String, Tensor> bound) {
         this.model = model;
+        this.bound = bound;
         this.arena = arena;
         this.baseDir = baseDir;
         this.file = file;
@@ -59,7 +61,25 @@ final class Importer {
      * model it was parsed from, or null) where it can be.
      */
     static Result run(ModelProto model, Arena arena, Path baseDir, java.lang.foreign.MemorySegment file) {
-        return new Importer(model, arena, baseDir, file).build();
+        return run(model, arena, baseDir, file, Map.of());
+    }
+
+    /** As {@link #run(ModelProto, Arena, Path, java.lang.foreign.MemorySegment)}, the graph inputs named in {@code bound} taken as these constants. */
+    static Result run(ModelProto model, Arena arena, Path baseDir, java.lang.foreign.MemorySegment file, Map<String, Tensor> bound) {
+        return new Importer(model, arena, baseDir, file, bound).build();
+    }
+
+    /** The graph inputs (not initializers) and outputs as declared in {@code model}: dtypes and shapes, dynamic dims as symbols. */
+    static List<List<Value>> declared(ModelProto model) {
+        Importer im = new Importer(model, null, null, null, Map.of());
+        GraphProto g = model.getGraph();
+        Set<String> inits = new HashSet<>();
+        for (var t : g.getInitializerList()) inits.add(t.getName());
+        List<Value> ins = new ArrayList<>(), outs = new ArrayList<>();
+        for (ValueInfoProto v : g.getInputList()) if (!inits.contains(v.getName())) ins.add(im.value(v, "graph input '" + v.getName() + "'"));
+        for (ValueInfoProto v : g.getOutputList()) outs.add(im.value(v, "graph output '" + v.getName() + "'"));
+        if (!im.problems.isEmpty() || ins.contains(null) || outs.contains(null)) throw new OnnxException("graph inputs or outputs", im.problems);
+        return List.of(List.copyOf(ins), List.copyOf(outs));
     }
 
     private Result build() {
@@ -112,7 +132,16 @@ final class Importer {
         GraphBuilder b = Graph.builder(g.getName().isEmpty() ? "onnx" : g.getName());
         Map<String, String> ours = new HashMap<>();   // ONNX value name -> ours
         Map<String, Tensor> constants = new HashMap<>();
-        for (Value in : inputValues) ours.put(in.name(), b.input(in.name(), in.dtype(), in.shape()));
+        for (Value in : List.copyOf(inputValues)) {
+            Tensor t = bound.get(in.name());
+            if (t == null) {
+                ours.put(in.name(), b.input(in.name(), in.dtype(), in.shape()));
+                continue;
+            }
+            ours.put(in.name(), b.initializer(in.name(), t));
+            constants.put(in.name(), t);
+            inputValues.remove(in);
+        }
         for (Map.Entry<String, Integer> e : initIndex.entrySet()) {
             if (!read.contains(e.getKey())) continue;   // unused weights are not converted (nor refused)
             Tensor t = TensorProtos.toTensor(g.getInitializer(e.getValue()), "initializer '" + e.getKey() + "'", arena, baseDir, file);
@@ -175,7 +204,8 @@ final class Importer {
         }
         for (String t : rule.targets()) if (!Ops.names().contains(t)) problems.add(label + ": our op set has no " + t + " yet");
         for (int k = 1; k < n.getOutputCount(); k++) {
-            if (!n.getOutput(k).isEmpty() && read.contains(n.getOutput(k)) && !n.getOpType().equals("Split")) {
+            if (!n.getOutput(k).isEmpty() && read.contains(n.getOutput(k)) && !n.getOpType().equals("Split")
+                    && !n.getOpType().equals("LayerNormalization")) {
                 problems.add(label + ": output " + k + " ('" + n.getOutput(k) + "') is not supported");
             }
         }

@@ -87,6 +87,14 @@ final class NodeContext {
         return arena;
     }
 
+    /**
+     * A refusal because input values are not known when importing (a {@link dev.panamadnn.graph.GraphException}
+     * cause, as shape inference's own): {@link OnnxModel} then binds integer inputs per run.
+     */
+    OnnxException needsConstant(String why) {
+        return new OnnxException(label + ": " + why, new dev.panamadnn.graph.GraphException(why));
+    }
+
     /** A refusal naming this node. */
     OnnxException refuse(String why) {
         return new OnnxException(label + ": " + why);

@@ -36,19 +36,43 @@ public final class OnnxModel implements AutoCloseable {
     private volatile boolean closed;   // set under lifetime's write lock; read by runs under its read lock, by compile() without
     private PlanSet plans;    // run()'s plan set, made on first use (guarded by this)
     private CompiledModel fixedPlan;   // run()'s plan for a model without a symbolic batch (guarded by this)
+    private final List<List<Value>> declared;   // inputs and outputs as declared, when imported is null
+    private final OnnxException deferred;   // why the model cannot be imported without its integer inputs' values, or null
+    private BoundInputs bound;   // run()'s plans with integer inputs bound to the call's values (guarded by this), or null
 
-    private OnnxModel(Arena arena, Importer.Result imported, String source) {
+    private final ModelProto proto;   // kept to import again with integer inputs bound
+    private final Path baseDir;
+    private final java.lang.foreign.MemorySegment file;
+
+    private OnnxModel(Arena arena, Importer.Result imported, String source, ModelProto proto, Path baseDir, java.lang.foreign.MemorySegment file,
+                      List<List<Value>> declared, OnnxException deferred, BoundInputs bound) {
         this.arena = arena;
+        this.proto = proto;
+        this.baseDir = baseDir;
+        this.file = file;
         this.imported = imported;
         this.source = source;
+        this.declared = declared;
+        this.deferred = deferred;
+        this.bound = bound;
     }
 
     /** Imports {@code proto}; {@code file} is the mapped model file it was parsed from (raw_data taken from it in place), or null. */
     static OnnxModel create(ModelProto proto, Arena arena, Path baseDir, java.lang.foreign.MemorySegment file, String source) {
         try {
-            return new OnnxModel(arena, Importer.run(proto, arena, baseDir, file), source);
+            return new OnnxModel(arena, Importer.run(proto, arena, baseDir, file), source, proto, baseDir, file, null, null, null);
         } catch (OnnxException e) {
-            throw e.getMessage().startsWith(source) ? e : e.prefixed(source + ": ");
+            OnnxException why = e.getMessage().startsWith(source) ? e : e.prefixed(source + ": ");
+            if (!(e.getCause() instanceof GraphException)) throw why;   // refused before shapes were inferred: values would not help
+            List<List<Value>> declared;
+            try {
+                declared = Importer.declared(proto);
+            } catch (OnnxException | IllegalArgumentException notDeclared) {
+                throw why;
+            }
+            if (!BoundInputs.applies(declared.get(0))) throw why;
+            // Shape inference needs a value an integer input gives (a Reshape's shape fed as an input): run() binds them per call.
+            return new OnnxModel(arena, null, source, proto, baseDir, file, declared, why, new BoundInputs(proto, baseDir, file, source, declared.get(0)));
         } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {   // a check of our IR's (Value, Dim, Tensor)
             throw new OnnxException(source + ": cannot import the model: " + e.getMessage(), e);
         }
@@ -56,22 +80,26 @@ public final class OnnxModel implements AutoCloseable {
 
     /** {@return the graph inputs (not the initializers), with ONNX names, dtypes and shapes; unnamed dynamic dims get a fresh symbol} */
     public List<Value> inputs() {
-        return imported.inputs();
+        return imported == null ? declared.get(0) : imported.inputs();
     }
 
-    /** {@return the graph outputs with ONNX names and the dtypes and shapes our import infers} */
+    /** {@return the graph outputs with ONNX names and the dtypes and shapes our import infers (as declared, for a model {@link #run} binds)} */
     public List<Value> outputs() {
-        return imported.outputs();
+        return imported == null ? declared.get(1) : imported.outputs();
     }
 
     /** {@return the opsets imported, by domain ("" for the default ONNX domain)} */
     public Map<String, Long> opsetImports() {
-        return imported.opsets();
+        if (imported != null) return imported.opsets();
+        Map<String, Long> opsets = new java.util.LinkedHashMap<>();
+        for (var o : proto.getOpsetImportList()) opsets.put(o.getDomain().equals("ai.onnx") ? "" : o.getDomain(), o.getVersion());
+        return opsets;
     }
 
     /** {@return the producer's name and version (e.g. "pytorch 1.13.1"), or "" if the file gives none} */
     public String producer() {
-        return imported.producer();
+        if (imported != null) return imported.producer();
+        return proto.getProducerName() + (proto.getProducerVersion().isEmpty() ? "" : " " + proto.getProducerVersion());
     }
 
     /**
@@ -81,7 +109,14 @@ public final class OnnxModel implements AutoCloseable {
      * @return the graph, sharing this model's weights
      */
     public Graph toGraph() {
+        if (imported == null) throw needsValues();
         return imported.graph();
+    }
+
+    /** The refusal of a model whose shapes depend on its integer inputs' values: only {@link #run} takes it. */
+    private OnnxException needsValues() {
+        return new OnnxException(deferred.getMessage() + " (its shapes depend on the values of integer inputs: run(Map) binds them per call;"
+                + " a graph or plan set needs them constant)", deferred);
     }
 
     /**
@@ -95,6 +130,7 @@ public final class OnnxModel implements AutoCloseable {
      */
     public PlanSet compile(CompileOptions options) {
         checkOpen();
+        if (imported == null) throw needsValues();
         try {
             return PlanSet.of(toGraph(), options, PlanSet.DEFAULT_MAX_PLANS);
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
@@ -118,10 +154,20 @@ public final class OnnxModel implements AutoCloseable {
         try {
             checkOpen();
             checkInputs(inputs);
+            BoundInputs b;
+            synchronized (this) {
+                b = bound;
+            }
+            if (b != null) return b.run(inputs);
+            Map<String, Tensor> known = BoundInputs.knownOutputs(imported);   // every output known when importing: no plan
+            if (known != null) return known;
             Map<String, Tensor> ours;
             try {
                 ours = runAll(inputs);
-            } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            } catch (UnsupportedOperationException e) {   // e.g. a Conv's weights: maybe an integer input's value would make it constant
+                if (!BoundInputs.applies(imported.inputs())) throw new OnnxException(source + ": " + e.getMessage(), e);
+                return runBound(inputs, e);
+            } catch (IllegalArgumentException e) {
                 throw new OnnxException(source + ": " + e.getMessage(), e);
             }
             Map<String, Tensor> out = new java.util.LinkedHashMap<>();
@@ -130,6 +176,25 @@ public final class OnnxModel implements AutoCloseable {
         } finally {
             lifetime.readLock().unlock();
         }
+    }
+
+    /** After {@code failure} compiling as is: binds the integer inputs (kept for the next calls if that compiles), else the first refusal. */
+    private Map<String, Tensor> runBound(Map<String, Tensor> inputs, UnsupportedOperationException failure) {
+        BoundInputs b = new BoundInputs(proto, baseDir, file, source, imported.inputs());
+        Map<String, Tensor> out;
+        try {
+            out = b.run(inputs);
+        } catch (OnnxException e) {
+            b.close();
+            OnnxException first = new OnnxException(source + ": " + failure.getMessage(), failure);
+            first.addSuppressed(e);
+            throw first;
+        }
+        synchronized (this) {
+            if (bound == null) bound = b;
+            else b.close();
+        }
+        return out;
     }
 
     private Map<String, Tensor> runAll(Map<String, Tensor> inputs) {
@@ -172,12 +237,12 @@ public final class OnnxModel implements AutoCloseable {
     private void checkInputs(Map<String, Tensor> given) {
         if (given == null) throw new OnnxException(source + ": inputs must not be null");
         for (String k : given.keySet()) {
-            if (imported.inputs().stream().noneMatch(v -> v.name().equals(k))) {
-                throw new OnnxException(source + ": no input named '" + k + "' (inputs: " + imported.inputs() + ")");
+            if (inputs().stream().noneMatch(v -> v.name().equals(k))) {
+                throw new OnnxException(source + ": no input named '" + k + "' (inputs: " + inputs() + ")");
             }
         }
         Map<String, Long> bound = new HashMap<>();
-        for (Value v : imported.inputs()) {
+        for (Value v : inputs()) {
             Tensor t = given.get(v.name());
             if (t == null) throw new OnnxException(source + ": input '" + v.name() + "' " + v + " is missing");
             if (!t.isAlive()) throw new OnnxException(source + ": input '" + v.name() + "' was freed (closed)");
@@ -211,6 +276,7 @@ public final class OnnxModel implements AutoCloseable {
             synchronized (this) {
                 if (plans != null) plans.close();
                 if (fixedPlan != null) fixedPlan.close();
+                if (bound != null) bound.close();
             }
             arena.close();
         } finally {
@@ -220,6 +286,6 @@ public final class OnnxModel implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "OnnxModel(" + source + ", " + imported.inputs() + " -> " + imported.outputs() + ")";
+        return "OnnxModel(" + source + ", " + inputs() + " -> " + outputs() + ")";
     }
 }

@@ -71,7 +71,7 @@ final class OpTable {
         RULES.set(RULES.size() - 1, r);
     }
 
-    private static Attributes kept(Attributes a) {
+    static Attributes kept(Attributes a) {
         Attributes.Builder b = a.toBuilder();
         for (String d : DROPPED) b.remove(d);
         if (a.string("auto_pad", "NOTSET").equals("VALID")) b.remove("auto_pad");   // VALID: no padding (pads absent, checked)
@@ -103,13 +103,32 @@ final class OpTable {
         replaceLast(same("BatchNormalization", 7, 8, "epsilon", "momentum", "spatial").check(bn));
         replaceLast(same("BatchNormalization", 9, 14, "epsilon", "momentum"));
         replaceLast(same("BatchNormalization", 15, 17, "epsilon", "momentum", "training_mode").check(bn));
-        same("LayerNormalization", 17, 17, "axis", "epsilon", "stash_type");
+        replaceLast(same("LayerNormalization", 17, 17, "axis", "epsilon", "stash_type").translate(Composed::layerNorm, "LayerNormalization",
+                "ReduceMean", "Sub", "Mul", "Add", "Sqrt", "Reciprocal").note("with the Mean and InvStdDev outputs: composed of ReduceMean and math ops"));
         same("InstanceNormalization", 6, 17, "epsilon");
         for (String op : new String[] {"GlobalAveragePool", "GlobalMaxPool", "Identity", "MatMul"}) same(op, 1, 17);
         for (String op : new String[] {"Relu", "Sigmoid", "Tanh", "Exp", "Log", "Sqrt", "Abs", "Neg", "Reciprocal", "Softplus"}) {
             same(op, 6, 17);
         }
         same("Erf", 9, 17);
+        for (String op : new String[] {"Sin", "Cos", "Tan", "Asin", "Acos", "Atan"}) same(op, 7, 17);
+        for (String op : new String[] {"Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Sign"}) same(op, 9, 17);
+        same("Softsign", 1, 17);
+        same("ThresholdedRelu", 10, 17, "alpha");
+        same("Celu", 12, 17, "alpha");
+        same("Shrink", 9, 17, "bias", "lambd");
+        same("Floor", 6, 17);
+        same("Ceil", 6, 17);
+        same("Round", 11, 17);
+        // Variadic element-wise ops as a left fold of our binary ones (Mean divides the sum by the count).
+        for (String op : new String[] {"Max", "Min", "Sum", "Mean"}) {
+            String binary = op.equals("Max") || op.equals("Min") ? op : "Add";
+            List<String> emits = op.equals("Mean") ? List.of("Add", "Div", "Identity") : List.of(binary, "Identity");
+            replaceLast(same(op, 8, 17).translate(n -> List.of(Composed.fold(n, binary)), emits.toArray(String[]::new))
+                    .note("as a chain of " + binary + (op.equals("Mean") ? " then Div" : "")));
+            replaceLast(same(op, 6, 7).translate(n -> List.of(Composed.fold(n, binary)), emits.toArray(String[]::new))
+                    .note("as a chain of " + binary + (op.equals("Mean") ? " then Div" : "") + " (equal shapes at these opsets)"));
+        }
         same("HardSwish", 14, 17);
         same("LeakyRelu", 6, 17, "alpha");
         same("Elu", 6, 17, "alpha");
@@ -121,8 +140,11 @@ final class OpTable {
             same(op, 7, 17);
             replaceLast(same(op, 6, 6, "broadcast", "axis").translate(OpTable::legacyBroadcast).note("opset 6: axis only where it equals NumPy's alignment"));
         }
-        same("Gemm", 7, 17, "alpha", "beta", "transA", "transB");
-        same("Gemm", 6, 6, "alpha", "beta", "transA", "transB", "broadcast");
+        String[] gemmOps = {"Gemm", "Transpose", "MatMul", "Mul", "Add"};
+        replaceLast(same("Gemm", 7, 17, "alpha", "beta", "transA", "transB").translate(Composed::gemm, gemmOps)
+                .note("as MatMul, Transpose, Mul, Add unless transA = 0, alpha = beta = 1 and B, C constants"));
+        replaceLast(same("Gemm", 6, 6, "alpha", "beta", "transA", "transB", "broadcast").translate(Composed::gemm, gemmOps)
+                .note("as MatMul, Transpose, Mul, Add unless transA = 0, alpha = beta = 1 and B, C constants"));
         same("Flatten", 1, 17, "axis");
         same("Concat", 4, 17, "axis");
         same("Reshape", 5, 13);
@@ -130,7 +152,8 @@ final class OpTable {
         same("Transpose", 1, 17, "perm");
         same("Softmax", 13, 17, "axis");
         same("LogSoftmax", 13, 17, "axis");
-        for (String op : new String[] {"Softmax", "LogSoftmax"}) {
+        same("Hardmax", 13, 17, "axis");
+        for (String op : new String[] {"Softmax", "LogSoftmax", "Hardmax"}) {
             replaceLast(same(op, 1, 12, "axis").translate(OpTable::legacySoftmax).note("opsets 1-12: only for the last axis (flatten-to-2-D semantics otherwise)"));
         }
         same("Pad", 11, 17, "mode");
@@ -160,6 +183,16 @@ final class OpTable {
                 Attributes.of("keepdims", n.attributes.integer("keepdims", 1)), n.input(0),
                 n.attributes.has("axes") ? n.longs("axes", n.attributes.integers("axes"), n.attributes.integers("axes").length) : ""))));
         for (String op : new String[] {"ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd"}) same(op, 1, 17, "axes", "keepdims");
+        for (String op : new String[] {"ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum", "ReduceLogSumExp"}) {
+            replaceLast(same(op, 1, 17, "axes", "keepdims").translate(Composed::composedReduce, "ReduceSum", "ReduceMax", "Abs", "Mul", "Sqrt",
+                    "Log", "Exp", "Sub", "Add").note(switch (op) {
+                        case "ReduceL1" -> "as ReduceSum(Abs(X))";
+                        case "ReduceL2" -> "as Sqrt(ReduceSum(X * X))";
+                        case "ReduceSumSquare" -> "as ReduceSum(X * X)";
+                        case "ReduceLogSum" -> "as Log(ReduceSum(X))";
+                        default -> "as Log(ReduceSum(Exp(X - max))) + max, max = ReduceMax(X) (stable)";
+                    }));
+        }
         same("Clip", 11, 17);
         replaceLast(same("Clip", 6, 10, "min", "max").translate(n -> List.of(n.emit("Clip", Attributes.empty(), n.input(0),
                 n.scalar("min", (float) n.attributes.real("min", -Float.MAX_VALUE)), n.scalar("max", (float) n.attributes.real("max", Float.MAX_VALUE))))));
@@ -172,12 +205,39 @@ final class OpTable {
         same("Range", 11, 17);
         same("Where", 9, 17);
         for (String op : new String[] {"Equal", "Less", "Greater"}) same(op, 7, 17);
+        same("Not", 1, 17);
+        for (String op : new String[] {"And", "Or", "Xor"}) same(op, 7, 17);
+        replaceLast(same("Mod", 10, 17, "fmod").note("integers, where the values are known (constants, bound inputs)"));
         same("Slice", 10, 17);
+        replaceLast(same("DepthToSpace", 13, 17, "blocksize", "mode").translate(Composed::depthSpace, "Reshape", "Transpose")
+                .note("as Reshape, Transpose, Reshape; C, H, W fixed"));
+        replaceLast(same("DepthToSpace", 11, 12, "blocksize", "mode").translate(Composed::depthSpace, "Reshape", "Transpose")
+                .note("as Reshape, Transpose, Reshape; C, H, W fixed"));
+        replaceLast(same("DepthToSpace", 1, 10, "blocksize").translate(Composed::depthSpace, "Reshape", "Transpose")
+                .note("as Reshape, Transpose, Reshape; C, H, W fixed"));
+        replaceLast(same("SpaceToDepth", 13, 17, "blocksize").translate(Composed::depthSpace, "Reshape", "Transpose")
+                .note("as Reshape, Transpose, Reshape; C, H, W fixed"));
+        replaceLast(same("SpaceToDepth", 1, 12, "blocksize").translate(Composed::depthSpace, "Reshape", "Transpose")
+                .note("as Reshape, Transpose, Reshape; C, H, W fixed"));
+        replaceLast(same("Size", 1, 17).translate(n -> {
+            if (!n.value(0).shape().isFixed()) throw n.refuse("the size of " + n.value(0) + " is not known when importing (symbolic dims)");
+            long size = 1;
+            for (long d : n.value(0).shape().sizes()) size = Math.multiplyExact(size, d);
+            return List.of(n.emit("Constant", Attributes.of("value", TensorProtos.longs(n.arena(), new long[] {size}))));
+        }, "Constant").note("input shapes fixed (a constant)"));
+        replaceLast(same("Trilu", 14, 17, "upper").translate(Composed::trilu, "Constant", "Where")
+                .note("k a constant (or a bound input), the last two dims fixed; as Where over a constant mask"));
         same("Split", 13, 17, "axis");
         replaceLast(same("Split", 2, 12, "axis", "split").translate(n -> n.emit("Split", Attributes.of("axis", n.attributes.integer("axis", 0)),
                 List.of(n.input(0), n.attributes.has("split") ? n.longs("split", n.attributes.integers("split"), n.attributes.integers("split").length) : ""),
                 n.outputCount)));
     }
+
+
+
+
+
+
 
     /** Opset-6 broadcasting (B aligned at {@code axis}): taken where it equals NumPy's (suffix) alignment. */
     private static List<String> legacyBroadcast(NodeContext n) {

@@ -1,0 +1,173 @@
+package dev.panamadnn.onnx;
+
+import dev.panamadnn.DataType;
+import dev.panamadnn.Tensor;
+import dev.panamadnn.compile.CompileOptions;
+import dev.panamadnn.compile.CompiledModel;
+import dev.panamadnn.graph.Value;
+import dev.panamadnn.onnx.proto.ModelProto;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@link OnnxModel#run} for a model that cannot be compiled while its integer inputs are run-time
+ * values: a Reshape's target shape, a Slice's starts, an Unsqueeze's axes, a Gather's indices fed
+ * as graph inputs (as ONNX's backend suite feeds them). Each run binds every I64/I32/BOOL graph input
+ * as a constant from the call's values (copied), imports and compiles the model for those values
+ * and the call's input shapes, and keeps that plan for the next call with the same values and
+ * shapes (the {@value #MAX_BINDINGS} most recently used are kept; TensorRT treats shape tensors
+ * alike). Float inputs stay inputs. Runs are serialized (this path is for one-off calls; a hot
+ * path compiles a model whose shapes and axes are constants). Closed by its {@link OnnxModel}.
+ */
+final class BoundInputs implements AutoCloseable {
+    static final int MAX_BINDINGS = 16;
+
+    private record Binding(Arena arena, Importer.Result imported, CompiledModel plan) {}
+
+    private final ModelProto proto;
+    private final Path baseDir;
+    private final MemorySegment file;
+    private final String source;
+    private final List<Value> inputs;
+    private final LinkedHashMap<String, Binding> plans = new LinkedHashMap<>(16, 0.75f, true);   // by values and shapes, LRU
+
+    BoundInputs(ModelProto proto, Path baseDir, MemorySegment file, String source, List<Value> inputs) {
+        this.proto = proto;
+        this.baseDir = baseDir;
+        this.file = file;
+        this.source = source;
+        this.inputs = inputs;
+    }
+
+    /** Whether {@code inputs} has an integer input this path would bind. */
+    static boolean applies(List<Value> inputs) {
+        return inputs.stream().anyMatch(v -> bindable(v.dtype()));
+    }
+
+    private static boolean bindable(DataType t) {
+        return t == DataType.I64 || t == DataType.I32 || t == DataType.BOOL;   // plans compute on F32 only
+    }
+
+    /** Runs on {@code given} (checked by the caller against the declared inputs); returns outputs by ONNX name. */
+    synchronized Map<String, Tensor> run(Map<String, Tensor> given) {
+        String key = key(given);
+        Binding b = plans.get(key);
+        if (b == null) {
+            b = bind(given);
+            plans.put(key, b);
+            if (plans.size() > MAX_BINDINGS) {
+                Iterator<Binding> eldest = plans.values().iterator();
+                close(eldest.next());
+                eldest.remove();
+            }
+        }
+        if (b.plan() == null) return knownOutputs(b.imported());
+        Map<String, Tensor> feed = new HashMap<>();
+        for (Value v : b.imported().inputs()) feed.put(v.name(), given.get(v.name()));
+        Map<String, Tensor> ours = b.plan().run(feed);
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Value o : b.imported().outputs()) out.put(o.name(), ours.get(b.imported().outputValues().get(o.name())));
+        return out;
+    }
+
+    /** Every input's name, dtype and shape, and the integer inputs' values. */
+    private String key(Map<String, Tensor> given) {
+        StringBuilder sb = new StringBuilder();
+        for (Value v : inputs) {
+            Tensor t = given.get(v.name());
+            sb.append(v.name()).append(':').append(t.dtype()).append(Arrays.toString(t.shape()));
+            if (bindable(t.dtype())) {
+                for (long i = 0; i < t.numel(); i++) sb.append(i == 0 ? '=' : ',').append(element(t, i));
+            }
+            sb.append(';');
+        }
+        return sb.toString();
+    }
+
+    private static long element(Tensor t, long i) {
+        return switch (t.dtype()) {
+            case I64 -> t.segment().getAtIndex(ValueLayout.JAVA_LONG, i);
+            case I32 -> t.segment().getAtIndex(ValueLayout.JAVA_INT, i);
+            default -> t.segment().get(ValueLayout.JAVA_BYTE, i);
+        };
+    }
+
+    private Binding bind(Map<String, Tensor> given) {
+        Arena arena = Arena.ofShared();
+        try {
+            Map<String, Tensor> bound = new HashMap<>();
+            for (Value v : inputs) {
+                Tensor t = given.get(v.name());
+                if (!bindable(t.dtype())) continue;
+                if (!t.isContiguous()) throw new OnnxException(source + ": integer input '" + v.name() + "' must be contiguous");
+                Tensor copy = Tensor.allocate(arena, t.dtype(), t.shape());
+                MemorySegment.copy(t.segment(), 0, copy.segment(), 0, t.numel() * t.dtype().byteSize());
+                bound.put(v.name(), copy);
+            }
+            Importer.Result imported;
+            try {
+                imported = Importer.run(proto, arena, baseDir, file, bound);
+            } catch (OnnxException e) {
+                throw e.prefixed(source + " (integer inputs bound to this call's values): ");
+            } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {
+                throw new OnnxException(source + " (integer inputs bound to this call's values): cannot import the model: " + e.getMessage(), e);
+            }
+            if (knownOutputs(imported) != null) return new Binding(arena, imported, null);   // nothing left to compute
+            Map<String, long[]> shapes = new HashMap<>();
+            for (Value v : imported.inputs()) shapes.put(v.name(), given.get(v.name()).shape());
+            CompiledModel plan;
+            try {
+                plan = CompiledModel.compile(imported.graph(), CompileOptions.defaults(), shapes);
+            } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                throw new OnnxException(source + " (integer inputs bound to this call's values): " + e.getMessage(), e);
+            }
+            return new Binding(arena, imported, plan);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Copies of the outputs by ONNX name when every one is known once shapes are inferred (a Shape
+     * of a fixed-shape input, a ConstantOfShape of a bound shape): no plan computes them. Else null.
+     */
+    static Map<String, Tensor> knownOutputs(Importer.Result imported) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Value o : imported.outputs()) {
+            Tensor k = imported.graph().knownValue(imported.outputValues().get(o.name()));
+            if (k == null || !k.isContiguous()) return null;
+            out.put(o.name(), k);
+        }
+        for (Map.Entry<String, Tensor> e : out.entrySet()) {
+            Tensor k = e.getValue();
+            Tensor copy;
+            if (k.dtype() == DataType.F32) copy = Tensor.zeros(k.shape());   // owned: the caller closes it
+            else copy = Tensor.wrap(Arena.ofAuto().allocate(Math.max(1, k.numel() * k.dtype().byteSize()), 64)
+                    .asSlice(0, k.numel() * k.dtype().byteSize()), k.dtype(), k.shape());   // freed when unreachable
+            MemorySegment.copy(k.segment(), 0, copy.segment(), 0, k.numel() * k.dtype().byteSize());
+            e.setValue(copy);
+        }
+        return out;
+    }
+
+    private static void close(Binding b) {
+        if (b.plan() != null) b.plan().close();
+        b.arena().close();
+    }
+
+    /** Closes every kept plan and frees the bound values. */
+    @Override
+    public synchronized void close() {
+        for (Binding b : plans.values()) close(b);
+        plans.clear();
+    }
+}

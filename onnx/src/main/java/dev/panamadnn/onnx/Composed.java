@@ -1,0 +1,154 @@
+package dev.panamadnn.onnx;
+
+import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.Attributes;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
+
+/**
+ * The translations of {@link OpTable} that compose an ONNX op of several of ours, each as ONNX
+ * defines the op: variadic Max/Min/Sum/Mean, Trilu, the composed reductions, Gemm beyond an inner
+ * product, DepthToSpace/SpaceToDepth, LayerNormalization with its statistics outputs.
+ */
+final class Composed {
+    private Composed() {}
+
+    /** Max/Min/Sum/Mean over any number of inputs: {@code binary} folded left; Mean divides by the count. */
+    static String fold(NodeContext n, String binary) {
+        if (n.inputs.isEmpty()) throw n.refuse("needs at least one input");
+        if (n.inputs.size() == 1) return n.emit("Identity", Attributes.empty(), n.input(0));
+        String acc = n.input(0);
+        for (int i = 1; i < n.inputs.size(); i++) acc = n.emit(binary, Attributes.empty(), acc, n.input(i));
+        return n.op.equals("Mean") ? n.emit("Div", Attributes.empty(), acc, n.scalar("count", n.inputs.size())) : acc;
+    }
+
+    /** Trilu: Where(mask, X, 0) with the constant mask of the last two dims (kept where j - i >= k, upper; j - i <= k, lower). */
+    static List<String> trilu(NodeContext n) {
+        var shape = n.value(0).shape();
+        int rank = shape.rank();
+        if (rank < 2 || !shape.dim(rank - 1).isFixed() || !shape.dim(rank - 2).isFixed()) {
+            throw n.refuse("needs rank >= 2 with the last two dims fixed, got " + n.value(0));
+        }
+        long k = 0;
+        if (!n.input(1).isEmpty()) {
+            Tensor kt = n.constant(1);
+            if (kt == null || kt.numel() != 1 || kt.dtype() != dev.panamadnn.DataType.I64) throw n.needsConstant("k must be a constant I64 scalar");
+            k = kt.segment().get(ValueLayout.JAVA_LONG, 0);
+        }
+        boolean upper = n.attributes.integer("upper", 1) != 0;
+        long h = shape.dim(rank - 2).size(), w = shape.dim(rank - 1).size();
+        Tensor mask = Tensor.allocate(n.arena(), dev.panamadnn.DataType.BOOL, h, w);
+        for (long i = 0; i < h; i++) {
+            for (long j = 0; j < w; j++) {
+                boolean keep = upper ? j - i >= k : j - i <= k;
+                mask.segment().set(ValueLayout.JAVA_BYTE, i * w + j, (byte) (keep ? 1 : 0));
+            }
+        }
+        String zero = switch (n.value(0).dtype()) {
+            case F32 -> n.scalar("zero", 0f);
+            case I64 -> n.longs("zero", new long[] {0});
+            default -> throw n.refuse("X must be F32 or I64, got " + n.value(0));
+        };
+        String m = n.emit("Constant", Attributes.of("value", mask));
+        return List.of(n.emit("Where", Attributes.empty(), m, n.input(0), zero));
+    }
+
+    /** ReduceL1, L2, SumSquare, LogSum, LogSumExp (axes an attribute at these opsets) composed of our reductions and math ops. */
+    static List<String> composedReduce(NodeContext n) {
+        long keep = n.attributes.integer("keepdims", 1);
+        long[] axes = n.attributes.has("axes") ? n.attributes.integers("axes") : null;
+        String x = n.input(0);
+        java.util.function.BiFunction<String, Long, String> sum = (in, kd) -> n.emit("ReduceSum", Attributes.of("keepdims", kd), in,
+                axes == null ? "" : n.longs("axes", axes, axes.length));
+        java.util.function.BiFunction<String, Long, String> max = (in, kd) -> n.emit("ReduceMax", Attributes.of("keepdims", kd), in,
+                axes == null ? "" : n.longs("axes", axes, axes.length));
+        Attributes none = Attributes.empty();
+        return List.of(switch (n.op) {
+            case "ReduceL1" -> sum.apply(n.emit("Abs", none, x), keep);
+            case "ReduceL2" -> n.emit("Sqrt", none, sum.apply(n.emit("Mul", none, x, x), keep));
+            case "ReduceSumSquare" -> sum.apply(n.emit("Mul", none, x, x), keep);
+            case "ReduceLogSum" -> n.emit("Log", none, sum.apply(x, keep));
+            case "ReduceLogSumExp" -> {
+                String shifted = n.emit("Exp", none, n.emit("Sub", none, x, max.apply(x, 1L)));
+                yield n.emit("Add", none, n.emit("Log", none, sum.apply(shifted, keep)), max.apply(x, keep));
+            }
+            default -> throw new IllegalStateException(n.op);
+        });
+    }
+
+    /**
+     * Gemm: our Gemm (a oneDNN inner product) where it applies (transA = 0, alpha = beta = 1, B and C
+     * constants); else alpha * MatMul(A', B') + beta * C as ONNX defines it, A' and B' transposed as asked.
+     */
+    static List<String> gemm(NodeContext n) {
+        Attributes a = OpTable.kept(n.attributes);
+        boolean transA = a.integer("transA", 0) != 0, transB = a.integer("transB", 0) != 0;
+        double alpha = a.real("alpha", 1), beta = a.real("beta", 1);
+        boolean hasC = !n.input(2).isEmpty();
+        if (!transA && alpha == 1 && beta == 1 && n.constant(1) != null && (!hasC || n.constant(2) != null)) {
+            return List.of(n.emit("Gemm", a, n.inputs.toArray(String[]::new)));
+        }
+        Attributes none = Attributes.empty(), swap = Attributes.of("perm", new long[] {1, 0});
+        String x = transA ? n.emit("Transpose", swap, n.input(0)) : n.input(0);
+        String w = transB ? n.emit("Transpose", swap, n.input(1)) : n.input(1);
+        String y = n.emit("MatMul", none, x, w);
+        if (alpha != 1) y = n.emit("Mul", none, y, n.scalar("alpha", (float) alpha));
+        if (hasC) y = n.emit("Add", none, y, beta == 1 ? n.input(2) : n.emit("Mul", none, n.input(2), n.scalar("beta", (float) beta)));
+        return List.of(y);
+    }
+
+    /**
+     * DepthToSpace (DCR or CRD) and SpaceToDepth as ONNX defines them (a 6-D reshape and transpose),
+     * done in 5-D with two dims that stay adjacent merged: a Reshape, a Transpose, a Reshape back to 4-D.
+     */
+    static List<String> depthSpace(NodeContext n) {
+        var shape = n.value(0).shape();
+        if (shape.rank() != 4 || !shape.dim(1).isFixed() || !shape.dim(2).isFixed() || !shape.dim(3).isFixed()) {
+            throw n.refuse("needs [N, C, H, W] with C, H, W fixed, got " + n.value(0));
+        }
+        long bs = n.attributes.integer("blocksize", 0), c = shape.dim(1).size(), h = shape.dim(2).size(), w = shape.dim(3).size();
+        if (bs < 1) throw n.refuse("blocksize must be >= 1, got " + bs);
+        long[] five, perm, four;   // 5-D: our plans have no rank-6 layouts; two dims stay together through the permutation
+        if (n.op.equals("DepthToSpace")) {
+            if (c % (bs * bs) != 0) throw n.refuse("C = " + c + " is not a multiple of blocksize^2 = " + bs * bs);
+            boolean crd = n.attributes.string("mode", "DCR").equals("CRD");
+            if (!crd && !n.attributes.string("mode", "DCR").equals("DCR")) throw n.refuse("mode must be DCR or CRD");
+            // DCR: [N, b1, b2, C', H, W] -> [N, C', H, b1, W, b2] with C'H kept together; CRD: [N, C', b1, b2, H, W] -> same, NC' together.
+            five = crd ? new long[] {-1, bs, bs, h, w} : new long[] {0, bs, bs, c / (bs * bs) * h, w};
+            perm = crd ? new long[] {0, 3, 1, 4, 2} : new long[] {0, 3, 1, 4, 2};
+            four = crd ? new long[] {-1, c / (bs * bs), h * bs, w * bs} : new long[] {0, c / (bs * bs), h * bs, w * bs};
+        } else {
+            if (h % bs != 0 || w % bs != 0) throw n.refuse("H, W = " + h + ", " + w + " are not multiples of blocksize " + bs);
+            five = new long[] {0, c * (h / bs), bs, w / bs, bs};   // [N, C, H', b1, W', b2] -> [N, b1, b2, C, H', W'] with CH' kept together
+            perm = new long[] {0, 2, 4, 1, 3};
+            four = new long[] {0, c * bs * bs, h / bs, w / bs};
+        }
+        String x = n.emit("Reshape", Attributes.empty(), n.input(0), n.longs("shape5", five, 5));
+        x = n.emit("Transpose", Attributes.of("perm", perm), x);
+        return List.of(n.emit("Reshape", Attributes.empty(), x, n.longs("shape4", four, 4)));
+    }
+
+    /**
+     * LayerNormalization: ours when only Y is read; with Mean / InvStdDev read, composed as ONNX
+     * defines it (mean and variance over the axes from {@code axis} on, kept as dims of size 1).
+     */
+    static List<String> layerNorm(NodeContext n) {
+        if (n.outputCount <= 1) return List.of(n.emit("LayerNormalization", OpTable.kept(n.attributes), n.inputs.toArray(String[]::new)));
+        if (n.attributes.integer("stash_type", 1) != 1) throw n.refuse("stash_type must be 1 (float) with the Mean / InvStdDev outputs");
+        int rank = n.value(0).shape().rank();
+        long axis = n.attributes.integer("axis", -1);
+        if (axis < -rank || axis >= rank) throw n.refuse("axis " + axis + " is out of range for " + n.value(0));
+        if (axis < 0) axis += rank;
+        long[] axes = new long[(int) (rank - axis)];
+        for (int i = 0; i < axes.length; i++) axes[i] = axis + i;
+        Attributes none = Attributes.empty(), keep = Attributes.of("keepdims", 1L);
+        String x = n.input(0);
+        String mean = n.emit("ReduceMean", keep, x, n.longs("axes", axes, axes.length));
+        String d = n.emit("Sub", none, x, mean);
+        String var = n.emit("ReduceMean", keep, n.emit("Mul", none, d, d), n.longs("axes", axes, axes.length));
+        String inv = n.emit("Reciprocal", none, n.emit("Sqrt", none, n.emit("Add", none, var, n.scalar("epsilon", (float) n.attributes.real("epsilon", 1e-5)))));
+        String y = n.emit("Mul", none, n.emit("Mul", none, d, inv), n.input(1));
+        if (!n.input(2).isEmpty()) y = n.emit("Add", none, y, n.input(2));
+        return List.of(y, mean, inv);
+    }
+}

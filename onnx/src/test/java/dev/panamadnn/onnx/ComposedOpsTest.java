@@ -1,0 +1,167 @@
+package dev.panamadnn.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.panamadnn.Tensor;
+import dev.panamadnn.onnx.proto.AttributeProto;
+import dev.panamadnn.onnx.proto.GraphProto;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Ops we compose of others where ONNX's backend suite leaves values untested: ReduceLogSumExp (the
+ * suite's cases are all DOUBLE) against log(sum(exp(x))) in double, with inputs large enough that
+ * exp overflows in float (our form subtracts the max); Trilu with NaN (kept where the mask keeps,
+ * zero elsewhere, as numpy.triu/tril).
+ */
+class ComposedOpsTest {
+    private static final float[] X = {100f, 95f, -3f, 0.5f, 1f, 2f, -80f, 90f, 3f, -1f, 0f, 7f,
+                                      -2f, 4f, 88f, 89f, 0.25f, -0.5f, 6f, 5f, -7f, 12f, 1e-3f, -1e-3f};
+
+    private static Map<String, Tensor> run(int opset, GraphProto g, float[] x, long... shape) {
+        try (OnnxModel m = Onnx.load(TestModels.model(opset, g).toByteArray()); Tensor in = Tensor.of(x, shape)) {
+            return m.run(Map.of("x", in));
+        }
+    }
+
+    @Test
+    void reduceLogSumExpMatchesDoubleOverEachAxisChoice() {
+        for (long keep : new long[] {0, 1}) {
+            for (long[] axes : new long[][] {{1}, {-1}, {0, 2}, null}) {
+                GraphProto.Builder g = GraphProto.newBuilder().setName("lse").addInput(TestModels.f32("x", 2, 3, 4)).addOutput(TestModels.f32("y"));
+                AttributeProto kd = AttributeProto.newBuilder().setName("keepdims").setType(AttributeProto.AttributeType.INT).setI(keep).build();
+                g.addNode(axes == null ? TestModels.node("lse", "ReduceLogSumExp", new String[] {"x"}, new String[] {"y"}, kd)
+                        : TestModels.node("lse", "ReduceLogSumExp", new String[] {"x"}, new String[] {"y"}, kd, TestModels.ints("axes", axes)));
+                if (axes == null && keep == 0) {   // a rank-0 result: our reductions do not compile it (refused, as ReduceSum's)
+                    GraphProto scalar = g.build();
+                    assertThrows(OnnxException.class, () -> run(13, scalar, X, 2, 3, 4));
+                    continue;
+                }
+                try (Tensor y = run(13, g.build(), X, 2, 3, 4).get("y")) {
+                    float[] expected = reference(axes == null ? new long[] {0, 1, 2} : axes);
+                    long[] shape = shape(axes == null ? new long[] {0, 1, 2} : axes, keep == 1);
+                    assertArrayEquals(shape, y.shape(), "axes " + java.util.Arrays.toString(axes) + " keepdims " + keep);
+                    assertNull(BackendCase.compare(y, Tensor.of(expected, shape)), "axes " + java.util.Arrays.toString(axes) + " keepdims " + keep);
+                }
+            }
+        }
+    }
+
+    private static boolean reduced(long[] axes, int d) {
+        for (long a : axes) if ((a + 3) % 3 == d) return true;
+        return false;
+    }
+
+    private static long[] shape(long[] axes, boolean keep) {
+        long[] full = {2, 3, 4};
+        return java.util.stream.IntStream.range(0, 3).filter(d -> keep || !reduced(axes, d)).mapToLong(d -> reduced(axes, d) ? 1 : full[d]).toArray();
+    }
+
+    /** log(sum(exp(x))) in double over {@code axes} of [2, 3, 4], in row-major order of the kept dims. */
+    private static float[] reference(long[] axes) {
+        long[] s = shape(axes, true);
+        double[] sums = new double[(int) (s[0] * s[1] * s[2])];
+        for (int i = 0; i < 2; i++) for (int j = 0; j < 3; j++) for (int k = 0; k < 4; k++) {
+            int o = (int) (((reduced(axes, 0) ? 0 : i) * s[1] + (reduced(axes, 1) ? 0 : j)) * s[2] + (reduced(axes, 2) ? 0 : k));
+            sums[o] += Math.exp(X[(i * 3 + j) * 4 + k]);
+        }
+        float[] out = new float[sums.length];
+        for (int i = 0; i < out.length; i++) out[i] = (float) Math.log(sums[i]);
+        return out;
+    }
+
+    @Test
+    void triluKeepsNaNWhereTheMaskKeepsAndZeroesElsewhere() {
+        float[] x = {Float.NaN, 1, 2, 3, 4, Float.NaN, 6, 7, Float.NaN, 9, Float.NaN, 11};   // [3, 4]
+        for (long upper : new long[] {0, 1}) {
+            GraphProto g = GraphProto.newBuilder().setName("trilu").addInput(TestModels.f32("x", 3, 4)).addOutput(TestModels.f32("y"))
+                    .addNode(TestModels.node("t", "Trilu", new String[] {"x"}, new String[] {"y"},
+                            AttributeProto.newBuilder().setName("upper").setType(AttributeProto.AttributeType.INT).setI(upper).build())).build();
+            try (Tensor y = run(14, g, x, 3, 4).get("y")) {
+                float[] got = y.toFloatArray();
+                for (int i = 0; i < 3; i++) {
+                    for (int j = 0; j < 4; j++) {
+                        boolean keep = upper == 1 ? j >= i : j <= i;
+                        assertEquals(keep ? x[i * 4 + j] : 0f, got[i * 4 + j], "upper " + upper + " at " + i + "," + j);
+                    }
+                }
+            }
+        }
+    }
+
+    /** The Java-step element-wise ops on NaN, 0, values in and out of each domain, against their textbook formulas in double. */
+    @Test
+    void javaStepUnaryOpsPropagateNaNAndMatchTheirDefinitions() {
+        float[] x = {Float.NaN, -0.5f, 0f, 0.3f, 2f, -3f, 1e-6f};
+        Map<String, java.util.function.DoubleUnaryOperator> ops = new java.util.LinkedHashMap<>();
+        ops.put("Sin", Math::sin);
+        ops.put("Cos", Math::cos);
+        ops.put("Tan", Math::tan);
+        ops.put("Asin", Math::asin);
+        ops.put("Acos", Math::acos);
+        ops.put("Atan", Math::atan);
+        ops.put("Sinh", Math::sinh);
+        ops.put("Cosh", Math::cosh);
+        ops.put("Asinh", v -> Math.log(v + Math.sqrt(v * v + 1)));
+        ops.put("Acosh", v -> Math.log(v + Math.sqrt(v * v - 1)));
+        ops.put("Atanh", v -> 0.5 * Math.log((1 + v) / (1 - v)));
+        ops.put("Sign", v -> v > 0 ? 1 : v < 0 ? -1 : v);
+        ops.put("Softsign", v -> v / (1 + Math.abs(v)));
+        ops.put("ThresholdedRelu", v -> v > 1 ? v : Double.isNaN(v) ? v : 0);   // alpha 1
+        ops.put("Celu", v -> v > 0 ? v : Math.exp(v) - 1);   // alpha 1
+        ops.put("Shrink", v -> v < -0.5 ? v : v > 0.5 ? v : Double.isNaN(v) ? v : 0);   // bias 0, lambd 0.5
+        for (var e : ops.entrySet()) {
+            GraphProto g = GraphProto.newBuilder().setName("u").addInput(TestModels.f32("x", x.length)).addOutput(TestModels.f32("y"))
+                    .addNode(TestModels.node("u", e.getKey(), new String[] {"x"}, new String[] {"y"})).build();
+            float[] expected = new float[x.length];
+            for (int i = 0; i < x.length; i++) expected[i] = (float) e.getValue().applyAsDouble(x[i]);
+            expected[6] = e.getKey().equals("Asinh") ? 1e-6f : expected[6];   // the textbook asinh loses x near 0 in double: asinh(x) = x there
+            try (Tensor y = run(13, g, x, x.length).get("y"); Tensor want = Tensor.of(expected, x.length)) {
+                assertNull(BackendCase.compare(y, want), e.getKey());
+            }
+        }
+    }
+
+    /** DepthToSpace (DCR, CRD) and SpaceToDepth at batch 2 (the suite's cases are batch 1) against ONNX's index formulas. */
+    @Test
+    void depthToSpaceAndBackAtBatchTwo() {
+        int n = 2, c = 8, h = 2, w = 3, b = 2, c2 = c / (b * b);
+        float[] x = new float[n * c * h * w];
+        for (int i = 0; i < x.length; i++) x[i] = i * 0.5f - 3;
+        for (String mode : new String[] {"DCR", "CRD"}) {
+            GraphProto g = GraphProto.newBuilder().setName("d2s").addInput(TestModels.f32("x", n, c, h, w)).addOutput(TestModels.f32("y"))
+                    .addNode(TestModels.node("d", "DepthToSpace", new String[] {"x"}, new String[] {"y"}, TestModels.string("mode", mode),
+                            AttributeProto.newBuilder().setName("blocksize").setType(AttributeProto.AttributeType.INT).setI(b).build())).build();
+            float[] want = new float[x.length];
+            for (int in = 0; in < n; in++) for (int oc = 0; oc < c2; oc++) for (int oh = 0; oh < h * b; oh++) for (int ow = 0; ow < w * b; ow++) {
+                int i = oh % b, j = ow % b;
+                int src = mode.equals("DCR") ? (i * b + j) * c2 + oc : oc * b * b + i * b + j;
+                want[((in * c2 + oc) * h * b + oh) * w * b + ow] = x[((in * c + src) * h + oh / b) * w + ow / b];
+            }
+            try (Tensor y = run(13, g, x, n, c, h, w).get("y"); Tensor e = Tensor.of(want, n, c2, h * b, w * b)) {
+                assertNull(BackendCase.compare(y, e), mode);
+            }
+            if (!mode.equals("DCR")) continue;
+            GraphProto back = GraphProto.newBuilder().setName("s2d").addInput(TestModels.f32("x", n, c2, h * b, w * b)).addOutput(TestModels.f32("y"))
+                    .addNode(TestModels.node("s", "SpaceToDepth", new String[] {"x"}, new String[] {"y"},
+                            AttributeProto.newBuilder().setName("blocksize").setType(AttributeProto.AttributeType.INT).setI(b).build())).build();
+            try (Tensor y = run(13, back, want, n, c2, h * b, w * b).get("y"); Tensor e = Tensor.of(x, n, c, h, w)) {
+                assertNull(BackendCase.compare(y, e), "SpaceToDepth inverts DCR");
+            }
+        }
+    }
+
+    /** Hardmax: the first maximum wins a tie, a NaN counts as the maximum (numpy.argmax, ONNX's reference); the suite has neither. */
+    @Test
+    void hardmaxTiesAndNaN() {
+        GraphProto g = GraphProto.newBuilder().setName("hm").addInput(TestModels.f32("x", 3, 3)).addOutput(TestModels.f32("y"))
+                .addNode(TestModels.node("h", "Hardmax", new String[] {"x"}, new String[] {"y"})).build();
+        float[] x = {1, Float.NaN, 5, 2, 2, -1, Float.NaN, 7, Float.NaN};
+        try (Tensor y = run(13, g, x, 3, 3).get("y")) {
+            assertArrayEquals(new float[] {0, 1, 0, 1, 0, 0, 1, 0, 0}, y.toFloatArray());
+        }
+    }
+}
