@@ -63,7 +63,7 @@ final class MathKernels {
      * Hardmax over the middle dim of {@code [outer, axis, inner]}: 1 at the first maximum, 0 elsewhere;
      * a NaN counts as the maximum (numpy.argmax, ONNX's reference).
      */
-    static Compiler.Kernel hardmax(long outer, long axis, long inner) {
+    static JavaStep.Kernel hardmax(long outer, long axis, long inner) {
         return (src, dst) -> {
             for (long o = 0; o < outer; o++) {
                 for (long i = 0; i < inner; i++) {
