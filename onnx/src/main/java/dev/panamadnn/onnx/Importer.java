@@ -186,6 +186,9 @@ final class Importer {
         }
     }
 
+    /** The ops with several outputs of their own and a string-list attribute (activations) we read. */
+    private static final Set<String> RECURRENT = Set.of("LSTM", "GRU");
+
     /** The rule for {@code n}, or null with its problems recorded. */
     private OpRule check(NodeProto n, String label, int opset, Attributes a, Set<String> read) {
         String domain = n.getDomain().equals("ai.onnx") ? "" : n.getDomain();
@@ -205,7 +208,7 @@ final class Importer {
         for (String t : rule.targets()) if (!Ops.names().contains(t)) problems.add(label + ": our op set has no " + t + " yet");
         for (int k = 1; k < n.getOutputCount(); k++) {
             if (!n.getOutput(k).isEmpty() && read.contains(n.getOutput(k)) && !n.getOpType().equals("Split")
-                    && !n.getOpType().equals("LayerNormalization")) {
+                    && !n.getOpType().equals("LayerNormalization") && !RECURRENT.contains(n.getOpType())) {
                 problems.add(label + ": output " + k + " ('" + n.getOutput(k) + "') is not supported");
             }
         }
@@ -245,6 +248,15 @@ final class Importer {
                         b.put(a.getName(), d);
                     }
                     case TENSOR -> b.put(a.getName(), TensorProtos.toTensor(a.getT(), what, arena, baseDir));
+                    // Our attributes have no string lists: LSTM's and GRU's activations become one comma-separated string.
+                    case STRINGS -> {
+                        if (!a.getName().equals("activations") || !RECURRENT.contains(n.getOpType())) {
+                            problems.add(what + ": attributes of type " + type + " are not supported");
+                            ok = false;
+                        } else {
+                            b.put(a.getName(), String.join(",", a.getStringsList().stream().map(x -> x.toStringUtf8()).toList()));
+                        }
+                    }
                     default -> {
                         problems.add(what + ": attributes of type " + type + " are not supported");
                         ok = false;

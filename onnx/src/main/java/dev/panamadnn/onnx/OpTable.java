@@ -231,6 +231,38 @@ final class OpTable {
         replaceLast(same("Split", 2, 12, "axis", "split").translate(n -> n.emit("Split", Attributes.of("axis", n.attributes.integer("axis", 0)),
                 List.of(n.input(0), n.attributes.has("split") ? n.longs("split", n.attributes.integers("split"), n.attributes.integers("split").length) : ""),
                 n.outputCount)));
+        // Recurrent layers onto our ONNX-semantics LSTM and GRU (RecurrentShapes): default activations only, no clip, no input_forget.
+        for (String op : new String[] {"LSTM", "GRU"}) {
+            String[] attrs = op.equals("LSTM") ? new String[] {"activations", "direction", "hidden_size", "input_forget"}
+                    : new String[] {"activations", "direction", "hidden_size", "linear_before_reset"};
+            String note = "default activations only; clip, activation_alpha/_beta" + (op.equals("LSTM") ? " and input_forget = 1" : "")
+                    + " are not supported";
+            boolean lstm = op.equals("LSTM");
+            OpRule.Check check = (a, opset) -> recurrentCheck(a, lstm);
+            replaceLast(same(op, 7, 13, attrs).check(check).translate(OpTable::recurrent, op).note(note));
+            replaceLast(same(op, 14, 17, cat(attrs, "layout")).check(check).translate(OpTable::recurrent, op).note(note));
+        }
+    }
+
+    /** LSTM's and GRU's attribute values we compute (the activations arrive as one comma-separated string, see Importer). */
+    private static String recurrentCheck(Attributes a, boolean lstm) {
+        if (a.integer("input_forget", 0) != 0) return "input_forget = 1 (coupled input-forget gate) is not supported";
+        String direction = a.string("direction", "forward");
+        if (!Set.of("forward", "reverse", "bidirectional").contains(direction)) return "direction '" + direction + "' is not one of forward, reverse, bidirectional";
+        if (a.has("activations")) {
+            String given = a.string("activations").replace(" ", "");
+            String one = lstm ? "Sigmoid,Tanh,Tanh" : "Sigmoid,Tanh";
+            String want = direction.equals("bidirectional") ? one + "," + one : one;
+            if (!given.equalsIgnoreCase(want)) return "activations '" + a.string("activations") + "' are not supported: only the defaults (" + want + ")";
+        }
+        return null;
+    }
+
+    /** LSTM and GRU as our op of the same name; absent outputs (Y left out) get fresh names from the builder. */
+    private static List<String> recurrent(NodeContext n) {
+        Attributes.Builder b = n.attributes.toBuilder();
+        if (n.attributes.integer("input_forget", 0) == 0) b.remove("input_forget");
+        return n.emit(n.op, b.build(), n.inputs, Math.max(1, n.outputCount));
     }
 
 
