@@ -5,11 +5,10 @@ import dev.panamadnn.compile.LowerRecurrent.Rnn;
 import dev.panamadnn.compile.LowerRecurrent.State;
 import dev.panamadnn.graph.Node;
 import dev.panamadnn.internal.dnnl.RnnOps;
+import dev.panamadnn.internal.lowering.LengthGroups;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.TreeMap;
 
 /**
  * An {@code LSTM}/{@code GRU} node with constant, unequal {@code sequence_lens}, run as the eager
@@ -25,7 +24,7 @@ final class LowerRecurrentGroups {
 
     /** Returns the buffers of Y (oneDNN's layout for the node: {@code [T, N, D*H]} or {@code [N, T, D*H]}), Y_h and Y_c. */
     static int[] lower(Compiler plan, Node n, Rnn g, float[][] weights, int[] lengths, Value x, State h0, State c0) {
-        List<int[]> groups = groups(lengths);
+        List<int[]> groups = LengthGroups.of(lengths);
         int dirs = g.dirs(), h = g.hidden(), features = g.features();
         long batch = g.batch(), steps = g.steps();
         boolean bf = g.batchFirst();
@@ -120,19 +119,5 @@ final class LowerRecurrentGroups {
         for (int d = 0; d < dirs; d++)
             for (int j = 0; j < ng; j++) System.arraycopy(state, (int) ((d * batch + grp[j + 1]) * h), out, (d * ng + j) * h, h);
         return out;
-    }
-
-    /** The batch split by length, longest first: each {@code int[]} is {length, index, index, ...}. */
-    private static List<int[]> groups(int[] lengths) {
-        TreeMap<Integer, List<Integer>> byLength = new TreeMap<>(Collections.reverseOrder());
-        for (int b = 0; b < lengths.length; b++) byLength.computeIfAbsent(lengths[b], k -> new ArrayList<>()).add(b);
-        List<int[]> groups = new ArrayList<>();
-        byLength.forEach((len, members) -> {
-            int[] grp = new int[members.size() + 1];
-            grp[0] = len;
-            for (int i = 0; i < members.size(); i++) grp[i + 1] = members.get(i);
-            groups.add(grp);
-        });
-        return groups;
     }
 }

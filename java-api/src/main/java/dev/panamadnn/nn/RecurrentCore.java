@@ -4,15 +4,14 @@ import dev.panamadnn.DataType;
 import dev.panamadnn.Tensor;
 import dev.panamadnn.internal.Sizes;
 import dev.panamadnn.internal.lifetime.NativeAccess;
+import dev.panamadnn.internal.lowering.LengthGroups;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.function.Supplier;
 
 /**
@@ -93,20 +92,13 @@ final class RecurrentCore implements AutoCloseable {
         }
     }
 
-    /** The batch split by length, longest first: each {@code int[]} is {length, index, index, ...}. */
+    /** The batch split by length, longest first ({@link LengthGroups#of}); no lengths: one group of every sequence at full length. */
     static List<int[]> groupsByLength(int[] lengths, Sequence seq) {
-        TreeMap<Integer, List<Integer>> byLength = new TreeMap<>(Collections.reverseOrder());
-        for (int b = 0; b < seq.batch(); b++) {
-            byLength.computeIfAbsent(lengths == null ? (int) seq.steps() : lengths[b], k -> new ArrayList<>()).add(b);
+        if (lengths == null) {
+            lengths = new int[(int) seq.batch()];
+            java.util.Arrays.fill(lengths, (int) seq.steps());
         }
-        List<int[]> groups = new ArrayList<>();
-        byLength.forEach((len, members) -> {
-            int[] g = new int[members.size() + 1];
-            g[0] = len;
-            for (int i = 0; i < members.size(); i++) g[i + 1] = members.get(i);
-            groups.add(g);
-        });
-        return groups;
+        return LengthGroups.of(lengths);
     }
 
     /**
