@@ -46,7 +46,9 @@ import java.util.Set;
 final class AssignLayouts implements Rewrite {
     static final String PLAIN = "plain", NHWC = "nhwc", BLOCKED = "blocked", ANY = "any", INPUT = "input";
     private static final Set<String> POOLING = Set.of("MaxPool", "AveragePool", "GlobalAveragePool", "AdaptiveAvgPool");
-    private static final Set<String> ELEMENTWISE = Set.of("BatchNormalization", "Add", "Identity");
+    /** Ops lowered in the layout their input arrives in (oneDNN eltwise/batch norm/binary on a same-shape operand). */
+    private static final Set<String> ELEMENTWISE = Set.of("BatchNormalization", "Add", "Identity", "Exp", "Log", "Sqrt", "Abs", "Neg",
+            "Reciprocal", "Softplus", "HardSwish", "Round", "HardSigmoid", "Clip");
 
     @Override
     public String name() {
