@@ -1,0 +1,133 @@
+package dev.panamadnn.spark;
+
+import java.io.Serializable;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import org.apache.spark.TaskContext;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+
+/**
+ * Scores one partition: reads up to {@code batchSize} rows, packs the good ones into one batch,
+ * runs it and hands the rows back, in order, each with its output (and prediction, and error)
+ * appended. Rows are read lazily, one batch ahead, so a partition of any size needs one batch of
+ * memory. A bad row (null, wrong length, a non-finite value in or out, an undecodable image) either
+ * fails the task with a {@link PanamaRowException} naming the row's position in the partition and
+ * the partition, or, with an error column, gets its message there and null outputs.
+ */
+final class PartitionScorer implements Iterator<Row> {
+    /** What the task closure carries from the driver: the model spec and the columns. */
+    record Settings(ModelSpec spec, int featuresIndex, boolean binaryImages, ImageOptions image, boolean withPrediction, boolean withError)
+            implements Serializable {}
+
+    private final Settings settings;
+    private final Iterator<Row> in;
+    private final int partition;
+    private final BatchRunner runner;
+    private final Row[] rows;
+    private final String[] errors;
+    /** For each row of the batch, its slot in the packed batch, or -1 for a bad row. */
+    private final int[] slot;
+    private float[] outputs;
+    private int count, next;
+    private long position;
+
+    PartitionScorer(Settings settings, Iterator<Row> in) {
+        this.settings = settings;
+        this.in = in;
+        TaskContext task = TaskContext.get();
+        this.partition = task == null ? -1 : task.partitionId();
+        LoadedModel model = ExecutorModels.get(settings.spec());
+        if (settings.binaryImages()) settings.image().check(model.sampleShape);
+        this.runner = new BatchRunner(model);
+        if (task != null) task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) t -> runner.close());
+        int b = settings.spec().batchSize();
+        this.rows = new Row[b];
+        this.errors = new String[b];
+        this.slot = new int[b];
+    }
+
+    @Override
+    public boolean hasNext() {
+        if (next < count) return true;
+        if (!in.hasNext()) {
+            runner.close();
+            return false;
+        }
+        fill();
+        return next < count;
+    }
+
+    @Override
+    public Row next() {
+        if (!hasNext()) throw new NoSuchElementException();
+        int k = next++;
+        Row row = rows[k];
+        rows[k] = null;
+        float[] out = null;
+        Integer prediction = null;
+        if (errors[k] == null) {
+            int n = runner.outputSize();
+            out = new float[n];
+            System.arraycopy(outputs, slot[k] * n, out, 0, n);
+            prediction = argmax(out);
+        }
+        int extra = 1 + (settings.withPrediction() ? 1 : 0) + (settings.withError() ? 1 : 0);
+        Object[] values = new Object[row.length() + extra];
+        for (int i = 0; i < row.length(); i++) values[i] = row.get(i);
+        int at = row.length();
+        values[at++] = out;
+        if (settings.withPrediction()) values[at++] = prediction;
+        if (settings.withError()) values[at] = errors[k];
+        return RowFactory.create(values);
+    }
+
+    /** Reads the next batch of rows, packs the good ones and runs them. */
+    private void fill() {
+        count = 0;
+        next = 0;
+        int good = 0, size = runner.sampleSize();
+        float[] staging = runner.staging();
+        while (count < rows.length && in.hasNext()) {
+            Row row = in.next();
+            long at = position++;
+            String error = RowReader.read(row, settings, runner.sampleShape(), staging, good * size, size);
+            if (error != null) {
+                fail(at, error);
+                slot[count] = -1;
+            } else {
+                slot[count] = good++;
+            }
+            rows[count] = row;
+            errors[count] = error;
+            count++;
+        }
+        outputs = good == 0 ? null : runner.run(good);
+        int n = runner.outputSize();
+        for (int k = 0; k < count; k++) {
+            if (slot[k] < 0) continue;
+            int bad = firstNonFinite(outputs, slot[k] * n, n);
+            if (bad >= 0) {
+                String error = "the model's output [" + bad + "] is " + outputs[slot[k] * n + bad] + " (the input is finite: it overflows the model)";
+                fail(position - count + k, error);
+                errors[k] = error;
+            }
+        }
+    }
+
+    private void fail(long at, String error) {
+        if (!settings.withError()) throw new PanamaRowException(at, partition, error);
+    }
+
+    static int firstNonFinite(float[] v, int from, int n) {
+        for (int i = 0; i < n; i++) if (!Float.isFinite(v[from + i])) return i;
+        return -1;
+    }
+
+    /** The first index of the largest value (PyTorch's argmax on a tie). */
+    static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+        return best;
+    }
+}
