@@ -39,6 +39,7 @@ final class LowerIndex {
             case "Slice" -> slice(plan, n);
             case "Expand" -> expand(plan, n);
             case "Where" -> where(plan, n);
+            case "GatherElements", "Tile", "Resize" -> LowerSelect.lower(plan, n);
             default -> null;
         };
     }
@@ -184,7 +185,7 @@ final class LowerIndex {
     }
 
     /** A Java step writing output element o from input element {@code from[o]}. */
-    private static Value mapped(Compiler plan, Node n, Value x, long[] y, long[] from, String what) {
+    static Value mapped(Compiler plan, Node n, Value x, long[] y, long[] from, String what) {
         return PlanOutputs.javaStep(plan, List.of(x), List.of(y), (src, dst) -> {
             for (int o = 0; o < from.length; o++) dst[0].setAtIndex(JAVA_FLOAT, o, src[0].getAtIndex(JAVA_FLOAT, from[o]));
         }, what).get(0);
@@ -223,15 +224,15 @@ final class LowerIndex {
 
     // ---- helpers ----
 
-    private static Value input(Compiler plan, Node n, int i) {
+    static Value input(Compiler plan, Node n, int i) {
         return PlanOutputs.javaInput(plan, plan.asShape(plan.in(n, i), shape(plan, n.input(i)), n.input(i)), n.name());
     }
 
-    private static long[] shape(Compiler plan, String value) {
+    static long[] shape(Compiler plan, String value) {
         return plan.graph.shape(value).sizes();
     }
 
-    private static long[] out(Compiler plan, Node n, int i) {
+    static long[] out(Compiler plan, Node n, int i) {
         return plan.graph.value(n.outputs().get(i)).shape().sizes();
     }
 
@@ -246,7 +247,7 @@ final class LowerIndex {
         return longs(t);
     }
 
-    private static long[] longs(Tensor t) {
+    static long[] longs(Tensor t) {
         long[] v = new long[Math.toIntExact(t.numel())];
         for (int i = 0; i < v.length; i++) {
             v[i] = t.dtype() == DataType.I32 ? t.segment().getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i)
@@ -255,13 +256,13 @@ final class LowerIndex {
         return v;
     }
 
-    private static long prod(long[] s, int from, int to) {
+    static long prod(long[] s, int from, int to) {
         long p = 1;
         for (int i = from; i < to; i++) p = Math.multiplyExact(p, s[i]);
         return p;
     }
 
-    private static long[] strides(long[] s) {
+    static long[] strides(long[] s) {
         long[] st = new long[s.length];
         long k = 1;
         for (int d = s.length - 1; d >= 0; d--) {

@@ -28,7 +28,7 @@ final class LowerMath {
     /** The ops lowered here. */
     static final Set<String> OPS = Set.of("Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "PRelu", "MatMul", "Transpose", "Exp", "Log",
             "Sqrt", "Abs", "Neg", "Reciprocal", "Erf", "Softplus", "HardSigmoid", "HardSwish", "Selu", "Clip", "Floor", "Ceil", "Round",
-            "Softmax", "LogSoftmax", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "GlobalMaxPool", "InstanceNormalization",
+            "Softmax", "LogSoftmax", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "GlobalMaxPool", "InstanceNormalization",
             "LayerNormalization", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Sign", "Softsign",
             "ThresholdedRelu", "Celu", "Shrink", "Hardmax");
 
@@ -40,7 +40,7 @@ final class LowerMath {
             case "MatMul" -> LowerMatMul.matmul(plan, n);
             case "Transpose" -> LowerMatMul.transpose(plan, n);
             case "Softmax", "LogSoftmax" -> softmax(plan, n);
-            case "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "GlobalMaxPool" -> LowerReduce.reduce(plan, n);
+            case "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "GlobalMaxPool" -> LowerReduce.reduce(plan, n);
             case "InstanceNormalization" -> LowerReduce.instanceNorm(plan, n);
             case "LayerNormalization" -> LowerReduce.layerNorm(plan, n);
             case "Erf" -> java(plan, n, MathKernels::erf);

@@ -14,7 +14,7 @@ import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
 import java.util.Arrays;
 
 /**
- * ReduceMean/Sum/Max/Min and GlobalMaxPool on oneDNN's reduction primitive; LayerNormalization on
+ * ReduceMean/Sum/Max/Min/Prod and GlobalMaxPool on oneDNN's reduction primitive; LayerNormalization on
  * its layer normalization; InstanceNormalization
  * on its group normalization with one group per channel (the statistics of each (sample, channel)
  * plane, exactly instance normalization's).
@@ -47,6 +47,7 @@ final class LowerReduce {
             case "ReduceSum" -> MathOps.Reduction.SUM;
             case "ReduceMean" -> MathOps.Reduction.MEAN;
             case "ReduceMin" -> MathOps.Reduction.MIN;
+            case "ReduceProd" -> MathOps.Reduction.PROD;
             default -> MathOps.Reduction.MAX;
         };
         MemoryDescriptor dst = LowerMath.plainMd(plan, kept);

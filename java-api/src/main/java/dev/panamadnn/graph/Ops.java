@@ -44,7 +44,7 @@ import java.util.TreeMap;
  * Selu               X                      alpha gamma (ONNX's defaults)
  * Clip               X, [min], [max]        min max (the attributes of opset &lt; 11; from 11 scalar inputs)
  * LogSoftmax         X                      axis (default -1; opset 13: one axis)
- * ReduceMean ReduceSum ReduceMax ReduceMin   X, [axes (I64 constant)]   axes keepdims noop_with_empty_axes
+ * ReduceMean ReduceSum ReduceMax ReduceMin ReduceProd   X, [axes (I64 constant)]   axes keepdims noop_with_empty_axes
  * InstanceNormalization   X, scale, B       epsilon
  * Concat             X...                   axis
  * Reshape            X, shape (I64 constant)  allowzero
@@ -75,6 +75,11 @@ import java.util.TreeMap;
  * Mod                A, B (I64/I32)         fmod (0: the divisor's sign, 1: the dividend's)
  * Add Sub Mul Div    on I64/I32             (integer semantics, Div truncating)
  * Reshape            on I64 data            (a shape vector)
+ * -- element selection and resampling on F32 (SelectShapes) --
+ * GatherElements     data, indices          axis
+ * Tile               X, repeats (known)
+ * Resize             X, [roi], [scales (known)], [sizes (known)]   mode coordinate_transformation_mode nearest_mode cubic_coeff_a exclude_outside
+ * ArgMax ArgMin      X                      axis keepdims select_last_index   (I64 out)
  * </pre>
  * Values are F32 except the I64 shape/pads constants and the values of the shape, index and dtype
  * ops. <b>Value propagation:</b> when every input such an op reads is known (initializers,
@@ -243,7 +248,7 @@ public final class Ops {
             axis(n.attributes().integer("axis", -1), in.get(0).shape().rank(), "axis");
             return in.get(0).shape();
         });
-        for (String s : new String[] {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin"}) {
+        for (String s : new String[] {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd"}) {
             op(s, 1, 2, attrs("axes", Type.INTS, "keepdims", Type.INT, "noop_with_empty_axes", Type.INT), MathShapes::reduce);
         }
         op("InstanceNormalization", 3, 3, attrs("epsilon", Type.FLOAT), (n, in, c) -> MathShapes.instanceNorm(in));
@@ -284,6 +289,14 @@ public final class Ops {
         typed("Mod", 2, 2, 1, 1, attrs("fmod", Type.INT), IndexArith::elementwise);
         for (String s : new String[] {"Add", "Sub", "Mul", "Div"}) if (SPECS.containsKey(s)) onIntegers(s, IndexArith::elementwise);
         onIntegers("Reshape", IndexArith::reshape);
+        // Element selection and resampling on F32 activations (SelectShapes).
+        typed("GatherElements", 2, 2, 1, 1, attrs("axis", Type.INT), SelectShapes::gatherElements);
+        typed("Tile", 2, 2, 1, 1, Map.of(), SelectShapes::tile);
+        typed("Resize", 1, 4, 1, 1, attrs("mode", Type.STRING, "coordinate_transformation_mode", Type.STRING, "nearest_mode", Type.STRING,
+                "cubic_coeff_a", Type.FLOAT, "exclude_outside", Type.INT, "extrapolation_value", Type.FLOAT), SelectShapes::resize);
+        for (String s : new String[] {"ArgMax", "ArgMin"}) {
+            typed(s, 1, 1, 1, 1, attrs("axis", Type.INT, "keepdims", Type.INT, "select_last_index", Type.INT), SelectShapes::argMinMax);
+        }
     }
 
     /** {@return the ops a graph may use, sorted} */

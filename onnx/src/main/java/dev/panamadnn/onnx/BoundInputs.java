@@ -6,16 +6,20 @@ import dev.panamadnn.compile.CompileOptions;
 import dev.panamadnn.compile.CompiledModel;
 import dev.panamadnn.graph.Value;
 import dev.panamadnn.onnx.proto.ModelProto;
+import dev.panamadnn.onnx.proto.NodeProto;
+import dev.panamadnn.onnx.proto.ValueInfoProto;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * {@link OnnxModel#run} for a model that cannot be compiled while its integer inputs are run-time
@@ -24,7 +28,8 @@ import java.util.Map;
  * as a constant from the call's values (copied), imports and compiles the model for those values
  * and the call's input shapes, and keeps that plan for the next call with the same values and
  * shapes (the {@value #MAX_BINDINGS} most recently used are kept; TensorRT treats shape tensors
- * alike). Float inputs stay inputs. Runs are serialized (this path is for one-off calls; a hot
+ * alike). Float inputs stay inputs, except those read only as a Resize's roi/scales or an
+ * Upsample's scales, which fix the output shape as sizes do and are bound too. Runs are serialized (this path is for one-off calls; a hot
  * path compiles a model whose shapes and axes are constants). Closed by its {@link OnnxModel}.
  */
 final class BoundInputs implements AutoCloseable {
@@ -37,6 +42,7 @@ final class BoundInputs implements AutoCloseable {
     private final MemorySegment file;
     private final String source;
     private final List<Value> inputs;
+    private final Set<String> bindable;   // the inputs bound: integer and bool ones, and floats that fix a shape (scaleInputs)
     private final LinkedHashMap<String, Binding> plans = new LinkedHashMap<>(16, 0.75f, true);   // by values and shapes, LRU
 
     BoundInputs(ModelProto proto, Path baseDir, MemorySegment file, String source, List<Value> inputs) {
@@ -45,15 +51,33 @@ final class BoundInputs implements AutoCloseable {
         this.file = file;
         this.source = source;
         this.inputs = inputs;
+        this.bindable = bindable(proto, inputs);
     }
 
-    /** Whether {@code inputs} has an integer input this path would bind. */
-    static boolean applies(List<Value> inputs) {
-        return inputs.stream().anyMatch(v -> bindable(v.dtype()));
+    /** Whether {@code inputs} (of {@code proto}) has an input this path would bind. */
+    static boolean applies(ModelProto proto, List<Value> inputs) {
+        return !bindable(proto, inputs).isEmpty();
     }
 
-    private static boolean bindable(DataType t) {
-        return t == DataType.I64 || t == DataType.I32 || t == DataType.BOOL;   // plans compute on F32 only
+    /**
+     * The inputs bound per call: every I64/I32/BOOL one (plans compute on F32 only), and every F32 one
+     * read only as a Resize's roi or scales or an Upsample's scales (they fix the output shape, as sizes do).
+     */
+    static Set<String> bindable(ModelProto proto, List<Value> inputs) {
+        Set<String> scales = new HashSet<>(), other = new HashSet<>();
+        for (NodeProto n : proto.getGraph().getNodeList()) {
+            for (int i = 0; i < n.getInputCount(); i++) {
+                boolean scale = n.getOpType().equals("Resize") && (i == 1 || i == 2) || n.getOpType().equals("Upsample") && i == 1;
+                (scale ? scales : other).add(n.getInput(i));
+            }
+        }
+        for (ValueInfoProto o : proto.getGraph().getOutputList()) other.add(o.getName());
+        Set<String> out = new HashSet<>();
+        for (Value v : inputs) {
+            boolean integer = v.dtype() == DataType.I64 || v.dtype() == DataType.I32 || v.dtype() == DataType.BOOL;
+            if (integer || v.dtype() == DataType.F32 && scales.contains(v.name()) && !other.contains(v.name())) out.add(v.name());
+        }
+        return out;
     }
 
     /** Runs on {@code given} (checked by the caller against the declared inputs); returns outputs by ONNX name. */
@@ -84,7 +108,7 @@ final class BoundInputs implements AutoCloseable {
         for (Value v : inputs) {
             Tensor t = given.get(v.name());
             sb.append(v.name()).append(':').append(t.dtype()).append(Arrays.toString(t.shape()));
-            if (bindable(t.dtype())) {
+            if (bindable.contains(v.name())) {
                 for (long i = 0; i < t.numel(); i++) sb.append(i == 0 ? '=' : ',').append(element(t, i));
             }
             sb.append(';');
@@ -96,6 +120,7 @@ final class BoundInputs implements AutoCloseable {
         return switch (t.dtype()) {
             case I64 -> t.segment().getAtIndex(ValueLayout.JAVA_LONG, i);
             case I32 -> t.segment().getAtIndex(ValueLayout.JAVA_INT, i);
+            case F32 -> Float.floatToRawIntBits(t.segment().getAtIndex(ValueLayout.JAVA_FLOAT, i));
             default -> t.segment().get(ValueLayout.JAVA_BYTE, i);
         };
     }
@@ -106,7 +131,7 @@ final class BoundInputs implements AutoCloseable {
             Map<String, Tensor> bound = new HashMap<>();
             for (Value v : inputs) {
                 Tensor t = given.get(v.name());
-                if (!bindable(t.dtype())) continue;
+                if (!bindable.contains(v.name())) continue;
                 if (!t.isContiguous()) throw new OnnxException(source + ": integer input '" + v.name() + "' must be contiguous");
                 Tensor copy = Tensor.allocate(arena, t.dtype(), t.shape());
                 MemorySegment.copy(t.segment(), 0, copy.segment(), 0, t.numel() * t.dtype().byteSize());

@@ -70,7 +70,7 @@ public final class OnnxModel implements AutoCloseable {
             } catch (OnnxException | IllegalArgumentException notDeclared) {
                 throw why;
             }
-            if (!BoundInputs.applies(declared.get(0))) throw why;
+            if (!BoundInputs.applies(proto, declared.get(0))) throw why;
             // Shape inference needs a value an integer input gives (a Reshape's shape fed as an input): run() binds them per call.
             return new OnnxModel(arena, null, source, proto, baseDir, file, declared, why, new BoundInputs(proto, baseDir, file, source, declared.get(0)));
         } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {   // a check of our IR's (Value, Dim, Tensor)
@@ -165,7 +165,7 @@ public final class OnnxModel implements AutoCloseable {
             try {
                 ours = runAll(inputs);
             } catch (UnsupportedOperationException e) {   // e.g. a Conv's weights: maybe an integer input's value would make it constant
-                if (!BoundInputs.applies(imported.inputs())) throw new OnnxException(source + ": " + e.getMessage(), e);
+                if (!BoundInputs.applies(proto, imported.inputs())) throw new OnnxException(source + ": " + e.getMessage(), e);
                 return runBound(inputs, e);
             } catch (IllegalArgumentException e) {
                 throw new OnnxException(source + ": " + e.getMessage(), e);

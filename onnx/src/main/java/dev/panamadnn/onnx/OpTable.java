@@ -227,10 +227,11 @@ final class OpTable {
         }, "Constant").note("input shapes fixed (a constant)"));
         replaceLast(same("Trilu", 14, 17, "upper").translate(Composed::trilu, "Constant", "Where")
                 .note("k a constant (or a bound input), the last two dims fixed; as Where over a constant mask"));
-        same("Split", 13, 17, "axis");
+        replaceLast(same("Split", 13, 17, "axis").translate(n -> n.emit("Split", kept(n.attributes), n.inputs, n.outputCount)));
         replaceLast(same("Split", 2, 12, "axis", "split").translate(n -> n.emit("Split", Attributes.of("axis", n.attributes.integer("axis", 0)),
                 List.of(n.input(0), n.attributes.has("split") ? n.longs("split", n.attributes.integers("split"), n.attributes.integers("split").length) : ""),
                 n.outputCount)));
+        SelectRules.addTo(RULES);
         // Recurrent layers onto our ONNX-semantics LSTM and GRU (RecurrentShapes): default activations only, no clip, no input_forget.
         for (String op : new String[] {"LSTM", "GRU"}) {
             String[] attrs = op.equals("LSTM") ? new String[] {"activations", "direction", "hidden_size", "input_forget"}

@@ -31,7 +31,7 @@ public final class MathOps {
 
     /** A {@code dnnl_alg_kind_t} of the reduction primitive. */
     public enum Reduction {
-        SUM, MEAN, MAX, MIN;
+        SUM, MEAN, MAX, MIN, PROD;
 
         int algorithm() {
             return switch (this) {
@@ -39,6 +39,7 @@ public final class MathOps {
                 case MEAN -> dnnl_reduction_mean();
                 case MAX -> dnnl_reduction_max();
                 case MIN -> dnnl_reduction_min();
+                case PROD -> dnnl_reduction_mul();
             };
         }
     }

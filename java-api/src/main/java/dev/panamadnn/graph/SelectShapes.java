@@ -1,0 +1,146 @@
+package dev.panamadnn.graph;
+
+import dev.panamadnn.DataType;
+import dev.panamadnn.graph.Known.Data;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Shape rules of the element-selecting and resampling ops (ONNX opset 13-17 semantics):
+ * GatherElements, Tile, Resize, ArgMax/ArgMin. Index-like operands (GatherElements' indices,
+ * Tile's repeats, Resize's scales and sizes) must be known when shapes are inferred for Tile and
+ * Resize (they fix the output shape); GatherElements' indices are checked against the data when
+ * known. No values are propagated: these ops compute on F32 activations.
+ */
+final class SelectShapes {
+    private SelectShapes() {}
+
+    /** GatherElements(data F32, indices I64/I32) axis: the output has the indices' shape. */
+    static List<IndexShapes.Out> gatherElements(Node n, List<Value> in, Known k) {
+        Value data = in.get(0), idx = in.get(1);
+        IndexShapes.require(data, "data", DataType.F32);
+        IndexShapes.require(idx, "indices", DataType.I64, DataType.I32);
+        Shape x = data.shape(), i = idx.shape();
+        if (x.rank() < 1 || x.rank() != i.rank()) throw new GraphException("indices " + idx + " must have the rank of data " + data + " (>= 1)");
+        int axis = Ops.axis(n.attributes().integer("axis", 0), x.rank(), "axis");
+        for (int d = 0; d < x.rank(); d++) {
+            if (d != axis && i.dim(d).isFixed() && x.dim(d).isFixed() && i.dim(d).size() > x.dim(d).size()) {
+                throw new GraphException("indices " + idx + " are larger than data " + data + " in dim " + d);
+            }
+        }
+        Data ix = k.get(idx);
+        if (ix != null && ix.ints() != null && x.dim(axis).isFixed()) {
+            long size = x.dim(axis).size();
+            for (long v : ix.ints()) {
+                if (v < -size || v >= size) throw new GraphException("index " + v + " is out of range for dim " + axis + " (" + size + ") of " + data);
+            }
+        }
+        return IndexShapes.one(DataType.F32, i, null);
+    }
+
+    /** Tile(input F32, repeats I64 known): each dim times its repeat. */
+    static List<IndexShapes.Out> tile(Node n, List<Value> in, Known k) {
+        Value x = in.get(0);
+        IndexShapes.require(x, "input", DataType.F32);
+        IndexShapes.require(in.get(1), "repeats", DataType.I64);
+        long[] r = k.longs(in.get(1), "repeats");
+        if (r.length != x.shape().rank()) throw new GraphException("repeats " + Arrays.toString(r) + " must have one entry per dim of " + x);
+        List<Dim> dims = new ArrayList<>();
+        for (int d = 0; d < r.length; d++) {
+            if (r[d] < 1) throw new GraphException("repeats must be >= 1 (empty tensors are not supported), got " + Arrays.toString(r));
+            dims.add(x.shape().dim(d).times(r[d]));
+        }
+        return IndexShapes.one(DataType.F32, new Shape(dims), null);
+    }
+
+    static final Set<String> RESIZE_MODES = Set.of("nearest", "linear", "cubic");
+    static final Set<String> COORDINATE_MODES = Set.of("half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn");
+    static final Set<String> NEAREST_MODES = Set.of("round_prefer_floor", "round_prefer_ceil", "floor", "ceil");
+
+    /**
+     * Resize(X F32, [roi], [scales F32 known], [sizes I64 known]) mode coordinate_transformation_mode
+     * nearest_mode cubic_coeff_a exclude_outside: exactly one of scales and sizes; each output dim
+     * {@code sizes[d]} or {@code floor(X[d] * scales[d])}. A symbolic dim must keep scale 1. roi is
+     * read only by tf_crop_and_resize, which is not supported.
+     */
+    static List<IndexShapes.Out> resize(Node n, List<Value> in, Known k) {
+        Value x = in.get(0);
+        IndexShapes.require(x, "X", DataType.F32);
+        Attributes a = n.attributes();
+        String mode = a.string("mode", "nearest"), coord = a.string("coordinate_transformation_mode", "half_pixel");
+        if (!RESIZE_MODES.contains(mode)) throw new GraphException("mode '" + mode + "' is not one of " + RESIZE_MODES);
+        if (!COORDINATE_MODES.contains(coord)) {
+            throw new GraphException("coordinate_transformation_mode '" + coord + "' is not supported (supported: " + COORDINATE_MODES + ")");
+        }
+        String nearest = a.string("nearest_mode", "round_prefer_floor");
+        if (!NEAREST_MODES.contains(nearest)) throw new GraphException("nearest_mode '" + nearest + "' is not one of " + NEAREST_MODES);
+        double[] scales = scales(n, in, k);
+        int rank = x.shape().rank();
+        List<Dim> dims = new ArrayList<>();
+        long[] sizes = in.size() > 3 && in.get(3) != null ? k.longs(in.get(3), "sizes") : null;
+        for (int d = 0; d < rank; d++) {
+            Dim dim = x.shape().dim(d);
+            if (sizes != null) {
+                if (sizes[d] < 1) throw new GraphException("sizes must be >= 1, got " + Arrays.toString(sizes));
+                if (!dim.isFixed() && sizes[d] != 1) throw new GraphException("dim " + d + " of " + x + " is symbolic: sizes must be given once it is bound");
+                dims.add(dim.isFixed() ? Dim.of(sizes[d]) : dim);
+                continue;
+            }
+            if (!dim.isFixed()) {
+                if (scales[d] != 1) throw new GraphException("dim " + d + " of " + x + " is symbolic: its scale must be 1, got " + scales[d]);
+                dims.add(dim);
+                continue;
+            }
+            long out = (long) Math.floor(dim.size() * scales[d]);
+            if (out < 1) throw new GraphException("scale " + scales[d] + " of dim " + d + " of " + x + " gives an empty output");
+            dims.add(Dim.of(out));
+        }
+        return IndexShapes.one(DataType.F32, new Shape(dims), null);
+    }
+
+    /**
+     * Resize's scale per dim: {@code scales}, or (sizes given) {@code sizes[d] / X[d]} as ONNX's reference
+     * takes it; 1 for a symbolic dim of scale 1.
+     */
+    static double[] scales(Node n, List<Value> in, Known k) {
+        Value x = in.get(0);
+        int rank = x.shape().rank();
+        Value s = in.size() > 2 ? in.get(2) : null, z = in.size() > 3 ? in.get(3) : null;
+        if ((s == null) == (z == null)) throw new GraphException("exactly one of scales (input 2) and sizes (input 3) must be given");
+        double[] out = new double[rank];
+        if (s != null) {
+            IndexShapes.require(s, "scales", DataType.F32);
+            Data d = k.get(s);
+            if (d == null || d.floats() == null) {
+                throw new GraphException("scales '" + s.name() + "' must be known when shapes are inferred (a constant), got " + s);
+            }
+            if (d.floats().length != rank) throw new GraphException("scales must have one entry per dim of " + x + ", got " + d.floats().length);
+            for (int i = 0; i < rank; i++) {
+                float f = d.floats()[i];
+                if (!(f > 0) || Float.isInfinite(f)) throw new GraphException("scales must be positive and finite, got " + Arrays.toString(d.floats()));
+                out[i] = f;
+            }
+            return out;
+        }
+        IndexShapes.require(z, "sizes", DataType.I64);
+        long[] sizes = k.longs(z, "sizes");
+        if (sizes.length != rank) throw new GraphException("sizes must have one entry per dim of " + x + ", got " + Arrays.toString(sizes));
+        for (int i = 0; i < rank; i++) out[i] = x.shape().dim(i).isFixed() ? (double) sizes[i] / x.shape().dim(i).size() : 1;
+        return out;
+    }
+
+    /** ArgMax / ArgMin(data F32) axis keepdims select_last_index: I64 indices along {@code axis}. */
+    static List<IndexShapes.Out> argMinMax(Node n, List<Value> in, Known k) {
+        Value x = in.get(0);
+        IndexShapes.require(x, "data", DataType.F32);
+        if (x.shape().rank() < 1) throw new GraphException("data " + x + " must have rank >= 1");
+        int axis = Ops.axis(n.attributes().integer("axis", 0), x.shape().rank(), "axis");
+        List<Dim> dims = new ArrayList<>(x.shape().dims());
+        if (n.attributes().integer("keepdims", 1) != 0) dims.set(axis, Dim.of(1));
+        else dims.remove(axis);
+        if (dims.isEmpty()) throw new GraphException("the result would be a scalar (rank 0), which is not supported: use keepdims = 1");
+        return IndexShapes.one(DataType.I64, new Shape(dims), null);
+    }
+}
