@@ -15,6 +15,8 @@ public enum DataType {
     BF16(2, ValueLayout.JAVA_SHORT, "BF16"),
     /** IEEE half precision, stored as a {@code short}. */
     F16(2, ValueLayout.JAVA_SHORT, "F16"),
+    /** 64-bit IEEE float: a dtype of weights files only; {@link SafeTensors#load} rounds it to F32 parameters. */
+    F64(8, ValueLayout.JAVA_DOUBLE, "F64"),
     /** Signed 8-bit integer. */
     I8(1, ValueLayout.JAVA_BYTE, "I8"),
     /** Unsigned 8-bit integer. */

@@ -164,7 +164,10 @@ public final class SafeTensors implements AutoCloseable {
      * Strict state_dict loading: the file must hold exactly the module's parameter names, each
      * with the parameter's shape and dtype. Every missing, unexpected, mis-shaped and mis-typed
      * key is reported in ONE {@link SafeTensorsException}; only when there is none are the
-     * values copied, so a failed load leaves the module untouched. No dtype conversion.
+     * values copied, so a failed load leaves the module untouched. One conversion: BF16, F16 and
+     * F64 tensors load into F32 parameters with PyTorch's {@code .float()} values (bf16 and f16
+     * exactly, subnormals, infinities and NaN included; f64 rounded to nearest, ties to even);
+     * any other dtype difference is a mismatch.
      *
      * @param module the module whose parameters to fill (strict: names and shapes must match)
      * @param file the {@code .safetensors} file

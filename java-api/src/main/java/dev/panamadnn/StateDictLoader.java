@@ -1,6 +1,8 @@
 package dev.panamadnn;
 
 import dev.panamadnn.internal.safetensors.StridedCopy;
+import dev.panamadnn.internal.safetensors.ToFloat;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -11,7 +13,8 @@ import java.util.TreeSet;
 /**
  * Strict state_dict loading (PyTorch's {@code load_state_dict(strict=True)}): check everything
  * first and report every problem at once, so that fixing a checkpoint takes one round trip and a
- * failed load never leaves a module half-overwritten.
+ * failed load never leaves a module half-overwritten. The one relaxation: BF16, F16 and F64
+ * tensors load into F32 parameters, widened exactly as PyTorch's {@code .float()} ({@link ToFloat}).
  */
 final class StateDictLoader {
     private StateDictLoader() {
@@ -32,8 +35,10 @@ final class StateDictLoader {
             if (!Arrays.equals(param.shape(), file.shape(name))) {
                 mismatched.add(name + ": shape expected " + Arrays.toString(param.shape()) + ", found " + Arrays.toString(file.shape(name)));
             }
-            if (param.dtype() != file.dtype(name)) {
-                mismatched.add(name + ": dtype expected " + param.dtype().safetensorsName() + ", found " + file.dtype(name).safetensorsName());
+            DataType stored = file.dtype(name);
+            if (param.dtype() != stored && !(param.dtype() == DataType.F32 && ToFloat.widens(stored))) {
+                mismatched.add(name + ": dtype expected " + param.dtype().safetensorsName()
+                        + (param.dtype() == DataType.F32 ? " (or BF16, F16, F64, converted)" : "") + ", found " + stored.safetensorsName());
             }
         }
         TreeSet<String> unexpected = new TreeSet<>(file.names());
@@ -46,13 +51,29 @@ final class StateDictLoader {
             throw new SafeTensorsException(file.file(), sb.toString(), null);
         }
         for (Map.Entry<String, Tensor> p : params.entrySet()) {
-            MemorySegment src = file.get(p.getKey()).segment();
+            Tensor stored = file.get(p.getKey());
             Tensor param = p.getValue();
-            if (param.isContiguous()) {
-                MemorySegment.copy(src, 0, param.segment(), 0, src.byteSize());
+            if (stored.dtype() == param.dtype()) {
+                copy(stored.segment(), param);
+            } else if (param.isContiguous()) {
+                ToFloat.convert(stored.dtype(), stored.segment(), param.segment(), param.numel());
             } else {
-                StridedCopy.copy(param.segment(), param.shape(), param.strides(), param.dtype().byteSize(), src, false);
+                try (Arena tmp = Arena.ofConfined()) {    // a strided parameter: widen densely, then scatter
+                    long numel = param.numel();
+                    MemorySegment widened = tmp.allocate(numel * Float.BYTES, Float.BYTES);
+                    ToFloat.convert(stored.dtype(), stored.segment(), widened, numel);
+                    copy(widened, param);
+                }
             }
+        }
+    }
+
+    // src is dense row-major with param's dtype and element count.
+    private static void copy(MemorySegment src, Tensor param) {
+        if (param.isContiguous()) {
+            MemorySegment.copy(src, 0, param.segment(), 0, src.byteSize());
+        } else {
+            StridedCopy.copy(param.segment(), param.shape(), param.strides(), param.dtype().byteSize(), src, false);
         }
     }
 }
