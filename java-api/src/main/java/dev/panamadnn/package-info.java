@@ -11,7 +11,8 @@
  * from where (packaged, system or explicit directory) with its version and the thread setting,
  * logger {@code dev.panamadnn} the instruction set oneDNN dispatches to, OpenBLAS's kernel set, the
  * threads and whether the compiled plans' Winograd convolutions are on (the places tried are at
- * DEBUG). They reach JUL by default; SLF4J and Log4j route them with their
+ * DEBUG). Both are written, in that order, by a short-lived thread ({@code panama-dnn-startup-log}), so
+ * the first call does not wait for the logging backend to start. They reach JUL by default; SLF4J and Log4j route them with their
  * {@link java.lang.System.LoggerFinder} bridges. The JVM needs
  * {@code --enable-native-access=dev.panamadnn.natives,dev.panamadnn.bindings,dev.panamadnn} on
  * the module path ({@code --enable-native-access=ALL-UNNAMED} on the class path) and, for the

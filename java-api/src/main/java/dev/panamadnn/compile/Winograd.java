@@ -255,7 +255,9 @@ final class Winograd {
         private final MemorySegment x, y, v, m;
         private final int threads;
         private final float[][] scratch;
-        private final OpenMpTeam team;
+        /** Whether the transforms split over an OpenMP team; the team itself is made at the first Winograd run (see {@link #transform}). */
+        private final boolean teamed;
+        private OpenMpTeam team;
         /** The largest input magnitude the team threads found, as {@link WinogradKernels#maxMagnitudeBits} gives it. */
         private final AtomicInteger largest = new AtomicInteger();
         /** The plan's count of runs the guard sent to the direct convolution. */
@@ -282,8 +284,8 @@ final class Winograd {
             this.m = m;
             this.threads = threads;
             int team = threads > 0 ? threads : ThreadControl.openmpMaxThreads();
-            this.team = team > 1 && OpenMpTeam.available() ? OpenMpTeam.of(this) : null;
-            this.scratch = new float[this.team == null ? 1 : team][WinogradKernels.SCRATCH];
+            this.teamed = team > 1 && OpenMpTeam.available();
+            this.scratch = new float[teamed ? team : 1][WinogradKernels.SCRATCH];
         }
 
         void run(Stream stream) {
@@ -311,8 +313,15 @@ final class Winograd {
 
         private void transform(int what) {
             phase = what;
-            if (team == null) run(0, 1);
-            else team.run(threads);
+            if (!teamed) {
+                run(0, 1);
+                return;
+            }
+            // Made here, not in the constructor: the first team links libgomp's upcall (15-30 ms in a fresh JVM),
+            // which a plan's first runs (direct until the Winograd weights are prepared) need not wait for.
+            // An execution context runs on one thread at a time, so the field needs no lock.
+            if (team == null) team = OpenMpTeam.of(this);
+            team.run(threads);
         }
 
         /** One team thread's share of the tiles of the current chunk and phase. */

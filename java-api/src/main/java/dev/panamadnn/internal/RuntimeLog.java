@@ -1,11 +1,13 @@
 package dev.panamadnn.internal;
 
 import dev.panamadnn.NativeRuntime;
+import dev.panamadnn.natives.ThreadControl;
+import dev.panamadnn.natives.internal.StartupLog;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The one INFO record of how this JVM will compute, written once at the first native use of the
- * API (after the natives module's own record of what was loaded from where): oneDNN's version and
+ * The one INFO record of how this JVM will compute, written once after the first native use of the
+ * API (after the natives module's own record of what was loaded from where, on the same thread): oneDNN's version and
  * the instruction set it dispatches to, OpenBLAS's kernel set and threads, and whether the compiled
  * plan's Winograd convolutions can run. Logger {@value #LOGGER}; route or silence it as any
  * {@link System.Logger}.
@@ -18,9 +20,18 @@ public final class RuntimeLog {
 
     private RuntimeLog() {}
 
-    /** Logs the runtime once per JVM; later calls (and the calls made while describing it) return at once. */
+    /**
+     * Logs the runtime once per JVM, on the start-up log thread after the natives' record (describing it
+     * links a few more native functions, and the first record starts the logging backend: neither needs
+     * to delay the caller); later calls return at once.
+     */
     public static void once() {
         if (LOGGED.get() || !LOGGED.compareAndSet(false, true)) return;
+        StartupLog.submit(RuntimeLog::write);
+    }
+
+    private static void write() {
+        ThreadControl.applyToCurrentThread();   // so the OpenMP thread count read below is the configured one
         System.Logger log = System.getLogger(LOGGER);
         if (!log.isLoggable(System.Logger.Level.INFO)) return;
         NativeRuntime rt = NativeRuntime.describe();

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code dev.panamadnn.natives} naming every library with its version, source and path, one INFO
  * record from {@code dev.panamadnn} with oneDNN's ISA, the threads and Winograd's state, the places
  * tried at DEBUG, and nothing again on later calls. A child JVM, because the records are once per
- * JVM and this one has long since loaded the natives.
+ * JVM and this one has long since loaded the natives; it exits as soon as its work is done, so this
+ * also checks that the records, written off the caller's thread, are not lost at exit.
  */
 class RuntimeLoggingTest {
 
@@ -60,6 +61,9 @@ class RuntimeLoggingTest {
         for (String expected : List.of("oneDNN 3.", "ISA ", "OpenBLAS ", "Winograd convolutions off")) {
             assertTrue(runtime.get(0).contains(expected), "the runtime record lacks '" + expected + "': " + runtime.get(0));
         }
+        List<String> records = out.lines().filter(l -> l.startsWith("RECORD INFO")).toList();
+        assertTrue(records.indexOf(loaded) < records.indexOf(runtime.get(0)),
+                "the natives record must come before the runtime record; output:\n" + out);
         assertTrue(out.lines().anyMatch(l -> l.startsWith("RECORD FINE dev.panamadnn.natives ") && l.contains("loaded")),
                 "no DEBUG (FINE) record of the places tried; output:\n" + out);
     }

@@ -1,5 +1,6 @@
 package dev.panamadnn.natives;
 
+import dev.panamadnn.natives.internal.StartupLog;
 import java.lang.foreign.SymbolLookup;
 
 /**
@@ -64,7 +65,8 @@ public final class Natives {
             NativeLoader.Result r = NativeLoader.fromSystem().load();
             result = r;
             ThreadControl.afterLoad(r.lookups().get(NativeLibrary.OPENBLAS), r.lookups().get(NativeLibrary.DNNL));
-            logLoaded(r.report());
+            LoadReport report = r.report();
+            StartupLog.submit(() -> logLoaded(report));   // not inline: setting up the logging backend is 80-120 ms cold
             return r;
         } catch (NativeLoadException e) {
             failure = e;
@@ -73,7 +75,7 @@ public final class Natives {
     }
 
     /**
-     * Once per JVM (this runs under the class lock, on the first successful load): one INFO record
+     * Once per JVM (on the {@link StartupLog} thread, after the first successful load): one INFO record
      * saying which library came from where and the thread setting, and the places tried at DEBUG.
      */
     private static void logLoaded(LoadReport report) {

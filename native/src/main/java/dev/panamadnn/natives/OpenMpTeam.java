@@ -41,8 +41,9 @@ public final class OpenMpTeam implements AutoCloseable {
     private static final Linker LINKER = Linker.nativeLinker();
     private static final Object LOCK = new Object();
     private static volatile OpenMpTeam[] registry = new OpenMpTeam[8];
-    private static MethodHandle parallel, threadNum, numThreads;
-    private static MemorySegment stub;
+    private static volatile MemorySegment[] symbols;    // GOMP_parallel, omp_get_thread_num, omp_get_num_threads; null: no libgomp
+    private static MethodHandle parallel, threadNum, numThreads;   // linked by link(), before the first team is published
+    private static volatile MemorySegment stub;
 
     private final Body body;
     private final int id;
@@ -56,28 +57,39 @@ public final class OpenMpTeam implements AutoCloseable {
         this.data = MemorySegment.ofAddress(id);
     }
 
+    /**
+     * Finds libgomp's symbols; linking them (three downcall handles and the upcall stub, 15-30 ms
+     * in a fresh JVM) waits for the first {@link #of}, so a JVM that never runs a team never pays it.
+     */
     static synchronized void afterLoad(SymbolLookup dnnl) {
         MemorySegment p = dnnl.find("GOMP_parallel").orElse(null);
         MemorySegment t = dnnl.find("omp_get_thread_num").orElse(null);
         MemorySegment n = dnnl.find("omp_get_num_threads").orElse(null);
         if (p == null || t == null || n == null) return;
+        symbols = new MemorySegment[] {p, t, n};
+    }
+
+    /** Links the upcall stub and the downcalls once (under {@link #LOCK}, before the first team exists). */
+    private static void link() {
+        if (stub != null) return;
+        MemorySegment[] s = symbols;
         try {
             MethodHandle target = MethodHandles.lookup().findStatic(OpenMpTeam.class, "upcall",
                     MethodType.methodType(void.class, MemorySegment.class));
+            threadNum = LINKER.downcallHandle(s[1], FunctionDescriptor.of(ValueLayout.JAVA_INT));
+            numThreads = LINKER.downcallHandle(s[2], FunctionDescriptor.of(ValueLayout.JAVA_INT));
+            parallel = LINKER.downcallHandle(s[0], FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
+                    ValueLayout.JAVA_INT));
             stub = LINKER.upcallStub(target, FunctionDescriptor.ofVoid(ValueLayout.ADDRESS), Arena.global());
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("OpenMpTeam: upcall target", e);
         }
-        threadNum = LINKER.downcallHandle(t, FunctionDescriptor.of(ValueLayout.JAVA_INT));
-        numThreads = LINKER.downcallHandle(n, FunctionDescriptor.of(ValueLayout.JAVA_INT));
-        parallel = LINKER.downcallHandle(p, FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
-                ValueLayout.JAVA_INT));
     }
 
     /** {@return whether the loaded natives have libgomp's {@code GOMP_parallel} (oneDNN built with OpenMP, as the packaged one is)} */
     public static boolean available() {
         Natives.load();
-        return parallel != null;
+        return symbols != null;
     }
 
     /**
@@ -91,6 +103,7 @@ public final class OpenMpTeam implements AutoCloseable {
         if (body == null) throw new IllegalArgumentException("OpenMpTeam.of: body must not be null");
         if (!available()) throw new IllegalStateException("OpenMpTeam: the loaded oneDNN has no OpenMP runtime (GOMP_parallel not found)");
         synchronized (LOCK) {
+            link();
             OpenMpTeam[] r = registry;
             int id = 0;
             while (id < r.length && r[id] != null) id++;
@@ -114,8 +127,9 @@ public final class OpenMpTeam implements AutoCloseable {
         if (closed) throw new IllegalStateException("OpenMpTeam: closed");
         if (threads < 0) throw new IllegalArgumentException("OpenMpTeam.run: expected threads >= 0, got " + threads);
         failure = null;
+        MemorySegment upcall = stub;      // volatile read first: link() wrote the handles before it
         try {
-            parallel.invokeExact(stub, data, threads, 0);
+            parallel.invokeExact(upcall, data, threads, 0);
         } catch (Throwable t) {
             throw new IllegalStateException("OpenMpTeam: GOMP_parallel failed", t);
         }

@@ -7,7 +7,8 @@
  *
  * <p>Logging: the first load writes one INFO record through {@link java.lang.System.Logger} (logger
  * {@code dev.panamadnn.natives}: every library, its version, source and path) and the places
- * tried at DEBUG; route it to JUL, SLF4J or Log4j with the usual {@link java.lang.System.LoggerFinder}
- * bridges, or silence it by raising that logger's level.
+ * tried at DEBUG, from a short-lived thread of its own ({@code panama-dnn-startup-log}, so the
+ * caller does not wait for the logging backend to start); route it to JUL, SLF4J or Log4j with the
+ * usual {@link java.lang.System.LoggerFinder} bridges, or silence it by raising that logger's level.
  */
 package dev.panamadnn.natives;

@@ -90,4 +90,13 @@ class PackagedNativesTest {
                 () -> Manifest.parse("../libx.so|1|" + "0".repeat(64), "m"));
         assertTrue(path.getMessage().contains("plain file name"), path.getMessage());
     }
+
+    @Test
+    void cacheIdTellsManifestsApartThatDifferInOneDigit() {
+        String line = "libx.so.1|1.0|" + "0".repeat(63);
+        String a = PackagedNatives.cacheId(line + "0\n"), b = PackagedNatives.cacheId(line + "1\n");
+        assertTrue(a.matches("[0-9a-f]{16}"), "16 lower-case hex digits expected, got " + a);
+        assertFalse(a.equals(b), "one sha256 digit changed, the cache id did not: " + a);
+        assertEquals(a, PackagedNatives.cacheId(line + "0\n"), "the same manifest must give the same id");
+    }
 }
