@@ -452,6 +452,31 @@ public final class CompiledModel implements AutoCloseable {
         }
     }
 
+    /**
+     * Per-step times, for profiling: runs the plan {@code runs} times on {@code inputs} and {@code outputs}
+     * (checked as {@link #run(Map, Map)}; not memory-mapped) with each step waited for before the next,
+     * and returns each step's median in milliseconds, in {@link #steps()} order. The waits add a little
+     * to each step; time whole runs with {@link #run(Map, Map)}.
+     *
+     * @param inputs every graph input by name
+     * @param outputs a tensor of the right shape for every graph output, by name
+     * @param runs how many runs to take the median over (at least 1)
+     * @return per step, its median time in ms
+     */
+    public double[] profileSteps(Map<String, Tensor> inputs, Map<String, Tensor> outputs, int runs) {
+        calls.enter(this);
+        try {
+            Tensor[] in = PlanIO.byName(name, "input", inputs, this.inputs, inputShapes, new Tensor[this.inputs.size()]);
+            Tensor[] out = PlanIO.byName(name, "output", outputs, this.outputs, outputShapes, new Tensor[this.outputs.size()]);
+            PlanIO.checkOverlap(name, in, out, this.inputs, this.outputs);
+            if (PlanIO.anyMapped(in, out)) throw new IllegalArgumentException(name + " (compiled): profileSteps takes tensors in plain memory, not mapped");
+            scheduleWinograd();
+            return StepProfiler.medians(pool, steps.size(), in, out, runs);
+        } finally {
+            calls.exit();
+        }
+    }
+
     /** After a plan's first run: prepares its Winograd weights on a background thread (so it delays neither compile nor that run). */
     private void scheduleWinograd() {
         if (!winograd.isEmpty() && !winogradScheduled.get() && winogradScheduled.compareAndSet(false, true)) {

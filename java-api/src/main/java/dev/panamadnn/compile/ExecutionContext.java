@@ -162,9 +162,23 @@ final class ExecutionContext {
             boolean prepared = winogradRuns.get(0).weightsReady();
             for (int i = 0; i < winogradRuns.size(); i++) winogradRuns.get(i).winograd = prepared;
         }
-        for (Action a : actions) a.run(stream);
+        long[] times = stepNanos;
+        stepNanos = null;   // cleared while still borrowed: the next borrower runs untimed
+        if (times == null) {
+            for (Action a : actions) a.run(stream);
+        } else {   // profiling (StepProfiler): each step waited for and timed on its own
+            for (int i = 0; i < actions.length; i++) {
+                long t0 = System.nanoTime();
+                actions[i].run(stream);
+                stream.await();
+                times[i] += System.nanoTime() - t0;
+            }
+        }
         stream.await();
     }
+
+    /** Set only by {@link StepProfiler} on a context it has borrowed, for its next run: per step, the nanoseconds it took; null otherwise. */
+    long[] stepNanos;
 
     /** Drops the caller's buffers: no reference to them is kept between runs. */
     void forget() {
