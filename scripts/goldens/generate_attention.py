@@ -164,6 +164,17 @@ def mha_cases():
          kpm=lambda: torch.tensor([[False, False, True], [True, True, True]]))
     case("mha_unbatched", 17, 8, 2, 3, 5, 1, unbatched=True, kdim=4, kpm=lambda: torch.tensor([False, True, False, False, True]))
     case("mha_float_kpm", 18, 8, 4, 2, 3, 2, batch_first=True, kpm=lambda: torch.randn(2, 3))
+    # Self-attention with masks (query = key = value): what the compiled path (GraphMasks) takes.
+    case("mha_self_bool_masks", 19, 8, 2, 5, 5, 3, self_attn=True, attn_mask=lambda: torch.rand(5, 5) > 0.7,
+         kpm=lambda: torch.tensor([[False] * 5, [False, False, False, True, True], [True, False, False, False, False]]))
+    case("mha_self_float_3d_bf", 20, 6, 3, 4, 4, 2, self_attn=True, batch_first=True, need_weights=False,
+         attn_mask=lambda: torch.randn(6, 4, 4), kpm=lambda: torch.tensor([[False, False, True, False], [False] * 4]))
+    case("mha_self_float_kpm", 30, 8, 4, 3, 3, 2, self_attn=True, kpm=lambda: torch.randn(2, 3))   # torch 1.13: a float kpm only alone
+    case("mha_self_fully_masked", 27, 4, 1, 3, 3, 2, self_attn=True,
+         kpm=lambda: torch.tensor([[False, False, True], [True, True, True]]))
+    case("mha_self_unbatched", 28, 8, 2, 4, 4, 1, self_attn=True, unbatched=True,
+         attn_mask=lambda: torch.randn(4, 4), kpm=lambda: torch.tensor([False, True, False, False]))
+    case("mha_self_causal", 29, 8, 2, 5, 5, 2, self_attn=True, attn_mask=lambda: torch.ones(5, 5, dtype=torch.bool).triu(1))
     return cases
 
 

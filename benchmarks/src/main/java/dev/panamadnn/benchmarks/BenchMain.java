@@ -37,7 +37,7 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  * Every fork records which libdnnl.so.3 it mapped ({@link LoadedLibraries}) into libraries.tsv.
  *
  * <p>usage: BenchMain --profile quick|full --out DIR --threads N [--c-results FILE]
- * [--c-layer-harness BINARY] [--machine FILE] [--only REGEX] [--rounds N]
+ * [--c-layer-harness BINARY] [--c-seq-harness BINARY] [--machine FILE] [--only REGEX] [--rounds N]
  */
 public final class BenchMain {
     static final String[] SHAPES = {"16", "64", "256", "1024", "2048", "2048x64x2048", "64x2048x2048", "1024:NT"};
@@ -107,7 +107,7 @@ public final class BenchMain {
 
         String label() {
             return benchmark.substring(benchmark.lastIndexOf('.', benchmark.lastIndexOf('.') - 1) + 1)
-                    + (shape == null ? "" : " " + (ResNetJobs.isParams(shape) ? ResNetJobs.label(shape)
+                    + (shape == null ? "" : " " + (SequenceJobs.owns(this) ? SequenceJobs.label(shape) : ResNetJobs.isParams(shape) ? ResNetJobs.label(shape)
                             : layerShaped() ? LayerSpec.parse(shape).label() : Shape.parse(shape).label()))
                     + (threads == 0 ? "" : " threads=" + threads);
         }
@@ -164,6 +164,7 @@ public final class BenchMain {
             }
         }
         jobs.addAll(ResNetJobs.jobs(full));
+        jobs.addAll(SequenceJobs.jobs(full));
         if (only != null) jobs.removeIf(j -> !only.matcher(j.label()).find());
         Path libraries = out.resolve("libraries.tsv").toAbsolutePath();
         Files.deleteIfExists(libraries);
@@ -171,6 +172,9 @@ public final class BenchMain {
         Files.deleteIfExists(cLayersFile);
         CHarness harness = opt.containsKey("--c-layer-harness")
                 ? new CHarness(Path.of(opt.get("--c-layer-harness")), threads, full, cLayersFile) : null;
+        // dnnl_seq_bench.c, the twin of the sequence jobs' compiled plans (SequenceJobs.cSpecFor), into c-seq.tsv
+        CHarness seqHarness = opt.containsKey("--c-seq-harness")
+                ? new CHarness(Path.of(opt.get("--c-seq-harness")), threads, full, out.resolve("c-seq.tsv")) : null;
         Map<String, CHarness.Row> cLayers = new LinkedHashMap<>();
         if (harness != null) System.out.printf("C harness (dnnl_layer_bench): %d specs, each right before its JMH job%n", CHarness.specsFor(jobs).size());
 
@@ -180,10 +184,11 @@ public final class BenchMain {
             Job job = jobs.get(i);
             System.out.printf("[%d/%d] %s%n", i + 1, jobs.size(), job.label());
             System.out.flush();   // the progress line must show at once also when stdout is a file or a pipe
-            String spec = CHarness.specFor(job);
-            if (harness != null && spec != null && !cLayers.containsKey(spec)) {
+            String spec = SequenceJobs.owns(job) ? SequenceJobs.cSpecFor(job) : CHarness.specFor(job);
+            CHarness twin = SequenceJobs.owns(job) ? seqHarness : harness;
+            if (twin != null && spec != null && !cLayers.containsKey(spec)) {
                 try {
-                    CHarness.Row row = harness.run(spec);
+                    CHarness.Row row = twin.run(spec);
                     cLayers.put(spec, row);
                     System.out.printf(Locale.ROOT, "       C harness %s: %.3f us/op (best iteration %.3f), %s%n", spec, row.meanUs(),
                             row.bestUs(), row.kernel());
@@ -201,7 +206,9 @@ public final class BenchMain {
                             "-D" + LoadedLibraries.PROPERTY + "=" + libraries)
                     .addProfiler(GCProfiler.class)
                     .verbosity(VerboseMode.SILENT);
-            if (job.shape() != null && ResNetJobs.isParams(job.shape())) ResNetJobs.configure(job, full, o);
+            SequenceJobs.beforeJob(job);
+            if (SequenceJobs.owns(job)) SequenceJobs.configure(job, o);
+            else if (job.shape() != null && ResNetJobs.isParams(job.shape())) ResNetJobs.configure(job, full, o);
             else if (job.shape() != null) o.param("shape", job.shape());
             try {
                 for (RunResult r : new Runner(o.build()).run()) {

@@ -99,6 +99,7 @@ final class Report {
         binding(sb, full, runs, cLayers);
         ReportSections.append(sb, full, threads, runs);
         ResNetJobs.report(sb, full, runs, Double.isNaN(measuredPeak) ? peak.gflops() : measuredPeak, peak.gflops());
+        SequenceJobs.report(sb, full, runs, cLayers);
         return sb.toString();
     }
 

@@ -30,7 +30,7 @@ final class LowerMath {
             "Sqrt", "Abs", "Neg", "Reciprocal", "Erf", "Softplus", "HardSigmoid", "HardSwish", "Selu", "Clip", "Floor", "Ceil", "Round",
             "Softmax", "LogSoftmax", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "GlobalMaxPool", "InstanceNormalization",
             "LayerNormalization", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Sign", "Softsign",
-            "ThresholdedRelu", "Celu", "Shrink", "Hardmax");
+            "ThresholdedRelu", "Celu", "Shrink", "Hardmax", "BoolMaskToAdditive");
 
     /** Lowers {@code n} if its op is one of {@link #OPS}, else returns null. */
     static Value lower(Compiler plan, Node n) {
@@ -56,6 +56,8 @@ final class LowerMath {
             case "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Sign", "Softsign",
                  "ThresholdedRelu", "Celu", "Shrink" -> java(plan, n, MathKernels.unary(n.op(), a));
             case "Ceil" -> java(plan, n, Math::ceil);
+            // an attention bool mask (AttentionMask.bool: value != 0, NaN included, is True = masked out) as the scores' addend
+            case "BoolMaskToAdditive" -> java(plan, n, x -> x != 0 ? Double.NEGATIVE_INFINITY : 0);
             case "HardSigmoid" -> eltwise(plan, n, MathOps.unary("HardSigmoid", a.real("alpha", 0.2), a.real("beta", 0.5)));
             case "Selu" -> chain(plan, plan.asShape(plan.in(n, 0), plan.graph.shape(n.input(0)).sizes(), n.input(0)),
                     new Ops.EltwiseOp[] {MathOps.unary("Selu", a.real("alpha", 1.67326319217681884765625), 0),
@@ -215,8 +217,17 @@ final class LowerMath {
         // PyTorch: a line whose x - max has a NaN (a NaN, a +inf, only -inf) is all NaN; oneDNN's maximum skips NaN and gives
         // [NaN, 0, 0] for [NaN, 1, 2] or [inf, 1, 2]. The sum of each output line times 0 (softmax: values in [0, 1]) or of
         // its NaN mask (log-softmax: -inf is a legitimate value) is 0, or NaN for a line holding one: added back, natively.
+        if (!log && axis == rank - 1 && onlyMatMulRows(plan, n)) return y;
         long[] kept = x.shape().clone();
         kept[axis] = 1;
+        if (axis == rank - 1) {
+            // [M, S] + [M, 1]: oneDNN's binary broadcasts that view with its jit kernel; the 4-D [N, H, L, S] + [N, H, L, 1]
+            // of attention got the reference kernel (23 ms of a 50 ms MultiheadAttention d=512 L=128, 1 thread).
+            long lines = 1;
+            for (int i = 0; i < axis; i++) lines *= x.shape()[i];
+            y = new Value(plainMd(plan, new long[] {lines, x.shape()[axis]}), y.buffer(), new long[] {lines, x.shape()[axis]});
+            kept = new long[] {lines, 1};
+        }
         MemoryDescriptor flagMd = plainMd(plan, kept);
         Value flag = log
                 ? LowerReduce.reduction(plan, n, MathOps.Reduction.SUM, nanMask(plan, y, n.name()), flagMd, kept, null, null, "NaN lines of ")
@@ -228,7 +239,24 @@ final class LowerMath {
         int fixed = plan.newBuffer(y.md().byteSize());
         plan.emit(p, "add the NaN lines of " + n.name(), PlanArg.of(Args.SRC, y.md(), y.buffer()), PlanArg.of(Args.SRC_1, flagMd, flag.buffer()),
                 PlanArg.of(Args.DST, y.md(), fixed));
-        return new Value(y.md(), fixed, y.shape());
+        return new Value(x.md(), fixed, x.shape());
+    }
+
+    /**
+     * Whether every reader of the softmax's output is a MatMul taking it as A (the lines as rows) and
+     * the output is no graph output: then the NaN repair changes nothing. It only touches lines
+     * holding a NaN, and one NaN in a row of A makes that whole row of {@code A @ B} NaN, which is
+     * what the repaired all-NaN row gives (attention's {@code softmax(q k^T) v}).
+     */
+    private static boolean onlyMatMulRows(Compiler plan, Node n) {
+        if (plan.graph.source.isOutput(n.output())) return false;
+        var readers = plan.graph.consumers(n.output());
+        if (readers.isEmpty()) return false;
+        for (Node r : readers) {
+            if (!r.op().equals("MatMul") || !n.output().equals(r.input(0)) || n.output().equals(r.input(1))) return false;
+            if (plan.graph.shape(r.input(0)).rank() < 2) return false;
+        }
+        return true;
     }
 
     /** An f32 plain descriptor owned by the plan. */

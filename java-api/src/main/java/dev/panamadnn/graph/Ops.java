@@ -40,6 +40,7 @@ import java.util.TreeMap;
  * ThresholdedRelu Celu  X                  alpha (1.0)
  * Shrink             X                      bias (0) lambd (0.5)
  * Hardmax            X                      axis (default -1; opset 13: one axis)
+ * BoolMaskToAdditive X                      (ours, not ONNX: an attention bool mask, value != 0 incl. NaN = True, to -inf / 0)
  * HardSigmoid        X                      alpha (0.2) beta (0.5)
  * Selu               X                      alpha gamma (ONNX's defaults)
  * Clip               X, [min], [max]        min max (the attributes of opset &lt; 11; from 11 scalar inputs)
@@ -232,6 +233,7 @@ public final class Ops {
             op(s, 1, 1, Map.of(), same);
         }
         for (String s : UNARY_JAVA) op(s, 1, 1, Map.of(), same);
+        op("BoolMaskToAdditive", 1, 1, Map.of(), same);   // nn.AttentionMaskLowering: PyTorch's bool mask as the scores' addend
         for (String s : new String[] {"ThresholdedRelu", "Celu"}) op(s, 1, 1, attrs("alpha", Type.FLOAT), same);
         op("Shrink", 1, 1, attrs("bias", Type.FLOAT, "lambd", Type.FLOAT), same);
         op("Hardmax", 1, 1, attrs("axis", Type.INT), (n, in, c) -> {

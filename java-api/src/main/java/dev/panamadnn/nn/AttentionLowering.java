@@ -11,7 +11,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Self-attention ({@link MultiheadAttention#forward(Tensor)}: query = key = value, no masks) as
+ * Self-attention ({@link MultiheadAttention#forward(Tensor)}: query = key = value; masks by {@link GraphMasks}) as
  * graph ops, as torch.onnx writes it: per projection the input's rows {@code [L*N, E]} through a
  * {@code Gemm} (transB = 1) on its slice of {@code in_proj_weight} / {@code in_proj_bias} (copied once,
  * graph-owned), reshaped to {@code [L, N, H, hd]} ({@code [N, L, H, hd]} batch first) and transposed to
@@ -27,6 +27,11 @@ final class AttentionLowering {
     record Projections(float[][] weights, float[][] biases, int embedDim, int numHeads, boolean batchFirst) {}
 
     static String selfAttention(GraphBuilder graph, String input, String path, Projections p, Linear outProj) {
+        return selfAttention(graph, input, path, p, outProj, GraphMasks.none(), "MultiheadAttention");
+    }
+
+    /** As above, with {@code masks} added to the scaled scores ({@link AttentionMaskLowering}); {@code who} names the module in errors. */
+    static String selfAttention(GraphBuilder graph, String input, String path, Projections p, Linear outProj, GraphMasks masks, String who) {
         Shape x = graph.value(input).shape();
         boolean batched = x.rank() == 3, bf = p.batchFirst() && batched;
         Dim steps = x.dim(bf ? 1 : 0), batch = batched ? x.dim(bf ? 0 : 1) : Dim.of(1);
@@ -48,6 +53,8 @@ final class AttentionLowering {
         String scores = graph.node("MatMul", Lowering.join(path, "scores"), Attributes.empty(), heads[0], heads[1]);
         String scale = graph.initializer(graph.uniqueName(Lowering.join(path, "scale")), tensor(new float[] {(float) (1 / Math.sqrt(hd))}, 1));
         String scaled = graph.node("Mul", Lowering.join(path, "scaled"), Attributes.empty(), scores, scale);
+        String mask = AttentionMaskLowering.additive(graph, path, who, masks, batch, steps, h, batched);
+        if (mask != null) scaled = graph.node("Add", Lowering.join(path, "masked"), Attributes.empty(), scaled, mask);
         String probs = graph.node("Softmax", Lowering.join(path, "softmax"), Attributes.of("axis", -1L), scaled);
         String attended = graph.node("MatMul", Lowering.join(path, "attend"), Attributes.empty(), probs, heads[2]);
         long[] back = bf ? new long[] {0, 2, 1, 3} : new long[] {2, 0, 1, 3};

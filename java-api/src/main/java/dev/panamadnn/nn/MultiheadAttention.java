@@ -184,6 +184,18 @@ public final class MultiheadAttention implements Module {
      */
     @Override
     public String lower(dev.panamadnn.graph.GraphBuilder graph, String input, String path) {
+        return lower(graph, input, path, GraphMasks.none());
+    }
+
+    /**
+     * Self-attention with masks as graph ops: {@link #lower(dev.panamadnn.graph.GraphBuilder, String, String)} plus
+     * {@code masks} (graph values, usually inputs; {@link GraphMasks} gives their shapes and PyTorch's semantics)
+     * added to the scaled scores before the softmax, as {@code forward(x, x, x, keyPaddingMask, false, attnMask, ...)}.
+     *
+     * @throws IllegalArgumentException if a mask's shape or dtype does not fit (naming this module, expected and given)
+     */
+    public String lower(dev.panamadnn.graph.GraphBuilder graph, String input, String path, GraphMasks masks) {
+        if (masks == null) throw new IllegalArgumentException(this + ": masks must not be null (GraphMasks.none() for none)");
         dev.panamadnn.graph.Shape x = graph.value(input).shape();
         if ((x.rank() != 2 && x.rank() != 3) || !x.dim(x.rank() - 1).equals(dev.panamadnn.graph.Dim.of(embedDim)) || kdim != embedDim
                 || vdim != embedDim) {
@@ -198,7 +210,8 @@ public final class MultiheadAttention implements Module {
                     : (i == 0 ? qProjWeight : i == 1 ? kProjWeight : vProjWeight).toFloatArray();
             b[i] = inProjBias == null ? null : AttentionLowering.rows(inProjBias.segment(), i * e, e, 1);
         }
-        return AttentionLowering.selfAttention(graph, input, path, new AttentionLowering.Projections(w, b, embedDim, numHeads, batchFirst), outProj);
+        return AttentionLowering.selfAttention(graph, input, path, new AttentionLowering.Projections(w, b, embedDim, numHeads, batchFirst), outProj,
+                masks, toString());
     }
 
     /** Self-attention {@code forward(x, x, x)} without masks or weights, on {@link Backend#AUTO}; returns the output. */

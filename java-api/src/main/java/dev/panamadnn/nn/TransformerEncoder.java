@@ -101,8 +101,18 @@ public final class TransformerEncoder implements Module {
     /** Every layer's {@link TransformerEncoderLayer#lower} under {@code layers.<i>}, then the norm's. */
     @Override
     public String lower(dev.panamadnn.graph.GraphBuilder graph, String input, String path) {
+        return lower(graph, input, path, GraphMasks.none());
+    }
+
+    /**
+     * As above with {@code masks} (mask, src_key_padding_mask; {@link GraphMasks}) given to every layer, as
+     * torch's {@code TransformerEncoder.forward(src, mask, src_key_padding_mask)} does.
+     *
+     * @throws IllegalArgumentException if a mask's shape or dtype does not fit
+     */
+    public String lower(dev.panamadnn.graph.GraphBuilder graph, String input, String path, GraphMasks masks) {
         String x = input;
-        for (int i = 0; i < layers.size(); i++) x = layers.get(i).lower(graph, x, Lowering.join(path, "layers." + i));
+        for (int i = 0; i < layers.size(); i++) x = layers.get(i).lower(graph, x, Lowering.join(path, "layers." + i), masks);
         return norm == null ? x : norm.lower(graph, x, Lowering.join(path, "norm"));
     }
 

@@ -191,14 +191,25 @@ public final class TransformerEncoderLayer implements Module {
      */
     @Override
     public String lower(dev.panamadnn.graph.GraphBuilder graph, String input, String path) {
+        return lower(graph, input, path, GraphMasks.none());
+    }
+
+    /**
+     * {@link #forward(Tensor, AttentionMask, AttentionMask, Backend)} as graph ops: the lowering above with
+     * {@code masks} (src_mask as the attention mask, src_key_padding_mask as the key padding mask) given to
+     * self_attn ({@link MultiheadAttention#lower(dev.panamadnn.graph.GraphBuilder, String, String, GraphMasks)}).
+     *
+     * @throws IllegalArgumentException if a mask's shape or dtype does not fit
+     */
+    public String lower(dev.panamadnn.graph.GraphBuilder graph, String input, String path, GraphMasks masks) {
         String x = input;
         dev.panamadnn.graph.Attributes none = dev.panamadnn.graph.Attributes.empty();
         if (normFirst) {
-            String sa = selfAttn.lower(graph, norm1.lower(graph, x, Lowering.join(path, "norm1")), Lowering.join(path, "self_attn"));
+            String sa = selfAttn.lower(graph, norm1.lower(graph, x, Lowering.join(path, "norm1")), Lowering.join(path, "self_attn"), masks);
             String x1 = graph.node("Add", Lowering.join(path, "add1"), none, x, sa);
             return graph.node("Add", Lowering.join(path, "add2"), none, x1, lowerFeedForward(graph, norm2.lower(graph, x1, Lowering.join(path, "norm2")), path));
         }
-        String sa = selfAttn.lower(graph, x, Lowering.join(path, "self_attn"));
+        String sa = selfAttn.lower(graph, x, Lowering.join(path, "self_attn"), masks);
         String y1 = norm1.lower(graph, graph.node("Add", Lowering.join(path, "add1"), none, x, sa), Lowering.join(path, "norm1"));
         String ff = lowerFeedForward(graph, y1, path);
         return norm2.lower(graph, graph.node("Add", Lowering.join(path, "add2"), none, y1, ff), Lowering.join(path, "norm2"));
