@@ -1,5 +1,6 @@
 package dev.panamadnn.server;
 
+import io.helidon.common.buffers.DataReader;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HttpException;
 import io.helidon.http.RequestException;
@@ -58,7 +59,7 @@ final class V2Routes {
             if (server.isClosing()) throw new ApiException(503, "the server is shutting down", "1");
             ServedModel m = model(req, version);
             ModelConfig config = m.config();
-            byte[] body = req.content().hasEntity() ? req.content().as(byte[].class) : new byte[0];
+            byte[] body = body(req);
             InferRequest request = InferRequest.parse(body, header(req, "Inference-Header-Content-Length"),
                     header(req, "Inference-Timeout-Ms"), config);
             long deadline = start + TimeUnit.MILLISECONDS.toNanos(request.timeoutMs() > 0 ? request.timeoutMs() : config.timeoutMs());
@@ -98,6 +99,19 @@ final class V2Routes {
             server.metrics().inFlight().decrementAndGet();
             // Unknown names share one label, so clients cannot grow the registry without bound.
             server.metrics().request(server.model(name) != null ? name : "_unknown", status, System.nanoTime() - start);
+        }
+    }
+
+    /**
+     * The request body. A body that ends before its Content-Length (the client sent part of it and
+     * left) is a client gone, counted as 499, not a server failure.
+     */
+    private static byte[] body(ServerRequest req) {
+        if (!req.content().hasEntity()) return new byte[0];
+        try {
+            return req.content().as(byte[].class);
+        } catch (DataReader.InsufficientDataAvailableException | java.io.UncheckedIOException e) {
+            throw new ApiException(Batcher.CLIENT_CLOSED, "the request body ended before its length: the client has gone");
         }
     }
 

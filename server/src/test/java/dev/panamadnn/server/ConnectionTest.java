@@ -91,6 +91,22 @@ class ConnectionTest {
     }
 
     @Test
+    void aClientThatLeavesMidBodyIsCountedAs499NotAsAServerFailure() throws Exception {
+        try (InferenceServer server = TestServers.start(TestServers.repository(dir, "digits", CONFIG))) {
+            V2Client client = TestServers.client(server);
+            byte[] whole = request(0, 1, "HTTP/1.1");
+            try (Socket leaving = new Socket("localhost", server.port())) {
+                leaving.getOutputStream().write(java.util.Arrays.copyOf(whole, whole.length - 100));   // Content-Length promises 100 more
+            }
+            String status499 = "pdnn_requests_total{model=\"digits\",status=\"499\"";
+            for (int i = 0; i < 2000 && Double.isNaN(BatchingTest.metric(client, status499)); i++) Thread.sleep(5);
+            assertEquals(1, BatchingTest.metric(client, status499), 0, "the truncated request, counted as client gone");
+            assertTrue(!client.get("/metrics").text().contains("status=\"500\""), "a truncated body was counted as a server failure");
+            assertEquals(200, client.post("/v2/models/digits/infer", V2Client.inferJson("input", TestServers.images(1, 1), 1, 1, 8, 8)).status());
+        }
+    }
+
+    @Test
     void keepAliveAndPipelinedRequestsStillWorkWhileConnectionsAreWatched() throws Exception {
         try (InferenceServer server = TestServers.start(TestServers.repository(dir, "digits", CONFIG));
              TestServers.Reference reference = new TestServers.Reference();
