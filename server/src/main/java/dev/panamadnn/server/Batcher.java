@@ -4,22 +4,33 @@ import dev.panamadnn.Tensor;
 import dev.panamadnn.compile.PlanSet;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * A model's dynamic batcher: a bounded queue of requests and {@code instances} worker threads.
  * A worker takes the oldest request, then gathers more until the batch holds {@code maxBatch}
  * rows, reaches a preferred size with nothing more waiting, or the first request has waited
  * {@code maxQueueDelay}; it runs the smallest warmed plan that fits (padding with zero rows) and
- * hands each caller its own rows. Requests past their deadline or abandoned by their caller are
- * dropped before compute. Thread-safe.
+ * hands each caller its own rows. A model of several inputs gets each input's rows stacked
+ * separately, in the same request order. Requests past their deadline, abandoned by their caller or
+ * whose client has disconnected are dropped before compute. Thread-safe.
  */
 final class Batcher {
-    /** One request: {@code rows} samples, row-major; its caller waits on {@code result}. */
-    record Job(float[] data, int rows, long enqueuedNanos, long deadlineNanos, CompletableFuture<float[]> result) {}
+    /**
+     * One request: {@code rows} samples of each input (in the model's order), row-major; its caller
+     * waits on {@code result}; {@code connected} says whether its client is still there.
+     */
+    record Job(float[][] data, int rows, long enqueuedNanos, long deadlineNanos, BooleanSupplier connected,
+               CompletableFuture<float[]> result) {}
+
+    /** The status a request dropped because its client went away is counted with (nginx's "client closed request"; never sent). */
+    static final int CLIENT_CLOSED = 499;
 
     private final ModelConfig config;
     private final PlanSet plans;
@@ -50,8 +61,8 @@ final class Batcher {
      *
      * @throws ApiException 503 with Retry-After when the queue is full or the model is unloading
      */
-    CompletableFuture<float[]> submit(float[] data, int rows, long deadlineNanos) {
-        Job job = new Job(data, rows, System.nanoTime(), deadlineNanos, new CompletableFuture<>());
+    CompletableFuture<float[]> submit(float[][] data, int rows, long deadlineNanos, BooleanSupplier connected) {
+        Job job = new Job(data, rows, System.nanoTime(), deadlineNanos, connected, new CompletableFuture<>());
         synchronized (admission) {   // so that no job slips in after drain() closed the door
             if (!accepting) throw new ApiException(503, "model " + config.name() + " is unloading", "1");
             if (!queue.offer(job)) {
@@ -64,6 +75,11 @@ final class Batcher {
     /** Requests waiting. */
     int queueDepth() {
         return queue.size();
+    }
+
+    /** Test seam: queued requests whose client has disconnected (not yet dropped). */
+    long disconnectedWaiting() {
+        return queue.stream().filter(j -> !j.connected().getAsBoolean()).count();
     }
 
     /** Whether {@link #drain} has closed the door. */
@@ -135,9 +151,14 @@ final class Batcher {
         int rows = 0;
         for (Job j : batch) {
             metrics.queued(config.name(), now - j.enqueuedNanos());
-            if (j.result().isDone()) continue;   // abandoned: the caller timed out or went away
+            if (j.result().isDone()) continue;   // abandoned: the caller timed out
             if (now - j.deadlineNanos() > 0) {
                 j.result().completeExceptionally(new ApiException(504, "deadline exceeded while queued for model " + config.name()));
+                continue;
+            }
+            if (!j.connected().getAsBoolean()) {   // nobody to answer: do not spend compute on it
+                metrics.disconnected(config.name());
+                j.result().completeExceptionally(new ApiException(CLIENT_CLOSED, "client disconnected before compute"));
                 continue;
             }
             live.add(j);
@@ -145,28 +166,53 @@ final class Batcher {
         }
         if (live.isEmpty()) return;
         int planRows = planSize(rows);
-        int sample = Math.toIntExact(config.input().sampleElements());
-        float[] in = new float[planRows * sample];
-        int at = 0;
-        for (Job j : live) {
-            System.arraycopy(j.data(), 0, in, at, j.data().length);
-            at += j.data().length;
-        }
+        List<ModelConfig.TensorSpec> specs = config.inputs();
+        Map<String, Tensor> inputs = new LinkedHashMap<>();
         long start = System.nanoTime();
         float[] out;
-        try (Tensor input = Tensor.of(in, shape(planRows)); Tensor output = plans.run(input)) {
-            out = output.toFloatArray();
+        try {
+            for (int i = 0; i < specs.size(); i++) inputs.put(specs.get(i).name(), stack(live, i, planRows));
+            out = runPlans(inputs);
         } catch (RuntimeException e) {
             System.getLogger(Batcher.class.getName()).log(System.Logger.Level.ERROR, "model " + config.name() + ": run failed", e);
             for (Job j : live) j.result().completeExceptionally(new ApiException(500, "model " + config.name() + ": inference failed"));
             return;
+        } finally {
+            inputs.values().forEach(Tensor::close);
         }
         metrics.batch(config.name(), rows, planRows, System.nanoTime() - start);
         int perRow = out.length / planRows;
-        at = 0;
+        int at = 0;
         for (Job j : live) {
             j.result().complete(Arrays.copyOfRange(out, at, at + j.rows() * perRow));
             at += j.rows() * perRow;
+        }
+    }
+
+    /** Input {@code i} of every job, stacked row after row and padded with zero rows to {@code planRows}. */
+    private Tensor stack(List<Job> live, int i, int planRows) {
+        ModelConfig.TensorSpec spec = config.inputs().get(i);
+        float[] in = new float[planRows * Math.toIntExact(spec.sampleElements())];
+        int at = 0;
+        for (Job j : live) {
+            System.arraycopy(j.data()[i], 0, in, at, j.data()[i].length);
+            at += j.data()[i].length;
+        }
+        return Tensor.of(in, shape(spec, planRows));
+    }
+
+    /** One input: the plan set's single-tensor run; several: by name, keeping the configured output. */
+    private float[] runPlans(Map<String, Tensor> inputs) {
+        if (inputs.size() == 1) {
+            try (Tensor output = plans.run(inputs.values().iterator().next())) {
+                return output.toFloatArray();
+            }
+        }
+        Map<String, Tensor> outputs = plans.run(inputs);
+        try {
+            return outputs.get(config.outputName()).toFloatArray();
+        } finally {
+            outputs.values().forEach(Tensor::close);
         }
     }
 
@@ -175,10 +221,10 @@ final class Batcher {
         throw new IllegalStateException("batch of " + rows + " rows exceeds max_batch_size " + config.maxBatch());
     }
 
-    private long[] shape(int batch) {
-        long[] s = new long[config.input().sample().length + 1];
+    private static long[] shape(ModelConfig.TensorSpec spec, int batch) {
+        long[] s = new long[spec.sample().length + 1];
         s[0] = batch;
-        System.arraycopy(config.input().sample(), 0, s, 1, s.length - 1);
+        System.arraycopy(spec.sample(), 0, s, 1, s.length - 1);
         return s;
     }
 }

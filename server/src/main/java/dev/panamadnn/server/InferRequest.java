@@ -12,22 +12,23 @@ import java.io.ByteArrayInputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.List;
 
 /**
- * A parsed and fully validated inference request (Open Inference Protocol, REST): the one input as
- * {@code rows} samples of FP32, row-major, whether the output goes back as binary data, the id and
+ * A parsed and fully validated inference request (Open Inference Protocol, REST): each of the
+ * model's inputs as {@code rows} samples of FP32 (every input the same {@code rows}), row-major, whether the output goes back as binary data, the id and
  * the requested timeout. {@link #parse} checks everything before any native call and refuses with
  * a 400 naming the field: malformed JSON, names, datatype, shape, element count vs data length,
  * batch within max, binary-extension sizes, and non-finite values (NaN and infinities are refused:
  * JSON cannot carry them, and in binary data they are almost always a client bug).
  *
  * @param id           the request's id, echoed in the response (null if none)
- * @param data         {@code rows x sample} floats
+ * @param data         per model input (in the model's order), {@code rows x sample} floats
  * @param rows         the batch size of this request
  * @param binaryOutput whether the output is returned with the binary tensor data extension
  * @param timeoutMs    the requested deadline in ms, or 0 for the model's default
  */
-record InferRequest(String id, float[] data, int rows, boolean binaryOutput, long timeoutMs) {
+record InferRequest(String id, float[][] data, int rows, boolean binaryOutput, long timeoutMs) {
     /** Longest deadline a request may ask for. */
     static final long MAX_TIMEOUT_MS = 600_000;
 
@@ -80,47 +81,67 @@ record InferRequest(String id, float[] data, int rows, boolean binaryOutput, lon
         if (params.containsKey("timeout_ms")) timeout = timeout(params.get("timeout_ms").toString());
         if (headerTimeout != null) timeout = timeout(headerTimeout);
         if (!(o.get("inputs") instanceof JsonArray inputs)) throw bad("\"inputs\" must be an array of input tensors");
-        if (inputs.size() != 1) {
-            throw bad("model " + config.name() + " takes 1 input (" + config.input().name() + "), got " + inputs.size());
+        List<ModelConfig.TensorSpec> specs = config.inputs();
+        if (inputs.size() != specs.size()) {
+            throw bad("model " + config.name() + " takes " + specs.size() + " input" + (specs.size() == 1 ? " " : "s ")
+                    + ModelConfig.inputNames(specs) + ", got " + inputs.size());
         }
         binaryOutput |= requestedOutputs(o, config);
-        if (!(inputs.get(0) instanceof JsonObject in)) throw bad("inputs[0] must be an object");
-        String where = "input " + (in.get("name") instanceof JsonString s ? "'" + s.getString() + "'" : "inputs[0]");
-        if (!(in.get("name") instanceof JsonString name)) throw bad("inputs[0].name must be a string");
-        if (!name.getString().equals(config.input().name())) {
-            throw bad("unknown input '" + name.getString() + "' for model " + config.name() + "; expected '" + config.input().name() + "'");
-        }
-        if (!(in.get("datatype") instanceof JsonString dtype)) throw bad(where + ": datatype must be a string");
-        if (!dtype.getString().equals(config.input().datatype())) {
-            throw bad(where + ": datatype " + dtype.getString() + " does not match the model's " + config.input().datatype());
-        }
-        int rows = rows(in, where, config);
-        long count = (long) rows * config.input().sampleElements();
-        JsonObject inParams = object(in, "parameters", where);
-        float[] data;
-        if (inParams.containsKey("binary_data_size")) {
-            if (in.containsKey("data")) throw bad(where + ": has both \"data\" and a binary_data_size");
-            long size = positive(where + " binary_data_size", inParams.get("binary_data_size").toString(), true);
-            if (size != count * 4) throw bad(where + ": binary_data_size " + size + " != " + count + " FP32 elements x 4 bytes");
-            if (body.length - jsonLength != size) {
-                throw bad(where + ": binary_data_size " + size + " but " + (body.length - jsonLength) + " binary bytes follow the JSON header");
+        float[][] data = new float[specs.size()][];
+        int rows = -1;
+        String firstInput = null;
+        long binaryAt = jsonLength;   // where the next binary input's bytes start: they follow the JSON in the inputs' order
+        for (int k = 0; k < inputs.size(); k++) {
+            if (!(inputs.get(k) instanceof JsonObject in)) throw bad("inputs[" + k + "] must be an object");
+            String where = "input " + (in.get("name") instanceof JsonString s ? "'" + s.getString() + "'" : "inputs[" + k + "]");
+            if (!(in.get("name") instanceof JsonString name)) throw bad("inputs[" + k + "].name must be a string");
+            int i = config.inputIndex(name.getString());
+            if (i < 0) {
+                throw bad("unknown input '" + name.getString() + "' for model " + config.name() + "; expected "
+                        + (specs.size() == 1 ? "'" + specs.getFirst().name() + "'" : "one of " + ModelConfig.inputNames(specs)));
             }
-            data = binary(body, jsonLength, (int) count, where);
-        } else {
-            if (body.length != jsonLength) throw bad((body.length - jsonLength) + " binary bytes follow the JSON header but no input has a binary_data_size");
-            if (!in.containsKey("data")) throw bad(where + ": no \"data\" (and no binary_data_size)");
-            data = new float[(int) count];
-            int n = flatten(in.get("data"), data, 0, where, 0);
-            if (n != count) throw bad(where + ": data has " + n + " elements, shape " + shapeText(rows, config) + " needs " + count);
+            if (data[i] != null) throw bad(where + " appears twice");
+            ModelConfig.TensorSpec spec = specs.get(i);
+            if (!(in.get("datatype") instanceof JsonString dtype)) throw bad(where + ": datatype must be a string");
+            if (!dtype.getString().equals(spec.datatype())) {
+                throw bad(where + ": datatype " + dtype.getString() + " does not match the model's " + spec.datatype());
+            }
+            int r = rows(in, where, spec, config);
+            if (rows >= 0 && r != rows) throw bad(where + ": batch size " + r + " differs from input " + firstInput + "'s " + rows);
+            rows = r;
+            firstInput = "'" + name.getString() + "'";
+            long count = (long) rows * spec.sampleElements();
+            JsonObject inParams = object(in, "parameters", where);
+            if (inParams.containsKey("binary_data_size")) {
+                if (in.containsKey("data")) throw bad(where + ": has both \"data\" and a binary_data_size");
+                long size = positive(where + " binary_data_size", inParams.get("binary_data_size").toString(), true);
+                if (size != count * 4) throw bad(where + ": binary_data_size " + size + " != " + count + " FP32 elements x 4 bytes");
+                if (binaryAt + size > body.length) {
+                    throw bad(where + ": binary_data_size " + size + " but " + (body.length - binaryAt) + " binary bytes follow"
+                            + (binaryAt == jsonLength ? " the JSON header" : " the inputs before it"));
+                }
+                data[i] = binary(body, (int) binaryAt, (int) count, where);
+                binaryAt += size;
+            } else {
+                if (!in.containsKey("data")) throw bad(where + ": no \"data\" (and no binary_data_size)");
+                data[i] = new float[(int) count];
+                int n = flatten(in.get("data"), data[i], 0, where, 0);
+                if (n != count) throw bad(where + ": data has " + n + " elements, shape " + shapeText(rows, spec) + " needs " + count);
+            }
+        }
+        if (binaryAt != body.length) {
+            throw bad(binaryAt == jsonLength ? (body.length - jsonLength) + " binary bytes follow the JSON header but no input has a binary_data_size"
+                    : "the inputs' binary_data_size add up to " + (binaryAt - jsonLength) + " but " + (body.length - jsonLength)
+                    + " binary bytes follow the JSON header");
         }
         return new InferRequest(id, data, rows, binaryOutput, timeout);
     }
 
-    private static int rows(JsonObject in, String where, ModelConfig config) {
+    private static int rows(JsonObject in, String where, ModelConfig.TensorSpec spec, ModelConfig config) {
         if (!(in.get("shape") instanceof JsonArray shape)) throw bad(where + ": shape must be an array of integers");
-        long[] sample = config.input().sample();
+        long[] sample = spec.sample();
         if (shape.size() != sample.length + 1) {
-            throw bad(where + ": shape " + shape + " has rank " + shape.size() + ", expected " + (sample.length + 1) + " " + shapeText(-1, config));
+            throw bad(where + ": shape " + shape + " has rank " + shape.size() + ", expected " + (sample.length + 1) + " " + shapeText(-1, spec));
         }
         long[] dims = new long[shape.size()];
         for (int i = 0; i < dims.length; i++) {
@@ -128,7 +149,7 @@ record InferRequest(String id, float[] data, int rows, boolean binaryOutput, lon
             dims[i] = n.bigIntegerValue().bitLength() < 63 ? n.longValue() : -1;
         }
         if (!Arrays.equals(Arrays.copyOfRange(dims, 1, dims.length), sample)) {
-            throw bad(where + ": shape " + shape + " does not match the model's " + shapeText(-1, config));
+            throw bad(where + ": shape " + shape + " does not match the model's " + shapeText(-1, spec));
         }
         if (dims[0] < 1) throw bad(where + ": batch size must be >= 1, got " + dims[0]);
         if (dims[0] > config.maxBatch()) throw bad(where + ": batch size " + dims[0] + " exceeds max_batch_size " + config.maxBatch());
@@ -202,9 +223,9 @@ record InferRequest(String id, float[] data, int rows, boolean binaryOutput, lon
         return v;
     }
 
-    private static String shapeText(int rows, ModelConfig config) {
+    private static String shapeText(int rows, ModelConfig.TensorSpec spec) {
         StringBuilder s = new StringBuilder("[").append(rows < 0 ? "N" : Integer.toString(rows));
-        for (long d : config.input().sample()) s.append(',').append(d);
+        for (long d : spec.sample()) s.append(',').append(d);
         return s.append(']').toString();
     }
 

@@ -184,8 +184,10 @@ public final class InferenceServer implements AutoCloseable {
         s.append("  natives: ").append(NativeRuntime.describe()).append('\n');
         for (ServedModel m : models.values()) {
             ModelConfig c = m.config();
-            s.append(String.format("  model %s (%s): input %s %s%s, plans for batch %s, %d instance(s) x %d thread(s), max queue %d, delay %d us%n",
-                    c.name(), c.architecture(), c.input().name(), c.input().datatype(), Arrays.toString(c.input().sample()),
+            StringBuilder ins = new StringBuilder();
+            for (ModelConfig.TensorSpec in : c.inputs()) ins.append(ins.isEmpty() ? "" : ", ").append(in.name()).append(' ').append(in.datatype()).append(Arrays.toString(in.sample()));
+            s.append(String.format("  model %s (%s): input %s, plans for batch %s, %d instance(s) x %d thread(s), max queue %d, delay %d us%n",
+                    c.name(), c.architecture(), ins,
                     Arrays.toString(m.plans().cachedBatchSizes()), c.instances(), c.threadsPerInstance(), c.maxQueueSize(),
                     c.maxQueueDelayMicros()));
         }

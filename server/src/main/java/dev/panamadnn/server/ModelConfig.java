@@ -12,6 +12,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.TreeSet;
 
 /**
@@ -24,17 +25,19 @@ import java.util.TreeSet;
  *  "max_batch_size": 32, "max_queue_delay_us": 2000, "preferred_batch_sizes": [8, 16, 32],
  *  "instances": 2, "threads_per_instance": 1, "max_queue_size": 256, "timeout_ms": 10000}
  * }</pre>
- * Every field but {@code architecture} has a default. One input and one output for now (the
- * built-in architectures have one of each); FP32 only. For a directory with {@code model.onnx}
- * ({@link #read(Path, Io)} with the ONNX model's metadata), {@code architecture} is {@code "onnx"}
- * (may be omitted) and {@code inputs}, {@code outputs}, an input's {@code name}, {@code datatype}
- * and {@code shape} and an output's {@code name} default from the ONNX model's graph inputs and
- * outputs; what is given is checked against them by the loader.
+ * Every field but {@code architecture} has a default. One output; FP32 only. The built-in
+ * architectures take exactly one input; an ONNX model may take several, all batched along the same
+ * first dim (a request sends every one of them with the same batch size, and the batcher stacks
+ * each input's rows separately). For a directory with {@code model.onnx} ({@link #read(Path, Io)}
+ * with the ONNX model's metadata), {@code architecture} is {@code "onnx"} (may be omitted) and
+ * {@code inputs}, {@code outputs}, an input's {@code name}, {@code datatype} and {@code shape} and
+ * an output's {@code name} default from the ONNX model's graph inputs (by position) and outputs;
+ * what is given is checked against them by the loader.
  *
  * @param name              the served name (the directory's name)
  * @param architecture      the built-in architecture the weights belong to
  * @param numClasses        classifier width of a ResNet
- * @param input             the input: name, datatype and the shape of one sample (batch dim removed)
+ * @param inputs            the inputs, in the model's order: name, datatype and the shape of one sample (batch dim removed)
  * @param outputName        the output's name
  * @param maxBatch          most rows one compiled run takes; also the most rows one request may send
  * @param maxQueueDelayMicros how long the batcher waits for more requests after the first one
@@ -44,7 +47,7 @@ import java.util.TreeSet;
  * @param maxQueueSize      requests waiting at most; one more gets 503 with Retry-After
  * @param timeoutMs         default per-request deadline (a request may ask for less or more)
  */
-public record ModelConfig(String name, String architecture, int numClasses, TensorSpec input, String outputName,
+public record ModelConfig(String name, String architecture, int numClasses, List<TensorSpec> inputs, String outputName,
                           int maxBatch, long maxQueueDelayMicros, int[] preferredBatchSizes, int instances,
                           int threadsPerInstance, int maxQueueSize, long timeoutMs) {
 
@@ -68,8 +71,8 @@ public record ModelConfig(String name, String architecture, int numClasses, Tens
         }
     }
 
-    /** Defaults from a model file's own metadata (ONNX): the input and the output's name. */
-    public record Io(TensorSpec input, String outputName) {}
+    /** Defaults from a model file's own metadata (ONNX): the inputs, in order, and the output's name. */
+    public record Io(List<TensorSpec> inputs, String outputName) {}
 
     /** Validates every field, naming the one that is wrong. */
     public ModelConfig {
@@ -81,14 +84,34 @@ public record ModelConfig(String name, String architecture, int numClasses, Tens
         check(threadsPerInstance >= 1 && threadsPerInstance <= 256, "threads_per_instance must be in [1, 256], got " + threadsPerInstance);
         check(maxQueueSize >= 1 && maxQueueSize <= 1_000_000, "max_queue_size must be in [1, 1e6], got " + maxQueueSize);
         check(timeoutMs >= 1, "timeout_ms must be >= 1, got " + timeoutMs);
-        check("FP32".equals(input.datatype()), "input " + input.name() + ": only FP32 is served, got " + input.datatype());
+        check(inputs != null && !inputs.isEmpty() && inputs.size() <= 64, "a model takes 1 to 64 inputs, got " + (inputs == null ? 0 : inputs.size()));
+        for (TensorSpec in : inputs) check("FP32".equals(in.datatype()), "input " + in.name() + ": only FP32 is served, got " + in.datatype());
+        check(inputs.stream().map(TensorSpec::name).distinct().count() == inputs.size(), "input names must differ, got " + inputNames(inputs));
+        inputs = List.copyOf(inputs);
         preferredBatchSizes = new TreeSet<>(Arrays.stream(preferredBatchSizes).boxed().toList()).stream().mapToInt(i -> i).toArray();
     }
 
     /** The built-in digits model's configuration (input {@code [N,1,8,8]} FP32, output {@code logits}). */
     public static ModelConfig digits() {
-        return new ModelConfig("digits", "digits", 10, new TensorSpec("input", "FP32", new long[] {1, 8, 8}), "logits",
+        return new ModelConfig("digits", "digits", 10, List.of(new TensorSpec("input", "FP32", new long[] {1, 8, 8})), "logits",
                 32, 2000, new int[] {32}, defaultInstances(1), 1, 256, 10_000);
+    }
+
+    /** The one input of a single-input model (every built-in architecture). */
+    public TensorSpec input() {
+        check(inputs.size() == 1, name + " takes " + inputs.size() + " inputs " + inputNames(inputs) + ", not one");
+        return inputs.getFirst();
+    }
+
+    /** The position of input {@code name} in {@link #inputs()}, or -1. */
+    public int inputIndex(String inputName) {
+        for (int i = 0; i < inputs.size(); i++) if (inputs.get(i).name().equals(inputName)) return i;
+        return -1;
+    }
+
+    /** The input names, e.g. {@code [image, features]}. */
+    static String inputNames(List<TensorSpec> inputs) {
+        return inputs.stream().map(TensorSpec::name).toList().toString();
     }
 
     /** Instances x threads per instance = the cores this JVM sees (at least one instance). */
@@ -137,17 +160,40 @@ public record ModelConfig(String name, String architecture, int numClasses, Tens
         check(io != null || !arch.equals("onnx"), name + "/config.json: architecture 'onnx' needs a model.onnx in the directory");
         int threads = integer(o, "threads_per_instance", 1);
         JsonObject empty = Json.createObjectBuilder().build();
-        JsonObject in = io != null && !o.containsKey("inputs") ? empty : single(o, "inputs", name);
+        List<TensorSpec> specs = inputs(o, name, io);
         JsonObject out = o.containsKey("outputs") ? single(o, "outputs", name) : empty;
-        TensorSpec spec = new TensorSpec(string(in, "name", io == null ? "input" : io.input().name()),
-                string(in, "datatype", io == null ? "FP32" : io.input().datatype()),
-                io != null && !in.containsKey("shape") ? io.input().sample() : sample(in, name));
         int maxBatch = integer(o, "max_batch_size", 32);
         JsonArray pref = o.containsKey("preferred_batch_sizes") ? o.getJsonArray("preferred_batch_sizes") : JsonValue.EMPTY_JSON_ARRAY;
         int[] preferred = pref.stream().mapToInt(v -> ((JsonNumber) v).intValueExact()).toArray();
-        return new ModelConfig(name, arch, integer(o, "num_classes", 1000), spec, string(out, "name", io == null ? "output" : io.outputName()), maxBatch,
+        return new ModelConfig(name, arch, integer(o, "num_classes", 1000), specs, string(out, "name", io == null ? "output" : io.outputName()), maxBatch,
                 integer(o, "max_queue_delay_us", 2000), preferred, integer(o, "instances", defaultInstances(threads)), threads,
                 integer(o, "max_queue_size", 256), integer(o, "timeout_ms", 10_000));
+    }
+
+    /**
+     * The {@code inputs} of a config: exactly one for a built-in architecture ({@code io} null);
+     * for an ONNX model as many as it has (absent: all of them), each field defaulting to the ONNX
+     * input at the same position.
+     */
+    private static List<TensorSpec> inputs(JsonObject o, String name, Io io) {
+        if (io == null) {
+            JsonObject in = single(o, "inputs", name);
+            return List.of(new TensorSpec(string(in, "name", "input"), string(in, "datatype", "FP32"), sample(in, name, 0)));
+        }
+        if (!o.containsKey("inputs")) return io.inputs();
+        check(o.get("inputs") instanceof JsonArray a && !a.isEmpty() && a.stream().allMatch(v -> v instanceof JsonObject),
+                name + "/config.json: inputs must be an array of objects");
+        JsonArray given = o.getJsonArray("inputs");
+        check(given.size() == io.inputs().size(), name + "/config.json: " + given.size() + " inputs, the ONNX model has "
+                + io.inputs().size() + " " + inputNames(io.inputs()));
+        List<TensorSpec> specs = new java.util.ArrayList<>();
+        for (int i = 0; i < given.size(); i++) {
+            JsonObject in = given.getJsonObject(i);
+            TensorSpec d = io.inputs().get(i);
+            specs.add(new TensorSpec(string(in, "name", d.name()), string(in, "datatype", d.datatype()),
+                    in.containsKey("shape") ? sample(in, name, i) : d.sample()));
+        }
+        return specs;
     }
 
     private static JsonObject single(JsonObject o, String key, String model) {
@@ -156,16 +202,18 @@ public record ModelConfig(String name, String architecture, int numClasses, Tens
         return o.getJsonArray(key).getJsonObject(0);
     }
 
-    private static long[] sample(JsonObject in, String model) {
+    private static long[] sample(JsonObject in, String model, int index) {
+        String where = model + "/config.json: inputs[" + index + "].shape";
+        check(in.get("shape") instanceof JsonArray, where + " must be [batch, dims...]");
         JsonArray shape = in.getJsonArray("shape");
-        check(shape != null && shape.size() >= 2, model + "/config.json: inputs[0].shape must be [batch, dims...]");
+        check(shape.size() >= 2, where + " must be [batch, dims...]");
         JsonValue batch = shape.get(0);
         check(batch instanceof JsonString || (batch instanceof JsonNumber n && n.longValue() == -1),
-                model + "/config.json: inputs[0].shape[0] must be the symbolic batch (-1 or a name)");
+                where + "[0] must be the symbolic batch (-1 or a name)");
         long[] sample = new long[shape.size() - 1];
         for (int i = 0; i < sample.length; i++) {
             sample[i] = shape.get(i + 1) instanceof JsonNumber n ? n.longValue() : -1;
-            check(sample[i] >= 1, model + "/config.json: inputs[0].shape[" + (i + 1) + "] must be a positive size");
+            check(sample[i] >= 1, where + "[" + (i + 1) + "] must be a positive size");
         }
         return sample;
     }

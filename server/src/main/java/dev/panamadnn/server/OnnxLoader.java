@@ -10,13 +10,15 @@ import dev.panamadnn.onnx.OnnxException;
 import dev.panamadnn.onnx.OnnxModel;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
  * {@code model.onnx} (+ external data files beside it), imported with {@link Onnx#load(Path)}.
- * The ONNX model must have one input {@code [N, fixed sizes...]} of FP32 with a symbolic batch
- * {@code N} and one FP32 output {@code [N, fixed sizes...]} (what the batcher serves); config.json's inputs and outputs default
+ * The ONNX model must have one or more inputs {@code [N, fixed sizes...]} of FP32 sharing one
+ * symbolic batch {@code N} and one FP32 output {@code [N, fixed sizes...]} (what the batcher
+ * serves); config.json's inputs and outputs default
  * from the model's and, where given, must equal them. The {@link OnnxModel} owns the weights: it
  * is closed after the plan set when the model is unloaded, and at once when any step of loading
  * fails.
@@ -51,27 +53,40 @@ final class OnnxLoader implements ModelLoader {
         }
     }
 
-    /** The defaults config.json takes from the model: its input (KServe datatype, sample shape) and its output's name. */
+    /**
+     * The defaults config.json takes from the model: its inputs (KServe datatype, sample shape), in
+     * order, and its output's name. Every input must be {@code [N, fixed sizes...]} with the same
+     * batch symbol N (the batcher stacks each input's rows), the one output {@code [N, fixed...]} FP32.
+     */
     static ModelConfig.Io io(String name, OnnxModel model) {
         List<Value> ins = model.inputs(), outs = model.outputs();
-        if (ins.size() != 1 || outs.size() != 1) {
+        if (ins.isEmpty() || outs.size() != 1) {
             throw new IllegalArgumentException(name + ": the ONNX model has " + ins.size() + " inputs " + ins + " and " + outs.size()
-                    + " outputs " + outs + "; the server serves models of exactly one input and one output");
+                    + " outputs " + outs + "; the server serves models of one or more inputs and exactly one output");
         }
-        Value in = ins.get(0);
-        Shape s = in.shape();
-        Dim batch = s.rank() < 1 ? null : s.dim(0);
-        if (batch == null || batch.isFixed() || batch.factor() != 1) {
-            throw new IllegalArgumentException(name + ": ONNX input '" + in.name() + "' " + s + " must have a symbolic batch as its"
-                    + " first dim (export with dynamic_axes={'" + in.name() + "': {0: 'N'}})");
-        }
-        long[] sample = new long[s.rank() - 1];
-        for (int i = 1; i < s.rank(); i++) {
-            if (!s.dim(i).isFixed()) {
-                throw new IllegalArgumentException(name + ": ONNX input '" + in.name() + "' " + s + ": dim " + i
-                        + " is symbolic; only the batch (dim 0) may be");
+        Dim batch = null;
+        List<ModelConfig.TensorSpec> specs = new ArrayList<>();
+        for (Value in : ins) {
+            Shape s = in.shape();
+            Dim first = s.rank() < 1 ? null : s.dim(0);
+            if (first == null || first.isFixed() || first.factor() != 1) {
+                throw new IllegalArgumentException(name + ": ONNX input '" + in.name() + "' " + s + " must have a symbolic batch as its"
+                        + " first dim (export with dynamic_axes={'" + in.name() + "': {0: 'N'}})");
             }
-            sample[i - 1] = s.dim(i).size();
+            if (batch == null) batch = first;
+            if (!first.equals(batch)) {
+                throw new IllegalArgumentException(name + ": ONNX input '" + in.name() + "' " + s + " has batch " + first + ", input '"
+                        + ins.get(0).name() + "' has " + batch + "; every input must share one batch dim");
+            }
+            long[] sample = new long[s.rank() - 1];
+            for (int i = 1; i < s.rank(); i++) {
+                if (!s.dim(i).isFixed()) {
+                    throw new IllegalArgumentException(name + ": ONNX input '" + in.name() + "' " + s + ": dim " + i
+                            + " is symbolic; only the batch (dim 0) may be");
+                }
+                sample[i - 1] = s.dim(i).size();
+            }
+            specs.add(new ModelConfig.TensorSpec(in.name(), datatype(in.dtype()), sample));
         }
         Value out = outs.get(0);
         if (out.dtype() != DataType.F32) {
@@ -84,24 +99,26 @@ final class OnnxLoader implements ModelLoader {
             throw new IllegalArgumentException(name + ": ONNX output '" + out.name() + "' " + o + " must be [" + batch
                     + ", fixed sizes...] (the input's batch first), so that each request gets its own rows back");
         }
-        return new ModelConfig.Io(new ModelConfig.TensorSpec(in.name(), datatype(in.dtype()), sample), outs.get(0).name());
+        return new ModelConfig.Io(specs, out.name());
     }
 
-    /** config.json's input and output against the ONNX model's, naming the first mismatch. */
+    /** config.json's inputs (by position) and output against the ONNX model's, naming the first mismatch. */
     static void check(String name, OnnxModel model, ModelConfig config) {
         ModelConfig.Io io = io(name, model);
-        ModelConfig.TensorSpec want = io.input(), got = config.input();
         String where = name + "/config.json vs model.onnx: ";
-        if (!got.name().equals(want.name())) {
-            throw new IllegalArgumentException(where + "input name '" + got.name() + "' is not the ONNX input '" + want.name() + "'");
-        }
-        if (!got.datatype().equals(want.datatype())) {
-            throw new IllegalArgumentException(where + "input '" + got.name() + "' datatype " + got.datatype() + " is not the ONNX "
-                    + want.datatype());
-        }
-        if (!Arrays.equals(got.sample(), want.sample())) {
-            throw new IllegalArgumentException(where + "input '" + got.name() + "' shape [-1, " + join(got.sample()) + "] is not the ONNX "
-                    + model.inputs().get(0).shape());
+        for (int i = 0; i < io.inputs().size(); i++) {
+            ModelConfig.TensorSpec want = io.inputs().get(i), got = config.inputs().get(i);
+            if (!got.name().equals(want.name())) {
+                throw new IllegalArgumentException(where + "input name '" + got.name() + "' is not the ONNX input '" + want.name() + "'");
+            }
+            if (!got.datatype().equals(want.datatype())) {
+                throw new IllegalArgumentException(where + "input '" + got.name() + "' datatype " + got.datatype() + " is not the ONNX "
+                        + want.datatype());
+            }
+            if (!Arrays.equals(got.sample(), want.sample())) {
+                throw new IllegalArgumentException(where + "input '" + got.name() + "' shape [-1, " + join(got.sample()) + "] is not the ONNX "
+                        + model.inputs().get(i).shape());
+            }
         }
         if (!config.outputName().equals(io.outputName())) {
             throw new IllegalArgumentException(where + "output name '" + config.outputName() + "' is not the ONNX output '"

@@ -3,6 +3,7 @@ package dev.panamadnn.server;
 import dev.panamadnn.compile.PlanSet;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
 
 /**
  * A loaded model: its configuration, its warmed plans and its batcher. Built only once every plan
@@ -58,14 +59,19 @@ final class ServedModel implements AutoCloseable {
         return batcher.isDraining();
     }
 
+    /** Test seam: see {@link Batcher#disconnectedWaiting}. */
+    long disconnectedWaiting() {
+        return batcher.disconnectedWaiting();
+    }
+
     /** Test seam: see {@link Batcher#pause}. */
     void pause(boolean on) {
         batcher.pause(on);
     }
 
-    /** Queues a validated request of {@code rows} samples; see {@link Batcher#submit}. */
-    CompletableFuture<float[]> submit(float[] data, int rows, long deadlineNanos) {
-        return batcher.submit(data, rows, deadlineNanos);
+    /** Queues a validated request of {@code rows} samples of each input; see {@link Batcher#submit}. */
+    CompletableFuture<float[]> submit(float[][] data, int rows, long deadlineNanos, BooleanSupplier connected) {
+        return batcher.submit(data, rows, deadlineNanos, connected);
     }
 
     /** Drains the queue (every accepted request answered), then closes the plans and the weights. */

@@ -26,9 +26,15 @@ final class ServerInfo {
         ModelConfig c = m.config();
         return Json.createObjectBuilder().add("name", c.name()).add("versions", Json.createArrayBuilder().add(MODEL_VERSION))
                 .add("platform", "panama-dnn_" + c.architecture())
-                .add("inputs", Json.createArrayBuilder().add(tensor(c.input().name(), c.input().sample())))
+                .add("inputs", inputs(c))
                 .add("outputs", Json.createArrayBuilder().add(tensor(c.outputName(), m.outputSample())))
                 .build();
+    }
+
+    private static JsonArrayBuilder inputs(ModelConfig c) {
+        JsonArrayBuilder a = Json.createArrayBuilder();
+        for (ModelConfig.TensorSpec in : c.inputs()) a.add(tensor(in.name(), in.sample()));
+        return a;
     }
 
     private static JsonObject tensor(String name, long[] sample) {

@@ -42,6 +42,12 @@ public final class ServerMetrics {
         timer("pdnn_queue_latency", "Time a request waited in its model's queue", model).record(Duration.ofNanos(nanos));
     }
 
+    /** A queued request dropped before compute because its client had disconnected. */
+    void disconnected(String model) {
+        Counter.builder("pdnn_dropped_disconnected").description("Queued requests dropped before compute because the client had gone")
+                .tag("model", model).register(registry).increment();
+    }
+
     void batch(String model, int rows, int planRows, long nanos) {
         timer("pdnn_compute_latency", "Time of one batched compiled-plan run", model).record(Duration.ofNanos(nanos));
         DistributionSummary.builder("pdnn_batch_size").description("Rows per batched run (before padding to a plan size)")
@@ -55,6 +61,8 @@ public final class ServerMetrics {
      * instance of it {@code server} serves now (0 while none), so a reload keeps them.
      */
     void model(String model, InferenceServer server) {
+        Counter.builder("pdnn_dropped_disconnected").description("Queued requests dropped before compute because the client had gone")
+                .tag("model", model).register(registry);
         Gauge.builder("pdnn_queue_depth", server, s -> s.model(model) instanceof ServedModel m ? m.queueDepth() : 0)
                 .description("Requests waiting in the model's queue").tag("model", model).register(registry);
         Gauge.builder("pdnn_plans_compiled", server, s -> s.model(model) instanceof ServedModel m ? m.plans().cachedBatchSizes().length : 0)

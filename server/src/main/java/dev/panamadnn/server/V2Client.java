@@ -69,13 +69,24 @@ public final class V2Client {
         return send(HttpRequest.newBuilder(base.resolve(path)).POST(HttpRequest.BodyPublishers.ofByteArray(body)), headers);
     }
 
+    /** One FP32 input of a request: its name, flat data and shape (batch first). */
+    public record Input(String name, float[] data, long... shape) {}
+
     /** The v2 JSON request for one FP32 input {@code [shape]} with flat data. */
     public static String inferJson(String input, float[] data, long... shape) {
-        JsonArrayBuilder s = Json.createArrayBuilder(), d = Json.createArrayBuilder();
-        for (long x : shape) s.add(x);
-        for (float f : data) d.add(new java.math.BigDecimal(Float.toString(f)));
-        return Json.createObjectBuilder().add("inputs", Json.createArrayBuilder().add(Json.createObjectBuilder()
-                .add("name", input).add("shape", s).add("datatype", "FP32").add("data", d))).build().toString();
+        return inferJson(new Input(input, data, shape));
+    }
+
+    /** The v2 JSON request for FP32 inputs, in the order given. */
+    public static String inferJson(Input... inputs) {
+        JsonArrayBuilder all = Json.createArrayBuilder();
+        for (Input in : inputs) {
+            JsonArrayBuilder s = Json.createArrayBuilder(), d = Json.createArrayBuilder();
+            for (long x : in.shape()) s.add(x);
+            for (float f : in.data()) d.add(new java.math.BigDecimal(Float.toString(f)));
+            all.add(Json.createObjectBuilder().add("name", in.name()).add("shape", s).add("datatype", "FP32").add("data", d));
+        }
+        return Json.createObjectBuilder().add("inputs", all).build().toString();
     }
 
     /**
@@ -84,7 +95,17 @@ public final class V2Client {
      * @throws IOException if the server answers other than 200 (the message has its error)
      */
     public float[] infer(String model, String input, float[] data, long... shape) throws IOException, InterruptedException {
-        Response r = post("/v2/models/" + model + "/infer", inferJson(input, data, shape));
+        return infer(model, new Input(input, data, shape));
+    }
+
+    /**
+     * Runs {@code model} on FP32 inputs (a model of several inputs takes them all, same batch) and
+     * returns its first output's data, flat.
+     *
+     * @throws IOException if the server answers other than 200 (the message has its error)
+     */
+    public float[] infer(String model, Input... inputs) throws IOException, InterruptedException {
+        Response r = post("/v2/models/" + model + "/infer", inferJson(inputs));
         if (r.status() != 200) throw new IOException("infer " + model + ": HTTP " + r.status() + ": " + r.text());
         return outputData((JsonObject) r.json());
     }

@@ -1,5 +1,6 @@
 package dev.panamadnn.server;
 
+import io.helidon.common.buffers.DataReader;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HttpException;
 import io.helidon.http.RequestException;
@@ -14,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 
 /**
  * The REST routes of the Open Inference Protocol (KServe v2) and its model-repository extension,
@@ -57,17 +59,18 @@ final class V2Routes {
             if (server.isClosing()) throw new ApiException(503, "the server is shutting down", "1");
             ServedModel m = model(req, version);
             ModelConfig config = m.config();
-            byte[] body = req.content().hasEntity() ? req.content().as(byte[].class) : new byte[0];
+            byte[] body = body(req);
             InferRequest request = InferRequest.parse(body, header(req, "Inference-Header-Content-Length"),
                     header(req, "Inference-Timeout-Ms"), config);
             long deadline = start + TimeUnit.MILLISECONDS.toNanos(request.timeoutMs() > 0 ? request.timeoutMs() : config.timeoutMs());
+            BooleanSupplier connected = ClientConnection.watch(req);
             CompletableFuture<float[]> result;
             try {
-                result = m.submit(request.data(), request.rows(), deadline);
+                result = m.submit(request.data(), request.rows(), deadline, connected);
             } catch (ApiException e) {   // reloaded under us: the old instance drains, the new one takes it
                 ServedModel now = server.model(name);
-                if (!m.isDraining() || now == null || now == m || !now.config().input().equals(config.input())) throw e;
-                result = now.submit(request.data(), request.rows(), deadline);
+                if (!m.isDraining() || now == null || now == m || !now.config().inputs().equals(config.inputs())) throw e;
+                result = now.submit(request.data(), request.rows(), deadline, connected);
             }
             InferResponse reply = InferResponse.of(config, request, m.outputSample(), await(result, deadline, name));
             if (reply.headerLength() >= 0) {
@@ -80,7 +83,15 @@ final class V2Routes {
             res.status(200).send(reply.body());
         } catch (ApiException e) {
             status = e.status();
-            error(res, e);
+            if (status != Batcher.CLIENT_CLOSED) {
+                error(res, e);
+            } else {
+                try {   // the client has gone: there is most likely no one to write to
+                    error(res, e);
+                } catch (RuntimeException gone) {
+                    LOG.log(System.Logger.Level.DEBUG, "answer to a disconnected client not sent", gone);
+                }
+            }
         } catch (RuntimeException e) {
             status = clientStatus(e);
             error(res, status < 500 ? new ApiException(status, clientMessage(e)) : unexpected(e));
@@ -88,6 +99,19 @@ final class V2Routes {
             server.metrics().inFlight().decrementAndGet();
             // Unknown names share one label, so clients cannot grow the registry without bound.
             server.metrics().request(server.model(name) != null ? name : "_unknown", status, System.nanoTime() - start);
+        }
+    }
+
+    /**
+     * The request body. A body that ends before its Content-Length (the client sent part of it and
+     * left) is a client gone, counted as 499, not a server failure.
+     */
+    private static byte[] body(ServerRequest req) {
+        if (!req.content().hasEntity()) return new byte[0];
+        try {
+            return req.content().as(byte[].class);
+        } catch (DataReader.InsufficientDataAvailableException | java.io.UncheckedIOException e) {
+            throw new ApiException(Batcher.CLIENT_CLOSED, "the request body ended before its length: the client has gone");
         }
     }
 
@@ -180,6 +204,8 @@ final class V2Routes {
             String text = switch (status.code()) {   // Helidon reports a 413 as event BAD_REQUEST: go by the status
                 case 413 -> "request body exceeds the server's limit of " + maxBodyBytes + " bytes";
                 case 400 -> "malformed HTTP request";
+                // Helidon 4 speaks HTTP/1.1 (and 2) only; an HTTP/1.0 proxy (nginx's default upstream protocol) must say 1.1.
+                case 505 -> "HTTP version not supported: this server speaks HTTP/1.1 (behind nginx: proxy_http_version 1.1)";
                 default -> status.code() >= 500 ? "internal error (see the server log)" : "request refused: " + status.reasonPhrase();
             };
             return io.helidon.http.DirectHandler.TransportResponse.builder().status(status)

@@ -34,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  * for the same rows, and PyTorch's predicted classes for every held-out row the demo carries; an
  * ONNX model loads and unloads under the repository extension; a corrupted model.onnx, a
  * config.json that disagrees with the ONNX model, or an ONNX model the batcher cannot serve
- * (several inputs, no symbolic batch, an output without the batch first or not FP32) is refused
+ * (inputs of different batch dims, several outputs, no symbolic batch, an output without the batch
+ * first or not FP32) is refused
  * by name while the others keep serving.
  */
 class OnnxServingTest {
@@ -169,12 +170,24 @@ class OnnxServingTest {
         try (InferenceServer server = TestServers.start(dir)) {
             V2Client client = TestServers.client(server);
             NodeProto add = NodeProto.newBuilder().setOpType("Add").addInput("a").addInput("b").addOutput("c").build();
+            NodeProto relu = NodeProto.newBuilder().setOpType("Relu").addInput("x").addOutput("y").build();
+            writeModel("twobatches", GraphProto.newBuilder().setName("g").addNode(relu).addInput(f32("x", "N", 4)).addInput(f32("b", "M", 4))
+                    .addOutput(f32("y", "N", 4)));
+            String error = RepositoryTest.loadError(client, "twobatches");
+            assertTrue(error.contains("ONNX input 'b'") && error.contains("every input must share one batch dim"), error);
+
+            NodeProto neg = NodeProto.newBuilder().setOpType("Neg").addInput("x").addOutput("z").build();
+            writeModel("twoout", GraphProto.newBuilder().setName("g").addNode(relu).addNode(neg).addInput(f32("x", "N", 4))
+                    .addOutput(f32("y", "N", 4)).addOutput(f32("z", "N", 4)));
+            error = RepositoryTest.loadError(client, "twoout");
+            assertTrue(error.contains("2 outputs") && error.contains("exactly one output"), error);
+
             writeModel("twoin", GraphProto.newBuilder().setName("g").addNode(add).addInput(f32("a", "N", 4)).addInput(f32("b", "N", 4))
                     .addOutput(f32("c", "N", 4)));
-            String error = RepositoryTest.loadError(client, "twoin");
-            assertTrue(error.contains("2 inputs") && error.contains("exactly one input and one output"), error);
+            assertEquals(200, client.post("/v2/repository/models/twoin/load", "").status(), "two inputs of one batch serve");
+            assertArrayEquals(new float[] {11, 22, 33, 44}, client.infer("twoin", new V2Client.Input("b", new float[] {10, 20, 30, 40}, 1, 4),
+                    new V2Client.Input("a", new float[] {1, 2, 3, 4}, 1, 4)));
 
-            NodeProto relu = NodeProto.newBuilder().setOpType("Relu").addInput("x").addOutput("y").build();
             writeModel("fixed", GraphProto.newBuilder().setName("g").addNode(relu).addInput(f32("x", 2, 4)).addOutput(f32("y", 2, 4)));
             assertTrue(RepositoryTest.loadError(client, "fixed").contains("must have a symbolic batch as its first dim"), "fixed batch");
 
