@@ -437,36 +437,57 @@ static int spot_check(const char *kind, op_t *op, const geom_t *g) {
     return ok;
 }
 
+/* Builds the op for ARG into OP (and S, G); eager_relu: "relu:N" runs as an eager call (an output
+ * allocated per call, like ReLU.forward) instead of bare. Returns 0 after printing a line for a
+ * composite spec; exits 2 on a bad spec. */
+static int build(const char *arg, int eager_relu, op_t *op, spec_t *s, geom_t *g) {
+    const char *text = arg;
+    if (!strncmp(text, "bare:", 5)) { op->bare = 1; text += 5; }
+    if (!parse_spec(text, s)) {
+        fprintf(stderr, "bad spec %s: expected [bare:]kind:CIN[>COUT][:K[/S][c][dD]][@SIZE][#BATCH] or relu:N\n", arg);
+        exit(2);
+    }
+    if (!strcmp(s->kind, "relu")) {
+        if (!eager_relu) op->bare = 1;
+        build_relu(op, s->cin);
+    } else if (!strcmp(s->kind, "linear")) {
+        build_linear(op, s);
+    } else if (!strcmp(s->kind, "conv2d") || !strcmp(s->kind, "conv1d") || !strcmp(s->kind, "convT2d")) {
+        *g = geometry(s);
+        build_conv(op, s, g);
+    } else if (!strcmp(s->kind, "maxpool2d") || !strcmp(s->kind, "avgpool2d")) {
+        *g = geometry(s);
+        build_pool(op, g);
+    } else {
+        printf("# skipped %s: no single oneDNN primitive (a composite layer)\n", arg);
+        return 0;
+    }
+    if (op->bare) {
+        op->bound_dst = zeroed(op->dst_bytes);
+        op->bound_scratch = zeroed(op->scratch_bytes);
+        bind(op, op->bound_dst, op->bound_scratch, op->bound_mem, op->bound_args);
+    }
+    return 1;
+}
+
+static void destroy(op_t *op) {
+    if (op->prim) {
+        if (op->bare) for (int i = 0; i <= op->nargs; i++) dnnl_memory_destroy(op->bound_mem[i]);
+        dnnl_primitive_destroy(op->prim);
+        for (int i = 0; i < op->nargs; i++) {
+            dnnl_memory_desc_destroy(op->md[i]);
+            if (op->arg_id[i] == DNNL_ARG_WEIGHTS && op->buf[i] != op->w) free(op->buf[i]);
+        }
+        dnnl_memory_desc_destroy(op->scratch_md);
+    }
+    free(op->bound_dst); free(op->bound_scratch); free(op->eager_scratch); free(op->x); free(op->w); free(op->b);
+}
+
 static int bench(const char *arg, int warmups, int iterations, double seconds) {
     op_t op = {0};
     spec_t s;
     geom_t g = {0};
-    const char *text = arg;
-    if (!strncmp(text, "bare:", 5)) { op.bare = 1; text += 5; }
-    if (!parse_spec(text, &s)) {
-        fprintf(stderr, "bad spec %s: expected [bare:]kind:CIN[>COUT][:K[/S][c][dD]][@SIZE][#BATCH] or relu:N\n", arg);
-        exit(2);
-    }
-    if (!strcmp(s.kind, "relu")) {
-        op.bare = 1;
-        build_relu(&op, s.cin);
-    } else if (!strcmp(s.kind, "linear")) {
-        build_linear(&op, &s);
-    } else if (!strcmp(s.kind, "conv2d") || !strcmp(s.kind, "conv1d") || !strcmp(s.kind, "convT2d")) {
-        g = geometry(&s);
-        build_conv(&op, &s, &g);
-    } else if (!strcmp(s.kind, "maxpool2d") || !strcmp(s.kind, "avgpool2d")) {
-        g = geometry(&s);
-        build_pool(&op, &g);
-    } else {
-        printf("# skipped %s: no single oneDNN primitive (a composite layer)\n", arg);
-        return 1;
-    }
-    if (op.bare) {
-        op.bound_dst = zeroed(op.dst_bytes);
-        op.bound_scratch = zeroed(op.scratch_bytes);
-        bind(&op, op.bound_dst, op.bound_scratch, op.bound_mem, op.bound_args);
-    }
+    if (!build(arg, 0, &op, &s, &g)) return 1;
     call(&op); /* first call outside the iterations, like the Java side's primitive creation */
     double sum = 0, best = INFINITY, worst = 0;
     long total = 0;
@@ -489,17 +510,52 @@ static int bench(const char *arg, int warmups, int iterations, double seconds) {
     printf("%s\t%s\t%d\t%ld\t%.3f\t%.3f\t%.3f\t%s\n", arg, op.kernel, iterations, total, sum / iterations, best, worst,
            ok ? "ok" : "FAILED");
     fflush(stdout);
-    if (op.prim) {
-        if (op.bare) for (int i = 0; i <= op.nargs; i++) dnnl_memory_destroy(op.bound_mem[i]);
-        dnnl_primitive_destroy(op.prim);
-        for (int i = 0; i < op.nargs; i++) {
-            dnnl_memory_desc_destroy(op.md[i]);
-            if (op.arg_id[i] == DNNL_ARG_WEIGHTS && op.buf[i] != op.w) free(op.buf[i]);
-        }
-        dnnl_memory_desc_destroy(op.scratch_md);
-    }
-    free(op.bound_dst); free(op.bound_scratch); free(op.eager_scratch); free(op.x); free(op.w); free(op.b);
+    destroy(&op);
     return ok;
+}
+
+/*
+ * In-process mode: the same file compiled with -shared -fPIC is loaded by LayerBenchmark's
+ * cHarness method through FFM, so C and Java calls are timed by the same JMH run, in the same
+ * process, with the same libdnnl/libgomp/OpenMP team. A JMH call of pdnn_layer_call is one C call
+ * (eager: output malloc + zero fill, memory objects, execute, wait, free), plus one FFM downcall
+ * (tens of ns) that the C side otherwise would not pay.
+ */
+typedef struct {
+    op_t op;
+    spec_t s;
+    geom_t g;
+} layer_t;
+
+/* The op for SPEC (eager; "relu:N" too) on THREADS OpenMP/OpenBLAS threads, checked once; NULL for a composite spec or a failed check. */
+void *pdnn_layer_open(const char *spec, int threads) {
+    omp_set_num_threads(threads);
+    openblas_set_num_threads(threads);
+    if (!engine) {
+        CHECK(dnnl_engine_create(&engine, dnnl_cpu, 0));
+        CHECK(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags));
+    }
+    layer_t *l = calloc(1, sizeof(layer_t));
+    if (!build(spec, 1, &l->op, &l->s, &l->g) || !spot_check(l->s.kind, &l->op, &l->g)) {
+        destroy(&l->op);
+        free(l);
+        return NULL;
+    }
+    return l;
+}
+
+void pdnn_layer_call(void *layer) {
+    call(&((layer_t *)layer)->op);
+}
+
+/* The kernel oneDNN chose (or "cblas_sgemm"). */
+const char *pdnn_layer_kernel(void *layer) {
+    return ((layer_t *)layer)->op.kernel;
+}
+
+void pdnn_layer_close(void *layer) {
+    destroy(&((layer_t *)layer)->op);
+    free(layer);
 }
 
 int main(int argc, char **argv) {

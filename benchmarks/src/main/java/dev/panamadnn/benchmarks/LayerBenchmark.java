@@ -5,7 +5,12 @@ import dev.panamadnn.Tensor;
 import dev.panamadnn.nn.Backend;
 import dev.panamadnn.nn.Layer;
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Path;
 import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -46,13 +51,16 @@ public class LayerBenchmark {
     private Layer layer;
     private Arena arena;
     private Tensor input;
+    private Tensor out;
 
     @Setup(Level.Trial)
     public void setUp() {
-        LayerSpec s = LayerSpec.parse(shape);
+        // "bare:SPEC" times the C harness's bound call (cHarness); the Java methods run SPEC as usual.
+        LayerSpec s = LayerSpec.parse(shape.startsWith("bare:") ? shape.substring(5) : shape);
         layer = s.build();
         arena = Arena.ofShared();
         input = Tensor.allocate(arena, DataType.F32, s.inputShape());
+        out = Tensor.allocate(arena, DataType.F32, layer.outputShape(s.inputShape()));
         MemorySegment seg = input.segment();
         var rnd = new SplittableRandom(1);
         for (long i = 0; i < input.numel(); i++) seg.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) rnd.nextDouble(-1, 1));
@@ -71,10 +79,72 @@ public class LayerBenchmark {
         }
     }
 
+    /**
+     * {@code forwardInto(x, out)}: the same call into one output kept across calls (made once per
+     * trial), so no output allocation, zero fill or free per call.
+     */
+    @Benchmark
+    public float nativeForwardInto() {
+        layer.forwardInto(input, out);
+        return out.segment().getAtIndex(ValueLayout.JAVA_FLOAT, 0);
+    }
+
+    /**
+     * The C harness's eager call for the same shape, in this process (see {@link CLayer}): C and
+     * Java timed by the same JMH run, same libraries, same OpenMP runtime.
+     */
+    @Benchmark
+    public void cHarness(CLayer c) throws Throwable {
+        CLayer.CALL.invokeExact(c.handle);
+    }
+
     @Benchmark
     public float reference() {
         try (Tensor y = layer.forward(input, Backend.REFERENCE)) {
             return y.segment().getAtIndex(ValueLayout.JAVA_FLOAT, 0);
+        }
+    }
+
+    /**
+     * {@code dnnl_layer_bench.c} built as a shared library ({@code -shared -fPIC}; scripts/bench
+     * and scripts/bench-eager build it as {@code libdnnl_layer_bench.so}) named by
+     * {@code -Dpanamadnn.bench.clib=PATH}, with {@code pdnn_layer_open} for the benchmark's shape:
+     * the primitive and buffers made once (and its output spot-checked against plain loops by
+     * the C side), so a call is the C harness's eager call for that shape. Loaded after our
+     * library (the {@code layer} state's setup), it resolves the same libdnnl/libgomp/libopenblas,
+     * which the dynamic linker finds already loaded.
+     */
+    @State(Scope.Benchmark)
+    public static class CLayer {
+        static final MethodHandle CALL;
+        private static final MethodHandle OPEN;
+        private static final MethodHandle CLOSE;
+
+        static {
+            String lib = System.getProperty("panamadnn.bench.clib");
+            if (lib == null) throw new IllegalStateException("cHarness needs -Dpanamadnn.bench.clib=PATH/libdnnl_layer_bench.so (scripts/bench-eager builds it)");
+            Linker linker = Linker.nativeLinker();
+            SymbolLookup c = SymbolLookup.libraryLookup(Path.of(lib), Arena.global());
+            CALL = linker.downcallHandle(c.find("pdnn_layer_call").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
+            OPEN = linker.downcallHandle(c.find("pdnn_layer_open").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+            CLOSE = linker.downcallHandle(c.find("pdnn_layer_close").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
+        }
+
+        MemorySegment handle;
+
+        @Setup(Level.Trial)
+        public void setUp(LayerBenchmark b) throws Throwable {
+            int threads = Integer.getInteger("panamadnn.threads", 2);
+            try (Arena tmp = Arena.ofConfined()) {
+                handle = (MemorySegment) OPEN.invokeExact(tmp.allocateFrom(b.shape), threads);
+            }
+            if (handle.equals(MemorySegment.NULL)) throw new IllegalStateException("pdnn_layer_open(" + b.shape + ") failed (see stderr)");
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() throws Throwable {
+            CLOSE.invokeExact(handle);
         }
     }
 }

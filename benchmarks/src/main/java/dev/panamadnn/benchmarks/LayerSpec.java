@@ -8,6 +8,7 @@ import dev.panamadnn.nn.ConvTranspose2d;
 import dev.panamadnn.nn.Layer;
 import dev.panamadnn.nn.Linear;
 import dev.panamadnn.nn.MaxPool2d;
+import dev.panamadnn.nn.ReLU;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -22,6 +23,7 @@ import java.util.regex.Pattern;
  * <li>{@code maxpool2d:64:3/2@112} (padding k/2), {@code avgpool2d:256:2/2@56} (padding 0)</li>
  * <li>{@code linear:512>512#64}: Linear with bias, batch 64</li>
  * <li>{@code basicblock:64@56}: torchvision BasicBlock(64, 64), stride 1, identity shortcut</li>
+ * <li>{@code relu:1024}: ReLU on a 1-d tensor of 1024 floats (per-call overhead)</li>
  * </ul>
  * FLOPs (multiply and add counted as 2): convolution {@code 2*N*Cout*prod(out spatial)*Cin/groups*prod(k)};
  * transposed convolution {@code 2*N*Cin*prod(in spatial)*Cout*prod(k)}; Linear {@code 2*N*in*out};
@@ -30,7 +32,7 @@ import java.util.regex.Pattern;
 public record LayerSpec(String spec, String kind, int cin, int cout, int k, int stride, boolean causal, int dilation,
                         int size, int batch) {
     private static final Pattern SPEC = Pattern.compile(
-            "(conv2d|conv1d|convT2d|maxpool2d|avgpool2d|linear|basicblock):(\\d+)(?:>(\\d+))?"
+            "(conv2d|conv1d|convT2d|maxpool2d|avgpool2d|linear|basicblock|relu):(\\d+)(?:>(\\d+))?"
             + "(?::(\\d+)(?:/(\\d+))?(c)?(?:d(\\d+))?)?(?:@(\\d+))?(?:#(\\d+))?");
 
     public static LayerSpec parse(String spec) {
@@ -54,6 +56,7 @@ public record LayerSpec(String spec, String kind, int cin, int cout, int k, int 
             case "avgpool2d" -> new AvgPool2d(k, stride, 0);
             case "linear" -> new Linear(cin, cout, true);
             case "basicblock" -> new BasicBlock(cin, cout);
+            case "relu" -> new ReLU();
             default -> throw new IllegalStateException(kind);
         };
     }
@@ -61,6 +64,7 @@ public record LayerSpec(String spec, String kind, int cin, int cout, int k, int 
     public long[] inputShape() {
         return switch (kind) {
             case "linear" -> new long[] {batch, cin};
+            case "relu" -> new long[] {cin};
             case "conv1d" -> new long[] {batch, cin, size};
             default -> new long[] {batch, cin, size, size};
         };
@@ -93,6 +97,7 @@ public record LayerSpec(String spec, String kind, int cin, int cout, int k, int 
             case "avgpool2d" -> "AvgPool2d " + k + "x" + k + "/" + stride + " C=" + cin + " " + size + "x" + size;
             case "linear" -> "Linear " + cin + "->" + cout;
             case "basicblock" -> "BasicBlock " + cin + " " + size + "x" + size;
+            case "relu" -> "ReLU " + cin + " floats";
             default -> spec;
         };
         return s + " N=" + batch;

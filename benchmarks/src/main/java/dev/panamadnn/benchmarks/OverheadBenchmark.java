@@ -5,7 +5,10 @@ import dev.panamadnn.bindings.cblas.cblas_h;
 import dev.panamadnn.internal.BlasCallers;
 import dev.panamadnn.natives.Natives;
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.FloatPointer;
@@ -18,6 +21,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -233,5 +237,78 @@ public class OverheadBenchmark {
         openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, openblas_nolapack.CblasNoTrans,
                 openblas_nolapack.CblasNoTrans, N, N, N, 1f, j.ha, N, j.hb, N, 0f, j.hc, N);
         return j.hc;
+    }
+
+    /**
+     * How an eager output could be allocated (issue 16: "measure the options"): bytes of one
+     * output, ReLU on 1K floats (4 KB) and Conv2d 64x56x56 (784 KB). Each call allocates, writes
+     * one float (so the page is touched at least once) and frees.
+     */
+    @State(Scope.Benchmark)
+    public static class Alloc {
+        @Param({"4096", "802816"})
+        public long bytes;
+        static final MethodHandle MALLOC = Linker.nativeLinker().downcallHandle(
+                Linker.nativeLinker().defaultLookup().find("malloc").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+        static final MethodHandle FREE = Linker.nativeLinker().downcallHandle(
+                Linker.nativeLinker().defaultLookup().find("free").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
+    }
+
+    private static void free(MemorySegment s) {
+        try {
+            Alloc.FREE.invokeExact(s);
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
+    /** Tensor.zeros today: a shared arena per tensor (malloc + zero fill), closed with the JDK's handshake. */
+    @Benchmark
+    public float allocSharedZeroed(Alloc a) {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment s = arena.allocate(a.bytes, 64);
+            s.set(ValueLayout.JAVA_FLOAT, 0, 1f);
+            return s.get(ValueLayout.JAVA_FLOAT, 0);
+        }
+    }
+
+    /** A confined arena per tensor: no handshake on close, but only its thread may touch or close it. */
+    @Benchmark
+    public float allocConfinedZeroed(Alloc a) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(a.bytes, 64);
+            s.set(ValueLayout.JAVA_FLOAT, 0, 1f);
+            return s.get(ValueLayout.JAVA_FLOAT, 0);
+        }
+    }
+
+    /** An automatic arena: nothing to close, the memory is freed after a GC finds the segment unreachable. */
+    @Benchmark
+    public float allocAutoZeroed(Alloc a) {
+        MemorySegment s = Arena.ofAuto().allocate(a.bytes, 64);
+        s.set(ValueLayout.JAVA_FLOAT, 0, 1f);
+        return s.get(ValueLayout.JAVA_FLOAT, 0);
+    }
+
+    /** A shared arena's scope over malloc'd memory that is not zeroed (freed by the arena's cleanup). */
+    @Benchmark
+    public float allocSharedMalloc(Alloc a) throws Throwable {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment raw = (MemorySegment) Alloc.MALLOC.invokeExact(a.bytes);
+            MemorySegment s = raw.reinterpret(a.bytes, arena, OverheadBenchmark::free);
+            s.set(ValueLayout.JAVA_FLOAT, 0, 1f);
+            return s.get(ValueLayout.JAVA_FLOAT, 0);
+        }
+    }
+
+    /** malloc + free through FFM, no arena: the C harness's floor without its memset. */
+    @Benchmark
+    public float allocMallocFree(Alloc a) throws Throwable {
+        MemorySegment s = ((MemorySegment) Alloc.MALLOC.invokeExact(a.bytes)).reinterpret(a.bytes);
+        s.set(ValueLayout.JAVA_FLOAT, 0, 1f);
+        float v = s.get(ValueLayout.JAVA_FLOAT, 0);
+        Alloc.FREE.invokeExact(s);
+        return v;
     }
 }

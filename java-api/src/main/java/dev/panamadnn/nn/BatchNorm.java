@@ -166,12 +166,12 @@ abstract sealed class BatchNorm extends Layer permits BatchNorm1d, BatchNorm2d {
     }
 
     @Override
-    final Tensor compute(Tensor input, long[] outShape, Backend backend) {
+    final void computeInto(Tensor input, long[] outShape, Backend backend, Tensor out) {
         long[] shape = input.shape();
         long s = 1;
         for (int i = 2; i < shape.length; i++) s *= shape[i];
         View v = new View(shape[0], shape[1], s);
-        return output(input, outShape, backend, (x, y) -> reference(x, v, y.segment()), (x, y) -> runNative(x, v, y));
+        into(input, out, backend, (x, y) -> reference(x, v, y.segment()), (x, y) -> runNative(x, v, y));
     }
 
     private void runNative(Tensor x, View v, Tensor y) {

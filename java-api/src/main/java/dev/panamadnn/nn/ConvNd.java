@@ -6,6 +6,8 @@ import dev.panamadnn.graph.GraphBuilder;
 import dev.panamadnn.graph.Shape;
 import dev.panamadnn.internal.Sizes;
 import dev.panamadnn.internal.lowering.ConvSpec;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -144,7 +146,13 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
      */
     @Override
     Tensor compute(Tensor input, long[] outShape, Backend backend) {
-        return run(input, backend != Backend.REFERENCE);
+        return run(input, backend != Backend.REFERENCE, null);
+    }
+
+    /** {@link #compute} written straight into the caller's validated {@code out}. */
+    @Override
+    void computeInto(Tensor input, long[] outShape, Backend backend, Tensor out) {
+        run(input, backend != Backend.REFERENCE, out);
     }
 
     /**
@@ -303,8 +311,8 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
     }
 
 
-    /** Runs on an input {@link Layer#forward} has already validated. */
-    private Tensor run(Tensor input, boolean nativePath) {
+    /** Runs on an input {@link Layer#forward} has already validated, into {@code into} (the caller's out) or, if null, a new tensor. */
+    private Tensor run(Tensor input, boolean nativePath, Tensor into) {
         Plan p = plan(input.shape());
         // A transposed geometry past oneDNN's strided-kernel buffer (it would crash there, see
         // docs/convolution.md "Limits") runs on the reference: absurdly strided, so little work.
@@ -333,13 +341,15 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
             float[] x = padded != null ? padded : input.toFloatArray();
             float[] w = weight.toFloatArray(), b = bias == null ? null : bias.toFloatArray();
             float[] y = transposed ? ConvReference.transposed(g, x, w, b) : ConvReference.convolution(g, x, w, b);
-            return Tensor.of(y, p.userOutputShape());
+            if (into == null) return Tensor.of(y, p.userOutputShape());
+            MemorySegment.copy(y, 0, into.segment(), ValueLayout.JAVA_FLOAT, 0, y.length);
+            return into;
         }
         Tensor copy = null;
         if (padded != null) copy = Tensor.of(padded, p.n(), in, p.ih(), p.iw());
         else if (!input.isContiguous() || !input.segment().isNative()) copy = Tensor.of(input.toFloatArray(), input.shape());
         try {
-            return primitives.forward((copy != null ? copy : input).segment(), p);
+            return primitives.forward((copy != null ? copy : input).segment(), p, into);
         } finally {
             if (copy != null) copy.close();
         }

@@ -62,23 +62,26 @@ final class ConvPrimitives implements AutoCloseable {
         this.bias = bias;
     }
 
-    /** Runs the layer on a contiguous off-heap input laid out as {@code p} says; returns a new owned tensor. */
-    Tensor forward(MemorySegment src, ConvNd.Plan p) {
+    /**
+     * Runs the layer on a contiguous off-heap input laid out as {@code p} says, into {@code into}
+     * (the caller's validated out) or, if null, a new tensor the caller owns; returns the output.
+     */
+    Tensor forward(MemorySegment src, ConvNd.Plan p, Tensor into) {
         try (PrimitiveCache.Lease<Kernel> lease = leaseFor(p)) {   // held through the bias tail, which reads the bias copy
-            return forward(src, p, lease.value());
+            return forward(src, p, lease.value(), into);
         }
     }
 
-    private Tensor forward(MemorySegment src, ConvNd.Plan p, Kernel c) {
+    private Tensor forward(MemorySegment src, ConvNd.Plan p, Kernel c, Tensor into) {
         boolean tail = c.computedH() != p.oh() || c.computedW() != p.ow();
-        Tensor y = Tensor.zeros(p.userOutputShape());
+        Tensor y = into != null ? into : LayerOutputs.allocate(p.userOutputShape());
         Tensor dst = tail ? Tensor.zeros(p.n(), p.spec2d().outChannels(), c.computedH(), c.computedW()) : y;
         try {
             c.primitive().execute(Args.src(c.src(), src), c.weights(), c.bias(), Args.dst(c.dst(), dst.segment()));
             if (tail) appendBiasTail(dst, y, p, c.bias().buf());
             return y;
         } catch (RuntimeException e) {
-            y.close();
+            if (y != into) y.close();
             throw e;
         } finally {
             if (tail) dst.close();

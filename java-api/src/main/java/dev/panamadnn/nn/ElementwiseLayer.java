@@ -40,10 +40,16 @@ abstract class ElementwiseLayer extends Layer {
     }
 
     @Override
-    final Tensor compute(Tensor input, long[] outShape, Backend backend) {
-        return output(input, outShape, backend,
+    final void computeInto(Tensor input, long[] outShape, Backend backend, Tensor out) {
+        into(input, out, backend,
                 (x, y) -> Eltwise.reference(activation.kind(), activation.alpha(), MemorySegment.ofArray(x), y.segment()),
                 (x, y) -> kernel.forward(x.segment(), y.segment()));
+    }
+
+    /** oneDNN's eltwise runs in place: {@code forward(x, x)} overwrites x. */
+    @Override
+    final boolean inPlaceCapable() {
+        return true;
     }
 
     @Override

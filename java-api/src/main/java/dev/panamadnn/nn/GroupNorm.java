@@ -143,9 +143,9 @@ public final class GroupNorm extends Layer {
     }
 
     @Override
-    Tensor compute(Tensor input, long[] outShape, Backend backend) {
+    void computeInto(Tensor input, long[] outShape, Backend backend, Tensor out) {
         long n = outShape[0], s = input.numel() / (n * channels);
-        return output(input, outShape, backend, (x, y) -> reference(x, n, s, y.segment()), (x, y) -> {
+        into(input, out, backend, (x, y) -> reference(x, n, s, y.segment()), (x, y) -> {
             try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(new Geometry(n, s), this::createKernel)) {
                 Kernel k = lease.value();
                 k.norm().execute(Args.src(k.rows(), x.segment()), Args.dst(k.rows(), y.segment()));

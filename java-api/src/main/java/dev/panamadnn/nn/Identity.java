@@ -28,10 +28,10 @@ public sealed class Identity extends Layer permits Dropout {
     }
 
     @Override
-    final Tensor compute(Tensor input, long[] outShape, Backend backend) {
-        return output(input, outShape, backend, (x, y) -> {
-            MemorySegment out = y.segment();
-            for (int i = 0; i < x.length; i++) out.setAtIndex(ValueLayout.JAVA_FLOAT, i, x[i]);
+    final void computeInto(Tensor input, long[] outShape, Backend backend, Tensor out) {
+        into(input, out, backend, (x, y) -> {
+            MemorySegment dst = y.segment();
+            for (int i = 0; i < x.length; i++) dst.setAtIndex(ValueLayout.JAVA_FLOAT, i, x[i]);
         }, (x, y) -> MemorySegment.copy(x.segment(), 0, y.segment(), 0, y.segment().byteSize()));
     }
 

@@ -6,6 +6,7 @@ import dev.panamadnn.Tensor;
 import dev.panamadnn.internal.Sizes;
 import dev.panamadnn.internal.lifetime.InFlightCalls;
 import dev.panamadnn.internal.lifetime.NativeAccess;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Map;
 
@@ -58,6 +59,66 @@ public abstract class Layer implements Module {
                 if (!input.isAlive()) {
                     NativeAccess.clearStrayInterrupt(interruptedBefore);
                     throw new IllegalStateException(label() + ": the input " + input + " was freed (closed) during the call", e);
+                }
+                throw e;
+            }
+        } finally {
+            calls.exit();
+        }
+    }
+
+    /**
+     * {@link #forwardInto(Tensor, Tensor, Backend)} on {@link Backend#AUTO}.
+     *
+     * @param input the input tensor (not closed)
+     * @param out where the result goes (not closed by the call)
+     */
+    public final void forwardInto(Tensor input, Tensor out) {
+        forwardInto(input, out, Backend.AUTO);
+    }
+
+    /**
+     * Runs the layer on {@code backend} into {@code out}, a tensor the caller provides and keeps
+     * (reusing one across calls makes an eager call allocate no output memory). Named apart from
+     * {@code forward} because recurrent layers' {@code forward(input, h0)} takes two tensors too. {@code out} must
+     * be live, F32, contiguous, writable and of exactly {@link #outputShape}; it must not
+     * overlap the input, except that an activation may run in place ({@code out} the very same
+     * memory as a contiguous input). Everything is checked before any native call. Off-heap
+     * memory is written directly by the kernel; heap or memory-mapped memory receives a copy
+     * made by Java (so a truncated file is an exception, not a crash). If the call fails,
+     * {@code out}'s contents are unspecified.
+     *
+     * @param input the input tensor (not closed; shape as above)
+     * @param out where the result goes (not closed by the call)
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
+     * @throws IllegalArgumentException if the input or {@code out} does not fit (the message names
+     *                                  the layer, the expected and the actual value)
+     * @throws IllegalStateException    if the input's or {@code out}'s memory was freed or this layer is closed
+     */
+    public final void forwardInto(Tensor input, Tensor out, Backend backend) {
+        if (backend == null) throw new IllegalArgumentException(label() + ": backend must not be null");
+        calls.enter(this);
+        try {
+            long[] outShape = checkInput(input);
+            LayerOutputs.check(label(), input, out, outShape, inPlaceCapable());
+            if (backend == Backend.REFERENCE) checkReferenceSizes(input, outShape);
+            boolean interruptedBefore = Thread.currentThread().isInterrupted();
+            try {
+                if (LayerOutputs.directlyWritable(out)) {
+                    computeInto(input, outShape, backend, out);
+                } else {
+                    Tensor y = compute(input, outShape, backend);
+                    try {
+                        LayerOutputs.copy(label(), y, out);
+                    } finally {
+                        if (y != input) y.close();
+                    }
+                }
+            } catch (IllegalStateException e) {
+                if (!input.isAlive() || !out.isAlive()) {
+                    NativeAccess.clearStrayInterrupt(interruptedBefore);
+                    throw new IllegalStateException(label() + ": the " + (input.isAlive() ? "output " + out : "input " + input)
+                            + " was freed (closed) during the call", e);
                 }
                 throw e;
             }
@@ -131,8 +192,42 @@ public abstract class Layer implements Module {
         return toString();
     }
 
-    /** The computation proper, on a validated input; returns a tensor the caller owns. */
-    abstract Tensor compute(Tensor input, long[] outShape, Backend backend);
+    /**
+     * The computation proper, on a validated input; returns a tensor the caller owns. Layers
+     * override this or {@link #computeInto} (or both); this default allocates the output
+     * ({@link LayerOutputs#allocate}) and runs {@link #computeInto} on it.
+     */
+    Tensor compute(Tensor input, long[] outShape, Backend backend) {
+        Tensor y = LayerOutputs.allocate(outShape);
+        try {
+            computeInto(input, outShape, backend, y);
+            return y;
+        } catch (RuntimeException | Error e) {
+            y.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The computation into a validated caller's {@code out} (contiguous, off-heap, not mapped,
+     * {@code outShape}; overlapping the input only in place where {@link #inPlaceCapable}). This
+     * default computes a new output and copies it; layers whose kernels can write {@code out}
+     * directly override it.
+     */
+    void computeInto(Tensor input, long[] outShape, Backend backend, Tensor out) {
+        Tensor y = compute(input, outShape, backend);
+        try {
+            MemorySegment.copy(y.isContiguous() ? y.segment() : MemorySegment.ofArray(y.toFloatArray()), 0, out.segment(), 0,
+                    out.segment().byteSize());
+        } finally {
+            if (y != input) y.close();
+        }
+    }
+
+    /** Whether {@link #computeInto} may be handed {@code out} over the very memory of the input (elementwise layers). */
+    boolean inPlaceCapable() {
+        return false;
+    }
 
     /** The reference kernel of a layer: reads the input's row-major values, writes {@code y}. */
     @FunctionalInterface
@@ -140,34 +235,27 @@ public abstract class Layer implements Module {
         void run(float[] x, Tensor y);
     }
 
-    /** The native kernel of a layer: {@code x} is contiguous and off-heap, {@code y} freshly allocated. */
+    /** The native kernel of a layer: {@code x} is contiguous and off-heap, {@code y} a new output or the caller's validated out. */
     @FunctionalInterface
     interface NativeKernel {
         void run(Tensor x, Tensor y);
     }
 
     /**
-     * The common body of {@link #compute}: allocates the output, runs the reference or the native
-     * kernel (on a native-ready copy of the input when needed, freed after), and frees the output
-     * if the kernel fails. Returns the output, owned by the caller.
+     * The common body of {@link #computeInto} for layers with one reference and one native
+     * kernel: runs the reference, or the native kernel on a native-ready copy of the input when
+     * needed (freed after), writing {@code y} (a new output, or the caller's validated out).
      */
-    static Tensor output(Tensor input, long[] outShape, Backend backend, ReferenceKernel reference, NativeKernel nativeKernel) {
-        Tensor y = Tensor.zeros(outShape);
+    static void into(Tensor input, Tensor y, Backend backend, ReferenceKernel reference, NativeKernel nativeKernel) {
+        if (backend == Backend.REFERENCE) {
+            reference.run(input.toFloatArray(), y);
+            return;
+        }
+        Tensor x = nativeReady(input);
         try {
-            if (backend == Backend.REFERENCE) {
-                reference.run(input.toFloatArray(), y);
-            } else {
-                Tensor x = nativeReady(input);
-                try {
-                    nativeKernel.run(x, y);
-                } finally {
-                    if (x != input) x.close();
-                }
-            }
-            return y;
-        } catch (RuntimeException | Error e) {
-            y.close();
-            throw e;
+            nativeKernel.run(x, y);
+        } finally {
+            if (x != input) x.close();
         }
     }
 

@@ -157,9 +157,9 @@ public final class LayerNorm extends Layer {
     }
 
     @Override
-    Tensor compute(Tensor input, long[] outShape, Backend backend) {
+    void computeInto(Tensor input, long[] outShape, Backend backend, Tensor out) {
         long m = input.numel() / k;
-        return output(input, outShape, backend, (x, y) -> reference(x, m, y.segment()), (x, y) -> {
+        into(input, out, backend, (x, y) -> reference(x, m, y.segment()), (x, y) -> {
             try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(m, this::createKernel)) {
                 Kernel c = lease.value();
                 c.primitive().execute(Args.src(c.data(), x.segment()), Args.dst(c.data(), y.segment()), c.scale(), c.shift());

@@ -221,17 +221,20 @@ public final class Linear extends Layer {
         return innerProduct.implementation(rows);
     }
 
+    /** Into a new output ({@code forward(x)}) or the caller's validated out: both paths overwrite every element. */
     @Override
-    Tensor compute(Tensor input, long[] outShape, Backend backend) {
+    void computeInto(Tensor input, long[] outShape, Backend backend, Tensor y) {
         long rows = input.numel() / inFeatures;
         Backend chosen = backend == Backend.AUTO ? autoBackend(rows) : backend;
         if (chosen == Backend.OPENBLAS && rows > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(this + ": OpenBLAS takes at most " + Integer.MAX_VALUE
                     + " rows, got " + rows);
         }
-        if (chosen == Backend.REFERENCE) return reference(input, outShape, rows);
+        if (chosen == Backend.REFERENCE) {
+            reference(input, rows, y.segment());
+            return;
+        }
         Tensor x = nativeReady(input);
-        Tensor y = Tensor.zeros(outShape);
         try {
             if (chosen == Backend.ONEDNN) {
                 innerProduct.execute(rows, x.segment(), y.segment());
@@ -239,10 +242,6 @@ public final class Linear extends Layer {
             } else {
                 sgemm((int) rows, x.segment(), y.segment());
             }
-            return y;
-        } catch (RuntimeException | Error e) {
-            y.close();
-            throw e;
         } finally {
             if (x != input) x.close();
         }
@@ -261,11 +260,9 @@ public final class Linear extends Layer {
     }
 
     /** y[r][o] = act(b[o] + sum_i x[r][i] * w[o][i]), the sum in double, in the natural order. */
-    private Tensor reference(Tensor input, long[] outShape, long rows) {
+    private void reference(Tensor input, long rows, MemorySegment out) {
         float[] x = input.toFloatArray();
         MemorySegment w = weight.segment();
-        Tensor y = Tensor.zeros(outShape);
-        MemorySegment out = y.segment();
         for (long r = 0; r < rows; r++) {
             for (int o = 0; o < outFeatures; o++) {
                 double sum = bias == null ? 0 : bias.segment().getAtIndex(ValueLayout.JAVA_FLOAT, o);
@@ -276,7 +273,6 @@ public final class Linear extends Layer {
             }
         }
         if (activation != null) Eltwise.reference(activation.kind(), activation.alpha(), out, out);
-        return y;
     }
 
     @Override

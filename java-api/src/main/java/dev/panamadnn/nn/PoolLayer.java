@@ -52,11 +52,11 @@ abstract sealed class PoolLayer extends Layer permits PoolNd, AdaptivePoolNd {
     }
 
     @Override
-    final Tensor compute(Tensor input, long[] outShape, Backend backend) {
+    final void computeInto(Tensor input, long[] outShape, Backend backend, Tensor out) {
         long[] v = view(input.shape());
         long oh = nd == 2 ? outShape[outShape.length - 2] : 1, ow = outShape[outShape.length - 1];
         // The reference's toFloatArray also gathers a strided view into the plain layout the loops assume.
-        return output(input, outShape, backend,
+        into(input, out, backend,
                 (x, y) -> poolReference(MemorySegment.ofArray(x), v[0], v[1], v[2], v[3], oh, ow, y.segment()),
                 (x, y) -> pool(x.segment(), v[0], v[1], v[2], v[3], oh, ow, y.segment()));
     }

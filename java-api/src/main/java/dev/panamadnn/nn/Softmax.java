@@ -93,9 +93,9 @@ public final class Softmax extends Layer {
     }
 
     @Override
-    Tensor compute(Tensor input, long[] outShape, Backend backend) {
+    void computeInto(Tensor input, long[] outShape, Backend backend, Tensor out) {
         View v = view(input.shape());
-        return output(input, outShape, backend, (x, y) -> reference(x, v, y.segment()), (x, y) -> {
+        into(input, out, backend, (x, y) -> reference(x, v, y.segment()), (x, y) -> {
             try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(v, this::createKernel)) {
                 Kernel c = lease.value();
                 c.primitive().execute(Args.src(c.desc(), x.segment()), Args.dst(c.desc(), y.segment()));

@@ -145,12 +145,12 @@ public final class Upsample extends Layer {
     }
 
     @Override
-    Tensor compute(Tensor input, long[] outShape, Backend backend) {
+    void computeInto(Tensor input, long[] outShape, Backend backend, Tensor out) {
         // Both paths run the Java loops on arrays: refuse what does not fit one, naming the layer.
         dev.panamadnn.internal.Sizes.arrayLength(label(), "the input " + Arrays.toString(input.shape()), input.numel());
         dev.panamadnn.internal.Sizes.arrayLength(label(), "the output " + Arrays.toString(outShape),
                 dev.panamadnn.internal.Sizes.numel(label(), outShape));
-        return output(input, outShape, backend, (x, y) -> run(x, input.shape(), outShape, y.segment()),
+        into(input, out, backend, (x, y) -> run(x, input.shape(), outShape, y.segment()),
                 (x, y) -> run(x.toFloatArray(), input.shape(), outShape, y.segment()));
     }
 

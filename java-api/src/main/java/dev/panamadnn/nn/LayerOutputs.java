@@ -1,0 +1,73 @@
+package dev.panamadnn.nn;
+
+import dev.panamadnn.DataType;
+import dev.panamadnn.Tensor;
+import dev.panamadnn.internal.lifetime.NativeAccess;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
+/**
+ * The caller-provided output of {@link Layer#forwardInto(Tensor, Tensor, Backend)}: its checks (all
+ * before any native call, each message naming the layer, the expected and the given value) and
+ * how a result reaches it when the kernel cannot write it directly.
+ */
+final class LayerOutputs {
+    private LayerOutputs() {
+    }
+
+    /**
+     * Checks {@code out} against the validated {@code input} and its output shape: live, F32,
+     * exactly {@code outShape}, contiguous, writable, and not overlapping the input's memory
+     * unless {@code inPlace} and it is the very same memory (same address and size, contiguous).
+     */
+    static void check(String layer, Tensor input, Tensor out, long[] outShape, boolean inPlace) {
+        if (out == null) throw new IllegalArgumentException(layer + ": out must not be null");
+        if (!out.isAlive()) {
+            throw new IllegalStateException(layer + ": expected a live out tensor, got " + out + " whose memory was freed");
+        }
+        if (out.dtype() != DataType.F32) {
+            throw new IllegalArgumentException(layer + ": expected an F32 out, got " + out.dtype() + " (shape "
+                    + Arrays.toString(out.shape()) + ")");
+        }
+        if (!Arrays.equals(out.shape(), outShape)) {
+            throw new IllegalArgumentException(layer + ": expected out of shape " + Arrays.toString(outShape) + " for input "
+                    + Arrays.toString(input.shape()) + ", got " + Arrays.toString(out.shape()));
+        }
+        if (!out.isContiguous()) {
+            throw new IllegalArgumentException(layer + ": expected a contiguous out, got " + out + " (a strided view)");
+        }
+        MemorySegment o = out.segment();
+        if (o.isReadOnly()) {
+            throw new IllegalArgumentException(layer + ": expected a writable out, got a read-only " + out
+                    + " (e.g. a view of a SafeTensors file)");
+        }
+        MemorySegment in = input.segment();
+        if (in.asOverlappingSlice(o).isPresent()) {
+            boolean same = input.isContiguous() && in.isNative() == o.isNative() && in.address() == o.address()
+                    && in.byteSize() == o.byteSize() && (in.isNative() || in.heapBase().equals(o.heapBase()));
+            if (!(inPlace && same)) {
+                throw new IllegalArgumentException(layer + ": out " + out + " overlaps the input " + input + "; "
+                        + (inPlace ? "this layer runs in place only when out is exactly the input's memory"
+                                   : "this layer cannot run in place, pass a separate out"));
+            }
+        }
+    }
+
+    /** A new output for {@code forward(x)}, owned by the caller. */
+    static Tensor allocate(long[] shape) {
+        return Tensor.zeros(shape);
+    }
+
+    /** Whether a native kernel may write {@code out} itself: off-heap and not a file mapping. */
+    static boolean directlyWritable(Tensor out) {
+        MemorySegment s = out.segment();
+        return s.isNative() && !s.isMapped();
+    }
+
+    /** Copies the contiguous result {@code y} into {@code out} by Java (a mapping: a truncated file is an exception). */
+    static void copy(String layer, Tensor y, Tensor out) {
+        MemorySegment from = y.isContiguous() ? y.segment() : MemorySegment.ofArray(y.toFloatArray());
+        if (out.segment().isMapped()) NativeAccess.copyToMapped(from, out.segment(), layer + " out");
+        else MemorySegment.copy(from, 0, out.segment(), 0, out.segment().byteSize());
+    }
+}
