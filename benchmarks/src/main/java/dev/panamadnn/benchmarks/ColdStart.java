@@ -32,7 +32,8 @@ import java.util.Map;
  *
  * <ul>
  *   <li>ours: {@code init} (the natives: {@link Natives#load()}), {@code build} (the ResNet's
- *       modules and parameter tensors, which the builders allocate and initialise), {@code weights}
+ *       modules and parameter tensors, inside {@link Init#skip}: allocated, not randomly initialised, as the
+ *       checkpoint overwrites them), {@code weights}
  *       ({@link SafeTensors#load}: map the file, check the state_dict, copy every tensor),
  *       {@code compile} ({@link CompiledModel#compile} with the default options), {@code first}
  *       (the first {@code run}, no {@code warmup()});</li>
@@ -72,6 +73,7 @@ public final class ColdStart {
         double checksum;
         long firstResult;
         double cpuAtResult;
+        String threadCpu;
         switch (runtime) {
             case "ours", "ours-direct" -> {
                 long t = System.nanoTime();
@@ -91,6 +93,7 @@ public final class ColdStart {
                         plan.run(in, out);
                         firstResult = System.nanoTime();
                         cpuAtResult = cpuMillis();
+                        threadCpu = threadCpu();
                         lap(ms, "first", t);
                         checksum = sum(out.toFloatArray());
                         t = System.nanoTime();
@@ -124,6 +127,7 @@ public final class ColdStart {
                     }
                     firstResult = System.nanoTime();
                     cpuAtResult = cpuMillis();
+                    threadCpu = threadCpu();
                     lap(ms, "first", t);
                     double s = 0;
                     for (float[] row : logits) s += sum(row);
@@ -147,6 +151,7 @@ public final class ColdStart {
         sb.append(String.format(Locale.ROOT, " total=%.1f jvm=%.1f cpu=%.0f resultEpochUs=%d checksum=%.6g", total, jvm, cpuAtResult, resultEpochUs,
                 checksum));
         System.out.println(sb);
+        if (threadCpu != null) System.out.println("THREADS runtime=" + runtime + " " + threadCpu);
     }
 
     private static ResNet build(String model) {
@@ -183,6 +188,33 @@ public final class ColdStart {
      */
     private static double cpuMillis() {
         return ProcessHandle.current().info().totalCpuDuration().map(d -> d.toNanos() / 1e6).orElse(Double.NaN);
+    }
+
+    /**
+     * With {@code -Dcoldstart.threads=true}: CPU ms per thread name at the first result (Linux
+     * {@code /proc/self/task/<id>/stat}; threads of one name summed: the OpenMP workers share the
+     * main thread's), e.g. to see how much of {@code cpu} is the JIT's. Else null, at no cost.
+     */
+    private static String threadCpu() {
+        if (!Boolean.getBoolean("coldstart.threads")) return null;
+        Map<String, Double> byName = new java.util.TreeMap<>();
+        double tick = 10;   // ms per clock tick (USER_HZ 100 on Linux)
+        try (var tasks = java.nio.file.Files.list(Path.of("/proc/self/task"))) {
+            for (Path task : tasks.toList()) {
+                String stat = java.nio.file.Files.readString(task.resolve("stat"));
+                int open = stat.indexOf('('), close = stat.lastIndexOf(')');
+                String[] f = stat.substring(close + 2).split(" ");
+                double cpu = (Long.parseLong(f[11]) + Long.parseLong(f[12])) * tick;   // utime, stime
+                byName.merge(stat.substring(open + 1, close).replace(' ', '_'), cpu, Double::sum);
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return "unavailable=" + e;
+        }
+        StringBuilder sb = new StringBuilder();
+        byName.forEach((k, v) -> {
+            if (v > 0) sb.append(' ').append(k).append('=').append(Math.round(v));
+        });
+        return sb.toString().strip();
     }
 
     private static long micros(Instant i) {

@@ -178,6 +178,7 @@ public final class ColdStartMain {
     }
 
     private static String fmt(double x) {
+        if (Double.isNaN(x)) return "–";
         return x >= 100 ? String.format(Locale.ROOT, "%.0f", x) : String.format(Locale.ROOT, "%.1f", x);
     }
 
@@ -239,13 +240,24 @@ public final class ColdStartMain {
             }
         }
         sb.append("\nmedian [min–max] over ").append(reps).append(" fresh JVMs per cell; each repetition runs the three back to back "
-                + "(rotating which goes first). Ours: init = loading the natives, build = the ResNet builder (allocates and initialises "
-                + "every parameter), weights = SafeTensors.load (map, check, copy), compile = CompiledModel.compile (default options; "
+                + "(rotating which goes first). Ours: init = loading the natives, build = the ResNet builder inside Init.skip (allocates "
+                + "every parameter, leaves the random init out: the checkpoint overwrites it), weights = SafeTensors.load (map, check, copy), compile = CompiledModel.compile (default options; "
                 + "Winograd off: CompileOptions.withWinograd(false)), first run = the first run without warmup(). ONNX Runtime: init = "
                 + "OrtEnvironment.getEnvironment(), session = createSession from the .onnx file (ALL_OPT, same intra-op threads), first "
                 + "run. main → first result sums the phases (plus making the input); JVM start → first result adds the JVM's own start "
                 + "(RuntimeMXBean uptime); launch → first result is measured from before the process is spawned. Ratio > 1: ours is "
                 + "slower. Model files in the page cache. JVM flags: `").append(String.join(" ", flags)).append("`.\n");
+        sb.append("\n| model | batch | process CPU at the first result: ours | Winograd off | ONNX Runtime | **ours / ORT** |\n");
+        sb.append("|---|---|---|---|---|---|\n");
+        for (String m : models) {
+            for (int b : batches) {
+                double o = ResNetJobs.median(values(rows, "ours", m, b, "cpu")), d = ResNetJobs.median(values(rows, "ours-direct", m, b, "cpu"));
+                double t = ResNetJobs.median(values(rows, "ort", m, b, "cpu"));
+                sb.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %s | **%s** |%n", m, b, fmt(o), fmt(d), fmt(t), ratio(o / t)));
+            }
+        }
+        sb.append("\nCPU: user + system time of the whole process (every thread: JIT, GC, OpenMP) when the first result is there, ms, "
+                + "median; a busy machine stretches wall times far more than this.\n");
         sb.append(mismatches.isEmpty() ? "\nOutputs agree: the sum of the logits matches ONNX Runtime's in every repetition.\n"
                 : "\n**Outputs differ** (sum of logits): " + String.join("; ", mismatches) + "\n");
         return sb.toString();

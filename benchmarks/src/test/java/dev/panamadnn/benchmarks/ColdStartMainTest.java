@@ -73,4 +73,17 @@ class ColdStartMainTest {
         String bad = ColdStartMain.report(rows, new String[] {"resnet18"}, new int[] {1}, 3, List.of(), "");
         assertTrue(bad.contains("**Outputs differ** (sum of logits): resnet18 b1 rep 1: ours -12.0916, ORT 3.50000"), bad);
     }
+
+    @Test
+    void reportGivesTheCpuAtTheFirstResultAndItsRatio() {
+        List<Row> rows = List.of(
+                ColdStartMain.parse(1, ours(2000, 1).replace(" resultEpochUs", " cpu=1500 resultEpochUs"), 0),
+                ColdStartMain.parse(1, ours("ours-direct", 1000, 1).replace(" resultEpochUs", " cpu=1400 resultEpochUs"), 0),
+                ColdStartMain.parse(1, ort(400, 1).replace(" resultEpochUs", " cpu=600 resultEpochUs"), 0));
+        String md = ColdStartMain.report(rows, new String[] {"resnet18"}, new int[] {1}, 1, List.of(), "");
+        assertTrue(md.contains("| resnet18 | 1 | 1500 | 1400 | 600 | **2.50** |"), md);
+        String none = ColdStartMain.report(List.of(ColdStartMain.parse(1, ort(400, 1), 0)), new String[] {"resnet18"}, new int[] {1}, 1,
+                List.of(), "");
+        assertTrue(none.contains("| resnet18 | 1 | – | – | – | **–** |"), "no cpu figures: dashes, not NaN\n" + none);
+    }
 }

@@ -60,8 +60,8 @@ final class LowerConv {
         if (!plan.graph.isConstant(n.input(1)) || (n.input(2) != null && !plan.graph.isConstant(n.input(2)))) {
             throw plan.unsupported(n, "weights and bias must be constants (initializers)");
         }
-        float[] w = plan.graph.floats(n.input(1));
-        float[] b = n.input(2) == null ? null : plan.graph.floats(n.input(2));
+        float[] w = plan.graph.floatsToRead(n.input(1));   // read only: copied to native memory below, transformed for Winograd
+        float[] b = n.input(2) == null ? null : plan.graph.floatsToRead(n.input(2));
         Value sum = a.has(PlanGraph.SUM) ? plan.values.get(n.inputs().get(3)) : null;
         Act act = plan.fusedAct(n);
         String what = plan.label(n);

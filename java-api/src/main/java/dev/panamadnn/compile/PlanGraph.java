@@ -97,6 +97,15 @@ final class PlanGraph {
         return t.toFloatArray();
     }
 
+    /**
+     * A constant's values to read, never to write: a rule's result itself (a folded convolution's weights:
+     * tens of MB for a ResNet, which {@link #floats} would copy once more), else a copy of the initializer.
+     */
+    float[] floatsToRead(String value) {
+        float[] c = computed.get(value);
+        return c != null ? c : floats(value);
+    }
+
     /** A new constant of {@code shape} named after {@code base} (unique). */
     String addConstant(String base, float[] values, Shape shape) {
         String name = base;

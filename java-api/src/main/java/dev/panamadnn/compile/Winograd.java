@@ -68,9 +68,13 @@ final class Winograd {
         return AVAILABLE;
     }
 
-    /** Channel multiple the transforms need (the Vector API's preferred float lanes); only call if {@link #available()}. */
+    /**
+     * Channel multiple the transforms need (the Vector API's preferred float lanes, {@link WinogradKernels#LANES});
+     * only call if {@link #available()}. Read from the preferred shape, which the species is made from: initialising
+     * the species classes (30-80 ms in a fresh JVM) can wait until a transform first runs, after the first result.
+     */
     static int lanes() {
-        return WinogradKernels.LANES;
+        return jdk.incubator.vector.VectorShape.preferredShape().vectorBitSize() / Float.SIZE;
     }
 
     /** F(4x4, 3x3)'s G (6 x 3), row-major. */
@@ -254,9 +258,12 @@ final class Winograd {
         private final Execution matmul, direct;
         private final MemorySegment x, y, v, m;
         private final int threads;
-        private final float[][] scratch;
-        /** Whether the transforms split over an OpenMP team; the team itself is made at the first Winograd run (see {@link #transform}). */
+        /** Transform threads: the team's size, or 1 on the calling thread. */
+        private final int workers;
+        /** Whether the transforms split over an OpenMP team. */
         private final boolean teamed;
+        /** Made at the first Winograd run (see {@link #transform}); null until then. */
+        private float[][] scratch;
         private OpenMpTeam team;
         /** The largest input magnitude the team threads found, as {@link WinogradKernels#maxMagnitudeBits} gives it. */
         private final AtomicInteger largest = new AtomicInteger();
@@ -285,7 +292,7 @@ final class Winograd {
             this.threads = threads;
             int team = threads > 0 ? threads : ThreadControl.openmpMaxThreads();
             this.teamed = team > 1 && OpenMpTeam.available();
-            this.scratch = new float[teamed ? team : 1][WinogradKernels.SCRATCH];
+            this.workers = teamed ? team : 1;
         }
 
         void run(Stream stream) {
@@ -313,13 +320,15 @@ final class Winograd {
 
         private void transform(int what) {
             phase = what;
+            // Made here, not in the constructor: the scratch needs the Vector API's classes and the first team links
+            // libgomp's upcall (together 50-100 ms in a fresh JVM), which a plan's first runs (direct until the
+            // Winograd weights are prepared) need not wait for. An execution context runs on one thread at a time,
+            // and the team threads see the arrays through GOMP_parallel's own synchronisation.
+            if (scratch == null) scratch = new float[workers][WinogradKernels.SCRATCH];
             if (!teamed) {
                 run(0, 1);
                 return;
             }
-            // Made here, not in the constructor: the first team links libgomp's upcall (15-30 ms in a fresh JVM),
-            // which a plan's first runs (direct until the Winograd weights are prepared) need not wait for.
-            // An execution context runs on one thread at a time, so the field needs no lock.
             if (team == null) team = OpenMpTeam.of(this);
             team.run(threads);
         }
@@ -327,7 +336,7 @@ final class Winograd {
         /** One team thread's share of the tiles of the current chunk and phase. */
         @Override
         public void run(int thread, int teamSize) {
-            int workers = Math.min(teamSize, scratch.length);
+            int workers = Math.min(teamSize, this.workers);
             if (thread >= workers) return;
             Conv g = conv;
             if (phase == SCAN) {   // in whole pixels (c floats, a multiple of the lanes)

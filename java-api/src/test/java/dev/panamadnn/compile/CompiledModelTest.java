@@ -408,6 +408,8 @@ class CompiledModelTest {
         // exercise the Winograd path rather than silently falling back to the direct kernels.
         assertTrue(Winograd.available(), "jdk.incubator.vector must be in the test JVM (pom.xml pdnn.test.argLine)");
         assertTrue(Winograd.lanes() == 4 || Winograd.lanes() == 8 || Winograd.lanes() == 16, "lanes " + Winograd.lanes());
+        // The selection rule reads the lanes from the preferred shape (no species init at compile); the kernels use the species.
+        assertEquals(WinogradKernels.LANES, Winograd.lanes(), "the rule's channel multiple must be the kernels' lanes");
     }
 
     /** 3x3 convolutions with ReLU, none, and a residual sum; map sizes that are not multiples of 4 (edge tiles). */

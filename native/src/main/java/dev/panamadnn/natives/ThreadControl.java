@@ -1,8 +1,10 @@
 package dev.panamadnn.natives;
 
+import java.lang.foreign.AddressLayout;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
@@ -136,9 +138,17 @@ public final class ThreadControl {
         return LINKER.downcallHandle(addr, fd);
     }
 
+    /**
+     * The pointer layout the generated bindings use for every pointer ({@code C_POINTER}). The FFM linker
+     * generates and caches one stub per distinct descriptor (5-15 ms each in a fresh JVM); with this layout
+     * {@code setenv}'s {@code (char*, char*, int) -> int} shares its stub with {@code dnnl_stream_create}'s.
+     */
+    private static final AddressLayout C_POINTER = ValueLayout.ADDRESS
+            .withTargetLayout(MemoryLayout.sequenceLayout(Long.MAX_VALUE, ValueLayout.JAVA_BYTE));
+
     private static void setenv(String name, String value) {
         MethodHandle mh = LINKER.downcallHandle(LINKER.defaultLookup().find("setenv").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, C_POINTER, C_POINTER, ValueLayout.JAVA_INT));
         try (Arena tmp = Arena.ofConfined()) {
             int rc = (int) mh.invokeExact(tmp.allocateFrom(name), tmp.allocateFrom(value), 1);
             if (rc != 0) throw new IllegalStateException("setenv(" + name + ") failed with " + rc);
