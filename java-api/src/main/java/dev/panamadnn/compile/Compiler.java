@@ -213,6 +213,10 @@ final class Compiler {
 
     Value in(Node n, int i) {
         Value v = values.get(n.input(i));
+        if (v != null && graph.value(n.input(i)).dtype() != dev.panamadnn.DataType.F32 && !LowerCarried.reads(n.op())) {
+            throw unsupported(n, "input '" + n.input(i) + "' is " + graph.value(n.input(i)).dtype() + " computed at run time (held as exact F32 "
+                    + "values); only " + LowerCarried.READERS + " read such values");
+        }
         if (v == null) {
             dev.panamadnn.graph.Value gv = graph.value(n.input(i));
             throw unsupported(n, "input '" + n.input(i) + "' " + (gv.dtype() != dev.panamadnn.DataType.F32

@@ -143,14 +143,21 @@ final class ExecutionContext {
             fromCaller[i] = b >= 0 ? -1 : Compiler.callerIndex(b, callerInputs);
             if (b >= 0) src[i] = slots[physical[b]].asSlice(0, Sizes.f32Bytes("Java step", js.inShapes()[i]));
         }
-        for (int i = 0; i < dst.length; i++) dst[i] = slots[physical[js.outputs()[i]]].asSlice(0, Sizes.f32Bytes("Java step", js.outShapes()[i]));
+        int[] toCaller = new int[dst.length];
+        for (int i = 0; i < dst.length; i++) {
+            int b = js.outputs()[i];
+            toCaller[i] = b >= 0 ? -1 : Compiler.callerIndex(b, callerInputs);   // a caller's output (LowerCarried's dtype conversion)
+            if (b >= 0) dst[i] = slots[physical[b]].asSlice(0, Sizes.f32Bytes("Java step", js.outShapes()[i]));
+        }
         return st -> {
             st.await();   // the steps before have written the input slots
             for (int i = 0; i < src.length; i++) if (fromCaller[i] >= 0) src[i] = caller[fromCaller[i]];
+            for (int i = 0; i < dst.length; i++) if (toCaller[i] >= 0) dst[i] = caller[toCaller[i]];
             try {
                 js.kernel().run(src, dst);
             } finally {
                 for (int i = 0; i < src.length; i++) if (fromCaller[i] >= 0) src[i] = null;   // keep no reference to the caller's memory
+                for (int i = 0; i < dst.length; i++) if (toCaller[i] >= 0) dst[i] = null;
             }
         };
     }

@@ -25,6 +25,8 @@ final class LowerIndex {
 
     /** The one-output index ops, or null if {@code n} is not one. */
     static Value lower(Compiler plan, Node n) {
+        Value carried = LowerCarried.lower(plan, n);   // integer and bool values computed at run time
+        if (carried != null) return carried;
         return switch (n.op()) {
             case "Squeeze", "Unsqueeze" -> plan.asShape(plan.in(n, 0), out(plan, n, 0), n.name());
             case "Cast" -> {
@@ -40,12 +42,14 @@ final class LowerIndex {
             case "Expand" -> expand(plan, n);
             case "Where" -> where(plan, n);
             case "GatherElements", "Tile", "Resize" -> LowerSelect.lower(plan, n);
+            case "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss" -> LowerLoss.lower(plan, n).get(0);
             default -> null;
         };
     }
 
     /** The ops of several outputs (Split). */
     static List<Value> lowerMulti(Compiler plan, Node n) {
+        if (n.op().equals("SoftmaxCrossEntropyLoss")) return LowerLoss.lower(plan, n);   // with its log-probabilities
         if (!n.op().equals("Split")) throw Compiler.unsupported(n, "op " + n.op() + " with " + n.outputs().size() + " outputs is not compiled");
         long[] x = shape(plan, n.input(0));
         int axis = axis(n, x.length);

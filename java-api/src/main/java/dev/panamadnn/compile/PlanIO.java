@@ -141,7 +141,10 @@ final class PlanIO {
         Map<String, Tensor> m = new LinkedHashMap<>();
         try {
             for (int i = 0; i < outputs.size(); i++) {
-                into[i] = Tensor.zeros(outputs.get(i).shape().sizes());
+                Value v = outputs.get(i);
+                long[] shape = v.shape().sizes();
+                into[i] = v.dtype() == dev.panamadnn.DataType.F32 ? Tensor.zeros(shape)   // an integer or bool output: freed when unreachable
+                        : Tensor.allocate(java.lang.foreign.Arena.ofAuto(), v.dtype(), shape);
                 m.put(outputs.get(i).name(), into[i]);
             }
         } catch (RuntimeException | Error e) {

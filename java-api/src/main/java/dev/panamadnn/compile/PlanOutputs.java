@@ -25,6 +25,10 @@ final class PlanOutputs {
                     ? " is a constant (known at compile time); a plan's outputs must be computed from its inputs"
                     : " is " + o.dtype() + "; a plan's outputs are F32 values computed from its inputs"));
         }
+        if (o.dtype() != dev.panamadnn.DataType.F32) {   // an integer or bool value computed at run time, held as F32
+            LowerCarried.writeOutput(c, k, o, v);
+            return;
+        }
         long[] shape = o.shape().sizes();
         Compiler.Value last = c.asShape(v, shape, "output " + o.name());
         MemoryDescriptor plainOut = c.own(MemoryDescriptor.f32(Ops.plain(shape.length), shape));

@@ -81,6 +81,7 @@ import java.util.TreeMap;
  * Tile               X, repeats (known)
  * Resize             X, [roi], [scales (known)], [sizes (known)]   mode coordinate_transformation_mode nearest_mode cubic_coeff_a exclude_outside
  * ArgMax ArgMin      X                      axis keepdims select_last_index   (I64 out)
+ * NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss   X, target, [weight]   reduction ignore_index (LossShapes)
  * </pre>
  * Values are F32 except the I64 shape/pads constants and the values of the shape, index and dtype
  * ops. <b>Value propagation:</b> when every input such an op reads is known (initializers,
@@ -296,6 +297,8 @@ public final class Ops {
         typed("Tile", 2, 2, 1, 1, Map.of(), SelectShapes::tile);
         typed("Resize", 1, 4, 1, 1, attrs("mode", Type.STRING, "coordinate_transformation_mode", Type.STRING, "nearest_mode", Type.STRING,
                 "cubic_coeff_a", Type.FLOAT, "exclude_outside", Type.INT, "extrapolation_value", Type.FLOAT), SelectShapes::resize);
+        typed("NegativeLogLikelihoodLoss", 2, 3, 1, 1, attrs("reduction", Type.STRING, "ignore_index", Type.INT), LossShapes::loss);
+        typed("SoftmaxCrossEntropyLoss", 2, 3, 1, 2, attrs("reduction", Type.STRING, "ignore_index", Type.INT), LossShapes::loss);
         for (String s : new String[] {"ArgMax", "ArgMin"}) {
             typed(s, 1, 1, 1, 1, attrs("axis", Type.INT, "keepdims", Type.INT, "select_last_index", Type.INT), SelectShapes::argMinMax);
         }

@@ -79,13 +79,16 @@ final class SelectShapes {
         double[] scales = scales(n, in, k);
         int rank = x.shape().rank();
         List<Dim> dims = new ArrayList<>();
-        long[] sizes = in.size() > 3 && in.get(3) != null ? k.longs(in.get(3), "sizes") : null;
+        Data sizes = in.size() > 3 && in.get(3) != null ? k.get(in.get(3)) : null;
         for (int d = 0; d < rank; d++) {
             Dim dim = x.shape().dim(d);
             if (sizes != null) {
-                if (sizes[d] < 1) throw new GraphException("sizes must be >= 1, got " + Arrays.toString(sizes));
-                if (!dim.isFixed() && sizes[d] != 1) throw new GraphException("dim " + d + " of " + x + " is symbolic: sizes must be given once it is bound");
-                dims.add(dim.isFixed() ? Dim.of(sizes[d]) : dim);
+                Dim size = sizes.dim(d);
+                if (size == null || size.isFixed() && size.size() < 1) throw new GraphException("sizes must be >= 1, got " + sizes);
+                if (!dim.isFixed() && !size.equals(dim)) {
+                    throw new GraphException("dim " + d + " of " + x + " is symbolic: its size must stay " + dim + ", got " + size);
+                }
+                dims.add(size);
                 continue;
             }
             if (!dim.isFixed()) {
@@ -125,9 +128,15 @@ final class SelectShapes {
             return out;
         }
         IndexShapes.require(z, "sizes", DataType.I64);
-        long[] sizes = k.longs(z, "sizes");
-        if (sizes.length != rank) throw new GraphException("sizes must have one entry per dim of " + x + ", got " + Arrays.toString(sizes));
-        for (int i = 0; i < rank; i++) out[i] = x.shape().dim(i).isFixed() ? (double) sizes[i] / x.shape().dim(i).size() : 1;
+        Data sizes = k.get(z);   // may hold the batch symbol (Shape -> Slice -> Concat, as torch exports F.interpolate(size=...))
+        if (sizes == null || sizes.ints() == null) {
+            throw new GraphException("sizes '" + z.name() + "' must be known when shapes are inferred (a constant, or computed from constants and dims)");
+        }
+        if (sizes.size() != rank || sizes.shape().length != 1) throw new GraphException("sizes must have one entry per dim of " + x + ", got " + sizes);
+        for (int i = 0; i < rank; i++) {
+            Dim size = sizes.dim(i);
+            out[i] = size != null && size.isFixed() && x.shape().dim(i).isFixed() ? (double) size.size() / x.shape().dim(i).size() : 1;
+        }
         return out;
     }
 

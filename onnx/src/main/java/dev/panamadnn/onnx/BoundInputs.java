@@ -28,8 +28,8 @@ import java.util.Set;
  * as a constant from the call's values (copied), imports and compiles the model for those values
  * and the call's input shapes, and keeps that plan for the next call with the same values and
  * shapes (the {@value #MAX_BINDINGS} most recently used are kept; TensorRT treats shape tensors
- * alike). Float inputs stay inputs, except those read only as a Resize's roi/scales or an
- * Upsample's scales, which fix the output shape as sizes do and are bound too. Runs are serialized (this path is for one-off calls; a hot
+ * alike). Float inputs stay inputs, except scalars (rank 0) and those read only as a Resize's
+ * roi/scales or an Upsample's scales, which fix the output shape as sizes do: those are bound too. Runs are serialized (this path is for one-off calls; a hot
  * path compiles a model whose shapes and axes are constants). Closed by its {@link OnnxModel}.
  */
 final class BoundInputs implements AutoCloseable {
@@ -60,7 +60,8 @@ final class BoundInputs implements AutoCloseable {
     }
 
     /**
-     * The inputs bound per call: every I64/I32/BOOL one (plans compute on F32 only), and every F32 one
+     * The inputs bound per call: every I64/I32/BOOL one (plans compute on F32 only), every F32 scalar
+     * (rank 0: a Clip bound, an exponent, a pad value; plans take no rank-0 input), and every F32 one
      * read only as a Resize's roi or scales or an Upsample's scales (they fix the output shape, as sizes do).
      */
     static Set<String> bindable(ModelProto proto, List<Value> inputs) {
@@ -75,7 +76,8 @@ final class BoundInputs implements AutoCloseable {
         Set<String> out = new HashSet<>();
         for (Value v : inputs) {
             boolean integer = v.dtype() == DataType.I64 || v.dtype() == DataType.I32 || v.dtype() == DataType.BOOL;
-            if (integer || v.dtype() == DataType.F32 && scales.contains(v.name()) && !other.contains(v.name())) out.add(v.name());
+            boolean scalar = v.dtype() == DataType.F32 && v.shape().rank() == 0;   // a bound, an exponent, a ratio: plans take no rank-0 input
+            if (integer || scalar || v.dtype() == DataType.F32 && scales.contains(v.name()) && !other.contains(v.name())) out.add(v.name());
         }
         return out;
     }

@@ -168,6 +168,9 @@ public final class OnnxModel implements AutoCloseable {
                 if (!BoundInputs.applies(proto, imported.inputs())) throw new OnnxException(source + ": " + e.getMessage(), e);
                 return runBound(inputs, e);
             } catch (IllegalArgumentException e) {
+                if (imported.inputs().stream().anyMatch(v -> v.shape().rank() == 0) && BoundInputs.applies(proto, imported.inputs())) {
+                    return runBound(inputs, new UnsupportedOperationException(e.getMessage(), e));   // plans take no rank-0 input: bind it
+                }
                 throw new OnnxException(source + ": " + e.getMessage(), e);
             }
             Map<String, Tensor> out = new java.util.LinkedHashMap<>();

@@ -78,6 +78,8 @@ final class OpTable {
         return b.build();
     }
 
+    private static final String MAXPOOL_PADS = "auto_pad SAME_* as pads; uneven pads (ceil_mode 0) as a Pad with -inf first";
+
     private static final OpRule.Check AUTO_PAD = (a, opset) -> {
         String p = a.string("auto_pad", "NOTSET");
         if (p.equals("NOTSET")) return null;
@@ -87,15 +89,18 @@ final class OpTable {
 
     static {
         String[] window = {"auto_pad", "kernel_shape", "pads", "strides"};
-        replaceLast(same("Conv", 1, 17, cat(window, "dilations", "group")).check(AUTO_PAD));
+        replaceLast(same("Conv", 1, 17, cat(window, "dilations", "group")).check(AutoPad.CHECK).translate(AutoPad::translate));
         replaceLast(same("ConvTranspose", 1, 17, cat(window, "dilations", "group", "output_padding")).check(AUTO_PAD)
                 .note("output_shape is not supported"));
-        replaceLast(same("MaxPool", 1, 7, window).check(AUTO_PAD).note("the Indices output is not supported"));
-        replaceLast(same("MaxPool", 8, 9, cat(window, "storage_order")).check(AUTO_PAD));
-        replaceLast(same("MaxPool", 10, 17, cat(window, "storage_order", "ceil_mode", "dilations")).check(AUTO_PAD));
-        replaceLast(same("AveragePool", 1, 6, window).check(AUTO_PAD));
-        replaceLast(same("AveragePool", 7, 9, cat(window, "count_include_pad")).check(AUTO_PAD));
-        replaceLast(same("AveragePool", 10, 17, cat(window, "count_include_pad", "ceil_mode")).check(AUTO_PAD));
+        replaceLast(same("MaxPool", 1, 7, window).check(AutoPad.CHECK).translate(AutoPad::translate, "MaxPool", "Pad")
+                .note(MAXPOOL_PADS + "; the Indices output is not supported"));
+        replaceLast(same("MaxPool", 8, 9, cat(window, "storage_order")).check(AutoPad.CHECK).translate(AutoPad::translate, "MaxPool", "Pad")
+                .note(MAXPOOL_PADS));
+        replaceLast(same("MaxPool", 10, 17, cat(window, "storage_order", "ceil_mode", "dilations")).check(AutoPad.CHECK)
+                .translate(AutoPad::translate, "MaxPool", "Pad").note(MAXPOOL_PADS));
+        replaceLast(same("AveragePool", 1, 6, window).check(AutoPad.CHECK).translate(AutoPad::translate));
+        replaceLast(same("AveragePool", 7, 9, cat(window, "count_include_pad")).check(AutoPad.CHECK).translate(AutoPad::translate));
+        replaceLast(same("AveragePool", 10, 17, cat(window, "count_include_pad", "ceil_mode")).check(AutoPad.CHECK).translate(AutoPad::translate));
         OpRule.Check bn = (a, opset) -> a.integer("spatial", 1) != 1 ? "spatial=0 is not supported"
                 : a.integer("training_mode", 0) != 0 ? "training_mode=1 is not supported (inference only)" : null;
         replaceLast(same("BatchNormalization", 6, 6, "epsilon", "momentum", "spatial", "is_test").check(bn)
@@ -107,9 +112,11 @@ final class OpTable {
                 "ReduceMean", "Sub", "Mul", "Add", "Sqrt", "Reciprocal").note("with the Mean and InvStdDev outputs: composed of ReduceMean and math ops"));
         same("InstanceNormalization", 6, 17, "epsilon");
         for (String op : new String[] {"GlobalAveragePool", "GlobalMaxPool", "Identity", "MatMul"}) same(op, 1, 17);
-        for (String op : new String[] {"Relu", "Sigmoid", "Tanh", "Exp", "Log", "Sqrt", "Abs", "Neg", "Reciprocal", "Softplus"}) {
+        for (String op : new String[] {"Relu", "Sigmoid", "Tanh", "Exp", "Log", "Sqrt", "Abs", "Reciprocal"}) {
             same(op, 6, 17);
         }
+        replaceLast(same("Neg", 6, 17).translate(SelectRules::neg, "Neg", "Sub").note("of I64 values as Sub(0, X) (shape computations)"));
+        same("Softplus", 1, 17);
         same("Erf", 9, 17);
         for (String op : new String[] {"Sin", "Cos", "Tan", "Asin", "Acos", "Atan"}) same(op, 7, 17);
         for (String op : new String[] {"Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Sign"}) same(op, 9, 17);
@@ -135,6 +142,8 @@ final class OpTable {
         same("Selu", 6, 17, "alpha", "gamma");
         same("HardSigmoid", 6, 17, "alpha", "beta");
         same("PRelu", 7, 17);
+        replaceLast(same("PRelu", 6, 6).translate(SelectRules::legacyPrelu, "PRelu", "Reshape")
+                .note("opset 6: a slope of C values is per channel (dim 1), as a [C, 1, ...] slope"));
         same("Pow", 7, 17);
         for (String op : new String[] {"Add", "Sub", "Mul", "Div"}) {
             same(op, 7, 17);
@@ -209,6 +218,12 @@ final class OpTable {
         for (String op : new String[] {"And", "Or", "Xor"}) same(op, 7, 17);
         replaceLast(same("Mod", 10, 17, "fmod").note("integers, where the values are known (constants, bound inputs)"));
         same("Slice", 10, 17);
+        replaceLast(same("Slice", 1, 9, "starts", "ends", "axes").translate(n -> {
+            long[] starts = n.attributes.integers("starts"), ends = n.attributes.integers("ends");
+            long[] axes = n.attributes.integers("axes", null);
+            return List.of(n.emit("Slice", Attributes.empty(), n.input(0), n.longs("starts", starts, starts.length), n.longs("ends", ends, ends.length),
+                    axes == null ? "" : n.longs("axes", axes, axes.length)));
+        }).note("starts, ends, axes attributes as constant inputs"));
         replaceLast(same("DepthToSpace", 13, 17, "blocksize", "mode").translate(Composed::depthSpace, "Reshape", "Transpose")
                 .note("as Reshape, Transpose, Reshape; C, H, W fixed"));
         replaceLast(same("DepthToSpace", 11, 12, "blocksize", "mode").translate(Composed::depthSpace, "Reshape", "Transpose")
@@ -232,6 +247,7 @@ final class OpTable {
                 List.of(n.input(0), n.attributes.has("split") ? n.longs("split", n.attributes.integers("split"), n.attributes.integers("split").length) : ""),
                 n.outputCount)));
         SelectRules.addTo(RULES);
+        SelectRules.addIndexRulesTo(RULES);
         // Recurrent layers onto our ONNX-semantics LSTM and GRU (RecurrentShapes): default activations only, no clip, no input_forget.
         for (String op : new String[] {"LSTM", "GRU"}) {
             String[] attrs = op.equals("LSTM") ? new String[] {"activations", "direction", "hidden_size", "input_forget"}

@@ -8,7 +8,8 @@ import java.util.Set;
 
 /**
  * The {@link OpTable} rules of the element-selecting and resampling ops: GatherElements, Tile,
- * Resize (opsets 10-17) and Upsample (7-9) onto our Resize, ArgMax/ArgMin. Added to the table by
+ * Resize (opsets 10-17) and Upsample (7-9) onto our Resize, ArgMax/ArgMin, GreaterOrEqual/LessOrEqual,
+ * the loss ops NegativeLogLikelihoodLoss/SoftmaxCrossEntropyLoss, PRelu-6, Neg of integers. Added to the table by
  * {@link OpTable}'s initializer.
  */
 final class SelectRules {
@@ -34,6 +35,48 @@ final class SelectRules {
             String scales = n.emit("Constant", Attributes.of("value", TensorProtos.floats(n.arena(), f, f.length)));
             return legacy(n, scales, f);
         }, "Resize", "Constant").note(legacy));
+    }
+
+    /** ArgMax/ArgMin (indices held as exact F32 values in a plan, I64 outputs); GreaterOrEqual/LessOrEqual composed. */
+    static void addIndexRulesTo(List<OpRule> rules) {
+        for (String op : new String[] {"ArgMax", "ArgMin"}) {
+            rules.add(same(op, 1, 11, "axis", "keepdims"));
+            rules.add(same(op, 12, 17, "axis", "keepdims", "select_last_index"));
+        }
+        for (String op : new String[] {"NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss"}) {
+            rules.add(same(op, 12, 17, "reduction", "ignore_index").translate(n -> n.emit(op, OpTable.kept(n.attributes), n.inputs,
+                    Math.max(1, n.outputCount))).note("the target a constant (or a bound input); computed in double"));
+        }
+        for (String op : new String[] {"GreaterOrEqual", "LessOrEqual"}) {
+            String strict = op.equals("GreaterOrEqual") ? "Greater" : "Less";
+            rules.add(new OpRule(op, 12, 17, Set.of(), List.of(strict, "Equal", "Or"), null, n -> {
+                String s = n.emit(strict, Attributes.empty(), n.input(0), n.input(1));
+                String e = n.emit("Equal", Attributes.empty(), n.input(0), n.input(1));
+                return List.of(n.emit("Or", Attributes.empty(), s, e));
+            }, "as Or(" + strict + ", Equal) (false for NaN, as ONNX)"));
+        }
+    }
+
+    /** PRelu-6: a slope of one value, or of C values per channel (dim 1) of X, as our PRelu (NumPy broadcasting) of a [C, 1, ...] slope. */
+    static List<String> legacyPrelu(NodeContext n) {
+        dev.panamadnn.graph.Shape x = n.value(0).shape(), s = n.value(1).shape();
+        long numel = 1;
+        for (int i = 0; i < s.rank(); i++) numel = s.dim(i).isFixed() ? numel * s.dim(i).size() : -1;
+        if (numel == 1 || s.equals(x)) return List.of(n.emit("PRelu", Attributes.empty(), n.input(0), n.input(1)));
+        if (s.rank() != 1 || x.rank() < 2 || !s.dim(0).equals(x.dim(1))) {
+            throw n.refuse("opset-6 slope " + n.value(1) + " must have one value, the shape of X, or one value per channel of X " + n.value(0));
+        }
+        long[] shape = new long[x.rank() - 1];
+        java.util.Arrays.fill(shape, 1);
+        shape[0] = numel;
+        String slope = n.emit("Reshape", Attributes.empty(), n.input(1), n.longs("slope_shape", shape, shape.length));
+        return List.of(n.emit("PRelu", Attributes.empty(), n.input(0), slope));
+    }
+
+    /** Neg: ours on F32; on I64 (an axis or a count in a shape computation, e.g. ONNX's LayerNormalization function) as Sub(0, X). */
+    static List<String> neg(NodeContext n) {
+        if (n.value(0).dtype() != dev.panamadnn.DataType.I64) return List.of(n.emit("Neg", Attributes.empty(), n.input(0)));
+        return List.of(n.emit("Sub", Attributes.empty(), n.longs("zero", new long[] {0}), n.input(0)));
     }
 
     private static OpRule same(String op, int from, int to, String... attributes) {

@@ -79,10 +79,10 @@ class OnnxBadInputTest {
     @Test
     void unsupportedAttributeAndValue() {
         GraphProto.Builder g = convRelu();
-        g.setNode(0, node("conv", "Conv", new String[] {"x", "W"}, new String[] {"c"}, ints("kernel_shape", 1, 1), string("auto_pad", "SAME_UPPER")));
+        g.setNode(0, node("conv", "Conv", new String[] {"x", "W"}, new String[] {"c"}, ints("kernel_shape", 1, 1), string("auto_pad", "SAME_MIDDLE")));
         g.setNode(1, node("relu", "Relu", new String[] {"c"}, new String[] {"y"}, ints("mystery", 1)));
         OnnxException e = refused(model(13, g.build()));
-        assertMentions(e, "node 'conv' (Conv, domain '', opset 13): auto_pad SAME_UPPER is not supported", "node 'relu' (Relu, domain '', opset 13): attribute 'mystery' is not supported");
+        assertMentions(e, "node 'conv' (Conv, domain '', opset 13): auto_pad SAME_MIDDLE is not supported", "node 'relu' (Relu, domain '', opset 13): attribute 'mystery' is not supported");
     }
 
     @Test

@@ -30,7 +30,8 @@ public final class MemoryDescriptor extends NativeHandle {
     }
 
     /** An f32 descriptor of {@code dims} in the given {@code dnnl_format_tag_t}. */
-    public static MemoryDescriptor f32(int formatTag, long... dims) {
+    public static MemoryDescriptor f32(int formatTag, long... shape) {
+        long[] dims = shape.length == 0 ? new long[] {1} : shape;   // a scalar (rank 0, a graph value): its one element, as [1] (tag a, Ops.plain(0))
         for (long d : dims) {
             if (d <= 0) throw new IllegalArgumentException("memory descriptor: every dimension must be > 0, got " + Arrays.toString(dims));
         }

@@ -91,14 +91,20 @@ public final class Ops {
         return dnnl_a();
     }
 
-    /** The plain row-major {@code dnnl_format_tag_t} for 1 to 5 dimensions ({@code a}, {@code ab}, ... {@code abcde}). */
+    /**
+     * The plain row-major {@code dnnl_format_tag_t} for 1 to 8 dimensions ({@code a}, {@code ab}, ... {@code abcdefgh});
+     * rank 0 (a scalar) is {@code a}: {@link MemoryDescriptor#f32} describes it as one element.
+     */
     public static int plain(int rank) {
         return switch (rank) {
-            case 1 -> dnnl_a();
+            case 0, 1 -> dnnl_a();
             case 2 -> dnnl_ab();
             case 3 -> dnnl_abc();
             case 4 -> dnnl_abcd();
             case 5 -> dnnl_abcde();
+            case 6 -> dnnl_abcdef();
+            case 7 -> dnnl_abcdefg();
+            case 8 -> dnnl_abcdefgh();
             default -> throw new IllegalArgumentException("no plain oneDNN format tag for rank " + rank);
         };
     }

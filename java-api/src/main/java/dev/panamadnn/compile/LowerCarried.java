@@ -1,0 +1,215 @@
+package dev.panamadnn.compile;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
+import dev.panamadnn.DataType;
+import dev.panamadnn.Tensor;
+import dev.panamadnn.compile.Compiler.Value;
+import dev.panamadnn.graph.Node;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Integer and bool values computed at run time (ArgMax/ArgMin's indices, comparisons, Cast), held
+ * in a plan's F32 buffers as exact values: an index below 2^24 (ArgMax refuses a longer axis), 0 or 1
+ * for a bool, and for a Cast from F32 the float truncated toward zero (an integer every float can
+ * hold exactly), so no value is ever rounded. Only the ops in {@link #READERS} read such values
+ * ({@link Compiler#in} refuses the others: integer arithmetic at run time is not compiled), and a
+ * graph output of such a dtype is converted when it is written into the caller's tensor (a Java
+ * step: I64/I32 by {@code (long)}/{@code (int)}, BOOL as 0/1 bytes). All are Java steps over
+ * plain buffers, index maps computed once.
+ */
+final class LowerCarried {
+    private LowerCarried() {}
+
+    /** The ops that read integer or bool values computed at run time. */
+    static final Set<String> READERS = Set.of("Identity", "Squeeze", "Unsqueeze", "Cast", "Where", "Not", "And", "Or", "Xor", "Equal", "Less",
+            "Greater");
+
+    /** The largest axis ArgMax/ArgMin index in a plan: its indices are exact in F32. */
+    static final long MAX_EXACT = 1L << 24;
+
+    static boolean reads(String op) {
+        return READERS.contains(op);
+    }
+
+    /** Lowers {@code n} if it computes an integer or bool value at run time (or reads one, Where, Cast), else null. */
+    static Value lower(Compiler plan, Node n) {
+        return switch (n.op()) {
+            case "ArgMax", "ArgMin" -> argMinMax(plan, n);
+            case "Equal", "Less", "Greater", "And", "Or", "Xor" -> binary(plan, n);
+            case "Not" -> unary(plan, n, v -> v == 0 ? 1 : 0, "not");
+            case "Cast" -> cast(plan, n);
+            case "Where" -> plan.graph.isConstant(n.input(0)) ? null : where(plan, n);
+            default -> null;
+        };
+    }
+
+    private static DataType dtype(Compiler plan, String value) {
+        return plan.graph.value(value).dtype();
+    }
+
+    private static Value argMinMax(Compiler plan, Node n) {
+        long[] x = LowerIndex.shape(plan, n.input(0));
+        int axis = (int) Math.floorMod(n.attributes().integer("axis", 0), (long) x.length);
+        long outer = LowerIndex.prod(x, 0, axis), size = x[axis], inner = LowerIndex.prod(x, axis + 1, x.length);
+        if (size > MAX_EXACT) throw Compiler.unsupported(n, "an axis of " + size + " elements (a plan holds indices as exact F32 values, up to 2^24)");
+        boolean max = n.op().equals("ArgMax"), last = n.attributes().integer("select_last_index", 0) != 0;
+        // numpy.argmax/argmin (ONNX's reference): the first (or last) extreme, a NaN counting as the extreme.
+        return PlanOutputs.javaStep(plan, List.of(LowerIndex.input(plan, n, 0)), List.of(LowerIndex.out(plan, n, 0)), (src, dst) -> {
+            for (long a = 0; a < outer; a++) {
+                for (long b = 0; b < inner; b++) {
+                    long base = a * size * inner + b;
+                    long best = 0;
+                    float bv = src[0].getAtIndex(JAVA_FLOAT, base);
+                    for (long i = 1; i < size; i++) {
+                        float v = src[0].getAtIndex(JAVA_FLOAT, base + i * inner);
+                        boolean take;
+                        if (Float.isNaN(bv)) take = last && Float.isNaN(v);
+                        else if (Float.isNaN(v)) take = true;
+                        else take = max ? (last ? v >= bv : v > bv) : (last ? v <= bv : v < bv);
+                        if (take) {
+                            best = i;
+                            bv = v;
+                        }
+                    }
+                    dst[0].setAtIndex(JAVA_FLOAT, a * inner + b, best);
+                }
+            }
+        }, "java " + n.op().toLowerCase(java.util.Locale.ROOT) + " " + n.name() + " on axis " + axis + (last ? " (last index)" : "")).get(0);
+    }
+
+    /** A binary op over two broadcast operands, each an activation or a constant (read as exact floats). */
+    private static Value binary(Compiler plan, Node n) {
+        long[] y = LowerIndex.out(plan, n, 0);
+        int size = Math.toIntExact(LowerIndex.prod(y, 0, y.length));
+        List<Value> xs = new ArrayList<>();
+        float[][] constant = new float[2][];
+        long[][] index = new long[2][];
+        int[] slot = {-1, -1};
+        for (int k = 0; k < 2; k++) {
+            String name = n.input(k);
+            index[k] = LowerIndex.broadcast(LowerIndex.shape(plan, name), y);
+            if (plan.graph.isConstant(name)) constant[k] = exact(plan, n, name);
+            else {
+                slot[k] = xs.size();
+                xs.add(LowerIndex.input(plan, n, k));
+            }
+        }
+        if (xs.isEmpty()) return null;   // folded, or refused as before
+        Op op = switch (n.op()) {
+            case "Equal" -> (a, b) -> a == b ? 1 : 0;
+            case "Less" -> (a, b) -> a < b ? 1 : 0;
+            case "Greater" -> (a, b) -> a > b ? 1 : 0;
+            case "And" -> (a, b) -> a != 0 && b != 0 ? 1 : 0;
+            case "Or" -> (a, b) -> a != 0 || b != 0 ? 1 : 0;
+            default -> (a, b) -> (a != 0) != (b != 0) ? 1 : 0;   // Xor
+        };
+        return PlanOutputs.javaStep(plan, xs, List.of(y), (src, dst) -> {
+            for (int o = 0; o < size; o++) {
+                float a = slot[0] < 0 ? constant[0][(int) index[0][o]] : src[slot[0]].getAtIndex(JAVA_FLOAT, index[0][o]);
+                float b = slot[1] < 0 ? constant[1][(int) index[1][o]] : src[slot[1]].getAtIndex(JAVA_FLOAT, index[1][o]);
+                dst[0].setAtIndex(JAVA_FLOAT, o, op.apply(a, b));
+            }
+        }, "java " + n.op().toLowerCase(java.util.Locale.ROOT) + " " + n.name()).get(0);
+    }
+
+    private interface Op {
+        float apply(float a, float b);
+    }
+
+    private interface Unary {
+        float apply(float v);
+    }
+
+    private static Value unary(Compiler plan, Node n, Unary f, String what) {
+        if (plan.graph.isConstant(n.input(0))) return null;
+        long[] y = LowerIndex.out(plan, n, 0);
+        long size = LowerIndex.prod(y, 0, y.length);
+        return PlanOutputs.javaStep(plan, List.of(LowerIndex.input(plan, n, 0)), List.of(y), (src, dst) -> {
+            for (long o = 0; o < size; o++) dst[0].setAtIndex(JAVA_FLOAT, o, f.apply(src[0].getAtIndex(JAVA_FLOAT, o)));
+        }, "java " + what + " " + n.name()).get(0);
+    }
+
+    /** A constant operand as floats: F32 as is, integers and bools only where every value is exact in F32. */
+    private static float[] exact(Compiler plan, Node n, String name) {
+        Tensor t = plan.graph.tensor(name);
+        if (t.dtype() == DataType.F32) return plan.graph.floats(name);
+        float[] f = new float[Math.toIntExact(t.numel())];
+        for (int i = 0; i < f.length; i++) {
+            long v = switch (t.dtype()) {
+                case I64 -> t.segment().getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i);
+                case I32 -> t.segment().getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i);
+                case BOOL -> t.segment().get(ValueLayout.JAVA_BYTE, i) != 0 ? 1 : 0;
+                default -> throw Compiler.unsupported(n, "constant '" + name + "' of dtype " + t.dtype() + " is not read at run time");
+            };
+            if (Math.abs(v) > MAX_EXACT) throw Compiler.unsupported(n, "constant '" + name + "' holds " + v + ", beyond the integers a plan computes with exactly (2^24)");
+            f[i] = v;
+        }
+        return f;
+    }
+
+    /** Cast between F32 and the values held as F32: to F32 the value itself; to an integer truncated toward zero; to BOOL 0 or 1. */
+    private static Value cast(Compiler plan, Node n) {
+        DataType from = dtype(plan, n.input(0)), to = dtype(plan, n.output());
+        if (from == DataType.F32 && to == DataType.F32) return null;   // LowerIndex: the value itself
+        if (plan.graph.isConstant(n.input(0))) return null;
+        if (to == DataType.F32 || from == to || from == DataType.BOOL || to != DataType.BOOL && from != DataType.F32) {
+            return plan.in(n, 0);   // the values held are already those of the target dtype (integers or 0/1 are exact floats)
+        }
+        if (to == DataType.BOOL) return unary(plan, n, v -> v != 0 ? 1 : 0, "cast to bool");
+        // F32 to an integer: truncated toward zero (NaN and values beyond the type's range are undefined in ONNX; Java's casts saturate, NaN gives 0).
+        return to == DataType.I32 ? unary(plan, n, v -> (float) (int) v, "cast to i32") : unary(plan, n, v -> (float) (long) v, "cast to i64");
+    }
+
+    /** Where with a condition computed at run time (a bool held as 0/1); X and Y activations or constants. */
+    private static Value where(Compiler plan, Node n) {
+        long[] y = LowerIndex.out(plan, n, 0);
+        int size = Math.toIntExact(LowerIndex.prod(y, 0, y.length));
+        if (dtype(plan, n.output()) != DataType.F32) throw Compiler.unsupported(n, "a Where of " + dtype(plan, n.output()) + " values at run time is not compiled");
+        List<Value> xs = new ArrayList<>();
+        float[][] constant = new float[3][];
+        long[][] index = new long[3][];
+        int[] slot = {-1, -1, -1};
+        for (int k = 0; k < 3; k++) {
+            String name = n.input(k);
+            index[k] = LowerIndex.broadcast(LowerIndex.shape(plan, name), y);
+            if (plan.graph.isConstant(name)) constant[k] = exact(plan, n, name);
+            else {
+                slot[k] = xs.size();
+                xs.add(LowerIndex.input(plan, n, k));
+            }
+        }
+        return PlanOutputs.javaStep(plan, xs, List.of(y), (src, dst) -> {
+            for (int o = 0; o < size; o++) {
+                float c = slot[0] < 0 ? constant[0][(int) index[0][o]] : src[slot[0]].getAtIndex(JAVA_FLOAT, index[0][o]);
+                int k = c != 0 ? 1 : 2;
+                float v = slot[k] < 0 ? constant[k][(int) index[k][o]] : src[slot[k]].getAtIndex(JAVA_FLOAT, index[k][o]);
+                dst[0].setAtIndex(JAVA_FLOAT, o, v);
+            }
+        }, "java where " + n.name() + " (condition computed at run time)").get(0);
+    }
+
+    /** Writes graph output {@code k} ({@code o}, an integer or bool dtype) from {@code v} (held as F32) into the caller's tensor. */
+    static void writeOutput(Compiler c, int k, dev.panamadnn.graph.Value o, Value v) {
+        long[] shape = o.shape().sizes();
+        Value x = PlanOutputs.javaInput(c, c.asShape(v, shape, "output " + o.name()), "output " + o.name());
+        long size = LowerIndex.prod(shape, 0, shape.length);
+        DataType t = o.dtype();
+        JavaStep.MultiKernel kernel = (src, dst) -> {
+            for (long i = 0; i < size; i++) {
+                float f = src[0].getAtIndex(JAVA_FLOAT, i);
+                switch (t) {
+                    case I64 -> dst[0].setAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i, (long) f);
+                    case I32 -> dst[0].setAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i, (int) f);
+                    default -> dst[0].set(ValueLayout.JAVA_BYTE, i, (byte) (f != 0 ? 1 : 0));
+                }
+            }
+        };
+        c.touch(x.buffer());
+        c.steps.add(new Compiler.Step(null, List.of(), "java " + t + " output " + o.name(), null,
+                new JavaStep(kernel, new int[] {x.buffer()}, new long[][] {x.shape()}, new int[] {Compiler.outputId(k)}, new long[][] {shape})));
+    }
+}

@@ -1,0 +1,77 @@
+package dev.panamadnn.onnx;
+
+import dev.panamadnn.graph.Attributes;
+import dev.panamadnn.graph.Shape;
+import java.util.List;
+
+/**
+ * ONNX's {@code auto_pad} SAME_UPPER / SAME_LOWER for Conv, MaxPool and AveragePool as explicit pads,
+ * computed from the input's spatial sizes (which must be fixed): each output size is
+ * {@code ceil(in / stride)}, the total padding {@code max(0, (out - 1) * stride + (k - 1) * dilation + 1 - in)},
+ * its odd element at the end (SAME_UPPER) or the beginning (SAME_LOWER). NOTSET and VALID are passed on.
+ */
+final class AutoPad {
+    private AutoPad() {}
+
+    /** The check of {@code auto_pad}: NOTSET, VALID (without pads), SAME_UPPER, SAME_LOWER (without pads). */
+    static final OpRule.Check CHECK = (a, opset) -> {
+        String p = a.string("auto_pad", "NOTSET");
+        if (p.equals("NOTSET")) return null;
+        if (!List.of("VALID", "SAME_UPPER", "SAME_LOWER").contains(p)) return "auto_pad " + p + " is not supported";
+        return a.has("pads") ? "auto_pad " + p + " with pads is contradictory" : null;
+    };
+
+    /** Emits {@code n.op} with explicit pads in place of SAME_UPPER / SAME_LOWER (a MaxPool's uneven pads as a Pad first). */
+    static List<String> translate(NodeContext n) {
+        String p = n.attributes.string("auto_pad", "NOTSET");
+        Attributes kept = OpTable.kept(n.attributes);
+        if (!p.startsWith("SAME_")) return List.of(maxPoolPadded(n, kept));
+        Shape x = n.value(0).shape();
+        int spatial = x.rank() - 2;
+        long[] kernel = n.attributes.integers("kernel_shape", null);
+        if (kernel == null && n.op.equals("Conv")) {
+            Shape w = n.value(1).shape();
+            kernel = new long[spatial];
+            for (int i = 0; i < spatial; i++) {
+                if (!w.dim(i + 2).isFixed()) throw n.refuse("auto_pad " + p + " needs the kernel's size, got weights " + n.value(1));
+                kernel[i] = w.dim(i + 2).size();
+            }
+        }
+        if (kernel == null || kernel.length != spatial) throw n.refuse("auto_pad " + p + " needs kernel_shape with one size per spatial dim of " + n.value(0));
+        long[] strides = n.attributes.integers("strides", null), dilations = n.attributes.integers("dilations", null);
+        long[] pads = new long[2 * spatial];
+        for (int i = 0; i < spatial; i++) {
+            if (!x.dim(i + 2).isFixed()) throw n.refuse("auto_pad " + p + " needs fixed spatial sizes, got " + n.value(0));
+            long in = x.dim(i + 2).size(), s = strides == null ? 1 : strides[i], d = dilations == null ? 1 : dilations[i];
+            if (s < 1 || d < 1) throw n.refuse("strides and dilations must be >= 1");
+            long out = (in + s - 1) / s;
+            long total = Math.max(0, (out - 1) * s + (kernel[i] - 1) * d + 1 - in);
+            long small = total / 2, large = total - small;
+            pads[i] = p.equals("SAME_UPPER") ? small : large;
+            pads[i + spatial] = p.equals("SAME_UPPER") ? large : small;
+        }
+        Attributes a = kept.toBuilder().remove("auto_pad").put("pads", pads).build();
+        return List.of(maxPoolPadded(n, a));
+    }
+
+    /**
+     * {@code n.op} with attributes {@code a}; a MaxPool (ceil_mode 0) whose pads differ between the
+     * beginning and the end of a dim (our pooling takes even pads, as PyTorch's) as a Pad with -inf
+     * (which no window's maximum takes) then the MaxPool without pads: the same windows and maxima.
+     */
+    static String maxPoolPadded(NodeContext n, Attributes a) {
+        long[] pads = a.integers("pads", null);
+        boolean even = true;
+        for (int i = 0; pads != null && i < pads.length / 2; i++) even &= pads[i] == pads[i + pads.length / 2];
+        if (!n.op.equals("MaxPool") || even || a.integer("ceil_mode", 0) != 0) return n.emit(n.op, a, n.inputs.toArray(String[]::new));
+        int spatial = pads.length / 2;
+        long[] full = new long[2 * (spatial + 2)];   // [0, 0, begins..., 0, 0, ends...]
+        for (int i = 0; i < spatial; i++) {
+            full[2 + i] = pads[i];
+            full[spatial + 4 + i] = pads[spatial + i];
+        }
+        String padded = n.emit("Pad", Attributes.of("mode", "constant"), n.input(0), n.longs("pads", full, full.length),
+                n.scalar("pad_value", Float.NEGATIVE_INFINITY));
+        return n.emit("MaxPool", a.toBuilder().remove("pads").build(), padded);
+    }
+}
