@@ -70,8 +70,8 @@ public final class OnnxBenchMain {
         StringBuilder ops = new StringBuilder();
         List<Double> ratios = new ArrayList<>();
         int total = models.size() * batches.size(), done = 0;
-        for (String model : models) {
-            for (int batch : batches) {
+        for (int batch : batches) {   // every model at the first batch size first: a cut-short run still has a whole column
+            for (String model : models) {
                 done++;
                 Path file = dir.resolve(model + ".opset" + opset + ".onnx");
                 String load = loadAverage();
@@ -95,6 +95,8 @@ public final class OnnxBenchMain {
                         ops.append(opSection(pair, ratio, profileRuns, out));
                     }
                 }
+                Files.writeString(out.resolve("onnx.partial.md"), md + (ops.isEmpty() ? "" : "\n## Per-op times\n" + ops));   // so far
+                Files.writeString(out.resolve("onnx.tsv"), tsv);
             }
         }
         double[] all = ratios.stream().mapToDouble(Double::doubleValue).toArray();

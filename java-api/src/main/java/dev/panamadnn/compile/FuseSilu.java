@@ -1,0 +1,42 @@
+package dev.panamadnn.compile;
+
+import dev.panamadnn.graph.Attributes;
+import dev.panamadnn.graph.Node;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code Mul(x, Sigmoid(x))} (SiLU / swish as exporters write it: torch 1.13's {@code nn.SiLU}) → one
+ * {@code Silu} node (oneDNN's {@code swish} with alpha 1), which {@code fuse_activation} may then fuse
+ * into the convolution before it: two passes over the activation (and a buffer) fewer per SiLU.
+ * The Sigmoid's output must be read only by that Mul. A Mul of a value by the sigmoid of another
+ * one (a squeeze-excitation scale) does not match.
+ */
+final class FuseSilu implements Rewrite {
+    @Override
+    public String name() {
+        return "fuse_silu";
+    }
+
+    @Override
+    public boolean enabled(CompileOptions options) {
+        return true;
+    }
+
+    @Override
+    public void apply(PlanGraph g, CompileOptions options) {
+        for (Node sigmoid : new ArrayList<>(g.nodes)) {
+            if (!sigmoid.op().equals("Sigmoid") || g.uses(sigmoid.output()) != 1) continue;
+            String x = sigmoid.input(0), s = sigmoid.output();
+            List<Node> readers = g.consumers(s);
+            if (readers.size() != 1) continue;
+            Node mul = readers.get(0);
+            if (!mul.op().equals("Mul") || mul.inputs().size() != 2) continue;
+            boolean matches = mul.input(0).equals(x) && mul.input(1).equals(s) || mul.input(1).equals(x) && mul.input(0).equals(s);
+            if (!matches) continue;
+            g.replace(mul, new Node(mul.name(), "Silu", List.of(x), List.of(mul.output()), Attributes.of()));
+            g.remove(sigmoid);
+            g.fired.add(name() + ": " + sigmoid.name() + " and " + mul.name() + " into one Silu");
+        }
+    }
+}
