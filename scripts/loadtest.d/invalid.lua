@@ -1,7 +1,8 @@
--- wrk script for the soak: POSTs, in turn, the invalid requests bodies.py wrote (BODIES_DIR), each
+-- wrk script for the soak: POSTs to URL_PATH, in turn, the invalid requests bodies.py wrote (BODIES_DIR), each
 -- of which must get a 4xx; the binary ones carry the Inference-Header-Content-Length of BODIES_DIR/binary.len.
 -- DELAY_MS: pause before each request. Prints: RESULT requests=.. errors=.. s2xx=.. s4xx=.. s5xx=..
 local dir = os.getenv("BODIES_DIR")
+local path = os.getenv("URL_PATH")   -- wrk.format needs the path (nil would post to "/")
 local function slurp(path)
   local f = assert(io.open(path, "rb"))
   local s = f:read("*a")
@@ -13,12 +14,12 @@ local header_length = slurp(dir .. "/binary.len")
 local reqs = {}
 for i = 0, count - 1 do
   local body = slurp(dir .. "/invalid-" .. i .. ".body")
-  local headers = {["Content-Type"] = "application/json"}
+  local headers = {["Host"] = wrk.host, ["Content-Type"] = "application/json"}   -- HTTP/1.1 needs Host (else Helidon's 400)
   if i >= count - 2 then   -- the last two are binary-extension bodies (see bodies.py)
     headers["Content-Type"] = "application/octet-stream"
     headers["Inference-Header-Content-Length"] = header_length
   end
-  reqs[i + 1] = wrk.format("POST", nil, headers, body)
+  reqs[i + 1] = wrk.format("POST", path, headers, body)
 end
 local delay_ms = tonumber(os.getenv("DELAY_MS") or "0")
 

@@ -19,7 +19,7 @@ soak() {
   local sampler=$!
   wrk_run "http://localhost:$port$URL_PATH" 4 "$seconds" DELAY_MS=5 > "$WORK/valid.out" &
   local valid=$!
-  env BODIES_DIR="$WORK/bodies" DELAY_MS=20 wrk -t1 -c2 -d${seconds}s --timeout 30s -s scripts/loadtest.d/invalid.lua \
+  env BODIES_DIR="$WORK/bodies" URL_PATH="$URL_PATH" DELAY_MS=20 wrk -t1 -c2 -d${seconds}s --timeout 30s -s scripts/loadtest.d/invalid.lua \
     "http://localhost:$port$URL_PATH" | grep '^RESULT' > "$WORK/invalid.out" &
   local invalid=$!
   python3 scripts/loadtest.d/disconnect.py "$port" "$URL_PATH" "$WORK/bodies/json.body" "$seconds" 20 > "$WORK/leaving.out" &

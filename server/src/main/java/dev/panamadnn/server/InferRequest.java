@@ -1,6 +1,5 @@
 package dev.panamadnn.server;
 
-import jakarta.json.Json;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
@@ -58,7 +57,7 @@ record InferRequest(String id, float[][] data, int rows, boolean binaryOutput, l
         }
         if (jsonLength == 0) throw bad("empty request body: expected a JSON object with \"inputs\"");
         JsonObject o;
-        try (JsonParser p = Json.createParser(new ByteArrayInputStream(body, 0, jsonLength))) {
+        try (JsonParser p = Jsonp.PROVIDER.createParser(new ByteArrayInputStream(body, 0, jsonLength))) {
             if (!p.hasNext()) throw bad("empty JSON header: expected a JSON object with \"inputs\"");
             p.next();
             JsonValue v = p.getValue();

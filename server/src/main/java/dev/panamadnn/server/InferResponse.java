@@ -1,6 +1,5 @@
 package dev.panamadnn.server;
 
-import jakarta.json.Json;
 import jakarta.json.stream.JsonGenerator;
 import java.io.ByteArrayOutputStream;
 import java.math.BigDecimal;
@@ -18,7 +17,7 @@ import java.nio.ByteOrder;
 record InferResponse(byte[] body, int headerLength) {
     static InferResponse of(ModelConfig config, InferRequest request, long[] outputSample, float[] out) {
         ByteArrayOutputStream json = new ByteArrayOutputStream(64 + out.length * 12);
-        try (JsonGenerator g = Json.createGenerator(json)) {
+        try (JsonGenerator g = Jsonp.PROVIDER.createGenerator(json)) {
             g.writeStartObject().write("model_name", config.name()).write("model_version", ServerInfo.MODEL_VERSION);
             if (request.id() != null) g.write("id", request.id());
             g.writeStartArray("outputs").writeStartObject().write("name", config.outputName());

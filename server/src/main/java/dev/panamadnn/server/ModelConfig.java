@@ -1,6 +1,5 @@
 package dev.panamadnn.server;
 
-import jakarta.json.Json;
 import jakarta.json.JsonArray;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
@@ -140,7 +139,7 @@ public record ModelConfig(String name, String architecture, int numClasses, List
     public static ModelConfig read(Path dir, Io io) throws IOException {
         Path file = dir.resolve("config.json");
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException(dir.getFileName() + ": no config.json");
-        try (InputStream in = Files.newInputStream(file); var reader = Json.createReader(in)) {
+        try (InputStream in = Files.newInputStream(file); var reader = Jsonp.PROVIDER.createReader(in)) {
             return parse(dir.getFileName().toString(), reader.readObject(), io);
         } catch (JsonParsingException | ClassCastException | IllegalStateException e) {
             throw new IllegalArgumentException(dir.getFileName() + "/config.json: not a JSON object: " + e.getMessage());
@@ -159,7 +158,7 @@ public record ModelConfig(String name, String architecture, int numClasses, List
         check(io == null || arch.equals("onnx"), name + "/config.json: architecture '" + arch + "' with a model.onnx (omit it, or say \"onnx\")");
         check(io != null || !arch.equals("onnx"), name + "/config.json: architecture 'onnx' needs a model.onnx in the directory");
         int threads = integer(o, "threads_per_instance", 1);
-        JsonObject empty = Json.createObjectBuilder().build();
+        JsonObject empty = Jsonp.PROVIDER.createObjectBuilder().build();
         List<TensorSpec> specs = inputs(o, name, io);
         JsonObject out = o.containsKey("outputs") ? single(o, "outputs", name) : empty;
         int maxBatch = integer(o, "max_batch_size", 32);

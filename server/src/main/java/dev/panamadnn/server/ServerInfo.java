@@ -1,6 +1,5 @@
 package dev.panamadnn.server;
 
-import jakarta.json.Json;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonObject;
 import java.util.List;
@@ -17,29 +16,29 @@ final class ServerInfo {
 
     /** {@code GET /v2}: {@code {name, version, extensions}}. */
     static JsonObject server() {
-        return Json.createObjectBuilder().add("name", NAME).add("version", VERSION)
-                .add("extensions", Json.createArrayBuilder(EXTENSIONS)).build();
+        return Jsonp.PROVIDER.createObjectBuilder().add("name", NAME).add("version", VERSION)
+                .add("extensions", Jsonp.PROVIDER.createArrayBuilder(EXTENSIONS)).build();
     }
 
     /** {@code GET /v2/models/{name}}: {@code {name, versions, platform, inputs, outputs}} with -1 for the batch. */
     static JsonObject model(ServedModel m) {
         ModelConfig c = m.config();
-        return Json.createObjectBuilder().add("name", c.name()).add("versions", Json.createArrayBuilder().add(MODEL_VERSION))
+        return Jsonp.PROVIDER.createObjectBuilder().add("name", c.name()).add("versions", Jsonp.PROVIDER.createArrayBuilder().add(MODEL_VERSION))
                 .add("platform", "panama-dnn_" + c.architecture())
                 .add("inputs", inputs(c))
-                .add("outputs", Json.createArrayBuilder().add(tensor(c.outputName(), m.outputSample())))
+                .add("outputs", Jsonp.PROVIDER.createArrayBuilder().add(tensor(c.outputName(), m.outputSample())))
                 .build();
     }
 
     private static JsonArrayBuilder inputs(ModelConfig c) {
-        JsonArrayBuilder a = Json.createArrayBuilder();
+        JsonArrayBuilder a = Jsonp.PROVIDER.createArrayBuilder();
         for (ModelConfig.TensorSpec in : c.inputs()) a.add(tensor(in.name(), in.sample()));
         return a;
     }
 
     private static JsonObject tensor(String name, long[] sample) {
-        JsonArrayBuilder shape = Json.createArrayBuilder().add(-1);
+        JsonArrayBuilder shape = Jsonp.PROVIDER.createArrayBuilder().add(-1);
         for (long d : sample) shape.add(d);
-        return Json.createObjectBuilder().add("name", name).add("datatype", "FP32").add("shape", shape).build();
+        return Jsonp.PROVIDER.createObjectBuilder().add("name", name).add("datatype", "FP32").add("shape", shape).build();
     }
 }

@@ -7,6 +7,9 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -17,6 +20,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ServerMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final AtomicInteger inFlight = new AtomicInteger();
+    // The per-request meters, by "model status" and "kind model": Micrometer's builder().register() looks a meter up by
+    // merging and comparing tags on every call, measurable per request on a small model.
+    private final Map<String, Counter> requests = new ConcurrentHashMap<>();
+    private final Map<String, Timer> timers = new ConcurrentHashMap<>();
 
     ServerMetrics() {
         Gauge.builder("pdnn_inflight_requests", inFlight, AtomicInteger::get)
@@ -33,13 +40,15 @@ public final class ServerMetrics {
     }
 
     void request(String model, int status, long nanos) {
-        Counter.builder("pdnn_requests").description("Inference requests by model and HTTP status")
-                .tag("model", model).tag("status", Integer.toString(status)).register(registry).increment();
-        timer("pdnn_request_latency", "Inference request time, received to answered", model).record(Duration.ofNanos(nanos));
+        requests.computeIfAbsent(model + ' ' + status, k -> Counter.builder("pdnn_requests").description("Inference requests by model and HTTP status")
+                .tag("model", model).tag("status", Integer.toString(status)).register(registry)).increment();
+        timers.computeIfAbsent("request " + model, k -> timer("pdnn_request_latency", "Inference request time, received to answered", model))
+                .record(nanos, TimeUnit.NANOSECONDS);
     }
 
     void queued(String model, long nanos) {
-        timer("pdnn_queue_latency", "Time a request waited in its model's queue", model).record(Duration.ofNanos(nanos));
+        timers.computeIfAbsent("queue " + model, k -> timer("pdnn_queue_latency", "Time a request waited in its model's queue", model))
+                .record(nanos, TimeUnit.NANOSECONDS);
     }
 
     /** A queued request dropped before compute because its client had disconnected. */

@@ -1,6 +1,5 @@
 package dev.panamadnn.server;
 
-import jakarta.json.Json;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
@@ -33,7 +32,7 @@ public final class V2Client {
 
         /** The body parsed as JSON. */
         public JsonValue json() {
-            try (var r = Json.createReader(new ByteArrayInputStream(body))) {
+            try (var r = Jsonp.PROVIDER.createReader(new ByteArrayInputStream(body))) {
                 return r.readValue();
             }
         }
@@ -79,14 +78,14 @@ public final class V2Client {
 
     /** The v2 JSON request for FP32 inputs, in the order given. */
     public static String inferJson(Input... inputs) {
-        JsonArrayBuilder all = Json.createArrayBuilder();
+        JsonArrayBuilder all = Jsonp.PROVIDER.createArrayBuilder();
         for (Input in : inputs) {
-            JsonArrayBuilder s = Json.createArrayBuilder(), d = Json.createArrayBuilder();
+            JsonArrayBuilder s = Jsonp.PROVIDER.createArrayBuilder(), d = Jsonp.PROVIDER.createArrayBuilder();
             for (long x : in.shape()) s.add(x);
             for (float f : in.data()) d.add(new java.math.BigDecimal(Float.toString(f)));
-            all.add(Json.createObjectBuilder().add("name", in.name()).add("shape", s).add("datatype", "FP32").add("data", d));
+            all.add(Jsonp.PROVIDER.createObjectBuilder().add("name", in.name()).add("shape", s).add("datatype", "FP32").add("data", d));
         }
-        return Json.createObjectBuilder().add("inputs", all).build().toString();
+        return Jsonp.PROVIDER.createObjectBuilder().add("inputs", all).build().toString();
     }
 
     /**

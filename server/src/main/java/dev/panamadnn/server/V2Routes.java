@@ -7,7 +7,6 @@ import io.helidon.http.RequestException;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
-import jakarta.json.Json;
 import jakarta.json.JsonArrayBuilder;
 import jakarta.json.JsonValue;
 import java.nio.charset.StandardCharsets;
@@ -132,9 +131,9 @@ final class V2Routes {
     }
 
     private JsonValue index() {
-        JsonArrayBuilder a = Json.createArrayBuilder();
+        JsonArrayBuilder a = Jsonp.PROVIDER.createArrayBuilder();
         for (var e : server.index().entrySet()) {
-            var o = Json.createObjectBuilder().add("name", e.getKey()).add("version", ServerInfo.MODEL_VERSION)
+            var o = Jsonp.PROVIDER.createObjectBuilder().add("name", e.getKey()).add("version", ServerInfo.MODEL_VERSION)
                     .add("state", e.getValue() ? "READY" : "UNAVAILABLE");
             if (!e.getValue()) o.add("reason", "unloaded");
             a.add(o);
@@ -210,14 +209,14 @@ final class V2Routes {
             };
             return io.helidon.http.DirectHandler.TransportResponse.builder().status(status)
                     .header(HeaderNames.CONTENT_TYPE, "application/json")
-                    .entity(Json.createObjectBuilder().add("error", text).build().toString()).build();
+                    .entity(Jsonp.PROVIDER.createObjectBuilder().add("error", text).build().toString()).build();
         };
     }
 
     static void error(ServerResponse res, ApiException e) {
         if (res.isSent()) return;
         if (e.retryAfter() != null) res.header("Retry-After", e.retryAfter());
-        json(res, e.status(), Json.createObjectBuilder().add("error", e.getMessage()).build());
+        json(res, e.status(), Jsonp.PROVIDER.createObjectBuilder().add("error", e.getMessage()).build());
     }
 
     private static void json(ServerResponse res, int status, JsonValue body) {
