@@ -57,7 +57,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : typedef int blasint }
+     * {@snippet lang=c :
+     * typedef int blasint
+     * }
      */
     public static final ValueLayout.OfInt blasint = C_INT;
 
@@ -66,112 +68,144 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : #define OPENBLAS_VERSION " OpenBLAS 0.3.31 " }
+     * {@snippet lang=c :
+     * #define OPENBLAS_VERSION " OpenBLAS 0.3.31 "
+     * }
      */
     public static MemorySegment OPENBLAS_VERSION() {
         return OPENBLAS_VERSION$constant.SEGMENT;
     }
 
     /**
-     * {@snippet lang=c : #define OPENBLAS_SEQUENTIAL 0 }
+     * {@snippet lang=c :
+     * #define OPENBLAS_SEQUENTIAL 0
+     * }
      */
     public static int OPENBLAS_SEQUENTIAL() {
         return 0;
     }
 
     /**
-     * {@snippet lang=c : #define OPENBLAS_THREAD 1 }
+     * {@snippet lang=c :
+     * #define OPENBLAS_THREAD 1
+     * }
      */
     public static int OPENBLAS_THREAD() {
         return 1;
     }
 
     /**
-     * {@snippet lang=c : #define OPENBLAS_OPENMP 2 }
+     * {@snippet lang=c :
+     * #define OPENBLAS_OPENMP 2
+     * }
      */
     public static int OPENBLAS_OPENMP() {
         return 2;
     }
 
     /**
-     * {@snippet lang=c : enum CBLAS_ORDER.CblasRowMajor = 101 }
+     * {@snippet lang=c :
+     * enum CBLAS_ORDER.CblasRowMajor = 101
+     * }
      */
     public static int CblasRowMajor() {
         return 101;
     }
 
     /**
-     * {@snippet lang=c : enum CBLAS_ORDER.CblasColMajor = 102 }
+     * {@snippet lang=c :
+     * enum CBLAS_ORDER.CblasColMajor = 102
+     * }
      */
     public static int CblasColMajor() {
         return 102;
     }
 
     /**
-     * {@snippet lang=c : enum CBLAS_TRANSPOSE.CblasNoTrans = 111 }
+     * {@snippet lang=c :
+     * enum CBLAS_TRANSPOSE.CblasNoTrans = 111
+     * }
      */
     public static int CblasNoTrans() {
         return 111;
     }
 
     /**
-     * {@snippet lang=c : enum CBLAS_TRANSPOSE.CblasTrans = 112 }
+     * {@snippet lang=c :
+     * enum CBLAS_TRANSPOSE.CblasTrans = 112
+     * }
      */
     public static int CblasTrans() {
         return 112;
     }
 
     /**
-     * {@snippet lang=c : enum CBLAS_TRANSPOSE.CblasConjTrans = 113 }
+     * {@snippet lang=c :
+     * enum CBLAS_TRANSPOSE.CblasConjTrans = 113
+     * }
      */
     public static int CblasConjTrans() {
         return 113;
     }
 
     /**
-     * {@snippet lang=c : enum CBLAS_TRANSPOSE.CblasConjNoTrans = 114 }
+     * {@snippet lang=c :
+     * enum CBLAS_TRANSPOSE.CblasConjNoTrans = 114
+     * }
      */
     public static int CblasConjNoTrans() {
         return 114;
     }
 
     /**
-     * {@snippet lang=c : enum CBLAS_UPLO.CblasUpper = 121 }
+     * {@snippet lang=c :
+     * enum CBLAS_UPLO.CblasUpper = 121
+     * }
      */
     public static int CblasUpper() {
         return 121;
     }
 
     /**
-     * {@snippet lang=c : enum CBLAS_UPLO.CblasLower = 122 }
+     * {@snippet lang=c :
+     * enum CBLAS_UPLO.CblasLower = 122
+     * }
      */
     public static int CblasLower() {
         return 122;
     }
 
     /**
-     * {@snippet lang=c : enum CBLAS_DIAG.CblasNonUnit = 131 }
+     * {@snippet lang=c :
+     * enum CBLAS_DIAG.CblasNonUnit = 131
+     * }
      */
     public static int CblasNonUnit() {
         return 131;
     }
 
     /**
-     * {@snippet lang=c : enum CBLAS_DIAG.CblasUnit = 132 }
+     * {@snippet lang=c :
+     * enum CBLAS_DIAG.CblasUnit = 132
+     * }
      */
     public static int CblasUnit() {
         return 132;
     }
 
     /**
-     * {@snippet lang=c : enum CBLAS_SIDE.CblasLeft = 141 }
+     * {@snippet lang=c :
+     * enum CBLAS_SIDE.CblasLeft = 141
+     * }
      */
     public static int CblasLeft() {
         return 141;
     }
 
     /**
-     * {@snippet lang=c : enum CBLAS_SIDE.CblasRight = 142 }
+     * {@snippet lang=c :
+     * enum CBLAS_SIDE.CblasRight = 142
+     * }
      */
     public static int CblasRight() {
         return 142;
@@ -186,7 +220,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : void openblas_set_num_threads(int num_threads) }
+     * {@snippet lang=c :
+     * void openblas_set_num_threads(int num_threads)
+     * }
      */
     public static FunctionDescriptor openblas_set_num_threads$descriptor() {
         return openblas_set_num_threads.DESC;
@@ -195,7 +231,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : void openblas_set_num_threads(int num_threads) }
+     * {@snippet lang=c :
+     * void openblas_set_num_threads(int num_threads)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_set_num_threads}
      */
@@ -206,7 +244,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : void openblas_set_num_threads(int num_threads) }
+     * {@snippet lang=c :
+     * void openblas_set_num_threads(int num_threads)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_set_num_threads}
      */
@@ -215,7 +255,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : void openblas_set_num_threads(int num_threads) }
+     * {@snippet lang=c :
+     * void openblas_set_num_threads(int num_threads)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_set_num_threads}
      */
@@ -239,7 +281,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : int openblas_set_num_threads_local(int num_threads) }
+     * {@snippet lang=c :
+     * int openblas_set_num_threads_local(int num_threads)
+     * }
      */
     public static FunctionDescriptor openblas_set_num_threads_local$descriptor() {
         return openblas_set_num_threads_local.DESC;
@@ -248,7 +292,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : int openblas_set_num_threads_local(int num_threads) }
+     * {@snippet lang=c :
+     * int openblas_set_num_threads_local(int num_threads)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_set_num_threads_local}
      */
@@ -259,7 +305,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : int openblas_set_num_threads_local(int num_threads) }
+     * {@snippet lang=c :
+     * int openblas_set_num_threads_local(int num_threads)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_set_num_threads_local}
      */
@@ -268,7 +316,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : int openblas_set_num_threads_local(int num_threads) }
+     * {@snippet lang=c :
+     * int openblas_set_num_threads_local(int num_threads)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_set_num_threads_local}
      */
@@ -292,7 +342,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : int openblas_get_num_threads(void) }
+     * {@snippet lang=c :
+     * int openblas_get_num_threads(void)
+     * }
      */
     public static FunctionDescriptor openblas_get_num_threads$descriptor() {
         return openblas_get_num_threads.DESC;
@@ -301,7 +353,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : int openblas_get_num_threads(void) }
+     * {@snippet lang=c :
+     * int openblas_get_num_threads(void)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_get_num_threads}
      */
@@ -312,7 +366,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : int openblas_get_num_threads(void) }
+     * {@snippet lang=c :
+     * int openblas_get_num_threads(void)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_get_num_threads}
      */
@@ -321,7 +377,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : int openblas_get_num_threads(void) }
+     * {@snippet lang=c :
+     * int openblas_get_num_threads(void)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_get_num_threads}
      */
@@ -345,7 +403,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : int openblas_get_num_procs(void) }
+     * {@snippet lang=c :
+     * int openblas_get_num_procs(void)
+     * }
      */
     public static FunctionDescriptor openblas_get_num_procs$descriptor() {
         return openblas_get_num_procs.DESC;
@@ -354,7 +414,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : int openblas_get_num_procs(void) }
+     * {@snippet lang=c :
+     * int openblas_get_num_procs(void)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_get_num_procs}
      */
@@ -365,7 +427,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : int openblas_get_num_procs(void) }
+     * {@snippet lang=c :
+     * int openblas_get_num_procs(void)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_get_num_procs}
      */
@@ -374,7 +438,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : int openblas_get_num_procs(void) }
+     * {@snippet lang=c :
+     * int openblas_get_num_procs(void)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_get_num_procs}
      */
@@ -398,7 +464,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : char* openblas_get_config(void) }
+     * {@snippet lang=c :
+     * char* openblas_get_config(void)
+     * }
      */
     public static FunctionDescriptor openblas_get_config$descriptor() {
         return openblas_get_config.DESC;
@@ -407,7 +475,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : char* openblas_get_config(void) }
+     * {@snippet lang=c :
+     * char* openblas_get_config(void)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_get_config}
      */
@@ -418,7 +488,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : char* openblas_get_config(void) }
+     * {@snippet lang=c :
+     * char* openblas_get_config(void)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_get_config}
      */
@@ -427,7 +499,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : char* openblas_get_config(void) }
+     * {@snippet lang=c :
+     * char* openblas_get_config(void)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_get_config}
      */
@@ -451,7 +525,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : char* openblas_get_corename(void) }
+     * {@snippet lang=c :
+     * char* openblas_get_corename(void)
+     * }
      */
     public static FunctionDescriptor openblas_get_corename$descriptor() {
         return openblas_get_corename.DESC;
@@ -460,7 +536,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : char* openblas_get_corename(void) }
+     * {@snippet lang=c :
+     * char* openblas_get_corename(void)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_get_corename}
      */
@@ -471,7 +549,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : char* openblas_get_corename(void) }
+     * {@snippet lang=c :
+     * char* openblas_get_corename(void)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_get_corename}
      */
@@ -480,7 +560,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : char* openblas_get_corename(void) }
+     * {@snippet lang=c :
+     * char* openblas_get_corename(void)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_get_corename}
      */
@@ -504,7 +586,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : int openblas_get_parallel(void) }
+     * {@snippet lang=c :
+     * int openblas_get_parallel(void)
+     * }
      */
     public static FunctionDescriptor openblas_get_parallel$descriptor() {
         return openblas_get_parallel.DESC;
@@ -513,7 +597,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : int openblas_get_parallel(void) }
+     * {@snippet lang=c :
+     * int openblas_get_parallel(void)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_get_parallel}
      */
@@ -524,7 +610,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : int openblas_get_parallel(void) }
+     * {@snippet lang=c :
+     * int openblas_get_parallel(void)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_get_parallel}
      */
@@ -533,7 +621,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : int openblas_get_parallel(void) }
+     * {@snippet lang=c :
+     * int openblas_get_parallel(void)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_get_parallel}
      */
@@ -557,7 +647,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : float cblas_sdsdot(OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * float cblas_sdsdot(OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float *y, OPENBLAS_CONST blasint incy)
+     * }
      */
     public static FunctionDescriptor cblas_sdsdot$descriptor() {
         return cblas_sdsdot.DESC;
@@ -566,7 +658,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : float cblas_sdsdot(OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * float cblas_sdsdot(OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float *y, OPENBLAS_CONST blasint incy)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sdsdot}
      */
@@ -577,7 +671,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : float cblas_sdsdot(OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * float cblas_sdsdot(OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float *y, OPENBLAS_CONST blasint incy)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sdsdot}
      */
@@ -586,7 +682,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : float cblas_sdsdot(OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * float cblas_sdsdot(OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float *y, OPENBLAS_CONST blasint incy)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sdsdot}
      */
@@ -611,7 +709,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : float cblas_sdot(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * float cblas_sdot(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float *y, OPENBLAS_CONST blasint incy)
+     * }
      */
     public static FunctionDescriptor cblas_sdot$descriptor() {
         return cblas_sdot.DESC;
@@ -620,7 +720,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : float cblas_sdot(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * float cblas_sdot(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float *y, OPENBLAS_CONST blasint incy)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sdot}
      */
@@ -631,7 +733,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : float cblas_sdot(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * float cblas_sdot(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float *y, OPENBLAS_CONST blasint incy)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sdot}
      */
@@ -640,7 +744,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : float cblas_sdot(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * float cblas_sdot(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float *y, OPENBLAS_CONST blasint incy)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sdot}
      */
@@ -660,7 +766,9 @@ public final class cblas_h {
      * heap segments ({@code MemorySegment.ofArray}) may be passed. Only for short calls that
      * never call back into Java.
      *
-     * {@snippet lang=c : float cblas_sdot(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * float cblas_sdot(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float *y, OPENBLAS_CONST blasint incy)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sdot}
      */
@@ -684,7 +792,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : float cblas_sasum (OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx) }
+     * {@snippet lang=c :
+     * float cblas_sasum (OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx)
+     * }
      */
     public static FunctionDescriptor cblas_sasum$descriptor() {
         return cblas_sasum.DESC;
@@ -693,7 +803,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : float cblas_sasum (OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx) }
+     * {@snippet lang=c :
+     * float cblas_sasum (OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sasum}
      */
@@ -704,7 +816,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : float cblas_sasum (OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx) }
+     * {@snippet lang=c :
+     * float cblas_sasum (OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sasum}
      */
@@ -713,7 +827,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : float cblas_sasum (OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx) }
+     * {@snippet lang=c :
+     * float cblas_sasum (OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sasum}
      */
@@ -737,7 +853,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : float cblas_snrm2 (OPENBLAS_CONST blasint N, OPENBLAS_CONST float *X, OPENBLAS_CONST blasint incX) }
+     * {@snippet lang=c :
+     * float cblas_snrm2 (OPENBLAS_CONST blasint N, OPENBLAS_CONST float *X, OPENBLAS_CONST blasint incX)
+     * }
      */
     public static FunctionDescriptor cblas_snrm2$descriptor() {
         return cblas_snrm2.DESC;
@@ -746,7 +864,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : float cblas_snrm2 (OPENBLAS_CONST blasint N, OPENBLAS_CONST float *X, OPENBLAS_CONST blasint incX) }
+     * {@snippet lang=c :
+     * float cblas_snrm2 (OPENBLAS_CONST blasint N, OPENBLAS_CONST float *X, OPENBLAS_CONST blasint incX)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_snrm2}
      */
@@ -757,7 +877,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : float cblas_snrm2 (OPENBLAS_CONST blasint N, OPENBLAS_CONST float *X, OPENBLAS_CONST blasint incX) }
+     * {@snippet lang=c :
+     * float cblas_snrm2 (OPENBLAS_CONST blasint N, OPENBLAS_CONST float *X, OPENBLAS_CONST blasint incX)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_snrm2}
      */
@@ -766,7 +888,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : float cblas_snrm2 (OPENBLAS_CONST blasint N, OPENBLAS_CONST float *X, OPENBLAS_CONST blasint incX) }
+     * {@snippet lang=c :
+     * float cblas_snrm2 (OPENBLAS_CONST blasint N, OPENBLAS_CONST float *X, OPENBLAS_CONST blasint incX)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_snrm2}
      */
@@ -790,7 +914,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : CBLAS_INDEX cblas_isamax(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx) }
+     * {@snippet lang=c :
+     * CBLAS_INDEX cblas_isamax(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx)
+     * }
      */
     public static FunctionDescriptor cblas_isamax$descriptor() {
         return cblas_isamax.DESC;
@@ -799,7 +925,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : CBLAS_INDEX cblas_isamax(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx) }
+     * {@snippet lang=c :
+     * CBLAS_INDEX cblas_isamax(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_isamax}
      */
@@ -810,7 +938,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : CBLAS_INDEX cblas_isamax(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx) }
+     * {@snippet lang=c :
+     * CBLAS_INDEX cblas_isamax(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_isamax}
      */
@@ -819,7 +949,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : CBLAS_INDEX cblas_isamax(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx) }
+     * {@snippet lang=c :
+     * CBLAS_INDEX cblas_isamax(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_isamax}
      */
@@ -844,7 +976,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : void cblas_saxpy(OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * void cblas_saxpy(OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy)
+     * }
      */
     public static FunctionDescriptor cblas_saxpy$descriptor() {
         return cblas_saxpy.DESC;
@@ -853,7 +987,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : void cblas_saxpy(OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * void cblas_saxpy(OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_saxpy}
      */
@@ -864,7 +1000,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : void cblas_saxpy(OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * void cblas_saxpy(OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_saxpy}
      */
@@ -873,7 +1011,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : void cblas_saxpy(OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * void cblas_saxpy(OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_saxpy}
      */
@@ -893,7 +1033,9 @@ public final class cblas_h {
      * heap segments ({@code MemorySegment.ofArray}) may be passed. Only for short calls that
      * never call back into Java.
      *
-     * {@snippet lang=c : void cblas_saxpy(OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * void cblas_saxpy(OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_saxpy}
      */
@@ -918,7 +1060,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : void cblas_scopy(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * void cblas_scopy(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy)
+     * }
      */
     public static FunctionDescriptor cblas_scopy$descriptor() {
         return cblas_scopy.DESC;
@@ -927,7 +1071,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : void cblas_scopy(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * void cblas_scopy(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_scopy}
      */
@@ -938,7 +1084,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : void cblas_scopy(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * void cblas_scopy(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_scopy}
      */
@@ -947,7 +1095,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : void cblas_scopy(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * void cblas_scopy(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_scopy}
      */
@@ -967,7 +1117,9 @@ public final class cblas_h {
      * heap segments ({@code MemorySegment.ofArray}) may be passed. Only for short calls that
      * never call back into Java.
      *
-     * {@snippet lang=c : void cblas_scopy(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * void cblas_scopy(OPENBLAS_CONST blasint n, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_scopy}
      */
@@ -991,7 +1143,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : void cblas_sswap(OPENBLAS_CONST blasint n, float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * void cblas_sswap(OPENBLAS_CONST blasint n, float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy)
+     * }
      */
     public static FunctionDescriptor cblas_sswap$descriptor() {
         return cblas_sswap.DESC;
@@ -1000,7 +1154,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : void cblas_sswap(OPENBLAS_CONST blasint n, float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * void cblas_sswap(OPENBLAS_CONST blasint n, float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sswap}
      */
@@ -1011,7 +1167,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : void cblas_sswap(OPENBLAS_CONST blasint n, float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * void cblas_sswap(OPENBLAS_CONST blasint n, float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sswap}
      */
@@ -1020,7 +1178,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : void cblas_sswap(OPENBLAS_CONST blasint n, float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * void cblas_sswap(OPENBLAS_CONST blasint n, float *x, OPENBLAS_CONST blasint incx, float *y, OPENBLAS_CONST blasint incy)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sswap}
      */
@@ -1044,7 +1204,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : void cblas_srot(OPENBLAS_CONST blasint N, float *X, OPENBLAS_CONST blasint incX, float *Y, OPENBLAS_CONST blasint incY, OPENBLAS_CONST float c, OPENBLAS_CONST float s) }
+     * {@snippet lang=c :
+     * void cblas_srot(OPENBLAS_CONST blasint N, float *X, OPENBLAS_CONST blasint incX, float *Y, OPENBLAS_CONST blasint incY, OPENBLAS_CONST float c, OPENBLAS_CONST float s)
+     * }
      */
     public static FunctionDescriptor cblas_srot$descriptor() {
         return cblas_srot.DESC;
@@ -1053,7 +1215,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : void cblas_srot(OPENBLAS_CONST blasint N, float *X, OPENBLAS_CONST blasint incX, float *Y, OPENBLAS_CONST blasint incY, OPENBLAS_CONST float c, OPENBLAS_CONST float s) }
+     * {@snippet lang=c :
+     * void cblas_srot(OPENBLAS_CONST blasint N, float *X, OPENBLAS_CONST blasint incX, float *Y, OPENBLAS_CONST blasint incY, OPENBLAS_CONST float c, OPENBLAS_CONST float s)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_srot}
      */
@@ -1064,7 +1228,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : void cblas_srot(OPENBLAS_CONST blasint N, float *X, OPENBLAS_CONST blasint incX, float *Y, OPENBLAS_CONST blasint incY, OPENBLAS_CONST float c, OPENBLAS_CONST float s) }
+     * {@snippet lang=c :
+     * void cblas_srot(OPENBLAS_CONST blasint N, float *X, OPENBLAS_CONST blasint incX, float *Y, OPENBLAS_CONST blasint incY, OPENBLAS_CONST float c, OPENBLAS_CONST float s)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_srot}
      */
@@ -1073,7 +1239,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : void cblas_srot(OPENBLAS_CONST blasint N, float *X, OPENBLAS_CONST blasint incX, float *Y, OPENBLAS_CONST blasint incY, OPENBLAS_CONST float c, OPENBLAS_CONST float s) }
+     * {@snippet lang=c :
+     * void cblas_srot(OPENBLAS_CONST blasint N, float *X, OPENBLAS_CONST blasint incX, float *Y, OPENBLAS_CONST blasint incY, OPENBLAS_CONST float c, OPENBLAS_CONST float s)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_srot}
      */
@@ -1098,7 +1266,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : void cblas_sscal(OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, float *X, OPENBLAS_CONST blasint incX) }
+     * {@snippet lang=c :
+     * void cblas_sscal(OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, float *X, OPENBLAS_CONST blasint incX)
+     * }
      */
     public static FunctionDescriptor cblas_sscal$descriptor() {
         return cblas_sscal.DESC;
@@ -1107,7 +1277,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : void cblas_sscal(OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, float *X, OPENBLAS_CONST blasint incX) }
+     * {@snippet lang=c :
+     * void cblas_sscal(OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, float *X, OPENBLAS_CONST blasint incX)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sscal}
      */
@@ -1118,7 +1290,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : void cblas_sscal(OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, float *X, OPENBLAS_CONST blasint incX) }
+     * {@snippet lang=c :
+     * void cblas_sscal(OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, float *X, OPENBLAS_CONST blasint incX)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sscal}
      */
@@ -1127,7 +1301,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : void cblas_sscal(OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, float *X, OPENBLAS_CONST blasint incX) }
+     * {@snippet lang=c :
+     * void cblas_sscal(OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, float *X, OPENBLAS_CONST blasint incX)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sscal}
      */
@@ -1147,7 +1323,9 @@ public final class cblas_h {
      * heap segments ({@code MemorySegment.ofArray}) may be passed. Only for short calls that
      * never call back into Java.
      *
-     * {@snippet lang=c : void cblas_sscal(OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, float *X, OPENBLAS_CONST blasint incX) }
+     * {@snippet lang=c :
+     * void cblas_sscal(OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, float *X, OPENBLAS_CONST blasint incX)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sscal}
      */
@@ -1172,7 +1350,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : void cblas_sgemv(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLAS_TRANSPOSE trans, OPENBLAS_CONST blasint m, OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *a, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float beta, float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * void cblas_sgemv(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLAS_TRANSPOSE trans, OPENBLAS_CONST blasint m, OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *a, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float beta, float *y, OPENBLAS_CONST blasint incy)
+     * }
      */
     public static FunctionDescriptor cblas_sgemv$descriptor() {
         return cblas_sgemv.DESC;
@@ -1181,7 +1361,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : void cblas_sgemv(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLAS_TRANSPOSE trans, OPENBLAS_CONST blasint m, OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *a, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float beta, float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * void cblas_sgemv(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLAS_TRANSPOSE trans, OPENBLAS_CONST blasint m, OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *a, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float beta, float *y, OPENBLAS_CONST blasint incy)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sgemv}
      */
@@ -1192,7 +1374,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : void cblas_sgemv(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLAS_TRANSPOSE trans, OPENBLAS_CONST blasint m, OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *a, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float beta, float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * void cblas_sgemv(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLAS_TRANSPOSE trans, OPENBLAS_CONST blasint m, OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *a, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float beta, float *y, OPENBLAS_CONST blasint incy)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sgemv}
      */
@@ -1201,7 +1385,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : void cblas_sgemv(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLAS_TRANSPOSE trans, OPENBLAS_CONST blasint m, OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *a, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float beta, float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * void cblas_sgemv(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLAS_TRANSPOSE trans, OPENBLAS_CONST blasint m, OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *a, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float beta, float *y, OPENBLAS_CONST blasint incy)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sgemv}
      */
@@ -1221,7 +1407,9 @@ public final class cblas_h {
      * heap segments ({@code MemorySegment.ofArray}) may be passed. Only for short calls that
      * never call back into Java.
      *
-     * {@snippet lang=c : void cblas_sgemv(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLAS_TRANSPOSE trans, OPENBLAS_CONST blasint m, OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *a, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float beta, float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * void cblas_sgemv(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLAS_TRANSPOSE trans, OPENBLAS_CONST blasint m, OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *a, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx, OPENBLAS_CONST float beta, float *y, OPENBLAS_CONST blasint incy)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sgemv}
      */
@@ -1245,7 +1433,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : void cblas_sger (OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *X, OPENBLAS_CONST blasint incX, OPENBLAS_CONST float *Y, OPENBLAS_CONST blasint incY, float *A, OPENBLAS_CONST blasint lda) }
+     * {@snippet lang=c :
+     * void cblas_sger (OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *X, OPENBLAS_CONST blasint incX, OPENBLAS_CONST float *Y, OPENBLAS_CONST blasint incY, float *A, OPENBLAS_CONST blasint lda)
+     * }
      */
     public static FunctionDescriptor cblas_sger$descriptor() {
         return cblas_sger.DESC;
@@ -1254,7 +1444,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : void cblas_sger (OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *X, OPENBLAS_CONST blasint incX, OPENBLAS_CONST float *Y, OPENBLAS_CONST blasint incY, float *A, OPENBLAS_CONST blasint lda) }
+     * {@snippet lang=c :
+     * void cblas_sger (OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *X, OPENBLAS_CONST blasint incX, OPENBLAS_CONST float *Y, OPENBLAS_CONST blasint incY, float *A, OPENBLAS_CONST blasint lda)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sger}
      */
@@ -1265,7 +1457,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : void cblas_sger (OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *X, OPENBLAS_CONST blasint incX, OPENBLAS_CONST float *Y, OPENBLAS_CONST blasint incY, float *A, OPENBLAS_CONST blasint lda) }
+     * {@snippet lang=c :
+     * void cblas_sger (OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *X, OPENBLAS_CONST blasint incX, OPENBLAS_CONST float *Y, OPENBLAS_CONST blasint incY, float *A, OPENBLAS_CONST blasint lda)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sger}
      */
@@ -1274,7 +1468,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : void cblas_sger (OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *X, OPENBLAS_CONST blasint incX, OPENBLAS_CONST float *Y, OPENBLAS_CONST blasint incY, float *A, OPENBLAS_CONST blasint lda) }
+     * {@snippet lang=c :
+     * void cblas_sger (OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *X, OPENBLAS_CONST blasint incX, OPENBLAS_CONST float *Y, OPENBLAS_CONST blasint incY, float *A, OPENBLAS_CONST blasint lda)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sger}
      */
@@ -1298,7 +1494,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : void cblas_strmv(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_DIAG Diag, OPENBLAS_CONST blasint N, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, float *X, OPENBLAS_CONST blasint incX) }
+     * {@snippet lang=c :
+     * void cblas_strmv(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_DIAG Diag, OPENBLAS_CONST blasint N, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, float *X, OPENBLAS_CONST blasint incX)
+     * }
      */
     public static FunctionDescriptor cblas_strmv$descriptor() {
         return cblas_strmv.DESC;
@@ -1307,7 +1505,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : void cblas_strmv(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_DIAG Diag, OPENBLAS_CONST blasint N, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, float *X, OPENBLAS_CONST blasint incX) }
+     * {@snippet lang=c :
+     * void cblas_strmv(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_DIAG Diag, OPENBLAS_CONST blasint N, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, float *X, OPENBLAS_CONST blasint incX)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_strmv}
      */
@@ -1318,7 +1518,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : void cblas_strmv(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_DIAG Diag, OPENBLAS_CONST blasint N, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, float *X, OPENBLAS_CONST blasint incX) }
+     * {@snippet lang=c :
+     * void cblas_strmv(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_DIAG Diag, OPENBLAS_CONST blasint N, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, float *X, OPENBLAS_CONST blasint incX)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_strmv}
      */
@@ -1327,7 +1529,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : void cblas_strmv(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_DIAG Diag, OPENBLAS_CONST blasint N, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, float *X, OPENBLAS_CONST blasint incX) }
+     * {@snippet lang=c :
+     * void cblas_strmv(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_DIAG Diag, OPENBLAS_CONST blasint N, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, float *X, OPENBLAS_CONST blasint incX)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_strmv}
      */
@@ -1351,7 +1555,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : void cblas_ssymv(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *X, OPENBLAS_CONST blasint incX, OPENBLAS_CONST float beta, float *Y, OPENBLAS_CONST blasint incY) }
+     * {@snippet lang=c :
+     * void cblas_ssymv(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *X, OPENBLAS_CONST blasint incX, OPENBLAS_CONST float beta, float *Y, OPENBLAS_CONST blasint incY)
+     * }
      */
     public static FunctionDescriptor cblas_ssymv$descriptor() {
         return cblas_ssymv.DESC;
@@ -1360,7 +1566,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : void cblas_ssymv(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *X, OPENBLAS_CONST blasint incX, OPENBLAS_CONST float beta, float *Y, OPENBLAS_CONST blasint incY) }
+     * {@snippet lang=c :
+     * void cblas_ssymv(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *X, OPENBLAS_CONST blasint incX, OPENBLAS_CONST float beta, float *Y, OPENBLAS_CONST blasint incY)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_ssymv}
      */
@@ -1371,7 +1579,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : void cblas_ssymv(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *X, OPENBLAS_CONST blasint incX, OPENBLAS_CONST float beta, float *Y, OPENBLAS_CONST blasint incY) }
+     * {@snippet lang=c :
+     * void cblas_ssymv(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *X, OPENBLAS_CONST blasint incX, OPENBLAS_CONST float beta, float *Y, OPENBLAS_CONST blasint incY)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_ssymv}
      */
@@ -1380,7 +1590,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : void cblas_ssymv(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *X, OPENBLAS_CONST blasint incX, OPENBLAS_CONST float beta, float *Y, OPENBLAS_CONST blasint incY) }
+     * {@snippet lang=c :
+     * void cblas_ssymv(OPENBLAS_CONST enum CBLAS_ORDER order, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *X, OPENBLAS_CONST blasint incX, OPENBLAS_CONST float beta, float *Y, OPENBLAS_CONST blasint incY)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_ssymv}
      */
@@ -1405,7 +1617,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : void cblas_sgemm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransB, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST blasint K, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *B, OPENBLAS_CONST blasint ldb, OPENBLAS_CONST float beta, float *C, OPENBLAS_CONST blasint ldc) }
+     * {@snippet lang=c :
+     * void cblas_sgemm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransB, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST blasint K, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *B, OPENBLAS_CONST blasint ldb, OPENBLAS_CONST float beta, float *C, OPENBLAS_CONST blasint ldc)
+     * }
      */
     public static FunctionDescriptor cblas_sgemm$descriptor() {
         return cblas_sgemm.DESC;
@@ -1414,7 +1628,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : void cblas_sgemm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransB, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST blasint K, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *B, OPENBLAS_CONST blasint ldb, OPENBLAS_CONST float beta, float *C, OPENBLAS_CONST blasint ldc) }
+     * {@snippet lang=c :
+     * void cblas_sgemm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransB, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST blasint K, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *B, OPENBLAS_CONST blasint ldb, OPENBLAS_CONST float beta, float *C, OPENBLAS_CONST blasint ldc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sgemm}
      */
@@ -1425,7 +1641,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : void cblas_sgemm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransB, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST blasint K, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *B, OPENBLAS_CONST blasint ldb, OPENBLAS_CONST float beta, float *C, OPENBLAS_CONST blasint ldc) }
+     * {@snippet lang=c :
+     * void cblas_sgemm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransB, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST blasint K, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *B, OPENBLAS_CONST blasint ldb, OPENBLAS_CONST float beta, float *C, OPENBLAS_CONST blasint ldc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sgemm}
      */
@@ -1434,7 +1652,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : void cblas_sgemm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransB, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST blasint K, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *B, OPENBLAS_CONST blasint ldb, OPENBLAS_CONST float beta, float *C, OPENBLAS_CONST blasint ldc) }
+     * {@snippet lang=c :
+     * void cblas_sgemm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransB, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST blasint K, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *B, OPENBLAS_CONST blasint ldb, OPENBLAS_CONST float beta, float *C, OPENBLAS_CONST blasint ldc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sgemm}
      */
@@ -1454,7 +1674,9 @@ public final class cblas_h {
      * heap segments ({@code MemorySegment.ofArray}) may be passed. Only for short calls that
      * never call back into Java.
      *
-     * {@snippet lang=c : void cblas_sgemm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransB, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST blasint K, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *B, OPENBLAS_CONST blasint ldb, OPENBLAS_CONST float beta, float *C, OPENBLAS_CONST blasint ldc) }
+     * {@snippet lang=c :
+     * void cblas_sgemm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransB, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST blasint K, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *B, OPENBLAS_CONST blasint ldb, OPENBLAS_CONST float beta, float *C, OPENBLAS_CONST blasint ldc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sgemm}
      */
@@ -1478,7 +1700,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : void cblas_ssymm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_SIDE Side, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *B, OPENBLAS_CONST blasint ldb, OPENBLAS_CONST float beta, float *C, OPENBLAS_CONST blasint ldc) }
+     * {@snippet lang=c :
+     * void cblas_ssymm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_SIDE Side, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *B, OPENBLAS_CONST blasint ldb, OPENBLAS_CONST float beta, float *C, OPENBLAS_CONST blasint ldc)
+     * }
      */
     public static FunctionDescriptor cblas_ssymm$descriptor() {
         return cblas_ssymm.DESC;
@@ -1487,7 +1711,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : void cblas_ssymm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_SIDE Side, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *B, OPENBLAS_CONST blasint ldb, OPENBLAS_CONST float beta, float *C, OPENBLAS_CONST blasint ldc) }
+     * {@snippet lang=c :
+     * void cblas_ssymm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_SIDE Side, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *B, OPENBLAS_CONST blasint ldb, OPENBLAS_CONST float beta, float *C, OPENBLAS_CONST blasint ldc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_ssymm}
      */
@@ -1498,7 +1724,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : void cblas_ssymm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_SIDE Side, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *B, OPENBLAS_CONST blasint ldb, OPENBLAS_CONST float beta, float *C, OPENBLAS_CONST blasint ldc) }
+     * {@snippet lang=c :
+     * void cblas_ssymm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_SIDE Side, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *B, OPENBLAS_CONST blasint ldb, OPENBLAS_CONST float beta, float *C, OPENBLAS_CONST blasint ldc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_ssymm}
      */
@@ -1507,7 +1735,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : void cblas_ssymm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_SIDE Side, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *B, OPENBLAS_CONST blasint ldb, OPENBLAS_CONST float beta, float *C, OPENBLAS_CONST blasint ldc) }
+     * {@snippet lang=c :
+     * void cblas_ssymm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_SIDE Side, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float *B, OPENBLAS_CONST blasint ldb, OPENBLAS_CONST float beta, float *C, OPENBLAS_CONST blasint ldc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_ssymm}
      */
@@ -1531,7 +1761,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : void cblas_ssyrk(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE Trans, OPENBLAS_CONST blasint N, OPENBLAS_CONST blasint K, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float beta, float *C, OPENBLAS_CONST blasint ldc) }
+     * {@snippet lang=c :
+     * void cblas_ssyrk(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE Trans, OPENBLAS_CONST blasint N, OPENBLAS_CONST blasint K, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float beta, float *C, OPENBLAS_CONST blasint ldc)
+     * }
      */
     public static FunctionDescriptor cblas_ssyrk$descriptor() {
         return cblas_ssyrk.DESC;
@@ -1540,7 +1772,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : void cblas_ssyrk(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE Trans, OPENBLAS_CONST blasint N, OPENBLAS_CONST blasint K, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float beta, float *C, OPENBLAS_CONST blasint ldc) }
+     * {@snippet lang=c :
+     * void cblas_ssyrk(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE Trans, OPENBLAS_CONST blasint N, OPENBLAS_CONST blasint K, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float beta, float *C, OPENBLAS_CONST blasint ldc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_ssyrk}
      */
@@ -1551,7 +1785,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : void cblas_ssyrk(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE Trans, OPENBLAS_CONST blasint N, OPENBLAS_CONST blasint K, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float beta, float *C, OPENBLAS_CONST blasint ldc) }
+     * {@snippet lang=c :
+     * void cblas_ssyrk(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE Trans, OPENBLAS_CONST blasint N, OPENBLAS_CONST blasint K, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float beta, float *C, OPENBLAS_CONST blasint ldc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_ssyrk}
      */
@@ -1560,7 +1796,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : void cblas_ssyrk(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE Trans, OPENBLAS_CONST blasint N, OPENBLAS_CONST blasint K, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float beta, float *C, OPENBLAS_CONST blasint ldc) }
+     * {@snippet lang=c :
+     * void cblas_ssyrk(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE Trans, OPENBLAS_CONST blasint N, OPENBLAS_CONST blasint K, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, OPENBLAS_CONST float beta, float *C, OPENBLAS_CONST blasint ldc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_ssyrk}
      */
@@ -1584,7 +1822,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : void cblas_strmm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_SIDE Side, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_DIAG Diag, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, float *B, OPENBLAS_CONST blasint ldb) }
+     * {@snippet lang=c :
+     * void cblas_strmm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_SIDE Side, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_DIAG Diag, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, float *B, OPENBLAS_CONST blasint ldb)
+     * }
      */
     public static FunctionDescriptor cblas_strmm$descriptor() {
         return cblas_strmm.DESC;
@@ -1593,7 +1833,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : void cblas_strmm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_SIDE Side, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_DIAG Diag, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, float *B, OPENBLAS_CONST blasint ldb) }
+     * {@snippet lang=c :
+     * void cblas_strmm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_SIDE Side, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_DIAG Diag, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, float *B, OPENBLAS_CONST blasint ldb)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_strmm}
      */
@@ -1604,7 +1846,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : void cblas_strmm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_SIDE Side, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_DIAG Diag, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, float *B, OPENBLAS_CONST blasint ldb) }
+     * {@snippet lang=c :
+     * void cblas_strmm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_SIDE Side, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_DIAG Diag, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, float *B, OPENBLAS_CONST blasint ldb)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_strmm}
      */
@@ -1613,7 +1857,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : void cblas_strmm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_SIDE Side, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_DIAG Diag, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, float *B, OPENBLAS_CONST blasint ldb) }
+     * {@snippet lang=c :
+     * void cblas_strmm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_SIDE Side, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_DIAG Diag, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, float *B, OPENBLAS_CONST blasint ldb)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_strmm}
      */
@@ -1637,7 +1883,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : void cblas_strsm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_SIDE Side, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_DIAG Diag, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, float *B, OPENBLAS_CONST blasint ldb) }
+     * {@snippet lang=c :
+     * void cblas_strsm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_SIDE Side, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_DIAG Diag, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, float *B, OPENBLAS_CONST blasint ldb)
+     * }
      */
     public static FunctionDescriptor cblas_strsm$descriptor() {
         return cblas_strsm.DESC;
@@ -1646,7 +1894,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : void cblas_strsm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_SIDE Side, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_DIAG Diag, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, float *B, OPENBLAS_CONST blasint ldb) }
+     * {@snippet lang=c :
+     * void cblas_strsm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_SIDE Side, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_DIAG Diag, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, float *B, OPENBLAS_CONST blasint ldb)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_strsm}
      */
@@ -1657,7 +1907,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : void cblas_strsm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_SIDE Side, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_DIAG Diag, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, float *B, OPENBLAS_CONST blasint ldb) }
+     * {@snippet lang=c :
+     * void cblas_strsm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_SIDE Side, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_DIAG Diag, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, float *B, OPENBLAS_CONST blasint ldb)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_strsm}
      */
@@ -1666,7 +1918,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : void cblas_strsm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_SIDE Side, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_DIAG Diag, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, float *B, OPENBLAS_CONST blasint ldb) }
+     * {@snippet lang=c :
+     * void cblas_strsm(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_SIDE Side, OPENBLAS_CONST enum CBLAS_UPLO Uplo, OPENBLAS_CONST enum CBLAS_TRANSPOSE TransA, OPENBLAS_CONST enum CBLAS_DIAG Diag, OPENBLAS_CONST blasint M, OPENBLAS_CONST blasint N, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *A, OPENBLAS_CONST blasint lda, float *B, OPENBLAS_CONST blasint ldb)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_strsm}
      */
@@ -1690,7 +1944,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : void cblas_saxpby(OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx,OPENBLAS_CONST float beta, float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * void cblas_saxpby(OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx,OPENBLAS_CONST float beta, float *y, OPENBLAS_CONST blasint incy)
+     * }
      */
     public static FunctionDescriptor cblas_saxpby$descriptor() {
         return cblas_saxpby.DESC;
@@ -1699,7 +1955,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : void cblas_saxpby(OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx,OPENBLAS_CONST float beta, float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * void cblas_saxpby(OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx,OPENBLAS_CONST float beta, float *y, OPENBLAS_CONST blasint incy)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_saxpby}
      */
@@ -1710,7 +1968,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : void cblas_saxpby(OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx,OPENBLAS_CONST float beta, float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * void cblas_saxpby(OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx,OPENBLAS_CONST float beta, float *y, OPENBLAS_CONST blasint incy)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_saxpby}
      */
@@ -1719,7 +1979,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : void cblas_saxpby(OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx,OPENBLAS_CONST float beta, float *y, OPENBLAS_CONST blasint incy) }
+     * {@snippet lang=c :
+     * void cblas_saxpby(OPENBLAS_CONST blasint n, OPENBLAS_CONST float alpha, OPENBLAS_CONST float *x, OPENBLAS_CONST blasint incx,OPENBLAS_CONST float beta, float *y, OPENBLAS_CONST blasint incy)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_saxpby}
      */
@@ -1743,7 +2005,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : void cblas_somatcopy(OPENBLAS_CONST enum CBLAS_ORDER CORDER, OPENBLAS_CONST enum CBLAS_TRANSPOSE CTRANS, OPENBLAS_CONST blasint crows, OPENBLAS_CONST blasint ccols, OPENBLAS_CONST float calpha, OPENBLAS_CONST float *a, OPENBLAS_CONST blasint clda, float *b, OPENBLAS_CONST blasint cldb) }
+     * {@snippet lang=c :
+     * void cblas_somatcopy(OPENBLAS_CONST enum CBLAS_ORDER CORDER, OPENBLAS_CONST enum CBLAS_TRANSPOSE CTRANS, OPENBLAS_CONST blasint crows, OPENBLAS_CONST blasint ccols, OPENBLAS_CONST float calpha, OPENBLAS_CONST float *a, OPENBLAS_CONST blasint clda, float *b, OPENBLAS_CONST blasint cldb)
+     * }
      */
     public static FunctionDescriptor cblas_somatcopy$descriptor() {
         return cblas_somatcopy.DESC;
@@ -1752,7 +2016,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : void cblas_somatcopy(OPENBLAS_CONST enum CBLAS_ORDER CORDER, OPENBLAS_CONST enum CBLAS_TRANSPOSE CTRANS, OPENBLAS_CONST blasint crows, OPENBLAS_CONST blasint ccols, OPENBLAS_CONST float calpha, OPENBLAS_CONST float *a, OPENBLAS_CONST blasint clda, float *b, OPENBLAS_CONST blasint cldb) }
+     * {@snippet lang=c :
+     * void cblas_somatcopy(OPENBLAS_CONST enum CBLAS_ORDER CORDER, OPENBLAS_CONST enum CBLAS_TRANSPOSE CTRANS, OPENBLAS_CONST blasint crows, OPENBLAS_CONST blasint ccols, OPENBLAS_CONST float calpha, OPENBLAS_CONST float *a, OPENBLAS_CONST blasint clda, float *b, OPENBLAS_CONST blasint cldb)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_somatcopy}
      */
@@ -1763,7 +2029,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : void cblas_somatcopy(OPENBLAS_CONST enum CBLAS_ORDER CORDER, OPENBLAS_CONST enum CBLAS_TRANSPOSE CTRANS, OPENBLAS_CONST blasint crows, OPENBLAS_CONST blasint ccols, OPENBLAS_CONST float calpha, OPENBLAS_CONST float *a, OPENBLAS_CONST blasint clda, float *b, OPENBLAS_CONST blasint cldb) }
+     * {@snippet lang=c :
+     * void cblas_somatcopy(OPENBLAS_CONST enum CBLAS_ORDER CORDER, OPENBLAS_CONST enum CBLAS_TRANSPOSE CTRANS, OPENBLAS_CONST blasint crows, OPENBLAS_CONST blasint ccols, OPENBLAS_CONST float calpha, OPENBLAS_CONST float *a, OPENBLAS_CONST blasint clda, float *b, OPENBLAS_CONST blasint cldb)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_somatcopy}
      */
@@ -1772,7 +2040,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : void cblas_somatcopy(OPENBLAS_CONST enum CBLAS_ORDER CORDER, OPENBLAS_CONST enum CBLAS_TRANSPOSE CTRANS, OPENBLAS_CONST blasint crows, OPENBLAS_CONST blasint ccols, OPENBLAS_CONST float calpha, OPENBLAS_CONST float *a, OPENBLAS_CONST blasint clda, float *b, OPENBLAS_CONST blasint cldb) }
+     * {@snippet lang=c :
+     * void cblas_somatcopy(OPENBLAS_CONST enum CBLAS_ORDER CORDER, OPENBLAS_CONST enum CBLAS_TRANSPOSE CTRANS, OPENBLAS_CONST blasint crows, OPENBLAS_CONST blasint ccols, OPENBLAS_CONST float calpha, OPENBLAS_CONST float *a, OPENBLAS_CONST blasint clda, float *b, OPENBLAS_CONST blasint cldb)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_somatcopy}
      */
@@ -1796,7 +2066,9 @@ public final class cblas_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : void cblas_sgemm_batch(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_TRANSPOSE * TransA_array, OPENBLAS_CONST enum CBLAS_TRANSPOSE * TransB_array, OPENBLAS_CONST blasint * M_array, OPENBLAS_CONST blasint * N_array, OPENBLAS_CONST blasint * K_array, OPENBLAS_CONST float * alpha_array, OPENBLAS_CONST float ** A_array, OPENBLAS_CONST blasint * lda_array, OPENBLAS_CONST float ** B_array, OPENBLAS_CONST blasint * ldb_array, OPENBLAS_CONST float * beta_array, float ** C_array, OPENBLAS_CONST blasint * ldc_array, OPENBLAS_CONST blasint group_count, OPENBLAS_CONST blasint * group_size) }
+     * {@snippet lang=c :
+     * void cblas_sgemm_batch(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_TRANSPOSE * TransA_array, OPENBLAS_CONST enum CBLAS_TRANSPOSE * TransB_array, OPENBLAS_CONST blasint * M_array, OPENBLAS_CONST blasint * N_array, OPENBLAS_CONST blasint * K_array, OPENBLAS_CONST float * alpha_array, OPENBLAS_CONST float ** A_array, OPENBLAS_CONST blasint * lda_array, OPENBLAS_CONST float ** B_array, OPENBLAS_CONST blasint * ldb_array, OPENBLAS_CONST float * beta_array, float ** C_array, OPENBLAS_CONST blasint * ldc_array, OPENBLAS_CONST blasint group_count, OPENBLAS_CONST blasint * group_size)
+     * }
      */
     public static FunctionDescriptor cblas_sgemm_batch$descriptor() {
         return cblas_sgemm_batch.DESC;
@@ -1805,7 +2077,9 @@ public final class cblas_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : void cblas_sgemm_batch(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_TRANSPOSE * TransA_array, OPENBLAS_CONST enum CBLAS_TRANSPOSE * TransB_array, OPENBLAS_CONST blasint * M_array, OPENBLAS_CONST blasint * N_array, OPENBLAS_CONST blasint * K_array, OPENBLAS_CONST float * alpha_array, OPENBLAS_CONST float ** A_array, OPENBLAS_CONST blasint * lda_array, OPENBLAS_CONST float ** B_array, OPENBLAS_CONST blasint * ldb_array, OPENBLAS_CONST float * beta_array, float ** C_array, OPENBLAS_CONST blasint * ldc_array, OPENBLAS_CONST blasint group_count, OPENBLAS_CONST blasint * group_size) }
+     * {@snippet lang=c :
+     * void cblas_sgemm_batch(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_TRANSPOSE * TransA_array, OPENBLAS_CONST enum CBLAS_TRANSPOSE * TransB_array, OPENBLAS_CONST blasint * M_array, OPENBLAS_CONST blasint * N_array, OPENBLAS_CONST blasint * K_array, OPENBLAS_CONST float * alpha_array, OPENBLAS_CONST float ** A_array, OPENBLAS_CONST blasint * lda_array, OPENBLAS_CONST float ** B_array, OPENBLAS_CONST blasint * ldb_array, OPENBLAS_CONST float * beta_array, float ** C_array, OPENBLAS_CONST blasint * ldc_array, OPENBLAS_CONST blasint group_count, OPENBLAS_CONST blasint * group_size)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sgemm_batch}
      */
@@ -1816,7 +2090,9 @@ public final class cblas_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : void cblas_sgemm_batch(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_TRANSPOSE * TransA_array, OPENBLAS_CONST enum CBLAS_TRANSPOSE * TransB_array, OPENBLAS_CONST blasint * M_array, OPENBLAS_CONST blasint * N_array, OPENBLAS_CONST blasint * K_array, OPENBLAS_CONST float * alpha_array, OPENBLAS_CONST float ** A_array, OPENBLAS_CONST blasint * lda_array, OPENBLAS_CONST float ** B_array, OPENBLAS_CONST blasint * ldb_array, OPENBLAS_CONST float * beta_array, float ** C_array, OPENBLAS_CONST blasint * ldc_array, OPENBLAS_CONST blasint group_count, OPENBLAS_CONST blasint * group_size) }
+     * {@snippet lang=c :
+     * void cblas_sgemm_batch(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_TRANSPOSE * TransA_array, OPENBLAS_CONST enum CBLAS_TRANSPOSE * TransB_array, OPENBLAS_CONST blasint * M_array, OPENBLAS_CONST blasint * N_array, OPENBLAS_CONST blasint * K_array, OPENBLAS_CONST float * alpha_array, OPENBLAS_CONST float ** A_array, OPENBLAS_CONST blasint * lda_array, OPENBLAS_CONST float ** B_array, OPENBLAS_CONST blasint * ldb_array, OPENBLAS_CONST float * beta_array, float ** C_array, OPENBLAS_CONST blasint * ldc_array, OPENBLAS_CONST blasint group_count, OPENBLAS_CONST blasint * group_size)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sgemm_batch}
      */
@@ -1825,7 +2101,9 @@ public final class cblas_h {
     }
 
     /**
-     * {@snippet lang=c : void cblas_sgemm_batch(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_TRANSPOSE * TransA_array, OPENBLAS_CONST enum CBLAS_TRANSPOSE * TransB_array, OPENBLAS_CONST blasint * M_array, OPENBLAS_CONST blasint * N_array, OPENBLAS_CONST blasint * K_array, OPENBLAS_CONST float * alpha_array, OPENBLAS_CONST float ** A_array, OPENBLAS_CONST blasint * lda_array, OPENBLAS_CONST float ** B_array, OPENBLAS_CONST blasint * ldb_array, OPENBLAS_CONST float * beta_array, float ** C_array, OPENBLAS_CONST blasint * ldc_array, OPENBLAS_CONST blasint group_count, OPENBLAS_CONST blasint * group_size) }
+     * {@snippet lang=c :
+     * void cblas_sgemm_batch(OPENBLAS_CONST enum CBLAS_ORDER Order, OPENBLAS_CONST enum CBLAS_TRANSPOSE * TransA_array, OPENBLAS_CONST enum CBLAS_TRANSPOSE * TransB_array, OPENBLAS_CONST blasint * M_array, OPENBLAS_CONST blasint * N_array, OPENBLAS_CONST blasint * K_array, OPENBLAS_CONST float * alpha_array, OPENBLAS_CONST float ** A_array, OPENBLAS_CONST blasint * lda_array, OPENBLAS_CONST float ** B_array, OPENBLAS_CONST blasint * ldb_array, OPENBLAS_CONST float * beta_array, float ** C_array, OPENBLAS_CONST blasint * ldc_array, OPENBLAS_CONST blasint group_count, OPENBLAS_CONST blasint * group_size)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sgemm_batch}
      */

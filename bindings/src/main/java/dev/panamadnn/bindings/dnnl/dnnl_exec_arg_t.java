@@ -9,7 +9,9 @@ import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
- * {@snippet lang=c : struct { int arg; dnnl_memory_t memory; } }
+ * {@snippet lang=c :
+ * struct { int arg; dnnl_memory_t memory; }
+ * }
  */
 @SuppressWarnings("restricted")
 public class dnnl_exec_arg_t {
@@ -35,7 +37,9 @@ public class dnnl_exec_arg_t {
     /**
      * Layout for field:
      *
-     * {@snippet lang=c : int arg }
+     * {@snippet lang=c :
+     * int arg
+     * }
      */
     public static final ValueLayout.OfInt arg$layout() {
         return arg$LAYOUT;
@@ -46,7 +50,9 @@ public class dnnl_exec_arg_t {
     /**
      * Offset for field:
      *
-     * {@snippet lang=c : int arg }
+     * {@snippet lang=c :
+     * int arg
+     * }
      */
     public static final long arg$offset() {
         return arg$OFFSET;
@@ -55,7 +61,9 @@ public class dnnl_exec_arg_t {
     /**
      * Getter for field:
      *
-     * {@snippet lang=c : int arg }
+     * {@snippet lang=c :
+     * int arg
+     * }
      */
     public static int arg(MemorySegment struct) {
         return struct.get(arg$LAYOUT, arg$OFFSET);
@@ -64,7 +72,9 @@ public class dnnl_exec_arg_t {
     /**
      * Setter for field:
      *
-     * {@snippet lang=c : int arg }
+     * {@snippet lang=c :
+     * int arg
+     * }
      */
     public static void arg(MemorySegment struct, int fieldValue) {
         struct.set(arg$LAYOUT, arg$OFFSET, fieldValue);
@@ -75,7 +85,9 @@ public class dnnl_exec_arg_t {
     /**
      * Layout for field:
      *
-     * {@snippet lang=c : dnnl_memory_t memory }
+     * {@snippet lang=c :
+     * dnnl_memory_t memory
+     * }
      */
     public static final AddressLayout memory$layout() {
         return memory$LAYOUT;
@@ -86,7 +98,9 @@ public class dnnl_exec_arg_t {
     /**
      * Offset for field:
      *
-     * {@snippet lang=c : dnnl_memory_t memory }
+     * {@snippet lang=c :
+     * dnnl_memory_t memory
+     * }
      */
     public static final long memory$offset() {
         return memory$OFFSET;
@@ -95,7 +109,9 @@ public class dnnl_exec_arg_t {
     /**
      * Getter for field:
      *
-     * {@snippet lang=c : dnnl_memory_t memory }
+     * {@snippet lang=c :
+     * dnnl_memory_t memory
+     * }
      */
     public static MemorySegment memory(MemorySegment struct) {
         return struct.get(memory$LAYOUT, memory$OFFSET);
@@ -104,7 +120,9 @@ public class dnnl_exec_arg_t {
     /**
      * Setter for field:
      *
-     * {@snippet lang=c : dnnl_memory_t memory }
+     * {@snippet lang=c :
+     * dnnl_memory_t memory
+     * }
      */
     public static void memory(MemorySegment struct, MemorySegment fieldValue) {
         struct.set(memory$LAYOUT, memory$OFFSET, fieldValue);

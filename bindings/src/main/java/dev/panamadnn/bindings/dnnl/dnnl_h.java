@@ -56,14055 +56,18077 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : typedef int64_t dnnl_dim_t }
+     * {@snippet lang=c :
+     * typedef int64_t dnnl_dim_t
+     * }
      */
     public static final ValueLayout.OfLong dnnl_dim_t = C_LONG;
 
     /**
-     * {@snippet lang=c : typedef dnnl_dim_t dnnl_dims_t[DNNL_MAX_NDIMS] }
+     * {@snippet lang=c :
+     * typedef dnnl_dim_t dnnl_dims_t[DNNL_MAX_NDIMS]
+     * }
      */
     public static final SequenceLayout dnnl_dims_t = MemoryLayout.sequenceLayout(12L, C_LONG);
 
     /**
-     * {@snippet lang=c : typedef struct dnnl_engine *dnnl_engine_t }
+     * {@snippet lang=c :
+     * typedef struct dnnl_engine *dnnl_engine_t
+     * }
      */
     public static final AddressLayout dnnl_engine_t = C_POINTER;
 
     /**
-     * {@snippet lang=c : typedef struct dnnl_stream *dnnl_stream_t }
+     * {@snippet lang=c :
+     * typedef struct dnnl_stream *dnnl_stream_t
+     * }
      */
     public static final AddressLayout dnnl_stream_t = C_POINTER;
 
     /**
-     * {@snippet lang=c : typedef struct dnnl_memory_desc *dnnl_memory_desc_t }
+     * {@snippet lang=c :
+     * typedef struct dnnl_memory_desc *dnnl_memory_desc_t
+     * }
      */
     public static final AddressLayout dnnl_memory_desc_t = C_POINTER;
 
     /**
-     * {@snippet lang=c : typedef const struct dnnl_memory_desc *const_dnnl_memory_desc_t }
+     * {@snippet lang=c :
+     * typedef const struct dnnl_memory_desc *const_dnnl_memory_desc_t
+     * }
      */
     public static final AddressLayout const_dnnl_memory_desc_t = C_POINTER;
 
     /**
-     * {@snippet lang=c : typedef struct dnnl_memory *dnnl_memory_t }
+     * {@snippet lang=c :
+     * typedef struct dnnl_memory *dnnl_memory_t
+     * }
      */
     public static final AddressLayout dnnl_memory_t = C_POINTER;
 
     /**
-     * {@snippet lang=c : typedef struct dnnl_primitive_desc *dnnl_primitive_desc_t }
+     * {@snippet lang=c :
+     * typedef struct dnnl_primitive_desc *dnnl_primitive_desc_t
+     * }
      */
     public static final AddressLayout dnnl_primitive_desc_t = C_POINTER;
 
     /**
-     * {@snippet lang=c : typedef struct dnnl_primitive_attr *dnnl_primitive_attr_t }
+     * {@snippet lang=c :
+     * typedef struct dnnl_primitive_attr *dnnl_primitive_attr_t
+     * }
      */
     public static final AddressLayout dnnl_primitive_attr_t = C_POINTER;
 
     /**
-     * {@snippet lang=c : typedef struct dnnl_post_ops *dnnl_post_ops_t }
+     * {@snippet lang=c :
+     * typedef struct dnnl_post_ops *dnnl_post_ops_t
+     * }
      */
     public static final AddressLayout dnnl_post_ops_t = C_POINTER;
 
     /**
-     * {@snippet lang=c : typedef struct dnnl_primitive *dnnl_primitive_t }
+     * {@snippet lang=c :
+     * typedef struct dnnl_primitive *dnnl_primitive_t
+     * }
      */
     public static final AddressLayout dnnl_primitive_t = C_POINTER;
 
     /**
-     * {@snippet lang=c : #define DNNL_MAX_NDIMS 12 }
+     * {@snippet lang=c :
+     * #define DNNL_MAX_NDIMS 12
+     * }
      */
     public static int DNNL_MAX_NDIMS() {
         return 12;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_MEMORY_NONE (NULL) }
+     * {@snippet lang=c :
+     * #define DNNL_MEMORY_NONE (NULL)
+     * }
      */
     public static MemorySegment DNNL_MEMORY_NONE() {
         return MemorySegment.ofAddress(0L);
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_MEMORY_ALLOCATE ((void *)(size_t) - 1) }
+     * {@snippet lang=c :
+     * #define DNNL_MEMORY_ALLOCATE ((void *)(size_t) - 1)
+     * }
      */
     public static MemorySegment DNNL_MEMORY_ALLOCATE() {
         return MemorySegment.ofAddress(-1L);
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_VERSION_MAJOR 3 }
+     * {@snippet lang=c :
+     * #define DNNL_VERSION_MAJOR 3
+     * }
      */
     public static int DNNL_VERSION_MAJOR() {
         return 3;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_VERSION_MINOR 13 }
+     * {@snippet lang=c :
+     * #define DNNL_VERSION_MINOR 13
+     * }
      */
     public static int DNNL_VERSION_MINOR() {
         return 13;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_VERSION_PATCH 0 }
+     * {@snippet lang=c :
+     * #define DNNL_VERSION_PATCH 0
+     * }
      */
     public static int DNNL_VERSION_PATCH() {
         return 0;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_RUNTIME_DIM_VAL INT64_MIN }
+     * {@snippet lang=c :
+     * #define DNNL_RUNTIME_DIM_VAL INT64_MIN
+     * }
      */
     public static long DNNL_RUNTIME_DIM_VAL() {
         return -9223372036854775808L;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_UNDEF 0 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_UNDEF 0
+     * }
      */
     public static int DNNL_ARG_UNDEF() {
         return 0;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_SRC_0 1 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_SRC_0 1
+     * }
      */
     public static int DNNL_ARG_SRC_0() {
         return 1;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_SRC DNNL_ARG_SRC_0 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_SRC DNNL_ARG_SRC_0
+     * }
      */
     public static int DNNL_ARG_SRC() {
         return 1;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_SRC_LAYER DNNL_ARG_SRC_0 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_SRC_LAYER DNNL_ARG_SRC_0
+     * }
      */
     public static int DNNL_ARG_SRC_LAYER() {
         return 1;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_FROM DNNL_ARG_SRC_0 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_FROM DNNL_ARG_SRC_0
+     * }
      */
     public static int DNNL_ARG_FROM() {
         return 1;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_SRC_1 2 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_SRC_1 2
+     * }
      */
     public static int DNNL_ARG_SRC_1() {
         return 2;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_SRC_ITER DNNL_ARG_SRC_1 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_SRC_ITER DNNL_ARG_SRC_1
+     * }
      */
     public static int DNNL_ARG_SRC_ITER() {
         return 2;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_SRC_2 3 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_SRC_2 3
+     * }
      */
     public static int DNNL_ARG_SRC_2() {
         return 3;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_SRC_ITER_C DNNL_ARG_SRC_2 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_SRC_ITER_C DNNL_ARG_SRC_2
+     * }
      */
     public static int DNNL_ARG_SRC_ITER_C() {
         return 3;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_SRC_3 4 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_SRC_3 4
+     * }
      */
     public static int DNNL_ARG_SRC_3() {
         return 4;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_AUGRU_ATTENTION DNNL_ARG_SRC_3 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_AUGRU_ATTENTION DNNL_ARG_SRC_3
+     * }
      */
     public static int DNNL_ARG_AUGRU_ATTENTION() {
         return 4;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DST_0 17 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DST_0 17
+     * }
      */
     public static int DNNL_ARG_DST_0() {
         return 17;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DST DNNL_ARG_DST_0 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DST DNNL_ARG_DST_0
+     * }
      */
     public static int DNNL_ARG_DST() {
         return 17;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_TO DNNL_ARG_DST_0 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_TO DNNL_ARG_DST_0
+     * }
      */
     public static int DNNL_ARG_TO() {
         return 17;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DST_LAYER DNNL_ARG_DST_0 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DST_LAYER DNNL_ARG_DST_0
+     * }
      */
     public static int DNNL_ARG_DST_LAYER() {
         return 17;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DST_1 18 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DST_1 18
+     * }
      */
     public static int DNNL_ARG_DST_1() {
         return 18;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DST_ITER DNNL_ARG_DST_1 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DST_ITER DNNL_ARG_DST_1
+     * }
      */
     public static int DNNL_ARG_DST_ITER() {
         return 18;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DST_2 19 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DST_2 19
+     * }
      */
     public static int DNNL_ARG_DST_2() {
         return 19;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DST_ITER_C DNNL_ARG_DST_2 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DST_ITER_C DNNL_ARG_DST_2
+     * }
      */
     public static int DNNL_ARG_DST_ITER_C() {
         return 19;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_WEIGHTS_0 33 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_WEIGHTS_0 33
+     * }
      */
     public static int DNNL_ARG_WEIGHTS_0() {
         return 33;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_WEIGHTS DNNL_ARG_WEIGHTS_0 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_WEIGHTS DNNL_ARG_WEIGHTS_0
+     * }
      */
     public static int DNNL_ARG_WEIGHTS() {
         return 33;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_WEIGHTS_LAYER DNNL_ARG_WEIGHTS_0 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_WEIGHTS_LAYER DNNL_ARG_WEIGHTS_0
+     * }
      */
     public static int DNNL_ARG_WEIGHTS_LAYER() {
         return 33;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_WEIGHTS_1 34 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_WEIGHTS_1 34
+     * }
      */
     public static int DNNL_ARG_WEIGHTS_1() {
         return 34;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_WEIGHTS_ITER DNNL_ARG_WEIGHTS_1 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_WEIGHTS_ITER DNNL_ARG_WEIGHTS_1
+     * }
      */
     public static int DNNL_ARG_WEIGHTS_ITER() {
         return 34;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_WEIGHTS_2 35 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_WEIGHTS_2 35
+     * }
      */
     public static int DNNL_ARG_WEIGHTS_2() {
         return 35;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_WEIGHTS_PEEPHOLE DNNL_ARG_WEIGHTS_2 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_WEIGHTS_PEEPHOLE DNNL_ARG_WEIGHTS_2
+     * }
      */
     public static int DNNL_ARG_WEIGHTS_PEEPHOLE() {
         return 35;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_WEIGHTS_3 36 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_WEIGHTS_3 36
+     * }
      */
     public static int DNNL_ARG_WEIGHTS_3() {
         return 36;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_WEIGHTS_PROJECTION DNNL_ARG_WEIGHTS_3 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_WEIGHTS_PROJECTION DNNL_ARG_WEIGHTS_3
+     * }
      */
     public static int DNNL_ARG_WEIGHTS_PROJECTION() {
         return 36;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_BIAS 41 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_BIAS 41
+     * }
      */
     public static int DNNL_ARG_BIAS() {
         return 41;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_REDUCE 42 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_REDUCE 42
+     * }
      */
     public static int DNNL_ARG_REDUCE() {
         return 42;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_MEAN 49 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_MEAN 49
+     * }
      */
     public static int DNNL_ARG_MEAN() {
         return 49;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_VARIANCE 50 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_VARIANCE 50
+     * }
      */
     public static int DNNL_ARG_VARIANCE() {
         return 50;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_SCALE 51 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_SCALE 51
+     * }
      */
     public static int DNNL_ARG_SCALE() {
         return 51;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_SHIFT 52 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_SHIFT 52
+     * }
      */
     public static int DNNL_ARG_SHIFT() {
         return 52;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_WORKSPACE 64 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_WORKSPACE 64
+     * }
      */
     public static int DNNL_ARG_WORKSPACE() {
         return 64;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_SCRATCHPAD 80 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_SCRATCHPAD 80
+     * }
      */
     public static int DNNL_ARG_SCRATCHPAD() {
         return 80;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_SRC_0 129 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_SRC_0 129
+     * }
      */
     public static int DNNL_ARG_DIFF_SRC_0() {
         return 129;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_SRC DNNL_ARG_DIFF_SRC_0 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_SRC DNNL_ARG_DIFF_SRC_0
+     * }
      */
     public static int DNNL_ARG_DIFF_SRC() {
         return 129;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_SRC_LAYER DNNL_ARG_DIFF_SRC_0 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_SRC_LAYER DNNL_ARG_DIFF_SRC_0
+     * }
      */
     public static int DNNL_ARG_DIFF_SRC_LAYER() {
         return 129;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_SRC_1 130 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_SRC_1 130
+     * }
      */
     public static int DNNL_ARG_DIFF_SRC_1() {
         return 130;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_SRC_ITER DNNL_ARG_DIFF_SRC_1 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_SRC_ITER DNNL_ARG_DIFF_SRC_1
+     * }
      */
     public static int DNNL_ARG_DIFF_SRC_ITER() {
         return 130;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_SRC_2 131 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_SRC_2 131
+     * }
      */
     public static int DNNL_ARG_DIFF_SRC_2() {
         return 131;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_SRC_ITER_C DNNL_ARG_DIFF_SRC_2 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_SRC_ITER_C DNNL_ARG_DIFF_SRC_2
+     * }
      */
     public static int DNNL_ARG_DIFF_SRC_ITER_C() {
         return 131;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_SRC_3 132 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_SRC_3 132
+     * }
      */
     public static int DNNL_ARG_DIFF_SRC_3() {
         return 132;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_AUGRU_ATTENTION DNNL_ARG_DIFF_SRC_3 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_AUGRU_ATTENTION DNNL_ARG_DIFF_SRC_3
+     * }
      */
     public static int DNNL_ARG_DIFF_AUGRU_ATTENTION() {
         return 132;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_DST_0 145 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_DST_0 145
+     * }
      */
     public static int DNNL_ARG_DIFF_DST_0() {
         return 145;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_DST DNNL_ARG_DIFF_DST_0 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_DST DNNL_ARG_DIFF_DST_0
+     * }
      */
     public static int DNNL_ARG_DIFF_DST() {
         return 145;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_DST_LAYER DNNL_ARG_DIFF_DST_0 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_DST_LAYER DNNL_ARG_DIFF_DST_0
+     * }
      */
     public static int DNNL_ARG_DIFF_DST_LAYER() {
         return 145;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_DST_1 146 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_DST_1 146
+     * }
      */
     public static int DNNL_ARG_DIFF_DST_1() {
         return 146;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_DST_ITER DNNL_ARG_DIFF_DST_1 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_DST_ITER DNNL_ARG_DIFF_DST_1
+     * }
      */
     public static int DNNL_ARG_DIFF_DST_ITER() {
         return 146;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_DST_2 147 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_DST_2 147
+     * }
      */
     public static int DNNL_ARG_DIFF_DST_2() {
         return 147;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_DST_ITER_C DNNL_ARG_DIFF_DST_2 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_DST_ITER_C DNNL_ARG_DIFF_DST_2
+     * }
      */
     public static int DNNL_ARG_DIFF_DST_ITER_C() {
         return 147;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_WEIGHTS_0 161 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_WEIGHTS_0 161
+     * }
      */
     public static int DNNL_ARG_DIFF_WEIGHTS_0() {
         return 161;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_WEIGHTS DNNL_ARG_DIFF_WEIGHTS_0 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_WEIGHTS DNNL_ARG_DIFF_WEIGHTS_0
+     * }
      */
     public static int DNNL_ARG_DIFF_WEIGHTS() {
         return 161;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_WEIGHTS_LAYER DNNL_ARG_DIFF_WEIGHTS_0 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_WEIGHTS_LAYER DNNL_ARG_DIFF_WEIGHTS_0
+     * }
      */
     public static int DNNL_ARG_DIFF_WEIGHTS_LAYER() {
         return 161;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_WEIGHTS_1 162 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_WEIGHTS_1 162
+     * }
      */
     public static int DNNL_ARG_DIFF_WEIGHTS_1() {
         return 162;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_WEIGHTS_ITER DNNL_ARG_DIFF_WEIGHTS_1 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_WEIGHTS_ITER DNNL_ARG_DIFF_WEIGHTS_1
+     * }
      */
     public static int DNNL_ARG_DIFF_WEIGHTS_ITER() {
         return 162;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_WEIGHTS_2 163 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_WEIGHTS_2 163
+     * }
      */
     public static int DNNL_ARG_DIFF_WEIGHTS_2() {
         return 163;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_WEIGHTS_PEEPHOLE DNNL_ARG_DIFF_WEIGHTS_2 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_WEIGHTS_PEEPHOLE DNNL_ARG_DIFF_WEIGHTS_2
+     * }
      */
     public static int DNNL_ARG_DIFF_WEIGHTS_PEEPHOLE() {
         return 163;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_WEIGHTS_3 164 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_WEIGHTS_3 164
+     * }
      */
     public static int DNNL_ARG_DIFF_WEIGHTS_3() {
         return 164;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_WEIGHTS_PROJECTION DNNL_ARG_DIFF_WEIGHTS_3 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_WEIGHTS_PROJECTION DNNL_ARG_DIFF_WEIGHTS_3
+     * }
      */
     public static int DNNL_ARG_DIFF_WEIGHTS_PROJECTION() {
         return 164;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_BIAS 169 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_BIAS 169
+     * }
      */
     public static int DNNL_ARG_DIFF_BIAS() {
         return 169;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_SCALE 255 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_SCALE 255
+     * }
      */
     public static int DNNL_ARG_DIFF_SCALE() {
         return 255;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_DIFF_SHIFT 256 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_DIFF_SHIFT 256
+     * }
      */
     public static int DNNL_ARG_DIFF_SHIFT() {
         return 256;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_ATTR_DROPOUT_OFFSET 507 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_ATTR_DROPOUT_OFFSET 507
+     * }
      */
     public static int DNNL_ARG_ATTR_DROPOUT_OFFSET() {
         return 507;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_ATTR_ROUNDING_SEED 508 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_ATTR_ROUNDING_SEED 508
+     * }
      */
     public static int DNNL_ARG_ATTR_ROUNDING_SEED() {
         return 508;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_ATTR_DROPOUT_MASK 509 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_ATTR_DROPOUT_MASK 509
+     * }
      */
     public static int DNNL_ARG_ATTR_DROPOUT_MASK() {
         return 509;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_ATTR_DROPOUT_PROBABILITY 510 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_ATTR_DROPOUT_PROBABILITY 510
+     * }
      */
     public static int DNNL_ARG_ATTR_DROPOUT_PROBABILITY() {
         return 510;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_ATTR_DROPOUT_SEED 511 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_ATTR_DROPOUT_SEED 511
+     * }
      */
     public static int DNNL_ARG_ATTR_DROPOUT_SEED() {
         return 511;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_ATTR_PRECOMPUTED_REDUCTIONS 512 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_ATTR_PRECOMPUTED_REDUCTIONS 512
+     * }
      */
     public static int DNNL_ARG_ATTR_PRECOMPUTED_REDUCTIONS() {
         return 512;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_ATTR_OUTPUT_SCALES 513 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_ATTR_OUTPUT_SCALES 513
+     * }
      */
     public static int DNNL_ARG_ATTR_OUTPUT_SCALES() {
         return 513;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_MULTIPLE_SRC 1024 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_MULTIPLE_SRC 1024
+     * }
      */
     public static int DNNL_ARG_MULTIPLE_SRC() {
         return 1024;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_MULTIPLE_DST 2048 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_MULTIPLE_DST 2048
+     * }
      */
     public static int DNNL_ARG_MULTIPLE_DST() {
         return 2048;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_ATTR_SCALES 4096 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_ATTR_SCALES 4096
+     * }
      */
     public static int DNNL_ARG_ATTR_SCALES() {
         return 4096;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_ATTR_ZERO_POINTS 8192 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_ATTR_ZERO_POINTS 8192
+     * }
      */
     public static int DNNL_ARG_ATTR_ZERO_POINTS() {
         return 8192;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_ATTR_POST_OP_DW 16384 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_ATTR_POST_OP_DW 16384
+     * }
      */
     public static int DNNL_ARG_ATTR_POST_OP_DW() {
         return 16384;
     }
 
     /**
-     * {@snippet lang=c : #define DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE 32768 }
+     * {@snippet lang=c :
+     * #define DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE 32768
+     * }
      */
     public static int DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE() {
         return 32768;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_status_t.dnnl_success = 0 }
+     * {@snippet lang=c :
+     * enum dnnl_status_t.dnnl_success = 0
+     * }
      */
     public static int dnnl_success() {
         return 0;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_status_t.dnnl_out_of_memory = 1 }
+     * {@snippet lang=c :
+     * enum dnnl_status_t.dnnl_out_of_memory = 1
+     * }
      */
     public static int dnnl_out_of_memory() {
         return 1;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_status_t.dnnl_invalid_arguments = 2 }
+     * {@snippet lang=c :
+     * enum dnnl_status_t.dnnl_invalid_arguments = 2
+     * }
      */
     public static int dnnl_invalid_arguments() {
         return 2;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_status_t.dnnl_unimplemented = 3 }
+     * {@snippet lang=c :
+     * enum dnnl_status_t.dnnl_unimplemented = 3
+     * }
      */
     public static int dnnl_unimplemented() {
         return 3;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_status_t.dnnl_last_impl_reached = 4 }
+     * {@snippet lang=c :
+     * enum dnnl_status_t.dnnl_last_impl_reached = 4
+     * }
      */
     public static int dnnl_last_impl_reached() {
         return 4;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_status_t.dnnl_runtime_error = 5 }
+     * {@snippet lang=c :
+     * enum dnnl_status_t.dnnl_runtime_error = 5
+     * }
      */
     public static int dnnl_runtime_error() {
         return 5;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_status_t.dnnl_not_required = 6 }
+     * {@snippet lang=c :
+     * enum dnnl_status_t.dnnl_not_required = 6
+     * }
      */
     public static int dnnl_not_required() {
         return 6;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_status_t.dnnl_invalid_graph = 7 }
+     * {@snippet lang=c :
+     * enum dnnl_status_t.dnnl_invalid_graph = 7
+     * }
      */
     public static int dnnl_invalid_graph() {
         return 7;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_status_t.dnnl_invalid_graph_op = 8 }
+     * {@snippet lang=c :
+     * enum dnnl_status_t.dnnl_invalid_graph_op = 8
+     * }
      */
     public static int dnnl_invalid_graph_op() {
         return 8;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_status_t.dnnl_invalid_shape = 9 }
+     * {@snippet lang=c :
+     * enum dnnl_status_t.dnnl_invalid_shape = 9
+     * }
      */
     public static int dnnl_invalid_shape() {
         return 9;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_status_t.dnnl_invalid_data_type = 10 }
+     * {@snippet lang=c :
+     * enum dnnl_status_t.dnnl_invalid_data_type = 10
+     * }
      */
     public static int dnnl_invalid_data_type() {
         return 10;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_data_type_t.dnnl_data_type_undef = 0 }
+     * {@snippet lang=c :
+     * enum dnnl_data_type_t.dnnl_data_type_undef = 0
+     * }
      */
     public static int dnnl_data_type_undef() {
         return 0;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_data_type_t.dnnl_f16 = 1 }
+     * {@snippet lang=c :
+     * enum dnnl_data_type_t.dnnl_f16 = 1
+     * }
      */
     public static int dnnl_f16() {
         return 1;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_data_type_t.dnnl_bf16 = 2 }
+     * {@snippet lang=c :
+     * enum dnnl_data_type_t.dnnl_bf16 = 2
+     * }
      */
     public static int dnnl_bf16() {
         return 2;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_data_type_t.dnnl_f32 = 3 }
+     * {@snippet lang=c :
+     * enum dnnl_data_type_t.dnnl_f32 = 3
+     * }
      */
     public static int dnnl_f32() {
         return 3;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_data_type_t.dnnl_s32 = 4 }
+     * {@snippet lang=c :
+     * enum dnnl_data_type_t.dnnl_s32 = 4
+     * }
      */
     public static int dnnl_s32() {
         return 4;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_data_type_t.dnnl_s8 = 5 }
+     * {@snippet lang=c :
+     * enum dnnl_data_type_t.dnnl_s8 = 5
+     * }
      */
     public static int dnnl_s8() {
         return 5;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_data_type_t.dnnl_u8 = 6 }
+     * {@snippet lang=c :
+     * enum dnnl_data_type_t.dnnl_u8 = 6
+     * }
      */
     public static int dnnl_u8() {
         return 6;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_data_type_t.dnnl_f64 = 7 }
+     * {@snippet lang=c :
+     * enum dnnl_data_type_t.dnnl_f64 = 7
+     * }
      */
     public static int dnnl_f64() {
         return 7;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_data_type_t.dnnl_boolean = 8 }
+     * {@snippet lang=c :
+     * enum dnnl_data_type_t.dnnl_boolean = 8
+     * }
      */
     public static int dnnl_boolean() {
         return 8;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_data_type_t.dnnl_f8_e5m2 = 9 }
+     * {@snippet lang=c :
+     * enum dnnl_data_type_t.dnnl_f8_e5m2 = 9
+     * }
      */
     public static int dnnl_f8_e5m2() {
         return 9;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_data_type_t.dnnl_f8_e4m3 = 10 }
+     * {@snippet lang=c :
+     * enum dnnl_data_type_t.dnnl_f8_e4m3 = 10
+     * }
      */
     public static int dnnl_f8_e4m3() {
         return 10;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_data_type_t.dnnl_s4 = 11 }
+     * {@snippet lang=c :
+     * enum dnnl_data_type_t.dnnl_s4 = 11
+     * }
      */
     public static int dnnl_s4() {
         return 11;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_data_type_t.dnnl_u4 = 12 }
+     * {@snippet lang=c :
+     * enum dnnl_data_type_t.dnnl_u4 = 12
+     * }
      */
     public static int dnnl_u4() {
         return 12;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_data_type_t.dnnl_e8m0 = 13 }
+     * {@snippet lang=c :
+     * enum dnnl_data_type_t.dnnl_e8m0 = 13
+     * }
      */
     public static int dnnl_e8m0() {
         return 13;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_data_type_t.dnnl_f4_e2m1 = 14 }
+     * {@snippet lang=c :
+     * enum dnnl_data_type_t.dnnl_f4_e2m1 = 14
+     * }
      */
     public static int dnnl_f4_e2m1() {
         return 14;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_data_type_t.dnnl_f4_e3m0 = 15 }
+     * {@snippet lang=c :
+     * enum dnnl_data_type_t.dnnl_f4_e3m0 = 15
+     * }
      */
     public static int dnnl_f4_e3m0() {
         return 15;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_data_type_t.dnnl_s64 = 16 }
+     * {@snippet lang=c :
+     * enum dnnl_data_type_t.dnnl_s64 = 16
+     * }
      */
     public static int dnnl_s64() {
         return 16;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_data_type_t.dnnl_data_type_max = 32767 }
+     * {@snippet lang=c :
+     * enum dnnl_data_type_t.dnnl_data_type_max = 32767
+     * }
      */
     public static int dnnl_data_type_max() {
         return 32767;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_fpmath_mode_t.dnnl_fpmath_mode_strict = 0 }
+     * {@snippet lang=c :
+     * enum dnnl_fpmath_mode_t.dnnl_fpmath_mode_strict = 0
+     * }
      */
     public static int dnnl_fpmath_mode_strict() {
         return 0;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_fpmath_mode_t.dnnl_fpmath_mode_bf16 = 1 }
+     * {@snippet lang=c :
+     * enum dnnl_fpmath_mode_t.dnnl_fpmath_mode_bf16 = 1
+     * }
      */
     public static int dnnl_fpmath_mode_bf16() {
         return 1;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_fpmath_mode_t.dnnl_fpmath_mode_f16 = 2 }
+     * {@snippet lang=c :
+     * enum dnnl_fpmath_mode_t.dnnl_fpmath_mode_f16 = 2
+     * }
      */
     public static int dnnl_fpmath_mode_f16() {
         return 2;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_fpmath_mode_t.dnnl_fpmath_mode_any = 3 }
+     * {@snippet lang=c :
+     * enum dnnl_fpmath_mode_t.dnnl_fpmath_mode_any = 3
+     * }
      */
     public static int dnnl_fpmath_mode_any() {
         return 3;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_fpmath_mode_t.dnnl_fpmath_mode_tf32 = 4 }
+     * {@snippet lang=c :
+     * enum dnnl_fpmath_mode_t.dnnl_fpmath_mode_tf32 = 4
+     * }
      */
     public static int dnnl_fpmath_mode_tf32() {
         return 4;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_engine_kind_t.dnnl_any_engine = 0 }
+     * {@snippet lang=c :
+     * enum dnnl_engine_kind_t.dnnl_any_engine = 0
+     * }
      */
     public static int dnnl_any_engine() {
         return 0;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_engine_kind_t.dnnl_cpu = 1 }
+     * {@snippet lang=c :
+     * enum dnnl_engine_kind_t.dnnl_cpu = 1
+     * }
      */
     public static int dnnl_cpu() {
         return 1;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_engine_kind_t.dnnl_gpu = 2 }
+     * {@snippet lang=c :
+     * enum dnnl_engine_kind_t.dnnl_gpu = 2
+     * }
      */
     public static int dnnl_gpu() {
         return 2;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_stream_flags_t.dnnl_stream_in_order = 1 }
+     * {@snippet lang=c :
+     * enum dnnl_stream_flags_t.dnnl_stream_in_order = 1
+     * }
      */
     public static int dnnl_stream_in_order() {
         return 1;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_stream_flags_t.dnnl_stream_out_of_order = 2 }
+     * {@snippet lang=c :
+     * enum dnnl_stream_flags_t.dnnl_stream_out_of_order = 2
+     * }
      */
     public static int dnnl_stream_out_of_order() {
         return 2;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_stream_flags_t.dnnl_stream_default_flags = 1 }
+     * {@snippet lang=c :
+     * enum dnnl_stream_flags_t.dnnl_stream_default_flags = 1
+     * }
      */
     public static int dnnl_stream_default_flags() {
         return 1;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_stream_flags_t.dnnl_stream_flags_max = 32767 }
+     * {@snippet lang=c :
+     * enum dnnl_stream_flags_t.dnnl_stream_flags_max = 32767
+     * }
      */
     public static int dnnl_stream_flags_max() {
         return 32767;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_kind_t.dnnl_format_kind_undef = 0 }
+     * {@snippet lang=c :
+     * enum dnnl_format_kind_t.dnnl_format_kind_undef = 0
+     * }
      */
     public static int dnnl_format_kind_undef() {
         return 0;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_kind_t.dnnl_format_kind_any = 1 }
+     * {@snippet lang=c :
+     * enum dnnl_format_kind_t.dnnl_format_kind_any = 1
+     * }
      */
     public static int dnnl_format_kind_any() {
         return 1;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_kind_t.dnnl_blocked = 2 }
+     * {@snippet lang=c :
+     * enum dnnl_format_kind_t.dnnl_blocked = 2
+     * }
      */
     public static int dnnl_blocked() {
         return 2;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_kind_t.dnnl_format_kind_opaque = 3 }
+     * {@snippet lang=c :
+     * enum dnnl_format_kind_t.dnnl_format_kind_opaque = 3
+     * }
      */
     public static int dnnl_format_kind_opaque() {
         return 3;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_kind_t.dnnl_format_kind_sparse = 4 }
+     * {@snippet lang=c :
+     * enum dnnl_format_kind_t.dnnl_format_kind_sparse = 4
+     * }
      */
     public static int dnnl_format_kind_sparse() {
         return 4;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_kind_t.dnnl_format_kind_host_scalar = 5 }
+     * {@snippet lang=c :
+     * enum dnnl_format_kind_t.dnnl_format_kind_host_scalar = 5
+     * }
      */
     public static int dnnl_format_kind_host_scalar() {
         return 5;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_kind_t.dnnl_format_kind_max = 32767 }
+     * {@snippet lang=c :
+     * enum dnnl_format_kind_t.dnnl_format_kind_max = 32767
+     * }
      */
     public static int dnnl_format_kind_max() {
         return 32767;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_format_tag_undef = 0 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_format_tag_undef = 0
+     * }
      */
     public static int dnnl_format_tag_undef() {
         return 0;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_format_tag_any = 1 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_format_tag_any = 1
+     * }
      */
     public static int dnnl_format_tag_any() {
         return 1;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_a = 2 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_a = 2
+     * }
      */
     public static int dnnl_a() {
         return 2;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ab = 3 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ab = 3
+     * }
      */
     public static int dnnl_ab() {
         return 3;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abc = 4 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abc = 4
+     * }
      */
     public static int dnnl_abc() {
         return 4;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abcd = 5 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abcd = 5
+     * }
      */
     public static int dnnl_abcd() {
         return 5;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abcde = 6 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abcde = 6
+     * }
      */
     public static int dnnl_abcde() {
         return 6;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abcdef = 7 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abcdef = 7
+     * }
      */
     public static int dnnl_abcdef() {
         return 7;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abcdefg = 8 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abcdefg = 8
+     * }
      */
     public static int dnnl_abcdefg() {
         return 8;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abcdefgh = 9 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abcdefgh = 9
+     * }
      */
     public static int dnnl_abcdefgh() {
         return 9;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abcdefghi = 10 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abcdefghi = 10
+     * }
      */
     public static int dnnl_abcdefghi() {
         return 10;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abcdefghij = 11 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abcdefghij = 11
+     * }
      */
     public static int dnnl_abcdefghij() {
         return 11;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abcdefghijk = 12 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abcdefghijk = 12
+     * }
      */
     public static int dnnl_abcdefghijk() {
         return 12;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abcdefghijkl = 13 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abcdefghijkl = 13
+     * }
      */
     public static int dnnl_abcdefghijkl() {
         return 13;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ba = 14 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ba = 14
+     * }
      */
     public static int dnnl_ba() {
         return 14;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_acb = 15 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_acb = 15
+     * }
      */
     public static int dnnl_acb() {
         return 15;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_bac = 16 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_bac = 16
+     * }
      */
     public static int dnnl_bac() {
         return 16;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_bca = 17 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_bca = 17
+     * }
      */
     public static int dnnl_bca() {
         return 17;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_cab = 18 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_cab = 18
+     * }
      */
     public static int dnnl_cab() {
         return 18;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_cba = 19 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_cba = 19
+     * }
      */
     public static int dnnl_cba() {
         return 19;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abdc = 20 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abdc = 20
+     * }
      */
     public static int dnnl_abdc() {
         return 20;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_acbd = 21 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_acbd = 21
+     * }
      */
     public static int dnnl_acbd() {
         return 21;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_acdb = 22 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_acdb = 22
+     * }
      */
     public static int dnnl_acdb() {
         return 22;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_adbc = 23 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_adbc = 23
+     * }
      */
     public static int dnnl_adbc() {
         return 23;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_adcb = 24 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_adcb = 24
+     * }
      */
     public static int dnnl_adcb() {
         return 24;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_bacd = 25 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_bacd = 25
+     * }
      */
     public static int dnnl_bacd() {
         return 25;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_bcda = 26 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_bcda = 26
+     * }
      */
     public static int dnnl_bcda() {
         return 26;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_cdab = 27 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_cdab = 27
+     * }
      */
     public static int dnnl_cdab() {
         return 27;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_cdba = 28 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_cdba = 28
+     * }
      */
     public static int dnnl_cdba() {
         return 28;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_dcab = 29 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_dcab = 29
+     * }
      */
     public static int dnnl_dcab() {
         return 29;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abced = 30 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abced = 30
+     * }
      */
     public static int dnnl_abced() {
         return 30;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abdec = 31 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abdec = 31
+     * }
      */
     public static int dnnl_abdec() {
         return 31;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_acbde = 32 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_acbde = 32
+     * }
      */
     public static int dnnl_acbde() {
         return 32;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_acdeb = 33 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_acdeb = 33
+     * }
      */
     public static int dnnl_acdeb() {
         return 33;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_adecb = 34 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_adecb = 34
+     * }
      */
     public static int dnnl_adecb() {
         return 34;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_bacde = 35 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_bacde = 35
+     * }
      */
     public static int dnnl_bacde() {
         return 35;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_bcdea = 36 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_bcdea = 36
+     * }
      */
     public static int dnnl_bcdea() {
         return 36;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_cdeab = 37 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_cdeab = 37
+     * }
      */
     public static int dnnl_cdeab() {
         return 37;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_cdeba = 38 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_cdeba = 38
+     * }
      */
     public static int dnnl_cdeba() {
         return 38;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_decab = 39 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_decab = 39
+     * }
      */
     public static int dnnl_decab() {
         return 39;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abcdfe = 40 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abcdfe = 40
+     * }
      */
     public static int dnnl_abcdfe() {
         return 40;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abdefc = 41 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abdefc = 41
+     * }
      */
     public static int dnnl_abdefc() {
         return 41;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abdfce = 42 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abdfce = 42
+     * }
      */
     public static int dnnl_abdfce() {
         return 42;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_acbdef = 43 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_acbdef = 43
+     * }
      */
     public static int dnnl_acbdef() {
         return 43;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_adefcb = 44 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_adefcb = 44
+     * }
      */
     public static int dnnl_adefcb() {
         return 44;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_defcab = 45 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_defcab = 45
+     * }
      */
     public static int dnnl_defcab() {
         return 45;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abcdegf = 46 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abcdegf = 46
+     * }
      */
     public static int dnnl_abcdegf() {
         return 46;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abcdefhg = 47 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abcdefhg = 47
+     * }
      */
     public static int dnnl_abcdefhg() {
         return 47;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abcdefgih = 48 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abcdefgih = 48
+     * }
      */
     public static int dnnl_abcdefgih() {
         return 48;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abcdefghji = 49 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abcdefghji = 49
+     * }
      */
     public static int dnnl_abcdefghji() {
         return 49;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abcdefghikj = 50 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abcdefghikj = 50
+     * }
      */
     public static int dnnl_abcdefghikj() {
         return 50;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abcdefghijlk = 51 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abcdefghijlk = 51
+     * }
      */
     public static int dnnl_abcdefghijlk() {
         return 51;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Abc16a = 52 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Abc16a = 52
+     * }
      */
     public static int dnnl_Abc16a() {
         return 52;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc16a16b = 53 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc16a16b = 53
+     * }
      */
     public static int dnnl_ABc16a16b() {
         return 53;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc32a32b = 54 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc32a32b = 54
+     * }
      */
     public static int dnnl_ABc32a32b() {
         return 54;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc4a4b = 55 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc4a4b = 55
+     * }
      */
     public static int dnnl_ABc4a4b() {
         return 55;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBc16b = 56 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBc16b = 56
+     * }
      */
     public static int dnnl_aBc16b() {
         return 56;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc16b16a = 57 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc16b16a = 57
+     * }
      */
     public static int dnnl_ABc16b16a() {
         return 57;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Abc4a = 58 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Abc4a = 58
+     * }
      */
     public static int dnnl_Abc4a() {
         return 58;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBc32b = 59 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBc32b = 59
+     * }
      */
     public static int dnnl_aBc32b() {
         return 59;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBc4b = 60 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBc4b = 60
+     * }
      */
     public static int dnnl_aBc4b() {
         return 60;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc4b16a4b = 61 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc4b16a4b = 61
+     * }
      */
     public static int dnnl_ABc4b16a4b() {
         return 61;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc2b8a4b = 62 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc2b8a4b = 62
+     * }
      */
     public static int dnnl_ABc2b8a4b() {
         return 62;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc16b16a4b = 63 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc16b16a4b = 63
+     * }
      */
     public static int dnnl_ABc16b16a4b() {
         return 63;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc16b16a2b = 64 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc16b16a2b = 64
+     * }
      */
     public static int dnnl_ABc16b16a2b() {
         return 64;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc4b4a = 65 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc4b4a = 65
+     * }
      */
     public static int dnnl_ABc4b4a() {
         return 65;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc8a16b2a = 66 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc8a16b2a = 66
+     * }
      */
     public static int dnnl_ABc8a16b2a() {
         return 66;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc8a8b = 67 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc8a8b = 67
+     * }
      */
     public static int dnnl_ABc8a8b() {
         return 67;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc8a4b = 68 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc8a4b = 68
+     * }
      */
     public static int dnnl_ABc8a4b() {
         return 68;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBc8b = 69 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBc8b = 69
+     * }
      */
     public static int dnnl_aBc8b() {
         return 69;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc8b16a2b = 70 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc8b16a2b = 70
+     * }
      */
     public static int dnnl_ABc8b16a2b() {
         return 70;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BAc8a16b2a = 71 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BAc8a16b2a = 71
+     * }
      */
     public static int dnnl_BAc8a16b2a() {
         return 71;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc8b8a = 72 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc8b8a = 72
+     * }
      */
     public static int dnnl_ABc8b8a() {
         return 72;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Abcd16a = 73 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Abcd16a = 73
+     * }
      */
     public static int dnnl_Abcd16a() {
         return 73;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Abcd8a = 74 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Abcd8a = 74
+     * }
      */
     public static int dnnl_Abcd8a() {
         return 74;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd16a16b = 75 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd16a16b = 75
+     * }
      */
     public static int dnnl_ABcd16a16b() {
         return 75;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Abcd32a = 76 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Abcd32a = 76
+     * }
      */
     public static int dnnl_Abcd32a() {
         return 76;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd32a32b = 77 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd32a32b = 77
+     * }
      */
     public static int dnnl_ABcd32a32b() {
         return 77;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBcd16b = 78 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBcd16b = 78
+     * }
      */
     public static int dnnl_aBcd16b() {
         return 78;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd16b16a = 79 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd16b16a = 79
+     * }
      */
     public static int dnnl_ABcd16b16a() {
         return 79;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCd16b16c = 80 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCd16b16c = 80
+     * }
      */
     public static int dnnl_aBCd16b16c() {
         return 80;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCd16c16b = 81 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCd16c16b = 81
+     * }
      */
     public static int dnnl_aBCd16c16b() {
         return 81;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Abcd4a = 82 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Abcd4a = 82
+     * }
      */
     public static int dnnl_Abcd4a() {
         return 82;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBcd32b = 83 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBcd32b = 83
+     * }
      */
     public static int dnnl_aBcd32b() {
         return 83;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBcd4b = 84 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBcd4b = 84
+     * }
      */
     public static int dnnl_aBcd4b() {
         return 84;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd4b16a4b = 85 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd4b16a4b = 85
+     * }
      */
     public static int dnnl_ABcd4b16a4b() {
         return 85;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd16b16a4b = 86 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd16b16a4b = 86
+     * }
      */
     public static int dnnl_ABcd16b16a4b() {
         return 86;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd16b16a2b = 87 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd16b16a2b = 87
+     * }
      */
     public static int dnnl_ABcd16b16a2b() {
         return 87;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd4b4a = 88 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd4b4a = 88
+     * }
      */
     public static int dnnl_ABcd4b4a() {
         return 88;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd4a4b = 89 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd4a4b = 89
+     * }
      */
     public static int dnnl_ABcd4a4b() {
         return 89;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCd2c4b2c = 90 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCd2c4b2c = 90
+     * }
      */
     public static int dnnl_aBCd2c4b2c() {
         return 90;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCd4b8c2b = 91 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCd4b8c2b = 91
+     * }
      */
     public static int dnnl_aBCd4b8c2b() {
         return 91;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCd4c16b4c = 92 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCd4c16b4c = 92
+     * }
      */
     public static int dnnl_aBCd4c16b4c() {
         return 92;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCd2c8b4c = 93 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCd2c8b4c = 93
+     * }
      */
     public static int dnnl_aBCd2c8b4c() {
         return 93;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCd16c16b4c = 94 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCd16c16b4c = 94
+     * }
      */
     public static int dnnl_aBCd16c16b4c() {
         return 94;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCd16c16b2c = 95 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCd16c16b2c = 95
+     * }
      */
     public static int dnnl_aBCd16c16b2c() {
         return 95;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCd4c4b = 96 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCd4c4b = 96
+     * }
      */
     public static int dnnl_aBCd4c4b() {
         return 96;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCd4b4c = 97 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCd4b4c = 97
+     * }
      */
     public static int dnnl_aBCd4b4c() {
         return 97;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd8a16b2a = 98 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd8a16b2a = 98
+     * }
      */
     public static int dnnl_ABcd8a16b2a() {
         return 98;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd2b8a4b = 99 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd2b8a4b = 99
+     * }
      */
     public static int dnnl_ABcd2b8a4b() {
         return 99;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd8a8b = 100 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd8a8b = 100
+     * }
      */
     public static int dnnl_ABcd8a8b() {
         return 100;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd8a4b = 101 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd8a4b = 101
+     * }
      */
     public static int dnnl_ABcd8a4b() {
         return 101;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBcd8b = 102 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBcd8b = 102
+     * }
      */
     public static int dnnl_aBcd8b() {
         return 102;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCd4c8b2c = 103 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCd4c8b2c = 103
+     * }
      */
     public static int dnnl_aBCd4c8b2c() {
         return 103;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd8b16a2b = 104 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd8b16a2b = 104
+     * }
      */
     public static int dnnl_ABcd8b16a2b() {
         return 104;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCd8b16c2b = 105 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCd8b16c2b = 105
+     * }
      */
     public static int dnnl_aBCd8b16c2b() {
         return 105;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BAcd8a16b2a = 106 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BAcd8a16b2a = 106
+     * }
      */
     public static int dnnl_BAcd8a16b2a() {
         return 106;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd8b8a = 107 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd8b8a = 107
+     * }
      */
     public static int dnnl_ABcd8b8a() {
         return 107;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCd8b8c = 108 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCd8b8c = 108
+     * }
      */
     public static int dnnl_aBCd8b8c() {
         return 108;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCd8b4c = 109 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCd8b4c = 109
+     * }
      */
     public static int dnnl_aBCd8b4c() {
         return 109;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCd8c16b2c = 110 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCd8c16b2c = 110
+     * }
      */
     public static int dnnl_aBCd8c16b2c() {
         return 110;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde8a16b2a = 111 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde8a16b2a = 111
+     * }
      */
     public static int dnnl_ABcde8a16b2a() {
         return 111;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCBd8b16c2b = 112 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCBd8b16c2b = 112
+     * }
      */
     public static int dnnl_aCBd8b16c2b() {
         return 112;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCd8c8b = 113 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCd8c8b = 113
+     * }
      */
     public static int dnnl_aBCd8c8b() {
         return 113;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Abcde16a = 114 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Abcde16a = 114
+     * }
      */
     public static int dnnl_Abcde16a() {
         return 114;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Abcde32a = 115 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Abcde32a = 115
+     * }
      */
     public static int dnnl_Abcde32a() {
         return 115;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde16a16b = 116 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde16a16b = 116
+     * }
      */
     public static int dnnl_ABcde16a16b() {
         return 116;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BAcde8a16b2a = 117 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BAcde8a16b2a = 117
+     * }
      */
     public static int dnnl_BAcde8a16b2a() {
         return 117;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCd2b4c2b = 118 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCd2b4c2b = 118
+     * }
      */
     public static int dnnl_aBCd2b4c2b() {
         return 118;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde4b16a4b = 119 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde4b16a4b = 119
+     * }
      */
     public static int dnnl_ABcde4b16a4b() {
         return 119;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde2b8a4b = 120 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde2b8a4b = 120
+     * }
      */
     public static int dnnl_ABcde2b8a4b() {
         return 120;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBcde16b = 121 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBcde16b = 121
+     * }
      */
     public static int dnnl_aBcde16b() {
         return 121;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde16b16a = 122 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde16b16a = 122
+     * }
      */
     public static int dnnl_ABcde16b16a() {
         return 122;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCde16b16c = 123 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCde16b16c = 123
+     * }
      */
     public static int dnnl_aBCde16b16c() {
         return 123;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCde16c16b = 124 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCde16c16b = 124
+     * }
      */
     public static int dnnl_aBCde16c16b() {
         return 124;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCde2c8b4c = 125 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCde2c8b4c = 125
+     * }
      */
     public static int dnnl_aBCde2c8b4c() {
         return 125;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Abcde4a = 126 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Abcde4a = 126
+     * }
      */
     public static int dnnl_Abcde4a() {
         return 126;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBcde32b = 127 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBcde32b = 127
+     * }
      */
     public static int dnnl_aBcde32b() {
         return 127;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBcde4b = 128 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBcde4b = 128
+     * }
      */
     public static int dnnl_aBcde4b() {
         return 128;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde4b4a = 129 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde4b4a = 129
+     * }
      */
     public static int dnnl_ABcde4b4a() {
         return 129;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde4a4b = 130 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde4a4b = 130
+     * }
      */
     public static int dnnl_ABcde4a4b() {
         return 130;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCde4b4c = 131 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCde4b4c = 131
+     * }
      */
     public static int dnnl_aBCde4b4c() {
         return 131;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCde2c4b2c = 132 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCde2c4b2c = 132
+     * }
      */
     public static int dnnl_aBCde2c4b2c() {
         return 132;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCde4b8c2b = 133 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCde4b8c2b = 133
+     * }
      */
     public static int dnnl_aBCde4b8c2b() {
         return 133;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCde4c16b4c = 134 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCde4c16b4c = 134
+     * }
      */
     public static int dnnl_aBCde4c16b4c() {
         return 134;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCde16c16b4c = 135 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCde16c16b4c = 135
+     * }
      */
     public static int dnnl_aBCde16c16b4c() {
         return 135;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCde16c16b2c = 136 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCde16c16b2c = 136
+     * }
      */
     public static int dnnl_aBCde16c16b2c() {
         return 136;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCde4c4b = 137 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCde4c4b = 137
+     * }
      */
     public static int dnnl_aBCde4c4b() {
         return 137;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Abcde8a = 138 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Abcde8a = 138
+     * }
      */
     public static int dnnl_Abcde8a() {
         return 138;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde8a8b = 139 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde8a8b = 139
+     * }
      */
     public static int dnnl_ABcde8a8b() {
         return 139;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde8a4b = 140 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde8a4b = 140
+     * }
      */
     public static int dnnl_ABcde8a4b() {
         return 140;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BAcde16b16a = 141 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BAcde16b16a = 141
+     * }
      */
     public static int dnnl_BAcde16b16a() {
         return 141;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBcde8b = 142 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBcde8b = 142
+     * }
      */
     public static int dnnl_aBcde8b() {
         return 142;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde8b16a2b = 143 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde8b16a2b = 143
+     * }
      */
     public static int dnnl_ABcde8b16a2b() {
         return 143;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCde8b16c2b = 144 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCde8b16c2b = 144
+     * }
      */
     public static int dnnl_aBCde8b16c2b() {
         return 144;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCde4c8b2c = 145 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCde4c8b2c = 145
+     * }
      */
     public static int dnnl_aBCde4c8b2c() {
         return 145;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCBde8b16c2b = 146 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCBde8b16c2b = 146
+     * }
      */
     public static int dnnl_aCBde8b16c2b() {
         return 146;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde8b8a = 147 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde8b8a = 147
+     * }
      */
     public static int dnnl_ABcde8b8a() {
         return 147;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde32a32b = 148 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde32a32b = 148
+     * }
      */
     public static int dnnl_ABcde32a32b() {
         return 148;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCde8b8c = 149 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCde8b8c = 149
+     * }
      */
     public static int dnnl_aBCde8b8c() {
         return 149;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCde8b4c = 150 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCde8b4c = 150
+     * }
      */
     public static int dnnl_aBCde8b4c() {
         return 150;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc4a8b8a4b = 151 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc4a8b8a4b = 151
+     * }
      */
     public static int dnnl_ABc4a8b8a4b() {
         return 151;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd4a8b8a4b = 152 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd4a8b8a4b = 152
+     * }
      */
     public static int dnnl_ABcd4a8b8a4b() {
         return 152;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde4a8b8a4b = 153 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde4a8b8a4b = 153
+     * }
      */
     public static int dnnl_ABcde4a8b8a4b() {
         return 153;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BAc4b8a8b4a = 154 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BAc4b8a8b4a = 154
+     * }
      */
     public static int dnnl_BAc4b8a8b4a() {
         return 154;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BAcd4b8a8b4a = 155 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BAcd4b8a8b4a = 155
+     * }
      */
     public static int dnnl_BAcd4b8a8b4a() {
         return 155;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BAcde4b8a8b4a = 156 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BAcde4b8a8b4a = 156
+     * }
      */
     public static int dnnl_BAcde4b8a8b4a() {
         return 156;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd2a8b8a2b = 157 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd2a8b8a2b = 157
+     * }
      */
     public static int dnnl_ABcd2a8b8a2b() {
         return 157;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCd4b8c8b4c = 158 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCd4b8c8b4c = 158
+     * }
      */
     public static int dnnl_aBCd4b8c8b4c() {
         return 158;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCde4b8c8b4c = 159 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCde4b8c8b4c = 159
+     * }
      */
     public static int dnnl_aBCde4b8c8b4c() {
         return 159;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCde2b8c8b2c = 160 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCde2b8c8b2c = 160
+     * }
      */
     public static int dnnl_aBCde2b8c8b2c() {
         return 160;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCde8c16b2c = 161 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCde8c16b2c = 161
+     * }
      */
     public static int dnnl_aBCde8c16b2c() {
         return 161;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCde8c8b = 162 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCde8c8b = 162
+     * }
      */
     public static int dnnl_aBCde8c8b() {
         return 162;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCde2b4c2b = 163 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCde2b4c2b = 163
+     * }
      */
     public static int dnnl_aBCde2b4c2b() {
         return 163;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBcdef16b = 164 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBcdef16b = 164
+     * }
      */
     public static int dnnl_aBcdef16b() {
         return 164;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCdef16b16c = 165 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCdef16b16c = 165
+     * }
      */
     public static int dnnl_aBCdef16b16c() {
         return 165;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCdef16c16b = 166 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCdef16c16b = 166
+     * }
      */
     public static int dnnl_aBCdef16c16b() {
         return 166;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCdef4c16b4c = 167 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCdef4c16b4c = 167
+     * }
      */
     public static int dnnl_aBCdef4c16b4c() {
         return 167;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCdef2c8b4c = 168 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCdef2c8b4c = 168
+     * }
      */
     public static int dnnl_aBCdef2c8b4c() {
         return 168;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCdef4c8b2c = 169 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCdef4c8b2c = 169
+     * }
      */
     public static int dnnl_aBCdef4c8b2c() {
         return 169;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCdef2b4c2b = 170 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCdef2b4c2b = 170
+     * }
      */
     public static int dnnl_aBCdef2b4c2b() {
         return 170;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBcdef4b = 171 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBcdef4b = 171
+     * }
      */
     public static int dnnl_aBcdef4b() {
         return 171;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCdef4c4b = 172 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCdef4c4b = 172
+     * }
      */
     public static int dnnl_aBCdef4c4b() {
         return 172;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCdef4b4c = 173 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCdef4b4c = 173
+     * }
      */
     public static int dnnl_aBCdef4b4c() {
         return 173;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCdef2c4b2c = 174 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCdef2c4b2c = 174
+     * }
      */
     public static int dnnl_aBCdef2c4b2c() {
         return 174;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCdef4b8c2b = 175 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCdef4b8c2b = 175
+     * }
      */
     public static int dnnl_aBCdef4b8c2b() {
         return 175;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCdef8b8c = 176 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCdef8b8c = 176
+     * }
      */
     public static int dnnl_aBCdef8b8c() {
         return 176;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCdef8b4c = 177 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCdef8b4c = 177
+     * }
      */
     public static int dnnl_aBCdef8b4c() {
         return 177;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCdef8c16b2c = 178 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCdef8c16b2c = 178
+     * }
      */
     public static int dnnl_aBCdef8c16b2c() {
         return 178;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCdef4b8c8b4c = 179 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCdef4b8c8b4c = 179
+     * }
      */
     public static int dnnl_aBCdef4b8c8b4c() {
         return 179;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCdef8b16c2b = 180 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCdef8b16c2b = 180
+     * }
      */
     public static int dnnl_aBCdef8b16c2b() {
         return 180;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCBdef8b16c2b = 181 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCBdef8b16c2b = 181
+     * }
      */
     public static int dnnl_aCBdef8b16c2b() {
         return 181;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCdef8c8b = 182 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCdef8c8b = 182
+     * }
      */
     public static int dnnl_aBCdef8c8b() {
         return 182;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdc16b = 183 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdc16b = 183
+     * }
      */
     public static int dnnl_aBdc16b() {
         return 183;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdC16b2c = 184 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdC16b2c = 184
+     * }
      */
     public static int dnnl_aBdC16b2c() {
         return 184;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdC16b4c = 185 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdC16b4c = 185
+     * }
      */
     public static int dnnl_aBdC16b4c() {
         return 185;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdc4b = 186 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdc4b = 186
+     * }
      */
     public static int dnnl_aBdc4b() {
         return 186;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdc8b = 187 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdc8b = 187
+     * }
      */
     public static int dnnl_aBdc8b() {
         return 187;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdec16b = 188 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdec16b = 188
+     * }
      */
     public static int dnnl_aBdec16b() {
         return 188;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdeC16b2c = 189 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdeC16b2c = 189
+     * }
      */
     public static int dnnl_aBdeC16b2c() {
         return 189;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdeC16b4c = 190 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdeC16b4c = 190
+     * }
      */
     public static int dnnl_aBdeC16b4c() {
         return 190;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdec32b = 191 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdec32b = 191
+     * }
      */
     public static int dnnl_aBdec32b() {
         return 191;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdec4b = 192 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdec4b = 192
+     * }
      */
     public static int dnnl_aBdec4b() {
         return 192;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdec8b = 193 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdec8b = 193
+     * }
      */
     public static int dnnl_aBdec8b() {
         return 193;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdefc16b = 194 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdefc16b = 194
+     * }
      */
     public static int dnnl_aBdefc16b() {
         return 194;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdefC16b2c = 195 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdefC16b2c = 195
+     * }
      */
     public static int dnnl_aBdefC16b2c() {
         return 195;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCBdef16c16b = 196 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCBdef16c16b = 196
+     * }
      */
     public static int dnnl_aCBdef16c16b() {
         return 196;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdefc4b = 197 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdefc4b = 197
+     * }
      */
     public static int dnnl_aBdefc4b() {
         return 197;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdefc8b = 198 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdefc8b = 198
+     * }
      */
     public static int dnnl_aBdefc8b() {
         return 198;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Abcdef16a = 199 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Abcdef16a = 199
+     * }
      */
     public static int dnnl_Abcdef16a() {
         return 199;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Abcdef32a = 200 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Abcdef32a = 200
+     * }
      */
     public static int dnnl_Abcdef32a() {
         return 200;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBedc16b = 201 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBedc16b = 201
+     * }
      */
     public static int dnnl_aBedc16b() {
         return 201;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Acb16a = 202 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Acb16a = 202
+     * }
      */
     public static int dnnl_Acb16a() {
         return 202;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB16a2b = 203 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB16a2b = 203
+     * }
      */
     public static int dnnl_AcB16a2b() {
         return 203;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB16a4b = 204 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB16a4b = 204
+     * }
      */
     public static int dnnl_AcB16a4b() {
         return 204;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Acb4a = 205 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Acb4a = 205
+     * }
      */
     public static int dnnl_Acb4a() {
         return 205;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Acb8a = 206 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Acb8a = 206
+     * }
      */
     public static int dnnl_Acb8a() {
         return 206;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCBd16b16c = 207 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCBd16b16c = 207
+     * }
      */
     public static int dnnl_aCBd16b16c() {
         return 207;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCBd16c16b = 208 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCBd16c16b = 208
+     * }
      */
     public static int dnnl_aCBd16c16b() {
         return 208;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCBde16b16c = 209 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCBde16b16c = 209
+     * }
      */
     public static int dnnl_aCBde16b16c() {
         return 209;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCBde16c16b = 210 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCBde16c16b = 210
+     * }
      */
     public static int dnnl_aCBde16c16b() {
         return 210;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Acdb16a = 211 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Acdb16a = 211
+     * }
      */
     public static int dnnl_Acdb16a() {
         return 211;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB16a2b = 212 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB16a2b = 212
+     * }
      */
     public static int dnnl_AcdB16a2b() {
         return 212;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB16a4b = 213 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB16a4b = 213
+     * }
      */
     public static int dnnl_AcdB16a4b() {
         return 213;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Acdb32a = 214 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Acdb32a = 214
+     * }
      */
     public static int dnnl_Acdb32a() {
         return 214;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Acdb4a = 215 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Acdb4a = 215
+     * }
      */
     public static int dnnl_Acdb4a() {
         return 215;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Acdb8a = 216 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Acdb8a = 216
+     * }
      */
     public static int dnnl_Acdb8a() {
         return 216;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Acdeb16a = 217 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Acdeb16a = 217
+     * }
      */
     public static int dnnl_Acdeb16a() {
         return 217;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB16a2b = 218 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB16a2b = 218
+     * }
      */
     public static int dnnl_AcdeB16a2b() {
         return 218;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Acdeb4a = 219 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Acdeb4a = 219
+     * }
      */
     public static int dnnl_Acdeb4a() {
         return 219;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Acdeb8a = 220 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Acdeb8a = 220
+     * }
      */
     public static int dnnl_Acdeb8a() {
         return 220;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Adcb16a = 221 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Adcb16a = 221
+     * }
      */
     public static int dnnl_Adcb16a() {
         return 221;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BAc16a16b = 222 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BAc16a16b = 222
+     * }
      */
     public static int dnnl_BAc16a16b() {
         return 222;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BAc16b16a = 223 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BAc16b16a = 223
+     * }
      */
     public static int dnnl_BAc16b16a() {
         return 223;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BAcd16a16b = 224 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BAcd16a16b = 224
+     * }
      */
     public static int dnnl_BAcd16a16b() {
         return 224;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BAcd16b16a = 225 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BAcd16b16a = 225
+     * }
      */
     public static int dnnl_BAcd16b16a() {
         return 225;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCBd4c8b8c4b = 226 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCBd4c8b8c4b = 226
+     * }
      */
     public static int dnnl_aCBd4c8b8c4b() {
         return 226;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCBde4c8b8c4b = 227 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCBde4c8b8c4b = 227
+     * }
      */
     public static int dnnl_aCBde4c8b8c4b() {
         return 227;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCBdef4c8b8c4b = 228 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCBdef4c8b8c4b = 228
+     * }
      */
     public static int dnnl_aCBdef4c8b8c4b() {
         return 228;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BAcde16a16b = 229 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BAcde16a16b = 229
+     * }
      */
     public static int dnnl_BAcde16a16b() {
         return 229;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCBdef16b16c = 230 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCBdef16b16c = 230
+     * }
      */
     public static int dnnl_aCBdef16b16c() {
         return 230;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc16b32a = 231 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc16b32a = 231
+     * }
      */
     public static int dnnl_ABc16b32a() {
         return 231;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc16b64a = 232 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc16b64a = 232
+     * }
      */
     public static int dnnl_ABc16b64a() {
         return 232;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc4b32a4b = 233 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc4b32a4b = 233
+     * }
      */
     public static int dnnl_ABc4b32a4b() {
         return 233;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc4b64a4b = 234 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc4b64a4b = 234
+     * }
      */
     public static int dnnl_ABc4b64a4b() {
         return 234;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc8b32a2b = 235 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc8b32a2b = 235
+     * }
      */
     public static int dnnl_ABc8b32a2b() {
         return 235;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc8b64a2b = 236 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc8b64a2b = 236
+     * }
      */
     public static int dnnl_ABc8b64a2b() {
         return 236;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB16b16a = 237 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB16b16a = 237
+     * }
      */
     public static int dnnl_AB16b16a() {
         return 237;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB16b32a = 238 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB16b32a = 238
+     * }
      */
     public static int dnnl_AB16b32a() {
         return 238;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB16b64a = 239 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB16b64a = 239
+     * }
      */
     public static int dnnl_AB16b64a() {
         return 239;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB8b16a2b = 240 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB8b16a2b = 240
+     * }
      */
     public static int dnnl_AB8b16a2b() {
         return 240;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB8b32a2b = 241 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB8b32a2b = 241
+     * }
      */
     public static int dnnl_AB8b32a2b() {
         return 241;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB8b64a2b = 242 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB8b64a2b = 242
+     * }
      */
     public static int dnnl_AB8b64a2b() {
         return 242;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB4b16a4b = 243 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB4b16a4b = 243
+     * }
      */
     public static int dnnl_AB4b16a4b() {
         return 243;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB4b32a4b = 244 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB4b32a4b = 244
+     * }
      */
     public static int dnnl_AB4b32a4b() {
         return 244;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB4b64a4b = 245 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB4b64a4b = 245
+     * }
      */
     public static int dnnl_AB4b64a4b() {
         return 245;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB16b16a4b = 246 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB16b16a4b = 246
+     * }
      */
     public static int dnnl_AB16b16a4b() {
         return 246;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd16b32a = 247 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd16b32a = 247
+     * }
      */
     public static int dnnl_ABcd16b32a() {
         return 247;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd16b64a = 248 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd16b64a = 248
+     * }
      */
     public static int dnnl_ABcd16b64a() {
         return 248;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd4b32a4b = 249 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd4b32a4b = 249
+     * }
      */
     public static int dnnl_ABcd4b32a4b() {
         return 249;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd4b64a4b = 250 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd4b64a4b = 250
+     * }
      */
     public static int dnnl_ABcd4b64a4b() {
         return 250;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd8b32a2b = 251 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd8b32a2b = 251
+     * }
      */
     public static int dnnl_ABcd8b32a2b() {
         return 251;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd8b64a2b = 252 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd8b64a2b = 252
+     * }
      */
     public static int dnnl_ABcd8b64a2b() {
         return 252;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde4b32a4b = 253 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde4b32a4b = 253
+     * }
      */
     public static int dnnl_ABcde4b32a4b() {
         return 253;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde4b64a4b = 254 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde4b64a4b = 254
+     * }
      */
     public static int dnnl_ABcde4b64a4b() {
         return 254;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde16b16a4b = 255 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde16b16a4b = 255
+     * }
      */
     public static int dnnl_ABcde16b16a4b() {
         return 255;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde16b16a2b = 256 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde16b16a2b = 256
+     * }
      */
     public static int dnnl_ABcde16b16a2b() {
         return 256;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde16b32a = 257 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde16b32a = 257
+     * }
      */
     public static int dnnl_ABcde16b32a() {
         return 257;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde16b64a = 258 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde16b64a = 258
+     * }
      */
     public static int dnnl_ABcde16b64a() {
         return 258;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde8b32a2b = 259 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde8b32a2b = 259
+     * }
      */
     public static int dnnl_ABcde8b32a2b() {
         return 259;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde8b64a2b = 260 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde8b64a2b = 260
+     * }
      */
     public static int dnnl_ABcde8b64a2b() {
         return 260;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCdef16c16b4c = 261 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCdef16c16b4c = 261
+     * }
      */
     public static int dnnl_aBCdef16c16b4c() {
         return 261;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCdef16c16b2c = 262 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCdef16c16b2c = 262
+     * }
      */
     public static int dnnl_aBCdef16c16b2c() {
         return 262;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB32a32b8a4b = 263 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB32a32b8a4b = 263
+     * }
      */
     public static int dnnl_AB32a32b8a4b() {
         return 263;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB8a4b = 264 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB8a4b = 264
+     * }
      */
     public static int dnnl_AB8a4b() {
         return 264;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB32a32b8a2b = 265 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB32a32b8a2b = 265
+     * }
      */
     public static int dnnl_AB32a32b8a2b() {
         return 265;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB8a2b = 266 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB8a2b = 266
+     * }
      */
     public static int dnnl_AB8a2b() {
         return 266;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abDc32d = 267 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abDc32d = 267
+     * }
      */
     public static int dnnl_abDc32d() {
         return 267;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abDC32d4c = 268 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abDC32d4c = 268
+     * }
      */
     public static int dnnl_abDC32d4c() {
         return 268;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abdEc32e = 269 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abdEc32e = 269
+     * }
      */
     public static int dnnl_abdEc32e() {
         return 269;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abdEC32e2c = 270 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abdEC32e2c = 270
+     * }
      */
     public static int dnnl_abdEC32e2c() {
         return 270;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abdEC32e4c = 271 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abdEC32e4c = 271
+     * }
      */
     public static int dnnl_abdEC32e4c() {
         return 271;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdefC16b4c = 272 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdefC16b4c = 272
+     * }
      */
     public static int dnnl_aBdefC16b4c() {
         return 272;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB16a4b = 273 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB16a4b = 273
+     * }
      */
     public static int dnnl_AcdeB16a4b() {
         return 273;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd16a16b2a = 274 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd16a16b2a = 274
+     * }
      */
     public static int dnnl_ABcd16a16b2a() {
         return 274;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc16a16b2a = 275 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc16a16b2a = 275
+     * }
      */
     public static int dnnl_ABc16a16b2a() {
         return 275;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCd16b16c2b = 276 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCd16b16c2b = 276
+     * }
      */
     public static int dnnl_aBCd16b16c2b() {
         return 276;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCde16b16c2b = 277 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCde16b16c2b = 277
+     * }
      */
     public static int dnnl_aBCde16b16c2b() {
         return 277;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Acb32a = 278 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Acb32a = 278
+     * }
      */
     public static int dnnl_Acb32a() {
         return 278;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB32a2b = 279 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB32a2b = 279
+     * }
      */
     public static int dnnl_AcB32a2b() {
         return 279;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB32a4b = 280 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB32a4b = 280
+     * }
      */
     public static int dnnl_AcB32a4b() {
         return 280;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Acb48a = 281 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Acb48a = 281
+     * }
      */
     public static int dnnl_Acb48a() {
         return 281;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB48a2b = 282 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB48a2b = 282
+     * }
      */
     public static int dnnl_AcB48a2b() {
         return 282;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB48a4b = 283 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB48a4b = 283
+     * }
      */
     public static int dnnl_AcB48a4b() {
         return 283;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Acb64a = 284 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Acb64a = 284
+     * }
      */
     public static int dnnl_Acb64a() {
         return 284;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB64a2b = 285 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB64a2b = 285
+     * }
      */
     public static int dnnl_AcB64a2b() {
         return 285;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB64a4b = 286 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB64a4b = 286
+     * }
      */
     public static int dnnl_AcB64a4b() {
         return 286;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_cBa2b = 287 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_cBa2b = 287
+     * }
      */
     public static int dnnl_cBa2b() {
         return 287;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_cBa4b = 288 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_cBa4b = 288
+     * }
      */
     public static int dnnl_cBa4b() {
         return 288;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdc32b = 289 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdc32b = 289
+     * }
      */
     public static int dnnl_aBdc32b() {
         return 289;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdC32b2c = 290 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdC32b2c = 290
+     * }
      */
     public static int dnnl_aBdC32b2c() {
         return 290;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdC32b4c = 291 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdC32b4c = 291
+     * }
      */
     public static int dnnl_aBdC32b4c() {
         return 291;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdc48b = 292 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdc48b = 292
+     * }
      */
     public static int dnnl_aBdc48b() {
         return 292;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdC48b2c = 293 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdC48b2c = 293
+     * }
      */
     public static int dnnl_aBdC48b2c() {
         return 293;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdC48b4c = 294 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdC48b4c = 294
+     * }
      */
     public static int dnnl_aBdC48b4c() {
         return 294;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdc64b = 295 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdc64b = 295
+     * }
      */
     public static int dnnl_aBdc64b() {
         return 295;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdC64b2c = 296 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdC64b2c = 296
+     * }
      */
     public static int dnnl_aBdC64b2c() {
         return 296;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdC64b4c = 297 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdC64b4c = 297
+     * }
      */
     public static int dnnl_aBdC64b4c() {
         return 297;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_adCb2c = 298 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_adCb2c = 298
+     * }
      */
     public static int dnnl_adCb2c() {
         return 298;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_adCb4c = 299 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_adCb4c = 299
+     * }
      */
     public static int dnnl_adCb4c() {
         return 299;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB32a2b = 300 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB32a2b = 300
+     * }
      */
     public static int dnnl_AcdB32a2b() {
         return 300;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB32a4b = 301 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB32a4b = 301
+     * }
      */
     public static int dnnl_AcdB32a4b() {
         return 301;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Acdb48a = 302 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Acdb48a = 302
+     * }
      */
     public static int dnnl_Acdb48a() {
         return 302;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB48a2b = 303 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB48a2b = 303
+     * }
      */
     public static int dnnl_AcdB48a2b() {
         return 303;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB48a4b = 304 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB48a4b = 304
+     * }
      */
     public static int dnnl_AcdB48a4b() {
         return 304;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Acdb64a = 305 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Acdb64a = 305
+     * }
      */
     public static int dnnl_Acdb64a() {
         return 305;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB64a2b = 306 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB64a2b = 306
+     * }
      */
     public static int dnnl_AcdB64a2b() {
         return 306;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB64a4b = 307 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB64a4b = 307
+     * }
      */
     public static int dnnl_AcdB64a4b() {
         return 307;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_cdBa2b = 308 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_cdBa2b = 308
+     * }
      */
     public static int dnnl_cdBa2b() {
         return 308;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_cdBa4b = 309 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_cdBa4b = 309
+     * }
      */
     public static int dnnl_cdBa4b() {
         return 309;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdeC32b2c = 310 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdeC32b2c = 310
+     * }
      */
     public static int dnnl_aBdeC32b2c() {
         return 310;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdeC32b4c = 311 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdeC32b4c = 311
+     * }
      */
     public static int dnnl_aBdeC32b4c() {
         return 311;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdec48b = 312 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdec48b = 312
+     * }
      */
     public static int dnnl_aBdec48b() {
         return 312;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdeC48b2c = 313 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdeC48b2c = 313
+     * }
      */
     public static int dnnl_aBdeC48b2c() {
         return 313;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdeC48b4c = 314 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdeC48b4c = 314
+     * }
      */
     public static int dnnl_aBdeC48b4c() {
         return 314;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdec64b = 315 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdec64b = 315
+     * }
      */
     public static int dnnl_aBdec64b() {
         return 315;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdeC64b2c = 316 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdeC64b2c = 316
+     * }
      */
     public static int dnnl_aBdeC64b2c() {
         return 316;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdeC64b4c = 317 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdeC64b4c = 317
+     * }
      */
     public static int dnnl_aBdeC64b4c() {
         return 317;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_adeCb2c = 318 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_adeCb2c = 318
+     * }
      */
     public static int dnnl_adeCb2c() {
         return 318;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_adeCb4c = 319 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_adeCb4c = 319
+     * }
      */
     public static int dnnl_adeCb4c() {
         return 319;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Acdeb32a = 320 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Acdeb32a = 320
+     * }
      */
     public static int dnnl_Acdeb32a() {
         return 320;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB32a2b = 321 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB32a2b = 321
+     * }
      */
     public static int dnnl_AcdeB32a2b() {
         return 321;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB32a4b = 322 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB32a4b = 322
+     * }
      */
     public static int dnnl_AcdeB32a4b() {
         return 322;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Acdeb48a = 323 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Acdeb48a = 323
+     * }
      */
     public static int dnnl_Acdeb48a() {
         return 323;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB48a2b = 324 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB48a2b = 324
+     * }
      */
     public static int dnnl_AcdeB48a2b() {
         return 324;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB48a4b = 325 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB48a4b = 325
+     * }
      */
     public static int dnnl_AcdeB48a4b() {
         return 325;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Acdeb64a = 326 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Acdeb64a = 326
+     * }
      */
     public static int dnnl_Acdeb64a() {
         return 326;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB64a2b = 327 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB64a2b = 327
+     * }
      */
     public static int dnnl_AcdeB64a2b() {
         return 327;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB64a4b = 328 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB64a4b = 328
+     * }
      */
     public static int dnnl_AcdeB64a4b() {
         return 328;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_cdeBa2b = 329 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_cdeBa2b = 329
+     * }
      */
     public static int dnnl_cdeBa2b() {
         return 329;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_cdeBa4b = 330 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_cdeBa4b = 330
+     * }
      */
     public static int dnnl_cdeBa4b() {
         return 330;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdefc32b = 331 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdefc32b = 331
+     * }
      */
     public static int dnnl_aBdefc32b() {
         return 331;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdefC32b2c = 332 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdefC32b2c = 332
+     * }
      */
     public static int dnnl_aBdefC32b2c() {
         return 332;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdefC32b4c = 333 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdefC32b4c = 333
+     * }
      */
     public static int dnnl_aBdefC32b4c() {
         return 333;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdefc48b = 334 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdefc48b = 334
+     * }
      */
     public static int dnnl_aBdefc48b() {
         return 334;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdefC48b2c = 335 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdefC48b2c = 335
+     * }
      */
     public static int dnnl_aBdefC48b2c() {
         return 335;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdefC48b4c = 336 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdefC48b4c = 336
+     * }
      */
     public static int dnnl_aBdefC48b4c() {
         return 336;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdefc64b = 337 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdefc64b = 337
+     * }
      */
     public static int dnnl_aBdefc64b() {
         return 337;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdefC64b2c = 338 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdefC64b2c = 338
+     * }
      */
     public static int dnnl_aBdefC64b2c() {
         return 338;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdefC64b4c = 339 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdefC64b4c = 339
+     * }
      */
     public static int dnnl_aBdefC64b4c() {
         return 339;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_adefCb2c = 340 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_adefCb2c = 340
+     * }
      */
     public static int dnnl_adefCb2c() {
         return 340;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_adefCb4c = 341 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_adefCb4c = 341
+     * }
      */
     public static int dnnl_adefCb4c() {
         return 341;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB16b32a4b = 342 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB16b32a4b = 342
+     * }
      */
     public static int dnnl_AB16b32a4b() {
         return 342;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB16b48a4b = 343 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB16b48a4b = 343
+     * }
      */
     public static int dnnl_AB16b48a4b() {
         return 343;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB16b64a4b = 344 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB16b64a4b = 344
+     * }
      */
     public static int dnnl_AB16b64a4b() {
         return 344;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB16b16a2b = 345 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB16b16a2b = 345
+     * }
      */
     public static int dnnl_AB16b16a2b() {
         return 345;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB16b32a2b = 346 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB16b32a2b = 346
+     * }
      */
     public static int dnnl_AB16b32a2b() {
         return 346;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB16b48a2b = 347 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB16b48a2b = 347
+     * }
      */
     public static int dnnl_AB16b48a2b() {
         return 347;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB16b64a2b = 348 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB16b64a2b = 348
+     * }
      */
     public static int dnnl_AB16b64a2b() {
         return 348;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc16b32a4b = 349 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc16b32a4b = 349
+     * }
      */
     public static int dnnl_ABc16b32a4b() {
         return 349;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc16b48a4b = 350 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc16b48a4b = 350
+     * }
      */
     public static int dnnl_ABc16b48a4b() {
         return 350;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc16b64a4b = 351 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc16b64a4b = 351
+     * }
      */
     public static int dnnl_ABc16b64a4b() {
         return 351;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc16b32a2b = 352 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc16b32a2b = 352
+     * }
      */
     public static int dnnl_ABc16b32a2b() {
         return 352;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc16b48a2b = 353 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc16b48a2b = 353
+     * }
      */
     public static int dnnl_ABc16b48a2b() {
         return 353;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc16b64a2b = 354 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc16b64a2b = 354
+     * }
      */
     public static int dnnl_ABc16b64a2b() {
         return 354;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd16b32a4b = 355 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd16b32a4b = 355
+     * }
      */
     public static int dnnl_ABcd16b32a4b() {
         return 355;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd16b48a4b = 356 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd16b48a4b = 356
+     * }
      */
     public static int dnnl_ABcd16b48a4b() {
         return 356;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd16b64a4b = 357 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd16b64a4b = 357
+     * }
      */
     public static int dnnl_ABcd16b64a4b() {
         return 357;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd16b32a2b = 358 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd16b32a2b = 358
+     * }
      */
     public static int dnnl_ABcd16b32a2b() {
         return 358;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd16b48a2b = 359 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd16b48a2b = 359
+     * }
      */
     public static int dnnl_ABcd16b48a2b() {
         return 359;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd16b64a2b = 360 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd16b64a2b = 360
+     * }
      */
     public static int dnnl_ABcd16b64a2b() {
         return 360;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde16b32a4b = 361 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde16b32a4b = 361
+     * }
      */
     public static int dnnl_ABcde16b32a4b() {
         return 361;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde16b48a4b = 362 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde16b48a4b = 362
+     * }
      */
     public static int dnnl_ABcde16b48a4b() {
         return 362;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde16b64a4b = 363 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde16b64a4b = 363
+     * }
      */
     public static int dnnl_ABcde16b64a4b() {
         return 363;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde16b32a2b = 364 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde16b32a2b = 364
+     * }
      */
     public static int dnnl_ABcde16b32a2b() {
         return 364;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde16b48a2b = 365 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde16b48a2b = 365
+     * }
      */
     public static int dnnl_ABcde16b48a2b() {
         return 365;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde16b64a2b = 366 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde16b64a2b = 366
+     * }
      */
     public static int dnnl_ABcde16b64a2b() {
         return 366;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc32a16b = 367 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc32a16b = 367
+     * }
      */
     public static int dnnl_ABc32a16b() {
         return 367;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd32a16b = 368 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd32a16b = 368
+     * }
      */
     public static int dnnl_ABcd32a16b() {
         return 368;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde32a16b = 369 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde32a16b = 369
+     * }
      */
     public static int dnnl_ABcde32a16b() {
         return 369;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB48a16b = 370 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB48a16b = 370
+     * }
      */
     public static int dnnl_AB48a16b() {
         return 370;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB48a32b = 371 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB48a32b = 371
+     * }
      */
     public static int dnnl_AB48a32b() {
         return 371;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc40a16b = 372 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc40a16b = 372
+     * }
      */
     public static int dnnl_ABc40a16b() {
         return 372;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc40a32b = 373 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc40a32b = 373
+     * }
      */
     public static int dnnl_ABc40a32b() {
         return 373;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBC48b16c = 374 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBC48b16c = 374
+     * }
      */
     public static int dnnl_aBC48b16c() {
         return 374;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBC48b32c = 375 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBC48b32c = 375
+     * }
      */
     public static int dnnl_aBC48b32c() {
         return 375;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd40a16b = 376 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd40a16b = 376
+     * }
      */
     public static int dnnl_ABcd40a16b() {
         return 376;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd40a32b = 377 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd40a32b = 377
+     * }
      */
     public static int dnnl_ABcd40a32b() {
         return 377;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abCd32c = 378 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abCd32c = 378
+     * }
      */
     public static int dnnl_abCd32c() {
         return 378;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abdCe32c = 379 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abdCe32c = 379
+     * }
      */
     public static int dnnl_abdCe32c() {
         return 379;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abdCE32c2e = 380 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abdCE32c2e = 380
+     * }
      */
     public static int dnnl_abdCE32c2e() {
         return 380;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA16a16b2a = 381 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA16a16b2a = 381
+     * }
      */
     public static int dnnl_BA16a16b2a() {
         return 381;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA16a32b2a = 382 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA16a32b2a = 382
+     * }
      */
     public static int dnnl_BA16a32b2a() {
         return 382;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA16a48b2a = 383 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA16a48b2a = 383
+     * }
      */
     public static int dnnl_BA16a48b2a() {
         return 383;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA16a64b2a = 384 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA16a64b2a = 384
+     * }
      */
     public static int dnnl_BA16a64b2a() {
         return 384;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA16a16b4a = 385 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA16a16b4a = 385
+     * }
      */
     public static int dnnl_BA16a16b4a() {
         return 385;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA16a32b4a = 386 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA16a32b4a = 386
+     * }
      */
     public static int dnnl_BA16a32b4a() {
         return 386;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA16a48b4a = 387 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA16a48b4a = 387
+     * }
      */
     public static int dnnl_BA16a48b4a() {
         return 387;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA16a64b4a = 388 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA16a64b4a = 388
+     * }
      */
     public static int dnnl_BA16a64b4a() {
         return 388;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd8a2b = 389 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd8a2b = 389
+     * }
      */
     public static int dnnl_ABcd8a2b() {
         return 389;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdeC16c16b2c = 390 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdeC16c16b2c = 390
+     * }
      */
     public static int dnnl_aBdeC16c16b2c() {
         return 390;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdeC16c16b4c = 391 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdeC16c16b4c = 391
+     * }
      */
     public static int dnnl_aBdeC16c16b4c() {
         return 391;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdefC16c16b2c = 392 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdefC16c16b2c = 392
+     * }
      */
     public static int dnnl_aBdefC16c16b2c() {
         return 392;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB16b16a2b = 393 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB16b16a2b = 393
+     * }
      */
     public static int dnnl_AcB16b16a2b() {
         return 393;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB16b16a4b = 394 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB16b16a4b = 394
+     * }
      */
     public static int dnnl_AcB16b16a4b() {
         return 394;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB16b16a2b = 395 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB16b16a2b = 395
+     * }
      */
     public static int dnnl_AcdB16b16a2b() {
         return 395;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB16b16a4b = 396 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB16b16a4b = 396
+     * }
      */
     public static int dnnl_AcdB16b16a4b() {
         return 396;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB16b16a2b = 397 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB16b16a2b = 397
+     * }
      */
     public static int dnnl_AcdeB16b16a2b() {
         return 397;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdefC16c16b4c = 398 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdefC16c16b4c = 398
+     * }
      */
     public static int dnnl_aBdefC16c16b4c() {
         return 398;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB16b16a4b = 399 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB16b16a4b = 399
+     * }
      */
     public static int dnnl_AcdeB16b16a4b() {
         return 399;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB16b32a2b = 400 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB16b32a2b = 400
+     * }
      */
     public static int dnnl_AcB16b32a2b() {
         return 400;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB16b32a4b = 401 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB16b32a4b = 401
+     * }
      */
     public static int dnnl_AcB16b32a4b() {
         return 401;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB16b48a2b = 402 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB16b48a2b = 402
+     * }
      */
     public static int dnnl_AcB16b48a2b() {
         return 402;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB16b48a4b = 403 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB16b48a4b = 403
+     * }
      */
     public static int dnnl_AcB16b48a4b() {
         return 403;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB16b64a2b = 404 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB16b64a2b = 404
+     * }
      */
     public static int dnnl_AcB16b64a2b() {
         return 404;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB16b64a4b = 405 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB16b64a4b = 405
+     * }
      */
     public static int dnnl_AcB16b64a4b() {
         return 405;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdC16c16b2c = 406 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdC16c16b2c = 406
+     * }
      */
     public static int dnnl_aBdC16c16b2c() {
         return 406;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdC16c16b4c = 407 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdC16c16b4c = 407
+     * }
      */
     public static int dnnl_aBdC16c16b4c() {
         return 407;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdC16c32b2c = 408 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdC16c32b2c = 408
+     * }
      */
     public static int dnnl_aBdC16c32b2c() {
         return 408;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdC16c32b4c = 409 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdC16c32b4c = 409
+     * }
      */
     public static int dnnl_aBdC16c32b4c() {
         return 409;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdC16c48b2c = 410 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdC16c48b2c = 410
+     * }
      */
     public static int dnnl_aBdC16c48b2c() {
         return 410;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdC16c48b4c = 411 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdC16c48b4c = 411
+     * }
      */
     public static int dnnl_aBdC16c48b4c() {
         return 411;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdC16c64b2c = 412 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdC16c64b2c = 412
+     * }
      */
     public static int dnnl_aBdC16c64b2c() {
         return 412;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdC16c64b4c = 413 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdC16c64b4c = 413
+     * }
      */
     public static int dnnl_aBdC16c64b4c() {
         return 413;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB16b32a2b = 414 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB16b32a2b = 414
+     * }
      */
     public static int dnnl_AcdB16b32a2b() {
         return 414;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB16b32a4b = 415 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB16b32a4b = 415
+     * }
      */
     public static int dnnl_AcdB16b32a4b() {
         return 415;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB16b48a2b = 416 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB16b48a2b = 416
+     * }
      */
     public static int dnnl_AcdB16b48a2b() {
         return 416;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB16b48a4b = 417 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB16b48a4b = 417
+     * }
      */
     public static int dnnl_AcdB16b48a4b() {
         return 417;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB16b64a2b = 418 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB16b64a2b = 418
+     * }
      */
     public static int dnnl_AcdB16b64a2b() {
         return 418;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB16b64a4b = 419 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB16b64a4b = 419
+     * }
      */
     public static int dnnl_AcdB16b64a4b() {
         return 419;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdeC16c32b2c = 420 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdeC16c32b2c = 420
+     * }
      */
     public static int dnnl_aBdeC16c32b2c() {
         return 420;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdeC16c32b4c = 421 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdeC16c32b4c = 421
+     * }
      */
     public static int dnnl_aBdeC16c32b4c() {
         return 421;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdeC16c48b2c = 422 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdeC16c48b2c = 422
+     * }
      */
     public static int dnnl_aBdeC16c48b2c() {
         return 422;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdeC16c48b4c = 423 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdeC16c48b4c = 423
+     * }
      */
     public static int dnnl_aBdeC16c48b4c() {
         return 423;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdeC16c64b2c = 424 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdeC16c64b2c = 424
+     * }
      */
     public static int dnnl_aBdeC16c64b2c() {
         return 424;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdeC16c64b4c = 425 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdeC16c64b4c = 425
+     * }
      */
     public static int dnnl_aBdeC16c64b4c() {
         return 425;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB16b32a2b = 426 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB16b32a2b = 426
+     * }
      */
     public static int dnnl_AcdeB16b32a2b() {
         return 426;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB16b32a4b = 427 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB16b32a4b = 427
+     * }
      */
     public static int dnnl_AcdeB16b32a4b() {
         return 427;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB16b48a2b = 428 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB16b48a2b = 428
+     * }
      */
     public static int dnnl_AcdeB16b48a2b() {
         return 428;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB16b48a4b = 429 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB16b48a4b = 429
+     * }
      */
     public static int dnnl_AcdeB16b48a4b() {
         return 429;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB16b64a2b = 430 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB16b64a2b = 430
+     * }
      */
     public static int dnnl_AcdeB16b64a2b() {
         return 430;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB16b64a4b = 431 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB16b64a4b = 431
+     * }
      */
     public static int dnnl_AcdeB16b64a4b() {
         return 431;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdefC16c32b2c = 432 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdefC16c32b2c = 432
+     * }
      */
     public static int dnnl_aBdefC16c32b2c() {
         return 432;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdefC16c32b4c = 433 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdefC16c32b4c = 433
+     * }
      */
     public static int dnnl_aBdefC16c32b4c() {
         return 433;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdefC16c48b2c = 434 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdefC16c48b2c = 434
+     * }
      */
     public static int dnnl_aBdefC16c48b2c() {
         return 434;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdefC16c48b4c = 435 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdefC16c48b4c = 435
+     * }
      */
     public static int dnnl_aBdefC16c48b4c() {
         return 435;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdefC16c64b2c = 436 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdefC16c64b2c = 436
+     * }
      */
     public static int dnnl_aBdefC16c64b2c() {
         return 436;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdefC16c64b4c = 437 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdefC16c64b4c = 437
+     * }
      */
     public static int dnnl_aBdefC16c64b4c() {
         return 437;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_decbA16a = 438 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_decbA16a = 438
+     * }
      */
     public static int dnnl_decbA16a() {
         return 438;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc4a2b = 439 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc4a2b = 439
+     * }
      */
     public static int dnnl_ABc4a2b() {
         return 439;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc8a2b = 440 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc8a2b = 440
+     * }
      */
     public static int dnnl_ABc8a2b() {
         return 440;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCd8b2c = 441 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCd8b2c = 441
+     * }
      */
     public static int dnnl_aBCd8b2c() {
         return 441;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde4a2b = 442 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde4a2b = 442
+     * }
      */
     public static int dnnl_ABcde4a2b() {
         return 442;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde8a2b = 443 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde8a2b = 443
+     * }
      */
     public static int dnnl_ABcde8a2b() {
         return 443;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde40a16b = 444 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde40a16b = 444
+     * }
      */
     public static int dnnl_ABcde40a16b() {
         return 444;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde40a32b = 445 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde40a32b = 445
+     * }
      */
     public static int dnnl_ABcde40a32b() {
         return 445;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCde8b2c = 446 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCde8b2c = 446
+     * }
      */
     public static int dnnl_aBCde8b2c() {
         return 446;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde4a8b8a2b = 447 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde4a8b8a2b = 447
+     * }
      */
     public static int dnnl_ABcde4a8b8a2b() {
         return 447;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd4a8b8a2b = 448 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd4a8b8a2b = 448
+     * }
      */
     public static int dnnl_ABcd4a8b8a2b() {
         return 448;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc4a8b8a2b = 449 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc4a8b8a2b = 449
+     * }
      */
     public static int dnnl_ABc4a8b8a2b() {
         return 449;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCdef4b8c8b2c = 450 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCdef4b8c8b2c = 450
+     * }
      */
     public static int dnnl_aBCdef4b8c8b2c() {
         return 450;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCde4b8c8b2c = 451 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCde4b8c8b2c = 451
+     * }
      */
     public static int dnnl_aBCde4b8c8b2c() {
         return 451;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCd4b8c8b2c = 452 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCd4b8c8b2c = 452
+     * }
      */
     public static int dnnl_aBCd4b8c8b2c() {
         return 452;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BAcde4b8a8b2a = 453 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BAcde4b8a8b2a = 453
+     * }
      */
     public static int dnnl_BAcde4b8a8b2a() {
         return 453;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BAcd4b8a8b2a = 454 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BAcd4b8a8b2a = 454
+     * }
      */
     public static int dnnl_BAcd4b8a8b2a() {
         return 454;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BAc4b8a8b2a = 455 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BAc4b8a8b2a = 455
+     * }
      */
     public static int dnnl_BAc4b8a8b2a() {
         return 455;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCBdef4c8b8c2b = 456 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCBdef4c8b8c2b = 456
+     * }
      */
     public static int dnnl_aCBdef4c8b8c2b() {
         return 456;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCBde4c8b8c2b = 457 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCBde4c8b8c2b = 457
+     * }
      */
     public static int dnnl_aCBde4c8b8c2b() {
         return 457;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCBd4c8b8c2b = 458 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCBd4c8b8c2b = 458
+     * }
      */
     public static int dnnl_aCBd4c8b8c2b() {
         return 458;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCdef8b2c = 459 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCdef8b2c = 459
+     * }
      */
     public static int dnnl_aBCdef8b2c() {
         return 459;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB32a16b = 460 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB32a16b = 460
+     * }
      */
     public static int dnnl_AB32a16b() {
         return 460;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB32a32b = 461 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB32a32b = 461
+     * }
      */
     public static int dnnl_AB32a32b() {
         return 461;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA4b8a8b2a = 462 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA4b8a8b2a = 462
+     * }
      */
     public static int dnnl_BA4b8a8b2a() {
         return 462;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA4b8a8b4a = 463 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA4b8a8b4a = 463
+     * }
      */
     public static int dnnl_BA4b8a8b4a() {
         return 463;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBC32b16c = 464 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBC32b16c = 464
+     * }
      */
     public static int dnnl_aBC32b16c() {
         return 464;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBC32b32c = 465 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBC32b32c = 465
+     * }
      */
     public static int dnnl_aBC32b32c() {
         return 465;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB4c8b8c2b = 466 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB4c8b8c2b = 466
+     * }
      */
     public static int dnnl_aCB4c8b8c2b() {
         return 466;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB4c8b8c4b = 467 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB4c8b8c4b = 467
+     * }
      */
     public static int dnnl_aCB4c8b8c4b() {
         return 467;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd4a2b = 468 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd4a2b = 468
+     * }
      */
     public static int dnnl_ABcd4a2b() {
         return 468;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc2b8a16b4a = 469 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc2b8a16b4a = 469
+     * }
      */
     public static int dnnl_ABc2b8a16b4a() {
         return 469;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd2b8a16b4a = 470 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd2b8a16b4a = 470
+     * }
      */
     public static int dnnl_ABcd2b8a16b4a() {
         return 470;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde2b8a16b4a = 471 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde2b8a16b4a = 471
+     * }
      */
     public static int dnnl_ABcde2b8a16b4a() {
         return 471;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc2a8b16a4b = 472 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc2a8b16a4b = 472
+     * }
      */
     public static int dnnl_ABc2a8b16a4b() {
         return 472;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc2a8b16a2b = 473 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc2a8b16a2b = 473
+     * }
      */
     public static int dnnl_ABc2a8b16a2b() {
         return 473;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc2b32a8b = 474 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc2b32a8b = 474
+     * }
      */
     public static int dnnl_ABc2b32a8b() {
         return 474;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd2a8b16a4b = 475 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd2a8b16a4b = 475
+     * }
      */
     public static int dnnl_ABcd2a8b16a4b() {
         return 475;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd2a8b16a2b = 476 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd2a8b16a2b = 476
+     * }
      */
     public static int dnnl_ABcd2a8b16a2b() {
         return 476;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCBd2c8b16c2b = 477 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCBd2c8b16c2b = 477
+     * }
      */
     public static int dnnl_aCBd2c8b16c2b() {
         return 477;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd2b32a8b = 478 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd2b32a8b = 478
+     * }
      */
     public static int dnnl_ABcd2b32a8b() {
         return 478;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCd2c8b16c2b = 479 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCd2c8b16c2b = 479
+     * }
      */
     public static int dnnl_aBCd2c8b16c2b() {
         return 479;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde2a8b16a4b = 480 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde2a8b16a4b = 480
+     * }
      */
     public static int dnnl_ABcde2a8b16a4b() {
         return 480;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde2a8b16a2b = 481 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde2a8b16a2b = 481
+     * }
      */
     public static int dnnl_ABcde2a8b16a2b() {
         return 481;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCBde2c8b16c2b = 482 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCBde2c8b16c2b = 482
+     * }
      */
     public static int dnnl_aCBde2c8b16c2b() {
         return 482;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde2b32a8b = 483 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde2b32a8b = 483
+     * }
      */
     public static int dnnl_ABcde2b32a8b() {
         return 483;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBC2b8c16b2c = 484 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBC2b8c16b2c = 484
+     * }
      */
     public static int dnnl_aBC2b8c16b2c() {
         return 484;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCd2b8c16b2c = 485 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCd2b8c16b2c = 485
+     * }
      */
     public static int dnnl_aBCd2b8c16b2c() {
         return 485;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCde2b8c16b2c = 486 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCde2b8c16b2c = 486
+     * }
      */
     public static int dnnl_aBCde2b8c16b2c() {
         return 486;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCdef2b8c16b2c = 487 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCdef2b8c16b2c = 487
+     * }
      */
     public static int dnnl_aBCdef2b8c16b2c() {
         return 487;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BAcde2b8a16b4a = 488 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BAcde2b8a16b4a = 488
+     * }
      */
     public static int dnnl_BAcde2b8a16b4a() {
         return 488;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BAcd2b8a16b4a = 489 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BAcd2b8a16b4a = 489
+     * }
      */
     public static int dnnl_BAcd2b8a16b4a() {
         return 489;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BAc2b8a16b4a = 490 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BAc2b8a16b4a = 490
+     * }
      */
     public static int dnnl_BAc2b8a16b4a() {
         return 490;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BAcde2b8a16b2a = 491 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BAcde2b8a16b2a = 491
+     * }
      */
     public static int dnnl_BAcde2b8a16b2a() {
         return 491;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BAcd2b8a16b2a = 492 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BAcd2b8a16b2a = 492
+     * }
      */
     public static int dnnl_BAcd2b8a16b2a() {
         return 492;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BAc2b8a16b2a = 493 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BAc2b8a16b2a = 493
+     * }
      */
     public static int dnnl_BAc2b8a16b2a() {
         return 493;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCde2c8b16c2b = 494 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCde2c8b16c2b = 494
+     * }
      */
     public static int dnnl_aBCde2c8b16c2b() {
         return 494;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCdef2c8b16c2b = 495 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCdef2c8b16c2b = 495
+     * }
      */
     public static int dnnl_aBCdef2c8b16c2b() {
         return 495;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCBdef2c8b16c2b = 496 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCBdef2c8b16c2b = 496
+     * }
      */
     public static int dnnl_aCBdef2c8b16c2b() {
         return 496;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCd2b8c16b4c = 497 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCd2b8c16b4c = 497
+     * }
      */
     public static int dnnl_aBCd2b8c16b4c() {
         return 497;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCde2b8c16b4c = 498 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCde2b8c16b4c = 498
+     * }
      */
     public static int dnnl_aBCde2b8c16b4c() {
         return 498;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA4b8a16b2a = 499 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA4b8a16b2a = 499
+     * }
      */
     public static int dnnl_BA4b8a16b2a() {
         return 499;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA4b8a16b4a = 500 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA4b8a16b4a = 500
+     * }
      */
     public static int dnnl_BA4b8a16b4a() {
         return 500;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB4c8b16c2b = 501 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB4c8b16c2b = 501
+     * }
      */
     public static int dnnl_aCB4c8b16c2b() {
         return 501;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB4c8b16c4b = 502 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB4c8b16c4b = 502
+     * }
      */
     public static int dnnl_aCB4c8b16c4b() {
         return 502;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA16a16b = 503 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA16a16b = 503
+     * }
      */
     public static int dnnl_BA16a16b() {
         return 503;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA16a32b = 504 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA16a32b = 504
+     * }
      */
     public static int dnnl_BA16a32b() {
         return 504;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA16a48b = 505 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA16a48b = 505
+     * }
      */
     public static int dnnl_BA16a48b() {
         return 505;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA16a64b = 506 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA16a64b = 506
+     * }
      */
     public static int dnnl_BA16a64b() {
         return 506;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB16c2b = 507 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB16c2b = 507
+     * }
      */
     public static int dnnl_aCB16c2b() {
         return 507;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB16c4b = 508 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB16c4b = 508
+     * }
      */
     public static int dnnl_aCB16c4b() {
         return 508;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA16b2a = 509 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA16b2a = 509
+     * }
      */
     public static int dnnl_BA16b2a() {
         return 509;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA16b4a = 510 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA16b4a = 510
+     * }
      */
     public static int dnnl_BA16b4a() {
         return 510;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBC16b16c = 511 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBC16b16c = 511
+     * }
      */
     public static int dnnl_aBC16b16c() {
         return 511;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBC16b32c = 512 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBC16b32c = 512
+     * }
      */
     public static int dnnl_aBC16b32c() {
         return 512;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB16a16b = 513 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB16a16b = 513
+     * }
      */
     public static int dnnl_AB16a16b() {
         return 513;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB16a32b = 514 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB16a32b = 514
+     * }
      */
     public static int dnnl_AB16a32b() {
         return 514;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde16a16b2a = 515 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde16a16b2a = 515
+     * }
      */
     public static int dnnl_ABcde16a16b2a() {
         return 515;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBCdef16b16c2b = 516 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBCdef16b16c2b = 516
+     * }
      */
     public static int dnnl_aBCdef16b16c2b() {
         return 516;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Acedb16a = 517 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Acedb16a = 517
+     * }
      */
     public static int dnnl_Acedb16a() {
         return 517;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdfec16b = 518 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdfec16b = 518
+     * }
      */
     public static int dnnl_aBdfec16b() {
         return 518;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abdEC64e2c = 519 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abdEC64e2c = 519
+     * }
      */
     public static int dnnl_abdEC64e2c() {
         return 519;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abdEC64e4c = 520 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abdEC64e4c = 520
+     * }
      */
     public static int dnnl_abdEC64e4c() {
         return 520;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB16b16c = 521 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB16b16c = 521
+     * }
      */
     public static int dnnl_aCB16b16c() {
         return 521;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB16b32c = 522 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB16b32c = 522
+     * }
      */
     public static int dnnl_aCB16b32c() {
         return 522;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB16b48c = 523 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB16b48c = 523
+     * }
      */
     public static int dnnl_aCB16b48c() {
         return 523;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB16b64c = 524 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB16b64c = 524
+     * }
      */
     public static int dnnl_aCB16b64c() {
         return 524;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB16b16c2b = 525 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB16b16c2b = 525
+     * }
      */
     public static int dnnl_aCB16b16c2b() {
         return 525;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB16b32c2b = 526 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB16b32c2b = 526
+     * }
      */
     public static int dnnl_aCB16b32c2b() {
         return 526;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB16b48c2b = 527 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB16b48c2b = 527
+     * }
      */
     public static int dnnl_aCB16b48c2b() {
         return 527;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB16b64c2b = 528 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB16b64c2b = 528
+     * }
      */
     public static int dnnl_aCB16b64c2b() {
         return 528;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB16b16c4b = 529 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB16b16c4b = 529
+     * }
      */
     public static int dnnl_aCB16b16c4b() {
         return 529;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB16b32c4b = 530 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB16b32c4b = 530
+     * }
      */
     public static int dnnl_aCB16b32c4b() {
         return 530;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB16b48c4b = 531 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB16b48c4b = 531
+     * }
      */
     public static int dnnl_aCB16b48c4b() {
         return 531;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB16b64c4b = 532 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB16b64c4b = 532
+     * }
      */
     public static int dnnl_aCB16b64c4b() {
         return 532;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abCd4c = 533 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abCd4c = 533
+     * }
      */
     public static int dnnl_abCd4c() {
         return 533;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abCde4c = 534 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abCde4c = 534
+     * }
      */
     public static int dnnl_abCde4c() {
         return 534;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abCdef4c = 535 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abCdef4c = 535
+     * }
      */
     public static int dnnl_abCdef4c() {
         return 535;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abCde32c = 536 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abCde32c = 536
+     * }
      */
     public static int dnnl_abCde32c() {
         return 536;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abCdef32c = 537 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abCdef32c = 537
+     * }
      */
     public static int dnnl_abCdef32c() {
         return 537;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd16a32b = 538 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd16a32b = 538
+     * }
      */
     public static int dnnl_ABcd16a32b() {
         return 538;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_decbA8a = 539 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_decbA8a = 539
+     * }
      */
     public static int dnnl_decbA8a() {
         return 539;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdefB16b32c2b = 540 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdefB16b32c2b = 540
+     * }
      */
     public static int dnnl_aCdefB16b32c2b() {
         return 540;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdefB16b32c4b = 541 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdefB16b32c4b = 541
+     * }
      */
     public static int dnnl_aCdefB16b32c4b() {
         return 541;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdefB16b48c2b = 542 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdefB16b48c2b = 542
+     * }
      */
     public static int dnnl_aCdefB16b48c2b() {
         return 542;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdefB16b48c4b = 543 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdefB16b48c4b = 543
+     * }
      */
     public static int dnnl_aCdefB16b48c4b() {
         return 543;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdefB16b64c2b = 544 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdefB16b64c2b = 544
+     * }
      */
     public static int dnnl_aCdefB16b64c2b() {
         return 544;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdefB16b64c4b = 545 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdefB16b64c4b = 545
+     * }
      */
     public static int dnnl_aCdefB16b64c4b() {
         return 545;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdeA16a32b2a = 546 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdeA16a32b2a = 546
+     * }
      */
     public static int dnnl_BcdeA16a32b2a() {
         return 546;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdeA16a32b4a = 547 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdeA16a32b4a = 547
+     * }
      */
     public static int dnnl_BcdeA16a32b4a() {
         return 547;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdeA16a48b2a = 548 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdeA16a48b2a = 548
+     * }
      */
     public static int dnnl_BcdeA16a48b2a() {
         return 548;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdeA16a48b4a = 549 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdeA16a48b4a = 549
+     * }
      */
     public static int dnnl_BcdeA16a48b4a() {
         return 549;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdeA16a64b2a = 550 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdeA16a64b2a = 550
+     * }
      */
     public static int dnnl_BcdeA16a64b2a() {
         return 550;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdeA16a64b4a = 551 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdeA16a64b4a = 551
+     * }
      */
     public static int dnnl_BcdeA16a64b4a() {
         return 551;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdefb32c = 552 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdefb32c = 552
+     * }
      */
     public static int dnnl_aCdefb32c() {
         return 552;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdefB32c2b = 553 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdefB32c2b = 553
+     * }
      */
     public static int dnnl_aCdefB32c2b() {
         return 553;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdefB32c4b = 554 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdefB32c4b = 554
+     * }
      */
     public static int dnnl_aCdefB32c4b() {
         return 554;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdefb48c = 555 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdefb48c = 555
+     * }
      */
     public static int dnnl_aCdefb48c() {
         return 555;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdefB48c2b = 556 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdefB48c2b = 556
+     * }
      */
     public static int dnnl_aCdefB48c2b() {
         return 556;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdefB48c4b = 557 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdefB48c4b = 557
+     * }
      */
     public static int dnnl_aCdefB48c4b() {
         return 557;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdefb64c = 558 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdefb64c = 558
+     * }
      */
     public static int dnnl_aCdefb64c() {
         return 558;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdefB64c2b = 559 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdefB64c2b = 559
+     * }
      */
     public static int dnnl_aCdefB64c2b() {
         return 559;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdefB64c4b = 560 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdefB64c4b = 560
+     * }
      */
     public static int dnnl_aCdefB64c4b() {
         return 560;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Bcdea32b = 561 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Bcdea32b = 561
+     * }
      */
     public static int dnnl_Bcdea32b() {
         return 561;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdeA32b2a = 562 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdeA32b2a = 562
+     * }
      */
     public static int dnnl_BcdeA32b2a() {
         return 562;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdeA32b4a = 563 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdeA32b4a = 563
+     * }
      */
     public static int dnnl_BcdeA32b4a() {
         return 563;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Bcdea48b = 564 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Bcdea48b = 564
+     * }
      */
     public static int dnnl_Bcdea48b() {
         return 564;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdeA48b2a = 565 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdeA48b2a = 565
+     * }
      */
     public static int dnnl_BcdeA48b2a() {
         return 565;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdeA48b4a = 566 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdeA48b4a = 566
+     * }
      */
     public static int dnnl_BcdeA48b4a() {
         return 566;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Bcdea64b = 567 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Bcdea64b = 567
+     * }
      */
     public static int dnnl_Bcdea64b() {
         return 567;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdeA64b2a = 568 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdeA64b2a = 568
+     * }
      */
     public static int dnnl_BcdeA64b2a() {
         return 568;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdeA64b4a = 569 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdeA64b4a = 569
+     * }
      */
     public static int dnnl_BcdeA64b4a() {
         return 569;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Bca32b = 570 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Bca32b = 570
+     * }
      */
     public static int dnnl_Bca32b() {
         return 570;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcA32b2a = 571 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcA32b2a = 571
+     * }
      */
     public static int dnnl_BcA32b2a() {
         return 571;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcA32b4a = 572 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcA32b4a = 572
+     * }
      */
     public static int dnnl_BcA32b4a() {
         return 572;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Bca48b = 573 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Bca48b = 573
+     * }
      */
     public static int dnnl_Bca48b() {
         return 573;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcA48b2a = 574 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcA48b2a = 574
+     * }
      */
     public static int dnnl_BcA48b2a() {
         return 574;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcA48b4a = 575 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcA48b4a = 575
+     * }
      */
     public static int dnnl_BcA48b4a() {
         return 575;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Bca64b = 576 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Bca64b = 576
+     * }
      */
     public static int dnnl_Bca64b() {
         return 576;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcA64b2a = 577 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcA64b2a = 577
+     * }
      */
     public static int dnnl_BcA64b2a() {
         return 577;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcA64b4a = 578 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcA64b4a = 578
+     * }
      */
     public static int dnnl_BcA64b4a() {
         return 578;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdb32c = 579 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdb32c = 579
+     * }
      */
     public static int dnnl_aCdb32c() {
         return 579;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdB32c2b = 580 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdB32c2b = 580
+     * }
      */
     public static int dnnl_aCdB32c2b() {
         return 580;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdB32c4b = 581 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdB32c4b = 581
+     * }
      */
     public static int dnnl_aCdB32c4b() {
         return 581;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdb48c = 582 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdb48c = 582
+     * }
      */
     public static int dnnl_aCdb48c() {
         return 582;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdB48c2b = 583 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdB48c2b = 583
+     * }
      */
     public static int dnnl_aCdB48c2b() {
         return 583;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdB48c4b = 584 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdB48c4b = 584
+     * }
      */
     public static int dnnl_aCdB48c4b() {
         return 584;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdb64c = 585 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdb64c = 585
+     * }
      */
     public static int dnnl_aCdb64c() {
         return 585;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdB64c2b = 586 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdB64c2b = 586
+     * }
      */
     public static int dnnl_aCdB64c2b() {
         return 586;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdB64c4b = 587 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdB64c4b = 587
+     * }
      */
     public static int dnnl_aCdB64c4b() {
         return 587;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcA16a16b2a = 588 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcA16a16b2a = 588
+     * }
      */
     public static int dnnl_BcA16a16b2a() {
         return 588;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcA16a16b4a = 589 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcA16a16b4a = 589
+     * }
      */
     public static int dnnl_BcA16a16b4a() {
         return 589;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdA16a16b2a = 590 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdA16a16b2a = 590
+     * }
      */
     public static int dnnl_BcdA16a16b2a() {
         return 590;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdA16a16b4a = 591 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdA16a16b4a = 591
+     * }
      */
     public static int dnnl_BcdA16a16b4a() {
         return 591;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdeA16a16b2a = 592 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdeA16a16b2a = 592
+     * }
      */
     public static int dnnl_BcdeA16a16b2a() {
         return 592;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdeA16a16b4a = 593 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdeA16a16b4a = 593
+     * }
      */
     public static int dnnl_BcdeA16a16b4a() {
         return 593;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdB16b16c2b = 594 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdB16b16c2b = 594
+     * }
      */
     public static int dnnl_aCdB16b16c2b() {
         return 594;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdB16b16c4b = 595 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdB16b16c4b = 595
+     * }
      */
     public static int dnnl_aCdB16b16c4b() {
         return 595;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdeB16b16c2b = 596 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdeB16b16c2b = 596
+     * }
      */
     public static int dnnl_aCdeB16b16c2b() {
         return 596;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdeB16b16c4b = 597 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdeB16b16c4b = 597
+     * }
      */
     public static int dnnl_aCdeB16b16c4b() {
         return 597;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdefB16b16c2b = 598 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdefB16b16c2b = 598
+     * }
      */
     public static int dnnl_aCdefB16b16c2b() {
         return 598;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdefB16b16c4b = 599 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdefB16b16c4b = 599
+     * }
      */
     public static int dnnl_aCdefB16b16c4b() {
         return 599;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcA16a32b2a = 600 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcA16a32b2a = 600
+     * }
      */
     public static int dnnl_BcA16a32b2a() {
         return 600;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcA16a32b4a = 601 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcA16a32b4a = 601
+     * }
      */
     public static int dnnl_BcA16a32b4a() {
         return 601;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcA16a48b2a = 602 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcA16a48b2a = 602
+     * }
      */
     public static int dnnl_BcA16a48b2a() {
         return 602;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcA16a48b4a = 603 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcA16a48b4a = 603
+     * }
      */
     public static int dnnl_BcA16a48b4a() {
         return 603;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcA16a64b2a = 604 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcA16a64b2a = 604
+     * }
      */
     public static int dnnl_BcA16a64b2a() {
         return 604;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcA16a64b4a = 605 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcA16a64b4a = 605
+     * }
      */
     public static int dnnl_BcA16a64b4a() {
         return 605;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdB16b32c2b = 606 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdB16b32c2b = 606
+     * }
      */
     public static int dnnl_aCdB16b32c2b() {
         return 606;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdB16b32c4b = 607 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdB16b32c4b = 607
+     * }
      */
     public static int dnnl_aCdB16b32c4b() {
         return 607;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdB16b48c2b = 608 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdB16b48c2b = 608
+     * }
      */
     public static int dnnl_aCdB16b48c2b() {
         return 608;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdB16b48c4b = 609 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdB16b48c4b = 609
+     * }
      */
     public static int dnnl_aCdB16b48c4b() {
         return 609;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdB16b64c2b = 610 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdB16b64c2b = 610
+     * }
      */
     public static int dnnl_aCdB16b64c2b() {
         return 610;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdB16b64c4b = 611 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdB16b64c4b = 611
+     * }
      */
     public static int dnnl_aCdB16b64c4b() {
         return 611;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdA16a32b2a = 612 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdA16a32b2a = 612
+     * }
      */
     public static int dnnl_BcdA16a32b2a() {
         return 612;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdA16a32b4a = 613 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdA16a32b4a = 613
+     * }
      */
     public static int dnnl_BcdA16a32b4a() {
         return 613;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdA16a48b2a = 614 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdA16a48b2a = 614
+     * }
      */
     public static int dnnl_BcdA16a48b2a() {
         return 614;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdA16a48b4a = 615 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdA16a48b4a = 615
+     * }
      */
     public static int dnnl_BcdA16a48b4a() {
         return 615;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdA16a64b2a = 616 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdA16a64b2a = 616
+     * }
      */
     public static int dnnl_BcdA16a64b2a() {
         return 616;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdA16a64b4a = 617 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdA16a64b4a = 617
+     * }
      */
     public static int dnnl_BcdA16a64b4a() {
         return 617;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdeB16b32c2b = 618 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdeB16b32c2b = 618
+     * }
      */
     public static int dnnl_aCdeB16b32c2b() {
         return 618;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdeB16b32c4b = 619 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdeB16b32c4b = 619
+     * }
      */
     public static int dnnl_aCdeB16b32c4b() {
         return 619;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdeB16b48c2b = 620 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdeB16b48c2b = 620
+     * }
      */
     public static int dnnl_aCdeB16b48c2b() {
         return 620;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdeB16b48c4b = 621 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdeB16b48c4b = 621
+     * }
      */
     public static int dnnl_aCdeB16b48c4b() {
         return 621;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdeB16b64c2b = 622 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdeB16b64c2b = 622
+     * }
      */
     public static int dnnl_aCdeB16b64c2b() {
         return 622;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdeB16b64c4b = 623 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdeB16b64c4b = 623
+     * }
      */
     public static int dnnl_aCdeB16b64c4b() {
         return 623;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Bca16b = 624 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Bca16b = 624
+     * }
      */
     public static int dnnl_Bca16b() {
         return 624;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcA16b2a = 625 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcA16b2a = 625
+     * }
      */
     public static int dnnl_BcA16b2a() {
         return 625;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcA16b4a = 626 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcA16b4a = 626
+     * }
      */
     public static int dnnl_BcA16b4a() {
         return 626;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Bcda16b = 627 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Bcda16b = 627
+     * }
      */
     public static int dnnl_Bcda16b() {
         return 627;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdA16b2a = 628 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdA16b2a = 628
+     * }
      */
     public static int dnnl_BcdA16b2a() {
         return 628;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdA16b4a = 629 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdA16b4a = 629
+     * }
      */
     public static int dnnl_BcdA16b4a() {
         return 629;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Bcdea16b = 630 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Bcdea16b = 630
+     * }
      */
     public static int dnnl_Bcdea16b() {
         return 630;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdeA16b2a = 631 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdeA16b2a = 631
+     * }
      */
     public static int dnnl_BcdeA16b2a() {
         return 631;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdeA16b4a = 632 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdeA16b4a = 632
+     * }
      */
     public static int dnnl_BcdeA16b4a() {
         return 632;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdb16c = 633 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdb16c = 633
+     * }
      */
     public static int dnnl_aCdb16c() {
         return 633;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdB16c2b = 634 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdB16c2b = 634
+     * }
      */
     public static int dnnl_aCdB16c2b() {
         return 634;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdB16c4b = 635 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdB16c4b = 635
+     * }
      */
     public static int dnnl_aCdB16c4b() {
         return 635;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdeb16c = 636 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdeb16c = 636
+     * }
      */
     public static int dnnl_aCdeb16c() {
         return 636;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdeB16c2b = 637 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdeB16c2b = 637
+     * }
      */
     public static int dnnl_aCdeB16c2b() {
         return 637;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdeB16c4b = 638 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdeB16c4b = 638
+     * }
      */
     public static int dnnl_aCdeB16c4b() {
         return 638;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdefb16c = 639 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdefb16c = 639
+     * }
      */
     public static int dnnl_aCdefb16c() {
         return 639;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdefB16c2b = 640 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdefB16c2b = 640
+     * }
      */
     public static int dnnl_aCdefB16c2b() {
         return 640;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdefB16c4b = 641 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdefB16c4b = 641
+     * }
      */
     public static int dnnl_aCdefB16c4b() {
         return 641;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Bcda32b = 642 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Bcda32b = 642
+     * }
      */
     public static int dnnl_Bcda32b() {
         return 642;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdA32b2a = 643 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdA32b2a = 643
+     * }
      */
     public static int dnnl_BcdA32b2a() {
         return 643;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdA32b4a = 644 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdA32b4a = 644
+     * }
      */
     public static int dnnl_BcdA32b4a() {
         return 644;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Bcda48b = 645 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Bcda48b = 645
+     * }
      */
     public static int dnnl_Bcda48b() {
         return 645;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdA48b2a = 646 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdA48b2a = 646
+     * }
      */
     public static int dnnl_BcdA48b2a() {
         return 646;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdA48b4a = 647 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdA48b4a = 647
+     * }
      */
     public static int dnnl_BcdA48b4a() {
         return 647;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Bcda64b = 648 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Bcda64b = 648
+     * }
      */
     public static int dnnl_Bcda64b() {
         return 648;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdA64b2a = 649 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdA64b2a = 649
+     * }
      */
     public static int dnnl_BcdA64b2a() {
         return 649;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdA64b4a = 650 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdA64b4a = 650
+     * }
      */
     public static int dnnl_BcdA64b4a() {
         return 650;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdeb32c = 651 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdeb32c = 651
+     * }
      */
     public static int dnnl_aCdeb32c() {
         return 651;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdeB32c2b = 652 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdeB32c2b = 652
+     * }
      */
     public static int dnnl_aCdeB32c2b() {
         return 652;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdeB32c4b = 653 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdeB32c4b = 653
+     * }
      */
     public static int dnnl_aCdeB32c4b() {
         return 653;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdeb48c = 654 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdeb48c = 654
+     * }
      */
     public static int dnnl_aCdeb48c() {
         return 654;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdeB48c2b = 655 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdeB48c2b = 655
+     * }
      */
     public static int dnnl_aCdeB48c2b() {
         return 655;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdeB48c4b = 656 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdeB48c4b = 656
+     * }
      */
     public static int dnnl_aCdeB48c4b() {
         return 656;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdeb64c = 657 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdeb64c = 657
+     * }
      */
     public static int dnnl_aCdeb64c() {
         return 657;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdeB64c2b = 658 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdeB64c2b = 658
+     * }
      */
     public static int dnnl_aCdeB64c2b() {
         return 658;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdeB64c4b = 659 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdeB64c4b = 659
+     * }
      */
     public static int dnnl_aCdeB64c4b() {
         return 659;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Acb24a = 660 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Acb24a = 660
+     * }
      */
     public static int dnnl_Acb24a() {
         return 660;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Acdb24a = 661 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Acdb24a = 661
+     * }
      */
     public static int dnnl_Acdb24a() {
         return 661;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Acdeb24a = 662 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Acdeb24a = 662
+     * }
      */
     public static int dnnl_Acdeb24a() {
         return 662;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdc24b = 663 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdc24b = 663
+     * }
      */
     public static int dnnl_aBdc24b() {
         return 663;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdec24b = 664 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdec24b = 664
+     * }
      */
     public static int dnnl_aBdec24b() {
         return 664;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdefc24b = 665 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdefc24b = 665
+     * }
      */
     public static int dnnl_aBdefc24b() {
         return 665;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abDc16d = 666 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abDc16d = 666
+     * }
      */
     public static int dnnl_abDc16d() {
         return 666;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abdEc16e = 667 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abdEc16e = 667
+     * }
      */
     public static int dnnl_abdEc16e() {
         return 667;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abdCe16c = 668 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abdCe16c = 668
+     * }
      */
     public static int dnnl_abdCe16c() {
         return 668;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB24a2b = 669 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB24a2b = 669
+     * }
      */
     public static int dnnl_AcB24a2b() {
         return 669;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB24a2b = 670 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB24a2b = 670
+     * }
      */
     public static int dnnl_AcdB24a2b() {
         return 670;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB24a2b = 671 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB24a2b = 671
+     * }
      */
     public static int dnnl_AcdeB24a2b() {
         return 671;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdC24b2c = 672 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdC24b2c = 672
+     * }
      */
     public static int dnnl_aBdC24b2c() {
         return 672;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdeC24b2c = 673 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdeC24b2c = 673
+     * }
      */
     public static int dnnl_aBdeC24b2c() {
         return 673;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdefC24b2c = 674 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdefC24b2c = 674
+     * }
      */
     public static int dnnl_aBdefC24b2c() {
         return 674;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB8a2b = 675 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB8a2b = 675
+     * }
      */
     public static int dnnl_AcB8a2b() {
         return 675;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB8a2b = 676 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB8a2b = 676
+     * }
      */
     public static int dnnl_AcdB8a2b() {
         return 676;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB8a2b = 677 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB8a2b = 677
+     * }
      */
     public static int dnnl_AcdeB8a2b() {
         return 677;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdC8b2c = 678 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdC8b2c = 678
+     * }
      */
     public static int dnnl_aBdC8b2c() {
         return 678;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdeC8b2c = 679 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdeC8b2c = 679
+     * }
      */
     public static int dnnl_aBdeC8b2c() {
         return 679;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdefC8b2c = 680 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdefC8b2c = 680
+     * }
      */
     public static int dnnl_aBdefC8b2c() {
         return 680;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB8b32a = 681 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB8b32a = 681
+     * }
      */
     public static int dnnl_AB8b32a() {
         return 681;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc8b32a = 682 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc8b32a = 682
+     * }
      */
     public static int dnnl_ABc8b32a() {
         return 682;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd8b32a = 683 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd8b32a = 683
+     * }
      */
     public static int dnnl_ABcd8b32a() {
         return 683;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde8b32a = 684 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde8b32a = 684
+     * }
      */
     public static int dnnl_ABcde8b32a() {
         return 684;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB8b24a = 685 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB8b24a = 685
+     * }
      */
     public static int dnnl_AB8b24a() {
         return 685;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc8b24a = 686 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc8b24a = 686
+     * }
      */
     public static int dnnl_ABc8b24a() {
         return 686;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd8b24a = 687 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd8b24a = 687
+     * }
      */
     public static int dnnl_ABcd8b24a() {
         return 687;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde8b24a = 688 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde8b24a = 688
+     * }
      */
     public static int dnnl_ABcde8b24a() {
         return 688;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB8b16a = 689 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB8b16a = 689
+     * }
      */
     public static int dnnl_AB8b16a() {
         return 689;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc8b16a = 690 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc8b16a = 690
+     * }
      */
     public static int dnnl_ABc8b16a() {
         return 690;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd8b16a = 691 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd8b16a = 691
+     * }
      */
     public static int dnnl_ABcd8b16a() {
         return 691;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde8b16a = 692 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde8b16a = 692
+     * }
      */
     public static int dnnl_ABcde8b16a() {
         return 692;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB8b8a = 693 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB8b8a = 693
+     * }
      */
     public static int dnnl_AB8b8a() {
         return 693;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB4b8a4b = 694 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB4b8a4b = 694
+     * }
      */
     public static int dnnl_AB4b8a4b() {
         return 694;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB4b24a4b = 695 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB4b24a4b = 695
+     * }
      */
     public static int dnnl_AB4b24a4b() {
         return 695;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc4b8a4b = 696 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc4b8a4b = 696
+     * }
      */
     public static int dnnl_ABc4b8a4b() {
         return 696;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc4b24a4b = 697 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc4b24a4b = 697
+     * }
      */
     public static int dnnl_ABc4b24a4b() {
         return 697;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd4b8a4b = 698 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd4b8a4b = 698
+     * }
      */
     public static int dnnl_ABcd4b8a4b() {
         return 698;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd4b24a4b = 699 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd4b24a4b = 699
+     * }
      */
     public static int dnnl_ABcd4b24a4b() {
         return 699;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde4b8a4b = 700 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde4b8a4b = 700
+     * }
      */
     public static int dnnl_ABcde4b8a4b() {
         return 700;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde4b24a4b = 701 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde4b24a4b = 701
+     * }
      */
     public static int dnnl_ABcde4b24a4b() {
         return 701;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB8b24a2b = 702 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB8b24a2b = 702
+     * }
      */
     public static int dnnl_AB8b24a2b() {
         return 702;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc8b24a2b = 703 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc8b24a2b = 703
+     * }
      */
     public static int dnnl_ABc8b24a2b() {
         return 703;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd8b24a2b = 704 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd8b24a2b = 704
+     * }
      */
     public static int dnnl_ABcd8b24a2b() {
         return 704;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde8b24a2b = 705 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde8b24a2b = 705
+     * }
      */
     public static int dnnl_ABcde8b24a2b() {
         return 705;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB8b8a2b = 706 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB8b8a2b = 706
+     * }
      */
     public static int dnnl_AB8b8a2b() {
         return 706;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc8b8a2b = 707 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc8b8a2b = 707
+     * }
      */
     public static int dnnl_ABc8b8a2b() {
         return 707;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd8b8a2b = 708 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd8b8a2b = 708
+     * }
      */
     public static int dnnl_ABcd8b8a2b() {
         return 708;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde8b8a2b = 709 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde8b8a2b = 709
+     * }
      */
     public static int dnnl_ABcde8b8a2b() {
         return 709;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB24a4b = 710 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB24a4b = 710
+     * }
      */
     public static int dnnl_AcB24a4b() {
         return 710;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB24a4b = 711 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB24a4b = 711
+     * }
      */
     public static int dnnl_AcdB24a4b() {
         return 711;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB24a4b = 712 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB24a4b = 712
+     * }
      */
     public static int dnnl_AcdeB24a4b() {
         return 712;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdC24b4c = 713 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdC24b4c = 713
+     * }
      */
     public static int dnnl_aBdC24b4c() {
         return 713;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdeC24b4c = 714 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdeC24b4c = 714
+     * }
      */
     public static int dnnl_aBdeC24b4c() {
         return 714;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdefC24b4c = 715 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdefC24b4c = 715
+     * }
      */
     public static int dnnl_aBdefC24b4c() {
         return 715;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB8a4b = 716 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB8a4b = 716
+     * }
      */
     public static int dnnl_AcB8a4b() {
         return 716;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB8a4b = 717 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB8a4b = 717
+     * }
      */
     public static int dnnl_AcdB8a4b() {
         return 717;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB8a4b = 718 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB8a4b = 718
+     * }
      */
     public static int dnnl_AcdeB8a4b() {
         return 718;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdC8b4c = 719 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdC8b4c = 719
+     * }
      */
     public static int dnnl_aBdC8b4c() {
         return 719;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdeC8b4c = 720 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdeC8b4c = 720
+     * }
      */
     public static int dnnl_aBdeC8b4c() {
         return 720;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBdefC8b4c = 721 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBdefC8b4c = 721
+     * }
      */
     public static int dnnl_aBdefC8b4c() {
         return 721;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Bca8b = 722 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Bca8b = 722
+     * }
      */
     public static int dnnl_Bca8b() {
         return 722;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcA8b2a = 723 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcA8b2a = 723
+     * }
      */
     public static int dnnl_BcA8b2a() {
         return 723;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Bcda8b = 724 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Bcda8b = 724
+     * }
      */
     public static int dnnl_Bcda8b() {
         return 724;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdA8b2a = 725 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdA8b2a = 725
+     * }
      */
     public static int dnnl_BcdA8b2a() {
         return 725;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Bcdea8b = 726 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Bcdea8b = 726
+     * }
      */
     public static int dnnl_Bcdea8b() {
         return 726;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdeA8b2a = 727 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdeA8b2a = 727
+     * }
      */
     public static int dnnl_BcdeA8b2a() {
         return 727;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdb8c = 728 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdb8c = 728
+     * }
      */
     public static int dnnl_aCdb8c() {
         return 728;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdB8c2b = 729 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdB8c2b = 729
+     * }
      */
     public static int dnnl_aCdB8c2b() {
         return 729;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdeb8c = 730 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdeb8c = 730
+     * }
      */
     public static int dnnl_aCdeb8c() {
         return 730;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdeB8c2b = 731 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdeB8c2b = 731
+     * }
      */
     public static int dnnl_aCdeB8c2b() {
         return 731;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdefb8c = 732 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdefb8c = 732
+     * }
      */
     public static int dnnl_aCdefb8c() {
         return 732;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdefB8c2b = 733 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdefB8c2b = 733
+     * }
      */
     public static int dnnl_aCdefB8c2b() {
         return 733;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Bca24b = 734 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Bca24b = 734
+     * }
      */
     public static int dnnl_Bca24b() {
         return 734;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcA24b2a = 735 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcA24b2a = 735
+     * }
      */
     public static int dnnl_BcA24b2a() {
         return 735;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Bcda24b = 736 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Bcda24b = 736
+     * }
      */
     public static int dnnl_Bcda24b() {
         return 736;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdA24b2a = 737 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdA24b2a = 737
+     * }
      */
     public static int dnnl_BcdA24b2a() {
         return 737;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Bcdea24b = 738 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Bcdea24b = 738
+     * }
      */
     public static int dnnl_Bcdea24b() {
         return 738;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdeA24b2a = 739 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdeA24b2a = 739
+     * }
      */
     public static int dnnl_BcdeA24b2a() {
         return 739;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdb24c = 740 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdb24c = 740
+     * }
      */
     public static int dnnl_aCdb24c() {
         return 740;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdB24c2b = 741 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdB24c2b = 741
+     * }
      */
     public static int dnnl_aCdB24c2b() {
         return 741;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdeb24c = 742 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdeb24c = 742
+     * }
      */
     public static int dnnl_aCdeb24c() {
         return 742;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdeB24c2b = 743 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdeB24c2b = 743
+     * }
      */
     public static int dnnl_aCdeB24c2b() {
         return 743;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdefb24c = 744 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdefb24c = 744
+     * }
      */
     public static int dnnl_aCdefb24c() {
         return 744;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdefB24c2b = 745 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdefB24c2b = 745
+     * }
      */
     public static int dnnl_aCdefB24c2b() {
         return 745;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcA8b4a = 746 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcA8b4a = 746
+     * }
      */
     public static int dnnl_BcA8b4a() {
         return 746;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdA8b4a = 747 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdA8b4a = 747
+     * }
      */
     public static int dnnl_BcdA8b4a() {
         return 747;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdeA8b4a = 748 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdeA8b4a = 748
+     * }
      */
     public static int dnnl_BcdeA8b4a() {
         return 748;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdB8c4b = 749 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdB8c4b = 749
+     * }
      */
     public static int dnnl_aCdB8c4b() {
         return 749;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdeB8c4b = 750 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdeB8c4b = 750
+     * }
      */
     public static int dnnl_aCdeB8c4b() {
         return 750;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdefB8c4b = 751 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdefB8c4b = 751
+     * }
      */
     public static int dnnl_aCdefB8c4b() {
         return 751;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcA24b4a = 752 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcA24b4a = 752
+     * }
      */
     public static int dnnl_BcA24b4a() {
         return 752;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdA24b4a = 753 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdA24b4a = 753
+     * }
      */
     public static int dnnl_BcdA24b4a() {
         return 753;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BcdeA24b4a = 754 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BcdeA24b4a = 754
+     * }
      */
     public static int dnnl_BcdeA24b4a() {
         return 754;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdB24c4b = 755 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdB24c4b = 755
+     * }
      */
     public static int dnnl_aCdB24c4b() {
         return 755;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdeB24c4b = 756 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdeB24c4b = 756
+     * }
      */
     public static int dnnl_aCdeB24c4b() {
         return 756;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCdefB24c4b = 757 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCdefB24c4b = 757
+     * }
      */
     public static int dnnl_aCdefB24c4b() {
         return 757;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB16b48a = 758 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB16b48a = 758
+     * }
      */
     public static int dnnl_AB16b48a() {
         return 758;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc16b48a = 759 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc16b48a = 759
+     * }
      */
     public static int dnnl_ABc16b48a() {
         return 759;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd16b48a = 760 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd16b48a = 760
+     * }
      */
     public static int dnnl_ABcd16b48a() {
         return 760;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde16b48a = 761 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde16b48a = 761
+     * }
      */
     public static int dnnl_ABcde16b48a() {
         return 761;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABc16a4b = 762 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABc16a4b = 762
+     * }
      */
     public static int dnnl_ABc16a4b() {
         return 762;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcd16a4b = 763 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcd16a4b = 763
+     * }
      */
     public static int dnnl_ABcd16a4b() {
         return 763;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ABcde16a4b = 764 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ABcde16a4b = 764
+     * }
      */
     public static int dnnl_ABcde16a4b() {
         return 764;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_defcbA16a = 765 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_defcbA16a = 765
+     * }
      */
     public static int dnnl_defcbA16a() {
         return 765;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_defcbA8a = 766 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_defcbA8a = 766
+     * }
      */
     public static int dnnl_defcbA8a() {
         return 766;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB16b64a = 767 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB16b64a = 767
+     * }
      */
     public static int dnnl_AcB16b64a() {
         return 767;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB16b64a = 768 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB16b64a = 768
+     * }
      */
     public static int dnnl_AcdB16b64a() {
         return 768;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB16b64a = 769 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB16b64a = 769
+     * }
      */
     public static int dnnl_AcdeB16b64a() {
         return 769;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB16b48a = 770 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB16b48a = 770
+     * }
      */
     public static int dnnl_AcB16b48a() {
         return 770;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB16b48a = 771 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB16b48a = 771
+     * }
      */
     public static int dnnl_AcdB16b48a() {
         return 771;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB16b48a = 772 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB16b48a = 772
+     * }
      */
     public static int dnnl_AcdeB16b48a() {
         return 772;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB16b32a = 773 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB16b32a = 773
+     * }
      */
     public static int dnnl_AcB16b32a() {
         return 773;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB16b32a = 774 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB16b32a = 774
+     * }
      */
     public static int dnnl_AcdB16b32a() {
         return 774;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB16b32a = 775 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB16b32a = 775
+     * }
      */
     public static int dnnl_AcdeB16b32a() {
         return 775;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB16b16a = 776 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB16b16a = 776
+     * }
      */
     public static int dnnl_AcB16b16a() {
         return 776;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB16b16a = 777 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB16b16a = 777
+     * }
      */
     public static int dnnl_AcdB16b16a() {
         return 777;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB16b16a = 778 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB16b16a = 778
+     * }
      */
     public static int dnnl_AcdeB16b16a() {
         return 778;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB8b32a = 779 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB8b32a = 779
+     * }
      */
     public static int dnnl_AcB8b32a() {
         return 779;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB8b32a = 780 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB8b32a = 780
+     * }
      */
     public static int dnnl_AcdB8b32a() {
         return 780;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB8b32a = 781 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB8b32a = 781
+     * }
      */
     public static int dnnl_AcdeB8b32a() {
         return 781;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB8b24a = 782 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB8b24a = 782
+     * }
      */
     public static int dnnl_AcB8b24a() {
         return 782;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB8b24a = 783 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB8b24a = 783
+     * }
      */
     public static int dnnl_AcdB8b24a() {
         return 783;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB8b24a = 784 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB8b24a = 784
+     * }
      */
     public static int dnnl_AcdeB8b24a() {
         return 784;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB8b16a = 785 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB8b16a = 785
+     * }
      */
     public static int dnnl_AcB8b16a() {
         return 785;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB8b16a = 786 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB8b16a = 786
+     * }
      */
     public static int dnnl_AcdB8b16a() {
         return 786;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB8b16a = 787 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB8b16a = 787
+     * }
      */
     public static int dnnl_AcdeB8b16a() {
         return 787;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB8b8a = 788 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB8b8a = 788
+     * }
      */
     public static int dnnl_AcB8b8a() {
         return 788;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB8b8a = 789 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB8b8a = 789
+     * }
      */
     public static int dnnl_AcdB8b8a() {
         return 789;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB8b8a = 790 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB8b8a = 790
+     * }
      */
     public static int dnnl_AcdeB8b8a() {
         return 790;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB8b64a2b = 791 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB8b64a2b = 791
+     * }
      */
     public static int dnnl_AcB8b64a2b() {
         return 791;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB8b64a2b = 792 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB8b64a2b = 792
+     * }
      */
     public static int dnnl_AcdB8b64a2b() {
         return 792;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB8b64a2b = 793 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB8b64a2b = 793
+     * }
      */
     public static int dnnl_AcdeB8b64a2b() {
         return 793;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB8b32a2b = 794 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB8b32a2b = 794
+     * }
      */
     public static int dnnl_AcB8b32a2b() {
         return 794;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB8b32a2b = 795 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB8b32a2b = 795
+     * }
      */
     public static int dnnl_AcdB8b32a2b() {
         return 795;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB8b32a2b = 796 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB8b32a2b = 796
+     * }
      */
     public static int dnnl_AcdeB8b32a2b() {
         return 796;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB8b24a2b = 797 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB8b24a2b = 797
+     * }
      */
     public static int dnnl_AcB8b24a2b() {
         return 797;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB8b24a2b = 798 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB8b24a2b = 798
+     * }
      */
     public static int dnnl_AcdB8b24a2b() {
         return 798;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB8b24a2b = 799 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB8b24a2b = 799
+     * }
      */
     public static int dnnl_AcdeB8b24a2b() {
         return 799;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB8b16a2b = 800 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB8b16a2b = 800
+     * }
      */
     public static int dnnl_AcB8b16a2b() {
         return 800;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB8b16a2b = 801 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB8b16a2b = 801
+     * }
      */
     public static int dnnl_AcdB8b16a2b() {
         return 801;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB8b16a2b = 802 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB8b16a2b = 802
+     * }
      */
     public static int dnnl_AcdeB8b16a2b() {
         return 802;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB8b8a2b = 803 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB8b8a2b = 803
+     * }
      */
     public static int dnnl_AcB8b8a2b() {
         return 803;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB8b8a2b = 804 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB8b8a2b = 804
+     * }
      */
     public static int dnnl_AcdB8b8a2b() {
         return 804;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB8b8a2b = 805 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB8b8a2b = 805
+     * }
      */
     public static int dnnl_AcdeB8b8a2b() {
         return 805;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB4b64a4b = 806 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB4b64a4b = 806
+     * }
      */
     public static int dnnl_AcB4b64a4b() {
         return 806;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB4b64a4b = 807 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB4b64a4b = 807
+     * }
      */
     public static int dnnl_AcdB4b64a4b() {
         return 807;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB4b64a4b = 808 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB4b64a4b = 808
+     * }
      */
     public static int dnnl_AcdeB4b64a4b() {
         return 808;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB4b32a4b = 809 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB4b32a4b = 809
+     * }
      */
     public static int dnnl_AcB4b32a4b() {
         return 809;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB4b32a4b = 810 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB4b32a4b = 810
+     * }
      */
     public static int dnnl_AcdB4b32a4b() {
         return 810;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB4b32a4b = 811 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB4b32a4b = 811
+     * }
      */
     public static int dnnl_AcdeB4b32a4b() {
         return 811;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB4b24a4b = 812 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB4b24a4b = 812
+     * }
      */
     public static int dnnl_AcB4b24a4b() {
         return 812;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB4b24a4b = 813 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB4b24a4b = 813
+     * }
      */
     public static int dnnl_AcdB4b24a4b() {
         return 813;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB4b24a4b = 814 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB4b24a4b = 814
+     * }
      */
     public static int dnnl_AcdeB4b24a4b() {
         return 814;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB4b16a4b = 815 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB4b16a4b = 815
+     * }
      */
     public static int dnnl_AcB4b16a4b() {
         return 815;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB4b16a4b = 816 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB4b16a4b = 816
+     * }
      */
     public static int dnnl_AcdB4b16a4b() {
         return 816;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB4b16a4b = 817 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB4b16a4b = 817
+     * }
      */
     public static int dnnl_AcdeB4b16a4b() {
         return 817;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcB4b8a4b = 818 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcB4b8a4b = 818
+     * }
      */
     public static int dnnl_AcB4b8a4b() {
         return 818;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdB4b8a4b = 819 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdB4b8a4b = 819
+     * }
      */
     public static int dnnl_AcdB4b8a4b() {
         return 819;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AcdeB4b8a4b = 820 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AcdeB4b8a4b = 820
+     * }
      */
     public static int dnnl_AcdeB4b8a4b() {
         return 820;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Ab4a = 821 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Ab4a = 821
+     * }
      */
     public static int dnnl_Ab4a() {
         return 821;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Ab8a = 822 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Ab8a = 822
+     * }
      */
     public static int dnnl_Ab8a() {
         return 822;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA4b4a = 823 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA4b4a = 823
+     * }
      */
     public static int dnnl_BA4b4a() {
         return 823;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA8b4a = 824 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA8b4a = 824
+     * }
      */
     public static int dnnl_BA8b4a() {
         return 824;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA2a24b = 825 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA2a24b = 825
+     * }
      */
     public static int dnnl_BA2a24b() {
         return 825;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB2b24c = 826 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB2b24c = 826
+     * }
      */
     public static int dnnl_aCB2b24c() {
         return 826;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA2a8b = 827 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA2a8b = 827
+     * }
      */
     public static int dnnl_BA2a8b() {
         return 827;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB2b8c = 828 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB2b8c = 828
+     * }
      */
     public static int dnnl_aCB2b8c() {
         return 828;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA8a24b = 829 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA8a24b = 829
+     * }
      */
     public static int dnnl_BA8a24b() {
         return 829;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB8b24c = 830 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB8b24c = 830
+     * }
      */
     public static int dnnl_aCB8b24c() {
         return 830;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA8a16b = 831 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA8a16b = 831
+     * }
      */
     public static int dnnl_BA8a16b() {
         return 831;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB8b16c = 832 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB8b16c = 832
+     * }
      */
     public static int dnnl_aCB8b16c() {
         return 832;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA8a8b = 833 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA8a8b = 833
+     * }
      */
     public static int dnnl_BA8a8b() {
         return 833;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB8b8c = 834 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB8b8c = 834
+     * }
      */
     public static int dnnl_aCB8b8c() {
         return 834;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_bcad = 835 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_bcad = 835
+     * }
      */
     public static int dnnl_bcad() {
         return 835;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_cabd = 836 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_cabd = 836
+     * }
      */
     public static int dnnl_cabd() {
         return 836;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_dabc = 837 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_dabc = 837
+     * }
      */
     public static int dnnl_dabc() {
         return 837;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Ab32a = 838 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Ab32a = 838
+     * }
      */
     public static int dnnl_Ab32a() {
         return 838;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCBd8b8c = 839 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCBd8b8c = 839
+     * }
      */
     public static int dnnl_aCBd8b8c() {
         return 839;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCBde8b8c = 840 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCBde8b8c = 840
+     * }
      */
     public static int dnnl_aCBde8b8c() {
         return 840;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BAc8a8b = 841 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BAc8a8b = 841
+     * }
      */
     public static int dnnl_BAc8a8b() {
         return 841;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BAcd8a8b = 842 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BAcd8a8b = 842
+     * }
      */
     public static int dnnl_BAcd8a8b() {
         return 842;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BAcde8a8b = 843 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BAcde8a8b = 843
+     * }
      */
     public static int dnnl_BAcde8a8b() {
         return 843;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCBdef8b8c = 844 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCBdef8b8c = 844
+     * }
      */
     public static int dnnl_aCBdef8b8c() {
         return 844;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abdEC16e4c = 845 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abdEC16e4c = 845
+     * }
      */
     public static int dnnl_abdEC16e4c() {
         return 845;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abDC16d4c = 846 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abDC16d4c = 846
+     * }
      */
     public static int dnnl_abDC16d4c() {
         return 846;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA24b8a = 847 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA24b8a = 847
+     * }
      */
     public static int dnnl_BA24b8a() {
         return 847;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB24c8b = 848 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB24c8b = 848
+     * }
      */
     public static int dnnl_aCB24c8b() {
         return 848;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abDC24d8c = 849 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abDC24d8c = 849
+     * }
      */
     public static int dnnl_abDC24d8c() {
         return 849;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_decbA4a = 850 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_decbA4a = 850
+     * }
      */
     public static int dnnl_decbA4a() {
         return 850;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_defcbA4a = 851 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_defcbA4a = 851
+     * }
      */
     public static int dnnl_defcbA4a() {
         return 851;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abDC8d8c = 852 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abDC8d8c = 852
+     * }
      */
     public static int dnnl_abDC8d8c() {
         return 852;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abDC16d8c = 853 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abDC16d8c = 853
+     * }
      */
     public static int dnnl_abDC16d8c() {
         return 853;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB8c8b = 854 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB8c8b = 854
+     * }
      */
     public static int dnnl_aCB8c8b() {
         return 854;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB16c8b = 855 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB16c8b = 855
+     * }
      */
     public static int dnnl_aCB16c8b() {
         return 855;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA8b8a = 856 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA8b8a = 856
+     * }
      */
     public static int dnnl_BA8b8a() {
         return 856;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA16b8a = 857 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA16b8a = 857
+     * }
      */
     public static int dnnl_BA16b8a() {
         return 857;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_AB2a4b = 858 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_AB2a4b = 858
+     * }
      */
     public static int dnnl_AB2a4b() {
         return 858;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCBd4b4c = 859 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCBd4b4c = 859
+     * }
      */
     public static int dnnl_aCBd4b4c() {
         return 859;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCBde4b4c = 860 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCBde4b4c = 860
+     * }
      */
     public static int dnnl_aCBde4b4c() {
         return 860;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCBdef4b4c = 861 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCBdef4b4c = 861
+     * }
      */
     public static int dnnl_aCBdef4b4c() {
         return 861;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BAc4a4b = 862 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BAc4a4b = 862
+     * }
      */
     public static int dnnl_BAc4a4b() {
         return 862;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BAcd4a4b = 863 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BAcd4a4b = 863
+     * }
      */
     public static int dnnl_BAcd4a4b() {
         return 863;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BAcde4a4b = 864 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BAcde4a4b = 864
+     * }
      */
     public static int dnnl_BAcde4a4b() {
         return 864;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA12b8a = 865 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA12b8a = 865
+     * }
      */
     public static int dnnl_BA12b8a() {
         return 865;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB12c8b = 866 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB12c8b = 866
+     * }
      */
     public static int dnnl_aCB12c8b() {
         return 866;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abDC12d8c = 867 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abDC12d8c = 867
+     * }
      */
     public static int dnnl_abDC12d8c() {
         return 867;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_BA4b8a = 868 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_BA4b8a = 868
+     * }
      */
     public static int dnnl_BA4b8a() {
         return 868;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aCB4c8b = 869 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aCB4c8b = 869
+     * }
      */
     public static int dnnl_aCB4c8b() {
         return 869;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_abDC4d8c = 870 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_abDC4d8c = 870
+     * }
      */
     public static int dnnl_abDC4d8c() {
         return 870;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Abc8a = 871 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Abc8a = 871
+     * }
      */
     public static int dnnl_Abc8a() {
         return 871;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Abc32a = 872 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Abc32a = 872
+     * }
      */
     public static int dnnl_Abc32a() {
         return 872;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBcdef8b = 873 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBcdef8b = 873
+     * }
      */
     public static int dnnl_aBcdef8b() {
         return 873;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_aBcdef32b = 874 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_aBcdef32b = 874
+     * }
      */
     public static int dnnl_aBcdef32b() {
         return 874;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_format_tag_last = 875 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_format_tag_last = 875
+     * }
      */
     public static int dnnl_format_tag_last() {
         return 875;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_x = 2 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_x = 2
+     * }
      */
     public static int dnnl_x() {
         return 2;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_nc = 3 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_nc = 3
+     * }
      */
     public static int dnnl_nc() {
         return 3;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_cn = 14 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_cn = 14
+     * }
      */
     public static int dnnl_cn() {
         return 14;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_tn = 3 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_tn = 3
+     * }
      */
     public static int dnnl_tn() {
         return 3;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_nt = 14 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_nt = 14
+     * }
      */
     public static int dnnl_nt() {
         return 14;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ncw = 4 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ncw = 4
+     * }
      */
     public static int dnnl_ncw() {
         return 4;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_nwc = 15 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_nwc = 15
+     * }
      */
     public static int dnnl_nwc() {
         return 15;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_nchw = 5 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_nchw = 5
+     * }
      */
     public static int dnnl_nchw() {
         return 5;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_nhwc = 22 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_nhwc = 22
+     * }
      */
     public static int dnnl_nhwc() {
         return 22;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_chwn = 26 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_chwn = 26
+     * }
      */
     public static int dnnl_chwn() {
         return 26;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ncdhw = 6 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ncdhw = 6
+     * }
      */
     public static int dnnl_ncdhw() {
         return 6;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ndhwc = 33 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ndhwc = 33
+     * }
      */
     public static int dnnl_ndhwc() {
         return 33;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_oi = 3 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_oi = 3
+     * }
      */
     public static int dnnl_oi() {
         return 3;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_io = 14 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_io = 14
+     * }
      */
     public static int dnnl_io() {
         return 14;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_oiw = 4 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_oiw = 4
+     * }
      */
     public static int dnnl_oiw() {
         return 4;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_owi = 15 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_owi = 15
+     * }
      */
     public static int dnnl_owi() {
         return 15;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_wio = 19 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_wio = 19
+     * }
      */
     public static int dnnl_wio() {
         return 19;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_woi = 18 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_woi = 18
+     * }
      */
     public static int dnnl_woi() {
         return 18;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_iwo = 17 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_iwo = 17
+     * }
      */
     public static int dnnl_iwo() {
         return 17;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_oihw = 5 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_oihw = 5
+     * }
      */
     public static int dnnl_oihw() {
         return 5;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_hwio = 28 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_hwio = 28
+     * }
      */
     public static int dnnl_hwio() {
         return 28;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_hwoi = 27 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_hwoi = 27
+     * }
      */
     public static int dnnl_hwoi() {
         return 27;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ohwi = 22 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ohwi = 22
+     * }
      */
     public static int dnnl_ohwi() {
         return 22;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ihwo = 26 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ihwo = 26
+     * }
      */
     public static int dnnl_ihwo() {
         return 26;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_iohw = 25 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_iohw = 25
+     * }
      */
     public static int dnnl_iohw() {
         return 25;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_oidhw = 6 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_oidhw = 6
+     * }
      */
     public static int dnnl_oidhw() {
         return 6;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_iodhw = 35 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_iodhw = 35
+     * }
      */
     public static int dnnl_iodhw() {
         return 35;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_dhwio = 38 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_dhwio = 38
+     * }
      */
     public static int dnnl_dhwio() {
         return 38;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_dhwoi = 37 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_dhwoi = 37
+     * }
      */
     public static int dnnl_dhwoi() {
         return 37;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_odhwi = 33 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_odhwi = 33
+     * }
      */
     public static int dnnl_odhwi() {
         return 33;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_idhwo = 36 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_idhwo = 36
+     * }
      */
     public static int dnnl_idhwo() {
         return 36;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_goiw = 5 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_goiw = 5
+     * }
      */
     public static int dnnl_goiw() {
         return 5;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gowi = 20 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gowi = 20
+     * }
      */
     public static int dnnl_gowi() {
         return 20;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_wigo = 29 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_wigo = 29
+     * }
      */
     public static int dnnl_wigo() {
         return 29;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_goihw = 6 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_goihw = 6
+     * }
      */
     public static int dnnl_goihw() {
         return 6;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gohwi = 31 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gohwi = 31
+     * }
      */
     public static int dnnl_gohwi() {
         return 31;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_hwigo = 39 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_hwigo = 39
+     * }
      */
     public static int dnnl_hwigo() {
         return 39;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_giohw = 32 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_giohw = 32
+     * }
      */
     public static int dnnl_giohw() {
         return 32;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_goidhw = 7 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_goidhw = 7
+     * }
      */
     public static int dnnl_goidhw() {
         return 7;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_godhwi = 41 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_godhwi = 41
+     * }
      */
     public static int dnnl_godhwi() {
         return 41;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_giodhw = 43 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_giodhw = 43
+     * }
      */
     public static int dnnl_giodhw() {
         return 43;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_dhwigo = 45 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_dhwigo = 45
+     * }
      */
     public static int dnnl_dhwigo() {
         return 45;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_tnc = 4 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_tnc = 4
+     * }
      */
     public static int dnnl_tnc() {
         return 4;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ntc = 16 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ntc = 16
+     * }
      */
     public static int dnnl_ntc() {
         return 16;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ldnc = 5 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ldnc = 5
+     * }
      */
     public static int dnnl_ldnc() {
         return 5;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ldigo = 6 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ldigo = 6
+     * }
      */
     public static int dnnl_ldigo() {
         return 6;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ldgoi = 31 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ldgoi = 31
+     * }
      */
     public static int dnnl_ldgoi() {
         return 31;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ldio = 5 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ldio = 5
+     * }
      */
     public static int dnnl_ldio() {
         return 5;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ldoi = 20 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ldoi = 20
+     * }
      */
     public static int dnnl_ldoi() {
         return 20;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ldgo = 5 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ldgo = 5
+     * }
      */
     public static int dnnl_ldgo() {
         return 5;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ldOi16o = 666 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ldOi16o = 666
+     * }
      */
     public static int dnnl_ldOi16o() {
         return 666;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ldOi32o = 267 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ldOi32o = 267
+     * }
      */
     public static int dnnl_ldOi32o() {
         return 267;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ldOI16o4i = 846 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ldOI16o4i = 846
+     * }
      */
     public static int dnnl_ldOI16o4i() {
         return 846;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ldOI32o4i = 268 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ldOI32o4i = 268
+     * }
      */
     public static int dnnl_ldOI32o4i() {
         return 268;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ldIo32i = 378 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ldIo32i = 378
+     * }
      */
     public static int dnnl_ldIo32i() {
         return 378;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ldgOi16o = 667 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ldgOi16o = 667
+     * }
      */
     public static int dnnl_ldgOi16o() {
         return 667;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ldgOI16o4i = 845 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ldgOI16o4i = 845
+     * }
      */
     public static int dnnl_ldgOI16o4i() {
         return 845;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ldgOi32o = 269 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ldgOi32o = 269
+     * }
      */
     public static int dnnl_ldgOi32o() {
         return 269;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ldgOI32o2i = 270 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ldgOI32o2i = 270
+     * }
      */
     public static int dnnl_ldgOI32o2i() {
         return 270;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ldgOI32o4i = 271 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ldgOI32o4i = 271
+     * }
      */
     public static int dnnl_ldgOI32o4i() {
         return 271;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ldgOI64o2i = 519 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ldgOI64o2i = 519
+     * }
      */
     public static int dnnl_ldgOI64o2i() {
         return 519;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ldgOI64o4i = 520 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ldgOI64o4i = 520
+     * }
      */
     public static int dnnl_ldgOI64o4i() {
         return 520;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ldgIo16i = 668 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ldgIo16i = 668
+     * }
      */
     public static int dnnl_ldgIo16i() {
         return 668;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ldgIo32i = 379 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ldgIo32i = 379
+     * }
      */
     public static int dnnl_ldgIo32i() {
         return 379;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ldgIO32i2o = 380 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ldgIO32i2o = 380
+     * }
      */
     public static int dnnl_ldgIO32i2o() {
         return 380;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_nCdhw32c = 127 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_nCdhw32c = 127
+     * }
      */
     public static int dnnl_nCdhw32c() {
         return 127;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_nCdhw16c = 121 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_nCdhw16c = 121
+     * }
      */
     public static int dnnl_nCdhw16c() {
         return 121;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_nCdhw4c = 128 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_nCdhw4c = 128
+     * }
      */
     public static int dnnl_nCdhw4c() {
         return 128;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_nCdhw8c = 142 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_nCdhw8c = 142
+     * }
      */
     public static int dnnl_nCdhw8c() {
         return 142;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_nChw32c = 83 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_nChw32c = 83
+     * }
      */
     public static int dnnl_nChw32c() {
         return 83;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_nChw16c = 78 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_nChw16c = 78
+     * }
      */
     public static int dnnl_nChw16c() {
         return 78;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_nChw4c = 84 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_nChw4c = 84
+     * }
      */
     public static int dnnl_nChw4c() {
         return 84;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_nChw8c = 102 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_nChw8c = 102
+     * }
      */
     public static int dnnl_nChw8c() {
         return 102;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_nCw32c = 59 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_nCw32c = 59
+     * }
      */
     public static int dnnl_nCw32c() {
         return 59;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_nCw16c = 56 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_nCw16c = 56
+     * }
      */
     public static int dnnl_nCw16c() {
         return 56;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_nCw4c = 60 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_nCw4c = 60
+     * }
      */
     public static int dnnl_nCw4c() {
         return 60;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_nCw8c = 69 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_nCw8c = 69
+     * }
      */
     public static int dnnl_nCw8c() {
         return 69;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_NCw16n16c = 53 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_NCw16n16c = 53
+     * }
      */
     public static int dnnl_NCw16n16c() {
         return 53;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_NCdhw16n16c = 116 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_NCdhw16n16c = 116
+     * }
      */
     public static int dnnl_NCdhw16n16c() {
         return 116;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_NChw16n16c = 75 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_NChw16n16c = 75
+     * }
      */
     public static int dnnl_NChw16n16c() {
         return 75;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_NCw32n16c = 367 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_NCw32n16c = 367
+     * }
      */
     public static int dnnl_NCw32n16c() {
         return 367;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_NChw32n16c = 368 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_NChw32n16c = 368
+     * }
      */
     public static int dnnl_NChw32n16c() {
         return 368;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_NChw16n32c = 538 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_NChw16n32c = 538
+     * }
      */
     public static int dnnl_NChw16n32c() {
         return 538;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_NCdhw32n16c = 369 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_NCdhw32n16c = 369
+     * }
      */
     public static int dnnl_NCdhw32n16c() {
         return 369;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_NCw32n32c = 54 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_NCw32n32c = 54
+     * }
      */
     public static int dnnl_NCw32n32c() {
         return 54;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_NChw32n32c = 77 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_NChw32n32c = 77
+     * }
      */
     public static int dnnl_NChw32n32c() {
         return 77;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_NCdhw32n32c = 148 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_NCdhw32n32c = 148
+     * }
      */
     public static int dnnl_NCdhw32n32c() {
         return 148;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OI16i16o = 237 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OI16i16o = 237
+     * }
      */
     public static int dnnl_OI16i16o() {
         return 237;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OI16i32o = 238 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OI16i32o = 238
+     * }
      */
     public static int dnnl_OI16i32o() {
         return 238;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OI16i48o = 758 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OI16i48o = 758
+     * }
      */
     public static int dnnl_OI16i48o() {
         return 758;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OI16i64o = 239 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OI16i64o = 239
+     * }
      */
     public static int dnnl_OI16i64o() {
         return 239;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OI8i8o2i = 706 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OI8i8o2i = 706
+     * }
      */
     public static int dnnl_OI8i8o2i() {
         return 706;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OI8i16o2i = 240 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OI8i16o2i = 240
+     * }
      */
     public static int dnnl_OI8i16o2i() {
         return 240;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OI8i24o2i = 702 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OI8i24o2i = 702
+     * }
      */
     public static int dnnl_OI8i24o2i() {
         return 702;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OI8i32o2i = 241 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OI8i32o2i = 241
+     * }
      */
     public static int dnnl_OI8i32o2i() {
         return 241;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OI8i64o2i = 242 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OI8i64o2i = 242
+     * }
      */
     public static int dnnl_OI8i64o2i() {
         return 242;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OI4i8o4i = 694 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OI4i8o4i = 694
+     * }
      */
     public static int dnnl_OI4i8o4i() {
         return 694;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OI4i16o4i = 243 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OI4i16o4i = 243
+     * }
      */
     public static int dnnl_OI4i16o4i() {
         return 243;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OI4i24o4i = 695 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OI4i24o4i = 695
+     * }
      */
     public static int dnnl_OI4i24o4i() {
         return 695;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OI4i32o4i = 244 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OI4i32o4i = 244
+     * }
      */
     public static int dnnl_OI4i32o4i() {
         return 244;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OI4i64o4i = 245 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OI4i64o4i = 245
+     * }
      */
     public static int dnnl_OI4i64o4i() {
         return 245;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OI16i16o4i = 246 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OI16i16o4i = 246
+     * }
      */
     public static int dnnl_OI16i16o4i() {
         return 246;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OI8i32o = 681 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OI8i32o = 681
+     * }
      */
     public static int dnnl_OI8i32o() {
         return 681;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OI8i24o = 685 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OI8i24o = 685
+     * }
      */
     public static int dnnl_OI8i24o() {
         return 685;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OI8i16o = 689 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OI8i16o = 689
+     * }
      */
     public static int dnnl_OI8i16o() {
         return 689;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OI8i8o = 693 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OI8i8o = 693
+     * }
      */
     public static int dnnl_OI8i8o() {
         return 693;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IOw4o4i = 862 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IOw4o4i = 862
+     * }
      */
     public static int dnnl_IOw4o4i() {
         return 862;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IOw8o8i = 841 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IOw8o8i = 841
+     * }
      */
     public static int dnnl_IOw8o8i() {
         return 841;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IOw16o16i = 222 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IOw16o16i = 222
+     * }
      */
     public static int dnnl_IOw16o16i() {
         return 222;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IOw16i16o = 223 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IOw16i16o = 223
+     * }
      */
     public static int dnnl_IOw16i16o() {
         return 223;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw16i16o = 57 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw16i16o = 57
+     * }
      */
     public static int dnnl_OIw16i16o() {
         return 57;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI16i16o = 776 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI16i16o = 776
+     * }
      */
     public static int dnnl_OwI16i16o() {
         return 776;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw16i32o = 231 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw16i32o = 231
+     * }
      */
     public static int dnnl_OIw16i32o() {
         return 231;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI16i32o = 773 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI16i32o = 773
+     * }
      */
     public static int dnnl_OwI16i32o() {
         return 773;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw16i48o = 759 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw16i48o = 759
+     * }
      */
     public static int dnnl_OIw16i48o() {
         return 759;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI16i48o = 770 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI16i48o = 770
+     * }
      */
     public static int dnnl_OwI16i48o() {
         return 770;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw16i64o = 232 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw16i64o = 232
+     * }
      */
     public static int dnnl_OIw16i64o() {
         return 232;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI16i64o = 767 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI16i64o = 767
+     * }
      */
     public static int dnnl_OwI16i64o() {
         return 767;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw16o16i = 53 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw16o16i = 53
+     * }
      */
     public static int dnnl_OIw16o16i() {
         return 53;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Oiw16o = 52 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Oiw16o = 52
+     * }
      */
     public static int dnnl_Oiw16o() {
         return 52;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Oiw32o = 872 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Oiw32o = 872
+     * }
      */
     public static int dnnl_Oiw32o() {
         return 872;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw4i8o4i = 696 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw4i8o4i = 696
+     * }
      */
     public static int dnnl_OIw4i8o4i() {
         return 696;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI4i8o4i = 818 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI4i8o4i = 818
+     * }
      */
     public static int dnnl_OwI4i8o4i() {
         return 818;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw4i16o4i = 61 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw4i16o4i = 61
+     * }
      */
     public static int dnnl_OIw4i16o4i() {
         return 61;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI4i16o4i = 815 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI4i16o4i = 815
+     * }
      */
     public static int dnnl_OwI4i16o4i() {
         return 815;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw4i24o4i = 697 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw4i24o4i = 697
+     * }
      */
     public static int dnnl_OIw4i24o4i() {
         return 697;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI4i24o4i = 812 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI4i24o4i = 812
+     * }
      */
     public static int dnnl_OwI4i24o4i() {
         return 812;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw4i32o4i = 233 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw4i32o4i = 233
+     * }
      */
     public static int dnnl_OIw4i32o4i() {
         return 233;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI4i32o4i = 809 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI4i32o4i = 809
+     * }
      */
     public static int dnnl_OwI4i32o4i() {
         return 809;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw4i64o4i = 234 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw4i64o4i = 234
+     * }
      */
     public static int dnnl_OIw4i64o4i() {
         return 234;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI4i64o4i = 806 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI4i64o4i = 806
+     * }
      */
     public static int dnnl_OwI4i64o4i() {
         return 806;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw2i8o4i = 62 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw2i8o4i = 62
+     * }
      */
     public static int dnnl_OIw2i8o4i() {
         return 62;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw16i16o4i = 63 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw16i16o4i = 63
+     * }
      */
     public static int dnnl_OIw16i16o4i() {
         return 63;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw16i16o2i = 64 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw16i16o2i = 64
+     * }
      */
     public static int dnnl_OIw16i16o2i() {
         return 64;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw16o16i2o = 275 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw16o16i2o = 275
+     * }
      */
     public static int dnnl_OIw16o16i2o() {
         return 275;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw4i4o = 65 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw4i4o = 65
+     * }
      */
     public static int dnnl_OIw4i4o() {
         return 65;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw4o4i = 55 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw4o4i = 55
+     * }
      */
     public static int dnnl_OIw4o4i() {
         return 55;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Oiw4o = 58 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Oiw4o = 58
+     * }
      */
     public static int dnnl_Oiw4o() {
         return 58;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Oiw8o = 871 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Oiw8o = 871
+     * }
      */
     public static int dnnl_Oiw8o() {
         return 871;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw8i8o2i = 707 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw8i8o2i = 707
+     * }
      */
     public static int dnnl_OIw8i8o2i() {
         return 707;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI8i8o2i = 803 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI8i8o2i = 803
+     * }
      */
     public static int dnnl_OwI8i8o2i() {
         return 803;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw8i16o2i = 70 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw8i16o2i = 70
+     * }
      */
     public static int dnnl_OIw8i16o2i() {
         return 70;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI8i16o2i = 800 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI8i16o2i = 800
+     * }
      */
     public static int dnnl_OwI8i16o2i() {
         return 800;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw8i24o2i = 703 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw8i24o2i = 703
+     * }
      */
     public static int dnnl_OIw8i24o2i() {
         return 703;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI8i24o2i = 797 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI8i24o2i = 797
+     * }
      */
     public static int dnnl_OwI8i24o2i() {
         return 797;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw8i32o2i = 235 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw8i32o2i = 235
+     * }
      */
     public static int dnnl_OIw8i32o2i() {
         return 235;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI8i32o2i = 794 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI8i32o2i = 794
+     * }
      */
     public static int dnnl_OwI8i32o2i() {
         return 794;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw8i64o2i = 236 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw8i64o2i = 236
+     * }
      */
     public static int dnnl_OIw8i64o2i() {
         return 236;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI8i64o2i = 791 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI8i64o2i = 791
+     * }
      */
     public static int dnnl_OwI8i64o2i() {
         return 791;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw8i8o = 72 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw8i8o = 72
+     * }
      */
     public static int dnnl_OIw8i8o() {
         return 72;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI8i8o = 788 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI8i8o = 788
+     * }
      */
     public static int dnnl_OwI8i8o() {
         return 788;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw8o16i2o = 66 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw8o16i2o = 66
+     * }
      */
     public static int dnnl_OIw8o16i2o() {
         return 66;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IOw8o16i2o = 71 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IOw8o16i2o = 71
+     * }
      */
     public static int dnnl_IOw8o16i2o() {
         return 71;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw8o8i = 67 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw8o8i = 67
+     * }
      */
     public static int dnnl_OIw8o8i() {
         return 67;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw8o4i = 68 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw8o4i = 68
+     * }
      */
     public static int dnnl_OIw8o4i() {
         return 68;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Owi16o = 202 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Owi16o = 202
+     * }
      */
     public static int dnnl_Owi16o() {
         return 202;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI16o2i = 203 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI16o2i = 203
+     * }
      */
     public static int dnnl_OwI16o2i() {
         return 203;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI16o4i = 204 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI16o4i = 204
+     * }
      */
     public static int dnnl_OwI16o4i() {
         return 204;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Iwo8i = 722 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Iwo8i = 722
+     * }
      */
     public static int dnnl_Iwo8i() {
         return 722;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IwO8i2o = 723 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IwO8i2o = 723
+     * }
      */
     public static int dnnl_IwO8i2o() {
         return 723;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IwO8i4o = 746 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IwO8i4o = 746
+     * }
      */
     public static int dnnl_IwO8i4o() {
         return 746;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Iwo16i = 624 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Iwo16i = 624
+     * }
      */
     public static int dnnl_Iwo16i() {
         return 624;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IwO16i2o = 625 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IwO16i2o = 625
+     * }
      */
     public static int dnnl_IwO16i2o() {
         return 625;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IwO16i4o = 626 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IwO16i4o = 626
+     * }
      */
     public static int dnnl_IwO16i4o() {
         return 626;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Iwo24i = 734 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Iwo24i = 734
+     * }
      */
     public static int dnnl_Iwo24i() {
         return 734;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IwO24i2o = 735 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IwO24i2o = 735
+     * }
      */
     public static int dnnl_IwO24i2o() {
         return 735;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IwO24i4o = 752 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IwO24i4o = 752
+     * }
      */
     public static int dnnl_IwO24i4o() {
         return 752;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Owi4o = 205 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Owi4o = 205
+     * }
      */
     public static int dnnl_Owi4o() {
         return 205;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Owi8o = 206 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Owi8o = 206
+     * }
      */
     public static int dnnl_Owi8o() {
         return 206;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI8o2i = 675 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI8o2i = 675
+     * }
      */
     public static int dnnl_OwI8o2i() {
         return 675;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw8i32o = 682 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw8i32o = 682
+     * }
      */
     public static int dnnl_OIw8i32o() {
         return 682;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI8i32o = 779 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI8i32o = 779
+     * }
      */
     public static int dnnl_OwI8i32o() {
         return 779;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw8i24o = 686 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw8i24o = 686
+     * }
      */
     public static int dnnl_OIw8i24o() {
         return 686;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI8i24o = 782 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI8i24o = 782
+     * }
      */
     public static int dnnl_OwI8i24o() {
         return 782;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw8i16o = 690 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw8i16o = 690
+     * }
      */
     public static int dnnl_OIw8i16o() {
         return 690;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI8i16o = 785 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI8i16o = 785
+     * }
      */
     public static int dnnl_OwI8i16o() {
         return 785;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI8o4i = 716 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI8o4i = 716
+     * }
      */
     public static int dnnl_OwI8o4i() {
         return 716;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IOhw16i16o = 225 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IOhw16i16o = 225
+     * }
      */
     public static int dnnl_IOhw16i16o() {
         return 225;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IOhw4o4i = 863 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IOhw4o4i = 863
+     * }
      */
     public static int dnnl_IOhw4o4i() {
         return 863;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IOhw8o8i = 842 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IOhw8o8i = 842
+     * }
      */
     public static int dnnl_IOhw8o8i() {
         return 842;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IOhw16o16i = 224 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IOhw16o16i = 224
+     * }
      */
     public static int dnnl_IOhw16o16i() {
         return 224;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Ohwi16o = 211 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Ohwi16o = 211
+     * }
      */
     public static int dnnl_Ohwi16o() {
         return 211;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI16o2i = 212 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI16o2i = 212
+     * }
      */
     public static int dnnl_OhwI16o2i() {
         return 212;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI16o4i = 213 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI16o4i = 213
+     * }
      */
     public static int dnnl_OhwI16o4i() {
         return 213;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Ihwo8i = 724 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Ihwo8i = 724
+     * }
      */
     public static int dnnl_Ihwo8i() {
         return 724;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IhwO8i2o = 725 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IhwO8i2o = 725
+     * }
      */
     public static int dnnl_IhwO8i2o() {
         return 725;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IhwO8i4o = 747 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IhwO8i4o = 747
+     * }
      */
     public static int dnnl_IhwO8i4o() {
         return 747;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Ihwo16i = 627 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Ihwo16i = 627
+     * }
      */
     public static int dnnl_Ihwo16i() {
         return 627;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IhwO16i2o = 628 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IhwO16i2o = 628
+     * }
      */
     public static int dnnl_IhwO16i2o() {
         return 628;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IhwO16i4o = 629 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IhwO16i4o = 629
+     * }
      */
     public static int dnnl_IhwO16i4o() {
         return 629;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Ihwo24i = 736 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Ihwo24i = 736
+     * }
      */
     public static int dnnl_Ihwo24i() {
         return 736;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IhwO24i2o = 737 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IhwO24i2o = 737
+     * }
      */
     public static int dnnl_IhwO24i2o() {
         return 737;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IhwO24i4o = 753 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IhwO24i4o = 753
+     * }
      */
     public static int dnnl_IhwO24i4o() {
         return 753;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Ohwi24o = 661 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Ohwi24o = 661
+     * }
      */
     public static int dnnl_Ohwi24o() {
         return 661;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Ohwi32o = 214 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Ohwi32o = 214
+     * }
      */
     public static int dnnl_Ohwi32o() {
         return 214;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Ohwi4o = 215 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Ohwi4o = 215
+     * }
      */
     public static int dnnl_Ohwi4o() {
         return 215;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Ohwi8o = 216 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Ohwi8o = 216
+     * }
      */
     public static int dnnl_Ohwi8o() {
         return 216;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI8o2i = 676 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI8o2i = 676
+     * }
      */
     public static int dnnl_OhwI8o2i() {
         return 676;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI8o4i = 717 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI8o4i = 717
+     * }
      */
     public static int dnnl_OhwI8o4i() {
         return 717;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw16i16o = 79 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw16i16o = 79
+     * }
      */
     public static int dnnl_OIhw16i16o() {
         return 79;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI16i16o = 777 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI16i16o = 777
+     * }
      */
     public static int dnnl_OhwI16i16o() {
         return 777;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw16i32o = 247 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw16i32o = 247
+     * }
      */
     public static int dnnl_OIhw16i32o() {
         return 247;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI16i32o = 774 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI16i32o = 774
+     * }
      */
     public static int dnnl_OhwI16i32o() {
         return 774;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw16i48o = 760 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw16i48o = 760
+     * }
      */
     public static int dnnl_OIhw16i48o() {
         return 760;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI16i48o = 771 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI16i48o = 771
+     * }
      */
     public static int dnnl_OhwI16i48o() {
         return 771;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw16i64o = 248 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw16i64o = 248
+     * }
      */
     public static int dnnl_OIhw16i64o() {
         return 248;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI16i64o = 768 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI16i64o = 768
+     * }
      */
     public static int dnnl_OhwI16i64o() {
         return 768;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw16o16i = 75 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw16o16i = 75
+     * }
      */
     public static int dnnl_OIhw16o16i() {
         return 75;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Oihw16o = 73 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Oihw16o = 73
+     * }
      */
     public static int dnnl_Oihw16o() {
         return 73;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Oihw32o = 76 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Oihw32o = 76
+     * }
      */
     public static int dnnl_Oihw32o() {
         return 76;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw4i8o4i = 698 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw4i8o4i = 698
+     * }
      */
     public static int dnnl_OIhw4i8o4i() {
         return 698;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI4i8o4i = 819 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI4i8o4i = 819
+     * }
      */
     public static int dnnl_OhwI4i8o4i() {
         return 819;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw4i16o4i = 85 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw4i16o4i = 85
+     * }
      */
     public static int dnnl_OIhw4i16o4i() {
         return 85;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI4i16o4i = 816 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI4i16o4i = 816
+     * }
      */
     public static int dnnl_OhwI4i16o4i() {
         return 816;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw4i24o4i = 699 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw4i24o4i = 699
+     * }
      */
     public static int dnnl_OIhw4i24o4i() {
         return 699;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI4i24o4i = 813 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI4i24o4i = 813
+     * }
      */
     public static int dnnl_OhwI4i24o4i() {
         return 813;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw4i32o4i = 249 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw4i32o4i = 249
+     * }
      */
     public static int dnnl_OIhw4i32o4i() {
         return 249;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI4i32o4i = 810 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI4i32o4i = 810
+     * }
      */
     public static int dnnl_OhwI4i32o4i() {
         return 810;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw4i64o4i = 250 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw4i64o4i = 250
+     * }
      */
     public static int dnnl_OIhw4i64o4i() {
         return 250;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI4i64o4i = 807 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI4i64o4i = 807
+     * }
      */
     public static int dnnl_OhwI4i64o4i() {
         return 807;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw16i16o4i = 86 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw16i16o4i = 86
+     * }
      */
     public static int dnnl_OIhw16i16o4i() {
         return 86;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw16i16o2i = 87 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw16i16o2i = 87
+     * }
      */
     public static int dnnl_OIhw16i16o2i() {
         return 87;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw16o16i2o = 274 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw16o16i2o = 274
+     * }
      */
     public static int dnnl_OIhw16o16i2o() {
         return 274;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw4i4o = 88 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw4i4o = 88
+     * }
      */
     public static int dnnl_OIhw4i4o() {
         return 88;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw4o4i = 89 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw4o4i = 89
+     * }
      */
     public static int dnnl_OIhw4o4i() {
         return 89;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Oihw4o = 82 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Oihw4o = 82
+     * }
      */
     public static int dnnl_Oihw4o() {
         return 82;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Oihw8o = 74 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Oihw8o = 74
+     * }
      */
     public static int dnnl_Oihw8o() {
         return 74;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw8i8o2i = 708 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw8i8o2i = 708
+     * }
      */
     public static int dnnl_OIhw8i8o2i() {
         return 708;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI8i8o2i = 804 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI8i8o2i = 804
+     * }
      */
     public static int dnnl_OhwI8i8o2i() {
         return 804;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw8i16o2i = 104 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw8i16o2i = 104
+     * }
      */
     public static int dnnl_OIhw8i16o2i() {
         return 104;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI8i16o2i = 801 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI8i16o2i = 801
+     * }
      */
     public static int dnnl_OhwI8i16o2i() {
         return 801;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw8i32o2i = 251 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw8i32o2i = 251
+     * }
      */
     public static int dnnl_OIhw8i32o2i() {
         return 251;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI8i32o2i = 795 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI8i32o2i = 795
+     * }
      */
     public static int dnnl_OhwI8i32o2i() {
         return 795;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw8i24o2i = 704 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw8i24o2i = 704
+     * }
      */
     public static int dnnl_OIhw8i24o2i() {
         return 704;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI8i24o2i = 798 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI8i24o2i = 798
+     * }
      */
     public static int dnnl_OhwI8i24o2i() {
         return 798;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw8i64o2i = 252 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw8i64o2i = 252
+     * }
      */
     public static int dnnl_OIhw8i64o2i() {
         return 252;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI8i64o2i = 792 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI8i64o2i = 792
+     * }
      */
     public static int dnnl_OhwI8i64o2i() {
         return 792;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw8i8o = 107 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw8i8o = 107
+     * }
      */
     public static int dnnl_OIhw8i8o() {
         return 107;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI8i8o = 789 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI8i8o = 789
+     * }
      */
     public static int dnnl_OhwI8i8o() {
         return 789;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw8o16i2o = 98 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw8o16i2o = 98
+     * }
      */
     public static int dnnl_OIhw8o16i2o() {
         return 98;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw2i8o4i = 99 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw2i8o4i = 99
+     * }
      */
     public static int dnnl_OIhw2i8o4i() {
         return 99;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IOhw8o16i2o = 106 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IOhw8o16i2o = 106
+     * }
      */
     public static int dnnl_IOhw8o16i2o() {
         return 106;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw8o8i = 100 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw8o8i = 100
+     * }
      */
     public static int dnnl_OIhw8o8i() {
         return 100;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw8o4i = 101 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw8o4i = 101
+     * }
      */
     public static int dnnl_OIhw8o4i() {
         return 101;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Owhi16o = 221 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Owhi16o = 221
+     * }
      */
     public static int dnnl_Owhi16o() {
         return 221;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw8i32o = 683 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw8i32o = 683
+     * }
      */
     public static int dnnl_OIhw8i32o() {
         return 683;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI8i32o = 780 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI8i32o = 780
+     * }
      */
     public static int dnnl_OhwI8i32o() {
         return 780;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw8i24o = 687 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw8i24o = 687
+     * }
      */
     public static int dnnl_OIhw8i24o() {
         return 687;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI8i24o = 783 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI8i24o = 783
+     * }
      */
     public static int dnnl_OhwI8i24o() {
         return 783;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw8i16o = 691 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw8i16o = 691
+     * }
      */
     public static int dnnl_OIhw8i16o() {
         return 691;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI8i16o = 786 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI8i16o = 786
+     * }
      */
     public static int dnnl_OhwI8i16o() {
         return 786;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Odhwi16o = 217 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Odhwi16o = 217
+     * }
      */
     public static int dnnl_Odhwi16o() {
         return 217;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI16o2i = 218 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI16o2i = 218
+     * }
      */
     public static int dnnl_OdhwI16o2i() {
         return 218;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI16o4i = 273 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI16o4i = 273
+     * }
      */
     public static int dnnl_OdhwI16o4i() {
         return 273;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Idhwo8i = 726 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Idhwo8i = 726
+     * }
      */
     public static int dnnl_Idhwo8i() {
         return 726;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IdhwO8i2o = 727 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IdhwO8i2o = 727
+     * }
      */
     public static int dnnl_IdhwO8i2o() {
         return 727;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IdhwO8i4o = 748 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IdhwO8i4o = 748
+     * }
      */
     public static int dnnl_IdhwO8i4o() {
         return 748;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Idhwo16i = 630 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Idhwo16i = 630
+     * }
      */
     public static int dnnl_Idhwo16i() {
         return 630;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IdhwO16i2o = 631 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IdhwO16i2o = 631
+     * }
      */
     public static int dnnl_IdhwO16i2o() {
         return 631;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IdhwO16i4o = 632 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IdhwO16i4o = 632
+     * }
      */
     public static int dnnl_IdhwO16i4o() {
         return 632;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Idhwo24i = 738 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Idhwo24i = 738
+     * }
      */
     public static int dnnl_Idhwo24i() {
         return 738;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IdhwO24i2o = 739 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IdhwO24i2o = 739
+     * }
      */
     public static int dnnl_IdhwO24i2o() {
         return 739;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IdhwO24i4o = 754 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IdhwO24i4o = 754
+     * }
      */
     public static int dnnl_IdhwO24i4o() {
         return 754;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Odhwi4o = 219 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Odhwi4o = 219
+     * }
      */
     public static int dnnl_Odhwi4o() {
         return 219;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Odhwi8o = 220 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Odhwi8o = 220
+     * }
      */
     public static int dnnl_Odhwi8o() {
         return 220;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI8o2i = 677 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI8o2i = 677
+     * }
      */
     public static int dnnl_OdhwI8o2i() {
         return 677;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI8o4i = 718 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI8o4i = 718
+     * }
      */
     public static int dnnl_OdhwI8o4i() {
         return 718;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Odwhi16o = 517 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Odwhi16o = 517
+     * }
      */
     public static int dnnl_Odwhi16o() {
         return 517;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw16i16o = 122 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw16i16o = 122
+     * }
      */
     public static int dnnl_OIdhw16i16o() {
         return 122;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI16i16o = 778 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI16i16o = 778
+     * }
      */
     public static int dnnl_OdhwI16i16o() {
         return 778;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw16i32o = 257 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw16i32o = 257
+     * }
      */
     public static int dnnl_OIdhw16i32o() {
         return 257;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI16i32o = 775 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI16i32o = 775
+     * }
      */
     public static int dnnl_OdhwI16i32o() {
         return 775;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw16i48o = 761 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw16i48o = 761
+     * }
      */
     public static int dnnl_OIdhw16i48o() {
         return 761;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI16i48o = 772 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI16i48o = 772
+     * }
      */
     public static int dnnl_OdhwI16i48o() {
         return 772;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw16i64o = 258 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw16i64o = 258
+     * }
      */
     public static int dnnl_OIdhw16i64o() {
         return 258;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI16i64o = 769 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI16i64o = 769
+     * }
      */
     public static int dnnl_OdhwI16i64o() {
         return 769;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw16o16i = 116 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw16o16i = 116
+     * }
      */
     public static int dnnl_OIdhw16o16i() {
         return 116;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Oidhw16o = 114 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Oidhw16o = 114
+     * }
      */
     public static int dnnl_Oidhw16o() {
         return 114;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Oidhw32o = 115 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Oidhw32o = 115
+     * }
      */
     public static int dnnl_Oidhw32o() {
         return 115;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw4i4o = 129 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw4i4o = 129
+     * }
      */
     public static int dnnl_OIdhw4i4o() {
         return 129;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw4o4i = 130 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw4o4i = 130
+     * }
      */
     public static int dnnl_OIdhw4o4i() {
         return 130;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Oidhw4o = 126 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Oidhw4o = 126
+     * }
      */
     public static int dnnl_Oidhw4o() {
         return 126;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Oidhw8o = 138 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Oidhw8o = 138
+     * }
      */
     public static int dnnl_Oidhw8o() {
         return 138;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw8i8o2i = 709 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw8i8o2i = 709
+     * }
      */
     public static int dnnl_OIdhw8i8o2i() {
         return 709;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI8i8o2i = 805 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI8i8o2i = 805
+     * }
      */
     public static int dnnl_OdhwI8i8o2i() {
         return 805;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw8i16o2i = 143 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw8i16o2i = 143
+     * }
      */
     public static int dnnl_OIdhw8i16o2i() {
         return 143;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI8i16o2i = 802 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI8i16o2i = 802
+     * }
      */
     public static int dnnl_OdhwI8i16o2i() {
         return 802;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw8i32o2i = 259 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw8i32o2i = 259
+     * }
      */
     public static int dnnl_OIdhw8i32o2i() {
         return 259;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI8i32o2i = 796 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI8i32o2i = 796
+     * }
      */
     public static int dnnl_OdhwI8i32o2i() {
         return 796;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw8i24o2i = 705 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw8i24o2i = 705
+     * }
      */
     public static int dnnl_OIdhw8i24o2i() {
         return 705;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI8i24o2i = 799 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI8i24o2i = 799
+     * }
      */
     public static int dnnl_OdhwI8i24o2i() {
         return 799;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw8i64o2i = 260 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw8i64o2i = 260
+     * }
      */
     public static int dnnl_OIdhw8i64o2i() {
         return 260;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI8i64o2i = 793 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI8i64o2i = 793
+     * }
      */
     public static int dnnl_OdhwI8i64o2i() {
         return 793;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw8i8o = 147 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw8i8o = 147
+     * }
      */
     public static int dnnl_OIdhw8i8o() {
         return 147;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI8i8o = 790 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI8i8o = 790
+     * }
      */
     public static int dnnl_OdhwI8i8o() {
         return 790;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw8o16i2o = 111 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw8o16i2o = 111
+     * }
      */
     public static int dnnl_OIdhw8o16i2o() {
         return 111;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IOdhw8o16i2o = 117 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IOdhw8o16i2o = 117
+     * }
      */
     public static int dnnl_IOdhw8o16i2o() {
         return 117;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw4i8o4i = 700 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw4i8o4i = 700
+     * }
      */
     public static int dnnl_OIdhw4i8o4i() {
         return 700;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI4i8o4i = 820 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI4i8o4i = 820
+     * }
      */
     public static int dnnl_OdhwI4i8o4i() {
         return 820;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw4i16o4i = 119 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw4i16o4i = 119
+     * }
      */
     public static int dnnl_OIdhw4i16o4i() {
         return 119;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI4i16o4i = 817 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI4i16o4i = 817
+     * }
      */
     public static int dnnl_OdhwI4i16o4i() {
         return 817;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw4i24o4i = 701 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw4i24o4i = 701
+     * }
      */
     public static int dnnl_OIdhw4i24o4i() {
         return 701;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI4i24o4i = 814 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI4i24o4i = 814
+     * }
      */
     public static int dnnl_OdhwI4i24o4i() {
         return 814;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw4i32o4i = 253 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw4i32o4i = 253
+     * }
      */
     public static int dnnl_OIdhw4i32o4i() {
         return 253;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI4i32o4i = 811 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI4i32o4i = 811
+     * }
      */
     public static int dnnl_OdhwI4i32o4i() {
         return 811;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw4i64o4i = 254 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw4i64o4i = 254
+     * }
      */
     public static int dnnl_OIdhw4i64o4i() {
         return 254;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI4i64o4i = 808 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI4i64o4i = 808
+     * }
      */
     public static int dnnl_OdhwI4i64o4i() {
         return 808;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw16i16o4i = 255 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw16i16o4i = 255
+     * }
      */
     public static int dnnl_OIdhw16i16o4i() {
         return 255;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw16i16o2i = 256 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw16i16o2i = 256
+     * }
      */
     public static int dnnl_OIdhw16i16o2i() {
         return 256;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw2i8o4i = 120 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw2i8o4i = 120
+     * }
      */
     public static int dnnl_OIdhw2i8o4i() {
         return 120;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw8o8i = 139 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw8o8i = 139
+     * }
      */
     public static int dnnl_OIdhw8o8i() {
         return 139;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw8o4i = 140 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw8o4i = 140
+     * }
      */
     public static int dnnl_OIdhw8o4i() {
         return 140;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IOdhw16i16o = 141 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IOdhw16i16o = 141
+     * }
      */
     public static int dnnl_IOdhw16i16o() {
         return 141;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw4o8i8o4i = 153 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw4o8i8o4i = 153
+     * }
      */
     public static int dnnl_OIdhw4o8i8o4i() {
         return 153;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IOdhw4o4i = 864 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IOdhw4o4i = 864
+     * }
      */
     public static int dnnl_IOdhw4o4i() {
         return 864;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IOdhw8o8i = 843 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IOdhw8o8i = 843
+     * }
      */
     public static int dnnl_IOdhw8o8i() {
         return 843;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IOdhw16o16i = 229 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IOdhw16o16i = 229
+     * }
      */
     public static int dnnl_IOdhw16o16i() {
         return 229;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw16o16i2o = 515 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw16o16i2o = 515
+     * }
      */
     public static int dnnl_OIdhw16o16i2o() {
         return 515;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw8i32o = 684 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw8i32o = 684
+     * }
      */
     public static int dnnl_OIdhw8i32o() {
         return 684;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI8i32o = 781 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI8i32o = 781
+     * }
      */
     public static int dnnl_OdhwI8i32o() {
         return 781;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw8i24o = 688 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw8i24o = 688
+     * }
      */
     public static int dnnl_OIdhw8i24o() {
         return 688;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI8i24o = 784 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI8i24o = 784
+     * }
      */
     public static int dnnl_OdhwI8i24o() {
         return 784;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw8i16o = 692 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw8i16o = 692
+     * }
      */
     public static int dnnl_OIdhw8i16o() {
         return 692;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI8i16o = 787 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI8i16o = 787
+     * }
      */
     public static int dnnl_OdhwI8i16o() {
         return 787;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Goiw16g = 73 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Goiw16g = 73
+     * }
      */
     public static int dnnl_Goiw16g() {
         return 73;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Goiw8g = 74 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Goiw8g = 74
+     * }
      */
     public static int dnnl_Goiw8g() {
         return 74;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Goiw4g = 82 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Goiw4g = 82
+     * }
      */
     public static int dnnl_Goiw4g() {
         return 82;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIOw4o4i = 859 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIOw4o4i = 859
+     * }
      */
     public static int dnnl_gIOw4o4i() {
         return 859;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIOw8o8i = 839 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIOw8o8i = 839
+     * }
      */
     public static int dnnl_gIOw8o8i() {
         return 839;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIOw16o16i = 207 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIOw16o16i = 207
+     * }
      */
     public static int dnnl_gIOw16o16i() {
         return 207;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIOw16i16o = 208 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIOw16i16o = 208
+     * }
      */
     public static int dnnl_gIOw16i16o() {
         return 208;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIw16i16o = 81 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIw16i16o = 81
+     * }
      */
     public static int dnnl_gOIw16i16o() {
         return 81;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIw16o16i = 80 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIw16o16i = 80
+     * }
      */
     public static int dnnl_gOIw16o16i() {
         return 80;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOiw16o = 78 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOiw16o = 78
+     * }
      */
     public static int dnnl_gOiw16o() {
         return 78;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOiw32o = 83 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOiw32o = 83
+     * }
      */
     public static int dnnl_gOiw32o() {
         return 83;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIw4i16o4i = 92 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIw4i16o4i = 92
+     * }
      */
     public static int dnnl_gOIw4i16o4i() {
         return 92;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIw2i8o4i = 93 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIw2i8o4i = 93
+     * }
      */
     public static int dnnl_gOIw2i8o4i() {
         return 93;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIw16i16o4i = 94 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIw16i16o4i = 94
+     * }
      */
     public static int dnnl_gOIw16i16o4i() {
         return 94;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIw16i16o2i = 95 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIw16i16o2i = 95
+     * }
      */
     public static int dnnl_gOIw16i16o2i() {
         return 95;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIw16o16i2o = 276 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIw16o16i2o = 276
+     * }
      */
     public static int dnnl_gOIw16o16i2o() {
         return 276;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIw4i4o = 96 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIw4i4o = 96
+     * }
      */
     public static int dnnl_gOIw4i4o() {
         return 96;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIw4o4i = 97 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIw4o4i = 97
+     * }
      */
     public static int dnnl_gOIw4o4i() {
         return 97;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOiw4o = 84 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOiw4o = 84
+     * }
      */
     public static int dnnl_gOiw4o() {
         return 84;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOiw8o = 102 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOiw8o = 102
+     * }
      */
     public static int dnnl_gOiw8o() {
         return 102;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIw8i16o2i = 110 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIw8i16o2i = 110
+     * }
      */
     public static int dnnl_gOIw8i16o2i() {
         return 110;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIw8i8o = 113 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIw8i8o = 113
+     * }
      */
     public static int dnnl_gOIw8i8o() {
         return 113;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIw8o16i2o = 105 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIw8o16i2o = 105
+     * }
      */
     public static int dnnl_gOIw8o16i2o() {
         return 105;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIOw8o16i2o = 112 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIOw8o16i2o = 112
+     * }
      */
     public static int dnnl_gIOw8o16i2o() {
         return 112;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIw8o8i = 108 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIw8o8i = 108
+     * }
      */
     public static int dnnl_gOIw8o8i() {
         return 108;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIw8o4i = 109 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIw8o4i = 109
+     * }
      */
     public static int dnnl_gOIw8o4i() {
         return 109;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwi16o = 183 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwi16o = 183
+     * }
      */
     public static int dnnl_gOwi16o() {
         return 183;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwI16o2i = 184 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwI16o2i = 184
+     * }
      */
     public static int dnnl_gOwI16o2i() {
         return 184;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwI16o4i = 185 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwI16o4i = 185
+     * }
      */
     public static int dnnl_gOwI16o4i() {
         return 185;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIwo8i = 728 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIwo8i = 728
+     * }
      */
     public static int dnnl_gIwo8i() {
         return 728;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIwO8i2o = 729 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIwO8i2o = 729
+     * }
      */
     public static int dnnl_gIwO8i2o() {
         return 729;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIwO8i4o = 749 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIwO8i4o = 749
+     * }
      */
     public static int dnnl_gIwO8i4o() {
         return 749;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIwo16i = 633 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIwo16i = 633
+     * }
      */
     public static int dnnl_gIwo16i() {
         return 633;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIwO16i2o = 634 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIwO16i2o = 634
+     * }
      */
     public static int dnnl_gIwO16i2o() {
         return 634;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIwO16i4o = 635 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIwO16i4o = 635
+     * }
      */
     public static int dnnl_gIwO16i4o() {
         return 635;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIwo24i = 740 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIwo24i = 740
+     * }
      */
     public static int dnnl_gIwo24i() {
         return 740;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIwO24i2o = 741 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIwO24i2o = 741
+     * }
      */
     public static int dnnl_gIwO24i2o() {
         return 741;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIwO24i4o = 755 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIwO24i4o = 755
+     * }
      */
     public static int dnnl_gIwO24i4o() {
         return 755;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwi4o = 186 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwi4o = 186
+     * }
      */
     public static int dnnl_gOwi4o() {
         return 186;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwi8o = 187 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwi8o = 187
+     * }
      */
     public static int dnnl_gOwi8o() {
         return 187;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwI8o2i = 678 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwI8o2i = 678
+     * }
      */
     public static int dnnl_gOwI8o2i() {
         return 678;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwI8o4i = 719 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwI8o4i = 719
+     * }
      */
     public static int dnnl_gOwI8o4i() {
         return 719;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Goiw32g = 76 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Goiw32g = 76
+     * }
      */
     public static int dnnl_Goiw32g() {
         return 76;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIw2i4o2i = 90 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIw2i4o2i = 90
+     * }
      */
     public static int dnnl_gOIw2i4o2i() {
         return 90;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIw2o4i2o = 118 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIw2o4i2o = 118
+     * }
      */
     public static int dnnl_gOIw2o4i2o() {
         return 118;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIw4i8o2i = 103 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIw4i8o2i = 103
+     * }
      */
     public static int dnnl_gOIw4i8o2i() {
         return 103;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIw4o8i2o = 91 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIw4o8i2o = 91
+     * }
      */
     public static int dnnl_gOIw4o8i2o() {
         return 91;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_goIw4i = 533 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_goIw4i = 533
+     * }
      */
     public static int dnnl_goIw4i() {
         return 533;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_goIw32i = 378 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_goIw32i = 378
+     * }
      */
     public static int dnnl_goIw32i() {
         return 378;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIOhw16i16o = 210 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIOhw16i16o = 210
+     * }
      */
     public static int dnnl_gIOhw16i16o() {
         return 210;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIOhw4o4i = 860 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIOhw4o4i = 860
+     * }
      */
     public static int dnnl_gIOhw4o4i() {
         return 860;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIOhw8o8i = 840 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIOhw8o8i = 840
+     * }
      */
     public static int dnnl_gIOhw8o8i() {
         return 840;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIOhw16o16i = 209 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIOhw16o16i = 209
+     * }
      */
     public static int dnnl_gIOhw16o16i() {
         return 209;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwi16o = 188 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwi16o = 188
+     * }
      */
     public static int dnnl_gOhwi16o() {
         return 188;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwI16o2i = 189 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwI16o2i = 189
+     * }
      */
     public static int dnnl_gOhwI16o2i() {
         return 189;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwI16o4i = 190 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwI16o4i = 190
+     * }
      */
     public static int dnnl_gOhwI16o4i() {
         return 190;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIhwo8i = 730 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIhwo8i = 730
+     * }
      */
     public static int dnnl_gIhwo8i() {
         return 730;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIhwO8i2o = 731 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIhwO8i2o = 731
+     * }
      */
     public static int dnnl_gIhwO8i2o() {
         return 731;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIhwO8i4o = 750 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIhwO8i4o = 750
+     * }
      */
     public static int dnnl_gIhwO8i4o() {
         return 750;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIhwo16i = 636 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIhwo16i = 636
+     * }
      */
     public static int dnnl_gIhwo16i() {
         return 636;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIhwO16i2o = 637 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIhwO16i2o = 637
+     * }
      */
     public static int dnnl_gIhwO16i2o() {
         return 637;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIhwO16i4o = 638 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIhwO16i4o = 638
+     * }
      */
     public static int dnnl_gIhwO16i4o() {
         return 638;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIhwo24i = 742 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIhwo24i = 742
+     * }
      */
     public static int dnnl_gIhwo24i() {
         return 742;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIhwO24i2o = 743 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIhwO24i2o = 743
+     * }
      */
     public static int dnnl_gIhwO24i2o() {
         return 743;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIhwO24i4o = 756 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIhwO24i4o = 756
+     * }
      */
     public static int dnnl_gIhwO24i4o() {
         return 756;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwi32o = 191 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwi32o = 191
+     * }
      */
     public static int dnnl_gOhwi32o() {
         return 191;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwi24o = 664 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwi24o = 664
+     * }
      */
     public static int dnnl_gOhwi24o() {
         return 664;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwI24o2i = 673 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwI24o2i = 673
+     * }
      */
     public static int dnnl_gOhwI24o2i() {
         return 673;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwI24o4i = 714 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwI24o4i = 714
+     * }
      */
     public static int dnnl_gOhwI24o4i() {
         return 714;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwi4o = 192 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwi4o = 192
+     * }
      */
     public static int dnnl_gOhwi4o() {
         return 192;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwi8o = 193 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwi8o = 193
+     * }
      */
     public static int dnnl_gOhwi8o() {
         return 193;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwI8o2i = 679 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwI8o2i = 679
+     * }
      */
     public static int dnnl_gOhwI8o2i() {
         return 679;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwI8o4i = 720 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwI8o4i = 720
+     * }
      */
     public static int dnnl_gOhwI8o4i() {
         return 720;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Goihw16g = 114 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Goihw16g = 114
+     * }
      */
     public static int dnnl_Goihw16g() {
         return 114;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIhw16i16o = 124 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIhw16i16o = 124
+     * }
      */
     public static int dnnl_gOIhw16i16o() {
         return 124;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIhw16o16i = 123 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIhw16o16i = 123
+     * }
      */
     public static int dnnl_gOIhw16o16i() {
         return 123;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOihw16o = 121 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOihw16o = 121
+     * }
      */
     public static int dnnl_gOihw16o() {
         return 121;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOihw32o = 127 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOihw32o = 127
+     * }
      */
     public static int dnnl_gOihw32o() {
         return 127;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIhw2i8o4i = 125 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIhw2i8o4i = 125
+     * }
      */
     public static int dnnl_gOIhw2i8o4i() {
         return 125;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIhw4i16o4i = 134 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIhw4i16o4i = 134
+     * }
      */
     public static int dnnl_gOIhw4i16o4i() {
         return 134;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIhw16i16o4i = 135 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIhw16i16o4i = 135
+     * }
      */
     public static int dnnl_gOIhw16i16o4i() {
         return 135;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIhw16i16o2i = 136 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIhw16i16o2i = 136
+     * }
      */
     public static int dnnl_gOIhw16i16o2i() {
         return 136;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIhw16o16i2o = 277 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIhw16o16i2o = 277
+     * }
      */
     public static int dnnl_gOIhw16o16i2o() {
         return 277;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIhw4i4o = 137 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIhw4i4o = 137
+     * }
      */
     public static int dnnl_gOIhw4i4o() {
         return 137;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIhw4o4i = 131 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIhw4o4i = 131
+     * }
      */
     public static int dnnl_gOIhw4o4i() {
         return 131;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOihw4o = 128 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOihw4o = 128
+     * }
      */
     public static int dnnl_gOihw4o() {
         return 128;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOihw8o = 142 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOihw8o = 142
+     * }
      */
     public static int dnnl_gOihw8o() {
         return 142;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Goihw8g = 138 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Goihw8g = 138
+     * }
      */
     public static int dnnl_Goihw8g() {
         return 138;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Goihw4g = 126 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Goihw4g = 126
+     * }
      */
     public static int dnnl_Goihw4g() {
         return 126;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIhw8i16o2i = 161 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIhw8i16o2i = 161
+     * }
      */
     public static int dnnl_gOIhw8i16o2i() {
         return 161;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIhw8i8o = 162 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIhw8i8o = 162
+     * }
      */
     public static int dnnl_gOIhw8i8o() {
         return 162;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIhw8o16i2o = 144 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIhw8o16i2o = 144
+     * }
      */
     public static int dnnl_gOIhw8o16i2o() {
         return 144;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIOhw8o16i2o = 146 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIOhw8o16i2o = 146
+     * }
      */
     public static int dnnl_gIOhw8o16i2o() {
         return 146;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIhw8o8i = 149 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIhw8o8i = 149
+     * }
      */
     public static int dnnl_gOIhw8o8i() {
         return 149;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIhw8o4i = 150 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIhw8o4i = 150
+     * }
      */
     public static int dnnl_gOIhw8o4i() {
         return 150;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Goihw32g = 115 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Goihw32g = 115
+     * }
      */
     public static int dnnl_Goihw32g() {
         return 115;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwhi16o = 201 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwhi16o = 201
+     * }
      */
     public static int dnnl_gOwhi16o() {
         return 201;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_goIhw4i = 534 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_goIhw4i = 534
+     * }
      */
     public static int dnnl_goIhw4i() {
         return 534;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_goIhw32i = 536 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_goIhw32i = 536
+     * }
      */
     public static int dnnl_goIhw32i() {
         return 536;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw4o8i8o4i = 151 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw4o8i8o4i = 151
+     * }
      */
     public static int dnnl_OIw4o8i8o4i() {
         return 151;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw4o8i8o4i = 152 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw4o8i8o4i = 152
+     * }
      */
     public static int dnnl_OIhw4o8i8o4i() {
         return 152;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IOw4i8o8i4o = 154 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IOw4i8o8i4o = 154
+     * }
      */
     public static int dnnl_IOw4i8o8i4o() {
         return 154;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IOhw4i8o8i4o = 155 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IOhw4i8o8i4o = 155
+     * }
      */
     public static int dnnl_IOhw4i8o8i4o() {
         return 155;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IOdhw4i8o8i4o = 156 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IOdhw4i8o8i4o = 156
+     * }
      */
     public static int dnnl_IOdhw4i8o8i4o() {
         return 156;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw2o8i8o2i = 157 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw2o8i8o2i = 157
+     * }
      */
     public static int dnnl_OIhw2o8i8o2i() {
         return 157;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIw4o8i8o4i = 158 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIw4o8i8o4i = 158
+     * }
      */
     public static int dnnl_gOIw4o8i8o4i() {
         return 158;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIhw4o8i8o4i = 159 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIhw4o8i8o4i = 159
+     * }
      */
     public static int dnnl_gOIhw4o8i8o4i() {
         return 159;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIdhw4o8i8o4i = 179 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIdhw4o8i8o4i = 179
+     * }
      */
     public static int dnnl_gOIdhw4o8i8o4i() {
         return 179;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIOw4i8o8i4o = 226 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIOw4i8o8i4o = 226
+     * }
      */
     public static int dnnl_gIOw4i8o8i4o() {
         return 226;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIOhw4i8o8i4o = 227 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIOhw4i8o8i4o = 227
+     * }
      */
     public static int dnnl_gIOhw4i8o8i4o() {
         return 227;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIOdhw4i8o8i4o = 228 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIOdhw4i8o8i4o = 228
+     * }
      */
     public static int dnnl_gIOdhw4i8o8i4o() {
         return 228;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIhw2o8i8o2i = 160 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIhw2o8i8o2i = 160
+     * }
      */
     public static int dnnl_gOIhw2o8i8o2i() {
         return 160;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIhw2i4o2i = 132 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIhw2i4o2i = 132
+     * }
      */
     public static int dnnl_gOIhw2i4o2i() {
         return 132;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIhw2o4i2o = 163 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIhw2o4i2o = 163
+     * }
      */
     public static int dnnl_gOIhw2o4i2o() {
         return 163;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIhw4i8o2i = 145 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIhw4i8o2i = 145
+     * }
      */
     public static int dnnl_gOIhw4i8o2i() {
         return 145;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIhw4o8i2o = 133 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIhw4o8i2o = 133
+     * }
      */
     public static int dnnl_gOIhw4o8i2o() {
         return 133;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIOdhw16i16o = 196 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIOdhw16i16o = 196
+     * }
      */
     public static int dnnl_gIOdhw16i16o() {
         return 196;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIOdhw4o4i = 861 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIOdhw4o4i = 861
+     * }
      */
     public static int dnnl_gIOdhw4o4i() {
         return 861;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIOdhw8o8i = 844 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIOdhw8o8i = 844
+     * }
      */
     public static int dnnl_gIOdhw8o8i() {
         return 844;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIOdhw16o16i = 230 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIOdhw16o16i = 230
+     * }
      */
     public static int dnnl_gIOdhw16o16i() {
         return 230;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdhwi16o = 194 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdhwi16o = 194
+     * }
      */
     public static int dnnl_gOdhwi16o() {
         return 194;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdhwI16o2i = 195 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdhwI16o2i = 195
+     * }
      */
     public static int dnnl_gOdhwI16o2i() {
         return 195;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdhwI16o4i = 272 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdhwI16o4i = 272
+     * }
      */
     public static int dnnl_gOdhwI16o4i() {
         return 272;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIdhwo8i = 732 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIdhwo8i = 732
+     * }
      */
     public static int dnnl_gIdhwo8i() {
         return 732;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIdhwO8i2o = 733 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIdhwO8i2o = 733
+     * }
      */
     public static int dnnl_gIdhwO8i2o() {
         return 733;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIdhwO8i4o = 751 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIdhwO8i4o = 751
+     * }
      */
     public static int dnnl_gIdhwO8i4o() {
         return 751;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIdhwo16i = 639 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIdhwo16i = 639
+     * }
      */
     public static int dnnl_gIdhwo16i() {
         return 639;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIdhwO16i2o = 640 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIdhwO16i2o = 640
+     * }
      */
     public static int dnnl_gIdhwO16i2o() {
         return 640;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIdhwO16i4o = 641 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIdhwO16i4o = 641
+     * }
      */
     public static int dnnl_gIdhwO16i4o() {
         return 641;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIdhwo24i = 744 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIdhwo24i = 744
+     * }
      */
     public static int dnnl_gIdhwo24i() {
         return 744;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIdhwO24i2o = 745 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIdhwO24i2o = 745
+     * }
      */
     public static int dnnl_gIdhwO24i2o() {
         return 745;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIdhwO24i4o = 757 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIdhwO24i4o = 757
+     * }
      */
     public static int dnnl_gIdhwO24i4o() {
         return 757;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdhwi4o = 197 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdhwi4o = 197
+     * }
      */
     public static int dnnl_gOdhwi4o() {
         return 197;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdhwi8o = 198 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdhwi8o = 198
+     * }
      */
     public static int dnnl_gOdhwi8o() {
         return 198;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdhwI8o2i = 680 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdhwI8o2i = 680
+     * }
      */
     public static int dnnl_gOdhwI8o2i() {
         return 680;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdhwI8o4i = 721 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdhwI8o4i = 721
+     * }
      */
     public static int dnnl_gOdhwI8o4i() {
         return 721;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdwhi16o = 518 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdwhi16o = 518
+     * }
      */
     public static int dnnl_gOdwhi16o() {
         return 518;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIdhw16i16o = 166 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIdhw16i16o = 166
+     * }
      */
     public static int dnnl_gOIdhw16i16o() {
         return 166;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIdhw4i16o4i = 167 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIdhw4i16o4i = 167
+     * }
      */
     public static int dnnl_gOIdhw4i16o4i() {
         return 167;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIdhw16i16o4i = 261 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIdhw16i16o4i = 261
+     * }
      */
     public static int dnnl_gOIdhw16i16o4i() {
         return 261;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIdhw2i8o4i = 168 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIdhw2i8o4i = 168
+     * }
      */
     public static int dnnl_gOIdhw2i8o4i() {
         return 168;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIdhw16i16o2i = 262 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIdhw16i16o2i = 262
+     * }
      */
     public static int dnnl_gOIdhw16i16o2i() {
         return 262;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIdhw16o16i = 165 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIdhw16o16i = 165
+     * }
      */
     public static int dnnl_gOIdhw16o16i() {
         return 165;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIdhw16o16i2o = 516 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIdhw16o16i2o = 516
+     * }
      */
     public static int dnnl_gOIdhw16o16i2o() {
         return 516;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOidhw16o = 164 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOidhw16o = 164
+     * }
      */
     public static int dnnl_gOidhw16o() {
         return 164;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOidhw32o = 874 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOidhw32o = 874
+     * }
      */
     public static int dnnl_gOidhw32o() {
         return 874;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIdhw4i4o = 172 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIdhw4i4o = 172
+     * }
      */
     public static int dnnl_gOIdhw4i4o() {
         return 172;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIdhw4o4i = 173 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIdhw4o4i = 173
+     * }
      */
     public static int dnnl_gOIdhw4o4i() {
         return 173;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOidhw4o = 171 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOidhw4o = 171
+     * }
      */
     public static int dnnl_gOidhw4o() {
         return 171;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOidhw8o = 873 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOidhw8o = 873
+     * }
      */
     public static int dnnl_gOidhw8o() {
         return 873;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIdhw8i16o2i = 178 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIdhw8i16o2i = 178
+     * }
      */
     public static int dnnl_gOIdhw8i16o2i() {
         return 178;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIdhw8i8o = 182 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIdhw8i8o = 182
+     * }
      */
     public static int dnnl_gOIdhw8i8o() {
         return 182;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIdhw8o16i2o = 180 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIdhw8o16i2o = 180
+     * }
      */
     public static int dnnl_gOIdhw8o16i2o() {
         return 180;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIOdhw8o16i2o = 181 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIOdhw8o16i2o = 181
+     * }
      */
     public static int dnnl_gIOdhw8o16i2o() {
         return 181;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIdhw8o8i = 176 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIdhw8o8i = 176
+     * }
      */
     public static int dnnl_gOIdhw8o8i() {
         return 176;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIdhw8o4i = 177 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIdhw8o4i = 177
+     * }
      */
     public static int dnnl_gOIdhw8o4i() {
         return 177;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Goidhw16g = 199 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Goidhw16g = 199
+     * }
      */
     public static int dnnl_Goidhw16g() {
         return 199;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Goidhw32g = 200 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Goidhw32g = 200
+     * }
      */
     public static int dnnl_Goidhw32g() {
         return 200;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIdhw2i4o2i = 174 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIdhw2i4o2i = 174
+     * }
      */
     public static int dnnl_gOIdhw2i4o2i() {
         return 174;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIdhw4i8o2i = 169 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIdhw4i8o2i = 169
+     * }
      */
     public static int dnnl_gOIdhw4i8o2i() {
         return 169;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIdhw2o4i2o = 170 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIdhw2o4i2o = 170
+     * }
      */
     public static int dnnl_gOIdhw2o4i2o() {
         return 170;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIdhw4o8i2o = 175 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIdhw4o8i2o = 175
+     * }
      */
     public static int dnnl_gOIdhw4o8i2o() {
         return 175;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_goIdhw4i = 535 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_goIdhw4i = 535
+     * }
      */
     public static int dnnl_goIdhw4i() {
         return 535;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_goIdhw32i = 537 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_goIdhw32i = 537
+     * }
      */
     public static int dnnl_goIdhw32i() {
         return 537;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Owi24o = 660 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Owi24o = 660
+     * }
      */
     public static int dnnl_Owi24o() {
         return 660;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI24o2i = 669 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI24o2i = 669
+     * }
      */
     public static int dnnl_OwI24o2i() {
         return 669;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI24o4i = 710 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI24o4i = 710
+     * }
      */
     public static int dnnl_OwI24o4i() {
         return 710;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Owi32o = 278 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Owi32o = 278
+     * }
      */
     public static int dnnl_Owi32o() {
         return 278;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI32o2i = 279 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI32o2i = 279
+     * }
      */
     public static int dnnl_OwI32o2i() {
         return 279;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI32o4i = 280 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI32o4i = 280
+     * }
      */
     public static int dnnl_OwI32o4i() {
         return 280;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Owi48o = 281 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Owi48o = 281
+     * }
      */
     public static int dnnl_Owi48o() {
         return 281;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI48o2i = 282 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI48o2i = 282
+     * }
      */
     public static int dnnl_OwI48o2i() {
         return 282;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI48o4i = 283 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI48o4i = 283
+     * }
      */
     public static int dnnl_OwI48o4i() {
         return 283;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Owi64o = 284 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Owi64o = 284
+     * }
      */
     public static int dnnl_Owi64o() {
         return 284;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI64o2i = 285 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI64o2i = 285
+     * }
      */
     public static int dnnl_OwI64o2i() {
         return 285;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI64o4i = 286 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI64o4i = 286
+     * }
      */
     public static int dnnl_OwI64o4i() {
         return 286;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Iwo32i = 570 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Iwo32i = 570
+     * }
      */
     public static int dnnl_Iwo32i() {
         return 570;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IwO32i2o = 571 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IwO32i2o = 571
+     * }
      */
     public static int dnnl_IwO32i2o() {
         return 571;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IwO32i4o = 572 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IwO32i4o = 572
+     * }
      */
     public static int dnnl_IwO32i4o() {
         return 572;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Iwo48i = 573 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Iwo48i = 573
+     * }
      */
     public static int dnnl_Iwo48i() {
         return 573;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IwO48i2o = 574 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IwO48i2o = 574
+     * }
      */
     public static int dnnl_IwO48i2o() {
         return 574;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IwO48i4o = 575 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IwO48i4o = 575
+     * }
      */
     public static int dnnl_IwO48i4o() {
         return 575;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Iwo64i = 576 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Iwo64i = 576
+     * }
      */
     public static int dnnl_Iwo64i() {
         return 576;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IwO64i2o = 577 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IwO64i2o = 577
+     * }
      */
     public static int dnnl_IwO64i2o() {
         return 577;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IwO64i4o = 578 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IwO64i4o = 578
+     * }
      */
     public static int dnnl_IwO64i4o() {
         return 578;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_wIo2i = 287 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_wIo2i = 287
+     * }
      */
     public static int dnnl_wIo2i() {
         return 287;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_wIo4i = 288 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_wIo4i = 288
+     * }
      */
     public static int dnnl_wIo4i() {
         return 288;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwi24o = 663 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwi24o = 663
+     * }
      */
     public static int dnnl_gOwi24o() {
         return 663;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwI24o2i = 672 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwI24o2i = 672
+     * }
      */
     public static int dnnl_gOwI24o2i() {
         return 672;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwI24o4i = 713 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwI24o4i = 713
+     * }
      */
     public static int dnnl_gOwI24o4i() {
         return 713;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwi32o = 289 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwi32o = 289
+     * }
      */
     public static int dnnl_gOwi32o() {
         return 289;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwI32o2i = 290 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwI32o2i = 290
+     * }
      */
     public static int dnnl_gOwI32o2i() {
         return 290;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwI32o4i = 291 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwI32o4i = 291
+     * }
      */
     public static int dnnl_gOwI32o4i() {
         return 291;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwi48o = 292 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwi48o = 292
+     * }
      */
     public static int dnnl_gOwi48o() {
         return 292;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwI48o2i = 293 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwI48o2i = 293
+     * }
      */
     public static int dnnl_gOwI48o2i() {
         return 293;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwI48o4i = 294 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwI48o4i = 294
+     * }
      */
     public static int dnnl_gOwI48o4i() {
         return 294;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwi64o = 295 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwi64o = 295
+     * }
      */
     public static int dnnl_gOwi64o() {
         return 295;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwI64o2i = 296 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwI64o2i = 296
+     * }
      */
     public static int dnnl_gOwI64o2i() {
         return 296;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwI64o4i = 297 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwI64o4i = 297
+     * }
      */
     public static int dnnl_gOwI64o4i() {
         return 297;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIwo32i = 579 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIwo32i = 579
+     * }
      */
     public static int dnnl_gIwo32i() {
         return 579;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIwO32i2o = 580 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIwO32i2o = 580
+     * }
      */
     public static int dnnl_gIwO32i2o() {
         return 580;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIwO32i4o = 581 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIwO32i4o = 581
+     * }
      */
     public static int dnnl_gIwO32i4o() {
         return 581;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIwo48i = 582 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIwo48i = 582
+     * }
      */
     public static int dnnl_gIwo48i() {
         return 582;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIwO48i2o = 583 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIwO48i2o = 583
+     * }
      */
     public static int dnnl_gIwO48i2o() {
         return 583;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIwO48i4o = 584 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIwO48i4o = 584
+     * }
      */
     public static int dnnl_gIwO48i4o() {
         return 584;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIwo64i = 585 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIwo64i = 585
+     * }
      */
     public static int dnnl_gIwo64i() {
         return 585;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIwO64i2o = 586 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIwO64i2o = 586
+     * }
      */
     public static int dnnl_gIwO64i2o() {
         return 586;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIwO64i4o = 587 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIwO64i4o = 587
+     * }
      */
     public static int dnnl_gIwO64i4o() {
         return 587;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gwio = 24 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gwio = 24
+     * }
      */
     public static int dnnl_gwio() {
         return 24;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gwIo2i = 298 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gwIo2i = 298
+     * }
      */
     public static int dnnl_gwIo2i() {
         return 298;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gwIo4i = 299 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gwIo4i = 299
+     * }
      */
     public static int dnnl_gwIo4i() {
         return 299;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI24o = 661 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI24o = 661
+     * }
      */
     public static int dnnl_OhwI24o() {
         return 661;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI24o2i = 670 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI24o2i = 670
+     * }
      */
     public static int dnnl_OhwI24o2i() {
         return 670;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI24o4i = 711 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI24o4i = 711
+     * }
      */
     public static int dnnl_OhwI24o4i() {
         return 711;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI32o = 214 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI32o = 214
+     * }
      */
     public static int dnnl_OhwI32o() {
         return 214;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI32o2i = 300 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI32o2i = 300
+     * }
      */
     public static int dnnl_OhwI32o2i() {
         return 300;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI32o4i = 301 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI32o4i = 301
+     * }
      */
     public static int dnnl_OhwI32o4i() {
         return 301;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Ohwi48o = 302 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Ohwi48o = 302
+     * }
      */
     public static int dnnl_Ohwi48o() {
         return 302;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI48o2i = 303 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI48o2i = 303
+     * }
      */
     public static int dnnl_OhwI48o2i() {
         return 303;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI48o4i = 304 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI48o4i = 304
+     * }
      */
     public static int dnnl_OhwI48o4i() {
         return 304;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Ohwi64o = 305 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Ohwi64o = 305
+     * }
      */
     public static int dnnl_Ohwi64o() {
         return 305;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI64o2i = 306 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI64o2i = 306
+     * }
      */
     public static int dnnl_OhwI64o2i() {
         return 306;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI64o4i = 307 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI64o4i = 307
+     * }
      */
     public static int dnnl_OhwI64o4i() {
         return 307;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Ihwo32i = 642 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Ihwo32i = 642
+     * }
      */
     public static int dnnl_Ihwo32i() {
         return 642;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IhwO32i2o = 643 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IhwO32i2o = 643
+     * }
      */
     public static int dnnl_IhwO32i2o() {
         return 643;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IhwO32i4o = 644 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IhwO32i4o = 644
+     * }
      */
     public static int dnnl_IhwO32i4o() {
         return 644;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Ihwo48i = 645 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Ihwo48i = 645
+     * }
      */
     public static int dnnl_Ihwo48i() {
         return 645;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IhwO48i2o = 646 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IhwO48i2o = 646
+     * }
      */
     public static int dnnl_IhwO48i2o() {
         return 646;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IhwO48i4o = 647 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IhwO48i4o = 647
+     * }
      */
     public static int dnnl_IhwO48i4o() {
         return 647;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Ihwo64i = 648 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Ihwo64i = 648
+     * }
      */
     public static int dnnl_Ihwo64i() {
         return 648;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IhwO64i2o = 649 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IhwO64i2o = 649
+     * }
      */
     public static int dnnl_IhwO64i2o() {
         return 649;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IhwO64i4o = 650 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IhwO64i4o = 650
+     * }
      */
     public static int dnnl_IhwO64i4o() {
         return 650;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_hwIo2i = 308 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_hwIo2i = 308
+     * }
      */
     public static int dnnl_hwIo2i() {
         return 308;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_hwIo4i = 309 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_hwIo4i = 309
+     * }
      */
     public static int dnnl_hwIo4i() {
         return 309;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwI24o = 664 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwI24o = 664
+     * }
      */
     public static int dnnl_gOhwI24o() {
         return 664;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwI32o = 191 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwI32o = 191
+     * }
      */
     public static int dnnl_gOhwI32o() {
         return 191;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwI32o2i = 310 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwI32o2i = 310
+     * }
      */
     public static int dnnl_gOhwI32o2i() {
         return 310;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwI32o4i = 311 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwI32o4i = 311
+     * }
      */
     public static int dnnl_gOhwI32o4i() {
         return 311;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwi48o = 312 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwi48o = 312
+     * }
      */
     public static int dnnl_gOhwi48o() {
         return 312;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwI48o2i = 313 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwI48o2i = 313
+     * }
      */
     public static int dnnl_gOhwI48o2i() {
         return 313;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwI48o4i = 314 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwI48o4i = 314
+     * }
      */
     public static int dnnl_gOhwI48o4i() {
         return 314;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwi64o = 315 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwi64o = 315
+     * }
      */
     public static int dnnl_gOhwi64o() {
         return 315;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwI64o2i = 316 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwI64o2i = 316
+     * }
      */
     public static int dnnl_gOhwI64o2i() {
         return 316;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwI64o4i = 317 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwI64o4i = 317
+     * }
      */
     public static int dnnl_gOhwI64o4i() {
         return 317;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIhwo32i = 651 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIhwo32i = 651
+     * }
      */
     public static int dnnl_gIhwo32i() {
         return 651;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIhwO32i2o = 652 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIhwO32i2o = 652
+     * }
      */
     public static int dnnl_gIhwO32i2o() {
         return 652;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIhwO32i4o = 653 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIhwO32i4o = 653
+     * }
      */
     public static int dnnl_gIhwO32i4o() {
         return 653;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIhwo48i = 654 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIhwo48i = 654
+     * }
      */
     public static int dnnl_gIhwo48i() {
         return 654;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIhwO48i2o = 655 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIhwO48i2o = 655
+     * }
      */
     public static int dnnl_gIhwO48i2o() {
         return 655;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIhwO48i4o = 656 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIhwO48i4o = 656
+     * }
      */
     public static int dnnl_gIhwO48i4o() {
         return 656;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIhwo64i = 657 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIhwo64i = 657
+     * }
      */
     public static int dnnl_gIhwo64i() {
         return 657;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIhwO64i2o = 658 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIhwO64i2o = 658
+     * }
      */
     public static int dnnl_gIhwO64i2o() {
         return 658;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIhwO64i4o = 659 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIhwO64i4o = 659
+     * }
      */
     public static int dnnl_gIhwO64i4o() {
         return 659;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ghwio = 34 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ghwio = 34
+     * }
      */
     public static int dnnl_ghwio() {
         return 34;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ghwIo2i = 318 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ghwIo2i = 318
+     * }
      */
     public static int dnnl_ghwIo2i() {
         return 318;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_ghwIo4i = 319 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_ghwIo4i = 319
+     * }
      */
     public static int dnnl_ghwIo4i() {
         return 319;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Odhwi24o = 662 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Odhwi24o = 662
+     * }
      */
     public static int dnnl_Odhwi24o() {
         return 662;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI24o2i = 671 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI24o2i = 671
+     * }
      */
     public static int dnnl_OdhwI24o2i() {
         return 671;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI24o4i = 712 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI24o4i = 712
+     * }
      */
     public static int dnnl_OdhwI24o4i() {
         return 712;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Odhwi32o = 320 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Odhwi32o = 320
+     * }
      */
     public static int dnnl_Odhwi32o() {
         return 320;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI32o2i = 321 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI32o2i = 321
+     * }
      */
     public static int dnnl_OdhwI32o2i() {
         return 321;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI32o4i = 322 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI32o4i = 322
+     * }
      */
     public static int dnnl_OdhwI32o4i() {
         return 322;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Odhwi48o = 323 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Odhwi48o = 323
+     * }
      */
     public static int dnnl_Odhwi48o() {
         return 323;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI48o2i = 324 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI48o2i = 324
+     * }
      */
     public static int dnnl_OdhwI48o2i() {
         return 324;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI48o4i = 325 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI48o4i = 325
+     * }
      */
     public static int dnnl_OdhwI48o4i() {
         return 325;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Odhwi64o = 326 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Odhwi64o = 326
+     * }
      */
     public static int dnnl_Odhwi64o() {
         return 326;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI64o2i = 327 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI64o2i = 327
+     * }
      */
     public static int dnnl_OdhwI64o2i() {
         return 327;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI64o4i = 328 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI64o4i = 328
+     * }
      */
     public static int dnnl_OdhwI64o4i() {
         return 328;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Idhwo32i = 561 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Idhwo32i = 561
+     * }
      */
     public static int dnnl_Idhwo32i() {
         return 561;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IdhwO32i2o = 562 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IdhwO32i2o = 562
+     * }
      */
     public static int dnnl_IdhwO32i2o() {
         return 562;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IdhwO32i4o = 563 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IdhwO32i4o = 563
+     * }
      */
     public static int dnnl_IdhwO32i4o() {
         return 563;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Idhwo48i = 564 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Idhwo48i = 564
+     * }
      */
     public static int dnnl_Idhwo48i() {
         return 564;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IdhwO48i2o = 565 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IdhwO48i2o = 565
+     * }
      */
     public static int dnnl_IdhwO48i2o() {
         return 565;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IdhwO48i4o = 566 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IdhwO48i4o = 566
+     * }
      */
     public static int dnnl_IdhwO48i4o() {
         return 566;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_Idhwo64i = 567 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_Idhwo64i = 567
+     * }
      */
     public static int dnnl_Idhwo64i() {
         return 567;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IdhwO64i2o = 568 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IdhwO64i2o = 568
+     * }
      */
     public static int dnnl_IdhwO64i2o() {
         return 568;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IdhwO64i4o = 569 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IdhwO64i4o = 569
+     * }
      */
     public static int dnnl_IdhwO64i4o() {
         return 569;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_dhwIo2i = 329 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_dhwIo2i = 329
+     * }
      */
     public static int dnnl_dhwIo2i() {
         return 329;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_dhwIo4i = 330 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_dhwIo4i = 330
+     * }
      */
     public static int dnnl_dhwIo4i() {
         return 330;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdhwi24o = 665 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdhwi24o = 665
+     * }
      */
     public static int dnnl_gOdhwi24o() {
         return 665;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdhwI24o2i = 674 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdhwI24o2i = 674
+     * }
      */
     public static int dnnl_gOdhwI24o2i() {
         return 674;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdhwI24o4i = 715 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdhwI24o4i = 715
+     * }
      */
     public static int dnnl_gOdhwI24o4i() {
         return 715;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdhwi32o = 331 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdhwi32o = 331
+     * }
      */
     public static int dnnl_gOdhwi32o() {
         return 331;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdhwI32o2i = 332 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdhwI32o2i = 332
+     * }
      */
     public static int dnnl_gOdhwI32o2i() {
         return 332;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdhwI32o4i = 333 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdhwI32o4i = 333
+     * }
      */
     public static int dnnl_gOdhwI32o4i() {
         return 333;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdhwi48o = 334 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdhwi48o = 334
+     * }
      */
     public static int dnnl_gOdhwi48o() {
         return 334;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdhwI48o2i = 335 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdhwI48o2i = 335
+     * }
      */
     public static int dnnl_gOdhwI48o2i() {
         return 335;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdhwI48o4i = 336 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdhwI48o4i = 336
+     * }
      */
     public static int dnnl_gOdhwI48o4i() {
         return 336;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdhwi64o = 337 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdhwi64o = 337
+     * }
      */
     public static int dnnl_gOdhwi64o() {
         return 337;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdhwI64o2i = 338 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdhwI64o2i = 338
+     * }
      */
     public static int dnnl_gOdhwI64o2i() {
         return 338;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdhwI64o4i = 339 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdhwI64o4i = 339
+     * }
      */
     public static int dnnl_gOdhwI64o4i() {
         return 339;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIdhwo32i = 552 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIdhwo32i = 552
+     * }
      */
     public static int dnnl_gIdhwo32i() {
         return 552;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIdhwO32i2o = 553 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIdhwO32i2o = 553
+     * }
      */
     public static int dnnl_gIdhwO32i2o() {
         return 553;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIdhwO32i4o = 554 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIdhwO32i4o = 554
+     * }
      */
     public static int dnnl_gIdhwO32i4o() {
         return 554;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIdhwo48i = 555 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIdhwo48i = 555
+     * }
      */
     public static int dnnl_gIdhwo48i() {
         return 555;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIdhwO48i2o = 556 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIdhwO48i2o = 556
+     * }
      */
     public static int dnnl_gIdhwO48i2o() {
         return 556;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIdhwO48i4o = 557 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIdhwO48i4o = 557
+     * }
      */
     public static int dnnl_gIdhwO48i4o() {
         return 557;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIdhwo64i = 558 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIdhwo64i = 558
+     * }
      */
     public static int dnnl_gIdhwo64i() {
         return 558;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIdhwO64i2o = 559 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIdhwO64i2o = 559
+     * }
      */
     public static int dnnl_gIdhwO64i2o() {
         return 559;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIdhwO64i4o = 560 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIdhwO64i4o = 560
+     * }
      */
     public static int dnnl_gIdhwO64i4o() {
         return 560;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gdhwio = 44 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gdhwio = 44
+     * }
      */
     public static int dnnl_gdhwio() {
         return 44;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gdhwIo2i = 340 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gdhwIo2i = 340
+     * }
      */
     public static int dnnl_gdhwIo2i() {
         return 340;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gdhwIo4i = 341 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gdhwIo4i = 341
+     * }
      */
     public static int dnnl_gdhwIo4i() {
         return 341;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OI16i32o4i = 342 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OI16i32o4i = 342
+     * }
      */
     public static int dnnl_OI16i32o4i() {
         return 342;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OI16i48o4i = 343 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OI16i48o4i = 343
+     * }
      */
     public static int dnnl_OI16i48o4i() {
         return 343;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OI16i64o4i = 344 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OI16i64o4i = 344
+     * }
      */
     public static int dnnl_OI16i64o4i() {
         return 344;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OI16i16o2i = 345 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OI16i16o2i = 345
+     * }
      */
     public static int dnnl_OI16i16o2i() {
         return 345;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OI16i32o2i = 346 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OI16i32o2i = 346
+     * }
      */
     public static int dnnl_OI16i32o2i() {
         return 346;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OI16i48o2i = 347 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OI16i48o2i = 347
+     * }
      */
     public static int dnnl_OI16i48o2i() {
         return 347;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OI16i64o2i = 348 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OI16i64o2i = 348
+     * }
      */
     public static int dnnl_OI16i64o2i() {
         return 348;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw16i32o4i = 349 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw16i32o4i = 349
+     * }
      */
     public static int dnnl_OIw16i32o4i() {
         return 349;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw16i48o4i = 350 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw16i48o4i = 350
+     * }
      */
     public static int dnnl_OIw16i48o4i() {
         return 350;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw16i64o4i = 351 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw16i64o4i = 351
+     * }
      */
     public static int dnnl_OIw16i64o4i() {
         return 351;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw16i32o2i = 352 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw16i32o2i = 352
+     * }
      */
     public static int dnnl_OIw16i32o2i() {
         return 352;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw16i48o2i = 353 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw16i48o2i = 353
+     * }
      */
     public static int dnnl_OIw16i48o2i() {
         return 353;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw16i64o2i = 354 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw16i64o2i = 354
+     * }
      */
     public static int dnnl_OIw16i64o2i() {
         return 354;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw16i32o4i = 355 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw16i32o4i = 355
+     * }
      */
     public static int dnnl_OIhw16i32o4i() {
         return 355;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw16i48o4i = 356 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw16i48o4i = 356
+     * }
      */
     public static int dnnl_OIhw16i48o4i() {
         return 356;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw16i64o4i = 357 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw16i64o4i = 357
+     * }
      */
     public static int dnnl_OIhw16i64o4i() {
         return 357;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw16i32o2i = 358 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw16i32o2i = 358
+     * }
      */
     public static int dnnl_OIhw16i32o2i() {
         return 358;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw16i48o2i = 359 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw16i48o2i = 359
+     * }
      */
     public static int dnnl_OIhw16i48o2i() {
         return 359;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw16i64o2i = 360 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw16i64o2i = 360
+     * }
      */
     public static int dnnl_OIhw16i64o2i() {
         return 360;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw16i32o4i = 361 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw16i32o4i = 361
+     * }
      */
     public static int dnnl_OIdhw16i32o4i() {
         return 361;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw16i48o4i = 362 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw16i48o4i = 362
+     * }
      */
     public static int dnnl_OIdhw16i48o4i() {
         return 362;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw16i64o4i = 363 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw16i64o4i = 363
+     * }
      */
     public static int dnnl_OIdhw16i64o4i() {
         return 363;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw16i32o2i = 364 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw16i32o2i = 364
+     * }
      */
     public static int dnnl_OIdhw16i32o2i() {
         return 364;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw16i48o2i = 365 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw16i48o2i = 365
+     * }
      */
     public static int dnnl_OIdhw16i48o2i() {
         return 365;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw16i64o2i = 366 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw16i64o2i = 366
+     * }
      */
     public static int dnnl_OIdhw16i64o2i() {
         return 366;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI16i16o2i = 393 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI16i16o2i = 393
+     * }
      */
     public static int dnnl_OwI16i16o2i() {
         return 393;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI16i16o4i = 394 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI16i16o4i = 394
+     * }
      */
     public static int dnnl_OwI16i16o4i() {
         return 394;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI16i16o2i = 395 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI16i16o2i = 395
+     * }
      */
     public static int dnnl_OhwI16i16o2i() {
         return 395;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI16i16o4i = 396 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI16i16o4i = 396
+     * }
      */
     public static int dnnl_OhwI16i16o4i() {
         return 396;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI16i16o2i = 397 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI16i16o2i = 397
+     * }
      */
     public static int dnnl_OdhwI16i16o2i() {
         return 397;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI16i16o4i = 399 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI16i16o4i = 399
+     * }
      */
     public static int dnnl_OdhwI16i16o4i() {
         return 399;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IwO16o16i2o = 588 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IwO16o16i2o = 588
+     * }
      */
     public static int dnnl_IwO16o16i2o() {
         return 588;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IwO16o16i4o = 589 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IwO16o16i4o = 589
+     * }
      */
     public static int dnnl_IwO16o16i4o() {
         return 589;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IhwO16o16i2o = 590 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IhwO16o16i2o = 590
+     * }
      */
     public static int dnnl_IhwO16o16i2o() {
         return 590;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IhwO16o16i4o = 591 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IhwO16o16i4o = 591
+     * }
      */
     public static int dnnl_IhwO16o16i4o() {
         return 591;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IdhwO16o16i2o = 592 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IdhwO16o16i2o = 592
+     * }
      */
     public static int dnnl_IdhwO16o16i2o() {
         return 592;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IdhwO16o16i4o = 593 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IdhwO16o16i4o = 593
+     * }
      */
     public static int dnnl_IdhwO16o16i4o() {
         return 593;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwI16i16o2i = 406 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwI16i16o2i = 406
+     * }
      */
     public static int dnnl_gOwI16i16o2i() {
         return 406;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwI16i16o4i = 407 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwI16i16o4i = 407
+     * }
      */
     public static int dnnl_gOwI16i16o4i() {
         return 407;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwI16i16o2i = 390 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwI16i16o2i = 390
+     * }
      */
     public static int dnnl_gOhwI16i16o2i() {
         return 390;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwI16i16o4i = 391 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwI16i16o4i = 391
+     * }
      */
     public static int dnnl_gOhwI16i16o4i() {
         return 391;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdhwI16i16o2i = 392 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdhwI16i16o2i = 392
+     * }
      */
     public static int dnnl_gOdhwI16i16o2i() {
         return 392;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdhwI16i16o4i = 398 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdhwI16i16o4i = 398
+     * }
      */
     public static int dnnl_gOdhwI16i16o4i() {
         return 398;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIwO16o16i2o = 594 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIwO16o16i2o = 594
+     * }
      */
     public static int dnnl_gIwO16o16i2o() {
         return 594;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIwO16o16i4o = 595 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIwO16o16i4o = 595
+     * }
      */
     public static int dnnl_gIwO16o16i4o() {
         return 595;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIhwO16o16i2o = 596 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIhwO16o16i2o = 596
+     * }
      */
     public static int dnnl_gIhwO16o16i2o() {
         return 596;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIhwO16o16i4o = 597 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIhwO16o16i4o = 597
+     * }
      */
     public static int dnnl_gIhwO16o16i4o() {
         return 597;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIdhwO16o16i2o = 598 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIdhwO16o16i2o = 598
+     * }
      */
     public static int dnnl_gIdhwO16o16i2o() {
         return 598;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIdhwO16o16i4o = 599 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIdhwO16o16i4o = 599
+     * }
      */
     public static int dnnl_gIdhwO16o16i4o() {
         return 599;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI16i32o2i = 400 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI16i32o2i = 400
+     * }
      */
     public static int dnnl_OwI16i32o2i() {
         return 400;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI16i32o4i = 401 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI16i32o4i = 401
+     * }
      */
     public static int dnnl_OwI16i32o4i() {
         return 401;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI16i48o2i = 402 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI16i48o2i = 402
+     * }
      */
     public static int dnnl_OwI16i48o2i() {
         return 402;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI16i48o4i = 403 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI16i48o4i = 403
+     * }
      */
     public static int dnnl_OwI16i48o4i() {
         return 403;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI16i64o2i = 404 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI16i64o2i = 404
+     * }
      */
     public static int dnnl_OwI16i64o2i() {
         return 404;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OwI16i64o4i = 405 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OwI16i64o4i = 405
+     * }
      */
     public static int dnnl_OwI16i64o4i() {
         return 405;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IwO16o32i2o = 600 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IwO16o32i2o = 600
+     * }
      */
     public static int dnnl_IwO16o32i2o() {
         return 600;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IwO16o32i4o = 601 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IwO16o32i4o = 601
+     * }
      */
     public static int dnnl_IwO16o32i4o() {
         return 601;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IwO16o48i2o = 602 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IwO16o48i2o = 602
+     * }
      */
     public static int dnnl_IwO16o48i2o() {
         return 602;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IwO16o48i4o = 603 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IwO16o48i4o = 603
+     * }
      */
     public static int dnnl_IwO16o48i4o() {
         return 603;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IwO16o64i2o = 604 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IwO16o64i2o = 604
+     * }
      */
     public static int dnnl_IwO16o64i2o() {
         return 604;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IwO16o64i4o = 605 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IwO16o64i4o = 605
+     * }
      */
     public static int dnnl_IwO16o64i4o() {
         return 605;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwI16i32o2i = 408 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwI16i32o2i = 408
+     * }
      */
     public static int dnnl_gOwI16i32o2i() {
         return 408;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwI16i32o4i = 409 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwI16i32o4i = 409
+     * }
      */
     public static int dnnl_gOwI16i32o4i() {
         return 409;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwI16i48o2i = 410 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwI16i48o2i = 410
+     * }
      */
     public static int dnnl_gOwI16i48o2i() {
         return 410;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwI16i48o4i = 411 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwI16i48o4i = 411
+     * }
      */
     public static int dnnl_gOwI16i48o4i() {
         return 411;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwI16i64o2i = 412 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwI16i64o2i = 412
+     * }
      */
     public static int dnnl_gOwI16i64o2i() {
         return 412;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOwI16i64o4i = 413 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOwI16i64o4i = 413
+     * }
      */
     public static int dnnl_gOwI16i64o4i() {
         return 413;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIwO16o32i2o = 606 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIwO16o32i2o = 606
+     * }
      */
     public static int dnnl_gIwO16o32i2o() {
         return 606;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIwO16o32i4o = 607 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIwO16o32i4o = 607
+     * }
      */
     public static int dnnl_gIwO16o32i4o() {
         return 607;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIwO16o48i2o = 608 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIwO16o48i2o = 608
+     * }
      */
     public static int dnnl_gIwO16o48i2o() {
         return 608;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIwO16o48i4o = 609 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIwO16o48i4o = 609
+     * }
      */
     public static int dnnl_gIwO16o48i4o() {
         return 609;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIwO16o64i2o = 610 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIwO16o64i2o = 610
+     * }
      */
     public static int dnnl_gIwO16o64i2o() {
         return 610;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIwO16o64i4o = 611 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIwO16o64i4o = 611
+     * }
      */
     public static int dnnl_gIwO16o64i4o() {
         return 611;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI16i32o2i = 414 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI16i32o2i = 414
+     * }
      */
     public static int dnnl_OhwI16i32o2i() {
         return 414;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI16i32o4i = 415 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI16i32o4i = 415
+     * }
      */
     public static int dnnl_OhwI16i32o4i() {
         return 415;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI16i48o2i = 416 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI16i48o2i = 416
+     * }
      */
     public static int dnnl_OhwI16i48o2i() {
         return 416;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI16i48o4i = 417 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI16i48o4i = 417
+     * }
      */
     public static int dnnl_OhwI16i48o4i() {
         return 417;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI16i64o2i = 418 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI16i64o2i = 418
+     * }
      */
     public static int dnnl_OhwI16i64o2i() {
         return 418;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OhwI16i64o4i = 419 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OhwI16i64o4i = 419
+     * }
      */
     public static int dnnl_OhwI16i64o4i() {
         return 419;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IhwO16o32i2o = 612 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IhwO16o32i2o = 612
+     * }
      */
     public static int dnnl_IhwO16o32i2o() {
         return 612;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IhwO16o32i4o = 613 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IhwO16o32i4o = 613
+     * }
      */
     public static int dnnl_IhwO16o32i4o() {
         return 613;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IhwO16o48i2o = 614 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IhwO16o48i2o = 614
+     * }
      */
     public static int dnnl_IhwO16o48i2o() {
         return 614;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IhwO16o48i4o = 615 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IhwO16o48i4o = 615
+     * }
      */
     public static int dnnl_IhwO16o48i4o() {
         return 615;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IhwO16o64i2o = 616 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IhwO16o64i2o = 616
+     * }
      */
     public static int dnnl_IhwO16o64i2o() {
         return 616;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IhwO16o64i4o = 617 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IhwO16o64i4o = 617
+     * }
      */
     public static int dnnl_IhwO16o64i4o() {
         return 617;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwI16i32o2i = 420 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwI16i32o2i = 420
+     * }
      */
     public static int dnnl_gOhwI16i32o2i() {
         return 420;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwI16i32o4i = 421 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwI16i32o4i = 421
+     * }
      */
     public static int dnnl_gOhwI16i32o4i() {
         return 421;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwI16i48o2i = 422 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwI16i48o2i = 422
+     * }
      */
     public static int dnnl_gOhwI16i48o2i() {
         return 422;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwI16i48o4i = 423 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwI16i48o4i = 423
+     * }
      */
     public static int dnnl_gOhwI16i48o4i() {
         return 423;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwI16i64o2i = 424 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwI16i64o2i = 424
+     * }
      */
     public static int dnnl_gOhwI16i64o2i() {
         return 424;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOhwI16i64o4i = 425 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOhwI16i64o4i = 425
+     * }
      */
     public static int dnnl_gOhwI16i64o4i() {
         return 425;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIhwO16o32i2o = 618 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIhwO16o32i2o = 618
+     * }
      */
     public static int dnnl_gIhwO16o32i2o() {
         return 618;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIhwO16o32i4o = 619 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIhwO16o32i4o = 619
+     * }
      */
     public static int dnnl_gIhwO16o32i4o() {
         return 619;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIhwO16o48i2o = 620 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIhwO16o48i2o = 620
+     * }
      */
     public static int dnnl_gIhwO16o48i2o() {
         return 620;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIhwO16o48i4o = 621 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIhwO16o48i4o = 621
+     * }
      */
     public static int dnnl_gIhwO16o48i4o() {
         return 621;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIhwO16o64i2o = 622 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIhwO16o64i2o = 622
+     * }
      */
     public static int dnnl_gIhwO16o64i2o() {
         return 622;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIhwO16o64i4o = 623 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIhwO16o64i4o = 623
+     * }
      */
     public static int dnnl_gIhwO16o64i4o() {
         return 623;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI16i32o2i = 426 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI16i32o2i = 426
+     * }
      */
     public static int dnnl_OdhwI16i32o2i() {
         return 426;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI16i32o4i = 427 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI16i32o4i = 427
+     * }
      */
     public static int dnnl_OdhwI16i32o4i() {
         return 427;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI16i48o2i = 428 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI16i48o2i = 428
+     * }
      */
     public static int dnnl_OdhwI16i48o2i() {
         return 428;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI16i48o4i = 429 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI16i48o4i = 429
+     * }
      */
     public static int dnnl_OdhwI16i48o4i() {
         return 429;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI16i64o2i = 430 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI16i64o2i = 430
+     * }
      */
     public static int dnnl_OdhwI16i64o2i() {
         return 430;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OdhwI16i64o4i = 431 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OdhwI16i64o4i = 431
+     * }
      */
     public static int dnnl_OdhwI16i64o4i() {
         return 431;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IdhwO16o32i2o = 546 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IdhwO16o32i2o = 546
+     * }
      */
     public static int dnnl_IdhwO16o32i2o() {
         return 546;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IdhwO16o32i4o = 547 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IdhwO16o32i4o = 547
+     * }
      */
     public static int dnnl_IdhwO16o32i4o() {
         return 547;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IdhwO16o48i2o = 548 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IdhwO16o48i2o = 548
+     * }
      */
     public static int dnnl_IdhwO16o48i2o() {
         return 548;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IdhwO16o48i4o = 549 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IdhwO16o48i4o = 549
+     * }
      */
     public static int dnnl_IdhwO16o48i4o() {
         return 549;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IdhwO16o64i2o = 550 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IdhwO16o64i2o = 550
+     * }
      */
     public static int dnnl_IdhwO16o64i2o() {
         return 550;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IdhwO16o64i4o = 551 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IdhwO16o64i4o = 551
+     * }
      */
     public static int dnnl_IdhwO16o64i4o() {
         return 551;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdhwI16i32o2i = 432 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdhwI16i32o2i = 432
+     * }
      */
     public static int dnnl_gOdhwI16i32o2i() {
         return 432;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdhwI16i32o4i = 433 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdhwI16i32o4i = 433
+     * }
      */
     public static int dnnl_gOdhwI16i32o4i() {
         return 433;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdhwI16i48o2i = 434 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdhwI16i48o2i = 434
+     * }
      */
     public static int dnnl_gOdhwI16i48o2i() {
         return 434;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdhwI16i48o4i = 435 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdhwI16i48o4i = 435
+     * }
      */
     public static int dnnl_gOdhwI16i48o4i() {
         return 435;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdhwI16i64o2i = 436 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdhwI16i64o2i = 436
+     * }
      */
     public static int dnnl_gOdhwI16i64o2i() {
         return 436;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOdhwI16i64o4i = 437 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOdhwI16i64o4i = 437
+     * }
      */
     public static int dnnl_gOdhwI16i64o4i() {
         return 437;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIdhwO16o32i2o = 540 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIdhwO16o32i2o = 540
+     * }
      */
     public static int dnnl_gIdhwO16o32i2o() {
         return 540;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIdhwO16o32i4o = 541 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIdhwO16o32i4o = 541
+     * }
      */
     public static int dnnl_gIdhwO16o32i4o() {
         return 541;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIdhwO16o48i2o = 542 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIdhwO16o48i2o = 542
+     * }
      */
     public static int dnnl_gIdhwO16o48i2o() {
         return 542;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIdhwO16o48i4o = 543 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIdhwO16o48i4o = 543
+     * }
      */
     public static int dnnl_gIdhwO16o48i4o() {
         return 543;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIdhwO16o64i2o = 544 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIdhwO16o64i2o = 544
+     * }
      */
     public static int dnnl_gIdhwO16o64i2o() {
         return 544;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIdhwO16o64i4o = 545 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIdhwO16o64i4o = 545
+     * }
      */
     public static int dnnl_gIdhwO16o64i4o() {
         return 545;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_hwioG16g = 438 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_hwioG16g = 438
+     * }
      */
     public static int dnnl_hwioG16g() {
         return 438;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_hwioG8g = 539 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_hwioG8g = 539
+     * }
      */
     public static int dnnl_hwioG8g() {
         return 539;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_hwioG4g = 850 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_hwioG4g = 850
+     * }
      */
     public static int dnnl_hwioG4g() {
         return 850;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_dhwioG16g = 765 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_dhwioG16g = 765
+     * }
      */
     public static int dnnl_dhwioG16g() {
         return 765;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_dhwioG8g = 766 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_dhwioG8g = 766
+     * }
      */
     public static int dnnl_dhwioG8g() {
         return 766;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_dhwioG4g = 851 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_dhwioG4g = 851
+     * }
      */
     public static int dnnl_dhwioG4g() {
         return 851;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_NCdhw40n16c = 444 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_NCdhw40n16c = 444
+     * }
      */
     public static int dnnl_NCdhw40n16c() {
         return 444;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_NCw40n16c = 372 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_NCw40n16c = 372
+     * }
      */
     public static int dnnl_NCw40n16c() {
         return 372;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_NChw40n16c = 376 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_NChw40n16c = 376
+     * }
      */
     public static int dnnl_NChw40n16c() {
         return 376;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_NCw40n32c = 373 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_NCw40n32c = 373
+     * }
      */
     public static int dnnl_NCw40n32c() {
         return 373;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_NChw40n32c = 377 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_NChw40n32c = 377
+     * }
      */
     public static int dnnl_NChw40n32c() {
         return 377;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_NCdhw40n32c = 445 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_NCdhw40n32c = 445
+     * }
      */
     public static int dnnl_NCdhw40n32c() {
         return 445;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw4o8i8o2i = 447 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw4o8i8o2i = 447
+     * }
      */
     public static int dnnl_OIdhw4o8i8o2i() {
         return 447;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw4o8i8o2i = 448 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw4o8i8o2i = 448
+     * }
      */
     public static int dnnl_OIhw4o8i8o2i() {
         return 448;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw4o8i8o2i = 449 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw4o8i8o2i = 449
+     * }
      */
     public static int dnnl_OIw4o8i8o2i() {
         return 449;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIdhw4o8i8o2i = 450 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIdhw4o8i8o2i = 450
+     * }
      */
     public static int dnnl_gOIdhw4o8i8o2i() {
         return 450;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIhw4o8i8o2i = 451 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIhw4o8i8o2i = 451
+     * }
      */
     public static int dnnl_gOIhw4o8i8o2i() {
         return 451;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIw4o8i8o2i = 452 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIw4o8i8o2i = 452
+     * }
      */
     public static int dnnl_gOIw4o8i8o2i() {
         return 452;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IOdhw4i8o8i2o = 453 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IOdhw4i8o8i2o = 453
+     * }
      */
     public static int dnnl_IOdhw4i8o8i2o() {
         return 453;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IOhw4i8o8i2o = 454 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IOhw4i8o8i2o = 454
+     * }
      */
     public static int dnnl_IOhw4i8o8i2o() {
         return 454;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IOw4i8o8i2o = 455 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IOw4i8o8i2o = 455
+     * }
      */
     public static int dnnl_IOw4i8o8i2o() {
         return 455;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIOdhw4i8o8i2o = 456 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIOdhw4i8o8i2o = 456
+     * }
      */
     public static int dnnl_gIOdhw4i8o8i2o() {
         return 456;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIOhw4i8o8i2o = 457 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIOhw4i8o8i2o = 457
+     * }
      */
     public static int dnnl_gIOhw4i8o8i2o() {
         return 457;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIOw4i8o8i2o = 458 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIOw4i8o8i2o = 458
+     * }
      */
     public static int dnnl_gIOw4i8o8i2o() {
         return 458;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_NCw2c32n8c = 474 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_NCw2c32n8c = 474
+     * }
      */
     public static int dnnl_NCw2c32n8c() {
         return 474;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_NChw2c32n8c = 478 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_NChw2c32n8c = 478
+     * }
      */
     public static int dnnl_NChw2c32n8c() {
         return 478;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_NCdhw2c32n8c = 483 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_NCdhw2c32n8c = 483
+     * }
      */
     public static int dnnl_NCdhw2c32n8c() {
         return 483;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw2i8o16i4o = 469 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw2i8o16i4o = 469
+     * }
      */
     public static int dnnl_OIw2i8o16i4o() {
         return 469;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw2i8o16i4o = 470 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw2i8o16i4o = 470
+     * }
      */
     public static int dnnl_OIhw2i8o16i4o() {
         return 470;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw2i8o16i4o = 471 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw2i8o16i4o = 471
+     * }
      */
     public static int dnnl_OIdhw2i8o16i4o() {
         return 471;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw2o8i16o4i = 472 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw2o8i16o4i = 472
+     * }
      */
     public static int dnnl_OIw2o8i16o4i() {
         return 472;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIw2o8i16o2i = 473 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIw2o8i16o2i = 473
+     * }
      */
     public static int dnnl_OIw2o8i16o2i() {
         return 473;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IOw2i8o16i4o = 490 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IOw2i8o16i4o = 490
+     * }
      */
     public static int dnnl_IOw2i8o16i4o() {
         return 490;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IOw2i8o16i2o = 493 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IOw2i8o16i2o = 493
+     * }
      */
     public static int dnnl_IOw2i8o16i2o() {
         return 493;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw2o8i16o4i = 475 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw2o8i16o4i = 475
+     * }
      */
     public static int dnnl_OIhw2o8i16o4i() {
         return 475;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIhw2o8i16o2i = 476 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIhw2o8i16o2i = 476
+     * }
      */
     public static int dnnl_OIhw2o8i16o2i() {
         return 476;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IOhw2i8o16i4o = 489 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IOhw2i8o16i4o = 489
+     * }
      */
     public static int dnnl_IOhw2i8o16i4o() {
         return 489;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IOhw2i8o16i2o = 492 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IOhw2i8o16i2o = 492
+     * }
      */
     public static int dnnl_IOhw2i8o16i2o() {
         return 492;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw2o8i16o4i = 480 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw2o8i16o4i = 480
+     * }
      */
     public static int dnnl_OIdhw2o8i16o4i() {
         return 480;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_OIdhw2o8i16o2i = 481 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_OIdhw2o8i16o2i = 481
+     * }
      */
     public static int dnnl_OIdhw2o8i16o2i() {
         return 481;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IOdhw2i8o16i4o = 488 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IOdhw2i8o16i4o = 488
+     * }
      */
     public static int dnnl_IOdhw2i8o16i4o() {
         return 488;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_IOdhw2i8o16i2o = 491 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_IOdhw2i8o16i2o = 491
+     * }
      */
     public static int dnnl_IOdhw2i8o16i2o() {
         return 491;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIw2o8i16o2i = 485 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIw2o8i16o2i = 485
+     * }
      */
     public static int dnnl_gOIw2o8i16o2i() {
         return 485;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIOw2i8o16i2o = 477 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIOw2i8o16i2o = 477
+     * }
      */
     public static int dnnl_gIOw2i8o16i2o() {
         return 477;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIOhw2i8o16i2o = 494 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIOhw2i8o16i2o = 494
+     * }
      */
     public static int dnnl_gIOhw2i8o16i2o() {
         return 494;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gIOdhw2i8o16i2o = 495 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gIOdhw2i8o16i2o = 495
+     * }
      */
     public static int dnnl_gIOdhw2i8o16i2o() {
         return 495;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIhw2o8i16o2i = 486 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIhw2o8i16o2i = 486
+     * }
      */
     public static int dnnl_gOIhw2o8i16o2i() {
         return 486;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIdhw2o8i16o2i = 487 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIdhw2o8i16o2i = 487
+     * }
      */
     public static int dnnl_gOIdhw2o8i16o2i() {
         return 487;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIw2o8i16o4i = 497 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIw2o8i16o4i = 497
+     * }
      */
     public static int dnnl_gOIw2o8i16o4i() {
         return 497;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_format_tag_t.dnnl_gOIhw2o8i16o4i = 498 }
+     * {@snippet lang=c :
+     * enum dnnl_format_tag_t.dnnl_gOIhw2o8i16o4i = 498
+     * }
      */
     public static int dnnl_gOIhw2o8i16o4i() {
         return 498;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_prop_kind_t.dnnl_prop_kind_undef = 0 }
+     * {@snippet lang=c :
+     * enum dnnl_prop_kind_t.dnnl_prop_kind_undef = 0
+     * }
      */
     public static int dnnl_prop_kind_undef() {
         return 0;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_prop_kind_t.dnnl_forward_training = 64 }
+     * {@snippet lang=c :
+     * enum dnnl_prop_kind_t.dnnl_forward_training = 64
+     * }
      */
     public static int dnnl_forward_training() {
         return 64;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_prop_kind_t.dnnl_forward_inference = 96 }
+     * {@snippet lang=c :
+     * enum dnnl_prop_kind_t.dnnl_forward_inference = 96
+     * }
      */
     public static int dnnl_forward_inference() {
         return 96;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_prop_kind_t.dnnl_forward = 64 }
+     * {@snippet lang=c :
+     * enum dnnl_prop_kind_t.dnnl_forward = 64
+     * }
      */
     public static int dnnl_forward() {
         return 64;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_prop_kind_t.dnnl_backward = 128 }
+     * {@snippet lang=c :
+     * enum dnnl_prop_kind_t.dnnl_backward = 128
+     * }
      */
     public static int dnnl_backward() {
         return 128;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_prop_kind_t.dnnl_backward_data = 160 }
+     * {@snippet lang=c :
+     * enum dnnl_prop_kind_t.dnnl_backward_data = 160
+     * }
      */
     public static int dnnl_backward_data() {
         return 160;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_prop_kind_t.dnnl_backward_weights = 192 }
+     * {@snippet lang=c :
+     * enum dnnl_prop_kind_t.dnnl_backward_weights = 192
+     * }
      */
     public static int dnnl_backward_weights() {
         return 192;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_prop_kind_t.dnnl_backward_bias = 193 }
+     * {@snippet lang=c :
+     * enum dnnl_prop_kind_t.dnnl_backward_bias = 193
+     * }
      */
     public static int dnnl_backward_bias() {
         return 193;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_primitive_kind_t.dnnl_undefined_primitive = 0 }
+     * {@snippet lang=c :
+     * enum dnnl_primitive_kind_t.dnnl_undefined_primitive = 0
+     * }
      */
     public static int dnnl_undefined_primitive() {
         return 0;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_primitive_kind_t.dnnl_reorder = 1 }
+     * {@snippet lang=c :
+     * enum dnnl_primitive_kind_t.dnnl_reorder = 1
+     * }
      */
     public static int dnnl_reorder() {
         return 1;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_primitive_kind_t.dnnl_shuffle = 2 }
+     * {@snippet lang=c :
+     * enum dnnl_primitive_kind_t.dnnl_shuffle = 2
+     * }
      */
     public static int dnnl_shuffle() {
         return 2;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_primitive_kind_t.dnnl_concat = 3 }
+     * {@snippet lang=c :
+     * enum dnnl_primitive_kind_t.dnnl_concat = 3
+     * }
      */
     public static int dnnl_concat() {
         return 3;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_primitive_kind_t.dnnl_sum = 4 }
+     * {@snippet lang=c :
+     * enum dnnl_primitive_kind_t.dnnl_sum = 4
+     * }
      */
     public static int dnnl_sum() {
         return 4;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_primitive_kind_t.dnnl_convolution = 5 }
+     * {@snippet lang=c :
+     * enum dnnl_primitive_kind_t.dnnl_convolution = 5
+     * }
      */
     public static int dnnl_convolution() {
         return 5;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_primitive_kind_t.dnnl_deconvolution = 6 }
+     * {@snippet lang=c :
+     * enum dnnl_primitive_kind_t.dnnl_deconvolution = 6
+     * }
      */
     public static int dnnl_deconvolution() {
         return 6;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_primitive_kind_t.dnnl_eltwise = 7 }
+     * {@snippet lang=c :
+     * enum dnnl_primitive_kind_t.dnnl_eltwise = 7
+     * }
      */
     public static int dnnl_eltwise() {
         return 7;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_primitive_kind_t.dnnl_lrn = 8 }
+     * {@snippet lang=c :
+     * enum dnnl_primitive_kind_t.dnnl_lrn = 8
+     * }
      */
     public static int dnnl_lrn() {
         return 8;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_primitive_kind_t.dnnl_batch_normalization = 9 }
+     * {@snippet lang=c :
+     * enum dnnl_primitive_kind_t.dnnl_batch_normalization = 9
+     * }
      */
     public static int dnnl_batch_normalization() {
         return 9;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_primitive_kind_t.dnnl_inner_product = 10 }
+     * {@snippet lang=c :
+     * enum dnnl_primitive_kind_t.dnnl_inner_product = 10
+     * }
      */
     public static int dnnl_inner_product() {
         return 10;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_primitive_kind_t.dnnl_rnn = 11 }
+     * {@snippet lang=c :
+     * enum dnnl_primitive_kind_t.dnnl_rnn = 11
+     * }
      */
     public static int dnnl_rnn() {
         return 11;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_primitive_kind_t.dnnl_gemm = 12 }
+     * {@snippet lang=c :
+     * enum dnnl_primitive_kind_t.dnnl_gemm = 12
+     * }
      */
     public static int dnnl_gemm() {
         return 12;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_primitive_kind_t.dnnl_binary = 13 }
+     * {@snippet lang=c :
+     * enum dnnl_primitive_kind_t.dnnl_binary = 13
+     * }
      */
     public static int dnnl_binary() {
         return 13;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_primitive_kind_t.dnnl_matmul = 14 }
+     * {@snippet lang=c :
+     * enum dnnl_primitive_kind_t.dnnl_matmul = 14
+     * }
      */
     public static int dnnl_matmul() {
         return 14;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_primitive_kind_t.dnnl_resampling = 15 }
+     * {@snippet lang=c :
+     * enum dnnl_primitive_kind_t.dnnl_resampling = 15
+     * }
      */
     public static int dnnl_resampling() {
         return 15;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_primitive_kind_t.dnnl_pooling = 16 }
+     * {@snippet lang=c :
+     * enum dnnl_primitive_kind_t.dnnl_pooling = 16
+     * }
      */
     public static int dnnl_pooling() {
         return 16;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_primitive_kind_t.dnnl_reduction = 17 }
+     * {@snippet lang=c :
+     * enum dnnl_primitive_kind_t.dnnl_reduction = 17
+     * }
      */
     public static int dnnl_reduction() {
         return 17;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_primitive_kind_t.dnnl_prelu = 18 }
+     * {@snippet lang=c :
+     * enum dnnl_primitive_kind_t.dnnl_prelu = 18
+     * }
      */
     public static int dnnl_prelu() {
         return 18;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_primitive_kind_t.dnnl_softmax = 19 }
+     * {@snippet lang=c :
+     * enum dnnl_primitive_kind_t.dnnl_softmax = 19
+     * }
      */
     public static int dnnl_softmax() {
         return 19;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_primitive_kind_t.dnnl_layer_normalization = 20 }
+     * {@snippet lang=c :
+     * enum dnnl_primitive_kind_t.dnnl_layer_normalization = 20
+     * }
      */
     public static int dnnl_layer_normalization() {
         return 20;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_primitive_kind_t.dnnl_group_normalization = 21 }
+     * {@snippet lang=c :
+     * enum dnnl_primitive_kind_t.dnnl_group_normalization = 21
+     * }
      */
     public static int dnnl_group_normalization() {
         return 21;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_primitive_kind_t.dnnl_primitive_kind_max = 32767 }
+     * {@snippet lang=c :
+     * enum dnnl_primitive_kind_t.dnnl_primitive_kind_max = 32767
+     * }
      */
     public static int dnnl_primitive_kind_max() {
         return 32767;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_alg_kind_undef = 0 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_alg_kind_undef = 0
+     * }
      */
     public static int dnnl_alg_kind_undef() {
         return 0;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_convolution_direct = 1 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_convolution_direct = 1
+     * }
      */
     public static int dnnl_convolution_direct() {
         return 1;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_convolution_winograd = 2 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_convolution_winograd = 2
+     * }
      */
     public static int dnnl_convolution_winograd() {
         return 2;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_convolution_auto = 3 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_convolution_auto = 3
+     * }
      */
     public static int dnnl_convolution_auto() {
         return 3;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_deconvolution_direct = 10 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_deconvolution_direct = 10
+     * }
      */
     public static int dnnl_deconvolution_direct() {
         return 10;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_deconvolution_winograd = 11 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_deconvolution_winograd = 11
+     * }
      */
     public static int dnnl_deconvolution_winograd() {
         return 11;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_relu = 32 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_relu = 32
+     * }
      */
     public static int dnnl_eltwise_relu() {
         return 32;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_tanh = 33 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_tanh = 33
+     * }
      */
     public static int dnnl_eltwise_tanh() {
         return 33;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_elu = 34 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_elu = 34
+     * }
      */
     public static int dnnl_eltwise_elu() {
         return 34;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_square = 35 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_square = 35
+     * }
      */
     public static int dnnl_eltwise_square() {
         return 35;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_abs = 36 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_abs = 36
+     * }
      */
     public static int dnnl_eltwise_abs() {
         return 36;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_sqrt = 37 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_sqrt = 37
+     * }
      */
     public static int dnnl_eltwise_sqrt() {
         return 37;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_linear = 38 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_linear = 38
+     * }
      */
     public static int dnnl_eltwise_linear() {
         return 38;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_soft_relu = 39 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_soft_relu = 39
+     * }
      */
     public static int dnnl_eltwise_soft_relu() {
         return 39;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_hardsigmoid = 40 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_hardsigmoid = 40
+     * }
      */
     public static int dnnl_eltwise_hardsigmoid() {
         return 40;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_logistic = 41 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_logistic = 41
+     * }
      */
     public static int dnnl_eltwise_logistic() {
         return 41;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_exp = 42 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_exp = 42
+     * }
      */
     public static int dnnl_eltwise_exp() {
         return 42;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_gelu_tanh = 43 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_gelu_tanh = 43
+     * }
      */
     public static int dnnl_eltwise_gelu_tanh() {
         return 43;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_swish = 44 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_swish = 44
+     * }
      */
     public static int dnnl_eltwise_swish() {
         return 44;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_log = 45 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_log = 45
+     * }
      */
     public static int dnnl_eltwise_log() {
         return 45;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_clip = 46 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_clip = 46
+     * }
      */
     public static int dnnl_eltwise_clip() {
         return 46;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_clip_v2 = 47 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_clip_v2 = 47
+     * }
      */
     public static int dnnl_eltwise_clip_v2() {
         return 47;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_pow = 48 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_pow = 48
+     * }
      */
     public static int dnnl_eltwise_pow() {
         return 48;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_gelu_erf = 49 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_gelu_erf = 49
+     * }
      */
     public static int dnnl_eltwise_gelu_erf() {
         return 49;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_round = 50 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_round = 50
+     * }
      */
     public static int dnnl_eltwise_round() {
         return 50;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_mish = 51 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_mish = 51
+     * }
      */
     public static int dnnl_eltwise_mish() {
         return 51;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_hardswish = 52 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_hardswish = 52
+     * }
      */
     public static int dnnl_eltwise_hardswish() {
         return 52;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_relu_use_dst_for_bwd = 256 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_relu_use_dst_for_bwd = 256
+     * }
      */
     public static int dnnl_eltwise_relu_use_dst_for_bwd() {
         return 256;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_tanh_use_dst_for_bwd = 257 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_tanh_use_dst_for_bwd = 257
+     * }
      */
     public static int dnnl_eltwise_tanh_use_dst_for_bwd() {
         return 257;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_elu_use_dst_for_bwd = 258 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_elu_use_dst_for_bwd = 258
+     * }
      */
     public static int dnnl_eltwise_elu_use_dst_for_bwd() {
         return 258;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_sqrt_use_dst_for_bwd = 259 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_sqrt_use_dst_for_bwd = 259
+     * }
      */
     public static int dnnl_eltwise_sqrt_use_dst_for_bwd() {
         return 259;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_logistic_use_dst_for_bwd = 260 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_logistic_use_dst_for_bwd = 260
+     * }
      */
     public static int dnnl_eltwise_logistic_use_dst_for_bwd() {
         return 260;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_exp_use_dst_for_bwd = 261 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_exp_use_dst_for_bwd = 261
+     * }
      */
     public static int dnnl_eltwise_exp_use_dst_for_bwd() {
         return 261;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_eltwise_clip_v2_use_dst_for_bwd = 262 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_eltwise_clip_v2_use_dst_for_bwd = 262
+     * }
      */
     public static int dnnl_eltwise_clip_v2_use_dst_for_bwd() {
         return 262;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_pooling_max = 511 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_pooling_max = 511
+     * }
      */
     public static int dnnl_pooling_max() {
         return 511;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_pooling_avg_include_padding = 767 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_pooling_avg_include_padding = 767
+     * }
      */
     public static int dnnl_pooling_avg_include_padding() {
         return 767;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_pooling_avg_exclude_padding = 1023 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_pooling_avg_exclude_padding = 1023
+     * }
      */
     public static int dnnl_pooling_avg_exclude_padding() {
         return 1023;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_lrn_across_channels = 2815 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_lrn_across_channels = 2815
+     * }
      */
     public static int dnnl_lrn_across_channels() {
         return 2815;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_lrn_within_channel = 3071 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_lrn_within_channel = 3071
+     * }
      */
     public static int dnnl_lrn_within_channel() {
         return 3071;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_vanilla_rnn = 8191 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_vanilla_rnn = 8191
+     * }
      */
     public static int dnnl_vanilla_rnn() {
         return 8191;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_vanilla_lstm = 12287 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_vanilla_lstm = 12287
+     * }
      */
     public static int dnnl_vanilla_lstm() {
         return 12287;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_vanilla_gru = 16383 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_vanilla_gru = 16383
+     * }
      */
     public static int dnnl_vanilla_gru() {
         return 16383;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_lbr_gru = 20479 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_lbr_gru = 20479
+     * }
      */
     public static int dnnl_lbr_gru() {
         return 20479;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_vanilla_augru = 24575 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_vanilla_augru = 24575
+     * }
      */
     public static int dnnl_vanilla_augru() {
         return 24575;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_lbr_augru = 28671 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_lbr_augru = 28671
+     * }
      */
     public static int dnnl_lbr_augru() {
         return 28671;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_binary_add = 131056 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_binary_add = 131056
+     * }
      */
     public static int dnnl_binary_add() {
         return 131056;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_binary_mul = 131057 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_binary_mul = 131057
+     * }
      */
     public static int dnnl_binary_mul() {
         return 131057;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_binary_max = 131058 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_binary_max = 131058
+     * }
      */
     public static int dnnl_binary_max() {
         return 131058;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_binary_min = 131059 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_binary_min = 131059
+     * }
      */
     public static int dnnl_binary_min() {
         return 131059;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_binary_div = 131060 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_binary_div = 131060
+     * }
      */
     public static int dnnl_binary_div() {
         return 131060;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_binary_sub = 131061 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_binary_sub = 131061
+     * }
      */
     public static int dnnl_binary_sub() {
         return 131061;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_binary_ge = 131062 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_binary_ge = 131062
+     * }
      */
     public static int dnnl_binary_ge() {
         return 131062;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_binary_gt = 131063 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_binary_gt = 131063
+     * }
      */
     public static int dnnl_binary_gt() {
         return 131063;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_binary_le = 131064 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_binary_le = 131064
+     * }
      */
     public static int dnnl_binary_le() {
         return 131064;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_binary_lt = 131065 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_binary_lt = 131065
+     * }
      */
     public static int dnnl_binary_lt() {
         return 131065;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_binary_eq = 131066 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_binary_eq = 131066
+     * }
      */
     public static int dnnl_binary_eq() {
         return 131066;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_binary_ne = 131067 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_binary_ne = 131067
+     * }
      */
     public static int dnnl_binary_ne() {
         return 131067;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_binary_select = 131068 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_binary_select = 131068
+     * }
      */
     public static int dnnl_binary_select() {
         return 131068;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_resampling_nearest = 196592 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_resampling_nearest = 196592
+     * }
      */
     public static int dnnl_resampling_nearest() {
         return 196592;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_resampling_linear = 196593 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_resampling_linear = 196593
+     * }
      */
     public static int dnnl_resampling_linear() {
         return 196593;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_reduction_max = 196594 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_reduction_max = 196594
+     * }
      */
     public static int dnnl_reduction_max() {
         return 196594;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_reduction_min = 196595 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_reduction_min = 196595
+     * }
      */
     public static int dnnl_reduction_min() {
         return 196595;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_reduction_sum = 196596 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_reduction_sum = 196596
+     * }
      */
     public static int dnnl_reduction_sum() {
         return 196596;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_reduction_mul = 196597 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_reduction_mul = 196597
+     * }
      */
     public static int dnnl_reduction_mul() {
         return 196597;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_reduction_mean = 196598 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_reduction_mean = 196598
+     * }
      */
     public static int dnnl_reduction_mean() {
         return 196598;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_reduction_norm_lp_max = 196599 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_reduction_norm_lp_max = 196599
+     * }
      */
     public static int dnnl_reduction_norm_lp_max() {
         return 196599;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_reduction_norm_lp_sum = 196600 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_reduction_norm_lp_sum = 196600
+     * }
      */
     public static int dnnl_reduction_norm_lp_sum() {
         return 196600;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_reduction_norm_lp_power_p_max = 196601 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_reduction_norm_lp_power_p_max = 196601
+     * }
      */
     public static int dnnl_reduction_norm_lp_power_p_max() {
         return 196601;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_reduction_norm_lp_power_p_sum = 196602 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_reduction_norm_lp_power_p_sum = 196602
+     * }
      */
     public static int dnnl_reduction_norm_lp_power_p_sum() {
         return 196602;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_softmax_accurate = 196608 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_softmax_accurate = 196608
+     * }
      */
     public static int dnnl_softmax_accurate() {
         return 196608;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_alg_kind_t.dnnl_softmax_log = 196609 }
+     * {@snippet lang=c :
+     * enum dnnl_alg_kind_t.dnnl_softmax_log = 196609
+     * }
      */
     public static int dnnl_softmax_log() {
         return 196609;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_normalization_flags_t.dnnl_normalization_flags_none = 0 }
+     * {@snippet lang=c :
+     * enum dnnl_normalization_flags_t.dnnl_normalization_flags_none = 0
+     * }
      */
     public static int dnnl_normalization_flags_none() {
         return 0;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_normalization_flags_t.dnnl_use_global_stats = 1 }
+     * {@snippet lang=c :
+     * enum dnnl_normalization_flags_t.dnnl_use_global_stats = 1
+     * }
      */
     public static int dnnl_use_global_stats() {
         return 1;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_normalization_flags_t.dnnl_use_scale = 2 }
+     * {@snippet lang=c :
+     * enum dnnl_normalization_flags_t.dnnl_use_scale = 2
+     * }
      */
     public static int dnnl_use_scale() {
         return 2;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_normalization_flags_t.dnnl_use_shift = 4 }
+     * {@snippet lang=c :
+     * enum dnnl_normalization_flags_t.dnnl_use_shift = 4
+     * }
      */
     public static int dnnl_use_shift() {
         return 4;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_normalization_flags_t.dnnl_fuse_norm_relu = 8 }
+     * {@snippet lang=c :
+     * enum dnnl_normalization_flags_t.dnnl_fuse_norm_relu = 8
+     * }
      */
     public static int dnnl_fuse_norm_relu() {
         return 8;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_normalization_flags_t.dnnl_fuse_norm_add_relu = 16 }
+     * {@snippet lang=c :
+     * enum dnnl_normalization_flags_t.dnnl_fuse_norm_add_relu = 16
+     * }
      */
     public static int dnnl_fuse_norm_add_relu() {
         return 16;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_normalization_flags_t.dnnl_rms_norm = 32 }
+     * {@snippet lang=c :
+     * enum dnnl_normalization_flags_t.dnnl_rms_norm = 32
+     * }
      */
     public static int dnnl_rms_norm() {
         return 32;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_rnn_flags_t.dnnl_rnn_flags_undef = 0 }
+     * {@snippet lang=c :
+     * enum dnnl_rnn_flags_t.dnnl_rnn_flags_undef = 0
+     * }
      */
     public static int dnnl_rnn_flags_undef() {
         return 0;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_rnn_flags_t.dnnl_rnn_flags_diff_weights_overwrite = 1 }
+     * {@snippet lang=c :
+     * enum dnnl_rnn_flags_t.dnnl_rnn_flags_diff_weights_overwrite = 1
+     * }
      */
     public static int dnnl_rnn_flags_diff_weights_overwrite() {
         return 1;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_rnn_direction_t.dnnl_rnn_direction_undef = 0 }
+     * {@snippet lang=c :
+     * enum dnnl_rnn_direction_t.dnnl_rnn_direction_undef = 0
+     * }
      */
     public static int dnnl_rnn_direction_undef() {
         return 0;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_rnn_direction_t.dnnl_unidirectional_left2right = 1 }
+     * {@snippet lang=c :
+     * enum dnnl_rnn_direction_t.dnnl_unidirectional_left2right = 1
+     * }
      */
     public static int dnnl_unidirectional_left2right() {
         return 1;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_rnn_direction_t.dnnl_unidirectional_right2left = 2 }
+     * {@snippet lang=c :
+     * enum dnnl_rnn_direction_t.dnnl_unidirectional_right2left = 2
+     * }
      */
     public static int dnnl_unidirectional_right2left() {
         return 2;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_rnn_direction_t.dnnl_bidirectional_concat = 3 }
+     * {@snippet lang=c :
+     * enum dnnl_rnn_direction_t.dnnl_bidirectional_concat = 3
+     * }
      */
     public static int dnnl_bidirectional_concat() {
         return 3;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_rnn_direction_t.dnnl_bidirectional_sum = 4 }
+     * {@snippet lang=c :
+     * enum dnnl_rnn_direction_t.dnnl_bidirectional_sum = 4
+     * }
      */
     public static int dnnl_bidirectional_sum() {
         return 4;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_scratchpad_mode_t.dnnl_scratchpad_mode_library = 0 }
+     * {@snippet lang=c :
+     * enum dnnl_scratchpad_mode_t.dnnl_scratchpad_mode_library = 0
+     * }
      */
     public static int dnnl_scratchpad_mode_library() {
         return 0;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_scratchpad_mode_t.dnnl_scratchpad_mode_user = 1 }
+     * {@snippet lang=c :
+     * enum dnnl_scratchpad_mode_t.dnnl_scratchpad_mode_user = 1
+     * }
      */
     public static int dnnl_scratchpad_mode_user() {
         return 1;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_undef = 0 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_undef = 0
+     * }
      */
     public static int dnnl_query_undef() {
         return 0;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_engine = 1 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_engine = 1
+     * }
      */
     public static int dnnl_query_engine() {
         return 1;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_primitive_kind = 2 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_primitive_kind = 2
+     * }
      */
     public static int dnnl_query_primitive_kind() {
         return 2;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_num_of_inputs_s32 = 3 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_num_of_inputs_s32 = 3
+     * }
      */
     public static int dnnl_query_num_of_inputs_s32() {
         return 3;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_num_of_outputs_s32 = 4 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_num_of_outputs_s32 = 4
+     * }
      */
     public static int dnnl_query_num_of_outputs_s32() {
         return 4;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_time_estimate_f64 = 5 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_time_estimate_f64 = 5
+     * }
      */
     public static int dnnl_query_time_estimate_f64() {
         return 5;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_memory_consumption_s64 = 6 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_memory_consumption_s64 = 6
+     * }
      */
     public static int dnnl_query_memory_consumption_s64() {
         return 6;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_scratchpad_engine = 7 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_scratchpad_engine = 7
+     * }
      */
     public static int dnnl_query_scratchpad_engine() {
         return 7;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_impl_info_str = 8 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_impl_info_str = 8
+     * }
      */
     public static int dnnl_query_impl_info_str() {
         return 8;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_reorder_src_engine = 9 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_reorder_src_engine = 9
+     * }
      */
     public static int dnnl_query_reorder_src_engine() {
         return 9;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_reorder_dst_engine = 10 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_reorder_dst_engine = 10
+     * }
      */
     public static int dnnl_query_reorder_dst_engine() {
         return 10;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_prop_kind = 11 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_prop_kind = 11
+     * }
      */
     public static int dnnl_query_prop_kind() {
         return 11;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_cache_blob_id_size_s64 = 12 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_cache_blob_id_size_s64 = 12
+     * }
      */
     public static int dnnl_query_cache_blob_id_size_s64() {
         return 12;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_cache_blob_id = 13 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_cache_blob_id = 13
+     * }
      */
     public static int dnnl_query_cache_blob_id() {
         return 13;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_strides = 14 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_strides = 14
+     * }
      */
     public static int dnnl_query_strides() {
         return 14;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_dilations = 15 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_dilations = 15
+     * }
      */
     public static int dnnl_query_dilations() {
         return 15;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_padding_l = 16 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_padding_l = 16
+     * }
      */
     public static int dnnl_query_padding_l() {
         return 16;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_padding_r = 17 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_padding_r = 17
+     * }
      */
     public static int dnnl_query_padding_r() {
         return 17;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_epsilon_f32 = 18 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_epsilon_f32 = 18
+     * }
      */
     public static int dnnl_query_epsilon_f32() {
         return 18;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_flags = 19 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_flags = 19
+     * }
      */
     public static int dnnl_query_flags() {
         return 19;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_alg_kind = 20 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_alg_kind = 20
+     * }
      */
     public static int dnnl_query_alg_kind() {
         return 20;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_alpha_f32 = 21 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_alpha_f32 = 21
+     * }
      */
     public static int dnnl_query_alpha_f32() {
         return 21;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_beta_f32 = 22 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_beta_f32 = 22
+     * }
      */
     public static int dnnl_query_beta_f32() {
         return 22;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_axis_s32 = 23 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_axis_s32 = 23
+     * }
      */
     public static int dnnl_query_axis_s32() {
         return 23;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_local_size_s64 = 24 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_local_size_s64 = 24
+     * }
      */
     public static int dnnl_query_local_size_s64() {
         return 24;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_k_f32 = 25 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_k_f32 = 25
+     * }
      */
     public static int dnnl_query_k_f32() {
         return 25;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_p_f32 = 26 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_p_f32 = 26
+     * }
      */
     public static int dnnl_query_p_f32() {
         return 26;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_factors = 27 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_factors = 27
+     * }
      */
     public static int dnnl_query_factors() {
         return 27;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_cell_kind = 28 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_cell_kind = 28
+     * }
      */
     public static int dnnl_query_cell_kind() {
         return 28;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_direction = 29 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_direction = 29
+     * }
      */
     public static int dnnl_query_direction() {
         return 29;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_activation_kind = 30 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_activation_kind = 30
+     * }
      */
     public static int dnnl_query_activation_kind() {
         return 30;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_kernel = 31 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_kernel = 31
+     * }
      */
     public static int dnnl_query_kernel() {
         return 31;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_group_size_s64 = 32 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_group_size_s64 = 32
+     * }
      */
     public static int dnnl_query_group_size_s64() {
         return 32;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_some_md = 128 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_some_md = 128
+     * }
      */
     public static int dnnl_query_some_md() {
         return 128;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_src_md = 129 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_src_md = 129
+     * }
      */
     public static int dnnl_query_src_md() {
         return 129;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_diff_src_md = 130 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_diff_src_md = 130
+     * }
      */
     public static int dnnl_query_diff_src_md() {
         return 130;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_weights_md = 131 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_weights_md = 131
+     * }
      */
     public static int dnnl_query_weights_md() {
         return 131;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_diff_weights_md = 132 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_diff_weights_md = 132
+     * }
      */
     public static int dnnl_query_diff_weights_md() {
         return 132;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_dst_md = 133 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_dst_md = 133
+     * }
      */
     public static int dnnl_query_dst_md() {
         return 133;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_diff_dst_md = 134 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_diff_dst_md = 134
+     * }
      */
     public static int dnnl_query_diff_dst_md() {
         return 134;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_workspace_md = 135 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_workspace_md = 135
+     * }
      */
     public static int dnnl_query_workspace_md() {
         return 135;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_scratchpad_md = 136 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_scratchpad_md = 136
+     * }
      */
     public static int dnnl_query_scratchpad_md() {
         return 136;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_exec_arg_md = 255 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_exec_arg_md = 255
+     * }
      */
     public static int dnnl_query_exec_arg_md() {
         return 255;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_ndims_s32 = 256 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_ndims_s32 = 256
+     * }
      */
     public static int dnnl_query_ndims_s32() {
         return 256;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_dims = 257 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_dims = 257
+     * }
      */
     public static int dnnl_query_dims() {
         return 257;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_data_type = 258 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_data_type = 258
+     * }
      */
     public static int dnnl_query_data_type() {
         return 258;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_submemory_offset_s64 = 259 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_submemory_offset_s64 = 259
+     * }
      */
     public static int dnnl_query_submemory_offset_s64() {
         return 259;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_padded_dims = 260 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_padded_dims = 260
+     * }
      */
     public static int dnnl_query_padded_dims() {
         return 260;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_padded_offsets = 261 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_padded_offsets = 261
+     * }
      */
     public static int dnnl_query_padded_offsets() {
         return 261;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_format_kind = 262 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_format_kind = 262
+     * }
      */
     public static int dnnl_query_format_kind() {
         return 262;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_inner_nblks_s32 = 263 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_inner_nblks_s32 = 263
+     * }
      */
     public static int dnnl_query_inner_nblks_s32() {
         return 263;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_inner_blks = 264 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_inner_blks = 264
+     * }
      */
     public static int dnnl_query_inner_blks() {
         return 264;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_inner_idxs = 265 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_inner_idxs = 265
+     * }
      */
     public static int dnnl_query_inner_idxs() {
         return 265;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_sparse_encoding = 266 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_sparse_encoding = 266
+     * }
      */
     public static int dnnl_query_sparse_encoding() {
         return 266;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_nnz_s64 = 267 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_nnz_s64 = 267
+     * }
      */
     public static int dnnl_query_nnz_s64() {
         return 267;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_num_handles_s32 = 268 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_num_handles_s32 = 268
+     * }
      */
     public static int dnnl_query_num_handles_s32() {
         return 268;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_query_t.dnnl_query_max = 32767 }
+     * {@snippet lang=c :
+     * enum dnnl_query_t.dnnl_query_max = 32767
+     * }
      */
     public static int dnnl_query_max() {
         return 32767;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_cpu_isa_t.dnnl_cpu_isa_default = 0 }
+     * {@snippet lang=c :
+     * enum dnnl_cpu_isa_t.dnnl_cpu_isa_default = 0
+     * }
      */
     public static int dnnl_cpu_isa_default() {
         return 0;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_cpu_isa_t.dnnl_cpu_isa_sse41 = 1 }
+     * {@snippet lang=c :
+     * enum dnnl_cpu_isa_t.dnnl_cpu_isa_sse41 = 1
+     * }
      */
     public static int dnnl_cpu_isa_sse41() {
         return 1;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx = 3 }
+     * {@snippet lang=c :
+     * enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx = 3
+     * }
      */
     public static int dnnl_cpu_isa_avx() {
         return 3;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx2 = 7 }
+     * {@snippet lang=c :
+     * enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx2 = 7
+     * }
      */
     public static int dnnl_cpu_isa_avx2() {
         return 7;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx2_vnni = 15 }
+     * {@snippet lang=c :
+     * enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx2_vnni = 15
+     * }
      */
     public static int dnnl_cpu_isa_avx2_vnni() {
         return 15;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx2_vnni_2 = 31 }
+     * {@snippet lang=c :
+     * enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx2_vnni_2 = 31
+     * }
      */
     public static int dnnl_cpu_isa_avx2_vnni_2() {
         return 31;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx512_core = 39 }
+     * {@snippet lang=c :
+     * enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx512_core = 39
+     * }
      */
     public static int dnnl_cpu_isa_avx512_core() {
         return 39;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx512_core_vnni = 103 }
+     * {@snippet lang=c :
+     * enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx512_core_vnni = 103
+     * }
      */
     public static int dnnl_cpu_isa_avx512_core_vnni() {
         return 103;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx512_core_bf16 = 231 }
+     * {@snippet lang=c :
+     * enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx512_core_bf16 = 231
+     * }
      */
     public static int dnnl_cpu_isa_avx512_core_bf16() {
         return 231;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx10_1_512 = 495 }
+     * {@snippet lang=c :
+     * enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx10_1_512 = 495
+     * }
      */
     public static int dnnl_cpu_isa_avx10_1_512() {
         return 495;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx512_core_fp16 = 495 }
+     * {@snippet lang=c :
+     * enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx512_core_fp16 = 495
+     * }
      */
     public static int dnnl_cpu_isa_avx512_core_fp16() {
         return 495;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx10_1_512_amx = 4079 }
+     * {@snippet lang=c :
+     * enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx10_1_512_amx = 4079
+     * }
      */
     public static int dnnl_cpu_isa_avx10_1_512_amx() {
         return 4079;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx512_core_amx = 4079 }
+     * {@snippet lang=c :
+     * enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx512_core_amx = 4079
+     * }
      */
     public static int dnnl_cpu_isa_avx512_core_amx() {
         return 4079;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx10_1_512_amx_fp16 = 8175 }
+     * {@snippet lang=c :
+     * enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx10_1_512_amx_fp16 = 8175
+     * }
      */
     public static int dnnl_cpu_isa_avx10_1_512_amx_fp16() {
         return 8175;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx512_core_amx_fp16 = 8175 }
+     * {@snippet lang=c :
+     * enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx512_core_amx_fp16 = 8175
+     * }
      */
     public static int dnnl_cpu_isa_avx512_core_amx_fp16() {
         return 8175;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx10_2 = 131583 }
+     * {@snippet lang=c :
+     * enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx10_2 = 131583
+     * }
      */
     public static int dnnl_cpu_isa_avx10_2() {
         return 131583;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx10_2_512 = 131583 }
+     * {@snippet lang=c :
+     * enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx10_2_512 = 131583
+     * }
      */
     public static int dnnl_cpu_isa_avx10_2_512() {
         return 131583;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx10_2_amx_2 = 143359 }
+     * {@snippet lang=c :
+     * enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx10_2_amx_2 = 143359
+     * }
      */
     public static int dnnl_cpu_isa_avx10_2_amx_2() {
         return 143359;
     }
 
     /**
-     * {@snippet lang=c : enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx10_2_512_amx_2 = 143359 }
+     * {@snippet lang=c :
+     * enum dnnl_cpu_isa_t.dnnl_cpu_isa_avx10_2_512_amx_2 = 143359
+     * }
      */
     public static int dnnl_cpu_isa_avx10_2_512_amx_2() {
         return 143359;
@@ -14119,7 +18141,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : size_t DNNL_API dnnl_engine_get_count(dnnl_engine_kind_t kind) }
+     * {@snippet lang=c :
+     * size_t DNNL_API dnnl_engine_get_count(dnnl_engine_kind_t kind)
+     * }
      */
     public static FunctionDescriptor dnnl_engine_get_count$descriptor() {
         return dnnl_engine_get_count.DESC;
@@ -14128,7 +18152,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : size_t DNNL_API dnnl_engine_get_count(dnnl_engine_kind_t kind) }
+     * {@snippet lang=c :
+     * size_t DNNL_API dnnl_engine_get_count(dnnl_engine_kind_t kind)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_engine_get_count}
      */
@@ -14139,7 +18165,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : size_t DNNL_API dnnl_engine_get_count(dnnl_engine_kind_t kind) }
+     * {@snippet lang=c :
+     * size_t DNNL_API dnnl_engine_get_count(dnnl_engine_kind_t kind)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_engine_get_count}
      */
@@ -14148,7 +18176,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : size_t DNNL_API dnnl_engine_get_count(dnnl_engine_kind_t kind) }
+     * {@snippet lang=c :
+     * size_t DNNL_API dnnl_engine_get_count(dnnl_engine_kind_t kind)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_engine_get_count}
      */
@@ -14172,7 +18202,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_engine_create(dnnl_engine_t *engine, dnnl_engine_kind_t kind, size_t index) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_engine_create(dnnl_engine_t *engine, dnnl_engine_kind_t kind, size_t index)
+     * }
      */
     public static FunctionDescriptor dnnl_engine_create$descriptor() {
         return dnnl_engine_create.DESC;
@@ -14181,7 +18213,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_engine_create(dnnl_engine_t *engine, dnnl_engine_kind_t kind, size_t index) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_engine_create(dnnl_engine_t *engine, dnnl_engine_kind_t kind, size_t index)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_engine_create}
      */
@@ -14192,7 +18226,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_engine_create(dnnl_engine_t *engine, dnnl_engine_kind_t kind, size_t index) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_engine_create(dnnl_engine_t *engine, dnnl_engine_kind_t kind, size_t index)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_engine_create}
      */
@@ -14201,7 +18237,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_engine_create(dnnl_engine_t *engine, dnnl_engine_kind_t kind, size_t index) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_engine_create(dnnl_engine_t *engine, dnnl_engine_kind_t kind, size_t index)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_engine_create}
      */
@@ -14225,7 +18263,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_engine_get_kind(dnnl_engine_t engine, dnnl_engine_kind_t *kind) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_engine_get_kind(dnnl_engine_t engine, dnnl_engine_kind_t *kind)
+     * }
      */
     public static FunctionDescriptor dnnl_engine_get_kind$descriptor() {
         return dnnl_engine_get_kind.DESC;
@@ -14234,7 +18274,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_engine_get_kind(dnnl_engine_t engine, dnnl_engine_kind_t *kind) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_engine_get_kind(dnnl_engine_t engine, dnnl_engine_kind_t *kind)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_engine_get_kind}
      */
@@ -14245,7 +18287,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_engine_get_kind(dnnl_engine_t engine, dnnl_engine_kind_t *kind) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_engine_get_kind(dnnl_engine_t engine, dnnl_engine_kind_t *kind)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_engine_get_kind}
      */
@@ -14254,7 +18298,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_engine_get_kind(dnnl_engine_t engine, dnnl_engine_kind_t *kind) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_engine_get_kind(dnnl_engine_t engine, dnnl_engine_kind_t *kind)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_engine_get_kind}
      */
@@ -14278,7 +18324,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_engine_destroy(dnnl_engine_t engine) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_engine_destroy(dnnl_engine_t engine)
+     * }
      */
     public static FunctionDescriptor dnnl_engine_destroy$descriptor() {
         return dnnl_engine_destroy.DESC;
@@ -14287,7 +18335,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_engine_destroy(dnnl_engine_t engine) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_engine_destroy(dnnl_engine_t engine)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_engine_destroy}
      */
@@ -14298,7 +18348,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_engine_destroy(dnnl_engine_t engine) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_engine_destroy(dnnl_engine_t engine)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_engine_destroy}
      */
@@ -14307,7 +18359,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_engine_destroy(dnnl_engine_t engine) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_engine_destroy(dnnl_engine_t engine)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_engine_destroy}
      */
@@ -14331,7 +18385,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_stream_create(dnnl_stream_t *stream, dnnl_engine_t engine, unsigned flags) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_stream_create(dnnl_stream_t *stream, dnnl_engine_t engine, unsigned flags)
+     * }
      */
     public static FunctionDescriptor dnnl_stream_create$descriptor() {
         return dnnl_stream_create.DESC;
@@ -14340,7 +18396,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_stream_create(dnnl_stream_t *stream, dnnl_engine_t engine, unsigned flags) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_stream_create(dnnl_stream_t *stream, dnnl_engine_t engine, unsigned flags)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_stream_create}
      */
@@ -14351,7 +18409,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_stream_create(dnnl_stream_t *stream, dnnl_engine_t engine, unsigned flags) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_stream_create(dnnl_stream_t *stream, dnnl_engine_t engine, unsigned flags)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_stream_create}
      */
@@ -14360,7 +18420,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_stream_create(dnnl_stream_t *stream, dnnl_engine_t engine, unsigned flags) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_stream_create(dnnl_stream_t *stream, dnnl_engine_t engine, unsigned flags)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_stream_create}
      */
@@ -14384,7 +18446,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_stream_get_engine(const_dnnl_stream_t stream, dnnl_engine_t *engine) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_stream_get_engine(const_dnnl_stream_t stream, dnnl_engine_t *engine)
+     * }
      */
     public static FunctionDescriptor dnnl_stream_get_engine$descriptor() {
         return dnnl_stream_get_engine.DESC;
@@ -14393,7 +18457,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_stream_get_engine(const_dnnl_stream_t stream, dnnl_engine_t *engine) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_stream_get_engine(const_dnnl_stream_t stream, dnnl_engine_t *engine)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_stream_get_engine}
      */
@@ -14404,7 +18470,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_stream_get_engine(const_dnnl_stream_t stream, dnnl_engine_t *engine) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_stream_get_engine(const_dnnl_stream_t stream, dnnl_engine_t *engine)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_stream_get_engine}
      */
@@ -14413,7 +18481,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_stream_get_engine(const_dnnl_stream_t stream, dnnl_engine_t *engine) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_stream_get_engine(const_dnnl_stream_t stream, dnnl_engine_t *engine)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_stream_get_engine}
      */
@@ -14437,7 +18507,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_stream_wait(dnnl_stream_t stream) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_stream_wait(dnnl_stream_t stream)
+     * }
      */
     public static FunctionDescriptor dnnl_stream_wait$descriptor() {
         return dnnl_stream_wait.DESC;
@@ -14446,7 +18518,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_stream_wait(dnnl_stream_t stream) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_stream_wait(dnnl_stream_t stream)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_stream_wait}
      */
@@ -14457,7 +18531,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_stream_wait(dnnl_stream_t stream) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_stream_wait(dnnl_stream_t stream)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_stream_wait}
      */
@@ -14466,7 +18542,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_stream_wait(dnnl_stream_t stream) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_stream_wait(dnnl_stream_t stream)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_stream_wait}
      */
@@ -14490,7 +18568,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_stream_destroy(dnnl_stream_t stream) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_stream_destroy(dnnl_stream_t stream)
+     * }
      */
     public static FunctionDescriptor dnnl_stream_destroy$descriptor() {
         return dnnl_stream_destroy.DESC;
@@ -14499,7 +18579,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_stream_destroy(dnnl_stream_t stream) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_stream_destroy(dnnl_stream_t stream)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_stream_destroy}
      */
@@ -14510,7 +18592,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_stream_destroy(dnnl_stream_t stream) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_stream_destroy(dnnl_stream_t stream)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_stream_destroy}
      */
@@ -14519,7 +18603,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_stream_destroy(dnnl_stream_t stream) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_stream_destroy(dnnl_stream_t stream)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_stream_destroy}
      */
@@ -14543,7 +18629,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_set_verbose(int level) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_set_verbose(int level)
+     * }
      */
     public static FunctionDescriptor dnnl_set_verbose$descriptor() {
         return dnnl_set_verbose.DESC;
@@ -14552,7 +18640,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_set_verbose(int level) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_set_verbose(int level)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_set_verbose}
      */
@@ -14563,7 +18653,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_set_verbose(int level) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_set_verbose(int level)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_set_verbose}
      */
@@ -14572,7 +18664,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_set_verbose(int level) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_set_verbose(int level)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_set_verbose}
      */
@@ -14596,7 +18690,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : const dnnl_version_t DNNL_API *dnnl_version(void) }
+     * {@snippet lang=c :
+     * const dnnl_version_t DNNL_API *dnnl_version(void)
+     * }
      */
     public static FunctionDescriptor dnnl_version$descriptor() {
         return dnnl_version.DESC;
@@ -14605,7 +18701,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : const dnnl_version_t DNNL_API *dnnl_version(void) }
+     * {@snippet lang=c :
+     * const dnnl_version_t DNNL_API *dnnl_version(void)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_version}
      */
@@ -14616,7 +18714,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : const dnnl_version_t DNNL_API *dnnl_version(void) }
+     * {@snippet lang=c :
+     * const dnnl_version_t DNNL_API *dnnl_version(void)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_version}
      */
@@ -14625,7 +18725,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : const dnnl_version_t DNNL_API *dnnl_version(void) }
+     * {@snippet lang=c :
+     * const dnnl_version_t DNNL_API *dnnl_version(void)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_version}
      */
@@ -14649,7 +18751,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_desc_next_impl(dnnl_primitive_desc_t primitive_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_desc_next_impl(dnnl_primitive_desc_t primitive_desc)
+     * }
      */
     public static FunctionDescriptor dnnl_primitive_desc_next_impl$descriptor() {
         return dnnl_primitive_desc_next_impl.DESC;
@@ -14658,7 +18762,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_desc_next_impl(dnnl_primitive_desc_t primitive_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_desc_next_impl(dnnl_primitive_desc_t primitive_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_next_impl}
      */
@@ -14669,7 +18775,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_desc_next_impl(dnnl_primitive_desc_t primitive_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_desc_next_impl(dnnl_primitive_desc_t primitive_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_next_impl}
      */
@@ -14678,7 +18786,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_desc_next_impl(dnnl_primitive_desc_t primitive_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_desc_next_impl(dnnl_primitive_desc_t primitive_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_next_impl}
      */
@@ -14702,7 +18812,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_desc_clone(dnnl_primitive_desc_t *primitive_desc, const_dnnl_primitive_desc_t existing_primitive_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_desc_clone(dnnl_primitive_desc_t *primitive_desc, const_dnnl_primitive_desc_t existing_primitive_desc)
+     * }
      */
     public static FunctionDescriptor dnnl_primitive_desc_clone$descriptor() {
         return dnnl_primitive_desc_clone.DESC;
@@ -14711,7 +18823,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_desc_clone(dnnl_primitive_desc_t *primitive_desc, const_dnnl_primitive_desc_t existing_primitive_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_desc_clone(dnnl_primitive_desc_t *primitive_desc, const_dnnl_primitive_desc_t existing_primitive_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_clone}
      */
@@ -14722,7 +18836,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_desc_clone(dnnl_primitive_desc_t *primitive_desc, const_dnnl_primitive_desc_t existing_primitive_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_desc_clone(dnnl_primitive_desc_t *primitive_desc, const_dnnl_primitive_desc_t existing_primitive_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_clone}
      */
@@ -14731,7 +18847,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_desc_clone(dnnl_primitive_desc_t *primitive_desc, const_dnnl_primitive_desc_t existing_primitive_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_desc_clone(dnnl_primitive_desc_t *primitive_desc, const_dnnl_primitive_desc_t existing_primitive_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_clone}
      */
@@ -14755,7 +18873,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_desc_get_attr(const_dnnl_primitive_desc_t primitive_desc, const_dnnl_primitive_attr_t *attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_desc_get_attr(const_dnnl_primitive_desc_t primitive_desc, const_dnnl_primitive_attr_t *attr)
+     * }
      */
     public static FunctionDescriptor dnnl_primitive_desc_get_attr$descriptor() {
         return dnnl_primitive_desc_get_attr.DESC;
@@ -14764,7 +18884,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_desc_get_attr(const_dnnl_primitive_desc_t primitive_desc, const_dnnl_primitive_attr_t *attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_desc_get_attr(const_dnnl_primitive_desc_t primitive_desc, const_dnnl_primitive_attr_t *attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_get_attr}
      */
@@ -14775,7 +18897,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_desc_get_attr(const_dnnl_primitive_desc_t primitive_desc, const_dnnl_primitive_attr_t *attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_desc_get_attr(const_dnnl_primitive_desc_t primitive_desc, const_dnnl_primitive_attr_t *attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_get_attr}
      */
@@ -14784,7 +18908,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_desc_get_attr(const_dnnl_primitive_desc_t primitive_desc, const_dnnl_primitive_attr_t *attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_desc_get_attr(const_dnnl_primitive_desc_t primitive_desc, const_dnnl_primitive_attr_t *attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_get_attr}
      */
@@ -14808,7 +18934,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_desc_destroy(dnnl_primitive_desc_t primitive_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_desc_destroy(dnnl_primitive_desc_t primitive_desc)
+     * }
      */
     public static FunctionDescriptor dnnl_primitive_desc_destroy$descriptor() {
         return dnnl_primitive_desc_destroy.DESC;
@@ -14817,7 +18945,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_desc_destroy(dnnl_primitive_desc_t primitive_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_desc_destroy(dnnl_primitive_desc_t primitive_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_destroy}
      */
@@ -14828,7 +18958,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_desc_destroy(dnnl_primitive_desc_t primitive_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_desc_destroy(dnnl_primitive_desc_t primitive_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_destroy}
      */
@@ -14837,7 +18969,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_desc_destroy(dnnl_primitive_desc_t primitive_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_desc_destroy(dnnl_primitive_desc_t primitive_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_destroy}
      */
@@ -14861,7 +18995,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_desc_query(const_dnnl_primitive_desc_t primitive_desc, dnnl_query_t what, int index, void *result) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_desc_query(const_dnnl_primitive_desc_t primitive_desc, dnnl_query_t what, int index, void *result)
+     * }
      */
     public static FunctionDescriptor dnnl_primitive_desc_query$descriptor() {
         return dnnl_primitive_desc_query.DESC;
@@ -14870,7 +19006,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_desc_query(const_dnnl_primitive_desc_t primitive_desc, dnnl_query_t what, int index, void *result) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_desc_query(const_dnnl_primitive_desc_t primitive_desc, dnnl_query_t what, int index, void *result)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_query}
      */
@@ -14881,7 +19019,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_desc_query(const_dnnl_primitive_desc_t primitive_desc, dnnl_query_t what, int index, void *result) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_desc_query(const_dnnl_primitive_desc_t primitive_desc, dnnl_query_t what, int index, void *result)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_query}
      */
@@ -14890,7 +19030,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_desc_query(const_dnnl_primitive_desc_t primitive_desc, dnnl_query_t what, int index, void *result) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_desc_query(const_dnnl_primitive_desc_t primitive_desc, dnnl_query_t what, int index, void *result)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_query}
      */
@@ -14914,7 +19056,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : const_dnnl_memory_desc_t DNNL_API dnnl_primitive_desc_query_md(const_dnnl_primitive_desc_t primitive_desc, dnnl_query_t what, int index) }
+     * {@snippet lang=c :
+     * const_dnnl_memory_desc_t DNNL_API dnnl_primitive_desc_query_md(const_dnnl_primitive_desc_t primitive_desc, dnnl_query_t what, int index)
+     * }
      */
     public static FunctionDescriptor dnnl_primitive_desc_query_md$descriptor() {
         return dnnl_primitive_desc_query_md.DESC;
@@ -14923,7 +19067,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : const_dnnl_memory_desc_t DNNL_API dnnl_primitive_desc_query_md(const_dnnl_primitive_desc_t primitive_desc, dnnl_query_t what, int index) }
+     * {@snippet lang=c :
+     * const_dnnl_memory_desc_t DNNL_API dnnl_primitive_desc_query_md(const_dnnl_primitive_desc_t primitive_desc, dnnl_query_t what, int index)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_query_md}
      */
@@ -14934,7 +19080,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : const_dnnl_memory_desc_t DNNL_API dnnl_primitive_desc_query_md(const_dnnl_primitive_desc_t primitive_desc, dnnl_query_t what, int index) }
+     * {@snippet lang=c :
+     * const_dnnl_memory_desc_t DNNL_API dnnl_primitive_desc_query_md(const_dnnl_primitive_desc_t primitive_desc, dnnl_query_t what, int index)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_query_md}
      */
@@ -14943,7 +19091,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : const_dnnl_memory_desc_t DNNL_API dnnl_primitive_desc_query_md(const_dnnl_primitive_desc_t primitive_desc, dnnl_query_t what, int index) }
+     * {@snippet lang=c :
+     * const_dnnl_memory_desc_t DNNL_API dnnl_primitive_desc_query_md(const_dnnl_primitive_desc_t primitive_desc, dnnl_query_t what, int index)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_query_md}
      */
@@ -14967,7 +19117,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : int DNNL_API dnnl_primitive_desc_query_s32(const_dnnl_primitive_desc_t primitive_desc, dnnl_query_t what, int index) }
+     * {@snippet lang=c :
+     * int DNNL_API dnnl_primitive_desc_query_s32(const_dnnl_primitive_desc_t primitive_desc, dnnl_query_t what, int index)
+     * }
      */
     public static FunctionDescriptor dnnl_primitive_desc_query_s32$descriptor() {
         return dnnl_primitive_desc_query_s32.DESC;
@@ -14976,7 +19128,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : int DNNL_API dnnl_primitive_desc_query_s32(const_dnnl_primitive_desc_t primitive_desc, dnnl_query_t what, int index) }
+     * {@snippet lang=c :
+     * int DNNL_API dnnl_primitive_desc_query_s32(const_dnnl_primitive_desc_t primitive_desc, dnnl_query_t what, int index)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_query_s32}
      */
@@ -14987,7 +19141,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : int DNNL_API dnnl_primitive_desc_query_s32(const_dnnl_primitive_desc_t primitive_desc, dnnl_query_t what, int index) }
+     * {@snippet lang=c :
+     * int DNNL_API dnnl_primitive_desc_query_s32(const_dnnl_primitive_desc_t primitive_desc, dnnl_query_t what, int index)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_query_s32}
      */
@@ -14996,7 +19152,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : int DNNL_API dnnl_primitive_desc_query_s32(const_dnnl_primitive_desc_t primitive_desc, dnnl_query_t what, int index) }
+     * {@snippet lang=c :
+     * int DNNL_API dnnl_primitive_desc_query_s32(const_dnnl_primitive_desc_t primitive_desc, dnnl_query_t what, int index)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_query_s32}
      */
@@ -15020,7 +19178,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_create(dnnl_primitive_t *primitive, const_dnnl_primitive_desc_t primitive_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_create(dnnl_primitive_t *primitive, const_dnnl_primitive_desc_t primitive_desc)
+     * }
      */
     public static FunctionDescriptor dnnl_primitive_create$descriptor() {
         return dnnl_primitive_create.DESC;
@@ -15029,7 +19189,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_create(dnnl_primitive_t *primitive, const_dnnl_primitive_desc_t primitive_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_create(dnnl_primitive_t *primitive, const_dnnl_primitive_desc_t primitive_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_create}
      */
@@ -15040,7 +19202,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_create(dnnl_primitive_t *primitive, const_dnnl_primitive_desc_t primitive_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_create(dnnl_primitive_t *primitive, const_dnnl_primitive_desc_t primitive_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_create}
      */
@@ -15049,7 +19213,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_create(dnnl_primitive_t *primitive, const_dnnl_primitive_desc_t primitive_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_create(dnnl_primitive_t *primitive, const_dnnl_primitive_desc_t primitive_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_create}
      */
@@ -15073,7 +19239,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_execute(const_dnnl_primitive_t primitive, dnnl_stream_t stream, int nargs, const dnnl_exec_arg_t *args) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_execute(const_dnnl_primitive_t primitive, dnnl_stream_t stream, int nargs, const dnnl_exec_arg_t *args)
+     * }
      */
     public static FunctionDescriptor dnnl_primitive_execute$descriptor() {
         return dnnl_primitive_execute.DESC;
@@ -15082,7 +19250,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_execute(const_dnnl_primitive_t primitive, dnnl_stream_t stream, int nargs, const dnnl_exec_arg_t *args) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_execute(const_dnnl_primitive_t primitive, dnnl_stream_t stream, int nargs, const dnnl_exec_arg_t *args)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_execute}
      */
@@ -15093,7 +19263,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_execute(const_dnnl_primitive_t primitive, dnnl_stream_t stream, int nargs, const dnnl_exec_arg_t *args) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_execute(const_dnnl_primitive_t primitive, dnnl_stream_t stream, int nargs, const dnnl_exec_arg_t *args)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_execute}
      */
@@ -15102,7 +19274,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_execute(const_dnnl_primitive_t primitive, dnnl_stream_t stream, int nargs, const dnnl_exec_arg_t *args) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_execute(const_dnnl_primitive_t primitive, dnnl_stream_t stream, int nargs, const dnnl_exec_arg_t *args)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_execute}
      */
@@ -15126,7 +19300,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_get_primitive_desc(const_dnnl_primitive_t primitive, const_dnnl_primitive_desc_t *primitive_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_get_primitive_desc(const_dnnl_primitive_t primitive, const_dnnl_primitive_desc_t *primitive_desc)
+     * }
      */
     public static FunctionDescriptor dnnl_primitive_get_primitive_desc$descriptor() {
         return dnnl_primitive_get_primitive_desc.DESC;
@@ -15135,7 +19311,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_get_primitive_desc(const_dnnl_primitive_t primitive, const_dnnl_primitive_desc_t *primitive_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_get_primitive_desc(const_dnnl_primitive_t primitive, const_dnnl_primitive_desc_t *primitive_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_get_primitive_desc}
      */
@@ -15146,7 +19324,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_get_primitive_desc(const_dnnl_primitive_t primitive, const_dnnl_primitive_desc_t *primitive_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_get_primitive_desc(const_dnnl_primitive_t primitive, const_dnnl_primitive_desc_t *primitive_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_get_primitive_desc}
      */
@@ -15155,7 +19335,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_get_primitive_desc(const_dnnl_primitive_t primitive, const_dnnl_primitive_desc_t *primitive_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_get_primitive_desc(const_dnnl_primitive_t primitive, const_dnnl_primitive_desc_t *primitive_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_get_primitive_desc}
      */
@@ -15179,7 +19361,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_destroy(dnnl_primitive_t primitive) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_destroy(dnnl_primitive_t primitive)
+     * }
      */
     public static FunctionDescriptor dnnl_primitive_destroy$descriptor() {
         return dnnl_primitive_destroy.DESC;
@@ -15188,7 +19372,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_destroy(dnnl_primitive_t primitive) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_destroy(dnnl_primitive_t primitive)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_destroy}
      */
@@ -15199,7 +19385,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_destroy(dnnl_primitive_t primitive) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_destroy(dnnl_primitive_t primitive)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_destroy}
      */
@@ -15208,7 +19396,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_destroy(dnnl_primitive_t primitive) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_destroy(dnnl_primitive_t primitive)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_destroy}
      */
@@ -15232,7 +19422,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_create(dnnl_primitive_attr_t *attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_create(dnnl_primitive_attr_t *attr)
+     * }
      */
     public static FunctionDescriptor dnnl_primitive_attr_create$descriptor() {
         return dnnl_primitive_attr_create.DESC;
@@ -15241,7 +19433,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_create(dnnl_primitive_attr_t *attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_create(dnnl_primitive_attr_t *attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_create}
      */
@@ -15252,7 +19446,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_create(dnnl_primitive_attr_t *attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_create(dnnl_primitive_attr_t *attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_create}
      */
@@ -15261,7 +19457,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_create(dnnl_primitive_attr_t *attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_create(dnnl_primitive_attr_t *attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_create}
      */
@@ -15285,7 +19483,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_clone(dnnl_primitive_attr_t *attr, const_dnnl_primitive_attr_t existing_attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_clone(dnnl_primitive_attr_t *attr, const_dnnl_primitive_attr_t existing_attr)
+     * }
      */
     public static FunctionDescriptor dnnl_primitive_attr_clone$descriptor() {
         return dnnl_primitive_attr_clone.DESC;
@@ -15294,7 +19494,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_clone(dnnl_primitive_attr_t *attr, const_dnnl_primitive_attr_t existing_attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_clone(dnnl_primitive_attr_t *attr, const_dnnl_primitive_attr_t existing_attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_clone}
      */
@@ -15305,7 +19507,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_clone(dnnl_primitive_attr_t *attr, const_dnnl_primitive_attr_t existing_attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_clone(dnnl_primitive_attr_t *attr, const_dnnl_primitive_attr_t existing_attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_clone}
      */
@@ -15314,7 +19518,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_clone(dnnl_primitive_attr_t *attr, const_dnnl_primitive_attr_t existing_attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_clone(dnnl_primitive_attr_t *attr, const_dnnl_primitive_attr_t existing_attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_clone}
      */
@@ -15338,7 +19544,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_destroy(dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_destroy(dnnl_primitive_attr_t attr)
+     * }
      */
     public static FunctionDescriptor dnnl_primitive_attr_destroy$descriptor() {
         return dnnl_primitive_attr_destroy.DESC;
@@ -15347,7 +19555,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_destroy(dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_destroy(dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_destroy}
      */
@@ -15358,7 +19568,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_destroy(dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_destroy(dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_destroy}
      */
@@ -15367,7 +19579,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_destroy(dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_destroy(dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_destroy}
      */
@@ -15391,7 +19605,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_get_fpmath_mode(const_dnnl_primitive_attr_t attr, dnnl_fpmath_mode_t *mode) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_get_fpmath_mode(const_dnnl_primitive_attr_t attr, dnnl_fpmath_mode_t *mode)
+     * }
      */
     public static FunctionDescriptor dnnl_primitive_attr_get_fpmath_mode$descriptor() {
         return dnnl_primitive_attr_get_fpmath_mode.DESC;
@@ -15400,7 +19616,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_get_fpmath_mode(const_dnnl_primitive_attr_t attr, dnnl_fpmath_mode_t *mode) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_get_fpmath_mode(const_dnnl_primitive_attr_t attr, dnnl_fpmath_mode_t *mode)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_get_fpmath_mode}
      */
@@ -15411,7 +19629,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_get_fpmath_mode(const_dnnl_primitive_attr_t attr, dnnl_fpmath_mode_t *mode) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_get_fpmath_mode(const_dnnl_primitive_attr_t attr, dnnl_fpmath_mode_t *mode)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_get_fpmath_mode}
      */
@@ -15420,7 +19640,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_get_fpmath_mode(const_dnnl_primitive_attr_t attr, dnnl_fpmath_mode_t *mode) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_get_fpmath_mode(const_dnnl_primitive_attr_t attr, dnnl_fpmath_mode_t *mode)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_get_fpmath_mode}
      */
@@ -15444,7 +19666,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_set_fpmath_mode(dnnl_primitive_attr_t attr, dnnl_fpmath_mode_t mode) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_set_fpmath_mode(dnnl_primitive_attr_t attr, dnnl_fpmath_mode_t mode)
+     * }
      */
     public static FunctionDescriptor dnnl_primitive_attr_set_fpmath_mode$descriptor() {
         return dnnl_primitive_attr_set_fpmath_mode.DESC;
@@ -15453,7 +19677,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_set_fpmath_mode(dnnl_primitive_attr_t attr, dnnl_fpmath_mode_t mode) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_set_fpmath_mode(dnnl_primitive_attr_t attr, dnnl_fpmath_mode_t mode)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_set_fpmath_mode}
      */
@@ -15464,7 +19690,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_set_fpmath_mode(dnnl_primitive_attr_t attr, dnnl_fpmath_mode_t mode) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_set_fpmath_mode(dnnl_primitive_attr_t attr, dnnl_fpmath_mode_t mode)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_set_fpmath_mode}
      */
@@ -15473,7 +19701,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_set_fpmath_mode(dnnl_primitive_attr_t attr, dnnl_fpmath_mode_t mode) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_set_fpmath_mode(dnnl_primitive_attr_t attr, dnnl_fpmath_mode_t mode)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_set_fpmath_mode}
      */
@@ -15497,7 +19727,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_get_scratchpad_mode(const_dnnl_primitive_attr_t attr, dnnl_scratchpad_mode_t *mode) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_get_scratchpad_mode(const_dnnl_primitive_attr_t attr, dnnl_scratchpad_mode_t *mode)
+     * }
      */
     public static FunctionDescriptor dnnl_primitive_attr_get_scratchpad_mode$descriptor() {
         return dnnl_primitive_attr_get_scratchpad_mode.DESC;
@@ -15506,7 +19738,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_get_scratchpad_mode(const_dnnl_primitive_attr_t attr, dnnl_scratchpad_mode_t *mode) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_get_scratchpad_mode(const_dnnl_primitive_attr_t attr, dnnl_scratchpad_mode_t *mode)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_get_scratchpad_mode}
      */
@@ -15517,7 +19751,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_get_scratchpad_mode(const_dnnl_primitive_attr_t attr, dnnl_scratchpad_mode_t *mode) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_get_scratchpad_mode(const_dnnl_primitive_attr_t attr, dnnl_scratchpad_mode_t *mode)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_get_scratchpad_mode}
      */
@@ -15526,7 +19762,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_get_scratchpad_mode(const_dnnl_primitive_attr_t attr, dnnl_scratchpad_mode_t *mode) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_get_scratchpad_mode(const_dnnl_primitive_attr_t attr, dnnl_scratchpad_mode_t *mode)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_get_scratchpad_mode}
      */
@@ -15550,7 +19788,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_set_scratchpad_mode(dnnl_primitive_attr_t attr, dnnl_scratchpad_mode_t mode) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_set_scratchpad_mode(dnnl_primitive_attr_t attr, dnnl_scratchpad_mode_t mode)
+     * }
      */
     public static FunctionDescriptor dnnl_primitive_attr_set_scratchpad_mode$descriptor() {
         return dnnl_primitive_attr_set_scratchpad_mode.DESC;
@@ -15559,7 +19799,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_set_scratchpad_mode(dnnl_primitive_attr_t attr, dnnl_scratchpad_mode_t mode) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_set_scratchpad_mode(dnnl_primitive_attr_t attr, dnnl_scratchpad_mode_t mode)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_set_scratchpad_mode}
      */
@@ -15570,7 +19812,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_set_scratchpad_mode(dnnl_primitive_attr_t attr, dnnl_scratchpad_mode_t mode) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_set_scratchpad_mode(dnnl_primitive_attr_t attr, dnnl_scratchpad_mode_t mode)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_set_scratchpad_mode}
      */
@@ -15579,7 +19823,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_set_scratchpad_mode(dnnl_primitive_attr_t attr, dnnl_scratchpad_mode_t mode) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_set_scratchpad_mode(dnnl_primitive_attr_t attr, dnnl_scratchpad_mode_t mode)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_set_scratchpad_mode}
      */
@@ -15603,7 +19849,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_set_scales_mask(dnnl_primitive_attr_t attr, int arg, int mask) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_set_scales_mask(dnnl_primitive_attr_t attr, int arg, int mask)
+     * }
      */
     public static FunctionDescriptor dnnl_primitive_attr_set_scales_mask$descriptor() {
         return dnnl_primitive_attr_set_scales_mask.DESC;
@@ -15612,7 +19860,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_set_scales_mask(dnnl_primitive_attr_t attr, int arg, int mask) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_set_scales_mask(dnnl_primitive_attr_t attr, int arg, int mask)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_set_scales_mask}
      */
@@ -15623,7 +19873,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_set_scales_mask(dnnl_primitive_attr_t attr, int arg, int mask) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_set_scales_mask(dnnl_primitive_attr_t attr, int arg, int mask)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_set_scales_mask}
      */
@@ -15632,7 +19884,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_set_scales_mask(dnnl_primitive_attr_t attr, int arg, int mask) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_set_scales_mask(dnnl_primitive_attr_t attr, int arg, int mask)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_set_scales_mask}
      */
@@ -15656,7 +19910,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_set_zero_points_mask(dnnl_primitive_attr_t attr, int arg, int mask) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_set_zero_points_mask(dnnl_primitive_attr_t attr, int arg, int mask)
+     * }
      */
     public static FunctionDescriptor dnnl_primitive_attr_set_zero_points_mask$descriptor() {
         return dnnl_primitive_attr_set_zero_points_mask.DESC;
@@ -15665,7 +19921,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_set_zero_points_mask(dnnl_primitive_attr_t attr, int arg, int mask) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_set_zero_points_mask(dnnl_primitive_attr_t attr, int arg, int mask)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_set_zero_points_mask}
      */
@@ -15676,7 +19934,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_set_zero_points_mask(dnnl_primitive_attr_t attr, int arg, int mask) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_set_zero_points_mask(dnnl_primitive_attr_t attr, int arg, int mask)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_set_zero_points_mask}
      */
@@ -15685,7 +19945,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_set_zero_points_mask(dnnl_primitive_attr_t attr, int arg, int mask) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_set_zero_points_mask(dnnl_primitive_attr_t attr, int arg, int mask)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_set_zero_points_mask}
      */
@@ -15709,7 +19971,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_get_post_ops(const_dnnl_primitive_attr_t attr, const_dnnl_post_ops_t *post_ops) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_get_post_ops(const_dnnl_primitive_attr_t attr, const_dnnl_post_ops_t *post_ops)
+     * }
      */
     public static FunctionDescriptor dnnl_primitive_attr_get_post_ops$descriptor() {
         return dnnl_primitive_attr_get_post_ops.DESC;
@@ -15718,7 +19982,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_get_post_ops(const_dnnl_primitive_attr_t attr, const_dnnl_post_ops_t *post_ops) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_get_post_ops(const_dnnl_primitive_attr_t attr, const_dnnl_post_ops_t *post_ops)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_get_post_ops}
      */
@@ -15729,7 +19995,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_get_post_ops(const_dnnl_primitive_attr_t attr, const_dnnl_post_ops_t *post_ops) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_get_post_ops(const_dnnl_primitive_attr_t attr, const_dnnl_post_ops_t *post_ops)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_get_post_ops}
      */
@@ -15738,7 +20006,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_get_post_ops(const_dnnl_primitive_attr_t attr, const_dnnl_post_ops_t *post_ops) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_get_post_ops(const_dnnl_primitive_attr_t attr, const_dnnl_post_ops_t *post_ops)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_get_post_ops}
      */
@@ -15762,7 +20032,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_set_post_ops(dnnl_primitive_attr_t attr, const_dnnl_post_ops_t post_ops) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_set_post_ops(dnnl_primitive_attr_t attr, const_dnnl_post_ops_t post_ops)
+     * }
      */
     public static FunctionDescriptor dnnl_primitive_attr_set_post_ops$descriptor() {
         return dnnl_primitive_attr_set_post_ops.DESC;
@@ -15771,7 +20043,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_set_post_ops(dnnl_primitive_attr_t attr, const_dnnl_post_ops_t post_ops) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_set_post_ops(dnnl_primitive_attr_t attr, const_dnnl_post_ops_t post_ops)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_set_post_ops}
      */
@@ -15782,7 +20056,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_set_post_ops(dnnl_primitive_attr_t attr, const_dnnl_post_ops_t post_ops) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_set_post_ops(dnnl_primitive_attr_t attr, const_dnnl_post_ops_t post_ops)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_set_post_ops}
      */
@@ -15791,7 +20067,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_primitive_attr_set_post_ops(dnnl_primitive_attr_t attr, const_dnnl_post_ops_t post_ops) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_primitive_attr_set_post_ops(dnnl_primitive_attr_t attr, const_dnnl_post_ops_t post_ops)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_set_post_ops}
      */
@@ -15815,7 +20093,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_post_ops_create(dnnl_post_ops_t *post_ops) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_post_ops_create(dnnl_post_ops_t *post_ops)
+     * }
      */
     public static FunctionDescriptor dnnl_post_ops_create$descriptor() {
         return dnnl_post_ops_create.DESC;
@@ -15824,7 +20104,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_post_ops_create(dnnl_post_ops_t *post_ops) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_post_ops_create(dnnl_post_ops_t *post_ops)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_create}
      */
@@ -15835,7 +20117,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_post_ops_create(dnnl_post_ops_t *post_ops) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_post_ops_create(dnnl_post_ops_t *post_ops)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_create}
      */
@@ -15844,7 +20128,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_post_ops_create(dnnl_post_ops_t *post_ops) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_post_ops_create(dnnl_post_ops_t *post_ops)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_create}
      */
@@ -15868,7 +20154,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_post_ops_destroy(dnnl_post_ops_t post_ops) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_post_ops_destroy(dnnl_post_ops_t post_ops)
+     * }
      */
     public static FunctionDescriptor dnnl_post_ops_destroy$descriptor() {
         return dnnl_post_ops_destroy.DESC;
@@ -15877,7 +20165,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_post_ops_destroy(dnnl_post_ops_t post_ops) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_post_ops_destroy(dnnl_post_ops_t post_ops)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_destroy}
      */
@@ -15888,7 +20178,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_post_ops_destroy(dnnl_post_ops_t post_ops) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_post_ops_destroy(dnnl_post_ops_t post_ops)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_destroy}
      */
@@ -15897,7 +20189,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_post_ops_destroy(dnnl_post_ops_t post_ops) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_post_ops_destroy(dnnl_post_ops_t post_ops)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_destroy}
      */
@@ -15921,7 +20215,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : int DNNL_API dnnl_post_ops_len(const_dnnl_post_ops_t post_ops) }
+     * {@snippet lang=c :
+     * int DNNL_API dnnl_post_ops_len(const_dnnl_post_ops_t post_ops)
+     * }
      */
     public static FunctionDescriptor dnnl_post_ops_len$descriptor() {
         return dnnl_post_ops_len.DESC;
@@ -15930,7 +20226,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : int DNNL_API dnnl_post_ops_len(const_dnnl_post_ops_t post_ops) }
+     * {@snippet lang=c :
+     * int DNNL_API dnnl_post_ops_len(const_dnnl_post_ops_t post_ops)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_len}
      */
@@ -15941,7 +20239,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : int DNNL_API dnnl_post_ops_len(const_dnnl_post_ops_t post_ops) }
+     * {@snippet lang=c :
+     * int DNNL_API dnnl_post_ops_len(const_dnnl_post_ops_t post_ops)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_len}
      */
@@ -15950,7 +20250,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : int DNNL_API dnnl_post_ops_len(const_dnnl_post_ops_t post_ops) }
+     * {@snippet lang=c :
+     * int DNNL_API dnnl_post_ops_len(const_dnnl_post_ops_t post_ops)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_len}
      */
@@ -15974,7 +20276,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_primitive_kind_t DNNL_API dnnl_post_ops_get_kind(const_dnnl_post_ops_t post_ops, int index) }
+     * {@snippet lang=c :
+     * dnnl_primitive_kind_t DNNL_API dnnl_post_ops_get_kind(const_dnnl_post_ops_t post_ops, int index)
+     * }
      */
     public static FunctionDescriptor dnnl_post_ops_get_kind$descriptor() {
         return dnnl_post_ops_get_kind.DESC;
@@ -15983,7 +20287,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_primitive_kind_t DNNL_API dnnl_post_ops_get_kind(const_dnnl_post_ops_t post_ops, int index) }
+     * {@snippet lang=c :
+     * dnnl_primitive_kind_t DNNL_API dnnl_post_ops_get_kind(const_dnnl_post_ops_t post_ops, int index)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_get_kind}
      */
@@ -15994,7 +20300,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_primitive_kind_t DNNL_API dnnl_post_ops_get_kind(const_dnnl_post_ops_t post_ops, int index) }
+     * {@snippet lang=c :
+     * dnnl_primitive_kind_t DNNL_API dnnl_post_ops_get_kind(const_dnnl_post_ops_t post_ops, int index)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_get_kind}
      */
@@ -16003,7 +20311,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_primitive_kind_t DNNL_API dnnl_post_ops_get_kind(const_dnnl_post_ops_t post_ops, int index) }
+     * {@snippet lang=c :
+     * dnnl_primitive_kind_t DNNL_API dnnl_post_ops_get_kind(const_dnnl_post_ops_t post_ops, int index)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_get_kind}
      */
@@ -16027,7 +20337,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_post_ops_append_sum(dnnl_post_ops_t post_ops, float scale, int32_t zero_point, dnnl_data_type_t data_type) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_post_ops_append_sum(dnnl_post_ops_t post_ops, float scale, int32_t zero_point, dnnl_data_type_t data_type)
+     * }
      */
     public static FunctionDescriptor dnnl_post_ops_append_sum$descriptor() {
         return dnnl_post_ops_append_sum.DESC;
@@ -16036,7 +20348,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_post_ops_append_sum(dnnl_post_ops_t post_ops, float scale, int32_t zero_point, dnnl_data_type_t data_type) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_post_ops_append_sum(dnnl_post_ops_t post_ops, float scale, int32_t zero_point, dnnl_data_type_t data_type)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_append_sum}
      */
@@ -16047,7 +20361,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_post_ops_append_sum(dnnl_post_ops_t post_ops, float scale, int32_t zero_point, dnnl_data_type_t data_type) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_post_ops_append_sum(dnnl_post_ops_t post_ops, float scale, int32_t zero_point, dnnl_data_type_t data_type)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_append_sum}
      */
@@ -16056,7 +20372,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_post_ops_append_sum(dnnl_post_ops_t post_ops, float scale, int32_t zero_point, dnnl_data_type_t data_type) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_post_ops_append_sum(dnnl_post_ops_t post_ops, float scale, int32_t zero_point, dnnl_data_type_t data_type)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_append_sum}
      */
@@ -16080,7 +20398,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_post_ops_append_eltwise(dnnl_post_ops_t post_ops, dnnl_alg_kind_t alg_kind, float alpha, float beta) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_post_ops_append_eltwise(dnnl_post_ops_t post_ops, dnnl_alg_kind_t alg_kind, float alpha, float beta)
+     * }
      */
     public static FunctionDescriptor dnnl_post_ops_append_eltwise$descriptor() {
         return dnnl_post_ops_append_eltwise.DESC;
@@ -16089,7 +20409,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_post_ops_append_eltwise(dnnl_post_ops_t post_ops, dnnl_alg_kind_t alg_kind, float alpha, float beta) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_post_ops_append_eltwise(dnnl_post_ops_t post_ops, dnnl_alg_kind_t alg_kind, float alpha, float beta)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_append_eltwise}
      */
@@ -16100,7 +20422,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_post_ops_append_eltwise(dnnl_post_ops_t post_ops, dnnl_alg_kind_t alg_kind, float alpha, float beta) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_post_ops_append_eltwise(dnnl_post_ops_t post_ops, dnnl_alg_kind_t alg_kind, float alpha, float beta)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_append_eltwise}
      */
@@ -16109,7 +20433,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_post_ops_append_eltwise(dnnl_post_ops_t post_ops, dnnl_alg_kind_t alg_kind, float alpha, float beta) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_post_ops_append_eltwise(dnnl_post_ops_t post_ops, dnnl_alg_kind_t alg_kind, float alpha, float beta)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_append_eltwise}
      */
@@ -16133,7 +20459,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_post_ops_append_dw(dnnl_post_ops_t post_ops, dnnl_data_type_t weights_data_type, dnnl_data_type_t bias_data_type, dnnl_data_type_t dst_data_type, dnnl_dim_t kernel_size, dnnl_dim_t stride_size, dnnl_dim_t padding_l_size) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_post_ops_append_dw(dnnl_post_ops_t post_ops, dnnl_data_type_t weights_data_type, dnnl_data_type_t bias_data_type, dnnl_data_type_t dst_data_type, dnnl_dim_t kernel_size, dnnl_dim_t stride_size, dnnl_dim_t padding_l_size)
+     * }
      */
     public static FunctionDescriptor dnnl_post_ops_append_dw$descriptor() {
         return dnnl_post_ops_append_dw.DESC;
@@ -16142,7 +20470,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_post_ops_append_dw(dnnl_post_ops_t post_ops, dnnl_data_type_t weights_data_type, dnnl_data_type_t bias_data_type, dnnl_data_type_t dst_data_type, dnnl_dim_t kernel_size, dnnl_dim_t stride_size, dnnl_dim_t padding_l_size) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_post_ops_append_dw(dnnl_post_ops_t post_ops, dnnl_data_type_t weights_data_type, dnnl_data_type_t bias_data_type, dnnl_data_type_t dst_data_type, dnnl_dim_t kernel_size, dnnl_dim_t stride_size, dnnl_dim_t padding_l_size)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_append_dw}
      */
@@ -16153,7 +20483,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_post_ops_append_dw(dnnl_post_ops_t post_ops, dnnl_data_type_t weights_data_type, dnnl_data_type_t bias_data_type, dnnl_data_type_t dst_data_type, dnnl_dim_t kernel_size, dnnl_dim_t stride_size, dnnl_dim_t padding_l_size) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_post_ops_append_dw(dnnl_post_ops_t post_ops, dnnl_data_type_t weights_data_type, dnnl_data_type_t bias_data_type, dnnl_data_type_t dst_data_type, dnnl_dim_t kernel_size, dnnl_dim_t stride_size, dnnl_dim_t padding_l_size)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_append_dw}
      */
@@ -16162,7 +20494,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_post_ops_append_dw(dnnl_post_ops_t post_ops, dnnl_data_type_t weights_data_type, dnnl_data_type_t bias_data_type, dnnl_data_type_t dst_data_type, dnnl_dim_t kernel_size, dnnl_dim_t stride_size, dnnl_dim_t padding_l_size) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_post_ops_append_dw(dnnl_post_ops_t post_ops, dnnl_data_type_t weights_data_type, dnnl_data_type_t bias_data_type, dnnl_data_type_t dst_data_type, dnnl_dim_t kernel_size, dnnl_dim_t stride_size, dnnl_dim_t padding_l_size)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_append_dw}
      */
@@ -16186,7 +20520,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_post_ops_append_binary(dnnl_post_ops_t post_ops, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src1_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_post_ops_append_binary(dnnl_post_ops_t post_ops, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src1_desc)
+     * }
      */
     public static FunctionDescriptor dnnl_post_ops_append_binary$descriptor() {
         return dnnl_post_ops_append_binary.DESC;
@@ -16195,7 +20531,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_post_ops_append_binary(dnnl_post_ops_t post_ops, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src1_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_post_ops_append_binary(dnnl_post_ops_t post_ops, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src1_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_append_binary}
      */
@@ -16206,7 +20544,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_post_ops_append_binary(dnnl_post_ops_t post_ops, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src1_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_post_ops_append_binary(dnnl_post_ops_t post_ops, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src1_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_append_binary}
      */
@@ -16215,7 +20555,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_post_ops_append_binary(dnnl_post_ops_t post_ops, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src1_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_post_ops_append_binary(dnnl_post_ops_t post_ops, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src1_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_append_binary}
      */
@@ -16239,7 +20581,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_destroy(dnnl_memory_desc_t memory_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_destroy(dnnl_memory_desc_t memory_desc)
+     * }
      */
     public static FunctionDescriptor dnnl_memory_desc_destroy$descriptor() {
         return dnnl_memory_desc_destroy.DESC;
@@ -16248,7 +20592,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_destroy(dnnl_memory_desc_t memory_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_destroy(dnnl_memory_desc_t memory_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_destroy}
      */
@@ -16259,7 +20605,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_destroy(dnnl_memory_desc_t memory_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_destroy(dnnl_memory_desc_t memory_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_destroy}
      */
@@ -16268,7 +20616,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_destroy(dnnl_memory_desc_t memory_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_destroy(dnnl_memory_desc_t memory_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_destroy}
      */
@@ -16292,7 +20642,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_clone(dnnl_memory_desc_t *memory_desc, const_dnnl_memory_desc_t existing_memory_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_clone(dnnl_memory_desc_t *memory_desc, const_dnnl_memory_desc_t existing_memory_desc)
+     * }
      */
     public static FunctionDescriptor dnnl_memory_desc_clone$descriptor() {
         return dnnl_memory_desc_clone.DESC;
@@ -16301,7 +20653,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_clone(dnnl_memory_desc_t *memory_desc, const_dnnl_memory_desc_t existing_memory_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_clone(dnnl_memory_desc_t *memory_desc, const_dnnl_memory_desc_t existing_memory_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_clone}
      */
@@ -16312,7 +20666,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_clone(dnnl_memory_desc_t *memory_desc, const_dnnl_memory_desc_t existing_memory_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_clone(dnnl_memory_desc_t *memory_desc, const_dnnl_memory_desc_t existing_memory_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_clone}
      */
@@ -16321,7 +20677,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_clone(dnnl_memory_desc_t *memory_desc, const_dnnl_memory_desc_t existing_memory_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_clone(dnnl_memory_desc_t *memory_desc, const_dnnl_memory_desc_t existing_memory_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_clone}
      */
@@ -16345,7 +20703,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_create_with_strides(dnnl_memory_desc_t *memory_desc, int ndims, const dnnl_dims_t dims, dnnl_data_type_t data_type, const dnnl_dims_t strides) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_create_with_strides(dnnl_memory_desc_t *memory_desc, int ndims, const dnnl_dims_t dims, dnnl_data_type_t data_type, const dnnl_dims_t strides)
+     * }
      */
     public static FunctionDescriptor dnnl_memory_desc_create_with_strides$descriptor() {
         return dnnl_memory_desc_create_with_strides.DESC;
@@ -16354,7 +20714,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_create_with_strides(dnnl_memory_desc_t *memory_desc, int ndims, const dnnl_dims_t dims, dnnl_data_type_t data_type, const dnnl_dims_t strides) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_create_with_strides(dnnl_memory_desc_t *memory_desc, int ndims, const dnnl_dims_t dims, dnnl_data_type_t data_type, const dnnl_dims_t strides)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_create_with_strides}
      */
@@ -16365,7 +20727,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_create_with_strides(dnnl_memory_desc_t *memory_desc, int ndims, const dnnl_dims_t dims, dnnl_data_type_t data_type, const dnnl_dims_t strides) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_create_with_strides(dnnl_memory_desc_t *memory_desc, int ndims, const dnnl_dims_t dims, dnnl_data_type_t data_type, const dnnl_dims_t strides)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_create_with_strides}
      */
@@ -16374,7 +20738,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_create_with_strides(dnnl_memory_desc_t *memory_desc, int ndims, const dnnl_dims_t dims, dnnl_data_type_t data_type, const dnnl_dims_t strides) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_create_with_strides(dnnl_memory_desc_t *memory_desc, int ndims, const dnnl_dims_t dims, dnnl_data_type_t data_type, const dnnl_dims_t strides)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_create_with_strides}
      */
@@ -16398,7 +20764,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_create_with_tag(dnnl_memory_desc_t *memory_desc, int ndims, const dnnl_dims_t dims, dnnl_data_type_t data_type, dnnl_format_tag_t tag) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_create_with_tag(dnnl_memory_desc_t *memory_desc, int ndims, const dnnl_dims_t dims, dnnl_data_type_t data_type, dnnl_format_tag_t tag)
+     * }
      */
     public static FunctionDescriptor dnnl_memory_desc_create_with_tag$descriptor() {
         return dnnl_memory_desc_create_with_tag.DESC;
@@ -16407,7 +20775,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_create_with_tag(dnnl_memory_desc_t *memory_desc, int ndims, const dnnl_dims_t dims, dnnl_data_type_t data_type, dnnl_format_tag_t tag) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_create_with_tag(dnnl_memory_desc_t *memory_desc, int ndims, const dnnl_dims_t dims, dnnl_data_type_t data_type, dnnl_format_tag_t tag)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_create_with_tag}
      */
@@ -16418,7 +20788,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_create_with_tag(dnnl_memory_desc_t *memory_desc, int ndims, const dnnl_dims_t dims, dnnl_data_type_t data_type, dnnl_format_tag_t tag) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_create_with_tag(dnnl_memory_desc_t *memory_desc, int ndims, const dnnl_dims_t dims, dnnl_data_type_t data_type, dnnl_format_tag_t tag)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_create_with_tag}
      */
@@ -16427,7 +20799,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_create_with_tag(dnnl_memory_desc_t *memory_desc, int ndims, const dnnl_dims_t dims, dnnl_data_type_t data_type, dnnl_format_tag_t tag) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_create_with_tag(dnnl_memory_desc_t *memory_desc, int ndims, const dnnl_dims_t dims, dnnl_data_type_t data_type, dnnl_format_tag_t tag)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_create_with_tag}
      */
@@ -16451,7 +20825,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_create_submemory(dnnl_memory_desc_t *memory_desc, const_dnnl_memory_desc_t parent_memory_desc, const dnnl_dims_t dims, const dnnl_dims_t offsets) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_create_submemory(dnnl_memory_desc_t *memory_desc, const_dnnl_memory_desc_t parent_memory_desc, const dnnl_dims_t dims, const dnnl_dims_t offsets)
+     * }
      */
     public static FunctionDescriptor dnnl_memory_desc_create_submemory$descriptor() {
         return dnnl_memory_desc_create_submemory.DESC;
@@ -16460,7 +20836,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_create_submemory(dnnl_memory_desc_t *memory_desc, const_dnnl_memory_desc_t parent_memory_desc, const dnnl_dims_t dims, const dnnl_dims_t offsets) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_create_submemory(dnnl_memory_desc_t *memory_desc, const_dnnl_memory_desc_t parent_memory_desc, const dnnl_dims_t dims, const dnnl_dims_t offsets)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_create_submemory}
      */
@@ -16471,7 +20849,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_create_submemory(dnnl_memory_desc_t *memory_desc, const_dnnl_memory_desc_t parent_memory_desc, const dnnl_dims_t dims, const dnnl_dims_t offsets) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_create_submemory(dnnl_memory_desc_t *memory_desc, const_dnnl_memory_desc_t parent_memory_desc, const dnnl_dims_t dims, const dnnl_dims_t offsets)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_create_submemory}
      */
@@ -16480,7 +20860,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_create_submemory(dnnl_memory_desc_t *memory_desc, const_dnnl_memory_desc_t parent_memory_desc, const dnnl_dims_t dims, const dnnl_dims_t offsets) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_create_submemory(dnnl_memory_desc_t *memory_desc, const_dnnl_memory_desc_t parent_memory_desc, const dnnl_dims_t dims, const dnnl_dims_t offsets)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_create_submemory}
      */
@@ -16504,7 +20886,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_reshape(dnnl_memory_desc_t *out_memory_desc, const_dnnl_memory_desc_t in_memory_desc, int ndims, const dnnl_dims_t dims) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_reshape(dnnl_memory_desc_t *out_memory_desc, const_dnnl_memory_desc_t in_memory_desc, int ndims, const dnnl_dims_t dims)
+     * }
      */
     public static FunctionDescriptor dnnl_memory_desc_reshape$descriptor() {
         return dnnl_memory_desc_reshape.DESC;
@@ -16513,7 +20897,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_reshape(dnnl_memory_desc_t *out_memory_desc, const_dnnl_memory_desc_t in_memory_desc, int ndims, const dnnl_dims_t dims) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_reshape(dnnl_memory_desc_t *out_memory_desc, const_dnnl_memory_desc_t in_memory_desc, int ndims, const dnnl_dims_t dims)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_reshape}
      */
@@ -16524,7 +20910,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_reshape(dnnl_memory_desc_t *out_memory_desc, const_dnnl_memory_desc_t in_memory_desc, int ndims, const dnnl_dims_t dims) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_reshape(dnnl_memory_desc_t *out_memory_desc, const_dnnl_memory_desc_t in_memory_desc, int ndims, const dnnl_dims_t dims)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_reshape}
      */
@@ -16533,7 +20921,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_reshape(dnnl_memory_desc_t *out_memory_desc, const_dnnl_memory_desc_t in_memory_desc, int ndims, const dnnl_dims_t dims) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_reshape(dnnl_memory_desc_t *out_memory_desc, const_dnnl_memory_desc_t in_memory_desc, int ndims, const dnnl_dims_t dims)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_reshape}
      */
@@ -16557,7 +20947,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_permute_axes(dnnl_memory_desc_t *out_memory_desc, const_dnnl_memory_desc_t in_memory_desc, const int *permutation) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_permute_axes(dnnl_memory_desc_t *out_memory_desc, const_dnnl_memory_desc_t in_memory_desc, const int *permutation)
+     * }
      */
     public static FunctionDescriptor dnnl_memory_desc_permute_axes$descriptor() {
         return dnnl_memory_desc_permute_axes.DESC;
@@ -16566,7 +20958,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_permute_axes(dnnl_memory_desc_t *out_memory_desc, const_dnnl_memory_desc_t in_memory_desc, const int *permutation) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_permute_axes(dnnl_memory_desc_t *out_memory_desc, const_dnnl_memory_desc_t in_memory_desc, const int *permutation)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_permute_axes}
      */
@@ -16577,7 +20971,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_permute_axes(dnnl_memory_desc_t *out_memory_desc, const_dnnl_memory_desc_t in_memory_desc, const int *permutation) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_permute_axes(dnnl_memory_desc_t *out_memory_desc, const_dnnl_memory_desc_t in_memory_desc, const int *permutation)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_permute_axes}
      */
@@ -16586,7 +20982,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_permute_axes(dnnl_memory_desc_t *out_memory_desc, const_dnnl_memory_desc_t in_memory_desc, const int *permutation) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_permute_axes(dnnl_memory_desc_t *out_memory_desc, const_dnnl_memory_desc_t in_memory_desc, const int *permutation)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_permute_axes}
      */
@@ -16610,7 +21008,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_query(const_dnnl_memory_desc_t memory_desc, dnnl_query_t what, void *result) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_query(const_dnnl_memory_desc_t memory_desc, dnnl_query_t what, void *result)
+     * }
      */
     public static FunctionDescriptor dnnl_memory_desc_query$descriptor() {
         return dnnl_memory_desc_query.DESC;
@@ -16619,7 +21019,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_query(const_dnnl_memory_desc_t memory_desc, dnnl_query_t what, void *result) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_query(const_dnnl_memory_desc_t memory_desc, dnnl_query_t what, void *result)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_query}
      */
@@ -16630,7 +21032,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_query(const_dnnl_memory_desc_t memory_desc, dnnl_query_t what, void *result) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_query(const_dnnl_memory_desc_t memory_desc, dnnl_query_t what, void *result)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_query}
      */
@@ -16639,7 +21043,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_query(const_dnnl_memory_desc_t memory_desc, dnnl_query_t what, void *result) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_query(const_dnnl_memory_desc_t memory_desc, dnnl_query_t what, void *result)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_query}
      */
@@ -16663,7 +21069,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_query_v2(const_dnnl_memory_desc_t memory_desc, dnnl_query_t what, int index, void *result) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_query_v2(const_dnnl_memory_desc_t memory_desc, dnnl_query_t what, int index, void *result)
+     * }
      */
     public static FunctionDescriptor dnnl_memory_desc_query_v2$descriptor() {
         return dnnl_memory_desc_query_v2.DESC;
@@ -16672,7 +21080,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_query_v2(const_dnnl_memory_desc_t memory_desc, dnnl_query_t what, int index, void *result) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_query_v2(const_dnnl_memory_desc_t memory_desc, dnnl_query_t what, int index, void *result)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_query_v2}
      */
@@ -16683,7 +21093,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_query_v2(const_dnnl_memory_desc_t memory_desc, dnnl_query_t what, int index, void *result) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_query_v2(const_dnnl_memory_desc_t memory_desc, dnnl_query_t what, int index, void *result)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_query_v2}
      */
@@ -16692,7 +21104,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_desc_query_v2(const_dnnl_memory_desc_t memory_desc, dnnl_query_t what, int index, void *result) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_desc_query_v2(const_dnnl_memory_desc_t memory_desc, dnnl_query_t what, int index, void *result)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_query_v2}
      */
@@ -16716,7 +21130,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : int DNNL_API dnnl_memory_desc_equal(const_dnnl_memory_desc_t lhs, const_dnnl_memory_desc_t rhs) }
+     * {@snippet lang=c :
+     * int DNNL_API dnnl_memory_desc_equal(const_dnnl_memory_desc_t lhs, const_dnnl_memory_desc_t rhs)
+     * }
      */
     public static FunctionDescriptor dnnl_memory_desc_equal$descriptor() {
         return dnnl_memory_desc_equal.DESC;
@@ -16725,7 +21141,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : int DNNL_API dnnl_memory_desc_equal(const_dnnl_memory_desc_t lhs, const_dnnl_memory_desc_t rhs) }
+     * {@snippet lang=c :
+     * int DNNL_API dnnl_memory_desc_equal(const_dnnl_memory_desc_t lhs, const_dnnl_memory_desc_t rhs)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_equal}
      */
@@ -16736,7 +21154,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : int DNNL_API dnnl_memory_desc_equal(const_dnnl_memory_desc_t lhs, const_dnnl_memory_desc_t rhs) }
+     * {@snippet lang=c :
+     * int DNNL_API dnnl_memory_desc_equal(const_dnnl_memory_desc_t lhs, const_dnnl_memory_desc_t rhs)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_equal}
      */
@@ -16745,7 +21165,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : int DNNL_API dnnl_memory_desc_equal(const_dnnl_memory_desc_t lhs, const_dnnl_memory_desc_t rhs) }
+     * {@snippet lang=c :
+     * int DNNL_API dnnl_memory_desc_equal(const_dnnl_memory_desc_t lhs, const_dnnl_memory_desc_t rhs)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_equal}
      */
@@ -16769,7 +21191,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : size_t DNNL_API dnnl_memory_desc_get_size(const_dnnl_memory_desc_t memory_desc) }
+     * {@snippet lang=c :
+     * size_t DNNL_API dnnl_memory_desc_get_size(const_dnnl_memory_desc_t memory_desc)
+     * }
      */
     public static FunctionDescriptor dnnl_memory_desc_get_size$descriptor() {
         return dnnl_memory_desc_get_size.DESC;
@@ -16778,7 +21202,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : size_t DNNL_API dnnl_memory_desc_get_size(const_dnnl_memory_desc_t memory_desc) }
+     * {@snippet lang=c :
+     * size_t DNNL_API dnnl_memory_desc_get_size(const_dnnl_memory_desc_t memory_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_get_size}
      */
@@ -16789,7 +21215,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : size_t DNNL_API dnnl_memory_desc_get_size(const_dnnl_memory_desc_t memory_desc) }
+     * {@snippet lang=c :
+     * size_t DNNL_API dnnl_memory_desc_get_size(const_dnnl_memory_desc_t memory_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_get_size}
      */
@@ -16798,7 +21226,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : size_t DNNL_API dnnl_memory_desc_get_size(const_dnnl_memory_desc_t memory_desc) }
+     * {@snippet lang=c :
+     * size_t DNNL_API dnnl_memory_desc_get_size(const_dnnl_memory_desc_t memory_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_get_size}
      */
@@ -16822,7 +21252,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : size_t DNNL_API dnnl_data_type_size(dnnl_data_type_t data_type) }
+     * {@snippet lang=c :
+     * size_t DNNL_API dnnl_data_type_size(dnnl_data_type_t data_type)
+     * }
      */
     public static FunctionDescriptor dnnl_data_type_size$descriptor() {
         return dnnl_data_type_size.DESC;
@@ -16831,7 +21263,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : size_t DNNL_API dnnl_data_type_size(dnnl_data_type_t data_type) }
+     * {@snippet lang=c :
+     * size_t DNNL_API dnnl_data_type_size(dnnl_data_type_t data_type)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_data_type_size}
      */
@@ -16842,7 +21276,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : size_t DNNL_API dnnl_data_type_size(dnnl_data_type_t data_type) }
+     * {@snippet lang=c :
+     * size_t DNNL_API dnnl_data_type_size(dnnl_data_type_t data_type)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_data_type_size}
      */
@@ -16851,7 +21287,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : size_t DNNL_API dnnl_data_type_size(dnnl_data_type_t data_type) }
+     * {@snippet lang=c :
+     * size_t DNNL_API dnnl_data_type_size(dnnl_data_type_t data_type)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_data_type_size}
      */
@@ -16875,7 +21313,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_create(dnnl_memory_t *memory, const_dnnl_memory_desc_t memory_desc, dnnl_engine_t engine, void *handle) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_create(dnnl_memory_t *memory, const_dnnl_memory_desc_t memory_desc, dnnl_engine_t engine, void *handle)
+     * }
      */
     public static FunctionDescriptor dnnl_memory_create$descriptor() {
         return dnnl_memory_create.DESC;
@@ -16884,7 +21324,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_create(dnnl_memory_t *memory, const_dnnl_memory_desc_t memory_desc, dnnl_engine_t engine, void *handle) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_create(dnnl_memory_t *memory, const_dnnl_memory_desc_t memory_desc, dnnl_engine_t engine, void *handle)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_create}
      */
@@ -16895,7 +21337,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_create(dnnl_memory_t *memory, const_dnnl_memory_desc_t memory_desc, dnnl_engine_t engine, void *handle) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_create(dnnl_memory_t *memory, const_dnnl_memory_desc_t memory_desc, dnnl_engine_t engine, void *handle)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_create}
      */
@@ -16904,7 +21348,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_create(dnnl_memory_t *memory, const_dnnl_memory_desc_t memory_desc, dnnl_engine_t engine, void *handle) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_create(dnnl_memory_t *memory, const_dnnl_memory_desc_t memory_desc, dnnl_engine_t engine, void *handle)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_create}
      */
@@ -16928,7 +21374,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_get_memory_desc(const_dnnl_memory_t memory, const_dnnl_memory_desc_t *memory_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_get_memory_desc(const_dnnl_memory_t memory, const_dnnl_memory_desc_t *memory_desc)
+     * }
      */
     public static FunctionDescriptor dnnl_memory_get_memory_desc$descriptor() {
         return dnnl_memory_get_memory_desc.DESC;
@@ -16937,7 +21385,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_get_memory_desc(const_dnnl_memory_t memory, const_dnnl_memory_desc_t *memory_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_get_memory_desc(const_dnnl_memory_t memory, const_dnnl_memory_desc_t *memory_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_get_memory_desc}
      */
@@ -16948,7 +21398,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_get_memory_desc(const_dnnl_memory_t memory, const_dnnl_memory_desc_t *memory_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_get_memory_desc(const_dnnl_memory_t memory, const_dnnl_memory_desc_t *memory_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_get_memory_desc}
      */
@@ -16957,7 +21409,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_get_memory_desc(const_dnnl_memory_t memory, const_dnnl_memory_desc_t *memory_desc) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_get_memory_desc(const_dnnl_memory_t memory, const_dnnl_memory_desc_t *memory_desc)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_get_memory_desc}
      */
@@ -16981,7 +21435,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_get_engine(const_dnnl_memory_t memory, dnnl_engine_t *engine) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_get_engine(const_dnnl_memory_t memory, dnnl_engine_t *engine)
+     * }
      */
     public static FunctionDescriptor dnnl_memory_get_engine$descriptor() {
         return dnnl_memory_get_engine.DESC;
@@ -16990,7 +21446,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_get_engine(const_dnnl_memory_t memory, dnnl_engine_t *engine) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_get_engine(const_dnnl_memory_t memory, dnnl_engine_t *engine)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_get_engine}
      */
@@ -17001,7 +21459,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_get_engine(const_dnnl_memory_t memory, dnnl_engine_t *engine) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_get_engine(const_dnnl_memory_t memory, dnnl_engine_t *engine)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_get_engine}
      */
@@ -17010,7 +21470,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_get_engine(const_dnnl_memory_t memory, dnnl_engine_t *engine) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_get_engine(const_dnnl_memory_t memory, dnnl_engine_t *engine)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_get_engine}
      */
@@ -17034,7 +21496,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_map_data(const_dnnl_memory_t memory, void **mapped_ptr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_map_data(const_dnnl_memory_t memory, void **mapped_ptr)
+     * }
      */
     public static FunctionDescriptor dnnl_memory_map_data$descriptor() {
         return dnnl_memory_map_data.DESC;
@@ -17043,7 +21507,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_map_data(const_dnnl_memory_t memory, void **mapped_ptr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_map_data(const_dnnl_memory_t memory, void **mapped_ptr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_map_data}
      */
@@ -17054,7 +21520,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_map_data(const_dnnl_memory_t memory, void **mapped_ptr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_map_data(const_dnnl_memory_t memory, void **mapped_ptr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_map_data}
      */
@@ -17063,7 +21531,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_map_data(const_dnnl_memory_t memory, void **mapped_ptr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_map_data(const_dnnl_memory_t memory, void **mapped_ptr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_map_data}
      */
@@ -17087,7 +21557,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_unmap_data(const_dnnl_memory_t memory, void *mapped_ptr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_unmap_data(const_dnnl_memory_t memory, void *mapped_ptr)
+     * }
      */
     public static FunctionDescriptor dnnl_memory_unmap_data$descriptor() {
         return dnnl_memory_unmap_data.DESC;
@@ -17096,7 +21568,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_unmap_data(const_dnnl_memory_t memory, void *mapped_ptr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_unmap_data(const_dnnl_memory_t memory, void *mapped_ptr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_unmap_data}
      */
@@ -17107,7 +21581,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_unmap_data(const_dnnl_memory_t memory, void *mapped_ptr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_unmap_data(const_dnnl_memory_t memory, void *mapped_ptr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_unmap_data}
      */
@@ -17116,7 +21592,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_unmap_data(const_dnnl_memory_t memory, void *mapped_ptr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_unmap_data(const_dnnl_memory_t memory, void *mapped_ptr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_unmap_data}
      */
@@ -17140,7 +21618,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_get_data_handle(const_dnnl_memory_t memory, void **handle) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_get_data_handle(const_dnnl_memory_t memory, void **handle)
+     * }
      */
     public static FunctionDescriptor dnnl_memory_get_data_handle$descriptor() {
         return dnnl_memory_get_data_handle.DESC;
@@ -17149,7 +21629,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_get_data_handle(const_dnnl_memory_t memory, void **handle) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_get_data_handle(const_dnnl_memory_t memory, void **handle)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_get_data_handle}
      */
@@ -17160,7 +21642,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_get_data_handle(const_dnnl_memory_t memory, void **handle) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_get_data_handle(const_dnnl_memory_t memory, void **handle)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_get_data_handle}
      */
@@ -17169,7 +21653,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_get_data_handle(const_dnnl_memory_t memory, void **handle) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_get_data_handle(const_dnnl_memory_t memory, void **handle)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_get_data_handle}
      */
@@ -17193,7 +21679,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_set_data_handle(dnnl_memory_t memory, void *handle) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_set_data_handle(dnnl_memory_t memory, void *handle)
+     * }
      */
     public static FunctionDescriptor dnnl_memory_set_data_handle$descriptor() {
         return dnnl_memory_set_data_handle.DESC;
@@ -17202,7 +21690,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_set_data_handle(dnnl_memory_t memory, void *handle) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_set_data_handle(dnnl_memory_t memory, void *handle)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_set_data_handle}
      */
@@ -17213,7 +21703,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_set_data_handle(dnnl_memory_t memory, void *handle) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_set_data_handle(dnnl_memory_t memory, void *handle)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_set_data_handle}
      */
@@ -17222,7 +21714,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_set_data_handle(dnnl_memory_t memory, void *handle) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_set_data_handle(dnnl_memory_t memory, void *handle)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_set_data_handle}
      */
@@ -17246,7 +21740,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_destroy(dnnl_memory_t memory) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_destroy(dnnl_memory_t memory)
+     * }
      */
     public static FunctionDescriptor dnnl_memory_destroy$descriptor() {
         return dnnl_memory_destroy.DESC;
@@ -17255,7 +21751,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_destroy(dnnl_memory_t memory) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_destroy(dnnl_memory_t memory)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_destroy}
      */
@@ -17266,7 +21764,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_destroy(dnnl_memory_t memory) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_destroy(dnnl_memory_t memory)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_destroy}
      */
@@ -17275,7 +21775,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_memory_destroy(dnnl_memory_t memory) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_memory_destroy(dnnl_memory_t memory)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_destroy}
      */
@@ -17299,7 +21801,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_reorder_primitive_desc_create(dnnl_primitive_desc_t *reorder_primitive_desc, const_dnnl_memory_desc_t src_desc, dnnl_engine_t src_engine, const_dnnl_memory_desc_t dst_desc, dnnl_engine_t dst_engine, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_reorder_primitive_desc_create(dnnl_primitive_desc_t *reorder_primitive_desc, const_dnnl_memory_desc_t src_desc, dnnl_engine_t src_engine, const_dnnl_memory_desc_t dst_desc, dnnl_engine_t dst_engine, const_dnnl_primitive_attr_t attr)
+     * }
      */
     public static FunctionDescriptor dnnl_reorder_primitive_desc_create$descriptor() {
         return dnnl_reorder_primitive_desc_create.DESC;
@@ -17308,7 +21812,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_reorder_primitive_desc_create(dnnl_primitive_desc_t *reorder_primitive_desc, const_dnnl_memory_desc_t src_desc, dnnl_engine_t src_engine, const_dnnl_memory_desc_t dst_desc, dnnl_engine_t dst_engine, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_reorder_primitive_desc_create(dnnl_primitive_desc_t *reorder_primitive_desc, const_dnnl_memory_desc_t src_desc, dnnl_engine_t src_engine, const_dnnl_memory_desc_t dst_desc, dnnl_engine_t dst_engine, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_reorder_primitive_desc_create}
      */
@@ -17319,7 +21825,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_reorder_primitive_desc_create(dnnl_primitive_desc_t *reorder_primitive_desc, const_dnnl_memory_desc_t src_desc, dnnl_engine_t src_engine, const_dnnl_memory_desc_t dst_desc, dnnl_engine_t dst_engine, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_reorder_primitive_desc_create(dnnl_primitive_desc_t *reorder_primitive_desc, const_dnnl_memory_desc_t src_desc, dnnl_engine_t src_engine, const_dnnl_memory_desc_t dst_desc, dnnl_engine_t dst_engine, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_reorder_primitive_desc_create}
      */
@@ -17328,7 +21836,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_reorder_primitive_desc_create(dnnl_primitive_desc_t *reorder_primitive_desc, const_dnnl_memory_desc_t src_desc, dnnl_engine_t src_engine, const_dnnl_memory_desc_t dst_desc, dnnl_engine_t dst_engine, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_reorder_primitive_desc_create(dnnl_primitive_desc_t *reorder_primitive_desc, const_dnnl_memory_desc_t src_desc, dnnl_engine_t src_engine, const_dnnl_memory_desc_t dst_desc, dnnl_engine_t dst_engine, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_reorder_primitive_desc_create}
      */
@@ -17352,7 +21862,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_concat_primitive_desc_create(dnnl_primitive_desc_t *concat_primitive_desc, dnnl_engine_t engine, const_dnnl_memory_desc_t dst_desc, int n, int concat_dimension, const_dnnl_memory_desc_t const *src_descs, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_concat_primitive_desc_create(dnnl_primitive_desc_t *concat_primitive_desc, dnnl_engine_t engine, const_dnnl_memory_desc_t dst_desc, int n, int concat_dimension, const_dnnl_memory_desc_t const *src_descs, const_dnnl_primitive_attr_t attr)
+     * }
      */
     public static FunctionDescriptor dnnl_concat_primitive_desc_create$descriptor() {
         return dnnl_concat_primitive_desc_create.DESC;
@@ -17361,7 +21873,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_concat_primitive_desc_create(dnnl_primitive_desc_t *concat_primitive_desc, dnnl_engine_t engine, const_dnnl_memory_desc_t dst_desc, int n, int concat_dimension, const_dnnl_memory_desc_t const *src_descs, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_concat_primitive_desc_create(dnnl_primitive_desc_t *concat_primitive_desc, dnnl_engine_t engine, const_dnnl_memory_desc_t dst_desc, int n, int concat_dimension, const_dnnl_memory_desc_t const *src_descs, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_concat_primitive_desc_create}
      */
@@ -17372,7 +21886,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_concat_primitive_desc_create(dnnl_primitive_desc_t *concat_primitive_desc, dnnl_engine_t engine, const_dnnl_memory_desc_t dst_desc, int n, int concat_dimension, const_dnnl_memory_desc_t const *src_descs, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_concat_primitive_desc_create(dnnl_primitive_desc_t *concat_primitive_desc, dnnl_engine_t engine, const_dnnl_memory_desc_t dst_desc, int n, int concat_dimension, const_dnnl_memory_desc_t const *src_descs, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_concat_primitive_desc_create}
      */
@@ -17381,7 +21897,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_concat_primitive_desc_create(dnnl_primitive_desc_t *concat_primitive_desc, dnnl_engine_t engine, const_dnnl_memory_desc_t dst_desc, int n, int concat_dimension, const_dnnl_memory_desc_t const *src_descs, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_concat_primitive_desc_create(dnnl_primitive_desc_t *concat_primitive_desc, dnnl_engine_t engine, const_dnnl_memory_desc_t dst_desc, int n, int concat_dimension, const_dnnl_memory_desc_t const *src_descs, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_concat_primitive_desc_create}
      */
@@ -17405,7 +21923,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_sum_primitive_desc_create(dnnl_primitive_desc_t *sum_primitive_desc, dnnl_engine_t engine, const_dnnl_memory_desc_t dst_desc, int n, const float *scales, const_dnnl_memory_desc_t const *src_descs, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_sum_primitive_desc_create(dnnl_primitive_desc_t *sum_primitive_desc, dnnl_engine_t engine, const_dnnl_memory_desc_t dst_desc, int n, const float *scales, const_dnnl_memory_desc_t const *src_descs, const_dnnl_primitive_attr_t attr)
+     * }
      */
     public static FunctionDescriptor dnnl_sum_primitive_desc_create$descriptor() {
         return dnnl_sum_primitive_desc_create.DESC;
@@ -17414,7 +21934,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_sum_primitive_desc_create(dnnl_primitive_desc_t *sum_primitive_desc, dnnl_engine_t engine, const_dnnl_memory_desc_t dst_desc, int n, const float *scales, const_dnnl_memory_desc_t const *src_descs, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_sum_primitive_desc_create(dnnl_primitive_desc_t *sum_primitive_desc, dnnl_engine_t engine, const_dnnl_memory_desc_t dst_desc, int n, const float *scales, const_dnnl_memory_desc_t const *src_descs, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_sum_primitive_desc_create}
      */
@@ -17425,7 +21947,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_sum_primitive_desc_create(dnnl_primitive_desc_t *sum_primitive_desc, dnnl_engine_t engine, const_dnnl_memory_desc_t dst_desc, int n, const float *scales, const_dnnl_memory_desc_t const *src_descs, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_sum_primitive_desc_create(dnnl_primitive_desc_t *sum_primitive_desc, dnnl_engine_t engine, const_dnnl_memory_desc_t dst_desc, int n, const float *scales, const_dnnl_memory_desc_t const *src_descs, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_sum_primitive_desc_create}
      */
@@ -17434,7 +21958,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_sum_primitive_desc_create(dnnl_primitive_desc_t *sum_primitive_desc, dnnl_engine_t engine, const_dnnl_memory_desc_t dst_desc, int n, const float *scales, const_dnnl_memory_desc_t const *src_descs, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_sum_primitive_desc_create(dnnl_primitive_desc_t *sum_primitive_desc, dnnl_engine_t engine, const_dnnl_memory_desc_t dst_desc, int n, const float *scales, const_dnnl_memory_desc_t const *src_descs, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_sum_primitive_desc_create}
      */
@@ -17458,7 +21984,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_binary_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src0_desc, const_dnnl_memory_desc_t src1_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_binary_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src0_desc, const_dnnl_memory_desc_t src1_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr)
+     * }
      */
     public static FunctionDescriptor dnnl_binary_primitive_desc_create$descriptor() {
         return dnnl_binary_primitive_desc_create.DESC;
@@ -17467,7 +21995,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_binary_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src0_desc, const_dnnl_memory_desc_t src1_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_binary_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src0_desc, const_dnnl_memory_desc_t src1_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_binary_primitive_desc_create}
      */
@@ -17478,7 +22008,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_binary_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src0_desc, const_dnnl_memory_desc_t src1_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_binary_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src0_desc, const_dnnl_memory_desc_t src1_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_binary_primitive_desc_create}
      */
@@ -17487,7 +22019,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_binary_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src0_desc, const_dnnl_memory_desc_t src1_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_binary_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src0_desc, const_dnnl_memory_desc_t src1_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_binary_primitive_desc_create}
      */
@@ -17511,7 +22045,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_convolution_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t dilates, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_convolution_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t dilates, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr)
+     * }
      */
     public static FunctionDescriptor dnnl_convolution_forward_primitive_desc_create$descriptor() {
         return dnnl_convolution_forward_primitive_desc_create.DESC;
@@ -17520,7 +22056,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_convolution_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t dilates, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_convolution_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t dilates, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_convolution_forward_primitive_desc_create}
      */
@@ -17531,7 +22069,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_convolution_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t dilates, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_convolution_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t dilates, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_convolution_forward_primitive_desc_create}
      */
@@ -17540,7 +22080,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_convolution_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t dilates, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_convolution_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t dilates, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_convolution_forward_primitive_desc_create}
      */
@@ -17564,7 +22106,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_deconvolution_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t dilates, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_deconvolution_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t dilates, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr)
+     * }
      */
     public static FunctionDescriptor dnnl_deconvolution_forward_primitive_desc_create$descriptor() {
         return dnnl_deconvolution_forward_primitive_desc_create.DESC;
@@ -17573,7 +22117,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_deconvolution_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t dilates, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_deconvolution_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t dilates, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_deconvolution_forward_primitive_desc_create}
      */
@@ -17584,7 +22130,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_deconvolution_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t dilates, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_deconvolution_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t dilates, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_deconvolution_forward_primitive_desc_create}
      */
@@ -17593,7 +22141,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_deconvolution_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t dilates, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_deconvolution_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t dilates, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_deconvolution_forward_primitive_desc_create}
      */
@@ -17617,7 +22167,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_eltwise_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float alpha, float beta, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_eltwise_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float alpha, float beta, const_dnnl_primitive_attr_t attr)
+     * }
      */
     public static FunctionDescriptor dnnl_eltwise_forward_primitive_desc_create$descriptor() {
         return dnnl_eltwise_forward_primitive_desc_create.DESC;
@@ -17626,7 +22178,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_eltwise_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float alpha, float beta, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_eltwise_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float alpha, float beta, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_eltwise_forward_primitive_desc_create}
      */
@@ -17637,7 +22191,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_eltwise_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float alpha, float beta, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_eltwise_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float alpha, float beta, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_eltwise_forward_primitive_desc_create}
      */
@@ -17646,7 +22202,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_eltwise_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float alpha, float beta, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_eltwise_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float alpha, float beta, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_eltwise_forward_primitive_desc_create}
      */
@@ -17670,7 +22228,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_softmax_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, int softmax_axis, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_softmax_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, int softmax_axis, const_dnnl_primitive_attr_t attr)
+     * }
      */
     public static FunctionDescriptor dnnl_softmax_forward_primitive_desc_create$descriptor() {
         return dnnl_softmax_forward_primitive_desc_create.DESC;
@@ -17679,7 +22239,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_softmax_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, int softmax_axis, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_softmax_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, int softmax_axis, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_softmax_forward_primitive_desc_create}
      */
@@ -17690,7 +22252,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_softmax_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, int softmax_axis, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_softmax_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, int softmax_axis, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_softmax_forward_primitive_desc_create}
      */
@@ -17699,7 +22263,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_softmax_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, int softmax_axis, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_softmax_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, int softmax_axis, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_softmax_forward_primitive_desc_create}
      */
@@ -17723,7 +22289,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_pooling_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t kernel, const dnnl_dims_t dilation, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_pooling_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t kernel, const dnnl_dims_t dilation, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr)
+     * }
      */
     public static FunctionDescriptor dnnl_pooling_forward_primitive_desc_create$descriptor() {
         return dnnl_pooling_forward_primitive_desc_create.DESC;
@@ -17732,7 +22300,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_pooling_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t kernel, const dnnl_dims_t dilation, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_pooling_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t kernel, const dnnl_dims_t dilation, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_pooling_forward_primitive_desc_create}
      */
@@ -17743,7 +22313,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_pooling_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t kernel, const dnnl_dims_t dilation, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_pooling_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t kernel, const dnnl_dims_t dilation, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_pooling_forward_primitive_desc_create}
      */
@@ -17752,7 +22324,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_pooling_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t kernel, const dnnl_dims_t dilation, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_pooling_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, const dnnl_dims_t strides, const dnnl_dims_t kernel, const dnnl_dims_t dilation, const dnnl_dims_t padding_l, const dnnl_dims_t padding_r, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_pooling_forward_primitive_desc_create}
      */
@@ -17776,7 +22350,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_prelu_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_prelu_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr)
+     * }
      */
     public static FunctionDescriptor dnnl_prelu_forward_primitive_desc_create$descriptor() {
         return dnnl_prelu_forward_primitive_desc_create.DESC;
@@ -17785,7 +22361,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_prelu_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_prelu_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_prelu_forward_primitive_desc_create}
      */
@@ -17796,7 +22374,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_prelu_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_prelu_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_prelu_forward_primitive_desc_create}
      */
@@ -17805,7 +22385,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_prelu_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_prelu_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_prelu_forward_primitive_desc_create}
      */
@@ -17829,7 +22411,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_batch_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_batch_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr)
+     * }
      */
     public static FunctionDescriptor dnnl_batch_normalization_forward_primitive_desc_create$descriptor() {
         return dnnl_batch_normalization_forward_primitive_desc_create.DESC;
@@ -17838,7 +22422,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_batch_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_batch_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_batch_normalization_forward_primitive_desc_create}
      */
@@ -17849,7 +22435,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_batch_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_batch_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_batch_normalization_forward_primitive_desc_create}
      */
@@ -17858,7 +22446,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_batch_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_batch_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_batch_normalization_forward_primitive_desc_create}
      */
@@ -17882,7 +22472,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_group_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, dnnl_dim_t groups, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_group_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, dnnl_dim_t groups, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr)
+     * }
      */
     public static FunctionDescriptor dnnl_group_normalization_forward_primitive_desc_create$descriptor() {
         return dnnl_group_normalization_forward_primitive_desc_create.DESC;
@@ -17891,7 +22483,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_group_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, dnnl_dim_t groups, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_group_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, dnnl_dim_t groups, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_group_normalization_forward_primitive_desc_create}
      */
@@ -17902,7 +22496,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_group_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, dnnl_dim_t groups, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_group_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, dnnl_dim_t groups, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_group_normalization_forward_primitive_desc_create}
      */
@@ -17911,7 +22507,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_group_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, dnnl_dim_t groups, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_group_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, dnnl_dim_t groups, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_group_normalization_forward_primitive_desc_create}
      */
@@ -17935,7 +22533,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_layer_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_memory_desc_t stat_desc, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_layer_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_memory_desc_t stat_desc, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr)
+     * }
      */
     public static FunctionDescriptor dnnl_layer_normalization_forward_primitive_desc_create$descriptor() {
         return dnnl_layer_normalization_forward_primitive_desc_create.DESC;
@@ -17944,7 +22544,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_layer_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_memory_desc_t stat_desc, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_layer_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_memory_desc_t stat_desc, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_layer_normalization_forward_primitive_desc_create}
      */
@@ -17955,7 +22557,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_layer_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_memory_desc_t stat_desc, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_layer_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_memory_desc_t stat_desc, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_layer_normalization_forward_primitive_desc_create}
      */
@@ -17964,7 +22568,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_layer_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_memory_desc_t stat_desc, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_layer_normalization_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_memory_desc_t stat_desc, float epsilon, unsigned flags, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_layer_normalization_forward_primitive_desc_create}
      */
@@ -17988,7 +22594,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_inner_product_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_inner_product_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr)
+     * }
      */
     public static FunctionDescriptor dnnl_inner_product_forward_primitive_desc_create$descriptor() {
         return dnnl_inner_product_forward_primitive_desc_create.DESC;
@@ -17997,7 +22605,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_inner_product_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_inner_product_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_inner_product_forward_primitive_desc_create}
      */
@@ -18008,7 +22618,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_inner_product_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_inner_product_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_inner_product_forward_primitive_desc_create}
      */
@@ -18017,7 +22629,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_inner_product_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_inner_product_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_inner_product_forward_primitive_desc_create}
      */
@@ -18041,7 +22655,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_lstm_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t src_iter_c_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t weights_peephole_desc, const_dnnl_memory_desc_t weights_projection_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, const_dnnl_memory_desc_t dst_iter_c_desc, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_lstm_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t src_iter_c_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t weights_peephole_desc, const_dnnl_memory_desc_t weights_projection_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, const_dnnl_memory_desc_t dst_iter_c_desc, unsigned flags, const_dnnl_primitive_attr_t attr)
+     * }
      */
     public static FunctionDescriptor dnnl_lstm_forward_primitive_desc_create$descriptor() {
         return dnnl_lstm_forward_primitive_desc_create.DESC;
@@ -18050,7 +22666,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_lstm_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t src_iter_c_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t weights_peephole_desc, const_dnnl_memory_desc_t weights_projection_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, const_dnnl_memory_desc_t dst_iter_c_desc, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_lstm_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t src_iter_c_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t weights_peephole_desc, const_dnnl_memory_desc_t weights_projection_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, const_dnnl_memory_desc_t dst_iter_c_desc, unsigned flags, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_lstm_forward_primitive_desc_create}
      */
@@ -18061,7 +22679,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_lstm_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t src_iter_c_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t weights_peephole_desc, const_dnnl_memory_desc_t weights_projection_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, const_dnnl_memory_desc_t dst_iter_c_desc, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_lstm_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t src_iter_c_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t weights_peephole_desc, const_dnnl_memory_desc_t weights_projection_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, const_dnnl_memory_desc_t dst_iter_c_desc, unsigned flags, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_lstm_forward_primitive_desc_create}
      */
@@ -18070,7 +22690,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_lstm_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t src_iter_c_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t weights_peephole_desc, const_dnnl_memory_desc_t weights_projection_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, const_dnnl_memory_desc_t dst_iter_c_desc, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_lstm_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t src_iter_c_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t weights_peephole_desc, const_dnnl_memory_desc_t weights_projection_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, const_dnnl_memory_desc_t dst_iter_c_desc, unsigned flags, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_lstm_forward_primitive_desc_create}
      */
@@ -18094,7 +22716,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_gru_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_gru_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, unsigned flags, const_dnnl_primitive_attr_t attr)
+     * }
      */
     public static FunctionDescriptor dnnl_gru_forward_primitive_desc_create$descriptor() {
         return dnnl_gru_forward_primitive_desc_create.DESC;
@@ -18103,7 +22727,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_gru_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_gru_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, unsigned flags, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_gru_forward_primitive_desc_create}
      */
@@ -18114,7 +22740,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_gru_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_gru_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, unsigned flags, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_gru_forward_primitive_desc_create}
      */
@@ -18123,7 +22751,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_gru_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_gru_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, unsigned flags, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_gru_forward_primitive_desc_create}
      */
@@ -18147,7 +22777,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_lbr_gru_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_lbr_gru_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, unsigned flags, const_dnnl_primitive_attr_t attr)
+     * }
      */
     public static FunctionDescriptor dnnl_lbr_gru_forward_primitive_desc_create$descriptor() {
         return dnnl_lbr_gru_forward_primitive_desc_create.DESC;
@@ -18156,7 +22788,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_lbr_gru_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_lbr_gru_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, unsigned flags, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_lbr_gru_forward_primitive_desc_create}
      */
@@ -18167,7 +22801,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_lbr_gru_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_lbr_gru_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, unsigned flags, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_lbr_gru_forward_primitive_desc_create}
      */
@@ -18176,7 +22812,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_lbr_gru_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, unsigned flags, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_lbr_gru_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, unsigned flags, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_lbr_gru_forward_primitive_desc_create}
      */
@@ -18200,7 +22838,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_matmul_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_matmul_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr)
+     * }
      */
     public static FunctionDescriptor dnnl_matmul_primitive_desc_create$descriptor() {
         return dnnl_matmul_primitive_desc_create.DESC;
@@ -18209,7 +22849,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_matmul_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_matmul_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_matmul_primitive_desc_create}
      */
@@ -18220,7 +22862,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_matmul_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_matmul_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_matmul_primitive_desc_create}
      */
@@ -18229,7 +22873,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_matmul_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_matmul_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t weights_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_desc, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_matmul_primitive_desc_create}
      */
@@ -18253,7 +22899,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_reduction_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float p, float eps, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_reduction_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float p, float eps, const_dnnl_primitive_attr_t attr)
+     * }
      */
     public static FunctionDescriptor dnnl_reduction_primitive_desc_create$descriptor() {
         return dnnl_reduction_primitive_desc_create.DESC;
@@ -18262,7 +22910,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_reduction_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float p, float eps, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_reduction_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float p, float eps, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_reduction_primitive_desc_create}
      */
@@ -18273,7 +22923,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_reduction_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float p, float eps, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_reduction_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float p, float eps, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_reduction_primitive_desc_create}
      */
@@ -18282,7 +22934,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_reduction_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float p, float eps, const_dnnl_primitive_attr_t attr) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_reduction_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_alg_kind_t alg_kind, const_dnnl_memory_desc_t src_desc, const_dnnl_memory_desc_t dst_desc, float p, float eps, const_dnnl_primitive_attr_t attr)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_reduction_primitive_desc_create}
      */
@@ -18306,7 +22960,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_get_primitive_cache_capacity(int *capacity) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_get_primitive_cache_capacity(int *capacity)
+     * }
      */
     public static FunctionDescriptor dnnl_get_primitive_cache_capacity$descriptor() {
         return dnnl_get_primitive_cache_capacity.DESC;
@@ -18315,7 +22971,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_get_primitive_cache_capacity(int *capacity) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_get_primitive_cache_capacity(int *capacity)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_get_primitive_cache_capacity}
      */
@@ -18326,7 +22984,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_get_primitive_cache_capacity(int *capacity) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_get_primitive_cache_capacity(int *capacity)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_get_primitive_cache_capacity}
      */
@@ -18335,7 +22995,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_get_primitive_cache_capacity(int *capacity) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_get_primitive_cache_capacity(int *capacity)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_get_primitive_cache_capacity}
      */
@@ -18359,7 +23021,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_set_primitive_cache_capacity(int capacity) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_set_primitive_cache_capacity(int capacity)
+     * }
      */
     public static FunctionDescriptor dnnl_set_primitive_cache_capacity$descriptor() {
         return dnnl_set_primitive_cache_capacity.DESC;
@@ -18368,7 +23032,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_set_primitive_cache_capacity(int capacity) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_set_primitive_cache_capacity(int capacity)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_set_primitive_cache_capacity}
      */
@@ -18379,7 +23045,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_set_primitive_cache_capacity(int capacity) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_set_primitive_cache_capacity(int capacity)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_set_primitive_cache_capacity}
      */
@@ -18388,7 +23056,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_set_primitive_cache_capacity(int capacity) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_set_primitive_cache_capacity(int capacity)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_set_primitive_cache_capacity}
      */
@@ -18412,7 +23082,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_set_max_cpu_isa(dnnl_cpu_isa_t isa) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_set_max_cpu_isa(dnnl_cpu_isa_t isa)
+     * }
      */
     public static FunctionDescriptor dnnl_set_max_cpu_isa$descriptor() {
         return dnnl_set_max_cpu_isa.DESC;
@@ -18421,7 +23093,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_set_max_cpu_isa(dnnl_cpu_isa_t isa) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_set_max_cpu_isa(dnnl_cpu_isa_t isa)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_set_max_cpu_isa}
      */
@@ -18432,7 +23106,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_set_max_cpu_isa(dnnl_cpu_isa_t isa) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_set_max_cpu_isa(dnnl_cpu_isa_t isa)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_set_max_cpu_isa}
      */
@@ -18441,7 +23117,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_status_t DNNL_API dnnl_set_max_cpu_isa(dnnl_cpu_isa_t isa) }
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_set_max_cpu_isa(dnnl_cpu_isa_t isa)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_set_max_cpu_isa}
      */
@@ -18465,7 +23143,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : dnnl_cpu_isa_t DNNL_API dnnl_get_effective_cpu_isa(void) }
+     * {@snippet lang=c :
+     * dnnl_cpu_isa_t DNNL_API dnnl_get_effective_cpu_isa(void)
+     * }
      */
     public static FunctionDescriptor dnnl_get_effective_cpu_isa$descriptor() {
         return dnnl_get_effective_cpu_isa.DESC;
@@ -18474,7 +23154,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : dnnl_cpu_isa_t DNNL_API dnnl_get_effective_cpu_isa(void) }
+     * {@snippet lang=c :
+     * dnnl_cpu_isa_t DNNL_API dnnl_get_effective_cpu_isa(void)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_get_effective_cpu_isa}
      */
@@ -18485,7 +23167,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : dnnl_cpu_isa_t DNNL_API dnnl_get_effective_cpu_isa(void) }
+     * {@snippet lang=c :
+     * dnnl_cpu_isa_t DNNL_API dnnl_get_effective_cpu_isa(void)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_get_effective_cpu_isa}
      */
@@ -18494,7 +23178,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : dnnl_cpu_isa_t DNNL_API dnnl_get_effective_cpu_isa(void) }
+     * {@snippet lang=c :
+     * dnnl_cpu_isa_t DNNL_API dnnl_get_effective_cpu_isa(void)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_get_effective_cpu_isa}
      */
@@ -18518,7 +23204,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_status2str(dnnl_status_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_status2str(dnnl_status_t v)
+     * }
      */
     public static FunctionDescriptor dnnl_status2str$descriptor() {
         return dnnl_status2str.DESC;
@@ -18527,7 +23215,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_status2str(dnnl_status_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_status2str(dnnl_status_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_status2str}
      */
@@ -18538,7 +23228,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_status2str(dnnl_status_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_status2str(dnnl_status_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_status2str}
      */
@@ -18547,7 +23239,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : const char DNNL_API *dnnl_status2str(dnnl_status_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_status2str(dnnl_status_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_status2str}
      */
@@ -18571,7 +23265,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_dt2str(dnnl_data_type_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_dt2str(dnnl_data_type_t v)
+     * }
      */
     public static FunctionDescriptor dnnl_dt2str$descriptor() {
         return dnnl_dt2str.DESC;
@@ -18580,7 +23276,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_dt2str(dnnl_data_type_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_dt2str(dnnl_data_type_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_dt2str}
      */
@@ -18591,7 +23289,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_dt2str(dnnl_data_type_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_dt2str(dnnl_data_type_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_dt2str}
      */
@@ -18600,7 +23300,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : const char DNNL_API *dnnl_dt2str(dnnl_data_type_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_dt2str(dnnl_data_type_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_dt2str}
      */
@@ -18624,7 +23326,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_fpmath_mode2str(dnnl_fpmath_mode_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_fpmath_mode2str(dnnl_fpmath_mode_t v)
+     * }
      */
     public static FunctionDescriptor dnnl_fpmath_mode2str$descriptor() {
         return dnnl_fpmath_mode2str.DESC;
@@ -18633,7 +23337,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_fpmath_mode2str(dnnl_fpmath_mode_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_fpmath_mode2str(dnnl_fpmath_mode_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_fpmath_mode2str}
      */
@@ -18644,7 +23350,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_fpmath_mode2str(dnnl_fpmath_mode_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_fpmath_mode2str(dnnl_fpmath_mode_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_fpmath_mode2str}
      */
@@ -18653,7 +23361,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : const char DNNL_API *dnnl_fpmath_mode2str(dnnl_fpmath_mode_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_fpmath_mode2str(dnnl_fpmath_mode_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_fpmath_mode2str}
      */
@@ -18677,7 +23387,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_engine_kind2str(dnnl_engine_kind_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_engine_kind2str(dnnl_engine_kind_t v)
+     * }
      */
     public static FunctionDescriptor dnnl_engine_kind2str$descriptor() {
         return dnnl_engine_kind2str.DESC;
@@ -18686,7 +23398,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_engine_kind2str(dnnl_engine_kind_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_engine_kind2str(dnnl_engine_kind_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_engine_kind2str}
      */
@@ -18697,7 +23411,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_engine_kind2str(dnnl_engine_kind_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_engine_kind2str(dnnl_engine_kind_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_engine_kind2str}
      */
@@ -18706,7 +23422,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : const char DNNL_API *dnnl_engine_kind2str(dnnl_engine_kind_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_engine_kind2str(dnnl_engine_kind_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_engine_kind2str}
      */
@@ -18730,7 +23448,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_fmt_tag2str(dnnl_format_tag_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_fmt_tag2str(dnnl_format_tag_t v)
+     * }
      */
     public static FunctionDescriptor dnnl_fmt_tag2str$descriptor() {
         return dnnl_fmt_tag2str.DESC;
@@ -18739,7 +23459,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_fmt_tag2str(dnnl_format_tag_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_fmt_tag2str(dnnl_format_tag_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_fmt_tag2str}
      */
@@ -18750,7 +23472,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_fmt_tag2str(dnnl_format_tag_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_fmt_tag2str(dnnl_format_tag_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_fmt_tag2str}
      */
@@ -18759,7 +23483,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : const char DNNL_API *dnnl_fmt_tag2str(dnnl_format_tag_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_fmt_tag2str(dnnl_format_tag_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_fmt_tag2str}
      */
@@ -18783,7 +23509,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_prop_kind2str(dnnl_prop_kind_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_prop_kind2str(dnnl_prop_kind_t v)
+     * }
      */
     public static FunctionDescriptor dnnl_prop_kind2str$descriptor() {
         return dnnl_prop_kind2str.DESC;
@@ -18792,7 +23520,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_prop_kind2str(dnnl_prop_kind_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_prop_kind2str(dnnl_prop_kind_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_prop_kind2str}
      */
@@ -18803,7 +23533,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_prop_kind2str(dnnl_prop_kind_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_prop_kind2str(dnnl_prop_kind_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_prop_kind2str}
      */
@@ -18812,7 +23544,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : const char DNNL_API *dnnl_prop_kind2str(dnnl_prop_kind_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_prop_kind2str(dnnl_prop_kind_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_prop_kind2str}
      */
@@ -18836,7 +23570,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_prim_kind2str(dnnl_primitive_kind_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_prim_kind2str(dnnl_primitive_kind_t v)
+     * }
      */
     public static FunctionDescriptor dnnl_prim_kind2str$descriptor() {
         return dnnl_prim_kind2str.DESC;
@@ -18845,7 +23581,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_prim_kind2str(dnnl_primitive_kind_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_prim_kind2str(dnnl_primitive_kind_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_prim_kind2str}
      */
@@ -18856,7 +23594,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_prim_kind2str(dnnl_primitive_kind_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_prim_kind2str(dnnl_primitive_kind_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_prim_kind2str}
      */
@@ -18865,7 +23605,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : const char DNNL_API *dnnl_prim_kind2str(dnnl_primitive_kind_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_prim_kind2str(dnnl_primitive_kind_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_prim_kind2str}
      */
@@ -18889,7 +23631,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_alg_kind2str(dnnl_alg_kind_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_alg_kind2str(dnnl_alg_kind_t v)
+     * }
      */
     public static FunctionDescriptor dnnl_alg_kind2str$descriptor() {
         return dnnl_alg_kind2str.DESC;
@@ -18898,7 +23642,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_alg_kind2str(dnnl_alg_kind_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_alg_kind2str(dnnl_alg_kind_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_alg_kind2str}
      */
@@ -18909,7 +23655,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_alg_kind2str(dnnl_alg_kind_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_alg_kind2str(dnnl_alg_kind_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_alg_kind2str}
      */
@@ -18918,7 +23666,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : const char DNNL_API *dnnl_alg_kind2str(dnnl_alg_kind_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_alg_kind2str(dnnl_alg_kind_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_alg_kind2str}
      */
@@ -18942,7 +23692,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_rnn_flags2str(dnnl_rnn_flags_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_rnn_flags2str(dnnl_rnn_flags_t v)
+     * }
      */
     public static FunctionDescriptor dnnl_rnn_flags2str$descriptor() {
         return dnnl_rnn_flags2str.DESC;
@@ -18951,7 +23703,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_rnn_flags2str(dnnl_rnn_flags_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_rnn_flags2str(dnnl_rnn_flags_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_rnn_flags2str}
      */
@@ -18962,7 +23716,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_rnn_flags2str(dnnl_rnn_flags_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_rnn_flags2str(dnnl_rnn_flags_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_rnn_flags2str}
      */
@@ -18971,7 +23727,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : const char DNNL_API *dnnl_rnn_flags2str(dnnl_rnn_flags_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_rnn_flags2str(dnnl_rnn_flags_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_rnn_flags2str}
      */
@@ -18995,7 +23753,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_rnn_direction2str(dnnl_rnn_direction_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_rnn_direction2str(dnnl_rnn_direction_t v)
+     * }
      */
     public static FunctionDescriptor dnnl_rnn_direction2str$descriptor() {
         return dnnl_rnn_direction2str.DESC;
@@ -19004,7 +23764,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_rnn_direction2str(dnnl_rnn_direction_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_rnn_direction2str(dnnl_rnn_direction_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_rnn_direction2str}
      */
@@ -19015,7 +23777,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_rnn_direction2str(dnnl_rnn_direction_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_rnn_direction2str(dnnl_rnn_direction_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_rnn_direction2str}
      */
@@ -19024,7 +23788,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : const char DNNL_API *dnnl_rnn_direction2str(dnnl_rnn_direction_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_rnn_direction2str(dnnl_rnn_direction_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_rnn_direction2str}
      */
@@ -19048,7 +23814,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_scratchpad_mode2str(dnnl_scratchpad_mode_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_scratchpad_mode2str(dnnl_scratchpad_mode_t v)
+     * }
      */
     public static FunctionDescriptor dnnl_scratchpad_mode2str$descriptor() {
         return dnnl_scratchpad_mode2str.DESC;
@@ -19057,7 +23825,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_scratchpad_mode2str(dnnl_scratchpad_mode_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_scratchpad_mode2str(dnnl_scratchpad_mode_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_scratchpad_mode2str}
      */
@@ -19068,7 +23838,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_scratchpad_mode2str(dnnl_scratchpad_mode_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_scratchpad_mode2str(dnnl_scratchpad_mode_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_scratchpad_mode2str}
      */
@@ -19077,7 +23849,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : const char DNNL_API *dnnl_scratchpad_mode2str(dnnl_scratchpad_mode_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_scratchpad_mode2str(dnnl_scratchpad_mode_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_scratchpad_mode2str}
      */
@@ -19101,7 +23875,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_cpu_isa2str(dnnl_cpu_isa_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_cpu_isa2str(dnnl_cpu_isa_t v)
+     * }
      */
     public static FunctionDescriptor dnnl_cpu_isa2str$descriptor() {
         return dnnl_cpu_isa2str.DESC;
@@ -19110,7 +23886,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_cpu_isa2str(dnnl_cpu_isa_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_cpu_isa2str(dnnl_cpu_isa_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_cpu_isa2str}
      */
@@ -19121,7 +23899,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_cpu_isa2str(dnnl_cpu_isa_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_cpu_isa2str(dnnl_cpu_isa_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_cpu_isa2str}
      */
@@ -19130,7 +23910,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : const char DNNL_API *dnnl_cpu_isa2str(dnnl_cpu_isa_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_cpu_isa2str(dnnl_cpu_isa_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_cpu_isa2str}
      */
@@ -19154,7 +23936,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_runtime2str(unsigned v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_runtime2str(unsigned v)
+     * }
      */
     public static FunctionDescriptor dnnl_runtime2str$descriptor() {
         return dnnl_runtime2str.DESC;
@@ -19163,7 +23947,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_runtime2str(unsigned v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_runtime2str(unsigned v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_runtime2str}
      */
@@ -19174,7 +23960,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_runtime2str(unsigned v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_runtime2str(unsigned v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_runtime2str}
      */
@@ -19183,7 +23971,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : const char DNNL_API *dnnl_runtime2str(unsigned v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_runtime2str(unsigned v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_runtime2str}
      */
@@ -19207,7 +23997,9 @@ public final class dnnl_h {
     /**
      * Function descriptor for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_fmt_kind2str(dnnl_format_kind_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_fmt_kind2str(dnnl_format_kind_t v)
+     * }
      */
     public static FunctionDescriptor dnnl_fmt_kind2str$descriptor() {
         return dnnl_fmt_kind2str.DESC;
@@ -19216,7 +24008,9 @@ public final class dnnl_h {
     /**
      * Downcall method handle for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_fmt_kind2str(dnnl_format_kind_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_fmt_kind2str(dnnl_format_kind_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_fmt_kind2str}
      */
@@ -19227,7 +24021,9 @@ public final class dnnl_h {
     /**
      * Address for:
      *
-     * {@snippet lang=c : const char DNNL_API *dnnl_fmt_kind2str(dnnl_format_kind_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_fmt_kind2str(dnnl_format_kind_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_fmt_kind2str}
      */
@@ -19236,7 +24032,9 @@ public final class dnnl_h {
     }
 
     /**
-     * {@snippet lang=c : const char DNNL_API *dnnl_fmt_kind2str(dnnl_format_kind_t v) }
+     * {@snippet lang=c :
+     * const char DNNL_API *dnnl_fmt_kind2str(dnnl_format_kind_t v)
+     * }
      *
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_fmt_kind2str}
      */

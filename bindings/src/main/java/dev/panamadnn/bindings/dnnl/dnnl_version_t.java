@@ -9,7 +9,9 @@ import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
- * {@snippet lang=c : struct { int major; int minor; int patch; const char *hash; unsigned cpu_runtime; unsigned gpu_runtime; } }
+ * {@snippet lang=c :
+ * struct { int major; int minor; int patch; const char *hash; unsigned cpu_runtime; unsigned gpu_runtime; }
+ * }
  */
 @SuppressWarnings("restricted")
 public class dnnl_version_t {
@@ -39,7 +41,9 @@ public class dnnl_version_t {
     /**
      * Layout for field:
      *
-     * {@snippet lang=c : int major }
+     * {@snippet lang=c :
+     * int major
+     * }
      */
     public static final ValueLayout.OfInt major$layout() {
         return major$LAYOUT;
@@ -50,7 +54,9 @@ public class dnnl_version_t {
     /**
      * Offset for field:
      *
-     * {@snippet lang=c : int major }
+     * {@snippet lang=c :
+     * int major
+     * }
      */
     public static final long major$offset() {
         return major$OFFSET;
@@ -59,7 +65,9 @@ public class dnnl_version_t {
     /**
      * Getter for field:
      *
-     * {@snippet lang=c : int major }
+     * {@snippet lang=c :
+     * int major
+     * }
      */
     public static int major(MemorySegment struct) {
         return struct.get(major$LAYOUT, major$OFFSET);
@@ -68,7 +76,9 @@ public class dnnl_version_t {
     /**
      * Setter for field:
      *
-     * {@snippet lang=c : int major }
+     * {@snippet lang=c :
+     * int major
+     * }
      */
     public static void major(MemorySegment struct, int fieldValue) {
         struct.set(major$LAYOUT, major$OFFSET, fieldValue);
@@ -79,7 +89,9 @@ public class dnnl_version_t {
     /**
      * Layout for field:
      *
-     * {@snippet lang=c : int minor }
+     * {@snippet lang=c :
+     * int minor
+     * }
      */
     public static final ValueLayout.OfInt minor$layout() {
         return minor$LAYOUT;
@@ -90,7 +102,9 @@ public class dnnl_version_t {
     /**
      * Offset for field:
      *
-     * {@snippet lang=c : int minor }
+     * {@snippet lang=c :
+     * int minor
+     * }
      */
     public static final long minor$offset() {
         return minor$OFFSET;
@@ -99,7 +113,9 @@ public class dnnl_version_t {
     /**
      * Getter for field:
      *
-     * {@snippet lang=c : int minor }
+     * {@snippet lang=c :
+     * int minor
+     * }
      */
     public static int minor(MemorySegment struct) {
         return struct.get(minor$LAYOUT, minor$OFFSET);
@@ -108,7 +124,9 @@ public class dnnl_version_t {
     /**
      * Setter for field:
      *
-     * {@snippet lang=c : int minor }
+     * {@snippet lang=c :
+     * int minor
+     * }
      */
     public static void minor(MemorySegment struct, int fieldValue) {
         struct.set(minor$LAYOUT, minor$OFFSET, fieldValue);
@@ -119,7 +137,9 @@ public class dnnl_version_t {
     /**
      * Layout for field:
      *
-     * {@snippet lang=c : int patch }
+     * {@snippet lang=c :
+     * int patch
+     * }
      */
     public static final ValueLayout.OfInt patch$layout() {
         return patch$LAYOUT;
@@ -130,7 +150,9 @@ public class dnnl_version_t {
     /**
      * Offset for field:
      *
-     * {@snippet lang=c : int patch }
+     * {@snippet lang=c :
+     * int patch
+     * }
      */
     public static final long patch$offset() {
         return patch$OFFSET;
@@ -139,7 +161,9 @@ public class dnnl_version_t {
     /**
      * Getter for field:
      *
-     * {@snippet lang=c : int patch }
+     * {@snippet lang=c :
+     * int patch
+     * }
      */
     public static int patch(MemorySegment struct) {
         return struct.get(patch$LAYOUT, patch$OFFSET);
@@ -148,7 +172,9 @@ public class dnnl_version_t {
     /**
      * Setter for field:
      *
-     * {@snippet lang=c : int patch }
+     * {@snippet lang=c :
+     * int patch
+     * }
      */
     public static void patch(MemorySegment struct, int fieldValue) {
         struct.set(patch$LAYOUT, patch$OFFSET, fieldValue);
@@ -159,7 +185,9 @@ public class dnnl_version_t {
     /**
      * Layout for field:
      *
-     * {@snippet lang=c : const char *hash }
+     * {@snippet lang=c :
+     * const char *hash
+     * }
      */
     public static final AddressLayout hash$layout() {
         return hash$LAYOUT;
@@ -170,7 +198,9 @@ public class dnnl_version_t {
     /**
      * Offset for field:
      *
-     * {@snippet lang=c : const char *hash }
+     * {@snippet lang=c :
+     * const char *hash
+     * }
      */
     public static final long hash$offset() {
         return hash$OFFSET;
@@ -179,7 +209,9 @@ public class dnnl_version_t {
     /**
      * Getter for field:
      *
-     * {@snippet lang=c : const char *hash }
+     * {@snippet lang=c :
+     * const char *hash
+     * }
      */
     public static MemorySegment hash(MemorySegment struct) {
         return struct.get(hash$LAYOUT, hash$OFFSET);
@@ -188,7 +220,9 @@ public class dnnl_version_t {
     /**
      * Setter for field:
      *
-     * {@snippet lang=c : const char *hash }
+     * {@snippet lang=c :
+     * const char *hash
+     * }
      */
     public static void hash(MemorySegment struct, MemorySegment fieldValue) {
         struct.set(hash$LAYOUT, hash$OFFSET, fieldValue);
@@ -199,7 +233,9 @@ public class dnnl_version_t {
     /**
      * Layout for field:
      *
-     * {@snippet lang=c : unsigned cpu_runtime }
+     * {@snippet lang=c :
+     * unsigned cpu_runtime
+     * }
      */
     public static final ValueLayout.OfInt cpu_runtime$layout() {
         return cpu_runtime$LAYOUT;
@@ -210,7 +246,9 @@ public class dnnl_version_t {
     /**
      * Offset for field:
      *
-     * {@snippet lang=c : unsigned cpu_runtime }
+     * {@snippet lang=c :
+     * unsigned cpu_runtime
+     * }
      */
     public static final long cpu_runtime$offset() {
         return cpu_runtime$OFFSET;
@@ -219,7 +257,9 @@ public class dnnl_version_t {
     /**
      * Getter for field:
      *
-     * {@snippet lang=c : unsigned cpu_runtime }
+     * {@snippet lang=c :
+     * unsigned cpu_runtime
+     * }
      */
     public static int cpu_runtime(MemorySegment struct) {
         return struct.get(cpu_runtime$LAYOUT, cpu_runtime$OFFSET);
@@ -228,7 +268,9 @@ public class dnnl_version_t {
     /**
      * Setter for field:
      *
-     * {@snippet lang=c : unsigned cpu_runtime }
+     * {@snippet lang=c :
+     * unsigned cpu_runtime
+     * }
      */
     public static void cpu_runtime(MemorySegment struct, int fieldValue) {
         struct.set(cpu_runtime$LAYOUT, cpu_runtime$OFFSET, fieldValue);
@@ -239,7 +281,9 @@ public class dnnl_version_t {
     /**
      * Layout for field:
      *
-     * {@snippet lang=c : unsigned gpu_runtime }
+     * {@snippet lang=c :
+     * unsigned gpu_runtime
+     * }
      */
     public static final ValueLayout.OfInt gpu_runtime$layout() {
         return gpu_runtime$LAYOUT;
@@ -250,7 +294,9 @@ public class dnnl_version_t {
     /**
      * Offset for field:
      *
-     * {@snippet lang=c : unsigned gpu_runtime }
+     * {@snippet lang=c :
+     * unsigned gpu_runtime
+     * }
      */
     public static final long gpu_runtime$offset() {
         return gpu_runtime$OFFSET;
@@ -259,7 +305,9 @@ public class dnnl_version_t {
     /**
      * Getter for field:
      *
-     * {@snippet lang=c : unsigned gpu_runtime }
+     * {@snippet lang=c :
+     * unsigned gpu_runtime
+     * }
      */
     public static int gpu_runtime(MemorySegment struct) {
         return struct.get(gpu_runtime$LAYOUT, gpu_runtime$OFFSET);
@@ -268,7 +316,9 @@ public class dnnl_version_t {
     /**
      * Setter for field:
      *
-     * {@snippet lang=c : unsigned gpu_runtime }
+     * {@snippet lang=c :
+     * unsigned gpu_runtime
+     * }
      */
     public static void gpu_runtime(MemorySegment struct, int fieldValue) {
         struct.set(gpu_runtime$LAYOUT, gpu_runtime$OFFSET, fieldValue);

@@ -62,10 +62,11 @@ final class JavaWriter {
         return this;
     }
 
+    /** A Javadoc comment; an argument with line breaks (a {@link #snippet}) becomes several lines. */
     JavaWriter javadoc(String... lines) {
         line("/**");
-        for (String l : lines) {
-            line(l.isEmpty() ? " *" : " * " + l);
+        for (String arg : lines) {
+            for (String l : arg.split("\n", -1)) line(l.isEmpty() ? " *" : " * " + l);
         }
         return line(" */");
     }
@@ -75,8 +76,12 @@ final class JavaWriter {
         return summary == null ? javadoc(snippet(cText)) : javadoc(summary, "", snippet(cText));
     }
 
+    /**
+     * The C text as an inline snippet, laid out as jextract does: the tag line, the C on its own
+     * line, the closing brace on the next (doclint requires the newline after the colon).
+     */
     static String snippet(String cText) {
-        return "{@snippet lang=c : " + cleanC(cText) + " }";
+        return "{@snippet lang=c :\n" + cleanC(cText) + "\n}";
     }
 
     @Override

@@ -230,8 +230,8 @@ class FixtureBindingsTest {
     void sourcesCarryTheCDeclarationAndAReproducibleHeader() throws Exception {
         Path dir = generated.resolve("fixture/gen");
         String source = Files.readString(dir.resolve("fixture_h.java"));
-        assertTrue(source.contains("{@snippet lang=c : int fx_add_int(int a, int b) }"), "C declaration in Javadoc");
-        assertTrue(source.contains("{@snippet lang=c : #define FX_SHIFT (1 << 20) }"), "macro in Javadoc");
+        assertTrue(source.contains("{@snippet lang=c :\n     * int fx_add_int(int a, int b)\n     * }"), "C declaration in Javadoc");
+        assertTrue(source.contains("{@snippet lang=c :\n     * #define FX_SHIFT (1 << 20)\n     * }"), "macro in Javadoc");
         try (var files = Files.list(dir)) {
             for (Path f : files.toList()) {
                 String text = Files.readString(f, StandardCharsets.UTF_8);
