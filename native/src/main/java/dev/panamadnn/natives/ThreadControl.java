@@ -138,17 +138,14 @@ public final class ThreadControl {
         return LINKER.downcallHandle(addr, fd);
     }
 
-    /**
-     * The pointer layout the generated bindings use for every pointer ({@code C_POINTER}). The FFM linker
-     * generates and caches one stub per distinct descriptor (5-15 ms each in a fresh JVM); with this layout
-     * {@code setenv}'s {@code (char*, char*, int) -> int} shares its stub with {@code dnnl_stream_create}'s.
-     */
-    private static final AddressLayout C_POINTER = ValueLayout.ADDRESS
-            .withTargetLayout(MemoryLayout.sequenceLayout(Long.MAX_VALUE, ValueLayout.JAVA_BYTE));
-
     private static void setenv(String name, String value) {
+        // The pointer layout the generated bindings use for every pointer (their C_POINTER). The FFM linker
+        // generates and caches one stub per distinct descriptor (5-15 ms each in a fresh JVM); with it, setenv's
+        // (char*, char*, int) -> int shares its stub with dnnl_stream_create's. Made here, not in a static field:
+        // withTargetLayout is restricted, and without native access only a configured thread count may reach it.
+        AddressLayout pointer = ValueLayout.ADDRESS.withTargetLayout(MemoryLayout.sequenceLayout(Long.MAX_VALUE, ValueLayout.JAVA_BYTE));
         MethodHandle mh = LINKER.downcallHandle(LINKER.defaultLookup().find("setenv").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, C_POINTER, C_POINTER, ValueLayout.JAVA_INT));
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, pointer, pointer, ValueLayout.JAVA_INT));
         try (Arena tmp = Arena.ofConfined()) {
             int rc = (int) mh.invokeExact(tmp.allocateFrom(name), tmp.allocateFrom(value), 1);
             if (rc != 0) throw new IllegalStateException("setenv(" + name + ") failed with " + rc);
