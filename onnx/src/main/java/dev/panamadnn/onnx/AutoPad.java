@@ -9,6 +9,7 @@ import java.util.List;
  * computed from the input's spatial sizes (which must be fixed): each output size is
  * {@code ceil(in / stride)}, the total padding {@code max(0, (out - 1) * stride + (k - 1) * dilation + 1 - in)},
  * its odd element at the end (SAME_UPPER) or the beginning (SAME_LOWER). NOTSET and VALID are passed on.
+ * Uneven pads (which our pooling lowering does not take) become a Pad before a MaxPool or AveragePool.
  */
 final class AutoPad {
     private AutoPad() {}
@@ -63,15 +64,66 @@ final class AutoPad {
         long[] pads = a.integers("pads", null);
         boolean even = true;
         for (int i = 0; pads != null && i < pads.length / 2; i++) even &= pads[i] == pads[i + pads.length / 2];
+        if (!even && a.integer("ceil_mode", 0) == 0 && n.op.equals("AveragePool")) return avgPoolPadded(n, a, pads);
         if (!n.op.equals("MaxPool") || even || a.integer("ceil_mode", 0) != 0) return n.emit(n.op, a, n.inputs.toArray(String[]::new));
+        long[] full = fullPads(pads);
+        String padded = n.emit("Pad", Attributes.of("mode", "constant"), n.input(0), n.longs("pads", full, full.length),
+                n.scalar("pad_value", Float.NEGATIVE_INFINITY));
+        return n.emit("MaxPool", a.toBuilder().remove("pads").build(), padded);
+    }
+
+    /** [0, 0, begins..., 0, 0, ends...]: ONNX pads of the spatial dims as a Pad's pads of all dims. */
+    private static long[] fullPads(long[] pads) {
         int spatial = pads.length / 2;
-        long[] full = new long[2 * (spatial + 2)];   // [0, 0, begins..., 0, 0, ends...]
+        long[] full = new long[2 * (spatial + 2)];
         for (int i = 0; i < spatial; i++) {
             full[2 + i] = pads[i];
             full[spatial + 4 + i] = pads[spatial + i];
         }
-        String padded = n.emit("Pad", Attributes.of("mode", "constant"), n.input(0), n.longs("pads", full, full.length),
-                n.scalar("pad_value", Float.NEGATIVE_INFINITY));
-        return n.emit("MaxPool", a.toBuilder().remove("pads").build(), padded);
+        return full;
+    }
+
+    /**
+     * An AveragePool (ceil_mode 0) with uneven pads: a Pad with zeros, the AveragePool without pads
+     * (dividing by the window size), then, unless count_include_pad, a Mul by the window size over the
+     * count of input elements in each window (a constant of the output's spatial shape): the average
+     * over the input elements only, as ONNX defines it.
+     */
+    private static String avgPoolPadded(NodeContext n, Attributes a, long[] pads) {
+        Shape x = n.value(0).shape();
+        int spatial = pads.length / 2;
+        long[] kernel = a.integers("kernel_shape"), strides = a.integers("strides", null);
+        long[] in = new long[spatial], out = new long[spatial];
+        for (int i = 0; i < spatial; i++) {
+            if (!x.dim(i + 2).isFixed()) throw n.refuse("uneven pads need fixed spatial sizes, got " + n.value(0));
+            in[i] = x.dim(i + 2).size();
+            long s = strides == null ? 1 : strides[i];
+            out[i] = (in[i] + pads[i] + pads[i + spatial] - kernel[i]) / s + 1;
+        }
+        String padded = n.emit("Pad", Attributes.of("mode", "constant"), n.input(0), n.longs("pads", fullPads(pads), 2 * (spatial + 2)));
+        boolean include = a.integer("count_include_pad", 0) != 0;
+        String pooled = n.emit("AveragePool", a.toBuilder().remove("pads").put("count_include_pad", 1L).build(), padded);
+        if (include) return pooled;
+        int count = 1;
+        for (long o : out) count = Math.multiplyExact(count, Math.toIntExact(o));
+        float[] scale = new float[count];
+        long window = 1;
+        for (long k : kernel) window *= k;
+        for (int flat = 0; flat < count; flat++) {
+            long inside = 1;
+            for (int i = spatial - 1, rest = flat; i >= 0; i--) {
+                long o = rest % out[i];
+                rest /= (int) out[i];
+                long start = o * (strides == null ? 1 : strides[i]) - pads[i];   // in input coordinates
+                inside *= Math.min(start + kernel[i], in[i]) - Math.max(start, 0);
+            }
+            scale[flat] = (float) ((double) window / inside);
+        }
+        long[] shape = new long[spatial + 2];
+        shape[0] = 1;
+        shape[1] = 1;
+        System.arraycopy(out, 0, shape, 2, spatial);
+        String factor = n.emit("Constant", Attributes.of("value", TensorProtos.floats(n.arena(), scale, shape)));
+        return n.emit("Mul", Attributes.empty(), pooled, factor);
     }
 }
