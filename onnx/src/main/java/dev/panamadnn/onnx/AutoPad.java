@@ -9,6 +9,7 @@ import java.util.List;
  * computed from the input's spatial sizes (which must be fixed): each output size is
  * {@code ceil(in / stride)}, the total padding {@code max(0, (out - 1) * stride + (k - 1) * dilation + 1 - in)},
  * its odd element at the end (SAME_UPPER) or the beginning (SAME_LOWER). NOTSET and VALID are passed on.
+ * Uneven pads (which our pooling lowering does not take) become a Pad before a MaxPool or AveragePool.
  */
 final class AutoPad {
     private AutoPad() {}
@@ -28,6 +29,7 @@ final class AutoPad {
         if (!p.startsWith("SAME_")) return List.of(maxPoolPadded(n, kept));
         Shape x = n.value(0).shape();
         int spatial = x.rank() - 2;
+        if (spatial < 1) throw n.refuse("auto_pad " + p + " needs spatial dims, got " + n.value(0));
         long[] kernel = n.attributes.integers("kernel_shape", null);
         if (kernel == null && n.op.equals("Conv")) {
             Shape w = n.value(1).shape();
@@ -39,13 +41,16 @@ final class AutoPad {
         }
         if (kernel == null || kernel.length != spatial) throw n.refuse("auto_pad " + p + " needs kernel_shape with one size per spatial dim of " + n.value(0));
         long[] strides = n.attributes.integers("strides", null), dilations = n.attributes.integers("dilations", null);
+        if (strides != null && strides.length != spatial || dilations != null && dilations.length != spatial) {
+            throw n.refuse("strides and dilations must have one entry per spatial dim of " + n.value(0));
+        }
         long[] pads = new long[2 * spatial];
         for (int i = 0; i < spatial; i++) {
             if (!x.dim(i + 2).isFixed()) throw n.refuse("auto_pad " + p + " needs fixed spatial sizes, got " + n.value(0));
             long in = x.dim(i + 2).size(), s = strides == null ? 1 : strides[i], d = dilations == null ? 1 : dilations[i];
-            if (s < 1 || d < 1) throw n.refuse("strides and dilations must be >= 1");
+            if (s < 1 || d < 1 || kernel[i] < 1) throw n.refuse("kernel_shape, strides and dilations must be >= 1");
             long out = (in + s - 1) / s;
-            long total = Math.max(0, (out - 1) * s + (kernel[i] - 1) * d + 1 - in);
+            long total = Math.max(0, Math.addExact(Math.multiplyExact(out - 1, s), Math.multiplyExact(kernel[i] - 1, d)) + 1 - in);
             long small = total / 2, large = total - small;
             pads[i] = p.equals("SAME_UPPER") ? small : large;
             pads[i + spatial] = p.equals("SAME_UPPER") ? large : small;
@@ -61,17 +66,85 @@ final class AutoPad {
      */
     static String maxPoolPadded(NodeContext n, Attributes a) {
         long[] pads = a.integers("pads", null);
-        boolean even = true;
-        for (int i = 0; pads != null && i < pads.length / 2; i++) even &= pads[i] == pads[i + pads.length / 2];
+        boolean even = pads == null || pads.length % 2 != 0;   // an odd count: left to the shape rule's refusal
+        for (int i = 0; !even && i < pads.length / 2; i++) even &= pads[i] == pads[i + pads.length / 2];
+        if (!even && a.integer("ceil_mode", 0) == 0 && n.op.equals("AveragePool")) return avgPoolPadded(n, a, pads);
         if (!n.op.equals("MaxPool") || even || a.integer("ceil_mode", 0) != 0) return n.emit(n.op, a, n.inputs.toArray(String[]::new));
+        for (long v : pads) if (v < 0) throw n.refuse("pads must be >= 0, got " + java.util.Arrays.toString(pads));
+        if (pads.length != 2 * (n.value(0).shape().rank() - 2)) throw n.refuse("pads must have two entries per spatial dim of " + n.value(0));
+        long[] kernel = a.integers("kernel_shape", null);
+        for (int i = 0; kernel != null && i < pads.length; i++) {
+            if (i % (pads.length / 2) < kernel.length && pads[i] >= kernel[i % (pads.length / 2)]) {
+                throw n.refuse("pads " + java.util.Arrays.toString(pads) + " must be smaller than kernel_shape " + java.util.Arrays.toString(kernel));
+            }
+        }
+        long[] full = fullPads(pads);
+        String padded = n.emit("Pad", Attributes.of("mode", "constant"), n.input(0), n.longs("pads", full, full.length),
+                n.scalar("pad_value", Float.NEGATIVE_INFINITY));
+        return n.emit("MaxPool", a.toBuilder().remove("pads").build(), padded);
+    }
+
+    /** [0, 0, begins..., 0, 0, ends...]: ONNX pads of the spatial dims as a Pad's pads of all dims. */
+    private static long[] fullPads(long[] pads) {
         int spatial = pads.length / 2;
-        long[] full = new long[2 * (spatial + 2)];   // [0, 0, begins..., 0, 0, ends...]
+        long[] full = new long[2 * (spatial + 2)];
         for (int i = 0; i < spatial; i++) {
             full[2 + i] = pads[i];
             full[spatial + 4 + i] = pads[spatial + i];
         }
-        String padded = n.emit("Pad", Attributes.of("mode", "constant"), n.input(0), n.longs("pads", full, full.length),
-                n.scalar("pad_value", Float.NEGATIVE_INFINITY));
-        return n.emit("MaxPool", a.toBuilder().remove("pads").build(), padded);
+        return full;
+    }
+
+    /**
+     * An AveragePool (ceil_mode 0) with uneven pads: a Pad with zeros, the AveragePool without pads
+     * (dividing by the window size), then, unless count_include_pad, a Mul by the window size over the
+     * count of input elements in each window (a constant of the output's spatial shape): the average
+     * over the input elements only, as ONNX defines it.
+     */
+    private static String avgPoolPadded(NodeContext n, Attributes a, long[] pads) {
+        Shape x = n.value(0).shape();
+        int spatial = pads.length / 2;
+        long[] kernel = a.integers("kernel_shape", null), strides = a.integers("strides", null);
+        if (x.rank() != spatial + 2 || kernel == null || kernel.length != spatial || strides != null && strides.length != spatial) {
+            throw n.refuse("pads " + java.util.Arrays.toString(pads) + ", kernel_shape and strides must have one entry per spatial dim of " + n.value(0));
+        }
+        long[] in = new long[spatial], out = new long[spatial];
+        for (int i = 0; i < spatial; i++) {
+            if (!x.dim(i + 2).isFixed()) throw n.refuse("uneven pads need fixed spatial sizes, got " + n.value(0));
+            in[i] = x.dim(i + 2).size();
+            long s = strides == null ? 1 : strides[i];
+            if (s < 1 || kernel[i] < 1 || pads[i] < 0 || pads[i + spatial] < 0 || pads[i] >= kernel[i] || pads[i + spatial] >= kernel[i]) {
+                throw n.refuse("strides and kernel_shape must be >= 1 and pads in [0, kernel), got kernel " + java.util.Arrays.toString(kernel)
+                        + ", strides " + java.util.Arrays.toString(strides) + ", pads " + java.util.Arrays.toString(pads));
+            }
+            if (in[i] + pads[i] + pads[i + spatial] < kernel[i]) throw n.refuse("the window " + kernel[i] + " is larger than the padded input in dim " + (i + 2));
+            out[i] = (in[i] + pads[i] + pads[i + spatial] - kernel[i]) / s + 1;
+        }
+        if (java.util.Arrays.stream(out).reduce(1, Math::multiplyExact) > (1 << 24)) throw n.refuse("the pooled output is too large for a constant divisor map");
+        String padded = n.emit("Pad", Attributes.of("mode", "constant"), n.input(0), n.longs("pads", fullPads(pads), 2 * (spatial + 2)));
+        boolean include = a.integer("count_include_pad", 0) != 0;
+        String pooled = n.emit("AveragePool", a.toBuilder().remove("pads").put("count_include_pad", 1L).build(), padded);
+        if (include) return pooled;
+        int count = 1;
+        for (long o : out) count = Math.multiplyExact(count, Math.toIntExact(o));
+        float[] scale = new float[count];
+        long window = 1;
+        for (long k : kernel) window *= k;
+        for (int flat = 0; flat < count; flat++) {
+            long inside = 1;
+            for (int i = spatial - 1, rest = flat; i >= 0; i--) {
+                long o = rest % out[i];
+                rest /= (int) out[i];
+                long start = o * (strides == null ? 1 : strides[i]) - pads[i];   // in input coordinates
+                inside *= Math.min(start + kernel[i], in[i]) - Math.max(start, 0);
+            }
+            scale[flat] = (float) ((double) window / inside);
+        }
+        long[] shape = new long[spatial + 2];
+        shape[0] = 1;
+        shape[1] = 1;
+        System.arraycopy(out, 0, shape, 2, spatial);
+        String factor = n.emit("Constant", Attributes.of("value", TensorProtos.floats(n.arena(), scale, shape)));
+        return n.emit("Mul", Attributes.empty(), pooled, factor);
     }
 }

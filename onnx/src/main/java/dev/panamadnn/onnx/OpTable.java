@@ -80,6 +80,9 @@ final class OpTable {
 
     private static final String MAXPOOL_PADS = "auto_pad SAME_* as pads; uneven pads (ceil_mode 0) as a Pad with -inf first";
 
+    private static final String AVGPOOL_PADS = "auto_pad SAME_* as pads; uneven pads (ceil_mode 0) as a Pad with zeros first, "
+            + "then (count_include_pad 0) a Mul by window size / elements inside";
+
     private static final OpRule.Check AUTO_PAD = (a, opset) -> {
         String p = a.string("auto_pad", "NOTSET");
         if (p.equals("NOTSET")) return null;
@@ -98,9 +101,12 @@ final class OpTable {
                 .note(MAXPOOL_PADS));
         replaceLast(same("MaxPool", 10, 17, cat(window, "storage_order", "ceil_mode", "dilations")).check(AutoPad.CHECK)
                 .translate(AutoPad::translate, "MaxPool", "Pad").note(MAXPOOL_PADS));
-        replaceLast(same("AveragePool", 1, 6, window).check(AutoPad.CHECK).translate(AutoPad::translate));
-        replaceLast(same("AveragePool", 7, 9, cat(window, "count_include_pad")).check(AutoPad.CHECK).translate(AutoPad::translate));
-        replaceLast(same("AveragePool", 10, 17, cat(window, "count_include_pad", "ceil_mode")).check(AutoPad.CHECK).translate(AutoPad::translate));
+        replaceLast(same("AveragePool", 1, 6, window).check(AutoPad.CHECK)
+                .translate(AutoPad::translate, "AveragePool", "Pad", "Mul", "Constant").note(AVGPOOL_PADS));
+        replaceLast(same("AveragePool", 7, 9, cat(window, "count_include_pad")).check(AutoPad.CHECK)
+                .translate(AutoPad::translate, "AveragePool", "Pad", "Mul", "Constant").note(AVGPOOL_PADS));
+        replaceLast(same("AveragePool", 10, 17, cat(window, "count_include_pad", "ceil_mode")).check(AutoPad.CHECK)
+                .translate(AutoPad::translate, "AveragePool", "Pad", "Mul", "Constant").note(AVGPOOL_PADS));
         OpRule.Check bn = (a, opset) -> a.integer("spatial", 1) != 1 ? "spatial=0 is not supported"
                 : a.integer("training_mode", 0) != 0 ? "training_mode=1 is not supported (inference only)" : null;
         replaceLast(same("BatchNormalization", 6, 6, "epsilon", "momentum", "spatial", "is_test").check(bn)
