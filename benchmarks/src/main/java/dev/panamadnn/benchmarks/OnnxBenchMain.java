@@ -102,7 +102,7 @@ public final class OnnxBenchMain {
         double[] all = ratios.stream().mapToDouble(Double::doubleValue).toArray();
         md.append(String.format(Locale.ROOT, "%nMedian over every model and batch: **%.2f**; lowest %.2f; load after: %s.%n", median(all),
                 Arrays.stream(all).min().orElse(Double.NaN), loadAverage()));
-        if (!ops.isEmpty()) md.append("\n## Per-op times (ms per run; ours: plan steps waited for one by one; ORT: its profiler)\n").append(ops);
+        if (!ops.isEmpty()) md.append("\n## Per-op times (ms per run: each step's or node's median over the profiled runs, summed per op; ours: plan steps waited for one by one; ORT: its profiler)\n").append(ops);
         Files.writeString(out.resolve("onnx.md"), md);
         Files.writeString(out.resolve("onnx.tsv"), tsv);
         System.out.println();

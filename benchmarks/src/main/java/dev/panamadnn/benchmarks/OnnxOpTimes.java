@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  * Per-op times of one run, for naming the op a model loses on: ours from the plan's per-step
  * medians ({@code CompiledModel.profileSteps}, grouped by what each step is), ONNX Runtime's from its
  * profiler's JSON (Chrome trace events, one per node and run: {@code "dur"} in µs, {@code
- * "args": {"op_name": ...}}), summed per op and divided by the runs. Both grouped into one vocabulary
+ * "args": {"op_name": ...}}), each node's median over the runs, summed per op. Both grouped into one vocabulary
  * ({@link #category}) so the two columns line up: a fused Conv+Relu is "conv" on both sides, our
  * layout reorders and ORT's NCHWc ReorderInput/ReorderOutput are "reorder".
  */
@@ -61,15 +61,16 @@ final class OnnxOpTimes {
             + ".*?\"op_name\"\\s*:\\s*\"([^\"]*)\"");
 
     /**
-     * ONNX Runtime's profile (the file {@code endProfiling()} returns): per category, the kernel
-     * microseconds of every node summed over the runs after the first (whose {@code model_run} event
-     * ends it), divided by {@code runs}, in ms. Only the
-     * {@code *_kernel_time} events count (not the fence_before/after pairs around them). Each event is
-     * one line of the file; a format change that matches nothing fails rather than reporting zero.
+     * ONNX Runtime's profile (the file {@code endProfiling()} returns): per category, the sum over its
+     * nodes of each node's median kernel time over the runs after the first (whose {@code model_run}
+     * event ends it), in ms: the same statistic as ours, so a run preempted on a busy machine does
+     * not weigh on one side only. Only the {@code *_kernel_time} events count (not the fence_before/
+     * after pairs around them). Each event is one line of the file; a format change that matches
+     * nothing fails rather than reporting zero.
      */
-    static Map<String, Double> ort(Path profile, int runs) throws IOException {
-        Map<String, Double> by = new TreeMap<>();
-        int events = 0;
+    static Map<String, Double> ort(Path profile) throws IOException {
+        Map<String, List<Long>> byNode = new LinkedHashMap<>();
+        Map<String, String> opOf = new HashMap<>();
         boolean firstRunDone = false;
         for (String line : Files.readAllLines(profile)) {
             if (line.contains("\"model_run\"")) {   // the end of a run: what follows belongs to the timed runs
@@ -78,10 +79,13 @@ final class OnnxOpTimes {
             }
             Matcher m = EVENT.matcher(line);
             if (!firstRunDone || !m.find() || !m.group(2).endsWith("_kernel_time")) continue;
-            by.merge(category(m.group(3)), Long.parseLong(m.group(1)) / 1e3 / runs, Double::sum);
-            events++;
+            byNode.computeIfAbsent(m.group(2), k -> new java.util.ArrayList<>()).add(Long.parseLong(m.group(1)));
+            opOf.put(m.group(2), m.group(3));
         }
-        if (events == 0) throw new IllegalStateException(profile + ": no node kernel events (ONNX Runtime's profile format changed?)");
+        if (byNode.isEmpty()) throw new IllegalStateException(profile + ": no node kernel events (ONNX Runtime's profile format changed?)");
+        Map<String, Double> by = new TreeMap<>();
+        byNode.forEach((node, us) -> by.merge(category(opOf.get(node)),
+                OnnxBenchMain.median(us.stream().mapToDouble(Long::doubleValue).toArray()) / 1e3, Double::sum));
         return by;
     }
 

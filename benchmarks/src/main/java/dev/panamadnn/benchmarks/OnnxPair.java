@@ -169,7 +169,7 @@ final class OnnxPair implements AutoCloseable {
             }
             profile = Path.of(s.endProfiling());
         }
-        Map<String, Double> ort = OnnxOpTimes.ort(profile, runs);
+        Map<String, Double> ort = OnnxOpTimes.ort(profile);
         return OnnxOpTimes.sideBySide(ours, ort);
     }
 

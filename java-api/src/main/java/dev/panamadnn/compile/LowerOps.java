@@ -193,6 +193,9 @@ final class LowerOps {
         if (p == null) throw plan.unsupported(n, "pads must be a constant");
         long[] pads = new long[inShape.length * 2];
         for (int i = 0; i < pads.length; i++) pads[i] = p.segment().getAtIndex(ValueLayout.JAVA_LONG, i);
+        // No padding at all: the input itself, as Identity (torch 1.13 writes such a Pad before every AvgPool2d,
+        // e.g. DenseNet's transitions: a copy, two reorders and a plain-layout pooling per run otherwise).
+        if (java.util.Arrays.stream(pads).allMatch(v -> v == 0)) return plan.in(n, 0);
         float value = n.input(2) == null ? 0f : plan.graph.floats(n.input(2))[0];
         Value x = plan.javaInput(n);
         String mode = n.attributes().string("mode", "constant");
