@@ -84,6 +84,7 @@ final class SequenceJobs {
         try {
             String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
             LOAD.put(job, f[0] + " " + f[1] + " " + f[2]);
+            System.out.println("       load average " + LOAD.get(job) + " (1/5/15 min)");
         } catch (IOException e) {
             LOAD.put(job, "?");
         }
