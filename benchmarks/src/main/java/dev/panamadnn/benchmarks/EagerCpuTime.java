@@ -28,7 +28,8 @@ import java.util.SplittableRandom;
  * {@code --window-ms} of thread CPU time, one after the other; the report gives each one's median
  * per-call CPU time over the rounds and the median of the per-round ratios C / Java.
  *
- * <p>usage: {@code EagerCpuTime --rounds N --window-ms MS SHAPE...} with
+ * <p>usage: {@code EagerCpuTime --rounds N --window-ms MS SHAPE...} (or {@code --only METHOD --calls N}:
+ * one method alone, for a profiler) with
  * {@code -Dpanamadnn.threads=1 -Dpanamadnn.bench.clib=PATH}.
  */
 public final class EagerCpuTime {
@@ -48,12 +49,16 @@ public final class EagerCpuTime {
 
     public static void main(String[] args) throws Throwable {
         int rounds = 9;
+        String only = null;
+        long onlyCalls = 0;
         double windowMs = 200;
         List<String> shapes = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                 case "--window-ms" -> windowMs = Double.parseDouble(args[++i]);
+                case "--only" -> only = args[++i];
+                case "--calls" -> onlyCalls = Long.parseLong(args[++i]);
                 default -> shapes.add(args[i]);
             }
         }
@@ -65,10 +70,10 @@ public final class EagerCpuTime {
                         .find("pdnn_mxcsr").orElseThrow(), java.lang.foreign.FunctionDescriptor.of(ValueLayout.JAVA_INT));
         System.out.printf("# MXCSR of this JVM thread: 0x%04X (0x1F80: default, no FTZ/DAZ)%n", (int) mxcsr.invokeExact());
         System.out.println("# shape\tmethod\tmedian_cpu_us\tper-round cpu_us\tC/Java per round\tmedian C/Java");
-        for (String shape : shapes) run(shape, rounds, (long) (windowMs * 1e6));
+        for (String shape : shapes) run(shape, rounds, (long) (windowMs * 1e6), only, onlyCalls);
     }
 
-    private static void run(String shape, int rounds, long windowNs) throws Throwable {
+    private static void run(String shape, int rounds, long windowNs, String only, long onlyCalls) throws Throwable {
         LayerSpec s = LayerSpec.parse(shape);
         try (Layer layer = s.build(); Arena arena = Arena.ofShared()) {
             Tensor input = Tensor.allocate(arena, DataType.F32, s.inputShape());
@@ -97,6 +102,19 @@ public final class EagerCpuTime {
                     () -> layer.forward(input).close(),
                     () -> layer.forwardInto(input, out),
                 };
+                if (only != null) {
+                    // One method alone, for a profiler attached to this process (perf record -e cpu-clock):
+                    // a warm-up window, then exactly onlyCalls calls, so two runs with N and 2N calls
+                    // differ by N calls' worth of whatever the profiler counts.
+                    int m = Arrays.asList(names).indexOf(only);
+                    if (m < 0) throw new IllegalArgumentException("--only: one of " + Arrays.toString(names) + ", got " + only);
+                    window(calls[m], windowNs, 1);
+                    long t0 = THREADS.getCurrentThreadCpuTime(), f0 = minorFaults();
+                    for (long i = 0; i < onlyCalls; i++) calls[m].run();
+                    System.out.printf(Locale.ROOT, "%s\t%s\t%d calls\t%.2f cpu_us/call\t%.3f faults/call%n", shape, only, onlyCalls,
+                            (THREADS.getCurrentThreadCpuTime() - t0) / 1e3 / onlyCalls, (minorFaults() - f0) / (double) onlyCalls);
+                    return;
+                }
                 // Warm-up (JIT, primitive creation, pools), which also sizes the batch of calls between two
                 // clock reads (a read is a syscall of ~0.5 µs: it must not count against a 2-µs call).
                 int[] batch = new int[calls.length];
