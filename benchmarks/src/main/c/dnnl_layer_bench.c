@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <xmmintrin.h>
 
 extern void omp_set_num_threads(int);
 extern int omp_get_max_threads(void);
@@ -551,6 +552,11 @@ void pdnn_layer_call(void *layer) {
 /* The kernel oneDNN chose (or "cblas_sgemm"). */
 const char *pdnn_layer_kernel(void *layer) {
     return ((layer_t *)layer)->op.kernel;
+}
+
+/* The calling thread's MXCSR (FTZ 0x8000, DAZ 0x0040: denormal handling; 0x1F80 is the default). */
+unsigned pdnn_mxcsr(void) {
+    return _mm_getcsr();
 }
 
 void pdnn_layer_close(void *layer) {

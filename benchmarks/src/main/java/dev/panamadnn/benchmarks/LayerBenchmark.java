@@ -117,8 +117,8 @@ public class LayerBenchmark {
     @State(Scope.Benchmark)
     public static class CLayer {
         static final MethodHandle CALL;
-        private static final MethodHandle OPEN;
-        private static final MethodHandle CLOSE;
+        static final MethodHandle OPEN;
+        static final MethodHandle CLOSE;
 
         static {
             String lib = System.getProperty("panamadnn.bench.clib");
