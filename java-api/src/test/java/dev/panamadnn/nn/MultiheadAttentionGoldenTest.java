@@ -40,7 +40,7 @@ class MultiheadAttentionGoldenTest {
                 }
             }
         }
-        assertEquals(32, out.size(), "expected 8 MultiheadAttention golden cases on 4 backends");
+        assertEquals(56, out.size(), "expected 14 MultiheadAttention golden cases (8 + 6 self-attention with masks) on 4 backends");
         return out;
     }
 
