@@ -89,11 +89,19 @@ final class SparkTests {
     static final StructType SCHEMA = new StructType().add("id", DataTypes.LongType, false)
             .add("features", DataTypes.createArrayType(DataTypes.FloatType, true), true);
 
-    /** A DataFrame (id, features) of {@code rows} in {@code partitions} partitions. */
+    /** The cached DataFrame of each rows array the tests built (by identity), so that it is shipped to the executors once. */
+    private static final java.util.Map<float[][], Dataset<Row>> FRAMES = java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
+
+    /** A DataFrame (id, features) of {@code rows} in {@code partitions} partitions (a shuffle of the cached rows). */
     static Dataset<Row> frame(float[][] rows, int partitions) {
-        List<Row> list = new ArrayList<>(rows.length);
-        for (int i = 0; i < rows.length; i++) list.add(RowFactory.create((long) i, rows[i] == null ? null : boxed(rows[i])));
-        return spark().createDataFrame(list, SCHEMA).repartition(partitions);
+        Dataset<Row> base = FRAMES.computeIfAbsent(rows, r -> {
+            List<Row> list = new ArrayList<>(r.length);
+            for (int i = 0; i < r.length; i++) list.add(RowFactory.create((long) i, r[i] == null ? null : boxed(r[i])));
+            Dataset<Row> df = spark().createDataFrame(list, SCHEMA).cache();
+            df.count();
+            return df;
+        });
+        return base.repartition(partitions);
     }
 
     static Float[] boxed(float[] v) {
