@@ -48,7 +48,7 @@ final class OnnxOpTimes {
         return switch (o) {
             case "fusedconv", "conv", "nchwcconv" -> "conv";
             case "reorderinput", "reorderoutput" -> "reorder";
-            case "fusedgemm", "gemm", "matmul", "fusedmatmul" -> "gemm";
+            case "fusedgemm", "gemm", "matmul", "fusedmatmul", "linear" -> "gemm";
             case "maxpool", "averagepool", "nchwcmaxpool", "nchwcaveragepool" -> "pool";
             case "globalaveragepool", "globalmaxpool", "nchwcglobalaveragepool" -> "global pool";
             case "swish", "silu", "quickgelu" -> "silu";
