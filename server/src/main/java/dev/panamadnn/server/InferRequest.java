@@ -15,11 +15,13 @@ import java.util.List;
 
 /**
  * A parsed and fully validated inference request (Open Inference Protocol, REST): each of the
- * model's inputs as {@code rows} samples of FP32 (every input the same {@code rows}), row-major, whether the output goes back as binary data, the id and
- * the requested timeout. {@link #parse} checks everything before any native call and refuses with
- * a 400 naming the field: malformed JSON, names, datatype, shape, element count vs data length,
- * batch within max, binary-extension sizes, and non-finite values (NaN and infinities are refused:
- * JSON cannot carry them, and in binary data they are almost always a client bug).
+ * model's inputs as {@code rows} samples of FP32 (every input the same {@code rows}), row-major,
+ * whether the output goes back as binary data, the id and the requested timeout. {@link #parse}
+ * checks everything before any native call and refuses with a 400 naming the field: malformed
+ * JSON, names (each model input exactly once), datatype, shape, element count vs data length, batch
+ * within max and equal across inputs, binary-extension sizes, and non-finite values (NaN and
+ * infinities are refused: JSON cannot carry them, and in binary data they are almost always a
+ * client bug).
  *
  * @param id           the request's id, echoed in the response (null if none)
  * @param data         per model input (in the model's order), {@code rows x sample} floats
