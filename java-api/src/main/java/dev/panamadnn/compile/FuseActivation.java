@@ -6,14 +6,14 @@ import java.util.ArrayList;
 import java.util.Set;
 
 /**
- * {@code Act(Conv | Gemm | Add | MatMul)} → the activation as an eltwise post-op of that primitive (after
+ * {@code Act(Conv | Gemm | Add | MatMul | BatchNormalization)} → the activation as an eltwise post-op of that primitive (after
  * its residual sum, if any). Needs the producer's output read only by the activation. An Add may
  * broadcast (LowerBinary applies the post-op after the binary operation either way). Activations:
  * Relu, LeakyRelu, Sigmoid, Tanh, Elu, Gelu, Silu.
  */
 final class FuseActivation implements Rewrite {
     static final Set<String> ACTIVATIONS = Set.of("Relu", "LeakyRelu", "Sigmoid", "Tanh", "Elu", "Gelu", "Silu");
-    private static final Set<String> HOSTS = Set.of("Conv", "Gemm", "Add", "MatMul");
+    private static final Set<String> HOSTS = Set.of("Conv", "Gemm", "Add", "MatMul", "BatchNormalization");
 
     @Override
     public String name() {

@@ -7,6 +7,7 @@ import dev.panamadnn.Tensor;
 import dev.panamadnn.internal.Sizes;
 import dev.panamadnn.internal.dnnl.Chosen;
 import dev.panamadnn.internal.dnnl.ConvOps;
+import dev.panamadnn.internal.dnnl.MathOps;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.NormOps;
 import dev.panamadnn.internal.dnnl.Ops;
@@ -45,6 +46,58 @@ final class LowerOps {
         for (int i = 1; i < 5; i++) {
             if (n.input(i) != null && !plan.graph.isConstant(n.input(i))) throw plan.unsupported(n, "its parameters must be constants");
         }
+        Value scaled = scaleShift(plan, n, x);
+        if (scaled != null) return scaled;
+        Act act = plan.fusedAct(n);
+        Value y = batchNormPrimitive(plan, n, x);
+        return act == null ? y : eltwise(plan, act, y, plan.label(n));
+    }
+
+    /**
+     * Inference batch norm as {@code x * s + t} per channel ({@code s = gamma / sqrt(var + eps)},
+     * {@code t = beta - mean * s}, in double): one jit binary primitive (multiply by {@code s}, the
+     * shift and a fused activation as post-ops) over the input's own layout. oneDNN's batch
+     * normalization runs a plain-layout input in {@code ncsp_bnorm}, 3.7x the time of one such pass
+     * (DenseNet-121 at batch 16: 179 ms for its 73 unfoldable pre-activation norms, their ReLUs 48 ms
+     * more). Null when oneDNN offers only its reference binary kernel for that layout (the primitive is used then).
+     */
+    private static Value scaleShift(Compiler plan, Node n, Value x) {
+        int c = Math.toIntExact(x.shape()[1]);
+        double eps = (float) n.attributes().real("epsilon", 1e-5);
+        float[] mean = plan.graph.floats(n.input(3)), var = plan.graph.floats(n.input(4));
+        float[] gamma = n.input(1) == null ? null : plan.graph.floats(n.input(1)), beta = n.input(2) == null ? null : plan.graph.floats(n.input(2));
+        float[] s = new float[c], t = new float[c];
+        for (int i = 0; i < c; i++) {
+            double k = (gamma == null ? 1.0 : gamma[i]) / Math.sqrt(var[i] + eps);
+            s[i] = (float) k;
+            t[i] = (float) ((beta == null ? 0.0 : beta[i]) - mean[i] * k);
+        }
+        long[] dims = new long[x.shape().length];
+        Arrays.fill(dims, 1);
+        dims[1] = c;
+        MemoryDescriptor perChannel = plan.own(MemoryDescriptor.f32(Ops.plain(dims.length), dims));
+        Act act = plan.fusedAct(n);
+        Primitive p;
+        String impl;
+        try (PostOps post = PostOps.create()) {
+            post.add(perChannel);
+            if (act != null) post.eltwise(plan.eltwiseOp(act));
+            try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
+                 PrimitiveDescriptor pd = MathOps.binary(MathOps.Binary.MUL, x.md(), perChannel, x.md(), attr, "compiled " + n.name())) {
+                impl = pd.implementation();
+                if (impl.startsWith("ref")) return null;
+                p = plan.own(Primitive.create(pd));
+            }
+        }
+        int out = plan.newBuffer(x.md().byteSize());
+        plan.emit(p, "batchnorm " + plan.label(n) + " as scale and shift [" + impl + "]", PlanArg.of(Args.SRC, x.md(), x.buffer()),
+                PlanArg.constant(Args.SRC_1, perChannel, plan.constant(s)), PlanArg.of(Args.DST, x.md(), out),
+                PlanArg.constant(Args.postOpSrc1(0), perChannel, plan.constant(t)));
+        return new Value(x.md(), out, x.shape());
+    }
+
+    /** Inference batch norm as oneDNN's batch normalization primitive. */
+    private static Value batchNormPrimitive(Compiler plan, Node n, Value x) {
         long c = x.shape()[1];
         boolean affine = n.input(1) != null || n.input(2) != null;
         MemoryDescriptor channels = plan.own(MemoryDescriptor.f32(Ops.plain1d(), c));
