@@ -48,10 +48,9 @@ public final class ScoringJob {
 
     public static void main(String[] args) throws Exception {
         if (args.length == 0) throw new IllegalArgumentException("usage: ScoringJob spark|inprocess|verify|resnet18 ...");
-        Map<String, String> o = options(Arrays.copyOfRange(args, 1, args.length));
         switch (args[0]) {
-            case "spark" -> spark(o);
-            case "inprocess" -> inProcess(o);
+            case "spark" -> spark(options(Arrays.copyOfRange(args, 1, args.length)));
+            case "inprocess" -> inProcess(options(Arrays.copyOfRange(args, 1, args.length)));
             case "verify" -> verify(args[1], args[2]);
             case "resnet18" -> writeResNet18(Path.of(args[1]));
             default -> throw new IllegalArgumentException("ScoringJob: unknown mode " + args[0]);
