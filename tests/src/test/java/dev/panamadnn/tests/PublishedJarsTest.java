@@ -16,13 +16,13 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Every jar a library module publishes (the main jar, -sources and -javadoc) carries the
  * project's LICENSE and NOTICE in META-INF, so a jar redistributed alone still says under what
- * terms. Reads the jars the reactor built before this module (native, bindings, java-api and
- * onnx come before tests/); skipped for a module whose jars were not built in this tree (e.g.
+ * terms. Reads the jars the reactor built before this module (native, bindings, java-api, onnx and
+ * spark come before tests/); skipped for a module whose jars were not built in this tree (e.g.
  * {@code -Dmaven.javadoc.skip}).
  */
 class PublishedJarsTest {
     @ParameterizedTest
-    @ValueSource(strings = {"native", "bindings", "java-api", "onnx"})
+    @ValueSource(strings = {"native", "bindings", "java-api", "onnx", "spark"})
     void everyPublishedJarCarriesLicenseAndNotice(String module) throws IOException {
         Path target = Path.of("..", module, "target");
         List<Path> jars;
