@@ -66,8 +66,8 @@ final class AutoPad {
      */
     static String maxPoolPadded(NodeContext n, Attributes a) {
         long[] pads = a.integers("pads", null);
-        boolean even = pads == null || pads.length % 2 != 0;   // an odd count: left to the shape rule's refusal
-        for (int i = 0; !even && i < pads.length / 2; i++) even &= pads[i] == pads[i + pads.length / 2];
+        boolean even = true;   // no pads, or an odd count (left to the shape rule's refusal), count as even
+        for (int i = 0; pads != null && pads.length % 2 == 0 && i < pads.length / 2; i++) even &= pads[i] == pads[i + pads.length / 2];
         if (!even && a.integer("ceil_mode", 0) == 0 && n.op.equals("AveragePool")) return avgPoolPadded(n, a, pads);
         if (!n.op.equals("MaxPool") || even || a.integer("ceil_mode", 0) != 0) return n.emit(n.op, a, n.inputs.toArray(String[]::new));
         for (long v : pads) if (v < 0) throw n.refuse("pads must be >= 0, got " + java.util.Arrays.toString(pads));
