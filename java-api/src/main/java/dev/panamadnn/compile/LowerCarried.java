@@ -6,6 +6,7 @@ import dev.panamadnn.DataType;
 import dev.panamadnn.Tensor;
 import dev.panamadnn.compile.Compiler.Value;
 import dev.panamadnn.graph.Node;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
@@ -85,20 +86,8 @@ final class LowerCarried {
     private static Value binary(Compiler plan, Node n) {
         long[] y = LowerIndex.out(plan, n, 0);
         int size = Math.toIntExact(LowerIndex.prod(y, 0, y.length));
-        List<Value> xs = new ArrayList<>();
-        float[][] constant = new float[2][];
-        long[][] index = new long[2][];
-        int[] slot = {-1, -1};
-        for (int k = 0; k < 2; k++) {
-            String name = n.input(k);
-            index[k] = LowerIndex.broadcast(LowerIndex.shape(plan, name), y);
-            if (plan.graph.isConstant(name)) constant[k] = exact(plan, n, name);
-            else {
-                slot[k] = xs.size();
-                xs.add(LowerIndex.input(plan, n, k));
-            }
-        }
-        if (xs.isEmpty()) return null;   // folded, or refused as before
+        Operands in = Operands.of(plan, n, 2, y);
+        if (in.xs.isEmpty()) return null;   // folded, or refused as before
         Op op = switch (n.op()) {
             case "Equal" -> (a, b) -> a == b ? 1 : 0;
             case "Less" -> (a, b) -> a < b ? 1 : 0;
@@ -107,13 +96,40 @@ final class LowerCarried {
             case "Or" -> (a, b) -> a != 0 || b != 0 ? 1 : 0;
             default -> (a, b) -> (a != 0) != (b != 0) ? 1 : 0;   // Xor
         };
-        return PlanOutputs.javaStep(plan, xs, List.of(y), (src, dst) -> {
+        return PlanOutputs.javaStep(plan, in.xs, List.of(y), (src, dst) -> {
             for (int o = 0; o < size; o++) {
-                float a = slot[0] < 0 ? constant[0][(int) index[0][o]] : src[slot[0]].getAtIndex(JAVA_FLOAT, index[0][o]);
-                float b = slot[1] < 0 ? constant[1][(int) index[1][o]] : src[slot[1]].getAtIndex(JAVA_FLOAT, index[1][o]);
-                dst[0].setAtIndex(JAVA_FLOAT, o, op.apply(a, b));
+                dst[0].setAtIndex(JAVA_FLOAT, o, op.apply(in.at(src, 0, o), in.at(src, 1, o)));
             }
         }, "java " + n.op().toLowerCase(java.util.Locale.ROOT) + " " + n.name()).get(0);
+    }
+
+    /**
+     * A node's first {@code count} inputs broadcast to {@code y}: each an activation (the step's
+     * {@code xs}, in input order) or a constant read once as exact floats, with its broadcast index map.
+     */
+    private record Operands(List<Value> xs, float[][] constant, long[][] index, int[] slot) {
+        static Operands of(Compiler plan, Node n, int count, long[] y) {
+            List<Value> xs = new ArrayList<>();
+            float[][] constant = new float[count][];
+            long[][] index = new long[count][];
+            int[] slot = new int[count];
+            for (int k = 0; k < count; k++) {
+                String name = n.input(k);
+                index[k] = LowerIndex.broadcast(LowerIndex.shape(plan, name), y);
+                slot[k] = -1;
+                if (plan.graph.isConstant(name)) constant[k] = exact(plan, n, name);
+                else {
+                    slot[k] = xs.size();
+                    xs.add(LowerIndex.input(plan, n, k));
+                }
+            }
+            return new Operands(xs, constant, index, slot);
+        }
+
+        /** Operand {@code k}'s value for output element {@code o}, {@code src} being the step's inputs. */
+        float at(MemorySegment[] src, int k, int o) {
+            return slot[k] < 0 ? constant[k][(int) index[k][o]] : src[slot[k]].getAtIndex(JAVA_FLOAT, index[k][o]);
+        }
     }
 
     private interface Op {
@@ -169,25 +185,10 @@ final class LowerCarried {
         long[] y = LowerIndex.out(plan, n, 0);
         int size = Math.toIntExact(LowerIndex.prod(y, 0, y.length));
         if (dtype(plan, n.output()) != DataType.F32) throw Compiler.unsupported(n, "a Where of " + dtype(plan, n.output()) + " values at run time is not compiled");
-        List<Value> xs = new ArrayList<>();
-        float[][] constant = new float[3][];
-        long[][] index = new long[3][];
-        int[] slot = {-1, -1, -1};
-        for (int k = 0; k < 3; k++) {
-            String name = n.input(k);
-            index[k] = LowerIndex.broadcast(LowerIndex.shape(plan, name), y);
-            if (plan.graph.isConstant(name)) constant[k] = exact(plan, n, name);
-            else {
-                slot[k] = xs.size();
-                xs.add(LowerIndex.input(plan, n, k));
-            }
-        }
-        return PlanOutputs.javaStep(plan, xs, List.of(y), (src, dst) -> {
+        Operands in = Operands.of(plan, n, 3, y);
+        return PlanOutputs.javaStep(plan, in.xs, List.of(y), (src, dst) -> {
             for (int o = 0; o < size; o++) {
-                float c = slot[0] < 0 ? constant[0][(int) index[0][o]] : src[slot[0]].getAtIndex(JAVA_FLOAT, index[0][o]);
-                int k = c != 0 ? 1 : 2;
-                float v = slot[k] < 0 ? constant[k][(int) index[k][o]] : src[slot[k]].getAtIndex(JAVA_FLOAT, index[k][o]);
-                dst[0].setAtIndex(JAVA_FLOAT, o, v);
+                dst[0].setAtIndex(JAVA_FLOAT, o, in.at(src, in.at(src, 0, o) != 0 ? 1 : 2, o));
             }
         }, "java where " + n.name() + " (condition computed at run time)").get(0);
     }
