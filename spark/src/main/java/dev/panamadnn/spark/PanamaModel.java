@@ -1,7 +1,8 @@
 package dev.panamadnn.spark;
 
 import java.util.Arrays;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
+import java.util.Iterator;
+import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.param.DoubleArrayParam;
 import org.apache.spark.ml.param.DoubleParam;
@@ -14,8 +15,9 @@ import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.ml.util.Identifiable;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
+import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.BinaryType;
 import org.apache.spark.sql.types.DataTypes;
@@ -190,8 +192,20 @@ public final class PanamaModel extends Transformer implements DefaultParamsWrita
         boolean binary = dataset.schema().fields()[features].dataType() instanceof BinaryType;
         PartitionScorer.Settings settings = new PartitionScorer.Settings(spec(), features, binary, binary ? imageOptions() : null,
                 !getPredictionCol().isEmpty(), !getErrorCol().isEmpty());
-        MapPartitionsFunction<Row, Row> score = rows -> new PartitionScorer(settings, rows);
-        return dataset.toDF().mapPartitions(score, Encoders.row(outSchema));
+        if (dataset.isStreaming()) {
+            throw new UnsupportedOperationException("PanamaModel: streaming Datasets are not scored directly; score each micro-batch "
+                    + "with writeStream().foreachBatch((batch, id) -> model.transform(batch)...)");
+        }
+        // Spark's internal rows in and out: the public Row encoders would box each of an image's
+        // 150,528 floats on the way in and again on the way out (the input column passes through).
+        Dataset<Row> df = dataset.toDF();
+        if (!(df.sparkSession() instanceof org.apache.spark.sql.classic.SparkSession session)) {
+            throw new UnsupportedOperationException("PanamaModel: needs a classic SparkSession (not Spark Connect), got "
+                    + df.sparkSession().getClass().getName());
+        }
+        FlatMapFunction<Iterator<InternalRow>, InternalRow> score = rows -> new PartitionScorer(settings, rows);
+        RDD<InternalRow> scored = df.queryExecution().toRdd().toJavaRDD().mapPartitions(score).rdd();
+        return session.internalCreateDataFrame(scored, outSchema, false);
     }
 
     @Override
