@@ -281,6 +281,11 @@ final class Compiler {
         return options.fastRelu() && act.isPlainRelu() ? Ops.fastRelu() : Ops.eltwise(act.kind(), act.alpha());
     }
 
+    /** {@code act} as the eltwise post-ops to append: one, or for a fused Clip {@link Ops#clampKeepingNaN}'s four. */
+    java.util.List<Ops.EltwiseOp> eltwiseOps(Act act) {
+        return act.kind().equals("CLIP") ? Ops.clampKeepingNaN(act.beta()) : java.util.List.of(eltwiseOp(act));
+    }
+
     /**
      * {@code x} as the 4-D activation a 2-D oneDNN convolution or pooling reads: a 1-D one
      * ({@code [N, C, L]}) is viewed as {@code [N, C, 1, L]} (the same bytes in plain layout).

@@ -9,7 +9,9 @@ import java.util.Set;
  * {@code Act(Conv | Gemm | Add | MatMul | BatchNormalization)} → the activation as an eltwise post-op of that primitive (after
  * its residual sum, if any). Needs the producer's output read only by the activation. An Add may
  * broadcast (LowerBinary applies the post-op after the binary operation either way). Activations:
- * Relu, LeakyRelu, Sigmoid, Tanh, Elu, Gelu, Silu.
+ * Relu, LeakyRelu, Sigmoid, Tanh, Elu, Gelu, Silu; and {@code Clip(Conv)} with constant bounds
+ * {@code [0, max]} (ReLU6: MobileNets), as {@link dev.panamadnn.internal.dnnl.Ops#clampKeepingNaN}'s
+ * post-ops, where a Clip of its own costs two passes over memory to keep NaN.
  */
 final class FuseActivation implements Rewrite {
     static final Set<String> ACTIVATIONS = Set.of("Relu", "LeakyRelu", "Sigmoid", "Tanh", "Elu", "Gelu", "Silu");
@@ -28,17 +30,41 @@ final class FuseActivation implements Rewrite {
     @Override
     public void apply(PlanGraph g, CompileOptions options) {
         for (Node act : new ArrayList<>(g.nodes)) {
-            if (!ACTIVATIONS.contains(act.op())) continue;
+            boolean clip = act.op().equals("Clip");
+            if (!ACTIVATIONS.contains(act.op()) && !clip) continue;
             String x = act.input(0);
             Node p = g.producer(x);
             if (p == null || !HOSTS.contains(p.op()) || g.uses(x) != 1 || g.hasActivation(p)) continue;
+            float hi = clip ? reluCeiling(g, act) : Float.NaN;
+            if (clip && (!p.op().equals("Conv") || Float.isNaN(hi))) continue;
             Attributes.Builder a = p.attributes().toBuilder().put(PlanGraph.ACTIVATION, act.op())
                     .put(PlanGraph.FUSED, PlanGraph.fused(p, act.name()));
-            for (String k : act.attributes().names()) a.put(PlanGraph.ACTIVATION + "." + k, value(act.attributes(), k));
+            if (clip) a.put(PlanGraph.ACTIVATION + ".max", (double) hi);
+            else for (String k : act.attributes().names()) a.put(PlanGraph.ACTIVATION + "." + k, value(act.attributes(), k));
             g.replace(p, PlanGraph.rebuilt(p, p.inputs(), a.build(), act.output()));
             g.remove(act);
             g.fired.add(name() + ": " + act.name() + " into " + p.name());
         }
+    }
+
+    /** A Clip's upper bound when it is {@code clamp(x, 0, max)} with a positive finite max known when compiling, else NaN. */
+    static float reluCeiling(PlanGraph g, Node clip) {
+        float lo = bound(g, clip, 1, "min"), hi = bound(g, clip, 2, "max");
+        return lo == 0f && hi > 0f && !Float.isInfinite(hi) ? hi : Float.NaN;
+    }
+
+    /** Input {@code input} if it is a constant (opset 11+), else attribute {@code attribute} (opset 6-10); NaN when neither or not constant. */
+    private static float bound(PlanGraph g, Node n, int input, String attribute) {
+        if (input < n.inputs().size() && n.input(input) != null) {
+            if (!g.isConstant(n.input(input))) return Float.NaN;
+            try {
+                float[] v = g.floats(n.input(input));
+                return v.length == 1 ? v[0] : Float.NaN;
+            } catch (UnsupportedOperationException notF32) {
+                return Float.NaN;   // left to LowerMath's Clip, which says why
+            }
+        }
+        return n.attributes().has(attribute) ? (float) n.attributes().real(attribute) : Float.NaN;
     }
 
     private static Object value(Attributes a, String k) {

@@ -88,7 +88,7 @@ final class LowerBinary {
         String impl;
         try (PostOps post = PostOps.create()) {
             if (negate) post.eltwise(MathOps.unary("Linear", -1, 0));
-            if (act != null) post.eltwise(plan.eltwiseOp(act));
+            if (act != null) plan.eltwiseOps(act).forEach(post::eltwise);
             if (masked) {
                 int first = (negate ? 1 : 0) + (act != null ? 1 : 0);
                 maskArgs.add(maskOf(plan, n, a, post, first));

@@ -78,7 +78,7 @@ final class LowerConv {
         String impl;
         try (PostOps post = PostOps.create()) {
             if (sum != null) post.sum(1f);
-            if (act != null) post.eltwise(plan.eltwiseOp(act));
+            if (act != null) plan.eltwiseOps(act).forEach(post::eltwise);
             try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
                  PrimitiveDescriptor pd = ConvOps.convolution(srcAny, wAny, biasMd, dstAny, geometry.strides(), geometry.dilates(),
                          geometry.padLeft(), geometry.padRight(), attr,

@@ -6,6 +6,12 @@ import dev.panamadnn.DataType;
 import dev.panamadnn.Tensor;
 import dev.panamadnn.compile.Compiler.Value;
 import dev.panamadnn.graph.Node;
+import dev.panamadnn.internal.dnnl.Args;
+import dev.panamadnn.internal.dnnl.BinaryOps;
+import dev.panamadnn.internal.dnnl.MemoryDescriptor;
+import dev.panamadnn.internal.dnnl.Primitive;
+import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
+import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -76,6 +82,9 @@ final class LowerIndex {
     private static Value concat(Compiler plan, Node n) {
         long[] y = out(plan, n, 0);
         int axis = axis(n, y.length);
+        if (y.length == 4 && AssignLayouts.output(n).equals(AssignLayouts.NHWC)) {   // (decided only where no input is a constant)
+            return channelsLastConcat(plan, n, y, axis);
+        }
         long outer = prod(y, 0, axis), inner = prod(y, axis + 1, y.length);
         List<Value> xs = new ArrayList<>();
         long[] rows = new long[n.inputs().size()];
@@ -103,6 +112,35 @@ final class LowerIndex {
                 }
             }
         }, "java concat " + n.name() + " on axis " + axis).get(0);
+    }
+
+    /**
+     * A Concat of 4-D activations in {@code nhwc} (assign_layouts' choice where the convolutions around it are
+     * channels-last: SqueezeNet's fire modules, Inception's branches, DenseNet's feature lists) as oneDNN's concat,
+     * so the activations stay in their layout: a Java concat would need each input reordered to plain and its
+     * output reordered back for the next convolution.
+     */
+    private static Value channelsLastConcat(Compiler plan, Node n, long[] y, int axis) {
+        int k = n.inputs().size();
+        MemoryDescriptor[] mds = new MemoryDescriptor[k];
+        Compiler.PlanArg[] args = new Compiler.PlanArg[k + 1];
+        for (int i = 0; i < k; i++) {
+            Value x = plan.in(n, i);
+            MemoryDescriptor nhwc = plan.own(MemoryDescriptor.f32(AssignLayouts.format4d(AssignLayouts.NHWC), x.shape()));
+            Value v = x.md().sameLayoutAs(nhwc) && x.buffer() >= 0 ? x : plan.reorder(x, nhwc, "reorder into " + n.name());
+            mds[i] = v.md();
+            args[i] = Compiler.PlanArg.of(Args.multipleSrc(i), v.md(), v.buffer());
+        }
+        MemoryDescriptor dst = plan.own(MemoryDescriptor.f32(AssignLayouts.format4d(AssignLayouts.NHWC), y));
+        Primitive p;
+        try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
+             PrimitiveDescriptor pd = BinaryOps.concatOfAny(dst, axis, mds, attr, "compiled concat " + n.name())) {
+            p = plan.own(Primitive.create(pd));
+        }
+        int out = plan.newBuffer(dst.byteSize());
+        args[k] = Compiler.PlanArg.of(Args.DST, dst, out);
+        plan.emit(p, "concat " + n.name() + " on axis " + axis + " (nhwc, " + k + " inputs)", args);
+        return new Value(dst, out, y);
     }
 
     private static Value gather(Compiler plan, Node n) {

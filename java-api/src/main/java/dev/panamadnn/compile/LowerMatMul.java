@@ -54,7 +54,7 @@ final class LowerMatMul {
         MemoryDescriptor chosenB;
         try (PostOps post = PostOps.create()) {
             if (bias != null) post.add(bias.md());
-            if (act != null) post.eltwise(plan.eltwiseOp(act));
+            if (act != null) plan.eltwiseOps(act).forEach(post::eltwise);
             try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
                  PrimitiveDescriptor pd = Ops.matmul(a.md(), bMd, dst, attr, "compiled MatMul " + n.name())) {
                 chosenB = constB ? plan.own(Chosen.weights(pd)) : bUser;

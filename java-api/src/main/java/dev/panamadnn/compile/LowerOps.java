@@ -81,7 +81,7 @@ final class LowerOps {
         String impl;
         try (PostOps post = PostOps.create()) {
             post.add(perChannel);
-            if (act != null) post.eltwise(plan.eltwiseOp(act));
+            if (act != null) plan.eltwiseOps(act).forEach(post::eltwise);
             try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
                  PrimitiveDescriptor pd = MathOps.binary(MathOps.Binary.MUL, x.md(), perChannel, x.md(), attr, "compiled " + n.name())) {
                 impl = pd.implementation();
@@ -138,7 +138,7 @@ final class LowerOps {
         Primitive p;
         String impl;
         try (PostOps post = PostOps.create()) {
-            if (act != null) post.eltwise(plan.eltwiseOp(act));
+            if (act != null) plan.eltwiseOps(act).forEach(post::eltwise);
             try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
                  PrimitiveDescriptor pd = NormOps.add(x.md(), attr, "compiled " + n.name())) {
                 p = plan.own(Primitive.create(pd));
@@ -200,7 +200,7 @@ final class LowerOps {
         Primitive p;
         String impl;
         try (PostOps post = PostOps.create()) {
-            if (act != null) post.eltwise(plan.eltwiseOp(act));
+            if (act != null) plan.eltwiseOps(act).forEach(post::eltwise);
             try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
                  PrimitiveDescriptor pd = Ops.innerProduct(src, wAny, biasMd, dst, attr, "compiled linear " + at)) {
                 weights = plan.own(Chosen.weights(pd));

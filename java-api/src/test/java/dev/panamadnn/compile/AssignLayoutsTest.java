@@ -164,6 +164,26 @@ class AssignLayoutsTest {
         }
     }
 
+    /**
+     * A fire module (SqueezeNet) / Inception shape: two channels-last convolutions concatenated on channels and read
+     * by a third. The Concat is decided nhwc and runs as oneDNN's concat, so no reorder sits between the convolutions;
+     * with the rule off it is the Java step on plain copies.
+     */
+    @Test
+    void aConcatBetweenChannelsLastConvolutionsStaysNhwc() {
+        long[] shape = {2, 16, 6, 6};
+        Graph g = graph(shape, (b, x) -> conv(b, b.node("Concat", "cat", Attributes.of("axis", 1L), conv(b, x, "e1", 16, 16, 1),
+                conv(b, x, "e3", 16, 8, 1), conv(b, x, "e5", 16, 24, 4)), "next", 48, 16, 1));
+        try (CompiledModel p = compileAndCompare(g, shape, NO_WINOGRAD)) {
+            assertEquals(List.of(RULE + ": e1 nhwc", RULE + ": e3 nhwc", RULE + ": e5 nhwc", RULE + ": cat nhwc", RULE + ": next nhwc"), fired(p));
+            assertEquals(List.of("reorder", "conv", "conv", "conv", "concat", "conv", "reorder"), kinds(p), p.describe());
+            assertTrue(p.steps().get(4).startsWith("concat cat on axis 1 (nhwc, 3 inputs)"), p.describe());
+        }
+        try (CompiledModel p = CompiledModel.compile(g, NO_WINOGRAD.withoutRule(RULE), shape)) {
+            assertEquals(List.of("conv", "conv", "conv", "java", "conv"), kinds(p), p.describe());
+        }
+    }
+
     /** Values in [0.5, 1.5): a variance. */
     private Tensor positive(long n) {
         Tensor t = random(n);

@@ -130,6 +130,57 @@ class RewriteRulesTest {
                 g.node("Transpose", "kT", Attributes.of("perm", new long[] {0, 2, 1}), x)))), seq, "fuse_activation", true, null);
     }
 
+    private String clip(GraphBuilder g, String x, String name, float lo, float hi) {
+        return g.node("Clip", name, Attributes.empty(), x, g.initializer(name + ".min", tensor(new float[] {lo})),
+                g.initializer(name + ".max", tensor(new float[] {hi})));
+    }
+
+    private Tensor tensor(float[] v, long... shape) {
+        Tensor t = Tensor.of(v, shape);
+        tensors.add(t);
+        return t;
+    }
+
+    /**
+     * ReLU6 ({@code Clip(min 0, max 6)}, MobileNets) fuses into the convolution as NaN-keeping post-ops: equal to the
+     * unfused plan (Conv, then LowerMath's Clip with its NaN mask) within one ulp of 6, and, as torch.clamp, NaN
+     * stays NaN and +-inf become 6 and 0 exactly. Other bounds, or a Clip after anything but a Conv, stay unfused.
+     */
+    @Test
+    void fuseReluSixIntoConvKeepingNaN() {
+        long[] shape = {2, 3, 8, 8};
+        Graph relu6 = graph(shape, (g, x) -> clip(g, conv(g, x, "conv", 3, 4), "relu6", 0f, 6f));
+        check(relu6, shape, "fuse_activation", true, p -> assertTrue(p.rulesFired().contains("fuse_activation: relu6 into conv"),
+                p.rulesFired().toString()));
+        float[] x = new float[2 * 3 * 8 * 8];
+        for (int i = 0; i < x.length; i++) x[i] = (float) random.nextDouble(-8, 8);   // conv outputs well beyond [0, 6] both ways
+        x[3] = Float.NaN;            // image 0: NaN around pixel (0, 3) of channel 0
+        x[192 + 70] = Float.POSITIVE_INFINITY;   // image 1: +-inf (and inf - inf = NaN where both reach)
+        x[192 + 130] = Float.NEGATIVE_INFINITY;
+        CompileOptions options = CompileOptions.defaults().withWinograd(false);
+        try (CompiledModel fused = CompiledModel.compile(relu6, options, shape);
+             CompiledModel plain = CompiledModel.compile(relu6, options.withoutRule("fuse_activation"), shape);
+             Tensor in = tensor(x, shape); Tensor a = fused.run(in); Tensor b = plain.run(in)) {
+            float[] p = a.toFloatArray(), q = b.toFloatArray();
+            int nan = 0, bounds = 0;
+            for (int i = 0; i < p.length; i++) {
+                if (Float.isNaN(q[i])) {
+                    assertTrue(Float.isNaN(p[i]), "element " + i + ": NaN stays NaN, got " + p[i]);
+                    nan++;
+                } else if (q[i] == 0f || q[i] == 6f) {
+                    assertEquals(q[i], p[i], 0f, "element " + i + ": a bound is exact");
+                    bounds++;
+                } else {
+                    assertEquals(q[i], p[i], Math.ulp(6f), "element " + i);
+                }
+            }
+            assertTrue(nan > 0 && bounds > 100, nan + " NaN and " + bounds + " clamped elements: the case is exercised");
+        }
+        check(graph(shape, (g, x2) -> clip(g, conv(g, x2, "conv", 3, 4), "clip", -1f, 6f)), shape, "fuse_activation", false, null);
+        check(graph(shape, (g, x2) -> clip(g, g.node("Add", "add", Attributes.empty(), x2, x2), "relu6", 0f, 6f)), shape, "fuse_activation",
+                false, null);
+    }
+
     @Test
     void noActivationFusionWhenThePreActivationIsAlsoRead() {
         long[] shape = {1, 3, 8, 8};

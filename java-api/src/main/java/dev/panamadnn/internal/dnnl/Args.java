@@ -39,6 +39,12 @@ public final class Args {
     private static final int FIRST_DST = DNNL_ARG_DST_0(), LAST_DST = DNNL_ARG_DST_2();
     private static final int POST_OP_BASE = DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE();
 
+    /** The id of source {@code i} of a primitive with several (concat, sum). */
+    public static int multipleSrc(int i) {
+        if (i < 0) throw new IllegalArgumentException("source index must be >= 0, got " + i);
+        return DNNL_ARG_MULTIPLE_SRC() + i;
+    }
+
     /** The id of the second source of the binary post-op at {@code index} in its post-op list. */
     public static int postOpSrc1(int index) {
         if (index < 0) throw new IllegalArgumentException("post-op index must be >= 0, got " + index);

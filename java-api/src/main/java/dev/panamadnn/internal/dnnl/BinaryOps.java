@@ -39,6 +39,15 @@ public final class BinaryOps {
         if (sources.length > MAX_CONCAT_SOURCES) {
             throw new IllegalArgumentException(description + ": at most " + MAX_CONCAT_SOURCES + " sources, got " + sources.length);
         }
+        return concatOfAny(dst, axis, sources, attributes, description);
+    }
+
+    /**
+     * {@link #concat} with any number of sources, for a compiled plan: its steps bind the plan's own
+     * buffers, not the caller's, so the eager call's limit of held arguments does not apply.
+     */
+    public static PrimitiveDescriptor concatOfAny(MemoryDescriptor dst, int axis, MemoryDescriptor[] sources, PrimitiveAttributes attributes,
+                                                  String description) {
         try (java.lang.foreign.Arena tmp = java.lang.foreign.Arena.ofConfined()) {
             java.lang.foreign.MemorySegment handles = tmp.allocate(java.lang.foreign.ValueLayout.ADDRESS, sources.length);
             for (int i = 0; i < sources.length; i++) handles.setAtIndex(java.lang.foreign.ValueLayout.ADDRESS, i, sources[i].handle());
@@ -52,6 +61,6 @@ public final class BinaryOps {
 
     /** The execution argument of concat source {@code i}. */
     public static Arg concatSource(int i, MemoryDescriptor md, java.lang.foreign.MemorySegment buf) {
-        return new Arg(DNNL_ARG_MULTIPLE_SRC() + i, md, buf);
+        return new Arg(Args.multipleSrc(i), md, buf);
     }
 }

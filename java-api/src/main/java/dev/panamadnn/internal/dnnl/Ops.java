@@ -47,6 +47,21 @@ public final class Ops {
         return new EltwiseOp(dnnl_eltwise_relu(), 0f, 0f);
     }
 
+    /**
+     * {@code clamp(x, 0, hi)} (ReLU6 for {@code hi = 6}) as four eltwise operations that keep NaN, to
+     * fuse as post-ops where oneDNN's own clip turns NaN into its lower bound (x64: {@code max} then
+     * {@code min}) and PyTorch keeps it: {@code y = max(x, 0)} (elu with alpha 0, NaN-keeping as for
+     * ReLU), {@code y = hi - y}, {@code y = max(y, 0)}, {@code y = hi - y}. NaN, +-inf and values outside
+     * [0, hi] come out exactly as {@code torch.clamp}'s; a value inside is off by at most one ulp of
+     * {@code hi} (the two subtractions round; 4.8e-7 for hi = 6), less than the convolution's own
+     * accumulation rounding it is fused into.
+     */
+    public static java.util.List<EltwiseOp> clampKeepingNaN(float hi) {
+        if (!(hi > 0f) || Float.isInfinite(hi)) throw new IllegalArgumentException("clampKeepingNaN: hi must be positive and finite, got " + hi);
+        EltwiseOp max0 = new EltwiseOp(dnnl_eltwise_elu(), 0f, 0f), flip = new EltwiseOp(dnnl_eltwise_linear(), -1f, hi);
+        return java.util.List.of(max0, flip, max0, flip);
+    }
+
     /** Forward-inference eltwise over {@code data} (source and destination share the layout). */
     public static PrimitiveDescriptor eltwise(EltwiseOp op, MemoryDescriptor data, PrimitiveAttributes attributes,
                                               String description) {
