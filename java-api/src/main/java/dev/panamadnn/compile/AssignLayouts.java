@@ -38,7 +38,8 @@ import java.util.Set;
  * <li>both: pooling writes {@code any}; {@code Flatten}, {@code Reshape}, {@code Gemm}, {@code Pad} and
  *     Java steps (any other op) {@code plain}; element-wise ops {@code input}; with {@code CHANNELS_LAST}, a
  *     4-D {@code Concat} of activations up to {@link #NHWC_CONCAT_MAX_BYTES} {@code nhwc} (oneDNN's concat; a larger
- *     one, or one with a constant input, stays a Java step).</li>
+ *     one, or one with a constant input, stays a Java step); a {@code Slice} with unit steps {@code input}
+ *     (a reorder from a view of its input, in that layout).</li>
  * </ul>
  * {@code PLAIN} switches the rule off, as {@code withoutRule("assign_layouts")} does: a node without a
  * decision is lowered {@code plain} (the documented default; see {@link #output(Node)}), so every activation
@@ -60,6 +61,15 @@ final class AssignLayouts implements Rewrite {
      * 0.95 against 0.78 (scripts/bench --onnx, same run each, 2-vCPU AMD EPYC Zen 4).
      */
     static final long NHWC_CONCAT_MAX_BYTES = 4L << 20;
+
+    /** Whether a Slice's steps (input 4) are absent or all 1 and known when compiling. */
+    private static boolean unitSteps(PlanGraph g, Node n) {
+        if (n.inputs().size() < 5 || n.input(4) == null) return true;
+        dev.panamadnn.Tensor t = g.tensor(n.input(4));
+        if (t == null) return false;
+        for (long v : LowerIndex.longs(t)) if (v != 1) return false;
+        return true;
+    }
 
     private static long bytes(long[] shape) {
         long n = Float.BYTES;
@@ -105,6 +115,9 @@ final class AssignLayouts implements Rewrite {
                 known.put(n.output(), arriving);   // oneDNN pooling keeps its source's layout for an `any` destination
             } else if (ELEMENTWISE.contains(n.op()) || FuseActivation.ACTIVATIONS.contains(n.op())) {
                 dst = INPUT;
+                known.put(n.output(), arriving);
+            } else if (n.op().equals("Slice") && unitSteps(g, n)) {
+                dst = INPUT;   // a reorder from a view of the input, in its layout (LowerIndex), not a Java step on a plain copy
                 known.put(n.output(), arriving);
             } else if (channelsLast && n.op().equals("Concat") && g.shape(n.output()).sizes().length == 4
                     && n.inputs().stream().noneMatch(g::isConstant) && bytes(g.shape(n.output()).sizes()) <= NHWC_CONCAT_MAX_BYTES) {

@@ -15,6 +15,7 @@ import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -204,6 +205,10 @@ final class LowerIndex {
             s = step > 0 ? Math.max(0, Math.min(size, s)) : Math.max(-1, Math.min(size - 1, s));
             r[ax] = new long[] {s, step};
         }
+        if (AssignLayouts.output(n).equals(AssignLayouts.INPUT)) {
+            Value sliced = keepingLayout(plan, n, x, y, r);
+            if (sliced != null) return sliced;
+        }
         // Per output element: its source element (an index map over the output, computed once).
         long[] st = strides(x);
         long count = prod(y, 0, y.length);
@@ -219,6 +224,32 @@ final class LowerIndex {
             }
         }
         return mapped(plan, n, input(plan, n, 0), y, from, "java slice " + n.name());
+    }
+
+    /**
+     * A Slice with unit steps of an activation in {@code nhwc} or plain layout (ShuffleNet's channel split) as a
+     * oneDNN reorder from a sub-memory view of the input into a dense buffer of the same layout: no reorders to
+     * plain and back around a Java step. Null (the Java step instead) for other steps or layouts.
+     */
+    private static Value keepingLayout(Compiler plan, Node n, long[] x, long[] y, long[][] r) {
+        if (x.length == 0 || x.length > 6 || Arrays.stream(y).anyMatch(d -> d <= 0)) return null;
+        long[] offsets = new long[x.length];
+        for (int d = 0; d < x.length; d++) {
+            if (r[d] != null && r[d][1] != 1) return null;
+            offsets[d] = r[d] == null ? 0 : r[d][0];
+        }
+        Value v = plan.asShape(plan.in(n, 0), x, n.input(0));
+        int format;
+        if (x.length == 4 && Compiler.isChannelsLast(v.md(), x)) format = AssignLayouts.format4d(AssignLayouts.NHWC);
+        else if (plan.isPlain(v)) format = dev.panamadnn.internal.dnnl.Ops.plain(x.length);
+        else return null;
+        MemoryDescriptor part = plan.own(v.md().submemory(y, offsets));
+        MemoryDescriptor dst = plan.own(MemoryDescriptor.f32(format, y));
+        String what = "slice " + n.name() + " (reorder of a view, " + (x.length == 4 && format != dev.panamadnn.internal.dnnl.Ops.plain(4) ? "nhwc" : "plain") + ")";
+        Primitive p = plan.own(dev.panamadnn.internal.dnnl.Reorder.primitive(part, dst, what));
+        int out = plan.newBuffer(dst.byteSize());
+        plan.emit(p, what, Compiler.PlanArg.of(Args.FROM, part, v.buffer()), Compiler.PlanArg.of(Args.TO, dst, out));
+        return new Value(dst, out, y);
     }
 
     private static Value expand(Compiler plan, Node n) {

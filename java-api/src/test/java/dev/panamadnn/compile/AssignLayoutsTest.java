@@ -184,6 +184,34 @@ class AssignLayoutsTest {
         }
     }
 
+    /**
+     * ShuffleNet's channel split: two unit-step Slices of a channels-last activation, each read by a convolution.
+     * Each Slice keeps its input's layout as a reorder from a view (no Java step, no reorders to plain and back);
+     * a Slice with step 2 stays the Java step; with the rule off both are Java steps on plain buffers.
+     */
+    @Test
+    void aUnitStepSliceOfAnNhwcActivationStaysNhwc() {
+        long[] shape = {2, 16, 6, 6};
+        Graph g = graph(shape, (b, x) -> {
+            String c = conv(b, x, "c", 16, 32, 1);
+            String lo = b.node("Slice", "lo", Attributes.empty(), c, b.constant("lo.s", 0), b.constant("lo.e", 16), b.constant("lo.a", 1));
+            String hi = b.node("Slice", "hi", Attributes.empty(), c, b.constant("hi.s", 16), b.constant("hi.e", 32), b.constant("hi.a", 1));
+            return b.node("Add", "sum", Attributes.empty(), conv(b, lo, "l", 16, 16, 1), conv(b, hi, "h", 16, 16, 1));
+        });
+        try (CompiledModel p = compileAndCompare(g, shape, NO_WINOGRAD)) {
+            assertEquals(List.of("reorder", "conv", "slice", "conv", "slice", "conv", "reorder"), kinds(p), p.describe());   // the add: a sum post-op
+            assertTrue(p.steps().get(2).startsWith("slice lo (reorder of a view, nhwc)"), p.describe());
+        }
+        try (CompiledModel p = CompiledModel.compile(g, NO_WINOGRAD.withoutRule(RULE), shape)) {
+            assertEquals(List.of("conv", "java", "conv", "java", "conv"), kinds(p), p.describe());
+        }
+        Graph strided = graph(shape, (b, x) -> conv(b, b.node("Slice", "even", Attributes.empty(), conv(b, x, "c", 16, 32, 1),
+                b.constant("s", 0), b.constant("e", 32), b.constant("a", 1), b.constant("st", 2)), "l", 16, 16, 1));
+        try (CompiledModel p = compileAndCompare(strided, shape, NO_WINOGRAD)) {
+            assertTrue(kinds(p).contains("java"), p.describe());
+        }
+    }
+
     /** Values in [0.5, 1.5): a variance. */
     private Tensor positive(long n) {
         Tensor t = random(n);

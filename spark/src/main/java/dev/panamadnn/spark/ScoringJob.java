@@ -37,6 +37,8 @@ import org.apache.spark.storage.StorageLevel;
  * spark:     ScoringJob spark --model FILE [--arch A] [--shape 3,224,224] --rows N --partitions P
  *                             [--batch B] [--reps R] [--out DIR]
  * inprocess: ScoringJob inprocess --model FILE [--arch A] [--shape ...] --rows N --threads T [--batch B] [--reps R]
+ * compare:   ScoringJob compare --model FILE [--arch A] [--shape ...] --rows N [--partitions P] [--batch B] [--reps R]
+ *                               (local[1]: in-process and Spark alternately in one JVM on one plan)
  * verify:    ScoringJob verify DIR_A DIR_B      (local: every id once in both, outputs equal)
  * resnet18:  ScoringJob resnet18 FILE           (writes a ResNet-18 with seeded random weights)
  * </pre>
@@ -47,10 +49,11 @@ public final class ScoringJob {
     private ScoringJob() {}
 
     public static void main(String[] args) throws Exception {
-        if (args.length == 0) throw new IllegalArgumentException("usage: ScoringJob spark|inprocess|verify|resnet18 ...");
+        if (args.length == 0) throw new IllegalArgumentException("usage: ScoringJob spark|inprocess|compare|verify|resnet18 ...");
         switch (args[0]) {
             case "spark" -> spark(options(Arrays.copyOfRange(args, 1, args.length)));
             case "inprocess" -> inProcess(options(Arrays.copyOfRange(args, 1, args.length)));
+            case "compare" -> compare(options(Arrays.copyOfRange(args, 1, args.length)));
             case "verify" -> verify(args[1], args[2]);
             case "resnet18" -> writeResNet18(Path.of(args[1]));
             default -> throw new IllegalArgumentException("ScoringJob: unknown mode " + args[0]);
@@ -87,13 +90,7 @@ public final class ScoringJob {
         PanamaModel model = model(o);
         long rows = Long.parseLong(o.get("rows"));
         int partitions = Integer.parseInt(o.get("partitions")), reps = Integer.parseInt(o.getOrDefault("reps", "3"));
-        int size = Math.toIntExact(ModelSize.of(model));
-        StructType schema = new StructType().add("id", DataTypes.LongType, false)
-                .add("features", DataTypes.createArrayType(DataTypes.FloatType, false), false);
-        MapFunction<Long, Row> make = id -> RowFactory.create(id, row(id, size));
-        Dataset<Row> input = spark.range(0, rows, 1, partitions).as(Encoders.LONG()).map(make, Encoders.row(schema));
-        input.persist(StorageLevel.MEMORY_ONLY());
-        System.out.printf(Locale.ROOT, "input: %d rows of %d values in %d partitions (cached: %d)%n", rows, size, partitions, input.count());
+        Dataset<Row> input = input(spark, model, rows, partitions);
         if (o.containsKey("out")) {
             System.out.println("scoring started: writing " + o.get("out"));
             long t0 = System.nanoTime();
@@ -108,8 +105,32 @@ public final class ScoringJob {
                 times.add(System.nanoTime() - t0);
             }
             report("spark", rows, times);
+            // Spark's own floor on this path: the same cached rows through an identity over internal rows (copied, as
+            // the scorer buffers them) into the same sink, with no model: what any per-row work costs here.
+            Dataset<Row> df = input.toDF();
+            org.apache.spark.sql.classic.SparkSession session = (org.apache.spark.sql.classic.SparkSession) df.sparkSession();
+            List<Long> floor = new ArrayList<>();
+            for (int i = 0; i <= reps; i++) {
+                long t0 = System.nanoTime();
+                session.internalCreateDataFrame(df.queryExecution().toRdd().toJavaRDD()
+                        .map(r -> r.copy()).rdd(), df.schema(), false).write().format("noop").mode("overwrite").save();
+                if (i > 0) floor.add(System.nanoTime() - t0);
+            }
+            report("spark identity, no model", rows, floor);
         }
         spark.stop();
+    }
+
+    /** The synthetic rows, generated on the executors and cached there (the timings score, they do not generate). */
+    private static Dataset<Row> input(SparkSession spark, PanamaModel model, long rows, int partitions) {
+        int size = Math.toIntExact(ModelSize.of(model));
+        StructType schema = new StructType().add("id", DataTypes.LongType, false)
+                .add("features", DataTypes.createArrayType(DataTypes.FloatType, false), false);
+        MapFunction<Long, Row> make = id -> RowFactory.create(id, row(id, size));
+        Dataset<Row> input = spark.range(0, rows, 1, partitions).as(Encoders.LONG()).map(make, Encoders.row(schema));
+        input.persist(StorageLevel.MEMORY_ONLY());
+        System.out.printf(Locale.ROOT, "input: %d rows of %d values in %d partitions (cached: %d)%n", rows, size, partitions, input.count());
+        return input;
     }
 
     /** The same rows through one plan set in this JVM, {@code threads} callers (one-thread plans), batch by batch. */
@@ -119,33 +140,80 @@ public final class ScoringJob {
         int rows = Integer.parseInt(o.get("rows")), threads = Integer.parseInt(o.get("threads"));
         int reps = Integer.parseInt(o.getOrDefault("reps", "3"));
         LoadedModel loaded = LoadedModel.load(spec);
-        int size = loaded.sampleSize, b = spec.batchSize();
-        float[][] data = new float[rows][];
-        for (int i = 0; i < rows; i++) data[i] = row(i, size);
+        float[][] data = rows(rows, loaded.sampleSize);
         List<Long> times = new ArrayList<>();
         try {
             for (int rep = 0; rep <= reps; rep++) {   // rep 0 warms every caller's path
-                AtomicInteger next = new AtomicInteger();
-                List<Thread> workers = new ArrayList<>();
-                long t0 = System.nanoTime();
-                for (int t = 0; t < threads; t++) {
-                    workers.add(Thread.ofPlatform().start(() -> {
-                        try (BatchRunner runner = new BatchRunner(loaded)) {
-                            for (int from; (from = next.getAndAdd(b)) < rows; ) {
-                                int n = Math.min(b, rows - from);
-                                for (int k = 0; k < n; k++) System.arraycopy(data[from + k], 0, runner.staging(), k * size, size);
-                                runner.run(n);
-                            }
-                        }
-                    }));
-                }
-                for (Thread w : workers) w.join();
-                if (rep > 0) times.add(System.nanoTime() - t0);
+                long t = scoreInProcess(loaded, spec.batchSize(), data, threads);
+                if (rep > 0) times.add(t);
             }
         } finally {
             loaded.close();
         }
         report("inprocess", rows, times);
+    }
+
+    private static float[][] rows(int rows, int size) {
+        float[][] data = new float[rows][];
+        for (int i = 0; i < rows; i++) data[i] = row(i, size);
+        return data;
+    }
+
+    /** One pass of {@code data} through {@code loaded}'s plan by {@code threads} callers; nanoseconds. */
+    private static long scoreInProcess(LoadedModel loaded, int b, float[][] data, int threads) throws InterruptedException {
+        int rows = data.length, size = loaded.sampleSize;
+        AtomicInteger next = new AtomicInteger();
+        List<Thread> workers = new ArrayList<>();
+        long t0 = System.nanoTime();
+        for (int t = 0; t < threads; t++) {
+            workers.add(Thread.ofPlatform().start(() -> {
+                try (BatchRunner runner = new BatchRunner(loaded)) {
+                    for (int from; (from = next.getAndAdd(b)) < rows; ) {
+                        int n = Math.min(b, rows - from);
+                        for (int k = 0; k < n; k++) System.arraycopy(data[from + k], 0, runner.staging(), k * size, size);
+                        runner.run(n);
+                    }
+                }
+            }));
+        }
+        for (Thread w : workers) w.join();
+        return System.nanoTime() - t0;
+    }
+
+    /**
+     * The Spark layer's own cost without the JVM-to-JVM variance of separate runs: one JVM, a {@code local[1]}
+     * session, the same plan (the executor's plan set is this JVM's), alternately scoring the rows in-process on
+     * one thread and through the Transformer on Spark's one task thread into the no-op sink; prints each pair's
+     * ratio (Spark / in-process throughput) and their median.
+     */
+    static void compare(Map<String, String> o) throws Exception {
+        SparkSession spark = SparkSession.builder().master("local[1]").appName("panama-dnn compare").config("spark.ui.enabled", "false")
+                .getOrCreate();
+        PanamaModel model = model(o);
+        int rows = Integer.parseInt(o.get("rows")), partitions = Integer.parseInt(o.getOrDefault("partitions", "8"));
+        int reps = Integer.parseInt(o.getOrDefault("reps", "5"));
+        Dataset<Row> input = input(spark, model, rows, partitions);
+        model.transform(input).write().format("noop").mode("overwrite").save();   // loads, compiles and warms the plan
+        LoadedModel loaded = ExecutorModels.get(model.spec());                     // the same plan set
+        float[][] data = rows(rows, loaded.sampleSize);
+        scoreInProcess(loaded, model.spec().batchSize(), data, 1);
+        List<Long> ours = new ArrayList<>(), sparks = new ArrayList<>();
+        double[] ratio = new double[reps];
+        for (int i = 0; i < reps; i++) {
+            ours.add(scoreInProcess(loaded, model.spec().batchSize(), data, 1));
+            long t0 = System.nanoTime();
+            model.transform(input).write().format("noop").mode("overwrite").save();
+            sparks.add(System.nanoTime() - t0);
+            ratio[i] = (double) ours.get(i) / sparks.get(i);
+        }
+        report("compare inprocess", rows, ours);
+        report("compare spark local[1]", rows, sparks);
+        double[] sorted = ratio.clone();
+        Arrays.sort(sorted);
+        System.out.printf(Locale.ROOT, "ratio spark/inprocess (same JVM, same plan, alternating): %s, median %.2f%n",
+                Arrays.toString(Arrays.stream(ratio).map(r -> Math.round(r * 100) / 100.0).toArray()), sorted[reps / 2]);
+        PanamaModel.closeLoadedModels();
+        spark.stop();
     }
 
     static void report(String what, long rows, List<Long> nanos) {

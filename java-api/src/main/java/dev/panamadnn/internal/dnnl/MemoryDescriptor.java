@@ -76,6 +76,29 @@ public final class MemoryDescriptor extends NativeHandle {
         }
     }
 
+    /**
+     * The part {@code [offsets, offsets + dims)} of a buffer described by {@code this}, as a descriptor over the
+     * same buffer (same strides, an offset): a reorder from it copies that part out. Each part must lie inside
+     * the parent (checked here, before oneDNN sees it).
+     */
+    public MemoryDescriptor submemory(long[] dims, long[] offsets) {
+        if (dims.length != offsets.length || dims.length == 0 || dims.length > MAX_NDIMS) {
+            throw new IllegalArgumentException("submemory of " + description + ": " + dims.length + " dims and " + offsets.length + " offsets");
+        }
+        for (int i = 0; i < dims.length; i++) {
+            if (dims[i] <= 0 || offsets[i] < 0) {
+                throw new IllegalArgumentException("submemory of " + description + ": dims " + Arrays.toString(dims) + " at "
+                        + Arrays.toString(offsets));
+            }
+        }
+        String sub = description + " part " + Arrays.toString(dims) + " at " + Arrays.toString(offsets);
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment d = Dnnl.dims(tmp, dims), o = Dnnl.dims(tmp, offsets);
+            return new MemoryDescriptor(create("dnnl_memory_desc_create_submemory", "describing " + sub,
+                    out -> dnnl_h.dnnl_memory_desc_create_submemory(out, handle(), d, o)), sub);
+        }
+    }
+
     /** An owned copy of a descriptor that belongs to someone else (e.g. a query result). */
     static MemoryDescriptor cloneOf(MemorySegment borrowed, String description) {
         return new MemoryDescriptor(create("dnnl_memory_desc_clone", description,
