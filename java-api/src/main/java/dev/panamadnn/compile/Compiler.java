@@ -281,9 +281,14 @@ final class Compiler {
         return options.fastRelu() && act.isPlainRelu() ? Ops.fastRelu() : Ops.eltwise(act.kind(), act.alpha());
     }
 
-    /** {@code act} as the eltwise post-ops to append: one, or for a fused Clip {@link Ops#clampKeepingNaN}'s four. */
+    /**
+     * {@code act} as the eltwise post-ops to append: one, or for a fused Clip {@link Ops#clampKeepingNaN}'s four
+     * (with {@code fastRelu}: oneDNN's own clip, one operation that turns NaN into the lower bound).
+     */
     java.util.List<Ops.EltwiseOp> eltwiseOps(Act act) {
-        return act.kind().equals("CLIP") ? Ops.clampKeepingNaN(act.beta()) : java.util.List.of(eltwiseOp(act));
+        if (!act.kind().equals("CLIP")) return java.util.List.of(eltwiseOp(act));
+        return options.fastRelu() ? java.util.List.of(dev.panamadnn.internal.dnnl.MathOps.unary("Clip", 0, act.beta()))
+                : Ops.clampKeepingNaN(act.beta());
     }
 
     /**

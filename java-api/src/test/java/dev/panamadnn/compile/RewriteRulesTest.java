@@ -176,6 +176,22 @@ class RewriteRulesTest {
             }
             assertTrue(nan > 0 && bounds > 100, nan + " NaN and " + bounds + " clamped elements: the case is exercised");
         }
+        // withFastRelu: oneDNN's own clip instead (one operation): NaN becomes 0, finite results as the default's.
+        try (CompiledModel fast = CompiledModel.compile(relu6, options.withFastRelu(true), shape);
+             CompiledModel exact = CompiledModel.compile(relu6, options, shape);
+             Tensor in = tensor(x, shape); Tensor a = fast.run(in); Tensor b = exact.run(in)) {
+            float[] p = a.toFloatArray(), q = b.toFloatArray();
+            int nanToZero = 0;
+            for (int i = 0; i < p.length; i++) {
+                if (Float.isNaN(q[i])) {
+                    assertEquals(0f, p[i], 0f, "element " + i + ": fastRelu's clip turns NaN into its lower bound");
+                    nanToZero++;
+                } else {
+                    assertEquals(q[i], p[i], Math.ulp(6f), "element " + i);
+                }
+            }
+            assertTrue(nanToZero > 0, "the NaN case is exercised");
+        }
         check(graph(shape, (g, x2) -> clip(g, conv(g, x2, "conv", 3, 4), "clip", -1f, 6f)), shape, "fuse_activation", false, null);
         check(graph(shape, (g, x2) -> clip(g, g.node("Add", "add", Attributes.empty(), x2, x2), "relu6", 0f, 6f)), shape, "fuse_activation",
                 false, null);
