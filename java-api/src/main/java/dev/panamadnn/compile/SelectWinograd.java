@@ -7,8 +7,8 @@ import java.util.ArrayList;
 /**
  * Winograd selection: marks each {@code Conv} that {@link Winograd} F(4x4, 3x3) should run (see
  * {@link CompileOptions#winograd()}): 2-D, 3x3, stride 1, padding 1, no dilation or groups,
- * channels a multiple of the Vector API lanes, no fused activation but a plain ReLU, and at least
- * {@link Winograd#MIN_TILES} output tiles, reading and writing {@code nhwc} as {@link AssignLayouts}
+ * channels a multiple of the Vector API lanes and at least {@link Winograd#minChannels()} in and out (64 by
+ * default), no fused activation but a plain ReLU, and at least {@link Winograd#MIN_TILES} output tiles, reading and writing {@code nhwc} as {@link AssignLayouts}
  * decided (so {@code CHANNELS_LAST} with that rule on); only with the option on and
  * {@code jdk.incubator.vector} present. Runs after the fusions, which decide the activation, and
  * the layout assignment. The lowering still runs the direct convolution where the layouts it gets
@@ -27,7 +27,7 @@ final class SelectWinograd implements Rewrite {
 
     @Override
     public void apply(PlanGraph g, CompileOptions options) {
-        int lanes = Winograd.lanes();
+        int lanes = Winograd.lanes(), minChannels = Winograd.minChannels();
         for (Node n : new ArrayList<>(g.nodes)) {
             if (!n.op().equals("Conv") || g.shape(n.input(0)).rank() != 4) continue;
             if (!AssignLayouts.output(n).equals(AssignLayouts.NHWC) || !AssignLayouts.source(n).equals(AssignLayouts.NHWC)) continue;
@@ -39,6 +39,7 @@ final class SelectWinograd implements Rewrite {
             String act = a.string(PlanGraph.ACTIVATION, null);
             fits &= act == null || act.equals("Relu");
             fits &= out[0] * Winograd.tiles(out[2]) * Winograd.tiles(out[3]) >= Winograd.MIN_TILES;
+            fits &= w[0] >= minChannels && w[1] >= minChannels;
             if (!fits) continue;
             g.replace(n, PlanGraph.rebuilt(n, n.inputs(), a.toBuilder().put(PlanGraph.WINOGRAD, 1L).build(), n.output()));
             g.fired.add(name() + ": " + n.name());

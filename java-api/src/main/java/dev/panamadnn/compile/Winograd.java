@@ -47,6 +47,26 @@ final class Winograd {
     static final long MIN_TILES = 16;
 
     /**
+     * The default of {@link #minChannels()}. Fewer input or output channels than this and oneDNN's direct kernel
+     * wins: the transforms (Java, per tile) cost in proportion to C_in + C_out, the multiply-adds saved in
+     * proportion to C_in x C_out. Measured (the scripts/bench --onnx models at 128x128, 2 threads, both plans in
+     * one JVM alternating, best of 5, 2-vCPU AMD EPYC Zen 4): SqueezeNet 1.1, whose 3x3 convolutions are
+     * 16-64 -> 64-256, batch 16 42.5 ms with Winograd against 35.5 without; DenseNet-121 (128 -> 32) 291 against
+     * 238 at batch 16, 15.3 against 13.8 at batch 1; ResNet-18 (64 -> 64 and up) 49 against 83 at batch 16, 5.5
+     * against 6.5 at batch 1; the digits CNN (16 channels, 8x8) 1.47 against 1.36 ms at batch 64.
+     */
+    static final int MIN_CHANNELS = 64;
+
+    /**
+     * The fewest input and output channels a convolution needs for Winograd: {@link #MIN_CHANNELS}, or the system
+     * property {@code panamadnn.winograd.minChannels} (read per compile; e.g. 16 runs Winograd on narrower layers,
+     * as this module's tests do to exercise it on small shapes).
+     */
+    static int minChannels() {
+        return Integer.getInteger("panamadnn.winograd.minChannels", MIN_CHANNELS);
+    }
+
+    /**
      * The guard: a step whose input holds a value that is not finite or larger than this in magnitude
      * runs its direct convolution instead (see {@link Run}). A Winograd tile mixes its 6x6 inputs before
      * the products, so such a value would reach the whole 4x4 output tile (up to four tiles) instead of
