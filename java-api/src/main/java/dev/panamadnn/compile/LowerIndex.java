@@ -126,7 +126,7 @@ final class LowerIndex {
         MemoryDescriptor[] mds = new MemoryDescriptor[k];
         Compiler.PlanArg[] args = new Compiler.PlanArg[k + 1];
         for (int i = 0; i < k; i++) {
-            Value x = plan.in(n, i);
+            Value x = plan.asShape(plan.in(n, i), shape(plan, n.input(i)), n.input(i));   // the 4-D value, not a view of another rank
             MemoryDescriptor nhwc = plan.own(MemoryDescriptor.f32(AssignLayouts.format4d(AssignLayouts.NHWC), x.shape()));
             Value v = x.md().sameLayoutAs(nhwc) && x.buffer() >= 0 ? x : plan.reorder(x, nhwc, "reorder into " + n.name());
             mds[i] = v.md();
