@@ -49,22 +49,14 @@ final class FuseActivation implements Rewrite {
 
     /** A Clip's upper bound when it is {@code clamp(x, 0, max)} with a positive finite max known when compiling, else NaN. */
     static float reluCeiling(PlanGraph g, Node clip) {
-        float lo = bound(g, clip, 1, "min"), hi = bound(g, clip, 2, "max");
-        return lo == 0f && hi > 0f && !Float.isInfinite(hi) ? hi : Float.NaN;
-    }
-
-    /** Input {@code input} if it is a constant (opset 11+), else attribute {@code attribute} (opset 6-10); NaN when neither or not constant. */
-    private static float bound(PlanGraph g, Node n, int input, String attribute) {
-        if (input < n.inputs().size() && n.input(input) != null) {
-            if (!g.isConstant(n.input(input))) return Float.NaN;
-            try {
-                float[] v = g.floats(n.input(input));
-                return v.length == 1 ? v[0] : Float.NaN;
-            } catch (UnsupportedOperationException notF32) {
-                return Float.NaN;   // left to LowerMath's Clip, which says why
-            }
+        Float lo, hi;
+        try {
+            lo = LowerMath.clipBound(g, clip, 1, "min", Float.NEGATIVE_INFINITY);
+            hi = LowerMath.clipBound(g, clip, 2, "max", Float.POSITIVE_INFINITY);
+        } catch (UnsupportedOperationException notF32) {
+            return Float.NaN;   // left to LowerMath's Clip, which says why
         }
-        return n.attributes().has(attribute) ? (float) n.attributes().real(attribute) : Float.NaN;
+        return lo != null && hi != null && lo == 0f && hi > 0f && !Float.isInfinite(hi) ? hi : Float.NaN;
     }
 
     private static Object value(Attributes a, String k) {

@@ -239,17 +239,11 @@ final class LowerIndex {
             offsets[d] = r[d] == null ? 0 : r[d][0];
         }
         Value v = plan.asShape(plan.in(n, 0), x, n.input(0));
-        int format;
-        if (x.length == 4 && Compiler.isChannelsLast(v.md(), x)) format = AssignLayouts.format4d(AssignLayouts.NHWC);
-        else if (plan.isPlain(v)) format = dev.panamadnn.internal.dnnl.Ops.plain(x.length);
-        else return null;
-        MemoryDescriptor part = plan.own(v.md().submemory(y, offsets));
-        MemoryDescriptor dst = plan.own(MemoryDescriptor.f32(format, y));
-        String what = "slice " + n.name() + " (reorder of a view, " + (x.length == 4 && format != dev.panamadnn.internal.dnnl.Ops.plain(4) ? "nhwc" : "plain") + ")";
-        Primitive p = plan.own(dev.panamadnn.internal.dnnl.Reorder.primitive(part, dst, what));
-        int out = plan.newBuffer(dst.byteSize());
-        plan.emit(p, what, Compiler.PlanArg.of(Args.FROM, part, v.buffer()), Compiler.PlanArg.of(Args.TO, dst, out));
-        return new Value(dst, out, y);
+        boolean nhwc = x.length == 4 && Compiler.isChannelsLast(v.md(), x);
+        if (!nhwc && !plan.isPlain(v)) return null;
+        int format = nhwc ? AssignLayouts.format4d(AssignLayouts.NHWC) : dev.panamadnn.internal.dnnl.Ops.plain(x.length);
+        Value part = new Value(plan.own(v.md().submemory(y, offsets)), v.buffer(), y);
+        return plan.copy(part, plan.own(MemoryDescriptor.f32(format, y)), "slice " + n.name() + " (reorder of a view, " + (nhwc ? "nhwc" : "plain") + ")");
     }
 
     private static Value expand(Compiler plan, Node n) {

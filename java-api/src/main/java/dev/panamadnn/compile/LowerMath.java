@@ -179,9 +179,18 @@ final class LowerMath {
     }
 
     private static float bound(Compiler plan, Node n, int input, String attribute, float otherwise) {
+        Float b = clipBound(plan.graph, n, input, attribute, otherwise);
+        if (b == null) throw Compiler.unsupported(n, attribute + " (input " + input + ") must be a constant");
+        return b;
+    }
+
+    /**
+     * A Clip bound: constant input {@code input} (opset 11+), else attribute {@code attribute} (opset 6-10), else
+     * {@code otherwise} (unbounded); null when the input is computed at run time. Also read by {@link FuseActivation}.
+     */
+    static Float clipBound(PlanGraph g, Node n, int input, String attribute, float otherwise) {
         if (input < n.inputs().size() && n.input(input) != null) {
-            if (!plan.graph.isConstant(n.input(input))) throw Compiler.unsupported(n, attribute + " (input " + input + ") must be a constant");
-            return plan.graph.floats(n.input(input))[0];
+            return g.isConstant(n.input(input)) ? g.floats(n.input(input))[0] : null;
         }
         return (float) n.attributes().real(attribute, otherwise);
     }
