@@ -2,6 +2,7 @@ package dev.panamadnn;
 
 import dev.panamadnn.internal.Sizes;
 import dev.panamadnn.internal.lifetime.NativeAccess;
+import dev.panamadnn.internal.lifetime.OwnedMemory;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -30,14 +31,16 @@ public final class Tensor implements AutoCloseable {
     private final DataType dtype;
     private final long[] shape;
     private final long[] strides;
-    private final Arena owned;   // non-null only for tensors that own their memory
+    private final OwnedMemory memory;   // non-null for a tensor that owns its memory and for its views
+    private final boolean owner;        // true only for the tensor that frees it on close()
 
-    private Tensor(MemorySegment segment, DataType dtype, long[] shape, long[] strides, Arena owned) {
+    private Tensor(MemorySegment segment, DataType dtype, long[] shape, long[] strides, OwnedMemory memory, boolean owner) {
         this.segment = segment;
         this.dtype = dtype;
         this.shape = shape;
         this.strides = strides;
-        this.owned = owned;
+        this.memory = memory;
+        this.owner = owner;
     }
 
     /**
@@ -51,7 +54,7 @@ public final class Tensor implements AutoCloseable {
         if (arena == null || dtype == null) throw new IllegalArgumentException("Tensor.allocate: arena and dtype must not be null");
         long bytes = Sizes.bytes("Tensor.allocate", shape, dtype.byteSize());
         MemorySegment s = Sizes.allocate(arena, bytes, "Tensor.allocate", dtype, shape);
-        return new Tensor(s, dtype, shape.clone(), contiguousStrides(shape), null);
+        return new Tensor(s, dtype, shape.clone(), contiguousStrides(shape), null, false);
     }
 
     /**
@@ -69,7 +72,7 @@ public final class Tensor implements AutoCloseable {
         Arena arena = Arena.ofShared();
         try {
             MemorySegment s = Sizes.allocate(arena, bytes, "Tensor.zeros", DataType.F32, shape);
-            return new Tensor(s, DataType.F32, shape.clone(), contiguousStrides(shape), arena);
+            return new Tensor(s, DataType.F32, shape.clone(), contiguousStrides(shape), new OwnedMemory(arena, bytes), true);
         } catch (RuntimeException | Error e) {
             arena.close();
             throw e;
@@ -110,7 +113,7 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalArgumentException("Tensor.wrap: " + dtype + Arrays.toString(shape) + " needs "
                     + bytes + " bytes, got a segment of " + segment.byteSize());
         }
-        return new Tensor(segment, dtype, shape.clone(), contiguousStrides(shape), null);
+        return new Tensor(segment, dtype, shape.clone(), contiguousStrides(shape), null, false);
     }
 
     /** {@return a copy of the shape, outermost dimension first} */
@@ -178,9 +181,9 @@ public final class Tensor implements AutoCloseable {
         return segment;
     }
 
-    /** {@return whether the memory is still allocated} */
+    /** {@return whether the memory is still usable: allocated, and not released by {@link #close()}} */
     public boolean isAlive() {
-        return segment.scope().isAlive();
+        return (memory == null || !memory.isReleased()) && segment.scope().isAlive();
     }
 
     /**
@@ -227,7 +230,7 @@ public final class Tensor implements AutoCloseable {
             }
             return out;
         } catch (IllegalStateException e) {
-            if (segment.scope().isAlive()) throw e;
+            if (isAlive()) throw e;
             throw NativeAccess.freedWhileCopying("Tensor" + Arrays.toString(shape), interruptedBefore, e);
         }
     }
@@ -263,7 +266,7 @@ public final class Tensor implements AutoCloseable {
                     + (holds == Long.MAX_VALUE ? "more than 2^48" : String.valueOf(holds))
                     + " elements, the tensor has " + numel() + " (shape " + Arrays.toString(shape) + ")");
         }
-        return new Tensor(segment, dtype, s, contiguousStrides(s), null);
+        return new Tensor(segment, dtype, s, contiguousStrides(s), memory, false);
     }
 
     /**
@@ -285,17 +288,21 @@ public final class Tensor implements AutoCloseable {
         long first = start * strides[d] * dtype.byteSize();
         long span = 0;
         for (int i = 0; i < s.length; i++) span += (s[i] - 1) * strides[i];
-        return new Tensor(segment.asSlice(first, (span + 1) * dtype.byteSize()), dtype, s, strides.clone(), null);
+        return new Tensor(segment.asSlice(first, (span + 1) * dtype.byteSize()), dtype, s, strides.clone(), memory, false);
     }
 
     /**
-     * Frees the memory if this tensor owns it; does nothing for views and borrowed memory. If a
-     * native call on another thread is using the memory right now, waits for that call to return
-     * first (native calls hold the memory they touch), so the memory is never freed under it.
+     * Frees the memory if this tensor owns it; does nothing for views and borrowed memory. From
+     * the moment it is called, this tensor and its views are dead ({@link #isAlive()} false, any
+     * use an {@link IllegalStateException}). The memory itself is freed by a background thread
+     * microseconds later (closing a shared arena is a JDK handshake with every thread, 60-100 µs
+     * that the caller does not wait for; {@code OwnedMemory} says more), and never while a
+     * native call on another thread is using it (native calls hold the memory they touch); a
+     * raw {@link #segment()} taken before stays readable until then, never freed memory.
      */
     @Override
     public void close() {
-        if (owned != null) NativeAccess.closeWaiting(owned);
+        if (owner) memory.release();
     }
 
     @Override
@@ -337,8 +344,9 @@ public final class Tensor implements AutoCloseable {
     }
 
     private void checkAlive() {
-        if (!segment.scope().isAlive()) {
-            throw new IllegalStateException("Tensor" + Arrays.toString(shape) + ": its memory was freed (arena closed)");
+        if (!isAlive()) {
+            throw new IllegalStateException("Tensor" + Arrays.toString(shape) + ": its memory was freed ("
+                    + (segment.scope().isAlive() ? "tensor closed" : "arena closed") + ")");
         }
     }
 

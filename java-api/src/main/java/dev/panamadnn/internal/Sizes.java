@@ -1,5 +1,6 @@
 package dev.panamadnn.internal;
 
+import dev.panamadnn.internal.lifetime.OwnedMemory;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -184,10 +185,21 @@ public final class Sizes {
         try {
             return arena.allocate(bytes, 64);
         } catch (OutOfMemoryError e) {
+            OutOfMemoryError cause = e;
+            // Closed tensors whose memory the background closer has not freed yet count against
+            // the limit: wait for them and try once more (dev.panamadnn.internal.lifetime.OwnedMemory).
+            if (OwnedMemory.pendingReleases() > 0) {
+                OwnedMemory.awaitPendingReleases();
+                try {
+                    return arena.allocate(bytes, 64);
+                } catch (OutOfMemoryError again) {
+                    cause = again;
+                }
+            }
             OutOfMemoryError hint = new OutOfMemoryError(who + ": could not allocate " + bytes + " bytes (" + mib(bytes)
                     + ") for " + what + ": tensor memory is off-heap and counts against -XX:MaxDirectMemorySize (default:"
-                    + " the maximum heap size, -Xmx); raise it, or close tensors sooner (" + e.getMessage() + ")");
-            hint.initCause(e);
+                    + " the maximum heap size, -Xmx); raise it, or close tensors sooner (" + cause.getMessage() + ")");
+            hint.initCause(cause);
             throw hint;
         }
     }
