@@ -80,33 +80,75 @@ public final class Add implements AutoCloseable {
         }
     }
 
-    private Tensor add(Tensor a, Tensor b, Backend backend) {
-        check("first", a);
-        check("second", b);
-        long[] shape = outputShape(a.shape(), b.shape());
-        Tensor y = Tensor.zeros(shape);
+    /**
+     * {@link #forwardInto(Tensor, Tensor, Tensor, Backend)} on {@link Backend#AUTO}.
+     *
+     * @param a the first addend
+     * @param b the second addend, the same shape
+     * @param out where the sum goes (not closed by the call)
+     */
+    public void forwardInto(Tensor a, Tensor b, Tensor out) {
+        forwardInto(a, b, out, Backend.AUTO);
+    }
+
+    /**
+     * {@code a + b} on {@code backend} into {@code out}, a tensor the caller provides and keeps (no
+     * output allocated): live, F32, contiguous, writable, of the inputs' shape and overlapping
+     * neither input. Everything is checked before any native call.
+     *
+     * @param a the first addend
+     * @param b the second addend, the same shape
+     * @param out where the sum goes (not closed by the call)
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
+     * @throws IllegalArgumentException if an input is null or not f32, the shapes differ, or {@code out} does not fit
+     * @throws IllegalStateException    if an input's or {@code out}'s memory was freed or this Add is closed
+     */
+    public void forwardInto(Tensor a, Tensor b, Tensor out, Backend backend) {
+        if (backend == null) throw new IllegalArgumentException(this + ": backend must not be null");
+        calls.enter(this);
         try {
-            if (backend == Backend.REFERENCE) {
-                float[] x = a.toFloatArray(), z = b.toFloatArray();
-                MemorySegment out = y.segment();
-                for (int i = 0; i < x.length; i++) out.setAtIndex(ValueLayout.JAVA_FLOAT, i, x[i] + z[i]);
-            } else {
-                Tensor na = Layer.nativeReady(a), nb = Layer.nativeReady(b);
-                try {
-                    try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(y.numel(), this::createKernel)) {
-                        Kernel c = lease.value();
-                        c.primitive().execute(Args.src(c.data(), na.segment()), Args.src1(c.data(), nb.segment()),
-                                Args.dst(c.data(), y.segment()));
-                    }
-                } finally {
-                    if (na != a) na.close();
-                    if (nb != b) nb.close();
-                }
-            }
+            long[] shape = checked(a, b);
+            LayerOutputs.check(toString(), out, shape, a, b);
+            LayerOutputs.into(toString(), out, y -> run(a, b, backend, y));
+        } finally {
+            calls.exit();
+        }
+    }
+
+    private Tensor add(Tensor a, Tensor b, Backend backend) {
+        Tensor y = Tensor.zeros(checked(a, b));
+        try {
+            run(a, b, backend, y);
             return y;
         } catch (RuntimeException | Error e) {
             y.close();
             throw e;
+        }
+    }
+
+    private long[] checked(Tensor a, Tensor b) {
+        check("first", a);
+        check("second", b);
+        return outputShape(a.shape(), b.shape());
+    }
+
+    private void run(Tensor a, Tensor b, Backend backend, Tensor y) {
+        if (backend == Backend.REFERENCE) {
+            float[] x = a.toFloatArray(), z = b.toFloatArray();
+            MemorySegment out = y.segment();
+            for (int i = 0; i < x.length; i++) out.setAtIndex(ValueLayout.JAVA_FLOAT, i, x[i] + z[i]);
+            return;
+        }
+        Tensor na = Layer.nativeReady(a), nb = Layer.nativeReady(b);
+        try {
+            try (PrimitiveCache.Lease<Kernel> lease = kernels.acquire(y.numel(), this::createKernel)) {
+                Kernel c = lease.value();
+                c.primitive().execute(Args.src(c.data(), na.segment()), Args.src1(c.data(), nb.segment()),
+                        Args.dst(c.data(), y.segment()));
+            }
+        } finally {
+            if (na != a) na.close();
+            if (nb != b) nb.close();
         }
     }
 

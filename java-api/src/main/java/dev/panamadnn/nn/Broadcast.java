@@ -131,6 +131,40 @@ public final class Broadcast {
      * @return a new tensor owned by the caller (close it)
      */
     public static Tensor apply(Op op, Tensor a, Tensor b, Backend backend) {
+        long[] out = checked(op, a, b, backend);
+        Tensor y = Tensor.zeros(out);
+        try {
+            run(op, a, b, out, y, backend);
+            return y;
+        } catch (RuntimeException | Error e) {
+            y.close();
+            throw e;
+        }
+    }
+
+    /**
+     * {@code a op b} broadcast, on {@code backend}, into {@code out}, a tensor the caller provides
+     * and keeps: live, F32, contiguous, writable, exactly {@link #shape(long[], long[]) the broadcast
+     * shape}, and overlapping neither input. Everything is checked before any native call.
+     *
+     * @param op the operation
+     * @param a the first operand
+     * @param b the second operand
+     * @param out where the result goes (not closed by the call)
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
+     * @throws IllegalArgumentException if an argument is null, an input is not f32, the shapes do not
+     *                                  broadcast, or {@code out} does not fit
+     * @throws IllegalStateException    if an input's or {@code out}'s memory was freed
+     */
+    public static void applyInto(Op op, Tensor a, Tensor b, Tensor out, Backend backend) {
+        long[] shape = checked(op, a, b, backend);
+        String who = "Broadcast." + op;
+        LayerOutputs.check(who, out, shape, a, b);
+        LayerOutputs.into(who, out, y -> run(op, a, b, shape, y, backend));
+    }
+
+    /** The broadcast shape after checking every argument (before any allocation or native call). */
+    private static long[] checked(Op op, Tensor a, Tensor b, Backend backend) {
         if (op == null) throw new IllegalArgumentException("Broadcast: op must not be null");
         String who = "Broadcast." + op;
         if (backend == null) throw new IllegalArgumentException(who + ": backend must not be null");
@@ -141,15 +175,12 @@ public final class Broadcast {
         if (backend == Backend.REFERENCE) {
             Sizes.arrayLength(who, "the output " + Arrays.toString(out), Sizes.numel(who, out));
         }
-        Tensor y = Tensor.zeros(out);
-        try {
-            if (backend == Backend.REFERENCE) reference(op, a.toFloatArray(), a.shape(), b.toFloatArray(), b.shape(), out, y.segment());
-            else nativeApply(op, a, b, out, y);
-            return y;
-        } catch (RuntimeException | Error e) {
-            y.close();
-            throw e;
-        }
+        return out;
+    }
+
+    private static void run(Op op, Tensor a, Tensor b, long[] out, Tensor y, Backend backend) {
+        if (backend == Backend.REFERENCE) reference(op, a.toFloatArray(), a.shape(), b.toFloatArray(), b.shape(), out, y.segment());
+        else nativeApply(op, a, b, out, y);
     }
 
     /**

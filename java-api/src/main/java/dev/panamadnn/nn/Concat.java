@@ -66,6 +66,51 @@ public final class Concat {
      * @return a new tensor owned by the caller (close it)
      */
     public static Tensor cat(int dim, Backend backend, Tensor... tensors) {
+        Plan p = plan(dim, backend, tensors);
+        Tensor y = Tensor.zeros(p.out());
+        try {
+            run(p, backend, tensors, y);
+            return y;
+        } catch (RuntimeException | Error e) {
+            y.close();
+            throw e;
+        }
+    }
+
+    /**
+     * {@link #catInto(int, Backend, Tensor, Tensor...)} on {@link Backend#AUTO}.
+     *
+     * @param dim the dimension
+     * @param out where the result goes (not closed by the call)
+     * @param tensors the tensors, equal in every other dimension
+     */
+    public static void catInto(int dim, Tensor out, Tensor... tensors) {
+        catInto(dim, Backend.AUTO, out, tensors);
+    }
+
+    /**
+     * The tensors joined along {@code dim} into {@code out}, a tensor the caller provides and keeps
+     * (no output allocated): live, F32, contiguous, writable, of the joined shape and overlapping
+     * no input. Everything is checked before any native call.
+     *
+     * @param dim the dimension
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
+     * @param out where the result goes (not closed by the call)
+     * @param tensors the tensors, equal in every other dimension
+     * @throws IllegalArgumentException as {@link #cat(int, Backend, Tensor...)}, or if {@code out} does not fit
+     * @throws IllegalStateException    if an input's or {@code out}'s memory was freed
+     */
+    public static void catInto(int dim, Backend backend, Tensor out, Tensor... tensors) {
+        Plan p = plan(dim, backend, tensors);
+        LayerOutputs.check("cat", out, p.out(), tensors);
+        LayerOutputs.into("cat", out, y -> run(p, backend, tensors, y));
+    }
+
+    /** The joined shape, the axis and the blocks around it. */
+    private record Plan(long[] out, int d, long outer, long inner) {
+    }
+
+    private static Plan plan(int dim, Backend backend, Tensor... tensors) {
         if (backend == null) throw new IllegalArgumentException("cat: backend must not be null");
         if (tensors == null || tensors.length == 0) throw new IllegalArgumentException("cat: expected a non-empty list of tensors, got none");
         for (int i = 0; i < tensors.length; i++) {
@@ -93,16 +138,13 @@ public final class Concat {
         long outer = 1, inner = 1;
         for (int j = 0; j < d; j++) outer *= out[j];
         for (int j = d + 1; j < out.length; j++) inner *= out[j];
-        Tensor y = Tensor.zeros(out);
-        try {
-            if (backend == Backend.REFERENCE) reference(tensors, d, outer, inner, out[d], y.segment());
-            else if (tensors.length <= BinaryOps.MAX_CONCAT_SOURCES) concatNative(tensors, d, outer, inner, out[d], y);
-            else copyBlocks(tensors, d, outer, inner, out[d], y);
-            return y;
-        } catch (RuntimeException | Error e) {
-            y.close();
-            throw e;
-        }
+        return new Plan(out, d, outer, inner);
+    }
+
+    private static void run(Plan p, Backend backend, Tensor[] tensors, Tensor y) {
+        if (backend == Backend.REFERENCE) reference(tensors, p.d(), p.outer(), p.inner(), p.out()[p.d()], y.segment());
+        else if (tensors.length <= BinaryOps.MAX_CONCAT_SOURCES) concatNative(tensors, p.d(), p.outer(), p.inner(), p.out()[p.d()], y);
+        else copyBlocks(tensors, p.d(), p.outer(), p.inner(), p.out()[p.d()], y);
     }
 
     private static void reference(Tensor[] tensors, int d, long outer, long inner, long total, MemorySegment y) {

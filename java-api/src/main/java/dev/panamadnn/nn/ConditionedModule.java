@@ -35,6 +35,32 @@ public interface ConditionedModule extends Module {
     }
 
     /**
+     * The module on features {@code x} conditioned on {@code z}, into {@code out}, a tensor the
+     * caller provides and keeps: live, F32, contiguous, writable, of the output shape and
+     * overlapping neither input. Everything is checked before any native call; the module's
+     * last step writes {@code out} (its intermediate results are still allocated per call).
+     *
+     * @param x       the features, {@code [N, C, ...]}
+     * @param z       the conditioning vectors, {@code [N, D]}
+     * @param out     where the result goes (not closed by the call)
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
+     * @throws IllegalArgumentException if an input is null, not f32 or of a shape the module does not take, or {@code out} does not fit
+     * @throws IllegalStateException    if an input's or {@code out}'s memory was freed or the module is closed
+     */
+    void forwardInto(Tensor x, Tensor z, Tensor out, Backend backend);
+
+    /**
+     * {@link #forwardInto(Tensor, Tensor, Tensor, Backend)} on {@link Backend#AUTO}.
+     *
+     * @param x   the features, {@code [N, C, ...]}
+     * @param z   the conditioning vectors, {@code [N, D]}
+     * @param out where the result goes (not closed by the call)
+     */
+    default void forwardInto(Tensor x, Tensor z, Tensor out) {
+        forwardInto(x, z, out, Backend.AUTO);
+    }
+
+    /**
      * Not available: this module takes two inputs; call {@link #forward(Tensor, Tensor)}.
      *
      * @param input ignored

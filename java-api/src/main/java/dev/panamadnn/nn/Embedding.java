@@ -158,27 +158,11 @@ public final class Embedding implements Module {
         if (backend == null) throw new IllegalArgumentException(this + ": backend must not be null");
         calls.enter(this);
         try {
-            if (indices == null) throw new IllegalArgumentException(this + ": indices must not be null");
-            if (!indices.isAlive()) throw new IllegalStateException(this + ": expected live indices, got " + indices + " whose memory was freed");
-            if (indices.dtype() != DataType.I64 && indices.dtype() != DataType.I32) {
-                throw new IllegalArgumentException(this + ": expected I64 or I32 indices (PyTorch's LongTensor or IntTensor), got "
-                        + indices.dtype() + " (shape " + Arrays.toString(indices.shape()) + ")");
-            }
-            long[] out = outputShape(indices.shape());
+            long[] out = checked(indices);
             long[] idx = read(indices);
             Tensor y = Tensor.zeros(out);
             try {
-                MemorySegment w = weight.segment(), ys = y.segment();
-                if (backend == Backend.REFERENCE) {
-                    Sizes.arrayLength(this, "the table", num * dim);
-                    float[] table = weight.toFloatArray();
-                    for (int i = 0; i < idx.length; i++) {
-                        for (long j = 0; j < dim; j++) ys.setAtIndex(ValueLayout.JAVA_FLOAT, i * dim + j, table[(int) (idx[i] * dim + j)]);
-                    }
-                } else {
-                    long row = dim * Float.BYTES;
-                    for (int i = 0; i < idx.length; i++) MemorySegment.copy(w, idx[i] * row, ys, i * row, row);
-                }
+                lookUp(idx, y, backend);
                 return y;
             } catch (RuntimeException | Error e) {
                 y.close();
@@ -186,6 +170,65 @@ public final class Embedding implements Module {
             }
         } finally {
             calls.exit();
+        }
+    }
+
+    /**
+     * {@link #forwardInto(Tensor, Tensor, Backend)} on {@link Backend#AUTO}.
+     *
+     * @param indices the indices, I64 or I32
+     * @param out where the rows go (not closed by the call)
+     */
+    public void forwardInto(Tensor indices, Tensor out) {
+        forwardInto(indices, out, Backend.AUTO);
+    }
+
+    /**
+     * Looks up {@code indices} into {@code out}, a tensor the caller provides and keeps (no output
+     * allocated): live, F32, contiguous, writable, of {@link #outputShape} and not overlapping the
+     * indices. Every index and {@code out} are checked before anything is written.
+     *
+     * @param indices the indices, I64 or I32
+     * @param out where the rows go (not closed by the call)
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
+     * @throws IllegalArgumentException  if {@code indices} is null or not I64/I32, {@code backend} is null, or {@code out} does not fit
+     * @throws IndexOutOfBoundsException if an index is outside {@code [0, num_embeddings)}
+     * @throws IllegalStateException     if the indices' or {@code out}'s memory was freed or this layer is closed
+     */
+    public void forwardInto(Tensor indices, Tensor out, Backend backend) {
+        if (backend == null) throw new IllegalArgumentException(this + ": backend must not be null");
+        calls.enter(this);
+        try {
+            long[] shape = checked(indices);
+            LayerOutputs.check(toString(), out, shape, indices);
+            long[] idx = read(indices);
+            LayerOutputs.into(toString(), out, y -> lookUp(idx, y, backend));
+        } finally {
+            calls.exit();
+        }
+    }
+
+    private long[] checked(Tensor indices) {
+        if (indices == null) throw new IllegalArgumentException(this + ": indices must not be null");
+        if (!indices.isAlive()) throw new IllegalStateException(this + ": expected live indices, got " + indices + " whose memory was freed");
+        if (indices.dtype() != DataType.I64 && indices.dtype() != DataType.I32) {
+            throw new IllegalArgumentException(this + ": expected I64 or I32 indices (PyTorch's LongTensor or IntTensor), got "
+                    + indices.dtype() + " (shape " + Arrays.toString(indices.shape()) + ")");
+        }
+        return outputShape(indices.shape());
+    }
+
+    private void lookUp(long[] idx, Tensor y, Backend backend) {
+        MemorySegment w = weight.segment(), ys = y.segment();
+        if (backend == Backend.REFERENCE) {
+            Sizes.arrayLength(this, "the table", num * dim);
+            float[] table = weight.toFloatArray();
+            for (int i = 0; i < idx.length; i++) {
+                for (long j = 0; j < dim; j++) ys.setAtIndex(ValueLayout.JAVA_FLOAT, i * dim + j, table[(int) (idx[i] * dim + j)]);
+            }
+        } else {
+            long row = dim * Float.BYTES;
+            for (int i = 0; i < idx.length; i++) MemorySegment.copy(w, idx[i] * row, ys, i * row, row);
         }
     }
 

@@ -94,19 +94,33 @@ public final class FiLM implements ConditionedModule {
      */
     @Override
     public Tensor forward(Tensor x, Tensor z, Backend backend) {
+        return run(x, z, null, backend);
+    }
+
+    @Override
+    public void forwardInto(Tensor x, Tensor z, Tensor out, Backend backend) {
+        if (out == null) throw new IllegalArgumentException(this + ": out must not be null");
+        run(x, z, out, backend);
+    }
+
+    /** The module into {@code out}, or into a new tensor it returns when {@code out} is null. */
+    private Tensor run(Tensor x, Tensor z, Tensor out, Backend backend) {
         if (backend == null) throw new IllegalArgumentException(this + ": backend must not be null");
         calls.enter(this);
         try {
             check("features", x);
             check("conditioning", z);
-            outputShape(x.shape(), z.shape());
+            long[] shape = outputShape(x.shape(), z.shape());
+            if (out != null) LayerOutputs.check(toString(), out, shape, x, z);
             long[] perChannel = new long[x.rank()];
             Arrays.fill(perChannel, 1);
             perChannel[0] = x.dim(0);
             perChannel[1] = channels;
             try (Tensor g = gamma.forward(z, backend); Tensor b = beta.forward(z, backend);
                  Tensor scaled = Broadcast.apply(Broadcast.Op.MUL, g.reshape(perChannel), x, backend)) {
-                return Broadcast.apply(Broadcast.Op.ADD, scaled, b.reshape(perChannel), backend);
+                if (out == null) return Broadcast.apply(Broadcast.Op.ADD, scaled, b.reshape(perChannel), backend);
+                Broadcast.applyInto(Broadcast.Op.ADD, scaled, b.reshape(perChannel), out, backend);
+                return out;
             }
         } finally {
             calls.exit();

@@ -94,6 +94,17 @@ public final class FiLMBlock implements ConditionedModule {
      */
     @Override
     public Tensor forward(Tensor x, Tensor z, Backend backend) {
+        return run(x, z, null, backend);
+    }
+
+    @Override
+    public void forwardInto(Tensor x, Tensor z, Tensor out, Backend backend) {
+        if (out == null) throw new IllegalArgumentException(this + ": out must not be null");
+        run(x, z, out, backend);
+    }
+
+    /** The block into {@code out}, or into a new tensor it returns when {@code out} is null. */
+    private Tensor run(Tensor x, Tensor z, Tensor out, Backend backend) {
         if (backend == null) throw new IllegalArgumentException(this + ": backend must not be null");
         if (x == null || z == null) throw new IllegalArgumentException(this + ": inputs must not be null");
         if (x.rank() != 4 || x.dim(1) != inChannels) {
@@ -101,10 +112,13 @@ public final class FiLMBlock implements ConditionedModule {
         }
         long[] hShape = conv1.outputShape(x.shape());
         film.outputShape(hShape, z.shape());
+        if (out != null) LayerOutputs.check(toString(), out, hShape, x, z);
         try (Tensor c1 = conv1.forward(x, backend); Tensor h = relu.forward(c1, backend); Tensor c2 = conv2.forward(h, backend);
              Tensor normed = bn.forward(c2, backend); Tensor filmed = film.forward(normed, z, backend);
              Tensor activated = relu.forward(filmed, backend)) {
-            return Broadcast.apply(Broadcast.Op.ADD, activated, h, backend);
+            if (out == null) return Broadcast.apply(Broadcast.Op.ADD, activated, h, backend);
+            Broadcast.applyInto(Broadcast.Op.ADD, activated, h, out, backend);
+            return out;
         }
     }
 

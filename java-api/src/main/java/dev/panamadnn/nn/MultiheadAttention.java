@@ -256,7 +256,54 @@ public final class MultiheadAttention implements Module {
             Geometry g = check(query, key, value);
             float[] mask = mask(g, keyPaddingMask, attnMask);
             try {
-                return compute(g, query, key, value, mask, needWeights, averageAttnWeights, backend);
+                return compute(g, query, key, value, mask, needWeights, averageAttnWeights, backend, null);
+            } catch (IllegalStateException e) {
+                throw Attention.freedDuringCall(toString(), e, query, key, value);
+            }
+        } finally {
+            calls.exit();
+        }
+    }
+
+    /**
+     * {@link #forwardInto(Tensor, Tensor, Tensor, AttentionMask, AttentionMask, Tensor, Backend)}
+     * without masks on {@link Backend#AUTO}.
+     *
+     * @param query the queries
+     * @param key the keys
+     * @param value the values
+     * @param out where the attention output goes (not closed by the call), of the query's shape
+     */
+    public void forwardInto(Tensor query, Tensor key, Tensor value, Tensor out) {
+        forwardInto(query, key, value, null, null, out, Backend.AUTO);
+    }
+
+    /**
+     * The attention output (no weights) into {@code out}, a tensor the caller provides and keeps:
+     * live, F32, contiguous, writable, of the query's shape and overlapping none of query, key and
+     * value. Everything is checked before any native call; the output projection writes {@code out}
+     * (the projections and heads in between are still allocated per call).
+     *
+     * @param query the queries
+     * @param key the keys
+     * @param value the values
+     * @param keyPaddingMask keys to ignore, [N, S], or null
+     * @param attnMask a mask broadcast to [L, S] or [N * numHeads, L, S], or null
+     * @param out where the attention output goes (not closed by the call)
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
+     * @throws IllegalArgumentException if a shape, mask or dtype does not fit, {@code out} does not fit, or {@code backend} is null
+     * @throws IllegalStateException    if this module is closed or a tensor's memory was freed
+     */
+    public void forwardInto(Tensor query, Tensor key, Tensor value, AttentionMask keyPaddingMask, AttentionMask attnMask, Tensor out,
+                            Backend backend) {
+        if (backend == null) throw new IllegalArgumentException(this + ": backend must not be null");
+        calls.enter(this);
+        try {
+            Geometry g = check(query, key, value);
+            LayerOutputs.check(toString(), out, query.shape(), query, key, value);
+            float[] mask = mask(g, keyPaddingMask, attnMask);
+            try {
+                compute(g, query, key, value, mask, false, true, backend, out);
             } catch (IllegalStateException e) {
                 throw Attention.freedDuringCall(toString(), e, query, key, value);
             }
@@ -341,8 +388,9 @@ public final class MultiheadAttention implements Module {
         return full;
     }
 
+    /** The attention; its output in {@code into} when not null (then the returned output is {@code into}, not the caller's to close). */
     private Output compute(Geometry g, Tensor query, Tensor key, Tensor value, float[] mask, boolean needWeights, boolean average,
-                           Backend backend) {
+                           Backend backend, Tensor into) {
         long n = g.batch(), bh = n * numHeads;
         AttentionCore.Dims d = new AttentionCore.Dims(bh, g.queries(), g.keys(), headDim, headDim, (float) (1 / Math.sqrt(headDim)),
                 mask != null);
@@ -356,7 +404,11 @@ public final class MultiheadAttention implements Module {
             heads = Attention.run(core, toString(), d, qh, kh, vh, mask, new long[] {bh, g.queries(), headDim}, weights, backend);
             merged = Tensor.zeros(query.shape());
             AttentionHeads.merge(heads.segment(), merged.segment(), batchFirst, n, g.queries(), numHeads, headDim);
-            out = outProj.forward(merged, backend);
+            if (into == null) {
+                out = outProj.forward(merged, backend);
+            } else {
+                outProj.forwardInto(merged, into, backend);
+            }
             Tensor w = null;
             if (needWeights && average) {
                 w = Tensor.zeros(g.batched() ? new long[] {n, g.queries(), g.keys()} : new long[] {g.queries(), g.keys()});
@@ -365,7 +417,7 @@ public final class MultiheadAttention implements Module {
                 w = weights;
                 weights = null;   // handed to the caller
             }
-            Output result = new Output(out, w);
+            Output result = new Output(into == null ? out : into, w);
             out = null;
             return result;
         } finally {

@@ -133,22 +133,68 @@ public final class TransformerEncoder implements Module {
      * @throws IllegalStateException    if this encoder is closed or a tensor's memory was freed
      */
     public Tensor forward(Tensor src, AttentionMask mask, AttentionMask srcKeyPaddingMask, Backend backend) {
+        return run(src, mask, srcKeyPaddingMask, backend, null);
+    }
+
+    /**
+     * {@link #forwardInto(Tensor, AttentionMask, AttentionMask, Tensor, Backend)} without masks on {@link Backend#AUTO}.
+     *
+     * @param src the input sequence
+     * @param out where the result goes (not closed by the call), of {@code src}'s shape
+     */
+    public void forwardInto(Tensor src, Tensor out) {
+        forwardInto(src, null, null, out, Backend.AUTO);
+    }
+
+    /**
+     * The encoder into {@code out}, a tensor the caller provides and keeps: live, F32, contiguous,
+     * writable, of {@code src}'s shape and not overlapping it. Everything is checked before any
+     * native call; the last layer (or the norm) writes {@code out}, the layers before it still
+     * allocate their results per call.
+     *
+     * @param src the input sequence
+     * @param mask an attention mask, or null
+     * @param srcKeyPaddingMask keys to ignore, [N, S], or null
+     * @param out where the result goes (not closed by the call)
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
+     * @throws IllegalArgumentException if a shape, mask or dtype does not fit, or {@code out} does not fit
+     * @throws IllegalStateException    if this encoder is closed or a tensor's memory was freed
+     */
+    public void forwardInto(Tensor src, AttentionMask mask, AttentionMask srcKeyPaddingMask, Tensor out, Backend backend) {
+        if (out == null) throw new IllegalArgumentException(this + ": out must not be null");
+        run(src, mask, srcKeyPaddingMask, backend, out);
+    }
+
+    /** Every layer, then the norm; the result in {@code into} (returned) when not null, else in a new tensor. */
+    private Tensor run(Tensor src, AttentionMask mask, AttentionMask srcKeyPaddingMask, Backend backend, Tensor into) {
         if (backend == null) throw new IllegalArgumentException(this + ": backend must not be null");
         calls.enter(this);
         try {
             TransformerEncoderLayer first = layers.get(0);
             TransformerEncoderLayer.checkSource(toString(), src, first.dModel(), first.batchFirst());
+            if (into != null) LayerOutputs.check(toString(), into, src.shape(), src);
             Tensor x = src;
             try {
-                for (TransformerEncoderLayer l : layers) {
+                for (int i = 0; i < layers.size(); i++) {
+                    TransformerEncoderLayer l = layers.get(i);
+                    if (into != null && norm == null && i == layers.size() - 1) {
+                        l.forwardInto(x, mask, srcKeyPaddingMask, into, backend);
+                        if (x != src) x.close();
+                        return into;
+                    }
                     Tensor next = l.forward(x, mask, srcKeyPaddingMask, backend);
                     if (x != src) x.close();
                     x = next;
                 }
                 if (norm == null) return x;
-                Tensor y = norm.forward(x, backend);
-                x.close();
-                return y;
+                if (into == null) {
+                    Tensor y = norm.forward(x, backend);
+                    x.close();
+                    return y;
+                }
+                norm.forwardInto(x, into, backend);
+                if (x != src) x.close();
+                return into;
             } catch (RuntimeException | Error e) {
                 if (x != src) x.close();
                 throw e;

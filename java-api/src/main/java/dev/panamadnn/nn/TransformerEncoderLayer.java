@@ -159,28 +159,76 @@ public final class TransformerEncoderLayer implements Module {
         calls.enter(this);
         try {
             checkSource(toString(), src, dModel, batchFirst);
-            if (normFirst) {
-                Tensor x = src, sa = null, x1 = null, ff = null;
-                try {
-                    sa = attend(norm(norm1, x, backend), srcMask, srcKeyPaddingMask, backend);
-                    x1 = add(x, sa);
-                    ff = feedForward(norm(norm2, x1, backend), backend);
-                    return add(x1, ff);
-                } finally {
-                    for (Tensor t : new Tensor[] {sa, x1, ff}) if (t != null) t.close();
-                }
-            }
-            Tensor sa = null, y1 = null, ff = null;
-            try {
-                sa = attend(src, srcMask, srcKeyPaddingMask, backend);
-                y1 = normOfSum(norm1, src, sa, backend);
-                ff = feedForward(y1, backend);
-                return normOfSum(norm2, y1, ff, backend);
-            } finally {
-                for (Tensor t : new Tensor[] {sa, y1, ff}) if (t != null) t.close();
-            }
+            return run(src, srcMask, srcKeyPaddingMask, backend, null);
         } finally {
             calls.exit();
+        }
+    }
+
+    /**
+     * {@link #forwardInto(Tensor, AttentionMask, AttentionMask, Tensor, Backend)} without masks on {@link Backend#AUTO}.
+     *
+     * @param src the input sequence
+     * @param out where the result goes (not closed by the call), of {@code src}'s shape
+     */
+    public void forwardInto(Tensor src, Tensor out) {
+        forwardInto(src, null, null, out, Backend.AUTO);
+    }
+
+    /**
+     * The layer into {@code out}, a tensor the caller provides and keeps: live, F32, contiguous,
+     * writable, of {@code src}'s shape and not overlapping it. Everything is checked before any
+     * native call; the last step (the residual add, or norm2) writes {@code out}, the steps before
+     * it still allocate their results per call.
+     *
+     * @param src the input sequence
+     * @param srcMask           null, or {@code [L, L]} / {@code [N*nhead, L, L]}
+     * @param srcKeyPaddingMask null, or {@code [N, L]} ({@code [L]} unbatched)
+     * @param out where the result goes (not closed by the call)
+     * @param backend which implementation runs it ({@link Backend#AUTO}: the fastest native one)
+     * @throws IllegalArgumentException if a shape, mask or dtype does not fit, or {@code out} does not fit
+     * @throws IllegalStateException    if this layer is closed or a tensor's memory was freed
+     */
+    public void forwardInto(Tensor src, AttentionMask srcMask, AttentionMask srcKeyPaddingMask, Tensor out, Backend backend) {
+        if (backend == null) throw new IllegalArgumentException(this + ": backend must not be null");
+        calls.enter(this);
+        try {
+            checkSource(toString(), src, dModel, batchFirst);
+            LayerOutputs.check(toString(), out, src.shape(), src);
+            run(src, srcMask, srcKeyPaddingMask, backend, out);
+        } finally {
+            calls.exit();
+        }
+    }
+
+    /** The checked layer; its result in {@code into} (returned) when not null, else in a new tensor. */
+    Tensor run(Tensor src, AttentionMask srcMask, AttentionMask srcKeyPaddingMask, Backend backend, Tensor into) {
+        if (normFirst) {
+            Tensor x = src, sa = null, x1 = null, ff = null;
+            try {
+                sa = attend(norm(norm1, x, backend), srcMask, srcKeyPaddingMask, backend);
+                x1 = add(x, sa);
+                ff = feedForward(norm(norm2, x1, backend), backend);
+                if (into == null) return add(x1, ff);
+                Tensor a = x1, b = ff;
+                LayerOutputs.into(toString(), into, y -> addInto(a, b, y));
+                return into;
+            } finally {
+                for (Tensor t : new Tensor[] {sa, x1, ff}) if (t != null) t.close();
+            }
+        }
+        Tensor sa = null, y1 = null, ff = null;
+        try {
+            sa = attend(src, srcMask, srcKeyPaddingMask, backend);
+            y1 = normOfSum(norm1, src, sa, backend);
+            ff = feedForward(y1, backend);
+            if (into == null) return normOfSum(norm2, y1, ff, backend);
+            try (Tensor sum = add(y1, ff)) {
+                norm2.forwardInto(sum, into, backend);
+            }
+            return into;
+        } finally {
+            for (Tensor t : new Tensor[] {sa, y1, ff}) if (t != null) t.close();
         }
     }
 
@@ -266,11 +314,21 @@ public final class TransformerEncoderLayer implements Module {
 
     /** A new tensor {@code a + b} (same shapes), one float add per element as torch's. */
     static Tensor add(Tensor a, Tensor b) {
-        float[] x = a.toFloatArray(), y = b.toFloatArray();
         Tensor out = Tensor.zeros(a.shape());
+        try {
+            addInto(a, b, out);
+            return out;
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
+        }
+    }
+
+    /** {@code a + b} into {@code out} (contiguous, a's shape). */
+    private static void addInto(Tensor a, Tensor b, Tensor out) {
+        float[] x = a.toFloatArray(), y = b.toFloatArray();
         MemorySegment o = out.segment();
         for (int i = 0; i < x.length; i++) o.setAtIndex(ValueLayout.JAVA_FLOAT, i, x[i] + y[i]);
-        return out;
     }
 
     /** Marks closed, waits for calls in flight, then frees every sub-layer; idempotent. */

@@ -8,10 +8,12 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -73,6 +75,21 @@ class Layers14GoldenTest {
     @MethodSource("names")
     void referenceMatchesPyTorch(String name) {
         check(byName(name), Backend.REFERENCE);
+    }
+
+    static List<Arguments> intoCases() {
+        try (GoldenFile f = GoldenFile.open(Layers14Goldens.FILE)) {
+            return f.cases().stream().filter(c -> Layers14Goldens.INTO_LAYERS.contains(c.fields().get("layer")))
+                    .flatMap(c -> Stream.of(Arguments.of(c.name(), Backend.AUTO), Arguments.of(c.name(), Backend.REFERENCE))).toList();
+        }
+    }
+
+    /** Embedding, cat, the broadcast ops and FiLM through their {@code ...Into} calls: the same PyTorch goldens. */
+    @ParameterizedTest(name = "{0} on {1}")
+    @MethodSource("intoCases")
+    void intoMatchesPyTorch(String name, Backend backend) {
+        GoldenFile.Case c = byName(name);
+        Layers14Goldens.compare(c + " (" + backend + ", into)", Layers14Goldens.runInto(c, backend), Layers14Goldens.expected(c), ABS, REL);
     }
 
     private static void check(GoldenFile.Case c, Backend backend) {

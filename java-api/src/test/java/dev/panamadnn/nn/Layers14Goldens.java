@@ -108,6 +108,62 @@ final class Layers14Goldens {
         }
     }
 
+    /** The layers whose cases {@link #runInto} runs through their {@code ...Into} call. */
+    static final java.util.Set<String> INTO_LAYERS = java.util.Set.of("Embedding", "EmbeddingPretrained", "cat", "add", "sub", "mul", "div",
+            "FiLM", "FiLMBlock");
+
+    /**
+     * The case's output computed by the module's {@code forwardInto}/{@code catInto}/{@code applyInto}
+     * into an {@code out} of the golden's shape that starts full of NaN (an element left unwritten
+     * fails the comparison), called twice into the same {@code out}; both results must be equal.
+     */
+    static float[] runInto(GoldenFile.Case c, Backend backend) {
+        Map<String, String> f = c.fields();
+        Tensor x = c.input();
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            Tensor out = Tensor.allocate(arena, dev.panamadnn.DataType.F32, c.output().shape());
+            float[] first = null;
+            for (int round = 0; round < 2; round++) {
+                out.segment().fill((byte) 0xFF);
+                switch (f.get("layer")) {
+                    case "Embedding", "EmbeddingPretrained" -> {
+                        Long pad = f.get("padding_idx").equals("none") ? null : Long.parseLong(f.get("padding_idx"));
+                        Embedding e = f.get("layer").equals("Embedding") ? new Embedding(l(f, "num"), l(f, "dim"), pad)
+                                : Embedding.fromPretrained(c.params().get("weight"), pad);
+                        try (e) {
+                            load(e.parameters(), c);
+                            e.forwardInto(x, out, backend);
+                        }
+                    }
+                    case "cat" -> {
+                        List<Tensor> ts = new ArrayList<>(List.of(x));
+                        for (int k = 1; k < i(f, "inputs"); k++) ts.add(c.extras().get("in" + k));
+                        Concat.catInto(i(f, "dim"), backend, out, ts.toArray(Tensor[]::new));
+                    }
+                    case "add", "sub", "mul", "div" ->
+                            Broadcast.applyInto(Broadcast.Op.valueOf(f.get("layer").toUpperCase()), x, c.extras().get("other"), out, backend);
+                    case "FiLM" -> {
+                        try (FiLM m = new FiLM(i(f, "cond"), i(f, "channels"))) {
+                            load(m.parameters(), c);
+                            m.forwardInto(x, c.extras().get("cond"), out, backend);
+                        }
+                    }
+                    case "FiLMBlock" -> {
+                        try (FiLMBlock m = new FiLMBlock(i(f, "in"), i(f, "channels"), i(f, "cond"))) {
+                            load(m.parameters(), c);
+                            m.forwardInto(x, c.extras().get("cond"), out, backend);
+                        }
+                    }
+                    default -> throw new IllegalArgumentException("no ...Into call for golden layer " + f.get("layer") + " in " + c);
+                }
+                float[] got = out.toFloatArray();
+                if (first == null) first = got;
+                else assertArrayEquals(first, got, c + ": a second call into the same out differs");
+            }
+            return first;
+        }
+    }
+
     /** The golden: the output, or for split/chunk every piece in order. */
     static float[] expected(GoldenFile.Case c) {
         String layer = c.fields().get("layer");

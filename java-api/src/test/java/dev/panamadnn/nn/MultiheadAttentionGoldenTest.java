@@ -73,4 +73,24 @@ class MultiheadAttentionGoldenTest {
             }
         }
     }
+
+    /** {@code forwardInto} (output only, no weights) into a NaN-filled out: the same PyTorch output. */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("cases")
+    void intoMatchesPyTorch(String name, Backend backend) {
+        GoldenFile.Case c = file.cases().stream().filter(x -> x.name().equals(name)).findFirst().orElseThrow();
+        Map<String, String> f = c.fields();
+        boolean self = AttentionTesting.flag(f.get("self"));
+        Tensor q = c.input(), k = self ? q : c.extras().get("key"), v = self ? q : c.extras().get("value");
+        try (MultiheadAttention mha = build(f); java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            AttentionTesting.loadStateDict(name, mha, c.params());
+            Tensor out = Tensor.allocate(arena, dev.panamadnn.DataType.F32, c.output().shape());
+            out.segment().fill((byte) 0xFF);   // NaN: an element left unwritten fails
+            for (int round = 0; round < 2; round++) {
+                mha.forwardInto(q, k, v, AttentionTesting.mask(c, "key_padding_mask", f.get("key_padding_mask")),
+                        AttentionTesting.mask(c, "attn_mask", f.get("attn_mask")), out, backend);
+                AttentionTesting.assertMatches(name + " forwardInto on " + backend + ", call " + (round + 1), c.output(), out);
+            }
+        }
+    }
 }

@@ -67,4 +67,28 @@ class TransformerEncoderGoldenTest {
             }
         }
     }
+
+    /** {@code forwardInto} into a NaN-filled out, twice into the same out: the same PyTorch output. */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("cases")
+    void intoMatchesPyTorch(String name, Backend backend) {
+        GoldenFile.Case c = file.cases().stream().filter(x -> x.name().equals(name)).findFirst().orElseThrow();
+        Map<String, String> f = c.fields();
+        AttentionMask mask = AttentionTesting.mask(c, "attn_mask", f.get("attn_mask"));
+        AttentionMask padding = AttentionTesting.mask(c, "key_padding_mask", f.get("key_padding_mask"));
+        int layers = Integer.parseInt(f.get("num_layers"));
+        try (Module m = layers == 0 ? layer(f) : new TransformerEncoder(() -> layer(f), layers,
+                AttentionTesting.flag(f.get("final_norm")) ? new LayerNorm(new long[] {Integer.parseInt(f.get("d_model"))},
+                        Double.parseDouble(f.get("eps")), true) : null);
+             java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            AttentionTesting.loadStateDict(name, m, c.params());
+            Tensor out = Tensor.allocate(arena, dev.panamadnn.DataType.F32, c.output().shape());
+            out.segment().fill((byte) 0xFF);   // NaN: an element left unwritten fails
+            for (int round = 0; round < 2; round++) {
+                if (m instanceof TransformerEncoder e) e.forwardInto(c.input(), mask, padding, out, backend);
+                else ((TransformerEncoderLayer) m).forwardInto(c.input(), mask, padding, out, backend);
+                AttentionTesting.assertMatches(name + " forwardInto on " + backend + ", call " + (round + 1), c.output(), out);
+            }
+        }
+    }
 }
