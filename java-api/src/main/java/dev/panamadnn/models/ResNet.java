@@ -143,6 +143,40 @@ public final class ResNet implements Module {
     }
 
     /**
+     * {@link #forwardInto(Tensor, Tensor, Backend)} on {@link Backend#AUTO}.
+     *
+     * @param input images, [N, 3, H, W]
+     * @param out where the logits go, [N, numClasses] (not closed by the call)
+     */
+    public void forwardInto(Tensor input, Tensor out) {
+        forwardInto(input, out, Backend.AUTO);
+    }
+
+    /**
+     * The logits into {@code out}, a tensor the caller provides and keeps: live, F32, contiguous,
+     * writable, exactly {@link #outputShape} and not overlapping the input. Everything is checked
+     * before any native call; the final Linear writes {@code out}, the stages before it still
+     * allocate their activations per call.
+     *
+     * @param input images, [N, 3, H, W]
+     * @param out where the logits go, [N, numClasses] (not closed by the call)
+     * @param backend native (oneDNN) or the pure-Java reference
+     * @throws IllegalArgumentException if the input is not F32 {@code [N, 3, H, W]} or {@code out} does not fit
+     *                                  (the message names this model)
+     * @throws IllegalStateException    if the input or {@code out} was freed or the model is closed
+     */
+    public void forwardInto(Tensor input, Tensor out, Backend backend) {
+        if (input != null && input.isAlive()) outputShape(input.shape());   // a misfit is named by its stage
+        try {
+            body.forwardInto(input, out, backend);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
+        } catch (IllegalStateException e) {
+            throw new IllegalStateException(name + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * The logits' shape for an input of shape {@code inputShape}, with the same checks as forward.
      *
      * @param inputShape the input shape, [N, 3, H, W]

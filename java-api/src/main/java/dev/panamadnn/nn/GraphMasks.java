@@ -23,6 +23,8 @@ package dev.panamadnn.nn;
  */
 public record GraphMasks(String attnMask, boolean attnMaskBool, String keyPaddingMask, boolean keyPaddingBool, boolean isCausal) {
     /**
+     * Checks the combination.
+     *
      * @throws IllegalArgumentException if {@code isCausal} comes with an {@code attnMask} (PyTorch refuses both too)
      */
     public GraphMasks {

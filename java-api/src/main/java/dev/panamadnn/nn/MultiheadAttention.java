@@ -192,6 +192,11 @@ public final class MultiheadAttention implements Module {
      * {@code masks} (graph values, usually inputs; {@link GraphMasks} gives their shapes and PyTorch's semantics)
      * added to the scaled scores before the softmax, as {@code forward(x, x, x, keyPaddingMask, false, attnMask, ...)}.
      *
+     * @param graph the graph being built
+     * @param input the input value's name
+     * @param path this module's path in the model (node names)
+     * @param masks the mask values ({@link GraphMasks#none()} for none)
+     * @return the output value's name
      * @throws IllegalArgumentException if a mask's shape or dtype does not fit (naming this module, expected and given)
      */
     public String lower(dev.panamadnn.graph.GraphBuilder graph, String input, String path, GraphMasks masks) {

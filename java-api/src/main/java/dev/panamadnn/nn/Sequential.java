@@ -163,6 +163,29 @@ public final class Sequential extends Layer {
         }
     }
 
+    /** Every module but the last as in {@link #compute}; the last, when it is a layer, writes {@code out} itself. */
+    @Override
+    void computeInto(Tensor input, long[] outShape, Backend backend, Tensor out) {
+        if (!(modules.get(modules.size() - 1) instanceof Layer last)) {
+            super.computeInto(input, outShape, backend, out);
+            return;
+        }
+        Tensor current = input;
+        List<Tensor> owned = new ArrayList<>();   // intermediates we made that `current` may still view
+        try {
+            for (int i = 0; i < modules.size() - 1; i++) {
+                Tensor next = Modules.forward(modules.get(i), current, backend);
+                if (current != input) owned.add(current);
+                if (!sharesMemory(next, owned)) closeAll(owned);
+                current = next;
+            }
+            last.forwardInto(current, out, backend);
+        } finally {
+            if (current != input) current.close();   // a view of the input or of an intermediate: closing it does nothing
+            closeAll(owned);
+        }
+    }
+
     private static boolean sharesMemory(Tensor t, List<Tensor> others) {
         for (Tensor o : others) if (o.isAlive() && t.segment().scope().equals(o.segment().scope())) return true;
         return false;

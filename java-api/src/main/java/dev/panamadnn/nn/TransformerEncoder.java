@@ -108,6 +108,11 @@ public final class TransformerEncoder implements Module {
      * As above with {@code masks} (mask, src_key_padding_mask; {@link GraphMasks}) given to every layer, as
      * torch's {@code TransformerEncoder.forward(src, mask, src_key_padding_mask)} does.
      *
+     * @param graph the graph being built
+     * @param input the input value's name
+     * @param path this module's path in the model (node names)
+     * @param masks the mask values ({@link GraphMasks#none()} for none)
+     * @return the output value's name
      * @throws IllegalArgumentException if a mask's shape or dtype does not fit
      */
     public String lower(dev.panamadnn.graph.GraphBuilder graph, String input, String path, GraphMasks masks) {

@@ -247,6 +247,11 @@ public final class TransformerEncoderLayer implements Module {
      * {@code masks} (src_mask as the attention mask, src_key_padding_mask as the key padding mask) given to
      * self_attn ({@link MultiheadAttention#lower(dev.panamadnn.graph.GraphBuilder, String, String, GraphMasks)}).
      *
+     * @param graph the graph being built
+     * @param input the input value's name
+     * @param path this module's path in the model (node names)
+     * @param masks the mask values ({@link GraphMasks#none()} for none)
+     * @return the output value's name
      * @throws IllegalArgumentException if a mask's shape or dtype does not fit
      */
     public String lower(dev.panamadnn.graph.GraphBuilder graph, String input, String path, GraphMasks masks) {

@@ -98,6 +98,21 @@ class ResNetsTest {
     }
 
     @Test
+    void forwardIntoChecksOutBeforeRunningAndNamesTheModel() {
+        try (ResNet model = ResNets.resnet18(10); Tensor x = Tensor.zeros(1, 3, 32, 32); Tensor wrong = Tensor.zeros(1, 11);
+             Tensor out = Tensor.zeros(1, 10); Tensor gray = Tensor.zeros(1, 1, 32, 32)) {
+            var e = assertThrows(IllegalArgumentException.class, () -> model.forwardInto(x, wrong));
+            assertTrue(e.getMessage().startsWith("resnet18: ") && e.getMessage().contains("expected out of shape [1, 10]"), e.getMessage());
+            var e2 = assertThrows(IllegalArgumentException.class, () -> model.forwardInto(gray, out));
+            assertTrue(e2.getMessage().startsWith("resnet18: conv1: "), e2.getMessage());
+            model.forwardInto(x, out);
+            try (Tensor y = model.forward(x)) {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(y.toFloatArray(), out.toFloatArray(), "forwardInto = forward, same kernels");
+            }
+        }
+    }
+
+    @Test
     void closedModelFailsCleanly() {
         ResNet model = ResNets.resnet18(10);
         model.close();

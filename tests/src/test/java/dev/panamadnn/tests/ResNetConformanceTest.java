@@ -120,6 +120,21 @@ class ResNetConformanceTest {
                         name, backend, worst, actual[worst], expected[worst], err, tol));
                 assertEquals(argmaxes(expected, 1000), argmaxes(actual, 1000), "top-1 classes");
             }
+            // The same logits through forwardInto, into an out that starts full of NaN.
+            try (Tensor out = Tensor.zeros(goldens.shape(logitsKey))) {
+                out.segment().fill((byte) 0xFF);
+                model.forwardInto(x, out, backend);
+                float[] into = out.toFloatArray();
+                double maxAbs = 0;
+                for (float v : expected) maxAbs = Math.max(maxAbs, Math.abs(v));
+                double tol = REL * maxAbs + ABS;
+                for (int i = 0; i < into.length; i++) {
+                    double d = Math.abs((double) into[i] - expected[i]);
+                    int at = i;
+                    assertTrue(d <= tol, () -> String.format("%s %s forwardInto: logit %d is %s, PyTorch %s (|err| %.3g > tolerance %.3g)",
+                            name, backend, at, into[at], expected[at], d, tol));
+                }
+            }
         }
     }
 
