@@ -66,6 +66,9 @@ public final class InferenceServer implements AutoCloseable {
         V2Routes routes = new V2Routes(this);
         this.web = WebServer.builder().port(options.port()).maxPayloadSize(options.maxBodyBytes())
                 .shutdownGracePeriod(Duration.ofSeconds(2))
+                // Replies go out at once: with Nagle on, a reply written in more than one piece waits for the
+                // client's delayed ACK (up to 40 ms on Linux) before its last piece leaves.
+                .connectionOptions(o -> o.tcpNoDelay(true))
                 .shutdownHook(false)   // Helidon's own hook would stop the listener before accepted requests are answered
                 .directHandlers(d -> {
                     for (var type : io.helidon.http.DirectHandler.EventType.values()) d.addHandler(type, V2Routes.directHandler(options.maxBodyBytes()));
