@@ -549,6 +549,27 @@ void pdnn_layer_call(void *layer) {
     call(&((layer_t *)layer)->op);
 }
 
+/*
+ * The eager call on the caller's source and destination (e.g. a Java tensor's memory, for
+ * LayerBenchmark.cHarnessOnJavaBuffers): the same primitive, weights, scratchpad and per-call memory
+ * objects as pdnn_layer_call, but no output allocated: what separates the buffers' placement from
+ * the rest when our call and the C call differ.
+ */
+void pdnn_layer_call_on(void *layer, float *src, float *dst) {
+    op_t *op = &((layer_t *)layer)->op;
+    float *x = op->x, *saved = NULL;
+    int src_index = -1;
+    for (int i = 0; i < op->nargs; i++) if (op->arg_id[i] == DNNL_ARG_SRC) src_index = i;
+    op->x = src;
+    if (src_index >= 0) {
+        saved = op->buf[src_index];
+        op->buf[src_index] = src;
+    }
+    execute_eager(op, dst);
+    op->x = x;
+    if (src_index >= 0) op->buf[src_index] = saved;
+}
+
 /* The kernel oneDNN chose (or "cblas_sgemm"). */
 const char *pdnn_layer_kernel(void *layer) {
     return ((layer_t *)layer)->op.kernel;

@@ -98,6 +98,16 @@ public class LayerBenchmark {
         CLayer.CALL.invokeExact(c.handle);
     }
 
+    /**
+     * The C harness's eager call on this benchmark's own input and output tensors (the memory
+     * {@code nativeForwardInto} uses) instead of buffers C allocated: with {@link #cHarness} and
+     * {@code nativeForwardInto} beside it, separates where the buffers sit from how the call is made.
+     */
+    @Benchmark
+    public void cHarnessOnJavaBuffers(CLayer c) throws Throwable {
+        CLayer.CALL_ON.invokeExact(c.handle, input.segment(), out.segment());
+    }
+
     @Benchmark
     public float reference() {
         try (Tensor y = layer.forward(input, Backend.REFERENCE)) {
@@ -117,6 +127,7 @@ public class LayerBenchmark {
     @State(Scope.Benchmark)
     public static class CLayer {
         static final MethodHandle CALL;
+        static final MethodHandle CALL_ON;
         static final MethodHandle OPEN;
         static final MethodHandle CLOSE;
 
@@ -126,6 +137,8 @@ public class LayerBenchmark {
             Linker linker = Linker.nativeLinker();
             SymbolLookup c = SymbolLookup.libraryLookup(Path.of(lib), Arena.global());
             CALL = linker.downcallHandle(c.find("pdnn_layer_call").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
+            CALL_ON = linker.downcallHandle(c.find("pdnn_layer_call_on").orElseThrow(),
+                    FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
             OPEN = linker.downcallHandle(c.find("pdnn_layer_open").orElseThrow(),
                     FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
             CLOSE = linker.downcallHandle(c.find("pdnn_layer_close").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));

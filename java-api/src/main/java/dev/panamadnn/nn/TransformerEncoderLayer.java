@@ -202,7 +202,7 @@ public final class TransformerEncoderLayer implements Module {
     }
 
     /** The checked layer; its result in {@code into} (returned) when not null, else in a new tensor. */
-    Tensor run(Tensor src, AttentionMask srcMask, AttentionMask srcKeyPaddingMask, Backend backend, Tensor into) {
+    private Tensor run(Tensor src, AttentionMask srcMask, AttentionMask srcKeyPaddingMask, Backend backend, Tensor into) {
         if (normFirst) {
             Tensor x = src, sa = null, x1 = null, ff = null;
             try {

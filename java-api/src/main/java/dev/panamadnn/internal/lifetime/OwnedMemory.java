@@ -39,7 +39,7 @@ public final class OwnedMemory {
     private static final ConcurrentLinkedQueue<OwnedMemory> QUEUE = new ConcurrentLinkedQueue<>();
     private static final AtomicLong PENDING_BYTES = new AtomicLong();
     private static final AtomicInteger PENDING = new AtomicInteger();
-    private static final AtomicBoolean CLOSER_STARTED = new AtomicBoolean();
+    private static final AtomicInteger CLOSER_STATE = new AtomicInteger();   // 0 none, 1 starting, 2 running, 3 could not start
     private static volatile Thread closer;
 
     private final Arena arena;
@@ -103,17 +103,20 @@ public final class OwnedMemory {
 
     private static boolean startCloser() {
         if (closer != null) return true;
-        if (CLOSER_STARTED.compareAndSet(false, true)) {
+        if (CLOSER_STATE.compareAndSet(0, 1)) {
             try {
                 Thread t = Thread.ofPlatform().daemon().name("panama-dnn-tensor-closer").unstarted(OwnedMemory::closeLoop);
+                t.setContextClassLoader(null);   // pins no application's class loader
                 t.start();
                 closer = t;
+                CLOSER_STATE.set(2);
             } catch (RuntimeException | Error e) {
-                return false;   // e.g. no threads left: release synchronously from now on
+                CLOSER_STATE.set(3);   // e.g. no threads left: every release closes on its own thread from now on
+                return false;
             }
         }
         for (int attempt = 0; closer == null; attempt++) {
-            if (!CLOSER_STARTED.get()) return false;
+            if (CLOSER_STATE.get() == 3) return false;
             InFlightCalls.pause(attempt);
         }
         return true;
