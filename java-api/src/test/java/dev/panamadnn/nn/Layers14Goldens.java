@@ -26,10 +26,7 @@ final class Layers14Goldens {
         Tensor x = c.input();
         switch (f.get("layer")) {
             case "Embedding", "EmbeddingPretrained" -> {
-                Long pad = f.get("padding_idx").equals("none") ? null : Long.parseLong(f.get("padding_idx"));
-                Embedding e = f.get("layer").equals("Embedding") ? new Embedding(l(f, "num"), l(f, "dim"), pad)
-                        : Embedding.fromPretrained(c.params().get("weight"), pad);
-                try (e) {
+                try (Embedding e = embedding(c)) {
                     load(e.parameters(), c);
                     return take(e.forward(x, backend));
                 }
@@ -108,6 +105,14 @@ final class Layers14Goldens {
         }
     }
 
+    /** The case's Embedding (built, or from_pretrained with the golden weight). */
+    private static Embedding embedding(GoldenFile.Case c) {
+        Map<String, String> f = c.fields();
+        Long pad = f.get("padding_idx").equals("none") ? null : Long.parseLong(f.get("padding_idx"));
+        return f.get("layer").equals("Embedding") ? new Embedding(l(f, "num"), l(f, "dim"), pad)
+                : Embedding.fromPretrained(c.params().get("weight"), pad);
+    }
+
     /** The layers whose cases {@link #runInto} runs through their {@code ...Into} call. */
     static final java.util.Set<String> INTO_LAYERS = java.util.Set.of("Embedding", "EmbeddingPretrained", "cat", "add", "sub", "mul", "div",
             "FiLM", "FiLMBlock");
@@ -127,10 +132,7 @@ final class Layers14Goldens {
                 out.segment().fill((byte) 0xFF);
                 switch (f.get("layer")) {
                     case "Embedding", "EmbeddingPretrained" -> {
-                        Long pad = f.get("padding_idx").equals("none") ? null : Long.parseLong(f.get("padding_idx"));
-                        Embedding e = f.get("layer").equals("Embedding") ? new Embedding(l(f, "num"), l(f, "dim"), pad)
-                                : Embedding.fromPretrained(c.params().get("weight"), pad);
-                        try (e) {
+                        try (Embedding e = embedding(c)) {
                             load(e.parameters(), c);
                             e.forwardInto(x, out, backend);
                         }

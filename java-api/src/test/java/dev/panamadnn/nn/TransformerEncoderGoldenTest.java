@@ -48,6 +48,14 @@ class TransformerEncoderGoldenTest {
                 AttentionTesting.flag(f.get("batch_first")), AttentionTesting.flag(f.get("norm_first")));
     }
 
+    /** The case's encoder layer, or encoder of {@code num_layers} layers with its optional final norm. */
+    private static Module model(Map<String, String> f) {
+        int layers = Integer.parseInt(f.get("num_layers"));
+        return layers == 0 ? layer(f) : new TransformerEncoder(() -> layer(f), layers,
+                AttentionTesting.flag(f.get("final_norm")) ? new LayerNorm(new long[] {Integer.parseInt(f.get("d_model"))},
+                        Double.parseDouble(f.get("eps")), true) : null);
+    }
+
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("cases")
     void matchesPyTorch(String name, Backend backend) {
@@ -55,10 +63,7 @@ class TransformerEncoderGoldenTest {
         Map<String, String> f = c.fields();
         AttentionMask mask = AttentionTesting.mask(c, "attn_mask", f.get("attn_mask"));
         AttentionMask padding = AttentionTesting.mask(c, "key_padding_mask", f.get("key_padding_mask"));
-        int layers = Integer.parseInt(f.get("num_layers"));
-        try (Module m = layers == 0 ? layer(f) : new TransformerEncoder(() -> layer(f), layers,
-                AttentionTesting.flag(f.get("final_norm")) ? new LayerNorm(new long[] {Integer.parseInt(f.get("d_model"))},
-                        Double.parseDouble(f.get("eps")), true) : null)) {
+        try (Module m = model(f)) {
             AttentionTesting.loadStateDict(name, m, c.params());
             try (Tensor y = m instanceof TransformerEncoder e ? e.forward(c.input(), mask, padding, backend)
                     : ((TransformerEncoderLayer) m).forward(c.input(), mask, padding, backend)) {
@@ -76,11 +81,7 @@ class TransformerEncoderGoldenTest {
         Map<String, String> f = c.fields();
         AttentionMask mask = AttentionTesting.mask(c, "attn_mask", f.get("attn_mask"));
         AttentionMask padding = AttentionTesting.mask(c, "key_padding_mask", f.get("key_padding_mask"));
-        int layers = Integer.parseInt(f.get("num_layers"));
-        try (Module m = layers == 0 ? layer(f) : new TransformerEncoder(() -> layer(f), layers,
-                AttentionTesting.flag(f.get("final_norm")) ? new LayerNorm(new long[] {Integer.parseInt(f.get("d_model"))},
-                        Double.parseDouble(f.get("eps")), true) : null);
-             java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+        try (Module m = model(f); java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
             AttentionTesting.loadStateDict(name, m, c.params());
             Tensor out = Tensor.allocate(arena, dev.panamadnn.DataType.F32, c.output().shape());
             out.segment().fill((byte) 0xFF);   // NaN: an element left unwritten fails
