@@ -549,6 +549,8 @@ void pdnn_layer_call(void *layer) {
     call(&((layer_t *)layer)->op);
 }
 
+void pdnn_layer_call_with(void *layer, float *src, float *dst, float *weights, void *scratch);
+
 /*
  * The eager call on the caller's source and destination (e.g. a Java tensor's memory, for
  * LayerBenchmark.cHarnessOnJavaBuffers): the same primitive, weights, scratchpad and per-call memory
@@ -556,18 +558,47 @@ void pdnn_layer_call(void *layer) {
  * the rest when our call and the C call differ.
  */
 void pdnn_layer_call_on(void *layer, float *src, float *dst) {
+    pdnn_layer_call_with(layer, src, dst, NULL, NULL);
+}
+
+/* Bytes of the reordered weights (0 without a oneDNN weights argument) and of the scratchpad. */
+size_t pdnn_layer_weights_bytes(void *layer) {
     op_t *op = &((layer_t *)layer)->op;
-    float *x = op->x, *saved = NULL;
-    int src_index = -1;
-    for (int i = 0; i < op->nargs; i++) if (op->arg_id[i] == DNNL_ARG_SRC) src_index = i;
-    op->x = src;
-    if (src_index >= 0) {
-        saved = op->buf[src_index];
-        op->buf[src_index] = src;
+    for (int i = 0; i < op->nargs; i++) if (op->arg_id[i] == DNNL_ARG_WEIGHTS) return dnnl_memory_desc_get_size(op->md[i]);
+    return 0;
+}
+
+size_t pdnn_layer_scratch_bytes(void *layer) {
+    return ((layer_t *)layer)->op.scratch_bytes;
+}
+
+/* Copies the reordered weights into dst (pdnn_layer_weights_bytes of them). */
+void pdnn_layer_copy_weights(void *layer, void *dst) {
+    op_t *op = &((layer_t *)layer)->op;
+    for (int i = 0; i < op->nargs; i++) {
+        if (op->arg_id[i] == DNNL_ARG_WEIGHTS) memcpy(dst, op->buf[i], dnnl_memory_desc_get_size(op->md[i]));
     }
+}
+
+/*
+ * pdnn_layer_call_on, and also on the caller's copy of the reordered weights and the caller's
+ * scratchpad when not NULL: every buffer of the call placed by the caller.
+ */
+void pdnn_layer_call_with(void *layer, float *src, float *dst, float *weights, void *scratch) {
+    op_t *op = &((layer_t *)layer)->op;
+    float *x = op->x, *saved[MAX_ARGS];
+    void *saved_scratch = op->eager_scratch;
+    for (int i = 0; i < op->nargs; i++) {
+        saved[i] = op->buf[i];
+        if (op->arg_id[i] == DNNL_ARG_SRC) op->buf[i] = src;
+        if (op->arg_id[i] == DNNL_ARG_WEIGHTS && weights) op->buf[i] = weights;
+    }
+    if (scratch) op->eager_scratch = scratch;
+    op->x = src;
     execute_eager(op, dst);
     op->x = x;
-    if (src_index >= 0) op->buf[src_index] = saved;
+    op->eager_scratch = saved_scratch;
+    for (int i = 0; i < op->nargs; i++) op->buf[i] = saved[i];
 }
 
 /* The kernel oneDNN chose (or "cblas_sgemm"). */

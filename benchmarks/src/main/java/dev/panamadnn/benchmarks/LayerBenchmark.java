@@ -108,6 +108,17 @@ public class LayerBenchmark {
         CLayer.CALL_ON.invokeExact(c.handle, input.segment(), out.segment());
     }
 
+    /**
+     * {@link #cHarnessOnJavaBuffers}, and also on a Java copy of the C harness's reordered weights
+     * (allocated as {@code Conv2d} allocates its own: a shared arena, 64-byte aligned) and a Java
+     * scratchpad (allocated as {@code Scratchpads} does: an automatic arena, the next power of two):
+     * every buffer of the C call where ours would be.
+     */
+    @Benchmark
+    public void cHarnessOnJavaPlacedBuffers(CLayer c) throws Throwable {
+        CLayer.CALL_WITH.invokeExact(c.handle, input.segment(), out.segment(), c.weights, c.scratch);
+    }
+
     @Benchmark
     public float reference() {
         try (Tensor y = layer.forward(input, Backend.REFERENCE)) {
@@ -128,6 +139,10 @@ public class LayerBenchmark {
     public static class CLayer {
         static final MethodHandle CALL;
         static final MethodHandle CALL_ON;
+        static final MethodHandle CALL_WITH;
+        static final MethodHandle WEIGHTS_BYTES;
+        static final MethodHandle SCRATCH_BYTES;
+        static final MethodHandle COPY_WEIGHTS;
         static final MethodHandle OPEN;
         static final MethodHandle CLOSE;
 
@@ -139,12 +154,22 @@ public class LayerBenchmark {
             CALL = linker.downcallHandle(c.find("pdnn_layer_call").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
             CALL_ON = linker.downcallHandle(c.find("pdnn_layer_call_on").orElseThrow(),
                     FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
+            CALL_WITH = linker.downcallHandle(c.find("pdnn_layer_call_with").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS,
+                    ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
+            WEIGHTS_BYTES = linker.downcallHandle(c.find("pdnn_layer_weights_bytes").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
+            SCRATCH_BYTES = linker.downcallHandle(c.find("pdnn_layer_scratch_bytes").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
+            COPY_WEIGHTS = linker.downcallHandle(c.find("pdnn_layer_copy_weights").orElseThrow(),
+                    FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS));
             OPEN = linker.downcallHandle(c.find("pdnn_layer_open").orElseThrow(),
                     FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
             CLOSE = linker.downcallHandle(c.find("pdnn_layer_close").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
         }
 
         MemorySegment handle;
+        MemorySegment weights = MemorySegment.NULL, scratch = MemorySegment.NULL;
+        private Arena weightsArena;
 
         @Setup(Level.Trial)
         public void setUp(LayerBenchmark b) throws Throwable {
@@ -153,11 +178,19 @@ public class LayerBenchmark {
                 handle = (MemorySegment) OPEN.invokeExact(tmp.allocateFrom(b.shape), threads);
             }
             if (handle.equals(MemorySegment.NULL)) throw new IllegalStateException("pdnn_layer_open(" + b.shape + ") failed (see stderr)");
+            long w = (long) WEIGHTS_BYTES.invokeExact(handle), sp = (long) SCRATCH_BYTES.invokeExact(handle);
+            weightsArena = Arena.ofShared();
+            if (w > 0) {
+                weights = weightsArena.allocate(w, 64);
+                COPY_WEIGHTS.invokeExact(handle, weights);
+            }
+            if (sp > 0) scratch = Arena.ofAuto().allocate(Long.highestOneBit(sp - 1) << 1, 64);
         }
 
         @TearDown(Level.Trial)
         public void tearDown() throws Throwable {
             CLOSE.invokeExact(handle);
+            weightsArena.close();
         }
     }
 }
