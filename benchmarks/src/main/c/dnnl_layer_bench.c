@@ -549,18 +549,6 @@ void pdnn_layer_call(void *layer) {
     call(&((layer_t *)layer)->op);
 }
 
-void pdnn_layer_call_with(void *layer, float *src, float *dst, float *weights, void *scratch);
-
-/*
- * The eager call on the caller's source and destination (e.g. a Java tensor's memory, for
- * LayerBenchmark.cHarnessOnJavaBuffers): the same primitive, weights, scratchpad and per-call memory
- * objects as pdnn_layer_call, but no output allocated: what separates the buffers' placement from
- * the rest when our call and the C call differ.
- */
-void pdnn_layer_call_on(void *layer, float *src, float *dst) {
-    pdnn_layer_call_with(layer, src, dst, NULL, NULL);
-}
-
 /* Bytes of the reordered weights (0 without a oneDNN weights argument) and of the scratchpad. */
 size_t pdnn_layer_weights_bytes(void *layer) {
     op_t *op = &((layer_t *)layer)->op;
@@ -581,8 +569,11 @@ void pdnn_layer_copy_weights(void *layer, void *dst) {
 }
 
 /*
- * pdnn_layer_call_on, and also on the caller's copy of the reordered weights and the caller's
- * scratchpad when not NULL: every buffer of the call placed by the caller.
+ * The eager call on the caller's source and destination (e.g. a Java tensor's memory), and, when not
+ * NULL, on the caller's copy of the reordered weights and the caller's scratchpad: the same primitive
+ * and per-call memory objects as pdnn_layer_call, no output allocated. For LayerBenchmark's
+ * cHarnessOnJavaBuffers (src and dst only) and cHarnessOnJavaPlacedBuffers (every buffer): what
+ * separates where the buffers sit from how the call is made when our call and the C call differ.
  */
 void pdnn_layer_call_with(void *layer, float *src, float *dst, float *weights, void *scratch) {
     op_t *op = &((layer_t *)layer)->op;

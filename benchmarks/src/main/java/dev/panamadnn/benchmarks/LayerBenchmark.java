@@ -105,7 +105,7 @@ public class LayerBenchmark {
      */
     @Benchmark
     public void cHarnessOnJavaBuffers(CLayer c) throws Throwable {
-        CLayer.CALL_ON.invokeExact(c.handle, input.segment(), out.segment());
+        CLayer.CALL_WITH.invokeExact(c.handle, input.segment(), out.segment(), MemorySegment.NULL, MemorySegment.NULL);
     }
 
     /**
@@ -138,7 +138,6 @@ public class LayerBenchmark {
     @State(Scope.Benchmark)
     public static class CLayer {
         static final MethodHandle CALL;
-        static final MethodHandle CALL_ON;
         static final MethodHandle CALL_WITH;
         static final MethodHandle WEIGHTS_BYTES;
         static final MethodHandle SCRATCH_BYTES;
@@ -152,8 +151,6 @@ public class LayerBenchmark {
             Linker linker = Linker.nativeLinker();
             SymbolLookup c = SymbolLookup.libraryLookup(Path.of(lib), Arena.global());
             CALL = linker.downcallHandle(c.find("pdnn_layer_call").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
-            CALL_ON = linker.downcallHandle(c.find("pdnn_layer_call_on").orElseThrow(),
-                    FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
             CALL_WITH = linker.downcallHandle(c.find("pdnn_layer_call_with").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS,
                     ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
             WEIGHTS_BYTES = linker.downcallHandle(c.find("pdnn_layer_weights_bytes").orElseThrow(),

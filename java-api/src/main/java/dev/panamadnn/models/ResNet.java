@@ -132,14 +132,7 @@ public final class ResNet implements Module {
      * @return the logits, [N, numClasses], owned by the caller (close them)
      */
     public Tensor forward(Tensor input, Backend backend) {
-        if (input != null && input.isAlive()) outputShape(input.shape());   // a misfit is named by its stage
-        try {
-            return body.forward(input, backend);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
-        } catch (IllegalStateException e) {
-            throw new IllegalStateException(name + ": " + e.getMessage(), e);
-        }
+        return named(input, () -> body.forward(input, backend));
     }
 
     /**
@@ -166,9 +159,17 @@ public final class ResNet implements Module {
      * @throws IllegalStateException    if the input or {@code out} was freed or the model is closed
      */
     public void forwardInto(Tensor input, Tensor out, Backend backend) {
-        if (input != null && input.isAlive()) outputShape(input.shape());   // a misfit is named by its stage
-        try {
+        named(input, () -> {
             body.forwardInto(input, out, backend);
+            return out;
+        });
+    }
+
+    /** Runs {@code call} on the body after naming a misfit input by its stage; its exceptions carry this model's name. */
+    private <T> T named(Tensor input, java.util.function.Supplier<T> call) {
+        if (input != null && input.isAlive()) outputShape(input.shape());
+        try {
+            return call.get();
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
         } catch (IllegalStateException e) {

@@ -255,19 +255,7 @@ public final class MultiheadAttention implements Module {
      */
     public Output forward(Tensor query, Tensor key, Tensor value, AttentionMask keyPaddingMask, boolean needWeights,
                           AttentionMask attnMask, boolean averageAttnWeights, Backend backend) {
-        if (backend == null) throw new IllegalArgumentException(this + ": backend must not be null");
-        calls.enter(this);
-        try {
-            Geometry g = check(query, key, value);
-            float[] mask = mask(g, keyPaddingMask, attnMask);
-            try {
-                return compute(g, query, key, value, mask, needWeights, averageAttnWeights, backend, null);
-            } catch (IllegalStateException e) {
-                throw Attention.freedDuringCall(toString(), e, query, key, value);
-            }
-        } finally {
-            calls.exit();
-        }
+        return attend(query, key, value, keyPaddingMask, needWeights, attnMask, averageAttnWeights, backend, null);
     }
 
     /**
@@ -301,14 +289,21 @@ public final class MultiheadAttention implements Module {
      */
     public void forwardInto(Tensor query, Tensor key, Tensor value, AttentionMask keyPaddingMask, AttentionMask attnMask, Tensor out,
                             Backend backend) {
+        if (out == null) throw new IllegalArgumentException(this + ": out must not be null");
+        attend(query, key, value, keyPaddingMask, false, attnMask, true, backend, out);
+    }
+
+    /** Checks everything (and {@code into}, when not null), then the attention; its output in {@code into} when given. */
+    private Output attend(Tensor query, Tensor key, Tensor value, AttentionMask keyPaddingMask, boolean needWeights,
+                          AttentionMask attnMask, boolean average, Backend backend, Tensor into) {
         if (backend == null) throw new IllegalArgumentException(this + ": backend must not be null");
         calls.enter(this);
         try {
             Geometry g = check(query, key, value);
-            LayerOutputs.check(toString(), out, query.shape(), query, key, value);
+            if (into != null) LayerOutputs.check(toString(), into, query.shape(), query, key, value);
             float[] mask = mask(g, keyPaddingMask, attnMask);
             try {
-                compute(g, query, key, value, mask, false, true, backend, out);
+                return compute(g, query, key, value, mask, needWeights, average, backend, into);
             } catch (IllegalStateException e) {
                 throw Attention.freedDuringCall(toString(), e, query, key, value);
             }

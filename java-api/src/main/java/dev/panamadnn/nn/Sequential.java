@@ -143,23 +143,13 @@ public final class Sequential extends Layer {
 
     @Override
     Tensor compute(Tensor input, long[] outShape, Backend backend) {
-        Tensor current = input;
-        List<Tensor> owned = new ArrayList<>();   // intermediates we made that `current` may still view
+        List<Tensor> owned = new ArrayList<>();   // intermediates we made that the result may still view
+        Tensor current = runFirst(modules.size(), input, backend, owned);
+        if (owned.isEmpty()) return current;
         try {
-            for (Module m : modules) {
-                Tensor next = Modules.forward(m, current, backend);
-                if (current != input) owned.add(current);
-                if (!sharesMemory(next, owned)) closeAll(owned);
-                current = next;
-            }
-            if (owned.isEmpty()) return current;
-            Tensor copy = Tensor.of(current.toFloatArray(), current.shape());   // the caller must own the result
+            return Tensor.of(current.toFloatArray(), current.shape());   // the caller must own the result
+        } finally {
             closeAll(owned);
-            return copy;
-        } catch (RuntimeException | Error e) {
-            if (current != input) current.close();
-            closeAll(owned);
-            throw e;
         }
     }
 
@@ -170,19 +160,34 @@ public final class Sequential extends Layer {
             super.computeInto(input, outShape, backend, out);
             return;
         }
-        Tensor current = input;
-        List<Tensor> owned = new ArrayList<>();   // intermediates we made that `current` may still view
+        List<Tensor> owned = new ArrayList<>();
+        Tensor current = runFirst(modules.size() - 1, input, backend, owned);
         try {
-            for (int i = 0; i < modules.size() - 1; i++) {
+            last.forwardInto(current, out, backend);
+        } finally {
+            if (current != input) current.close();   // a view of the input or of an intermediate: closing it does nothing
+            closeAll(owned);
+        }
+    }
+
+    /**
+     * The first {@code count} modules on {@code input}: their result, with the intermediates that result may still
+     * view (a Flatten's input, say) left in {@code owned} for the caller to close; on failure everything made is closed.
+     */
+    private Tensor runFirst(int count, Tensor input, Backend backend, List<Tensor> owned) {
+        Tensor current = input;
+        try {
+            for (int i = 0; i < count; i++) {
                 Tensor next = Modules.forward(modules.get(i), current, backend);
                 if (current != input) owned.add(current);
                 if (!sharesMemory(next, owned)) closeAll(owned);
                 current = next;
             }
-            last.forwardInto(current, out, backend);
-        } finally {
-            if (current != input) current.close();   // a view of the input or of an intermediate: closing it does nothing
+            return current;
+        } catch (RuntimeException | Error e) {
+            if (current != input) current.close();
             closeAll(owned);
+            throw e;
         }
     }
 

@@ -155,14 +155,7 @@ public final class TransformerEncoderLayer implements Module {
      * @throws IllegalStateException    if this layer is closed or a tensor's memory was freed
      */
     public Tensor forward(Tensor src, AttentionMask srcMask, AttentionMask srcKeyPaddingMask, Backend backend) {
-        if (backend == null) throw new IllegalArgumentException(this + ": backend must not be null");
-        calls.enter(this);
-        try {
-            checkSource(toString(), src, dModel, batchFirst);
-            return run(src, srcMask, srcKeyPaddingMask, backend, null);
-        } finally {
-            calls.exit();
-        }
+        return run(src, srcMask, srcKeyPaddingMask, backend, null);
     }
 
     /**
@@ -190,19 +183,25 @@ public final class TransformerEncoderLayer implements Module {
      * @throws IllegalStateException    if this layer is closed or a tensor's memory was freed
      */
     public void forwardInto(Tensor src, AttentionMask srcMask, AttentionMask srcKeyPaddingMask, Tensor out, Backend backend) {
+        if (out == null) throw new IllegalArgumentException(this + ": out must not be null");
+        run(src, srcMask, srcKeyPaddingMask, backend, out);
+    }
+
+    /** Checks {@code src} (and {@code into}, when not null), then the layer; its result in {@code into} (returned) when given, else in a new tensor. */
+    private Tensor run(Tensor src, AttentionMask srcMask, AttentionMask srcKeyPaddingMask, Backend backend, Tensor into) {
         if (backend == null) throw new IllegalArgumentException(this + ": backend must not be null");
         calls.enter(this);
         try {
             checkSource(toString(), src, dModel, batchFirst);
-            LayerOutputs.check(toString(), out, src.shape(), src);
-            run(src, srcMask, srcKeyPaddingMask, backend, out);
+            if (into != null) LayerOutputs.check(toString(), into, src.shape(), src);
+            return layer(src, srcMask, srcKeyPaddingMask, backend, into);
         } finally {
             calls.exit();
         }
     }
 
     /** The checked layer; its result in {@code into} (returned) when not null, else in a new tensor. */
-    private Tensor run(Tensor src, AttentionMask srcMask, AttentionMask srcKeyPaddingMask, Backend backend, Tensor into) {
+    private Tensor layer(Tensor src, AttentionMask srcMask, AttentionMask srcKeyPaddingMask, Backend backend, Tensor into) {
         if (normFirst) {
             Tensor x = src, sa = null, x1 = null, ff = null;
             try {
