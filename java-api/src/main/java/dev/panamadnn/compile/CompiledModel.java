@@ -317,6 +317,18 @@ public final class CompiledModel implements AutoCloseable {
     }
 
     /**
+     * Runs so far that took the fast form of at least one step: an activation that keeps PyTorch's NaN at a
+     * price (ReLU, ReLU6) run as oneDNN's own, NaN-dropping one where the {@code fast_when_finite} rule proved
+     * that no NaN can reach it, because the run's inputs were finite and small enough (see {@link #describe()}).
+     * Results are the same either way.
+     *
+     * @return the number of such runs
+     */
+    public long fastRuns() {
+        return pool.fastRuns.get();
+    }
+
+    /**
      * Bytes of activation buffers plus scratchpad one execution context holds.
      *
      * @return bytes per execution context

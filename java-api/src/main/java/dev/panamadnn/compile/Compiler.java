@@ -19,6 +19,10 @@ import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
 import dev.panamadnn.internal.dnnl.Reorder;
 import dev.panamadnn.natives.ThreadControl;
 import dev.panamadnn.nn.Layer;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_query_dst_md;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_query_src_md;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_query_weights_md;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -63,8 +67,22 @@ final class Compiler {
     /** An activation: its layout (owned by the plan), the logical buffer holding it, its logical shape. */
     record Value(MemoryDescriptor md, int buffer, long[] shape) {}
 
-    /** One primitive execution: per argument its id, layout, and buffer (logical id, or CONSTANT with the segment). */
-    record Step(Primitive primitive, List<PlanArg> args, String description, Winograd.Conv winograd, JavaStep java) {}
+    /**
+     * One primitive execution: per argument its id, layout, and buffer (logical id, or CONSTANT with the segment);
+     * {@code fast}, if not null, the same step with its activation in oneDNN's NaN-dropping form ({@link FiniteBounds}).
+     */
+    record Step(Primitive primitive, List<PlanArg> args, String description, Winograd.Conv winograd, JavaStep java, Fast fast) {
+        Step(Primitive primitive, List<PlanArg> args, String description, Winograd.Conv winograd, JavaStep java) {
+            this(primitive, args, description, winograd, java, null);
+        }
+    }
+
+    /**
+     * A step's alternative primitive (same arguments and layouts; oneDNN's own {@code relu} or {@code clip}
+     * instead of the NaN-keeping formulation), run when every F32 input of the run is finite and at most
+     * {@code maxInputBits} (float bits, compared as ints: {@link FiniteBounds#maxAbsBits}) in magnitude.
+     */
+    record Fast(Primitive primitive, int maxInputBits) {}
 
     /**
      * One argument of a step: its {@code DNNL_ARG_*} id ({@link Args}), its layout, and where its memory is: a
@@ -176,7 +194,7 @@ final class Compiler {
     private Value lower(Node n) {
         String op = n.op();
         Act act = Act.of(op, n.attributes(), "", n.name());
-        if (act != null) return LowerOps.eltwise(this, act, in(n, 0), n.name());
+        if (act != null) return LowerOps.eltwise(this, n, act, in(n, 0), n.name());
         return switch (op) {
             case "Conv" -> LowerConv.conv(this, n);
             case "BatchNormalization" -> LowerOps.batchNorm(this, n);
@@ -278,17 +296,59 @@ final class Compiler {
 
     /** The oneDNN formulation of {@code act} in this plan: {@link Ops#eltwise(String, float)}, or oneDNN's relu with {@code fastRelu}. */
     Ops.EltwiseOp eltwiseOp(Act act) {
-        return options.fastRelu() && act.isPlainRelu() ? Ops.fastRelu() : Ops.eltwise(act.kind(), act.alpha());
+        return eltwiseOp(act, options.fastRelu());
+    }
+
+    private static Ops.EltwiseOp eltwiseOp(Act act, boolean fast) {
+        return fast && act.isPlainRelu() ? Ops.fastRelu() : Ops.eltwise(act.kind(), act.alpha());
     }
 
     /**
-     * {@code act} as the eltwise post-ops to append: one, or for a fused Clip {@link Ops#clampKeepingNaN}'s four
+     * {@code act} as the eltwise post-ops to append: none for null, one, or for a fused Clip {@link Ops#clampKeepingNaN}'s four
      * (with {@code fastRelu}: oneDNN's own clip, one operation that turns NaN into the lower bound).
      */
     java.util.List<Ops.EltwiseOp> eltwiseOps(Act act) {
-        if (!act.kind().equals("CLIP")) return java.util.List.of(eltwiseOp(act));
-        return options.fastRelu() ? java.util.List.of(dev.panamadnn.internal.dnnl.MathOps.unary("Clip", 0, act.beta()))
-                : Ops.clampKeepingNaN(act.beta());
+        return eltwiseOps(act, options.fastRelu());
+    }
+
+    private static java.util.List<Ops.EltwiseOp> eltwiseOps(Act act, boolean fast) {
+        if (act == null) return java.util.List.of();
+        if (!act.kind().equals("CLIP")) return java.util.List.of(eltwiseOp(act, fast));
+        return fast ? java.util.List.of(dev.panamadnn.internal.dnnl.MathOps.unary("Clip", 0, act.beta())) : Ops.clampKeepingNaN(act.beta());
+    }
+
+    /**
+     * A primitive descriptor made by {@code make} with the post-ops {@code before} appends, then {@code ops}
+     * (a user scratchpad, as every plan primitive has).
+     */
+    static PrimitiveDescriptor withPostOps(java.util.function.Consumer<PostOps> before, java.util.List<Ops.EltwiseOp> ops,
+                                           java.util.function.Function<PrimitiveAttributes, PrimitiveDescriptor> make) {
+        try (PostOps post = PostOps.create()) {
+            before.accept(post);
+            ops.forEach(post::eltwise);
+            try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post)) {
+                return make.apply(attr);
+            }
+        }
+    }
+
+    /**
+     * The fast variant of node {@code n}'s step (made by {@code make} from the activation's eltwise ops, as
+     * {@code primary} was from {@link #eltwiseOps(Act)}), or null: where {@link FiniteBounds} proved the step
+     * NaN-free for bounded finite inputs and its activation has a cheaper, NaN-dropping oneDNN form; also null if
+     * oneDNN would pick other layouts for it (the step's buffers are shared).
+     */
+    Fast fastVariant(Node n, Act act, java.util.function.Function<java.util.List<Ops.EltwiseOp>, PrimitiveDescriptor> make,
+                     PrimitiveDescriptor primary) {
+        Integer bits = graph.fastInputBits.get(n.name());
+        if (bits == null || act == null || options.fastRelu() || !(act.isPlainRelu() || act.kind().equals("CLIP"))) return null;
+        try (PrimitiveDescriptor pd = make.apply(eltwiseOps(act, true))) {
+            for (int what : new int[] {dnnl_query_src_md(), dnnl_query_weights_md(), dnnl_query_dst_md()}) {
+                if (!primary.sameMemory(pd, what, 0)) return null;
+            }
+            if (!primary.sameMemory(pd, dnnl_query_src_md(), 1)) return null;   // a binary primitive's second operand
+            return new Fast(own(Primitive.create(pd)), bits);
+        }
     }
 
     /**
@@ -409,13 +469,19 @@ final class Compiler {
     }
 
     void emit(Primitive p, String description, PlanArg... args) {
+        emit(p, null, description, args);
+    }
+
+    /** A step with its {@link #fastVariant} (or null). */
+    void emit(Primitive p, Fast fast, String description, PlanArg... args) {
         List<PlanArg> present = new ArrayList<>();
         for (PlanArg a : args) {
             if (a.md() == null) continue;
             touch(a.buffer());
             present.add(a);
         }
-        steps.add(new Step(p, List.copyOf(present), description, null, null));
+        String d = fast == null ? description : description + " (fast when |inputs| <= " + Float.intBitsToFloat(fast.maxInputBits()) + ")";
+        steps.add(new Step(p, List.copyOf(present), d, null, null, fast));
     }
 
     /** A Winograd step: its matmul's arguments (transformed input, weights, products), plus the activations it reads and writes. */

@@ -20,7 +20,7 @@ final class ContextPool {
     private final long[] slotBytes;
     private final long scratchpadBytes;
     private final int threads;             // intra-op threads every run uses, or 0: OpenMP's default
-    final AtomicLong nativeObjects = new AtomicLong(), winogradFallbacks = new AtomicLong();
+    final AtomicLong nativeObjects = new AtomicLong(), winogradFallbacks = new AtomicLong(), fastRuns = new AtomicLong();
     private volatile ExecutionContext[] contexts = new ExecutionContext[0];
     private boolean closed;
 
@@ -41,9 +41,19 @@ final class ContextPool {
             if (s.primitive() == null) continue;
             scratch = Math.max(scratch, s.primitive().scratchpadBytes());
             if (s.winograd() != null) scratch = Math.max(scratch, s.winograd().fallback().primitive().scratchpadBytes());
+            if (s.fast() != null) scratch = Math.max(scratch, s.fast().primitive().scratchpadBytes());
         }
         scratchpadBytes = scratch;
+        // Per input, its F32 element count, which a plan with fast steps scans each run (0: not scanned, as an integer input).
+        boolean anyFast = steps.stream().anyMatch(s -> s.fast() != null);
+        checkedInputs = new long[inputs.size()];
+        for (int i = 0; i < checkedInputs.length && anyFast; i++) {
+            dev.panamadnn.graph.Value v = inputs.get(i);
+            if (v.dtype() == dev.panamadnn.DataType.F32) checkedInputs[i] = Arrays.stream(v.shape().sizes()).reduce(1, Math::multiplyExact);
+        }
     }
+
+    private final long[] checkedInputs;
 
     /** A context of its own for this call (created if all are busy); give it back through {@link #execute}. */
     ExecutionContext borrow() {
@@ -51,7 +61,7 @@ final class ContextPool {
         synchronized (this) {
             if (closed) throw new IllegalStateException(name + " (compiled) is closed");
             ExecutionContext c = new ExecutionContext(steps, physical, slotBytes, scratchpadBytes, nativeObjects, winogradFallbacks, threads,
-                    inputs.size(), outputs.size());
+                    inputs.size(), outputs.size(), checkedInputs, fastRuns);
             c.busy.set(true);
             ExecutionContext[] grown = Arrays.copyOf(contexts, contexts.length + 1);
             grown[grown.length - 1] = c;

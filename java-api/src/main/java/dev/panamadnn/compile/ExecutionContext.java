@@ -48,8 +48,21 @@ final class ExecutionContext {
     /** How many of {@link #caller} are inputs. */
     private final int callerInputs;
 
+    /** Per caller input, the F32 elements {@link #run()} scans for the fast steps (0: none); all 0 without fast steps. */
+    private final long[] checkedInputs;
+    /** Per step, its {@link Compiler.Fast} execution (null: none). */
+    final Execution[] fastExecutions;
+    /** The run in progress's largest input magnitude as float bits ({@link FiniteBounds#maxAbsBits}); int max: not checked. */
+    private int inputBits = Integer.MAX_VALUE;
+    /** The largest {@link Compiler.Fast#maxInputBits()} of the steps (-1: none). */
+    private final int fastLimit;
+    /** Runs that took at least one fast step (a diagnostic for tests and {@link CompiledModel#fastRuns()}). */
+    final AtomicLong fastRuns;
+
     ExecutionContext(List<Compiler.Step> steps, int[] physical, long[] slotBytes, long scratchpadBytes, AtomicLong nativeObjects,
-                     AtomicLong winogradFallbacks, int threads, int inputs, int outputs) {
+                     AtomicLong winogradFallbacks, int threads, int inputs, int outputs, long[] checkedInputs, AtomicLong fastRuns) {
+        this.checkedInputs = checkedInputs;
+        this.fastRuns = fastRuns;
         this.caller = new MemorySegment[inputs + outputs];
         this.callerInputs = inputs;
         java.util.Arrays.fill(caller, MemorySegment.NULL);
@@ -59,6 +72,7 @@ final class ExecutionContext {
         this.winogradFallbacks = winogradFallbacks;
         this.threads = threads;
         List<Execution> made = new ArrayList<>();
+        Execution[] fastMade = new Execution[steps.size()];
         Stream s = null;
         try {
             s = Stream.create(Engine.cpu());
@@ -83,7 +97,15 @@ final class ExecutionContext {
                 }
                 made.add(new Execution(step.primitive(), args, scratch, arena));
                 nativeObjects.addAndGet(args.size() + 1);
+                if (step.fast() != null) {
+                    fastMade[e] = new Execution(step.fast().primitive(), args, scratch, arena);
+                    nativeObjects.addAndGet(args.size() + 1);
+                }
             }
+            fastExecutions = fastMade;
+            int limit = -1;
+            for (Compiler.Step step : steps) if (step.fast() != null) limit = Math.max(limit, step.fast().maxInputBits());
+            fastLimit = limit;
             stream = s;
             executions = made.toArray(new Execution[0]);
             actions = new Action[executions.length];
@@ -98,7 +120,14 @@ final class ExecutionContext {
                     int[] held = binds.stream().filter(x -> x[0] == step).mapToInt(x -> x[2]).distinct().toArray();
                     if (held.length > 2) throw new IllegalStateException("step " + step + " touches " + held.length + " caller buffers (at most 2)");
                     int h0 = held.length > 0 ? held[0] : -1, h1 = held.length > 1 ? held[1] : -1;
-                    actions[e] = st -> ex.execute(st, h0 < 0 ? MemorySegment.NULL : caller[h0], h1 < 0 ? MemorySegment.NULL : caller[h1]);
+                    Execution fx = fastMade[e];
+                    if (fx == null) {
+                        actions[e] = st -> ex.execute(st, h0 < 0 ? MemorySegment.NULL : caller[h0], h1 < 0 ? MemorySegment.NULL : caller[h1]);
+                    } else {
+                        int stepLimit = steps.get(e).fast().maxInputBits();
+                        actions[e] = st -> (inputBits <= stepLimit ? fx : ex).execute(st, h0 < 0 ? MemorySegment.NULL : caller[h0],
+                                h1 < 0 ? MemorySegment.NULL : caller[h1]);
+                    }
                 } else {
                     Compiler.Step f = w.fallback();
                     List<Arg> fb = new ArrayList<>();   // x, weights, [bias,] y: never the caller's memory
@@ -124,6 +153,7 @@ final class ExecutionContext {
         } catch (RuntimeException | Error e) {
             winogradRuns.forEach(Winograd.Run::close);
             for (Execution ex : made) if (ex != null) ex.close();
+            for (Execution ex : fastMade) if (ex != null) ex.close();
             if (s != null) s.close();
             arena.close();
             throw e;
@@ -164,7 +194,19 @@ final class ExecutionContext {
 
     /** Runs the plan on the caller's buffers in {@link #caller} (set by the caller, who calls {@link #forget()} after). */
     void run() {
-        for (int i = 0; i < bindExec.length; i++) executions[bindExec[i]].bind(bindArg[i], caller[bindCaller[i]]);
+        for (int i = 0; i < bindExec.length; i++) {
+            executions[bindExec[i]].bind(bindArg[i], caller[bindCaller[i]]);
+            if (fastExecutions[bindExec[i]] != null) fastExecutions[bindExec[i]].bind(bindArg[i], caller[bindCaller[i]]);
+        }
+        int bits = 0;   // the inputs' largest magnitude (NaN above infinity above every finite): which fast steps may run
+        boolean checked = false;
+        for (int i = 0; i < checkedInputs.length; i++) {
+            if (checkedInputs[i] == 0) continue;
+            bits = Math.max(bits, FiniteBounds.maxAbsBits(caller[i], checkedInputs[i]));
+            checked = true;
+        }
+        inputBits = checked ? bits : Integer.MAX_VALUE;
+        if (checked && bits <= fastLimit) fastRuns.incrementAndGet();
         if (!winogradRuns.isEmpty()) {   // one decision per run: all Winograd steps, or (not yet prepared) all direct
             boolean prepared = winogradRuns.get(0).weightsReady();
             for (int i = 0; i < winogradRuns.size(); i++) winogradRuns.get(i).winograd = prepared;
@@ -195,6 +237,7 @@ final class ExecutionContext {
     void close() {
         for (Winograd.Run r : winogradRuns) r.close();
         for (Execution e : executions) if (e != null) e.close();
+        for (Execution e : fastExecutions) if (e != null) e.close();
         stream.close();
         arena.close();
     }

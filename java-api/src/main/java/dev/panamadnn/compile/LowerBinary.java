@@ -85,6 +85,7 @@ final class LowerBinary {
         Act act = Compiler.fusedAct(n);
         List<PlanArg> maskArgs = new ArrayList<>();   // oneDNN's max and min skip NaN: NaN masks of both operands put it back
         Primitive p;
+        Compiler.Fast fast = null;
         String impl;
         try (PostOps post = PostOps.create()) {
             if (negate) post.eltwise(MathOps.unary("Linear", -1, 0));
@@ -98,10 +99,15 @@ final class LowerBinary {
                  PrimitiveDescriptor pd = MathOps.binary(alg, a.md(), b.md(), dst, attr, "compiled " + n.op() + " " + n.name())) {
                 p = plan.own(Primitive.create(pd));
                 impl = pd.implementation();
+                if (!masked) {   // (a masked one's post-ops read its operands' NaN masks: no fast form)
+                    fast = plan.fastVariant(n, act, ops -> Compiler.withPostOps(fp -> {
+                        if (negate) fp.eltwise(MathOps.unary("Linear", -1, 0));
+                    }, ops, fa -> MathOps.binary(alg, a.md(), b.md(), dst, fa, "compiled " + n.op() + " " + n.name())), pd);
+                }
             }
         }
         int o = plan.newBuffer(dst.byteSize());
-        plan.emit(p, n.op().toLowerCase(java.util.Locale.ROOT) + " " + Compiler.label(n) + (negate ? " (operands swapped, negated)" : "")
+        plan.emit(p, fast, n.op().toLowerCase(java.util.Locale.ROOT) + " " + Compiler.label(n) + (negate ? " (operands swapped, negated)" : "")
                 + " [" + impl + "]", args(a.arg(Args.SRC), b.arg(Args.SRC_1), PlanArg.of(Args.DST, dst, o), maskArgs));
         return new Value(dst, o, LowerMath.outShape(plan, n));
     }

@@ -75,20 +75,19 @@ final class LowerConv {
         MemoryDescriptor biasMd = b == null ? null : plan.own(MemoryDescriptor.f32(Ops.plain1d(), oc));
         MemoryDescriptor src, weights, dst;
         Primitive p;
+        Compiler.Fast fast;
         String impl;
-        try (PostOps post = PostOps.create()) {
+        java.util.function.Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make = ops -> Compiler.withPostOps(post -> {
             if (sum != null) post.sum(1f);
-            if (act != null) plan.eltwiseOps(act).forEach(post::eltwise);
-            try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
-                 PrimitiveDescriptor pd = ConvOps.convolution(srcAny, wAny, biasMd, dstAny, geometry.strides(), geometry.dilates(),
-                         geometry.padLeft(), geometry.padRight(), attr,
-                         "compiled " + what)) {
-                src = plan.own(Chosen.src(pd));
-                weights = plan.own(Chosen.weights(pd));
-                dst = plan.own(Chosen.dst(pd));
-                p = plan.own(Primitive.create(pd));
-                impl = pd.implementation();
-            }
+        }, ops, attr -> ConvOps.convolution(srcAny, wAny, biasMd, dstAny, geometry.strides(), geometry.dilates(), geometry.padLeft(),
+                geometry.padRight(), attr, "compiled " + what));
+        try (PrimitiveDescriptor pd = make.apply(plan.eltwiseOps(act))) {
+            src = plan.own(Chosen.src(pd));
+            weights = plan.own(Chosen.weights(pd));
+            dst = plan.own(Chosen.dst(pd));
+            p = plan.own(Primitive.create(pd));
+            impl = pd.implementation();
+            fast = n.attributes().integer(PlanGraph.WINOGRAD, 0) == 1 ? null : plan.fastVariant(n, act, make, pd);
         }
         plan.flops += 2 * outShape[0] * oc * outShape[2] * outShape[3] * (ic / groups) * k[0] * k[1];
         MemorySegment wBuf = plan.constants.allocate(weights.byteSize(), 64);
@@ -105,7 +104,7 @@ final class LowerConv {
         Value in = x.md().sameLayoutAs(src) ? x : plan.reorder(x, src, "reorder into " + what);
         int out = destination(plan, sum, in.buffer(), dst, what);
         String d = "conv " + what + " [" + impl + "]";
-        plan.emit(p, d, PlanArg.of(Args.SRC, src, in.buffer()), PlanArg.constant(Args.WEIGHTS, weights, wBuf),
+        plan.emit(p, fast, d, PlanArg.of(Args.SRC, src, in.buffer()), PlanArg.constant(Args.WEIGHTS, weights, wBuf),
                 PlanArg.constant(Args.BIAS, biasMd, b == null ? null : plan.constants.allocateFrom(ValueLayout.JAVA_FLOAT, b)),
                 PlanArg.of(Args.DST, dst, out));
         return new Value(dst, out, outShape);

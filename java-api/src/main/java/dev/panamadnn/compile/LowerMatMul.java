@@ -17,6 +17,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * MatMul (numpy.matmul semantics) on oneDNN's matmul primitive, and Transpose as a oneDNN reorder
@@ -50,17 +51,17 @@ final class LowerMatMul {
         Act act = Compiler.fusedAct(n);
         LowerBinary.Operand bias = n.input(2) == null ? null : LowerBinary.operand(plan, n, 2, rank);   // fuse_matmul_bias
         Primitive p;
+        Compiler.Fast fast;
         String impl;
         MemoryDescriptor chosenB;
-        try (PostOps post = PostOps.create()) {
+        java.util.function.Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make = ops -> Compiler.withPostOps(post -> {
             if (bias != null) post.add(bias.md());
-            if (act != null) plan.eltwiseOps(act).forEach(post::eltwise);
-            try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
-                 PrimitiveDescriptor pd = Ops.matmul(a.md(), bMd, dst, attr, "compiled MatMul " + n.name())) {
-                chosenB = constB ? plan.own(Chosen.weights(pd)) : bUser;
-                p = plan.own(Primitive.create(pd));
-                impl = pd.implementation();
-            }
+        }, ops, attr -> Ops.matmul(a.md(), bMd, dst, attr, "compiled MatMul " + n.name()));
+        try (PrimitiveDescriptor pd = make.apply(plan.eltwiseOps(act))) {
+            chosenB = constB ? plan.own(Chosen.weights(pd)) : bUser;
+            p = plan.own(Primitive.create(pd));
+            impl = pd.implementation();
+            fast = plan.fastVariant(n, act, make, pd);
         }
         PlanArg bArg;
         if (constB) {
@@ -78,7 +79,7 @@ final class LowerMatMul {
         for (long d : dp) m *= d;
         plan.flops += 2 * m * ap[rank - 1];
         int o = plan.newBuffer(dst.byteSize());
-        plan.emit(p, "matmul " + Compiler.label(n) + " " + Arrays.toString(ap) + " x " + Arrays.toString(bp) + " [" + impl + "]",
+        plan.emit(p, fast, "matmul " + Compiler.label(n) + " " + Arrays.toString(ap) + " x " + Arrays.toString(bp) + " [" + impl + "]",
                 a.arg(Args.SRC), bArg, PlanArg.of(Args.DST, dst, o), bias == null ? PlanArg.of(0, null, 0) : bias.arg(Args.postOpSrc1(0)));
         return plan.asShape(new Value(dst, o, dp), out, n.name());
     }

@@ -50,7 +50,7 @@ final class LowerOps {
         if (scaled != null) return scaled;
         Act act = plan.fusedAct(n);
         Value y = batchNormPrimitive(plan, n, x);
-        return act == null ? y : eltwise(plan, act, y, plan.label(n));
+        return act == null ? y : eltwise(plan, n, act, y, plan.label(n));
     }
 
     /**
@@ -78,19 +78,18 @@ final class LowerOps {
         MemoryDescriptor perChannel = plan.own(MemoryDescriptor.f32(Ops.plain(dims.length), dims));
         Act act = plan.fusedAct(n);
         Primitive p;
+        Compiler.Fast fast;
         String impl;
-        try (PostOps post = PostOps.create()) {
-            post.add(perChannel);
-            if (act != null) plan.eltwiseOps(act).forEach(post::eltwise);
-            try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
-                 PrimitiveDescriptor pd = MathOps.binary(MathOps.Binary.MUL, x.md(), perChannel, x.md(), attr, "compiled " + n.name())) {
-                impl = pd.implementation();
-                if (impl.startsWith("ref")) return null;
-                p = plan.own(Primitive.create(pd));
-            }
+        java.util.function.Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make = ops -> Compiler.withPostOps(post -> post.add(perChannel), ops,
+                attr -> MathOps.binary(MathOps.Binary.MUL, x.md(), perChannel, x.md(), attr, "compiled " + n.name()));
+        try (PrimitiveDescriptor pd = make.apply(plan.eltwiseOps(act))) {
+            impl = pd.implementation();
+            if (impl.startsWith("ref")) return null;
+            p = plan.own(Primitive.create(pd));
+            fast = plan.fastVariant(n, act, make, pd);
         }
         int out = plan.newBuffer(x.md().byteSize());
-        plan.emit(p, "batchnorm " + plan.label(n) + " as scale and shift [" + impl + "]", PlanArg.of(Args.SRC, x.md(), x.buffer()),
+        plan.emit(p, fast, "batchnorm " + plan.label(n) + " as scale and shift [" + impl + "]", PlanArg.of(Args.SRC, x.md(), x.buffer()),
                 PlanArg.constant(Args.SRC_1, perChannel, plan.constant(s)), PlanArg.of(Args.DST, x.md(), out),
                 PlanArg.constant(Args.postOpSrc1(0), perChannel, plan.constant(t)));
         return new Value(x.md(), out, x.shape());
@@ -136,30 +135,36 @@ final class LowerOps {
         Value y = y0.md().sameLayoutAs(x.md()) ? y0 : plan.reorder(y0, x.md(), "reorder operand for " + n.name());
         Act act = plan.fusedAct(n);
         Primitive p;
+        Compiler.Fast fast;
         String impl;
-        try (PostOps post = PostOps.create()) {
-            if (act != null) plan.eltwiseOps(act).forEach(post::eltwise);
-            try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
-                 PrimitiveDescriptor pd = NormOps.add(x.md(), attr, "compiled " + n.name())) {
-                p = plan.own(Primitive.create(pd));
-                impl = pd.implementation();
-            }
+        java.util.function.Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make = ops -> Compiler.withPostOps(post -> { }, ops,
+                attr -> NormOps.add(x.md(), attr, "compiled " + n.name()));
+        try (PrimitiveDescriptor pd = make.apply(plan.eltwiseOps(act))) {
+            p = plan.own(Primitive.create(pd));
+            impl = pd.implementation();
+            fast = plan.fastVariant(n, act, make, pd);
         }
         int out = plan.newBuffer(x.md().byteSize());
-        plan.emit(p, "add " + plan.label(n) + " [" + impl + "]", PlanArg.of(Args.SRC, x.md(), x.buffer()),
+        plan.emit(p, fast, "add " + plan.label(n) + " [" + impl + "]", PlanArg.of(Args.SRC, x.md(), x.buffer()),
                 PlanArg.of(Args.SRC_1, x.md(), y.buffer()), PlanArg.of(Args.DST, x.md(), out));
         return new Value(x.md(), out, x.shape());
     }
 
     /** A standalone activation (one not fused into a convolution), out of place. */
-    static Value eltwise(Compiler plan, Act act, Value x, String at) {
+    static Value eltwise(Compiler plan, Node n, Act act, Value x, String at) {
         Primitive p;
-        try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
-             PrimitiveDescriptor pd = Ops.eltwise(plan.eltwiseOp(act), x.md(), attr, "compiled " + act.kind() + " " + at)) {
+        Compiler.Fast fast;
+        java.util.function.Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make = ops -> {
+            try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad()) {
+                return Ops.eltwise(ops.get(0), x.md(), attr, "compiled " + act.kind() + " " + at);
+            }
+        };
+        try (PrimitiveDescriptor pd = make.apply(List.of(plan.eltwiseOp(act)))) {
             p = plan.own(Primitive.create(pd));
+            fast = act.kind().equals("CLIP") ? null : plan.fastVariant(n, act, make, pd);
         }
         int out = plan.newBuffer(x.md().byteSize());
-        plan.emit(p, (act.isPlainRelu() ? "relu " : "eltwise " + act.kind().toLowerCase(java.util.Locale.ROOT) + " ") + at,
+        plan.emit(p, fast, (act.isPlainRelu() ? "relu " : "eltwise " + act.kind().toLowerCase(java.util.Locale.ROOT) + " ") + at,
                 PlanArg.of(Args.SRC, x.md(), x.buffer()), PlanArg.of(Args.DST, x.md(), out));
         return new Value(x.md(), out, x.shape());
     }
@@ -198,15 +203,15 @@ final class LowerOps {
         MemoryDescriptor dst = plan.own(MemoryDescriptor.f32(Ops.plain(2), outShape));
         MemoryDescriptor weights;
         Primitive p;
+        Compiler.Fast fast;
         String impl;
-        try (PostOps post = PostOps.create()) {
-            if (act != null) plan.eltwiseOps(act).forEach(post::eltwise);
-            try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
-                 PrimitiveDescriptor pd = Ops.innerProduct(src, wAny, biasMd, dst, attr, "compiled linear " + at)) {
-                weights = plan.own(Chosen.weights(pd));
-                p = plan.own(Primitive.create(pd));
-                impl = pd.implementation();
-            }
+        java.util.function.Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make = ops -> Compiler.withPostOps(post -> { }, ops,
+                attr -> Ops.innerProduct(src, wAny, biasMd, dst, attr, "compiled linear " + at));
+        try (PrimitiveDescriptor pd = make.apply(plan.eltwiseOps(act))) {
+            weights = plan.own(Chosen.weights(pd));
+            p = plan.own(Primitive.create(pd));
+            impl = pd.implementation();
+            fast = plan.fastVariant(n, act, make, pd);
         }
         plan.flops += 2 * x.shape()[0] * inF * outF;
         MemorySegment wBuf = plan.constants.allocate(weights.byteSize(), 64);
@@ -215,7 +220,7 @@ final class LowerOps {
         }
         int out = plan.newBuffer(dst.byteSize());
         String d = "linear " + at + " [" + impl + "]";
-        plan.emit(p, d, PlanArg.of(Args.SRC, src, in.buffer()), PlanArg.constant(Args.WEIGHTS, weights, wBuf),
+        plan.emit(p, fast, d, PlanArg.of(Args.SRC, src, in.buffer()), PlanArg.constant(Args.WEIGHTS, weights, wBuf),
                 PlanArg.constant(Args.BIAS, biasMd, biasMd == null ? null : plan.constant(bias)), PlanArg.of(Args.DST, dst, out));
         return new Value(dst, out, outShape);
     }

@@ -39,6 +39,11 @@ final class PlanGraph {
     final List<Node> nodes;
     final Map<String, float[]> computed = new HashMap<>();
     private final Map<String, Shape> computedShapes = new HashMap<>();
+    /**
+     * Per node (by name), what {@link FiniteBounds} proved: the largest input magnitude (as float bits) up
+     * to which its activation may run in oneDNN's NaN-dropping form.
+     */
+    final Map<String, Integer> fastInputBits = new HashMap<>();
     /** One line per rule firing: {@code rule: what, where}. */
     final List<String> fired = new ArrayList<>();
 

@@ -142,6 +142,93 @@ class RewriteRulesTest {
     }
 
     /**
+     * {@code fast_when_finite}: a conv + ReLU6 + conv + ReLU + Gemm + ReLU network, all bounded, so every step with a NaN-keeping
+     * activation gets oneDNN's own relu / clip for runs whose inputs are finite and within the proven bound; those runs give
+     * the rule-off plan's results (ReLU exactly, ReLU6 within one ulp of 6, as the two formulations round), while a NaN, an
+     * infinity or a finite input above the bound runs the NaN-keeping steps (NaN where the rule-off plan has NaN).
+     */
+    @Test
+    void fastWhenFiniteRunsOneDnnsOwnActivationsOnlyForProvenInputs() {
+        long[] shape = {2, 3, 8, 8};
+        Graph g = graph(shape, (b, x) -> {
+            String h = b.node("Relu", "relu", Attributes.empty(), conv(b, clip(b, conv(b, x, "conv1", 3, 4), "relu6", 0f, 6f), "conv2", 4, 4));
+            String flat = b.node("Flatten", "flat", Attributes.empty(), h);
+            return b.node("Relu", "relu2", Attributes.empty(), b.node("Gemm", "fc", Attributes.of("transB", 1L), flat,
+                    b.initializer("fc.weight", random(5, 256)), b.initializer("fc.bias", random(5))));
+        });
+        CompileOptions options = CompileOptions.defaults().withWinograd(false);
+        try (CompiledModel fast = CompiledModel.compile(g, options, shape);
+             CompiledModel exact = CompiledModel.compile(g, options.withoutRule("fast_when_finite"), shape)) {
+            List<String> proven = FiniteBounds.provenNodes(fast.rulesFired());
+            assertEquals(List.of("conv1", "conv2", "fc"), proven, fast.describe());
+            assertTrue(FiniteBounds.provenNodes(exact.rulesFired()).isEmpty(), exact.describe());
+            int k = Integer.parseInt(fast.rulesFired().stream().filter(r -> r.startsWith("fast_when_finite: conv2")).findFirst().orElseThrow()
+                    .replaceAll(".*2\\^(-?\\d+)\\)$", "$1"));
+            assertTrue(k > 60, "a bound of 2^" + k + " for inputs: the network's weight norms are small");
+            float[] x = new float[2 * 3 * 8 * 8];
+            for (int i = 0; i < x.length; i++) x[i] = (float) random.nextDouble(-8, 8);
+            assertSame(fast, exact, x, shape, 1, "finite inputs");
+            x[5] = Math.scalb(1f, Math.min(k, 127));   // exactly at the bound: still proven
+            assertSame(fast, exact, x, shape, 1, "an input at the bound 2^" + k);
+            x[5] = Math.scalb(1.5f, Math.min(k, 126));   // above it (finite): the NaN-keeping steps
+            assertSame(fast, exact, x, shape, 0, "an input above the bound");
+            x[5] = Float.POSITIVE_INFINITY;
+            assertSame(fast, exact, x, shape, 0, "an infinite input");
+            x[5] = Float.NaN;
+            assertSame(fast, exact, x, shape, 0, "a NaN input");
+        }
+    }
+
+    /** Runs both plans on {@code x}; asserts {@code fast} took its fast steps {@code fastRuns} times and the results agree (NaN where NaN). */
+    private void assertSame(CompiledModel fast, CompiledModel exact, float[] x, long[] shape, int fastRuns, String what) {
+        long before = fast.fastRuns();
+        try (Tensor in = tensor(x.clone(), shape); Tensor a = fast.run(in); Tensor b = exact.run(in)) {
+            assertEquals(before + fastRuns, fast.fastRuns(), what + ": fast steps taken");
+            assertEquals(0, exact.fastRuns(), what);
+            float[] p = a.toFloatArray(), q = b.toFloatArray();
+            int nan = 0;
+            for (int i = 0; i < p.length; i++) {
+                if (Float.isNaN(q[i])) {
+                    assertTrue(Float.isNaN(p[i]), what + ", element " + i + ": NaN stays NaN, got " + p[i]);
+                    nan++;
+                } else {
+                    assertEquals(q[i], p[i], 1e-5 * Math.abs(q[i]) + Math.ulp(6f), what + ", element " + i);
+                }
+            }
+            if (what.contains("NaN")) assertTrue(nan > 0, what + ": the NaN reaches the output");
+        }
+    }
+
+    /** The bounds that stop the proof: an op not known to keep values finite, a weight that is not finite. */
+    @Test
+    void fastWhenFiniteProvesNothingPastAnUnboundedOpOrANonFiniteWeight() {
+        long[] shape = {1, 3, 8, 8};
+        CompileOptions options = CompileOptions.defaults().withWinograd(false);
+        Graph afterExp = graph(shape, (b, x) -> b.node("Relu", "relu2", Attributes.empty(),
+                conv(b, b.node("Exp", "exp", Attributes.empty(), b.node("Relu", "relu1", Attributes.empty(), conv(b, x, "conv1", 3, 4))), "conv2", 4, 4)));
+        try (CompiledModel p = CompiledModel.compile(afterExp, options, shape)) {
+            assertEquals(List.of("conv1"), FiniteBounds.provenNodes(p.rulesFired()), p.describe());
+        }
+        Tensor w = random(4, 3, 3, 3);
+        w.segment().setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, 7, Float.POSITIVE_INFINITY);
+        Graph infWeight = graph(shape, (b, x) -> b.node("Relu", "relu", Attributes.empty(), b.node("Conv", "conv", Attributes.of("pads",
+                new long[] {1, 1, 1, 1}), x, b.initializer("conv.weight", w))));
+        try (CompiledModel p = CompiledModel.compile(infWeight, options, shape)) {
+            assertTrue(FiniteBounds.provenNodes(p.rulesFired()).isEmpty(), p.describe());
+        }
+        // Magnitudes: |conv(x)| <= max_o sum |w_o| * M + max |b|, then the ReLU6 caps at 6 whatever M is.
+        Tensor ones = tensor(new float[] {1, -2, 0.5f, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, 2, 1, 3, 3);
+        Graph known = graph(new long[] {1, 1, 4, 4}, (b, x) -> clip(b, b.node("Conv", "c", Attributes.empty(), x, b.initializer("c.weight", ones),
+                b.initializer("c.bias", tensor(new float[] {3, -4}, 2))), "relu6", 0f, 6f));
+        PlanGraph pg = new PlanGraph(known.bind(new long[] {1, 1, 4, 4}));
+        new FoldConstants().apply(pg, options);
+        new FuseActivation().apply(pg, options);
+        java.util.Map<String, Double> bounds = FiniteBounds.bounds(pg, 2.0, new java.util.HashMap<>());
+        assertEquals((9.5 * 2 + 4) * 1.01, bounds.get("\0pre\0c"), 1e-9);   // sum |w| per output: 1 + 2 + 0.5 + 6 ones = 9.5, and 9
+        assertEquals(6.0, bounds.get(known.outputs().get(0)), 0.0);
+    }
+
+    /**
      * ReLU6 ({@code Clip(min 0, max 6)}, MobileNets) fuses into the convolution as NaN-keeping post-ops: equal to the
      * unfused plan (Conv, then LowerMath's Clip with its NaN mask) within one ulp of 6, and, as torch.clamp, NaN
      * stays NaN and +-inf become 6 and 0 exactly. Other bounds, or a Clip after anything but a Conv, stay unfused.

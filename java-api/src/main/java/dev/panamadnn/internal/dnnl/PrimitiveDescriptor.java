@@ -40,6 +40,16 @@ public final class PrimitiveDescriptor extends NativeHandle {
         return MemoryDescriptor.cloneOf(md, description + " md " + what);
     }
 
+    /**
+     * Whether {@code other} chose the same layout for {@code what} ({@code dnnl_query_*_md}) at {@code index}
+     * (or neither has one): the two can run on the same buffers.
+     */
+    public boolean sameMemory(PrimitiveDescriptor other, int what, int index) {
+        MemorySegment a = dnnl_primitive_desc_query_md(handle(), what, index), b = dnnl_primitive_desc_query_md(other.handle(), what, index);
+        if (a.equals(MemorySegment.NULL) || b.equals(MemorySegment.NULL)) return a.equals(b);
+        return dnnl_h.dnnl_memory_desc_equal(a, b) != 0;
+    }
+
     /** The implementation oneDNN picked, e.g. {@code jit:avx512_core}. */
     public String implementation() {
         try (Arena tmp = Arena.ofConfined()) {

@@ -1,0 +1,268 @@
+package dev.panamadnn.compile;
+
+import dev.panamadnn.DataType;
+import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.Node;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code fast_when_finite}: for each step whose activation keeps PyTorch's NaN at a price (a ReLU as
+ * oneDNN's {@code elu} with alpha 0, a fused ReLU6 as {@link dev.panamadnn.internal.dnnl.Ops#clampKeepingNaN}'s
+ * four post-ops), the largest input magnitude {@code M} for which that step provably never sees a
+ * NaN: then oneDNN's own {@code relu} / {@code clip} (one cheap operation, which turns NaN into 0)
+ * gives exactly the same result, and the plan runs it instead whenever every F32 input of a run is
+ * finite and at most {@code M} in magnitude ({@link ExecutionContext} checks that per run: one pass
+ * over the inputs).
+ *
+ * <p>The proof is interval arithmetic on magnitudes: with every graph input bounded by {@code M},
+ * each value's bound follows from its inputs' ({@code |conv(x)| <= max_o sum|w_o| * |x| + |b|},
+ * {@code |a + b| <= |a| + |b|}, a ReLU6 or sigmoid bounds by a constant, pooling and reshaping keep
+ * it...). A step qualifies when the bounds of all its inputs and of its result before the activation
+ * stay below {@link #LIMIT} (2^100, far from float's 2^128: no partial sum inside a kernel can
+ * overflow to an infinity, so no {@code inf - inf} can make a NaN from finite inputs, and no input
+ * is NaN). An op not listed here, or a weight that is not finite, gives an unbounded value: the
+ * steps after it keep the NaN-keeping form. Bounds are worst cases: a network that clamps (ReLU6:
+ * MobileNets) stays bounded however deep it is; one that does not (plain ReLU) multiplies its
+ * layers' weight norms, so only its first layers qualify.
+ */
+final class FiniteBounds implements Rewrite {
+    static final String NAME = "fast_when_finite";
+    /** Bounds at or above this may overflow inside a kernel (see the class comment). */
+    static final double LIMIT = 0x1p100;
+    /** The input bounds tried: 2^k for k from {@link #MAX_EXP} down to {@link #MIN_EXP}. */
+    private static final int MAX_EXP = 100, MIN_EXP = -24;
+    /** Slack per linear op for rounding (a float dot product is within n * 2^-24 of the exact one, relatively). */
+    private static final double ROUNDING = 1.01;
+    private static final Set<String> SAME = Set.of("Identity", "Dropout", "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Expand",
+            "Slice", "Split", "Gather", "Concat", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "AdaptiveAvgPool",
+            "AdaptiveMaxPool", "ReduceMean", "ReduceMax", "ReduceMin", "Relu", "Gelu", "Silu", "HardSwish", "Neg", "Abs", "Floor", "Ceil",
+            "Round", "Max", "Min", "Tile", "DepthToSpace", "SpaceToDepth");
+    private static final Set<String> UNIT = Set.of("Sigmoid", "Tanh", "HardSigmoid", "Softmax", "Sign", "Softsign", "Erf", "Sin", "Cos");
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public boolean enabled(CompileOptions options) {
+        return !options.fastRelu();   // with fastRelu every step already runs oneDNN's own relu and clip
+    }
+
+    /** Whether {@code n}'s step has a NaN-keeping activation with a cheaper oneDNN form (see {@link Compiler#eltwiseOps}). */
+    static boolean candidate(Node n) {
+        if (n.attributes().integer(PlanGraph.WINOGRAD, 0) == 1) return false;   // its activation is applied in Java
+        Act act = n.op().equals("Relu") ? Act.of("Relu", n.attributes(), "", n.name()) : Compiler.fusedAct(n);
+        return act != null && (act.isPlainRelu() || act.kind().equals("CLIP"));
+    }
+
+    @Override
+    public void apply(PlanGraph g, CompileOptions options) {
+        List<Node> candidates = g.nodes.stream().filter(FiniteBounds::candidate).toList();
+        if (candidates.isEmpty()) return;
+        Map<String, Double> gains = new HashMap<>();
+        Map<String, Integer> proven = new HashMap<>();
+        for (int k = MAX_EXP; k >= MIN_EXP && proven.size() < candidates.size(); k--) {
+            Map<String, Double> bound = bounds(g, Math.scalb(1.0, k), gains);
+            for (Node n : candidates) {
+                if (proven.containsKey(n.name())) continue;
+                boolean ok = bound.getOrDefault(preActivation(n), Double.POSITIVE_INFINITY) < LIMIT;
+                for (String in : n.inputs()) ok &= in == null || g.isConstant(in) || bound.getOrDefault(in, Double.POSITIVE_INFINITY) < LIMIT;
+                if (ok) proven.put(n.name(), k);
+            }
+        }
+        for (Node n : candidates) {
+            Integer k = proven.get(n.name());
+            if (k == null) continue;
+            g.fastInputBits.put(n.name(), Float.floatToRawIntBits(Math.scalb(1f, k)));
+            g.fired.add(NAME + ": " + n.name() + " (oneDNN's own " + (n.op().equals("Relu") || Compiler.fusedAct(n).isPlainRelu() ? "relu" : "clip")
+                    + " when every input is finite and |x| <= 2^" + k + ")");
+        }
+    }
+
+    /** The key under which {@link #bounds} records {@code n}'s result before its fused activation. */
+    private static String preActivation(Node n) {
+        return "\0pre\0" + n.name();
+    }
+
+    /** Every value's magnitude bound with every F32 graph input bounded by {@code m} (infinite: none known). */
+    static Map<String, Double> bounds(PlanGraph g, double m, Map<String, Double> gains) {
+        Map<String, Double> b = new HashMap<>();
+        for (dev.panamadnn.graph.Value v : g.source.inputs()) b.put(v.name(), v.dtype() == DataType.F32 ? m : Double.POSITIVE_INFINITY);
+        for (Node n : g.nodes) {
+            double[] in = new double[n.inputs().size()];
+            for (int i = 0; i < in.length; i++) {
+                String name = n.input(i);
+                in[i] = name == null ? 0 : b.containsKey(name) ? b.get(name) : g.isConstant(name) ? constantBound(g, name, gains) : Double.POSITIVE_INFINITY;
+            }
+            double pre = op(g, n, in, gains);
+            if (n.attributes().has(PlanGraph.SUM)) pre += in[in.length - 1];
+            if (!(pre >= 0)) pre = Double.POSITIVE_INFINITY;   // NaN (an infinite weight times zero...): unknown
+            b.put(preActivation(n), pre);
+            Act act = Compiler.fusedAct(n);
+            double out = act == null ? pre : activation(act, pre);
+            for (String o : n.outputs()) b.put(o, out);
+        }
+        return b;
+    }
+
+    /** The bound of {@code n}'s result (before a fused activation and residual sum) from its inputs' bounds. */
+    private static double op(PlanGraph g, Node n, double[] in, Map<String, Double> gains) {
+        String op = n.op();
+        if (SAME.contains(op)) return max(in, op.equals("Concat") || op.equals("Max") || op.equals("Min") ? in.length : 1);   // others: data first
+        if (UNIT.contains(op)) return in.length == 0 ? Double.POSITIVE_INFINITY : in[0] < Double.POSITIVE_INFINITY ? 1 : Double.POSITIVE_INFINITY;
+        return switch (op) {
+            case "Conv" -> linear(g, n, in, gains);
+            case "Gemm" -> Math.abs(n.attributes().real("alpha", 1)) * linear(g, n, new double[] {in[0], in[1]}, gains)
+                    + (in.length > 2 ? Math.abs(n.attributes().real("beta", 1)) * in[2] : 0) * ROUNDING;
+            case "MatMul" -> g.isConstant(n.input(1)) ? linear(g, n, in, gains)
+                    : in[0] * in[1] * g.shape(n.input(0)).dim(g.shape(n.input(0)).rank() - 1).size() * ROUNDING;
+            case "Add", "Sub" -> (in[0] + in[1]) * ROUNDING;
+            case "Mul" -> in[0] * in[1] * ROUNDING;
+            case "Div" -> g.isConstant(n.input(1)) ? in[0] / minAbs(g, n.input(1)) * ROUNDING : Double.POSITIVE_INFINITY;
+            case "LeakyRelu" -> in[0] * Math.max(1, Math.abs(n.attributes().real("alpha", 0.01)));
+            case "Elu" -> Math.max(in[0], Math.abs(n.attributes().real("alpha", 1.0)));
+            case "Clip" -> clip(g, n, in[0]);
+            case "Pad" -> Math.max(in[0], n.inputs().size() > 2 && n.input(2) != null ? in[2] : Math.abs(n.attributes().real("value", 0)));
+            case "BatchNormalization" -> batchNorm(g, n, in[0]);
+            default -> Double.POSITIVE_INFINITY;   // not known to keep finite values finite: unbounded
+        };
+    }
+
+    private static double max(double[] in, int first) {
+        double m = 0;
+        for (int i = 0; i < Math.min(first, in.length); i++) m = Math.max(m, in[i]);
+        return m;
+    }
+
+    private static double activation(Act act, double x) {
+        return switch (act.kind()) {
+            case "CLIP" -> Math.min(x, Math.abs(act.beta()));
+            case "SIGMOID", "TANH" -> x < Double.POSITIVE_INFINITY ? 1 : x;
+            case "RELU" -> x * Math.max(1, Math.abs(act.alpha()));
+            case "ELU" -> Math.max(x, Math.abs(act.alpha()));
+            default -> x;   // GELU, SWISH: |f(x)| <= |x|
+        };
+    }
+
+    private static double clip(PlanGraph g, Node n, double x) {
+        Float lo, hi;
+        try {
+            lo = LowerMath.clipBound(g, n, 1, "min", Float.NEGATIVE_INFINITY);
+            hi = LowerMath.clipBound(g, n, 2, "max", Float.POSITIVE_INFINITY);
+        } catch (UnsupportedOperationException notF32) {
+            return Double.POSITIVE_INFINITY;
+        }
+        if (lo == null || hi == null || lo.isNaN() || hi.isNaN()) return Double.POSITIVE_INFINITY;
+        double cap = Math.max(Math.abs(lo), Math.abs(hi));
+        return Float.isInfinite(lo) || Float.isInfinite(hi) ? Math.max(x, Float.isInfinite(lo) ? Math.abs(hi) : Math.abs(lo)) : cap;
+    }
+
+    /** {@code |scale| * (|x| + |mean|) + |shift|} per channel, the largest. */
+    private static double batchNorm(PlanGraph g, Node n, double x) {
+        if (!g.isConstant(n.input(3)) || !g.isConstant(n.input(4))) return Double.POSITIVE_INFINITY;
+        float[] mean = g.floats(n.input(3)), var = g.floats(n.input(4));
+        float[] gamma = n.input(1) == null ? null : g.floats(n.input(1)), beta = n.input(2) == null ? null : g.floats(n.input(2));
+        double eps = n.attributes().real("epsilon", 1e-5), worst = 0;
+        for (int c = 0; c < mean.length; c++) {
+            double k = Math.abs(gamma == null ? 1 : gamma[c]) / Math.sqrt(var[c] + eps);
+            worst = Math.max(worst, k * (x + Math.abs(mean[c])) + (beta == null ? 0 : Math.abs(beta[c])));
+        }
+        return worst * ROUNDING;
+    }
+
+    /**
+     * A Conv, Gemm or MatMul with constant weights: the largest sum of |weights| into one output
+     * times the input's bound, plus the largest |bias|.
+     */
+    private static double linear(PlanGraph g, Node n, double[] in, Map<String, Double> gains) {
+        double gain = gains.computeIfAbsent(n.name(), k -> weightGain(g, n));
+        double bias = 0;
+        for (int i = 2; i < in.length - (n.attributes().has(PlanGraph.SUM) ? 1 : 0); i++) bias = Math.max(bias, in[i]);
+        return (gain * in[0] + bias) * ROUNDING;
+    }
+
+    /** The largest sum of |w| over the weights that feed one output; infinite when a weight is not finite or not constant. */
+    private static double weightGain(PlanGraph g, Node n) {
+        String w = n.input(1);
+        if (!g.isConstant(w)) return Double.POSITIVE_INFINITY;
+        long[] shape = g.shape(w).sizes();
+        int outputs, inner, stride;   // the weights of output o: inner values from o * ... with this stride between them
+        boolean conv = n.op().equals("Conv");
+        boolean rowMajorOut = conv || n.op().equals("Gemm") && n.attributes().integer("transB", 0) != 0;
+        long count = 1;
+        for (long s : shape) count *= s;
+        if (rowMajorOut) {   // [out, ...]: each output's weights contiguous
+            outputs = (int) shape[0];
+            inner = (int) (count / shape[0]);
+            stride = 1;
+        } else {   // [..., K, N]: each output a column (batched MatMul weights: every matrix's columns)
+            inner = (int) shape[shape.length - 2];
+            outputs = (int) (count / inner);
+            stride = (int) shape[shape.length - 1];
+        }
+        double worst = 0;
+        float[] computed = g.computed.get(w);
+        Tensor t = computed == null ? g.tensor(w) : null;
+        if (computed == null && (t == null || t.dtype() != DataType.F32)) return Double.POSITIVE_INFINITY;
+        MemorySegment seg = t == null ? null : t.segment();
+        long n2 = (long) shape[shape.length - 1];
+        for (int o = 0; o < outputs; o++) {
+            long base = rowMajorOut ? (long) o * inner : (o / n2) * inner * n2 + o % n2;
+            double sum = 0;
+            for (int i = 0; i < inner; i++) {
+                long at = base + (long) i * stride;
+                sum += Math.abs(computed != null ? computed[(int) at] : seg.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, at));
+            }
+            if (!(sum < Double.POSITIVE_INFINITY)) return Double.POSITIVE_INFINITY;   // a NaN or infinite weight
+            worst = Math.max(worst, sum);
+        }
+        return worst;
+    }
+
+    private static double constantBound(PlanGraph g, String name, Map<String, Double> gains) {
+        return gains.computeIfAbsent("\0const\0" + name, k -> {
+            float[] v;
+            try {
+                v = g.floatsToRead(name);
+            } catch (UnsupportedOperationException notF32) {
+                return Double.POSITIVE_INFINITY;   // an integer constant (shape, indices): not a value of the computation
+            }
+            double m = 0;
+            for (float f : v) {
+                if (!(Math.abs(f) < Double.POSITIVE_INFINITY)) return Double.POSITIVE_INFINITY;
+                m = Math.max(m, Math.abs(f));
+            }
+            return m;
+        });
+    }
+
+    private static double minAbs(PlanGraph g, String name) {
+        double m = Double.POSITIVE_INFINITY;
+        for (float f : g.floatsToRead(name)) m = Math.min(m, Math.abs(f));
+        return m;   // 0: the quotient is unbounded
+    }
+
+    /**
+     * The largest {@code |x|} over {@code count} floats at {@code s}, as the bits of a non-negative float:
+     * {@code 0x7f800000} for infinity, more for NaN; compared as ints, the order of the magnitudes.
+     */
+    static int maxAbsBits(MemorySegment s, long count) {
+        int m = 0;
+        for (long i = 0; i < count; i++) m = Math.max(m, s.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i) & 0x7fffffff);
+        return m;
+    }
+
+    /** For tests: the fired lines' nodes. */
+    static List<String> provenNodes(List<String> fired) {
+        List<String> out = new ArrayList<>();
+        for (String f : fired) if (f.startsWith(NAME + ": ")) out.add(f.substring(NAME.length() + 2, f.indexOf(' ', NAME.length() + 2)));
+        return out;
+    }
+}
