@@ -99,7 +99,9 @@ class CompiledLayerFamiliesTest {
             randomize(m, 3);
             long[] shape = {2, 3, 8, 8};
             try (m; Tensor x = randomInput(9, shape); Tensor eager = m.forward(x);
-                 CompiledModel c = CompiledModel.compile(m, CompileOptions.unfused(), shape); Tensor y = c.run(x)) {
+                 // fast_when_finite would run oneDNN's own relu for these finite inputs: the same values, but +0 (as
+                 // PyTorch) where the eager NaN-keeping formulation gives -0 for a negative input, so not bit for bit
+                 CompiledModel c = CompiledModel.compile(m, CompileOptions.unfused().withoutRule("fast_when_finite"), shape); Tensor y = c.run(x)) {
                 assertArrayEquals(eager.toFloatArray(), y.toFloatArray(), c.describe());
             }
         }
