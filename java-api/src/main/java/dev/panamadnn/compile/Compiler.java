@@ -334,14 +334,14 @@ final class Compiler {
 
     /**
      * The fast variant of node {@code n}'s step (made by {@code make} from the activation's eltwise ops, as
-     * {@code primary} was from {@link #eltwiseOps(Act)}), or null: where {@link FiniteBounds} proved the step
-     * NaN-free for bounded finite inputs and its activation has a cheaper, NaN-dropping oneDNN form; also null if
-     * oneDNN would pick other layouts for it (the step's buffers are shared).
+     * {@code primary} was from {@link #eltwiseOps(Act)}), or null: only where {@link FiniteBounds} proved the step
+     * NaN-free for bounded finite inputs (it considers only activations with a cheaper, NaN-dropping oneDNN form,
+     * and no Winograd convolution); also null if oneDNN would pick other layouts for it (the step's buffers are shared).
      */
     Fast fastVariant(Node n, Act act, java.util.function.Function<java.util.List<Ops.EltwiseOp>, PrimitiveDescriptor> make,
                      PrimitiveDescriptor primary) {
         Integer bits = graph.fastInputBits.get(n.name());
-        if (bits == null || act == null || options.fastRelu() || !(act.isPlainRelu() || act.kind().equals("CLIP"))) return null;
+        if (bits == null) return null;
         try (PrimitiveDescriptor pd = make.apply(eltwiseOps(act, true))) {
             for (int what : new int[] {dnnl_query_src_md(), dnnl_query_weights_md(), dnnl_query_dst_md()}) {
                 if (!primary.sameMemory(pd, what, 0)) return null;

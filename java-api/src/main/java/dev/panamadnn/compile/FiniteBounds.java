@@ -193,6 +193,7 @@ final class FiniteBounds implements Rewrite {
         String w = n.input(1);
         if (!g.isConstant(w)) return Double.POSITIVE_INFINITY;
         long[] shape = g.shape(w).sizes();
+        if (shape.length < 2) shape = new long[] {shape.length == 0 ? 1 : shape[0], 1};   // MatMul by a vector [K]: one output
         int outputs, inner, stride;   // the weights of output o: inner values from o * ... with this stride between them
         boolean conv = n.op().equals("Conv");
         boolean rowMajorOut = conv || n.op().equals("Gemm") && n.attributes().integer("transB", 0) != 0;
@@ -257,12 +258,5 @@ final class FiniteBounds implements Rewrite {
         int m = 0;
         for (long i = 0; i < count; i++) m = Math.max(m, s.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i) & 0x7fffffff);
         return m;
-    }
-
-    /** For tests: the fired lines' nodes. */
-    static List<String> provenNodes(List<String> fired) {
-        List<String> out = new ArrayList<>();
-        for (String f : fired) if (f.startsWith(NAME + ": ")) out.add(f.substring(NAME.length() + 2, f.indexOf(' ', NAME.length() + 2)));
-        return out;
     }
 }

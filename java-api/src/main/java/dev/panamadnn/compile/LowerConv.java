@@ -87,7 +87,7 @@ final class LowerConv {
             dst = plan.own(Chosen.dst(pd));
             p = plan.own(Primitive.create(pd));
             impl = pd.implementation();
-            fast = n.attributes().integer(PlanGraph.WINOGRAD, 0) == 1 ? null : plan.fastVariant(n, act, make, pd);
+            fast = plan.fastVariant(n, act, make, pd);
         }
         plan.flops += 2 * outShape[0] * oc * outShape[2] * outShape[3] * (ic / groups) * k[0] * k[1];
         MemorySegment wBuf = plan.constants.allocate(weights.byteSize(), 64);

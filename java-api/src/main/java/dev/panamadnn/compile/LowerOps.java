@@ -161,7 +161,7 @@ final class LowerOps {
         };
         try (PrimitiveDescriptor pd = make.apply(List.of(plan.eltwiseOp(act)))) {
             p = plan.own(Primitive.create(pd));
-            fast = act.kind().equals("CLIP") ? null : plan.fastVariant(n, act, make, pd);
+            fast = plan.fastVariant(n, act, make, pd);
         }
         int out = plan.newBuffer(x.md().byteSize());
         plan.emit(p, fast, (act.isPlainRelu() ? "relu " : "eltwise " + act.kind().toLowerCase(java.util.Locale.ROOT) + " ") + at,

@@ -159,9 +159,9 @@ class RewriteRulesTest {
         CompileOptions options = CompileOptions.defaults().withWinograd(false);
         try (CompiledModel fast = CompiledModel.compile(g, options, shape);
              CompiledModel exact = CompiledModel.compile(g, options.withoutRule("fast_when_finite"), shape)) {
-            List<String> proven = FiniteBounds.provenNodes(fast.rulesFired());
+            List<String> proven = provenNodes(fast.rulesFired());
             assertEquals(List.of("conv1", "conv2", "fc"), proven, fast.describe());
-            assertTrue(FiniteBounds.provenNodes(exact.rulesFired()).isEmpty(), exact.describe());
+            assertTrue(provenNodes(exact.rulesFired()).isEmpty(), exact.describe());
             int k = Integer.parseInt(fast.rulesFired().stream().filter(r -> r.startsWith("fast_when_finite: conv2")).findFirst().orElseThrow()
                     .replaceAll(".*2\\^(-?\\d+)\\)$", "$1"));
             assertTrue(k > 60, "a bound of 2^" + k + " for inputs: the network's weight norms are small");
@@ -177,6 +177,12 @@ class RewriteRulesTest {
             x[5] = Float.NaN;
             assertSame(fast, exact, x, shape, 0, "a NaN input");
         }
+    }
+
+    /** The nodes of {@code fast_when_finite}'s lines in {@code fired}. */
+    private static List<String> provenNodes(List<String> fired) {
+        String prefix = "fast_when_finite: ";
+        return fired.stream().filter(f -> f.startsWith(prefix)).map(f -> f.substring(prefix.length(), f.indexOf(' ', prefix.length()))).toList();
     }
 
     /** Runs both plans on {@code x}; asserts {@code fast} took its fast steps {@code fastRuns} times and the results agree (NaN where NaN). */
@@ -207,14 +213,20 @@ class RewriteRulesTest {
         Graph afterExp = graph(shape, (b, x) -> b.node("Relu", "relu2", Attributes.empty(),
                 conv(b, b.node("Exp", "exp", Attributes.empty(), b.node("Relu", "relu1", Attributes.empty(), conv(b, x, "conv1", 3, 4))), "conv2", 4, 4)));
         try (CompiledModel p = CompiledModel.compile(afterExp, options, shape)) {
-            assertEquals(List.of("conv1"), FiniteBounds.provenNodes(p.rulesFired()), p.describe());
+            assertEquals(List.of("conv1"), provenNodes(p.rulesFired()), p.describe());
         }
         Tensor w = random(4, 3, 3, 3);
         w.segment().setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, 7, Float.POSITIVE_INFINITY);
         Graph infWeight = graph(shape, (b, x) -> b.node("Relu", "relu", Attributes.empty(), b.node("Conv", "conv", Attributes.of("pads",
                 new long[] {1, 1, 1, 1}), x, b.initializer("conv.weight", w))));
         try (CompiledModel p = CompiledModel.compile(infWeight, options, shape)) {
-            assertTrue(FiniteBounds.provenNodes(p.rulesFired()).isEmpty(), p.describe());
+            assertTrue(provenNodes(p.rulesFired()).isEmpty(), p.describe());
+        }
+        long[] flat = {2, 7};   // a MatMul by a constant vector [K] (numpy semantics): one output, its |w| summed
+        Graph vector = graph(flat, (b, x) -> b.node("Relu", "relu", Attributes.empty(), b.node("MatMul", "mv", Attributes.empty(), x,
+                b.initializer("mv.weight", random(7)))));
+        try (CompiledModel p = CompiledModel.compile(vector, options, flat)) {
+            assertEquals(List.of("mv"), provenNodes(p.rulesFired()), p.describe());
         }
         // Magnitudes: |conv(x)| <= max_o sum |w_o| * M + max |b|, then the ReLU6 caps at 6 whatever M is.
         Tensor ones = tensor(new float[] {1, -2, 0.5f, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, 2, 1, 3, 3);
