@@ -23,39 +23,41 @@ final class AttentionMaskLowering {
      *
      * @throws IllegalArgumentException if a mask's shape or dtype does not fit (naming the module, expected and given)
      */
-    static String additive(GraphBuilder graph, String path, String who, GraphMasks masks, Dim batch, Dim steps, int heads,
+    static String additive(GraphBuilder graph, String path, String who, GraphMasks masks, Dim batch, Dim steps, Dim keys, int heads,
                            boolean batched) {
         if (masks == null || masks.isEmpty()) return null;
         String attn = null, padding = null;
         if (masks.attnMask() != null) {
             Shape s = check(graph, who, "attn_mask", masks.attnMask());
-            Shape heads3 = Shape.of(batched ? batch.times(heads) : Dim.of(heads), steps, steps);
-            boolean two = s.equals(Shape.of(steps, steps));
+            Shape heads3 = Shape.of(batched ? batch.times(heads) : Dim.of(heads), steps, keys);
+            boolean two = s.equals(Shape.of(steps, keys));
             if (!two && !s.equals(heads3)) {
-                throw new IllegalArgumentException(who + ": attn_mask must be " + Shape.of(steps, steps) + " or " + heads3
+                throw new IllegalArgumentException(who + ": attn_mask must be " + Shape.of(steps, keys) + " or " + heads3
                         + " (N * num_heads, L, S), got " + s);
             }
             attn = masks.attnMaskBool() ? boolToAdditive(graph, masks.attnMask(), Lowering.join(path, "attn_mask")) : masks.attnMask();
-            if (!two) attn = Lowering.reshape(graph, attn, Lowering.join(path, "attn_mask_heads"), Shape.of(batch, Dim.of(heads), steps, steps));
+            if (!two) attn = Lowering.reshape(graph, attn, Lowering.join(path, "attn_mask_heads"), Shape.of(batch, Dim.of(heads), steps, keys));
         } else if (masks.isCausal()) {
-            if (!steps.isFixed()) throw new IllegalArgumentException(who + ": is_causal needs a fixed sequence length, got " + steps);
-            int l = Math.toIntExact(steps.size());
-            float[] causal = new float[l * l];
-            for (int i = 0; i < l; i++) {
-                for (int j = i + 1; j < l; j++) causal[i * l + j] = Float.NEGATIVE_INFINITY;   // key j after query i: masked out
+            if (!steps.isFixed() || !keys.isFixed()) {
+                throw new IllegalArgumentException(who + ": is_causal needs a fixed sequence length, got L=" + steps + ", S=" + keys);
             }
-            attn = graph.initializer(graph.uniqueName(Lowering.join(path, "causal_mask")), AttentionLowering.tensor(causal, l, l));
+            int l = Math.toIntExact(steps.size()), sk = Math.toIntExact(keys.size());
+            float[] causal = new float[l * sk];   // torch's lower-triangular L x S mask, also when L != S (docs/attention.md)
+            for (int i = 0; i < l; i++) {
+                for (int j = i + 1; j < sk; j++) causal[i * sk + j] = Float.NEGATIVE_INFINITY;   // key j after query i: masked out
+            }
+            attn = graph.initializer(graph.uniqueName(Lowering.join(path, "causal_mask")), AttentionLowering.tensor(causal, l, sk));
         }
         if (masks.keyPaddingMask() != null) {
             Shape s = check(graph, who, "key_padding_mask", masks.keyPaddingMask());
-            Shape want = batched ? Shape.of(batch, steps) : Shape.of(steps);
+            Shape want = batched ? Shape.of(batch, keys) : Shape.of(keys);
             if (!s.equals(want)) {
                 throw new IllegalArgumentException(who + ": key_padding_mask must be " + want + (batched ? " (N, S)" : " (S) for an unbatched input")
                         + ", got " + s);
             }
             padding = masks.keyPaddingBool() ? boolToAdditive(graph, masks.keyPaddingMask(), Lowering.join(path, "key_padding_mask"))
                     : masks.keyPaddingMask();
-            padding = Lowering.reshape(graph, padding, Lowering.join(path, "key_padding_mask_keys"), Shape.of(batch, Dim.of(1), Dim.of(1), steps));
+            padding = Lowering.reshape(graph, padding, Lowering.join(path, "key_padding_mask_keys"), Shape.of(batch, Dim.of(1), Dim.of(1), keys));
         }
         if (attn == null) return padding;
         if (padding == null) return attn;

@@ -1,16 +1,17 @@
 package dev.panamadnn.nn;
 
 /**
- * The masks of a self-attention lowered to graph ops ({@link MultiheadAttention#lower(dev.panamadnn.graph.GraphBuilder,
- * String, String, GraphMasks)}, and the encoder's): names of F32 graph values (usually graph inputs, so each
+ * The masks of an attention lowered to graph ops ({@link MultiheadAttention#lower(dev.panamadnn.graph.GraphBuilder,
+ * String, String, GraphMasks)} and the encoder's for self-attention, {@link MultiheadAttention#lower(dev.panamadnn.graph.GraphBuilder,
+ * String, String, String, String, GraphMasks, boolean, boolean)} for any): names of F32 graph values (usually graph inputs, so each
  * run may pass other masks) with their kind, and {@code isCausal}. The semantics are
  * {@link MultiheadAttention}'s, exactly as in the eager {@code forward} ({@link AttentionMask}):
  * <ul>
  * <li>{@code attnMask} {@code [L, S]} or {@code [N * numHeads, L, S]} ({@code [numHeads, L, S]} unbatched):
  *     bool (value != 0, NaN included, is True = <b>masked out</b>) or additive float</li>
  * <li>{@code keyPaddingMask} {@code [N, S]} ({@code [S]} unbatched): bool (True = masked out) or additive float</li>
- * <li>{@code isCausal}: torch's causal mask, as if {@code attnMask} were the bool {@code [L, L]} mask that
- *     masks out key {@code j > i} for query {@code i} (SDPA's {@code is_causal}); not with {@code attnMask}</li>
+ * <li>{@code isCausal}: torch's causal mask, as if {@code attnMask} were the bool {@code [L, S]} mask that
+ *     masks out key {@code j > i} for query {@code i} (SDPA's {@code is_causal}, also when L != S); not with {@code attnMask}</li>
  * </ul>
  * Both masks present are summed into one additive mask, as torch 1.13 merges them; a query row whose
  * every key is masked out gives NaN, as in PyTorch and the eager modules (docs/attention.md).

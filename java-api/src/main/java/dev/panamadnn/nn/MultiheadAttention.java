@@ -48,6 +48,15 @@ public final class MultiheadAttention implements Module {
         }
     }
 
+    /**
+     * The graph values of an attention lowered by {@link #lower(dev.panamadnn.graph.GraphBuilder, String, String, String, String,
+     * GraphMasks, boolean, boolean)}.
+     *
+     * @param output the attention output's value name
+     * @param weights the attention weights' value name, or null when not asked for
+     */
+    public record Lowered(String output, String weights) {}
+
     private record Geometry(boolean batched, long batch, long queries, long keys) {}
 
     private final int embedDim, numHeads, headDim, kdim, vdim;
@@ -204,10 +213,71 @@ public final class MultiheadAttention implements Module {
         dev.panamadnn.graph.Shape x = graph.value(input).shape();
         if ((x.rank() != 2 && x.rank() != 3) || !x.dim(x.rank() - 1).equals(dev.panamadnn.graph.Dim.of(embedDim)) || kdim != embedDim
                 || vdim != embedDim) {
-            throw new dev.panamadnn.graph.GraphException((path.isEmpty() ? "the model root" : path) + " on " + graph.value(input) + ": " + this
+            throw new dev.panamadnn.graph.GraphException(where(path) + " on " + graph.value(input) + ": " + this
                     + ": self-attention expects [L, N, " + embedDim + "] (batch first [N, L, " + embedDim + "]) or [L, " + embedDim
-                    + "] with kdim = vdim = embed_dim");
+                    + "] with kdim = vdim = embed_dim; with kdim or vdim != embed_dim lower the query, key and value separately");
         }
+        return AttentionLowering.selfAttention(graph, input, path, projections(), outProj, masks, toString());
+    }
+
+    /**
+     * {@link #forward(Tensor, Tensor, Tensor, AttentionMask, boolean, AttentionMask, boolean, Backend)} as graph ops: the
+     * attention of {@code query} over {@code key} and {@code value} (three graph values; the same one for
+     * self-attention), with {@code masks} ({@link GraphMasks}, whose {@code attn_mask} is {@code [L, S]} or
+     * {@code [N * num_heads, L, S]} and {@code key_padding_mask} {@code [N, S]}; {@code is_causal} needs L == S)
+     * and, with {@code needWeights}, the attention weights as a second value: {@code [N, L, S]} averaged over the
+     * heads ({@code averageAttnWeights}) or {@code [N, num_heads, L, S]} per head ({@code [L, S]} / {@code [num_heads,
+     * L, S]} unbatched), as PyTorch returns them. The projections are copied now (a snapshot).
+     *
+     * @param graph the graph being built
+     * @param query the query's value: {@code [L, N, E]} ({@code [N, L, E]} batch first) or unbatched {@code [L, E]}
+     * @param key the key's value: {@code [S, N, kdim]} (likewise)
+     * @param value the value's value: {@code [S, N, vdim]} (likewise)
+     * @param path this module's path in the model (node names)
+     * @param masks the mask values ({@link GraphMasks#none()} for none)
+     * @param needWeights whether to lower the attention weights too
+     * @param averageAttnWeights whether the weights are averaged over the heads
+     * @return the output's value name and the weights' (null without {@code needWeights})
+     * @throws dev.panamadnn.graph.GraphException if a shape does not fit (naming this module, expected and given)
+     * @throws IllegalArgumentException if a mask's shape or dtype does not fit, or an argument is null
+     */
+    public Lowered lower(dev.panamadnn.graph.GraphBuilder graph, String query, String key, String value, String path, GraphMasks masks,
+                         boolean needWeights, boolean averageAttnWeights) {
+        if (masks == null) throw new IllegalArgumentException(this + ": masks must not be null (GraphMasks.none() for none)");
+        if (query == null || key == null || value == null) throw new IllegalArgumentException(this + ": query, key and value must not be null");
+        dev.panamadnn.graph.Shape q = graph.value(query).shape(), k = graph.value(key).shape(), v = graph.value(value).shape();
+        int r = q.rank();
+        if (r != 2 && r != 3 || !q.dim(r - 1).equals(dev.panamadnn.graph.Dim.of(embedDim))) {
+            throw new dev.panamadnn.graph.GraphException(where(path) + ": " + this + ": expected a query " + (batchFirst ? "[N, L, " : "[L, N, ")
+                    + embedDim + "] or unbatched [L, " + embedDim + "], got " + graph.value(query));
+        }
+        if (k.rank() != r || v.rank() != r) {
+            throw new dev.panamadnn.graph.GraphException(where(path) + ": " + this + ": expected key and value of the query's rank " + r
+                    + ", got key " + graph.value(key) + " and value " + graph.value(value));
+        }
+        int seq = r == 3 && batchFirst ? 1 : 0, batch = r == 3 ? 1 - seq : -1;
+        if (!k.dim(r - 1).equals(dev.panamadnn.graph.Dim.of(kdim)) || !v.dim(r - 1).equals(dev.panamadnn.graph.Dim.of(vdim))) {
+            throw new dev.panamadnn.graph.GraphException(where(path) + ": " + this + ": expected the key's last dimension kdim=" + kdim
+                    + " and the value's vdim=" + vdim + ", got key " + graph.value(key) + " and value " + graph.value(value));
+        }
+        if (batch >= 0 && (!k.dim(batch).equals(q.dim(batch)) || !v.dim(batch).equals(q.dim(batch)))) {
+            throw new dev.panamadnn.graph.GraphException(where(path) + ": " + this + ": expected key and value with the query's batch size "
+                    + q.dim(batch) + " (dim " + batch + "), got key " + graph.value(key) + " and value " + graph.value(value));
+        }
+        if (!v.dim(seq).equals(k.dim(seq))) {
+            throw new dev.panamadnn.graph.GraphException(where(path) + ": " + this + ": expected the value with the key's sequence length "
+                    + k.dim(seq) + " (dim " + seq + "), got value " + graph.value(value));
+        }
+        return AttentionLowering.attention(graph, query, key, value, path, projections(), outProj, masks, toString(), needWeights,
+                averageAttnWeights);
+    }
+
+    private static String where(String path) {
+        return path.isEmpty() ? "the model root" : path;
+    }
+
+    /** The in-projections as graph-owned copies (rows of in_proj_weight, or q/k/v_proj_weight). */
+    private AttentionLowering.Projections projections() {
         float[][] w = new float[3][], b = new float[3][];
         long e = embedDim;
         for (int i = 0; i < 3; i++) {
@@ -215,8 +285,7 @@ public final class MultiheadAttention implements Module {
                     : (i == 0 ? qProjWeight : i == 1 ? kProjWeight : vProjWeight).toFloatArray();
             b[i] = inProjBias == null ? null : AttentionLowering.rows(inProjBias.segment(), i * e, e, 1);
         }
-        return AttentionLowering.selfAttention(graph, input, path, new AttentionLowering.Projections(w, b, embedDim, numHeads, batchFirst), outProj,
-                masks, toString());
+        return new AttentionLowering.Projections(w, b, embedDim, numHeads, batchFirst);
     }
 
     /** Self-attention {@code forward(x, x, x)} without masks or weights, on {@link Backend#AUTO}; returns the output. */
