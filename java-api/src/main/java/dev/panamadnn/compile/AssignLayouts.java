@@ -37,9 +37,9 @@ import java.util.Set;
  *     {@code any};</li>
  * <li>both: pooling writes {@code any}; {@code Flatten}, {@code Reshape}, {@code Gemm}, {@code Pad} and
  *     Java steps (any other op) {@code plain}; element-wise ops {@code input}; with {@code CHANNELS_LAST}, a
- *     4-D {@code Concat} of activations up to {@link #NHWC_CONCAT_MAX_BYTES} {@code nhwc} (oneDNN's concat; a larger
- *     one, or one with a constant input, stays a Java step); a {@code Slice} with unit steps {@code input}
- *     (a reorder from a view of its input, in that layout).</li>
+ *     4-D {@code Concat} of activations {@code nhwc}, and with {@code CHANNEL_BLOCKED} one whose inputs' channels
+ *     all divide the block {@code blocked} (oneDNN's concat; one with a constant input stays a Java step); a
+ *     {@code Slice} with unit steps {@code input} (a reorder from a view of its input, in that layout).</li>
  * </ul>
  * {@code PLAIN} switches the rule off, as {@code withoutRule("assign_layouts")} does: a node without a
  * decision is lowered {@code plain} (the documented default; see {@link #output(Node)}), so every activation
@@ -53,15 +53,6 @@ final class AssignLayouts implements Rewrite {
     private static final Set<String> ELEMENTWISE = Set.of("BatchNormalization", "Add", "Identity", "Exp", "Log", "Sqrt", "Abs", "Neg",
             "Reciprocal", "Softplus", "HardSwish", "Round", "HardSigmoid", "Clip");
 
-    /**
-     * The largest 4-D Concat output kept {@code nhwc}. Above it the Java concat on plain copies (whole images per
-     * input, one large copy each) plus the reorders around it was faster than oneDNN's nhwc concat, which copies a
-     * few channels per pixel: DenseNet-121 at batch 16 (outputs up to 51 MB), 0.84 of ORT's speed with the Java
-     * concat against 0.68 with oneDNN's for every Concat, while at batch 1 (outputs up to 3.2 MB) oneDNN's gave
-     * 0.95 against 0.78 (scripts/bench --onnx, same run each, 2-vCPU AMD EPYC Zen 4).
-     */
-    static final long NHWC_CONCAT_MAX_BYTES = 4L << 20;
-
     /** Whether a Slice's steps (input 4) are absent or all 1 and known when compiling. */
     private static boolean unitSteps(PlanGraph g, Node n) {
         if (n.inputs().size() < 5 || n.input(4) == null) return true;
@@ -69,12 +60,6 @@ final class AssignLayouts implements Rewrite {
         if (t == null) return false;
         for (long v : LowerIndex.longs(t)) if (v != 1) return false;
         return true;
-    }
-
-    private static long bytes(long[] shape) {
-        long n = Float.BYTES;
-        for (long d : shape) n *= Math.max(d, 1);
-        return n;
     }
 
     @Override
@@ -119,10 +104,10 @@ final class AssignLayouts implements Rewrite {
             } else if (n.op().equals("Slice") && unitSteps(g, n)) {
                 dst = INPUT;   // a reorder from a view of the input, in its layout (LowerIndex), not a Java step on a plain copy
                 known.put(n.output(), arriving);
-            } else if (channelsLast && n.op().equals("Concat") && g.shape(n.output()).sizes().length == 4
-                    && n.inputs().stream().noneMatch(g::isConstant) && bytes(g.shape(n.output()).sizes()) <= NHWC_CONCAT_MAX_BYTES) {
-                dst = NHWC;   // oneDNN's concat in the convolutions' layout (LowerIndex), not a Java step on plain copies
-                known.put(n.output(), NHWC);
+            } else if (n.op().equals("Concat") && g.shape(n.output()).sizes().length == 4 && n.inputs().stream().noneMatch(g::isConstant)
+                    && (channelsLast || n.inputs().stream().allMatch(i -> g.shape(i).sizes()[1] % block == 0))) {
+                dst = channelsLast ? NHWC : BLOCKED;   // oneDNN's concat in the convolutions' layout (LowerIndex), not a Java step on plain copies
+                known.put(n.output(), dst);
             } else {   // Flatten, Reshape, Gemm, Pad, Java steps: row-major only
                 dst = PLAIN;
                 known.put(n.output(), PLAIN);

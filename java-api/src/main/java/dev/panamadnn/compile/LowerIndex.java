@@ -83,8 +83,9 @@ final class LowerIndex {
     private static Value concat(Compiler plan, Node n) {
         long[] y = out(plan, n, 0);
         int axis = axis(n, y.length);
-        if (y.length == 4 && AssignLayouts.output(n).equals(AssignLayouts.NHWC)) {   // (decided only where no input is a constant)
-            return channelsLastConcat(plan, n, y, axis);
+        String layout = AssignLayouts.output(n);
+        if (y.length == 4 && (layout.equals(AssignLayouts.NHWC) || layout.equals(AssignLayouts.BLOCKED))) {   // (decided only where no input is a constant)
+            return oneDnnConcat(plan, n, y, axis, layout);
         }
         long outer = prod(y, 0, axis), inner = prod(y, axis + 1, y.length);
         List<Value> xs = new ArrayList<>();
@@ -116,23 +117,23 @@ final class LowerIndex {
     }
 
     /**
-     * A Concat of 4-D activations in {@code nhwc} (assign_layouts' choice where the convolutions around it are
-     * channels-last: SqueezeNet's fire modules, Inception's branches, DenseNet's feature lists) as oneDNN's concat,
-     * so the activations stay in their layout: a Java concat would need each input reordered to plain and its
-     * output reordered back for the next convolution.
+     * A Concat of 4-D activations in {@code layout} ({@code nhwc}, or {@code blocked} where every input's channels divide
+     * the block), assign_layouts' choice where the convolutions around it use that layout (SqueezeNet's fire modules,
+     * Inception's branches, DenseNet's feature lists), as oneDNN's concat, so the activations stay in their layout: a
+     * Java concat would need each input reordered to plain and its output reordered back for the next convolution.
      */
-    private static Value channelsLastConcat(Compiler plan, Node n, long[] y, int axis) {
+    private static Value oneDnnConcat(Compiler plan, Node n, long[] y, int axis, String layout) {
         int k = n.inputs().size();
         MemoryDescriptor[] mds = new MemoryDescriptor[k];
         Compiler.PlanArg[] args = new Compiler.PlanArg[k + 1];
         for (int i = 0; i < k; i++) {
             Value x = plan.asShape(plan.in(n, i), shape(plan, n.input(i)), n.input(i));   // the 4-D value, not a view of another rank
-            MemoryDescriptor nhwc = plan.own(MemoryDescriptor.f32(AssignLayouts.format4d(AssignLayouts.NHWC), x.shape()));
-            Value v = x.md().sameLayoutAs(nhwc) && x.buffer() >= 0 ? x : plan.reorder(x, nhwc, "reorder into " + n.name());
+            MemoryDescriptor want = plan.own(MemoryDescriptor.f32(AssignLayouts.format4d(layout), x.shape()));
+            Value v = x.md().sameLayoutAs(want) && x.buffer() >= 0 ? x : plan.reorder(x, want, "reorder into " + n.name());
             mds[i] = v.md();
             args[i] = Compiler.PlanArg.of(Args.multipleSrc(i), v.md(), v.buffer());
         }
-        MemoryDescriptor dst = plan.own(MemoryDescriptor.f32(AssignLayouts.format4d(AssignLayouts.NHWC), y));
+        MemoryDescriptor dst = plan.own(MemoryDescriptor.f32(AssignLayouts.format4d(layout), y));
         Primitive p;
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
              PrimitiveDescriptor pd = BinaryOps.concatOfAny(dst, axis, mds, attr, "compiled concat " + n.name())) {
@@ -140,7 +141,7 @@ final class LowerIndex {
         }
         int out = plan.newBuffer(dst.byteSize());
         args[k] = Compiler.PlanArg.of(Args.DST, dst, out);
-        plan.emit(p, "concat " + n.name() + " on axis " + axis + " (nhwc, " + k + " inputs)", args);
+        plan.emit(p, "concat " + n.name() + " on axis " + axis + " (" + layout + ", " + k + " inputs)", args);
         return new Value(dst, out, y);
     }
 

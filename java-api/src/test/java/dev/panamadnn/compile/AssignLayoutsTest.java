@@ -185,6 +185,30 @@ class AssignLayoutsTest {
     }
 
     /**
+     * The same with {@code CHANNEL_BLOCKED}: where every input's channels divide the block the Concat is oneDNN's
+     * concat in the blocked layout (whole channel blocks per input, no reorders around it); where one does not (8
+     * channels) it stays the Java step on plain copies.
+     */
+    @Test
+    void aConcatOfChannelBlockedConvolutionsStaysBlocked() {
+        long block = ConvOps.channelBlock();
+        long[] shape = {2, block, 6, 6};
+        Graph g = graph(shape, (b, x) -> conv(b, b.node("Concat", "cat", Attributes.of("axis", 1L), conv(b, x, "e1", block, block, 1),
+                conv(b, x, "e3", block, 2 * block, 1)), "next", 3 * block, block, 1));
+        try (CompiledModel p = compileAndCompare(g, shape, NO_WINOGRAD.withLayout(Layout.CHANNEL_BLOCKED))) {
+            assertEquals(List.of(RULE + ": e1 " + blocked, RULE + ": e3 " + blocked, RULE + ": cat " + blocked, RULE + ": next " + blocked), fired(p));
+            assertEquals(List.of("reorder", "conv", "conv", "concat", "conv", "reorder"), kinds(p), p.describe());
+            assertTrue(p.steps().get(3).startsWith("concat cat on axis 1 (blocked, 2 inputs)"), p.describe());
+        }
+        Graph odd = graph(shape, (b, x) -> conv(b, b.node("Concat", "cat", Attributes.of("axis", 1L), conv(b, x, "e1", block, block, 1),
+                conv(b, x, "e3", block, 8, 1)), "next", block + 8, block, 1));
+        try (CompiledModel p = compileAndCompare(odd, shape, NO_WINOGRAD.withLayout(Layout.CHANNEL_BLOCKED))) {
+            assertTrue(fired(p).contains(RULE + ": cat plain"), fired(p).toString());
+            assertTrue(kinds(p).contains("java"), p.describe());
+        }
+    }
+
+    /**
      * ShuffleNet's channel split: two unit-step Slices of a channels-last activation, each read by a convolution.
      * Each Slice keeps its input's layout as a reorder from a view (no Java step, no reorders to plain and back);
      * a Slice with step 2 stays the Java step; with the rule off both are Java steps on plain buffers.
