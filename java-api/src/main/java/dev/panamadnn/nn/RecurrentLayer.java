@@ -116,6 +116,61 @@ public abstract sealed class RecurrentLayer extends Layer permits LSTM, GRU {
         return RecurrentLowering.lower(this, graph, input, path);
     }
 
+    /**
+     * The graph values of a recurrent layer lowered with its states by
+     * {@link #lower(dev.panamadnn.graph.GraphBuilder, String, String, String, String)}.
+     *
+     * @param output the output's value name ({@code [T, N, D*Hout]}, as {@code forward})
+     * @param hN the final hidden state's value name ({@code [L*D, N, Hout]}; {@code [L*D, Hout]} unbatched)
+     * @param cN the final cell state's value name (LSTM; {@code [L*D, N, H]}), null for a GRU
+     */
+    public record Lowered(String output, String hN, String cN) {}
+
+    /**
+     * {@code forward(input, h0, c0)} as graph ops: the layers as ONNX {@code LSTM}/{@code GRU} nodes (as
+     * {@link #lower(dev.panamadnn.graph.GraphBuilder, String, String)}) fed each layer's rows of the initial states, and
+     * the final states as values: what a streaming model needs to carry its state from one call of a compiled plan
+     * to the next.
+     *
+     * @param graph the graph being built
+     * @param input the input's value ({@code [T, N, I]}, {@code [N, T, I]} batch first, {@code [T, I]} unbatched)
+     * @param h0 the initial hidden state's value ({@code [L*D, N, Hout]}; {@code [L*D, Hout]} unbatched), or null for zeros
+     * @param c0 the initial cell state's value (LSTM only: {@code [L*D, N, H]}), or null for zeros
+     * @param path this module's path in the model (node names)
+     * @return the output's, final hidden state's and (LSTM) final cell state's value names
+     * @throws dev.panamadnn.graph.GraphException if a shape or dtype does not fit (naming this layer, expected and given),
+     *         or the layer has a projection ({@code proj_size > 0}, which compiles as {@code forward(x)} only)
+     */
+    public Lowered lower(dev.panamadnn.graph.GraphBuilder graph, String input, String h0, String c0, String path) {
+        String where = path.isEmpty() ? "the model root" : path;
+        if (core.spec.projSize() > 0) {
+            throw new dev.panamadnn.graph.GraphException(where + ": " + label() + ": proj_size > 0 has no ONNX LSTM form; such a layer "
+                    + "compiles as forward(x) only (a Layer node), without states");
+        }
+        if (c0 != null && !core.spec.lstm()) throw new dev.panamadnn.graph.GraphException(where + ": " + label() + ": a GRU has no cell state c0");
+        Lowering.check(this, graph, input, path);
+        dev.panamadnn.graph.Shape x = graph.value(input).shape();
+        boolean unbatched = x.rank() == 2;
+        dev.panamadnn.graph.Dim rows = dev.panamadnn.graph.Dim.of((long) numLayers() * core.spec.directions());
+        dev.panamadnn.graph.Dim batch = unbatched ? null : x.dim(batchFirst ? 0 : 1);
+        checkState(graph, where, "h0", h0, rows, batch, core.spec.outSize());
+        checkState(graph, where, "c0", c0, rows, batch, hiddenSize());
+        return RecurrentLowering.lower(this, graph, input, h0, c0, path, true);
+    }
+
+    private void checkState(dev.panamadnn.graph.GraphBuilder graph, String where, String what, String value, dev.panamadnn.graph.Dim rows,
+                            dev.panamadnn.graph.Dim batch, int size) {
+        if (value == null) return;
+        dev.panamadnn.graph.Value v = graph.value(value);
+        dev.panamadnn.graph.Shape want = batch == null ? dev.panamadnn.graph.Shape.of(rows, dev.panamadnn.graph.Dim.of(size))
+                : dev.panamadnn.graph.Shape.of(rows, batch, dev.panamadnn.graph.Dim.of(size));
+        if (!v.shape().equals(want) || v.dtype() != dev.panamadnn.DataType.F32) {
+            throw new dev.panamadnn.graph.GraphException(where + ": " + label() + ": expected " + what + " f32" + want
+                    + (batch == null ? " (num_layers * num_directions, hidden) for an unbatched input" : " (num_layers * num_directions, N, hidden)")
+                    + ", got " + v);
+        }
+    }
+
     @Override
     Tensor compute(Tensor input, long[] outShape, Backend backend) {
         RecurrentOutput r = prepare(input, null, null, null).run(core, input, null, null, null, backend);
