@@ -111,6 +111,11 @@ final class Compiler {
     /** Multiply-adds x 2 of every convolution and inner product in the plan. */
     long flops;
 
+    /** {@return the plan's intra-op threads (0: OpenMP's default)} */
+    int threads() {
+        return threads;
+    }
+
     Compiler(CompileOptions options, int threads) {
         this.options = options;
         this.threads = threads;

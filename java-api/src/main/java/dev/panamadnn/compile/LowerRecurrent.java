@@ -32,8 +32,9 @@ import java.util.List;
  * layout has the same bytes (one direction, or layout 1); a bidirectional layout-0 Y
  * ({@code [T, D, N, H]} from oneDNN's {@code [T, N, D*H]}) and layout-1 states ({@code [N, D, H]}
  * from {@code [D, N, H]}) are permuted by a Java step. Initial states may be graph inputs, computed
- * values or constants (absent: zeros). Refused, naming the node: W/R/B computed at run time, peepholes
- * (P), and sequence_lens other than every sequence at full length (the eager layers take lengths).
+ * values or constants (absent: zeros). sequence_lens: constant ({@link LowerRecurrentGroups}) or an I32
+ * graph input ({@link LowerRecurrentRuntime}). Refused, naming the node: W/R/B computed at run time,
+ * peepholes (P), and sequence_lens computed at run time from other values.
  */
 final class LowerRecurrent {
     private LowerRecurrent() {}
@@ -69,7 +70,9 @@ final class LowerRecurrent {
         Value x = plan.plain(plan.in(n, 0), "reorder to plain for " + n.name());
         State h0 = initialState(plan, n, g, 5), c0 = g.lstm() ? initialState(plan, n, g, 6) : null;
         int[] out;   // the buffers of Y (oneDNN's [T, N, D*H], or [N, T, D*H] for layout 1), Y_h and Y_c ([D, N, H])
-        if (lengths == null) {
+        if (lengths == RUNTIME) {
+            out = LowerRecurrentRuntime.lower(plan, n, g, weights, n.input(4), x, h0, c0, plan.threads());
+        } else if (lengths == null) {
             out = new int[] {plan.newBuffer(4L * g.steps() * g.batch() * g.dirs() * g.hidden()), plan.newBuffer(stateBytes(g, g.batch())),
                     g.lstm() ? plan.newBuffer(stateBytes(g, g.batch())) : -1};
             emitLayer(plan, n, g, weights, g.steps(), g.batch(), g.batchFirst() ? RnnOps.ntc() : RnnOps.tnc(), x.buffer(), h0, c0, out, "");
@@ -174,14 +177,21 @@ final class LowerRecurrent {
                 batchFirst, x[batchFirst ? 1 : 0], x[batchFirst ? 0 : 1], Math.toIntExact(x[2]), Math.toIntExact(a.integer("hidden_size")));
     }
 
-    /** sequence_lens: null if absent or every length T; else the constant lengths, each in [1, T]. */
+    /** Lengths that arrive with each run ({@link LowerRecurrentRuntime}). */
+    private static final int[] RUNTIME = new int[0];
+
+    /**
+     * sequence_lens: null if absent or every length T; {@link #RUNTIME} when it is an integer graph input; else the
+     * constant lengths, each in [1, T].
+     */
     private static int[] lengths(Compiler plan, Node n, Rnn g) {
         String name = n.input(4);
         if (name == null) return null;
         Tensor t = plan.graph.tensor(name);
+        if (t == null && plan.integerInputs.containsKey(name)) return RUNTIME;
         if (t == null) {
-            throw Compiler.unsupported(n, "sequence_lens ('" + name + "') is computed at run time; a plan needs the lengths when compiling "
-                    + "(give them as an initializer, or leave the input out for full-length sequences)");
+            throw Compiler.unsupported(n, "sequence_lens ('" + name + "') is computed at run time from other values; a plan takes the lengths "
+                    + "as a constant (an initializer) or as an integer graph input (each run's own), or leave the input out for full-length sequences");
         }
         if (t.dtype() != DataType.I32) throw Compiler.unsupported(n, "sequence_lens must be I32, got " + t.dtype());
         int[] lengths = new int[Math.toIntExact(g.batch())];

@@ -142,6 +142,28 @@ public abstract sealed class RecurrentLayer extends Layer permits LSTM, GRU {
      *         or the layer has a projection ({@code proj_size > 0}, which compiles as {@code forward(x)} only)
      */
     public Lowered lower(dev.panamadnn.graph.GraphBuilder graph, String input, String h0, String c0, String path) {
+        return lower(graph, input, h0, c0, null, path);
+    }
+
+    /**
+     * {@code forward(input, h0, c0, lengths)} as graph ops: {@link #lower(dev.panamadnn.graph.GraphBuilder, String, String,
+     * String, String)} with per-sequence lengths as a graph value (usually an integer graph input, so each run of a
+     * compiled plan brings its own: a server batching requests of different lengths), PyTorch's
+     * {@code pack_padded_sequence} semantics as in {@code forward}: outputs past a sequence's end are 0, the final
+     * states are those at its last step.
+     *
+     * @param graph the graph being built
+     * @param input the input's value ({@code [T, N, I]} or {@code [N, T, I]} batch first; batched)
+     * @param h0 the initial hidden state's value, or null for zeros
+     * @param c0 the initial cell state's value (LSTM only), or null for zeros
+     * @param lengths the lengths' value: I32 {@code [N]} (ONNX's sequence_lens), each in [1, T] (checked on every run), or null
+     *                for full length
+     * @param path this module's path in the model (node names)
+     * @return the output's, final hidden state's and (LSTM) final cell state's value names
+     * @throws dev.panamadnn.graph.GraphException if a shape or dtype does not fit (naming this layer, expected and given),
+     *         or the layer has a projection
+     */
+    public Lowered lower(dev.panamadnn.graph.GraphBuilder graph, String input, String h0, String c0, String lengths, String path) {
         String where = path.isEmpty() ? "the model root" : path;
         if (core.spec.projSize() > 0) {
             throw new dev.panamadnn.graph.GraphException(where + ": " + label() + ": proj_size > 0 has no ONNX LSTM form; such a layer "
@@ -155,7 +177,16 @@ public abstract sealed class RecurrentLayer extends Layer permits LSTM, GRU {
         dev.panamadnn.graph.Dim batch = unbatched ? null : x.dim(batchFirst ? 0 : 1);
         checkState(graph, where, "h0", h0, rows, batch, core.spec.outSize());
         checkState(graph, where, "c0", c0, rows, batch, hiddenSize());
-        return RecurrentLowering.lower(this, graph, input, h0, c0, path, true);
+        if (lengths != null) {
+            dev.panamadnn.graph.Value v = graph.value(lengths);
+            if (batch == null || !v.shape().equals(dev.panamadnn.graph.Shape.of(batch))
+                    || v.dtype() != dev.panamadnn.DataType.I32) {
+                throw new dev.panamadnn.graph.GraphException(where + ": " + label() + ": expected lengths i32"
+                        + (batch == null ? " with a batched input (got an unbatched one, " + x + ")" : dev.panamadnn.graph.Shape.of(batch)
+                        + " (one per sequence)") + ", got " + v);
+            }
+        }
+        return RecurrentLowering.lower(this, graph, input, h0, c0, lengths, path, true);
     }
 
     private void checkState(dev.panamadnn.graph.GraphBuilder graph, String where, String what, String value, dev.panamadnn.graph.Dim rows,

@@ -30,7 +30,7 @@ final class RecurrentLowering {
     private RecurrentLowering() {}
 
     static String lower(RecurrentLayer layer, GraphBuilder graph, String input, String path) {
-        return lower(layer, graph, input, null, null, path, false).output();
+        return lower(layer, graph, input, null, null, null, path, false).output();
     }
 
     /**
@@ -38,10 +38,11 @@ final class RecurrentLowering {
      * {@code [L*D, N, H]}, {@code [L*D, H]} unbatched; null: zeros) and, with {@code states}, the final states as
      * values of the same shapes: each layer's rows of h0 / c0 ({@code Slice} on axis 0; {@code Transpose} to
      * {@code [N, D, H]} for layout 1) as its {@code initial_h} / {@code initial_c}, its {@code Y_h} / {@code Y_c} back in
-     * PyTorch's order and the layers' {@code Concat} on axis 0. Shapes are checked by the caller.
+     * PyTorch's order and the layers' {@code Concat} on axis 0; {@code lengths} (an integer value {@code [N]}, or null)
+     * is every layer's {@code sequence_lens}. Shapes are checked by the caller.
      */
-    static RecurrentLayer.Lowered lower(RecurrentLayer layer, GraphBuilder graph, String input, String h0, String c0, String path,
-                                        boolean states) {
+    static RecurrentLayer.Lowered lower(RecurrentLayer layer, GraphBuilder graph, String input, String h0, String c0, String lengths,
+                                        String path, boolean states) {
         RecurrentSpec s = layer.core.spec;
         Lowering.check(layer, graph, input, path);
         Shape x = graph.value(input).shape();
@@ -77,8 +78,8 @@ final class RecurrentLowering {
                     .put("direction", dirs == 2 ? "bidirectional" : "forward");
             if (!s.lstm()) a.put("linear_before_reset", 1L);
             List<String> inputs = new ArrayList<>(List.of(seq, wName, rName, bName));
-            if (h0 != null || c0 != null) {
-                inputs.add("");   // sequence_lens
+            if (h0 != null || c0 != null || lengths != null) {
+                inputs.add(lengths == null ? "" : lengths);   // sequence_lens: every layer's node reads the same lengths
                 inputs.add(h0 == null ? "" : layerState(graph, h0, k, dirs, s.numLayers(), layout, Lowering.join(name, "initial_h")));
                 if (s.lstm()) inputs.add(c0 == null ? "" : layerState(graph, c0, k, dirs, s.numLayers(), layout, Lowering.join(name, "initial_c")));
             }

@@ -77,10 +77,10 @@ class CompiledRnnGoldenTest {
         }
     }
 
-    /** Every LSTM/GRU sequence golden without lengths or a projection: those with h0/c0 and those without. */
+    /** Every LSTM/GRU sequence golden without a projection: with and without h0/c0, with and without lengths. */
     static List<String> stateNames() {
         try (GoldenFile f = GoldenFile.open("rnn.safetensors")) {
-            return f.cases().stream().filter(c -> c.fields().get("layer").matches("LSTM|GRU") && !c.extras().containsKey("lengths")
+            return f.cases().stream().filter(c -> c.fields().get("layer").matches("LSTM|GRU")
                     && "0".equals(c.fields().getOrDefault("proj_size", "0"))).map(GoldenFile.Case::name).toList();
         }
     }
@@ -89,12 +89,14 @@ class CompiledRnnGoldenTest {
     void enoughCasesCarryState() {
         List<String> names = stateNames();
         long withState = names.stream().filter(n -> byName(n).extras().containsKey("h0")).count();
-        assertTrue(names.size() >= 14 && withState >= 6, "expected >= 14 cases, >= 6 with h0, got " + names);
+        long withLengths = names.stream().filter(n -> byName(n).extras().containsKey("lengths")).count();
+        assertTrue(names.size() >= 20 && withState >= 6 && withLengths >= 4, "expected >= 20 cases, >= 6 with h0, >= 4 with lengths, got " + names);
     }
 
     /**
-     * {@code lower(graph, x, h0, c0, path)}: the initial states as graph inputs (zeros where the golden has none) and
-     * the final states as outputs, against PyTorch's output, h_n and c_n.
+     * {@code lower(graph, x, h0, c0, lengths, path)}: the initial states as graph inputs (zeros where the golden has none),
+     * the lengths as an I32 graph input (each run's own; PyTorch's pack_padded_sequence in the golden) and the final
+     * states as outputs, against PyTorch's output, h_n and c_n.
      */
     @ParameterizedTest(name = "{0} compiled with states")
     @MethodSource("stateNames")
@@ -109,7 +111,18 @@ class CompiledRnnGoldenTest {
             String x = g.input("x", dev.panamadnn.graph.Shape.of(c.input().shape()));
             String h = h0 == null ? null : g.input("h0", dev.panamadnn.graph.Shape.of(h0.shape()));
             String cc = c0 == null ? null : g.input("c0", dev.panamadnn.graph.Shape.of(c0.shape()));
-            RecurrentLayer.Lowered y = r.lower(g, x, h, cc, "rnn");
+            Tensor lengthsF = c.extras().get("lengths");
+            Tensor lengthsOrNull = null;
+            if (lengthsF != null) {
+                float[] lf = lengthsF.toFloatArray();
+                int[] li = new int[lf.length];
+                for (int i = 0; i < li.length; i++) li[i] = (int) lf[i];
+                lengthsOrNull = Tensor.wrap(java.lang.foreign.Arena.ofAuto().allocateFrom(java.lang.foreign.ValueLayout.JAVA_INT, li), dev.panamadnn.DataType.I32,
+                        li.length);
+            }
+            Tensor lengths = lengthsOrNull;
+            String lens = lengths == null ? null : g.input("lengths", dev.panamadnn.DataType.I32, dev.panamadnn.graph.Shape.of(lengths.shape()));
+            RecurrentLayer.Lowered y = r.lower(g, x, h, cc, lens, "rnn");
             assertEquals(lstm, y.cN() != null, "c_n for an LSTM only");
             g.output(y.output()).output(y.hN());
             if (lstm) g.output(y.cN());
@@ -125,6 +138,10 @@ class CompiledRnnGoldenTest {
                 shapes.put("c0", c0.shape());
                 in.put("c0", c0);
             }
+            if (lengths != null) {
+                shapes.put("lengths", lengths.shape());
+                in.put("lengths", lengths);
+            }
             try (CompiledModel plan = CompiledModel.compile(g.build(), CompileOptions.defaults(), shapes)) {
                 Map<String, Tensor> out = plan.run(in);
                 try (Tensor got = out.get(y.output()); Tensor hn = out.get(y.hN()); Tensor cn = lstm ? out.get(y.cN()) : null) {
@@ -136,7 +153,8 @@ class CompiledRnnGoldenTest {
                         worst = Math.max(worst, RnnTesting.compare(c + " compiled c_n", cn, c.extras().get("c_n"), ABS, REL));
                     }
                     WORST.merge(name + " (states)", worst, Math::max);
-                    assertTrue(plan.steps().stream().anyMatch(st -> st.startsWith(lstm ? "lstm " : "gru ")),
+                    assertTrue(plan.steps().stream().anyMatch(st -> lengths == null ? st.startsWith(lstm ? "lstm " : "gru ")
+                                    : st.contains("lengths from input lengths")),
                             c + ": the layers as native recurrent steps\n" + plan.describe());
                 }
             }
@@ -227,6 +245,18 @@ class CompiledRnnGoldenTest {
                         () -> m.lower(g, x, h, c, "rnn"));
                 assertTrue(e.getMessage().contains((String) b[4]) && e.getMessage().contains("rnn: "), e.getMessage());
                 if (b[2] != null && !((String) b[4]).contains("GRU")) assertTrue(e.getMessage().contains("got "), e.getMessage());
+            }
+            // lengths: I32 [N], with a batched input
+            Object[][] badLengths = {{new long[] {3, 2, 4}, dev.panamadnn.DataType.I32, new long[] {3}, "expected lengths i32[2]"},
+                {new long[] {3, 2, 4}, dev.panamadnn.DataType.I64, new long[] {2}, "expected lengths i32[2]"},
+                {new long[] {3, 4}, dev.panamadnn.DataType.I32, new long[] {1}, "with a batched input"}};
+            for (Object[] b : badLengths) {
+                dev.panamadnn.graph.GraphBuilder g = dev.panamadnn.graph.Graph.builder("bad lengths");
+                String x = g.input("x", dev.panamadnn.graph.Shape.of((long[]) b[0]));
+                String lens = g.input("lengths", (dev.panamadnn.DataType) b[1], dev.panamadnn.graph.Shape.of((long[]) b[2]));
+                dev.panamadnn.graph.GraphException e = org.junit.jupiter.api.Assertions.assertThrows(dev.panamadnn.graph.GraphException.class,
+                        () -> gru.lower(g, x, null, null, lens, "rnn"));
+                assertTrue(e.getMessage().contains((String) b[3]) && e.getMessage().contains("got "), e.getMessage());
             }
         }
     }

@@ -73,7 +73,7 @@ public final class Primitive extends NativeHandle {
      * {@link #execute(Arg...)} on {@code threads} OpenMP threads (0: the {@link ThreadControl} count),
      * for a primitive created with that team size on this thread.
      */
-    void executeWithThreads(int threads, Arg... args) {
+    public void executeWithThreads(int threads, Arg... args) {
         int present = 0;
         boolean mapped = false;
         for (Arg a : args) {
