@@ -45,6 +45,7 @@ final class LowerIndex {
             }
             case "Concat" -> concat(plan, n);
             case "Gather" -> gather(plan, n);
+            case "Embedding" -> plan.integerInputs.containsKey(n.input(1)) && plan.graph.isConstant(n.input(0)) ? lookup(plan, n, true) : gather(plan, n);
             case "Slice" -> slice(plan, n);
             case "Expand" -> expand(plan, n);
             case "Where" -> where(plan, n);
@@ -147,7 +148,7 @@ final class LowerIndex {
 
     private static Value gather(Compiler plan, Node n) {
         Tensor t = plan.graph.tensor(n.input(1));
-        if (t == null && plan.integerInputs.containsKey(n.input(1)) && plan.graph.isConstant(n.input(0))) return lookup(plan, n);
+        if (t == null && plan.integerInputs.containsKey(n.input(1)) && plan.graph.isConstant(n.input(0))) return lookup(plan, n, false);
         if (t == null) {
             throw Compiler.unsupported(n, "the indices must be a constant or an integer graph input indexing a constant table (an embedding); "
                     + "indices computed at run time are not compiled yet");
@@ -172,8 +173,10 @@ final class LowerIndex {
      * An embedding lookup: rows of a constant F32 table (copied into the plan) picked by an integer graph
      * input, read by Java from the caller's tensor each run; an id out of range is an
      * IllegalArgumentException naming the node, the id and the table's rows (nothing is read out of bounds).
+     * {@code strict} (an {@code Embedding} node): indices in [0, rows) as PyTorch's embedding takes them; else
+     * ONNX's Gather, where a negative index counts from the end.
      */
-    private static Value lookup(Compiler plan, Node n) {
+    private static Value lookup(Compiler plan, Node n, boolean strict) {
         long[] table = shape(plan, n.input(0)), ids = shape(plan, n.input(1));
         if (axis(n, table.length) != 0) throw Compiler.unsupported(n, "a lookup by run-time ids is compiled on axis 0 only");
         long rows = table[0], row = prod(table, 1, table.length), count = prod(ids, 0, ids.length);
@@ -184,10 +187,10 @@ final class LowerIndex {
         return PlanOutputs.javaStep(plan, List.of(idsValue), List.of(out(plan, n, 0)), (src, dst) -> {
             for (long i = 0; i < count; i++) {
                 long id = i64 ? src[0].getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i) : src[0].getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i);
-                long r = id < 0 ? id + rows : id;
+                long r = id < 0 && !strict ? id + rows : id;
                 if (r < 0 || r >= rows) {
                     throw new IllegalArgumentException("CompiledModel: node " + label + ": index " + id + " (element " + i + " of input '"
-                            + n.input(1) + "') is out of range for " + rows + " rows");
+                            + n.input(1) + "') is out of range for " + rows + " rows" + (strict ? " (an Embedding takes indices in [0, " + rows + "))" : ""));
                 }
                 MemorySegment.copy(weights, r * row * 4, dst[0], i * row * 4, row * 4);
             }

@@ -419,10 +419,25 @@ public final class Graph {
      * @return the graph (sharing the module's parameter tensors)
      */
     public static Graph lower(dev.panamadnn.Module model, Shape inputShape) {
+        return lower(model, DataType.F32, inputShape);
+    }
+
+    /**
+     * {@link #lower(dev.panamadnn.Module, Shape)} on an input of {@code inputType}: {@code I64} or {@code I32} for a model
+     * reading token indices (an {@code Embedding} first).
+     *
+     * @param model the module to lower
+     * @param inputType the input's dtype
+     * @param inputShape its input shape (may be symbolic)
+     * @throws GraphException                if the shape or dtype does not fit the model (naming the node)
+     * @throws UnsupportedOperationException if a module cannot be lowered
+     * @return the graph (sharing the module's parameter tensors)
+     */
+    public static Graph lower(dev.panamadnn.Module model, DataType inputType, Shape inputShape) {
         if (model == null) throw new IllegalArgumentException("Graph.lower: model must not be null");
-        if (inputShape == null) throw new IllegalArgumentException("Graph.lower: inputShape must not be null");
+        if (inputShape == null || inputType == null) throw new IllegalArgumentException("Graph.lower: inputType and inputShape must not be null");
         GraphBuilder b = builder(model.getClass().getSimpleName());
-        String out = model.lower(b, b.input("input", inputShape), "");
+        String out = model.lower(b, b.input("input", inputType, inputShape), "");
         if (out.equals("input")) out = b.node("Identity", "output", Attributes.empty(), out);
         return b.output(out).build();
     }

@@ -106,6 +106,21 @@ final class IndexShapes {
         return one(in.get(0).dtype(), in.get(0).shape(), k.get(in.get(0)));
     }
 
+    /** {@code Embedding}: a 2-D F32 table looked up by integer indices of any shape, each in [0, rows) (PyTorch's rule). */
+    static List<Out> embedding(Node n, List<Value> in, Known k) {
+        Value table = in.get(0), idx = in.get(1);
+        if (table.dtype() != DataType.F32 || table.shape().rank() != 2) throw new GraphException("the table " + table + " must be f32 [rows, dim]");
+        require(idx, "indices", DataType.I64, DataType.I32);
+        Data ix = k.get(idx);
+        if (ix != null && table.shape().dim(0).isFixed()) {
+            long rows = table.shape().dim(0).size();
+            for (long i : ix.ints()) {
+                if (i < 0 || i >= rows) throw new GraphException("index " + i + " is out of range: an Embedding takes indices in [0, " + rows + ")");
+            }
+        }
+        return gather(n, in, k);
+    }
+
     static List<Out> gather(Node n, List<Value> in, Known k) {
         Value data = in.get(0), idx = in.get(1);
         require(idx, "indices", DataType.I64, DataType.I32);

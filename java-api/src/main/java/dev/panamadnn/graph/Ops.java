@@ -276,6 +276,9 @@ public final class Ops {
         typed("Identity", 1, 1, 1, 1, Map.of(), IndexShapes::identity);
         typed("Shape", 1, 1, 1, 1, attrs("start", Type.INT, "end", Type.INT), IndexShapes::shape);
         typed("Gather", 2, 2, 1, 1, attrs("axis", Type.INT), IndexShapes::gather);
+        // Ours: nn.Embedding's lookup, Gather on axis 0 of a 2-D table but with PyTorch's indices (in [0, rows); ONNX's
+        // Gather counts negative ones from the end).
+        typed("Embedding", 2, 2, 1, 1, Map.of(), IndexShapes::embedding);
         typed("Unsqueeze", 2, 2, 1, 1, Map.of(), IndexShapes::unsqueeze);
         typed("Squeeze", 1, 2, 1, 1, Map.of(), IndexShapes::squeeze);
         typed("Concat", 1, any, 1, 1, attrs("axis", Type.INT), IndexShapes::concat);

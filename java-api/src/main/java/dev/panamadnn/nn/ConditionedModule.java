@@ -73,7 +73,7 @@ public interface ConditionedModule extends Module {
     }
 
     /**
-     * Not available: two inputs, no graph op yet.
+     * Not available: two inputs; use {@link #lower(GraphBuilder, String, String, String)}.
      *
      * @param graph ignored
      * @param input ignored
@@ -84,6 +84,19 @@ public interface ConditionedModule extends Module {
     @Override
     default String lower(GraphBuilder graph, String input, String path) {
         throw new UnsupportedOperationException(this + " at " + (path.isEmpty() ? "the model root" : path)
-                + " cannot be lowered to a graph yet (two inputs): run it eagerly");
+                + " takes two inputs (features x and conditioning z): lower it with lower(graph, x, z, path)");
     }
+
+    /**
+     * {@link #forward(Tensor, Tensor)} as graph ops, on features {@code x} and conditioning {@code z} (graph values), so a
+     * model around it compiles; returns the output's value name.
+     *
+     * @param graph the graph being built
+     * @param x     the features' value, {@code [N, C, ...]}
+     * @param z     the conditioning vectors' value, {@code [N, D]}
+     * @param path  this module's path in the model (node names; its parameters' state_dict prefix)
+     * @return the output's value name
+     * @throws dev.panamadnn.graph.GraphException if a shape does not fit (naming the module, expected and given)
+     */
+    String lower(GraphBuilder graph, String x, String z, String path);
 }

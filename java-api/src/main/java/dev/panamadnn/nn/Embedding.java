@@ -24,7 +24,8 @@ import java.util.SplittableRandom;
  * out-of-range one fails with an {@link IndexOutOfBoundsException} naming the layer, the position
  * and the value (never a read outside the table). Native path: one bulk row copy per index (a gather;
  * oneDNN has no primitive for it). Reference: element-wise copy loop. Both are exact.
- * Thread-safe; {@link #close()} waits for calls in flight. Not lowered to a graph yet.
+ * Thread-safe; {@link #close()} waits for calls in flight. Lowers to the graph op {@code Embedding} on its table (a
+ * compiled plan looks the rows up by an integer graph input, checking every index the same way).
  */
 public final class Embedding implements Module {
     private final long num, dim;
@@ -255,10 +256,21 @@ public final class Embedding implements Module {
         return out;
     }
 
+    /**
+     * The graph op {@code Embedding} on this table (the graph's initializer {@code weight}, shared) and the integer
+     * indices {@code input}; a compiled plan checks each run's indices against [0, num_embeddings) before reading.
+     *
+     * @throws dev.panamadnn.graph.GraphException if {@code input} is not an I64 or I32 value (naming this layer, expected and given)
+     */
     @Override
     public String lower(GraphBuilder graph, String input, String path) {
-        throw new UnsupportedOperationException(this + " at " + (path.isEmpty() ? "the model root" : path)
-                + " cannot be lowered to a graph yet (no Gather op): run it eagerly");
+        dev.panamadnn.graph.Value v = graph.value(input);
+        if (v.dtype() != DataType.I64 && v.dtype() != DataType.I32) {
+            throw new dev.panamadnn.graph.GraphException((path.isEmpty() ? "the model root" : path) + ": " + this
+                    + ": expected integer indices (i64 or i32), got " + v);
+        }
+        String w = graph.initializer(Lowering.join(path, "weight"), weight);
+        return graph.node("Embedding", Lowering.join(path, "lookup"), dev.panamadnn.graph.Attributes.empty(), w, input);
     }
 
     /** Frees the table once calls in flight have returned; idempotent. */

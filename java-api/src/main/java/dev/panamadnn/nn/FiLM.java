@@ -21,7 +21,8 @@ import java.util.Map;
  * <p>Two inputs, so not a {@link Layer}: call {@link #forward(Tensor, Tensor)} (a {@link Module} for its state_dict only). Native: the two
  * Linears on oneDNN, then {@link Broadcast#apply} multiply and add (oneDNN binary). Reference: the
  * same steps in plain Java. Thread-safe; {@link #close()} waits for calls in flight and closes both Linears.
- * Not lowered to a graph yet.
+ * Lowers to the graph ({@link #lower(dev.panamadnn.graph.GraphBuilder, String, String, String)}): two {@code Gemm}s, a
+ * {@code Reshape} of each to {@code [N, C, 1, ...]}, {@code Mul} and {@code Add} with NumPy broadcasting.
  */
 public final class FiLM implements ConditionedModule {
     private final int condDim, channels;
@@ -154,6 +155,26 @@ public final class FiLM implements ConditionedModule {
             throw new IllegalArgumentException(this + ": expected an F32 " + which + " input, got " + t.dtype() + " (shape "
                     + Arrays.toString(t.shape()) + ")");
         }
+    }
+
+    @Override
+    public String lower(dev.panamadnn.graph.GraphBuilder graph, String x, String z, String path) {
+        dev.panamadnn.graph.Shape xs = graph.value(x).shape(), zs = graph.value(z).shape();
+        String where = path.isEmpty() ? "the model root" : path;
+        if (xs.rank() < 2 || !xs.dim(1).equals(dev.panamadnn.graph.Dim.of(channels))) {
+            throw new dev.panamadnn.graph.GraphException(where + ": " + this + ": expected features [N, " + channels + ", *], got " + graph.value(x));
+        }
+        if (zs.rank() != 2 || !zs.dim(0).equals(xs.dim(0)) || !zs.dim(1).equals(dev.panamadnn.graph.Dim.of(condDim))) {
+            throw new dev.panamadnn.graph.GraphException(where + ": " + this + ": expected a conditioning input [" + xs.dim(0) + ", " + condDim
+                    + "] (N of the features " + xs + "), got " + graph.value(z));
+        }
+        java.util.List<dev.panamadnn.graph.Dim> broadcast = new java.util.ArrayList<>(java.util.List.of(xs.dim(0), dev.panamadnn.graph.Dim.of(channels)));
+        for (int i = 2; i < xs.rank(); i++) broadcast.add(dev.panamadnn.graph.Dim.of(1));
+        dev.panamadnn.graph.Shape perChannel = new dev.panamadnn.graph.Shape(broadcast);
+        String g = Lowering.reshape(graph, gamma.lower(graph, z, Lowering.join(path, "gamma")), Lowering.join(path, "gamma_per_channel"), perChannel);
+        String b = Lowering.reshape(graph, beta.lower(graph, z, Lowering.join(path, "beta")), Lowering.join(path, "beta_per_channel"), perChannel);
+        dev.panamadnn.graph.Attributes none = dev.panamadnn.graph.Attributes.empty();
+        return graph.node("Add", Lowering.join(path, "shift"), none, graph.node("Mul", Lowering.join(path, "scale"), none, x, g), b);
     }
 
     /** Closes both Linears once calls in flight have returned; idempotent. */

@@ -18,7 +18,8 @@ import java.util.Map;
  * bn.running_var, bn.num_batches_tracked, film.gamma.*, film.beta.*} (the torch module of
  * {@code scripts/goldens/generate_layers14.py}). Each step runs natively or, with
  * {@link Backend#REFERENCE}, on its plain-Java reference. Thread-safe; {@link #close()} closes the
- * children (each waits for its calls in flight). Not lowered to a graph yet.
+ * children (each waits for its calls in flight). Lowers to the graph
+ * ({@link #lower(dev.panamadnn.graph.GraphBuilder, String, String, String)}) as its children's nodes and an {@code Add}.
  */
 public final class FiLMBlock implements ConditionedModule {
     private final int inChannels, channels, condDim;
@@ -120,6 +121,19 @@ public final class FiLMBlock implements ConditionedModule {
             Broadcast.applyInto(Broadcast.Op.ADD, activated, h, out, backend);
             return out;
         }
+    }
+
+    @Override
+    public String lower(dev.panamadnn.graph.GraphBuilder graph, String x, String z, String path) {
+        dev.panamadnn.graph.Shape xs = graph.value(x).shape();
+        if (xs.rank() != 4 || !xs.dim(1).equals(dev.panamadnn.graph.Dim.of(inChannels))) {
+            throw new dev.panamadnn.graph.GraphException((path.isEmpty() ? "the model root" : path) + ": " + this + ": expected x [N, "
+                    + inChannels + ", H, W], got " + graph.value(x));
+        }
+        String h = relu.lower(graph, conv1.lower(graph, x, Lowering.join(path, "conv1")), Lowering.join(path, "relu1"));
+        String normed = bn.lower(graph, conv2.lower(graph, h, Lowering.join(path, "conv2")), Lowering.join(path, "bn"));
+        String activated = relu.lower(graph, film.lower(graph, normed, z, Lowering.join(path, "film")), Lowering.join(path, "relu2"));
+        return graph.node("Add", Lowering.join(path, "residual"), dev.panamadnn.graph.Attributes.empty(), activated, h);
     }
 
     @Override
