@@ -20,6 +20,9 @@ import dev.panamadnn.nn.Tanh;
 import dev.panamadnn.nn.TransformerEncoder;
 import dev.panamadnn.nn.TransformerEncoderLayer;
 import dev.panamadnn.nn.WideConv1d;
+import dev.panamadnn.graph.Attributes;
+import dev.panamadnn.graph.GraphBuilder;
+import dev.panamadnn.graph.Shape;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -61,6 +64,13 @@ public final class SequenceModels {
          * is the FiLM model's one-hot task {@code [N, 2]} (null for the others).
          */
         public abstract Tensor forward(Tensor x, Tensor task, Backend backend);
+
+        /**
+         * The same model as graph ops, for a compiled plan: the sequences {@code x [N, 8, 8]} and (FiLM model) the task
+         * {@code [N, 2]} are graph values; returns the logits' value. The plain-Java steps of {@code forward} become graph
+         * ops (a {@code Transpose}, a {@code ReduceMean}, a {@code Reshape} of the final state).
+         */
+        public abstract String lower(GraphBuilder graph, String x, String task);
 
         /** True for the model that takes a task input. */
         public boolean conditioned() {
@@ -116,6 +126,13 @@ public final class SequenceModels {
                 return fc.forward(r.hN().reshape(x.dim(0), 32), backend);
             }
         }
+
+        @Override
+        public String lower(GraphBuilder graph, String x, String task) {
+            dev.panamadnn.nn.RecurrentLayer.Lowered r = ((dev.panamadnn.nn.RecurrentLayer) rnn).lower(graph, x, null, null, "rnn");
+            String last = graph.node("Reshape", "last_step", Attributes.empty(), r.hN(), graph.constant("last_step.shape", -1, 32));
+            return fc.lower(graph, last, "fc");
+        }
     }
 
     /** {@code embed} = Linear(8, 32), + {@code pos} [8, 32], {@code encoder} (2 layers, d 32, 4 heads, ff 64), mean over steps, {@code fc}. */
@@ -153,6 +170,15 @@ public final class SequenceModels {
                 return fc.forward(m, backend);
             }
         }
+
+        @Override
+        public String lower(GraphBuilder graph, String x, String task) {
+            String e = embed.lower(graph, x, "embed");
+            String p = graph.node("Add", "add_pos", Attributes.empty(), e, graph.initializer("pos", pos));
+            String y = encoder.lower(graph, p, "encoder");
+            String mean = graph.node("ReduceMean", "mean_over_steps", Attributes.of("axes", new long[] {1}, "keepdims", 0L), y);
+            return fc.lower(graph, mean, "fc");
+        }
     }
 
     /** The lecture's DCNN on {@code [N, features, steps]}: two wide convolutions, dynamic and fixed k-max pooling, folding. */
@@ -170,6 +196,11 @@ public final class SequenceModels {
             try (Tensor t = transposed(x)) {
                 return net.forward(t, backend);
             }
+        }
+
+        @Override
+        public String lower(GraphBuilder graph, String x, String task) {
+            return net.lower(graph, transpose(graph, x), "net");
         }
     }
 
@@ -204,10 +235,23 @@ public final class SequenceModels {
         }
 
         @Override
+        public String lower(GraphBuilder graph, String x, String task) {
+            if (task == null) throw new IllegalArgumentException("the FiLM model needs a task input [N, 2], got null");
+            String r = relu.lower(graph, conv.lower(graph, transpose(graph, x), "conv"), "relu1");
+            String g = relu.lower(graph, film.lower(graph, r, task, "film"), "relu2");
+            return head.lower(graph, g, "head");
+        }
+
+        @Override
         public void close() {
             super.close();
             relu.close();
         }
+    }
+
+    /** {@link #transposed} as a graph op. */
+    static String transpose(GraphBuilder graph, String x) {
+        return graph.node("Transpose", "transpose", Attributes.of("perm", new long[] {0, 2, 1}), x);
     }
 
     /** {@code [N, steps, features]} to {@code [N, features, steps]} (torch's {@code x.transpose(1, 2)}, copied). */

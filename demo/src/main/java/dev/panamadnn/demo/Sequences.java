@@ -18,7 +18,7 @@ import java.util.Map;
  * chosen by a one-hot input ("which digit", "even or odd"). PyTorch trained them
  * ({@code scripts/train/train_sequences.py}, same split as {@link Digits}); the weights and
  * PyTorch's logits on the held-out split are resources under {@code sequences/}. The demo runs
- * every model natively and with the plain-Java reference and compares with PyTorch.
+ * every model natively, with the plain-Java reference and as a compiled plan, and compares with PyTorch.
  */
 public final class Sequences {
     /**
@@ -110,6 +110,43 @@ public final class Sequences {
         }
     }
 
+    /**
+     * {@code model}'s logits on the whole split from a compiled plan ({@link SequenceModels.Model#lower}: the sequences
+     * and the task as graph inputs, compiled for the split's batch).
+     */
+    public static float[] compiledLogits(SequenceModels.Model model, TestSplit split) {
+        boolean conditioned = model.conditioned();
+        try (Tensor x = split.sequences(conditioned); Tensor z = conditioned ? split.tasks() : null) {
+            dev.panamadnn.graph.GraphBuilder g = dev.panamadnn.graph.Graph.builder("sequence model");
+            String xs = g.input("x", dev.panamadnn.graph.Shape.of(x.shape()));
+            String zs = conditioned ? g.input("task", dev.panamadnn.graph.Shape.of(z.shape())) : null;
+            Map<String, long[]> shapes = new HashMap<>(Map.of("x", x.shape()));
+            Map<String, Tensor> in = new HashMap<>(Map.of("x", x));
+            if (conditioned) {
+                shapes.put("task", z.shape());
+                in.put("task", z);
+            }
+            try (dev.panamadnn.compile.CompiledModel plan = dev.panamadnn.compile.CompiledModel.compile(g.output(model.lower(g, xs, zs)).build(),
+                    dev.panamadnn.compile.CompileOptions.defaults(), shapes)) {
+                Map<String, Tensor> out = plan.run(in);
+                try (Tensor y = out.values().iterator().next()) {
+                    return y.toFloatArray();
+                }
+            }
+        }
+    }
+
+    /** The compiled plan's logits against PyTorch. */
+    public static Result compareCompiled(String name, SequenceModels.Model model, TestSplit split) {
+        return result(name, compiledLogits(model, split), split);
+    }
+
+    private static Result result(String name, float[] logits, TestSplit split) {
+        int[] pred = Digits.argmax(logits);
+        return new Result(Digits.correct(pred, split.labels(name)), pred.length,
+                Digits.disagreements(pred, split.torchPredictions().get(name)), Digits.maxAbsDiff(logits, split.torchLogits().get(name)));
+    }
+
     /** One model on one backend against PyTorch. */
     public record Result(int correct, int count, int differing, double maxLogitError) {
         public boolean matches(int torchCorrect) {
@@ -119,10 +156,7 @@ public final class Sequences {
 
     /** Runs {@code model} (named {@code name}) on the split on {@code backend} and compares with PyTorch. */
     public static Result compare(String name, SequenceModels.Model model, TestSplit split, Backend backend) {
-        float[] logits = logits(model, split, backend);
-        int[] pred = Digits.argmax(logits);
-        return new Result(Digits.correct(pred, split.labels(name)), pred.length,
-                Digits.disagreements(pred, split.torchPredictions().get(name)), Digits.maxAbsDiff(logits, split.torchLogits().get(name)));
+        return result(name, logits(model, split, backend), split);
     }
 
     /** Runs only this section of the demo; exit status 1 if a check fails. */
@@ -138,17 +172,18 @@ public final class Sequences {
             int failures = 0;
             out.printf(Locale.ROOT, " test split: %d sequences [N,8,8] (the FiLM model: each twice, task \"which digit\" and task \"even or odd\")%n",
                     split.count());
-            out.println(" model         PyTorch   native    reference  differing (nat/ref)  max |logit - PyTorch| (nat/ref)");
+            out.println(" model         PyTorch   native    reference  compiled  differing (nat/ref/comp)  max |logit - PyTorch| (nat/ref/comp)");
             for (String name : SequenceModels.NAMES) {
                 try (SequenceModels.Model model = trained(name)) {
                     int torch = split.torchCorrect(name);
                     Result nat = compare(name, model, split, Backend.AUTO), ref = compare(name, model, split, Backend.REFERENCE);
-                    boolean ok = nat.matches(torch) && ref.matches(torch);
-                    failures += (nat.matches(torch) ? 0 : 1) + (ref.matches(torch) ? 0 : 1);
-                    out.printf(Locale.ROOT, " %-12s  %.4f    %.4f    %.4f     %3d / %-3d            %.1e / %.1e  %s%n", name,
+                    Result comp = compareCompiled(name, model, split);
+                    boolean ok = nat.matches(torch) && ref.matches(torch) && comp.matches(torch);
+                    failures += (nat.matches(torch) ? 0 : 1) + (ref.matches(torch) ? 0 : 1) + (comp.matches(torch) ? 0 : 1);
+                    out.printf(Locale.ROOT, " %-12s  %.4f    %.4f    %.4f     %.4f    %3d / %3d / %-3d           %.1e / %.1e / %.1e  %s%n", name,
                             (double) torch / nat.count(), (double) nat.correct() / nat.count(), (double) ref.correct() / ref.count(),
-                            nat.differing(), ref.differing(), nat.maxLogitError(), ref.maxLogitError(),
-                            ok ? "(ok: equal to PyTorch)" : "(MISMATCH, tolerance " + LOGIT_TOLERANCE + ")");
+                            (double) comp.correct() / comp.count(), nat.differing(), ref.differing(), comp.differing(), nat.maxLogitError(),
+                            ref.maxLogitError(), comp.maxLogitError(), ok ? "(ok: equal to PyTorch)" : "(MISMATCH, tolerance " + LOGIT_TOLERANCE + ")");
                 }
             }
             int[] fp = split.torchPredictions().get("film"), fl = split.filmLabels();

@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The five sequence models of scripts/train/train_sequences.py on our layers: on the held-out split,
  * PyTorch's accuracy, PyTorch's prediction for every sequence (and task), logits within
- * {@link Sequences#LOGIT_TOLERANCE} of PyTorch's, natively and with the plain-Java reference.
+ * {@link Sequences#LOGIT_TOLERANCE} of PyTorch's, natively, with the plain-Java reference and as a compiled plan.
  */
 class SequencesDemoTest {
     private static Sequences.TestSplit split;
@@ -46,6 +46,10 @@ class SequencesDemoTest {
                 assertEquals(torch, r.correct(), name + " on " + b + ": correct answers (PyTorch: " + torch + ")");
                 assertTrue(r.maxLogitError() <= Sequences.LOGIT_TOLERANCE, name + " on " + b + ": max |logit - PyTorch| = " + r.maxLogitError());
             }
+            Sequences.Result c = Sequences.compareCompiled(name, model, split);   // the model lowered to a graph and compiled
+            assertEquals(0, c.differing(), name + " compiled: predictions differing from PyTorch's");
+            assertEquals(torch, c.correct(), name + " compiled: correct answers (PyTorch: " + torch + ")");
+            assertTrue(c.maxLogitError() <= Sequences.LOGIT_TOLERANCE, name + " compiled: max |logit - PyTorch| = " + c.maxLogitError());
         }
         // The tolerance cannot flip a prediction: below half of PyTorch's smallest top-2 margin.
         float[] logits = split.torchLogits().get(name);
