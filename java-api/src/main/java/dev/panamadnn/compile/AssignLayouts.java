@@ -101,6 +101,9 @@ final class AssignLayouts implements Rewrite {
             } else if (ELEMENTWISE.contains(n.op()) || FuseActivation.ACTIVATIONS.contains(n.op())) {
                 dst = INPUT;
                 known.put(n.output(), arriving);
+            } else if (n.op().equals("ChannelShuffle")) {
+                dst = INPUT;   // one reorder between two views of its input's layout (LowerMatMul.channelShuffle)
+                known.put(n.output(), arriving);
             } else if (n.op().equals("Slice") && unitSteps(g, n)) {
                 dst = INPUT;   // a reorder from a view of the input, in its layout (LowerIndex), not a Java step on a plain copy
                 known.put(n.output(), arriving);

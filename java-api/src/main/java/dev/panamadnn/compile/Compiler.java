@@ -213,6 +213,7 @@ final class Compiler {
             case "Identity" -> in(n, 0);
             case "Pad" -> LowerOps.pad(this, n);
             case "Reshape" -> asShape(in(n, 0), graph.value(n.output()).shape().sizes(), n.name());
+            case "ChannelShuffle" -> LowerMatMul.channelShuffle(this, n);
             case "Layer" -> {
                 if (!(n.attributes().module("module") instanceof Layer layer)) throw unsupported(n, "its module is not a Layer");
                 yield LowerOps.javaStep(this, n, layer);

@@ -39,7 +39,7 @@ final class FiniteBounds implements Rewrite {
     private static final int MAX_EXP = 100, MIN_EXP = -24;
     /** Slack per linear op for rounding (a float dot product is within n * 2^-24 of the exact one, relatively). */
     private static final double ROUNDING = 1.01;
-    private static final Set<String> SAME = Set.of("Identity", "Dropout", "Flatten", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Expand",
+    private static final Set<String> SAME = Set.of("Identity", "Dropout", "Flatten", "Reshape", "Transpose", "ChannelShuffle", "Squeeze", "Unsqueeze", "Expand",
             "Slice", "Split", "Gather", "Concat", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "AdaptiveAvgPool",
             "AdaptiveMaxPool", "ReduceMean", "ReduceMax", "ReduceMin", "Relu", "Gelu", "Silu", "HardSwish", "Neg", "Abs", "Floor", "Ceil",
             "Round", "Max", "Min", "Tile", "DepthToSpace", "SpaceToDepth");

@@ -136,4 +136,27 @@ final class LowerMatMul {
                 PlanArg.of(Args.TO, to, o));
         return new Value(LowerMath.plainMd(plan, out), o, out);
     }
+
+    /**
+     * {@code ChannelShuffle} ({@link FuseChannelShuffle}): output channel {@code j*g + i} = input channel {@code i*k + j}
+     * ({@code k = C/g}), as one reorder between two 5-D views {@code [N, k, g, H, W]} of the input's and the output's
+     * bytes, in the input's layout when that is channels-last or plain (else the input is made plain first).
+     */
+    static Value channelShuffle(Compiler plan, Node n) {
+        Value x = plan.in(n, 0);
+        long[] s = plan.graph.shape(n.input(0)).sizes();
+        long g = n.attributes().integer("group"), c = s[1], k = c / g, h = s[2], w = s[3], chw = c * h * w;
+        MemoryDescriptor nhwc = plan.own(MemoryDescriptor.f32(dev.panamadnn.internal.dnnl.ConvOps.channelsLast4d(), s));
+        boolean channelsLast = x.shape().length == 4 && x.md().sameLayoutAs(nhwc);
+        if (!channelsLast) x = plan.plain(plan.asShape(x, s, n.input(0)), "reorder to plain for " + n.name());
+        long[] dims = {s[0], k, g, h, w};
+        long[] from = channelsLast ? new long[] {chw, 1, k, w * c, c} : new long[] {chw, h * w, k * h * w, w, 1};
+        long[] to = channelsLast ? new long[] {chw, g, 1, w * c, c} : new long[] {chw, g * h * w, h * w, w, 1};
+        MemoryDescriptor src = plan.own(MemoryDescriptor.f32Strided(dims, from)), dst = plan.own(MemoryDescriptor.f32Strided(dims, to));
+        Primitive p = plan.own(Reorder.primitive(src, dst, "channel shuffle " + n.name()));
+        int o = plan.newBuffer(dst.byteSize());
+        plan.emit(p, "channel shuffle " + n.name() + " (group " + g + ", " + (channelsLast ? "nhwc" : "plain") + ")", PlanArg.of(Args.FROM, src, x.buffer()),
+                PlanArg.of(Args.TO, dst, o));
+        return new Value(channelsLast ? nhwc : LowerMath.plainMd(plan, s), o, s);
+    }
 }
