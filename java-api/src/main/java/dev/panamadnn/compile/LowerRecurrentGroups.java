@@ -30,15 +30,8 @@ final class LowerRecurrentGroups {
         boolean bf = g.batchFirst();
         // gather: X rows, and the runtime initial states' rows, per group
         List<Value> ins = new ArrayList<>(List.of(PlanOutputs.javaInput(plan, x, "X of " + n.name())));
-        int h0In = -1, c0In = -1;
-        if (h0 != null && h0.value() != null) {
-            h0In = ins.size();
-            ins.add(h0.value());
-        }
-        if (c0 != null && c0.value() != null) {
-            c0In = ins.size();
-            ins.add(c0.value());
-        }
+        int[] stateIn = addStates(ins, h0, c0);
+        int h0In = stateIn[0], c0In = stateIn[1];
         int perGroup = 1 + (h0In >= 0 ? 1 : 0) + (c0In >= 0 ? 1 : 0);
         List<long[]> gathered = new ArrayList<>();
         for (int[] grp : groups) {
@@ -88,28 +81,47 @@ final class LowerRecurrentGroups {
                 int ng = grp.length - 1;
                 for (int t = 0; t < grp[0]; t++)
                     for (int j = 0; j < ng; j++) copy(src[q * per], (long) t * ng + j, dst[0], row(bf, t, grp[j + 1], steps, batch), width);
-                for (int s = 1; s < per; s++)
-                    for (int d = 0; d < dirs; d++)
-                        for (int j = 0; j < ng; j++) copy(src[q * per + s], (long) d * ng + j, dst[s], d * batch + grp[j + 1], h);
+                for (int s = 1; s < per; s++) scatterState(src[q * per + s], dst[s], grp, dirs, batch, h);
             }
         }, "java scatter " + n.name() + " from " + groups.size() + " length groups");
         return new int[] {outs.get(0).buffer(), outs.get(1).buffer(), g.lstm() ? outs.get(2).buffer() : -1};
     }
 
+    /** Appends the run-time initial states to a Java step's inputs; returns their indices there (-1: none or constant). */
+    static int[] addStates(List<Value> ins, State h0, State c0) {
+        int[] at = {-1, -1};
+        if (h0 != null && h0.value() != null) {
+            at[0] = ins.size();
+            ins.add(h0.value());
+        }
+        if (c0 != null && c0.value() != null) {
+            at[1] = ins.size();
+            ins.add(c0.value());
+        }
+        return at;
+    }
+
     /** The row (of features) holding step {@code t} of sequence {@code b}: {@code [T, N, *]}, or {@code [N, T, *]} batch first. */
-    private static long row(boolean batchFirst, long t, long b, long steps, long batch) {
+    static long row(boolean batchFirst, long t, long b, long steps, long batch) {
         return batchFirst ? b * steps + t : t * batch + b;
     }
 
-    private static void copy(MemorySegment from, long fromRow, MemorySegment to, long toRow, long width) {
+    static void copy(MemorySegment from, long fromRow, MemorySegment to, long toRow, long width) {
         MemorySegment.copy(from, fromRow * width * 4, to, toRow * width * 4, width * 4);
     }
 
     /** A state's rows for a group at run time: {@code [D, n, H]} from {@code [D, N, H]}. */
-    private static void gatherState(MemorySegment from, MemorySegment to, int[] grp, int dirs, long batch, int h) {
+    static void gatherState(MemorySegment from, MemorySegment to, int[] grp, int dirs, long batch, int h) {
         int ng = grp.length - 1;
         for (int d = 0; d < dirs; d++)
             for (int j = 0; j < ng; j++) copy(from, d * batch + grp[j + 1], to, (long) d * ng + j, h);
+    }
+
+    /** A group's final states {@code [D, n, H]} into their rows of {@code [D, N, H]}. */
+    static void scatterState(MemorySegment from, MemorySegment to, int[] grp, int dirs, long batch, int h) {
+        int ng = grp.length - 1;
+        for (int d = 0; d < dirs; d++)
+            for (int j = 0; j < ng; j++) copy(from, (long) d * ng + j, to, d * batch + grp[j + 1], h);
     }
 
     /** A constant state's rows for a group: {@code [D, n, H]} from {@code [D, N, H]}. */

@@ -74,15 +74,8 @@ final class LowerRecurrentRuntime {
         }
         List<Value> ins = new ArrayList<>(List.of(PlanOutputs.javaInput(plan, x, "X of " + n.name()),
                 new Value(null, Compiler.inputId(plan.integerInputs.get(lengthsName)), lensShape)));
-        int h0In = -1, c0In = -1;
-        if (h0 != null && h0.value() != null) {
-            h0In = ins.size();
-            ins.add(h0.value());
-        }
-        if (c0 != null && c0.value() != null) {
-            c0In = ins.size();
-            ins.add(c0.value());
-        }
+        int[] stateIn = LowerRecurrentGroups.addStates(ins, h0, c0);
+        int h0In = stateIn[0], c0In = stateIn[1];
         float[] h0Constant = h0 == null ? null : h0.constant(), c0Constant = c0 == null ? null : c0.constant();
         MemorySegment wl = plan.constant(weights[0]), wi = plan.constant(weights[1]), bias = plan.constant(weights[2]);
         Cache cache = plan.own(new Cache());
@@ -121,9 +114,9 @@ final class LowerRecurrentRuntime {
                     MemorySegment hg = a.allocate(4L * dirs * ng * h, 64), hn = a.allocate(4L * dirs * ng * h, 64);
                     MemorySegment cg = lstm ? a.allocate(4L * dirs * ng * h, 64) : null, cn = lstm ? a.allocate(4L * dirs * ng * h, 64) : null;
                     for (int t = 0; t < len; t++)
-                        for (int j = 0; j < ng; j++) copy(src[0], row(bf, t, grp[j + 1], steps, batch), xg, (long) t * ng + j, features);
-                    gatherState(fH0 >= 0 ? src[fH0] : constantOrNull(h0Constant), hg, grp, dirs, batch, h);
-                    if (lstm) gatherState(fC0 >= 0 ? src[fC0] : constantOrNull(c0Constant), cg, grp, dirs, batch, h);
+                        for (int j = 0; j < ng; j++) LowerRecurrentGroups.copy(src[0], LowerRecurrentGroups.row(bf, t, grp[j + 1], steps, batch), xg, (long) t * ng + j, features);
+                    initialState(fH0 >= 0 ? src[fH0] : constantOrNull(h0Constant), hg, grp, dirs, batch, h);
+                    if (lstm) initialState(fC0 >= 0 ? src[fC0] : constantOrNull(c0Constant), cg, grp, dirs, batch, h);
                     List<Arg> args = new ArrayList<>(List.of(new Arg(Args.SRC, e.src(), xg), new Arg(Args.SRC_ITER, e.state(), hg),
                             new Arg(Args.WEIGHTS, e.wLayer(), wl), new Arg(Args.WEIGHTS_ITER, e.wIter(), wi), new Arg(Args.BIAS, e.bias(), bias),
                             new Arg(Args.DST, e.dst(), yg), new Arg(Args.DST_ITER, e.state(), hn)));
@@ -133,9 +126,9 @@ final class LowerRecurrentRuntime {
                     }
                     e.primitive().executeWithThreads(threads, args.toArray(new Arg[0]));
                     for (int t = 0; t < len; t++)
-                        for (int j = 0; j < ng; j++) copy(yg, (long) t * ng + j, dst[0], row(bf, t, grp[j + 1], steps, batch), width);
-                    scatterState(hn, dst[1], grp, dirs, batch, h);
-                    if (lstm) scatterState(cn, dst[2], grp, dirs, batch, h);
+                        for (int j = 0; j < ng; j++) LowerRecurrentGroups.copy(yg, (long) t * ng + j, dst[0], LowerRecurrentGroups.row(bf, t, grp[j + 1], steps, batch), width);
+                    LowerRecurrentGroups.scatterState(hn, dst[1], grp, dirs, batch, h);
+                    if (lstm) LowerRecurrentGroups.scatterState(cn, dst[2], grp, dirs, batch, h);
                 } finally {
                     if (temporary) e.close();
                 }
@@ -169,30 +162,9 @@ final class LowerRecurrentRuntime {
         return v == null ? null : MemorySegment.ofArray(v);
     }
 
-    /** The row (of features) holding step {@code t} of sequence {@code b}: {@code [T, N, *]}, or {@code [N, T, *]} batch first. */
-    private static long row(boolean batchFirst, long t, long b, long steps, long batch) {
-        return batchFirst ? b * steps + t : t * batch + b;
-    }
-
-    private static void copy(MemorySegment from, long fromRow, MemorySegment to, long toRow, long width) {
-        MemorySegment.copy(from, fromRow * width * 4, to, toRow * width * 4, width * 4);
-    }
-
-    /** A group's rows {@code [D, n, H]} of a state {@code [D, N, H]} (zeros for none). */
-    private static void gatherState(MemorySegment from, MemorySegment to, int[] grp, int dirs, long batch, int h) {
-        if (from == null) {
-            to.fill((byte) 0);
-            return;
-        }
-        int ng = grp.length - 1;
-        for (int d = 0; d < dirs; d++)
-            for (int j = 0; j < ng; j++) copy(from, d * batch + grp[j + 1], to, (long) d * ng + j, h);
-    }
-
-    /** A group's final states {@code [D, n, H]} into their rows of {@code [D, N, H]}. */
-    private static void scatterState(MemorySegment from, MemorySegment to, int[] grp, int dirs, long batch, int h) {
-        int ng = grp.length - 1;
-        for (int d = 0; d < dirs; d++)
-            for (int j = 0; j < ng; j++) copy(from, (long) d * ng + j, to, d * batch + grp[j + 1], h);
+    /** A group's rows {@code [D, n, H]} of an initial state {@code [D, N, H]}, zeros for none. */
+    private static void initialState(MemorySegment from, MemorySegment to, int[] grp, int dirs, long batch, int h) {
+        if (from == null) to.fill((byte) 0);
+        else LowerRecurrentGroups.gatherState(from, to, grp, dirs, batch, h);
     }
 }

@@ -70,4 +70,32 @@ final class AttentionTesting {
     static boolean flag(String v) {
         return v.equals("1");
     }
+
+    /** A tensor of uniform values in [-1, 1). */
+    static Tensor random(java.util.SplittableRandom r, long... shape) {
+        long n = 1;
+        for (long d : shape) n *= d;
+        float[] v = new float[(int) n];
+        for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextDouble() * 2 - 1);
+        return Tensor.of(v, shape);
+    }
+
+    /** A bool mask with about 30% True, values 1, -2.5, NaN, +inf or 1e-40 for True (all != 0), 0 or -0 for False. */
+    static Tensor boolMask(java.util.SplittableRandom r, long... shape) {
+        long n = 1;
+        for (long d : shape) n *= d;
+        float[] v = new float[(int) n];
+        float[] trues = {1f, -2.5f, Float.NaN, Float.POSITIVE_INFINITY, 1e-40f};
+        for (int i = 0; i < v.length; i++) v[i] = r.nextDouble() < 0.3 ? trues[r.nextInt(trues.length)] : (r.nextBoolean() ? 0f : -0f);
+        return Tensor.of(v, shape);
+    }
+
+    /** Every parameter of {@code m} overwritten with uniform values in [-0.5, 0.5). */
+    static void randomize(dev.panamadnn.Module m, java.util.SplittableRandom r) {
+        for (Tensor t : m.parameters().values()) {
+            float[] v = new float[(int) t.numel()];
+            for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextDouble() - 0.5);
+            java.lang.foreign.MemorySegment.copy(v, 0, t.segment(), java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, v.length);
+        }
+    }
 }

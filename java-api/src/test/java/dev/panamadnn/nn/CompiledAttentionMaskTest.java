@@ -106,27 +106,11 @@ class CompiledAttentionMaskTest {
 
     // ---- compiled vs eager on random masks ----
 
-    private static Tensor random(SplittableRandom r, long... shape) {
-        long n = 1;
-        for (long s : shape) n *= s;
-        float[] v = new float[(int) n];
-        for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextDouble() * 2 - 1);
-        return Tensor.of(v, shape);
-    }
 
-    /** A bool mask with about 30% True, values 1, -2.5, NaN or +inf for True (all != 0), 0 or -0 for False. */
-    private static Tensor boolMask(SplittableRandom r, long... shape) {
-        long n = 1;
-        for (long s : shape) n *= s;
-        float[] v = new float[(int) n];
-        float[] trues = {1f, -2.5f, Float.NaN, Float.POSITIVE_INFINITY, 1e-40f};
-        for (int i = 0; i < v.length; i++) v[i] = r.nextDouble() < 0.3 ? trues[r.nextInt(trues.length)] : (r.nextBoolean() ? 0f : -0f);
-        return Tensor.of(v, shape);
-    }
 
     /** An additive mask: normal-ish values with some -inf. */
     private static Tensor floatMask(SplittableRandom r, long... shape) {
-        try (Tensor t = random(r, shape)) {
+        try (Tensor t = AttentionTesting.random(r, shape)) {
             float[] v = t.toFloatArray();
             for (int i = 0; i < v.length; i++) if (r.nextDouble() < 0.15) v[i] = Float.NEGATIVE_INFINITY;
             return Tensor.of(v, shape);
@@ -135,14 +119,10 @@ class CompiledAttentionMaskTest {
 
     private static void againstEager(Module m, long[] xShape, Tensor attn, boolean attnBool, Tensor padding, boolean paddingBool, String what) {
         SplittableRandom r = new SplittableRandom(what.hashCode());
-        for (Tensor t : m.parameters().values()) {
-            float[] v = new float[(int) t.numel()];
-            for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextDouble() - 0.5);
-            java.lang.foreign.MemorySegment.copy(v, 0, t.segment(), java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, v.length);
-        }
+        AttentionTesting.randomize(m, r);
         AttentionMask am = attn == null ? null : attnBool ? AttentionMask.bool(attn) : AttentionMask.additive(attn);
         AttentionMask kp = padding == null ? null : paddingBool ? AttentionMask.bool(padding) : AttentionMask.additive(padding);
-        try (m; Tensor x = random(r, xShape);
+        try (m; Tensor x = AttentionTesting.random(r, xShape);
              CompiledModel plan = MaskedAttentionPlans.compile(m, xShape, Masks.of(attn, attnBool, padding, paddingBool));
              Tensor got = MaskedAttentionPlans.run(plan, x, attn, padding)) {
             Tensor want = switch (m) {
@@ -167,11 +147,11 @@ class CompiledAttentionMaskTest {
     @Test
     void multiheadAttentionMatchesTheEagerModule() {
         SplittableRandom r = new SplittableRandom(41);
-        againstEager(new MultiheadAttention(8, 2), new long[] {5, 3, 8}, boolMask(r, 5, 5), true, boolMask(r, 3, 5), true, "mha bool both");
+        againstEager(new MultiheadAttention(8, 2), new long[] {5, 3, 8}, AttentionTesting.boolMask(r, 5, 5), true, AttentionTesting.boolMask(r, 3, 5), true, "mha bool both");
         againstEager(new MultiheadAttention(12, 3, 0, true, false, false, null, null, true), new long[] {2, 6, 12},
-                floatMask(r, 6, 6, 6), false, boolMask(r, 2, 6), true, "mha bf float 3-D + bool padding");
+                floatMask(r, 6, 6, 6), false, AttentionTesting.boolMask(r, 2, 6), true, "mha bf float 3-D + bool padding");
         againstEager(new MultiheadAttention(8, 4), new long[] {4, 2, 8}, null, false, floatMask(r, 2, 4), false, "mha float padding");
-        againstEager(new MultiheadAttention(8, 2), new long[] {7, 8}, boolMask(r, 2, 7, 7), true, boolMask(r, 7), true, "mha unbatched 3-D bool");
+        againstEager(new MultiheadAttention(8, 2), new long[] {7, 8}, AttentionTesting.boolMask(r, 2, 7, 7), true, AttentionTesting.boolMask(r, 7), true, "mha unbatched 3-D bool");
         againstEager(new MultiheadAttention(16, 4), new long[] {9, 1, 16}, floatMask(r, 9, 9), false, null, false, "mha float 2-D only");
     }
 
@@ -179,10 +159,10 @@ class CompiledAttentionMaskTest {
     void encodersMatchTheEagerModules() {
         SplittableRandom r = new SplittableRandom(43);
         againstEager(new TransformerEncoderLayer(8, 2, 16, 0, "relu", 1e-5, false, false), new long[] {6, 2, 8},
-                boolMask(r, 6, 6), true, boolMask(r, 2, 6), true, "encoder post-norm bool both");
+                AttentionTesting.boolMask(r, 6, 6), true, AttentionTesting.boolMask(r, 2, 6), true, "encoder post-norm bool both");
         againstEager(new TransformerEncoderLayer(8, 4, 12, 0, "gelu", 1e-5, true, true), new long[] {3, 5, 8},
                 floatMask(r, 12, 5, 5), false, null, false, "encoder pre-norm bf float 3-D");
         againstEager(new TransformerEncoder(() -> new TransformerEncoderLayer(8, 2, 16, 0, "relu", 1e-5, true, false), 2,
-                new LayerNorm(new long[] {8}, 1e-5, true)), new long[] {2, 4, 8}, null, false, boolMask(r, 2, 4), true, "encoder of 2 + norm, padding");
+                new LayerNorm(new long[] {8}, 1e-5, true)), new long[] {2, 4, 8}, null, false, AttentionTesting.boolMask(r, 2, 4), true, "encoder of 2 + norm, padding");
     }
 }

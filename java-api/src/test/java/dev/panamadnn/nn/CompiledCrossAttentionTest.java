@@ -131,33 +131,15 @@ class CompiledCrossAttentionTest {
 
     // ---- compiled vs eager on random cross-attention ----
 
-    private static Tensor random(SplittableRandom r, long... shape) {
-        long n = 1;
-        for (long s : shape) n *= s;
-        float[] v = new float[(int) n];
-        for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextDouble() * 2 - 1);
-        return Tensor.of(v, shape);
-    }
 
-    private static Tensor boolMask(SplittableRandom r, long... shape) {
-        long n = 1;
-        for (long s : shape) n *= s;
-        float[] v = new float[(int) n];
-        for (int i = 0; i < v.length; i++) v[i] = r.nextDouble() < 0.3 ? (r.nextBoolean() ? 1f : Float.NaN) : 0f;
-        return Tensor.of(v, shape);
-    }
 
     private static void againstEager(MultiheadAttention mha, long[] q, long[] k, long[] v, Tensor attn, boolean attnBool, Tensor padding,
                                      boolean paddingBool, boolean needWeights, boolean average, String what) {
         SplittableRandom r = new SplittableRandom(what.hashCode());
-        for (Tensor t : mha.parameters().values()) {
-            float[] p = new float[(int) t.numel()];
-            for (int i = 0; i < p.length; i++) p[i] = (float) (r.nextDouble() - 0.5);
-            java.lang.foreign.MemorySegment.copy(p, 0, t.segment(), java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, p.length);
-        }
+        AttentionTesting.randomize(mha, r);
         AttentionMask am = attn == null ? null : attnBool ? AttentionMask.bool(attn) : AttentionMask.additive(attn);
         AttentionMask kp = padding == null ? null : paddingBool ? AttentionMask.bool(padding) : AttentionMask.additive(padding);
-        try (mha; Tensor query = random(r, q); Tensor key = random(r, k); Tensor value = random(r, v);
+        try (mha; Tensor query = AttentionTesting.random(r, q); Tensor key = AttentionTesting.random(r, k); Tensor value = AttentionTesting.random(r, v);
              MultiheadAttention.Output want = mha.forward(query, key, value, kp, needWeights, am, average, Backend.REFERENCE)) {
             Tensor[] got = run(mha, query, key, value, false, attn, attnBool, padding, paddingBool, needWeights, average);
             try (Tensor y = got[0]; Tensor w = got[1]) {
@@ -177,15 +159,15 @@ class CompiledCrossAttentionTest {
     void crossAttentionMatchesTheEagerModule() {
         SplittableRandom r = new SplittableRandom(47);
         againstEager(new MultiheadAttention(8, 2, 0, true, false, false, 5, 3, false), new long[] {4, 2, 8}, new long[] {6, 2, 5},
-                new long[] {6, 2, 3}, boolMask(r, 4, 6), true, boolMask(r, 2, 6), true, true, true, "kdim 5 vdim 3, both bool masks, averaged");
+                new long[] {6, 2, 3}, AttentionTesting.boolMask(r, 4, 6), true, AttentionTesting.boolMask(r, 2, 6), true, true, true, "kdim 5 vdim 3, both bool masks, averaged");
         againstEager(new MultiheadAttention(12, 3, 0, true, false, false, null, null, true), new long[] {2, 3, 12}, new long[] {2, 7, 12},
-                new long[] {2, 7, 12}, random(r, 6, 3, 7), false, null, false, true, false, "batch first, float 3-D mask, per-head weights");
+                new long[] {2, 7, 12}, AttentionTesting.random(r, 6, 3, 7), false, null, false, true, false, "batch first, float 3-D mask, per-head weights");
         againstEager(new MultiheadAttention(8, 4, 0, false, false, false, 6, null, false), new long[] {5, 8}, new long[] {2, 6},
-                new long[] {2, 8}, null, false, boolMask(r, 2), true, true, true, "unbatched, no bias, S = 2, averaged");
+                new long[] {2, 8}, null, false, AttentionTesting.boolMask(r, 2), true, true, true, "unbatched, no bias, S = 2, averaged");
         againstEager(new MultiheadAttention(8, 2, 0, true, false, false, null, null, false), new long[] {3, 8}, new long[] {5, 8},
                 new long[] {5, 8}, null, false, null, false, true, false, "unbatched per-head weights");
         againstEager(new MultiheadAttention(16, 4, 0, true, false, false, 10, 10, true), new long[] {3, 9, 16}, new long[] {3, 4, 10},
-                new long[] {3, 4, 10}, null, false, random(r, 3, 4), false, false, true, "no weights, float padding");
+                new long[] {3, 4, 10}, null, false, AttentionTesting.random(r, 3, 4), false, false, true, "no weights, float padding");
     }
 
     /** is_causal with L != S is torch's lower-triangular L x S mask (query i sees keys j <= i), as the eager bool mask. */
@@ -197,7 +179,7 @@ class CompiledCrossAttentionTest {
             for (int i = 0; i < l; i++) for (int j = i + 1; j < s; j++) tri[(int) (i * s + j)] = 1f;
             SplittableRandom r = new SplittableRandom(l * 31 + s);
             try (MultiheadAttention mha = new MultiheadAttention(8, 2, 0, true, false, false, 6, null, false);
-                 Tensor q = random(r, l, 2, 8); Tensor k = random(r, s, 2, 6); Tensor v = random(r, s, 2, 8); Tensor mask = Tensor.of(tri, l, s);
+                 Tensor q = AttentionTesting.random(r, l, 2, 8); Tensor k = AttentionTesting.random(r, s, 2, 6); Tensor v = AttentionTesting.random(r, s, 2, 8); Tensor mask = Tensor.of(tri, l, s);
                  MultiheadAttention.Output want = mha.forward(q, k, v, null, true, AttentionMask.bool(mask), true, Backend.REFERENCE)) {
                 GraphBuilder g = Graph.builder("causal cross attention");
                 String query = g.input("query", Shape.of(q.shape())), key = g.input("key", Shape.of(k.shape())), value = g.input("value", Shape.of(v.shape()));
