@@ -12,7 +12,7 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * Multi-head attention ({@link MultiheadAttention#forward(Tensor, Tensor, Tensor, AttentionMask, boolean, AttentionMask,
- * boolean, MultiheadAttention.Backend)}; masks by {@link GraphMasks}) as graph ops, as torch.onnx writes it: the query's
+ * boolean, Backend)}; masks by {@link GraphMasks}) as graph ops, as torch.onnx writes it: the query's
  * rows {@code [L*N, E]}, the key's {@code [S*N, kdim]} and the value's {@code [S*N, vdim]} (one reshape per
  * distinct input: self-attention projects the same rows three times) each through a {@code Gemm} (transB = 1)
  * on its projection (its slice of {@code in_proj_weight}, or {@code q/k/v_proj_weight}, and of
