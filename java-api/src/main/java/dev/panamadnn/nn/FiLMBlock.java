@@ -125,6 +125,7 @@ public final class FiLMBlock implements ConditionedModule {
 
     @Override
     public String lower(dev.panamadnn.graph.GraphBuilder graph, String x, String z, String path) {
+        if (graph == null || x == null || z == null || path == null) throw new IllegalArgumentException(this + ": graph, x, z and path must not be null");
         dev.panamadnn.graph.Shape xs = graph.value(x).shape();
         if (xs.rank() != 4 || !xs.dim(1).equals(dev.panamadnn.graph.Dim.of(inChannels))) {
             throw new dev.panamadnn.graph.GraphException((path.isEmpty() ? "the model root" : path) + ": " + this + ": expected x [N, "

@@ -244,7 +244,9 @@ public final class MultiheadAttention implements Module {
     public Lowered lower(dev.panamadnn.graph.GraphBuilder graph, String query, String key, String value, String path, GraphMasks masks,
                          boolean needWeights, boolean averageAttnWeights) {
         if (masks == null) throw new IllegalArgumentException(this + ": masks must not be null (GraphMasks.none() for none)");
-        if (query == null || key == null || value == null) throw new IllegalArgumentException(this + ": query, key and value must not be null");
+        if (graph == null || query == null || key == null || value == null || path == null) {
+            throw new IllegalArgumentException(this + ": graph, query, key, value and path must not be null");
+        }
         dev.panamadnn.graph.Shape q = graph.value(query).shape(), k = graph.value(key).shape(), v = graph.value(value).shape();
         int r = q.rank();
         if (r != 2 && r != 3 || !q.dim(r - 1).equals(dev.panamadnn.graph.Dim.of(embedDim))) {
