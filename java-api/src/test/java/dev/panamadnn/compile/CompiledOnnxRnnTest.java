@@ -223,6 +223,15 @@ class CompiledOnnxRnnTest {
                     assertTrue(e.getMessage().contains("sequence_lens[" + (n - 1) + "]") && e.getMessage().contains("is " + bad)
                             && e.getMessage().contains("[1, " + steps + "]"), e.getMessage());
                 }
+                // a lengths tensor of another dtype or shape, or freed: refused by the plan's input checks
+                in.put("lens", Tensor.of(new float[n], n));
+                assertTrue(org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> plan.run(in)).getMessage().contains("lens"));
+                in.put("lens", lengthsTensor(java.util.Arrays.copyOf(goldenLengths, n + 1)));
+                assertTrue(org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> plan.run(in)).getMessage().contains("lens"));
+                java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined();
+                in.put("lens", Tensor.wrap(arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_INT, goldenLengths), dev.panamadnn.DataType.I32, n));
+                arena.close();   // the lengths' memory freed before the run
+                org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> plan.run(in));
                 in.put("lens", lengthsTensor(goldenLengths));
                 plan.run(in).values().forEach(Tensor::close);
             } finally {
