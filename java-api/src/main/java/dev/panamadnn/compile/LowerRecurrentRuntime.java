@@ -33,8 +33,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>The primitives are made on first use per (length, group size) and kept until the plan closes
  * (at most {@link #CACHED} of them; past that a call's primitive is made and freed within the call),
  * on the weights translated once into plain {@code ldigo}. Unlike the rest of a plan, such a run
- * allocates: the groups, and per group its gathered buffers in a confined arena freed before the
- * step returns.
+ * allocates: the groups, and one set of gather buffers (sized for the whole batch, sliced per group) in a
+ * confined arena freed before the step returns.
  */
 final class LowerRecurrentRuntime {
     private LowerRecurrentRuntime() {}
@@ -76,7 +76,8 @@ final class LowerRecurrentRuntime {
                 new Value(null, Compiler.inputId(plan.integerInputs.get(lengthsName)), lensShape)));
         int[] stateIn = LowerRecurrentGroups.addStates(ins, h0, c0);
         int h0In = stateIn[0], c0In = stateIn[1];
-        float[] h0Constant = h0 == null ? null : h0.constant(), c0Constant = c0 == null ? null : c0.constant();
+        MemorySegment h0Constant = h0 == null || h0.constant() == null ? null : plan.constant(h0.constant());
+        MemorySegment c0Constant = c0 == null || c0.constant() == null ? null : plan.constant(c0.constant());
         MemorySegment wl = plan.constant(weights[0]), wi = plan.constant(weights[1]), bias = plan.constant(weights[2]);
         Cache cache = plan.own(new Cache());
         String label = n.label(), lensLabel = lengthsName;
@@ -96,41 +97,48 @@ final class LowerRecurrentRuntime {
                 lengths[b] = (int) v;
             }
             dst[0].fill((byte) 0);
-            for (int[] grp : LengthGroups.of(lengths)) {
-                int len = grp[0], ng = grp.length - 1;
-                long key = (long) len * (batch + 1) + ng;
-                Entry e = cache.entries.get(key);
-                boolean temporary = false;
-                if (e == null) {
-                    if (cache.entries.size() < CACHED) {
-                        e = cache.entries.computeIfAbsent(key, k -> create(g, len, ng, label));
-                    } else {
-                        e = create(g, len, ng, label);
-                        temporary = true;
+            try (Arena a = Arena.ofConfined()) {   // one scratch set per run, sized for the whole batch, sliced per group
+                long stateBytes = 4L * dirs * batch * h;
+                MemorySegment xAll = a.allocate(4L * steps * batch * features, 64), yAll = a.allocate(4L * steps * batch * width, 64);
+                MemorySegment hAll = a.allocate(stateBytes, 64), hnAll = a.allocate(stateBytes, 64);
+                MemorySegment cAll = lstm ? a.allocate(stateBytes, 64) : null, cnAll = lstm ? a.allocate(stateBytes, 64) : null;
+                for (int[] grp : LengthGroups.of(lengths)) {
+                    int len = grp[0], ng = grp.length - 1;
+                    long key = (long) len * (batch + 1) + ng;
+                    Entry e = cache.entries.get(key);
+                    boolean temporary = false;
+                    if (e == null) {
+                        if (cache.entries.size() < CACHED) {
+                            e = cache.entries.computeIfAbsent(key, k -> create(g, len, ng, label));
+                        } else {
+                            e = create(g, len, ng, label);
+                            temporary = true;
+                        }
                     }
-                }
-                try (Arena a = Arena.ofConfined()) {
-                    MemorySegment xg = a.allocate(4L * len * ng * features, 64), yg = a.allocate(4L * len * ng * width, 64);
-                    MemorySegment hg = a.allocate(4L * dirs * ng * h, 64), hn = a.allocate(4L * dirs * ng * h, 64);
-                    MemorySegment cg = lstm ? a.allocate(4L * dirs * ng * h, 64) : null, cn = lstm ? a.allocate(4L * dirs * ng * h, 64) : null;
-                    for (int t = 0; t < len; t++)
-                        for (int j = 0; j < ng; j++) LowerRecurrentGroups.copy(src[0], LowerRecurrentGroups.row(bf, t, grp[j + 1], steps, batch), xg, (long) t * ng + j, features);
-                    initialState(fH0 >= 0 ? src[fH0] : constantOrNull(h0Constant), hg, grp, dirs, batch, h);
-                    if (lstm) initialState(fC0 >= 0 ? src[fC0] : constantOrNull(c0Constant), cg, grp, dirs, batch, h);
-                    List<Arg> args = new ArrayList<>(List.of(new Arg(Args.SRC, e.src(), xg), new Arg(Args.SRC_ITER, e.state(), hg),
-                            new Arg(Args.WEIGHTS, e.wLayer(), wl), new Arg(Args.WEIGHTS_ITER, e.wIter(), wi), new Arg(Args.BIAS, e.bias(), bias),
-                            new Arg(Args.DST, e.dst(), yg), new Arg(Args.DST_ITER, e.state(), hn)));
-                    if (lstm) {
-                        args.add(new Arg(Args.SRC_ITER_C, e.state(), cg));
-                        args.add(new Arg(Args.DST_ITER_C, e.state(), cn));
+                    try {
+                        long groupState = 4L * dirs * ng * h;
+                        MemorySegment xg = xAll.asSlice(0, 4L * len * ng * features), yg = yAll.asSlice(0, 4L * len * ng * width);
+                        MemorySegment hg = hAll.asSlice(0, groupState), hn = hnAll.asSlice(0, groupState);
+                        MemorySegment cg = lstm ? cAll.asSlice(0, groupState) : null, cn = lstm ? cnAll.asSlice(0, groupState) : null;
+                        for (int t = 0; t < len; t++)
+                            for (int j = 0; j < ng; j++) LowerRecurrentGroups.copy(src[0], LowerRecurrentGroups.row(bf, t, grp[j + 1], steps, batch), xg, (long) t * ng + j, features);
+                        initialState(fH0 >= 0 ? src[fH0] : h0Constant, hg, grp, dirs, batch, h);
+                        if (lstm) initialState(fC0 >= 0 ? src[fC0] : c0Constant, cg, grp, dirs, batch, h);
+                        List<Arg> args = new ArrayList<>(List.of(new Arg(Args.SRC, e.src(), xg), new Arg(Args.SRC_ITER, e.state(), hg),
+                                new Arg(Args.WEIGHTS, e.wLayer(), wl), new Arg(Args.WEIGHTS_ITER, e.wIter(), wi), new Arg(Args.BIAS, e.bias(), bias),
+                                new Arg(Args.DST, e.dst(), yg), new Arg(Args.DST_ITER, e.state(), hn)));
+                        if (lstm) {
+                            args.add(new Arg(Args.SRC_ITER_C, e.state(), cg));
+                            args.add(new Arg(Args.DST_ITER_C, e.state(), cn));
+                        }
+                        e.primitive().executeWithThreads(threads, args.toArray(new Arg[0]));
+                        for (int t = 0; t < len; t++)
+                            for (int j = 0; j < ng; j++) LowerRecurrentGroups.copy(yg, (long) t * ng + j, dst[0], LowerRecurrentGroups.row(bf, t, grp[j + 1], steps, batch), width);
+                        LowerRecurrentGroups.scatterState(hn, dst[1], grp, dirs, batch, h);
+                        if (lstm) LowerRecurrentGroups.scatterState(cn, dst[2], grp, dirs, batch, h);
+                    } finally {
+                        if (temporary) e.close();
                     }
-                    e.primitive().executeWithThreads(threads, args.toArray(new Arg[0]));
-                    for (int t = 0; t < len; t++)
-                        for (int j = 0; j < ng; j++) LowerRecurrentGroups.copy(yg, (long) t * ng + j, dst[0], LowerRecurrentGroups.row(bf, t, grp[j + 1], steps, batch), width);
-                    LowerRecurrentGroups.scatterState(hn, dst[1], grp, dirs, batch, h);
-                    if (lstm) LowerRecurrentGroups.scatterState(cn, dst[2], grp, dirs, batch, h);
-                } finally {
-                    if (temporary) e.close();
                 }
             }
         }, "java " + n.op().toLowerCase(java.util.Locale.ROOT) + " " + n.name() + " (" + g.direction().name().toLowerCase(java.util.Locale.ROOT)
@@ -156,10 +164,6 @@ final class LowerRecurrentRuntime {
             for (MemoryDescriptor m : new MemoryDescriptor[] {src, dst, state, wLayer, wIter, bias}) m.close();
             throw failure;
         }
-    }
-
-    private static MemorySegment constantOrNull(float[] v) {
-        return v == null ? null : MemorySegment.ofArray(v);
     }
 
     /** A group's rows {@code [D, n, H]} of an initial state {@code [D, N, H]}, zeros for none. */
