@@ -83,7 +83,7 @@ public interface ConditionedModule extends Module {
      */
     @Override
     default String lower(GraphBuilder graph, String input, String path) {
-        throw new UnsupportedOperationException(this + " at " + (path.isEmpty() ? "the model root" : path)
+        throw new UnsupportedOperationException(this + " at " + Lowering.where(path)
                 + " takes two inputs (features x and conditioning z): lower it with lower(graph, x, z, path)");
     }
 

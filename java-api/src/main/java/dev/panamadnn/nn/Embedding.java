@@ -266,7 +266,7 @@ public final class Embedding implements Module {
     public String lower(GraphBuilder graph, String input, String path) {
         dev.panamadnn.graph.Value v = graph.value(input);
         if (v.dtype() != DataType.I64 && v.dtype() != DataType.I32) {
-            throw new dev.panamadnn.graph.GraphException((path.isEmpty() ? "the model root" : path) + ": " + this
+            throw new dev.panamadnn.graph.GraphException(Lowering.where(path) + ": " + this
                     + ": expected integer indices (i64 or i32), got " + v);
         }
         String w = graph.initializer(Lowering.join(path, "weight"), weight);

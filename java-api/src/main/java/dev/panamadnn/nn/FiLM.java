@@ -161,7 +161,7 @@ public final class FiLM implements ConditionedModule {
     public String lower(dev.panamadnn.graph.GraphBuilder graph, String x, String z, String path) {
         if (graph == null || x == null || z == null || path == null) throw new IllegalArgumentException(this + ": graph, x, z and path must not be null");
         dev.panamadnn.graph.Shape xs = graph.value(x).shape(), zs = graph.value(z).shape();
-        String where = path.isEmpty() ? "the model root" : path;
+        String where = Lowering.where(path);
         if (xs.rank() < 2 || !xs.dim(1).equals(dev.panamadnn.graph.Dim.of(channels))) {
             throw new dev.panamadnn.graph.GraphException(where + ": " + this + ": expected features [N, " + channels + ", *], got " + graph.value(x));
         }

@@ -128,7 +128,7 @@ public final class FiLMBlock implements ConditionedModule {
         if (graph == null || x == null || z == null || path == null) throw new IllegalArgumentException(this + ": graph, x, z and path must not be null");
         dev.panamadnn.graph.Shape xs = graph.value(x).shape();
         if (xs.rank() != 4 || !xs.dim(1).equals(dev.panamadnn.graph.Dim.of(inChannels))) {
-            throw new dev.panamadnn.graph.GraphException((path.isEmpty() ? "the model root" : path) + ": " + this + ": expected x [N, "
+            throw new dev.panamadnn.graph.GraphException(Lowering.where(path) + ": " + this + ": expected x [N, "
                     + inChannels + ", H, W], got " + graph.value(x));
         }
         String h = relu.lower(graph, conv1.lower(graph, x, Lowering.join(path, "conv1")), Lowering.join(path, "relu1"));

@@ -45,7 +45,7 @@ final class Lowering {
         return new GraphException(where(path) + " on " + graph.value(input) + ": " + layer + ": " + why);
     }
 
-    private static String where(String path) {
+    static String where(String path) {
         return path.isEmpty() ? "the model root" : path;
     }
 

@@ -213,7 +213,7 @@ public final class MultiheadAttention implements Module {
         dev.panamadnn.graph.Shape x = graph.value(input).shape();
         if ((x.rank() != 2 && x.rank() != 3) || !x.dim(x.rank() - 1).equals(dev.panamadnn.graph.Dim.of(embedDim)) || kdim != embedDim
                 || vdim != embedDim) {
-            throw new dev.panamadnn.graph.GraphException(where(path) + " on " + graph.value(input) + ": " + this
+            throw new dev.panamadnn.graph.GraphException(Lowering.where(path) + " on " + graph.value(input) + ": " + this
                     + ": self-attention expects [L, N, " + embedDim + "] (batch first [N, L, " + embedDim + "]) or [L, " + embedDim
                     + "] with kdim = vdim = embed_dim; with kdim or vdim != embed_dim lower the query, key and value separately");
         }
@@ -250,32 +250,28 @@ public final class MultiheadAttention implements Module {
         dev.panamadnn.graph.Shape q = graph.value(query).shape(), k = graph.value(key).shape(), v = graph.value(value).shape();
         int r = q.rank();
         if (r != 2 && r != 3 || !q.dim(r - 1).equals(dev.panamadnn.graph.Dim.of(embedDim))) {
-            throw new dev.panamadnn.graph.GraphException(where(path) + ": " + this + ": expected a query " + (batchFirst ? "[N, L, " : "[L, N, ")
+            throw new dev.panamadnn.graph.GraphException(Lowering.where(path) + ": " + this + ": expected a query " + (batchFirst ? "[N, L, " : "[L, N, ")
                     + embedDim + "] or unbatched [L, " + embedDim + "], got " + graph.value(query));
         }
         if (k.rank() != r || v.rank() != r) {
-            throw new dev.panamadnn.graph.GraphException(where(path) + ": " + this + ": expected key and value of the query's rank " + r
+            throw new dev.panamadnn.graph.GraphException(Lowering.where(path) + ": " + this + ": expected key and value of the query's rank " + r
                     + ", got key " + graph.value(key) + " and value " + graph.value(value));
         }
         int seq = r == 3 && batchFirst ? 1 : 0, batch = r == 3 ? 1 - seq : -1;
         if (!k.dim(r - 1).equals(dev.panamadnn.graph.Dim.of(kdim)) || !v.dim(r - 1).equals(dev.panamadnn.graph.Dim.of(vdim))) {
-            throw new dev.panamadnn.graph.GraphException(where(path) + ": " + this + ": expected the key's last dimension kdim=" + kdim
+            throw new dev.panamadnn.graph.GraphException(Lowering.where(path) + ": " + this + ": expected the key's last dimension kdim=" + kdim
                     + " and the value's vdim=" + vdim + ", got key " + graph.value(key) + " and value " + graph.value(value));
         }
         if (batch >= 0 && (!k.dim(batch).equals(q.dim(batch)) || !v.dim(batch).equals(q.dim(batch)))) {
-            throw new dev.panamadnn.graph.GraphException(where(path) + ": " + this + ": expected key and value with the query's batch size "
+            throw new dev.panamadnn.graph.GraphException(Lowering.where(path) + ": " + this + ": expected key and value with the query's batch size "
                     + q.dim(batch) + " (dim " + batch + "), got key " + graph.value(key) + " and value " + graph.value(value));
         }
         if (!v.dim(seq).equals(k.dim(seq))) {
-            throw new dev.panamadnn.graph.GraphException(where(path) + ": " + this + ": expected the value with the key's sequence length "
+            throw new dev.panamadnn.graph.GraphException(Lowering.where(path) + ": " + this + ": expected the value with the key's sequence length "
                     + k.dim(seq) + " (dim " + seq + "), got value " + graph.value(value));
         }
         return AttentionLowering.attention(graph, query, key, value, path, projections(), outProj, masks, toString(), needWeights,
                 averageAttnWeights);
-    }
-
-    private static String where(String path) {
-        return path.isEmpty() ? "the model root" : path;
     }
 
     /** The in-projections as graph-owned copies (rows of in_proj_weight, or q/k/v_proj_weight). */

@@ -165,7 +165,7 @@ public abstract sealed class RecurrentLayer extends Layer permits LSTM, GRU {
      */
     public Lowered lower(dev.panamadnn.graph.GraphBuilder graph, String input, String h0, String c0, String lengths, String path) {
         if (graph == null || input == null || path == null) throw new IllegalArgumentException(label() + ": graph, input and path must not be null");
-        String where = path.isEmpty() ? "the model root" : path;
+        String where = Lowering.where(path);
         if (core.spec.projSize() > 0) {
             throw new dev.panamadnn.graph.GraphException(where + ": " + label() + ": proj_size > 0 has no ONNX LSTM form; such a layer "
                     + "compiles as forward(x) only (a Layer node), without states");

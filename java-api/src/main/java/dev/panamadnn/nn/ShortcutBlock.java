@@ -128,7 +128,7 @@ abstract sealed class ShortcutBlock extends Layer permits Residual, BasicBlock, 
         String side = shortcut == null ? input : shortcut.lower(graph, input, Lowering.join(path, childName(shortcut)));
         Shape a = graph.value(main).shape(), b = graph.value(side).shape();
         if (!a.equals(b)) {
-            throw new GraphException((path.isEmpty() ? "the model root" : path) + " on " + graph.value(input) + ": " + label()
+            throw new GraphException(Lowering.where(path) + " on " + graph.value(input) + ": " + label()
                     + ": the main path gives " + a + " but the " + (shortcut == null ? "identity shortcut" : "shortcut") + " gives " + b);
         }
         String sum = graph.node("Add", Lowering.join(path, "add"), Attributes.empty(), main, side);
