@@ -43,13 +43,26 @@ final class LowerMatMul {
         dp[rank - 2] = ap[rank - 2];
         dp[rank - 1] = bp[rank - 1];
         if (rank > 5) throw Compiler.unsupported(n, "compiled up to 3 batch dims, got A " + Arrays.toString(sa) + ", B " + Arrays.toString(sb));
+        boolean folded = sharedB(plan, n, bp, rank);
+        if (folded) {
+            // B (and the bias) the same for every batch of A (x @ W of a [L, N, E] or [N, L, E] activation): A's batch dims
+            // fold into its rows, one [rows, K] x [K, N] product that reads B once, where a batched matmul broadcasting B
+            // reads it once per batch (ViT's [50, 1, 768] x [768, 2304] in-projection: 50 row-vector products).
+            long rows = 1;
+            for (int i = 0; i < rank - 1; i++) rows *= ap[i];
+            ap = new long[] {rows, ap[rank - 1]};
+            bp = new long[] {bp[rank - 2], bp[rank - 1]};
+            dp = new long[] {rows, dp[rank - 1]};
+            rank = 2;
+        }
         LowerBinary.Operand a = operand(plan, n, 0, ap);
         boolean constB = plan.graph.isConstant(n.input(1));
         MemoryDescriptor bUser = LowerMath.plainMd(plan, bp);
         MemoryDescriptor bMd = constB ? plan.own(MemoryDescriptor.f32(ConvOps.anyFormat(), bp)) : bUser;
         MemoryDescriptor dst = LowerMath.plainMd(plan, dp);
         Act act = Compiler.fusedAct(n);
-        LowerBinary.Operand bias = n.input(2) == null ? null : LowerBinary.operand(plan, n, 2, rank);   // fuse_matmul_bias
+        LowerBinary.Operand bias = n.input(2) == null ? null   // fuse_matmul_bias
+                : folded ? operand(plan, n, 2, new long[] {1, last(plan.graph.shape(n.input(2)).sizes())}) : LowerBinary.operand(plan, n, 2, rank);
         Primitive p;
         Compiler.Fast fast;
         String impl;
@@ -82,6 +95,24 @@ final class LowerMatMul {
         plan.emit(p, fast, "matmul " + Compiler.label(n) + " " + Arrays.toString(ap) + " x " + Arrays.toString(bp) + " [" + impl + "]",
                 a.arg(Args.SRC), bArg, PlanArg.of(Args.DST, dst, o), bias == null ? PlanArg.of(0, null, 0) : bias.arg(Args.postOpSrc1(0)));
         return plan.asShape(new Value(dst, o, dp), out, n.name());
+    }
+
+    /**
+     * Whether B has no batch dims beyond 1s (padded to {@code rank}) and a bias, if any, is one row: then A's batch dims can
+     * fold into its rows.
+     */
+    private static boolean sharedB(Compiler plan, Node n, long[] bp, int rank) {
+        if (rank <= 2) return false;
+        for (int i = 0; i < rank - 2; i++) if (bp[i] != 1) return false;
+        if (n.input(2) != null) {
+            long[] bias = plan.graph.shape(n.input(2)).sizes();
+            for (int i = 0; i < bias.length - 1; i++) if (bias[i] != 1) return false;
+        }
+        return true;
+    }
+
+    private static long last(long[] dims) {
+        return dims.length == 0 ? 1 : dims[dims.length - 1];
     }
 
     private static LowerBinary.Operand operand(Compiler plan, Node n, int i, long[] dims) {
