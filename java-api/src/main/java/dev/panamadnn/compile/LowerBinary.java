@@ -76,7 +76,59 @@ final class LowerBinary {
         }
         Operand a = operand(plan, n, aIn, rank);
         if (expandA) a = expand(plan, n, a, out);
-        return emit(plan, n, alg, a, b, LowerMath.plainMd(plan, out), negate, masked);
+        MemoryDescriptor dst = LowerMath.plainMd(plan, out);
+        if (!masked) {
+            long[][] merged = merged(out, b.dims());
+            if (merged != null && refOnly(alg, a.md(), b.md(), dst, n)) {
+                MemoryDescriptor md0 = LowerMath.plainMd(plan, merged[0]), md1 = LowerMath.plainMd(plan, merged[1]);
+                if (!refOnly(alg, md0, md1, md0, n)) {
+                    // The same bytes seen with fewer dims, which oneDNN's jit binary takes (a LayerNorm's x - mean over
+                    // [1, 56, 56, 96] - [1, 56, 56, 1] as [3136, 96] - [3136, 1]); the result keeps the node's shape.
+                    Value v = emit(plan, n, alg, new Operand(md0, a.buffer(), a.constant(), merged[0]),
+                            new Operand(md1, b.buffer(), b.constant(), merged[1]), md0, negate, false);
+                    return new Value(dst, v.buffer(), v.shape());
+                }
+            }
+        }
+        return emit(plan, n, alg, a, b, dst, negate, masked);
+    }
+
+    /**
+     * {@code out} and {@code b} (its broadcast operand, same rank) with every run of adjacent dims that {@code b} either
+     * has in full or broadcasts (size 1) merged into one, size-1 dims of {@code out} dropped; {@code null} when that
+     * leaves the rank as it is. Both row-major, so each merged pair views the same bytes.
+     */
+    static long[][] merged(long[] out, long[] b) {
+        List<long[]> runs = new ArrayList<>();   // {out size, b size}
+        Boolean full = null;
+        for (int i = 0; i < out.length; i++) {
+            if (out[i] == 1) continue;
+            boolean f = b[i] == out[i];
+            if (full != null && full == f) {
+                long[] r = runs.get(runs.size() - 1);
+                r[0] *= out[i];
+                r[1] *= b[i];
+            } else {
+                runs.add(new long[] {out[i], b[i]});
+                full = f;
+            }
+        }
+        if (runs.isEmpty() || runs.size() >= out.length) return null;
+        if (runs.size() == 1) runs.add(0, new long[] {1, 1});   // oneDNN's binary takes 2 dims at least (keeps a scalar's form too)
+        long[][] m = new long[2][runs.size()];
+        for (int i = 0; i < runs.size(); i++) {
+            m[0][i] = runs.get(i)[0];
+            m[1][i] = runs.get(i)[1];
+        }
+        return m.length == 2 && m[0].length < out.length ? m : null;
+    }
+
+    /** Whether oneDNN has only its reference kernel for {@code a op b -> dst} (no post-ops). */
+    private static boolean refOnly(MathOps.Binary alg, MemoryDescriptor a, MemoryDescriptor b, MemoryDescriptor dst, Node n) {
+        try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
+             PrimitiveDescriptor pd = MathOps.binary(alg, a, b, dst, attr, "probe of compiled " + n.op() + " " + n.name())) {
+            return pd.implementation().startsWith("ref");
+        }
     }
 
     /** One binary primitive {@code a op b} into a new buffer of layout {@code dst}, with the post-ops the flags ask for. */
