@@ -1,5 +1,6 @@
 package dev.panamadnn.compile;
 
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import dev.panamadnn.Tensor;
@@ -92,9 +93,72 @@ final class LowerSelect {
         long[] inStride = LowerIndex.strides(x), outStride = LowerIndex.strides(y);
         long count = LowerIndex.prod(y, 0, rank);
         Kernel k = new Kernel(index, weight, inStride, outStride, y);
+        if (planes(index, weight, x, y)) {   // only the last two axes resample (an image's H and W): rows, then columns
+            Planes pl = new Planes(index[rank - 2], weight[rank - 2], index[rank - 1], weight[rank - 1], x[rank - 2], x[rank - 1],
+                    LowerIndex.prod(y, 0, rank - 2));
+            long[] scratch = {2 * x[rank - 2] * y[rank - 1]};   // a plan buffer of x's rows resampled along W, in double
+            return PlanOutputs.javaStep(plan, List.of(LowerIndex.input(plan, n, 0)), List.of(y, scratch), (src, dst) -> pl.run(src[0], dst[0], dst[1]),
+                    "java resize " + n.name() + " (" + mode + ")").get(0);
+        }
         return PlanOutputs.javaStep(plan, List.of(LowerIndex.input(plan, n, 0)), List.of(y), (src, dst) -> {
             for (long o = 0; o < count; o++) dst[0].setAtIndex(JAVA_FLOAT, o, (float) k.sum(0, o, 0, src[0]));
         }, "java resize " + n.name() + " (" + mode + ")").get(0);
+    }
+
+    /** Whether every axis but the last two keeps its size with the identity taps (rank 2 or more). */
+    private static boolean planes(int[][][] index, double[][][] weight, long[] x, long[] y) {
+        if (x.length < 2) return false;
+        for (int d = 0; d < x.length - 2; d++) {
+            if (x[d] != y[d]) return false;
+            for (int o = 0; o < y[d]; o++) {
+                if (index[d][o].length != 1 || index[d][o][0] != o || weight[d][o][0] != 1) return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Resampling of {@code planes} planes {@code [inH, inW]} over their two axes: output {@code (i, j)} is
+     * {@code sum_t wRow[i][t] * (sum_u wCol[j][u] * src[row[i][t], col[j][u]])} in double, the order {@link Kernel#sum}
+     * adds in (so the same bits). Separable: each input row is first resampled along W into {@code scratch} (doubles),
+     * then each output row blends its source rows there, a contiguous pass.
+     */
+    private record Planes(int[][] row, double[][] wRow, int[][] col, double[][] wCol, long inH, long inW, long planes) {
+        void run(MemorySegment src, MemorySegment dst, MemorySegment scratch) {
+            int outW = col.length, outH = row.length;
+            for (long p = 0; p < planes; p++) {
+                long in = p * inH * inW, out = p * outH * (long) outW;
+                for (long r = 0; r < inH; r++) {
+                    long at = in + r * inW, to = r * outW;
+                    for (int j = 0; j < outW; j++) {
+                        int[] cj = col[j];
+                        double[] wj = wCol[j];
+                        double v = 0;
+                        for (int u = 0; u < cj.length; u++) v += wj[u] * src.getAtIndex(JAVA_FLOAT, at + cj[u]);
+                        scratch.setAtIndex(JAVA_DOUBLE, to + j, v);
+                    }
+                }
+                for (int i = 0; i < outH; i++) {
+                    int[] ri = row[i];
+                    double[] wi = wRow[i];
+                    long o = out + (long) i * outW;
+                    if (ri.length == 2) {   // linear: two source rows (a loop the JIT vectorizes)
+                        long r0 = (long) ri[0] * outW, r1 = (long) ri[1] * outW;
+                        double w0 = wi[0], w1 = wi[1];
+                        for (int j = 0; j < outW; j++) {
+                            double s = 0d + w0 * scratch.getAtIndex(JAVA_DOUBLE, r0 + j);   // 0 + first tap, as the general loop (-0 to +0)
+                            dst.setAtIndex(JAVA_FLOAT, o + j, (float) (s + w1 * scratch.getAtIndex(JAVA_DOUBLE, r1 + j)));
+                        }
+                        continue;
+                    }
+                    for (int j = 0; j < outW; j++) {
+                        double s = 0;
+                        for (int t = 0; t < ri.length; t++) s += wi[t] * scratch.getAtIndex(JAVA_DOUBLE, (long) ri[t] * outW + j);
+                        dst.setAtIndex(JAVA_FLOAT, o + j, (float) s);
+                    }
+                }
+            }
+        }
     }
 
     /** The taps of each axis and the strides: output element {@code o} is the sum over its taps' product. */
