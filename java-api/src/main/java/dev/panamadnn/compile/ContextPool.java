@@ -1,7 +1,9 @@
 package dev.panamadnn.compile;
 
 import dev.panamadnn.graph.Value;
+import dev.panamadnn.internal.lifetime.NativeAccess;
 import dev.panamadnn.natives.ThreadControl;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -72,6 +74,7 @@ final class ContextPool {
 
     /** Runs borrowed context {@code c} on the caller's buffers set in it, forgets them and gives the context back. */
     void execute(ExecutionContext c) {
+        boolean interruptedBefore = Thread.currentThread().isInterrupted();
         try {
             if (threads > 0) ThreadControl.applyToCurrentThread(threads);
             else ThreadControl.applyToCurrentThread();
@@ -86,6 +89,15 @@ final class ContextPool {
             }
             throw e;
         } finally {
+            // The run's Java reads of the caller's memory (the inputs' magnitude scan) may be aborted by another thread
+            // closing it; the JDK can leave this thread's interrupt flag set then (seen in the race suite's
+            // plan-input-close), which is not the caller's interrupt: cleared, unless it was set before the run.
+            for (MemorySegment s : c.caller) {
+                if (!s.scope().isAlive()) {
+                    NativeAccess.clearStrayInterrupt(interruptedBefore);
+                    break;
+                }
+            }
             c.forget();
             c.busy.set(false);
         }
