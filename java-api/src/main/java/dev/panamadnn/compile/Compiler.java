@@ -368,6 +368,11 @@ final class Compiler {
         return x;
     }
 
+    /** The input of a convolution: {@link #spatial2d}'s, or a 3-D convolution's {@code [N, C, D, H, W]} as it is. */
+    Value spatial(Node n, Value x) {
+        return graph.shape(n.input(0)).sizes().length == 5 ? x : spatial2d(n, x);
+    }
+
     /** A 3-D shape {@code [a, b, c]} as {@code [a, b, 1, c]}; other ranks unchanged. */
     static long[] as2d(long[] shape) {
         return shape.length == 3 ? new long[] {shape[0], shape[1], 1, shape[2]} : shape;

@@ -36,39 +36,99 @@ import static dev.panamadnn.compile.Compiler.CONSTANT;
 final class LowerConv {
     private LowerConv() {}
 
-    /** A 2-D convolution (+ folded batch norm) (+ residual sum into its last input's buffer) (+ activation). */
+    /**
+     * A 2-D or 3-D convolution (1-D as 2-D with height 1) (+ folded batch norm) (+ residual sum into its last input's
+     * buffer) (+ activation).
+     */
     static Value conv(Compiler plan, Node n) {
-        Value x = plan.spatial2d(n, plan.in(n, 0));
+        Value x = plan.spatial(n, plan.in(n, 0));
+        int nd = x.shape().length - 2;   // 2 or 3 spatial dims
         Attributes a = n.attributes();
         long[] wShape = Compiler.as2d(plan.graph.shape(n.input(1)).sizes());
         long groups = a.integer("group", 1), oc = wShape[0], ic = wShape[1] * groups;
-        long[] k = {wShape[2], wShape[3]};
-        long[] stride = Compiler.window2d(a.integers("strides", null), 1), dilation = Compiler.window2d(a.integers("dilations", null), 1);
-        long[] pads = Compiler.pads2d(a.integers("pads", null), wShape.length - 2);
-        long[] padBefore = {pads[0], pads[1]}, padAfter = {pads[2], pads[3]};
-        long[] outShape = Compiler.as2d(plan.graph.value(n.output()).shape().sizes());
-        // The oneDNN geometry, computed where eager convolutions compute theirs.
-        ConvSpec spec = ConvSpec.of(false, ic, oc, groups, k, stride, dilation, padBefore, padAfter, null);
-        long[] spatial = {x.shape()[2], x.shape()[3]};
-        if (spec.mayHavePaddingOnlyWindows(spatial)) {
-            // Eager convolutions pad such geometries explicitly (and modules lower them to Pad + Conv).
-            throw plan.unsupported(n, "a window may lie wholly in the padding (pads " + java.util.Arrays.toString(pads) + ", kernel "
-                    + java.util.Arrays.toString(k) + ", dilations " + java.util.Arrays.toString(dilation) + " on input "
-                    + java.util.Arrays.toString(spatial) + "), which oneDNN's kernels mishandle; a Pad node before the convolution does not");
+        long[] k = Arrays.copyOfRange(wShape, 2, 2 + nd);
+        long[] stride = window(a.integers("strides", null), nd), dilation = window(a.integers("dilations", null), nd);
+        long[] pads = a.integers("pads", null);
+        long[] padBefore = new long[nd], padAfter = new long[nd];
+        if (pads != null) {   // ONNX's [begin..., end...]; a 1-D one as the width of a 2-D one
+            int given = pads.length / 2;
+            System.arraycopy(pads, 0, padBefore, nd - given, given);
+            System.arraycopy(pads, given, padAfter, nd - given, given);
         }
-        ConvLowering geometry = spec.lower(n.label(), spatial);
+        long[] outShape = outShape(plan, n);
         if (!plan.graph.isConstant(n.input(1)) || (n.input(2) != null && !plan.graph.isConstant(n.input(2)))) {
             throw plan.unsupported(n, "weights and bias must be constants (initializers)");
         }
         float[] w = plan.graph.floatsToRead(n.input(1));   // read only: copied to native memory below, transformed for Winograd
         float[] b = n.input(2) == null ? null : plan.graph.floatsToRead(n.input(2));
+        long[] spatial = Arrays.copyOfRange(x.shape(), 2, 2 + nd);
+        // The oneDNN geometry, computed where eager convolutions compute theirs.
+        ConvSpec spec = ConvSpec.of(false, ic, oc, groups, k, stride, dilation, padBefore, padAfter, null);
+        boolean reshaped = false;   // kernel trimmed or input padded: not the geometry the Winograd rule chose for
+        if (spec.mayHavePaddingOnlyWindows(spatial) && nd == 3) {   // (the taps below are trimmed in 2-D only)
+            long[] shape = x.shape(), padded = shape.clone(), onnxPads = new long[2 * shape.length];
+            for (int d = 0; d < nd; d++) {
+                padded[2 + d] += padBefore[d] + padAfter[d];
+                onnxPads[2 + d] = padBefore[d];
+                onnxPads[shape.length + 2 + d] = padAfter[d];
+            }
+            checkPadded(plan, n, padded);
+            x = plan.javaStep(PlanOutputs.javaInput(plan, x, plan.label(n)), padded, PadKernel.of(shape, padded, onnxPads, "constant", 0f),
+                    "java zero padding for " + plan.label(n) + " (a window would lie wholly in the padding)");
+            spatial = Arrays.copyOfRange(padded, 2, 2 + nd);
+            padBefore = new long[nd];
+            padAfter = new long[nd];
+            spec = ConvSpec.of(false, ic, oc, groups, k, stride, dilation, padBefore, padAfter, null);
+            reshaped = true;
+        }
+        if (spec.mayHavePaddingOnlyWindows(spatial)) {
+            // oneDNN's kernels mishandle windows wholly in the padding (docs/convolution.md). Kernel taps that fall in
+            // the padding for every output are dropped first, exactly (a 3x3 kernel dilated 24 over a 14x14 input, as in
+            // DeepLabV3's ASPP, reads only its centre: a 1x1 convolution); what still has such windows is padded by a step.
+            long[] outSpatial = {outShape[2], outShape[3]};
+            long[][] taps = new long[2][];
+            for (int d = 0; d < 2; d++) taps[d] = usedTaps(spatial[d], outSpatial[d], k[d], stride[d], dilation[d], padBefore[d]);
+            long[] k2 = new long[2], pb2 = new long[2], pa2 = new long[2];
+            for (int d = 0; d < 2; d++) {
+                k2[d] = taps[d][1] - taps[d][0] + 1;
+                pb2[d] = padBefore[d] - taps[d][0] * dilation[d];
+                pa2[d] = padAfter[d] - (k[d] - 1 - taps[d][1]) * dilation[d];
+            }
+            ConvSpec trimmed = k2[0] < 1 || k2[1] < 1 || pb2[0] < 0 || pb2[1] < 0 || pa2[0] < 0 || pa2[1] < 0 ? null
+                    : ConvSpec.of(false, ic, oc, groups, k2, stride, dilation, pb2, pa2, null);
+            if (trimmed != null && !trimmed.mayHavePaddingOnlyWindows(spatial)) {
+                w = trim(w, wShape, taps);
+                wShape = new long[] {wShape[0], wShape[1], k2[0], k2[1]};
+                k = k2;
+                padBefore = pb2;
+                padAfter = pa2;
+                spec = trimmed;
+            } else {
+                long[] shape = x.shape(), padded = {shape[0], shape[1], shape[2] + padBefore[0] + padAfter[0], shape[3] + padBefore[1] + padAfter[1]};
+                checkPadded(plan, n, padded);
+                long[] onnxPads = {0, 0, padBefore[0], padBefore[1], 0, 0, padAfter[0], padAfter[1]};
+                Value plainX = PlanOutputs.javaInput(plan, x, plan.label(n));
+                x = plan.javaStep(plainX, padded, PadKernel.of(shape, padded, onnxPads, "constant", 0f), "java zero padding for " + plan.label(n)
+                        + " (a window would lie wholly in the padding)");
+                spatial = new long[] {padded[2], padded[3]};
+                padBefore = new long[2];
+                padAfter = new long[2];
+                spec = ConvSpec.of(false, ic, oc, groups, k, stride, dilation, padBefore, padAfter, null);
+            }
+            reshaped = true;
+        }
+        ConvLowering geometry = spec.lower(n.label(), spatial);
         Value sum = a.has(PlanGraph.SUM) ? plan.values.get(n.inputs().get(3)) : null;
         Act act = plan.fusedAct(n);
         String what = plan.label(n);
         long[] wDims = geometry.weightDims();
         int any = ConvOps.anyFormat();
         // The layouts the assign_layouts rule decided (plain where it is off); a reorder below where x arrives in another.
-        int srcFormat = AssignLayouts.format4d(AssignLayouts.source(n)), dstFormat = AssignLayouts.format4d(AssignLayouts.output(n));
+        // 3-D ones (5-D tensors, outside that rule's 4-D formats) write ndhwc, which every 3-D kernel after them takes
+        // (oneDNN's own pick for a grouped one, aBcde4b, left the pooling after it on its reference kernel), and read it
+        // too unless the input arrives plain (the stem: oneDNN's choice).
+        int srcFormat = nd == 3 ? (plan.isPlain(x) ? any : ConvOps.channelsLast5d()) : AssignLayouts.format4d(AssignLayouts.source(n));
+        int dstFormat = nd == 3 ? ConvOps.channelsLast5d() : AssignLayouts.format4d(AssignLayouts.output(n));
         MemoryDescriptor srcAny = plan.own(MemoryDescriptor.f32(srcFormat, x.shape()));
         MemoryDescriptor wAny = plan.own(MemoryDescriptor.f32(any, wDims));
         MemoryDescriptor dstAny = plan.own(MemoryDescriptor.f32(dstFormat, outShape));
@@ -89,7 +149,9 @@ final class LowerConv {
             impl = pd.implementation();
             fast = plan.fastVariant(n, act, make, pd);
         }
-        plan.flops += 2 * outShape[0] * oc * outShape[2] * outShape[3] * (ic / groups) * k[0] * k[1];
+        long taps = 1;
+        for (int d = 0; d < nd; d++) taps *= outShape[2 + d] * k[d];
+        plan.flops += 2 * outShape[0] * oc * taps * (ic / groups);
         MemorySegment wBuf = plan.constants.allocate(weights.byteSize(), 64);
         try (Arena tmp = Arena.ofConfined();
              MemoryDescriptor plainW = MemoryDescriptor.f32(ConvOps.rowMajor(wDims.length), wDims)) {
@@ -97,7 +159,7 @@ final class LowerConv {
         }
         // Chosen by the select_winograd rule; the layouts (nhwc in and out) and the source (not the caller's own
         // plain input, which the direct kernel reads without a reorder) are known only here.
-        if (n.attributes().integer(PlanGraph.WINOGRAD, 0) == 1 && x.buffer() >= 0 && plan.isChannelsLast(src, x.shape())
+        if (!reshaped && nd == 2 && n.attributes().integer(PlanGraph.WINOGRAD, 0) == 1 && x.buffer() >= 0 && plan.isChannelsLast(src, x.shape())
                 && plan.isChannelsLast(dst, outShape)) {   // the direct one stays as the guard's fallback
             return winogradConv(plan, w, b, x, outShape, sum, act != null, what, new Direct(p, src, weights, biasMd, dst, wBuf, impl));
         }
@@ -108,6 +170,63 @@ final class LowerConv {
                 PlanArg.constant(Args.BIAS, biasMd, b == null ? null : plan.constants.allocateFrom(ValueLayout.JAVA_FLOAT, b)),
                 PlanArg.of(Args.DST, dst, out));
         return new Value(dst, out, outShape);
+    }
+
+    private static long[] outShape(Compiler plan, Node n) {
+        return Compiler.as2d(plan.graph.value(n.output()).shape().sizes());
+    }
+
+    /** Refuses a zero-padded copy of the input past {@link #MAX_PADDED_BYTES}, naming the node and the sizes. */
+    private static void checkPadded(Compiler plan, Node n, long[] padded) {
+        long bytes = 4;
+        for (long d : padded) {
+            if (d > MAX_PADDED_BYTES / bytes) throw plan.unsupported(n, "its windows wholly in the padding need a zero-padded copy of the input "
+                    + java.util.Arrays.toString(padded) + ", over " + MAX_PADDED_BYTES + " bytes");
+            bytes *= d;
+        }
+        if (bytes > MAX_PADDED_BYTES) throw plan.unsupported(n, "its windows wholly in the padding need a zero-padded copy of the input "
+                + java.util.Arrays.toString(padded) + " (" + bytes + " bytes, over " + MAX_PADDED_BYTES + ")");
+    }
+
+    /** The largest zero-padded input copy a plan makes for a convolution with windows wholly in the padding (1 GiB). */
+    static final long MAX_PADDED_BYTES = 1L << 30;
+
+    /** A window attribute for {@code nd} spatial dims: 1 each when absent, a 1-D one as {@code [1, s]}. */
+    static long[] window(long[] v, int nd) {
+        long[] w = new long[nd];
+        Arrays.fill(w, 1);
+        if (v != null) System.arraycopy(v, 0, w, nd - v.length, v.length);
+        return w;
+    }
+
+    /**
+     * The first and last kernel tap (0-based) of one axis that reads the input for some output position: taps
+     * {@code t} with {@code 0 <= o * stride - padBefore + t * dilation < in} for an {@code o} in {@code [0, out)}, a
+     * contiguous range since the position grows with {@code t}; {@code {0, -1}} when none does.
+     */
+    static long[] usedTaps(long in, long out, long kernel, long stride, long dilation, long padBefore) {
+        long first = -1, last = -1;
+        for (long t = 0; t < kernel; t++) {
+            long lo = t * dilation - padBefore, hi = (out - 1) * stride + lo;   // positions of tap t over every output
+            if (hi < 0 || lo > in - 1) continue;
+            // some o in [0, out) lands in [0, in): the smallest o with o * stride + lo >= 0 must also be <= in - 1
+            long o = lo >= 0 ? 0 : Math.floorDiv(-lo + stride - 1, stride);
+            if (o * stride + lo > in - 1) continue;
+            if (first < 0) first = t;
+            last = t;
+        }
+        return first < 0 ? new long[] {0, -1} : new long[] {first, last};
+    }
+
+    /** OIHW weights {@code w} of {@code shape} cut to the kernel rows {@code taps[0]} and columns {@code taps[1]} (inclusive ranges). */
+    static float[] trim(float[] w, long[] shape, long[][] taps) {
+        int kh = (int) shape[2], kw = (int) shape[3], h0 = (int) taps[0][0], h1 = (int) taps[0][1], w0 = (int) taps[1][0], w1 = (int) taps[1][1];
+        int nh = h1 - h0 + 1, nw = w1 - w0 + 1, planes = (int) (shape[0] * shape[1]);
+        float[] out = new float[planes * nh * nw];
+        for (int p = 0; p < planes; p++) {
+            for (int i = 0; i < nh; i++) System.arraycopy(w, (p * kh + h0 + i) * kw + w0, out, (p * nh + i) * nw, nw);
+        }
+        return out;
     }
 
     /**

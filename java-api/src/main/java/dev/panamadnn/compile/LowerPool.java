@@ -4,6 +4,7 @@ import dev.panamadnn.graph.Attributes;
 import dev.panamadnn.graph.Node;
 import dev.panamadnn.internal.Sizes;
 import dev.panamadnn.internal.dnnl.Chosen;
+import dev.panamadnn.internal.dnnl.ConvOps;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.NormOps;
 import dev.panamadnn.internal.dnnl.Ops;
@@ -35,42 +36,55 @@ final class LowerPool {
     private LowerPool() {}
 
     static Value maxPool(Compiler plan, Node n) {
-        Value x = plan.spatial2d(n, plan.in(n, 0));
+        Value x = plan.spatial(n, plan.in(n, 0));
         long[] outShape = Compiler.as2d(plan.graph.value(n.output()).shape().sizes());
         PoolLowering w = window(plan, n, true, false, x.shape(), outShape);
         String at = n.name();
-        // oneDNN's kernels take at most 2^31 - 1 per dimension; the mask below is a Java array of oh * ow.
-        Sizes.dnnlDims("MaxPool at " + at, "the input and output [N, C, H, W]", x.shape()[0], x.shape()[1], x.shape()[2], x.shape()[3],
-                outShape[2], outShape[3]);
-        Sizes.arrayLength("MaxPool at " + at, "the padding-window mask (output height x width)",
-                Sizes.multiply("MaxPool at " + at, "output height x width", outShape[2], outShape[3]));
+        // oneDNN's kernels take at most 2^31 - 1 per dimension; the mask below is a Java array of the output's spatial size.
+        long[] dims = Arrays.copyOf(x.shape(), x.shape().length + outShape.length - 2);
+        System.arraycopy(outShape, 2, dims, x.shape().length, outShape.length - 2);
+        Sizes.dnnlDims("MaxPool at " + at, "the input and output [N, C, spatial...]", dims);
+        Sizes.arrayLength("MaxPool at " + at, "the padding-window mask (the output's spatial size)",
+                Sizes.multiply("MaxPool at " + at, "the output's spatial size", spatialSize(outShape), 1));
         return pool(plan, n, w, x, outShape, "maxpool " + at, paddingOnlyWindows(w));
     }
 
+    private static long spatialSize(long[] shape) {
+        long s = 1;
+        for (int d = 2; d < shape.length; d++) s *= shape[d];
+        return s;
+    }
+
     /**
-     * {@code [1, 1, oh, ow]}: -inf where a max-pooling window lies wholly in the padding, 0 elsewhere;
+     * {@code [1, 1, spatial...]} of the output: -inf where a max-pooling window lies wholly in the padding, 0 elsewhere;
      * null if no window does. oneDNN's maximum starts from -FLT_MAX, so such a window gives
      * -3.4028235E38 where PyTorch gives -inf; the pooling adds this as a binary post-op (NaN and
      * infinities are unchanged by + 0). Possible with dilation, e.g. kernel 2, dilation 2,
      * padding 1 on a size-1 input.
      */
     private static float[] paddingOnlyWindows(PoolLowering w) {
-        PoolLowering.Axis ay = w.axes().get(0), ax = w.axes().get(1);
-        int oh = Math.toIntExact(ay.out()), ow = Math.toIntExact(ax.out());
+        List<PoolLowering.Axis> axes = w.axes();
+        int nd = axes.size();
+        long[] out = new long[nd];
+        for (int d = 0; d < nd; d++) out[d] = axes.get(d).out();
         boolean any = false;
-        float[] mask = new float[oh * ow];
-        for (int y = 0; y < oh; y++) {
-            for (int x = 0; x < ow; x++) {
-                boolean empty = ay.inPaddingOnly(y) || ax.inPaddingOnly(x);
-                mask[y * ow + x] = empty ? Float.NEGATIVE_INFINITY : 0f;
-                any |= empty;
+        float[] mask = new float[Math.toIntExact(Arrays.stream(out).reduce(1, Math::multiplyExact))];
+        long[] at = new long[nd];
+        for (int i = 0; i < mask.length; i++) {
+            boolean empty = false;
+            for (int d = 0; d < nd && !empty; d++) empty = axes.get(d).inPaddingOnly(at[d]);
+            mask[i] = empty ? Float.NEGATIVE_INFINITY : 0f;
+            any |= empty;
+            for (int d = nd - 1; d >= 0; d--) {   // the next position, row-major
+                if (++at[d] < out[d]) break;
+                at[d] = 0;
             }
         }
         return any ? mask : null;
     }
 
     static Value avgPool(Compiler plan, Node n) {
-        Value x = plan.spatial2d(n, plan.in(n, 0));
+        Value x = plan.spatial(n, plan.in(n, 0));
         long[] outShape = Compiler.as2d(plan.graph.value(n.output()).shape().sizes());
         boolean includePad = n.attributes().integer("count_include_pad", 0) != 0;
         PoolLowering w = window(plan, n, false, includePad, x.shape(), outShape);
@@ -90,14 +104,22 @@ final class LowerPool {
      */
     private static PoolLowering window(Compiler plan, Node n, boolean max, boolean includePad, long[] inShape, long[] outShape) {
         Attributes a = n.attributes();
-        long[] k = Compiler.window2d(a.integers("kernel_shape"), 1), s = Compiler.window2d(a.integers("strides", null), 1);
-        long[] d = Compiler.window2d(a.integers("dilations", null), 1), pads = Compiler.pads2d(a.integers("pads", null), 2);
-        if (pads[0] != pads[2] || pads[1] != pads[3]) {
-            throw plan.unsupported(n, "only symmetric pooling pads are compiled (PyTorch's), got " + Arrays.toString(a.integers("pads", null)));
+        int nd = inShape.length - 2;
+        long[] k = LowerConv.window(a.integers("kernel_shape"), nd), s = LowerConv.window(a.integers("strides", null), nd);
+        long[] d = LowerConv.window(a.integers("dilations", null), nd), pads = a.integers("pads", null);
+        long[] pad = new long[nd];
+        if (pads != null) {
+            int given = pads.length / 2;
+            for (int i = 0; i < given; i++) {
+                if (pads[i] != pads[given + i]) {
+                    throw plan.unsupported(n, "only symmetric pooling pads are compiled (PyTorch's), got " + Arrays.toString(pads));
+                }
+                pad[nd - given + i] = pads[i];
+            }
         }
-        PoolLowering w = PoolLowering.windowed(max, includePad, new long[] {inShape[2], inShape[3]}, k, s, new long[] {pads[0], pads[1]}, d,
+        PoolLowering w = PoolLowering.windowed(max, includePad, Arrays.copyOfRange(inShape, 2, 2 + nd), k, s, pad, d,
                 a.integer("ceil_mode", 0) != 0);
-        if (!Arrays.equals(w.outputSize(), new long[] {outShape[2], outShape[3]})) {
+        if (!Arrays.equals(w.outputSize(), Arrays.copyOfRange(outShape, 2, 2 + nd))) {
             throw plan.unsupported(n, "the pooling window gives " + Arrays.toString(w.outputSize()) + " where the graph infers "
                     + Arrays.toString(outShape));
         }
@@ -105,9 +127,10 @@ final class LowerPool {
     }
 
     static Value adaptiveAvgPool(Compiler plan, Node n, long[] size) {
-        Value x = plan.spatial2d(n, plan.in(n, 0));
+        Value x = plan.spatial(n, plan.in(n, 0));
         long[] outShape = Compiler.as2d(plan.graph.value(n.output()).shape().sizes());
-        PoolLowering w = PoolLowering.adaptive(false, new long[] {x.shape()[2], x.shape()[3]}, new long[] {outShape[2], outShape[3]});
+        int nd = x.shape().length - 2;
+        PoolLowering w = PoolLowering.adaptive(false, Arrays.copyOfRange(x.shape(), 2, 2 + nd), Arrays.copyOfRange(outShape, 2, 2 + nd));
         if (w == null) {   // windows of varying size: the eager layer's kernel, as a Java step
             Layer eager = EagerNodes.layerFor(n, plan.graph);
             if (eager == null) throw plan.unsupported(n, "adaptive pooling " + Arrays.toString(x.shape()) + " -> " + Arrays.toString(outShape));
@@ -122,8 +145,11 @@ final class LowerPool {
      * is added to its output as a post-op.
      */
     static Value pool(Compiler plan, Node n, PoolLowering w, Value x, long[] outShape, String what, float[] addend) {
-        MemoryDescriptor dstAny = plan.own(MemoryDescriptor.f32(AssignLayouts.format4d(AssignLayouts.output(n)), outShape));
-        MemoryDescriptor addendMd = addend == null ? null : plan.own(MemoryDescriptor.f32(Ops.plain(4), 1, 1, outShape[2], outShape[3]));
+        int format = outShape.length == 4 ? AssignLayouts.format4d(AssignLayouts.output(n)) : ConvOps.anyFormat();   // 3-D: oneDNN's
+        MemoryDescriptor dstAny = plan.own(MemoryDescriptor.f32(format, outShape));
+        long[] addendDims = outShape.clone();
+        addendDims[0] = addendDims[1] = 1;
+        MemoryDescriptor addendMd = addend == null ? null : plan.own(MemoryDescriptor.f32(Ops.plain(outShape.length), addendDims));
         MemoryDescriptor dst;
         Primitive p;
         String impl;

@@ -87,7 +87,7 @@ final class SelectRules {
     private static String resizeCheck(Attributes a, int opset) {
         String mode = a.string("mode", "nearest"), coord = a.string("coordinate_transformation_mode", "half_pixel");
         if (!Set.of("nearest", "linear", "cubic").contains(mode)) return "mode '" + mode + "' is not one of nearest, linear, cubic";
-        if (!COORDINATES.contains(coord)) return "coordinate_transformation_mode '" + coord + "' is not supported (supported: " + COORDINATES + ")";
+        if (!COORDINATES.contains(coord)) return "coordinate_transformation_mode '" + coord + "' is not supported (supported: " + new java.util.TreeSet<>(COORDINATES) + ")";
         String nearest = a.string("nearest_mode", "round_prefer_floor");
         if (!Set.of("round_prefer_floor", "round_prefer_ceil", "floor", "ceil").contains(nearest)) return "nearest_mode '" + nearest + "' is not supported";
         return null;

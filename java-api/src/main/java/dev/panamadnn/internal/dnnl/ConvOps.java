@@ -141,12 +141,18 @@ public final class ConvOps {
         return dnnl_acdb();
     }
 
+    /** Channels-last for 5-D activations ({@code ndhwc}). */
+    public static int channelsLast5d() {
+        return dnnl_acdeb();
+    }
+
     /** Row-major in the logical order (nchw, oihw, goihw, x ...) for {@code rank} dimensions. */
     public static int rowMajor(int rank) {
         return switch (rank) {
             case 1 -> dnnl_a();
             case 4 -> dnnl_abcd();
             case 5 -> dnnl_abcde();
+            case 6 -> dnnl_abcdef();   // grouped 3-D convolution weights [g, oc/g, ic/g, kd, kh, kw]
             default -> throw new IllegalArgumentException("no row-major tag wired for rank " + rank);
         };
     }
