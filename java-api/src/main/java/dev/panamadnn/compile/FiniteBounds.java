@@ -166,7 +166,7 @@ final class FiniteBounds implements Rewrite {
 
     /** {@code |scale| * (|x| + |mean|) + |shift|} per channel, the largest. */
     private static double batchNorm(PlanGraph g, Node n, double x) {
-        if (!g.isConstant(n.input(3)) || !g.isConstant(n.input(4))) return Double.POSITIVE_INFINITY;
+        for (int i = 1; i < 5; i++) if (n.input(i) != null && !g.isConstant(n.input(i))) return Double.POSITIVE_INFINITY;
         float[] mean = g.floats(n.input(3)), var = g.floats(n.input(4));
         float[] gamma = n.input(1) == null ? null : g.floats(n.input(1)), beta = n.input(2) == null ? null : g.floats(n.input(2));
         double eps = n.attributes().real("epsilon", 1e-5), worst = 0;

@@ -218,8 +218,15 @@ final class LowerBinary {
 
     /** Pow with a constant exponent: one eltwise {@code pow} when it is a single value, else a Java step. */
     private static Value pow(Compiler plan, Node n, long[] out) {
-        if (!plan.graph.isConstant(n.input(1))) throw Compiler.unsupported(n, "the exponent (input 1) must be a constant");
-        if (plan.graph.isConstant(n.input(0))) throw Compiler.unsupported(n, "the base (input 0) must not be a constant");
+        if (plan.graph.isConstant(n.input(0)) && plan.graph.isConstant(n.input(1))) throw Compiler.unsupported(n, "both operands are constants");
+        if (!plan.graph.isConstant(n.input(1)) || plan.graph.isConstant(n.input(0))) {   // an exponent computed at run time (or a constant base)
+            Operand a = operand(plan, n, 0, out.length), e = operand(plan, n, 1, out.length);
+            if (!Arrays.equals(a.dims(), out)) a = expand(plan, n, a, out);
+            if (!Arrays.equals(e.dims(), out)) e = expand(plan, n, e, out);
+            Value x = buffered(plan, n, a, out), y = buffered(plan, n, e, out);
+            return PlanOutputs.javaStep(plan, List.of(x, y), List.of(out), MathKernels.pow(), "java pow " + n.name() + " (exponent computed at run time)")
+                    .get(0);
+        }
         float[] e = plan.graph.floats(n.input(1));
         boolean uniform = true;
         for (float f : e) uniform &= Float.compare(f, e[0]) == 0;
@@ -237,9 +244,21 @@ final class LowerBinary {
         return plan.javaStep(x, out, MathKernels.pow(MathKernels.expand(e, eDims, out)), "java pow " + n.name());
     }
 
-    /** PRelu on oneDNN's PReLU primitive: the slope (a constant) broadcast into X. */
+    /** Operand {@code o} (of {@code dims}) in a plan buffer: a constant copied into one by a reorder, an activation as it is. */
+    private static Value buffered(Compiler plan, Node n, Operand o, long[] dims) {
+        if (o.buffer() == Compiler.CONSTANT) {   // copied each run: a Java step reads plan buffers only
+            MemoryDescriptor md = LowerMath.plainMd(plan, dims);
+            int out = plan.newBuffer(Math.max(4, md.byteSize()));
+            plan.emit(plan.own(dev.panamadnn.internal.dnnl.Reorder.primitive(o.md(), md, "copy of a constant operand of " + n.name())),
+                    "copy of a constant operand of " + n.name(), PlanArg.constant(Args.FROM, o.md(), o.constant()), PlanArg.of(Args.TO, md, out));
+            return new Value(md, out, dims);
+        }
+        Value v = new Value(o.md(), o.buffer(), dims);
+        return v.buffer() < 0 ? plan.reorder(v, LowerMath.plainMd(plan, dims), "copy of an operand of " + n.name()) : v;
+    }
+
+    /** PRelu on oneDNN's PReLU primitive: the slope (a constant, or a value computed at run time) broadcast into X. */
     private static Value prelu(Compiler plan, Node n, long[] out) {
-        if (!plan.graph.isConstant(n.input(1))) throw Compiler.unsupported(n, "the slope (input 1) must be a constant");
         Value x = LowerMath.plainIn(plan, n, 0);
         Operand slope = operand(plan, n, 1, out.length);
         Primitive p;

@@ -56,11 +56,11 @@ final class LowerConv {
             System.arraycopy(pads, given, padAfter, nd - given, given);
         }
         long[] outShape = outShape(plan, n);
-        if (!plan.graph.isConstant(n.input(1)) || (n.input(2) != null && !plan.graph.isConstant(n.input(2)))) {
-            throw plan.unsupported(n, "weights and bias must be constants (initializers)");
-        }
-        float[] w = plan.graph.floatsToRead(n.input(1));   // read only: copied to native memory below, transformed for Winograd
-        float[] b = n.input(2) == null ? null : plan.graph.floatsToRead(n.input(2));
+        // Weights or bias computed at run time (a graph input, another node's output): read from their plan buffers, the
+        // weights reordered into the primitive's layout by a step each run; no Winograd, no tap trimming.
+        boolean runtimeW = !plan.graph.isConstant(n.input(1)), runtimeB = n.input(2) != null && !plan.graph.isConstant(n.input(2));
+        float[] w = runtimeW ? null : plan.graph.floatsToRead(n.input(1));   // read only: copied to native memory below, transformed for Winograd
+        float[] b = n.input(2) == null || runtimeB ? null : plan.graph.floatsToRead(n.input(2));
         long[] spatial = Arrays.copyOfRange(x.shape(), 2, 2 + nd);
         // The oneDNN geometry, computed where eager convolutions compute theirs.
         ConvSpec spec = ConvSpec.of(false, ic, oc, groups, k, stride, dilation, padBefore, padAfter, null);
@@ -96,7 +96,7 @@ final class LowerConv {
             }
             ConvSpec trimmed = k2[0] < 1 || k2[1] < 1 || pb2[0] < 0 || pb2[1] < 0 || pa2[0] < 0 || pa2[1] < 0 ? null
                     : ConvSpec.of(false, ic, oc, groups, k2, stride, dilation, pb2, pa2, null);
-            if (trimmed != null && !trimmed.mayHavePaddingOnlyWindows(spatial)) {
+            if (trimmed != null && !runtimeW && !trimmed.mayHavePaddingOnlyWindows(spatial)) {
                 w = trim(w, wShape, taps);
                 wShape = new long[] {wShape[0], wShape[1], k2[0], k2[1]};
                 k = k2;
@@ -132,7 +132,7 @@ final class LowerConv {
         MemoryDescriptor srcAny = plan.own(MemoryDescriptor.f32(srcFormat, x.shape()));
         MemoryDescriptor wAny = plan.own(MemoryDescriptor.f32(any, wDims));
         MemoryDescriptor dstAny = plan.own(MemoryDescriptor.f32(dstFormat, outShape));
-        MemoryDescriptor biasMd = b == null ? null : plan.own(MemoryDescriptor.f32(Ops.plain1d(), oc));
+        MemoryDescriptor biasMd = n.input(2) == null ? null : plan.own(MemoryDescriptor.f32(Ops.plain1d(), oc));
         MemoryDescriptor src, weights, dst;
         Primitive p;
         Compiler.Fast fast;
@@ -152,6 +152,29 @@ final class LowerConv {
         long taps = 1;
         for (int d = 0; d < nd; d++) taps *= outShape[2 + d] * k[d];
         plan.flops += 2 * outShape[0] * oc * taps * (ic / groups);
+        if (runtimeW || runtimeB) {
+            Value in = x.md().sameLayoutAs(src) ? x : plan.reorder(x, src, "reorder into " + what);
+            PlanArg wArg;
+            if (runtimeW) {
+                Value wv = LowerMath.plainIn(plan, n, 1);
+                Value wr = plan.reorder(new Value(plan.own(MemoryDescriptor.f32(ConvOps.rowMajor(wDims.length), wDims)), wv.buffer(), wDims), weights,
+                        "reorder of the run's weights for " + what);
+                wArg = PlanArg.of(Args.WEIGHTS, weights, wr.buffer());
+            } else {
+                MemorySegment wBuf = plan.constants.allocate(weights.byteSize(), 64);
+                try (Arena tmp = Arena.ofConfined();
+                     MemoryDescriptor plainW = MemoryDescriptor.f32(ConvOps.rowMajor(wDims.length), wDims)) {
+                    plan.reorderOnce(plainW, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, w), weights, wBuf, "weights of " + what);
+                }
+                wArg = PlanArg.constant(Args.WEIGHTS, weights, wBuf);
+            }
+            PlanArg bArg = runtimeB ? PlanArg.of(Args.BIAS, biasMd, LowerMath.planBuffer(plan, n, 2).buffer())
+                    : PlanArg.constant(Args.BIAS, biasMd, b == null ? null : plan.constants.allocateFrom(ValueLayout.JAVA_FLOAT, b));
+            int out = destination(plan, sum, in.buffer(), dst, what);
+            plan.emit(p, fast, "conv " + what + " (weights " + (runtimeW ? "" : "constant, bias ") + "computed at run time) [" + impl + "]",
+                    PlanArg.of(Args.SRC, src, in.buffer()), wArg, bArg, PlanArg.of(Args.DST, dst, out));
+            return new Value(dst, out, outShape);
+        }
         MemorySegment wBuf = plan.constants.allocate(weights.byteSize(), 64);
         try (Arena tmp = Arena.ofConfined();
              MemoryDescriptor plainW = MemoryDescriptor.f32(ConvOps.rowMajor(wDims.length), wDims)) {

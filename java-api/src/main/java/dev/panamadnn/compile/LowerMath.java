@@ -75,6 +75,25 @@ final class LowerMath {
         return plan.plain(x, "reorder to plain for " + n.name());
     }
 
+    /**
+     * Input {@code i} plain in a plan buffer: {@link #plainIn}, copied when it is the caller's own tensor (a step may
+     * hold at most two caller buffers: a batch norm's run-time mean, variance, scale and shift are copied).
+     */
+    static Value planBuffer(Compiler plan, Node n, int i) {
+        Value v = plainIn(plan, n, i);
+        return v.buffer() >= 0 ? v : plan.reorder(v, v.md(), "copy of " + n.input(i) + " for " + n.name());
+    }
+
+    /**
+     * Parameter input {@code i} of a normalization (scale, shift, mean, variance) as argument {@code id} of layout {@code md}:
+     * a constant, a value computed at run time (its plan buffer), or {@code absent} (a constant) when the input is missing.
+     */
+    static PlanArg paramArg(Compiler plan, Node n, int i, int id, MemoryDescriptor md, float[] absent) {
+        if (n.input(i) == null) return PlanArg.constant(id, md, plan.constant(absent));
+        if (plan.graph.isConstant(n.input(i))) return PlanArg.constant(id, md, plan.constant(plan.graph.floats(n.input(i))));
+        return PlanArg.of(id, md, planBuffer(plan, n, i).buffer());
+    }
+
     static long[] outShape(Compiler plan, Node n) {
         return plan.graph.value(n.output()).shape().sizes();
     }

@@ -43,10 +43,9 @@ final class LowerOps {
         if (x.shape().length < 2 || x.shape().length > 5) throw plan.unsupported(n, "compiled on 2-D to 5-D activations, got "
                 + Arrays.toString(x.shape()));
         x = AssignLayouts.elementwiseInput(plan, n, x);
-        for (int i = 1; i < 5; i++) {
-            if (n.input(i) != null && !plan.graph.isConstant(n.input(i))) throw plan.unsupported(n, "its parameters must be constants");
-        }
-        Value scaled = scaleShift(plan, n, x);
+        boolean constant = true;   // else some of scale, shift, mean, variance are computed at run time: the primitive reads them
+        for (int i = 1; i < 5; i++) constant &= n.input(i) == null || plan.graph.isConstant(n.input(i));
+        Value scaled = constant ? scaleShift(plan, n, x) : null;
         if (scaled != null) return scaled;
         Act act = plan.fusedAct(n);
         Value y = batchNormPrimitive(plan, n, x);
@@ -108,21 +107,17 @@ final class LowerOps {
             p = plan.own(Primitive.create(pd));
             impl = pd.implementation();
         }
-        MemorySegment mean = plan.constant(plan.graph.floats(n.input(3))), var = plan.constant(plan.graph.floats(n.input(4)));
+        float[] ones = new float[(int) c];
+        Arrays.fill(ones, 1f);
+        PlanArg mean = LowerMath.paramArg(plan, n, 3, Args.MEAN, channels, null), var = LowerMath.paramArg(plan, n, 4, Args.VARIANCE, channels, null);
+        PlanArg scale = affine ? LowerMath.paramArg(plan, n, 1, Args.SCALE, channels, ones) : PlanArg.constant(Args.SCALE, null, null);
+        PlanArg shift = affine ? LowerMath.paramArg(plan, n, 2, Args.SHIFT, channels, new float[(int) c]) : PlanArg.constant(Args.SHIFT, null, null);
         int out = plan.newBuffer(x.md().byteSize());
         String d = "batchnorm " + n.name() + " [" + impl + "]";
-        MemorySegment scale = null, shift = null;
-        if (affine) {
-            float[] ones = new float[(int) c];
-            Arrays.fill(ones, 1f);
-            scale = plan.constant(n.input(1) == null ? ones : plan.graph.floats(n.input(1)));
-            shift = plan.constant(n.input(2) == null ? new float[(int) c] : plan.graph.floats(n.input(2)));
-        }
-        plan.emit(p, d, PlanArg.of(Args.SRC, x.md(), x.buffer()), PlanArg.of(Args.DST, x.md(), out),
-                PlanArg.constant(Args.MEAN, channels, mean), PlanArg.constant(Args.VARIANCE, channels, var),
-                PlanArg.constant(Args.SCALE, affine ? channels : null, scale), PlanArg.constant(Args.SHIFT, affine ? channels : null, shift));
+        plan.emit(p, d, PlanArg.of(Args.SRC, x.md(), x.buffer()), PlanArg.of(Args.DST, x.md(), out), mean, var, scale, shift);
         return new Value(x.md(), out, x.shape());
     }
+
 
     /** An add of two same-shape activations as a binary primitive (a residual add not fused as a sum), + a fused activation. */
     static Value add(Compiler plan, Node n) {

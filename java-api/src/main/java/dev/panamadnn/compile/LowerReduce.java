@@ -88,11 +88,6 @@ final class LowerReduce {
      * (PyTorch's {@code elementwise_affine=False}). The eager LayerNorm's primitive, same geometry.
      */
     static Value layerNorm(Compiler plan, Node n) {
-        for (int i = 1; i < n.inputs().size(); i++) {
-            if (n.input(i) != null && !plan.graph.isConstant(n.input(i))) {
-                throw Compiler.unsupported(n, "scale and B (inputs 1 and 2) must be constants");
-            }
-        }
         Value x0 = LowerMath.plainIn(plan, n, 0);
         long[] shape = x0.shape();
         long ax = n.attributes().integer("axis", -1);
@@ -112,22 +107,18 @@ final class LowerReduce {
                      "compiled LayerNormalization " + n.name())) {
             p = plan.own(Primitive.create(pd));
         }
-        float[] scale = new float[Math.toIntExact(k)], shift = new float[scale.length];
-        Arrays.fill(scale, 1f);
-        if (n.input(1) != null) scale = plan.graph.floats(n.input(1));
-        if (n.input(2) != null) shift = plan.graph.floats(n.input(2));
+        float[] ones = new float[Math.toIntExact(k)];
+        Arrays.fill(ones, 1f);
+        PlanArg scale = LowerMath.paramArg(plan, n, 1, Args.SCALE, affine, ones);   // constants, or computed at run time
+        PlanArg shift = LowerMath.paramArg(plan, n, 2, Args.SHIFT, affine, new float[ones.length]);
         int o = plan.newBuffer(x.md().byteSize());
         plan.emit(p, "layer norm " + n.name() + " over [" + m + ", " + k + "]", PlanArg.of(Args.SRC, x.md(), x.buffer()),
-                PlanArg.of(Args.DST, x.md(), o), PlanArg.constant(Args.SCALE, affine, plan.constant(scale)),
-                PlanArg.constant(Args.SHIFT, affine, plan.constant(shift)));
+                PlanArg.of(Args.DST, x.md(), o), scale, shift);
         return plan.asShape(new Value(x.md(), o, x.shape()), shape, n.name());
     }
 
-    /** InstanceNormalization as group normalization with C groups, scale and B per channel (constants). */
+    /** InstanceNormalization as group normalization with C groups, scale and B per channel (constants or computed at run time). */
     static Value instanceNorm(Compiler plan, Node n) {
-        for (int i = 1; i < 3; i++) {
-            if (!plan.graph.isConstant(n.input(i))) throw Compiler.unsupported(n, "scale and B (inputs 1 and 2) must be constants");
-        }
         Value x = LowerMath.plainIn(plan, n, 0);
         long c = x.shape()[1];
         float eps = (float) n.attributes().real("epsilon", 1e-5);
@@ -140,8 +131,8 @@ final class LowerReduce {
         }
         int o = plan.newBuffer(x.md().byteSize());
         plan.emit(p, "instance norm " + n.name() + " (group norm, " + c + " groups)", PlanArg.of(Args.SRC, x.md(), x.buffer()),
-                PlanArg.of(Args.DST, x.md(), o), PlanArg.constant(Args.SCALE, channels, plan.constant(plan.graph.floats(n.input(1)))),
-                PlanArg.constant(Args.SHIFT, channels, plan.constant(plan.graph.floats(n.input(2)))));
+                PlanArg.of(Args.DST, x.md(), o), LowerMath.paramArg(plan, n, 1, Args.SCALE, channels, null),
+                LowerMath.paramArg(plan, n, 2, Args.SHIFT, channels, null));
         return new Value(x.md(), o, x.shape());
     }
 }

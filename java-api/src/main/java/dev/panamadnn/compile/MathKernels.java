@@ -149,6 +149,14 @@ final class MathKernels {
     }
 
     /** {@code dst = src ^ exponent[i]} with a constant exponent of the output's size, in double (Java's pow is C's). */
+    /** {@code dst[0] = pow(src[0], src[1])} element by element (C's pow in double, as the constant form). */
+    static JavaStep.MultiKernel pow() {
+        return (src, dst) -> {
+            long count = dst[0].byteSize() / 4;
+            for (long i = 0; i < count; i++) dst[0].setAtIndex(F, i, (float) Math.pow(src[0].getAtIndex(F, i), src[1].getAtIndex(F, i)));
+        };
+    }
+
     static JavaStep.Kernel pow(float[] exponent) {
         return (src, dst) -> {
             for (int i = 0; i < exponent.length; i++) dst.setAtIndex(F, i, (float) Math.pow(src.getAtIndex(F, i), exponent[i]));
