@@ -30,6 +30,7 @@ record Act(String kind, float alpha, float beta, String label) {
             case "Elu" -> new Act("ELU", (float) a.real(prefix + "alpha", 1.0), label);
             case "Gelu" -> new Act(a.string(prefix + "approximate", "none").equals("tanh") ? "GELU_TANH" : "GELU_ERF", 0f, label);
             case "Silu" -> new Act("SWISH", 1f, label);
+            case "HardSwish" -> new Act("HARDSWISH", 0f, label);
             case "Clip" -> prefix.isEmpty() ? null : new Act("CLIP", 0f, (float) a.real(prefix + "max"), label);
             default -> null;
         };

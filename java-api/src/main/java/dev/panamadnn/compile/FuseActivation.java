@@ -14,7 +14,7 @@ import java.util.Set;
  * post-ops, where a Clip of its own costs two passes over memory to keep NaN.
  */
 final class FuseActivation implements Rewrite {
-    static final Set<String> ACTIVATIONS = Set.of("Relu", "LeakyRelu", "Sigmoid", "Tanh", "Elu", "Gelu", "Silu");
+    static final Set<String> ACTIVATIONS = Set.of("Relu", "LeakyRelu", "Sigmoid", "Tanh", "Elu", "Gelu", "Silu", "HardSwish");
     private static final Set<String> HOSTS = Set.of("Conv", "Gemm", "Add", "MatMul", "BatchNormalization");
 
     @Override

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code fuse_gelu} and {@code fuse_silu} on the subgraphs exporters write, built in code: the plan
+ * {@code fuse_gelu} and {@code fuse_silu} (SiLU and HardSwish) on the subgraphs exporters write, built in code: the plan
  * with the rule against the plan without it (op by op), where it fires and where it must not.
  * Tolerance {@code 1e-5 * max|reference| + 1e-6}: oneDNN's gelu/swish and the op-by-op forms differ
  * in rounding only. The torch-exported forms against PyTorch: onnx/ OnnxGeluFusionTest.
@@ -132,6 +132,46 @@ class ActivationPatternRulesTest {
         }), shape, "fuse_silu", 1);
         assertTrue(fired.contains("fuse_silu: sig and mul into one Silu"), fired.toString());
         assertTrue(fired.contains("fuse_activation: mul into conv"), fired.toString());
+    }
+
+    private static String hardSigmoid(GraphBuilder g, String name, double alpha, String x) {
+        return g.node("HardSigmoid", name, Attributes.of("alpha", alpha, "beta", 0.5), x);
+    }
+
+    @Test
+    void hardSwishBecomesOneHardSwishAndFusesIntoTheConv() {
+        long[] shape = {2, 3, 8, 8};
+        List<String> fired = check(graph(shape, (g, x) -> {   // torch 1.13's nn.Hardswish at opset 13: alpha written as the double of 1/6f
+            String c = g.node("Conv", "conv", Attributes.of("pads", new long[] {1, 1, 1, 1}), x, g.initializer("conv.weight", random(1, 4, 3, 3, 3)),
+                    g.initializer("conv.bias", random(1, 4)));
+            return op(g, "Mul", "mul", c, hardSigmoid(g, "hs", (double) (1f / 6f), c));
+        }), shape, "fuse_silu", 1);
+        assertTrue(fired.contains("fuse_silu: hs and mul into one HardSwish"), fired.toString());
+        assertTrue(fired.contains("fuse_activation: mul into conv"), fired.toString());
+    }
+
+    @Test
+    void hardSwishKeepsNonFiniteValuesAsTheOpByOpForm() {
+        long[] shape = {1, 12};
+        Graph graph = graph(shape, (g, x) -> op(g, "Mul", "mul", hardSigmoid(g, "hs", 1.0 / 6, x), x));
+        float[] v = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 3e38f, -3e38f, 0f, -0f, -3f, 3f, -2.5f, 1e-30f, 2.9999998f};
+        CompileOptions with = CompileOptions.defaults();
+        try (CompiledModel a = CompiledModel.compile(graph, with, shape); CompiledModel b = CompiledModel.compile(graph, with.withoutRule("fuse_silu"), shape);
+             Tensor x = Tensor.of(v, shape); Tensor ya = a.run(x); Tensor yb = b.run(x)) {
+            assertTrue(a.rulesFired().contains("fuse_silu: hs and mul into one HardSwish"), a.rulesFired().toString());
+            float[] p = ya.toFloatArray(), q = yb.toFloatArray();
+            for (int i = 0; i < v.length; i++) {
+                assertEquals(Float.isNaN(q[i]), Float.isNaN(p[i]), "x = " + v[i] + ": " + p[i] + " vs op by op " + q[i]);
+                if (!Float.isNaN(q[i])) assertEquals(q[i], p[i], Math.abs(q[i]) * 1e-6, "x = " + v[i]);
+            }
+            assertTrue(Float.isNaN(p[0]) && p[1] == Float.POSITIVE_INFINITY && Float.isNaN(p[2]), java.util.Arrays.toString(p));
+        }
+    }
+
+    @Test
+    void noHardSwishForOtherHardSigmoidConstants() {
+        long[] shape = {2, 6};
+        check(graph(shape, (g, x) -> op(g, "Mul", "mul", x, hardSigmoid(g, "hs", 0.2, x))), shape, "fuse_silu", 0);
     }
 
     @Test

@@ -35,6 +35,7 @@ public final class Ops {
             case "GELU_ERF" -> new EltwiseOp(dnnl_eltwise_gelu_erf(), 0f, 0f);
             case "GELU_TANH" -> new EltwiseOp(dnnl_eltwise_gelu_tanh(), 0f, 0f);
             case "SWISH" -> new EltwiseOp(dnnl_eltwise_swish(), alpha, 0f);
+            case "HARDSWISH" -> new EltwiseOp(dnnl_eltwise_hardswish(), 1f / 6f, 0.5f);   // x * clamp(x / 6 + 1/2, 0, 1), ONNX's
             default -> throw new IllegalArgumentException("no oneDNN eltwise algorithm for " + kind);
         };
     }
