@@ -23,6 +23,9 @@ Writes into OUT_DIR (produced at test time into a cache by onnx/ OnnxBlockModels
   video.opset13.onnx, video.opset17.onnx         a video ResNet in small: 3-D convolutions (BatchNorm3d, ReLU, a residual,
                                                  a grouped strided one), MaxPool3d with padding, AvgPool3d with
                                                  ceil_mode, global average pooling, on [N, 3, 4, 16, 16]
+  pads.opset13.onnx, pads.opset17.onnx           zero Pads before a Conv (asymmetric) and before Inception's
+                                                 AveragePool (count_include_pad), and one before a pooling that
+                                                 does not count its own padding
   blocks.goldens.safetensors                     for each model M: M_input_b1, M_output_b1, M_input_b2, M_output_b2
 All with a dynamic batch axis, input "input" and output "output"; weights are PyTorch's own random
 initialisation under torch.manual_seed(SEED), the ViT's class token and position embedding drawn too (torchvision
@@ -146,8 +149,25 @@ class Video(nn.Module):
         return self.head(self.down(self.pool(x)))
 
 
+class Pads(nn.Module):
+    """Explicit zero pads as exporters write them: before a convolution (TensorFlow's asymmetric "same"), and
+    Inception's pool branch (F.avg_pool2d(x, 3, 1, 1), exported as Pad + AveragePool); and one that must stay, before
+    a pooling that pads itself without counting its padding."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(4, 6, 3)
+        self.conv2 = nn.Conv2d(4, 5, 1)
+
+    def forward(self, x):
+        a = self.conv1(F.pad(x, (1, 2, 1, 0)))
+        b = self.conv2(F.avg_pool2d(x, 3, stride=1, padding=1))
+        c = F.avg_pool2d(F.pad(x, (1, 1, 1, 1)), 3, stride=1, padding=1, count_include_pad=False)
+        return torch.cat([a.flatten(1), b.flatten(1), c.flatten(1)], 1)
+
+
 MODELS = (("convnext", ConvNeXt, (3, 32, 32)), ("vit", ViT, (3, 32, 32)), ("lraspp", LRASPP, (3, 40, 56)), ("padded", Padded, (8, 14, 14)),
-          ("video", Video, (3, 4, 16, 16)))
+          ("video", Video, (3, 4, 16, 16)), ("pads", Pads, (4, 8, 8)))
 
 
 def main():

@@ -10,7 +10,7 @@ import java.util.List;
 /**
  * The element-wise and value-making rules of the shape computations (ONNX semantics, NumPy
  * broadcasting): Equal/Less/Greater (BOOL out), Where, Not, Add/Sub/Mul/Div on integers, Reshape
- * of an integer vector, Cast, ConstantOfShape, Range; values computed when known, symbolic elements ({@code N}) kept where the result
+ * of an integer vector, Transpose, Cast, ConstantOfShape, Range; values computed when known, symbolic elements ({@code N}) kept where the result
  * holds for every value of the symbol ({@code N * 2}, {@code N == -1} is false), unknown otherwise.
  */
 final class IndexArith {
@@ -142,6 +142,45 @@ final class IndexArith {
         IndexShapes.require(in.get(1), "shape", DataType.I64);
         Shape s = TensorShapes.reshape(in.get(0), in.get(1), k, n.attributes().integer("allowzero", 0) != 0);
         return IndexShapes.one(in.get(0).dtype(), s, s.isFixed() ? IndexShapes.reshaped(k.get(in.get(0)), s.sizes()) : null);
+    }
+
+    /**
+     * Transpose of an integer or bool tensor (torch's F.pad export permutes its [rank, 2] pads table): the shape as for
+     * F32, the values permuted when known.
+     */
+    static List<Out> transpose(Node n, List<Value> in, Known k) {
+        Shape from = in.get(0).shape(), s = TensorShapes.transpose(n, from);
+        Data d = k.get(in.get(0));
+        if (d == null || !from.isFixed()) return IndexShapes.one(in.get(0).dtype(), s, null);
+        long[] x = from.sizes(), y = s.sizes();
+        int r = x.length;
+        long[] perm = n.attributes().integers("perm", null);
+        if (perm == null) {
+            perm = new long[r];
+            for (int i = 0; i < r; i++) perm[i] = r - 1 - i;
+        }
+        long[] inStride = new long[r];
+        for (int i = r - 1, st = 1; i >= 0; i--) {
+            inStride[i] = st;
+            st *= (int) x[i];
+        }
+        int size = d.size();
+        long[] ints = d.ints() == null ? null : new long[size];
+        float[] floats = d.floats() == null ? null : new float[size];
+        String[] symbols = d.symbols() == null ? null : new String[size];
+        long[] at = new long[r];
+        for (int o = 0; o < size; o++) {   // output element o at multi-index at (row-major over y) reads input index sum at[i] * inStride[perm[i]]
+            int from0 = 0;
+            for (int i = 0; i < r; i++) from0 += (int) (at[i] * inStride[(int) perm[i]]);
+            if (ints != null) ints[o] = d.ints()[from0];
+            if (floats != null) floats[o] = d.floats()[from0];
+            if (symbols != null) symbols[o] = d.symbols()[from0];
+            for (int i = r - 1; i >= 0; i--) {
+                if (++at[i] < y[i]) break;
+                at[i] = 0;
+            }
+        }
+        return IndexShapes.one(in.get(0).dtype(), s, new Data(d.dtype(), y, ints, floats, symbols));
     }
 
     static List<Out> cast(Node n, List<Value> in, Known k) {

@@ -295,6 +295,7 @@ public final class Ops {
         typed("Mod", 2, 2, 1, 1, attrs("fmod", Type.INT), IndexArith::elementwise);
         for (String s : new String[] {"Add", "Sub", "Mul", "Div"}) if (SPECS.containsKey(s)) onIntegers(s, IndexArith::elementwise);
         onIntegers("Reshape", IndexArith::reshape);
+        onIntegers("Transpose", IndexArith::transpose);
         // Element selection and resampling on F32 activations (SelectShapes).
         typed("GatherElements", 2, 2, 1, 1, attrs("axis", Type.INT), SelectShapes::gatherElements);
         typed("Tile", 2, 2, 1, 1, Map.of(), SelectShapes::tile);

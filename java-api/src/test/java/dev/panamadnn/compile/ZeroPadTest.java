@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 /**
  * A Pad of zeros everywhere (torch 1.13 writes one before every AvgPool2d) compiles to nothing: the
  * plan has no pad step and gives bit for bit what the same graph without the Pad gives; a Pad with
- * any non-zero amount is still a step.
+ * a non-zero amount becomes the pooling's own counted padding ({@code fold_pad}), or, with that rule off, a step.
  */
 class ZeroPadTest {
     private static Graph graph(long[] pads) {
@@ -37,10 +37,16 @@ class ZeroPadTest {
         try (CompiledModel padded = CompiledModel.compile(graph(new long[8]), CompileOptions.defaults(), shape);
              CompiledModel plain = CompiledModel.compile(graph(null), CompileOptions.defaults(), shape);
              CompiledModel realPad = CompiledModel.compile(graph(new long[] {0, 0, 0, 1, 0, 0, 0, 1}), CompileOptions.defaults(), shape);
-             Tensor x = Tensor.of(in, shape); Tensor a = padded.run(x); Tensor b = plain.run(x)) {
+             CompiledModel padStep = CompiledModel.compile(graph(new long[] {0, 0, 0, 1, 0, 0, 0, 1}), CompileOptions.defaults().withoutRule("fold_pad"),
+                     shape);
+             Tensor x = Tensor.of(in, shape); Tensor a = padded.run(x); Tensor b = plain.run(x); Tensor c = realPad.run(x); Tensor d = padStep.run(x)) {
             assertFalse(padded.steps().stream().anyMatch(s -> s.contains("pad")), padded.describe());
             assertArrayEquals(b.toFloatArray(), a.toFloatArray());
-            assertTrue(realPad.steps().stream().anyMatch(s -> s.startsWith("java pad")), realPad.describe());
+            // a real zero padding before the pooling becomes the pooling's own (counted) padding: fold_pad; as a step without it
+            assertTrue(realPad.rulesFired().contains("fold_pad: pad into pool (pads [0, 1, 0, 1])"), realPad.describe());
+            assertFalse(realPad.steps().stream().anyMatch(s -> s.startsWith("java pad")), realPad.describe());
+            assertTrue(padStep.steps().stream().anyMatch(s -> s.startsWith("java pad")), padStep.describe());
+            assertArrayEquals(d.toFloatArray(), c.toFloatArray(), 1e-6f);
         }
     }
 }

@@ -22,8 +22,9 @@ import org.junit.jupiter.api.TestFactory;
  * LayerNorm, decomposed at opset 13), ViT (sequence-first attention from batch-first encoder layers) and
  * LR-ASPP's head (bilinear resize to the input's size), and convolutions with windows wholly in the padding
  * (DeepLabV3's ASPP: a 3x3 kernel dilated 24 over 14x14 compiles as its centre tap; padding 4 around a 3x3 kernel
- * as an explicit zero padding) and a video ResNet in small (3-D convolutions and pooling), which plans used to
- * refuse. Each through {@link OnnxModel#run} at batch 1 and 2
+ * as an explicit zero padding), a video ResNet in small (3-D convolutions and pooling), which plans used to
+ * refuse, and explicit zero Pads (folded into the Conv or the counting AveragePool after them, not into a pooling
+ * that does not count its padding). Each through {@link OnnxModel#run} at batch 1 and 2
  * against PyTorch within {@code 1e-4 * max|output| + 1e-4}, and its batch-2 plan checked for the two forms
  * these exports used to fall into: a binary op on oneDNN's reference kernel (the LayerNorm's {@code x - mean}
  * broadcast along the last axis: 40-100x slower than the jit one), and a product with weights broadcast over
@@ -36,7 +37,7 @@ class OnnxBlockModelsTest {
     Stream<DynamicTest> torchvisionBlocksMatchPyTorch() throws Exception {
         Path dir = Goldens.ensure("onnx-block-models", "export_onnx_block_models.py", "blocks.goldens.safetensors", 600);
         List<DynamicTest> tests = new ArrayList<>();
-        for (String model : new String[] {"convnext", "vit", "lraspp", "padded", "video"}) {
+        for (String model : new String[] {"convnext", "vit", "lraspp", "padded", "video", "pads"}) {
             for (int opset : new int[] {13, 17}) {
                 tests.add(DynamicTest.dynamicTest(model + " opset " + opset, () -> check(dir, model, opset)));
             }
@@ -63,6 +64,10 @@ class OnnxBlockModelsTest {
                         name + " opset " + opset + ": a product reads its weights once per batch row:\n" + steps);
                 assertTrue(plan.steps().stream().anyMatch(s -> s.startsWith("matmul ") || s.startsWith("linear ") || s.startsWith("conv ")),
                         name + ": no product steps at all?\n" + steps);
+                if (name.equals("pads")) {   // the Conv's and Inception's pads folded into them; the last one must stay
+                    assertEquals(1, plan.steps().stream().filter(s -> s.startsWith("java pad")).count(), steps);
+                    assertEquals(2, plan.rulesFired().stream().filter(s -> s.startsWith("fold_pad:")).count(), plan.rulesFired().toString());
+                }
                 if (name.equals("padded")) {   // the dilated ones read only their centre taps: 1x1, no padding; the wide one padded
                     assertEquals(1, plan.steps().stream().filter(s -> s.startsWith("java zero padding")).count(), steps);
                     assertEquals(3, plan.steps().stream().filter(s -> s.startsWith("conv ")).count(), steps);
