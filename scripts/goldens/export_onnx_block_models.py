@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Exports small networks built from the blocks of torchvision's ConvNeXt, ViT, LR-ASPP, DeepLabV3 and the video ResNets to ONNX,
+"""Exports small networks built from the blocks of torchvision's ConvNeXt, ViT, Swin, LR-ASPP, DeepLabV3 and the video ResNets to ONNX,
 with PyTorch's outputs as goldens.
 
 Run with Debian's /usr/bin/python3 (python3-torch 1.13):
@@ -26,6 +26,8 @@ Writes into OUT_DIR (produced at test time into a cache by onnx/ OnnxBlockModels
   pads.opset13.onnx, pads.opset17.onnx           zero Pads before a Conv (asymmetric) and before Inception's
                                                  AveragePool (count_include_pad), and one before a pooling that
                                                  does not count its own padding
+  swin.opset13.onnx, swin.opset17.onnx           torchvision's SwinTransformer in small (embed 16, depths [2, 2], heads
+                                                 [2, 2], window 4) on 32x32: shifted windows
   blocks.goldens.safetensors                     for each model M: M_input_b1, M_output_b1, M_input_b2, M_output_b2
 All with a dynamic batch axis, input "input" and output "output"; weights are PyTorch's own random
 initialisation under torch.manual_seed(SEED), the ViT's class token and position embedding drawn too (torchvision
@@ -166,8 +168,15 @@ class Pads(nn.Module):
         return torch.cat([a.flatten(1), b.flatten(1), c.flatten(1)], 1)
 
 
+def swin():
+    """torchvision's Swin Transformer in small (2 stages of 2 blocks, window 4, shifted windows): the shifted-window
+    mask torch exports as ScatterND over shape computations, Dropout with p = 0 in training mode, roll, patch merging."""
+    from torchvision.models.swin_transformer import SwinTransformer
+    return SwinTransformer(patch_size=[4, 4], embed_dim=16, depths=[2, 2], num_heads=[2, 2], window_size=[4, 4], num_classes=10)
+
+
 MODELS = (("convnext", ConvNeXt, (3, 32, 32)), ("vit", ViT, (3, 32, 32)), ("lraspp", LRASPP, (3, 40, 56)), ("padded", Padded, (8, 14, 14)),
-          ("video", Video, (3, 4, 16, 16)), ("pads", Pads, (4, 8, 8)))
+          ("video", Video, (3, 4, 16, 16)), ("pads", Pads, (4, 8, 8)), ("swin", swin, (3, 32, 32)))
 
 
 def main():

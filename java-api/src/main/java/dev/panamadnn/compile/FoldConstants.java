@@ -17,7 +17,8 @@ import java.util.Set;
  * weights, e.g. a transposed or rescaled weight). Later rules and lowerings see only constants.
  */
 final class FoldConstants implements Rewrite {
-    private static final Set<String> FOLDABLE = Set.of("Identity", "Reshape", "Flatten", "Transpose", "Add", "Sub", "Mul", "Div");
+    private static final Set<String> FOLDABLE = Set.of("Identity", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Add", "Sub", "Mul", "Div",
+            "Pow");
 
     @Override
     public String name() {
@@ -44,27 +45,57 @@ final class FoldConstants implements Rewrite {
                 g.fired.add(name() + ": constant " + n.name());
                 continue;
             }
+            if (n.op().equals("ScatterND") && n.inputs().stream().allMatch(g::isConstant) && isF32(g, n.input(0)) && isF32(g, n.input(2))
+                    && g.tensor(n.input(1)) != null) {   // Swin's shifted-window mask, from constants the rules before computed
+                try {
+                    float[] out = g.floats(n.input(0)).clone(), updates = g.floats(n.input(2));
+                    int[] to = LowerSelect.scatterTargets(g.shape(n.input(0)).sizes(), g.shape(n.input(1)).sizes(),
+                            LowerIndex.longs(g.tensor(n.input(1))));
+                    if (to.length != updates.length) continue;   // the lowering refuses it, naming the sizes
+                    for (int i = 0; i < to.length; i++) out[to[i]] = updates[i];
+                    g.setConstant(n.output(), out, g.value(n.output()).shape());
+                    g.remove(n);
+                    g.fired.add(name() + ": scatternd " + n.name());
+                } catch (IllegalArgumentException bad) {
+                    // an index out of range: left for the lowering to refuse
+                }
+                continue;
+            }
+            if (LOGIC.contains(n.op()) && n.outputs().size() == 1 && n.inputs().stream().allMatch(i -> i != null && g.isConstant(i))) {
+                float[] out = logic(g, n);   // comparisons, Where and the logical ops of constants (Swin's mask), held as exact floats
+                if (out != null) {
+                    g.setConstant(n.output(), out, g.value(n.output()).shape());
+                    g.remove(n);
+                    g.fired.add(name() + ": " + n.op().toLowerCase(java.util.Locale.ROOT) + " " + n.name());
+                }
+                continue;
+            }
             if (!FOLDABLE.contains(n.op()) || n.outputs().size() != 1) continue;
             String data = n.input(0);
             if (data == null || !g.isConstant(data) || !isF32(g, data)) continue;
             float[] out;
             Shape outShape = g.value(n.output()).shape();
             switch (n.op()) {
-                case "Identity", "Reshape", "Flatten" -> {
-                    if (n.op().equals("Reshape") && !g.isConstant(n.input(1))) continue;
+                case "Identity", "Reshape", "Flatten", "Squeeze", "Unsqueeze" -> {   // the same elements, another shape
+                    if (n.inputs().size() > 1 && n.input(1) != null && !n.input(1).isEmpty() && !g.isConstant(n.input(1))) continue;
                     out = g.floats(data);
                 }
                 case "Transpose" -> out = transpose(g.floats(data), g.shape(data).sizes(), n.attributes().integers("perm", null));
                 default -> {
                     String other = n.input(1);
-                    if (!g.isConstant(other) || !isF32(g, other) || !g.shape(data).equals(g.shape(other))) continue;
-                    float[] a = g.floats(data), b = g.floats(other);
+                    if (!g.isConstant(other) || !isF32(g, other) || !outShape.isFixed()) continue;
+                    long[] o = outShape.sizes();
+                    if (LowerIndex.prod(o, 0, o.length) > MAX_BROADCAST) continue;   // a broadcast into something large stays a step
+                    // both operands broadcast to the output (NumPy rules; the shape rules checked them)
+                    float[] a = MathKernels.expand(g.floats(data), LowerBinary.padded(g.shape(data).sizes(), o.length), o);
+                    float[] b = MathKernels.expand(g.floats(other), LowerBinary.padded(g.shape(other).sizes(), o.length), o);
                     out = new float[a.length];
                     for (int i = 0; i < a.length; i++) {
                         out[i] = switch (n.op()) {
                             case "Add" -> a[i] + b[i];
                             case "Sub" -> a[i] - b[i];
                             case "Mul" -> a[i] * b[i];
+                            case "Pow" -> (float) Math.pow(a[i], b[i]);   // as the compiled Pow (C's pow in double)
                             default -> a[i] / b[i];
                         };
                     }
@@ -75,6 +106,75 @@ final class FoldConstants implements Rewrite {
             g.fired.add(name() + ": " + n.op().toLowerCase(java.util.Locale.ROOT) + " " + n.name());
         }
     }
+
+    /** Ops folded by {@link #logic} when every input is a constant. */
+    private static final Set<String> LOGIC = Set.of("Equal", "Less", "Greater", "Not", "And", "Or", "Xor", "Where", "Cast");
+
+    /**
+     * {@code n}'s result from constant inputs, broadcast, as exact floats (BOOL as 0 and 1, the form plans hold
+     * computed integers and bools in, docs/onnx.md); null when an input is not exact in F32 or the result is large.
+     */
+    private static float[] logic(PlanGraph g, Node n) {
+        Shape outShape = g.value(n.output()).shape();
+        if (!outShape.isFixed()) return null;
+        long[] o = outShape.sizes();
+        if (LowerIndex.prod(o, 0, o.length) > MAX_BROADCAST) return null;
+        float[][] in = new float[n.inputs().size()][];
+        for (int k = 0; k < in.length; k++) {
+            float[] v = exactFloats(g, n.input(k));
+            if (v == null) return null;
+            in[k] = MathKernels.expand(v, LowerBinary.padded(g.shape(n.input(k)).sizes(), o.length), o);
+        }
+        float[] out = new float[in[0].length];
+        for (int i = 0; i < out.length; i++) {
+            boolean r = switch (n.op()) {
+                case "Equal" -> in[0][i] == in[1][i];
+                case "Less" -> in[0][i] < in[1][i];
+                case "Greater" -> in[0][i] > in[1][i];
+                case "Not" -> in[0][i] == 0;
+                case "And" -> in[0][i] != 0 && in[1][i] != 0;
+                case "Or" -> in[0][i] != 0 || in[1][i] != 0;
+                case "Xor" -> (in[0][i] != 0) != (in[1][i] != 0);
+                default -> false;
+            };
+            out[i] = switch (n.op()) {
+                case "Where" -> in[0][i] != 0 ? in[1][i] : in[2][i];
+                case "Cast" -> cast(in[0][i], g.value(n.output()).dtype());
+                default -> r ? 1f : 0f;
+            };
+        }
+        return out;
+    }
+
+    /** ONNX's Cast of {@code v} to {@code to}, held as a float: a bool 0 or 1, an integer truncated toward zero. */
+    private static float cast(float v, DataType to) {
+        return switch (to) {
+            case BOOL -> v != 0 ? 1f : 0f;
+            case I64, I32 -> (float) (long) v;
+            default -> v;
+        };
+    }
+
+    /** A constant's values as floats: F32 as is (or computed by a rule), integers and bools when exact (|v| <= 2^24). */
+    private static float[] exactFloats(PlanGraph g, String value) {
+        var t = g.tensor(value);
+        if (t == null || t.dtype() == DataType.F32) return g.floats(value);
+        float[] f = new float[Math.toIntExact(t.numel())];
+        for (int i = 0; i < f.length; i++) {
+            long v = switch (t.dtype()) {
+                case I64 -> t.segment().getAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, i);
+                case I32 -> t.segment().getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, i);
+                case BOOL -> t.segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE, i) != 0 ? 1 : 0;
+                default -> Long.MAX_VALUE;
+            };
+            if (Math.abs(v) > (1 << 24)) return null;
+            f[i] = v;
+        }
+        return f;
+    }
+
+    /** The most elements a broadcasting fold of two constants writes (a larger result stays a step of the plan). */
+    static final long MAX_BROADCAST = 1 << 22;
 
     /** Whether shape inference computed every output of {@code n} (e.g. a Shape of a fixed-shape value, a Gather of that). */
     private static boolean known(PlanGraph g, Node n) {

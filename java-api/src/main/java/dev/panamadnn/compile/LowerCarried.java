@@ -152,7 +152,7 @@ final class LowerCarried {
     /** A constant operand as floats: F32 as is, integers and bools only where every value is exact in F32. */
     private static float[] exact(Compiler plan, Node n, String name) {
         Tensor t = plan.graph.tensor(name);
-        if (t.dtype() == DataType.F32) return plan.graph.floats(name);
+        if (t == null || t.dtype() == DataType.F32) return plan.graph.floats(name);   // (null: computed by a rule, F32)
         float[] f = new float[Math.toIntExact(t.numel())];
         for (int i = 0; i < f.length; i++) {
             long v = switch (t.dtype()) {

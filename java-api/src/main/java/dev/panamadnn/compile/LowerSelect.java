@@ -25,8 +25,67 @@ final class LowerSelect {
             case "GatherElements" -> gatherElements(plan, n);
             case "Tile" -> tile(plan, n);
             case "Resize" -> resize(plan, n);
+            case "ScatterND" -> scatterNd(plan, n);
             default -> null;
         };
+    }
+
+    /**
+     * ScatterND (reduction none) with constant indices: the output is {@code data} with the indexed slices replaced by
+     * {@code updates}, in order; the destination of every update element is computed once. Data and updates may each
+     * be a constant or computed at run time (Swin's shifted-window mask: a zero map with constant slices written).
+     */
+    private static Value scatterNd(Compiler plan, Node n) {
+        Tensor t = plan.graph.tensor(n.input(1));
+        if (t == null) throw Compiler.unsupported(n, "the indices (input 1) must be a constant; indices computed at run time are not compiled");
+        long[] x = LowerIndex.shape(plan, n.input(0)), is = plan.graph.shape(n.input(1)).sizes();
+        int[] to;
+        try {
+            to = scatterTargets(x, is, LowerIndex.longs(t));
+        } catch (IllegalArgumentException e) {
+            throw Compiler.unsupported(n, e.getMessage());
+        }
+        int depth = (int) is[is.length - 1], count = (int) (LowerIndex.longs(t).length / depth);
+        long slice = LowerIndex.prod(x, depth, x.length);
+        boolean constData = plan.graph.isConstant(n.input(0)), constUpdates = plan.graph.isConstant(n.input(2));
+        float[] data = constData ? plan.graph.floats(n.input(0)) : null, updates = constUpdates ? plan.graph.floats(n.input(2)) : null;
+        List<Value> ins = new java.util.ArrayList<>();
+        if (!constData) ins.add(LowerIndex.input(plan, n, 0));
+        if (!constUpdates) ins.add(LowerIndex.input(plan, n, 2));
+        if (ins.isEmpty()) throw Compiler.unsupported(n, "every input is a constant (it should have been folded)");
+        long total = LowerIndex.prod(x, 0, x.length);
+        return PlanOutputs.javaStep(plan, ins, List.of(x), (src, dst) -> {
+            MemorySegment out = dst[0];
+            if (data == null) MemorySegment.copy(src[0], 0, out, 0, total * 4);
+            else MemorySegment.copy(data, 0, out, JAVA_FLOAT, 0, data.length);
+            MemorySegment u = updates == null ? src[constData ? 0 : 1] : null;
+            for (int i = 0; i < to.length; i++) out.setAtIndex(JAVA_FLOAT, to[i], u != null ? u.getAtIndex(JAVA_FLOAT, i) : updates[i]);
+        }, "java scatter_nd " + n.name() + " (" + count + " slices of " + slice + ")").get(0);
+    }
+
+    /**
+     * For ScatterND over data of shape {@code x} with indices of shape {@code indicesShape} (values {@code idx}): the
+     * flat destination of each update element, in the updates' order.
+     *
+     * @throws IllegalArgumentException naming the index that is out of range
+     */
+    static int[] scatterTargets(long[] x, long[] indicesShape, long[] idx) {
+        int depth = (int) indicesShape[indicesShape.length - 1];
+        if (depth < 1 || depth > x.length) throw new IllegalArgumentException("the indices' last dim " + depth + " must be in [1, " + x.length + "]");
+        long slice = LowerIndex.prod(x, depth, x.length);
+        long[] st = LowerIndex.strides(x);
+        int count = idx.length / depth;
+        int[] to = new int[Math.toIntExact(count * slice)];
+        for (int c = 0; c < count; c++) {
+            long at = 0;
+            for (int i = 0; i < depth; i++) {
+                long v = idx[c * depth + i], j = v < 0 ? v + x[i] : v;
+                if (j < 0 || j >= x[i]) throw new IllegalArgumentException("index " + v + " is out of range for dim " + i + " (" + x[i] + ")");
+                at += j * st[i];
+            }
+            for (int e = 0; e < slice; e++) to[(int) (c * slice + e)] = Math.toIntExact(at + e);
+        }
+        return to;
     }
 
     private static Value gatherElements(Compiler plan, Node n) {

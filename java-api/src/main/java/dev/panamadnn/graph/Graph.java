@@ -154,7 +154,10 @@ public final class Graph {
             if (node.op().equals("Constant")) constants.put(node.output(), node.attributes().tensor("value"));
         }
         for (Map.Entry<String, Known.Data> e : known.computed().entrySet()) {
-            if (e.getValue().isFixed() && values.get(e.getKey()).shape().isFixed()) knownOut.put(e.getKey(), e.getValue().toTensor());
+            // (an empty value, e.g. a Slice of a shape that selects nothing, stays known to the shape rules but is no tensor)
+            if (e.getValue().isFixed() && values.get(e.getKey()).shape().isFixed() && e.getValue().size() > 0) {
+                knownOut.put(e.getKey(), e.getValue().toTensor());
+            }
         }
         if (outputs.isEmpty()) throw new GraphException(label + ": expected at least one output, got none");
         Set<String> seen = new HashSet<>();

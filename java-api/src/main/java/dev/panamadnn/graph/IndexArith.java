@@ -183,6 +183,56 @@ final class IndexArith {
         return IndexShapes.one(in.get(0).dtype(), s, new Data(d.dtype(), y, ints, floats, symbols));
     }
 
+    /**
+     * ScatterND (reduction none): {@code data} with the slices {@code indices} (I64, last dim the index depth) names
+     * replaced by {@code updates}, in order; computed when all three are known (as torch's Swin export builds its
+     * shifted-window mask from shapes), unknown otherwise (plans do not compute it at run time). Indices are checked
+     * against the data's dims (negative ones count from the end).
+     */
+    static List<Out> scatterNd(Node n, List<Value> in, Known k) {
+        if (!n.attributes().string("reduction", "none").equals("none")) {
+            throw new GraphException("reduction '" + n.attributes().string("reduction", "none") + "' is not supported (only 'none')");
+        }
+        Value data = in.get(0), indices = in.get(1), updates = in.get(2);
+        IndexShapes.require(indices, "indices", DataType.I64);
+        if (updates.dtype() != data.dtype()) throw new GraphException("updates " + updates + " must be " + data.dtype() + " as data");
+        Shape s = data.shape();
+        Data d = k.get(data), idx = k.get(indices), u = k.get(updates);
+        if (d == null || idx == null || u == null || !s.isFixed() || !indices.shape().isFixed() || !d.isFixed() || !u.isFixed()) {
+            return IndexShapes.one(data.dtype(), s, null);
+        }
+        long[] ds = s.sizes(), is = indices.shape().sizes();
+        int depth = (int) is[is.length - 1], r = ds.length;
+        if (depth < 1 || depth > r) throw new GraphException("indices' last dim " + depth + " must be in [1, " + r + "] (the data's rank)");
+        long slice = 1;
+        for (int i = depth; i < r; i++) slice *= ds[i];
+        long[] stride = new long[depth];
+        for (int i = depth - 1, st = (int) slice; i >= 0; i--) {
+            stride[i] = st;
+            st *= (int) ds[i];
+        }
+        int count = idx.size() / depth;
+        if ((long) count * slice != u.size()) {
+            throw new GraphException("updates " + updates + " must hold " + count + " slices of " + slice + " elements, got " + u.size());
+        }
+        long[] ints = d.ints() == null ? null : d.ints().clone();
+        float[] floats = d.floats() == null ? null : d.floats().clone();
+        for (int c = 0; c < count; c++) {
+            long at = 0;
+            for (int i = 0; i < depth; i++) {
+                long v = idx.ints()[c * depth + i], j = v < 0 ? v + ds[i] : v;
+                if (j < 0 || j >= ds[i]) throw new GraphException("index " + v + " is out of range for dim " + i + " (" + ds[i] + ")");
+                at += j * stride[i];
+            }
+            for (long e = 0; e < slice; e++) {
+                int to = (int) (at + e), from = (int) (c * slice + e);
+                if (ints != null) ints[to] = u.ints() != null ? u.ints()[from] : (long) u.floats()[from];
+                if (floats != null) floats[to] = u.floats() != null ? u.floats()[from] : u.ints()[from];
+            }
+        }
+        return IndexShapes.one(data.dtype(), s, new Data(d.dtype(), ds, ints, floats, null));
+    }
+
     static List<Out> cast(Node n, List<Value> in, Known k) {
         DataType to = IndexShapes.fromOnnx(n.attributes().integer("to"));
         Data d = k.get(in.get(0));

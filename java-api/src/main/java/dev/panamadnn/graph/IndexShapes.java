@@ -190,15 +190,44 @@ final class IndexShapes {
         return one(in.get(0).dtype(), s, s.isFixed() ? reshaped(k.get(in.get(0)), s.sizes()) : null);
     }
 
+    /** Known fixed values of {@code in} concatenated along the node's axis into {@code s}; null if any is unknown or too large. */
+    private static Data concatValues(Node n, List<Value> in, Known k, Shape s, DataType t) {
+        if (!s.isFixed() || numel(s.sizes()) > Known.MAX_ELEMENTS) return null;
+        long[] out = s.sizes();
+        int r = out.length, axis = (int) Math.floorMod(n.attributes().integer("axis"), (long) r);
+        List<Data> parts = new ArrayList<>();
+        for (Value v : in) {
+            Data d = k.get(v);
+            if (d == null || !d.isFixed() || !v.shape().isFixed()) return null;
+            parts.add(d);
+        }
+        long outer = 1, inner = 1;
+        for (int i = 0; i < axis; i++) outer *= out[i];
+        for (int i = axis + 1; i < r; i++) inner *= out[i];
+        int total = (int) numel(out), o = 0;
+        long[] ints = t == DataType.F32 ? null : new long[total];
+        float[] floats = t == DataType.F32 ? new float[total] : null;
+        for (long b = 0; b < outer; b++) {   // per outer index, each part's block of (its axis size x inner) elements in turn
+            for (int p = 0; p < parts.size(); p++) {
+                Data d = parts.get(p);
+                int block = (int) (in.get(p).shape().sizes()[axis] * inner);
+                for (int e = 0; e < block; e++, o++) {
+                    int from = (int) (b * block + e);
+                    if (ints != null) ints[o] = d.ints()[from];
+                    else floats[o] = d.floats()[from];
+                }
+            }
+        }
+        return new Data(t, out, ints, floats, null);
+    }
+
     static List<Out> concat(Node n, List<Value> in, Known k) {
         DataType t = in.get(0).dtype();
         for (int i = 1; i < in.size(); i++) {
             if (in.get(i) != null && in.get(i).dtype() != t) throw new GraphException("input " + i + " " + in.get(i) + " must be " + t + " as input 0");
         }
         Shape s = TensorShapes.concat(n, in, null);
-        if (s.rank() != 1) {   // values are concatenated for the 1-D vectors shape computations build
-            return one(t, s, null);
-        }
+        if (s.rank() != 1) return one(t, s, concatValues(n, in, k, s, t));   // e.g. Swin's [49, 49, 2] scatter indices
         List<Data> parts = new ArrayList<>();
         int total = 0;
         for (Value v : in) {

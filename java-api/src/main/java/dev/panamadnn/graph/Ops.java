@@ -69,6 +69,7 @@ import java.util.TreeMap;
  * ConstantOfShape    shape (known)          value (a one-element tensor; default F32 0)
  * Expand             X, shape (known)       (bidirectional broadcast)
  * Range              start, limit, delta    (known scalars)
+ * ScatterND          data, indices, updates reduction (none; values when all known)
  * Equal Less Greater A, B                   (broadcast; BOOL out)
  * Where              condition (BOOL), X, Y (broadcast)
  * Not                X (BOOL)
@@ -288,6 +289,7 @@ public final class Ops {
         typed("ConstantOfShape", 1, 1, 1, 1, attrs("value", Type.TENSOR), IndexArith::constantOfShape);
         typed("Expand", 2, 2, 1, 1, Map.of(), IndexShapes::expand);
         typed("Range", 3, 3, 1, 1, Map.of(), IndexArith::range);
+        typed("ScatterND", 3, 3, 1, 1, attrs("reduction", Type.STRING), IndexArith::scatterNd);
         for (String s : new String[] {"Equal", "Less", "Greater"}) typed(s, 2, 2, 1, 1, Map.of(), IndexArith::elementwise);
         typed("Where", 3, 3, 1, 1, Map.of(), IndexArith::elementwise);
         typed("Not", 1, 1, 1, 1, Map.of(), IndexArith::elementwise);

@@ -181,12 +181,16 @@ final class OpTable {
         replaceLast(same("Constant", 1, 17, "value", "value_float", "value_floats", "value_int", "value_ints").translate(OpTable::constant)
                 .note("sparse_value and the string forms are not supported"));
         replaceLast(same("Dropout", 1, 17, "ratio", "is_test", "seed", "consumed_inputs").translate(n -> {
-            Tensor training = n.constant(2);
-            if (!n.input(2).isEmpty() && (training == null || training.segment().get(ValueLayout.JAVA_BYTE, 0) != 0)) {
-                throw n.refuse("training_mode must be absent or a constant false");
+            Tensor training = n.constant(2), ratio = n.constant(1);
+            // Training mode with a constant ratio of 0 drops nothing and scales by 1/(1 - 0): the input itself (torchvision's
+            // Swin exports its attention dropout so, p = 0.0 with training_mode true).
+            boolean noDrop = ratio != null && ratio.dtype() == dev.panamadnn.DataType.F32 && ratio.numel() == 1
+                    && ratio.segment().get(ValueLayout.JAVA_FLOAT, 0) == 0f;
+            if (!n.input(2).isEmpty() && (training == null || training.segment().get(ValueLayout.JAVA_BYTE, 0) != 0) && !noDrop) {
+                throw n.refuse("training_mode must be absent or a constant false (or the ratio a constant 0)");
             }
             return List.of(n.emit("Identity", Attributes.empty(), n.input(0)));
-        }, "Identity").note("as Identity; the mask output must be unused"));
+        }, "Identity").note("as Identity (training_mode true only with a constant ratio 0); the mask output must be unused"));
         // Axes as an attribute before opset 13, an input from 13 on (our ops take the opset-17 form).
         for (String op : new String[] {"Unsqueeze", "Squeeze"}) {
             same(op, 13, 17);
@@ -218,6 +222,7 @@ final class OpTable {
         same("ConstantOfShape", 9, 17, "value");
         same("Expand", 8, 17);
         same("Range", 11, 17);
+        replaceLast(same("ScatterND", 11, 17, "reduction").note("where the values are known when compiling (Swin's shifted-window mask); reduction none"));
         same("Where", 9, 17);
         for (String op : new String[] {"Equal", "Less", "Greater"}) same(op, 7, 17);
         same("Not", 1, 17);
