@@ -66,7 +66,9 @@ final class LowerBinary {
         // per-channel scale or shift: FiLM, a bias) is read as it is, the result in that layout: no reorder on either side.
         if (!expandA && !plan.graph.isConstant(n.input(aIn)) && !Arrays.equals(b.dims(), out) && !masked) {
             Value own = plan.asShape(plan.in(n, aIn), out, n.input(aIn));
-            if (!plan.isPlain(own)) {
+            // (unless oneDNN has only its reference kernel for that layout: the plain operands below, merged, get a jit one;
+            // Swin's LayerNorm after a patch merging, whose channels-last [N, H, W, 4C] concat arrives in nhwc of dims 1-3)
+            if (!plan.isPlain(own) && !refOnly(alg, own.md(), b.md(), own.md(), n)) {
                 try {
                     return emit(plan, n, alg, new Operand(own.md(), own.buffer(), null, out), b, own.md(), negate, false);
                 } catch (dev.panamadnn.DnnlException unimplemented) {
@@ -77,9 +79,9 @@ final class LowerBinary {
         Operand a = operand(plan, n, aIn, rank);
         if (expandA) a = expand(plan, n, a, out);
         MemoryDescriptor dst = LowerMath.plainMd(plan, out);
-        if (!masked) {
+        if (!masked && !Arrays.equals(b.dims(), out) && refOnly(alg, a.md(), b.md(), dst, n)) {
             long[][] merged = merged(out, b.dims());
-            if (merged != null && refOnly(alg, a.md(), b.md(), dst, n)) {
+            if (merged != null) {
                 MemoryDescriptor md0 = LowerMath.plainMd(plan, merged[0]), md1 = LowerMath.plainMd(plan, merged[1]);
                 if (!refOnly(alg, md0, md1, md0, n)) {
                     // The same bytes seen with fewer dims, which oneDNN's jit binary takes (a LayerNorm's x - mean over
@@ -88,6 +90,12 @@ final class LowerBinary {
                             new Operand(md1, b.buffer(), b.constant(), merged[1]), md0, negate, false);
                     return new Value(dst, v.buffer(), v.shape());
                 }
+            }
+            if (b.buffer() == Compiler.CONSTANT && LowerIndex.prod(out, 0, out.length) <= FoldConstants.MAX_BROADCAST) {
+                // Still the reference kernel (broadcast in alternating dims: Swin's [B, nW, heads, L, L] + [1, nW, 1, L, L]
+                // mask): a constant operand is expanded once to the output's shape, an element-wise op oneDNN runs jit.
+                b = new Operand(dst, Compiler.CONSTANT, plan.constant(MathKernels.expand(b.constant().toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT),
+                        b.dims(), out)), out);
             }
         }
         return emit(plan, n, alg, a, b, dst, negate, masked);

@@ -59,10 +59,8 @@ class OnnxBlockModelsTest {
             long[] shape = goldens.get(name + "_input_b2").shape();
             try (CompiledModel plan = CompiledModel.compile(model.toGraph(), CompileOptions.defaults(), Map.of("input", shape))) {
                 String steps = String.join("\n", plan.steps());
-                // Swin's attention-mask add ([B*nW, heads, L, L] + [nW, 1, L, L]-like broadcasts, and its LayerNorms after the
-                // channels-last patch merging) still run on oneDNN's reference binary: a known gap (docs/onnx.md), not pinned here.
                 List<String> ref = plan.steps().stream().filter(s -> s.contains("[ref:")).toList();
-                if (!name.equals("swin")) assertEquals(List.of(), ref, name + " opset " + opset + ": steps on oneDNN's reference kernels");
+                assertEquals(List.of(), ref, name + " opset " + opset + ": steps on oneDNN's reference kernels");
                 assertTrue(plan.steps().stream().noneMatch(s -> BROADCAST_WEIGHTS.matcher(s).find()),
                         name + " opset " + opset + ": a product reads its weights once per batch row:\n" + steps);
                 assertTrue(plan.steps().stream().anyMatch(s -> s.startsWith("matmul ") || s.startsWith("linear ") || s.startsWith("conv ")),
