@@ -121,7 +121,7 @@ final class FoldConstants implements Rewrite {
         if (LowerIndex.prod(o, 0, o.length) > MAX_BROADCAST) return null;
         float[][] in = new float[n.inputs().size()][];
         for (int k = 0; k < in.length; k++) {
-            float[] v = exactFloats(g, n.input(k));
+            float[] v = LowerCarried.exactValues(g, n.input(k));
             if (v == null) return null;
             in[k] = MathKernels.expand(v, LowerBinary.padded(g.shape(n.input(k)).sizes(), o.length), o);
         }
@@ -153,24 +153,6 @@ final class FoldConstants implements Rewrite {
             case I64, I32 -> (float) (long) v;
             default -> v;
         };
-    }
-
-    /** A constant's values as floats: F32 as is (or computed by a rule), integers and bools when exact (|v| <= 2^24). */
-    private static float[] exactFloats(PlanGraph g, String value) {
-        var t = g.tensor(value);
-        if (t == null || t.dtype() == DataType.F32) return g.floats(value);
-        float[] f = new float[Math.toIntExact(t.numel())];
-        for (int i = 0; i < f.length; i++) {
-            long v = switch (t.dtype()) {
-                case I64 -> t.segment().getAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, i);
-                case I32 -> t.segment().getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, i);
-                case BOOL -> t.segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE, i) != 0 ? 1 : 0;
-                default -> Long.MAX_VALUE;
-            };
-            if (Math.abs(v) > (1 << 24)) return null;
-            f[i] = v;
-        }
-        return f;
     }
 
     /** The most elements a broadcasting fold of two constants writes (a larger result stays a step of the plan). */

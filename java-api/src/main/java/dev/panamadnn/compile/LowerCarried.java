@@ -152,16 +152,30 @@ final class LowerCarried {
     /** A constant operand as floats: F32 as is, integers and bools only where every value is exact in F32. */
     private static float[] exact(Compiler plan, Node n, String name) {
         Tensor t = plan.graph.tensor(name);
-        if (t == null || t.dtype() == DataType.F32) return plan.graph.floats(name);   // (null: computed by a rule, F32)
+        float[] f = exactValues(plan.graph, name);
+        if (f != null) return f;
+        if (t.dtype() != DataType.I64 && t.dtype() != DataType.I32 && t.dtype() != DataType.BOOL) {
+            throw Compiler.unsupported(n, "constant '" + name + "' of dtype " + t.dtype() + " is not read at run time");
+        }
+        throw Compiler.unsupported(n, "constant '" + name + "' holds a value beyond the integers a plan computes with exactly (2^24)");
+    }
+
+    /**
+     * A constant's values as floats: F32 as is (or computed by a rule), I64/I32/BOOL when every value is exact in F32
+     * ({@code |v| <= 2^24}); null otherwise. Shared with {@link FoldConstants}.
+     */
+    static float[] exactValues(PlanGraph g, String name) {
+        Tensor t = g.tensor(name);
+        if (t == null || t.dtype() == DataType.F32) return g.floats(name);   // (null: computed by a rule, F32)
         float[] f = new float[Math.toIntExact(t.numel())];
         for (int i = 0; i < f.length; i++) {
             long v = switch (t.dtype()) {
                 case I64 -> t.segment().getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i);
                 case I32 -> t.segment().getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i);
                 case BOOL -> t.segment().get(ValueLayout.JAVA_BYTE, i) != 0 ? 1 : 0;
-                default -> throw Compiler.unsupported(n, "constant '" + name + "' of dtype " + t.dtype() + " is not read at run time");
+                default -> Long.MAX_VALUE;
             };
-            if (Math.abs(v) > MAX_EXACT) throw Compiler.unsupported(n, "constant '" + name + "' holds " + v + ", beyond the integers a plan computes with exactly (2^24)");
+            if (Math.abs(v) > MAX_EXACT) return null;
             f[i] = v;
         }
         return f;
