@@ -378,18 +378,6 @@ final class Compiler {
         return shape.length == 3 ? new long[] {shape[0], shape[1], 1, shape[2]} : shape;
     }
 
-    /** A 1-D window attribute ({@code [s]}) as 2-D ({@code [1, s]}); null gives {@code [fill, fill]}. */
-    static long[] window2d(long[] v, long fill) {
-        if (v == null) return new long[] {fill, fill};
-        return v.length == 1 ? new long[] {1, v[0]} : v.clone();
-    }
-
-    /** ONNX pads ({@code [b..., e...]}) for 1 or 2 spatial dims as 2-D {@code [top, left, bottom, right]}; null: none. */
-    static long[] pads2d(long[] pads, int spatial) {
-        if (pads == null) return new long[4];
-        return pads.length == 2 ? new long[] {0, pads[0], 0, pads[1]} : pads.clone();
-    }
-
     /**
      * {@code x} with the dims {@code shape} (same element count): itself if it has them, else its
      * plain layout viewed with them (a reorder to plain first if it is blocked).
