@@ -53,9 +53,7 @@ final class FoldConstants implements Rewrite {
                             LowerIndex.longs(g.tensor(n.input(1))));
                     if (to.length != updates.length) continue;   // the lowering refuses it, naming the sizes
                     for (int i = 0; i < to.length; i++) out[to[i]] = updates[i];
-                    g.setConstant(n.output(), out, g.value(n.output()).shape());
-                    g.remove(n);
-                    g.fired.add(name() + ": scatternd " + n.name());
+                    fold(g, n, out, g.value(n.output()).shape());
                 } catch (IllegalArgumentException bad) {
                     // an index out of range: left for the lowering to refuse
                 }
@@ -63,11 +61,7 @@ final class FoldConstants implements Rewrite {
             }
             if (LOGIC.contains(n.op()) && n.outputs().size() == 1 && n.inputs().stream().allMatch(i -> i != null && g.isConstant(i))) {
                 float[] out = logic(g, n);   // comparisons, Where and the logical ops of constants (Swin's mask), held as exact floats
-                if (out != null) {
-                    g.setConstant(n.output(), out, g.value(n.output()).shape());
-                    g.remove(n);
-                    g.fired.add(name() + ": " + n.op().toLowerCase(java.util.Locale.ROOT) + " " + n.name());
-                }
+                if (out != null) fold(g, n, out, g.value(n.output()).shape());
                 continue;
             }
             if (!FOLDABLE.contains(n.op()) || n.outputs().size() != 1) continue;
@@ -101,10 +95,15 @@ final class FoldConstants implements Rewrite {
                     }
                 }
             }
-            g.setConstant(n.output(), out, outShape);
-            g.remove(n);
-            g.fired.add(name() + ": " + n.op().toLowerCase(java.util.Locale.ROOT) + " " + n.name());
+            fold(g, n, out, outShape);
         }
+    }
+
+    /** Node {@code n} replaced by the constant {@code out} of {@code shape}. */
+    private void fold(PlanGraph g, Node n, float[] out, Shape shape) {
+        g.setConstant(n.output(), out, shape);
+        g.remove(n);
+        g.fired.add(name() + ": " + n.op().toLowerCase(java.util.Locale.ROOT) + " " + n.name());
     }
 
     /** Ops folded by {@link #logic} when every input is a constant. */

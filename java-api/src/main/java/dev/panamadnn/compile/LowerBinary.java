@@ -121,14 +121,15 @@ final class LowerBinary {
                 full = f;
             }
         }
-        if (runs.isEmpty() || runs.size() >= out.length) return null;
+        if (runs.isEmpty()) return null;
         if (runs.size() == 1) runs.add(0, new long[] {1, 1});   // oneDNN's binary takes 2 dims at least (keeps a scalar's form too)
+        if (runs.size() >= out.length) return null;
         long[][] m = new long[2][runs.size()];
         for (int i = 0; i < runs.size(); i++) {
             m[0][i] = runs.get(i)[0];
             m[1][i] = runs.get(i)[1];
         }
-        return m.length == 2 && m[0].length < out.length ? m : null;
+        return m;
     }
 
     /** Whether oneDNN has only its reference kernel for {@code a op b -> dst} (no post-ops). */
@@ -227,12 +228,15 @@ final class LowerBinary {
     /** Pow with a constant exponent: one eltwise {@code pow} when it is a single value, else a Java step. */
     private static Value pow(Compiler plan, Node n, long[] out) {
         if (plan.graph.isConstant(n.input(0)) && plan.graph.isConstant(n.input(1))) throw Compiler.unsupported(n, "both operands are constants");
-        if (!plan.graph.isConstant(n.input(1)) || plan.graph.isConstant(n.input(0))) {   // an exponent computed at run time (or a constant base)
+        if (!plan.graph.isConstant(n.input(1))) {   // an exponent computed at run time: a Java step over both (a constant base read as floats)
             Operand a = operand(plan, n, 0, out.length), e = operand(plan, n, 1, out.length);
             if (!Arrays.equals(a.dims(), out)) a = expand(plan, n, a, out);
             if (!Arrays.equals(e.dims(), out)) e = expand(plan, n, e, out);
-            Value x = buffered(plan, n, a, out), y = buffered(plan, n, e, out);
-            return PlanOutputs.javaStep(plan, List.of(x, y), List.of(out), MathKernels.pow(), "java pow " + n.name() + " (exponent computed at run time)")
+            float[] base = a.buffer() == Compiler.CONSTANT ? a.constant().toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT) : null;
+            List<Value> ins = new ArrayList<>();
+            if (base == null) ins.add(PlanOutputs.javaInput(plan, new Value(a.md(), a.buffer(), out), n.name()));
+            ins.add(PlanOutputs.javaInput(plan, new Value(e.md(), e.buffer(), out), n.name()));
+            return PlanOutputs.javaStep(plan, ins, List.of(out), MathKernels.powOf(base), "java pow " + n.name() + " (exponent computed at run time)")
                     .get(0);
         }
         float[] e = plan.graph.floats(n.input(1));
@@ -250,19 +254,6 @@ final class LowerBinary {
         if (x.buffer() < 0) x = plan.reorder(x, LowerMath.plainMd(plan, out), "copy of the input for " + n.name());
         long[] eDims = padded(plan.graph.shape(n.input(1)).sizes(), out.length);
         return plan.javaStep(x, out, MathKernels.pow(MathKernels.expand(e, eDims, out)), "java pow " + n.name());
-    }
-
-    /** Operand {@code o} (of {@code dims}) in a plan buffer: a constant copied into one by a reorder, an activation as it is. */
-    private static Value buffered(Compiler plan, Node n, Operand o, long[] dims) {
-        if (o.buffer() == Compiler.CONSTANT) {   // copied each run: a Java step reads plan buffers only
-            MemoryDescriptor md = LowerMath.plainMd(plan, dims);
-            int out = plan.newBuffer(Math.max(4, md.byteSize()));
-            plan.emit(plan.own(dev.panamadnn.internal.dnnl.Reorder.primitive(o.md(), md, "copy of a constant operand of " + n.name())),
-                    "copy of a constant operand of " + n.name(), PlanArg.constant(Args.FROM, o.md(), o.constant()), PlanArg.of(Args.TO, md, out));
-            return new Value(md, out, dims);
-        }
-        Value v = new Value(o.md(), o.buffer(), dims);
-        return v.buffer() < 0 ? plan.reorder(v, LowerMath.plainMd(plan, dims), "copy of an operand of " + n.name()) : v;
     }
 
     /** PRelu on oneDNN's PReLU primitive: the slope (a constant, or a value computed at run time) broadcast into X. */

@@ -38,14 +38,14 @@ final class LowerSelect {
     private static Value scatterNd(Compiler plan, Node n) {
         Tensor t = plan.graph.tensor(n.input(1));
         if (t == null) throw Compiler.unsupported(n, "the indices (input 1) must be a constant; indices computed at run time are not compiled");
-        long[] x = LowerIndex.shape(plan, n.input(0)), is = plan.graph.shape(n.input(1)).sizes();
+        long[] x = LowerIndex.shape(plan, n.input(0)), is = plan.graph.shape(n.input(1)).sizes(), idx = LowerIndex.longs(t);
         int[] to;
         try {
-            to = scatterTargets(x, is, LowerIndex.longs(t));
+            to = scatterTargets(x, is, idx);
         } catch (IllegalArgumentException e) {
             throw Compiler.unsupported(n, e.getMessage());
         }
-        int depth = (int) is[is.length - 1], count = (int) (LowerIndex.longs(t).length / depth);
+        int depth = (int) is[is.length - 1], count = idx.length / depth;
         long slice = LowerIndex.prod(x, depth, x.length);
         boolean constData = plan.graph.isConstant(n.input(0)), constUpdates = plan.graph.isConstant(n.input(2));
         float[] data = constData ? plan.graph.floats(n.input(0)) : null, updates = constUpdates ? plan.graph.floats(n.input(2)) : null;

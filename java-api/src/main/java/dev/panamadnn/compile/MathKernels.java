@@ -149,11 +149,18 @@ final class MathKernels {
     }
 
     /** {@code dst = src ^ exponent[i]} with a constant exponent of the output's size, in double (Java's pow is C's). */
-    /** {@code dst[0] = pow(src[0], src[1])} element by element (C's pow in double, as the constant form). */
-    static JavaStep.MultiKernel pow() {
+    /**
+     * {@code dst[0] = pow(base, exponent)} element by element (C's pow in double, as the constant form): the exponent is
+     * the last input, the base the first, or {@code base} (its values, the output's size) when that is a constant.
+     */
+    static JavaStep.MultiKernel powOf(float[] base) {
         return (src, dst) -> {
+            MemorySegment e = src[src.length - 1];
             long count = dst[0].byteSize() / 4;
-            for (long i = 0; i < count; i++) dst[0].setAtIndex(F, i, (float) Math.pow(src[0].getAtIndex(F, i), src[1].getAtIndex(F, i)));
+            for (long i = 0; i < count; i++) {
+                float b = base != null ? base[(int) i] : src[0].getAtIndex(F, i);
+                dst[0].setAtIndex(F, i, (float) Math.pow(b, e.getAtIndex(F, i)));
+            }
         };
     }
 

@@ -184,10 +184,10 @@ final class IndexArith {
     }
 
     /**
-     * ScatterND (reduction none): {@code data} with the slices {@code indices} (I64, last dim the index depth) names
-     * replaced by {@code updates}, in order; computed when all three are known (as torch's Swin export builds its
-     * shifted-window mask from shapes), unknown otherwise (plans do not compute it at run time). Indices are checked
-     * against the data's dims (negative ones count from the end).
+     * ScatterND (reduction none): the data's dtype and shape. {@code updates} must have the shape
+     * {@code indices.shape[:-1] + data.shape[depth:]} (checked when both are fixed). Its values are not computed
+     * here: compile.FoldConstants folds it when all three inputs are constants (torch's Swin export builds its
+     * shifted-window mask so), and a plan runs it as a step with constant indices otherwise.
      */
     static List<Out> scatterNd(Node n, List<Value> in, Known k) {
         if (!n.attributes().string("reduction", "none").equals("none")) {
@@ -196,41 +196,21 @@ final class IndexArith {
         Value data = in.get(0), indices = in.get(1), updates = in.get(2);
         IndexShapes.require(indices, "indices", DataType.I64);
         if (updates.dtype() != data.dtype()) throw new GraphException("updates " + updates + " must be " + data.dtype() + " as data");
-        Shape s = data.shape();
-        Data d = k.get(data), idx = k.get(indices), u = k.get(updates);
-        if (d == null || idx == null || u == null || !s.isFixed() || !indices.shape().isFixed() || !d.isFixed() || !u.isFixed()) {
-            return IndexShapes.one(data.dtype(), s, null);
-        }
-        long[] ds = s.sizes(), is = indices.shape().sizes();
-        int depth = (int) is[is.length - 1], r = ds.length;
-        if (depth < 1 || depth > r) throw new GraphException("indices' last dim " + depth + " must be in [1, " + r + "] (the data's rank)");
-        long slice = 1;
-        for (int i = depth; i < r; i++) slice *= ds[i];
-        long[] stride = new long[depth];
-        for (int i = depth - 1, st = (int) slice; i >= 0; i--) {
-            stride[i] = st;
-            st *= (int) ds[i];
-        }
-        int count = idx.size() / depth;
-        if ((long) count * slice != u.size()) {
-            throw new GraphException("updates " + updates + " must hold " + count + " slices of " + slice + " elements, got " + u.size());
-        }
-        long[] ints = d.ints() == null ? null : d.ints().clone();
-        float[] floats = d.floats() == null ? null : d.floats().clone();
-        for (int c = 0; c < count; c++) {
-            long at = 0;
-            for (int i = 0; i < depth; i++) {
-                long v = idx.ints()[c * depth + i], j = v < 0 ? v + ds[i] : v;
-                if (j < 0 || j >= ds[i]) throw new GraphException("index " + v + " is out of range for dim " + i + " (" + ds[i] + ")");
-                at += j * stride[i];
+        if (data.shape().isFixed() && indices.shape().isFixed() && updates.shape().isFixed()) {
+            long[] ds = data.shape().sizes(), is = indices.shape().sizes();
+            int depth = (int) is[is.length - 1];
+            if (is.length < 1 || depth < 1 || depth > ds.length) {
+                throw new GraphException("indices' last dim " + depth + " must be in [1, " + ds.length + "] (the data's rank)");
             }
-            for (long e = 0; e < slice; e++) {
-                int to = (int) (at + e), from = (int) (c * slice + e);
-                if (ints != null) ints[to] = u.ints() != null ? u.ints()[from] : (long) u.floats()[from];
-                if (floats != null) floats[to] = u.floats() != null ? u.floats()[from] : u.ints()[from];
+            long[] want = new long[is.length - 1 + ds.length - depth];
+            System.arraycopy(is, 0, want, 0, is.length - 1);
+            System.arraycopy(ds, depth, want, is.length - 1, ds.length - depth);
+            if (!java.util.Arrays.equals(want, updates.shape().sizes())) {
+                throw new GraphException("updates " + updates + " must have shape " + java.util.Arrays.toString(want) + " (indices' leading dims, "
+                        + "then the data's dims after the index depth " + depth + ")");
             }
         }
-        return IndexShapes.one(data.dtype(), s, new Data(d.dtype(), ds, ints, floats, null));
+        return IndexShapes.one(data.dtype(), data.shape(), null);
     }
 
     static List<Out> cast(Node n, List<Value> in, Known k) {

@@ -69,7 +69,7 @@ import java.util.TreeMap;
  * ConstantOfShape    shape (known)          value (a one-element tensor; default F32 0)
  * Expand             X, shape (known)       (bidirectional broadcast)
  * Range              start, limit, delta    (known scalars)
- * ScatterND          data, indices, updates reduction (none; values when all known)
+ * ScatterND          data, indices, updates reduction (none; folded from constants when compiling)
  * Equal Less Greater A, B                   (broadcast; BOOL out)
  * Where              condition (BOOL), X, Y (broadcast)
  * Not                X (BOOL)
