@@ -51,7 +51,7 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
                              boolean winograd, boolean fastRelu, java.util.Set<String> disabledRules) {
     /** The rewrite rules a plan applies, by the names {@link #withoutRule} takes. */
     public static final java.util.List<String> RULES = java.util.List.of("fold_constants", "remove_dead_values", "fold_pad", "fuse_gelu", "fuse_silu", "fuse_channel_shuffle", "fold_batch_norm", "fuse_residual_sum",
-            "fuse_matmul_bias", "fuse_activation", "assign_layouts", "select_winograd", "fast_when_finite");
+            "fuse_matmul_bias", "fuse_activation", "assign_layouts", "select_winograd", "concat_in_place", "fast_when_finite");
 
     /**
      * The options with no rule switched off by name, as before {@link #withoutRule} existed.
@@ -85,7 +85,9 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
          * interleaved in one process) the 3x3 convolutions of ResNet-50 at 56x56 and 28x28 ran
          * 15-26% faster than with {@link #CHANNEL_BLOCKED} at batch 1, whole ResNet-18/50 runs 6-10%
          * faster (medians of 100-200 interleaved runs), and ResNet-50's convolutions summed 4%
-         * faster at batch 16.
+         * faster at batch 16. A graph that concatenates channels (DenseNet, SqueezeNet) and has no
+         * convolution for Winograd is laid out as {@link #CHANNEL_BLOCKED} instead, where the
+         * {@code concat_in_place} rule removes its copies (docs/compile.md).
          */
         CHANNELS_LAST,
         /**

@@ -168,6 +168,7 @@ final class Compiler {
             List<Value> out = LowerRecurrent.handles(n) ? LowerRecurrent.lower(this, n)
                     : n.outputs().size() == 1 ? List.of(lower(n)) : LowerIndex.lowerMulti(this, n);
             for (int i = 0; i < out.size(); i++) values.put(n.outputs().get(i), out.get(i));
+            for (int i = 0; i < out.size(); i++) placeInRegion(n.outputs().get(i), out.get(i));
         }
         for (int k = 0; k < outputs.size(); k++) PlanOutputs.write(this, k);
     }
@@ -237,6 +238,9 @@ final class Compiler {
 
     Value in(Node n, int i) {
         Value v = values.get(n.input(i));
+        if (v != null && views.contains(v.md()) && !(i == 0 && (n.op().equals("Conv") || n.op().equals("BatchNormalization")))) {
+            return dense(v);   // the readers that take a view of a concat's channels (ConcatInPlace) are the convolution and batch norm
+        }
         if (v != null && graph.value(n.input(i)).dtype() != dev.panamadnn.DataType.F32 && !LowerCarried.reads(n.op())) {
             throw unsupported(n, "input '" + n.input(i) + "' is " + graph.value(n.input(i)).dtype() + " computed at run time (held as exact F32 "
                     + "values); only " + LowerCarried.READERS + " read such values");
@@ -458,6 +462,62 @@ final class Compiler {
         int out = newBuffer(to.byteSize());
         emit(p, what, PlanArg.of(Args.FROM, x.md(), x.buffer()), PlanArg.of(Args.TO, to, out));
         return new Value(to, out, x.shape());
+    }
+
+    // ---- values in a concat's buffer (ConcatInPlace) ----------------------------------------------
+
+    /** The buffer and full layout of each concat root ({@link PlanGraph#concatRegions}), by its output's name. */
+    private final Map<String, Value> roots = new HashMap<>();
+    /** The value in its region, per placed value (the same object each time: {@link #reordered} is by identity). */
+    private final Map<String, Value> regions = new HashMap<>();
+    /** The layouts that are views of part of a root's channels (by identity): only some readers take them. */
+    private final java.util.Set<MemoryDescriptor> views = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+
+    /**
+     * {@code value} where {@link ConcatInPlace} placed it, in its root's blocked buffer: the root's own layout for the
+     * root, a view of its channels for the rest; null if it has no place.
+     */
+    Value region(String value) {
+        PlanGraph.Region r = graph.concatRegions.get(value);
+        if (r == null) return null;
+        Value placed = regions.get(value);
+        if (placed != null) return placed;
+        Value root = roots.get(r.root());
+        if (root == null) {
+            long[] shape = graph.value(r.root()).shape().sizes();
+            MemoryDescriptor md = own(MemoryDescriptor.f32(ConvOps.channelBlocked4d(), shape));
+            root = new Value(md, newBuffer(md.byteSize()), shape);
+            roots.put(r.root(), root);
+        }
+        long[] shape = graph.value(value).shape().sizes();
+        if (Arrays.equals(shape, root.shape())) {
+            placed = root;
+        } else {
+            MemoryDescriptor sub = own(root.md().submemory(shape, new long[] {0, r.offset(), 0, 0}));
+            views.add(sub);
+            placed = new Value(sub, root.buffer(), shape);
+        }
+        regions.put(value, placed);
+        return placed;
+    }
+
+    /** Whether {@code x} is a view of some of a concat root's channels, which most primitives cannot read. */
+    boolean isView(Value x) {
+        return views.contains(x.md());
+    }
+
+    /** {@code x} as a dense activation: itself, or for a view of a concat's channels a copy in the blocked layout (made once). */
+    Value dense(Value x) {
+        if (!isView(x)) return x;
+        return reorder(x, own(MemoryDescriptor.f32(ConvOps.channelBlocked4d(), x.shape())), "copy of a concat's channels to a dense activation");
+    }
+
+    /** After {@code value} was computed as {@code v}: a copy into its place in a concat's buffer unless it was written there. */
+    private void placeInRegion(String value, Value v) {
+        Value r = region(value);
+        if (r == null || r == v || v.buffer() == r.buffer() && v.md().sameLayoutAs(r.md())) return;
+        emit(own(Reorder.primitive(v.md(), r.md(), "copy into a concat")), "copy of " + value + " into its place in "
+                + graph.concatRegions.get(value).root(), PlanArg.of(Args.FROM, v.md(), v.buffer()), PlanArg.of(Args.TO, r.md(), r.buffer()));
     }
 
     // ---- buffers --------------------------------------------------------------------------------

@@ -137,11 +137,31 @@ final class LowerConv {
         Primitive p;
         Compiler.Fast fast;
         String impl;
+        // concat_in_place: read a view of a concat's channels as it is, write into the output's place in a concat, where
+        // oneDNN has a kernel other than its reference one for that (else the usual layouts, and a copy before or after).
+        int blocked = ConvOps.channelBlocked4d();
+        Value region = sum == null && !runtimeW && !runtimeB && nd == 2 && dstFormat == blocked && n.attributes().integer(PlanGraph.WINOGRAD, 0) == 0
+                ? plan.region(n.output()) : null;
+        MemoryDescriptor srcView = plan.isView(x) && srcFormat == blocked ? x.md() : null;
+        MemoryDescriptor[] use = {srcAny, dstAny};
         java.util.function.Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make = ops -> Compiler.withPostOps(post -> {
             if (sum != null) post.sum(1f);
-        }, ops, attr -> ConvOps.convolution(srcAny, wAny, biasMd, dstAny, geometry.strides(), geometry.dilates(), geometry.padLeft(),
+        }, ops, attr -> ConvOps.convolution(use[0], wAny, biasMd, use[1], geometry.strides(), geometry.dilates(), geometry.padLeft(),
                 geometry.padRight(), attr, "compiled " + what));
-        try (PrimitiveDescriptor pd = make.apply(plan.eltwiseOps(act))) {
+        PrimitiveDescriptor inPlace = null;
+        for (MemoryDescriptor[] candidate : new MemoryDescriptor[][] {{srcView, region == null ? null : region.md()}, {srcView, dstAny},
+                {srcAny, region == null ? null : region.md()}}) {
+            if (inPlace != null || candidate[0] == null || candidate[1] == null || candidate[0] == srcAny && candidate[1] == dstAny) continue;
+            use[0] = candidate[0];
+            use[1] = candidate[1];
+            inPlace = LowerConv.notReference(make, plan.eltwiseOps(act));
+        }
+        if (inPlace == null) {
+            use[0] = srcAny;
+            use[1] = dstAny;
+        }
+        boolean placed = inPlace != null && region != null && use[1] == region.md();
+        try (PrimitiveDescriptor pd = inPlace != null ? inPlace : make.apply(plan.eltwiseOps(act))) {
             src = plan.own(Chosen.src(pd));
             weights = plan.own(Chosen.weights(pd));
             dst = plan.own(Chosen.dst(pd));
@@ -187,12 +207,29 @@ final class LowerConv {
             return winogradConv(plan, w, b, x, outShape, sum, act != null, what, new Direct(p, src, weights, biasMd, dst, wBuf, impl));
         }
         Value in = x.md().sameLayoutAs(src) ? x : plan.reorder(x, src, "reorder into " + what);
-        int out = destination(plan, sum, in.buffer(), dst, what);
-        String d = "conv " + what + " [" + impl + "]";
+        int out = placed ? region.buffer() : destination(plan, sum, in.buffer(), dst, what);
+        String d = "conv " + what + (in == x && plan.isView(x) ? " (reading a concat's channels)" : "")
+                + (placed ? " (into its place in a concat)" : "") + " [" + impl + "]";
         plan.emit(p, fast, d, PlanArg.of(Args.SRC, src, in.buffer()), PlanArg.constant(Args.WEIGHTS, weights, wBuf),
                 PlanArg.constant(Args.BIAS, biasMd, b == null ? null : plan.constants.allocateFrom(ValueLayout.JAVA_FLOAT, b)),
                 PlanArg.of(Args.DST, dst, out));
-        return new Value(dst, out, outShape);
+        return placed ? region : new Value(dst, out, outShape);
+    }
+
+    /**
+     * The primitive descriptor {@code make} creates with {@code ops}, or null when oneDNN refuses those layouts or
+     * offers only its reference kernel for them (a caller then falls back to dense layouts and a copy).
+     */
+    static PrimitiveDescriptor notReference(java.util.function.Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make, List<Ops.EltwiseOp> ops) {
+        PrimitiveDescriptor pd;
+        try {
+            pd = make.apply(ops);
+        } catch (RuntimeException e) {
+            return null;
+        }
+        if (!pd.implementation().startsWith("ref")) return pd;
+        pd.close();
+        return null;
     }
 
     private static long[] outShape(Compiler plan, Node n) {

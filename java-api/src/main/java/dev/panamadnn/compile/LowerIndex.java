@@ -82,6 +82,8 @@ final class LowerIndex {
 
     /** Concat of activations and constants (a constant operand, e.g. a folded ConstantOfShape, is copied from the plan's memory). */
     private static Value concat(Compiler plan, Node n) {
+        Value placed = plan.region(n.output());   // concat_in_place: its inputs were written into its channels already
+        if (placed != null) return placed;
         long[] y = out(plan, n, 0);
         int axis = axis(n, y.length);
         String layout = AssignLayouts.output(n);

@@ -44,6 +44,15 @@ final class PlanGraph {
      * to which its activation may run in oneDNN's NaN-dropping form.
      */
     final Map<String, Integer> fastInputBits = new HashMap<>();
+    /**
+     * Where {@link ConcatInPlace} placed values, by value name: channels {@code [offset, offset + C)} of the buffer
+     * of the concat {@code root} (a Concat's own output when it is that root or a run of its inputs).
+     */
+    final Map<String, Region> concatRegions = new HashMap<>();
+
+    /** A value's place in a concat's buffer: its channels start at {@code offset} of the 4-D output of {@code root}. */
+    record Region(String root, long offset) {}
+
     /** One line per rule firing: {@code rule: what, where}. */
     final List<String> fired = new ArrayList<>();
 

@@ -20,6 +20,6 @@ interface Rewrite {
     /** Every rule, in the order the compiler applies them (the names in {@link CompileOptions#RULES}). */
     static java.util.List<Rewrite> all() {
         return java.util.List.of(new FoldConstants(), new RemoveIdentities(), new FoldPad(), new FuseGelu(), new FuseSilu(), new FuseChannelShuffle(), new FoldBatchNorm(), new FuseResidualSum(), new FuseMatMulBias(),
-                new FuseActivation(), new AssignLayouts(), new SelectWinograd(), new FiniteBounds());
+                new FuseActivation(), new AssignLayouts(), new SelectWinograd(), new ConcatInPlace(), new FiniteBounds());
     }
 }

@@ -27,23 +27,27 @@ final class SelectWinograd implements Rewrite {
 
     @Override
     public void apply(PlanGraph g, CompileOptions options) {
-        int lanes = Winograd.lanes(), minChannels = Winograd.minChannels();
         for (Node n : new ArrayList<>(g.nodes)) {
-            if (!n.op().equals("Conv") || g.shape(n.input(0)).rank() != 4) continue;
+            if (!fits(g, n)) continue;
             if (!AssignLayouts.output(n).equals(AssignLayouts.NHWC) || !AssignLayouts.source(n).equals(AssignLayouts.NHWC)) continue;
-            Attributes a = n.attributes();
-            long[] w = g.shape(n.input(1)).sizes(), out = g.value(n.output()).shape().sizes();
-            boolean fits = a.integer("group", 1) == 1 && w[2] == 3 && w[3] == 3 && w[0] % lanes == 0 && w[1] % lanes == 0;
-            fits &= all(a.integers("strides", null), 1) && all(a.integers("dilations", null), 1)
-                && a.integers("pads", null) != null && all(a.integers("pads", null), 1);
-            String act = a.string(PlanGraph.ACTIVATION, null);
-            fits &= act == null || act.equals("Relu");
-            fits &= out[0] * Winograd.tiles(out[2]) * Winograd.tiles(out[3]) >= Winograd.MIN_TILES;
-            fits &= w[0] >= minChannels && w[1] >= minChannels;
-            if (!fits) continue;
-            g.replace(n, PlanGraph.rebuilt(n, n.inputs(), a.toBuilder().put(PlanGraph.WINOGRAD, 1L).build(), n.output()));
+            g.replace(n, PlanGraph.rebuilt(n, n.inputs(), n.attributes().toBuilder().put(PlanGraph.WINOGRAD, 1L).build(), n.output()));
             g.fired.add(name() + ": " + n.name());
         }
+    }
+
+    /** Whether {@code n} is a convolution Winograd F(4x4, 3x3) would run, layouts aside (the rule's conditions above). */
+    static boolean fits(PlanGraph g, Node n) {
+        if (!n.op().equals("Conv") || g.shape(n.input(0)).rank() != 4) return false;
+        int lanes = Winograd.lanes(), minChannels = Winograd.minChannels();
+        Attributes a = n.attributes();
+        long[] w = g.shape(n.input(1)).sizes(), out = g.value(n.output()).shape().sizes();
+        boolean fits = a.integer("group", 1) == 1 && w[2] == 3 && w[3] == 3 && w[0] % lanes == 0 && w[1] % lanes == 0;
+        fits &= all(a.integers("strides", null), 1) && all(a.integers("dilations", null), 1)
+            && a.integers("pads", null) != null && all(a.integers("pads", null), 1);
+        String act = a.string(PlanGraph.ACTIVATION, null);
+        fits &= act == null || act.equals("Relu");
+        fits &= out[0] * Winograd.tiles(out[2]) * Winograd.tiles(out[3]) >= Winograd.MIN_TILES;
+        return fits && w[0] >= minChannels && w[1] >= minChannels;
     }
 
     /** Whether every entry is {@code v}; an absent attribute (strides, dilations: all 1) counts as all 1. */

@@ -195,7 +195,8 @@ class AssignLayoutsTest {
         long[] shape = {2, block, 6, 6};
         Graph g = graph(shape, (b, x) -> conv(b, b.node("Concat", "cat", Attributes.of("axis", 1L), conv(b, x, "e1", block, block, 1),
                 conv(b, x, "e3", block, 2 * block, 1)), "next", 3 * block, block, 1));
-        try (CompiledModel p = compileAndCompare(g, shape, NO_WINOGRAD.withLayout(Layout.CHANNEL_BLOCKED))) {
+        // (concat_in_place off: with it the convolutions write into the concat's channels, ConcatInPlaceTest)
+        try (CompiledModel p = compileAndCompare(g, shape, NO_WINOGRAD.withLayout(Layout.CHANNEL_BLOCKED).withoutRule("concat_in_place"))) {
             assertEquals(List.of(RULE + ": e1 " + blocked, RULE + ": e3 " + blocked, RULE + ": cat " + blocked, RULE + ": next " + blocked), fired(p));
             assertEquals(List.of("reorder", "conv", "conv", "concat", "conv", "reorder"), kinds(p), p.describe());
             assertTrue(p.steps().get(3).startsWith("concat cat on axis 1 (blocked, 2 inputs)"), p.describe());
