@@ -79,7 +79,7 @@ final class AssignLayouts implements Rewrite {
         if (channelsLast && blockedConcats(g, options, block)) {
             channelsLast = false;
             g.fired.add(name() + ": nChw" + block + "c for the whole graph: it concatenates channels, which concat_in_place does without "
-                    + "copies in that layout only, and has no convolution select_winograd would take (it needs nhwc)");
+                    + "copies in that layout only, and those copies outweigh what Winograd (nhwc only) would save");
         }
         // The layout each value is known to arrive in (null: oneDNN's choice), for the stem's source.
         Map<String, String> known = new HashMap<>();
@@ -131,27 +131,45 @@ final class AssignLayouts implements Rewrite {
     }
 
     /**
-     * Whether {@code CHANNELS_LAST} should lay this graph out channel-blocked instead: it has a channel concat that
+     * The bytes of concatenated activations worth one multiply-add x 2 of a Winograd convolution, for the choice below:
+     * a concat copies each of its output bytes once (read and written) at about 16 GB/s here (SqueezeNet's fire
+     * concats: 1.5 ms per 25 MB at batch 16), and Winograd saves about half of a direct 3x3 convolution's time at about
+     * 230 GFLOP/s (GoogLeNet's: 15.3 -> 8.9 ms for 3.6 GFLOP), so one byte of copying costs what 30 such FLOPs save
+     * (2-vCPU AMD EPYC Zen 4, AVX-512; both sides scale with the machine alike).
+     */
+    static final double FLOPS_PER_CONCAT_BYTE = 30;
+
+    /**
+     * Whether {@code CHANNELS_LAST} should lay this graph out channel-blocked instead: it has channel concats that
      * {@link ConcatInPlace} could build without copies (4-D, axis 1, activations whose channels divide the block), that
-     * rule is on, and no convolution is one {@link SelectWinograd} would run as Winograd F(4x4, 3x3), the one thing
-     * {@code nhwc} offers that the blocked kernels do not (2x on GoogLeNet's wide 3x3 convolutions at batch 16). oneDNN's
-     * blocked kernels run DenseNet's and SqueezeNet's convolutions as fast as its channels-last ones, and there the
-     * concatenations cost nothing: DenseNet-121 at batch 16 (128x128) 148 ms against 163, SqueezeNet 1.1 18 against 26
-     * at batch 16 and 1.36 against 1.58 at batch 1 (2-vCPU AMD EPYC Zen 4, medians of 7 alternating rounds in one JVM).
+     * rule is on, and the copies they would save outweigh what Winograd F(4x4, 3x3) would save on the convolutions
+     * {@link SelectWinograd} would take (it needs {@code nhwc}, the one thing that layout offers the blocked kernels lack):
+     * concat output bytes x {@link #FLOPS_PER_CONCAT_BYTE} against those convolutions' FLOPs. oneDNN's blocked kernels
+     * run DenseNet's and SqueezeNet's convolutions as fast as its channels-last ones, and there the concatenations cost
+     * nothing: DenseNet-121 at batch 16 (128x128) 148 ms against 163, SqueezeNet 1.1 18 against 26 at batch 16 and 1.36
+     * against 1.58 at batch 1 (2-vCPU AMD EPYC Zen 4, medians of 7 alternating rounds in one JVM); GoogLeNet, whose wide
+     * 3x3 convolutions ran 2x faster as Winograd at batch 16, stays channels-last.
      */
     private static boolean blockedConcats(PlanGraph g, CompileOptions options, int block) {
         if (options.disabledRules().contains("concat_in_place")) return false;
         boolean winograd = options.winograd() && Winograd.available() && !options.disabledRules().contains("select_winograd");
-        boolean concat = false;
+        double concatBytes = 0, winogradFlops = 0;
         for (Node n : g.nodes) {
-            if (winograd && SelectWinograd.fits(g, n)) return false;
+            if (winograd && SelectWinograd.fits(g, n)) {
+                long[] w = g.shape(n.input(1)).sizes(), out = g.value(n.output()).shape().sizes();
+                winogradFlops += 2.0 * out[0] * out[2] * out[3] * w[0] * w[1] * 9;
+            }
             if (!n.op().equals("Concat") || !g.shape(n.output()).isFixed() || g.shape(n.output()).sizes().length != 4) continue;
             long axis = n.attributes().integer("axis", 0);
             if (axis != 1 && axis != -3) continue;
-            concat |= n.inputs().stream().allMatch(i -> i != null && !g.isConstant(i) && g.shape(i).sizes().length == 4
-                    && g.shape(i).sizes()[1] % block == 0);
+            if (n.inputs().stream().allMatch(i -> i != null && !g.isConstant(i) && g.shape(i).sizes().length == 4
+                    && g.shape(i).sizes()[1] % block == 0)) {
+                double elements = 1;
+                for (long d : g.shape(n.output()).sizes()) elements *= d;
+                concatBytes += 4 * elements;
+            }
         }
-        return concat;
+        return concatBytes > 0 && concatBytes * FLOPS_PER_CONCAT_BYTE > winogradFlops;
     }
 
     private static String show(String layout, int block) {

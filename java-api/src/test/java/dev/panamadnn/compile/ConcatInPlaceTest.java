@@ -200,7 +200,7 @@ class ConcatInPlaceTest {
     }
 
     @Test
-    void aConvolutionForWinogradKeepsTheGraphChannelsLast() {
+    void winogradKeepsAGraphChannelsLastWhereItOutweighsTheCopies() {
         org.junit.jupiter.api.Assumptions.assumeTrue(Winograd.available(), "Winograd needs jdk.incubator.vector");
         long[] shape = {4, 64, 16, 16};   // a 64 -> 64 3x3 convolution over enough tiles for Winograd
         GraphBuilder g = Graph.builder("wino");
@@ -214,6 +214,24 @@ class ConcatInPlaceTest {
         }
         try (CompiledModel p = CompiledModel.compile(g.build(), OPTIONS, Map.of("input", shape))) {
             assertTrue(p.rulesFired().stream().anyMatch(r -> r.startsWith(RULE)), "no Winograd: blocked, in place\n" + p.rulesFired());
+        }
+        // a 2 MiB concat at 32x32 and, after a 4x4 pooling, one Winograd-sized 3x3 convolution at 8x8 (38 MFLOP < 2 MiB x 30):
+        // the copies weigh more, so the graph is blocked and the convolution direct
+        long[] big = {4, 64, 32, 32};
+        GraphBuilder h = Graph.builder("outweighed");
+        String in2 = h.input("input", Shape.of(big));
+        String cat2 = h.node("Concat", "cat", Attributes.of("axis", 1L), conv(h, in2, "a", 64, 64, 1), conv(h, in2, "b", 64, 64, 1));
+        String pooled = h.node("MaxPool", "pool", Attributes.of("kernel_shape", new long[] {4, 4}, "strides", new long[] {4, 4}), cat2);
+        h.output(conv(h, pooled, "w", 128, 64, 3));
+        assertTrue(2.0 * 4 * 8 * 8 * 64 * 128 * 9 < 4.0 * 4 * 128 * 32 * 32 * AssignLayouts.FLOPS_PER_CONCAT_BYTE);
+        try (CompiledModel p = CompiledModel.compile(h.build(), CompileOptions.defaults(), Map.of("input", big))) {
+            assertTrue(p.rulesFired().stream().anyMatch(r -> r.startsWith("assign_layouts: nChw" + BLOCK + "c for the whole graph")),
+                    p.rulesFired().toString());
+            assertTrue(p.rulesFired().stream().anyMatch(r -> r.startsWith(RULE)), p.rulesFired().toString());
+            assertFalse(p.rulesFired().stream().anyMatch(r -> r.startsWith("select_winograd")), p.rulesFired().toString());
+        }
+        try (CompiledModel p = CompiledModel.compile(h.build(), CompileOptions.defaults().withoutRule(RULE), Map.of("input", big))) {
+            assertTrue(p.rulesFired().contains("select_winograd: w"), "the rule off: channels-last, Winograd\n" + p.rulesFired());
         }
     }
 }
