@@ -201,6 +201,10 @@ final class Compiler {
         String op = n.op();
         Act act = Act.of(op, n.attributes(), "", n.name());
         if (act != null) return LowerOps.eltwise(this, n, act, in(n, 0), n.name());
+        if (op.equals("ConvTranspose")) {
+            Value deconv = LowerConvTranspose.lower(this, n);   // else (a geometry oneDNN mishandles) the eager layer below
+            if (deconv != null) return deconv;
+        }
         return switch (op) {
             case "Conv" -> LowerConv.conv(this, n);
             case "BatchNormalization" -> LowerOps.batchNorm(this, n);

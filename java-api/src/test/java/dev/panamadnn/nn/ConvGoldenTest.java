@@ -51,6 +51,30 @@ class ConvGoldenTest {
         check(c, false);
     }
 
+    /**
+     * The layer compiled into a plan (its graph node lowered on its own: a oneDNN convolution, or for the transposed layers
+     * the deconvolution of {@code LowerConvTranspose}, groups, dilation and output_padding included), against PyTorch.
+     */
+    @ParameterizedTest(name = "{0} compiled")
+    @MethodSource("cases")
+    void compiledMatchesPyTorch(ConvGoldens.Case c) {
+        try (ConvNd layer = c.build(); Tensor x = Tensor.of(c.data("input"), c.shape("input"));
+             dev.panamadnn.compile.CompiledModel plan = dev.panamadnn.compile.CompiledModel.compile(layer, c.shape("input"));
+             Tensor y = plan.run(x)) {
+            assertArrayEquals(c.shape("output"), y.shape(), c + ": output shape");
+            IMPLEMENTATIONS.put(c.name() + " compiled", plan.steps().stream().filter(st -> st.startsWith("deconv ") || st.startsWith("conv ")
+                    || st.startsWith("java")).map(st -> st.substring(0, st.indexOf(' ')) + st.substring(st.lastIndexOf(' '))).toList().toString());
+            float[] got = y.toFloatArray(), want = c.data("output");
+            for (int i = 0; i < want.length; i++) {
+                double err = Math.abs(got[i] - want[i]);
+                if (err > ABS + REL * Math.abs(want[i])) {
+                    fail(c + " (" + layer + ", compiled): element " + i + " = " + got[i] + ", PyTorch " + want[i] + ", error " + err + "\n"
+                            + plan.describe());
+                }
+            }
+        }
+    }
+
     private static void check(ConvGoldens.Case c, boolean nativePath) {
         try (ConvNd layer = c.build(); Tensor x = Tensor.of(c.data("input"), c.shape("input"))) {
             long[] expectedShape = c.shape("output");

@@ -60,6 +60,61 @@ final class AutoPad {
     }
 
     /**
+     * A ConvTranspose's {@code output_shape} and {@code auto_pad} as explicit pads, by ONNX's equations: per spatial dim
+     * the target size is {@code output_shape} (its last entries; a full {@code [N, C, ...]} shape is accepted) or, for
+     * SAME_UPPER / SAME_LOWER, {@code in * stride}; {@code total = stride * (in - 1) + output_padding + (k - 1) * dilation
+     * + 1 - target}, split {@code total / 2} at the beginning and the rest at the end for SAME_UPPER, the other way round
+     * otherwise. The input's spatial sizes must be fixed; a target past what the kernel reaches (a negative total) gets
+     * no padding and the difference as more output_padding: trailing outputs of bias only, as ONNX Runtime computes them
+     * (its {@code max(0, total)}; ONNX's test {@code test_convtranspose_output_shape} expects them). VALID is no
+     * padding; NOTSET without output_shape passes on.
+     */
+    static List<String> translateTransposed(NodeContext n) {
+        Attributes kept = OpTable.kept(n.attributes);
+        String p = n.attributes.string("auto_pad", "NOTSET");
+        long[] target = n.attributes.integers("output_shape", null);
+        String[] ins = n.inputs.toArray(String[]::new);
+        if (target == null && !p.startsWith("SAME_")) {
+            return List.of(n.emit(n.op, p.equals("VALID") ? kept.toBuilder().remove("auto_pad").build() : kept, ins));
+        }
+        Shape x = n.value(0).shape(), w = n.value(1).shape();
+        int spatial = x.rank() - 2;
+        if (spatial < 1 || w.rank() != x.rank()) throw n.refuse("output_shape and auto_pad need [N, C, spatial...] inputs and weights of the same rank, got "
+                + n.value(0) + " and " + n.value(1));
+        if (target != null && target.length == spatial + 2) target = java.util.Arrays.copyOfRange(target, 2, target.length);
+        if (target != null && target.length != spatial) {
+            throw n.refuse("output_shape must have one entry per spatial dim of " + n.value(0) + ", got " + java.util.Arrays.toString(target));
+        }
+        long[] kernel = n.attributes.integers("kernel_shape", null), strides = n.attributes.integers("strides", null);
+        long[] dilations = n.attributes.integers("dilations", null), outPad = n.attributes.integers("output_padding", null);
+        for (long[] v : new long[][] {kernel, strides, dilations, outPad}) {
+            if (v != null && v.length != spatial) throw n.refuse("kernel_shape, strides, dilations and output_padding must have one entry per spatial dim of "
+                    + n.value(0));
+        }
+        long[] pads = new long[2 * spatial], grown = new long[spatial];
+        for (int i = 0; i < spatial; i++) {
+            if (!x.dim(i + 2).isFixed()) throw n.refuse("output_shape and auto_pad " + p + " need fixed spatial sizes, got " + n.value(0));
+            long k = kernel != null ? kernel[i] : w.dim(i + 2).isFixed() ? w.dim(i + 2).size() : -1;
+            if (k < 1) throw n.refuse("output_shape and auto_pad need the kernel's size, got weights " + n.value(1));
+            long in = x.dim(i + 2).size(), s = strides == null ? 1 : strides[i], d = dilations == null ? 1 : dilations[i];
+            long op = outPad == null ? 0 : outPad[i];
+            if (s < 1 || d < 1 || op < 0) throw n.refuse("strides and dilations must be >= 1 and output_padding >= 0");
+            long want = target != null ? target[i] : Math.multiplyExact(in, s);
+            long total = Math.addExact(Math.multiplyExact(s, in - 1), Math.addExact(op, Math.multiplyExact(k - 1, d) + 1)) - want;
+            if (want < 1) throw n.refuse("output_shape must be >= 1, got " + want + " on spatial dim " + i);
+            grown[i] = op;
+            if (total < 0) {   // past what the kernel reaches: trailing outputs of bias only, as output_padding (ONNX Runtime does the same)
+                grown[i] = op - total;
+                total = 0;
+            }
+            boolean upper = p.equals("SAME_UPPER");
+            pads[i] = upper ? total / 2 : total - total / 2;
+            pads[i + spatial] = upper ? total - total / 2 : total / 2;
+        }
+        return List.of(n.emit(n.op, kept.toBuilder().remove("auto_pad").remove("output_shape").put("pads", pads).put("output_padding", grown).build(), ins));
+    }
+
+    /**
      * {@code n.op} with attributes {@code a}; a MaxPool (ceil_mode 0) whose pads differ between the
      * beginning and the end of a dim (our pooling takes even pads, as PyTorch's) as a Pad with -inf
      * (which no window's maximum takes) then the MaxPool without pads: the same windows and maxima.

@@ -83,18 +83,12 @@ final class OpTable {
     private static final String AVGPOOL_PADS = "auto_pad SAME_* as pads; uneven pads (ceil_mode 0) as a Pad with zeros first, "
             + "then (count_include_pad 0) a Mul by window size / elements inside";
 
-    private static final OpRule.Check AUTO_PAD = (a, opset) -> {
-        String p = a.string("auto_pad", "NOTSET");
-        if (p.equals("NOTSET")) return null;
-        if (p.equals("VALID") && !a.has("pads")) return null;
-        return "auto_pad " + p + " is not supported (give explicit pads)";
-    };
 
     static {
         String[] window = {"auto_pad", "kernel_shape", "pads", "strides"};
         replaceLast(same("Conv", 1, 17, cat(window, "dilations", "group")).check(AutoPad.CHECK).translate(AutoPad::translate));
-        replaceLast(same("ConvTranspose", 1, 17, cat(window, "dilations", "group", "output_padding")).check(AUTO_PAD)
-                .note("output_shape is not supported"));
+        replaceLast(same("ConvTranspose", 1, 17, cat(window, "dilations", "group", "output_padding", "output_shape")).check(AutoPad.CHECK)
+                .translate(AutoPad::translateTransposed).note("output_shape and auto_pad SAME_* become explicit pads (fixed spatial sizes)"));
         replaceLast(same("MaxPool", 1, 7, window).check(AutoPad.CHECK).translate(AutoPad::translate, "MaxPool", "Pad")
                 .note(MAXPOOL_PADS + "; the Indices output is not supported"));
         replaceLast(same("MaxPool", 8, 9, cat(window, "storage_order")).check(AutoPad.CHECK).translate(AutoPad::translate, "MaxPool", "Pad")
