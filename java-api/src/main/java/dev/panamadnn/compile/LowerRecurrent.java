@@ -33,8 +33,10 @@ import java.util.List;
  * ({@code [T, D, N, H]} from oneDNN's {@code [T, N, D*H]}) and layout-1 states ({@code [N, D, H]}
  * from {@code [D, N, H]}) are permuted by a Java step. Initial states may be graph inputs, computed
  * values or constants (absent: zeros). sequence_lens: constant ({@link LowerRecurrentGroups}) or an I32
- * graph input ({@link LowerRecurrentRuntime}). Refused, naming the node: W/R/B computed at run time,
- * peepholes (P), and sequence_lens computed at run time from other values.
+ * graph input ({@link LowerRecurrentRuntime}). W, R and B may be computed at run time (graph inputs, as ONNX's backend
+ * tests feed them): a Java step translates them each run and the LSTM's are reordered by a step ({@link Params}).
+ * Refused, naming the node: peepholes (P), sequence_lens computed at run time from other values, and per-run
+ * sequence_lens with per-run weights.
  */
 final class LowerRecurrent {
     private LowerRecurrent() {}
@@ -59,19 +61,20 @@ final class LowerRecurrent {
 
     static List<Value> lower(Compiler plan, Node n) {
         Rnn g = geometry(plan, n);
-        for (int i = 1; i <= 3; i++) {
-            if (n.input(i) != null && !plan.graph.isConstant(n.input(i))) {
-                throw Compiler.unsupported(n, NAMES[i] + " ('" + n.input(i) + "') is computed at run time; weights must be constants (initializers)");
-            }
-        }
+        boolean runtimeWeights = false;
+        for (int i = 1; i <= 3; i++) runtimeWeights |= n.input(i) != null && !plan.graph.isConstant(n.input(i));
         if (g.lstm() && n.input(7) != null) throw Compiler.unsupported(n, "peephole weights (input 7, P) are not compiled");
         int[] lengths = lengths(plan, n, g);
-        float[][] weights = translate(plan, n, g);
+        if (runtimeWeights && lengths == RUNTIME) {
+            throw Compiler.unsupported(n, "W, R or B computed at run time together with sequence_lens given per run is not compiled (either "
+                    + "alone is)");
+        }
+        Params weights = runtimeWeights ? translateEachRun(plan, n, g) : new Params(translate(plan, n, g), null);
         Value x = plan.plain(plan.in(n, 0), "reorder to plain for " + n.name());
         State h0 = initialState(plan, n, g, 5), c0 = g.lstm() ? initialState(plan, n, g, 6) : null;
         int[] out;   // the buffers of Y (oneDNN's [T, N, D*H], or [N, T, D*H] for layout 1), Y_h and Y_c ([D, N, H])
         if (lengths == RUNTIME) {
-            out = LowerRecurrentRuntime.lower(plan, n, g, weights, n.input(4), x, h0, c0, plan.threads());
+            out = LowerRecurrentRuntime.lower(plan, n, g, weights.constants(), n.input(4), x, h0, c0, plan.threads());
         } else if (lengths == null) {
             out = new int[] {plan.newBuffer(4L * g.steps() * g.batch() * g.dirs() * g.hidden()), plan.newBuffer(stateBytes(g, g.batch())),
                     g.lstm() ? plan.newBuffer(stateBytes(g, g.batch())) : -1};
@@ -86,6 +89,13 @@ final class LowerRecurrent {
         return outs;
     }
 
+    /**
+     * W, R and B in oneDNN's plain {@code ldigo}, {@code ldigo}, {@code ldgo}: translated once into {@code constants}, or,
+     * when any of them is computed at run time (ONNX's backend tests feed them as graph inputs), plain {@code values}
+     * that a Java step fills each run ({@link #translateEachRun}).
+     */
+    record Params(float[][] constants, Value[] values) {}
+
     /** An initial state in oneDNN's {@code [D, N, H]} order: constant values, or a value in a plan buffer; null: zeros. */
     record State(float[] constant, Value value) {}
 
@@ -97,7 +107,7 @@ final class LowerRecurrent {
      * One primitive over {@code steps} and {@code batch} sequences: X in plan buffer {@code xBuf} in {@code fmt}
      * ({@code tnc}/{@code ntc}), writing {@code out} = {Y, Y_h, Y_c} buffers.
      */
-    static void emitLayer(Compiler plan, Node n, Rnn g, float[][] weights, long steps, long batch, int fmt, int xBuf, State h0, State c0,
+    static void emitLayer(Compiler plan, Node n, Rnn g, Params weights, long steps, long batch, int fmt, int xBuf, State h0, State c0,
                           int[] out, String suffix) {
         String at = n.name() + suffix;
         MemoryDescriptor srcLayer = plan.own(MemoryDescriptor.f32(fmt, steps, batch, g.features()));
@@ -125,9 +135,10 @@ final class LowerRecurrent {
         }
         plan.flops += 2L * steps * batch * g.dirs() * g.gates() * g.hidden() * (g.features() + g.hidden());
         List<PlanArg> args = new ArrayList<>(List.of(PlanArg.of(Args.SRC, srcLayer, xBuf), stateArg(plan, Args.SRC_ITER, state, h0),
-                PlanArg.constant(Args.WEIGHTS, wLayer, reordered(plan, weights[0], wLayerDims, wLayer, "W of " + at)),
-                PlanArg.constant(Args.WEIGHTS_ITER, wIter, reordered(plan, weights[1], wIterDims, wIter, "R of " + at)),
-                PlanArg.constant(Args.BIAS, biasMd, plan.constant(weights[2])), PlanArg.of(Args.DST, dstLayer, out[0]),
+                weightArg(plan, Args.WEIGHTS, weights, 0, wLayerDims, wLayer, "W of " + at),
+                weightArg(plan, Args.WEIGHTS_ITER, weights, 1, wIterDims, wIter, "R of " + at),
+                weights.values() == null ? PlanArg.constant(Args.BIAS, biasMd, plan.constant(weights.constants()[2]))
+                        : PlanArg.of(Args.BIAS, biasMd, weights.values()[2].buffer()), PlanArg.of(Args.DST, dstLayer, out[0]),
                 PlanArg.of(Args.DST_ITER, state, out[1])));
         if (g.lstm()) {
             args.add(stateArg(plan, Args.SRC_ITER_C, state, c0));
@@ -152,6 +163,86 @@ final class LowerRecurrent {
     private static PlanArg stateArg(Compiler plan, int id, MemoryDescriptor md, State s) {
         if (s == null) return PlanArg.constant(id, md, plan.constant(new float[Math.toIntExact(md.byteSize() / 4)]));
         return s.constant() != null ? PlanArg.constant(id, md, plan.constant(s.constant())) : PlanArg.of(id, md, s.value().buffer());
+    }
+
+    /**
+     * W ({@code which} 0) or R (1) in the layout {@code chosen}: constants reordered once, or the run's plain {@code ldigo}
+     * values reordered by a step each run (one step for every group of a node: {@link Compiler#reorder} reuses it), or read
+     * as they are where the primitive takes plain {@code ldigo} (a GRU).
+     */
+    private static PlanArg weightArg(Compiler plan, int id, Params weights, int which, long[] dims, MemoryDescriptor chosen, String what) {
+        if (weights.values() == null) return PlanArg.constant(id, chosen, reordered(plan, weights.constants()[which], dims, chosen, what));
+        Value ldigo = weights.values()[which];
+        Value in = ldigo.md().sameLayoutAs(chosen) ? ldigo : plan.reorder(ldigo, chosen, "reorder of the run's " + what);
+        return PlanArg.of(id, chosen, in.buffer());
+    }
+
+    /**
+     * W, R and B computed at run time (any of them; the rest constants) translated into plain {@code ldigo}/{@code ldgo} by a
+     * Java step each run, the same index maps as {@link #translate} ({@link RnnWeights}), over plan buffers.
+     */
+    private static Params translateEachRun(Compiler plan, Node n, Rnn g) {
+        int h = g.hidden(), gh = g.gates() * h, features = g.features(), dirs = g.dirs(), rows = RnnWeights.biasRows(g.biasKind());
+        int[] gateOf = g.lstm() ? RnnWeights.LSTM_FROM_ONNX : RnnWeights.GRU_FROM_ONNX;
+        List<Value> ins = new ArrayList<>();
+        MemorySegment[] constant = new MemorySegment[3];
+        int[] slot = {-1, -1, -1};
+        for (int i = 1; i <= 3; i++) {
+            if (n.input(i) == null) {
+                constant[i - 1] = plan.constant(new float[dirs * 2 * gh]);   // B absent: zeros
+            } else if (plan.graph.isConstant(n.input(i))) {
+                constant[i - 1] = plan.constant(plan.graph.floats(n.input(i)));
+            } else {
+                slot[i - 1] = ins.size();
+                ins.add(PlanOutputs.javaInput(plan, LowerMath.plainIn(plan, n, i), NAMES[i] + " of " + n.name()));
+            }
+        }
+        long[][] shapes = {{1, dirs, features, g.gates(), h}, {1, dirs, h, g.gates(), h}, {1, dirs, rows, h}};
+        RnnWeights.Bias kind = g.biasKind();
+        List<Value> out = PlanOutputs.javaStep(plan, ins, List.of(shapes[0], shapes[1], shapes[2]), (src, dst) -> {
+            MemorySegment w = slot[0] < 0 ? constant[0] : src[slot[0]], r = slot[1] < 0 ? constant[1] : src[slot[1]];
+            MemorySegment b = slot[2] < 0 ? constant[2] : src[slot[2]];
+            for (int d = 0; d < dirs; d++) {
+                ldigo(w, (long) d * gh * features, h, features, gateOf, dst[0], (long) d * features * gh);
+                ldigo(r, (long) d * gh * h, h, h, gateOf, dst[1], (long) d * h * gh);
+                bias(b, (long) d * 2 * gh, h, gateOf, kind, dst[2], (long) d * rows * h);
+            }
+        }, "java translate " + n.name() + "'s W, R and B (computed at run time) to oneDNN's gate order");
+        Value[] values = new Value[3];
+        for (int i = 0; i < 3; i++) {
+            int format = i < 2 ? RnnOps.ldigo() : RnnOps.ldgo();
+            values[i] = new Value(plan.own(MemoryDescriptor.f32(format, shapes[i])), out.get(i).buffer(), shapes[i]);
+        }
+        return new Params(null, values);
+    }
+
+    /** {@link RnnWeights#ldigo} over native floats. */
+    private static void ldigo(MemorySegment w, long from, int hidden, int features, int[] gateOf, MemorySegment to, long at) {
+        int gates = gateOf.length;
+        for (int i = 0; i < features; i++)
+            for (int gt = 0; gt < gates; gt++)
+                for (int o = 0; o < hidden; o++) {
+                    float v = w.getAtIndex(ValueLayout.JAVA_FLOAT, from + ((long) gateOf[gt] * hidden + o) * features + i);
+                    to.setAtIndex(ValueLayout.JAVA_FLOAT, at + ((long) i * gates + gt) * hidden + o, v);
+                }
+    }
+
+    /** {@link RnnWeights#bias} over native floats: ONNX's {@code [Wb, Rb]} of one direction from {@code from}. */
+    private static void bias(MemorySegment b, long from, int hidden, int[] gateOf, RnnWeights.Bias kind, MemorySegment to, long at) {
+        long rb = from + (long) gateOf.length * hidden;
+        for (int gt = 0; gt < gateOf.length; gt++) {
+            boolean apart = kind == RnnWeights.Bias.LBR_GRU && gt == 2;
+            for (int o = 0; o < hidden; o++) {
+                float in = b.getAtIndex(ValueLayout.JAVA_FLOAT, from + (long) gateOf[gt] * hidden + o);
+                float rec = b.getAtIndex(ValueLayout.JAVA_FLOAT, rb + (long) gateOf[gt] * hidden + o);
+                to.setAtIndex(ValueLayout.JAVA_FLOAT, at + (long) gt * hidden + o, apart ? in : in + rec);
+            }
+        }
+        if (kind == RnnWeights.Bias.LBR_GRU) {
+            for (int o = 0; o < hidden; o++) {
+                to.setAtIndex(ValueLayout.JAVA_FLOAT, at + 3L * hidden + o, b.getAtIndex(ValueLayout.JAVA_FLOAT, rb + (long) gateOf[2] * hidden + o));
+            }
+        }
     }
 
     /** Plain {@code ldigo} values in the plan's constants, in the layout {@code chosen}. */

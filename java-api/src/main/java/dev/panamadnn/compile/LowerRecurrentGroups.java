@@ -23,7 +23,7 @@ final class LowerRecurrentGroups {
     private LowerRecurrentGroups() {}
 
     /** Returns the buffers of Y (oneDNN's layout for the node: {@code [T, N, D*H]} or {@code [N, T, D*H]}), Y_h and Y_c. */
-    static int[] lower(Compiler plan, Node n, Rnn g, float[][] weights, int[] lengths, Value x, State h0, State c0) {
+    static int[] lower(Compiler plan, Node n, Rnn g, LowerRecurrent.Params weights, int[] lengths, Value x, State h0, State c0) {
         List<int[]> groups = LengthGroups.of(lengths);
         int dirs = g.dirs(), h = g.hidden(), features = g.features();
         long batch = g.batch(), steps = g.steps();

@@ -124,6 +124,65 @@ class CompiledOnnxRnnTest {
         }
     }
 
+    /**
+     * W, R and B fed as graph inputs (as ONNX's backend tests do) instead of initializers: every single-node model
+     * without per-run lengths (forward, reverse, bidirectional, both layouts, GRU linear-before-reset or not, constant
+     * lengths, initial states), at each batch, against PyTorch's outputs on the same weights; the plan translates them
+     * into oneDNN's gate order by a Java step each run and reorders the LSTM's.
+     */
+    @TestFactory
+    Stream<DynamicTest> weightsAsGraphInputsMatchPyTorch() {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (OnnxTextGraphs.Model m : MODELS.values()) {
+            List<dev.panamadnn.graph.Node> rnn = m.graph().nodes().stream().filter(nd -> nd.op().matches("LSTM|GRU")).toList();
+            if (rnn.size() != 1 || m.graph().nodes().size() != 1) continue;   // the torch exports compute W/R/B slices: not graph inputs
+            dev.panamadnn.graph.Node node = rnn.get(0);
+            List<String> weights = new ArrayList<>();
+            for (int i = 1; i <= 3; i++) if (node.input(i) != null) weights.add(node.input(i));
+            dev.panamadnn.graph.Graph g = m.graph();
+            List<Value> inputs = new ArrayList<>(g.inputs());
+            Map<String, Tensor> inits = new LinkedHashMap<>(g.initializers());
+            for (String w : weights) {
+                inputs.add(new Value(w, dev.panamadnn.DataType.F32, dev.panamadnn.graph.Shape.of(inits.get(w).shape())));
+                inits.remove(w);
+            }
+            dev.panamadnn.graph.Graph fed = dev.panamadnn.graph.Graph.of(g.name() + " (weights as inputs)", inputs, g.nodes(), inits, g.outputs());
+            for (int batch : m.inputs().keySet()) {
+                tests.add(DynamicTest.dynamicTest(m.name() + " N=" + batch, () -> {
+                    Map<String, long[]> shapes = new LinkedHashMap<>();
+                    Map<String, Tensor> in = new LinkedHashMap<>();
+                    m.inputs().get(batch).forEach((k, d) -> {
+                        shapes.put(k, d.dims());
+                        in.put(k, d.tensor());
+                    });
+                    for (String w : weights) {
+                        shapes.put(w, g.initializers().get(w).shape());
+                        in.put(w, g.initializers().get(w));
+                    }
+                    try (CompiledModel plan = CompiledModel.compile(fed, CompileOptions.defaults(), shapes)) {
+                        assertTrue(plan.steps().stream().anyMatch(st -> st.startsWith("java translate")), plan.describe());
+                        Map<String, Tensor> out = plan.run(in);
+                        try {
+                            for (Map.Entry<String, OnnxTextGraphs.Data> e : m.outputs().get(batch).entrySet()) {
+                                float[] got = out.get(e.getKey()).toFloatArray(), want = e.getValue().floats();
+                                assertEquals(want.length, got.length, m.name() + " " + e.getKey());
+                                for (int i = 0; i < want.length; i++) {
+                                    assertTrue(Math.abs(got[i] - want[i]) <= 1e-5 + 1e-4 * Math.abs(want[i]), m.name() + " (weights as inputs) N="
+                                            + batch + " " + e.getKey() + "[" + i + "]: got " + got[i] + ", PyTorch " + want[i]);
+                                }
+                            }
+                        } finally {
+                            out.values().forEach(Tensor::close);
+                            for (String k : m.inputs().get(batch).keySet()) in.get(k).close();
+                        }
+                    }
+                }));
+            }
+        }
+        assertTrue(tests.size() >= 20, "single-node LSTM/GRU models x batches: " + tests.size());
+        return tests.stream();
+    }
+
     /** {@code m}'s graph with its constant {@code lens} turned into an I32 graph input (each run's own lengths). */
     private static dev.panamadnn.graph.Graph lengthsAsInput(OnnxTextGraphs.Model m) {
         dev.panamadnn.graph.Graph g = m.graph();
