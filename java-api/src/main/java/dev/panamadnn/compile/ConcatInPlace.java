@@ -61,6 +61,7 @@ final class ConcatInPlace implements Rewrite {
             }
             if (family != null) {
                 g.concatRegions.put(c.output(), new PlanGraph.Region(family, offset));
+                g.concatsInPlace.add(c.output());
                 views.get(family).add(c.name());
                 continue;
             }
@@ -68,6 +69,7 @@ final class ConcatInPlace implements Rewrite {
             roots.put(c.output(), c.inputs());
             views.put(c.output(), new ArrayList<>());
             g.concatRegions.put(c.output(), new PlanGraph.Region(c.output(), 0));
+            g.concatsInPlace.add(c.output());
             long at = 0;
             for (String x : c.inputs()) {
                 claimed.add(x);

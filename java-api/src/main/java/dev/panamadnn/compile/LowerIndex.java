@@ -82,8 +82,9 @@ final class LowerIndex {
 
     /** Concat of activations and constants (a constant operand, e.g. a folded ConstantOfShape, is copied from the plan's memory). */
     private static Value concat(Compiler plan, Node n) {
-        Value placed = plan.region(n.output());   // concat_in_place: its inputs were written into its channels already
-        if (placed != null) return placed;
+        // concat_in_place: a root or a view, whose inputs were written into its channels already (a concat that is only
+        // an input of a root is computed here and copied into its place after)
+        if (plan.graph.concatsInPlace.contains(n.output())) return plan.region(n.output());
         long[] y = out(plan, n, 0);
         int axis = axis(n, y.length);
         String layout = AssignLayouts.output(n);

@@ -50,6 +50,12 @@ final class PlanGraph {
      */
     final Map<String, Region> concatRegions = new HashMap<>();
 
+    /**
+     * The Concat nodes (by output) that {@link ConcatInPlace} turned into a root or a view: they emit no step. (A concat
+     * that is merely an input of a root has a region too, but is computed, then copied into it.)
+     */
+    final java.util.Set<String> concatsInPlace = new java.util.HashSet<>();
+
     /** A value's place in a concat's buffer: its channels start at {@code offset} of the 4-D output of {@code root}. */
     record Region(String root, long offset) {}
 

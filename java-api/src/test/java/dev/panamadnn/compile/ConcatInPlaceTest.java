@@ -178,6 +178,26 @@ class ConcatInPlaceTest {
         }
     }
 
+    /**
+     * A concat that is itself an input of a later root (torch's nested {@code cat(cat(a, b), c)}, found by
+     * ConcatInPlaceFuzzTest): it is computed, then copied into its place, not mistaken for a view of the root.
+     */
+    @Test
+    void aConcatFeedingAnotherRootIsComputedAndCopiedIntoItsPlace() {
+        long[] shape = {1, 3, 9, 12};
+        GraphBuilder g = Graph.builder("nested");
+        String in = g.input("input", Shape.of(shape));
+        String a = conv(g, in, "a", 3, BLOCK, 3), b = conv(g, in, "b", 3, BLOCK, 3);
+        String inner = g.node("Concat", "inner", Attributes.of("axis", 1L), a, b);
+        String c = conv(g, inner, "c", 2L * BLOCK, BLOCK, 3);
+        String outer = g.node("Concat", "outer", Attributes.of("axis", 1L), inner, c);
+        g.output(conv(g, outer, "y", 3L * BLOCK, BLOCK, 1));
+        try (CompiledModel p = check(g.build(), shape, "y")) {
+            assertTrue(p.rulesFired().contains(RULE + ": outer (2 inputs written into its buffer)"), p.rulesFired().toString());
+            assertEquals(1, count(p, "copy of inner into its place in outer"), p.describe());
+        }
+    }
+
     @Test
     void graphsTheRuleMustNotTouchAreLeftAlone() {
         long[] shape = {1, 3, 8, 8};
