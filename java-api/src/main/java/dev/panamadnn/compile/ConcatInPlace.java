@@ -50,6 +50,7 @@ final class ConcatInPlace implements Rewrite {
         Map<String, List<String>> views = new HashMap<>();   // root -> the concats viewing it
         for (int i = eligible.size() - 1; i >= 0; i--) {
             Node c = eligible.get(i);
+            if (claimed.contains(c.output())) continue;   // an input of a later root: computed, then copied into its place there
             String family = null;
             long offset = 0;
             for (Map.Entry<String, List<String>> r : roots.entrySet()) {
@@ -65,7 +66,7 @@ final class ConcatInPlace implements Rewrite {
                 views.get(family).add(c.name());
                 continue;
             }
-            if (claimed.contains(c.output()) || c.inputs().stream().anyMatch(claimed::contains)) continue;
+            if (c.inputs().stream().anyMatch(claimed::contains)) continue;
             roots.put(c.output(), c.inputs());
             views.put(c.output(), new ArrayList<>());
             g.concatRegions.put(c.output(), new PlanGraph.Region(c.output(), 0));
