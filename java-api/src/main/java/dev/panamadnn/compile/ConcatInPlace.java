@@ -27,7 +27,10 @@ import java.util.Set;
  * activations (no constant, no graph input, no graph output), every one's channels a multiple of the block,
  * and not itself a graph output. Roots are chosen from the last concat backwards; an input belongs to one
  * root at most (a concat that shares an input with a family without being a run of its root stays a
- * oneDNN concat). Records its decisions in {@link PlanGraph#concatRegions}; the lowering reads them.
+ * oneDNN concat), and a concat that is an input of a later root is neither a root nor a view (it is
+ * computed, then copied into its place: one value has one place). Records its decisions in
+ * {@link PlanGraph#concatRegions} and {@link PlanGraph#concatsInPlace}; the lowering reads them.
+ * {@code ConcatInPlaceFuzzTest} checks random concatenating graphs against the plans without the rule.
  */
 final class ConcatInPlace implements Rewrite {
     @Override
