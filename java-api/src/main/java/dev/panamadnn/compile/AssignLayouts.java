@@ -159,11 +159,7 @@ final class AssignLayouts implements Rewrite {
                 long[] w = g.shape(n.input(1)).sizes(), out = g.value(n.output()).shape().sizes();
                 winogradFlops += 2.0 * out[0] * out[2] * out[3] * w[0] * w[1] * 9;
             }
-            if (!n.op().equals("Concat") || !g.shape(n.output()).isFixed() || g.shape(n.output()).sizes().length != 4) continue;
-            long axis = n.attributes().integer("axis", 0);
-            if (axis != 1 && axis != -3) continue;
-            if (n.inputs().stream().allMatch(i -> i != null && !g.isConstant(i) && g.shape(i).sizes().length == 4
-                    && g.shape(i).sizes()[1] % block == 0)) {
+            if (ConcatInPlace.channelConcat(g, n, block)) {
                 double elements = 1;
                 for (long d : g.shape(n.output()).sizes()) elements *= d;
                 concatBytes += 4 * elements;

@@ -90,13 +90,25 @@ final class ConcatInPlace implements Rewrite {
     }
 
     private static boolean eligible(PlanGraph g, Node n, int block) {
-        if (!n.op().equals("Concat") || n.outputs().size() != 1 || !AssignLayouts.output(n).equals(AssignLayouts.BLOCKED)) return false;
-        if (g.source.isOutput(n.output()) || !g.shape(n.output()).isFixed() || g.shape(n.output()).sizes().length != 4) return false;
+        if (!channelConcat(g, n, block) || !AssignLayouts.output(n).equals(AssignLayouts.BLOCKED) || g.source.isOutput(n.output())) return false;
+        if (new HashSet<>(n.inputs()).size() != n.inputs().size()) return false;
+        for (String x : n.inputs()) if (g.source.isOutput(x) || g.producer(x) == null) return false;
+        return true;
+    }
+
+    /**
+     * Whether {@code n} concatenates 4-D activations (no constant) on the channel axis, every one's channels a multiple of
+     * {@code block}: what the rule can build in place in the blocked layout (and what makes {@link AssignLayouts} weigh
+     * that layout).
+     */
+    static boolean channelConcat(PlanGraph g, Node n, int block) {
+        if (!n.op().equals("Concat") || n.outputs().size() != 1 || !g.shape(n.output()).isFixed() || g.shape(n.output()).sizes().length != 4) {
+            return false;
+        }
         long axis = n.attributes().integer("axis", 0);
         if (axis != 1 && axis != -3) return false;
-        if (new HashSet<>(n.inputs()).size() != n.inputs().size()) return false;
         for (String x : n.inputs()) {
-            if (x == null || g.isConstant(x) || g.source.isOutput(x) || g.producer(x) == null) return false;
+            if (x == null || g.isConstant(x)) return false;
             long[] s = g.shape(x).sizes();
             if (s.length != 4 || s[1] % block != 0) return false;
         }
