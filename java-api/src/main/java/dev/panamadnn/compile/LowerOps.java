@@ -74,7 +74,7 @@ final class LowerOps {
             t[i] = (float) ((beta == null ? 0.0 : beta[i]) - mean[i] * k);
         }
         Act act = plan.fusedAct(n);
-        if (x.shape().length == 4) {
+        if (x.shape().length == 4 && !plan.isPlain(x)) {   // on plain nchw oneDNN wraps it in reorders: 3-5x the binary's time
             Value dw = depthwise(plan, n, x, s, t, act);
             if (dw != null) return dw;
         }
@@ -84,11 +84,13 @@ final class LowerOps {
 
     /**
      * {@code x * s + t} per channel, then {@code act}, as a depthwise 1x1 convolution, or null when oneDNN has only its
-     * reference kernel for {@code x}'s layout. Its kernels ({@code brdgmm_dw} on channels-last, {@code jit_dw} on
+     * reference kernel for {@code x}'s layout (or wraps another layout's kernel in reorders, as for plain {@code nchw},
+     * where it took 3-5x the binary's time). Its kernels ({@code brdgmm_dw} on channels-last, {@code jit_dw} on
      * channel-blocked) beat the binary primitive 1.2-4x on every shape measured (2-vCPU AMD EPYC Zen 4, AVX-512,
      * channels-last, batch 1 and 16, 24 to 1024 channels, 4x4 to 56x56: e.g. 16x64x56x56 0.22 vs 0.52 ms,
-     * 1x24x56x56 0.009 vs 0.039 ms), and they read a view of a concat's channels ({@link ConcatInPlace}) as it is:
-     * DenseNet's pre-activation norms read the growing concatenation without copying it.
+     * 1x24x56x56 0.009 vs 0.039 ms; on channel-blocked the binary has only its reference kernel), and they read a view
+     * of a concat's channels ({@link ConcatInPlace}) as it is: DenseNet's pre-activation norms read the growing
+     * concatenation without copying it.
      */
     private static Value depthwise(Compiler plan, Node n, Value x, float[] s, float[] t, Act act) {
         long c = x.shape()[1];
@@ -106,6 +108,7 @@ final class LowerOps {
         try (PrimitiveDescriptor pd = LowerConv.notReference(make, plan.eltwiseOps(act))) {
             if (pd == null) return null;
             impl = pd.implementation();
+            if (impl.contains("ncsp")) return null;   // a kernel for another layout between two reorders
             weights = plan.own(Chosen.weights(pd));
             p = plan.own(Primitive.create(pd));
             fast = plan.fastVariant(n, act, make, pd);
