@@ -35,8 +35,9 @@ import java.util.List;
  * values or constants (absent: zeros). sequence_lens: constant ({@link LowerRecurrentGroups}) or an I32
  * graph input ({@link LowerRecurrentRuntime}). W, R and B may be computed at run time (graph inputs, as ONNX's backend
  * tests feed them): a Java step translates them each run and the LSTM's are reordered by a step ({@link Params}).
- * Refused, naming the node: peepholes (P), sequence_lens computed at run time from other values, and per-run
- * sequence_lens with per-run weights.
+ * An LSTM's peepholes (P) go to oneDNN's peephole weights (ONNX's i, o, f order as oneDNN's i, f, o). Refused, naming
+ * the node: sequence_lens computed at run time from other values, and per-run sequence_lens with per-run weights or
+ * with peepholes.
  */
 final class LowerRecurrent {
     private LowerRecurrent() {}
@@ -62,13 +63,13 @@ final class LowerRecurrent {
     static List<Value> lower(Compiler plan, Node n) {
         Rnn g = geometry(plan, n);
         boolean runtimeWeights = false;
-        for (int i = 1; i <= 3; i++) runtimeWeights |= n.input(i) != null && !plan.graph.isConstant(n.input(i));
-        if (g.lstm() && n.input(7) != null) throw Compiler.unsupported(n, "peephole weights (input 7, P) are not compiled");
+        for (int i : new int[] {1, 2, 3, 7}) runtimeWeights |= input(n, i) != null && !plan.graph.isConstant(n.input(i));
         int[] lengths = lengths(plan, n, g);
         if (runtimeWeights && lengths == RUNTIME) {
-            throw Compiler.unsupported(n, "W, R or B computed at run time together with sequence_lens given per run is not compiled (either "
+            throw Compiler.unsupported(n, "W, R, B or P computed at run time together with sequence_lens given per run is not compiled (either "
                     + "alone is)");
         }
+        if (peephole(n) != null && lengths == RUNTIME) throw Compiler.unsupported(n, "peepholes (P) with sequence_lens given per run are not compiled");
         Params weights = runtimeWeights ? translateEachRun(plan, n, g) : new Params(translate(plan, n, g), null);
         Value x = plan.plain(plan.in(n, 0), "reorder to plain for " + n.name());
         State h0 = initialState(plan, n, g, 5), c0 = g.lstm() ? initialState(plan, n, g, 6) : null;
@@ -94,7 +95,25 @@ final class LowerRecurrent {
      * when any of them is computed at run time (ONNX's backend tests feed them as graph inputs), plain {@code values}
      * that a Java step fills each run ({@link #translateEachRun}).
      */
-    record Params(float[][] constants, Value[] values) {}
+    record Params(float[][] constants, Value[] values) {
+        /** Whether the node has peephole weights (entry 3, an LSTM's P). */
+        boolean peephole() {
+            return constants != null ? constants[3] != null : values[3] != null;
+        }
+    }
+
+    /** Input {@code i} of {@code n}, or null where the node has fewer inputs or leaves it out. */
+    private static String input(Node n, int i) {
+        return i < n.inputs().size() ? n.input(i) : null;
+    }
+
+    /** An LSTM's peephole input P (7), or null. */
+    static String peephole(Node n) {
+        return n.op().equals("LSTM") ? input(n, 7) : null;
+    }
+
+    /** oneDNN's peephole gate order (i, f, o) from ONNX's P (i, o, f). */
+    private static final int[] PEEPHOLE_FROM_ONNX = {0, 2, 1};
 
     /** An initial state in oneDNN's {@code [D, N, H]} order: constant values, or a value in a plan buffer; null: zeros. */
     record State(float[] constant, Value value) {}
@@ -121,12 +140,13 @@ final class LowerRecurrent {
         MemoryDescriptor wIterAny = plan.own(MemoryDescriptor.f32(wf, wIterDims));
         MemoryDescriptor wLayer, wIter;
         MemoryDescriptor biasMd = plan.own(MemoryDescriptor.f32(RnnOps.ldgo(), 1, g.dirs(), RnnWeights.biasRows(g.biasKind()), g.hidden()));
+        MemoryDescriptor peepMd = weights.peephole() ? plan.own(MemoryDescriptor.f32(RnnOps.ldgo(), 1, g.dirs(), 3, g.hidden())) : null;
         Primitive p;
         String impl;
         String what = "compiled " + n.op() + " " + at;
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
              PrimitiveDescriptor pd = g.lstm()
-                     ? RnnOps.lstm(g.direction(), srcLayer, state, state, wLayerAny, wIterAny, null, biasMd, dstLayer, state, state, attr, what)
+                     ? RnnOps.lstm(g.direction(), srcLayer, state, state, wLayerAny, wIterAny, peepMd, null, biasMd, dstLayer, state, state, attr, what)
                      : RnnOps.gru(g.lbr(), g.direction(), srcLayer, state, wLayerAny, wIterAny, biasMd, dstLayer, state, attr, what)) {
             wLayer = plan.own(Chosen.weights(pd, 0));
             wIter = plan.own(Chosen.weights(pd, 1));
@@ -143,6 +163,10 @@ final class LowerRecurrent {
         if (g.lstm()) {
             args.add(stateArg(plan, Args.SRC_ITER_C, state, c0));
             args.add(PlanArg.of(Args.DST_ITER_C, state, out[2]));
+        }
+        if (peepMd != null) {
+            args.add(weights.values() == null ? PlanArg.constant(Args.WEIGHTS_PEEPHOLE, peepMd, plan.constant(weights.constants()[3]))
+                    : PlanArg.of(Args.WEIGHTS_PEEPHOLE, peepMd, weights.values()[3].buffer()));
         }
         plan.emit(p, n.op().toLowerCase(java.util.Locale.ROOT) + " " + at + " (" + g.direction().name().toLowerCase(java.util.Locale.ROOT)
                 + ", layout " + (g.batchFirst() ? 1 : 0) + (suffix.isEmpty() ? "" : ", " + steps + " steps x " + batch) + ") [" + impl + "]",
@@ -184,34 +208,43 @@ final class LowerRecurrent {
     private static Params translateEachRun(Compiler plan, Node n, Rnn g) {
         int h = g.hidden(), gh = g.gates() * h, features = g.features(), dirs = g.dirs(), rows = RnnWeights.biasRows(g.biasKind());
         int[] gateOf = g.lstm() ? RnnWeights.LSTM_FROM_ONNX : RnnWeights.GRU_FROM_ONNX;
+        boolean peep = peephole(n) != null;
+        int[] inputs = peep ? new int[] {1, 2, 3, 7} : new int[] {1, 2, 3};
         List<Value> ins = new ArrayList<>();
-        MemorySegment[] constant = new MemorySegment[3];
-        int[] slot = {-1, -1, -1};
-        for (int i = 1; i <= 3; i++) {
+        MemorySegment[] constant = new MemorySegment[inputs.length];
+        int[] slot = new int[inputs.length];
+        for (int k = 0; k < inputs.length; k++) {
+            int i = inputs[k];
+            slot[k] = -1;
             if (n.input(i) == null) {
-                constant[i - 1] = plan.constant(new float[dirs * 2 * gh]);   // B absent: zeros
+                constant[k] = plan.constant(new float[dirs * 2 * gh]);   // B absent: zeros
             } else if (plan.graph.isConstant(n.input(i))) {
-                constant[i - 1] = plan.constant(plan.graph.floats(n.input(i)));
+                constant[k] = plan.constant(plan.graph.floats(n.input(i)));
             } else {
-                slot[i - 1] = ins.size();
+                slot[k] = ins.size();
                 ins.add(PlanOutputs.javaInput(plan, LowerMath.plainIn(plan, n, i), NAMES[i] + " of " + n.name()));
             }
         }
-        long[][] shapes = {{1, dirs, features, g.gates(), h}, {1, dirs, h, g.gates(), h}, {1, dirs, rows, h}};
+        List<long[]> shapes = new ArrayList<>(List.of(new long[] {1, dirs, features, g.gates(), h}, new long[] {1, dirs, h, g.gates(), h},
+                new long[] {1, dirs, rows, h}));
+        if (peep) shapes.add(new long[] {1, dirs, 3, h});
         RnnWeights.Bias kind = g.biasKind();
-        List<Value> out = PlanOutputs.javaStep(plan, ins, List.of(shapes[0], shapes[1], shapes[2]), (src, dst) -> {
-            MemorySegment w = slot[0] < 0 ? constant[0] : src[slot[0]], r = slot[1] < 0 ? constant[1] : src[slot[1]];
-            MemorySegment b = slot[2] < 0 ? constant[2] : src[slot[2]];
+        List<Value> out = PlanOutputs.javaStep(plan, ins, shapes, (src, dst) -> {
+            MemorySegment[] at = new MemorySegment[inputs.length];
+            for (int k = 0; k < at.length; k++) at[k] = slot[k] < 0 ? constant[k] : src[slot[k]];
             for (int d = 0; d < dirs; d++) {
-                ldigo(w, (long) d * gh * features, h, features, gateOf, dst[0], (long) d * features * gh);
-                ldigo(r, (long) d * gh * h, h, h, gateOf, dst[1], (long) d * h * gh);
-                bias(b, (long) d * 2 * gh, h, gateOf, kind, dst[2], (long) d * rows * h);
+                ldigo(at[0], (long) d * gh * features, h, features, gateOf, dst[0], (long) d * features * gh);
+                ldigo(at[1], (long) d * gh * h, h, h, gateOf, dst[1], (long) d * h * gh);
+                bias(at[2], (long) d * 2 * gh, h, gateOf, kind, dst[2], (long) d * rows * h);
+                for (int gt = 0; peep && gt < 3; gt++) {
+                    MemorySegment.copy(at[3], 4L * (d * 3 + PEEPHOLE_FROM_ONNX[gt]) * h, dst[3], 4L * (d * 3 + gt) * h, 4L * h);
+                }
             }
-        }, "java translate " + n.name() + "'s W, R and B (computed at run time) to oneDNN's gate order");
-        Value[] values = new Value[3];
-        for (int i = 0; i < 3; i++) {
+        }, "java translate " + n.name() + "'s W, R, B" + (peep ? ", P" : "") + " (computed at run time) to oneDNN's gate order");
+        Value[] values = new Value[4];
+        for (int i = 0; i < shapes.size(); i++) {
             int format = i < 2 ? RnnOps.ldigo() : RnnOps.ldgo();
-            values[i] = new Value(plan.own(MemoryDescriptor.f32(format, shapes[i])), out.get(i).buffer(), shapes[i]);
+            values[i] = new Value(plan.own(MemoryDescriptor.f32(format, shapes.get(i))), out.get(i).buffer(), shapes.get(i));
         }
         return new Params(null, values);
     }
@@ -304,12 +337,14 @@ final class LowerRecurrent {
         float[] b = n.input(3) == null ? new float[dirs * 2 * gh] : plan.graph.floats(n.input(3));
         int[] gateOf = g.lstm() ? RnnWeights.LSTM_FROM_ONNX : RnnWeights.GRU_FROM_ONNX;
         float[] wl = new float[w.length], wi = new float[r.length], bias = new float[dirs * rows * h];
+        float[] p = peephole(n) == null ? null : plan.graph.floats(peephole(n)), peep = p == null ? null : new float[dirs * 3 * h];
         for (int d = 0; d < dirs; d++) {
             RnnWeights.ldigo(w, d * gh * features, h, features, gateOf, wl, d * features * gh);
             RnnWeights.ldigo(r, d * gh * h, h, h, gateOf, wi, d * h * gh);
             RnnWeights.bias(b, d * 2 * gh, b, d * 2 * gh + gh, h, gateOf, g.biasKind(), bias, d * rows * h);
+            for (int gt = 0; p != null && gt < 3; gt++) System.arraycopy(p, (d * 3 + PEEPHOLE_FROM_ONNX[gt]) * h, peep, (d * 3 + gt) * h, h);
         }
-        return new float[][] {wl, wi, bias};
+        return new float[][] {wl, wi, bias, peep};
     }
 
     /** Input {@code index} (initial_h or initial_c) in oneDNN's {@code [D, N, H]} order (null when absent: zeros). */

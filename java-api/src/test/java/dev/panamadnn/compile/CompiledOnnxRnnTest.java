@@ -21,7 +21,8 @@ import org.junit.jupiter.api.TestFactory;
  * ONNX LSTM and GRU graphs of {@code scripts/goldens/generate_rnn_onnx.py}: two torch.onnx exports
  * (a 2-layer LSTM and a GRU with initial states: Slice, LSTM, Squeeze, Concat as torch writes them) and
  * single hand-built nodes (forward, reverse, bidirectional; layout 0 and 1; with and without
- * initial states) over W, R, B as torch.onnx writes them. Shapes against ONNX's own shape
+ * initial states; an LSTM with peepholes against the operator's definition in double) over W, R, B as torch.onnx
+ * writes them. Shapes against ONNX's own shape
  * inference; compiled outputs (Y, Y_h, Y_c) at batch 1 and 3 against PyTorch's module on the same
  * weights, within 1e-5 + 1e-4 * |want| (the tolerance of the eager goldens: the same primitive and
  * summation; a gate or direction mix-up moves values by O(0.1)).
@@ -49,7 +50,7 @@ class CompiledOnnxRnnTest {
                 }
             }));
         }
-        assertEquals(17, tests.size(), "models in onnx_rnn.txt");
+        assertEquals(18, tests.size(), "models in onnx_rnn.txt");
         return tests.stream();
     }
 
@@ -59,7 +60,7 @@ class CompiledOnnxRnnTest {
         for (OnnxTextGraphs.Model m : MODELS.values()) {
             for (int batch : m.inputs().keySet()) tests.add(DynamicTest.dynamicTest(m.name() + " N=" + batch, () -> check(m, batch)));
         }
-        assertEquals(31, tests.size());
+        assertEquals(33, tests.size());
         return tests.stream();
     }
 
@@ -138,7 +139,7 @@ class CompiledOnnxRnnTest {
             if (rnn.size() != 1 || m.graph().nodes().size() != 1) continue;   // the torch exports compute W/R/B slices: not graph inputs
             dev.panamadnn.graph.Node node = rnn.get(0);
             List<String> weights = new ArrayList<>();
-            for (int i = 1; i <= 3; i++) if (node.input(i) != null) weights.add(node.input(i));
+            for (int i : new int[] {1, 2, 3, 7}) if (i < node.inputs().size() && node.input(i) != null) weights.add(node.input(i));   // W, R, B, P
             dev.panamadnn.graph.Graph g = m.graph();
             List<Value> inputs = new ArrayList<>(g.inputs());
             Map<String, Tensor> inits = new LinkedHashMap<>(g.initializers());

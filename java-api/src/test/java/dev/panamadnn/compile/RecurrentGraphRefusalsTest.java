@@ -136,10 +136,14 @@ class RecurrentGraphRefusalsTest {
         lens.output(lens.node("LSTM", "padded", hidden4(), List.of("x", "W", "R", "B", "lens"), 1).get(0));
         notCompiled(lens.build(), x, "padded (LSTM)", "sequence_lens[1] = 6 is not in [1, 5]");
 
+        // peepholes compile (CompiledOnnxRnnTest: lstm_peephole_bidir against the operator's definition), but not with per-run lengths
         GraphBuilder peep = lstm(new long[] {1, 16, 3}, hidden4());
+        peep.input("lens", dev.panamadnn.DataType.I32, Shape.of(2));
         peep.initializer("P", zeros(1, 12));
-        peep.output(peep.node("LSTM", "peep", hidden4(), List.of("x", "W", "R", "B", "", "", "", "P"), 1).get(0));
-        notCompiled(peep.build(), x, "peep (LSTM)", "peephole");
+        peep.output(peep.node("LSTM", "peep", hidden4(), List.of("x", "W", "R", "B", "lens", "", "", "P"), 1).get(0));
+        Map<String, long[]> withLens = new java.util.HashMap<>(x);
+        withLens.put("lens", new long[] {2});
+        notCompiled(peep.build(), withLens, "peep (LSTM)", "peepholes (P) with sequence_lens given per run are not compiled");
 
         // weights computed at run time compile (CompiledOnnxRnnTest), and so do per-run lengths, but not both at once
         GraphBuilder fed = Graph.builder("fedW");
@@ -149,7 +153,7 @@ class RecurrentGraphRefusalsTest {
         fed.initializer("R", zeros(1, 16, 4));
         fed.output(fed.node("LSTM", "l", hidden4(), List.of("x", "w", "R", "", "lens"), 1).get(0));
         notCompiled(fed.build(), Map.of("x", new long[] {5, 2, 3}, "w", new long[] {1, 16, 3}, "lens", new long[] {2}), "l (LSTM)",
-                "W, R or B computed at run time together with sequence_lens given per run is not compiled");
+                "W, R, B or P computed at run time together with sequence_lens given per run is not compiled");
     }
 
     @Test

@@ -32,6 +32,7 @@ public final class Args {
     public static final int SRC_ITER_C = DNNL_ARG_SRC_ITER_C();
     public static final int WEIGHTS_ITER = DNNL_ARG_WEIGHTS_ITER();
     public static final int WEIGHTS_PROJECTION = DNNL_ARG_WEIGHTS_PROJECTION();
+    public static final int WEIGHTS_PEEPHOLE = DNNL_ARG_WEIGHTS_PEEPHOLE();
     public static final int DST_ITER = DNNL_ARG_DST_ITER();
     public static final int DST_ITER_C = DNNL_ARG_DST_ITER_C();
     /** Appended by {@link Primitive} and {@link Execution} themselves: callers never pass it. */
@@ -72,6 +73,7 @@ public final class Args {
         if (id == SRC_ITER_C) return "src_iter_c";
         if (id == WEIGHTS_ITER) return "weights_iter";
         if (id == WEIGHTS_PROJECTION) return "weights_projection";
+        if (id == WEIGHTS_PEEPHOLE) return "weights_peephole";
         if (id == DST_ITER) return "dst_iter";
         if (id == DST_ITER_C) return "dst_iter_c";
         if (id >= POST_OP_BASE && id % POST_OP_BASE == SRC_1) return "post-op " + (id / POST_OP_BASE - 1) + " src1";

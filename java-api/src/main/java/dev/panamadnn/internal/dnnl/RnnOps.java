@@ -69,11 +69,26 @@ public final class RnnOps {
                                            MemoryDescriptor projection, MemoryDescriptor bias, MemoryDescriptor dstLayer,
                                            MemoryDescriptor dstIter, MemoryDescriptor dstIterC, PrimitiveAttributes attributes,
                                            String description) {
+        return lstm(direction, srcLayer, srcIter, srcIterC, weightsLayer, weightsIter, null, projection, bias, dstLayer, dstIter, dstIterC,
+                attributes, description);
+    }
+
+    /**
+     * The LSTM layer above with peephole weights ({@code ldgo} {@code [L, D, 3, C]}, gates i, f, o: oneDNN adds
+     * {@code P_i * c_{t-1}} to the input gate, {@code P_f * c_{t-1}} to the forget gate and {@code P_o * c_t} to the
+     * output gate); {@code peephole} null for none.
+     */
+    public static PrimitiveDescriptor lstm(Direction direction, MemoryDescriptor srcLayer, MemoryDescriptor srcIter,
+                                           MemoryDescriptor srcIterC, MemoryDescriptor weightsLayer, MemoryDescriptor weightsIter,
+                                           MemoryDescriptor peephole, MemoryDescriptor projection, MemoryDescriptor bias,
+                                           MemoryDescriptor dstLayer, MemoryDescriptor dstIter, MemoryDescriptor dstIterC,
+                                           PrimitiveAttributes attributes, String description) {
         MemorySegment proj = projection == null ? MemorySegment.NULL : projection.handle();
+        MemorySegment peep = peephole == null ? MemorySegment.NULL : peephole.handle();
         return PrimitiveDescriptor.create("dnnl_lstm_forward_primitive_desc_create", description, attributes,
                 (out, engine, attr) -> dnnl_lstm_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
                         direction.code(), srcLayer.handle(), srcIter.handle(), srcIterC.handle(), weightsLayer.handle(),
-                        weightsIter.handle(), MemorySegment.NULL, proj, bias.handle(), dstLayer.handle(), dstIter.handle(),
+                        weightsIter.handle(), peep, proj, bias.handle(), dstLayer.handle(), dstIter.handle(),
                         dstIterC.handle(), 0, attr));
     }
 
