@@ -20,6 +20,10 @@ final class PlanOutputs {
     static void write(Compiler c, int k) {
         dev.panamadnn.graph.Value o = c.outputs.get(k);
         Compiler.Value v = c.values.get(o.name());
+        if (v == null && c.graph.isConstant(o.name()) && o.shape().isFixed()) {
+            v = constantOutput(c, k, o);
+            if (v == null) return;   // written to the caller's output in its own dtype
+        }
         if (v == null) {
             throw new UnsupportedOperationException("CompiledModel: graph output " + o + (c.graph.isConstant(o.name())
                     ? " is a constant (known at compile time); a plan's outputs must be computed from its inputs"
@@ -40,6 +44,30 @@ final class PlanOutputs {
             c.emit(p, "reorder to the plain output " + o.name(), Compiler.PlanArg.of(Args.FROM, last.md(), last.buffer()),
                     Compiler.PlanArg.of(Args.TO, plainOut, Compiler.outputId(k)));
         }
+    }
+
+    /**
+     * A graph output known when compiling (ONNX Dropout's mask, a Shape of fixed dims): F32 values written into a plan buffer
+     * by a Java step each run (returned, for the usual way to the caller's output), any other dtype copied byte for byte
+     * into the caller's output by a Java step (null returned).
+     */
+    private static Compiler.Value constantOutput(Compiler c, int k, dev.panamadnn.graph.Value o) {
+        long[] shape = o.shape().sizes();
+        dev.panamadnn.Tensor t = c.graph.tensor(o.name());
+        if (o.dtype() == dev.panamadnn.DataType.F32) {
+            java.lang.foreign.MemorySegment values = c.constant(c.graph.floats(o.name()));
+            return javaStep(c, List.of(), List.of(shape), (src, dst) -> java.lang.foreign.MemorySegment.copy(values, 0, dst[0], 0, values.byteSize()),
+                    "java constant output " + o.name()).get(0);
+        }
+        if (t == null || t.dtype() != o.dtype()) {
+            throw new UnsupportedOperationException("CompiledModel: graph output " + o + " is a constant of another dtype than its value's");
+        }
+        java.lang.foreign.MemorySegment bytes = c.constants.allocate(t.segment().byteSize(), 8);
+        bytes.copyFrom(t.segment());
+        c.steps.add(new Compiler.Step(null, List.of(), "java constant " + o.dtype() + " output " + o.name(), null,
+                new JavaStep((src, dst) -> java.lang.foreign.MemorySegment.copy(bytes, 0, dst[0], 0, bytes.byteSize()), new int[0], new long[0][],
+                        new int[] {Compiler.outputId(k)}, new long[][] {shape})));
+        return null;
     }
 
     /** Whether each step writing into plan buffer {@code b} reads at most one caller input (a run holds two caller buffers per step). */

@@ -208,7 +208,7 @@ final class Importer {
         for (String t : rule.targets()) if (!Ops.names().contains(t)) problems.add(label + ": our op set has no " + t + " yet");
         for (int k = 1; k < n.getOutputCount(); k++) {
             if (!n.getOutput(k).isEmpty() && read.contains(n.getOutput(k)) && !n.getOpType().equals("Split")
-                    && !n.getOpType().equals("LayerNormalization") && !n.getOpType().equals("SoftmaxCrossEntropyLoss")
+                    && !n.getOpType().equals("LayerNormalization") && !n.getOpType().equals("SoftmaxCrossEntropyLoss") && !n.getOpType().equals("Dropout")
                     && !RECURRENT.contains(n.getOpType())) {
                 problems.add(label + ": output " + k + " ('" + n.getOutput(k) + "') is not supported");
             }

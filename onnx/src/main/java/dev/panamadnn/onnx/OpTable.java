@@ -183,8 +183,15 @@ final class OpTable {
             if (!n.input(2).isEmpty() && (training == null || training.segment().get(ValueLayout.JAVA_BYTE, 0) != 0) && !noDrop) {
                 throw n.refuse("training_mode must be absent or a constant false (or the ratio a constant 0)");
             }
-            return List.of(n.emit("Identity", Attributes.empty(), n.input(0)));
-        }, "Identity").note("as Identity (training_mode true only with a constant ratio 0); the mask output must be unused"));
+            String y = n.emit("Identity", Attributes.empty(), n.input(0));
+            if (n.outputCount < 2) return List.of(y);
+            // the mask: every element kept (inference, or a ratio of 0), a BOOL true of the input's shape
+            java.lang.foreign.MemorySegment one = n.arena().allocate(1);
+            one.set(ValueLayout.JAVA_BYTE, 0, (byte) 1);
+            String shape = n.emit("Shape", Attributes.empty(), n.input(0));
+            return List.of(y, n.emit("ConstantOfShape", Attributes.of("value", Tensor.wrap(one, dev.panamadnn.DataType.BOOL, 1)), shape));
+        }, "Identity", "Shape", "ConstantOfShape").note("as Identity (training_mode true only with a constant ratio 0); the mask output as all "
+                + "true"));
         // Axes as an attribute before opset 13, an input from 13 on (our ops take the opset-17 form).
         for (String op : new String[] {"Unsqueeze", "Squeeze"}) {
             same(op, 13, 17);
