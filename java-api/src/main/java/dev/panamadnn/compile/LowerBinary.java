@@ -196,11 +196,21 @@ final class LowerBinary {
     static Operand operand(Compiler plan, Node n, int i, int rank) {
         long[] dims = padded(plan.graph.shape(n.input(i)).sizes(), rank);
         if (plan.graph.isConstant(n.input(i))) {
-            return new Operand(LowerMath.plainMd(plan, dims), Compiler.CONSTANT, plan.constant(plan.graph.floats(n.input(i))), dims);
+            return new Operand(LowerMath.plainMd(plan, dims), Compiler.CONSTANT, plan.constant(constantValues(plan, n, i)), dims);
         }
         Value x = LowerMath.plainIn(plan, n, i);
         Value v = plan.asShape(x, dims, n.input(i));
         return new Operand(v.md(), v.buffer(), null, dims);
+    }
+
+    /**
+     * A constant operand's values as floats: F32 as they are, integers (Pow's base or exponent, ONNX 12+) when every one is
+     * exact in F32 ({@link LowerCarried#exactValues}); refused otherwise.
+     */
+    private static float[] constantValues(Compiler plan, Node n, int i) {
+        float[] v = LowerCarried.exactValues(plan.graph, n.input(i));
+        if (v == null) throw Compiler.unsupported(n, "constant '" + n.input(i) + "' holds integers beyond 2^24, which a plan's F32 values hold inexactly");
+        return v;
     }
 
     /** {@code logical} with leading 1s up to {@code rank} (at least 1 dim). */
@@ -236,10 +246,22 @@ final class LowerBinary {
             List<Value> ins = new ArrayList<>();
             if (base == null) ins.add(PlanOutputs.javaInput(plan, new Value(a.md(), a.buffer(), out), n.name()));
             ins.add(PlanOutputs.javaInput(plan, new Value(e.md(), e.buffer(), out), n.name()));
-            return PlanOutputs.javaStep(plan, ins, List.of(out), MathKernels.powOf(base), "java pow " + n.name() + " (exponent computed at run time)")
+            Value y = PlanOutputs.javaStep(plan, ins, List.of(out), MathKernels.powOf(base), "java pow " + n.name() + " (exponent computed at run time)")
                     .get(0);
+            dev.panamadnn.DataType t = plan.graph.value(n.output()).dtype();
+            if (t == dev.panamadnn.DataType.F32) return y;
+            // an integer base (ONNX 12+): the result is of its dtype, truncated toward zero as ONNX's reference casts, so that
+            // the value held as F32 is the exact integer every reader of integer values expects
+            boolean i32 = t == dev.panamadnn.DataType.I32;
+            long size = LowerIndex.prod(out, 0, out.length);
+            return plan.javaStep(y, out, (src, dst) -> {
+                for (long i = 0; i < size; i++) {
+                    float f = src.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i);
+                    dst.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, i32 ? (float) (int) f : (float) (long) f);
+                }
+            }, "java truncate " + n.name() + " to " + t);
         }
-        float[] e = plan.graph.floats(n.input(1));
+        float[] e = constantValues(plan, n, 1);
         boolean uniform = true;
         for (float f : e) uniform &= Float.compare(f, e[0]) == 0;
         long[] base = plan.graph.shape(n.input(0)).sizes();

@@ -85,6 +85,48 @@ final class IndexArith {
     }
 
     /**
+     * Pow's types (ONNX 12+): the base F32, I32 or I64 gives the result's dtype, the exponent any of the three. The
+     * result of an integer base is computed here when both operands are known (exactly: integer exponents by repeated
+     * multiplication, wrapping as the dtype does; a float exponent through {@code Math.pow}, truncated toward zero, as
+     * ONNX's reference casts); a float result is the math ops' (not folded here).
+     */
+    static List<Out> pow(Node n, List<Value> in, Known k) {
+        DataType t = in.get(0).dtype(), e = in.get(1).dtype();
+        for (int i = 0; i < 2; i++) {
+            DataType d = in.get(i).dtype();
+            if (d != DataType.F32 && d != DataType.I32 && d != DataType.I64) {
+                throw new GraphException("input " + i + " " + in.get(i) + " must be F32, I32 or I64, got " + d);
+            }
+        }
+        Shape s = TensorShapes.broadcast(in.get(0).shape(), in.get(1).shape());
+        Data a = k.get(in.get(0)), b = k.get(in.get(1));
+        if (t == DataType.F32 || a == null || b == null || !a.isFixed() || !b.isFixed() || !s.isFixed()
+                || IndexShapes.numel(s.sizes()) > Known.MAX_ELEMENTS) {
+            return IndexShapes.one(t, s, null);
+        }
+        long[] os = s.sizes();
+        int[] ia = IndexShapes.broadcastIndex(in.get(0).shape().sizes(), os), ib = IndexShapes.broadcastIndex(in.get(1).shape().sizes(), os);
+        long[] ints = new long[ia.length];
+        for (int o = 0; o < ints.length; o++) {
+            long x = a.ints()[ia[o]];
+            long r;
+            if (e == DataType.F32) {
+                r = (long) Math.pow(x, b.floats()[ib[o]]);
+            } else {
+                long y = b.ints()[ib[o]];
+                if (y < 0) {
+                    r = (long) Math.pow(x, y);   // 1, -1 or 0 (and x = 0: infinite, saturating as the cast does)
+                } else {
+                    r = 1;
+                    for (long m = x, q = y; q > 0; q >>= 1, m *= m) if ((q & 1) != 0) r *= m;
+                }
+            }
+            ints[o] = t == DataType.I32 ? (int) r : r;
+        }
+        return IndexShapes.one(t, s, new Data(t, os, ints, null, null));
+    }
+
+    /**
      * Equal/Less/Greater of two elements, {0} or {1}; a symbolic element ({@code f*N}, N >= 1) is known to
      * be above any fixed value {@code <= 0} and equal to the same multiple of the same symbol; null otherwise.
      */

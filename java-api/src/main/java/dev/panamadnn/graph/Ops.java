@@ -245,7 +245,7 @@ public final class Ops {
         op("HardSigmoid", 1, 1, attrs("alpha", Type.FLOAT, "beta", Type.FLOAT), same);
         op("Selu", 1, 1, attrs("alpha", Type.FLOAT, "gamma", Type.FLOAT), same);
         op("Clip", 1, 3, attrs("min", Type.FLOAT, "max", Type.FLOAT), (n, in, c) -> MathShapes.clip(in));
-        op("Pow", 2, 2, Map.of(), (n, in, c) -> TensorShapes.broadcast(in.get(0).shape(), in.get(1).shape()));
+        typed("Pow", 2, 2, 1, 1, Map.of(), IndexArith::pow);   // the base's dtype; an F32, I32 or I64 exponent
         for (String s : new String[] {"Max", "Min"}) op(s, 1, 2, Map.of(), (n, in, c) -> MathShapes.variadic(in));
         op("PRelu", 2, 2, Map.of(), (n, in, c) -> MathShapes.prelu(in));
         op("LogSoftmax", 1, 1, attrs("axis", Type.INT), (n, in, c) -> {
