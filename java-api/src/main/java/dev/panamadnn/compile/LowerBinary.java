@@ -44,6 +44,7 @@ final class LowerBinary {
             return LowerOps.add(plan, n);
         }
         if (op.equals("Pow")) return pow(plan, n, out);
+        if (op.equals("Mod")) return mod(plan, n, out);
         if (op.equals("PRelu")) return prelu(plan, n, out);
         int rank = out.length;
         long[] da = padded(plan.graph.shape(n.input(0)).sizes(), rank), db = padded(plan.graph.shape(n.input(1)).sizes(), rank);
@@ -201,6 +202,40 @@ final class LowerBinary {
         Value x = LowerMath.plainIn(plan, n, i);
         Value v = plan.asShape(x, dims, n.input(i));
         return new Operand(v.md(), v.buffer(), null, dims);
+    }
+
+    /**
+     * F32 {@code Mod} (ONNX requires {@code fmod = 1} for floats: C's {@code fmod}, the result has the dividend's sign):
+     * a Java step over both operands broadcast to the output, Java's {@code %} on floats being IEEE-754's fmod (NaN for a
+     * zero divisor or an infinite dividend, the dividend for an infinite divisor).
+     */
+    private static Value mod(Compiler plan, Node n, long[] out) {
+        dev.panamadnn.DataType t = plan.graph.value(n.input(0)).dtype();
+        if (t != dev.panamadnn.DataType.F32) {
+            throw Compiler.unsupported(n, "Mod of " + t + " values computed at run time is not compiled (F32 is; integer Mod only on values "
+                    + "known when compiling, as in shape computations)");
+        }
+        if (n.attributes().integer("fmod", 0) != 1) throw Compiler.unsupported(n, "float Mod needs fmod = 1 (ONNX's rule), got fmod = 0");
+        Operand a = operand(plan, n, 0, out.length), b = operand(plan, n, 1, out.length);
+        if (!Arrays.equals(a.dims(), out)) a = expand(plan, n, a, out);
+        if (!Arrays.equals(b.dims(), out)) b = expand(plan, n, b, out);
+        MemorySegment[] constant = {a.constant(), b.constant()};
+        List<Value> ins = new ArrayList<>();
+        int[] slot = {-1, -1};
+        for (int i = 0; i < 2; i++) {
+            Operand o = i == 0 ? a : b;
+            if (o.buffer() == Compiler.CONSTANT) continue;
+            slot[i] = ins.size();
+            ins.add(PlanOutputs.javaInput(plan, new Value(o.md(), o.buffer(), out), n.name()));
+        }
+        long size = LowerIndex.prod(out, 0, out.length);
+        return PlanOutputs.javaStep(plan, ins, List.of(out), (src, dst) -> {
+            MemorySegment x = slot[0] < 0 ? constant[0] : src[slot[0]], y = slot[1] < 0 ? constant[1] : src[slot[1]];
+            for (long i = 0; i < size; i++) {
+                dst[0].setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, x.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i)
+                        % y.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i));
+            }
+        }, "java fmod " + n.name()).get(0);
     }
 
     /**

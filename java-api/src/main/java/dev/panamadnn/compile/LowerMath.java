@@ -26,7 +26,7 @@ final class LowerMath {
     private LowerMath() {}
 
     /** The ops lowered here. */
-    static final Set<String> OPS = Set.of("Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "PRelu", "MatMul", "Transpose", "Exp", "Log",
+    static final Set<String> OPS = Set.of("Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "PRelu", "Mod", "MatMul", "Transpose", "Exp", "Log",
             "Sqrt", "Abs", "Neg", "Reciprocal", "Erf", "Softplus", "HardSigmoid", "HardSwish", "Selu", "Clip", "Floor", "Ceil", "Round",
             "Softmax", "LogSoftmax", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "GlobalMaxPool", "InstanceNormalization",
             "LayerNormalization", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Sign", "Softsign",
@@ -36,7 +36,7 @@ final class LowerMath {
     static Value lower(Compiler plan, Node n) {
         Attributes a = n.attributes();
         return switch (n.op()) {
-            case "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "PRelu" -> LowerBinary.lower(plan, n);
+            case "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "PRelu", "Mod" -> LowerBinary.lower(plan, n);
             case "MatMul" -> LowerMatMul.matmul(plan, n);
             case "Transpose" -> LowerMatMul.transpose(plan, n);
             case "Softmax", "LogSoftmax" -> softmax(plan, n);

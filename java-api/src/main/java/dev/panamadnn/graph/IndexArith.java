@@ -16,7 +16,7 @@ import java.util.List;
 final class IndexArith {
     private IndexArith() {}
 
-    /** Equal/Less/Greater (BOOL out), Add/Sub/Mul/Div/Mod on integers, Where, Not, And/Or/Xor (BOOL): broadcast, values when known. */
+    /** Equal/Less/Greater (BOOL out), Add/Sub/Mul/Div/Mod/Max/Min on integers, Where, Not, And/Or/Xor (BOOL): broadcast, values when known. */
     static List<Out> elementwise(Node n, List<Value> in, Known k) {
         String op = n.op();
         boolean compare = op.equals("Equal") || op.equals("Less") || op.equals("Greater");
@@ -25,6 +25,7 @@ final class IndexArith {
         boolean logic = op.equals("And") || op.equals("Or") || op.equals("Xor");
         if (op.equals("Not") || logic) IndexShapes.require(in.get(0), "A", DataType.BOOL);
         DataType t = in.get(first).dtype();
+        if ((op.equals("Max") || op.equals("Min")) && in.size() == 1) return IndexShapes.one(t, in.get(0).shape(), k.get(in.get(0)));
         for (int i = first; i < in.size(); i++) {
             if (in.get(i).dtype() != t) throw new GraphException("input " + i + " " + in.get(i) + " must be " + t + " as input " + first);
         }
@@ -166,6 +167,8 @@ final class IndexArith {
                 case "Add" -> Math.addExact(x, y);
                 case "Sub" -> Math.subtractExact(x, y);
                 case "Mul" -> Math.multiplyExact(x, y);
+                case "Max" -> Math.max(x, y);
+                case "Min" -> Math.min(x, y);
                 default -> x / y;
             }};
         }
