@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.panamadnn.DataType;
 import dev.panamadnn.Tensor;
+import dev.panamadnn.onnx.proto.AttributeProto;
 import dev.panamadnn.onnx.proto.GraphProto;
 import dev.panamadnn.onnx.proto.ModelProto;
 import dev.panamadnn.onnx.proto.NodeProto;
@@ -83,6 +84,33 @@ class OnnxBadInputTest {
         g.setNode(1, node("relu", "Relu", new String[] {"c"}, new String[] {"y"}, ints("mystery", 1)));
         OnnxException e = refused(model(13, g.build()));
         assertMentions(e, "node 'conv' (Conv, domain '', opset 13): auto_pad SAME_MIDDLE is not supported", "node 'relu' (Relu, domain '', opset 13): attribute 'mystery' is not supported");
+    }
+
+    /**
+     * ConvTranspose's output_shape and auto_pad become pads at import: a wrong-length output_shape, a symbolic spatial size,
+     * and an output_shape below 1 are refused naming the node; a valid one loads, and so does SAME_UPPER.
+     */
+    @Test
+    void convTransposeOutputShapeAndAutoPad() {
+        java.util.function.BiFunction<Object[], AttributeProto[], GraphProto> deconv = (x, attrs) -> GraphProto.newBuilder().setName("deconv")
+                .addInput(f32("x", x)).addInitializer(weights("W", new float[2 * 3 * 3 * 3], 2, 3, 3, 3))
+                .addNode(node("up", "ConvTranspose", new String[] {"x", "W"}, new String[] {"y"}, attrs))
+                .addOutput(f32("y", "N", 3, "oh", "ow")).build();
+        Object[] fixed = {"N", 2, 4, 5}, symbolic = {"N", 2, "h", 5};
+        assertMentions(refused(model(13, deconv.apply(fixed, new AttributeProto[] {ints("strides", 2, 2), ints("output_shape", 9)}))),
+                "node 'up' (ConvTranspose", "output_shape must have one entry per spatial dim");
+        assertMentions(refused(model(13, deconv.apply(symbolic, new AttributeProto[] {string("auto_pad", "SAME_UPPER")}))),
+                "node 'up' (ConvTranspose", "need fixed spatial sizes");
+        assertMentions(refused(model(13, deconv.apply(fixed, new AttributeProto[] {ints("output_shape", 0, 5)}))),
+                "node 'up' (ConvTranspose", "output_shape must be >= 1");
+        try (OnnxModel m = Onnx.load(model(13, deconv.apply(fixed, new AttributeProto[] {ints("strides", 2, 2), ints("output_shape", 9, 10)}))
+                .toByteArray())) {
+            assertEquals("[N, 3, 9, 10]", m.outputs().get(0).shape().toString());
+        }
+        try (OnnxModel m = Onnx.load(model(13, deconv.apply(fixed, new AttributeProto[] {ints("strides", 2, 2), string("auto_pad", "SAME_UPPER")}))
+                .toByteArray())) {
+            assertEquals("[N, 3, 8, 10]", m.outputs().get(0).shape().toString());
+        }
     }
 
     @Test
