@@ -242,7 +242,7 @@ final class Compiler {
 
     Value in(Node n, int i) {
         Value v = values.get(n.input(i));
-        if (v != null && views.contains(v.md()) && !(i == 0 && (n.op().equals("Conv") || n.op().equals("BatchNormalization")))) {
+        if (v != null && isView(v) && !(i == 0 && (n.op().equals("Conv") || n.op().equals("BatchNormalization")))) {
             return dense(v);   // the readers that take a view of a concat's channels (ConcatInPlace) are the convolution and batch norm
         }
         if (v != null && graph.value(n.input(i)).dtype() != dev.panamadnn.DataType.F32 && !LowerCarried.reads(n.op())) {
@@ -438,6 +438,15 @@ final class Compiler {
     void reorderOnce(MemoryDescriptor from, MemorySegment src, MemoryDescriptor to, MemorySegment dst, String what) {
         Reorder.once(from, src, to, dst, what);
         if (threads > 0) ThreadControl.applyToCurrentThread(threads);
+    }
+
+    /** {@code values}, laid out as {@code from}, reordered once ({@link #reorderOnce}) into new plan constants in layout {@code to}. */
+    MemorySegment reorderedConstant(MemoryDescriptor from, float[] values, MemoryDescriptor to, String what) {
+        MemorySegment dst = constants.allocate(to.byteSize(), 64);
+        try (Arena tmp = Arena.ofConfined()) {
+            reorderOnce(from, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, values), to, dst, what);
+        }
+        return dst;
     }
 
     /** Per activation (by identity): the copies already reordered into other layouts. */

@@ -14,7 +14,6 @@ import dev.panamadnn.internal.dnnl.Primitive;
 import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
 import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
 import dev.panamadnn.nn.Layer;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
@@ -48,13 +47,8 @@ final class LowerConv {
         long groups = a.integer("group", 1), oc = wShape[0], ic = wShape[1] * groups;
         long[] k = Arrays.copyOfRange(wShape, 2, 2 + nd);
         long[] stride = window(a.integers("strides", null), nd), dilation = window(a.integers("dilations", null), nd);
-        long[] pads = a.integers("pads", null);
-        long[] padBefore = new long[nd], padAfter = new long[nd];
-        if (pads != null) {   // ONNX's [begin..., end...]; a 1-D one as the width of a 2-D one
-            int given = pads.length / 2;
-            System.arraycopy(pads, 0, padBefore, nd - given, given);
-            System.arraycopy(pads, given, padAfter, nd - given, given);
-        }
+        long[][] pads = pads(a.integers("pads", null), nd);
+        long[] padBefore = pads[0], padAfter = pads[1];
         long[] outShape = outShape(plan, n);
         // Weights or bias computed at run time (a graph input, another node's output): read from their plan buffers, the
         // weights reordered into the primitive's layout by a step each run; no Winograd, no tap trimming.
@@ -181,12 +175,9 @@ final class LowerConv {
                         "reorder of the run's weights for " + what);
                 wArg = PlanArg.of(Args.WEIGHTS, weights, wr.buffer());
             } else {
-                MemorySegment wBuf = plan.constants.allocate(weights.byteSize(), 64);
-                try (Arena tmp = Arena.ofConfined();
-                     MemoryDescriptor plainW = MemoryDescriptor.f32(ConvOps.rowMajor(wDims.length), wDims)) {
-                    plan.reorderOnce(plainW, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, w), weights, wBuf, "weights of " + what);
+                try (MemoryDescriptor plainW = MemoryDescriptor.f32(ConvOps.rowMajor(wDims.length), wDims)) {
+                    wArg = PlanArg.constant(Args.WEIGHTS, weights, plan.reorderedConstant(plainW, w, weights, "weights of " + what));
                 }
-                wArg = PlanArg.constant(Args.WEIGHTS, weights, wBuf);
             }
             PlanArg bArg = runtimeB ? PlanArg.of(Args.BIAS, biasMd, LowerMath.planBuffer(plan, n, 2).buffer())
                     : PlanArg.constant(Args.BIAS, biasMd, b == null ? null : plan.constants.allocateFrom(ValueLayout.JAVA_FLOAT, b));
@@ -195,10 +186,9 @@ final class LowerConv {
                     PlanArg.of(Args.SRC, src, in.buffer()), wArg, bArg, PlanArg.of(Args.DST, dst, out));
             return new Value(dst, out, outShape);
         }
-        MemorySegment wBuf = plan.constants.allocate(weights.byteSize(), 64);
-        try (Arena tmp = Arena.ofConfined();
-             MemoryDescriptor plainW = MemoryDescriptor.f32(ConvOps.rowMajor(wDims.length), wDims)) {
-            plan.reorderOnce(plainW, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, w), weights, wBuf, "weights of " + what);
+        MemorySegment wBuf;
+        try (MemoryDescriptor plainW = MemoryDescriptor.f32(ConvOps.rowMajor(wDims.length), wDims)) {
+            wBuf = plan.reorderedConstant(plainW, w, weights, "weights of " + what);
         }
         // Chosen by the select_winograd rule; the layouts (nhwc in and out) and the source (not the caller's own
         // plain input, which the direct kernel reads without a reorder) are known only here.
@@ -250,6 +240,17 @@ final class LowerConv {
 
     /** The largest zero-padded input copy a plan makes for a convolution with windows wholly in the padding (1 GiB). */
     static final long MAX_PADDED_BYTES = 1L << 30;
+
+    /** ONNX's pads {@code [begin..., end...]} as {begin, end} for {@code nd} spatial dims: 0 when absent, a 1-D one as the width's. */
+    static long[][] pads(long[] pads, int nd) {
+        long[] before = new long[nd], after = new long[nd];
+        if (pads != null) {
+            int given = pads.length / 2;
+            System.arraycopy(pads, 0, before, nd - given, given);
+            System.arraycopy(pads, given, after, nd - given, given);
+        }
+        return new long[][] {before, after};
+    }
 
     /** A window attribute for {@code nd} spatial dims: 1 each when absent, a 1-D one as {@code [1, s]}. */
     static long[] window(long[] v, int nd) {

@@ -13,8 +13,6 @@ import dev.panamadnn.internal.dnnl.Primitive;
 import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
 import dev.panamadnn.internal.lowering.ConvLowering;
 import dev.panamadnn.internal.lowering.ConvSpec;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
@@ -43,14 +41,10 @@ final class LowerConvTranspose {
         long groups = a.integer("group", 1), ic = wShape[0], oc = wShape[1] * groups;
         long[] k = Arrays.copyOfRange(wShape, 2, 2 + nd);
         long[] stride = LowerConv.window(a.integers("strides", null), nd), dilation = LowerConv.window(a.integers("dilations", null), nd);
-        long[] outPad = new long[nd], padBefore = new long[nd], padAfter = new long[nd];
-        long[] op = a.integers("output_padding", null), pads = a.integers("pads", null);
+        long[] outPad = new long[nd], op = a.integers("output_padding", null);
         if (op != null) System.arraycopy(op, 0, outPad, nd - op.length, op.length);
-        if (pads != null) {   // ONNX's [begin..., end...]; a 1-D one as the width of a 2-D one
-            int given = pads.length / 2;
-            System.arraycopy(pads, 0, padBefore, nd - given, given);
-            System.arraycopy(pads, given, padAfter, nd - given, given);
-        }
+        long[][] pads = LowerConv.pads(a.integers("pads", null), nd);
+        long[] padBefore = pads[0], padAfter = pads[1];
         long[] spatial = Arrays.copyOfRange(x.shape(), 2, 2 + nd);
         long[] outShape = Compiler.as2d(plan.graph.value(n.output()).shape().sizes());
         ConvSpec spec = ConvSpec.of(true, ic, oc, groups, k, stride, dilation, padBefore, padAfter, outPad);
@@ -87,12 +81,8 @@ final class LowerConvTranspose {
             Value wr = plan.reorder(new Value(stored, wv.buffer(), wDims), weights, "reorder of the run's weights for " + what);
             wArg = PlanArg.of(Args.WEIGHTS, weights, wr.buffer());
         } else {
-            float[] w = plan.graph.floatsToRead(n.input(1));
-            MemorySegment wBuf = plan.constants.allocate(weights.byteSize(), 64);
-            try (Arena tmp = Arena.ofConfined()) {
-                plan.reorderOnce(stored, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, w), weights, wBuf, "weights of " + what);
-            }
-            wArg = PlanArg.constant(Args.WEIGHTS, weights, wBuf);
+            wArg = PlanArg.constant(Args.WEIGHTS, weights, plan.reorderedConstant(stored, plan.graph.floatsToRead(n.input(1)), weights,
+                    "weights of " + what));
         }
         PlanArg bArg = runtimeB ? PlanArg.of(Args.BIAS, biasMd, LowerMath.planBuffer(plan, n, 2).buffer())
                 : PlanArg.constant(Args.BIAS, biasMd, n.input(2) == null ? null

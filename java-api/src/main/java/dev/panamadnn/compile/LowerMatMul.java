@@ -13,9 +13,6 @@ import dev.panamadnn.internal.dnnl.Primitive;
 import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
 import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
 import dev.panamadnn.internal.dnnl.Reorder;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
 
@@ -78,12 +75,8 @@ final class LowerMatMul {
         }
         PlanArg bArg;
         if (constB) {
-            MemorySegment w = plan.constants.allocate(chosenB.byteSize(), 64);
-            try (Arena tmp = Arena.ofConfined()) {
-                plan.reorderOnce(bUser, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, plan.graph.floats(n.input(1))), chosenB, w,
-                        "weights of " + n.name());
-            }
-            bArg = PlanArg.constant(Args.WEIGHTS, chosenB, w);
+            bArg = PlanArg.constant(Args.WEIGHTS, chosenB, plan.reorderedConstant(bUser, plan.graph.floats(n.input(1)), chosenB,
+                    "weights of " + n.name()));
         } else {
             Value b = plan.asShape(LowerMath.plainIn(plan, n, 1), bp, n.input(1));
             bArg = PlanArg.of(Args.WEIGHTS, b.md(), b.buffer());

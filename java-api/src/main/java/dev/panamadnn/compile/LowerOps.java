@@ -17,7 +17,6 @@ import dev.panamadnn.internal.dnnl.Primitive;
 import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
 import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
 import dev.panamadnn.nn.Layer;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
@@ -113,10 +112,9 @@ final class LowerOps {
             p = plan.own(Primitive.create(pd));
             fast = plan.fastVariant(n, act, make, pd);
         }
-        MemorySegment wBuf = plan.constants.allocate(weights.byteSize(), 64);
-        try (Arena tmp = Arena.ofConfined();
-             MemoryDescriptor plainW = MemoryDescriptor.f32(ConvOps.rowMajor(wDims.length), wDims)) {
-            plan.reorderOnce(plainW, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, s), weights, wBuf, "scales of " + n.name());
+        MemorySegment wBuf;
+        try (MemoryDescriptor plainW = MemoryDescriptor.f32(ConvOps.rowMajor(wDims.length), wDims)) {
+            wBuf = plan.reorderedConstant(plainW, s, weights, "scales of " + n.name());
         }
         int out = plan.newBuffer(dst.byteSize());
         plan.emit(p, fast, "batchnorm " + plan.label(n) + " as a depthwise 1x1 conv" + (plan.isView(x) ? " (reading a concat's channels)" : "")
@@ -265,9 +263,9 @@ final class LowerOps {
             fast = plan.fastVariant(n, act, make, pd);
         }
         plan.flops += 2 * x.shape()[0] * inF * outF;
-        MemorySegment wBuf = plan.constants.allocate(weights.byteSize(), 64);
-        try (Arena tmp = Arena.ofConfined(); MemoryDescriptor plainW = MemoryDescriptor.f32(Ops.plain(2), dims.weightDims())) {
-            plan.reorderOnce(plainW, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, w), weights, wBuf, "weights of " + at);
+        MemorySegment wBuf;
+        try (MemoryDescriptor plainW = MemoryDescriptor.f32(Ops.plain(2), dims.weightDims())) {
+            wBuf = plan.reorderedConstant(plainW, w, weights, "weights of " + at);
         }
         int out = plan.newBuffer(dst.byteSize());
         String d = "linear " + at + " [" + impl + "]";
