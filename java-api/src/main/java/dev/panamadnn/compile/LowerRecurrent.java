@@ -157,17 +157,13 @@ final class LowerRecurrent {
         List<PlanArg> args = new ArrayList<>(List.of(PlanArg.of(Args.SRC, srcLayer, xBuf), stateArg(plan, Args.SRC_ITER, state, h0),
                 weightArg(plan, Args.WEIGHTS, weights, 0, wLayerDims, wLayer, "W of " + at),
                 weightArg(plan, Args.WEIGHTS_ITER, weights, 1, wIterDims, wIter, "R of " + at),
-                weights.values() == null ? PlanArg.constant(Args.BIAS, biasMd, plan.constant(weights.constants()[2]))
-                        : PlanArg.of(Args.BIAS, biasMd, weights.values()[2].buffer()), PlanArg.of(Args.DST, dstLayer, out[0]),
+                plainArg(plan, Args.BIAS, biasMd, weights, 2), PlanArg.of(Args.DST, dstLayer, out[0]),
                 PlanArg.of(Args.DST_ITER, state, out[1])));
         if (g.lstm()) {
             args.add(stateArg(plan, Args.SRC_ITER_C, state, c0));
             args.add(PlanArg.of(Args.DST_ITER_C, state, out[2]));
         }
-        if (peepMd != null) {
-            args.add(weights.values() == null ? PlanArg.constant(Args.WEIGHTS_PEEPHOLE, peepMd, plan.constant(weights.constants()[3]))
-                    : PlanArg.of(Args.WEIGHTS_PEEPHOLE, peepMd, weights.values()[3].buffer()));
-        }
+        if (peepMd != null) args.add(plainArg(plan, Args.WEIGHTS_PEEPHOLE, peepMd, weights, 3));
         plan.emit(p, n.op().toLowerCase(java.util.Locale.ROOT) + " " + at + " (" + g.direction().name().toLowerCase(java.util.Locale.ROOT)
                 + ", layout " + (g.batchFirst() ? 1 : 0) + (suffix.isEmpty() ? "" : ", " + steps + " steps x " + batch) + ") [" + impl + "]",
                 args.toArray(new PlanArg[0]));
@@ -189,6 +185,12 @@ final class LowerRecurrent {
         return s.constant() != null ? PlanArg.constant(id, md, plan.constant(s.constant())) : PlanArg.of(id, md, s.value().buffer());
     }
 
+    /** B ({@code which} 2) or P (3), read in its plain {@code ldgo} layout: a plan constant, or the run's translation. */
+    private static PlanArg plainArg(Compiler plan, int id, MemoryDescriptor md, Params weights, int which) {
+        return weights.values() == null ? PlanArg.constant(id, md, plan.constant(weights.constants()[which]))
+                : PlanArg.of(id, md, weights.values()[which].buffer());
+    }
+
     /**
      * W ({@code which} 0) or R (1) in the layout {@code chosen}: constants reordered once, or the run's plain {@code ldigo}
      * values reordered by a step each run (one step for every group of a node: {@link Compiler#reorder} reuses it), or read
@@ -202,12 +204,12 @@ final class LowerRecurrent {
     }
 
     /**
-     * W, R and B computed at run time (any of them; the rest constants) translated into plain {@code ldigo}/{@code ldgo} by a
-     * Java step each run, the same index maps as {@link #translate} ({@link RnnWeights}), over plan buffers.
+     * W, R, B and P computed at run time (any of them; the rest constants) translated into plain {@code ldigo}/{@code ldgo}
+     * by a Java step each run, with {@link #translate}'s index maps. The step copies its operands into arrays of this run
+     * (runs of a plan may overlap): weights that change every run are translated every run, O(weights) either way.
      */
     private static Params translateEachRun(Compiler plan, Node n, Rnn g) {
         int h = g.hidden(), gh = g.gates() * h, features = g.features(), dirs = g.dirs(), rows = RnnWeights.biasRows(g.biasKind());
-        int[] gateOf = g.lstm() ? RnnWeights.LSTM_FROM_ONNX : RnnWeights.GRU_FROM_ONNX;
         boolean peep = peephole(n) != null;
         int[] inputs = peep ? new int[] {1, 2, 3, 7} : new int[] {1, 2, 3};
         List<Value> ins = new ArrayList<>();
@@ -228,18 +230,11 @@ final class LowerRecurrent {
         List<long[]> shapes = new ArrayList<>(List.of(new long[] {1, dirs, features, g.gates(), h}, new long[] {1, dirs, h, g.gates(), h},
                 new long[] {1, dirs, rows, h}));
         if (peep) shapes.add(new long[] {1, dirs, 3, h});
-        RnnWeights.Bias kind = g.biasKind();
         List<Value> out = PlanOutputs.javaStep(plan, ins, shapes, (src, dst) -> {
-            MemorySegment[] at = new MemorySegment[inputs.length];
-            for (int k = 0; k < at.length; k++) at[k] = slot[k] < 0 ? constant[k] : src[slot[k]];
-            for (int d = 0; d < dirs; d++) {
-                ldigo(at[0], (long) d * gh * features, h, features, gateOf, dst[0], (long) d * features * gh);
-                ldigo(at[1], (long) d * gh * h, h, h, gateOf, dst[1], (long) d * h * gh);
-                bias(at[2], (long) d * 2 * gh, h, gateOf, kind, dst[2], (long) d * rows * h);
-                for (int gt = 0; peep && gt < 3; gt++) {
-                    MemorySegment.copy(at[3], 4L * (d * 3 + PEEPHOLE_FROM_ONNX[gt]) * h, dst[3], 4L * (d * 3 + gt) * h, 4L * h);
-                }
-            }
+            float[][] onnx = new float[4][];
+            for (int k = 0; k < inputs.length; k++) onnx[k] = (slot[k] < 0 ? constant[k] : src[slot[k]]).toArray(ValueLayout.JAVA_FLOAT);
+            float[][] t = translate(g, onnx[0], onnx[1], onnx[2], onnx[3]);
+            for (int i = 0; i < dst.length; i++) MemorySegment.copy(t[i], 0, dst[i], ValueLayout.JAVA_FLOAT, 0, t[i].length);
         }, "java translate " + n.name() + "'s W, R, B" + (peep ? ", P" : "") + " (computed at run time) to oneDNN's gate order");
         Value[] values = new Value[4];
         for (int i = 0; i < shapes.size(); i++) {
@@ -249,42 +244,11 @@ final class LowerRecurrent {
         return new Params(null, values);
     }
 
-    /** {@link RnnWeights#ldigo} over native floats. */
-    private static void ldigo(MemorySegment w, long from, int hidden, int features, int[] gateOf, MemorySegment to, long at) {
-        int gates = gateOf.length;
-        for (int i = 0; i < features; i++)
-            for (int gt = 0; gt < gates; gt++)
-                for (int o = 0; o < hidden; o++) {
-                    float v = w.getAtIndex(ValueLayout.JAVA_FLOAT, from + ((long) gateOf[gt] * hidden + o) * features + i);
-                    to.setAtIndex(ValueLayout.JAVA_FLOAT, at + ((long) i * gates + gt) * hidden + o, v);
-                }
-    }
-
-    /** {@link RnnWeights#bias} over native floats: ONNX's {@code [Wb, Rb]} of one direction from {@code from}. */
-    private static void bias(MemorySegment b, long from, int hidden, int[] gateOf, RnnWeights.Bias kind, MemorySegment to, long at) {
-        long rb = from + (long) gateOf.length * hidden;
-        for (int gt = 0; gt < gateOf.length; gt++) {
-            boolean apart = kind == RnnWeights.Bias.LBR_GRU && gt == 2;
-            for (int o = 0; o < hidden; o++) {
-                float in = b.getAtIndex(ValueLayout.JAVA_FLOAT, from + (long) gateOf[gt] * hidden + o);
-                float rec = b.getAtIndex(ValueLayout.JAVA_FLOAT, rb + (long) gateOf[gt] * hidden + o);
-                to.setAtIndex(ValueLayout.JAVA_FLOAT, at + (long) gt * hidden + o, apart ? in : in + rec);
-            }
-        }
-        if (kind == RnnWeights.Bias.LBR_GRU) {
-            for (int o = 0; o < hidden; o++) {
-                to.setAtIndex(ValueLayout.JAVA_FLOAT, at + 3L * hidden + o, b.getAtIndex(ValueLayout.JAVA_FLOAT, rb + (long) gateOf[2] * hidden + o));
-            }
-        }
-    }
-
     /** Plain {@code ldigo} values in the plan's constants, in the layout {@code chosen}. */
     private static MemorySegment reordered(Compiler plan, float[] ldigo, long[] dims, MemoryDescriptor chosen, String what) {
-        MemorySegment to = plan.constants.allocate(chosen.byteSize(), 64);
-        try (java.lang.foreign.Arena tmp = java.lang.foreign.Arena.ofConfined(); MemoryDescriptor plain = MemoryDescriptor.f32(RnnOps.ldigo(), dims)) {
-            plan.reorderOnce(plain, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, ldigo), chosen, to, "reorder " + what);
+        try (MemoryDescriptor plain = MemoryDescriptor.f32(RnnOps.ldigo(), dims)) {
+            return plan.reorderedConstant(plain, ldigo, chosen, "reorder " + what);
         }
-        return to;
     }
 
     private static Rnn geometry(Compiler plan, Node n) {
@@ -330,14 +294,19 @@ final class LowerRecurrent {
         return full ? null : lengths;
     }
 
-    /** W, R, B translated into oneDNN's ldigo, ldigo, ldgo, both directions each. */
+    /** W, R, B (and P) translated into oneDNN's ldigo, ldigo, ldgo (and ldgo), both directions each. */
     private static float[][] translate(Compiler plan, Node n, Rnn g) {
+        float[] b = n.input(3) == null ? new float[g.dirs() * 2 * g.gates() * g.hidden()] : plan.graph.floats(n.input(3));
+        return translate(g, plan.graph.floats(n.input(1)), plan.graph.floats(n.input(2)), b,
+                peephole(n) == null ? null : plan.graph.floats(peephole(n)));
+    }
+
+    /** ONNX's W, R, B and P ({@code p} null when absent) in oneDNN's layouts and gate orders ({@link RnnWeights}). */
+    private static float[][] translate(Rnn g, float[] w, float[] r, float[] b, float[] p) {
         int h = g.hidden(), gh = g.gates() * h, features = g.features(), dirs = g.dirs(), rows = RnnWeights.biasRows(g.biasKind());
-        float[] w = plan.graph.floats(n.input(1)), r = plan.graph.floats(n.input(2));
-        float[] b = n.input(3) == null ? new float[dirs * 2 * gh] : plan.graph.floats(n.input(3));
         int[] gateOf = g.lstm() ? RnnWeights.LSTM_FROM_ONNX : RnnWeights.GRU_FROM_ONNX;
         float[] wl = new float[w.length], wi = new float[r.length], bias = new float[dirs * rows * h];
-        float[] p = peephole(n) == null ? null : plan.graph.floats(peephole(n)), peep = p == null ? null : new float[dirs * 3 * h];
+        float[] peep = p == null ? null : new float[dirs * 3 * h];
         for (int d = 0; d < dirs; d++) {
             RnnWeights.ldigo(w, d * gh * features, h, features, gateOf, wl, d * features * gh);
             RnnWeights.ldigo(r, d * gh * h, h, h, gateOf, wi, d * h * gh);
