@@ -47,36 +47,21 @@ final class PlanOutputs {
     }
 
     /**
-     * A graph output known when compiling (ONNX Dropout's mask, a Shape of fixed dims): F32 values written into a plan buffer
-     * by a Java step each run (returned, for the usual way to the caller's output), any other dtype copied byte for byte
-     * into the caller's output by a Java step (null returned).
+     * A graph output known when compiling (ONNX Dropout's mask, a Shape of fixed dims): an integer or bool tensor copied
+     * byte for byte into the caller's output by a Java step each run (exact at any magnitude; null returned), else (F32,
+     * or values a rule folded, held as floats) its floats written into a plan buffer by a Java step each run, returned
+     * for the usual way to the caller's output ({@link LowerCarried#writeOutput} for another dtype).
      */
     private static Compiler.Value constantOutput(Compiler c, int k, dev.panamadnn.graph.Value o) {
         long[] shape = o.shape().sizes();
         dev.panamadnn.Tensor t = c.graph.tensor(o.name());
-        if (o.dtype() == dev.panamadnn.DataType.F32) {
+        if (o.dtype() == dev.panamadnn.DataType.F32 || t == null || t.dtype() != o.dtype()) {
             java.lang.foreign.MemorySegment values = c.constant(c.graph.floats(o.name()));
             return javaStep(c, List.of(), List.of(shape), (src, dst) -> java.lang.foreign.MemorySegment.copy(values, 0, dst[0], 0, values.byteSize()),
                     "java constant output " + o.name()).get(0);
         }
-        java.lang.foreign.MemorySegment bytes;
-        if (t != null && t.dtype() == o.dtype()) {
-            bytes = c.constants.allocate(t.segment().byteSize(), 8);
-            bytes.copyFrom(t.segment());
-        } else {   // integer or bool values a rule folded, held as exact floats
-            float[] f = c.graph.floats(o.name());
-            dev.panamadnn.DataType d = o.dtype();
-            bytes = c.constants.allocate((long) f.length * d.byteSize(), 8);
-            for (int i = 0; i < f.length; i++) {
-                switch (d) {
-                    case I64 -> bytes.setAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG, i, (long) f[i]);
-                    case I32 -> bytes.setAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, i, (int) f[i]);
-                    case BOOL -> bytes.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) (f[i] != 0 ? 1 : 0));
-                    default -> throw new UnsupportedOperationException("CompiledModel: graph output " + o + " is a constant of dtype " + d
-                            + ", which a plan does not write");
-                }
-            }
-        }
+        java.lang.foreign.MemorySegment bytes = c.constants.allocate(t.segment().byteSize(), 8);
+        bytes.copyFrom(t.segment());
         c.steps.add(new Compiler.Step(null, List.of(), "java constant " + o.dtype() + " output " + o.name(), null,
                 new JavaStep((src, dst) -> java.lang.foreign.MemorySegment.copy(bytes, 0, dst[0], 0, bytes.byteSize()), new int[0], new long[0][],
                         new int[] {Compiler.outputId(k)}, new long[][] {shape})));
