@@ -30,16 +30,7 @@ final class AutoPad {
         Shape x = n.value(0).shape();
         int spatial = x.rank() - 2;
         if (spatial < 1) throw n.refuse("auto_pad " + p + " needs spatial dims, got " + n.value(0));
-        long[] kernel = n.attributes.integers("kernel_shape", null);
-        if (kernel == null && n.op.equals("Conv")) {
-            Shape w = n.value(1).shape();
-            kernel = new long[spatial];
-            for (int i = 0; i < spatial; i++) {
-                if (!w.dim(i + 2).isFixed()) throw n.refuse("auto_pad " + p + " needs the kernel's size, got weights " + n.value(1));
-                kernel[i] = w.dim(i + 2).size();
-            }
-        }
-        if (kernel == null || kernel.length != spatial) throw n.refuse("auto_pad " + p + " needs kernel_shape with one size per spatial dim of " + n.value(0));
+        long[] kernel = kernel(n, spatial, "auto_pad " + p);
         long[] strides = n.attributes.integers("strides", null), dilations = n.attributes.integers("dilations", null);
         if (strides != null && strides.length != spatial || dilations != null && dilations.length != spatial) {
             throw n.refuse("strides and dilations must have one entry per spatial dim of " + n.value(0));
@@ -85,17 +76,17 @@ final class AutoPad {
         if (target != null && target.length != spatial) {
             throw n.refuse("output_shape must have one entry per spatial dim of " + n.value(0) + ", got " + java.util.Arrays.toString(target));
         }
-        long[] kernel = n.attributes.integers("kernel_shape", null), strides = n.attributes.integers("strides", null);
+        long[] kernel = kernel(n, spatial, "output_shape and auto_pad"), strides = n.attributes.integers("strides", null);
         long[] dilations = n.attributes.integers("dilations", null), outPad = n.attributes.integers("output_padding", null);
-        for (long[] v : new long[][] {kernel, strides, dilations, outPad}) {
-            if (v != null && v.length != spatial) throw n.refuse("kernel_shape, strides, dilations and output_padding must have one entry per spatial dim of "
+        for (long[] v : new long[][] {strides, dilations, outPad}) {
+            if (v != null && v.length != spatial) throw n.refuse("strides, dilations and output_padding must have one entry per spatial dim of "
                     + n.value(0));
         }
         long[] pads = new long[2 * spatial], grown = new long[spatial];
         for (int i = 0; i < spatial; i++) {
             if (!x.dim(i + 2).isFixed()) throw n.refuse("output_shape and auto_pad " + p + " need fixed spatial sizes, got " + n.value(0));
-            long k = kernel != null ? kernel[i] : w.dim(i + 2).isFixed() ? w.dim(i + 2).size() : -1;
-            if (k < 1) throw n.refuse("output_shape and auto_pad need the kernel's size, got weights " + n.value(1));
+            long k = kernel[i];
+            if (k < 1) throw n.refuse("kernel_shape must be >= 1, got " + java.util.Arrays.toString(kernel));
             long in = x.dim(i + 2).size(), s = strides == null ? 1 : strides[i], d = dilations == null ? 1 : dilations[i];
             long op = outPad == null ? 0 : outPad[i];
             if (s < 1 || d < 1 || op < 0) throw n.refuse("strides and dilations must be >= 1 and output_padding >= 0");
@@ -112,6 +103,24 @@ final class AutoPad {
             pads[i + spatial] = upper ? total - total / 2 : total / 2;
         }
         return List.of(n.emit(n.op, kept.toBuilder().remove("auto_pad").remove("output_shape").put("pads", pads).put("output_padding", grown).build(), ins));
+    }
+
+    /**
+     * The kernel's spatial sizes for {@code what}: kernel_shape, else (a Conv or ConvTranspose) the weights' fixed
+     * spatial dims; refused naming {@code what} when neither gives one size per spatial dim.
+     */
+    private static long[] kernel(NodeContext n, int spatial, String what) {
+        long[] kernel = n.attributes.integers("kernel_shape", null);
+        if (kernel == null && n.op.startsWith("Conv")) {
+            Shape w = n.value(1).shape();
+            kernel = new long[spatial];
+            for (int i = 0; i < spatial; i++) {
+                if (w.rank() != spatial + 2 || !w.dim(i + 2).isFixed()) throw n.refuse(what + " needs the kernel's size, got weights " + n.value(1));
+                kernel[i] = w.dim(i + 2).size();
+            }
+        }
+        if (kernel == null || kernel.length != spatial) throw n.refuse(what + " needs kernel_shape with one size per spatial dim of " + n.value(0));
+        return kernel;
     }
 
     /**
