@@ -52,6 +52,8 @@ final class ExecutionContext {
     private final long[] checkedInputs;
     /** Per step, its {@link Compiler.Fast} execution (null: none). */
     final Execution[] fastExecutions;
+    /** {@link FiniteBounds#maxAbsBits}' chunk: one per context, as a context runs on one thread at a time. */
+    private final int[] magnitudeChunk = new int[FiniteBounds.CHUNK];
     /** The run in progress's largest input magnitude as float bits ({@link FiniteBounds#maxAbsBits}); int max: not checked. */
     private int inputBits = Integer.MAX_VALUE;
     /** The largest {@link Compiler.Fast#maxInputBits()} of the steps (-1: none). */
@@ -202,7 +204,7 @@ final class ExecutionContext {
         boolean checked = false;
         for (int i = 0; i < checkedInputs.length; i++) {
             if (checkedInputs[i] == 0) continue;
-            bits = Math.max(bits, FiniteBounds.maxAbsBits(caller[i], checkedInputs[i]));
+            bits = Math.max(bits, FiniteBounds.maxAbsBits(caller[i], checkedInputs[i], magnitudeChunk));
             checked = true;
         }
         inputBits = checked ? bits : Integer.MAX_VALUE;

@@ -44,6 +44,9 @@ final class FiniteBounds implements Rewrite {
             "AdaptiveMaxPool", "ReduceMean", "ReduceMax", "ReduceMin", "Relu", "Gelu", "Silu", "HardSwish", "Neg", "Abs", "Floor", "Ceil",
             "Round", "Max", "Min", "Tile", "DepthToSpace", "SpaceToDepth");
     private static final Set<String> UNIT = Set.of("Sigmoid", "Tanh", "HardSigmoid", "Softmax", "Sign", "Softsign", "Erf", "Sin", "Cos");
+    /** The other ops {@link #op} bounds. */
+    private static final Set<String> OPS = Set.of("Conv", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "LeakyRelu", "Elu", "Clip", "Pad",
+            "BatchNormalization");
 
     @Override
     public String name() {
@@ -97,19 +100,36 @@ final class FiniteBounds implements Rewrite {
         for (dev.panamadnn.graph.Value v : g.source.inputs()) b.put(v.name(), v.dtype() == DataType.F32 ? m : Double.POSITIVE_INFINITY);
         for (Node n : g.nodes) {
             double[] in = new double[n.inputs().size()];
+            boolean known = SAME.contains(n.op()) || UNIT.contains(n.op()) || OPS.contains(n.op());
             for (int i = 0; i < in.length; i++) {
                 String name = n.input(i);
-                in[i] = name == null ? 0 : b.containsKey(name) ? b.get(name) : g.isConstant(name) ? constantBound(g, name, gains) : Double.POSITIVE_INFINITY;
+                in[i] = name == null ? 0 : b.containsKey(name) ? b.get(name)
+                        : g.isConstant(name) ? (known && readsConstantBound(g, n, i) ? constantBound(g, name, gains) : 0) : Double.POSITIVE_INFINITY;
             }
-            double pre = op(g, n, in, gains);
+            double pre = known ? op(g, n, in, gains) : Double.POSITIVE_INFINITY;   // not known to keep finite values finite: unbounded
             if (n.attributes().has(PlanGraph.SUM)) pre += in[in.length - 1];
-            if (!(pre >= 0)) pre = Double.POSITIVE_INFINITY;   // NaN (an infinite weight times zero...): unknown
+            if (!(pre < LIMIT)) pre = Double.POSITIVE_INFINITY;   // may have overflowed inside the kernel (inf - inf: NaN), or NaN: unknown
             b.put(preActivation(n), pre);
             Act act = Compiler.fusedAct(n);
-            double out = act == null ? pre : activation(act, pre);
+            double out = act == null || pre == Double.POSITIVE_INFINITY ? pre : activation(act, pre);   // a clamp keeps a NaN: no cap
             for (String o : n.outputs()) b.put(o, out);
         }
         return b;
+    }
+
+    /**
+     * Whether {@link #op} reads the bound of {@code n}'s constant input {@code i}: not the weights of a linear op (their
+     * row sums are the gain), nor the parameters an op reads itself (Clip's limits, BatchNormalization's statistics, a
+     * constant divisor, Pad's amounts) - reading a weight's every value for an unused bound costs a cold compile most.
+     */
+    private static boolean readsConstantBound(PlanGraph g, Node n, int i) {
+        return switch (n.op()) {
+            case "Conv", "Gemm" -> i != 1;
+            case "MatMul" -> i != 1 || !g.isConstant(n.input(1));
+            case "Clip", "BatchNormalization" -> i == 0;
+            case "Div", "Pad" -> i != 1;
+            default -> true;
+        };
     }
 
     /** The bound of {@code n}'s result (before a fused activation and residual sum) from its inputs' bounds. */
@@ -131,7 +151,7 @@ final class FiniteBounds implements Rewrite {
             case "Clip" -> clip(g, n, in[0]);
             case "Pad" -> Math.max(in[0], n.inputs().size() > 2 && n.input(2) != null ? in[2] : Math.abs(n.attributes().real("value", 0)));
             case "BatchNormalization" -> batchNorm(g, n, in[0]);
-            default -> Double.POSITIVE_INFINITY;   // not known to keep finite values finite: unbounded
+            default -> throw new IllegalStateException(op + " is listed in OPS but has no bound rule");
         };
     }
 
@@ -160,6 +180,7 @@ final class FiniteBounds implements Rewrite {
             return Double.POSITIVE_INFINITY;
         }
         if (lo == null || hi == null || lo.isNaN() || hi.isNaN()) return Double.POSITIVE_INFINITY;
+        if (x == Double.POSITIVE_INFINITY) return x;   // the input may be NaN, which Clip keeps
         double cap = Math.max(Math.abs(lo), Math.abs(hi));
         return Float.isInfinite(lo) || Float.isInfinite(hi) ? Math.max(x, Float.isInfinite(lo) ? Math.abs(hi) : Math.abs(lo)) : cap;
     }
@@ -182,6 +203,7 @@ final class FiniteBounds implements Rewrite {
      * times the input's bound, plus the largest |bias|.
      */
     private static double linear(PlanGraph g, Node n, double[] in, Map<String, Double> gains) {
+        if (in[0] == Double.POSITIVE_INFINITY) return in[0];   // unbounded whatever the weights: not read
         double gain = gains.computeIfAbsent(n.name(), k -> weightGain(g, n));
         double bias = 0;
         for (int i = 2; i < in.length - (n.attributes().has(PlanGraph.SUM) ? 1 : 0); i++) bias = Math.max(bias, in[i]);
@@ -213,18 +235,31 @@ final class FiniteBounds implements Rewrite {
         Tensor t = computed == null ? g.tensor(w) : null;
         if (computed == null && (t == null || t.dtype() != DataType.F32)) return Double.POSITIVE_INFINITY;
         MemorySegment seg = t == null ? null : t.segment();
+        float[] row = computed != null || stride != 1 ? null : new float[inner];
         long n2 = (long) shape[shape.length - 1];
         for (int o = 0; o < outputs; o++) {
             long base = rowMajorOut ? (long) o * inner : (o / n2) * inner * n2 + o % n2;
-            double sum = 0;
-            for (int i = 0; i < inner; i++) {
-                long at = base + (long) i * stride;
-                sum += Math.abs(computed != null ? computed[(int) at] : seg.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, at));
+            double sum;
+            if (computed != null) {
+                sum = absSum(computed, (int) base, inner, stride);
+            } else if (row != null) {   // contiguous: one bulk copy, then a loop the JIT compiles early (a cold compile reads every weight here)
+                MemorySegment.copy(seg, ValueLayout.JAVA_FLOAT_UNALIGNED, 4 * base, row, 0, inner);
+                sum = absSum(row, 0, inner, 1);
+            } else {
+                sum = 0;
+                for (int i = 0; i < inner; i++) sum += Math.abs(seg.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, base + (long) i * stride));
             }
             if (!(sum < Double.POSITIVE_INFINITY)) return Double.POSITIVE_INFINITY;   // a NaN or infinite weight
             worst = Math.max(worst, sum);
         }
         return worst;
+    }
+
+    /** The sum of {@code |a[from + i * stride]|} for {@code i < n}. */
+    private static double absSum(float[] a, int from, int n, int stride) {
+        double sum = 0;
+        for (int i = 0, at = from; i < n; i++, at += stride) sum += Math.abs(a[at]);
+        return sum;
     }
 
     private static double constantBound(PlanGraph g, String name, Map<String, Double> gains) {
@@ -254,9 +289,22 @@ final class FiniteBounds implements Rewrite {
      * The largest {@code |x|} over {@code count} floats at {@code s}, as the bits of a non-negative float:
      * {@code 0x7f800000} for infinity, more for NaN; compared as ints, the order of the magnitudes.
      */
-    static int maxAbsBits(MemorySegment s, long count) {
+    static int maxAbsBits(MemorySegment s, long count, int[] chunk) {
+        int m = 0;   // bulk copies into the caller's chunk (no allocation per run), then a loop the JIT compiles early (the first run's check)
+        for (long i = 0; i < count; i += chunk.length) {
+            int len = (int) Math.min(chunk.length, count - i);
+            MemorySegment.copy(s, ValueLayout.JAVA_INT_UNALIGNED, 4 * i, chunk, 0, len);
+            m = Math.max(m, maxAbsBits(chunk, len));
+        }
+        return m;
+    }
+
+    /** The length of {@link #maxAbsBits}' chunk. */
+    static final int CHUNK = 4096;
+
+    private static int maxAbsBits(int[] bits, int len) {
         int m = 0;
-        for (long i = 0; i < count; i++) m = Math.max(m, s.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i) & 0x7fffffff);
+        for (int i = 0; i < len; i++) m = Math.max(m, bits[i] & 0x7fffffff);
         return m;
     }
 }

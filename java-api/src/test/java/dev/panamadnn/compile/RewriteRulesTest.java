@@ -205,6 +205,45 @@ class RewriteRulesTest {
         }
     }
 
+    /**
+     * A clamp (ReLU6, Sigmoid) bounds finite values only: after a value that may already be NaN - an op not known to keep
+     * finite values finite (Sqrt of a negative), or a convolution whose bound passes the overflow limit (inf - inf inside
+     * the kernel) - the NaN-keeping clamp passes the NaN on, so nothing after it is proven by the clamp's cap.
+     */
+    @Test
+    void fastWhenFiniteDoesNotTakeAClampOfAPossibleNaNForABound() {
+        long[] shape = {1, 3, 8, 8};
+        CompileOptions options = CompileOptions.defaults().withWinograd(false);
+        Graph afterSqrt = graph(shape, (b, x) -> b.node("Relu", "relu", Attributes.empty(),
+                conv(b, clip(b, b.node("Sqrt", "sqrt", Attributes.empty(), x), "relu6", 0f, 6f), "conv", 3, 4)));
+        try (CompiledModel fast = CompiledModel.compile(afterSqrt, options, shape);
+             CompiledModel exact = CompiledModel.compile(afterSqrt, options.withoutRule("fast_when_finite"), shape)) {
+            assertEquals(List.of(), provenNodes(fast.rulesFired()), fast.describe());
+            float[] x = new float[3 * 8 * 8];
+            for (int i = 0; i < x.length; i++) x[i] = (float) random.nextDouble(0, 4);
+            x[9] = -1;   // finite, but sqrt(-1) is NaN
+            assertSame(fast, exact, x, shape, 0, "a finite input whose square root is NaN");
+        }
+        // conv1's weights are 2^90: an input of 2^40 makes it overflow to +inf, and inf - inf is NaN, which ReLU6 keeps.
+        float[] w = new float[4 * 3 * 3 * 3];
+        java.util.Arrays.fill(w, 0x1p90f);
+        Graph overflow = graph(shape, (b, x) -> {
+            String h = b.node("Conv", "conv1", Attributes.of("pads", new long[] {1, 1, 1, 1}), x, b.initializer("conv1.weight", tensor(w, 4, 3, 3, 3)));
+            return b.node("Relu", "relu", Attributes.empty(), conv(b, clip(b, b.node("Sub", "sub", Attributes.empty(), h, h), "relu6", 0f, 6f), "conv2", 4, 4));
+        });
+        try (CompiledModel fast = CompiledModel.compile(overflow, options, shape);
+             CompiledModel exact = CompiledModel.compile(overflow, options.withoutRule("fast_when_finite"), shape)) {
+            java.util.Map<String, Integer> k = new java.util.HashMap<>();
+            for (String f : fast.rulesFired()) {
+                if (f.startsWith("fast_when_finite: ")) k.put(provenNodes(List.of(f)).get(0), Integer.parseInt(f.replaceAll(".*2\\^(-?\\d+)\\)$", "$1")));
+            }
+            assertTrue(k.get("conv2") != null && k.get("conv2") < 100 - 90, "conv2 proven only for inputs conv1 cannot overflow on: " + k);
+            float[] x = new float[3 * 8 * 8];
+            java.util.Arrays.fill(x, 0x1p40f);
+            assertSame(fast, exact, x, shape, 0, "inputs of 2^40: conv1 overflows, inf - inf is NaN");
+        }
+    }
+
     /** The bounds that stop the proof: an op not known to keep values finite, a weight that is not finite. */
     @Test
     void fastWhenFiniteProvesNothingPastAnUnboundedOpOrANonFiniteWeight() {
