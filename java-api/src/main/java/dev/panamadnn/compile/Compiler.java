@@ -7,6 +7,7 @@ import dev.panamadnn.internal.dnnl.Arg;
 import dev.panamadnn.internal.dnnl.Args;
 import dev.panamadnn.internal.dnnl.Chosen;
 import dev.panamadnn.internal.dnnl.ConvOps;
+import dev.panamadnn.internal.dnnl.DnnlMemory;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.NormOps;
 import dev.panamadnn.internal.dnnl.Ops;
@@ -171,6 +172,7 @@ final class Compiler {
             for (int i = 0; i < out.size(); i++) placeInRegion(n.outputs().get(i), out.get(i));
         }
         for (int k = 0; k < outputs.size(); k++) PlanOutputs.write(this, k);
+        closeStaging();
     }
 
     /** Closes what was created, newest first. */
@@ -186,6 +188,7 @@ final class Compiler {
             }
         }
         owned.clear();
+        closeStaging();
         if (constants.scope().isAlive()) constants.close();
         if (failure != null) throw failure;
     }
@@ -442,11 +445,46 @@ final class Compiler {
 
     /** {@code values}, laid out as {@code from}, reordered once ({@link #reorderOnce}) into new plan constants in layout {@code to}. */
     MemorySegment reorderedConstant(MemoryDescriptor from, float[] values, MemoryDescriptor to, String what) {
-        MemorySegment dst = constants.allocate(to.byteSize(), 64);
-        try (Arena tmp = Arena.ofConfined()) {
-            reorderOnce(from, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, values), to, dst, what);
-        }
+        MemorySegment dst = writtenConstant(to.byteSize());
+        reorderOnce(from, staged(values), to, dst, what);
         return dst;
+    }
+
+    /**
+     * A plan constant of {@code bytes} for data that is written before it is read (a reorder's destination, Winograd's
+     * transformed weights): not zeroed (see {@link DnnlMemory#allocate}), freed with the plan; the segment has the
+     * plan's constants scope, so no access outlives the plan.
+     */
+    MemorySegment writtenConstant(long bytes) {
+        DnnlMemory m = own(DnnlMemory.allocate(bytes));
+        return m.dataAddress().reinterpret(bytes, constants, null);
+    }
+
+    /** Where {@link #staged} copies weights on their way into a reorder: one buffer for the whole compile, grown as needed. */
+    private Arena stagingArena;
+    private MemorySegment staging;
+
+    /**
+     * {@code values} copied into native memory that is valid until the next call or the end of {@link #compile}: every
+     * weight goes through the same pages instead of a fresh allocation each (a cold compile of ResNet-50 otherwise
+     * faults in and zeroes ~100 MB of short-lived buffers).
+     */
+    MemorySegment staged(float[] values) {
+        long bytes = 4L * values.length;
+        if (staging == null || staging.byteSize() < bytes) {
+            closeStaging();
+            stagingArena = Arena.ofConfined();
+            staging = stagingArena.allocate(Math.max(bytes, 1), 64);
+        }
+        MemorySegment s = staging.asSlice(0, bytes);
+        MemorySegment.copy(values, 0, s, ValueLayout.JAVA_FLOAT, 0, values.length);
+        return s;
+    }
+
+    private void closeStaging() {
+        if (stagingArena != null) stagingArena.close();
+        stagingArena = null;
+        staging = null;
     }
 
     /** Per activation (by identity): the copies already reordered into other layouts. */

@@ -334,7 +334,7 @@ final class LowerConv {
             p = plan.own(Primitive.create(pd));
             impl = pd.implementation();
         }
-        MemorySegment uBuf = plan.constants.allocate(u.byteSize(), 64);   // filled after compile: Winograd.prepare
+        MemorySegment uBuf = plan.writtenConstant(u.byteSize());   // filled after compile (Winograd.prepare), which faults its pages in
         MemorySegment bias = plan.constants.allocate(4L * k, 64);
         if (b != null) MemorySegment.copy(b, 0, bias, ValueLayout.JAVA_FLOAT, 0, k);
         int out = destination(plan, sum, in.buffer(), nhwcOut, what);

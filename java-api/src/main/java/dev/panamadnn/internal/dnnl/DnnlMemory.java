@@ -21,6 +21,25 @@ public final class DnnlMemory extends NativeHandle {
                 out -> dnnl_memory_create(out, desc.handle(), Engine.cpu().handle(), buffer)));
     }
 
+    /**
+     * A buffer of at least {@code bytes} that oneDNN allocates (64-byte aligned) and {@link #close()} frees. Unlike an
+     * {@code Arena} allocation it is not zeroed, so its pages are not touched until they are written: for buffers that
+     * are filled before they are read (a reorder's destination) that saves a pass over memory and, for buffers filled
+     * later, moves the page faults to whoever fills them.
+     */
+    public static DnnlMemory allocate(long bytes) {
+        if (bytes <= 0) throw new IllegalArgumentException("DnnlMemory.allocate: bytes must be positive, got " + bytes);
+        try (MemoryDescriptor desc = MemoryDescriptor.f32(Ops.plain(1), (bytes + 3) / 4)) {
+            return new DnnlMemory(create("dnnl_memory_create", desc.toString(),
+                    out -> dnnl_memory_create(out, desc.handle(), Engine.cpu().handle(), dnnl_h.DNNL_MEMORY_ALLOCATE())));
+        }
+    }
+
+    /** The address of the buffer of a memory made by {@link #allocate}, as a zero-length segment (reinterpret it to its size). */
+    public MemorySegment dataAddress() {
+        return NativeHandle.create("dnnl_memory_get_data_handle", "allocated memory", out -> dnnl_h.dnnl_memory_get_data_handle(handle(), out));
+    }
+
     /** Throws unless {@code buffer} is off-heap and holds at least {@code desc}'s bytes (what oneDNN will touch). */
     static void check(MemoryDescriptor desc, MemorySegment buffer) {
         if (!buffer.isNative()) {
