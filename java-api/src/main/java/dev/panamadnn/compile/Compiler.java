@@ -5,14 +5,9 @@ import dev.panamadnn.graph.Graph;
 import dev.panamadnn.graph.Node;
 import dev.panamadnn.internal.dnnl.Arg;
 import dev.panamadnn.internal.dnnl.Args;
-import dev.panamadnn.internal.dnnl.Chosen;
 import dev.panamadnn.internal.dnnl.ConvOps;
-import dev.panamadnn.internal.dnnl.DnnlMemory;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
-import dev.panamadnn.internal.dnnl.NormOps;
 import dev.panamadnn.internal.dnnl.Ops;
-import dev.panamadnn.internal.dnnl.PoolOps;
-import dev.panamadnn.internal.Sizes;
 import dev.panamadnn.internal.dnnl.PostOps;
 import dev.panamadnn.internal.dnnl.Primitive;
 import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
@@ -24,9 +19,7 @@ import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_query_dst_md;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_query_src_md;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_query_weights_md;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -123,7 +116,7 @@ final class Compiler {
     }
 
     final List<AutoCloseable> owned = new ArrayList<>();
-    final Arena constants = Arena.ofShared();
+    final PlanConstants constants = new PlanConstants();
     final List<Step> steps = new ArrayList<>();
     /** Per logical buffer: its bytes and the first and last step using it. */
     final List<BufferAssignment.Buffer> buffers = new ArrayList<>();
@@ -169,10 +162,10 @@ final class Compiler {
             List<Value> out = LowerRecurrent.handles(n) ? LowerRecurrent.lower(this, n)
                     : n.outputs().size() == 1 ? List.of(lower(n)) : LowerIndex.lowerMulti(this, n);
             for (int i = 0; i < out.size(); i++) values.put(n.outputs().get(i), out.get(i));
-            for (int i = 0; i < out.size(); i++) placeInRegion(n.outputs().get(i), out.get(i));
+            for (int i = 0; i < out.size(); i++) concats.placeInRegion(n.outputs().get(i), out.get(i));
         }
         for (int k = 0; k < outputs.size(); k++) PlanOutputs.write(this, k);
-        closeStaging();
+        constants.endCompile();
     }
 
     /** Closes what was created, newest first. */
@@ -188,8 +181,7 @@ final class Compiler {
             }
         }
         owned.clear();
-        closeStaging();
-        if (constants.scope().isAlive()) constants.close();
+        constants.close();
         if (failure != null) throw failure;
     }
 
@@ -245,8 +237,8 @@ final class Compiler {
 
     Value in(Node n, int i) {
         Value v = values.get(n.input(i));
-        if (v != null && isView(v) && !(i == 0 && (n.op().equals("Conv") || n.op().equals("BatchNormalization")))) {
-            return dense(v);   // the readers that take a view of a concat's channels (ConcatInPlace) are the convolution and batch norm
+        if (v != null && concats.isView(v) && !(i == 0 && (n.op().equals("Conv") || n.op().equals("BatchNormalization")))) {
+            return concats.dense(v);   // the readers that take a view of a concat's channels (ConcatInPlace) are the convolution and batch norm
         }
         if (v != null && graph.value(n.input(i)).dtype() != dev.panamadnn.DataType.F32 && !LowerCarried.reads(n.op())) {
             throw unsupported(n, "input '" + n.input(i) + "' is " + graph.value(n.input(i)).dtype() + " computed at run time (held as exact F32 "
@@ -430,7 +422,7 @@ final class Compiler {
     }
 
     MemorySegment constant(float[] values) {
-        return constants.allocateFrom(ValueLayout.JAVA_FLOAT, values);
+        return constants.of(values);
     }
 
     /**
@@ -445,47 +437,13 @@ final class Compiler {
 
     /** {@code values}, laid out as {@code from}, reordered once ({@link #reorderOnce}) into new plan constants in layout {@code to}. */
     MemorySegment reorderedConstant(MemoryDescriptor from, float[] values, MemoryDescriptor to, String what) {
-        MemorySegment dst = writtenConstant(to.byteSize());
-        reorderOnce(from, staged(values), to, dst, what);
+        MemorySegment dst = constants.written(to.byteSize());
+        reorderOnce(from, constants.staged(values), to, dst, what);
         return dst;
     }
 
-    /**
-     * A plan constant of {@code bytes} for data that is written before it is read (a reorder's destination, Winograd's
-     * transformed weights): not zeroed (see {@link DnnlMemory#allocate}), freed with the plan; the segment has the
-     * plan's constants scope, so no access outlives the plan.
-     */
-    MemorySegment writtenConstant(long bytes) {
-        DnnlMemory m = own(DnnlMemory.allocate(bytes));
-        return m.dataAddress().reinterpret(bytes, constants, null);
-    }
-
-    /** Where {@link #staged} copies weights on their way into a reorder: one buffer for the whole compile, grown as needed. */
-    private Arena stagingArena;
-    private MemorySegment staging;
-
-    /**
-     * {@code values} copied into native memory that is valid until the next call or the end of {@link #compile}: every
-     * weight goes through the same pages instead of a fresh allocation each (a cold compile of ResNet-50 otherwise
-     * faults in and zeroes ~100 MB of short-lived buffers).
-     */
-    MemorySegment staged(float[] values) {
-        long bytes = 4L * values.length;
-        if (staging == null || staging.byteSize() < bytes) {
-            closeStaging();
-            stagingArena = Arena.ofConfined();
-            staging = stagingArena.allocate(Math.max(bytes, 1), 64);
-        }
-        MemorySegment s = staging.asSlice(0, bytes);
-        MemorySegment.copy(values, 0, s, ValueLayout.JAVA_FLOAT, 0, values.length);
-        return s;
-    }
-
-    private void closeStaging() {
-        if (stagingArena != null) stagingArena.close();
-        stagingArena = null;
-        staging = null;
-    }
+    /** Where {@link ConcatInPlace} placed values: in a concat root's buffer. */
+    final ConcatPlacement concats = new ConcatPlacement(this);
 
     /** Per activation (by identity): the copies already reordered into other layouts. */
     final IdentityHashMap<Value, List<Value>> reordered = new IdentityHashMap<>();
@@ -513,62 +471,6 @@ final class Compiler {
         int out = newBuffer(to.byteSize());
         emit(p, what, PlanArg.of(Args.FROM, x.md(), x.buffer()), PlanArg.of(Args.TO, to, out));
         return new Value(to, out, x.shape());
-    }
-
-    // ---- values in a concat's buffer (ConcatInPlace) ----------------------------------------------
-
-    /** The buffer and full layout of each concat root ({@link PlanGraph#concatRegions}), by its output's name. */
-    private final Map<String, Value> roots = new HashMap<>();
-    /** The value in its region, per placed value (the same object each time: {@link #reordered} is by identity). */
-    private final Map<String, Value> regions = new HashMap<>();
-    /** The layouts that are views of part of a root's channels (by identity): only some readers take them. */
-    private final java.util.Set<MemoryDescriptor> views = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
-
-    /**
-     * {@code value} where {@link ConcatInPlace} placed it, in its root's blocked buffer: the root's own layout for the
-     * root, a view of its channels for the rest; null if it has no place.
-     */
-    Value region(String value) {
-        PlanGraph.Region r = graph.concatRegions.get(value);
-        if (r == null) return null;
-        Value placed = regions.get(value);
-        if (placed != null) return placed;
-        Value root = roots.get(r.root());
-        if (root == null) {
-            long[] shape = graph.value(r.root()).shape().sizes();
-            MemoryDescriptor md = own(MemoryDescriptor.f32(ConvOps.channelBlocked4d(), shape));
-            root = new Value(md, newBuffer(md.byteSize()), shape);
-            roots.put(r.root(), root);
-        }
-        long[] shape = graph.value(value).shape().sizes();
-        if (Arrays.equals(shape, root.shape())) {
-            placed = root;
-        } else {
-            MemoryDescriptor sub = own(root.md().submemory(shape, new long[] {0, r.offset(), 0, 0}));
-            views.add(sub);
-            placed = new Value(sub, root.buffer(), shape);
-        }
-        regions.put(value, placed);
-        return placed;
-    }
-
-    /** Whether {@code x} is a view of some of a concat root's channels, which most primitives cannot read. */
-    boolean isView(Value x) {
-        return views.contains(x.md());
-    }
-
-    /** {@code x} as a dense activation: itself, or for a view of a concat's channels a copy in the blocked layout (made once). */
-    Value dense(Value x) {
-        if (!isView(x)) return x;
-        return reorder(x, own(MemoryDescriptor.f32(ConvOps.channelBlocked4d(), x.shape())), "copy of a concat's channels to a dense activation");
-    }
-
-    /** After {@code value} was computed as {@code v}: a copy into its place in a concat's buffer unless it was written there. */
-    private void placeInRegion(String value, Value v) {
-        Value r = region(value);
-        if (r == null || r == v || v.buffer() == r.buffer() && v.md().sameLayoutAs(r.md())) return;
-        emit(own(Reorder.primitive(v.md(), r.md(), "copy into a concat")), "copy of " + value + " into its place in "
-                + graph.concatRegions.get(value).root(), PlanArg.of(Args.FROM, v.md(), v.buffer()), PlanArg.of(Args.TO, r.md(), r.buffer()));
     }
 
     // ---- buffers --------------------------------------------------------------------------------

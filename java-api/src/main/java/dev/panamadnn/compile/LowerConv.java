@@ -2,18 +2,13 @@ package dev.panamadnn.compile;
 
 import dev.panamadnn.graph.Attributes;
 import dev.panamadnn.graph.Node;
-import dev.panamadnn.internal.Sizes;
 import dev.panamadnn.internal.dnnl.Chosen;
 import dev.panamadnn.internal.dnnl.ConvOps;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
-import dev.panamadnn.internal.dnnl.NormOps;
 import dev.panamadnn.internal.dnnl.Ops;
-import dev.panamadnn.internal.dnnl.PoolOps;
-import dev.panamadnn.internal.dnnl.PostOps;
 import dev.panamadnn.internal.dnnl.Primitive;
 import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
 import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
-import dev.panamadnn.nn.Layer;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
@@ -135,8 +130,8 @@ final class LowerConv {
         // oneDNN has a kernel other than its reference one for that (else the usual layouts, and a copy before or after).
         int blocked = ConvOps.channelBlocked4d();
         Value region = sum == null && !runtimeW && !runtimeB && nd == 2 && dstFormat == blocked && n.attributes().integer(PlanGraph.WINOGRAD, 0) == 0
-                ? plan.region(n.output()) : null;
-        MemoryDescriptor srcView = plan.isView(x) && srcFormat == blocked ? x.md() : null;
+                ? plan.concats.region(n.output()) : null;
+        MemoryDescriptor srcView = plan.concats.isView(x) && srcFormat == blocked ? x.md() : null;
         MemoryDescriptor[] use = {srcAny, dstAny};
         java.util.function.Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make = ops -> Compiler.withPostOps(post -> {
             if (sum != null) post.sum(1f);
@@ -180,7 +175,7 @@ final class LowerConv {
                 }
             }
             PlanArg bArg = runtimeB ? PlanArg.of(Args.BIAS, biasMd, LowerMath.planBuffer(plan, n, 2).buffer())
-                    : PlanArg.constant(Args.BIAS, biasMd, b == null ? null : plan.constants.allocateFrom(ValueLayout.JAVA_FLOAT, b));
+                    : PlanArg.constant(Args.BIAS, biasMd, b == null ? null : plan.constants.of(b));
             int out = destination(plan, sum, in.buffer(), dst, what);
             plan.emit(p, fast, "conv " + what + " (weights " + (runtimeW ? "" : "constant, bias ") + "computed at run time) [" + impl + "]",
                     PlanArg.of(Args.SRC, src, in.buffer()), wArg, bArg, PlanArg.of(Args.DST, dst, out));
@@ -198,10 +193,10 @@ final class LowerConv {
         }
         Value in = x.md().sameLayoutAs(src) ? x : plan.reorder(x, src, "reorder into " + what);
         int out = placed ? region.buffer() : destination(plan, sum, in.buffer(), dst, what);
-        String d = "conv " + what + (in == x && plan.isView(x) ? " (reading a concat's channels)" : "")
+        String d = "conv " + what + (in == x && plan.concats.isView(x) ? " (reading a concat's channels)" : "")
                 + (placed ? " (into its place in a concat)" : "") + " [" + impl + "]";
         plan.emit(p, fast, d, PlanArg.of(Args.SRC, src, in.buffer()), PlanArg.constant(Args.WEIGHTS, weights, wBuf),
-                PlanArg.constant(Args.BIAS, biasMd, b == null ? null : plan.constants.allocateFrom(ValueLayout.JAVA_FLOAT, b)),
+                PlanArg.constant(Args.BIAS, biasMd, b == null ? null : plan.constants.of(b)),
                 PlanArg.of(Args.DST, dst, out));
         return placed ? region : new Value(dst, out, outShape);
     }
@@ -334,8 +329,8 @@ final class LowerConv {
             p = plan.own(Primitive.create(pd));
             impl = pd.implementation();
         }
-        MemorySegment uBuf = plan.writtenConstant(u.byteSize());   // filled after compile (Winograd.prepare), which faults its pages in
-        MemorySegment bias = plan.constants.allocate(4L * k, 64);
+        MemorySegment uBuf = plan.constants.written(u.byteSize());   // filled after compile (Winograd.prepare), which faults its pages in
+        MemorySegment bias = plan.constants.allocate(4L * k);
         if (b != null) MemorySegment.copy(b, 0, bias, ValueLayout.JAVA_FLOAT, 0, k);
         int out = destination(plan, sum, in.buffer(), nhwcOut, what);
         int vBuf = plan.newBuffer(v.byteSize()), mBuf = plan.newBuffer(m.byteSize());

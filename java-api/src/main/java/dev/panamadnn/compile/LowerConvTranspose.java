@@ -13,7 +13,6 @@ import dev.panamadnn.internal.dnnl.Primitive;
 import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
 import dev.panamadnn.internal.lowering.ConvLowering;
 import dev.panamadnn.internal.lowering.ConvSpec;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
 
@@ -86,7 +85,7 @@ final class LowerConvTranspose {
         }
         PlanArg bArg = runtimeB ? PlanArg.of(Args.BIAS, biasMd, LowerMath.planBuffer(plan, n, 2).buffer())
                 : PlanArg.constant(Args.BIAS, biasMd, n.input(2) == null ? null
-                        : plan.constants.allocateFrom(ValueLayout.JAVA_FLOAT, plan.graph.floatsToRead(n.input(2))));
+                        : plan.constants.of(plan.graph.floatsToRead(n.input(2))));
         int out = plan.newBuffer(dst.byteSize());
         plan.emit(p, "deconv " + what + (runtimeW || runtimeB ? " (weights " + (runtimeW ? "" : "constant, bias ") + "computed at run time)" : "")
                 + " [" + impl + "]", PlanArg.of(Args.SRC, src, x.buffer()), wArg, bArg, PlanArg.of(Args.DST, dst, out));

@@ -84,7 +84,7 @@ final class LowerIndex {
     private static Value concat(Compiler plan, Node n) {
         // concat_in_place: a root or a view, whose inputs were written into its channels already (a concat that is only
         // an input of a root is computed here and copied into its place after)
-        if (plan.graph.concatsInPlace.contains(n.output())) return plan.region(n.output());
+        if (plan.graph.concatsInPlace.contains(n.output())) return plan.concats.region(n.output());
         long[] y = out(plan, n, 0);
         int axis = axis(n, y.length);
         String layout = AssignLayouts.output(n);

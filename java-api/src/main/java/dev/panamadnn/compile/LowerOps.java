@@ -46,7 +46,7 @@ final class LowerOps {
         for (int i = 1; i < 5; i++) constant &= n.input(i) == null || plan.graph.isConstant(n.input(i));
         Value scaled = constant ? scaleShift(plan, n, x) : null;
         if (scaled != null) return scaled;
-        x = plan.dense(x);
+        x = plan.concats.dense(x);
         Act act = plan.fusedAct(n);
         Value y = batchNormPrimitive(plan, n, x);
         return act == null ? y : eltwise(plan, n, act, y, plan.label(n));
@@ -77,7 +77,7 @@ final class LowerOps {
             Value dw = depthwise(plan, n, x, s, t, act);
             if (dw != null) return dw;
         }
-        x = plan.dense(x);
+        x = plan.concats.dense(x);
         return binaryScaleShift(plan, n, x, s, t, act);
     }
 
@@ -93,7 +93,7 @@ final class LowerOps {
      */
     private static Value depthwise(Compiler plan, Node n, Value x, float[] s, float[] t, Act act) {
         long c = x.shape()[1];
-        MemoryDescriptor dst = plan.isView(x) ? plan.own(MemoryDescriptor.f32(ConvOps.channelBlocked4d(), x.shape())) : x.md();
+        MemoryDescriptor dst = plan.concats.isView(x) ? plan.own(MemoryDescriptor.f32(ConvOps.channelBlocked4d(), x.shape())) : x.md();
         long[] wDims = {c, 1, 1, 1, 1};
         MemoryDescriptor wAny = plan.own(MemoryDescriptor.f32(ConvOps.anyFormat(), wDims));
         MemoryDescriptor biasMd = plan.own(MemoryDescriptor.f32(Ops.plain1d(), c));
@@ -117,7 +117,7 @@ final class LowerOps {
             wBuf = plan.reorderedConstant(plainW, s, weights, "scales of " + n.name());
         }
         int out = plan.newBuffer(dst.byteSize());
-        plan.emit(p, fast, "batchnorm " + plan.label(n) + " as a depthwise 1x1 conv" + (plan.isView(x) ? " (reading a concat's channels)" : "")
+        plan.emit(p, fast, "batchnorm " + plan.label(n) + " as a depthwise 1x1 conv" + (plan.concats.isView(x) ? " (reading a concat's channels)" : "")
                 + " [" + impl + "]", PlanArg.of(Args.SRC, x.md(), x.buffer()), PlanArg.constant(Args.WEIGHTS, weights, wBuf),
                 PlanArg.constant(Args.BIAS, biasMd, plan.constant(t)), PlanArg.of(Args.DST, dst, out));
         return new Value(dst, out, x.shape());

@@ -60,7 +60,7 @@ final class PlanOutputs {
             return javaStep(c, List.of(), List.of(shape), (src, dst) -> java.lang.foreign.MemorySegment.copy(values, 0, dst[0], 0, values.byteSize()),
                     "java constant output " + o.name()).get(0);
         }
-        java.lang.foreign.MemorySegment bytes = c.constants.allocate(t.segment().byteSize(), 8);
+        java.lang.foreign.MemorySegment bytes = c.constants.allocate(t.segment().byteSize());
         bytes.copyFrom(t.segment());
         c.steps.add(new Compiler.Step(null, List.of(), "java constant " + o.dtype() + " output " + o.name(), null,
                 new JavaStep((src, dst) -> java.lang.foreign.MemorySegment.copy(bytes, 0, dst[0], 0, bytes.byteSize()), new int[0], new long[0][],
