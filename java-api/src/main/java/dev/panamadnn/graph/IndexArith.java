@@ -68,7 +68,7 @@ final class IndexArith {
                 long x = a.ints()[ia], y = b.ints()[ib];
                 if (y == 0) throw new GraphException("integer Mod by zero");
                 long r = n.attributes().integer("fmod", 0) != 0 ? x % y : Math.floorMod(x, y);   // fmod: the dividend's sign; else the divisor's
-                ints[o] = t == DataType.I32 ? (int) r : r;
+                ints[o] = narrow(t, r);
                 continue;
             }
             if (logic) {
@@ -79,7 +79,7 @@ final class IndexArith {
             String sa = a.symbols() == null ? null : a.symbols()[ia], sb = b.symbols() == null ? null : b.symbols()[ib];
             long[] r = compare ? compare(op, a, ia, sa, b, ib, sb) : arith(op, a.ints()[ia], sa, b.ints()[ib], sb);
             if (r == null) return IndexShapes.one(outType, s, null);   // not decidable for every value of a symbol
-            ints[o] = t == DataType.I32 && !compare ? (int) r[0] : r[0];
+            ints[o] = compare ? r[0] : narrow(t, r[0]);
             sym[o] = r.length > 1 ? (r[1] == 0 ? sa : sb) : null;
         }
         return IndexShapes.one(outType, s, new Data(outType, os, ints, floats, sym));
@@ -122,7 +122,7 @@ final class IndexArith {
                     for (long m = x, q = y; q > 0; q >>= 1, m *= m) if ((q & 1) != 0) r *= m;
                 }
             }
-            ints[o] = t == DataType.I32 ? (int) r : r;
+            ints[o] = narrow(t, r);
         }
         return IndexShapes.one(t, s, new Data(t, os, ints, null, null));
     }
@@ -160,6 +160,38 @@ final class IndexArith {
      * {factor, 0 or 1} for a multiple of the symbol of operand a (0) or b (1): {@code N * 2}, {@code 2N / 2},
      * {@code N + 0}; null where the result is not a multiple of one symbol.
      */
+    /**
+     * Clip of an integer tensor (opset 12+: min and max are optional inputs of the same type): the result when every
+     * operand is known (values a model binds, e.g. an I8 input given to {@code OnnxModel.run}), else unknown (a plan
+     * computes on F32 values only, so such a Clip at run time is refused when compiling).
+     */
+    static List<Out> clip(Node n, List<Value> in, Known k) {
+        DataType t = in.get(0).dtype();
+        for (int i = 1; i < in.size(); i++) {
+            if (in.get(i) != null && in.get(i).dtype() != t) throw new GraphException("input " + i + " " + in.get(i) + " must be " + t + " as input 0");
+            if (in.get(i) != null && in.get(i).shape().rank() != 0) throw new GraphException("input " + i + " " + in.get(i) + " must be a scalar");
+        }
+        Shape s = in.get(0).shape();
+        Data x = k.get(in.get(0));
+        Data lo = in.size() > 1 && in.get(1) != null ? k.get(in.get(1)) : null, hi = in.size() > 2 && in.get(2) != null ? k.get(in.get(2)) : null;
+        boolean known = x != null && x.isFixed() && (lo != null || in.size() < 2 || in.get(1) == null) && (hi != null || in.size() < 3 || in.get(2) == null);
+        if (!known) return IndexShapes.one(t, s, null);
+        long min = lo == null ? Long.MIN_VALUE : lo.ints()[0], max = hi == null ? Long.MAX_VALUE : hi.ints()[0];
+        long[] ints = new long[x.size()];
+        for (int i = 0; i < ints.length; i++) ints[i] = Math.min(Math.max(x.ints()[i], min), max);   // numpy.clip: min first, then max
+        return IndexShapes.one(t, s, new Data(t, s.sizes(), ints, null, null));
+    }
+
+    /** {@code r} wrapped to integer type {@code t}, as its arithmetic wraps (two's complement; U8 modulo 256). */
+    static long narrow(DataType t, long r) {
+        return switch (t) {
+            case I32 -> (int) r;
+            case U8 -> r & 0xff;
+            case I8 -> (byte) r;
+            default -> r;
+        };
+    }
+
     private static long[] arith(String op, long x, String sa, long y, String sb) {
         if (sa == null && sb == null) {
             if (op.equals("Div") && y == 0) throw new GraphException("integer division by zero");

@@ -22,7 +22,7 @@ final class Known {
     static final int MAX_ELEMENTS = 1 << 16;
 
     /**
-     * A known value: integer (I64, I32, BOOL as 0/1) elements in {@code ints}, or F32 ones in
+     * A known value: integer (I64, I32, U8, I8, BOOL as 0/1) elements in {@code ints}, or F32 ones in
      * {@code floats}; for an I64 value, {@code symbols[i]} non-null makes element i the symbolic
      * {@code ints[i] * symbols[i]} (a dim of a symbolic shape). {@code symbols} is null when all are fixed.
      */
@@ -63,6 +63,7 @@ final class Known {
                     case I64 -> seg.setAtIndex(ValueLayout.JAVA_LONG, i, ints[i]);
                     case I32 -> seg.setAtIndex(ValueLayout.JAVA_INT, i, (int) ints[i]);
                     case BOOL -> seg.set(ValueLayout.JAVA_BYTE, i, (byte) (ints[i] != 0 ? 1 : 0));
+                    case U8, I8 -> seg.set(ValueLayout.JAVA_BYTE, i, (byte) ints[i]);
                     default -> throw new IllegalStateException("no constant of dtype " + dtype);
                 }
             }
@@ -123,12 +124,14 @@ final class Known {
                 for (int i = 0; i < n; i++) f[i] = s.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
                 yield new Data(DataType.F32, t.shape(), null, f, null);
             }
-            case I64, I32, BOOL -> {
+            case I64, I32, BOOL, U8, I8 -> {
                 long[] l = new long[n];
                 for (int i = 0; i < n; i++) {
                     l[i] = switch (t.dtype()) {
                         case I64 -> s.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i);
                         case I32 -> s.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i);
+                        case U8 -> s.get(ValueLayout.JAVA_BYTE, i) & 0xff;
+                        case I8 -> s.get(ValueLayout.JAVA_BYTE, i);
                         default -> s.get(ValueLayout.JAVA_BYTE, i) != 0 ? 1 : 0;
                     };
                 }

@@ -296,6 +296,7 @@ public final class Ops {
         for (String s : new String[] {"And", "Or", "Xor"}) typed(s, 2, 2, 1, 1, Map.of(), IndexArith::elementwise);
         typed("Mod", 2, 2, 1, 1, attrs("fmod", Type.INT), IndexArith::elementwise);
         for (String s : new String[] {"Add", "Sub", "Mul", "Div", "Max", "Min"}) if (SPECS.containsKey(s)) onIntegers(s, IndexArith::elementwise);
+        onIntegers("Clip", IndexArith::clip);
         onIntegers("Reshape", IndexArith::reshape);
         onIntegers("Transpose", IndexArith::transpose);
         // Element selection and resampling on F32 activations (SelectShapes).
