@@ -29,6 +29,29 @@ final class LowerCarried {
     static final Set<String> READERS = Set.of("Identity", "Squeeze", "Unsqueeze", "Cast", "Where", "Not", "And", "Or", "Xor", "Equal", "Less",
             "Greater");
 
+    /**
+     * The graph input dtypes a plan converts to exact F32 values as its first steps (every U8, I8 and F16 value is a
+     * float): a uint8 image or a half-precision input then reaches a Cast (or another reader of {@link #READERS}).
+     */
+    static final Set<DataType> CONVERTED_INPUTS = Set.of(DataType.U8, DataType.I8, DataType.F16);
+
+    /** Graph input {@code k} ({@code v}, a dtype of {@link #CONVERTED_INPUTS}) as exact F32 values: a Java step each run. */
+    static Value convertInput(Compiler plan, int k, dev.panamadnn.graph.Value v) {
+        long[] shape = v.shape().sizes();
+        long size = LowerIndex.prod(shape, 0, shape.length);
+        DataType t = v.dtype();
+        return PlanOutputs.javaStep(plan, List.of(new Value(null, Compiler.inputId(k), shape)), List.of(shape), (src, dst) -> {
+            for (long i = 0; i < size; i++) {
+                float f = switch (t) {
+                    case U8 -> src[0].get(ValueLayout.JAVA_BYTE, i) & 0xff;
+                    case I8 -> src[0].get(ValueLayout.JAVA_BYTE, i);
+                    default -> Float.float16ToFloat(src[0].getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i));
+                };
+                dst[0].setAtIndex(JAVA_FLOAT, i, f);
+            }
+        }, "java " + t + " input " + v.name() + " as F32").get(0);
+    }
+
     /** The largest axis ArgMax/ArgMin index in a plan: its indices are exact in F32. */
     static final long MAX_EXACT = 1L << 24;
 
@@ -190,6 +213,10 @@ final class LowerCarried {
             return plan.in(n, 0);   // the values held are already those of the target dtype (integers or 0/1 are exact floats)
         }
         if (to == DataType.BOOL) return unary(plan, n, v -> v != 0 ? 1 : 0, "cast to bool");
+        if (to == DataType.F16) {   // rounded to half precision (nearest even; beyond its range: infinity), held as that exact F32 value
+            if (from != DataType.F32) throw Compiler.unsupported(n, "a Cast from " + from + " to F16 at run time is not compiled (from F32 is)");
+            return unary(plan, n, v -> Float.float16ToFloat(Float.floatToFloat16((float) v)), "cast to f16");
+        }
         // F32 to an integer: truncated toward zero (NaN and values beyond the type's range are undefined in ONNX; Java's casts saturate, NaN gives 0).
         return to == DataType.I32 ? unary(plan, n, v -> (float) (int) v, "cast to i32") : unary(plan, n, v -> (float) (long) v, "cast to i64");
     }
@@ -219,6 +246,8 @@ final class LowerCarried {
                 switch (t) {
                     case I64 -> dst[0].setAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i, (long) f);
                     case I32 -> dst[0].setAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i, (int) f);
+                    case F16 -> dst[0].setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, Float.floatToFloat16(f));   // exact: f is an F16 value
+                    case U8, I8 -> dst[0].set(ValueLayout.JAVA_BYTE, i, (byte) f);
                     default -> dst[0].set(ValueLayout.JAVA_BYTE, i, (byte) (f != 0 ? 1 : 0));
                 }
             }

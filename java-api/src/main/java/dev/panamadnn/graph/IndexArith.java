@@ -26,6 +26,7 @@ final class IndexArith {
         if (op.equals("Not") || logic) IndexShapes.require(in.get(0), "A", DataType.BOOL);
         DataType t = in.get(first).dtype();
         if ((op.equals("Max") || op.equals("Min")) && in.size() == 1) return IndexShapes.one(t, in.get(0).shape(), k.get(in.get(0)));
+        if (t == DataType.F16 || t == DataType.BF16) throw new GraphException(op + " of " + t + " values is not supported (a Cast to F32 first is)");
         for (int i = first; i < in.size(); i++) {
             if (in.get(i).dtype() != t) throw new GraphException("input " + i + " " + in.get(i) + " must be " + t + " as input " + first);
         }
@@ -296,9 +297,9 @@ final class IndexArith {
         Data v = null;
         if (d != null && (d.isFixed() || to == DataType.I64)) {
             int size = d.size();
-            if (to == DataType.F32) {
+            if (to == DataType.F32 || to == DataType.F16) {   // F16: rounded to half precision, held as that exact float
                 float[] f = new float[size];
-                for (int i = 0; i < size; i++) f[i] = (float) d.real(i);
+                for (int i = 0; i < size; i++) f[i] = to == DataType.F16 ? Float.float16ToFloat(Float.floatToFloat16((float) d.real(i))) : (float) d.real(i);
                 v = new Data(to, d.shape(), null, f, null);
             } else {
                 long[] l = new long[size];

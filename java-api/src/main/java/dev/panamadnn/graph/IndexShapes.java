@@ -32,7 +32,8 @@ final class IndexShapes {
             case 6 -> DataType.I32;
             case 7 -> DataType.I64;
             case 9 -> DataType.BOOL;
-            default -> throw new GraphException("data type " + code + " is not supported (FLOAT=1, INT32=6, INT64=7, BOOL=9)");
+            case 10 -> DataType.F16;
+            default -> throw new GraphException("data type " + code + " is not supported (FLOAT=1, INT32=6, INT64=7, BOOL=9, FLOAT16=10)");
         };
     }
 

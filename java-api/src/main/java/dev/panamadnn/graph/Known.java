@@ -64,6 +64,7 @@ final class Known {
                     case I32 -> seg.setAtIndex(ValueLayout.JAVA_INT, i, (int) ints[i]);
                     case BOOL -> seg.set(ValueLayout.JAVA_BYTE, i, (byte) (ints[i] != 0 ? 1 : 0));
                     case U8, I8 -> seg.set(ValueLayout.JAVA_BYTE, i, (byte) ints[i]);
+                    case F16 -> seg.setAtIndex(ValueLayout.JAVA_SHORT, i, Float.floatToFloat16(floats[i]));
                     default -> throw new IllegalStateException("no constant of dtype " + dtype);
                 }
             }

@@ -1,0 +1,96 @@
+package dev.panamadnn.compile;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.panamadnn.DataType;
+import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.Attributes;
+import dev.panamadnn.graph.Graph;
+import dev.panamadnn.graph.GraphBuilder;
+import dev.panamadnn.graph.Shape;
+import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * U8, I8 and F16 graph inputs in a plan: converted to exact F32 values by the plan's first step, so a uint8 image or a
+ * half-precision input reaches a Cast and the network behind it. Each plan is checked against the same network
+ * compiled on an F32 input holding the same values (every U8, I8 and F16 value is a float): equal results.
+ */
+class ConvertedInputsTest {
+    private final SplittableRandom random = new SplittableRandom(29);
+
+    /** x ({@code dtype}) -> Cast(F32) if needed -> Conv 3x3 -> Relu, with fixed random weights. */
+    private Graph net(DataType dtype, float[] w) {
+        GraphBuilder g = Graph.builder("net-" + dtype);
+        String x = g.input("x", dtype, Shape.batched("N", 3, 6, 6));
+        if (dtype != DataType.F32) x = g.node("Cast", "cast", Attributes.of("to", 1L), x);
+        String c = g.node("Conv", "conv", Attributes.of("pads", new long[] {1, 1, 1, 1}), x, g.initializer("w", Tensor.of(w, 4, 3, 3, 3)));
+        return g.output(g.node("Relu", "relu", Attributes.empty(), c)).build();
+    }
+
+    @Test
+    void smallIntegerAndHalfInputsGiveTheF32PlansResults() {
+        float[] w = new float[4 * 27];
+        for (int i = 0; i < w.length; i++) w[i] = (float) random.nextDouble(-0.5, 0.5);
+        long[] shape = {2, 3, 6, 6};
+        int n = 2 * 3 * 36;
+        for (DataType dtype : new DataType[] {DataType.U8, DataType.I8, DataType.F16}) {
+            float[] values = new float[n];
+            Tensor in = Tensor.allocate(Arena.ofAuto(), dtype, shape);
+            for (int i = 0; i < n; i++) {
+                switch (dtype) {
+                    case U8 -> {
+                        int v = random.nextInt(256);
+                        in.segment().set(ValueLayout.JAVA_BYTE, i, (byte) v);
+                        values[i] = v;
+                    }
+                    case I8 -> {
+                        int v = random.nextInt(-128, 128);
+                        in.segment().set(ValueLayout.JAVA_BYTE, i, (byte) v);
+                        values[i] = v;
+                    }
+                    default -> {
+                        short h = Float.floatToFloat16((float) random.nextDouble(-70000, 70000));   // beyond F16's range too: +-inf
+                        in.segment().setAtIndex(ValueLayout.JAVA_SHORT, i, h);
+                        values[i] = Float.float16ToFloat(h);
+                    }
+                }
+            }
+            try (CompiledModel plan = CompiledModel.compile(net(dtype, w), CompileOptions.defaults(), Map.of("x", shape));
+                 CompiledModel reference = CompiledModel.compile(net(DataType.F32, w), CompileOptions.defaults(), Map.of("x", shape));
+                 Tensor x32 = Tensor.of(values, shape)) {
+                assertTrue(plan.steps().get(0).startsWith("java " + dtype + " input x as F32"), plan.describe());
+                Map<String, Tensor> got = plan.run(Map.of("x", in)), want = reference.run(Map.of("x", x32));
+                // equal values; the sign of a zero may differ (the F32 plan's bounded input runs oneDNN's own relu: docs/numerics.md)
+                assertArrayEquals(want.get("relu").toFloatArray(), got.get("relu").toFloatArray(), 0f, dtype + " input");
+                assertThrows(IllegalArgumentException.class, () -> plan.run(Map.of("x", x32)), "an F32 tensor for the " + dtype + " input");
+            }
+        }
+    }
+
+    @Test
+    void castToHalfRoundsAndWritesHalfOutputs() {
+        GraphBuilder g = Graph.builder("to-half");
+        String x = g.input("x", Shape.of(6));
+        g.output(g.node("Cast", "half", Attributes.of("to", 10L), x));
+        float[] v = {0.1f, 1f / 3, 65504f, 65520f, -1e-8f, Float.NaN};   // 65520 rounds up beyond F16's largest: inf
+        try (CompiledModel plan = CompiledModel.compile(g.build(), CompileOptions.defaults(), Map.of("x", new long[] {6}));
+             Tensor in = Tensor.of(v, 6)) {
+            Tensor out = plan.run(Map.of("x", in)).get("half");
+            assertEquals(DataType.F16, out.dtype());
+            // numpy 1.24: np.array(v, np.float32).astype(np.float16).view(np.uint16) (nearest even; 65520 -> inf; -1e-8 -> -0)
+            int[] want = {11878, 13653, 31743, 31744, 32768, 32256};
+            for (int i = 0; i < v.length; i++) {
+                short h = out.segment().getAtIndex(ValueLayout.JAVA_SHORT, i);
+                if (i == 5) assertTrue(Float.isNaN(Float.float16ToFloat(h)), "NaN stays NaN");
+                else assertEquals(want[i], h & 0xffff, "element " + i);
+            }
+        }
+    }
+}
