@@ -204,20 +204,23 @@ final class LowerCarried {
         return f;
     }
 
-    /** Cast between F32 and the values held as F32: to F32 the value itself; to an integer truncated toward zero; to BOOL 0 or 1. */
+    /**
+     * Cast between F32 and the values held as F32: to F32 the value itself; to F16 rounded to half precision; to an
+     * integer the value itself from an integer or bool, truncated toward zero from F32 or F16; to BOOL 0 or 1.
+     */
     private static Value cast(Compiler plan, Node n) {
         DataType from = dtype(plan, n.input(0)), to = dtype(plan, n.output());
         if (from == DataType.F32 && to == DataType.F32) return null;   // LowerIndex: the value itself
         if (plan.graph.isConstant(n.input(0))) return null;
-        if (to == DataType.F32 || from == to || from == DataType.BOOL || to != DataType.BOOL && from != DataType.F32) {
+        boolean fromFloat = from == DataType.F32 || from == DataType.F16;
+        if (to == DataType.F16) {   // rounded to half precision (nearest even; beyond its range: infinity), held as that exact F32 value
+            return from == DataType.F16 ? plan.in(n, 0) : unary(plan, n, v -> Float.float16ToFloat(Float.floatToFloat16((float) v)), "cast to f16");
+        }
+        if (to == DataType.F32 || from == to || from == DataType.BOOL || to != DataType.BOOL && !fromFloat) {
             return plan.in(n, 0);   // the values held are already those of the target dtype (integers or 0/1 are exact floats)
         }
         if (to == DataType.BOOL) return unary(plan, n, v -> v != 0 ? 1 : 0, "cast to bool");
-        if (to == DataType.F16) {   // rounded to half precision (nearest even; beyond its range: infinity), held as that exact F32 value
-            if (from != DataType.F32) throw Compiler.unsupported(n, "a Cast from " + from + " to F16 at run time is not compiled (from F32 is)");
-            return unary(plan, n, v -> Float.float16ToFloat(Float.floatToFloat16((float) v)), "cast to f16");
-        }
-        // F32 to an integer: truncated toward zero (NaN and values beyond the type's range are undefined in ONNX; Java's casts saturate, NaN gives 0).
+        // F32 or F16 to an integer: truncated toward zero (NaN and values beyond the type's range are undefined in ONNX; Java's casts saturate, NaN gives 0).
         return to == DataType.I32 ? unary(plan, n, v -> (float) (int) v, "cast to i32") : unary(plan, n, v -> (float) (long) v, "cast to i64");
     }
 

@@ -74,6 +74,32 @@ class ConvertedInputsTest {
         }
     }
 
+    /** numpy 1.24: {@code np.array([2.7, -2.7, 0.5, 1000.5], np.float16).astype(np.int64)} and {@code np.float16(np.int64(4097))}. */
+    @Test
+    void halfToIntegerTruncatesAndIntegerToHalfRounds() {
+        GraphBuilder g = Graph.builder("half-int");
+        String x = g.input("x", DataType.F16, Shape.of(4));
+        String ints = g.node("Cast", "ints", Attributes.of("to", 7L), x);
+        g.output(ints, g.node("Equal", "same", Attributes.empty(), ints, g.constant("want", 2, -2, 0, 1000)));   // read as held, not as written
+        Tensor in = Tensor.allocate(Arena.ofAuto(), DataType.F16, 4);
+        float[] v = {2.7f, -2.7f, 0.5f, 1000.5f};
+        for (int i = 0; i < 4; i++) in.segment().setAtIndex(ValueLayout.JAVA_SHORT, i, Float.floatToFloat16(v[i]));
+        try (CompiledModel plan = CompiledModel.compile(g.build(), CompileOptions.defaults(), Map.of("x", new long[] {4}))) {
+            Map<String, Tensor> out = plan.run(Map.of("x", in));
+            assertArrayEquals(new long[] {2, -2, 0, 1000}, out.get("ints").segment().toArray(ValueLayout.JAVA_LONG));
+            assertArrayEquals(new byte[] {1, 1, 1, 1}, out.get("same").segment().toArray(ValueLayout.JAVA_BYTE), "the held values are the integers");
+        }
+        GraphBuilder h = Graph.builder("index-half");   // an index computed at run time (ArgMax: 4097), cast to F16
+        String y = h.input("y", Shape.of(1, 5000));
+        h.output(h.node("Cast", "back", Attributes.of("to", 1L), h.node("Cast", "half", Attributes.of("to", 10L), h.node("ArgMax", "at", Attributes.of("axis", 1L), y))));
+        float[] row = new float[5000];
+        row[4097] = 1;
+        try (CompiledModel plan = CompiledModel.compile(h.build(), CompileOptions.defaults(), Map.of("y", new long[] {1, 5000}));
+             Tensor t = Tensor.of(row, 1, 5000)) {
+            assertEquals(4096f, plan.run(Map.of("y", t)).get("back").toFloatArray()[0], "4097 as F16, back to F32");
+        }
+    }
+
     @Test
     void castToHalfRoundsAndWritesHalfOutputs() {
         GraphBuilder g = Graph.builder("to-half");
