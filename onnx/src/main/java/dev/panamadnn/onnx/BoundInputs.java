@@ -24,7 +24,7 @@ import java.util.Set;
 /**
  * {@link OnnxModel#run} for a model that cannot be compiled while its integer inputs are run-time
  * values: a Reshape's target shape, a Slice's starts, an Unsqueeze's axes, a Gather's indices fed
- * as graph inputs (as ONNX's backend suite feeds them). Each run binds every I64/I32/U8/I8/BOOL graph input
+ * as graph inputs (as ONNX's backend suite feeds them). Each run binds every I64/I32/BOOL graph input (and every U8/I8 one an op other than a Cast reads)
  * as a constant from the call's values (copied), imports and compiles the model for those values
  * and the call's input shapes, and keeps that plan for the next call with the same values and
  * shapes (the {@value #MAX_BINDINGS} most recently used are kept; TensorRT treats shape tensors
@@ -60,23 +60,26 @@ final class BoundInputs implements AutoCloseable {
     }
 
     /**
-     * The inputs bound per call: every I64/I32/U8/I8/BOOL one (plans compute on F32 only), every F32 scalar
-     * (rank 0: a Clip bound, an exponent, a pad value; plans take no rank-0 input), and every F32 one
-     * read only as a Resize's roi or scales or an Upsample's scales (they fix the output shape, as sizes do).
+     * The inputs bound per call: every I64/I32/BOOL one (plans compute on F32 only), every U8/I8 one that an op other
+     * than a Cast reads (a plan converts U8/I8 inputs to F32 values, which only Cast and the comparisons read: a uint8
+     * image cast to float stays an input of its plan, uint8 arithmetic is computed from bound values), every F32
+     * scalar (rank 0: a Clip bound, an exponent, a pad value; plans take no rank-0 input), and every F32 one read only
+     * as a Resize's roi or scales or an Upsample's scales (they fix the output shape, as sizes do).
      */
     static Set<String> bindable(ModelProto proto, List<Value> inputs) {
-        Set<String> scales = new HashSet<>(), other = new HashSet<>();
+        Set<String> scales = new HashSet<>(), other = new HashSet<>(), notCast = new HashSet<>();
         for (NodeProto n : proto.getGraph().getNodeList()) {
             for (int i = 0; i < n.getInputCount(); i++) {
                 boolean scale = n.getOpType().equals("Resize") && (i == 1 || i == 2) || n.getOpType().equals("Upsample") && i == 1;
                 (scale ? scales : other).add(n.getInput(i));
+                if (!n.getOpType().equals("Cast")) notCast.add(n.getInput(i));
             }
         }
         for (ValueInfoProto o : proto.getGraph().getOutputList()) other.add(o.getName());
         Set<String> out = new HashSet<>();
         for (Value v : inputs) {
-            boolean integer = v.dtype() == DataType.I64 || v.dtype() == DataType.I32 || v.dtype() == DataType.BOOL || v.dtype() == DataType.U8
-                    || v.dtype() == DataType.I8;
+            boolean integer = v.dtype() == DataType.I64 || v.dtype() == DataType.I32 || v.dtype() == DataType.BOOL
+                    || (v.dtype() == DataType.U8 || v.dtype() == DataType.I8) && notCast.contains(v.name());
             boolean scalar = v.dtype() == DataType.F32 && v.shape().rank() == 0;   // a bound, an exponent, a ratio: plans take no rank-0 input
             if (integer || scalar || v.dtype() == DataType.F32 && scales.contains(v.name()) && !other.contains(v.name())) out.add(v.name());
         }

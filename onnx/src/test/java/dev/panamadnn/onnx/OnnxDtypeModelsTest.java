@@ -16,7 +16,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import dev.panamadnn.onnx.proto.GraphProto;
+import dev.panamadnn.onnx.proto.ModelProto;
+import dev.panamadnn.onnx.proto.TensorProto;
+import dev.panamadnn.onnx.proto.TensorShapeProto;
+import dev.panamadnn.onnx.proto.TypeProto;
+import dev.panamadnn.onnx.proto.ValueInfoProto;
+import java.util.Set;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
@@ -53,6 +61,52 @@ class OnnxDtypeModelsTest {
                 compare(what + " (run)", expected, model.run(Map.of("input", x)).get("output"));
                 compare(what + " (plan set)", expected, plans.run(Map.of("input", x)).get("output"));
             }
+        }
+    }
+
+    private static ValueInfoProto input(String name, int elemType, long... dims) {
+        TensorShapeProto.Builder s = TensorShapeProto.newBuilder();
+        for (long d : dims) s.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+        return ValueInfoProto.newBuilder().setName(name)
+                .setType(TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(s))).build();
+    }
+
+    /**
+     * {@code run(Map)} binds the inputs a plan cannot take: a Reshape's shape fed as an I64 input, but not a uint8 image
+     * that only a Cast reads (a plan converts it), so one compiled binding serves every image; uint8 values an Add reads
+     * are bound (a plan computes no uint8 arithmetic).
+     */
+    @Test
+    void uint8InputsAreBoundOnlyWhereMoreThanACastReadsThem() {
+        GraphProto.Builder g = GraphProto.newBuilder().setName("cast_reshape")
+                .addInput(input("img", TensorProto.DataType.UINT8_VALUE, 2, 3)).addInput(input("shape", TensorProto.DataType.INT64_VALUE, 2))
+                .addNode(TestModels.node("cast", "Cast", new String[] {"img"}, new String[] {"f"},
+                        dev.panamadnn.onnx.proto.AttributeProto.newBuilder().setName("to").setType(dev.panamadnn.onnx.proto.AttributeProto.AttributeType.INT).setI(1).build()))
+                .addNode(TestModels.node("reshape", "Reshape", new String[] {"f", "shape"}, new String[] {"y"}))
+                .addOutput(TestModels.f32("y", 3, 2));
+        ModelProto castReshape = TestModels.model(13, g.build());
+        try (OnnxModel m = Onnx.load(castReshape.toByteArray())) {
+            assertEquals(Set.of("shape"), BoundInputs.bindable(castReshape, m.inputs()));
+            Tensor shape = Tensor.allocate(Arena.ofAuto(), DataType.I64, 2);
+            shape.segment().setAtIndex(ValueLayout.JAVA_LONG, 0, 3);
+            shape.segment().setAtIndex(ValueLayout.JAVA_LONG, 1, 2);
+            for (int round = 0; round < 2; round++) {   // two images, one shape: the same binding
+                Tensor img = Tensor.allocate(Arena.ofAuto(), DataType.U8, 2, 3);
+                for (int i = 0; i < 6; i++) img.segment().set(ValueLayout.JAVA_BYTE, i, (byte) (250 + i + round));
+                float[] want = new float[6];
+                for (int i = 0; i < 6; i++) want[i] = (250 + i + round) & 0xff;
+                Tensor y = m.run(Map.of("img", img, "shape", shape)).get("y");
+                assertArrayEquals(new long[] {3, 2}, y.shape());
+                assertArrayEquals(want, y.toFloatArray(), "round " + round);
+            }
+        }
+        GraphProto.Builder a = GraphProto.newBuilder().setName("add_u8")
+                .addInput(input("p", TensorProto.DataType.UINT8_VALUE, 3)).addInput(input("q", TensorProto.DataType.UINT8_VALUE, 3))
+                .addNode(TestModels.node("add", "Add", new String[] {"p", "q"}, new String[] {"s"}))
+                .addOutput(input("s", TensorProto.DataType.UINT8_VALUE, 3));
+        ModelProto add = TestModels.model(13, a.build());
+        try (OnnxModel m = Onnx.load(add.toByteArray())) {
+            assertEquals(Set.of("p", "q"), BoundInputs.bindable(add, m.inputs()));
         }
     }
 
