@@ -152,7 +152,7 @@ final class Compiler {
             dev.panamadnn.graph.Value v = inputs.get(k);
             if (v.dtype() != dev.panamadnn.DataType.F32) {   // read by shape computations (folded) or an embedding lookup, else refused by in()
                 if (v.dtype() == dev.panamadnn.DataType.I64 || v.dtype() == dev.panamadnn.DataType.I32) integerInputs.put(v.name(), k);
-                if (LowerCarried.CONVERTED_INPUTS.contains(v.dtype())) values.put(v.name(), LowerCarried.convertInput(this, k, v));
+                if (LowerCarried.CONVERTED_INPUTS.contains(v.dtype()) && graph.uses(v.name()) > 0) values.put(v.name(), LowerCarried.convertInput(this, k, v));
                 continue;
             }
             long[] shape = v.shape().sizes();
