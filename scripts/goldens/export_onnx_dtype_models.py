@@ -9,8 +9,11 @@ Writes into OUT_DIR (produced at test time into a cache by onnx/ OnnxDtypeModels
                                            mean and a Linear: float logits [N, 4]
   half.opset13.onnx, half.opset17.onnx     a half-precision input [N, 8] cast to float, Linear, ReLU, cast back to
                                            half: a FLOAT16 output [N, 6]
-  dtype.goldens.safetensors                per model and batch 1 and 2 the input and PyTorch's output, stored as F32
-                                           (every uint8 and float16 value is a float: exact)
+  textmask.opset13.onnx, .opset17.onnx     token ids (int64 [N, 12]) and a key padding mask (bool [N, 12]): Embedding
+                                           with a position table, a 2-layer nn.TransformerEncoder (batch_first, GELU) taking
+                                           src_key_padding_mask, a mean over the unmasked positions, Linear: float [N, 3]
+  dtype.goldens.safetensors                per model and batch 1 and 2 the inputs and PyTorch's output, stored as F32
+                                           (every uint8, float16, small int64 and bool value is a float: exact)
 """
 import os
 import sys
@@ -45,6 +48,29 @@ class HalfNet(nn.Module):
         return torch.relu(self.fc(x.float())).half()
 
 
+class TextMaskNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(100, 32, padding_idx=0)
+        self.pos = nn.Parameter(torch.zeros(1, 12, 32))
+        self.enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(32, 4, 64, dropout=0.0, batch_first=True, activation="gelu"), 2)
+        self.fc = nn.Linear(32, 3)
+
+    def forward(self, ids, mask):
+        x = self.emb(ids) + self.pos
+        x = self.enc(x, src_key_padding_mask=mask)
+        keep = (~mask).unsqueeze(-1).float()
+        return self.fc((x * keep).sum(1) / keep.sum(1))
+
+
+def text_inputs(n, g):
+    ids = torch.randint(1, 100, (n, 12), generator=g)
+    mask = torch.zeros(n, 12, dtype=torch.bool)
+    mask[n - 1, 12 - 3 * n:] = True   # the last sequence padded (3 or 6 positions)
+    ids[mask] = 0
+    return ids, mask
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: export_onnx_dtype_models.py OUT_DIR")
@@ -73,6 +99,23 @@ def main():
         goldens.update({name + "_input_b1": x1.float(), name + "_output_b1": y1.float(),
                         name + "_input_b2": x2.float(), name + "_output_b2": y2.float()})
         print("%s: output %s, max-abs %.4g" % (name, y2.dtype, float(y2.float().abs().max())))
+    torch.manual_seed(SEED + 2)
+    model = TextMaskNet()
+    with torch.no_grad():
+        model.pos.normal_(0, 0.1)
+    model.eval()
+    g = torch.Generator().manual_seed(SEED + 12)
+    (i1, m1), (i2, m2) = text_inputs(1, g), text_inputs(2, g)
+    # with autograd on, so the encoder takes its math path (the no_grad fast path drops padded positions as nested tensors)
+    y1, y2 = model(i1, m1).detach(), model(i2, m2).detach()
+    for opset in OPSETS:
+        path = os.path.join(out_dir, "textmask.opset%d.onnx" % opset)
+        torch.onnx.export(model, (i2, m2), path + ".tmp", opset_version=opset, input_names=["ids", "mask"], output_names=["output"],
+                          dynamic_axes={"ids": {0: "batch"}, "mask": {0: "batch"}, "output": {0: "batch"}})
+        os.replace(path + ".tmp", path)
+    goldens.update({"textmask_ids_b1": i1.float(), "textmask_mask_b1": m1.float(), "textmask_output_b1": y1,
+                    "textmask_ids_b2": i2.float(), "textmask_mask_b2": m2.float(), "textmask_output_b2": y2})
+    print("textmask: output max-abs %.4g" % float(y2.abs().max()))
     write_safetensors(os.path.join(out_dir, "dtype.goldens.safetensors"), goldens, meta)
     print("written to", out_dir)
 

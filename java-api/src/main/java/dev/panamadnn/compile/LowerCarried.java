@@ -27,13 +27,14 @@ final class LowerCarried {
 
     /** The ops that read integer or bool values computed at run time. */
     static final Set<String> READERS = Set.of("Identity", "Squeeze", "Unsqueeze", "Cast", "Where", "Not", "And", "Or", "Xor", "Equal", "Less",
-            "Greater");
+            "Greater", "Reshape", "Flatten", "Expand", "Transpose", "Slice", "Concat", "Tile");   // the last seven move values, exactly
 
     /**
      * The graph input dtypes a plan converts to exact F32 values as its first steps (every U8, I8 and F16 value is a
-     * float): a uint8 image or a half-precision input then reaches a Cast (or another reader of {@link #READERS}).
+     * float; a BOOL becomes 0 or 1): a uint8 image, a half-precision input or an attention mask then reaches a Cast (or
+     * another reader of {@link #READERS}).
      */
-    static final Set<DataType> CONVERTED_INPUTS = Set.of(DataType.U8, DataType.I8, DataType.F16);
+    static final Set<DataType> CONVERTED_INPUTS = Set.of(DataType.U8, DataType.I8, DataType.F16, DataType.BOOL);
 
     /** Graph input {@code k} ({@code v}, a dtype of {@link #CONVERTED_INPUTS}) as exact F32 values: a Java step each run. */
     static Value convertInput(Compiler plan, int k, dev.panamadnn.graph.Value v) {
@@ -45,6 +46,7 @@ final class LowerCarried {
                 float f = switch (t) {
                     case U8 -> src[0].get(ValueLayout.JAVA_BYTE, i) & 0xff;
                     case I8 -> src[0].get(ValueLayout.JAVA_BYTE, i);
+                    case BOOL -> src[0].get(ValueLayout.JAVA_BYTE, i) != 0 ? 1 : 0;
                     default -> Float.float16ToFloat(src[0].getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i));
                 };
                 dst[0].setAtIndex(JAVA_FLOAT, i, f);

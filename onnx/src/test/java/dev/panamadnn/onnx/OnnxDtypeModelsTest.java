@@ -30,7 +30,8 @@ import org.junit.jupiter.api.TestFactory;
 /**
  * Models whose inputs or outputs are not FLOAT, as torch 1.13 exports them (scripts/goldens/export_onnx_dtype_models.py,
  * opsets 13 and 17, dynamic batch): a uint8 image normalized in the graph (Cast, Div, Sub, Div, then Conv...) and a
- * half-precision input cast to float and the result cast back to half. Each at batch 1 and 2 through {@link OnnxModel#run}
+ * half-precision input cast to float and the result cast back to half; and a text classifier taking int64 token ids and
+ * a bool key padding mask. Each at batch 1 and 2 through {@link OnnxModel#run}
  * and through a {@link PlanSet} (a compiled plan per batch: the uint8 and float16 inputs converted by its first step),
  * against PyTorch: float logits within {@code 1e-4 * max|output| + 1e-4}; a half output within one half-precision ulp
  * (both sides compute in float and round once; a last-bit difference in float may round the other way), infinities
@@ -62,6 +63,40 @@ class OnnxDtypeModelsTest {
                 compare(what + " (plan set)", expected, plans.run(Map.of("input", x)).get("output"));
             }
         }
+    }
+
+    /**
+     * A text classifier as torch exports it: int64 token ids and a bool key padding mask (reshaped, expanded, cast and
+     * turned into -inf by a Where inside each attention; negated, cast and multiplied into a masked mean outside), through
+     * run(Map) and a PlanSet at batch 1 and 2 (one padded sequence in each) against PyTorch.
+     */
+    @TestFactory
+    Stream<DynamicTest> tokenIdsAndABoolPaddingMaskMatchPyTorch() throws Exception {
+        Path dir = Goldens.ensure("onnx-dtype-models", "export_onnx_dtype_models.py", "dtype.goldens.safetensors", 300);
+        List<DynamicTest> tests = new ArrayList<>();
+        for (int opset : new int[] {13, 17}) {
+            tests.add(DynamicTest.dynamicTest("textmask opset " + opset, () -> {
+                try (OnnxModel model = Onnx.load(dir.resolve("textmask.opset" + opset + ".onnx"));
+                     SafeTensors goldens = SafeTensors.open(dir.resolve("dtype.goldens.safetensors"));
+                     PlanSet plans = model.compile(CompileOptions.defaults())) {
+                    assertEquals(List.of(DataType.I64, DataType.BOOL), model.inputs().stream().map(v -> v.dtype()).toList());
+                    for (int batch : new int[] {1, 2}) {
+                        float[] ids = goldens.get("textmask_ids_b" + batch).toFloatArray(), mask = goldens.get("textmask_mask_b" + batch).toFloatArray();
+                        Tensor ti = Tensor.allocate(Arena.ofAuto(), DataType.I64, batch, 12), tm = Tensor.allocate(Arena.ofAuto(), DataType.BOOL, batch, 12);
+                        for (int i = 0; i < ids.length; i++) {
+                            ti.segment().setAtIndex(ValueLayout.JAVA_LONG, i, (long) ids[i]);
+                            tm.segment().set(ValueLayout.JAVA_BYTE, i, (byte) (mask[i] != 0 ? 1 : 0));
+                        }
+                        Map<String, Tensor> in = Map.of("ids", ti, "mask", tm);
+                        String what = "textmask opset " + opset + " batch " + batch;
+                        Tensor expected = goldens.get("textmask_output_b" + batch);
+                        compare(what + " (run)", expected, model.run(in).get("output"));
+                        compare(what + " (plan set)", expected, plans.run(in).get("output"));
+                    }
+                }
+            }));
+        }
+        return tests.stream();
     }
 
     private static ValueInfoProto input(String name, int elemType, long... dims) {
