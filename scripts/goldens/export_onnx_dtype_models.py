@@ -12,6 +12,8 @@ Writes into OUT_DIR (produced at test time into a cache by onnx/ OnnxDtypeModels
   textmask.opset13.onnx, .opset17.onnx     token ids (int64 [N, 12]) and a key padding mask (bool [N, 12]): Embedding
                                            with a position table, a 2-layer nn.TransformerEncoder (batch_first, GELU) taking
                                            src_key_padding_mask, a mean over the unmasked positions, Linear: float [N, 3]
+  textdyn.opset13.onnx, .opset17.onnx      the same with the sequence length dynamic too ([batch, seq]: the position table
+                                           sliced to it), so torch's reshapes in the attention span two symbols
   dtype.goldens.safetensors                per model and batch 1 and 2 the inputs and PyTorch's output, stored as F32
                                            (every uint8, float16, small int64 and bool value is a float: exact)
 """
@@ -57,7 +59,7 @@ class TextMaskNet(nn.Module):
         self.fc = nn.Linear(32, 3)
 
     def forward(self, ids, mask):
-        x = self.emb(ids) + self.pos
+        x = self.emb(ids) + self.pos[:, :ids.shape[1]]
         x = self.enc(x, src_key_padding_mask=mask)
         keep = (~mask).unsqueeze(-1).float()
         return self.fc((x * keep).sum(1) / keep.sum(1))
@@ -113,8 +115,18 @@ def main():
         torch.onnx.export(model, (i2, m2), path + ".tmp", opset_version=opset, input_names=["ids", "mask"], output_names=["output"],
                           dynamic_axes={"ids": {0: "batch"}, "mask": {0: "batch"}, "output": {0: "batch"}})
         os.replace(path + ".tmp", path)
+    for opset in OPSETS:
+        path = os.path.join(out_dir, "textdyn.opset%d.onnx" % opset)
+        torch.onnx.export(model, (i2, m2), path + ".tmp", opset_version=opset, input_names=["ids", "mask"], output_names=["output"],
+                          dynamic_axes={"ids": {0: "batch", 1: "seq"}, "mask": {0: "batch", 1: "seq"}, "output": {0: "batch"}})
+        os.replace(path + ".tmp", path)
+    i3, m3 = i2[:, :7].clone(), m2[:, :7].clone()   # a shorter sequence, its last three positions padded
+    m3[1, 4:] = True
+    i3[m3] = 0
+    y3 = model(i3, m3).detach()
     goldens.update({"textmask_ids_b1": i1.float(), "textmask_mask_b1": m1.float(), "textmask_output_b1": y1,
-                    "textmask_ids_b2": i2.float(), "textmask_mask_b2": m2.float(), "textmask_output_b2": y2})
+                    "textmask_ids_b2": i2.float(), "textmask_mask_b2": m2.float(), "textmask_output_b2": y2,
+                    "textmask_ids_b2s7": i3.float(), "textmask_mask_b2s7": m3.float(), "textmask_output_b2s7": y3})
     print("textmask: output max-abs %.4g" % float(y2.abs().max()))
     write_safetensors(os.path.join(out_dir, "dtype.goldens.safetensors"), goldens, meta)
     print("written to", out_dir)

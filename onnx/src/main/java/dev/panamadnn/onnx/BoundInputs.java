@@ -5,8 +5,10 @@ import dev.panamadnn.Tensor;
 import dev.panamadnn.compile.CompileOptions;
 import dev.panamadnn.compile.CompiledModel;
 import dev.panamadnn.graph.Value;
+import dev.panamadnn.onnx.proto.GraphProto;
 import dev.panamadnn.onnx.proto.ModelProto;
 import dev.panamadnn.onnx.proto.NodeProto;
+import dev.panamadnn.onnx.proto.TensorShapeProto;
 import dev.panamadnn.onnx.proto.ValueInfoProto;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -86,18 +88,27 @@ final class BoundInputs implements AutoCloseable {
         return out;
     }
 
-    /** Runs on {@code given} (checked by the caller against the declared inputs); returns outputs by ONNX name. */
+    /**
+     * Runs on {@code given} (checked by the caller against the declared inputs); returns outputs by ONNX name. First
+     * with only the inputs' shapes bound (the call's dims in place of the symbols, every input still an input of the
+     * plan: one plan per shape, whatever the values, as for a text model whose batch and sequence length are both
+     * dynamic), else with the bindable inputs' values bound as well.
+     */
     synchronized Map<String, Tensor> run(Map<String, Tensor> given) {
-        String key = key(given);
-        Binding b = plans.get(key);
-        if (b == null) {
-            b = bind(given);
-            plans.put(key, b);
-            if (plans.size() > MAX_BINDINGS) {
-                Iterator<Binding> eldest = plans.values().iterator();
-                close(eldest.next());
-                eldest.remove();
+        String shapes = shapeKey(given);
+        Binding b = plans.get(shapes);
+        if (b == null && !shapesRefused.contains(shapes)) {
+            try {
+                b = remember(shapes, bindShapes(given));
+            } catch (OnnxException e) {   // shapes alone do not make it compile: bind values too
+                if (shapesRefused.size() >= 4 * MAX_BINDINGS) shapesRefused.clear();
+                shapesRefused.add(shapes);
             }
+        }
+        if (b == null) {
+            String key = key(given);
+            b = plans.get(key);
+            if (b == null) b = remember(key, bind(given));
         }
         if (b.plan() == null) return knownOutputs(b.imported());
         Map<String, Tensor> feed = new HashMap<>();
@@ -106,6 +117,64 @@ final class BoundInputs implements AutoCloseable {
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (Value o : b.imported().outputs()) out.put(o.name(), ours.get(b.imported().outputValues().get(o.name())));
         return out;
+    }
+
+    /** Keeps {@code b} under {@code key}, closing the least recently used binding beyond {@link #MAX_BINDINGS}. */
+    private Binding remember(String key, Binding b) {
+        plans.put(key, b);
+        if (plans.size() > MAX_BINDINGS) {
+            Iterator<Binding> eldest = plans.values().iterator();
+            close(eldest.next());
+            eldest.remove();
+        }
+        return b;
+    }
+
+    /** The shape keys whose shape-only binding did not compile (values are bound for them). */
+    private final Set<String> shapesRefused = new HashSet<>();
+
+    /** Every input's name, dtype and shape (the key of a shape-only binding). */
+    private String shapeKey(Map<String, Tensor> given) {
+        StringBuilder sb = new StringBuilder("shapes ");
+        for (Value v : inputs) {
+            Tensor t = given.get(v.name());
+            sb.append(v.name()).append(':').append(t.dtype()).append(Arrays.toString(t.shape())).append(';');
+        }
+        return sb.toString();
+    }
+
+    /** The model imported with the call's input shapes in place of its symbolic dims, and a plan for them; inputs stay inputs. */
+    private Binding bindShapes(Map<String, Tensor> given) {
+        GraphProto.Builder g = proto.getGraph().toBuilder();
+        for (int i = 0; i < g.getInputCount(); i++) {
+            ValueInfoProto in = g.getInput(i);
+            Tensor t = given.get(in.getName());
+            if (t == null || !in.getType().hasTensorType()) continue;   // an initializer listed as an input
+            TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+            for (long d : t.shape()) shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+            g.setInput(i, in.toBuilder().setType(in.getType().toBuilder().setTensorType(in.getType().getTensorType().toBuilder().setShape(shape))));
+        }
+        ModelProto fixed = proto.toBuilder().setGraph(g).build();
+        Arena arena = Arena.ofShared();
+        try {
+            Importer.Result imported;
+            try {
+                imported = Importer.run(fixed, arena, baseDir, file, Map.of());
+            } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {
+                throw new OnnxException(source + " (input shapes bound to this call's): cannot import the model: " + e.getMessage(), e);
+            }
+            if (knownOutputs(imported) != null) return new Binding(arena, imported, null);
+            Map<String, long[]> shapes = new HashMap<>();
+            for (Value v : imported.inputs()) shapes.put(v.name(), given.get(v.name()).shape());
+            try {
+                return new Binding(arena, imported, CompiledModel.compile(imported.graph(), CompileOptions.defaults(), shapes));
+            } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                throw new OnnxException(source + " (input shapes bound to this call's): " + e.getMessage(), e);
+            }
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
     }
 
     /** Every input's name, dtype and shape, and the integer inputs' values. */

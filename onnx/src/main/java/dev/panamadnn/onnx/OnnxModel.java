@@ -70,8 +70,10 @@ public final class OnnxModel implements AutoCloseable {
             } catch (OnnxException | IllegalArgumentException notDeclared) {
                 throw why;
             }
-            if (!BoundInputs.applies(proto, declared.get(0))) throw why;
-            // Shape inference needs a value an integer input gives (a Reshape's shape fed as an input): run() binds them per call.
+            long symbols = declared.get(0).stream().flatMap(v -> v.shape().dims().stream()).filter(d -> !d.isFixed()).map(Dim::symbol).distinct().count();
+            if (symbols < 2 && !BoundInputs.applies(proto, declared.get(0))) throw why;   // one batch symbol: shapes would not help
+            // Shape inference needs a value an integer input gives (a Reshape's shape fed as an input), or concrete dims (a
+            // reshape over two symbols, e.g. batch and sequence): run() binds the call's shapes, and values where needed.
             return new OnnxModel(arena, null, source, proto, baseDir, file, declared, why, new BoundInputs(proto, baseDir, file, source, declared.get(0)));
         } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {   // a check of our IR's (Value, Dim, Tensor)
             throw new OnnxException(source + ": cannot import the model: " + e.getMessage(), e);
@@ -113,9 +115,10 @@ public final class OnnxModel implements AutoCloseable {
         return imported.graph();
     }
 
-    /** The refusal of a model whose shapes depend on its integer inputs' values: only {@link #run} takes it. */
+    /** The refusal of a model whose shapes depend on its integer inputs' values or on concrete dims: only {@link #run} takes it. */
     private OnnxException needsValues() {
-        return new OnnxException(deferred.getMessage() + " (its shapes depend on the values of integer inputs: run(Map) binds them per call;"
+        return new OnnxException(deferred.getMessage() + " (its shapes cannot be inferred from the declared inputs: they depend on the values of"
+                + " integer inputs or on more than one symbolic dim; run(Map) binds the call's shapes, and values where needed, per call;"
                 + " a graph or plan set needs them constant)", deferred);
     }
 

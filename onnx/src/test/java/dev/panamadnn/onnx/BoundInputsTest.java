@@ -31,7 +31,7 @@ class BoundInputsTest {
             String data = m.inputs().get(0).name(), shape = m.inputs().get(1).name(), out = m.outputs().get(0).name();
             assertEquals(DataType.I64, m.inputs().get(1).dtype());
             var graph = assertThrows(OnnxException.class, m::toGraph);
-            assertTrue(graph.getMessage().contains("run(Map) binds them per call"), graph.getMessage());
+            assertTrue(graph.getMessage().contains("run(Map) binds the call's shapes, and values where needed, per call"), graph.getMessage());
             var plans = assertThrows(OnnxException.class, () -> m.compile(CompileOptions.defaults()));
             assertTrue(plans.getMessage().contains("must be a constant"), plans.getMessage());
 

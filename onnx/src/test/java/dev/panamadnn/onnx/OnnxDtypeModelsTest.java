@@ -81,17 +81,50 @@ class OnnxDtypeModelsTest {
                      PlanSet plans = model.compile(CompileOptions.defaults())) {
                     assertEquals(List.of(DataType.I64, DataType.BOOL), model.inputs().stream().map(v -> v.dtype()).toList());
                     for (int batch : new int[] {1, 2}) {
-                        float[] ids = goldens.get("textmask_ids_b" + batch).toFloatArray(), mask = goldens.get("textmask_mask_b" + batch).toFloatArray();
-                        Tensor ti = Tensor.allocate(Arena.ofAuto(), DataType.I64, batch, 12), tm = Tensor.allocate(Arena.ofAuto(), DataType.BOOL, batch, 12);
-                        for (int i = 0; i < ids.length; i++) {
-                            ti.segment().setAtIndex(ValueLayout.JAVA_LONG, i, (long) ids[i]);
-                            tm.segment().set(ValueLayout.JAVA_BYTE, i, (byte) (mask[i] != 0 ? 1 : 0));
-                        }
-                        Map<String, Tensor> in = Map.of("ids", ti, "mask", tm);
+                        Map<String, Tensor> in = textInputs(goldens, "b" + batch);
                         String what = "textmask opset " + opset + " batch " + batch;
                         Tensor expected = goldens.get("textmask_output_b" + batch);
                         compare(what + " (run)", expected, model.run(in).get("output"));
                         compare(what + " (plan set)", expected, plans.run(in).get("output"));
+                    }
+                }
+            }));
+        }
+        return tests.stream();
+    }
+
+    /** The text goldens {@code textmask_ids_<suffix>} and {@code textmask_mask_<suffix>} as I64 ids and a BOOL mask. */
+    private static Map<String, Tensor> textInputs(SafeTensors goldens, String suffix) {
+        Tensor idsF = goldens.get("textmask_ids_" + suffix);
+        float[] ids = idsF.toFloatArray(), mask = goldens.get("textmask_mask_" + suffix).toFloatArray();
+        Tensor ti = Tensor.allocate(Arena.ofAuto(), DataType.I64, idsF.shape()), tm = Tensor.allocate(Arena.ofAuto(), DataType.BOOL, idsF.shape());
+        for (int i = 0; i < ids.length; i++) {
+            ti.segment().setAtIndex(ValueLayout.JAVA_LONG, i, (long) ids[i]);
+            tm.segment().set(ValueLayout.JAVA_BYTE, i, (byte) (mask[i] != 0 ? 1 : 0));
+        }
+        return Map.of("ids", ti, "mask", tm);
+    }
+
+    /**
+     * The text classifier with a dynamic sequence length as well ({@code [batch, seq]}): torch's reshapes inside the
+     * attention span both symbols, so no graph or plan set is inferred from the declared shapes (refused, saying why),
+     * and {@code run(Map)} binds each call's shapes: lengths 12 and 7, batch 1 and 2, against PyTorch, and the first shape
+     * once more after the others (its kept plan).
+     */
+    @TestFactory
+    Stream<DynamicTest> aDynamicSequenceLengthRunsPerShape() throws Exception {
+        Path dir = Goldens.ensure("onnx-dtype-models", "export_onnx_dtype_models.py", "dtype.goldens.safetensors", 300);
+        List<DynamicTest> tests = new ArrayList<>();
+        for (int opset : new int[] {13, 17}) {
+            tests.add(DynamicTest.dynamicTest("textdyn opset " + opset, () -> {
+                try (OnnxModel model = Onnx.load(dir.resolve("textdyn.opset" + opset + ".onnx"));
+                     SafeTensors goldens = SafeTensors.open(dir.resolve("dtype.goldens.safetensors"))) {
+                    assertEquals(2, model.inputs().get(0).shape().dims().stream().filter(d -> !d.isFixed()).count(), model.inputs().toString());
+                    OnnxException refused = org.junit.jupiter.api.Assertions.assertThrows(OnnxException.class, () -> model.compile(CompileOptions.defaults()));
+                    assertTrue(refused.getMessage().contains("more than one symbolic dim"), refused.getMessage());
+                    for (String suffix : new String[] {"b1", "b2", "b2s7", "b1"}) {
+                        compare("textdyn opset " + opset + " " + suffix + " (run)", goldens.get("textmask_output_" + suffix),
+                                model.run(textInputs(goldens, suffix)).get("output"));
                     }
                 }
             }));
