@@ -14,6 +14,9 @@ Writes into OUT_DIR (produced at test time into a cache by onnx/ OnnxDtypeModels
                                            src_key_padding_mask, a mean over the unmasked positions, Linear: float [N, 3]
   textdyn.opset13.onnx, .opset17.onnx      the same with the sequence length dynamic too ([batch, seq]: the position table
                                            sliced to it), so torch's reshapes in the attention span two symbols
+  causal.opset14.onnx, .opset17.onnx      a decoder-style block: token ids [batch, seq] (both dynamic), Embedding, an
+                                           nn.TransformerEncoderLayer with the causal mask torch.triu(-inf) of the run's
+                                           length (Trilu over the sequence's symbolic size), per-token logits [N, S, 50]
   dtype.goldens.safetensors                per model and batch 1 and 2 the inputs and PyTorch's output, stored as F32
                                            (every uint8, float16, small int64 and bool value is a float: exact)
 """
@@ -63,6 +66,19 @@ class TextMaskNet(nn.Module):
         x = self.enc(x, src_key_padding_mask=mask)
         keep = (~mask).unsqueeze(-1).float()
         return self.fc((x * keep).sum(1) / keep.sum(1))
+
+
+class CausalNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(50, 32)
+        self.layer = nn.TransformerEncoderLayer(32, 4, 64, dropout=0.0, batch_first=True)
+        self.fc = nn.Linear(32, 50)
+
+    def forward(self, ids):
+        n = ids.shape[1]
+        mask = torch.triu(torch.full((n, n), float("-inf")), diagonal=1)
+        return self.fc(self.layer(self.emb(ids), src_mask=mask))
 
 
 def text_inputs(n, g):
@@ -128,6 +144,18 @@ def main():
                     "textmask_ids_b2": i2.float(), "textmask_mask_b2": m2.float(), "textmask_output_b2": y2,
                     "textmask_ids_b2s7": i3.float(), "textmask_mask_b2s7": m3.float(), "textmask_output_b2s7": y3})
     print("textmask: output max-abs %.4g" % float(y2.abs().max()))
+    torch.manual_seed(SEED + 3)
+    model = CausalNet().eval()
+    g = torch.Generator().manual_seed(SEED + 13)
+    c1, c2 = torch.randint(0, 50, (1, 9), generator=g), torch.randint(0, 50, (2, 5), generator=g)
+    z1, z2 = model(c1).detach(), model(c2).detach()
+    for opset in (14, 17):   # Trilu: opset 14
+        path = os.path.join(out_dir, "causal.opset%d.onnx" % opset)
+        torch.onnx.export(model, (c1,), path + ".tmp", opset_version=opset, input_names=["ids"], output_names=["output"],
+                          dynamic_axes={"ids": {0: "batch", 1: "seq"}, "output": {0: "batch", 1: "seq"}})
+        os.replace(path + ".tmp", path)
+    goldens.update({"causal_ids_b1s9": c1.float(), "causal_output_b1s9": z1, "causal_ids_b2s5": c2.float(), "causal_output_b2s5": z2})
+    print("causal: output max-abs %.4g" % float(z2.abs().max()))
     write_safetensors(os.path.join(out_dir, "dtype.goldens.safetensors"), goldens, meta)
     print("written to", out_dir)
 

@@ -37,7 +37,7 @@ final class AutoPad {
         }
         long[] pads = new long[2 * spatial];
         for (int i = 0; i < spatial; i++) {
-            if (!x.dim(i + 2).isFixed()) throw n.refuse("auto_pad " + p + " needs fixed spatial sizes, got " + n.value(0));
+            if (!x.dim(i + 2).isFixed()) throw n.needsConstant("auto_pad " + p + " needs fixed spatial sizes, got " + n.value(0));
             long in = x.dim(i + 2).size(), s = strides == null ? 1 : strides[i], d = dilations == null ? 1 : dilations[i];
             if (s < 1 || d < 1 || kernel[i] < 1) throw n.refuse("kernel_shape, strides and dilations must be >= 1");
             long out = (in + s - 1) / s;
@@ -84,7 +84,7 @@ final class AutoPad {
         }
         long[] pads = new long[2 * spatial], grown = new long[spatial];
         for (int i = 0; i < spatial; i++) {
-            if (!x.dim(i + 2).isFixed()) throw n.refuse("output_shape and auto_pad " + p + " need fixed spatial sizes, got " + n.value(0));
+            if (!x.dim(i + 2).isFixed()) throw n.needsConstant("output_shape and auto_pad " + p + " need fixed spatial sizes, got " + n.value(0));
             long k = kernel[i];
             if (k < 1) throw n.refuse("kernel_shape must be >= 1, got " + java.util.Arrays.toString(kernel));
             long in = x.dim(i + 2).size(), s = strides == null ? 1 : strides[i], d = dilations == null ? 1 : dilations[i];
@@ -174,7 +174,7 @@ final class AutoPad {
         }
         long[] in = new long[spatial], out = new long[spatial];
         for (int i = 0; i < spatial; i++) {
-            if (!x.dim(i + 2).isFixed()) throw n.refuse("uneven pads need fixed spatial sizes, got " + n.value(0));
+            if (!x.dim(i + 2).isFixed()) throw n.needsConstant("uneven pads need fixed spatial sizes, got " + n.value(0));
             in[i] = x.dim(i + 2).size();
             long s = strides == null ? 1 : strides[i];
             if (s < 1 || kernel[i] < 1 || pads[i] < 0 || pads[i + spatial] < 0 || pads[i] >= kernel[i] || pads[i + spatial] >= kernel[i]) {

@@ -27,7 +27,7 @@ final class Composed {
         var shape = n.value(0).shape();
         int rank = shape.rank();
         if (rank < 2 || !shape.dim(rank - 1).isFixed() || !shape.dim(rank - 2).isFixed()) {
-            throw n.refuse("needs rank >= 2 with the last two dims fixed, got " + n.value(0));
+            throw n.needsConstant("needs rank >= 2 with the last two dims fixed, got " + n.value(0));
         }
         long k = 0;
         if (!n.input(1).isEmpty()) {
@@ -104,7 +104,7 @@ final class Composed {
     static List<String> depthSpace(NodeContext n) {
         var shape = n.value(0).shape();
         if (shape.rank() != 4 || !shape.dim(1).isFixed() || !shape.dim(2).isFixed() || !shape.dim(3).isFixed()) {
-            throw n.refuse("needs [N, C, H, W] with C, H, W fixed, got " + n.value(0));
+            throw n.needsConstant("needs [N, C, H, W] with C, H, W fixed, got " + n.value(0));
         }
         long bs = n.attributes.integer("blocksize", 0), c = shape.dim(1).size(), h = shape.dim(2).size(), w = shape.dim(3).size();
         if (bs < 1) throw n.refuse("blocksize must be >= 1, got " + bs);

@@ -88,8 +88,9 @@ final class NodeContext {
     }
 
     /**
-     * A refusal because input values are not known when importing (a {@link dev.panamadnn.graph.GraphException}
-     * cause, as shape inference's own): {@link OnnxModel} then binds integer inputs per run.
+     * A refusal because input values or concrete dims are not known when importing (a symbolic dim where a fixed one is
+     * needed; a {@link dev.panamadnn.graph.GraphException} cause, as shape inference's own): {@link OnnxModel} then
+     * binds the call's shapes, and integer inputs where needed, per run.
      */
     OnnxException needsConstant(String why) {
         return new OnnxException(label + ": " + why, new dev.panamadnn.graph.GraphException(why));

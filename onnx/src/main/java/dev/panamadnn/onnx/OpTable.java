@@ -247,7 +247,7 @@ final class OpTable {
         replaceLast(same("SpaceToDepth", 1, 12, "blocksize").translate(Composed::depthSpace, "Reshape", "Transpose")
                 .note("as Reshape, Transpose, Reshape; C, H, W fixed"));
         replaceLast(same("Size", 1, 17).translate(n -> {
-            if (!n.value(0).shape().isFixed()) throw n.refuse("the size of " + n.value(0) + " is not known when importing (symbolic dims)");
+            if (!n.value(0).shape().isFixed()) throw n.needsConstant("the size of " + n.value(0) + " is not known when importing (symbolic dims)");
             long size = 1;
             for (long d : n.value(0).shape().sizes()) size = Math.multiplyExact(size, d);
             return List.of(n.emit("Constant", Attributes.of("value", TensorProtos.longs(n.arena(), new long[] {size}))));

@@ -87,8 +87,9 @@ class OnnxBadInputTest {
     }
 
     /**
-     * ConvTranspose's output_shape and auto_pad become pads at import: a wrong-length output_shape, a symbolic spatial size,
-     * and an output_shape below 1 are refused naming the node; a valid one loads, and so does SAME_UPPER.
+     * ConvTranspose's output_shape and auto_pad become pads at import: a wrong-length output_shape and an output_shape
+     * below 1 are refused naming the node; a symbolic spatial size with auto_pad loads, its graph and plan set are refused
+     * naming the node, and run(Map) computes it for the call's shapes; a valid output_shape loads, and so does SAME_UPPER.
      */
     @Test
     void convTransposeOutputShapeAndAutoPad() {
@@ -99,8 +100,14 @@ class OnnxBadInputTest {
         Object[] fixed = {"N", 2, 4, 5}, symbolic = {"N", 2, "h", 5};
         assertMentions(refused(model(13, deconv.apply(fixed, new AttributeProto[] {ints("strides", 2, 2), ints("output_shape", 9)}))),
                 "node 'up' (ConvTranspose", "output_shape must have one entry per spatial dim");
-        assertMentions(refused(model(13, deconv.apply(symbolic, new AttributeProto[] {string("auto_pad", "SAME_UPPER")}))),
-                "node 'up' (ConvTranspose", "need fixed spatial sizes");
+        // A symbolic spatial size: no graph or plan set (refused naming the node); run(Map) binds the call's shapes.
+        try (OnnxModel m = Onnx.load(model(13, deconv.apply(symbolic, new AttributeProto[] {string("auto_pad", "SAME_UPPER")})).toByteArray())) {
+            assertMentions(assertThrows(OnnxException.class, () -> m.compile(dev.panamadnn.compile.CompileOptions.defaults())),
+                    "node 'up' (ConvTranspose", "need fixed spatial sizes");
+            try (dev.panamadnn.Tensor x = dev.panamadnn.Tensor.of(new float[2 * 4 * 5], 1, 2, 4, 5)) {
+                assertEquals("[1, 3, 4, 5]", java.util.Arrays.toString(m.run(java.util.Map.of("x", x)).get("y").shape()), "SAME_UPPER, stride 1");
+            }
+        }
         assertMentions(refused(model(13, deconv.apply(fixed, new AttributeProto[] {ints("output_shape", 0, 5)}))),
                 "node 'up' (ConvTranspose", "output_shape must be >= 1");
         try (OnnxModel m = Onnx.load(model(13, deconv.apply(fixed, new AttributeProto[] {ints("strides", 2, 2), ints("output_shape", 9, 10)}))

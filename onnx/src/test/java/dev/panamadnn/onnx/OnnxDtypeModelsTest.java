@@ -132,6 +132,35 @@ class OnnxDtypeModelsTest {
         return tests.stream();
     }
 
+    /**
+     * A decoder-style block with both dims dynamic and the causal mask built from the run's length ({@code torch.triu} of
+     * an {@code -inf} square: Trilu over the sequence's symbolic size, refused by a plan set naming the node), through
+     * {@code run(Map)} at lengths 9 and 5 against PyTorch's per-token logits.
+     */
+    @TestFactory
+    Stream<DynamicTest> aCausalMaskOfTheRunsLengthRunsPerShape() throws Exception {
+        Path dir = Goldens.ensure("onnx-dtype-models", "export_onnx_dtype_models.py", "dtype.goldens.safetensors", 300);
+        List<DynamicTest> tests = new ArrayList<>();
+        for (int opset : new int[] {14, 17}) {
+            tests.add(DynamicTest.dynamicTest("causal opset " + opset, () -> {
+                try (OnnxModel model = Onnx.load(dir.resolve("causal.opset" + opset + ".onnx"));
+                     SafeTensors goldens = SafeTensors.open(dir.resolve("dtype.goldens.safetensors"))) {
+                    OnnxException refused = org.junit.jupiter.api.Assertions.assertThrows(OnnxException.class, () -> model.compile(CompileOptions.defaults()));
+                    assertTrue(refused.getMessage().contains("Trilu"), refused.getMessage());
+                    for (String suffix : new String[] {"b1s9", "b2s5"}) {
+                        Tensor idsF = goldens.get("causal_ids_" + suffix);
+                        float[] ids = idsF.toFloatArray();
+                        Tensor t = Tensor.allocate(Arena.ofAuto(), DataType.I64, idsF.shape());
+                        for (int i = 0; i < ids.length; i++) t.segment().setAtIndex(ValueLayout.JAVA_LONG, i, (long) ids[i]);
+                        compare("causal opset " + opset + " " + suffix + " (run)", goldens.get("causal_output_" + suffix),
+                                model.run(Map.of("ids", t)).get("output"));
+                    }
+                }
+            }));
+        }
+        return tests.stream();
+    }
+
     private static ValueInfoProto input(String name, int elemType, long... dims) {
         TensorShapeProto.Builder s = TensorShapeProto.newBuilder();
         for (long d : dims) s.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
