@@ -154,27 +154,7 @@ final class BoundInputs implements AutoCloseable {
             for (long d : t.shape()) shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
             g.setInput(i, in.toBuilder().setType(in.getType().toBuilder().setTensorType(in.getType().getTensorType().toBuilder().setShape(shape))));
         }
-        ModelProto fixed = proto.toBuilder().setGraph(g).build();
-        Arena arena = Arena.ofShared();
-        try {
-            Importer.Result imported;
-            try {
-                imported = Importer.run(fixed, arena, baseDir, file, Map.of());
-            } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {
-                throw new OnnxException(source + " (input shapes bound to this call's): cannot import the model: " + e.getMessage(), e);
-            }
-            if (knownOutputs(imported) != null) return new Binding(arena, imported, null);
-            Map<String, long[]> shapes = new HashMap<>();
-            for (Value v : imported.inputs()) shapes.put(v.name(), given.get(v.name()).shape());
-            try {
-                return new Binding(arena, imported, CompiledModel.compile(imported.graph(), CompileOptions.defaults(), shapes));
-            } catch (IllegalArgumentException | UnsupportedOperationException e) {
-                throw new OnnxException(source + " (input shapes bound to this call's): " + e.getMessage(), e);
-            }
-        } catch (RuntimeException e) {
-            arena.close();
-            throw e;
-        }
+        return compiled(proto.toBuilder().setGraph(g).build(), Map.of(), given, Arena.ofShared(), " (input shapes bound to this call's)");
     }
 
     /** Every input's name, dtype and shape, and the integer inputs' values. */
@@ -202,8 +182,8 @@ final class BoundInputs implements AutoCloseable {
 
     private Binding bind(Map<String, Tensor> given) {
         Arena arena = Arena.ofShared();
+        Map<String, Tensor> bound = new HashMap<>();
         try {
-            Map<String, Tensor> bound = new HashMap<>();
             for (Value v : inputs) {
                 Tensor t = given.get(v.name());
                 if (!bindable.contains(v.name())) continue;
@@ -212,24 +192,36 @@ final class BoundInputs implements AutoCloseable {
                 MemorySegment.copy(t.segment(), 0, copy.segment(), 0, t.numel() * t.dtype().byteSize());
                 bound.put(v.name(), copy);
             }
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+        return compiled(proto, bound, given, arena, " (integer inputs bound to this call's values)");
+    }
+
+    /**
+     * {@code model} imported with the inputs in {@code bound} as constants, and a plan for {@code given}'s shapes of the
+     * rest (none when every output is known); {@code how} qualifies the source in a refusal. Closes {@code arena} (which
+     * holds the bound values and the import's) if that fails.
+     */
+    private Binding compiled(ModelProto model, Map<String, Tensor> bound, Map<String, Tensor> given, Arena arena, String how) {
+        try {
             Importer.Result imported;
             try {
-                imported = Importer.run(proto, arena, baseDir, file, bound);
+                imported = Importer.run(model, arena, baseDir, file, bound);
             } catch (OnnxException e) {
-                throw e.prefixed(source + " (integer inputs bound to this call's values): ");
+                throw e.prefixed(source + how + ": ");
             } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {
-                throw new OnnxException(source + " (integer inputs bound to this call's values): cannot import the model: " + e.getMessage(), e);
+                throw new OnnxException(source + how + ": cannot import the model: " + e.getMessage(), e);
             }
             if (knownOutputs(imported) != null) return new Binding(arena, imported, null);   // nothing left to compute
             Map<String, long[]> shapes = new HashMap<>();
             for (Value v : imported.inputs()) shapes.put(v.name(), given.get(v.name()).shape());
-            CompiledModel plan;
             try {
-                plan = CompiledModel.compile(imported.graph(), CompileOptions.defaults(), shapes);
+                return new Binding(arena, imported, CompiledModel.compile(imported.graph(), CompileOptions.defaults(), shapes));
             } catch (IllegalArgumentException | UnsupportedOperationException e) {
-                throw new OnnxException(source + " (integer inputs bound to this call's values): " + e.getMessage(), e);
+                throw new OnnxException(source + how + ": " + e.getMessage(), e);
             }
-            return new Binding(arena, imported, plan);
         } catch (RuntimeException e) {
             arena.close();
             throw e;
