@@ -41,17 +41,22 @@ final class LowerCarried {
         long[] shape = v.shape().sizes();
         long size = LowerIndex.prod(shape, 0, shape.length);
         DataType t = v.dtype();
-        return PlanOutputs.javaStep(plan, List.of(new Value(null, Compiler.inputId(k), shape)), List.of(shape), (src, dst) -> {
-            for (long i = 0; i < size; i++) {
-                float f = switch (t) {
-                    case U8 -> src[0].get(ValueLayout.JAVA_BYTE, i) & 0xff;
-                    case I8 -> src[0].get(ValueLayout.JAVA_BYTE, i);
-                    case BOOL -> src[0].get(ValueLayout.JAVA_BYTE, i) != 0 ? 1 : 0;
-                    default -> Float.float16ToFloat(src[0].getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i));
-                };
-                dst[0].setAtIndex(JAVA_FLOAT, i, f);
-            }
-        }, "java " + t + " input " + v.name() + " as F32").get(0);
+        JavaStep.MultiKernel kernel = switch (t) {   // one loop per dtype: no per-element dispatch in a per-run step
+            case U8 -> (src, dst) -> {
+                for (long i = 0; i < size; i++) dst[0].setAtIndex(JAVA_FLOAT, i, src[0].get(ValueLayout.JAVA_BYTE, i) & 0xff);
+            };
+            case I8 -> (src, dst) -> {
+                for (long i = 0; i < size; i++) dst[0].setAtIndex(JAVA_FLOAT, i, src[0].get(ValueLayout.JAVA_BYTE, i));
+            };
+            case BOOL -> (src, dst) -> {
+                for (long i = 0; i < size; i++) dst[0].setAtIndex(JAVA_FLOAT, i, src[0].get(ValueLayout.JAVA_BYTE, i) != 0 ? 1 : 0);
+            };
+            default -> (src, dst) -> {
+                for (long i = 0; i < size; i++) dst[0].setAtIndex(JAVA_FLOAT, i, Float.float16ToFloat(src[0].getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i)));
+            };
+        };
+        return PlanOutputs.javaStep(plan, List.of(new Value(null, Compiler.inputId(k), shape)), List.of(shape), kernel,
+                "java " + t + " input " + v.name() + " as F32").get(0);
     }
 
     /** The largest axis ArgMax/ArgMin index in a plan: its indices are exact in F32. */
