@@ -95,14 +95,8 @@ class OnnxDtypeModelsTest {
 
     /** The text goldens {@code textmask_ids_<suffix>} and {@code textmask_mask_<suffix>} as I64 ids and a BOOL mask. */
     private static Map<String, Tensor> textInputs(SafeTensors goldens, String suffix) {
-        Tensor idsF = goldens.get("textmask_ids_" + suffix);
-        float[] ids = idsF.toFloatArray(), mask = goldens.get("textmask_mask_" + suffix).toFloatArray();
-        Tensor ti = Tensor.allocate(Arena.ofAuto(), DataType.I64, idsF.shape()), tm = Tensor.allocate(Arena.ofAuto(), DataType.BOOL, idsF.shape());
-        for (int i = 0; i < ids.length; i++) {
-            ti.segment().setAtIndex(ValueLayout.JAVA_LONG, i, (long) ids[i]);
-            tm.segment().set(ValueLayout.JAVA_BYTE, i, (byte) (mask[i] != 0 ? 1 : 0));
-        }
-        return Map.of("ids", ti, "mask", tm);
+        return Map.of("ids", typed(goldens.get("textmask_ids_" + suffix), DataType.I64),
+                "mask", typed(goldens.get("textmask_mask_" + suffix), DataType.BOOL));
     }
 
     /**
@@ -148,10 +142,7 @@ class OnnxDtypeModelsTest {
                     OnnxException refused = org.junit.jupiter.api.Assertions.assertThrows(OnnxException.class, () -> model.compile(CompileOptions.defaults()));
                     assertTrue(refused.getMessage().contains("Trilu"), refused.getMessage());
                     for (String suffix : new String[] {"b1s9", "b2s5"}) {
-                        Tensor idsF = goldens.get("causal_ids_" + suffix);
-                        float[] ids = idsF.toFloatArray();
-                        Tensor t = Tensor.allocate(Arena.ofAuto(), DataType.I64, idsF.shape());
-                        for (int i = 0; i < ids.length; i++) t.segment().setAtIndex(ValueLayout.JAVA_LONG, i, (long) ids[i]);
+                        Tensor t = typed(goldens.get("causal_ids_" + suffix), DataType.I64);
                         compare("causal opset " + opset + " " + suffix + " (run)", goldens.get("causal_output_" + suffix),
                                 model.run(Map.of("ids", t)).get("output"));
                     }
@@ -207,13 +198,17 @@ class OnnxDtypeModelsTest {
         }
     }
 
-    /** {@code f} (F32 holding exact U8 or F16 values) as a tensor of {@code dtype}. */
+    /** {@code f} (F32 holding exact U8, F16, I64 or 0/1 values) as a tensor of {@code dtype}. */
     private static Tensor typed(Tensor f, DataType dtype) {
         float[] v = f.toFloatArray();
         Tensor t = Tensor.allocate(Arena.ofAuto(), dtype, f.shape());
         for (int i = 0; i < v.length; i++) {
-            if (dtype == DataType.U8) t.segment().set(ValueLayout.JAVA_BYTE, i, (byte) v[i]);
-            else t.segment().setAtIndex(ValueLayout.JAVA_SHORT, i, Float.floatToFloat16(v[i]));
+            switch (dtype) {
+                case U8 -> t.segment().set(ValueLayout.JAVA_BYTE, i, (byte) v[i]);
+                case BOOL -> t.segment().set(ValueLayout.JAVA_BYTE, i, (byte) (v[i] != 0 ? 1 : 0));
+                case I64 -> t.segment().setAtIndex(ValueLayout.JAVA_LONG, i, (long) v[i]);
+                default -> t.segment().setAtIndex(ValueLayout.JAVA_SHORT, i, Float.floatToFloat16(v[i]));
+            }
         }
         return t;
     }
