@@ -31,6 +31,10 @@ final class BatchedInputs {
      * {@code [N, fixed sizes...]} or two use different symbols for their batch
      */
     static BatchedInputs of(Graph graph) {
+        if (graph.inputs().isEmpty()) {
+            throw new IllegalArgumentException("PlanSet: graph " + graph.name() + " has no inputs, so no batch to plan for; compile it once with "
+                    + "CompiledModel.compile(graph, options, Map.of())");
+        }
         long[][] samples = new long[graph.inputs().size()][];
         String symbol = null;
         for (int k = 0; k < samples.length; k++) {

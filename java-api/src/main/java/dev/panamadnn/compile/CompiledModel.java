@@ -102,7 +102,7 @@ public final class CompiledModel implements AutoCloseable {
         this.outputs = List.copyOf(c.outputs);
         this.inputShapes = inputs.stream().map(v -> v.shape().sizes()).toArray(long[][]::new);
         this.outputShapes = outputs.stream().map(v -> v.shape().sizes()).toArray(long[][]::new);
-        this.inputShape = inputShapes[0];
+        this.inputShape = inputShapes.length > 0 ? inputShapes[0] : new long[0];   // a graph of constants only has none
         this.outputShape = outputShapes[0];
         this.compiled = c;
         this.steps = List.copyOf(c.steps);
@@ -189,9 +189,6 @@ public final class CompiledModel implements AutoCloseable {
 
     private static CompiledModel compileAll(Graph graph, CompileOptions options, long[][] shapes) {
         if (options == null) throw new IllegalArgumentException("CompiledModel.compile: options must not be null (CompileOptions.defaults())");
-        if (graph.inputs().isEmpty()) {   // a plan computes from its inputs (the index-0 input is its single-input view)
-            throw new UnsupportedOperationException("CompiledModel: graph " + graph.name() + " has no inputs: a plan computes its outputs from inputs");
-        }
         int threads = options.threads() > 0 ? options.threads() : ThreadControl.threads();
         Compiler c = new Compiler(options, threads);
         try {
@@ -205,7 +202,7 @@ public final class CompiledModel implements AutoCloseable {
         }
     }
 
-    /** {@return the shape of input 0 (the only one, for a model)} */
+    /** {@return the shape of input 0 (the only one, for a model); empty for a plan of a graph without inputs, which computes from constants} */
     public long[] inputShape() {
         return inputShape.clone();
     }

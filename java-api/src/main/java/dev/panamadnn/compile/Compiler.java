@@ -245,12 +245,31 @@ final class Compiler {
             throw unsupported(n, "input '" + n.input(i) + "' is " + graph.value(n.input(i)).dtype() + " computed at run time (held as exact F32 "
                     + "values); only " + LowerCarried.READERS + " read such values");
         }
+        if (v == null && graph.isConstant(n.input(i))) v = constantActivation(n.input(i));
         if (v == null) {
             dev.panamadnn.graph.Value gv = graph.value(n.input(i));
             throw unsupported(n, "input '" + n.input(i) + "' " + (gv.dtype() != dev.panamadnn.DataType.F32
                     ? "is " + gv.dtype() + " and computed at run time; a plan computes on F32 values (other dtypes only in shape computations known when compiling)"
                     : "is a constant; only weights may be constants"));
         }
+        return v;
+    }
+
+    /**
+     * An F32 constant read where an activation is expected (a Cos of a constant range: what an exporter left
+     * unfolded, or a graph whose inputs were all bound): copied from the plan's constants into a buffer of its
+     * own by a step at this point of every run, once per value. Null for other dtypes and for scalars (rank 0).
+     */
+    private Value constantActivation(String name) {
+        dev.panamadnn.graph.Value gv = graph.value(name);
+        if (gv.dtype() != dev.panamadnn.DataType.F32 || !gv.shape().isFixed() || gv.shape().rank() == 0) return null;
+        long[] shape = gv.shape().sizes();
+        MemoryDescriptor md = own(MemoryDescriptor.f32(Ops.plain(shape.length), shape));
+        int out = newBuffer(md.byteSize());
+        emit(own(Reorder.primitive(md, md, "copy of constant " + name)), "copy of constant " + name,
+                PlanArg.constant(Args.FROM, md, constant(graph.floats(name))), PlanArg.of(Args.TO, md, out));
+        Value v = new Value(md, out, shape);
+        values.put(name, v);
         return v;
     }
 
