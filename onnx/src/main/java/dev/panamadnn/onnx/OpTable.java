@@ -144,8 +144,7 @@ final class OpTable {
         same("PRelu", 7, 17);
         replaceLast(same("PRelu", 6, 6).translate(SelectRules::legacyPrelu, "PRelu", "Reshape")
                 .note("opset 6: a slope of C values is per channel (dim 1), as a [C, 1, ...] slope"));
-        same("Pow", 7, 17);
-        for (String op : new String[] {"Add", "Sub", "Mul", "Div"}) {
+        for (String op : new String[] {"Add", "Sub", "Mul", "Div", "Pow"}) {   // Pow-1 has the same legacy broadcast attributes
             same(op, 7, 17);
             replaceLast(same(op, 6, 6, "broadcast", "axis").translate(OpTable::legacyBroadcast).note("opset 6: axis only where it equals NumPy's alignment"));
         }

@@ -60,5 +60,11 @@ class OnnxOpsetTest {
         OnnxException e = assertThrows(OnnxException.class, () -> Onnx.load(model(6, bad).toByteArray()));
         assertTrue(e.getMessage().contains("node 'add' (Add, domain '', opset 6)") && e.getMessage().contains("differs from NumPy's alignment"),
                 e.getMessage());
+        // Pow-1 (opsets 1-6) has the same attributes; without broadcast=1 its shapes must be equal (pytorch-operator's
+        // test_operator_pow passes with equal shapes).
+        GraphProto unequal = g.clone().addNode(node("pow", "Pow", new String[] {"x", "b"}, new String[] {"y"})).build();
+        OnnxException p = assertThrows(OnnxException.class, () -> Onnx.load(model(6, unequal).toByteArray()));
+        assertTrue(p.getMessage().contains("node 'pow' (Pow, domain '', opset 6)") && p.getMessage().contains("broadcast=0 needs equal shapes"),
+                p.getMessage());
     }
 }
