@@ -180,6 +180,9 @@ final class OpTable {
             boolean noDrop = ratio != null && ratio.dtype() == dev.panamadnn.DataType.F32 && ratio.numel() == 1
                     && ratio.segment().get(ValueLayout.JAVA_FLOAT, 0) == 0f;
             if (!n.input(2).isEmpty() && (training == null || training.segment().get(ValueLayout.JAVA_BYTE, 0) != 0) && !noDrop) {
+                if (training == null || ratio == null && !n.input(1).isEmpty()) {   // graph inputs: bound per call, then decided
+                    throw n.needsConstant("training_mode and ratio must be known (a constant false, or a ratio of 0)");
+                }
                 throw n.refuse("training_mode must be absent or a constant false (or the ratio a constant 0)");
             }
             String y = n.emit("Identity", Attributes.empty(), n.input(0));
