@@ -142,16 +142,31 @@ final class LowerSelect {
         ResizeTaps.Mode mode = new ResizeTaps.Mode(a.string("mode", "nearest"), a.string("coordinate_transformation_mode", "half_pixel"),
                 a.string("nearest_mode", "round_prefer_floor"), a.real("cubic_coeff_a", -0.75), a.integer("exclude_outside", 0) != 0);
         int rank = x.length;
+        boolean crop = mode.coordinates().equals("tf_crop_and_resize");
+        float[] roi = crop ? plan.graph.floats(n.input(1)) : null;   // [starts..., ends...], known (SelectShapes checked)
         int[][][] index = new int[rank][][];
         double[][][] weight = new double[rank][][];
+        boolean[][] outside = new boolean[rank][];
         for (int d = 0; d < rank; d++) {
-            ResizeTaps taps = ResizeTaps.of(mode, Math.toIntExact(x[d]), Math.toIntExact(y[d]), scales[d]);
+            ResizeTaps taps = crop ? ResizeTaps.of(mode, Math.toIntExact(x[d]), Math.toIntExact(y[d]), scales[d], roi[d], roi[rank + d])
+                    : ResizeTaps.of(mode, Math.toIntExact(x[d]), Math.toIntExact(y[d]), scales[d]);
             index[d] = taps.index();
             weight[d] = taps.weight();
+            outside[d] = taps.outside();
         }
         long[] inStride = LowerIndex.strides(x), outStride = LowerIndex.strides(y);
         long count = LowerIndex.prod(y, 0, rank);
         Kernel k = new Kernel(index, weight, inStride, outStride, y);
+        if (crop) {   // an output whose coordinate on any axis falls outside the input is the extrapolation value (TF's CropAndResize)
+            float extrapolation = (float) a.real("extrapolation_value", 0);
+            return PlanOutputs.javaStep(plan, List.of(LowerIndex.input(plan, n, 0)), List.of(y), (src, dst) -> {
+                for (long o = 0; o < count; o++) {
+                    boolean out = false;
+                    for (int d = 0; d < rank && !out; d++) out = outside[d][(int) ((o / outStride[d]) % y[d])];
+                    dst[0].setAtIndex(JAVA_FLOAT, o, out ? extrapolation : (float) k.sum(0, o, 0, src[0]));
+                }
+            }, "java resize " + n.name() + " (" + mode + ")").get(0);
+        }
         if (planes(index, weight, x, y)) {   // only the last two axes resample (an image's H and W): rows, then columns
             Planes pl = new Planes(index[rank - 2], weight[rank - 2], index[rank - 1], weight[rank - 1], x[rank - 2], x[rank - 1],
                     LowerIndex.prod(y, 0, rank - 2));

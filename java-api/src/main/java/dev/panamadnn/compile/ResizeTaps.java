@@ -8,7 +8,10 @@ package dev.panamadnn.compile;
  *     half_pixel {@code (o + 0.5) / scale - 0.5}; pytorch_half_pixel the same, -0.5 for a length-1
  *     output; align_corners {@code o * (in - 1) / (length - 1)}, 0 for a length-1 output, where
  *     {@code length = scale * in} (a real number, as the reference takes it; the output size when
- *     sizes are given); asymmetric {@code o / scale}; tf_half_pixel_for_nn {@code (o + 0.5) / scale};</li>
+ *     sizes are given); asymmetric {@code o / scale}; tf_half_pixel_for_nn {@code (o + 0.5) / scale};
+ *     tf_crop_and_resize {@code start * (in - 1) + o * (end - start) * (in - 1) / (length - 1)} over the axis's roi
+ *     {@code [start, end]} ({@code (end - start) * (in - 1) / 2 + start * (in - 1)} for a length-1 output), where a
+ *     coordinate outside {@code [0, in - 1]} makes the output the extrapolation value ({@link #outside});</li>
  * <li>nearest: that coordinate if it is an integer, else its floor or the next index by
  *     {@code nearest_mode} (round_prefer_floor, round_prefer_ceil, floor, ceil);</li>
  * <li>linear: the two neighbours, weights {@code 1 - r} and {@code r} ({@code r} the fraction);</li>
@@ -18,7 +21,7 @@ package dev.panamadnn.compile;
  * A source index outside {@code [0, in)} reads the edge element, or with {@code exclude_outside} gets
  * weight 0, the others renormalized to sum 1. Taps of weight exactly 0 are left out.
  */
-record ResizeTaps(int[][] index, double[][] weight) {
+record ResizeTaps(int[][] index, double[][] weight, boolean[] outside) {
     /** The resampling attributes of a Resize node. */
     record Mode(String mode, String coordinates, String nearest, double cubicA, boolean excludeOutside) {
         @Override
@@ -29,10 +32,20 @@ record ResizeTaps(int[][] index, double[][] weight) {
     }
 
     static ResizeTaps of(Mode m, int in, int out, double scale) {
+        return of(m, in, out, scale, 0, 1);
+    }
+
+    /**
+     * The taps of an axis whose roi is {@code [start, end]} (read by tf_crop_and_resize only); {@link #outside} marks the
+     * output indices whose source coordinate falls outside the input (their taps read the nearest edge, unused).
+     */
+    static ResizeTaps of(Mode m, int in, int out, double scale, double start, double end) {
         int[][] index = new int[out][];
         double[][] weight = new double[out][];
+        boolean[] outside = new boolean[out];
         for (int o = 0; o < out; o++) {
-            double x = source(m.coordinates(), o, in, scale);
+            double x = source(m.coordinates(), o, in, scale, start, end);
+            outside[o] = m.coordinates().equals("tf_crop_and_resize") && (x < 0 || x > in - 1);
             double floor = Math.floor(x), r = x - floor;
             int i0 = (int) floor;
             switch (m.mode()) {
@@ -54,13 +67,14 @@ record ResizeTaps(int[][] index, double[][] weight) {
                 }
             }
         }
-        return new ResizeTaps(index, weight);
+        return new ResizeTaps(index, weight, outside);
     }
 
     /** The source coordinate of output index {@code o}. */
-    static double source(String mode, int o, int in, double scale) {
+    static double source(String mode, int o, int in, double scale, double start, double end) {
         double length = scale * in;
         return switch (mode) {
+            case "tf_crop_and_resize" -> (length == 1 ? (end - start) * (in - 1) / 2 : o * (end - start) * (in - 1) / (length - 1)) + start * (in - 1);
             case "align_corners" -> length == 1 ? 0 : o * (in - 1) / (length - 1);
             case "asymmetric" -> o / scale;
             case "pytorch_half_pixel" -> length == 1 ? -0.5 : (o + 0.5) / scale - 0.5;

@@ -56,14 +56,15 @@ final class SelectShapes {
     }
 
     static final Set<String> RESIZE_MODES = Set.of("nearest", "linear", "cubic");
-    static final Set<String> COORDINATE_MODES = Set.of("half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn");
+    static final Set<String> COORDINATE_MODES = Set.of("half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn",
+            "tf_crop_and_resize");
     static final Set<String> NEAREST_MODES = Set.of("round_prefer_floor", "round_prefer_ceil", "floor", "ceil");
 
     /**
      * Resize(X F32, [roi], [scales F32 known], [sizes I64 known]) mode coordinate_transformation_mode
      * nearest_mode cubic_coeff_a exclude_outside: exactly one of scales and sizes; each output dim
      * {@code sizes[d]} or {@code floor(X[d] * scales[d])}. A symbolic dim must keep scale 1. roi is
-     * read only by tf_crop_and_resize, which is not supported.
+     * read only by tf_crop_and_resize, which needs it known: 2 x rank F32 values, the starts then the ends.
      */
     static List<IndexShapes.Out> resize(Node n, List<Value> in, Known k) {
         Value x = in.get(0);
@@ -78,6 +79,14 @@ final class SelectShapes {
         if (!NEAREST_MODES.contains(nearest)) throw new GraphException("nearest_mode '" + nearest + "' is not one of " + NEAREST_MODES);
         double[] scales = scales(n, in, k);
         int rank = x.shape().rank();
+        if (coord.equals("tf_crop_and_resize")) {
+            Value roi = in.size() > 1 ? in.get(1) : null;
+            Data r = roi == null ? null : k.get(roi);
+            if (r == null || r.floats() == null || r.size() != 2 * rank) {
+                throw new GraphException("tf_crop_and_resize needs roi (input 1) known: " + 2 * rank + " F32 values (starts, then ends) for "
+                        + x + ", got " + (roi == null ? "none" : r == null ? roi + " (not known)" : r));
+            }
+        }
         List<Dim> dims = new ArrayList<>();
         Data sizes = in.size() > 3 && in.get(3) != null ? k.get(in.get(3)) : null;
         for (int d = 0; d < rank; d++) {

@@ -15,15 +15,17 @@ import java.util.Set;
 final class SelectRules {
     private SelectRules() {}
 
-    private static final Set<String> COORDINATES = Set.of("half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn");
+    private static final Set<String> COORDINATES = Set.of("half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn",
+            "tf_crop_and_resize");
 
     static void addTo(List<OpRule> rules) {
         rules.add(same("GatherElements", 11, 17, "axis"));
         rules.add(same("Tile", 6, 17));
         rules.add(same("Resize", 11, 17, "mode", "coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a", "exclude_outside",
                 "extrapolation_value").check(SelectRules::resizeCheck).translate(n -> List.of(n.emit("Resize", OpTable.kept(n.attributes),
-                n.input(0), "", n.input(2), n.input(3))), "Resize")
-                .note("modes nearest, linear, cubic; coordinate_transformation_mode tf_crop_and_resize is not supported; scales or sizes known "
+                n.input(0), n.attributes.string("coordinate_transformation_mode", "").equals("tf_crop_and_resize") ? n.input(1) : "", n.input(2),
+                n.input(3))), "Resize")
+                .note("modes nearest, linear, cubic; tf_crop_and_resize with its roi known; scales or sizes known "
                         + "(constants, or bound inputs); align_corners takes the output length as scale x input length, as ONNX's reference"));
         String legacy = "as Resize with asymmetric coordinates, nearest rounding down; scales known and (nearest) >= 1";
         rules.add(same("Resize", 10, 10, "mode").check(SelectRules::legacyCheck).translate(n -> legacy(n, n.input(1), scales(n)), "Resize").note(legacy));
