@@ -151,4 +151,37 @@ final class Composed {
         if (!n.input(2).isEmpty()) y = n.emit("Add", none, y, n.input(2));
         return List.of(y, mean, inv);
     }
+
+    /**
+     * BatchNormalization-15: ours in inference; with training_mode=1 composed as ONNX defines it: Y normalized by the
+     * batch's statistics (mean and biased variance over every axis but the channels'), and the running statistics
+     * {@code input_mean * momentum + batch_mean * (1 - momentum)} (and the variance likewise) as outputs 1 and 2.
+     */
+    static List<String> batchNorm(NodeContext n) {
+        if (n.attributes.integer("training_mode", 0) == 0) {
+            if (n.outputCount > 1) throw n.refuse("running_mean and running_var are outputs only with training_mode=1");
+            return List.of(n.emit("BatchNormalization", OpTable.kept(n.attributes), n.inputs.toArray(String[]::new)));
+        }
+        int rank = n.value(0).shape().rank();
+        if (rank < 2) throw n.refuse("X must be [N, C, ...], got " + n.value(0));
+        long[] axes = new long[rank - 1], perChannel = new long[rank - 1];
+        for (int i = 0, a = 0; i < rank; i++) if (i != 1) axes[a++] = i;
+        java.util.Arrays.fill(perChannel, 1);
+        perChannel[0] = -1;   // [C, 1, ...]: broadcast over the dims after the channels
+        Attributes none = Attributes.empty(), keep = Attributes.of("keepdims", 1L);
+        String x = n.input(0);
+        String mean = n.emit("ReduceMean", keep, x, n.longs("axes", axes, axes.length));
+        String d = n.emit("Sub", none, x, mean);
+        String var = n.emit("ReduceMean", keep, n.emit("Mul", none, d, d), n.longs("axes", axes, axes.length));
+        String std = n.emit("Sqrt", none, n.emit("Add", none, var, n.scalar("epsilon", (float) n.attributes.real("epsilon", 1e-5))));
+        String shape = n.longs("per_channel", perChannel, perChannel.length);
+        String y = n.emit("Add", none, n.emit("Mul", none, n.emit("Div", none, d, std), n.emit("Reshape", none, n.input(1), shape)),
+                n.emit("Reshape", none, n.input(2), shape));
+        double momentum = n.attributes.real("momentum", 0.9);
+        String flat = n.longs("flat", new long[] {-1}, 1);
+        String kept = n.scalar("momentum", (float) momentum), taken = n.scalar("one_minus_momentum", (float) (1 - momentum));
+        String runningMean = n.emit("Add", none, n.emit("Mul", none, n.input(3), kept), n.emit("Mul", none, n.emit("Reshape", none, mean, flat), taken));
+        String runningVar = n.emit("Add", none, n.emit("Mul", none, n.input(4), kept), n.emit("Mul", none, n.emit("Reshape", none, var, flat), taken));
+        return List.of(y, runningMean, runningVar);
+    }
 }

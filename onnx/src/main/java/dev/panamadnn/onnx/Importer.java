@@ -209,6 +209,7 @@ final class Importer {
         for (int k = 1; k < n.getOutputCount(); k++) {
             if (!n.getOutput(k).isEmpty() && read.contains(n.getOutput(k)) && !n.getOpType().equals("Split")
                     && !n.getOpType().equals("LayerNormalization") && !n.getOpType().equals("SoftmaxCrossEntropyLoss") && !n.getOpType().equals("Dropout")
+                    && !(n.getOpType().equals("BatchNormalization") && opset >= 15)   // its running statistics (training_mode=1, else refused)
                     && !RECURRENT.contains(n.getOpType())) {
                 problems.add(label + ": output " + k + " ('" + n.getOutput(k) + "') is not supported");
             }

@@ -107,7 +107,9 @@ final class OpTable {
                 .check((a, o) -> a.integer("is_test", 0) == 0 ? "is_test=0 (training) is not supported" : bn.problem(a, o)));
         replaceLast(same("BatchNormalization", 7, 8, "epsilon", "momentum", "spatial").check(bn));
         replaceLast(same("BatchNormalization", 9, 14, "epsilon", "momentum"));
-        replaceLast(same("BatchNormalization", 15, 17, "epsilon", "momentum", "training_mode").check(bn));
+        replaceLast(same("BatchNormalization", 15, 17, "epsilon", "momentum", "training_mode").translate(Composed::batchNorm, "BatchNormalization",
+                "ReduceMean", "Sub", "Mul", "Div", "Add", "Sqrt", "Reshape")
+                .note("training_mode=1 (the batch's statistics, and the running mean / var outputs) composed of ReduceMean and math ops"));
         replaceLast(same("LayerNormalization", 17, 17, "axis", "epsilon", "stash_type").translate(Composed::layerNorm, "LayerNormalization",
                 "ReduceMean", "Sub", "Mul", "Add", "Sqrt", "Reciprocal").note("with the Mean and InvStdDev outputs: composed of ReduceMean and math ops"));
         same("InstanceNormalization", 6, 17, "epsilon");

@@ -158,4 +158,17 @@ class ComposedOpsTest {
             assertArrayEquals(new float[] {0, 1, 0, 1, 0, 0, 1, 0, 0}, y.toFloatArray());
         }
     }
+
+    /** BatchNormalization-15's running statistics exist only in training mode (ONNX's training cases pass in BackendSuiteTest). */
+    @Test
+    void batchNormStatisticsOutputsOnlyInTrainingMode() {
+        GraphProto g = GraphProto.newBuilder().setName("bn").addInput(TestModels.f32("x", 2, 3, 4))
+                .addInitializer(TestModels.weights("s", new float[] {1, 2, 3}, 3)).addInitializer(TestModels.weights("b", new float[] {0, 1, 0}, 3))
+                .addInitializer(TestModels.weights("m", new float[] {0, 0, 0}, 3)).addInitializer(TestModels.weights("v", new float[] {1, 1, 1}, 3))
+                .addNode(TestModels.node("bn", "BatchNormalization", new String[] {"x", "s", "b", "m", "v"}, new String[] {"y", "rm", "rv"}))
+                .addOutput(TestModels.f32("y", 2, 3, 4)).addOutput(TestModels.f32("rm", 3)).build();
+        OnnxException e = org.junit.jupiter.api.Assertions.assertThrows(OnnxException.class, () -> Onnx.load(TestModels.model(15, g).toByteArray()).close());
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("node 'bn' (BatchNormalization, domain '', opset 15)")
+                && e.getMessage().contains("only with training_mode=1"), e.getMessage());
+    }
 }
