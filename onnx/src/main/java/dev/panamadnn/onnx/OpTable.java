@@ -224,6 +224,8 @@ final class OpTable {
         same("Shape", 15, 17, "start", "end");
         same("Gather", 1, 17, "axis");
         same("Cast", 6, 17, "to");
+        replaceLast(same("CastLike", 15, 17).translate(n -> List.of(n.emit("Cast", Attributes.of("to", onnxType(n, n.value(1).dtype())), n.input(0))),
+                "Cast").note("as Cast to the element type of target_type"));
         same("ConstantOfShape", 9, 17, "value");
         same("Expand", 8, 17);
         same("Range", 11, 17);
@@ -303,6 +305,20 @@ final class OpTable {
 
 
 
+
+    /** The ONNX TensorProto element type of {@code t} (Cast's {@code to}). */
+    private static long onnxType(NodeContext n, dev.panamadnn.DataType t) {
+        return switch (t) {
+            case F32 -> 1;
+            case U8 -> 2;
+            case I8 -> 3;
+            case I32 -> 6;
+            case I64 -> 7;
+            case BOOL -> 9;
+            case F16 -> 10;
+            default -> throw n.refuse("target_type is " + t + "; casts go to F32, U8, I8, I32, I64, BOOL or F16");
+        };
+    }
 
     /** Opset-6 broadcasting (B aligned at {@code axis}): taken where it equals NumPy's (suffix) alignment. */
     private static List<String> legacyBroadcast(NodeContext n) {
