@@ -316,7 +316,7 @@ final class OpTable {
             case I64 -> 7;
             case BOOL -> 9;
             case F16 -> 10;
-            default -> throw n.refuse("target_type is " + t + "; casts go to F32, U8, I8, I32, I64, BOOL or F16");
+            default -> throw n.refuse("target_type is " + t + ", which Cast does not produce here");
         };
     }
 
