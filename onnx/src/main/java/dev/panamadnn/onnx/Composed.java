@@ -184,4 +184,28 @@ final class Composed {
         String runningVar = n.emit("Add", none, n.emit("Mul", none, n.input(4), kept), n.emit("Mul", none, n.emit("Reshape", none, var, flat), taken));
         return List.of(y, runningMean, runningVar);
     }
+
+    /**
+     * LRN (across channels, ONNX's definition): {@code Y = X / (bias + alpha / size * square_sum)^beta}, square_sum over
+     * channels {@code [c - floor((size - 1) / 2), c + ceil((size - 1) / 2)]} within range. X [N, C, ...] is viewed as
+     * [N, 1, C, rest], its squares padded with zero channels and averaged by an AveragePool of [size, 1] (so the average
+     * is square_sum / size), all on oneDNN.
+     */
+    static List<String> lrn(NodeContext n) {
+        var shape = n.value(0).shape();
+        if (shape.rank() < 3) throw n.refuse("X must be [N, C, D1, ...], got " + n.value(0));
+        if (!shape.dim(1).isFixed()) throw n.needsConstant("the channel count of " + n.value(0) + " must be fixed");
+        long size = n.attributes.integer("size");
+        if (size < 1) throw n.refuse("size must be >= 1, got " + size);
+        double alpha = n.attributes.real("alpha", 1e-4), beta = n.attributes.real("beta", 0.75), bias = n.attributes.real("bias", 1);
+        Attributes none = Attributes.empty();
+        String x = n.input(0);
+        String view = n.emit("Reshape", none, n.emit("Mul", none, x, x), n.longs("view", new long[] {0, 1, shape.dim(1).size(), -1}, 4));
+        // zero channels before and after (an even size's window is asymmetric), then the plain average of size squares
+        String padded = n.emit("Pad", Attributes.of("mode", "constant"), view, n.longs("pads", new long[] {0, 0, (size - 1) / 2, 0, 0, 0, size / 2, 0}, 8));
+        Attributes pool = Attributes.builder().put("kernel_shape", new long[] {size, 1}).put("strides", new long[] {1, 1}).build();
+        String mean = n.emit("Reshape", none, n.emit("AveragePool", pool, padded), n.emit("Shape", none, x));
+        String scaled = n.emit("Add", none, n.emit("Mul", none, mean, n.scalar("alpha", (float) alpha)), n.scalar("bias", (float) bias));
+        return List.of(n.emit("Div", none, x, n.emit("Pow", none, scaled, n.scalar("beta", (float) beta))));
+    }
 }

@@ -224,6 +224,8 @@ final class OpTable {
         same("Shape", 15, 17, "start", "end");
         same("Gather", 1, 17, "axis");
         same("Cast", 6, 17, "to");
+        replaceLast(same("LRN", 1, 17, "alpha", "beta", "bias", "size").translate(Composed::lrn, "Mul", "Reshape", "Pad", "AveragePool", "Shape", "Add",
+                "Pow", "Div").note("across channels, as an AveragePool of the squares over a [N, 1, C, rest] view (the classic ONNX zoo models)"));
         replaceLast(same("CastLike", 15, 17).translate(n -> List.of(n.emit("Cast", Attributes.of("to", onnxType(n, n.value(1).dtype())), n.input(0))),
                 "Cast").note("as Cast to the element type of target_type"));
         same("ConstantOfShape", 9, 17, "value");

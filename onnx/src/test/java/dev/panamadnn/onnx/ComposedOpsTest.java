@@ -171,4 +171,30 @@ class ComposedOpsTest {
         org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("node 'bn' (BatchNormalization, domain '', opset 15)")
                 && e.getMessage().contains("only with training_mode=1"), e.getMessage());
     }
+
+    /** LRN with an even size (its window is asymmetric: one channel before, two after) over a rank-3 input holding a NaN. */
+    @Test
+    void lrnWithAnEvenWindowMatchesOnnxsDefinition() {
+        float[] x = new float[30];
+        for (int i = 0; i < x.length; i++) x[i] = (i - 14) / 4f;
+        x[22] = Float.NaN;   // [1, 2, 1]: NaN in every output whose window holds channel 2
+        AttributeProto size = AttributeProto.newBuilder().setName("size").setType(AttributeProto.AttributeType.INT).setI(4).build();
+        AttributeProto[] reals = {real("alpha", 0.1f), real("beta", 0.75f), real("bias", 1.5f)};
+        GraphProto g = GraphProto.newBuilder().setName("lrn").addInput(TestModels.f32("x", 2, 5, 3)).addOutput(TestModels.f32("y", 2, 5, 3))
+                .addNode(TestModels.node("lrn", "LRN", new String[] {"x"}, new String[] {"y"}, size, reals[0], reals[1], reals[2])).build();
+        // numpy 1.24, ONNX's formula: sq[:, c] = (x[:, max(0, c - 1):min(4, c + 2) + 1] ** 2).sum(axis=1);
+        // y = x / (1.5 + 0.1 / 4 * sq) ** 0.75 with x = (np.arange(30, dtype=np.float32).reshape(2, 5, 3) - 14) / 4, x[1, 2, 1] = nan
+        float[] expected = {-2.0097007751464844f, -1.9347292184829712f, -1.8480745553970337f, -1.557326316833496f, -1.4744304418563843f,
+            -1.3784425258636475f, -1.2688605785369873f, -1.1455637216567993f, -1.0089133977890015f, -0.8604461550712585f, -0.7018987536430359f,
+            -0.534652590751648f, -0.3607511818408966f, -0.18203464150428772f, 0.0f, 0.17547468841075897f, Float.NaN, 0.5044566988945007f,
+            0.6546078324317932f, Float.NaN, 0.9189616441726685f, 1.0321012735366821f, Float.NaN, 1.2209314107894897f, 1.4882532358169556f,
+            Float.NaN, 1.6589828729629517f, 1.9922986030578613f, 2.084778308868408f, 2.167816400527954f};
+        try (Tensor y = run(13, g, x, 2, 5, 3).get("y")) {
+            assertArrayEquals(expected, y.toFloatArray(), 2e-6f);
+        }
+    }
+
+    private static AttributeProto real(String name, float v) {
+        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOAT).setF(v).build();
+    }
 }
