@@ -224,6 +224,10 @@ final class OpTable {
         same("Shape", 15, 17, "start", "end");
         same("Gather", 1, 17, "axis");
         same("Cast", 6, 17, "to");
+        replaceLast(same("IsNaN", 9, 17).translate(n -> List.of(n.emit("Not", Attributes.empty(), n.emit("Equal", Attributes.empty(), n.input(0),
+                n.input(0)))), "Equal", "Not").note("as Not(Equal(X, X)), false only for NaN"));
+        replaceLast(same("IsInf", 10, 17, "detect_negative", "detect_positive").translate(OpTable::isInf, "Equal", "Abs")
+                .note("as Equal of X (or |X|) and the infinity detected"));
         replaceLast(same("LRN", 1, 17, "alpha", "beta", "bias", "size").translate(Composed::lrn, "Mul", "Reshape", "Pad", "AveragePool", "Shape", "Add",
                 "Pow", "Div").note("across channels, as an AveragePool of the squares over a [N, 1, C, rest] view (the classic ONNX zoo models)"));
         replaceLast(same("CastLike", 15, 17).translate(n -> List.of(n.emit("Cast", Attributes.of("to", onnxType(n, n.value(1).dtype())), n.input(0))),
@@ -307,6 +311,15 @@ final class OpTable {
 
 
 
+
+    /** IsInf: X (or |X|, both signs detected) equal to the infinity detected; no sign detected compares with NaN (all false). */
+    private static List<String> isInf(NodeContext n) {
+        if (n.value(0).dtype() != dev.panamadnn.DataType.F32) throw n.refuse("X must be F32, got " + n.value(0));
+        boolean negative = n.attributes.integer("detect_negative", 1) != 0, positive = n.attributes.integer("detect_positive", 1) != 0;
+        String x = negative && positive ? n.emit("Abs", Attributes.empty(), n.input(0)) : n.input(0);
+        float inf = !negative && !positive ? Float.NaN : negative && !positive ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY;
+        return List.of(n.emit("Equal", Attributes.empty(), x, n.scalar("infinity", inf)));
+    }
 
     /** The ONNX TensorProto element type of {@code t} (Cast's {@code to}). */
     private static long onnxType(NodeContext n, dev.panamadnn.DataType t) {

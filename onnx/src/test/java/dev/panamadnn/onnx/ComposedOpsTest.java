@@ -197,4 +197,25 @@ class ComposedOpsTest {
     private static AttributeProto real(String name, float v) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOAT).setF(v).build();
     }
+
+    /** IsNaN after a Relu (PyTorch's relu keeps NaN) and IsInf detecting neither sign (ONNX: all false), as BOOL outputs. */
+    @Test
+    void isNanAndIsInfReadRunTimeValues() {
+        AttributeProto neg = AttributeProto.newBuilder().setName("detect_negative").setType(AttributeProto.AttributeType.INT).setI(0).build();
+        AttributeProto pos = AttributeProto.newBuilder().setName("detect_positive").setType(AttributeProto.AttributeType.INT).setI(0).build();
+        GraphProto g = GraphProto.newBuilder().setName("isnan").addInput(TestModels.f32("x", 6))
+                .addNode(TestModels.node("relu", "Relu", new String[] {"x"}, new String[] {"r"}))
+                .addNode(TestModels.node("nan", "IsNaN", new String[] {"r"}, new String[] {"n"}))
+                .addNode(TestModels.node("inf", "IsInf", new String[] {"r"}, new String[] {"i"}, neg, pos))
+                .addOutput(TestModels.f32("n", 6)).addOutput(TestModels.f32("i", 6)).build();
+        float[] x = {Float.NaN, -1, Float.POSITIVE_INFINITY, 0, Float.NEGATIVE_INFINITY, 2};
+        Map<String, Tensor> out = run(13, g, x, 6);
+        try {
+            assertEquals(dev.panamadnn.DataType.BOOL, out.get("n").dtype());
+            assertArrayEquals(new byte[] {1, 0, 0, 0, 0, 0}, out.get("n").segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+            assertArrayEquals(new byte[6], out.get("i").segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+        } finally {
+            out.values().forEach(Tensor::close);
+        }
+    }
 }
