@@ -208,4 +208,33 @@ final class Composed {
         String scaled = n.emit("Add", none, n.emit("Mul", none, mean, n.scalar("alpha", (float) alpha)), n.scalar("bias", (float) bias));
         return List.of(n.emit("Div", none, x, n.emit("Pow", none, scaled, n.scalar("beta", (float) beta))));
     }
+
+    /**
+     * HannWindow, HammingWindow, BlackmanWindow of a known size (a constant or a bound input): the window's values, computed
+     * now as ONNX's function bodies define them over {@code x = 2 pi n / N} ({@code N} the size, or size - 1 when not
+     * periodic), a constant of the graph.
+     */
+    static List<String> window(NodeContext n) {
+        Tensor size = n.constant(0);
+        if (size == null) throw n.needsConstant("size must be known (a constant, or an input bound per call)");
+        if (size.numel() != 1 || size.dtype() != dev.panamadnn.DataType.I32 && size.dtype() != dev.panamadnn.DataType.I64) {
+            throw n.refuse("size must be an I32 or I64 scalar, got " + size);
+        }
+        long m = size.dtype() == dev.panamadnn.DataType.I32 ? size.segment().get(ValueLayout.JAVA_INT, 0) : size.segment().get(ValueLayout.JAVA_LONG, 0);
+        if (m < 1 || m > 1 << 24) throw n.refuse("size must be in [1, 2^24], got " + m);
+        if (n.attributes.integer("output_datatype", 1) != 1) throw n.refuse("output_datatype must be 1 (FLOAT), got " + n.attributes.integer("output_datatype", 1));
+        double period = n.attributes.integer("periodic", 1) != 0 ? m : m - 1;
+        Tensor w = Tensor.allocate(n.arena(), dev.panamadnn.DataType.F32, m);
+        double alpha = 25.0 / 46;
+        for (int i = 0; i < m; i++) {
+            double x = 2 * Math.PI * i / period;
+            double v = switch (n.op) {
+                case "HannWindow" -> 0.5 - 0.5 * Math.cos(x);
+                case "HammingWindow" -> alpha - (1 - alpha) * Math.cos(x);
+                default -> 0.42 - 0.5 * Math.cos(x) + 0.08 * Math.cos(2 * x);   // BlackmanWindow
+            };
+            w.segment().setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) v);
+        }
+        return List.of(n.emit("Constant", Attributes.of("value", w)));
+    }
 }

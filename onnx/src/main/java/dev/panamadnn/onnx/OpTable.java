@@ -224,6 +224,10 @@ final class OpTable {
         same("Shape", 15, 17, "start", "end");
         same("Gather", 1, 17, "axis");
         same("Cast", 6, 17, "to");
+        for (String w : new String[] {"HannWindow", "HammingWindow", "BlackmanWindow"}) {
+            replaceLast(same(w, 17, 17, "output_datatype", "periodic").translate(Composed::window, "Constant")
+                    .note("its size known (a constant or a bound input): the values computed at import, FLOAT output"));
+        }
         replaceLast(same("IsNaN", 9, 17).translate(n -> List.of(n.emit("Not", Attributes.empty(), n.emit("Equal", Attributes.empty(), n.input(0),
                 n.input(0)))), "Equal", "Not").note("as Not(Equal(X, X)), false only for NaN"));
         replaceLast(same("IsInf", 10, 17, "detect_negative", "detect_positive").translate(OpTable::isInf, "Equal", "Abs")
