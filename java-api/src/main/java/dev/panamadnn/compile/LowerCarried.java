@@ -30,11 +30,12 @@ final class LowerCarried {
             "Greater", "Reshape", "Flatten", "Expand", "Transpose", "Slice", "Concat", "Tile");   // the last seven move values, exactly
 
     /**
-     * The graph input dtypes a plan converts to exact F32 values as its first steps (every U8, I8 and F16 value is a
-     * float; a BOOL becomes 0 or 1): a uint8 image, a half-precision input or an attention mask then reaches a Cast (or
-     * another reader of {@link #READERS}).
+     * The graph input dtypes a plan converts to exact F32 values as its first steps (every U8, I8, U16, I16 and F16 value
+     * is a float; a BOOL becomes 0 or 1): a uint8 image, a half-precision input or an attention mask then reaches a Cast
+     * (or another reader of {@link #READERS}). U32, U64 (and I32, I64) values are not all exact in F32: such an input is
+     * read only by shape computations known when compiling ({@link Compiler#in} refuses any other reader).
      */
-    static final Set<DataType> CONVERTED_INPUTS = Set.of(DataType.U8, DataType.I8, DataType.F16, DataType.BOOL);
+    static final Set<DataType> CONVERTED_INPUTS = Set.of(DataType.U8, DataType.I8, DataType.U16, DataType.I16, DataType.F16, DataType.BOOL);
 
     /** Graph input {@code k} ({@code v}, a dtype of {@link #CONVERTED_INPUTS}) as exact F32 values: a Java step each run. */
     static Value convertInput(Compiler plan, int k, dev.panamadnn.graph.Value v) {
@@ -48,12 +49,19 @@ final class LowerCarried {
             case I8 -> (src, dst) -> {
                 for (long i = 0; i < size; i++) dst[0].setAtIndex(JAVA_FLOAT, i, src[0].get(ValueLayout.JAVA_BYTE, i));
             };
+            case U16 -> (src, dst) -> {
+                for (long i = 0; i < size; i++) dst[0].setAtIndex(JAVA_FLOAT, i, src[0].getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i) & 0xffff);
+            };
+            case I16 -> (src, dst) -> {
+                for (long i = 0; i < size; i++) dst[0].setAtIndex(JAVA_FLOAT, i, src[0].getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i));
+            };
             case BOOL -> (src, dst) -> {
                 for (long i = 0; i < size; i++) dst[0].setAtIndex(JAVA_FLOAT, i, src[0].get(ValueLayout.JAVA_BYTE, i) != 0 ? 1 : 0);
             };
-            default -> (src, dst) -> {
+            case F16 -> (src, dst) -> {
                 for (long i = 0; i < size; i++) dst[0].setAtIndex(JAVA_FLOAT, i, Float.float16ToFloat(src[0].getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i)));
             };
+            default -> throw new IllegalStateException("a " + t + " input is not converted to F32 (" + CONVERTED_INPUTS + " are)");
         };
         return PlanOutputs.javaStep(plan, List.of(new Value(null, Compiler.inputId(k), shape)), List.of(shape), kernel,
                 "java " + t + " input " + v.name() + " as F32").get(0);
@@ -184,15 +192,15 @@ final class LowerCarried {
         Tensor t = plan.graph.tensor(name);
         float[] f = exactValues(plan.graph, name);
         if (f != null) return f;
-        if (t.dtype() != DataType.I64 && t.dtype() != DataType.I32 && t.dtype() != DataType.BOOL) {
+        if (t.dtype() == DataType.F32 || t.dtype() == DataType.F16 || t.dtype() == DataType.BF16 || t.dtype() == DataType.F64) {
             throw Compiler.unsupported(n, "constant '" + name + "' of dtype " + t.dtype() + " is not read at run time");
         }
         throw Compiler.unsupported(n, "constant '" + name + "' holds a value beyond the integers a plan computes with exactly (2^24)");
     }
 
     /**
-     * A constant's values as floats: F32 as is (or computed by a rule), I64/I32/BOOL when every value is exact in F32
-     * ({@code |v| <= 2^24}); null otherwise. Shared with {@link FoldConstants}.
+     * A constant's values as floats: F32 as is (or computed by a rule), integers and BOOL when every value is exact in F32
+     * ({@code |v| <= 2^24}; a U64 one from 2^63, a negative long, never is); null otherwise. Shared with {@link FoldConstants}.
      */
     static float[] exactValues(PlanGraph g, String name) {
         Tensor t = g.tensor(name);
@@ -201,7 +209,16 @@ final class LowerCarried {
         for (int i = 0; i < f.length; i++) {
             long v = switch (t.dtype()) {
                 case I64 -> t.segment().getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i);
+                case U64 -> {
+                    long u = t.segment().getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i);
+                    yield u < 0 ? Long.MAX_VALUE : u;   // from 2^63: far beyond 2^24
+                }
                 case I32 -> t.segment().getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i);
+                case U32 -> t.segment().getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i) & 0xffffffffL;
+                case I16 -> t.segment().getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i);
+                case U16 -> t.segment().getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i) & 0xffff;
+                case I8 -> t.segment().get(ValueLayout.JAVA_BYTE, i);
+                case U8 -> t.segment().get(ValueLayout.JAVA_BYTE, i) & 0xff;
                 case BOOL -> t.segment().get(ValueLayout.JAVA_BYTE, i) != 0 ? 1 : 0;
                 default -> Long.MAX_VALUE;
             };
@@ -250,6 +267,9 @@ final class LowerCarried {
         Value x = PlanOutputs.javaInput(c, c.asShape(v, shape, "output " + o.name()), "output " + o.name());
         long size = LowerIndex.prod(shape, 0, shape.length);
         DataType t = o.dtype();
+        if (t == DataType.BF16 || t == DataType.F64) {
+            throw new UnsupportedOperationException("CompiledModel: graph output " + o + " is " + t + "; a plan writes F32, F16, integer and BOOL outputs");
+        }
         JavaStep.MultiKernel kernel = (src, dst) -> {
             for (long i = 0; i < size; i++) {
                 float f = src[0].getAtIndex(JAVA_FLOAT, i);
@@ -258,7 +278,11 @@ final class LowerCarried {
                     case I32 -> dst[0].setAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i, (int) f);
                     case F16 -> dst[0].setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, Float.floatToFloat16(f));   // exact: f is an F16 value
                     case U8, I8 -> dst[0].set(ValueLayout.JAVA_BYTE, i, (byte) f);
-                    default -> dst[0].set(ValueLayout.JAVA_BYTE, i, (byte) (f != 0 ? 1 : 0));
+                    case U16, I16 -> dst[0].setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, (short) f);
+                    case U32 -> dst[0].setAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i, (int) (long) f);
+                    case U64 -> dst[0].setAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i, (long) f);
+                    case BOOL -> dst[0].set(ValueLayout.JAVA_BYTE, i, (byte) (f != 0 ? 1 : 0));
+                    default -> throw new IllegalStateException("unreachable: " + t + " refused above");
                 }
             }
         };

@@ -16,6 +16,10 @@ import java.util.List;
 final class IndexArith {
     private IndexArith() {}
 
+    /** The integer dtypes whose known values are computed here (held as longs: {@link Known.Data}). */
+    static final java.util.Set<DataType> INTEGERS = java.util.EnumSet.of(DataType.I64, DataType.I32, DataType.I16, DataType.I8,
+            DataType.U64, DataType.U32, DataType.U16, DataType.U8);
+
     /** Equal/Less/Greater (BOOL out), Add/Sub/Mul/Div/Mod/Max/Min on integers, Where, Not, And/Or/Xor (BOOL): broadcast, values when known. */
     static List<Out> elementwise(Node n, List<Value> in, Known k) {
         String op = n.op();
@@ -68,7 +72,8 @@ final class IndexArith {
                 }
                 long x = a.ints()[ia], y = b.ints()[ib];
                 if (y == 0) throw new GraphException("integer Mod by zero");
-                long r = n.attributes().integer("fmod", 0) != 0 ? x % y : Math.floorMod(x, y);   // fmod: the dividend's sign; else the divisor's
+                long r = t == DataType.U64 ? Long.remainderUnsigned(x, y)   // unsigned: no sign to take (x, y from 2^63 are negative longs)
+                        : n.attributes().integer("fmod", 0) != 0 ? x % y : Math.floorMod(x, y);   // fmod: the dividend's sign; else the divisor's
                 ints[o] = narrow(t, r);
                 continue;
             }
@@ -78,7 +83,7 @@ final class IndexArith {
                 continue;
             }
             String sa = a.symbols() == null ? null : a.symbols()[ia], sb = b.symbols() == null ? null : b.symbols()[ib];
-            long[] r = compare ? compare(op, a, ia, sa, b, ib, sb) : arith(op, a.ints()[ia], sa, b.ints()[ib], sb);
+            long[] r = compare ? compare(op, a, ia, sa, b, ib, sb) : arith(op, t, a.ints()[ia], sa, b.ints()[ib], sb);
             if (r == null) return IndexShapes.one(outType, s, null);   // not decidable for every value of a symbol
             ints[o] = compare ? r[0] : narrow(t, r[0]);
             sym[o] = r.length > 1 ? (r[1] == 0 ? sa : sb) : null;
@@ -87,18 +92,18 @@ final class IndexArith {
     }
 
     /**
-     * Pow's types (ONNX 12+): the base F32, I32 or I64 gives the result's dtype, the exponent any of the three. The
+     * Pow's types (ONNX 12+): the base F32, I32 or I64 gives the result's dtype, the exponent F32 or any integer type. The
      * result of an integer base is computed here when both operands are known (exactly: integer exponents by repeated
      * multiplication, wrapping as the dtype does; a float exponent through {@code Math.pow}, truncated toward zero, as
      * ONNX's reference casts); a float result is the math ops' (not folded here).
      */
     static List<Out> pow(Node n, List<Value> in, Known k) {
         DataType t = in.get(0).dtype(), e = in.get(1).dtype();
-        for (int i = 0; i < 2; i++) {
-            DataType d = in.get(i).dtype();
-            if (d != DataType.F32 && d != DataType.I32 && d != DataType.I64) {
-                throw new GraphException("input " + i + " " + in.get(i) + " must be F32, I32 or I64, got " + d);
-            }
+        if (t != DataType.F32 && t != DataType.I32 && t != DataType.I64) {
+            throw new GraphException("input 0 " + in.get(0) + " must be F32, I32 or I64, got " + t);
+        }
+        if (e != DataType.F32 && !INTEGERS.contains(e)) {
+            throw new GraphException("input 1 " + in.get(1) + " must be F32 or an integer type " + INTEGERS + ", got " + e);
         }
         Shape s = TensorShapes.broadcast(in.get(0).shape(), in.get(1).shape());
         Data a = k.get(in.get(0)), b = k.get(in.get(1));
@@ -116,11 +121,11 @@ final class IndexArith {
                 r = (long) Math.pow(x, b.floats()[ib[o]]);
             } else {
                 long y = b.ints()[ib[o]];
-                if (y < 0) {
+                if (y < 0 && e != DataType.U64) {
                     r = (long) Math.pow(x, y);   // 1, -1 or 0 (and x = 0: infinite, saturating as the cast does)
-                } else {
+                } else {   // y's bits as an unsigned count (a U64 exponent from 2^63 is a negative long)
                     r = 1;
-                    for (long m = x, q = y; q > 0; q >>= 1, m *= m) if ((q & 1) != 0) r *= m;
+                    for (long m = x, q = y; q != 0; q >>>= 1, m *= m) if ((q & 1) != 0) r *= m;
                 }
             }
             ints[o] = narrow(t, r);
@@ -136,7 +141,8 @@ final class IndexArith {
         int c;
         if (sa == null && sb == null) {
             boolean ints = a.ints() != null && b.ints() != null;
-            c = ints ? Long.compare(a.ints()[ia], b.ints()[ib]) : Double.compare(a.real(ia), b.real(ib));
+            c = !ints ? Double.compare(a.real(ia), b.real(ib))
+                    : a.dtype() == DataType.U64 ? Long.compareUnsigned(a.ints()[ia], b.ints()[ib]) : Long.compare(a.ints()[ia], b.ints()[ib]);
             if (!ints && a.real(ia) == b.real(ib)) c = 0;   // -0.0 == 0.0
         } else if (sa != null && sb != null) {
             if (!sa.equals(sb) || a.ints()[ia] != b.ints()[ib]) return null;
@@ -177,32 +183,47 @@ final class IndexArith {
         Data lo = in.size() > 1 && in.get(1) != null ? k.get(in.get(1)) : null, hi = in.size() > 2 && in.get(2) != null ? k.get(in.get(2)) : null;
         boolean known = x != null && x.isFixed() && (lo != null || in.size() < 2 || in.get(1) == null) && (hi != null || in.size() < 3 || in.get(2) == null);
         if (!known) return IndexShapes.one(t, s, null);
-        long min = lo == null ? Long.MIN_VALUE : lo.ints()[0], max = hi == null ? Long.MAX_VALUE : hi.ints()[0];
+        boolean unsigned = t == DataType.U64;   // compared as unsigned 64-bit values (from 2^63 held as negative longs)
+        long min = lo != null ? lo.ints()[0] : unsigned ? 0 : Long.MIN_VALUE, max = hi != null ? hi.ints()[0] : unsigned ? -1 : Long.MAX_VALUE;
         long[] ints = new long[x.size()];
-        for (int i = 0; i < ints.length; i++) ints[i] = Math.min(Math.max(x.ints()[i], min), max);   // numpy.clip: min first, then max
+        for (int i = 0; i < ints.length; i++) {   // numpy.clip: min first, then max
+            long v = x.ints()[i];
+            if (unsigned ? Long.compareUnsigned(v, min) < 0 : v < min) v = min;
+            if (unsigned ? Long.compareUnsigned(v, max) > 0 : v > max) v = max;
+            ints[i] = v;
+        }
         return IndexShapes.one(t, s, new Data(t, s.sizes(), ints, null, null));
     }
 
-    /** {@code r} wrapped to integer type {@code t}, as its arithmetic wraps (two's complement; U8 modulo 256). */
+    /**
+     * {@code r} wrapped to integer type {@code t}, as its arithmetic wraps (two's complement; unsigned modulo 2^bits;
+     * U64 and I64 as they are: a long's own wrap, U64 held as its 64 bits).
+     */
     static long narrow(DataType t, long r) {
         return switch (t) {
             case I32 -> (int) r;
-            case U8 -> r & 0xff;
+            case I16 -> (short) r;
             case I8 -> (byte) r;
+            case U32 -> r & 0xffffffffL;
+            case U16 -> r & 0xffff;
+            case U8 -> r & 0xff;
             default -> r;
         };
     }
 
-    private static long[] arith(String op, long x, String sa, long y, String sb) {
+    private static long[] arith(String op, DataType t, long x, String sa, long y, String sb) {
         if (sa == null && sb == null) {
             if (op.equals("Div") && y == 0) throw new GraphException("integer division by zero");
+            // I64 (shape arithmetic) is exact: an overflow is an error. The other types wrap: the low bits of a long's
+            // result are those of the type's, narrow() keeps them; U64 compares and divides unsigned.
+            boolean exact = t == DataType.I64, unsigned = t == DataType.U64;
             return new long[] {switch (op) {
-                case "Add" -> Math.addExact(x, y);
-                case "Sub" -> Math.subtractExact(x, y);
-                case "Mul" -> Math.multiplyExact(x, y);
-                case "Max" -> Math.max(x, y);
-                case "Min" -> Math.min(x, y);
-                default -> x / y;
+                case "Add" -> exact ? Math.addExact(x, y) : x + y;
+                case "Sub" -> exact ? Math.subtractExact(x, y) : x - y;
+                case "Mul" -> exact ? Math.multiplyExact(x, y) : x * y;
+                case "Max" -> (unsigned ? Long.compareUnsigned(x, y) : Long.compare(x, y)) >= 0 ? x : y;
+                case "Min" -> (unsigned ? Long.compareUnsigned(x, y) : Long.compare(x, y)) <= 0 ? x : y;
+                default -> unsigned ? Long.divideUnsigned(x, y) : x / y;
             }};
         }
         if (op.equals("Mul") && (sa == null || sb == null)) {

@@ -22,7 +22,8 @@ final class Known {
     static final int MAX_ELEMENTS = 1 << 16;
 
     /**
-     * A known value: integer (I64, I32, U8, I8, BOOL as 0/1) elements in {@code ints}, or F32 ones in
+     * A known value: integer (I64, I32, I16, I8, U32, U16, U8, BOOL as 0/1: the value itself; U64: its 64 bits, so
+     * values from 2^63 are negative longs) elements in {@code ints}, or F32 ones in
      * {@code floats}; for an I64 value, {@code symbols[i]} non-null makes element i the symbolic
      * {@code ints[i] * symbols[i]} (a dim of a symbolic shape). {@code symbols} is null when all are fixed.
      */
@@ -41,9 +42,10 @@ final class Known {
             return ints != null ? ints.length : floats.length;
         }
 
-        /** Element i as a double (floats) or a long (ints); only for fixed data. */
+        /** Element i as a double (floats) or a long (ints; a U64 one unsigned); only for fixed data. */
         double real(int i) {
-            return floats != null ? floats[i] : ints[i];
+            if (floats != null) return floats[i];
+            return dtype == DataType.U64 && ints[i] < 0 ? Math.scalb((double) (ints[i] >>> 1 | ints[i] & 1), 1) : ints[i];
         }
 
         /** Element i of an I64 vector as a dim, or null if it is negative (e.g. -1 in a reshape target). */
@@ -64,6 +66,9 @@ final class Known {
                     case I32 -> seg.setAtIndex(ValueLayout.JAVA_INT, i, (int) ints[i]);
                     case BOOL -> seg.set(ValueLayout.JAVA_BYTE, i, (byte) (ints[i] != 0 ? 1 : 0));
                     case U8, I8 -> seg.set(ValueLayout.JAVA_BYTE, i, (byte) ints[i]);
+                    case U16, I16 -> seg.setAtIndex(ValueLayout.JAVA_SHORT, i, (short) ints[i]);
+                    case U32 -> seg.setAtIndex(ValueLayout.JAVA_INT, i, (int) ints[i]);
+                    case U64 -> seg.setAtIndex(ValueLayout.JAVA_LONG, i, ints[i]);
                     case F16 -> seg.setAtIndex(ValueLayout.JAVA_SHORT, i, Float.floatToFloat16(floats[i]));
                     default -> throw new IllegalStateException("no constant of dtype " + dtype);
                 }
@@ -125,12 +130,15 @@ final class Known {
                 for (int i = 0; i < n; i++) f[i] = s.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
                 yield new Data(DataType.F32, t.shape(), null, f, null);
             }
-            case I64, I32, BOOL, U8, I8 -> {
+            case I64, I32, BOOL, U8, I8, I16, U16, U32, U64 -> {
                 long[] l = new long[n];
                 for (int i = 0; i < n; i++) {
                     l[i] = switch (t.dtype()) {
-                        case I64 -> s.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i);
+                        case I64, U64 -> s.getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i);
                         case I32 -> s.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i);
+                        case U32 -> s.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i) & 0xffffffffL;
+                        case I16 -> s.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i);
+                        case U16 -> s.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i) & 0xffff;
                         case U8 -> s.get(ValueLayout.JAVA_BYTE, i) & 0xff;
                         case I8 -> s.get(ValueLayout.JAVA_BYTE, i);
                         default -> s.get(ValueLayout.JAVA_BYTE, i) != 0 ? 1 : 0;

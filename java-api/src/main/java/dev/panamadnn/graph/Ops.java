@@ -74,8 +74,8 @@ import java.util.TreeMap;
  * Where              condition (BOOL), X, Y (broadcast)
  * Not                X (BOOL)
  * And Or Xor         A, B (BOOL)            (broadcast; BOOL out)
- * Mod                A, B (I64/I32)         fmod (0: the divisor's sign, 1: the dividend's)
- * Add Sub Mul Div    on I64/I32             (integer semantics, Div truncating)
+ * Mod                A, B (integers; F32)   fmod (0: the divisor's sign, 1: the dividend's)
+ * Add Sub Mul Div    on integers            (integer semantics, Div truncating; I64 exact, the others wrapping; U64 unsigned)
  * Reshape            on I64 data            (a shape vector)
  * -- element selection and resampling on F32 (SelectShapes) --
  * GatherElements     data, indices          axis
@@ -245,7 +245,7 @@ public final class Ops {
         op("HardSigmoid", 1, 1, attrs("alpha", Type.FLOAT, "beta", Type.FLOAT), same);
         op("Selu", 1, 1, attrs("alpha", Type.FLOAT, "gamma", Type.FLOAT), same);
         op("Clip", 1, 3, attrs("min", Type.FLOAT, "max", Type.FLOAT), (n, in, c) -> MathShapes.clip(in));
-        typed("Pow", 2, 2, 1, 1, Map.of(), IndexArith::pow);   // the base's dtype; an F32, I32 or I64 exponent
+        typed("Pow", 2, 2, 1, 1, Map.of(), IndexArith::pow);   // the base's dtype; an F32 or integer exponent
         for (String s : new String[] {"Max", "Min"}) op(s, 1, 2, Map.of(), (n, in, c) -> MathShapes.variadic(in));
         op("PRelu", 2, 2, Map.of(), (n, in, c) -> MathShapes.prelu(in));
         op("LogSoftmax", 1, 1, attrs("axis", Type.INT), (n, in, c) -> {

@@ -18,9 +18,10 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * U8, I8 and F16 graph inputs in a plan: converted to exact F32 values by the plan's first step, so a uint8 image or a
- * half-precision input reaches a Cast and the network behind it. Each plan is checked against the same network
- * compiled on an F32 input holding the same values (every U8, I8 and F16 value is a float): equal results.
+ * U8, I8, U16, I16 and F16 graph inputs in a plan: converted to exact F32 values by the plan's first step, so a uint8
+ * image or a half-precision input reaches a Cast and the network behind it. Each plan is checked against the same network
+ * compiled on an F32 input holding the same values (every U8, I8, U16, I16 and F16 value is a float): equal results.
+ * U32 and U64 inputs (not all exact in F32) are refused by every reader but shape computations.
  */
 class ConvertedInputsTest {
     private final SplittableRandom random = new SplittableRandom(29);
@@ -40,7 +41,7 @@ class ConvertedInputsTest {
         for (int i = 0; i < w.length; i++) w[i] = (float) random.nextDouble(-0.5, 0.5);
         long[] shape = {2, 3, 6, 6};
         int n = 2 * 3 * 36;
-        for (DataType dtype : new DataType[] {DataType.U8, DataType.I8, DataType.F16}) {
+        for (DataType dtype : new DataType[] {DataType.U8, DataType.I8, DataType.U16, DataType.I16, DataType.F16}) {
             float[] values = new float[n];
             Tensor in = Tensor.allocate(Arena.ofAuto(), dtype, shape);
             for (int i = 0; i < n; i++) {
@@ -53,6 +54,12 @@ class ConvertedInputsTest {
                     case I8 -> {
                         int v = random.nextInt(-128, 128);
                         in.segment().set(ValueLayout.JAVA_BYTE, i, (byte) v);
+                        values[i] = v;
+                    }
+                    case U16, I16 -> {   // the type's bounds first, then random values of its range
+                        boolean u = dtype == DataType.U16;
+                        int v = i == 0 ? (u ? 65535 : Short.MIN_VALUE) : i == 1 ? (u ? 0 : Short.MAX_VALUE) : u ? random.nextInt(65536) : random.nextInt(-32768, 32768);
+                        in.segment().setAtIndex(ValueLayout.JAVA_SHORT, i, (short) v);
                         values[i] = v;
                     }
                     default -> {
@@ -71,6 +78,36 @@ class ConvertedInputsTest {
                 assertArrayEquals(want.get("relu").toFloatArray(), got.get("relu").toFloatArray(), 0f, dtype + " input");
                 assertThrows(IllegalArgumentException.class, () -> plan.run(Map.of("x", x32)), "an F32 tensor for the " + dtype + " input");
             }
+        }
+    }
+
+    /** A U16 / I16 input reshaped to an output of its dtype: written back as the same 16-bit values (no rounding through F32). */
+    @Test
+    void sixteenBitValuesAreWrittenBackExactly() {
+        for (DataType dtype : new DataType[] {DataType.U16, DataType.I16}) {
+            GraphBuilder g = Graph.builder("reshape-" + dtype);
+            String x = g.input("x", dtype, Shape.of(2, 3));
+            g.output(g.node("Reshape", "flat", Attributes.empty(), x, g.constant("shape", 6)));
+            short[] v = {-1, Short.MIN_VALUE, Short.MAX_VALUE, 0, 12345, -2};   // as U16: 65535, 32768, 32767, 0, 12345, 65534
+            Tensor in = Tensor.wrap(Arena.ofAuto().allocateFrom(ValueLayout.JAVA_SHORT, v), dtype, 2, 3);
+            try (CompiledModel plan = CompiledModel.compile(g.build(), CompileOptions.defaults(), Map.of("x", new long[] {2, 3}))) {
+                Tensor out = plan.run(Map.of("x", in)).get("flat");
+                assertEquals(dtype, out.dtype());
+                assertArrayEquals(v, out.segment().toArray(ValueLayout.JAVA_SHORT), dtype + " output");
+            }
+        }
+    }
+
+    /** U32 and U64 values beyond 2^24 are inexact in F32: a plan reading such an input at run time is refused, naming it. */
+    @Test
+    void wideUnsignedInputsAreRefusedByPlans() {
+        for (DataType dtype : new DataType[] {DataType.U32, DataType.U64}) {
+            GraphBuilder g = Graph.builder("wide-" + dtype);
+            String x = g.input("x", dtype, Shape.of(4));
+            g.output(g.node("Cast", "f", Attributes.of("to", 1L), x));
+            UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+                    () -> CompiledModel.compile(g.build(), CompileOptions.defaults(), Map.of("x", new long[] {4})).close());
+            assertTrue(e.getMessage().contains("input 'x' is " + dtype + " and computed at run time"), e.getMessage());
         }
     }
 

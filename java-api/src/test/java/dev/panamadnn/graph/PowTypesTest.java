@@ -58,5 +58,7 @@ class PowTypesTest {
         Tensor bools = Tensor.wrap(a.allocate(2), DataType.BOOL, 2);
         GraphException e = assertThrows(GraphException.class, () -> pow(bools, ints(DataType.I64, 1, 1)));
         assertEquals(true, e.getMessage().contains("must be F32, I32 or I64, got BOOL"), e.getMessage());
+        GraphException exponent = assertThrows(GraphException.class, () -> pow(ints(DataType.I64, 1, 1), bools));
+        assertEquals(true, exponent.getMessage().contains("must be F32 or an integer type"), exponent.getMessage());
     }
 }

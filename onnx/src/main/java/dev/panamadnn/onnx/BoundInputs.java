@@ -26,7 +26,8 @@ import java.util.Set;
 /**
  * {@link OnnxModel#run} for a model that cannot be compiled while its integer inputs are run-time
  * values: a Reshape's target shape, a Slice's starts, an Unsqueeze's axes, a Gather's indices fed
- * as graph inputs (as ONNX's backend suite feeds them). Each run binds every I64/I32/BOOL graph input (and every U8/I8 one an op other than a Cast reads)
+ * as graph inputs (as ONNX's backend suite feeds them). Each run binds every I64/U64/I32/U32/BOOL graph input (and every
+ * U8/I8/U16/I16 one an op other than a Cast reads)
  * as a constant from the call's values (copied), imports and compiles the model for those values
  * and the call's input shapes, and keeps that plan for the next call with the same values and
  * shapes (the {@value #MAX_BINDINGS} most recently used are kept; TensorRT treats shape tensors
@@ -56,15 +57,20 @@ final class BoundInputs implements AutoCloseable {
         this.bindable = bindable(proto, inputs);
     }
 
+    /** The dtypes of inputs always bound; those of {@link #CONVERTED} only where an op other than a Cast reads them. */
+    private static final Set<DataType> BOUND = java.util.EnumSet.of(DataType.I64, DataType.U64, DataType.I32, DataType.U32, DataType.BOOL),
+            CONVERTED = java.util.EnumSet.of(DataType.U8, DataType.I8, DataType.U16, DataType.I16);
+
     /** Whether {@code inputs} (of {@code proto}) has an input this path would bind. */
     static boolean applies(ModelProto proto, List<Value> inputs) {
         return !bindable(proto, inputs).isEmpty();
     }
 
     /**
-     * The inputs bound per call: every I64/I32/BOOL one (plans compute on F32 only), every U8/I8 one that an op other
-     * than a Cast reads (a plan converts U8/I8 inputs to F32 values, which only Cast and the comparisons read: a uint8
-     * image cast to float stays an input of its plan, uint8 arithmetic is computed from bound values), every F32
+     * The inputs bound per call: every I64/U64/I32/U32/BOOL one (plans compute on F32 only, which holds these inexactly
+     * beyond 2^24), every U8/I8/U16/I16 one that an op other than a Cast reads (a plan converts such inputs to their exact
+     * F32 values, which only Cast and the comparisons read: a uint8 image cast to float stays an input of its plan, uint8
+     * arithmetic is computed from bound values), every F32
      * scalar (rank 0: a Clip bound, an exponent, a pad value; plans take no rank-0 input), and every F32 one read only
      * as a Resize's roi or scales or an Upsample's scales (they fix the output shape, as sizes do).
      */
@@ -80,8 +86,7 @@ final class BoundInputs implements AutoCloseable {
         for (ValueInfoProto o : proto.getGraph().getOutputList()) other.add(o.getName());
         Set<String> out = new HashSet<>();
         for (Value v : inputs) {
-            boolean integer = v.dtype() == DataType.I64 || v.dtype() == DataType.I32 || v.dtype() == DataType.BOOL
-                    || (v.dtype() == DataType.U8 || v.dtype() == DataType.I8) && notCast.contains(v.name());
+            boolean integer = BOUND.contains(v.dtype()) || CONVERTED.contains(v.dtype()) && notCast.contains(v.name());
             boolean scalar = v.dtype() == DataType.F32 && v.shape().rank() == 0;   // a bound, an exponent, a ratio: plans take no rank-0 input
             if (integer || scalar || v.dtype() == DataType.F32 && scales.contains(v.name()) && !other.contains(v.name())) out.add(v.name());
         }
@@ -173,10 +178,12 @@ final class BoundInputs implements AutoCloseable {
 
     private static long element(Tensor t, long i) {
         return switch (t.dtype()) {
-            case I64 -> t.segment().getAtIndex(ValueLayout.JAVA_LONG, i);
-            case I32 -> t.segment().getAtIndex(ValueLayout.JAVA_INT, i);
+            case I64, U64 -> t.segment().getAtIndex(ValueLayout.JAVA_LONG, i);
+            case I32, U32 -> t.segment().getAtIndex(ValueLayout.JAVA_INT, i);
+            case I16, U16 -> t.segment().getAtIndex(ValueLayout.JAVA_SHORT, i);
             case F32 -> Float.floatToRawIntBits(t.segment().getAtIndex(ValueLayout.JAVA_FLOAT, i));
-            default -> t.segment().get(ValueLayout.JAVA_BYTE, i);
+            case U8, I8, BOOL -> t.segment().get(ValueLayout.JAVA_BYTE, i);
+            default -> throw new IllegalStateException("input of dtype " + t.dtype() + " is not bound");
         };
     }
 

@@ -28,14 +28,18 @@ final class TensorProtos {
 
     private TensorProtos() {}
 
-    /** Our dtype of an ONNX element type, or null if we have none (DOUBLE, STRING, UINT16...). */
+    /** Our dtype of an ONNX element type, or null if we have none (DOUBLE, STRING, COMPLEX64...). */
     static DataType dtype(int elemType) {
         return switch (elemType) {
             case TensorProto.DataType.FLOAT_VALUE -> DataType.F32;
             case TensorProto.DataType.UINT8_VALUE -> DataType.U8;
             case TensorProto.DataType.INT8_VALUE -> DataType.I8;
+            case TensorProto.DataType.UINT16_VALUE -> DataType.U16;
+            case TensorProto.DataType.INT16_VALUE -> DataType.I16;
             case TensorProto.DataType.INT32_VALUE -> DataType.I32;
+            case TensorProto.DataType.UINT32_VALUE -> DataType.U32;
             case TensorProto.DataType.INT64_VALUE -> DataType.I64;
+            case TensorProto.DataType.UINT64_VALUE -> DataType.U64;
             case TensorProto.DataType.FLOAT16_VALUE -> DataType.F16;
             case TensorProto.DataType.BFLOAT16_VALUE -> DataType.BF16;
             case TensorProto.DataType.BOOL_VALUE -> named("BOOL");   // once the core library has it
@@ -124,10 +128,15 @@ final class TensorProtos {
         return copy;
     }
 
+    /**
+     * The typed field of {@code t}'s element type (onnx.proto): float_data, int64_data, uint64_data (UINT32 and UINT64, one
+     * value per element), int32_data (every narrower type, one value or 16-bit pattern per element).
+     */
     private static MemorySegment typed(TensorProto t, String what, DataType dtype, long numel, Arena arena) {
         int count = switch (t.getDataType()) {
             case TensorProto.DataType.FLOAT_VALUE -> t.getFloatDataCount();
             case TensorProto.DataType.INT64_VALUE -> t.getInt64DataCount();
+            case TensorProto.DataType.UINT32_VALUE, TensorProto.DataType.UINT64_VALUE -> t.getUint64DataCount();
             default -> t.getInt32DataCount();
         };
         if (count != numel) {
@@ -138,6 +147,8 @@ final class TensorProtos {
             switch (t.getDataType()) {
                 case TensorProto.DataType.FLOAT_VALUE -> s.setAtIndex(ValueLayout.JAVA_FLOAT, i, t.getFloatData(i));
                 case TensorProto.DataType.INT64_VALUE -> s.setAtIndex(ValueLayout.JAVA_LONG, i, t.getInt64Data(i));
+                case TensorProto.DataType.UINT64_VALUE -> s.setAtIndex(ValueLayout.JAVA_LONG, i, t.getUint64Data(i));
+                case TensorProto.DataType.UINT32_VALUE -> s.setAtIndex(ValueLayout.JAVA_INT, i, (int) t.getUint64Data(i));
                 default -> {   // int32_data holds every narrower type, one value (or 16-bit pattern) per element
                     int v = t.getInt32Data(i);
                     switch (dtype.byteSize()) {
