@@ -30,7 +30,8 @@ final class IndexArith {
         if (op.equals("Not") || logic) IndexShapes.require(in.get(0), "A", DataType.BOOL);
         DataType t = in.get(first).dtype();
         if ((op.equals("Max") || op.equals("Min")) && in.size() == 1) return IndexShapes.one(t, in.get(0).shape(), k.get(in.get(0)));
-        if (t == DataType.F16 || t == DataType.BF16) throw new GraphException(op + " of " + t + " values is not supported (a Cast to F32 first is)");
+        boolean picks = op.equals("Max") || op.equals("Min");   // exact in any wider type: the result is one of the inputs
+        if (t == DataType.F16 && !picks || t == DataType.BF16) throw new GraphException(op + " of " + t + " values is not supported (a Cast to F32 first is)");
         for (int i = first; i < in.size(); i++) {
             if (in.get(i).dtype() != t) throw new GraphException("input " + i + " " + in.get(i) + " must be " + t + " as input " + first);
         }

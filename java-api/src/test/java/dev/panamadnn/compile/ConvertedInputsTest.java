@@ -156,4 +156,39 @@ class ConvertedInputsTest {
             }
         }
     }
+
+    /** Max and Min of two F16 inputs: computed on their exact F32 values, the result is one of them, an exact F16. */
+    @Test
+    void maxAndMinOfHalfInputsAreExact() {
+        GraphBuilder g = Graph.builder("half max");
+        String a = g.input("a", DataType.F16, Shape.of(6)), b = g.input("b", DataType.F16, Shape.of(6));
+        String max = g.node("Max", "max", Attributes.empty(), a, b), min = g.node("Min", "min", Attributes.empty(), a, b);
+        g.output(max, min);
+        // numpy 1.24 float16: a = [1.5, -2, nan, 65504, -0.0, 3], b = [0.25, -3, 1, 1, 0, nan]
+        short[] av = {0x3e00, (short) 0xc000, 0x7e00, 0x7bff, (short) 0x8000, 0x4200}, bv = {0x3400, (short) 0xc200, 0x3c00, 0x3c00, 0, 0x7e00};
+        Tensor ta = Tensor.allocate(Arena.ofAuto(), DataType.F16, 6), tb = Tensor.allocate(Arena.ofAuto(), DataType.F16, 6);
+        for (int i = 0; i < 6; i++) {
+            ta.segment().setAtIndex(ValueLayout.JAVA_SHORT, i, av[i]);
+            tb.segment().setAtIndex(ValueLayout.JAVA_SHORT, i, bv[i]);
+        }
+        try (CompiledModel plan = CompiledModel.compile(g.build(), CompileOptions.defaults(), Map.of("a", new long[] {6}, "b", new long[] {6}))) {
+            Map<String, Tensor> out = plan.run(Map.of("a", ta, "b", tb));
+            try {
+                assertEquals(DataType.F16, out.get(max).dtype());
+                // np.maximum(a, b).view(np.uint16): 3e00 c000 7e00 7bff 8000 7e00; np.minimum: 3400 c200 7e00 3c00 8000 7e00
+                assertHalves(new short[] {0x3e00, (short) 0xc000, 0x7e00, 0x7bff, (short) 0x8000, 0x7e00}, out.get(max));
+                assertHalves(new short[] {0x3400, (short) 0xc200, 0x7e00, 0x3c00, (short) 0x8000, 0x7e00}, out.get(min));
+            } finally {
+                out.values().forEach(Tensor::close);
+            }
+        }
+    }
+
+    /** Equal as numbers (-0 equals 0: which zero Max returns for equal zeros is the kernel's), NaN for NaN. */
+    private static void assertHalves(short[] expected, Tensor actual) {
+        for (int i = 0; i < expected.length; i++) {
+            float e = Float.float16ToFloat(expected[i]), a = Float.float16ToFloat(actual.segment().getAtIndex(ValueLayout.JAVA_SHORT, i));
+            assertTrue(Float.isNaN(e) ? Float.isNaN(a) : e == a, "element " + i + ": " + a + ", expected " + e);
+        }
+    }
 }
