@@ -101,6 +101,7 @@ final class BoundInputs implements AutoCloseable {
             try {
                 b = remember(shapes, bindShapes(given));
             } catch (OnnxException e) {   // shapes alone do not make it compile: bind values too
+                if (bindable.isEmpty()) throw e;   // (no values to bind: an empty float input, say)
                 if (shapesRefused.size() >= 4 * MAX_BINDINGS) shapesRefused.clear();
                 shapesRefused.add(shapes);
             }
@@ -230,12 +231,15 @@ final class BoundInputs implements AutoCloseable {
 
     /**
      * Copies of the outputs by ONNX name when every one is known once shapes are inferred (a Shape
-     * of a fixed-shape input, a ConstantOfShape of a bound shape): no plan computes them. Else null.
+     * of a fixed-shape input, a ConstantOfShape of a bound shape) or empty (a fixed shape with a dim
+     * of 0: a Slice past the end, a Split of size 0; it has no elements to compute, whatever its
+     * inputs hold): no plan computes them. Else null.
      */
     static Map<String, Tensor> knownOutputs(Importer.Result imported) {
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (Value o : imported.outputs()) {
             Tensor k = imported.graph().knownValue(imported.outputValues().get(o.name()));
+            if (k == null && isEmpty(o)) k = Tensor.wrap(MemorySegment.NULL, o.dtype(), o.shape().sizes());
             if (k == null || !k.isContiguous()) return null;
             out.put(o.name(), k);
         }
@@ -249,6 +253,11 @@ final class BoundInputs implements AutoCloseable {
             e.setValue(copy);
         }
         return out;
+    }
+
+    /** Whether {@code v}'s shape is fixed and has a dim of 0 (no elements). */
+    static boolean isEmpty(Value v) {
+        return v.shape().isFixed() && v.shape().dims().stream().anyMatch(d -> d.size() == 0);
     }
 
     private static void close(Binding b) {
