@@ -150,6 +150,9 @@ public final class OnnxModel implements AutoCloseable {
      *
      * @param inputs every graph input by ONNX name
      * @return every graph output by ONNX name, new tensors owned by the caller (close them)
+     * <p>An input may be empty (a symbolic dim given as 0, an empty axes list): outputs empty by their shapes come back
+     * as empty tensors; one that a plan would compute from an empty value is refused, naming it.
+     *
      * @throws OnnxException if an input is missing, unknown, freed, or of the wrong dtype or shape
      *                       (naming it), or the model cannot be compiled
      */
