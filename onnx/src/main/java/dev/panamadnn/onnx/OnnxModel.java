@@ -107,7 +107,8 @@ public final class OnnxModel implements AutoCloseable {
 
     /**
      * The model in our IR. Its initializers are this model's weights: valid until {@link #close()}.
-     * Output names may differ from the ONNX ones ({@link #outputs()} keeps those).
+     * Output names may differ from the ONNX ones ({@link #outputs()} keeps those), and an output empty by its fixed
+     * shape (a Slice past the end) is no output of the graph unless every one is ({@link #run} returns it empty).
      *
      * @return the graph, sharing this model's weights
      */
@@ -181,9 +182,7 @@ public final class OnnxModel implements AutoCloseable {
                 }
                 throw new OnnxException(source + ": " + e.getMessage(), e);
             }
-            Map<String, Tensor> out = new java.util.LinkedHashMap<>();
-            for (Value o : imported.outputs()) out.put(o.name(), ours.get(imported.outputValues().get(o.name())));
-            return out;
+            return BoundInputs.outputs(imported, ours);
         } finally {
             lifetime.readLock().unlock();
         }
