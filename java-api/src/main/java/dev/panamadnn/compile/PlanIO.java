@@ -186,8 +186,8 @@ final class PlanIO {
                         + " empty tensors (a model whose every output is empty or known runs without one)");
             }
         }
-        for (String i : n.inputs()) {   // F32 data; an empty I64 one is a shape or an axes list, read when compiling
-            if (isEmpty(g, i) && g.value(i).dtype() == dev.panamadnn.DataType.F32) {
+        for (String i : n.inputs()) {   // F32 data (a rule's constants are); an empty I64 one is a shape or axes, read when compiling
+            if (isEmpty(g, i) && (!g.source.values().containsKey(i) || g.value(i).dtype() == dev.panamadnn.DataType.F32)) {
                 throw Compiler.unsupported(n, "input '" + i + "' of shape " + g.shape(i) + " is empty (a size of 0): a plan computes on no"
                         + " empty tensors");
             }
@@ -195,7 +195,7 @@ final class PlanIO {
     }
 
     private static boolean isEmpty(PlanGraph g, String value) {
-        if (value == null || value.isEmpty() || g.value(value) == null) return false;
+        if (value == null || value.isEmpty() || !g.has(value)) return false;
         dev.panamadnn.graph.Shape s = g.shape(value);
         return s.isFixed() && s.dims().stream().anyMatch(d -> d.size() == 0);
     }
