@@ -21,6 +21,11 @@ import java.util.Arrays;
  * freed until the call returns ({@link #close()} waits; closing the caller's own arena
  * meanwhile fails with the JDK's "Session is acquired" {@link IllegalStateException}).
  *
+ * <p>A size may be 0: such a tensor has no elements and a 0-byte segment (numpy's and ONNX's
+ * empty tensors: a Slice past the end, an empty {@code axes} list). Element access on it is out of
+ * bounds and {@link #reshape} takes only sizes >= 1; layers and compiled plans refuse it as an
+ * input with a message naming the shape, and it never reaches a native call.
+ *
  * <p>Not synchronised: concurrent reads are fine, concurrent writes to the same elements are
  * the caller's business.
  */
@@ -52,7 +57,7 @@ public final class Tensor implements AutoCloseable {
      */
     public static Tensor allocate(Arena arena, DataType dtype, long... shape) {
         if (arena == null || dtype == null) throw new IllegalArgumentException("Tensor.allocate: arena and dtype must not be null");
-        long bytes = Sizes.bytes("Tensor.allocate", shape, dtype.byteSize());
+        long bytes = Sizes.tensorBytes("Tensor.allocate", shape, dtype.byteSize());
         MemorySegment s = Sizes.allocate(arena, bytes, "Tensor.allocate", dtype, shape);
         return new Tensor(s, dtype, shape.clone(), contiguousStrides(shape), null, false);
     }
@@ -61,14 +66,14 @@ public final class Tensor implements AutoCloseable {
      * A zero-filled f32 tensor that owns its memory: close it (try-with-resources).
      *
      * @param shape the shape, outermost dimension first
-     * @throws IllegalArgumentException if a size is {@code < 1} or the tensor would exceed
+     * @throws IllegalArgumentException if a size is negative or the tensor would exceed
      *                                  2^48 bytes (see {@code Sizes.MAX_BYTES})
      * @throws OutOfMemoryError         if the memory is not there; tensor memory is off-heap and
      *                                  counts against {@code -XX:MaxDirectMemorySize}
      * @return a new zero-filled tensor owning its memory (close it)
      */
     public static Tensor zeros(long... shape) {
-        long bytes = Sizes.f32Bytes("Tensor.zeros", shape);
+        long bytes = Sizes.tensorBytes("Tensor.zeros", shape, Float.BYTES);
         Arena arena = Arena.ofShared();
         try {
             MemorySegment s = Sizes.allocate(arena, bytes, "Tensor.zeros", DataType.F32, shape);
@@ -108,7 +113,7 @@ public final class Tensor implements AutoCloseable {
      */
     public static Tensor wrap(MemorySegment segment, DataType dtype, long... shape) {
         if (segment == null || dtype == null) throw new IllegalArgumentException("Tensor.wrap: segment and dtype must not be null");
-        long bytes = Sizes.bytes("Tensor.wrap", shape, dtype.byteSize());
+        long bytes = Sizes.tensorBytes("Tensor.wrap", shape, dtype.byteSize());
         if (segment.byteSize() != bytes) {
             throw new IllegalArgumentException("Tensor.wrap: " + dtype + Arrays.toString(shape) + " needs "
                     + bytes + " bytes, got a segment of " + segment.byteSize());
@@ -285,6 +290,7 @@ public final class Tensor implements AutoCloseable {
         }
         long[] s = shape.clone();
         s[d] = end - start;
+        if (numel() == 0) return new Tensor(segment.asSlice(0, 0), dtype, s, strides.clone(), memory, false);   // empty on another dim
         long first = start * strides[d] * dtype.byteSize();
         long span = 0;
         for (int i = 0; i < s.length; i++) span += (s[i] - 1) * strides[i];
@@ -360,8 +366,8 @@ public final class Tensor implements AutoCloseable {
         return s;
     }
 
-    /** Validates a shape (every size >= 1, at most 2^48 elements: see {@link Sizes}) and returns its element count. */
+    /** Validates a shape (every size >= 0, at most 2^48 bytes of f32: see {@link Sizes}) and returns its element count. */
     static long checkShape(String op, long[] shape) {
-        return Sizes.numel(op, shape);
+        return Sizes.tensorBytes(op, shape, Float.BYTES) / Float.BYTES;
     }
 }

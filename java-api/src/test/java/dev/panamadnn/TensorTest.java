@@ -17,7 +17,7 @@ import java.nio.file.StandardOpenOption;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Tensor: construction, views without copies, ownership and use-after-free. */
+/** Tensor: construction (empty tensors too), views without copies, ownership and use-after-free. */
 class TensorTest {
     @Test
     void ofCopiesRowMajorAndReadsBack() {
@@ -93,7 +93,8 @@ class TensorTest {
 
     @Test
     void badShapesAndIndicesAreRejectedWithTheValues() {
-        assertMessage(IllegalArgumentException.class, () -> Tensor.zeros(2, 0), "every size must be > 0, got shape [2, 0]");
+        assertMessage(IllegalArgumentException.class, () -> Tensor.zeros(2, -1), "every size must be >= 0, got shape [2, -1]");
+        assertMessage(IllegalArgumentException.class, () -> Tensor.zeros(0, 1L << 30, 1L << 30), "is empty but its other sizes multiply past");
         assertMessage(IllegalArgumentException.class, () -> Tensor.of(new float[5], 2, 3), "shape [2, 3] needs 6 values, got 5");
         assertMessage(IllegalArgumentException.class, () -> Tensor.wrap(MemorySegment.ofArray(new float[3]), DataType.F32, 2, 2),
                 "needs 16 bytes, got a segment of 12");
@@ -108,6 +109,38 @@ class TensorTest {
         try (Arena arena = Arena.ofConfined()) {
             Tensor ints = Tensor.allocate(arena, DataType.I32, 2);
             assertMessage(IllegalStateException.class, ints::toFloatArray, "expected an f32 tensor, got I32");
+        }
+    }
+
+    @Test
+    void emptyTensorsOfEveryDtypeHaveNoElementsAndNoBytes() {
+        try (Arena arena = Arena.ofConfined()) {
+            for (DataType d : DataType.values()) {
+                Tensor a = Tensor.allocate(arena, d, 3, 0, 5);   // numpy.empty((3, 0, 5)): size 0, nbytes 0
+                assertEquals(0, a.numel(), d::toString);
+                assertEquals(0, a.segment().byteSize(), d::toString);
+                assertArrayEquals(new long[] {3, 0, 5}, a.shape());
+                assertTrue(a.isContiguous());
+                Tensor w = Tensor.wrap(arena.allocate(0, 8), d, 0);
+                assertEquals(0, w.numel());
+                assertMessage(IllegalArgumentException.class, () -> Tensor.wrap(arena.allocate(8, 8), d, 0), "needs 0 bytes, got a segment of 8");
+            }
+        }
+        try (Tensor z = Tensor.zeros(2, 0); Tensor o = Tensor.of(new float[0], 0, 4)) {
+            assertArrayEquals(new float[0], z.toFloatArray());
+            assertArrayEquals(new float[0], o.toFloatArray());
+            assertEquals(0, z.slice(0, 1, 2).numel());   // z[1:2] of a (2, 0) array: shape (1, 0)
+            assertArrayEquals(new long[] {1, 0}, z.slice(0, 1, 2).shape());
+            assertMessage(IndexOutOfBoundsException.class, () -> z.getFloat(0, 0), "out of bounds for shape [2, 0]");
+            assertMessage(IllegalArgumentException.class, () -> z.reshape(-1), "cannot infer -1 in [-1] for 0 elements");
+            assertMessage(IllegalArgumentException.class, () -> Tensor.of(new float[1], 0, 4), "shape [0, 4] needs 0 values, got 1");
+        }
+    }
+
+    @Test
+    void layersRefuseAnEmptyInputBeforeAnyNativeCall() {
+        try (var linear = new dev.panamadnn.nn.Linear(4, 2, true); Tensor x = Tensor.zeros(0, 4)) {
+            assertMessage(IllegalArgumentException.class, () -> linear.forward(x), "expected sizes > 0, got input shape [0, 4]");
         }
     }
 

@@ -160,6 +160,7 @@ final class Compiler {
         }
         for (nodeIndex = 0; nodeIndex < graph.nodes.size(); nodeIndex++) {
             Node n = graph.nodes.get(nodeIndex);
+            PlanIO.refuseEmpty(graph, n);
             List<Value> out = LowerRecurrent.handles(n) ? LowerRecurrent.lower(this, n)
                     : n.outputs().size() == 1 ? List.of(lower(n)) : LowerIndex.lowerMulti(this, n);
             for (int i = 0; i < out.size(); i++) values.put(n.outputs().get(i), out.get(i));

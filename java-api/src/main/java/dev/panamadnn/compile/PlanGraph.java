@@ -135,6 +135,11 @@ final class PlanGraph {
         return name;
     }
 
+    /** Whether {@code name} is a value of the source graph or a constant a rule made (rules name new values too). */
+    boolean has(String name) {
+        return computedShapes.containsKey(name) || source.values().containsKey(name);
+    }
+
     /** The shape of a value of the source graph or of a constant a rule made. */
     Shape shape(String name) {
         Shape s = computedShapes.get(name);

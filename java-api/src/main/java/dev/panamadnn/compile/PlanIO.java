@@ -155,13 +155,49 @@ final class PlanIO {
     }
 
     static void checkShape(long[] inputShape) {
+        checkShape("", inputShape);
+    }
+
+    /** Checks the shape of input {@code name} ("" for a module's one input): sizes >= 1 and bounded bytes. */
+    private static void checkShape(String name, long[] inputShape) {
+        String what = name.isEmpty() ? "input" : "input '" + name + "'";
         if (inputShape == null || inputShape.length == 0) {
             throw new IllegalArgumentException("CompiledModel.compile: expected an input shape, got none");
         }
         for (long d : inputShape) {
-            if (d <= 0) throw new IllegalArgumentException("CompiledModel.compile: expected sizes > 0, got " + Arrays.toString(inputShape));
+            if (d == 0) {
+                throw new IllegalArgumentException("CompiledModel.compile: " + what + " of shape " + Arrays.toString(inputShape)
+                        + " is empty (a size of 0): a plan computes on no empty tensors");
+            }
+            if (d < 0) throw new IllegalArgumentException("CompiledModel.compile: expected sizes > 0, got " + Arrays.toString(inputShape));
         }
         Sizes.f32Bytes("CompiledModel.compile: input", inputShape);   // layers check the buffers they derive
+    }
+
+    /**
+     * Refuses node {@code n} if one of its outputs or F32 inputs is empty (a fixed size of 0: a Slice past
+     * the end, a Split of size 0, an empty initializer): no oneDNN primitive or plan buffer is made for zero elements. Checked before the
+     * node is lowered, so the refusal names it rather than a descriptor or a buffer.
+     */
+    static void refuseEmpty(PlanGraph g, dev.panamadnn.graph.Node n) {
+        for (String o : n.outputs()) {
+            if (isEmpty(g, o)) {
+                throw Compiler.unsupported(n, "output '" + o + "' of shape " + g.shape(o) + " is empty (a size of 0): a plan computes on no"
+                        + " empty tensors (a model whose every output is empty or known runs without one)");
+            }
+        }
+        for (String i : n.inputs()) {   // F32 data (a rule's constants are); an empty I64 one is a shape or axes, read when compiling
+            if (isEmpty(g, i) && (!g.source.values().containsKey(i) || g.value(i).dtype() == dev.panamadnn.DataType.F32)) {
+                throw Compiler.unsupported(n, "input '" + i + "' of shape " + g.shape(i) + " is empty (a size of 0): a plan computes on no"
+                        + " empty tensors");
+            }
+        }
+    }
+
+    private static boolean isEmpty(PlanGraph g, String value) {
+        if (value == null || value.isEmpty() || !g.has(value)) return false;
+        dev.panamadnn.graph.Shape s = g.shape(value);
+        return s.isFixed() && s.dims().stream().anyMatch(d -> d.size() == 0);
     }
 
     /** The shape of every input of {@code graph} from {@code shapes} (by name, no other), each checked. */
@@ -176,7 +212,7 @@ final class PlanIO {
         for (int i = 0; i < out.length; i++) {
             long[] s = shapes.get(graph.inputs().get(i).name());
             if (s == null) throw new IllegalArgumentException("CompiledModel.compile: missing a shape for input " + graph.inputs().get(i));
-            checkShape(s);
+            checkShape(graph.inputs().get(i).name(), s);
             out[i] = s.clone();
         }
         return out;

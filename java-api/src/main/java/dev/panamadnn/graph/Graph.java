@@ -154,7 +154,8 @@ public final class Graph {
             if (node.op().equals("Constant")) constants.put(node.output(), node.attributes().tensor("value"));
         }
         for (Map.Entry<String, Known.Data> e : known.computed().entrySet()) {
-            // (an empty value, e.g. a Slice of a shape that selects nothing, stays known to the shape rules but is no tensor)
+            // (an empty value, e.g. a Slice of a shape that selects nothing, stays known to the shape rules but is no plan
+            // constant: a plan holds no empty tensors, PlanIO.refuseEmpty)
             if (e.getValue().isFixed() && values.get(e.getKey()).shape().isFixed() && e.getValue().size() > 0) {
                 knownOut.put(e.getKey(), e.getValue().toTensor());
             }

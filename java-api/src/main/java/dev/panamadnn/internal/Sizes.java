@@ -107,6 +107,34 @@ public final class Sizes {
     }
 
     /**
+     * The byte size of a dense tensor of {@code shape} that may be empty: sizes >= 0, and a size of
+     * 0 makes a tensor of no elements (0 bytes; ONNX and numpy have them: a Slice past the end, an
+     * empty axes list). The other sizes are still bounded as {@link #bytes} bounds them, so the
+     * strides of an empty tensor cannot overflow either. Only {@code Tensor}'s factories take
+     * empty shapes: layers, plans and oneDNN descriptors keep refusing a size of 0.
+     *
+     * @throws IllegalArgumentException if the shape is null, has a negative size, or is too large
+     */
+    public static long tensorBytes(Object who, long[] shape, int elementBytes) {
+        if (shape == null) throw new IllegalArgumentException(who + ": shape must not be null");
+        boolean empty = false;
+        for (long d : shape) {
+            if (d < 0) throw new IllegalArgumentException(who + ": every size must be >= 0, got shape " + Arrays.toString(shape));
+            empty |= d == 0;
+        }
+        if (!empty) return bytes(who, shape, elementBytes);
+        long n = elementBytes;   // the same bound on the other sizes, whose product a stride may be
+        for (long d : shape) {
+            if (d > 1 && n > MAX_BYTES / d) {
+                throw new IllegalArgumentException(who + ": shape " + Arrays.toString(shape) + " is empty but its other sizes"
+                        + " multiply past " + MAX_BYTES + " bytes (2^48, 256 TiB), the most one tensor holds");
+            }
+            n *= Math.max(d, 1);
+        }
+        return 0;
+    }
+
+    /**
      * Whether {@link #bytes} would accept {@code shape} with {@code elementBytes}-byte elements,
      * computed without allocating: the per-call paths test this first and build the message
      * (which names the layer, a string made from its configuration) only when it fails.

@@ -166,6 +166,9 @@ public final class Add implements AutoCloseable {
             throw new IllegalArgumentException(this + ": expected two inputs of the same shape, got " + Arrays.toString(a)
                     + " and " + Arrays.toString(b));
         }
+        for (long d : a) {   // an empty tensor: nothing for a oneDNN primitive to add
+            if (d <= 0) throw new IllegalArgumentException(this + ": expected sizes > 0, got input shape " + Arrays.toString(a));
+        }
         return a.clone();
     }
 

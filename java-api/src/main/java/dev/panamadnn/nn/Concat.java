@@ -118,6 +118,9 @@ public final class Concat {
             if (t == null) throw new IllegalArgumentException("cat: tensor " + i + " must not be null");
             if (!t.isAlive()) throw new IllegalStateException("cat: expected a live tensor " + i + ", got " + t + " whose memory was freed");
             if (t.dtype() != DataType.F32) throw new IllegalArgumentException("cat: expected F32 tensors, got " + t.dtype() + " for tensor " + i);
+            if (t.numel() == 0) {   // as every layer: no empty tensor reaches a oneDNN primitive
+                throw new IllegalArgumentException("cat: expected sizes > 0, got shape " + Arrays.toString(t.shape()) + " for tensor " + i);
+            }
         }
         long[] first = tensors[0].shape();
         int d = axis("cat", dim, first.length);

@@ -106,6 +106,7 @@ final class BoundInputs implements AutoCloseable {
             try {
                 b = remember(shapes, bindShapes(given));
             } catch (OnnxException e) {   // shapes alone do not make it compile: bind values too
+                if (bindable.isEmpty()) throw e;   // (no values to bind: an empty float input, say)
                 if (shapesRefused.size() >= 4 * MAX_BINDINGS) shapesRefused.clear();
                 shapesRefused.add(shapes);
             }
@@ -118,10 +119,7 @@ final class BoundInputs implements AutoCloseable {
         if (b.plan() == null) return knownOutputs(b.imported());
         Map<String, Tensor> feed = new HashMap<>();
         for (Value v : b.imported().inputs()) feed.put(v.name(), given.get(v.name()));
-        Map<String, Tensor> ours = b.plan().run(feed);
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        for (Value o : b.imported().outputs()) out.put(o.name(), ours.get(b.imported().outputValues().get(o.name())));
-        return out;
+        return outputs(b.imported(), b.plan().run(feed));
     }
 
     /** Keeps {@code b} under {@code key}, closing the least recently used binding beyond {@link #MAX_BINDINGS}. */
@@ -236,13 +234,35 @@ final class BoundInputs implements AutoCloseable {
     }
 
     /**
+     * The outputs by ONNX name from a plan's ({@code ours}, by our names), and a new empty tensor for each output that
+     * is empty by its shape (no output of the plan: see Importer).
+     */
+    static Map<String, Tensor> outputs(Importer.Result imported, Map<String, Tensor> ours) {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Value o : imported.outputs()) {
+            Tensor t = ours.get(imported.outputValues().get(o.name()));
+            out.put(o.name(), t == null && isEmpty(o) ? empty(o) : t);
+        }
+        return out;
+    }
+
+    /** A new tensor of no elements with {@code v}'s dtype and fixed shape, owned by the caller. */
+    private static Tensor empty(Value v) {
+        if (v.dtype() == DataType.F32) return Tensor.zeros(v.shape().sizes());   // owned: the caller closes it
+        return Tensor.wrap(Arena.ofAuto().allocate(0, 8), v.dtype(), v.shape().sizes());   // (nothing to free)
+    }
+
+    /**
      * Copies of the outputs by ONNX name when every one is known once shapes are inferred (a Shape
-     * of a fixed-shape input, a ConstantOfShape of a bound shape): no plan computes them. Else null.
+     * of a fixed-shape input, a ConstantOfShape of a bound shape) or empty (a fixed shape with a dim
+     * of 0: a Slice past the end, a Split of size 0; it has no elements to compute, whatever its
+     * inputs hold): no plan computes them. Else null.
      */
     static Map<String, Tensor> knownOutputs(Importer.Result imported) {
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (Value o : imported.outputs()) {
             Tensor k = imported.graph().knownValue(imported.outputValues().get(o.name()));
+            if (k == null && isEmpty(o)) k = Tensor.wrap(MemorySegment.NULL, o.dtype(), o.shape().sizes());   // copied below
             if (k == null || !k.isContiguous()) return null;
             out.put(o.name(), k);
         }
@@ -256,6 +276,11 @@ final class BoundInputs implements AutoCloseable {
             e.setValue(copy);
         }
         return out;
+    }
+
+    /** Whether {@code v}'s shape is fixed and has a dim of 0 (no elements). */
+    static boolean isEmpty(Value v) {
+        return v.shape().isFixed() && v.shape().dims().stream().anyMatch(d -> d.size() == 0);
     }
 
     private static void close(Binding b) {

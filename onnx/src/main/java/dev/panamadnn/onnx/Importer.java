@@ -166,6 +166,7 @@ final class Importer {
         List<Value> outputValues = new ArrayList<>();
         Map<String, String> outputNames = new LinkedHashMap<>();
         Set<String> used = new HashSet<>();
+        List<String> all = new ArrayList<>(), computed = new ArrayList<>();
         for (ValueInfoProto o : g.getOutputList()) {
             String mine = ours.get(o.getName());
             if (mine == null) throw new OnnxException("graph output '" + o.getName() + "' is not computed by any node");
@@ -173,11 +174,17 @@ final class Importer {
             if (inputValues.stream().anyMatch(x -> x.name().equals(m)) || constants.containsKey(mine) || !used.add(mine)) {
                 mine = b.node("Identity", o.getName(), Attributes.empty(), mine);   // an output that is an input, a weight, or listed twice
             }
-            b.output(mine);
             Value inferred = b.value(mine);
-            outputValues.add(new Value(o.getName(), inferred.dtype(), inferred.shape()));
+            Value value = new Value(o.getName(), inferred.dtype(), inferred.shape());
+            all.add(mine);
+            if (!BoundInputs.isEmpty(value)) computed.add(mine);
+            outputValues.add(value);
             outputNames.put(o.getName(), mine);
         }
+        // An output empty by its fixed shape has nothing to compute: it is no output of our graph (so a plan does not
+        // compute it, and its producer is dead if nothing else reads it), and run(Map) returns it as an empty tensor.
+        // When every output is empty the graph keeps them all (a graph has outputs), and no plan is made.
+        b.output((computed.isEmpty() ? all : computed).toArray(String[]::new));
         try {
             return new Result(b.build(), List.copyOf(inputValues), List.copyOf(outputValues), outputNames, opsets, model.getProducerName()
                     + (model.getProducerVersion().isEmpty() ? "" : " " + model.getProducerVersion()));

@@ -39,6 +39,7 @@ public final class OnnxModel implements AutoCloseable {
     private final List<List<Value>> declared;   // inputs and outputs as declared, when imported is null
     private final OnnxException deferred;   // why the model cannot be imported without its integer inputs' values, or null
     private BoundInputs bound;   // run()'s plans with integer inputs bound to the call's values (guarded by this), or null
+    private BoundInputs emptyRuns;   // run()'s imports for calls with an empty input (a batch of 0), made on first use (guarded by this)
 
     private final ModelProto proto;   // kept to import again with integer inputs bound
     private final Path baseDir;
@@ -106,7 +107,8 @@ public final class OnnxModel implements AutoCloseable {
 
     /**
      * The model in our IR. Its initializers are this model's weights: valid until {@link #close()}.
-     * Output names may differ from the ONNX ones ({@link #outputs()} keeps those).
+     * Output names may differ from the ONNX ones ({@link #outputs()} keeps those), and an output empty by its fixed
+     * shape (a Slice past the end) is no output of the graph unless every one is ({@link #run} returns it empty).
      *
      * @return the graph, sharing this model's weights
      */
@@ -149,6 +151,9 @@ public final class OnnxModel implements AutoCloseable {
      *
      * @param inputs every graph input by ONNX name
      * @return every graph output by ONNX name, new tensors owned by the caller (close them)
+     * <p>An input may be empty (a symbolic dim given as 0, an empty axes list): outputs empty by their shapes come back
+     * as empty tensors; one that a plan would compute from an empty value is refused, naming it.
+     *
      * @throws OnnxException if an input is missing, unknown, freed, or of the wrong dtype or shape
      *                       (naming it), or the model cannot be compiled
      */
@@ -164,6 +169,7 @@ public final class OnnxModel implements AutoCloseable {
             if (b != null) return b.run(inputs);
             Map<String, Tensor> known = BoundInputs.knownOutputs(imported);   // every output known when importing: no plan
             if (known != null) return known;
+            if (inputs.values().stream().anyMatch(t -> t.numel() == 0)) return runEmpty(inputs);
             Map<String, Tensor> ours;
             try {
                 ours = runAll(inputs);
@@ -176,9 +182,7 @@ public final class OnnxModel implements AutoCloseable {
                 }
                 throw new OnnxException(source + ": " + e.getMessage(), e);
             }
-            Map<String, Tensor> out = new java.util.LinkedHashMap<>();
-            for (Value o : imported.outputs()) out.put(o.name(), ours.get(imported.outputValues().get(o.name())));
-            return out;
+            return BoundInputs.outputs(imported, ours);
         } finally {
             lifetime.readLock().unlock();
         }
@@ -201,6 +205,19 @@ public final class OnnxModel implements AutoCloseable {
             else b.close();
         }
         return out;
+    }
+
+    /**
+     * A call with an empty input (a symbolic dim given as 0, e.g. a batch of none): imported again with the call's
+     * shapes, whose outputs are then empty or known (no plan), else refused (a plan computes on no empty tensors).
+     */
+    private Map<String, Tensor> runEmpty(Map<String, Tensor> inputs) {
+        BoundInputs b;
+        synchronized (this) {
+            if (emptyRuns == null) emptyRuns = new BoundInputs(proto, baseDir, file, source, imported.inputs());
+            b = emptyRuns;
+        }
+        return b.run(inputs);
     }
 
     private Map<String, Tensor> runAll(Map<String, Tensor> inputs) {
@@ -258,7 +275,7 @@ public final class OnnxModel implements AutoCloseable {
             for (int d = 0; fits && d < s.length; d++) {
                 Dim dim = v.shape().dim(d);
                 if (dim.isFixed()) fits = dim.size() == s[d];
-                else if (s[d] < dim.factor() || s[d] % dim.factor() != 0) fits = false;
+                else if (s[d] < 0 || s[d] % dim.factor() != 0) fits = false;   // 0 too: an empty batch
                 else {   // a symbol takes one size across all inputs
                     Long before = bound.putIfAbsent(dim.symbol(), s[d] / dim.factor());
                     fits = before == null || before == s[d] / dim.factor();
@@ -283,6 +300,7 @@ public final class OnnxModel implements AutoCloseable {
                 if (plans != null) plans.close();
                 if (fixedPlan != null) fixedPlan.close();
                 if (bound != null) bound.close();
+                if (emptyRuns != null) emptyRuns.close();
             }
             arena.close();
         } finally {

@@ -23,10 +23,11 @@ final class SelectRules {
         rules.add(same("Tile", 6, 17));
         rules.add(same("Resize", 11, 17, "mode", "coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a", "exclude_outside",
                 "extrapolation_value").check(SelectRules::resizeCheck).translate(n -> List.of(n.emit("Resize", OpTable.kept(n.attributes),
-                n.input(0), n.attributes.string("coordinate_transformation_mode", "").equals("tf_crop_and_resize") ? n.input(1) : "", n.input(2),
+                n.input(0), n.attributes.string("coordinate_transformation_mode", "").equals("tf_crop_and_resize") ? n.input(1) : "", givenScales(n),
                 n.input(3))), "Resize")
                 .note("modes nearest, linear, cubic; tf_crop_and_resize with its roi known; scales or sizes known "
-                        + "(constants, or bound inputs); align_corners takes the output length as scale x input length, as ONNX's reference"));
+                        + "(constants, or bound inputs; an empty scales beside sizes is absent, as opset 11 writes it); align_corners takes the "
+                        + "output length as scale x input length, as ONNX's reference"));
         String legacy = "as Resize with asymmetric coordinates, nearest rounding down; scales known and (nearest) >= 1";
         rules.add(same("Resize", 10, 10, "mode").check(SelectRules::legacyCheck).translate(n -> legacy(n, n.input(1), scales(n)), "Resize").note(legacy));
         rules.add(same("Upsample", 9, 9, "mode").check(SelectRules::legacyCheck).translate(n -> legacy(n, n.input(1), scales(n)), "Resize").note(legacy));
@@ -79,6 +80,17 @@ final class SelectRules {
     static List<String> neg(NodeContext n) {
         if (n.value(0).dtype() != dev.panamadnn.DataType.I64) return List.of(n.emit("Neg", Attributes.empty(), n.input(0)));
         return List.of(n.emit("Sub", Attributes.empty(), n.longs("zero", new long[] {0}), n.input(0)));
+    }
+
+    /**
+     * Resize's scales (input 2), or "" when it is an empty tensor and sizes (input 3) is given: Resize-11 has no
+     * optional inputs, so its exporters (torch's opset-11 F.interpolate(size=...)) leave scales out as an empty
+     * constant ("the user must set 'scales' to an empty tensor"); opset 13 still reads it so.
+     */
+    private static String givenScales(NodeContext n) {
+        String scales = n.input(2);
+        if (scales.isEmpty() || n.input(3).isEmpty() || !BoundInputs.isEmpty(n.value(2))) return scales;
+        return "";
     }
 
     private static OpRule same(String op, int from, int to, String... attributes) {

@@ -86,10 +86,11 @@ final class TensorProtos {
                 throw new OnnxException(what + ": shape " + t.getDimsList() + " is too large");
             }
         }
-        if (numel == 0) throw new OnnxException(what + ": empty tensors (shape " + t.getDimsList() + ") are not supported");
         long bytes = numel * dtype.byteSize();
         MemorySegment data;
-        if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
+        if (numel == 0 && t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {   // an empty tensor: no file to read
+            data = arena.allocate(0, dtype.byteSize());
+        } else if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
             data = external(t, what, bytes, dtype.byteSize(), arena, baseDir);
         } else if (t.hasRawData()) {
             data = raw(t.getRawData(), what, bytes, dtype, arena, file);
