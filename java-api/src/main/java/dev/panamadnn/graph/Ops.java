@@ -21,7 +21,8 @@ import java.util.TreeMap;
  * ConvTranspose      X, W, [B]              kernel_shape strides pads dilations group output_padding
  * BatchNormalization X, [scale], [B], mean, var   epsilon momentum   (absent scale/B: 1/0, ours)
  * LayerNormalization X, [scale], [B]        axis epsilon   (absent scale: 1, ours)
- * MaxPool            X                      kernel_shape strides pads dilations ceil_mode
+ * MaxPool            X                      kernel_shape strides pads dilations ceil_mode storage_order
+ *                    (outputs Y, [Indices]: I64 flat indices into X, storage_order 0 row-major, 1 column-major)
  * AveragePool        X                      kernel_shape strides pads dilations ceil_mode count_include_pad
  * GlobalAveragePool, GlobalMaxPool   X
  * AdaptiveAvgPool, AdaptiveMaxPool   X      output_size                          (ours: PyTorch's)
@@ -173,7 +174,7 @@ public final class Ops {
             }
             return x;
         });
-        op("MaxPool", 1, 1, with(window, "ceil_mode", Type.INT, "storage_order", Type.INT), (n, in, c) -> WindowShapes.pool(n, in.get(0)));
+        typed("MaxPool", 1, 1, 1, 2, with(window, "ceil_mode", Type.INT, "storage_order", Type.INT), WindowShapes::maxPool);
         op("AveragePool", 1, 1, with(window, "ceil_mode", Type.INT, "count_include_pad", Type.INT),
                 (n, in, c) -> WindowShapes.pool(n, in.get(0)));
         Rule global = (n, in, c) -> {

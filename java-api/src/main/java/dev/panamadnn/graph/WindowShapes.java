@@ -1,5 +1,7 @@
 package dev.panamadnn.graph;
 
+import dev.panamadnn.DataType;
+import dev.panamadnn.graph.IndexShapes.Out;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -90,6 +92,19 @@ final class WindowShapes {
             out.add(Dim.of(o));
         }
         return new Shape(out);
+    }
+
+    /**
+     * MaxPool: Y ({@link #pool}'s shape) and, when asked for, Indices (I64, the same shape: flat indices into X, see
+     * {@code internal.reference.MaxPoolTaps}); storage_order must be 0 (row-major) or 1 (column-major).
+     */
+    static List<Out> maxPool(Node n, List<Value> in, Known k) {
+        IndexShapes.require(in.get(0), "X", DataType.F32);
+        long order = n.attributes().integer("storage_order", 0);
+        if (order != 0 && order != 1) throw new GraphException("storage_order must be 0 (row-major) or 1 (column-major), got " + order);
+        Shape y = pool(n, in.get(0));
+        Out values = new Out(in.get(0).dtype(), y, null);
+        return n.outputs().size() == 1 ? List.of(values) : List.of(values, new Out(DataType.I64, y, null));
     }
 
     private static void checkGeometry(long[] k, long[] s, long[] d, long[] p) {

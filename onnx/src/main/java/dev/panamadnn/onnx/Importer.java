@@ -209,7 +209,7 @@ final class Importer {
         for (int k = 1; k < n.getOutputCount(); k++) {
             if (!n.getOutput(k).isEmpty() && read.contains(n.getOutput(k)) && !n.getOpType().equals("Split")
                     && !n.getOpType().equals("LayerNormalization") && !n.getOpType().equals("SoftmaxCrossEntropyLoss") && !n.getOpType().equals("Dropout")
-                    && !RECURRENT.contains(n.getOpType())) {
+                    && !n.getOpType().equals("MaxPool") && !RECURRENT.contains(n.getOpType())) {
                 problems.add(label + ": output " + k + " ('" + n.getOutput(k) + "') is not supported");
             }
         }

@@ -80,6 +80,9 @@ final class OpTable {
 
     private static final String MAXPOOL_PADS = "auto_pad SAME_* as pads; uneven pads (ceil_mode 0) as a Pad with -inf first";
 
+    private static final String MAXPOOL_INDICES = "; Indices (storage_order 0 or 1) as a Java step with the values, PyTorch's maxima "
+            + "(the first of equal ones, NaN the maximum), an input of at most 2^24 elements in a plan";
+
     private static final String AVGPOOL_PADS = "auto_pad SAME_* as pads; uneven pads (ceil_mode 0) as a Pad with zeros first, "
             + "then (count_include_pad 0) a Mul by window size / elements inside";
 
@@ -90,11 +93,11 @@ final class OpTable {
         replaceLast(same("ConvTranspose", 1, 17, cat(window, "dilations", "group", "output_padding", "output_shape")).check(AutoPad.CHECK)
                 .translate(AutoPad::translateTransposed).note("output_shape and auto_pad SAME_* become explicit pads (fixed spatial sizes)"));
         replaceLast(same("MaxPool", 1, 7, window).check(AutoPad.CHECK).translate(AutoPad::translate, "MaxPool", "Pad")
-                .note(MAXPOOL_PADS + "; the Indices output is not supported"));
+                .note(MAXPOOL_PADS + "; no Indices output at these opsets"));
         replaceLast(same("MaxPool", 8, 9, cat(window, "storage_order")).check(AutoPad.CHECK).translate(AutoPad::translate, "MaxPool", "Pad")
-                .note(MAXPOOL_PADS));
+                .note(MAXPOOL_PADS + MAXPOOL_INDICES));
         replaceLast(same("MaxPool", 10, 17, cat(window, "storage_order", "ceil_mode", "dilations")).check(AutoPad.CHECK)
-                .translate(AutoPad::translate, "MaxPool", "Pad").note(MAXPOOL_PADS));
+                .translate(AutoPad::translate, "MaxPool", "Pad").note(MAXPOOL_PADS + MAXPOOL_INDICES));
         replaceLast(same("AveragePool", 1, 6, window).check(AutoPad.CHECK)
                 .translate(AutoPad::translate, "AveragePool", "Pad", "Mul", "Constant").note(AVGPOOL_PADS));
         replaceLast(same("AveragePool", 7, 9, cat(window, "count_include_pad")).check(AutoPad.CHECK)
