@@ -22,7 +22,8 @@ import java.util.TreeMap;
  * BatchNormalization X, [scale], [B], mean, var   epsilon momentum   (absent scale/B: 1/0, ours)
  * LayerNormalization X, [scale], [B]        axis epsilon   (absent scale: 1, ours)
  * MaxPool            X                      kernel_shape strides pads dilations ceil_mode storage_order
- *                    (outputs Y, [Indices]: I64 flat indices into X, storage_order 0 row-major, 1 column-major)
+ *                    (outputs Y, [Indices]: I64 flat indices into X, storage_order 0 row-major, 1 column-major;
+ *                    X F32, or U8/I8 pooled when its values are known)
  * AveragePool        X                      kernel_shape strides pads dilations ceil_mode count_include_pad
  * GlobalAveragePool, GlobalMaxPool   X
  * AdaptiveAvgPool, AdaptiveMaxPool   X      output_size                          (ours: PyTorch's)

@@ -97,7 +97,8 @@ final class OpTable {
         replaceLast(same("MaxPool", 8, 9, cat(window, "storage_order")).check(AutoPad.CHECK).translate(AutoPad::translate, "MaxPool", "Pad")
                 .note(MAXPOOL_PADS + MAXPOOL_INDICES));
         replaceLast(same("MaxPool", 10, 17, cat(window, "storage_order", "ceil_mode", "dilations")).check(AutoPad.CHECK)
-                .translate(AutoPad::translate, "MaxPool", "Pad").note(MAXPOOL_PADS + MAXPOOL_INDICES));
+                .translate(AutoPad::translate, "MaxPool", "Pad").note(MAXPOOL_PADS + MAXPOOL_INDICES
+                        + "; U8/I8 (opset 12 on) where the values are known (constants, bound inputs), exactly"));
         replaceLast(same("AveragePool", 1, 6, window).check(AutoPad.CHECK)
                 .translate(AutoPad::translate, "AveragePool", "Pad", "Mul", "Constant").note(AVGPOOL_PADS));
         replaceLast(same("AveragePool", 7, 9, cat(window, "count_include_pad")).check(AutoPad.CHECK)
