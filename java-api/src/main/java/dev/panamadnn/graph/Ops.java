@@ -52,7 +52,7 @@ import java.util.TreeMap;
  * Concat             X...                   axis
  * Reshape            X, shape (I64 constant)  allowzero
  * Transpose          X                      perm (default: reversed)
- * Pad                X, pads (I64 constant), [value]   mode (constant | reflect | edge | wrap)
+ * Pad                X, pads (I64 constant), [value]   mode (constant | reflect | edge | wrap); integer X computed when known
  * Constant           -                      value (a tensor; the output has its dtype)
  * Layer              X                      module: a layer run by its own Java kernel (ours)
  * LSTM               X, W, R, [B], [sequence_lens], [initial_h], [initial_c], [P]   hidden_size direction layout
@@ -301,6 +301,7 @@ public final class Ops {
         onIntegers("Clip", IndexArith::clip);
         onIntegers("Reshape", IndexArith::reshape);
         onIntegers("Transpose", IndexArith::transpose);
+        onIntegers("Pad", TensorShapes::padIntegers);
         // Element selection and resampling on F32 activations (SelectShapes).
         typed("GatherElements", 2, 2, 1, 1, attrs("axis", Type.INT), SelectShapes::gatherElements);
         typed("Tile", 2, 2, 1, 1, Map.of(), SelectShapes::tile);

@@ -169,13 +169,15 @@ final class OpTable {
         for (String op : new String[] {"Softmax", "LogSoftmax", "Hardmax"}) {
             replaceLast(same(op, 1, 12, "axis").translate(OpTable::legacySoftmax).note("opsets 1-12: only for the last axis (flatten-to-2-D semantics otherwise)"));
         }
-        same("Pad", 11, 17, "mode");
+        String padInts = "integer data (I64, I32, U8, I8, BOOL) where its values are known (constants, bound inputs), computed exactly at import "
+                + "(reflect or edge of a dim cropped at one end and padded at the other refused there)";
+        replaceLast(same("Pad", 11, 17, "mode").note(padInts));
         replaceLast(same("Pad", 2, 10, "mode", "pads", "value").translate(n -> {
             String pads = n.longs("pads", n.attributes.integers("pads"), n.attributes.integers("pads").length);
             Attributes a = Attributes.of("mode", n.attributes.string("mode", "constant"));
             double value = n.attributes.real("value", 0);
             return List.of(value == 0 ? n.emit("Pad", a, n.input(0), pads) : n.emit("Pad", a, n.input(0), pads, n.scalar("value", (float) value)));
-        }));
+        }).note(padInts + "; a non-zero value only for F32 data"));
         replaceLast(same("Constant", 1, 17, "value", "value_float", "value_floats", "value_int", "value_ints").translate(OpTable::constant)
                 .note("sparse_value and the string forms are not supported"));
         replaceLast(same("Dropout", 1, 17, "ratio", "is_test", "seed", "consumed_inputs").translate(n -> {
