@@ -72,8 +72,9 @@ final class TensorShapes {
      * {@link #pad}, the values computed when the data is known (a bound input: ONNX's int32 Pad cases), by the plan's
      * Pad mapping (compile.PadKernel): output index {@code o} reads input {@code o - begin} per dim, outside the input
      * the constant (input 2, of the data's dtype, default 0), the mirror without the edge (reflect, numpy's), the edge
-     * or the wrapped-around element. Negative pads crop; in a dim padded at one end and cropped at the other, reflect,
-     * edge and wrap are refused (cropping first, as ONNX Runtime does, or padding first give different values there).
+     * or the wrapped-around element. Negative pads crop; in a dim padded at one end and cropped at the other, reflect
+     * and wrap are refused (cropping first, as ONNX Runtime does, or padding first may give different values there;
+     * the edge is the same element either way).
      */
     static List<IndexShapes.Out> padIntegers(Node n, List<Value> in, Known k) {
         Value x = in.get(0);
@@ -84,7 +85,7 @@ final class TensorShapes {
         Shape y = pad(n, x.shape(), pads);
         String mode = n.attributes().string("mode", "constant");
         int r = x.shape().rank();
-        for (int d = 0; d < r && !mode.equals("constant"); d++) {
+        for (int d = 0; d < r && (mode.equals("reflect") || mode.equals("wrap")); d++) {
             if (Math.min(pads[d], pads[d + r]) < 0 && Math.max(pads[d], pads[d + r]) > 0) {
                 throw new GraphException("mode " + mode + " with pads " + Arrays.toString(pads) + " that crop one end of dim " + d
                         + " and pad the other is ambiguous (crop first or pad first) and not supported");

@@ -96,6 +96,13 @@ class PadIntegersTest {
     }
 
     @Test
+    void edgeThatCropsOneEndAndPadsTheOtherIsTheSameEitherWay() {
+        // np.pad(a[:, 1:], ((0, 0), (0, 2)), mode='edge')
+        assertArrayEquals(new long[] {-23, -16, -9, -9, -9, 5, 12, 19, 19, 19, 33, 40, 47, 47, 47},
+                pad("edge", DataType.I32, A, new long[] {3, 4}, new long[] {0, -1, 0, 2}, null, 3, 5));
+    }
+
+    @Test
     void reflectThatCropsOneEndAndPadsTheOtherIsRefused() {
         GraphException e = assertThrows(GraphException.class,
                 () -> pad("reflect", DataType.I32, A, new long[] {3, 4}, new long[] {0, -1, 0, 2}, null, 3, 5));

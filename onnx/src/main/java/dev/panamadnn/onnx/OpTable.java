@@ -170,7 +170,7 @@ final class OpTable {
             replaceLast(same(op, 1, 12, "axis").translate(OpTable::legacySoftmax).note("opsets 1-12: only for the last axis (flatten-to-2-D semantics otherwise)"));
         }
         String padInts = "integer data (I64, I32, U8, I8, BOOL) where its values are known (constants, bound inputs), computed exactly at import "
-                + "(reflect or edge of a dim cropped at one end and padded at the other refused there)";
+                + "(reflect of a dim cropped at one end and padded at the other refused there)";
         replaceLast(same("Pad", 11, 17, "mode").note(padInts));
         replaceLast(same("Pad", 2, 10, "mode", "pads", "value").translate(n -> {
             String pads = n.longs("pads", n.attributes.integers("pads"), n.attributes.integers("pads").length);
