@@ -52,7 +52,8 @@ final class FoldConstants implements Rewrite {
                     int[] to = LowerSelect.scatterTargets(g.shape(n.input(0)).sizes(), g.shape(n.input(1)).sizes(),
                             LowerIndex.longs(g.tensor(n.input(1))));
                     if (to.length != updates.length) continue;   // the lowering refuses it, naming the sizes
-                    for (int i = 0; i < to.length; i++) out[to[i]] = updates[i];
+                    LowerSelect.Reduction reduction = LowerSelect.reduction(n.attributes().string("reduction", "none"));
+                    for (int i = 0; i < to.length; i++) out[to[i]] = reduction.apply(out[to[i]], updates[i]);
                     fold(g, n, out, g.value(n.output()).shape());
                 } catch (IllegalArgumentException bad) {
                     // an index out of range: left for the lowering to refuse

@@ -31,9 +31,11 @@ final class LowerSelect {
     }
 
     /**
-     * ScatterND (reduction none) with constant indices: the output is {@code data} with the indexed slices replaced by
-     * {@code updates}, in order; the destination of every update element is computed once. Data and updates may each
-     * be a constant or computed at run time (Swin's shifted-window mask: a zero map with constant slices written).
+     * ScatterND with constant indices: the output is {@code data} with the indexed slices replaced by {@code updates}
+     * (reduction none), or the updates added to or multiplied into them (add, mul: ScatterND-16), in the updates' order,
+     * so a duplicate index accumulates as ONNX's reference does; the destination of every update element is computed
+     * once. Data and updates may each be a constant or computed at run time (Swin's shifted-window mask: a zero map with
+     * constant slices written).
      */
     private static Value scatterNd(Compiler plan, Node n) {
         Tensor t = plan.graph.tensor(n.input(1));
@@ -54,13 +56,33 @@ final class LowerSelect {
         if (!constUpdates) ins.add(LowerIndex.input(plan, n, 2));
         if (ins.isEmpty()) throw Compiler.unsupported(n, "every input is a constant (it should have been folded)");
         long total = LowerIndex.prod(x, 0, x.length);
+        String name = n.attributes().string("reduction", "none");
+        Reduction reduction = reduction(name);
         return PlanOutputs.javaStep(plan, ins, List.of(x), (src, dst) -> {
             MemorySegment out = dst[0];
             if (data == null) MemorySegment.copy(src[0], 0, out, 0, total * 4);
             else MemorySegment.copy(data, 0, out, JAVA_FLOAT, 0, data.length);
             MemorySegment u = updates == null ? src[constData ? 0 : 1] : null;
-            for (int i = 0; i < to.length; i++) out.setAtIndex(JAVA_FLOAT, to[i], u != null ? u.getAtIndex(JAVA_FLOAT, i) : updates[i]);
-        }, "java scatter_nd " + n.name() + " (" + count + " slices of " + slice + ")").get(0);
+            for (int i = 0; i < to.length; i++) {
+                out.setAtIndex(JAVA_FLOAT, to[i], reduction.apply(out.getAtIndex(JAVA_FLOAT, to[i]), u != null ? u.getAtIndex(JAVA_FLOAT, i) : updates[i]));
+            }
+        }, "java scatter_nd " + n.name() + " (" + count + " slices of " + slice + (name.equals("none") ? "" : ", reduction " + name) + ")").get(0);
+    }
+
+    /** How ScatterND combines the element an update lands on with the update. */
+    @FunctionalInterface
+    interface Reduction {
+        float apply(float old, float update);
+    }
+
+    /** ScatterND's {@code reduction}: none (the update replaces), add, mul (in float, as ONNX's reference on float32). */
+    static Reduction reduction(String name) {
+        return switch (name) {
+            case "none" -> (old, update) -> update;
+            case "add" -> (old, update) -> old + update;
+            case "mul" -> (old, update) -> old * update;
+            default -> throw new IllegalArgumentException("ScatterND reduction '" + name + "' is not supported (none, add, mul)");
+        };
     }
 
     /**

@@ -71,7 +71,7 @@ import java.util.TreeMap;
  * ConstantOfShape    shape (known)          value (a one-element tensor; default F32 0)
  * Expand             X, shape (known)       (bidirectional broadcast)
  * Range              start, limit, delta    (known scalars)
- * ScatterND          data, indices, updates reduction (none; folded from constants when compiling)
+ * ScatterND          data, indices, updates reduction (none, add, mul; folded from constants when compiling)
  * Equal Less Greater A, B                   (broadcast; BOOL out)
  * Where              condition (BOOL), X, Y (broadcast)
  * Not                X (BOOL)

@@ -229,7 +229,7 @@ final class OpTable {
         same("ConstantOfShape", 9, 17, "value");
         same("Expand", 8, 17);
         same("Range", 11, 17);
-        replaceLast(same("ScatterND", 11, 17, "reduction").note("where the values are known when compiling (Swin's shifted-window mask); reduction none"));
+        replaceLast(same("ScatterND", 11, 17, "reduction").note("indices known when compiling (constants, bound inputs); reduction none, add, mul (duplicate indices applied in order)"));
         same("Where", 9, 17);
         for (String op : new String[] {"Equal", "Less", "Greater"}) same(op, 7, 17);
         same("Not", 1, 17);
