@@ -277,8 +277,9 @@ final class IndexArith {
         if (updates.dtype() != data.dtype()) throw new GraphException("updates " + updates + " must be " + data.dtype() + " as data");
         if (data.shape().isFixed() && indices.shape().isFixed() && updates.shape().isFixed()) {
             long[] ds = data.shape().sizes(), is = indices.shape().sizes();
+            if (is.length < 1) throw new GraphException("indices " + indices + " must have rank >= 1");
             int depth = (int) is[is.length - 1];
-            if (is.length < 1 || depth < 1 || depth > ds.length) {
+            if (depth < 1 || depth > ds.length) {
                 throw new GraphException("indices' last dim " + depth + " must be in [1, " + ds.length + "] (the data's rank)");
             }
             long[] want = new long[is.length - 1 + ds.length - depth];

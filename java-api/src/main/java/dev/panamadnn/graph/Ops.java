@@ -81,6 +81,7 @@ import java.util.TreeMap;
  * Reshape            on I64 data            (a shape vector)
  * -- element selection and resampling on F32 (SelectShapes) --
  * GatherElements     data, indices          axis
+ * ScatterElements    data, indices, updates axis reduction (none, add, mul; indices known when compiling)
  * Tile               X, repeats (known)
  * Resize             X, [roi], [scales (known)], [sizes (known)]   mode coordinate_transformation_mode nearest_mode cubic_coeff_a exclude_outside
  * ArgMax ArgMin      X                      axis keepdims select_last_index   (I64 out)
@@ -304,6 +305,7 @@ public final class Ops {
         onIntegers("Pad", TensorShapes::padIntegers);
         // Element selection and resampling on F32 activations (SelectShapes).
         typed("GatherElements", 2, 2, 1, 1, attrs("axis", Type.INT), SelectShapes::gatherElements);
+        typed("ScatterElements", 3, 3, 1, 1, attrs("axis", Type.INT, "reduction", Type.STRING), SelectShapes::scatterElements);
         typed("Tile", 2, 2, 1, 1, Map.of(), SelectShapes::tile);
         typed("Resize", 1, 4, 1, 1, attrs("mode", Type.STRING, "coordinate_transformation_mode", Type.STRING, "nearest_mode", Type.STRING,
                 "cubic_coeff_a", Type.FLOAT, "exclude_outside", Type.INT, "extrapolation_value", Type.FLOAT), SelectShapes::resize);

@@ -18,12 +18,14 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * ScatterND's reductions (ScatterND-16: add, mul) with duplicate indices, applied in the updates' order: by the plan's
- * step (data computed at run time) and folded when compiling (every operand a constant). Expected values from numpy 1.24
- * in float32, ONNX's reference loop ({@code for i in np.ndindex(indices.shape[:-1]): out[tuple(indices[i])] += updates[i]},
- * {@code *=} for mul) on {@code x = (np.arange(12, dtype=np.float32).reshape(3, 4) - 4) / 2} with {@code x[2, 3] = inf}.
+ * ScatterND's and ScatterElements' reductions (the opset-16 forms: add, mul) with duplicate indices, applied in the
+ * updates' order: by the plan's step (data computed at run time) and folded when compiling (every operand a constant).
+ * Expected values from numpy 1.24 in float32, ONNX's reference loops ({@code for i in np.ndindex(indices.shape[:-1]):
+ * out[tuple(indices[i])] += updates[i]} for ScatterND; for ScatterElements every index position {@code i} of the indices
+ * with {@code i[axis]} replaced by {@code indices[i]}; {@code *=} for mul, {@code =} for none) on
+ * {@code x = (np.arange(12, dtype=np.float32).reshape(3, 4) - 4) / 2} with {@code x[2, 3] = inf}.
  */
-class ScatterNdReductionTest {
+class ScatterReductionTest {
     private static final float INF = Float.POSITIVE_INFINITY, NAN = Float.NaN;
     private static final float[] X = {-2.0f, -1.5f, -1.0f, -0.5f, 0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 2.5f, 3.0f, INF};
     /** Whole rows: row 1 twice, row 0 once. */
@@ -44,13 +46,16 @@ class ScatterNdReductionTest {
      * + zero (folded, then added to a zero input); both results.
      */
     private static float[][] scatter(String reduction, long[] indices, long[] indicesShape, float[] updates, long... updatesShape) {
-        GraphBuilder b = Graph.builder("scatter_nd_" + reduction);
+        return scatter("ScatterND", Attributes.of("reduction", reduction), indices, indicesShape, updates, updatesShape);
+    }
+
+    private static float[][] scatter(String op, Attributes a, long[] indices, long[] indicesShape, float[] updates, long... updatesShape) {
+        GraphBuilder b = Graph.builder(op);
         b.input("x", Shape.of(3, 4));
         b.input("zero", Shape.of(3, 4));
         String idx = b.initializer("indices", longs(indices, indicesShape)), u = b.initializer("updates", Tensor.of(updates, updatesShape));
-        Attributes a = Attributes.of("reduction", reduction);
-        String stepped = b.node("ScatterND", "stepped", a, "x", idx, u);
-        String folded = b.node("ScatterND", "folded", a, b.initializer("data", Tensor.of(X, 3, 4)), idx, u);
+        String stepped = b.node(op, "stepped", a, "x", idx, u);
+        String folded = b.node(op, "folded", a, b.initializer("data", Tensor.of(X, 3, 4)), idx, u);
         String plus = b.node("Add", "plus", Attributes.empty(), folded, "zero");
         b.output(stepped, plus);
         try (CompiledModel plan = CompiledModel.compile(b.build(), CompileOptions.defaults(), Map.of("x", new long[] {3, 4}, "zero", new long[] {3, 4}));
@@ -82,6 +87,39 @@ class ScatterNdReductionTest {
         got = scatter("mul", ELEMENTS, new long[] {3, 2}, ELEMENT_UPDATES, 3);
         assertArrayEquals(elements, got[0]);
         assertArrayEquals(elements, got[1]);
+    }
+
+    /** ScatterElements on axis 1: row 0 gets columns 1, -1 (3) and 1 again, row 1 columns 0, 0 and 2. */
+    private static float[][] scatterElements(String reduction) {
+        return scatter("ScatterElements", Attributes.of("axis", 1L, "reduction", reduction), new long[] {1, -1, 1, 0, 0, 2}, new long[] {2, 3},
+                new float[] {10, 20, 30, 2, 3, 4}, 2, 3);
+    }
+
+    @Test
+    void scatterElementsReplacesAddsAndMultipliesInOrderWithNegativeIndices() {
+        float[] none = {-2.0f, 30.0f, -1.0f, 20.0f, 3.0f, 0.5f, 4.0f, 1.5f, 2.0f, 2.5f, 3.0f, INF};
+        float[] add = {-2.0f, 38.5f, -1.0f, 19.5f, 5.0f, 0.5f, 5.0f, 1.5f, 2.0f, 2.5f, 3.0f, INF};
+        float[] mul = {-2.0f, -450.0f, -1.0f, -10.0f, 0.0f, 0.5f, 4.0f, 1.5f, 2.0f, 2.5f, 3.0f, INF};
+        for (Object[] c : new Object[][] {{"none", none}, {"add", add}, {"mul", mul}}) {
+            float[][] got = scatterElements((String) c[0]);
+            assertArrayEquals((float[]) c[1], got[0], (String) c[0]);
+            assertArrayEquals((float[]) c[1], got[1], (String) c[0]);
+        }
+        // axis 0, the last row (with the infinity) multiplied by [0, 1, -1, 0]: inf * 0 is NaN
+        float[][] got = scatter("ScatterElements", Attributes.of("axis", 0L, "reduction", "mul"), new long[] {2, 2, 2, 2}, new long[] {1, 4},
+                new float[] {0, 1, -1, 0}, 1, 4);
+        float[] want = {-2.0f, -1.5f, -1.0f, -0.5f, 0.0f, 0.5f, 1.0f, 1.5f, 0.0f, 2.5f, -3.0f, NAN};
+        assertArrayEquals(want, got[0]);
+        assertArrayEquals(want, got[1]);
+    }
+
+    @Test
+    void scatterElementsIndexOutOfRangeIsRefused() {
+        GraphBuilder b = Graph.builder("scatter_elements_range");
+        b.input("x", Shape.of(3, 4));
+        GraphException e = assertThrows(GraphException.class, () -> b.node("ScatterElements", "s", Attributes.of("axis", 1L), "x",
+                b.initializer("indices", longs(new long[] {4}, 1, 1)), b.initializer("updates", Tensor.of(new float[] {1}, 1, 1))));
+        assertTrue(e.getMessage().contains("index 4 is out of range for dim 1 (4)"), e.getMessage());
     }
 
     @Test
