@@ -100,7 +100,7 @@ final class AssignLayouts implements Rewrite {
                     dst = groups == 1 && oc % block == 0 ? BLOCKED : ANY;
                 }
                 known.put(n.output(), dst.equals(ANY) ? null : dst);
-            } else if (POOLING.contains(n.op())) {
+            } else if (POOLING.contains(n.op()) && n.outputs().size() == 1) {   // MaxPool with Indices: a Java step, plain
                 dst = ANY;
                 known.put(n.output(), arriving);   // oneDNN pooling keeps its source's layout for an `any` destination
             } else if (ELEMENTWISE.contains(n.op()) || FuseActivation.ACTIVATIONS.contains(n.op())) {

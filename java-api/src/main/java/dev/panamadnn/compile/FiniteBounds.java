@@ -113,6 +113,7 @@ final class FiniteBounds implements Rewrite {
             Act act = Compiler.fusedAct(n);
             double out = act == null || pre == Double.POSITIVE_INFINITY ? pre : activation(act, pre);   // a clamp keeps a NaN: no cap
             for (String o : n.outputs()) b.put(o, out);
+            if (n.op().equals("MaxPool") && n.outputs().size() > 1) b.put(n.outputs().get(1), Double.POSITIVE_INFINITY);   // indices, not values
         }
         return b;
     }

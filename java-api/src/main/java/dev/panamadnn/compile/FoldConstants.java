@@ -45,14 +45,15 @@ final class FoldConstants implements Rewrite {
                 g.fired.add(name() + ": constant " + n.name());
                 continue;
             }
-            if (n.op().equals("ScatterND") && n.inputs().stream().allMatch(g::isConstant) && isF32(g, n.input(0)) && isF32(g, n.input(2))
+            if ((n.op().equals("ScatterND") || n.op().equals("ScatterElements")) && n.inputs().stream().allMatch(g::isConstant)
+                    && isF32(g, n.input(0)) && isF32(g, n.input(2))
                     && g.tensor(n.input(1)) != null) {   // Swin's shifted-window mask, from constants the rules before computed
                 try {
                     float[] out = g.floats(n.input(0)).clone(), updates = g.floats(n.input(2));
-                    int[] to = LowerSelect.scatterTargets(g.shape(n.input(0)).sizes(), g.shape(n.input(1)).sizes(),
-                            LowerIndex.longs(g.tensor(n.input(1))));
+                    int[] to = LowerSelect.targets(n, g.shape(n.input(0)).sizes(), g.shape(n.input(1)).sizes(), LowerIndex.longs(g.tensor(n.input(1))));
                     if (to.length != updates.length) continue;   // the lowering refuses it, naming the sizes
-                    for (int i = 0; i < to.length; i++) out[to[i]] = updates[i];
+                    LowerSelect.Reduction reduction = LowerSelect.reduction(n.attributes().string("reduction", "none"));
+                    for (int i = 0; i < to.length; i++) out[to[i]] = reduction.apply(out[to[i]], updates[i]);
                     fold(g, n, out, g.value(n.output()).shape());
                 } catch (IllegalArgumentException bad) {
                     // an index out of range: left for the lowering to refuse

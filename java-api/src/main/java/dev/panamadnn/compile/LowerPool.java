@@ -25,6 +25,7 @@ import dev.panamadnn.compile.Compiler.PlanArg;
 import dev.panamadnn.compile.Compiler.Value;
 import dev.panamadnn.internal.dnnl.Args;
 import dev.panamadnn.internal.lowering.PoolLowering;
+import dev.panamadnn.internal.reference.MaxPoolTaps;
 import static dev.panamadnn.compile.Compiler.CONSTANT;
 
 /**
@@ -47,6 +48,34 @@ final class LowerPool {
         Sizes.arrayLength("MaxPool at " + at, "the padding-window mask (the output's spatial size)",
                 Sizes.multiply("MaxPool at " + at, "the output's spatial size", spatialSize(outShape), 1));
         return pool(plan, n, w, x, outShape, "maxpool " + at, paddingOnlyWindows(w));
+    }
+
+    /**
+     * MaxPool with its Indices output (ONNX's second output, PyTorch's {@code return_indices}): both from one Java step over
+     * a window table computed once ({@link MaxPoolTaps}: PyTorch's maximum, NaN included, and the first of equal ones), so
+     * the values and the indices agree. Pads may differ between a dim's ends. The indices are held as exact F32 values
+     * (as ArgMax's, {@link LowerCarried}), so the input may have at most 2^24 elements.
+     */
+    static List<Value> maxPoolWithIndices(Compiler plan, Node n) {
+        long[] x = LowerIndex.shape(plan, n.input(0)), y = LowerIndex.out(plan, n, 0);
+        long total = LowerIndex.prod(x, 0, x.length);
+        if (total > LowerCarried.MAX_EXACT) {
+            throw Compiler.unsupported(n, "Indices over an input of " + total + " elements (a plan holds indices as exact F32 values, up to 2^24)");
+        }
+        int nd = x.length - 2;
+        Attributes a = n.attributes();
+        long[] pads = a.integers("pads", new long[2 * nd]);
+        MaxPoolTaps taps;
+        try {
+            taps = MaxPoolTaps.of(Arrays.copyOfRange(x, 2, x.length), Arrays.copyOfRange(y, 2, y.length), a.integers("kernel_shape"),
+                    LowerConv.window(a.integers("strides", null), nd), LowerConv.window(a.integers("dilations", null), nd),
+                    Arrays.copyOf(pads, nd), a.integer("storage_order", 0) == 1);
+        } catch (IllegalArgumentException e) {
+            throw Compiler.unsupported(n, "with Indices: " + e.getMessage());
+        }
+        long planes = x[0] * x[1];
+        return PlanOutputs.javaStep(plan, List.of(LowerIndex.input(plan, n, 0)), List.of(y, y), (src, dst) -> taps.pool(src[0], planes, dst[0], dst[1]),
+                "java maxpool " + n.name() + " with indices" + (a.integer("storage_order", 0) == 1 ? " (column-major)" : ""));
     }
 
     private static long spatialSize(long[] shape) {

@@ -25,28 +25,28 @@ final class LowerSelect {
             case "GatherElements" -> gatherElements(plan, n);
             case "Tile" -> tile(plan, n);
             case "Resize" -> resize(plan, n);
-            case "ScatterND" -> scatterNd(plan, n);
+            case "ScatterND", "ScatterElements" -> scatter(plan, n);
             default -> null;
         };
     }
 
     /**
-     * ScatterND (reduction none) with constant indices: the output is {@code data} with the indexed slices replaced by
-     * {@code updates}, in order; the destination of every update element is computed once. Data and updates may each
-     * be a constant or computed at run time (Swin's shifted-window mask: a zero map with constant slices written).
+     * ScatterND and ScatterElements with constant indices: the output is {@code data} with the indexed slices or elements
+     * replaced by {@code updates} (reduction none), or the updates added to or multiplied into them (add, mul: the
+     * opset-16 forms), in the updates' order, so a duplicate index accumulates as ONNX's reference does; the destination
+     * of every update element is computed once ({@link #targets}). Data and updates may each be a constant or computed at
+     * run time (Swin's shifted-window mask: a zero map with constant slices written).
      */
-    private static Value scatterNd(Compiler plan, Node n) {
+    private static Value scatter(Compiler plan, Node n) {
         Tensor t = plan.graph.tensor(n.input(1));
         if (t == null) throw Compiler.unsupported(n, "the indices (input 1) must be a constant; indices computed at run time are not compiled");
-        long[] x = LowerIndex.shape(plan, n.input(0)), is = plan.graph.shape(n.input(1)).sizes(), idx = LowerIndex.longs(t);
+        long[] x = LowerIndex.shape(plan, n.input(0)), is = plan.graph.shape(n.input(1)).sizes();
         int[] to;
         try {
-            to = scatterTargets(x, is, idx);
+            to = targets(n, x, is, LowerIndex.longs(t));
         } catch (IllegalArgumentException e) {
             throw Compiler.unsupported(n, e.getMessage());
         }
-        int depth = (int) is[is.length - 1], count = idx.length / depth;
-        long slice = LowerIndex.prod(x, depth, x.length);
         boolean constData = plan.graph.isConstant(n.input(0)), constUpdates = plan.graph.isConstant(n.input(2));
         float[] data = constData ? plan.graph.floats(n.input(0)) : null, updates = constUpdates ? plan.graph.floats(n.input(2)) : null;
         List<Value> ins = new java.util.ArrayList<>();
@@ -54,13 +54,59 @@ final class LowerSelect {
         if (!constUpdates) ins.add(LowerIndex.input(plan, n, 2));
         if (ins.isEmpty()) throw Compiler.unsupported(n, "every input is a constant (it should have been folded)");
         long total = LowerIndex.prod(x, 0, x.length);
+        String name = n.attributes().string("reduction", "none");
+        Reduction reduction = reduction(name);
+        int depth = (int) is[is.length - 1];   // ScatterND: in [1, rank], checked by scatterTargets
+        String what = n.op().equals("ScatterND")
+                ? "java scatter_nd " + n.name() + " (" + t.numel() / depth + " slices of " + LowerIndex.prod(x, depth, x.length)
+                : "java scatter_elements " + n.name() + " (" + to.length + " elements on axis " + n.attributes().integer("axis", 0);
         return PlanOutputs.javaStep(plan, ins, List.of(x), (src, dst) -> {
             MemorySegment out = dst[0];
             if (data == null) MemorySegment.copy(src[0], 0, out, 0, total * 4);
             else MemorySegment.copy(data, 0, out, JAVA_FLOAT, 0, data.length);
             MemorySegment u = updates == null ? src[constData ? 0 : 1] : null;
-            for (int i = 0; i < to.length; i++) out.setAtIndex(JAVA_FLOAT, to[i], u != null ? u.getAtIndex(JAVA_FLOAT, i) : updates[i]);
-        }, "java scatter_nd " + n.name() + " (" + count + " slices of " + slice + ")").get(0);
+            for (int i = 0; i < to.length; i++) {
+                out.setAtIndex(JAVA_FLOAT, to[i], reduction.apply(out.getAtIndex(JAVA_FLOAT, to[i]), u != null ? u.getAtIndex(JAVA_FLOAT, i) : updates[i]));
+            }
+        }, what + (name.equals("none") ? "" : ", reduction " + name) + ")").get(0);
+    }
+
+    /**
+     * The flat destination in data of shape {@code x} of each update element, in the updates' order, for ScatterND or
+     * ScatterElements node {@code n} with indices of shape {@code indicesShape} (values {@code idx}).
+     *
+     * @throws IllegalArgumentException naming the index that is out of range
+     */
+    static int[] targets(Node n, long[] x, long[] indicesShape, long[] idx) {
+        if (n.op().equals("ScatterND")) return scatterTargets(x, indicesShape, idx);
+        int axis = (int) Math.floorMod(n.attributes().integer("axis", 0), (long) x.length);
+        long[] st = LowerIndex.strides(x), at = new long[indicesShape.length];
+        int[] to = new int[idx.length];
+        for (int o = 0; o < to.length; o++) {
+            long j = idx[o] < 0 ? idx[o] + x[axis] : idx[o];
+            if (j < 0 || j >= x[axis]) throw new IllegalArgumentException("index " + idx[o] + " is out of range for dim " + axis + " (" + x[axis] + ")");
+            long off = 0;
+            for (int d = 0; d < x.length; d++) off += (d == axis ? j : at[d]) * st[d];
+            to[o] = Math.toIntExact(off);
+            step(at, indicesShape);
+        }
+        return to;
+    }
+
+    /** How a scatter combines the element an update lands on with the update. */
+    @FunctionalInterface
+    interface Reduction {
+        float apply(float old, float update);
+    }
+
+    /** A scatter's {@code reduction}: none (the update replaces), add, mul (in float, as ONNX's reference on float32). */
+    static Reduction reduction(String name) {
+        return switch (name) {
+            case "none" -> (old, update) -> update;
+            case "add" -> (old, update) -> old + update;
+            case "mul" -> (old, update) -> old * update;
+            default -> throw new IllegalArgumentException("scatter reduction '" + name + "' is not supported (none, add, mul)");
+        };
     }
 
     /**

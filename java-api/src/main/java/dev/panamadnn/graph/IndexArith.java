@@ -284,22 +284,24 @@ final class IndexArith {
     }
 
     /**
-     * ScatterND (reduction none): the data's dtype and shape. {@code updates} must have the shape
+     * ScatterND (reduction none, add or mul): the data's dtype and shape. {@code updates} must have the shape
      * {@code indices.shape[:-1] + data.shape[depth:]} (checked when both are fixed). Its values are not computed
      * here: compile.FoldConstants folds it when all three inputs are constants (torch's Swin export builds its
      * shifted-window mask so), and a plan runs it as a step with constant indices otherwise.
      */
     static List<Out> scatterNd(Node n, List<Value> in, Known k) {
-        if (!n.attributes().string("reduction", "none").equals("none")) {
-            throw new GraphException("reduction '" + n.attributes().string("reduction", "none") + "' is not supported (only 'none')");
+        String reduction = n.attributes().string("reduction", "none");
+        if (!List.of("none", "add", "mul").contains(reduction)) {
+            throw new GraphException("reduction '" + reduction + "' is not supported (none, add, mul: ScatterND-16)");
         }
         Value data = in.get(0), indices = in.get(1), updates = in.get(2);
         IndexShapes.require(indices, "indices", DataType.I64);
         if (updates.dtype() != data.dtype()) throw new GraphException("updates " + updates + " must be " + data.dtype() + " as data");
         if (data.shape().isFixed() && indices.shape().isFixed() && updates.shape().isFixed()) {
             long[] ds = data.shape().sizes(), is = indices.shape().sizes();
+            if (is.length < 1) throw new GraphException("indices " + indices + " must have rank >= 1");
             int depth = (int) is[is.length - 1];
-            if (is.length < 1 || depth < 1 || depth > ds.length) {
+            if (depth < 1 || depth > ds.length) {
                 throw new GraphException("indices' last dim " + depth + " must be in [1, " + ds.length + "] (the data's rank)");
             }
             long[] want = new long[is.length - 1 + ds.length - depth];

@@ -21,7 +21,9 @@ import java.util.TreeMap;
  * ConvTranspose      X, W, [B]              kernel_shape strides pads dilations group output_padding
  * BatchNormalization X, [scale], [B], mean, var   epsilon momentum   (absent scale/B: 1/0, ours)
  * LayerNormalization X, [scale], [B]        axis epsilon   (absent scale: 1, ours)
- * MaxPool            X                      kernel_shape strides pads dilations ceil_mode
+ * MaxPool            X                      kernel_shape strides pads dilations ceil_mode storage_order
+ *                    (outputs Y, [Indices]: I64 flat indices into X, storage_order 0 row-major, 1 column-major;
+ *                    X F32, or U8/I8 pooled when its values are known)
  * AveragePool        X                      kernel_shape strides pads dilations ceil_mode count_include_pad
  * GlobalAveragePool, GlobalMaxPool   X
  * AdaptiveAvgPool, AdaptiveMaxPool   X      output_size                          (ours: PyTorch's)
@@ -50,7 +52,7 @@ import java.util.TreeMap;
  * Concat             X...                   axis
  * Reshape            X, shape (I64 constant)  allowzero
  * Transpose          X                      perm (default: reversed)
- * Pad                X, pads (I64 constant), [value]   mode (constant | reflect | edge | wrap)
+ * Pad                X, pads (I64 constant), [value]   mode (constant | reflect | edge | wrap); integer X computed when known
  * Constant           -                      value (a tensor; the output has its dtype)
  * Layer              X                      module: a layer run by its own Java kernel (ours)
  * LSTM               X, W, R, [B], [sequence_lens], [initial_h], [initial_c], [P]   hidden_size direction layout
@@ -69,7 +71,7 @@ import java.util.TreeMap;
  * ConstantOfShape    shape (known)          value (a one-element tensor; default F32 0)
  * Expand             X, shape (known)       (bidirectional broadcast)
  * Range              start, limit, delta    (known scalars)
- * ScatterND          data, indices, updates reduction (none; folded from constants when compiling)
+ * ScatterND          data, indices, updates reduction (none, add, mul; folded from constants when compiling)
  * Equal Less Greater A, B                   (broadcast; BOOL out)
  * Where              condition (BOOL), X, Y (broadcast)
  * Not                X (BOOL)
@@ -79,6 +81,7 @@ import java.util.TreeMap;
  * Reshape            on I64 data            (a shape vector)
  * -- element selection and resampling on F32 (SelectShapes) --
  * GatherElements     data, indices          axis
+ * ScatterElements    data, indices, updates axis reduction (none, add, mul; indices known when compiling)
  * Tile               X, repeats (known)
  * Resize             X, [roi], [scales (known)], [sizes (known)]   mode coordinate_transformation_mode nearest_mode cubic_coeff_a exclude_outside
  * ArgMax ArgMin      X                      axis keepdims select_last_index   (I64 out)
@@ -173,7 +176,7 @@ public final class Ops {
             }
             return x;
         });
-        op("MaxPool", 1, 1, with(window, "ceil_mode", Type.INT, "storage_order", Type.INT), (n, in, c) -> WindowShapes.pool(n, in.get(0)));
+        typed("MaxPool", 1, 1, 1, 2, with(window, "ceil_mode", Type.INT, "storage_order", Type.INT), WindowShapes::maxPool);
         op("AveragePool", 1, 1, with(window, "ceil_mode", Type.INT, "count_include_pad", Type.INT),
                 (n, in, c) -> WindowShapes.pool(n, in.get(0)));
         Rule global = (n, in, c) -> {
@@ -299,8 +302,10 @@ public final class Ops {
         onIntegers("Clip", IndexArith::clip);
         onIntegers("Reshape", IndexArith::reshape);
         onIntegers("Transpose", IndexArith::transpose);
+        onIntegers("Pad", TensorShapes::padIntegers);
         // Element selection and resampling on F32 activations (SelectShapes).
         typed("GatherElements", 2, 2, 1, 1, attrs("axis", Type.INT), SelectShapes::gatherElements);
+        typed("ScatterElements", 3, 3, 1, 1, attrs("axis", Type.INT, "reduction", Type.STRING), SelectShapes::scatterElements);
         typed("Tile", 2, 2, 1, 1, Map.of(), SelectShapes::tile);
         typed("Resize", 1, 4, 1, 1, attrs("mode", Type.STRING, "coordinate_transformation_mode", Type.STRING, "nearest_mode", Type.STRING,
                 "cubic_coeff_a", Type.FLOAT, "exclude_outside", Type.INT, "extrapolation_value", Type.FLOAT), SelectShapes::resize);

@@ -9,7 +9,7 @@ import java.util.Set;
 
 /**
  * Shape rules of the element-selecting and resampling ops (ONNX opset 13-17 semantics):
- * GatherElements, Tile, Resize, ArgMax/ArgMin. Index-like operands (GatherElements' indices,
+ * GatherElements, ScatterElements, Tile, Resize, ArgMax/ArgMin. Index-like operands (GatherElements' indices,
  * Tile's repeats, Resize's scales and sizes) must be known when shapes are inferred for Tile and
  * Resize (they fix the output shape); GatherElements' indices are checked against the data when
  * known. No values are propagated: these ops compute on F32 activations.
@@ -19,8 +19,30 @@ final class SelectShapes {
 
     /** GatherElements(data F32, indices I64/I32) axis: the output has the indices' shape. */
     static List<IndexShapes.Out> gatherElements(Node n, List<Value> in, Known k) {
-        Value data = in.get(0), idx = in.get(1);
+        IndexShapes.require(in.get(0), "data", DataType.F32);
+        elementIndices(n, in.get(0), in.get(1), k);
+        return IndexShapes.one(DataType.F32, in.get(1).shape(), null);
+    }
+
+    /**
+     * ScatterElements(data F32, indices I64/I32, updates F32) axis reduction (none, add, mul: ScatterElements-16): the
+     * data's shape; updates of the indices' shape, which has the data's rank and is no larger off the axis.
+     */
+    static List<IndexShapes.Out> scatterElements(Node n, List<Value> in, Known k) {
+        Value data = in.get(0), idx = in.get(1), updates = in.get(2);
+        String reduction = n.attributes().string("reduction", "none");
+        if (!List.of("none", "add", "mul").contains(reduction)) {
+            throw new GraphException("reduction '" + reduction + "' is not supported (none, add, mul: ScatterElements-16)");
+        }
         IndexShapes.require(data, "data", DataType.F32);
+        IndexShapes.require(updates, "updates", DataType.F32);
+        elementIndices(n, data, idx, k);
+        if (!updates.shape().equals(idx.shape())) throw new GraphException("updates " + updates + " must have the shape of indices " + idx);
+        return IndexShapes.one(DataType.F32, data.shape(), null);
+    }
+
+    /** GatherElements' and ScatterElements' indices: I64/I32, the data's rank, no larger off the axis, in range when known. */
+    private static void elementIndices(Node n, Value data, Value idx, Known k) {
         IndexShapes.require(idx, "indices", DataType.I64, DataType.I32);
         Shape x = data.shape(), i = idx.shape();
         if (x.rank() < 1 || x.rank() != i.rank()) throw new GraphException("indices " + idx + " must have the rank of data " + data + " (>= 1)");
@@ -37,7 +59,6 @@ final class SelectShapes {
                 if (v < -size || v >= size) throw new GraphException("index " + v + " is out of range for dim " + axis + " (" + size + ") of " + data);
             }
         }
-        return IndexShapes.one(DataType.F32, i, null);
     }
 
     /** Tile(input F32, repeats I64 known): each dim times its repeat. */

@@ -67,6 +67,75 @@ final class TensorShapes {
         return new Shape(d);
     }
 
+    /**
+     * ONNX Pad of integer or bool data (I64, I32, U8, I8, BOOL; an I64 shape vector keeps its symbols): the shape as
+     * {@link #pad}, the values computed when the data is known (a bound input: ONNX's int32 Pad cases), by the plan's
+     * Pad mapping (compile.PadKernel): output index {@code o} reads input {@code o - begin} per dim, outside the input
+     * the constant (input 2, of the data's dtype, default 0), the mirror without the edge (reflect, numpy's), the edge
+     * or the wrapped-around element. Negative pads crop; in a dim padded at one end and cropped at the other, reflect
+     * and wrap are refused (cropping first, as ONNX Runtime does, or padding first may give different values there;
+     * the edge is the same element either way).
+     */
+    static List<IndexShapes.Out> padIntegers(Node n, List<Value> in, Known k) {
+        Value x = in.get(0);
+        IndexShapes.require(x, "data", DataType.I64, DataType.I32, DataType.U8, DataType.I8, DataType.BOOL);
+        IndexShapes.require(in.get(1), "pads", DataType.I64);
+        if (in.get(2) != null && in.get(2).dtype() != x.dtype()) throw new GraphException("constant_value " + in.get(2) + " must be " + x.dtype() + " as data");
+        long[] pads = k.longs(in.get(1), "pads");
+        Shape y = pad(n, x.shape(), pads);
+        String mode = n.attributes().string("mode", "constant");
+        int r = x.shape().rank();
+        for (int d = 0; d < r && (mode.equals("reflect") || mode.equals("wrap")); d++) {
+            if (Math.min(pads[d], pads[d + r]) < 0 && Math.max(pads[d], pads[d + r]) > 0) {
+                throw new GraphException("mode " + mode + " with pads " + Arrays.toString(pads) + " that crop one end of dim " + d
+                        + " and pad the other is ambiguous (crop first or pad first) and not supported");
+            }
+        }
+        Known.Data d = k.get(x), fill = in.get(2) == null ? null : k.get(in.get(2));
+        if (d == null || !x.shape().isFixed() || !y.isFixed() || IndexShapes.numel(y.sizes()) > Known.MAX_ELEMENTS
+                || in.get(2) != null && (fill == null || !fill.isFixed())) {
+            return IndexShapes.one(x.dtype(), y, null);
+        }
+        if (!mode.equals("constant")) {
+            for (int i = 0; i < r; i++) {
+                if (x.shape().sizes()[i] == 0 && pads[i] + pads[i + r] > 0) throw new GraphException("cannot " + mode + "-pad the empty dim " + i + " of " + x);
+            }
+        }
+        long[] xs = x.shape().sizes(), ys = y.sizes(), st = new long[r], at = new long[r];
+        for (int i = r - 1, s = 1; i >= 0; s *= (int) xs[i], i--) st[i] = s;
+        int size = (int) IndexShapes.numel(ys);
+        long[] ints = new long[size];
+        String[] symbols = d.symbols() == null ? null : new String[size];
+        long constant = fill == null ? 0 : fill.ints()[0];
+        for (int o = 0; o < size; o++) {
+            long from = 0;
+            boolean outside = false;
+            for (int i = 0; i < r && !outside; i++) {
+                long j = at[i] - pads[i], len = xs[i];
+                if (j < 0 || j >= len) {
+                    switch (mode) {
+                        case "reflect" -> {
+                            long period = 2 * (len - 1);
+                            j = period == 0 ? 0 : Math.floorMod(j, period);
+                            if (j >= len) j = period - j;
+                        }
+                        case "edge" -> j = j < 0 ? 0 : len - 1;
+                        case "wrap" -> j = Math.floorMod(j, len);
+                        default -> outside = true;
+                    }
+                }
+                from += j * st[i];
+            }
+            ints[o] = outside ? constant : d.ints()[(int) from];
+            if (symbols != null && !outside) symbols[o] = d.symbols()[(int) from];
+            for (int i = r - 1; i >= 0; i--) {   // the next output index, row-major
+                if (++at[i] < ys[i]) break;
+                at[i] = 0;
+            }
+        }
+        return IndexShapes.one(x.dtype(), y, new Known.Data(x.dtype(), ys, ints, null, symbols));
+    }
+
     /** ONNX Concat on {@code axis}: every other dim equal; the axis dims add up (to a multiple of one symbol at most). */
     static Shape concat(Node n, List<Value> in, Map<String, Tensor> constants) {
         Shape first = in.get(0).shape();

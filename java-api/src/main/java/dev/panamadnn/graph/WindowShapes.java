@@ -1,5 +1,10 @@
 package dev.panamadnn.graph;
 
+import dev.panamadnn.DataType;
+import dev.panamadnn.graph.IndexShapes.Out;
+import dev.panamadnn.graph.Known.Data;
+import dev.panamadnn.internal.reference.MaxPoolTaps;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -90,6 +95,54 @@ final class WindowShapes {
             out.add(Dim.of(o));
         }
         return new Shape(out);
+    }
+
+    /**
+     * MaxPool: Y ({@link #pool}'s shape, X's dtype) and, when asked for, Indices (I64, the same shape: flat indices into
+     * X); storage_order must be 0 (row-major) or 1 (column-major). X is F32, or U8/I8 (ONNX's MaxPool-12 types): those
+     * are pooled here when their values are known (constants, bound inputs; every such value is exact in F32, so the
+     * maximum is the same one), with the same kernel as a plan's ({@link MaxPoolTaps}); a plan computes no U8/I8 values.
+     */
+    static List<Out> maxPool(Node n, List<Value> in, Known k) {
+        Value x = in.get(0);
+        IndexShapes.require(x, "X", DataType.F32, DataType.U8, DataType.I8);
+        long order = n.attributes().integer("storage_order", 0);
+        if (order != 0 && order != 1) throw new GraphException("storage_order must be 0 (row-major) or 1 (column-major), got " + order);
+        Shape y = pool(n, x);
+        Data d = x.dtype() == DataType.F32 ? null : k.get(x);
+        long[][] pooled = d == null || !x.shape().isFixed() || IndexShapes.numel(y.sizes()) > Known.MAX_ELEMENTS ? null
+                : pooledIntegers(n, x.shape().sizes(), y.sizes(), d.ints(), order == 1);
+        Out values = new Out(x.dtype(), y, pooled == null ? null : Data.ints(x.dtype(), y.sizes(), pooled[0]));
+        if (n.outputs().size() == 1) return List.of(values);
+        return List.of(values, new Out(DataType.I64, y, pooled == null ? null : Data.ints(DataType.I64, y.sizes(), pooled[1])));
+    }
+
+    /** The maxima of known integer values {@code v} of shape {@code xs} pooled to {@code ys}, and their flat indices. */
+    private static long[][] pooledIntegers(Node n, long[] xs, long[] ys, long[] v, boolean columnMajor) {
+        int spatial = xs.length - 2;
+        MaxPoolTaps taps;
+        try {
+            taps = MaxPoolTaps.of(Arrays.copyOfRange(xs, 2, xs.length), Arrays.copyOfRange(ys, 2, ys.length), n.attributes().integers("kernel_shape"),
+                    ints(n, "strides", spatial, 1), ints(n, "dilations", spatial, 1), Arrays.copyOf(ints(n, "pads", 2 * spatial, 0), spatial),
+                    columnMajor);
+        } catch (IllegalArgumentException e) {
+            throw new GraphException(e.getMessage());
+        }
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) f[i] = v[i];   // U8/I8: exact
+        MemorySegment x = MemorySegment.ofArray(f);
+        int outs = taps.outSpatial();
+        long planes = xs[0] * xs[1];
+        long[] values = new long[Math.toIntExact(planes * outs)], indices = new long[values.length];
+        for (int p = 0; p < planes; p++) {
+            long base = p * taps.inSpatial();
+            for (int o = 0; o < outs; o++) {
+                int t = taps.argmax(x, base, o);
+                values[p * outs + o] = v[(int) (base + taps.taps()[t])];
+                indices[p * outs + o] = base + taps.reported()[t];
+            }
+        }
+        return new long[][] {values, indices};
     }
 
     private static void checkGeometry(long[] k, long[] s, long[] d, long[] p) {

@@ -146,9 +146,10 @@ class MalformedGraphTest {
 
     @Test
     void wrongOutputCount() {
-        List<Node> nodes = List.of(new Node("pool", "MaxPool", List.of("x"), List.of("y", "indices"),
+        // AveragePool has one output (MaxPool has two since its Indices output)
+        List<Node> nodes = List.of(new Node("pool", "AveragePool", List.of("x"), List.of("y", "indices"),
                 attrs("kernel_shape", new long[] {2})));
-        assertGraphError(() -> graph(List.of(f32("x", "[N, 3, 8]")), nodes, "y"), "pool (MaxPool)", "expected 1 output(s), got 2");
+        assertGraphError(() -> graph(List.of(f32("x", "[N, 3, 8]")), nodes, "y"), "pool (AveragePool)", "expected 1 output(s), got 2");
     }
 
     @Test

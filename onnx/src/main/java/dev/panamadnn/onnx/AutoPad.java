@@ -26,7 +26,7 @@ final class AutoPad {
     static List<String> translate(NodeContext n) {
         String p = n.attributes.string("auto_pad", "NOTSET");
         Attributes kept = OpTable.kept(n.attributes);
-        if (!p.startsWith("SAME_")) return List.of(maxPoolPadded(n, kept));
+        if (!p.startsWith("SAME_")) return pooled(n, kept);
         Shape x = n.value(0).shape();
         int spatial = x.rank() - 2;
         if (spatial < 1) throw n.refuse("auto_pad " + p + " needs spatial dims, got " + n.value(0));
@@ -47,7 +47,12 @@ final class AutoPad {
             pads[i + spatial] = p.equals("SAME_UPPER") ? large : small;
         }
         Attributes a = kept.toBuilder().remove("auto_pad").put("pads", pads).build();
-        return List.of(maxPoolPadded(n, a));
+        return pooled(n, a);
+    }
+
+    /** {@code n.op} with attributes {@code a} (explicit pads): a MaxPool with Indices as such, else {@link #maxPoolPadded}. */
+    private static List<String> pooled(NodeContext n, Attributes a) {
+        return n.op.equals("MaxPool") && n.outputCount > 1 ? maxPoolWithIndices(n, a) : List.of(maxPoolPadded(n, a));
     }
 
     /**
@@ -146,6 +151,16 @@ final class AutoPad {
         String padded = n.emit("Pad", Attributes.of("mode", "constant"), n.input(0), n.longs("pads", full, full.length),
                 n.scalar("pad_value", Float.NEGATIVE_INFINITY));
         return n.emit("MaxPool", a.toBuilder().remove("pads").build(), padded);
+    }
+
+    /**
+     * A MaxPool with its Indices output (opset 8 on): our MaxPool with both outputs, storage_order kept and the pads as
+     * given (a Pad before it would shift the indices).
+     */
+    private static List<String> maxPoolWithIndices(NodeContext n, Attributes a) {
+        if (n.opset < 8) throw n.refuse("MaxPool has no Indices output before opset 8, got " + n.outputCount + " outputs");
+        Attributes withOrder = a.toBuilder().put("storage_order", n.attributes.integer("storage_order", 0)).build();
+        return n.emit("MaxPool", withOrder, List.of(n.input(0)), 2);
     }
 
     /** [0, 0, begins..., 0, 0, ends...]: ONNX pads of the spatial dims as a Pad's pads of all dims. */

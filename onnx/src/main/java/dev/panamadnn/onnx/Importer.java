@@ -217,7 +217,7 @@ final class Importer {
             if (!n.getOutput(k).isEmpty() && read.contains(n.getOutput(k)) && !n.getOpType().equals("Split")
                     && !n.getOpType().equals("LayerNormalization") && !n.getOpType().equals("SoftmaxCrossEntropyLoss") && !n.getOpType().equals("Dropout")
                     && !(n.getOpType().equals("BatchNormalization") && opset >= 15)   // its running statistics (training_mode=1, else refused)
-                    && !RECURRENT.contains(n.getOpType())) {
+                    && !n.getOpType().equals("MaxPool") && !RECURRENT.contains(n.getOpType())) {
                 problems.add(label + ": output " + k + " ('" + n.getOutput(k) + "') is not supported");
             }
         }

@@ -80,6 +80,9 @@ final class OpTable {
 
     private static final String MAXPOOL_PADS = "auto_pad SAME_* as pads; uneven pads (ceil_mode 0) as a Pad with -inf first";
 
+    private static final String MAXPOOL_INDICES = "; Indices (storage_order 0 or 1) as a Java step with the values, PyTorch's maxima "
+            + "(the first of equal ones, NaN the maximum), an input of at most 2^24 elements in a plan";
+
     private static final String AVGPOOL_PADS = "auto_pad SAME_* as pads; uneven pads (ceil_mode 0) as a Pad with zeros first, "
             + "then (count_include_pad 0) a Mul by window size / elements inside";
 
@@ -90,11 +93,12 @@ final class OpTable {
         replaceLast(same("ConvTranspose", 1, 17, cat(window, "dilations", "group", "output_padding", "output_shape")).check(AutoPad.CHECK)
                 .translate(AutoPad::translateTransposed).note("output_shape and auto_pad SAME_* become explicit pads (fixed spatial sizes)"));
         replaceLast(same("MaxPool", 1, 7, window).check(AutoPad.CHECK).translate(AutoPad::translate, "MaxPool", "Pad")
-                .note(MAXPOOL_PADS + "; the Indices output is not supported"));
+                .note(MAXPOOL_PADS + "; no Indices output at these opsets"));
         replaceLast(same("MaxPool", 8, 9, cat(window, "storage_order")).check(AutoPad.CHECK).translate(AutoPad::translate, "MaxPool", "Pad")
-                .note(MAXPOOL_PADS));
+                .note(MAXPOOL_PADS + MAXPOOL_INDICES));
         replaceLast(same("MaxPool", 10, 17, cat(window, "storage_order", "ceil_mode", "dilations")).check(AutoPad.CHECK)
-                .translate(AutoPad::translate, "MaxPool", "Pad").note(MAXPOOL_PADS));
+                .translate(AutoPad::translate, "MaxPool", "Pad").note(MAXPOOL_PADS + MAXPOOL_INDICES
+                        + "; U8/I8 (opset 12 on) where the values are known (constants, bound inputs), exactly"));
         replaceLast(same("AveragePool", 1, 6, window).check(AutoPad.CHECK)
                 .translate(AutoPad::translate, "AveragePool", "Pad", "Mul", "Constant").note(AVGPOOL_PADS));
         replaceLast(same("AveragePool", 7, 9, cat(window, "count_include_pad")).check(AutoPad.CHECK)
@@ -166,13 +170,15 @@ final class OpTable {
         for (String op : new String[] {"Softmax", "LogSoftmax", "Hardmax"}) {
             replaceLast(same(op, 1, 12, "axis").translate(OpTable::legacySoftmax).note("opsets 1-12: only for the last axis (flatten-to-2-D semantics otherwise)"));
         }
-        same("Pad", 11, 17, "mode");
+        String padInts = "integer data (I64, I32, U8, I8, BOOL) where its values are known (constants, bound inputs), computed exactly at import "
+                + "(reflect of a dim cropped at one end and padded at the other refused there)";
+        replaceLast(same("Pad", 11, 17, "mode").note(padInts));
         replaceLast(same("Pad", 2, 10, "mode", "pads", "value").translate(n -> {
             String pads = n.longs("pads", n.attributes.integers("pads"), n.attributes.integers("pads").length);
             Attributes a = Attributes.of("mode", n.attributes.string("mode", "constant"));
             double value = n.attributes.real("value", 0);
             return List.of(value == 0 ? n.emit("Pad", a, n.input(0), pads) : n.emit("Pad", a, n.input(0), pads, n.scalar("value", (float) value)));
-        }));
+        }).note(padInts + "; a non-zero value only for F32 data"));
         replaceLast(same("Constant", 1, 17, "value", "value_float", "value_floats", "value_int", "value_ints").translate(OpTable::constant)
                 .note("sparse_value and the string forms are not supported"));
         replaceLast(same("Dropout", 1, 17, "ratio", "is_test", "seed", "consumed_inputs").translate(n -> {
@@ -239,7 +245,7 @@ final class OpTable {
         same("ConstantOfShape", 9, 17, "value");
         same("Expand", 8, 17);
         same("Range", 11, 17);
-        replaceLast(same("ScatterND", 11, 17, "reduction").note("where the values are known when compiling (Swin's shifted-window mask); reduction none"));
+        replaceLast(same("ScatterND", 11, 17, "reduction").note("indices known when compiling (constants, bound inputs); reduction none, add, mul (duplicate indices applied in order)"));
         same("Where", 9, 17);
         for (String op : new String[] {"Equal", "Less", "Greater"}) same(op, 7, 17);
         same("Not", 1, 17);

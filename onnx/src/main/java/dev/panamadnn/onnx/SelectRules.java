@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The {@link OpTable} rules of the element-selecting and resampling ops: GatherElements, Tile,
+ * The {@link OpTable} rules of the element-selecting and resampling ops: GatherElements, ScatterElements (and Scatter-9), Tile,
  * Resize (opsets 10-17) and Upsample (7-9) onto our Resize, ArgMax/ArgMin, GreaterOrEqual/LessOrEqual,
  * the loss ops NegativeLogLikelihoodLoss/SoftmaxCrossEntropyLoss, PRelu-6, Neg of integers. Added to the table by
  * {@link OpTable}'s initializer.
@@ -20,6 +20,11 @@ final class SelectRules {
 
     static void addTo(List<OpRule> rules) {
         rules.add(same("GatherElements", 11, 17, "axis"));
+        String scatter = "indices known when compiling (constants, bound inputs); duplicate indices applied in order";
+        rules.add(same("ScatterElements", 11, 15, "axis").note(scatter));
+        rules.add(same("ScatterElements", 16, 17, "axis", "reduction").note(scatter + "; reduction none, add, mul"));
+        rules.add(same("Scatter", 9, 10, "axis").translate(n -> List.of(n.emit("ScatterElements", OpTable.kept(n.attributes),
+                n.inputs.toArray(String[]::new))), "ScatterElements").note("as ScatterElements; " + scatter));
         rules.add(same("Tile", 6, 17));
         rules.add(same("Resize", 11, 17, "mode", "coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a", "exclude_outside",
                 "extrapolation_value").check(SelectRules::resizeCheck).translate(n -> List.of(n.emit("Resize", OpTable.kept(n.attributes),
