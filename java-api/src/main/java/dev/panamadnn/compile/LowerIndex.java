@@ -58,6 +58,7 @@ final class LowerIndex {
     /** The ops of several outputs (Split). */
     static List<Value> lowerMulti(Compiler plan, Node n) {
         if (n.op().equals("SoftmaxCrossEntropyLoss")) return LowerLoss.lower(plan, n);   // with its log-probabilities
+        if (n.op().equals("TopK")) return LowerCarried.topK(plan, n);   // values and indices
         if (!n.op().equals("Split")) throw Compiler.unsupported(n, "op " + n.op() + " with " + n.outputs().size() + " outputs is not compiled");
         long[] x = shape(plan, n.input(0));
         int axis = axis(n, x.length);

@@ -82,6 +82,7 @@ import java.util.TreeMap;
  * Tile               X, repeats (known)
  * Resize             X, [roi], [scales (known)], [sizes (known)]   mode coordinate_transformation_mode nearest_mode cubic_coeff_a exclude_outside
  * ArgMax ArgMin      X                      axis keepdims select_last_index   (I64 out)
+ * TopK               X, K (known)           axis largest sorted   (Values F32, Indices I64; always sorted)
  * NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss   X, target, [weight]   reduction ignore_index (LossShapes)
  * </pre>
  * Values are F32 except the I64 shape/pads constants and the values of the shape, index and dtype
@@ -309,6 +310,7 @@ public final class Ops {
         for (String s : new String[] {"ArgMax", "ArgMin"}) {
             typed(s, 1, 1, 1, 1, attrs("axis", Type.INT, "keepdims", Type.INT, "select_last_index", Type.INT), SelectShapes::argMinMax);
         }
+        typed("TopK", 2, 2, 1, 2, attrs("axis", Type.INT, "largest", Type.INT, "sorted", Type.INT), SelectShapes::topK);
     }
 
     /** {@return the ops a graph may use, sorted} */

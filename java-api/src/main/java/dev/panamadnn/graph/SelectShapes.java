@@ -9,7 +9,7 @@ import java.util.Set;
 
 /**
  * Shape rules of the element-selecting and resampling ops (ONNX opset 13-17 semantics):
- * GatherElements, Tile, Resize, ArgMax/ArgMin. Index-like operands (GatherElements' indices,
+ * GatherElements, Tile, Resize, ArgMax/ArgMin, TopK. Index-like operands (GatherElements' indices,
  * Tile's repeats, Resize's scales and sizes) must be known when shapes are inferred for Tile and
  * Resize (they fix the output shape); GatherElements' indices are checked against the data when
  * known. No values are propagated: these ops compute on F32 activations.
@@ -160,5 +160,29 @@ final class SelectShapes {
         else dims.remove(axis);
         if (dims.isEmpty()) throw new GraphException("the result would be a scalar (rank 0), which is not supported: use keepdims = 1");
         return IndexShapes.one(DataType.I64, new Shape(dims), null);
+    }
+
+    /**
+     * TopK(X F32, K I64 known: one value) axis largest sorted: Values (F32) and Indices (I64), each X with dim
+     * {@code axis} of size K. K in [1, X[axis]] (an empty output is not supported); K fixes the output shape, so it
+     * must be known (a constant, or a bound input).
+     */
+    static List<IndexShapes.Out> topK(Node n, List<Value> in, Known k) {
+        Value x = in.get(0);
+        IndexShapes.require(x, "X", DataType.F32);
+        IndexShapes.require(in.get(1), "K", DataType.I64);
+        if (x.shape().rank() < 1) throw new GraphException("X " + x + " must have rank >= 1");
+        int axis = Ops.axis(n.attributes().integer("axis", -1), x.shape().rank(), "axis");
+        long[] kk = k.longs(in.get(1), "K");
+        if (kk.length != 1) throw new GraphException("K must hold one value, got " + Arrays.toString(kk));
+        Dim size = x.shape().dim(axis);
+        if (kk[0] < 1 || size.isFixed() && kk[0] > size.size()) {
+            throw new GraphException("K must be in [1, " + size + "] (dim " + axis + " of " + x + "; an empty output is not supported), got " + kk[0]);
+        }
+        List<Dim> dims = new ArrayList<>(x.shape().dims());
+        dims.set(axis, Dim.of(kk[0]));
+        Shape s = new Shape(dims);
+        IndexShapes.Out values = new IndexShapes.Out(DataType.F32, s, null);
+        return n.outputs().size() == 1 ? List.of(values) : List.of(values, new IndexShapes.Out(DataType.I64, s, null));
     }
 }

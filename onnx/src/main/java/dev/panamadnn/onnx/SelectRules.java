@@ -39,12 +39,19 @@ final class SelectRules {
         }, "Resize", "Constant").note(legacy));
     }
 
-    /** ArgMax/ArgMin (indices held as exact F32 values in a plan, I64 outputs); GreaterOrEqual/LessOrEqual composed. */
+    /** ArgMax/ArgMin and TopK (indices held as exact F32 values in a plan, I64 outputs); GreaterOrEqual/LessOrEqual composed. */
     static void addIndexRulesTo(List<OpRule> rules) {
         for (String op : new String[] {"ArgMax", "ArgMin"}) {
             rules.add(same(op, 1, 11, "axis", "keepdims"));
             rules.add(same(op, 12, 17, "axis", "keepdims", "select_last_index"));
         }
+        String topK = "K known (a constant, or a bound input), in [1, dim]; X F32; the output always sorted (ONNX leaves sorted = 0's order "
+                + "free); equal values lower index first, NaN larger than every number (as PyTorch)";
+        rules.add(same("TopK", 11, 17, "axis", "largest", "sorted").translate(n -> n.emit("TopK", OpTable.kept(n.attributes), n.inputs,
+                n.outputCount)).note(topK));
+        rules.add(same("TopK", 10, 10, "axis").translate(n -> n.emit("TopK", OpTable.kept(n.attributes), n.inputs, n.outputCount)).note(topK));
+        rules.add(same("TopK", 1, 9, "axis", "k").translate(n -> n.emit("TopK", Attributes.of("axis", n.attributes.integer("axis", -1)),
+                List.of(n.input(0), n.longs("k", new long[] {n.attributes.integer("k")}, 1)), n.outputCount)).note("k an attribute; " + topK));
         for (String op : new String[] {"NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss"}) {
             rules.add(same(op, 12, 17, "reduction", "ignore_index").translate(n -> n.emit(op, OpTable.kept(n.attributes), n.inputs,
                     Math.max(1, n.outputCount))).note("the target a constant (or a bound input); computed in double"));
