@@ -49,7 +49,7 @@ final class LowerIndex {
             case "Slice" -> slice(plan, n);
             case "Expand" -> expand(plan, n);
             case "Where" -> where(plan, n);
-            case "GatherElements", "Tile", "Resize", "ScatterND" -> LowerSelect.lower(plan, n);
+            case "GatherElements", "GatherND", "Tile", "Resize", "ScatterND" -> LowerSelect.lower(plan, n);
             case "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss" -> LowerLoss.lower(plan, n).get(0);
             default -> null;
         };

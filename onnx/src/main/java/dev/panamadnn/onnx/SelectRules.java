@@ -21,6 +21,10 @@ final class SelectRules {
     static void addTo(List<OpRule> rules) {
         rules.add(same("GatherElements", 11, 17, "axis"));
         rules.add(same("Tile", 6, 17));
+        rules.add(same("GatherND", 12, 17, "batch_dims").note("F32 data (any dtype where data and indices are known); indices constant, bound, "
+                + "or computed at run time (an index out of range then an exception naming the node)"));
+        rules.add(same("GatherND", 11, 11).note("F32 data (any dtype where data and indices are known); indices constant, bound, "
+                + "or computed at run time (an index out of range then an exception naming the node)"));
         rules.add(same("Resize", 11, 17, "mode", "coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a", "exclude_outside",
                 "extrapolation_value").check(SelectRules::resizeCheck).translate(n -> List.of(n.emit("Resize", OpTable.kept(n.attributes),
                 n.input(0), n.attributes.string("coordinate_transformation_mode", "").equals("tf_crop_and_resize") ? n.input(1) : "", n.input(2),
