@@ -27,7 +27,7 @@ final class LowerCarried {
 
     /** The ops that read integer or bool values computed at run time. */
     static final Set<String> READERS = Set.of("Identity", "Squeeze", "Unsqueeze", "Cast", "Where", "Not", "And", "Or", "Xor", "Equal", "Less",
-            "Greater", "Reshape", "Flatten", "Expand", "Transpose", "Slice", "Concat", "Tile", "GatherND");   // the last eight move values, exactly
+            "Greater", "Reshape", "Flatten", "Expand", "Transpose", "Slice", "Concat", "Tile", "GatherND", "OneHot");   // the last nine move values, exactly
 
     /**
      * The graph input dtypes a plan converts to exact F32 values as its first steps (every U8, I8, U16, I16 and F16 value

@@ -83,6 +83,7 @@ import java.util.TreeMap;
  * Resize             X, [roi], [scales (known)], [sizes (known)]   mode coordinate_transformation_mode nearest_mode cubic_coeff_a exclude_outside
  * ArgMax ArgMin      X                      axis keepdims select_last_index   (I64 out)
  * GatherND           data, indices          batch_dims (F32 data at run time; any dtype folded when known)
+ * OneHot             indices, depth (known), values [off, on]   axis (values' dtype out)
  * TopK               X, K (known)           axis largest sorted   (Values F32, Indices I64; always sorted)
  * NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss   X, target, [weight]   reduction ignore_index (LossShapes)
  * </pre>
@@ -312,6 +313,7 @@ public final class Ops {
             typed(s, 1, 1, 1, 1, attrs("axis", Type.INT, "keepdims", Type.INT, "select_last_index", Type.INT), SelectShapes::argMinMax);
         }
         typed("GatherND", 2, 2, 1, 1, attrs("batch_dims", Type.INT), SelectShapes::gatherNd);
+        typed("OneHot", 3, 3, 1, 1, attrs("axis", Type.INT), EncodeShapes::oneHot);
         typed("TopK", 2, 2, 1, 2, attrs("axis", Type.INT, "largest", Type.INT, "sorted", Type.INT), SelectShapes::topK);
     }
 

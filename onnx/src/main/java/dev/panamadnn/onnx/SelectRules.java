@@ -56,6 +56,11 @@ final class SelectRules {
         rules.add(same("TopK", 10, 10, "axis").translate(n -> n.emit("TopK", OpTable.kept(n.attributes), n.inputs, n.outputCount)).note(topK));
         rules.add(same("TopK", 1, 9, "axis", "k").translate(n -> n.emit("TopK", Attributes.of("axis", n.attributes.integer("axis", -1)),
                 List.of(n.input(0), n.longs("k", new long[] {n.attributes.integer("k")}, 1)), n.outputCount)).note("k an attribute; " + topK));
+        String oneHot = "depth known (a constant, or a bound input); values a constant or computed; indices F32 (truncated) or integers, "
+                + "held exact at run time";
+        rules.add(same("OneHot", 11, 17, "axis").note(oneHot + "; an index outside [-depth, depth) gives a line of off_value"));
+        rules.add(same("OneHot", 9, 10, "axis").translate(SelectRules::legacyOneHot, "OneHot", "Less", "Where").note(oneHot
+                + "; a negative index gives a line of off_value (as Where(index < 0, out of range, index)); F32, I64 or unsigned indices"));
         for (String op : new String[] {"NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss"}) {
             rules.add(same(op, 12, 17, "reduction", "ignore_index").translate(n -> n.emit(op, OpTable.kept(n.attributes), n.inputs,
                     Math.max(1, n.outputCount))).note("the target a constant (or a bound input); computed in double"));
@@ -84,6 +89,21 @@ final class SelectRules {
         shape[0] = numel;
         String slope = n.emit("Reshape", Attributes.empty(), n.input(1), n.longs("slope_shape", shape, shape.length));
         return List.of(n.emit("PRelu", Attributes.empty(), n.input(0), slope));
+    }
+
+    /** OneHot-9/10: a negative index is out of range (from 11 on it counts from the end): replaced by one beyond every depth first. */
+    static List<String> legacyOneHot(NodeContext n) {
+        dev.panamadnn.DataType t = n.value(0).dtype();
+        String idx = n.input(0);
+        if (t == dev.panamadnn.DataType.F32 || t == dev.panamadnn.DataType.I64) {
+            boolean f = t == dev.panamadnn.DataType.F32;
+            String zero = f ? n.scalar("zero", 0f) : n.longs("zero", new long[] {0});
+            String beyond = f ? n.scalar("beyond", Float.MAX_VALUE) : n.longs("beyond", new long[] {Long.MAX_VALUE});
+            idx = n.emit("Where", Attributes.empty(), n.emit("Less", Attributes.empty(), idx, zero), beyond, idx);
+        } else if (t != dev.panamadnn.DataType.U8 && t != dev.panamadnn.DataType.U16 && t != dev.panamadnn.DataType.U32 && t != dev.panamadnn.DataType.U64) {
+            throw n.refuse("indices of " + t + " at opset " + n.opset + " are not supported (F32, I64 or unsigned are)");
+        }
+        return List.of(n.emit("OneHot", OpTable.kept(n.attributes), idx, n.input(1), n.input(2)));
     }
 
     /** Neg: ours on F32; on I64 (an axis or a count in a shape computation, e.g. ONNX's LayerNormalization function) as Sub(0, X). */

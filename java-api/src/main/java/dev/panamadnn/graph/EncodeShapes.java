@@ -1,0 +1,73 @@
+package dev.panamadnn.graph;
+
+import dev.panamadnn.DataType;
+import dev.panamadnn.graph.Known.Data;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Shape rules of the encoding and scanning ops (ONNX opset 11-17 semantics): OneHot and CumSum. Their values are
+ * computed here when their inputs are known (a bound attention mask's CumSum, a constant's OneHot), exactly for
+ * integers; otherwise a plan computes them at run time ({@code compile.LowerEncode}).
+ */
+final class EncodeShapes {
+    private EncodeShapes() {}
+
+    /** The dtypes OneHot reads its indices in: F32 (truncated toward zero, as ONNX casts non-integer indices) or an integer. */
+    private static final java.util.Set<DataType> INDEX_TYPES = java.util.EnumSet.of(DataType.F32, DataType.I64, DataType.I32, DataType.I16,
+            DataType.I8, DataType.U64, DataType.U32, DataType.U16, DataType.U8);
+
+    /**
+     * OneHot(indices, depth known: one value, values [off, on]) axis: the indices' shape with {@code depth} inserted at
+     * {@code axis} (in [-rank - 1, rank]), dtype of values. An index in [-depth, depth) (a negative one counting from the
+     * end) gives on at its position; any other gives a line of off (ONNX's rule).
+     */
+    static List<IndexShapes.Out> oneHot(Node n, List<Value> in, Known k) {
+        Value idx = in.get(0), values = in.get(2);
+        IndexShapes.require(idx, "indices", INDEX_TYPES.toArray(DataType[]::new));
+        long depth = depth(in.get(1), k);
+        if (values.shape().rank() != 1 || !values.shape().dim(0).equals(Dim.of(2))) {
+            throw new GraphException("values must be [2] (off_value, on_value), got " + values);
+        }
+        int rank = idx.shape().rank();
+        int axis = Ops.axis(n.attributes().integer("axis", -1), rank + 1, "axis");
+        List<Dim> dims = new ArrayList<>(idx.shape().dims());
+        dims.add(axis, Dim.of(depth));
+        Shape s = new Shape(dims);
+        Data ix = k.get(idx), v = k.get(values);
+        if (ix == null || v == null || !s.isFixed() || IndexShapes.numel(s.sizes()) > Known.MAX_ELEMENTS) return IndexShapes.one(values.dtype(), s, null);
+        long[] os = s.sizes();
+        long inner = IndexShapes.numel(java.util.Arrays.copyOfRange(os, axis + 1, os.length));
+        int size = (int) IndexShapes.numel(os);
+        long[] ints = v.ints() == null ? null : new long[size];
+        float[] floats = v.floats() == null ? null : new float[size];
+        for (int o = 0; o < size; o++) {
+            long a = o / (depth * inner), c = (o / inner) % depth, b = o % inner;
+            int i = (int) (a * inner + b);
+            long j = index(ix.real(i), depth);   // (a U64 index from 2^63, a negative long, read unsigned: out of range)
+            int pick = j == c ? 1 : 0;
+            if (ints != null) ints[o] = v.ints()[pick];
+            else floats[o] = v.floats()[pick];
+        }
+        return IndexShapes.one(values.dtype(), s, new Data(values.dtype(), os, ints, floats, null));
+    }
+
+    /** An index of OneHot in [0, depth), or -1 (a line of off) for one outside [-depth, depth); a float truncated toward zero first. */
+    static long index(double value, long depth) {
+        if (Double.isNaN(value)) return -1;
+        long v = (long) value;
+        if (v < 0) v += depth;
+        return v < 0 || v >= depth ? -1 : v;
+    }
+
+    /** OneHot's depth: one known value (any numeric dtype; a float truncated toward zero), at least 1. */
+    private static long depth(Value d, Known k) {
+        Data v = k.get(d);
+        if (v == null || !v.isFixed() || v.size() != 1) {
+            throw new GraphException("depth '" + d.name() + "' must be one known value (a constant, or a bound input), got " + d);
+        }
+        double depth = v.floats() != null ? v.floats()[0] : v.real(0);
+        if (!(depth >= 1) || depth > Integer.MAX_VALUE) throw new GraphException("depth must be in [1, 2^31), got " + v);
+        return (long) depth;
+    }
+}
