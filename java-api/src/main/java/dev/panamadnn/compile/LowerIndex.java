@@ -50,7 +50,7 @@ final class LowerIndex {
             case "Expand" -> expand(plan, n);
             case "Where" -> where(plan, n);
             case "GatherElements", "GatherND", "Tile", "Resize", "ScatterND" -> LowerSelect.lower(plan, n);
-            case "OneHot" -> LowerEncode.lower(plan, n);
+            case "OneHot", "CumSum" -> LowerEncode.lower(plan, n);
             case "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss" -> LowerLoss.lower(plan, n).get(0);
             default -> null;
         };

@@ -70,4 +70,56 @@ final class EncodeShapes {
         if (!(depth >= 1) || depth > Integer.MAX_VALUE) throw new GraphException("depth must be in [1, 2^31), got " + v);
         return (long) depth;
     }
+
+    /**
+     * CumSum(x F32 or integer, axis known: one I32/I64 value) exclusive reverse: x's shape and dtype. An integer x known
+     * here is summed here, exactly (I64: an overflow is an error, as the shape arithmetic's; the narrower types wrap),
+     * e.g. the position ids HF text models compute from a bound attention mask; F32 sums are a plan's.
+     */
+    static List<IndexShapes.Out> cumSum(Node n, List<Value> in, Known k) {
+        Value x = in.get(0);
+        if (x.dtype() != DataType.F32 && !IndexArith.INTEGERS.contains(x.dtype())) {
+            throw new GraphException("x " + x + " must be F32 or an integer type " + IndexArith.INTEGERS + ", got " + x.dtype());
+        }
+        IndexShapes.require(in.get(1), "axis", DataType.I64, DataType.I32);
+        if (x.shape().rank() < 1) throw new GraphException("x " + x + " must have rank >= 1");
+        int axis = axis(in.get(1), x.shape().rank(), k);
+        Data d = k.get(x);
+        if (d == null || d.ints() == null || !d.isFixed() || !x.shape().isFixed()) return IndexShapes.one(x.dtype(), x.shape(), null);
+        long[] xs = x.shape().sizes();
+        long size = xs[axis], inner = IndexShapes.numel(java.util.Arrays.copyOfRange(xs, axis + 1, xs.length)), outer = d.size() / (size * inner);
+        boolean exclusive = n.attributes().integer("exclusive", 0) != 0, reverse = n.attributes().integer("reverse", 0) != 0;
+        long[] out = new long[d.size()];
+        for (long a = 0; a < outer; a++) {
+            for (long b = 0; b < inner; b++) {
+                long sum = 0;
+                for (long s = 0; s < size; s++) {
+                    int at = (int) ((a * size + (reverse ? size - 1 - s : s)) * inner + b);
+                    long v = d.ints()[at];
+                    if (!exclusive) sum = add(x.dtype(), sum, v);
+                    out[at] = sum;
+                    if (exclusive) sum = add(x.dtype(), sum, v);
+                }
+            }
+        }
+        return IndexShapes.one(x.dtype(), x.shape(), new Data(x.dtype(), xs, out, null, null));
+    }
+
+    private static long add(DataType t, long a, long b) {
+        if (t != DataType.I64) return IndexArith.narrow(t, a + b);   // U64: a long's own wrap, as its bits
+        try {
+            return Math.addExact(a, b);
+        } catch (ArithmeticException e) {
+            throw new GraphException("the I64 sum overflows: " + a + " + " + b);
+        }
+    }
+
+    /** CumSum's axis: one known I32/I64 value in [-rank, rank). */
+    static int axis(Value a, int rank, Known k) {
+        Data v = k.get(a);
+        if (v == null || !v.isFixed() || v.size() != 1 || a.shape().rank() > 1) {
+            throw new GraphException("axis '" + a.name() + "' must be one known value (a constant, or a bound input), got " + a);
+        }
+        return Ops.axis(v.ints()[0], rank, "axis");
+    }
 }

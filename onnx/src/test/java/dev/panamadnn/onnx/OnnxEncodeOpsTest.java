@@ -1,15 +1,25 @@
 package dev.panamadnn.onnx;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.panamadnn.Tensor;
+import dev.panamadnn.DataType;
+import dev.panamadnn.onnx.proto.AttributeProto;
 import dev.panamadnn.onnx.proto.GraphProto;
+import dev.panamadnn.onnx.proto.TensorProto;
+import dev.panamadnn.onnx.proto.TensorShapeProto;
+import dev.panamadnn.onnx.proto.TypeProto;
+import dev.panamadnn.onnx.proto.ValueInfoProto;
+import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
  * The encoding ops where ONNX's backend suite leaves a form untested: OneHot before opset 11 (a negative index is out
- * of range, a line of off) and from 11 (it counts from the end). Expected values by ONNX's rule in numpy 1.24:
+ * of range, a line of off) and from 11 (it counts from the end); CumSum of a bound I64 attention mask (the suite's
+ * cases are DOUBLE); EyeLike with an I64 dtype and a negative k. Expected values by ONNX's rule in numpy 1.24:
  * {@code np.where(np.arange(depth) == j, on, off)}, j the index (opset 11: plus depth where negative).
  */
 class OnnxEncodeOpsTest {
@@ -27,6 +37,54 @@ class OnnxEncodeOpsTest {
         try (Tensor x = Tensor.of(new float[] {1, -1, 3, 0}, 4)) {
             assertArrayEquals(new float[] {0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0}, run(10, g, Map.of("x", x)));
             assertArrayEquals(new float[] {0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0}, run(11, g, Map.of("x", x)));
+        }
+    }
+
+    private static ValueInfoProto typed(String name, int elemType, long... dims) {
+        TensorShapeProto.Builder s = TensorShapeProto.newBuilder();
+        for (long d : dims) s.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+        return ValueInfoProto.newBuilder().setName(name)
+                .setType(TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder().setElemType(elemType).setShape(s))).build();
+    }
+
+    private static long[] longs(Tensor t) {
+        assertEquals(DataType.I64, t.dtype());
+        long[] v = new long[(int) t.numel()];
+        for (int i = 0; i < v.length; i++) v[i] = t.segment().getAtIndex(ValueLayout.JAVA_LONG, i);
+        return v;
+    }
+
+    @Test
+    void positionIdsFromABoundAttentionMaskAreSummedExactly() {
+        // HF text models: position_ids = attention_mask.long().cumsum(-1) - 1
+        TensorProto axis = TensorProto.newBuilder().setName("axis").setDataType(TensorProto.DataType.INT64_VALUE).addInt64Data(-1).build();
+        TensorProto one = TensorProto.newBuilder().setName("one").setDataType(TensorProto.DataType.INT64_VALUE).addInt64Data(1).build();
+        GraphProto g = GraphProto.newBuilder().setName("positions").addInput(typed("mask", TensorProto.DataType.INT64_VALUE, 2, 5))
+                .addOutput(typed("y", TensorProto.DataType.INT64_VALUE)).addInitializer(axis).addInitializer(one)
+                .addNode(TestModels.node("c", "CumSum", new String[] {"mask", "axis"}, new String[] {"s"}))
+                .addNode(TestModels.node("d", "Sub", new String[] {"s", "one"}, new String[] {"y"})).build();
+        try (OnnxModel m = Onnx.load(TestModels.model(14, g).toByteArray());
+             Tensor mask = Tensor.wrap(Arena.ofAuto().allocateFrom(ValueLayout.JAVA_LONG, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0), DataType.I64, 2, 5)) {
+            assertArrayEquals(new long[] {-1, -1, 0, 1, 2, 0, 1, 2, 3, 3}, longs(m.run(Map.of("mask", mask)).get("y")));   // numpy 1.24
+        }
+    }
+
+    @Test
+    void eyeLikeOnAnyDiagonalAndDtype() {
+        AttributeProto k = AttributeProto.newBuilder().setName("k").setType(AttributeProto.AttributeType.INT).setI(2).build();
+        AttributeProto i64 = AttributeProto.newBuilder().setName("dtype").setType(AttributeProto.AttributeType.INT).setI(TensorProto.DataType.INT64_VALUE).build();
+        GraphProto g = GraphProto.newBuilder().setName("eye").addInput(TestModels.f32("x", 3, 5)).addOutput(typed("y", TensorProto.DataType.INT64_VALUE))
+                .addNode(TestModels.node("e", "EyeLike", new String[] {"x"}, new String[] {"y"}, k, i64)).build();
+        try (OnnxModel m = Onnx.load(TestModels.model(9, g).toByteArray()); Tensor x = Tensor.of(new float[15], 3, 5)) {
+            // numpy 1.24: np.eye(3, 5, k=2, dtype=np.int64)
+            assertArrayEquals(new long[] {0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1}, longs(m.run(Map.of("x", x)).get("y")));
+        }
+        k = AttributeProto.newBuilder().setName("k").setType(AttributeProto.AttributeType.INT).setI(-1).build();
+        g = GraphProto.newBuilder().setName("eye").addInput(TestModels.f32("x", 4, 3)).addOutput(TestModels.f32("y"))
+                .addNode(TestModels.node("e", "EyeLike", new String[] {"x"}, new String[] {"y"}, k)).build();
+        try (Tensor x = Tensor.of(new float[12], 4, 3)) {
+            // numpy 1.24: np.eye(4, 3, k=-1, dtype=np.float32)
+            assertArrayEquals(new float[] {0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1}, run(9, g, Map.of("x", x)));
         }
     }
 }
