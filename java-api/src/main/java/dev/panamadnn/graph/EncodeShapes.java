@@ -6,7 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Shape rules of the encoding and scanning ops (ONNX opset 11-17 semantics): OneHot and CumSum. Their values are
+ * Shape rules of the encoding, scanning and bit ops (ONNX opset 11-17 semantics): OneHot, CumSum, BitShift. Their values are
  * computed here when their inputs are known (a bound attention mask's CumSum, a constant's OneHot), exactly for
  * integers; otherwise a plan computes them at run time ({@code compile.LowerEncode}).
  */
@@ -121,5 +121,35 @@ final class EncodeShapes {
             throw new GraphException("axis '" + a.name() + "' must be one known value (a constant, or a bound input), got " + a);
         }
         return Ops.axis(v.ints()[0], rank, "axis");
+    }
+
+    /** The dtypes of BitShift (ONNX's: the unsigned integers). */
+    private static final java.util.Set<DataType> UNSIGNED = java.util.EnumSet.of(DataType.U8, DataType.U16, DataType.U32, DataType.U64);
+
+    /**
+     * BitShift(X, Y of one unsigned integer type, broadcast) direction LEFT | RIGHT: each X shifted by Y bits, computed
+     * here when both are known (a plan computes on F32 only), as numpy.left_shift / right_shift (ONNX's reference): the
+     * bits shifted out of the type are lost, a shift by the type's width or more gives 0.
+     */
+    static List<IndexShapes.Out> bitShift(Node n, List<Value> in, Known k) {
+        Value x = in.get(0), y = in.get(1);
+        IndexShapes.require(x, "X", UNSIGNED.toArray(DataType[]::new));
+        if (y.dtype() != x.dtype()) throw new GraphException("Y " + y + " must be " + x.dtype() + " as X");
+        String direction = n.attributes().string("direction");
+        if (!direction.equals("LEFT") && !direction.equals("RIGHT")) throw new GraphException("direction must be 'LEFT' or 'RIGHT', got '" + direction + "'");
+        Shape s = TensorShapes.broadcast(x.shape(), y.shape());
+        DataType t = x.dtype();
+        Data a = k.get(x), b = k.get(y);
+        if (a == null || b == null || !s.isFixed() || IndexShapes.numel(s.sizes()) > Known.MAX_ELEMENTS) return IndexShapes.one(t, s, null);
+        long[] os = s.sizes();
+        int[] ia = IndexShapes.broadcastIndex(x.shape().sizes(), os), ib = IndexShapes.broadcastIndex(y.shape().sizes(), os);
+        int bits = (int) t.byteSize() * 8;
+        long[] ints = new long[ia.length];
+        for (int o = 0; o < ints.length; o++) {
+            long v = a.ints()[ia[o]], by = b.ints()[ib[o]];   // (U64 values from 2^63 are negative longs: read unsigned)
+            boolean out = by < 0 || by >= bits;
+            ints[o] = out ? 0 : IndexArith.narrow(t, direction.equals("LEFT") ? v << by : v >>> by);
+        }
+        return IndexShapes.one(t, s, new Data(t, os, ints, null, null));
     }
 }

@@ -85,6 +85,7 @@ import java.util.TreeMap;
  * GatherND           data, indices          batch_dims (F32 data at run time; any dtype folded when known)
  * OneHot             indices, depth (known), values [off, on]   axis (values' dtype out)
  * CumSum             x, axis (known)        exclusive reverse (F32 at run time; integers folded when known)
+ * BitShift           X, Y (unsigned)        direction (broadcast; computed where both are known)
  * TopK               X, K (known)           axis largest sorted   (Values F32, Indices I64; always sorted)
  * NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss   X, target, [weight]   reduction ignore_index (LossShapes)
  * </pre>
@@ -316,6 +317,7 @@ public final class Ops {
         typed("GatherND", 2, 2, 1, 1, attrs("batch_dims", Type.INT), SelectShapes::gatherNd);
         typed("OneHot", 3, 3, 1, 1, attrs("axis", Type.INT), EncodeShapes::oneHot);
         typed("CumSum", 2, 2, 1, 1, attrs("exclusive", Type.INT, "reverse", Type.INT), EncodeShapes::cumSum);
+        typed("BitShift", 2, 2, 1, 1, attrs("direction", Type.STRING), EncodeShapes::bitShift);
         typed("TopK", 2, 2, 1, 2, attrs("axis", Type.INT, "largest", Type.INT, "sorted", Type.INT), SelectShapes::topK);
     }
 

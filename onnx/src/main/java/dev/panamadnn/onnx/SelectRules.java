@@ -63,6 +63,8 @@ final class SelectRules {
                 + "; a negative index gives a line of off_value (as Where(index < 0, out of range, index)); F32, I64 or unsigned indices"));
         rules.add(same("CumSum", 11, 17, "exclusive", "reverse").note("axis known (a constant, or a bound input); F32 summed in double at run "
                 + "time; integers where their values are known (a bound attention mask's position ids), exactly"));
+        rules.add(same("BitShift", 11, 17, "direction").note("unsigned integers where both operands are known (constants, bound inputs), "
+                + "as numpy: a shift by the type's width or more gives 0"));
         for (String op : new String[] {"NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss"}) {
             rules.add(same(op, 12, 17, "reduction", "ignore_index").translate(n -> n.emit(op, OpTable.kept(n.attributes), n.inputs,
                     Math.max(1, n.outputCount))).note("the target a constant (or a bound input); computed in double"));

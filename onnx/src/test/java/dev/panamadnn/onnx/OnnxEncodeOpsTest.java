@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The encoding ops where ONNX's backend suite leaves a form untested: OneHot before opset 11 (a negative index is out
  * of range, a line of off) and from 11 (it counts from the end); CumSum of a bound I64 attention mask (the suite's
- * cases are DOUBLE); EyeLike with an I64 dtype and a negative k. Expected values by ONNX's rule in numpy 1.24:
+ * cases are DOUBLE); EyeLike with an I64 dtype and a negative k; BitShift by the type's width or more (the suite's cases
+ * shift less). Expected values by ONNX's rule in numpy 1.24:
  * {@code np.where(np.arange(depth) == j, on, off)}, j the index (opset 11: plus depth where negative).
  */
 class OnnxEncodeOpsTest {
@@ -86,5 +87,40 @@ class OnnxEncodeOpsTest {
             // numpy 1.24: np.eye(4, 3, k=-1, dtype=np.float32)
             assertArrayEquals(new float[] {0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1}, run(9, g, Map.of("x", x)));
         }
+    }
+
+    /** BitShift of x and y bound per call (ONNX's backend suite feeds them so), of {@code elemType} (U8 or U64 here). */
+    private static long[] shift(String direction, int elemType, DataType t, long[] x, long[] y) {
+        AttributeProto d = AttributeProto.newBuilder().setName("direction").setType(AttributeProto.AttributeType.STRING)
+                .setS(com.google.protobuf.ByteString.copyFromUtf8(direction)).build();
+        GraphProto g = GraphProto.newBuilder().setName("shift").addInput(typed("x", elemType, x.length)).addInput(typed("y", elemType, y.length))
+                .addOutput(typed("z", elemType)).addNode(TestModels.node("s", "BitShift", new String[] {"x", "y"}, new String[] {"z"}, d)).build();
+        try (OnnxModel m = Onnx.load(TestModels.model(11, g).toByteArray()); Tensor tx = unsigned(t, x); Tensor ty = unsigned(t, y)) {
+            Tensor z = m.run(Map.of("x", tx, "y", ty)).get("z");
+            assertEquals(t, z.dtype());
+            long[] v = new long[(int) z.numel()];
+            for (int i = 0; i < v.length; i++) v[i] = t == DataType.U8 ? z.segment().get(ValueLayout.JAVA_BYTE, i) & 0xff : z.segment().getAtIndex(ValueLayout.JAVA_LONG, i);
+            return v;
+        }
+    }
+
+    private static Tensor unsigned(DataType t, long[] v) {
+        java.lang.foreign.MemorySegment s = Arena.ofAuto().allocate(v.length * t.byteSize(), 8);
+        for (int i = 0; i < v.length; i++) {
+            if (t == DataType.U8) s.set(ValueLayout.JAVA_BYTE, i, (byte) v[i]);
+            else s.setAtIndex(ValueLayout.JAVA_LONG, i, v[i]);
+        }
+        return Tensor.wrap(s, t, v.length);
+    }
+
+    @Test
+    void bitShiftLosesTheBitsShiftedOutAndGivesZeroForAWidthOrMore() {
+        // numpy 1.24: np.left_shift / np.right_shift of uint64 [16, 255, 1, 2^63 + 5] by [1, 8, 70, 1], of uint8 [16, 255, 1, 129] alike
+        long[] x64 = {16, 255, 1, Long.MIN_VALUE + 5}, by = {1, 8, 70, 1};
+        assertArrayEquals(new long[] {32, 65280, 0, 10}, shift("LEFT", TensorProto.DataType.UINT64_VALUE, DataType.U64, x64, by));
+        assertArrayEquals(new long[] {8, 0, 0, 4611686018427387906L}, shift("RIGHT", TensorProto.DataType.UINT64_VALUE, DataType.U64, x64, by));
+        long[] x8 = {16, 255, 1, 129};
+        assertArrayEquals(new long[] {32, 0, 0, 2}, shift("LEFT", TensorProto.DataType.UINT8_VALUE, DataType.U8, x8, by));
+        assertArrayEquals(new long[] {8, 0, 0, 64}, shift("RIGHT", TensorProto.DataType.UINT8_VALUE, DataType.U8, x8, by));
     }
 }
