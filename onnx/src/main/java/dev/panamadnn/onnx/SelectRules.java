@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The {@link OpTable} rules of the element-selecting and resampling ops: GatherElements, Tile,
- * Resize (opsets 10-17) and Upsample (7-9) onto our Resize, ArgMax/ArgMin, GreaterOrEqual/LessOrEqual,
+ * The {@link OpTable} rules of the element-selecting and resampling ops: GatherElements, GatherND, Tile,
+ * Resize (opsets 10-17) and Upsample (7-9) onto our Resize, ArgMax/ArgMin, TopK, OneHot, CumSum, BitShift, GreaterOrEqual/LessOrEqual,
  * the loss ops NegativeLogLikelihoodLoss/SoftmaxCrossEntropyLoss, PRelu-6, Neg of integers. Added to the table by
  * {@link OpTable}'s initializer.
  */
