@@ -27,7 +27,7 @@ final class LowerCarried {
 
     /** The ops that read integer or bool values computed at run time. */
     static final Set<String> READERS = Set.of("Identity", "Squeeze", "Unsqueeze", "Cast", "Where", "Not", "And", "Or", "Xor", "Equal", "Less",
-            "Greater", "Reshape", "Flatten", "Expand", "Transpose", "Slice", "Concat", "Tile",   // these seven move values, exactly
+            "Greater", "Reshape", "Flatten", "Expand", "Transpose", "Slice", "Concat", "Tile", "GatherND", "OneHot",   // these nine move values, exactly
             "Max", "Min");   // and these pick one of their inputs' values, exact too
 
     /**
@@ -79,6 +79,7 @@ final class LowerCarried {
     static Value lower(Compiler plan, Node n) {
         return switch (n.op()) {
             case "ArgMax", "ArgMin" -> argMinMax(plan, n);
+            case "TopK" -> topK(plan, n).get(0);
             case "Equal", "Less", "Greater", "And", "Or", "Xor" -> binary(plan, n);
             case "Not" -> unary(plan, n, v -> v == 0 ? 1 : 0, "not");
             case "Cast" -> cast(plan, n);
@@ -119,6 +120,89 @@ final class LowerCarried {
                 }
             }
         }, "java " + n.op().toLowerCase(java.util.Locale.ROOT) + " " + n.name() + " on axis " + axis + (last ? " (last index)" : "")).get(0);
+    }
+
+    /**
+     * TopK: per line along {@code axis}, the K extremes and their indices (held as exact F32 values: the axis is below
+     * 2^24), always sorted (ONNX leaves the order free for sorted = 0). Equal values keep the lower index first (ONNX's
+     * rule; torch.topk's order of ties varies, torch.sort(stable=True)'s is this one); a NaN counts as larger than every
+     * number (PyTorch). A binary heap of the K best so far in a plan scratch buffer of K floats (their indices): O(n log K),
+     * no allocation per run.
+     */
+    static List<Value> topK(Compiler plan, Node n) {
+        long[] x = LowerIndex.shape(plan, n.input(0)), y = LowerIndex.out(plan, n, 0);
+        int axis = (int) Math.floorMod(n.attributes().integer("axis", -1), (long) x.length);
+        long outer = LowerIndex.prod(x, 0, axis), size = x[axis], inner = LowerIndex.prod(x, axis + 1, x.length);
+        int k = Math.toIntExact(y[axis]);
+        if (size > MAX_EXACT) throw Compiler.unsupported(n, "an axis of " + size + " elements (a plan holds indices as exact F32 values, up to 2^24)");
+        if (k > size) throw Compiler.unsupported(n, "K = " + k + " is larger than dim " + axis + " (" + size + ") of the input");
+        boolean largest = n.attributes().integer("largest", 1) != 0;
+        TopK top = new TopK(largest, size, inner, k);
+        List<long[]> outs = n.outputs().size() == 1 ? List.of(y, new long[] {k}) : List.of(y, y, new long[] {k});
+        List<Value> r = PlanOutputs.javaStep(plan, List.of(LowerIndex.input(plan, n, 0)), outs, (src, dst) -> {
+            MemorySegment heap = dst[dst.length - 1];
+            for (long a = 0; a < outer; a++) {
+                for (long b = 0; b < inner; b++) top.line(src[0], a * size * inner + b, heap, dst[0], dst.length > 2 ? dst[1] : null, a * k * inner + b);
+            }
+        }, "java topk " + n.name() + " on axis " + axis + " (k " + k + (largest ? ", largest)" : ", smallest)"));
+        return r.subList(0, n.outputs().size());
+    }
+
+    /** TopK over one line: {@code size} elements {@code inner} apart. */
+    private record TopK(boolean largest, long size, long inner, int k) {
+        /** Whether element {@code i} (value {@code a}) goes before element {@code j} (value {@code b}): NaN the largest, ties by index. */
+        boolean before(float a, long i, float b, long j) {
+            boolean na = Float.isNaN(a), nb = Float.isNaN(b);
+            if (na || nb) {
+                if (na && nb) return i < j;
+                return largest == na;   // NaN first when largest, last when smallest
+            }
+            if (a != b) return largest ? a > b : a < b;
+            return i < j;   // equal (-0 == 0 as well): the lower index first
+        }
+
+        /** Whether heap entry {@code p} goes before entry {@code q} (the heap's root is the entry that goes last). */
+        private boolean before(MemorySegment x, long base, MemorySegment heap, int p, int q) {
+            long i = (long) heap.getAtIndex(JAVA_FLOAT, p), j = (long) heap.getAtIndex(JAVA_FLOAT, q);
+            return before(x.getAtIndex(JAVA_FLOAT, base + i * inner), i, x.getAtIndex(JAVA_FLOAT, base + j * inner), j);
+        }
+
+        void line(MemorySegment x, long base, MemorySegment heap, MemorySegment values, MemorySegment indices, long to) {
+            for (int h = 0; h < k; h++) {   // the first k elements, sifted up: the root is the one that goes last
+                heap.setAtIndex(JAVA_FLOAT, h, h);
+                for (int c = h; c > 0 && before(x, base, heap, (c - 1) / 2, c); c = (c - 1) / 2) swap(heap, c, (c - 1) / 2);
+            }
+            for (long i = k; i < size; i++) {
+                long root = (long) heap.getAtIndex(JAVA_FLOAT, 0);
+                if (!before(x.getAtIndex(JAVA_FLOAT, base + i * inner), i, x.getAtIndex(JAVA_FLOAT, base + root * inner), root)) continue;
+                heap.setAtIndex(JAVA_FLOAT, 0, i);
+                siftDown(x, base, heap, k);
+            }
+            for (int end = k - 1; end >= 0; end--) {   // pop the last-going entry to the end: best first
+                long i = (long) heap.getAtIndex(JAVA_FLOAT, 0);
+                values.setAtIndex(JAVA_FLOAT, to + end * inner, x.getAtIndex(JAVA_FLOAT, base + i * inner));
+                if (indices != null) indices.setAtIndex(JAVA_FLOAT, to + end * inner, i);
+                swap(heap, 0, end);
+                siftDown(x, base, heap, end);
+            }
+        }
+
+        private void siftDown(MemorySegment x, long base, MemorySegment heap, int count) {
+            for (int p = 0; ; ) {
+                int c = 2 * p + 1;
+                if (c >= count) return;
+                if (c + 1 < count && before(x, base, heap, c, c + 1)) c++;   // the child that goes later
+                if (!before(x, base, heap, p, c)) return;
+                swap(heap, p, c);
+                p = c;
+            }
+        }
+
+        private static void swap(MemorySegment heap, int p, int q) {
+            float t = heap.getAtIndex(JAVA_FLOAT, p);
+            heap.setAtIndex(JAVA_FLOAT, p, heap.getAtIndex(JAVA_FLOAT, q));
+            heap.setAtIndex(JAVA_FLOAT, q, t);
+        }
     }
 
     /** A binary op over two broadcast operands, each an activation or a constant (read as exact floats). */

@@ -49,7 +49,8 @@ final class LowerIndex {
             case "Slice" -> slice(plan, n);
             case "Expand" -> expand(plan, n);
             case "Where" -> where(plan, n);
-            case "GatherElements", "Tile", "Resize", "ScatterND", "ScatterElements" -> LowerSelect.lower(plan, n);
+            case "GatherElements", "GatherND", "Tile", "Resize", "ScatterND", "ScatterElements" -> LowerSelect.lower(plan, n);
+            case "OneHot", "CumSum" -> LowerEncode.lower(plan, n);
             case "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss" -> LowerLoss.lower(plan, n).get(0);
             default -> null;
         };
@@ -59,6 +60,7 @@ final class LowerIndex {
     static List<Value> lowerMulti(Compiler plan, Node n) {
         if (n.op().equals("SoftmaxCrossEntropyLoss")) return LowerLoss.lower(plan, n);   // with its log-probabilities
         if (n.op().equals("MaxPool")) return LowerPool.maxPoolWithIndices(plan, n);
+        if (n.op().equals("TopK")) return LowerCarried.topK(plan, n);   // values and indices
         if (!n.op().equals("Split")) throw Compiler.unsupported(n, "op " + n.op() + " with " + n.outputs().size() + " outputs is not compiled");
         long[] x = shape(plan, n.input(0));
         int axis = axis(n, x.length);

@@ -11,7 +11,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 /**
- * GatherElements and Tile with constant indices / repeats (an index map over the output, computed
+ * GatherElements and Tile with constant indices / repeats, GatherND (constant or run-time indices) (an index map over the output, computed
  * once, as {@link LowerIndex}'s Slice), and Resize (nearest, linear, cubic; constant scales or
  * sizes) as Java steps over plain F32 buffers: the per-axis taps of the resampling (source index
  * and weight per output index) are computed once, and each output element is the weighted sum of
@@ -26,6 +26,7 @@ final class LowerSelect {
             case "Tile" -> tile(plan, n);
             case "Resize" -> resize(plan, n);
             case "ScatterND", "ScatterElements" -> scatter(plan, n);
+            case "GatherND" -> gatherNd(plan, n);
             default -> null;
         };
     }
@@ -132,6 +133,56 @@ final class LowerSelect {
             for (int e = 0; e < slice; e++) to[(int) (c * slice + e)] = Math.toIntExact(at + e);
         }
         return to;
+    }
+
+    /**
+     * GatherND: each index tuple picks a slice of its batch's data, copied. Constant indices: the slices' offsets computed
+     * once (an index out of range refused when compiling). Indices computed at run time (held as exact F32 values) or an
+     * I64/I32 graph input: the offsets computed each run, an index out of range an IllegalArgumentException naming the node
+     * before that slice is read. The data may be held integer values too (moved exactly).
+     */
+    private static Value gatherNd(Compiler plan, Node n) {
+        long[] x = LowerIndex.shape(plan, n.input(0)), is = LowerIndex.shape(plan, n.input(1)), y = LowerIndex.out(plan, n, 0);
+        int b = (int) n.attributes().integer("batch_dims", 0), m = (int) is[is.length - 1];
+        long slice = LowerIndex.prod(x, b + m, x.length), tuples = LowerIndex.prod(is, 0, is.length - 1);
+        long per = tuples / LowerIndex.prod(x, 0, b), batch = LowerIndex.prod(x, b, x.length);
+        long[] st = LowerIndex.strides(x);
+        String what = "java gather_nd " + n.name() + " (" + tuples + " slices of " + slice + ")", label = n.label(), name = n.input(1);
+        Tensor t = plan.graph.tensor(name);
+        if (t != null) {
+            long[] idx = LowerIndex.longs(t), from = new long[Math.toIntExact(tuples)];
+            for (int k = 0; k < from.length; k++) {
+                from[k] = (k / per) * batch;
+                for (int j = 0; j < m; j++) {
+                    long v = idx[k * m + j], size = x[b + j];
+                    if (v < -size || v >= size) throw Compiler.unsupported(n, "index " + v + " is out of range for dim " + (b + j) + " (" + size + ") of the data");
+                    from[k] += (v < 0 ? v + size : v) * st[b + j];
+                }
+            }
+            return PlanOutputs.javaStep(plan, List.of(LowerIndex.input(plan, n, 0)), List.of(y), (src, dst) -> {
+                for (int k = 0; k < from.length; k++) MemorySegment.copy(src[0], from[k] * 4, dst[0], k * slice * 4, slice * 4);
+            }, what).get(0);
+        }
+        Integer input = plan.integerInputs.get(name);
+        boolean i32 = input != null && plan.graph.value(name).dtype() == dev.panamadnn.DataType.I32;
+        Value ids = input != null ? new Value(null, Compiler.inputId(input), is) : LowerIndex.input(plan, n, 1);
+        return PlanOutputs.javaStep(plan, List.of(LowerIndex.input(plan, n, 0), ids), List.of(y), (src, dst) -> {
+            for (long k = 0; k < tuples; k++) {
+                long at = (k / per) * batch;
+                for (int j = 0; j < m; j++) {
+                    long e = k * m + j, size = x[b + j];
+                    long v = input == null ? (long) src[1].getAtIndex(JAVA_FLOAT, e)   // held as an exact F32 value
+                            : i32 ? src[1].getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, e)
+                            : src[1].getAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, e);
+                    if (v < -size || v >= size) {
+                        throw new IllegalArgumentException("CompiledModel: node " + label + ": index " + v + " (element " + e + " of indices '" + name
+                                + "') is out of range for dim " + (b + j) + " (" + size + ") of the data");
+                    }
+                    at += (v < 0 ? v + size : v) * st[b + j];
+                }
+                MemorySegment.copy(src[0], at * 4, dst[0], k * slice * 4, slice * 4);
+            }
+        }, what + ", indices computed at run time").get(0);
     }
 
     private static Value gatherElements(Compiler plan, Node n) {

@@ -58,7 +58,7 @@ final class IndexShapes {
         return n;
     }
 
-    private static long[] strides(long[] shape) {
+    static long[] strides(long[] shape) {
         long[] st = new long[shape.length];
         long s = 1;
         for (int d = shape.length - 1; d >= 0; d--) {

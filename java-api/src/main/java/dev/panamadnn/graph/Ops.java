@@ -85,6 +85,11 @@ import java.util.TreeMap;
  * Tile               X, repeats (known)
  * Resize             X, [roi], [scales (known)], [sizes (known)]   mode coordinate_transformation_mode nearest_mode cubic_coeff_a exclude_outside
  * ArgMax ArgMin      X                      axis keepdims select_last_index   (I64 out)
+ * GatherND           data, indices          batch_dims (F32 data at run time; any dtype folded when known)
+ * OneHot             indices, depth (known), values [off, on]   axis (values' dtype out)
+ * CumSum             x, axis (known)        exclusive reverse (F32 at run time; integers folded when known)
+ * BitShift           X, Y (unsigned)        direction (broadcast; computed where both are known)
+ * TopK               X, K (known)           axis largest sorted   (Values F32, Indices I64; always sorted)
  * NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss   X, target, [weight]   reduction ignore_index (LossShapes)
  * </pre>
  * Values are F32 except the I64 shape/pads constants and the values of the shape, index and dtype
@@ -314,6 +319,11 @@ public final class Ops {
         for (String s : new String[] {"ArgMax", "ArgMin"}) {
             typed(s, 1, 1, 1, 1, attrs("axis", Type.INT, "keepdims", Type.INT, "select_last_index", Type.INT), SelectShapes::argMinMax);
         }
+        typed("GatherND", 2, 2, 1, 1, attrs("batch_dims", Type.INT), SelectShapes::gatherNd);
+        typed("OneHot", 3, 3, 1, 1, attrs("axis", Type.INT), EncodeShapes::oneHot);
+        typed("CumSum", 2, 2, 1, 1, attrs("exclusive", Type.INT, "reverse", Type.INT), EncodeShapes::cumSum);
+        typed("BitShift", 2, 2, 1, 1, attrs("direction", Type.STRING), EncodeShapes::bitShift);
+        typed("TopK", 2, 2, 1, 2, attrs("axis", Type.INT, "largest", Type.INT, "sorted", Type.INT), SelectShapes::topK);
     }
 
     /** {@return the ops a graph may use, sorted} */

@@ -9,7 +9,7 @@ import java.util.Set;
 
 /**
  * Shape rules of the element-selecting and resampling ops (ONNX opset 13-17 semantics):
- * GatherElements, ScatterElements, Tile, Resize, ArgMax/ArgMin. Index-like operands (GatherElements' indices,
+ * GatherElements, GatherND, ScatterElements, Tile, Resize, ArgMax/ArgMin, TopK. Index-like operands (GatherElements' indices,
  * Tile's repeats, Resize's scales and sizes) must be known when shapes are inferred for Tile and
  * Resize (they fix the output shape); GatherElements' indices are checked against the data when
  * known. No values are propagated: these ops compute on F32 activations.
@@ -181,5 +181,73 @@ final class SelectShapes {
         else dims.remove(axis);
         if (dims.isEmpty()) throw new GraphException("the result would be a scalar (rank 0), which is not supported: use keepdims = 1");
         return IndexShapes.one(DataType.I64, new Shape(dims), null);
+    }
+
+    /**
+     * TopK(X F32, K I64 known: one value) axis largest sorted: Values (F32) and Indices (I64), each X with dim
+     * {@code axis} of size K. K in [1, X[axis]] (an empty output is not supported); K fixes the output shape, so it
+     * must be known (a constant, or a bound input).
+     */
+    static List<IndexShapes.Out> topK(Node n, List<Value> in, Known k) {
+        Value x = in.get(0);
+        IndexShapes.require(x, "X", DataType.F32);
+        IndexShapes.require(in.get(1), "K", DataType.I64);
+        if (x.shape().rank() < 1) throw new GraphException("X " + x + " must have rank >= 1");
+        int axis = Ops.axis(n.attributes().integer("axis", -1), x.shape().rank(), "axis");
+        long[] kk = k.longs(in.get(1), "K");
+        if (kk.length != 1) throw new GraphException("K must hold one value, got " + Arrays.toString(kk));
+        Dim size = x.shape().dim(axis);
+        if (kk[0] < 1 || size.isFixed() && kk[0] > size.size()) {
+            throw new GraphException("K must be in [1, " + size + "] (dim " + axis + " of " + x + "; an empty output is not supported), got " + kk[0]);
+        }
+        List<Dim> dims = new ArrayList<>(x.shape().dims());
+        dims.set(axis, Dim.of(kk[0]));
+        Shape s = new Shape(dims);
+        IndexShapes.Out values = new IndexShapes.Out(DataType.F32, s, null);
+        return n.outputs().size() == 1 ? List.of(values) : List.of(values, new IndexShapes.Out(DataType.I64, s, null));
+    }
+
+    /**
+     * GatherND(data, indices I64) batch_dims b: with {@code m = indices.shape[-1]} in [1, rank - b] and the first b dims
+     * of data and indices equal, the output is {@code indices.shape[:-1] + data.shape[b + m:]}, each index tuple picking a
+     * slice of its batch's data (a negative index counts from the end). Computed here when both are known (any dtype);
+     * known indices are checked against the data.
+     */
+    static List<IndexShapes.Out> gatherNd(Node n, List<Value> in, Known k) {
+        Value data = in.get(0), idx = in.get(1);
+        IndexShapes.require(idx, "indices", DataType.I64);
+        Shape x = data.shape(), i = idx.shape();
+        long b = n.attributes().integer("batch_dims", 0);
+        if (x.rank() < 1 || i.rank() < 1) throw new GraphException("data " + data + " and indices " + idx + " must have rank >= 1");
+        if (b < 0 || b >= Math.min(x.rank(), i.rank())) {
+            throw new GraphException("batch_dims " + b + " must be in [0, " + (Math.min(x.rank(), i.rank()) - 1) + "] for data " + data + " and indices " + idx);
+        }
+        Dim last = i.dim(i.rank() - 1);
+        if (!last.isFixed() || last.size() < 1 || last.size() > x.rank() - b) {
+            throw new GraphException("the indices' last dim (" + last + ") must be fixed, in [1, " + (x.rank() - b) + "] (data " + data + ", batch_dims " + b + ")");
+        }
+        int m = (int) last.size(), bd = (int) b;
+        for (int d = 0; d < bd; d++) {
+            if (!x.dim(d).equals(i.dim(d))) throw new GraphException("batch dim " + d + " differs: data " + data + ", indices " + idx);
+        }
+        List<Dim> dims = new ArrayList<>(i.dims().subList(0, i.rank() - 1));
+        dims.addAll(x.dims().subList(bd + m, x.rank()));
+        Shape s = new Shape(dims);
+        Data dx = k.get(data), ix = k.get(idx);
+        if (ix == null || !x.isFixed() || !i.isFixed()) return IndexShapes.one(data.dtype(), s, null);
+        long[] xs = x.sizes();
+        long[] st = IndexShapes.strides(xs);
+        long slice = IndexShapes.numel(Arrays.copyOfRange(xs, bd + m, xs.length)), per = ix.size() / m / IndexShapes.numel(Arrays.copyOf(xs, bd));
+        int[] from = new int[Math.toIntExact(ix.size() / m * slice)];
+        for (int t = 0, o = 0; t < ix.size() / m; t++) {
+            long at = (t / per) * (bd == 0 ? 0 : st[bd - 1]);
+            for (int j = 0; j < m; j++) {
+                long v = ix.ints()[t * m + j], size = xs[bd + j];
+                if (v < -size || v >= size) throw new GraphException("index " + v + " is out of range for dim " + (bd + j) + " (" + size + ") of " + data);
+                at += (v < 0 ? v + size : v) * st[bd + j];
+            }
+            for (long e = 0; e < slice; e++) from[o++] = (int) (at + e);
+        }
+        return IndexShapes.one(data.dtype(), s, dx == null || !s.isFixed() ? null : IndexShapes.pick(dx, data.dtype(), s.sizes(), from));
     }
 }

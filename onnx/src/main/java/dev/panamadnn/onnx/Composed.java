@@ -237,4 +237,36 @@ final class Composed {
         }
         return List.of(n.emit("Constant", Attributes.of("value", w)));
     }
+
+    /**
+     * EyeLike: a constant of the input's shape (2-D, fixed) with ones on diagonal {@code k} (column - row = k; beyond the
+     * matrix: all zeros), of element type {@code dtype} (default: the input's), computed at import. The input's values
+     * are not read.
+     */
+    static List<String> eyeLike(NodeContext n) {
+        var shape = n.value(0).shape();
+        if (shape.rank() != 2) throw n.refuse("input must be 2-D, got " + n.value(0));
+        if (!shape.isFixed()) throw n.needsConstant("the input's dims must be known, got " + n.value(0));
+        dev.panamadnn.DataType t = n.value(0).dtype();
+        if (n.attributes.has("dtype")) {
+            int code = (int) n.attributes.integer("dtype");
+            t = TensorProtos.dtype(code);
+            if (t == null || t == dev.panamadnn.DataType.BF16) throw n.refuse("dtype " + TensorProtos.elemTypeName(code) + " is not supported");
+        }
+        long h = shape.dim(0).size(), w = shape.dim(1).size(), k = n.attributes.integer("k", 0);
+        Tensor eye = Tensor.allocate(n.arena(), t, h, w);
+        eye.segment().fill((byte) 0);
+        for (long i = k >= w || k <= -h ? h : Math.max(0, -k); i < h && i + k < w; i++) {   // (a k beyond the matrix: no ones)
+            long at = i * w + i + k;
+            switch (t) {
+                case F32 -> eye.segment().setAtIndex(ValueLayout.JAVA_FLOAT, at, 1f);
+                case F16 -> eye.segment().setAtIndex(ValueLayout.JAVA_SHORT, at, Float.floatToFloat16(1f));
+                case I64, U64 -> eye.segment().setAtIndex(ValueLayout.JAVA_LONG, at, 1L);
+                case I32, U32 -> eye.segment().setAtIndex(ValueLayout.JAVA_INT, at, 1);
+                case I16, U16 -> eye.segment().setAtIndex(ValueLayout.JAVA_SHORT, at, (short) 1);
+                default -> eye.segment().set(ValueLayout.JAVA_BYTE, at, (byte) 1);   // I8, U8, BOOL
+            }
+        }
+        return List.of(n.emit("Constant", Attributes.of("value", eye)));
+    }
 }

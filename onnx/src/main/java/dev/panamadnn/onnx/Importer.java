@@ -196,6 +196,9 @@ final class Importer {
     /** The ops with several outputs of their own and a string-list attribute (activations) we read. */
     private static final Set<String> RECURRENT = Set.of("LSTM", "GRU");
 
+    /** The ops whose outputs after the first are translated (every other op's are refused where read). */
+    private static final Set<String> SEVERAL_OUTPUTS = Set.of("Split", "LayerNormalization", "SoftmaxCrossEntropyLoss", "Dropout", "TopK");
+
     /** The rule for {@code n}, or null with its problems recorded. */
     private OpRule check(NodeProto n, String label, int opset, Attributes a, Set<String> read) {
         String domain = n.getDomain().equals("ai.onnx") ? "" : n.getDomain();
@@ -214,8 +217,7 @@ final class Importer {
         }
         for (String t : rule.targets()) if (!Ops.names().contains(t)) problems.add(label + ": our op set has no " + t + " yet");
         for (int k = 1; k < n.getOutputCount(); k++) {
-            if (!n.getOutput(k).isEmpty() && read.contains(n.getOutput(k)) && !n.getOpType().equals("Split")
-                    && !n.getOpType().equals("LayerNormalization") && !n.getOpType().equals("SoftmaxCrossEntropyLoss") && !n.getOpType().equals("Dropout")
+            if (!n.getOutput(k).isEmpty() && read.contains(n.getOutput(k)) && !SEVERAL_OUTPUTS.contains(n.getOpType())
                     && !(n.getOpType().equals("BatchNormalization") && opset >= 15)   // its running statistics (training_mode=1, else refused)
                     && !n.getOpType().equals("MaxPool") && !RECURRENT.contains(n.getOpType())) {
                 problems.add(label + ": output " + k + " ('" + n.getOutput(k) + "') is not supported");

@@ -234,6 +234,8 @@ final class OpTable {
             replaceLast(same(w, 17, 17, "output_datatype", "periodic").translate(Composed::window, "Constant")
                     .note("its size known (a constant or a bound input): the values computed at import, FLOAT output"));
         }
+        replaceLast(same("EyeLike", 9, 17, "dtype", "k").translate(Composed::eyeLike, "Constant")
+                .note("the input's dims known: a constant computed at import (every dtype but DOUBLE, BFLOAT16, STRING)"));
         replaceLast(same("IsNaN", 9, 17).translate(n -> List.of(n.emit("Not", Attributes.empty(), n.emit("Equal", Attributes.empty(), n.input(0),
                 n.input(0)))), "Equal", "Not").note("as Not(Equal(X, X)), false only for NaN"));
         replaceLast(same("IsInf", 10, 17, "detect_negative", "detect_positive").translate(OpTable::isInf, "Equal", "Abs")

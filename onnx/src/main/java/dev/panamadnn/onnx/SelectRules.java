@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The {@link OpTable} rules of the element-selecting and resampling ops: GatherElements, ScatterElements (and Scatter-9), Tile,
- * Resize (opsets 10-17) and Upsample (7-9) onto our Resize, ArgMax/ArgMin, GreaterOrEqual/LessOrEqual,
+ * The {@link OpTable} rules of the element-selecting and resampling ops: GatherElements, GatherND, ScatterElements (and Scatter-9), Tile,
+ * Resize (opsets 10-17) and Upsample (7-9) onto our Resize, ArgMax/ArgMin, TopK, OneHot, CumSum, BitShift, GreaterOrEqual/LessOrEqual,
  * the loss ops NegativeLogLikelihoodLoss/SoftmaxCrossEntropyLoss, PRelu-6, Neg of integers. Added to the table by
  * {@link OpTable}'s initializer.
  */
@@ -26,6 +26,10 @@ final class SelectRules {
         rules.add(same("Scatter", 9, 10, "axis").translate(n -> List.of(n.emit("ScatterElements", OpTable.kept(n.attributes),
                 n.inputs.toArray(String[]::new))), "ScatterElements").note("as ScatterElements; " + scatter));
         rules.add(same("Tile", 6, 17));
+        rules.add(same("GatherND", 12, 17, "batch_dims").note("F32 data (any dtype where data and indices are known); indices constant, bound, "
+                + "or computed at run time (an index out of range then an exception naming the node)"));
+        rules.add(same("GatherND", 11, 11).note("F32 data (any dtype where data and indices are known); indices constant, bound, "
+                + "or computed at run time (an index out of range then an exception naming the node)"));
         rules.add(same("Resize", 11, 17, "mode", "coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a", "exclude_outside",
                 "extrapolation_value").check(SelectRules::resizeCheck).translate(n -> List.of(n.emit("Resize", OpTable.kept(n.attributes),
                 n.input(0), n.attributes.string("coordinate_transformation_mode", "").equals("tf_crop_and_resize") ? n.input(1) : "", givenScales(n),
@@ -45,12 +49,28 @@ final class SelectRules {
         }, "Resize", "Constant").note(legacy));
     }
 
-    /** ArgMax/ArgMin (indices held as exact F32 values in a plan, I64 outputs); GreaterOrEqual/LessOrEqual composed. */
+    /** ArgMax/ArgMin and TopK (indices held as exact F32 values in a plan, I64 outputs); GreaterOrEqual/LessOrEqual composed. */
     static void addIndexRulesTo(List<OpRule> rules) {
         for (String op : new String[] {"ArgMax", "ArgMin"}) {
             rules.add(same(op, 1, 11, "axis", "keepdims"));
             rules.add(same(op, 12, 17, "axis", "keepdims", "select_last_index"));
         }
+        String topK = "K known (a constant, or a bound input), in [1, dim]; X F32; the output always sorted (ONNX leaves sorted = 0's order "
+                + "free); equal values lower index first, NaN larger than every number (as PyTorch)";
+        rules.add(same("TopK", 11, 17, "axis", "largest", "sorted").translate(n -> n.emit("TopK", OpTable.kept(n.attributes), n.inputs,
+                n.outputCount)).note(topK));
+        rules.add(same("TopK", 10, 10, "axis").translate(n -> n.emit("TopK", OpTable.kept(n.attributes), n.inputs, n.outputCount)).note(topK));
+        rules.add(same("TopK", 1, 9, "axis", "k").translate(n -> n.emit("TopK", Attributes.of("axis", n.attributes.integer("axis", -1)),
+                List.of(n.input(0), n.longs("k", new long[] {n.attributes.integer("k")}, 1)), n.outputCount)).note("k an attribute; " + topK));
+        String oneHot = "depth known (a constant, or a bound input); values a constant or computed; indices F32 (truncated) or integers, "
+                + "held exact at run time";
+        rules.add(same("OneHot", 11, 17, "axis").note(oneHot + "; an index outside [-depth, depth) gives a line of off_value"));
+        rules.add(same("OneHot", 9, 10, "axis").translate(SelectRules::legacyOneHot, "OneHot", "Less", "Where").note(oneHot
+                + "; a negative index gives a line of off_value (as Where(index < 0, out of range, index)); F32, I64 or unsigned indices"));
+        rules.add(same("CumSum", 11, 17, "exclusive", "reverse").note("axis known (a constant, or a bound input); F32 summed in double at run "
+                + "time; integers where their values are known (a bound attention mask's position ids), exactly"));
+        rules.add(same("BitShift", 11, 17, "direction").note("unsigned integers where both operands are known (constants, bound inputs), "
+                + "as numpy: a shift by the type's width or more gives 0"));
         for (String op : new String[] {"NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss"}) {
             rules.add(same(op, 12, 17, "reduction", "ignore_index").translate(n -> n.emit(op, OpTable.kept(n.attributes), n.inputs,
                     Math.max(1, n.outputCount))).note("the target a constant (or a bound input); computed in double"));
@@ -79,6 +99,21 @@ final class SelectRules {
         shape[0] = numel;
         String slope = n.emit("Reshape", Attributes.empty(), n.input(1), n.longs("slope_shape", shape, shape.length));
         return List.of(n.emit("PRelu", Attributes.empty(), n.input(0), slope));
+    }
+
+    /** OneHot-9/10: a negative index is out of range (from 11 on it counts from the end): replaced by one beyond every depth first. */
+    static List<String> legacyOneHot(NodeContext n) {
+        dev.panamadnn.DataType t = n.value(0).dtype();
+        String idx = n.input(0);
+        if (t == dev.panamadnn.DataType.F32 || t == dev.panamadnn.DataType.I64) {
+            boolean f = t == dev.panamadnn.DataType.F32;
+            String zero = f ? n.scalar("zero", 0f) : n.longs("zero", new long[] {0});
+            String beyond = f ? n.scalar("beyond", Float.MAX_VALUE) : n.longs("beyond", new long[] {Long.MAX_VALUE});
+            idx = n.emit("Where", Attributes.empty(), n.emit("Less", Attributes.empty(), idx, zero), beyond, idx);
+        } else if (t != dev.panamadnn.DataType.U8 && t != dev.panamadnn.DataType.U16 && t != dev.panamadnn.DataType.U32 && t != dev.panamadnn.DataType.U64) {
+            throw n.refuse("indices of " + t + " at opset " + n.opset + " are not supported (F32, I64 or unsigned are)");
+        }
+        return List.of(n.emit("OneHot", OpTable.kept(n.attributes), idx, n.input(1), n.input(2)));
     }
 
     /** Neg: ours on F32; on I64 (an axis or a count in a shape computation, e.g. ONNX's LayerNormalization function) as Sub(0, X). */
