@@ -304,8 +304,16 @@ final class LowerOps {
         // e.g. DenseNet's transitions: a copy, two reorders and a plain-layout pooling per run otherwise).
         if (java.util.Arrays.stream(pads).allMatch(v -> v == 0)) return plan.in(n, 0);
         float value = n.input(2) == null ? 0f : plan.graph.floats(n.input(2))[0];
-        Value x = plan.javaInput(n);
         String mode = n.attributes().string("mode", "constant");
+        int r = inShape.length;
+        for (int d = 0; d < r && (mode.equals("reflect") || mode.equals("wrap")); d++) {   // as the integer Pad (TensorShapes)
+            if (Math.min(pads[d], pads[d + r]) < 0 && Math.max(pads[d], pads[d + r]) > 0) {
+                throw plan.unsupported(n, "mode " + mode + " with pads " + java.util.Arrays.toString(pads) + " that crop one end of dim " + d
+                        + " and pad the other is ambiguous (ONNX Runtime crops first, this kernel pads first: they differ where the"
+                        + " padding reaches past what the crop leaves) and not supported");
+            }
+        }
+        Value x = plan.javaInput(n);
         return plan.javaStep(x, outShape, PadKernel.of(inShape, outShape, pads, mode, value), "java pad " + n.name() + " (" + mode + ")");
     }
 }

@@ -49,4 +49,16 @@ class ZeroPadTest {
             assertArrayEquals(d.toFloatArray(), c.toFloatArray(), 1e-6f);
         }
     }
+
+    /** Reflect (or wrap) with a dim cropped at one end and padded at the other is refused, as for integer data. */
+    @Test
+    void reflectThatCropsOneEndAndPadsTheOtherIsRefused() {
+        GraphBuilder g = Graph.builder("crop-reflect");
+        String x = g.input("input", Shape.batched("N", 3, 8, 8));
+        g.output(g.node("Pad", "pad", Attributes.of("mode", "reflect"), g.node("Relu", "relu", Attributes.empty(), x),
+                g.constant("pads", 0, 0, -2, 0, 0, 0, 3, 0)));
+        UnsupportedOperationException e = org.junit.jupiter.api.Assertions.assertThrows(UnsupportedOperationException.class,
+                () -> CompiledModel.compile(g.build(), CompileOptions.defaults(), 1, 3, 8, 8).close());
+        assertTrue(e.getMessage().contains("pad") && e.getMessage().contains("crop one end of dim 2"), e.getMessage());
+    }
 }
