@@ -22,10 +22,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * ONNX's {@code LSTM} and {@code GRU} nodes (see {@code graph.RecurrentShapes}) as one oneDNN RNN
- * primitive each (the eager layers' primitives, {@link RnnOps}): W, R and B are read once and
- * translated from ONNX's gate order (LSTM i, o, f, c; GRU z, r, h) into oneDNN's plain
- * {@code ldigo}/{@code ldgo} ({@link RnnWeights}, shared with the eager layers), then, for an LSTM, W and R
+ * ONNX's {@code LSTM}, {@code GRU} and {@code RNN} nodes (see {@code graph.RecurrentShapes}) as one oneDNN RNN
+ * primitive each (the eager layers' primitives, {@link RnnOps}; an RNN on oneDNN's vanilla RNN with its activation):
+ * W, R and B are read once and translated from ONNX's gate order (LSTM i, o, f, c; GRU z, r, h; RNN one gate) into
+ * oneDNN's plain {@code ldigo}/{@code ldgo} ({@link RnnWeights}, shared with the eager layers), then, for an LSTM or RNN, W and R
  * reordered once into the layout the primitive chooses (format {@code any}); a GRU keeps plain {@code ldigo}
  * (faster there, {@link #weightFormat}); either way plan constants; X is read
  * in place ({@code tnc}, or {@code ntc} for layout 1). Y is the primitive's output where ONNX's
@@ -34,7 +34,7 @@ import java.util.List;
  * from {@code [D, N, H]}) are permuted by a Java step. Initial states may be graph inputs, computed
  * values or constants (absent: zeros). sequence_lens: constant ({@link LowerRecurrentGroups}) or an I32
  * graph input ({@link LowerRecurrentRuntime}). W, R and B may be computed at run time (graph inputs, as ONNX's backend
- * tests feed them): a Java step translates them each run and the LSTM's are reordered by a step ({@link Params}).
+ * tests feed them): a Java step translates them each run and the LSTM's and RNN's are reordered by a step ({@link Params}).
  * An LSTM's peepholes (P) go to oneDNN's peephole weights (ONNX's i, o, f order as oneDNN's i, f, o). Refused, naming
  * the node: sequence_lens computed at run time from other values, and per-run sequence_lens with per-run weights or
  * with peepholes.
@@ -45,18 +45,35 @@ final class LowerRecurrent {
     private static final String[] NAMES = {"X", "W", "R", "B", "sequence_lens", "initial_h", "initial_c", "P"};
 
     static boolean handles(Node n) {
-        return n.op().equals("LSTM") || n.op().equals("GRU");
+        return n.op().equals("LSTM") || n.op().equals("GRU") || n.op().equals("RNN");
     }
 
-    /** The geometry of one node. */
-    record Rnn(boolean lstm, boolean lbr, RnnOps.Direction direction, int dirs, boolean batchFirst, long steps, long batch,
-                       int features, int hidden) {
+    /** The geometry of one node; {@code activation} is a vanilla RNN's (null for an LSTM or GRU). */
+    record Rnn(boolean lstm, boolean lbr, RnnOps.Activation activation, RnnOps.Direction direction, int dirs, boolean batchFirst,
+               long steps, long batch, int features, int hidden) {
+        boolean vanilla() {
+            return activation != null;
+        }
+
         int gates() {
-            return lstm ? 4 : 3;
+            return lstm ? 4 : vanilla() ? 1 : 3;
         }
 
         RnnWeights.Bias biasKind() {
-            return lstm ? RnnWeights.Bias.LSTM : lbr ? RnnWeights.Bias.LBR_GRU : RnnWeights.Bias.GRU;
+            return lstm ? RnnWeights.Bias.LSTM : vanilla() ? RnnWeights.Bias.RNN : lbr ? RnnWeights.Bias.LBR_GRU : RnnWeights.Bias.GRU;
+        }
+
+        int[] gateOf() {
+            return lstm ? RnnWeights.LSTM_FROM_ONNX : vanilla() ? RnnWeights.RNN_FROM_ONNX : RnnWeights.GRU_FROM_ONNX;
+        }
+
+        /** The primitive descriptor of this node's kind over the given descriptors (ldnc states; c for an LSTM only). */
+        PrimitiveDescriptor descriptor(MemoryDescriptor src, MemoryDescriptor state, MemoryDescriptor wLayer, MemoryDescriptor wIter,
+                                       MemoryDescriptor peephole, MemoryDescriptor bias, MemoryDescriptor dst, PrimitiveAttributes attr,
+                                       String what) {
+            if (lstm) return RnnOps.lstm(direction, src, state, state, wLayer, wIter, peephole, null, bias, dst, state, state, attr, what);
+            if (vanilla()) return RnnOps.vanilla(activation, direction, src, state, wLayer, wIter, bias, dst, state, attr, what);
+            return RnnOps.gru(lbr, direction, src, state, wLayer, wIter, bias, dst, state, attr, what);
         }
     }
 
@@ -133,9 +150,9 @@ final class LowerRecurrent {
         MemoryDescriptor dstLayer = plan.own(MemoryDescriptor.f32(fmt, steps, batch, (long) g.dirs() * g.hidden()));
         MemoryDescriptor state = plan.own(MemoryDescriptor.f32(RnnOps.ldnc(), 1, g.dirs(), batch, g.hidden()));
         long[] wLayerDims = {1, g.dirs(), g.features(), g.gates(), g.hidden()}, wIterDims = {1, g.dirs(), g.hidden(), g.gates(), g.hidden()};
-        // LSTM: weights in the layout the primitive chooses (format any), reordered once from the plain ldigo translation;
+        // LSTM, RNN: weights in the layout the primitive chooses (format any), reordered once from the plain ldigo translation;
         // GRU: plain ldigo, on which oneDNN 3.13 runs its linear-before-reset GRU faster (see weightFormat)
-        int wf = weightFormat(g.lstm());
+        int wf = weightFormat(g.lstm() || g.vanilla());
         MemoryDescriptor wLayerAny = plan.own(MemoryDescriptor.f32(wf, wLayerDims));
         MemoryDescriptor wIterAny = plan.own(MemoryDescriptor.f32(wf, wIterDims));
         MemoryDescriptor wLayer, wIter;
@@ -145,9 +162,7 @@ final class LowerRecurrent {
         String impl;
         String what = "compiled " + n.op() + " " + at;
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
-             PrimitiveDescriptor pd = g.lstm()
-                     ? RnnOps.lstm(g.direction(), srcLayer, state, state, wLayerAny, wIterAny, peepMd, null, biasMd, dstLayer, state, state, attr, what)
-                     : RnnOps.gru(g.lbr(), g.direction(), srcLayer, state, wLayerAny, wIterAny, biasMd, dstLayer, state, attr, what)) {
+             PrimitiveDescriptor pd = g.descriptor(srcLayer, state, wLayerAny, wIterAny, peepMd, biasMd, dstLayer, attr, what)) {
             wLayer = plan.own(Chosen.weights(pd, 0));
             wIter = plan.own(Chosen.weights(pd, 1));
             p = plan.own(Primitive.create(pd));
@@ -174,7 +189,8 @@ final class LowerRecurrent {
      * 2-vCPU AMD EPYC Zen 4 with AVX-512, same weights, alternating in one JVM): the linear-before-reset GRU ran
      * faster on plain {@code ldigo} weights than on the packed layout {@code any} picks, at every batch (1: 9.7 vs
      * 14.4 ms; 8: 32.4 vs 33.7; 32: 129 vs 145), while the LSTM ran as fast or faster on {@code any} (1: 11.1 vs
-     * 11.3; 8: 44.5 vs 48.4; 32: 181 vs 181). The C harness (dnnl_seq_bench.c) makes the same choice.
+     * 11.3; 8: 44.5 vs 48.4; 32: 181 vs 181). The C harness (dnnl_seq_bench.c) makes the same choice. A vanilla RNN is
+     * given {@code any}, as the LSTM (not measured).
      */
     static int weightFormat(boolean lstm) {
         return lstm ? ConvOps.anyFormat() : RnnOps.ldigo();
@@ -261,8 +277,13 @@ final class LowerRecurrent {
         };
         boolean batchFirst = a.integer("layout", 0) == 1;
         long[] x = plan.graph.shape(n.input(0)).sizes();
-        return new Rnn(lstm, !lstm && a.integer("linear_before_reset", 0) != 0, direction, direction == RnnOps.Direction.BIDIRECTIONAL ? 2 : 1,
-                batchFirst, x[batchFirst ? 1 : 0], x[batchFirst ? 0 : 1], Math.toIntExact(x[2]), Math.toIntExact(a.integer("hidden_size")));
+        // An RNN's activation (the shape rule checked: Tanh, Relu or Sigmoid, the same in both directions)
+        String f = a.string("activations", "Tanh").split(",")[0].trim().toLowerCase(java.util.Locale.ROOT);
+        RnnOps.Activation activation = !n.op().equals("RNN") ? null
+                : f.equals("relu") ? RnnOps.Activation.RELU : f.equals("sigmoid") ? RnnOps.Activation.SIGMOID : RnnOps.Activation.TANH;
+        return new Rnn(lstm, !lstm && a.integer("linear_before_reset", 0) != 0, activation, direction,
+                direction == RnnOps.Direction.BIDIRECTIONAL ? 2 : 1, batchFirst, x[batchFirst ? 1 : 0], x[batchFirst ? 0 : 1],
+                Math.toIntExact(x[2]), Math.toIntExact(a.integer("hidden_size")));
     }
 
     /** Lengths that arrive with each run ({@link LowerRecurrentRuntime}). */
@@ -304,7 +325,7 @@ final class LowerRecurrent {
     /** ONNX's W, R, B and P ({@code p} null when absent) in oneDNN's layouts and gate orders ({@link RnnWeights}). */
     private static float[][] translate(Rnn g, float[] w, float[] r, float[] b, float[] p) {
         int h = g.hidden(), gh = g.gates() * h, features = g.features(), dirs = g.dirs(), rows = RnnWeights.biasRows(g.biasKind());
-        int[] gateOf = g.lstm() ? RnnWeights.LSTM_FROM_ONNX : RnnWeights.GRU_FROM_ONNX;
+        int[] gateOf = g.gateOf();
         float[] wl = new float[w.length], wi = new float[r.length], bias = new float[dirs * rows * h];
         float[] peep = p == null ? null : new float[dirs * 3 * h];
         for (int d = 0; d < dirs; d++) {

@@ -154,11 +154,9 @@ final class LowerRecurrentRuntime {
         MemoryDescriptor wLayer = MemoryDescriptor.f32(RnnOps.ldigo(), 1, g.dirs(), g.features(), g.gates(), g.hidden());
         MemoryDescriptor wIter = MemoryDescriptor.f32(RnnOps.ldigo(), 1, g.dirs(), g.hidden(), g.gates(), g.hidden());
         MemoryDescriptor bias = MemoryDescriptor.f32(RnnOps.ldgo(), 1, g.dirs(), RnnWeights.biasRows(g.biasKind()), g.hidden());
-        String what = "compiled " + (g.lstm() ? "LSTM " : "GRU ") + label + " (" + steps + " steps x " + batch + ")";
+        String what = "compiled " + (g.lstm() ? "LSTM " : g.vanilla() ? "RNN " : "GRU ") + label + " (" + steps + " steps x " + batch + ")";
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
-             PrimitiveDescriptor pd = g.lstm()
-                     ? RnnOps.lstm(g.direction(), src, state, state, wLayer, wIter, null, bias, dst, state, state, attr, what)
-                     : RnnOps.gru(g.lbr(), g.direction(), src, state, wLayer, wIter, bias, dst, state, attr, what)) {
+             PrimitiveDescriptor pd = g.descriptor(src, state, wLayer, wIter, null, bias, dst, attr, what)) {
             return new Entry(Primitive.create(pd), src, dst, state, wLayer, wIter, bias);
         } catch (RuntimeException | Error failure) {
             for (MemoryDescriptor m : new MemoryDescriptor[] {src, dst, state, wLayer, wIter, bias}) m.close();

@@ -58,6 +58,7 @@ import java.util.TreeMap;
  * LSTM               X, W, R, [B], [sequence_lens], [initial_h], [initial_c], [P]   hidden_size direction layout
  *                    (outputs Y, [Y_h], [Y_c]; only the default activations: see RecurrentShapes)
  * GRU                X, W, R, [B], [sequence_lens], [initial_h]   hidden_size direction layout linear_before_reset
+ * RNN                X, W, R, [B], [sequence_lens], [initial_h]   hidden_size direction layout activations (Tanh | Relu | Sigmoid)
  * -- shape, index and dtype ops (any of F32, I64, I32, BOOL; values propagated, see below) --
  * Identity           X                      (any dtype)
  * Shape              X                      start end            (I64 [k])
@@ -275,11 +276,12 @@ public final class Ops {
             return Shape.of(t.shape());
         });
         op("Layer", 1, 1, attrs("module", Type.MODULE), (n, in, c) -> LayerShapes.infer(n.attributes().module("module"), in.get(0).shape()));
-        // Recurrent layers (RecurrentShapes): ONNX opset 14's LSTM and GRU, several outputs (Y, Y_h, Y_c).
+        // Recurrent layers (RecurrentShapes): ONNX opset 14's LSTM, GRU and RNN, several outputs (Y, Y_h, Y_c).
         Map<String, Type> recurrent = attrs("hidden_size", Type.INT, "direction", Type.STRING, "layout", Type.INT, "activations", Type.STRING,
                 "clip", Type.FLOAT);
         typed("LSTM", 3, 8, 1, 3, with(recurrent, "input_forget", Type.INT), RecurrentShapes::lstm);
         typed("GRU", 3, 6, 1, 2, with(recurrent, "linear_before_reset", Type.INT), RecurrentShapes::gru);
+        typed("RNN", 3, 6, 1, 2, recurrent, RecurrentShapes::rnn);
         // The shape, index and dtype ops (IndexShapes): any of F32, I64, I32, BOOL; values propagated when known.
         int any = Integer.MAX_VALUE;
         typed("Identity", 1, 1, 1, 1, Map.of(), IndexShapes::identity);

@@ -5,9 +5,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The shape rules of ONNX's {@code LSTM} and {@code GRU} (opset 14): inputs {@code X, W, R, [B],
+ * The shape rules of ONNX's {@code LSTM}, {@code GRU} and {@code RNN} (opset 14): inputs {@code X, W, R, [B],
  * [sequence_lens], [initial_h], [initial_c] (LSTM), [P] (LSTM)}; outputs {@code Y, [Y_h], [Y_c] (LSTM)}.
- * With D directions (2 for {@code bidirectional}), G gates (LSTM 4, GRU 3) and H = hidden_size:
+ * With D directions (2 for {@code bidirectional}), G gates (LSTM 4, GRU 3, RNN 1) and H = hidden_size:
  * <pre>
  *             layout 0          layout 1
  * X           [T, N, I]         [N, T, I]
@@ -21,7 +21,8 @@ import java.util.List;
  * Y_h, Y_c    [D, N, H]         [N, D, H]
  * </pre>
  * Only ONNX's default activations are accepted ({@code activations}, ours: one comma-separated
- * string, LSTM {@code Sigmoid,Tanh,Tanh} and GRU {@code Sigmoid,Tanh}, per direction), without
+ * string, LSTM {@code Sigmoid,Tanh,Tanh} and GRU {@code Sigmoid,Tanh}, per direction; an RNN's one of
+ * {@code Tanh} (the default), {@code Relu}, {@code Sigmoid}, the same for both directions), without
  * {@code clip} or {@code input_forget} ({@code activation_alpha}/{@code _beta} are unknown attributes):
  * anything else is refused here, naming it, rather than computed wrongly later.
  */
@@ -29,14 +30,22 @@ final class RecurrentShapes {
     private RecurrentShapes() {}
 
     static List<IndexShapes.Out> lstm(Node n, List<Value> in, Known k) {
-        return infer(n, in, true);
+        return infer(n, in, 4);
     }
 
     static List<IndexShapes.Out> gru(Node n, List<Value> in, Known k) {
-        return infer(n, in, false);
+        return infer(n, in, 3);
     }
 
-    private static List<IndexShapes.Out> infer(Node n, List<Value> in, boolean lstm) {
+    static List<IndexShapes.Out> rnn(Node n, List<Value> in, Known k) {
+        return infer(n, in, 1);
+    }
+
+    /** The activations an RNN node may name (ONNX's, case-insensitive), the same in both directions. */
+    static final List<String> RNN_ACTIVATIONS = List.of("Tanh", "Relu", "Sigmoid");
+
+    private static List<IndexShapes.Out> infer(Node n, List<Value> in, int gates) {
+        boolean lstm = gates == 4;
         Attributes a = n.attributes();
         if (!a.has("hidden_size")) throw new GraphException("attribute hidden_size is required");
         long hidden = a.integer("hidden_size");
@@ -49,8 +58,8 @@ final class RecurrentShapes {
         };
         long layout = a.integer("layout", 0);
         if (layout != 0 && layout != 1) throw new GraphException("layout must be 0 or 1, got " + layout);
-        refuseNonDefaults(a, lstm);
-        int gates = lstm ? 4 : 3;
+        if (gates == 1) refuseRnnActivations(a, dirs);
+        else refuseNonDefaults(a, lstm);
         for (int i = 0; i < in.size(); i++) {
             Value v = in.get(i);
             DataType want = i == 4 ? DataType.I32 : DataType.F32;
@@ -91,6 +100,27 @@ final class RecurrentShapes {
                     + ", direction " + n.attributes().string("direction", "forward") + ", layout " + n.attributes().integer("layout", 0)
                     + "), got " + v);
         }
+    }
+
+    /** An RNN's activations: one per direction, each Tanh, Relu or Sigmoid, both directions the same (oneDNN has one); no clip. */
+    private static void refuseRnnActivations(Attributes a, int dirs) {
+        if (a.has("activations")) {
+            String given = a.string("activations");
+            String[] each = given.split(",", -1);
+            if (each.length != dirs) {
+                throw new GraphException("activations '" + given + "' must name " + dirs + " activation" + (dirs == 1 ? "" : "s")
+                        + " (one per direction), got " + each.length);
+            }
+            for (String f : each) {
+                if (RNN_ACTIVATIONS.stream().noneMatch(f.trim()::equalsIgnoreCase)) {
+                    throw new GraphException("activation '" + f.trim() + "' is not supported: only " + String.join(", ", RNN_ACTIVATIONS));
+                }
+            }
+            if (dirs == 2 && !each[0].trim().equalsIgnoreCase(each[1].trim())) {
+                throw new GraphException("activations '" + given + "' differ between the directions: oneDNN's RNN runs both with one");
+            }
+        }
+        if (a.has("clip")) throw new GraphException("attribute clip is not supported (cell clipping), got " + a.real("clip"));
     }
 
     /** Refuses what this implementation does not compute: other activations, their parameters, clip, input_forget. */

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * LSTM and GRU nodes the graph or the compiler refuses, each with a message naming the node, the
+ * LSTM, GRU and RNN nodes the graph or the compiler refuses, each with a message naming the node, the
  * input or attribute, what was expected and what was given; and the sequence_lens a plan accepts
  * (constant, every sequence full length: the same result as without).
  */
@@ -81,6 +81,28 @@ class RecurrentGraphRefusalsTest {
         refused(() -> lstm(w, hidden4("layout", 2L)), "layout must be 0 or 1, got 2");
         refused(() -> lstm(w, Attributes.empty()), "hidden_size is required");
         refused(() -> lstm(w, hidden4("hidden_size", 0L)), "hidden_size must be >= 1");
+    }
+
+    /** An RNN (hidden 4, layout 0) on X [5, 2, 3]: W [D, 4, 3], R [D, 4, 4]. */
+    private GraphBuilder rnn(int dirs, Attributes attrs) {
+        GraphBuilder g = Graph.builder("rnn");
+        g.input("x", Shape.of(5, 2, 3));
+        g.initializer("W", zeros(dirs, 4, 3));
+        g.initializer("R", zeros(dirs, 4, 4));
+        g.output(g.node("RNN", "enc.rnn", attrs, List.of("x", "W", "R"), 2).toArray(new String[0]));
+        return g;
+    }
+
+    @Test
+    void rnnActivationsOtherThanTanhReluSigmoidAreRefused() {
+        refused(() -> rnn(1, hidden4("activations", "HardSigmoid")), "enc.rnn (RNN)", "activation 'HardSigmoid' is not supported",
+                "Tanh, Relu, Sigmoid");
+        refused(() -> rnn(2, hidden4("direction", "bidirectional", "activations", "Tanh,Relu")), "differ between the directions");
+        refused(() -> rnn(2, hidden4("direction", "bidirectional", "activations", "Tanh")), "must name 2 activations", "got 1");
+        refused(() -> rnn(1, hidden4("clip", 3.0)), "clip is not supported");
+        refused(() -> rnn(1, hidden4("input_forget", 1L)), "unknown attribute 'input_forget'");
+        refused(() -> rnn(1, Attributes.of("hidden_size", 3L)), "input 1 (W) must be [1, 3, 3]", "[1, 4, 3]");
+        rnn(2, hidden4("direction", "bidirectional", "activations", "relu,Relu")).build();
     }
 
     @Test

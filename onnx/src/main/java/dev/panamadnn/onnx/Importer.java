@@ -194,7 +194,7 @@ final class Importer {
     }
 
     /** The ops with several outputs of their own and a string-list attribute (activations) we read. */
-    private static final Set<String> RECURRENT = Set.of("LSTM", "GRU");
+    private static final Set<String> RECURRENT = Set.of("LSTM", "GRU", "RNN");
 
     /** The ops whose outputs after the first are translated (every other op's are refused where read). */
     private static final Set<String> SEVERAL_OUTPUTS = Set.of("Split", "LayerNormalization", "SoftmaxCrossEntropyLoss", "Dropout", "TopK");
@@ -259,7 +259,7 @@ final class Importer {
                         b.put(a.getName(), d);
                     }
                     case TENSOR -> b.put(a.getName(), TensorProtos.toTensor(a.getT(), what, arena, baseDir));
-                    // Our attributes have no string lists: LSTM's and GRU's activations become one comma-separated string.
+                    // Our attributes have no string lists: LSTM's, GRU's and RNN's activations become one comma-separated string.
                     case STRINGS -> {
                         if (!a.getName().equals("activations") || !RECURRENT.contains(n.getOpType())) {
                             problems.add(what + ": attributes of type " + type + " are not supported");

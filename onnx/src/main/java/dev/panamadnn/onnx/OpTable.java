@@ -295,6 +295,12 @@ final class OpTable {
             replaceLast(same(op, 7, 13, attrs).check(check).translate(OpTable::recurrent, op).note(note));
             replaceLast(same(op, 14, 17, cat(attrs, "layout")).check(check).translate(OpTable::recurrent, op).note(note));
         }
+        // ONNX's plain RNN onto our RNN (oneDNN's vanilla RNN): one activation, Tanh, Relu or Sigmoid, the same in both directions.
+        String[] rnnAttrs = {"activations", "direction", "hidden_size"};
+        String rnnNote = "activations Tanh (default), Relu or Sigmoid, the same for both directions; clip, activation_alpha/_beta are not supported";
+        replaceLast(same("RNN", 7, 13, rnnAttrs).check((a, opset) -> rnnCheck(a)).translate(OpTable::recurrent, "RNN").note(rnnNote));
+        replaceLast(same("RNN", 14, 17, cat(rnnAttrs, "layout")).check((a, opset) -> rnnCheck(a)).translate(OpTable::recurrent, "RNN")
+                .note(rnnNote));
     }
 
     /** LSTM's and GRU's attribute values we compute (the activations arrive as one comma-separated string, see Importer). */
@@ -311,18 +317,33 @@ final class OpTable {
         return null;
     }
 
-    /** LSTM and GRU as our op of the same name; absent outputs (Y left out) get fresh names from the builder. */
+    /** RNN's attribute values we compute: one activation per direction, each Tanh, Relu or Sigmoid, both the same. */
+    private static String rnnCheck(Attributes a) {
+        String direction = a.string("direction", "forward");
+        if (!Set.of("forward", "reverse", "bidirectional").contains(direction)) {
+            return "direction '" + direction + "' is not one of forward, reverse, bidirectional";
+        }
+        if (!a.has("activations")) return null;
+        String[] each = a.string("activations").split(",", -1);
+        int dirs = direction.equals("bidirectional") ? 2 : 1;
+        if (each.length != dirs) return "activations '" + a.string("activations") + "' must name " + dirs + " (one per direction), got " + each.length;
+        for (String f : each) {
+            if (!Set.of("tanh", "relu", "sigmoid").contains(f.trim().toLowerCase(java.util.Locale.ROOT))) {
+                return "activation '" + f.trim() + "' is not supported: only Tanh, Relu, Sigmoid";
+            }
+        }
+        if (dirs == 2 && !each[0].trim().equalsIgnoreCase(each[1].trim())) {
+            return "activations '" + a.string("activations") + "' differ between the directions: oneDNN's RNN runs both with one";
+        }
+        return null;
+    }
+
+    /** LSTM, GRU and RNN as our op of the same name; absent outputs (Y left out) get fresh names from the builder. */
     private static List<String> recurrent(NodeContext n) {
         Attributes.Builder b = n.attributes.toBuilder();
         if (n.attributes.integer("input_forget", 0) == 0) b.remove("input_forget");
         return n.emit(n.op, b.build(), n.inputs, Math.max(1, n.outputCount));
     }
-
-
-
-
-
-
 
     /** IsInf: X (or |X|, both signs detected) equal to the infinity detected; no sign detected compares with NaN (all false). */
     private static List<String> isInf(NodeContext n) {

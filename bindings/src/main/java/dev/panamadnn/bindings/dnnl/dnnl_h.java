@@ -22646,6 +22646,67 @@ public final class dnnl_h {
         }
     }
 
+    private static final class dnnl_vanilla_rnn_forward_primitive_desc_create {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_FLOAT, C_FLOAT, C_POINTER);
+        static final MemorySegment ADDR = findOrNull("dnnl_vanilla_rnn_forward_primitive_desc_create");
+        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     *
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_vanilla_rnn_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const dnnl_alg_kind_t activation, const dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, unsigned flags, float alpha, float beta, const_dnnl_primitive_attr_t attr)
+     * }
+     */
+    public static FunctionDescriptor dnnl_vanilla_rnn_forward_primitive_desc_create$descriptor() {
+        return dnnl_vanilla_rnn_forward_primitive_desc_create.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     *
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_vanilla_rnn_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const dnnl_alg_kind_t activation, const dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, unsigned flags, float alpha, float beta, const_dnnl_primitive_attr_t attr)
+     * }
+     *
+     * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_vanilla_rnn_forward_primitive_desc_create}
+     */
+    public static MethodHandle dnnl_vanilla_rnn_forward_primitive_desc_create$handle() {
+        return require(dnnl_vanilla_rnn_forward_primitive_desc_create.HANDLE, "dnnl_vanilla_rnn_forward_primitive_desc_create");
+    }
+
+    /**
+     * Address for:
+     *
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_vanilla_rnn_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const dnnl_alg_kind_t activation, const dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, unsigned flags, float alpha, float beta, const_dnnl_primitive_attr_t attr)
+     * }
+     *
+     * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_vanilla_rnn_forward_primitive_desc_create}
+     */
+    public static MemorySegment dnnl_vanilla_rnn_forward_primitive_desc_create$address() {
+        return require(dnnl_vanilla_rnn_forward_primitive_desc_create.ADDR, "dnnl_vanilla_rnn_forward_primitive_desc_create");
+    }
+
+    /**
+     * {@snippet lang=c :
+     * dnnl_status_t DNNL_API dnnl_vanilla_rnn_forward_primitive_desc_create(dnnl_primitive_desc_t *primitive_desc, dnnl_engine_t engine, dnnl_prop_kind_t prop_kind, const dnnl_alg_kind_t activation, const dnnl_rnn_direction_t direction, const_dnnl_memory_desc_t src_layer_desc, const_dnnl_memory_desc_t src_iter_desc, const_dnnl_memory_desc_t weights_layer_desc, const_dnnl_memory_desc_t weights_iter_desc, const_dnnl_memory_desc_t bias_desc, const_dnnl_memory_desc_t dst_layer_desc, const_dnnl_memory_desc_t dst_iter_desc, unsigned flags, float alpha, float beta, const_dnnl_primitive_attr_t attr)
+     * }
+     *
+     * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_vanilla_rnn_forward_primitive_desc_create}
+     */
+    public static int dnnl_vanilla_rnn_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, int activation, int direction, MemorySegment src_layer_desc, MemorySegment src_iter_desc, MemorySegment weights_layer_desc, MemorySegment weights_iter_desc, MemorySegment bias_desc, MemorySegment dst_layer_desc, MemorySegment dst_iter_desc, int flags, float alpha, float beta, MemorySegment attr) {
+        var mh$ = dnnl_vanilla_rnn_forward_primitive_desc_create$handle();
+        try {
+            return (int) mh$.invokeExact(primitive_desc, engine, prop_kind, activation, direction, src_layer_desc, src_iter_desc, weights_layer_desc, weights_iter_desc, bias_desc, dst_layer_desc, dst_iter_desc, flags, alpha, beta, attr);
+        } catch (Error | RuntimeException ex$) {
+            throw ex$;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static final class dnnl_lstm_forward_primitive_desc_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_lstm_forward_primitive_desc_create");

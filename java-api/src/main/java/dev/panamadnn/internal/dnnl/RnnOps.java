@@ -124,4 +124,31 @@ public final class RnnOps {
                         direction.code(), srcLayer.handle(), srcIter.handle(), weightsLayer.handle(), weightsIter.handle(),
                         bias.handle(), dstLayer.handle(), dstIter.handle(), 0, attr));
     }
+
+    /** A vanilla RNN cell's activation {@code f} in {@code h_t = f(W x_t + R h_{t-1} + b)} (ONNX's Tanh, Relu, Sigmoid). */
+    public enum Activation {
+        TANH, RELU, SIGMOID;
+
+        int code() {
+            return switch (this) {
+                case TANH -> dnnl_eltwise_tanh();
+                case RELU -> dnnl_eltwise_relu();
+                case SIGMOID -> dnnl_eltwise_logistic();
+            };
+        }
+    }
+
+    /**
+     * A vanilla RNN layer in any direction (one gate; the bias one row, {@code Wb + Rb}); Relu with alpha 0 (no
+     * negative slope), as ONNX's Relu.
+     */
+    public static PrimitiveDescriptor vanilla(Activation activation, Direction direction, MemoryDescriptor srcLayer,
+                                              MemoryDescriptor srcIter, MemoryDescriptor weightsLayer, MemoryDescriptor weightsIter,
+                                              MemoryDescriptor bias, MemoryDescriptor dstLayer, MemoryDescriptor dstIter,
+                                              PrimitiveAttributes attributes, String description) {
+        return PrimitiveDescriptor.create("dnnl_vanilla_rnn_forward_primitive_desc_create", description, attributes,
+                (out, engine, attr) -> dnnl_vanilla_rnn_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
+                        activation.code(), direction.code(), srcLayer.handle(), srcIter.handle(), weightsLayer.handle(),
+                        weightsIter.handle(), bias.handle(), dstLayer.handle(), dstIter.handle(), 0, 0f, 0f, attr));
+    }
 }
