@@ -51,6 +51,7 @@ final class LowerIndex {
             case "Where" -> where(plan, n);
             case "GatherElements", "GatherND", "Tile", "Resize", "ScatterND", "ScatterElements" -> LowerSelect.lower(plan, n);
             case "OneHot", "CumSum" -> LowerEncode.lower(plan, n);
+            case "MaxUnpool" -> LowerPool.maxUnpool(plan, n);
             case "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss" -> LowerLoss.lower(plan, n).get(0);
             default -> null;
         };

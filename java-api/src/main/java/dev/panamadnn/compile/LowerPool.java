@@ -196,4 +196,40 @@ final class LowerPool {
                 PlanArg.constant(Args.postOpSrc1(0), addendMd, addend == null ? null : plan.constant(addend)));
         return new Value(dst, out, outShape);
     }
+
+    /**
+     * MaxUnpool (a Java step): a zero output with each X element written at its flat index from I (MaxPool's Indices
+     * output, into the whole output). I is a constant (or bound input), the plan's I64/I32 graph input, or computed at
+     * run time (held as exact F32 values); an index outside the output is refused when compiling, or at run time an
+     * exception naming the node. A duplicate index keeps the last element written (ONNX leaves it open).
+     */
+    static Value maxUnpool(Compiler plan, Node n) {
+        long[] y = LowerIndex.out(plan, n, 0);
+        long count = LowerIndex.prod(LowerIndex.shape(plan, n.input(0)), 0, LowerIndex.shape(plan, n.input(0)).length), total = LowerIndex.prod(y, 0, y.length);
+        String name = n.input(1), label = n.label(), what = "java max_unpool " + n.name();
+        dev.panamadnn.Tensor t = plan.graph.tensor(name);
+        if (t != null) {
+            long[] to = LowerIndex.longs(t);
+            for (long v : to) if (v < 0 || v >= total) throw Compiler.unsupported(n, "index " + v + " is outside the output " + Arrays.toString(y));
+            return PlanOutputs.javaStep(plan, List.of(LowerIndex.input(plan, n, 0)), List.of(y), (src, dst) -> {
+                dst[0].fill((byte) 0);
+                for (int i = 0; i < to.length; i++) dst[0].setAtIndex(ValueLayout.JAVA_FLOAT, to[i], src[0].getAtIndex(ValueLayout.JAVA_FLOAT, i));
+            }, what).get(0);
+        }
+        Integer input = plan.integerInputs.get(name);
+        boolean i32 = input != null && plan.graph.value(name).dtype() == dev.panamadnn.DataType.I32;
+        Value ids = input != null ? new Value(null, Compiler.inputId(input), LowerIndex.shape(plan, name)) : LowerIndex.input(plan, n, 1);
+        return PlanOutputs.javaStep(plan, List.of(LowerIndex.input(plan, n, 0), ids), List.of(y), (src, dst) -> {
+            dst[0].fill((byte) 0);
+            for (long i = 0; i < count; i++) {
+                long v = input == null ? (long) src[1].getAtIndex(ValueLayout.JAVA_FLOAT, i)   // held as an exact F32 value
+                        : i32 ? src[1].getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i) : src[1].getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i);
+                if (v < 0 || v >= total) {
+                    throw new IllegalArgumentException("CompiledModel: node " + label + ": index " + v + " (element " + i + " of '" + name
+                            + "') is outside the output " + Arrays.toString(y));
+                }
+                dst[0].setAtIndex(ValueLayout.JAVA_FLOAT, v, src[0].getAtIndex(ValueLayout.JAVA_FLOAT, i));
+            }
+        }, what + ", indices computed at run time").get(0);
+    }
 }

@@ -91,6 +91,7 @@ import java.util.TreeMap;
  * CumSum             x, axis (known)        exclusive reverse (F32 at run time; integers folded when known)
  * BitShift           X, Y (unsigned)        direction (broadcast; computed where both are known)
  * TopK               X, K (known)           axis largest sorted   (Values F32, Indices I64; always sorted)
+ * MaxUnpool          X, I (I64), [output_shape (known)]   kernel_shape strides pads   (I: flat indices into the output)
  * NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss   X, target, [weight]   reduction ignore_index (LossShapes)
  * </pre>
  * Values are F32 except the I64 shape/pads constants and the values of the shape, index and dtype
@@ -326,6 +327,7 @@ public final class Ops {
         typed("CumSum", 2, 2, 1, 1, attrs("exclusive", Type.INT, "reverse", Type.INT), EncodeShapes::cumSum);
         typed("BitShift", 2, 2, 1, 1, attrs("direction", Type.STRING), EncodeShapes::bitShift);
         typed("TopK", 2, 2, 1, 2, attrs("axis", Type.INT, "largest", Type.INT, "sorted", Type.INT), SelectShapes::topK);
+        typed("MaxUnpool", 2, 3, 1, 1, attrs("kernel_shape", Type.INTS, "strides", Type.INTS, "pads", Type.INTS), SelectShapes::maxUnpool);
     }
 
     /** {@return the ops a graph may use, sorted} */

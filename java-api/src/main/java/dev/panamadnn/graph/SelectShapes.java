@@ -250,4 +250,44 @@ final class SelectShapes {
         }
         return IndexShapes.one(data.dtype(), s, dx == null || !s.isFixed() ? null : IndexShapes.pick(dx, data.dtype(), s.sizes(), from));
     }
+
+    /**
+     * MaxUnpool(X F32 [N, C, D...], I I64 of X's shape, [output_shape known]) kernel_shape strides pads: the output
+     * {@code output_shape}, else per spatial dim {@code (X - 1) * stride - pad_begin - pad_end + kernel}; I holds flat
+     * indices into the whole output (as MaxPool's Indices output gives them), checked against it when known.
+     */
+    static List<IndexShapes.Out> maxUnpool(Node n, List<Value> in, Known k) {
+        Value x = in.get(0), idx = in.get(1);
+        IndexShapes.require(x, "X", DataType.F32);
+        IndexShapes.require(idx, "I", DataType.I64);
+        if (!x.shape().isFixed() || x.shape().rank() < 3) throw new GraphException("X must be [N, C, D1, ...] with fixed dims, got " + x);
+        if (!idx.shape().equals(x.shape())) throw new GraphException("I " + idx + " must have X's shape " + x.shape());
+        long[] xs = x.shape().sizes();
+        int spatial = xs.length - 2;
+        long[] kernel = n.attributes().integers("kernel_shape", null);
+        if (kernel == null || kernel.length != spatial) throw new GraphException("kernel_shape must give " + spatial + " sizes for " + x);
+        long[] strides = n.attributes().integers("strides", null), pads = n.attributes().integers("pads", null);
+        if (strides != null && strides.length != spatial) throw new GraphException("strides must give " + spatial + " values, got " + Arrays.toString(strides));
+        if (pads != null && pads.length != 2 * spatial) throw new GraphException("pads must give " + 2 * spatial + " values, got " + Arrays.toString(pads));
+        long[] out = new long[xs.length];
+        if (in.size() > 2 && in.get(2) != null) {
+            out = k.longs(in.get(2), "output_shape");
+            if (out.length != xs.length || out[0] != xs[0] || out[1] != xs[1]) {
+                throw new GraphException("output_shape " + Arrays.toString(out) + " must be [" + xs[0] + ", " + xs[1] + ", ...] of rank " + xs.length);
+            }
+        } else {
+            out[0] = xs[0];
+            out[1] = xs[1];
+            for (int d = 0; d < spatial; d++) {
+                out[d + 2] = (xs[d + 2] - 1) * (strides == null ? 1 : strides[d]) - (pads == null ? 0 : pads[d] + pads[d + spatial]) + kernel[d];
+            }
+        }
+        for (long d : out) if (d < 1) throw new GraphException("the output shape " + Arrays.toString(out) + " of " + x + " is empty");
+        Data ix = k.get(idx);
+        long total = IndexShapes.numel(out);
+        if (ix != null) {
+            for (long v : ix.ints()) if (v < 0 || v >= total) throw new GraphException("index " + v + " is outside the output " + Arrays.toString(out));
+        }
+        return IndexShapes.one(DataType.F32, Shape.of(out), null);
+    }
 }

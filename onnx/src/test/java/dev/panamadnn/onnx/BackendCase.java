@@ -56,6 +56,15 @@ final class BackendCase {
         }
     }
 
+    /**
+     * Cases whose expected output ONNX itself got wrong, as ONNX Runtime's backend test filters also list them: compared
+     * as usual, a difference is UNSUPPORTED with this reason (a match would PASS, and change the expectations file).
+     */
+    static final Map<String, String> KNOWN_WRONG = Map.of("node/test_maxunpool_export_with_output_shape",
+            "ONNX's expected output is known wrong (onnx/onnx#2398: its indices are taken in the inferred 4x4 grid, not in "
+            + "output_shape); ONNX Runtime (PR 2193) and PyTorch's max_unpool2d unpool into output_shape directly, as we do "
+            + "(MaxUnpoolTest checks that against PyTorch)");
+
     static Outcome run(Path dir) throws IOException {
         ModelProto model = ModelProto.parseFrom(Files.readAllBytes(dir.resolve("model.onnx")));
         List<Path> sets;
@@ -63,8 +72,10 @@ final class BackendCase {
             sets = s.filter(p -> p.getFileName().toString().startsWith("test_data_set_")).sorted().toList();
         }
         if (sets.isEmpty()) return new Outcome(Kind.UNSUPPORTED, "no test data");
+        String known = KNOWN_WRONG.get(dir.getParent().getFileName() + "/" + dir.getFileName());
         for (Path set : sets) {
             Outcome o = runSet(model, set);
+            if (o.kind() == Kind.FAIL && known != null) return new Outcome(Kind.UNSUPPORTED, known + "; here: " + o.reason());
             if (o.kind() != Kind.PASS) return o;
         }
         return Outcome.pass();
