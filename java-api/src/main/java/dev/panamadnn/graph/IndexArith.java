@@ -328,8 +328,8 @@ final class IndexArith {
             } else {
                 long[] l = new long[size];
                 for (int i = 0; i < size; i++) {
-                    l[i] = to == DataType.BOOL ? (d.real(i) != 0 ? 1 : 0) : d.floats() != null ? (long) d.floats()[i]
-                            : to == DataType.I32 ? (int) d.ints()[i] : d.ints()[i];
+                    // a float truncated toward zero, then (as an integer) wrapped to the target type
+                    l[i] = to == DataType.BOOL ? (d.real(i) != 0 ? 1 : 0) : narrow(to, d.floats() != null ? (long) d.floats()[i] : d.ints()[i]);
                 }
                 v = new Data(to, d.shape(), l, null, to == DataType.I64 ? d.symbols() : null);
             }

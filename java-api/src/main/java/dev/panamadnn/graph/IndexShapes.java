@@ -29,11 +29,16 @@ final class IndexShapes {
     static DataType fromOnnx(long code) {
         return switch ((int) code) {
             case 1 -> DataType.F32;
+            case 2 -> DataType.U8;
+            case 3 -> DataType.I8;
+            case 4 -> DataType.U16;
+            case 5 -> DataType.I16;
             case 6 -> DataType.I32;
             case 7 -> DataType.I64;
             case 9 -> DataType.BOOL;
             case 10 -> DataType.F16;
-            default -> throw new GraphException("data type " + code + " is not supported (FLOAT=1, INT32=6, INT64=7, BOOL=9, FLOAT16=10)");
+            default -> throw new GraphException("data type " + code + " is not supported (FLOAT=1, UINT8=2, INT8=3, UINT16=4, INT16=5, INT32=6, "
+                    + "INT64=7, BOOL=9, FLOAT16=10)");
         };
     }
 

@@ -269,4 +269,51 @@ final class Composed {
         }
         return List.of(n.emit("Constant", Attributes.of("value", eye)));
     }
+
+    /**
+     * QuantizeLinear and DequantizeLinear (opsets 10-17) in F32, as ONNX defines them: {@code y = saturate(round(x / scale)
+     * + zero_point)} (round half to even, saturated to the zero point's type, UINT8 by default; a Cast gives the integer
+     * type, its values exact in F32) and {@code y = (x - zero_point) * scale}. A 1-D scale and zero point apply along
+     * {@code axis} (default 1), reshaped to broadcast there. A quantized model (QDQ) thus runs in F32 with the same
+     * quantization steps; a DequantizeLinear of constant weights folds to F32 weights.
+     */
+    static List<String> quantize(NodeContext n) {
+        boolean q = n.op.equals("QuantizeLinear");
+        var x = n.value(0);
+        dev.panamadnn.DataType zt = n.inputs.size() > 2 && !n.input(2).isEmpty() ? n.value(2).dtype() : dev.panamadnn.DataType.U8;
+        if (q && zt != dev.panamadnn.DataType.U8 && zt != dev.panamadnn.DataType.I8) throw n.refuse("y_zero_point must be UINT8 or INT8, got " + zt);
+        if (q && x.dtype() != dev.panamadnn.DataType.F32) throw n.refuse("x must be FLOAT, got " + x);
+        if (!q && x.dtype() != dev.panamadnn.DataType.U8 && x.dtype() != dev.panamadnn.DataType.I8 && x.dtype() != dev.panamadnn.DataType.I32) {
+            throw n.refuse("x must be UINT8, INT8 or INT32, got " + x);
+        }
+        if (n.value(1).dtype() != dev.panamadnn.DataType.F32) throw n.refuse("the scale must be FLOAT, got " + n.value(1));
+        Attributes none = Attributes.empty();
+        String scale = perAxis(n, n.input(1));
+        String zero = n.inputs.size() > 2 && !n.input(2).isEmpty() ? perAxis(n, n.emit("Cast", Attributes.of("to", 1L), n.input(2))) : null;
+        if (!q) {
+            String xf = n.emit("Cast", Attributes.of("to", 1L), n.input(0));
+            return List.of(n.emit("Mul", none, zero == null ? xf : n.emit("Sub", none, xf, zero), scale));
+        }
+        String r = n.emit("Round", none, n.emit("Div", none, n.input(0), scale));
+        if (zero != null) r = n.emit("Add", none, r, zero);
+        boolean u8 = zt == dev.panamadnn.DataType.U8;
+        String clipped = n.emit("Clip", none, r, n.scalar("low", u8 ? 0 : -128), n.scalar("high", u8 ? 255 : 127));
+        return List.of(n.emit("Cast", Attributes.of("to", u8 ? 2L : 3L), clipped));
+    }
+
+    /** A scale or zero point: as is if a scalar (or x is 1-D), else its C values reshaped to [C, 1, ...] to broadcast along axis. */
+    private static String perAxis(NodeContext n, String v) {
+        var shape = n.builderValue(v).shape();
+        int rank = n.value(0).shape().rank();
+        if (shape.rank() == 0 || rank <= 1) return v;
+        if (shape.rank() != 1) throw n.refuse("a scale or zero point must be a scalar or 1-D, got " + n.builderValue(v));
+        long axis = n.attributes.integer("axis", 1);
+        if (axis < -rank || axis >= rank) throw n.refuse("axis " + axis + " is out of range for " + n.value(0));
+        if (axis < 0) axis += rank;
+        if (axis == rank - 1) return v;
+        long[] to = new long[(int) (rank - axis)];
+        java.util.Arrays.fill(to, 1);
+        to[0] = -1;
+        return n.emit("Reshape", Attributes.empty(), v, n.longs("per_axis", to, to.length));
+    }
 }

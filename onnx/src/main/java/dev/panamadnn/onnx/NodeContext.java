@@ -49,6 +49,11 @@ final class NodeContext {
         return builder.value(input(i));
     }
 
+    /** Our value named {@code name} (a value this translation emitted, or an input). */
+    Value builderValue(String name) {
+        return builder.value(name);
+    }
+
     /** The constant value of input {@code i} (an initializer or a Constant's output), or null. */
     Tensor constant(int i) {
         return input(i).isEmpty() ? null : constants.get(input(i));

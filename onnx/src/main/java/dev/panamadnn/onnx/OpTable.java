@@ -230,6 +230,12 @@ final class OpTable {
         same("Shape", 15, 17, "start", "end");
         same("Gather", 1, 17, "axis");
         same("Cast", 6, 17, "to");
+        for (String q : new String[] {"QuantizeLinear", "DequantizeLinear"}) {
+            replaceLast(same(q, 10, 12).translate(Composed::quantize, "Cast", "Round", "Div", "Add", "Clip", "Sub", "Mul", "Reshape")
+                    .note("in F32: round half to even, saturated to UINT8/INT8 (a quantized QDQ model runs in F32)"));
+            replaceLast(same(q, 13, 17, "axis").translate(Composed::quantize, "Cast", "Round", "Div", "Add", "Clip", "Sub", "Mul", "Reshape")
+                    .note("in F32: round half to even, saturated to UINT8/INT8; per-axis scales along axis (a quantized QDQ model runs in F32)"));
+        }
         for (String w : new String[] {"HannWindow", "HammingWindow", "BlackmanWindow"}) {
             replaceLast(same(w, 17, 17, "output_datatype", "periodic").translate(Composed::window, "Constant")
                     .note("its size known (a constant or a bound input): the values computed at import, FLOAT output"));
