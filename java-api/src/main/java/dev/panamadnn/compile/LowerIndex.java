@@ -52,6 +52,7 @@ final class LowerIndex {
             case "GatherElements", "GatherND", "Tile", "Resize", "ScatterND", "ScatterElements" -> LowerSelect.lower(plan, n);
             case "OneHot", "CumSum" -> LowerEncode.lower(plan, n);
             case "MaxUnpool" -> LowerPool.maxUnpool(plan, n);
+            case "GridSample" -> LowerGridSample.lower(plan, n);
             case "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss" -> LowerLoss.lower(plan, n).get(0);
             default -> null;
         };

@@ -92,6 +92,7 @@ import java.util.TreeMap;
  * BitShift           X, Y (unsigned)        direction (broadcast; computed where both are known)
  * TopK               X, K (known)           axis largest sorted   (Values F32, Indices I64; always sorted)
  * MaxUnpool          X, I (I64), [output_shape (known)]   kernel_shape strides pads   (I: flat indices into the output)
+ * GridSample         X [N, C, H, W], grid [N, Ho, Wo, 2]   mode padding_mode align_corners
  * NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss   X, target, [weight]   reduction ignore_index (LossShapes)
  * </pre>
  * Values are F32 except the I64 shape/pads constants and the values of the shape, index and dtype
@@ -327,6 +328,7 @@ public final class Ops {
         typed("CumSum", 2, 2, 1, 1, attrs("exclusive", Type.INT, "reverse", Type.INT), EncodeShapes::cumSum);
         typed("BitShift", 2, 2, 1, 1, attrs("direction", Type.STRING), EncodeShapes::bitShift);
         typed("TopK", 2, 2, 1, 2, attrs("axis", Type.INT, "largest", Type.INT, "sorted", Type.INT), SelectShapes::topK);
+        typed("GridSample", 2, 2, 1, 1, attrs("mode", Type.STRING, "padding_mode", Type.STRING, "align_corners", Type.INT), SelectShapes::gridSample);
         typed("MaxUnpool", 2, 3, 1, 1, attrs("kernel_shape", Type.INTS, "strides", Type.INTS, "pads", Type.INTS), SelectShapes::maxUnpool);
     }
 

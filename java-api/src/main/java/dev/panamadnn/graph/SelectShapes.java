@@ -290,4 +290,21 @@ final class SelectShapes {
         }
         return IndexShapes.one(DataType.F32, Shape.of(out), null);
     }
+
+    /** GridSample(X F32 [N, C, H, W], grid F32 [N, Ho, Wo, 2]) mode padding_mode align_corners: [N, C, Ho, Wo]. */
+    static List<IndexShapes.Out> gridSample(Node n, List<Value> in, Known k) {
+        Value x = in.get(0), grid = in.get(1);
+        IndexShapes.require(x, "X", DataType.F32);
+        IndexShapes.require(grid, "grid", DataType.F32);
+        Shape xs = x.shape(), gs = grid.shape();
+        if (xs.rank() != 4 || gs.rank() != 4 || !gs.dim(3).equals(Dim.of(2)) || !xs.dim(0).equals(gs.dim(0))) {
+            throw new GraphException("X must be [N, C, H, W] and grid [N, Ho, Wo, 2] with the same N, got " + x + " and " + grid);
+        }
+        String mode = n.attributes().string("mode", "bilinear"), padding = n.attributes().string("padding_mode", "zeros");
+        if (!Set.of("bilinear", "nearest", "bicubic").contains(mode)) throw new GraphException("mode '" + mode + "' is not one of bilinear, nearest, bicubic");
+        if (!Set.of("zeros", "border", "reflection").contains(padding)) {
+            throw new GraphException("padding_mode '" + padding + "' is not one of zeros, border, reflection");
+        }
+        return IndexShapes.one(DataType.F32, Shape.of(xs.dim(0), xs.dim(1), gs.dim(1), gs.dim(2)), null);
+    }
 }

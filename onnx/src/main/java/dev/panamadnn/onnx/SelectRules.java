@@ -26,6 +26,8 @@ final class SelectRules {
         rules.add(same("Scatter", 9, 10, "axis").translate(n -> List.of(n.emit("ScatterElements", OpTable.kept(n.attributes),
                 n.inputs.toArray(String[]::new))), "ScatterElements").note("as ScatterElements; " + scatter));
         rules.add(same("Tile", 6, 17));
+        rules.add(same("GridSample", 16, 17, "mode", "padding_mode", "align_corners").note("4-D; bilinear, nearest, bicubic; zeros, border, "
+                + "reflection padding; a Java step with PyTorch's grid_sample arithmetic; the grid constant or computed at run time"));
         rules.add(same("MaxUnpool", 9, 17, "kernel_shape", "strides", "pads").note("indices constant, bound, or computed at run time (MaxPool's "
                 + "Indices output): an index outside the output is an exception naming the node; output_shape known"));
         rules.add(same("GatherND", 12, 17, "batch_dims").note("F32 data (any dtype where data and indices are known); indices constant, bound, "
