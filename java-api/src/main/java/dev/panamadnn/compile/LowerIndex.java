@@ -53,6 +53,7 @@ final class LowerIndex {
             case "OneHot", "CumSum" -> LowerEncode.lower(plan, n);
             case "MaxUnpool" -> LowerPool.maxUnpool(plan, n);
             case "GridSample" -> LowerGridSample.lower(plan, n);
+            case "RoiAlign" -> LowerRoiAlign.lower(plan, n);
             case "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss" -> LowerLoss.lower(plan, n).get(0);
             default -> null;
         };

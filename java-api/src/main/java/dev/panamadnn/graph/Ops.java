@@ -93,6 +93,8 @@ import java.util.TreeMap;
  * TopK               X, K (known)           axis largest sorted   (Values F32, Indices I64; always sorted)
  * MaxUnpool          X, I (I64), [output_shape (known)]   kernel_shape strides pads   (I: flat indices into the output)
  * GridSample         X [N, C, H, W], grid [N, Ho, Wo, 2]   mode padding_mode align_corners
+ * RoiAlign           X [N, C, H, W], rois [R, 4], batch_indices (I64) [R]   mode output_height output_width sampling_ratio
+ *                                           spatial_scale coordinate_transformation_mode   (avg compiled)
  * NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss   X, target, [weight]   reduction ignore_index (LossShapes)
  * </pre>
  * Values are F32 except the I64 shape/pads constants and the values of the shape, index and dtype
@@ -328,6 +330,8 @@ public final class Ops {
         typed("CumSum", 2, 2, 1, 1, attrs("exclusive", Type.INT, "reverse", Type.INT), EncodeShapes::cumSum);
         typed("BitShift", 2, 2, 1, 1, attrs("direction", Type.STRING), EncodeShapes::bitShift);
         typed("TopK", 2, 2, 1, 2, attrs("axis", Type.INT, "largest", Type.INT, "sorted", Type.INT), SelectShapes::topK);
+        typed("RoiAlign", 3, 3, 1, 1, attrs("mode", Type.STRING, "output_height", Type.INT, "output_width", Type.INT, "sampling_ratio", Type.INT,
+                "spatial_scale", Type.FLOAT, "coordinate_transformation_mode", Type.STRING), SelectShapes::roiAlign);
         typed("GridSample", 2, 2, 1, 1, attrs("mode", Type.STRING, "padding_mode", Type.STRING, "align_corners", Type.INT), SelectShapes::gridSample);
         typed("MaxUnpool", 2, 3, 1, 1, attrs("kernel_shape", Type.INTS, "strides", Type.INTS, "pads", Type.INTS), SelectShapes::maxUnpool);
     }

@@ -307,4 +307,25 @@ final class SelectShapes {
         }
         return IndexShapes.one(DataType.F32, Shape.of(xs.dim(0), xs.dim(1), gs.dim(1), gs.dim(2)), null);
     }
+
+    /** RoiAlign(X F32 [N, C, H, W], rois F32 [R, 4], batch_indices I64 [R]): [R, C, output_height, output_width]. */
+    static List<IndexShapes.Out> roiAlign(Node n, List<Value> in, Known k) {
+        Value x = in.get(0), rois = in.get(1), idx = in.get(2);
+        IndexShapes.require(x, "X", DataType.F32);
+        IndexShapes.require(rois, "rois", DataType.F32);
+        IndexShapes.require(idx, "batch_indices", DataType.I64, DataType.I32);
+        Shape r = rois.shape();
+        if (x.shape().rank() != 4 || r.rank() != 2 || !r.dim(1).equals(Dim.of(4)) || idx.shape().rank() != 1 || !idx.shape().dim(0).equals(r.dim(0))) {
+            throw new GraphException("X must be [N, C, H, W], rois [R, 4] and batch_indices [R], got " + x + ", " + rois + " and " + idx);
+        }
+        long oh = n.attributes().integer("output_height", 1), ow = n.attributes().integer("output_width", 1);
+        if (oh < 1 || ow < 1) throw new GraphException("output_height and output_width must be >= 1, got " + oh + " and " + ow);
+        String mode = n.attributes().string("mode", "avg"), coords = n.attributes().string("coordinate_transformation_mode", "half_pixel");
+        if (!Set.of("avg", "max").contains(mode)) throw new GraphException("mode '" + mode + "' is not one of avg, max");
+        if (!Set.of("half_pixel", "output_half_pixel").contains(coords)) {
+            throw new GraphException("coordinate_transformation_mode '" + coords + "' is not one of half_pixel, output_half_pixel");
+        }
+        if (n.attributes().integer("sampling_ratio", 0) < 0) throw new GraphException("sampling_ratio must be >= 0");
+        return IndexShapes.one(DataType.F32, Shape.of(r.dim(0), x.shape().dim(1), Dim.of(oh), Dim.of(ow)), null);
+    }
 }

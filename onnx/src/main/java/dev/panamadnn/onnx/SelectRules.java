@@ -26,6 +26,12 @@ final class SelectRules {
         rules.add(same("Scatter", 9, 10, "axis").translate(n -> List.of(n.emit("ScatterElements", OpTable.kept(n.attributes),
                 n.inputs.toArray(String[]::new))), "ScatterElements").note("as ScatterElements; " + scatter));
         rules.add(same("Tile", 6, 17));
+        String roi = "avg mode (max refused); the rois at run time, batch_indices known or a graph input; a Java step as torchvision's roi_align";
+        rules.add(same("RoiAlign", 16, 17, "mode", "output_height", "output_width", "sampling_ratio", "spatial_scale",
+                "coordinate_transformation_mode").note(roi));
+        rules.add(same("RoiAlign", 10, 15, "mode", "output_height", "output_width", "sampling_ratio", "spatial_scale")
+                .translate(n -> List.of(n.emit("RoiAlign", OpTable.kept(n.attributes).toBuilder().put("coordinate_transformation_mode", "output_half_pixel")
+                        .build(), n.inputs.toArray(String[]::new))), "RoiAlign").note("as opset 16's with output_half_pixel (the only form then); " + roi));
         rules.add(same("GridSample", 16, 17, "mode", "padding_mode", "align_corners").note("4-D; bilinear, nearest, bicubic; zeros, border, "
                 + "reflection padding; a Java step with PyTorch's grid_sample arithmetic; the grid constant or computed at run time"));
         rules.add(same("MaxUnpool", 9, 17, "kernel_shape", "strides", "pads").note("indices constant, bound, or computed at run time (MaxPool's "
