@@ -154,7 +154,9 @@ final class Importer {
             List<String> ins = new ArrayList<>();
             for (String s : n.getInputList()) ins.add(s.isEmpty() ? "" : ours.get(s));
             String base = n.getOutputCount() > 0 && !n.getOutput(0).isEmpty() ? n.getOutput(0) : n.getName().isEmpty() ? n.getOpType() : n.getName();
-            NodeContext ctx = new NodeContext(label, n.getOpType(), opset, attributes.get(i), ins, n.getOutputCount(), base, b, arena, constants);
+            int outputs = n.getOutputCount();
+            if (n.getOpType().equals("MaxPool") && outputs > 1 && (n.getOutput(1).isEmpty() || !read.contains(n.getOutput(1)))) outputs = 1;   // Indices unread: oneDNN's pooling
+            NodeContext ctx = new NodeContext(label, n.getOpType(), opset, attributes.get(i), ins, outputs, base, b, arena, constants);
             List<String> outs;
             try {
                 outs = rules.get(i).translate().apply(ctx);

@@ -71,4 +71,18 @@ class MaxUnpoolTest {
         OnnxException e = assertThrows(OnnxException.class, () -> run(withOutputShape(5, 7, 13, 25), new float[] {5, 6, 7, 8}, 1, 1, 2, 2));
         assertTrue(e.getMessage().contains("unpool") && e.getMessage().contains("index 25 is outside the output [1, 1, 5, 5]"), e.getMessage());
     }
+
+    /** A MaxPool whose Indices output is declared but read by nothing runs on oneDNN's pooling, not the Java step. */
+    @Test
+    void anUnreadIndicesOutputLeavesMaxPoolOnOneDnn() {
+        GraphProto g = GraphProto.newBuilder().setName("pool").addInput(f32("x", "N", 2, 4, 4)).addOutput(f32("p", "N", 2, 2, 2))
+                .addNode(node("pool", "MaxPool", new String[] {"x"}, new String[] {"p", "unread"}, ints("kernel_shape", 2, 2), ints("strides", 2, 2)))
+                .build();
+        try (OnnxModel m = Onnx.load(model(13, g).toByteArray());
+             dev.panamadnn.compile.CompiledModel plan = dev.panamadnn.compile.CompiledModel.compile(m.toGraph(),
+                     dev.panamadnn.compile.CompileOptions.defaults(), Map.of("x", new long[] {1, 2, 4, 4}))) {
+            assertTrue(plan.steps().stream().noneMatch(st -> st.contains("with indices")), plan.describe());
+            assertTrue(plan.steps().stream().anyMatch(st -> st.startsWith("maxpool") || st.startsWith("pool")), plan.describe());
+        }
+    }
 }
