@@ -216,14 +216,11 @@ final class LowerPool {
                 for (int i = 0; i < to.length; i++) dst[0].setAtIndex(ValueLayout.JAVA_FLOAT, to[i], src[0].getAtIndex(ValueLayout.JAVA_FLOAT, i));
             }, what).get(0);
         }
-        Integer input = plan.integerInputs.get(name);
-        boolean i32 = input != null && plan.graph.value(name).dtype() == dev.panamadnn.DataType.I32;
-        Value ids = input != null ? new Value(null, Compiler.inputId(input), LowerIndex.shape(plan, name)) : LowerIndex.input(plan, n, 1);
-        return PlanOutputs.javaStep(plan, List.of(LowerIndex.input(plan, n, 0), ids), List.of(y), (src, dst) -> {
+        RunTimeIntegers ids = RunTimeIntegers.of(plan, n, 1);
+        return PlanOutputs.javaStep(plan, List.of(LowerIndex.input(plan, n, 0), ids.value()), List.of(y), (src, dst) -> {
             dst[0].fill((byte) 0);
             for (long i = 0; i < count; i++) {
-                long v = input == null ? (long) src[1].getAtIndex(ValueLayout.JAVA_FLOAT, i)   // held as an exact F32 value
-                        : i32 ? src[1].getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i) : src[1].getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i);
+                long v = ids.get(src[1], i);
                 if (v < 0 || v >= total) {
                     throw new IllegalArgumentException("CompiledModel: node " + label + ": index " + v + " (element " + i + " of '" + name
                             + "') is outside the output " + Arrays.toString(y));

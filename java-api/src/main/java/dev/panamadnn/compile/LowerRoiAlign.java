@@ -5,7 +5,6 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import dev.panamadnn.compile.Compiler.Value;
 import dev.panamadnn.graph.Node;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.List;
 
 /**
@@ -13,7 +12,8 @@ import java.util.List;
  * (times spatial_scale, minus 0.5 with coordinate_transformation_mode half_pixel, torchvision's {@code aligned=True})
  * of image batch_indices[r], each of the output_height x output_width bins averages sampling_ratio^2 bilinear samples
  * (sampling_ratio 0: ceil(roi size / bins) per axis), a sample beyond one pixel outside the image counting 0. The rois
- * come at run time; batch_indices are a constant (or bound input) or the plan's integer input, each checked against N.
+ * come at run time; batch_indices are a constant (or bound input), the plan's integer input or computed at run time,
+ * each checked against N.
  */
 final class LowerRoiAlign {
     private LowerRoiAlign() {}
@@ -34,14 +34,12 @@ final class LowerRoiAlign {
         if (fixed != null) {
             for (long b : fixed) if (b < 0 || b >= images) throw Compiler.unsupported(n, "batch index " + b + " is outside [0, " + images + ")");
         }
-        Integer input = plan.integerInputs.get(name);
-        if (fixed == null && input == null) throw Compiler.unsupported(n, "batch_indices must be a constant, a bound input or a graph input");
-        boolean i32 = input != null && plan.graph.value(name).dtype() == dev.panamadnn.DataType.I32;
+        RunTimeIntegers batch = fixed != null ? null : RunTimeIntegers.of(plan, n, 2);
         List<Value> ins = fixed != null ? List.of(LowerIndex.input(plan, n, 0), LowerIndex.input(plan, n, 1))
-                : List.of(LowerIndex.input(plan, n, 0), LowerIndex.input(plan, n, 1), new Value(null, Compiler.inputId(input), new long[] {rois}));
+                : List.of(LowerIndex.input(plan, n, 0), LowerIndex.input(plan, n, 1), batch.value());
         return PlanOutputs.javaStep(plan, ins, List.of(y), (src, dst) -> {
             for (int r = 0; r < rois; r++) {
-                long b = fixed != null ? fixed[r] : i32 ? src[2].getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, r) : src[2].getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, r);
+                long b = fixed != null ? fixed[r] : batch.get(src[2], r);
                 if (b < 0 || b >= images) {
                     throw new IllegalArgumentException("CompiledModel: node " + label + ": batch index " + b + " (roi " + r + ") is outside [0, " + images + ")");
                 }

@@ -163,17 +163,13 @@ final class LowerSelect {
                 for (int k = 0; k < from.length; k++) MemorySegment.copy(src[0], from[k] * 4, dst[0], k * slice * 4, slice * 4);
             }, what).get(0);
         }
-        Integer input = plan.integerInputs.get(name);
-        boolean i32 = input != null && plan.graph.value(name).dtype() == dev.panamadnn.DataType.I32;
-        Value ids = input != null ? new Value(null, Compiler.inputId(input), is) : LowerIndex.input(plan, n, 1);
-        return PlanOutputs.javaStep(plan, List.of(LowerIndex.input(plan, n, 0), ids), List.of(y), (src, dst) -> {
+        RunTimeIntegers ids = RunTimeIntegers.of(plan, n, 1);
+        return PlanOutputs.javaStep(plan, List.of(LowerIndex.input(plan, n, 0), ids.value()), List.of(y), (src, dst) -> {
             for (long k = 0; k < tuples; k++) {
                 long at = (k / per) * batch;
                 for (int j = 0; j < m; j++) {
                     long e = k * m + j, size = x[b + j];
-                    long v = input == null ? (long) src[1].getAtIndex(JAVA_FLOAT, e)   // held as an exact F32 value
-                            : i32 ? src[1].getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, e)
-                            : src[1].getAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, e);
+                    long v = ids.get(src[1], e);
                     if (v < -size || v >= size) {
                         throw new IllegalArgumentException("CompiledModel: node " + label + ": index " + v + " (element " + e + " of indices '" + name
                                 + "') is out of range for dim " + (b + j) + " (" + size + ") of the data");
