@@ -4,7 +4,6 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import dev.panamadnn.compile.Compiler.Value;
 import dev.panamadnn.graph.Node;
-import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 /**
@@ -36,13 +35,17 @@ final class LowerGridSample {
         int batch = (int) x[0], channels = (int) x[1], h = (int) x[2], w = (int) x[3], ho = (int) y[2], wo = (int) y[3];
         Sampler s = new Sampler(mode, padding, corners, h, w);
         return PlanOutputs.javaStep(plan, List.of(LowerIndex.input(plan, n, 0), LowerIndex.input(plan, n, 1)), List.of(y), (src, dst) -> {
+            int[] at = new int[16];   // one grid point's taps (offsets in a plane, -1 outside) and weights, shared by its channels
+            double[] weight = new double[16];
             for (int b = 0; b < batch; b++) {
                 for (int i = 0; i < ho * wo; i++) {
                     long g = ((long) b * ho * wo + i) * 2;
-                    double gx = src[1].getAtIndex(JAVA_FLOAT, g), gy = src[1].getAtIndex(JAVA_FLOAT, g + 1);
+                    int taps = s.taps(src[1].getAtIndex(JAVA_FLOAT, g), src[1].getAtIndex(JAVA_FLOAT, g + 1), at, weight);
                     for (int c = 0; c < channels; c++) {
                         long plane = ((long) b * channels + c) * h * w;
-                        dst[0].setAtIndex(JAVA_FLOAT, ((long) b * channels + c) * ho * wo + i, (float) s.sample(src[0], plane, gx, gy));
+                        double sum = 0;
+                        for (int t = 0; t < taps; t++) if (at[t] >= 0) sum += weight[t] * src[0].getAtIndex(JAVA_FLOAT, plane + at[t]);
+                        dst[0].setAtIndex(JAVA_FLOAT, ((long) b * channels + c) * ho * wo + i, (float) sum);
                     }
                 }
             }
@@ -50,28 +53,39 @@ final class LowerGridSample {
                 + (corners ? ", align_corners" : "") + ")").get(0);
     }
 
-    /** One plane's sampling, PyTorch's arithmetic (in double). */
+    /** A grid point's taps and weights, PyTorch's arithmetic (in double), shared by every channel of the point. */
     private record Sampler(int mode, int padding, boolean corners, int h, int w) {
-        double sample(MemorySegment x, long plane, double gx, double gy) {
+        /** The taps of grid point (gx, gy) into {@code at} (offsets in a plane, -1 outside: read as 0) and {@code weight}; their count. */
+        int taps(double gx, double gy, int[] at, double[] weight) {
             double ix = unnormalize(gx, w), iy = unnormalize(gy, h);
             if (mode == BICUBIC) {
                 double fx = Math.floor(ix), fy = Math.floor(iy), tx = ix - fx, ty = iy - fy;
-                double[] cx = cubic(tx), cy = cubic(ty);
-                double sum = 0;
                 for (int j = 0; j < 4; j++) {
-                    double row = 0;
-                    for (int i = 0; i < 4; i++) row += cx[i] * bounded(x, plane, fx - 1 + i, fy - 1 + j);
-                    sum += cy[j] * row;
+                    for (int i = 0; i < 4; i++) {
+                        at[4 * j + i] = offset((long) pad(fx - 1 + i, w), (long) pad(fy - 1 + j, h));   // each tap's coordinate padded
+                        weight[4 * j + i] = cubic(tx, i) * cubic(ty, j);
+                    }
                 }
-                return sum;
+                return 16;
             }
             ix = pad(ix, w);
             iy = pad(iy, h);
-            if (mode == NEAREST) return at(x, plane, (long) Math.rint(ix), (long) Math.rint(iy));
+            if (mode == NEAREST) {
+                at[0] = offset((long) Math.rint(ix), (long) Math.rint(iy));
+                weight[0] = 1;
+                return 1;
+            }
             long x0 = (long) Math.floor(ix), y0 = (long) Math.floor(iy);
             double tx = ix - x0, ty = iy - y0;
-            return at(x, plane, x0, y0) * (1 - tx) * (1 - ty) + at(x, plane, x0 + 1, y0) * tx * (1 - ty)
-                    + at(x, plane, x0, y0 + 1) * (1 - tx) * ty + at(x, plane, x0 + 1, y0 + 1) * tx * ty;
+            at[0] = offset(x0, y0);
+            at[1] = offset(x0 + 1, y0);
+            at[2] = offset(x0, y0 + 1);
+            at[3] = offset(x0 + 1, y0 + 1);
+            weight[0] = (1 - tx) * (1 - ty);
+            weight[1] = tx * (1 - ty);
+            weight[2] = (1 - tx) * ty;
+            weight[3] = tx * ty;
+            return 4;
         }
 
         private double unnormalize(double g, int size) {
@@ -99,19 +113,20 @@ final class LowerGridSample {
             return flips % 2 == 0 ? extra + min : span - extra + min;
         }
 
-        /** A bicubic tap: its coordinates padded, then read (0 outside). */
-        private double bounded(MemorySegment x, long plane, double cx, double cy) {
-            return at(x, plane, (long) pad(cx, w), (long) pad(cy, h));
+        /** The offset of (cx, cy) in a plane, or -1 outside it. */
+        private int offset(long cx, long cy) {
+            return cx < 0 || cx >= w || cy < 0 || cy >= h ? -1 : (int) (cy * w + cx);
         }
 
-        private double at(MemorySegment x, long plane, long cx, long cy) {
-            return cx < 0 || cx >= w || cy < 0 || cy >= h ? 0 : x.getAtIndex(JAVA_FLOAT, plane + cy * w + cx);
-        }
-
-        /** The four cubic convolution weights (A = -0.75) at fraction {@code t}. */
-        private static double[] cubic(double t) {
+        /** Cubic convolution weight {@code k} (0-3) of the four taps around fraction {@code t} (A = -0.75). */
+        private static double cubic(double t, int k) {
             double a = -0.75;
-            return new double[] {outer(t + 1, a), inner(t, a), inner(1 - t, a), outer(2 - t, a)};
+            return switch (k) {
+                case 0 -> outer(t + 1, a);
+                case 1 -> inner(t, a);
+                case 2 -> inner(1 - t, a);
+                default -> outer(2 - t, a);
+            };
         }
 
         private static double inner(double s, double a) {
