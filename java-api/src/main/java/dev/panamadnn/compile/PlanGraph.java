@@ -68,7 +68,19 @@ final class PlanGraph {
     }
 
     Value value(String name) {
-        return source.value(name);
+        Value v = addedValues.get(name);
+        return v != null ? v : source.value(name);
+    }
+
+    /** Activations a rule introduced (not in the source graph: e.g. a pooled input the reordering of a pooling made), by name. */
+    private final Map<String, Value> addedValues = new HashMap<>();
+
+    /** A new activation of {@code dtype} and {@code shape} named after {@code base} (unique); a node of the plan must produce it. */
+    String addValue(String base, dev.panamadnn.DataType dtype, Shape shape) {
+        String name = base;
+        for (int k = 1; has(name); k++) name = base + "_" + k;
+        addedValues.put(name, new Value(name, dtype, shape));
+        return name;
     }
 
     Node producer(String value) {
@@ -137,13 +149,13 @@ final class PlanGraph {
 
     /** Whether {@code name} is a value of the source graph or a constant a rule made (rules name new values too). */
     boolean has(String name) {
-        return computedShapes.containsKey(name) || source.values().containsKey(name);
+        return computedShapes.containsKey(name) || addedValues.containsKey(name) || source.values().containsKey(name);
     }
 
     /** The shape of a value of the source graph or of a constant a rule made. */
     Shape shape(String name) {
         Shape s = computedShapes.get(name);
-        return s != null ? s : source.value(name).shape();
+        return s != null ? s : value(name).shape();
     }
 
     void replace(Node old, Node replacement) {
