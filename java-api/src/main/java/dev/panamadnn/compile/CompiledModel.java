@@ -67,7 +67,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@link dev.panamadnn.natives.OpenMpTeam}), so a plan never uses more threads than {@link #threads()}.
  * Keep concurrent callers x intra-op threads at or below the
  * cores. {@link #warmup()} creates one context and
- * runs it once.
+ * runs it once. A plan of {@code T >= 2} threads for a small graph that computes every sample alone may instead
+ * run as {@code T} single-threaded runs of a plan for {@code N / T} samples side by side, one on the calling thread and
+ * the others on the plan's own helper threads ({@code split_batch}, {@link #rulesFired()}; the same outputs, no
+ * OpenMP team waiting at every primitive); tensors of a confined arena, which only the calling thread may touch, take
+ * the parts one after the other on it.
  *
  * <p><b>Lifetimes.</b> {@link #close()} may race with running calls: it stops new runs (they fail
  * with an {@link IllegalStateException}) and waits for those in flight before freeing anything.
@@ -93,6 +97,12 @@ public final class CompiledModel implements AutoCloseable {
     /** The Winograd steps' weights, prepared after compile (until then those steps run their direct convolution). */
     private final List<Winograd.Weights> winograd;
     private final AtomicBoolean winogradScheduled = new AtomicBoolean();
+    /** {@code split_batch} ({@link BatchSplit}): the single-threaded plan for a 1/{@link #parts} of the batch whose runs this plan's make; else null. */
+    private final CompiledModel part;
+    /** How many runs of {@link #part} side by side make one run (1: this plan runs its own steps). */
+    private final int parts;
+    /** The threads that run parts 1.. (part 0 runs on the caller's); null unless split. */
+    private final java.util.concurrent.ExecutorService helpers;
 
     private CompiledModel(String name, Compiler c, int threads) {
         this.name = name;
@@ -109,6 +119,41 @@ public final class CompiledModel implements AutoCloseable {
         this.pool = new ContextPool(name, c, steps, threads);
         rulesFired = List.copyOf(c.fired);
         winograd = steps.stream().filter(s -> s.winograd() != null).map(s -> s.winograd().weights()).toList();
+        this.part = null;
+        this.parts = 1;
+        this.helpers = null;
+    }
+
+    /** A plan that runs as {@code parts} runs of {@code part} side by side, on {@code parts} threads ({@link BatchSplit}). */
+    private CompiledModel(Graph bound, CompileOptions options, CompiledModel part, int parts, int threads) {
+        this.name = bound.name();
+        this.options = options;
+        this.threads = threads;
+        this.inputs = List.copyOf(bound.inputs());
+        this.outputs = bound.outputs().stream().map(bound::value).toList();
+        this.inputShapes = inputs.stream().map(v -> v.shape().sizes()).toArray(long[][]::new);
+        this.outputShapes = outputs.stream().map(v -> v.shape().sizes()).toArray(long[][]::new);
+        this.inputShape = inputShapes[0];
+        this.outputShape = outputShapes[0];
+        this.compiled = part.compiled;
+        this.steps = part.steps;
+        this.pool = part.pool;
+        long n = inputShape[0];
+        List<String> fired = new java.util.ArrayList<>(part.rulesFired);
+        fired.add(BatchSplit.NAME + ": " + n + " samples as " + parts + " single-threaded runs of " + n / parts + " side by side");
+        this.rulesFired = List.copyOf(fired);
+        this.winograd = List.of();   // the part prepares its own
+        this.part = part;
+        this.parts = parts;
+        java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.ThreadPoolExecutor pool = new java.util.concurrent.ThreadPoolExecutor(parts - 1, parts - 1, 30, java.util.concurrent.TimeUnit.SECONDS,
+                new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, "panama-dnn " + name + " part " + count.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        pool.allowCoreThreadTimeOut(true);   // idle for 30 s: no thread kept for a plan not run
+        this.helpers = pool;
     }
 
     /**
@@ -144,7 +189,19 @@ public final class CompiledModel implements AutoCloseable {
         if (options == null) throw new IllegalArgumentException("CompiledModel.compile: options must not be null (CompileOptions.defaults())");
         if (model == null) throw new IllegalArgumentException("CompiledModel.compile: model must not be null");
         PlanIO.checkShape(inputShape);
-        return compile(Graph.lower(model, Shape.of(inputShape)), options, inputShape);
+        Graph concrete = Graph.lower(model, Shape.of(inputShape));   // every layer checks its sizes at this shape
+        int threads = options.threads() > 0 ? options.threads() : ThreadControl.threads();
+        if (inputShape.length > 0 && BatchSplit.worthTrying(concrete, options, threads, inputShape[0])) {
+            // the same model with axis 0 a symbol, so the batch can run in parts (BatchSplit binds it at N and at N / T)
+            Graph symbolic;
+            try {
+                symbolic = Graph.lower(model, Shape.batched("N", Arrays.copyOfRange(inputShape, 1, inputShape.length)));
+            } catch (RuntimeException notOnASymbolicBatch) {
+                symbolic = null;
+            }
+            if (symbolic != null) return compile(symbolic, options, inputShape);
+        }
+        return compile(concrete, options, inputShape);
     }
 
     /**
@@ -190,6 +247,26 @@ public final class CompiledModel implements AutoCloseable {
     private static CompiledModel compileAll(Graph graph, CompileOptions options, long[][] shapes) {
         if (options == null) throw new IllegalArgumentException("CompiledModel.compile: options must not be null (CompileOptions.defaults())");
         int threads = options.threads() > 0 ? options.threads() : ThreadControl.threads();
+        int parts = BatchSplit.parts(graph, options, threads, shapes);
+        if (parts > 1) {
+            long[][] partShapes = new long[shapes.length][];
+            for (int k = 0; k < shapes.length; k++) {
+                partShapes[k] = shapes[k].clone();
+                partShapes[k][0] /= parts;
+            }
+            Graph bound = graph.bind(shapes);
+            Compiler.refuseOversizedDims(bound);   // at the caller's sizes, not only the parts'
+            CompiledModel part = compileAll(graph, options.withThreads(1), partShapes);
+            try {
+                CompiledModel whole = new CompiledModel(bound, options, part, parts, threads);
+                if (whole.partsTile()) return whole;
+                whole.close();   // not expected (BatchSplit checked both sizes): compile it whole
+            } catch (RuntimeException | Error e) {
+                part.close();
+                throw e;
+            }
+            options = options.withoutRule(BatchSplit.NAME);
+        }
         Compiler c = new Compiler(options, threads);
         try {
             // oneDNN sizes a primitive's work split by the creating thread's OpenMP team size.
@@ -246,7 +323,7 @@ public final class CompiledModel implements AutoCloseable {
      * @return floating-point operations per run (multiply and add counted as two)
      */
     public long flops() {
-        return compiled.flops;
+        return compiled.flops * parts;
     }
 
     /** {@return one line per primitive, in execution order, with its fusions and oneDNN implementation} */
@@ -344,6 +421,7 @@ public final class CompiledModel implements AutoCloseable {
      */
     public CompiledModel warmup() {
         checkOpen();
+        if (part != null) part.warmup();
         if (!winograd.isEmpty()) Winograd.prepare(winograd, calls, this, false);
         try (Arena a = Arena.ofConfined()) {
             Map<String, Tensor> in = new java.util.HashMap<>(), out = new java.util.HashMap<>();
@@ -401,6 +479,10 @@ public final class CompiledModel implements AutoCloseable {
             }
             if (in.isMapped() || out.isMapped()) {
                 PlanIO.runMapped(name, new Tensor[] {input}, new Tensor[] {output}, this::runPlain);
+                return;
+            }
+            if (part != null) {
+                runParts(new Tensor[] {input}, new Tensor[] {output});
                 return;
             }
             ExecutionContext c = pool.borrow();
@@ -480,6 +562,7 @@ public final class CompiledModel implements AutoCloseable {
             PlanIO.checkOverlap(name, in, out, this.inputs, this.outputs);
             if (PlanIO.anyMapped(in, out)) throw new IllegalArgumentException(name + " (compiled): profileSteps takes tensors in plain memory, not mapped");
             scheduleWinograd();
+            if (part != null) return StepProfiler.medians(pool, steps.size(), slices(in, 0, part.inputShapes), slices(out, 0, part.outputShapes), runs);
             return StepProfiler.medians(pool, steps.size(), in, out, runs);
         } finally {
             calls.exit();
@@ -495,11 +578,105 @@ public final class CompiledModel implements AutoCloseable {
 
     /** A run on checked tensors in plain (not mapped) memory. */
     private void runPlain(Tensor[] in, Tensor[] out) {
+        if (part != null) {
+            runParts(in, out);
+            return;
+        }
         ExecutionContext c = pool.borrow();
         for (int i = 0; i < in.length; i++) c.caller[i] = in[i].segment();
         for (int i = 0; i < out.length; i++) c.caller[in.length + i] = out[i].segment();
         pool.execute(c);
         scheduleWinograd();
+    }
+
+    /**
+     * One run of a split plan: part {@code k} of every tensor (samples {@code k * N / parts} on) through {@link #part},
+     * part 0 on this thread and the others on {@link #helpers}; returns when every part has finished, with the
+     * first failure (every part is waited for first: none writes the caller's output after this returns).
+     */
+    private void runParts(Tensor[] in, Tensor[] out) {
+        if (!shared(in) || !shared(out)) {   // memory of a confined arena: only this thread may touch it, so the parts take turns here
+            for (int k = 0; k < parts; k++) part.runPart(in, out, k, parts);
+            return;
+        }
+        java.util.concurrent.Future<?>[] others = new java.util.concurrent.Future<?>[parts - 1];
+        for (int k = 1; k < parts; k++) {
+            int index = k;
+            others[k - 1] = helpers.submit(() -> part.runPart(in, out, index, parts));
+        }
+        Throwable failure = null;
+        try {
+            part.runPart(in, out, 0, parts);
+        } catch (RuntimeException | Error e) {
+            failure = e;
+        }
+        boolean interrupted = false;
+        for (java.util.concurrent.Future<?> f : others) {
+            while (true) {
+                try {
+                    f.get();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (failure == null) failure = e.getCause();
+                    break;
+                }
+            }
+        }
+        if (interrupted) Thread.currentThread().interrupt();
+        if (failure instanceof RuntimeException r) throw r;
+        if (failure instanceof Error e) throw e;
+        if (failure != null) throw new IllegalStateException(name + " (compiled): a part of the run failed", failure);
+    }
+
+    /** Whether {@link #part}'s inputs and outputs, {@link #parts} of them along axis 0, are exactly this plan's. */
+    private boolean partsTile() {
+        long[][][] mine = {inputShapes, outputShapes}, theirs = {part.inputShapes, part.outputShapes};
+        for (int w = 0; w < 2; w++) {
+            if (mine[w].length != theirs[w].length) return false;
+            for (int i = 0; i < mine[w].length; i++) {
+                long[] whole = mine[w][i].clone();
+                if (whole.length == 0 || whole[0] % parts != 0) return false;
+                whole[0] /= parts;
+                if (!Arrays.equals(whole, theirs[w][i])) return false;
+            }
+        }
+        return true;
+    }
+
+    /** Runs this plan on part {@code k} of {@code parts} of each (checked, plain) tensor: the slice of its samples {@code k * N / parts} on. */
+    private void runPart(Tensor[] in, Tensor[] out, int k, int parts) {
+        calls.enter(this);
+        try {
+            ExecutionContext c = pool.borrow();
+            for (int i = 0; i < in.length; i++) c.caller[i] = slice(in[i].segment(), k, parts);
+            for (int i = 0; i < out.length; i++) c.caller[in.length + i] = slice(out[i].segment(), k, parts);
+            pool.execute(c);
+            scheduleWinograd();
+        } finally {
+            calls.exit();
+        }
+    }
+
+    /** A thread never started: memory it may access is memory any thread may access (not of a confined arena). */
+    private static final Thread ELSEWHERE = new Thread(() -> { });
+
+    private static boolean shared(Tensor[] tensors) {
+        for (Tensor t : tensors) if (!t.segment().isAccessibleBy(ELSEWHERE)) return false;
+        return true;
+    }
+
+    private static MemorySegment slice(MemorySegment s, int k, int parts) {
+        long bytes = s.byteSize() / parts;
+        return s.asSlice(bytes * k, bytes);
+    }
+
+    /** Part {@code k} of each tensor as a tensor of {@code shapes} (a view: no copy). */
+    private Tensor[] slices(Tensor[] t, int k, long[][] shapes) {
+        Tensor[] out = new Tensor[t.length];
+        for (int i = 0; i < t.length; i++) out[i] = Tensor.wrap(slice(t[i].segment(), k, parts), t[i].dtype(), shapes[i]);
+        return out;
     }
 
     private void single() {
@@ -522,6 +699,11 @@ public final class CompiledModel implements AutoCloseable {
     public void close() {
         if (!calls.close()) return;
         synchronized (this) {
+            if (part != null) {
+                helpers.shutdown();
+                part.close();
+                return;
+            }
             pool.close();
             compiled.closeAll();
         }
@@ -530,6 +712,7 @@ public final class CompiledModel implements AutoCloseable {
     @Override
     public String toString() {
         return "CompiledModel(" + name + ", input " + Arrays.toString(inputShape) + " -> " + Arrays.toString(outputShape) + ", "
-                + steps.size() + " primitives)";
+                + steps.size() + " primitives" + (part == null ? "" : ", run as " + parts + " single-threaded runs of " + inputShape[0] / parts
+                + " samples side by side") + ")";
     }
 }

@@ -1,5 +1,7 @@
 package dev.panamadnn.compile;
 
+import dev.panamadnn.internal.Sizes;
+
 import dev.panamadnn.graph.Attributes;
 import dev.panamadnn.graph.Graph;
 import dev.panamadnn.graph.Node;
@@ -134,6 +136,24 @@ final class Compiler {
     private int nodeIndex;
 
     /** Builds the steps for {@code source} on inputs of {@code inputShapes} (one per graph input, in order). */
+    /**
+     * Refuses a graph (bound to its shapes) with a dimension past {@link Sizes#MAX_DNNL_DIM} in an input or a node's output,
+     * naming it: oneDNN's kernels keep sizes in {@code int}, and a convolution's creation divides by a batch of 2^32
+     * truncated to 0 (SIGFPE, measured).
+     */
+    static void refuseOversizedDims(Graph bound) {
+        for (dev.panamadnn.graph.Value v : bound.inputs()) {
+            if (v.shape().isFixed()) Sizes.dnnlDims("graph " + bound.name() + ", input " + v.name(), "shape", v.shape().sizes());
+        }
+        for (Node n : bound.nodes()) {
+            for (String o : n.outputs()) {
+                if (o == null || o.isEmpty()) continue;
+                dev.panamadnn.graph.Shape shape = bound.value(o).shape();
+                if (shape.isFixed()) Sizes.dnnlDims("graph " + bound.name() + ", node " + n.name() + " (" + n.op() + ")", "output " + o, shape.sizes());
+            }
+        }
+    }
+
     void compile(Graph source, long[]... inputShapes) {
         if (options.winograd() && options.layout() == CompileOptions.Layout.CHANNELS_LAST && !Winograd.available()
                 && WINOGRAD_OFF_LOGGED.compareAndSet(false, true)) {
@@ -141,6 +161,7 @@ final class Compiler {
                     + "jdk.incubator.vector; start it with --add-modules jdk.incubator.vector to run 3x3 convolutions as Winograd F(4x4, 3x3)");
         }
         Graph bound = source.bind(inputShapes);
+        refuseOversizedDims(bound);
         inputs = bound.inputs();
         outputs = bound.outputs().stream().map(bound::value).toList();
         graph = new PlanGraph(bound);

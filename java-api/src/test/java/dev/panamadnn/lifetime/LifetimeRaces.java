@@ -323,6 +323,11 @@ public final class LifetimeRaces {
         add(new Scenario("plan-input-close/cnn", () -> planIteration(Disrupt.INPUT), ms / 2, "freed"));
         add(new Scenario("plan-output-close/cnn", () -> planIteration(Disrupt.OUTPUT), ms / 2, "freed"));
         add(new Scenario("plan-truncate/cnn", () -> planIteration(Disrupt.TRUNCATE), ms / 2, "truncated"));
+        // the same against a plan run as two single-threaded halves of the batch on two threads (split_batch)
+        add(new Scenario("plan-close/cnn-split", () -> planIteration(Disrupt.PLAN, true), ms / 2, "is closed"));
+        add(new Scenario("plan-input-close/cnn-split", () -> planIteration(Disrupt.INPUT, true), ms / 2, "freed"));
+        add(new Scenario("plan-output-close/cnn-split", () -> planIteration(Disrupt.OUTPUT, true), ms / 2, "freed"));
+        add(new Scenario("plan-truncate/cnn-split", () -> planIteration(Disrupt.TRUNCATE, true), ms / 2, "truncated"));
 
         // Deterministic crash regressions (no race): read-only and mapped write targets.
         add(new Scenario("readonly-output/compiled-mapped", () -> readOnlyOutput(true), 0, "n/a"));
@@ -368,23 +373,39 @@ public final class LifetimeRaces {
 
     enum Disrupt { PLAN, INPUT, OUTPUT, TRUNCATE }
 
-    private static CompiledModel sharedPlan;
+    private static CompiledModel sharedPlan, sharedSplitPlan;
 
     /** One plan for the scenarios that do not close it (compiling one per iteration would dominate the run time). */
     static synchronized CompiledModel sharedPlan() {
-        if (sharedPlan == null) sharedPlan = compileCnn();
+        if (sharedPlan == null) sharedPlan = compileCnn(false);
         return sharedPlan;
     }
 
-    static CompiledModel compileCnn() {
+    static synchronized CompiledModel sharedSplitPlan() {
+        if (sharedSplitPlan == null) sharedSplitPlan = compileCnn(true);
+        return sharedSplitPlan;
+    }
+
+    /** {@code split}: two threads, so the plan runs as two single-threaded halves of the batch side by side. */
+    static CompiledModel compileCnn(boolean split) {
         try (Sequential model = smallCnn()) {
             // warmup(): its Winograd steps run the direct convolution (other rounding) until the transforms are JIT-compiled
-            return CompiledModel.compile(model, CompileOptions.defaults().withThreads(1), CNN_INPUT).warmup();
+            CompiledModel plan = CompiledModel.compile(model, CompileOptions.defaults().withThreads(split ? 2 : 1), CNN_INPUT).warmup();
+            if (split != plan.rulesFired().stream().anyMatch(r -> r.startsWith("split_batch"))) {
+                plan.close();
+                throw new AssertionError("expected the plan " + (split ? "" : "not ") + "to run split: " + plan.rulesFired());
+            }
+            return plan;
         }
     }
 
     static Iteration planIteration(Disrupt what) {
-        CompiledModel plan = what == Disrupt.PLAN ? compileCnn() : sharedPlan();
+        return planIteration(what, false);
+    }
+
+    static Iteration planIteration(Disrupt what, boolean split) {
+        CompiledModel shared = split ? sharedSplitPlan() : sharedPlan();
+        CompiledModel plan = what == Disrupt.PLAN ? compileCnn(split) : shared;
         SafeTensors st = what == Disrupt.TRUNCATE ? openInput(CNN_INPUT) : null;
         Tensor x = st != null ? st.get("x") : Tensor.of(pattern((int) numel(CNN_INPUT), 5), CNN_INPUT);
         Tensor y = Tensor.zeros(plan.outputShape());
@@ -404,7 +425,7 @@ public final class LifetimeRaces {
             }
 
             public void close() {
-                if (plan != sharedPlan) plan.close();
+                if (plan != shared) plan.close();
                 x.close();
                 y.close();
                 if (st != null) st.close();

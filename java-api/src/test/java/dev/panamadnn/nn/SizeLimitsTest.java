@@ -107,6 +107,22 @@ class SizeLimitsTest {
     }
 
     @Test
+    void aGraphsBatchBeyondOneDnnsIntIsRefusedBeforeAnyPrimitiveIsCreated() {
+        // the same SIGFPE through a graph (an imported model's path), with one thread and with two (where the batch could run in parts)
+        var g = dev.panamadnn.graph.Graph.builder("g");
+        g.input("x", dev.panamadnn.graph.Shape.batched("N", 1, 1, 1));
+        try (Tensor w = Tensor.of(new float[] {1f}, 1, 1, 1, 1)) {
+            g.node("Conv", "y", dev.panamadnn.graph.Attributes.empty(), "x", g.initializer("w", w));
+            var graph = g.output("y").build();
+            for (int threads : new int[] {1, 2}) {
+                var e = assertThrows(IllegalArgumentException.class, () -> CompiledModel.compile(graph,
+                        dev.panamadnn.compile.CompileOptions.defaults().withThreads(threads), java.util.Map.of("x", new long[] {1L << 32, 1, 1, 1})));
+                assertMentions(e, "graph g, input x", "4294967296", "2147483647");
+            }
+        }
+    }
+
+    @Test
     void outputShapeOfAClosedLayerIsAnIllegalState() {
         Linear linear = new Linear(4, 2, true);
         linear.close();
