@@ -63,7 +63,10 @@ final class OnnxPair implements AutoCloseable {
         shape[0] = batch;
         for (int i = 1; i < shape.length; i++) shape[i] = declared.dim(i).size();
         long t0 = System.nanoTime();
-        plan = CompiledModel.compile(imported.toGraph(), CompileOptions.defaults().withThreads(threads), Map.of(inName, shape));
+        CompileOptions options = CompileOptions.defaults().withThreads(threads);
+        // -Dpanamadnn.bench.withoutRules=a,b: our plans with those rules off (an A/B of a rule across the whole job)
+        for (String rule : System.getProperty("panamadnn.bench.withoutRules", "").split(",")) if (!rule.isBlank()) options = options.withoutRule(rule.strip());
+        plan = CompiledModel.compile(imported.toGraph(), options, Map.of(inName, shape));
         compileSeconds = (System.nanoTime() - t0) / 1e9;
         plan.warmup();
         int n = Math.toIntExact(Arrays.stream(shape).reduce(1, Math::multiplyExact));
