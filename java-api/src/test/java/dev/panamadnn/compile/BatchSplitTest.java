@@ -16,7 +16,6 @@ import dev.panamadnn.graph.Shape;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -34,22 +33,15 @@ import org.junit.jupiter.api.Test;
 class BatchSplitTest {
     private static final String RULE = BatchSplit.NAME;
     private static final CompileOptions TWO = CompileOptions.defaults().withThreads(2);
-    private final List<Tensor> tensors = new ArrayList<>();
-    private final SplittableRandom random = new SplittableRandom(17);
+    private final RandomTensors tensors = new RandomTensors(17);
 
     @AfterEach
     void free() {
-        tensors.forEach(Tensor::close);
+        tensors.close();
     }
 
     private Tensor random(long... shape) {
-        long n = 1;
-        for (long d : shape) n *= d;
-        float[] v = new float[(int) n];
-        for (int i = 0; i < v.length; i++) v[i] = (float) random.nextDouble(-1, 1);
-        Tensor t = Tensor.of(v, shape);
-        tensors.add(t);
-        return t;
+        return tensors.uniform(shape);
     }
 
     /** A graph with input {@code x} of {@code [N, c, h, w]}, built by {@code body} (which names its output "y"). */
@@ -112,7 +104,7 @@ class BatchSplitTest {
             assertEquals(p.primitiveCount(), p.profileSteps(Map.of("x", x), Map.of("y", Tensor.zeros(6, 10)), 3).length);
             // the single-output API too
             Tensor y = Tensor.zeros(6, 10);
-            tensors.add(y);
+            tensors.keep(y);
             p.run(x, y);
             assertArrayEquals(run(unsplit, x), y.toFloatArray(), 1e-5f);
         }

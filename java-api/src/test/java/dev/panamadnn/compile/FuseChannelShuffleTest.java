@@ -10,10 +10,8 @@ import dev.panamadnn.graph.Attributes;
 import dev.panamadnn.graph.Graph;
 import dev.panamadnn.graph.GraphBuilder;
 import dev.panamadnn.graph.Shape;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -27,22 +25,15 @@ import org.junit.jupiter.api.Test;
 class FuseChannelShuffleTest {
     private static final String RULE = "fuse_channel_shuffle";
     private static final CompileOptions OPTIONS = CompileOptions.defaults().withWinograd(false);
-    private final List<Tensor> tensors = new ArrayList<>();
-    private final SplittableRandom random = new SplittableRandom(5);
+    private final RandomTensors tensors = new RandomTensors(5);
 
     @AfterEach
     void free() {
-        tensors.forEach(Tensor::close);
+        tensors.close();
     }
 
     private Tensor random(long... shape) {
-        long n = 1;
-        for (long d : shape) n *= d;
-        float[] v = new float[(int) n];
-        for (int i = 0; i < v.length; i++) v[i] = (float) random.nextDouble(-1, 1);
-        Tensor t = Tensor.of(v, shape);
-        tensors.add(t);
-        return t;
+        return tensors.uniform(shape);
     }
 
     private String conv(GraphBuilder g, String x, String name, long in, long out) {

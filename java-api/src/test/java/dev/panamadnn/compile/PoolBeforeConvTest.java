@@ -9,10 +9,8 @@ import dev.panamadnn.graph.Attributes;
 import dev.panamadnn.graph.Graph;
 import dev.panamadnn.graph.GraphBuilder;
 import dev.panamadnn.graph.Shape;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -25,22 +23,15 @@ import org.junit.jupiter.api.Test;
 class PoolBeforeConvTest {
     private static final String RULE = "pool_before_conv";
     private static final CompileOptions OPTIONS = CompileOptions.defaults().withWinograd(false);
-    private final List<Tensor> tensors = new ArrayList<>();
-    private final SplittableRandom random = new SplittableRandom(11);
+    private final RandomTensors tensors = new RandomTensors(11);
 
     @AfterEach
     void free() {
-        tensors.forEach(Tensor::close);
+        tensors.close();
     }
 
     private Tensor random(long... shape) {
-        long n = 1;
-        for (long d : shape) n *= d;
-        float[] v = new float[(int) n];
-        for (int i = 0; i < v.length; i++) v[i] = (float) random.nextDouble(-1, 1);
-        Tensor t = Tensor.of(v, shape);
-        tensors.add(t);
-        return t;
+        return tensors.uniform(shape);
     }
 
     /** {@code Conv(x)} with a kernel of ones ({@code kernel} 1) or 3 ({@code kernel} 3) then {@code AveragePool(pool)}; {@code alsoOutput}: the conv's output is read elsewhere too. */

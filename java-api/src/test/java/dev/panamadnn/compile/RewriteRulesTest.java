@@ -10,9 +10,7 @@ import dev.panamadnn.graph.Graph;
 import dev.panamadnn.graph.GraphBuilder;
 import dev.panamadnn.graph.Shape;
 import dev.panamadnn.nn.Softmax;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -24,22 +22,15 @@ import org.junit.jupiter.api.Test;
  * Tolerance {@code 1e-5 * max|reference| + 1e-6}: folding rounds each weight once more.
  */
 class RewriteRulesTest {
-    private final List<Tensor> tensors = new ArrayList<>();
-    private final SplittableRandom random = new SplittableRandom(7);
+    private final RandomTensors tensors = new RandomTensors(7);
 
     @AfterEach
     void free() {
-        tensors.forEach(Tensor::close);
+        tensors.close();
     }
 
     private Tensor random(long... shape) {
-        long n = 1;
-        for (long d : shape) n *= d;
-        float[] v = new float[(int) n];
-        for (int i = 0; i < v.length; i++) v[i] = (float) random.nextDouble(-1, 1);
-        Tensor t = Tensor.of(v, shape);
-        tensors.add(t);
-        return t;
+        return tensors.uniform(shape);
     }
 
     private Tensor positive(long... shape) {
@@ -137,7 +128,7 @@ class RewriteRulesTest {
 
     private Tensor tensor(float[] v, long... shape) {
         Tensor t = Tensor.of(v, shape);
-        tensors.add(t);
+        tensors.keep(t);
         return t;
     }
 
@@ -166,7 +157,7 @@ class RewriteRulesTest {
                     .replaceAll(".*2\\^(-?\\d+)\\)$", "$1"));
             assertTrue(k > 60, "a bound of 2^" + k + " for inputs: the network's weight norms are small");
             float[] x = new float[2 * 3 * 8 * 8];
-            for (int i = 0; i < x.length; i++) x[i] = (float) random.nextDouble(-8, 8);
+            for (int i = 0; i < x.length; i++) x[i] = (float) tensors.random().nextDouble(-8, 8);
             assertSame(fast, exact, x, shape, 1, "finite inputs");
             x[5] = Math.scalb(1f, Math.min(k, 127));   // exactly at the bound: still proven
             assertSame(fast, exact, x, shape, 1, "an input at the bound 2^" + k);
@@ -220,7 +211,7 @@ class RewriteRulesTest {
              CompiledModel exact = CompiledModel.compile(afterSqrt, options.withoutRule("fast_when_finite"), shape)) {
             assertEquals(List.of(), provenNodes(fast.rulesFired()), fast.describe());
             float[] x = new float[3 * 8 * 8];
-            for (int i = 0; i < x.length; i++) x[i] = (float) random.nextDouble(0, 4);
+            for (int i = 0; i < x.length; i++) x[i] = (float) tensors.random().nextDouble(0, 4);
             x[9] = -1;   // finite, but sqrt(-1) is NaN
             assertSame(fast, exact, x, shape, 0, "a finite input whose square root is NaN");
         }
@@ -291,7 +282,7 @@ class RewriteRulesTest {
         check(relu6, shape, "fuse_activation", true, p -> assertTrue(p.rulesFired().contains("fuse_activation: relu6 into conv"),
                 p.rulesFired().toString()));
         float[] x = new float[2 * 3 * 8 * 8];
-        for (int i = 0; i < x.length; i++) x[i] = (float) random.nextDouble(-8, 8);   // conv outputs well beyond [0, 6] both ways
+        for (int i = 0; i < x.length; i++) x[i] = (float) tensors.random().nextDouble(-8, 8);   // conv outputs well beyond [0, 6] both ways
         x[3] = Float.NaN;            // image 0: NaN around pixel (0, 3) of channel 0
         x[192 + 70] = Float.POSITIVE_INFINITY;   // image 1: +-inf (and inf - inf = NaN where both reach)
         x[192 + 130] = Float.NEGATIVE_INFINITY;
@@ -442,7 +433,7 @@ class RewriteRulesTest {
             for (int o = 0; o < 4; o++)
                 for (int k = 0; k < 9; k++) direct[(o * 3 + i) * 9 + k] = t[(i * 4 + o) * 9 + k] * 0.5f;   // the test's own transpose
         Tensor w = Tensor.of(direct, 4, 3, 3, 3);
-        tensors.add(w);
+        tensors.keep(w);
         long[] shape = {2, 3, 6, 6};
         Graph folded = graph(shape, (g, x) -> {
             String tr = g.node("Transpose", "wT", Attributes.of("perm", new long[] {1, 0, 2, 3}), g.initializer("wt", wt));
