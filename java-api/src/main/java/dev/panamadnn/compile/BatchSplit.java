@@ -21,6 +21,8 @@ import java.util.Set;
  * SqueezeNet 1.20x, ShuffleNetV2 1.09-1.29x, MobileNetV2 0.96-1.06x, EfficientNet-B0 and RegNetY-400MF 1.02x,
  * DenseNet-121 1.02x, GoogLeNet 0.98x, ResNet-50 0.95x. So only graphs whose weights fit in {@link #MAX_WEIGHT_BYTES} split.
  *
+ * <p>A plan of 0 threads (OpenMP's default: whatever team the calling thread has when it runs) is never split.
+ *
  * <p>Only where the split cannot change a result: every input F32 and batched along axis 0 with a batch divisible by
  * {@code T}, every output batched along axis 0, and every node one that computes each sample from that sample alone
  * (a whitelist with each op's condition: a convolution or pooling, an element-wise op whose other operands are

@@ -67,7 +67,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@link dev.panamadnn.natives.OpenMpTeam}), so a plan never uses more threads than {@link #threads()}.
  * Keep concurrent callers x intra-op threads at or below the
  * cores. {@link #warmup()} creates one context and
- * runs it once. A plan of {@code T >= 2} threads for a small graph that computes every sample alone may instead
+ * runs it once. A plan of {@code T >= 2} threads (a count set in its options or through {@link ThreadControl}) for a small graph that computes every sample alone may instead
  * run as {@code T} single-threaded runs of a plan for {@code N / T} samples side by side, one on the calling thread and
  * the others on the plan's own helper threads ({@code split_batch}, {@link #rulesFired()}; the same outputs, no
  * OpenMP team waiting at every primitive); tensors of a confined arena, which only the calling thread may touch, take
@@ -595,6 +595,16 @@ public final class CompiledModel implements AutoCloseable {
      * first failure (every part is waited for first: none writes the caller's output after this returns).
      */
     private void runParts(Tensor[] in, Tensor[] out) {
+        // the parts run single-threaded; the caller's thread gets its OpenMP team size back afterwards (eager calls on it use it)
+        int callersTeam = ThreadControl.openmpMaxThreads();
+        try {
+            runPartsFrom(in, out);
+        } finally {
+            ThreadControl.applyToCurrentThread(callersTeam);
+        }
+    }
+
+    private void runPartsFrom(Tensor[] in, Tensor[] out) {
         if (!shared(in) || !shared(out)) {   // memory of a confined arena: only this thread may touch it, so the parts take turns here
             for (int k = 0; k < parts; k++) part.runPart(in, out, k, parts);
             return;

@@ -111,6 +111,23 @@ class BatchSplitTest {
     }
 
     @Test
+    void theCallersThreadKeepsItsOpenMpTeamSize() {
+        long[] shape = {4, 4, 12, 12};
+        Tensor x = random(shape);
+        int before = dev.panamadnn.natives.ThreadControl.openmpMaxThreads();
+        try (CompiledModel p = CompiledModel.compile(smallCnn(), TWO, Map.of("x", shape))) {
+            assertTrue(split(p));
+            for (int team : new int[] {2, 3}) {
+                dev.panamadnn.natives.ThreadControl.applyToCurrentThread(team);
+                run(p, x);   // part 0 ran here single-threaded
+                assertEquals(team, dev.panamadnn.natives.ThreadControl.openmpMaxThreads(), "eager calls on this thread keep their team");
+            }
+        } finally {
+            dev.panamadnn.natives.ThreadControl.applyToCurrentThread(before);   // as the next test on this thread expects
+        }
+    }
+
+    @Test
     void tensorsOfAConfinedArenaRunThePartsOnTheCallingThread() {
         Graph g = smallCnn();
         long[] shape = {4, 4, 12, 12};

@@ -1,6 +1,7 @@
 package dev.panamadnn.onnx;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.panamadnn.SafeTensors;
@@ -30,6 +31,8 @@ import org.junit.jupiter.api.TestFactory;
  */
 class OnnxModelsTest {
     static final double REL = 1e-4, ABS = 1e-4;
+    /** The models whose 2-thread plans run as single-threaded halves of the batch (weights within 16 MiB). */
+    static final java.util.Set<String> SPLIT = java.util.Set.of("mobilenet_v2", "squeezenet1_1", "shufflenet_v2_x1_0");
     static final List<String> MODELS = List.of("resnet18", "resnet50", "mobilenet_v2", "squeezenet1_1", "densenet121", "efficientnet_b0",
             "shufflenet_v2_x1_0", "vgg11_bn", "regnet_y_400mf", "googlenet");
 
@@ -67,6 +70,20 @@ class OnnxModelsTest {
                     try (Tensor y = plans.run(goldens.get("input_b" + batch))) {
                         assertClose(name + " opset " + opset + " batch " + batch, goldens.get("logits_b" + batch), y);
                     }
+                }
+            }
+            // a plan of two threads: the small models run the batch as two single-threaded halves side by side (split_batch)
+            Tensor mapped = goldens.get("input_b2");
+            String in = model.inputs().get(0).name();
+            try (Tensor x2 = Tensor.zeros(mapped.shape());   // plain memory: the halves run on two threads (a mapped input is copied per run)
+                 dev.panamadnn.compile.CompiledModel two = dev.panamadnn.compile.CompiledModel.compile(model.toGraph(),
+                    CompileOptions.defaults().withThreads(2), java.util.Map.of(in, mapped.shape()))) {
+                x2.segment().copyFrom(mapped.segment());
+                Tensor y = two.run(x2);
+                boolean split = two.rulesFired().stream().anyMatch(r -> r.startsWith("split_batch"));
+                assertEquals(SPLIT.contains(name), split, name + ": " + two.rulesFired());
+                try (y) {
+                    assertClose(name + " opset " + opset + " batch 2, two threads" + (split ? ", split" : ""), goldens.get("logits_b2"), y);
                 }
             }
         }
