@@ -61,11 +61,7 @@ class EinsumTest {
             try {
                 Tensor y = out.get("y");
                 assertArrayEquals(c.outShape(), y.shape(), c.equation());
-                float[] got = y.toFloatArray();
-                for (int i = 0; i < got.length; i++) {
-                    assertTrue(Math.abs(got[i] - c.expected()[i]) <= 1e-5 + 1e-5 * Math.abs(c.expected()[i]),
-                            c.equation() + ": y[" + i + "] = " + got[i] + ", expected " + c.expected()[i]);
-                }
+                TestModels.assertWithin(c.expected(), y.toFloatArray(), c.equation());
             } finally {
                 out.values().forEach(Tensor::close);
             }

@@ -4,7 +4,6 @@ import static dev.panamadnn.onnx.TestModels.f32;
 import static dev.panamadnn.onnx.TestModels.model;
 import static dev.panamadnn.onnx.TestModels.node;
 import static dev.panamadnn.onnx.TestModels.string;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.panamadnn.Tensor;
 import dev.panamadnn.onnx.proto.AttributeProto;
@@ -51,15 +50,7 @@ class GridSampleTest {
                     .addOutput(f32("y", 1, 2, 2, 3)).addNode(node("gs", "GridSample", new String[] {"x", "grid"}, new String[] {"y"},
                             string("mode", k[0]), string("padding_mode", k[1]), corners)).build();
             try (OnnxModel m = Onnx.load(model(16, g).toByteArray()); Tensor x = Tensor.of(X, 1, 2, 3, 4); Tensor grid = Tensor.of(GRID, 1, 2, 3, 2)) {
-                Map<String, Tensor> out = m.run(Map.of("x", x, "grid", grid));
-                try {
-                    float[] y = out.get("y").toFloatArray(), want = e.getValue();
-                    for (int i = 0; i < want.length; i++) {
-                        assertTrue(Math.abs(y[i] - want[i]) <= 1e-5 + 1e-5 * Math.abs(want[i]), e.getKey() + ": y[" + i + "] = " + y[i] + ", expected " + want[i]);
-                    }
-                } finally {
-                    out.values().forEach(Tensor::close);
-                }
+                TestModels.assertWithin(e.getValue(), TestModels.outputValues(m, Map.of("x", x, "grid", grid), "y"), e.getKey());
             }
         }
     }

@@ -24,12 +24,7 @@ import org.junit.jupiter.api.Test;
 class MaxUnpoolTest {
     private static float[] run(GraphProto g, float[] x, long... shape) {
         try (OnnxModel m = Onnx.load(model(13, g).toByteArray()); Tensor in = Tensor.of(x, shape)) {
-            Map<String, Tensor> out = m.run(Map.of("x", in));
-            try {
-                return out.get("y").toFloatArray();
-            } finally {
-                out.values().forEach(Tensor::close);
-            }
+            return TestModels.outputValues(m, Map.of("x", in), "y");
         }
     }
 

@@ -73,15 +73,7 @@ class QuantizedModelTest {
                 .addNode(node("conv", "Conv", new String[] {"xd", "w"}, new String[] {"y"}, ints("pads", 1, 1, 1, 1)))
                 .build();
         try (OnnxModel m = Onnx.load(model(13, g).toByteArray()); Tensor in = Tensor.of(X, 1, 2, 5, 5)) {
-            Map<String, Tensor> out = m.run(Map.of("x", in));
-            try {
-                float[] y = out.get("y").toFloatArray();
-                for (int i = 0; i < Y.length; i++) {
-                    assertTrue(Math.abs(y[i] - Y[i]) <= 1e-5 + 1e-5 * Math.abs(Y[i]), "element " + i + ": " + y[i] + ", expected " + Y[i]);
-                }
-            } finally {
-                out.values().forEach(Tensor::close);
-            }
+            TestModels.assertWithin(Y, TestModels.outputValues(m, Map.of("x", in), "y"), "dequantize, conv, quantize");
         }
     }
 

@@ -43,12 +43,7 @@ class ResizeCropTest {
         float[] x = new float[16];
         for (int i = 0; i < x.length; i++) x[i] = i;
         try (OnnxModel m = Onnx.load(model(13, graph(mode, true).build()).toByteArray()); Tensor in = Tensor.of(x, 1, 1, 4, 4)) {
-            Map<String, Tensor> out = m.run(Map.of("x", in));
-            try {
-                return out.get("y").toFloatArray();
-            } finally {
-                out.values().forEach(Tensor::close);
-            }
+            return TestModels.outputValues(m, Map.of("x", in), "y");
         }
     }
 

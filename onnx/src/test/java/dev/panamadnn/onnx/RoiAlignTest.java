@@ -45,33 +45,26 @@ class RoiAlignTest {
                 .addOutput(f32("y", 3, 2, 3, 2)).addNode(node("ra", "RoiAlign", new String[] {"x", "rois", "b"}, new String[] {"y"}, a)).build();
     }
 
-    private static Map<String, Tensor> run(GraphProto g, long... batch) {
+    private static float[] run(GraphProto g, long... batch) {
         Tensor b = Tensor.wrap(Arena.ofAuto().allocateFrom(ValueLayout.JAVA_LONG, batch), dev.panamadnn.DataType.I64, 3);
         try (OnnxModel m = Onnx.load(model(16, g).toByteArray()); Tensor x = Tensor.of(X, 2, 2, 6, 7); Tensor r = Tensor.of(ROIS, 3, 4)) {
-            return m.run(Map.of("x", x, "rois", r, "b", b));
+            return TestModels.outputValues(m, Map.of("x", x, "rois", r, "b", b), "y");
         }
     }
 
     @Test
     void matchesTorchvisionAlignedAndNot() {
         for (boolean aligned : new boolean[] {false, true}) {
-            Map<String, Tensor> out = run(graph(aligned ? "half_pixel" : "output_half_pixel", "avg"), 1, 0, 1);
-            try {
-                float[] y = out.get("y").toFloatArray(), want = aligned ? ALIGNED : UNALIGNED;
-                for (int i = 0; i < want.length; i++) {
-                    assertTrue(Math.abs(y[i] - want[i]) <= 1e-5 + 1e-5 * Math.abs(want[i]), "aligned " + aligned + ": y[" + i + "] = " + y[i] + ", expected " + want[i]);
-                }
-            } finally {
-                out.values().forEach(Tensor::close);
-            }
+            TestModels.assertWithin(aligned ? ALIGNED : UNALIGNED, run(graph(aligned ? "half_pixel" : "output_half_pixel", "avg"), 1, 0, 1),
+                    "aligned " + aligned);
         }
     }
 
     @Test
     void aBatchIndexOutsideTheImagesAndMaxModeAreRefused() {
-        OnnxException e = assertThrows(OnnxException.class, () -> run(graph("half_pixel", "avg"), 1, 2, 0).values().forEach(Tensor::close));
+        OnnxException e = assertThrows(OnnxException.class, () -> run(graph("half_pixel", "avg"), 1, 2, 0));
         assertTrue(e.getMessage().contains("RoiAlign") && e.getMessage().contains("batch index 2") && e.getMessage().contains("is outside [0, 2)"), e.getMessage());
-        OnnxException max = assertThrows(OnnxException.class, () -> run(graph("half_pixel", "max"), 1, 0, 1).values().forEach(Tensor::close));
+        OnnxException max = assertThrows(OnnxException.class, () -> run(graph("half_pixel", "max"), 1, 0, 1));
         assertTrue(max.getMessage().contains("mode max is not compiled"), max.getMessage());
     }
 }

@@ -10,13 +10,34 @@ import dev.panamadnn.onnx.proto.TensorProto;
 import dev.panamadnn.onnx.proto.TensorShapeProto;
 import dev.panamadnn.onnx.proto.TypeProto;
 import dev.panamadnn.onnx.proto.ValueInfoProto;
+import dev.panamadnn.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Small ONNX models built in code for the error tests, and the backend suite's location. */
 final class TestModels {
     private TestModels() {}
+
+    /** Runs {@code m} on {@code inputs} and returns output {@code name}'s values, every output tensor closed. */
+    static float[] outputValues(OnnxModel m, Map<String, Tensor> inputs, String name) {
+        Map<String, Tensor> out = m.run(inputs);
+        try {
+            return out.get(name).toFloatArray();
+        } finally {
+            out.values().forEach(Tensor::close);
+        }
+    }
+
+    /** Every {@code want[i]} matched by {@code got[i]} within 1e-5 + 1e-5 |want[i]|, the message naming {@code what} and the element. */
+    static void assertWithin(float[] want, float[] got, String what) {
+        for (int i = 0; i < want.length; i++) {
+            assertTrue(Math.abs(got[i] - want[i]) <= 1e-5 + 1e-5 * Math.abs(want[i]), what + ": y[" + i + "] = " + got[i] + ", expected " + want[i]);
+        }
+    }
 
     /** A case directory of ONNX's backend suite (e.g. "pytorch-converted/test_Conv2d"). */
     static Path backendCase(String id) {
