@@ -1,5 +1,6 @@
 package dev.panamadnn.compile;
 
+import static dev.panamadnn.compile.I64Values.longs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -29,13 +30,6 @@ class CompiledCarriedValuesTest {
         try (CompiledModel plan = CompiledModel.compile(g, CompileOptions.defaults(), Map.of("x", x.shape()))) {
             return plan.run(Map.of("x", x));
         }
-    }
-
-    private static long[] longs(Tensor t) {
-        assertEquals(DataType.I64, t.dtype());
-        long[] v = new long[(int) t.numel()];
-        for (int i = 0; i < v.length; i++) v[i] = t.segment().getAtIndex(ValueLayout.JAVA_LONG, i);
-        return v;
     }
 
     private static boolean[] bools(Tensor t) {

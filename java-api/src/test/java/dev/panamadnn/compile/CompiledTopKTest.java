@@ -1,7 +1,7 @@
 package dev.panamadnn.compile;
 
+import static dev.panamadnn.compile.I64Values.longs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -36,13 +36,6 @@ class CompiledTopKTest {
             Map<String, Tensor> y = plan.run(Map.of("x", x));
             return Map.of("values", y.get(outs.get(0)), "indices", outs.size() > 1 ? y.get(outs.get(1)) : y.get(outs.get(0)));
         }
-    }
-
-    private static long[] longs(Tensor t) {
-        assertEquals(DataType.I64, t.dtype());
-        long[] v = new long[(int) t.numel()];
-        for (int i = 0; i < v.length; i++) v[i] = t.segment().getAtIndex(ValueLayout.JAVA_LONG, i);
-        return v;
     }
 
     @Test

@@ -1,17 +1,15 @@
 package dev.panamadnn.compile;
 
+import static dev.panamadnn.compile.I64Values.longs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.panamadnn.DataType;
 import dev.panamadnn.Tensor;
 import dev.panamadnn.graph.Attributes;
 import dev.panamadnn.graph.Graph;
 import dev.panamadnn.graph.GraphBuilder;
 import dev.panamadnn.graph.Shape;
-import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -63,13 +61,6 @@ class MaxPoolIndicesTest {
         List<String> outs = b.node("MaxPool", "pool", a, List.of("x"), 2);
         b.output(outs.toArray(String[]::new));
         return outs;
-    }
-
-    private static long[] longs(Tensor t) {
-        assertEquals(DataType.I64, t.dtype());
-        long[] v = new long[(int) t.numel()];
-        for (int i = 0; i < v.length; i++) v[i] = t.segment().getAtIndex(ValueLayout.JAVA_LONG, i);
-        return v;
     }
 
     private static Attributes window(long storageOrder) {

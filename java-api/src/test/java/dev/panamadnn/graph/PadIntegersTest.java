@@ -1,13 +1,12 @@
 package dev.panamadnn.graph;
 
+import static dev.panamadnn.graph.IntegerValues.tensor;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.panamadnn.DataType;
 import dev.panamadnn.Tensor;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.Test;
 
@@ -20,18 +19,6 @@ import org.junit.jupiter.api.Test;
 class PadIntegersTest {
     private static final long[] A = {-30, -23, -16, -9, -2, 5, 12, 19, 26, 33, 40, 47};
     private static final long[] U = {0, 255, 17, 200, 3, 128};
-
-    private static Tensor tensor(DataType t, long[] v, long... shape) {
-        MemorySegment s = Arena.ofAuto().allocate(Math.max(1, v.length * t.byteSize()));
-        for (int i = 0; i < v.length; i++) {
-            switch (t) {
-                case I32 -> s.setAtIndex(ValueLayout.JAVA_INT, i, (int) v[i]);
-                case I64 -> s.setAtIndex(ValueLayout.JAVA_LONG, i, v[i]);
-                default -> s.set(ValueLayout.JAVA_BYTE, i, (byte) v[i]);
-            }
-        }
-        return Tensor.wrap(s, t, shape);
-    }
 
     /** The known values of Pad(data, pads[, value]) and (checked) its shape. */
     private static long[] pad(String mode, DataType t, long[] data, long[] shape, long[] pads, Long value, long... want) {

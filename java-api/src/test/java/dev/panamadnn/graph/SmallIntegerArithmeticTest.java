@@ -1,13 +1,12 @@
 package dev.panamadnn.graph;
 
+import static dev.panamadnn.graph.IntegerValues.tensor;
+import static dev.panamadnn.graph.IntegerValues.known;
+import static dev.panamadnn.graph.IntegerValues.binary;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.panamadnn.DataType;
 import dev.panamadnn.Tensor;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,31 +19,6 @@ import org.junit.jupiter.api.Test;
 class SmallIntegerArithmeticTest {
     private static final long[] A8 = {127, -128, -7, 100, -100}, B8 = {1, -1, 2, -3, 27};
     private static final long[] AU = {3, 200, 16, 255, 0}, BU = {5, 100, 17, 1, 9};
-
-    private static Tensor tensor(DataType t, long[] v) {
-        MemorySegment s = Arena.ofAuto().allocate(v.length);
-        for (int i = 0; i < v.length; i++) s.set(ValueLayout.JAVA_BYTE, i, (byte) v[i]);
-        return Tensor.wrap(s, t, v.length);
-    }
-
-    private static long[] known(Graph g, String value, DataType t) {
-        Tensor r = g.knownValue(value);
-        assertEquals(t, r.dtype(), value);
-        long[] out = new long[(int) r.numel()];
-        for (int i = 0; i < out.length; i++) {
-            byte b = r.segment().get(ValueLayout.JAVA_BYTE, i);
-            out[i] = t == DataType.U8 ? b & 0xff : b;
-        }
-        return out;
-    }
-
-    private static long[] binary(String op, Attributes attrs, DataType t, long[] a, long[] b) {
-        GraphBuilder g = Graph.builder(op);
-        g.input("x", Shape.of(1));
-        String r = g.node(op, "r", attrs, g.initializer("a", tensor(t, a)), g.initializer("b", tensor(t, b)));
-        g.output(r);
-        return known(g.build(), r, t);
-    }
 
     @Test
     void int8ArithmeticWraps() {

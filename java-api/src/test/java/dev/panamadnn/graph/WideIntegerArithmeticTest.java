@@ -1,15 +1,13 @@
 package dev.panamadnn.graph;
 
+import static dev.panamadnn.graph.IntegerValues.tensor;
+import static dev.panamadnn.graph.IntegerValues.known;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.panamadnn.DataType;
 import dev.panamadnn.Tensor;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,47 +32,8 @@ class WideIntegerArithmeticTest {
         return r;
     }
 
-    private static Tensor tensor(DataType t, long[] v) {
-        MemorySegment s = Arena.ofAuto().allocate((long) v.length * t.byteSize(), t.byteSize());
-        for (int i = 0; i < v.length; i++) {
-            switch (t.byteSize()) {
-                case 2 -> s.setAtIndex(ValueLayout.JAVA_SHORT, i, (short) v[i]);
-                case 4 -> s.setAtIndex(ValueLayout.JAVA_INT, i, (int) v[i]);
-                default -> s.setAtIndex(ValueLayout.JAVA_LONG, i, v[i]);
-            }
-        }
-        return Tensor.wrap(s, t, v.length);
-    }
-
-    /** The known value of {@code value}, of dtype {@code t}, as longs (unsigned types zero-extended; U64 as its bits). */
-    private static long[] known(Graph g, String value, DataType t) {
-        Tensor r = g.knownValue(value);
-        assertEquals(t, r.dtype(), value);
-        long[] out = new long[(int) r.numel()];
-        for (int i = 0; i < out.length; i++) {
-            MemorySegment s = r.segment();
-            out[i] = switch (t) {
-                case I16 -> s.getAtIndex(ValueLayout.JAVA_SHORT, i);
-                case U16 -> s.getAtIndex(ValueLayout.JAVA_SHORT, i) & 0xffff;
-                case U32 -> s.getAtIndex(ValueLayout.JAVA_INT, i) & 0xffffffffL;
-                case BOOL -> s.get(ValueLayout.JAVA_BYTE, i);
-                default -> s.getAtIndex(ValueLayout.JAVA_LONG, i);
-            };
-        }
-        return out;
-    }
-
-    private static long[] binary(String op, Attributes attrs, DataType t, long[] a, long[] b) {
-        GraphBuilder g = Graph.builder(op);
-        g.input("x", Shape.of(1));
-        String r = g.node(op, "r", attrs, g.initializer("a", tensor(t, a)), g.initializer("b", tensor(t, b)));
-        g.output(r);
-        boolean compare = op.equals("Less") || op.equals("Greater") || op.equals("Equal");
-        return known(g.build(), r, compare ? DataType.BOOL : t);
-    }
-
     private static long[] binary(String op, DataType t, long[] a, long[] b) {
-        return binary(op, Attributes.empty(), t, a, b);
+        return IntegerValues.binary(op, Attributes.empty(), t, a, b);
     }
 
     @Test
@@ -85,7 +44,7 @@ class WideIntegerArithmeticTest {
         assertArrayEquals(new long[] {32767, -32768, -14, -2100, 27680}, binary("Mul", t, A16, B16));
         assertArrayEquals(new long[] {32767, -32768, -3, -42, 0}, binary("Div", t, A16, B16));
         assertArrayEquals(new long[] {0, 0, 1, -1, 700}, binary("Mod", t, A16, B16));
-        assertArrayEquals(new long[] {0, 0, -1, 6, -300}, binary("Mod", Attributes.of("fmod", 1L), t, A16, B16));
+        assertArrayEquals(new long[] {0, 0, -1, 6, -300}, IntegerValues.binary("Mod", Attributes.of("fmod", 1L), t, A16, B16));
         assertArrayEquals(new long[] {32767, -1, 2, 300, 1000}, binary("Max", t, A16, B16));
         assertArrayEquals(new long[] {1, -32768, -7, -7, -300}, binary("Min", t, A16, B16));
     }
@@ -127,7 +86,7 @@ class WideIntegerArithmeticTest {
         assertArrayEquals(u("18446744073709551615", "3074457345618258602", "0", "1", "1"), binary("Div", t, AU64, BU64));
         long[] mod = u("0", "2", "3", "776627963145224193", "0");
         assertArrayEquals(mod, binary("Mod", t, AU64, BU64));
-        assertArrayEquals(mod, binary("Mod", Attributes.of("fmod", 1L), t, AU64, BU64));
+        assertArrayEquals(mod, IntegerValues.binary("Mod", Attributes.of("fmod", 1L), t, AU64, BU64));
         assertArrayEquals(u("18446744073709551615", "9223372036854775808", "5", "10000000000000000000", "12345678901234567890"),
                 binary("Max", t, AU64, BU64));
         assertArrayEquals(u("1", "3", "3", "9223372036854775807", "12345678901234567890"), binary("Min", t, AU64, BU64));
