@@ -326,7 +326,7 @@ final class LowerCarried {
             return from == DataType.F16 ? plan.in(n, 0) : unary(plan, n, v -> Float.float16ToFloat(Float.floatToFloat16((float) v)), "cast to f16");
         }
         if (from != to && (to == DataType.U8 || to == DataType.I8 || to == DataType.U16 || to == DataType.I16)) {   // truncated, then wrapped
-            return unary(plan, n, v -> (float) wrap(to, (long) v), "cast to " + to.toString().toLowerCase(java.util.Locale.ROOT));
+            return unary(plan, n, v -> (float) dev.panamadnn.internal.Integers.narrow(to, (long) v), "cast to " + to.toString().toLowerCase(java.util.Locale.ROOT));
         }
         if (to == DataType.F32 || from == to || from == DataType.BOOL || to != DataType.BOOL && !fromFloat) {
             return plan.in(n, 0);   // the values held are already those of the target dtype (integers or 0/1 are exact floats)
@@ -334,16 +334,6 @@ final class LowerCarried {
         if (to == DataType.BOOL) return unary(plan, n, v -> v != 0 ? 1 : 0, "cast to bool");
         // F32 or F16 to an integer: truncated toward zero (NaN and values beyond the type's range are undefined in ONNX; Java's casts saturate, NaN gives 0).
         return to == DataType.I32 ? unary(plan, n, v -> (float) (int) v, "cast to i32") : unary(plan, n, v -> (float) (long) v, "cast to i64");
-    }
-
-    /** {@code v} wrapped to the 8- or 16-bit type {@code t}, as its low bits read (numpy's astype of an integer). */
-    private static long wrap(DataType t, long v) {
-        return switch (t) {
-            case U8 -> v & 0xff;
-            case I8 -> (byte) v;
-            case U16 -> v & 0xffff;
-            default -> (short) v;   // I16
-        };
     }
 
     /** Where with a condition computed at run time (a bool held as 0/1); X and Y activations or constants. */

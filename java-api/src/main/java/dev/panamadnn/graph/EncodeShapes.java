@@ -2,6 +2,7 @@ package dev.panamadnn.graph;
 
 import dev.panamadnn.DataType;
 import dev.panamadnn.graph.Known.Data;
+import dev.panamadnn.internal.Integers;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -106,7 +107,7 @@ final class EncodeShapes {
     }
 
     private static long add(DataType t, long a, long b) {
-        if (t != DataType.I64) return IndexArith.narrow(t, a + b);   // U64: a long's own wrap, as its bits
+        if (t != DataType.I64) return Integers.narrow(t, a + b);   // U64: a long's own wrap, as its bits
         try {
             return Math.addExact(a, b);
         } catch (ArithmeticException e) {
@@ -148,7 +149,7 @@ final class EncodeShapes {
         for (int o = 0; o < ints.length; o++) {
             long v = a.ints()[ia[o]], by = b.ints()[ib[o]];   // (U64 values from 2^63 are negative longs: read unsigned)
             boolean out = by < 0 || by >= bits;
-            ints[o] = out ? 0 : IndexArith.narrow(t, direction.equals("LEFT") ? v << by : v >>> by);
+            ints[o] = out ? 0 : Integers.narrow(t, direction.equals("LEFT") ? v << by : v >>> by);
         }
         return IndexShapes.one(t, s, new Data(t, os, ints, null, null));
     }

@@ -1,5 +1,7 @@
 package dev.panamadnn.graph;
 
+import static dev.panamadnn.internal.Integers.narrow;
+
 import dev.panamadnn.DataType;
 import dev.panamadnn.Tensor;
 import dev.panamadnn.graph.IndexShapes.Out;
@@ -194,22 +196,6 @@ final class IndexArith {
             ints[i] = v;
         }
         return IndexShapes.one(t, s, new Data(t, s.sizes(), ints, null, null));
-    }
-
-    /**
-     * {@code r} wrapped to integer type {@code t}, as its arithmetic wraps (two's complement; unsigned modulo 2^bits;
-     * U64 and I64 as they are: a long's own wrap, U64 held as its 64 bits).
-     */
-    static long narrow(DataType t, long r) {
-        return switch (t) {
-            case I32 -> (int) r;
-            case I16 -> (short) r;
-            case I8 -> (byte) r;
-            case U32 -> r & 0xffffffffL;
-            case U16 -> r & 0xffff;
-            case U8 -> r & 0xff;
-            default -> r;
-        };
     }
 
     private static long[] arith(String op, DataType t, long x, String sa, long y, String sb) {
