@@ -4,7 +4,6 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 import dev.panamadnn.compile.Compiler.Value;
 import dev.panamadnn.graph.Node;
-import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 /**
@@ -54,26 +53,43 @@ final class LowerRoiAlign {
                 float bw = rw / ow, bh = rh / oh;
                 int gh = ratio > 0 ? ratio : (int) Math.ceil(rh / oh), gw = ratio > 0 ? ratio : (int) Math.ceil(rw / ow);
                 float count = Math.max(gh * gw, 1);
+                // every sample's four taps once for the roi (as torchvision's pre-calculation), then each channel reads them
+                int samples = gh * gw, cells = oh * ow;
+                long[] offsets = new long[4 * cells * samples];
+                float[] weights = new float[4 * cells * samples];
+                boolean[] inside = new boolean[cells * samples];
+                for (int ph = 0, k = 0; ph < oh; ph++) {
+                    for (int pw = 0; pw < ow; pw++) {
+                        for (int iy = 0; iy < gh; iy++) {
+                            float yy = y1 + ph * bh + (iy + 0.5f) * bh / gh;
+                            for (int ix = 0; ix < gw; ix++, k++) inside[k] = taps(h, w, yy, x1 + pw * bw + (ix + 0.5f) * bw / gw, offsets, weights, 4 * k);
+                        }
+                    }
+                }
                 for (int c = 0; c < channels; c++) {
                     long plane = (b * channels + c) * h * w;
-                    for (int ph = 0; ph < oh; ph++) {
-                        for (int pw = 0; pw < ow; pw++) {
-                            float sum = 0;
-                            for (int iy = 0; iy < gh; iy++) {
-                                float yy = y1 + ph * bh + (iy + 0.5f) * bh / gh;
-                                for (int ix = 0; ix < gw; ix++) sum += bilinear(src[0], plane, h, w, yy, x1 + pw * bw + (ix + 0.5f) * bw / gw);
-                            }
-                            dst[0].setAtIndex(JAVA_FLOAT, (((long) r * channels + c) * oh + ph) * ow + pw, sum / count);
+                    for (int cell = 0; cell < cells; cell++) {
+                        float sum = 0;
+                        for (int k = cell * samples; k < (cell + 1) * samples; k++) {
+                            if (!inside[k]) continue;   // 0, the input not read
+                            int q = 4 * k;
+                            sum += weights[q] * src[0].getAtIndex(JAVA_FLOAT, plane + offsets[q]) + weights[q + 1] * src[0].getAtIndex(JAVA_FLOAT, plane + offsets[q + 1])
+                                    + weights[q + 2] * src[0].getAtIndex(JAVA_FLOAT, plane + offsets[q + 2]) + weights[q + 3] * src[0].getAtIndex(JAVA_FLOAT, plane + offsets[q + 3]);
                         }
+                        dst[0].setAtIndex(JAVA_FLOAT, ((long) r * channels + c) * cells + cell, sum / count);
                     }
                 }
             }
         }, "java roi_align " + n.name() + " (" + rois + " rois, " + (halfPixel ? "half_pixel" : "output_half_pixel") + ")").get(0);
     }
 
-    /** torchvision's bilinear sample: 0 beyond one pixel outside, coordinates clamped at the low edge and the last pixel. */
-    private static float bilinear(MemorySegment x, long plane, int h, int w, float y, float xx) {
-        if (y < -1 || y > h || xx < -1 || xx > w) return 0;
+    /**
+     * torchvision's bilinear sample at ({@code y}, {@code xx}) as four taps: their offsets in a plane of {@code h x w} and their
+     * weights, from index {@code at}; false (no taps) beyond one pixel outside, where the sample is 0. Coordinates are
+     * clamped at the low edge and the last pixel.
+     */
+    private static boolean taps(int h, int w, float y, float xx, long[] offsets, float[] weights, int at) {
+        if (y < -1 || y > h || xx < -1 || xx > w) return false;
         if (y <= 0) y = 0;
         if (xx <= 0) xx = 0;
         int y0 = (int) y, x0 = (int) xx, y1, x1;
@@ -90,7 +106,14 @@ final class LowerRoiAlign {
             x1 = x0 + 1;
         }
         float ly = y - y0, lx = xx - x0, hy = 1 - ly, hx = 1 - lx;
-        return hy * hx * x.getAtIndex(JAVA_FLOAT, plane + (long) y0 * w + x0) + hy * lx * x.getAtIndex(JAVA_FLOAT, plane + (long) y0 * w + x1)
-                + ly * hx * x.getAtIndex(JAVA_FLOAT, plane + (long) y1 * w + x0) + ly * lx * x.getAtIndex(JAVA_FLOAT, plane + (long) y1 * w + x1);
+        offsets[at] = (long) y0 * w + x0;
+        offsets[at + 1] = (long) y0 * w + x1;
+        offsets[at + 2] = (long) y1 * w + x0;
+        offsets[at + 3] = (long) y1 * w + x1;
+        weights[at] = hy * hx;
+        weights[at + 1] = hy * lx;
+        weights[at + 2] = ly * hx;
+        weights[at + 3] = ly * lx;
+        return true;
     }
 }
