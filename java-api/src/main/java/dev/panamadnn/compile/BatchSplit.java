@@ -6,7 +6,6 @@ import dev.panamadnn.graph.Attributes;
 import dev.panamadnn.graph.Graph;
 import dev.panamadnn.graph.Node;
 import dev.panamadnn.graph.Value;
-import java.lang.foreign.ValueLayout;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -253,12 +252,9 @@ final class BatchSplit {
         return p != null && p.op().equals("Constant") && p.attributes().has("value") ? p.attributes().tensor("value") : null;
     }
 
+    /** An I64 or I32 constant's values (LowerIndex's reading), else null. */
     private static long[] longs(Tensor t) {
-        return switch (t.dtype()) {
-            case I64 -> t.segment().toArray(ValueLayout.JAVA_LONG);
-            case I32 -> java.util.Arrays.stream(t.segment().toArray(ValueLayout.JAVA_INT)).asLongStream().toArray();
-            default -> null;
-        };
+        return t.dtype() == DataType.I64 || t.dtype() == DataType.I32 ? LowerIndex.longs(t) : null;
     }
 
     private static long axis(long axis, int rank) {
