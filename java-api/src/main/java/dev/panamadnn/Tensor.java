@@ -196,10 +196,15 @@ public final class Tensor implements AutoCloseable {
      * @param index one index per dimension
      * @return the element
      * @throws IndexOutOfBoundsException if an index is out of range
-     * @throws IllegalStateException if the memory was freed
+     * @throws IllegalStateException if the memory was freed, or its memory-mapped file was truncated
      */
     public float getFloat(long... index) {
-        return segment().get(F32, offsetOf(index));
+        long offset = offsetOf(index);
+        try {
+            return segment().get(F32, offset);
+        } catch (InternalError e) {   // a mapped file truncated under this tensor
+            throw NativeAccess.truncatedRead("Tensor" + Arrays.toString(shape), e);
+        }
     }
 
     /**
@@ -213,7 +218,11 @@ public final class Tensor implements AutoCloseable {
         segment().set(F32, offsetOf(index), value);
     }
 
-    /** {@return a row-major copy of the elements (f32 only), whatever the strides} */
+    /**
+     * {@return a row-major copy of the elements (f32 only), whatever the strides}
+     * @throws IllegalStateException if the memory was freed (also by another thread meanwhile), or its
+     *                               memory-mapped file was truncated (naming this tensor)
+     */
     public float[] toFloatArray() {
         requireF32("toFloatArray");
         checkAlive();
@@ -237,6 +246,8 @@ public final class Tensor implements AutoCloseable {
         } catch (IllegalStateException e) {
             if (isAlive()) throw e;
             throw NativeAccess.freedWhileCopying("Tensor" + Arrays.toString(shape), interruptedBefore, e);
+        } catch (InternalError e) {   // a mapped file truncated under this tensor
+            throw NativeAccess.truncatedRead("Tensor" + Arrays.toString(shape), e);
         }
     }
 

@@ -5,6 +5,7 @@ import dev.panamadnn.Tensor;
 import dev.panamadnn.graph.Graph;
 import dev.panamadnn.graph.Shape;
 import dev.panamadnn.internal.lifetime.InFlightCalls;
+import dev.panamadnn.internal.lifetime.NativeAccess;
 import dev.panamadnn.natives.ThreadControl;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -214,6 +215,7 @@ public final class CompiledModel implements AutoCloseable {
      * @param inputShape the input shape the plan is built for, e.g. {@code [N, C, H, W]}
      * @throws IllegalArgumentException      if the shape does not fit the graph's input (naming it), or the graph has several inputs
      * @throws UnsupportedOperationException if the graph has an op the compiler does not lower (naming the node)
+     * @throws IllegalStateException         if an initializer's memory-mapped file (an imported model's) was truncated
      * @return the plan, owned by the caller (close it)
      */
     public static CompiledModel compile(Graph graph, CompileOptions options, long... inputShape) {
@@ -236,6 +238,7 @@ public final class CompiledModel implements AutoCloseable {
      * @param inputShapes the shape of every graph input, by name
      * @throws IllegalArgumentException      if a name is missing or unknown, or a shape does not fit its input (naming it)
      * @throws UnsupportedOperationException if the graph has an op the compiler does not lower (naming the node)
+     * @throws IllegalStateException         if an initializer's memory-mapped file (an imported model's) was truncated
      * @return the plan, owned by the caller (close it)
      */
     public static CompiledModel compile(Graph graph, CompileOptions options, Map<String, long[]> inputShapes) {
@@ -246,6 +249,16 @@ public final class CompiledModel implements AutoCloseable {
 
     private static CompiledModel compileAll(Graph graph, CompileOptions options, long[][] shapes) {
         if (options == null) throw new IllegalArgumentException("CompiledModel.compile: options must not be null (CompileOptions.defaults())");
+        try {
+            return compileReading(graph, options, shapes);
+        } catch (InternalError e) {
+            // The compiler reads the initializers by Java (never by native code), so a file truncated under a mapped
+            // initializer (an imported ONNX model's weights are views of its file) faults here, not in oneDNN.
+            throw NativeAccess.truncatedRead("graph " + graph.name() + ": an initializer", e);
+        }
+    }
+
+    private static CompiledModel compileReading(Graph graph, CompileOptions options, long[][] shapes) {
         int threads = options.threads() > 0 ? options.threads() : ThreadControl.threads();
         int parts = BatchSplit.parts(graph, options, threads, shapes);
         if (parts > 1) {

@@ -156,6 +156,8 @@ public final class OnnxModel implements AutoCloseable {
      *
      * @throws OnnxException if an input is missing, unknown, freed, or of the wrong dtype or shape
      *                       (naming it), or the model cannot be compiled
+     * @throws IllegalStateException if the model's file was truncated while mapped and this call had to read it
+     *                       (to compile for new shapes): reopen the file; plans built before keep running
      */
     public Map<String, Tensor> run(Map<String, Tensor> inputs) {
         lifetime.readLock().lock();
@@ -183,9 +185,22 @@ public final class OnnxModel implements AutoCloseable {
                 throw new OnnxException(source + ": " + e.getMessage(), e);
             }
             return BoundInputs.outputs(imported, ours);
+        } catch (InternalError e) {
+            throw truncated(e);
         } finally {
             lifetime.readLock().unlock();
         }
+    }
+
+    /**
+     * A Java read of this model's mapped file that faulted (the JVM's {@link InternalError} for the lost pages of a
+     * file truncated while mapped: re-importing it with a call's shapes reads it again) as an exception naming the
+     * file; any other {@code InternalError} is rethrown. Native code never reads the mapping: plans copy what they use.
+     */
+    private IllegalStateException truncated(InternalError e) {
+        String m = e.getMessage();
+        if (m == null || !m.contains("unsafe memory access operation")) throw e;
+        return new IllegalStateException(source + ": its memory-mapped file was truncated while mapped (" + m + "); reopen the file", e);
     }
 
     /** After {@code failure} compiling as is: binds the integer inputs (kept for the next calls if that compiles), else the first refusal. */

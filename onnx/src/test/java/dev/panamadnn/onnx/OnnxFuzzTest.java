@@ -2,15 +2,10 @@ package dev.panamadnn.onnx;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -37,19 +32,7 @@ class OnnxFuzzTest {
     }
 
     private static void fuzz(Path model) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), OnnxFuzz.class.getName(),
-                model.toString(), "1000", "20261203"));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(300, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail("the fuzz child JVM did not finish in 300 s");
-        }
-        String text = new String(out, StandardCharsets.UTF_8);
-        System.out.println(text.strip());
-        assertEquals(0, p.exitValue(), "the child JVM exited with " + p.exitValue()
-                + (p.exitValue() > 128 ? " (killed by signal " + (p.exitValue() - 128) + ": a crash)" : "") + "; its output:\n" + text);
+        String text = ChildJvm.run(OnnxFuzz.class, 300, model.toString(), "1000", "20261203");
         Matcher m = SUMMARY.matcher(text);
         assertTrue(m.find(), "no summary; output:\n" + text);
         assertEquals("1000", m.group(1));

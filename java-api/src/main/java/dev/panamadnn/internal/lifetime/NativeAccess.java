@@ -69,6 +69,22 @@ public final class NativeAccess {
         if (!interruptedBefore) Thread.interrupted();
     }
 
+    /**
+     * The exception for a Java read that faulted on memory ({@code what}: the value being read), as
+     * {@link #copyOfMapped} reports it: a file truncated under its mapping. An {@link InternalError}
+     * that is not the JVM's report of such a fault (its message names an "unsafe memory access
+     * operation", from the interpreter or compiled code) is rethrown as it is.
+     *
+     * @param what what was being read, for the message
+     * @param e the error the read raised
+     * @return the exception to throw instead
+     */
+    public static IllegalStateException truncatedRead(String what, InternalError e) {
+        String m = e.getMessage();
+        if (m == null || !m.contains("unsafe memory access operation")) throw e;
+        return truncated(what, e);
+    }
+
     private static IllegalStateException truncated(String what, InternalError e) {
         return new IllegalStateException(what + ": its memory-mapped file was truncated while mapped (" + e.getMessage()
                 + "); reopen the file", e);
