@@ -126,7 +126,10 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
         if (layout == null) {
             throw new IllegalArgumentException("CompileOptions: layout must not be null (CHANNELS_LAST, CHANNEL_BLOCKED or PLAIN)");
         }
-        if (threads < 0) throw new IllegalArgumentException("CompileOptions: expected threads >= 0 (0 = the default), got " + threads);
+        if (threads < 0 || threads > dev.panamadnn.natives.ThreadControl.MAX_THREADS) {
+            throw new IllegalArgumentException("CompileOptions: expected threads from 0 (the default) to " + dev.panamadnn.natives.ThreadControl.MAX_THREADS
+                    + ", got " + threads);
+        }
         disabledRules = disabledRules == null ? java.util.Set.of() : java.util.Set.copyOf(disabledRules);
         for (String r : disabledRules) {
             if (!RULES.contains(r)) throw new IllegalArgumentException("CompileOptions: unknown rule '" + r + "' (rules: " + RULES + ")");

@@ -249,6 +249,8 @@ class CompiledModelTest {
         }
         var e = assertThrows(IllegalArgumentException.class, () -> CompileOptions.defaults().withThreads(-1));
         assertTrue(e.getMessage().contains("-1"), e.getMessage());
+        var many = assertThrows(IllegalArgumentException.class, () -> CompileOptions.defaults().withThreads(10_000));
+        assertEquals("CompileOptions: expected threads from 0 (the default) to 1024, got 10000", many.getMessage());
         var l = assertThrows(IllegalArgumentException.class, () -> CompileOptions.defaults().withLayout(null));
         assertTrue(l.getMessage().contains("CHANNELS_LAST"), l.getMessage());
         try (Sequential m = smallNet()) {

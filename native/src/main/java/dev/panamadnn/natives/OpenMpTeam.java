@@ -125,7 +125,7 @@ public final class OpenMpTeam implements AutoCloseable {
      */
     public void run(int threads) {
         if (closed) throw new IllegalStateException("OpenMpTeam: closed");
-        if (threads < 0) throw new IllegalArgumentException("OpenMpTeam.run: expected threads >= 0, got " + threads);
+        if (threads != 0) ThreadControl.checkThreads("OpenMpTeam.run (0 = the default)", threads);
         failure = null;
         MemorySegment upcall = stub;      // volatile read first: link() wrote the handles before it
         try {

@@ -44,13 +44,29 @@ public final class ThreadControl {
     private ThreadControl() {}
 
     /**
+     * The most intra-op threads any count accepts (this class, {@link OpenMpTeam}, a plan's options): more cores than
+     * the machines this runs on have, and far below what makes thread creation fail. Without a limit, a count of
+     * 10,000 ended the JVM with a SIGSEGV when the first parallel region tried to start that many OpenMP threads
+     * (2-vCPU, 24 GiB VM; 4,000 still ran).
+     */
+    public static final int MAX_THREADS = 1024;
+
+    /** {@code n} if it is a thread count from 1 to {@link #MAX_THREADS}; else an exception naming {@code where}. */
+    static int checkThreads(String where, int n) {
+        if (n < 1 || n > MAX_THREADS) {
+            throw new IllegalArgumentException(where + ": expected a thread count from 1 to " + MAX_THREADS + ", got " + n);
+        }
+        return n;
+    }
+
+    /**
      * Sets the intra-op thread count of both libraries.
      *
      * @param n the thread count, at least 1
-     * @throws IllegalArgumentException if {@code n < 1}
+     * @throws IllegalArgumentException if {@code n} is not from 1 to {@link #MAX_THREADS}
      */
     public static synchronized void setThreads(int n) {
-        if (n < 1) throw new IllegalArgumentException("ThreadControl.setThreads: expected n >= 1, got " + n);
+        checkThreads("ThreadControl.setThreads", n);
         threads = n;
         if (loaded) {
             invoke(openblasSet, n);
@@ -80,10 +96,10 @@ public final class ThreadControl {
      * as a compiled plan before each run.
      *
      * @param n the thread count, at least 1
-     * @throws IllegalArgumentException if {@code n < 1}
+     * @throws IllegalArgumentException if {@code n} is not from 1 to {@link #MAX_THREADS}
      */
     public static void applyToCurrentThread(int n) {
-        if (n < 1) throw new IllegalArgumentException("ThreadControl.applyToCurrentThread: expected n >= 1, got " + n);
+        checkThreads("ThreadControl.applyToCurrentThread", n);
         Natives.load();
         invoke(ompSet, n);
         APPLIED.get()[0] = n;
@@ -109,7 +125,7 @@ public final class ThreadControl {
                 try {
                     setThreads(Integer.parseInt(v.strip()));
                 } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException(PROPERTY + "/" + ENV + ": expected a positive integer, got '" + v + "'");
+                    throw new IllegalArgumentException(PROPERTY + "/" + ENV + ": expected a thread count from 1 to " + MAX_THREADS + ", got '" + v + "'");
                 }
             }
         }
