@@ -137,8 +137,8 @@ final class Compiler {
 
     /** Builds the steps for {@code source} on inputs of {@code inputShapes} (one per graph input, in order). */
     /**
-     * Refuses a graph (bound to its shapes) with a dimension past {@link Sizes#MAX_DNNL_DIM} in an input or a node's output,
-     * naming it: oneDNN's kernels keep sizes in {@code int}, and a convolution's creation divides by a batch of 2^32
+     * Refuses a graph (bound to its shapes) with a dimension past {@link Sizes#MAX_DNNL_DIM}, or a rank past
+     * {@link Sizes#MAX_DNNL_RANK}, in an input or a node's output, naming it: oneDNN's kernels keep sizes in {@code int}, and a convolution's creation divides by a batch of 2^32
      * truncated to 0 (SIGFPE, measured).
      */
     static void refuseOversizedDims(Graph bound) {
@@ -182,8 +182,15 @@ final class Compiler {
         for (nodeIndex = 0; nodeIndex < graph.nodes.size(); nodeIndex++) {
             Node n = graph.nodes.get(nodeIndex);
             PlanIO.refuseEmpty(graph, n);
-            List<Value> out = LowerRecurrent.handles(n) ? LowerRecurrent.lower(this, n)
-                    : n.outputs().size() == 1 ? List.of(lower(n)) : LowerIndex.lowerMulti(this, n);
+            List<Value> out;
+            try {
+                out = LowerRecurrent.handles(n) ? LowerRecurrent.lower(this, n)
+                        : n.outputs().size() == 1 ? List.of(lower(n)) : LowerIndex.lowerMulti(this, n);
+            } catch (ArithmeticException overflow) {   // a count past what a step indexes (a Java step's element map, an int size)
+                throw new IllegalArgumentException("graph " + bound.name() + ", node " + n.name() + " (" + n.op() + "): sizes too large to compile"
+                        + " (outputs " + n.outputs().stream().filter(o -> o != null && !o.isEmpty()).map(o -> o + " " + graph.shape(o)).toList()
+                        + "): " + overflow.getMessage(), overflow);
+            }
             for (int i = 0; i < out.size(); i++) values.put(n.outputs().get(i), out.get(i));
             for (int i = 0; i < out.size(); i++) concats.placeInRegion(n.outputs().get(i), out.get(i));
         }

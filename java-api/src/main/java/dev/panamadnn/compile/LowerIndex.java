@@ -216,7 +216,7 @@ final class LowerIndex {
             long step = steps == null ? 1 : steps[i], size = x[ax];
             long s = starts[i] < 0 ? starts[i] + size : starts[i];
             s = step > 0 ? Math.max(0, Math.min(size, s)) : Math.max(-1, Math.min(size - 1, s));
-            r[ax] = new long[] {s, step};
+            r[ax] = new long[] {s, y[ax] == 1 ? 1 : step};   // one element: no huge step reaches a view's strides
         }
         if (AssignLayouts.output(n).equals(AssignLayouts.INPUT)) {
             Value sliced = keepingLayout(plan, n, x, y, r);

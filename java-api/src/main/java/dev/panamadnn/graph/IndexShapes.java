@@ -287,14 +287,19 @@ final class IndexShapes {
                 s = Math.max(-1, Math.min(size - 1, s));
                 e = Math.max(-1, Math.min(size - 1, e));
             }
-            ranges[ax] = new long[] {s, e, step};
+            long[] r = {s, e, step};
+            // One element: step 1, so no stride downstream multiplies a step as large as 2^62 (or Long.MIN_VALUE).
+            ranges[ax] = sliceLength(r) == 1 ? new long[] {s, s + 1, 1} : r;
         }
         return ranges;
     }
 
+    /** The elements a clamped range {start, end, step} takes; start and end lie in [-1, size], so only the step can be huge. */
     static long sliceLength(long[] r) {
         long s = r[0], e = r[1], step = r[2];
-        return step > 0 ? Math.max(0, (e - s + step - 1) / step) : Math.max(0, (s - e + -step - 1) / -step);
+        long distance = step > 0 ? e - s : s - e;
+        if (distance <= 0) return 0;
+        return 1 + (step > 0 ? (distance - 1) / step : -((distance - 1) / step));   // no -step: Long.MIN_VALUE has no negation
     }
 
     static List<Out> slice(Node n, List<Value> in, Known k) {

@@ -88,6 +88,10 @@ final class WindowShapes {
         List<Dim> out = new ArrayList<>(x.dims().subList(0, 2));
         for (int i = 0; i < spatial; i++) {
             long xi = fixedSpatial(xv, i), extent = d[i] * (k[i] - 1) + 1;
+            if (p[i] >= extent || p[i + spatial] >= extent) {   // as ONNX Runtime: a window of padding alone has no maximum or average
+                throw new GraphException("pads " + Arrays.toString(p) + " must be smaller than the kernel's extent " + extent + " on spatial dim " + i
+                        + " (kernel " + k[i] + (d[i] == 1 ? "" : ", dilation " + d[i]) + "): a window would cover padding only");
+            }
             long span = xi + p[i] + p[i + spatial] - extent;
             long o = Math.floorDiv(span + (ceil ? s[i] - 1 : 0), s[i]) + 1;
             if (ceil && (o - 1) * s[i] >= xi + p[i]) o--;

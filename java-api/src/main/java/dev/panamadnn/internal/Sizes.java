@@ -43,11 +43,18 @@ public final class Sizes {
      */
     public static final long MAX_DNNL_DIM = Integer.MAX_VALUE;
 
+    /** The most dimensions a oneDNN memory descriptor takes ({@code DNNL_MAX_NDIMS}). */
+    public static final int MAX_DNNL_RANK = 12;
+
     /**
-     * Refuses a dimension of {@code dims} past {@link #MAX_DNNL_DIM}, naming {@code what} (e.g.
-     * "the oneDNN input [N, C, H, W]").
+     * Refuses a dimension of {@code dims} past {@link #MAX_DNNL_DIM}, or more than {@link #MAX_DNNL_RANK}
+     * of them, naming {@code what} (e.g. "the oneDNN input [N, C, H, W]").
      */
     public static void dnnlDims(Object who, String what, long... dims) {
+        if (dims.length > MAX_DNNL_RANK) {
+            throw new IllegalArgumentException(who + ": " + what + " " + Arrays.toString(dims) + " has rank " + dims.length + ", more than the "
+                    + MAX_DNNL_RANK + " dimensions oneDNN's memory descriptors take");
+        }
         for (long d : dims) {
             if (d > MAX_DNNL_DIM) {
                 throw new IllegalArgumentException(who + ": " + what + " " + Arrays.toString(dims) + " has a dimension over "
