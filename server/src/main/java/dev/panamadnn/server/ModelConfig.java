@@ -81,6 +81,10 @@ public record ModelConfig(String name, String architecture, int numClasses, List
         for (int p : preferredBatchSizes) check(p >= 1 && p <= maxBatch, "preferred_batch_sizes must lie in [1, max_batch_size], got " + p);
         check(instances >= 1 && instances <= 64, "instances must be in [1, 64], got " + instances);
         check(threadsPerInstance >= 1 && threadsPerInstance <= 256, "threads_per_instance must be in [1, 256], got " + threadsPerInstance);
+        // Each instance runs its own OpenMP team: 64 x 256 would ask for 16,384 threads, past what the core library accepts
+        // for one team (thread creation failing in libgomp ended a JVM at 10,000).
+        check((long) instances * threadsPerInstance <= dev.panamadnn.natives.ThreadControl.MAX_THREADS, "instances x threads_per_instance must be at most "
+                + dev.panamadnn.natives.ThreadControl.MAX_THREADS + " threads, got " + instances + " x " + threadsPerInstance);
         check(maxQueueSize >= 1 && maxQueueSize <= 1_000_000, "max_queue_size must be in [1, 1e6], got " + maxQueueSize);
         check(timeoutMs >= 1, "timeout_ms must be >= 1, got " + timeoutMs);
         check(inputs != null && !inputs.isEmpty() && inputs.size() <= 64, "a model takes 1 to 64 inputs, got " + (inputs == null ? 0 : inputs.size()));

@@ -60,4 +60,11 @@ class RepositoryTest {
         ApiException e = assertThrows(ApiException.class, () -> TestServers.start(dir));
         assertTrue(e.getMessage().contains("max_batch_size must be in [1, 1024], got 0"), e.getMessage());
     }
+
+    @Test
+    void moreThreadsInAllThanOneProcessShouldStartAreRefused() throws Exception {
+        TestServers.repository(dir, "digits", TestServers.digitsConfig("\"instances\": 64, \"threads_per_instance\": 256"));
+        ApiException e = assertThrows(ApiException.class, () -> TestServers.start(dir));
+        assertTrue(e.getMessage().contains("instances x threads_per_instance must be at most 1024 threads, got 64 x 256"), e.getMessage());
+    }
 }
