@@ -62,7 +62,7 @@ public final class Natives {
         }
         try {
             ThreadControl.beforeLoad();
-            NativeLoader.Result r = NativeLoader.fromSystem().load();
+            NativeLoader.Result r = onLargeStack(() -> NativeLoader.fromSystem().load());
             result = r;
             ThreadControl.afterLoad(r.lookups().get(NativeLibrary.OPENBLAS), r.lookups().get(NativeLibrary.DNNL));
             LoadReport report = r.report();
@@ -72,6 +72,43 @@ public final class Natives {
             failure = e;
             throw e;
         }
+    }
+
+    /**
+     * The stack the libraries' loading runs on. Their initializers (OpenBLAS's, run by dlopen) need about 600 KiB of
+     * it: loading them on a thread of 512 KiB or less (a JVM started with {@code -Xss256k}, a {@code Thread} made
+     * with a small stack size) ended the JVM with a SIGSEGV, where no handler could run. So the load runs on a
+     * platform thread of its own with this stack, once per JVM, whatever thread asks first.
+     */
+    static final long LOAD_STACK_BYTES = 16L << 20;
+
+    /** {@code body} run on a new platform thread with a {@link #LOAD_STACK_BYTES} stack, waited for (interrupts kept). */
+    private static NativeLoader.Result onLargeStack(java.util.function.Supplier<NativeLoader.Result> body) {
+        NativeLoader.Result[] out = new NativeLoader.Result[1];
+        Throwable[] thrown = new Throwable[1];
+        Thread loader = new Thread(null, () -> {
+            try {
+                out[0] = body.get();
+            } catch (Throwable t) {
+                thrown[0] = t;
+            }
+        }, "panamadnn-natives-load", LOAD_STACK_BYTES);
+        loader.setDaemon(true);
+        loader.start();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                loader.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;   // the load cannot be abandoned half way: finish it, then keep the flag
+            }
+        }
+        if (interrupted) Thread.currentThread().interrupt();
+        if (thrown[0] instanceof RuntimeException e) throw e;
+        if (thrown[0] instanceof Error e) throw e;
+        if (thrown[0] != null) throw new IllegalStateException(thrown[0]);
+        return out[0];
     }
 
     /**

@@ -35,6 +35,15 @@ class NativeLoaderTest {
     }
 
     @Test
+    void loadingOnAThreadWithASmallStackDoesNotCrashTheJvm(@TempDir Path tmp) throws Exception {
+        // Natives.main loads on the launcher's main thread, whose stack -Xss sets: at 256 KiB the libraries'
+        // initializers overflowed it (SIGSEGV, exit 139, no hs_err) before the load moved to a thread of its own.
+        var r = ChildJvm.run(tmp, Map.of(), ACCESS, "-Xss256k", "-D" + NativeLoader.DIR_PROPERTY + "=" + extracted);
+        assertEquals(0, r.exitCode(), () -> "exit " + r.exitCode() + (r.exitCode() > 128 ? " (a crash)" : "") + ":\n" + r.all());
+        assertTrue(r.stdout().lines().anyMatch(l -> l.startsWith("libdnnl.so.3")), r::all);
+    }
+
+    @Test
     void packagedLibrariesAreExtractedToTheCacheAndLoaded(@TempDir Path tmp) throws Exception {
         var r = ChildJvm.run(tmp, Map.of(), ACCESS, cacheOption(tmp.resolve("c")),
                 "-D" + NativeLoader.SOURCES_PROPERTY + "=packaged");
