@@ -186,14 +186,17 @@ public final class BenchMain {
             System.out.flush();   // the progress line must show at once also when stdout is a file or a pipe
             String spec = SequenceJobs.owns(job) ? SequenceJobs.cSpecFor(job) : CHarness.specFor(job);
             CHarness twin = SequenceJobs.owns(job) ? seqHarness : harness;
-            if (twin != null && spec != null && !cLayers.containsKey(spec)) {
+            // A sequence model's twin runs before each round's compiled job (keyed SPEC|rN), so that C and compiled of a
+            // round share the VM's mode of the moment, as the alternating ORT rounds do; a layer's twin runs once.
+            String cKey = SequenceJobs.owns(job) ? job.shape() : spec;
+            if (twin != null && spec != null && !cLayers.containsKey(cKey)) {
                 try {
                     CHarness.Row row = twin.run(spec);
-                    cLayers.put(spec, row);
+                    cLayers.put(cKey, row);
                     System.out.printf(Locale.ROOT, "       C harness %s: %.3f us/op (best iteration %.3f), %s%n", spec, row.meanUs(),
                             row.bestUs(), row.kernel());
                 } catch (IOException e) {
-                    cLayers.put(spec, null);
+                    cLayers.put(cKey, null);
                     System.out.println("       C harness FAILED: " + e.getMessage());
                 }
             }
