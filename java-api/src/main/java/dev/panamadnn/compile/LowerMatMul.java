@@ -167,6 +167,7 @@ final class LowerMatMul {
      * bytes, in the input's layout when that is channels-last or plain (else the input is made plain first).
      */
     static Value channelShuffle(Compiler plan, Node n) {
+        if (n.inputs().size() > 1) return shuffledConcat(plan, n);
         Value x = plan.in(n, 0);
         long[] s = plan.graph.shape(n.input(0)).sizes();
         long g = n.attributes().integer("group"), c = s[1], k = c / g, h = s[2], w = s[3], chw = c * h * w;
@@ -182,5 +183,40 @@ final class LowerMatMul {
         plan.emit(p, "channel shuffle " + n.name() + " (group " + g + ", " + (channelsLast ? "nhwc" : "plain") + ")", PlanArg.of(Args.FROM, src, x.buffer()),
                 PlanArg.of(Args.TO, dst, o));
         return new Value(channelsLast ? nhwc : LowerMath.plainMd(plan, s), o, s);
+    }
+
+    /**
+     * A {@code ChannelShuffle} of the {@code g} inputs of a concat it absorbed ({@link FuseChannelShuffle}): input
+     * {@code i} ({@code k} channels) goes by one reorder into the output's channels {@code i, i + g, i + 2g...}, the
+     * 5-D view {@code [N, k, 1, H, W]} at {@code [0, 0, i, 0, 0]} of the output seen as {@code [N, k, g, H, W]}. The output
+     * is channels-last when input 0 arrives so, else plain; an input in another layout (channel-blocked) is made
+     * plain first, as a 5-D view needs plain strides.
+     */
+    private static Value shuffledConcat(Compiler plan, Node n) {
+        long g = n.attributes().integer("group");
+        long[] s = plan.graph.shape(n.output()).sizes();
+        long c = s[1], k = c / g, h = s[2], w = s[3], chw = c * h * w;
+        long[] part = {s[0], k, h, w};
+        MemoryDescriptor nhwc = plan.own(MemoryDescriptor.f32(dev.panamadnn.internal.dnnl.ConvOps.channelsLast4d(), s));
+        MemoryDescriptor partNhwc = plan.own(MemoryDescriptor.f32(dev.panamadnn.internal.dnnl.ConvOps.channelsLast4d(), part));
+        boolean channelsLast = plan.in(n, 0).md().sameLayoutAs(partNhwc);
+        MemoryDescriptor out = channelsLast ? nhwc : LowerMath.plainMd(plan, s);
+        long[] dims = {s[0], k, g, h, w};
+        MemoryDescriptor whole = plan.own(MemoryDescriptor.f32Strided(dims,
+                channelsLast ? new long[] {chw, g, 1, w * c, c} : new long[] {chw, g * h * w, h * w, w, 1}));
+        int o = plan.newBuffer(out.byteSize());
+        long kh = k * h * w;
+        for (int i = 0; i < g; i++) {
+            Value x = plan.asShape(plan.in(n, i), part, n.input(i));
+            boolean xLast = x.md().sameLayoutAs(partNhwc);
+            if (!xLast) x = plan.plain(x, "reorder to plain for " + n.name());
+            MemoryDescriptor src = plan.own(MemoryDescriptor.f32Strided(new long[] {s[0], k, 1, h, w},
+                    xLast ? new long[] {kh, 1, k, w * k, k} : new long[] {kh, h * w, kh, w, 1}));
+            MemoryDescriptor dst = plan.own(whole.submemory(new long[] {s[0], k, 1, h, w}, new long[] {0, 0, i, 0, 0}));
+            Primitive p = plan.own(Reorder.primitive(src, dst, "channel shuffle " + n.name() + " of input " + i));
+            plan.emit(p, "channel shuffle " + n.name() + " (group " + g + ", input " + i + " into " + (channelsLast ? "nhwc" : "plain") + ")",
+                    PlanArg.of(Args.FROM, src, x.buffer()), PlanArg.of(Args.TO, dst, o));
+        }
+        return new Value(out, o, s);
     }
 }
