@@ -138,8 +138,8 @@ final class Compiler {
     /** Builds the steps for {@code source} on inputs of {@code inputShapes} (one per graph input, in order). */
     /**
      * Refuses a graph (bound to its shapes) with a dimension past {@link Sizes#MAX_DNNL_DIM}, or a rank past
-     * {@link Sizes#MAX_DNNL_RANK}, in an input or a node's output, naming it: oneDNN's kernels keep sizes in {@code int}, and a convolution's creation divides by a batch of 2^32
-     * truncated to 0 (SIGFPE, measured).
+     * {@link Sizes#MAX_DNNL_RANK}, in an input or a node's output, naming it: oneDNN's kernels keep sizes in
+     * {@code int}, and a convolution's creation divides by a batch of 2^32 truncated to 0 (SIGFPE, measured).
      */
     static void refuseOversizedDims(Graph bound) {
         for (dev.panamadnn.graph.Value v : bound.inputs()) {

@@ -75,8 +75,8 @@ public final class Natives {
     }
 
     /**
-     * The stack the libraries' loading runs on. Their initializers (OpenBLAS's, run by dlopen) need about 600 KiB of
-     * it: loading them on a thread of 512 KiB or less (a JVM started with {@code -Xss256k}, a {@code Thread} made
+     * The stack the libraries' loading runs on. oneDNN's static initializers, run by dlopen, need about 600 KiB of it
+     * (a C thread of 256 KiB stack crashes in dlopen of libdnnl.so.3 alone): loading on a thread of 512 KiB or less (a JVM started with {@code -Xss256k}, a {@code Thread} made
      * with a small stack size) ended the JVM with a SIGSEGV, where no handler could run. So the load runs on a
      * platform thread of its own with this stack, once per JVM, whatever thread asks first.
      */
