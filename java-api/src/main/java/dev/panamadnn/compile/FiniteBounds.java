@@ -136,7 +136,9 @@ final class FiniteBounds implements Rewrite {
     /** The bound of {@code n}'s result (before a fused activation and residual sum) from its inputs' bounds. */
     private static double op(PlanGraph g, Node n, double[] in, Map<String, Double> gains) {
         String op = n.op();
-        if (SAME.contains(op)) return max(in, op.equals("Concat") || op.equals("Max") || op.equals("Min") ? in.length : 1);   // others: data first
+        if (SAME.contains(op)) {   // every input is data for these (a ChannelShuffle of a concat's groups too); the others read data first
+            return max(in, op.equals("Concat") || op.equals("ChannelShuffle") || op.equals("Max") || op.equals("Min") ? in.length : 1);
+        }
         if (UNIT.contains(op)) return in.length == 0 ? Double.POSITIVE_INFINITY : in[0] < Double.POSITIVE_INFINITY ? 1 : Double.POSITIVE_INFINITY;
         return switch (op) {
             case "Conv" -> linear(g, n, in, gains);

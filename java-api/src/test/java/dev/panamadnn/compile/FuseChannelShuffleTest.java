@@ -230,4 +230,23 @@ class FuseChannelShuffleTest {
             }
         }
     }
+
+    @Test
+    void theBoundOfAShuffledConcatIsTheLargestOfItsGroups() {
+        // fast_when_finite's proof: the shuffle of (a, b) is bounded by max(|a|, |b|), not by its first input's bound
+        GraphBuilder g = Graph.builder("bounds");
+        String x = g.input("input", Shape.of(1, 1, 4, 4));
+        String a = g.node("Conv", "a", Attributes.empty(), x, g.initializer("a.weight", Tensor.of(new float[] {1}, 1, 1, 1, 1)));
+        String b = g.node("Conv", "b", Attributes.empty(), x, g.initializer("b.weight", Tensor.of(new float[] {8}, 1, 1, 1, 1)));
+        String cat = g.node("Concat", "cat", Attributes.of("axis", 1L), a, b);
+        String split = g.node("Reshape", "split", Attributes.empty(), cat, g.constant("split.shape", 1, 2, 1, 4, 4));
+        String t = g.node("Transpose", "swap", Attributes.of("perm", new long[] {0, 2, 1, 3, 4}), split);
+        Graph graph = g.output(g.node("Reshape", "merge", Attributes.empty(), t, g.constant("merge.shape", 1, 2, 4, 4))).build();
+        PlanGraph pg = new PlanGraph(graph.bind(new long[] {1, 1, 4, 4}));
+        new FoldConstants().apply(pg, OPTIONS);
+        new FuseChannelShuffle().apply(pg, OPTIONS);
+        assertEquals(List.of("a", "b"), pg.producer("merge").inputs());
+        Map<String, Double> bounds = FiniteBounds.bounds(pg, 2.0, new java.util.HashMap<>());
+        assertEquals(2.0 * 8 * 1.01, bounds.get("merge"), 1e-9, bounds.toString());   // b's |8 x| <= 16, with the rounding slack
+    }
 }
