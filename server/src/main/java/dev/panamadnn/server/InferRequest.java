@@ -152,8 +152,11 @@ record InferRequest(String id, float[][] data, int rows, boolean binaryOutput, l
         if (!Arrays.equals(Arrays.copyOfRange(dims, 1, dims.length), sample)) {
             throw bad(where + ": shape " + shape + " does not match the model's " + shapeText(-1, spec));
         }
-        if (dims[0] < 1) throw bad(where + ": batch size must be >= 1, got " + dims[0]);
-        if (dims[0] > config.maxBatch()) throw bad(where + ": batch size " + dims[0] + " exceeds max_batch_size " + config.maxBatch());
+        // the batch as the client wrote it: a value past a long reads -1 above, and must not be reported as -1
+        if (dims[0] > config.maxBatch() || shape.getJsonNumber(0).bigIntegerValue().bitLength() >= 63 && shape.getJsonNumber(0).bigIntegerValue().signum() > 0) {
+            throw bad(where + ": batch size " + shape.get(0) + " exceeds max_batch_size " + config.maxBatch());
+        }
+        if (dims[0] < 1) throw bad(where + ": batch size must be >= 1, got " + shape.get(0));
         return (int) dims[0];
     }
 

@@ -110,6 +110,13 @@ class BadRequestTest {
         c.add(json("batch 0", input(ok, "[0,1,8,8]", fp32, "[]"), 400, "batch size must be >= 1"));
         c.add(json("batch negative", input(ok, "[-1,1,8,8]", fp32, ZEROS), 400, "batch size must be >= 1"));
         c.add(json("batch over max", input(ok, "[5,1,8,8]", fp32, zeros(320)), 400, "exceeds max_batch_size 4"));
+        // batch sizes past a long were reported as "got -1"; the message now quotes what the client sent
+        c.add(json("batch 2^63-1", input(ok, "[9223372036854775807,1,8,8]", fp32, ZEROS), 400,
+                "batch size 9223372036854775807 exceeds max_batch_size 4"));
+        c.add(json("batch past a long", input(ok, "[99999999999999999999999,1,8,8]", fp32, ZEROS), 400,
+                "batch size 99999999999999999999999 exceeds max_batch_size 4"));
+        c.add(json("batch below a long", input(ok, "[-99999999999999999999999,1,8,8]", fp32, ZEROS), 400,
+                "batch size must be >= 1, got -99999999999999999999999"));
         c.add(json("batch huge", input(ok, "[99999999999999999999,1,8,8]", fp32, ZEROS), 400, "batch size"));
         c.add(json("data missing", "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,1,8,8],\"datatype\":\"FP32\"}]}", 400, "no \"data\""));
         c.add(json("data too short", input(ok, shape, fp32, zeros(63)), 400, "data has 63 elements, shape [1,1,8,8] needs 64"));
