@@ -147,6 +147,7 @@ public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean
      * @return these options with that rule disabled
      */
     public CompileOptions withoutRule(String name) {
+        if (name == null) throw new IllegalArgumentException("CompileOptions.withoutRule: expected a rule name (one of " + RULES + "), got null");
         java.util.Set<String> off = new java.util.HashSet<>(disabledRules);
         off.add(name);
         return new CompileOptions(foldBatchNorm, fusePostOps, fuseResidualSum, layout, threads, winograd, fastRelu, off);

@@ -251,6 +251,8 @@ class CompiledModelTest {
         assertTrue(e.getMessage().contains("-1"), e.getMessage());
         var many = assertThrows(IllegalArgumentException.class, () -> CompileOptions.defaults().withThreads(10_000));
         assertEquals("CompileOptions: expected threads from 0 (the default) to 1024, got 10000", many.getMessage());
+        var noRule = assertThrows(IllegalArgumentException.class, () -> CompileOptions.defaults().withoutRule(null));   // was a bare NPE
+        assertTrue(noRule.getMessage().startsWith("CompileOptions.withoutRule: expected a rule name (one of [fold_constants"), noRule.getMessage());
         var l = assertThrows(IllegalArgumentException.class, () -> CompileOptions.defaults().withLayout(null));
         assertTrue(l.getMessage().contains("CHANNELS_LAST"), l.getMessage());
         try (Sequential m = smallNet()) {
