@@ -84,7 +84,7 @@ final class FuseChannelShuffle implements Rewrite {
         long axis = c.attributes().integer("axis", 1);
         if (axis != 1 && axis != 1 - out.length) return null;
         for (String i : c.inputs()) {
-            if (i == null || i.isEmpty() || g.isConstant(i) || !g.shape(i).isFixed()) return null;
+            if (i == null || i.isEmpty() || g.isConstant(i) || !g.shape(i).isFixed() || g.value(i).dtype() != dev.panamadnn.DataType.F32) return null;
             long[] s = g.shape(i).sizes();
             if (s.length != 4 || s[0] != out[0] || s[1] != k || s[2] != out[2] || s[3] != out[3]) return null;
         }
