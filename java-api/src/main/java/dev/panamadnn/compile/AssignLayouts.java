@@ -109,7 +109,7 @@ final class AssignLayouts implements Rewrite {
             } else if (n.op().equals("ChannelShuffle")) {
                 dst = INPUT;   // one reorder between two views of its input's layout (LowerMatMul.channelShuffle)
                 // of a concat's groups: one reorder per group into channels-last when the first arrives so, else plain
-                known.put(n.output(), n.inputs().size() == 1 || NHWC.equals(arriving) ? arriving : PLAIN);
+                for (String o : n.outputs()) known.put(o, n.inputs().size() == 1 || NHWC.equals(arriving) ? arriving : PLAIN);
             } else if (n.op().equals("Slice") && unitSteps(g, n)) {
                 dst = INPUT;   // a reorder from a view of the input, in its layout (LowerIndex), not a Java step on a plain copy
                 known.put(n.output(), arriving);

@@ -219,4 +219,38 @@ final class LowerMatMul {
         }
         return new Value(out, o, s);
     }
+
+    /**
+     * A {@code ChannelShuffle} of two concatenated groups that writes the two halves of its output as two values
+     * ({@link FuseChannelShuffle}: the slices that read them were absorbed). Shuffled channel {@code 2j + i} is group
+     * {@code i}'s channel {@code j}; the first half takes {@code j < k/2} of both groups, the second the rest. So group
+     * {@code i}'s channels {@code [h k/2, (h+1) k/2)} go, by one reorder each, into half {@code h}'s channels
+     * {@code i, i + 2, ...}: four reorders, each element moved once.
+     */
+    static List<Value> shuffledHalves(Compiler plan, Node n) {
+        long[] s = plan.graph.shape(n.input(0)).sizes();   // each group: [N, k, H, W]; each half the same shape
+        long k = s[1], q = k / 2, h = s[2], w = s[3], khw = k * h * w;
+        MemoryDescriptor partNhwc = plan.own(MemoryDescriptor.f32(dev.panamadnn.internal.dnnl.ConvOps.channelsLast4d(), s));
+        boolean channelsLast = plan.in(n, 0).md().sameLayoutAs(partNhwc);
+        MemoryDescriptor out = channelsLast ? partNhwc : LowerMath.plainMd(plan, s);
+        MemoryDescriptor half5 = plan.own(MemoryDescriptor.f32Strided(new long[] {s[0], q, 2, h, w},
+                channelsLast ? new long[] {khw, 2, 1, w * k, k} : new long[] {khw, 2 * h * w, h * w, w, 1}));
+        int[] buffers = {plan.newBuffer(out.byteSize()), plan.newBuffer(out.byteSize())};
+        long[] run = {s[0], q, 1, h, w};
+        for (int i = 0; i < 2; i++) {
+            Value x = plan.in(n, i);
+            boolean xLast = x.md().sameLayoutAs(partNhwc);
+            if (!xLast) x = plan.plain(x, "reorder to plain for " + n.name());
+            MemoryDescriptor group5 = plan.own(MemoryDescriptor.f32Strided(new long[] {s[0], k, 1, h, w},
+                    xLast ? new long[] {khw, 1, k, w * k, k} : new long[] {khw, h * w, khw, w, 1}));
+            for (int half = 0; half < 2; half++) {
+                MemoryDescriptor src = plan.own(group5.submemory(run, new long[] {0, half * q, 0, 0, 0}));
+                MemoryDescriptor dst = plan.own(half5.submemory(run, new long[] {0, 0, i, 0, 0}));
+                Primitive p = plan.own(Reorder.primitive(src, dst, "channel shuffle " + n.name() + " of input " + i + " into half " + half));
+                plan.emit(p, "channel shuffle " + n.name() + " (group 2, input " + i + " into half " + half + ", " + (channelsLast ? "nhwc" : "plain") + ")",
+                        PlanArg.of(Args.FROM, src, x.buffer()), PlanArg.of(Args.TO, dst, buffers[half]));
+            }
+        }
+        return List.of(new Value(out, buffers[0], s), new Value(out, buffers[1], s));
+    }
 }

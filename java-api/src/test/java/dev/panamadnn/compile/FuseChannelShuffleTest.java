@@ -249,4 +249,84 @@ class FuseChannelShuffleTest {
         Map<String, Double> bounds = FiniteBounds.bounds(pg, 2.0, new java.util.HashMap<>());
         assertEquals(2.0 * 8 * 1.01, bounds.get("merge"), 1e-9, bounds.toString());   // b's |8 x| <= 16, with the rounding slack
     }
+
+    /**
+     * ShuffleNetV2's unit: the graph inputs x0, x1 ([n, k, h, w]) concatenated, shuffled in two groups and split again
+     * by two Slices at {@code cut} (the halves when cut = k); returns the slices' values.
+     */
+    private Graph unit(long n, long k, long h, long w, long cut) {
+        GraphBuilder g = Graph.builder("unit");
+        String a = g.input("x0", Shape.of(n, k, h, w)), b = g.input("x1", Shape.of(n, k, h, w));
+        String cat = g.node("Concat", "cat", Attributes.of("axis", 1L), a, b);
+        String split = g.node("Reshape", "split", Attributes.empty(), cat, g.constant("split.shape", n, 2, k, h, w));
+        String t = g.node("Transpose", "swap", Attributes.of("perm", new long[] {0, 2, 1, 3, 4}), split);
+        String z = g.node("Reshape", "merge", Attributes.empty(), t, g.constant("merge.shape", n, 2 * k, h, w));
+        String lo = g.node("Slice", "lo", Attributes.empty(), z, g.constant("lo.s", 0), g.constant("lo.e", cut), g.constant("lo.a", 1));
+        String hi = g.node("Slice", "hi", Attributes.empty(), z, g.constant("hi.s", cut), g.constant("hi.e", Long.MAX_VALUE), g.constant("hi.a", 1),
+                g.constant("hi.st", 1));
+        return g.output(lo, hi).build();
+    }
+
+    @Test
+    void theSlicesOfAShuffledPairAreWrittenByTheShuffleItself() {
+        long n = 2, k = 6, h = 3, w = 5;
+        Tensor x0 = random(n, k, h, w), x1 = random(n, k, h, w);
+        float[][] xs = {x0.toFloatArray(), x1.toFloatArray()};
+        for (long cut : new long[] {k, k - 1}) {
+            // expected by index arithmetic: shuffled channel c = 2j + i is group i's channel j
+            float[][] want = {new float[(int) (n * cut * h * w)], new float[(int) (n * (2 * k - cut) * h * w)]};
+            for (int b = 0; b < n; b++) {
+                for (int c = 0; c < 2 * k; c++) {
+                    for (int p = 0; p < h * w; p++) {
+                        float v = xs[c % 2][(int) ((b * k + c / 2) * h * w + p)];
+                        if (c < cut) want[0][(int) ((b * cut + c) * h * w + p)] = v;
+                        else want[1][(int) ((b * (2 * k - cut) + c - cut) * h * w + p)] = v;
+                    }
+                }
+            }
+            for (CompileOptions o : new CompileOptions[] {OPTIONS, OPTIONS.withLayout(CompileOptions.Layout.PLAIN)}) {
+                try (CompiledModel p = CompiledModel.compile(unit(n, k, h, w, cut), o, Map.of("x0", x0.shape(), "x1", x1.shape()))) {
+                    boolean halves = p.rulesFired().contains(RULE + ": merge writes the halves lo and hi itself (their slices absorbed)");
+                    assertEquals(cut == k, halves, "only a cut at the middle is absorbed: " + p.rulesFired());
+                    if (halves) {
+                        // the graph inputs arrive plain, so the halves are plain whatever the options
+                        assertEquals(4, p.steps().stream().filter(st -> st.startsWith("channel shuffle merge (group 2, input ")
+                                && st.endsWith(", plain)")).count(), p.describe());
+                        assertFalse(p.steps().stream().anyMatch(st -> st.startsWith("slice")), p.describe());
+                    }
+                    Map<String, Tensor> out = p.run(Map.of("x0", x0, "x1", x1));
+                    try {
+                        assertArrayEquals(want[0], out.get("lo").toFloatArray(), "lo, cut " + cut + "\n" + p.describe());
+                        assertArrayEquals(want[1], out.get("hi").toFloatArray(), "hi, cut " + cut + "\n" + p.describe());
+                    } finally {
+                        out.values().forEach(Tensor::close);
+                    }
+                }
+            }
+        }
+        // odd halves (k = 5: each half takes 3 channels of one group and 2 of the other) keep the slices
+        try (CompiledModel p = CompiledModel.compile(unit(1, 5, 2, 2, 5), OPTIONS, Map.of("x0", new long[] {1, 5, 2, 2}, "x1", new long[] {1, 5, 2, 2}))) {
+            assertFalse(p.rulesFired().stream().anyMatch(r -> r.contains("writes the halves")), p.rulesFired().toString());
+        }
+    }
+
+    @Test
+    void halvesBetweenChannelsLastConvolutionsAreWrittenInNhwc() {
+        long[] shape = {2, 16, 6, 6};
+        GraphBuilder g = Graph.builder("unit_nhwc");
+        String in = g.input("input", Shape.of(shape));
+        String a = conv(g, in, "p0", 16, 16), b = conv(g, in, "p1", 16, 16);
+        String cat = g.node("Concat", "cat", Attributes.of("axis", 1L), a, b);
+        String split = g.node("Reshape", "split", Attributes.empty(), cat, g.constant("split.shape", 2, 2, 16, 6, 6));
+        String t = g.node("Transpose", "swap", Attributes.of("perm", new long[] {0, 2, 1, 3, 4}), split);
+        String z = g.node("Reshape", "merge", Attributes.empty(), t, g.constant("merge.shape", 2, 32, 6, 6));
+        String lo = g.node("Slice", "lo", Attributes.empty(), z, g.constant("lo.s", 0), g.constant("lo.e", 16), g.constant("lo.a", 1));
+        String hi = g.node("Slice", "hi", Attributes.empty(), z, g.constant("hi.s", 16), g.constant("hi.e", 32), g.constant("hi.a", -3));
+        g.output(conv(g, g.node("Add", "sum", Attributes.empty(), conv(g, lo, "q0", 16, 16), hi), "b", 16, 16));
+        try (CompiledModel p = closeToRuleOff(g.build(), shape, OPTIONS)) {
+            assertTrue(p.rulesFired().contains(RULE + ": merge writes the halves lo and hi itself (their slices absorbed)"), p.rulesFired().toString());
+            assertEquals(4, p.steps().stream().filter(st -> st.startsWith("channel shuffle merge (group 2, input ") && st.endsWith(", nhwc)")).count(),
+                    p.describe());
+        }
+    }
 }
