@@ -39,6 +39,10 @@ final class PlanIO {
         if (!t.isContiguous() || !t.segment().isNative()) {
             throw new IllegalArgumentException(label(plan, what, v) + ": expected a contiguous off-heap (plain row-major) tensor, got " + t);
         }
+        if (!t.segment().isAccessibleBy(Thread.currentThread())) {   // was the JDK's bare WrongThreadException from the first access
+            throw new IllegalArgumentException(label(plan, what, v) + ": its memory belongs to a confined arena of another thread"
+                    + " (Arena.ofConfined); run on that thread, or allocate it in a shared or automatic arena (Tensor.zeros)");
+        }
         if (what.equals("output") && t.segment().isReadOnly()) {
             throw new IllegalArgumentException(label(plan, what, v) + ": expected a writable tensor, got " + t + " over read-only memory");
         }

@@ -307,6 +307,27 @@ class PlanSetTest {
     }
 
     @Test
+    void tensorsOfAnotherThreadsConfinedArenaAreRefusedByName() throws Exception {
+        try (PlanSet plans = counting(2); java.lang.foreign.Arena confined = java.lang.foreign.Arena.ofConfined()) {
+            Tensor x = Tensor.allocate(confined, dev.panamadnn.DataType.F32, 2, 3, 8, 8);
+            plans.run(x).close();   // the owning thread may run it
+            Throwable[] failure = new Throwable[1];
+            Thread other = new Thread(() -> {
+                try {
+                    plans.run(x).close();
+                } catch (Throwable t) {
+                    failure[0] = t;
+                }
+            });
+            other.start();
+            other.join();
+            assertTrue(failure[0] instanceof IllegalArgumentException, String.valueOf(failure[0]));   // was a bare WrongThreadException
+            assertTrue(failure[0].getMessage().contains("input 'input': its memory belongs to a confined arena of another thread"),
+                    failure[0].getMessage());
+        }
+    }
+
+    @Test
     void misuseIsRefusedBeforeAnyPlanIsBuilt() {
         try (PlanSet plans = counting(2); Tensor wrongSample = Tensor.zeros(2, 3, 9, 8); Tensor wrongRank = Tensor.zeros(3, 8, 8);
              Tensor x = input(2); Tensor wrongOut = Tensor.zeros(3, 5)) {
