@@ -166,6 +166,10 @@ public abstract class Layer implements Module {
             throw new IllegalArgumentException(label() + ": expected an F32 input, got " + input.dtype()
                     + " (shape " + Arrays.toString(input.shape()) + ")");
         }
+        if (!input.segment().isAccessibleBy(Thread.currentThread())) {   // else the JDK's bare WrongThreadException at the first access
+            throw new IllegalArgumentException(label() + ": the input " + input + " belongs to a confined arena of another thread"
+                    + " (Arena.ofConfined); call on that thread, or allocate it in a shared or automatic arena (Tensor.zeros)");
+        }
         long[] outShape = checkShape(input.shape());
         // Refused here, naming the layer, rather than in Tensor.zeros (the message is built only on failure).
         if (!Sizes.fits(outShape, Float.BYTES)) Sizes.f32Bytes(label() + ": output", outShape);

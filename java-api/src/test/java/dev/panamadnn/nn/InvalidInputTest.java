@@ -138,7 +138,17 @@ class InvalidInputTest {
                     try (Sequential s = new Sequential(new Linear(5, 3, true), relu); Tensor x = Tensor.zeros(1, 5)) {
                         s.forward(x);
                     }
-                }, "Sequential(2 modules), module 1", "ReLU() is closed"));
+                }, "Sequential(2 modules), module 1", "ReLU() is closed"),
+                // was the JDK's bare WrongThreadException ("Attempted access outside owning thread"), naming nothing
+                row("input of another thread's confined arena", IAE, () -> {
+                    Tensor[] x = new Tensor[1];
+                    Thread owner = new Thread(() -> x[0] = Tensor.allocate(Arena.ofConfined(), DataType.F32, 1, 3, 8, 8));
+                    owner.start();
+                    owner.join();
+                    try (Conv2d c = new Conv2d(3, 4, 3)) {
+                        c.forward(x[0]);
+                    }
+                }, "Conv2d(3, 4", "belongs to a confined arena of another thread"));
     }
 
     private static Arguments row(String name, Class<? extends RuntimeException> type, Executable body, String... fragments) {
