@@ -61,13 +61,14 @@ final class FuseChannelShuffle implements Rewrite {
             Node concat = concatOfGroups(g, x, split[1], split[2]);
             if (concat == null && 4L * in[0] * in[1] * in[2] * in[3] > MAX_BYTES) continue;
             List<String> inputs = concat == null ? List.of(x) : concat.inputs();
-            g.replace(second, new Node(second.name(), "ChannelShuffle", inputs, List.of(second.output()), Attributes.of("group", split[1])));
+            Node shuffle = new Node(second.name(), "ChannelShuffle", inputs, List.of(second.output()), Attributes.of("group", split[1]));
+            g.replace(second, shuffle);
             g.remove(t);
             g.remove(first);
             if (concat != null) g.remove(concat);
             g.fired.add(name() + ": " + (concat == null ? "" : concat.name() + ", ") + first.name() + ", " + t.name() + " and " + second.name()
                     + " into one ChannelShuffle (group " + split[1] + (concat == null ? ")" : ", of the " + inputs.size() + " concatenated inputs)"));
-            if (concat != null) intoHalves(g, g.producer(second.output()));
+            if (concat != null) intoHalves(g, shuffle);
         }
     }
 

@@ -171,7 +171,7 @@ final class LowerMatMul {
         Value x = plan.in(n, 0);
         long[] s = plan.graph.shape(n.input(0)).sizes();
         long g = n.attributes().integer("group"), c = s[1], k = c / g, h = s[2], w = s[3], chw = c * h * w;
-        MemoryDescriptor nhwc = plan.own(MemoryDescriptor.f32(dev.panamadnn.internal.dnnl.ConvOps.channelsLast4d(), s));
+        MemoryDescriptor nhwc = plan.own(MemoryDescriptor.f32(ConvOps.channelsLast4d(), s));
         boolean channelsLast = x.shape().length == 4 && x.md().sameLayoutAs(nhwc);
         if (!channelsLast) x = plan.plain(plan.asShape(x, s, n.input(0)), "reorder to plain for " + n.name());
         long[] dims = {s[0], k, g, h, w};
@@ -196,28 +196,35 @@ final class LowerMatMul {
         long g = n.attributes().integer("group");
         long[] s = plan.graph.shape(n.output()).sizes();
         long c = s[1], k = c / g, h = s[2], w = s[3], chw = c * h * w;
-        long[] part = {s[0], k, h, w};
-        MemoryDescriptor nhwc = plan.own(MemoryDescriptor.f32(dev.panamadnn.internal.dnnl.ConvOps.channelsLast4d(), s));
-        MemoryDescriptor partNhwc = plan.own(MemoryDescriptor.f32(dev.panamadnn.internal.dnnl.ConvOps.channelsLast4d(), part));
+        long[] part = {s[0], k, h, w}, run = {s[0], k, 1, h, w};
+        MemoryDescriptor partNhwc = plan.own(MemoryDescriptor.f32(ConvOps.channelsLast4d(), part));
         boolean channelsLast = plan.in(n, 0).md().sameLayoutAs(partNhwc);
-        MemoryDescriptor out = channelsLast ? nhwc : LowerMath.plainMd(plan, s);
-        long[] dims = {s[0], k, g, h, w};
-        MemoryDescriptor whole = plan.own(MemoryDescriptor.f32Strided(dims,
+        MemoryDescriptor out = channelsLast ? plan.own(MemoryDescriptor.f32(ConvOps.channelsLast4d(), s)) : LowerMath.plainMd(plan, s);
+        MemoryDescriptor whole = plan.own(MemoryDescriptor.f32Strided(new long[] {s[0], k, g, h, w},
                 channelsLast ? new long[] {chw, g, 1, w * c, c} : new long[] {chw, g * h * w, h * w, w, 1}));
         int o = plan.newBuffer(out.byteSize());
-        long kh = k * h * w;
         for (int i = 0; i < g; i++) {
-            Value x = plan.asShape(plan.in(n, i), part, n.input(i));
-            boolean xLast = x.md().sameLayoutAs(partNhwc);
-            if (!xLast) x = plan.plain(x, "reorder to plain for " + n.name());
-            MemoryDescriptor src = plan.own(MemoryDescriptor.f32Strided(new long[] {s[0], k, 1, h, w},
-                    xLast ? new long[] {kh, 1, k, w * k, k} : new long[] {kh, h * w, kh, w, 1}));
-            MemoryDescriptor dst = plan.own(whole.submemory(new long[] {s[0], k, 1, h, w}, new long[] {0, 0, i, 0, 0}));
-            Primitive p = plan.own(Reorder.primitive(src, dst, "channel shuffle " + n.name() + " of input " + i));
+            Value x = groupView(plan, n, i, part, partNhwc);
+            MemoryDescriptor dst = plan.own(whole.submemory(run, new long[] {0, 0, i, 0, 0}));
+            Primitive p = plan.own(Reorder.primitive(x.md(), dst, "channel shuffle " + n.name() + " of input " + i));
             plan.emit(p, "channel shuffle " + n.name() + " (group " + g + ", input " + i + " into " + (channelsLast ? "nhwc" : "plain") + ")",
-                    PlanArg.of(Args.FROM, src, x.buffer()), PlanArg.of(Args.TO, dst, o));
+                    PlanArg.of(Args.FROM, x.md(), x.buffer()), PlanArg.of(Args.TO, dst, o));
         }
         return new Value(out, o, s);
+    }
+
+    /**
+     * Input {@code i} of a {@code ChannelShuffle} of concatenated groups, a group {@code part = [N, k, H, W]}, as the 5-D
+     * view {@code [N, k, 1, H, W]} of its bytes: channels-last or plain, a channel-blocked group made plain first.
+     */
+    private static Value groupView(Compiler plan, Node n, int i, long[] part, MemoryDescriptor partNhwc) {
+        Value x = plan.asShape(plan.in(n, i), part, n.input(i));
+        boolean channelsLast = x.md().sameLayoutAs(partNhwc);
+        if (!channelsLast) x = plan.plain(x, "reorder to plain for " + n.name());
+        long k = part[1], h = part[2], w = part[3], khw = k * h * w;
+        long[] view = {part[0], k, 1, h, w};
+        MemoryDescriptor md = plan.own(MemoryDescriptor.f32Strided(view, channelsLast ? new long[] {khw, 1, k, w * k, k} : new long[] {khw, h * w, khw, w, 1}));
+        return new Value(md, x.buffer(), view);
     }
 
     /**
@@ -230,7 +237,7 @@ final class LowerMatMul {
     static List<Value> shuffledHalves(Compiler plan, Node n) {
         long[] s = plan.graph.shape(n.input(0)).sizes();   // each group: [N, k, H, W]; each half the same shape
         long k = s[1], q = k / 2, h = s[2], w = s[3], khw = k * h * w;
-        MemoryDescriptor partNhwc = plan.own(MemoryDescriptor.f32(dev.panamadnn.internal.dnnl.ConvOps.channelsLast4d(), s));
+        MemoryDescriptor partNhwc = plan.own(MemoryDescriptor.f32(ConvOps.channelsLast4d(), s));
         boolean channelsLast = plan.in(n, 0).md().sameLayoutAs(partNhwc);
         MemoryDescriptor out = channelsLast ? partNhwc : LowerMath.plainMd(plan, s);
         MemoryDescriptor half5 = plan.own(MemoryDescriptor.f32Strided(new long[] {s[0], q, 2, h, w},
@@ -238,17 +245,13 @@ final class LowerMatMul {
         int[] buffers = {plan.newBuffer(out.byteSize()), plan.newBuffer(out.byteSize())};
         long[] run = {s[0], q, 1, h, w};
         for (int i = 0; i < 2; i++) {
-            Value x = plan.in(n, i);
-            boolean xLast = x.md().sameLayoutAs(partNhwc);
-            if (!xLast) x = plan.plain(x, "reorder to plain for " + n.name());
-            MemoryDescriptor group5 = plan.own(MemoryDescriptor.f32Strided(new long[] {s[0], k, 1, h, w},
-                    xLast ? new long[] {khw, 1, k, w * k, k} : new long[] {khw, h * w, khw, w, 1}));
+            Value group = groupView(plan, n, i, s, partNhwc);
             for (int half = 0; half < 2; half++) {
-                MemoryDescriptor src = plan.own(group5.submemory(run, new long[] {0, half * q, 0, 0, 0}));
+                MemoryDescriptor src = plan.own(group.md().submemory(run, new long[] {0, half * q, 0, 0, 0}));
                 MemoryDescriptor dst = plan.own(half5.submemory(run, new long[] {0, 0, i, 0, 0}));
                 Primitive p = plan.own(Reorder.primitive(src, dst, "channel shuffle " + n.name() + " of input " + i + " into half " + half));
                 plan.emit(p, "channel shuffle " + n.name() + " (group 2, input " + i + " into half " + half + ", " + (channelsLast ? "nhwc" : "plain") + ")",
-                        PlanArg.of(Args.FROM, src, x.buffer()), PlanArg.of(Args.TO, dst, buffers[half]));
+                        PlanArg.of(Args.FROM, src, group.buffer()), PlanArg.of(Args.TO, dst, buffers[half]));
             }
         }
         return List.of(new Value(out, buffers[0], s), new Value(out, buffers[1], s));
