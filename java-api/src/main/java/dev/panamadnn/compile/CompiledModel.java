@@ -187,6 +187,11 @@ public final class CompiledModel implements AutoCloseable {
      * @return the plan, owned by the caller (close it)
      */
     public static CompiledModel compile(Module model, CompileOptions options, long... inputShape) {
+        return compile(model, options, null, inputShape);
+    }
+
+    /** {@link #compile(Module, CompileOptions, long...)}, sharing large constants through {@code shared} (a plan set's) if not null. */
+    static CompiledModel compile(Module model, CompileOptions options, SharedConstants shared, long... inputShape) {
         if (options == null) throw new IllegalArgumentException("CompiledModel.compile: options must not be null (CompileOptions.defaults())");
         if (model == null) throw new IllegalArgumentException("CompiledModel.compile: model must not be null");
         PlanIO.checkShape(inputShape);
@@ -200,9 +205,9 @@ public final class CompiledModel implements AutoCloseable {
             } catch (RuntimeException notOnASymbolicBatch) {
                 symbolic = null;
             }
-            if (symbolic != null) return compile(symbolic, options, inputShape);
+            if (symbolic != null) return compileOne(symbolic, options, shared, inputShape);
         }
-        return compile(concrete, options, inputShape);
+        return compileOne(concrete, options, shared, inputShape);
     }
 
     /**
@@ -219,13 +224,17 @@ public final class CompiledModel implements AutoCloseable {
      * @return the plan, owned by the caller (close it)
      */
     public static CompiledModel compile(Graph graph, CompileOptions options, long... inputShape) {
+        return compileOne(graph, options, null, inputShape);
+    }
+
+    private static CompiledModel compileOne(Graph graph, CompileOptions options, SharedConstants shared, long... inputShape) {
         if (graph == null) throw new IllegalArgumentException("CompiledModel.compile: graph must not be null");
         if (graph.inputs().size() != 1) {
             throw new IllegalArgumentException("CompiledModel.compile: graph " + graph.name() + " has " + graph.inputs().size()
                     + " inputs " + graph.inputs() + ": give a shape per input name (compile(graph, options, Map))");
         }
         PlanIO.checkShape(inputShape);
-        return compileAll(graph, options, new long[][] {inputShape.clone()});
+        return compileAll(graph, options, new long[][] {inputShape.clone()}, shared);
     }
 
     /**
@@ -242,15 +251,20 @@ public final class CompiledModel implements AutoCloseable {
      * @return the plan, owned by the caller (close it)
      */
     public static CompiledModel compile(Graph graph, CompileOptions options, Map<String, long[]> inputShapes) {
-        if (graph == null) throw new IllegalArgumentException("CompiledModel.compile: graph must not be null");
-        if (inputShapes == null) throw new IllegalArgumentException("CompiledModel.compile: inputShapes must not be null");
-        return compileAll(graph, options, PlanIO.shapesByName(graph, inputShapes));
+        return compile(graph, options, inputShapes, null);
     }
 
-    private static CompiledModel compileAll(Graph graph, CompileOptions options, long[][] shapes) {
+    /** {@link #compile(Graph, CompileOptions, Map)}, sharing large constants through {@code shared} (a plan set's) if not null. */
+    static CompiledModel compile(Graph graph, CompileOptions options, Map<String, long[]> inputShapes, SharedConstants shared) {
+        if (graph == null) throw new IllegalArgumentException("CompiledModel.compile: graph must not be null");
+        if (inputShapes == null) throw new IllegalArgumentException("CompiledModel.compile: inputShapes must not be null");
+        return compileAll(graph, options, PlanIO.shapesByName(graph, inputShapes), shared);
+    }
+
+    private static CompiledModel compileAll(Graph graph, CompileOptions options, long[][] shapes, SharedConstants shared) {
         if (options == null) throw new IllegalArgumentException("CompiledModel.compile: options must not be null (CompileOptions.defaults())");
         try {
-            return compileReading(graph, options, shapes);
+            return compileReading(graph, options, shapes, shared);
         } catch (InternalError e) {
             // The compiler reads the initializers by Java (never by native code), so a file truncated under a mapped
             // initializer (an imported ONNX model's weights are views of its file) faults here, not in oneDNN.
@@ -258,7 +272,7 @@ public final class CompiledModel implements AutoCloseable {
         }
     }
 
-    private static CompiledModel compileReading(Graph graph, CompileOptions options, long[][] shapes) {
+    private static CompiledModel compileReading(Graph graph, CompileOptions options, long[][] shapes, SharedConstants shared) {
         int threads = options.threads() > 0 ? options.threads() : ThreadControl.threads();
         int parts = BatchSplit.parts(graph, options, threads, shapes);
         if (parts > 1) {
@@ -269,7 +283,7 @@ public final class CompiledModel implements AutoCloseable {
             }
             Graph bound = graph.bind(shapes);
             Compiler.refuseOversizedDims(bound);   // at the caller's sizes, not only the parts'
-            CompiledModel part = compileAll(graph, options.withThreads(1), partShapes);
+            CompiledModel part = compileAll(graph, options.withThreads(1), partShapes, shared);
             try {
                 CompiledModel whole = new CompiledModel(bound, options, part, parts, threads);
                 if (whole.partsTile()) return whole;
@@ -280,7 +294,7 @@ public final class CompiledModel implements AutoCloseable {
             }
             options = options.withoutRule(BatchSplit.NAME);
         }
-        Compiler c = new Compiler(options, threads);
+        Compiler c = new Compiler(options, threads, shared);
         try {
             // oneDNN sizes a primitive's work split by the creating thread's OpenMP team size.
             if (threads > 0) ThreadControl.applyToCurrentThread(threads);
@@ -422,6 +436,21 @@ public final class CompiledModel implements AutoCloseable {
      */
     public long contextBytes() {
         return pool.contextBytes();
+    }
+
+    /**
+     * {@return the bytes of native memory this plan's constants take: weights in the layouts its primitives read,
+     * Winograd's transformed weights, biases and constant operands} A plan of a {@link PlanSet} shares its large
+     * constants with the set's other plans where they are the same bytes; they are counted here in full (the set's
+     * {@link PlanSet#constantBytes()} counts each once).
+     */
+    public long constantBytes() {
+        return compiled.constants.bytes();
+    }
+
+    /** {@return the part of {@link #constantBytes()} in blocks of a plan set's {@link SharedConstants}} */
+    long sharedConstantBytes() {
+        return compiled.constants.sharedBytes();
     }
 
     /**

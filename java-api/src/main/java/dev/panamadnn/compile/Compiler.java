@@ -112,13 +112,14 @@ final class Compiler {
         return threads;
     }
 
-    Compiler(CompileOptions options, int threads) {
+    Compiler(CompileOptions options, int threads, SharedConstants shared) {
         this.options = options;
         this.threads = threads;
+        this.constants = new PlanConstants(shared);
     }
 
     final List<AutoCloseable> owned = new ArrayList<>();
-    final PlanConstants constants = new PlanConstants();
+    final PlanConstants constants;
     final List<Step> steps = new ArrayList<>();
     /** Per logical buffer: its bytes and the first and last step using it. */
     final List<BufferAssignment.Buffer> buffers = new ArrayList<>();
@@ -486,9 +487,7 @@ final class Compiler {
 
     /** {@code values}, laid out as {@code from}, reordered once ({@link #reorderOnce}) into new plan constants in layout {@code to}. */
     MemorySegment reorderedConstant(MemoryDescriptor from, float[] values, MemoryDescriptor to, String what) {
-        MemorySegment dst = constants.written(to.byteSize());
-        reorderOnce(from, constants.staged(values), to, dst, what);
-        return dst;
+        return constants.shared(to.byteSize(), dst -> reorderOnce(from, constants.staged(values), to, dst, what));
     }
 
     /** Where {@link ConcatInPlace} placed values: in a concat root's buffer. */

@@ -40,6 +40,8 @@ final class ExecutionContext {
     /** Per caller-memory argument: the execution, its argument index, and which caller buffer (inputs, then outputs). */
     final int[] bindExec, bindArg, bindCaller;
     final List<Winograd.Run> winogradRuns = new ArrayList<>();
+    /** Whether every Winograd step's weights were prepared at a run of this context (then they stay so). */
+    private boolean winogradPrepared;
     /**
      * The caller's buffers of the run in progress, inputs then outputs, set by the caller before {@link #run()}
      * and held alive by the steps that touch them ({@link Execution#execute(Stream, MemorySegment, MemorySegment)}).
@@ -209,9 +211,13 @@ final class ExecutionContext {
         }
         inputBits = checked ? bits : Integer.MAX_VALUE;
         if (checked && bits <= fastLimit) fastRuns.incrementAndGet();
-        if (!winogradRuns.isEmpty()) {   // one decision per run: all Winograd steps, or (not yet prepared) all direct
-            boolean prepared = winogradRuns.get(0).weightsReady();
+        if (!winogradRuns.isEmpty() && !winogradPrepared) {   // one decision per run: all Winograd steps, or all direct
+            // All of this plan's weights, each: in a plan set some are other plans' (SharedConstants), prepared and
+            // published by whichever plan got to them first, so one step's being ready says nothing of the others.
+            boolean prepared = true;
+            for (int i = 0; i < winogradRuns.size() && prepared; i++) prepared = winogradRuns.get(i).weightsReady();
             for (int i = 0; i < winogradRuns.size(); i++) winogradRuns.get(i).winograd = prepared;
+            winogradPrepared = prepared;   // prepared weights stay prepared: no more checks
         }
         long[] times = stepNanos;
         stepNanos = null;   // cleared while still borrowed: the next borrower runs untimed

@@ -329,7 +329,10 @@ final class LowerConv {
             p = plan.own(Primitive.create(pd));
             impl = pd.implementation();
         }
-        MemorySegment uBuf = plan.constants.written(u.byteSize());   // filled after compile (Winograd.prepare), which faults its pages in
+        // filled after compile (Winograd.prepare, which faults its pages in); in a plan set, possibly another plan's
+        PlanConstants.Transformed transformed = plan.constants.winograd(direct.weightBuffer(), direct.weights(), u, k, c,
+                (layout, buffer) -> new Winograd.Weights(w, k, c, layout, buffer, what));
+        MemorySegment uBuf = transformed.buffer();
         MemorySegment bias = plan.constants.allocate(4L * k);
         if (b != null) MemorySegment.copy(b, 0, bias, ValueLayout.JAVA_FLOAT, 0, k);
         int out = destination(plan, sum, in.buffer(), nhwcOut, what);
@@ -340,7 +343,7 @@ final class LowerConv {
                 "direct fallback [" + direct.impl() + "]", null, null);
         String d = "conv " + what + " [winograd F(4x4,3x3): " + (tiles + chunk - 1) / chunk + " x " + chunk + " tiles, " + impl
                 + "; guarded, else " + direct.impl() + "]";
-        Winograd.Weights weights = new Winograd.Weights(w, k, c, u, uBuf, what);
+        Winograd.Weights weights = transformed.weights();
         plan.emitWinograd(p, d, new Winograd.Conv(in.buffer(), out, bias, n, h, wd, c, k, chunk, sum != null, relu, fallback, weights),
                 PlanArg.of(Args.SRC, v, vBuf), PlanArg.constant(Args.WEIGHTS, u, uBuf), PlanArg.of(Args.DST, m, mBuf));
         return new Value(nhwcOut, out, outShape);

@@ -71,6 +71,8 @@ public final class PlanSet implements AutoCloseable {
     private final int maxPlans;
     private final InFlightCalls calls = new InFlightCalls();
     private final PlanCache cache;
+    /** The constants the plans share (each large block once), or null for a test's stand-in builder. */
+    private final SharedConstants shared;
     /** A graph's inputs (several may share the batch N), or null for a module's one input. */
     private final BatchedInputs batched;
     /** The output shape of one sample, once known (from the model's shape rule or the first plan). */
@@ -79,13 +81,18 @@ public final class PlanSet implements AutoCloseable {
     volatile Consumer<CompiledModel> onLeased;
 
     PlanSet(Module model, CompileOptions options, long[] sampleShape, int maxPlans, Builder builder) {
+        this(model, options, sampleShape, maxPlans, builder, null);
+    }
+
+    private PlanSet(Module model, CompileOptions options, long[] sampleShape, int maxPlans, Builder builder, SharedConstants shared) {
         this(model == null ? null : model.getClass().getSimpleName(), model instanceof Layer l ? l : null, options, sampleShape, maxPlans,
-                builder, null);
+                builder, null, shared);
     }
 
     private PlanSet(String modelName, Layer layer, CompileOptions options, long[] sampleShape, int maxPlans, Builder builder,
-                    BatchedInputs batched) {
+                    BatchedInputs batched, SharedConstants shared) {
         this.batched = batched;
+        this.shared = shared;
         if (modelName == null) throw new IllegalArgumentException("PlanSet: model must not be null");
         if (options == null) throw new IllegalArgumentException("PlanSet: options must not be null (CompileOptions.defaults())");
         if (sampleShape == null || sampleShape.length == 0) {
@@ -138,7 +145,8 @@ public final class PlanSet implements AutoCloseable {
      * @return the plan set, owned by the caller (close it)
      */
     public static PlanSet of(Module model, CompileOptions options, long[] sampleShape, int maxPlans) {
-        return new PlanSet(model, options, sampleShape, maxPlans, shape -> CompiledModel.compile(model, options, shape));
+        SharedConstants shared = new SharedConstants();
+        return new PlanSet(model, options, sampleShape, maxPlans, shape -> CompiledModel.compile(model, options, shared, shape), shared);
     }
 
     /**
@@ -159,8 +167,9 @@ public final class PlanSet implements AutoCloseable {
     public static PlanSet of(dev.panamadnn.graph.Graph graph, CompileOptions options, int maxPlans) {
         if (graph == null) throw new IllegalArgumentException("PlanSet: graph must not be null");
         BatchedInputs inputs = BatchedInputs.of(graph);
+        SharedConstants shared = new SharedConstants();
         return new PlanSet(graph.name(), null, options, inputs.firstSample(), maxPlans,
-                shape -> CompiledModel.compile(graph, options, inputs.shapes(shape[0])), inputs);
+                shape -> CompiledModel.compile(graph, options, inputs.shapes(shape[0]), shared), inputs, shared);
     }
 
     /**
@@ -381,6 +390,24 @@ public final class PlanSet implements AutoCloseable {
                     .append(m.contextCount()).append(" contexts");
         }
         return s.toString();
+    }
+
+    /**
+     * {@return the bytes of native memory the constants of the plans kept now take}: weights in the layouts their
+     * primitives read, Winograd's transformed weights, biases. The plans share each large block that is the same bytes
+     * at their batch sizes (a weight every size's primitive reads in the same layout), so this counts it once, where the
+     * plans' own {@link CompiledModel#constantBytes()} count it each; 0 once the set is closed.
+     */
+    public long constantBytes() {
+        if (shared == null) return 0;
+        long own = 0;
+        for (PlanCache.Plan p : cache.snapshot()) own += p.value().constantBytes() - p.value().sharedConstantBytes();
+        return own + shared.bytes();
+    }
+
+    /** {@return the blocks the plans share now (0 once every plan is closed: nothing is kept past its last user)} */
+    int sharedBlocks() {
+        return shared == null ? 0 : shared.blocks();
     }
 
     /**

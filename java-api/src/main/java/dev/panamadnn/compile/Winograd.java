@@ -376,7 +376,7 @@ final class Winograd {
             }
         }
 
-        /** Whether the plan's Winograd weights are prepared (all of them: {@link Winograd#prepare} publishes them last). */
+        /** Whether this step's weights are prepared ({@link Winograd#prepare} publishes a plan's after filling them all). */
         boolean weightsReady() {
             return conv.weights().ready();
         }

@@ -66,7 +66,7 @@ public final class ServerMetrics {
     }
 
     /**
-     * Registers model {@code model}'s gauges (queue depth, plans compiled), which read whichever
+     * Registers model {@code model}'s gauges (queue depth, plans compiled, their constants' bytes), which read whichever
      * instance of it {@code server} serves now (0 while none), so a reload keeps them.
      */
     void model(String model, InferenceServer server) {
@@ -76,6 +76,9 @@ public final class ServerMetrics {
                 .description("Requests waiting in the model's queue").tag("model", model).register(registry);
         Gauge.builder("pdnn_plans_compiled", server, s -> s.model(model) instanceof ServedModel m ? m.plans().cachedBatchSizes().length : 0)
                 .description("Compiled plans the model holds").tag("model", model).register(registry);
+        Gauge.builder("pdnn_constant_bytes", server, s -> s.model(model) instanceof ServedModel m ? m.plans().constantBytes() : 0)
+                .description("Native memory the model's plans hold in constants (weights in their primitives' layouts), each block "
+                        + "shared by several plans counted once").baseUnit("bytes").tag("model", model).register(registry);
     }
 
     private Timer timer(String name, String description, String model) {

@@ -142,5 +142,8 @@ class ProtocolTest {
                 "pdnn_queue_depth{model=\"digits\"}", "pdnn_inflight_requests", "pdnn_plans_compiled{model=\"digits\"} 4.0")) {
             assertTrue(r.text().contains(metric), "missing " + metric + " in\n" + r.text());
         }
+        java.util.regex.Matcher bytes = java.util.regex.Pattern.compile("pdnn_constant_bytes\\{model=\"digits\"} (\\S+)").matcher(r.text());
+        assertTrue(bytes.find(), "missing pdnn_constant_bytes in\n" + r.text());
+        assertTrue(Double.parseDouble(bytes.group(1)) > 0, "the digits plans' constants: " + bytes.group(1) + " bytes");
     }
 }

@@ -105,6 +105,11 @@ public final class MemoryDescriptor extends NativeHandle {
                 out -> dnnl_memory_desc_clone(out, borrowed)), description);
     }
 
+    /** {@return an owned copy of this descriptor (the caller closes it), e.g. to outlive the plan that made this one} */
+    public MemoryDescriptor copy() {
+        return cloneOf(handle(), description);
+    }
+
     /** Bytes a buffer in this layout needs (blocked layouts may pad). */
     public long byteSize() {
         return dnnl_memory_desc_get_size(handle());
