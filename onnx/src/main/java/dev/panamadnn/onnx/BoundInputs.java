@@ -41,17 +41,18 @@ final class BoundInputs implements AutoCloseable {
     private record Binding(Arena arena, Importer.Result imported, CompiledModel plan) {}
 
     private final ModelProto proto;
+    /** The initializers' raw_data that {@link Detached} moved out of {@link #proto} (by index), or null. */
+    private final MemorySegment[] raw;
     private final Path baseDir;
-    private final MemorySegment file;
     private final String source;
     private final List<Value> inputs;
     private final Set<String> bindable;   // the inputs bound: integer and bool ones, and floats that fix a shape (scaleInputs)
     private final LinkedHashMap<String, Binding> plans = new LinkedHashMap<>(16, 0.75f, true);   // by values and shapes, LRU
 
-    BoundInputs(ModelProto proto, Path baseDir, MemorySegment file, String source, List<Value> inputs) {
-        this.proto = proto;
+    BoundInputs(Detached model, Path baseDir, String source, List<Value> inputs) {
+        this.proto = model.proto();
+        this.raw = model.raw();
         this.baseDir = baseDir;
-        this.file = file;
         this.source = source;
         this.inputs = inputs;
         this.bindable = bindable(proto, inputs);
@@ -213,7 +214,7 @@ final class BoundInputs implements AutoCloseable {
         try {
             Importer.Result imported;
             try {
-                imported = Importer.run(model, arena, baseDir, file, bound);
+                imported = Importer.run(new Detached(model, raw), arena, baseDir, bound);   // same initializers, same indices
             } catch (OnnxException e) {
                 throw e.prefixed(source + how + ": ");
             } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {

@@ -40,38 +40,39 @@ final class Importer {
                   String producer) {}
 
     private final ModelProto model;
+    /** Per initializer, its raw_data moved out of the proto ({@link Detached}), or null (in the proto, or none). */
+    private final java.lang.foreign.MemorySegment[] raw;
     private final Arena arena;
     private final Path baseDir;
-    private final java.lang.foreign.MemorySegment file;   // the mapped model file, or null
     private final List<String> problems = new ArrayList<>();
     private final Map<String, String> symbols = new HashMap<>();   // ONNX dim_param -> our symbol
     private final Map<String, Tensor> bound;   // graph inputs taken as constants (BoundInputs), by ONNX name
 
-    private Importer(ModelProto model, Arena arena, Path baseDir, java.lang.foreign.MemorySegment file, Map<String, Tensor> bound) {
-        this.model = model;
+    private Importer(Detached model, Arena arena, Path baseDir, Map<String, Tensor> bound) {
+        this.model = model.proto();
+        this.raw = model.raw();
         this.bound = bound;
         this.arena = arena;
         this.baseDir = baseDir;
-        this.file = file;
     }
 
     /**
      * Imports {@code model}; its tensors live in {@code arena}; external data is read beside
-     * {@code baseDir} (null: refused); raw_data is taken in place from {@code file} (the mapped
-     * model it was parsed from, or null) where it can be.
+     * {@code baseDir} (null: refused); raw_data is taken in place where it is a view of the model's
+     * mapped file ({@link Detached}).
      */
-    static Result run(ModelProto model, Arena arena, Path baseDir, java.lang.foreign.MemorySegment file) {
-        return run(model, arena, baseDir, file, Map.of());
+    static Result run(Detached model, Arena arena, Path baseDir) {
+        return run(model, arena, baseDir, Map.of());
     }
 
-    /** As {@link #run(ModelProto, Arena, Path, java.lang.foreign.MemorySegment)}, the graph inputs named in {@code bound} taken as these constants. */
-    static Result run(ModelProto model, Arena arena, Path baseDir, java.lang.foreign.MemorySegment file, Map<String, Tensor> bound) {
-        return new Importer(model, arena, baseDir, file, bound).build();
+    /** As {@link #run(Detached, Arena, Path)}, the graph inputs named in {@code bound} taken as these constants. */
+    static Result run(Detached model, Arena arena, Path baseDir, Map<String, Tensor> bound) {
+        return new Importer(model, arena, baseDir, bound).build();
     }
 
     /** The graph inputs (not initializers) and outputs as declared in {@code model}: dtypes and shapes, dynamic dims as symbols. */
     static List<List<Value>> declared(ModelProto model) {
-        Importer im = new Importer(model, null, null, null, Map.of());
+        Importer im = new Importer(Detached.of(model), null, null, Map.of());
         GraphProto g = model.getGraph();
         Set<String> inits = new HashSet<>();
         for (var t : g.getInitializerList()) inits.add(t.getName());
@@ -144,7 +145,8 @@ final class Importer {
         }
         for (Map.Entry<String, Integer> e : initIndex.entrySet()) {
             if (!read.contains(e.getKey())) continue;   // unused weights are not converted (nor refused)
-            Tensor t = TensorProtos.toTensor(g.getInitializer(e.getValue()), "initializer '" + e.getKey() + "'", arena, baseDir, file);
+            Tensor t = TensorProtos.toTensor(g.getInitializer(e.getValue()), "initializer '" + e.getKey() + "'", arena, baseDir,
+                    raw == null ? null : raw[e.getValue()]);
             ours.put(e.getKey(), b.initializer(e.getKey(), t));
             constants.put(e.getKey(), t);
         }

@@ -52,14 +52,15 @@ public final class Onnx {
                 }
                 MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
                 // protobuf-java parses a direct buffer by copying it to an array unless it may use sun.misc.Unsafe, so
-                // parse one heap copy (dropped after the import) with aliasing: each raw_data is then a view of that
-                // array, whose offset is the tensor's offset in the file, and the tensor is taken from the mapping.
+                // parse one heap copy with aliasing: each bytes field (raw_data...) is then a view of that array, whose
+                // offset is its offset in the file. Detached takes the weights out as slices of the mapping and copies
+                // the rest, so the heap copy is garbage once parsed (the model keeps its proto to import again).
                 byte[] bytes = mapped.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
                 CodedInputStream in = com.google.protobuf.UnsafeByteOperations.unsafeWrap(bytes).newCodedInput();
                 in.enableAliasing(true);
-                ModelProto proto = parse(in, file.toString());
+                Detached model = Detached.of(parse(in, file.toString()), mapped);
                 Path dir = file.toAbsolutePath().getParent();
-                return OnnxModel.create(proto, arena, dir, mapped, file.toString());
+                return OnnxModel.create(model, arena, dir, file.toString());
             } catch (IOException e) {
                 throw new OnnxException(file + ": cannot read: " + e, e);
             }
@@ -101,7 +102,7 @@ public final class Onnx {
     private static OnnxModel load(CodedInputStream in, String source) {
         Arena arena = Arena.ofShared();
         try {
-            return OnnxModel.create(parse(in, source), arena, null, null, source);
+            return OnnxModel.create(Detached.of(parse(in, source)), arena, null, source);
         } catch (RuntimeException | Error e) {
             arena.close();
             throw e;

@@ -41,16 +41,16 @@ public final class OnnxModel implements AutoCloseable {
     private BoundInputs bound;   // run()'s plans with integer inputs bound to the call's values (guarded by this), or null
     private BoundInputs emptyRuns;   // run()'s imports for calls with an empty input (a batch of 0), made on first use (guarded by this)
 
-    private final ModelProto proto;   // kept to import again with integer inputs bound
+    private final Detached model;   // kept to import again with integer inputs bound
+    private final ModelProto proto;   // model's
     private final Path baseDir;
-    private final java.lang.foreign.MemorySegment file;
 
-    private OnnxModel(Arena arena, Importer.Result imported, String source, ModelProto proto, Path baseDir, java.lang.foreign.MemorySegment file,
+    private OnnxModel(Arena arena, Importer.Result imported, String source, Detached model, Path baseDir,
                       List<List<Value>> declared, OnnxException deferred, BoundInputs bound) {
         this.arena = arena;
-        this.proto = proto;
+        this.model = model;
+        this.proto = model.proto();
         this.baseDir = baseDir;
-        this.file = file;
         this.imported = imported;
         this.source = source;
         this.declared = declared;
@@ -58,10 +58,11 @@ public final class OnnxModel implements AutoCloseable {
         this.bound = bound;
     }
 
-    /** Imports {@code proto}; {@code file} is the mapped model file it was parsed from (raw_data taken from it in place), or null. */
-    static OnnxModel create(ModelProto proto, Arena arena, Path baseDir, java.lang.foreign.MemorySegment file, String source) {
+    /** Imports {@code model} (from a file: detached from the parser's heap copy, the weights slices of the mapping). */
+    static OnnxModel create(Detached model, Arena arena, Path baseDir, String source) {
+        ModelProto proto = model.proto();
         try {
-            return new OnnxModel(arena, Importer.run(proto, arena, baseDir, file), source, proto, baseDir, file, null, null, null);
+            return new OnnxModel(arena, Importer.run(model, arena, baseDir), source, model, baseDir, null, null, null);
         } catch (OnnxException e) {
             OnnxException why = e.getMessage().startsWith(source) ? e : e.prefixed(source + ": ");
             if (!(e.getCause() instanceof GraphException)) throw why;   // refused before shapes were inferred: values would not help
@@ -75,7 +76,7 @@ public final class OnnxModel implements AutoCloseable {
             if (symbols < 2 && !BoundInputs.applies(proto, declared.get(0))) throw why;   // one batch symbol: shapes would not help
             // Shape inference needs a value an integer input gives (a Reshape's shape fed as an input), or concrete dims (a
             // reshape over two symbols, e.g. batch and sequence): run() binds the call's shapes, and values where needed.
-            return new OnnxModel(arena, null, source, proto, baseDir, file, declared, why, new BoundInputs(proto, baseDir, file, source, declared.get(0)));
+            return new OnnxModel(arena, null, source, model, baseDir, declared, why, new BoundInputs(model, baseDir, source, declared.get(0)));
         } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {   // a check of our IR's (Value, Dim, Tensor)
             throw new OnnxException(source + ": cannot import the model: " + e.getMessage(), e);
         }
@@ -205,7 +206,7 @@ public final class OnnxModel implements AutoCloseable {
 
     /** After {@code failure} compiling as is: binds the integer inputs (kept for the next calls if that compiles), else the first refusal. */
     private Map<String, Tensor> runBound(Map<String, Tensor> inputs, UnsupportedOperationException failure) {
-        BoundInputs b = new BoundInputs(proto, baseDir, file, source, imported.inputs());
+        BoundInputs b = new BoundInputs(model, baseDir, source, imported.inputs());
         Map<String, Tensor> out;
         try {
             out = b.run(inputs);
@@ -229,7 +230,7 @@ public final class OnnxModel implements AutoCloseable {
     private Map<String, Tensor> runEmpty(Map<String, Tensor> inputs) {
         BoundInputs b;
         synchronized (this) {
-            if (emptyRuns == null) emptyRuns = new BoundInputs(proto, baseDir, file, source, imported.inputs());
+            if (emptyRuns == null) emptyRuns = new BoundInputs(model, baseDir, source, imported.inputs());
             b = emptyRuns;
         }
         return b.run(inputs);

@@ -17,9 +17,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * ONNX {@code TensorProto}s as {@link Tensor}s in a model's arena: {@code raw_data} aliased in
- * place when the model was parsed from a mapped file and the bytes are aligned for the element
- * type, else copied; the typed fields ({@code float_data}, {@code int64_data}...) copied;
+ * ONNX {@code TensorProto}s as {@link Tensor}s in a model's arena: {@code raw_data} used in
+ * place when it is in the model's mapped file ({@link Detached}) aligned for the element type,
+ * else copied; the typed fields ({@code float_data}, {@code int64_data}...) copied;
  * external data ({@code data_location: EXTERNAL}) mapped from the file beside the model, checked
  * for path escape and bounds. ONNX stores little-endian, as x86-64 and aarch64 are.
  */
@@ -69,8 +69,8 @@ final class TensorProtos {
         return toTensor(t, what, arena, baseDir, null);
     }
 
-    /** {@link #toTensor(TensorProto, String, Arena, Path)}, taking raw_data in place from {@code file} (the mapped model) where it can. */
-    static Tensor toTensor(TensorProto t, String what, Arena arena, Path baseDir, MemorySegment file) {
+    /** {@link #toTensor(TensorProto, String, Arena, Path)} of an initializer whose raw_data {@link Detached} moved out, as {@code raw} (else null). */
+    static Tensor toTensor(TensorProto t, String what, Arena arena, Path baseDir, MemorySegment raw) {
         DataType dtype = dtype(t.getDataType());
         if (dtype == null) throw new OnnxException(what + ": element type " + elemTypeName(t.getDataType()) + " is not supported");
         if (t.hasSegment()) throw new OnnxException(what + ": segmented tensors are not supported");
@@ -92,8 +92,10 @@ final class TensorProtos {
             data = arena.allocate(0, dtype.byteSize());
         } else if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
             data = external(t, what, bytes, dtype.byteSize(), arena, baseDir);
+        } else if (raw != null) {
+            data = raw(raw, what, bytes, dtype, arena);
         } else if (t.hasRawData()) {
-            data = raw(t.getRawData(), what, bytes, dtype, arena, file);
+            data = raw(t.getRawData(), what, bytes, dtype, arena);
         } else {
             data = typed(t, what, dtype, numel, arena);
         }
@@ -104,22 +106,19 @@ final class TensorProtos {
         }
     }
 
-    /**
-     * raw_data: a view of the mapped file when the parser aliased it and it is aligned, else a copy.
-     * The parser's view of a heap copy of the file has the file offset as its position; the mapped
-     * bytes there are used only if they are the same bytes (checked, so nothing depends on how
-     * protobuf builds its views).
-     */
-    private static MemorySegment raw(ByteString raw, String what, long bytes, DataType dtype, Arena arena, MemorySegment file) {
+    /** raw_data moved out of the proto ({@link Detached}: a slice of the mapped file): in place where aligned for the element type, else a copy. */
+    private static MemorySegment raw(MemorySegment raw, String what, long bytes, DataType dtype, Arena arena) {
+        if (raw.byteSize() != bytes) throw new OnnxException(what + ": raw_data holds " + raw.byteSize() + " bytes, the shape needs " + bytes);
+        if (raw.address() % dtype.byteSize() == 0) return raw;
+        MemorySegment copy = arena.allocate(bytes, dtype.byteSize());
+        MemorySegment.copy(raw, 0, copy, 0, bytes);
+        return copy;
+    }
+
+    /** raw_data: in place where it is a direct buffer aligned for the element type, else a copy. */
+    private static MemorySegment raw(ByteString raw, String what, long bytes, DataType dtype, Arena arena) {
         if (raw.size() != bytes) throw new OnnxException(what + ": raw_data holds " + raw.size() + " bytes, the shape needs " + bytes);
         ByteBuffer view = raw.asReadOnlyByteBuffer();
-        if (file != null && !view.isDirect()) {
-            long offset = view.position();
-            if (offset + bytes <= file.byteSize()) {
-                MemorySegment inFile = file.asSlice(offset, bytes);
-                if (inFile.address() % dtype.byteSize() == 0 && inFile.mismatch(MemorySegment.ofBuffer(view)) == -1) return inFile;
-            }
-        }
         if (view.isDirect()) {
             MemorySegment s = MemorySegment.ofBuffer(view);
             if (s.address() % dtype.byteSize() == 0) return s;

@@ -157,6 +157,43 @@ class OnnxLoadTest {
         assertTrue(sawAligned && sawMisaligned);
     }
 
+    /**
+     * The parser reads the file into a heap array whose views every bytes field is; the model keeps its proto (to import
+     * again with inputs bound), which kept the whole array, i.e. the file, on the heap for the model's life. Now its
+     * weights leave the proto as slices of the mapping and the rest is copied: the heap holds no copy of a 16 MB weight.
+     */
+    @Test
+    void aLoadedModelKeepsNoHeapCopyOfItsFile(@TempDir Path dir) throws IOException {
+        int k = 2048;
+        float[] w = new float[k * k];
+        var random = new java.util.SplittableRandom(5);
+        for (int i = 0; i < w.length; i++) w[i] = (float) random.nextDouble(-1, 1);
+        var g = dev.panamadnn.onnx.proto.GraphProto.newBuilder().setName("matmul").addInput(TestModels.f32("x", "N", k))
+                .addOutput(TestModels.f32("y", "N", k)).addInitializer(TestModels.weights("W", w, k, k))
+                .addNode(TestModels.node("mm", "MatMul", new String[] {"x", "W"}, new String[] {"y"}));
+        Path file = dir.resolve("matmul.onnx");
+        Files.write(file, TestModels.model(13, g.build()).toByteArray());
+        w = null;   // not held by this test while the heap is measured
+        long before = heapAfterGc();
+        try (OnnxModel m = Onnx.load(file)) {
+            long held = heapAfterGc() - before;
+            assertTrue(held < 4 << 20, "the loaded model holds " + held + " more heap bytes (a 16 MB weight)");
+            Tensor weight = m.toGraph().initializers().get("W");
+            float[] read = weight.toFloatArray();
+            random = new java.util.SplittableRandom(5);
+            for (int i = 0; i < read.length; i++) {
+                float expected = (float) random.nextDouble(-1, 1);
+                if (read[i] != expected) assertEquals(expected, read[i], "W[" + i + "] as written to the file");
+            }
+        }
+    }
+
+    private static long heapAfterGc() {
+        System.gc();
+        Runtime r = Runtime.getRuntime();
+        return r.totalMemory() - r.freeMemory();
+    }
+
     private static int indexOf(byte[] haystack, byte[] needle) {
         outer:
         for (int i = 0; i + needle.length <= haystack.length; i++) {
