@@ -9,8 +9,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
 import java.util.function.BiFunction;
+import java.util.function.Consumer;
 
 /**
  * A plan's constants in native memory - weights in the layouts its primitives read, biases, Winograd's transformed
@@ -31,13 +31,13 @@ final class PlanConstants implements AutoCloseable {
     private final List<SharedConstants.Block> sharedWinograd = new ArrayList<>();
     /** Bytes of every constant this plan reads, shared ones included, and of the shared ones. */
     private long bytes, sharedBytes;
+    /** Where {@link #staged} copies weights: one buffer for the whole compile, grown as needed. */
+    private Arena stagingArena;
+    private MemorySegment staging;
 
     PlanConstants(SharedConstants store) {
         this.store = store;
     }
-    /** Where {@link #staged} copies weights: one buffer for the whole compile, grown as needed. */
-    private Arena stagingArena;
-    private MemorySegment staging;
 
     /** {@return {@code bytes} of zeroed memory, 64-byte aligned} */
     MemorySegment allocate(long bytes) {

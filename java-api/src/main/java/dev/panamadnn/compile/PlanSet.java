@@ -30,8 +30,9 @@ import java.util.function.Consumer;
  * <p><b>Plans.</b> Each is exactly what {@link CompiledModel#compile(Module, CompileOptions, long...)}
  * builds for {@code [N, sampleShape...]}: the same primitives, the same results bit for bit, and
  * each {@link #run(Tensor, Tensor) run} has that plan's costs (0 heap bytes once warm; picking the
- * plan is a scan of at most {@code maxPlans} ints and two atomic updates, no allocation). The
- * model is read when a plan is built, so it must stay open, with its parameters unchanged, for as
+ * plan is a scan of at most {@code maxPlans} ints and two atomic updates, no allocation). The plans
+ * hold each large constant that is the same bytes at their batch sizes once ({@link #constantBytes()}:
+ * a model's weights, not once per plan). The model is read when a plan is built, so it must stay open, with its parameters unchanged, for as
  * long as new batch sizes may come; the plan set does not close it.
  *
  * <p><b>Building once.</b> Any number of threads asking for the same new batch size at once
@@ -56,7 +57,7 @@ import java.util.function.Consumer;
 public final class PlanSet implements AutoCloseable {
     /** Plans kept when no other bound is given. */
     public static final int DEFAULT_MAX_PLANS = 8;
-    /** The most plans a set may keep: a lookup scans them all, and each holds its weights. */
+    /** The most plans a set may keep: a lookup scans them all, and each holds its activation buffers. */
     public static final int MAX_PLANS = 1024;
 
     /** How a plan is built for one input shape: {@link CompiledModel#compile}, or a test's stand-in. */
