@@ -98,12 +98,12 @@ public final class CompiledModel implements AutoCloseable {
     /** The Winograd steps' weights, prepared after compile (until then those steps run their direct convolution). */
     private final List<Winograd.Weights> winograd;
     private final AtomicBoolean winogradScheduled = new AtomicBoolean();
-    /** {@code split_batch} ({@link BatchSplit}): the single-threaded plan for a 1/{@link #parts} of the batch whose runs this plan's make; else null. */
+    /** {@code split_batch} ({@link BatchSplit}): the runs of a single-threaded plan for a part of the batch that make this plan's; else null. */
+    private final SplitRuns split;
+    /** {@link SplitRuns#part()}, or null. */
     private final CompiledModel part;
     /** How many runs of {@link #part} side by side make one run (1: this plan runs its own steps). */
     private final int parts;
-    /** The threads that run parts 1.. (part 0 runs on the caller's); null unless split. */
-    private final java.util.concurrent.ExecutorService helpers;
 
     private CompiledModel(String name, Compiler c, int threads) {
         this.name = name;
@@ -120,9 +120,9 @@ public final class CompiledModel implements AutoCloseable {
         this.pool = new ContextPool(name, c, steps, threads);
         rulesFired = List.copyOf(c.fired);
         winograd = steps.stream().filter(s -> s.winograd() != null).map(s -> s.winograd().weights()).toList();
+        this.split = null;
         this.part = null;
         this.parts = 1;
-        this.helpers = null;
     }
 
     /** A plan that runs as {@code parts} runs of {@code part} side by side, on {@code parts} threads ({@link BatchSplit}). */
@@ -146,15 +146,7 @@ public final class CompiledModel implements AutoCloseable {
         this.winograd = List.of();   // the part prepares its own
         this.part = part;
         this.parts = parts;
-        java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.ThreadPoolExecutor pool = new java.util.concurrent.ThreadPoolExecutor(parts - 1, parts - 1, 30, java.util.concurrent.TimeUnit.SECONDS,
-                new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
-                    Thread t = new Thread(r, "panama-dnn " + name + " part " + count.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                });
-        pool.allowCoreThreadTimeOut(true);   // idle for 30 s: no thread kept for a plan not run
-        this.helpers = pool;
+        this.split = new SplitRuns(name, part, parts);
     }
 
     /**
@@ -286,7 +278,7 @@ public final class CompiledModel implements AutoCloseable {
             CompiledModel part = compileAll(graph, options.withThreads(1), partShapes, shared);
             try {
                 CompiledModel whole = new CompiledModel(bound, options, part, parts, threads);
-                if (whole.partsTile()) return whole;
+                if (SplitRuns.tiles(whole.inputShapes, whole.outputShapes, part, parts)) return whole;
                 whole.close();   // not expected (BatchSplit checked both sizes): compile it whole
             } catch (RuntimeException | Error e) {
                 part.close();
@@ -523,8 +515,8 @@ public final class CompiledModel implements AutoCloseable {
                 PlanIO.runMapped(name, new Tensor[] {input}, new Tensor[] {output}, this::runPlain);
                 return;
             }
-            if (part != null) {
-                runParts(new Tensor[] {input}, new Tensor[] {output});
+            if (split != null) {
+                split.run(new Tensor[] {input}, new Tensor[] {output});
                 return;
             }
             ExecutionContext c = pool.borrow();
@@ -604,7 +596,9 @@ public final class CompiledModel implements AutoCloseable {
             PlanIO.checkOverlap(name, in, out, this.inputs, this.outputs);
             if (PlanIO.anyMapped(in, out)) throw new IllegalArgumentException(name + " (compiled): profileSteps takes tensors in plain memory, not mapped");
             scheduleWinograd();
-            if (part != null) return StepProfiler.medians(pool, steps.size(), slices(in, 0, part.inputShapes), slices(out, 0, part.outputShapes), runs);
+            if (part != null) {
+                return StepProfiler.medians(pool, steps.size(), split.slices(in, 0, part.inputShapes), split.slices(out, 0, part.outputShapes), runs);
+            }
             return StepProfiler.medians(pool, steps.size(), in, out, runs);
         } finally {
             calls.exit();
@@ -620,8 +614,8 @@ public final class CompiledModel implements AutoCloseable {
 
     /** A run on checked tensors in plain (not mapped) memory. */
     private void runPlain(Tensor[] in, Tensor[] out) {
-        if (part != null) {
-            runParts(in, out);
+        if (split != null) {
+            split.run(in, out);
             return;
         }
         ExecutionContext c = pool.borrow();
@@ -631,104 +625,18 @@ public final class CompiledModel implements AutoCloseable {
         scheduleWinograd();
     }
 
-    /**
-     * One run of a split plan: part {@code k} of every tensor (samples {@code k * N / parts} on) through {@link #part},
-     * part 0 on this thread and the others on {@link #helpers}; returns when every part has finished, with the
-     * first failure (every part is waited for first: none writes the caller's output after this returns).
-     */
-    private void runParts(Tensor[] in, Tensor[] out) {
-        // the parts run single-threaded; the caller's thread gets its OpenMP team size back afterwards (eager calls on it use it)
-        int callersTeam = ThreadControl.openmpMaxThreads();
-        try {
-            runPartsFrom(in, out);
-        } finally {
-            ThreadControl.applyToCurrentThread(callersTeam);
-        }
-    }
-
-    private void runPartsFrom(Tensor[] in, Tensor[] out) {
-        if (!shared(in) || !shared(out)) {   // memory of a confined arena: only this thread may touch it, so the parts take turns here
-            for (int k = 0; k < parts; k++) part.runPart(in, out, k, parts);
-            return;
-        }
-        java.util.concurrent.Future<?>[] others = new java.util.concurrent.Future<?>[parts - 1];
-        for (int k = 1; k < parts; k++) {
-            int index = k;
-            others[k - 1] = helpers.submit(() -> part.runPart(in, out, index, parts));
-        }
-        Throwable failure = null;
-        try {
-            part.runPart(in, out, 0, parts);
-        } catch (RuntimeException | Error e) {
-            failure = e;
-        }
-        boolean interrupted = false;
-        for (java.util.concurrent.Future<?> f : others) {
-            while (true) {
-                try {
-                    f.get();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                } catch (java.util.concurrent.ExecutionException e) {
-                    if (failure == null) failure = e.getCause();
-                    break;
-                }
-            }
-        }
-        if (interrupted) Thread.currentThread().interrupt();
-        if (failure instanceof RuntimeException r) throw r;
-        if (failure instanceof Error e) throw e;
-        if (failure != null) throw new IllegalStateException(name + " (compiled): a part of the run failed", failure);
-    }
-
-    /** Whether {@link #part}'s inputs and outputs, {@link #parts} of them along axis 0, are exactly this plan's. */
-    private boolean partsTile() {
-        long[][][] mine = {inputShapes, outputShapes}, theirs = {part.inputShapes, part.outputShapes};
-        for (int w = 0; w < 2; w++) {
-            if (mine[w].length != theirs[w].length) return false;
-            for (int i = 0; i < mine[w].length; i++) {
-                long[] whole = mine[w][i].clone();
-                if (whole.length == 0 || whole[0] % parts != 0) return false;
-                whole[0] /= parts;
-                if (!Arrays.equals(whole, theirs[w][i])) return false;
-            }
-        }
-        return true;
-    }
-
     /** Runs this plan on part {@code k} of {@code parts} of each (checked, plain) tensor: the slice of its samples {@code k * N / parts} on. */
-    private void runPart(Tensor[] in, Tensor[] out, int k, int parts) {
+    void runPart(Tensor[] in, Tensor[] out, int k, int parts) {
         calls.enter(this);
         try {
             ExecutionContext c = pool.borrow();
-            for (int i = 0; i < in.length; i++) c.caller[i] = slice(in[i].segment(), k, parts);
-            for (int i = 0; i < out.length; i++) c.caller[in.length + i] = slice(out[i].segment(), k, parts);
+            for (int i = 0; i < in.length; i++) c.caller[i] = SplitRuns.slice(in[i].segment(), k, parts);
+            for (int i = 0; i < out.length; i++) c.caller[in.length + i] = SplitRuns.slice(out[i].segment(), k, parts);
             pool.execute(c);
             scheduleWinograd();
         } finally {
             calls.exit();
         }
-    }
-
-    /** A thread never started: memory it may access is memory any thread may access (not of a confined arena). */
-    private static final Thread ELSEWHERE = new Thread(() -> { });
-
-    private static boolean shared(Tensor[] tensors) {
-        for (Tensor t : tensors) if (!t.segment().isAccessibleBy(ELSEWHERE)) return false;
-        return true;
-    }
-
-    private static MemorySegment slice(MemorySegment s, int k, int parts) {
-        long bytes = s.byteSize() / parts;
-        return s.asSlice(bytes * k, bytes);
-    }
-
-    /** Part {@code k} of each tensor as a tensor of {@code shapes} (a view: no copy). */
-    private Tensor[] slices(Tensor[] t, int k, long[][] shapes) {
-        Tensor[] out = new Tensor[t.length];
-        for (int i = 0; i < t.length; i++) out[i] = Tensor.wrap(slice(t[i].segment(), k, parts), t[i].dtype(), shapes[i]);
-        return out;
     }
 
     private void single() {
@@ -751,9 +659,8 @@ public final class CompiledModel implements AutoCloseable {
     public void close() {
         if (!calls.close()) return;
         synchronized (this) {
-            if (part != null) {
-                helpers.shutdown();
-                part.close();
+            if (split != null) {
+                split.close();
                 return;
             }
             pool.close();

@@ -1,0 +1,139 @@
+package dev.panamadnn.compile;
+
+import dev.panamadnn.Tensor;
+import dev.panamadnn.natives.ThreadControl;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * How a {@code split_batch} plan ({@link BatchSplit}) runs: as {@code parts} runs of a single-threaded plan
+ * ({@link #part()}) for a 1/{@code parts} of the batch, side by side, part 0 on the caller's thread and the others on
+ * this object's helper threads (kept while used, gone after 30 s idle). Owns the part plan and the helpers.
+ */
+final class SplitRuns {
+    /** A thread never started: memory it may access is memory any thread may access (not of a confined arena). */
+    private static final Thread ELSEWHERE = new Thread(() -> { });
+
+    private final String name;
+    private final CompiledModel part;
+    private final int parts;
+    /** The threads that run parts 1.. (part 0 runs on the caller's). */
+    private final ExecutorService helpers;
+
+    SplitRuns(String name, CompiledModel part, int parts) {
+        this.name = name;
+        this.part = part;
+        this.parts = parts;
+        AtomicInteger count = new AtomicInteger();
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(parts - 1, parts - 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "panama-dnn " + name + " part " + count.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        pool.allowCoreThreadTimeOut(true);   // idle for 30 s: no thread kept for a plan not run
+        this.helpers = pool;
+    }
+
+    /** {@return the single-threaded plan each part runs} */
+    CompiledModel part() {
+        return part;
+    }
+
+    /** Whether {@code part}'s inputs and outputs, {@code parts} of them along axis 0, are exactly {@code inputs} and {@code outputs}. */
+    static boolean tiles(long[][] inputs, long[][] outputs, CompiledModel part, int parts) {
+        long[][][] mine = {inputs, outputs}, theirs = {part.inputs().stream().map(v -> v.shape().sizes()).toArray(long[][]::new),
+                part.outputs().stream().map(v -> v.shape().sizes()).toArray(long[][]::new)};
+        for (int w = 0; w < 2; w++) {
+            if (mine[w].length != theirs[w].length) return false;
+            for (int i = 0; i < mine[w].length; i++) {
+                long[] whole = mine[w][i].clone();
+                if (whole.length == 0 || whole[0] % parts != 0) return false;
+                whole[0] /= parts;
+                if (!Arrays.equals(whole, theirs[w][i])) return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * One run: part {@code k} of every (checked, plain) tensor, samples {@code k * N / parts} on, through the part plan;
+     * returns when every part has finished, with the first failure (every part is waited for first: none writes the
+     * caller's output after this returns).
+     */
+    void run(Tensor[] in, Tensor[] out) {
+        // the parts run single-threaded; the caller's thread gets its OpenMP team size back afterwards (eager calls on it use it)
+        int callersTeam = ThreadControl.openmpMaxThreads();
+        try {
+            runParts(in, out);
+        } finally {
+            ThreadControl.applyToCurrentThread(callersTeam);
+        }
+    }
+
+    private void runParts(Tensor[] in, Tensor[] out) {
+        if (!shared(in) || !shared(out)) {   // memory of a confined arena: only this thread may touch it, so the parts take turns here
+            for (int k = 0; k < parts; k++) part.runPart(in, out, k, parts);
+            return;
+        }
+        Future<?>[] others = new Future<?>[parts - 1];
+        for (int k = 1; k < parts; k++) {
+            int index = k;
+            others[k - 1] = helpers.submit(() -> part.runPart(in, out, index, parts));
+        }
+        Throwable failure = null;
+        try {
+            part.runPart(in, out, 0, parts);
+        } catch (RuntimeException | Error e) {
+            failure = e;
+        }
+        boolean interrupted = false;
+        for (Future<?> f : others) {
+            while (true) {
+                try {
+                    f.get();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    if (failure == null) failure = e.getCause();
+                    break;
+                }
+            }
+        }
+        if (interrupted) Thread.currentThread().interrupt();
+        if (failure instanceof RuntimeException r) throw r;
+        if (failure instanceof Error e) throw e;
+        if (failure != null) throw new IllegalStateException(name + " (compiled): a part of the run failed", failure);
+    }
+
+    private static boolean shared(Tensor[] tensors) {
+        for (Tensor t : tensors) if (!t.segment().isAccessibleBy(ELSEWHERE)) return false;
+        return true;
+    }
+
+    /** Part {@code k} of {@code parts} of {@code s}. */
+    static MemorySegment slice(MemorySegment s, int k, int parts) {
+        long bytes = s.byteSize() / parts;
+        return s.asSlice(bytes * k, bytes);
+    }
+
+    /** Part {@code k} of each tensor as a tensor of {@code shapes} (a view: no copy). */
+    Tensor[] slices(Tensor[] t, int k, long[][] shapes) {
+        Tensor[] out = new Tensor[t.length];
+        for (int i = 0; i < t.length; i++) out[i] = Tensor.wrap(slice(t[i].segment(), k, parts), t[i].dtype(), shapes[i]);
+        return out;
+    }
+
+    /** Stops the helpers and closes the part plan (the whole plan's runs have finished). */
+    void close() {
+        helpers.shutdown();
+        part.close();
+    }
+}
