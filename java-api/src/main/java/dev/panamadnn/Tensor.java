@@ -196,10 +196,12 @@ public final class Tensor implements AutoCloseable {
      * @param index one index per dimension
      * @return the element
      * @throws IndexOutOfBoundsException if an index is out of range
-     * @throws IllegalStateException if the memory was freed, or its memory-mapped file was truncated
+     * @throws IllegalStateException if the memory was freed or is another thread's confined arena's, or its
+     *                               memory-mapped file was truncated
      */
     public float getFloat(long... index) {
         long offset = offsetOf(index);
+        checkThread("getFloat");
         try {
             return segment().get(F32, offset);
         } catch (InternalError e) {   // a mapped file truncated under this tensor
@@ -212,20 +214,22 @@ public final class Tensor implements AutoCloseable {
      * @param value the value
      * @param index one index per dimension
      * @throws IndexOutOfBoundsException if an index is out of range
-     * @throws IllegalStateException if the memory was freed
+     * @throws IllegalStateException if the memory was freed or is another thread's confined arena's
      */
     public void setFloat(float value, long... index) {
-        segment().set(F32, offsetOf(index), value);
+        long offset = offsetOf(index);
+        checkThread("setFloat");
+        segment.set(F32, offset, value);
     }
 
     /**
      * {@return a row-major copy of the elements (f32 only), whatever the strides}
-     * @throws IllegalStateException if the memory was freed (also by another thread meanwhile), or its
-     *                               memory-mapped file was truncated (naming this tensor)
+     * @throws IllegalStateException if the memory was freed (also by another thread meanwhile) or is another thread's
+     *                               confined arena's, or its memory-mapped file was truncated (naming this tensor)
      */
     public float[] toFloatArray() {
         requireF32("toFloatArray");
-        checkAlive();
+        checkThread("toFloatArray");
         long n = numel();
         if (n > Sizes.MAX_ARRAY_LENGTH) throw new IllegalStateException("toFloatArray: " + n + " elements do not fit a Java array (at most " + Sizes.MAX_ARRAY_LENGTH + ")");
         float[] out = new float[(int) n];
@@ -358,6 +362,18 @@ public final class Tensor implements AutoCloseable {
 
     private void requireF32(String op) {
         if (dtype != DataType.F32) throw new IllegalStateException(op + ": expected an f32 tensor, got " + dtype);
+    }
+
+    /**
+     * {@link #checkAlive()}, and that this thread may touch the memory: one of another thread's confined arena would
+     * throw the JDK's bare {@code WrongThreadException} ("Attempted access outside owning thread"), naming nothing.
+     */
+    private void checkThread(String what) {
+        checkAlive();
+        if (!segment.isAccessibleBy(Thread.currentThread())) {
+            throw new IllegalStateException("Tensor" + Arrays.toString(shape) + "." + what + ": its memory is in a confined arena of another "
+                    + "thread, which only that thread may read or write (allocate it in Arena.ofShared() to share it)");
+        }
     }
 
     private void checkAlive() {

@@ -148,4 +148,32 @@ class TensorTest {
         RuntimeException e = assertThrows(type, r::run);
         assertTrue(e.getMessage().contains(fragment), () -> "expected '" + fragment + "' in: " + e.getMessage());
     }
+
+    /** Another thread's confined arena: each accessor names the tensor and says why (was the JDK's bare WrongThreadException). */
+    @Test
+    void accessorsOnAnotherThreadsConfinedArenaNameTheTensor() throws Exception {
+        try (Arena confined = Arena.ofConfined()) {
+            Tensor t = Tensor.allocate(confined, DataType.F32, 2, 3);
+            t.setFloat(1.5f, 1, 2);
+            java.util.List<String> messages = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+            Thread other = new Thread(() -> {
+                for (Runnable access : new Runnable[] {() -> t.getFloat(1, 2), () -> t.setFloat(2f, 0, 0), t::toFloatArray}) {
+                    try {
+                        access.run();
+                        messages.add("no exception");
+                    } catch (RuntimeException e) {
+                        messages.add(e.getClass().getSimpleName() + ": " + e.getMessage());
+                    }
+                }
+            });
+            other.start();
+            other.join();
+            assertEquals(3, messages.size(), messages.toString());
+            for (String m : messages) {
+                assertTrue(m.startsWith("IllegalStateException: Tensor[2, 3].") && m.contains("confined arena of another thread"), m);
+            }
+            assertEquals(1.5f, t.getFloat(1, 2), "the owner still reads it, unchanged");
+            assertEquals(0f, t.getFloat(0, 0));
+        }
+    }
 }
