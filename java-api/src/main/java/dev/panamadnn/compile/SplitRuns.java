@@ -4,18 +4,20 @@ import dev.panamadnn.Tensor;
 import dev.panamadnn.natives.ThreadControl;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * How a {@code split_batch} plan ({@link BatchSplit}) runs: as {@code parts} runs of a single-threaded plan
  * ({@link #part()}) for a 1/{@code parts} of the batch, side by side, part 0 on the caller's thread and the others on
- * this object's helper threads (kept while used, gone after 30 s idle). Owns the part plan and the helpers.
+ * this object's helper threads (kept while used, gone after 30 s idle). Owns the part plan and the helpers. A warm run
+ * allocates nothing: the helpers take reusable {@link PartTask}s from an array-backed queue, and the caller waits for
+ * them by parking (it allocated ~280 bytes per run through {@code submit} and its futures).
  */
 final class SplitRuns {
     /** A thread never started: memory it may access is memory any thread may access (not of a confined arena). */
@@ -25,14 +27,17 @@ final class SplitRuns {
     private final CompiledModel part;
     private final int parts;
     /** The threads that run parts 1.. (part 0 runs on the caller's). */
-    private final ExecutorService helpers;
+    private final ThreadPoolExecutor helpers;
+    /** Tasks for parts 1.., each reused run after run; a run borrows {@code parts - 1} of them (grown under this object's lock). */
+    private volatile PartTask[] tasks = new PartTask[0];
 
     SplitRuns(String name, CompiledModel part, int parts) {
         this.name = name;
         this.part = part;
         this.parts = parts;
         AtomicInteger count = new AtomicInteger();
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(parts - 1, parts - 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+        // An array-backed queue: offering a task allocates nothing (a linked queue allocates a node per task).
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(parts - 1, parts - 1, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(1024), r -> {
             Thread t = new Thread(r, "panama-dnn " + name + " part " + count.incrementAndGet());
             t.setDaemon(true);
             return t;
@@ -82,11 +87,8 @@ final class SplitRuns {
             for (int k = 0; k < parts; k++) part.runPart(in, out, k, parts);
             return;
         }
-        Future<?>[] others = new Future<?>[parts - 1];
-        for (int k = 1; k < parts; k++) {
-            int index = k;
-            others[k - 1] = helpers.submit(() -> part.runPart(in, out, index, parts));
-        }
+        PartTask first = borrow();
+        for (PartTask t = first; t != null; t = t.next) t.start(in, out);
         Throwable failure = null;
         try {
             part.runPart(in, out, 0, parts);
@@ -94,23 +96,103 @@ final class SplitRuns {
             failure = e;
         }
         boolean interrupted = false;
-        for (Future<?> f : others) {
-            while (true) {
-                try {
-                    f.get();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                } catch (ExecutionException e) {
-                    if (failure == null) failure = e.getCause();
-                    break;
-                }
-            }
+        for (PartTask t = first; t != null; t = t.next) {
+            interrupted |= t.await();   // every part, even after a failure: none may write the output after this returns
+            if (failure == null) failure = t.failure;
         }
+        for (PartTask t = first; t != null; t = t.next) t.release();
         if (interrupted) Thread.currentThread().interrupt();
         if (failure instanceof RuntimeException r) throw r;
         if (failure instanceof Error e) throw e;
         if (failure != null) throw new IllegalStateException(name + " (compiled): a part of the run failed", failure);
+    }
+
+    /** Borrows tasks for parts 1.. (linked through {@link PartTask#next}), making new ones only when every one is in use. */
+    private PartTask borrow() {
+        PartTask first = null, last = null;
+        for (PartTask t : tasks) {
+            if (last != null && last.k == parts - 1) break;
+            if (t.k == (last == null ? 1 : last.k + 1) && t.busy.compareAndSet(false, true)) {
+                if (last == null) first = t;
+                else last.next = t;
+                last = t;
+                t.next = null;
+            }
+        }
+        if (last != null && last.k == parts - 1) return first;
+        if (first != null) for (PartTask t = first; t != null; t = t.next) t.release();
+        synchronized (this) {   // a new set: parts 1 .. parts - 1, in order
+            PartTask[] grown = Arrays.copyOf(tasks, tasks.length + parts - 1);
+            first = last = null;
+            for (int k = 1; k < parts; k++) {
+                PartTask t = new PartTask(k);
+                t.busy.set(true);
+                grown[tasks.length + k - 1] = t;
+                if (last == null) first = t;
+                else last.next = t;
+                last = t;
+            }
+            tasks = grown;
+            return first;
+        }
+    }
+
+    /** Part {@code k} of one run, on a helper thread: reused by later runs once released. */
+    private final class PartTask implements Runnable {
+        final int k;
+        final AtomicBoolean busy = new AtomicBoolean();
+        PartTask next;
+        private Tensor[] in, out;
+        private Thread waiter;
+        private volatile boolean done;
+        Throwable failure;
+
+        PartTask(int k) {
+            this.k = k;
+        }
+
+        void start(Tensor[] in, Tensor[] out) {
+            this.in = in;
+            this.out = out;
+            this.waiter = Thread.currentThread();
+            this.failure = null;
+            this.done = false;
+            try {
+                helpers.execute(this);
+            } catch (RejectedExecutionException full) {   // more parts queued than the queue holds: this one on the caller's thread
+                run();
+            }
+        }
+
+        @Override
+        public void run() {
+            try {
+                part.runPart(in, out, k, parts);
+            } catch (RuntimeException | Error e) {
+                failure = e;
+            } finally {
+                Thread w = waiter;
+                done = true;   // publishes failure
+                LockSupport.unpark(w);
+            }
+        }
+
+        /** Waits until this part has finished; {@return whether the caller was interrupted meanwhile} (the part is waited for anyway) */
+        boolean await() {
+            boolean interrupted = false;
+            while (!done) {
+                LockSupport.park(this);
+                if (Thread.interrupted()) interrupted = true;
+            }
+            return interrupted;
+        }
+
+        void release() {
+            in = null;
+            out = null;
+            waiter = null;
+            busy.set(false);
+        }
     }
 
     private static boolean shared(Tensor[] tensors) {

@@ -172,6 +172,37 @@ class BatchSplitTest {
         }
     }
 
+    /** Three parts (two helper tasks per run, reused run after run and grown for concurrent callers), six callers at once. */
+    @Test
+    void threePartsForConcurrentCallersGetTheirOwnResults() throws Exception {
+        Graph g = smallCnn();
+        CompileOptions three = CompileOptions.defaults().withThreads(3);
+        int callers = 6;
+        List<Tensor> inputs = new ArrayList<>();
+        for (int i = 0; i < callers; i++) inputs.add(random(6, 4, 12, 12));
+        try (CompiledModel p = CompiledModel.compile(g, three, Map.of("x", new long[] {6, 4, 12, 12}));
+             CompiledModel unsplit = CompiledModel.compile(g, three.withoutRule(RULE), Map.of("x", new long[] {6, 4, 12, 12}))) {
+            assertTrue(split(p), p.toString());
+            assertTrue(p.toString().contains("run as 3 single-threaded runs of 2 samples"), p.toString());
+            List<float[]> expected = new ArrayList<>();
+            for (Tensor x : inputs) expected.add(run(unsplit, x));
+            ExecutorService pool = Executors.newFixedThreadPool(callers);
+            try {
+                List<Future<?>> futures = new ArrayList<>();
+                for (int i = 0; i < callers; i++) {
+                    int k = i;
+                    futures.add(pool.submit(() -> {
+                        for (int r = 0; r < 15; r++) assertArrayEquals(expected.get(k), run(p, inputs.get(k)), 1e-5f, "caller " + k + " run " + r);
+                        return null;
+                    }));
+                }
+                for (Future<?> f : futures) f.get();
+            } finally {
+                pool.shutdown();
+            }
+        }
+    }
+
     @Test
     void batchesNotDivisibleOneThreadAndLargeWeightsRunUnsplit() {
         Graph g = smallCnn();
