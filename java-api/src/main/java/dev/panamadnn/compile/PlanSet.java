@@ -381,7 +381,7 @@ public final class PlanSet implements AutoCloseable {
     /** {@return one line for the set, then one per cached plan: batch, shapes, primitives, execution contexts} */
     public String describe() {
         StringBuilder s = new StringBuilder(toString()).append(": ").append(cache.built()).append(" built, ")
-                .append(cache.evictions()).append(" evicted");
+                .append(cache.evictions()).append(" evicted, constants ").append(String.format(java.util.Locale.ROOT, "%.1f MB", constantBytes() / 1048576.0));
         PlanCache.Plan[] now = cache.snapshot();
         Arrays.sort(now, (a, b) -> Integer.compare(a.batch, b.batch));
         for (PlanCache.Plan p : now) {

@@ -101,7 +101,7 @@ class PlanSetTest {
             assertEquals(0, plans.evictions());
             String d = plans.describe();
             System.out.println(d);
-            assertTrue(d.startsWith("PlanSet(Sequential, input [N, 3, 8, 8], 3 of 8 plans): 3 built, 0 evicted"), d);
+            assertTrue(d.startsWith("PlanSet(Sequential, input [N, 3, 8, 8], 3 of 8 plans): 3 built, 0 evicted, constants "), d);
             assertTrue(d.contains("batch 16: [16, 3, 8, 8] -> [16, 5]"), d);
         }
     }
