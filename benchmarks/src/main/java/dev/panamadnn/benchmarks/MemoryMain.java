@@ -18,7 +18,8 @@ import java.util.concurrent.TimeUnit;
  * size of {@code --batches} once), the resident set (VmRSS) at the start of {@code main}, after the load and after
  * serving; medians. Writes {@code memory.md} and {@code memory.tsv} under {@code --out}.
  *
- * <pre>MemoryMain --out DIR [--models m,m] [--batches 1,2,4,8,16] [--reps 3] [--threads 2] [--machine FILE]</pre>
+ * <pre>MemoryMain --out DIR [--models m,m] [--batches 1,2,4,8,16] [--reps 3] [--threads 2] [--machine FILE] [--direct yes]</pre>
+ * ({@code --direct yes}: ours with Winograd off as a third runtime)
  */
 public final class MemoryMain {
     private MemoryMain() {}
@@ -44,11 +45,12 @@ public final class MemoryMain {
         command.add(System.getProperty("java.class.path"));
         command.add(MemoryProbe.class.getName());
         List<Row> rows = new ArrayList<>();
-        int n = 0, total = models.size() * reps * 2;
+        List<String> runtimes = opt.containsKey("--direct") ? List.of("ours", "ours-direct", "ort") : List.of("ours", "ort");
+        int n = 0, total = models.size() * reps * runtimes.size();
         for (String model : models) {
             Path file = dir.resolve(model + ".opset13.onnx");
             for (int rep = 1; rep <= reps; rep++) {
-                for (String runtime : rep % 2 == 1 ? List.of("ours", "ort") : List.of("ort", "ours")) {
+                for (String runtime : order(rep, runtimes)) {
                     List<String> cmd = new ArrayList<>(command);
                     cmd.addAll(List.of(runtime, file.toString(), threads, batches));
                     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
@@ -85,9 +87,24 @@ public final class MemoryMain {
                     median(rows, model, "ours", "settled") / median(rows, model, "ort", "settled"), median(rows, model, "ours", "constants"),
                     median(rows, model, "ours", "heap")));
         }
+        if (runtimes.contains("ours-direct")) {
+            md.append("\nWith Winograd off (`CompileOptions.withWinograd(false)`: no transformed weights, slower 3x3 convolutions):\n\n"
+                    + "| model | ours, Winograd off: JVM / loaded / served / settled | **settled, ours Winograd off / ORT** | constants |\n|---|---|---|---|\n");
+            for (String model : models) {
+                md.append(String.format(Locale.ROOT, "| %s | %s | **%.2f** | %.0f |%n", model, cells(rows, model, "ours-direct"),
+                        median(rows, model, "ours-direct", "settled") / median(rows, model, "ort", "settled"), median(rows, model, "ours-direct", "constants")));
+            }
+        }
         Files.writeString(out.resolve("memory.md"), md);
         System.out.println();
         System.out.println(md);
+    }
+
+    /** The runtimes in the order of repetition {@code rep}: rotated by one each time, so each goes first alike. */
+    static List<String> order(int rep, List<String> runtimes) {
+        List<String> r = new ArrayList<>(runtimes);
+        java.util.Collections.rotate(r, rep - 1);
+        return r;
     }
 
     private static String cells(List<Row> rows, String model, String runtime) {

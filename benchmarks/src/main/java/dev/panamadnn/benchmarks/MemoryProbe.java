@@ -24,7 +24,7 @@ import java.util.Map;
  * the compiles grew and no longer need); ours also the set's constants ({@link PlanSet#constantBytes()}) and the Java
  * heap in use after a GC.
  *
- * <pre>MemoryProbe ours|ort FILE THREADS BATCH[,BATCH...]</pre>
+ * <pre>MemoryProbe ours|ours-direct|ort FILE THREADS BATCH[,BATCH...]</pre> ({@code ours-direct}: Winograd off)
  */
 public final class MemoryProbe {
     private MemoryProbe() {}
@@ -36,12 +36,13 @@ public final class MemoryProbe {
         int threads = Integer.parseInt(args[2]);
         int[] batches = Arrays.stream(args[3].split(",")).mapToInt(Integer::parseInt).toArray();
         StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "runtime=%s start=%.0f", runtime, start));
-        if (runtime.equals("ours")) {
+        if (runtime.equals("ours") || runtime.equals("ours-direct")) {
             try (OnnxModel model = Onnx.load(file)) {
                 line.append(String.format(Locale.ROOT, " load=%.0f", rssMb()));
                 String in = model.inputs().get(0).name();
                 dev.panamadnn.graph.Shape declared = model.inputs().get(0).shape();
-                try (PlanSet plans = model.compile(CompileOptions.defaults().withThreads(threads))) {
+                CompileOptions options = CompileOptions.defaults().withThreads(threads).withWinograd(runtime.equals("ours"));
+                try (PlanSet plans = model.compile(options)) {
                     for (int b : batches) {
                         plans.warmup(b);   // built, its Winograd weights prepared, run once on zeros
                         try (Tensor x = Tensor.zeros(shape(declared, b))) {
@@ -80,7 +81,7 @@ public final class MemoryProbe {
                 }
             }
         } else {
-            throw new IllegalArgumentException("runtime: ours or ort, got " + runtime);
+            throw new IllegalArgumentException("runtime: ours, ours-direct (Winograd off) or ort, got " + runtime);
         }
         System.out.println(line);
     }
