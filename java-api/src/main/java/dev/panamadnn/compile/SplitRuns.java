@@ -100,7 +100,7 @@ final class SplitRuns {
             interrupted |= t.await();   // every part, even after a failure: none may write the output after this returns
             if (failure == null) failure = t.failure;
         }
-        for (PartTask t = first; t != null; t = t.next) t.release();
+        releaseAll(first);
         if (interrupted) Thread.currentThread().interrupt();
         if (failure instanceof RuntimeException r) throw r;
         if (failure instanceof Error e) throw e;
@@ -120,7 +120,7 @@ final class SplitRuns {
             }
         }
         if (last != null && last.k == parts - 1) return first;
-        if (first != null) for (PartTask t = first; t != null; t = t.next) t.release();
+        releaseAll(first);
         synchronized (this) {   // a new set: parts 1 .. parts - 1, in order
             PartTask[] grown = Arrays.copyOf(tasks, tasks.length + parts - 1);
             first = last = null;
@@ -134,6 +134,14 @@ final class SplitRuns {
             }
             tasks = grown;
             return first;
+        }
+    }
+
+    /** Gives back the tasks chained from {@code first}; each one's next is read before it is released (another run may take it at once). */
+    private static void releaseAll(PartTask first) {
+        for (PartTask t = first, next; t != null; t = next) {
+            next = t.next;
+            t.release();
         }
     }
 
