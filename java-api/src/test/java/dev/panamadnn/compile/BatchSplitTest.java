@@ -153,22 +153,28 @@ class BatchSplitTest {
         try (CompiledModel p = CompiledModel.compile(g, TWO, Map.of("x", new long[] {4, 4, 12, 12}));
              CompiledModel unsplit = CompiledModel.compile(g, TWO.withoutRule(RULE), Map.of("x", new long[] {4, 4, 12, 12}))) {
             assertTrue(split(p));
-            List<float[]> expected = new ArrayList<>();
-            for (Tensor x : inputs) expected.add(run(unsplit, x));
-            ExecutorService pool = Executors.newFixedThreadPool(callers);
-            try {
-                List<Future<?>> futures = new ArrayList<>();
-                for (int i = 0; i < callers; i++) {
-                    int k = i;
-                    futures.add(pool.submit(() -> {
-                        for (int r = 0; r < 20; r++) assertArrayEquals(expected.get(k), run(p, inputs.get(k)), 1e-5f, "caller " + k + " run " + r);
-                        return null;
-                    }));
-                }
-                for (Future<?> f : futures) f.get();
-            } finally {
-                pool.shutdown();
+            assertConcurrentCallersGetTheirOwnResults(p, unsplit, inputs, 20);
+        }
+    }
+
+    /** Each of {@code inputs.size()} callers at once runs {@code p} {@code runs} times on its input: the unsplit plan's result every time. */
+    private static void assertConcurrentCallersGetTheirOwnResults(CompiledModel p, CompiledModel unsplit, List<Tensor> inputs, int runs)
+            throws Exception {
+        List<float[]> expected = new ArrayList<>();
+        for (Tensor x : inputs) expected.add(run(unsplit, x));
+        ExecutorService pool = Executors.newFixedThreadPool(inputs.size());
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int i = 0; i < inputs.size(); i++) {
+                int k = i;
+                futures.add(pool.submit(() -> {
+                    for (int r = 0; r < runs; r++) assertArrayEquals(expected.get(k), run(p, inputs.get(k)), 1e-5f, "caller " + k + " run " + r);
+                    return null;
+                }));
             }
+            for (Future<?> f : futures) f.get();
+        } finally {
+            pool.shutdown();
         }
     }
 
@@ -184,22 +190,7 @@ class BatchSplitTest {
              CompiledModel unsplit = CompiledModel.compile(g, three.withoutRule(RULE), Map.of("x", new long[] {6, 4, 12, 12}))) {
             assertTrue(split(p), p.toString());
             assertTrue(p.toString().contains("run as 3 single-threaded runs of 2 samples"), p.toString());
-            List<float[]> expected = new ArrayList<>();
-            for (Tensor x : inputs) expected.add(run(unsplit, x));
-            ExecutorService pool = Executors.newFixedThreadPool(callers);
-            try {
-                List<Future<?>> futures = new ArrayList<>();
-                for (int i = 0; i < callers; i++) {
-                    int k = i;
-                    futures.add(pool.submit(() -> {
-                        for (int r = 0; r < 15; r++) assertArrayEquals(expected.get(k), run(p, inputs.get(k)), 1e-5f, "caller " + k + " run " + r);
-                        return null;
-                    }));
-                }
-                for (Future<?> f : futures) f.get();
-            } finally {
-                pool.shutdown();
-            }
+            assertConcurrentCallersGetTheirOwnResults(p, unsplit, inputs, 15);
         }
     }
 

@@ -2,13 +2,9 @@ package dev.panamadnn.lifetime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -45,27 +41,8 @@ class PrimitiveCacheRaceTest {
     }
 
     private static String child(List<String> properties, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("--enable-native-access=ALL-UNNAMED");
-        cmd.add("-Dpanamadnn.threads=1");
-        String natives = System.getProperty("panamadnn.natives.dir");
-        if (natives != null && !natives.isBlank()) cmd.add("-Dpanamadnn.natives.dir=" + natives);
-        cmd.addAll(properties);
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add(PrimitiveCacheRaces.class.getName());
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(240, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail("child JVM did not finish in 240 s");
-        }
-        String text = new String(out, StandardCharsets.UTF_8);
-        System.out.println(text.strip());
-        assertEquals(0, p.exitValue(), "the child JVM exited with " + p.exitValue()
-                + (p.exitValue() > 128 ? " (killed by signal " + (p.exitValue() - 128) + ": a crash)" : "") + "; its output:\n" + text);
-        return text;
+        List<String> flags = new ArrayList<>(List.of("-Dpanamadnn.threads=1"));
+        flags.addAll(properties);
+        return dev.panamadnn.ChildJvm.run(flags, PrimitiveCacheRaces.class, 240, args);
     }
 }
