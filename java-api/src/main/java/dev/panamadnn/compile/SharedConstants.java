@@ -93,9 +93,9 @@ final class SharedConstants {
 
     /**
      * {@return the Winograd weights computed from the block {@code direct} of a convolution's weights in layout
-     * {@code directMd} into {@code uMd}}: those another plan made, or new ones from {@code make}, given a copy of {@code uMd}
-     * and a new buffer of its size, both owned by this store (they outlive the plan that made them). Either way one reference to the entry's block {@code u} is the caller's, to
-     * {@link #release} when it closes.
+     * {@code directMd} into {@code uMd}}: those another plan made, or new ones from {@code make}, given a copy of
+     * {@code uMd} and a new buffer of its size, both owned by this store (they outlive the plan that made them). Either
+     * way one reference to the entry's block {@code u} is the caller's, to {@link #release} when it closes.
      */
     synchronized WinogradEntry winograd(Block direct, MemoryDescriptor directMd, MemoryDescriptor uMd, int k, int c,
                                         BiFunction<MemoryDescriptor, MemorySegment, Winograd.Weights> make) {
