@@ -100,10 +100,6 @@ public final class CompiledModel implements AutoCloseable {
     private final AtomicBoolean winogradScheduled = new AtomicBoolean();
     /** {@code split_batch} ({@link BatchSplit}): the runs of a single-threaded plan for a part of the batch that make this plan's; else null. */
     private final SplitRuns split;
-    /** {@link SplitRuns#part()}, or null. */
-    private final CompiledModel part;
-    /** How many runs of {@link #part} side by side make one run (1: this plan runs its own steps). */
-    private final int parts;
 
     private CompiledModel(String name, Compiler c, int threads) {
         this.name = name;
@@ -121,8 +117,6 @@ public final class CompiledModel implements AutoCloseable {
         rulesFired = List.copyOf(c.fired);
         winograd = steps.stream().filter(s -> s.winograd() != null).map(s -> s.winograd().weights()).toList();
         this.split = null;
-        this.part = null;
-        this.parts = 1;
     }
 
     /** A plan that runs as {@code parts} runs of {@code part} side by side, on {@code parts} threads ({@link BatchSplit}). */
@@ -144,8 +138,6 @@ public final class CompiledModel implements AutoCloseable {
         fired.add(BatchSplit.NAME + ": " + n + " samples as " + parts + " single-threaded runs of " + n / parts + " side by side");
         this.rulesFired = List.copyOf(fired);
         this.winograd = List.of();   // the part prepares its own
-        this.part = part;
-        this.parts = parts;
         this.split = new SplitRuns(name, part, parts);
     }
 
@@ -342,7 +334,7 @@ public final class CompiledModel implements AutoCloseable {
      * @return floating-point operations per run (multiply and add counted as two)
      */
     public long flops() {
-        return compiled.flops * parts;
+        return split == null ? compiled.flops : compiled.flops * split.parts();
     }
 
     /** {@return one line per primitive, in execution order, with its fusions and oneDNN implementation} */
@@ -455,7 +447,7 @@ public final class CompiledModel implements AutoCloseable {
      */
     public CompiledModel warmup() {
         checkOpen();
-        if (part != null) part.warmup();
+        if (split != null) split.part().warmup();
         if (!winograd.isEmpty()) Winograd.prepare(winograd, calls, this, false);
         try (Arena a = Arena.ofConfined()) {
             Map<String, Tensor> in = new java.util.HashMap<>(), out = new java.util.HashMap<>();
@@ -596,7 +588,8 @@ public final class CompiledModel implements AutoCloseable {
             PlanIO.checkOverlap(name, in, out, this.inputs, this.outputs);
             if (PlanIO.anyMapped(in, out)) throw new IllegalArgumentException(name + " (compiled): profileSteps takes tensors in plain memory, not mapped");
             scheduleWinograd();
-            if (part != null) {
+            if (split != null) {
+                CompiledModel part = split.part();
                 return StepProfiler.medians(pool, steps.size(), split.slices(in, 0, part.inputShapes), split.slices(out, 0, part.outputShapes), runs);
             }
             return StepProfiler.medians(pool, steps.size(), in, out, runs);
@@ -671,7 +664,7 @@ public final class CompiledModel implements AutoCloseable {
     @Override
     public String toString() {
         return "CompiledModel(" + name + ", input " + Arrays.toString(inputShape) + " -> " + Arrays.toString(outputShape) + ", "
-                + steps.size() + " primitives" + (part == null ? "" : ", run as " + parts + " single-threaded runs of " + inputShape[0] / parts
+                + steps.size() + " primitives" + (split == null ? "" : ", run as " + split.parts() + " single-threaded runs of " + inputShape[0] / split.parts()
                 + " samples side by side") + ")";
     }
 }

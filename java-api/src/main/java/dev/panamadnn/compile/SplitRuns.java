@@ -15,9 +15,10 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * How a {@code split_batch} plan ({@link BatchSplit}) runs: as {@code parts} runs of a single-threaded plan
  * ({@link #part()}) for a 1/{@code parts} of the batch, side by side, part 0 on the caller's thread and the others on
- * this object's helper threads (kept while used, gone after 30 s idle). Owns the part plan and the helpers. A warm run
- * allocates nothing: the helpers take reusable {@link PartTask}s from an array-backed queue, and the caller waits for
- * them by parking (it allocated ~280 bytes per run through {@code submit} and its futures).
+ * this object's helper threads (kept while used, gone after 30 s idle). Owns the part plan and the helpers. The helpers
+ * take a borrowed {@link Lane}'s reusable {@link PartTask}s from an array-backed queue and the caller parks until they
+ * are done, so a warm run allocates only the memory views of its parts (it allocated ~280 bytes per run through
+ * {@code submit} and its futures).
  */
 final class SplitRuns {
     /** A thread never started: memory it may access is memory any thread may access (not of a confined arena). */
@@ -28,8 +29,8 @@ final class SplitRuns {
     private final int parts;
     /** The threads that run parts 1.. (part 0 runs on the caller's). */
     private final ThreadPoolExecutor helpers;
-    /** Tasks for parts 1.., each reused run after run; a run borrows {@code parts - 1} of them (grown under this object's lock). */
-    private volatile PartTask[] tasks = new PartTask[0];
+    /** Sets of tasks for parts 1.., each reused run after run; a run borrows one set (made under this object's lock when all are busy). */
+    private volatile Lane[] lanes = new Lane[0];
 
     SplitRuns(String name, CompiledModel part, int parts) {
         this.name = name;
@@ -44,6 +45,11 @@ final class SplitRuns {
         });
         pool.allowCoreThreadTimeOut(true);   // idle for 30 s: no thread kept for a plan not run
         this.helpers = pool;
+    }
+
+    /** {@return how many parts make a run} */
+    int parts() {
+        return parts;
     }
 
     /** {@return the single-threaded plan each part runs} */
@@ -87,8 +93,8 @@ final class SplitRuns {
             for (int k = 0; k < parts; k++) part.runPart(in, out, k, parts);
             return;
         }
-        PartTask first = borrow();
-        for (PartTask t = first; t != null; t = t.next) t.start(in, out);
+        Lane lane = borrow();
+        for (PartTask t : lane.tasks) t.start(in, out);
         Throwable failure = null;
         try {
             part.runPart(in, out, 0, parts);
@@ -96,60 +102,44 @@ final class SplitRuns {
             failure = e;
         }
         boolean interrupted = false;
-        for (PartTask t = first; t != null; t = t.next) {
+        for (PartTask t : lane.tasks) {
             interrupted |= t.await();   // every part, even after a failure: none may write the output after this returns
             if (failure == null) failure = t.failure;
+            t.forget();
         }
-        releaseAll(first);
+        lane.busy.set(false);
         if (interrupted) Thread.currentThread().interrupt();
         if (failure instanceof RuntimeException r) throw r;
         if (failure instanceof Error e) throw e;
         if (failure != null) throw new IllegalStateException(name + " (compiled): a part of the run failed", failure);
     }
 
-    /** Borrows tasks for parts 1.. (linked through {@link PartTask#next}), making new ones only when every one is in use. */
-    private PartTask borrow() {
-        PartTask first = null, last = null;
-        for (PartTask t : tasks) {
-            if (last != null && last.k == parts - 1) break;
-            if (t.k == (last == null ? 1 : last.k + 1) && t.busy.compareAndSet(false, true)) {
-                if (last == null) first = t;
-                else last.next = t;
-                last = t;
-                t.next = null;
-            }
-        }
-        if (last != null && last.k == parts - 1) return first;
-        releaseAll(first);
-        synchronized (this) {   // a new set: parts 1 .. parts - 1, in order
-            PartTask[] grown = Arrays.copyOf(tasks, tasks.length + parts - 1);
-            first = last = null;
-            for (int k = 1; k < parts; k++) {
-                PartTask t = new PartTask(k);
-                t.busy.set(true);
-                grown[tasks.length + k - 1] = t;
-                if (last == null) first = t;
-                else last.next = t;
-                last = t;
-            }
-            tasks = grown;
-            return first;
+    /** A free set of tasks for parts 1.., taken for the caller; a new one only when every set is in use (concurrent callers). */
+    private Lane borrow() {
+        for (Lane l : lanes) if (l.busy.compareAndSet(false, true)) return l;
+        synchronized (this) {
+            Lane l = new Lane();
+            l.busy.set(true);
+            Lane[] grown = Arrays.copyOf(lanes, lanes.length + 1);
+            grown[grown.length - 1] = l;
+            lanes = grown;
+            return l;
         }
     }
 
-    /** Gives back the tasks chained from {@code first}; each one's next is read before it is released (another run may take it at once). */
-    private static void releaseAll(PartTask first) {
-        for (PartTask t = first, next; t != null; t = next) {
-            next = t.next;
-            t.release();
+    /** The tasks of parts 1.. of one run at a time. */
+    private final class Lane {
+        final AtomicBoolean busy = new AtomicBoolean();
+        final PartTask[] tasks = new PartTask[parts - 1];
+
+        Lane() {
+            for (int k = 1; k < parts; k++) tasks[k - 1] = new PartTask(k);
         }
     }
 
-    /** Part {@code k} of one run, on a helper thread: reused by later runs once released. */
+    /** Part {@code k} of one run, on a helper thread: reused by later runs once its lane is given back. */
     private final class PartTask implements Runnable {
         final int k;
-        final AtomicBoolean busy = new AtomicBoolean();
-        PartTask next;
         private Tensor[] in, out;
         private Thread waiter;
         private volatile boolean done;
@@ -195,11 +185,11 @@ final class SplitRuns {
             return interrupted;
         }
 
-        void release() {
+        /** Drops the finished run's tensors (the caller's memory is not kept reachable between runs). */
+        void forget() {
             in = null;
             out = null;
             waiter = null;
-            busy.set(false);
         }
     }
 

@@ -42,14 +42,12 @@ public final class OnnxModel implements AutoCloseable {
     private BoundInputs emptyRuns;   // run()'s imports for calls with an empty input (a batch of 0), made on first use (guarded by this)
 
     private final Detached model;   // kept to import again with integer inputs bound
-    private final ModelProto proto;   // model's
     private final Path baseDir;
 
     private OnnxModel(Arena arena, Importer.Result imported, String source, Detached model, Path baseDir,
                       List<List<Value>> declared, OnnxException deferred, BoundInputs bound) {
         this.arena = arena;
         this.model = model;
-        this.proto = model.proto();
         this.baseDir = baseDir;
         this.imported = imported;
         this.source = source;
@@ -96,13 +94,14 @@ public final class OnnxModel implements AutoCloseable {
     public Map<String, Long> opsetImports() {
         if (imported != null) return imported.opsets();
         Map<String, Long> opsets = new java.util.LinkedHashMap<>();
-        for (var o : proto.getOpsetImportList()) opsets.put(o.getDomain().equals("ai.onnx") ? "" : o.getDomain(), o.getVersion());
+        for (var o : model.proto().getOpsetImportList()) opsets.put(o.getDomain().equals("ai.onnx") ? "" : o.getDomain(), o.getVersion());
         return opsets;
     }
 
     /** {@return the producer's name and version (e.g. "pytorch 1.13.1"), or "" if the file gives none} */
     public String producer() {
         if (imported != null) return imported.producer();
+        ModelProto proto = model.proto();
         return proto.getProducerName() + (proto.getProducerVersion().isEmpty() ? "" : " " + proto.getProducerVersion());
     }
 
@@ -177,10 +176,10 @@ public final class OnnxModel implements AutoCloseable {
             try {
                 ours = runAll(inputs);
             } catch (UnsupportedOperationException e) {   // e.g. a Conv's weights: maybe an integer input's value would make it constant
-                if (!BoundInputs.applies(proto, imported.inputs())) throw new OnnxException(source + ": " + e.getMessage(), e);
+                if (!BoundInputs.applies(model.proto(), imported.inputs())) throw new OnnxException(source + ": " + e.getMessage(), e);
                 return runBound(inputs, e);
             } catch (IllegalArgumentException e) {
-                if (imported.inputs().stream().anyMatch(v -> v.shape().rank() == 0) && BoundInputs.applies(proto, imported.inputs())) {
+                if (imported.inputs().stream().anyMatch(v -> v.shape().rank() == 0) && BoundInputs.applies(model.proto(), imported.inputs())) {
                     return runBound(inputs, new UnsupportedOperationException(e.getMessage(), e));   // plans take no rank-0 input: bind it
                 }
                 throw new OnnxException(source + ": " + e.getMessage(), e);

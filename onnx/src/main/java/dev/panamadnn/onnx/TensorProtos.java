@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -115,16 +114,11 @@ final class TensorProtos {
         return copy;
     }
 
-    /** raw_data: in place where it is a direct buffer aligned for the element type, else a copy. */
+    /** raw_data still in the proto (a model from bytes or a stream, or bytes not found in the mapped file): a copy. */
     private static MemorySegment raw(ByteString raw, String what, long bytes, DataType dtype, Arena arena) {
         if (raw.size() != bytes) throw new OnnxException(what + ": raw_data holds " + raw.size() + " bytes, the shape needs " + bytes);
-        ByteBuffer view = raw.asReadOnlyByteBuffer();
-        if (view.isDirect()) {
-            MemorySegment s = MemorySegment.ofBuffer(view);
-            if (s.address() % dtype.byteSize() == 0) return s;
-        }
         MemorySegment copy = arena.allocate(bytes, dtype.byteSize());
-        MemorySegment.copy(MemorySegment.ofBuffer(view.isDirect() ? view : ByteBuffer.wrap(raw.toByteArray())), 0, copy, 0, bytes);
+        raw.copyTo(copy.asByteBuffer());
         return copy;
     }
 
