@@ -5,7 +5,7 @@ import dev.panamadnn.graph.Attributes;
 /**
  * An activation to apply: oneDNN eltwise kind (as {@link dev.panamadnn.Eltwise.Kind} names it), alpha
  * and beta; kind {@code CLIP} (only fused, {@code clamp(x, 0, beta)}) is several eltwise operations,
- * see {@link Compiler#eltwiseOps}.
+ * see {@link FusedActivation#ops}.
  */
 record Act(String kind, float alpha, float beta, String label) {
     Act(String kind, float alpha, String label) {

@@ -3,9 +3,7 @@ package dev.panamadnn.compile;
 import dev.panamadnn.Module;
 import dev.panamadnn.Tensor;
 import dev.panamadnn.graph.Graph;
-import dev.panamadnn.graph.Shape;
 import dev.panamadnn.internal.lifetime.InFlightCalls;
-import dev.panamadnn.internal.lifetime.NativeAccess;
 import dev.panamadnn.natives.ThreadControl;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -17,35 +15,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * A model compiled for one input shape: "compile once, run many times".
  *
- * <p><b>What compiling does.</b> {@link #compile(Module, CompileOptions, long...)} lowers the
- * model to a {@link Graph} ({@link Graph#lower}: every module emits its nodes) and compiles that,
- * as {@link #compile(Graph, CompileOptions, long...)} does for any graph: the symbolic dims are
- * bound to the input shape, the rewrite rules run ({@link CompileOptions#RULES}; {@link
- * #rulesFired()}), then each node is lowered and every oneDNN primitive is created up front:
- * <ul>
- *   <li>a batch norm after a convolution (or a Linear) is folded into its weights and bias (on
- *       copies, in double; the model is never modified);</li>
- *   <li>the bias is part of the convolution, and a following activation is an eltwise post-op;</li>
- *   <li>a residual add after a convolution is a {@code sum} post-op that writes into the buffer
- *       already holding the other operand (the identity / downsample output), followed by the
- *       activation post-op;</li>
- *   <li>weights are reordered once, here, into the layout each convolution picks ({@code any});
- *       activations stay in one layout between layers ({@link CompileOptions.Layout}: {@code nhwc}
- *       by default, for oneDNN's brgemm kernels), with reorders only where a layout changes (the
- *       3-channel stem, which reads the plain {@code nchw} input directly and writes channel-blocked,
- *       into the next convolution; the activation into plain for {@code Flatten}/{@code Linear};
- *       and into the plain output if the last layer does not write it directly);</li>
- *   <li>3x3, stride-1, padding-1 convolutions with enough output tiles run as Winograd F(4x4, 3x3):
- *       transformed weights, one oneDNN batched matmul, and Vector API input/output transforms with
- *       the bias, residual sum and ReLU fused ({@link CompileOptions#winograd()}; needs {@code
- *       --add-modules jdk.incubator.vector}, else every convolution is direct);</li>
- *   <li>ops whose eager layer does more than one primitive (softmax and layer norm with their NaN
- *       repairs, transposed convolutions, adaptive max pooling, a conv's reflect padding...) and
- *       layers without a graph op run as Java steps inside the plan (docs/compile.md).</li>
- * </ul>
- * Anything else is an {@link UnsupportedOperationException} naming the node (module path) and op.
- * {@link CompileOptions} switches each fusion off (for measuring its gain) and sets the plan's
- * intra-op threads; {@link #flops()} gives the work of one run for GFLOP/s figures.
+ * <p><b>What compiling does</b> (the package overview, {@link dev.panamadnn.compile}, says more): the model is lowered
+ * to a {@link Graph} ({@link Graph#lower}: every module emits its nodes) and compiled as {@link #compile(Graph,
+ * CompileOptions, long...)} compiles any graph: the symbolic dims are bound to the input shape, the rewrite rules run
+ * ({@link CompileOptions#RULES}; {@link #rulesFired()}), each node is lowered, and every oneDNN primitive is created
+ * up front. Anything else is an {@link UnsupportedOperationException} naming the node (module path) and op.
+ * {@link CompileOptions} switches each fusion off (for measuring its gain) and sets the plan's intra-op threads;
+ * {@link #flops()} gives the work of one run for GFLOP/s figures.
  *
  * <p><b>Running.</b> {@link #run(Tensor, Tensor)} takes a contiguous off-heap F32 input of exactly
  * {@link #inputShape()} and writes the plain row-major result into an output of exactly
@@ -89,7 +65,7 @@ public final class CompiledModel implements AutoCloseable {
     private final List<dev.panamadnn.graph.Value> inputs, outputs;
     private final long[][] inputShapes, outputShapes;   // of inputs and outputs, in order
     private final Compiler compiled;
-    private final List<Compiler.Step> steps;
+    private final List<PlanStep> steps;
     private final CompileOptions options;
     private final int threads;             // intra-op threads every run uses, or 0: OpenMP's default
     private final ContextPool pool;
@@ -101,7 +77,7 @@ public final class CompiledModel implements AutoCloseable {
     /** {@code split_batch} ({@link BatchSplit}): the runs of a single-threaded plan for a part of the batch that make this plan's; else null. */
     private final SplitRuns split;
 
-    private CompiledModel(String name, Compiler c, int threads) {
+    CompiledModel(String name, Compiler c, int threads) {
         this.name = name;
         this.options = c.options;
         this.threads = threads;
@@ -120,7 +96,7 @@ public final class CompiledModel implements AutoCloseable {
     }
 
     /** A plan that runs as {@code parts} runs of {@code part} side by side, on {@code parts} threads ({@link BatchSplit}). */
-    private CompiledModel(Graph bound, CompileOptions options, CompiledModel part, int parts, int threads) {
+    CompiledModel(Graph bound, CompileOptions options, CompiledModel part, int parts, int threads) {
         this.name = bound.name();
         this.options = options;
         this.threads = threads;
@@ -176,22 +152,7 @@ public final class CompiledModel implements AutoCloseable {
 
     /** {@link #compile(Module, CompileOptions, long...)}, sharing large constants through {@code shared} (a plan set's) if not null. */
     static CompiledModel compile(Module model, CompileOptions options, SharedConstants shared, long... inputShape) {
-        if (options == null) throw new IllegalArgumentException("CompiledModel.compile: options must not be null (CompileOptions.defaults())");
-        if (model == null) throw new IllegalArgumentException("CompiledModel.compile: model must not be null");
-        PlanIO.checkShape(inputShape);
-        Graph concrete = Graph.lower(model, Shape.of(inputShape));   // every layer checks its sizes at this shape
-        int threads = options.threads() > 0 ? options.threads() : ThreadControl.threads();
-        if (inputShape.length > 0 && BatchSplit.worthTrying(concrete, options, threads, inputShape[0])) {
-            // the same model with axis 0 a symbol, so the batch can run in parts (BatchSplit binds it at N and at N / T)
-            Graph symbolic;
-            try {
-                symbolic = Graph.lower(model, Shape.batched("N", Arrays.copyOfRange(inputShape, 1, inputShape.length)));
-            } catch (RuntimeException notOnASymbolicBatch) {
-                symbolic = null;
-            }
-            if (symbolic != null) return compileOne(symbolic, options, shared, inputShape);
-        }
-        return compileOne(concrete, options, shared, inputShape);
+        return Compilation.of(model, options, shared, inputShape);
     }
 
     /**
@@ -208,17 +169,7 @@ public final class CompiledModel implements AutoCloseable {
      * @return the plan, owned by the caller (close it)
      */
     public static CompiledModel compile(Graph graph, CompileOptions options, long... inputShape) {
-        return compileOne(graph, options, null, inputShape);
-    }
-
-    private static CompiledModel compileOne(Graph graph, CompileOptions options, SharedConstants shared, long... inputShape) {
-        if (graph == null) throw new IllegalArgumentException("CompiledModel.compile: graph must not be null");
-        if (graph.inputs().size() != 1) {
-            throw new IllegalArgumentException("CompiledModel.compile: graph " + graph.name() + " has " + graph.inputs().size()
-                    + " inputs " + graph.inputs() + ": give a shape per input name (compile(graph, options, Map))");
-        }
-        PlanIO.checkShape(inputShape);
-        return compileAll(graph, options, new long[][] {inputShape.clone()}, shared);
+        return Compilation.of(graph, options, null, inputShape);
     }
 
     /**
@@ -240,54 +191,7 @@ public final class CompiledModel implements AutoCloseable {
 
     /** {@link #compile(Graph, CompileOptions, Map)}, sharing large constants through {@code shared} (a plan set's) if not null. */
     static CompiledModel compile(Graph graph, CompileOptions options, Map<String, long[]> inputShapes, SharedConstants shared) {
-        if (graph == null) throw new IllegalArgumentException("CompiledModel.compile: graph must not be null");
-        if (inputShapes == null) throw new IllegalArgumentException("CompiledModel.compile: inputShapes must not be null");
-        return compileAll(graph, options, PlanIO.shapesByName(graph, inputShapes), shared);
-    }
-
-    private static CompiledModel compileAll(Graph graph, CompileOptions options, long[][] shapes, SharedConstants shared) {
-        if (options == null) throw new IllegalArgumentException("CompiledModel.compile: options must not be null (CompileOptions.defaults())");
-        try {
-            return compileReading(graph, options, shapes, shared);
-        } catch (InternalError e) {
-            // The compiler reads the initializers by Java (never by native code), so a file truncated under a mapped
-            // initializer (an imported ONNX model's weights are views of its file) faults here, not in oneDNN.
-            throw NativeAccess.truncatedRead("graph " + graph.name() + ": an initializer", e);
-        }
-    }
-
-    private static CompiledModel compileReading(Graph graph, CompileOptions options, long[][] shapes, SharedConstants shared) {
-        int threads = options.threads() > 0 ? options.threads() : ThreadControl.threads();
-        int parts = BatchSplit.parts(graph, options, threads, shapes);
-        if (parts > 1) {
-            long[][] partShapes = new long[shapes.length][];
-            for (int k = 0; k < shapes.length; k++) {
-                partShapes[k] = shapes[k].clone();
-                partShapes[k][0] /= parts;
-            }
-            Graph bound = graph.bind(shapes);
-            Compiler.refuseOversizedDims(bound);   // at the caller's sizes, not only the parts'
-            CompiledModel part = compileAll(graph, options.withThreads(1), partShapes, shared);
-            try {
-                CompiledModel whole = new CompiledModel(bound, options, part, parts, threads);
-                if (SplitRuns.tiles(whole.inputShapes, whole.outputShapes, part, parts)) return whole;
-                whole.close();   // not expected (BatchSplit checked both sizes): compile it whole
-            } catch (RuntimeException | Error e) {
-                part.close();
-                throw e;
-            }
-            options = options.withoutRule(BatchSplit.NAME);
-        }
-        Compiler c = new Compiler(options, threads, shared);
-        try {
-            // oneDNN sizes a primitive's work split by the creating thread's OpenMP team size.
-            if (threads > 0) ThreadControl.applyToCurrentThread(threads);
-            c.compile(graph, shapes);
-            return new CompiledModel(graph.name(), c, threads);
-        } catch (RuntimeException | Error e) {
-            c.closeAll();
-            throw e;
-        }
+        return Compilation.of(graph, options, inputShapes, shared);
     }
 
     /** {@return the shape of input 0 (the only one, for a model); empty for a plan of a graph without inputs, which computes from constants} */
@@ -339,7 +243,7 @@ public final class CompiledModel implements AutoCloseable {
 
     /** {@return one line per primitive, in execution order, with its fusions and oneDNN implementation} */
     public List<String> steps() {
-        return steps.stream().map(Compiler.Step::description).toList();
+        return steps.stream().map(PlanStep::description).toList();
     }
 
     /**

@@ -1,6 +1,6 @@
 package dev.panamadnn.compile;
 
-import dev.panamadnn.compile.Compiler.PlanArg;
+import dev.panamadnn.compile.PlanArg;
 import dev.panamadnn.compile.Compiler.Value;
 import dev.panamadnn.internal.dnnl.Args;
 import dev.panamadnn.internal.dnnl.ConvOps;

@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class ContextPool {
     private final String name;
-    private final List<Compiler.Step> steps;
+    private final List<PlanStep> steps;
     private final List<Value> inputs, outputs;
     private final int[] physical;          // logical buffer -> context slot, or OUTPUT/UNUSED
     private final long[] slotBytes;
@@ -26,7 +26,7 @@ final class ContextPool {
     private volatile ExecutionContext[] contexts = new ExecutionContext[0];
     private boolean closed;
 
-    ContextPool(String name, Compiler c, List<Compiler.Step> steps, int threads) {
+    ContextPool(String name, Compiler c, List<PlanStep> steps, int threads) {
         this.name = name;
         this.steps = steps;
         this.inputs = List.copyOf(c.inputs);
@@ -35,11 +35,11 @@ final class ContextPool {
         BufferAssignment.Assignment a = BufferAssignment.assign(c.buffers, c.outputAlias);
         physical = new int[c.buffers.size()];
         for (int b = 0; b < physical.length; b++) {
-            physical[b] = b == c.outputAlias ? Compiler.OUTPUT : a.slotOf()[b] < 0 ? Compiler.UNUSED : a.slotOf()[b];
+            physical[b] = b == c.outputAlias ? PlanArg.OUTPUT : a.slotOf()[b] < 0 ? PlanArg.UNUSED : a.slotOf()[b];
         }
         slotBytes = a.slotBytes();
         long scratch = 1;
-        for (Compiler.Step s : steps) {
+        for (PlanStep s : steps) {
             if (s.primitive() == null) continue;
             scratch = Math.max(scratch, s.primitive().scratchpadBytes());
             if (s.winograd() != null) scratch = Math.max(scratch, s.winograd().fallback().primitive().scratchpadBytes());

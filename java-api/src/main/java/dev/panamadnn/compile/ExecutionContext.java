@@ -27,7 +27,7 @@ final class ExecutionContext {
         void run(Stream stream);
     }
 
-    private final List<Compiler.Step> steps;
+    private final List<PlanStep> steps;
     private final int[] physical;
     private final AtomicLong nativeObjects, winogradFallbacks;
     private final int threads;
@@ -52,18 +52,18 @@ final class ExecutionContext {
 
     /** Per caller input, the F32 elements {@link #run()} scans for the fast steps (0: none); all 0 without fast steps. */
     private final long[] checkedInputs;
-    /** Per step, its {@link Compiler.Fast} execution (null: none). */
+    /** Per step, its {@link PlanStep.Fast} execution (null: none). */
     final Execution[] fastExecutions;
     /** {@link FiniteBounds#maxAbsBits}' chunk: one per context, as a context runs on one thread at a time. */
     private final int[] magnitudeChunk = new int[FiniteBounds.CHUNK];
     /** The run in progress's largest input magnitude as float bits ({@link FiniteBounds#maxAbsBits}); int max: not checked. */
     private int inputBits = Integer.MAX_VALUE;
-    /** The largest {@link Compiler.Fast#maxInputBits()} of the steps (-1: none). */
+    /** The largest {@link PlanStep.Fast#maxInputBits()} of the steps (-1: none). */
     private final int fastLimit;
     /** Runs that took at least one fast step (a diagnostic for tests and {@link CompiledModel#fastRuns()}). */
     final AtomicLong fastRuns;
 
-    ExecutionContext(List<Compiler.Step> steps, int[] physical, long[] slotBytes, long scratchpadBytes, AtomicLong nativeObjects,
+    ExecutionContext(List<PlanStep> steps, int[] physical, long[] slotBytes, long scratchpadBytes, AtomicLong nativeObjects,
                      AtomicLong winogradFallbacks, int threads, int inputs, int outputs, long[] checkedInputs, AtomicLong fastRuns) {
         this.checkedInputs = checkedInputs;
         this.fastRuns = fastRuns;
@@ -86,16 +86,16 @@ final class ExecutionContext {
             MemorySegment scratch = arena.allocate(scratchpadBytes, 64);
             List<int[]> binds = new ArrayList<>();   // {execution, argument, caller index}
             for (int e = 0; e < steps.size(); e++) {
-                Compiler.Step step = steps.get(e);
+                PlanStep step = steps.get(e);
                 if (step.java() != null) {
                     made.add(null);
                     continue;
                 }
                 List<Arg> args = new ArrayList<>(step.args().size());
                 for (int i = 0; i < step.args().size(); i++) {
-                    Compiler.PlanArg a = step.args().get(i);
+                    PlanArg a = step.args().get(i);
                     int where = a.buffer() >= 0 ? physical[a.buffer()] : a.buffer();   // a slot, or INPUT/OUTPUT/CONSTANT
-                    int k = Compiler.callerIndex(where, inputs);
+                    int k = PlanArg.callerIndex(where, inputs);
                     if (k >= 0) binds.add(new int[] {e, i, k});
                     args.add(a.toArg(where >= 0 ? slots[where] : null));
                 }
@@ -108,7 +108,7 @@ final class ExecutionContext {
             }
             fastExecutions = fastMade;
             int limit = -1;
-            for (Compiler.Step step : steps) if (step.fast() != null) limit = Math.max(limit, step.fast().maxInputBits());
+            for (PlanStep step : steps) if (step.fast() != null) limit = Math.max(limit, step.fast().maxInputBits());
             fastLimit = limit;
             stream = s;
             executions = made.toArray(new Execution[0]);
@@ -133,9 +133,9 @@ final class ExecutionContext {
                                 h1 < 0 ? MemorySegment.NULL : caller[h1]);
                     }
                 } else {
-                    Compiler.Step f = w.fallback();
+                    PlanStep f = w.fallback();
                     List<Arg> fb = new ArrayList<>();   // x, weights, [bias,] y: never the caller's memory
-                    for (Compiler.PlanArg a : f.args()) fb.add(a.toArg(a.buffer() >= 0 ? slots[physical[a.buffer()]] : null));
+                    for (PlanArg a : f.args()) fb.add(a.toArg(a.buffer() >= 0 ? slots[physical[a.buffer()]] : null));
                     Execution direct = new Execution(f.primitive(), fb, scratch, arena);
                     nativeObjects.addAndGet(fb.size() + 1);
                     Winograd.Run run;
@@ -174,13 +174,13 @@ final class ExecutionContext {
         int[] fromCaller = new int[src.length];
         for (int i = 0; i < src.length; i++) {
             int b = js.inputs()[i];
-            fromCaller[i] = b >= 0 ? -1 : Compiler.callerIndex(b, callerInputs);
+            fromCaller[i] = b >= 0 ? -1 : PlanArg.callerIndex(b, callerInputs);
             if (b >= 0) src[i] = slots[physical[b]].asSlice(0, Sizes.f32Bytes("Java step", js.inShapes()[i]));
         }
         int[] toCaller = new int[dst.length];
         for (int i = 0; i < dst.length; i++) {
             int b = js.outputs()[i];
-            toCaller[i] = b >= 0 ? -1 : Compiler.callerIndex(b, callerInputs);   // a caller's output (LowerCarried's dtype conversion)
+            toCaller[i] = b >= 0 ? -1 : PlanArg.callerIndex(b, callerInputs);   // a caller's output (LowerCarried's dtype conversion)
             if (b >= 0) dst[i] = slots[physical[b]].asSlice(0, Sizes.f32Bytes("Java step", js.outShapes()[i]));
         }
         return st -> {

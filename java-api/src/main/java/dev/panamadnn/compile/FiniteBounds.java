@@ -58,10 +58,10 @@ final class FiniteBounds implements Rewrite {
         return !options.fastRelu();   // with fastRelu every step already runs oneDNN's own relu and clip
     }
 
-    /** Whether {@code n}'s step has a NaN-keeping activation with a cheaper oneDNN form (see {@link Compiler#eltwiseOps}). */
+    /** Whether {@code n}'s step has a NaN-keeping activation with a cheaper oneDNN form (see {@link FusedActivation#ops}). */
     static boolean candidate(Node n) {
         if (n.attributes().integer(PlanGraph.WINOGRAD, 0) == 1) return false;   // its activation is applied in Java
-        Act act = n.op().equals("Relu") ? Act.of("Relu", n.attributes(), "", n.name()) : Compiler.fusedAct(n);
+        Act act = n.op().equals("Relu") ? Act.of("Relu", n.attributes(), "", n.name()) : FusedActivation.of(n);
         return act != null && (act.isPlainRelu() || act.kind().equals("CLIP"));
     }
 
@@ -84,7 +84,7 @@ final class FiniteBounds implements Rewrite {
             Integer k = proven.get(n.name());
             if (k == null) continue;
             g.fastInputBits.put(n.name(), Float.floatToRawIntBits(Math.scalb(1f, k)));
-            g.fired.add(NAME + ": " + n.name() + " (oneDNN's own " + (n.op().equals("Relu") || Compiler.fusedAct(n).isPlainRelu() ? "relu" : "clip")
+            g.fired.add(NAME + ": " + n.name() + " (oneDNN's own " + (n.op().equals("Relu") || FusedActivation.of(n).isPlainRelu() ? "relu" : "clip")
                     + " when every input is finite and |x| <= 2^" + k + ")");
         }
     }
@@ -110,7 +110,7 @@ final class FiniteBounds implements Rewrite {
             if (n.attributes().has(PlanGraph.SUM)) pre += in[in.length - 1];
             if (!(pre < LIMIT)) pre = Double.POSITIVE_INFINITY;   // may have overflowed inside the kernel (inf - inf: NaN), or NaN: unknown
             b.put(preActivation(n), pre);
-            Act act = Compiler.fusedAct(n);
+            Act act = FusedActivation.of(n);
             double out = act == null || pre == Double.POSITIVE_INFINITY ? pre : activation(act, pre);   // a clamp keeps a NaN: no cap
             for (String o : n.outputs()) b.put(o, out);
             if (n.op().equals("MaxPool") && n.outputs().size() > 1) b.put(n.outputs().get(1), Double.POSITIVE_INFINITY);   // indices, not values

@@ -1,6 +1,6 @@
 package dev.panamadnn.compile;
 
-import dev.panamadnn.compile.Compiler.PlanArg;
+import dev.panamadnn.compile.PlanArg;
 import dev.panamadnn.compile.Compiler.Value;
 import dev.panamadnn.graph.Node;
 import dev.panamadnn.internal.dnnl.Args;
@@ -30,7 +30,7 @@ final class LowerBinary {
     /** An operand: an activation in a plan buffer, or a constant (buffer {@link Compiler#CONSTANT}) with its segment. */
     record Operand(MemoryDescriptor md, int buffer, MemorySegment constant, long[] dims) {
         PlanArg arg(int id) {
-            return buffer == Compiler.CONSTANT ? PlanArg.constant(id, md, constant) : PlanArg.of(id, md, buffer);
+            return buffer == PlanArg.CONSTANT ? PlanArg.constant(id, md, constant) : PlanArg.of(id, md, buffer);
         }
     }
 
@@ -92,10 +92,10 @@ final class LowerBinary {
                     return new Value(dst, v.buffer(), v.shape());
                 }
             }
-            if (b.buffer() == Compiler.CONSTANT && LowerIndex.prod(out, 0, out.length) <= FoldConstants.MAX_BROADCAST) {
+            if (b.buffer() == PlanArg.CONSTANT && LowerIndex.prod(out, 0, out.length) <= FoldConstants.MAX_BROADCAST) {
                 // Still the reference kernel (broadcast in alternating dims: Swin's [B, nW, heads, L, L] + [1, nW, 1, L, L]
                 // mask): a constant operand is expanded once to the output's shape, an element-wise op oneDNN runs jit.
-                b = new Operand(dst, Compiler.CONSTANT, plan.constant(MathKernels.expand(b.constant().toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT),
+                b = new Operand(dst, PlanArg.CONSTANT, plan.constant(MathKernels.expand(b.constant().toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT),
                         b.dims(), out)), out);
             }
         }
@@ -144,14 +144,14 @@ final class LowerBinary {
     /** One binary primitive {@code a op b} into a new buffer of layout {@code dst}, with the post-ops the flags ask for. */
     private static Value emit(Compiler plan, Node n, MathOps.Binary alg, Operand a, Operand b, MemoryDescriptor dst, boolean negate,
                               boolean masked) {
-        Act act = Compiler.fusedAct(n);
+        Act act = FusedActivation.of(n);
         List<PlanArg> maskArgs = new ArrayList<>();   // oneDNN's max and min skip NaN: NaN masks of both operands put it back
         Primitive p;
-        Compiler.Fast fast = null;
+        PlanStep.Fast fast = null;
         String impl;
         try (PostOps post = PostOps.create()) {
             if (negate) post.eltwise(MathOps.unary("Linear", -1, 0));
-            if (act != null) plan.eltwiseOps(act).forEach(post::eltwise);
+            if (act != null) FusedActivation.ops(plan, act).forEach(post::eltwise);
             if (masked) {
                 int first = (negate ? 1 : 0) + (act != null ? 1 : 0);
                 maskArgs.add(maskOf(plan, n, a, post, first));
@@ -162,7 +162,7 @@ final class LowerBinary {
                 p = plan.own(Primitive.create(pd));
                 impl = pd.implementation();
                 if (!masked) {   // (a masked one's post-ops read its operands' NaN masks: no fast form)
-                    fast = plan.fastVariant(n, act, ops -> Compiler.withPostOps(fp -> {
+                    fast = FusedActivation.fastVariant(plan, n, act, ops -> FusedActivation.withPostOps(fp -> {
                         if (negate) fp.eltwise(MathOps.unary("Linear", -1, 0));
                     }, ops, fa -> MathOps.binary(alg, a.md(), b.md(), dst, fa, "compiled " + n.op() + " " + n.name())), pd);
                 }
@@ -182,7 +182,7 @@ final class LowerBinary {
 
     /** The NaN mask of an operand as post-op {@code index}'s source: a constant computed now, or a step over the activation. */
     private static PlanArg maskOf(Compiler plan, Node n, Operand o, PostOps post, int index) {
-        if (o.buffer() != Compiler.CONSTANT) {
+        if (o.buffer() != PlanArg.CONSTANT) {
             Value m = LowerMath.nanMask(plan, new Value(o.md(), o.buffer(), o.dims()), n.name());
             post.add(m.md());
             return PlanArg.of(Args.postOpSrc1(index), m.md(), m.buffer());
@@ -197,7 +197,7 @@ final class LowerBinary {
     static Operand operand(Compiler plan, Node n, int i, int rank) {
         long[] dims = padded(plan.graph.shape(n.input(i)).sizes(), rank);
         if (plan.graph.isConstant(n.input(i))) {
-            return new Operand(LowerMath.plainMd(plan, dims), Compiler.CONSTANT, plan.constant(constantValues(plan, n, i)), dims);
+            return new Operand(LowerMath.plainMd(plan, dims), PlanArg.CONSTANT, plan.constant(constantValues(plan, n, i)), dims);
         }
         Value x = LowerMath.plainIn(plan, n, i);
         Value v = plan.asShape(x, dims, n.input(i));
@@ -224,7 +224,7 @@ final class LowerBinary {
         int[] slot = {-1, -1};
         for (int i = 0; i < 2; i++) {
             Operand o = i == 0 ? a : b;
-            if (o.buffer() == Compiler.CONSTANT) continue;
+            if (o.buffer() == PlanArg.CONSTANT) continue;
             slot[i] = ins.size();
             ins.add(PlanOutputs.javaInput(plan, new Value(o.md(), o.buffer(), out), n.name()));
         }
@@ -259,9 +259,9 @@ final class LowerBinary {
     /** {@code a} expanded to {@code out}: a constant now, an activation by a Java step. */
     private static Operand expand(Compiler plan, Node n, Operand a, long[] out) {
         MemoryDescriptor md = LowerMath.plainMd(plan, out);
-        if (a.buffer() == Compiler.CONSTANT) {
+        if (a.buffer() == PlanArg.CONSTANT) {
             float[] v = a.constant().toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
-            return new Operand(md, Compiler.CONSTANT, plan.constant(MathKernels.expand(v, a.dims(), out)), out);
+            return new Operand(md, PlanArg.CONSTANT, plan.constant(MathKernels.expand(v, a.dims(), out)), out);
         }
         Value x = new Value(a.md(), a.buffer(), a.dims());
         if (x.buffer() < 0) x = plan.reorder(x, LowerMath.plainMd(plan, a.dims()), "copy of the input for " + n.name());
@@ -277,7 +277,7 @@ final class LowerBinary {
             Operand a = operand(plan, n, 0, out.length), e = operand(plan, n, 1, out.length);
             if (!Arrays.equals(a.dims(), out)) a = expand(plan, n, a, out);
             if (!Arrays.equals(e.dims(), out)) e = expand(plan, n, e, out);
-            float[] base = a.buffer() == Compiler.CONSTANT ? a.constant().toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT) : null;
+            float[] base = a.buffer() == PlanArg.CONSTANT ? a.constant().toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT) : null;
             List<Value> ins = new ArrayList<>();
             if (base == null) ins.add(PlanOutputs.javaInput(plan, new Value(a.md(), a.buffer(), out), n.name()));
             ins.add(PlanOutputs.javaInput(plan, new Value(e.md(), e.buffer(), out), n.name()));

@@ -64,7 +64,7 @@ final class LowerCarried {
             };
             default -> throw new IllegalStateException("a " + t + " input is not converted to F32 (" + CONVERTED_INPUTS + " are)");
         };
-        return PlanOutputs.javaStep(plan, List.of(new Value(null, Compiler.inputId(k), shape)), List.of(shape), kernel,
+        return PlanOutputs.javaStep(plan, List.of(new Value(null, PlanArg.inputId(k), shape)), List.of(shape), kernel,
                 "java " + t + " input " + v.name() + " as F32").get(0);
     }
 
@@ -375,7 +375,7 @@ final class LowerCarried {
             }
         };
         c.touch(x.buffer());
-        c.steps.add(new Compiler.Step(null, List.of(), "java " + t + " output " + o.name(), null,
-                new JavaStep(kernel, new int[] {x.buffer()}, new long[][] {x.shape()}, new int[] {Compiler.outputId(k)}, new long[][] {shape})));
+        c.steps.add(new PlanStep(null, List.of(), "java " + t + " output " + o.name(), null,
+                new JavaStep(kernel, new int[] {x.buffer()}, new long[][] {x.shape()}, new int[] {PlanArg.outputId(k)}, new long[][] {shape})));
     }
 }

@@ -14,13 +14,13 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
 
-import dev.panamadnn.compile.Compiler.Step;
-import dev.panamadnn.compile.Compiler.PlanArg;
+import dev.panamadnn.compile.PlanStep;
+import dev.panamadnn.compile.PlanArg;
 import dev.panamadnn.compile.Compiler.Value;
 import dev.panamadnn.internal.dnnl.Args;
 import dev.panamadnn.internal.lowering.ConvLowering;
 import dev.panamadnn.internal.lowering.ConvSpec;
-import static dev.panamadnn.compile.Compiler.CONSTANT;
+import static dev.panamadnn.compile.PlanArg.CONSTANT;
 
 /**
  * The lowering of a {@code Conv} node (2-D, with whatever the rules fused into it: folded batch
@@ -108,7 +108,7 @@ final class LowerConv {
         }
         ConvLowering geometry = spec.lower(n.label(), spatial);
         Value sum = a.has(PlanGraph.SUM) ? plan.values.get(n.inputs().get(3)) : null;
-        Act act = plan.fusedAct(n);
+        Act act = FusedActivation.of(n);
         String what = plan.label(n);
         long[] wDims = geometry.weightDims();
         int any = ConvOps.anyFormat();
@@ -124,7 +124,7 @@ final class LowerConv {
         MemoryDescriptor biasMd = n.input(2) == null ? null : plan.own(MemoryDescriptor.f32(Ops.plain1d(), oc));
         MemoryDescriptor src, weights, dst;
         Primitive p;
-        Compiler.Fast fast;
+        PlanStep.Fast fast;
         String impl;
         // concat_in_place: read a view of a concat's channels as it is, write into the output's place in a concat, where
         // oneDNN has a kernel other than its reference one for that (else the usual layouts, and a copy before or after).
@@ -133,7 +133,7 @@ final class LowerConv {
                 ? plan.concats.region(n.output()) : null;
         MemoryDescriptor srcView = plan.concats.isView(x) && srcFormat == blocked ? x.md() : null;
         MemoryDescriptor[] use = {srcAny, dstAny};
-        java.util.function.Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make = ops -> Compiler.withPostOps(post -> {
+        java.util.function.Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make = ops -> FusedActivation.withPostOps(post -> {
             if (sum != null) post.sum(1f);
         }, ops, attr -> ConvOps.convolution(use[0], wAny, biasMd, use[1], geometry.strides(), geometry.dilates(), geometry.padLeft(),
                 geometry.padRight(), attr, "compiled " + what));
@@ -143,20 +143,20 @@ final class LowerConv {
             if (inPlace != null || candidate[0] == null || candidate[1] == null || candidate[0] == srcAny && candidate[1] == dstAny) continue;
             use[0] = candidate[0];
             use[1] = candidate[1];
-            inPlace = LowerConv.notReference(make, plan.eltwiseOps(act));
+            inPlace = LowerConv.notReference(make, FusedActivation.ops(plan, act));
         }
         if (inPlace == null) {
             use[0] = srcAny;
             use[1] = dstAny;
         }
         boolean placed = inPlace != null && region != null && use[1] == region.md();
-        try (PrimitiveDescriptor pd = inPlace != null ? inPlace : make.apply(plan.eltwiseOps(act))) {
+        try (PrimitiveDescriptor pd = inPlace != null ? inPlace : make.apply(FusedActivation.ops(plan, act))) {
             src = plan.own(Chosen.src(pd));
             weights = plan.own(Chosen.weights(pd));
             dst = plan.own(Chosen.dst(pd));
             p = plan.own(Primitive.create(pd));
             impl = pd.implementation();
-            fast = plan.fastVariant(n, act, make, pd);
+            fast = FusedActivation.fastVariant(plan, n, act, make, pd);
         }
         long taps = 1;
         for (int d = 0; d < nd; d++) taps *= outShape[2 + d] * k[d];
@@ -337,7 +337,7 @@ final class LowerConv {
         if (b != null) MemorySegment.copy(b, 0, bias, ValueLayout.JAVA_FLOAT, 0, k);
         int out = destination(plan, sum, in.buffer(), nhwcOut, what);
         int vBuf = plan.newBuffer(v.byteSize()), mBuf = plan.newBuffer(m.byteSize());
-        Step fallback = new Step(direct.primitive(), List.of(PlanArg.of(Args.SRC, direct.src(), in.buffer()),
+        PlanStep fallback = new PlanStep(direct.primitive(), List.of(PlanArg.of(Args.SRC, direct.src(), in.buffer()),
                 PlanArg.constant(Args.WEIGHTS, direct.weights(), direct.weightBuffer()), PlanArg.constant(Args.BIAS, direct.biasMd(), bias),
                 PlanArg.of(Args.DST, direct.dst(), out)).stream().filter(a -> a.md() != null).toList(),
                 "direct fallback [" + direct.impl() + "]", null, null);

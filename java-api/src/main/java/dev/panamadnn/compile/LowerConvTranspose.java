@@ -1,6 +1,6 @@
 package dev.panamadnn.compile;
 
-import dev.panamadnn.compile.Compiler.PlanArg;
+import dev.panamadnn.compile.PlanArg;
 import dev.panamadnn.compile.Compiler.Value;
 import dev.panamadnn.graph.Attributes;
 import dev.panamadnn.graph.Node;
@@ -64,7 +64,7 @@ final class LowerConvTranspose {
         Primitive p;
         MemoryDescriptor weights;
         String impl;
-        try (PrimitiveDescriptor pd = Compiler.withPostOps(post -> { }, List.of(), attr -> ConvOps.deconvolution(src, wAny, biasMd, dst,
+        try (PrimitiveDescriptor pd = FusedActivation.withPostOps(post -> { }, List.of(), attr -> ConvOps.deconvolution(src, wAny, biasMd, dst,
                 geometry.strides(), geometry.dilates(), geometry.padLeft(), geometry.padRight(), attr, "compiled " + what))) {
             weights = plan.own(Chosen.weights(pd));
             p = plan.own(Primitive.create(pd));

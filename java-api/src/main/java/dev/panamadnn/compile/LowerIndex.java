@@ -136,13 +136,13 @@ final class LowerIndex {
     private static Value oneDnnConcat(Compiler plan, Node n, long[] y, int axis, String layout) {
         int k = n.inputs().size();
         MemoryDescriptor[] mds = new MemoryDescriptor[k];
-        Compiler.PlanArg[] args = new Compiler.PlanArg[k + 1];
+        PlanArg[] args = new PlanArg[k + 1];
         for (int i = 0; i < k; i++) {
             Value x = plan.asShape(plan.in(n, i), shape(plan, n.input(i)), n.input(i));   // the 4-D value, not a view of another rank
             MemoryDescriptor want = plan.own(MemoryDescriptor.f32(AssignLayouts.format4d(layout), x.shape()));
             Value v = x.md().sameLayoutAs(want) && x.buffer() >= 0 ? x : plan.reorder(x, want, "reorder into " + n.name());
             mds[i] = v.md();
-            args[i] = Compiler.PlanArg.of(Args.multipleSrc(i), v.md(), v.buffer());
+            args[i] = PlanArg.of(Args.multipleSrc(i), v.md(), v.buffer());
         }
         MemoryDescriptor dst = plan.own(MemoryDescriptor.f32(AssignLayouts.format4d(layout), y));
         Primitive p;
@@ -151,7 +151,7 @@ final class LowerIndex {
             p = plan.own(Primitive.create(pd));
         }
         int out = plan.newBuffer(dst.byteSize());
-        args[k] = Compiler.PlanArg.of(Args.DST, dst, out);
+        args[k] = PlanArg.of(Args.DST, dst, out);
         plan.emit(p, "concat " + n.name() + " on axis " + axis + " (" + layout + ", " + k + " inputs)", args);
         return new Value(dst, out, y);
     }
@@ -193,7 +193,7 @@ final class LowerIndex {
         MemorySegment weights = plan.constant(plan.graph.floats(n.input(0)));
         boolean i64 = plan.graph.value(n.input(1)).dtype() == DataType.I64;
         String label = n.label();
-        Value idsValue = new Value(null, Compiler.inputId(plan.integerInputs.get(n.input(1))), ids);
+        Value idsValue = new Value(null, PlanArg.inputId(plan.integerInputs.get(n.input(1))), ids);
         return PlanOutputs.javaStep(plan, List.of(idsValue), List.of(out(plan, n, 0)), (src, dst) -> {
             for (long i = 0; i < count; i++) {
                 long id = i64 ? src[0].getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i) : src[0].getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i);

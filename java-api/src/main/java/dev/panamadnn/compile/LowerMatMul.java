@@ -1,6 +1,6 @@
 package dev.panamadnn.compile;
 
-import dev.panamadnn.compile.Compiler.PlanArg;
+import dev.panamadnn.compile.PlanArg;
 import dev.panamadnn.compile.Compiler.Value;
 import dev.panamadnn.graph.Node;
 import dev.panamadnn.internal.dnnl.Args;
@@ -57,21 +57,21 @@ final class LowerMatMul {
         MemoryDescriptor bUser = LowerMath.plainMd(plan, bp);
         MemoryDescriptor bMd = constB ? plan.own(MemoryDescriptor.f32(ConvOps.anyFormat(), bp)) : bUser;
         MemoryDescriptor dst = LowerMath.plainMd(plan, dp);
-        Act act = Compiler.fusedAct(n);
+        Act act = FusedActivation.of(n);
         LowerBinary.Operand bias = n.input(2) == null ? null   // fuse_matmul_bias
                 : folded ? operand(plan, n, 2, new long[] {1, last(plan.graph.shape(n.input(2)).sizes())}) : LowerBinary.operand(plan, n, 2, rank);
         Primitive p;
-        Compiler.Fast fast;
+        PlanStep.Fast fast;
         String impl;
         MemoryDescriptor chosenB;
-        java.util.function.Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make = ops -> Compiler.withPostOps(post -> {
+        java.util.function.Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make = ops -> FusedActivation.withPostOps(post -> {
             if (bias != null) post.add(bias.md());
         }, ops, attr -> Ops.matmul(a.md(), bMd, dst, attr, "compiled MatMul " + n.name()));
-        try (PrimitiveDescriptor pd = make.apply(plan.eltwiseOps(act))) {
+        try (PrimitiveDescriptor pd = make.apply(FusedActivation.ops(plan, act))) {
             chosenB = constB ? plan.own(Chosen.weights(pd)) : bUser;
             p = plan.own(Primitive.create(pd));
             impl = pd.implementation();
-            fast = plan.fastVariant(n, act, make, pd);
+            fast = FusedActivation.fastVariant(plan, n, act, make, pd);
         }
         PlanArg bArg;
         if (constB) {
@@ -110,7 +110,7 @@ final class LowerMatMul {
 
     private static LowerBinary.Operand operand(Compiler plan, Node n, int i, long[] dims) {
         if (plan.graph.isConstant(n.input(i))) {
-            return new LowerBinary.Operand(LowerMath.plainMd(plan, dims), Compiler.CONSTANT, plan.constant(plan.graph.floats(n.input(i))), dims);
+            return new LowerBinary.Operand(LowerMath.plainMd(plan, dims), PlanArg.CONSTANT, plan.constant(plan.graph.floats(n.input(i))), dims);
         }
         Value v = plan.asShape(LowerMath.plainIn(plan, n, i), dims, n.input(i));
         return new LowerBinary.Operand(v.md(), v.buffer(), null, dims);

@@ -22,12 +22,12 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
 
-import dev.panamadnn.compile.Compiler.Step;
-import dev.panamadnn.compile.Compiler.PlanArg;
+import dev.panamadnn.compile.PlanStep;
+import dev.panamadnn.compile.PlanArg;
 import dev.panamadnn.compile.Compiler.Value;
 import dev.panamadnn.internal.dnnl.Args;
 import dev.panamadnn.internal.lowering.InnerProductLowering;
-import static dev.panamadnn.compile.Compiler.CONSTANT;
+import static dev.panamadnn.compile.PlanArg.CONSTANT;
 
 /**
  * The lowering of the remaining nodes: standalone batch norm, add, activations, flatten, gemm
@@ -47,7 +47,7 @@ final class LowerOps {
         Value scaled = constant ? scaleShift(plan, n, x) : null;
         if (scaled != null) return scaled;
         x = plan.concats.dense(x);
-        Act act = plan.fusedAct(n);
+        Act act = FusedActivation.of(n);
         Value y = batchNormPrimitive(plan, n, x);
         return act == null ? y : eltwise(plan, n, act, y, plan.label(n));
     }
@@ -72,7 +72,7 @@ final class LowerOps {
             s[i] = (float) k;
             t[i] = (float) ((beta == null ? 0.0 : beta[i]) - mean[i] * k);
         }
-        Act act = plan.fusedAct(n);
+        Act act = FusedActivation.of(n);
         if (x.shape().length == 4 && !plan.isPlain(x)) {   // on plain nchw oneDNN wraps it in reorders: 3-5x the binary's time
             Value dw = depthwise(plan, n, x, s, t, act);
             if (dw != null) return dw;
@@ -98,19 +98,19 @@ final class LowerOps {
         MemoryDescriptor wAny = plan.own(MemoryDescriptor.f32(ConvOps.anyFormat(), wDims));
         MemoryDescriptor biasMd = plan.own(MemoryDescriptor.f32(Ops.plain1d(), c));
         long[] ones = {1, 1}, zeros = {0, 0};
-        java.util.function.Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make = ops -> Compiler.withPostOps(post -> { }, ops,
+        java.util.function.Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make = ops -> FusedActivation.withPostOps(post -> { }, ops,
                 attr -> ConvOps.convolution(x.md(), wAny, biasMd, dst, ones, zeros, zeros, zeros, attr, "compiled " + n.name()));
         Primitive p;
-        Compiler.Fast fast;
+        PlanStep.Fast fast;
         String impl;
         MemoryDescriptor weights;
-        try (PrimitiveDescriptor pd = LowerConv.notReference(make, plan.eltwiseOps(act))) {
+        try (PrimitiveDescriptor pd = LowerConv.notReference(make, FusedActivation.ops(plan, act))) {
             if (pd == null) return null;
             impl = pd.implementation();
             if (impl.contains("ncsp")) return null;   // a kernel for another layout between two reorders
             weights = plan.own(Chosen.weights(pd));
             p = plan.own(Primitive.create(pd));
-            fast = plan.fastVariant(n, act, make, pd);
+            fast = FusedActivation.fastVariant(plan, n, act, make, pd);
         }
         MemorySegment wBuf;
         try (MemoryDescriptor plainW = MemoryDescriptor.f32(ConvOps.rowMajor(wDims.length), wDims)) {
@@ -131,15 +131,15 @@ final class LowerOps {
         dims[1] = c;
         MemoryDescriptor perChannel = plan.own(MemoryDescriptor.f32(Ops.plain(dims.length), dims));
         Primitive p;
-        Compiler.Fast fast;
+        PlanStep.Fast fast;
         String impl;
-        java.util.function.Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make = ops -> Compiler.withPostOps(post -> post.add(perChannel), ops,
+        java.util.function.Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make = ops -> FusedActivation.withPostOps(post -> post.add(perChannel), ops,
                 attr -> MathOps.binary(MathOps.Binary.MUL, x.md(), perChannel, x.md(), attr, "compiled " + n.name()));
-        try (PrimitiveDescriptor pd = make.apply(plan.eltwiseOps(act))) {
+        try (PrimitiveDescriptor pd = make.apply(FusedActivation.ops(plan, act))) {
             impl = pd.implementation();
             if (impl.startsWith("ref")) return null;
             p = plan.own(Primitive.create(pd));
-            fast = plan.fastVariant(n, act, make, pd);
+            fast = FusedActivation.fastVariant(plan, n, act, make, pd);
         }
         int out = plan.newBuffer(x.md().byteSize());
         plan.emit(p, fast, "batchnorm " + plan.label(n) + " as scale and shift [" + impl + "]", PlanArg.of(Args.SRC, x.md(), x.buffer()),
@@ -182,16 +182,16 @@ final class LowerOps {
             throw plan.unsupported(n, "only adds of equal shapes are compiled, got " + Arrays.toString(x.shape()) + " + " + Arrays.toString(y0.shape()));
         }
         Value y = y0.md().sameLayoutAs(x.md()) ? y0 : plan.reorder(y0, x.md(), "reorder operand for " + n.name());
-        Act act = plan.fusedAct(n);
+        Act act = FusedActivation.of(n);
         Primitive p;
-        Compiler.Fast fast;
+        PlanStep.Fast fast;
         String impl;
-        java.util.function.Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make = ops -> Compiler.withPostOps(post -> { }, ops,
+        java.util.function.Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make = ops -> FusedActivation.withPostOps(post -> { }, ops,
                 attr -> NormOps.add(x.md(), attr, "compiled " + n.name()));
-        try (PrimitiveDescriptor pd = make.apply(plan.eltwiseOps(act))) {
+        try (PrimitiveDescriptor pd = make.apply(FusedActivation.ops(plan, act))) {
             p = plan.own(Primitive.create(pd));
             impl = pd.implementation();
-            fast = plan.fastVariant(n, act, make, pd);
+            fast = FusedActivation.fastVariant(plan, n, act, make, pd);
         }
         int out = plan.newBuffer(x.md().byteSize());
         plan.emit(p, fast, "add " + plan.label(n) + " [" + impl + "]", PlanArg.of(Args.SRC, x.md(), x.buffer()),
@@ -202,15 +202,15 @@ final class LowerOps {
     /** A standalone activation (one not fused into a convolution), out of place. */
     static Value eltwise(Compiler plan, Node n, Act act, Value x, String at) {
         Primitive p;
-        Compiler.Fast fast;
+        PlanStep.Fast fast;
         java.util.function.Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make = ops -> {
             try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad()) {
                 return Ops.eltwise(ops.get(0), x.md(), attr, "compiled " + act.kind() + " " + at);
             }
         };
-        try (PrimitiveDescriptor pd = make.apply(List.of(plan.eltwiseOp(act)))) {
+        try (PrimitiveDescriptor pd = make.apply(List.of(FusedActivation.op(plan, act)))) {
             p = plan.own(Primitive.create(pd));
-            fast = plan.fastVariant(n, act, make, pd);
+            fast = FusedActivation.fastVariant(plan, n, act, make, pd);
         }
         int out = plan.newBuffer(x.md().byteSize());
         plan.emit(p, fast, (act.isPlainRelu() ? "relu " : "eltwise " + act.kind().toLowerCase(java.util.Locale.ROOT) + " ") + at,
@@ -242,7 +242,7 @@ final class LowerOps {
         if (a.integer("transB", 0) == 0) w = FoldConstants.transpose(w, new long[] {inF, outF}, null);
         float[] bias = n.input(2) == null ? null : plan.graph.floats(n.input(2));
         if (bias != null && bias.length != outF) throw plan.unsupported(n, "C must hold one value per output (" + outF + "), got " + bias.length);
-        Act act = plan.fusedAct(n);
+        Act act = FusedActivation.of(n);
         String at = plan.label(n);
         MemoryDescriptor src = plan.own(MemoryDescriptor.f32(Ops.plain(2), x.shape()));
         Value in = x.md().sameLayoutAs(src) ? x : plan.reorder(x, src, "reorder into " + at);
@@ -252,15 +252,15 @@ final class LowerOps {
         MemoryDescriptor dst = plan.own(MemoryDescriptor.f32(Ops.plain(2), outShape));
         MemoryDescriptor weights;
         Primitive p;
-        Compiler.Fast fast;
+        PlanStep.Fast fast;
         String impl;
-        java.util.function.Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make = ops -> Compiler.withPostOps(post -> { }, ops,
+        java.util.function.Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make = ops -> FusedActivation.withPostOps(post -> { }, ops,
                 attr -> Ops.innerProduct(src, wAny, biasMd, dst, attr, "compiled linear " + at));
-        try (PrimitiveDescriptor pd = make.apply(plan.eltwiseOps(act))) {
+        try (PrimitiveDescriptor pd = make.apply(FusedActivation.ops(plan, act))) {
             weights = plan.own(Chosen.weights(pd));
             p = plan.own(Primitive.create(pd));
             impl = pd.implementation();
-            fast = plan.fastVariant(n, act, make, pd);
+            fast = FusedActivation.fastVariant(plan, n, act, make, pd);
         }
         plan.flops += 2 * x.shape()[0] * inF * outF;
         MemorySegment wBuf;

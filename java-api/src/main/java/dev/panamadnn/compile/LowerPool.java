@@ -20,13 +20,13 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
 
-import dev.panamadnn.compile.Compiler.Step;
-import dev.panamadnn.compile.Compiler.PlanArg;
+import dev.panamadnn.compile.PlanStep;
+import dev.panamadnn.compile.PlanArg;
 import dev.panamadnn.compile.Compiler.Value;
 import dev.panamadnn.internal.dnnl.Args;
 import dev.panamadnn.internal.lowering.PoolLowering;
 import dev.panamadnn.internal.reference.MaxPoolTaps;
-import static dev.panamadnn.compile.Compiler.CONSTANT;
+import static dev.panamadnn.compile.PlanArg.CONSTANT;
 
 /**
  * The lowering of the pooling nodes ({@code MaxPool}, {@code AveragePool}, {@code GlobalAveragePool},

@@ -73,7 +73,7 @@ final class LowerRecurrentRuntime {
             throw Compiler.unsupported(n, "sequence_lens must be [" + batch + "] (one length per sequence), got " + java.util.Arrays.toString(lensShape));
         }
         List<Value> ins = new ArrayList<>(List.of(PlanOutputs.javaInput(plan, x, "X of " + n.name()),
-                new Value(null, Compiler.inputId(plan.integerInputs.get(lengthsName)), lensShape)));
+                new Value(null, PlanArg.inputId(plan.integerInputs.get(lengthsName)), lensShape)));
         int[] stateIn = LowerRecurrentGroups.addStates(ins, h0, c0);
         int h0In = stateIn[0], c0In = stateIn[1];
         MemorySegment h0Constant = h0 == null || h0.constant() == null ? null : plan.constant(h0.constant());

@@ -41,8 +41,8 @@ final class PlanOutputs {
             c.outputAlias = last.buffer();   // the last layer writes straight into the caller's output
         } else {
             Primitive p = c.own(Reorder.primitive(last.md(), plainOut, "reorder to the plain output " + o.name()));
-            c.emit(p, "reorder to the plain output " + o.name(), Compiler.PlanArg.of(Args.FROM, last.md(), last.buffer()),
-                    Compiler.PlanArg.of(Args.TO, plainOut, Compiler.outputId(k)));
+            c.emit(p, "reorder to the plain output " + o.name(), PlanArg.of(Args.FROM, last.md(), last.buffer()),
+                    PlanArg.of(Args.TO, plainOut, PlanArg.outputId(k)));
         }
     }
 
@@ -62,17 +62,17 @@ final class PlanOutputs {
         }
         java.lang.foreign.MemorySegment bytes = c.constants.allocate(t.segment().byteSize());
         bytes.copyFrom(t.segment());
-        c.steps.add(new Compiler.Step(null, List.of(), "java constant " + o.dtype() + " output " + o.name(), null,
+        c.steps.add(new PlanStep(null, List.of(), "java constant " + o.dtype() + " output " + o.name(), null,
                 new JavaStep((src, dst) -> java.lang.foreign.MemorySegment.copy(bytes, 0, dst[0], 0, bytes.byteSize()), new int[0], new long[0][],
-                        new int[] {Compiler.outputId(k)}, new long[][] {shape})));
+                        new int[] {PlanArg.outputId(k)}, new long[][] {shape})));
         return null;
     }
 
     /** Whether each step writing into plan buffer {@code b} reads at most one caller input (a run holds two caller buffers per step). */
     private static boolean writersReadOneInput(Compiler c, int b) {
-        for (Compiler.Step st : c.steps) {
+        for (PlanStep st : c.steps) {
             if (st.args().stream().noneMatch(a -> a.buffer() == b)) continue;
-            long callers = st.args().stream().filter(a -> Compiler.callerIndex(a.buffer(), c.inputs.size()) >= 0).map(Compiler.PlanArg::buffer)
+            long callers = st.args().stream().filter(a -> PlanArg.callerIndex(a.buffer(), c.inputs.size()) >= 0).map(PlanArg::buffer)
                     .distinct().count();
             if (callers > 1) return false;
         }
@@ -109,7 +109,7 @@ final class PlanOutputs {
             result.add(new Compiler.Value(dst, outs[o], shape));
         }
         long[][] outs2 = outShapes.toArray(new long[0][]);
-        c.steps.add(new Compiler.Step(null, List.of(), description, null, new JavaStep(kernel, ins, inShapes, outs, outs2)));
+        c.steps.add(new PlanStep(null, List.of(), description, null, new JavaStep(kernel, ins, inShapes, outs, outs2)));
         return result;
     }
 

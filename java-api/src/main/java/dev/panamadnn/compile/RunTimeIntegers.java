@@ -17,7 +17,7 @@ record RunTimeIntegers(Value value, DataType raw) {
         String name = n.input(i);
         Integer input = plan.integerInputs.get(name);
         if (input == null) return new RunTimeIntegers(LowerIndex.input(plan, n, i), null);
-        return new RunTimeIntegers(new Value(null, Compiler.inputId(input), LowerIndex.shape(plan, name)), plan.graph.value(name).dtype());
+        return new RunTimeIntegers(new Value(null, PlanArg.inputId(input), LowerIndex.shape(plan, name)), plan.graph.value(name).dtype());
     }
 
     long get(MemorySegment s, long e) {

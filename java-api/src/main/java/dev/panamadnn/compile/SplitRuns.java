@@ -57,20 +57,23 @@ final class SplitRuns {
         return part;
     }
 
-    /** Whether {@code part}'s inputs and outputs, {@code parts} of them along axis 0, are exactly {@code inputs} and {@code outputs}. */
-    static boolean tiles(long[][] inputs, long[][] outputs, CompiledModel part, int parts) {
-        long[][][] mine = {inputs, outputs}, theirs = {part.inputs().stream().map(v -> v.shape().sizes()).toArray(long[][]::new),
-                part.outputs().stream().map(v -> v.shape().sizes()).toArray(long[][]::new)};
+    /** Whether {@code part}'s inputs and outputs, {@code parts} of them along axis 0, are exactly {@code whole}'s. */
+    static boolean tiles(CompiledModel whole, CompiledModel part, int parts) {
+        long[][][] mine = {shapes(whole.inputs()), shapes(whole.outputs())}, theirs = {shapes(part.inputs()), shapes(part.outputs())};
         for (int w = 0; w < 2; w++) {
             if (mine[w].length != theirs[w].length) return false;
             for (int i = 0; i < mine[w].length; i++) {
-                long[] whole = mine[w][i].clone();
-                if (whole.length == 0 || whole[0] % parts != 0) return false;
-                whole[0] /= parts;
-                if (!Arrays.equals(whole, theirs[w][i])) return false;
+                long[] divided = mine[w][i].clone();
+                if (divided.length == 0 || divided[0] % parts != 0) return false;
+                divided[0] /= parts;
+                if (!Arrays.equals(divided, theirs[w][i])) return false;
             }
         }
         return true;
+    }
+
+    private static long[][] shapes(java.util.List<dev.panamadnn.graph.Value> values) {
+        return values.stream().map(v -> v.shape().sizes()).toArray(long[][]::new);
     }
 
     /**

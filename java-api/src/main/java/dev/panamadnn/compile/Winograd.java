@@ -249,7 +249,7 @@ final class Winograd {
      * runs instead when the guard fires or the weights are not prepared yet, and those weights.
      */
     record Conv(int input, int output, MemorySegment bias, int n, int h, int w, int c, int k, long chunk, boolean sum,
-                boolean relu, Compiler.Step fallback, Weights weights) {
+                boolean relu, PlanStep fallback, Weights weights) {
         int tilesY() {
             return Winograd.tiles(h);
         }

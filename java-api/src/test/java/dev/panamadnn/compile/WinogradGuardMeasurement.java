@@ -88,7 +88,7 @@ class WinogradGuardMeasurement {
         for (long batch : new long[] {1, 16}) {
             try (Module m = ResNets.resnet18(1000); CompiledModel plan = CompiledModel.compile(m, batch, 3, 224, 224)) {
                 long direct = 0, transformed = 0, steps = 0;
-                for (Compiler.Step s : steps(plan)) {
+                for (PlanStep s : steps(plan)) {
                     if (s.winograd() == null) continue;
                     steps++;
                     direct += s.winograd().fallback().args().get(1).md().byteSize();
@@ -147,7 +147,7 @@ class WinogradGuardMeasurement {
             }
             if (plan.winogradFallbacks() != 0) throw new AssertionError("the guard fired on the timing input");
             long scan = 0;   // the scan alone, one thread, best of 200, over a buffer of each step's input size
-            for (Compiler.Step s : steps(plan)) {
+            for (PlanStep s : steps(plan)) {
                 Winograd.Conv c = s.winograd();
                 if (c == null) continue;
                 long floats = (long) c.n() * c.h() * c.w() * c.c(), best = Long.MAX_VALUE;
@@ -174,11 +174,11 @@ class WinogradGuardMeasurement {
     }
 
     @SuppressWarnings("unchecked")
-    private static java.util.List<Compiler.Step> steps(CompiledModel plan) {
+    private static java.util.List<PlanStep> steps(CompiledModel plan) {
         try {
             var f = CompiledModel.class.getDeclaredField("steps");
             f.setAccessible(true);
-            return (java.util.List<Compiler.Step>) f.get(plan);
+            return (java.util.List<PlanStep>) f.get(plan);
         } catch (ReflectiveOperationException e) {
             throw new AssertionError(e);
         }

@@ -1,0 +1,89 @@
+package dev.panamadnn.compile;
+
+import dev.panamadnn.graph.Attributes;
+import dev.panamadnn.graph.Node;
+import dev.panamadnn.internal.dnnl.MathOps;
+import dev.panamadnn.internal.dnnl.Ops;
+import dev.panamadnn.internal.dnnl.PostOps;
+import dev.panamadnn.internal.dnnl.Primitive;
+import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
+import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_query_dst_md;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_query_src_md;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_query_weights_md;
+
+/**
+ * An activation fused into the step before it ({@link FuseActivation}), as oneDNN post-ops: the eltwise operations
+ * that keep PyTorch's NaN semantics, and the cheaper, NaN-dropping variant a step gets where {@link FiniteBounds}
+ * proved no NaN can reach it ({@code fast_when_finite}).
+ */
+final class FusedActivation {
+    private FusedActivation() {}
+
+    /** The activation fused into {@code n}, or null. */
+    static Act of(Node n) {
+        Attributes a = n.attributes();
+        return a.has(PlanGraph.ACTIVATION) ? Act.of(a.string(PlanGraph.ACTIVATION), a, PlanGraph.ACTIVATION + ".", n.name()) : null;
+    }
+
+    /** The oneDNN formulation of {@code act} in this plan: {@link Ops#eltwise(String, float)}, or oneDNN's relu with {@code fastRelu}. */
+    static Ops.EltwiseOp op(Compiler plan, Act act) {
+        return op(act, plan.options.fastRelu());
+    }
+
+    private static Ops.EltwiseOp op(Act act, boolean fast) {
+        return fast && act.isPlainRelu() ? Ops.fastRelu() : Ops.eltwise(act.kind(), act.alpha());
+    }
+
+    /**
+     * {@code act} as the eltwise post-ops to append: none for null, one, or for a fused Clip {@link Ops#clampKeepingNaN}'s four
+     * (with {@code fastRelu}: oneDNN's own clip, one operation that turns NaN into the lower bound).
+     */
+    static List<Ops.EltwiseOp> ops(Compiler plan, Act act) {
+        return ops(act, plan.options.fastRelu());
+    }
+
+    private static List<Ops.EltwiseOp> ops(Act act, boolean fast) {
+        if (act == null) return List.of();
+        if (!act.kind().equals("CLIP")) return List.of(op(act, fast));
+        return fast ? List.of(MathOps.unary("Clip", 0, act.beta())) : Ops.clampKeepingNaN(act.beta());
+    }
+
+    /**
+     * A primitive descriptor made by {@code make} with the post-ops {@code before} appends, then {@code ops}
+     * (a user scratchpad, as every plan primitive has).
+     */
+    static PrimitiveDescriptor withPostOps(Consumer<PostOps> before, List<Ops.EltwiseOp> ops,
+                                           Function<PrimitiveAttributes, PrimitiveDescriptor> make) {
+        try (PostOps post = PostOps.create()) {
+            before.accept(post);
+            ops.forEach(post::eltwise);
+            try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post)) {
+                return make.apply(attr);
+            }
+        }
+    }
+
+    /**
+     * The fast variant of node {@code n}'s step (made by {@code make} from the activation's eltwise ops, as
+     * {@code primary} was from {@link #ops(Compiler, Act)}), or null: only where {@link FiniteBounds} proved the step
+     * NaN-free for bounded finite inputs (it considers only activations with a cheaper, NaN-dropping oneDNN form,
+     * and no Winograd convolution); also null if oneDNN would pick other layouts for it (the step's buffers are shared).
+     */
+    static PlanStep.Fast fastVariant(Compiler plan, Node n, Act act, Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make,
+                                     PrimitiveDescriptor primary) {
+        Integer bits = plan.graph.fastInputBits.get(n.name());
+        if (bits == null) return null;
+        try (PrimitiveDescriptor pd = make.apply(ops(act, true))) {
+            for (int what : new int[] {dnnl_query_src_md(), dnnl_query_weights_md(), dnnl_query_dst_md()}) {
+                if (!primary.sameMemory(pd, what, 0)) return null;
+            }
+            if (!primary.sameMemory(pd, dnnl_query_src_md(), 1)) return null;   // a binary primitive's second operand
+            return new PlanStep.Fast(plan.own(Primitive.create(pd)), bits);
+        }
+    }
+}
