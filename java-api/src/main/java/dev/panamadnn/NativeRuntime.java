@@ -15,12 +15,15 @@ import dev.panamadnn.natives.ThreadControl;
  * @param onednnVersion   oneDNN's {@code major.minor.patch}
  * @param onednnHash      oneDNN's git hash
  * @param cpuIsa          the instruction set oneDNN uses here
- * @param openmpThreads   OpenMP's maximum team size for the calling thread
+ * @param openmpThreads   OpenMP's maximum team size for the calling thread (for a oneDNN on another runtime, the
+ *                        cores it spreads over: {@link ThreadControl#openmpMaxThreads()})
  * @param libraries       every library loaded and where it came from
+ * @param cpuRuntime      oneDNN's CPU threading runtime: {@code OpenMP} (the packaged library), {@code TBB} (a
+ *                        {@code scripts/build-natives --cpu-runtime tbb} build), {@code sequential} or {@code threadpool}
  */
 public record NativeRuntime(String openblasConfig, String openblasCore, int openblasThreads,
                             String onednnVersion, String onednnHash, String cpuIsa, int openmpThreads,
-                            LoadReport libraries) {
+                            LoadReport libraries, String cpuRuntime) {
 
     /**
      * Loads the natives if needed and describes them.
@@ -32,6 +35,6 @@ public record NativeRuntime(String openblasConfig, String openblasCore, int open
         String[] version = RuntimeQueries.onednnVersion();
         return new NativeRuntime(RuntimeQueries.openblasConfig(), RuntimeQueries.openblasCore(),
                 ThreadControl.openblasThreads(), version[0], version[1], RuntimeQueries.effectiveIsa(),
-                ThreadControl.openmpMaxThreads(), report);
+                ThreadControl.openmpMaxThreads(), report, version[2]);
     }
 }

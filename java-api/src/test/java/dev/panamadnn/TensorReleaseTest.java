@@ -10,10 +10,7 @@ import dev.panamadnn.internal.lifetime.OwnedMemory;
 import dev.panamadnn.nn.ReLU;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -65,16 +62,7 @@ class TensorReleaseTest {
      */
     @Test
     void allocationWaitsForPendingReleasesUnderMaxDirectMemorySize() throws Exception {
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--enable-native-access=ALL-UNNAMED",
-                "-XX:MaxDirectMemorySize=64m", "-cp", System.getProperty("java.class.path"), Churn.class.getName());
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail("child JVM did not finish in 120 s");
-        }
-        String text = new String(out, StandardCharsets.UTF_8);
-        assertEquals(0, p.exitValue(), "child JVM exit " + p.exitValue() + "; output:\n" + text);
+        String text = ChildJvm.run(List.of("-XX:MaxDirectMemorySize=64m"), Churn.class, 120);
         assertTrue(text.contains("churn: 300 tensors of 16 MiB allocated and closed"), text);
     }
 

@@ -81,7 +81,8 @@ public final class Demo {
         out.println("OpenBLAS : " + rt.openblasConfig());
         out.println("           core " + rt.openblasCore() + ", " + rt.openblasThreads() + " thread(s)");
         out.println("oneDNN   : " + rt.onednnVersion() + " (" + rt.onednnHash() + "), CPU ISA " + rt.cpuIsa()
-                + ", " + rt.openmpThreads() + " OpenMP thread(s)");
+                + ", " + (rt.cpuRuntime().equals("OpenMP") ? rt.openmpThreads() + " OpenMP thread(s)"
+                        : rt.cpuRuntime() + " runtime over " + rt.openmpThreads() + " core(s)"));
         out.println();
         int failures = 0;
         failures += sgemm();

@@ -37,7 +37,8 @@ public final class RuntimeLog {
         NativeRuntime rt = NativeRuntime.describe();
         boolean winograd = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
         log.log(System.Logger.Level.INFO, "Panama DNN runtime: oneDNN " + rt.onednnVersion() + " (" + rt.onednnHash()
-                + "), ISA " + rt.cpuIsa() + ", OpenMP threads " + rt.openmpThreads() + "; OpenBLAS " + rt.openblasCore()
+                + "), ISA " + rt.cpuIsa() + ", " + (rt.cpuRuntime().equals("OpenMP") ? "OpenMP threads " + rt.openmpThreads()
+                : rt.cpuRuntime() + " runtime over " + rt.openmpThreads() + " cores") + "; OpenBLAS " + rt.openblasCore()
                 + ", threads " + rt.openblasThreads() + "; Winograd convolutions "
                 + (winograd ? "available (jdk.incubator.vector is present)"
                         : "off (start the JVM with --add-modules jdk.incubator.vector to enable them)"));

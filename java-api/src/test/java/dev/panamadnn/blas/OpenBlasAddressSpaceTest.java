@@ -34,6 +34,8 @@ class OpenBlasAddressSpaceTest {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("--enable-native-access=ALL-UNNAMED");
+        String natives = System.getProperty("panamadnn.natives.dir");   // as ChildJvm: the natives under test
+        if (natives != null && !natives.isBlank()) cmd.add("-Dpanamadnn.natives.dir=" + natives);
         cmd.add("-Dpanamadnn.threads=" + openblasThreads);
         cmd.add("-Dpanamadnn.blas.callers=2");
         // The raw control below ends its JVM on purpose, sometimes with a crash log: keep that out of the checkout.

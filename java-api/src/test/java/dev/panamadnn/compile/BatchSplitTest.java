@@ -112,6 +112,7 @@ class BatchSplitTest {
 
     @Test
     void theCallersThreadKeepsItsOpenMpTeamSize() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.panamadnn.natives.ThreadControl.openmp(), "oneDNN is not on OpenMP: no team to keep");
         long[] shape = {4, 4, 12, 12};
         Tensor x = random(shape);
         int before = dev.panamadnn.natives.ThreadControl.openmpMaxThreads();

@@ -2,12 +2,9 @@ package dev.panamadnn.lifetime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
+import dev.panamadnn.ChildJvm;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -28,19 +25,7 @@ class RnnRaceTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"rnn-layer-close", "rnn-state-close", "rnn-weights-changed"})
     void noCrashAndOnlyDocumentedOutcomes(String group) throws Exception {
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--enable-native-access=ALL-UNNAMED",
-                "-Dpanamadnn.threads=2", "-cp", System.getProperty("java.class.path"), RnnRaces.class.getName(), group,
-                Integer.toString(ITERATIONS), "20261203");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(240, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail(group + ": child JVM did not finish in 240 s");
-        }
-        String text = new String(out, StandardCharsets.UTF_8);
-        System.out.println(text.strip());
-        assertEquals(0, p.exitValue(), group + ": the child JVM exited with " + p.exitValue()
-                + (p.exitValue() > 128 ? " (killed by signal " + (p.exitValue() - 128) + ": a crash)" : "") + "; its output:\n" + text);
+        String text = ChildJvm.run(List.of("-Dpanamadnn.threads=2"), RnnRaces.class, 240, group, Integer.toString(ITERATIONS), "20261203");
         Matcher m = SUMMARY.matcher(text);
         int scenarios = 0;
         while (m.find()) {

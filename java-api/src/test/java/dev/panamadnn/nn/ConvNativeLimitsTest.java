@@ -4,13 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
+import dev.panamadnn.ChildJvm;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,20 +28,9 @@ class ConvNativeLimitsTest {
 
     @BeforeAll
     static void runChild() throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-Dpanamadnn.threads=1", "-XX:-CreateCoredumpOnCrash",
-                "-cp", System.getProperty("java.class.path"), ConvNativeLimitsChild.class.getName()));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail("the child JVM did not finish in 120 s");
-        }
-        output = new String(out, StandardCharsets.UTF_8);
+        output = ChildJvm.run(List.of("-Dpanamadnn.threads=1", "-XX:-CreateCoredumpOnCrash"), ConvNativeLimitsChild.class, 120);
         Matcher m = LINE.matcher(output);
         while (m.find()) OUTCOMES.put(m.group(1), new String[] {m.group(2), m.group(3)});
-        assertEquals(0, p.exitValue(), "the child JVM exited with " + p.exitValue()
-                + (p.exitValue() > 128 ? " (killed by signal " + (p.exitValue() - 128) + ": a crash)" : "") + "; its output:\n" + output);
         assertTrue(output.contains("DONE"), "the child did not finish; its output:\n" + output);
     }
 

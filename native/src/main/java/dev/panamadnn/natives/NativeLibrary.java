@@ -14,8 +14,9 @@ import java.util.stream.Stream;
  */
 enum NativeLibrary {
     OPENBLAS("openblas", "libopenblas.so", List.of("libquadmath.so.0", "libgfortran.so.5")),
-    // Debian's oneDNN sets the SONAME to libdnnl.so.3.6, so any libdnnl.so.3.* is accepted.
-    DNNL("dnnl", "libdnnl.so", List.of("libgomp.so.1"));
+    // Debian's oneDNN sets the SONAME to libdnnl.so.3.6, so any libdnnl.so.3.* is accepted. Its threading runtime:
+    // libgomp (the packaged set, OpenMP) or libtbb (scripts/build-natives --cpu-runtime tbb), whichever is beside it.
+    DNNL("dnnl", "libdnnl.so", List.of("libgomp.so.1", "libtbb.so.12"));
 
     final String key;
     final String baseName;

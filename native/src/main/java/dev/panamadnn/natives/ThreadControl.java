@@ -24,6 +24,11 @@ import java.lang.invoke.MethodHandle;
  * applies to OpenBLAS at once and to OpenMP in each thread that calls
  * {@link #applyToCurrentThread()} (the layers do, before each oneDNN execution).
  *
+ * <p>A oneDNN built on another CPU runtime ({@code scripts/build-natives --cpu-runtime tbb}: oneTBB) has no
+ * {@code omp_*} functions and no per-thread team to set: {@link #openmp()} is false, the OpenMP calls here do
+ * nothing, and oneDNN's primitives use every core (oneDNN has no C call that caps TBB's threads); OpenBLAS is
+ * capped as always.
+ *
  * <p>These three small downcalls live here rather than in the generated bindings because they
  * must work before and during loading. The other hand-made downcalls are java-api's
  * {@code internal.BlasCallers} and {@code internal.dnnl.HeldExecute} (see docs/safety.md); all
@@ -83,7 +88,7 @@ public final class ThreadControl {
     public static void applyToCurrentThread() {
         int n = threads;
         int[] applied = APPLIED.get();
-        if (n > 0 && loaded && applied[0] != n) {
+        if (n > 0 && loaded && ompSet != null && applied[0] != n) {
             invoke(ompSet, n);
             applied[0] = n;
         }
@@ -101,6 +106,7 @@ public final class ThreadControl {
     public static void applyToCurrentThread(int n) {
         checkThreads("ThreadControl.applyToCurrentThread", n);
         Natives.load();
+        if (ompSet == null) return;   // oneDNN is not on OpenMP: no per-thread team
         invoke(ompSet, n);
         APPLIED.get()[0] = n;
     }
@@ -111,10 +117,22 @@ public final class ThreadControl {
         return invokeInt(openblasGet);
     }
 
-    /** {@return OpenMP's maximum team size for the calling thread ({@code omp_get_max_threads})} */
+    /**
+     * {@return OpenMP's maximum team size for the calling thread ({@code omp_get_max_threads}); for a oneDNN not on
+     * OpenMP ({@link #openmp()} false), the cores this JVM may use, which that runtime's primitives spread over}
+     */
     public static int openmpMaxThreads() {
         Natives.load();
-        return invokeInt(ompGetMax);
+        return ompGetMax != null ? invokeInt(ompGetMax) : Runtime.getRuntime().availableProcessors();
+    }
+
+    /**
+     * {@return whether the loaded oneDNN runs its primitives on OpenMP (libgomp), as the packaged one does; false for
+     * one built on another CPU runtime (oneTBB), whose thread count this class cannot set}
+     */
+    public static boolean openmp() {
+        Natives.load();
+        return ompSet != null;
     }
 
     static synchronized void beforeLoad() {
@@ -138,14 +156,19 @@ public final class ThreadControl {
     static synchronized void afterLoad(SymbolLookup openblas, SymbolLookup dnnl) {
         openblasSet = handle(openblas, "openblas_set_num_threads", FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
         openblasGet = handle(openblas, "openblas_get_num_threads", FunctionDescriptor.of(ValueLayout.JAVA_INT));
-        ompSet = handle(dnnl, "omp_set_num_threads", FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
-        ompGetMax = handle(dnnl, "omp_get_max_threads", FunctionDescriptor.of(ValueLayout.JAVA_INT));
+        // Absent from a oneDNN built on another CPU runtime (TBB): then there is no OpenMP team to set.
+        ompSet = optionalHandle(dnnl, "omp_set_num_threads", FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
+        ompGetMax = optionalHandle(dnnl, "omp_get_max_threads", FunctionDescriptor.of(ValueLayout.JAVA_INT));
         OpenMpTeam.afterLoad(dnnl);
         loaded = true;
         if (threads > 0) {
             invoke(openblasSet, threads);
             applyToCurrentThread();
         }
+    }
+
+    private static MethodHandle optionalHandle(SymbolLookup lookup, String name, FunctionDescriptor fd) {
+        return lookup.find(name).map(addr -> LINKER.downcallHandle(addr, fd)).orElse(null);
     }
 
     private static MethodHandle handle(SymbolLookup lookup, String name, FunctionDescriptor fd) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -13,12 +14,26 @@ import org.junit.jupiter.api.Test;
 /** Java bodies on libgomp's team: every thread runs once, failures come back to the caller, misuse is a clear exception. */
 class OpenMpTeamTest {
     @Test
-    void thePackagedOneDnnHasOpenMp() {
-        assertTrue(OpenMpTeam.available(), "the packaged oneDNN is built with OpenMP (libgomp)");
+    void theTeamIsThereExactlyWhenOneDnnRunsOnOpenMp() {
+        LoadReport report = Natives.load();
+        boolean packaged = report.libraries().stream()
+                .anyMatch(l -> l.file().startsWith("libdnnl") && l.source() == LoadReport.Source.PACKAGED);
+        if (packaged) assertTrue(OpenMpTeam.available(), "the packaged oneDNN is built with OpenMP (libgomp)");
+        assertEquals(ThreadControl.openmp(), OpenMpTeam.available(), "omp_* and GOMP_parallel come together");
+        if (!OpenMpTeam.available()) {   // a oneDNN on TBB (scripts/build-natives --cpu-runtime tbb)
+            var e = assertThrows(IllegalStateException.class, () -> OpenMpTeam.of((thread, threads) -> { }));
+            assertTrue(e.getMessage().contains("no OpenMP runtime"), e.getMessage());
+        }
+    }
+
+    /** The tests below run Java bodies on the team: only with a oneDNN on OpenMP (the packaged one). */
+    private static void requireTeam() {
+        assumeTrue(OpenMpTeam.available(), "the loaded oneDNN is not on OpenMP");
     }
 
     @Test
     void eachTeamThreadRunsTheBodyOnceOnItsOwnThread() {
+        requireTeam();
         for (int threads : new int[] {1, 2, 3}) {
             AtomicIntegerArray calls = new AtomicIntegerArray(threads);
             Set<Thread> seen = ConcurrentHashMap.newKeySet();
@@ -42,6 +57,7 @@ class OpenMpTeamTest {
 
     @Test
     void aFailureOnATeamThreadIsRethrownOnTheCaller() {
+        requireTeam();
         RuntimeException boom = new IllegalStateException("boom on thread 1");
         try (OpenMpTeam team = OpenMpTeam.of((t, n) -> {
             if (t == 1) throw boom;
@@ -58,6 +74,7 @@ class OpenMpTeamTest {
 
     @Test
     void misuseIsAClearException() {
+        requireTeam();
         assertEquals("OpenMpTeam.of: body must not be null", assertThrows(IllegalArgumentException.class, () -> OpenMpTeam.of(null)).getMessage());
         OpenMpTeam team = OpenMpTeam.of((t, n) -> { });
         assertThrows(IllegalArgumentException.class, () -> team.run(-1));
@@ -68,6 +85,7 @@ class OpenMpTeamTest {
 
     @Test
     void registrySlotsAreReused() {
+        requireTeam();
         for (int i = 0; i < 100; i++) {
             try (OpenMpTeam team = OpenMpTeam.of((t, n) -> { })) {
                 team.run(2);

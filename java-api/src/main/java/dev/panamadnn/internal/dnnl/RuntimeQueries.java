@@ -19,7 +19,18 @@ public final class RuntimeQueries {
         MemorySegment v = dnnl_version();
         String version = dnnl_version_t.major(v) + "." + dnnl_version_t.minor(v) + "." + dnnl_version_t.patch(v);
         MemorySegment hash = dnnl_version_t.hash(v);
-        return new String[] {version, hash.equals(MemorySegment.NULL) ? "unknown" : hash.getString(0)};
+        return new String[] {version, hash.equals(MemorySegment.NULL) ? "unknown" : hash.getString(0), cpuRuntime(dnnl_version_t.cpu_runtime(v))};
+    }
+
+    /** oneDNN's CPU threading runtime ({@code dnnl_version_t.cpu_runtime}, a {@code DNNL_RUNTIME_*} value) by name. */
+    static String cpuRuntime(int runtime) {
+        return switch (runtime) {
+            case 1 -> "sequential";
+            case 2 -> "OpenMP";
+            case 4 -> "TBB";
+            case 8 -> "threadpool";
+            default -> "unknown (" + Integer.toUnsignedString(runtime) + ")";
+        };
     }
 
     /**

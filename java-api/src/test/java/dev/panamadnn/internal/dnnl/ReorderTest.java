@@ -16,6 +16,7 @@ class ReorderTest {
      */
     @Test
     void onceReordersAndLeavesTheCallersTeamAlone() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(ThreadControl.openmp(), "oneDNN is not on OpenMP: no team to leave alone");
         long n = 2, c = 3, h = 4, w = 5;
         for (int team : new int[] {2, 3}) {
             ThreadControl.applyToCurrentThread(team);
