@@ -184,7 +184,12 @@ public final class InferenceServer implements AutoCloseable {
 
     private void logStart() {
         StringBuilder s = new StringBuilder("panama-dnn server ready on port ").append(port()).append('\n');
-        s.append("  natives: ").append(NativeRuntime.describe()).append('\n');
+        NativeRuntime natives = NativeRuntime.describe();
+        s.append("  natives: ").append(natives).append('\n');
+        if (!natives.cpuRuntime().equals("OpenMP")) {
+            s.append("  note: oneDNN runs on ").append(natives.cpuRuntime()).append(": threads_per_instance does not cap its threads (each "
+                    + "primitive may use all ").append(natives.openmpThreads()).append(" cores; docs/natives.md)\n");
+        }
         for (ServedModel m : models.values()) {
             ModelConfig c = m.config();
             StringBuilder ins = new StringBuilder();
