@@ -1,7 +1,14 @@
 package dev.panamadnn.natives;
 
 import dev.panamadnn.natives.internal.StartupLog;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 
 /**
  * Entry point to the native libraries: loads OpenBLAS and oneDNN once per JVM (see
@@ -141,6 +148,20 @@ public final class Natives {
         return m.isNamed() ? "module " + m.getName() : "the class path (unnamed module)";
     }
 
+    /** {@code name}'s value in the C environment (what libgomp read, {@code setenv} included), or "(unset)". */
+    private static String processEnvironment(String name) {
+        Linker linker = Linker.nativeLinker();
+        MethodHandle getenv = linker.downcallHandle(linker.defaultLookup().find("getenv").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.ADDRESS.withTargetLayout(MemoryLayout.sequenceLayout(Long.MAX_VALUE, ValueLayout.JAVA_BYTE)),
+                        ValueLayout.ADDRESS));
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment v = (MemorySegment) getenv.invokeExact(a.allocateFrom(name));
+            return v.equals(MemorySegment.NULL) ? "(unset)" : v.getString(0);
+        } catch (Throwable t) {
+            throw new IllegalStateException("getenv(" + name + ")", t);
+        }
+    }
+
     /**
      * Prints what loads and from where; exits 1 with the full explanation if nothing does.
      *
@@ -152,6 +173,7 @@ public final class Natives {
             System.out.print(report);
             System.out.println("threads: openblas=" + ThreadControl.openblasThreads()
                     + " openmp(max, this thread)=" + ThreadControl.openmpMaxThreads());
+            System.out.println("openmp wait: GOMP_SPINCOUNT=" + processEnvironment("GOMP_SPINCOUNT"));
         } catch (NativeLoadException e) {
             System.err.println(e.getMessage());
             System.exit(1);

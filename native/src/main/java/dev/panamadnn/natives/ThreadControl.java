@@ -39,6 +39,21 @@ public final class ThreadControl {
     public static final String PROPERTY = "panamadnn.threads";
     /** Environment variable with the intra-op thread count (the property wins). */
     public static final String ENV = "PANAMADNN_THREADS";
+    /**
+     * System property: how many times libgomp spins at a barrier or between parallel regions before its thread sleeps
+     * ({@code GOMP_SPINCOUNT}, read once when libgomp loads): a count, or {@code libgomp} for libgomp's own default
+     * (300,000 spins, milliseconds of spinning); {@value #DEFAULT_SPIN_COUNT} if unset. Either of libgomp's own variables
+     * in the environment ({@code GOMP_SPINCOUNT}, {@code OMP_WAIT_POLICY}) wins over both.
+     */
+    public static final String SPIN_PROPERTY = "panamadnn.gomp.spincount";
+    /**
+     * The spin count set when nothing else is (libgomp's own choice when it has more threads than cores). With libgomp's
+     * default, a thread waiting for a descheduled team mate burns its share of a busy core spinning, and a 2-thread
+     * plan beside two CPU-bound processes had whole seconds at tens to hundreds of times its quiet time; with 1,000
+     * its slowest seconds stayed near ONNX Runtime's, and quiet plans ran as fast as before within what this VM can
+     * resolve (docs/benchmarks.md, "libgomp's spin count").
+     */
+    public static final String DEFAULT_SPIN_COUNT = "1000";
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static volatile int threads;           // 0: leave the libraries' defaults alone
@@ -151,6 +166,23 @@ public final class ThreadControl {
             setenv("OMP_NUM_THREADS", Integer.toString(threads));
             setenv("OPENBLAS_NUM_THREADS", Integer.toString(threads));
         }
+        // libgomp reads GOMP_SPINCOUNT once, when it is loaded (next): the environment's own setting, else ours. Not
+        // without native access (setenv's downcall is restricted): that load fails next with the loader's hint.
+        if (System.getenv("GOMP_SPINCOUNT") == null && System.getenv("OMP_WAIT_POLICY") == null && Natives.nativeAccessEnabled()) {
+            String spin = spinCount(System.getProperty(SPIN_PROPERTY));
+            if (spin != null) setenv("GOMP_SPINCOUNT", spin);
+        }
+    }
+
+    /** The GOMP_SPINCOUNT to set for the property's value {@code v} (null: leave libgomp's default). */
+    static String spinCount(String v) {
+        if (v == null || v.isBlank()) return DEFAULT_SPIN_COUNT;
+        String s = v.strip();
+        if (s.equals("libgomp")) return null;
+        if (!s.matches("[0-9]{1,15}")) {
+            throw new IllegalArgumentException(SPIN_PROPERTY + ": expected a spin count (0 or more) or 'libgomp', got '" + v + "'");
+        }
+        return s;
     }
 
     static synchronized void afterLoad(SymbolLookup openblas, SymbolLookup dnnl) {

@@ -31,6 +31,8 @@ final class ChildJvm {
         var pb = new ProcessBuilder(cmd).directory(workDir.toFile());
         pb.environment().remove(NativeLoader.DIR_ENV);
         pb.environment().remove(ThreadControl.ENV);
+        pb.environment().remove("GOMP_SPINCOUNT");   // libgomp's own settings, which ThreadControl leaves alone when given
+        pb.environment().remove("OMP_WAIT_POLICY");
         pb.environment().putAll(env);
         return pb.start();
     }
