@@ -45,11 +45,7 @@ public final class ContentionProbe {
         SplittableRandom random = new SplittableRandom(1);
         for (int i = 0; i < x.length; i++) x[i] = (float) random.nextDouble(-1, 1);
         try (OnnxModel m = Onnx.load(file); OrtEnvironment env = OrtEnvironment.getEnvironment();
-             OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
-            so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);   // OnnxRuntimeResNetBenchmark's settings
-            so.setIntraOpNumThreads(threads);
-            so.setInterOpNumThreads(1);
-            so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+             OrtSession.SessionOptions so = OnnxPair.ortOptions(threads, null)) {
             String in = m.inputs().get(0).name(), on = m.outputs().get(0).name();
             CompileOptions options = CompileOptions.defaults().withThreads(threads);
             try (CompiledModel winograd = CompiledModel.compile(m.toGraph(), options, Map.of(in, shape)).warmup();

@@ -60,10 +60,7 @@ public final class MemoryProbe {
             }
         } else if (runtime.equals("ort")) {
             OrtEnvironment env = OrtEnvironment.getEnvironment();
-            try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
-                o.setIntraOpNumThreads(threads);
-                o.setInterOpNumThreads(1);
-                o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            try (OrtSession.SessionOptions o = OnnxPair.ortOptions(threads, null)) {
                 try (OrtSession session = env.createSession(file.toString(), o)) {
                     line.append(String.format(Locale.ROOT, " load=%.0f", rssMb()));
                     String in = session.getInputNames().iterator().next();

@@ -103,6 +103,14 @@ final class OnnxPair implements AutoCloseable {
     }
 
     private OrtSession.SessionOptions options(Path profilePrefix) throws OrtException {
+        return ortOptions(threads, profilePrefix);
+    }
+
+    /**
+     * The ONNX Runtime settings every comparison here uses: ALL_OPT, {@code threads} intra-op threads, one inter-op
+     * thread, sequential execution; profiling into {@code profilePrefix} if not null. The caller closes them.
+     */
+    static OrtSession.SessionOptions ortOptions(int threads, Path profilePrefix) throws OrtException {
         OrtSession.SessionOptions o = new OrtSession.SessionOptions();
         o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
         o.setIntraOpNumThreads(threads);

@@ -17,13 +17,18 @@ import java.util.Map;
 final class Compilation {
     private Compilation() {}
 
+    /** A plan's intra-op threads: its options' count, else the {@link ThreadControl} count (0: OpenMP's default). */
+    private static int threads(CompileOptions options) {
+        return options.threads() > 0 ? options.threads() : ThreadControl.threads();
+    }
+
     /** {@link CompiledModel#compile(Module, CompileOptions, long...)}, sharing large constants through {@code shared} if not null. */
     static CompiledModel of(Module model, CompileOptions options, SharedConstants shared, long... inputShape) {
         if (options == null) throw new IllegalArgumentException("CompiledModel.compile: options must not be null (CompileOptions.defaults())");
         if (model == null) throw new IllegalArgumentException("CompiledModel.compile: model must not be null");
         PlanIO.checkShape(inputShape);
         Graph concrete = Graph.lower(model, Shape.of(inputShape));   // every layer checks its sizes at this shape
-        int threads = options.threads() > 0 ? options.threads() : ThreadControl.threads();
+        int threads = threads(options);
         if (inputShape.length > 0 && BatchSplit.worthTrying(concrete, options, threads, inputShape[0])) {
             // the same model with axis 0 a symbol, so the batch can run in parts (BatchSplit binds it at N and at N / T)
             Graph symbolic;
@@ -67,7 +72,7 @@ final class Compilation {
     }
 
     private static CompiledModel reading(Graph graph, CompileOptions options, long[][] shapes, SharedConstants shared) {
-        int threads = options.threads() > 0 ? options.threads() : ThreadControl.threads();
+        int threads = threads(options);
         int parts = BatchSplit.parts(graph, options, threads, shapes);
         if (parts > 1) {
             long[][] partShapes = new long[shapes.length][];

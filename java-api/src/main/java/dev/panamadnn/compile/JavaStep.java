@@ -4,9 +4,9 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * A step run in Java: reads plan buffers {@code inputs} (plain F32, {@code inShapes}; or the caller's integer
- * input, an {@link Compiler#inputId}, for an embedding lookup), writes plan buffers {@code outputs} (plain F32,
+ * input, an {@link PlanArg#inputId}, for an embedding lookup), writes plan buffers {@code outputs} (plain F32,
  * {@code outShapes}) or, converting a value held as F32 to its integer or bool dtype, a caller's output
- * ({@link Compiler#outputId}, see {@link LowerCarried}); never the caller's F32 memory or outputs.
+ * ({@link PlanArg#outputId}, see {@link LowerCarried}); never the caller's F32 memory or outputs.
  */
 record JavaStep(MultiKernel kernel, int[] inputs, long[][] inShapes, int[] outputs, long[][] outShapes) {
     /** Whether it reads or writes plan buffer {@code b}. */

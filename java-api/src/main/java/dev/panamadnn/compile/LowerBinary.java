@@ -1,6 +1,5 @@
 package dev.panamadnn.compile;
 
-import dev.panamadnn.compile.PlanArg;
 import dev.panamadnn.compile.Compiler.Value;
 import dev.panamadnn.graph.Node;
 import dev.panamadnn.internal.dnnl.Args;
@@ -27,7 +26,7 @@ import java.util.List;
 final class LowerBinary {
     private LowerBinary() {}
 
-    /** An operand: an activation in a plan buffer, or a constant (buffer {@link Compiler#CONSTANT}) with its segment. */
+    /** An operand: an activation in a plan buffer, or a constant (buffer {@link PlanArg#CONSTANT}) with its segment. */
     record Operand(MemoryDescriptor md, int buffer, MemorySegment constant, long[] dims) {
         PlanArg arg(int id) {
             return buffer == PlanArg.CONSTANT ? PlanArg.constant(id, md, constant) : PlanArg.of(id, md, buffer);

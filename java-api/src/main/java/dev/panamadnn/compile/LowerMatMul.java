@@ -1,6 +1,5 @@
 package dev.panamadnn.compile;
 
-import dev.panamadnn.compile.PlanArg;
 import dev.panamadnn.compile.Compiler.Value;
 import dev.panamadnn.graph.Node;
 import dev.panamadnn.internal.dnnl.Args;

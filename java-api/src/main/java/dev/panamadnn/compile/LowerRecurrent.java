@@ -2,7 +2,6 @@ package dev.panamadnn.compile;
 
 import dev.panamadnn.DataType;
 import dev.panamadnn.Tensor;
-import dev.panamadnn.compile.PlanArg;
 import dev.panamadnn.compile.Compiler.Value;
 import dev.panamadnn.graph.Attributes;
 import dev.panamadnn.graph.Node;

@@ -4,7 +4,6 @@ import dev.panamadnn.natives.internal.StartupLog;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
@@ -152,8 +151,7 @@ public final class Natives {
     private static String processEnvironment(String name) {
         Linker linker = Linker.nativeLinker();
         MethodHandle getenv = linker.downcallHandle(linker.defaultLookup().find("getenv").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.ADDRESS.withTargetLayout(MemoryLayout.sequenceLayout(Long.MAX_VALUE, ValueLayout.JAVA_BYTE)),
-                        ValueLayout.ADDRESS));
+                FunctionDescriptor.of(ThreadControl.cPointer(), ValueLayout.ADDRESS));
         try (Arena a = Arena.ofConfined()) {
             MemorySegment v = (MemorySegment) getenv.invokeExact(a.allocateFrom(name));
             return v.equals(MemorySegment.NULL) ? "(unset)" : v.getString(0);

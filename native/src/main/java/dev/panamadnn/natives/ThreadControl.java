@@ -9,6 +9,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * The one place that sets how many threads OpenBLAS and oneDNN (its OpenMP runtime) use per
@@ -162,16 +164,18 @@ public final class ThreadControl {
                 }
             }
         }
+        Map<String, String> env = new LinkedHashMap<>();
         if (threads > 0) {
-            setenv("OMP_NUM_THREADS", Integer.toString(threads));
-            setenv("OPENBLAS_NUM_THREADS", Integer.toString(threads));
+            env.put("OMP_NUM_THREADS", Integer.toString(threads));
+            env.put("OPENBLAS_NUM_THREADS", Integer.toString(threads));
         }
         // libgomp reads GOMP_SPINCOUNT once, when it is loaded (next): the environment's own setting, else ours. Not
         // without native access (setenv's downcall is restricted): that load fails next with the loader's hint.
         if (System.getenv("GOMP_SPINCOUNT") == null && System.getenv("OMP_WAIT_POLICY") == null && Natives.nativeAccessEnabled()) {
             String spin = spinCount(System.getProperty(SPIN_PROPERTY));
-            if (spin != null) setenv("GOMP_SPINCOUNT", spin);
+            if (spin != null) env.put("GOMP_SPINCOUNT", spin);
         }
+        if (!env.isEmpty()) setenv(env);
     }
 
     /** The GOMP_SPINCOUNT to set for the property's value {@code v} (null: leave libgomp's default). */
@@ -209,21 +213,29 @@ public final class ThreadControl {
         return LINKER.downcallHandle(addr, fd);
     }
 
-    private static void setenv(String name, String value) {
-        // The pointer layout the generated bindings use for every pointer (their C_POINTER). The FFM linker
-        // generates and caches one stub per distinct descriptor (5-15 ms each in a fresh JVM); with it, setenv's
-        // (char*, char*, int) -> int shares its stub with dnnl_stream_create's. Made here, not in a static field:
-        // withTargetLayout is restricted, and without native access only a configured thread count may reach it.
-        AddressLayout pointer = ValueLayout.ADDRESS.withTargetLayout(MemoryLayout.sequenceLayout(Long.MAX_VALUE, ValueLayout.JAVA_BYTE));
+    /**
+     * The pointer layout the generated bindings use for every pointer (their C_POINTER): the FFM linker generates and
+     * caches one stub per distinct descriptor (5-15 ms each in a fresh JVM), so setenv's (char*, char*, int) -> int
+     * shares its stub with dnnl_stream_create's. Made per use, not in a static field: withTargetLayout is restricted.
+     */
+    static AddressLayout cPointer() {
+        return ValueLayout.ADDRESS.withTargetLayout(MemoryLayout.sequenceLayout(Long.MAX_VALUE, ValueLayout.JAVA_BYTE));
+    }
+
+    /** Puts each variable into the process environment (C's setenv, overwriting), linking setenv once. */
+    private static void setenv(Map<String, String> variables) {
+        AddressLayout pointer = cPointer();
         MethodHandle mh = LINKER.downcallHandle(LINKER.defaultLookup().find("setenv").orElseThrow(),
                 FunctionDescriptor.of(ValueLayout.JAVA_INT, pointer, pointer, ValueLayout.JAVA_INT));
-        try (Arena tmp = Arena.ofConfined()) {
-            int rc = (int) mh.invokeExact(tmp.allocateFrom(name), tmp.allocateFrom(value), 1);
-            if (rc != 0) throw new IllegalStateException("setenv(" + name + ") failed with " + rc);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("setenv(" + name + ")", t);
+        for (Map.Entry<String, String> v : variables.entrySet()) {
+            try (Arena tmp = Arena.ofConfined()) {
+                int rc = (int) mh.invokeExact(tmp.allocateFrom(v.getKey()), tmp.allocateFrom(v.getValue()), 1);
+                if (rc != 0) throw new IllegalStateException("setenv(" + v.getKey() + ") failed with " + rc);
+            } catch (RuntimeException | Error e) {
+                throw e;
+            } catch (Throwable t) {
+                throw new IllegalStateException("setenv(" + v.getKey() + ")", t);
+            }
         }
     }
 
