@@ -50,8 +50,8 @@ final class AssignLayouts implements Rewrite {
     static final String PLAIN = "plain", NHWC = "nhwc", BLOCKED = "blocked", ANY = "any", INPUT = "input";
     private static final Set<String> POOLING = Set.of("MaxPool", "AveragePool", "GlobalAveragePool", "AdaptiveAvgPool");
     /** Ops lowered in the layout their input arrives in (oneDNN eltwise/batch norm/binary on a same-shape operand). */
-    private static final Set<String> ELEMENTWISE = Set.of("BatchNormalization", "Add", "Identity", "Exp", "Log", "Sqrt", "Abs", "Neg",
-            "Reciprocal", "Softplus", "HardSwish", "Round", "HardSigmoid", "Clip");
+    private static final Set<String> ELEMENTWISE = Set.of("BatchNormalization", "Add", "Identity", "Exp", "Sqrt", "Abs", "Neg",
+            "Reciprocal", "HardSwish", "Round", "HardSigmoid", "Clip");
 
     /** Whether a Slice's steps (input 4) are absent or all 1 and known when compiling. */
     private static boolean unitSteps(PlanGraph g, Node n) {

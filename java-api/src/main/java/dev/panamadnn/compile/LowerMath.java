@@ -19,7 +19,8 @@ import java.util.Set;
  * The lowering of the math ops (the dispatch for all of them; binary ops in {@link LowerBinary},
  * MatMul and Transpose in {@link LowerMatMul}, reductions and normalizations in
  * {@link LowerReduce}): the unary ops as one oneDNN eltwise primitive each, except Erf, Floor and
- * Ceil (no oneDNN algorithm: Java steps), and Softmax / LogSoftmax on oneDNN's softmax.
+ * Ceil (no oneDNN algorithm) and Log and Softplus (oneDNN's log is not accurate enough near
+ * {@code log(x) = 0}): Java steps; and Softmax / LogSoftmax on oneDNN's softmax.
  */
 final class LowerMath {
     private LowerMath() {}
@@ -62,7 +63,11 @@ final class LowerMath {
                     new Ops.EltwiseOp[] {MathOps.unary("Selu", a.real("alpha", 1.67326319217681884765625), 0),
                             MathOps.unary("Linear", a.real("gamma", 1.05070102214813232421875), 0)}, "selu (elu, then linear) " + n.name());
             case "Clip" -> clip(plan, n);
-            case "Exp", "Log", "Sqrt", "Abs", "Neg", "Reciprocal", "Softplus", "HardSwish", "Round" ->
+            // Log and Softplus in Java: oneDNN 3.13's jit log is off by up to 3.4e-6 absolute (piecewise constant over
+            // 1/32-wide steps of the mantissa), which is a relative error of 1e-3 and more where log(x) or softplus(x) is small
+            case "Log" -> java(plan, n, Math::log);
+            case "Softplus" -> java(plan, n, MathKernels::softplus);
+            case "Exp", "Sqrt", "Abs", "Neg", "Reciprocal", "HardSwish", "Round" ->
                     eltwise(plan, n, MathOps.unary(n.op(), 0, 0));
             default -> null;
         };

@@ -28,6 +28,14 @@ final class MathKernels {
      * x/(1+|x|), ThresholdedRelu (x if x > alpha, else 0), Celu
      * max(0,x) + min(0, alpha*(exp(x/alpha)-1)), Shrink (x+bias if x < -lambd, x-bias if x > lambd, else 0).
      */
+    /**
+     * ONNX's {@code Softplus}, {@code log(exp(x) + 1)}, without cancellation or overflow: {@code log1p(exp(x))},
+     * as {@code x + log1p(exp(-x))} for positive x; NaN stays NaN, +inf gives +inf, -inf gives 0.
+     */
+    static double softplus(double x) {
+        return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
+    }
+
     static DoubleUnaryOperator unary(String op, dev.panamadnn.graph.Attributes a) {
         return switch (op) {
             case "Sin" -> Math::sin;
