@@ -223,6 +223,63 @@ final class IndexArith {
         return null;
     }
 
+    /**
+     * ReduceSum/ReduceProd/ReduceMax/ReduceMin of an integer tensor (torch's {@code var} and {@code std} export the
+     * count they divide by as {@code ReduceProd} of a {@code Shape}'s dims): the shape as for F32, the values computed
+     * when known. I64 is exact (an overflow is an error, as in shape arithmetic); the other types wrap as they do. An
+     * empty reduction gives the identity (0, 1) or, for Max/Min, the type's least/greatest value. Unknown values (an
+     * integer tensor computed at run time) are refused by the plan, which computes on F32.
+     */
+    static List<Out> reduce(Node n, List<Value> in, Known k) {
+        DataType t = in.get(0).dtype();
+        if (!INTEGERS.contains(t) || n.op().equals("ReduceMean")) {
+            throw new GraphException(n.op() + " of " + t + " values is not supported (" + (INTEGERS.contains(t)
+                    ? "an integer mean rounds; a Cast to F32 first is supported)" : "a Cast to F32 first is)"));
+        }
+        Shape s = MathShapes.reduce(n, in, k);
+        Data d = k.get(in.get(0));
+        Shape from = in.get(0).shape();
+        if (d == null || !d.isFixed() || !from.isFixed() || !s.isFixed()) return IndexShapes.one(t, s, null);
+        long[] x = from.sizes();
+        int[] axes = MathShapes.reduceAxes(n, in, k);
+        boolean[] reduced = new boolean[x.length];
+        for (int a : axes) reduced[a] = true;
+        int size = (int) IndexShapes.numel(s.sizes());
+        boolean exact = t == DataType.I64, unsigned = t == DataType.U64 || t == DataType.U32 || t == DataType.U16 || t == DataType.U8;
+        long identity = switch (n.op()) {
+            case "ReduceSum" -> 0;
+            case "ReduceProd" -> 1;
+            case "ReduceMax" -> unsigned ? 0 : minOf(t);
+            default -> unsigned ? narrow(t, -1) : maxOf(t);
+        };
+        long[] out = new long[size];
+        java.util.Arrays.fill(out, identity);
+        long[] at = new long[x.length];
+        for (int i = 0; i < d.size(); i++) {   // input element i (row-major) into output element o: the kept dims' index
+            long o = 0;
+            for (int j = 0; j < x.length; j++) if (!reduced[j]) o = o * x[j] + at[j];
+            long v = d.ints()[i], acc = out[(int) o];
+            out[(int) o] = switch (n.op()) {
+                case "ReduceSum" -> exact ? Math.addExact(acc, v) : narrow(t, acc + v);
+                case "ReduceProd" -> exact ? Math.multiplyExact(acc, v) : narrow(t, acc * v);
+                case "ReduceMax" -> (unsigned ? Long.compareUnsigned(v, acc) : Long.compare(v, acc)) > 0 ? v : acc;
+                default -> (unsigned ? Long.compareUnsigned(v, acc) : Long.compare(v, acc)) < 0 ? v : acc;
+            };
+            for (int j = x.length - 1; j >= 0 && ++at[j] == x[j]; j--) at[j] = 0;
+        }
+        return IndexShapes.one(t, s, new Data(t, s.sizes(), out, null, null));
+    }
+
+    /** The least value of a signed integer type. */
+    private static long minOf(DataType t) {
+        return -(1L << (8 * t.byteSize() - 1));
+    }
+
+    /** The greatest value of a signed integer type. */
+    private static long maxOf(DataType t) {
+        return (1L << (8 * t.byteSize() - 1)) - 1;
+    }
+
     /** Reshape of an integer value (a shape vector): the shape as {@link TensorShapes#reshape}, the value kept. */
     static List<Out> reshape(Node n, List<Value> in, Known k) {
         IndexShapes.require(in.get(1), "shape", DataType.I64);

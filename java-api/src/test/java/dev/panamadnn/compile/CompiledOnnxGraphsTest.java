@@ -26,7 +26,7 @@ import org.junit.jupiter.api.TestFactory;
 class CompiledOnnxGraphsTest {
     private static final Map<String, OnnxTextGraphs.Model> MODELS = OnnxTextGraphs.load();
     private static final List<String> COMPILED = List.of("view_flatten", "reshape_keep", "two_inputs", "split_cat", "slice_gather", "expand_where",
-            "embedding", "shape_slice");
+            "embedding", "shape_slice", "var_std");
 
     @TestFactory
     Stream<DynamicTest> outputsMatchPyTorch() {
@@ -37,7 +37,7 @@ class CompiledOnnxGraphsTest {
                 tests.add(DynamicTest.dynamicTest(name + " N=" + batch, () -> check(m, batch)));
             }
         }
-        assertEquals(16, tests.size());
+        assertEquals(18, tests.size());
         return tests.stream();
     }
 

@@ -43,6 +43,8 @@ class MalformedIndexOpsTest {
         refused(b -> b.node("Reshape", "r", Attributes.empty(), "x", b.input("s", DataType.I64, Shape.of(2))), "r (Reshape)",
                 "shape 's' must be a constant");
         refused(b -> b.node("Expand", "e", Attributes.empty(), "x", b.constant("s", 4, 6)), "e (Expand)", "do not broadcast");
+        refused(b -> b.node("ReduceMean", "m", Attributes.empty(), b.node("Shape", "s", Attributes.empty(), "x")), "m (ReduceMean)",
+                "ReduceMean of I64 values is not supported", "a Cast to F32 first is supported");
     }
 
     /** A Split node has several outputs, each with its shape; Shape and Gather of a fixed value are known constants. */
