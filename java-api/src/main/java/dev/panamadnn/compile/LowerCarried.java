@@ -27,7 +27,7 @@ final class LowerCarried {
 
     /** The ops that read integer or bool values computed at run time. */
     static final Set<String> READERS = Set.of("Identity", "Squeeze", "Unsqueeze", "Cast", "Where", "Not", "And", "Or", "Xor", "Equal", "Less",
-            "Greater", "Reshape", "Flatten", "Expand", "Transpose", "Slice", "Concat", "Tile", "GatherND", "OneHot", "MaxUnpool", "RoiAlign",   // these eleven move (or index by) values, exactly
+            "Greater", "Reshape", "Flatten", "Expand", "Transpose", "Slice", "Concat", "Tile", "GatherND", "GatherElements", "OneHot", "MaxUnpool", "RoiAlign",   // these twelve move (or index by) values, exactly
             "Max", "Min");   // and these pick one of their inputs' values, exact too
 
     /**

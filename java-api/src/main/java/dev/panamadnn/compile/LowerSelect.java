@@ -11,8 +11,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 /**
- * GatherElements and Tile with constant indices / repeats, GatherND (constant or run-time indices) (an index map over the output, computed
- * once, as {@link LowerIndex}'s Slice), and Resize (nearest, linear, cubic; constant scales or
+ * Tile, GatherElements and GatherND (constant or run-time indices) (an index map over the output, computed
+ * once, as {@link LowerIndex}'s Slice; with run-time indices the map but the indexed term), and Resize (nearest, linear, cubic; constant scales or
  * sizes) as Java steps over plain F32 buffers: the per-axis taps of the resampling (source index
  * and weight per output index) are computed once, and each output element is the weighted sum of
  * its taps' product over the axes (the interpolation is separable), in double. No allocation per run.
@@ -181,11 +181,18 @@ final class LowerSelect {
         }, what + ", indices computed at run time").get(0);
     }
 
+    /**
+     * GatherElements (torch.gather): output element o reads the data at o's multi-index with the {@code axis} coordinate
+     * replaced by index o. Constant indices: the map computed once (an index out of range refused when compiling).
+     * Indices computed at run time (torch.gather by an argsort or topk, held as exact F32 values) or an I64/I32 graph
+     * input: each output's offset but the axis term computed once, the index read each run, one out of range an
+     * IllegalArgumentException naming the node before anything is read.
+     */
     private static Value gatherElements(Compiler plan, Node n) {
         Tensor t = plan.graph.tensor(n.input(1));
-        if (t == null) throw Compiler.unsupported(n, "the indices (input 1) must be a constant (or a bound input); indices computed at run time are not compiled");
         long[] x = LowerIndex.shape(plan, n.input(0)), y = LowerIndex.out(plan, n, 0);
         int axis = (int) Math.floorMod(n.attributes().integer("axis", 0), (long) x.length);
+        if (t == null) return gatherElementsAtRunTime(plan, n, x, y, axis);
         long[] idx = LowerIndex.longs(t), st = LowerIndex.strides(x);
         long[] from = new long[idx.length];
         long[] at = new long[y.length];
@@ -198,6 +205,34 @@ final class LowerSelect {
             step(at, y);
         }
         return LowerIndex.mapped(plan, n, LowerIndex.input(plan, n, 0), y, from, "java gather_elements " + n.name() + " on axis " + axis);
+    }
+
+    private static Value gatherElementsAtRunTime(Compiler plan, Node n, long[] x, long[] y, int axis) {
+        long[] st = LowerIndex.strides(x);
+        long[] base = new long[Math.toIntExact(LowerIndex.prod(y, 0, y.length))];   // offset of output o with its axis coordinate 0
+        long[] at = new long[y.length];
+        for (int o = 0; o < base.length; o++) {
+            long off = 0;
+            for (int d = 0; d < y.length; d++) if (d != axis) off += at[d] * st[d];
+            base[o] = off;
+            step(at, y);
+        }
+        long size = x[axis], stride = st[axis];
+        String label = n.label(), name = n.input(1);
+        RunTimeIntegers ids = RunTimeIntegers.of(plan, n, 1);
+        return PlanOutputs.javaStep(plan, List.of(LowerIndex.input(plan, n, 0), ids.value()), List.of(y), (src, dst) -> {
+            for (int o = 0; o < base.length; o++) {   // every index checked before any element is read
+                long v = ids.get(src[1], o);
+                if (v < -size || v >= size) {
+                    throw new IllegalArgumentException("CompiledModel: node " + label + ": index " + v + " (element " + o + " of indices '" + name
+                            + "') is out of range for dim " + axis + " (" + size + ") of the data");
+                }
+            }
+            for (int o = 0; o < base.length; o++) {
+                long v = ids.get(src[1], o);
+                dst[0].setAtIndex(JAVA_FLOAT, o, src[0].getAtIndex(JAVA_FLOAT, base[o] + (v < 0 ? v + size : v) * stride));
+            }
+        }, "java gather_elements " + n.name() + " on axis " + axis + ", indices computed at run time").get(0);
     }
 
     private static Value tile(Compiler plan, Node n) {

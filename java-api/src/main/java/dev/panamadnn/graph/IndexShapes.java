@@ -354,11 +354,29 @@ final class IndexShapes {
         Shape x = in.get(0).shape();
         int axis = Ops.axis(n.attributes().integer("axis", 0), x.rank(), "axis");
         long[] sizes = splitSizes(n, in, k, x, axis);
+        Data data = k.get(in.get(0));   // known (a shape vector, torch's repeat_interleave counts): each part's values too
+        boolean known = data != null && x.isFixed();
         List<Out> outs = new ArrayList<>();
+        long start = 0;
         for (long s : sizes) {
             List<Dim> d = new ArrayList<>(x.dims());
             d.set(axis, Dim.of(s));
-            outs.add(new Out(in.get(0).dtype(), new Shape(d), null));
+            Shape part = new Shape(d);
+            Data value = null;
+            if (known) {
+                long[] xs = x.sizes();
+                long outer = 1, inner = 1;
+                for (int i = 0; i < axis; i++) outer *= xs[i];
+                for (int i = axis + 1; i < xs.length; i++) inner *= xs[i];
+                int[] from = new int[Math.toIntExact(outer * s * inner)];
+                int o = 0;
+                for (long a = 0; a < outer; a++) {
+                    for (long b = 0; b < s; b++) for (long c = 0; c < inner; c++) from[o++] = (int) ((a * xs[axis] + start + b) * inner + c);
+                }
+                value = pick(data, in.get(0).dtype(), part.sizes(), from);
+            }
+            outs.add(new Out(in.get(0).dtype(), part, value));
+            start += s;
         }
         return outs;
     }

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.TestFactory;
 class CompiledOnnxGraphsTest {
     private static final Map<String, OnnxTextGraphs.Model> MODELS = OnnxTextGraphs.load();
     private static final List<String> COMPILED = List.of("view_flatten", "reshape_keep", "two_inputs", "split_cat", "slice_gather", "expand_where",
-            "embedding", "shape_slice", "var_std");
+            "embedding", "shape_slice", "var_std", "gather_sorted", "repeat_interleave");
 
     @TestFactory
     Stream<DynamicTest> outputsMatchPyTorch() {
@@ -37,7 +37,7 @@ class CompiledOnnxGraphsTest {
                 tests.add(DynamicTest.dynamicTest(name + " N=" + batch, () -> check(m, batch)));
             }
         }
-        assertEquals(18, tests.size());
+        assertEquals(22, tests.size());
         return tests.stream();
     }
 
@@ -100,6 +100,22 @@ class CompiledOnnxGraphsTest {
             }
             Tensor floats = Tensor.allocate(arena, DataType.F32, 1, 3);
             assertMessage(() -> plan.run(Map.of("ids", floats)), "input 'ids': expected I64 (i64[1, 3]), got F32");
+        }
+    }
+
+    /** torch.gather by an I64 input: an index out of range is an exception naming the node, the index and the dim, before anything is read. */
+    @Test
+    void gatherIndicesOutOfRangeAreRefused() {
+        try (CompiledModel plan = CompiledModel.compile(MODELS.get("gather_sorted").graph(), CompileOptions.defaults(),
+                Map.of("x", new long[] {1, 6}, "idx", new long[] {1, 4}));
+             java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined(); Tensor x = Tensor.zeros(1, 6)) {
+            Tensor idx = Tensor.allocate(arena, DataType.I64, 1, 4);
+            for (long bad : new long[] {6, -7, Long.MIN_VALUE}) {
+                idx.segment().setAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG, 2, bad);
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> plan.run(Map.of("x", x, "idx", idx)));
+                assertTrue(e.getMessage().contains("GatherElements") && e.getMessage().contains("index " + bad)
+                        && e.getMessage().contains("out of range for dim 1 (6)"), e.getMessage());
+            }
         }
     }
 
