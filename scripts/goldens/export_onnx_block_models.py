@@ -26,6 +26,8 @@ Writes into OUT_DIR (produced at test time into a cache by onnx/ OnnxBlockModels
   pads.opset13.onnx, pads.opset17.onnx           zero Pads before a Conv (asymmetric) and before Inception's
                                                  AveragePool (count_include_pad), and one before a pooling that
                                                  does not count its own padding
+  causal.opset17.onnx                            a decoder block: torch.triu's bool causal mask (Trilu of BOOL), pre-norm
+                                                 encoder layer, log_softmax over 24 classes with one dominating
   swin.opset13.onnx, swin.opset17.onnx           torchvision's SwinTransformer in small (embed 16, depths [2, 2], heads
                                                  [2, 2], window 4) on 32x32: shifted windows
   blocks.goldens.safetensors                     for each model M: M_input_b1, M_output_b1, M_input_b2, M_output_b2
@@ -175,8 +177,27 @@ def swin():
     return SwinTransformer(patch_size=[4, 4], embed_dim=16, depths=[2, 2], num_heads=[2, 2], window_size=[4, 4], num_classes=10)
 
 
+class Causal(nn.Module):
+    """A decoder-only language model's block on embedded tokens: the causal mask torch.triu of a bool matrix of the
+    sequence length (ONNX Trilu of BOOL: opset 14+, so opset 17 only), a pre-norm encoder layer with it, and
+    log_softmax over the vocabulary (LogSoftmax; one logit made to dominate per position, so log-probabilities near 0
+    test its log)."""
+
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True, norm_first=True)
+        self.head = nn.Linear(16, 24)
+
+    def forward(self, x):
+        L = x.shape[1]
+        mask = torch.triu(torch.ones(L, L, dtype=torch.bool), diagonal=1)
+        logits = self.head(self.layer(x, src_mask=mask))
+        return F.log_softmax(logits + 12.0 * F.one_hot(torch.arange(L) % 24, 24), -1)
+
+
 MODELS = (("convnext", ConvNeXt, (3, 32, 32)), ("vit", ViT, (3, 32, 32)), ("lraspp", LRASPP, (3, 40, 56)), ("padded", Padded, (8, 14, 14)),
-          ("video", Video, (3, 4, 16, 16)), ("pads", Pads, (4, 8, 8)), ("swin", swin, (3, 32, 32)))
+          ("video", Video, (3, 4, 16, 16)), ("pads", Pads, (4, 8, 8)), ("swin", swin, (3, 32, 32)), ("causal", Causal, (6, 16)))
+ONLY = {"causal": (17,)}   # opsets where a model is not exported at both of OPSETS
 
 
 def main():
@@ -198,7 +219,7 @@ def main():
         x1, x2 = torch.randn(1, *shape, generator=g), torch.randn(2, *shape, generator=g)
         with torch.no_grad():
             y1, y2 = model(x1), model(x2)
-        for opset in OPSETS:   # with autograd on, so the encoder layers take their math path (the fused one has no export)
+        for opset in ONLY.get(name, OPSETS):   # with autograd on, so the encoder layers take their math path (the fused one has no export)
             path = os.path.join(out_dir, "%s.opset%d.onnx" % (name, opset))
             torch.onnx.export(model, x2, path + ".tmp", opset_version=opset, input_names=["input"], output_names=["output"],
                               dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})

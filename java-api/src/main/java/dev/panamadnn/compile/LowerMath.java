@@ -1,5 +1,7 @@
 package dev.panamadnn.compile;
 
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
 import dev.panamadnn.compile.Compiler.Value;
 import dev.panamadnn.graph.Attributes;
 import dev.panamadnn.graph.Node;
@@ -12,6 +14,7 @@ import dev.panamadnn.internal.dnnl.Primitive;
 import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
 import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
@@ -20,7 +23,7 @@ import java.util.Set;
  * MatMul and Transpose in {@link LowerMatMul}, reductions and normalizations in
  * {@link LowerReduce}): the unary ops as one oneDNN eltwise primitive each, except Erf, Floor and
  * Ceil (no oneDNN algorithm) and Log and Softplus (oneDNN's log is not accurate enough near
- * {@code log(x) = 0}): Java steps; and Softmax / LogSoftmax on oneDNN's softmax.
+ * {@code log(x) = 0}): Java steps; Softmax on oneDNN's softmax, LogSoftmax composed (see {@link #logSoftmax}).
  */
 final class LowerMath {
     private LowerMath() {}
@@ -236,6 +239,7 @@ final class LowerMath {
         long ax = n.attributes().integer("axis", -1);
         int axis = (int) (ax < 0 ? ax + rank : ax);
         boolean log = n.op().equals("LogSoftmax");
+        if (log) return logSoftmax(plan, n, x, axis);
         Primitive p;
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
              PrimitiveDescriptor pd = MathOps.softmax(x.md(), axis, log, attr, "compiled " + n.op() + " " + n.name())) {
@@ -272,6 +276,61 @@ final class LowerMath {
         plan.emit(p, "add the NaN lines of " + n.name(), PlanArg.of(Args.SRC, y.md(), y.buffer()), PlanArg.of(Args.SRC_1, flagMd, flag.buffer()),
                 PlanArg.of(Args.DST, y.md(), fixed));
         return new Value(x.md(), fixed, x.shape());
+    }
+
+    /**
+     * LogSoftmax as PyTorch computes it, {@code (x - max) - log(sum(exp(x - max)))} along the axis: a max reduction, a
+     * binary {@code x - max} with an {@code exp} post-op, a sum reduction, the log of each line's sum in Java (one per
+     * line, in double), and a binary {@code x - max} adding {@code -log(sum)} as a post-op. oneDNN's own logsoftmax takes
+     * the log with its jit log (off by up to 3.4e-6 absolute), which put the log-probability of a dominant class (a value
+     * near 0) 1e-3 and more off relatively. PyTorch's NaN lines (a NaN or +inf in the line, or only -inf): a NaN in
+     * {@code x - max} (oneDNN's max skips NaN) makes the sum NaN or, through oneDNN's exp of NaN, +inf, and a +inf makes the
+     * max +inf; the Java step turns each into a NaN {@code log(sum)}, so the whole line is NaN; a line of only -inf gives
+     * {@code -inf - (-inf)}, NaN, by itself.
+     */
+    private static Value logSoftmax(Compiler plan, Node n, Value x, int axis) {
+        long[] shape = x.shape(), view = shape, kept = shape.clone();
+        kept[axis] = 1;
+        if (axis == shape.length - 1) {   // [lines, S] and [lines, 1]: the view oneDNN's jit binary broadcasts (see softmax above)
+            long lines = 1;
+            for (int i = 0; i < axis; i++) lines *= shape[i];
+            view = new long[] {lines, shape[axis]};
+            kept = new long[] {lines, 1};
+        }
+        Value v = new Value(plainMd(plan, view), x.buffer(), view);
+        MemoryDescriptor keptMd = plainMd(plan, kept);
+        Value max = LowerReduce.reduction(plan, n, MathOps.Reduction.MAX, v, keptMd, kept, null, null, "max of ");
+        int exp = plan.newBuffer(v.md().byteSize());
+        Primitive p;
+        try (PostOps post = PostOps.create()) {
+            post.eltwise(MathOps.unary("Exp", 0, 0));
+            try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
+                 PrimitiveDescriptor pd = MathOps.binary(MathOps.Binary.SUB, v.md(), keptMd, v.md(), attr, "exp(x - max) of " + n.name())) {
+                p = plan.own(Primitive.create(pd));
+            }
+        }
+        plan.emit(p, "exp(x - max) of " + n.name() + " (axis " + axis + ")", PlanArg.of(Args.SRC, v.md(), v.buffer()),
+                PlanArg.of(Args.SRC_1, keptMd, max.buffer()), PlanArg.of(Args.DST, v.md(), exp));
+        Value sum = LowerReduce.reduction(plan, n, MathOps.Reduction.SUM, new Value(v.md(), exp, view), keptMd, kept, null, null, "sum of exp of ");
+        long lines = Arrays.stream(kept).reduce(1, Math::multiplyExact);
+        // A sum of exp(x - max) <= 1 terms is at most the line's length: +inf only from oneDNN's exp of a NaN (it gives +inf)
+        Value negLog = PlanOutputs.javaStep(plan, List.of(sum, max), List.of(kept), (src, dst) -> {
+            for (long i = 0; i < lines; i++) {
+                float s = src[0].getAtIndex(JAVA_FLOAT, i), m = src[1].getAtIndex(JAVA_FLOAT, i);
+                dst[0].setAtIndex(JAVA_FLOAT, i, s == Float.POSITIVE_INFINITY || m == Float.POSITIVE_INFINITY ? Float.NaN : (float) -Math.log(s));
+            }
+        }, "java -log(sum) of " + n.name()).get(0);
+        int out = plan.newBuffer(v.md().byteSize());
+        try (PostOps post = PostOps.create()) {
+            post.add(keptMd);
+            try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
+                 PrimitiveDescriptor pd = MathOps.binary(MathOps.Binary.SUB, v.md(), keptMd, v.md(), attr, "logsoftmax " + n.name())) {
+                p = plan.own(Primitive.create(pd));
+            }
+        }
+        plan.emit(p, "logsoftmax " + n.name() + " (axis " + axis + "): x - max - log(sum)", PlanArg.of(Args.SRC, v.md(), v.buffer()),
+                PlanArg.of(Args.SRC_1, keptMd, max.buffer()), PlanArg.of(Args.postOpSrc1(0), keptMd, negLog.buffer()), PlanArg.of(Args.DST, v.md(), out));
+        return new Value(x.md(), out, shape);
     }
 
     /**

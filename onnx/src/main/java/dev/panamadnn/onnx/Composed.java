@@ -22,7 +22,10 @@ final class Composed {
         return n.op.equals("Mean") ? n.emit("Div", Attributes.empty(), acc, n.scalar("count", n.inputs.size())) : acc;
     }
 
-    /** Trilu: Where(mask, X, 0) with the constant mask of the last two dims (kept where j - i >= k, upper; j - i <= k, lower). */
+    /**
+     * Trilu: Where(mask, X, 0) with the constant mask of the last two dims (kept where j - i >= k, upper; j - i <= k, lower);
+     * X F32, BOOL or an integer type (0 = false).
+     */
     static List<String> trilu(NodeContext n) {
         var shape = n.value(0).shape();
         int rank = shape.rank();
@@ -47,7 +50,9 @@ final class Composed {
         String zero = switch (n.value(0).dtype()) {
             case F32 -> n.scalar("zero", 0f);
             case I64 -> n.longs("zero", new long[] {0});
-            default -> throw n.refuse("X must be F32 or I64, got " + n.value(0));
+            // torch.triu of a bool mask (a causal attention mask built from the sequence length), and the other integers
+            case BOOL, I32, I16, I8, U8, U16, U32, U64 -> n.zero("zero", n.value(0).dtype());
+            default -> throw n.refuse("X must be F32, BOOL or an integer type, got " + n.value(0));
         };
         String m = n.emit("Constant", Attributes.of("value", mask));
         return List.of(n.emit("Where", Attributes.empty(), m, n.input(0), zero));

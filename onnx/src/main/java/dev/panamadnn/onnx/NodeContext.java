@@ -87,6 +87,14 @@ final class NodeContext {
         return name;
     }
 
+    /** A scalar zero (0, 0.0 or false) of an integer or BOOL {@code dtype}, owned by the model. */
+    String zero(String what, dev.panamadnn.DataType dtype) {
+        Tensor t = Tensor.allocate(arena, dtype);   // zero-filled
+        String name = builder.initializer(builder.uniqueName(baseName + "." + what), t);
+        constants.put(name, t);
+        return name;
+    }
+
     /** The model's arena: constants made by a translation live as long as the model. */
     Arena arena() {
         return arena;
