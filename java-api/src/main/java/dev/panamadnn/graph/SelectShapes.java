@@ -34,11 +34,37 @@ final class SelectShapes {
         if (!List.of("none", "add", "mul").contains(reduction)) {
             throw new GraphException("reduction '" + reduction + "' is not supported (none, add, mul: ScatterElements-16)");
         }
-        IndexShapes.require(data, "data", DataType.F32);
-        IndexShapes.require(updates, "updates", DataType.F32);
+        boolean integer = IndexArith.INTEGERS.contains(data.dtype());   // torch's pack_padded_sequence inverts its sort (I64)
+        if (!integer) IndexShapes.require(data, "data", DataType.F32);
+        IndexShapes.require(updates, "updates", integer ? data.dtype() : DataType.F32);
         elementIndices(n, data, idx, k);
         if (!updates.shape().equals(idx.shape())) throw new GraphException("updates " + updates + " must have the shape of indices " + idx);
-        return IndexShapes.one(DataType.F32, data.shape(), null);
+        return IndexShapes.one(data.dtype(), data.shape(), integer ? scatterKnown(n, data, k.get(data), k.get(idx), k.get(updates)) : null);
+    }
+
+    /**
+     * ScatterElements of known integer values (a copy of data with each update written at its index along the axis, in
+     * order; add/mul combine, wrapping as the type does), or null when any operand is not known (then a plan refuses it).
+     */
+    private static Data scatterKnown(Node n, Value data, Data d, Data ix, Data up) {
+        if (d == null || ix == null || up == null || !d.isFixed() || !ix.isFixed() || !up.isFixed() || !data.shape().isFixed()) return null;
+        long[] x = data.shape().sizes(), is = ix.shape();
+        int axis = Ops.axis(n.attributes().integer("axis", 0), x.length, "axis");
+        String reduction = n.attributes().string("reduction", "none");
+        long[] out = d.ints().clone();
+        long[] at = new long[is.length];
+        for (int e = 0; e < ix.size(); e++) {   // update e at its multi-index in indices, the axis coordinate replaced by its index
+            long v = ix.ints()[e], j = v < 0 ? v + x[axis] : v, off = 0;
+            for (int q = 0; q < x.length; q++) off = off * x[q] + (q == axis ? j : at[q]);
+            long u = up.ints()[e];
+            out[(int) off] = switch (reduction) {
+                case "add" -> dev.panamadnn.internal.Integers.narrow(data.dtype(), out[(int) off] + u);
+                case "mul" -> dev.panamadnn.internal.Integers.narrow(data.dtype(), out[(int) off] * u);
+                default -> u;
+            };
+            for (int q = is.length - 1; q >= 0 && ++at[q] == is[q]; q--) at[q] = 0;
+        }
+        return new Data(data.dtype(), x, out, null, null);
     }
 
     /** GatherElements' and ScatterElements' indices: I64/I32, the data's rank, no larger off the axis, in range when known. */
@@ -190,7 +216,8 @@ final class SelectShapes {
      */
     static List<IndexShapes.Out> topK(Node n, List<Value> in, Known k) {
         Value x = in.get(0);
-        IndexShapes.require(x, "X", DataType.F32);
+        boolean integer = IndexArith.INTEGERS.contains(x.dtype());   // torch's pack_padded_sequence sorts the lengths (I64)
+        if (!integer) IndexShapes.require(x, "X", DataType.F32);
         IndexShapes.require(in.get(1), "K", DataType.I64);
         if (x.shape().rank() < 1) throw new GraphException("X " + x + " must have rank >= 1");
         int axis = Ops.axis(n.attributes().integer("axis", -1), x.shape().rank(), "axis");
@@ -203,8 +230,43 @@ final class SelectShapes {
         List<Dim> dims = new ArrayList<>(x.shape().dims());
         dims.set(axis, Dim.of(kk[0]));
         Shape s = new Shape(dims);
-        IndexShapes.Out values = new IndexShapes.Out(DataType.F32, s, null);
-        return n.outputs().size() == 1 ? List.of(values) : List.of(values, new IndexShapes.Out(DataType.I64, s, null));
+        Data[] known = integer ? topKnown(n, x, k.get(x), axis, (int) kk[0], s) : null;
+        IndexShapes.Out values = new IndexShapes.Out(x.dtype(), s, known == null ? null : known[0]);
+        return n.outputs().size() == 1 ? List.of(values) : List.of(values, new IndexShapes.Out(DataType.I64, s, known == null ? null : known[1]));
+    }
+
+    /**
+     * TopK of known integer values: the k largest (or smallest) along the axis, sorted, equal values in index order (ONNX);
+     * the values and their I64 indices, or null when the values are not known (a plan refuses integers computed at run time).
+     */
+    private static Data[] topKnown(Node n, Value x, Data d, int axis, int count, Shape out) {
+        if (d == null || !d.isFixed() || !x.shape().isFixed()) return null;
+        long[] xs = x.shape().sizes();
+        long outer = 1, inner = 1;
+        for (int i = 0; i < axis; i++) outer *= xs[i];
+        for (int i = axis + 1; i < xs.length; i++) inner *= xs[i];
+        int size = (int) xs[axis];
+        boolean largest = n.attributes().integer("largest", 1) != 0, unsigned = x.dtype() == DataType.U64;
+        long[] values = new long[(int) (outer * count * inner)], indices = new long[values.length];
+        Integer[] order = new Integer[size];
+        long step = inner;
+        for (long o = 0; o < outer; o++) {
+            for (long i = 0; i < inner; i++) {
+                long base = o * size * inner + i;
+                for (int j = 0; j < size; j++) order[j] = j;
+                Arrays.sort(order, (a, b) -> {   // stable: equal values keep their index order
+                    long va = d.ints()[(int) (base + a * step)], vb = d.ints()[(int) (base + b * step)];
+                    int c = unsigned ? Long.compareUnsigned(va, vb) : Long.compare(va, vb);
+                    return largest ? -c : c;
+                });
+                for (int j = 0; j < count; j++) {
+                    int at = (int) ((o * count + j) * inner + i);
+                    values[at] = d.ints()[(int) (base + order[j] * inner)];
+                    indices[at] = order[j];
+                }
+            }
+        }
+        return new Data[] {new Data(x.dtype(), out.sizes(), values, null, null), new Data(DataType.I64, out.sizes(), indices, null, null)};
     }
 
     /**

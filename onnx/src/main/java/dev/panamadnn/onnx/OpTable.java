@@ -212,7 +212,10 @@ final class OpTable {
         replaceLast(same("ReduceSum", 1, 12, "axes", "keepdims").translate(n -> List.of(n.emit("ReduceSum",
                 Attributes.of("keepdims", n.attributes.integer("keepdims", 1)), n.input(0),
                 n.attributes.has("axes") ? n.longs("axes", n.attributes.integers("axes"), n.attributes.integers("axes").length) : ""))));
-        for (String op : new String[] {"ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd"}) same(op, 1, 17, "axes", "keepdims");
+        for (String op : new String[] {"ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd"}) {
+            OpRule r = same(op, 1, 17, "axes", "keepdims");
+            if (!op.equals("ReduceMean")) replaceLast(r.note("integer inputs computed when known (torch's var/std export their count as ReduceProd of a Shape)"));
+        }
         for (String op : new String[] {"ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum", "ReduceLogSumExp"}) {
             replaceLast(same(op, 1, 17, "axes", "keepdims").translate(Composed::composedReduce, "ReduceSum", "ReduceMax", "Abs", "Mul", "Sqrt",
                     "Log", "Exp", "Sub", "Add").note(switch (op) {
@@ -285,7 +288,8 @@ final class OpTable {
             return List.of(n.emit("Constant", Attributes.of("value", TensorProtos.longs(n.arena(), new long[] {size}))));
         }, "Constant").note("input shapes fixed (a constant)"));
         replaceLast(same("Trilu", 14, 17, "upper").translate(Composed::trilu, "Constant", "Where")
-                .note("k a constant (or a bound input), the last two dims fixed; as Where over a constant mask"));
+                .note("k a constant (or a bound input), the last two dims fixed; as Where over a constant mask; X F32, BOOL (a causal mask) "
+                        + "or an integer type"));
         replaceLast(same("Split", 13, 17, "axis").translate(n -> n.emit("Split", kept(n.attributes), n.inputs, n.outputCount)));
         replaceLast(same("Split", 2, 12, "axis", "split").translate(n -> n.emit("Split", Attributes.of("axis", n.attributes.integer("axis", 0)),
                 List.of(n.input(0), n.attributes.has("split") ? n.longs("split", n.attributes.integers("split"), n.attributes.integers("split").length) : ""),

@@ -19,8 +19,10 @@ final class SelectRules {
             "tf_crop_and_resize");
 
     static void addTo(List<OpRule> rules) {
-        rules.add(same("GatherElements", 11, 17, "axis"));
-        String scatter = "indices known when compiling (constants, bound inputs); duplicate indices applied in order";
+        rules.add(same("GatherElements", 11, 17, "axis").note("indices constant, bound, or computed at run time (torch.gather by an argsort or "
+                + "topk: an index out of range then an exception naming the node)"));
+        String scatter = "indices known when compiling (constants, bound inputs); duplicate indices applied in order; integer data "
+                + "computed when known (pack_padded_sequence's unsort)";
         rules.add(same("ScatterElements", 11, 15, "axis").note(scatter));
         rules.add(same("ScatterElements", 16, 17, "axis", "reduction").note(scatter + "; reduction none, add, mul"));
         rules.add(same("Scatter", 9, 10, "axis").translate(n -> List.of(n.emit("ScatterElements", OpTable.kept(n.attributes),
@@ -65,7 +67,8 @@ final class SelectRules {
             rules.add(same(op, 1, 11, "axis", "keepdims"));
             rules.add(same(op, 12, 17, "axis", "keepdims", "select_last_index"));
         }
-        String topK = "K known (a constant, or a bound input), in [1, dim]; X F32; the output always sorted (ONNX leaves sorted = 0's order "
+        String topK = "K known (a constant, or a bound input), in [1, dim]; X F32, or integers known when compiling (pack_padded_sequence's "
+                + "sort of its lengths); the output always sorted (ONNX leaves sorted = 0's order "
                 + "free); equal values lower index first, NaN larger than every number (as PyTorch)";
         rules.add(same("TopK", 11, 17, "axis", "largest", "sorted").translate(n -> n.emit("TopK", OpTable.kept(n.attributes), n.inputs,
                 n.outputCount)).note(topK));

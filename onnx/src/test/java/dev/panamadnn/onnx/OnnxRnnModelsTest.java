@@ -40,7 +40,27 @@ class OnnxRnnModelsTest {
         for (String name : new String[] {"lstm", "gru"}) {
             for (int opset : new int[] {13, 17}) tests.add(DynamicTest.dynamicTest(name + " opset " + opset, () -> check(dir, name, opset)));
         }
+        for (String name : new String[] {"packed_lstm", "packed_gru"}) {
+            for (int opset : new int[] {13, 17}) tests.add(DynamicTest.dynamicTest(name + " opset " + opset, () -> checkPacked(dir, name, opset)));
+        }
         return tests.stream();
+    }
+
+    /**
+     * pack_padded_sequence with unsorted lengths: torch's export sorts them (TopK of I64) and unsorts the output
+     * (ScatterElements of I64), both computed once the lengths input is bound to a call's values; padded steps give the bias.
+     * Both golden sets are batch 2 (the export's zero initial state is a constant of its batch), with other lengths.
+     */
+    private static void checkPacked(Path dir, String name, int opset) throws Exception {
+        try (OnnxModel model = Onnx.load(dir.resolve(name + ".opset" + opset + ".onnx"));
+             SafeTensors goldens = SafeTensors.open(dir.resolve(name + ".goldens.safetensors"))) {
+            for (int batch : new int[] {2, 3}) {
+                java.util.Map<String, Tensor> out = model.run(java.util.Map.of("input", goldens.get("input_b" + batch), "lengths", goldens.get("lengths_b" + batch)));
+                try (Tensor y = out.get("logits")) {
+                    OnnxModelsTest.assertClose(name + " opset " + opset + " batch " + batch, goldens.get("logits_b" + batch), y);
+                }
+            }
+        }
     }
 
     private static void check(Path dir, String name, int opset) throws Exception {
