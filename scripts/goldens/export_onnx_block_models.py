@@ -26,6 +26,7 @@ Writes into OUT_DIR (produced at test time into a cache by onnx/ OnnxBlockModels
   pads.opset13.onnx, pads.opset17.onnx           zero Pads before a Conv (asymmetric) and before Inception's
                                                  AveragePool (count_include_pad), and one before a pooling that
                                                  does not count its own padding
+  lrn.opset13.onnx, lrn.opset17.onnx             LocalResponseNorm between two convolutions (torch writes an If on a fixed dim)
   causal.opset17.onnx                            a decoder block: torch.triu's bool causal mask (Trilu of BOOL), pre-norm
                                                  encoder layer, log_softmax over 24 classes with one dominating
   swin.opset13.onnx, swin.opset17.onnx           torchvision's SwinTransformer in small (embed 16, depths [2, 2], heads
@@ -195,8 +196,24 @@ class Causal(nn.Module):
         return F.log_softmax(logits + 12.0 * F.one_hot(torch.arange(L) % 24, 24), -1)
 
 
+class LRN(nn.Module):
+    """AlexNet-style local response normalization between convolutions: torch 1.13 exports nn.LocalResponseNorm as a
+    Pad / AveragePool (3-D) / Pow decomposition with an If (Squeeze or Identity) on a dim of a fixed shape, which the
+    importer takes as the branch its condition picks."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.lrn = nn.LocalResponseNorm(5, alpha=1e-2, beta=0.75, k=2.0)
+        self.conv2 = nn.Conv2d(8, 4, 3, stride=2)
+
+    def forward(self, x):
+        return self.conv2(torch.relu(self.lrn(self.conv(x))))
+
+
 MODELS = (("convnext", ConvNeXt, (3, 32, 32)), ("vit", ViT, (3, 32, 32)), ("lraspp", LRASPP, (3, 40, 56)), ("padded", Padded, (8, 14, 14)),
-          ("video", Video, (3, 4, 16, 16)), ("pads", Pads, (4, 8, 8)), ("swin", swin, (3, 32, 32)), ("causal", Causal, (6, 16)))
+          ("video", Video, (3, 4, 16, 16)), ("pads", Pads, (4, 8, 8)), ("swin", swin, (3, 32, 32)), ("causal", Causal, (6, 16)),
+          ("lrn", LRN, (3, 12, 12)))
 ONLY = {"causal": (17,)}   # opsets where a model is not exported at both of OPSETS
 
 

@@ -161,6 +161,21 @@ public final class GraphBuilder {
     }
 
     /**
+     * The value of {@code name} when shape inference computed it from constants and fixed shapes (what
+     * {@link Graph#knownValue} gives for the built graph), or null: e.g. an importer's condition of an ONNX
+     * {@code If} over a shape.
+     *
+     * @param name a value defined so far
+     * @return a new tensor holding the value (freed by the garbage collector), or null if it is not known
+     */
+    public dev.panamadnn.Tensor knownValue(String name) {
+        Value v = values.get(name);
+        if (v == null) return null;
+        Known.Data d = known.get(v);
+        return d == null || !d.isFixed() || !v.shape().isFixed() || d.size() == 0 ? null : d.toTensor();
+    }
+
+    /**
      * Marks values as graph outputs.
      *
      * @param names the output value names

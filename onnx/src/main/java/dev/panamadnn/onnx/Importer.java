@@ -111,7 +111,9 @@ final class Importer {
             else if (!defined.add(in.getName())) problems.add("graph input '" + in.getName() + "' is defined twice");
             inputs.add(in);
         }
-        List<NodeProto> nodes = Topology.sort(g.getNodeList(), defined, problems);
+        List<NodeProto> withScopes = new ArrayList<>();   // an If reads outer values inside its branches: inputs too, for the order
+        for (NodeProto n : g.getNodeList()) withScopes.add(isIf(n) ? n.toBuilder().addAllInput(outerReads(n)).build() : n);
+        List<NodeProto> nodes = Topology.sort(withScopes, defined, problems);
         Set<String> read = new HashSet<>();
         for (NodeProto n : nodes) read.addAll(n.getInputList());
         for (ValueInfoProto o : g.getOutputList()) read.add(o.getName());
@@ -120,6 +122,12 @@ final class Importer {
         List<Attributes> attributes = new ArrayList<>();
         for (NodeProto n : nodes) {
             String label = label(n, opset);
+            if (isIf(n)) {
+                checkIf(n, label, opset, read);
+                attributes.add(Attributes.empty());
+                rules.add(null);
+                continue;
+            }
             Attributes a = attributes(n, label);
             attributes.add(a);
             rules.add(check(n, label, opset, a, read));
@@ -150,23 +158,7 @@ final class Importer {
             ours.put(e.getKey(), b.initializer(e.getKey(), t));
             constants.put(e.getKey(), t);
         }
-        for (int i = 0; i < nodes.size(); i++) {
-            NodeProto n = nodes.get(i);
-            String label = label(n, opset);
-            List<String> ins = new ArrayList<>();
-            for (String s : n.getInputList()) ins.add(s.isEmpty() ? "" : ours.get(s));
-            String base = n.getOutputCount() > 0 && !n.getOutput(0).isEmpty() ? n.getOutput(0) : n.getName().isEmpty() ? n.getOpType() : n.getName();
-            int outputs = n.getOutputCount();
-            if (n.getOpType().equals("MaxPool") && outputs > 1 && (n.getOutput(1).isEmpty() || !read.contains(n.getOutput(1)))) outputs = 1;   // Indices unread: oneDNN's pooling
-            NodeContext ctx = new NodeContext(label, n.getOpType(), opset, attributes.get(i), ins, outputs, base, b, arena, constants);
-            List<String> outs;
-            try {
-                outs = rules.get(i).translate().apply(ctx);
-            } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {
-                throw new OnnxException(label + ": " + e.getMessage(), e);
-            }
-            for (int k = 0; k < n.getOutputCount() && k < outs.size(); k++) if (!n.getOutput(k).isEmpty()) ours.put(n.getOutput(k), outs.get(k));
-        }
+        for (int i = 0; i < nodes.size(); i++) translate(nodes.get(i), label(nodes.get(i), opset), opset, attributes.get(i), rules.get(i), b, ours, constants, read);
         List<Value> outputValues = new ArrayList<>();
         Map<String, String> outputNames = new LinkedHashMap<>();
         Set<String> used = new HashSet<>();
@@ -194,6 +186,130 @@ final class Importer {
                     + (model.getProducerVersion().isEmpty() ? "" : " " + model.getProducerVersion()));
         } catch (GraphException e) {
             throw new OnnxException(e.getMessage(), e);
+        }
+    }
+
+    /** Translates one node (checked) into ours, recording its outputs' names in {@code ours}. */
+    private void translate(NodeProto n, String label, int opset, Attributes a, OpRule rule, GraphBuilder b, Map<String, String> ours,
+                           Map<String, Tensor> constants, Set<String> read) {
+        if (isIf(n)) {
+            translateIf(n, label, opset, b, ours, constants, read);
+            return;
+        }
+        List<String> ins = new ArrayList<>();
+        for (String s : n.getInputList()) ins.add(s.isEmpty() ? "" : ours.get(s));
+        String base = n.getOutputCount() > 0 && !n.getOutput(0).isEmpty() ? n.getOutput(0) : n.getName().isEmpty() ? n.getOpType() : n.getName();
+        int outputs = n.getOutputCount();
+        if (n.getOpType().equals("MaxPool") && outputs > 1 && (n.getOutput(1).isEmpty() || !read.contains(n.getOutput(1)))) outputs = 1;   // Indices unread: oneDNN's pooling
+        NodeContext ctx = new NodeContext(label, n.getOpType(), opset, a, ins, outputs, base, b, arena, constants);
+        List<String> outs;
+        try {
+            outs = rule.translate().apply(ctx);
+        } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {
+            throw new OnnxException(label + ": " + e.getMessage(), e);
+        }
+        for (int k = 0; k < n.getOutputCount() && k < outs.size(); k++) if (!n.getOutput(k).isEmpty()) ours.put(n.getOutput(k), outs.get(k));
+    }
+
+    private static boolean isIf(NodeProto n) {
+        return n.getOpType().equals("If") && (n.getDomain().isEmpty() || n.getDomain().equals("ai.onnx"));
+    }
+
+    /** The then_branch or else_branch of an If (checked by {@link #checkIf}). */
+    private static GraphProto branch(NodeProto n, String name) {
+        for (AttributeProto a : n.getAttributeList()) if (a.getName().equals(name)) return a.getG();
+        throw new IllegalStateException("If without " + name);
+    }
+
+    /** The names an If's branches read from outside them (nested Ifs included), in first-read order. */
+    private static List<String> outerReads(NodeProto n) {
+        Set<String> out = new java.util.LinkedHashSet<>();
+        for (AttributeProto a : n.getAttributeList()) {
+            if (a.getType() != AttributeProto.AttributeType.GRAPH) continue;
+            Set<String> local = new HashSet<>();
+            for (ValueInfoProto in : a.getG().getInputList()) local.add(in.getName());
+            for (dev.panamadnn.onnx.proto.TensorProto t : a.getG().getInitializerList()) local.add(t.getName());
+            for (NodeProto m : a.getG().getNodeList()) {
+                List<String> reads = new ArrayList<>(m.getInputList());
+                if (isIf(m)) reads.addAll(outerReads(m));
+                for (String r : reads) if (!r.isEmpty() && !local.contains(r)) out.add(r);
+                local.addAll(m.getOutputList());
+            }
+            for (ValueInfoProto o : a.getG().getOutputList()) if (!local.contains(o.getName())) out.add(o.getName());
+        }
+        return new ArrayList<>(out);
+    }
+
+    /**
+     * An If is imported where its condition is known when importing (a constant, or computed from fixed shapes: the
+     * Ifs torch writes for shape-dependent code), as the nodes of the branch it takes; here both branches are checked
+     * as any nodes (their problems listed), with no inputs or initializers of their own.
+     */
+    private void checkIf(NodeProto n, String label, int opset, Set<String> read) {
+        int before = problems.size();
+        Set<String> names = new HashSet<>();
+        for (AttributeProto a : n.getAttributeList()) {
+            names.add(a.getName());
+            if (!Set.of("then_branch", "else_branch").contains(a.getName()) || a.getType() != AttributeProto.AttributeType.GRAPH) {
+                problems.add(label + ": attribute '" + a.getName() + "' is not supported (then_branch and else_branch graphs)");
+            }
+        }
+        if (!names.containsAll(Set.of("then_branch", "else_branch"))) problems.add(label + ": needs then_branch and else_branch");
+        if (n.getInputCount() < 1 || n.getInput(0).isEmpty()) problems.add(label + ": needs a condition (input 0)");
+        if (problems.size() > before) return;
+        for (String which : List.of("then_branch", "else_branch")) {
+            GraphProto g = branch(n, which);
+            if (g.getInputCount() > 0 || g.getInitializerCount() > 0 || g.getSparseInitializerCount() > 0) {
+                problems.add(label + ": " + which + " has inputs or initializers of its own (not supported)");
+            }
+            if (g.getOutputCount() != n.getOutputCount()) {
+                problems.add(label + ": " + which + " has " + g.getOutputCount() + " outputs, the If " + n.getOutputCount());
+            }
+            for (NodeProto m : g.getNodeList()) read.addAll(m.getInputList());
+            for (ValueInfoProto o : g.getOutputList()) read.add(o.getName());
+            for (NodeProto m : g.getNodeList()) {
+                String inner = label + " > " + which + " > " + label(m, opset);
+                if (isIf(m)) {
+                    checkIf(m, inner, opset, read);
+                    continue;
+                }
+                check(m, inner, opset, attributes(m, inner), read);
+            }
+        }
+    }
+
+    /** The nodes of the branch an If takes (its condition known), then its outputs named as the branch's. */
+    private void translateIf(NodeProto n, String label, int opset, GraphBuilder b, Map<String, String> ours, Map<String, Tensor> constants,
+                             Set<String> read) {
+        String cond = ours.get(n.getInput(0));
+        Tensor c = constants.containsKey(cond) ? constants.get(cond) : b.knownValue(cond);
+        if (c == null) {
+            throw new OnnxException(label + ": its condition '" + n.getInput(0) + "' is computed at run time: an If is imported only where its "
+                    + "condition is known when importing (a constant, or computed from fixed shapes)");
+        }
+        if (c.numel() != 1 || c.dtype() != DataType.BOOL) {
+            throw new OnnxException(label + ": the condition '" + n.getInput(0) + "' must be one BOOL value, got " + c.dtype() + java.util.Arrays.toString(c.shape()));
+        }
+        boolean then = c.segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0) != 0;
+        GraphProto g = branch(n, then ? "then_branch" : "else_branch");
+        List<String> local = new ArrayList<>();
+        Set<String> defined = new HashSet<>(ours.keySet());
+        List<NodeProto> sorted = new ArrayList<>();
+        for (NodeProto m : g.getNodeList()) sorted.add(isIf(m) ? m.toBuilder().addAllInput(outerReads(m)).build() : m);
+        sorted = Topology.sort(sorted, defined, local);
+        if (!local.isEmpty()) throw new OnnxException(label + ": " + (then ? "then_branch" : "else_branch") + ": " + String.join("; ", local));
+        for (NodeProto m : sorted) {
+            String inner = label + " > " + (then ? "then_branch" : "else_branch") + " > " + label(m, opset);
+            Attributes a = isIf(m) ? Attributes.empty() : attributes(m, inner);
+            OpRule rule = isIf(m) ? null : OpTable.find(m.getOpType(), opset);
+            if (!problems.isEmpty()) throw new OnnxException("cannot import the model", problems);   // checked before: not expected
+            translate(m, inner, opset, a, rule, b, ours, constants, read);
+        }
+        for (int k = 0; k < n.getOutputCount(); k++) {
+            if (n.getOutput(k).isEmpty()) continue;
+            String from = ours.get(g.getOutput(k).getName());
+            if (from == null) throw new OnnxException(label + ": output " + k + " ('" + g.getOutput(k).getName() + "') of the branch is not computed");
+            ours.put(n.getOutput(k), from);
         }
     }
 

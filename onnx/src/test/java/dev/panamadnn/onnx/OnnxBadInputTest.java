@@ -60,6 +60,27 @@ class OnnxBadInputTest {
         }
     }
 
+    /** An If whose condition depends on the data, and one whose branch holds an unsupported op: refused, naming the If and the branch. */
+    @Test
+    void ifIsImportedOnlyWithAConditionKnownWhenImporting() {
+        java.util.function.BiFunction<String, String, AttributeProto> branch = (name, op) -> AttributeProto.newBuilder().setName(name)
+                .setType(AttributeProto.AttributeType.GRAPH).setG(GraphProto.newBuilder().setName(name)
+                        .addNode(node(name + "_node", op, new String[] {"c"}, new String[] {name + "_out"}))
+                        .addOutput(f32(name + "_out", "N", 3, 4, 4))).build();
+        GraphProto.Builder g = convRelu();
+        g.setNode(1, node("sum", "ReduceSum", new String[] {"c"}, new String[] {"s"}, AttributeProto.newBuilder().setName("keepdims")
+                .setType(AttributeProto.AttributeType.INT).setI(0).build()));
+        g.addNode(node("positive", "Greater", new String[] {"s", "zero"}, new String[] {"cond"}));
+        g.addInitializer(weights("zero", new float[] {0}));
+        g.addNode(node("if", "If", new String[] {"cond"}, new String[] {"y"}, branch.apply("then_branch", "Relu"), branch.apply("else_branch", "Neg")));
+        OnnxException e = refused(model(13, g.build()));
+        assertMentions(e, "node 'if' (If, domain '', opset 13)", "its condition 'cond' is computed at run time", "known when importing");
+        g.setNode(g.getNodeCount() - 1, node("if", "If", new String[] {"cond"}, new String[] {"y"}, branch.apply("then_branch", "Relu"),
+                branch.apply("else_branch", "FancyNeg")));
+        e = refused(model(13, g.build()));
+        assertMentions(e, "node 'if' (If, domain '', opset 13) > else_branch > node 'else_branch_node' (FancyNeg, domain '', opset 13): unknown op");
+    }
+
     @Test
     void truncatedFile() {
         byte[] b = model(13, convRelu().build()).toByteArray();

@@ -38,7 +38,7 @@ class OnnxBlockModelsTest {
     Stream<DynamicTest> torchvisionBlocksMatchPyTorch() throws Exception {
         Path dir = Goldens.ensure("onnx-block-models", "export_onnx_block_models.py", "blocks.goldens.safetensors", 600);
         List<DynamicTest> tests = new ArrayList<>();
-        for (String model : new String[] {"convnext", "vit", "lraspp", "padded", "video", "pads", "swin", "causal"}) {
+        for (String model : new String[] {"convnext", "vit", "lraspp", "padded", "video", "pads", "swin", "causal", "lrn"}) {
             for (int opset : model.equals("causal") ? new int[] {17} : new int[] {13, 17}) {   // torch.triu exports at opset 14+
                 tests.add(DynamicTest.dynamicTest(model + " opset " + opset, () -> check(dir, model, opset)));
             }
