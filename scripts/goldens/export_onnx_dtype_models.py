@@ -9,6 +9,8 @@ Writes into OUT_DIR (produced at test time into a cache by onnx/ OnnxDtypeModels
                                            mean and a Linear: float logits [N, 4]
   half.opset13.onnx, half.opset17.onnx     a half-precision input [N, 8] cast to float, Linear, ReLU, cast back to
                                            half: a FLOAT16 output [N, 6]
+  halfweights.opset13.onnx, .opset17.onnx float input [N, 3, 8, 8], Conv and Linear weights stored as FLOAT16 and
+                                           BFLOAT16 initializers, each through a Cast to FLOAT: float [N, 4]
   textmask.opset13.onnx, .opset17.onnx     token ids (int64 [N, 12]) and a key padding mask (bool [N, 12]): Embedding
                                            with a position table, a 2-layer nn.TransformerEncoder (batch_first, GELU) taking
                                            src_key_padding_mask, a mean over the unmasked positions, Linear: float [N, 3]
@@ -51,6 +53,22 @@ class HalfNet(nn.Module):
 
     def forward(self, x):
         return torch.relu(self.fc(x.float())).half()
+
+
+class HalfWeightsNet(nn.Module):
+    """Float input and output, weights stored in half precision (a model shipped in fp16 to halve its file): F16 and BF16
+    initializers each read through a Cast to FLOAT (exported without torch's constant folding, which would store them
+    as FLOAT), before a Conv and a Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("w", (torch.randn(6, 3, 3, 3) * 0.3).half())
+        self.register_buffer("b", torch.randn(6).half())
+        self.register_buffer("fc", (torch.randn(4, 6) * 0.3).bfloat16())
+
+    def forward(self, x):
+        y = torch.relu(nn.functional.conv2d(x, self.w.float(), self.b.float(), padding=1))
+        return nn.functional.linear(y.mean((2, 3)), self.fc.float())
 
 
 class TextMaskNet(nn.Module):
@@ -117,6 +135,18 @@ def main():
         goldens.update({name + "_input_b1": x1.float(), name + "_output_b1": y1.float(),
                         name + "_input_b2": x2.float(), name + "_output_b2": y2.float()})
         print("%s: output %s, max-abs %.4g" % (name, y2.dtype, float(y2.float().abs().max())))
+    torch.manual_seed(SEED + 5)
+    model = HalfWeightsNet().eval()
+    g = torch.Generator().manual_seed(SEED + 15)
+    x1, x2 = (torch.randn(n, 3, 8, 8, generator=g) for n in (1, 2))
+    with torch.no_grad():
+        y1, y2 = model(x1), model(x2)
+    for opset in OPSETS:
+        path = os.path.join(out_dir, "halfweights.opset%d.onnx" % opset)
+        torch.onnx.export(model, x2, path + ".tmp", opset_version=opset, input_names=["input"], output_names=["output"],
+                          dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, do_constant_folding=False)
+        os.replace(path + ".tmp", path)
+    goldens.update({"halfweights_input_b1": x1, "halfweights_output_b1": y1, "halfweights_input_b2": x2, "halfweights_output_b2": y2})
     torch.manual_seed(SEED + 2)
     model = TextMaskNet()
     with torch.no_grad():

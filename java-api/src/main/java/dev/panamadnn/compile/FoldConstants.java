@@ -14,7 +14,8 @@ import java.util.Set;
  * plan; an {@code Identity}, {@code Reshape}, {@code Flatten}, {@code Transpose} or a same-shape
  * {@code Add}/{@code Sub}/{@code Mul}/{@code Div} whose inputs are all constants (f32 data)
  * is computed now, in Java, and its output becomes a constant too (what exporters leave around
- * weights, e.g. a transposed or rescaled weight). Later rules and lowerings see only constants.
+ * weights, e.g. a transposed or rescaled weight), as does a {@code Cast} to FLOAT of F16 or BF16 weights (a model
+ * stored in half precision). Later rules and lowerings see only constants.
  */
 final class FoldConstants implements Rewrite {
     private static final Set<String> FOLDABLE = Set.of("Identity", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Add", "Sub", "Mul", "Div",
@@ -43,6 +44,11 @@ final class FoldConstants implements Rewrite {
                 g.constantNodes.put(n.output(), n.attributes().tensor("value"));
                 g.remove(n);
                 g.fired.add(name() + ": constant " + n.name());
+                continue;
+            }
+            if (n.op().equals("Cast") && g.value(n.output()).dtype() == DataType.F32 && g.tensor(n.input(0)) != null
+                    && (g.tensor(n.input(0)).dtype() == DataType.F16 || g.tensor(n.input(0)).dtype() == DataType.BF16)) {
+                fold(g, n, widened(g.tensor(n.input(0))), g.value(n.output()).shape());   // half-precision weights cast to float: exact
                 continue;
             }
             if ((n.op().equals("ScatterND") || n.op().equals("ScatterElements")) && n.inputs().stream().allMatch(g::isConstant)
@@ -98,6 +104,20 @@ final class FoldConstants implements Rewrite {
             }
             fold(g, n, out, outShape);
         }
+    }
+
+    /**
+     * An F16 or BF16 tensor's values as floats, exactly (models stored in half precision to halve the file keep their
+     * weights so, each read through a Cast to FLOAT).
+     */
+    private static float[] widened(dev.panamadnn.Tensor t) {
+        float[] out = new float[Math.toIntExact(t.numel())];
+        java.lang.foreign.MemorySegment s = t.segment();
+        for (int i = 0; i < out.length; i++) {
+            short bits = s.getAtIndex(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, i);
+            out[i] = t.dtype() == DataType.F16 ? Float.float16ToFloat(bits) : Float.intBitsToFloat((bits & 0xffff) << 16);
+        }
+        return out;
     }
 
     /** Node {@code n} replaced by the constant {@code out} of {@code shape}. */

@@ -42,19 +42,19 @@ class OnnxDtypeModelsTest {
     Stream<DynamicTest> nonFloatInputsAndOutputsMatchPyTorch() throws Exception {
         Path dir = Goldens.ensure("onnx-dtype-models", "export_onnx_dtype_models.py", "dtype.goldens.safetensors", 300);
         List<DynamicTest> tests = new ArrayList<>();
-        for (String model : new String[] {"uint8", "half"}) {
+        for (String model : new String[] {"uint8", "half", "halfweights"}) {
             for (int opset : new int[] {13, 17}) tests.add(DynamicTest.dynamicTest(model + " opset " + opset, () -> check(dir, model, opset)));
         }
         return tests.stream();
     }
 
     private static void check(Path dir, String name, int opset) throws Exception {
-        DataType in = name.equals("uint8") ? DataType.U8 : DataType.F16;
+        DataType in = name.equals("uint8") ? DataType.U8 : name.equals("half") ? DataType.F16 : DataType.F32;   // halfweights: F16/BF16 weights
         try (OnnxModel model = Onnx.load(dir.resolve(name + ".opset" + opset + ".onnx"));
              SafeTensors goldens = SafeTensors.open(dir.resolve("dtype.goldens.safetensors"));
              PlanSet plans = model.compile(CompileOptions.defaults())) {
             assertEquals(in, model.inputs().get(0).dtype(), "the declared input");
-            assertEquals(name.equals("uint8") ? DataType.F32 : DataType.F16, model.outputs().get(0).dtype(), "the declared output");
+            assertEquals(name.equals("half") ? DataType.F16 : DataType.F32, model.outputs().get(0).dtype(), "the declared output");
             for (int batch : new int[] {1, 2}) {
                 String what = name + " opset " + opset + " batch " + batch;
                 Tensor x = typed(goldens.get(name + "_input_b" + batch), in);
@@ -200,6 +200,7 @@ class OnnxDtypeModelsTest {
 
     /** {@code f} (F32 holding exact U8, F16, I64 or 0/1 values) as a tensor of {@code dtype}. */
     private static Tensor typed(Tensor f, DataType dtype) {
+        if (dtype == DataType.F32) return f;
         float[] v = f.toFloatArray();
         Tensor t = Tensor.allocate(Arena.ofAuto(), dtype, f.shape());
         for (int i = 0; i < v.length; i++) {
