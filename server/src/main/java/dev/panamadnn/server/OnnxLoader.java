@@ -3,6 +3,7 @@ package dev.panamadnn.server;
 import dev.panamadnn.DataType;
 import dev.panamadnn.compile.PlanSet;
 import dev.panamadnn.graph.Dim;
+import dev.panamadnn.graph.Graph;
 import dev.panamadnn.graph.Shape;
 import dev.panamadnn.graph.Value;
 import dev.panamadnn.onnx.Onnx;
@@ -12,14 +13,18 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * {@code model.onnx} (+ external data files beside it), imported with {@link Onnx#load(Path)}.
- * The ONNX model must have one or more inputs {@code [N, fixed sizes...]} of FP32 sharing one
- * symbolic batch {@code N} and one FP32 output {@code [N, fixed sizes...]} (what the batcher
+ * The ONNX model must have one or more inputs {@code [N, sizes...]} of FP32 sharing one
+ * symbolic batch {@code N} and one FP32 output {@code [N, sizes...]} (what the batcher
  * serves); config.json's inputs and outputs default
- * from the model's and, where given, must equal them. The {@link OnnxModel} owns the weights: it
+ * from the model's and, where given, must equal them. Symbolic dims beyond the batch (a dynamic
+ * sequence length or image size) take the sizes config.json's input shapes give them: the model
+ * is served at those. The {@link OnnxModel} owns the weights: it
  * is closed after the plan set when the model is unloaded, and at once when any step of loading
  * fails.
  */
@@ -44,8 +49,10 @@ final class OnnxLoader implements ModelLoader {
         }
         try {
             ModelConfig config = ModelConfig.read(dir, io(name, model));
-            check(name, model, config);
-            PlanSet plans = PlanSet.of(model.toGraph(), ModelLoader.options(config), config.planSizes().length);
+            Map<String, Long> sizes = check(name, model, config);
+            Graph graph = sizes.isEmpty() ? model.toGraph() : model.toGraph().bind(sizes);
+            checkOutput(name, graph, model.inputs().get(0).shape().dim(0));
+            PlanSet plans = PlanSet.of(graph, ModelLoader.options(config), config.planSizes().length);
             return new Loaded(config, plans, model);
         } catch (IOException | RuntimeException e) {
             model.close();
@@ -78,14 +85,8 @@ final class OnnxLoader implements ModelLoader {
                 throw new IllegalArgumentException(name + ": ONNX input '" + in.name() + "' " + s + " has batch " + first + ", input '"
                         + ins.get(0).name() + "' has " + batch + "; every input must share one batch dim");
             }
-            long[] sample = new long[s.rank() - 1];
-            for (int i = 1; i < s.rank(); i++) {
-                if (!s.dim(i).isFixed()) {
-                    throw new IllegalArgumentException(name + ": ONNX input '" + in.name() + "' " + s + ": dim " + i
-                            + " is symbolic; only the batch (dim 0) may be");
-                }
-                sample[i - 1] = s.dim(i).size();
-            }
+            long[] sample = new long[s.rank() - 1];   // a symbolic dim beyond the batch: -1, its size given by config.json
+            for (int i = 1; i < s.rank(); i++) sample[i - 1] = s.dim(i).isFixed() ? s.dim(i).size() : -1;
             specs.add(new ModelConfig.TensorSpec(in.name(), datatype(in.dtype()), sample));
         }
         Value out = outs.get(0);
@@ -93,19 +94,35 @@ final class OnnxLoader implements ModelLoader {
             throw new IllegalArgumentException(name + ": ONNX output '" + out.name() + "' is " + out.dtype() + "; only FP32 outputs are served");
         }
         Shape o = out.shape();
-        boolean batched = o.rank() >= 1 && o.dim(0).equals(batch);
-        for (int i = 1; batched && i < o.rank(); i++) batched = o.dim(i).isFixed();
-        if (!batched) {
+        if (o.rank() < 1 || !o.dim(0).equals(batch)) {
             throw new IllegalArgumentException(name + ": ONNX output '" + out.name() + "' " + o + " must be [" + batch
                     + ", fixed sizes...] (the input's batch first), so that each request gets its own rows back");
         }
         return new ModelConfig.Io(specs, out.name());
     }
 
-    /** config.json's inputs (by position) and output against the ONNX model's, naming the first mismatch. */
-    static void check(String name, OnnxModel model, ModelConfig config) {
+    /** The output of the graph with config.json's sizes bound: {@code [batch, fixed sizes...]}, else refused naming it. */
+    static void checkOutput(String name, Graph graph, Dim batch) {
+        Value out = graph.value(graph.outputs().get(0));
+        Shape o = out.shape();
+        boolean batched = o.rank() >= 1 && o.dim(0).equals(batch);
+        for (int i = 1; batched && i < o.rank(); i++) batched = o.dim(i).isFixed();
+        if (!batched) {
+            throw new IllegalArgumentException(name + ": ONNX output " + o + " must be [" + batch
+                    + ", fixed sizes...] (the input's batch first, the rest fixed once config.json's sizes are bound), so that each request gets its"
+                    + " own rows back");
+        }
+    }
+
+    /**
+     * config.json's inputs (by position) and output against the ONNX model's, naming the first mismatch; returns the sizes
+     * config.json gives the model's symbolic dims beyond the batch (a model exported with a dynamic sequence length or
+     * image size, served at one), by symbol.
+     */
+    static Map<String, Long> check(String name, OnnxModel model, ModelConfig config) {
         ModelConfig.Io io = io(name, model);
         String where = name + "/config.json vs model.onnx: ";
+        Map<String, Long> sizes = new LinkedHashMap<>();
         for (int i = 0; i < io.inputs().size(); i++) {
             ModelConfig.TensorSpec want = io.inputs().get(i), got = config.inputs().get(i);
             if (!got.name().equals(want.name())) {
@@ -115,15 +132,31 @@ final class OnnxLoader implements ModelLoader {
                 throw new IllegalArgumentException(where + "input '" + got.name() + "' datatype " + got.datatype() + " is not the ONNX "
                         + want.datatype());
             }
-            if (!Arrays.equals(got.sample(), want.sample())) {
-                throw new IllegalArgumentException(where + "input '" + got.name() + "' shape [-1, " + join(got.sample()) + "] is not the ONNX "
-                        + model.inputs().get(i).shape());
+            Shape s = model.inputs().get(i).shape();
+            boolean same = got.sample().length == want.sample().length;
+            for (int d = 0; same && d < want.sample().length; d++) same = want.sample()[d] < 0 || got.sample()[d] == want.sample()[d];
+            if (!same) {
+                throw new IllegalArgumentException(where + "input '" + got.name() + "' shape [-1, " + join(got.sample()) + "] is not the ONNX " + s);
+            }
+            for (int d = 0; d < want.sample().length; d++) {
+                if (want.sample()[d] >= 0) continue;
+                Dim dim = s.dim(d + 1);
+                if (got.sample()[d] < 1 || dim.factor() != 1) {
+                    throw new IllegalArgumentException(name + ": ONNX input '" + want.name() + "' " + s + ": dim " + (d + 1) + " is symbolic ("
+                            + dim + "): give its size in config.json's inputs[" + i + "].shape (only the batch, dim 0, stays free)");
+                }
+                Long before = sizes.putIfAbsent(dim.symbol(), got.sample()[d]);
+                if (before != null && before != got.sample()[d]) {
+                    throw new IllegalArgumentException(where + "input '" + got.name() + "' gives " + dim.symbol() + " = " + got.sample()[d]
+                            + ", an earlier input " + before);
+                }
             }
         }
         if (!config.outputName().equals(io.outputName())) {
             throw new IllegalArgumentException(where + "output name '" + config.outputName() + "' is not the ONNX output '"
                     + io.outputName() + "'");
         }
+        return sizes;
     }
 
     /** The Open Inference Protocol's name for {@code t} (FP32 for F32; only FP32 is served). */

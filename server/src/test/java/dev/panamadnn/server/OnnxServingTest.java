@@ -192,7 +192,21 @@ class OnnxServingTest {
             assertTrue(RepositoryTest.loadError(client, "fixed").contains("must have a symbolic batch as its first dim"), "fixed batch");
 
             writeModel("ragged", GraphProto.newBuilder().setName("g").addNode(relu).addInput(f32("x", "N", "L")).addOutput(f32("y", "N", "L")));
-            assertTrue(RepositoryTest.loadError(client, "ragged").contains("dim 1 is symbolic; only the batch"), "symbolic dim 1");
+            assertTrue(RepositoryTest.loadError(client, "ragged").contains("dim 1 is symbolic (L): give its size in config.json's inputs[0].shape"),
+                    "symbolic dim 1 with no size in config.json");
+            // the same model with L's size in config.json (a model exported with a dynamic length, served at one)
+            writeModel("sized", GraphProto.newBuilder().setName("g").addNode(relu).addInput(f32("x", "N", "L")).addOutput(f32("y", "N", "L")));
+            Files.writeString(dir.resolve("sized/config.json"), "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [-1, 3]}]}");
+            assertEquals(200, client.post("/v2/repository/models/sized/load", "").status(), "L bound to config.json's 3");
+            assertArrayEquals(new float[] {0, 2, 0, 4, 0, 6}, client.infer("sized", "x", new float[] {-1, 2, -3, 4, -5, 6}, 2, 3));
+            assertTrue(client.get("/v2/models/sized").text().contains("\"shape\":[-1,3]"), client.get("/v2/models/sized").text());
+            NodeProto add2 = NodeProto.newBuilder().setOpType("Add").addInput("a").addInput("b").addOutput("c").build();
+            writeModel("disagree", GraphProto.newBuilder().setName("g").addNode(add2).addInput(f32("a", "N", "L")).addInput(f32("b", "N", "L"))
+                    .addOutput(f32("c", "N", "L")));
+            Files.writeString(dir.resolve("disagree/config.json"), "{\"inputs\": [{\"name\": \"a\", \"shape\": [-1, 3]}, "
+                    + "{\"name\": \"b\", \"shape\": [-1, 4]}]}");
+            error = RepositoryTest.loadError(client, "disagree");
+            assertTrue(error.contains("input 'b' gives L = 4, an earlier input 3"), error);
 
             writeModel("transposed", GraphProto.newBuilder().setName("g").addNode(NodeProto.newBuilder().setOpType("Transpose").addInput("x")
                     .addOutput("y").addAttribute(AttributeProto.newBuilder().setName("perm").setType(AttributeProto.AttributeType.INTS)
