@@ -69,8 +69,8 @@ final class LowerMath {
             case "Clip" -> clip(plan, n);
             // Log and Softplus in Java: oneDNN 3.13's jit log is off by up to 3.4e-6 absolute (piecewise constant over
             // 1/32-wide steps of the mantissa), which is a relative error of 1e-3 and more where log(x) or softplus(x) is small
-            case "Log" -> java(plan, n, Math::log);
-            case "Softplus" -> java(plan, n, MathKernels::softplus);
+            case "Log" -> java(plan, n, Math::log, Winograd.available() ? VectorMath::log : null);
+            case "Softplus" -> java(plan, n, MathKernels::softplus, Winograd.available() ? VectorMath::softplus : null);
             case "Exp", "Sqrt", "Abs", "Neg", "Reciprocal", "HardSwish", "Round" ->
                     eltwise(plan, n, MathOps.unary(n.op(), 0, 0));
             default -> null;
@@ -224,9 +224,15 @@ final class LowerMath {
 
     /** An element-wise op oneDNN has no algorithm for, as a Java step: {@code f} in double, rounded once. */
     private static Value java(Compiler plan, Node n, java.util.function.DoubleUnaryOperator f) {
+        return java(plan, n, f, null);
+    }
+
+    /** A Java step of {@code f} per element, or of {@code vector}'s kernel (the Vector API's form) when given. */
+    private static Value java(Compiler plan, Node n, java.util.function.DoubleUnaryOperator f, java.util.function.LongFunction<JavaStep.Kernel> vector) {
         Value x = plan.javaInput(n);
         long count = Arrays.stream(x.shape()).reduce(1, Math::multiplyExact);
-        return plan.javaStep(x, x.shape(), MathKernels.elementwise(count, f), "java " + n.op().toLowerCase(Locale.ROOT) + " " + n.name());
+        return plan.javaStep(x, x.shape(), vector != null ? vector.apply(count) : MathKernels.elementwise(count, f),
+                "java " + n.op().toLowerCase(Locale.ROOT) + " " + n.name() + (vector != null ? " (vector)" : ""));
     }
 
     /**
