@@ -305,13 +305,18 @@ final class LowerMath {
         int r = shape.length;
         long[] moved = new long[r];   // the dims in memory order: the others as they are, then the axis
         int[] to = new int[r];        // dim d of x is dim to[d] of moved
-        for (int d = 0, k = 0; d < r; d++) if (d != axis) { to[d] = k; moved[k++] = shape[d]; }
+        for (int d = 0, k = 0; d < r; d++) {
+            if (d == axis) continue;
+            to[d] = k;
+            moved[k++] = shape[d];
+        }
         to[axis] = r - 1;
         moved[r - 1] = shape[axis];
         long[] movedStrides = new long[r], strides = new long[r];
-        for (int i = r - 1, step = 1; i >= 0; i--) {
+        long step = 1;
+        for (int i = r - 1; i >= 0; i--) {
             movedStrides[i] = step;
-            step *= (int) moved[i];
+            step *= moved[i];
         }
         for (int d = 0; d < r; d++) strides[d] = movedStrides[to[d]];
         MemoryDescriptor asMoved = plan.own(MemoryDescriptor.f32Strided(shape, strides));   // x's dims over the moved bytes
@@ -327,12 +332,10 @@ final class LowerMath {
 
     /** {@link #logSoftmax} along {@code axis}, after which every dim is 1 (the last one, in effect). */
     private static Value logSoftmaxLast(Compiler plan, Node n, Value x, int axis) {
-        long[] shape = x.shape(), view = shape, kept = shape.clone();
-        kept[axis] = 1;
+        long[] shape = x.shape();
         long lines = 1;   // [lines, S] and [lines, 1]: the view oneDNN's jit binary broadcasts (see softmax above)
         for (int i = 0; i < axis; i++) lines *= shape[i];
-        view = new long[] {lines, shape[axis]};
-        kept = new long[] {lines, 1};
+        long[] view = {lines, shape[axis]}, kept = {lines, 1};
         Value v = new Value(plainMd(plan, view), x.buffer(), view);
         MemoryDescriptor keptMd = plainMd(plan, kept);
         Value max = LowerReduce.reduction(plan, n, MathOps.Reduction.MAX, v, keptMd, kept, null, null, "max of ");
