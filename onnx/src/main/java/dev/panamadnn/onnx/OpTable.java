@@ -168,7 +168,7 @@ final class OpTable {
         same("LogSoftmax", 13, 17, "axis");
         same("Hardmax", 13, 17, "axis");
         for (String op : new String[] {"Softmax", "LogSoftmax", "Hardmax"}) {
-            replaceLast(same(op, 1, 12, "axis").translate(OpTable::legacySoftmax).note("opsets 1-12: only for the last axis (flatten-to-2-D semantics otherwise)"));
+            replaceLast(same(op, 1, 12, "axis").translate(OpTable::legacySoftmax, op, "Reshape").note("opsets 1-12: flatten-to-2-D semantics (a Reshape around ours where the axis is not the last; the dims from it fixed)"));
         }
         String padInts = "integer data (I64, I32, U8, I8, BOOL) where its values are known (constants, bound inputs), computed exactly at import "
                 + "(reflect of a dim cropped at one end and padded at the other refused there)";
@@ -394,16 +394,34 @@ final class OpTable {
         return List.of(n.emit(n.op, Attributes.empty(), n.input(0), n.input(1)));
     }
 
-    /** Softmax before opset 13 flattens to 2-D at {@code axis} (default 1): ours only when that axis is the last. */
+    /**
+     * Softmax/LogSoftmax before opset 13 flatten to 2-D at {@code axis} (default 1): one softmax over all the dims from
+     * {@code axis} on. The last axis is ours as it is; another is a Reshape folding the dims from it into one (the dims
+     * before it copied, so a symbolic batch stays), ours over that last dim, and a Reshape back. The dims from the axis on
+     * must be fixed.
+     */
     private static List<String> legacySoftmax(NodeContext n) {
-        int rank = n.value(0).shape().rank();
+        var shape = n.value(0).shape();
+        int rank = shape.rank();
         long axis = n.attributes.integer("axis", 1);
         if (axis < 0) axis += rank;
-        if (axis != rank - 1) {
-            throw n.refuse(n.op + " of opset " + n.opset + " over axis " + n.attributes.integer("axis", 1) + " of rank " + rank
-                    + " (flatten-to-2-D semantics) is only supported for the last axis");
+        if (axis == rank - 1) return List.of(n.emit(n.op, Attributes.of("axis", -1L), n.input(0)));
+        long folded = 1;
+        long[] back = new long[rank];
+        for (int d = 0; d < rank; d++) {
+            if (d < axis) continue;   // 0: Reshape copies the input's dim (ONNX), the batch symbol included
+            if (!shape.dim(d).isFixed()) {
+                throw n.refuse(n.op + " of opset " + n.opset + " over axis " + n.attributes.integer("axis", 1) + " of " + n.value(0)
+                        + " (flatten-to-2-D semantics) needs the dims from the axis on fixed; dim " + d + " is " + shape.dim(d));
+            }
+            folded *= shape.dim(d).size();
+            back[d] = shape.dim(d).size();
         }
-        return List.of(n.emit(n.op, Attributes.of("axis", -1L), n.input(0)));
+        long[] flat = new long[(int) axis + 1];
+        flat[(int) axis] = folded;
+        String x2 = n.emit("Reshape", Attributes.empty(), n.input(0), n.longs("flat", flat, flat.length));
+        String y2 = n.emit(n.op, Attributes.of("axis", -1L), x2);
+        return List.of(n.emit("Reshape", Attributes.empty(), y2, n.longs("back", back, back.length)));
     }
 
     private static List<String> constant(NodeContext n) {

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.panamadnn.graph.Node;
 import dev.panamadnn.onnx.proto.AttributeProto;
 import dev.panamadnn.onnx.proto.GraphProto;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,16 +33,23 @@ class OnnxOpsetTest {
     }
 
     @Test
-    void legacySoftmaxOnlyOverTheLastAxis() {
+    void legacySoftmaxFlattensAtTheAxis() {
         // Opset 11, rank 2, default axis 1: the last axis, so the same as ours.
         try (OnnxModel m = Onnx.load(model(11, softmax(2, null)).toByteArray())) {
             Node n = m.toGraph().nodes().get(0);
             assertEquals("Softmax", n.op());
             assertEquals(-1L, n.attributes().integer("axis"));
         }
-        // Opset 11, rank 3, default axis 1: softmax over the flattened last two dims, not ours.
-        OnnxException e = assertThrows(OnnxException.class, () -> Onnx.load(model(11, softmax(3, null)).toByteArray()));
-        assertTrue(e.getMessage().contains("node 'sm' (Softmax, domain '', opset 11)") && e.getMessage().contains("only supported for the last axis"),
+        // Opset 11, rank 3, default axis 1: softmax over the flattened last two dims, ours inside a Reshape pair (the
+        // values: OnnxLegacySoftmaxTest)
+        try (OnnxModel m = Onnx.load(model(11, softmax(3, null)).toByteArray())) {
+            assertEquals(List.of("Reshape", "Softmax", "Reshape"), m.toGraph().nodes().stream().map(Node::op).toList());
+        }
+        // ... which needs the dims from the axis on fixed: a symbolic one is refused, naming it
+        GraphProto ragged = GraphProto.newBuilder().setName("g").addInput(f32("x", "N", 3, "L"))
+                .addNode(node("sm", "Softmax", new String[] {"x"}, new String[] {"y"})).addOutput(f32("y", "N", 3, "L")).build();
+        OnnxException e = assertThrows(OnnxException.class, () -> Onnx.load(model(11, ragged).toByteArray()));
+        assertTrue(e.getMessage().contains("node 'sm' (Softmax, domain '', opset 11)") && e.getMessage().contains("needs the dims from the axis on fixed"),
                 e.getMessage());
         // Opset 13: per-axis semantics, any axis.
         try (OnnxModel m = Onnx.load(model(13, softmax(3, 1L)).toByteArray())) {
