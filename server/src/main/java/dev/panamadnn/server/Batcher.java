@@ -26,7 +26,7 @@ final class Batcher {
      * One request: {@code rows} samples of each input (in the model's order), row-major; its caller
      * waits on {@code result}; {@code connected} says whether its client is still there.
      */
-    record Job(float[][] data, int rows, long enqueuedNanos, long deadlineNanos, BooleanSupplier connected,
+    record Job(byte[][] data, int rows, long enqueuedNanos, long deadlineNanos, BooleanSupplier connected,
                CompletableFuture<float[]> result) {}
 
     /** The status a request dropped because its client went away is counted with (nginx's "client closed request"; never sent). */
@@ -61,7 +61,7 @@ final class Batcher {
      *
      * @throws ApiException 503 with Retry-After when the queue is full or the model is unloading
      */
-    CompletableFuture<float[]> submit(float[][] data, int rows, long deadlineNanos, BooleanSupplier connected) {
+    CompletableFuture<float[]> submit(byte[][] data, int rows, long deadlineNanos, BooleanSupplier connected) {
         Job job = new Job(data, rows, System.nanoTime(), deadlineNanos, connected, new CompletableFuture<>());
         synchronized (admission) {   // so that no job slips in after drain() closed the door
             if (!accepting) throw new ApiException(503, "model " + config.name() + " is unloading", "1");
@@ -170,15 +170,13 @@ final class Batcher {
         Map<String, Tensor> inputs = new LinkedHashMap<>();
         long start = System.nanoTime();
         float[] out;
-        try {
-            for (int i = 0; i < specs.size(); i++) inputs.put(specs.get(i).name(), stack(live, i, planRows));
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {   // the stacked inputs, freed after the run
+            for (int i = 0; i < specs.size(); i++) inputs.put(specs.get(i).name(), stack(live, i, planRows, arena));
             out = runPlans(inputs);
         } catch (RuntimeException e) {
             System.getLogger(Batcher.class.getName()).log(System.Logger.Level.ERROR, "model " + config.name() + ": run failed", e);
             for (Job j : live) j.result().completeExceptionally(new ApiException(500, "model " + config.name() + ": inference failed"));
             return;
-        } finally {
-            inputs.values().forEach(Tensor::close);
         }
         metrics.batch(config.name(), rows, planRows, System.nanoTime() - start);
         int perRow = out.length / planRows;
@@ -189,16 +187,16 @@ final class Batcher {
         }
     }
 
-    /** Input {@code i} of every job, stacked row after row and padded with zero rows to {@code planRows}. */
-    private Tensor stack(List<Job> live, int i, int planRows) {
+    /** Input {@code i} of every job (little-endian bytes of its datatype), stacked row after row, zero rows up to {@code planRows}. */
+    private Tensor stack(List<Job> live, int i, int planRows, java.lang.foreign.Arena arena) {
         ModelConfig.TensorSpec spec = config.inputs().get(i);
-        float[] in = new float[planRows * Math.toIntExact(spec.sampleElements())];
-        int at = 0;
+        Tensor in = Tensor.allocate(arena, spec.dtype(), shape(spec, planRows));   // zero-filled: the padding rows
+        long at = 0;
         for (Job j : live) {
-            System.arraycopy(j.data()[i], 0, in, at, j.data()[i].length);
+            java.lang.foreign.MemorySegment.copy(j.data()[i], 0, in.segment(), java.lang.foreign.ValueLayout.JAVA_BYTE, at, j.data()[i].length);
             at += j.data()[i].length;
         }
-        return Tensor.of(in, shape(spec, planRows));
+        return in;
     }
 
     /** One input: the plan set's single-tensor run; several: by name, keeping the configured output. */

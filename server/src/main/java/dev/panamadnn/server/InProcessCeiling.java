@@ -40,16 +40,14 @@ public final class InProcessCeiling {
             for (int t = 0; t < threads; t++) {
                 workers[t] = Thread.ofPlatform().start(() -> {
                     Map<String, Tensor> inputs = new LinkedHashMap<>();
-                    for (ModelConfig.TensorSpec s : specs) inputs.put(s.name(), Tensor.zeros(shape(batch, s.sample())));
-                    try (Tensor out = Tensor.zeros(plans.outputShape(batch))) {
+                    try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined(); Tensor out = Tensor.zeros(plans.outputShape(batch))) {
+                        for (ModelConfig.TensorSpec s : specs) inputs.put(s.name(), Tensor.allocate(arena, s.dtype(), shape(batch, s.sample())));
                         Map<String, Tensor> outputs = Map.of(loaded.config().outputName(), out);
                         while (System.nanoTime() < until) {
                             if (specs.size() == 1) plans.run(inputs.values().iterator().next(), out);
                             else plans.run(inputs, outputs);
                             samples.addAndGet(batch);
                         }
-                    } finally {
-                        inputs.values().forEach(Tensor::close);
                     }
                 });
             }

@@ -15,21 +15,23 @@ import java.util.List;
 
 /**
  * A parsed and fully validated inference request (Open Inference Protocol, REST): each of the
- * model's inputs as {@code rows} samples of FP32 (every input the same {@code rows}), row-major,
+ * model's inputs as {@code rows} samples of its datatype (every input the same {@code rows}), row-major, as little-endian
+ * bytes (FP32; for ONNX models also INT64, INT32, BOOL, UINT8, FP16: {@link ModelConfig#DATATYPES}),
  * whether the output goes back as binary data, the id and the requested timeout. {@link #parse}
  * checks everything before any native call and refuses with a 400 naming the field: malformed
  * JSON, names (each model input exactly once), datatype, shape, element count vs data length, batch
- * within max and equal across inputs, binary-extension sizes, and non-finite values (NaN and
+ * within max and equal across inputs, binary-extension sizes, non-finite values (NaN and
  * infinities are refused: JSON cannot carry them, and in binary data they are almost always a
- * client bug).
+ * client bug), integers that are not integers or do not fit the datatype, and BOOL values that are
+ * not JSON booleans (binary: bytes 0 or 1).
  *
  * @param id           the request's id, echoed in the response (null if none)
- * @param data         per model input (in the model's order), {@code rows x sample} floats
+ * @param data         per model input (in the model's order), {@code rows x sample} values as little-endian bytes
  * @param rows         the batch size of this request
  * @param binaryOutput whether the output is returned with the binary tensor data extension
  * @param timeoutMs    the requested deadline in ms, or 0 for the model's default
  */
-record InferRequest(String id, float[][] data, int rows, boolean binaryOutput, long timeoutMs) {
+record InferRequest(String id, byte[][] data, int rows, boolean binaryOutput, long timeoutMs) {
     /** Longest deadline a request may ask for. */
     static final long MAX_TIMEOUT_MS = 600_000;
 
@@ -88,7 +90,7 @@ record InferRequest(String id, float[][] data, int rows, boolean binaryOutput, l
                     + ModelConfig.inputNames(specs) + ", got " + inputs.size());
         }
         binaryOutput |= requestedOutputs(o, config);
-        float[][] data = new float[specs.size()][];
+        byte[][] data = new byte[specs.size()][];
         int rows = -1;
         String firstInput = null;
         long binaryAt = jsonLength;   // where the next binary input's bytes start: they follow the JSON in the inputs' order
@@ -116,17 +118,21 @@ record InferRequest(String id, float[][] data, int rows, boolean binaryOutput, l
             if (inParams.containsKey("binary_data_size")) {
                 if (in.containsKey("data")) throw bad(where + ": has both \"data\" and a binary_data_size");
                 long size = positive(where + " binary_data_size", inParams.get("binary_data_size").toString(), true);
-                if (size != count * 4) throw bad(where + ": binary_data_size " + size + " != " + count + " FP32 elements x 4 bytes");
+                int bytes = spec.dtype().byteSize();
+                if (size != count * bytes) {
+                    throw bad(where + ": binary_data_size " + size + " != " + count + " " + spec.datatype() + " elements x " + bytes + " bytes");
+                }
                 if (binaryAt + size > body.length) {
                     throw bad(where + ": binary_data_size " + size + " but " + (body.length - binaryAt) + " binary bytes follow"
                             + (binaryAt == jsonLength ? " the JSON header" : " the inputs before it"));
                 }
-                data[i] = binary(body, (int) binaryAt, (int) count, where);
+                data[i] = binary(body, (int) binaryAt, (int) count, spec, where);
                 binaryAt += size;
             } else {
                 if (!in.containsKey("data")) throw bad(where + ": no \"data\" (and no binary_data_size)");
-                data[i] = new float[(int) count];
-                int n = flatten(in.get("data"), data[i], 0, where, 0);
+                ByteBuffer into = ByteBuffer.allocate(Math.toIntExact(count * spec.dtype().byteSize())).order(ByteOrder.LITTLE_ENDIAN);
+                int n = flatten(in.get("data"), into, spec, 0, where, 0);
+                data[i] = into.array();
                 if (n != count) throw bad(where + ": data has " + n + " elements, shape " + shapeText(rows, spec) + " needs " + count);
             }
         }
@@ -174,25 +180,76 @@ record InferRequest(String id, float[][] data, int rows, boolean binaryOutput, l
         return binary;
     }
 
-    /** Copies nested or flat JSON numbers into {@code into} from {@code at}; returns the count (which may exceed the array). */
-    private static int flatten(JsonValue v, float[] into, int at, String where, int depth) {
+    /**
+     * Copies nested or flat JSON values into {@code into} (as {@code spec}'s datatype) from element {@code at}; returns the
+     * count (which may exceed the buffer: the caller compares it with the shape's).
+     */
+    private static int flatten(JsonValue v, ByteBuffer into, ModelConfig.TensorSpec spec, int at, String where, int depth) {
         if (depth > 32) throw bad(where + ": data nested deeper than 32 levels");
         if (v instanceof JsonArray a) {
-            for (JsonValue e : a) at = flatten(e, into, at, where, depth + 1);
+            for (JsonValue e : a) at = flatten(e, into, spec, at, where, depth + 1);
             return at;
         }
+        boolean room = into.remaining() >= spec.dtype().byteSize();
+        if (spec.dtype() == dev.panamadnn.DataType.BOOL) {
+            if (v != JsonValue.TRUE && v != JsonValue.FALSE) throw bad(where + ": data element " + at + " is " + v.getValueType() + ", not a boolean (BOOL)");
+            if (room) into.put((byte) (v == JsonValue.TRUE ? 1 : 0));
+            return at + 1;
+        }
         if (!(v instanceof JsonNumber n)) throw bad(where + ": data element " + at + " is " + v.getValueType() + ", not a number");
-        float f = (float) n.doubleValue();
-        if (!Float.isFinite(f)) throw bad(where + ": data element " + at + " (" + n + ") is not a finite FP32 value");
-        if (at < into.length) into[at] = f;
+        switch (spec.dtype()) {
+            case F32, F16 -> {
+                float f = (float) n.doubleValue();
+                boolean half = spec.dtype() == dev.panamadnn.DataType.F16;
+                if (!Float.isFinite(f) || half && Math.abs(f) > 65504f) {
+                    throw bad(where + ": data element " + at + " (" + n + ") is not a finite " + spec.datatype() + " value");
+                }
+                if (room && half) into.putShort(Float.floatToFloat16(f));
+                else if (room) into.putFloat(f);
+            }
+            default -> {   // INT64, INT32, UINT8: integers that fit the type, exactly
+                long min = spec.dtype() == dev.panamadnn.DataType.U8 ? 0 : spec.dtype() == dev.panamadnn.DataType.I32 ? Integer.MIN_VALUE : Long.MIN_VALUE;
+                long max = spec.dtype() == dev.panamadnn.DataType.U8 ? 255 : spec.dtype() == dev.panamadnn.DataType.I32 ? Integer.MAX_VALUE : Long.MAX_VALUE;
+                java.math.BigInteger b;
+                try {
+                    b = n.bigDecimalValue().toBigIntegerExact();
+                } catch (ArithmeticException notIntegral) {
+                    throw bad(where + ": data element " + at + " (" + n + ") is not an integer (" + spec.datatype() + ")");
+                }
+                if (b.bitLength() > 63 || b.longValue() < min || b.longValue() > max) {
+                    throw bad(where + ": data element " + at + " (" + n + ") is out of " + spec.datatype() + "'s range [" + min + ", " + max + "]");
+                }
+                if (room) {
+                    switch (spec.dtype()) {
+                        case I64 -> into.putLong(b.longValue());
+                        case I32 -> into.putInt(b.intValue());
+                        default -> into.put((byte) b.intValue());
+                    }
+                }
+            }
+        }
         return at + 1;
     }
 
-    private static float[] binary(byte[] body, int from, int count, String where) {
-        float[] data = new float[count];
-        ByteBuffer.wrap(body, from, count * 4).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(data);
+    /** {@code count} elements of {@code spec}'s datatype from {@code body} at {@code from}: FP32/FP16 finite, BOOL bytes 0 or 1. */
+    private static byte[] binary(byte[] body, int from, int count, ModelConfig.TensorSpec spec, String where) {
+        byte[] data = Arrays.copyOfRange(body, from, from + count * spec.dtype().byteSize());
+        ByteBuffer b = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < count; i++) {
-            if (!Float.isFinite(data[i])) throw bad(where + ": binary element " + i + " is " + data[i] + "; non-finite values are refused");
+            switch (spec.dtype()) {
+                case F32 -> {
+                    float f = b.getFloat(4 * i);
+                    if (!Float.isFinite(f)) throw bad(where + ": binary element " + i + " is " + f + "; non-finite values are refused");
+                }
+                case F16 -> {
+                    float f = Float.float16ToFloat(b.getShort(2 * i));
+                    if (!Float.isFinite(f)) throw bad(where + ": binary element " + i + " is " + f + "; non-finite values are refused");
+                }
+                case BOOL -> {
+                    if (data[i] != 0 && data[i] != 1) throw bad(where + ": binary element " + i + " is byte " + data[i] + "; BOOL takes 0 or 1");
+                }
+                default -> { }
+            }
         }
         return data;
     }

@@ -1,5 +1,7 @@
 package dev.panamadnn.server;
 
+import dev.panamadnn.DataType;
+
 import jakarta.json.JsonArray;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
@@ -12,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeSet;
 
 /**
@@ -24,7 +27,8 @@ import java.util.TreeSet;
  *  "max_batch_size": 32, "max_queue_delay_us": 2000, "preferred_batch_sizes": [8, 16, 32],
  *  "instances": 2, "threads_per_instance": 1, "max_queue_size": 256, "timeout_ms": 10000}
  * }</pre>
- * Every field but {@code architecture} has a default. One output; FP32 only. The built-in
+ * Every field but {@code architecture} has a default. One output, FP32; inputs FP32 (an ONNX model's also INT64, INT32,
+ * BOOL, UINT8 or FP16, see {@link #DATATYPES}). The built-in
  * architectures take exactly one input; an ONNX model may take several, all batched along the same
  * first dim (a request sends every one of them with the same batch size, and the batcher stacks
  * each input's rows separately). For a directory with {@code model.onnx} ({@link #read(Path, Io)}
@@ -50,8 +54,20 @@ public record ModelConfig(String name, String architecture, int numClasses, List
                           int maxBatch, long maxQueueDelayMicros, int[] preferredBatchSizes, int instances,
                           int threadsPerInstance, int maxQueueSize, long timeoutMs) {
 
-    /** An input: its name, datatype ({@code FP32}) and the shape of one sample. */
+    /**
+     * The Open Inference Protocol datatypes an input may have, with ours: FP32, and for ONNX models INT64 and INT32 (token
+     * ids, indices: read as they are), BOOL, UINT8 and FP16 (a plan converts them to exact F32 values).
+     */
+    public static final Map<String, DataType> DATATYPES = Map.of("FP32", DataType.F32, "INT64", DataType.I64, "INT32", DataType.I32,
+            "BOOL", DataType.BOOL, "UINT8", DataType.U8, "FP16", DataType.F16);
+
+    /** An input: its name, datatype (one of {@link #DATATYPES}) and the shape of one sample. */
     public record TensorSpec(String name, String datatype, long[] sample) {
+        /** Our dtype of {@link #datatype}. */
+        public DataType dtype() {
+            return DATATYPES.get(datatype);
+        }
+
         @Override
         public boolean equals(Object o) {
             return o instanceof TensorSpec t && name.equals(t.name) && datatype.equals(t.datatype) && java.util.Arrays.equals(sample, t.sample);
@@ -88,7 +104,11 @@ public record ModelConfig(String name, String architecture, int numClasses, List
         check(maxQueueSize >= 1 && maxQueueSize <= 1_000_000, "max_queue_size must be in [1, 1e6], got " + maxQueueSize);
         check(timeoutMs >= 1, "timeout_ms must be >= 1, got " + timeoutMs);
         check(inputs != null && !inputs.isEmpty() && inputs.size() <= 64, "a model takes 1 to 64 inputs, got " + (inputs == null ? 0 : inputs.size()));
-        for (TensorSpec in : inputs) check("FP32".equals(in.datatype()), "input " + in.name() + ": only FP32 is served, got " + in.datatype());
+        for (TensorSpec in : inputs) {
+            check(DATATYPES.containsKey(in.datatype()), "input " + in.name() + ": datatype " + in.datatype() + " is not served (" + DATATYPES.keySet() + ")");
+            check("onnx".equals(architecture) || "FP32".equals(in.datatype()), "input " + in.name() + ": the " + architecture + " architecture takes FP32, got "
+                    + in.datatype());
+        }
         check(inputs.stream().map(TensorSpec::name).distinct().count() == inputs.size(), "input names must differ, got " + inputNames(inputs));
         inputs = List.copyOf(inputs);
         preferredBatchSizes = new TreeSet<>(Arrays.stream(preferredBatchSizes).boxed().toList()).stream().mapToInt(i -> i).toArray();

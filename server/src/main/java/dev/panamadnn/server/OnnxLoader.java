@@ -19,7 +19,7 @@ import java.util.Map;
 
 /**
  * {@code model.onnx} (+ external data files beside it), imported with {@link Onnx#load(Path)}.
- * The ONNX model must have one or more inputs {@code [N, sizes...]} of FP32 sharing one
+ * The ONNX model must have one or more inputs {@code [N, sizes...]} (FP32, INT64, INT32, BOOL, UINT8 or FP16) sharing one
  * symbolic batch {@code N} and one FP32 output {@code [N, sizes...]} (what the batcher
  * serves); config.json's inputs and outputs default
  * from the model's and, where given, must equal them. Symbolic dims beyond the batch (a dynamic
@@ -159,12 +159,10 @@ final class OnnxLoader implements ModelLoader {
         return sizes;
     }
 
-    /** The Open Inference Protocol's name for {@code t} (FP32 for F32; only FP32 is served). */
+    /** The Open Inference Protocol's name for {@code t} ({@link ModelConfig#DATATYPES}; another is refused by the config's check). */
     static String datatype(DataType t) {
-        return switch (t) {
-            case F32 -> "FP32";
-            default -> t.name();
-        };
+        for (var e : ModelConfig.DATATYPES.entrySet()) if (e.getValue() == t) return e.getKey();
+        return t.name();
     }
 
     private static String join(long[] a) {

@@ -69,8 +69,8 @@ final class ServedModel implements AutoCloseable {
         batcher.pause(on);
     }
 
-    /** Queues a validated request of {@code rows} samples of each input; see {@link Batcher#submit}. */
-    CompletableFuture<float[]> submit(float[][] data, int rows, long deadlineNanos, BooleanSupplier connected) {
+    /** Queues a validated request of {@code rows} samples of each input (little-endian bytes of its datatype); see {@link Batcher#submit}. */
+    CompletableFuture<float[]> submit(byte[][] data, int rows, long deadlineNanos, BooleanSupplier connected) {
         return batcher.submit(data, rows, deadlineNanos, connected);
     }
 

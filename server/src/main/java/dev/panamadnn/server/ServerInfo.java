@@ -26,19 +26,19 @@ final class ServerInfo {
         return Jsonp.PROVIDER.createObjectBuilder().add("name", c.name()).add("versions", Jsonp.PROVIDER.createArrayBuilder().add(MODEL_VERSION))
                 .add("platform", "panama-dnn_" + c.architecture())
                 .add("inputs", inputs(c))
-                .add("outputs", Jsonp.PROVIDER.createArrayBuilder().add(tensor(c.outputName(), m.outputSample())))
+                .add("outputs", Jsonp.PROVIDER.createArrayBuilder().add(tensor(c.outputName(), "FP32", m.outputSample())))
                 .build();
     }
 
     private static JsonArrayBuilder inputs(ModelConfig c) {
         JsonArrayBuilder a = Jsonp.PROVIDER.createArrayBuilder();
-        for (ModelConfig.TensorSpec in : c.inputs()) a.add(tensor(in.name(), in.sample()));
+        for (ModelConfig.TensorSpec in : c.inputs()) a.add(tensor(in.name(), in.datatype(), in.sample()));
         return a;
     }
 
-    private static JsonObject tensor(String name, long[] sample) {
+    private static JsonObject tensor(String name, String datatype, long[] sample) {
         JsonArrayBuilder shape = Jsonp.PROVIDER.createArrayBuilder().add(-1);
         for (long d : sample) shape.add(d);
-        return Jsonp.PROVIDER.createObjectBuilder().add("name", name).add("datatype", "FP32").add("shape", shape).build();
+        return Jsonp.PROVIDER.createObjectBuilder().add("name", name).add("datatype", datatype).add("shape", shape).build();
     }
 }

@@ -21,6 +21,7 @@ import dev.panamadnn.onnx.proto.TypeProto;
 import dev.panamadnn.onnx.proto.ValueInfoProto;
 import jakarta.json.JsonObject;
 import java.io.InputStream;
+import java.util.Map;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -149,7 +150,8 @@ class OnnxServingTest {
                 {"shape", good.replace("[-1, 1, 8, 8]", "[-1, 1, 8, 9]"), "shape [-1, 1, 8, 9] is not the ONNX"},
                 {"rank", good.replace("[-1, 1, 8, 8]", "[-1, 64]"), "shape [-1, 64] is not the ONNX"},
                 {"outname", good.replace("\"logits\"", "\"probs\""), "output name 'probs' is not the ONNX output 'logits'"},
-                {"dtype", good.replace("\"FP32\"", "\"INT64\""), "only FP32 is served, got INT64"},
+                {"dtype", good.replace("\"FP32\"", "\"INT64\""), "input 'input' datatype INT64 is not the ONNX FP32"},
+                {"fp64", good.replace("\"FP32\"", "\"FP64\""), "datatype FP64 is not served"},
                 {"arch", TestServers.digitsConfig(""), "architecture 'digits' with a model.onnx"},
                 {"batch", good.replace("[-1, 1, 8, 8]", "[1, 1, 8, 8]"), "symbolic batch"},
             };
@@ -228,6 +230,77 @@ class OnnxServingTest {
         }
     }
 
+    /**
+     * INT64 token ids and a BOOL mask (a text model's inputs): JSON and the binary extension, against the same model run
+     * in process; integers that are not integers or do not fit, and BOOL values that are not booleans, refused by name.
+     */
+    @Test
+    void servesInt64AndBoolInputs() throws Exception {
+        float[] table = new float[10 * 3];
+        for (int i = 0; i < table.length; i++) table[i] = (i % 7 - 3) * 0.25f;
+        TensorProto weights = TensorProto.newBuilder().setName("table").setDataType(TensorProto.DataType.FLOAT_VALUE).addDims(10).addDims(3)
+                .addAllFloatData(java.util.stream.IntStream.range(0, table.length).mapToObj(i -> table[i]).toList()).build();
+        TensorProto zero = TensorProto.newBuilder().setName("zero").setDataType(TensorProto.DataType.FLOAT_VALUE).addFloatData(0).build();
+        GraphProto.Builder g = GraphProto.newBuilder().setName("text").addInitializer(weights).addInitializer(zero)
+                .addInput(typed("ids", TensorProto.DataType.INT64_VALUE, "N", 4)).addInput(typed("keep", TensorProto.DataType.BOOL_VALUE, "N", 4))
+                .addNode(NodeProto.newBuilder().setOpType("Gather").addInput("table").addInput("ids").addOutput("e"))   // [N, 4, 3]
+                .addNode(NodeProto.newBuilder().setOpType("Unsqueeze").addInput("keep").addInput("axis").addOutput("k"))
+                .addInitializer(TensorProto.newBuilder().setName("axis").setDataType(TensorProto.DataType.INT64_VALUE).addDims(1).addInt64Data(2))
+                .addNode(NodeProto.newBuilder().setOpType("Where").addInput("k").addInput("e").addInput("zero").addOutput("m"))
+                .addNode(NodeProto.newBuilder().setOpType("ReduceSum").addInput("m").addInput("axis1").addOutput("y")
+                        .addAttribute(AttributeProto.newBuilder().setName("keepdims").setType(AttributeProto.AttributeType.INT).setI(0)))
+                .addInitializer(TensorProto.newBuilder().setName("axis1").setDataType(TensorProto.DataType.INT64_VALUE).addDims(1).addInt64Data(1))
+                .addOutput(f32("y", "N", 3));
+        writeModel("text", g);
+        long[] ids = {3, 0, 9, 3, 7, 7, 1, 2};
+        boolean[] keep = {true, true, false, true, false, true, true, true};
+        float[] expected;
+        try (OnnxModel m = Onnx.load(dir.resolve("text/model.onnx")); java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            Tensor idt = Tensor.allocate(arena, dev.panamadnn.DataType.I64, 2, 4), kt = Tensor.allocate(arena, dev.panamadnn.DataType.BOOL, 2, 4);
+            for (int i = 0; i < 8; i++) {
+                idt.segment().setAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG, i, ids[i]);
+                kt.segment().set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) (keep[i] ? 1 : 0));
+            }
+            expected = m.run(Map.of("ids", idt, "keep", kt)).get("y").toFloatArray();
+        }
+        float[] byHand = new float[6];   // the kept rows of the table summed per sample
+        for (int i = 0; i < 8; i++) for (int c = 0; c < 3 && keep[i]; c++) byHand[(i / 4) * 3 + c] += table[(int) ids[i] * 3 + c];
+        assertArrayEquals(byHand, expected, 1e-6f, "in process");
+        TestServers.repository(dir, "digits", TestServers.digitsConfig(""));
+        try (InferenceServer server = TestServers.start(dir)) {
+            V2Client client = TestServers.client(server);
+            assertEquals(200, client.post("/v2/repository/models/text/load", "").status());
+            assertTrue(client.get("/v2/models/text").text().contains("{\"name\":\"ids\",\"datatype\":\"INT64\",\"shape\":[-1,4]}"),
+                    client.get("/v2/models/text").text());
+            String keepJson = "{\"name\":\"keep\",\"datatype\":\"BOOL\",\"shape\":[2,4],\"data\":[true,true,false,true,false,true,true,true]}";
+            String json = "{\"inputs\":[{\"name\":\"ids\",\"datatype\":\"INT64\",\"shape\":[2,4],\"data\":[[3,0,9,3],[7,7,1,2]]}," + keepJson + "]}";
+            V2Client.Response r = client.post("/v2/models/text/infer", json);
+            assertEquals(200, r.status(), r.text());
+            assertArrayEquals(expected, V2Client.outputData(r.json().asJsonObject()), "JSON INT64 and BOOL");
+            // the binary extension: ids as 8-byte little-endian integers after the JSON header
+            java.nio.ByteBuffer bin = java.nio.ByteBuffer.allocate(64).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (long id : ids) bin.putLong(id);
+            String header = "{\"inputs\":[{\"name\":\"ids\",\"datatype\":\"INT64\",\"shape\":[2,4],\"parameters\":{\"binary_data_size\":64}},"
+                    + keepJson + "]}";
+            byte[] h = header.getBytes(java.nio.charset.StandardCharsets.UTF_8), body = java.util.Arrays.copyOf(h, h.length + 64);
+            System.arraycopy(bin.array(), 0, body, h.length, 64);
+            r = client.post("/v2/models/text/infer", body, Map.of("Inference-Header-Content-Length", Integer.toString(h.length)));
+            assertEquals(200, r.status(), r.text());
+            assertArrayEquals(expected, V2Client.outputData(r.json().asJsonObject()), "binary INT64");
+            String[][] bad = {
+                {json.replace("[[3,0,9,3]", "[[3,0.5,9,3]"), "data element 1 (0.5) is not an integer (INT64)"},
+                {json.replace("[[3,0,9,3]", "[[3,9223372036854775808,9,3]"), "out of INT64's range"},
+                {json.replace("[true,true,false", "[1,true,false"), "data element 0 is NUMBER, not a boolean (BOOL)"},
+                {json.replace("\"datatype\":\"INT64\"", "\"datatype\":\"FP32\""), "datatype FP32 does not match the model's INT64"},
+            };
+            for (String[] c : bad) {
+                r = client.post("/v2/models/text/infer", c[0]);
+                assertEquals(400, r.status(), c[1]);
+                assertTrue(r.text().contains(c[1]), c[1] + ": " + r.text());
+            }
+        }
+    }
+
     @Test
     void anOnnxModelIsUnmappedWhenUnloadedOrRefused() throws Exception {
         TestServers.repository(dir, "digits", TestServers.digitsConfig(""));
@@ -256,6 +329,12 @@ class OnnxServingTest {
         Files.writeString(m.resolve("config.json"), "{}");
         Files.write(m.resolve("model.onnx"), ModelProto.newBuilder().setIrVersion(8).setProducerName("test")
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13)).setGraph(graph).build().toByteArray());
+    }
+
+    /** A graph input of ONNX element type {@code elem}; a String dim is symbolic. */
+    private static ValueInfoProto typed(String name, int elem, Object... dims) {
+        ValueInfoProto v = f32(name, dims);
+        return v.toBuilder().setType(v.getType().toBuilder().setTensorType(v.getType().getTensorType().toBuilder().setElemType(elem))).build();
     }
 
     /** An FP32 graph input or output; a String dim is symbolic. */
