@@ -170,7 +170,9 @@ final class Batcher {
         Map<String, Tensor> inputs = new LinkedHashMap<>();
         long start = System.nanoTime();
         float[] out;
-        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {   // the stacked inputs, freed after the run
+        // the stacked inputs, freed after the run; shared: a split plan (split_batch) runs its halves on helper threads, whose
+        // Java steps read this memory
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
             for (int i = 0; i < specs.size(); i++) inputs.put(specs.get(i).name(), stack(live, i, planRows, arena));
             out = runPlans(inputs);
         } catch (RuntimeException e) {

@@ -40,7 +40,7 @@ public final class InProcessCeiling {
             for (int t = 0; t < threads; t++) {
                 workers[t] = Thread.ofPlatform().start(() -> {
                     Map<String, Tensor> inputs = new LinkedHashMap<>();
-                    try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined(); Tensor out = Tensor.zeros(plans.outputShape(batch))) {
+                    try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared(); Tensor out = Tensor.zeros(plans.outputShape(batch))) {
                         for (ModelConfig.TensorSpec s : specs) inputs.put(s.name(), Tensor.allocate(arena, s.dtype(), shape(batch, s.sample())));
                         Map<String, Tensor> outputs = Map.of(loaded.config().outputName(), out);
                         while (System.nanoTime() < until) {

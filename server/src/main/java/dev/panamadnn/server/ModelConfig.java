@@ -1,7 +1,6 @@
 package dev.panamadnn.server;
 
 import dev.panamadnn.DataType;
-
 import jakarta.json.JsonArray;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;

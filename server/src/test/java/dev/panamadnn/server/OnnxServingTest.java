@@ -231,6 +231,27 @@ class OnnxServingTest {
     }
 
     /**
+     * Two intra-op threads per instance: the plans of this small model run a batch as two single-threaded halves on
+     * helper threads (split_batch) over the batcher's stacked input: the served logits equal the in-process plan's.
+     */
+    @Test
+    void aSplitPlanReadsTheStackedBatchFromItsHelperThreads() throws Exception {
+        Path m = onnxModel("split", "{\"max_batch_size\": 16, \"instances\": 1, \"threads_per_instance\": 2}");
+        float[] images = TestServers.images(0, 16), inProcess;
+        try (OnnxModel model = Onnx.load(m.resolve("model.onnx"));
+             dev.panamadnn.compile.CompiledModel plan = dev.panamadnn.compile.CompiledModel.compile(model.toGraph(),
+                     CompileOptions.defaults().withThreads(2), Map.of("input", new long[] {16, 1, 8, 8}));
+             Tensor x = Tensor.of(images, 16, 1, 8, 8); Tensor y = plan.run(x)) {
+            inProcess = y.toFloatArray();
+            assertTrue(plan.rulesFired().stream().anyMatch(r -> r.startsWith("split_batch")), "a split plan at batch 16: " + plan.rulesFired());
+        }
+        try (InferenceServer server = TestServers.start(dir)) {
+            float[] served = TestServers.client(server).infer("split", "input", images, 16, 1, 8, 8);
+            for (int i = 0; i < served.length; i++) assertEquals(inProcess[i], served[i], TestServers.TOLERANCE, "logit " + i);
+        }
+    }
+
+    /**
      * INT64 token ids and a BOOL mask (a text model's inputs): JSON and the binary extension, against the same model run
      * in process; integers that are not integers or do not fit, and BOOL values that are not booleans, refused by name.
      */
