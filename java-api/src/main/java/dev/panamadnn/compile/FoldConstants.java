@@ -3,6 +3,7 @@ package dev.panamadnn.compile;
 import dev.panamadnn.DataType;
 import dev.panamadnn.graph.Node;
 import dev.panamadnn.graph.Shape;
+import dev.panamadnn.internal.safetensors.ToFloat;
 import java.util.ArrayList;
 import java.util.Set;
 
@@ -46,9 +47,12 @@ final class FoldConstants implements Rewrite {
                 g.fired.add(name() + ": constant " + n.name());
                 continue;
             }
-            if (n.op().equals("Cast") && g.value(n.output()).dtype() == DataType.F32 && g.tensor(n.input(0)) != null
-                    && (g.tensor(n.input(0)).dtype() == DataType.F16 || g.tensor(n.input(0)).dtype() == DataType.BF16)) {
-                fold(g, n, widened(g.tensor(n.input(0))), g.value(n.output()).shape());   // half-precision weights cast to float: exact
+            dev.panamadnn.Tensor half = n.op().equals("Cast") ? g.tensor(n.input(0)) : null;
+            if (half != null && g.value(n.output()).dtype() == DataType.F32 && (half.dtype() == DataType.F16 || half.dtype() == DataType.BF16)) {
+                // half-precision weights cast to float (a model stored in fp16): widened exactly, as safetensors' are on load
+                float[] out = new float[Math.toIntExact(half.numel())];
+                ToFloat.convert(half.dtype(), half.segment(), java.lang.foreign.MemorySegment.ofArray(out), out.length);
+                fold(g, n, out, g.value(n.output()).shape());
                 continue;
             }
             if ((n.op().equals("ScatterND") || n.op().equals("ScatterElements")) && n.inputs().stream().allMatch(g::isConstant)
@@ -104,20 +108,6 @@ final class FoldConstants implements Rewrite {
             }
             fold(g, n, out, outShape);
         }
-    }
-
-    /**
-     * An F16 or BF16 tensor's values as floats, exactly (models stored in half precision to halve the file keep their
-     * weights so, each read through a Cast to FLOAT).
-     */
-    private static float[] widened(dev.panamadnn.Tensor t) {
-        float[] out = new float[Math.toIntExact(t.numel())];
-        java.lang.foreign.MemorySegment s = t.segment();
-        for (int i = 0; i < out.length; i++) {
-            short bits = s.getAtIndex(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, i);
-            out[i] = t.dtype() == DataType.F16 ? Float.float16ToFloat(bits) : Float.intBitsToFloat((bits & 0xffff) << 16);
-        }
-        return out;
     }
 
     /** Node {@code n} replaced by the constant {@code out} of {@code shape}. */

@@ -49,9 +49,8 @@ final class Composed {
         }
         String zero = switch (n.value(0).dtype()) {
             case F32 -> n.scalar("zero", 0f);
-            case I64 -> n.longs("zero", new long[] {0});
-            // torch.triu of a bool mask (a causal attention mask built from the sequence length), and the other integers
-            case BOOL, I32, I16, I8, U8, U16, U32, U64 -> n.zero("zero", n.value(0).dtype());
+            // the integers, and torch.triu of a bool mask (a causal attention mask built from the sequence length)
+            case I64, BOOL, I32, I16, I8, U8, U16, U32, U64 -> n.zero("zero", n.value(0).dtype());
             default -> throw n.refuse("X must be F32, BOOL or an integer type, got " + n.value(0));
         };
         String m = n.emit("Constant", Attributes.of("value", mask));

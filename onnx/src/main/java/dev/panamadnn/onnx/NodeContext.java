@@ -73,23 +73,21 @@ final class NodeContext {
 
     /** A small I64 constant owned by the model (old opsets' attributes become the inputs newer ones take). */
     String longs(String what, long[] values, long... shape) {
-        Tensor t = TensorProtos.longs(arena, values, shape);
-        String name = builder.initializer(builder.uniqueName(baseName + "." + what), t);
-        constants.put(name, t);
-        return name;
+        return initializer(what, TensorProtos.longs(arena, values, shape));
     }
 
     /** A scalar F32 constant owned by the model. */
     String scalar(String what, float value) {
-        Tensor t = TensorProtos.floats(arena, new float[] {value});
-        String name = builder.initializer(builder.uniqueName(baseName + "." + what), t);
-        constants.put(name, t);
-        return name;
+        return initializer(what, TensorProtos.floats(arena, new float[] {value}));
     }
 
     /** A scalar zero (0, 0.0 or false) of an integer or BOOL {@code dtype}, owned by the model. */
     String zero(String what, dev.panamadnn.DataType dtype) {
-        Tensor t = Tensor.allocate(arena, dtype);   // zero-filled
+        return initializer(what, Tensor.allocate(arena, dtype));   // zero-filled
+    }
+
+    /** {@code t} (the model's) as an initializer named after this node and {@code what}, known to later translations. */
+    private String initializer(String what, Tensor t) {
         String name = builder.initializer(builder.uniqueName(baseName + "." + what), t);
         constants.put(name, t);
         return name;
