@@ -1,6 +1,7 @@
 package dev.panamadnn.onnx;
 
 import dev.panamadnn.graph.Attributes;
+import dev.panamadnn.graph.Dim;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -10,10 +11,13 @@ import java.util.Map;
  * ONNX Einsum (opsets 12-17) of one or two operands, composed of ReduceSum, Transpose, Reshape and one batched MatMul: the
  * letters only one operand has and the output lacks are summed out first; then the batch letters (both operands and the
  * output), the kept letters of each and the contracted ones (both operands, not the output) order A as [batch, A's kept,
- * contracted] and B as [batch, contracted, B's kept], a MatMul of [Bt, M, K] x [Bt, K, N] computes every product, and a
- * Reshape and Transpose give the output's order. An implicit output is the letters used once, sorted. Refused by name:
- * ellipses, a letter twice in one term (diagonals), more than two operands, dims not fixed when importing (then bound per
- * call), and a letter of two different sizes.
+ * contracted] and B as [batch, contracted, B's kept], a MatMul of [batch..., M, K] x [batch..., K, N] computes every
+ * product, and a Reshape and Transpose give the output's order. Batch letters keep their own dims (a symbolic batch, as in
+ * a dynamic-batch export, is copied by the Reshapes' 0 entries); a group of kept or contracted letters is merged into one
+ * dim, which may be symbolic when it is the only such dim of its Reshape (a -1); a Reshape is left out where each group is
+ * one letter. An implicit output is the letters used once, sorted. Refused by name: ellipses, a letter twice in one term
+ * (diagonals), more than two operands, and a letter of two different fixed sizes; symbolic dims the Reshapes cannot
+ * express (two merged symbolic groups, a letter symbolic in one operand and fixed in the other) are bound per call.
  */
 final class Einsum {
     private Einsum() {}
@@ -25,19 +29,20 @@ final class Einsum {
         String[] terms = sides[0].split(",", -1);
         if (terms.length != n.inputs.size()) throw n.refuse("equation '" + eq + "' has " + terms.length + " operands, the node " + n.inputs.size());
         if (terms.length > 2) throw n.refuse("equation '" + eq + "': at most two operands are supported");
-        Map<Character, Long> size = new LinkedHashMap<>();
+        Map<Character, Dim> size = new LinkedHashMap<>();
         Map<Character, Integer> uses = new LinkedHashMap<>();
         for (int t = 0; t < terms.length; t++) {
             var shape = n.value(t).shape();
             if (terms[t].length() != shape.rank()) throw n.refuse("term '" + terms[t] + "' has " + terms[t].length() + " letters for " + n.value(t));
-            if (!shape.isFixed()) throw n.needsConstant("Einsum needs fixed dims, got " + n.value(t));
             for (int i = 0; i < terms[t].length(); i++) {
                 char c = terms[t].charAt(i);
                 if (!Character.isLetter(c)) throw n.refuse("equation '" + eq + "': '" + c + "' is not a letter");
                 if (terms[t].indexOf(c) != i) throw n.refuse("term '" + terms[t] + "' repeats '" + c + "' (a diagonal): not supported");
-                Long before = size.put(c, shape.dim(i).size());
-                if (before != null && before != shape.dim(i).size()) {
-                    throw n.refuse("'" + c + "' is " + before + " in one operand and " + shape.dim(i).size() + " in another");
+                Dim d = shape.dim(i), before = size.put(c, d);
+                if (before != null && !before.equals(d)) {
+                    String why = "'" + c + "' is " + before + " in one operand and " + d + " in another";
+                    if (before.isFixed() && d.isFixed()) throw n.refuse(why);
+                    throw n.needsConstant("Einsum: " + why);
                 }
                 uses.merge(c, 1, Integer::sum);
             }
@@ -66,14 +71,52 @@ final class Einsum {
             else keepA.append(c);
         }
         for (char c : tb.toCharArray()) if (ta.indexOf(c) < 0) keepB.append(c);
-        long bt = product(size, batch), m = product(size, keepA), k = product(size, contract), nn = product(size, keepB);
-        String left = n.emit("Reshape", Attributes.empty(), transpose(n, a, ta, "" + batch + keepA + contract), n.longs("left", new long[] {bt, m, k}, 3));
-        String right = n.emit("Reshape", Attributes.empty(), transpose(n, b, tb, "" + batch + contract + keepB), n.longs("right", new long[] {bt, k, nn}, 3));
+        String left = regroup(n, transpose(n, a, ta, "" + batch + keepA + contract), size, batch, keepA, contract);
+        String right = regroup(n, transpose(n, b, tb, "" + batch + contract + keepB), size, batch, contract, keepB);
         String product = n.emit("MatMul", Attributes.empty(), left, right);
         String order = "" + batch + keepA + keepB;
-        long[] dims = new long[order.length()];
-        for (int i = 0; i < dims.length; i++) dims[i] = size.get(order.charAt(i));
-        return List.of(transpose(n, n.emit("Reshape", Attributes.empty(), product, n.longs("dims", dims, dims.length)), order, out));
+        if (keepA.length() != 1 || keepB.length() != 1) {
+            String[] letters = new String[keepA.length() + keepB.length()];
+            for (int i = 0; i < letters.length; i++) letters[i] = String.valueOf(order.charAt(batch.length() + i));
+            product = reshape(n, product, "dims", size, batch, letters);
+        }
+        return List.of(transpose(n, product, order, out));
+    }
+
+    /**
+     * {@code x}, whose letters are {@code batch} then {@code first} then {@code second}, as [batch..., first, second] with each
+     * group merged into one dim (1 if empty); itself where both groups are one letter.
+     */
+    private static String regroup(NodeContext n, String x, Map<Character, Dim> size, CharSequence batch, CharSequence first, CharSequence second) {
+        if (first.length() == 1 && second.length() == 1) return x;
+        return reshape(n, x, "groups", size, batch, first.toString(), second.toString());
+    }
+
+    /**
+     * {@code x} (batch letters first) reshaped to [batch..., groups...]: a batch letter's dim is copied (0) unless fixed, a
+     * group is the product of its letters' dims, and at most one group not fixed is inferred (-1).
+     */
+    private static String reshape(NodeContext n, String x, String what, Map<Character, Dim> size, CharSequence batch, String... groups) {
+        long[] target = new long[batch.length() + groups.length];
+        for (int i = 0; i < batch.length(); i++) {
+            Dim d = size.get(batch.charAt(i));
+            target[i] = d.isFixed() ? d.size() : 0;
+        }
+        String inferred = null;
+        for (int g = 0; g < groups.length; g++) {
+            Dim d = Dim.of(1);
+            for (int i = 0; i < groups[g].length() && d != null; i++) d = d.times(size.get(groups[g].charAt(i)));
+            if (d != null && d.isFixed()) {
+                target[batch.length() + g] = d.size();
+                continue;
+            }
+            if (inferred != null) {
+                throw n.needsConstant("Einsum: letters '" + inferred + "' and '" + groups[g] + "' would both be symbolic dims of one Reshape");
+            }
+            inferred = groups[g];
+            target[batch.length() + g] = -1;
+        }
+        return n.emit("Reshape", Attributes.empty(), x, n.longs(what, target, target.length));
     }
 
     /** {@code x} (letters {@code term}) with the letters neither {@code other} nor {@code out} has summed out: [value, its letters]. */
@@ -96,11 +139,5 @@ final class Einsum {
         long[] perm = new long[to.length()];
         for (int i = 0; i < perm.length; i++) perm[i] = from.indexOf(to.charAt(i));
         return n.emit("Transpose", Attributes.of("perm", perm), x);
-    }
-
-    private static long product(Map<Character, Long> size, CharSequence letters) {
-        long p = 1;
-        for (int i = 0; i < letters.length(); i++) p *= size.get(letters.charAt(i));
-        return p;
     }
 }
