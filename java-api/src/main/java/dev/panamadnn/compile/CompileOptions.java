@@ -43,14 +43,15 @@ import dev.panamadnn.natives.ThreadControl;
  *                        docs/numerics.md), but a NaN reaching a ReLU comes out as 0, so a
  *                        non-finite input can vanish from the output. Also a ReLU6 ({@code Clip(0, m)})
  *                        fused into a convolution becomes oneDNN's one-operation clip instead of four
- *                        NaN-keeping post-ops (MobileNetV2 batch 16: ~31 ms against ~43). Opt in only where
+ *                        NaN-keeping post-ops (MobileNetV2 batch 16: ~31 ms against ~43), and a max pooling
+ *                        runs without its NaN mask (oneDNN's maximum skips NaN). Opt in only where
  *                        inputs are known to be finite.
  * @param disabledRules   rewrite rules switched off by name (see {@link #RULES} and {@link #withoutRule})
  */
 public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean fuseResidualSum, Layout layout, int threads,
                              boolean winograd, boolean fastRelu, java.util.Set<String> disabledRules) {
     /** The rewrite rules a plan applies, by the names {@link #withoutRule} takes. */
-    public static final java.util.List<String> RULES = java.util.List.of("fold_constants", "remove_dead_values", "fold_pad", "fuse_gelu", "fuse_silu", "fuse_channel_shuffle", "fold_batch_norm", "pool_before_conv", "fuse_residual_sum",
+    public static final java.util.List<String> RULES = java.util.List.of("fold_constants", "remove_dead_values", "fold_pad", "fuse_gelu", "fuse_silu", "fuse_log_sigmoid", "fuse_channel_shuffle", "fold_batch_norm", "pool_before_conv", "fuse_residual_sum",
             "fuse_matmul_bias", "fuse_activation", "assign_layouts", "select_winograd", "concat_in_place", "fast_when_finite", "split_batch");
 
     /**

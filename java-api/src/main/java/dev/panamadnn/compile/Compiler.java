@@ -299,7 +299,8 @@ final class Compiler {
             touch(a.buffer());
             present.add(a);
         }
-        String d = fast == null ? description : description + " (fast when |inputs| <= " + Float.intBitsToFloat(fast.maxInputBits()) + ")";
+        String d = fast == null ? description : description + " (" + (fast.primitive() == null ? "skipped" : "fast") + " when |inputs| <= "
+                + Float.intBitsToFloat(fast.maxInputBits()) + ")";
         steps.add(new PlanStep(p, List.copyOf(present), d, null, null, fast));
     }
 

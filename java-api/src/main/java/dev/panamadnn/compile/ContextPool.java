@@ -43,7 +43,7 @@ final class ContextPool {
             if (s.primitive() == null) continue;
             scratch = Math.max(scratch, s.primitive().scratchpadBytes());
             if (s.winograd() != null) scratch = Math.max(scratch, s.winograd().fallback().primitive().scratchpadBytes());
-            if (s.fast() != null) scratch = Math.max(scratch, s.fast().primitive().scratchpadBytes());
+            if (s.fast() != null && s.fast().primitive() != null) scratch = Math.max(scratch, s.fast().primitive().scratchpadBytes());
         }
         scratchpadBytes = scratch;
         // Per input, its F32 element count, which a plan with fast steps scans each run (0: not scanned, as an integer input).

@@ -101,7 +101,7 @@ final class ExecutionContext {
                 }
                 made.add(new Execution(step.primitive(), args, scratch, arena));
                 nativeObjects.addAndGet(args.size() + 1);
-                if (step.fast() != null) {
+                if (step.fast() != null && step.fast().primitive() != null) {
                     fastMade[e] = new Execution(step.fast().primitive(), args, scratch, arena);
                     nativeObjects.addAndGet(args.size() + 1);
                 }
@@ -125,7 +125,12 @@ final class ExecutionContext {
                     if (held.length > 2) throw new IllegalStateException("step " + step + " touches " + held.length + " caller buffers (at most 2)");
                     int h0 = held.length > 0 ? held[0] : -1, h1 = held.length > 1 ? held[1] : -1;
                     Execution fx = fastMade[e];
-                    if (fx == null) {
+                    if (steps.get(e).fast() != null && fx == null) {   // skipped on runs within its bound
+                        int stepLimit = steps.get(e).fast().maxInputBits();
+                        actions[e] = st -> {
+                            if (inputBits > stepLimit) ex.execute(st, h0 < 0 ? MemorySegment.NULL : caller[h0], h1 < 0 ? MemorySegment.NULL : caller[h1]);
+                        };
+                    } else if (fx == null) {
                         actions[e] = st -> ex.execute(st, h0 < 0 ? MemorySegment.NULL : caller[h0], h1 < 0 ? MemorySegment.NULL : caller[h1]);
                     } else {
                         int stepLimit = steps.get(e).fast().maxInputBits();

@@ -60,6 +60,7 @@ final class FiniteBounds implements Rewrite {
 
     /** Whether {@code n}'s step has a NaN-keeping activation with a cheaper oneDNN form (see {@link FusedActivation#ops}). */
     static boolean candidate(Node n) {
+        if (n.op().equals("MaxPool")) return n.outputs().size() == 1;   // its NaN mask (LowerPool) is skipped when proven
         if (n.attributes().integer(PlanGraph.WINOGRAD, 0) == 1) return false;   // its activation is applied in Java
         Act act = n.op().equals("Relu") ? Act.of("Relu", n.attributes(), "", n.name()) : FusedActivation.of(n);
         return act != null && (act.isPlainRelu() || act.kind().equals("CLIP"));
@@ -84,8 +85,9 @@ final class FiniteBounds implements Rewrite {
             Integer k = proven.get(n.name());
             if (k == null) continue;
             g.fastInputBits.put(n.name(), Float.floatToRawIntBits(Math.scalb(1f, k)));
-            g.fired.add(NAME + ": " + n.name() + " (oneDNN's own " + (n.op().equals("Relu") || FusedActivation.of(n).isPlainRelu() ? "relu" : "clip")
-                    + " when every input is finite and |x| <= 2^" + k + ")");
+            String fast = n.op().equals("MaxPool") ? "max pooling without its NaN mask"
+                    : "own " + (n.op().equals("Relu") || FusedActivation.of(n).isPlainRelu() ? "relu" : "clip");
+            g.fired.add(NAME + ": " + n.name() + " (oneDNN's " + fast + " when every input is finite and |x| <= 2^" + k + ")");
         }
     }
 

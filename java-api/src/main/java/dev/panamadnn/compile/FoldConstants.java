@@ -100,7 +100,7 @@ final class FoldConstants implements Rewrite {
                             case "Add" -> a[i] + b[i];
                             case "Sub" -> a[i] - b[i];
                             case "Mul" -> a[i] * b[i];
-                            case "Pow" -> (float) Math.pow(a[i], b[i]);   // as the compiled Pow (C's pow in double)
+                            case "Pow" -> (float) MathKernels.pow(a[i], b[i]);   // as the compiled Pow (C's pow in double)
                             default -> a[i] / b[i];
                         };
                     }

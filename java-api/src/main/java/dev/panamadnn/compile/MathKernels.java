@@ -41,7 +41,8 @@ final class MathKernels {
 
     /**
      * The element-wise op {@code op} in double (ONNX's definitions; NaN stays NaN): trig and
-     * hyperbolic functions (asinh, acosh, atanh by log1p forms accurate near 0), Sign, Softsign
+     * hyperbolic functions (asinh, acosh, atanh by log1p forms accurate near 0), Sign (as {@code torch.sign}: 0 for
+     * NaN, where NumPy gives NaN), Softsign
      * x/(1+|x|), ThresholdedRelu (x if x > alpha, else 0), Celu
      * max(0,x) + min(0, alpha*(exp(x/alpha)-1)), Shrink (x+bias if x < -lambd, x-bias if x > lambd, else 0).
      */
@@ -58,7 +59,7 @@ final class MathKernels {
             case "Asinh" -> x -> Math.copySign(Math.log1p(Math.abs(x) + x * x / (1 + Math.sqrt(x * x + 1))), x);
             case "Acosh" -> x -> x < 1 ? Double.NaN : Math.log(x + Math.sqrt((x - 1) * (x + 1)));
             case "Atanh" -> x -> 0.5 * Math.log1p(2 * x / (1 - x));
-            case "Sign" -> Math::signum;
+            case "Sign" -> x -> x > 0 ? 1 : x < 0 ? -1 : Double.isNaN(x) ? 0 : x;   // torch.sign: NaN gives 0 (Math.signum: NaN)
             case "Softsign" -> x -> x / (1 + Math.abs(x));
             case "ThresholdedRelu" -> {
                 double alpha = a.real("alpha", 1);
@@ -170,20 +171,29 @@ final class MathKernels {
      * {@code dst[0] = pow(base, exponent)} element by element (C's pow in double, as the constant form): the exponent is
      * the last input, the base the first, or {@code base} (its values, the output's size) when that is a constant.
      */
+    /**
+     * C's {@code pow} (what PyTorch and NumPy compute), in double: {@code Math.pow} except that a base of 1 gives 1 for every
+     * exponent, NaN included, and a base of -1 gives 1 for an infinite exponent, where {@code Math.pow} gives NaN.
+     */
+    static double pow(double base, double exponent) {
+        if (base == 1 || base == -1 && Double.isInfinite(exponent)) return 1;
+        return Math.pow(base, exponent);
+    }
+
     static JavaStep.MultiKernel powOf(float[] base) {
         return (src, dst) -> {
             MemorySegment e = src[src.length - 1];
             long count = dst[0].byteSize() / 4;
             for (long i = 0; i < count; i++) {
                 float b = base != null ? base[(int) i] : src[0].getAtIndex(F, i);
-                dst[0].setAtIndex(F, i, (float) Math.pow(b, e.getAtIndex(F, i)));
+                dst[0].setAtIndex(F, i, (float) pow(b, e.getAtIndex(F, i)));
             }
         };
     }
 
     static JavaStep.Kernel pow(float[] exponent) {
         return (src, dst) -> {
-            for (int i = 0; i < exponent.length; i++) dst.setAtIndex(F, i, (float) Math.pow(src.getAtIndex(F, i), exponent[i]));
+            for (int i = 0; i < exponent.length; i++) dst.setAtIndex(F, i, (float) pow(src.getAtIndex(F, i), exponent[i]));
         };
     }
 }

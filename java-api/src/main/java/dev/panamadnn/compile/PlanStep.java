@@ -17,7 +17,8 @@ record PlanStep(Primitive primitive, List<PlanArg> args, String description, Win
     /**
      * A step's alternative primitive (same arguments and layouts; oneDNN's own {@code relu} or {@code clip}
      * instead of the NaN-keeping formulation), run when every F32 input of the run is finite and at most
-     * {@code maxInputBits} (float bits, compared as ints: {@link FiniteBounds#maxAbsBits}) in magnitude.
+     * {@code maxInputBits} (float bits, compared as ints: {@link FiniteBounds#maxAbsBits}) in magnitude; a null
+     * {@code primitive}: the step is skipped on such runs (a max pooling's NaN mask, {@link LowerPool}).
      */
     record Fast(Primitive primitive, int maxInputBits) {}
 }

@@ -280,7 +280,9 @@ class AssignLayoutsTest {
     @Test
     void resnet18PlansKeepTheirReorders() {
         org.junit.jupiter.api.Assumptions.assumeTrue(ConvOps.channelBlock() == 16, "counted on AVX-512 (16-channel blocks)");
-        int[][] stepsAndReorders = {{25, 2}, {24, 1}, {23, 0}};   // by Layout.values(): CHANNELS_LAST, CHANNEL_BLOCKED, PLAIN
+        // by Layout.values(): CHANNELS_LAST, CHANNEL_BLOCKED, PLAIN; each with the max pooling's two NaN-mask steps (skipped on runs
+        // proven finite, LowerPool)
+        int[][] stepsAndReorders = {{27, 2}, {26, 1}, {25, 0}};
         try (ResNet net = ResNets.resnet18(1000)) {
             for (long batch : new long[] {1, 16}) {
                 for (Layout layout : Layout.values()) {

@@ -15,10 +15,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * NaN, infinities and huge values through compiled plans, against PyTorch 1.13 (the
  * {@code Compiled net=...} cases of {@code scripts/goldens/generate_nonfinite.py}): fused
  * post-ops (conv + ReLU, conv + folded BN + ReLU, residual sum + ReLU, Linear + ReLU), the same
- * as separate primitives (fusion off), and max pooling. Winograd is off here: its handling of
- * special values is tested with it. One known exception (docs/numerics.md): compiled max pooling
- * runs oneDNN's kernel alone, which skips NaN, so a case with a NaN input is checked to differ
- * from PyTorch there and only there (outputs PyTorch gives as NaN).
+ * as separate primitives (fusion off), and max pooling (oneDNN's maximum skips NaN: the plan adds a NaN mask,
+ * {@code LowerPool}). Winograd is off here: its handling of special values is tested with it.
  */
 class CompiledNonFiniteTest {
     private static final List<GoldenFile.Case> CASES = NonFiniteGoldens.cases(true);
@@ -29,9 +27,6 @@ class CompiledNonFiniteTest {
             "bn-not-folded", CompileOptions.defaults().withWinograd(false).withFoldBatchNorm(false),
             "sum-not-fused", CompileOptions.defaults().withWinograd(false).withFuseResidualSum(false),
             "unfused", CompileOptions.unfused());
-
-    /** Cases whose max pooling sees a NaN: the documented exception. */
-    private static final java.util.Set<String> MAX_POOL_SKIPS_NAN = java.util.Set.of("compiled_maxpool");
 
     static Stream<Arguments> casesAndOptions() {
         return CASES.stream().flatMap(c -> OPTIONS.keySet().stream().sorted().map(o -> Arguments.of(c, o)));
@@ -44,11 +39,7 @@ class CompiledNonFiniteTest {
             if (!c.params().isEmpty()) NormTesting.loadParams(net, c);
             try (CompiledModel plan = CompiledModel.compile(net, OPTIONS.get(options), c.input().shape());
                  Tensor y = plan.run(c.input())) {
-                if (MAX_POOL_SKIPS_NAN.contains(c.name())) {
-                    NonFiniteGoldens.assertMatchesExceptNaN(c, "compiled (" + options + ")", y);
-                } else {
-                    NonFiniteGoldens.assertMatches(c, "compiled (" + options + ")", y);
-                }
+                NonFiniteGoldens.assertMatches(c, "compiled (" + options + ")", y);
             }
         }
     }

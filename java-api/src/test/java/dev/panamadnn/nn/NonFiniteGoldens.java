@@ -44,37 +44,26 @@ final class NonFiniteGoldens {
      * compared (docs/numerics.md says why). The message names the element, its input and both values.
      */
     static void assertMatches(GoldenFile.Case c, String path, Tensor actualTensor) {
-        compare(c, path, actualTensor, false);
+        compare(c, path, actualTensor);
     }
 
-    /**
-     * As {@link #assertMatches}, for a documented exception that loses NaN: where PyTorch has NaN
-     * ours must not be (else the exception is gone and the docs and test need updating), and
-     * everywhere else ours must match.
-     */
-    static void assertMatchesExceptNaN(GoldenFile.Case c, String path, Tensor actualTensor) {
-        compare(c, path, actualTensor, true);
-    }
-
-    private static void compare(GoldenFile.Case c, String path, Tensor actualTensor, boolean nanLost) {
+    private static void compare(GoldenFile.Case c, String path, Tensor actualTensor) {
         assertArrayEquals(c.output().shape(), actualTensor.shape(), c.name() + " (" + path + "): output shape");
         float[] expected = c.output().toFloatArray(), actual = actualTensor.toFloatArray(), input = c.input().toFloatArray();
         StringBuilder wrong = new StringBuilder();
-        int count = 0, nans = 0;
+        int count = 0;
         for (int i = 0; i < expected.length; i++) {
             float e = expected[i], a = actual[i];
-            nans += Float.isNaN(e) ? 1 : 0;
-            boolean ok = Float.isNaN(e) ? Float.isNaN(a) != nanLost
+            boolean ok = Float.isNaN(e) ? Float.isNaN(a)
                     : Float.isInfinite(e) ? e == a
                     : Float.isFinite(a) && Math.abs((double) e - a) <= 1e-5 + 1e-4 * Math.abs(e);
             if (!ok && count++ < 8) {
-                wrong.append("\n  element ").append(i).append(": expected ").append(e).append(nanLost && Float.isNaN(e) ? " lost" : "")
+                wrong.append("\n  element ").append(i).append(": expected ").append(e)
                         .append(", got ").append(a);
                 if (input.length == expected.length) wrong.append(" (input ").append(input[i]).append(')');
             }
         }
-        if (nanLost && nans == 0) fail(c.name() + ": a case for the NaN exception without a NaN in PyTorch's output");
         if (count > 0) fail(c.name() + " [" + c.spec() + "] on " + path + ": " + count + " of " + expected.length
-                + " elements differ from PyTorch" + (nanLost ? " (beyond the documented loss of NaN)" : "") + wrong);
+                + " elements differ from PyTorch" + wrong);
     }
 }

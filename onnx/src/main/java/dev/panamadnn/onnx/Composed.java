@@ -73,8 +73,12 @@ final class Composed {
             case "ReduceSumSquare" -> sum.apply(n.emit("Mul", none, x, x), keep);
             case "ReduceLogSum" -> n.emit("Log", none, sum.apply(x, keep));
             case "ReduceLogSumExp" -> {
-                String shifted = n.emit("Exp", none, n.emit("Sub", none, x, max.apply(x, 1L)));
-                yield n.emit("Add", none, n.emit("Log", none, sum.apply(shifted, keep)), max.apply(x, keep));
+                // shifted by the max as torch.logsumexp, which shifts by 0 where the max is infinite: a line with +inf gives
+                // +inf and one of only -inf gives -inf (inf - inf would be NaN), as the unshifted log(sum(exp(x))) ONNX defines
+                java.util.function.Function<String, String> finite = m -> n.emit("Where", none,
+                        n.emit("Equal", none, n.emit("Abs", none, m), n.scalar("inf", Float.POSITIVE_INFINITY)), n.scalar("zero", 0f), m);
+                String shifted = n.emit("Exp", none, n.emit("Sub", none, x, finite.apply(max.apply(x, 1L))));
+                yield n.emit("Add", none, n.emit("Log", none, sum.apply(shifted, keep)), finite.apply(max.apply(x, keep)));
             }
             default -> throw new IllegalStateException(n.op);
         });

@@ -136,13 +136,13 @@ final class BackendCase {
             return at == -1 ? null : "byte " + at + " differs (exact comparison of " + expected.dtype() + ")";
         }
         int bad = 0;
-        String first = null;
+        StringBuilder first = new StringBuilder();
         for (long i = 0; i < n; i++) {
             double a = element(actual, i), e = element(expected, i);
             boolean ok = Double.isNaN(e) ? Double.isNaN(a) : a == e || Math.abs(a - e) <= ATOL + RTOL * Math.abs(e);
-            if (!ok && bad++ == 0) first = "element " + i + ": " + a + ", expected " + e;
+            if (!ok && bad++ < 4) first.append(bad == 1 ? "" : "; ").append("element ").append(i).append(": ").append(a).append(", expected ").append(e);
         }
-        return bad == 0 ? null : bad + " of " + n + " elements differ beyond rtol " + RTOL + " / atol " + ATOL + " (first: " + first + ")";
+        return bad == 0 ? null : bad + " of " + n + " elements differ beyond rtol " + RTOL + " / atol " + ATOL + " (first: " + first + (bad > 4 ? "; ..." : "") + ")";
     }
 
     private static double element(Tensor t, long i) {

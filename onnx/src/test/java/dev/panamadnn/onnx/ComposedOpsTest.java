@@ -86,7 +86,7 @@ class ComposedOpsTest {
         }
     }
 
-    /** The Java-step element-wise ops on NaN, 0, values in and out of each domain, against their textbook formulas in double. */
+    /** The Java-step element-wise ops on NaN, 0, values in and out of each domain, against their textbook formulas in double (NaN propagating, but Sign(NaN) = 0 as torch.sign). */
     @Test
     void javaStepUnaryOpsPropagateNaNAndMatchTheirDefinitions() {
         float[] x = {Float.NaN, -0.5f, 0f, 0.3f, 2f, -3f, 1e-6f};
@@ -102,7 +102,7 @@ class ComposedOpsTest {
         ops.put("Asinh", v -> Math.log(v + Math.sqrt(v * v + 1)));
         ops.put("Acosh", v -> Math.log(v + Math.sqrt(v * v - 1)));
         ops.put("Atanh", v -> 0.5 * Math.log((1 + v) / (1 - v)));
-        ops.put("Sign", v -> v > 0 ? 1 : v < 0 ? -1 : v);
+        ops.put("Sign", v -> v > 0 ? 1 : v < 0 ? -1 : Double.isNaN(v) ? 0 : v);   // torch.sign: NaN gives 0 (docs/numerics.md)
         ops.put("Softsign", v -> v / (1 + Math.abs(v)));
         ops.put("ThresholdedRelu", v -> v > 1 ? v : Double.isNaN(v) ? v : 0);   // alpha 1
         ops.put("Celu", v -> v > 0 ? v : Math.exp(v) - 1);   // alpha 1
