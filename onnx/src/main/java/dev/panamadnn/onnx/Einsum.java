@@ -15,22 +15,26 @@ import java.util.Map;
  * product, and a Reshape and Transpose give the output's order. Batch letters keep their own dims (a symbolic batch, as in
  * a dynamic-batch export, is copied by the Reshapes' 0 entries); a group of kept or contracted letters is merged into one
  * dim, which may be symbolic when it is the only such dim of its Reshape (a -1); a Reshape is left out where each group is
- * one letter. An implicit output is the letters used once, sorted. Refused by name: ellipses, a letter twice in one term
- * (diagonals), more than two operands, and a letter of two different fixed sizes; symbolic dims the Reshapes cannot
- * express (two merged symbolic groups, a letter symbolic in one operand and fixed in the other) are bound per call.
+ * one letter. An ellipsis ({@code ...}, as {@code torch.einsum("...ij,...jk->...ik")} exports it) stands for letters of
+ * its own, aligned to the right and broadcast as NumPy does (a dim of 1 against n, where it is a batch dim). An implicit
+ * output is the ellipsis dims, then the letters used once, sorted. Refused by name: a letter twice in one term (diagonals),
+ * more than two operands, a letter of two different fixed sizes, and an ellipsis dim broadcast but not kept in the
+ * output; symbolic dims the Reshapes cannot express (two merged symbolic groups, a letter symbolic in one operand and
+ * fixed in the other) are bound per call.
  */
 final class Einsum {
     private Einsum() {}
 
     static List<String> translate(NodeContext n) {
         String eq = n.attributes.string("equation").replace(" ", "");
-        if (eq.contains(".")) throw n.refuse("equation '" + eq + "': ellipses are not supported");
         String[] sides = eq.split("->", -1);
         String[] terms = sides[0].split(",", -1);
         if (terms.length != n.inputs.size()) throw n.refuse("equation '" + eq + "' has " + terms.length + " operands, the node " + n.inputs.size());
         if (terms.length > 2) throw n.refuse("equation '" + eq + "': at most two operands are supported");
+        String ellipsis = expandEllipses(n, eq, terms);   // the letters standing for '...', or ""
         Map<Character, Dim> size = new LinkedHashMap<>();
         Map<Character, Integer> uses = new LinkedHashMap<>();
+        java.util.Set<Character> broadcast = new java.util.HashSet<>();
         for (int t = 0; t < terms.length; t++) {
             var shape = n.value(t).shape();
             if (terms[t].length() != shape.rank()) throw n.refuse("term '" + terms[t] + "' has " + terms[t].length() + " letters for " + n.value(t));
@@ -40,23 +44,31 @@ final class Einsum {
                 if (terms[t].indexOf(c) != i) throw n.refuse("term '" + terms[t] + "' repeats '" + c + "' (a diagonal): not supported");
                 Dim d = shape.dim(i), before = size.put(c, d);
                 if (before != null && !before.equals(d)) {
-                    String why = "'" + c + "' is " + before + " in one operand and " + d + " in another";
-                    if (before.isFixed() && d.isFixed()) throw n.refuse(why);
-                    throw n.needsConstant("Einsum: " + why);
+                    if (ellipsis.indexOf(c) >= 0 && (before.equals(Dim.of(1)) || d.equals(Dim.of(1)))) {   // NumPy broadcasting of '...'
+                        size.put(c, before.equals(Dim.of(1)) ? d : before);
+                        broadcast.add(c);
+                    } else {
+                        String why = "'" + c + "' is " + before + " in one operand and " + d + " in another";
+                        if (before.isFixed() && d.isFixed()) throw n.refuse(why);
+                        throw n.needsConstant("Einsum: " + why);
+                    }
                 }
                 uses.merge(c, 1, Integer::sum);
             }
         }
         String out;
         if (sides.length > 1) {
-            out = sides[1];
+            out = sides[1].replace("...", ellipsis);
             for (int i = 0; i < out.length(); i++) {
-                if (!size.containsKey(out.charAt(i)) || out.indexOf(out.charAt(i)) != i) throw n.refuse("output '" + out + "' must use each input letter at most once");
+                if (!size.containsKey(out.charAt(i)) || out.indexOf(out.charAt(i)) != i) throw n.refuse("output '" + sides[1] + "' must use each input letter at most once");
             }
-        } else {
-            StringBuilder sb = new StringBuilder();
-            uses.entrySet().stream().filter(e -> e.getValue() == 1).map(Map.Entry::getKey).sorted().forEach(sb::append);
+        } else {   // NumPy's implicit output: the ellipsis dims, then the letters used once, sorted
+            StringBuilder sb = new StringBuilder(ellipsis);
+            uses.entrySet().stream().filter(e -> e.getValue() == 1 && ellipsis.indexOf(e.getKey()) < 0).map(Map.Entry::getKey).sorted().forEach(sb::append);
             out = sb.toString();
+        }
+        for (char c : broadcast) {
+            if (out.indexOf(c) < 0) throw n.refuse("equation '" + eq + "': an ellipsis dim broadcast from 1 must be kept in the output");
         }
         String a = n.input(0), ta = terms[0];
         String[] reduced = reduce(n, a, ta, terms.length > 1 ? terms[1] : "", out);
@@ -93,15 +105,12 @@ final class Einsum {
     }
 
     /**
-     * {@code x} (batch letters first) reshaped to [batch..., groups...]: a batch letter's dim is copied (0) unless fixed, a
-     * group is the product of its letters' dims, and at most one group not fixed is inferred (-1).
+     * {@code x} (batch letters first) reshaped to [batch..., groups...]: a batch letter's dim is copied (0), a group is the
+     * product of its letters' dims, and at most one group not fixed is inferred (-1).
      */
     private static String reshape(NodeContext n, String x, String what, Map<Character, Dim> size, CharSequence batch, String... groups) {
         long[] target = new long[batch.length() + groups.length];
-        for (int i = 0; i < batch.length(); i++) {
-            Dim d = size.get(batch.charAt(i));
-            target[i] = d.isFixed() ? d.size() : 0;
-        }
+        // batch dims are copied (0): each operand's own (a '...' dim broadcast from 1 differs between them), or the product's
         String inferred = null;
         for (int g = 0; g < groups.length; g++) {
             Dim d = Dim.of(1);
@@ -117,6 +126,31 @@ final class Einsum {
             target[batch.length() + g] = -1;
         }
         return n.emit("Reshape", Attributes.empty(), x, n.longs(what, target, target.length));
+    }
+
+    /**
+     * Replaces each term's {@code ...} by letters the equation does not use, one per dim it stands for, aligned to the right
+     * across the terms as NumPy broadcasts them; returns the letters of the widest ellipsis ("" if none).
+     */
+    private static String expandEllipses(NodeContext n, String eq, String[] terms) {
+        if (!eq.contains(".")) return "";
+        if (eq.replace("...", "").contains(".")) throw n.refuse("equation '" + eq + "': a '.' outside an ellipsis '...'");
+        int widest = 0;
+        int[] width = new int[terms.length];
+        for (int t = 0; t < terms.length; t++) {
+            int at = terms[t].indexOf("...");
+            if (at < 0) continue;
+            if (terms[t].indexOf("...", at + 1) >= 0) throw n.refuse("term '" + terms[t] + "' has two ellipses");
+            width[t] = n.value(t).shape().rank() - (terms[t].length() - 3);
+            if (width[t] < 0) throw n.refuse("term '" + terms[t] + "' has more letters than " + n.value(t) + " has dims");
+            widest = Math.max(widest, width[t]);
+        }
+        StringBuilder free = new StringBuilder();
+        for (char c = 'A'; c <= 'z' && free.length() < widest; c++) if (Character.isLetter(c) && eq.indexOf(c) < 0) free.append(c);
+        if (free.length() < widest) throw n.refuse("equation '" + eq + "': too many dims under its ellipsis");
+        String letters = free.toString();
+        for (int t = 0; t < terms.length; t++) terms[t] = terms[t].replace("...", letters.substring(widest - width[t]));
+        return letters;
     }
 
     /** {@code x} (letters {@code term}) with the letters neither {@code other} nor {@code out} has summed out: [value, its letters]. */

@@ -234,7 +234,7 @@ final class OpTable {
         same("Gather", 1, 17, "axis");
         same("Cast", 6, 17, "to");
         replaceLast(same("Einsum", 12, 17, "equation").translate(Einsum::translate, "ReduceSum", "Transpose", "Reshape", "MatMul")
-                .note("one or two operands, as ReduceSum, Transpose, Reshape and one batched MatMul; no ellipsis, no diagonal"));
+                .note("one or two operands, as ReduceSum, Transpose, Reshape and one batched MatMul; ellipses (NumPy-broadcast batch dims), symbolic dims; no diagonal"));
         for (String q : new String[] {"QuantizeLinear", "DequantizeLinear"}) {
             replaceLast(same(q, 10, 12).translate(Composed::quantize, "Cast", "Round", "Div", "Add", "Clip", "Sub", "Mul", "Reshape")
                     .note("in F32: round half to even, saturated to UINT8/INT8 (a quantized QDQ model runs in F32)"));
