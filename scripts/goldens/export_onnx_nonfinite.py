@@ -14,8 +14,9 @@ Cases:
   logsumexp      torch.logsumexp over dim 1 (ReduceLogSumExp): rows with +inf, only -inf, NaN, huge finite values
   pow            torch.pow(a, b) of two inputs: C's pow special cases (1 ** NaN = 1, (-1) ** inf = 1, NaN ** 0 = 1, 0 ** -1)
   sign           torch.sign: NaN gives 0 (NumPy would give NaN)
-  conv_relu_pool Conv2d(2, 4, 3, padding 1), ReLU, MaxPool2d(3, 2, 1) on an image with one NaN, one +inf and one -inf
-                 pixel: the NaN reaches the pooling windows, where oneDNN's maximum alone skips it; also
+  conv_relu_pool Conv2d(2, 4, 3, padding 1), ReLU, MaxPool2d(3, 2, 1) on a batch of 3 images, a +inf pixel in the second,
+                 a NaN and a -inf pixel in the third: the NaN reaches the pooling windows, where oneDNN's maximum
+                 alone skips it; also
                  input_conv_relu_pool_finite / output_... (an ordinary image: the plan's proven-finite path)
 Weights: PyTorch's initialisation under torch.manual_seed(SEED). The goldens file is written last.
 """
@@ -67,12 +68,12 @@ def cases():
     expo = [NAN, INF, -INF, INF, -INF, 0.0, 1.0, -1.0, 0.0, -1.0, NAN, 0.5, 3.0, -1.0, 3.0, INF, 2.0]
     yield "pow", Pow(), torch.tensor([base, expo])
     yield "sign", Sign(), torch.tensor([[NAN, INF, -INF, 0.0, -0.0, 1e-45, -1e-45, 3e38, -2.5, 7.0]])
-    image = torch.randn(1, 2, 8, 8, generator=g)
-    image[0, 0, 1, 1] = NAN
-    image[0, 1, 5, 2] = INF
-    image[0, 0, 6, 6] = -INF
+    image = torch.randn(3, 2, 8, 8, generator=g)
+    image[2, 0, 1, 1] = NAN
+    image[1, 1, 5, 2] = INF
+    image[2, 0, 6, 6] = -INF
     yield "conv_relu_pool", nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2, 1)).eval(), image, \
-        torch.randn(1, 2, 8, 8, generator=g)
+        torch.randn(3, 2, 8, 8, generator=g)
 
 
 def main():

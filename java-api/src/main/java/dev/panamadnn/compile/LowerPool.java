@@ -50,17 +50,20 @@ final class LowerPool {
     }
 
     /**
-     * PyTorch's NaN for a max pooling of {@code x} with output layout {@code dst}: oneDNN's maximum skips NaN, so a window
-     * with a NaN gave its largest other value (a NaN pixel through a ResNet gave finite logits where PyTorch gives NaN).
-     * Two steps before the pooling compute {@code 0 * avgpool(tanh(x))} in {@code dst}'s layout, which the pooling adds as
-     * a binary post-op: the tanh keeps NaN and sends +-inf to +-1, so the average (padding counted as 0: never 0/0) is NaN
-     * exactly where a window holds a NaN, and 0 times it is 0 or NaN; adding 0 leaves the maximum bit for bit, infinities
-     * included. Returns the mask's buffer. Where {@code fast_when_finite} proved the pooling's input NaN-free for finite
-     * runs within a bound ({@link FiniteBounds}), both steps are skipped on such runs and the pooling runs without the
-     * post-op: the cost (about two passes over the input) is paid only on runs whose inputs hold a NaN, an infinity or a
-     * value past the bound, or on every run for a pooling the bounds do not reach.
+     * PyTorch's NaN for the max pooling {@code y} of {@code x}: oneDNN's maximum skips NaN, so a window with a NaN gave its
+     * largest other value (a NaN pixel through a ResNet gave finite logits where PyTorch gives NaN). Three steps after the
+     * pooling add {@code 0 * avgpool(tanh(x))} to {@code y} in place: the tanh keeps NaN and sends +-inf to +-1, so the
+     * average (padding counted as 0: never 0/0) is NaN exactly where a window holds a NaN, and 0 times it is 0 or NaN;
+     * adding 0 leaves the maximum bit for bit, infinities included. (A separate binary step, not a post-op of the pooling:
+     * oneDNN 3.13's jit pooling read a binary post-op's operand wrongly past the first image in the plain layout.)
+     * Where {@code fast_when_finite} proved the pooling's input NaN-free for finite runs within a bound
+     * ({@link FiniteBounds}), the three steps are skipped on such runs: the cost (about two passes over the input and one
+     * over the output) is paid only on runs whose inputs hold a NaN, an infinity or a value past the bound, or on every
+     * run for a pooling the bounds do not reach.
      */
-    private static int nanMask(Compiler plan, Node n, PoolLowering w, Value x, MemoryDescriptor dst, PlanStep.Fast skip) {
+    private static void keepNaN(Compiler plan, Node n, PoolLowering w, Value x, MemoryDescriptor dst, int y) {
+        Integer bits = plan.graph.fastInputBits.get(n.name());
+        PlanStep.Fast skip = bits == null ? null : new PlanStep.Fast(null, bits);
         String what = "NaN mask of maxpool " + n.name();
         Primitive tanh;
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
@@ -82,7 +85,13 @@ final class LowerPool {
         }
         int mask = plan.newBuffer(dst.byteSize());
         plan.emit(avg, skip, "avgpool * 0 (" + what + ") [" + impl + "]", PlanArg.of(Args.SRC, x.md(), t), PlanArg.of(Args.DST, dst, mask));
-        return mask;
+        Primitive add;
+        try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
+             PrimitiveDescriptor pd = MathOps.binary(MathOps.Binary.ADD, dst, dst, dst, attr, "compiled " + what)) {
+            add = plan.own(Primitive.create(pd));
+        }
+        plan.emit(add, skip, "binary add in place (" + what + ")", PlanArg.of(Args.SRC, dst, y), PlanArg.of(Args.SRC_1, dst, mask),
+                PlanArg.of(Args.DST, dst, y));
     }
 
     /**
@@ -210,7 +219,7 @@ final class LowerPool {
     /**
      * A pooling primitive reading {@code x} as it arrives and writing the layout {@link AssignLayouts} decided for
      * {@code n} ({@code any}: oneDNN's, in practice the source's); {@code addend} ({@code [1, 1, oh, ow]}, or null)
-     * is added to its output as a post-op; with {@code keepNaN} (max pooling) also the {@link #nanMask}.
+     * is added to its output as a post-op; with {@code keepNaN} (max pooling) the steps of {@link #keepNaN} follow.
      */
     static Value pool(Compiler plan, Node n, PoolLowering w, Value x, long[] outShape, String what, float[] addend, boolean keepNaN) {
         int format = outShape.length == 4 ? AssignLayouts.format4d(AssignLayouts.output(n)) : ConvOps.anyFormat();   // 3-D: oneDNN's
@@ -221,41 +230,20 @@ final class LowerPool {
         MemoryDescriptor dst;
         Primitive p;
         String impl;
-        try (PrimitiveDescriptor pd = pooling(w, x, dstAny, addendMd, null, what)) {
+        try (PostOps post = PostOps.create();
+             PrimitiveAttributes attr = addend == null ? PrimitiveAttributes.userScratchpad()
+                     : PrimitiveAttributes.userScratchpad(post.add(addendMd));
+             PrimitiveDescriptor pd = PoolOps.pooling(w.algorithm(), x.md(), dstAny, w.strides(), w.kernel(), w.dilates(), w.padLeft(), w.padRight(), attr, "compiled " + what)) {
             dst = plan.own(Chosen.dst(pd));
             p = plan.own(Primitive.create(pd));
             impl = pd.implementation();
         }
-        PlanStep.Fast fast = null;
-        int mask = -1;
-        if (keepNaN) {
-            Integer bits = plan.graph.fastInputBits.get(n.name());
-            mask = nanMask(plan, n, w, x, dst, bits == null ? null : new PlanStep.Fast(null, bits));
-            Primitive unmasked = p;
-            try (PrimitiveDescriptor pd = pooling(w, x, dst, addendMd, dst, what)) {
-                p = plan.own(Primitive.create(pd));
-                impl = pd.implementation();
-            }
-            if (bits != null) fast = new PlanStep.Fast(unmasked, bits);
-        }
         int out = plan.newBuffer(dst.byteSize());
-        String description = what + (addend == null ? "" : "+(-inf where a window is all padding)") + (keepNaN ? "+NaN mask" : "") + " [" + impl + "]";
-        plan.emit(p, fast, description, PlanArg.of(Args.SRC, x.md(), x.buffer()), PlanArg.of(Args.DST, dst, out),
-                PlanArg.constant(Args.postOpSrc1(0), addendMd, addend == null ? null : plan.constant(addend)),
-                keepNaN ? PlanArg.of(Args.postOpSrc1(addend == null ? 0 : 1), dst, mask) : PlanArg.of(0, null, 0));
+        String description = what + (addend == null ? "" : "+(-inf where a window is all padding)") + " [" + impl + "]";
+        plan.emit(p, description, PlanArg.of(Args.SRC, x.md(), x.buffer()), PlanArg.of(Args.DST, dst, out),
+                PlanArg.constant(Args.postOpSrc1(0), addendMd, addend == null ? null : plan.constant(addend)));
+        if (keepNaN) keepNaN(plan, n, w, x, dst, out);
         return new Value(dst, out, outShape);
-    }
-
-    /** The pooling's descriptor, with the post-ops adding {@code addend} and then {@code mask} (each if not null). */
-    private static PrimitiveDescriptor pooling(PoolLowering w, Value x, MemoryDescriptor dst, MemoryDescriptor addend, MemoryDescriptor mask,
-                                               String what) {
-        try (PostOps post = PostOps.create()) {
-            if (addend != null) post.add(addend);
-            if (mask != null) post.add(mask);
-            try (PrimitiveAttributes attr = addend == null && mask == null ? PrimitiveAttributes.userScratchpad() : PrimitiveAttributes.userScratchpad(post)) {
-                return PoolOps.pooling(w.algorithm(), x.md(), dst, w.strides(), w.kernel(), w.dilates(), w.padLeft(), w.padRight(), attr, "compiled " + what);
-            }
-        }
     }
 
     /**

@@ -22,7 +22,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * {@code pow} special cases ({@code 1 ** NaN}; Java's Math.pow gives NaN), {@code torch.sign} (NaN gives 0), and a
  * max pooling whose windows hold a NaN after a convolution (oneDNN's maximum skips NaN: a NaN mask). Compared: NaN
  * exactly where PyTorch has NaN, the same infinities, finite values within {@code 1e-6 + 1e-5 |expected|}; each
- * case compiled with the default options, and with {@code fast_when_finite} off (every NaN-keeping step always runs).
+ * case compiled with the default options, with {@code fast_when_finite} off (every NaN-keeping step always runs), and
+ * in the plain layout (where oneDNN 3.13's jit pooling misread a binary post-op's operand past the first image: the
+ * pooling's NaN mask was once such a post-op, and the third image's NaN came out as another image's values).
  */
 class OnnxNonFiniteTest {
     @ParameterizedTest(name = "{0} opset {1}")
@@ -33,10 +35,11 @@ class OnnxNonFiniteTest {
         try (OnnxModel model = Onnx.load(dir.resolve(name + ".opset" + opset + ".onnx"));
              SafeTensors goldens = SafeTensors.open(dir.resolve("nonfinite.goldens.safetensors"))) {
             Tensor input = goldens.get("input_" + name), expected = goldens.get("output_" + name);
-            for (CompileOptions options : new CompileOptions[] {CompileOptions.defaults(), CompileOptions.defaults().withoutRule("fast_when_finite")}) {
+            for (CompileOptions options : new CompileOptions[] {CompileOptions.defaults(), CompileOptions.defaults().withoutRule("fast_when_finite"),
+                    CompileOptions.defaults().withLayout(CompileOptions.Layout.PLAIN)}) {
                 try (CompiledModel plan = CompiledModel.compile(model.toGraph(), options, Map.of("input", input.shape()));
                      Tensor y = plan.run(Map.of("input", input)).values().iterator().next()) {   // one output (our graph may rename it)
-                    assertMatches(name + " opset " + opset + " " + options.disabledRules(), expected, y);
+                    assertMatches(name + " opset " + opset + " " + options.layout() + " " + options.disabledRules(), expected, y);
                     if (name.equals("log_sigmoid") && options.disabledRules().isEmpty()) {
                         assertTrue(plan.rulesFired().stream().anyMatch(r -> r.startsWith("fuse_log_sigmoid:")), plan.describe());
                     }
@@ -58,7 +61,7 @@ class OnnxNonFiniteTest {
         Path dir = Goldens.ensure("onnx-nonfinite", "export_onnx_nonfinite.py", "nonfinite.goldens.safetensors", 300);
         try (OnnxModel model = Onnx.load(dir.resolve("conv_relu_pool.opset" + opset + ".onnx"));
              SafeTensors goldens = SafeTensors.open(dir.resolve("nonfinite.goldens.safetensors"));
-             CompiledModel plan = CompiledModel.compile(model.toGraph(), CompileOptions.defaults(), Map.of("input", new long[] {1, 2, 8, 8}))) {
+             CompiledModel plan = CompiledModel.compile(model.toGraph(), CompileOptions.defaults(), Map.of("input", new long[] {3, 2, 8, 8}))) {
             assertTrue(plan.steps().stream().anyMatch(s -> s.contains("NaN mask") && s.contains("skipped when")), plan.describe());
             Tensor finite = goldens.get("input_conv_relu_pool_finite"), nonFinite = goldens.get("input_conv_relu_pool");
             try (Tensor y = plan.run(Map.of("input", finite)).get("output")) {
