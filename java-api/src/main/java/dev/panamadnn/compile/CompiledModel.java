@@ -373,7 +373,7 @@ public final class CompiledModel implements AutoCloseable {
         checkOpen();
         single();
         PlanIO.check(name, "input", input, inputs.get(0), inputShape);
-        Tensor out = Tensor.zeros(outputShape);
+        Tensor out = PlanIO.newOutputs(outputs, new Tensor[1]).values().iterator().next();   // of the output's dtype (an ArgMax's: I64)
         try {
             run(input, out);
             return out;

@@ -39,6 +39,25 @@ class CompiledCarriedValuesTest {
         return v;
     }
 
+    /** A plan of one I64 output run with the single-tensor calls: the output they allocate is I64 (it was F32, and refused). */
+    @Test
+    void theSingleTensorRunsAllocateTheOutputsDtype() {
+        GraphBuilder b = Graph.builder("argmax");
+        b.input("x", Shape.batched("N", 5));
+        b.output(b.node("ArgMax", "max", Attributes.of("axis", 1L, "keepdims", 0L), "x"));
+        Graph g = b.build();
+        try (Tensor x = Tensor.of(new float[] {1, 3, 3, 0, 2, 1, NAN, 5, NAN, 2}, 2, 5);
+             CompiledModel plan = CompiledModel.compile(g, CompileOptions.defaults(), 2, 5);
+             Tensor y = plan.run(x);
+             PlanSet plans = PlanSet.of(g, CompileOptions.defaults(), PlanSet.DEFAULT_MAX_PLANS);
+             Tensor z = plans.run(x)) {
+            assertEquals(DataType.I64, y.dtype());
+            assertArrayEquals(new long[] {1, 1}, longs(y));   // NumPy: the first maximum, NaN as the maximum
+            assertEquals(DataType.I64, z.dtype());
+            assertArrayEquals(new long[] {1, 1}, longs(z));
+        }
+    }
+
     @Test
     void argMaxAndArgMinTakeTheFirstOrLastExtremeAndNaNAsTheExtreme() {
         GraphBuilder b = Graph.builder("arg");

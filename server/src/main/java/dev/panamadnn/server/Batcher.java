@@ -17,7 +17,7 @@ import java.util.function.BooleanSupplier;
  * A worker takes the oldest request, then gathers more until the batch holds {@code maxBatch}
  * rows, reaches a preferred size with nothing more waiting, or the first request has waited
  * {@code maxQueueDelay}; it runs the smallest warmed plan that fits (padding with zero rows) and
- * hands each caller its own rows. A model of several inputs gets each input's rows stacked
+ * hands each caller its own rows of each served output (as little-endian bytes of its datatype). A model of several inputs gets each input's rows stacked
  * separately, in the same request order. Requests past their deadline, abandoned by their caller or
  * whose client has disconnected are dropped before compute. Thread-safe.
  */
@@ -27,13 +27,14 @@ final class Batcher {
      * waits on {@code result}; {@code connected} says whether its client is still there.
      */
     record Job(byte[][] data, int rows, long enqueuedNanos, long deadlineNanos, BooleanSupplier connected,
-               CompletableFuture<float[]> result) {}
+               CompletableFuture<byte[][]> result) {}
 
     /** The status a request dropped because its client went away is counted with (nginx's "client closed request"; never sent). */
     static final int CLIENT_CLOSED = 499;
 
     private final ModelConfig config;
     private final PlanSet plans;
+    private final List<ModelLoader.Output> outputs;
     private final int[] planSizes;
     private final ServerMetrics metrics;
     private final ArrayBlockingQueue<Job> queue;
@@ -43,9 +44,10 @@ final class Batcher {
     /** Test seam: while true, workers take nothing from the queue (tests fill it deterministically). */
     private volatile boolean paused;
 
-    Batcher(ModelConfig config, PlanSet plans, ServerMetrics metrics) {
+    Batcher(ModelConfig config, PlanSet plans, List<ModelLoader.Output> outputs, ServerMetrics metrics) {
         this.config = config;
         this.plans = plans;
+        this.outputs = List.copyOf(outputs);
         this.planSizes = config.planSizes();
         this.metrics = metrics;
         this.queue = new ArrayBlockingQueue<>(config.maxQueueSize());
@@ -56,12 +58,12 @@ final class Batcher {
     }
 
     /**
-     * Queues a validated request; its future completes with the caller's output rows, or with an
+     * Queues a validated request; its future completes with the caller's rows of each served output, or with an
      * {@link ApiException} (504 past its deadline).
      *
      * @throws ApiException 503 with Retry-After when the queue is full or the model is unloading
      */
-    CompletableFuture<float[]> submit(byte[][] data, int rows, long deadlineNanos, BooleanSupplier connected) {
+    CompletableFuture<byte[][]> submit(byte[][] data, int rows, long deadlineNanos, BooleanSupplier connected) {
         Job job = new Job(data, rows, System.nanoTime(), deadlineNanos, connected, new CompletableFuture<>());
         synchronized (admission) {   // so that no job slips in after drain() closed the door
             if (!accepting) throw new ApiException(503, "model " + config.name() + " is unloading", "1");
@@ -169,7 +171,7 @@ final class Batcher {
         List<ModelConfig.TensorSpec> specs = config.inputs();
         Map<String, Tensor> inputs = new LinkedHashMap<>();
         long start = System.nanoTime();
-        float[] out;
+        byte[][] out;
         // the stacked inputs, freed after the run; shared: a split plan (split_batch) runs its halves on helper threads, whose
         // Java steps read this memory
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
@@ -181,11 +183,15 @@ final class Batcher {
             return;
         }
         metrics.batch(config.name(), rows, planRows, System.nanoTime() - start);
-        int perRow = out.length / planRows;
-        int at = 0;
+        int at = 0;   // rows handed out so far
         for (Job j : live) {
-            j.result().complete(Arrays.copyOfRange(out, at, at + j.rows() * perRow));
-            at += j.rows() * perRow;
+            byte[][] mine = new byte[out.length][];
+            for (int k = 0; k < out.length; k++) {
+                int perRow = (int) outputs.get(k).sampleBytes();
+                mine[k] = Arrays.copyOfRange(out[k], at * perRow, (at + j.rows()) * perRow);
+            }
+            j.result().complete(mine);
+            at += j.rows();
         }
     }
 
@@ -201,18 +207,27 @@ final class Batcher {
         return in;
     }
 
-    /** One input: the plan set's single-tensor run; several: by name, keeping the configured output. */
-    private float[] runPlans(Map<String, Tensor> inputs) {
-        if (inputs.size() == 1) {
+    /**
+     * The served outputs of a run, each as little-endian bytes of its datatype: one input and one output, the plan set's
+     * single-tensor run; else by name.
+     */
+    private byte[][] runPlans(Map<String, Tensor> inputs) {
+        if (inputs.size() == 1 && outputs.size() == 1 && outputs.getFirst().sole()) {
             try (Tensor output = plans.run(inputs.values().iterator().next())) {
-                return output.toFloatArray();
+                return new byte[][] {output.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)};
             }
         }
-        Map<String, Tensor> outputs = plans.run(inputs);
+        Map<String, Tensor> all = plans.run(inputs);
         try {
-            return outputs.get(config.outputName()).toFloatArray();
+            byte[][] out = new byte[outputs.size()][];
+            for (int k = 0; k < out.length; k++) {
+                String key = outputs.get(k).graphName();
+                Tensor t = key == null ? all.values().iterator().next() : all.get(key);
+                out[k] = t.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+            }
+            return out;
         } finally {
-            outputs.values().forEach(Tensor::close);
+            all.values().forEach(Tensor::close);
         }
     }
 

@@ -42,7 +42,7 @@ public final class InProcessCeiling {
                     Map<String, Tensor> inputs = new LinkedHashMap<>();
                     try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared(); Tensor out = Tensor.zeros(plans.outputShape(batch))) {
                         for (ModelConfig.TensorSpec s : specs) inputs.put(s.name(), Tensor.allocate(arena, s.dtype(), shape(batch, s.sample())));
-                        Map<String, Tensor> outputs = Map.of(loaded.config().outputName(), out);
+                        Map<String, Tensor> outputs = specs.size() == 1 ? Map.of() : Map.of(loaded.outputs().getFirst().graphName(), out);
                         while (System.nanoTime() < until) {
                             if (specs.size() == 1) plans.run(inputs.values().iterator().next(), out);
                             else plans.run(inputs, outputs);

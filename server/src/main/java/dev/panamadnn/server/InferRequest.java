@@ -28,10 +28,15 @@ import java.util.List;
  * @param id           the request's id, echoed in the response (null if none)
  * @param data         per model input (in the model's order), {@code rows x sample} values as little-endian bytes
  * @param rows         the batch size of this request
- * @param binaryOutput whether the output is returned with the binary tensor data extension
+ * @param binaryOutput whether outputs not requested by name return with the binary tensor data extension
+ *                     ({@code parameters.binary_data_output})
  * @param timeoutMs    the requested deadline in ms, or 0 for the model's default
+ * @param outputs      the outputs requested by name, in the request's order (each at most once), or empty for all of them
  */
-record InferRequest(String id, byte[][] data, int rows, boolean binaryOutput, long timeoutMs) {
+record InferRequest(String id, byte[][] data, int rows, boolean binaryOutput, long timeoutMs, List<Requested> outputs) {
+    /** An output requested by name, and whether it returns as binary data ({@code parameters.binary_data}, else the request's). */
+    record Requested(String name, boolean binary) {}
+
     /** Longest deadline a request may ask for. */
     static final long MAX_TIMEOUT_MS = 600_000;
 
@@ -89,7 +94,7 @@ record InferRequest(String id, byte[][] data, int rows, boolean binaryOutput, lo
             throw bad("model " + config.name() + " takes " + specs.size() + " input" + (specs.size() == 1 ? " " : "s ")
                     + ModelConfig.inputNames(specs) + ", got " + inputs.size());
         }
-        binaryOutput |= requestedOutputs(o, config);
+        List<Requested> requested = requestedOutputs(o, config, binaryOutput);
         byte[][] data = new byte[specs.size()][];
         int rows = -1;
         String firstInput = null;
@@ -141,7 +146,7 @@ record InferRequest(String id, byte[][] data, int rows, boolean binaryOutput, lo
                     : "the inputs' binary_data_size add up to " + (binaryAt - jsonLength) + " but " + (body.length - jsonLength)
                     + " binary bytes follow the JSON header");
         }
-        return new InferRequest(id, data, rows, binaryOutput, timeout);
+        return new InferRequest(id, data, rows, binaryOutput, timeout, requested);
     }
 
     private static int rows(JsonObject in, String where, ModelConfig.TensorSpec spec, ModelConfig config) {
@@ -166,18 +171,22 @@ record InferRequest(String id, byte[][] data, int rows, boolean binaryOutput, lo
         return (int) dims[0];
     }
 
-    private static boolean requestedOutputs(JsonObject o, ModelConfig config) {
-        if (!o.containsKey("outputs")) return false;
+    /** The outputs requested by name (empty: none named, all are returned), each a served one, at most once. */
+    private static List<Requested> requestedOutputs(JsonObject o, ModelConfig config, boolean binaryByDefault) {
+        if (!o.containsKey("outputs")) return List.of();
         if (!(o.get("outputs") instanceof JsonArray outputs)) throw bad("\"outputs\" must be an array");
-        boolean binary = false;
+        List<Requested> requested = new java.util.ArrayList<>();
         for (JsonValue v : outputs) {
             if (!(v instanceof JsonObject out) || !(out.get("name") instanceof JsonString name)) throw bad("each of \"outputs\" must be an object with a name");
-            if (!name.getString().equals(config.outputName())) {
-                throw bad("unknown output '" + name.getString() + "' for model " + config.name() + "; it has '" + config.outputName() + "'");
+            if (!config.outputs().contains(name.getString())) {
+                throw bad("unknown output '" + name.getString() + "' for model " + config.name() + "; it has " + config.outputs());
             }
-            binary |= bool(object(out, "parameters", "output '" + name.getString() + "'"), "binary_data", "output parameters");
+            if (requested.stream().anyMatch(r -> r.name().equals(name.getString()))) throw bad("output '" + name.getString() + "' is requested twice");
+            JsonObject params = object(out, "parameters", "output '" + name.getString() + "'");
+            boolean binary = params.containsKey("binary_data") ? bool(params, "binary_data", "output parameters") : binaryByDefault;
+            requested.add(new Requested(name.getString(), binary));
         }
-        return binary;
+        return List.copyOf(requested);
     }
 
     /**

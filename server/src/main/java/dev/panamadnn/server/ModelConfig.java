@@ -26,21 +26,22 @@ import java.util.TreeSet;
  *  "max_batch_size": 32, "max_queue_delay_us": 2000, "preferred_batch_sizes": [8, 16, 32],
  *  "instances": 2, "threads_per_instance": 1, "max_queue_size": 256, "timeout_ms": 10000}
  * }</pre>
- * Every field but {@code architecture} has a default. One output, FP32; inputs FP32 (an ONNX model's also INT64, INT32,
- * BOOL, UINT8 or FP16, see {@link #DATATYPES}). The built-in
+ * Every field but {@code architecture} has a default. Inputs FP32 (an ONNX model's also INT64, INT32, BOOL, UINT8 or
+ * FP16, see {@link #DATATYPES}); a built-in architecture has one FP32 output, an ONNX model the outputs config.json lists
+ * by name (all of its outputs if it lists none), each {@code [N, ...]} of one of the same datatypes. The built-in
  * architectures take exactly one input; an ONNX model may take several, all batched along the same
  * first dim (a request sends every one of them with the same batch size, and the batcher stacks
  * each input's rows separately). For a directory with {@code model.onnx} ({@link #read(Path, Io)}
  * with the ONNX model's metadata), {@code architecture} is {@code "onnx"} (may be omitted) and
  * {@code inputs}, {@code outputs}, an input's {@code name}, {@code datatype} and {@code shape} and
  * an output's {@code name} default from the ONNX model's graph inputs (by position) and outputs;
- * what is given is checked against them by the loader.
+ * what is given is checked against them by the loader (a listed output must be one of the model's, in any order).
  *
  * @param name              the served name (the directory's name)
  * @param architecture      the built-in architecture the weights belong to
  * @param numClasses        classifier width of a ResNet
  * @param inputs            the inputs, in the model's order: name, datatype and the shape of one sample (batch dim removed)
- * @param outputName        the output's name
+ * @param outputs           the served outputs' names, in the order responses list them
  * @param maxBatch          most rows one compiled run takes; also the most rows one request may send
  * @param maxQueueDelayMicros how long the batcher waits for more requests after the first one
  * @param preferredBatchSizes batch sizes at which the batcher dispatches without waiting (sorted)
@@ -49,7 +50,7 @@ import java.util.TreeSet;
  * @param maxQueueSize      requests waiting at most; one more gets 503 with Retry-After
  * @param timeoutMs         default per-request deadline (a request may ask for less or more)
  */
-public record ModelConfig(String name, String architecture, int numClasses, List<TensorSpec> inputs, String outputName,
+public record ModelConfig(String name, String architecture, int numClasses, List<TensorSpec> inputs, List<String> outputs,
                           int maxBatch, long maxQueueDelayMicros, int[] preferredBatchSizes, int instances,
                           int threadsPerInstance, int maxQueueSize, long timeoutMs) {
 
@@ -85,8 +86,8 @@ public record ModelConfig(String name, String architecture, int numClasses, List
         }
     }
 
-    /** Defaults from a model file's own metadata (ONNX): the inputs, in order, and the output's name. */
-    public record Io(List<TensorSpec> inputs, String outputName) {}
+    /** Defaults from a model file's own metadata (ONNX): the inputs, in order, and the outputs' names. */
+    public record Io(List<TensorSpec> inputs, List<String> outputs) {}
 
     /** Validates every field, naming the one that is wrong. */
     public ModelConfig {
@@ -110,12 +111,17 @@ public record ModelConfig(String name, String architecture, int numClasses, List
         }
         check(inputs.stream().map(TensorSpec::name).distinct().count() == inputs.size(), "input names must differ, got " + inputNames(inputs));
         inputs = List.copyOf(inputs);
+        check(outputs != null && !outputs.isEmpty() && outputs.size() <= 64, "a model serves 1 to 64 outputs, got " + (outputs == null ? 0 : outputs.size()));
+        for (String out : outputs) check(out != null && !out.isEmpty(), "an output name must be a non-empty string, got " + outputs);
+        check(outputs.stream().distinct().count() == outputs.size(), "output names must differ, got " + outputs);
+        check("onnx".equals(architecture) || outputs.size() == 1, "the " + architecture + " architecture has one output, got " + outputs);
+        outputs = List.copyOf(outputs);
         preferredBatchSizes = new TreeSet<>(Arrays.stream(preferredBatchSizes).boxed().toList()).stream().mapToInt(i -> i).toArray();
     }
 
     /** The built-in digits model's configuration (input {@code [N,1,8,8]} FP32, output {@code logits}). */
     public static ModelConfig digits() {
-        return new ModelConfig("digits", "digits", 10, List.of(new TensorSpec("input", "FP32", new long[] {1, 8, 8})), "logits",
+        return new ModelConfig("digits", "digits", 10, List.of(new TensorSpec("input", "FP32", new long[] {1, 8, 8})), List.of("logits"),
                 32, 2000, new int[] {32}, defaultInstances(1), 1, 256, 10_000);
     }
 
@@ -181,13 +187,11 @@ public record ModelConfig(String name, String architecture, int numClasses, List
         check(io == null || arch.equals("onnx"), name + "/config.json: architecture '" + arch + "' with a model.onnx (omit it, or say \"onnx\")");
         check(io != null || !arch.equals("onnx"), name + "/config.json: architecture 'onnx' needs a model.onnx in the directory");
         int threads = integer(o, "threads_per_instance", 1);
-        JsonObject empty = Jsonp.PROVIDER.createObjectBuilder().build();
         List<TensorSpec> specs = inputs(o, name, io);
-        JsonObject out = o.containsKey("outputs") ? single(o, "outputs", name) : empty;
         int maxBatch = integer(o, "max_batch_size", 32);
         JsonArray pref = o.containsKey("preferred_batch_sizes") ? o.getJsonArray("preferred_batch_sizes") : JsonValue.EMPTY_JSON_ARRAY;
         int[] preferred = pref.stream().mapToInt(v -> ((JsonNumber) v).intValueExact()).toArray();
-        return new ModelConfig(name, arch, integer(o, "num_classes", 1000), specs, string(out, "name", io == null ? "output" : io.outputName()), maxBatch,
+        return new ModelConfig(name, arch, integer(o, "num_classes", 1000), specs, outputs(o, name, io), maxBatch,
                 integer(o, "max_queue_delay_us", 2000), preferred, integer(o, "instances", defaultInstances(threads)), threads,
                 integer(o, "max_queue_size", 256), integer(o, "timeout_ms", 10_000));
     }
@@ -216,6 +220,26 @@ public record ModelConfig(String name, String architecture, int numClasses, List
                     in.containsKey("shape") ? sample(in, name, i) : d.sample()));
         }
         return specs;
+    }
+
+    /**
+     * The {@code outputs} of a config, by name: one for a built-in architecture ({@code io} null; default "output"); for
+     * an ONNX model those listed (a missing name is the ONNX output at the same position), or all of the model's.
+     */
+    private static List<String> outputs(JsonObject o, String name, Io io) {
+        if (io == null) return List.of(o.containsKey("outputs") ? string(single(o, "outputs", name), "name", "output") : "output");
+        if (!o.containsKey("outputs")) return io.outputs();
+        check(o.get("outputs") instanceof JsonArray a && !a.isEmpty() && a.stream().allMatch(v -> v instanceof JsonObject),
+                name + "/config.json: outputs must be an array of objects");
+        JsonArray given = o.getJsonArray("outputs");
+        List<String> names = new java.util.ArrayList<>();
+        for (int i = 0; i < given.size(); i++) {
+            String fallback = i < io.outputs().size() ? io.outputs().get(i) : null;
+            String out = string(given.getJsonObject(i), "name", fallback);
+            check(out != null, name + "/config.json: outputs[" + i + "] needs a name (the ONNX model has " + io.outputs().size() + " outputs)");
+            names.add(out);
+        }
+        return names;
     }
 
     private static JsonObject single(JsonObject o, String key, String model) {

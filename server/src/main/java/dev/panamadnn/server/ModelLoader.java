@@ -9,6 +9,7 @@ import dev.panamadnn.models.ResNets;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Turns a model directory into its configuration and a plan set. One implementation per weights
@@ -16,8 +17,39 @@ import java.nio.file.Path;
  * {@link OnnxLoader#ONNX} ({@code model.onnx}, imported by the onnx module).
  */
 public interface ModelLoader {
-    /** The configuration, a plan set and what must outlive it (the weights' owner), closed after the plans. */
-    record Loaded(ModelConfig config, PlanSet plans, AutoCloseable owner) {}
+    /**
+     * The configuration, a plan set, what must outlive it (the weights' owner, closed after the plans) and the served
+     * outputs, in {@link ModelConfig#outputs()}'s order.
+     */
+    record Loaded(ModelConfig config, PlanSet plans, AutoCloseable owner, List<Output> outputs) {
+        /** A model of one FP32 output (a built-in architecture's): named as its config says, shaped as the plans say. */
+        Loaded(ModelConfig config, PlanSet plans, AutoCloseable owner) {
+            this(config, plans, owner, List.of(new Output(config.outputs().getFirst(), null, true, "FP32", sample(plans.outputShape(1)))));
+        }
+
+        private static long[] sample(long[] batchOfOne) {
+            return java.util.Arrays.copyOfRange(batchOfOne, 1, batchOfOne.length);
+        }
+    }
+
+    /**
+     * A served output: its name in requests and responses, the plan set's name for it (null for a built-in architecture's
+     * plans, whose one output has no name), whether it is the plans' only output, its Open Inference Protocol datatype
+     * ({@link ModelConfig#DATATYPES}) and the shape of one sample's part.
+     */
+    record Output(String name, String graphName, boolean sole, String datatype, long[] sample) {
+        /** Bytes of one element of {@link #datatype}. */
+        int elementBytes() {
+            return ModelConfig.DATATYPES.get(datatype).byteSize();
+        }
+
+        /** Bytes of one sample's part. */
+        long sampleBytes() {
+            long n = elementBytes();
+            for (long d : sample) n *= d;
+            return n;
+        }
+    }
 
     /** The weights file this loader reads, e.g. {@code model.safetensors}. */
     String weightsFile();

@@ -16,12 +16,13 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import dev.panamadnn.server.ModelLoader.Output;
 
 /**
  * {@code model.onnx} (+ external data files beside it), imported with {@link Onnx#load(Path)}.
  * The ONNX model must have one or more inputs {@code [N, sizes...]} (FP32, INT64, INT32, BOOL, UINT8 or FP16) sharing one
- * symbolic batch {@code N} and one FP32 output {@code [N, sizes...]} (what the batcher
- * serves); config.json's inputs and outputs default
+ * symbolic batch {@code N}, and outputs {@code [N, sizes...]} of those datatypes (each request gets its own rows of each
+ * one back); config.json's inputs and outputs default
  * from the model's and, where given, must equal them. Symbolic dims beyond the batch (a dynamic
  * sequence length or image size) take the sizes config.json's input shapes give them: the model
  * is served at those. The {@link OnnxModel} owns the weights: it
@@ -51,9 +52,9 @@ final class OnnxLoader implements ModelLoader {
             ModelConfig config = ModelConfig.read(dir, io(name, model));
             Map<String, Long> sizes = check(name, model, config);
             Graph graph = sizes.isEmpty() ? model.toGraph() : model.toGraph().bind(sizes);
-            checkOutput(name, graph, model.inputs().get(0).shape().dim(0));
+            List<Output> outputs = outputs(name, model, graph, config);
             PlanSet plans = PlanSet.of(graph, ModelLoader.options(config), config.planSizes().length);
-            return new Loaded(config, plans, model);
+            return new Loaded(config, plans, model, outputs);
         } catch (IOException | RuntimeException e) {
             model.close();
             throw e;
@@ -62,14 +63,14 @@ final class OnnxLoader implements ModelLoader {
 
     /**
      * The defaults config.json takes from the model: its inputs (KServe datatype, sample shape), in
-     * order, and its output's name. Every input must be {@code [N, fixed sizes...]} with the same
-     * batch symbol N (the batcher stacks each input's rows), the one output {@code [N, fixed...]} FP32.
+     * order, and its outputs' names. Every input must be {@code [N, fixed sizes...]} with the same
+     * batch symbol N (the batcher stacks each input's rows), every output {@code [N, ...]} of a served datatype.
      */
     static ModelConfig.Io io(String name, OnnxModel model) {
         List<Value> ins = model.inputs(), outs = model.outputs();
-        if (ins.isEmpty() || outs.size() != 1) {
+        if (ins.isEmpty() || outs.isEmpty()) {
             throw new IllegalArgumentException(name + ": the ONNX model has " + ins.size() + " inputs " + ins + " and " + outs.size()
-                    + " outputs " + outs + "; the server serves models of one or more inputs and exactly one output");
+                    + " outputs " + outs + "; the server serves models of one or more inputs and outputs");
         }
         Dim batch = null;
         List<ModelConfig.TensorSpec> specs = new ArrayList<>();
@@ -89,33 +90,50 @@ final class OnnxLoader implements ModelLoader {
             for (int i = 1; i < s.rank(); i++) sample[i - 1] = s.dim(i).isFixed() ? s.dim(i).size() : -1;
             specs.add(new ModelConfig.TensorSpec(in.name(), datatype(in.dtype()), sample));
         }
-        Value out = outs.get(0);
-        if (out.dtype() != DataType.F32) {
-            throw new IllegalArgumentException(name + ": ONNX output '" + out.name() + "' is " + out.dtype() + "; only FP32 outputs are served");
-        }
-        Shape o = out.shape();
-        if (o.rank() < 1 || !o.dim(0).equals(batch)) {
-            throw new IllegalArgumentException(name + ": ONNX output '" + out.name() + "' " + o + " must be [" + batch
-                    + ", fixed sizes...] (the input's batch first), so that each request gets its own rows back");
-        }
-        return new ModelConfig.Io(specs, out.name());
-    }
-
-    /** The output of the graph with config.json's sizes bound: {@code [batch, fixed sizes...]}, else refused naming it. */
-    static void checkOutput(String name, Graph graph, Dim batch) {
-        Value out = graph.value(graph.outputs().get(0));
-        Shape o = out.shape();
-        boolean batched = o.rank() >= 1 && o.dim(0).equals(batch);
-        for (int i = 1; batched && i < o.rank(); i++) batched = o.dim(i).isFixed();
-        if (!batched) {
-            throw new IllegalArgumentException(name + ": ONNX output " + o + " must be [" + batch
-                    + ", fixed sizes...] (the input's batch first, the rest fixed once config.json's sizes are bound), so that each request gets its"
-                    + " own rows back");
-        }
+        List<String> names = new ArrayList<>();
+        for (Value out : outs) names.add(out.name());
+        return new ModelConfig.Io(specs, names);
     }
 
     /**
-     * config.json's inputs (by position) and output against the ONNX model's, naming the first mismatch; returns the sizes
+     * The outputs config.json serves, as the graph with its sizes bound computes them: each {@code [batch, fixed sizes...]}
+     * (the input's batch first, the rest fixed once config.json's sizes are bound) of a served datatype, else refused
+     * naming it.
+     */
+    static List<Output> outputs(String name, OnnxModel model, Graph graph, ModelConfig config) {
+        Dim batch = model.inputs().get(0).shape().dim(0);
+        List<Value> declared = model.outputs();
+        if (declared.size() != graph.outputs().size()) {
+            throw new IllegalArgumentException(name + ": " + (declared.size() - graph.outputs().size()) + " of the ONNX model's outputs "
+                    + declared + " are empty by their shapes; the server serves outputs of one or more rows per sample");
+        }
+        List<Output> served = new ArrayList<>();
+        for (String want : config.outputs()) {
+            int k = 0;
+            while (!declared.get(k).name().equals(want)) k++;   // config.outputs() were checked against the model's (check)
+            Value out = graph.value(graph.outputs().get(k));
+            Shape o = out.shape();
+            boolean batched = o.rank() >= 1 && o.dim(0).equals(batch);
+            for (int i = 1; batched && i < o.rank(); i++) batched = o.dim(i).isFixed();
+            if (!batched) {
+                throw new IllegalArgumentException(name + ": ONNX output '" + want + "' " + o + " must be [" + batch
+                        + ", fixed sizes...] (the input's batch first, the rest fixed once config.json's sizes are bound), so that each request gets"
+                        + " its own rows back");
+            }
+            String datatype = datatype(out.dtype());
+            if (!ModelConfig.DATATYPES.containsKey(datatype)) {
+                throw new IllegalArgumentException(name + ": ONNX output '" + want + "' is " + out.dtype() + "; served outputs are "
+                        + ModelConfig.DATATYPES.keySet());
+            }
+            long[] sample = new long[o.rank() - 1];
+            for (int i = 1; i < o.rank(); i++) sample[i - 1] = o.dim(i).size();
+            served.add(new Output(want, graph.outputs().get(k), graph.outputs().size() == 1, datatype, sample));
+        }
+        return served;
+    }
+
+    /**
+     * config.json's inputs (by position) and outputs (by name) against the ONNX model's, naming the first mismatch; returns the sizes
      * config.json gives the model's symbolic dims beyond the batch (a model exported with a dynamic sequence length or
      * image size, served at one), by symbol.
      */
@@ -152,9 +170,10 @@ final class OnnxLoader implements ModelLoader {
                 }
             }
         }
-        if (!config.outputName().equals(io.outputName())) {
-            throw new IllegalArgumentException(where + "output name '" + config.outputName() + "' is not the ONNX output '"
-                    + io.outputName() + "'");
+        for (String out : config.outputs()) {
+            if (!io.outputs().contains(out)) {
+                throw new IllegalArgumentException(where + "output name '" + out + "' is not one of the ONNX outputs " + io.outputs());
+            }
         }
         return sizes;
     }

@@ -1,7 +1,6 @@
 package dev.panamadnn.server;
 
 import dev.panamadnn.compile.PlanSet;
-import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 
@@ -14,14 +13,11 @@ final class ServedModel implements AutoCloseable {
     private final ModelConfig config;
     private final ModelLoader.Loaded loaded;
     private final Batcher batcher;
-    private final long[] outputSample;
 
     private ServedModel(ModelConfig config, ModelLoader.Loaded loaded, ServerMetrics metrics) {
         this.config = config;
         this.loaded = loaded;
-        long[] out = loaded.plans().outputShape(1);
-        this.outputSample = Arrays.copyOfRange(out, 1, out.length);
-        this.batcher = new Batcher(config, loaded.plans(), metrics);
+        this.batcher = new Batcher(config, loaded.plans(), loaded.outputs(), metrics);
     }
 
     /** Compiles and warms every plan size of {@code loaded}, then starts serving; closes {@code loaded} if that fails. */
@@ -39,9 +35,9 @@ final class ServedModel implements AutoCloseable {
         return config;
     }
 
-    /** The shape of one sample's output (batch dim removed). */
-    long[] outputSample() {
-        return outputSample.clone();
+    /** The served outputs, in the configuration's order. */
+    java.util.List<ModelLoader.Output> outputs() {
+        return loaded.outputs();
     }
 
     /** The plan set (for describing it). */
@@ -70,7 +66,7 @@ final class ServedModel implements AutoCloseable {
     }
 
     /** Queues a validated request of {@code rows} samples of each input (little-endian bytes of its datatype); see {@link Batcher#submit}. */
-    CompletableFuture<float[]> submit(byte[][] data, int rows, long deadlineNanos, BooleanSupplier connected) {
+    CompletableFuture<byte[][]> submit(byte[][] data, int rows, long deadlineNanos, BooleanSupplier connected) {
         return batcher.submit(data, rows, deadlineNanos, connected);
     }
 

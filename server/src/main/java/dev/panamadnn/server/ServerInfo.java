@@ -26,8 +26,14 @@ final class ServerInfo {
         return Jsonp.PROVIDER.createObjectBuilder().add("name", c.name()).add("versions", Jsonp.PROVIDER.createArrayBuilder().add(MODEL_VERSION))
                 .add("platform", "panama-dnn_" + c.architecture())
                 .add("inputs", inputs(c))
-                .add("outputs", Jsonp.PROVIDER.createArrayBuilder().add(tensor(c.outputName(), "FP32", m.outputSample())))
+                .add("outputs", outputs(m))
                 .build();
+    }
+
+    private static JsonArrayBuilder outputs(ServedModel m) {
+        JsonArrayBuilder a = Jsonp.PROVIDER.createArrayBuilder();
+        for (ModelLoader.Output out : m.outputs()) a.add(tensor(out.name(), out.datatype(), out.sample()));
+        return a;
     }
 
     private static JsonArrayBuilder inputs(ModelConfig c) {

@@ -63,15 +63,20 @@ final class V2Routes {
                     header(req, "Inference-Timeout-Ms"), config);
             long deadline = start + TimeUnit.MILLISECONDS.toNanos(request.timeoutMs() > 0 ? request.timeoutMs() : config.timeoutMs());
             BooleanSupplier connected = ClientConnection.watch(req);
-            CompletableFuture<float[]> result;
+            CompletableFuture<byte[][]> result;
+            ServedModel served = m;
             try {
                 result = m.submit(request.data(), request.rows(), deadline, connected);
-            } catch (ApiException e) {   // reloaded under us: the old instance drains, the new one takes it
+            } catch (ApiException e) {   // reloaded under us: the old instance drains, the new one takes it if it serves the same
                 ServedModel now = server.model(name);
-                if (!m.isDraining() || now == null || now == m || !now.config().inputs().equals(config.inputs())) throw e;
+                if (!m.isDraining() || now == null || now == m || !now.config().inputs().equals(config.inputs())
+                        || !now.config().outputs().equals(config.outputs())) {
+                    throw e;
+                }
+                served = now;
                 result = now.submit(request.data(), request.rows(), deadline, connected);
             }
-            InferResponse reply = InferResponse.of(config, request, m.outputSample(), await(result, deadline, name));
+            InferResponse reply = InferResponse.of(served.config(), request, served.outputs(), await(result, deadline, name));
             if (reply.headerLength() >= 0) {
                 res.header("Inference-Header-Content-Length", Integer.toString(reply.headerLength()));
                 res.header(HeaderNames.CONTENT_TYPE, "application/octet-stream");
@@ -114,7 +119,7 @@ final class V2Routes {
         }
     }
 
-    private static float[] await(CompletableFuture<float[]> result, long deadline, String model) {
+    private static byte[][] await(CompletableFuture<byte[][]> result, long deadline, String model) {
         try {
             return result.get(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {

@@ -149,7 +149,7 @@ class OnnxServingTest {
                 {"inname", good.replace("\"name\": \"input\"", "\"name\": \"x\""), "input name 'x' is not the ONNX input 'input'"},
                 {"shape", good.replace("[-1, 1, 8, 8]", "[-1, 1, 8, 9]"), "shape [-1, 1, 8, 9] is not the ONNX"},
                 {"rank", good.replace("[-1, 1, 8, 8]", "[-1, 64]"), "shape [-1, 64] is not the ONNX"},
-                {"outname", good.replace("\"logits\"", "\"probs\""), "output name 'probs' is not the ONNX output 'logits'"},
+                {"outname", good.replace("\"logits\"", "\"probs\""), "output name 'probs' is not one of the ONNX outputs [logits]"},
                 {"dtype", good.replace("\"FP32\"", "\"INT64\""), "input 'input' datatype INT64 is not the ONNX FP32"},
                 {"fp64", good.replace("\"FP32\"", "\"FP64\""), "datatype FP64 is not served"},
                 {"arch", TestServers.digitsConfig(""), "architecture 'digits' with a model.onnx"},
@@ -181,8 +181,17 @@ class OnnxServingTest {
             NodeProto neg = NodeProto.newBuilder().setOpType("Neg").addInput("x").addOutput("z").build();
             writeModel("twoout", GraphProto.newBuilder().setName("g").addNode(relu).addNode(neg).addInput(f32("x", "N", 4))
                     .addOutput(f32("y", "N", 4)).addOutput(f32("z", "N", 4)));
-            error = RepositoryTest.loadError(client, "twoout");
-            assertTrue(error.contains("2 outputs") && error.contains("exactly one output"), error);
+            assertEquals(200, client.post("/v2/repository/models/twoout/load", "").status(), "two outputs serve (MultiOutputServingTest)");
+            JsonObject both = client.post("/v2/models/twoout/infer", V2Client.inferJson("x", new float[] {1, -2, 3, -4}, 1, 4)).json().asJsonObject();
+            assertEquals("[1,0,3,0]", both.getJsonArray("outputs").getJsonObject(0).getJsonArray("data").toString().replace(".0", ""));
+            assertEquals("[-1,2,-3,4]", both.getJsonArray("outputs").getJsonObject(1).getJsonArray("data").toString().replace(".0", ""));
+
+            NodeProto sum = NodeProto.newBuilder().setOpType("ReduceSum").addInput("x").addInput("axis0").addOutput("s")
+                    .addAttribute(AttributeProto.newBuilder().setName("keepdims").setType(AttributeProto.AttributeType.INT).setI(0)).build();
+            writeModel("overbatch", GraphProto.newBuilder().setName("g").addNode(sum).addInput(f32("x", "N", 4)).addOutput(f32("s", 4))
+                    .addInitializer(TensorProto.newBuilder().setName("axis0").setDataType(TensorProto.DataType.INT64_VALUE).addDims(1).addInt64Data(0)));
+            error = RepositoryTest.loadError(client, "overbatch");
+            assertTrue(error.contains("ONNX output 's'") && error.contains("must be [N, fixed sizes...]"), error);
 
             writeModel("twoin", GraphProto.newBuilder().setName("g").addNode(add).addInput(f32("a", "N", 4)).addInput(f32("b", "N", 4))
                     .addOutput(f32("c", "N", 4)));
@@ -219,8 +228,15 @@ class OnnxServingTest {
             writeModel("int64", GraphProto.newBuilder().setName("g").addNode(NodeProto.newBuilder().setOpType("Cast").addInput("x")
                     .addOutput("y").addAttribute(AttributeProto.newBuilder().setName("to").setType(AttributeProto.AttributeType.INT)
                             .setI(TensorProto.DataType.INT64_VALUE))).addInput(f32("x", "N", 4)).addOutput(f32("y", "N", 4)));
-            error = RepositoryTest.loadError(client, "int64");
-            assertTrue(error.contains("only FP32 outputs are served"), error);
+            assertEquals(200, client.post("/v2/repository/models/int64/load", "").status(), "an INT64 output serves");
+            JsonObject ints = client.post("/v2/models/int64/infer", V2Client.inferJson("x", new float[] {1.7f, -2.2f, 3f, -4.9f}, 1, 4)).json().asJsonObject();
+            assertEquals("INT64", ints.getJsonArray("outputs").getJsonObject(0).getString("datatype"));
+            assertEquals("[1,-2,3,-4]", ints.getJsonArray("outputs").getJsonObject(0).getJsonArray("data").toString(), "ONNX Cast truncates toward 0");
+            writeModel("int8", GraphProto.newBuilder().setName("g").addNode(NodeProto.newBuilder().setOpType("Cast").addInput("x")
+                    .addOutput("y").addAttribute(AttributeProto.newBuilder().setName("to").setType(AttributeProto.AttributeType.INT)
+                            .setI(TensorProto.DataType.INT8_VALUE))).addInput(f32("x", "N", 4)).addOutput(f32("y", "N", 4)));
+            error = RepositoryTest.loadError(client, "int8");
+            assertTrue(error.contains("ONNX output 'y' is I8; served outputs are"), error);
 
             writeModel("relu", GraphProto.newBuilder().setName("g").addNode(relu).addInput(f32("x", "N", 4)).addOutput(f32("y", "N", 4)));
             assertEquals(200, client.post("/v2/repository/models/relu/load", "").status(), "the same graph with a batch serves");
