@@ -187,7 +187,7 @@ final class Batcher {
         for (Job j : live) {
             byte[][] mine = new byte[out.length][];
             for (int k = 0; k < out.length; k++) {
-                int perRow = (int) outputs.get(k).sampleBytes();
+                int perRow = Math.toIntExact(outputs.get(k).sampleBytes());
                 mine[k] = Arrays.copyOfRange(out[k], at * perRow, (at + j.rows()) * perRow);
             }
             j.result().complete(mine);

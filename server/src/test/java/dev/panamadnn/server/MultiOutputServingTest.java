@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * An ONNX model of several outputs of several datatypes, served: {@code relu} (FP32 [N, 4]), {@code best} (ArgMax, INT64
- * [N]), {@code positive} (Greater, BOOL [N, 4]) and {@code log} (FP32 [N, 4]: NaN and -inf for inputs below and at 0).
+ * [N]), {@code positive} (Greater, BOOL [N, 4]), {@code log} (FP32 [N, 4]: NaN and -inf for inputs below and at 0) and
+ * {@code half} (Cast to FP16 [N, 4]; the test's values are exact in FP16).
  * Expected values are the ops' definitions applied to the request's numbers in the test. Metadata lists every output;
  * a request gets all of them or those it names, in its order; JSON (NaN and infinities as Triton writes them) and the
  * binary extension, per request and per output; config.json may serve a subset; unknown and repeated names are refused.
@@ -50,8 +51,11 @@ class MultiOutputServingTest {
                         .addAttribute(AttributeProto.newBuilder().setName("keepdims").setType(AttributeProto.AttributeType.INT).setI(0)))
                 .addNode(NodeProto.newBuilder().setOpType("Greater").addInput("x").addInput("zero").addOutput("positive"))
                 .addNode(NodeProto.newBuilder().setOpType("Log").addInput("x").addOutput("log"))
+                .addNode(NodeProto.newBuilder().setOpType("Cast").addInput("x").addOutput("half")
+                        .addAttribute(AttributeProto.newBuilder().setName("to").setType(AttributeProto.AttributeType.INT).setI(TensorProto.DataType.FLOAT16_VALUE)))
                 .addOutput(tensor("relu", TensorProto.DataType.FLOAT_VALUE, "N", 4)).addOutput(tensor("best", TensorProto.DataType.INT64_VALUE, "N"))
-                .addOutput(tensor("positive", TensorProto.DataType.BOOL_VALUE, "N", 4)).addOutput(tensor("log", TensorProto.DataType.FLOAT_VALUE, "N", 4));
+                .addOutput(tensor("positive", TensorProto.DataType.BOOL_VALUE, "N", 4)).addOutput(tensor("log", TensorProto.DataType.FLOAT_VALUE, "N", 4))
+                .addOutput(tensor("half", TensorProto.DataType.FLOAT16_VALUE, "N", 4));
         Files.write(m.resolve("model.onnx"), ModelProto.newBuilder().setIrVersion(8).setProducerName("test")
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(13)).setGraph(g).build().toByteArray());
     }
@@ -87,18 +91,20 @@ class MultiOutputServingTest {
             assertEquals(200, client.get("/v2/models/multi/ready").status(), client.get("/v2/models/multi").text());
             JsonArray meta = client.get("/v2/models/multi").json().asJsonObject().getJsonArray("outputs");
             assertEquals("[{\"name\":\"relu\",\"datatype\":\"FP32\",\"shape\":[-1,4]},{\"name\":\"best\",\"datatype\":\"INT64\",\"shape\":[-1]},"
-                    + "{\"name\":\"positive\",\"datatype\":\"BOOL\",\"shape\":[-1,4]},{\"name\":\"log\",\"datatype\":\"FP32\",\"shape\":[-1,4]}]", meta.toString());
+                    + "{\"name\":\"positive\",\"datatype\":\"BOOL\",\"shape\":[-1,4]},{\"name\":\"log\",\"datatype\":\"FP32\",\"shape\":[-1,4]},"
+                    + "{\"name\":\"half\",\"datatype\":\"FP16\",\"shape\":[-1,4]}]", meta.toString());
 
             V2Client.Response r = client.post("/v2/models/multi/infer", request(pos, ""));
             assertEquals(200, r.status(), r.text());
             JsonArray outs = r.json().asJsonObject().getJsonArray("outputs");
-            assertEquals(4, outs.size(), r.text());
+            assertEquals(5, outs.size(), r.text());
             assertArrayEquals(pos, floats(outs.getJsonObject(0).getJsonArray("data")), "relu of positive values");
             assertEquals("[3,3]", outs.getJsonObject(1).getJsonArray("data").toString(), "argmax of each row");
             assertEquals("[2]", outs.getJsonObject(1).getJsonArray("shape").toString());
             assertEquals("[true,true,true,true,true,true,true,true]", outs.getJsonObject(2).getJsonArray("data").toString());
             float[] log = floats(outs.getJsonObject(3).getJsonArray("data"));
             for (int i = 0; i < pos.length; i++) assertEquals(Math.log(pos[i]), log[i], 1e-6, "log " + i);
+            assertArrayEquals(pos, floats(outs.getJsonObject(4).getJsonArray("data")), "FP16 of values exact in half precision");
 
             // named outputs, in the request's order; one as binary data, the other JSON
             r = client.post("/v2/models/multi/infer", request(X, ",\"outputs\":[{\"name\":\"best\"},{\"name\":\"log\",\"parameters\":{\"binary_data\":true}}]"));
@@ -126,12 +132,14 @@ class MultiOutputServingTest {
             r = client.post("/v2/models/multi/infer", request(X, ",\"parameters\":{\"binary_data_output\":true}"));
             assertEquals(200, r.status(), r.text());
             headerLength = Integer.parseInt(r.header("Inference-Header-Content-Length"));
-            assertEquals(headerLength + 32 + 16 + 8 + 32, r.body().length);
+            assertEquals(headerLength + 32 + 16 + 8 + 32 + 16, r.body().length);
             b = ByteBuffer.wrap(r.body(), headerLength, r.body().length - headerLength).order(ByteOrder.LITTLE_ENDIAN);
             for (float x : X) assertEquals(Math.max(x, 0f), b.getFloat(), 0f, "relu");
             assertEquals(3L, b.getLong());
             assertEquals(2L, b.getLong());
             for (float x : X) assertEquals(x > 0 ? 1 : 0, b.get(), "positive " + x);
+            b.position(b.position() + 32);   // log, checked above
+            for (float x : X) assertEquals(x, Float.float16ToFloat(b.getShort()), 0f, "half " + x);
 
             // JSON with NaN and -inf: written as Triton writes them (bare tokens, not strict JSON)
             r = client.post("/v2/models/multi/infer", request(X, ",\"outputs\":[{\"name\":\"log\"}]"));
@@ -161,7 +169,7 @@ class MultiOutputServingTest {
             assertTrue(twice.text().contains("requested twice"), twice.text());
             writeModel("wrong", "{\"outputs\": [{\"name\": \"probs\"}]}");
             String error = RepositoryTest.loadError(client, "wrong");
-            assertTrue(error.contains("'probs' is not one of the ONNX outputs [relu, best, positive, log]"), error);
+            assertTrue(error.contains("'probs' is not one of the ONNX outputs [relu, best, positive, log, half]"), error);
         }
     }
 }
