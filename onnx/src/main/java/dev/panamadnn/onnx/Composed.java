@@ -85,6 +85,19 @@ final class Composed {
     }
 
     /**
+     * MeanVarianceNormalization (opsets 9-17): {@code (X - mean) / (sqrt(mean((X - mean)^2)) + 1e-9)}, the means over
+     * {@code axes} (default [0, 2, 3], kept), epsilon added to the deviation as ONNX's function body does.
+     */
+    static List<String> meanVarianceNormalization(NodeContext n) {
+        long[] axes = n.attributes.has("axes") ? n.attributes.integers("axes") : new long[] {0, 2, 3};
+        Attributes keep = Attributes.of("keepdims", 1L), none = Attributes.empty();
+        java.util.function.Function<String, String> mean = x -> n.emit("ReduceMean", keep, x, n.longs("axes", axes, axes.length));
+        String centered = n.emit("Sub", none, n.input(0), mean.apply(n.input(0)));
+        String deviation = n.emit("Sqrt", none, mean.apply(n.emit("Mul", none, centered, centered)));
+        return List.of(n.emit("Div", none, centered, n.emit("Add", none, deviation, n.scalar("epsilon", 1e-9f))));
+    }
+
+    /**
      * Gemm: our Gemm (a oneDNN inner product) where it applies (transA = 0, alpha = beta = 1, B and C
      * constants); else alpha * MatMul(A', B') + beta * C as ONNX defines it, A' and B' transposed as asked.
      */

@@ -223,9 +223,12 @@ final class OpTable {
                         case "ReduceL2" -> "as Sqrt(ReduceSum(X * X))";
                         case "ReduceSumSquare" -> "as ReduceSum(X * X)";
                         case "ReduceLogSum" -> "as Log(ReduceSum(X))";
-                        default -> "as Log(ReduceSum(Exp(X - max))) + max, max = ReduceMax(X) (stable)";
+                        default -> "as Log(ReduceSum(Exp(X - max))) + max, max = ReduceMax(X) (stable; an infinite max shifts by 0, as torch.logsumexp)";
                     }));
         }
+        replaceLast(same("MeanVarianceNormalization", 9, 17, "axes").translate(Composed::meanVarianceNormalization, "ReduceMean", "Sub", "Mul",
+                "Sqrt", "Add", "Div").note("(X - mean) / (sqrt(mean((X - mean)^2)) + 1e-9) over axes (default [0, 2, 3]); ONNX's function body"
+                + " takes the variance as E[X^2] - E[X]^2, the same in exact arithmetic, without its cancellation"));
         same("Clip", 11, 17);
         replaceLast(same("Clip", 6, 10, "min", "max").translate(n -> List.of(n.emit("Clip", Attributes.empty(), n.input(0),
                 n.scalar("min", (float) n.attributes.real("min", -Float.MAX_VALUE)), n.scalar("max", (float) n.attributes.real("max", Float.MAX_VALUE))))));
