@@ -5,9 +5,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Dead-value elimination and identity removal: an {@code Identity} whose input is computed by a
- * node (not the graph input) is dropped and that node writes its output directly; a node none of
- * whose outputs is read (nor a graph output) is dropped, repeatedly.
+ * Dead-value elimination and identity removal: a {@code Concat} operand with no elements (a fixed size of 0 along the
+ * axis: an empty KV cache's past, say) is dropped, and a Concat left with one operand becomes an Identity of it (a
+ * plan computes on no empty tensors, and the empty operand adds nothing); an {@code Identity} whose input is computed
+ * by a node (not the graph input) is dropped and that node writes its output directly; a node none of whose outputs is
+ * read (nor a graph output) is dropped, repeatedly.
  */
 final class RemoveIdentities implements Rewrite {
     @Override
@@ -22,6 +24,14 @@ final class RemoveIdentities implements Rewrite {
 
     @Override
     public void apply(PlanGraph g, CompileOptions options) {
+        for (Node c : new ArrayList<>(g.nodes)) {
+            if (!c.op().equals("Concat") || c.inputs().size() < 2 || empty(g, c.output())) continue;
+            List<String> kept = c.inputs().stream().filter(i -> !empty(g, i)).toList();
+            if (kept.size() == c.inputs().size() || kept.isEmpty()) continue;
+            g.replace(c, kept.size() == 1 ? new Node(c.name(), "Identity", kept, c.outputs(), dev.panamadnn.graph.Attributes.of())
+                    : PlanGraph.rebuilt(c, kept, c.attributes(), c.output()));
+            g.fired.add(name() + ": " + (c.inputs().size() - kept.size()) + " empty operand(s) of concat " + c.name());
+        }
         for (Node id : new ArrayList<>(g.nodes)) {
             if (!id.op().equals("Identity")) continue;
             Node p = g.producer(id.input(0));
@@ -43,5 +53,12 @@ final class RemoveIdentities implements Rewrite {
                 }
             }
         }
+    }
+
+    /** Whether {@code value} has a fixed shape with a size of 0. */
+    private static boolean empty(PlanGraph g, String value) {
+        if (value == null || value.isEmpty() || !g.has(value)) return false;
+        dev.panamadnn.graph.Shape s = g.shape(value);
+        return s.isFixed() && s.dims().stream().anyMatch(d -> d.size() == 0);
     }
 }
