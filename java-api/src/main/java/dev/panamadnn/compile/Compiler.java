@@ -97,6 +97,10 @@ final class Compiler {
             throw unsupported(n, "input '" + n.input(i) + "' is " + graph.value(n.input(i)).dtype() + " computed at run time (held as exact F32 "
                     + "values); only " + LowerCarried.READERS + " read such values");
         }
+        if (v == null && integerInputs.containsKey(n.input(i)) && LowerCarried.reads(n.op())) {   // held as exact F32 values, converted once
+            v = LowerCarried.convertInput(this, integerInputs.get(n.input(i)), graph.value(n.input(i)));
+            values.put(n.input(i), v);
+        }
         if (v == null && graph.isConstant(n.input(i))) v = constantActivation(n.input(i));
         if (v == null) {
             dev.panamadnn.graph.Value gv = graph.value(n.input(i));

@@ -62,10 +62,27 @@ final class LowerCarried {
             case F16 -> (src, dst) -> {
                 for (long i = 0; i < size; i++) dst[0].setAtIndex(JAVA_FLOAT, i, Float.float16ToFloat(src[0].getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i)));
             };
+            // I64 and I32 inputs are read where they are (a Gather's indices); converted only for a reader of held values (a Cast
+            // to float of an int64 attention mask or lengths), each value checked to be exact in F32
+            case I64 -> (src, dst) -> {
+                for (long i = 0; i < size; i++) dst[0].setAtIndex(JAVA_FLOAT, i, exact(v.name(), i, src[0].getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i)));
+            };
+            case I32 -> (src, dst) -> {
+                for (long i = 0; i < size; i++) dst[0].setAtIndex(JAVA_FLOAT, i, exact(v.name(), i, src[0].getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i)));
+            };
             default -> throw new IllegalStateException("a " + t + " input is not converted to F32 (" + CONVERTED_INPUTS + " are)");
         };
         return PlanOutputs.javaStep(plan, List.of(new Value(null, PlanArg.inputId(k), shape)), List.of(shape), kernel,
                 "java " + t + " input " + v.name() + " as F32").get(0);
+    }
+
+    /** {@code value}, element {@code i} of integer input {@code name}, as the F32 that holds it exactly; else an exception naming it. */
+    private static float exact(String name, long i, long value) {
+        if (Math.abs(value) > MAX_EXACT) {
+            throw new IllegalArgumentException("CompiledModel: input '" + name + "' element " + i + " is " + value + ": a plan holds integer values"
+                    + " it computes with as exact F32 values, up to 2^24 in magnitude");
+        }
+        return value;
     }
 
     /** The largest axis ArgMax/ArgMin index in a plan: its indices are exact in F32. */

@@ -85,6 +85,38 @@ final class Composed {
     }
 
     /**
+     * ReverseSequence (opsets 10-17): along {@code time_axis}, each batch entry's first {@code sequence_lens[b]} steps
+     * reversed, the rest as they are, as a GatherElements whose index is {@code t < len ? len - 1 - t : t} (computed in F32,
+     * exact for any length a tensor can have on this axis, then cast to INT64; folded to a constant where the lengths
+     * are). The time axis must have a fixed size; a length outside [0, T] gives an index outside the axis, refused by
+     * GatherElements when known, else when run, naming it.
+     */
+    static List<String> reverseSequence(NodeContext n) {
+        var x = n.value(0).shape();
+        int rank = x.rank();
+        if (rank < 2) throw n.refuse("input must have rank >= 2, got " + n.value(0));
+        long t = n.attributes.integer("time_axis", 0), b = n.attributes.integer("batch_axis", 1);
+        if (!(t == 0 && b == 1 || t == 1 && b == 0)) throw n.refuse("time_axis and batch_axis must be 0 and 1 in some order, got " + t + " and " + b);
+        if (!x.dim((int) t).isFixed()) throw n.needsConstant("ReverseSequence needs a fixed time axis, got " + n.value(0));
+        int steps = Math.toIntExact(x.dim((int) t).size());
+        float[] positions = new float[steps];
+        for (int i = 0; i < steps; i++) positions[i] = i;
+        long[] along = new long[rank];
+        java.util.Arrays.fill(along, 1);
+        along[(int) t] = steps;
+        Attributes none = Attributes.empty();
+        String ar = n.floats("positions", positions, along);
+        long[] perBatch = new long[rank];
+        java.util.Arrays.fill(perBatch, 1);
+        perBatch[(int) b] = -1;
+        String len = n.emit("Reshape", none, n.emit("Cast", Attributes.of("to", 1L), n.input(1)), n.longs("per_batch", perBatch, rank));
+        String reversed = n.emit("Sub", none, n.emit("Sub", none, len, n.scalar("one", 1f)), ar);
+        String index = n.emit("Where", none, n.emit("Less", none, ar, len), reversed, ar);
+        String full = n.emit("Expand", none, index, n.emit("Shape", none, n.input(0)));
+        return List.of(n.emit("GatherElements", Attributes.of("axis", t), n.input(0), n.emit("Cast", Attributes.of("to", 7L), full)));
+    }
+
+    /**
      * MeanVarianceNormalization (opsets 9-17): {@code (X - mean) / (sqrt(mean((X - mean)^2)) + 1e-9)}, the means over
      * {@code axes} (default [0, 2, 3], kept), epsilon added to the deviation as ONNX's function body does.
      */

@@ -76,6 +76,11 @@ final class NodeContext {
         return initializer(what, TensorProtos.longs(arena, values, shape));
     }
 
+    /** An F32 constant of {@code shape} owned by the model. */
+    String floats(String what, float[] values, long... shape) {
+        return initializer(what, TensorProtos.floats(arena, values, shape));
+    }
+
     /** A scalar F32 constant owned by the model. */
     String scalar(String what, float value) {
         return initializer(what, TensorProtos.floats(arena, new float[] {value}));

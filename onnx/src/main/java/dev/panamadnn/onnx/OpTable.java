@@ -226,6 +226,9 @@ final class OpTable {
                         default -> "as Log(ReduceSum(Exp(X - max))) + max, max = ReduceMax(X) (stable; an infinite max shifts by 0, as torch.logsumexp)";
                     }));
         }
+        replaceLast(same("ReverseSequence", 10, 17, "batch_axis", "time_axis").translate(Composed::reverseSequence, "Cast", "Reshape", "Sub",
+                "Less", "Where", "Expand", "Shape", "GatherElements").note("as GatherElements with the index t < len ? len - 1 - t : t (F32, cast"
+                + " to INT64; a constant where the lengths are); a fixed time axis"));
         replaceLast(same("MeanVarianceNormalization", 9, 17, "axes").translate(Composed::meanVarianceNormalization, "ReduceMean", "Sub", "Mul",
                 "Sqrt", "Add", "Div").note("(X - mean) / (sqrt(mean((X - mean)^2)) + 1e-9) over axes (default [0, 2, 3]); ONNX's function body"
                 + " takes the variance as E[X^2] - E[X]^2, the same in exact arithmetic, without its cancellation"));
