@@ -354,6 +354,94 @@ final class Composed {
         return List.of(n.emit("Cast", Attributes.of("to", u8 ? 2L : 3L), clipped));
     }
 
+    /**
+     * The integer-arithmetic quantized ops (opset 10-17) on exact F32 values: {@code ConvInteger} and {@code MatMulInteger}
+     * (INT32 out: a Conv or MatMul of the inputs minus their zero points), {@code QLinearConv} and {@code QLinearMatMul}
+     * (the same sum, QLinearConv's INT32 bias added, then {@code saturate(round(sum * (x_scale * w_scale / y_scale)) + y_zero_point)}
+     * in the output's UINT8/INT8, round half to even, as ONNX Runtime computes them). The integer sums are exact while they stay
+     * below 2^24 in magnitude (8-bit operands: at least 256 products at the extremes, far more in practice). Per-channel
+     * weight scales and zero points ([M]) apply along the output channels; a matrix's per-row (A) and per-column (B) ones
+     * along those. Explicit pads only (auto_pad SAME_* refused).
+     */
+    static List<String> integerOps(NodeContext n) {
+        Attributes none = Attributes.empty();
+        boolean conv = n.op.contains("Conv"), linear = n.op.startsWith("QLinear");
+        int w = linear ? 3 : 1;   // the second operand's position
+        String x = centered(n, 0, linear ? 2 : 2, conv ? -1 : -2), wt = centered(n, w, linear ? 5 : 3, conv ? 0 : -1);
+        String sum;
+        if (conv) {
+            if (n.attributes.string("auto_pad", "NOTSET").startsWith("SAME_")) throw n.refuse("auto_pad SAME_* is not supported here; give explicit pads");
+            Attributes a = OpTable.kept(n.attributes).toBuilder().remove("auto_pad").build();
+            sum = n.emit("Conv", a, x, wt);
+        } else {
+            sum = n.emit("MatMul", none, x, wt);
+        }
+        if (!linear) return List.of(n.emit("Cast", Attributes.of("to", 6L), sum));   // INT32
+        if (conv && n.inputs.size() > 8 && !n.input(8).isEmpty()) {   // QLinearConv's INT32 bias, in the sum's units
+            sum = n.emit("Add", none, sum, n.emit("Reshape", none, n.emit("Cast", Attributes.of("to", 1L), n.input(8)),
+                    n.longs("per_channel", channelShape(n.value(0).shape().rank()), n.value(0).shape().rank())));
+        }
+        String xs = perOperandAxis(n, n.input(1), conv ? -1 : -2, false), ys = n.input(6);
+        String ws = n.input(4);
+        var wsShape = n.builderValue(ws).shape();
+        if (conv && wsShape.rank() == 1 && !(wsShape.isFixed() && wsShape.dim(0).size() == 1)) {   // per output channel: along the sum's channels
+            int rank = n.value(0).shape().rank();
+            ws = n.emit("Reshape", none, ws, n.longs("per_channel", channelShape(rank), rank));
+        } else if (!conv) {
+            ws = perOperandAxis(n, ws, -1, false);
+        }
+        String multiplier = n.emit("Div", none, n.emit("Mul", none, xs, ws), ys);
+        String r = n.emit("Round", none, n.emit("Mul", none, sum, multiplier));
+        dev.panamadnn.DataType zt = n.value(7).dtype();
+        if (zt != dev.panamadnn.DataType.U8 && zt != dev.panamadnn.DataType.I8) throw n.refuse("y_zero_point must be UINT8 or INT8, got " + n.value(7));
+        r = n.emit("Add", none, r, n.emit("Cast", Attributes.of("to", 1L), n.input(7)));
+        boolean u8 = zt == dev.panamadnn.DataType.U8;
+        String clipped = n.emit("Clip", none, r, n.scalar("low", u8 ? 0 : -128), n.scalar("high", u8 ? 255 : 127));
+        return List.of(n.emit("Cast", Attributes.of("to", u8 ? 2L : 3L), clipped));
+    }
+
+    /** Operand {@code i} (UINT8 or INT8) as F32 minus its zero point (input {@code zp}, if given), a 1-D zero point along {@code axis}. */
+    private static String centered(NodeContext n, int i, int zp, int axis) {
+        dev.panamadnn.DataType t = n.value(i).dtype();
+        if (t != dev.panamadnn.DataType.U8 && t != dev.panamadnn.DataType.I8) throw n.refuse("input " + i + " must be UINT8 or INT8, got " + n.value(i));
+        String f = n.emit("Cast", Attributes.of("to", 1L), n.input(i));
+        if (n.inputs.size() <= zp || n.input(zp).isEmpty()) return f;
+        String z = perOperandAxis(n, n.emit("Cast", Attributes.of("to", 1L), n.input(zp)), axis, n.op.contains("Conv") && i > 0);
+        return n.emit("Sub", none(), f, z);
+    }
+
+    private static Attributes none() {
+        return Attributes.empty();
+    }
+
+    /**
+     * A scale or zero point of one operand: as is if a scalar or of one element; a 1-D one of a convolution's weights
+     * ({@code weights}) reshaped to [M, 1, ...] along the output channels, of a matrix along {@code axis} (-2: A's rows, [M, 1];
+     * -1: B's columns, as is).
+     */
+    private static String perOperandAxis(NodeContext n, String v, int axis, boolean weights) {
+        var shape = n.builderValue(v).shape();
+        if (shape.rank() == 0 || shape.isFixed() && shape.elements() != null && shape.elements().isFixed() && shape.elements().size() == 1) return v;
+        if (shape.rank() != 1) throw n.refuse("a scale or zero point must be a scalar or 1-D, got " + n.builderValue(v));
+        if (weights) {
+            int rank = n.value(0).shape().rank();
+            long[] to = new long[rank];
+            java.util.Arrays.fill(to, 1);
+            to[0] = -1;
+            return n.emit("Reshape", Attributes.empty(), v, n.longs("per_channel", to, rank));
+        }
+        if (axis == -2) return n.emit("Reshape", Attributes.empty(), v, n.longs("per_row", new long[] {-1, 1}, 2));
+        return v;
+    }
+
+    /** [1, -1, 1, ...] of {@code rank}: a per-channel value broadcast along a convolution output's channels. */
+    private static long[] channelShape(int rank) {
+        long[] to = new long[rank];
+        java.util.Arrays.fill(to, 1);
+        to[1] = -1;
+        return to;
+    }
+
     /** A scale or zero point: as is if a scalar (or x is 1-D), else its C values reshaped to [C, 1, ...] to broadcast along axis. */
     private static String perAxis(NodeContext n, String v) {
         var shape = n.builderValue(v).shape();

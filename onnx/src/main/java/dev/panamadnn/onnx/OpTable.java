@@ -241,6 +241,15 @@ final class OpTable {
         same("Cast", 6, 17, "to");
         replaceLast(same("Einsum", 12, 17, "equation").translate(Einsum::translate, "ReduceSum", "Transpose", "Reshape", "MatMul")
                 .note("one or two operands, as ReduceSum, Transpose, Reshape and one batched MatMul; ellipses (NumPy-broadcast batch dims), symbolic dims; no diagonal"));
+        replaceLast(same("ConvInteger", 10, 17, cat(window, "dilations", "group")).translate(Composed::integerOps, "Cast", "Sub", "Reshape", "Conv")
+                .note("the Conv of x and w minus their zero points on exact F32 values, cast to INT32 (exact while the sums stay below 2^24); explicit pads"));
+        replaceLast(same("MatMulInteger", 10, 17).translate(Composed::integerOps, "Cast", "Sub", "Reshape", "MatMul")
+                .note("the MatMul of A and B minus their zero points on exact F32 values, cast to INT32"));
+        replaceLast(same("QLinearConv", 10, 17, cat(window, "dilations", "group")).translate(Composed::integerOps, "Cast", "Sub", "Reshape", "Conv",
+                "Add", "Mul", "Div", "Round", "Clip").note("the integer sum (bias included) on exact F32 values, then saturate(round(sum * x_scale"
+                + " * w_scale / y_scale) + y_zero_point) as ONNX Runtime; per-channel weight scales; explicit pads"));
+        replaceLast(same("QLinearMatMul", 10, 17).translate(Composed::integerOps, "Cast", "Sub", "Reshape", "MatMul", "Mul", "Div", "Round", "Add",
+                "Clip").note("the integer sum on exact F32 values, then saturate(round(sum * a_scale * b_scale / y_scale) + y_zero_point)"));
         for (String q : new String[] {"QuantizeLinear", "DequantizeLinear"}) {
             replaceLast(same(q, 10, 12).translate(Composed::quantize, "Cast", "Round", "Div", "Add", "Clip", "Sub", "Mul", "Reshape")
                     .note("in F32: round half to even, saturated to UINT8/INT8 (a quantized QDQ model runs in F32)"));
