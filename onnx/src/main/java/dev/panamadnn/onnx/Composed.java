@@ -400,6 +400,26 @@ final class Composed {
         return List.of(n.emit("Cast", Attributes.of("to", u8 ? 2L : 3L), clipped));
     }
 
+    /**
+     * DynamicQuantizeLinear (opsets 11-17): UINT8 quantization of {@code x} with a scale and zero point from its own range
+     * (which always includes 0): {@code scale = (max(x_max, 0) - min(x_min, 0)) / 255}, {@code zero_point =
+     * saturate(round(-min(x_min, 0) / scale))}, {@code y = saturate(round(x / scale) + zero_point)}, rounding half to even;
+     * outputs y, y_scale (FLOAT scalar), y_zero_point (UINT8 scalar).
+     */
+    static List<String> dynamicQuantize(NodeContext n) {
+        if (n.value(0).dtype() != dev.panamadnn.DataType.F32) throw n.refuse("x must be FLOAT, got " + n.value(0));
+        Attributes none = Attributes.empty(), all = Attributes.of("keepdims", 0L);
+        String zero = n.scalar("zero", 0f);
+        String lo = n.emit("Min", none, n.emit("ReduceMin", all, n.input(0)), zero);
+        String hi = n.emit("Max", none, n.emit("ReduceMax", all, n.input(0)), zero);
+        String scale = n.emit("Div", none, n.emit("Sub", none, hi, lo), n.scalar("levels", 255f));
+        String low = n.scalar("low", 0f), high = n.scalar("high", 255f);
+        String zp = n.emit("Clip", none, n.emit("Round", none, n.emit("Div", none, n.emit("Neg", none, lo), scale)), low, high);
+        String y = n.emit("Clip", none, n.emit("Add", none, n.emit("Round", none, n.emit("Div", none, n.input(0), scale)), zp), low, high);
+        Attributes u8 = Attributes.of("to", 2L);
+        return List.of(n.emit("Cast", u8, y), n.emit("Identity", none, scale), n.emit("Cast", u8, zp));
+    }
+
     /** Operand {@code i} (UINT8 or INT8) as F32 minus its zero point (input {@code zp}, if given), a 1-D zero point along {@code axis}. */
     private static String centered(NodeContext n, int i, int zp, int axis) {
         dev.panamadnn.DataType t = n.value(i).dtype();

@@ -317,7 +317,8 @@ final class Importer {
     private static final Set<String> RECURRENT = Set.of("LSTM", "GRU", "RNN");
 
     /** The ops whose outputs after the first are translated (every other op's are refused where read). */
-    private static final Set<String> SEVERAL_OUTPUTS = Set.of("Split", "LayerNormalization", "SoftmaxCrossEntropyLoss", "Dropout", "TopK");
+    private static final Set<String> SEVERAL_OUTPUTS = Set.of("Split", "LayerNormalization", "SoftmaxCrossEntropyLoss", "Dropout", "TopK",
+            "DynamicQuantizeLinear");
 
     /** The rule for {@code n}, or null with its problems recorded. */
     private OpRule check(NodeProto n, String label, int opset, Attributes a, Set<String> read) {

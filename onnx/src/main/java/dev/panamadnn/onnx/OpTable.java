@@ -243,6 +243,8 @@ final class OpTable {
                 .note("one or two operands, as ReduceSum, Transpose, Reshape and one batched MatMul; ellipses (NumPy-broadcast batch dims), symbolic dims; no diagonal"));
         replaceLast(same("ConvInteger", 10, 17, cat(window, "dilations", "group")).translate(Composed::integerOps, "Cast", "Sub", "Reshape", "Conv")
                 .note("the Conv of x and w minus their zero points on exact F32 values, cast to INT32 (exact while the sums stay below 2^24); explicit pads"));
+        replaceLast(same("DynamicQuantizeLinear", 11, 17).translate(Composed::dynamicQuantize, "ReduceMin", "ReduceMax", "Min", "Max", "Sub",
+                "Div", "Neg", "Round", "Clip", "Add", "Cast", "Identity").note("in F32: the range of x with 0, 255 UINT8 levels, round half to even"));
         replaceLast(same("MatMulInteger", 10, 17).translate(Composed::integerOps, "Cast", "Sub", "Reshape", "MatMul")
                 .note("the MatMul of A and B minus their zero points on exact F32 values, cast to INT32"));
         replaceLast(same("QLinearConv", 10, 17, cat(window, "dilations", "group")).translate(Composed::integerOps, "Cast", "Sub", "Reshape", "Conv",
