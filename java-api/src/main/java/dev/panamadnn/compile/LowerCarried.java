@@ -27,8 +27,9 @@ final class LowerCarried {
 
     /** The ops that read integer or bool values computed at run time. */
     static final Set<String> READERS = Set.of("Identity", "Squeeze", "Unsqueeze", "Cast", "Where", "Not", "And", "Or", "Xor", "Equal", "Less",
-            "Greater", "Reshape", "Flatten", "Expand", "Transpose", "Slice", "Concat", "Tile", "GatherND", "GatherElements", "OneHot", "MaxUnpool", "RoiAlign",   // these twelve move (or index by) values, exactly
-            "Max", "Min");   // and these pick one of their inputs' values, exact too
+            "Greater", "Reshape", "Flatten", "Expand", "Transpose", "Slice", "Concat", "Tile", "Gather", "GatherND", "GatherElements", "OneHot", "MaxUnpool", "RoiAlign",   // these move (or index by) values, exactly
+            "Max", "Min",   // and these pick one of their inputs' values, exact too
+            "Add", "Sub", "Mul", "ReduceSum", "CumSum");   // integer arithmetic: computed in long, refused at run time beyond 2^24
 
     /**
      * The graph input dtypes a plan converts to exact F32 values as its first steps (every U8, I8, U16, I16 and F16 value
@@ -101,8 +102,109 @@ final class LowerCarried {
             case "Not" -> unary(plan, n, v -> v == 0 ? 1 : 0, "not");
             case "Cast" -> cast(plan, n);
             case "Where" -> plan.graph.isConstant(n.input(0)) ? null : where(plan, n);
+            case "Add", "Sub", "Mul" -> integerOutput(plan, n) ? arithmetic(plan, n) : null;
+            case "ReduceSum" -> integerOutput(plan, n) && !plan.graph.isConstant(n.input(0)) ? reduceSum(plan, n) : null;
+            case "CumSum" -> integerOutput(plan, n) && !plan.graph.isConstant(n.input(0)) ? cumSum(plan, n) : null;
             default -> null;
         };
+    }
+
+    private static boolean integerOutput(Compiler plan, Node n) {
+        DataType t = dtype(plan, n.output());
+        return t == DataType.I64 || t == DataType.I32;
+    }
+
+    /** {@code r}, a result of node {@code n} held as an exact F32 value; beyond 2^24 in magnitude an exception naming the node. */
+    private static float held(String label, long r) {
+        if (Math.abs(r) > MAX_EXACT) {
+            throw new IllegalArgumentException("CompiledModel: node " + label + ": integer result " + r + " is beyond 2^24, the integers a plan"
+                    + " computes with exactly");
+        }
+        return r;
+    }
+
+    /**
+     * Add, Sub and Mul of integer values computed at run time (an attention mask's cumulative sum minus one, as position
+     * ids): in long, each result checked to be exact in F32. Broadcast as NumPy.
+     */
+    private static Value arithmetic(Compiler plan, Node n) {
+        long[] y = LowerIndex.out(plan, n, 0);
+        int size = Math.toIntExact(LowerIndex.prod(y, 0, y.length));
+        Operands in = Operands.of(plan, n, 2, y);
+        if (in.xs.isEmpty()) return null;   // both constant: folded
+        String label = n.label();
+        java.util.function.LongBinaryOperator op = switch (n.op()) {
+            case "Add" -> Long::sum;
+            case "Sub" -> (a, b) -> a - b;
+            default -> (a, b) -> a * b;
+        };
+        return PlanOutputs.javaStep(plan, in.xs, List.of(y), (src, dst) -> {
+            for (int o = 0; o < size; o++) dst[0].setAtIndex(JAVA_FLOAT, o, held(label, op.applyAsLong((long) in.at(src, 0, o), (long) in.at(src, 1, o))));
+        }, "java integer " + n.op().toLowerCase(java.util.Locale.ROOT) + " " + n.name()).get(0);
+    }
+
+    /** ReduceSum of integer values computed at run time (an attention mask's lengths), over constant axes; sums checked exact. */
+    private static Value reduceSum(Compiler plan, Node n) {
+        long[] x = LowerIndex.shape(plan, n.input(0)), y = LowerIndex.out(plan, n, 0);
+        int rank = x.length;
+        boolean[] reduced = new boolean[rank];
+        long[] axes = n.inputs().size() > 1 && n.input(1) != null && !n.input(1).isEmpty() ? LowerIndex.longs(constantTensor(plan, n, 1))
+                : n.attributes().integers("axes", null);
+        if (axes == null || axes.length == 0) {
+            if (n.attributes().integer("noop_with_empty_axes", 0) != 0) return null;   // an identity: as before
+            java.util.Arrays.fill(reduced, true);
+        } else {
+            for (long a : axes) reduced[(int) (a < 0 ? a + rank : a)] = true;
+        }
+        long total = LowerIndex.prod(x, 0, rank);
+        int outSize = Math.toIntExact(LowerIndex.prod(y, 0, y.length));
+        long[] target = new long[Math.toIntExact(total)];   // each input element's output position
+        long[] at = new long[rank];
+        for (int i = 0; i < target.length; i++) {
+            long o = 0;
+            for (int d = 0; d < rank; d++) if (!reduced[d]) o = o * x[d] + at[d];
+            target[i] = o;
+            for (int d = rank - 1; d >= 0; d--) {
+                if (++at[d] < x[d]) break;
+                at[d] = 0;
+            }
+        }
+        String label = n.label();
+        return PlanOutputs.javaStep(plan, List.of(LowerIndex.input(plan, n, 0)), List.of(y), (src, dst) -> {
+            long[] sum = new long[outSize];
+            for (int i = 0; i < target.length; i++) sum[(int) target[i]] += (long) src[0].getAtIndex(JAVA_FLOAT, i);
+            for (int o = 0; o < outSize; o++) dst[0].setAtIndex(JAVA_FLOAT, o, held(label, sum[o]));
+        }, "java integer reducesum " + n.name()).get(0);
+    }
+
+    /** CumSum of integer values computed at run time along a constant axis (exclusive and reverse as ONNX); sums checked exact. */
+    private static Value cumSum(Compiler plan, Node n) {
+        long[] x = LowerIndex.shape(plan, n.input(0));
+        long a = LowerIndex.longs(constantTensor(plan, n, 1))[0];
+        int axis = (int) (a < 0 ? a + x.length : a);
+        long outer = LowerIndex.prod(x, 0, axis), len = x[axis], inner = LowerIndex.prod(x, axis + 1, x.length);
+        boolean exclusive = n.attributes().integer("exclusive", 0) != 0, reverse = n.attributes().integer("reverse", 0) != 0;
+        String label = n.label();
+        return PlanOutputs.javaStep(plan, List.of(LowerIndex.input(plan, n, 0)), List.of(x), (src, dst) -> {
+            for (long p = 0; p < outer; p++) {
+                for (long q = 0; q < inner; q++) {
+                    long s = 0;
+                    for (long k = 0; k < len; k++) {
+                        long i = reverse ? len - 1 - k : k, at = (p * len + i) * inner + q;
+                        long v = (long) src[0].getAtIndex(JAVA_FLOAT, at);
+                        if (!exclusive) s += v;
+                        dst[0].setAtIndex(JAVA_FLOAT, at, held(label, s));
+                        if (exclusive) s += v;
+                    }
+                }
+            }
+        }, "java integer cumsum " + n.name() + " on axis " + axis).get(0);
+    }
+
+    private static Tensor constantTensor(Compiler plan, Node n, int i) {
+        Tensor t = plan.graph.tensor(n.input(i));
+        if (t == null) throw Compiler.unsupported(n, "input " + i + " must be a constant");
+        return t;
     }
 
     private static DataType dtype(Compiler plan, String value) {
@@ -353,11 +455,17 @@ final class LowerCarried {
         return to == DataType.I32 ? unary(plan, n, v -> (float) (int) v, "cast to i32") : unary(plan, n, v -> (float) (long) v, "cast to i64");
     }
 
-    /** Where with a condition computed at run time (a bool held as 0/1); X and Y activations or constants. */
+    /**
+     * Where with a condition computed at run time (a bool held as 0/1); X and Y activations or constants, F32 or integer
+     * values held as exact F32 values (position ids masked where a mask is 0).
+     */
     private static Value where(Compiler plan, Node n) {
         long[] y = LowerIndex.out(plan, n, 0);
         int size = Math.toIntExact(LowerIndex.prod(y, 0, y.length));
-        if (dtype(plan, n.output()) != DataType.F32) throw Compiler.unsupported(n, "a Where of " + dtype(plan, n.output()) + " values at run time is not compiled");
+        DataType t = dtype(plan, n.output());   // F32, or integer and bool values held as exact F32 values (it picks them, exactly)
+        if (t == DataType.F16 || t == DataType.BF16 || t == DataType.F64) {
+            throw Compiler.unsupported(n, "a Where of " + t + " values at run time is not compiled");
+        }
         Operands in = Operands.of(plan, n, 3, y);
         return PlanOutputs.javaStep(plan, in.xs, List.of(y), (src, dst) -> {
             for (int o = 0; o < size; o++) {

@@ -110,7 +110,10 @@ final class LowerGraph {
             case "AdaptiveAvgPool" -> LowerPool.adaptiveAvgPool(plan, n, n.attributes().integers("output_size"));
             case "Flatten" -> LowerOps.flatten(plan, n);
             case "Gemm" -> LowerOps.gemm(plan, n);
-            case "Add" -> LowerMath.lower(plan, n);
+            case "Add" -> {
+                Compiler.Value integer = LowerCarried.lower(plan, n);   // integer values computed at run time
+                yield integer != null ? integer : LowerMath.lower(plan, n);
+            }
             case "Identity" -> plan.in(n, 0);
             case "Pad" -> LowerOps.pad(plan, n);
             case "Reshape" -> plan.asShape(plan.in(n, 0), plan.graph.value(n.output()).shape().sizes(), n.name());

@@ -158,10 +158,10 @@ final class LowerIndex {
 
     private static Value gather(Compiler plan, Node n) {
         Tensor t = plan.graph.tensor(n.input(1));
-        if (t == null && plan.integerInputs.containsKey(n.input(1)) && plan.graph.isConstant(n.input(0))) return lookup(plan, n, false);
+        if (t == null && plan.graph.isConstant(n.input(0))) return lookup(plan, n, false);
         if (t == null) {
-            throw Compiler.unsupported(n, "the indices must be a constant or an integer graph input indexing a constant table (an embedding); "
-                    + "indices computed at run time are not compiled yet");
+            throw Compiler.unsupported(n, "the indices must be a constant, or an integer graph input or integer values computed at run time indexing"
+                    + " a constant table (an embedding); indices computed at run time into an activation are not compiled yet");
         }
         long[] x = shape(plan, n.input(0));
         int axis = axis(n, x.length);
@@ -181,7 +181,8 @@ final class LowerIndex {
 
     /**
      * An embedding lookup: rows of a constant F32 table (copied into the plan) picked by an integer graph
-     * input, read by Java from the caller's tensor each run; an id out of range is an
+     * input, read by Java from the caller's tensor each run, or by integer values computed in the plan (position ids from an
+     * attention mask's cumulative sum, held as exact F32 values: {@link RunTimeIntegers}); an id out of range is an
      * IllegalArgumentException naming the node, the id and the table's rows (nothing is read out of bounds).
      * {@code strict} (an {@code Embedding} node): indices in [0, rows) as PyTorch's embedding takes them; else
      * ONNX's Gather, where a negative index counts from the end.
@@ -191,12 +192,11 @@ final class LowerIndex {
         if (axis(n, table.length) != 0) throw Compiler.unsupported(n, "a lookup by run-time ids is compiled on axis 0 only");
         long rows = table[0], row = prod(table, 1, table.length), count = prod(ids, 0, ids.length);
         MemorySegment weights = plan.constant(plan.graph.floats(n.input(0)));
-        boolean i64 = plan.graph.value(n.input(1)).dtype() == DataType.I64;
         String label = n.label();
-        Value idsValue = new Value(null, PlanArg.inputId(plan.integerInputs.get(n.input(1))), ids);
-        return PlanOutputs.javaStep(plan, List.of(idsValue), List.of(out(plan, n, 0)), (src, dst) -> {
+        RunTimeIntegers idsValue = RunTimeIntegers.of(plan, n, 1);
+        return PlanOutputs.javaStep(plan, List.of(idsValue.value()), List.of(out(plan, n, 0)), (src, dst) -> {
             for (long i = 0; i < count; i++) {
-                long id = i64 ? src[0].getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i) : src[0].getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i);
+                long id = idsValue.get(src[0], i);
                 long r = id < 0 && !strict ? id + rows : id;
                 if (r < 0 || r >= rows) {
                     throw new IllegalArgumentException("CompiledModel: node " + label + ": index " + id + " (element " + i + " of input '"
@@ -204,7 +204,8 @@ final class LowerIndex {
                 }
                 MemorySegment.copy(weights, r * row * 4, dst[0], i * row * 4, row * 4);
             }
-        }, "java embedding lookup " + n.name() + " (" + rows + " x " + row + ", ids from input " + n.input(1) + ")").get(0);
+        }, "java embedding lookup " + n.name() + " (" + rows + " x " + row + ", ids from " + (plan.integerInputs.containsKey(n.input(1)) ? "input " : "")
+                + n.input(1) + ")").get(0);
     }
 
     private static Value slice(Compiler plan, Node n) {

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Integer and bool values computed at run time (LowerCarried): ArgMax/ArgMin with ties and NaN,
  * comparisons feeding a Where, Cast to I64 and BOOL, outputs of those dtypes written into the
- * caller's tensors; and integer arithmetic on such values refused. Expected values from NumPy 1.24
+ * caller's tensors; integer Mul, ReduceSum, CumSum and Sub of such values exact, and refused at run time beyond 2^24.
+ * Expected values from NumPy 1.24
  * (numpy.argmax/argmin; select_last_index as ONNX's reference computes it, on the flipped axis;
  * astype(int64), astype(bool), numpy.where).
  */
@@ -113,14 +114,28 @@ class CompiledCarriedValuesTest {
     }
 
     @Test
-    void integerArithmeticOnRunTimeValuesIsRefusedNamingTheNode() {
+    void integerArithmeticOnRunTimeValuesIsExactAndRefusedBeyondTwoToThe24() {
         GraphBuilder b = Graph.builder("arith");
         b.input("x", Shape.of(2, 5));
-        String idx = b.node("ArgMax", "idx", Attributes.of("axis", 1L), "x");
-        b.output(b.node("Mul", "square", Attributes.empty(), idx, idx));
-        Graph g = b.build();
-        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-                () -> CompiledModel.compile(g, CompileOptions.defaults(), Map.of("x", new long[] {2, 5})));
-        assertTrue(e.getMessage().contains("square (Mul)") && e.getMessage().contains("is I64 computed at run time"), e.getMessage());
+        String idx = b.node("ArgMax", "idx", Attributes.of("axis", 1L), "x");   // [[1], [2]] below (keepdims)
+        String square = b.node("Mul", "square", Attributes.empty(), idx, idx);
+        String sum = b.node("ReduceSum", "sum", Attributes.of("keepdims", 0L), square);
+        String cum = b.node("CumSum", "cum", Attributes.empty(), idx, b.constant("axis", 0));
+        String less = b.node("Sub", "less", Attributes.empty(), cum, b.constant("one", 1));
+        b.output(square, sum, less);
+        try (Tensor x = Tensor.of(new float[] {0, 3, 1, 2, 0, 9, 8, 10, 1, 1}, 2, 5)) {
+            Map<String, Tensor> y = run(b.build(), x);
+            assertArrayEquals(new long[] {1, 4}, longs(y.get(square)));   // NumPy: argmax of the rows [1, 2], squared
+            assertArrayEquals(new long[] {5}, longs(y.get(sum)));
+            assertArrayEquals(new long[] {0, 2}, longs(y.get(less)));   // cumsum [1, 3] minus 1
+        }
+        GraphBuilder big = Graph.builder("big");
+        big.input("x", Shape.of(1, 5));
+        big.output(big.node("Mul", "huge", Attributes.empty(), big.node("ArgMax", "i", Attributes.of("axis", 1L), "x"), big.constant("k", 1L << 23)));
+        try (CompiledModel plan = CompiledModel.compile(big.build(), CompileOptions.defaults(), Map.of("x", new long[] {1, 5}));
+             Tensor x = Tensor.of(new float[] {0, 0, 0, 7, 0}, 1, 5)) {   // argmax 3, times 2^23: beyond 2^24
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> plan.run(Map.of("x", x)));
+            assertTrue(e.getMessage().contains("huge (Mul)") && e.getMessage().contains("25165824 is beyond 2^24"), e.getMessage());
+        }
     }
 }
