@@ -13,6 +13,8 @@ Writes into OUT_DIR (produced at test time into a cache by onnx/ QLinearOpsTest,
   qlinearmatmul.onnx    QLinearMatMul, a uint8 [2, 3, 5] per-tensor, b int8 [5, 4] with per-column scale and zero point [4]; y int8
   convinteger.onnx      ConvInteger, x uint8 [1, 3, 6, 6] with x_zero_point, w uint8 [4, 3, 2, 2] with per-channel w_zero_point,
                         dilations 2; y int32
+  dynamiclinear.onnx    a Linear as ONNX Runtime's dynamic quantization writes it: DynamicQuantizeLinear(x), MatMulInteger with
+                        int8 weights, Cast, Mul by x_scale * w_scale, Add the bias; x float [N, 6], y float [N, 5]
   qlinear.goldens.safetensors   for each model <m>: <m>_x (the first input as F32 values) and <m>_y (the output as F32 values)
 """
 import os
@@ -109,6 +111,32 @@ def main():
     onnx.save(model("convinteger", node, [helper.make_tensor_value_info("x", TensorProto.UINT8, ["N", 3, 6, 6])], init,
                     helper.make_tensor_value_info("y", TensorProto.INT32, ["N", 4, 4, 4])), os.path.join(out, "convinteger.onnx"))
     goldens["convinteger_x"], goldens["convinteger_y"] = xc.astype(np.float32), yc.astype(np.float32)
+    xd = (r.randn(4, 6) * 2).astype(np.float32)
+    wf = r.randn(6, 5).astype(np.float32)
+    wds = np.float32(np.abs(wf).max() / 127)
+    wdq = np.clip(np.rint(wf / wds), -127, 127).astype(np.int8)
+    bd = r.randn(5).astype(np.float32)
+    lo, hi = min(float(xd.min()), 0.0), max(float(xd.max()), 0.0)
+    xds = np.float32((np.float32(hi) - np.float32(lo)) / np.float32(255))
+    xdz = np.clip(np.rint(np.float32(-lo) / xds), 0, 255)
+    xdq = np.clip(np.rint(xd / xds) + xdz, 0, 255)
+    acc = (xdq.astype(np.int64) - int(xdz)) @ wdq.astype(np.int64)
+    yd = acc.astype(np.float32) * (xds * wds) + bd
+    nodes = [helper.make_node("DynamicQuantizeLinear", ["x"], ["xq", "xs", "xz"]),
+             helper.make_node("MatMulInteger", ["xq", "w", "xz", "wz"], ["acc"]),
+             helper.make_node("Cast", ["acc"], ["accf"], to=TensorProto.FLOAT),
+             helper.make_node("Mul", ["xs", "w_scale"], ["scale"]),
+             helper.make_node("Mul", ["accf", "scale"], ["yl"]),
+             helper.make_node("Add", ["yl", "b"], ["y"])]
+    init = [numpy_helper.from_array(wdq, "w"), numpy_helper.from_array(np.array(np.int8(0)), "wz"), numpy_helper.from_array(np.array(wds), "w_scale"),
+            numpy_helper.from_array(bd, "b")]
+    g = helper.make_graph(nodes, "dynamiclinear", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 6])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 5])], initializer=init)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 7
+    onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(out, "dynamiclinear.onnx"))
+    goldens["dynamiclinear_x"], goldens["dynamiclinear_y"] = xd, yd.astype(np.float32)
     write_safetensors(os.path.join(out, "qlinear.goldens.safetensors"), {k: __import__("torch").from_numpy(v) for k, v in goldens.items()},
                       {"producer": "scripts/goldens/export_onnx_qlinear.py", "seed": str(SEED)})
     print("qlinear: written to %s" % out)

@@ -20,7 +20,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * (per-column scale and zero point, an INT8 output) and ConvInteger (per-channel zero points, dilation) as
  * scripts/goldens/export_onnx_qlinear.py writes them, with outputs computed there by NumPy from the definitions as ONNX
  * Runtime evaluates them (an int32 sum, then a float32 multiplier and round half to even): equal, element for element,
- * through run(Map) and through a plan set.
+ * through run(Map) and through a plan set. Also a Linear as ONNX Runtime's dynamic quantization writes it
+ * (DynamicQuantizeLinear, MatMulInteger, Cast, scale, bias): within {@code 1e-4 * max + 1e-4} of NumPy's evaluation.
  */
 class QLinearOpsTest {
     @ParameterizedTest(name = "{0}")
@@ -46,6 +47,21 @@ class QLinearOpsTest {
                 } finally {
                     out.values().forEach(Tensor::close);
                 }
+            }
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void aDynamicallyQuantizedLinearMatchesItsDefinition() throws Exception {
+        Path dir = Goldens.ensure("onnx-qlinear", "export_onnx_qlinear.py", "qlinear.goldens.safetensors", 120);
+        try (OnnxModel model = Onnx.load(dir.resolve("dynamiclinear.onnx"));
+             SafeTensors goldens = SafeTensors.open(dir.resolve("qlinear.goldens.safetensors"));
+             PlanSet plans = model.compile(CompileOptions.defaults())) {
+            Map<String, Tensor> out = plans.run(Map.of("x", goldens.get("dynamiclinear_x")));
+            try {
+                OnnxModelsTest.assertClose("dynamically quantized linear", goldens.get("dynamiclinear_y"), out.values().iterator().next());
+            } finally {
+                out.values().forEach(Tensor::close);
             }
         }
     }
