@@ -268,6 +268,58 @@ class OnnxServingTest {
     }
 
     /**
+     * A text model with an INT64 attention mask computed with inside the plan (as a BERT export's extended mask and a
+     * mean pooling read it: Cast to float, Unsqueeze, Mul, ReduceSum, Div): served through its plan set, against the
+     * mean of the kept rows of the embedding table, computed here by hand. Before, an INT64 input read by a Cast made
+     * the model unservable (a plan set could not be built).
+     */
+    @Test
+    void servesAModelThatComputesWithItsInt64Mask() throws Exception {
+        float[] table = new float[10 * 3];
+        for (int i = 0; i < table.length; i++) table[i] = (i % 5 - 2) * 0.5f + i * 0.01f;
+        TensorProto weights = TensorProto.newBuilder().setName("table").setDataType(TensorProto.DataType.FLOAT_VALUE).addDims(10).addDims(3)
+                .addAllFloatData(java.util.stream.IntStream.range(0, table.length).mapToObj(i -> table[i]).toList()).build();
+        TensorProto axis1 = TensorProto.newBuilder().setName("axis1").setDataType(TensorProto.DataType.INT64_VALUE).addDims(1).addInt64Data(1).build();
+        TensorProto axis2 = TensorProto.newBuilder().setName("axis2").setDataType(TensorProto.DataType.INT64_VALUE).addDims(1).addInt64Data(2).build();
+        AttributeProto toFloat = AttributeProto.newBuilder().setName("to").setType(AttributeProto.AttributeType.INT).setI(TensorProto.DataType.FLOAT_VALUE).build();
+        GraphProto.Builder g = GraphProto.newBuilder().setName("meanpool").addInitializer(weights).addInitializer(axis1).addInitializer(axis2)
+                .addInput(typed("ids", TensorProto.DataType.INT64_VALUE, "N", 4)).addInput(typed("mask", TensorProto.DataType.INT64_VALUE, "N", 4))
+                .addNode(NodeProto.newBuilder().setOpType("Gather").addInput("table").addInput("ids").addOutput("e"))   // [N, 4, 3]
+                .addNode(NodeProto.newBuilder().setOpType("Cast").addInput("mask").addOutput("m").addAttribute(toFloat))   // [N, 4]
+                .addNode(NodeProto.newBuilder().setOpType("Unsqueeze").addInput("m").addInput("axis2").addOutput("m3"))   // [N, 4, 1]
+                .addNode(NodeProto.newBuilder().setOpType("Mul").addInput("e").addInput("m3").addOutput("kept"))
+                .addNode(NodeProto.newBuilder().setOpType("ReduceSum").addInput("kept").addInput("axis1").addOutput("total")
+                        .addAttribute(AttributeProto.newBuilder().setName("keepdims").setType(AttributeProto.AttributeType.INT).setI(0)))   // [N, 3]
+                .addNode(NodeProto.newBuilder().setOpType("ReduceSum").addInput("m").addInput("axis1").addOutput("count"))   // [N, 1]
+                .addNode(NodeProto.newBuilder().setOpType("Div").addInput("total").addInput("count").addOutput("y"))
+                .addOutput(f32("y", "N", 3));
+        writeModel("meanpool", g);
+        long[] ids = {3, 0, 9, 3, 7, 7, 1, 2};
+        long[] mask = {1, 1, 0, 1, 1, 1, 0, 0};
+        float[] byHand = new float[6];
+        for (int r = 0; r < 2; r++) {
+            int kept = 0;
+            for (int t = 0; t < 4; t++) {
+                if (mask[r * 4 + t] == 0) continue;
+                kept++;
+                for (int c = 0; c < 3; c++) byHand[r * 3 + c] += table[(int) ids[r * 4 + t] * 3 + c];
+            }
+            for (int c = 0; c < 3; c++) byHand[r * 3 + c] /= kept;
+        }
+        TestServers.repository(dir, "digits", TestServers.digitsConfig(""));
+        try (InferenceServer server = TestServers.start(dir)) {
+            V2Client client = TestServers.client(server);
+            V2Client.Response load = client.post("/v2/repository/models/meanpool/load", "");
+            assertEquals(200, load.status(), load.text());
+            String json = "{\"inputs\":[{\"name\":\"ids\",\"datatype\":\"INT64\",\"shape\":[2,4],\"data\":[3,0,9,3,7,7,1,2]},"
+                    + "{\"name\":\"mask\",\"datatype\":\"INT64\",\"shape\":[2,4],\"data\":[1,1,0,1,1,1,0,0]}]}";
+            V2Client.Response r = client.post("/v2/models/meanpool/infer", json);
+            assertEquals(200, r.status(), r.text());
+            assertArrayEquals(byHand, V2Client.outputData(r.json().asJsonObject()), 1e-6f, "mean of the kept rows");
+        }
+    }
+
+    /**
      * INT64 token ids and a BOOL mask (a text model's inputs): JSON and the binary extension, against the same model run
      * in process; integers that are not integers or do not fit, and BOOL values that are not booleans, refused by name.
      */
