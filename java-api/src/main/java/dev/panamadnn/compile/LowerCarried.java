@@ -148,7 +148,7 @@ final class LowerCarried {
         long[] x = LowerIndex.shape(plan, n.input(0)), y = LowerIndex.out(plan, n, 0);
         int rank = x.length;
         boolean[] reduced = new boolean[rank];
-        long[] axes = n.inputs().size() > 1 && n.input(1) != null && !n.input(1).isEmpty() ? LowerIndex.longs(constantTensor(plan, n, 1))
+        long[] axes = n.inputs().size() > 1 && n.input(1) != null && !n.input(1).isEmpty() ? LowerIndex.constant(plan, n, 1)
                 : n.attributes().integers("axes", null);
         if (axes == null || axes.length == 0) {
             if (n.attributes().integer("noop_with_empty_axes", 0) != 0) return null;   // an identity: as before
@@ -180,7 +180,7 @@ final class LowerCarried {
     /** CumSum of integer values computed at run time along a constant axis (exclusive and reverse as ONNX); sums checked exact. */
     private static Value cumSum(Compiler plan, Node n) {
         long[] x = LowerIndex.shape(plan, n.input(0));
-        long a = LowerIndex.longs(constantTensor(plan, n, 1))[0];
+        long a = LowerIndex.constant(plan, n, 1)[0];
         int axis = (int) (a < 0 ? a + x.length : a);
         long outer = LowerIndex.prod(x, 0, axis), len = x[axis], inner = LowerIndex.prod(x, axis + 1, x.length);
         boolean exclusive = n.attributes().integer("exclusive", 0) != 0, reverse = n.attributes().integer("reverse", 0) != 0;
@@ -199,12 +199,6 @@ final class LowerCarried {
                 }
             }
         }, "java integer cumsum " + n.name() + " on axis " + axis).get(0);
-    }
-
-    private static Tensor constantTensor(Compiler plan, Node n, int i) {
-        Tensor t = plan.graph.tensor(n.input(i));
-        if (t == null) throw Compiler.unsupported(n, "input " + i + " must be a constant");
-        return t;
     }
 
     private static DataType dtype(Compiler plan, String value) {

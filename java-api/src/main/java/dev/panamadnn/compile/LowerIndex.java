@@ -323,7 +323,8 @@ final class LowerIndex {
         return (int) (a < 0 ? a + rank : a);
     }
 
-    private static long[] constant(Compiler plan, Node n, int i) {
+    /** The integer values of node {@code n}'s constant input {@code i}; refused if it is computed. */
+    static long[] constant(Compiler plan, Node n, int i) {
         Tensor t = plan.graph.tensor(n.input(i));
         if (t == null) throw Compiler.unsupported(n, "input " + i + " must be a constant");
         return longs(t);

@@ -198,7 +198,8 @@ final class PlanIO {
         }
     }
 
-    private static boolean isEmpty(PlanGraph g, String value) {
+    /** Whether {@code value} has a fixed shape with a size of 0. */
+    static boolean isEmpty(PlanGraph g, String value) {
         if (value == null || value.isEmpty() || !g.has(value)) return false;
         dev.panamadnn.graph.Shape s = g.shape(value);
         return s.isFixed() && s.dims().stream().anyMatch(d -> d.size() == 0);

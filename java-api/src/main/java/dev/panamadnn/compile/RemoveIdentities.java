@@ -25,8 +25,8 @@ final class RemoveIdentities implements Rewrite {
     @Override
     public void apply(PlanGraph g, CompileOptions options) {
         for (Node c : new ArrayList<>(g.nodes)) {
-            if (!c.op().equals("Concat") || c.inputs().size() < 2 || empty(g, c.output())) continue;
-            List<String> kept = c.inputs().stream().filter(i -> !empty(g, i)).toList();
+            if (!c.op().equals("Concat") || c.inputs().size() < 2 || PlanIO.isEmpty(g, c.output())) continue;
+            List<String> kept = c.inputs().stream().filter(i -> !PlanIO.isEmpty(g, i)).toList();
             if (kept.size() == c.inputs().size() || kept.isEmpty()) continue;
             g.replace(c, kept.size() == 1 ? new Node(c.name(), "Identity", kept, c.outputs(), dev.panamadnn.graph.Attributes.of())
                     : PlanGraph.rebuilt(c, kept, c.attributes(), c.output()));
@@ -53,12 +53,5 @@ final class RemoveIdentities implements Rewrite {
                 }
             }
         }
-    }
-
-    /** Whether {@code value} has a fixed shape with a size of 0. */
-    private static boolean empty(PlanGraph g, String value) {
-        if (value == null || value.isEmpty() || !g.has(value)) return false;
-        dev.panamadnn.graph.Shape s = g.shape(value);
-        return s.isFixed() && s.dims().stream().anyMatch(d -> d.size() == 0);
     }
 }

@@ -366,8 +366,12 @@ final class Composed {
     static List<String> integerOps(NodeContext n) {
         Attributes none = Attributes.empty();
         boolean conv = n.op.contains("Conv"), linear = n.op.startsWith("QLinear");
-        int w = linear ? 3 : 1;   // the second operand's position
-        String x = centered(n, 0, linear ? 2 : 2, conv ? -1 : -2), wt = centered(n, w, linear ? 5 : 3, conv ? 0 : -1);
+        int rank = n.value(0).shape().rank();
+        // Where a 1-D scale or zero point lies: a matrix A's along its rows, a convolution's weights' along the output
+        // channels (of W, then of the sum); B's along its columns and x's (per tensor) as they are.
+        long[] rows = conv ? null : broadcastAlong(2, 0), weights = conv ? broadcastAlong(rank, 0) : null;
+        long[] channels = conv ? broadcastAlong(rank, 1) : null;
+        String x = centered(n, 0, 2, rows), wt = centered(n, linear ? 3 : 1, linear ? 5 : 3, weights);
         String sum;
         if (conv) {
             if (n.attributes.string("auto_pad", "NOTSET").startsWith("SAME_")) throw n.refuse("auto_pad SAME_* is not supported here; give explicit pads");
@@ -379,18 +383,10 @@ final class Composed {
         if (!linear) return List.of(n.emit("Cast", Attributes.of("to", 6L), sum));   // INT32
         if (conv && n.inputs.size() > 8 && !n.input(8).isEmpty()) {   // QLinearConv's INT32 bias, in the sum's units
             sum = n.emit("Add", none, sum, n.emit("Reshape", none, n.emit("Cast", Attributes.of("to", 1L), n.input(8)),
-                    n.longs("per_channel", channelShape(n.value(0).shape().rank()), n.value(0).shape().rank())));
+                    n.longs("per_channel", channels, rank)));
         }
-        String xs = perOperandAxis(n, n.input(1), conv ? -1 : -2, false), ys = n.input(6);
-        String ws = n.input(4);
-        var wsShape = n.builderValue(ws).shape();
-        if (conv && wsShape.rank() == 1 && !(wsShape.isFixed() && wsShape.dim(0).size() == 1)) {   // per output channel: along the sum's channels
-            int rank = n.value(0).shape().rank();
-            ws = n.emit("Reshape", none, ws, n.longs("per_channel", channelShape(rank), rank));
-        } else if (!conv) {
-            ws = perOperandAxis(n, ws, -1, false);
-        }
-        String multiplier = n.emit("Div", none, n.emit("Mul", none, xs, ws), ys);
+        String xs = perSlice(n, n.input(1), rows), ws = perSlice(n, n.input(4), channels);
+        String multiplier = n.emit("Div", none, n.emit("Mul", none, xs, ws), n.input(6));
         String r = n.emit("Round", none, n.emit("Mul", none, sum, multiplier));
         dev.panamadnn.DataType zt = n.value(7).dtype();
         if (zt != dev.panamadnn.DataType.U8 && zt != dev.panamadnn.DataType.I8) throw n.refuse("y_zero_point must be UINT8 or INT8, got " + n.value(7));
@@ -420,45 +416,31 @@ final class Composed {
         return List.of(n.emit("Cast", u8, y), n.emit("Identity", none, scale), n.emit("Cast", u8, zp));
     }
 
-    /** Operand {@code i} (UINT8 or INT8) as F32 minus its zero point (input {@code zp}, if given), a 1-D zero point along {@code axis}. */
-    private static String centered(NodeContext n, int i, int zp, int axis) {
+    /** Operand {@code i} (UINT8 or INT8) as F32 minus its zero point (input {@code zp}, if given), a 1-D one reshaped {@code to}. */
+    private static String centered(NodeContext n, int i, int zp, long[] to) {
         dev.panamadnn.DataType t = n.value(i).dtype();
         if (t != dev.panamadnn.DataType.U8 && t != dev.panamadnn.DataType.I8) throw n.refuse("input " + i + " must be UINT8 or INT8, got " + n.value(i));
         String f = n.emit("Cast", Attributes.of("to", 1L), n.input(i));
         if (n.inputs.size() <= zp || n.input(zp).isEmpty()) return f;
-        String z = perOperandAxis(n, n.emit("Cast", Attributes.of("to", 1L), n.input(zp)), axis, n.op.contains("Conv") && i > 0);
-        return n.emit("Sub", none(), f, z);
-    }
-
-    private static Attributes none() {
-        return Attributes.empty();
+        return n.emit("Sub", Attributes.empty(), f, perSlice(n, n.emit("Cast", Attributes.of("to", 1L), n.input(zp)), to));
     }
 
     /**
-     * A scale or zero point of one operand: as is if a scalar or of one element; a 1-D one of a convolution's weights
-     * ({@code weights}) reshaped to [M, 1, ...] along the output channels, of a matrix along {@code axis} (-2: A's rows, [M, 1];
-     * -1: B's columns, as is).
+     * A scale or zero point of one operand: as is if a scalar, of one element, or {@code to} is null (it broadcasts as
+     * given); a 1-D one reshaped {@code to}, to broadcast along its operand's axis.
      */
-    private static String perOperandAxis(NodeContext n, String v, int axis, boolean weights) {
+    private static String perSlice(NodeContext n, String v, long[] to) {
         var shape = n.builderValue(v).shape();
-        if (shape.rank() == 0 || shape.isFixed() && shape.elements() != null && shape.elements().isFixed() && shape.elements().size() == 1) return v;
+        if (shape.rank() == 0 || shape.rank() == 1 && shape.isFixed() && shape.dim(0).size() == 1) return v;
         if (shape.rank() != 1) throw n.refuse("a scale or zero point must be a scalar or 1-D, got " + n.builderValue(v));
-        if (weights) {
-            int rank = n.value(0).shape().rank();
-            long[] to = new long[rank];
-            java.util.Arrays.fill(to, 1);
-            to[0] = -1;
-            return n.emit("Reshape", Attributes.empty(), v, n.longs("per_channel", to, rank));
-        }
-        if (axis == -2) return n.emit("Reshape", Attributes.empty(), v, n.longs("per_row", new long[] {-1, 1}, 2));
-        return v;
+        return to == null ? v : n.emit("Reshape", Attributes.empty(), v, n.longs("per_slice", to, to.length));
     }
 
-    /** [1, -1, 1, ...] of {@code rank}: a per-channel value broadcast along a convolution output's channels. */
-    private static long[] channelShape(int rank) {
+    /** [1, ..., -1, ..., 1] of {@code rank}, the -1 at {@code axis}: a per-slice value broadcast along that axis. */
+    private static long[] broadcastAlong(int rank, int axis) {
         long[] to = new long[rank];
         java.util.Arrays.fill(to, 1);
-        to[1] = -1;
+        to[axis] = -1;
         return to;
     }
 
