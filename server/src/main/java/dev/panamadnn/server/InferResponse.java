@@ -74,7 +74,7 @@ record InferResponse(byte[] body, int headerLength) {
             text = text.substring(0, at) + arrays.get(a) + text.substring(at + written.length());
         }
         byte[] head = text.getBytes(StandardCharsets.UTF_8);
-        if (binaryBytes == 0 && binary.stream().noneMatch(b -> b)) return new InferResponse(head, -1);
+        if (!binary.contains(true)) return new InferResponse(head, -1);
         ByteBuffer body = ByteBuffer.allocate(Math.toIntExact(head.length + binaryBytes));
         body.put(head);
         for (int i = 0; i < order.size(); i++) if (binary.get(i)) body.put(data[order.get(i)]);

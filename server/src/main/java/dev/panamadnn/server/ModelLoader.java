@@ -38,14 +38,9 @@ public interface ModelLoader {
      * ({@link ModelConfig#DATATYPES}) and the shape of one sample's part.
      */
     record Output(String name, String graphName, boolean sole, String datatype, long[] sample) {
-        /** Bytes of one element of {@link #datatype}. */
-        int elementBytes() {
-            return ModelConfig.DATATYPES.get(datatype).byteSize();
-        }
-
         /** Bytes of one sample's part. */
         long sampleBytes() {
-            long n = elementBytes();
+            long n = ModelConfig.DATATYPES.get(datatype).byteSize();
             for (long d : sample) n *= d;
             return n;
         }
