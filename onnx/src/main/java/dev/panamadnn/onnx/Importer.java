@@ -411,7 +411,8 @@ final class Importer {
         }
         DataType dtype = TensorProtos.dtype(t.getTensorType().getElemType());
         if (dtype == null) problems.add(what + ": element type " + TensorProtos.elemTypeName(t.getTensorType().getElemType()) + " is not supported");
-        if (!t.getTensorType().hasShape()) problems.add(what + ": has no shape (give the model's input shapes)");
+        if (!t.getTensorType().hasShape()) problems.add(what + ": has no shape" + (what.startsWith("graph input '")
+                ? " (give it at load: Onnx.load(file, OnnxOptions.defaults().withInputShape(\"" + v.getName() + "\", shape)))" : ""));
         if (dtype == null || !t.getTensorType().hasShape()) return null;
         List<Dim> dims = new ArrayList<>();
         List<TensorShapeProto.Dimension> ds = t.getTensorType().getShape().getDimList();

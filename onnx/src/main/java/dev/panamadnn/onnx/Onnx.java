@@ -42,7 +42,22 @@ public final class Onnx {
      *                       this library does not support (every problem listed)
      */
     public static OnnxModel load(Path file) {
+        return load(file, OnnxOptions.defaults());
+    }
+
+    /**
+     * As {@link #load(Path)}, with input shapes or dim sizes the file does not give ({@link OnnxOptions}): a shape for
+     * an input declared without one, a size for a dynamic dim.
+     *
+     * @param file    the {@code .onnx} file
+     * @param options input shapes and dim sizes ({@link OnnxOptions#defaults()}: as the file declares)
+     * @return the model, owned by the caller (close it to unmap the weights)
+     * @throws OnnxException as {@link #load(Path)}, or if an option names no input or dim of the model or contradicts
+     *                       a shape the file declares (every problem listed)
+     */
+    public static OnnxModel load(Path file, OnnxOptions options) {
         if (file == null) throw new IllegalArgumentException("Onnx.load: file must not be null");
+        if (options == null) throw new IllegalArgumentException("Onnx.load: options must not be null (OnnxOptions.defaults() reads the model as declared)");
         Arena arena = Arena.ofShared();
         try {
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -58,7 +73,7 @@ public final class Onnx {
                 byte[] bytes = mapped.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
                 CodedInputStream in = com.google.protobuf.UnsafeByteOperations.unsafeWrap(bytes).newCodedInput();
                 in.enableAliasing(true);
-                Detached model = Detached.of(parse(in, file.toString()), mapped);
+                Detached model = options.apply(Detached.of(parse(in, file.toString()), mapped), file.toString());
                 Path dir = file.toAbsolutePath().getParent();
                 return OnnxModel.create(model, arena, dir, file.toString());
             } catch (IOException e) {
@@ -79,8 +94,21 @@ public final class Onnx {
      * @throws OnnxException as {@link #load(Path)}
      */
     public static OnnxModel load(byte[] bytes) {
+        return load(bytes, OnnxOptions.defaults());
+    }
+
+    /**
+     * As {@link #load(byte[])}, with input shapes or dim sizes ({@link #load(Path, OnnxOptions)}).
+     *
+     * @param bytes   a serialized {@code ModelProto}
+     * @param options input shapes and dim sizes
+     * @return the model, owned by the caller (close it)
+     * @throws OnnxException as {@link #load(Path, OnnxOptions)}
+     */
+    public static OnnxModel load(byte[] bytes, OnnxOptions options) {
         if (bytes == null) throw new IllegalArgumentException("Onnx.load: bytes must not be null");
-        return load(CodedInputStream.newInstance(bytes), "model bytes");
+        if (options == null) throw new IllegalArgumentException("Onnx.load: options must not be null (OnnxOptions.defaults() reads the model as declared)");
+        return load(CodedInputStream.newInstance(bytes), "model bytes", options);
     }
 
     /**
@@ -99,10 +127,10 @@ public final class Onnx {
         }
     }
 
-    private static OnnxModel load(CodedInputStream in, String source) {
+    private static OnnxModel load(CodedInputStream in, String source, OnnxOptions options) {
         Arena arena = Arena.ofShared();
         try {
-            return OnnxModel.create(Detached.of(parse(in, source)), arena, null, source);
+            return OnnxModel.create(options.apply(Detached.of(parse(in, source)), source), arena, null, source);
         } catch (RuntimeException | Error e) {
             arena.close();
             throw e;

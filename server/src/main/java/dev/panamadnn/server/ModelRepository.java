@@ -55,7 +55,8 @@ final class ModelRepository {
             }
             ModelLoader.Loaded loaded = ModelLoader.forDirectory(dir).load(dir);
             return ServedModel.start(loaded.config(), loaded, metrics);
-        } catch (IllegalArgumentException | IOException e) {
+        } catch (IllegalArgumentException | UnsupportedOperationException | dev.panamadnn.onnx.OnnxException | IOException e) {
+            // the model's files (an op no plan lowers, a model.onnx with no graph): a 400 naming them, never a 500
             throw ApiException.badRequest("cannot load model '" + name + "': " + e.getMessage());
         }
     }

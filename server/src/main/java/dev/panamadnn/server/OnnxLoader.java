@@ -9,6 +9,7 @@ import dev.panamadnn.graph.Value;
 import dev.panamadnn.onnx.Onnx;
 import dev.panamadnn.onnx.OnnxException;
 import dev.panamadnn.onnx.OnnxModel;
+import dev.panamadnn.onnx.OnnxOptions;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -42,22 +43,41 @@ final class OnnxLoader implements ModelLoader {
     @Override
     public Loaded load(Path dir) throws IOException {
         String name = dir.getFileName().toString();
-        OnnxModel model;
-        try {
-            model = Onnx.load(dir.resolve(weightsFile()));
-        } catch (OnnxException e) {
-            throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
-        }
+        Path file = dir.resolve(weightsFile());
+        OnnxModel model = load(name, file, OnnxOptions.defaults());
         try {
             ModelConfig config = ModelConfig.read(dir, io(name, model));
             Map<String, Long> sizes = check(name, model, config);
-            Graph graph = sizes.isEmpty() ? model.toGraph() : model.toGraph().bind(sizes);
+            if (!sizes.isEmpty()) {
+                // Imported again with config.json's sizes in the inputs' shapes (the batch stays symbolic): shape inference
+                // then reaches what needs them (a Reshape over the batch and the sequence length), which binding the sizes
+                // into the graph afterwards cannot, since without them there is no graph.
+                OnnxOptions fixed = OnnxOptions.defaults();
+                Dim batch = model.inputs().get(0).shape().dim(0);
+                for (ModelConfig.TensorSpec in : config.inputs()) {
+                    List<Dim> dims = new ArrayList<>(List.of(batch));
+                    for (long d : in.sample()) dims.add(Dim.of(d));
+                    fixed = fixed.withInputShape(in.name(), new Shape(dims));
+                }
+                OnnxModel declared = model;
+                model = load(name, file, fixed);
+                declared.close();
+            }
+            Graph graph = model.toGraph();
             List<Output> outputs = outputs(name, model, graph, config);
             PlanSet plans = PlanSet.of(graph, ModelLoader.options(config), config.planSizes().length);
             return new Loaded(config, plans, model, outputs);
         } catch (IOException | RuntimeException e) {
             model.close();
             throw e;
+        }
+    }
+
+    private static OnnxModel load(String name, Path file, OnnxOptions options) {
+        try {
+            return Onnx.load(file, options);
+        } catch (OnnxException e) {
+            throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
         }
     }
 

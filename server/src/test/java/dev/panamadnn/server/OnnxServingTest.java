@@ -2,6 +2,7 @@ package dev.panamadnn.server;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.panamadnn.Tensor;
@@ -9,6 +10,7 @@ import dev.panamadnn.compile.CompileOptions;
 import dev.panamadnn.compile.PlanSet;
 import dev.panamadnn.demo.Digits;
 import dev.panamadnn.onnx.Onnx;
+import dev.panamadnn.onnx.OnnxException;
 import dev.panamadnn.onnx.OnnxModel;
 import dev.panamadnn.onnx.proto.AttributeProto;
 import dev.panamadnn.onnx.proto.GraphProto;
@@ -404,6 +406,49 @@ class OnnxServingTest {
             Path refused = onnxModel("refused", "{\"outputs\": [{\"name\": \"probs\"}]}").resolve("model.onnx").toAbsolutePath();
             assertTrue(RepositoryTest.loadError(client, "refused").contains("output name 'probs'"));
             assertTrue(!mapped(refused), "a model refused after Onnx.load is closed: nothing stays mapped");
+        }
+    }
+
+    /**
+     * A model whose shapes need both its dynamic dims (x [N, L] reshaped to [Shape(x)[0], -1, 2], the target computed from
+     * Shape as torch exports it, then the max of each pair): imported alone it is no graph (L unknown), so before, it could
+     * not be served at all; with L's size in config.json the server imports it with L fixed and serves it over the batch,
+     * against the pairwise maxima computed here.
+     */
+    @Test
+    void servesAModelWhoseShapesNeedConfigsSize() throws Exception {
+        TensorProto zero = TensorProto.newBuilder().setName("zero").setDataType(TensorProto.DataType.INT64_VALUE).addInt64Data(0).build();
+        TensorProto axes0 = TensorProto.newBuilder().setName("axes0").setDataType(TensorProto.DataType.INT64_VALUE).addDims(1).addInt64Data(0).build();
+        TensorProto rest = TensorProto.newBuilder().setName("rest").setDataType(TensorProto.DataType.INT64_VALUE).addDims(2).addInt64Data(-1)
+                .addInt64Data(2).build();
+        GraphProto.Builder g = GraphProto.newBuilder().setName("pairs").addInitializer(zero).addInitializer(axes0).addInitializer(rest)
+                .addInput(f32("x", "N", "L"))
+                .addNode(NodeProto.newBuilder().setOpType("Shape").addInput("x").addOutput("s"))
+                .addNode(NodeProto.newBuilder().setOpType("Gather").addInput("s").addInput("zero").addOutput("n"))
+                .addNode(NodeProto.newBuilder().setOpType("Unsqueeze").addInput("n").addInput("axes0").addOutput("n1"))
+                .addNode(NodeProto.newBuilder().setOpType("Concat").addInput("n1").addInput("rest").addOutput("target")
+                        .addAttribute(AttributeProto.newBuilder().setName("axis").setType(AttributeProto.AttributeType.INT).setI(0)))
+                .addNode(NodeProto.newBuilder().setOpType("Reshape").addInput("x").addInput("target").addOutput("r"))
+                .addNode(NodeProto.newBuilder().setOpType("ReduceMax").addInput("r").addOutput("y")
+                        .addAttribute(AttributeProto.newBuilder().setName("axes").setType(AttributeProto.AttributeType.INTS).addInts(2))
+                        .addAttribute(AttributeProto.newBuilder().setName("keepdims").setType(AttributeProto.AttributeType.INT).setI(0)))
+                .addOutput(f32("y", "N", "H"));
+        writeModel("pairs", g);
+        try (OnnxModel alone = Onnx.load(dir.resolve("pairs/model.onnx"))) {
+            assertThrows(OnnxException.class, alone::toGraph, "L unknown: no graph");
+        }
+        Files.writeString(dir.resolve("pairs/config.json"), "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [-1, 6]}]}");
+        TestServers.repository(dir, "digits", TestServers.digitsConfig(""));
+        try (InferenceServer server = TestServers.start(dir)) {
+            V2Client client = TestServers.client(server);
+            V2Client.Response load = client.post("/v2/repository/models/pairs/load", "");
+            assertEquals(200, load.status(), load.text());
+            assertTrue(client.get("/v2/models/pairs").text().contains("\"shape\":[-1,3]"), client.get("/v2/models/pairs").text());
+            float[] x = {1, -2, 5, 3, -1, -4, 0, 7, 2, 2, -3, -5};
+            float[] pairMax = new float[6];
+            for (int i = 0; i < 6; i++) pairMax[i] = Math.max(x[2 * i], x[2 * i + 1]);
+            assertArrayEquals(pairMax, client.infer("pairs", "x", x, 2, 6), "the max of each pair, two rows");
+            assertArrayEquals(Arrays.copyOf(pairMax, 3), client.infer("pairs", "x", Arrays.copyOf(x, 6), 1, 6), "one row");
         }
     }
 
