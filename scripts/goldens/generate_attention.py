@@ -110,7 +110,7 @@ def mha_cases():
     cases = []
 
     def case(name, seed, E, H, L, S, N, bias=True, kdim=None, vdim=None, batch_first=False, need_weights=True,
-             average=True, attn_mask=None, kpm=None, self_attn=False, unbatched=False):
+             average=True, attn_mask=None, kpm=None, self_attn=False, unbatched=False, additive=False):
         torch.manual_seed(seed)
         mha = nn.MultiheadAttention(E, H, bias=bias, kdim=kdim, vdim=vdim, batch_first=batch_first).eval()
         with torch.no_grad():   # randomize the biases too (PyTorch starts them at 0)
@@ -130,8 +130,17 @@ def mha_cases():
         if am is not None:
             am_kind = "bool" if am.dtype == torch.bool else "float"
         kp = kpm() if kpm else None
-        out, w = mha(q, k, v, key_padding_mask=kp, need_weights=need_weights, attn_mask=am,
-                     average_attn_weights=average)
+        if additive:
+            # A bool attn_mask with a float key_padding_mask: torch >= 2.0 turns the bool mask into -inf / 0 and adds the
+            # float one (with a deprecation warning for the mix); torch 1.13 instead reads the float mask as bool
+            # (logical_or: any nonzero value masks the key out). The goldens follow 2.x: torch computes the output from
+            # the two masks merged additively by hand, given as one float [N*H, L, S] attn_mask.
+            merged = torch.zeros(am.shape, dtype=torch.float32).masked_fill(am, float("-inf"))
+            merged = merged.expand(N * H, L, S) + kp.reshape(N, 1, 1, S).expand(N, H, L, S).reshape(N * H, L, S)
+            out, w = mha(q, k, v, need_weights=need_weights, attn_mask=merged, average_attn_weights=average)
+        else:
+            out, w = mha(q, k, v, key_padding_mask=kp, need_weights=need_weights, attn_mask=am,
+                         average_attn_weights=average)
         t = {"input": q}
         if not self_attn:
             t["key"], t["value"] = k, v
@@ -175,6 +184,11 @@ def mha_cases():
     case("mha_self_unbatched", 28, 8, 2, 4, 4, 1, self_attn=True, unbatched=True,
          attn_mask=lambda: torch.randn(4, 4), kpm=lambda: torch.tensor([False, True, False, False]))
     case("mha_self_causal", 29, 8, 2, 5, 5, 2, self_attn=True, attn_mask=lambda: torch.ones(5, 5, dtype=torch.bool).triu(1))
+    # A bool attn_mask with a float key_padding_mask (torch 2.x's additive merge; see case()): self and cross attention.
+    case("mha_self_bool_mask_float_kpm", 31, 6, 2, 4, 4, 2, self_attn=True, attn_mask=lambda: torch.rand(4, 4) > 0.7,
+         kpm=lambda: torch.randn(2, 4), additive=True)
+    case("mha_bool_mask_float_kpm", 32, 6, 3, 3, 5, 2, kdim=4, vdim=5, batch_first=True, average=False,
+         attn_mask=lambda: torch.rand(3, 5) > 0.6, kpm=lambda: torch.randn(2, 5), additive=True)
     return cases
 
 

@@ -43,7 +43,7 @@ class CompiledAttentionMaskTest {
     void everyMaskKindHasAGolden() {
         List<String> names = maskedGoldens();
         for (String want : List.of("mha_self_bool_masks", "mha_self_float_3d_bf", "mha_self_float_kpm", "mha_self_fully_masked",
-                "mha_self_unbatched", "mha_self_causal", "enc_post_relu", "enc_pre_gelu", "enc_post_gelu_float", "encoder_2_norm", "encoder_3_prenorm")) {
+                "mha_self_unbatched", "mha_self_causal", "mha_self_bool_mask_float_kpm", "enc_post_relu", "enc_pre_gelu", "enc_post_gelu_float", "encoder_2_norm", "encoder_3_prenorm")) {
             assertTrue(names.contains(want), "golden " + want + " missing from " + names);
         }
     }

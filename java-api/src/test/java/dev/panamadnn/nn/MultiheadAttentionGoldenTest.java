@@ -40,7 +40,8 @@ class MultiheadAttentionGoldenTest {
                 }
             }
         }
-        assertEquals(56, out.size(), "expected 14 MultiheadAttention golden cases (8 + 6 self-attention with masks) on 4 backends");
+        assertEquals(64, out.size(), "expected 16 MultiheadAttention golden cases (8 + 6 self-attention with masks + 2 with a bool attn_mask and a"
+                + " float key_padding_mask) on 4 backends");
         return out;
     }
 
