@@ -33,8 +33,8 @@ import java.util.function.Supplier;
  * tensor, the expected and the found value. Only dtypes {@link DataType} has are accepted.
  *
  * <p>Names are in sorted order, whatever order the header lists them in. A zero-size tensor (a
- * dimension of 0) is valid in the format and is listed with its shape, but {@link #get} rejects
- * it because {@link Tensor} has no zero-size tensors.
+ * dimension of 0, {@code data_offsets} {@code [k, k]}) is valid in the format: {@link #get} returns it as an empty
+ * tensor of its shape, and {@link #save} writes one.
  *
  * <p>Ownership: the mapping lives in a shared arena this object owns; {@link #close()} unmaps
  * it, after which every tensor from {@link #get} throws {@link IllegalStateException} on access.
@@ -137,17 +137,12 @@ public final class SafeTensors implements AutoCloseable {
      *
      * @param name a tensor name from {@link #names()}
      * @throws IllegalArgumentException      if there is no such tensor (the message lists some that exist)
-     * @throws UnsupportedOperationException for a zero-size tensor
      * @throws IllegalStateException         after {@link #close()}
-     * @return a read-only view of the tensor, valid until this file is closed
+     * @return a read-only view of the tensor (empty for a shape with a 0), valid until this file is closed
      */
     public Tensor get(String name) {
         Header.Entry e = entry(name);
         if (!arena.scope().isAlive()) throw new IllegalStateException(file + " is closed: cannot read tensor '" + name + "'");
-        if (e.numel() == 0) {
-            throw new UnsupportedOperationException(file + ": tensor '" + name + "' has shape " + java.util.Arrays.toString(e.shape())
-                    + ": zero-size tensors are not supported");
-        }
         return Tensor.wrap(data.asSlice(e.begin(), e.end() - e.begin()), e.dtype(), e.shape());
     }
 

@@ -163,15 +163,29 @@ class SafeTensorsTest {
     }
 
     @Test
-    void zeroSizeTensorIsListedButNotReadable() throws IOException {
+    void zeroSizeTensorsReadAsEmptyTensorsAndSaveBack() throws IOException {
+        // As the format allows and PyTorch's safetensors writes them: a dim of 0, data_offsets [k, k]
         Path file = dir.resolve("zero.safetensors");
         String header = "{\"empty\":{\"dtype\":\"F32\",\"shape\":[0,3],\"data_offsets\":[0,0]},"
+                + "\"ids\":{\"dtype\":\"I64\",\"shape\":[2,0],\"data_offsets\":[4,4]},"
                 + "\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
         Files.write(file, SafeTensorsMalformedTest.file(header, 4));
+        Path copy = dir.resolve("zero-copy.safetensors");
         try (SafeTensors st = SafeTensors.open(file)) {
             assertArrayEquals(new long[] {0, 3}, st.shape("empty"));
-            var e = assertThrows(UnsupportedOperationException.class, () -> st.get("empty"));
-            assertTrue(e.getMessage().contains("zero-size tensors are not supported") && e.getMessage().contains("'empty'"), e.getMessage());
+            Tensor empty = st.get("empty"), ids = st.get("ids");
+            assertArrayEquals(new long[] {0, 3}, empty.shape());
+            assertEquals(0, empty.numel());
+            assertEquals(0, empty.toFloatArray().length);
+            assertEquals(DataType.I64, ids.dtype());
+            assertArrayEquals(new long[] {2, 0}, ids.shape());
+            assertEquals(0f, st.get("x").getFloat(0));
+            SafeTensors.save(copy, Map.of("empty", empty, "ids", ids, "x", st.get("x")), null);
+        }
+        try (SafeTensors st = SafeTensors.open(copy)) {
+            assertEquals(java.util.List.of("empty", "ids", "x"), java.util.List.copyOf(st.names()));
+            assertArrayEquals(new long[] {0, 3}, st.get("empty").shape());
+            assertArrayEquals(new long[] {2, 0}, st.get("ids").shape());
             assertEquals(0f, st.get("x").getFloat(0));
         }
     }
