@@ -113,7 +113,8 @@ def main():
 
     # --- cat / split / chunk -------------------------------------------------------------------
     for i, (dim, shapes) in enumerate([(0, [(2, 3), (1, 3), (3, 3)]), (1, [(2, 3, 4), (2, 1, 4)]), (-1, [(2, 3, 4), (2, 3, 2), (2, 3, 1)]),
-                                       (-3, [(1, 2, 2, 2), (1, 3, 2, 2)])]):
+                                       (-3, [(1, 2, 2, 2), (1, 3, 2, 2)]),
+                                       (1, [(2, 3), (2, 0), (2, 1)]), (0, [(0, 2), (0, 2)])]):   # empty inputs, and all empty
         torch.manual_seed(400 + i)
         ts = [torch.randn(s) for s in shapes]
         t = dict(input=ts[0], output=torch.cat(ts, dim))
@@ -121,7 +122,10 @@ def main():
             t["in%d" % j] = ts[j]
         add("cat%d" % i, "cat dim=%d inputs=%d" % (dim, len(ts)), t)
     for i, (kind, arg, dim, shape) in enumerate([("split", "2", 1, (2, 5, 3)), ("split", "1x3x2", -1, (2, 6)), ("chunk", "3", 0, (5, 2)),
-                                                 ("chunk", "4", -2, (2, 6, 3)), ("split", "4", 0, (3, 2))]):
+                                                 ("chunk", "4", -2, (2, 6, 3)), ("split", "4", 0, (3, 2)),
+                                                 # empty pieces: sizes of 0, an empty dim split and chunked (PyTorch: one piece,
+                                                 # and `chunks` pieces)
+                                                 ("split", "0x3x0x2", 1, (2, 5, 3)), ("split", "2", 0, (0, 3)), ("chunk", "3", 1, (2, 0, 4))]):
         torch.manual_seed(500 + i)
         x = torch.randn(shape)
         if kind == "split":

@@ -290,7 +290,8 @@ public final class Tensor implements AutoCloseable {
     }
 
     /**
-     * {@return the view {@code [start, end)} along {@code dim} (negative dim counts from the end), without copying}
+     * {@return the view {@code [start, end)} along {@code dim} (negative dim counts from the end), without copying; empty
+     * where {@code start == end}, as PyTorch's {@code t[2:2]}}
      *
      * @param dim the dimension to slice
      * @param start the first index, inclusive
@@ -299,13 +300,13 @@ public final class Tensor implements AutoCloseable {
     public Tensor slice(int dim, long start, long end) {
         checkAlive();
         int d = axis("slice", dim);
-        if (start < 0 || end > shape[d] || start >= end) {
-            throw new IllegalArgumentException("slice: expected 0 <= start < end <= " + shape[d] + " on dim " + dim
+        if (start < 0 || end > shape[d] || start > end) {
+            throw new IllegalArgumentException("slice: expected 0 <= start <= end <= " + shape[d] + " on dim " + dim
                     + ", got [" + start + ", " + end + ")");
         }
         long[] s = shape.clone();
         s[d] = end - start;
-        if (numel() == 0) return new Tensor(segment.asSlice(0, 0), dtype, s, strides.clone(), memory, false);   // empty on another dim
+        if (numel() == 0 || start == end) return new Tensor(segment.asSlice(0, 0), dtype, s, strides.clone(), memory, false);   // empty on another dim
         long first = start * strides[d] * dtype.byteSize();
         long span = 0;
         for (int i = 0; i < s.length; i++) span += (s[i] - 1) * strides[i];

@@ -102,7 +102,10 @@ class TensorTest {
             assertMessage(IllegalArgumentException.class, () -> t.reshape(4, -1), "cannot infer -1 in [4, -1] for 6 elements");
             assertMessage(IllegalArgumentException.class, () -> t.reshape(7), "[7] holds 7 elements, the tensor has 6");
             assertMessage(IllegalArgumentException.class, () -> t.slice(2, 0, 1), "dim 2 out of range for rank 2");
-            assertMessage(IllegalArgumentException.class, () -> t.slice(1, 2, 2), "expected 0 <= start < end <= 3 on dim 1, got [2, 2)");
+            assertMessage(IllegalArgumentException.class, () -> t.slice(1, 2, 1), "expected 0 <= start <= end <= 3 on dim 1, got [2, 1)");
+            assertMessage(IllegalArgumentException.class, () -> t.slice(1, 2, 4), "expected 0 <= start <= end <= 3 on dim 1, got [2, 4)");
+            assertArrayEquals(new long[] {t.shape()[0], 0}, t.slice(1, 2, 2).shape(), "t[:, 2:2] is empty, as PyTorch's");
+            assertEquals(0, t.slice(1, 3, 3).numel(), "t[:, 3:3] too");
             assertMessage(IndexOutOfBoundsException.class, () -> t.getFloat(2, 0), "index [2, 0] out of bounds for shape [2, 3]");
             assertMessage(IllegalArgumentException.class, () -> t.getFloat(0), "has 1 coordinates, tensor [2, 3] has rank 2");
         }

@@ -55,7 +55,8 @@ public final class Concat {
     }
 
     /**
-     * The tensors joined along {@code dim}; all must have the same rank and the same sizes except on {@code dim}.
+     * The tensors joined along {@code dim}; all must have the same rank and the same sizes except on {@code dim} (empty tensors
+     * are joined too: they add nothing, as in {@code torch.cat}).
      *
      * @param dim the dimension
      * @param tensors the tensors, equal in every other dimension
@@ -118,9 +119,6 @@ public final class Concat {
             if (t == null) throw new IllegalArgumentException("cat: tensor " + i + " must not be null");
             if (!t.isAlive()) throw new IllegalStateException("cat: expected a live tensor " + i + ", got " + t + " whose memory was freed");
             if (t.dtype() != DataType.F32) throw new IllegalArgumentException("cat: expected F32 tensors, got " + t.dtype() + " for tensor " + i);
-            if (t.numel() == 0) {   // as every layer: no empty tensor reaches a oneDNN primitive
-                throw new IllegalArgumentException("cat: expected sizes > 0, got shape " + Arrays.toString(t.shape()) + " for tensor " + i);
-            }
         }
         long[] first = tensors[0].shape();
         int d = axis("cat", dim, first.length);
@@ -136,15 +134,18 @@ public final class Concat {
             }
             out[d] += s[d];
         }
-        Sizes.f32Bytes("cat: output", out);
-        if (backend == Backend.REFERENCE) Sizes.arrayLength("cat", "the output " + Arrays.toString(out), Sizes.numel("cat", out));
+        long bytes = Sizes.tensorBytes("cat: output", out, Float.BYTES);   // empty when every input is
+        if (backend == Backend.REFERENCE && bytes > 0) Sizes.arrayLength("cat", "the output " + Arrays.toString(out), Sizes.numel("cat", out));
         long outer = 1, inner = 1;
         for (int j = 0; j < d; j++) outer *= out[j];
         for (int j = d + 1; j < out.length; j++) inner *= out[j];
         return new Plan(out, d, outer, inner);
     }
 
-    private static void run(Plan p, Backend backend, Tensor[] tensors, Tensor y) {
+    private static void run(Plan p, Backend backend, Tensor[] all, Tensor y) {
+        // Empty inputs add nothing (as torch.cat's); no empty tensor reaches a oneDNN primitive, and an empty result needs no run.
+        if (y.numel() == 0) return;
+        Tensor[] tensors = Arrays.stream(all).filter(t -> t.numel() > 0).toArray(Tensor[]::new);
         if (backend == Backend.REFERENCE) reference(tensors, p.d(), p.outer(), p.inner(), p.out()[p.d()], y.segment());
         else if (tensors.length <= BinaryOps.MAX_CONCAT_SOURCES) concatNative(tensors, p.d(), p.outer(), p.inner(), p.out()[p.d()], y);
         else copyBlocks(tensors, p.d(), p.outer(), p.inner(), p.out()[p.d()], y);
@@ -217,17 +218,23 @@ public final class Concat {
     }
 
     /**
-     * {@code torch.split(t, splitSize, dim)}: views of {@code splitSize} along {@code dim}, the last smaller if it does not divide.
+     * {@code torch.split(t, splitSize, dim)}: views of {@code splitSize} along {@code dim}, the last smaller if it does not divide;
+     * a dimension of size 0 gives one empty piece (as PyTorch, which also takes a split size of 0 there).
      *
      * @param t the tensor to split
      * @param splitSize the size of each piece along {@code dim}
      * @param dim the dimension
-     * @throws IllegalArgumentException if {@code t} is null, {@code splitSize < 1} or {@code dim} is out of range
+     * @throws IllegalArgumentException if {@code t} is null, {@code splitSize < 1} (0 where the dimension is not empty) or
+     *                                  {@code dim} is out of range
      * @return the pieces along {@code dim}, in order
      */
     public static List<Tensor> split(Tensor t, long splitSize, int dim) {
         int d = axis("split", dim, checked("split", t).rank());
-        if (splitSize < 1) throw new IllegalArgumentException("split: split_size must be >= 1, got " + splitSize);
+        if (splitSize < 0 || splitSize == 0 && t.shape()[d] != 0) {
+            throw new IllegalArgumentException("split: split_size must be >= 1 (0 only for a dimension of size 0), got " + splitSize
+                    + " for dimension " + dim + " of size " + t.shape()[d]);
+        }
+        if (t.shape()[d] == 0) return List.of(t.slice(d, 0, 0));
         List<Tensor> out = new ArrayList<>();
         for (long s = 0; s < t.shape()[d]; s += splitSize) out.add(t.slice(d, s, Math.min(s + splitSize, t.shape()[d])));
         return out;
@@ -239,7 +246,8 @@ public final class Concat {
      * @param t the tensor to split
      * @param sizes the size of each piece along {@code dim}, summing to its extent
      * @param dim the dimension
-     * @throws IllegalArgumentException if {@code t} or the sizes are null, a size is {@code < 1}, they do not add up, or {@code dim} is out of range
+     * @throws IllegalArgumentException if {@code t} or the sizes are null, a size is negative (0 gives an empty piece, as PyTorch),
+     *                                  they do not add up, or {@code dim} is out of range
      * @return the pieces along {@code dim}, in order
      */
     public static List<Tensor> split(Tensor t, long[] sizes, int dim) {
@@ -247,7 +255,7 @@ public final class Concat {
         if (sizes == null || sizes.length == 0) throw new IllegalArgumentException("split: expected split sizes, got none");
         long sum = 0;
         for (long s : sizes) {
-            if (s < 1) throw new IllegalArgumentException("split: split sizes must be >= 1, got " + Arrays.toString(sizes));
+            if (s < 0) throw new IllegalArgumentException("split: split sizes must be >= 0, got " + Arrays.toString(sizes));
             sum += s;
         }
         if (sum != t.shape()[d]) {
@@ -265,7 +273,8 @@ public final class Concat {
 
     /**
      * {@code torch.chunk(t, chunks, dim)}: views of {@code ceil(size / chunks)} each (fewer than
-     * {@code chunks} pieces when the size does not allow that many, as PyTorch).
+     * {@code chunks} pieces when the size does not allow that many, as PyTorch; {@code chunks} empty pieces of a dimension
+     * of size 0, as PyTorch 1.13).
      *
      * @param t the tensor to split
      * @param chunks the number of pieces
@@ -276,6 +285,11 @@ public final class Concat {
     public static List<Tensor> chunk(Tensor t, int chunks, int dim) {
         int d = axis("chunk", dim, checked("chunk", t).rank());
         if (chunks < 1) throw new IllegalArgumentException("chunk: number of chunks must be >= 1, got " + chunks);
+        if (t.shape()[d] == 0) {
+            List<Tensor> out = new ArrayList<>();
+            for (int i = 0; i < chunks; i++) out.add(t.slice(d, 0, 0));
+            return out;
+        }
         long size = (t.shape()[d] + chunks - 1) / chunks;
         return split(t, size, dim);
     }

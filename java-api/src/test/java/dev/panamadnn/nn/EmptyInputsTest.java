@@ -1,5 +1,6 @@
 package dev.panamadnn.nn;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,7 +13,7 @@ import org.junit.jupiter.api.function.Executable;
 /**
  * Empty tensors (a size of 0, which {@link Tensor} can hold) given to the layers and functions that take tensors: each
  * refuses with an {@link IllegalArgumentException} naming itself and the shape, on every backend, before any native
- * call (oneDNN primitives get no zero-size memory).
+ * call (oneDNN primitives get no zero-size memory); {@code cat} joins them as {@code torch.cat} does (they add nothing).
  */
 class EmptyInputsTest {
     @Test
@@ -24,7 +25,10 @@ class EmptyInputsTest {
             for (Backend b : Backend.values()) {
                 refused(() -> add.forward(e, e, b), "Add", "[0, 4]");
                 refused(() -> Broadcast.apply(Broadcast.Op.ADD, e, x, b), "Broadcast.add", "[0, 4]");
-                refused(() -> Concat.cat(0, b, x, e), "cat", "[0, 4] for tensor 1");
+                try (Tensor joined = Concat.cat(0, b, x, e); Tensor none = Concat.cat(0, b, e, e)) {   // as torch.cat: empty inputs add nothing
+                    assertArrayEquals(new long[] {2, 4}, joined.shape());
+                    assertArrayEquals(new long[] {0, 4}, none.shape());
+                }
                 refused(() -> gru.forward(e, h, b), "GRUCell", "[0, 4]");
                 refused(() -> linear.forward(e, b), "Linear", "[0, 4]");
                 refused(() -> relu.forward(e, b), "ReLU", "[0, 4]");
