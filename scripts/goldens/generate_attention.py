@@ -110,7 +110,7 @@ def mha_cases():
     cases = []
 
     def case(name, seed, E, H, L, S, N, bias=True, kdim=None, vdim=None, batch_first=False, need_weights=True,
-             average=True, attn_mask=None, kpm=None, self_attn=False, unbatched=False, additive=False):
+             average=True, attn_mask=None, kpm=None, self_attn=False, unbatched=False, additive=False, poison=None):
         torch.manual_seed(seed)
         mha = nn.MultiheadAttention(E, H, bias=bias, kdim=kdim, vdim=vdim, batch_first=batch_first).eval()
         with torch.no_grad():   # randomize the biases too (PyTorch starts them at 0)
@@ -124,6 +124,8 @@ def mha_cases():
                 return torch.randn(T, d)
             return torch.randn(N, T, d) if batch_first else torch.randn(T, N, d)
         q = shaped(L, E)
+        if poison is not None:   # non-finite inputs: a NaN or a +inf among a row's scores makes torch's softmax row all NaN
+            poison(q)
         k = q if self_attn else shaped(S, kd)
         v = q if self_attn else shaped(S, vd)
         am, am_kind = (attn_mask() if attn_mask else None), "none"
@@ -184,6 +186,14 @@ def mha_cases():
     case("mha_self_unbatched", 28, 8, 2, 4, 4, 1, self_attn=True, unbatched=True,
          attn_mask=lambda: torch.randn(4, 4), kpm=lambda: torch.tensor([False, True, False, False]))
     case("mha_self_causal", 29, 8, 2, 5, 5, 2, self_attn=True, attn_mask=lambda: torch.ones(5, 5, dtype=torch.bool).triu(1))
+    # Scores holding a +inf (an infinite query meets a positive key), a NaN (inf * 0, a NaN input) or only -inf: those
+    # rows of torch's weights are all NaN (oneDNN's softmax gave [NaN, 0, 0]); averaged over heads and per head.
+    def poison(q):
+        q[1, 0, 2] = float("inf")
+        q[3, 1, 0] = float("nan")
+        q[2, 0, 1] = -float("inf")
+    case("mha_nonfinite", 33, 4, 2, 5, 4, 2, poison=poison)   # queries poisoned: their rows NaN, the others finite
+    case("mha_nonfinite_heads", 34, 4, 2, 5, 4, 2, poison=poison, average=False)
     # A bool attn_mask with a float key_padding_mask (torch 2.x's additive merge; see case()): self and cross attention.
     case("mha_self_bool_mask_float_kpm", 31, 6, 2, 4, 4, 2, self_attn=True, attn_mask=lambda: torch.rand(4, 4) > 0.7,
          kpm=lambda: torch.randn(2, 4), additive=True)

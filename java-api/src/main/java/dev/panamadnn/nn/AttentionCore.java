@@ -9,7 +9,9 @@ import dev.panamadnn.internal.dnnl.Primitive;
 import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
 import dev.panamadnn.internal.dnnl.PrimitiveCache;
 import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
+import dev.panamadnn.internal.reference.SpecialValues;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * The attention kernel shared by {@link Attention#scaledDotProductAttention} and
@@ -22,7 +24,7 @@ import java.lang.foreign.MemorySegment;
  * batched matmul {@code q x k^T} reading the keys in place through a transposed descriptor, with
  * the scale ({@code eltwise_linear}) and the mask ({@code binary_add}) as post-ops; an accurate
  * softmax over the last axis, in place; a batched matmul {@code weights x v}. A row whose scores
- * are all -inf (every key masked out) comes out NaN from both paths, as from PyTorch.
+ * are all -inf (every key masked out), or hold a NaN or a +inf, comes out NaN from both paths, as from PyTorch.
  * Reference: plain loops in double. Thread-safe; {@link #close()} frees the primitives once the
  * calls holding them have returned (callers guard it with their own in-flight count).
  */
@@ -54,7 +56,23 @@ final class AttentionCore implements AutoCloseable {
             c.qk().execute(Args.src(c.q(), q), Args.weights(c.keysT(), k), Args.dst(c.scores(), weights),
                     Args.postOpSrc1(1, d.masked() ? c.scores() : null, mask));
             c.softmax().execute(Args.src(c.scores(), weights), Args.dst(c.scores(), weights));
+            long rows = d.batch() * d.queries();
+            if (SpecialValues.anyNaN(weights, rows * d.keys())) nanRows(weights, rows, d.keys());
             c.av().execute(Args.src(c.scores(), weights), Args.weights(c.v(), v), Args.dst(c.out(), out));
+        }
+    }
+
+    /**
+     * PyTorch's softmax is NaN on a whole row whose {@code x - max} has a NaN (a NaN or a +inf among the scores, or only
+     * -inf); oneDNN's maximum skips NaN and gives {@code [NaN, 0, 0]} for {@code [NaN, 1, 2]} or {@code [inf, 1, 2]} (only
+     * -inf gives a NaN row already). A row of oneDNN's output holding a NaN is exactly such a row: it becomes all NaN, so
+     * the returned weights (and their average over heads) are PyTorch's. Run only when a scan finds a NaN.
+     */
+    private static void nanRows(MemorySegment weights, long rows, long keys) {
+        for (long r = 0; r < rows; r++) {
+            long base = r * keys;
+            if (!SpecialValues.anyNaN(weights.asSlice(base * Float.BYTES, keys * Float.BYTES), keys)) continue;
+            for (long j = 0; j < keys; j++) weights.setAtIndex(ValueLayout.JAVA_FLOAT, base + j, Float.NaN);
         }
     }
 

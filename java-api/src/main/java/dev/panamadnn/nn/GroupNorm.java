@@ -84,9 +84,8 @@ public final class GroupNorm extends Layer {
         this.eps = eps;
         this.affine = affine;
         if (affine) {
-            float[] ones = new float[numChannels];
-            Arrays.fill(ones, 1f);
-            weight = Tensor.of(ones, numChannels);
+            weight = Tensor.zeros(numChannels);   // filled in place: a float[] of ones fails with an Error near 2^31 channels
+            for (long i = 0; i < numChannels; i++) weight.segment().setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, 1f);
             bias = Tensor.zeros(numChannels);
         } else {
             weight = null;

@@ -44,7 +44,7 @@ class CompiledCrossAttentionTest {
     @Test
     void theGoldensCoverCrossAttentionAndBothWeightForms() {
         List<String> names = mhaGoldens();
-        assertEquals(16, names.size(), names.toString());
+        assertEquals(18, names.size(), names.toString());
         try (GoldenFile f = GoldenFile.open("attention.safetensors")) {
             long cross = 0, averaged = 0, perHead = 0, kdim = 0;
             for (GoldenFile.Case c : f.cases()) {
