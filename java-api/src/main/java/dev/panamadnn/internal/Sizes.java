@@ -207,6 +207,24 @@ public final class Sizes {
         return (int) count;
     }
 
+    private static final java.util.List<java.util.function.BooleanSupplier> IDLE_CACHES = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /**
+     * Registers a cache of idle off-heap buffers that {@link #allocate} empties when an allocation fails (the buffers
+     * must come from {@link Arena#ofAuto()}, so dropping them frees them at the next collection).
+     *
+     * @param release drops every idle buffer; returns whether it dropped any
+     */
+    public static void registerIdleCache(java.util.function.BooleanSupplier release) {
+        IDLE_CACHES.add(release);
+    }
+
+    private static boolean releaseIdle() {
+        boolean any = false;
+        for (var c : IDLE_CACHES) any |= c.getAsBoolean();
+        return any;
+    }
+
     /**
      * {@code arena.allocate(bytes, 64)} with an {@link OutOfMemoryError} that says where the limit
      * comes from: tensor memory is off-heap, and the JDK counts every {@code Arena} allocation
@@ -225,6 +243,15 @@ public final class Sizes {
             // the limit: wait for them and try once more (dev.panamadnn.internal.lifetime.OwnedMemory).
             if (OwnedMemory.pendingReleases() > 0) {
                 OwnedMemory.awaitPendingReleases();
+                try {
+                    return arena.allocate(bytes, 64);
+                } catch (OutOfMemoryError again) {
+                    cause = again;
+                }
+            }
+            // Idle caches (oneDNN scratchpads kept for the next call) give their buffers back to the garbage collector, which
+            // the JDK's reservation retry then runs: a pool holding a huge call's scratchpads must not refuse a tensor.
+            if (releaseIdle()) {
                 try {
                     return arena.allocate(bytes, 64);
                 } catch (OutOfMemoryError again) {

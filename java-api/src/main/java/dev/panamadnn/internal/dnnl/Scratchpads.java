@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * and gives it back, so concurrent calls never share one. Each class keeps at most
  * {@link #KEPT_PER_CLASS} idle buffers (the peak concurrency of eager calls on a machine is about
  * the core count); a buffer beyond that is dropped and, coming from {@link Arena#ofAuto()}, freed
- * by the garbage collector, so the pool cannot grow without bound or leak.
+ * by the garbage collector, so the pool cannot grow without bound or leak. When an allocation fails for want of
+ * memory, every idle buffer is dropped ({@link #dropIdle}) before the allocation is tried again.
  */
 final class Scratchpads {
     static final int KEPT_PER_CLASS = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
@@ -29,6 +30,25 @@ final class Scratchpads {
             FREE[i] = new ConcurrentLinkedQueue<>();
             IDLE[i] = new AtomicInteger();
         }
+        Sizes.registerIdleCache(Scratchpads::dropIdle);
+    }
+
+    /**
+     * Drops every idle buffer (the automatic arena frees them once the collector finds them unreachable): what
+     * {@link Sizes#allocate} does when an allocation fails, so buffers kept after one huge call (say, a 64 MiB
+     * scratchpad per thread) never stand in the way of a tensor.
+     *
+     * @return whether any was dropped
+     */
+    static boolean dropIdle() {
+        boolean any = false;
+        for (int k = 0; k < CLASSES; k++) {
+            while (FREE[k].poll() != null) {
+                IDLE[k].decrementAndGet();
+                any = true;
+            }
+        }
+        return any;
     }
 
     private Scratchpads() {}

@@ -54,6 +54,34 @@ class ScratchpadsTest {
     }
 
     /**
+     * Idle scratchpads kept after a big call give way to a tensor: under -XX:MaxDirectMemorySize=64m, three idle 16 MiB
+     * scratchpads (48 MiB, kept for the next call) and a 24 MiB tensor do not fit together; the failed allocation drops
+     * the idle buffers and succeeds (before, it threw an OutOfMemoryError). In a child JVM, for its own memory limit.
+     */
+    @Test
+    void idleScratchpadsAreDroppedWhenAnAllocationFails() throws Exception {
+        String text = dev.panamadnn.ChildJvm.run(List.of("-XX:MaxDirectMemorySize=64m"), HeldScratchpads.class, 120);
+        assertTrue(text.contains("allocated 24 MiB beside 48 MiB of idle scratchpads; a borrow creates a new one: true"), text);
+    }
+
+    /** The child of {@link #idleScratchpadsAreDroppedWhenAnAllocationFails}. */
+    public static final class HeldScratchpads {
+        public static void main(String[] args) {
+            List<MemorySegment> held = new ArrayList<>();
+            for (int i = 0; i < 3; i++) held.add(Scratchpads.borrow(16 << 20));
+            held.forEach(Scratchpads::giveBack);
+            held.clear();
+            try (Tensor t = Tensor.zeros(6L << 20)) {   // 24 MiB
+                t.setFloat(1f, 0);
+                int created = Scratchpads.created();
+                Scratchpads.giveBack(Scratchpads.borrow(1 << 20));
+                System.out.println("allocated 24 MiB beside 48 MiB of idle scratchpads; a borrow creates a new one: "
+                        + (Scratchpads.created() == created + 1));
+            }
+        }
+    }
+
+    /**
      * An eager convolution called many times creates no new scratchpads and no new oneDNN memory
      * objects once warm (its bound call is reused, re-pointed at each call's buffers), and stays correct
      * when the input changes between calls.
