@@ -150,7 +150,7 @@ final class FuzzCheck implements AutoCloseable {
             return null;
         }
         boolean kind = t instanceof IllegalArgumentException || t instanceof IllegalStateException
-                || t instanceof UnsupportedOperationException;
+                || t instanceof UnsupportedOperationException || t instanceof IndexOutOfBoundsException;   // the last: Embedding's index
         if (!kind) return "threw " + describe(t);
         String m = t.getMessage();
         if (m == null || m.isBlank()) return "threw " + describe(t) + " with an empty message";

@@ -42,7 +42,13 @@ final class FuzzFamilies {
             new Family("WideConv1d", 1, FuzzFamilies::wideConv),
             new Family("Folding", 1, FuzzFamilies::folding),
             new Family("Sequential", 2, FuzzFamilies::sequential),
-            new Family("Compiled", 2, CompiledFuzz::run));
+            new Family("Compiled", 2, CompiledFuzz::run),
+            new Family("GroupNorm", 1, SequenceFamilies::groupNorm),
+            new Family("Upsample", 1, SequenceFamilies::upsample),
+            new Family("LSTM", 1, c -> SequenceFamilies.recurrent(c, true)),
+            new Family("GRU", 1, c -> SequenceFamilies.recurrent(c, false)),
+            new Family("MultiheadAttention", 2, SequenceFamilies::attention),
+            new Family("Embedding", 1, SequenceFamilies::embedding));
 
     private FuzzFamilies() {}
 
@@ -317,7 +323,9 @@ final class FuzzFamilies {
         Layer layer = build(c, () -> new LayerNorm(normalized, eps, affine));
         if (layer == null) return;
         c.randomizeParameters(layer, 0);
-        c.layer(layer, x, rank - 1, Backend.AUTO, (int) Math.min(1 << 20, FuzzCheck.numel(normalized)));
+        // a row whose variance is near eps: x - mean carries x's rounding, scaled by 1 / sqrt(eps) (the term count covers it)
+        long conditioning = eps > 0 && eps < 1 ? (long) (2 / Math.sqrt(eps)) : 0;
+        c.layer(layer, x, rank - 1, Backend.AUTO, (int) Math.min(1 << 20, Math.max(FuzzCheck.numel(normalized), conditioning)));
     }
 
     // ---------------------------------------------------------------- element-wise, softmax, shapes
