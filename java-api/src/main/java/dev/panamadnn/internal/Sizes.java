@@ -227,7 +227,7 @@ public final class Sizes {
 
     /**
      * {@code arena.allocate(bytes, 64)} with an {@link OutOfMemoryError} that says where the limit
-     * comes from: tensor memory is off-heap, and the JDK counts every {@code Arena} allocation
+     * comes from: tensor memory is off-heap, and the JDK counts automatic arenas' allocations ({@code Arena.ofAuto()})
      * against {@code -XX:MaxDirectMemorySize} (by default the maximum heap size).
      */
     public static MemorySegment allocate(Arena arena, long bytes, Object who, Object what) {
