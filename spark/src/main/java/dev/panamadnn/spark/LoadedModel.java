@@ -5,11 +5,13 @@ import dev.panamadnn.Module;
 import dev.panamadnn.SafeTensors;
 import dev.panamadnn.compile.CompileOptions;
 import dev.panamadnn.compile.PlanSet;
+import dev.panamadnn.graph.Dim;
 import dev.panamadnn.graph.Shape;
 import dev.panamadnn.graph.Value;
 import dev.panamadnn.models.ResNets;
 import dev.panamadnn.onnx.Onnx;
 import dev.panamadnn.onnx.OnnxModel;
+import dev.panamadnn.onnx.OnnxOptions;
 import java.io.IOException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
@@ -56,6 +58,13 @@ final class LoadedModel implements AutoCloseable {
             if (spec.isOnnx()) {
                 OnnxModel onnx = Onnx.load(file);
                 owner = onnx;
+                OnnxOptions fixed = sized(spec, onnx);
+                if (fixed != null) {   // dynamic dims beyond the batch, sized by inputShape: imported again with them fixed
+                    owner = null;
+                    onnx.close();
+                    onnx = Onnx.load(file, fixed);
+                    owner = onnx;
+                }
                 checkOnnx(spec, onnx);
                 plans = PlanSet.of(onnx.toGraph(), options, 1);
             } else {
@@ -85,6 +94,25 @@ final class LoadedModel implements AutoCloseable {
         }
         throw new IllegalArgumentException("no such file: " + path + " (it must exist at this path on every executor, or be shipped"
                 + " with --files)");
+    }
+
+    /**
+     * For a model whose one input {@code [N, ...]} has dynamic dims beyond the batch N (a sequence length, an image
+     * size): the load options that fix them to {@code inputShape} (same rank, the model's fixed dims kept; checked by
+     * the import), so that shape inference reaches what needs them; null when there is nothing to fix.
+     */
+    private static OnnxOptions sized(ModelSpec spec, OnnxModel onnx) {
+        List<Value> ins = onnx.inputs();
+        long[] given = spec.inputShape();
+        if (ins.size() != 1 || given.length == 0) return null;
+        Shape s = ins.get(0).shape();
+        if (s.rank() != given.length + 1 || s.dim(0).isFixed() || s.dim(0).factor() != 1) return null;
+        boolean dynamic = false;
+        for (int i = 1; i < s.rank(); i++) dynamic |= !s.dim(i).isFixed();
+        if (!dynamic) return null;
+        List<Dim> dims = new java.util.ArrayList<>(List.of(s.dim(0)));
+        for (long d : given) dims.add(Dim.of(d));
+        return OnnxOptions.defaults().withInputShape(ins.get(0).name(), new Shape(dims));
     }
 
     /** The ONNX model must have one F32 input [N, sample...] with a symbolic N and one F32 output [N, ...]. */
