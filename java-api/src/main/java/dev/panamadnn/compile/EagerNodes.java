@@ -6,6 +6,7 @@ import dev.panamadnn.graph.Node;
 import dev.panamadnn.graph.Shape;
 import dev.panamadnn.nn.AdaptiveAvgPool1d;
 import dev.panamadnn.nn.AdaptiveAvgPool2d;
+import dev.panamadnn.nn.AdaptiveMaxPool1d;
 import dev.panamadnn.nn.AdaptiveMaxPool2d;
 import dev.panamadnn.nn.ConvTranspose1d;
 import dev.panamadnn.nn.ConvTranspose2d;
@@ -32,7 +33,8 @@ final class EagerNodes {
         return switch (n.op()) {
             case "AdaptiveMaxPool" -> {
                 long[] s = a.integers("output_size");
-                yield s.length == 2 ? new AdaptiveMaxPool2d(Math.toIntExact(s[0]), Math.toIntExact(s[1])) : null;
+                yield s.length == 2 ? new AdaptiveMaxPool2d(Math.toIntExact(s[0]), Math.toIntExact(s[1]))
+                        : s.length == 1 ? new AdaptiveMaxPool1d(Math.toIntExact(s[0])) : null;
             }
             case "AdaptiveAvgPool" -> {
                 long[] s = a.integers("output_size");

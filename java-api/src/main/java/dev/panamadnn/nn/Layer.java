@@ -100,6 +100,17 @@ public abstract class Layer implements Module {
         calls.enter(this);
         try {
             long[] outShape = checkInput(input);
+            if (outShape == null) {   // shapes known only by running (see checkInput): computed, then checked and copied into out
+                if (backend == Backend.REFERENCE) checkReferenceSizes(input, null);
+                Tensor y = compute(input, null, backend);
+                try {
+                    LayerOutputs.check(label(), input, out, y.shape(), false);
+                    LayerOutputs.copy(label(), y, out);
+                } finally {
+                    y.close();
+                }
+                return;
+            }
             LayerOutputs.check(label(), input, out, outShape, inPlaceCapable());
             if (backend == Backend.REFERENCE) checkReferenceSizes(input, outShape);
             boolean interruptedBefore = Thread.currentThread().isInterrupted();
@@ -162,7 +173,7 @@ public abstract class Layer implements Module {
         if (!input.isAlive()) {
             throw new IllegalStateException(label() + ": expected a live input tensor, got " + input + " whose memory was freed");
         }
-        if (input.dtype() != DataType.F32) {
+        if (input.dtype() != DataType.F32 && !takesAnyInputType()) {
             throw new IllegalArgumentException(label() + ": expected an F32 input, got " + input.dtype()
                     + " (shape " + Arrays.toString(input.shape()) + ")");
         }
@@ -171,9 +182,15 @@ public abstract class Layer implements Module {
                     + " (Arena.ofConfined); call on that thread, or allocate it in a shared or automatic arena (Tensor.zeros)");
         }
         long[] outShape = checkShape(input.shape());
-        // Refused here, naming the layer, rather than in Tensor.zeros (the message is built only on failure).
-        if (!Sizes.fits(outShape, Float.BYTES)) Sizes.f32Bytes(label() + ": output", outShape);
+        // Refused here, naming the layer, rather than in Tensor.zeros (the message is built only on failure). Null: a
+        // Sequential whose shapes are known only by running a child that is not a Layer (an Embedding, an encoder layer).
+        if (outShape != null && !Sizes.fits(outShape, Float.BYTES)) Sizes.f32Bytes(label() + ": output", outShape);
         return outShape;
+    }
+
+    /** Whether an input of another dtype than F32 is this layer's children's to check ({@link Sequential} starting with an Embedding). */
+    boolean takesAnyInputType() {
+        return false;
     }
 
     /** {@link #outputShape} by default; {@link Sequential} checks as far as it can see. */
@@ -184,7 +201,7 @@ public abstract class Layer implements Module {
     /** The reference kernels hold the input and the output in Java arrays: refuse what does not fit one. */
     private void checkReferenceSizes(Tensor input, long[] outShape) {
         Sizes.arrayLength(label(), "the input " + Arrays.toString(input.shape()), input.numel());
-        Sizes.arrayLength(label(), "the output " + Arrays.toString(outShape), Sizes.numel(label(), outShape));
+        if (outShape != null) Sizes.arrayLength(label(), "the output " + Arrays.toString(outShape), Sizes.numel(label(), outShape));
     }
 
     final void checkOpen() {

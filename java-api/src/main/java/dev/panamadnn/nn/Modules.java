@@ -11,8 +11,15 @@ final class Modules {
 
     /** Runs a child on {@code backend}: a {@link Layer} takes the backend, any other module its forward. */
     static Tensor forward(Module m, Tensor x, Backend backend) {
-        if (m instanceof Layer layer) return layer.forward(x, backend);
-        return m.forward(x);
+        // The backend reaches every child that takes one, Layer or not (a Sequential's REFERENCE run is the reference throughout)
+        return switch (m) {
+            case Layer layer -> layer.forward(x, backend);
+            case Embedding e -> e.forward(x, backend);
+            case TransformerEncoderLayer t -> t.forward(x, null, null, backend);
+            case TransformerEncoder t -> t.forward(x, null, null, backend);
+            case MultiheadAttention a -> a.forward(x, x, x, null, false, null, true, backend).output();   // as its forward(x)
+            default -> m.forward(x);
+        };
     }
 
     /** A child's output shape for {@code in}, with its checks; null when the child's shapes are unknown. */

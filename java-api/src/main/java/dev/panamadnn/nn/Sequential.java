@@ -133,6 +133,13 @@ public final class Sequential extends Layer {
         return shape;
     }
 
+    /** A first child that is not a {@link Layer} (an {@link Embedding} taking I64 or I32 ids) checks the input's dtype itself. */
+    @Override
+    boolean takesAnyInputType() {
+        Module first = modules.get(0);
+        return first instanceof Layer layer ? layer.takesAnyInputType() : true;
+    }
+
     /** Each child in order, its nodes named under {@code path.name} (e.g. {@code layer1.0.conv1}). */
     @Override
     public String lower(GraphBuilder graph, String input, String path) {

@@ -58,6 +58,25 @@ class Layers14LoweringTest {
         }
     }
 
+    /**
+     * AdaptiveMaxPool1d compiles (a Java step running the eager layer); before, its graph op was refused ("not compiled
+     * yet"), so a model holding one did not compile. Every golden (a NaN in each input), against PyTorch, NaN positions
+     * included.
+     */
+    @Test
+    void adaptiveMaxPool1dGoldensCompileToPyTorchsOutput() {
+        try (GoldenFile file = GoldenFile.open(Layers14Goldens.FILE)) {
+            List<GoldenFile.Case> all = cases(file, "AdaptiveMaxPool1d");
+            assertTrue(all.size() >= 4, "AdaptiveMaxPool1d goldens: " + all.size());
+            for (GoldenFile.Case c : all) {
+                try (AdaptiveMaxPool1d p = new AdaptiveMaxPool1d(Integer.parseInt(c.fields().get("out")));
+                     CompiledModel m = CompiledModel.compile(p, c.input().shape()); Tensor y = m.run(c.input())) {
+                    Layers14Goldens.compare("compiled " + c.name(), y.toFloatArray(), c.output().toFloatArray(), 0, 0);
+                }
+            }
+        }
+    }
+
     private static List<GoldenFile.Case> cases(GoldenFile file, String... layers) {
         List<String> want = List.of(layers);
         return file.cases().stream().filter(c -> want.contains(c.fields().get("layer"))).toList();
@@ -116,7 +135,7 @@ class Layers14LoweringTest {
 
     /**
      * A token model, Sequential(Embedding, batch-first LSTM, Linear), compiled from I64 tokens: the eager layers' output one
-     * after another (the eager Sequential takes F32 inputs only).
+     * after another (the eager Sequential of such a model: SequentialOfModulesTest).
      */
     @Test
     void aTokenModelCompiles() {

@@ -48,7 +48,8 @@ final class FuzzFamilies {
             new Family("LSTM", 1, c -> SequenceFamilies.recurrent(c, true)),
             new Family("GRU", 1, c -> SequenceFamilies.recurrent(c, false)),
             new Family("MultiheadAttention", 2, SequenceFamilies::attention),
-            new Family("Embedding", 1, SequenceFamilies::embedding));
+            new Family("Embedding", 1, SequenceFamilies::embedding),
+            new Family("CompiledSequence", 2, CompiledSequenceFuzz::run));
 
     private FuzzFamilies() {}
 
