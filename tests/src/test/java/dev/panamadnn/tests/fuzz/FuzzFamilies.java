@@ -49,7 +49,9 @@ final class FuzzFamilies {
             new Family("GRU", 1, c -> SequenceFamilies.recurrent(c, false)),
             new Family("MultiheadAttention", 2, SequenceFamilies::attention),
             new Family("Embedding", 1, SequenceFamilies::embedding),
-            new Family("CompiledSequence", 2, CompiledSequenceFuzz::run));
+            new Family("CompiledSequence", 2, CompiledSequenceFuzz::run),
+            new Family("Broadcast", 1, SequenceFamilies::broadcast),
+            new Family("Cat", 1, SequenceFamilies::cat));
 
     private FuzzFamilies() {}
 

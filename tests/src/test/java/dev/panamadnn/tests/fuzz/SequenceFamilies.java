@@ -4,6 +4,8 @@ import dev.panamadnn.DataType;
 import dev.panamadnn.Tensor;
 import dev.panamadnn.nn.AttentionMask;
 import dev.panamadnn.nn.Backend;
+import dev.panamadnn.nn.Broadcast;
+import dev.panamadnn.nn.Concat;
 import dev.panamadnn.nn.Embedding;
 import dev.panamadnn.nn.GRU;
 import dev.panamadnn.nn.GroupNorm;
@@ -16,6 +18,7 @@ import dev.panamadnn.tests.fuzz.FuzzCheck.Input;
 import dev.panamadnn.tests.fuzz.FuzzCheck.Values;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -226,6 +229,64 @@ final class SequenceFamilies {
                 }
             }
         }
+    }
+
+    // ---------------------------------------------------------------- broadcasting ops, cat
+
+    static void broadcast(FuzzCheck c) {
+        int rank = c.between(0, 6);
+        long[] a = new long[rank];
+        for (int i = 0; i < rank; i++) a[i] = c.chance(0.3) ? 1 : c.between(1, 5);
+        long[] b = Arrays.copyOfRange(a, c.between(0, rank), rank);   // a suffix of a's dims, some set to 1
+        for (int i = 0; i < b.length; i++) if (c.chance(0.3)) b[i] = 1;
+        if (c.chance(0.08) && b.length > 0) b[c.between(0, b.length - 1)] += c.between(1, 3);   // incompatible (unless a's dim is 1)
+        if (c.chance(0.5)) {
+            long[] t = a;
+            a = b;
+            b = t;
+        }
+        Broadcast.Op op = c.pick(Broadcast.Op.values());
+        Backend backend = c.pick(Backend.AUTO, Backend.ONEDNN);
+        long[] as = a, bs = b;
+        c.config("Broadcast." + op + " a=" + Arrays.toString(a) + " b=" + Arrays.toString(b) + " backend=" + backend);
+        c.names.add("Broadcast");
+        Values values = c.values();
+        Input how = c.input();
+        if (how == Input.SHAPE_ONLY || how == Input.HUGE_WRAP) how = Input.VALID;
+        boolean first = c.chance(0.5);   // which operand gets the misuse (a scalar, rank 0, gets none)
+        if ((first ? as : bs).length == 0) how = Input.VALID;
+        Tensor x = c.tensor(first ? c.mutate(as, how, as.length - 1) : as, first ? how : Input.VALID, values);
+        Tensor y = c.tensor(first ? bs : c.mutate(bs, how, bs.length - 1), first ? Input.VALID : how, values);
+        c.note("a " + (first ? how : "VALID") + " " + shapeOf(x) + ", b " + (first ? "VALID" : how) + " " + shapeOf(y) + " " + values);
+        Call<Tensor> nat = c.call(backend + " " + op, () -> Broadcast.apply(op, x, y, backend));
+        Call<Tensor> ref = c.call("REFERENCE " + op, () -> Broadcast.apply(op, x, y, Backend.REFERENCE));
+        c.agree(backend.toString(), "REFERENCE", nat, ref, null, 1, 0);
+    }
+
+    static void cat(FuzzCheck c) {
+        int rank = c.between(1, 4), k = c.between(1, 14);
+        long[] base = new long[rank];
+        for (int i = 0; i < rank; i++) base[i] = c.between(1, 4);
+        int dim = c.between(-rank, rank - 1), d = dim < 0 ? dim + rank : dim;
+        Tensor[] parts = new Tensor[k];
+        List<String> shapes = new java.util.ArrayList<>();
+        Values values = c.values();
+        int bad = c.chance(0.3) ? c.between(0, k - 1) : -1;   // one misused part
+        for (int i = 0; i < k; i++) {
+            long[] s = base.clone();
+            s[d] = c.between(0, 3);   // empty parts now and then: torch.cat skips them
+            Input how = i == bad ? c.input() : Input.VALID;
+            if (how == Input.SHAPE_ONLY || how == Input.HUGE_WRAP) how = Input.VALID;
+            long[] m = c.mutate(s, how, d == 0 ? Math.min(1, rank - 1) : 0);
+            parts[i] = c.tensor(m, how, values);
+            shapes.add(how + Arrays.toString(m));
+        }
+        Backend backend = c.pick(Backend.AUTO, Backend.ONEDNN);
+        c.config("cat(dim=" + dim + ", " + k + " tensors) backend=" + backend + " " + shapes);
+        c.names.add("cat");
+        Call<Tensor> nat = c.call(backend + " cat", () -> Concat.cat(dim, backend, parts));
+        Call<Tensor> ref = c.call("REFERENCE cat", () -> Concat.cat(dim, Backend.REFERENCE, parts));
+        c.agree(backend.toString(), "REFERENCE", nat, ref, null, 1, 0);
     }
 
     // ---------------------------------------------------------------- helpers
