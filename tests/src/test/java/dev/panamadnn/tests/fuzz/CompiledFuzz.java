@@ -94,16 +94,8 @@ final class CompiledFuzz {
         c.names.add("CompiledModel");
         // A refusal may come from a layer inside a block (e.g. the Conv2d of a BasicBlock, naming its own configuration).
         c.names.addAll(List.of("Conv2d", "BatchNorm2d", "Linear", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"));
-        List<Module> modules = new ArrayList<>();
-        for (Supplier<Module> p : parts) {
-            Module m = FuzzFamilies.build(c, p);
-            if (m == null) return;
-            modules.add(m);
-        }
-        Sequential seq = FuzzFamilies.build(c, () -> new Sequential(modules.toArray(Module[]::new)));
+        Sequential seq = sequential(c, parts);
         if (seq == null) return;
-        for (Module m : modules) c.named(m);
-        c.randomizeParameters(seq, 0.02);
         // warmup(): a Winograd step runs its direct convolution until the transforms are JIT-compiled, and the fuzz is after Winograd's
         Call<CompiledModel> wino = c.call("compile(winograd)", () -> CompiledModel.compile(seq, options, compileShape).warmup());
         Call<CompiledModel> direct = c.call("compile(direct)", () -> CompiledModel.compile(seq, options.withWinograd(false), compileShape));
@@ -121,6 +113,21 @@ final class CompiledFuzz {
             c.agree(w ? "compiled (winograd)" : "compiled (direct)", "eager", y, eager, null, reduction, w ? WINOGRAD_RTOL : DIRECT_RTOL);
         }
         misuse(c, wino.value(), misuse, values);
+    }
+
+    /** The parts built ({@link FuzzFamilies#build}), named, in a Sequential with random parameters; null if a build was refused. */
+    static Sequential sequential(FuzzCheck c, List<Supplier<Module>> parts) {
+        List<Module> modules = new ArrayList<>();
+        for (Supplier<Module> p : parts) {
+            Module m = FuzzFamilies.build(c, p);
+            if (m == null) return null;
+            modules.add(m);
+        }
+        Sequential seq = FuzzFamilies.build(c, () -> new Sequential(modules.toArray(Module[]::new)));
+        if (seq == null) return null;
+        for (Module m : modules) c.named(m);
+        c.randomizeParameters(seq, 0.02);
+        return seq;
     }
 
     /** One wrong call of {@code run}: it must be refused with an acceptable exception naming the plan. */

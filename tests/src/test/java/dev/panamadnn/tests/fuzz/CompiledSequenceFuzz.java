@@ -107,15 +107,8 @@ final class CompiledSequenceFuzz {
                 + (sum ? "" : " no-sum") + (winograd ? "" : " no-winograd") + " x=" + dtype + Arrays.toString(x) + " " + values);
         c.names.addAll(List.of("Sequential", "compiled", "CompiledModel", "Embedding", "LSTM", "GRU", "Linear", "TransformerEncoderLayer",
                 "TransformerEncoder", "Conv1d", "GroupNorm", "Upsample", "AdaptiveMaxPool1d", "Flatten"));
-        List<Module> modules = new ArrayList<>();
-        for (Supplier<Module> p : parts) {
-            Module m = FuzzFamilies.build(c, p);
-            if (m == null) return;
-            modules.add(m);
-        }
-        Sequential seq = FuzzFamilies.build(c, () -> new Sequential(modules.toArray(Module[]::new)));
+        Sequential seq = CompiledFuzz.sequential(c, parts);
         if (seq == null) return;
-        c.randomizeParameters(seq, 0.02);
         DataType inputType = dtype;
         Call<CompiledModel> plan = c.call("compile", () -> CompiledModel.compile(Graph.lower(seq, inputType, Shape.of(x)), options, x).warmup());
         if (!plan.ok()) {
