@@ -248,7 +248,7 @@ public record ModelConfig(String name, String architecture, int numClasses, List
         return o.getJsonArray(key).getJsonObject(0);
     }
 
-    private static long[] sample(JsonObject in, String model, int index) {
+    static long[] sample(JsonObject in, String model, int index) {
         String where = model + "/config.json: inputs[" + index + "].shape";
         check(in.get("shape") instanceof JsonArray, where + " must be [batch, dims...]");
         JsonArray shape = in.getJsonArray("shape");

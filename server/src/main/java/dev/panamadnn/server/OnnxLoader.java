@@ -10,7 +10,13 @@ import dev.panamadnn.onnx.Onnx;
 import dev.panamadnn.onnx.OnnxException;
 import dev.panamadnn.onnx.OnnxModel;
 import dev.panamadnn.onnx.OnnxOptions;
+import jakarta.json.JsonArray;
+import jakarta.json.JsonException;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonString;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -44,7 +50,18 @@ final class OnnxLoader implements ModelLoader {
     public Loaded load(Path dir) throws IOException {
         String name = dir.getFileName().toString();
         Path file = dir.resolve(weightsFile());
-        OnnxModel model = load(name, file, OnnxOptions.defaults());
+        OnnxModel model;
+        try {
+            model = Onnx.load(file);
+        } catch (OnnxException e) {
+            // Inputs the file declares without a shape (other exporters write such models): config.json's shapes give them
+            OnnxOptions given = e.problems().stream().anyMatch(p -> p.contains(": has no shape")) ? configShapes(dir, name) : null;
+            if (given == null) {
+                throw new IllegalArgumentException(name + ": " + e.getMessage() + (e.getMessage().contains(": has no shape")
+                        ? " (for the server: give each input's name, datatype and shape [-1, sizes...] in config.json's inputs)" : ""), e);
+            }
+            model = load(name, file, given);
+        }
         try {
             ModelConfig config = ModelConfig.read(dir, io(name, model));
             Map<String, Long> sizes = check(name, model, config);
@@ -71,6 +88,32 @@ final class OnnxLoader implements ModelLoader {
             model.close();
             throw e;
         }
+    }
+
+    /**
+     * The shapes config.json's {@code inputs} give (each {@code name} and {@code shape} [-1, sizes...], the batch as the
+     * symbol N), as load options; null when it gives none. Its other fields are checked later, against the model.
+     */
+    private static OnnxOptions configShapes(Path dir, String name) throws IOException {
+        Path file = dir.resolve("config.json");
+        if (!Files.isRegularFile(file)) return null;
+        JsonObject o;
+        try (InputStream in = Files.newInputStream(file); var reader = Jsonp.PROVIDER.createReader(in)) {
+            o = reader.readObject();
+        } catch (JsonException | ClassCastException | IllegalStateException e) {
+            throw new IllegalArgumentException(name + "/config.json: not a JSON object: " + e.getMessage());
+        }
+        if (!(o.get("inputs") instanceof JsonArray inputs) || inputs.isEmpty()) return null;
+        OnnxOptions options = OnnxOptions.defaults();
+        for (int i = 0; i < inputs.size(); i++) {
+            if (!(inputs.get(i) instanceof JsonObject in) || !(in.get("name") instanceof JsonString n)) {
+                throw new IllegalArgumentException(name + "/config.json: inputs[" + i + "] needs a name to give a model.onnx input its shape");
+            }
+            List<Dim> dims = new ArrayList<>(List.of(Dim.symbol("N")));
+            for (long d : ModelConfig.sample(in, name, i)) dims.add(Dim.of(d));
+            options = options.withInputShape(n.getString(), new Shape(dims));
+        }
+        return options;
     }
 
     private static OnnxModel load(String name, Path file, OnnxOptions options) {

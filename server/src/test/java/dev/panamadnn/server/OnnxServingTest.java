@@ -452,6 +452,31 @@ class OnnxServingTest {
         }
     }
 
+    /**
+     * A model.onnx whose input and output declare no shape (other exporters write such files): refused naming what
+     * config.json must give; with the input's name and shape in config.json, imported with that shape and served.
+     */
+    @Test
+    void aModelWithoutInputShapesTakesThemFromConfig() throws Exception {
+        ValueInfoProto noShape = ValueInfoProto.newBuilder().setName("x").setType(TypeProto.newBuilder()
+                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE))).build();
+        ValueInfoProto noShapeOut = noShape.toBuilder().setName("y").build();
+        GraphProto.Builder g = GraphProto.newBuilder().setName("g").addInput(noShape).addOutput(noShapeOut)
+                .addNode(NodeProto.newBuilder().setOpType("Relu").addInput("x").addOutput("y"));
+        TestServers.repository(dir, "digits", TestServers.digitsConfig(""));
+        try (InferenceServer server = TestServers.start(dir)) {
+            V2Client client = TestServers.client(server);
+            writeModel("shapeless", g);
+            String error = RepositoryTest.loadError(client, "shapeless");
+            assertTrue(error.contains("graph input 'x': has no shape") && error.contains("give each input's name, datatype and shape"), error);
+            Files.writeString(dir.resolve("shapeless/config.json"), "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [-1, 4]}]}");
+            V2Client.Response load = client.post("/v2/repository/models/shapeless/load", "");
+            assertEquals(200, load.status(), load.text());
+            assertArrayEquals(new float[] {0, 2, 0, 4, 5, 0, 7, 0}, client.infer("shapeless", "x", new float[] {-1, 2, -3, 4, 5, -6, 7, -8}, 2, 4));
+            assertTrue(client.get("/v2/models/shapeless").text().contains("\"shape\":[-1,4]"), client.get("/v2/models/shapeless").text());
+        }
+    }
+
     /** Whether {@code file} is memory-mapped in this process (Linux: /proc/self/maps). */
     private static boolean mapped(Path file) throws Exception {
         return Files.readAllLines(Path.of("/proc/self/maps")).stream().anyMatch(l -> l.endsWith(" " + file));
