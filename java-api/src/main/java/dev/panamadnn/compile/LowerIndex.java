@@ -44,6 +44,7 @@ final class LowerIndex {
                 yield plan.in(n, 0);
             }
             case "Concat" -> concat(plan, n);
+            case "Split" -> plan.in(n, 0);   // into one piece: the sizes sum to the axis, so the piece is the input
             case "Gather" -> gather(plan, n);
             case "Embedding" -> plan.integerInputs.containsKey(n.input(1)) && plan.graph.isConstant(n.input(0)) ? lookup(plan, n, true) : gather(plan, n);
             case "Slice" -> slice(plan, n);
