@@ -246,6 +246,8 @@ final class LowerMath {
         long ax = n.attributes().integer("axis", -1);
         int axis = (int) (ax < 0 ? ax + rank : ax);
         boolean log = n.op().equals("LogSoftmax");
+        // A line of one: x - max - log(1) is 0, or NaN from +-inf or NaN (as PyTorch); oneDNN refuses a reduction of one
+        if (log && x.shape()[axis] == 1) return eltwise(plan, n, MathOps.unary("Linear", 0, 0));
         if (log) return logSoftmax(plan, n, x, axis);
         Primitive p;
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
