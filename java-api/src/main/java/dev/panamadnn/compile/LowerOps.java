@@ -76,6 +76,16 @@ final class LowerOps {
             if (dw != null) return dw;
         }
         x = plan.concats.dense(x);
+        long[] shape = x.shape();
+        long spatial = 1;
+        for (int i = 2; i < shape.length; i++) spatial *= shape[i];
+        if (shape.length > 2 && spatial == 1) {
+            // [N, C, 1...]: oneDNN 3.13's jit binary, with the per-channel src1 and the post-op add of the shift, gave every
+            // element channel 0's scale and shift when N > 1 (measured: BatchNorm1d on [2, 2, 1]); the same memory as a plain
+            // [N, C] (asShape reorders a layout that is not), which it computes right
+            Value y = binaryScaleShift(plan, n, plan.asShape(x, new long[] {shape[0], shape[1]}, n.name()), s, t, act);
+            return y == null ? null : plan.asShape(y, shape, n.name());
+        }
         return binaryScaleShift(plan, n, x, s, t, act);
     }
 
