@@ -29,7 +29,8 @@ final class LowerCarried {
     static final Set<String> READERS = Set.of("Identity", "Squeeze", "Unsqueeze", "Cast", "Where", "Not", "And", "Or", "Xor", "Equal", "Less",
             "Greater", "Reshape", "Flatten", "Expand", "Transpose", "Slice", "Concat", "Tile", "Gather", "GatherND", "GatherElements", "OneHot", "MaxUnpool", "RoiAlign",   // these move (or index by) values, exactly
             "Max", "Min",   // and these pick one of their inputs' values, exact too
-            "Add", "Sub", "Mul", "ReduceSum", "CumSum");   // integer arithmetic: computed in long, refused at run time beyond 2^24
+            "Add", "Sub", "Mul", "ReduceSum", "CumSum",   // integer arithmetic: computed in long, refused at run time beyond 2^24
+            "Abs", "Neg", "Sign");   // exact on values within 2^24
 
     /**
      * The graph input dtypes a plan converts to exact F32 values as its first steps (every U8, I8, U16, I16 and F16 value
@@ -100,6 +101,10 @@ final class LowerCarried {
             case "TopK" -> topK(plan, n).get(0);
             case "Equal", "Less", "Greater", "And", "Or", "Xor" -> binary(plan, n);
             case "Not" -> unary(plan, n, v -> v == 0 ? 1 : 0, "not");
+            // integer Abs/Neg/Sign computed at run time (values held exactly in F32: |v| <= 2^24, so no wrap to mind)
+            case "Abs" -> integerOutput(plan, n) ? unary(plan, n, Math::abs, "abs") : null;
+            case "Neg" -> integerOutput(plan, n) ? unary(plan, n, v -> -v, "neg") : null;
+            case "Sign" -> integerOutput(plan, n) ? unary(plan, n, Math::signum, "sign") : null;
             case "Cast" -> cast(plan, n);
             case "Where" -> plan.graph.isConstant(n.input(0)) ? null : where(plan, n);
             case "Add", "Sub", "Mul" -> integerOutput(plan, n) ? arithmetic(plan, n) : null;

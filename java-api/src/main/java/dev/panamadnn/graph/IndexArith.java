@@ -95,6 +95,33 @@ final class IndexArith {
     }
 
     /**
+     * Abs, Neg and Sign of integer values (a relative position's distance, as T5's position buckets compute it): the
+     * input's dtype and shape; the values when known (wrapping as the dtype does: Abs and Neg of the most negative value
+     * are that value, as numpy's; an unsigned value is its own Abs, its Neg wraps, its Sign is 0 or 1). A symbolic value
+     * (a dim of the batch) leaves the result unknown; computed at run time by the plan (LowerCarried).
+     */
+    static List<Out> unaryInteger(Node n, List<Value> in, Known k) {
+        DataType t = in.get(0).dtype();
+        if (!INTEGERS.contains(t)) throw new GraphException(n.op() + " of " + t + " values is not supported (F32 or an integer type)");
+        Shape s = in.get(0).shape();
+        Data a = k.get(in.get(0));
+        if (a == null || a.symbols() != null && java.util.Arrays.stream(a.symbols()).anyMatch(java.util.Objects::nonNull)) {
+            return IndexShapes.one(t, s, null);
+        }
+        boolean unsigned = t == DataType.U64 || t == DataType.U32 || t == DataType.U16 || t == DataType.U8;
+        long[] ints = new long[a.ints().length];
+        for (int i = 0; i < ints.length; i++) {
+            long v = a.ints()[i];
+            ints[i] = narrow(t, switch (n.op()) {
+                case "Abs" -> unsigned ? v : Math.abs(v);
+                case "Neg" -> -v;
+                default -> unsigned ? (v != 0 ? 1 : 0) : Long.signum(v);   // Sign
+            });
+        }
+        return IndexShapes.one(t, s, new Data(t, a.shape(), ints, null, null));
+    }
+
+    /**
      * Pow's types (ONNX 12+): the base F32, I32 or I64 gives the result's dtype, the exponent F32 or any integer type. The
      * result of an integer base is computed here when both operands are known (exactly: integer exponents by repeated
      * multiplication, wrapping as the dtype does; a float exponent through {@code Math.pow}, truncated toward zero, as

@@ -311,6 +311,7 @@ public final class Ops {
         typed("Mod", 2, 2, 1, 1, attrs("fmod", Type.INT), IndexArith::elementwise);
         for (String s : new String[] {"Add", "Sub", "Mul", "Div", "Max", "Min"}) if (SPECS.containsKey(s)) onIntegers(s, IndexArith::elementwise);
         onIntegers("Clip", IndexArith::clip);
+        for (String s : new String[] {"Abs", "Neg", "Sign"}) onIntegers(s, IndexArith::unaryInteger);
         for (String s : new String[] {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd"}) onIntegers(s, IndexArith::reduce);
         onIntegers("Reshape", IndexArith::reshape);
         onIntegers("Transpose", IndexArith::transpose);
