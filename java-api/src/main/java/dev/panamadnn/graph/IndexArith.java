@@ -95,6 +95,28 @@ final class IndexArith {
     }
 
     /**
+     * Floor, Ceil and Round (half to even, as ONNX) of F32 values: the input's shape; the values when known, so that a
+     * size an exporter computes as {@code floor(size * scale)} of constants (torch's interpolate with
+     * recompute_scale_factor) is known when shapes are inferred. Other values are the math ops' at run time.
+     */
+    static List<Out> roundFloats(Node n, List<Value> in, Known k) {
+        IndexShapes.require(in.get(0), "X", DataType.F32);
+        Shape s = in.get(0).shape();
+        Data a = k.get(in.get(0));
+        if (a == null || a.floats() == null) return IndexShapes.one(DataType.F32, s, null);
+        float[] f = new float[a.floats().length];
+        for (int i = 0; i < f.length; i++) {
+            double v = a.floats()[i];
+            f[i] = (float) switch (n.op()) {
+                case "Floor" -> Math.floor(v);
+                case "Ceil" -> Math.ceil(v);
+                default -> Math.rint(v);   // Round: half to even
+            };
+        }
+        return IndexShapes.one(DataType.F32, s, new Data(DataType.F32, a.shape(), null, f, null));
+    }
+
+    /**
      * Abs, Neg and Sign of integer values (a relative position's distance, as T5's position buckets compute it): the
      * input's dtype and shape; the values when known (wrapping as the dtype does: Abs and Neg of the most negative value
      * are that value, as numpy's; an unsigned value is its own Abs, its Neg wraps, its Sign is 0 or 1). A symbolic value

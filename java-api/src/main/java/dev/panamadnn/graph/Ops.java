@@ -243,10 +243,11 @@ public final class Ops {
             op(s, 2, 2, Map.of(), (n, in, c) -> TensorShapes.broadcast(in.get(0).shape(), in.get(1).shape()));
         }
         // Math ops (shape rules in MathShapes; lowered by compile.LowerMath).
-        for (String s : new String[] {"Exp", "Log", "Sqrt", "Abs", "Neg", "Reciprocal", "Erf", "Softplus", "HardSwish", "Floor", "Ceil",
-                "Round"}) {
+        for (String s : new String[] {"Exp", "Log", "Sqrt", "Abs", "Neg", "Reciprocal", "Erf", "Softplus", "HardSwish"}) {
             op(s, 1, 1, Map.of(), same);
         }
+        // Floor, Ceil and Round also compute known values: an export's output size, floor(size * scale) of constants
+        for (String s : new String[] {"Floor", "Ceil", "Round"}) typed(s, 1, 1, 1, 1, Map.of(), IndexArith::roundFloats);
         for (String s : UNARY_JAVA) op(s, 1, 1, Map.of(), same);
         op("BoolMaskToAdditive", 1, 1, Map.of(), same);   // nn.AttentionMaskLowering: PyTorch's bool mask as the scores' addend
         for (String s : new String[] {"ThresholdedRelu", "Celu"}) op(s, 1, 1, attrs("alpha", Type.FLOAT), same);
