@@ -6,6 +6,7 @@ import dev.panamadnn.DataType;
 import dev.panamadnn.Tensor;
 import dev.panamadnn.compile.Compiler.Value;
 import dev.panamadnn.graph.Node;
+import dev.panamadnn.graph.Ops;
 import dev.panamadnn.internal.dnnl.Args;
 import dev.panamadnn.internal.dnnl.BinaryOps;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
@@ -217,8 +218,7 @@ final class LowerIndex {
         for (int i = 0; i < starts.length; i++) {
             int ax = (int) (axes == null ? i : axes[i] < 0 ? axes[i] + x.length : axes[i]);
             long step = steps == null ? 1 : steps[i], size = x[ax];
-            long s = starts[i] < 0 ? starts[i] + size : starts[i];
-            s = step > 0 ? Math.max(0, Math.min(size, s)) : Math.max(-1, Math.min(size - 1, s));
+            long s = Ops.sliceStart(starts[i], size, step);
             r[ax] = new long[] {s, y[ax] == 1 ? 1 : step};   // one element: no huge step reaches a view's strides
         }
         if (AssignLayouts.output(n).equals(AssignLayouts.INPUT)) {

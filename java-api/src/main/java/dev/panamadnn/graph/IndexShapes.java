@@ -279,14 +279,8 @@ final class IndexShapes {
                 throw new GraphException("cannot slice the symbolic dim " + ax + " of " + in.get(0) + " (bind the graph first)");
             }
             long size = dim.size();
-            long s = starts[i] < 0 ? starts[i] + size : starts[i], e = ends[i] < 0 ? ends[i] + size : ends[i];
-            if (step > 0) {
-                s = Math.max(0, Math.min(size, s));
-                e = Math.max(0, Math.min(size, e));
-            } else {
-                s = Math.max(-1, Math.min(size - 1, s));
-                e = Math.max(-1, Math.min(size - 1, e));
-            }
+            long s = Ops.sliceStart(starts[i], size, step), e = ends[i] < 0 ? ends[i] + size : ends[i];
+            e = step > 0 ? Math.max(0, Math.min(size, e)) : Math.max(-1, Math.min(size - 1, e));
             long[] r = {s, e, step};
             // One element: step 1, so no stride downstream multiplies a step as large as 2^62 (or Long.MIN_VALUE).
             ranges[ax] = sliceLength(r) == 1 ? new long[] {s, s + 1, 1} : r;

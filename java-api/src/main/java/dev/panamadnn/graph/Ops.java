@@ -422,6 +422,22 @@ public final class Ops {
         }
     }
 
+    /**
+     * Where an ONNX Slice along a dim of {@code size} starts: {@code start} counted from the end if negative, then
+     * clamped as the spec says: into {@code [0, size]} for a positive step, {@code [0, size - 1]} for a negative one
+     * (ONNX Runtime does the same; numpy would take nothing from a start before the first element). An empty dim
+     * gives -1 for a negative step, so the range is empty whatever the end.
+     *
+     * @param start the node's start, any value
+     * @param size  the dim's size
+     * @param step  the node's step, not 0
+     * @return the clamped start
+     */
+    public static long sliceStart(long start, long size, long step) {
+        long s = start < 0 ? start + size : start;
+        return step > 0 ? Math.max(0, Math.min(size, s)) : size == 0 ? -1 : Math.max(0, Math.min(size - 1, s));
+    }
+
     static int axis(long axis, int rank, String what) {
         long a = axis < 0 ? axis + rank : axis;
         if (a < 0 || a >= rank) throw new GraphException(what + " " + axis + " is out of range for rank " + rank);

@@ -50,6 +50,15 @@ class ExtremeAttributesTest {
         assertArrayEquals(new float[] {6, 4, 2, 0, 14, 12, 10, 8}, slice(-2, Long.MIN_VALUE, -2));
     }
 
+    @Test
+    void backwardSlicesFromBeforeTheFirstElementStartAtItAsTheSpecAndOnnxRuntimeDo() {
+        // The spec clamps a negative step's start into [0, dim - 1]; ONNX Runtime 1.23.2 gives these (NumPy would give nothing).
+        // Both slices used to come back empty.
+        assertArrayEquals(new float[] {0, 8}, slice(-10, Long.MIN_VALUE, -1));
+        assertArrayEquals(new float[] {0, 8}, slice(-9, -20, -2));
+        assertArrayEquals(new float[] {7, 15}, slice(100, -20, -100));
+    }
+
     private static OnnxException refusedPool(String op, long kernel, long pad) {
         GraphProto g = GraphProto.newBuilder().setName("pool").addInput(f32("x", 1, 2, 8, 8))
                 .addNode(node("p", op, new String[] {"x"}, new String[] {"y"}, ints("kernel_shape", kernel, kernel), ints("pads", pad, pad, pad, pad)))
