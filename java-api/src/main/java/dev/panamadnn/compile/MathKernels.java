@@ -56,7 +56,7 @@ final class MathKernels {
             case "Atan" -> Math::atan;
             case "Sinh" -> Math::sinh;
             case "Cosh" -> Math::cosh;
-            case "Asinh" -> x -> Math.copySign(Math.log1p(Math.abs(x) + x * x / (1 + Math.sqrt(x * x + 1))), x);
+            case "Asinh" -> x -> Double.isInfinite(x) ? x : Math.copySign(Math.log1p(Math.abs(x) + x * x / (1 + Math.sqrt(x * x + 1))), x);
             case "Acosh" -> x -> x < 1 ? Double.NaN : Math.log(x + Math.sqrt((x - 1) * (x + 1)));
             case "Atanh" -> x -> 0.5 * Math.log1p(2 * x / (1 - x));
             case "Sign" -> x -> x > 0 ? 1 : x < 0 ? -1 : Double.isNaN(x) ? 0 : x;   // torch.sign: NaN gives 0 (Math.signum: NaN)

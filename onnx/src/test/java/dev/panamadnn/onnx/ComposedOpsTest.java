@@ -86,6 +86,29 @@ class ComposedOpsTest {
         }
     }
 
+    /**
+     * The hyperbolic Java-step ops at the ends of the float range, against torch 1.13 (asinh, acosh, atanh, sinh, cosh of
+     * x below, printed as floats). Asinh of an infinity was NaN (inf / inf inside its log1p form) until 2026-12-05.
+     */
+    @Test
+    void hyperbolicOpsAtInfinityAndTheLargestFloatsMatchTorch() {
+        float inf = Float.POSITIVE_INFINITY, nan = Float.NaN;
+        float[] x = {nan, inf, -inf, 3.4e38f, -3.4e38f, 1e-30f, 0.3f};
+        Map<String, float[]> torch = new java.util.LinkedHashMap<>();
+        torch.put("Asinh", new float[] {nan, inf, -inf, 89.41515350341797f, -89.41515350341797f, 1.0000000031710769e-30f, 0.29567307233810425f});
+        torch.put("Acosh", new float[] {nan, inf, nan, 89.41515350341797f, nan, nan, nan});
+        torch.put("Atanh", new float[] {nan, nan, nan, nan, nan, 1.0000000031710769e-30f, 0.30951961874961853f});
+        torch.put("Sinh", new float[] {nan, inf, -inf, inf, -inf, 1.0000000031710769e-30f, 0.30452030897140503f});
+        torch.put("Cosh", new float[] {nan, inf, inf, inf, inf, 1.0f, 1.04533851146698f});
+        for (var e : torch.entrySet()) {
+            GraphProto g = GraphProto.newBuilder().setName("u").addInput(TestModels.f32("x", x.length)).addOutput(TestModels.f32("y"))
+                    .addNode(TestModels.node("u", e.getKey(), new String[] {"x"}, new String[] {"y"})).build();
+            try (Tensor y = run(13, g, x, x.length).get("y"); Tensor want = Tensor.of(e.getValue(), x.length)) {
+                assertNull(BackendCase.compare(y, want), e.getKey());
+            }
+        }
+    }
+
     /** The Java-step element-wise ops on NaN, 0, values in and out of each domain, against their textbook formulas in double (NaN propagating, but Sign(NaN) = 0 as torch.sign). */
     @Test
     void javaStepUnaryOpsPropagateNaNAndMatchTheirDefinitions() {
