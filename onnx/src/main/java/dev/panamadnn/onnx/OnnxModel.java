@@ -259,7 +259,11 @@ public final class OnnxModel implements AutoCloseable {
         }
     }
 
-    /** Whether every input is {@code [N, fixed sizes...]} with the same plain batch symbol (what a plan set takes). */
+    /**
+     * Whether every input is {@code [N, fixed sizes...]} with the same plain batch symbol and every output keeps that
+     * batch as its first dim (what a plan set takes). A model that reduces over the batch, or moves it, runs through a
+     * plan for each call's shapes instead.
+     */
     private boolean batched() {
         String symbol = null;
         for (Value in : imported.inputs()) {
@@ -268,7 +272,12 @@ public final class OnnxModel implements AutoCloseable {
             symbol = in.shape().dim(0).symbol();
             for (int i = 1; i < in.shape().rank(); i++) if (!in.shape().dim(i).isFixed()) return false;
         }
-        return symbol != null;
+        if (symbol == null) return false;
+        for (Value out : imported.outputs()) {
+            Dim d = out.shape().rank() < 1 ? null : out.shape().dim(0);
+            if (d == null || d.isFixed() || d.factor() != 1 || !symbol.equals(d.symbol())) return false;
+        }
+        return true;
     }
 
     /** Checks names, dtypes and shapes (symbols bound consistently across inputs). */
