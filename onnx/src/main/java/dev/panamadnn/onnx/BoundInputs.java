@@ -167,6 +167,30 @@ final class BoundInputs implements AutoCloseable {
         return compiled(proto.toBuilder().setGraph(g).build(), empty, given, arena, " (input shapes bound to this call's)");
     }
 
+    /**
+     * Whether the model imports once every symbolic input dim is {@code size}: a model refused over a symbolic dim (a Pad
+     * or Slice of the batch, a Resize scaling it, a legacy Softmax flattening it) that {@link #run} serves by binding
+     * each call's shapes. Nothing is kept.
+     */
+    boolean importsWithSymbolsAt(long size) {
+        GraphProto.Builder g = proto.getGraph().toBuilder();
+        for (int i = 0; i < g.getInputCount(); i++) {
+            ValueInfoProto in = g.getInput(i);
+            if (!in.getType().hasTensorType() || !in.getType().getTensorType().hasShape()) continue;
+            TensorShapeProto.Builder shape = in.getType().getTensorType().getShape().toBuilder();
+            for (int d = 0; d < shape.getDimCount(); d++) {
+                if (!shape.getDim(d).hasDimValue()) shape.setDim(d, TensorShapeProto.Dimension.newBuilder().setDimValue(size));
+            }
+            g.setInput(i, in.toBuilder().setType(in.getType().toBuilder().setTensorType(in.getType().getTensorType().toBuilder().setShape(shape))));
+        }
+        try (Arena arena = Arena.ofShared()) {
+            Importer.run(new Detached(proto.toBuilder().setGraph(g).build(), raw), arena, baseDir, Map.of());
+            return true;
+        } catch (OnnxException | IllegalArgumentException | IllegalStateException | ArithmeticException e) {
+            return false;
+        }
+    }
+
     /** Every input's name, dtype and shape, and the integer inputs' values. */
     private String key(Map<String, Tensor> given) {
         StringBuilder sb = new StringBuilder();

@@ -71,10 +71,16 @@ public final class OnnxModel implements AutoCloseable {
                 throw why;
             }
             long symbols = declared.get(0).stream().flatMap(v -> v.shape().dims().stream()).filter(d -> !d.isFixed()).map(Dim::symbol).distinct().count();
-            if (symbols < 2 && !BoundInputs.applies(proto, declared.get(0))) throw why;   // one batch symbol: shapes would not help
             // Shape inference needs a value an integer input gives (a Reshape's shape fed as an input), or concrete dims (a
-            // reshape over two symbols, e.g. batch and sequence): run() binds the call's shapes, and values where needed.
-            return new OnnxModel(arena, null, source, model, baseDir, declared, why, new BoundInputs(model, baseDir, source, declared.get(0)));
+            // reshape over two symbols, e.g. batch and sequence; a Pad or Slice of the batch itself): run() binds the call's
+            // shapes, and values where needed. With one symbol and no value to bind, only if concrete dims make it import.
+            BoundInputs bound = new BoundInputs(model, baseDir, source, declared.get(0));
+            if (symbols == 0 && !BoundInputs.applies(proto, declared.get(0))
+                    || symbols == 1 && !BoundInputs.applies(proto, declared.get(0)) && !bound.importsWithSymbolsAt(1)) {
+                bound.close();
+                throw why;
+            }
+            return new OnnxModel(arena, null, source, model, baseDir, declared, why, bound);
         } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {   // a check of our IR's (Value, Dim, Tensor)
             throw new OnnxException(source + ": cannot import the model: " + e.getMessage(), e);
         }

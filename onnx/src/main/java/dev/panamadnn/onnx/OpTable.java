@@ -428,7 +428,7 @@ final class OpTable {
         for (int d = 0; d < rank; d++) {
             if (d < axis) continue;   // 0: Reshape copies the input's dim (ONNX), the batch symbol included
             if (!shape.dim(d).isFixed()) {
-                throw n.refuse(n.op + " of opset " + n.opset + " over axis " + n.attributes.integer("axis", 1) + " of " + n.value(0)
+                throw n.needsConstant(n.op + " of opset " + n.opset + " over axis " + n.attributes.integer("axis", 1) + " of " + n.value(0)
                         + " (flatten-to-2-D semantics) needs the dims from the axis on fixed; dim " + d + " is " + shape.dim(d));
             }
             folded *= shape.dim(d).size();
