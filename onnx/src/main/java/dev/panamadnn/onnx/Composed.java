@@ -2,6 +2,7 @@ package dev.panamadnn.onnx;
 
 import dev.panamadnn.Tensor;
 import dev.panamadnn.graph.Attributes;
+import dev.panamadnn.graph.Shape;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
 
@@ -114,6 +115,89 @@ final class Composed {
         String index = n.emit("Where", none, n.emit("Less", none, ar, len), reversed, ar);
         String full = n.emit("Expand", none, index, n.emit("Shape", none, n.input(0)));
         return List.of(n.emit("GatherElements", Attributes.of("axis", t), n.input(0), n.emit("Cast", Attributes.of("to", 7L), full)));
+    }
+
+    /** {@code |x|^p} for LpNormalization and the Lp pools: Abs for 1, x * x for 2, else Pow(Abs(x), p). */
+    private static String powered(NodeContext n, String x, long p) {
+        Attributes none = Attributes.empty();
+        return p == 1 ? n.emit("Abs", none, x) : p == 2 ? n.emit("Mul", none, x, x) : n.emit("Pow", none, n.emit("Abs", none, x), n.scalar("p", p));
+    }
+
+    /** {@code sum^(1/p)}: the sum for 1, Sqrt for 2, else Pow(sum, 1/p). */
+    private static String root(NodeContext n, String sum, long p) {
+        Attributes none = Attributes.empty();
+        return p == 1 ? sum : p == 2 ? n.emit("Sqrt", none, sum) : n.emit("Pow", none, sum, n.scalar("inv_p", (float) (1.0 / p)));
+    }
+
+    /** The Lp pools' and LpNormalization's {@code p}: a positive integer (LpNormalization: 1 or 2, as ONNX allows). */
+    private static long p(NodeContext n, boolean oneOrTwo) {
+        long p = n.attributes.integer("p", 2);
+        if (oneOrTwo ? p != 1 && p != 2 : p < 1) throw n.refuse("p must be " + (oneOrTwo ? "1 or 2" : ">= 1") + ", got " + p);
+        return p;
+    }
+
+    /** LpNormalization (opsets 1-17): {@code x / (sum over axis of |x|^p)^(1/p)} as ONNX defines it (a zero line gives 0/0). */
+    static List<String> lpNormalization(NodeContext n) {
+        long p = p(n, true), axis = n.attributes.integer("axis", -1);
+        String sum = n.emit("ReduceSum", Attributes.of("keepdims", 1L), powered(n, n.input(0), p), n.longs("axes", new long[] {axis}, 1));
+        return List.of(n.emit("Div", Attributes.empty(), n.input(0), root(n, sum, p)));
+    }
+
+    /** GlobalLpPool (opsets 2-17): {@code (sum over the spatial dims of |x|^p)^(1/p)}, the dims kept as 1. */
+    static List<String> globalLpPool(NodeContext n) {
+        long p = p(n, false);
+        int rank = n.value(0).shape().rank();
+        if (rank < 3) throw n.refuse("X must be [N, C, D1, ...], got " + n.value(0));
+        long[] axes = new long[rank - 2];
+        for (int i = 0; i < axes.length; i++) axes[i] = i + 2;
+        String sum = n.emit("ReduceSum", Attributes.of("keepdims", 1L), powered(n, n.input(0), p), n.longs("axes", axes, axes.length));
+        return List.of(root(n, sum, p));
+    }
+
+    /**
+     * LpPool (opsets 2-17): per window {@code (sum of |x|^p)^(1/p)}, the padding contributing nothing: |x|^p padded with
+     * zeros (explicit pads, or auto_pad SAME_* computed as for the other pools), an AveragePool without padding times
+     * the kernel's size, then the root.
+     */
+    static List<String> lpPool(NodeContext n) {
+        long p = p(n, false);
+        Shape x = n.value(0).shape();
+        int spatial = x.rank() - 2;
+        if (spatial < 1) throw n.refuse("X must be [N, C, D1, ...], got " + n.value(0));
+        long[] kernel = n.attributes.integers("kernel_shape", null), strides = n.attributes.integers("strides", null);
+        if (kernel == null || kernel.length != spatial) throw n.refuse("kernel_shape must have one size per spatial dim of " + n.value(0));
+        if (strides != null && strides.length != spatial) throw n.refuse("strides must have one entry per spatial dim of " + n.value(0));
+        String autoPad = n.attributes.string("auto_pad", "NOTSET");
+        long[] pads = n.attributes.integers("pads", new long[2 * spatial]);
+        if (pads.length != 2 * spatial) throw n.refuse("pads must have two entries per spatial dim of " + n.value(0));
+        long size = 1;
+        for (int i = 0; i < spatial; i++) {
+            long s = strides == null ? 1 : strides[i];
+            if (kernel[i] < 1 || s < 1) throw n.refuse("kernel_shape and strides must be >= 1");
+            size = Math.multiplyExact(size, kernel[i]);
+            if (autoPad.startsWith("SAME_")) {
+                if (!x.dim(i + 2).isFixed()) throw n.needsConstant("auto_pad " + autoPad + " needs fixed spatial sizes, got " + n.value(0));
+                long in = x.dim(i + 2).size(), out = (in + s - 1) / s;
+                long total = Math.max(0, Math.multiplyExact(out - 1, s) + kernel[i] - in), small = total / 2;
+                pads[i] = autoPad.equals("SAME_UPPER") ? small : total - small;
+                pads[i + spatial] = total - pads[i];
+            } else if (autoPad.equals("VALID")) {
+                pads[i] = pads[i + spatial] = 0;
+            }
+        }
+        String v = powered(n, n.input(0), p);
+        if (java.util.Arrays.stream(pads).anyMatch(d -> d != 0)) {
+            long[] all = new long[2 * x.rank()];
+            for (int i = 0; i < spatial; i++) {
+                all[i + 2] = pads[i];
+                all[x.rank() + i + 2] = pads[i + spatial];
+            }
+            v = n.emit("Pad", Attributes.of("mode", "constant"), v, n.longs("pads", all, all.length));
+        }
+        Attributes.Builder pool = Attributes.builder().put("kernel_shape", kernel);
+        if (strides != null) pool.put("strides", strides);
+        String mean = n.emit("AveragePool", pool.build(), v);
+        return List.of(root(n, n.emit("Mul", Attributes.empty(), mean, n.scalar("kernel_size", size)), p));
     }
 
     /**
