@@ -28,8 +28,8 @@ final class LowerCarried {
     /** The ops that read integer or bool values computed at run time. */
     static final Set<String> READERS = Set.of("Identity", "Squeeze", "Unsqueeze", "Cast", "Where", "Not", "And", "Or", "Xor", "Equal", "Less",
             "Greater", "Reshape", "Flatten", "Expand", "Transpose", "Slice", "Concat", "Tile", "Gather", "GatherND", "GatherElements", "OneHot", "MaxUnpool", "RoiAlign",   // these move (or index by) values, exactly
-            "Max", "Min",   // and these pick one of their inputs' values, exact too
-            "Add", "Sub", "Mul", "ReduceSum", "CumSum",   // integer arithmetic: computed in long, refused at run time beyond 2^24
+            "Max", "Min", "Clip", "ArgMax", "ArgMin",   // and these pick one of their inputs' values (or a bound, or an index), exact too
+            "Add", "Sub", "Mul", "Div", "Mod", "ReduceSum", "CumSum",   // integer arithmetic: computed in long, refused at run time beyond 2^24
             "Abs", "Neg", "Sign");   // exact on values within 2^24
 
     /**
@@ -107,7 +107,7 @@ final class LowerCarried {
             case "Sign" -> integerOutput(plan, n) ? unary(plan, n, Math::signum, "sign") : null;
             case "Cast" -> cast(plan, n);
             case "Where" -> plan.graph.isConstant(n.input(0)) ? null : where(plan, n);
-            case "Add", "Sub", "Mul" -> integerOutput(plan, n) ? arithmetic(plan, n) : null;
+            case "Add", "Sub", "Mul", "Div", "Mod" -> integerOutput(plan, n) ? arithmetic(plan, n) : null;
             case "ReduceSum" -> integerOutput(plan, n) && !plan.graph.isConstant(n.input(0)) ? reduceSum(plan, n) : null;
             case "CumSum" -> integerOutput(plan, n) && !plan.graph.isConstant(n.input(0)) ? cumSum(plan, n) : null;
             default -> null;
@@ -129,8 +129,10 @@ final class LowerCarried {
     }
 
     /**
-     * Add, Sub and Mul of integer values computed at run time (an attention mask's cumulative sum minus one, as position
-     * ids): in long, each result checked to be exact in F32. Broadcast as NumPy.
+     * Add, Sub, Mul, Div and Mod of integer values computed at run time (an attention mask's cumulative sum minus one, as
+     * position ids; a token index halved): in long, each result checked to be exact in F32. Broadcast as NumPy. Div
+     * truncates toward zero (C's and ONNX Runtime's integer division, and the import's folding); Mod takes the divisor's
+     * sign (fmod = 0, Python's %) or the dividend's (fmod = 1, C's fmod); a zero divisor is an exception naming the node.
      */
     private static Value arithmetic(Compiler plan, Node n) {
         long[] y = LowerIndex.out(plan, n, 0);
@@ -138,14 +140,22 @@ final class LowerCarried {
         Operands in = Operands.of(plan, n, 2, y);
         if (in.xs.isEmpty()) return null;   // both constant: folded
         String label = n.label();
+        boolean fmod = n.attributes().integer("fmod", 0) != 0;
         java.util.function.LongBinaryOperator op = switch (n.op()) {
             case "Add" -> Long::sum;
             case "Sub" -> (a, b) -> a - b;
+            case "Div" -> (a, b) -> a / nonZero(label, b);
+            case "Mod" -> fmod ? (a, b) -> a % nonZero(label, b) : (a, b) -> Math.floorMod(a, nonZero(label, b));
             default -> (a, b) -> a * b;
         };
         return PlanOutputs.javaStep(plan, in.xs, List.of(y), (src, dst) -> {
             for (int o = 0; o < size; o++) dst[0].setAtIndex(JAVA_FLOAT, o, held(label, op.applyAsLong((long) in.at(src, 0, o), (long) in.at(src, 1, o))));
         }, "java integer " + n.op().toLowerCase(java.util.Locale.ROOT) + " " + n.name()).get(0);
+    }
+
+    private static long nonZero(String label, long divisor) {
+        if (divisor == 0) throw new IllegalArgumentException("CompiledModel: node " + label + ": integer division by zero");
+        return divisor;
     }
 
     /** ReduceSum of integer values computed at run time (an attention mask's lengths), over constant axes; sums checked exact. */

@@ -118,15 +118,31 @@ final class PlanGraph {
         computedShapes.put(name, shape);
     }
 
-    /** A constant's values (a rule's result, or a copy of the initializer). */
+    /**
+     * A constant's values (a rule's result, or a copy of the initializer). An I64 or I32 constant (the bound of a
+     * Clip, a branch of a Where over integer values held as exact F32 values, {@link LowerCarried}) is converted when
+     * every value is exact in F32 (within 2^24), else refused naming the first that is not.
+     */
     float[] floats(String value) {
         float[] c = computed.get(value);
         if (c != null) return c.clone();
         Tensor t = tensor(value);
         // A refusal to compile (an operand computed at run time where the lowering needs its values), not a broken plan.
         if (t == null) throw new UnsupportedOperationException("'" + value + "' must be a constant here (it is computed at run time)");
-        if (t.dtype() != dev.panamadnn.DataType.F32) throw new UnsupportedOperationException("'" + value + "' is " + t.dtype() + ", not F32");
-        return t.toFloatArray();
+        if (t.dtype() == dev.panamadnn.DataType.F32) return t.toFloatArray();
+        if (t.dtype() != dev.panamadnn.DataType.I64 && t.dtype() != dev.panamadnn.DataType.I32) {
+            throw new UnsupportedOperationException("'" + value + "' is " + t.dtype() + ", not F32, I64 or I32");
+        }
+        long[] longs = LowerIndex.longs(t);
+        float[] f = new float[longs.length];
+        for (int i = 0; i < longs.length; i++) {
+            if (Math.abs(longs[i]) > 1 << 24) {
+                throw new UnsupportedOperationException("'" + value + "' (" + t.dtype() + ") holds " + longs[i] + " at element " + i
+                        + ", beyond 2^24: not exact in the F32 values a plan computes on");
+            }
+            f[i] = longs[i];
+        }
+        return f;
     }
 
     /**

@@ -196,10 +196,10 @@ final class SelectShapes {
         return out;
     }
 
-    /** ArgMax / ArgMin(data F32) axis keepdims select_last_index: I64 indices along {@code axis}. */
+    /** ArgMax / ArgMin(data F32, I64 or I32) axis keepdims select_last_index: I64 indices along {@code axis}. */
     static List<IndexShapes.Out> argMinMax(Node n, List<Value> in, Known k) {
         Value x = in.get(0);
-        IndexShapes.require(x, "data", DataType.F32);
+        IndexShapes.require(x, "data", DataType.F32, DataType.I64, DataType.I32);
         if (x.shape().rank() < 1) throw new GraphException("data " + x + " must have rank >= 1");
         int axis = Ops.axis(n.attributes().integer("axis", 0), x.shape().rank(), "axis");
         List<Dim> dims = new ArrayList<>(x.shape().dims());
