@@ -136,11 +136,17 @@ final class Composed {
         return p;
     }
 
-    /** LpNormalization (opsets 1-17): {@code x / (sum over axis of |x|^p)^(1/p)} as ONNX defines it (a zero line gives 0/0). */
+    /**
+     * LpNormalization (opsets 1-17): {@code x / (sum over axis of |x|^p)^(1/p)}; a line of zeros stays zeros (its norm
+     * taken as 1), as ONNX Runtime and torch's {@code F.normalize} give, where the formula alone would give 0/0 = NaN.
+     */
     static List<String> lpNormalization(NodeContext n) {
         long p = p(n, true), axis = n.attributes.integer("axis", -1);
+        Attributes none = Attributes.empty();
         String sum = n.emit("ReduceSum", Attributes.of("keepdims", 1L), powered(n, n.input(0), p), n.longs("axes", new long[] {axis}, 1));
-        return List.of(n.emit("Div", Attributes.empty(), n.input(0), root(n, sum, p)));
+        String norm = root(n, sum, p);
+        String safe = n.emit("Where", none, n.emit("Equal", none, norm, n.scalar("zero", 0f)), n.scalar("one", 1f), norm);
+        return List.of(n.emit("Div", none, n.input(0), safe));
     }
 
     /** GlobalLpPool (opsets 2-17): {@code (sum over the spatial dims of |x|^p)^(1/p)}, the dims kept as 1. */

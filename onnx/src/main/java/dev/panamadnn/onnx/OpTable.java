@@ -232,8 +232,8 @@ final class OpTable {
         replaceLast(same("MeanVarianceNormalization", 9, 17, "axes").translate(Composed::meanVarianceNormalization, "ReduceMean", "Sub", "Mul",
                 "Sqrt", "Add", "Div").note("(X - mean) / (sqrt(mean((X - mean)^2)) + 1e-9) over axes (default [0, 2, 3]); ONNX's function body"
                 + " takes the variance as E[X^2] - E[X]^2, the same in exact arithmetic, without its cancellation"));
-        replaceLast(same("LpNormalization", 1, 17, "axis", "p").translate(Composed::lpNormalization, "ReduceSum", "Abs", "Mul", "Sqrt", "Div")
-                .note("x / (sum over axis of abs(x)^p)^(1/p), p 1 or 2; a line of zeros gives 0/0 = NaN as ONNX defines it"));
+        replaceLast(same("LpNormalization", 1, 17, "axis", "p").translate(Composed::lpNormalization, "ReduceSum", "Abs", "Mul", "Sqrt", "Equal",
+                "Where", "Div").note("x / (sum over axis of abs(x)^p)^(1/p), p 1 or 2; a line of zeros stays zeros, as ONNX Runtime and F.normalize"));
         replaceLast(same("GlobalLpPool", 2, 17, "p").translate(Composed::globalLpPool, "ReduceSum", "Abs", "Mul", "Pow", "Sqrt")
                 .note("(sum over the spatial dims of abs(x)^p)^(1/p), any integer p >= 1"));
         replaceLast(same("LpPool", 2, 17, "auto_pad", "kernel_shape", "p", "pads", "strides").check(AutoPad.CHECK)

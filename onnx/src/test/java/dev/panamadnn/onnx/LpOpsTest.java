@@ -75,6 +75,17 @@ class LpOpsTest {
                 "default p 2, auto_pad SAME_UPPER");
     }
 
+    /** A line of zeros: zeros, as torch's {@code F.normalize} (eps 1e-12) and ONNX Runtime give (the bare formula: 0/0). */
+    @Test
+    void lpNormalizationOfZerosIsZeros() {
+        GraphProto g = GraphProto.newBuilder().setName("lp").addInput(TestModels.f32("x", 2, 3)).addOutput(TestModels.f32("y", 2, 3))
+                .addNode(node("LpNormalization", integer("axis", 1))).build();
+        try (OnnxModel m = Onnx.load(TestModels.model(13, g).toByteArray()); Tensor in = Tensor.of(new float[] {0, 0, 0, 3, 0, -4}, 2, 3)) {
+            // torch: F.normalize(torch.tensor([[0., 0, 0], [3, 0, -4]]), dim=1) = [[0, 0, 0], [0.6, 0, -0.8]]
+            assertArrayEquals(new float[] {0, 0, 0, 0.6f, 0, -0.8f}, TestModels.outputValues(m, Map.of("x", in), "y"));
+        }
+    }
+
     @Test
     void lpNormalizationTakesOnlyPOneOrTwo() {
         OnnxException e = org.junit.jupiter.api.Assertions.assertThrows(OnnxException.class, () -> run(node("LpNormalization", integer("p", 3)), 1, 2, 3, 4));
