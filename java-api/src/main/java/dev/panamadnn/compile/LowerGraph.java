@@ -100,6 +100,14 @@ final class LowerGraph {
         if (op.equals("ConvTranspose")) {
             Compiler.Value deconv = LowerConvTranspose.lower(plan, n);   // else (a geometry oneDNN mishandles) the eager layer below
             if (deconv != null) return deconv;
+            Layer eager = EagerNodes.layerFor(n, plan.graph);
+            if (eager == null) {
+                throw Compiler.unsupported(n, "this ConvTranspose (pads " + java.util.Arrays.toString(n.attributes().integers("pads", new long[0]))
+                        + ", weights " + plan.graph.shape(n.input(1)) + ") is not compiled: oneDNN's deconvolution would leave some outputs"
+                        + " unwritten or read a window wholly in the padding, and the Java fallback (PyTorch's ConvTranspose1d/2d) takes"
+                        + " only symmetric pads of 1-D and 2-D convolutions");
+            }
+            return LowerOps.javaStep(plan, n, plan.own(eager));
         }
         return switch (op) {
             case "Conv" -> LowerConv.conv(plan, n);

@@ -59,6 +59,27 @@ class ExtremeAttributesTest {
         assertArrayEquals(new float[] {7, 15}, slice(100, -20, -100));
     }
 
+    /**
+     * A ConvTranspose whose geometry neither oneDNN (outputs no window writes: dilation 2 over stride 1 with
+     * output_padding) nor the Java fallback (PyTorch's symmetric pads only; these are [0, 2, 0, 1]) computes: refused
+     * naming the op, its pads and why; it used to say "op ConvTranspose is not compiled yet", as if no ConvTranspose were.
+     */
+    @Test
+    void aConvTransposeNeitherKernelComputesIsRefusedSayingWhy() {
+        float[] w = new float[3 * 3 * 1 * 3];
+        GraphProto g = GraphProto.newBuilder().setName("deconv").addInput(f32("x", 1, 3, 4, 6)).addOutput(f32("y", 1, 3, "H", "W"))
+                .addInitializer(TestModels.weights("w", w, 3, 3, 1, 3))
+                .addNode(node("ct", "ConvTranspose", new String[] {"x", "w"}, new String[] {"y"}, ints("dilations", 2, 2), ints("output_padding", 1, 0),
+                        ints("pads", 0, 2, 0, 1), ints("strides", 1, 1))).build();
+        OnnxException e = assertThrows(OnnxException.class, () -> {
+            try (OnnxModel m = Onnx.load(model(16, g).toByteArray()); Tensor in = Tensor.zeros(1, 3, 4, 6)) {
+                m.run(Map.of("x", in)).values().forEach(Tensor::close);
+            }
+        });
+        assertTrue(e.getMessage().contains("(ConvTranspose)") && e.getMessage().contains("pads [0, 2, 0, 1]")
+                && e.getMessage().contains("only symmetric pads"), e.getMessage());
+    }
+
     private static OnnxException refusedPool(String op, long kernel, long pad) {
         GraphProto g = GraphProto.newBuilder().setName("pool").addInput(f32("x", 1, 2, 8, 8))
                 .addNode(node("p", op, new String[] {"x"}, new String[] {"y"}, ints("kernel_shape", kernel, kernel), ints("pads", pad, pad, pad, pad)))
