@@ -149,13 +149,18 @@ final class BoundInputs implements AutoCloseable {
 
     /** The model imported with the call's input shapes in place of its symbolic dims, and a plan for them; inputs stay inputs. */
     private Binding bindShapes(Map<String, Tensor> given) {
-        GraphProto.Builder g = proto.getGraph().toBuilder();
         Arena arena = Arena.ofShared();
         Map<String, Tensor> empty = new HashMap<>();   // an empty input is known by its shape alone: a constant (an empty KV cache)
         for (Value v : inputs) {
             Tensor t = given.get(v.name());
             if (t.numel() == 0) empty.put(v.name(), Tensor.allocate(arena, t.dtype(), t.shape()));
         }
+        return compiled(withShapes(given), empty, given, arena, " (input shapes bound to this call's)");
+    }
+
+    /** The model with every graph input's declared shape replaced by the call's. */
+    private ModelProto withShapes(Map<String, Tensor> given) {
+        GraphProto.Builder g = proto.getGraph().toBuilder();
         for (int i = 0; i < g.getInputCount(); i++) {
             ValueInfoProto in = g.getInput(i);
             Tensor t = given.get(in.getName());
@@ -164,7 +169,7 @@ final class BoundInputs implements AutoCloseable {
             for (long d : t.shape()) shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
             g.setInput(i, in.toBuilder().setType(in.getType().toBuilder().setTensorType(in.getType().getTensorType().toBuilder().setShape(shape))));
         }
-        return compiled(proto.toBuilder().setGraph(g).build(), empty, given, arena, " (input shapes bound to this call's)");
+        return proto.toBuilder().setGraph(g).build();
     }
 
     /**
@@ -232,7 +237,7 @@ final class BoundInputs implements AutoCloseable {
             arena.close();
             throw e;
         }
-        return compiled(proto, bound, given, arena, " (integer inputs bound to this call's values)");
+        return compiled(withShapes(given), bound, given, arena, " (integer inputs bound to this call's values)");
     }
 
     /**
