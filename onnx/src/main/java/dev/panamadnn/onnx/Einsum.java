@@ -16,9 +16,10 @@ import java.util.Map;
  * a dynamic-batch export, is copied by the Reshapes' 0 entries); a group of kept or contracted letters is merged into one
  * dim, which may be symbolic when it is the only such dim of its Reshape (a -1); a Reshape is left out where each group is
  * one letter. An ellipsis ({@code ...}, as {@code torch.einsum("...ij,...jk->...ik")} exports it) stands for letters of
- * its own, aligned to the right and broadcast as NumPy does (a dim of 1 against n, where it is a batch dim). An implicit
+ * its own, aligned to the right. A letter (of the ellipsis or named) of 1 in one operand and n in the other is broadcast
+ * as NumPy and torch do, where it is a batch letter (kept in the output). An implicit
  * output is the ellipsis dims, then the letters used once, sorted. Refused by name: a letter twice in one term (diagonals),
- * more than two operands, a letter of two different fixed sizes, and an ellipsis dim broadcast but not kept in the
+ * more than two operands, a letter of two different fixed sizes (neither 1), and a letter broadcast but not kept in the
  * output; symbolic dims the Reshapes cannot express (two merged symbolic groups, a letter symbolic in one operand and
  * fixed in the other) are bound per call.
  */
@@ -44,7 +45,7 @@ final class Einsum {
                 if (terms[t].indexOf(c) != i) throw n.refuse("term '" + terms[t] + "' repeats '" + c + "' (a diagonal): not supported");
                 Dim d = shape.dim(i), before = size.put(c, d);
                 if (before != null && !before.equals(d)) {
-                    if (ellipsis.indexOf(c) >= 0 && (before.equals(Dim.of(1)) || d.equals(Dim.of(1)))) {   // NumPy broadcasting of '...'
+                    if (before.equals(Dim.of(1)) || d.equals(Dim.of(1))) {   // NumPy's (and torch's) broadcasting of a dim of 1
                         size.put(c, before.equals(Dim.of(1)) ? d : before);
                         broadcast.add(c);
                     } else {
@@ -68,7 +69,9 @@ final class Einsum {
             out = sb.toString();
         }
         for (char c : broadcast) {
-            if (out.indexOf(c) < 0) throw n.refuse("equation '" + eq + "': an ellipsis dim broadcast from 1 must be kept in the output");
+            if (out.indexOf(c) < 0) {
+                throw n.refuse("equation '" + eq + "': " + (ellipsis.indexOf(c) >= 0 ? "an ellipsis dim" : "'" + c + "'") + " broadcast from 1 must be kept in the output");
+            }
         }
         String a = n.input(0), ta = terms[0];
         String[] reduced = reduce(n, a, ta, terms.length > 1 ? terms[1] : "", out);

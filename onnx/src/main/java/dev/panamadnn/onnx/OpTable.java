@@ -247,7 +247,7 @@ final class OpTable {
         same("Gather", 1, 17, "axis");
         same("Cast", 6, 17, "to");
         replaceLast(same("Einsum", 12, 17, "equation").translate(Einsum::translate, "ReduceSum", "Transpose", "Reshape", "MatMul")
-                .note("one or two operands, as ReduceSum, Transpose, Reshape and one batched MatMul; ellipses (NumPy-broadcast batch dims), symbolic dims; no diagonal"));
+                .note("one or two operands, as ReduceSum, Transpose, Reshape and one batched MatMul; ellipses; batch dims of 1 broadcast as NumPy (named or in the ellipsis); symbolic dims; no diagonal"));
         replaceLast(same("ConvInteger", 10, 17, cat(window, "dilations", "group")).translate(Composed::integerOps, "Cast", "Sub", "Reshape", "Conv")
                 .note("the Conv of x and w minus their zero points on exact F32 values, cast to INT32 (exact while the sums stay below 2^24); explicit pads"));
         replaceLast(same("DynamicQuantizeLinear", 11, 17).translate(Composed::dynamicQuantize, "ReduceMin", "ReduceMax", "Min", "Max", "Sub",
