@@ -186,7 +186,7 @@ public final class OnnxModel implements AutoCloseable {
                 return runBound(inputs, e);
             } catch (IllegalArgumentException e) {
                 if (imported.inputs().stream().anyMatch(v -> v.shape().rank() == 0) && BoundInputs.applies(model.proto(), imported.inputs())) {
-                    return runBound(inputs, new UnsupportedOperationException(e.getMessage(), e));   // plans take no rank-0 input: bind it
+                    return runBound(inputs, null);   // plans take no rank-0 input: bind it (its refusal, if any, is the one to tell)
                 }
                 throw new OnnxException(source + ": " + e.getMessage(), e);
             }
@@ -209,7 +209,11 @@ public final class OnnxModel implements AutoCloseable {
         return new IllegalStateException(source + ": its memory-mapped file was truncated while mapped (" + m + "); reopen the file", e);
     }
 
-    /** After {@code failure} compiling as is: binds the integer inputs (kept for the next calls if that compiles), else the first refusal. */
+    /**
+     * After {@code failure} compiling as is: binds the integer inputs (kept for the next calls if that compiles), else the
+     * first refusal, the bound one suppressed in it; with no {@code failure} (a rank-0 input, which no plan takes), the
+     * bound refusal itself.
+     */
     private Map<String, Tensor> runBound(Map<String, Tensor> inputs, UnsupportedOperationException failure) {
         BoundInputs b = new BoundInputs(model, baseDir, source, imported.inputs());
         Map<String, Tensor> out;
@@ -217,6 +221,7 @@ public final class OnnxModel implements AutoCloseable {
             out = b.run(inputs);
         } catch (OnnxException e) {
             b.close();
+            if (failure == null) throw e;
             OnnxException first = new OnnxException(source + ": " + failure.getMessage(), failure);
             first.addSuppressed(e);
             throw first;

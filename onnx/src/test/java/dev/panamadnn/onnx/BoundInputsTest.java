@@ -89,4 +89,24 @@ class BoundInputsTest {
             }
         }
     }
+
+    /**
+     * A model with a rank-0 integer input (which no plan takes: it is bound per call) and an op no plan computes: the
+     * refusal names that op, not the plan's "expected an input shape, got none" for the scalar (found by the differential
+     * probe).
+     */
+    @Test
+    void aScalarInputDoesNotHideTheRealRefusal() {
+        GraphProto g = GraphProto.newBuilder().setName("scalar").addInput(TestModels.f32("x", 2))
+                .addInput(ValueInfoProto.newBuilder().setName("k").setType(TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder()
+                        .setElemType(TensorProto.DataType.INT64_VALUE).setShape(TensorShapeProto.newBuilder()))))
+                .addInitializer(TensorProto.newBuilder().setName("pads").setDataType(TensorProto.DataType.INT64_VALUE).addDims(2).addInt64Data(-1).addInt64Data(1))
+                .addOutput(TestModels.f32("y", 2))
+                .addNode(TestModels.node("pad", "Pad", new String[] {"x", "pads"}, new String[] {"y"}, TestModels.string("mode", "reflect"))).build();
+        try (Arena arena = Arena.ofConfined(); OnnxModel m = Onnx.load(TestModels.model(13, g).toByteArray()); Tensor in = Tensor.of(new float[] {1, 2}, 2)) {
+            Tensor k = TensorProtos.longs(arena, new long[] {3});
+            OnnxException e = assertThrows(OnnxException.class, () -> m.run(Map.of("x", in, "k", k)).values().forEach(Tensor::close));
+            assertTrue(e.getMessage().contains("mode reflect") && !e.getMessage().contains("expected an input shape"), e.getMessage());
+        }
+    }
 }
