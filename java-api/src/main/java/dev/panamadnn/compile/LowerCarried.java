@@ -6,6 +6,7 @@ import dev.panamadnn.DataType;
 import dev.panamadnn.Tensor;
 import dev.panamadnn.compile.Compiler.Value;
 import dev.panamadnn.graph.Node;
+import dev.panamadnn.internal.Integers;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -101,9 +102,10 @@ final class LowerCarried {
             case "TopK" -> topK(plan, n).get(0);
             case "Equal", "Less", "Greater", "And", "Or", "Xor" -> binary(plan, n);
             case "Not" -> unary(plan, n, v -> v == 0 ? 1 : 0, "not");
-            // integer Abs/Neg/Sign computed at run time (values held exactly in F32: |v| <= 2^24, so no wrap to mind)
-            case "Abs" -> integerOutput(plan, n) ? unary(plan, n, Math::abs, "abs") : null;
-            case "Neg" -> integerOutput(plan, n) ? unary(plan, n, v -> -v, "neg") : null;
+            // integer Abs/Neg/Sign computed at run time, in long and wrapped to the type: the most negative integer (a Cast of
+            // NaN gives it, as x86 and torch do) stays itself, as in C
+            case "Abs" -> integerOutput(plan, n) ? unary(plan, n, wrapped(dtype(plan, n.output()), Math::abs), "abs") : null;
+            case "Neg" -> integerOutput(plan, n) ? unary(plan, n, wrapped(dtype(plan, n.output()), v -> -v), "neg") : null;
             case "Sign" -> integerOutput(plan, n) ? unary(plan, n, Math::signum, "sign") : null;
             case "Cast" -> cast(plan, n);
             case "Where" -> plan.graph.isConstant(n.input(0)) ? null : where(plan, n);
@@ -112,6 +114,11 @@ final class LowerCarried {
             case "CumSum" -> integerOutput(plan, n) && !plan.graph.isConstant(n.input(0)) ? cumSum(plan, n) : null;
             default -> null;
         };
+    }
+
+    /** {@code f} on a held integer value, in long and wrapped to type {@code t} (its dtype read now: the plan's graph is gone at run time). */
+    private static Unary wrapped(DataType t, java.util.function.LongUnaryOperator f) {
+        return v -> (float) Integers.narrow(t, f.applyAsLong((long) v));
     }
 
     private static boolean integerOutput(Compiler plan, Node n) {
@@ -454,14 +461,16 @@ final class LowerCarried {
             return from == DataType.F16 ? plan.in(n, 0) : unary(plan, n, v -> Float.float16ToFloat(Float.floatToFloat16((float) v)), "cast to f16");
         }
         if (from != to && (to == DataType.U8 || to == DataType.I8 || to == DataType.U16 || to == DataType.I16)) {   // truncated, then wrapped
-            return unary(plan, n, v -> (float) dev.panamadnn.internal.Integers.narrow(to, (long) v), "cast to " + to.toString().toLowerCase(java.util.Locale.ROOT));
+            return unary(plan, n, v -> (float) (fromFloat ? Integers.truncate(to, v) : Integers.narrow(to, (long) v)),
+                    "cast to " + to.toString().toLowerCase(java.util.Locale.ROOT));
         }
         if (to == DataType.F32 || from == to || from == DataType.BOOL || to != DataType.BOOL && !fromFloat) {
             return plan.in(n, 0);   // the values held are already those of the target dtype (integers or 0/1 are exact floats)
         }
         if (to == DataType.BOOL) return unary(plan, n, v -> v != 0 ? 1 : 0, "cast to bool");
-        // F32 or F16 to an integer: truncated toward zero (NaN and values beyond the type's range are undefined in ONNX; Java's casts saturate, NaN gives 0).
-        return to == DataType.I32 ? unary(plan, n, v -> (float) (int) v, "cast to i32") : unary(plan, n, v -> (float) (long) v, "cast to i64");
+        // F32 or F16 to an integer: truncated toward zero; NaN and values beyond the type's range (undefined in ONNX) give its
+        // most negative integer as x86, torch, numpy and ONNX Runtime do (Integers.truncate; -2^63 and -2^31 are exact floats)
+        return unary(plan, n, v -> (float) Integers.truncate(to, v), "cast to " + to.toString().toLowerCase(java.util.Locale.ROOT));
     }
 
     /**

@@ -420,8 +420,9 @@ final class IndexArith {
             } else {
                 long[] l = new long[size];
                 for (int i = 0; i < size; i++) {
-                    // a float truncated toward zero, then (as an integer) wrapped to the target type
-                    l[i] = to == DataType.BOOL ? (d.real(i) != 0 ? 1 : 0) : narrow(to, d.floats() != null ? (long) d.floats()[i] : d.ints()[i]);
+                    // a float truncated toward zero as x86 does (NaN and out-of-range: the most negative integer), then wrapped
+                    l[i] = to == DataType.BOOL ? (d.real(i) != 0 ? 1 : 0)
+                            : d.floats() != null ? dev.panamadnn.internal.Integers.truncate(to, d.floats()[i]) : narrow(to, d.ints()[i]);
                 }
                 v = new Data(to, d.shape(), l, null, to == DataType.I64 ? d.symbols() : null);
             }

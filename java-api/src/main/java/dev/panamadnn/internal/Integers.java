@@ -16,6 +16,28 @@ public final class Integers {
      * @return the value as {@code t} holds it
      */
     public static long narrow(DataType t, long v) {
+        return narrowed(t, v);
+    }
+
+    /**
+     * A float cast to integer type {@code t} as this machine's x86 truncating conversion gives it, which is what
+     * PyTorch's {@code .long()}/{@code .int()}, numpy's {@code astype} and ONNX Runtime compute: toward zero; NaN, and a
+     * value beyond the range of the conversion's width (64 bits for I64, U64 and U32, else 32), gives that width's most
+     * negative integer ({@code torch.tensor(float('nan')).long()} is -2^63); then wrapped to {@code t} as {@link #narrow}.
+     * ONNX leaves these cases undefined; Java's own casts saturate and give 0 for NaN.
+     *
+     * @param t the integer type
+     * @param v the float value
+     * @return the value as {@code t} holds it
+     */
+    public static long truncate(DataType t, double v) {
+        if (t == DataType.I64 || t == DataType.U64 || t == DataType.U32) {
+            return narrowed(t, Double.isNaN(v) || v >= 0x1p63 || v < -0x1p63 ? Long.MIN_VALUE : (long) v);
+        }
+        return narrowed(t, Double.isNaN(v) || v >= 0x1p31 || v < -0x1p31 ? Integer.MIN_VALUE : (long) v);
+    }
+
+    private static long narrowed(DataType t, long v) {
         return switch (t) {
             case I32 -> (int) v;
             case I16 -> (short) v;

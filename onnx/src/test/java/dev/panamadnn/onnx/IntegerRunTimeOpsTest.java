@@ -87,4 +87,50 @@ class IntegerRunTimeOpsTest {
             assertTrue(e.getMessage().contains("div") && e.getMessage().contains("division by zero"), e.getMessage());
         }
     }
+
+    /**
+     * A float cast to INT64 or INT32 where ONNX leaves the result undefined (NaN, infinities, beyond the type's range),
+     * at run time and folded from a constant: the most negative integer, as x86's truncating conversion gives it and so
+     * torch 1.13 ({@code x.long()}, {@code x.int()}), numpy's astype and ONNX Runtime (Java's casts saturate and gave 0 for
+     * NaN, Long.MAX_VALUE for +inf: found by the differential probe on NaN/inf inputs); Abs and Neg of that integer wrap
+     * to itself as in C and torch ({@code x.long().abs()}, {@code x.int().neg()}).
+     */
+    @Test
+    void floatsBeyondTheIntegerRangeCastAsTorchAndTheirAbsAndNegWrap() {
+        float nan = Float.NaN, inf = Float.POSITIVE_INFINITY;
+        float[] x = {nan, inf, -inf, 3e9f, -2.7f};
+        TensorProto.Builder c = TensorProto.newBuilder().setName("c").setDataType(TensorProto.DataType.FLOAT_VALUE).addDims(5);
+        for (float v : x) c.addFloatData(v);
+        GraphProto.Builder g = GraphProto.newBuilder().setName("casts").addInput(TestModels.f32("x", 5)).addInitializer(c.build())
+                .addNode(TestModels.node("l", "Cast", new String[] {"x"}, new String[] {"l"}, integer("to", TensorProto.DataType.INT64_VALUE)))
+                .addNode(TestModels.node("i", "Cast", new String[] {"x"}, new String[] {"i"}, integer("to", TensorProto.DataType.INT32_VALUE)))
+                .addNode(TestModels.node("labs", "Abs", new String[] {"l"}, new String[] {"labs"}))
+                .addNode(TestModels.node("ineg", "Neg", new String[] {"i"}, new String[] {"ineg"}))
+                .addNode(TestModels.node("k", "Cast", new String[] {"c"}, new String[] {"k"}, integer("to", TensorProto.DataType.INT64_VALUE)));
+        for (String o : new String[] {"l", "i", "labs", "ineg", "k"}) g.addOutput(TestModels.f32(o));
+        for (int i = 0; i < 5; i++) g.getOutputBuilder(i).getTypeBuilder().getTensorTypeBuilder()
+                .setElemType(i == 1 || i == 3 ? TensorProto.DataType.INT32_VALUE : TensorProto.DataType.INT64_VALUE);
+        long min64 = Long.MIN_VALUE, min32 = Integer.MIN_VALUE;
+        try (OnnxModel m = Onnx.load(TestModels.model(13, g.build()).toByteArray()); Tensor in = Tensor.of(x, 5)) {
+            Map<String, Tensor> out = m.run(Map.of("x", in));
+            try {
+                assertArrayEquals(new long[] {min64, min64, min64, 3000000000L, -2}, longs(out.get("l")), "Cast to INT64");
+                assertArrayEquals(new long[] {min32, min32, min32, min32, -2}, longs(out.get("i")), "Cast to INT32");
+                assertArrayEquals(new long[] {min64, min64, min64, 3000000000L, 2}, longs(out.get("labs")), "Abs of INT64");
+                assertArrayEquals(new long[] {min32, min32, min32, min32, 2}, longs(out.get("ineg")), "Neg of INT32");
+                assertArrayEquals(new long[] {min64, min64, min64, 3000000000L, -2}, longs(out.get("k")), "Cast of a constant, folded");
+            } finally {
+                out.values().forEach(Tensor::close);
+            }
+        }
+    }
+
+    private static long[] longs(Tensor t) {
+        long[] v = new long[(int) t.numel()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = t.dtype() == dev.panamadnn.DataType.I32 ? t.segment().getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, i)
+                    : t.segment().getAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG, i);
+        }
+        return v;
+    }
 }
