@@ -312,17 +312,31 @@ final class LowerBinary {
         return plan.javaStep(x, out, MathKernels.pow(MathKernels.expand(e, eDims, out)), "java pow " + n.name());
     }
 
-    /** PRelu on oneDNN's PReLU primitive: the slope (a constant, or a value computed at run time) broadcast into X. */
+    /**
+     * PRelu on oneDNN's PReLU primitive: the slope (a constant, or a value computed at run time) broadcast into X. Beyond
+     * 5 dims (oneDNN's PReLU takes up to 5) X and the slope are viewed with their runs of dims the slope has in full or
+     * broadcasts merged ({@link #merged}), the same bytes; refused, naming the shapes, if that leaves more than 5.
+     */
     private static Value prelu(Compiler plan, Node n, long[] out) {
         Value x = LowerMath.plainIn(plan, n, 0);
         Operand slope = operand(plan, n, 1, out.length);
+        MemoryDescriptor xmd = x.md();
+        if (out.length > 5) {
+            long[][] m = merged(out, slope.dims());
+            if (m == null || m[0].length > 5) {
+                throw Compiler.unsupported(n, "PRelu of X " + Arrays.toString(out) + " with slope " + Arrays.toString(slope.dims())
+                        + " is not compiled: oneDNN's PReLU takes up to 5 dims, and these do not merge into 5");
+            }
+            xmd = LowerMath.plainMd(plan, m[0]);
+            slope = new Operand(LowerMath.plainMd(plan, m[1]), slope.buffer(), slope.constant(), m[1]);
+        }
         Primitive p;
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
-             PrimitiveDescriptor pd = MathOps.prelu(x.md(), slope.md(), attr, "compiled PRelu " + n.name())) {
+             PrimitiveDescriptor pd = MathOps.prelu(xmd, slope.md(), attr, "compiled PRelu " + n.name())) {
             p = plan.own(Primitive.create(pd));
         }
         int o = plan.newBuffer(x.md().byteSize());
-        plan.emit(p, "prelu " + n.name(), PlanArg.of(Args.SRC, x.md(), x.buffer()), slope.arg(Args.WEIGHTS), PlanArg.of(Args.DST, x.md(), o));
+        plan.emit(p, "prelu " + n.name(), PlanArg.of(Args.SRC, xmd, x.buffer()), slope.arg(Args.WEIGHTS), PlanArg.of(Args.DST, xmd, o));
         return new Value(x.md(), o, out);
     }
 }

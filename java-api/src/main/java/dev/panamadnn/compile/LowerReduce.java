@@ -119,6 +119,16 @@ final class LowerReduce {
     /** InstanceNormalization as group normalization with C groups, scale and B per channel (constants or computed at run time). */
     static Value instanceNorm(Compiler plan, Node n) {
         Value x = LowerMath.plainIn(plan, n, 0);
+        long[] shape = x.shape();
+        if (shape.length > 5) {   // oneDNN's group normalization takes up to 3 spatial dims: the rest folded into one (plain: a view)
+            long rest = LowerIndex.prod(shape, 2, shape.length);
+            Value y = instanceNorm(plan, n, plan.asShape(x, new long[] {shape[0], shape[1], rest}, "instance norm " + n.name() + " as 3-D"));
+            return plan.asShape(y, shape, "instance norm " + n.name() + " back to " + shape.length + "-D");
+        }
+        return instanceNorm(plan, n, x);
+    }
+
+    private static Value instanceNorm(Compiler plan, Node n, Value x) {
         long c = x.shape()[1];
         float eps = (float) n.attributes().real("epsilon", 1e-5);
         if (!(eps > 0) || Float.isInfinite(eps)) throw Compiler.unsupported(n, "epsilon must be a positive finite float, got " + eps);
