@@ -26,6 +26,7 @@ ap.add_argument("--families", default="", help="comma-separated families (defaul
 ap.add_argument("--runtime-inputs", type=float, default=0.0, help="probability that an initializer is fed as a graph input")
 ap.add_argument("--symbolic-batch", action="store_true", help="X's first dim (rank >= 2) and every output dim symbolic")
 ap.add_argument("--output-shapes", action="store_true", help="declare the outputs' shapes (as inferred) instead of none")
+ap.add_argument("--ranks", default="1,2,3,4,4,4,3,2", help="X's rank, drawn from this list (e.g. 5,6 for high ranks)")
 opts = ap.parse_args()
 out_dir, count, seed = opts.out, opts.count, opts.seed
 R = random.Random(seed)
@@ -786,8 +787,8 @@ tries = 0
 while made < count and tries < count * 20:
     tries += 1
     opset = R.choice([9, 10, 11, 12, 13, 13, 14, 15, 16, 17, 17])
-    r = R.choice([1, 2, 3, 4, 4, 4, 3, 2])
-    shape = [R.randint(1, 6) for _ in range(r)]
+    r = R.choice([int(k) for k in opts.ranks.split(",")])
+    shape = [R.randint(1, 6 if r <= 4 else 3) for _ in range(r)]
     c = Ctx(opset)
     cur, cur_shape = "X", shape
     nops = R.randint(1, opts.max_ops)
