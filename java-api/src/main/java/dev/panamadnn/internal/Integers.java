@@ -16,7 +16,15 @@ public final class Integers {
      * @return the value as {@code t} holds it
      */
     public static long narrow(DataType t, long v) {
-        return narrowed(t, v);
+        return switch (t) {
+            case I32 -> (int) v;
+            case I16 -> (short) v;
+            case I8 -> (byte) v;
+            case U32 -> v & 0xffffffffL;
+            case U16 -> v & 0xffff;
+            case U8 -> v & 0xff;
+            default -> v;
+        };
     }
 
     /**
@@ -32,20 +40,8 @@ public final class Integers {
      */
     public static long truncate(DataType t, double v) {
         if (t == DataType.I64 || t == DataType.U64 || t == DataType.U32) {
-            return narrowed(t, Double.isNaN(v) || v >= 0x1p63 || v < -0x1p63 ? Long.MIN_VALUE : (long) v);
+            return narrow(t, Double.isNaN(v) || v >= 0x1p63 || v < -0x1p63 ? Long.MIN_VALUE : (long) v);
         }
-        return narrowed(t, Double.isNaN(v) || v >= 0x1p31 || v < -0x1p31 ? Integer.MIN_VALUE : (long) v);
-    }
-
-    private static long narrowed(DataType t, long v) {
-        return switch (t) {
-            case I32 -> (int) v;
-            case I16 -> (short) v;
-            case I8 -> (byte) v;
-            case U32 -> v & 0xffffffffL;
-            case U16 -> v & 0xffff;
-            case U8 -> v & 0xff;
-            default -> v;
-        };
+        return narrow(t, Double.isNaN(v) || v >= 0x1p31 || v < -0x1p31 ? Integer.MIN_VALUE : (long) v);
     }
 }
