@@ -73,10 +73,11 @@ public final class OnnxModel implements AutoCloseable {
             long symbols = declared.get(0).stream().flatMap(v -> v.shape().dims().stream()).filter(d -> !d.isFixed()).map(Dim::symbol).distinct().count();
             // Shape inference needs a value an integer input gives (a Reshape's shape fed as an input), or concrete dims (a
             // reshape over two symbols, e.g. batch and sequence; a Pad or Slice of the batch itself): run() binds the call's
-            // shapes, and values where needed. With one symbol and no value to bind, only if concrete dims make it import.
+            // shapes, and values where needed. With one symbol and no value to bind, only if a concrete size (1, 2, 3, 4 or 8)
+            // makes it import.
             BoundInputs bound = new BoundInputs(model, baseDir, source, declared.get(0));
             if (symbols == 0 && !BoundInputs.applies(proto, declared.get(0))
-                    || symbols == 1 && !BoundInputs.applies(proto, declared.get(0)) && !bound.importsWithSymbolsAt(1)) {
+                    || symbols == 1 && !BoundInputs.applies(proto, declared.get(0)) && java.util.stream.LongStream.of(1, 2, 3, 4, 8).noneMatch(bound::importsWithSymbolsAt)) {
                 bound.close();
                 throw why;
             }

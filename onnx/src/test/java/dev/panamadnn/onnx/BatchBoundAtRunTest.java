@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
  * axis 0 (flatten-to-2-D: one softmax over every element of the batch). Their shapes cannot be inferred with the batch
  * symbolic, so the import refused them at load, although ONNX Runtime runs them at any batch; found by a differential
  * probe against ONNX Runtime 1.23.2 (233 and 35 of 3,000 random graphs with a symbolic batch). They now load when an
- * import with the batch bound succeeds, and {@link OnnxModel#run} binds each call's shapes (a plan per shape, as for
- * two-symbol models). A model that imports at no batch is still refused at load. Expected values from NumPy
+ * import with the batch bound to 1, 2, 3, 4 or 8 succeeds, and {@link OnnxModel#run} binds each call's shapes (a plan per
+ * shape, as for two-symbol models). A model that imports at none of them is still refused at load. Expected values from NumPy
  * ({@code np.pad(x, ((1, 0), (0, 0)), constant_values=0.25)}; softmax over all of {@code x} in float64).
  */
 class BatchBoundAtRunTest {
@@ -74,11 +74,23 @@ class BatchBoundAtRunTest {
     }
 
     @Test
-    void aModelThatImportsAtNoBatchIsStillRefusedAtLoad() {
-        // A Pad cropping 2 rows off the batch dim then padding 3 columns by reflection of a dim of 3: no batch of 1 survives.
-        GraphProto g = GraphProto.newBuilder().setName("never").addInput(TestModels.f32("x", "N", 3)).addOutput(TestModels.f32("y", "M", "K"))
+    void aModelValidOnlyFromBatchThreeLoadsAndRuns() {
+        // A Pad cropping 2 rows off the batch: no batch of 1 or 2 survives it, 3 does (NumPy: x[2:])
+        GraphProto g = GraphProto.newBuilder().setName("crop").addInput(TestModels.f32("x", "N", 3)).addOutput(TestModels.f32("y", "M", 3))
                 .addInitializer(TensorProto.newBuilder().setName("pads").setDataType(TensorProto.DataType.INT64_VALUE).addDims(4)
                         .addInt64Data(-2).addInt64Data(0).addInt64Data(0).addInt64Data(0))
+                .addNode(TestModels.node("pad", "Pad", new String[] {"x", "pads"}, new String[] {"y"})).build();
+        try (OnnxModel m = Onnx.load(TestModels.model(13, g).toByteArray()); Tensor in = Tensor.of(x(3), 3, 3)) {
+            assertArrayEquals(new float[] {2.0f, 2.5f, 3.0f}, TestModels.outputValues(m, Map.of("x", in), "y"));
+        }
+    }
+
+    @Test
+    void aModelThatImportsAtNoBatchIsStillRefusedAtLoad() {
+        // A Pad cropping 9 rows off the batch dim: none of the sizes tried at load (1, 2, 3, 4, 8) survives it.
+        GraphProto g = GraphProto.newBuilder().setName("never").addInput(TestModels.f32("x", "N", 3)).addOutput(TestModels.f32("y", "M", "K"))
+                .addInitializer(TensorProto.newBuilder().setName("pads").setDataType(TensorProto.DataType.INT64_VALUE).addDims(4)
+                        .addInt64Data(-9).addInt64Data(0).addInt64Data(0).addInt64Data(0))
                 .addNode(TestModels.node("pad", "Pad", new String[] {"x", "pads"}, new String[] {"y"})).build();
         OnnxException e = assertThrows(OnnxException.class, () -> Onnx.load(TestModels.model(13, g).toByteArray()).close());
         assertTrue(e.getMessage().contains("cannot pad the symbolic dim 0"), e.getMessage());
