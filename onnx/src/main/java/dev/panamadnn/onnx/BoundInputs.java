@@ -120,7 +120,11 @@ final class BoundInputs implements AutoCloseable {
         if (b.plan() == null) return knownOutputs(b.imported());
         Map<String, Tensor> feed = new HashMap<>();
         for (Value v : b.imported().inputs()) feed.put(v.name(), given.get(v.name()));
-        return outputs(b.imported(), b.plan().run(feed));
+        try {
+            return outputs(b.imported(), b.plan().run(feed));
+        } catch (IllegalArgumentException e) {   // a value the plan cannot compute (an integer beyond 2^24): as run() reports it
+            throw new OnnxException(source + ": " + e.getMessage(), e);
+        }
     }
 
     /** Keeps {@code b} under {@code key}, closing the least recently used binding beyond {@link #MAX_BINDINGS}. */

@@ -133,4 +133,31 @@ class IntegerRunTimeOpsTest {
         }
         return v;
     }
+
+    /**
+     * An integer product beyond 2^24 at run time (what a plan cannot hold exactly) in a model with an integer input bound
+     * per call: an OnnxException naming the node, as run() reports it for other models (it escaped as a bare
+     * IllegalArgumentException from the bound plan; found by scripts/ort-probe --runtime-inputs 0.2 --nonfinite).
+     */
+    @Test
+    void anIntegerBeyondTwoToThe24AtRunTimeIsAnOnnxExceptionWithInputsBound() {
+        // the Reshape's shape fed as an input makes run() bind it (a plan needs it constant)
+        GraphProto g = GraphProto.newBuilder().setName("big").addInput(TestModels.f32("x", 2))
+                .addInput(dev.panamadnn.onnx.proto.ValueInfoProto.newBuilder().setName("shape").setType(dev.panamadnn.onnx.proto.TypeProto.newBuilder()
+                        .setTensorType(dev.panamadnn.onnx.proto.TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.INT64_VALUE)
+                                .setShape(dev.panamadnn.onnx.proto.TensorShapeProto.newBuilder().addDim(
+                                        dev.panamadnn.onnx.proto.TensorShapeProto.Dimension.newBuilder().setDimValue(1))))))
+                .addInitializer(i64("k", 4, 4))
+                .addNode(TestModels.node("c", "Cast", new String[] {"x"}, new String[] {"xi"}, integer("to", TensorProto.DataType.INT64_VALUE)))
+                .addNode(TestModels.node("times", "Mul", new String[] {"xi", "k"}, new String[] {"p"}))
+                .addNode(TestModels.node("r", "Reshape", new String[] {"p", "shape"}, new String[] {"q"}))
+                .addNode(TestModels.node("f", "Cast", new String[] {"q"}, new String[] {"y"}, integer("to", TensorProto.DataType.FLOAT_VALUE)))
+                .addOutput(TestModels.f32("y", 2)).build();
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined(); OnnxModel m = Onnx.load(TestModels.model(13, g).toByteArray());
+             Tensor in = Tensor.of(new float[] {3, 1e7f}, 2)) {
+            Tensor shape = TensorProtos.longs(arena, new long[] {2}, 1);
+            OnnxException e = assertThrows(OnnxException.class, () -> m.run(Map.of("x", in, "shape", shape)).values().forEach(Tensor::close));
+            assertTrue(e.getMessage().contains("(Mul)") && e.getMessage().contains("beyond 2^24"), e.getMessage());
+        }
+    }
 }
