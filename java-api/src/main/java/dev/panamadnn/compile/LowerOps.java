@@ -37,8 +37,16 @@ final class LowerOps {
     /** Inference batch norm with the running statistics as a primitive of its own (folding off or impossible), out of place. */
     static Value batchNorm(Compiler plan, Node n) {
         Value x = plan.in(n, 0);
-        if (x.shape().length < 2 || x.shape().length > 5) throw plan.unsupported(n, "compiled on 2-D to 5-D activations, got "
-                + Arrays.toString(x.shape()));
+        long[] shape = x.shape();
+        if (shape.length < 2) throw plan.unsupported(n, "compiled on 2-D and larger activations, got " + Arrays.toString(shape));
+        if (shape.length > 5) {   // per channel: the spatial dims folded into one, a view of the same plain bytes, and back
+            Value folded = plan.asShape(x, new long[] {shape[0], shape[1], LowerIndex.prod(shape, 2, shape.length)}, "batch norm " + n.name() + " as 3-D");
+            return plan.asShape(batchNorm(plan, n, folded), shape, "batch norm " + n.name() + " back to " + shape.length + "-D");
+        }
+        return batchNorm(plan, n, x);
+    }
+
+    private static Value batchNorm(Compiler plan, Node n, Value x) {
         x = AssignLayouts.elementwiseInput(plan, n, x);
         boolean constant = true;   // else some of scale, shift, mean, variance are computed at run time: the primitive reads them
         for (int i = 1; i < 5; i++) constant &= n.input(i) == null || plan.graph.isConstant(n.input(i));

@@ -7,7 +7,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * Ops at rank 6, beyond the 5 dims some oneDNN primitives take: InstanceNormalization over 4 spatial dims (oneDNN's
+ * Ops at rank 6, beyond the 5 dims some oneDNN primitives take: BatchNormalization (refused before), InstanceNormalization over 4 spatial dims (oneDNN's
  * group normalization accepted the 6-D descriptor and computed wrong values, finite inputs included), and PRelu with a
  * slope broadcast over a 6-D X (oneDNN refused its descriptor: a DnnlException from primitive creation). Both found by
  * {@code scripts/ort-probe --ranks 5,6} against ONNX Runtime 1.23.2. Expected values from torch 1.13 in float64:
@@ -42,5 +42,21 @@ class HighRankOpsTest {
                 -0.188f, -0.151f, -1.7099999999999995f, -1.1549999999999994f, 0.39999999999999947f, 0.02999999999999936f, 0.33999999999999986f, 0.71f, 1.08f,
                 1.4500000000000002f, 1.8200000000000003f, 2.1900000000000004f, 2.5600000000000005f, 2.9300000000000006f, 3.3000000000000007f, 3.67f,
                 4.040000000000001f, 4.41f}, run(g, x, 2, 3, 1, 2, 1, 2), "PRelu, rank 6");
+    }
+
+    /** BatchNormalization (inference) of a 6-D X, refused before ("compiled on 2-D to 5-D activations"); torch: {@code F.batch_norm(x.reshape(2, 3, -1), ...)}. */
+    @Test
+    void batchNormalizationAtRankSix() {
+        float[] x = new float[24];
+        for (int i = 0; i < x.length; i++) x[i] = (float) (i * 0.3 - 3.1);
+        GraphProto g = GraphProto.newBuilder().setName("bn6").addInput(TestModels.f32("x", 2, 3, 1, 2, 1, 2)).addOutput(TestModels.f32("y", 2, 3, 1, 2, 1, 2))
+                .addInitializer(TestModels.weights("w", new float[] {1.2f, -0.7f, 0.9f}, 3)).addInitializer(TestModels.weights("b", new float[] {0.1f, 0, -0.3f}, 3))
+                .addInitializer(TestModels.weights("mean", new float[] {0.5f, -1.0f, 0.25f}, 3)).addInitializer(TestModels.weights("var", new float[] {1.5f, 0.5f, 2.0f}, 3))
+                .addNode(TestModels.node("bn", "BatchNormalization", new String[] {"x", "w", "b", "mean", "var"}, new String[] {"y"})).build();
+        TestModels.assertWithin(new float[] {-3.4272534721157983f, -3.1333156827728152f, -2.8393778934298317f, -2.545440104086849f, 0.8909456348832481f,
+                0.593963756588832f, 0.29698187829441625f, 0.0f, -0.9045747864794214f, -0.713656432854341f, -0.5227380792292605f, -0.3318197256041802f,
+                0.0999999999999996f, 0.39393778934298307f, 0.6878755786859665f, 0.9818133680289495f, -2.6728369046497433f, -2.9698187829441594f,
+                -3.266800661238575f, -3.563782539532992f, 1.3864454570215434f, 1.5773638106466237f, 1.768282164271704f, 1.9592005178967844f},
+                run(g, x, 2, 3, 1, 2, 1, 2), "BatchNormalization, rank 6");
     }
 }
