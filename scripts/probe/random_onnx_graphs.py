@@ -6,7 +6,9 @@ attribute forms other converters write, checked by ONNX's shape inference and ch
 <name>.raw per initializer fed as a graph input (--runtime-inputs), and model_ref.onnx where a recurrent node has
 layout 1 (the same model with Transposes around a layout-0 node, for ONNX Runtime, which refuses layout 1). The
 expected values come from ONNX Runtime, run by benchmarks' OrtDiffMain; nothing here computes them. Needs Debian's
-python3-onnx (1.12) and numpy. Families: unary, unary_attr, binary, softmax, reduce, slice, pad, shape_ops, conv, pool, resize, norm, index, rnn, int, quant, shapecalc, attn.
+python3-onnx (1.12) and numpy. With --opsets 18-23 each checked opset-17 model is rewritten into a later opset's forms
+(ONNX 1.12's checker knows none of them) and may end in one of the ops new since 17 (Mish, Gelu, GroupNormalization,
+RMSNormalization). Families: unary, unary_attr, binary, softmax, reduce, slice, pad, shape_ops, conv, pool, resize, norm, index, rnn, int, quant, shapecalc, attn.
 """
 import argparse
 import os
@@ -27,6 +29,8 @@ ap.add_argument("--runtime-inputs", type=float, default=0.0, help="probability t
 ap.add_argument("--symbolic-batch", action="store_true", help="X's first dim (rank >= 2) and every output dim symbolic")
 ap.add_argument("--output-shapes", action="store_true", help="declare the outputs' shapes (as inferred) instead of none")
 ap.add_argument("--ranks", default="1,2,3,4,4,4,3,2", help="X's rank, drawn from this list (e.g. 5,6 for high ranks)")
+ap.add_argument("--opsets", default="", help="e.g. 18-23: build at opset 17 as checked, then rewrite into a later opset drawn from "
+                "this range (its forms: axes inputs, Pad axes, Split num_outputs, Resize axes, GridSample modes; plus a new op at the end)")
 opts = ap.parse_args()
 out_dir, count, seed = opts.out, opts.count, opts.seed
 R = random.Random(seed)
@@ -781,12 +785,108 @@ def layout0_reference(model):
     return m
 
 
+IR = {18: 8, 19: 9, 20: 9, 21: 10, 22: 10, 23: 11}
+REDUCE18 = {"ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare"}
+
+
+def upgrade(model, target, out_shape):
+    """model (opset 17, checked) in opset target's forms, and a new op of 18+ appended to its first output where it fits."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    m.ir_version = IR[target]
+    m.opset_import[0].version = target
+    inits = {t.name: t for t in m.graph.initializer}
+    k = [0]
+
+    def const(arr):
+        k[0] += 1
+        nm = f"up{k[0]}"
+        m.graph.initializer.append(numpy_helper.from_array(np.asarray(arr), nm))
+        return nm
+
+    for n in m.graph.node:
+        at = {a.name: a for a in n.attribute}
+        if n.op_type in REDUCE18 and "axes" in at:
+            axes = list(at["axes"].ints)
+            n.attribute.remove(at["axes"])
+            del n.input[1:]
+            n.input.append(const(np.array(axes, np.int64)))
+        elif n.op_type in REDUCE18 and R.random() < 0.3:
+            n.attribute.append(helper.make_attribute("noop_with_empty_axes", 1))   # no axes: the identity
+        elif n.op_type == "Split" and len(n.input) > 1 and n.input[1] in inits and R.random() < 0.7:
+            sizes = list(numpy_helper.to_array(inits[n.input[1]]))
+            parts, total = len(sizes), int(sum(sizes))
+            chunk = -(-total // parts)
+            if sizes == [min(chunk, total - i * chunk) for i in range(parts)] and chunk * (parts - 1) < total:
+                del n.input[1:]
+                n.attribute.append(helper.make_attribute("num_outputs", parts))
+        elif n.op_type == "Pad" and len(n.input) > 1 and n.input[1] in inits and R.random() < 0.7:
+            pads = list(numpy_helper.to_array(inits[n.input[1]]))
+            r = len(pads) // 2
+            if r == 0:
+                continue
+            axes = [d for d in range(r) if pads[d] or pads[d + r]] or [0]
+            ins = list(n.input) + [""] * (3 - len(n.input))
+            ins[1] = const(np.array([pads[d] for d in axes] + [pads[d + r] for d in axes], np.int64))
+            ins.append(const(np.array([d - r if R.random() < 0.5 else d for d in axes], np.int64)))
+            del n.input[:]
+            n.input.extend(ins)
+        elif n.op_type == "Resize" and R.random() < 0.7 and (
+                "coordinate_transformation_mode" not in at or at["coordinate_transformation_mode"].s != b"tf_crop_and_resize"):
+            ins = list(n.input) + [""] * (4 - len(n.input))
+            which = 3 if ins[3] else 2
+            if ins[which] not in inits:
+                continue
+            v = numpy_helper.to_array(inits[ins[which]])
+            r = len(v)
+            if r == 0:
+                continue
+            axes = [d for d in range(r) if (v[d] != 1 if which == 2 else True)][-2:] or [r - 1]
+            ins[which] = const(np.array([v[d] for d in axes], v.dtype))
+            ins[1] = ""
+            if which == 3: ins[2] = ""
+            del n.input[:]
+            n.input.extend(ins[:which + 1])
+            n.attribute.append(helper.make_attribute("axes", [d - r if R.random() < 0.5 else d for d in axes]))
+        elif n.op_type == "GridSample" and target >= 20 and "mode" in at:
+            at["mode"].s = {b"bilinear": b"linear", b"bicubic": b"cubic"}.get(at["mode"].s, at["mode"].s)
+    # a new op at the end of the first output, where its shape fits
+    o = m.graph.output[0]
+    if o.type.tensor_type.elem_type != F or not out_shape or R.random() < 0.4:
+        return m
+    shape = out_shape
+    choices = ["Mish"] + (["Gelu"] if target >= 20 else []) + (["RMSNormalization"] if target >= 23 else [])
+    if len(shape) >= 3 and shape[1] % 2 == 0:
+        choices.append("GroupNormalization")
+    op = R.choice(choices)
+    y = o.name + "_new"
+    if op == "Mish":
+        node = helper.make_node("Mish", [o.name], [y])
+    elif op == "Gelu":
+        node = helper.make_node("Gelu", [o.name], [y], approximate=R.choice(["none", "tanh"]))
+    elif op == "RMSNormalization":
+        axis = R.randint(-len(shape), len(shape) - 1)
+        node = helper.make_node("RMSNormalization", [o.name, const(rnd(shape[axis:]))], [y], axis=axis, epsilon=R.choice([1e-5, 1e-2]))
+    else:
+        g = R.choice([d for d in (1, 2, shape[1]) if shape[1] % d == 0])
+        per = shape[1] if target >= 21 else g
+        node = helper.make_node("GroupNormalization", [o.name, const(rnd([per])), const(rnd([per]))], [y], num_groups=g,
+                                epsilon=R.choice([1e-5, 1e-2]))
+    m.graph.node.append(node)
+    o.name = y
+    return m
+
+
 os.makedirs(out_dir, exist_ok=True)
 made = 0
 tries = 0
 while made < count and tries < count * 20:
     tries += 1
-    opset = R.choice([9, 10, 11, 12, 13, 13, 14, 15, 16, 17, 17])
+    target = None
+    if opts.opsets:
+        lo, _, hi = opts.opsets.partition("-")
+        target = R.randint(int(lo), int(hi or lo))
+    opset = 17 if target else R.choice([9, 10, 11, 12, 13, 13, 14, 15, 16, 17, 17])
     r = R.choice([int(k) for k in opts.ranks.split(",")])
     shape = [R.randint(1, 6 if r <= 4 else 3) for _ in range(r)]
     c = Ctx(opset)
@@ -831,6 +931,9 @@ while made < count and tries < count * 20:
         if all(o in vi and vi[o].type.tensor_type.HasField("shape") for o in outs):
             del model.graph.output[:]
             model.graph.output.extend([vi[o] for o in outs])
+    if target:
+        model = upgrade(model, target, shape_of(mi, outs[0]) and shape_of(mi, outs[0])[0])
+        opset = target
     d = os.path.join(out_dir, f"{made:05d}")
     os.makedirs(d, exist_ok=True)
     if opts.symbolic_batch and len(shape) >= 2:
@@ -858,6 +961,8 @@ while made < count and tries < count * 20:
     ref = layout0_reference(model)
     if ref is not None:
         onnx.save(ref, os.path.join(d, "model_ref.onnx"))
+    elif os.path.exists(os.path.join(d, "model_ref.onnx")):
+        os.remove(os.path.join(d, "model_ref.onnx"))   # an earlier run's case of this number
     with open(os.path.join(d, "desc.txt"), "w") as f:
         f.write(f"opset {opset} X{shape} inputs {[i.name for i in model.graph.input]}\n" + "\n".join(str(n).replace("\n", " ") for n in c.nodes) + "\n")
     made += 1

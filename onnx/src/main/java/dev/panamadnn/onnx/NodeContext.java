@@ -39,6 +39,11 @@ final class NodeContext {
         this.constants = constants;
     }
 
+    /** This node seen with other attributes and inputs (a later opset's form handed to an earlier one's translation). */
+    NodeContext with(Attributes attributes, List<String> inputs) {
+        return new NodeContext(label, op, opset, attributes, inputs, outputCount, baseName, builder, arena, constants);
+    }
+
     /** Our name of input {@code i}, or "" if absent. */
     String input(int i) {
         return i < inputs.size() ? inputs.get(i) : "";

@@ -52,6 +52,11 @@ record OpRule(String op, int fromOpset, int toOpset, Set<String> attributes, Lis
         return new OpRule(op, fromOpset, toOpset, attributes, targets, check, translate, text);
     }
 
+    /** This rule up to opset {@code to}. */
+    OpRule until(int to) {
+        return new OpRule(op, fromOpset, to, attributes, targets, check, translate, note);
+    }
+
     boolean covers(int opset) {
         return opset >= fromOpset && opset <= toOpset;
     }

@@ -21,7 +21,7 @@ final class OpTable {
     private OpTable() {}
 
     /** The opsets of the default domain we read; a model importing another is refused. */
-    static final int MIN_OPSET = 1, MAX_OPSET = 17;
+    static final int MIN_OPSET = 1, MAX_OPSET = 23;
 
     /** Attributes understood and dropped: they change nothing in inference (their values are checked where they could). */
     private static final Set<String> DROPPED = Set.of("consumed_inputs", "is_test", "spatial", "storage_order", "broadcast", "training_mode",
@@ -337,6 +337,7 @@ final class OpTable {
         replaceLast(same("RNN", 7, 13, rnnAttrs).check((a, opset) -> rnnCheck(a)).translate(OpTable::recurrent, "RNN").note(rnnNote));
         replaceLast(same("RNN", 14, 17, cat(rnnAttrs, "layout")).check((a, opset) -> rnnCheck(a)).translate(OpTable::recurrent, "RNN")
                 .note(rnnNote));
+        LaterOpsets.addTo(RULES, MAX_OPSET);   // opsets 18 on: the rules above carried on, the later forms added
     }
 
     /** LSTM's and GRU's attribute values we compute (the activations arrive as one comma-separated string, see Importer). */
