@@ -112,7 +112,7 @@ final class Importer {
             inputs.add(in);
         }
         List<NodeProto> withScopes = new ArrayList<>();   // an If reads outer values inside its branches: inputs too, for the order
-        for (NodeProto n : DoubleConstants.fold(g.getNodeList(), g)) withScopes.add(isIf(n) ? n.toBuilder().addAllInput(outerReads(n)).build() : n);
+        for (NodeProto n : DoubleConstants.fold(Functions.inline(model, g.getNodeList(), opset, problems), g)) withScopes.add(isIf(n) ? n.toBuilder().addAllInput(outerReads(n)).build() : n);
         List<NodeProto> nodes = Topology.sort(withScopes, defined, problems);
         Set<String> read = new HashSet<>();
         for (NodeProto n : nodes) read.addAll(n.getInputList());
