@@ -856,6 +856,8 @@ def upgrade(model, target, out_shape):
         return m
     shape = out_shape
     choices = ["Mish"] + (["Gelu"] if target >= 20 else []) + (["RMSNormalization"] if target >= 23 else [])
+    if target >= 23 and len(shape) == 4:
+        choices += ["Attention", "Attention"] + (["RotaryEmbedding"] * 3 if shape[3] % 2 == 0 else [])
     if len(shape) >= 3 and shape[1] % 2 == 0:
         choices.append("GroupNormalization")
     op = R.choice(choices)
@@ -864,6 +866,30 @@ def upgrade(model, target, out_shape):
         node = helper.make_node("Mish", [o.name], [y])
     elif op == "Gelu":
         node = helper.make_node("Gelu", [o.name], [y], approximate=R.choice(["none", "tanh"]))
+    elif op == "Attention":   # self-attention of the output as Q, K and V ([B, H, S, D])
+        ins = [o.name, o.name, o.name]
+        kw = {}
+        if R.random() < 0.4: kw["is_causal"] = 1
+        if R.random() < 0.4: kw["scale"] = R.choice([0.1, 0.5, 2.0])
+        if R.random() < 0.3: kw["softcap"] = R.choice([1.0, 3.0])
+        S = shape[2]
+        if R.random() < 0.5:
+            if R.random() < 0.5:
+                mk = np.array([[R.random() < 0.6 for _ in range(S)] for _ in range(S)])
+                if R.random() < 0.5: mk[R.randrange(S)] = False   # a fully masked row
+                ins.append(const(mk))
+            else:
+                ins.append(const(rnd([S, S])))
+        node = helper.make_node("Attention", ins, [y], **kw)
+    elif op == "RotaryEmbedding":
+        B, H, S, D = shape
+        r = R.choice([d for d in range(2, D + 1, 2)])
+        pos = np.array([[R.randrange(S + 3) for _ in range(S)] for _ in range(B)], np.int64)
+        ang = rnd([S + 3, r // 2])
+        kw = {"interleaved": R.randint(0, 1)}
+        if r != D or R.random() < 0.5:   # ONNX Runtime wants num_heads beside rotary_embedding_dim, even for 4-D X
+            kw.update(rotary_embedding_dim=r, num_heads=H)
+        node = helper.make_node("RotaryEmbedding", [o.name, const(np.cos(ang)), const(np.sin(ang)), const(pos)], [y], **kw)
     elif op == "RMSNormalization":
         axis = R.randint(-len(shape), len(shape) - 1)
         node = helper.make_node("RMSNormalization", [o.name, const(rnd(shape[axis:]))], [y], axis=axis, epsilon=R.choice([1e-5, 1e-2]))

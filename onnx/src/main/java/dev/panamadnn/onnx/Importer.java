@@ -318,7 +318,7 @@ final class Importer {
 
     /** The ops whose outputs after the first are translated (every other op's are refused where read). */
     private static final Set<String> SEVERAL_OUTPUTS = Set.of("Split", "LayerNormalization", "SoftmaxCrossEntropyLoss", "Dropout", "TopK",
-            "DynamicQuantizeLinear");
+            "DynamicQuantizeLinear", "Attention");
 
     /** The rule for {@code n}, or null with its problems recorded. */
     private OpRule check(NodeProto n, String label, int opset, Attributes a, Set<String> read) {

@@ -15,7 +15,8 @@ import java.util.Set;
  * opset 17 covers them unchanged; {@link #CHANGED} names the first later version of each op we import whose form
  * differs, where such a rule stops. The rules here take those forms: axes as an input of the reductions, Pad's axes,
  * Split's num_outputs, Resize's new attributes, the scatters' min/max, GridSample's renamed modes, the quantizers'
- * block and type attributes; and the new ops GroupNormalization, Mish, Gelu and RMSNormalization, composed of ours.
+ * block and type attributes; and the new ops GroupNormalization, Mish, Gelu, RMSNormalization, Attention and
+ * RotaryEmbedding ({@link AttentionOps}), composed of ours.
  */
 final class LaterOpsets {
     private LaterOpsets() {}
@@ -110,6 +111,15 @@ final class LaterOpsets {
         rules.add(rule("GroupNormalization", 21, max, Set.of("epsilon", "num_groups", "stash_type"), List.of(norm), (a, o) ->
                 a.integer("stash_type", 1) != 1 ? "stash_type " + a.integer("stash_type") + " is not supported (1: FLOAT)" : null,
                 n -> groupNorm(n, true), "scale and bias per channel; as an InstanceNormalization of [N, groups, rest] (C and the dims after it fixed)"));
+        rules.add(rule("Attention", 23, max, Set.of("is_causal", "kv_num_heads", "q_num_heads", "qk_matmul_output_mode", "scale", "softcap",
+                "softmax_precision"), AttentionOps.ATTENTION_OPS, (a, o) -> a.integer("softmax_precision", 1) != 1 ? "softmax_precision "
+                + a.integer("softmax_precision") + " is not supported (1: FLOAT)" : null, AttentionOps::attention, "Q, K, V FLOAT, 3-D (with "
+                + "q_num_heads, kv_num_heads) or 4-D, the head size fixed; grouped queries; past_key/past_value and the present outputs; a BOOL or "
+                + "FLOAT attn_mask; is_causal with the query, key and past lengths fixed; softcap; qk_matmul_output in modes 0-3; a fully "
+                + "masked row gives zeros"));
+        rules.add(rule("RotaryEmbedding", 23, max, Set.of("interleaved", "num_heads", "rotary_embedding_dim"), AttentionOps.ROTARY_OPS, null,
+                AttentionOps::rotary, "X FLOAT, 3-D (with num_heads) or 4-D, the head size fixed; halves or interleaved; partial rotation; "
+                + "position_ids or caches [B, S, R/2]"));
         rules.add(rule("RMSNormalization", 23, max, Set.of("axis", "epsilon", "stash_type"), List.of("Mul", "ReduceMean", "Add", "Sqrt",
                 "Reciprocal"), (a, o) -> a.integer("stash_type", 1) != 1 ? "stash_type " + a.integer("stash_type") + " is not supported (1: FLOAT)"
                 : null, LaterOpsets::rmsNorm, "X / sqrt(mean(X^2 over the axes from axis on) + epsilon) * scale, in F32"));
