@@ -115,6 +115,22 @@ final class LowerMath {
      * algorithm skips NaN (max, min, clip...), it puts back PyTorch's and ONNX's NaN, natively, for
      * one more pass over {@code x}.
      */
+    /** 1 where {@code x} equals {@code value} (an infinity, say), else 0: oneDNN's binary eq against a constant scalar. */
+    static Value equalTo(Compiler plan, Value x, float value, String description) {
+        long[] ones = new long[x.shape().length];
+        java.util.Arrays.fill(ones, 1);
+        MemoryDescriptor scalarMd = plainMd(plan, ones);
+        Primitive p;
+        try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
+             PrimitiveDescriptor pd = MathOps.binary(MathOps.Binary.EQ, x.md(), scalarMd, x.md(), attr, description)) {
+            p = plan.own(Primitive.create(pd));
+        }
+        int out = plan.newBuffer(x.md().byteSize());
+        plan.emit(p, description, PlanArg.of(Args.SRC, x.md(), x.buffer()), PlanArg.constant(Args.SRC_1, scalarMd, plan.constant(new float[] {value})),
+                PlanArg.of(Args.DST, x.md(), out));
+        return new Value(x.md(), out, x.shape());
+    }
+
     static Value nanMask(Compiler plan, Value x, String at) {
         return chain(plan, x, new Ops.EltwiseOp[] {Ops.eltwise("TANH", 0f), MathOps.unary("Linear", 0, 0)}, "NaN mask (0 * tanh) for " + at);
     }

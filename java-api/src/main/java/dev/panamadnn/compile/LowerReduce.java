@@ -11,6 +11,9 @@ import dev.panamadnn.internal.dnnl.Primitive;
 import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
 import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
 import java.util.Arrays;
+import java.util.List;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 /**
  * ReduceMean/Sum/Max/Min/Prod and GlobalMaxPool on oneDNN's reduction primitive; LayerNormalization on
@@ -50,24 +53,50 @@ final class LowerReduce {
             default -> MathOps.Reduction.MAX;
         };
         MemoryDescriptor dst = LowerMath.plainMd(plan, kept);
-        // oneDNN's max and min skip NaN: the sum of the input's NaN mask over the same dims (0, or NaN
-        // where a reduced window holds one) is added as a post-op.
-        Value flag = null;
+        // oneDNN's max and min skip NaN: the sum of the input's NaN mask over the same dims is NaN where a reduced window
+        // holds one. And they start from the lowest (largest) finite float, so a window of only -inf (+inf) gave -FLT_MAX
+        // (FLT_MAX) where torch, numpy and ONNX Runtime give the infinity: min(x == -inf) over the window is 1 exactly for
+        // such a window. A Java step over the (reduced) results puts NaN or the infinity there, and keeps the rest bit for
+        // bit (adding the NaN flags as a post-op, as before, turned a maximum of -0.0 into +0.0).
         if (alg == MathOps.Reduction.MAX || alg == MathOps.Reduction.MIN) {
+            boolean max = alg == MathOps.Reduction.MAX;
+            float infinity = max ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY;
             Value mask = LowerMath.nanMask(plan, x, n.name());
-            flag = reduction(plan, n, MathOps.Reduction.SUM, mask, dst, kept, null, null, "NaN flags for ");
+            Value flag = reductionWith(plan, n, MathOps.Reduction.SUM, mask, dst, kept, List.of(), List.of(), "NaN flags for ");
+            Value infinite = LowerMath.equalTo(plan, x, infinity, (max ? "-inf" : "+inf") + " flags for " + n.name());
+            Value all = reductionWith(plan, n, MathOps.Reduction.MIN, infinite, dst, kept, List.of(), List.of(), "windows of only "
+                    + (max ? "-inf" : "+inf") + " for ");
+            Value m = reductionWith(plan, n, alg, x, dst, kept, List.of(), List.of(), "");
+            long count = 1;
+            for (long d : kept) count *= d;
+            long size = count;
+            Value fixed = PlanOutputs.javaStep(plan, List.of(m, flag, all), List.of(kept), (src, y) -> {
+                for (long i = 0; i < size; i++) {
+                    float v = src[0].getAtIndex(JAVA_FLOAT, i);
+                    if (Float.isNaN(src[1].getAtIndex(JAVA_FLOAT, i))) v = Float.NaN;
+                    else if (src[2].getAtIndex(JAVA_FLOAT, i) == 1f) v = infinity;
+                    y[0].setAtIndex(JAVA_FLOAT, i, v);
+                }
+            }, "java NaN and " + (max ? "-inf" : "+inf") + " windows of " + n.name()).get(0);
+            return plan.asShape(fixed, out, n.name());
         }
-        return plan.asShape(reduction(plan, n, alg, x, dst, kept, flag, null, ""), out, n.name());
+        return plan.asShape(reductionWith(plan, n, alg, x, dst, kept, List.of(), List.of(), ""), out, n.name());
     }
 
     /** One reduction of {@code x} to {@code kept} ({@code dst}), then {@code add} (a binary post-op) or {@code eltwise}, if given. */
     static Value reduction(Compiler plan, Node n, MathOps.Reduction alg, Value x, MemoryDescriptor dst, long[] kept, Value add,
                            Ops.EltwiseOp eltwise, String what) {
+        return reductionWith(plan, n, alg, x, dst, kept, add == null ? List.of() : List.of(add), eltwise == null ? List.of() : List.of(eltwise), what);
+    }
+
+    /** One reduction of {@code x} to {@code kept} ({@code dst}), then each of {@code adds} (binary post-ops), then {@code eltwise}. */
+    static Value reductionWith(Compiler plan, Node n, MathOps.Reduction alg, Value x, MemoryDescriptor dst, long[] kept, List<Value> adds,
+                           List<Ops.EltwiseOp> eltwise, String what) {
         Primitive p;
         String impl;
         try (PostOps post = PostOps.create()) {
-            if (add != null) post.add(add.md());
-            if (eltwise != null) post.eltwise(eltwise);
+            for (Value a : adds) post.add(a.md());
+            for (Ops.EltwiseOp e : eltwise) post.eltwise(e);
             try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post);
                  PrimitiveDescriptor pd = MathOps.reduction(alg, x.md(), dst, attr, "compiled " + what + n.op() + " " + n.name())) {
                 p = plan.own(Primitive.create(pd));
@@ -75,9 +104,10 @@ final class LowerReduce {
             }
         }
         int o = plan.newBuffer(dst.byteSize());
-        plan.emit(p, what + "reduce " + alg.name().toLowerCase(java.util.Locale.ROOT) + " " + n.name() + (add == null ? "" : " + NaN flags")
-                + " [" + impl + "]", PlanArg.of(Args.SRC, x.md(), x.buffer()), PlanArg.of(Args.DST, dst, o),
-                add == null ? PlanArg.of(0, null, 0) : PlanArg.of(Args.postOpSrc1(0), add.md(), add.buffer()));
+        List<PlanArg> args = new java.util.ArrayList<>(List.of(PlanArg.of(Args.SRC, x.md(), x.buffer()), PlanArg.of(Args.DST, dst, o)));
+        for (int i = 0; i < adds.size(); i++) args.add(PlanArg.of(Args.postOpSrc1(i), adds.get(i).md(), adds.get(i).buffer()));
+        plan.emit(p, what + "reduce " + alg.name().toLowerCase(java.util.Locale.ROOT) + " " + n.name() + (adds.isEmpty() ? "" : " + flags")
+                + " [" + impl + "]", args.toArray(PlanArg[]::new));
         return new Value(dst, o, kept);
     }
 

@@ -15,7 +15,7 @@ public final class MathOps {
 
     /** A {@code dnnl_alg_kind_t} of the binary primitive. */
     public enum Binary {
-        ADD, SUB, MUL, DIV, MAX, MIN;
+        ADD, SUB, MUL, DIV, MAX, MIN, EQ;
 
         int algorithm() {
             return switch (this) {
@@ -25,6 +25,7 @@ public final class MathOps {
                 case DIV -> dnnl_binary_div();
                 case MAX -> dnnl_binary_max();
                 case MIN -> dnnl_binary_min();
+                case EQ -> dnnl_binary_eq();   // 1 where equal, else 0, in an F32 dst
             };
         }
     }
@@ -95,6 +96,7 @@ public final class MathOps {
         float a = (float) alpha, b = (float) beta;
         return switch (op) {
             case "Exp" -> new Ops.EltwiseOp(dnnl_eltwise_exp(), 0f, 0f);
+            case "Log" -> new Ops.EltwiseOp(dnnl_eltwise_log(), 0f, 0f);
             case "Sqrt" -> new Ops.EltwiseOp(dnnl_eltwise_sqrt(), 0f, 0f);
             case "Abs" -> new Ops.EltwiseOp(dnnl_eltwise_abs(), 0f, 0f);
             case "Neg" -> new Ops.EltwiseOp(dnnl_eltwise_linear(), -1f, 0f);
