@@ -27,6 +27,9 @@ final class Functions {
     /** Inlining deeper than this is taken for a recursion (a function calling itself). */
     private static final int MAX_DEPTH = 64;
 
+    /** At most this many nodes after inlining: a function calling another twice per level doubles the count at each. */
+    static final int MAX_NODES = 500_000;
+
     /** {@code nodes} with every call of a local function of {@code model} replaced by its body; problems added to {@code problems}. */
     static List<NodeProto> inline(ModelProto model, List<NodeProto> nodes, long opset, List<String> problems) {
         if (model.getFunctionsCount() == 0) return nodes;
@@ -50,9 +53,11 @@ final class Functions {
                                int[] calls, int depth) {
         FunctionProto f = functions.get(key(call.getDomain(), call.getOpType()));
         if (f == null) {
-            out.add(call);
+            if (out.size() == MAX_NODES) problems.add("inlining the local functions gives more than " + MAX_NODES + " nodes");
+            if (out.size() <= MAX_NODES) out.add(call);
             return;
         }
+        if (out.size() > MAX_NODES || !problems.isEmpty() && depth > 0) return;   // refused already: stop expanding
         String where = "node " + (call.getName().isEmpty() ? "(unnamed)" : call.getName()) + " (call of local function '" + f.getName()
                 + "', domain '" + f.getDomain() + "')";
         if (depth >= MAX_DEPTH) {

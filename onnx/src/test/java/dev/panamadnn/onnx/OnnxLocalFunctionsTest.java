@@ -96,6 +96,26 @@ class OnnxLocalFunctionsTest {
         return l;
     }
 
+    /** 40 levels, each calling the next twice: 2^40 nodes if inlined (the load would never end); refused at Functions.MAX_NODES. */
+    @Test
+    void anExponentialExpansionIsRefused() {
+        ModelProto.Builder m = scaled(scaledFunction()).toBuilder().clearFunctions();
+        for (int level = 0; level < 40; level++) {
+            String name = level == 0 ? "Scaled" : "L" + level, next = "L" + (level + 1);
+            FunctionProto.Builder f = FunctionProto.newBuilder().setName(name).setDomain("lib").addInput("X").addOutput("Y")
+                    .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(17));
+            if (level == 39) {
+                f.addNode(TestModels.node("relu", "Relu", new String[] {"X"}, new String[] {"Y"}));
+            } else {
+                f.addNode(TestModels.node("a", next, new String[] {"X"}, new String[] {"T"}).toBuilder().setDomain("lib").build());
+                f.addNode(TestModels.node("b", next, new String[] {"T"}, new String[] {"Y"}).toBuilder().setDomain("lib").build());
+            }
+            m.addFunctions(f);
+        }
+        OnnxException e = assertThrows(OnnxException.class, () -> Onnx.load(m.build().toByteArray()));
+        assertTrue(e.getMessage().contains("inlining the local functions gives more than " + Functions.MAX_NODES + " nodes"), e.getMessage());
+    }
+
     @Test
     void refusals() {
         FunctionProto.Builder otherOpset = scaledFunction().clearOpsetImport().addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(13));
