@@ -16,6 +16,9 @@ final class AttentionOps {
 
     private static final Attributes NONE = Attributes.empty();
 
+    /** The largest causal bias made (query x key positions): 256 MB of F32. */
+    static final long MAX_CAUSAL = 1L << 26;
+
     /** The ops {@link #attention} emits. */
     static final List<String> ATTENTION_OPS = List.of("Reshape", "Transpose", "Concat", "Unsqueeze", "Expand", "Mul", "MatMul", "Div", "Tanh",
             "Where", "Add", "Softmax", "ReduceMin", "Equal", "Constant");
@@ -57,7 +60,9 @@ final class AttentionOps {
             qHeads = fixed(n, n.value(0).shape(), 1, "Q's heads");
             kvHeads = fixed(n, n.value(1).shape(), 1, "K's heads");
         }
-        if (kvHeads < 1 || qHeads % kvHeads != 0) throw n.refuse("q_num_heads " + qHeads + " must be a multiple of kv_num_heads " + kvHeads);
+        if (qHeads < 1 || kvHeads < 1 || qHeads % kvHeads != 0) {
+            throw n.refuse("q_num_heads " + qHeads + " must be a positive multiple of kv_num_heads " + kvHeads);
+        }
         Shape qs = n.builderValue(q).shape();
         long d = fixed(n, qs, 3, "the head size");
         double scale = n.attributes.has("scale") ? n.attributes.real("scale") : 1 / Math.sqrt(d);
@@ -94,7 +99,11 @@ final class AttentionOps {
             Shape ss = n.builderValue(scores).shape();
             long rows = fixed(n, ss, 2, "the query length (is_causal)"), cols = fixed(n, ss, 3, "the key length (is_causal)");
             long past = hasPastKey ? fixed(n, n.value(4).shape(), 2, "the past length (is_causal)") : 0;
-            float[] frontier = new float[Math.toIntExact(rows * cols)];
+            if (rows * cols > MAX_CAUSAL) {
+                throw n.refuse("is_causal over " + rows + " queries x " + cols + " keys: the causal bias (a constant) would hold more than "
+                        + MAX_CAUSAL + " values");
+            }
+            float[] frontier = new float[(int) (rows * cols)];
             for (int i = 0; i < rows; i++) {
                 for (int j = 0; j < cols; j++) frontier[(int) (i * cols + j)] = j <= i + past ? 0f : Float.NEGATIVE_INFINITY;
             }

@@ -1,5 +1,8 @@
 package dev.panamadnn.onnx;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.panamadnn.Tensor;
 import dev.panamadnn.onnx.proto.AttributeProto;
 import dev.panamadnn.onnx.proto.GraphProto;
@@ -139,5 +142,40 @@ class OnnxAttention23Test {
                 integer("rotary_embedding_dim", 4), integer("num_heads", 2)), floats("cos", trig(v(12, 11, 0.4), true), 2, 3, 2),
                 floats("sin", trig(v(12, 11, 0.4), false), 2, 3, 2));
         TestModels.assertWithin(new float[] {-0.6095263361930847f, 1.1262671947479248f, 0.3582962155342102f, 0.04029687121510506f, -0.699999988079071f, 1.100000023841858f, 0.5915784239768982f, -0.14154492318630219f, 0.27385902404785156f, -0.9460450410842896f, 0.8999999761581421f, 0.4000000059604645f, 0.6070288419723511f, 0.038936469703912735f, 0.5951530337333679f, 1.2553058862686157f, 0.20000000298023224f, -0.30000001192092896f, -0.7920860052108765f, -1.0062801837921143f, 0.41266781091690063f, 0.2823212444782257f, -0.5f, -1.0f, -0.40057510137557983f, 0.75467848777771f, 0.16008135676383972f, -0.7101929187774658f, 1.100000023841858f, 0.6000000238418579f, 0.38378146290779114f, 0.1507042944431305f, -1.2213072776794434f, 0.3583413064479828f, 0.4000000059604645f, -0.10000000149011612f, -1.1819686889648438f, -0.6347836256027222f, 0.5668590068817139f, 0.4568050503730774f, -0.30000001192092896f, -0.800000011920929f, -0.5289863348007202f, 0.9849738478660583f, 0.1947091668844223f, -0.46053048968315125f, -1.0f, 0.800000011920929f, 0.22072015702724457f, 0.285101056098938f, -0.9938077926635742f, 0.8440060019493103f, 0.6000000238418579f, 0.10000000149011612f, 0.869450569152832f, -0.462661474943161f, 0.7415947318077087f, 0.6481027603149414f, -0.10000000149011612f, -0.6000000238418579f, -0.4858541786670685f, 1.3015167713165283f, 0.25561413168907166f, -0.25428611040115356f, -0.800000011920929f, 1.0f, 0.08498357981443405f, 0.49272486567497253f, -0.2913639545440674f, -1.0794012546539307f, 0.800000011920929f, 0.30000001192092896f}, y.get("y"), "3-D, interleaved, rotary_embedding_dim 4 of 6");
+    }
+    private static String refusal(long[] xDims, NodeProto node, TensorProto... inits) {
+        GraphProto.Builder g = GraphProto.newBuilder().setName("bad").addInput(TestModels.f32("x", box(xDims))).addNode(node);
+        for (TensorProto t : inits) g.addInitializer(t);
+        g.addOutput(TestModels.f32(node.getOutput(0)));
+        ModelProto m = TestModels.model(23, g.build()).toBuilder().setIrVersion(11).build();
+        return assertThrows(OnnxException.class, () -> Onnx.load(m.toByteArray())).getMessage();
+    }
+
+    @Test
+    void badAttributesAndInputsAreRefusedByName() {
+        long[] q3 = dims(1, 3, 8), kv3 = dims(1, 3, 8);
+        TensorProto k = floats("k", v(24, 29, 0.9), kv3), val = floats("v", v(24, 31, 1.3), kv3);
+        String e = refusal(q3, node("Attention", new String[] {"x", "k", "v"}, new String[] {"y"}), k, val);
+        assertTrue(e.contains("3-D Q, K and V need q_num_heads and kv_num_heads"), e);
+        e = refusal(q3, node("Attention", new String[] {"x", "k", "v"}, new String[] {"y"}, integer("q_num_heads", 0), integer("kv_num_heads", 1)),
+                k, val);
+        assertTrue(e.contains("q_num_heads 0 must be a positive multiple of kv_num_heads 1"), e);
+        e = refusal(q3, node("Attention", new String[] {"x", "k", "v"}, new String[] {"y"}, integer("q_num_heads", 4), integer("kv_num_heads", 3)),
+                floats("k", v(18, 29, 0.9), 1, 3, 6), floats("v", v(18, 31, 1.3), 1, 3, 6));
+        assertTrue(e.contains("q_num_heads 4 must be a positive multiple of kv_num_heads 3"), e);
+        TensorProto intMask = TensorProto.newBuilder().setName("m").setDataType(TensorProto.DataType.INT64_VALUE).addDims(3).addDims(3)
+                .addAllInt64Data(java.util.Collections.nCopies(9, 1L)).build();
+        e = refusal(q3, node("Attention", new String[] {"x", "k", "v", "m"}, new String[] {"y"}, integer("q_num_heads", 2), integer("kv_num_heads", 2)),
+                k, val, intMask);
+        assertTrue(e.contains("attn_mask must be BOOL or FLOAT, got"), e);
+        long[] longQ = dims(1, 1, 9000, 1);
+        e = refusal(longQ, node("Attention", new String[] {"x", "x", "x"}, new String[] {"y"}, integer("is_causal", 1)));
+        assertTrue(e.contains("is_causal over 9000 queries x 9000 keys"), e);
+        e = refusal(dims(1, 2, 3, 4), node("RotaryEmbedding", new String[] {"x", "c", "s"}, new String[] {"y"}, integer("rotary_embedding_dim", 3),
+                integer("num_heads", 2)), floats("c", new float[6], 1, 3, 2), floats("s", new float[6], 1, 3, 2));
+        assertTrue(e.contains("rotary_embedding_dim must be even and in [2, 4], got 3"), e);
+        e = refusal(dims(1, 3, 8), node("RotaryEmbedding", new String[] {"x", "c", "s"}, new String[] {"y"}), floats("c", new float[6], 1, 3, 2),
+                floats("s", new float[6], 1, 3, 2));
+        assertTrue(e.contains("a 3-D X needs num_heads >= 1, got 0"), e);
     }
 }

@@ -280,6 +280,11 @@ class OnnxLaterOpsetsTest {
                 "half_pixel_symmetric"))).addOutput(TestModels.f32("y")).build();
         e = assertThrows(OnnxException.class, () -> Onnx.load(model(19, symmetric).toByteArray()));
         assertTrue(e.getMessage().contains("half_pixel_symmetric"), e.getMessage());
+        GraphProto noGroups = GraphProto.newBuilder().setName("g").addInput(TestModels.f32("x", 2, 4, 3)).addInitializer(TestModels.weights("s",
+                new float[] {1, 1, 1, 1}, 4)).addInitializer(TestModels.weights("b", new float[4], 4)).addNode(node("GroupNormalization",
+                new String[] {"x", "s", "b"})).addOutput(TestModels.f32("y")).build();
+        e = assertThrows(OnnxException.class, () -> Onnx.load(model(21, noGroups).toByteArray()));
+        assertTrue(e.getMessage().contains("GroupNormalization") && e.getMessage().contains("num_groups"), e.getMessage());
         GraphProto mish17 = GraphProto.newBuilder().setName("m").addInput(TestModels.f32("x", 2)).addNode(node("Mish", new String[] {"x"}))
                 .addOutput(TestModels.f32("y", 2)).build();
         e = assertThrows(OnnxException.class, () -> Onnx.load(model(17, mish17).toByteArray()));
