@@ -852,7 +852,7 @@ def upgrade(model, target, out_shape):
             at["mode"].s = {b"bilinear": b"linear", b"bicubic": b"cubic"}.get(at["mode"].s, at["mode"].s)
     # a new op at the end of the first output, where its shape fits
     o = m.graph.output[0]
-    if o.type.tensor_type.elem_type != F or not out_shape or R.random() < 0.4:
+    if o.type.tensor_type.elem_type != F or not out_shape or min(out_shape) < 1 or R.random() < 0.4:
         return m
     shape = out_shape
     choices = ["Mish"] + (["Gelu"] if target >= 20 else []) + (["RMSNormalization"] if target >= 23 else [])
