@@ -79,9 +79,17 @@ final class Functions {
         String prefix = (call.getName().isEmpty() ? f.getName() : call.getName()) + "#" + calls[0]++ + "/";
         Map<String, String> rename = new HashMap<>();
         for (int i = 0; i < f.getInputCount(); i++) rename.put(f.getInput(i), i < call.getInputCount() ? call.getInput(i) : "");
+        List<NodeProto> passthrough = new ArrayList<>();   // an output that is one of the inputs: an Identity of the call's input
+        java.util.Set<String> formalInputs = new java.util.HashSet<>(f.getInputList());
         for (int i = 0; i < f.getOutputCount(); i++) {
             boolean given = i < call.getOutputCount() && !call.getOutput(i).isEmpty();
-            rename.put(f.getOutput(i), given ? call.getOutput(i) : prefix + f.getOutput(i));
+            String to = given ? call.getOutput(i) : prefix + f.getOutput(i);
+            if (formalInputs.contains(f.getOutput(i))) {
+                passthrough.add(NodeProto.newBuilder().setName(prefix + "passthrough" + i).setOpType("Identity")
+                        .addInput(rename.get(f.getOutput(i))).addOutput(to).build());
+            } else {
+                rename.put(f.getOutput(i), to);
+            }
         }
         Map<String, AttributeProto> values = defaults(f, where, problems);
         for (AttributeProto a : call.getAttributeList()) values.put(a.getName(), a);
@@ -110,6 +118,7 @@ final class Functions {
             }
             expand(n.build(), functions, opset, problems, out, calls, depth + 1);
         }
+        for (NodeProto p : passthrough) expand(p, functions, opset, problems, out, calls, depth + 1);
     }
 
     /** The function's attribute defaults: ONNX 1.13's {@code repeated AttributeProto attribute_proto = 11}, an unknown field to our classes. */

@@ -96,6 +96,21 @@ class OnnxLocalFunctionsTest {
         return l;
     }
 
+    /** A function returning its input as a second output beside the LeakyRelu: an Identity of the call's input. */
+    @Test
+    void anOutputThatIsAnInput() {
+        FunctionProto.Builder f = scaledFunction().addOutput("X");
+        GraphProto g = GraphProto.newBuilder().setName("calls").addInput(TestModels.f32("x", 4))
+                .addNode(TestModels.node("call", "Scaled", new String[] {"x"}, new String[] {"y", "same"}, real("slope", 0.5f)).toBuilder().setDomain("lib"))
+                .addOutput(TestModels.f32("y", 4)).addOutput(TestModels.f32("same", 4)).build();
+        ModelProto m = TestModels.model(17, g).toBuilder().addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("lib").setVersion(1))
+                .addFunctions(f).build();
+        try (OnnxModel model = Onnx.load(m.toByteArray()); Tensor x = Tensor.of(new float[] {-2, -1, 0, 3}, 4)) {
+            assertEquals(java.util.List.of(-2f, -1f, 0f, 3f), box(TestModels.outputValues(model, Map.of("x", x), "same")));
+            assertEquals(java.util.List.of(-1f, -0.5f, 0f, 3f), box(TestModels.outputValues(model, Map.of("x", x), "y")));
+        }
+    }
+
     /** 40 levels, each calling the next twice: 2^40 nodes if inlined (the load would never end); refused at Functions.MAX_NODES. */
     @Test
     void anExponentialExpansionIsRefused() {
