@@ -271,6 +271,7 @@ final class FiniteBounds implements Rewrite {
      * relatively: scaled by {@code 1 + 2 n 2^-24} it is an upper bound. Long rows go in pieces of at most 2^30 elements.
      */
     static double absSum(MemorySegment s, long from, int n, int stride) {
+        if (s.isMapped()) throw new IllegalArgumentException("absSum: mapped memory must be copied by Java first (NativeAccess), got " + s);
         double sum = 0;
         for (int done = 0; done < n; ) {
             int part = Math.min(n - done, 1 << 30);

@@ -115,24 +115,13 @@ final class LowerMath {
      * algorithm skips NaN (max, min, clip...), it puts back PyTorch's and ONNX's NaN, natively, for
      * one more pass over {@code x}.
      */
-    /** 1 where {@code x} equals {@code value} (an infinity, say), else 0: oneDNN's binary eq against a constant scalar. */
-    static Value equalTo(Compiler plan, Value x, float value, String description) {
-        long[] ones = new long[x.shape().length];
-        java.util.Arrays.fill(ones, 1);
-        MemoryDescriptor scalarMd = plainMd(plan, ones);
-        Primitive p;
-        try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
-             PrimitiveDescriptor pd = MathOps.binary(MathOps.Binary.EQ, x.md(), scalarMd, x.md(), attr, description)) {
-            p = plan.own(Primitive.create(pd));
-        }
-        int out = plan.newBuffer(x.md().byteSize());
-        plan.emit(p, description, PlanArg.of(Args.SRC, x.md(), x.buffer()), PlanArg.constant(Args.SRC_1, scalarMd, plan.constant(new float[] {value})),
-                PlanArg.of(Args.DST, x.md(), out));
-        return new Value(x.md(), out, x.shape());
-    }
-
     static Value nanMask(Compiler plan, Value x, String at) {
         return chain(plan, x, new Ops.EltwiseOp[] {Ops.eltwise("TANH", 0f), MathOps.unary("Linear", 0, 0)}, "NaN mask (0 * tanh) for " + at);
+    }
+
+    /** 1 where {@code x} equals {@code value} (an infinity, say), else 0: oneDNN's binary eq against a constant scalar. */
+    static Value equalTo(Compiler plan, Value x, float value, String description) {
+        return withScalar(plan, x, MathOps.Binary.EQ, value, new Ops.EltwiseOp[0], description);
     }
 
     /**
@@ -141,19 +130,24 @@ final class LowerMath {
      * -0 becoming +0 before the ops) with the chain as post-ops.
      */
     static Value chain(Compiler plan, Value x, Ops.EltwiseOp[] ops, String description) {
+        return withScalar(plan, x, MathOps.Binary.ADD, 0f, ops, description);
+    }
+
+    /** {@code op(x, scalar)} then {@code ops} as post-ops, in one binary primitive whose second operand is a constant. */
+    private static Value withScalar(Compiler plan, Value x, MathOps.Binary op, float scalar, Ops.EltwiseOp[] ops, String description) {
         long[] ones = new long[x.shape().length];
         java.util.Arrays.fill(ones, 1);
-        MemoryDescriptor zeroMd = plainMd(plan, ones);
+        MemoryDescriptor scalarMd = plainMd(plan, ones);
         Primitive p;
         try (PostOps posts = PostOps.create()) {
-            for (Ops.EltwiseOp op : ops) posts.eltwise(op);
+            for (Ops.EltwiseOp e : ops) posts.eltwise(e);
             try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(posts);
-                 PrimitiveDescriptor pd = MathOps.binary(MathOps.Binary.ADD, x.md(), zeroMd, x.md(), attr, description)) {
+                 PrimitiveDescriptor pd = MathOps.binary(op, x.md(), scalarMd, x.md(), attr, description)) {
                 p = plan.own(Primitive.create(pd));
             }
         }
         int out = plan.newBuffer(x.md().byteSize());
-        plan.emit(p, description, PlanArg.of(Args.SRC, x.md(), x.buffer()), PlanArg.constant(Args.SRC_1, zeroMd, plan.constant(new float[1])),
+        plan.emit(p, description, PlanArg.of(Args.SRC, x.md(), x.buffer()), PlanArg.constant(Args.SRC_1, scalarMd, plan.constant(new float[] {scalar})),
                 PlanArg.of(Args.DST, x.md(), out));
         return new Value(x.md(), out, x.shape());
     }

@@ -1,6 +1,7 @@
 package dev.panamadnn.compile;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.panamadnn.natives.Natives;
@@ -57,6 +58,18 @@ class FiniteBoundsAbsSumTest {
         java.util.Arrays.fill(a, 1, n, 1f);
         double want = 0x1p24 + (n - 1);
         assertTrue(FiniteBounds.absSum(MemorySegment.ofArray(a), 0, n, 1) >= want);
+    }
+
+    /** Mapped memory never reaches the native sum (a file truncated under it would end the process): an exception instead. */
+    @Test
+    void refusesMappedMemory(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path f = dir.resolve("w.bin");
+        java.nio.file.Files.write(f, new byte[64]);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f); Arena arena = Arena.ofConfined()) {
+            MemorySegment mapped = ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, 64, arena);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FiniteBounds.absSum(mapped, 0, 16, 1));
+            assertTrue(e.getMessage().contains("mapped memory must be copied by Java first"), e.getMessage());
+        }
     }
 
     @Test

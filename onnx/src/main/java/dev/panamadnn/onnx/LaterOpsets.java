@@ -86,8 +86,14 @@ final class LaterOpsets {
                     + "saturate (float8 only) accepted"));
         }
         OpRule quantize = OpTable.find("QuantizeLinear", FIRST - 1), dequantize = OpTable.find("DequantizeLinear", FIRST - 1);
-        rules.add(withAttributes(quantize, 19, max, LaterOpsets::quantizeCheck, "saturate", "block_size", "output_dtype", "precision")
-                .note(quantize.note() + "; block_size 0; output_dtype UINT8 or INT8 (the zero point's type where given)"));
+        String[] quantizeAttrs = {"saturate", "block_size", "output_dtype", "precision"};
+        rules.add(withAttributes(quantize, 19, max, LaterOpsets::quantizeCheck, quantizeAttrs).translate(n -> {
+            NodeContext s = stripped(n, quantizeAttrs);
+            if (n.input(2).isEmpty() && n.attributes.integer("output_dtype", 0) == 3) {   // INT8 without a zero point: one of 0 in INT8
+                s = s.with(s.attributes, List.of(n.input(0), n.input(1), n.zero("zero_point", DataType.I8)));
+            }
+            return quantize.translate().apply(s);
+        }).note(quantize.note() + "; block_size 0; output_dtype UINT8 or INT8 (the zero point's type where given)"));
         rules.add(withAttributes(dequantize, 21, max, (a, o) -> a.integer("block_size", 0) != 0 ? "block_size (blocked quantization) is not supported"
                 : a.integer("output_dtype", 0) > 1 ? "output_dtype " + a.integer("output_dtype") + " is not supported (FLOAT)" : null,
                 "block_size", "output_dtype").note(dequantize.note() + "; block_size 0, output_dtype FLOAT"));
@@ -138,15 +144,21 @@ final class LaterOpsets {
             String p = check == null ? null : check.problem(a, o);
             return p != null || before.check() == null ? p : before.check().problem(a, o);
         };
-        return rule(before.op(), from, to, attributes, before.targets(), both, n -> {
-            Attributes.Builder b = n.attributes.toBuilder();
-            for (String m : more) b.remove(m);
-            if (n.op.equals("QuantizeLinear") && n.input(2).isEmpty() && n.attributes.integer("output_dtype", 0) == 3) {
-                // no zero point: INT8 output as a zero point of 0 in INT8 (the type ours follows)
-                return before.translate().apply(n.with(b.build(), List.of(n.input(0), n.input(1), n.zero("zero_point", DataType.I8))));
-            }
-            return before.translate().apply(n.with(b.build(), n.inputs));
-        }, before.note());
+        return rule(before.op(), from, to, attributes, before.targets(), both, n -> before.translate().apply(stripped(n, more)), before.note());
+    }
+
+    /** {@code n} without the attributes {@code names}: what an earlier opset's translation understands. */
+    private static NodeContext stripped(NodeContext n, String... names) {
+        Attributes.Builder b = n.attributes.toBuilder();
+        for (String m : names) b.remove(m);
+        return n.with(b.build(), n.inputs);
+    }
+
+    /** {@code value}, an axis of a rank-{@code rank} input in [-rank, rank), as a dim index; else a refusal naming it. */
+    private static int axis(NodeContext n, long value, int rank) {
+        long ax = value < 0 ? value + rank : value;
+        if (ax < 0 || ax >= rank) throw n.refuse("axes value " + value + " is outside [-" + rank + ", " + (rank - 1) + "] for " + n.value(0));
+        return (int) ax;
     }
 
     private static String quantizeCheck(Attributes a, int opset) {
@@ -171,10 +183,13 @@ final class LaterOpsets {
 
     /** Pad of opset 18 on: {@code axes} (input 3) names the dims {@code pads} covers; both known, the pads are widened to every dim. */
     private static List<String> pad(NodeContext n) {
-        String data = n.input(0), value = n.input(2);
-        if (n.input(3).isEmpty()) {
-            return List.of(n.emit("Pad", OpTable.kept(n.attributes), value.isEmpty() ? new String[] {data, n.input(1)} : new String[] {data, n.input(1), value}));
-        }
+        String pads = n.input(3).isEmpty() ? n.input(1) : widenedPads(n);
+        String[] ins = n.input(2).isEmpty() ? new String[] {n.input(0), pads} : new String[] {n.input(0), pads, n.input(2)};
+        return List.of(n.emit("Pad", OpTable.kept(n.attributes), ins));
+    }
+
+    /** Pad's pads over its axes (input 3) as pads over every dim (0 elsewhere), a new constant. */
+    private static String widenedPads(NodeContext n) {
         long[] axes = longs(n, 3, "axes"), pads = longs(n, 1, "pads");
         int rank = n.value(0).shape().rank();
         if (pads.length != 2 * axes.length) {
@@ -183,15 +198,13 @@ final class LaterOpsets {
         long[] full = new long[2 * rank];
         boolean[] seen = new boolean[rank];
         for (int i = 0; i < axes.length; i++) {
-            long ax = axes[i] < 0 ? axes[i] + rank : axes[i];
-            if (ax < 0 || ax >= rank) throw n.refuse("axes value " + axes[i] + " is outside [-" + rank + ", " + (rank - 1) + "] for " + n.value(0));
-            if (seen[(int) ax]) throw n.refuse("axes " + java.util.Arrays.toString(axes) + " names dim " + ax + " twice");
-            seen[(int) ax] = true;
-            full[(int) ax] = pads[i];
-            full[(int) ax + rank] = pads[i + axes.length];
+            int ax = axis(n, axes[i], rank);
+            if (seen[ax]) throw n.refuse("axes " + java.util.Arrays.toString(axes) + " names dim " + ax + " twice");
+            seen[ax] = true;
+            full[ax] = pads[i];
+            full[ax + rank] = pads[i + axes.length];
         }
-        String p = n.longs("pads", full, full.length);
-        return List.of(n.emit("Pad", OpTable.kept(n.attributes), value.isEmpty() ? new String[] {data, p} : new String[] {data, p, value}));
+        return n.longs("pads", full, full.length);
     }
 
     /** Resize of opset 18 on: {@code axes} widens constant scales (1 elsewhere) or sizes (the input's fixed dims elsewhere) to every dim. */
@@ -202,11 +215,7 @@ final class LaterOpsets {
         int rank = x.rank();
         long[] axes = n.attributes.integers("axes");
         int[] dims = new int[axes.length];
-        for (int i = 0; i < axes.length; i++) {
-            long ax = axes[i] < 0 ? axes[i] + rank : axes[i];
-            if (ax < 0 || ax >= rank) throw n.refuse("axes value " + axes[i] + " is outside [-" + rank + ", " + (rank - 1) + "] for " + n.value(0));
-            dims[i] = (int) ax;
-        }
+        for (int i = 0; i < axes.length; i++) dims[i] = axis(n, axes[i], rank);
         List<String> inputs = new ArrayList<>(n.inputs);
         while (inputs.size() < 4) inputs.add("");
         if (!inputs.get(1).isEmpty() && n.attributes.string("coordinate_transformation_mode", "").equals("tf_crop_and_resize")) {
