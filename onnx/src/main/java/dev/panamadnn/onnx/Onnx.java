@@ -73,7 +73,7 @@ public final class Onnx {
                 byte[] bytes = mapped.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
                 CodedInputStream in = com.google.protobuf.UnsafeByteOperations.unsafeWrap(bytes).newCodedInput();
                 in.enableAliasing(true);
-                Detached model = options.apply(Detached.of(parse(in, file.toString()), mapped), file.toString());
+                Detached model = options.apply(Detached.of(parse(in, file.toString()), bytes, mapped), file.toString());
                 Path dir = file.toAbsolutePath().getParent();
                 return OnnxModel.create(model, arena, dir, file.toString());
             } catch (IOException e) {

@@ -43,11 +43,12 @@ class DetachedTest {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment mapped = arena.allocate(file.length + 1L, 8).asSlice(1, file.length);   // off by one: raw_data misaligned somewhere
             MemorySegment.copy(file, 0, mapped, ValueLayout.JAVA_BYTE, 0, file.length);
-            ModelProto parsed = aliased(mapped.toArray(ValueLayout.JAVA_BYTE));
+            byte[] copy = mapped.toArray(ValueLayout.JAVA_BYTE);
+            ModelProto parsed = aliased(copy);
             List<String> views = new ArrayList<>();
             viewsOfAnotherArray(parsed, "model", views);
             assertFalse(views.isEmpty(), "the parser aliased nothing: the test would prove nothing");
-            Detached d = Detached.of(parsed, mapped);
+            Detached d = Detached.of(parsed, copy, mapped);
             List<String> left = new ArrayList<>();
             viewsOfAnotherArray(d.proto(), "model", left);
             assertEquals(List.of(), left, "bytes fields still views of the parsed array");
@@ -68,6 +69,30 @@ class DetachedTest {
             ModelProto restored = d.proto().toBuilder().setGraph(g.toBuilder().setInitializer(0, written.getGraph().getInitializer(0))
                     .setInitializer(1, written.getGraph().getInitializer(1))).build();
             assertEquals(written, restored);
+        }
+    }
+
+    @Test
+    void onlyAViewOfTheCopyItselfBecomesASliceOfTheFile() {
+        byte[] file = new byte[64];
+        for (int i = 0; i < file.length; i++) file[i] = (byte) (i * 37 + 5);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment mapped = arena.allocate(file.length);
+            MemorySegment.copy(file, 0, mapped, ValueLayout.JAVA_BYTE, 0, file.length);
+            byte[] copy = file.clone();
+            MemorySegment slice = Detached.inFile(UnsafeByteOperations.unsafeWrap(copy, 10, 20), copy, mapped);
+            assertNotNull(slice, "a view of the copy");
+            assertEquals(mapped.address() + 10, slice.address());
+            assertEquals(20, slice.byteSize());
+            // The same bytes, but not a view of the copy: a copy of them, or a view of another array with the same contents.
+            assertNull(Detached.inFile(ByteString.copyFrom(copy, 10, 20), copy, mapped), "a copied ByteString");
+            assertNull(Detached.inFile(UnsafeByteOperations.unsafeWrap(file, 10, 20), copy, mapped), "a view of another array");
+            assertNull(Detached.inFile(UnsafeByteOperations.unsafeWrap(copy, 10, 20).concat(UnsafeByteOperations.unsafeWrap(copy, 30, 4)), copy,
+                    mapped), "a rope of two views");
+            MemorySegment viaBuffer = Detached.inFile(UnsafeByteOperations.unsafeWrap(ByteBuffer.wrap(copy, 10, 20)), copy, mapped);
+            assertEquals(mapped.address() + 10, viaBuffer.address(), "a heap buffer over the copy is a view of it too");
+            assertNull(Detached.inFile(ByteString.EMPTY, copy, mapped));
+            assertNull(Detached.inFile(UnsafeByteOperations.unsafeWrap(copy, 40, 24), copy, mapped.asSlice(0, 50)), "past the mapping's end");
         }
     }
 
