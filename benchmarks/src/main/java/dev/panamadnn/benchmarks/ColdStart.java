@@ -12,6 +12,8 @@ import dev.panamadnn.models.ResNet;
 import dev.panamadnn.models.ResNets;
 import dev.panamadnn.natives.Natives;
 import dev.panamadnn.nn.Init;
+import dev.panamadnn.onnx.Onnx;
+import dev.panamadnn.onnx.OnnxModel;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -37,6 +39,9 @@ import java.util.Map;
  *       ({@link SafeTensors#load}: map the file, check the state_dict, copy every tensor),
  *       {@code compile} ({@link CompiledModel#compile} with the default options), {@code first}
  *       (the first {@code run}, no {@code warmup()});</li>
+ *   <li>ours-aot: as ours (the launcher starts its JVM from an AOT cache, {@link ColdStartMain});</li>
+ *   <li>ours-onnx (and ours-onnx-aot, from an AOT cache): {@code init}, {@code weights} ({@link Onnx#load} of the {@code .onnx} file ONNX Runtime reads; no
+ *       {@code build}, reported as 0), {@code compile} (its graph, default options), {@code first};</li>
  *   <li>ORT: {@code init} ({@link OrtEnvironment#getEnvironment()}: extracting and loading its
  *       native library), {@code session} (session creation from the {@code .onnx} file:
  *       parse, graph optimisation at {@code ALL_OPT}, kernel and weight preparation),
@@ -63,7 +68,7 @@ public final class ColdStart {
     public static void main(String[] args) throws Exception {
         long t0 = System.nanoTime();
         if (args.length != 4) {
-            System.err.println("usage: ColdStart ours|ours-direct|ort MODEL BATCH DIR");
+            System.err.println("usage: ColdStart ours|ours-direct|ours-aot|ours-onnx|ours-onnx-aot|ort MODEL BATCH DIR");
             System.exit(2);
         }
         String runtime = args[0], model = args[1];
@@ -75,7 +80,7 @@ public final class ColdStart {
         double cpuAtResult;
         String threadCpu;
         switch (runtime) {
-            case "ours", "ours-direct" -> {
+            case "ours", "ours-direct", "ours-aot" -> {
                 long t = System.nanoTime();
                 Natives.load();
                 t = lap(ms, "init", t);
@@ -100,6 +105,33 @@ public final class ColdStart {
                         plan.run(in, out);
                         lap(ms, "second", t);
                     }
+                }
+            }
+            case "ours-onnx", "ours-onnx-aot" -> {
+                long t = System.nanoTime();
+                Natives.load();
+                t = lap(ms, "init", t);
+                ms.put("build", 0.0);
+                OnnxModel imported = Onnx.load(dir.resolve(model + ".onnx"));
+                t = lap(ms, "weights", t);
+                String inName = imported.inputs().get(0).name(), outName = imported.outputs().get(0).name();
+                try (Arena arena = Arena.ofConfined();
+                     CompiledModel plan = CompiledModel.compile(imported.toGraph(), CompileOptions.defaults(), Map.of(inName, new long[] {batch, 3, 224, 224}))) {
+                    t = lap(ms, "compile", t);
+                    Tensor in = Tensor.allocate(arena, DataType.F32, batch, 3, 224, 224);
+                    MemorySegment.copy(input(batch), 0, in.segment(), ValueLayout.JAVA_FLOAT, 0, (int) in.numel());
+                    Tensor out = Tensor.allocate(arena, DataType.F32, batch, 1000);
+                    Map<String, Tensor> ins = Map.of(inName, in), outs = Map.of(outName, out);
+                    t = System.nanoTime();
+                    plan.run(ins, outs);
+                    firstResult = System.nanoTime();
+                    cpuAtResult = cpuMillis();
+                    threadCpu = threadCpu();
+                    lap(ms, "first", t);
+                    checksum = sum(out.toFloatArray());
+                    t = System.nanoTime();
+                    plan.run(ins, outs);
+                    lap(ms, "second", t);
                 }
             }
             case "ort" -> {
@@ -140,7 +172,7 @@ public final class ColdStart {
                 }
                 session.close();
             }
-            default -> throw new IllegalArgumentException("ColdStart: runtime must be ours, ours-direct or ort, got " + runtime);
+            default -> throw new IllegalArgumentException("ColdStart: runtime must be ours, ours-direct, ours-aot, ours-onnx, ours-onnx-aot or ort, got " + runtime);
         }
         long resultEpochUs = micros(Instant.now()) - (System.nanoTime() - firstResult) / 1000;
         double total = (firstResult - t0) / 1e6;

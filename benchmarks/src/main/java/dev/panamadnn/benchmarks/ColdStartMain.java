@@ -17,27 +17,41 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * scripts/bench --cold: cold start of our compiled ResNets vs ONNX Runtime Java, one fresh JVM
- * per measurement ({@link ColdStart}). Three runtimes per cell: ours with the default options,
- * ours with Winograd off ({@code ours-direct}: no Vector API kernels to JIT-compile, the largest
- * single cold-start cost, so the table shows what it costs) and ONNX Runtime. Each repetition runs
- * every (model, batch) for all three back to back, rotating which goes first, so the machine's
- * drift hits them alike; repetitions are the outer loop, so they spread over the whole run. Every
- * child JVM gets this JVM's own flags and class path. Writes cold-start.tsv (one row per child and
- * phase) and cold-start.md (median [min-max] per phase, the per-repetition ratio ours / ORT).
+ * per measurement ({@link ColdStart}). Six runtimes per cell: ours with the default options,
+ * ours with Winograd off ({@code ours-direct}: no Vector API kernels to JIT-compile, so the table
+ * shows what they cost), ours in a JVM started from an AOT cache ({@code ours-aot}, below), ours
+ * importing the same {@code .onnx} file ONNX Runtime reads ({@code ours-onnx}), that from an AOT
+ * cache ({@code ours-onnx-aot}) and ONNX Runtime.
+ * Each repetition runs every (model, batch) for all of them back to back, rotating which goes
+ * first, so the machine's drift hits them alike; repetitions are the outer loop, so they spread
+ * over the whole run. Every child JVM gets this JVM's own flags and class path. Writes
+ * cold-start.tsv (one row per child and phase) and cold-start.md (median [min-max] per phase, the
+ * per-repetition ratios to ORT).
+ *
+ * <p>{@code ours-aot}, {@code ours-onnx-aot}: JDK 25's AOT cache (JEP 483 classes loaded and linked ahead, JEP 515 method
+ * profiles), the JVM's own answer to start-up cost. Before the repetitions, one training JVM per
+ * (runtime, model, batch) runs the same path with {@code -XX:AOTCacheOutput} (JEP 514's one-step
+ * workflow) into {@code OUT/aot/}; each measured JVM then starts with {@code -XX:AOTCache} and
+ * {@code -XX:AOTMode=on} (it fails rather than run without the cache). Its JVMs leave out
+ * {@code --add-modules jdk.incubator.vector}: with an incubator module in the boot layer the
+ * JDK cannot use the archived module graph and the cache brings nothing (measured), so this
+ * runtime runs without the Vector API kernels (Winograd off, as {@code ours-direct}). The cache
+ * needs a class path of jar files only (scripts/bench passes one); with a directory on it the
+ * runtime is left out, saying why.
  *
  * <p>Before the first child, the model files are read once, so every repetition finds them in
  * the page cache: the figures are a process's cold start on a machine that has the files cached
  * (a service restart), not a first read from disk.
  *
  * <p>usage: ColdStartMain --out DIR [--dir MODELDIR] [--reps N] [--models resnet18,resnet50]
- * [--batches 1,16] [--machine FILE]; without {@code --dir}, the directory
+ * [--batches 1,16] [--runtimes ours,ours-direct,ours-aot,ours-onnx,ours-onnx-aot,ort] [--machine FILE]; without {@code --dir}, the directory
  * {@link OnnxRuntimeResNetBenchmark#locateModel} finds (or fills with scripts/goldens/export_resnet.py).
  */
 public final class ColdStartMain {
     private ColdStartMain() {}
 
     /** The runtimes {@link ColdStart} takes, in table order. */
-    static final List<String> RUNTIMES = List.of("ours", "ours-direct", "ort");
+    static final List<String> RUNTIMES = List.of("ours", "ours-direct", "ours-aot", "ours-onnx", "ours-onnx-aot", "ort");
     /** Phases in table order, per runtime. */
     static final String[] OURS = {"init", "build", "weights", "compile", "first"};
     static final String[] ORT = {"init", "session", "first"};
@@ -78,18 +92,39 @@ public final class ColdStartMain {
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(ColdStart.class.getName());
+        List<String> runtimes = new ArrayList<>();
+        for (String rt : opt.getOrDefault("--runtimes", String.join(",", RUNTIMES)).split(",")) {
+            if (!RUNTIMES.contains(rt)) throw new IllegalArgumentException("ColdStartMain: --runtimes takes " + RUNTIMES + ", got '" + rt + "'");
+            if (!runtimes.contains(rt)) runtimes.add(rt);
+        }
+        Map<String, Path> aotCaches = new LinkedHashMap<>();
+        List<String> aot = runtimes.stream().filter(ColdStartMain::fromAotCache).toList();
+        if (!aot.isEmpty()) {
+            String why = aotUnavailable(System.getProperty("java.class.path"));
+            if (why != null) {
+                System.out.println("cold start: leaving " + aot + " out: " + why);
+                runtimes.removeAll(aot);
+            } else {
+                for (String rt : aot) {
+                    for (String m : models) {
+                        for (int b : batches) aotCaches.put(rt + "-" + m + "-b" + b, train(command, out.resolve("aot"), rt, m, b, dir));
+                    }
+                }
+            }
+        }
         System.out.println("cold start: " + reps + " repetitions x " + models.length + " models x " + batches.length
-                + " batches x " + RUNTIMES.size() + " runtimes, one JVM each; flags " + String.join(" ", flags));
+                + " batches x " + runtimes + ", one JVM each; flags " + String.join(" ", flags));
 
         List<Row> rows = new ArrayList<>();
-        int n = 0, total = reps * models.length * batches.length * RUNTIMES.size();
+        int n = 0, total = reps * models.length * batches.length * runtimes.size();
         for (int rep = 1; rep <= reps; rep++) {
             int cell = 0;
             for (String m : models) {
                 for (int b : batches) {
-                    for (String rt : order(rep, cell++)) {
+                    for (String rt : order(runtimes, rep, cell++)) {
                         n++;
-                        Row r = launch(command, rep, rt, m, b, dir);
+                        Row r = launch(fromAotCache(rt) ? aotCommand(command, "-XX:AOTCache=" + aotCaches.get(rt + "-" + m + "-b" + b), "-XX:AOTMode=on")
+                                : command, rep, rt, m, b, dir);
                         rows.add(r);
                         System.out.printf(Locale.ROOT, "[%d/%d] rep %d %-11s %s b%d: %s, launch to result %.0f ms%n", n, total, rep, rt, m, b,
                                 describe(r), r.launchToResult());
@@ -104,18 +139,67 @@ public final class ColdStartMain {
             tsv.append(String.format(Locale.ROOT, "%d\t%s\t%s\t%d\tlaunch\t%.1f%n", r.rep(), r.runtime(), r.model(), r.batch(), r.launchToResult()));
         }
         Files.writeString(out.resolve("cold-start.tsv"), tsv);
-        String md = report(rows, models, batches, reps, flags, machine);
+        String md = report(rows, runtimes, models, batches, reps, flags, machine);
         Files.writeString(out.resolve("cold-start.md"), md);
         System.out.println();
         System.out.println(md);
     }
 
-    /** The order of the runtimes in one cell: rotated by one per repetition and per cell, so each runtime goes first, second and third alike. */
-    static List<String> order(int rep, int cell) {
-        int k = RUNTIMES.size(), shift = (rep + cell) % k;
+    /** The order of the runtimes in one cell: rotated by one per repetition and per cell, so each runtime takes each place alike. */
+    static List<String> order(List<String> runtimes, int rep, int cell) {
+        int k = runtimes.size(), shift = (rep + cell) % k;
         List<String> out = new ArrayList<>();
-        for (int i = 0; i < k; i++) out.add(RUNTIMES.get((i + shift) % k));
+        for (int i = 0; i < k; i++) out.add(runtimes.get((i + shift) % k));
         return out;
+    }
+
+    /** Whether {@code runtime}'s JVMs start from an AOT cache (trained first). */
+    static boolean fromAotCache(String runtime) {
+        return runtime.endsWith("-aot");
+    }
+
+    /** Why this class path cannot go into an AOT cache (the JDK takes jar files only), or null. */
+    static String aotUnavailable(String classPath) {
+        for (String e : classPath.split(java.io.File.pathSeparator)) {
+            if (!e.endsWith(".jar") || !Files.isRegularFile(Path.of(e))) {
+                return "an AOT cache takes a class path of jar files only, and it has " + e;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The command for an {@code ours-aot} JVM: {@code command} without {@code --add-modules jdk.incubator.vector} (an
+     * incubator module in the boot layer keeps the JDK from using the archived module graph, and then the cache brings
+     * nothing), with {@code extra} before the class path.
+     */
+    static List<String> aotCommand(List<String> command, String... extra) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < command.size(); i++) {
+            String a = command.get(i);
+            if (a.equals("--add-modules") && i + 1 < command.size() && command.get(i + 1).equals("jdk.incubator.vector")) {
+                i++;
+                continue;
+            }
+            if (a.equals("--add-modules=jdk.incubator.vector")) continue;
+            if (a.equals("-cp")) out.addAll(List.of(extra));
+            out.add(a);
+        }
+        return out;
+    }
+
+    /** One training JVM (JEP 514's one-step workflow) writing the AOT cache of {@code runtime} for {@code model} at {@code batch}; returns its path. */
+    private static Path train(List<String> command, Path dir, String runtime, String model, int batch, Path modelDir)
+            throws IOException, InterruptedException {
+        Files.createDirectories(dir);
+        Path cache = dir.resolve(runtime + "-" + model + "-b" + batch + ".aot");
+        Files.deleteIfExists(cache);
+        long t0 = System.nanoTime();
+        launch(aotCommand(command, "-XX:AOTCacheOutput=" + cache), 0, runtime, model, batch, modelDir);
+        if (!Files.isRegularFile(cache)) throw new IllegalStateException("ColdStartMain: the training JVM wrote no AOT cache " + cache);
+        System.out.printf(Locale.ROOT, "AOT cache for %s %s b%d: %s, %.1f MB, trained in %.1f s%n", runtime, model, batch, cache, Files.size(cache) / 1e6,
+                (System.nanoTime() - t0) / 1e9);
+        return cache;
     }
 
     private static String describe(Row r) {
@@ -187,19 +271,19 @@ public final class ColdStartMain {
                 .mapToDouble(r -> phase.equals("launch") ? r.launchToResult() : r.get(phase)).toArray();
     }
 
-    static String report(List<Row> rows, String[] models, int[] batches, int reps, List<String> flags, String machine) {
+    static String report(List<Row> rows, List<String> runtimes, String[] models, int[] batches, int reps, List<String> flags, String machine) {
         StringBuilder sb = new StringBuilder("## Cold start: compiled ResNet vs ONNX Runtime Java (fresh JVM each, ms)\n\n");
         if (!machine.isBlank()) sb.append("```\n").append(machine.strip()).append("\n```\n\n");
-        sb.append("| model | batch | runtime | init | build | weights | compile / session | first run | main → first result "
+        sb.append("| model | batch | runtime | init | build | weights / import | compile / session | first run | main → first result "
                 + "| JVM start → first result | launch → first result | second run |\n");
         sb.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (String m : models) {
             for (int b : batches) {
-                for (String rt : RUNTIMES) {
+                for (String rt : runtimes) {
                     boolean ours = !rt.equals("ort");
                     sb.append("| ").append(m).append(" | ").append(b).append(" | ").append(label(rt))
                       .append(" | ").append(stats(values(rows, rt, m, b, "init")))
-                      .append(" | ").append(ours ? stats(values(rows, rt, m, b, "build")) : "–")
+                      .append(" | ").append(ours && !rt.startsWith("ours-onnx") ? stats(values(rows, rt, m, b, "build")) : "–")
                       .append(" | ").append(ours ? stats(values(rows, rt, m, b, "weights")) : "–")
                       .append(" | ").append(stats(values(rows, rt, m, b, ours ? "compile" : "session")))
                       .append(" | ").append(stats(values(rows, rt, m, b, "first")))
@@ -210,50 +294,58 @@ public final class ColdStartMain {
                 }
             }
         }
-        sb.append("\n| model | batch | ours / ORT, main → first result, per repetition | **median** | Winograd off / ORT, per repetition "
-                + "| **median** | ours / ORT, JVM start → first result (median) |\n");
-        sb.append("|---|---|---|---|---|---|---|\n");
+        List<String> compared = runtimes.stream().filter(rt -> !rt.equals("ort")).toList();
         List<String> mismatches = new ArrayList<>();
-        for (String m : models) {
-            for (int b : batches) {
-                double[] ratio = new double[reps], direct = new double[reps], jvmRatio = new double[reps];
-                Arrays.fill(ratio, Double.NaN);
-                Arrays.fill(direct, Double.NaN);
-                Arrays.fill(jvmRatio, Double.NaN);
-                for (int rep = 1; rep <= reps; rep++) {
-                    Row t = find(rows, rep, "ort", m, b);
-                    if (t == null) continue;
-                    Row o = find(rows, rep, "ours", m, b), d = find(rows, rep, "ours-direct", m, b);
-                    if (o != null) {
-                        ratio[rep - 1] = o.get("total") / t.get("total");
-                        jvmRatio[rep - 1] = o.get("jvm") / t.get("jvm");
-                    }
-                    if (d != null) direct[rep - 1] = d.get("total") / t.get("total");
-                    for (Row r : new Row[] {o, d}) {
-                        if (r != null && Math.abs(r.checksum() - t.checksum()) > 1e-3 * Math.max(1, Math.abs(t.checksum()))) {
-                            mismatches.add(String.format(Locale.ROOT, "%s b%d rep %d: %s %.6g, ORT %.6g", m, b, rep, r.runtime(), r.checksum(), t.checksum()));
+        if (runtimes.contains("ort") && !compared.isEmpty()) {
+            sb.append("\n| model | batch |");
+            for (String rt : compared) sb.append(" ").append(label(rt)).append(" / ORT, main → first result, per repetition | **median** |");
+            sb.append(" ours / ORT, JVM start → first result (median) |\n|---|---|");
+            sb.append("---|---|".repeat(compared.size())).append("---|\n");
+            for (String m : models) {
+                for (int b : batches) {
+                    sb.append("| ").append(m).append(" | ").append(b).append(" |");
+                    double[] jvmRatio = new double[reps];
+                    Arrays.fill(jvmRatio, Double.NaN);
+                    for (String rt : compared) {
+                        double[] ratio = new double[reps];
+                        Arrays.fill(ratio, Double.NaN);
+                        for (int rep = 1; rep <= reps; rep++) {
+                            Row t = find(rows, rep, "ort", m, b), o = find(rows, rep, rt, m, b);
+                            if (t == null || o == null) continue;
+                            ratio[rep - 1] = o.get("total") / t.get("total");
+                            if (rt.equals("ours")) jvmRatio[rep - 1] = o.get("jvm") / t.get("jvm");
+                            if (Math.abs(o.checksum() - t.checksum()) > 1e-3 * Math.max(1, Math.abs(t.checksum()))) {
+                                mismatches.add(String.format(Locale.ROOT, "%s b%d rep %d: %s %.6g, ORT %.6g", m, b, rep, o.runtime(), o.checksum(),
+                                        t.checksum()));
+                            }
                         }
+                        sb.append(" ").append(ratios(ratio)).append(" | **").append(ratio(ResNetJobs.median(ratio))).append("** |");
                     }
+                    sb.append(" ").append(ratio(ResNetJobs.median(jvmRatio))).append(" |\n");
                 }
-                sb.append(String.format(Locale.ROOT, "| %s | %d | %s | **%s** | %s | **%s** | %s |%n", m, b, ratios(ratio), ratio(ResNetJobs.median(ratio)),
-                        ratios(direct), ratio(ResNetJobs.median(direct)), ratio(ResNetJobs.median(jvmRatio))));
             }
         }
-        sb.append("\nmedian [min–max] over ").append(reps).append(" fresh JVMs per cell; each repetition runs the three back to back "
+        sb.append("\nmedian [min–max] over ").append(reps).append(" fresh JVMs per cell; each repetition runs the runtimes back to back "
                 + "(rotating which goes first). Ours: init = loading the natives, build = the ResNet builder inside Init.skip (allocates "
                 + "every parameter, leaves the random init out: the checkpoint overwrites it), weights = SafeTensors.load (map, check, copy), compile = CompiledModel.compile (default options; "
-                + "Winograd off: CompileOptions.withWinograd(false)), first run = the first run without warmup(). ONNX Runtime: init = "
+                + "Winograd off: CompileOptions.withWinograd(false)), first run = the first run without warmup(). Ours, ONNX import: "
+                + "no build, import = Onnx.load of the .onnx file ONNX Runtime reads, compile = CompiledModel.compile of its graph. "
+                + "AOT cache: the same path in a JVM started with -XX:AOTCache (JDK 25; trained by one JVM per runtime and cell beforehand) "
+                + "and without --add-modules jdk.incubator.vector, so without Winograd (the cache is unusable with an incubator module). "
+                + "ONNX Runtime: init = "
                 + "OrtEnvironment.getEnvironment(), session = createSession from the .onnx file (ALL_OPT, same intra-op threads), first "
                 + "run. main → first result sums the phases (plus making the input); JVM start → first result adds the JVM's own start "
                 + "(RuntimeMXBean uptime); launch → first result is measured from before the process is spawned. Ratio > 1: ours is "
                 + "slower. Model files in the page cache. JVM flags: `").append(String.join(" ", flags)).append("`.\n");
-        sb.append("\n| model | batch | process CPU at the first result: ours | Winograd off | ONNX Runtime | **ours / ORT** |\n");
-        sb.append("|---|---|---|---|---|---|\n");
+        sb.append("\n| model | batch | process CPU at the first result:");
+        for (String rt : runtimes) sb.append(" ").append(label(rt)).append(" |");
+        sb.append(" **ours / ORT** |\n|---|---|").append("---|".repeat(runtimes.size())).append("---|\n");
         for (String m : models) {
             for (int b : batches) {
-                double o = ResNetJobs.median(values(rows, "ours", m, b, "cpu")), d = ResNetJobs.median(values(rows, "ours-direct", m, b, "cpu"));
-                double t = ResNetJobs.median(values(rows, "ort", m, b, "cpu"));
-                sb.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %s | **%s** |%n", m, b, fmt(o), fmt(d), fmt(t), ratio(o / t)));
+                sb.append("| ").append(m).append(" | ").append(b).append(" |");
+                for (String rt : runtimes) sb.append(" ").append(fmt(ResNetJobs.median(values(rows, rt, m, b, "cpu")))).append(" |");
+                double o = ResNetJobs.median(values(rows, "ours", m, b, "cpu")), t = ResNetJobs.median(values(rows, "ort", m, b, "cpu"));
+                sb.append(" **").append(ratio(o / t)).append("** |\n");
             }
         }
         sb.append("\nCPU: user + system time of the whole process (every thread: JIT, GC, OpenMP) when the first result is there, ms, "
@@ -267,6 +359,9 @@ public final class ColdStartMain {
         return switch (runtime) {
             case "ours" -> "ours";
             case "ours-direct" -> "ours, Winograd off";
+            case "ours-aot" -> "ours, AOT cache";
+            case "ours-onnx" -> "ours, ONNX import";
+            case "ours-onnx-aot" -> "ours, ONNX import, AOT cache";
             default -> "ONNX Runtime";
         };
     }

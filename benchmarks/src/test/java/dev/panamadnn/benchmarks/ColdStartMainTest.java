@@ -11,6 +11,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ColdStartMainTest {
+    private static final List<String> THREE = List.of("ours", "ours-direct", "ort");
+
     private static String ours(String runtime, double total, double checksum) {
         return "COLD runtime=" + runtime + " model=resnet18 batch=1 init=200.0 build=150.0 weights=40.0 compile=" + (total - 450)
                 + " first=60.0 second=40.0 total=" + total + " jvm=" + (total + 80) + " resultEpochUs=1000000 checksum=" + checksum;
@@ -42,14 +44,19 @@ class ColdStartMainTest {
 
     @Test
     void eachRuntimeTakesEachPlaceInTurn() {
-        for (int cell = 0; cell < 4; cell++) {
-            for (String runtime : ColdStartMain.RUNTIMES) {
-                java.util.Set<Integer> places = new java.util.HashSet<>();
-                for (int rep = 1; rep <= 3; rep++) places.add(ColdStartMain.order(rep, cell).indexOf(runtime));
-                assertEquals(java.util.Set.of(0, 1, 2), places, runtime + " in cell " + cell + " over 3 repetitions");
+        for (List<String> runtimes : List.of(ColdStartMain.RUNTIMES, List.of("ours", "ours-direct", "ort"))) {
+            int k = runtimes.size();
+            java.util.Set<Integer> all = new java.util.HashSet<>();
+            for (int i = 0; i < k; i++) all.add(i);
+            for (int cell = 0; cell < 4; cell++) {
+                for (String runtime : runtimes) {
+                    java.util.Set<Integer> places = new java.util.HashSet<>();
+                    for (int rep = 1; rep <= k; rep++) places.add(ColdStartMain.order(runtimes, rep, cell).indexOf(runtime));
+                    assertEquals(all, places, runtime + " in cell " + cell + " over " + k + " repetitions");
+                }
             }
+            assertNotEquals(ColdStartMain.order(runtimes, 1, 0), ColdStartMain.order(runtimes, 1, 1), "neighbouring cells start differently");
         }
-        assertNotEquals(ColdStartMain.order(1, 0), ColdStartMain.order(1, 1), "neighbouring cells start differently");
     }
 
     @Test
@@ -61,16 +68,16 @@ class ColdStartMainTest {
             rows.add(ColdStartMain.parse(rep, ours("ours-direct", d[rep - 1], -12.0915), 0));
             rows.add(ColdStartMain.parse(rep, ort(t[rep - 1], -12.0917), 0));
         }
-        String md = ColdStartMain.report(rows, new String[] {"resnet18"}, new int[] {1}, 3, List.of("-Dpanamadnn.threads=2"), "");
+        String md = ColdStartMain.report(rows, THREE, new String[] {"resnet18"}, new int[] {1}, 3, List.of("-Dpanamadnn.threads=2"), "");
         assertTrue(md.contains("| resnet18 | 1 | ours | 200 [200–200] | 150 [150–150] | 40.0 [40.0–40.0] | 1750 [1550–1950] | 60.0 [60.0–60.0] "
                 + "| **2200 [2000–2400]** |"), md);
         assertTrue(md.contains("| resnet18 | 1 | ours, Winograd off | "), md);
         assertTrue(md.contains("| resnet18 | 1 | ONNX Runtime | 200 [200–200] | – | – | 170 [170–320] |"), md);
-        assertTrue(md.contains("| resnet18 | 1 | 5.00, 6.00, 4.00 | **5.00** | 2.00, 2.25, 2.00 | **2.00** |"), md);
+        assertTrue(md.contains("| resnet18 | 1 | 5.00, 6.00, 4.00 | **5.00** | 2.00, 2.25, 2.00 | **2.00** | 4.33 |"), md);
         assertTrue(md.contains("Outputs agree"), md);
 
         rows.set(2, ColdStartMain.parse(1, ort(400, 3.5), 0));
-        String bad = ColdStartMain.report(rows, new String[] {"resnet18"}, new int[] {1}, 3, List.of(), "");
+        String bad = ColdStartMain.report(rows, THREE, new String[] {"resnet18"}, new int[] {1}, 3, List.of(), "");
         assertTrue(bad.contains("**Outputs differ** (sum of logits): resnet18 b1 rep 1: ours -12.0916, ORT 3.50000"), bad);
     }
 
@@ -80,10 +87,42 @@ class ColdStartMainTest {
                 ColdStartMain.parse(1, ours(2000, 1).replace(" resultEpochUs", " cpu=1500 resultEpochUs"), 0),
                 ColdStartMain.parse(1, ours("ours-direct", 1000, 1).replace(" resultEpochUs", " cpu=1400 resultEpochUs"), 0),
                 ColdStartMain.parse(1, ort(400, 1).replace(" resultEpochUs", " cpu=600 resultEpochUs"), 0));
-        String md = ColdStartMain.report(rows, new String[] {"resnet18"}, new int[] {1}, 1, List.of(), "");
+        String md = ColdStartMain.report(rows, THREE, new String[] {"resnet18"}, new int[] {1}, 1, List.of(), "");
         assertTrue(md.contains("| resnet18 | 1 | 1500 | 1400 | 600 | **2.50** |"), md);
-        String none = ColdStartMain.report(List.of(ColdStartMain.parse(1, ort(400, 1), 0)), new String[] {"resnet18"}, new int[] {1}, 1,
+        String none = ColdStartMain.report(List.of(ColdStartMain.parse(1, ort(400, 1), 0)), THREE, new String[] {"resnet18"}, new int[] {1}, 1,
                 List.of(), "");
         assertTrue(none.contains("| resnet18 | 1 | – | – | – | **–** |"), "no cpu figures: dashes, not NaN\n" + none);
+    }
+
+    @Test
+    void reportHasAColumnPairPerRuntimeAgainstOrt() {
+        List<Row> rows = List.of(ColdStartMain.parse(1, ours(1000, 1), 0), ColdStartMain.parse(1, ours("ours-aot", 600, 1), 0),
+                ColdStartMain.parse(1, ours("ours-onnx", 1200, 1.5), 0), ColdStartMain.parse(1, ort(500, 1), 0));
+        String md = ColdStartMain.report(rows, List.of("ours", "ours-aot", "ours-onnx", "ort"), new String[] {"resnet18"}, new int[] {1}, 1,
+                List.of(), "");
+        assertTrue(md.contains("| ours / ORT, main → first result, per repetition | **median** | ours, AOT cache / ORT, main → first result, "
+                + "per repetition | **median** | ours, ONNX import / ORT,"), md);
+        assertTrue(md.contains("| resnet18 | 1 | 2.00 | **2.00** | 1.20 | **1.20** | 2.40 | **2.40** | 1.86 |"), md);
+        assertTrue(md.contains("| resnet18 | 1 | ours, ONNX import | 200 | – | 40.0 | 750 |"), "no build for an import\n" + md);
+        assertTrue(md.contains("**Outputs differ** (sum of logits): resnet18 b1 rep 1: ours-onnx 1.50000, ORT 1.00000"), md);
+    }
+
+    @Test
+    void aotCommandDropsTheIncubatorModuleAndAddsFlagsBeforeTheClassPath() {
+        List<String> cmd = List.of("java", "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-Dx=1", "-cp", "a.jar",
+                "Main");
+        assertEquals(List.of("java", "--enable-native-access=ALL-UNNAMED", "-Dx=1", "-XX:AOTCache=c.aot", "-XX:AOTMode=on", "-cp", "a.jar", "Main"),
+                ColdStartMain.aotCommand(cmd, "-XX:AOTCache=c.aot", "-XX:AOTMode=on"));
+        assertEquals(List.of("java", "--add-modules", "java.sql", "-cp", "a.jar", "Main"),
+                ColdStartMain.aotCommand(List.of("java", "--add-modules", "java.sql", "-cp", "a.jar", "Main")), "other modules stay");
+    }
+
+    @Test
+    void aotNeedsJarsOnly(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path jar = java.nio.file.Files.createFile(tmp.resolve("a.jar"));
+        assertEquals(null, ColdStartMain.aotUnavailable(jar.toString()));
+        String why = ColdStartMain.aotUnavailable(jar + java.io.File.pathSeparator + tmp);
+        assertTrue(why != null && why.contains(tmp.toString()), String.valueOf(why));
+        assertTrue(ColdStartMain.aotUnavailable(tmp.resolve("missing.jar").toString()) != null, "a jar that is not there");
     }
 }
