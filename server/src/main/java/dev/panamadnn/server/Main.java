@@ -3,12 +3,17 @@ package dev.panamadnn.server;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** {@code scripts/serve}: {@code [--models DIR] [--port 8080] [--max-body-mb 64] [--no-access-log]}. */
+/**
+ * {@code scripts/serve}: {@code [--models DIR] [--port 8080] [--max-body-mb 64] [--no-access-log] [--exit-when-ready]}.
+ * {@code --exit-when-ready}: load, compile and warm every model, log the start, then stop (exit 0) - a run that trains a
+ * JDK AOT cache ({@code -XX:AOTCacheOutput}) at image build time, or checks a model repository.
+ */
 public final class Main {
     private Main() {}
 
     public static void main(String[] args) throws Exception {
         InferenceServer.Options o = InferenceServer.Options.defaults();
+        boolean exitWhenReady = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--models" -> {
@@ -19,10 +24,17 @@ public final class Main {
                 case "--port" -> o = o.withPort(number(value(args, ++i, "--port"), "--port"));
                 case "--max-body-mb" -> o = o.withMaxBodyBytes((long) number(value(args, ++i, "--max-body-mb"), "--max-body-mb") << 20);
                 case "--no-access-log" -> o = o.withAccessLog(false);
-                default -> fail("unknown option " + args[i] + "; usage: [--models DIR] [--port N] [--max-body-mb N] [--no-access-log]");
+                case "--exit-when-ready" -> exitWhenReady = true;
+                default -> fail("unknown option " + args[i] + "; usage: [--models DIR] [--port N] [--max-body-mb N] [--no-access-log] "
+                        + "[--exit-when-ready]");
             }
         }
         InferenceServer server = InferenceServer.start(o);
+        if (exitWhenReady) {   // ready (every plan compiled and warmed): stop, answering nothing more
+            server.close();
+            System.err.println("serve: ready, then stopped (--exit-when-ready)");
+            return;
+        }
         // SIGTERM / SIGINT: answer every accepted request, then close the plans.
         // (System.err: java.util.logging may already be reset by its own hook.)
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -55,6 +55,21 @@ class RepositoryTest {
     }
 
     @Test
+    void exitWhenReadyLoadsWarmsAndStopsListening() throws Exception {
+        TestServers.repository(dir, "digits", TestServers.digitsConfig(""));
+        int port;
+        try (java.net.ServerSocket probe = new java.net.ServerSocket(0)) {
+            port = probe.getLocalPort();
+        }
+        String[] args = {"--models", dir.toString(), "--port", String.valueOf(port), "--no-access-log", "--exit-when-ready"};
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(120), () -> Main.main(args),
+                "Main returns once every model is ready");
+        try (java.net.ServerSocket again = new java.net.ServerSocket(port)) {   // the server closed its socket
+            assertEquals(port, again.getLocalPort());
+        }
+    }
+
+    @Test
     void aBrokenModelStopsTheStart() throws Exception {
         TestServers.repository(dir, "digits", TestServers.digitsConfig("\"max_batch_size\": 0"));
         ApiException e = assertThrows(ApiException.class, () -> TestServers.start(dir));
