@@ -18,8 +18,9 @@ import java.nio.ByteBuffer;
  * keeping the proto - and an {@link OnnxModel} keeps it, to import again with inputs bound - kept the whole file on
  * the heap for the model's life (ResNet-50: 102 MB, VGG-11: 531 MB). protobuf-java makes a {@link ByteString} of
  * mapped memory only by copying it (without {@code sun.misc.Unsafe}), so the weights leave the proto instead: each
- * graph initializer's {@code raw_data} is cleared and its bytes are given as a slice of the file's mapping, by
- * initializer index ({@link #raw}) - where the field is a view of the heap copy itself ({@link #inFile}) -, which the importer reads in place of the field ({@link TensorProtos#toTensor});
+ * graph initializer's {@code raw_data} that is a view of the heap copy ({@link #inFile}) is cleared and its bytes are
+ * given as a slice of the file's mapping, by initializer index ({@link #raw}), which the importer reads in place of the
+ * field ({@link TensorProtos#toTensor});
  * what is left (the graph's structure, small tensors, strings: kilobytes) is serialized and parsed again without
  * aliasing, so no field of the result can refer to the heap copy.
  *
@@ -62,7 +63,7 @@ record Detached(ModelProto proto, MemorySegment[] raw) {
      * is its offset in the file), else null. Proved by identity, not by comparing the bytes: protobuf hands a view's backing
      * array and offset to a {@link ByteOutput}'s {@code writeLazy} without copying ({@link UnsafeByteOperations#unsafeWriteTo}),
      * so the slice is used only when that array is {@code copy}. (Comparing the bytes, as before, read every weight twice
-     * more in a cold JVM: 40-60 ms of a ResNet-18 import.)
+     * more in a cold JVM: 30-36 ms of a ResNet-18 import, 49-51 ms of a ResNet-50's.)
      */
     static MemorySegment inFile(ByteString s, byte[] copy, MemorySegment file) {
         if (s.isEmpty()) return null;
