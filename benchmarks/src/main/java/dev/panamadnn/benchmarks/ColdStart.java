@@ -90,20 +90,18 @@ public final class ColdStart {
                     t = lap(ms, "weights", t);
                     CompileOptions options = runtime.equals("ours") ? CompileOptions.defaults() : CompileOptions.defaults().withWinograd(false);
                     try (Arena arena = Arena.ofConfined(); CompiledModel plan = CompiledModel.compile(net, options, batch, 3, 224, 224)) {
-                        t = lap(ms, "compile", t);
-                        Tensor in = Tensor.allocate(arena, DataType.F32, batch, 3, 224, 224);
-                        MemorySegment.copy(input(batch), 0, in.segment(), ValueLayout.JAVA_FLOAT, 0, (int) in.numel());
-                        Tensor out = Tensor.allocate(arena, DataType.F32, batch, 1000);
-                        t = System.nanoTime();
-                        plan.run(in, out);
-                        firstResult = System.nanoTime();
-                        cpuAtResult = cpuMillis();
-                        threadCpu = threadCpu();
-                        lap(ms, "first", t);
-                        checksum = sum(out.toFloatArray());
-                        t = System.nanoTime();
-                        plan.run(in, out);
-                        lap(ms, "second", t);
+                        lap(ms, "compile", t);
+                        Tensor in = input(arena, batch), out = Tensor.allocate(arena, DataType.F32, batch, 1000);
+                        Runs r = runs(ms, new Runnable() {   // not a lambda: no bootstrap before the first run
+                            @Override
+                            public void run() {
+                                plan.run(in, out);
+                            }
+                        }, out);
+                        firstResult = r.firstResult();
+                        cpuAtResult = r.cpu();
+                        threadCpu = r.threadCpu();
+                        checksum = r.checksum();
                     }
                 }
             }
@@ -117,21 +115,19 @@ public final class ColdStart {
                 String inName = imported.inputs().get(0).name(), outName = imported.outputs().get(0).name();
                 try (Arena arena = Arena.ofConfined();
                      CompiledModel plan = CompiledModel.compile(imported.toGraph(), CompileOptions.defaults(), Map.of(inName, new long[] {batch, 3, 224, 224}))) {
-                    t = lap(ms, "compile", t);
-                    Tensor in = Tensor.allocate(arena, DataType.F32, batch, 3, 224, 224);
-                    MemorySegment.copy(input(batch), 0, in.segment(), ValueLayout.JAVA_FLOAT, 0, (int) in.numel());
-                    Tensor out = Tensor.allocate(arena, DataType.F32, batch, 1000);
+                    lap(ms, "compile", t);
+                    Tensor in = input(arena, batch), out = Tensor.allocate(arena, DataType.F32, batch, 1000);
                     Map<String, Tensor> ins = Map.of(inName, in), outs = Map.of(outName, out);
-                    t = System.nanoTime();
-                    plan.run(ins, outs);
-                    firstResult = System.nanoTime();
-                    cpuAtResult = cpuMillis();
-                    threadCpu = threadCpu();
-                    lap(ms, "first", t);
-                    checksum = sum(out.toFloatArray());
-                    t = System.nanoTime();
-                    plan.run(ins, outs);
-                    lap(ms, "second", t);
+                    Runs r = runs(ms, new Runnable() {
+                        @Override
+                        public void run() {
+                            plan.run(ins, outs);
+                        }
+                    }, out);
+                    firstResult = r.firstResult();
+                    cpuAtResult = r.cpu();
+                    threadCpu = r.threadCpu();
+                    checksum = r.checksum();
                 }
             }
             case "ort" -> {
@@ -193,6 +189,31 @@ public final class ColdStart {
             case "resnet50" -> ResNets.resnet50(1000);
             default -> throw new IllegalArgumentException("ColdStart: unknown model " + model);
         };
+    }
+
+    /** What {@link #runs} measured: the first result's time (nanoTime) and process CPU, the threads' CPU, the logits' sum. */
+    private record Runs(long firstResult, double cpu, String threadCpu, double checksum) {}
+
+    /** Times a compiled plan's first {@code run} ("first") and second ("second") into {@code ms}; {@code out} holds its logits. */
+    private static Runs runs(Map<String, Double> ms, Runnable run, Tensor out) {
+        long t = System.nanoTime();
+        run.run();
+        long firstResult = System.nanoTime();
+        double cpu = cpuMillis();
+        String threads = threadCpu();
+        lap(ms, "first", t);
+        double checksum = sum(out.toFloatArray());
+        t = System.nanoTime();
+        run.run();
+        lap(ms, "second", t);
+        return new Runs(firstResult, cpu, threads, checksum);
+    }
+
+    /** {@link #input(int)} in a tensor of {@code arena}, [batch, 3, 224, 224]. */
+    private static Tensor input(Arena arena, int batch) {
+        Tensor in = Tensor.allocate(arena, DataType.F32, batch, 3, 224, 224);
+        MemorySegment.copy(input(batch), 0, in.segment(), ValueLayout.JAVA_FLOAT, 0, (int) in.numel());
+        return in;
     }
 
     /** The same input for both runtimes: a fixed pattern in [-1, 1), cheap to make in a cold JVM. */
