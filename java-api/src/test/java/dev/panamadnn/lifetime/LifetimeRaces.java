@@ -76,9 +76,16 @@ public final class LifetimeRaces {
         dir = Files.createTempDirectory("pdnn-races");
         define();
         int unexpected = 0;
-        for (Scenario s : SCENARIOS.values()) {
-            if (!which.equals("all") && !s.name().startsWith(which)) continue;
-            unexpected += run(s, iterations, new SplittableRandom(seed));
+        try {
+            for (Scenario s : SCENARIOS.values()) {
+                if (!which.equals("all") && !s.name().startsWith(which)) continue;
+                unexpected += run(s, iterations, new SplittableRandom(seed));
+            }
+        } finally {   // the scenarios' files are deleted as they go; the directory was left behind in /tmp by every run
+            try (var left = Files.list(dir)) {
+                for (Path f : left.toList()) Files.deleteIfExists(f);
+            }
+            Files.deleteIfExists(dir);
         }
         System.out.flush();
         System.exit(unexpected == 0 ? 0 : 1);

@@ -8,6 +8,7 @@ import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.JoinedRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
 import org.apache.spark.unsafe.types.UTF8String;
 
 /**
@@ -32,6 +33,8 @@ final class PartitionScorer implements Iterator<InternalRow> {
     private final int partition;
     private final BatchRunner runner;
     private final InternalRow[] rows;
+    /** Per slot of the batch, the buffer its row is copied into ({@link #keep}). */
+    private final UnsafeRow[] buffers;
     private final String[] errors;
     /** For each row of the batch, its slot in the packed batch, or -1 for a bad row. */
     private final int[] slot;
@@ -50,6 +53,7 @@ final class PartitionScorer implements Iterator<InternalRow> {
         if (task != null) task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) t -> runner.close());
         int b = settings.spec().batchSize();
         this.rows = new InternalRow[b];
+        this.buffers = new UnsafeRow[b];
         this.errors = new String[b];
         this.slot = new int[b];
     }
@@ -90,7 +94,7 @@ final class PartitionScorer implements Iterator<InternalRow> {
         int good = 0, size = runner.sampleSize();
         float[] staging = runner.staging();
         while (count < rows.length && in.hasNext()) {
-            InternalRow row = in.next().copy();   // the scan may reuse its row object; a batch holds several
+            InternalRow row = keep(count, in.next());
             long at = position++;
             String error = RowReader.read(row, settings, runner.sampleShape(), staging, good * size, size);
             if (error != null) {
@@ -111,6 +115,24 @@ final class PartitionScorer implements Iterator<InternalRow> {
             good = repack();
             outputs = good == 0 ? null : runner.run(good);
         }
+    }
+
+    /**
+     * Row {@code k} of the batch as a copy of its own: the scan may reuse its row object, and a batch holds several.
+     * An {@code UnsafeRow} (what Spark's scans produce) is copied into this slot's buffer, reused batch after batch
+     * (grown when a row is larger): {@code row.copy()} allocated every row anew, 600 KB for a 224x224 image, a G1
+     * humongous object each. A row handed on by {@link #next()} stays valid until this iterator's next batch is read,
+     * which is what Spark's iterators promise (a consumer that keeps a row copies it).
+     */
+    private InternalRow keep(int k, InternalRow row) {
+        if (!(row instanceof UnsafeRow u)) return row.copy();
+        UnsafeRow buffer = buffers[k];
+        if (buffer == null || buffer.numFields() != u.numFields()) {
+            buffer = buffers[k] = new UnsafeRow(u.numFields());
+            buffer.pointTo(new byte[Math.max(8, u.getSizeInBytes())], Math.max(8, u.getSizeInBytes()));
+        }
+        buffer.copyFrom(u);
+        return buffer;
     }
 
     /** Marks the rows whose outputs are not finite as bad; true if there were any. */

@@ -65,6 +65,20 @@ class DigitsScoringTest {
         }
     }
 
+    /**
+     * Each scored row carries its own input: the scorer copies the rows of a batch into buffers it reuses batch after
+     * batch (157 batches of 64 here), so a row handed on must not be overwritten by a later batch before Spark has
+     * consumed it.
+     */
+    @Test
+    void theInputColumnsPassThroughUnchanged() {
+        float[][] features = SparkTests.byId(model().transform(SparkTests.frame(rows, 3)), "features", N);
+        for (int i = 0; i < N; i++) {
+            assertNotNull(features[i], "row " + i + " missing");
+            assertArrayEquals(rows[i], features[i], 0f, "row " + i + ": its features column differs from the input's");
+        }
+    }
+
     /** The held-out split's rows (the first 360) are classified as PyTorch classified them. */
     @Test
     void predictionsOfTheHeldOutSplitArePyTorchs() throws Exception {
