@@ -45,6 +45,16 @@ public final class ConvNativeLimitsChild {
         // The height stride has no such buffer (65536 runs too, but takes ~2 minutes: docs/convolution.md).
         CASES.put("height-stride-1024", new Case(() -> ConvTranspose2d.builder(5, 1, 4, 3).stride(1024, 2).build(), 5, 8, 8));
         CASES.put("grouped-stride-1024", new Case(() -> ConvTranspose1d.builder(64, 2, 3).stride(1024).groups(2).build(), 1, 64, 5));
+        // Strides past ConvOps.MAX_DECONVOLUTION_STRIDE: oneDNN's setup took seconds to minutes (scripts/fuzz --seed 41041
+        // --nonfinite: cases 74 and 560 hung past the fuzzer's 60 s in dnnl_deconvolution_forward_primitive_desc_create;
+        // the height stride of 65536 took ~2 minutes to run). Now the reference, in milliseconds.
+        CASES.put("fuzz-41041-ConvTranspose2d-560", new Case(() -> ConvTranspose2d.builder(4, 2, 5, 2).stride(1, 65536).padding(2, 1)
+                .build(), 4, 10, 12));
+        CASES.put("fuzz-41041-ConvTranspose2d-74", new Case(() -> ConvTranspose2d.builder(7, 1, 4).stride(3, 65536).padding(2)
+                .outputPadding(2, 0).bias(false).build(), 1, 7, 5, 8));
+        CASES.put("height-stride-65536", new Case(() -> ConvTranspose2d.builder(5, 1, 4, 3).stride(65536, 2).build(), 5, 8, 8));
+        CASES.put("stride-1025", new Case(() -> ConvTranspose1d.builder(8, 1, 3).stride(1025).padding(1).outputPadding(1).build(),
+                2, 8, 25));
         // Forward convolutions with 2^31 - 1 strides, paddings and dilations (oneDNN falls back to gemm).
         CASES.put("conv1d-int-max-geometry", new Case(() -> Conv1d.builder(8, 4, 2).stride(Integer.MAX_VALUE)
                 .padding(new int[] {Integer.MAX_VALUE}, new int[] {Integer.MAX_VALUE}).dilation(Integer.MAX_VALUE).build(), 2, 8, 25));

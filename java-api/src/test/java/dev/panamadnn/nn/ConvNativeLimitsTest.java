@@ -94,6 +94,16 @@ class ConvNativeLimitsTest {
     }
 
     @Test
+    void stridesPastTheSetupLimitRunOnTheReferenceAndImplementationSaysWhy() {
+        for (String name : new String[] {"fuzz-41041-ConvTranspose2d-560", "fuzz-41041-ConvTranspose2d-74", "height-stride-65536", "stride-1025"}) {
+            assertRanLikeTheReference(name);
+            String[] o = outcome(name);
+            assertTrue(o[1].contains("implementation refused: ConvTranspose") && o[1].contains("is past 1024")
+                    && o[1].contains("runs it on the reference"), name + ": " + o[1]);
+        }
+    }
+
+    @Test
     void forwardConvolutionsWithIntMaxGeometryAreRefusedOrRunNatively() {
         // Windows wholly in a padding of 2^31 - 1: padded explicitly (see the test above), which makes the
         // input wider than oneDNN's 2^31 - 1 per dimension or a Java array: refused, naming the layer.
