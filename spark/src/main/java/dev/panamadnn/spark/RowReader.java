@@ -36,9 +36,9 @@ final class RowReader {
     /**
      * An {@code UnsafeArrayData} (what Spark's scans and caches hold) read in bulk through its documented format: 8
      * bytes of element count, a null bit per element in 8-byte words, then the values. Measured on a 224x224 image
-     * row (150,528 floats, one JVM, 2026-12-06): the element-by-element null check and {@code toFloatArray()} copy
-     * with two more passes took 260-580 us a row; reading the null words, one copy into the batch and one finiteness
-     * scan take a fraction of that ({@code docs/spark.md}).
+     * row (150,528 floats, one JVM, 2026-12-06), with the row's copy: the element-by-element null check (165-250 us
+     * alone) and {@code toFloatArray()} with two more passes came to 590-760 us a row; the null words, one copy into
+     * the batch and one finiteness scan to 165-230 us (docs/spark.md).
      */
     private static String readUnsafe(UnsafeArrayData a, int n, float[] dst, int at) {
         if (at < 0 || (long) at + n > dst.length || a.getSizeInBytes() < UnsafeArrayData.calculateHeaderPortionInBytes(n) + 4L * n) {
