@@ -24,7 +24,7 @@ import java.util.List;
  * graph inputs). Null, for the eager layer's Java step ({@link EagerNodes}), where oneDNN would not compute every
  * output (a trailing pure-bias tail, {@link ConvSpec.Axis#tail()}), a window would lie wholly in the padding (which
  * its kernels mishandle, docs/convolution.md), the strided kernel's buffer would overflow
- * ({@link ConvOps#stridedDeconvolutionFits}), or a stride is past what oneDNN sets up in reasonable time
+ * ({@link ConvOps#stridedDeconvolutionFits}), or (ungrouped) a stride is past what oneDNN sets up in reasonable time
  * ({@link ConvOps#deconvolutionStridesFit}).
  */
 final class LowerConvTranspose {
@@ -50,7 +50,7 @@ final class LowerConvTranspose {
         ConvLowering geometry = spec.lower(n.label(), spatial);
         if (!Arrays.equals(geometry.computedOutputSize(), Arrays.copyOfRange(outShape, 2, 2 + nd))) return null;
         if (spec.mayHavePaddingOnlyWindows(spatial)) return null;
-        if (!ConvOps.deconvolutionStridesFit(stride) || !ConvOps.stridedDeconvolutionFits(outShape[outShape.length - 1], stride[nd - 1], oc)) {
+        if (!ConvOps.deconvolutionStridesFit(groups, stride) || !ConvOps.stridedDeconvolutionFits(outShape[outShape.length - 1], stride[nd - 1], oc)) {
             return null;
         }
         boolean runtimeW = !plan.graph.isConstant(n.input(1)), runtimeB = n.input(2) != null && !plan.graph.isConstant(n.input(2));

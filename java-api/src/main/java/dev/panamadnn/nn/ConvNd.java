@@ -142,8 +142,8 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
      * rank with {@code C_out} channels and the sizes of {@link #outputShape}; a new tensor the
      * caller owns. A transposed convolution whose width stride is past what oneDNN's strided
      * deconvolution kernel can buffer (docs/convolution.md, "Limits"; it would crash there), or
-     * with any stride past 1,024 (oneDNN's setup then takes seconds to minutes), runs on the
-     * reference on every backend.
+     * ungrouped with any stride past 1,024 (oneDNN's setup then takes seconds to minutes), runs
+     * on the reference on every backend.
      */
     @Override
     Tensor compute(Tensor input, long[] outShape, Backend backend) {

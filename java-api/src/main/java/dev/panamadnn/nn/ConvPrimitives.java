@@ -125,7 +125,7 @@ final class ConvPrimitives implements AutoCloseable {
         // (ConvNd runs those on the reference instead; this guards every other way in).
         if (spec.transposed()) {
             ConvOps.checkStridedDeconvolution(layer, computed[1], l.strides()[1], out);   // the crash first: the more specific message
-            ConvOps.checkDeconvolutionStrides(layer, l.strides());
+            ConvOps.checkDeconvolutionStrides(layer, spec.groups(), l.strides());
         }
         String description = layer + " on input [" + p.n() + ", " + in + ", " + p.ih() + ", " + p.iw() + "]";
         MemoryDescriptor src = null, dst = null, biasDesc = null, userWeights = null, anyWeights = null, chosen = null;
@@ -181,7 +181,7 @@ final class ConvPrimitives implements AutoCloseable {
         if (!spec.transposed()) {
             return !(spec.inChannels() / spec.groups() == 1 && p.ow() == 1 && width.stride() > 1 && height.stride() == 1);
         }
-        return ConvOps.deconvolutionStridesFit(height.stride(), width.stride())
+        return ConvOps.deconvolutionStridesFit(spec.groups(), height.stride(), width.stride())
                 && ConvOps.stridedDeconvolutionFits(p.ow() - width.tail(), width.stride(), spec.outChannels());
     }
 

@@ -104,6 +104,12 @@ class ConvNativeLimitsTest {
     }
 
     @Test
+    void aGroupedDeconvolutionWithAHugeStrideStaysOnOneDnn() {
+        assertRanLikeTheReference("grouped-height-stride-65536");
+        assertTrue(!outcome("grouped-height-stride-65536")[1].contains("implementation refused"), outcome("grouped-height-stride-65536")[1]);
+    }
+
+    @Test
     void forwardConvolutionsWithIntMaxGeometryAreRefusedOrRunNatively() {
         // Windows wholly in a padding of 2^31 - 1: padded explicitly (see the test above), which makes the
         // input wider than oneDNN's 2^31 - 1 per dimension or a Java array: refused, naming the layer.

@@ -59,30 +59,37 @@ public final class ConvOps {
     public static final long STRIDED_DECONVOLUTION_BUFFER_LIMIT = Integer.MAX_VALUE - 4095L;
 
     /**
-     * The largest stride, in any dimension, a deconvolution is given to oneDNN with. Past it oneDNN 3.13's setup grows
-     * with the stride until it stalls the caller (measured on the strided kernel, ConvTranspose2d(4, 2, (5, 2)) on
-     * {@code [4, 10, 12]} with width stride s: primitive creation plus first run 0.5 s at s = 256, 0.7 s at 1024, 2.9 s
-     * at 4096, 35.7 s at 16,384; at 65,536 about 6 minutes, and a height stride of 65,536 about 2 minutes to run:
+     * The largest stride, in any dimension, an ungrouped deconvolution is given to oneDNN with. Past it oneDNN 3.13's
+     * setup grows with the stride until it stalls the caller (measured on the strided kernel, ConvTranspose2d(4, 2, (5,
+     * 2)) on {@code [4, 10, 12]} with width stride s: primitive creation plus first run 0.5 s at s = 256, 0.7 s at 1024,
+     * 2.9 s at 4096, 35.7 s at 16,384; at 65,536 about 6 minutes, and a height stride of 65,536 about 2 minutes to run:
      * docs/convolution.md, "Limits"). Such strides leave most outputs bias-only, little work for the reference, which
-     * runs them instead ({@link #deconvolutionStridesFit}).
+     * runs them instead ({@link #deconvolutionStridesFit}). Grouped deconvolutions keep oneDNN: the ones probed with
+     * stride 65,536 took other kernels and ran at once, and their outputs can be larger than the reference's heap arrays
+     * should hold (the CI fuzz seed's grouped layer with a height stride of 65,536 writes 225 MB).
      */
     public static final long MAX_DECONVOLUTION_STRIDE = 1024;
 
-    /** Whether every stride is at most {@link #MAX_DECONVOLUTION_STRIDE} (else the layer runs on the reference). */
-    public static boolean deconvolutionStridesFit(long... strides) {
+    /**
+     * Whether oneDNN is given this deconvolution as far as its strides go: grouped, or every stride at most {@link
+     * #MAX_DECONVOLUTION_STRIDE} (else the layer runs on the reference).
+     */
+    public static boolean deconvolutionStridesFit(long groups, long... strides) {
+        if (groups > 1) return true;
         for (long s : strides) if (s > MAX_DECONVOLUTION_STRIDE) return false;
         return true;
     }
 
     /**
-     * Refuses a deconvolution with a stride past {@link #MAX_DECONVOLUTION_STRIDE}.
+     * Refuses an ungrouped deconvolution with a stride past {@link #MAX_DECONVOLUTION_STRIDE}.
      *
      * @param who     the layer, for the message
+     * @param groups  the groups
      * @param strides the strides, one per spatial dimension
      * @throws IllegalArgumentException naming {@code who}, the strides and the limit
      */
-    public static void checkDeconvolutionStrides(String who, long... strides) {
-        if (!deconvolutionStridesFit(strides)) {
+    public static void checkDeconvolutionStrides(String who, long groups, long... strides) {
+        if (!deconvolutionStridesFit(groups, strides)) {
             throw new IllegalArgumentException(who + ": stride " + java.util.Arrays.toString(strides) + " is past "
                     + MAX_DECONVOLUTION_STRIDE + ", beyond which oneDNN 3.13 takes seconds to minutes to set up a deconvolution (35 s at "
                     + "16,384, minutes at 65,536), so forward runs it on the reference (docs/convolution.md, \"Limits\")");
