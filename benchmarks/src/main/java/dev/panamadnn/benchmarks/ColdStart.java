@@ -75,10 +75,7 @@ public final class ColdStart {
         int batch = Integer.parseInt(args[2]);
         Path dir = Path.of(args[3]);
         Map<String, Double> ms = new LinkedHashMap<>();
-        double checksum;
-        long firstResult;
-        double cpuAtResult;
-        String threadCpu;
+        Runs result;   // the first result's time, the process CPU then, the threads' CPU, the logits' sum
         switch (runtime) {
             case "ours", "ours-direct", "ours-aot" -> {
                 long t = System.nanoTime();
@@ -92,16 +89,12 @@ public final class ColdStart {
                     try (Arena arena = Arena.ofConfined(); CompiledModel plan = CompiledModel.compile(net, options, batch, 3, 224, 224)) {
                         lap(ms, "compile", t);
                         Tensor in = input(arena, batch), out = Tensor.allocate(arena, DataType.F32, batch, 1000);
-                        Runs r = runs(ms, new Runnable() {   // not a lambda: no bootstrap before the first run
+                        result = runs(ms, new Runnable() {   // not a lambda: no bootstrap before the first run
                             @Override
                             public void run() {
                                 plan.run(in, out);
                             }
                         }, out);
-                        firstResult = r.firstResult();
-                        cpuAtResult = r.cpu();
-                        threadCpu = r.threadCpu();
-                        checksum = r.checksum();
                     }
                 }
             }
@@ -118,16 +111,12 @@ public final class ColdStart {
                     lap(ms, "compile", t);
                     Tensor in = input(arena, batch), out = Tensor.allocate(arena, DataType.F32, batch, 1000);
                     Map<String, Tensor> ins = Map.of(inName, in), outs = Map.of(outName, out);
-                    Runs r = runs(ms, new Runnable() {
+                    result = runs(ms, new Runnable() {
                         @Override
                         public void run() {
                             plan.run(ins, outs);
                         }
                     }, out);
-                    firstResult = r.firstResult();
-                    cpuAtResult = r.cpu();
-                    threadCpu = r.threadCpu();
-                    checksum = r.checksum();
                 }
             }
             case "ort" -> {
@@ -153,13 +142,13 @@ public final class ColdStart {
                     try (OrtSession.Result r = session.run(feeds)) {
                         logits = (float[][]) r.get(0).getValue();
                     }
-                    firstResult = System.nanoTime();
-                    cpuAtResult = cpuMillis();
-                    threadCpu = threadCpu();
+                    long firstResult = System.nanoTime();
+                    double cpu = cpuMillis();
+                    String threads = threadCpu();
                     lap(ms, "first", t);
                     double s = 0;
                     for (float[] row : logits) s += sum(row);
-                    checksum = s;
+                    result = new Runs(firstResult, cpu, threads, s);
                     t = System.nanoTime();
                     try (OrtSession.Result r = session.run(feeds)) {
                         r.get(0);
@@ -170,16 +159,17 @@ public final class ColdStart {
             }
             default -> throw new IllegalArgumentException("ColdStart: runtime must be ours, ours-direct, ours-aot, ours-onnx, ours-onnx-aot or ort, got " + runtime);
         }
+        long firstResult = result.firstResult();
         long resultEpochUs = micros(Instant.now()) - (System.nanoTime() - firstResult) / 1000;
         double total = (firstResult - t0) / 1e6;
         long uptimeNow = ManagementFactory.getRuntimeMXBean().getUptime();
         double jvm = uptimeNow - (System.nanoTime() - firstResult) / 1e6;
         StringBuilder sb = new StringBuilder("COLD runtime=" + runtime + " model=" + model + " batch=" + batch);
         ms.forEach((k, v) -> sb.append(String.format(Locale.ROOT, " %s=%.1f", k, v)));
-        sb.append(String.format(Locale.ROOT, " total=%.1f jvm=%.1f cpu=%.0f resultEpochUs=%d checksum=%.6g", total, jvm, cpuAtResult, resultEpochUs,
-                checksum));
+        sb.append(String.format(Locale.ROOT, " total=%.1f jvm=%.1f cpu=%.0f resultEpochUs=%d checksum=%.6g", total, jvm, result.cpu(), resultEpochUs,
+                result.checksum()));
         System.out.println(sb);
-        if (threadCpu != null) System.out.println("THREADS runtime=" + runtime + " " + threadCpu);
+        if (result.threadCpu() != null) System.out.println("THREADS runtime=" + runtime + " " + result.threadCpu());
     }
 
     private static ResNet build(String model) {
