@@ -35,7 +35,11 @@ import org.apache.spark.storage.StorageLevel;
  * any cluster, scores the same inputs.
  * <pre>
  * spark:     ScoringJob spark --model FILE [--arch A] [--shape 3,224,224] --rows N --partitions P
- *                             [--batch B] [--reps R] [--out DIR]
+ *                             [--batch B] [--reps R] [--out DIR] [--alternate T]
+ *                             [--alternate-jvm true]
+ *                             (--alternate T: each timed run follows the same rows in-process in the driver JVM
+ *                             on T threads, the executors idle; prints each pair's ratio; --alternate-jvm true: and
+ *                             before that in a fresh JVM of its own)
  * inprocess: ScoringJob inprocess --model FILE [--arch A] [--shape ...] --rows N --threads T [--batch B] [--reps R]
  * compare:   ScoringJob compare --model FILE [--arch A] [--shape ...] --rows N [--partitions P] [--batch B] [--reps R]
  *                               (local[1]: in-process and Spark alternately in one JVM on one plan)
@@ -97,14 +101,34 @@ public final class ScoringJob {
             model.transform(input).select("id", "output", "prediction").write().mode("overwrite").parquet(o.get("out"));
             report("spark+parquet", rows, List.of(System.nanoTime() - t0));
         } else {
-            List<Long> times = new ArrayList<>();
+            List<Long> times = new ArrayList<>(), ours = new ArrayList<>();
             model.transform(input).write().format("noop").mode("overwrite").save();   // loads and warms every executor's plan
+            // --alternate T: the in-process baseline in this driver JVM (T callers on the driver's own plan set, the
+            // executors idle), alternating with the Spark runs, so each pair sees the same state of a noisy machine
+            // and with --alternate-jvm true also in a fresh JVM of its own per repetition (ScoringJob inprocess), so the
+            // driver JVM's own state is ruled out as the difference
+            int alternate = Integer.parseInt(o.getOrDefault("alternate", "0"));
+            boolean childJvm = alternate > 0 && Boolean.parseBoolean(o.getOrDefault("alternate-jvm", "false"));
+            LoadedModel loaded = alternate > 0 ? ExecutorModels.get(model.spec()) : null;
+            float[][] data = alternate > 0 ? rows(Math.toIntExact(rows), loaded.sampleSize) : null;
+            if (alternate > 0) scoreInProcess(loaded, model.spec().batchSize(), data, alternate);   // warms every caller's path
+            List<Long> fresh = new ArrayList<>();
             for (int i = 0; i < reps; i++) {
+                if (childJvm) fresh.add(inProcessChild(o, rows, alternate));
+                if (alternate > 0) ours.add(scoreInProcess(loaded, model.spec().batchSize(), data, alternate));
                 long t0 = System.nanoTime();
                 model.transform(input).write().format("noop").mode("overwrite").save();
                 times.add(System.nanoTime() - t0);
             }
             report("spark", rows, times);
+            if (alternate > 0) {
+                report("inprocess, driver JVM, " + alternate + " thread(s), alternating", rows, ours);
+                ratios("spark/inprocess (driver JVM, alternating, same cluster)", ours, times);
+            }
+            if (childJvm) {
+                report("inprocess, a fresh JVM per run, " + alternate + " thread(s), alternating", rows, fresh);
+                ratios("spark/inprocess (fresh JVMs, alternating, same cluster)", fresh, times);
+            }
             // Spark's own floor on this path: the same cached rows through an identity over internal rows (copied, as
             // the scorer buffers them) into the same sink, with no model: what any per-row work costs here.
             Dataset<Row> df = input.toDF();
@@ -151,6 +175,27 @@ public final class ScoringJob {
             loaded.close();
         }
         report("inprocess", rows, times);
+        if (Boolean.parseBoolean(o.getOrDefault("nanos", "false"))) for (long t : times) System.out.println("nanos " + t);
+    }
+
+    /**
+     * One timed pass of {@code ScoringJob inprocess} (after its warm-up pass) in a child JVM started like the script's
+     * own baseline ({@code -Xmx4g}, native access, the Vector API, this JVM's class path); nanoseconds.
+     */
+    private static long inProcessChild(Map<String, String> o, long rows, int threads) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-Xmx4g",
+                "-cp", System.getProperty("java.class.path"), ScoringJob.class.getName(), "inprocess",
+                "--rows", Long.toString(rows), "--threads", Integer.toString(threads), "--reps", "1", "--nanos", "true"));
+        for (String k : List.of("model", "arch", "shape", "batch")) {
+            if (o.containsKey(k)) cmd.addAll(List.of("--" + k, o.get(k)));
+        }
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) throw new IllegalStateException("ScoringJob inprocess failed:\n" + out);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^nanos (\\d+)$").matcher(out);
+        if (!m.find()) throw new IllegalStateException("ScoringJob inprocess printed no timing:\n" + out);
+        return Long.parseLong(m.group(1));
     }
 
     private static float[][] rows(int rows, int size) {
@@ -198,22 +243,27 @@ public final class ScoringJob {
         float[][] data = rows(rows, loaded.sampleSize);
         scoreInProcess(loaded, model.spec().batchSize(), data, 1);
         List<Long> ours = new ArrayList<>(), sparks = new ArrayList<>();
-        double[] ratio = new double[reps];
         for (int i = 0; i < reps; i++) {
             ours.add(scoreInProcess(loaded, model.spec().batchSize(), data, 1));
             long t0 = System.nanoTime();
             model.transform(input).write().format("noop").mode("overwrite").save();
             sparks.add(System.nanoTime() - t0);
-            ratio[i] = (double) ours.get(i) / sparks.get(i);
         }
         report("compare inprocess", rows, ours);
         report("compare spark local[1]", rows, sparks);
-        double[] sorted = ratio.clone();
-        Arrays.sort(sorted);
-        System.out.printf(Locale.ROOT, "ratio spark/inprocess (same JVM, same plan, alternating): %s, median %.2f%n",
-                Arrays.toString(Arrays.stream(ratio).map(r -> Math.round(r * 100) / 100.0).toArray()), sorted[reps / 2]);
+        ratios("spark/inprocess (same JVM, same plan, alternating)", ours, sparks);
         PanamaModel.closeLoadedModels();
         spark.stop();
+    }
+
+    /** Each pair's throughput ratio (the {@code b} run's rows/s over the {@code a} run's, i.e. a's time over b's) and their median. */
+    static void ratios(String what, List<Long> a, List<Long> b) {
+        double[] ratio = new double[a.size()];
+        for (int i = 0; i < ratio.length; i++) ratio[i] = (double) a.get(i) / b.get(i);
+        double[] sorted = ratio.clone();
+        Arrays.sort(sorted);
+        System.out.printf(Locale.ROOT, "ratio %s: %s, median %.2f%n", what,
+                Arrays.toString(Arrays.stream(ratio).map(r -> Math.round(r * 100) / 100.0).toArray()), sorted[ratio.length / 2]);
     }
 
     static void report(String what, long rows, List<Long> nanos) {
