@@ -314,6 +314,12 @@ final class Compiler {
         steps.add(new PlanStep(p, List.of(src, weights, dst), description, conv, null));
     }
 
+    /** A GRU's loop of convolution steps ({@link LowerRecurrentSteps}): reads and writes only plan buffers, its own. */
+    void emitLoop(LowerRecurrentSteps.Loop loop, String description) {
+        for (int b : loop.buffers()) touch(b);
+        steps.add(new PlanStep(null, List.of(), description, null, null, null, loop));
+    }
+
     /** Marks plan buffer {@code b} (ids below 0 are not plan buffers) as used by the step about to be added. */
     void touch(int b) {
         if (b < 0) return;
@@ -321,11 +327,12 @@ final class Compiler {
         buffers.set(b, new BufferAssignment.Buffer(buf.bytes(), buf.first() < 0 ? steps.size() : buf.first(), steps.size()));
     }
 
-    /** Whether a Winograd or Java step reads or writes plan buffer {@code b} (those are never bound to the caller's tensors). */
+    /** Whether a Winograd, Java or loop step reads or writes plan buffer {@code b} (those are never bound to the caller's tensors). */
     boolean customStepUses(int b) {
         for (PlanStep st : steps) {
             if (st.winograd() != null && (st.winograd().input() == b || st.winograd().output() == b)) return true;
             if (st.java() != null && st.java().uses(b)) return true;
+            if (st.loop() != null && st.loop().uses(b)) return true;
         }
         return false;
     }

@@ -40,6 +40,7 @@ final class ContextPool {
         slotBytes = a.slotBytes();
         long scratch = 1;
         for (PlanStep s : steps) {
+            if (s.loop() != null) scratch = Math.max(scratch, s.loop().scratchpadBytes());
             if (s.primitive() == null) continue;
             scratch = Math.max(scratch, s.primitive().scratchpadBytes());
             if (s.winograd() != null) scratch = Math.max(scratch, s.winograd().fallback().primitive().scratchpadBytes());

@@ -40,6 +40,7 @@ final class ExecutionContext {
     /** Per caller-memory argument: the execution, its argument index, and which caller buffer (inputs, then outputs). */
     final int[] bindExec, bindArg, bindCaller;
     final List<Winograd.Run> winogradRuns = new ArrayList<>();
+    private final List<LowerRecurrentSteps.Run> loopRuns = new ArrayList<>();
     /** Whether every Winograd step's weights were prepared at a run of this context (then they stay so). */
     private boolean winogradPrepared;
     /**
@@ -87,7 +88,7 @@ final class ExecutionContext {
             List<int[]> binds = new ArrayList<>();   // {execution, argument, caller index}
             for (int e = 0; e < steps.size(); e++) {
                 PlanStep step = steps.get(e);
-                if (step.java() != null) {
+                if (step.java() != null || step.loop() != null) {
                     made.add(null);
                     continue;
                 }
@@ -118,6 +119,11 @@ final class ExecutionContext {
                 JavaStep js = steps.get(e).java();
                 if (js != null) {
                     actions[e] = javaAction(js, slots);
+                } else if (steps.get(e).loop() != null) {
+                    LowerRecurrentSteps.Run run = new LowerRecurrentSteps.Run(steps.get(e).loop(), b -> slots[physical[b]], scratch, arena);
+                    loopRuns.add(run);
+                    nativeObjects.addAndGet(run.nativeObjects());
+                    actions[e] = run::run;
                 } else if (w == null) {
                     Execution ex = executions[e];
                     final int step = e;
@@ -161,6 +167,7 @@ final class ExecutionContext {
             bindCaller = binds.stream().mapToInt(x -> x[2]).toArray();
         } catch (RuntimeException | Error e) {
             winogradRuns.forEach(Winograd.Run::close);
+            loopRuns.forEach(LowerRecurrentSteps.Run::close);
             for (Execution ex : made) if (ex != null) ex.close();
             for (Execution ex : fastMade) if (ex != null) ex.close();
             if (s != null) s.close();
@@ -249,6 +256,7 @@ final class ExecutionContext {
 
     void close() {
         for (Winograd.Run r : winogradRuns) r.close();
+        for (LowerRecurrentSteps.Run r : loopRuns) r.close();
         for (Execution e : executions) if (e != null) e.close();
         for (Execution e : fastExecutions) if (e != null) e.close();
         stream.close();

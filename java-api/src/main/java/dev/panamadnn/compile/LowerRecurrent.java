@@ -22,7 +22,8 @@ import java.util.List;
 
 /**
  * ONNX's {@code LSTM}, {@code GRU} and {@code RNN} nodes (see {@code graph.RecurrentShapes}) as one oneDNN RNN
- * primitive each (the eager layers' primitives, {@link RnnOps}; an RNN on oneDNN's vanilla RNN with its activation):
+ * primitive each (the eager layers' primitives, {@link RnnOps}; an RNN on oneDNN's vanilla RNN with its activation),
+ * or, for a batch-1 GRU where that is faster, as convolution steps ({@link LowerRecurrentSteps}):
  * W, R and B are read once and translated from ONNX's gate order (LSTM i, o, f, c; GRU z, r, h; RNN one gate) into
  * oneDNN's plain {@code ldigo}/{@code ldgo} ({@link RnnWeights}, shared with the eager layers), then, for an LSTM or RNN, W and R
  * reordered once into the layout the primitive chooses (format {@code any}); a GRU keeps plain {@code ldigo}
@@ -90,7 +91,10 @@ final class LowerRecurrent {
         Value x = plan.plain(plan.in(n, 0), "reorder to plain for " + n.name());
         State h0 = initialState(plan, n, g, 5), c0 = g.lstm() ? initialState(plan, n, g, 6) : null;
         int[] out;   // the buffers of Y (oneDNN's [T, N, D*H], or [N, T, D*H] for layout 1), Y_h and Y_c ([D, N, H])
-        if (lengths == RUNTIME) {
+        if (LowerRecurrentSteps.eligible(plan, g, runtimeWeights, lengths, h0)) {
+            float[][] c = weights.constants();
+            out = LowerRecurrentSteps.lower(plan, n, g, c[0], c[1], c[2], x, h0);
+        } else if (lengths == RUNTIME) {
             out = LowerRecurrentRuntime.lower(plan, n, g, weights.constants(), n.input(4), x, h0, c0, plan.threads());
         } else if (lengths == null) {
             out = new int[] {plan.newBuffer(4L * g.steps() * g.batch() * g.dirs() * g.hidden()), plan.newBuffer(stateBytes(g, g.batch())),

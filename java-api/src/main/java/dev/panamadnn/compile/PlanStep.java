@@ -6,12 +6,18 @@ import java.util.List;
 /**
  * One step of a plan, in execution order: a oneDNN primitive with its arguments ({@link PlanArg}: id, layout, buffer
  * or constant), or a Winograd convolution ({@code winograd}: its batched matmul is {@code primitive}), or a Java step
- * ({@code java}, no primitive); {@code fast}, if not null, the same step with its activation in oneDNN's NaN-dropping
+ * ({@code java}, no primitive), or a GRU's loop of convolution steps ({@code loop}, no primitive: {@link LowerRecurrentSteps});
+ * {@code fast}, if not null, the same step with its activation in oneDNN's NaN-dropping
  * form ({@link FiniteBounds}). Built by {@link Compiler}, run by {@link ExecutionContext}.
  */
-record PlanStep(Primitive primitive, List<PlanArg> args, String description, Winograd.Conv winograd, JavaStep java, Fast fast) {
+record PlanStep(Primitive primitive, List<PlanArg> args, String description, Winograd.Conv winograd, JavaStep java, Fast fast,
+                LowerRecurrentSteps.Loop loop) {
     PlanStep(Primitive primitive, List<PlanArg> args, String description, Winograd.Conv winograd, JavaStep java) {
-        this(primitive, args, description, winograd, java, null);
+        this(primitive, args, description, winograd, java, null, null);
+    }
+
+    PlanStep(Primitive primitive, List<PlanArg> args, String description, Winograd.Conv winograd, JavaStep java, Fast fast) {
+        this(primitive, args, description, winograd, java, fast, null);
     }
 
     /**

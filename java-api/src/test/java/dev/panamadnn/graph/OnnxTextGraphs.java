@@ -111,13 +111,23 @@ public final class OnnxTextGraphs {
         return out;
     }
 
+    /** A float as the generators write it: Python's repr, whose special values are {@code nan}, {@code inf}, {@code -inf}. */
+    private static float parseFloat(String v) {
+        return switch (v) {
+            case "nan" -> Float.NaN;
+            case "inf" -> Float.POSITIVE_INFINITY;
+            case "-inf" -> Float.NEGATIVE_INFINITY;
+            default -> Float.parseFloat(v);
+        };
+    }
+
     static Data data(String dtype, String dims, String values) {
         DataType t = DataType.valueOf(dtype);
         long[] d = dims.equals("-") ? new long[0] : java.util.Arrays.stream(dims.split(",")).mapToLong(Long::parseLong).toArray();
         String[] v = values.equals("-") ? new String[0] : values.split(",");
         if (t == DataType.F32) {
             float[] f = new float[v.length];
-            for (int i = 0; i < v.length; i++) f[i] = Float.parseFloat(v[i]);
+            for (int i = 0; i < v.length; i++) f[i] = parseFloat(v[i]);
             return new Data(t, d, null, f);
         }
         long[] l = new long[v.length];

@@ -44,6 +44,16 @@ public final class PostOps extends NativeHandle {
     }
 
     /**
+     * Appends {@code dst = dst op src1} ({@link MathOps.Binary}: add, sub, mul...), {@code src1} passed at execution as
+     * {@link #add} says.
+     */
+    public PostOps binary(MathOps.Binary op, MemoryDescriptor src1) {
+        Dnnl.check(dnnl_post_ops_append_binary(handle(), op.algorithm(), src1.handle()), "dnnl_post_ops_append_binary",
+                op + " with " + src1);
+        return this;
+    }
+
+    /**
      * Appends {@code dst = scale * dst + result}: the primitive accumulates into what the
      * destination buffer already holds (e.g. a residual shortcut), which must be in the
      * destination's layout.
