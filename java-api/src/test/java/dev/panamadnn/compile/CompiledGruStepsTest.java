@@ -129,7 +129,8 @@ class CompiledGruStepsTest {
 
     /**
      * Not taken where its arithmetic or its batch-1 layout would not hold: an initial state with an infinity (n + u (h - n)
-     * is NaN where PyTorch's (1 - z) n + z h is not), a hidden size that is not a multiple of the channel block, batch 3;
+     * is NaN where PyTorch's (1 - z) n + z h is not), more than MAX_STEPS steps, a hidden size that is not a multiple of
+     * the channel block, batch 3;
      * the GRU primitive runs them, and the infinite state's plan still matches PyTorch's formula there.
      */
     @Test
@@ -160,6 +161,14 @@ class CompiledGruStepsTest {
             }
         } finally {
             in.values().forEach(Tensor::close);
+        }
+        // MAX_STEPS steps take the form, one more does not (a context binds two convolutions per step)
+        try (dev.panamadnn.nn.GRU gru = new dev.panamadnn.nn.GRU(16, 16)) {
+            for (long t : new long[] {LowerRecurrentSteps.MAX_STEPS, LowerRecurrentSteps.MAX_STEPS + 1}) {
+                try (CompiledModel plan = CompiledModel.compile(gru, t, 1, 16)) {
+                    assertEquals(t <= LowerRecurrentSteps.MAX_STEPS, plan.steps().stream().anyMatch(s -> s.contains(LOOP)), t + " steps: " + plan.describe());
+                }
+            }
         }
         // hidden 5 (no multiple of 8 or 16) at batch 1, no state: the primitive
         OnnxTextGraphs.Model small = OnnxTextGraphs.load("/graphs/onnx_rnn.txt", "generate_rnn_onnx.py").get("gru_forward_l1_nostate");
