@@ -72,20 +72,14 @@ final class LowerRecurrentSteps {
 
     /** Whether the node's GRU runs as convolution steps (see the class comment). */
     static boolean eligible(Compiler plan, Rnn g, boolean runtimeWeights, int[] lengths, State h0) {
+        String mode = System.getProperty(PROPERTY, "auto").strip();
+        if (!mode.equals("auto") && !mode.equals("on") && !mode.equals("off")) {
+            throw new IllegalArgumentException(PROPERTY + ": expected auto, on or off, got '" + mode + "'");
+        }
         if (g.lstm() || g.vanilla() || !g.lbr() || runtimeWeights || lengths != null || g.batch() != 1) return false;
         if (h0 != null && (h0.constant() == null || !finite(h0.constant()))) return false;
         if (g.hidden() % ConvOps.channelBlock() != 0 || g.steps() < 1 || g.steps() > MAX_STEPS) return false;
-        String mode = System.getProperty(PROPERTY, "auto").strip();
-        switch (mode) {
-            case "on" -> {
-                return true;
-            }
-            case "off" -> {
-                return false;
-            }
-            case "auto" -> { }
-            default -> throw new IllegalArgumentException(PROPERTY + ": expected auto, on or off, got '" + mode + "'");
-        }
+        if (!mode.equals("auto")) return mode.equals("on");
         int threads = plan.threads() > 0 ? plan.threads() : ThreadControl.openmp() ? ThreadControl.openmpMaxThreads() : 1;
         long[] l2 = L2;
         if (threads < 2 || l2 == null) return false;
