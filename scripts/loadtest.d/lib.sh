@@ -59,6 +59,25 @@ metric() {
   curl -s "localhost:$1/metrics" | awk -v p="$2" 'index($0, p) == 1 { print $NF; found = 1; exit } END { if (!found) print 0 }'
 }
 
+# timers PORT: the server's own timer sums (seconds) and counts for $MODEL, as "queue_sum queue_count compute_sum
+# compute_count request_sum request_count" (Prometheus' _sum/_count of pdnn_{queue,compute,request}_latency).
+timers() {
+  curl -s "localhost:$1/metrics" | awk -v m="model=\"$MODEL\"" '
+    index($0, m) && /^pdnn_(queue|compute|request)_latency_seconds_(sum|count)\{/ {
+      split($1, k, "{"); v[k[1]] += $NF }
+    END { printf "%s %s %s %s %s %s\n", v["pdnn_queue_latency_seconds_sum"] + 0, v["pdnn_queue_latency_seconds_count"] + 0,
+          v["pdnn_compute_latency_seconds_sum"] + 0, v["pdnn_compute_latency_seconds_count"] + 0,
+          v["pdnn_request_latency_seconds_sum"] + 0, v["pdnn_request_latency_seconds_count"] + 0 }'
+}
+
+# timer_means BEFORE AFTER: from two `timers` lines, the mean queue wait, plan run and request time in between (ms),
+# as "queue Q / compute C / server R ms".
+timer_means() {
+  awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ")
+    printf "queue %.2f / compute %.2f / server %.2f ms", m(x[1], y[1], x[2], y[2]), m(x[3], y[3], x[4], y[4]), m(x[5], y[5], x[6], y[6]) }
+    function m(s0, s1, c0, c1) { return c1 > c0 ? 1000 * (s1 - s0) / (c1 - c0) : 0 }'
+}
+
 # start_nginx PORT UPSTREAM_PORTS...: Debian's nginx (installed when missing) as a non-daemon load
 # balancer on PORT over the given local ports, with its own config, logs and temp files in $WORK/nginx.
 start_nginx() {
