@@ -3,7 +3,10 @@
  * SAME descriptors, that CompiledModel.compile emits for an LSTM, a GRU, a MultiheadAttention and
  * a TransformerEncoderLayer (see `CompiledModel.describe()`), from the same libdnnl.so.3 the Java
  * loader uses (scripts/bench compiles this with gcc against it; BenchMain runs it right before the
- * JMH job it mirrors), with the same intra-op thread count.
+ * JMH job it mirrors), with the same intra-op thread count. One exception: a batch-1 GRU that the
+ * compiler runs as two 1x1 convolutions a step (LowerRecurrentSteps: hidden 512 on two threads with
+ * 2 MB of L2 each, for one) is timed here as the GRU primitive it replaced, so C / compiled reads
+ * that form's gain (benchmarks/src/main/c/gru_decomposed_probe.c times the convolution form in C).
  *
  * Like a compiled plan (ExecutionContext): every buffer and dnnl_memory_t is made once, before
  * timing; a call executes the steps in order on one stream and waits once at the end. Weights are

@@ -34,7 +34,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Our sequence models ({@link SeqSpec}: LSTM, GRU, MultiheadAttention, TransformerEncoderLayer) three
  * ways: {@link #compiled} ({@code CompiledModel.run(x, out)}, the plan the C harness dnnl_seq_bench.c
- * mirrors and ONNX Runtime competes with), {@link #eager} ({@code forward(x)}) and {@link #reference}
+ * mirrors, but for a batch-1 GRU run as convolution steps where it times the GRU primitive those replace,
+ * and ONNX Runtime competes with), {@link #eager} ({@code forward(x)}) and {@link #reference}
  * (the plain-Java reference). One caller, intra-op threads from {@code -Dpanamadnn.threads}.
  *
  * <p>The weights are the exported PyTorch model's ({@link SequenceModels}, loaded by name), so ONNX
