@@ -26,7 +26,7 @@ import org.junit.jupiter.api.TestFactory;
  * layouts 0 and 1; no initial state or a constant one; NaN and infinities in X): Y and Y_h against PyTorch's module
  * within 1e-5 + 1e-4 * |want| (the tolerance of the GRU primitive's goldens; NaN where PyTorch has NaN), at batch 1
  * through the convolution steps and at batch 3 through the GRU primitive (the path is batch 1 only); and the two forms
- * against each other at batch 1 within 2e-6; concurrent runs bit-identical (warm runs allocate nothing:
+ * against each other at batch 1 within 2e-6, and on 40 seeded random nn.GRU modules; concurrent runs bit-identical (warm runs allocate nothing:
  * {@code CompiledRecurrentAllocationTest} in the tests module); where it does
  * not apply (an infinite initial state, a hidden size off the channel block) the GRU primitive runs.
  */
@@ -118,6 +118,51 @@ class CompiledGruStepsTest {
                 in.values().forEach(Tensor::close);
             }
         }
+    }
+
+    /**
+     * Seeded random nn.GRU modules at batch 1 (hidden 16-48, 1-40 features, 1-30 steps, one or two layers, with and
+     * without bias, batch first or not, one or two directions; inputs with occasional values near 30 and NaN or +inf):
+     * the convolution steps against the GRU primitive (whose goldens are PyTorch's) and the eager forward within
+     * 1e-5 + 1e-5 |want|, NaN where they have NaN.
+     */
+    @Test
+    void randomGrusAgreeWithThePrimitive() {
+        java.util.Random rnd = new java.util.Random(20261206);
+        int loops = 0;
+        for (int c = 0; c < 40; c++) {
+            int h = 16 * (1 + rnd.nextInt(3)), in = 1 + rnd.nextInt(40), t = 1 + rnd.nextInt(30), layers = 1 + rnd.nextInt(2);
+            boolean bias = rnd.nextBoolean(), batchFirst = rnd.nextBoolean(), bidirectional = rnd.nextBoolean();
+            String what = "case " + c + ": GRU(" + in + ", " + h + ", layers " + layers + ", bias " + bias + ", batch_first " + batchFirst
+                    + ", bidirectional " + bidirectional + "), " + t + " steps";
+            long[] shape = batchFirst ? new long[] {1, t, in} : new long[] {t, 1, in};
+            float[] xs = new float[t * in];
+            for (int i = 0; i < xs.length; i++) xs[i] = (float) rnd.nextGaussian() * (rnd.nextInt(20) == 0 ? 30f : 1f);
+            if (rnd.nextInt(5) == 0) xs[rnd.nextInt(xs.length)] = rnd.nextBoolean() ? Float.NaN : Float.POSITIVE_INFINITY;
+            try (dev.panamadnn.nn.GRU gru = new dev.panamadnn.nn.GRU(in, h, layers, bias, batchFirst, 0, bidirectional);
+                 Tensor x = Tensor.of(xs, shape)) {
+                steps(true);
+                float[] got, want, eager;
+                try (CompiledModel plan = CompiledModel.compile(gru, shape); Tensor y = plan.run(x)) {
+                    if (plan.steps().stream().anyMatch(s -> s.contains(LOOP))) loops++;
+                    got = y.toFloatArray();
+                }
+                steps(false);
+                try (CompiledModel plan = CompiledModel.compile(gru, shape); Tensor y = plan.run(x)) {
+                    want = y.toFloatArray();
+                }
+                try (Tensor y = gru.forward(x)) {
+                    eager = y.toFloatArray();
+                }
+                for (int i = 0; i < want.length; i++) {
+                    String at = what + ", output[" + i + "]: steps " + got[i] + ", primitive " + want[i] + ", eager " + eager[i];
+                    assertEquals(Float.isNaN(want[i]), Float.isNaN(got[i]), at);
+                    assertEquals(Float.isNaN(want[i]), Float.isNaN(eager[i]), at);
+                    if (!Float.isNaN(want[i])) assertTrue(Math.abs(got[i] - want[i]) <= 1e-5 + 1e-5 * Math.abs(want[i]), at);
+                }
+            }
+        }
+        assertEquals(40, loops, "random GRUs that took the convolution steps");
     }
 
     private static Map<String, Tensor> run(OnnxTextGraphs.Model m, Map<String, Tensor> in, boolean loop) {
