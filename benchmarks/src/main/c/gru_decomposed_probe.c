@@ -37,58 +37,59 @@ static dnnl_memory_t mem(const_dnnl_memory_desc_t md, void *p) { dnnl_memory_t m
 /* matmul [M,K] x [K,N] (+bias), weights reordered from plain [K,N] (ab) into the chosen layout */
 typedef struct { dnnl_primitive_t p; dnnl_memory_t src, wei, bias, dst, scr, po[8]; int npo; } mm_t;
 
-static void mm_make(mm_t *m, long M, long K, long N, float *w_plain, float *bias, dnnl_post_ops_t po, int npo, long po_n[]) {
-    dnnl_memory_desc_t s = md2(M, K, dnnl_ab), wa = md2(K, N, dnnl_format_tag_any), d = md2(M, N, dnnl_ab), b = md2(1, N, dnnl_ab);
+static dnnl_format_tag_t FMT = dnnl_nChw16c;
+static dnnl_memory_desc_t md4(long n, long c, dnnl_format_tag_t t) { dnnl_memory_desc_t m; dnnl_dims_t d = {n, c, 1, 1}; CHECK(dnnl_memory_desc_create_with_tag(&m, 4, d, dnnl_f32, t)); return m; }
+
+static dnnl_primitive_attr_t user_scratchpad(dnnl_post_ops_t po) {
     dnnl_primitive_attr_t at; CHECK(dnnl_primitive_attr_create(&at));
     CHECK(dnnl_primitive_attr_set_scratchpad_mode(at, dnnl_scratchpad_mode_user));
     if (po) CHECK(dnnl_primitive_attr_set_post_ops(at, po));
-    dnnl_primitive_desc_t pd;
-    CHECK(dnnl_matmul_primitive_desc_create(&pd, eng, s, wa, bias ? b : NULL, d, at));
+    return at;
+}
+
+/* A step once its descriptor is made: the user's weights (layout wu) reordered into the chosen one, its memory objects
+   (source, destination and post-op operands bound per call; post-op k of po_n[k] channels, 0 for an eltwise), the primitive. */
+static void finish(mm_t *m, dnnl_primitive_desc_t pd, const char *what, long M, long K, long N, dnnl_memory_desc_t wu, float *w_user,
+                   dnnl_memory_desc_t s, dnnl_memory_desc_t d, dnnl_memory_desc_t b, float *bias, int npo, long po_n[], int conv) {
     const char *impl; CHECK(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl));
     const_dnnl_memory_desc_t wc = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-    fprintf(stderr, "# matmul %ldx%ldx%ld impl %s\n", M, K, N, impl);
+    fprintf(stderr, "# %s %ldx%ldx%ld impl %s\n", what, M, K, N, impl);
     float *wbuf = aligned_alloc(64, (dnnl_memory_desc_get_size(wc) + 63) / 64 * 64);
-    dnnl_primitive_desc_t rpd; dnnl_primitive_t r; dnnl_memory_desc_t wu = md2(K, N, dnnl_ab);
+    dnnl_primitive_desc_t rpd; dnnl_primitive_t r;
     CHECK(dnnl_reorder_primitive_desc_create(&rpd, wu, eng, wc, eng, NULL)); CHECK(dnnl_primitive_create(&r, rpd));
-    dnnl_memory_t from = mem(wu, w_plain); m->wei = mem(wc, wbuf);
+    dnnl_memory_t from = mem(wu, w_user); m->wei = mem(wc, wbuf);
     dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, m->wei}}; CHECK(dnnl_primitive_execute(r, st, 2, ra)); CHECK(dnnl_stream_wait(st));
     m->src = mem(s, NULL); m->dst = mem(d, NULL); m->bias = bias ? mem(b, bias) : NULL;
     const_dnnl_memory_desc_t smd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     m->scr = mem(smd, zer(dnnl_memory_desc_get_size(smd) / 4 + 16));
-    m->npo = npo; for (int i = 0; i < npo; i++) m->po[i] = po_n[i] ? mem(md2(M, po_n[i], dnnl_ab), NULL) : NULL;
+    m->npo = npo;
+    for (int i = 0; i < npo; i++) m->po[i] = po_n[i] ? mem(conv ? md4(M, po_n[i], FMT) : md2(M, po_n[i], dnnl_ab), NULL) : NULL;
     CHECK(dnnl_primitive_create(&m->p, pd));
 }
 
-static dnnl_format_tag_t FMT = dnnl_nChw16c;
-static dnnl_memory_desc_t md4(long n, long c, dnnl_format_tag_t t) { dnnl_memory_desc_t m; dnnl_dims_t d = {n, c, 1, 1}; CHECK(dnnl_memory_desc_create_with_tag(&m, 4, d, dnnl_f32, t)); return m; }
+/* matmul [M,K] x [K,N] (+bias), weights from plain [K,N] (ab) */
+static void mm_make(mm_t *m, long M, long K, long N, float *w_plain, float *bias, dnnl_post_ops_t po, int npo, long po_n[]) {
+    dnnl_memory_desc_t s = md2(M, K, dnnl_ab), wa = md2(K, N, dnnl_format_tag_any), d = md2(M, N, dnnl_ab), b = md2(1, N, dnnl_ab);
+    dnnl_primitive_desc_t pd;
+    CHECK(dnnl_matmul_primitive_desc_create(&pd, eng, s, wa, bias ? b : NULL, d, user_scratchpad(po)));
+    finish(m, pd, "matmul", M, K, N, md2(K, N, dnnl_ab), w_plain, s, d, b, bias, npo, po_n, 0);
+}
+
 /* a 1x1 convolution over a 1x1 image: y[M, N] = x[M, K] w[K, N] (+ bias), weights from plain [K, N] */
 static void cv_make(mm_t *m, long M, long K, long N, float *w_plain, float *bias, dnnl_post_ops_t po, int npo, long po_n[]) {
-    dnnl_memory_desc_t s = md4(M, K, FMT), d = md4(M, N, FMT), b, wa;
+    dnnl_memory_desc_t s = md4(M, K, FMT), d = md4(M, N, FMT), b, wa, wu;
     dnnl_dims_t wd = {N, K, 1, 1}, bd = {N}, one = {1, 1}, zero = {0, 0};
     CHECK(dnnl_memory_desc_create_with_tag(&wa, 4, wd, dnnl_f32, dnnl_format_tag_any));
+    CHECK(dnnl_memory_desc_create_with_tag(&wu, 4, wd, dnnl_f32, dnnl_oihw));
     CHECK(dnnl_memory_desc_create_with_tag(&b, 1, bd, dnnl_f32, dnnl_a));
-    dnnl_primitive_attr_t at; CHECK(dnnl_primitive_attr_create(&at));
-    CHECK(dnnl_primitive_attr_set_scratchpad_mode(at, dnnl_scratchpad_mode_user));
-    if (po) CHECK(dnnl_primitive_attr_set_post_ops(at, po));
     dnnl_primitive_desc_t pd;
-    CHECK(dnnl_convolution_forward_primitive_desc_create(&pd, eng, dnnl_forward_inference, dnnl_convolution_direct, s, wa, bias ? b : NULL, d, one, zero, zero, zero, at));
-    const char *impl; CHECK(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl));
-    const_dnnl_memory_desc_t wc = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-    fprintf(stderr, "# conv %ldx%ldx%ld impl %s\n", M, K, N, impl);
-    float *wbuf = aligned_alloc(64, (dnnl_memory_desc_get_size(wc) + 63) / 64 * 64);
-    /* plain [K, N] -> oihw [N, K, 1, 1] */
-    float *oi = zer(N * K); for (long k = 0; k < K; k++) for (long n = 0; n < N; n++) oi[n * K + k] = w_plain[k * N + n];
-    dnnl_memory_desc_t wu; CHECK(dnnl_memory_desc_create_with_tag(&wu, 4, wd, dnnl_f32, dnnl_oihw));
-    dnnl_primitive_desc_t rpd; dnnl_primitive_t r;
-    CHECK(dnnl_reorder_primitive_desc_create(&rpd, wu, eng, wc, eng, NULL)); CHECK(dnnl_primitive_create(&r, rpd));
-    dnnl_memory_t from = mem(wu, oi); m->wei = mem(wc, wbuf);
-    dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, m->wei}}; CHECK(dnnl_primitive_execute(r, st, 2, ra)); CHECK(dnnl_stream_wait(st));
-    m->src = mem(s, NULL); m->dst = mem(d, NULL); m->bias = bias ? mem(b, bias) : NULL;
-    const_dnnl_memory_desc_t smd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
-    m->scr = mem(smd, zer(dnnl_memory_desc_get_size(smd) / 4 + 16));
-    m->npo = npo; for (int i = 0; i < npo; i++) m->po[i] = po_n[i] ? mem(md4(M, po_n[i], FMT), NULL) : NULL;
-    CHECK(dnnl_primitive_create(&m->p, pd));
+    CHECK(dnnl_convolution_forward_primitive_desc_create(&pd, eng, dnnl_forward_inference, dnnl_convolution_direct, s, wa, bias ? b : NULL, d,
+                                                         one, zero, zero, zero, user_scratchpad(po)));
+    float *oi = zer(N * K);   /* plain [K, N] -> oihw [N, K, 1, 1] */
+    for (long k = 0; k < K; k++) for (long n = 0; n < N; n++) oi[n * K + k] = w_plain[k * N + n];
+    finish(m, pd, "conv", M, K, N, wu, oi, s, d, b, bias, npo, po_n, 1);
 }
+
 static void mm_run(mm_t *m, int pos[], int npos) {
     dnnl_exec_arg_t a[16]; int n = 0;
     a[n++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, m->src}; a[n++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, m->wei};
@@ -134,10 +135,8 @@ int main(int argc, char **argv) {
     int a1[] = {dnnl_binary_add, -dnnl_eltwise_logistic}; long n1[] = {2 * H, 0};
     (conv ? cv_make : mm_make)(&rz, 1, H, 2 * H, Whrz, NULL, binary_chain(a1, 2, 2 * H, conv), 2, n1);
     int a2[] = {dnnl_binary_mul, dnnl_binary_add, -dnnl_eltwise_tanh, dnnl_binary_sub, dnnl_binary_mul, dnnl_binary_add};
-    dnnl_post_ops_t po2; CHECK(dnnl_post_ops_create(&po2));
-    for (int i = 0; i < 6; i++) { if (a2[i] < 0) CHECK(dnnl_post_ops_append_eltwise(po2, (dnnl_alg_kind_t)(-a2[i]), 0, 0)); else { dnnl_memory_desc_t d = conv ? md4(1, H, FMT) : md2(1, H, dnnl_ab); CHECK(dnnl_post_ops_append_binary(po2, (dnnl_alg_kind_t)a2[i], d)); } }
     long n2[] = {H, H, 0, H, H, H};
-    (conv ? cv_make : mm_make)(&nn, 1, H, H, Whn, bhn, po2, 6, n2);
+    (conv ? cv_make : mm_make)(&nn, 1, H, H, Whn, bhn, binary_chain(a2, 6, H, conv), 6, n2);
     float *gx = zer(T * G), *y = zer(T * H), *h0 = zer(H), *rzb = zer(2 * H);
     double best = 1e30, sum = 0;
     for (int it = 0; it < iters; it++) {
