@@ -23,7 +23,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -229,12 +228,13 @@ final class LowerRecurrentSteps {
     record Loop(Primitive rz, Primitive n, MemoryDescriptor vh, MemoryDescriptor v2h, MemoryDescriptor wrz, MemoryDescriptor wn,
                 MemoryDescriptor bn, MemorySegment[] wrzConst, MemorySegment[] wnConst, MemorySegment[] bnConst, MemorySegment h0, int gx,
                 int gates, int y, int yh, long steps, int dirs, int hidden, boolean reverse) {
-        boolean uses(int b) {
-            return b == gx || b == gates || b == y || b == yh;
-        }
-
         int[] buffers() {
             return new int[] {gx, gates, y, yh};
+        }
+
+        boolean uses(int b) {
+            for (int x : buffers()) if (x == b) return true;
+            return false;
         }
 
         long scratchpadBytes() {
@@ -251,7 +251,6 @@ final class LowerRecurrentSteps {
         private final MemorySegment[] last;  // per direction, Y at its last step
         private final MemorySegment yh;
         private final long bytes;
-        private final List<Execution> made = new ArrayList<>();
 
         /** {@code slot(b)}: the context's memory of plan buffer {@code b}; {@code arena} holds the executions' argument arrays. */
         Run(Loop loop, java.util.function.IntFunction<MemorySegment> slot, MemorySegment scratch, Arena arena) {
@@ -272,14 +271,14 @@ final class LowerRecurrentSteps {
                         MemorySegment prev = k == 0 ? loop.h0().asSlice(d * vh, vh) : y.asSlice(before * row + d * vh, vh);
                         MemorySegment out = y.asSlice(s * row + d * vh, vh);
                         long at = s * gxRow + d * 3 * vh;
-                        rz[d][k] = keep(new Execution(loop.rz(), List.of(new Arg(Args.SRC, loop.vh(), prev),
+                        rz[d][k] = new Execution(loop.rz(), List.of(new Arg(Args.SRC, loop.vh(), prev),
                                 new Arg(Args.WEIGHTS, loop.wrz(), loop.wrzConst()[d]), new Arg(Args.DST, loop.v2h(), ru),
-                                Args.postOpSrc1(0, loop.v2h(), gx.asSlice(at, 2 * vh))), scratch, arena));
-                        n[d][k] = keep(new Execution(loop.n(), List.of(new Arg(Args.SRC, loop.vh(), prev),
+                                Args.postOpSrc1(0, loop.v2h(), gx.asSlice(at, 2 * vh))), scratch, arena);
+                        n[d][k] = new Execution(loop.n(), List.of(new Arg(Args.SRC, loop.vh(), prev),
                                 new Arg(Args.WEIGHTS, loop.wn(), loop.wnConst()[d]), new Arg(Args.BIAS, loop.bn(), loop.bnConst()[d]),
                                 new Arg(Args.DST, loop.vh(), out), Args.postOpSrc1(0, loop.vh(), r),
                                 Args.postOpSrc1(1, loop.vh(), gx.asSlice(at + 2 * vh, vh)), Args.postOpSrc1(3, loop.vh(), prev),
-                                Args.postOpSrc1(4, loop.vh(), u), Args.postOpSrc1(5, loop.vh(), prev)), scratch, arena));
+                                Args.postOpSrc1(4, loop.vh(), u), Args.postOpSrc1(5, loop.vh(), prev)), scratch, arena);
                         if (k == t - 1) last[d] = out;
                     }
                 }
@@ -292,11 +291,6 @@ final class LowerRecurrentSteps {
         /** The oneDNN memory objects its executions hold (for {@link ExecutionContext}'s count). */
         long nativeObjects() {
             return 15L * rz.length * rz[0].length;   // per direction and step: rz 4 arguments + scratchpad, n 9 + scratchpad
-        }
-
-        private Execution keep(Execution e) {
-            made.add(e);
-            return e;
         }
 
         /** The whole sequence, every direction; then the final states into Y_h. */
@@ -313,8 +307,10 @@ final class LowerRecurrentSteps {
         }
 
         @Override
-        public void close() {
-            for (Execution e : made) e.close();
+        public void close() {   // also after a failed constructor: the executions made so far
+            for (Execution[][] all : new Execution[][][] {rz, n}) {
+                for (Execution[] dir : all) for (Execution e : dir) if (e != null) e.close();
+            }
         }
     }
 }
