@@ -1,7 +1,6 @@
 package dev.panamadnn.server;
 
 import dev.panamadnn.Tensor;
-import dev.panamadnn.compile.PlanSet;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -19,7 +18,8 @@ import java.util.function.BooleanSupplier;
  * {@code maxQueueDelay}; it runs the smallest warmed plan that fits (padding with zero rows) and
  * hands each caller its own rows of each served output (as little-endian bytes of its datatype). A model of several inputs gets each input's rows stacked
  * separately, in the same request order. Requests past their deadline, abandoned by their caller or
- * whose client has disconnected are dropped before compute. Thread-safe.
+ * whose client has disconnected are dropped before compute. A model without a batch dim ({@code max_batch_size} 0) runs
+ * each request alone on its one plan, its inputs and outputs whole. Thread-safe.
  */
 final class Batcher {
     /**
@@ -33,7 +33,7 @@ final class Batcher {
     static final int CLIENT_CLOSED = 499;
 
     private final ModelConfig config;
-    private final PlanSet plans;
+    private final ModelLoader.Loaded plans;
     private final List<ModelLoader.Output> outputs;
     private final int[] planSizes;
     private final ServerMetrics metrics;
@@ -44,10 +44,10 @@ final class Batcher {
     /** Test seam: while true, workers take nothing from the queue (tests fill it deterministically). */
     private volatile boolean paused;
 
-    Batcher(ModelConfig config, PlanSet plans, List<ModelLoader.Output> outputs, ServerMetrics metrics) {
+    Batcher(ModelConfig config, ModelLoader.Loaded plans, ServerMetrics metrics) {
         this.config = config;
         this.plans = plans;
-        this.outputs = List.copyOf(outputs);
+        this.outputs = List.copyOf(plans.outputs());
         this.planSizes = config.planSizes();
         this.metrics = metrics;
         this.queue = new ArrayBlockingQueue<>(config.maxQueueSize());
@@ -198,7 +198,7 @@ final class Batcher {
     /** Input {@code i} of every job (little-endian bytes of its datatype), stacked row after row, zero rows up to {@code planRows}. */
     private Tensor stack(List<Job> live, int i, int planRows, java.lang.foreign.Arena arena) {
         ModelConfig.TensorSpec spec = config.inputs().get(i);
-        Tensor in = Tensor.allocate(arena, spec.dtype(), shape(spec, planRows));   // zero-filled: the padding rows
+        Tensor in = Tensor.allocate(arena, spec.dtype(), config.requestShape(spec, planRows));   // zero-filled: the padding rows
         long at = 0;
         for (Job j : live) {
             java.lang.foreign.MemorySegment.copy(j.data()[i], 0, in.segment(), java.lang.foreign.ValueLayout.JAVA_BYTE, at, j.data()[i].length);
@@ -234,12 +234,5 @@ final class Batcher {
     private int planSize(int rows) {
         for (int p : planSizes) if (p >= rows) return p;
         throw new IllegalStateException("batch of " + rows + " rows exceeds max_batch_size " + config.maxBatch());
-    }
-
-    private static long[] shape(ModelConfig.TensorSpec spec, int batch) {
-        long[] s = new long[spec.sample().length + 1];
-        s[0] = batch;
-        System.arraycopy(spec.sample(), 0, s, 1, s.length - 1);
-        return s;
     }
 }

@@ -27,7 +27,7 @@ import java.util.List;
  *
  * @param id           the request's id, echoed in the response (null if none)
  * @param data         per model input (in the model's order), {@code rows x sample} values as little-endian bytes
- * @param rows         the batch size of this request
+ * @param rows         the batch size of this request (1 for a model without a batch dim: each input its whole shape)
  * @param binaryOutput whether outputs not requested by name return with the binary tensor data extension
  *                     ({@code parameters.binary_data_output})
  * @param timeoutMs    the requested deadline in ms, or 0 for the model's default
@@ -138,7 +138,7 @@ record InferRequest(String id, byte[][] data, int rows, boolean binaryOutput, lo
                 ByteBuffer into = ByteBuffer.allocate(Math.toIntExact(count * spec.dtype().byteSize())).order(ByteOrder.LITTLE_ENDIAN);
                 int n = flatten(in.get("data"), into, spec, 0, where, 0);
                 data[i] = into.array();
-                if (n != count) throw bad(where + ": data has " + n + " elements, shape " + shapeText(rows, spec) + " needs " + count);
+                if (n != count) throw bad(where + ": data has " + n + " elements, shape " + shapeText(rows, spec, config) + " needs " + count);
             }
         }
         if (binaryAt != body.length) {
@@ -152,17 +152,20 @@ record InferRequest(String id, byte[][] data, int rows, boolean binaryOutput, lo
     private static int rows(JsonObject in, String where, ModelConfig.TensorSpec spec, ModelConfig config) {
         if (!(in.get("shape") instanceof JsonArray shape)) throw bad(where + ": shape must be an array of integers");
         long[] sample = spec.sample();
-        if (shape.size() != sample.length + 1) {
-            throw bad(where + ": shape " + shape + " has rank " + shape.size() + ", expected " + (sample.length + 1) + " " + shapeText(-1, spec));
+        int batchDims = config.batched() ? 1 : 0;
+        if (shape.size() != sample.length + batchDims) {
+            throw bad(where + ": shape " + shape + " has rank " + shape.size() + ", expected " + (sample.length + batchDims) + " "
+                    + shapeText(-1, spec, config));
         }
         long[] dims = new long[shape.size()];
         for (int i = 0; i < dims.length; i++) {
             if (!(shape.get(i) instanceof JsonNumber n) || !n.isIntegral()) throw bad(where + ": shape " + shape + " has a non-integer dim");
             dims[i] = n.bigIntegerValue().bitLength() < 63 ? n.longValue() : -1;
         }
-        if (!Arrays.equals(Arrays.copyOfRange(dims, 1, dims.length), sample)) {
-            throw bad(where + ": shape " + shape + " does not match the model's " + shapeText(-1, spec));
+        if (!Arrays.equals(Arrays.copyOfRange(dims, batchDims, dims.length), sample)) {
+            throw bad(where + ": shape " + shape + " does not match the model's " + shapeText(-1, spec, config));
         }
+        if (!config.batched()) return 1;   // the whole shape: one run of its own
         // the batch as the client wrote it: a value past a long reads -1 above, and must not be reported as -1
         if (dims[0] > config.maxBatch() || shape.getJsonNumber(0).bigIntegerValue().bitLength() >= 63 && shape.getJsonNumber(0).bigIntegerValue().signum() > 0) {
             throw bad(where + ": batch size " + shape.get(0) + " exceeds max_batch_size " + config.maxBatch());
@@ -293,7 +296,11 @@ record InferRequest(String id, byte[][] data, int rows, boolean binaryOutput, lo
         return v;
     }
 
-    private static String shapeText(int rows, ModelConfig.TensorSpec spec) {
+    /** {@code [N,sample...]} ({@code rows} < 0) or {@code [rows,sample...]}; the whole shape for a model without a batch dim. */
+    private static String shapeText(int rows, ModelConfig.TensorSpec spec, ModelConfig config) {
+        if (!config.batched()) {
+            return Arrays.toString(spec.sample()).replace(" ", "") + " (the whole shape: this model has no batch dim, max_batch_size 0)";
+        }
         StringBuilder s = new StringBuilder("[").append(rows < 0 ? "N" : Integer.toString(rows));
         for (long d : spec.sample()) s.append(',').append(d);
         return s.append(']').toString();

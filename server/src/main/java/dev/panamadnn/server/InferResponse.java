@@ -50,7 +50,8 @@ record InferResponse(byte[] body, int headerLength) {
             for (int i = 0; i < order.size(); i++) {
                 ModelLoader.Output out = outputs.get(order.get(i));
                 g.writeStartObject().write("name", out.name());
-                g.writeStartArray("shape").write(request.rows());
+                g.writeStartArray("shape");
+                if (config.batched()) g.write(request.rows());   // else the sample is the whole shape
                 for (long d : out.sample()) g.write(d);
                 g.writeEnd().write("datatype", out.datatype());
                 byte[] bytes = data[order.get(i)];

@@ -196,7 +196,7 @@ public final class InferenceServer implements AutoCloseable {
             for (ModelConfig.TensorSpec in : c.inputs()) ins.append(ins.isEmpty() ? "" : ", ").append(in.name()).append(' ').append(in.datatype()).append(Arrays.toString(in.sample()));
             s.append(String.format(java.util.Locale.ROOT, "  model %s (%s): input %s, plans for batch %s (constants %.1f MB), %d instance(s) x %d thread(s), max queue %d, delay %d us%n",
                     c.name(), c.architecture(), ins,
-                    Arrays.toString(m.plans().cachedBatchSizes()), m.plans().constantBytes() / 1048576.0, c.instances(), c.threadsPerInstance(),
+                    c.batched() ? Arrays.toString(m.compiledBatchSizes()) : "- (no batch dim: one plan)", m.constantBytes() / 1048576.0, c.instances(), c.threadsPerInstance(),
                     c.maxQueueSize(), c.maxQueueDelayMicros()));
         }
         LOG.log(System.Logger.Level.INFO, s.toString().strip());

@@ -37,12 +37,20 @@ import java.util.TreeSet;
  * an output's {@code name} default from the ONNX model's graph inputs (by position) and outputs;
  * what is given is checked against them by the loader (a listed output must be one of the model's, in any order).
  *
+ * <p><b>Without a batch dim</b> ({@code "max_batch_size": 0}, the Open Inference Protocol's and Triton's convention): each
+ * input's {@code shape} is its whole shape, every dim a size ({@code [6, 3, 5]}, no {@code -1}), a request sends exactly
+ * those shapes and runs alone on one compiled plan. An ONNX model whose inputs do not share a symbolic first dim (exported
+ * without {@code dynamic_axes}: a fixed batch of 1, a sequence-first RNN {@code [T, N, I]}) defaults to it; any ONNX
+ * model may ask for it (its symbolic dims then sized by config.json). The built-in architectures are always batched.
+ *
  * @param name              the served name (the directory's name)
  * @param architecture      the built-in architecture the weights belong to
  * @param numClasses        classifier width of a ResNet
- * @param inputs            the inputs, in the model's order: name, datatype and the shape of one sample (batch dim removed)
+ * @param inputs            the inputs, in the model's order: name, datatype and the shape of one sample (batch dim removed;
+ *                          with {@code maxBatch} 0 the whole shape)
  * @param outputs           the served outputs' names, in the order responses list them
- * @param maxBatch          most rows one compiled run takes; also the most rows one request may send
+ * @param maxBatch          most rows one compiled run takes; also the most rows one request may send; 0: no batch dim
+ *                          (each request the whole input shapes, run alone)
  * @param maxQueueDelayMicros how long the batcher waits for more requests after the first one
  * @param preferredBatchSizes batch sizes at which the batcher dispatches without waiting (sorted)
  * @param instances         concurrent runs (worker threads sharing the model's plans)
@@ -86,13 +94,26 @@ public record ModelConfig(String name, String architecture, int numClasses, List
         }
     }
 
-    /** Defaults from a model file's own metadata (ONNX): the inputs, in order, and the outputs' names. */
-    public record Io(List<TensorSpec> inputs, List<String> outputs) {}
+    /**
+     * Defaults from a model file's own metadata (ONNX): the inputs, in order, as samples of a batch they all share ({@code
+     * inputs}; null when they share none, {@code noBatch} saying why) and whole ({@code whole}, for {@code max_batch_size}
+     * 0; a symbolic dim is -1, for config.json to size), and the outputs' names.
+     */
+    public record Io(List<TensorSpec> inputs, List<TensorSpec> whole, String noBatch, List<String> outputs) {
+        /** The inputs as they are served: per sample when {@code batched}, else whole. */
+        List<TensorSpec> served(boolean batched) {
+            return batched ? inputs : whole;
+        }
+    }
 
     /** Validates every field, naming the one that is wrong. */
     public ModelConfig {
         check(name != null && name.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"), "model name must be 1-64 of [A-Za-z0-9_.-], got " + name);
-        check(maxBatch >= 1 && maxBatch <= 1024, "max_batch_size must be in [1, 1024], got " + maxBatch);
+        check(maxBatch >= 0 && maxBatch <= 1024, "max_batch_size must be in [0, 1024] (0: no batch dim), got " + maxBatch);
+        check(maxBatch > 0 || "onnx".equals(architecture), "max_batch_size 0 (no batch dim) is for ONNX models; the " + architecture
+                + " architecture is batched: max_batch_size must be in [1, 1024]");
+        check(maxBatch > 0 || preferredBatchSizes.length == 0, "preferred_batch_sizes must be empty with max_batch_size 0 (no batching), got "
+                + Arrays.toString(preferredBatchSizes));
         check(maxQueueDelayMicros >= 0 && maxQueueDelayMicros <= 10_000_000, "max_queue_delay_us must be in [0, 1e7], got " + maxQueueDelayMicros);
         for (int p : preferredBatchSizes) check(p >= 1 && p <= maxBatch, "preferred_batch_sizes must lie in [1, max_batch_size], got " + p);
         check(instances >= 1 && instances <= 64, "instances must be in [1, 64], got " + instances);
@@ -125,6 +146,20 @@ public record ModelConfig(String name, String architecture, int numClasses, List
                 32, 2000, new int[] {32}, defaultInstances(1), 1, 256, 10_000);
     }
 
+    /** Whether requests carry a batch dim that the batcher stacks ({@code max_batch_size >= 1}); else each is the whole shapes. */
+    public boolean batched() {
+        return maxBatch > 0;
+    }
+
+    /** The shape a request's input {@code spec} has with {@code rows} rows: {@code [rows, sample...]}, or the whole shape without a batch dim. */
+    long[] requestShape(TensorSpec spec, int rows) {
+        if (!batched()) return spec.sample().clone();
+        long[] s = new long[spec.sample().length + 1];
+        s[0] = rows;
+        System.arraycopy(spec.sample(), 0, s, 1, s.length - 1);
+        return s;
+    }
+
     /** The one input of a single-input model (every built-in architecture). */
     public TensorSpec input() {
         check(inputs.size() == 1, name + " takes " + inputs.size() + " inputs " + inputNames(inputs) + ", not one");
@@ -150,8 +185,10 @@ public record ModelConfig(String name, String architecture, int numClasses, List
     /**
      * The batch sizes compiled (and warmed) up front: powers of two up to the max batch, the max
      * batch and the preferred sizes. A batch of another size runs on the next larger plan, padded.
+     * Without a batch dim, {@code [1]}: one plan, one request per run.
      */
     public int[] planSizes() {
+        if (!batched()) return new int[] {1};
         TreeSet<Integer> sizes = new TreeSet<>();
         for (int b = 1; b < maxBatch; b *= 2) sizes.add(b);
         sizes.add(maxBatch);
@@ -187,8 +224,13 @@ public record ModelConfig(String name, String architecture, int numClasses, List
         check(io == null || arch.equals("onnx"), name + "/config.json: architecture '" + arch + "' with a model.onnx (omit it, or say \"onnx\")");
         check(io != null || !arch.equals("onnx"), name + "/config.json: architecture 'onnx' needs a model.onnx in the directory");
         int threads = integer(o, "threads_per_instance", 1);
-        List<TensorSpec> specs = inputs(o, name, io);
-        int maxBatch = integer(o, "max_batch_size", 32);
+        int maxBatch = integer(o, "max_batch_size", io != null && io.inputs() == null ? 0 : 32);
+        if (io != null && maxBatch > 0 && io.inputs() == null) {
+            throw new IllegalArgumentException(name + "/config.json: max_batch_size " + maxBatch + ", but " + io.noBatch()
+                    + ": serve it with max_batch_size 0 (each request the whole input shapes, run alone; the default for such a model), "
+                    + "or export it with a symbolic batch (torch.onnx.export(..., dynamic_axes={'<input>': {0: 'N'}}))");
+        }
+        List<TensorSpec> specs = inputs(o, name, io, maxBatch > 0);
         JsonArray pref = o.containsKey("preferred_batch_sizes") ? o.getJsonArray("preferred_batch_sizes") : JsonValue.EMPTY_JSON_ARRAY;
         int[] preferred = pref.stream().mapToInt(v -> ((JsonNumber) v).intValueExact()).toArray();
         return new ModelConfig(name, arch, integer(o, "num_classes", 1000), specs, outputs(o, name, io), maxBatch,
@@ -199,25 +241,26 @@ public record ModelConfig(String name, String architecture, int numClasses, List
     /**
      * The {@code inputs} of a config: exactly one for a built-in architecture ({@code io} null);
      * for an ONNX model as many as it has (absent: all of them), each field defaulting to the ONNX
-     * input at the same position.
+     * input at the same position; their {@code shape} {@code [batch, dims...]} when {@code batched}, else the whole shape.
      */
-    private static List<TensorSpec> inputs(JsonObject o, String name, Io io) {
+    private static List<TensorSpec> inputs(JsonObject o, String name, Io io, boolean batched) {
         if (io == null) {
             JsonObject in = single(o, "inputs", name);
             return List.of(new TensorSpec(string(in, "name", "input"), string(in, "datatype", "FP32"), sample(in, name, 0)));
         }
-        if (!o.containsKey("inputs")) return io.inputs();
+        List<TensorSpec> defaults = io.served(batched);
+        if (!o.containsKey("inputs")) return defaults;
         check(o.get("inputs") instanceof JsonArray a && !a.isEmpty() && a.stream().allMatch(v -> v instanceof JsonObject),
                 name + "/config.json: inputs must be an array of objects");
         JsonArray given = o.getJsonArray("inputs");
-        check(given.size() == io.inputs().size(), name + "/config.json: " + given.size() + " inputs, the ONNX model has "
-                + io.inputs().size() + " " + inputNames(io.inputs()));
+        check(given.size() == defaults.size(), name + "/config.json: " + given.size() + " inputs, the ONNX model has "
+                + defaults.size() + " " + inputNames(defaults));
         List<TensorSpec> specs = new java.util.ArrayList<>();
         for (int i = 0; i < given.size(); i++) {
             JsonObject in = given.getJsonObject(i);
-            TensorSpec d = io.inputs().get(i);
+            TensorSpec d = defaults.get(i);
             specs.add(new TensorSpec(string(in, "name", d.name()), string(in, "datatype", d.datatype()),
-                    in.containsKey("shape") ? sample(in, name, i) : d.sample()));
+                    !in.containsKey("shape") ? d.sample() : batched ? sample(in, name, i) : whole(in, name, i)));
         }
         return specs;
     }
@@ -255,13 +298,26 @@ public record ModelConfig(String name, String architecture, int numClasses, List
         check(shape.size() >= 2, where + " must be [batch, dims...]");
         JsonValue batch = shape.get(0);
         check(batch instanceof JsonString || (batch instanceof JsonNumber n && n.longValue() == -1),
-                where + "[0] must be the symbolic batch (-1 or a name)");
+                where + "[0] must be the symbolic batch (-1 or a name), or the whole shape with \"max_batch_size\": 0");
         long[] sample = new long[shape.size() - 1];
         for (int i = 0; i < sample.length; i++) {
             sample[i] = shape.get(i + 1) instanceof JsonNumber n ? n.longValue() : -1;
             check(sample[i] >= 1, where + "[" + (i + 1) + "] must be a positive size");
         }
         return sample;
+    }
+
+    /** A whole input shape ({@code max_batch_size} 0): one or more sizes, no batch dim. */
+    static long[] whole(JsonObject in, String model, int index) {
+        String where = model + "/config.json: inputs[" + index + "].shape";
+        check(in.get("shape") instanceof JsonArray a && !a.isEmpty(), where + " must be the input's whole shape [dims...] (max_batch_size 0: no batch dim)");
+        JsonArray shape = in.getJsonArray("shape");
+        long[] dims = new long[shape.size()];
+        for (int i = 0; i < dims.length; i++) {
+            dims[i] = shape.get(i) instanceof JsonNumber n && n.isIntegral() ? n.longValue() : -1;
+            check(dims[i] >= 1, where + "[" + i + "] must be a positive size (max_batch_size 0: the whole shape, no symbolic batch), got " + shape.get(i));
+        }
+        return dims;
     }
 
     private static String string(JsonObject o, String key, String fallback) {

@@ -3,6 +3,7 @@ package dev.panamadnn.server;
 import dev.panamadnn.Module;
 import dev.panamadnn.SafeTensors;
 import dev.panamadnn.compile.CompileOptions;
+import dev.panamadnn.compile.CompiledModel;
 import dev.panamadnn.compile.PlanSet;
 import dev.panamadnn.demo.Digits;
 import dev.panamadnn.models.ResNets;
@@ -18,13 +19,60 @@ import java.util.List;
  */
 public interface ModelLoader {
     /**
-     * The configuration, a plan set, what must outlive it (the weights' owner, closed after the plans) and the served
-     * outputs, in {@link ModelConfig#outputs()}'s order.
+     * The configuration, its plans, what must outlive them (the weights' owner, closed after the plans) and the served
+     * outputs, in {@link ModelConfig#outputs()}'s order. A batched model ({@link ModelConfig#batched()}) has a plan set
+     * ({@code plans}) for its batch sizes; one without a batch dim has the one compiled plan of its whole input shapes
+     * ({@code plan}); the other is null.
      */
-    record Loaded(ModelConfig config, PlanSet plans, AutoCloseable owner, List<Output> outputs) {
+    record Loaded(ModelConfig config, PlanSet plans, CompiledModel plan, AutoCloseable owner, List<Output> outputs) {
+        public Loaded {
+            if ((plans == null) == (plan == null) || (plans != null) != config.batched()) {
+                throw new IllegalArgumentException(config.name() + ": a batched model has a plan set, one without a batch dim one plan; got "
+                        + (plans == null ? "no plan set" : "a plan set") + " and " + (plan == null ? "no plan" : "a plan") + " for max_batch_size "
+                        + config.maxBatch());
+            }
+        }
+
+        /** A batched model. */
+        Loaded(ModelConfig config, PlanSet plans, AutoCloseable owner, List<Output> outputs) {
+            this(config, plans, null, owner, outputs);
+        }
+
         /** A model of one FP32 output (a built-in architecture's): named as its config says, shaped as the plans say. */
         Loaded(ModelConfig config, PlanSet plans, AutoCloseable owner) {
             this(config, plans, owner, List.of(new Output(config.outputs().getFirst(), null, true, "FP32", sample(plans.outputShape(1)))));
+        }
+
+        /** Compiles (where not yet) and warms every plan the configuration serves. */
+        void warmup() {
+            if (plan != null) plan.warmup();
+            else plans.warmup(config.planSizes());
+        }
+
+        /** Runs the plan for {@code input}'s rows (a model of one input and one output). */
+        dev.panamadnn.Tensor run(dev.panamadnn.Tensor input) {
+            return plan != null ? plan.run(input) : plans.run(input);
+        }
+
+        /** Runs the plan for the inputs' rows; the caller closes the outputs. */
+        java.util.Map<String, dev.panamadnn.Tensor> run(java.util.Map<String, dev.panamadnn.Tensor> inputs) {
+            return plan != null ? plan.run(inputs) : plans.run(inputs);
+        }
+
+        /** The batch sizes with a compiled plan now (without a batch dim: {@code [1]}, its one plan). */
+        int[] compiledBatchSizes() {
+            return plan != null ? new int[] {1} : plans.cachedBatchSizes();
+        }
+
+        /** Native bytes the plans hold in constants. */
+        long constantBytes() {
+            return plan != null ? plan.constantBytes() : plans.constantBytes();
+        }
+
+        /** Closes the plans (not the weights' owner). */
+        void closePlans() {
+            if (plan != null) plan.close();
+            else plans.close();
         }
 
         private static long[] sample(long[] batchOfOne) {

@@ -1,6 +1,7 @@
 package dev.panamadnn.server;
 
 import dev.panamadnn.DataType;
+import dev.panamadnn.compile.CompiledModel;
 import dev.panamadnn.compile.PlanSet;
 import dev.panamadnn.graph.Dim;
 import dev.panamadnn.graph.Graph;
@@ -27,12 +28,15 @@ import dev.panamadnn.server.ModelLoader.Output;
 
 /**
  * {@code model.onnx} (+ external data files beside it), imported with {@link Onnx#load(Path)}.
- * The ONNX model must have one or more inputs {@code [N, sizes...]} (FP32, INT64, INT32, BOOL, UINT8 or FP16) sharing one
+ * A batched model has one or more inputs {@code [N, sizes...]} (FP32, INT64, INT32, BOOL, UINT8 or FP16) sharing one
  * symbolic batch {@code N}, and outputs {@code [N, sizes...]} of those datatypes (each request gets its own rows of each
  * one back); config.json's inputs and outputs default
  * from the model's and, where given, must equal them. Symbolic dims beyond the batch (a dynamic
  * sequence length or image size) take the sizes config.json's input shapes give them: the model
- * is served at those. The {@link OnnxModel} owns the weights: it
+ * is served at those. A model whose inputs share no symbolic first dim (exported without {@code dynamic_axes}: a fixed
+ * batch, a sequence-first RNN {@code [T, N, I]}), or any model with {@code "max_batch_size": 0}, is served without a batch
+ * dim: one plan compiled for its whole input shapes (every symbolic dim sized by config.json), each request exactly those
+ * shapes, its outputs whole. The {@link OnnxModel} owns the weights: it
  * is closed after the plan set when the model is unloaded, and at once when any step of loading
  * fails.
  */
@@ -66,13 +70,13 @@ final class OnnxLoader implements ModelLoader {
             ModelConfig config = ModelConfig.read(dir, io(name, model));
             Map<String, Long> sizes = check(name, model, config);
             if (!sizes.isEmpty()) {
-                // Imported again with config.json's sizes in the inputs' shapes (the batch stays symbolic): shape inference
+                // Imported again with config.json's sizes in the inputs' shapes (a batch stays symbolic): shape inference
                 // then reaches what needs them (a Reshape over the batch and the sequence length), which binding the sizes
                 // into the graph afterwards cannot, since without them there is no graph.
                 OnnxOptions fixed = OnnxOptions.defaults();
-                Dim batch = model.inputs().get(0).shape().dim(0);
                 for (ModelConfig.TensorSpec in : config.inputs()) {
-                    List<Dim> dims = new ArrayList<>(List.of(batch));
+                    List<Dim> dims = new ArrayList<>();
+                    if (config.batched()) dims.add(model.inputs().get(0).shape().dim(0));
                     for (long d : in.sample()) dims.add(Dim.of(d));
                     fixed = fixed.withInputShape(in.name(), new Shape(dims));
                 }
@@ -82,8 +86,10 @@ final class OnnxLoader implements ModelLoader {
             }
             Graph graph = model.toGraph();
             List<Output> outputs = outputs(name, model, graph, config);
-            PlanSet plans = PlanSet.of(graph, ModelLoader.options(config), config.planSizes().length);
-            return new Loaded(config, plans, model, outputs);
+            if (config.batched()) return new Loaded(config, PlanSet.of(graph, ModelLoader.options(config), config.planSizes().length), model, outputs);
+            Map<String, long[]> shapes = new LinkedHashMap<>();
+            for (ModelConfig.TensorSpec in : config.inputs()) shapes.put(in.name(), in.sample());
+            return new Loaded(config, null, CompiledModel.compile(graph, ModelLoader.options(config), shapes), model, outputs);
         } catch (IOException | RuntimeException e) {
             model.close();
             throw e;
@@ -92,7 +98,8 @@ final class OnnxLoader implements ModelLoader {
 
     /**
      * The shapes config.json's {@code inputs} give (each {@code name} and {@code shape} [-1, sizes...], the batch as the
-     * symbol N), as load options; null when it gives none. Its other fields are checked later, against the model.
+     * symbol N; with {@code "max_batch_size": 0} the whole shape), as load options; null when it gives none. Its other
+     * fields are checked later, against the model.
      */
     private static OnnxOptions configShapes(Path dir, String name) throws IOException {
         Path file = dir.resolve("config.json");
@@ -105,12 +112,13 @@ final class OnnxLoader implements ModelLoader {
         }
         if (!(o.get("inputs") instanceof JsonArray inputs) || inputs.isEmpty()) return null;
         OnnxOptions options = OnnxOptions.defaults();
+        boolean whole = o.get("max_batch_size") instanceof jakarta.json.JsonNumber n && n.isIntegral() && n.longValue() == 0;
         for (int i = 0; i < inputs.size(); i++) {
             if (!(inputs.get(i) instanceof JsonObject in) || !(in.get("name") instanceof JsonString n)) {
                 throw new IllegalArgumentException(name + "/config.json: inputs[" + i + "] needs a name to give a model.onnx input its shape");
             }
-            List<Dim> dims = new ArrayList<>(List.of(Dim.symbol("N")));
-            for (long d : ModelConfig.sample(in, name, i)) dims.add(Dim.of(d));
+            List<Dim> dims = new ArrayList<>(whole ? List.of() : List.of(Dim.symbol("N")));
+            for (long d : whole ? ModelConfig.whole(in, name, i) : ModelConfig.sample(in, name, i)) dims.add(Dim.of(d));
             options = options.withInputShape(n.getString(), new Shape(dims));
         }
         return options;
@@ -125,9 +133,10 @@ final class OnnxLoader implements ModelLoader {
     }
 
     /**
-     * The defaults config.json takes from the model: its inputs (KServe datatype, sample shape), in
-     * order, and its outputs' names. Every input must be {@code [N, fixed sizes...]} with the same
-     * batch symbol N (the batcher stacks each input's rows), every output {@code [N, ...]} of a served datatype.
+     * The defaults config.json takes from the model: its inputs (KServe datatype, shape), in order, batched (each
+     * {@code [N, sizes...]} with the same batch symbol N, the batcher stacking each input's rows; null when they share no
+     * such N, with the reason) and whole (for {@code max_batch_size} 0), a symbolic dim as -1 for config.json to size; and
+     * its outputs' names.
      */
     static ModelConfig.Io io(String name, OnnxModel model) {
         List<Value> ins = model.inputs(), outs = model.outputs();
@@ -136,35 +145,38 @@ final class OnnxLoader implements ModelLoader {
                     + " outputs " + outs + "; the server serves models of one or more inputs and outputs");
         }
         Dim batch = null;
-        List<ModelConfig.TensorSpec> specs = new ArrayList<>();
+        String noBatch = null;
+        List<ModelConfig.TensorSpec> specs = new ArrayList<>(), whole = new ArrayList<>();
         for (Value in : ins) {
             Shape s = in.shape();
+            long[] dims = new long[s.rank()];   // a symbolic dim: -1, its size given by config.json
+            for (int i = 0; i < dims.length; i++) dims[i] = s.dim(i).isFixed() ? s.dim(i).size() : -1;
+            whole.add(new ModelConfig.TensorSpec(in.name(), datatype(in.dtype()), dims));
+            if (noBatch != null) continue;
             Dim first = s.rank() < 1 ? null : s.dim(0);
             if (first == null || first.isFixed() || first.factor() != 1) {
-                throw new IllegalArgumentException(name + ": ONNX input '" + in.name() + "' " + s + " must have a symbolic batch as its"
-                        + " first dim (export with dynamic_axes={'" + in.name() + "': {0: 'N'}})");
+                noBatch = "ONNX input '" + in.name() + "' " + s + " has no symbolic batch as its first dim";
+            } else if (batch != null && !first.equals(batch)) {
+                noBatch = "ONNX input '" + in.name() + "' " + s + " has batch " + first + ", input '" + ins.get(0).name() + "' has " + batch
+                        + " (a batched model's inputs share one batch dim)";
+            } else {
+                batch = first;
+                specs.add(new ModelConfig.TensorSpec(in.name(), datatype(in.dtype()), Arrays.copyOfRange(dims, 1, dims.length)));
             }
-            if (batch == null) batch = first;
-            if (!first.equals(batch)) {
-                throw new IllegalArgumentException(name + ": ONNX input '" + in.name() + "' " + s + " has batch " + first + ", input '"
-                        + ins.get(0).name() + "' has " + batch + "; every input must share one batch dim");
-            }
-            long[] sample = new long[s.rank() - 1];   // a symbolic dim beyond the batch: -1, its size given by config.json
-            for (int i = 1; i < s.rank(); i++) sample[i - 1] = s.dim(i).isFixed() ? s.dim(i).size() : -1;
-            specs.add(new ModelConfig.TensorSpec(in.name(), datatype(in.dtype()), sample));
         }
         List<String> names = new ArrayList<>();
         for (Value out : outs) names.add(out.name());
-        return new ModelConfig.Io(specs, names);
+        return new ModelConfig.Io(noBatch == null ? specs : null, whole, noBatch, names);
     }
 
     /**
      * The outputs config.json serves, as the graph with its sizes bound computes them: each {@code [batch, fixed sizes...]}
-     * (the input's batch first, the rest fixed once config.json's sizes are bound) of a served datatype, else refused
-     * naming it.
+     * (the input's batch first, the rest fixed once config.json's sizes are bound; without a batch dim every dim fixed) of a
+     * served datatype, else refused naming it.
      */
     static List<Output> outputs(String name, OnnxModel model, Graph graph, ModelConfig config) {
-        Dim batch = model.inputs().get(0).shape().dim(0);
+        Dim batch = config.batched() ? model.inputs().get(0).shape().dim(0) : null;
+        int skip = config.batched() ? 1 : 0;
         List<Value> declared = model.outputs();
         if (declared.size() != graph.outputs().size()) {
             throw new IllegalArgumentException(name + ": " + (declared.size() - graph.outputs().size()) + " of the ONNX model's outputs "
@@ -176,20 +188,24 @@ final class OnnxLoader implements ModelLoader {
             while (!declared.get(k).name().equals(want)) k++;   // config.outputs() were checked against the model's (check)
             Value out = graph.value(graph.outputs().get(k));
             Shape o = out.shape();
-            boolean batched = o.rank() >= 1 && o.dim(0).equals(batch);
-            for (int i = 1; batched && i < o.rank(); i++) batched = o.dim(i).isFixed();
-            if (!batched) {
+            boolean fits = batch == null || o.rank() >= 1 && o.dim(0).equals(batch);
+            for (int i = skip; fits && i < o.rank(); i++) fits = o.dim(i).isFixed();
+            if (!fits && batch == null) {
+                throw new IllegalArgumentException(name + ": ONNX output '" + want + "' " + o + " must have fixed sizes once config.json's"
+                        + " input sizes are bound (the model is served without a batch dim, max_batch_size 0)");
+            }
+            if (!fits) {
                 throw new IllegalArgumentException(name + ": ONNX output '" + want + "' " + o + " must be [" + batch
                         + ", fixed sizes...] (the input's batch first, the rest fixed once config.json's sizes are bound), so that each request gets"
-                        + " its own rows back");
+                        + " its own rows back; or serve the model without a batch dim (\"max_batch_size\": 0, each request the whole input shapes)");
             }
             String datatype = datatype(out.dtype());
             if (!ModelConfig.DATATYPES.containsKey(datatype)) {
                 throw new IllegalArgumentException(name + ": ONNX output '" + want + "' is " + out.dtype() + "; served outputs are "
                         + ModelConfig.DATATYPES.keySet());
             }
-            long[] sample = new long[o.rank() - 1];
-            for (int i = 1; i < o.rank(); i++) sample[i - 1] = o.dim(i).size();
+            long[] sample = new long[o.rank() - skip];
+            for (int i = skip; i < o.rank(); i++) sample[i - skip] = o.dim(i).size();
             served.add(new Output(want, graph.outputs().get(k), graph.outputs().size() == 1, datatype, sample));
         }
         return served;
@@ -198,14 +214,16 @@ final class OnnxLoader implements ModelLoader {
     /**
      * config.json's inputs (by position) and outputs (by name) against the ONNX model's, naming the first mismatch; returns the sizes
      * config.json gives the model's symbolic dims beyond the batch (a model exported with a dynamic sequence length or
-     * image size, served at one), by symbol.
+     * image size, served at one; without a batch dim, every symbolic dim), by symbol.
      */
     static Map<String, Long> check(String name, OnnxModel model, ModelConfig config) {
         ModelConfig.Io io = io(name, model);
+        List<ModelConfig.TensorSpec> served = io.served(config.batched());   // not null: ModelConfig.parse refused a batch the model has not
+        int skip = config.batched() ? 1 : 0;
         String where = name + "/config.json vs model.onnx: ";
         Map<String, Long> sizes = new LinkedHashMap<>();
-        for (int i = 0; i < io.inputs().size(); i++) {
-            ModelConfig.TensorSpec want = io.inputs().get(i), got = config.inputs().get(i);
+        for (int i = 0; i < served.size(); i++) {
+            ModelConfig.TensorSpec want = served.get(i), got = config.inputs().get(i);
             if (!got.name().equals(want.name())) {
                 throw new IllegalArgumentException(where + "input name '" + got.name() + "' is not the ONNX input '" + want.name() + "'");
             }
@@ -217,14 +235,20 @@ final class OnnxLoader implements ModelLoader {
             boolean same = got.sample().length == want.sample().length;
             for (int d = 0; same && d < want.sample().length; d++) same = want.sample()[d] < 0 || got.sample()[d] == want.sample()[d];
             if (!same) {
-                throw new IllegalArgumentException(where + "input '" + got.name() + "' shape [-1, " + join(got.sample()) + "] is not the ONNX " + s);
+                throw new IllegalArgumentException(where + "input '" + got.name() + "' shape [" + (config.batched() ? "-1, " : "") + join(got.sample())
+                        + "] is not the ONNX " + s);
+            }
+            if (!config.batched() && want.sample().length == 0) {
+                throw new IllegalArgumentException(name + ": ONNX input '" + want.name() + "' is a scalar " + s + "; served inputs have at least one dim");
             }
             for (int d = 0; d < want.sample().length; d++) {
                 if (want.sample()[d] >= 0) continue;
-                Dim dim = s.dim(d + 1);
+                Dim dim = s.dim(d + skip);
                 if (got.sample()[d] < 1 || dim.factor() != 1) {
-                    throw new IllegalArgumentException(name + ": ONNX input '" + want.name() + "' " + s + ": dim " + (d + 1) + " is symbolic ("
-                            + dim + "): give its size in config.json's inputs[" + i + "].shape (only the batch, dim 0, stays free)");
+                    throw new IllegalArgumentException(name + ": ONNX input '" + want.name() + "' " + s + ": dim " + (d + skip) + " is symbolic ("
+                            + dim + "): give its size in config.json's inputs[" + i + "].shape" + (config.batched() ? " (only the batch, dim 0, stays free)"
+                            : " (the whole shape: the model is served without a batch dim, max_batch_size 0" + (io.noBatch() == null ? ")"
+                            : ", as its " + io.noBatch().substring("ONNX ".length()) + ")")));
                 }
                 Long before = sizes.putIfAbsent(dim.symbol(), got.sample()[d]);
                 if (before != null && before != got.sample()[d]) {

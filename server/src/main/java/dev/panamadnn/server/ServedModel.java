@@ -1,6 +1,5 @@
 package dev.panamadnn.server;
 
-import dev.panamadnn.compile.PlanSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 
@@ -17,13 +16,13 @@ final class ServedModel implements AutoCloseable {
     private ServedModel(ModelConfig config, ModelLoader.Loaded loaded, ServerMetrics metrics) {
         this.config = config;
         this.loaded = loaded;
-        this.batcher = new Batcher(config, loaded.plans(), loaded.outputs(), metrics);
+        this.batcher = new Batcher(config, loaded, metrics);
     }
 
     /** Compiles and warms every plan size of {@code loaded}, then starts serving; closes {@code loaded} if that fails. */
     static ServedModel start(ModelConfig config, ModelLoader.Loaded loaded, ServerMetrics metrics) {
         try {
-            loaded.plans().warmup(config.planSizes());
+            loaded.warmup();
             return new ServedModel(config, loaded, metrics);
         } catch (RuntimeException e) {
             closeQuietly(loaded);
@@ -40,9 +39,14 @@ final class ServedModel implements AutoCloseable {
         return loaded.outputs();
     }
 
-    /** The plan set (for describing it). */
-    PlanSet plans() {
-        return loaded.plans();
+    /** The batch sizes with a compiled plan ({@code [1]} for a model without a batch dim). */
+    int[] compiledBatchSizes() {
+        return loaded.compiledBatchSizes();
+    }
+
+    /** Native bytes the plans hold in constants. */
+    long constantBytes() {
+        return loaded.constantBytes();
     }
 
     /** Requests waiting in the batcher's queue. */
@@ -82,7 +86,7 @@ final class ServedModel implements AutoCloseable {
     }
 
     private static void closeQuietly(ModelLoader.Loaded loaded) {
-        loaded.plans().close();
+        loaded.closePlans();
         try {
             loaded.owner().close();
         } catch (Exception e) {

@@ -32,18 +32,20 @@ final class ServerInfo {
 
     private static JsonArrayBuilder outputs(ServedModel m) {
         JsonArrayBuilder a = Jsonp.PROVIDER.createArrayBuilder();
-        for (ModelLoader.Output out : m.outputs()) a.add(tensor(out.name(), out.datatype(), out.sample()));
+        for (ModelLoader.Output out : m.outputs()) a.add(tensor(out.name(), out.datatype(), m.config().batched(), out.sample()));
         return a;
     }
 
     private static JsonArrayBuilder inputs(ModelConfig c) {
         JsonArrayBuilder a = Jsonp.PROVIDER.createArrayBuilder();
-        for (ModelConfig.TensorSpec in : c.inputs()) a.add(tensor(in.name(), in.datatype(), in.sample()));
+        for (ModelConfig.TensorSpec in : c.inputs()) a.add(tensor(in.name(), in.datatype(), c.batched(), in.sample()));
         return a;
     }
 
-    private static JsonObject tensor(String name, String datatype, long[] sample) {
-        JsonArrayBuilder shape = Jsonp.PROVIDER.createArrayBuilder().add(-1);
+    /** A tensor's metadata: its shape {@code [-1, sample...]}, or the whole {@code sample} for a model without a batch dim. */
+    private static JsonObject tensor(String name, String datatype, boolean batched, long[] sample) {
+        JsonArrayBuilder shape = Jsonp.PROVIDER.createArrayBuilder();
+        if (batched) shape.add(-1);
         for (long d : sample) shape.add(d);
         return Jsonp.PROVIDER.createObjectBuilder().add("name", name).add("datatype", datatype).add("shape", shape).build();
     }

@@ -74,9 +74,9 @@ public final class ServerMetrics {
                 .tag("model", model).register(registry);
         Gauge.builder("pdnn_queue_depth", server, s -> s.model(model) instanceof ServedModel m ? m.queueDepth() : 0)
                 .description("Requests waiting in the model's queue").tag("model", model).register(registry);
-        Gauge.builder("pdnn_plans_compiled", server, s -> s.model(model) instanceof ServedModel m ? m.plans().cachedBatchSizes().length : 0)
+        Gauge.builder("pdnn_plans_compiled", server, s -> s.model(model) instanceof ServedModel m ? m.compiledBatchSizes().length : 0)
                 .description("Compiled plans the model holds").tag("model", model).register(registry);
-        Gauge.builder("pdnn_constant_bytes", server, s -> s.model(model) instanceof ServedModel m ? m.plans().constantBytes() : 0)
+        Gauge.builder("pdnn_constant_bytes", server, s -> s.model(model) instanceof ServedModel m ? m.constantBytes() : 0)
                 .description("Native memory the model's plans hold in constants (weights in their primitives' layouts), each block "
                         + "shared by several plans counted once").baseUnit("bytes").tag("model", model).register(registry);
     }

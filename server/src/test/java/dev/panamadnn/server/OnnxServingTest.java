@@ -37,9 +37,9 @@ import org.junit.jupiter.api.io.TempDir;
  * for the same rows, and PyTorch's predicted classes for every held-out row the demo carries; an
  * ONNX model loads and unloads under the repository extension; a corrupted model.onnx, a
  * config.json that disagrees with the ONNX model, or an ONNX model the batcher cannot serve
- * (inputs of different batch dims, several outputs, no symbolic batch, an output without the batch
- * first or not FP32) is refused
- * by name while the others keep serving.
+ * (an output without the batch first, or of a datatype not served) is refused by name while the
+ * others keep serving; models without a shared symbolic batch serve whole (max_batch_size 0, also
+ * {@link FixedShapeServingTest}), models of several inputs or outputs serve.
  */
 class OnnxServingTest {
     static final Path EXAMPLES = Path.of("examples/models");
@@ -177,8 +177,9 @@ class OnnxServingTest {
             NodeProto relu = NodeProto.newBuilder().setOpType("Relu").addInput("x").addOutput("y").build();
             writeModel("twobatches", GraphProto.newBuilder().setName("g").addNode(relu).addInput(f32("x", "N", 4)).addInput(f32("b", "M", 4))
                     .addOutput(f32("y", "N", 4)));
-            String error = RepositoryTest.loadError(client, "twobatches");
-            assertTrue(error.contains("ONNX input 'b'") && error.contains("every input must share one batch dim"), error);
+            String error = RepositoryTest.loadError(client, "twobatches");   // no shared batch: served whole, N and M unsized
+            assertTrue(error.contains("ONNX input 'x' [N, 4]: dim 0 is symbolic (N)") && error.contains("max_batch_size 0, as its input 'b' [M, 4] has "
+                    + "batch M, input 'x' has N (a batched model's inputs share one batch dim)"), error);
 
             NodeProto neg = NodeProto.newBuilder().setOpType("Neg").addInput("x").addOutput("z").build();
             writeModel("twoout", GraphProto.newBuilder().setName("g").addNode(relu).addNode(neg).addInput(f32("x", "N", 4))
@@ -202,7 +203,8 @@ class OnnxServingTest {
                     new V2Client.Input("a", new float[] {1, 2, 3, 4}, 1, 4)));
 
             writeModel("fixed", GraphProto.newBuilder().setName("g").addNode(relu).addInput(f32("x", 2, 4)).addOutput(f32("y", 2, 4)));
-            assertTrue(RepositoryTest.loadError(client, "fixed").contains("must have a symbolic batch as its first dim"), "fixed batch");
+            assertEquals(200, client.post("/v2/repository/models/fixed/load", "").status(), "no symbolic batch: served whole (FixedShapeServingTest)");
+            assertArrayEquals(new float[] {0, 2, 0, 4, 5, 0, 7, 0}, client.infer("fixed", "x", new float[] {-1, 2, -3, 4, 5, -6, 7, -8}, 2, 4));
 
             writeModel("ragged", GraphProto.newBuilder().setName("g").addNode(relu).addInput(f32("x", "N", "L")).addOutput(f32("y", "N", "L")));
             assertTrue(RepositoryTest.loadError(client, "ragged").contains("dim 1 is symbolic (L): give its size in config.json's inputs[0].shape"),
@@ -225,7 +227,13 @@ class OnnxServingTest {
                     .addOutput("y").addAttribute(AttributeProto.newBuilder().setName("perm").setType(AttributeProto.AttributeType.INTS)
                             .addInts(1).addInts(0))).addInput(f32("x", "N", 4)).addOutput(f32("y", 4, "N")));
             error = RepositoryTest.loadError(client, "transposed");
-            assertTrue(error.contains("ONNX output 'y'") && error.contains("the input's batch first"), error);
+            assertTrue(error.contains("ONNX output 'y'") && error.contains("the input's batch first") && error.contains("\"max_batch_size\": 0"), error);
+            // served whole at a size config.json gives, the transposed output is the whole [4, 2]
+            Files.writeString(dir.resolve("transposed/config.json"), "{\"max_batch_size\": 0, \"inputs\": [{\"name\": \"x\", \"shape\": [2, 4]}]}");
+            assertEquals(200, client.post("/v2/repository/models/transposed/load", "").status(), "whole");
+            JsonObject t = client.post("/v2/models/transposed/infer", V2Client.inferJson("x", new float[] {1, 2, 3, 4, 5, 6, 7, 8}, 2, 4)).json().asJsonObject();
+            assertEquals("[4,2]", t.getJsonArray("outputs").getJsonObject(0).getJsonArray("shape").toString());
+            assertArrayEquals(new float[] {1, 5, 2, 6, 3, 7, 4, 8}, V2Client.outputData(t), "x transposed");
 
             writeModel("int64", GraphProto.newBuilder().setName("g").addNode(NodeProto.newBuilder().setOpType("Cast").addInput("x")
                     .addOutput("y").addAttribute(AttributeProto.newBuilder().setName("to").setType(AttributeProto.AttributeType.INT)

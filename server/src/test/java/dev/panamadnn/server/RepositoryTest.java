@@ -72,7 +72,7 @@ class RepositoryTest {
     void aBrokenModelStopsTheStart() throws Exception {
         TestServers.repository(dir, "digits", TestServers.digitsConfig("\"max_batch_size\": 0"));
         ApiException e = assertThrows(ApiException.class, () -> TestServers.start(dir));
-        assertTrue(e.getMessage().contains("max_batch_size must be in [1, 1024], got 0"), e.getMessage());
+        assertTrue(e.getMessage().contains("max_batch_size 0 (no batch dim) is for ONNX models; the digits architecture is batched: max_batch_size must be in [1, 1024]"), e.getMessage());
     }
 
     @Test
