@@ -1,5 +1,5 @@
 # Functions of scripts/loadtest (sourced): model repositories, servers, wrk runs, nginx, the CPU hog.
-# Expects: JAVA (array), WORK (temp dir), MODEL, INSTANCES, THREADS, OMP_WAIT, PDNN_ROOT.
+# Expects: JAVA (array), WORK (temp dir), MODEL, INSTANCES, THREADS, OMP_WAIT, ADAPTIVE, PDNN_ROOT.
 
 SERVER_PIDS=() NGINX_PID="" HOG_PID=""
 
@@ -11,13 +11,13 @@ repo() {
     cp "$PDNN_ROOT/demo/src/main/resources/dev/panamadnn/demo/digits/digits_resnet.safetensors" "$dir/model.safetensors"
     cat > "$dir/config.json" <<JSON
 {"architecture": "digits", "inputs": [{"name": "input", "datatype": "FP32", "shape": [-1, 1, 8, 8]}],
- "outputs": [{"name": "logits"}], "max_batch_size": $2, "max_queue_delay_us": $3,
+ "outputs": [{"name": "logits"}], "max_batch_size": $2, "max_queue_delay_us": $3, "adaptive_delay": $ADAPTIVE,
  "instances": $4, "threads_per_instance": $THREADS, "max_queue_size": 1024}
 JSON
   else
     ln -sf "$RESNET_ONNX" "$dir/model.onnx"
     cat > "$dir/config.json" <<JSON
-{"max_batch_size": $2, "max_queue_delay_us": $3, "instances": $4, "threads_per_instance": $THREADS, "max_queue_size": 1024,
+{"max_batch_size": $2, "max_queue_delay_us": $3, "adaptive_delay": $ADAPTIVE, "instances": $4, "threads_per_instance": $THREADS, "max_queue_size": 1024,
  "timeout_ms": 60000}
 JSON
   fi

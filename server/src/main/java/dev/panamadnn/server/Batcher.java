@@ -14,8 +14,10 @@ import java.util.function.BooleanSupplier;
 /**
  * A model's dynamic batcher: a bounded queue of requests and {@code instances} worker threads.
  * A worker takes the oldest request, then gathers more until the batch holds {@code maxBatch}
- * rows, reaches a preferred size with nothing more waiting, or the first request has waited
- * {@code maxQueueDelay}; it runs the smallest warmed plan that fits (padding with zero rows) and
+ * rows, reaches a preferred size with nothing more waiting, the first request has waited
+ * {@code maxQueueDelay}, or (adaptive delay, the default) the queue is empty and no request for the model is on its way
+ * in ({@link #arriving()}: received by the HTTP layer, not yet queued), when waiting could only add latency: a request
+ * at low load runs at once, while under load the requests being received join the batch; it runs the smallest warmed plan that fits (padding with zero rows) and
  * hands each caller its own rows of each served output (as little-endian bytes of its datatype). A model of several inputs gets each input's rows stacked
  * separately, in the same request order. Requests past their deadline, abandoned by their caller or
  * whose client has disconnected are dropped before compute. A model without a batch dim ({@code max_batch_size} 0) runs
@@ -40,6 +42,10 @@ final class Batcher {
     private final ArrayBlockingQueue<Job> queue;
     private final Thread[] workers;
     private final Object admission = new Object();
+    /** Requests received for this model and not yet queued (or refused): what an adaptive delay waits for. */
+    private final java.util.concurrent.atomic.AtomicInteger arriving = new java.util.concurrent.atomic.AtomicInteger();
+    /** How long an adaptive wait sleeps before it looks at {@link #arriving} again. */
+    private static final long ADAPTIVE_SLICE_NANOS = 100_000;
     private volatile boolean accepting = true;
     /** Test seam: while true, workers take nothing from the queue (tests fill it deterministically). */
     private volatile boolean paused;
@@ -72,6 +78,11 @@ final class Batcher {
             }
         }
         return job.result();
+    }
+
+    /** The count of requests on their way in: incremented when one is received, decremented once it is queued or refused. */
+    java.util.concurrent.atomic.AtomicInteger arriving() {
+        return arriving;
     }
 
     /** Requests waiting. */
@@ -123,13 +134,18 @@ final class Batcher {
             long until = first.enqueuedNanos() + config.maxQueueDelayMicros() * 1000;
             while (rows < config.maxBatch()) {
                 if (Arrays.binarySearch(config.preferredBatchSizes(), rows) >= 0 && queue.isEmpty()) break;
+                // adaptive: with nothing queued and nothing on its way in, no request could join: run now
+                if (config.adaptiveDelay() && arriving.get() == 0 && queue.isEmpty()) break;
                 long wait = until - System.nanoTime();
+                boolean slice = config.adaptiveDelay() && wait > ADAPTIVE_SLICE_NANOS;
                 Job next;
                 try {
-                    next = wait > 0 ? queue.poll(wait, TimeUnit.NANOSECONDS) : queue.poll();
+                    next = wait > 0 ? queue.poll(slice ? ADAPTIVE_SLICE_NANOS : wait, TimeUnit.NANOSECONDS) : queue.poll();
                 } catch (InterruptedException e) {
                     next = null;
+                    slice = false;   // run what it holds
                 }
+                if (next == null && slice) continue;   // look at what is arriving again
                 if (next == null) break;
                 if (rows + next.rows() > config.maxBatch()) {
                     carry = next;

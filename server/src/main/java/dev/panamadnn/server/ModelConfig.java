@@ -23,7 +23,7 @@ import java.util.TreeSet;
  *  "num_classes": 10,                             // resnets only (default 1000)
  *  "inputs":  [{"name": "input", "datatype": "FP32", "shape": [-1, 1, 8, 8]}],   // -1 or "N": the batch
  *  "outputs": [{"name": "logits"}],
- *  "max_batch_size": 32, "max_queue_delay_us": 2000, "preferred_batch_sizes": [8, 16, 32],
+ *  "max_batch_size": 32, "max_queue_delay_us": 2000, "adaptive_delay": true, "preferred_batch_sizes": [8, 16, 32],
  *  "instances": 2, "threads_per_instance": 1, "max_queue_size": 256, "timeout_ms": 10000}
  * }</pre>
  * Every field but {@code architecture} has a default. Inputs FP32 (an ONNX model's also INT64, INT32, BOOL, UINT8 or
@@ -52,6 +52,9 @@ import java.util.TreeSet;
  * @param maxBatch          most rows one compiled run takes; also the most rows one request may send; 0: no batch dim
  *                          (each request the whole input shapes, run alone)
  * @param maxQueueDelayMicros how long the batcher waits for more requests after the first one
+ * @param adaptiveDelay     whether the batcher stops waiting early when the queue is empty and no request for the model
+ *                          is on its way in (received, not yet queued): nothing could join, so it runs what it holds
+ *                          at once; false: it waits the whole delay (Triton's fixed delay)
  * @param preferredBatchSizes batch sizes at which the batcher dispatches without waiting (sorted)
  * @param instances         concurrent runs (worker threads sharing the model's plans)
  * @param threadsPerInstance intra-op threads of each compiled plan
@@ -59,7 +62,7 @@ import java.util.TreeSet;
  * @param timeoutMs         default per-request deadline (a request may ask for less or more)
  */
 public record ModelConfig(String name, String architecture, int numClasses, List<TensorSpec> inputs, List<String> outputs,
-                          int maxBatch, long maxQueueDelayMicros, int[] preferredBatchSizes, int instances,
+                          int maxBatch, long maxQueueDelayMicros, boolean adaptiveDelay, int[] preferredBatchSizes, int instances,
                           int threadsPerInstance, int maxQueueSize, long timeoutMs) {
 
     /**
@@ -143,7 +146,7 @@ public record ModelConfig(String name, String architecture, int numClasses, List
     /** The built-in digits model's configuration (input {@code [N,1,8,8]} FP32, output {@code logits}). */
     public static ModelConfig digits() {
         return new ModelConfig("digits", "digits", 10, List.of(new TensorSpec("input", "FP32", new long[] {1, 8, 8})), List.of("logits"),
-                32, 2000, new int[] {32}, defaultInstances(1), 1, 256, 10_000);
+                32, 2000, true, new int[] {32}, defaultInstances(1), 1, 256, 10_000);
     }
 
     /** Whether requests carry a batch dim that the batcher stacks ({@code max_batch_size >= 1}); else each is the whole shapes. */
@@ -234,7 +237,7 @@ public record ModelConfig(String name, String architecture, int numClasses, List
         JsonArray pref = o.containsKey("preferred_batch_sizes") ? o.getJsonArray("preferred_batch_sizes") : JsonValue.EMPTY_JSON_ARRAY;
         int[] preferred = pref.stream().mapToInt(v -> ((JsonNumber) v).intValueExact()).toArray();
         return new ModelConfig(name, arch, integer(o, "num_classes", 1000), specs, outputs(o, name, io), maxBatch,
-                integer(o, "max_queue_delay_us", 2000), preferred, integer(o, "instances", defaultInstances(threads)), threads,
+                integer(o, "max_queue_delay_us", 2000), bool(o, "adaptive_delay", true), preferred, integer(o, "instances", defaultInstances(threads)), threads,
                 integer(o, "max_queue_size", 256), integer(o, "timeout_ms", 10_000));
     }
 
@@ -322,6 +325,12 @@ public record ModelConfig(String name, String architecture, int numClasses, List
 
     private static String string(JsonObject o, String key, String fallback) {
         return o.get(key) instanceof JsonString s ? s.getString() : fallback;
+    }
+
+    private static boolean bool(JsonObject o, String key, boolean fallback) {
+        if (!o.containsKey(key)) return fallback;
+        check(o.get(key) == JsonValue.TRUE || o.get(key) == JsonValue.FALSE, "config.json: " + key + " must be true or false, got " + o.get(key));
+        return o.get(key) == JsonValue.TRUE;
     }
 
     private static int integer(JsonObject o, String key, int fallback) {

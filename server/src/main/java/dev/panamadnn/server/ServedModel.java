@@ -49,6 +49,30 @@ final class ServedModel implements AutoCloseable {
         return loaded.constantBytes();
     }
 
+    /**
+     * Marks a request for this model as on its way in (received, being read and checked) until the returned handle is
+     * closed, once it is queued or refused: an adaptive batcher waits for such requests ({@link Batcher#arriving()}).
+     */
+    Arrival arrive() {
+        batcher.arriving().incrementAndGet();
+        return new Arrival(batcher.arriving());
+    }
+
+    /** A request on its way in; {@link #close()} (idempotent) once it is queued or refused. */
+    static final class Arrival implements AutoCloseable {
+        private java.util.concurrent.atomic.AtomicInteger count;
+
+        private Arrival(java.util.concurrent.atomic.AtomicInteger count) {
+            this.count = count;
+        }
+
+        @Override
+        public void close() {
+            if (count != null) count.decrementAndGet();
+            count = null;
+        }
+    }
+
     /** Requests waiting in the batcher's queue. */
     int queueDepth() {
         return batcher.queueDepth();

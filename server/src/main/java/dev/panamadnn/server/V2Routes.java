@@ -58,23 +58,26 @@ final class V2Routes {
             if (server.isClosing()) throw new ApiException(503, "the server is shutting down", "1");
             ServedModel m = model(req, version);
             ModelConfig config = m.config();
-            byte[] body = body(req);
-            InferRequest request = InferRequest.parse(body, header(req, "Inference-Header-Content-Length"),
-                    header(req, "Inference-Timeout-Ms"), config);
-            long deadline = start + TimeUnit.MILLISECONDS.toNanos(request.timeoutMs() > 0 ? request.timeoutMs() : config.timeoutMs());
-            BooleanSupplier connected = ClientConnection.watch(req);
+            InferRequest request;
+            long deadline;
             CompletableFuture<byte[][]> result;
             ServedModel served = m;
-            try {
-                result = m.submit(request.data(), request.rows(), deadline, connected);
-            } catch (ApiException e) {   // reloaded under us: the old instance drains, the new one takes it if it serves the same
-                ServedModel now = server.model(name);
-                if (!m.isDraining() || now == null || now == m || !now.config().inputs().equals(config.inputs())
-                        || !now.config().outputs().equals(config.outputs())) {
-                    throw e;
+            try (ServedModel.Arrival arrival = m.arrive()) {   // on its way in until queued or refused (an adaptive batcher waits for it)
+                byte[] body = body(req);
+                request = InferRequest.parse(body, header(req, "Inference-Header-Content-Length"), header(req, "Inference-Timeout-Ms"), config);
+                deadline = start + TimeUnit.MILLISECONDS.toNanos(request.timeoutMs() > 0 ? request.timeoutMs() : config.timeoutMs());
+                BooleanSupplier connected = ClientConnection.watch(req);
+                try {
+                    result = m.submit(request.data(), request.rows(), deadline, connected);
+                } catch (ApiException e) {   // reloaded under us: the old instance drains, the new one takes it if it serves the same
+                    ServedModel now = server.model(name);
+                    if (!m.isDraining() || now == null || now == m || !now.config().inputs().equals(config.inputs())
+                            || !now.config().outputs().equals(config.outputs())) {
+                        throw e;
+                    }
+                    served = now;
+                    result = now.submit(request.data(), request.rows(), deadline, connected);
                 }
-                served = now;
-                result = now.submit(request.data(), request.rows(), deadline, connected);
             }
             InferResponse reply = InferResponse.of(served.config(), request, served.outputs(), await(result, deadline, name));
             if (reply.headerLength() >= 0) {
