@@ -146,6 +146,41 @@ public final class OnnxModel implements AutoCloseable {
         try {
             return PlanSet.of(toGraph(), options, PlanSet.DEFAULT_MAX_PLANS);
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            boolean fixed = toGraph().inputs().stream().allMatch(v -> v.shape().isFixed());
+            throw new OnnxException(source + ": cannot compile: " + e.getMessage() + (fixed ? " (the model's inputs have fixed shapes,"
+                    + " as torch.onnx.export writes without dynamic_axes: plan(options) compiles one plan for them)" : ""), e);
+        }
+    }
+
+    /**
+     * One plan for the model's input shapes as declared, every dim fixed: a file exported without dynamic axes
+     * ({@code torch.onnx.export}'s default: a batch of 1, a sequence-first RNN's {@code [T, N, I]}), or one whose symbolic
+     * dims were fixed at load ({@link OnnxOptions#withDim}, {@link OnnxOptions#withInputShape}). The caller closes it, before
+     * closing this model. For a symbolic batch, {@link #compile} gives a plan set over every batch size.
+     *
+     * @param options how to compile ({@link CompileOptions#defaults()} for the fastest plan)
+     * @return the plan, owned by the caller
+     * @throws OnnxException if an input has a symbolic dim (naming it and how to fix it), or the model cannot be compiled
+     */
+    public CompiledModel plan(CompileOptions options) {
+        checkOpen();
+        if (imported == null) throw needsValues();
+        Graph graph = toGraph();
+        Map<String, long[]> shapes = new java.util.LinkedHashMap<>();
+        for (Value in : graph.inputs()) {
+            for (int i = 0; i < in.shape().rank(); i++) {
+                Dim d = in.shape().dim(i);
+                if (!d.isFixed()) {
+                    throw new OnnxException(source + ": input '" + in.name() + "' " + in.shape() + ": dim " + i + " is symbolic (" + d
+                            + "); plan(options) compiles for fixed shapes: fix it at load (OnnxOptions.withDim(\"" + d.symbol()
+                            + "\", size)), or compile(options) for a plan set over a symbolic batch");
+                }
+            }
+            shapes.put(in.name(), in.shape().sizes());
+        }
+        try {
+            return CompiledModel.compile(graph, options, shapes);
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
             throw new OnnxException(source + ": cannot compile: " + e.getMessage(), e);
         }
     }

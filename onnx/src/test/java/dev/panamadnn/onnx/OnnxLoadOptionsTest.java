@@ -130,4 +130,32 @@ class OnnxLoadOptionsTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> OnnxOptions.defaults().withInputShape(null, Shape.of(1))).getMessage()
                 .contains("expected an input name, got null"));
     }
+
+    /**
+     * Every dim fixed at load (as in a file exported without dynamic axes): {@link OnnxModel#plan} compiles one plan, which
+     * answers PyTorch's outputs; {@code compile} (a plan set wants a symbolic batch) is refused pointing to it, and
+     * {@code plan} on a model with a symbolic dim is refused naming the dim and the option that fixes it.
+     */
+    @Test
+    void fixedShapesCompileToOnePlan() throws Exception {
+        try (SafeTensors goldens = SafeTensors.open(dir.resolve("heads.goldens.safetensors"))) {
+            try (OnnxModel m = Onnx.load(dir.resolve("heads.onnx"), OnnxOptions.defaults().withDim("S", 6).withDim("N", 3));
+                 dev.panamadnn.compile.CompiledModel plan = m.plan(CompileOptions.defaults())) {
+                assertArrayEquals(new long[] {3, 6, 16}, plan.inputShape());
+                Map<String, Tensor> out = plan.run(Map.of("x", goldens.get("x_b3")));
+                try {
+                    OnnxModelsTest.assertClose("one plan, [3, 6, 16]", goldens.get("y_b3"), out.get("y"));
+                } finally {
+                    out.values().forEach(Tensor::close);
+                }
+                var e = assertThrows(OnnxException.class, () -> m.compile(CompileOptions.defaults()));
+                assertTrue(e.getMessage().contains("plan(options) compiles one plan for them"), e.getMessage());
+            }
+            try (OnnxModel m = Onnx.load(dir.resolve("heads.onnx"), OnnxOptions.defaults().withDim("S", 6))) {
+                var e = assertThrows(OnnxException.class, () -> m.plan(CompileOptions.defaults()));
+                assertTrue(e.getMessage().contains("input 'x' [N, 6, 16]: dim 0 is symbolic (N)") && e.getMessage().contains("OnnxOptions.withDim(\"N\", size)"),
+                        e.getMessage());
+            }
+        }
+    }
 }
