@@ -97,7 +97,7 @@ public final class InferenceServer implements AutoCloseable {
         s.web.start();
         try {
             for (String name : s.repository.names()) s.load(name);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {   // an Error too: the listener thread would keep the JVM alive
             s.close();
             throw e;
         }

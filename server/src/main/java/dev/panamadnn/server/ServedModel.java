@@ -27,6 +27,11 @@ final class ServedModel implements AutoCloseable {
         } catch (RuntimeException e) {
             closeQuietly(loaded);
             throw e;
+        } catch (OutOfMemoryError e) {
+            // the memory its plans need at the configured sizes (e.g. a whole shape of 10^12 elements in config.json): refused
+            // as that model's problem (a 400 at load), not left to end the server
+            closeQuietly(loaded);
+            throw new IllegalArgumentException(config.name() + ": its plans cannot be allocated at the configured sizes: " + e.getMessage(), e);
         }
     }
 

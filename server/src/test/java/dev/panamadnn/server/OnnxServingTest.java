@@ -215,6 +215,11 @@ class OnnxServingTest {
             assertEquals(200, client.post("/v2/repository/models/sized/load", "").status(), "L bound to config.json's 3");
             assertArrayEquals(new float[] {0, 2, 0, 4, 0, 6}, client.infer("sized", "x", new float[] {-1, 2, -3, 4, -5, 6}, 2, 3));
             assertTrue(client.get("/v2/models/sized").text().contains("\"shape\":[-1,3]"), client.get("/v2/models/sized").text());
+            // served whole at sizes whose tensors cannot be allocated (4e12 bytes): refused by name, not an Error that ends the server
+            writeModel("huge", GraphProto.newBuilder().setName("g").addNode(relu).addInput(f32("x", "N", "L")).addOutput(f32("y", "N", "L")));
+            Files.writeString(dir.resolve("huge/config.json"), "{\"max_batch_size\": 0, \"inputs\": [{\"name\": \"x\", \"shape\": [1000000, 1000000]}]}");
+            error = RepositoryTest.loadError(client, "huge");
+            assertTrue(error.contains("huge: its plans cannot be allocated at the configured sizes") && error.contains("4000000000000 bytes"), error);
             NodeProto add2 = NodeProto.newBuilder().setOpType("Add").addInput("a").addInput("b").addOutput("c").build();
             writeModel("disagree", GraphProto.newBuilder().setName("g").addNode(add2).addInput(f32("a", "N", "L")).addInput(f32("b", "N", "L"))
                     .addOutput(f32("c", "N", "L")));
