@@ -18,6 +18,10 @@ Cases:
                  a NaN and a -inf pixel in the third: the NaN reaches the pooling windows, where oneDNN's maximum
                  alone skips it; also
                  input_conv_relu_pool_finite / output_... (an ordinary image: the plan's proven-finite path)
+  upsample_bilinear, upsample_bilinear_ac, upsample_linear, upsample_bicubic
+                 F.interpolate (Resize) of images and lines holding +-inf and NaN: bilinear x2 (half_pixel), bilinear to
+                 7x7 with align_corners (source positions on the pixels), linear to 15 of 8 with align_corners (a 1-D line), bicubic to 7x7 with
+                 align_corners: PyTorch reads the neighbour of weight 0 too, so an infinity there gives NaN (0 * inf)
 Weights: PyTorch's initialisation under torch.manual_seed(SEED). The goldens file is written last.
 """
 import os
@@ -49,6 +53,15 @@ class Sign(nn.Module):
         return torch.sign(x)
 
 
+class Interpolate(nn.Module):
+    def __init__(self, **kwargs):
+        super().__init__()
+        self.kwargs = kwargs
+
+    def forward(self, x):
+        return nn.functional.interpolate(x, **self.kwargs)
+
+
 def cases():
     torch.manual_seed(SEED)
     g = torch.Generator().manual_seed(SEED + 1)
@@ -74,6 +87,18 @@ def cases():
     image[2, 0, 6, 6] = -INF
     yield "conv_relu_pool", nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2, 1)).eval(), image, \
         torch.randn(3, 2, 8, 8, generator=g)
+    pixels = torch.randn(1, 2, 4, 4, generator=g)
+    pixels[0, 0, 1, 2] = INF      # interior
+    pixels[0, 0, 3, 3] = -INF     # last row and column
+    pixels[0, 1, 0, 1] = NAN      # first row
+    pixels[0, 1, 2, 0] = INF      # first column
+    yield "upsample_bilinear", Interpolate(scale_factor=2.0, mode="bilinear", align_corners=False), pixels
+    yield "upsample_bilinear_ac", Interpolate(size=(7, 7), mode="bilinear", align_corners=True), pixels
+    line = torch.tensor([[[1.0, 2.0, INF, 4.0, 5.0, NAN, 7.0, -INF], [INF, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]]])
+    # 15 outputs from 8 with align_corners: the ratio 7 / 14 is exact in float, so PyTorch's float ratio and ONNX's
+    # arithmetic put the even outputs on the elements alike (with scale_factor=3, PyTorch's float 1/3 misses them by 3e-8)
+    yield "upsample_linear", Interpolate(size=15, mode="linear", align_corners=True), line
+    yield "upsample_bicubic", Interpolate(size=(7, 7), mode="bicubic", align_corners=True), pixels
 
 
 def main():

@@ -19,7 +19,14 @@ package dev.panamadnn.compile;
  *     ({@code (a+2)|s|^3 - (a+3)|s|^2 + 1} within 1, {@code a|s|^3 - 5a|s|^2 + 8a|s| - 4a} within 2).</li>
  * </ul>
  * A source index outside {@code [0, in)} reads the edge element, or with {@code exclude_outside} gets
- * weight 0, the others renormalized to sum 1. Taps of weight exactly 0 are left out.
+ * weight 0, the others renormalized to sum 1.
+ *
+ * <p><b>Taps of weight 0 are read</b>, as PyTorch's {@code F.interpolate} reads them: linear takes {@code floor(x)} and
+ * the next element (the same one at the last index) with weights {@code 1 - r} and {@code r} even where {@code r} is
+ * 0, and a negative coordinate as 0 (PyTorch clamps it there); cubic takes its four neighbours (clamped) whatever their
+ * weights. So an infinity or NaN at a weight-0 tap makes the output NaN ({@code 0 * inf}), as in PyTorch and ONNX
+ * Runtime; for finite inputs nothing changes. An axis that is not resampled (its every coordinate its own index: an
+ * image's N and C) reads only that element, as PyTorch, which resamples only the spatial axes.
  */
 record ResizeTaps(int[][] index, double[][] weight, boolean[] outside) {
     /** The resampling attributes of a Resize node. */
@@ -43,6 +50,15 @@ record ResizeTaps(int[][] index, double[][] weight, boolean[] outside) {
         int[][] index = new int[out][];
         double[][] weight = new double[out][];
         boolean[] outside = new boolean[out];
+        boolean identity = in == out && !m.coordinates().equals("tf_crop_and_resize");
+        for (int o = 0; identity && o < out; o++) identity = source(m.coordinates(), o, in, scale, start, end) == o;
+        if (identity) {   // an axis not resampled: each output reads its own element
+            for (int o = 0; o < out; o++) {
+                index[o] = new int[] {o};
+                weight[o] = new double[] {1};
+            }
+            return new ResizeTaps(index, weight, outside);
+        }
         for (int o = 0; o < out; o++) {
             double x = source(m.coordinates(), o, in, scale, start, end);
             outside[o] = m.coordinates().equals("tf_crop_and_resize") && (x < 0 || x > in - 1);
@@ -59,7 +75,12 @@ record ResizeTaps(int[][] index, double[][] weight, boolean[] outside) {
                     index[o] = new int[] {clamp(i, in)};
                     weight[o] = new double[] {1};
                 }
-                case "linear" -> set(index, weight, o, new int[] {i0, i0 + 1}, new double[] {1 - r, r}, in, m.excludeOutside());
+                case "linear" -> {   // PyTorch's taps: a negative coordinate as 0, floor(x) and the next (the same at the last index)
+                    double xl = Math.max(x, 0);
+                    int lo = (int) Math.min(Math.floor(xl), in - 1);
+                    double rl = Math.min(Math.max(xl - lo, 0), 1);
+                    set(index, weight, o, new int[] {lo, lo + (lo < in - 1 ? 1 : 0)}, new double[] {1 - rl, rl}, in, m.excludeOutside());
+                }
                 default -> {   // cubic
                     double a = m.cubicA();
                     set(index, weight, o, new int[] {i0 - 1, i0, i0 + 1, i0 + 2},
@@ -99,15 +120,9 @@ record ResizeTaps(int[][] index, double[][] weight, boolean[] outside) {
             }
             for (int t = 0; t < ix.length; t++) w[t] /= sum;
         }
-        int kept = 0;
-        for (double v : w) if (v != 0) kept++;
-        index[o] = new int[kept];
-        weight[o] = new double[kept];
-        for (int t = 0, k = 0; t < ix.length; t++) {
-            if (w[t] == 0) continue;
-            index[o][k] = clamp(ix[t], in);
-            weight[o][k++] = w[t];
-        }
+        index[o] = new int[ix.length];   // weight-0 taps too: 0 * inf is NaN, as in PyTorch
+        weight[o] = w;
+        for (int t = 0; t < ix.length; t++) index[o][t] = clamp(ix[t], in);
     }
 
     private static int clamp(int i, int in) {

@@ -20,7 +20,10 @@ import org.junit.jupiter.params.provider.CsvSource;
  * alone, would not give PyTorch's value. {@code nn.LogSigmoid} (exported as Log(Sigmoid): -inf below about -88 op by
  * op; the {@code fuse_log_sigmoid} rule), {@code torch.logsumexp} (a row with +inf or of only -inf: inf - inf), C's
  * {@code pow} special cases ({@code 1 ** NaN}; Java's Math.pow gives NaN), {@code torch.sign} (NaN gives 0), and a
- * max pooling whose windows hold a NaN after a convolution (oneDNN's maximum skips NaN: a NaN mask). Compared: NaN
+ * max pooling whose windows hold a NaN after a convolution (oneDNN's maximum skips NaN: a NaN mask), and
+ * {@code F.interpolate} (Resize: bilinear, bilinear with align_corners, 1-D linear, bicubic) next to infinities and NaN,
+ * where PyTorch reads the neighbour of weight 0 as well (0 * inf: NaN; Resize's taps left such neighbours out until
+ * 2026-12-06, giving the finite value). Compared: NaN
  * exactly where PyTorch has NaN, the same infinities, finite values within {@code 1e-6 + 1e-5 |expected|}; each
  * case compiled with the default options, with {@code fast_when_finite} off (every NaN-keeping step always runs), and
  * in the plain layout (where oneDNN 3.13's jit pooling misread a binary post-op's operand past the first image: the
@@ -29,7 +32,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 class OnnxNonFiniteTest {
     @ParameterizedTest(name = "{0} opset {1}")
     @CsvSource({"log_sigmoid,13", "log_sigmoid,17", "logsumexp,13", "logsumexp,17", "pow,13", "pow,17", "sign,13", "sign,17",
-            "conv_relu_pool,13", "conv_relu_pool,17"})
+            "conv_relu_pool,13", "conv_relu_pool,17", "upsample_bilinear,13", "upsample_bilinear,17", "upsample_bilinear_ac,13",
+            "upsample_bilinear_ac,17", "upsample_linear,13", "upsample_linear,17", "upsample_bicubic,13", "upsample_bicubic,17"})
     void matchesPyTorch(String name, int opset) throws Exception {
         Path dir = Goldens.ensure("onnx-nonfinite", "export_onnx_nonfinite.py", "nonfinite.goldens.safetensors", 300);
         try (OnnxModel model = Onnx.load(dir.resolve(name + ".opset" + opset + ".onnx"));
