@@ -56,7 +56,9 @@ row() {
 
 # metric PORT PREFIX: the value of the first Prometheus line starting with PREFIX (0 when absent).
 metric() {
-  curl -s "localhost:$1/metrics" | awk -v p="$2" 'index($0, p) == 1 { print $NF; found = 1; exit } END { if (!found) print 0 }'
+  # reads the whole scrape: an awk that exits at the first match leaves curl writing into a closed pipe (exit 23 under
+  # pipefail, which ended a soak before its report once the scrape outgrew the pipe's buffer)
+  curl -s "localhost:$1/metrics" | awk -v p="$2" '!found && index($0, p) == 1 { v = $NF; found = 1 } END { print found ? v : 0 }'
 }
 
 # timers PORT: the server's own timer sums (seconds) and counts for $MODEL, as "queue_sum queue_count compute_sum
