@@ -1,7 +1,6 @@
 package dev.panamadnn.server;
 
 import dev.panamadnn.DataType;
-import dev.panamadnn.compile.CompiledModel;
 import dev.panamadnn.compile.PlanSet;
 import dev.panamadnn.graph.Dim;
 import dev.panamadnn.graph.Graph;
@@ -87,9 +86,7 @@ final class OnnxLoader implements ModelLoader {
             Graph graph = model.toGraph();
             List<Output> outputs = outputs(name, model, graph, config);
             if (config.batched()) return new Loaded(config, PlanSet.of(graph, ModelLoader.options(config), config.planSizes().length), model, outputs);
-            Map<String, long[]> shapes = new LinkedHashMap<>();
-            for (ModelConfig.TensorSpec in : config.inputs()) shapes.put(in.name(), in.sample());
-            return new Loaded(config, null, CompiledModel.compile(graph, ModelLoader.options(config), shapes), model, outputs);
+            return new Loaded(config, null, model.plan(ModelLoader.options(config)), model, outputs);   // every dim fixed by now
         } catch (IOException | RuntimeException e) {
             model.close();
             throw e;
