@@ -21,22 +21,28 @@ import java.util.function.BooleanSupplier;
  * hands each caller its own rows of each served output (as little-endian bytes of its datatype). A model of several inputs gets each input's rows stacked
  * separately, in the same request order. Requests past their deadline, abandoned by their caller or
  * whose client has disconnected are dropped before compute. A model without a batch dim ({@code max_batch_size} 0) runs
- * each request alone on its one plan, its inputs and outputs whole. Thread-safe.
+ * each request alone on its one plan, its inputs and outputs whole. A model with variable dims ({@link ModelConfig#variable()})
+ * batches only requests of equal input shapes: a worker holds a request of other shapes it takes while gathering and runs
+ * it in a later batch (oldest first), and runs each batch on the plans {@link Variants} has for its shapes (built on the
+ * first request of those shapes). Thread-safe.
  */
 final class Batcher {
     /**
      * One request: {@code rows} samples of each input (in the model's order), row-major; its caller
      * waits on {@code result}; {@code connected} says whether its client is still there.
      */
-    record Job(byte[][] data, int rows, long enqueuedNanos, long deadlineNanos, BooleanSupplier connected,
-               CompletableFuture<byte[][]> result) {}
+    record Job(byte[][] data, int rows, long[][] shapes, long enqueuedNanos, long deadlineNanos, BooleanSupplier connected,
+               CompletableFuture<Result> result) {}
+
+    /** A request's answer: its rows of each served output (little-endian bytes of its datatype), and those outputs (names, datatypes, sample shapes). */
+    record Result(byte[][] data, List<ModelLoader.Output> outputs) {}
 
     /** The status a request dropped because its client went away is counted with (nginx's "client closed request"; never sent). */
     static final int CLIENT_CLOSED = 499;
 
     private final ModelConfig config;
-    private final ModelLoader.Loaded plans;
-    private final List<ModelLoader.Output> outputs;
+    private final Variants variants;
+    private final boolean variable;
     private final int[] planSizes;
     private final ServerMetrics metrics;
     private final ArrayBlockingQueue<Job> queue;
@@ -50,10 +56,10 @@ final class Batcher {
     /** Test seam: while true, workers take nothing from the queue (tests fill it deterministically). */
     private volatile boolean paused;
 
-    Batcher(ModelConfig config, ModelLoader.Loaded plans, ServerMetrics metrics) {
+    Batcher(ModelConfig config, Variants variants, ServerMetrics metrics) {
         this.config = config;
-        this.plans = plans;
-        this.outputs = List.copyOf(plans.outputs());
+        this.variants = variants;
+        this.variable = config.variable();
         this.planSizes = config.planSizes();
         this.metrics = metrics;
         this.queue = new ArrayBlockingQueue<>(config.maxQueueSize());
@@ -64,13 +70,14 @@ final class Batcher {
     }
 
     /**
-     * Queues a validated request; its future completes with the caller's rows of each served output, or with an
-     * {@link ApiException} (504 past its deadline).
+     * Queues a validated request of input shapes {@code shapes} (each input's sample, or whole shape without a batch dim);
+     * its future completes with the caller's rows of each served output, or with an {@link ApiException} (504 past its
+     * deadline; 400 when a model with variable dims cannot take those shapes).
      *
      * @throws ApiException 503 with Retry-After when the queue is full or the model is unloading
      */
-    CompletableFuture<byte[][]> submit(byte[][] data, int rows, long deadlineNanos, BooleanSupplier connected) {
-        Job job = new Job(data, rows, System.nanoTime(), deadlineNanos, connected, new CompletableFuture<>());
+    CompletableFuture<Result> submit(byte[][] data, int rows, long[][] shapes, long deadlineNanos, BooleanSupplier connected) {
+        Job job = new Job(data, rows, shapes, System.nanoTime(), deadlineNanos, connected, new CompletableFuture<>());
         synchronized (admission) {   // so that no job slips in after drain() closed the door
             if (!accepting) throw new ApiException(503, "model " + config.name() + " is unloading", "1");
             if (!queue.offer(job)) {
@@ -114,16 +121,16 @@ final class Batcher {
     }
 
     private void work() {
-        Job carry = null;   // a job taken that did not fit the previous batch
+        // jobs taken from the queue that did not fit a batch, or (variable dims) had other shapes than it: run next, oldest first
+        java.util.ArrayDeque<Job> held = new java.util.ArrayDeque<>();
         while (true) {
             Job first;
             try {
                 while (paused && accepting) Thread.sleep(1);
-                first = carry != null ? carry : queue.poll(50, TimeUnit.MILLISECONDS);
+                first = !held.isEmpty() ? held.poll() : queue.poll(50, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 return;
             }
-            carry = null;
             if (first == null) {
                 if (!accepting && queue.isEmpty()) return;
                 continue;
@@ -131,6 +138,14 @@ final class Batcher {
             List<Job> batch = new ArrayList<>();
             batch.add(first);
             int rows = first.rows();
+            for (java.util.Iterator<Job> it = held.iterator(); it.hasNext() && rows < config.maxBatch(); ) {
+                Job j = it.next();
+                if (sameShapes(j, first) && rows + j.rows() <= config.maxBatch()) {
+                    it.remove();
+                    batch.add(j);
+                    rows += j.rows();
+                }
+            }
             long until = first.enqueuedNanos() + config.maxQueueDelayMicros() * 1000;
             while (rows < config.maxBatch()) {
                 if (Arrays.binarySearch(config.preferredBatchSizes(), rows) >= 0 && queue.isEmpty()) break;
@@ -147,8 +162,12 @@ final class Batcher {
                 }
                 if (next == null && slice) continue;   // look at what is arriving again
                 if (next == null) break;
+                if (!sameShapes(next, first)) {   // a batch of its own later
+                    held.add(next);
+                    continue;
+                }
                 if (rows + next.rows() > config.maxBatch()) {
-                    carry = next;
+                    held.add(next);
                     break;
                 }
                 batch.add(next);
@@ -161,6 +180,11 @@ final class Batcher {
                 for (Job j : batch) j.result().completeExceptionally(new ApiException(500, "model " + config.name() + ": inference failed"));
             }
         }
+    }
+
+    /** Whether two requests can share a batch: always for a model of fixed shapes, else when their input shapes are equal. */
+    private boolean sameShapes(Job a, Job b) {
+        return !variable || Arrays.deepEquals(a.shapes(), b.shapes());
     }
 
     private void run(List<Job> batch) {
@@ -183,8 +207,22 @@ final class Batcher {
             rows += j.rows();
         }
         if (live.isEmpty()) return;
+        Variants.Lease lease;
+        try {
+            lease = variants.acquire(live.getFirst().shapes());   // a variable model imports and compiles new shapes here
+        } catch (ApiException refused) {
+            for (Job j : live) j.result().completeExceptionally(refused);
+            return;
+        }
+        try (lease) {
+            run(live, rows, lease.loaded());
+        }
+    }
+
+    private void run(List<Job> live, int rows, ModelLoader.Loaded plans) {
         int planRows = planSize(rows);
         List<ModelConfig.TensorSpec> specs = config.inputs();
+        List<ModelLoader.Output> outputs = plans.outputs();
         Map<String, Tensor> inputs = new LinkedHashMap<>();
         long start = System.nanoTime();
         byte[][] out;
@@ -192,7 +230,7 @@ final class Batcher {
         // Java steps read this memory
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
             for (int i = 0; i < specs.size(); i++) inputs.put(specs.get(i).name(), stack(live, i, planRows, arena));
-            out = runPlans(inputs);
+            out = runPlans(plans, inputs);
         } catch (RuntimeException e) {
             System.getLogger(Batcher.class.getName()).log(System.Logger.Level.ERROR, "model " + config.name() + ": run failed", e);
             for (Job j : live) j.result().completeExceptionally(new ApiException(500, "model " + config.name() + ": inference failed"));
@@ -206,7 +244,7 @@ final class Batcher {
                 int perRow = Math.toIntExact(outputs.get(k).sampleBytes());
                 mine[k] = Arrays.copyOfRange(out[k], at * perRow, (at + j.rows()) * perRow);
             }
-            j.result().complete(mine);
+            j.result().complete(new Result(mine, outputs));
             at += j.rows();
         }
     }
@@ -214,7 +252,7 @@ final class Batcher {
     /** Input {@code i} of every job (little-endian bytes of its datatype), stacked row after row, zero rows up to {@code planRows}. */
     private Tensor stack(List<Job> live, int i, int planRows, java.lang.foreign.Arena arena) {
         ModelConfig.TensorSpec spec = config.inputs().get(i);
-        Tensor in = Tensor.allocate(arena, spec.dtype(), config.requestShape(spec, planRows));   // zero-filled: the padding rows
+        Tensor in = Tensor.allocate(arena, spec.dtype(), config.requestShape(live.getFirst().shapes()[i], planRows));   // zero-filled: the padding rows
         long at = 0;
         for (Job j : live) {
             java.lang.foreign.MemorySegment.copy(j.data()[i], 0, in.segment(), java.lang.foreign.ValueLayout.JAVA_BYTE, at, j.data()[i].length);
@@ -227,7 +265,8 @@ final class Batcher {
      * The served outputs of a run, each as little-endian bytes of its datatype: one input and one output, the plan set's
      * single-tensor run; else by name.
      */
-    private byte[][] runPlans(Map<String, Tensor> inputs) {
+    private static byte[][] runPlans(ModelLoader.Loaded plans, Map<String, Tensor> inputs) {
+        List<ModelLoader.Output> outputs = plans.outputs();
         if (inputs.size() == 1 && outputs.size() == 1 && outputs.getFirst().sole()) {
             try (Tensor output = plans.run(inputs.values().iterator().next())) {
                 return new byte[][] {output.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)};

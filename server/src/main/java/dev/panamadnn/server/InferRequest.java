@@ -28,12 +28,14 @@ import java.util.List;
  * @param id           the request's id, echoed in the response (null if none)
  * @param data         per model input (in the model's order), {@code rows x sample} values as little-endian bytes
  * @param rows         the batch size of this request (1 for a model without a batch dim: each input its whole shape)
+ * @param shapes       per model input, the shape of one sample (without a batch dim: the whole shape): the model's, with
+ *                     its {@link ModelConfig#VARIABLE} dims sized as this request sizes them
  * @param binaryOutput whether outputs not requested by name return with the binary tensor data extension
  *                     ({@code parameters.binary_data_output})
  * @param timeoutMs    the requested deadline in ms, or 0 for the model's default
  * @param outputs      the outputs requested by name, in the request's order (each at most once), or empty for all of them
  */
-record InferRequest(String id, byte[][] data, int rows, boolean binaryOutput, long timeoutMs, List<Requested> outputs) {
+record InferRequest(String id, byte[][] data, int rows, long[][] shapes, boolean binaryOutput, long timeoutMs, List<Requested> outputs) {
     /** An output requested by name, and whether it returns as binary data ({@code parameters.binary_data}, else the request's). */
     record Requested(String name, boolean binary) {}
 
@@ -96,6 +98,7 @@ record InferRequest(String id, byte[][] data, int rows, boolean binaryOutput, lo
         }
         List<Requested> requested = requestedOutputs(o, config, binaryOutput);
         byte[][] data = new byte[specs.size()][];
+        long[][] shapes = new long[specs.size()][];
         int rows = -1;
         String firstInput = null;
         long binaryAt = jsonLength;   // where the next binary input's bytes start: they follow the JSON in the inputs' order
@@ -114,11 +117,17 @@ record InferRequest(String id, byte[][] data, int rows, boolean binaryOutput, lo
             if (!dtype.getString().equals(spec.datatype())) {
                 throw bad(where + ": datatype " + dtype.getString() + " does not match the model's " + spec.datatype());
             }
-            int r = rows(in, where, spec, config);
+            shapes[i] = new long[spec.sample().length];
+            int r = rows(in, where, spec, config, shapes[i]);
             if (rows >= 0 && r != rows) throw bad(where + ": batch size " + r + " differs from input " + firstInput + "'s " + rows);
             rows = r;
             firstInput = "'" + name.getString() + "'";
-            long count = (long) rows * spec.sampleElements();
+            long count = rows;
+            for (long d : shapes[i]) count = multiply(count, d);
+            if (spec.variable() && count > body.length) {   // each element takes at least a byte of the body: refused before any allocation
+                throw bad(where + ": shape " + in.get("shape") + " has " + (count == Long.MAX_VALUE ? "more than 2^63" : Long.toString(count))
+                        + " elements; the request body has " + body.length + " bytes");
+            }
             JsonObject inParams = object(in, "parameters", where);
             if (inParams.containsKey("binary_data_size")) {
                 if (in.containsKey("data")) throw bad(where + ": has both \"data\" and a binary_data_size");
@@ -138,7 +147,10 @@ record InferRequest(String id, byte[][] data, int rows, boolean binaryOutput, lo
                 ByteBuffer into = ByteBuffer.allocate(Math.toIntExact(count * spec.dtype().byteSize())).order(ByteOrder.LITTLE_ENDIAN);
                 int n = flatten(in.get("data"), into, spec, 0, where, 0);
                 data[i] = into.array();
-                if (n != count) throw bad(where + ": data has " + n + " elements, shape " + shapeText(rows, spec, config) + " needs " + count);
+                if (n != count) {
+                    throw bad(where + ": data has " + n + " elements, shape " + (spec.variable() ? in.get("shape").toString().replace(" ", "")
+                            : shapeText(rows, spec, config)) + " needs " + count);
+                }
             }
         }
         if (binaryAt != body.length) {
@@ -146,12 +158,20 @@ record InferRequest(String id, byte[][] data, int rows, boolean binaryOutput, lo
                     : "the inputs' binary_data_size add up to " + (binaryAt - jsonLength) + " but " + (body.length - jsonLength)
                     + " binary bytes follow the JSON header");
         }
-        return new InferRequest(id, data, rows, binaryOutput, timeout, requested);
+        return new InferRequest(id, data, rows, shapes, binaryOutput, timeout, requested);
     }
 
-    private static int rows(JsonObject in, String where, ModelConfig.TensorSpec spec, ModelConfig config) {
+    /** {@code a * b} for non-negative values, {@link Long#MAX_VALUE} when it overflows. */
+    private static long multiply(long a, long b) {
+        return Math.multiplyHigh(a, b) != 0 || a * b < 0 ? Long.MAX_VALUE : a * b;
+    }
+
+    /**
+     * The batch size input {@code in}'s shape gives (1 without a batch dim), checked against the model's {@code spec}: its
+     * rank, its fixed dims, its {@link ModelConfig#VARIABLE} dims at least 1; writes the sample's dims into {@code sample}.
+     */
+    private static int rows(JsonObject in, String where, ModelConfig.TensorSpec spec, ModelConfig config, long[] sample) {
         if (!(in.get("shape") instanceof JsonArray shape)) throw bad(where + ": shape must be an array of integers");
-        long[] sample = spec.sample();
         int batchDims = config.batched() ? 1 : 0;
         if (shape.size() != sample.length + batchDims) {
             throw bad(where + ": shape " + shape + " has rank " + shape.size() + ", expected " + (sample.length + batchDims) + " "
@@ -162,8 +182,13 @@ record InferRequest(String id, byte[][] data, int rows, boolean binaryOutput, lo
             if (!(shape.get(i) instanceof JsonNumber n) || !n.isIntegral()) throw bad(where + ": shape " + shape + " has a non-integer dim");
             dims[i] = n.bigIntegerValue().bitLength() < 63 ? n.longValue() : -1;
         }
-        if (!Arrays.equals(Arrays.copyOfRange(dims, batchDims, dims.length), sample)) {
-            throw bad(where + ": shape " + shape + " does not match the model's " + shapeText(-1, spec, config));
+        for (int i = 0; i < sample.length; i++) {
+            long want = spec.sample()[i], got = dims[i + batchDims];
+            if (want == ModelConfig.VARIABLE ? got < 1 : got != want) {
+                throw bad(where + ": shape " + shape + " does not match the model's " + shapeText(-1, spec, config)
+                        + (want == ModelConfig.VARIABLE ? " (dim " + (i + batchDims) + " is sized by the request: at least 1)" : ""));
+            }
+            sample[i] = got;
         }
         if (!config.batched()) return 1;   // the whole shape: one run of its own
         // the batch as the client wrote it: a value past a long reads -1 above, and must not be reported as -1

@@ -24,7 +24,7 @@ import java.util.TreeSet;
  *  "inputs":  [{"name": "input", "datatype": "FP32", "shape": [-1, 1, 8, 8]}],   // -1 or "N": the batch
  *  "outputs": [{"name": "logits"}],
  *  "max_batch_size": 32, "max_queue_delay_us": 2000, "adaptive_delay": true, "preferred_batch_sizes": [8, 16, 32],
- *  "instances": 2, "threads_per_instance": 1, "max_queue_size": 256, "timeout_ms": 10000}
+ *  "instances": 2, "threads_per_instance": 1, "max_queue_size": 256, "timeout_ms": 10000, "max_shapes": 16}
  * }</pre>
  * Every field but {@code architecture} has a default. Inputs FP32 (an ONNX model's also INT64, INT32, BOOL, UINT8 or
  * FP16, see {@link #DATATYPES}); a built-in architecture has one FP32 output, an ONNX model the outputs config.json lists
@@ -43,6 +43,12 @@ import java.util.TreeSet;
  * without {@code dynamic_axes}: a fixed batch of 1, a sequence-first RNN {@code [T, N, I]}) defaults to it; any ONNX
  * model may ask for it (its symbolic dims then sized by config.json). The built-in architectures are always batched.
  *
+ * <p><b>Variable dims</b> (ONNX models): a dim of an input's {@code shape} beyond the batch given as {@code -1} (or a
+ * name), where the ONNX input has a symbolic dim (a dynamic sequence length or image size), is sized by each request: the
+ * batcher merges only requests of the same shapes, and the model is imported and compiled for each distinct set of
+ * shapes on its first request, at most {@code max_shapes} of them kept (least recently used dropped). A symbolic dim
+ * config.json leaves unsized is variable by default; a size given serves the model at that size only.
+ *
  * @param name              the served name (the directory's name)
  * @param architecture      the built-in architecture the weights belong to
  * @param numClasses        classifier width of a ResNet
@@ -60,10 +66,12 @@ import java.util.TreeSet;
  * @param threadsPerInstance intra-op threads of each compiled plan
  * @param maxQueueSize      requests waiting at most; one more gets 503 with Retry-After
  * @param timeoutMs         default per-request deadline (a request may ask for less or more)
+ * @param maxShapes         with variable dims, how many shapes' imports and plans are kept at most (least recently used
+ *                          dropped, rebuilt when asked for again)
  */
 public record ModelConfig(String name, String architecture, int numClasses, List<TensorSpec> inputs, List<String> outputs,
                           int maxBatch, long maxQueueDelayMicros, boolean adaptiveDelay, int[] preferredBatchSizes, int instances,
-                          int threadsPerInstance, int maxQueueSize, long timeoutMs) {
+                          int threadsPerInstance, int maxQueueSize, long timeoutMs, int maxShapes) {
 
     /**
      * The Open Inference Protocol datatypes an input may have, with ours: FP32, and for ONNX models INT64 and INT32 (token
@@ -72,7 +80,10 @@ public record ModelConfig(String name, String architecture, int numClasses, List
     public static final Map<String, DataType> DATATYPES = Map.of("FP32", DataType.F32, "INT64", DataType.I64, "INT32", DataType.I32,
             "BOOL", DataType.BOOL, "UINT8", DataType.U8, "FP16", DataType.F16);
 
-    /** An input: its name, datatype (one of {@link #DATATYPES}) and the shape of one sample. */
+    /** A dim of a {@link TensorSpec#sample()} sized by each request (an ONNX input's symbolic dim that config.json leaves free). */
+    public static final long VARIABLE = -1;
+
+    /** An input: its name, datatype (one of {@link #DATATYPES}) and the shape of one sample ({@link #VARIABLE} dims sized per request). */
     public record TensorSpec(String name, String datatype, long[] sample) {
         /** Our dtype of {@link #datatype}. */
         public DataType dtype() {
@@ -89,7 +100,12 @@ public record ModelConfig(String name, String architecture, int numClasses, List
             return name.hashCode() * 31 + java.util.Arrays.hashCode(sample);
         }
 
-        /** Elements in one sample. */
+        /** Whether a dim of the sample is {@link #VARIABLE}, sized by each request. */
+        public boolean variable() {
+            return Arrays.stream(sample).anyMatch(d -> d == VARIABLE);
+        }
+
+        /** Elements in one sample (of a spec without {@link #variable()} dims). */
         public long sampleElements() {
             long n = 1;
             for (long d : sample) n *= d;
@@ -127,11 +143,14 @@ public record ModelConfig(String name, String architecture, int numClasses, List
                 + dev.panamadnn.natives.ThreadControl.MAX_THREADS + " threads, got " + instances + " x " + threadsPerInstance);
         check(maxQueueSize >= 1 && maxQueueSize <= 1_000_000, "max_queue_size must be in [1, 1e6], got " + maxQueueSize);
         check(timeoutMs >= 1, "timeout_ms must be >= 1, got " + timeoutMs);
+        check(maxShapes >= 1 && maxShapes <= 1024, "max_shapes must be in [1, 1024], got " + maxShapes);
         check(inputs != null && !inputs.isEmpty() && inputs.size() <= 64, "a model takes 1 to 64 inputs, got " + (inputs == null ? 0 : inputs.size()));
         for (TensorSpec in : inputs) {
             check(DATATYPES.containsKey(in.datatype()), "input " + in.name() + ": datatype " + in.datatype() + " is not served (" + DATATYPES.keySet() + ")");
             check("onnx".equals(architecture) || "FP32".equals(in.datatype()), "input " + in.name() + ": the " + architecture + " architecture takes FP32, got "
                     + in.datatype());
+            check("onnx".equals(architecture) || !in.variable(), "input " + in.name() + ": the " + architecture + " architecture takes fixed sizes, got "
+                    + Arrays.toString(in.sample()));
         }
         check(inputs.stream().map(TensorSpec::name).distinct().count() == inputs.size(), "input names must differ, got " + inputNames(inputs));
         inputs = List.copyOf(inputs);
@@ -146,7 +165,20 @@ public record ModelConfig(String name, String architecture, int numClasses, List
     /** The built-in digits model's configuration (input {@code [N,1,8,8]} FP32, output {@code logits}). */
     public static ModelConfig digits() {
         return new ModelConfig("digits", "digits", 10, List.of(new TensorSpec("input", "FP32", new long[] {1, 8, 8})), List.of("logits"),
-                32, 2000, true, new int[] {32}, defaultInstances(1), 1, 256, 10_000);
+                32, 2000, true, new int[] {32}, defaultInstances(1), 1, 256, 10_000, 16);
+    }
+
+    /** Whether an input has a {@link #VARIABLE} dim: each request sizes it, the model is compiled per distinct shapes. */
+    public boolean variable() {
+        return inputs.stream().anyMatch(TensorSpec::variable);
+    }
+
+    /** This configuration with each input's sample (or whole shape) {@code shapes[i]}: a variable model at one request's sizes. */
+    ModelConfig withShapes(long[][] shapes) {
+        List<TensorSpec> specs = new java.util.ArrayList<>();
+        for (int i = 0; i < inputs.size(); i++) specs.add(new TensorSpec(inputs.get(i).name(), inputs.get(i).datatype(), shapes[i].clone()));
+        return new ModelConfig(name, architecture, numClasses, specs, outputs, maxBatch, maxQueueDelayMicros, adaptiveDelay, preferredBatchSizes,
+                instances, threadsPerInstance, maxQueueSize, timeoutMs, maxShapes);
     }
 
     /** Whether requests carry a batch dim that the batcher stacks ({@code max_batch_size >= 1}); else each is the whole shapes. */
@@ -154,12 +186,12 @@ public record ModelConfig(String name, String architecture, int numClasses, List
         return maxBatch > 0;
     }
 
-    /** The shape a request's input {@code spec} has with {@code rows} rows: {@code [rows, sample...]}, or the whole shape without a batch dim. */
-    long[] requestShape(TensorSpec spec, int rows) {
-        if (!batched()) return spec.sample().clone();
-        long[] s = new long[spec.sample().length + 1];
+    /** The shape an input of one sample {@code sample} has with {@code rows} rows: {@code [rows, sample...]}, or the whole shape without a batch dim. */
+    long[] requestShape(long[] sample, int rows) {
+        if (!batched()) return sample.clone();
+        long[] s = new long[sample.length + 1];
         s[0] = rows;
-        System.arraycopy(spec.sample(), 0, s, 1, s.length - 1);
+        System.arraycopy(sample, 0, s, 1, s.length - 1);
         return s;
     }
 
@@ -234,11 +266,13 @@ public record ModelConfig(String name, String architecture, int numClasses, List
                     + "or export it with a symbolic batch (torch.onnx.export(..., dynamic_axes={'<input>': {0: 'N'}}))");
         }
         List<TensorSpec> specs = inputs(o, name, io, maxBatch > 0);
+        check(io != null || !o.containsKey("max_shapes"), name + "/config.json: max_shapes is for ONNX models with variable dims; the " + arch
+                + " architecture takes fixed sizes");
         JsonArray pref = o.containsKey("preferred_batch_sizes") ? o.getJsonArray("preferred_batch_sizes") : JsonValue.EMPTY_JSON_ARRAY;
         int[] preferred = pref.stream().mapToInt(v -> ((JsonNumber) v).intValueExact()).toArray();
         return new ModelConfig(name, arch, integer(o, "num_classes", 1000), specs, outputs(o, name, io), maxBatch,
                 integer(o, "max_queue_delay_us", 2000), bool(o, "adaptive_delay", true), preferred, integer(o, "instances", defaultInstances(threads)), threads,
-                integer(o, "max_queue_size", 256), integer(o, "timeout_ms", 10_000));
+                integer(o, "max_queue_size", 256), integer(o, "timeout_ms", 10_000), integer(o, "max_shapes", 16));
     }
 
     /**
@@ -249,7 +283,7 @@ public record ModelConfig(String name, String architecture, int numClasses, List
     private static List<TensorSpec> inputs(JsonObject o, String name, Io io, boolean batched) {
         if (io == null) {
             JsonObject in = single(o, "inputs", name);
-            return List.of(new TensorSpec(string(in, "name", "input"), string(in, "datatype", "FP32"), sample(in, name, 0)));
+            return List.of(new TensorSpec(string(in, "name", "input"), string(in, "datatype", "FP32"), sample(in, name, 0, false)));
         }
         List<TensorSpec> defaults = io.served(batched);
         if (!o.containsKey("inputs")) return defaults;
@@ -263,7 +297,7 @@ public record ModelConfig(String name, String architecture, int numClasses, List
             JsonObject in = given.getJsonObject(i);
             TensorSpec d = defaults.get(i);
             specs.add(new TensorSpec(string(in, "name", d.name()), string(in, "datatype", d.datatype()),
-                    !in.containsKey("shape") ? d.sample() : batched ? sample(in, name, i) : whole(in, name, i)));
+                    !in.containsKey("shape") ? d.sample() : batched ? sample(in, name, i, true) : whole(in, name, i, true)));
         }
         return specs;
     }
@@ -294,7 +328,11 @@ public record ModelConfig(String name, String architecture, int numClasses, List
         return o.getJsonArray(key).getJsonObject(0);
     }
 
-    static long[] sample(JsonObject in, String model, int index) {
+    /**
+     * {@code inputs[index].shape} as a sample: {@code [batch, dims...]} without the batch; with {@code variable}, a dim of -1
+     * or a name is {@link #VARIABLE}, else every dim must be a size.
+     */
+    static long[] sample(JsonObject in, String model, int index, boolean variable) {
         String where = model + "/config.json: inputs[" + index + "].shape";
         check(in.get("shape") instanceof JsonArray, where + " must be [batch, dims...]");
         JsonArray shape = in.getJsonArray("shape");
@@ -304,21 +342,29 @@ public record ModelConfig(String name, String architecture, int numClasses, List
                 where + "[0] must be the symbolic batch (-1 or a name), or the whole shape with \"max_batch_size\": 0");
         long[] sample = new long[shape.size() - 1];
         for (int i = 0; i < sample.length; i++) {
-            sample[i] = shape.get(i + 1) instanceof JsonNumber n ? n.longValue() : -1;
-            check(sample[i] >= 1, where + "[" + (i + 1) + "] must be a positive size");
+            sample[i] = dim(shape.get(i + 1), variable);
+            check(sample[i] >= 1 || variable && sample[i] == VARIABLE, where + "[" + (i + 1) + "] must be a positive size"
+                    + (variable ? " or -1 (sized by each request), got " + shape.get(i + 1) : ""));
         }
         return sample;
     }
 
-    /** A whole input shape ({@code max_batch_size} 0): one or more sizes, no batch dim. */
-    static long[] whole(JsonObject in, String model, int index) {
+    /** A config dim: its size; -1 or a name: {@link #VARIABLE} where {@code variable}; anything else 0 (refused by the caller). */
+    private static long dim(JsonValue v, boolean variable) {
+        if (v instanceof JsonNumber n && n.isIntegral()) return n.bigIntegerValue().bitLength() < 63 ? n.longValue() : 0;
+        return variable && v instanceof JsonString ? VARIABLE : 0;
+    }
+
+    /** A whole input shape ({@code max_batch_size} 0): one or more sizes (or, with {@code variable}, -1 or a name: {@link #VARIABLE}), no batch dim. */
+    static long[] whole(JsonObject in, String model, int index, boolean variable) {
         String where = model + "/config.json: inputs[" + index + "].shape";
         check(in.get("shape") instanceof JsonArray a && !a.isEmpty(), where + " must be the input's whole shape [dims...] (max_batch_size 0: no batch dim)");
         JsonArray shape = in.getJsonArray("shape");
         long[] dims = new long[shape.size()];
         for (int i = 0; i < dims.length; i++) {
-            dims[i] = shape.get(i) instanceof JsonNumber n && n.isIntegral() ? n.longValue() : -1;
-            check(dims[i] >= 1, where + "[" + i + "] must be a positive size (max_batch_size 0: the whole shape, no symbolic batch), got " + shape.get(i));
+            dims[i] = dim(shape.get(i), variable);
+            check(dims[i] >= 1 || variable && dims[i] == VARIABLE, where + "[" + i + "] must be a positive size" + (variable ? " or -1 (sized by each request)" : "")
+                    + " (max_batch_size 0: the whole shape, no symbolic batch), got " + shape.get(i));
         }
         return dims;
     }

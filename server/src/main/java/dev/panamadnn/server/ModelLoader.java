@@ -22,15 +22,25 @@ public interface ModelLoader {
      * The configuration, its plans, what must outlive them (the weights' owner, closed after the plans) and the served
      * outputs, in {@link ModelConfig#outputs()}'s order. A batched model ({@link ModelConfig#batched()}) has a plan set
      * ({@code plans}) for its batch sizes; one without a batch dim has the one compiled plan of its whole input shapes
-     * ({@code plan}); the other is null.
+     * ({@code plan}); a model with variable dims ({@link ModelConfig#variable()}) has neither but {@code shapes}, which
+     * imports and compiles it per request shapes (its outputs' samples then have {@link ModelConfig#VARIABLE} dims).
      */
-    record Loaded(ModelConfig config, PlanSet plans, CompiledModel plan, AutoCloseable owner, List<Output> outputs) {
+    record Loaded(ModelConfig config, PlanSet plans, CompiledModel plan, AutoCloseable owner, List<Output> outputs, Shapes shapes) {
         public Loaded {
-            if ((plans == null) == (plan == null) || (plans != null) != config.batched()) {
+            if (config.variable() != (shapes != null) || shapes != null && (plans != null || plan != null)) {
+                throw new IllegalArgumentException(config.name() + ": a model with variable dims has a shape factory and no plans, any other"
+                        + " plans and no factory");
+            }
+            if (shapes == null && ((plans == null) == (plan == null) || (plans != null) != config.batched())) {
                 throw new IllegalArgumentException(config.name() + ": a batched model has a plan set, one without a batch dim one plan; got "
                         + (plans == null ? "no plan set" : "a plan set") + " and " + (plan == null ? "no plan" : "a plan") + " for max_batch_size "
                         + config.maxBatch());
             }
+        }
+
+        /** A model of fixed shapes: a plan set (batched) or a plan (no batch dim). */
+        Loaded(ModelConfig config, PlanSet plans, CompiledModel plan, AutoCloseable owner, List<Output> outputs) {
+            this(config, plans, plan, owner, outputs, null);
         }
 
         /** A batched model. */
@@ -43,10 +53,10 @@ public interface ModelLoader {
             this(config, plans, owner, List.of(new Output(config.outputs().getFirst(), null, true, "FP32", sample(plans.outputShape(1)))));
         }
 
-        /** Compiles (where not yet) and warms every plan the configuration serves. */
+        /** Compiles (where not yet) and warms every plan the configuration serves (with variable dims: none before a request). */
         void warmup() {
             if (plan != null) plan.warmup();
-            else plans.warmup(config.planSizes());
+            else if (plans != null) plans.warmup(config.planSizes());
         }
 
         /** Runs the plan for {@code input}'s rows (a model of one input and one output). */
@@ -59,20 +69,30 @@ public interface ModelLoader {
             return plan != null ? plan.run(inputs) : plans.run(inputs);
         }
 
-        /** The batch sizes with a compiled plan now (without a batch dim: {@code [1]}, its one plan). */
+        /** The batch sizes with a compiled plan now (without a batch dim: {@code [1]}, its one plan; with variable dims none here). */
         int[] compiledBatchSizes() {
-            return plan != null ? new int[] {1} : plans.cachedBatchSizes();
+            return plan != null ? new int[] {1} : plans != null ? plans.cachedBatchSizes() : new int[0];
         }
 
         /** Native bytes the plans hold in constants. */
         long constantBytes() {
-            return plan != null ? plan.constantBytes() : plans.constantBytes();
+            return plan != null ? plan.constantBytes() : plans != null ? plans.constantBytes() : 0;
         }
 
         /** Closes the plans (not the weights' owner). */
         void closePlans() {
             if (plan != null) plan.close();
-            else plans.close();
+            else if (plans != null) plans.close();
+        }
+
+        /** Closes the plans, then the weights' owner; logs a failure to close the owner. */
+        void close() {
+            closePlans();
+            try {
+                owner.close();
+            } catch (Exception e) {
+                System.getLogger(ModelLoader.class.getName()).log(System.Logger.Level.WARNING, config.name() + ": closing a model's weights failed", e);
+            }
         }
 
         private static long[] sample(long[] batchOfOne) {
@@ -92,6 +112,26 @@ public interface ModelLoader {
             for (long d : sample) n *= d;
             return n;
         }
+    }
+
+    /**
+     * A model with variable dims at each request's shapes: {@link #check} refuses shapes that cannot go together before a
+     * request is queued, {@link #build} imports and compiles the model for one set of shapes (the caller closes the result).
+     */
+    interface Shapes {
+        /**
+         * Checks a request's shapes ({@code shapes[i]}: input i's sample, or whole shape without a batch dim).
+         *
+         * @throws ApiException 400 naming the inputs, e.g. when two inputs size one symbolic dim differently
+         */
+        void check(long[][] shapes);
+
+        /**
+         * The model at {@code shapes}: its plans (nothing compiled yet), weights and outputs.
+         *
+         * @throws IllegalArgumentException if the model cannot be imported or compiled at those shapes, naming why
+         */
+        Loaded build(long[][] shapes);
     }
 
     /** The weights file this loader reads, e.g. {@code model.safetensors}. */

@@ -68,6 +68,7 @@ final class OnnxLoader implements ModelLoader {
         try {
             ModelConfig config = ModelConfig.read(dir, io(name, model));
             Map<String, Long> sizes = check(name, model, config);
+            if (config.variable()) return variable(name, file, model, config);
             if (!sizes.isEmpty()) {
                 // Imported again with config.json's sizes in the inputs' shapes (a batch stays symbolic): shape inference
                 // then reaches what needs them (a Reshape over the batch and the sequence length), which binding the sizes
@@ -85,7 +86,7 @@ final class OnnxLoader implements ModelLoader {
             }
             Graph graph = model.toGraph();
             List<Output> outputs = outputs(name, model, graph, config);
-            if (config.batched()) return new Loaded(config, PlanSet.of(graph, ModelLoader.options(config), config.planSizes().length), model, outputs);
+            if (config.batched()) return checked(new Loaded(config, PlanSet.of(graph, ModelLoader.options(config), config.planSizes().length), model, outputs));
             return new Loaded(config, null, model.plan(ModelLoader.options(config)), model, outputs);   // every dim fixed by now
         } catch (IOException | RuntimeException e) {
             model.close();
@@ -115,10 +116,120 @@ final class OnnxLoader implements ModelLoader {
                 throw new IllegalArgumentException(name + "/config.json: inputs[" + i + "] needs a name to give a model.onnx input its shape");
             }
             List<Dim> dims = new ArrayList<>(whole ? List.of() : List.of(Dim.symbol("N")));
-            for (long d : whole ? ModelConfig.whole(in, name, i) : ModelConfig.sample(in, name, i)) dims.add(Dim.of(d));
+            long[] given = whole ? ModelConfig.whole(in, name, i, true) : ModelConfig.sample(in, name, i, true);
+            for (int d = 0; d < given.length; d++) {   // a variable dim: a symbol of this input's own, sized by each request
+                dims.add(given[d] == ModelConfig.VARIABLE ? Dim.symbol(n.getString() + "_dim" + (dims.size())) : Dim.of(given[d]));
+            }
             options = options.withInputShape(n.getString(), new Shape(dims));
         }
         return options;
+    }
+
+    /**
+     * A model with variable dims: nothing compiled at load; its served outputs as declared (a symbolic dim beyond the batch
+     * {@link ModelConfig#VARIABLE}), and a shape factory that imports the file again with each request's sizes in the
+     * inputs' shapes (the batch staying symbolic) and compiles that import.
+     */
+    private static Loaded variable(String name, Path file, OnnxModel model, ModelConfig config) {
+        int skip = config.batched() ? 1 : 0;
+        List<Output> outputs = new ArrayList<>();
+        for (String want : config.outputs()) {
+            Value out = model.outputs().stream().filter(v -> v.name().equals(want)).findFirst().orElseThrow();
+            String datatype = datatype(out.dtype());
+            if (!ModelConfig.DATATYPES.containsKey(datatype)) {
+                throw new IllegalArgumentException(name + ": ONNX output '" + want + "' is " + out.dtype() + "; served outputs are "
+                        + ModelConfig.DATATYPES.keySet());
+            }
+            Shape o = out.shape();
+            if (o.rank() < skip) throw new IllegalArgumentException(name + ": ONNX output '" + want + "' " + o + " has no batch dim");
+            long[] sample = new long[o.rank() - skip];
+            for (int i = skip; i < o.rank(); i++) sample[i - skip] = o.dim(i).isFixed() ? o.dim(i).size() : ModelConfig.VARIABLE;
+            outputs.add(new Output(want, null, false, datatype, sample));
+        }
+        Dim batch = config.batched() ? model.inputs().get(0).shape().dim(0) : null;
+        List<Value> declared = model.inputs();
+        boolean[] rowsChecked = {false};   // set once a build at load proved the first dim a batch: no request's build checks again
+        ModelLoader.Shapes shapes = new ModelLoader.Shapes() {
+            @Override
+            public void check(long[][] request) {
+                Map<String, Long> sizes = new LinkedHashMap<>();   // symbol -> the size the first input with it gives
+                Map<String, String> where = new LinkedHashMap<>();   // symbol -> which input and dim gave it
+                for (int i = 0; i < request.length; i++) {
+                    long[] spec = config.inputs().get(i).sample();
+                    for (int d = 0; d < spec.length; d++) {
+                        if (spec[d] != ModelConfig.VARIABLE) continue;
+                        Dim dim = declared.get(i).shape().dim(d + skip);
+                        String here = "input '" + declared.get(i).name() + "' sizes dim " + (d + skip) + " " + request[i][d];
+                        Long before = sizes.putIfAbsent(dim.symbol(), request[i][d]);
+                        where.putIfAbsent(dim.symbol(), here);
+                        if (before != null && before != request[i][d]) {
+                            throw ApiException.badRequest(here + " but " + where.get(dim.symbol()) + " (both are the model's symbolic dim "
+                                    + dim.symbol() + ")");
+                        }
+                    }
+                }
+            }
+
+            @Override
+            public Loaded build(long[][] request) {
+                ModelConfig at = config.withShapes(request);
+                OnnxOptions fixed = OnnxOptions.defaults();
+                for (ModelConfig.TensorSpec in : at.inputs()) {
+                    List<Dim> dims = new ArrayList<>();
+                    if (batch != null) dims.add(batch);
+                    for (long d : in.sample()) dims.add(Dim.of(d));
+                    fixed = fixed.withInputShape(in.name(), new Shape(dims));
+                }
+                OnnxModel m = load(name, file, fixed);
+                try {
+                    Graph graph = m.toGraph();
+                    List<Output> served = outputs(name, m, graph, at);
+                    if (at.batched()) {
+                        Loaded l = new Loaded(at, PlanSet.of(graph, ModelLoader.options(at), at.planSizes().length), m, served);
+                        return rowsChecked[0] ? l : checked(l);
+                    }
+                    return new Loaded(at, null, m.plan(ModelLoader.options(at)), m, served);
+                } catch (RuntimeException e) {
+                    m.close();
+                    throw e;
+                }
+            }
+        };
+        // At load, the model at small sizes of its variable dims (those OnnxModel tries for a deferred import): it proves the
+        // first dim a batch (RowCheck), or refuses the model now rather than at every request. Sizes it cannot take (an image
+        // too small for its convolutions) leave the check to each request's shapes.
+        if (config.batched() && config.maxBatch() >= 2) {
+            for (long size : new long[] {1, 2, 3, 4, 8}) {
+                long[][] at = new long[config.inputs().size()][];
+                for (int i = 0; i < at.length; i++) {
+                    at[i] = config.inputs().get(i).sample().clone();
+                    for (int d = 0; d < at[i].length; d++) if (at[i][d] == ModelConfig.VARIABLE) at[i][d] = size;
+                }
+                Loaded probe;
+                try {
+                    probe = shapes.build(at);
+                } catch (RowCheck.NotABatch e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    continue;
+                }
+                probe.close();
+                rowsChecked[0] = true;
+                break;
+            }
+        }
+        return new Loaded(config, null, null, model, outputs, shapes);
+    }
+
+    /** {@code loaded} once {@link RowCheck} found its first dim a batch; else its plans are closed (not its weights) and it is refused. */
+    private static Loaded checked(Loaded loaded) {
+        try {
+            RowCheck.check(loaded);
+            return loaded;
+        } catch (RuntimeException e) {
+            loaded.closePlans();
+            throw e;
+        }
     }
 
     private static OnnxModel load(String name, Path file, OnnxOptions options) {
@@ -219,6 +330,7 @@ final class OnnxLoader implements ModelLoader {
         int skip = config.batched() ? 1 : 0;
         String where = name + "/config.json vs model.onnx: ";
         Map<String, Long> sizes = new LinkedHashMap<>();
+        java.util.Set<String> variable = new java.util.HashSet<>();
         for (int i = 0; i < served.size(); i++) {
             ModelConfig.TensorSpec want = served.get(i), got = config.inputs().get(i);
             if (!got.name().equals(want.name())) {
@@ -241,6 +353,19 @@ final class OnnxLoader implements ModelLoader {
             for (int d = 0; d < want.sample().length; d++) {
                 if (want.sample()[d] >= 0) continue;
                 Dim dim = s.dim(d + skip);
+                if (got.sample()[d] == ModelConfig.VARIABLE && dim.factor() == 1) {   // sized by each request
+                    Long before = sizes.get(dim.symbol());
+                    if (before != null) {
+                        throw new IllegalArgumentException(where + "input '" + got.name() + "' leaves " + dim.symbol() + " variable (-1), an earlier"
+                                + " input gives it " + before);
+                    }
+                    variable.add(dim.symbol());
+                    continue;
+                }
+                if (variable.contains(dim.symbol())) {
+                    throw new IllegalArgumentException(where + "input '" + got.name() + "' gives " + dim.symbol() + " = " + got.sample()[d]
+                            + ", an earlier input leaves it variable (-1)");
+                }
                 if (got.sample()[d] < 1 || dim.factor() != 1) {
                     throw new IllegalArgumentException(name + ": ONNX input '" + want.name() + "' " + s + ": dim " + (d + skip) + " is symbolic ("
                             + dim + "): give its size in config.json's inputs[" + i + "].shape" + (config.batched() ? " (only the batch, dim 0, stays free)"

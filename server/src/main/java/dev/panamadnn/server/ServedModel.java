@@ -11,12 +11,14 @@ import java.util.function.BooleanSupplier;
 final class ServedModel implements AutoCloseable {
     private final ModelConfig config;
     private final ModelLoader.Loaded loaded;
+    private final Variants variants;
     private final Batcher batcher;
 
     private ServedModel(ModelConfig config, ModelLoader.Loaded loaded, ServerMetrics metrics) {
         this.config = config;
         this.loaded = loaded;
-        this.batcher = new Batcher(config, loaded, metrics);
+        this.variants = new Variants(loaded);
+        this.batcher = new Batcher(config, variants, metrics);
     }
 
     /** Compiles and warms every plan size of {@code loaded}, then starts serving; closes {@code loaded} if that fails. */
@@ -39,19 +41,32 @@ final class ServedModel implements AutoCloseable {
         return config;
     }
 
-    /** The served outputs, in the configuration's order. */
+    /**
+     * The served outputs, in the configuration's order (with variable dims, their samples' {@link ModelConfig#VARIABLE}
+     * dims are sized per request: {@link Batcher.Result#outputs()} has them).
+     */
     java.util.List<ModelLoader.Output> outputs() {
         return loaded.outputs();
     }
 
-    /** The batch sizes with a compiled plan ({@code [1]} for a model without a batch dim). */
+    /** The batch sizes with a compiled plan ({@code [1]} for a model without a batch dim; none for one with variable dims). */
     int[] compiledBatchSizes() {
         return loaded.compiledBatchSizes();
     }
 
+    /** Compiled plans: one per batch size, of every cached shape for a model with variable dims. */
+    int plansCompiled() {
+        return variants.plansCompiled();
+    }
+
+    /** Shapes cached for a model with variable dims (0 for one of fixed shapes). */
+    int shapesCached() {
+        return variants.size();
+    }
+
     /** Native bytes the plans hold in constants. */
     long constantBytes() {
-        return loaded.constantBytes();
+        return variants.constantBytes();
     }
 
     /**
@@ -98,12 +113,25 @@ final class ServedModel implements AutoCloseable {
         batcher.pause(on);
     }
 
-    /** Queues a validated request of {@code rows} samples of each input (little-endian bytes of its datatype); see {@link Batcher#submit}. */
-    CompletableFuture<byte[][]> submit(byte[][] data, int rows, long deadlineNanos, BooleanSupplier connected) {
-        return batcher.submit(data, rows, deadlineNanos, connected);
+    /**
+     * Queues a validated request of {@code rows} samples of each input (little-endian bytes of its datatype), of input
+     * shapes {@code shapes}; see {@link Batcher#submit}.
+     */
+    CompletableFuture<Batcher.Result> submit(byte[][] data, int rows, long[][] shapes, long deadlineNanos, BooleanSupplier connected) {
+        return batcher.submit(data, rows, shapes, deadlineNanos, connected);
     }
 
-    /** Drains the queue (every accepted request answered), then closes the plans and the weights. */
+    /** Queues a validated request; see {@link #submit(byte[][], int, long[][], long, BooleanSupplier)}. */
+    CompletableFuture<Batcher.Result> submit(InferRequest request, long deadlineNanos, BooleanSupplier connected) {
+        return submit(request.data(), request.rows(), request.shapes(), deadlineNanos, connected);
+    }
+
+    /** Checks a request's shapes against each other (a model with variable dims); see {@link ModelLoader.Shapes#check}. */
+    void checkShapes(long[][] shapes) {
+        if (loaded.shapes() != null) loaded.shapes().check(shapes);
+    }
+
+    /** Drains the queue (every accepted request answered), then closes the plans (every shape's) and the weights. */
     @Override
     public void close() {
         try {
@@ -111,15 +139,11 @@ final class ServedModel implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        variants.close();
         closeQuietly(loaded);
     }
 
     private static void closeQuietly(ModelLoader.Loaded loaded) {
-        loaded.closePlans();
-        try {
-            loaded.owner().close();
-        } catch (Exception e) {
-            System.getLogger(ServedModel.class.getName()).log(System.Logger.Level.WARNING, "closing a model's weights failed", e);
-        }
+        loaded.close();
     }
 }

@@ -66,7 +66,7 @@ public final class ServerMetrics {
     }
 
     /**
-     * Registers model {@code model}'s gauges (queue depth, plans compiled, their constants' bytes), which read whichever
+     * Registers model {@code model}'s gauges (queue depth, plans compiled, shapes cached, their constants' bytes), which read whichever
      * instance of it {@code server} serves now (0 while none), so a reload keeps them.
      */
     void model(String model, InferenceServer server) {
@@ -74,8 +74,11 @@ public final class ServerMetrics {
                 .tag("model", model).register(registry);
         Gauge.builder("pdnn_queue_depth", server, s -> s.model(model) instanceof ServedModel m ? m.queueDepth() : 0)
                 .description("Requests waiting in the model's queue").tag("model", model).register(registry);
-        Gauge.builder("pdnn_plans_compiled", server, s -> s.model(model) instanceof ServedModel m ? m.compiledBatchSizes().length : 0)
-                .description("Compiled plans the model holds").tag("model", model).register(registry);
+        Gauge.builder("pdnn_plans_compiled", server, s -> s.model(model) instanceof ServedModel m ? m.plansCompiled() : 0)
+                .description("Compiled plans the model holds (of every cached shape, for a model with variable dims)").tag("model", model).register(registry);
+        Gauge.builder("pdnn_shapes_cached", server, s -> s.model(model) instanceof ServedModel m ? m.shapesCached() : 0)
+                .description("Input shapes a model with variable dims holds imports and plans for (or a refusal), at most its max_shapes")
+                .tag("model", model).register(registry);
         Gauge.builder("pdnn_constant_bytes", server, s -> s.model(model) instanceof ServedModel m ? m.constantBytes() : 0)
                 .description("Native memory the model's plans hold in constants (weights in their primitives' layouts), each block "
                         + "shared by several plans counted once").baseUnit("bytes").tag("model", model).register(registry);

@@ -60,15 +60,16 @@ final class V2Routes {
             ModelConfig config = m.config();
             InferRequest request;
             long deadline;
-            CompletableFuture<byte[][]> result;
+            CompletableFuture<Batcher.Result> result;
             ServedModel served = m;
             try (ServedModel.Arrival arrival = m.arrive()) {   // on its way in until queued or refused (an adaptive batcher waits for it)
                 byte[] body = body(req);
                 request = InferRequest.parse(body, header(req, "Inference-Header-Content-Length"), header(req, "Inference-Timeout-Ms"), config);
                 deadline = start + TimeUnit.MILLISECONDS.toNanos(request.timeoutMs() > 0 ? request.timeoutMs() : config.timeoutMs());
+                m.checkShapes(request.shapes());
                 BooleanSupplier connected = ClientConnection.watch(req);
                 try {
-                    result = m.submit(request.data(), request.rows(), deadline, connected);
+                    result = m.submit(request, deadline, connected);
                 } catch (ApiException e) {   // reloaded under us: the old instance drains, the new one takes it if it serves the same
                     ServedModel now = server.model(name);
                     if (!m.isDraining() || now == null || now == m || !now.config().inputs().equals(config.inputs())
@@ -76,10 +77,11 @@ final class V2Routes {
                         throw e;
                     }
                     served = now;
-                    result = now.submit(request.data(), request.rows(), deadline, connected);
+                    result = now.submit(request, deadline, connected);
                 }
             }
-            InferResponse reply = InferResponse.of(served.config(), request, served.outputs(), await(result, deadline, name));
+            Batcher.Result answer = await(result, deadline, name);
+            InferResponse reply = InferResponse.of(served.config(), request, answer.outputs(), answer.data());
             if (reply.headerLength() >= 0) {
                 res.header("Inference-Header-Content-Length", Integer.toString(reply.headerLength()));
                 res.header(HeaderNames.CONTENT_TYPE, "application/octet-stream");
@@ -122,7 +124,7 @@ final class V2Routes {
         }
     }
 
-    private static byte[][] await(CompletableFuture<byte[][]> result, long deadline, String model) {
+    private static Batcher.Result await(CompletableFuture<Batcher.Result> result, long deadline, String model) {
         try {
             return result.get(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {

@@ -147,19 +147,22 @@ class BatchingTest {
             ServedModel m = server.model("digits");
             long deadline = System.nanoTime() + 60_000_000_000L;
             float[] first = TestServers.images(60, 2), second = TestServers.images(62, 1);
-            java.util.concurrent.CompletableFuture<byte[][]> a, b;
+            java.util.concurrent.CompletableFuture<Batcher.Result> a, b;
             try (ServedModel.Arrival coming = m.arrive()) {   // as the HTTP layer marks a request it is still reading
-                a = m.submit(bytes(first), 2, deadline, () -> true);
+                a = m.submit(bytes(first), 2, DIGIT, deadline, () -> true);
                 Thread.sleep(200);   // the worker holds the first request open while the second is on its way
                 assertTrue(!a.isDone(), "the first request ran without waiting for the one on its way in");
-                b = m.submit(bytes(second), 1, deadline, () -> true);
+                b = m.submit(bytes(second), 1, DIGIT, deadline, () -> true);
             }
-            reference.assertMatches(first, floats(a.get()), "first");
-            reference.assertMatches(second, floats(b.get()), "second");
+            reference.assertMatches(first, floats(a.get().data()), "first");
+            reference.assertMatches(second, floats(b.get().data()), "second");
             assertEquals(1, metric(client, "pdnn_batch_size_count{model=\"digits\""), 0, "one batch");
             assertEquals(3, metric(client, "pdnn_batch_size_max{model=\"digits\""), 0, "of both requests' rows");
         }
     }
+
+    /** The digits model's one input shape, per sample. */
+    static final long[][] DIGIT = {{1, 8, 8}};
 
     static float[] floats(byte[][] out) {
         java.nio.FloatBuffer f = java.nio.ByteBuffer.wrap(out[0]).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
