@@ -205,6 +205,28 @@ public final class PlanSet implements AutoCloseable {
     }
 
     /**
+     * Bytes of activation buffers plus scratchpad one execution context of the plan for {@code batch} holds (as {@link
+     * CompiledModel#contextBytes()}; each concurrent run holds one): what a run at that size needs beyond the constants.
+     * Builds the plan if it is not cached; allocates no context.
+     *
+     * @param batch the batch size
+     * @throws IllegalArgumentException if {@code batch} is {@code < 1} or too large, or building the plan failed so
+     * @throws IllegalStateException    if this plan set is closed
+     * @return bytes per execution context of that plan
+     */
+    public long contextBytes(int batch) {
+        BatchedInputs.checkBatch(this, sampleShape, batch);
+        calls.enter(this);
+        try {
+            try (PlanCache.Plan p = cache.lease(batch)) {
+                return p.value().contextBytes();
+            }
+        } finally {
+            calls.exit();
+        }
+    }
+
+    /**
      * Runs the plan for {@code input}'s batch size (its first dimension; built now if not cached) and
      * returns a new output tensor the caller owns (allocated per call: use {@link #run(Tensor, Tensor)}
      * on a hot path).

@@ -107,6 +107,23 @@ class PlanSetTest {
     }
 
     @Test
+    void contextBytesAreThoseOfThePlanForTheBatchBuiltWithoutARun() {
+        try (PlanSet plans = counting(4)) {
+            long one = plans.contextBytes(1), eight = plans.contextBytes(8);
+            assertEquals(2, compiles.get(), "one plan per size, built for the question");
+            assertEquals(planFor(compiled, 1).contextBytes(), one);
+            assertEquals(planFor(compiled, 8).contextBytes(), eight);
+            try (CompiledModel direct = CompiledModel.compile(model, OPTIONS, 8, SAMPLE[0], SAMPLE[1], SAMPLE[2])) {
+                assertEquals(direct.contextBytes(), eight, "as a plan compiled for [8, ...] alone");
+            }
+            assertTrue(eight > one, "activations grow with the batch: " + one + " vs " + eight);
+            assertEquals(one, plans.contextBytes(1));
+            assertEquals(2, compiles.get(), "cached");
+            assertThrows(IllegalArgumentException.class, () -> plans.contextBytes(0));
+        }
+    }
+
+    @Test
     void runIntoAnOutputPicksThePlanByTheInputsBatch() {
         try (PlanSet plans = PlanSet.of(model, OPTIONS, SAMPLE); Tensor x = input(4); Tensor out = Tensor.zeros(plans.outputShape(4));
              Tensor expected = model.forward(x)) {

@@ -14,7 +14,10 @@ import java.util.Map;
  * of at most {@code max_shapes}; a dropped one is closed once the runs using it are done ({@link Lease}), and built again
  * when asked for again. Shapes the model cannot take are remembered with their refusal (a 400), so that a client repeating
  * them does not make the server import the model again each time. Builds happen one at a time per model, on the worker
- * that needs one; workers running other shapes go on meanwhile. Thread-safe.
+ * that needs one; workers running other shapes go on meanwhile. Since clients choose the sizes, a shape whose runs would
+ * need more native memory for activations than a budget allows (its batch-1 plan's context bytes x max_batch_size x
+ * instances, against half the machine's memory, container limits included) is refused with a 400 before any run
+ * allocates them, rather than left to the allocator or the kernel's OOM killer. Thread-safe.
  */
 final class Variants implements AutoCloseable {
     /** A variant in use by one run; {@link #close()} once the run is done. */
@@ -74,6 +77,7 @@ final class Variants implements AutoCloseable {
     private final ModelLoader.Loaded fixed;
     private final ModelLoader.Shapes factory;
     private final int max;
+    private final long budget;
     private final Map<Key, Entry> cache = new LinkedHashMap<>(16, 0.75f, true);   // access order: the eldest is the least recently used
     private final Object building = new Object();
     private long builds;
@@ -81,10 +85,33 @@ final class Variants implements AutoCloseable {
 
     /** The variants of {@code loaded}: itself for a model of fixed shapes, else built by its shape factory per request shapes. */
     Variants(ModelLoader.Loaded loaded) {
+        this(loaded, defaultBudget());
+    }
+
+    /** As {@link #Variants(ModelLoader.Loaded)}, with {@code budget} bytes for one shape's activations over all its concurrent runs. */
+    Variants(ModelLoader.Loaded loaded, long budget) {
         this.model = loaded.config().name();
         this.fixed = loaded.shapes() == null ? loaded : null;
         this.factory = loaded.shapes();
         this.max = loaded.config().maxShapes();
+        this.budget = budget;
+    }
+
+    /** Half the memory of the machine (or of the container) the JVM runs on. */
+    static long defaultBudget() {
+        var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        long total = os instanceof com.sun.management.OperatingSystemMXBean m ? m.getTotalMemorySize() : 0;
+        return total > 0 ? total / 2 : Long.MAX_VALUE;
+    }
+
+    /**
+     * The activation bytes all concurrent runs of {@code loaded} may hold at once: its largest batch's context (the batch-1
+     * plan's, scaled by max_batch_size) for each instance.
+     */
+    static long activationBytes(ModelLoader.Loaded loaded) {
+        ModelConfig c = loaded.config();
+        long perRun = loaded.plans() != null ? Math.multiplyExact(loaded.plans().contextBytes(1), (long) c.maxBatch()) : loaded.plan().contextBytes();
+        return Math.multiplyExact(perRun, (long) c.instances());
     }
 
     /**
@@ -120,6 +147,21 @@ final class Variants implements AutoCloseable {
             ModelLoader.Loaded built = factory.build(key.shapes());
             synchronized (this) {
                 builds++;
+            }
+            long need;
+            try {
+                need = activationBytes(built);   // compiles the batch-1 plan (the first run would); allocates no activations
+            } catch (RuntimeException | OutOfMemoryError e) {
+                built.close();
+                throw e;
+            }
+            if (need > budget) {
+                built.close();
+                ModelConfig c = built.config();
+                return new Entry(null, new ApiException(400, String.format(java.util.Locale.ROOT, "model %s: inputs of shapes %s need about %.1f MB of"
+                        + " activations (%s x %d instances), more than the %.1f MB the server gives one shape (half its memory)", model, key,
+                        need / 1048576.0, c.batched() ? "the batch-1 plan's x max_batch_size " + c.maxBatch() : "the plan's", c.instances(),
+                        budget / 1048576.0)));
             }
             return new Entry(built, null);
         } catch (OutOfMemoryError e) {   // not remembered: memory may be there for the next try

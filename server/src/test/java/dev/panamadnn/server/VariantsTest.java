@@ -3,6 +3,7 @@ package dev.panamadnn.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.panamadnn.Module;
 import dev.panamadnn.compile.CompileOptions;
@@ -32,6 +33,10 @@ class VariantsTest {
 
     /** A variable model whose shape [n] builds a (never compiled) digits plan set, and whose shape [99] cannot be served. */
     Variants variants() {
+        return variants(Long.MAX_VALUE);
+    }
+
+    Variants variants(long budget) {
         ModelLoader.Shapes factory = new ModelLoader.Shapes() {
             @Override
             public void check(long[][] shapes) {}
@@ -51,7 +56,7 @@ class VariantsTest {
                         null, owner, out);
             }
         };
-        return new Variants(new ModelLoader.Loaded(CONFIG, null, null, () -> { }, List.of(), factory));
+        return new Variants(new ModelLoader.Loaded(CONFIG, null, null, () -> { }, List.of(), factory), budget);
     }
 
     static long[][] shape(long n) {
@@ -114,6 +119,28 @@ class VariantsTest {
             assertEquals(List.of(6L), built);
         }
         assertEquals(List.of(6L), closed);
+    }
+
+    /** A shape whose activations (batch-1 context x max_batch_size 8 x 1 instance) exceed the budget is refused and closed. */
+    @Test
+    void aShapeOverTheMemoryBudgetIsRefusedBeforeItRuns() {
+        long need;
+        try (Variants v = variants(); Variants.Lease l = v.acquire(shape(1))) {
+            need = Variants.activationBytes(l.loaded());
+            assertEquals(8 * l.loaded().plans().contextBytes(1), need);
+        }
+        try (Variants v = variants(need - 1)) {
+            ApiException e = assertThrows(ApiException.class, () -> v.acquire(shape(2)));
+            assertEquals(400, e.status());
+            assertTrue(e.getMessage().startsWith("model m: inputs of shapes [[2]] need about ") && e.getMessage().contains("(the batch-1 plan's x"
+                    + " max_batch_size 8 x 1 instances), more than the "), e.getMessage());
+            assertTrue(closed.contains(2L), "its plans and weights closed at once");
+            assertThrows(ApiException.class, () -> v.acquire(shape(2)));
+            assertEquals(List.of(1L, 2L), built, "the refusal remembered");
+        }
+        try (Variants v = variants(need); Variants.Lease l = v.acquire(shape(3))) {
+            assertEquals(need, Variants.activationBytes(l.loaded()), "within the budget: served");
+        }
     }
 
     @Test
