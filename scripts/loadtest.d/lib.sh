@@ -15,7 +15,7 @@ repo() {
  "instances": $4, "threads_per_instance": $THREADS, "max_queue_size": 1024}
 JSON
   else
-    ln -sf "$RESNET_ONNX" "$dir/model.onnx"
+    ln -sf "$([ "$MODEL" = text ] && echo "$TEXT_ONNX" || echo "$RESNET_ONNX")" "$dir/model.onnx"
     cat > "$dir/config.json" <<JSON
 {"max_batch_size": $2, "max_queue_delay_us": $3, "adaptive_delay": $ADAPTIVE, "instances": $4, "threads_per_instance": $THREADS, "max_queue_size": 1024,
  "timeout_ms": 60000}
@@ -45,7 +45,7 @@ wrk_run() {
   local url=$1 c=$2 d=$3
   shift 3
   local t=$(( c < 2 ? c : 2 ))
-  env BODY_FILE="$BODY_FILE" HEADER_LENGTH="$HEADER_LENGTH" "$@" \
+  env BODY_FILE="$BODY_FILE" BODY_FILES="$BODY_FILES" HEADER_LENGTH="$HEADER_LENGTH" "$@" \
     wrk -t$t -c$c -d${d}s --timeout 30s --latency -s "$PDNN_ROOT/scripts/loadtest.d/post.lua" "$url" | grep '^RESULT'
 }
 
@@ -146,4 +146,19 @@ cleanup_all() {
   local p
   for p in "${SERVER_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
   rm -rf "$WORK"
+}
+
+# text_first_requests PORT GOLDENS: each length's first request (its import and compile) and second, timed by curl, the
+# logits checked against PyTorch's (max |difference|); one line.
+text_first_requests() {
+  local out="" length first second err
+  for length in 16 32 48 64; do
+    first=$(curl -s -o "$WORK/text-$length.out" -w '%{time_total}' -H 'Content-Type: application/json' \
+      --data-binary "@$WORK/bodies/text-$length.body" "localhost:$1$URL_PATH")
+    second=$(curl -s -o /dev/null -w '%{time_total}' -H 'Content-Type: application/json' --data-binary "@$WORK/bodies/text-$length.body" "localhost:$1$URL_PATH")
+    err=$(python3 -c 'import json,sys; g=json.load(open(sys.argv[1]))[sys.argv[2]]["logits"]; o=json.load(open(sys.argv[3]))["outputs"][0]["data"]
+print("%.1e" % max(abs(a-b) for a,b in zip(g,o)))' "$2" "$length" "$WORK/text-$length.out") || pdnn_die "length $length: no logits ($(cat "$WORK/text-$length.out"))"
+    out+="${out:+; }$length tokens: first $(awk -v t="$first" 'BEGIN{printf "%.1f", 1000*t}') ms, second $(awk -v t="$second" 'BEGIN{printf "%.1f", 1000*t}') ms, max |logit - PyTorch| $err"
+  done
+  echo "first requests per length (import + compile of the shape, then its second request): $out"
 }

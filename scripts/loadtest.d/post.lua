@@ -1,12 +1,20 @@
 -- wrk script: POSTs one prepared request body to an Open Inference Protocol (v2) infer URL.
 -- Environment: BODY_FILE (the body, from bodies.py), HEADER_LENGTH (set for a binary-extension
--- body: its Inference-Header-Content-Length), DELAY_MS (pause before each request, default 0).
+-- body: its Inference-Header-Content-Length), DELAY_MS (pause before each request, default 0);
+-- BODY_FILES (several JSON bodies, space-separated, instead of BODY_FILE): each connection posts them in turn,
+-- starting at a different one per wrk thread (requests of several shapes at once).
 -- Prints one line: RESULT rps=.. p50_ms=.. p90_ms=.. p99_ms=.. requests=.. errors=.. s2xx=.. s4xx=.. s5xx=..
 -- (errors: socket errors and timeouts; sNxx: responses by status class, over every wrk thread).
-local f = assert(io.open(os.getenv("BODY_FILE"), "rb"))
+local function read(path)
+  local f = assert(io.open(path, "rb"))
+  local data = f:read("*a")
+  f:close()
+  return data
+end
 wrk.method = "POST"
-wrk.body = f:read("*a")
-f:close()
+local bodies = {}
+for path in string.gmatch(os.getenv("BODY_FILES") or "", "%S+") do table.insert(bodies, read(path)) end
+if #bodies == 0 then wrk.body = read(os.getenv("BODY_FILE")) end
 local header_length = os.getenv("HEADER_LENGTH")
 if header_length and header_length ~= "" then
   wrk.headers["Content-Type"] = "application/octet-stream"
@@ -17,12 +25,24 @@ end
 local delay_ms = tonumber(os.getenv("DELAY_MS") or "0")
 
 local threads = {}
+
+local thread_count = 0
 function setup(thread)
   table.insert(threads, thread)
+  thread:set("first", thread_count)
+  thread_count = thread_count + 1
 end
 
 function init(args)
   s2xx, s4xx, s5xx = 0, 0, 0
+  turn = first or 0
+end
+
+if #bodies > 0 then
+  function request()
+    turn = turn + 1
+    return wrk.format(nil, nil, nil, bodies[turn % #bodies + 1])
+  end
 end
 
 if delay_ms > 0 then

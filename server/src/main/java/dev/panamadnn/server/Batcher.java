@@ -6,7 +6,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -22,9 +21,9 @@ import java.util.function.BooleanSupplier;
  * separately, in the same request order. Requests past their deadline, abandoned by their caller or
  * whose client has disconnected are dropped before compute. A model without a batch dim ({@code max_batch_size} 0) runs
  * each request alone on its one plan, its inputs and outputs whole. A model with variable dims ({@link ModelConfig#variable()})
- * batches only requests of equal input shapes: a worker holds a request of other shapes it takes while gathering and runs
- * it in a later batch (oldest first), and runs each batch on the plans {@link Variants} has for its shapes (built on the
- * first request of those shapes). Thread-safe.
+ * batches only requests of equal input shapes: a worker gathering a batch takes the oldest queued request of its shapes
+ * ({@link JobQueue#pollMatching}), leaving the others queued for the other workers, and runs each batch on the plans
+ * {@link Variants} has for its shapes (built on the first request of those shapes). Thread-safe.
  */
 final class Batcher {
     /**
@@ -45,7 +44,7 @@ final class Batcher {
     private final boolean variable;
     private final int[] planSizes;
     private final ServerMetrics metrics;
-    private final ArrayBlockingQueue<Job> queue;
+    private final JobQueue queue;
     private final Thread[] workers;
     private final Object admission = new Object();
     /** Requests received for this model and not yet queued (or refused): what an adaptive delay waits for. */
@@ -62,7 +61,7 @@ final class Batcher {
         this.variable = config.variable();
         this.planSizes = config.planSizes();
         this.metrics = metrics;
-        this.queue = new ArrayBlockingQueue<>(config.maxQueueSize());
+        this.queue = new JobQueue(config.maxQueueSize());
         this.workers = new Thread[config.instances()];
         for (int i = 0; i < workers.length; i++) {
             workers[i] = Thread.ofPlatform().name("pdnn-" + config.name() + "-" + i).daemon().start(this::work);
@@ -99,7 +98,7 @@ final class Batcher {
 
     /** Test seam: queued requests whose client has disconnected (not yet dropped). */
     long disconnectedWaiting() {
-        return queue.stream().filter(j -> !j.connected().getAsBoolean()).count();
+        return queue.count(j -> !j.connected().getAsBoolean());
     }
 
     /** Whether {@link #drain} has closed the door. */
@@ -121,13 +120,11 @@ final class Batcher {
     }
 
     private void work() {
-        // jobs taken from the queue that did not fit a batch, or (variable dims) had other shapes than it: run next, oldest first
-        java.util.ArrayDeque<Job> held = new java.util.ArrayDeque<>();
         while (true) {
             Job first;
             try {
                 while (paused && accepting) Thread.sleep(1);
-                first = !held.isEmpty() ? held.poll() : queue.poll(50, TimeUnit.MILLISECONDS);
+                first = queue.poll(50, TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 return;
             }
@@ -138,38 +135,24 @@ final class Batcher {
             List<Job> batch = new ArrayList<>();
             batch.add(first);
             int rows = first.rows();
-            for (java.util.Iterator<Job> it = held.iterator(); it.hasNext() && rows < config.maxBatch(); ) {
-                Job j = it.next();
-                if (sameShapes(j, first) && rows + j.rows() <= config.maxBatch()) {
-                    it.remove();
-                    batch.add(j);
-                    rows += j.rows();
-                }
-            }
+            Job lead = first;
+            java.util.function.Predicate<Job> joins = j -> sameShapes(j, lead);
             long until = first.enqueuedNanos() + config.maxQueueDelayMicros() * 1000;
             while (rows < config.maxBatch()) {
-                if (Arrays.binarySearch(config.preferredBatchSizes(), rows) >= 0 && queue.isEmpty()) break;
-                // adaptive: with nothing queued and nothing on its way in, no request could join: run now
-                if (config.adaptiveDelay() && arriving.get() == 0 && queue.isEmpty()) break;
+                if (Arrays.binarySearch(config.preferredBatchSizes(), rows) >= 0 && !queue.hasMatching(joins)) break;
+                // adaptive: with nothing queued that could join and nothing on its way in, no request could join: run now
+                if (config.adaptiveDelay() && arriving.get() == 0 && !queue.hasMatching(joins)) break;
                 long wait = until - System.nanoTime();
                 boolean slice = config.adaptiveDelay() && wait > ADAPTIVE_SLICE_NANOS;
                 Job next;
                 try {
-                    next = wait > 0 ? queue.poll(slice ? ADAPTIVE_SLICE_NANOS : wait, TimeUnit.NANOSECONDS) : queue.poll();
+                    next = queue.pollMatching(joins, config.maxBatch() - rows, wait > 0 ? (slice ? ADAPTIVE_SLICE_NANOS : wait) : 0);
                 } catch (InterruptedException e) {
                     next = null;
                     slice = false;   // run what it holds
                 }
                 if (next == null && slice) continue;   // look at what is arriving again
-                if (next == null) break;
-                if (!sameShapes(next, first)) {   // a batch of its own later
-                    held.add(next);
-                    continue;
-                }
-                if (rows + next.rows() > config.maxBatch()) {
-                    held.add(next);
-                    break;
-                }
+                if (next == null || next == JobQueue.NO_ROOM) break;   // no room: it leads the next batch
                 batch.add(next);
                 rows += next.rows();
             }

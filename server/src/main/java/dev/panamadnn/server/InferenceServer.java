@@ -194,10 +194,10 @@ public final class InferenceServer implements AutoCloseable {
             ModelConfig c = m.config();
             StringBuilder ins = new StringBuilder();
             for (ModelConfig.TensorSpec in : c.inputs()) ins.append(ins.isEmpty() ? "" : ", ").append(in.name()).append(' ').append(in.datatype()).append(Arrays.toString(in.sample()));
-            s.append(String.format(java.util.Locale.ROOT, "  model %s (%s): input %s, plans for batch %s (constants %.1f MB), %d instance(s) x %d thread(s), max queue %d, %s%n",
+            s.append(String.format(java.util.Locale.ROOT, "  model %s (%s): input %s, plans %s (constants %.1f MB), %d instance(s) x %d thread(s), max queue %d, %s%n",
                     c.name(), c.architecture(), ins,
-                    c.variable() ? "each request's shapes, built on first use (up to " + c.maxShapes() + " shapes kept; -1: sized by the request)"
-                            : c.batched() ? Arrays.toString(m.compiledBatchSizes()) : "- (no batch dim: one plan)", m.constantBytes() / 1048576.0, c.instances(), c.threadsPerInstance(),
+                    c.variable() ? "per request shapes (-1 dims), built on first use, up to " + c.maxShapes() + " shapes kept"
+                            : c.batched() ? "for batch " + Arrays.toString(m.compiledBatchSizes()) : "for batch - (no batch dim: one plan)", m.constantBytes() / 1048576.0, c.instances(), c.threadsPerInstance(),
                     c.maxQueueSize(), !c.batched() ? "no batching" : (c.adaptiveDelay() ? "adaptive" : "fixed") + " delay " + c.maxQueueDelayMicros() + " us"));
         }
         LOG.log(System.Logger.Level.INFO, s.toString().strip());
