@@ -59,7 +59,13 @@ public final class InProcessCeiling {
 
     private static ModelLoader.Loaded load(Path dir, int intraOp) throws java.io.IOException {
         ModelLoader.Loaded l = ModelLoader.forDirectory(dir).load(dir);
+        if (l.plans() == null) {
+            l.close();
+            throw new IllegalArgumentException(dir + ": the ceiling runs a batched model of fixed shapes (max_batch_size >= 1, no -1 dims"
+                    + " beyond the batch); size them in config.json");
+        }
         if (l.config().threadsPerInstance() == intraOp) return l;
+        l.close();
         throw new IllegalArgumentException(dir + ": config.json has threads_per_instance " + l.config().threadsPerInstance()
                 + " but INTRA_OP is " + intraOp + " (the plans are compiled with the config's)");
     }

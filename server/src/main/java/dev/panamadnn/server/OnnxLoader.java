@@ -86,7 +86,11 @@ final class OnnxLoader implements ModelLoader {
             }
             Graph graph = model.toGraph();
             List<Output> outputs = outputs(name, model, graph, config);
-            if (config.batched()) return checked(new Loaded(config, PlanSet.of(graph, ModelLoader.options(config), config.planSizes().length), model, outputs));
+            if (config.batched()) {
+                Loaded l = new Loaded(config, PlanSet.of(graph, ModelLoader.options(config), config.planSizes().length), model, outputs);
+                checked(l);
+                return l;
+            }
             return new Loaded(config, null, model.plan(ModelLoader.options(config)), model, outputs);   // every dim fixed by now
         } catch (IOException | RuntimeException e) {
             model.close();
@@ -148,7 +152,8 @@ final class OnnxLoader implements ModelLoader {
         }
         Dim batch = config.batched() ? model.inputs().get(0).shape().dim(0) : null;
         List<Value> declared = model.inputs();
-        boolean[] rowsChecked = {false};   // set once a build at load proved the first dim a batch: no request's build checks again
+        // set once a build proved the first dim a batch (RowCheck ran and passed): later builds need not check again
+        java.util.concurrent.atomic.AtomicBoolean rowsChecked = new java.util.concurrent.atomic.AtomicBoolean();
         ModelLoader.Shapes shapes = new ModelLoader.Shapes() {
             @Override
             public void check(long[][] request) {
@@ -186,7 +191,8 @@ final class OnnxLoader implements ModelLoader {
                     List<Output> served = outputs(name, m, graph, at);
                     if (at.batched()) {
                         Loaded l = new Loaded(at, PlanSet.of(graph, ModelLoader.options(at), at.planSizes().length), m, served);
-                        return rowsChecked[0] ? l : checked(l);
+                        if (!rowsChecked.get()) rowsChecked.set(checked(l));
+                        return l;
                     }
                     return new Loaded(at, null, m.plan(ModelLoader.options(at)), m, served);
                 } catch (RuntimeException e) {
@@ -214,18 +220,19 @@ final class OnnxLoader implements ModelLoader {
                     continue;
                 }
                 probe.close();
-                rowsChecked[0] = true;
                 break;
             }
         }
         return new Loaded(config, null, null, model, outputs, shapes);
     }
 
-    /** {@code loaded} once {@link RowCheck} found its first dim a batch; else its plans are closed (not its weights) and it is refused. */
-    private static Loaded checked(Loaded loaded) {
+    /**
+     * {@link RowCheck} on {@code loaded}: whether it ran (and found the first dim a batch); if it refuses the model (or
+     * fails otherwise), the plans are closed (not the weights) and the exception thrown.
+     */
+    private static boolean checked(Loaded loaded) {
         try {
-            RowCheck.check(loaded);
-            return loaded;
+            return RowCheck.check(loaded);
         } catch (RuntimeException e) {
             loaded.closePlans();
             throw e;

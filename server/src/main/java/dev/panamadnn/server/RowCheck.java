@@ -36,11 +36,12 @@ final class RowCheck {
      * Refuses {@code loaded} (a batched model of fixed sample shapes, {@code max_batch_size} >= 2) if its outputs for a
      * row depend on the other rows.
      *
+     * @return whether the check ran (false: nothing to check, or the model could not run on random inputs)
      * @throws NotABatch naming the output, the row and the difference, and how to serve the model
      */
-    static void check(ModelLoader.Loaded loaded) {
+    static boolean check(ModelLoader.Loaded loaded) {
         ModelConfig config = loaded.config();
-        if (!config.batched() || config.maxBatch() < 2) return;
+        if (!config.batched() || config.maxBatch() < 2) return false;
         String mismatch;
         try (Arena arena = Arena.ofShared()) {   // shared: a split plan's helper threads read the inputs
             SplittableRandom random = new SplittableRandom(20261206);
@@ -56,7 +57,7 @@ final class RowCheck {
             mismatch = compare(loaded, both, first, second);
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, () -> config.name() + ": rows not checked for independence (random inputs refused: " + e.getMessage() + ")");
-            return;
+            return false;
         }
         if (mismatch != null) {
             throw new NotABatch(config.name() + ": its first input dim is not a batch: " + mismatch + ". The batcher stacks requests"
@@ -64,6 +65,7 @@ final class RowCheck {
                     + " sequence-first model's time steps ([T, N, ...], torch's default RNN and transformer layout); serve it with"
                     + " \"max_batch_size\": 0 (each request its whole shapes, run alone), or export it batch-first");
         }
+        return true;
     }
 
     /** The first output row that differs between the run of both rows and a run of that row alone, described; null if none. */
