@@ -251,4 +251,29 @@ class VariableShapeServingTest {
             }
         }
     }
+
+    /** Dropped shapes free their imports: the model file stays mapped by at most max_shapes imports and the declared model, none after unload. */
+    @Test
+    void droppedShapesAndAnUnloadUnmapTheirImports() throws Exception {
+        Path m = model("tagger", "tagger", "{\"max_shapes\": 2, \"instances\": 1}");
+        Path file = m.resolve("model.onnx").toRealPath();
+        try (InferenceServer server = TestServers.start(dir)) {
+            V2Client client = TestServers.client(server);
+            int most = 0;
+            for (int s = 1; s <= 8; s++) {
+                float[] ids = new float[s], weights = new float[s];
+                Arrays.fill(weights, 1);
+                V2Client.Response r = client.post("/v2/models/tagger/infer", taggerBody(ids, new long[] {1, s}, weights, new long[] {1, s}));
+                assertEquals(200, r.status(), r.text());
+                most = Math.max(most, mappings(file));
+            }
+            assertTrue(most >= 2 && most <= 3, "mapped by the declared model and at most 2 shapes' imports, saw " + most);
+            assertEquals(200, client.post("/v2/repository/models/tagger/unload", "").status());
+            assertEquals(0, mappings(file), "nothing mapped after the unload");
+        }
+    }
+
+    private static int mappings(Path file) throws Exception {
+        return (int) Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(l -> l.endsWith(" " + file)).count();
+    }
 }
