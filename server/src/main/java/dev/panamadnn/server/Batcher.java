@@ -214,6 +214,16 @@ final class Batcher {
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
             for (int i = 0; i < specs.size(); i++) inputs.put(specs.get(i).name(), stack(live, i, planRows, arena));
             out = runPlans(plans, inputs);
+        } catch (IllegalArgumentException e) {
+            // A plan refuses a value only the run sees (a token id past an embedding's rows, an index out of range): the
+            // requests it came from get a 400 with that reason; in a batch each request runs alone, so that one client's
+            // bad values do not fail the others' requests batched with it
+            if (live.size() > 1) {
+                for (Job j : live) run(List.of(j), j.rows(), plans);
+            } else {
+                live.getFirst().result().completeExceptionally(new ApiException(400, "model " + config.name() + ": " + e.getMessage()));
+            }
+            return;
         } catch (RuntimeException e) {
             System.getLogger(Batcher.class.getName()).log(System.Logger.Level.ERROR, "model " + config.name() + ": run failed", e);
             for (Job j : live) j.result().completeExceptionally(new ApiException(500, "model " + config.name() + ": inference failed"));

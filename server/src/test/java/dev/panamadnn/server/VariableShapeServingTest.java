@@ -39,6 +39,11 @@ class VariableShapeServingTest {
 
     /** A model directory {@code name} holding the resource model {@code variable/<model>/model.onnx} and {@code config}. */
     Path model(String name, String model, String config) throws Exception {
+        return model(dir, name, model, config);
+    }
+
+    /** As {@link #model(String, String, String)}, in repository {@code dir}. */
+    static Path model(Path dir, String name, String model, String config) throws Exception {
         Path m = Files.createDirectories(dir.resolve(name));
         try (InputStream in = VariableShapeServingTest.class.getResourceAsStream("variable/" + model + "/model.onnx")) {
             Files.copy(in, m.resolve("model.onnx"));
@@ -275,5 +280,33 @@ class VariableShapeServingTest {
 
     private static int mappings(Path file) throws Exception {
         return (int) Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(l -> l.endsWith(" " + file)).count();
+    }
+
+    /** A token id past the embedding's rows, batched with a good request: the bad one gets a 400 naming it, the good one its answer. */
+    @Test
+    void aBadIdFailsOnlyItsOwnRequestInABatch() throws Exception {
+        model("tagger", "tagger", "{\"instances\": 1, \"max_batch_size\": 8}");
+        Case c = goldens("tagger").getFirst();   // n = 1, s = 3
+        long[] shape = c.shapes().get("ids");
+        float[] badIds = c.tensors().get("ids").clone();
+        badIds[1] = 25;
+        try (InferenceServer server = TestServers.start(dir); var pool = Executors.newFixedThreadPool(2)) {
+            V2Client client = TestServers.client(server);
+            ServedModel m = server.model("tagger");
+            m.pause(true);   // both queued before a worker looks: they run as one batch
+            Thread.sleep(120);   // a worker already polling gives up (as QueueTest.hold)
+            Future<V2Client.Response> good = pool.submit(() -> client.post("/v2/models/tagger/infer", taggerBody(c)));
+            Future<V2Client.Response> bad = pool.submit(() -> client.post("/v2/models/tagger/infer",
+                    taggerBody(badIds, shape, c.tensors().get("weights"), shape)));
+            for (int i = 0; i < 1000 && m.queueDepth() < 2; i++) Thread.sleep(10);
+            assertEquals(2, m.queueDepth(), "both requests queued");
+            m.pause(false);
+            V2Client.Response r = good.get();
+            assertEquals(200, r.status(), r.text());
+            assertTagger(c, r.json().asJsonObject(), "the good request batched with a bad one");
+            r = bad.get();
+            assertEquals(400, r.status(), r.text());
+            assertTrue(r.text().contains("model tagger: ") && r.text().contains("index 25") && r.text().contains("out of range for 20 rows"), r.text());
+        }
     }
 }
