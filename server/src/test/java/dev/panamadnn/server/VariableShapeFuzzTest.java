@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
  * INT64 and weights FP32 [N, S], max_shapes 3, so that shapes are built, refused and dropped all along): shapes of any
  * rank with sizes from negative to 2^62, datatypes right and wrong, data too short, too long, nested, of the wrong
  * kinds, inputs missing, repeated or disagreeing on S, binary sizes that lie. Every answer is a 200 with the tagger's
- * outputs or a 4xx with an error message; never a 5xx; and the model answers PyTorch's outputs afterwards.
+ * outputs or a 4xx with an error message; never a 5xx; and the model answers PyTorch's outputs afterwards. Likewise random
+ * shapes and values (up to 1e30) for the image CNN, batched, and the sequence-first encoder served whole.
  */
 class VariableShapeFuzzTest {
     @TempDir
@@ -56,6 +57,47 @@ class VariableShapeFuzzTest {
             assertEquals(200, r.status(), r.text());
             VariableShapeServingTest.assertTagger(c, r.json().asJsonObject(), "after the fuzz");
         }
+    }
+
+    /** The image CNN (FP32 [N, 3, H, W]) and the sequence-first encoder served whole (FP32 [T, N, 8]): random shapes and data. */
+    @Test
+    void randomShapesOfAnImageModelAndAWholeShapeModelGetAnAnswerOrANamedRefusal() throws Exception {
+        VariableShapeServingTest.model(dir, "image", "image", "{\"max_shapes\": 2, \"instances\": 2, \"max_batch_size\": 4}");
+        VariableShapeServingTest.model(dir, "whole", "encoder", "{\"max_shapes\": 2, \"instances\": 2, \"max_batch_size\": 0}");
+        SplittableRandom random = new SplittableRandom(20261207);
+        Map<String, Map<Integer, Integer>> statuses = new TreeMap<>();
+        try (InferenceServer server = TestServers.start(dir)) {
+            V2Client client = TestServers.client(server);
+            for (int i = 0; i < 300; i++) {
+                boolean image = i % 2 == 0;
+                long[] shape = image ? new long[] {small(random), 3, small(random), small(random)} : new long[] {small(random), small(random), 8};
+                if (random.nextInt(6) == 0) shape[random.nextInt(shape.length)] = DIMS[random.nextInt(DIMS.length)];
+                if (random.nextInt(10) == 0) shape = java.util.Arrays.copyOf(shape, shape.length - 1);
+                long want = 1;
+                for (long d : shape) want = d > 0 && want < 100_000 ? want * d : want;
+                int len = (int) Math.min(4000, Math.max(0, random.nextInt(6) == 0 ? want + random.nextInt(3) - 1 : want));
+                float[] data = new float[len];
+                for (int k = 0; k < len; k++) data[k] = (float) (random.nextGaussian() * (random.nextInt(50) == 0 ? 1e30 : 1));
+                String model = image ? "image" : "whole";
+                V2Client.Response r = client.post("/v2/models/" + model + "/infer", V2Client.inferJson(image ? "image" : "x", data, shape));
+                statuses.computeIfAbsent(model, k -> new TreeMap<>()).merge(r.status(), 1, Integer::sum);
+                assertTrue(r.status() == 200 || r.status() >= 400 && r.status() < 500, model + " request " + i + " " + java.util.Arrays.toString(shape) + ": "
+                        + r.status() + " " + r.text());
+                assertTrue(r.status() == 200 ? r.text().contains("\"outputs\"") : r.text().startsWith("{\"error\":"), r.text());
+            }
+            System.out.println("statuses " + statuses);
+            for (String m : statuses.keySet()) {
+                assertTrue(statuses.get(m).getOrDefault(200, 0) >= 30 && statuses.get(m).getOrDefault(400, 0) >= 10, m + ": " + statuses.get(m));
+            }
+            VariableShapeServingTest.Case c = VariableShapeServingTest.goldens("image").getFirst();
+            FixedShapeServingTest.assertClose(c.tensors().get("logits"), client.infer("image", "image", c.tensors().get("image"), c.shapes().get("image")),
+                    "after the fuzz");
+        }
+    }
+
+    /** Mostly 1-6, sometimes 0 or 9. */
+    private static long small(SplittableRandom r) {
+        return r.nextInt(12) == 0 ? 0 : r.nextInt(12) == 0 ? 9 : 1 + r.nextInt(6);
     }
 
     private int headerLength;
