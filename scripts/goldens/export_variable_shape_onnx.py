@@ -11,6 +11,8 @@ The models (random weights under torch.manual_seed(SEED), eval mode):
     the last step [N, 3]. dynamic_axes: N and S on both inputs. Opset 14.
   * image/: "image" FP32 [N, 3, H, W] -> Conv2d(3, 6, 3, padding=1) -> ReLU -> Conv2d(6, 6, 3, stride=2) -> ReLU ->
     global average pool -> "logits" = Linear(6, 5) [N, 5]. dynamic_axes: N, H and W. Opset 13.
+  * wide/: "x" FP32 [N, S, 32] -> Linear(32, 256) -> ReLU -> "y" = Linear(256, 4) [N, S, 4]: a weight of 32 KiB, large
+    enough for plan sets to share (the server's shapes of one model hold it once). dynamic_axes: N and S. Opset 13.
   * encoder/: a sequence-first TransformerEncoderLayer(8, 2, dim_feedforward=16) (torch's default [T, N, E] layout):
     "x" [T, N, 8] -> "y" [T, N, 8]. dynamic_axes: T ("steps") and N ("batch"), as such models are exported; its first dim
     is time, not a batch. Opset 17 (LayerNormalization as one op), exported with autograd on so that torch 1.13 takes the
@@ -112,6 +114,21 @@ def export_encoder(out_dir):
     write(out_dir, cases)
 
 
+def export_wide(out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    net = torch.nn.Sequential(torch.nn.Linear(32, 256), torch.nn.ReLU(), torch.nn.Linear(256, 4)).eval()
+    cases = []
+    with torch.no_grad():
+        for n, s in [(1, 3), (2, 5), (1, 9)]:
+            x = torch.randn(n, s, 32)
+            cases.append({"shapes": {"x": [n, s, 32]}, "x": x.flatten().tolist(), "y": net(x).flatten().tolist()})
+    path = os.path.join(out_dir, "model.onnx")
+    torch.onnx.export(net, (torch.randn(2, 4, 32),), path + ".tmp", opset_version=13, input_names=["x"], output_names=["y"],
+                      dynamic_axes={"x": {0: "N", 1: "S"}, "y": {0: "N", 1: "S"}})
+    os.replace(path + ".tmp", path)
+    write(out_dir, cases)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dir", default=DEFAULT_DIR)
@@ -121,6 +138,7 @@ def main():
     export_tagger(os.path.join(a.dir, "tagger"))
     export_image(os.path.join(a.dir, "image"))
     export_encoder(os.path.join(a.dir, "encoder"))
+    export_wide(os.path.join(a.dir, "wide"))
 
 
 if __name__ == "__main__":

@@ -174,6 +174,31 @@ public final class PlanSet implements AutoCloseable {
     }
 
     /**
+     * As {@link #of(dev.panamadnn.graph.Graph, CompileOptions, int)}, holding its constants in the same store as {@code
+     * sharing}: a block of constant bytes (a weight in the layout a primitive reads) that a plan of either set has is
+     * held once for both. For plan sets of one model at other sizes of a dim beyond the batch (an import of a text model
+     * at each sequence length), whose weights are the same bytes at every length: a server keeping many lengths holds
+     * the weights about once, not once per length. Sharing never changes a result (the store matches blocks by their
+     * full bytes; see {@link #constantBytes()}); {@code sharing} may be closed before or after, each block being freed by
+     * the last plan, of any set, that reads it.
+     *
+     * @param graph    as {@link #of(dev.panamadnn.graph.Graph, CompileOptions, int)}
+     * @param options  how to compile
+     * @param maxPlans how many plans (batch sizes) to keep
+     * @param sharing  a plan set whose constants store this one shares
+     * @throws IllegalArgumentException as {@link #of(dev.panamadnn.graph.Graph, CompileOptions, int)}, or if {@code sharing} is null
+     * @return the plan set, owned by the caller (close it)
+     */
+    public static PlanSet of(dev.panamadnn.graph.Graph graph, CompileOptions options, int maxPlans, PlanSet sharing) {
+        if (graph == null) throw new IllegalArgumentException("PlanSet: graph must not be null");
+        if (sharing == null || sharing.shared == null) throw new IllegalArgumentException("PlanSet: a plan set to share constants with is required, got " + sharing);
+        BatchedInputs inputs = BatchedInputs.of(graph);
+        SharedConstants shared = sharing.shared;
+        return new PlanSet(graph.name(), null, options, inputs.firstSample(), maxPlans,
+                shape -> CompiledModel.compile(graph, options, inputs.shapes(shape[0]), shared), inputs, shared);
+    }
+
+    /**
      * Builds (if not cached) and warms up ({@link CompiledModel#warmup()}) the plan of each batch
      * size, so the first requests of those sizes pay neither. Returns this.
      *
@@ -426,6 +451,33 @@ public final class PlanSet implements AutoCloseable {
         long own = 0;
         for (PlanCache.Plan p : cache.snapshot()) own += p.value().constantBytes() - p.value().sharedConstantBytes();
         return own + shared.bytes();
+    }
+
+    /**
+     * {@return the bytes of the shared constants store this set's {@link #constantBytes()} includes}: with plan sets made
+     * {@linkplain #of(dev.panamadnn.graph.Graph, CompileOptions, int, PlanSet) sharing it}, the same store, counted in each
+     * set's {@code constantBytes()}; their memory together is each set's {@code constantBytes() - sharedConstantBytes()}
+     * plus the store's once.
+     */
+    public long sharedConstantBytes() {
+        return shared == null ? 0 : shared.bytes();
+    }
+
+    /**
+     * {@return the bytes of native memory the constants of {@code sets} take together}: each set's own (its {@link
+     * #constantBytes()} less its store's) plus each distinct constants store once, whether the sets share one ({@link
+     * #of(dev.panamadnn.graph.Graph, CompileOptions, int, PlanSet)}) or each has its own.
+     *
+     * @param sets plan sets, open or closed
+     */
+    public static long constantBytes(java.util.Collection<PlanSet> sets) {
+        java.util.Set<SharedConstants> stores = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        long total = 0;
+        for (PlanSet p : sets) {
+            total += p.constantBytes() - p.sharedConstantBytes();
+            if (p.shared != null && stores.add(p.shared)) total += p.shared.bytes();
+        }
+        return total;
     }
 
     /** {@return the blocks the plans share now (0 once every plan is closed: nothing is kept past its last user)} */

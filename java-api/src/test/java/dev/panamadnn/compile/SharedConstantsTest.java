@@ -15,6 +15,7 @@ import dev.panamadnn.nn.Sequential;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -89,6 +90,55 @@ class SharedConstantsTest {
             // that run Winograd, likewise), so 4 plans hold about what the largest holds: only the small biases are each plan's.
             assertTrue(set < alone + 3 * (alone / 10), "4 plans hold " + set + " bytes of constants, the largest alone " + alone);
             assertTrue(plans.sharedBlocks() >= 3, "the three weights are shared: " + plans.sharedBlocks() + " blocks");
+        }
+    }
+
+    /** x [N, S, 64] times a 64 x 256 weight (64 KiB) plus a bias, as a graph at sequence length {@code s}. */
+    private static dev.panamadnn.graph.Graph matmulAt(long s, Tensor w, Tensor bias) {
+        dev.panamadnn.graph.GraphBuilder g = dev.panamadnn.graph.Graph.builder("seq" + s);
+        String x = g.input("x", dev.panamadnn.graph.Shape.batched("N", s, 64));
+        String y = g.node("Add", "y", dev.panamadnn.graph.Attributes.empty(),
+                g.node("MatMul", "mm", dev.panamadnn.graph.Attributes.empty(), x, g.initializer("w", w)), g.initializer("b", bias));
+        return g.output(y).build();
+    }
+
+    /**
+     * Plan sets of one model at two sequence lengths, the second made sharing the first's constants: the weight is held
+     * once for both (the sets' memory together is one weight, not two), each set computes bit for bit what it computes
+     * alone, and the second keeps running, its weight kept, after the first is closed.
+     */
+    @Test
+    void planSetsAtTwoSequenceLengthsShareTheirWeightsAndOutliveEachOther() {
+        float[] wv = new float[64 * 256], bv = new float[256];
+        java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+        for (int i = 0; i < wv.length; i++) wv[i] = (float) r.nextGaussian();
+        for (int i = 0; i < bv.length; i++) bv[i] = (float) r.nextGaussian();
+        try (Tensor w = Tensor.of(wv, 64, 256); Tensor bias = Tensor.of(bv, 256); Tensor x5 = CompiledModelTest.randomInput(5, 2, 5, 64);
+             Tensor x9 = CompiledModelTest.randomInput(9, 2, 9, 64);
+             PlanSet alone9 = PlanSet.of(matmulAt(9, w, bias), OPTIONS, 2); Tensor expected9 = alone9.run(Map.of("x", x9)).values().iterator().next()) {
+            PlanSet five = PlanSet.of(matmulAt(5, w, bias), OPTIONS, 2);
+            PlanSet nine = PlanSet.of(matmulAt(9, w, bias), OPTIONS, 2, five);
+            try (nine) {
+                try (five; Tensor y5 = five.run(Map.of("x", x5)).values().iterator().next(); Tensor y9 = nine.run(Map.of("x", x9)).values().iterator().next()) {
+                    assertArrayEquals(expected9.toFloatArray(), y9.toFloatArray(), "the sharing set vs the same set alone");
+                    assertEquals(2 * 5 * 256, y5.numel());
+                    long shared = five.sharedConstantBytes(), weight = 64L * 256 * 4;
+                    assertEquals(shared, nine.sharedConstantBytes(), "one store");
+                    assertTrue(shared >= weight && shared < 2 * weight, "the weight held once: " + shared + " bytes shared, weight " + weight);
+                    long together = PlanSet.constantBytes(List.of(five, nine));
+                    assertEquals(five.constantBytes() - shared + nine.constantBytes() - shared + shared, together);
+                    assertTrue(together < 2 * weight, "both sets hold " + together + " bytes of constants, the weight is " + weight);
+                    assertTrue(alone9.constantBytes() >= weight, "a set alone holds the weight itself: " + alone9.constantBytes());
+                    assertEquals(alone9.constantBytes() + together, PlanSet.constantBytes(List.of(five, alone9, nine)),
+                            "a set with its own store counted with it");
+                    assertTrue(PlanSet.constantBytes(List.of(five, alone9)) >= 2 * weight, "two stores, two weights");
+                }
+                try (Tensor again = nine.run(Map.of("x", x9)).values().iterator().next()) {   // the first set is closed
+                    assertArrayEquals(expected9.toFloatArray(), again.toFloatArray(), "after the set it shares with was closed");
+                }
+                assertTrue(nine.sharedConstantBytes() >= 64L * 256 * 4, "the weight stays while a plan reads it");
+            }
+            assertEquals(0, nine.sharedConstantBytes(), "freed with the last plan");
         }
     }
 

@@ -154,6 +154,9 @@ final class OnnxLoader implements ModelLoader {
         List<Value> declared = model.inputs();
         // set once a build proved the first dim a batch (RowCheck ran and passed): later builds need not check again
         java.util.concurrent.atomic.AtomicBoolean rowsChecked = new java.util.concurrent.atomic.AtomicBoolean();
+        // the first shape's plan set: every later shape's shares its constants store, so the weights (the same bytes at
+        // every sequence length or image size, in the layouts their primitives read) are held about once, not per shape
+        java.util.concurrent.atomic.AtomicReference<PlanSet> constants = new java.util.concurrent.atomic.AtomicReference<>();
         ModelLoader.Shapes shapes = new ModelLoader.Shapes() {
             @Override
             public void check(long[][] request) {
@@ -190,7 +193,11 @@ final class OnnxLoader implements ModelLoader {
                     Graph graph = m.toGraph();
                     List<Output> served = outputs(name, m, graph, at);
                     if (at.batched()) {
-                        Loaded l = new Loaded(at, PlanSet.of(graph, ModelLoader.options(at), at.planSizes().length), m, served);
+                        PlanSet sharing = constants.get();
+                        PlanSet plans = sharing == null ? PlanSet.of(graph, ModelLoader.options(at), at.planSizes().length)
+                                : PlanSet.of(graph, ModelLoader.options(at), at.planSizes().length, sharing);
+                        constants.compareAndSet(null, plans);
+                        Loaded l = new Loaded(at, plans, m, served);
                         if (!rowsChecked.get()) rowsChecked.set(checked(l));
                         return l;
                     }

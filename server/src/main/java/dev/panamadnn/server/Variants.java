@@ -220,10 +220,20 @@ final class Variants implements AutoCloseable {
         return cache.values().stream().filter(e -> e.loaded != null).mapToInt(e -> e.loaded.compiledBatchSizes().length).sum();
     }
 
-    /** Native bytes the plans hold in constants (every cached variant's). */
+    /**
+     * Native bytes the plans hold in constants: every cached variant's, each constants store their plan sets share (the
+     * weights, held once for the shapes of a model: {@link dev.panamadnn.compile.PlanSet#constantBytes(java.util.Collection)}) counted once.
+     */
     synchronized long constantBytes() {
         if (fixed != null) return fixed.constantBytes();
-        return cache.values().stream().filter(e -> e.loaded != null).mapToLong(e -> e.loaded.constantBytes()).sum();
+        long plans = 0;
+        List<dev.panamadnn.compile.PlanSet> sets = new ArrayList<>();
+        for (Entry e : cache.values()) {
+            if (e.loaded == null) continue;
+            if (e.loaded.plans() != null) sets.add(e.loaded.plans());
+            else plans += e.loaded.constantBytes();
+        }
+        return plans + dev.panamadnn.compile.PlanSet.constantBytes(sets);
     }
 
     /** Closes every cached variant not in use (the rest when their runs end); later acquires get 503. A fixed model's own plans stay. */

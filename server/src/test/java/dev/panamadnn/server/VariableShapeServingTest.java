@@ -309,4 +309,27 @@ class VariableShapeServingTest {
             assertTrue(r.text().contains("model tagger: ") && r.text().contains("index 25") && r.text().contains("out of range for 20 rows"), r.text());
         }
     }
+
+    /**
+     * The shapes of one model share its weights: a model with a 32 KiB weight (x [N, S, 32] -> Linear(32, 256) -> ReLU ->
+     * Linear(256, 4)) at three sequence lengths holds its constants about once, and answers PyTorch's outputs at each.
+     */
+    @Test
+    void theShapesOfAModelHoldItsWeightsOnce() throws Exception {
+        model("wide", "wide", "{\"instances\": 1}");
+        List<Case> cases = goldens("wide");
+        try (InferenceServer server = TestServers.start(dir)) {
+            V2Client client = TestServers.client(server);
+            double[] bytes = new double[cases.size()];
+            for (int i = 0; i < cases.size(); i++) {
+                Case c = cases.get(i);
+                long[] s = c.shapes().get("x");
+                FixedShapeServingTest.assertClose(c.tensors().get("y"), client.infer("wide", "x", c.tensors().get("x"), s), "length " + s[1]);
+                bytes[i] = metric(client, "pdnn_constant_bytes{model=\"wide\"}");
+            }
+            assertEquals(3, metric(client, "pdnn_shapes_cached{model=\"wide\"}"), 0);
+            assertTrue(bytes[0] >= 32 * 1024, "one shape holds the weight: " + bytes[0]);
+            assertTrue(bytes[2] < 1.5 * bytes[0], "three shapes hold " + bytes[2] + " bytes of constants, one shape " + bytes[0]);
+        }
+    }
 }
