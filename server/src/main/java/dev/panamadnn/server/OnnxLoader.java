@@ -32,7 +32,9 @@ import dev.panamadnn.server.ModelLoader.Output;
  * one back); config.json's inputs and outputs default
  * from the model's and, where given, must equal them. Symbolic dims beyond the batch (a dynamic
  * sequence length or image size) take the sizes config.json's input shapes give them: the model
- * is served at those. A model whose inputs share no symbolic first dim (exported without {@code dynamic_axes}: a fixed
+ * is served at those; one config.json leaves at -1 (the default) is variable: each request sizes it, and the model is
+ * imported and compiled per request shapes ({@link ModelLoader.Shapes}, cached by {@link Variants}; the shapes' plan sets
+ * share the weights). A batched model's first dim is proved a batch before it serves ({@link RowCheck}). A model whose inputs share no symbolic first dim (exported without {@code dynamic_axes}: a fixed
  * batch, a sequence-first RNN {@code [T, N, I]}), or any model with {@code "max_batch_size": 0}, is served without a batch
  * dim: one plan compiled for its whole input shapes (every symbolic dim sized by config.json), each request exactly those
  * shapes, its outputs whole. The {@link OnnxModel} owns the weights: it
