@@ -268,8 +268,10 @@ public record ModelConfig(String name, String architecture, int numClasses, List
         List<TensorSpec> specs = inputs(o, name, io, maxBatch > 0);
         check(io != null || !o.containsKey("max_shapes"), name + "/config.json: max_shapes is for ONNX models with variable dims; the " + arch
                 + " architecture takes fixed sizes");
+        check(!o.containsKey("preferred_batch_sizes") || o.get("preferred_batch_sizes") instanceof JsonArray,
+                name + "/config.json: preferred_batch_sizes must be an array of integers, got " + o.get("preferred_batch_sizes"));
         JsonArray pref = o.containsKey("preferred_batch_sizes") ? o.getJsonArray("preferred_batch_sizes") : JsonValue.EMPTY_JSON_ARRAY;
-        int[] preferred = pref.stream().mapToInt(v -> ((JsonNumber) v).intValueExact()).toArray();
+        int[] preferred = pref.stream().mapToInt(v -> integer(v, name + "/config.json: an element of preferred_batch_sizes")).toArray();
         return new ModelConfig(name, arch, integer(o, "num_classes", 1000), specs, outputs(o, name, io), maxBatch,
                 integer(o, "max_queue_delay_us", 2000), bool(o, "adaptive_delay", true), preferred, integer(o, "instances", defaultInstances(threads)), threads,
                 integer(o, "max_queue_size", 256), integer(o, "timeout_ms", 10_000), integer(o, "max_shapes", 16));
@@ -381,8 +383,15 @@ public record ModelConfig(String name, String architecture, int numClasses, List
 
     private static int integer(JsonObject o, String key, int fallback) {
         if (!o.containsKey(key)) return fallback;
-        check(o.get(key) instanceof JsonNumber n && n.isIntegral(), "config.json: " + key + " must be an integer");
-        return o.getJsonNumber(key).intValueExact();
+        return integer(o.get(key), "config.json: " + key);
+    }
+
+    /** {@code v} as an int, else an {@link IllegalArgumentException} naming {@code what} and the value. */
+    private static int integer(JsonValue v, String what) {
+        check(v instanceof JsonNumber n && n.isIntegral(), what + " must be an integer, got " + v);
+        java.math.BigInteger b = ((JsonNumber) v).bigIntegerValue();
+        check(b.bitLength() < 32, what + " must be an integer in [-2^31, 2^31), got " + v);
+        return b.intValue();
     }
 
     private static void check(boolean ok, String message) {
