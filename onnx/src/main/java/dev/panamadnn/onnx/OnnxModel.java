@@ -186,6 +186,38 @@ public final class OnnxModel implements AutoCloseable {
     }
 
     /**
+     * This model imported again with {@code options} (an input's shape, a dim's size, as {@link Onnx#load(Path,
+     * OnnxOptions)} takes them, applied over this model's own), from the file as this model read it: the file is not
+     * read again (a file replaced on disk since does not change it), and the weights are this model's (slices of its
+     * mapping, not copied). For a model served at several sizes of a dynamic dim: one import per size, all of the same
+     * bytes. The new model is the caller's: close it before this one; once this one is closed, whatever the new one still
+     * has to read of the weights (a plan for a new batch size) is refused with an exception naming the freed weight, never
+     * a crash, while plans built before keep running.
+     *
+     * @param options input shapes and dim sizes
+     * @return the model imported with them, owned by the caller
+     * @throws OnnxException         as {@link Onnx#load(Path, OnnxOptions)}: an option that names nothing the model has or
+     *                               contradicts it, or a model that does not import with those shapes
+     * @throws IllegalStateException if this model is closed
+     */
+    public OnnxModel withOptions(OnnxOptions options) {
+        if (options == null) throw new IllegalArgumentException(source + ": withOptions: options must not be null");
+        lifetime.readLock().lock();
+        try {
+            checkOpen();
+            Arena own = Arena.ofShared();   // what the new import allocates (copied tensors, external data); the weights stay this model's
+            try {
+                return create(options.apply(model, source), own, baseDir, source);
+            } catch (RuntimeException | Error e) {
+                own.close();
+                throw e;
+            }
+        } finally {
+            lifetime.readLock().unlock();
+        }
+    }
+
+    /**
      * Runs the model once on {@code inputs} (by ONNX input name) and returns its outputs by ONNX
      * output name, new tensors the caller owns. The first call compiles (a plan set when every
      * input is {@code [N, fixed...]} with one batch symbol, kept for the next calls; a plan for

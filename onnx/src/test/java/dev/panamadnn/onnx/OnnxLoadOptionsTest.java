@@ -136,6 +136,37 @@ class OnnxLoadOptionsTest {
      * answers PyTorch's outputs; {@code compile} (a plan set wants a symbolic batch) is refused pointing to it, and
      * {@code plan} on a model with a symbolic dim is refused naming the dim and the option that fixes it.
      */
+    /**
+     * withOptions imports the model again from what it read, not from the file: the same outputs as a load with those
+     * options, also after the file was deleted; and once the model it came from is closed, a new batch size (which reads
+     * the weights again) is refused naming the freed weight, the sizes compiled before still running.
+     */
+    @Test
+    void withOptionsImportsAgainFromWhatTheModelReadNotFromTheFile() throws Exception {
+        Path copy = Files.copy(dir.resolve("heads.onnx"), Files.createTempFile("heads", ".onnx"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        try (SafeTensors goldens = SafeTensors.open(dir.resolve("heads.goldens.safetensors"))) {
+            OnnxModel declared = Onnx.load(copy);
+            Files.delete(copy);
+            try (OnnxModel six = declared.withOptions(OnnxOptions.defaults().withDim("S", 6));
+                 OnnxModel nine = declared.withOptions(OnnxOptions.defaults().withInputShape("x", Shape.of(Dim.symbol("N"), Dim.of(9), Dim.of(16))));
+                 PlanSet sixPlans = six.compile(CompileOptions.defaults()); PlanSet ninePlans = nine.compile(CompileOptions.defaults())) {
+                assertEquals(Shape.of(Dim.symbol("N"), Dim.of(6), Dim.of(16)), six.inputs().get(0).shape());
+                check("withOptions S = 6", sixPlans, goldens, "b3");
+                check("withOptions S = 9", ninePlans, goldens, "s9");
+                var e = assertThrows(OnnxException.class, () -> declared.withOptions(OnnxOptions.defaults().withDim("T", 2)));
+                assertTrue(e.getMessage().contains("T"), e.getMessage());
+                declared.close();
+                check("S = 6 after the model it came from closed", sixPlans, goldens, "b3");   // batch 3: compiled before
+                var freed = assertThrows(IllegalArgumentException.class, () -> check("a new batch size", sixPlans, goldens, "b1"));
+                assertTrue(freed.getMessage().contains("building the plan for input [1, 6, 16] failed") && freed.getMessage().contains("was freed (closed)"),
+                        freed.getMessage());
+                assertThrows(IllegalStateException.class, () -> declared.withOptions(OnnxOptions.defaults().withDim("S", 2)));
+            } finally {
+                declared.close();
+            }
+        }
+    }
+
     @Test
     void fixedShapesCompileToOnePlan() throws Exception {
         try (SafeTensors goldens = SafeTensors.open(dir.resolve("heads.goldens.safetensors"))) {

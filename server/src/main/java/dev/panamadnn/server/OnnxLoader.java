@@ -70,7 +70,7 @@ final class OnnxLoader implements ModelLoader {
         try {
             ModelConfig config = ModelConfig.read(dir, io(name, model));
             Map<String, Long> sizes = check(name, model, config);
-            if (config.variable()) return variable(name, file, model, config);
+            if (config.variable()) return variable(name, model, config);
             if (!sizes.isEmpty()) {
                 // Imported again with config.json's sizes in the inputs' shapes (a batch stays symbolic): shape inference
                 // then reaches what needs them (a Reshape over the batch and the sequence length), which binding the sizes
@@ -133,10 +133,11 @@ final class OnnxLoader implements ModelLoader {
 
     /**
      * A model with variable dims: nothing compiled at load; its served outputs as declared (a symbolic dim beyond the batch
-     * {@link ModelConfig#VARIABLE}), and a shape factory that imports the file again with each request's sizes in the
-     * inputs' shapes (the batch staying symbolic) and compiles that import.
+     * {@link ModelConfig#VARIABLE}), and a shape factory that imports the loaded model again ({@link OnnxModel#withOptions},
+     * not the file: a file replaced on disk since changes nothing until a reload) with each request's sizes in the inputs'
+     * shapes (the batch staying symbolic) and compiles that import.
      */
-    private static Loaded variable(String name, Path file, OnnxModel model, ModelConfig config) {
+    private static Loaded variable(String name, OnnxModel model, ModelConfig config) {
         int skip = config.batched() ? 1 : 0;
         List<Output> outputs = new ArrayList<>();
         for (String want : config.outputs()) {
@@ -190,7 +191,7 @@ final class OnnxLoader implements ModelLoader {
                     for (long d : in.sample()) dims.add(Dim.of(d));
                     fixed = fixed.withInputShape(in.name(), new Shape(dims));
                 }
-                OnnxModel m = load(name, file, fixed);
+                OnnxModel m = model.withOptions(fixed);   // from the bytes loaded, not the file again: every shape the same model
                 try {
                     Graph graph = m.toGraph();
                     List<Output> served = outputs(name, m, graph, at);
