@@ -24,7 +24,8 @@ import java.util.TreeSet;
  *  "inputs":  [{"name": "input", "datatype": "FP32", "shape": [-1, 1, 8, 8]}],   // -1 or "N": the batch
  *  "outputs": [{"name": "logits"}],
  *  "max_batch_size": 32, "max_queue_delay_us": 2000, "adaptive_delay": true, "preferred_batch_sizes": [8, 16, 32],
- *  "instances": 2, "threads_per_instance": 1, "max_queue_size": 256, "timeout_ms": 10000, "max_shapes": 16}
+ *  "instances": 2, "threads_per_instance": 1, "max_queue_size": 256, "timeout_ms": 10000, "max_shapes": 16,
+ *  "warm_shapes": [{"ids": [-1, 32]}]}                                     // variable dims: shapes built at load
  * }</pre>
  * Every field but {@code architecture} has a default. Inputs FP32 (an ONNX model's also INT64, INT32, BOOL, UINT8 or
  * FP16, see {@link #DATATYPES}); a built-in architecture has one FP32 output, an ONNX model the outputs config.json lists
@@ -68,10 +69,12 @@ import java.util.TreeSet;
  * @param timeoutMs         default per-request deadline (a request may ask for less or more)
  * @param maxShapes         with variable dims, how many shapes' imports and plans are kept at most (least recently used
  *                          dropped, rebuilt when asked for again)
+ * @param warmShapes        with variable dims, the shapes built and warmed at load, before the model is ready (each: every
+ *                          input's sample, or whole shape without a batch dim, in the inputs' order); at most maxShapes
  */
 public record ModelConfig(String name, String architecture, int numClasses, List<TensorSpec> inputs, List<String> outputs,
                           int maxBatch, long maxQueueDelayMicros, boolean adaptiveDelay, int[] preferredBatchSizes, int instances,
-                          int threadsPerInstance, int maxQueueSize, long timeoutMs, int maxShapes) {
+                          int threadsPerInstance, int maxQueueSize, long timeoutMs, int maxShapes, List<long[][]> warmShapes) {
 
     /**
      * The Open Inference Protocol datatypes an input may have, with ours: FP32, and for ONNX models INT64 and INT32 (token
@@ -144,6 +147,8 @@ public record ModelConfig(String name, String architecture, int numClasses, List
         check(maxQueueSize >= 1 && maxQueueSize <= 1_000_000, "max_queue_size must be in [1, 1e6], got " + maxQueueSize);
         check(timeoutMs >= 1, "timeout_ms must be >= 1, got " + timeoutMs);
         check(maxShapes >= 1 && maxShapes <= 1024, "max_shapes must be in [1, 1024], got " + maxShapes);
+        warmShapes = warmShapes == null ? List.of() : List.copyOf(warmShapes);
+        check(warmShapes.size() <= maxShapes, "warm_shapes gives " + warmShapes.size() + " shapes, more than max_shapes " + maxShapes + " keeps");
         check(inputs != null && !inputs.isEmpty() && inputs.size() <= 64, "a model takes 1 to 64 inputs, got " + (inputs == null ? 0 : inputs.size()));
         for (TensorSpec in : inputs) {
             check(DATATYPES.containsKey(in.datatype()), "input " + in.name() + ": datatype " + in.datatype() + " is not served (" + DATATYPES.keySet() + ")");
@@ -165,7 +170,7 @@ public record ModelConfig(String name, String architecture, int numClasses, List
     /** The built-in digits model's configuration (input {@code [N,1,8,8]} FP32, output {@code logits}). */
     public static ModelConfig digits() {
         return new ModelConfig("digits", "digits", 10, List.of(new TensorSpec("input", "FP32", new long[] {1, 8, 8})), List.of("logits"),
-                32, 2000, true, new int[] {32}, defaultInstances(1), 1, 256, 10_000, 16);
+                32, 2000, true, new int[] {32}, defaultInstances(1), 1, 256, 10_000, 16, List.of());
     }
 
     /** Whether an input has a {@link #VARIABLE} dim: each request sizes it, the model is compiled per distinct shapes. */
@@ -178,7 +183,7 @@ public record ModelConfig(String name, String architecture, int numClasses, List
         List<TensorSpec> specs = new java.util.ArrayList<>();
         for (int i = 0; i < inputs.size(); i++) specs.add(new TensorSpec(inputs.get(i).name(), inputs.get(i).datatype(), shapes[i].clone()));
         return new ModelConfig(name, architecture, numClasses, specs, outputs, maxBatch, maxQueueDelayMicros, adaptiveDelay, preferredBatchSizes,
-                instances, threadsPerInstance, maxQueueSize, timeoutMs, maxShapes);
+                instances, threadsPerInstance, maxQueueSize, timeoutMs, maxShapes, List.of());
     }
 
     /** Whether requests carry a batch dim that the batcher stacks ({@code max_batch_size >= 1}); else each is the whole shapes. */
@@ -274,7 +279,7 @@ public record ModelConfig(String name, String architecture, int numClasses, List
         int[] preferred = pref.stream().mapToInt(v -> integer(v, name + "/config.json: an element of preferred_batch_sizes")).toArray();
         return new ModelConfig(name, arch, integer(o, "num_classes", 1000), specs, outputs(o, name, io), maxBatch,
                 integer(o, "max_queue_delay_us", 2000), bool(o, "adaptive_delay", true), preferred, integer(o, "instances", defaultInstances(threads)), threads,
-                integer(o, "max_queue_size", 256), integer(o, "timeout_ms", 10_000), integer(o, "max_shapes", 16));
+                integer(o, "max_queue_size", 256), integer(o, "timeout_ms", 10_000), integer(o, "max_shapes", 16), warmShapes(o, name, specs, maxBatch > 0));
     }
 
     /**
@@ -302,6 +307,45 @@ public record ModelConfig(String name, String architecture, int numClasses, List
                     !in.containsKey("shape") ? d.sample() : batched ? sample(in, name, i, true) : whole(in, name, i, true)));
         }
         return specs;
+    }
+
+    /**
+     * {@code warm_shapes}: each an object giving every input's shape by name, as config.json's {@code inputs} do ({@code
+     * [-1, sizes...]} with the batch, the whole shape without one), its variable dims sized; as samples (or whole
+     * shapes) in the inputs' order. Only for inputs with variable dims; a size where the input has one must equal it.
+     */
+    private static List<long[][]> warmShapes(JsonObject o, String name, List<TensorSpec> specs, boolean batched) {
+        if (!o.containsKey("warm_shapes")) return List.of();
+        String what = name + "/config.json: warm_shapes";
+        check(o.get("warm_shapes") instanceof JsonArray, what + " must be an array of objects (each input's name -> its shape), got " + o.get("warm_shapes"));
+        check(specs.stream().anyMatch(TensorSpec::variable), what + " is for a model with variable dims (-1 beyond the batch), and "
+                + name + "'s inputs " + inputNames(specs) + " have none");
+        JsonArray given = o.getJsonArray("warm_shapes");
+        List<long[][]> warm = new java.util.ArrayList<>();
+        for (int k = 0; k < given.size(); k++) {
+            String where = what + "[" + k + "]";
+            check(given.get(k) instanceof JsonObject, where + " must be an object: each input's name -> its shape, got " + given.get(k));
+            JsonObject entry = given.getJsonObject(k);
+            check(entry.size() == specs.size() && specs.stream().allMatch(sp -> entry.containsKey(sp.name())),
+                    where + " must give the shape of every input " + inputNames(specs) + ", got " + entry.keySet());
+            long[][] shapes = new long[specs.size()][];
+            for (int i = 0; i < specs.size(); i++) {
+                TensorSpec sp = specs.get(i);
+                JsonValue shape = entry.get(sp.name());
+                String bad = where + ": input " + sp.name() + " shape " + shape + " must be " + (batched ? "[-1, sizes...] (the batch, then sizes)" : "[sizes...]")
+                        + " fitting the model's " + (batched ? "[-1, " : "[") + Arrays.toString(sp.sample()).substring(1);
+                check(shape instanceof JsonArray a && a.size() == sp.sample().length + (batched ? 1 : 0), bad);
+                JsonArray dims = (JsonArray) shape;
+                check(!batched || dims.get(0) instanceof JsonString || dims.get(0) instanceof JsonNumber n && n.isIntegral() && n.longValue() == -1, bad);
+                shapes[i] = new long[sp.sample().length];
+                for (int d = 0; d < shapes[i].length; d++) shapes[i][d] = dim(dims.get(d + (batched ? 1 : 0)), false);
+                boolean fits = true;
+                for (int d = 0; fits && d < shapes[i].length; d++) fits = shapes[i][d] >= 1 && (sp.sample()[d] == VARIABLE || sp.sample()[d] == shapes[i][d]);
+                check(fits, bad);
+            }
+            warm.add(shapes);
+        }
+        return warm;
     }
 
     /**

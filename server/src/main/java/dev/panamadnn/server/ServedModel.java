@@ -25,7 +25,6 @@ final class ServedModel implements AutoCloseable {
     static ServedModel start(ModelConfig config, ModelLoader.Loaded loaded, ServerMetrics metrics) {
         try {
             loaded.warmup();
-            return new ServedModel(config, loaded, metrics);
         } catch (RuntimeException e) {
             closeQuietly(loaded);
             throw e;
@@ -34,6 +33,36 @@ final class ServedModel implements AutoCloseable {
             // as that model's problem (a 400 at load), not left to end the server
             closeQuietly(loaded);
             throw new IllegalArgumentException(config.name() + ": its plans cannot be allocated at the configured sizes: " + e.getMessage(), e);
+        }
+        ServedModel m = new ServedModel(config, loaded, metrics);
+        try {
+            m.warmShapes();
+            return m;
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Builds and warms the shapes config.json's {@code warm_shapes} gives (a model with variable dims), so that their first
+     * requests pay no import or compile and readiness includes them.
+     *
+     * @throws IllegalArgumentException naming the shape the model cannot take
+     */
+    private void warmShapes() {
+        for (int k = 0; k < config.warmShapes().size(); k++) {
+            long[][] shapes = config.warmShapes().get(k);
+            try {
+                checkShapes(shapes);
+                try (Variants.Lease lease = variants.acquire(shapes)) {
+                    lease.loaded().warmup();
+                }
+            } catch (ApiException e) {
+                throw new IllegalArgumentException(config.name() + ": warm_shapes[" + k + "]: " + e.getMessage(), e);
+            } catch (OutOfMemoryError e) {
+                throw new IllegalArgumentException(config.name() + ": warm_shapes[" + k + "]: its plans cannot be allocated: " + e.getMessage(), e);
+            }
         }
     }
 

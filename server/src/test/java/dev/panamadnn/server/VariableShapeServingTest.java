@@ -353,4 +353,38 @@ class VariableShapeServingTest {
             }
         }
     }
+
+    /** warm_shapes: built and warmed at load (ready includes them); shapes config.json gives wrong are refused at load, named. */
+    @Test
+    void warmShapesAreBuiltAtLoadAndWrongOnesRefused() throws Exception {
+        model("tagger", "tagger", "{\"instances\": 1, \"max_batch_size\": 4, \"warm_shapes\": [{\"ids\": [-1, 5], \"weights\": [-1, 5]},"
+                + " {\"ids\": [-1, 9], \"weights\": [-1, 9]}]}");
+        List<Case> cases = goldens("tagger");
+        try (InferenceServer server = TestServers.start(dir)) {
+            V2Client client = TestServers.client(server);
+            assertEquals(2, metric(client, "pdnn_shapes_cached{model=\"tagger\"}"), 0, "lengths 5 and 9 built at load");
+            assertEquals(2 * 3, metric(client, "pdnn_plans_compiled{model=\"tagger\"}"), 0, "each at batch 1, 2 and 4");
+            V2Client.Response r = client.post("/v2/models/tagger/infer", taggerBody(cases.get(1)));   // n = 2, s = 5
+            assertEquals(200, r.status(), r.text());
+            assertTagger(cases.get(1), r.json().asJsonObject(), "a warmed length");
+            assertEquals(2, metric(client, "pdnn_shapes_cached{model=\"tagger\"}"), 0, "no new shape for it");
+            String[][] bad = {
+                {"tagger", "{\"warm_shapes\": [{\"ids\": [-1, 5]}]}", "warm_shapes[0] must give the shape of every input [ids, weights], got [ids]"},
+                {"tagger", "{\"warm_shapes\": [{\"ids\": [-1, 0], \"weights\": [-1, 0]}]}", "input ids shape [-1,0] must be [-1, sizes...]"},
+                {"tagger", "{\"warm_shapes\": [{\"ids\": [-1, 4], \"weights\": [-1, 5]}]}", "warm_shapes[0]: input 'weights' sizes dim 1 5 but input 'ids' sizes dim 1 4"},
+                {"tagger", "{\"max_shapes\": 1, \"warm_shapes\": [{\"ids\": [-1, 4], \"weights\": [-1, 4]}, {\"ids\": [-1, 5], \"weights\": [-1, 5]}]}",
+                    "warm_shapes gives 2 shapes, more than max_shapes 1 keeps"},
+                {"tagger", "{\"warm_shapes\": {}}", "warm_shapes must be an array of objects"},
+                {"image", "{\"warm_shapes\": [{\"image\": [-1, 3, 2, 2]}]}", "warm_shapes[0]: model w5: cannot serve inputs of shapes [[3,2,2]]"},
+                {"image", "{\"warm_shapes\": [{\"image\": [-1, 4, 8, 8]}]}", "input image shape [-1,4,8,8] must be [-1, sizes...] (the batch, then sizes) fitting the model's [-1, 3, -1, -1]"},
+                {"image", "{\"inputs\": [{\"name\": \"image\", \"shape\": [-1, 3, 8, 8]}], \"warm_shapes\": [{\"image\": [-1, 3, 8, 8]}]}",
+                    "warm_shapes is for a model with variable dims"},
+            };
+            for (int i = 0; i < bad.length; i++) {
+                model("w" + i, bad[i][0], bad[i][1]);
+                String error = RepositoryTest.loadError(client, "w" + i);
+                assertTrue(error.contains(bad[i][2]), bad[i][1] + ": " + error);
+            }
+        }
+    }
 }

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 class VariantsTest {
     /** One input x of one variable dim, batched, max_shapes 2. */
     static final ModelConfig CONFIG = new ModelConfig("m", "onnx", 0, List.of(new ModelConfig.TensorSpec("x", "FP32", new long[] {ModelConfig.VARIABLE})),
-            List.of("y"), 8, 2000, true, new int[0], 1, 1, 16, 10_000, 2);
+            List.of("y"), 8, 2000, true, new int[0], 1, 1, 16, 10_000, 2, List.of());
 
     final List<Long> built = new CopyOnWriteArrayList<>();
     final List<Long> closed = new CopyOnWriteArrayList<>();
