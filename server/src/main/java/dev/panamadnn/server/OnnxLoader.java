@@ -205,7 +205,7 @@ final class OnnxLoader implements ModelLoader {
                         return l;
                     }
                     return new Loaded(at, null, m.plan(ModelLoader.options(at)), m, served);
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | Error e) {   // an OutOfMemoryError too: the import is closed, not left behind
                     m.close();
                     throw e;
                 }
@@ -243,7 +243,7 @@ final class OnnxLoader implements ModelLoader {
     private static boolean checked(Loaded loaded) {
         try {
             return RowCheck.check(loaded);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             loaded.closePlans();
             throw e;
         }
