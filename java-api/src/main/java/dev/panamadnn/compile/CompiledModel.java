@@ -186,7 +186,24 @@ public final class CompiledModel implements AutoCloseable {
      * @return the plan, owned by the caller (close it)
      */
     public static CompiledModel compile(Graph graph, CompileOptions options, Map<String, long[]> inputShapes) {
-        return compile(graph, options, inputShapes, null);
+        return compile(graph, options, inputShapes, (SharedConstants) null);
+    }
+
+    /**
+     * As {@link #compile(Graph, CompileOptions, Map)}, holding its large constants in {@code store}, which other plans and
+     * plan sets may share (see {@link ConstantStore}): a model compiled at several fixed shapes (a sequence-first model's
+     * lengths, served without a batch dim) then holds its weights about once.
+     *
+     * @param graph       the graph
+     * @param options     how to compile
+     * @param inputShapes every input's concrete shape, by name
+     * @param store       the store to hold the constants in
+     * @return the plan, owned by the caller (close it)
+     * @throws IllegalArgumentException as {@link #compile(Graph, CompileOptions, Map)}, or if {@code store} is null
+     */
+    public static CompiledModel compile(Graph graph, CompileOptions options, Map<String, long[]> inputShapes, ConstantStore store) {
+        if (store == null) throw new IllegalArgumentException("CompiledModel: a constant store is required (new ConstantStore()), got null");
+        return compile(graph, options, inputShapes, store.shared);
     }
 
     /** {@link #compile(Graph, CompileOptions, Map)}, sharing large constants through {@code shared} (a plan set's) if not null. */
@@ -336,8 +353,14 @@ public final class CompiledModel implements AutoCloseable {
         return compiled.constants.bytes();
     }
 
-    /** {@return the part of {@link #constantBytes()} in blocks of a plan set's {@link SharedConstants}} */
-    long sharedConstantBytes() {
+    /** {@return the store this plan holds its shared constants in: a plan set's, or one given when compiling; null for a plan compiled alone} */
+    public ConstantStore constantStore() {
+        SharedConstants s = compiled.constants.store();
+        return s == null ? null : s.handle;
+    }
+
+    /** {@return the part of {@link #constantBytes()} in blocks of a shared {@link ConstantStore} (a plan set's, or one given)} */
+    public long sharedConstantBytes() {
         return compiled.constants.sharedBytes();
     }
 

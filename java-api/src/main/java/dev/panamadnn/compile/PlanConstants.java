@@ -35,6 +35,11 @@ final class PlanConstants implements AutoCloseable {
     private Arena stagingArena;
     private MemorySegment staging;
 
+    /** {@return the store its shared blocks are in, or null for a plan compiled alone} */
+    SharedConstants store() {
+        return store;
+    }
+
     PlanConstants(SharedConstants store) {
         this.store = store;
     }

@@ -174,28 +174,32 @@ public final class PlanSet implements AutoCloseable {
     }
 
     /**
-     * As {@link #of(dev.panamadnn.graph.Graph, CompileOptions, int)}, holding its constants in the same store as {@code
-     * sharing}: a block of constant bytes (a weight in the layout a primitive reads) that a plan of either set has is
-     * held once for both. For plan sets of one model at other sizes of a dim beyond the batch (an import of a text model
-     * at each sequence length), whose weights are the same bytes at every length: a server keeping many lengths holds
-     * the weights about once, not once per length. Sharing never changes a result (the store matches blocks by their
-     * full bytes; see {@link #constantBytes()}); {@code sharing} may be closed before or after, each block being freed by
-     * the last plan, of any set, that reads it.
+     * As {@link #of(dev.panamadnn.graph.Graph, CompileOptions, int)}, holding its constants in {@code store}: a block of
+     * constant bytes (a weight in the layout a primitive reads) that a plan of this set and a plan of another set or a
+     * {@link CompiledModel} using the same store both have is held once. For plan sets of one model at other sizes of a
+     * dim beyond the batch (an import of a text model at each sequence length), whose weights are the same bytes at
+     * every length: a server keeping many lengths holds the weights about once, not once per length. Sharing never
+     * changes a result (see {@link ConstantStore}); the sets may close in any order.
      *
      * @param graph    as {@link #of(dev.panamadnn.graph.Graph, CompileOptions, int)}
      * @param options  how to compile
      * @param maxPlans how many plans (batch sizes) to keep
-     * @param sharing  a plan set whose constants store this one shares
-     * @throws IllegalArgumentException as {@link #of(dev.panamadnn.graph.Graph, CompileOptions, int)}, or if {@code sharing} is null
+     * @param store    the store to hold the constants in
+     * @throws IllegalArgumentException as {@link #of(dev.panamadnn.graph.Graph, CompileOptions, int)}, or if {@code store} is null
      * @return the plan set, owned by the caller (close it)
      */
-    public static PlanSet of(dev.panamadnn.graph.Graph graph, CompileOptions options, int maxPlans, PlanSet sharing) {
+    public static PlanSet of(dev.panamadnn.graph.Graph graph, CompileOptions options, int maxPlans, ConstantStore store) {
         if (graph == null) throw new IllegalArgumentException("PlanSet: graph must not be null");
-        if (sharing == null || sharing.shared == null) throw new IllegalArgumentException("PlanSet: a plan set to share constants with is required, got " + sharing);
+        if (store == null) throw new IllegalArgumentException("PlanSet: a constant store is required (new ConstantStore()), got null");
         BatchedInputs inputs = BatchedInputs.of(graph);
-        SharedConstants shared = sharing.shared;
+        SharedConstants shared = store.shared;
         return new PlanSet(graph.name(), null, options, inputs.firstSample(), maxPlans,
                 shape -> CompiledModel.compile(graph, options, inputs.shapes(shape[0]), shared), inputs, shared);
+    }
+
+    /** {@return the store this set's plans hold their shared constants in} (null for a test's stand-in builder) */
+    public ConstantStore constantStore() {
+        return shared == null ? null : shared.handle;
     }
 
     /**
@@ -454,10 +458,9 @@ public final class PlanSet implements AutoCloseable {
     }
 
     /**
-     * {@return the bytes of the shared constants store this set's {@link #constantBytes()} includes}: with plan sets made
-     * {@linkplain #of(dev.panamadnn.graph.Graph, CompileOptions, int, PlanSet) sharing it}, the same store, counted in each
-     * set's {@code constantBytes()}; their memory together is each set's {@code constantBytes() - sharedConstantBytes()}
-     * plus the store's once.
+     * {@return the bytes of the constants store this set's {@link #constantBytes()} includes} ({@link #constantStore()}'s,
+     * which other sets or plans may share: their memory together is each one's {@code constantBytes() -
+     * sharedConstantBytes()} plus each distinct store's bytes once; {@link #constantBytes(java.util.Collection)})
      */
     public long sharedConstantBytes() {
         return shared == null ? 0 : shared.bytes();
@@ -466,7 +469,7 @@ public final class PlanSet implements AutoCloseable {
     /**
      * {@return the bytes of native memory the constants of {@code sets} take together}: each set's own (its {@link
      * #constantBytes()} less its store's) plus each distinct constants store once, whether the sets share one ({@link
-     * #of(dev.panamadnn.graph.Graph, CompileOptions, int, PlanSet)}) or each has its own.
+     * #of(dev.panamadnn.graph.Graph, CompileOptions, int, ConstantStore)}) or each has its own.
      *
      * @param sets plan sets, open or closed
      */

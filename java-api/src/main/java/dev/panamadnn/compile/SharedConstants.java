@@ -54,9 +54,19 @@ final class SharedConstants {
     record WinogradEntry(Block direct, MemoryDescriptor directMd, MemoryDescriptor uMd, int k, int c, Block u,
                                  Winograd.Weights weights) {}
 
+    /** The public handle of this store (one per store, so that stores compare by identity through it). */
+    final ConstantStore handle;
     private final Map<Long, List<Block>> byHash = new HashMap<>();
     private final List<WinogradEntry> winograd = new ArrayList<>();
     private long bytes;
+
+    SharedConstants() {
+        this.handle = new ConstantStore(this);
+    }
+
+    SharedConstants(ConstantStore handle) {
+        this.handle = handle;
+    }
 
     /**
      * {@return the block holding {@code filled}'s bytes: an existing one (its reference count raised; {@code fresh}

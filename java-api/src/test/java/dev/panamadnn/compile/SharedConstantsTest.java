@@ -2,6 +2,8 @@ package dev.panamadnn.compile;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.panamadnn.Tensor;
@@ -117,13 +119,15 @@ class SharedConstantsTest {
              Tensor x9 = CompiledModelTest.randomInput(9, 2, 9, 64);
              PlanSet alone9 = PlanSet.of(matmulAt(9, w, bias), OPTIONS, 2); Tensor expected9 = alone9.run(Map.of("x", x9)).values().iterator().next()) {
             PlanSet five = PlanSet.of(matmulAt(5, w, bias), OPTIONS, 2);
-            PlanSet nine = PlanSet.of(matmulAt(9, w, bias), OPTIONS, 2, five);
+            PlanSet nine = PlanSet.of(matmulAt(9, w, bias), OPTIONS, 2, five.constantStore());
             try (nine) {
                 try (five; Tensor y5 = five.run(Map.of("x", x5)).values().iterator().next(); Tensor y9 = nine.run(Map.of("x", x9)).values().iterator().next()) {
                     assertArrayEquals(expected9.toFloatArray(), y9.toFloatArray(), "the sharing set vs the same set alone");
                     assertEquals(2 * 5 * 256, y5.numel());
                     long shared = five.sharedConstantBytes(), weight = 64L * 256 * 4;
                     assertEquals(shared, nine.sharedConstantBytes(), "one store");
+                    assertSame(five.constantStore(), nine.constantStore());
+                    assertEquals(shared, five.constantStore().bytes());
                     assertTrue(shared >= weight && shared < 2 * weight, "the weight held once: " + shared + " bytes shared, weight " + weight);
                     long together = PlanSet.constantBytes(List.of(five, nine));
                     assertEquals(five.constantBytes() - shared + nine.constantBytes() - shared + shared, together);
@@ -139,6 +143,44 @@ class SharedConstantsTest {
                 assertTrue(nine.sharedConstantBytes() >= 64L * 256 * 4, "the weight stays while a plan reads it");
             }
             assertEquals(0, nine.sharedConstantBytes(), "freed with the last plan");
+        }
+    }
+
+    /**
+     * Plans compiled alone at two fixed shapes ([2, 5, 64] and [3, 9, 64], no batch symbol) with one store: the weight
+     * held once, each plan bit for bit what it computes alone, the second running after the first closed, nothing left
+     * in the store after both.
+     */
+    @Test
+    void plansOfFixedShapesGivenOneStoreShareTheirWeights() {
+        float[] wv = new float[64 * 256], bv = new float[256];
+        java.util.SplittableRandom r = new java.util.SplittableRandom(4);
+        for (int i = 0; i < wv.length; i++) wv[i] = (float) r.nextGaussian();
+        for (int i = 0; i < bv.length; i++) bv[i] = (float) r.nextGaussian();
+        ConstantStore store = new ConstantStore();
+        try (Tensor w = Tensor.of(wv, 64, 256); Tensor bias = Tensor.of(bv, 256); Tensor x9 = CompiledModelTest.randomInput(19, 3, 9, 64);
+             CompiledModel alone = CompiledModel.compile(matmulAt(9, w, bias), OPTIONS, Map.of("x", new long[] {3, 9, 64}));
+             Tensor expected = alone.run(Map.of("x", x9)).values().iterator().next()) {
+            CompiledModel five = CompiledModel.compile(matmulAt(5, w, bias), OPTIONS, Map.of("x", new long[] {2, 5, 64}), store);
+            CompiledModel nine = CompiledModel.compile(matmulAt(9, w, bias), OPTIONS, Map.of("x", new long[] {3, 9, 64}), store);
+            long weight = 64L * 256 * 4;
+            try (nine) {
+                try (five) {
+                    assertSame(store, five.constantStore());
+                    assertSame(store, nine.constantStore());
+                    assertEquals(null, alone.constantStore());
+                    assertTrue(store.bytes() >= weight && store.bytes() < 2 * weight, "the weight held once: " + store);
+                    assertEquals(five.constantBytes() - five.sharedConstantBytes() + nine.constantBytes() - nine.sharedConstantBytes() + store.bytes(),
+                            five.constantBytes() + nine.constantBytes() - store.bytes(), "both plans read every block of the store");
+                }
+                try (Tensor y = nine.run(Map.of("x", x9)).values().iterator().next()) {
+                    assertArrayEquals(expected.toFloatArray(), y.toFloatArray(), "after the plan it shares with closed, as compiled alone");
+                }
+                assertTrue(store.bytes() >= weight, "kept while a plan reads it");
+            }
+            assertEquals(0, store.bytes(), "freed with the last plan");
+            assertThrows(IllegalArgumentException.class, () -> CompiledModel.compile(matmulAt(5, w, bias), OPTIONS, Map.of("x", new long[] {2, 5, 64}),
+                    (ConstantStore) null));
         }
     }
 

@@ -163,6 +163,20 @@ public final class OnnxModel implements AutoCloseable {
      * @throws OnnxException if an input has a symbolic dim (naming it and how to fix it), or the model cannot be compiled
      */
     public CompiledModel plan(CompileOptions options) {
+        return plan(options, null);
+    }
+
+    /**
+     * As {@link #plan(CompileOptions)}, holding the plan's large constants in {@code store} (null: a store of its own),
+     * which plans of this model at other shapes may share ({@link dev.panamadnn.compile.ConstantStore}): the weights held
+     * about once however many shapes are compiled.
+     *
+     * @param options how to compile
+     * @param store   the store for the plan's constants, or null
+     * @return the plan, owned by the caller
+     * @throws OnnxException as {@link #plan(CompileOptions)}
+     */
+    public CompiledModel plan(CompileOptions options, dev.panamadnn.compile.ConstantStore store) {
         checkOpen();
         if (imported == null) throw needsValues();
         Graph graph = toGraph();
@@ -179,7 +193,7 @@ public final class OnnxModel implements AutoCloseable {
             shapes.put(in.name(), in.shape().sizes());
         }
         try {
-            return CompiledModel.compile(graph, options, shapes);
+            return store == null ? CompiledModel.compile(graph, options, shapes) : CompiledModel.compile(graph, options, shapes, store);
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
             throw new OnnxException(source + ": cannot compile: " + e.getMessage(), e);
         }

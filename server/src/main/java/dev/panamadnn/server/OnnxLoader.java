@@ -157,9 +157,9 @@ final class OnnxLoader implements ModelLoader {
         List<Value> declared = model.inputs();
         // set once a build proved the first dim a batch (RowCheck ran and passed): later builds need not check again
         java.util.concurrent.atomic.AtomicBoolean rowsChecked = new java.util.concurrent.atomic.AtomicBoolean();
-        // the first shape's plan set: every later shape's shares its constants store, so the weights (the same bytes at
-        // every sequence length or image size, in the layouts their primitives read) are held about once, not per shape
-        java.util.concurrent.atomic.AtomicReference<PlanSet> constants = new java.util.concurrent.atomic.AtomicReference<>();
+        // every shape's plans hold their constants in one store, so the weights (the same bytes at every sequence length or
+        // image size, in the layouts their primitives read) are held about once, not per shape
+        dev.panamadnn.compile.ConstantStore constants = new dev.panamadnn.compile.ConstantStore();
         ModelLoader.Shapes shapes = new ModelLoader.Shapes() {
             @Override
             public void check(long[][] request) {
@@ -196,15 +196,11 @@ final class OnnxLoader implements ModelLoader {
                     Graph graph = m.toGraph();
                     List<Output> served = outputs(name, m, graph, at);
                     if (at.batched()) {
-                        PlanSet sharing = constants.get();
-                        PlanSet plans = sharing == null ? PlanSet.of(graph, ModelLoader.options(at), at.planSizes().length)
-                                : PlanSet.of(graph, ModelLoader.options(at), at.planSizes().length, sharing);
-                        constants.compareAndSet(null, plans);
-                        Loaded l = new Loaded(at, plans, m, served);
+                        Loaded l = new Loaded(at, PlanSet.of(graph, ModelLoader.options(at), at.planSizes().length, constants), m, served);
                         if (!rowsChecked.get()) rowsChecked.set(checked(l));
                         return l;
                     }
-                    return new Loaded(at, null, m.plan(ModelLoader.options(at)), m, served);
+                    return new Loaded(at, null, m.plan(ModelLoader.options(at), constants), m, served);
                 } catch (RuntimeException | Error e) {   // an OutOfMemoryError too: the import is closed, not left behind
                     m.close();
                     throw e;

@@ -221,19 +221,22 @@ final class Variants implements AutoCloseable {
     }
 
     /**
-     * Native bytes the plans hold in constants: every cached variant's, each constants store their plan sets share (the
-     * weights, held once for the shapes of a model: {@link dev.panamadnn.compile.PlanSet#constantBytes(java.util.Collection)}) counted once.
+     * Native bytes the plans hold in constants: every cached variant's own, plus each constants store their plans share
+     * (the weights, held once for the shapes of a model: {@link dev.panamadnn.compile.ConstantStore}) counted once.
      */
     synchronized long constantBytes() {
         if (fixed != null) return fixed.constantBytes();
-        long plans = 0;
-        List<dev.panamadnn.compile.PlanSet> sets = new ArrayList<>();
+        long total = 0;
+        java.util.Set<dev.panamadnn.compile.ConstantStore> stores = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         for (Entry e : cache.values()) {
             if (e.loaded == null) continue;
-            if (e.loaded.plans() != null) sets.add(e.loaded.plans());
-            else plans += e.loaded.constantBytes();
+            var plans = e.loaded.plans();
+            var plan = e.loaded.plan();
+            total += plans != null ? plans.constantBytes() - plans.sharedConstantBytes() : plan.constantBytes() - plan.sharedConstantBytes();
+            var store = plans != null ? plans.constantStore() : plan.constantStore();
+            if (store != null && stores.add(store)) total += store.bytes();
         }
-        return plans + dev.panamadnn.compile.PlanSet.constantBytes(sets);
+        return total;
     }
 
     /** Closes every cached variant not in use (the rest when their runs end); later acquires get 503. A fixed model's own plans stay. */

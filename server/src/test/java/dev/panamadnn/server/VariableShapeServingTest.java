@@ -312,24 +312,28 @@ class VariableShapeServingTest {
 
     /**
      * The shapes of one model share its weights: a model with a 32 KiB weight (x [N, S, 32] -> Linear(32, 256) -> ReLU ->
-     * Linear(256, 4)) at three sequence lengths holds its constants about once, and answers PyTorch's outputs at each.
+     * Linear(256, 4)) at three sequence lengths holds its constants about once, and answers PyTorch's outputs at each;
+     * so does the same model served without a batch dim (a plan per whole shape).
      */
     @Test
     void theShapesOfAModelHoldItsWeightsOnce() throws Exception {
         model("wide", "wide", "{\"instances\": 1}");
+        model("whole", "wide", "{\"instances\": 1, \"max_batch_size\": 0}");   // N and S both per request: one plan per shape
         List<Case> cases = goldens("wide");
         try (InferenceServer server = TestServers.start(dir)) {
             V2Client client = TestServers.client(server);
-            double[] bytes = new double[cases.size()];
-            for (int i = 0; i < cases.size(); i++) {
-                Case c = cases.get(i);
-                long[] s = c.shapes().get("x");
-                FixedShapeServingTest.assertClose(c.tensors().get("y"), client.infer("wide", "x", c.tensors().get("x"), s), "length " + s[1]);
-                bytes[i] = metric(client, "pdnn_constant_bytes{model=\"wide\"}");
+            for (String m : List.of("wide", "whole")) {
+                double[] bytes = new double[cases.size()];
+                for (int i = 0; i < cases.size(); i++) {
+                    Case c = cases.get(i);
+                    long[] s = c.shapes().get("x");
+                    FixedShapeServingTest.assertClose(c.tensors().get("y"), client.infer(m, "x", c.tensors().get("x"), s), m + " " + text(s));
+                    bytes[i] = metric(client, "pdnn_constant_bytes{model=\"" + m + "\"}");
+                }
+                assertEquals(3, metric(client, "pdnn_shapes_cached{model=\"" + m + "\"}"), 0);
+                assertTrue(bytes[0] >= 32 * 1024, m + ": one shape holds the weight: " + bytes[0]);
+                assertTrue(bytes[2] < 1.5 * bytes[0], m + ": three shapes hold " + bytes[2] + " bytes of constants, one shape " + bytes[0]);
             }
-            assertEquals(3, metric(client, "pdnn_shapes_cached{model=\"wide\"}"), 0);
-            assertTrue(bytes[0] >= 32 * 1024, "one shape holds the weight: " + bytes[0]);
-            assertTrue(bytes[2] < 1.5 * bytes[0], "three shapes hold " + bytes[2] + " bytes of constants, one shape " + bytes[0]);
         }
     }
 
