@@ -111,11 +111,8 @@ class SharedConstantsTest {
      */
     @Test
     void planSetsAtTwoSequenceLengthsShareTheirWeightsAndOutliveEachOther() {
-        float[] wv = new float[64 * 256], bv = new float[256];
-        java.util.SplittableRandom r = new java.util.SplittableRandom(3);
-        for (int i = 0; i < wv.length; i++) wv[i] = (float) r.nextGaussian();
-        for (int i = 0; i < bv.length; i++) bv[i] = (float) r.nextGaussian();
-        try (Tensor w = Tensor.of(wv, 64, 256); Tensor bias = Tensor.of(bv, 256); Tensor x5 = CompiledModelTest.randomInput(5, 2, 5, 64);
+        try (Tensor w = CompiledModelTest.randomInput(3, 64, 256); Tensor bias = CompiledModelTest.randomInput(103, 256);
+             Tensor x5 = CompiledModelTest.randomInput(5, 2, 5, 64);
              Tensor x9 = CompiledModelTest.randomInput(9, 2, 9, 64);
              PlanSet alone9 = PlanSet.of(matmulAt(9, w, bias), OPTIONS, 2); Tensor expected9 = alone9.run(Map.of("x", x9)).values().iterator().next()) {
             PlanSet five = PlanSet.of(matmulAt(5, w, bias), OPTIONS, 2);
@@ -153,12 +150,9 @@ class SharedConstantsTest {
      */
     @Test
     void plansOfFixedShapesGivenOneStoreShareTheirWeights() {
-        float[] wv = new float[64 * 256], bv = new float[256];
-        java.util.SplittableRandom r = new java.util.SplittableRandom(4);
-        for (int i = 0; i < wv.length; i++) wv[i] = (float) r.nextGaussian();
-        for (int i = 0; i < bv.length; i++) bv[i] = (float) r.nextGaussian();
         ConstantStore store = new ConstantStore();
-        try (Tensor w = Tensor.of(wv, 64, 256); Tensor bias = Tensor.of(bv, 256); Tensor x9 = CompiledModelTest.randomInput(19, 3, 9, 64);
+        try (Tensor w = CompiledModelTest.randomInput(4, 64, 256); Tensor bias = CompiledModelTest.randomInput(104, 256);
+             Tensor x9 = CompiledModelTest.randomInput(19, 3, 9, 64);
              CompiledModel alone = CompiledModel.compile(matmulAt(9, w, bias), OPTIONS, Map.of("x", new long[] {3, 9, 64}));
              Tensor expected = alone.run(Map.of("x", x9)).values().iterator().next()) {
             CompiledModel five = CompiledModel.compile(matmulAt(5, w, bias), OPTIONS, Map.of("x", new long[] {2, 5, 64}), store);
