@@ -39,9 +39,11 @@ final class JobQueue {
         }
     }
 
+    private static final Predicate<Batcher.Job> ANY = j -> true;
+
     /** The oldest request, removed, waiting up to {@code timeout} for one; null if none came. */
     Batcher.Job poll(long timeout, TimeUnit unit) throws InterruptedException {
-        return pollMatching(j -> true, Integer.MAX_VALUE, unit.toNanos(timeout));
+        return pollMatching(ANY, Integer.MAX_VALUE, unit.toNanos(timeout));
     }
 
     /**

@@ -26,12 +26,12 @@ final class ServedModel implements AutoCloseable {
         try {
             loaded.warmup();
         } catch (RuntimeException e) {
-            closeQuietly(loaded);
+            loaded.close();
             throw e;
         } catch (OutOfMemoryError e) {
             // the memory its plans need at the configured sizes (e.g. a whole shape of 10^12 elements in config.json): refused
             // as that model's problem (a 400 at load), not left to end the server
-            closeQuietly(loaded);
+            loaded.close();
             throw new IllegalArgumentException(config.name() + ": its plans cannot be allocated at the configured sizes: " + e.getMessage(), e);
         }
         ServedModel m = new ServedModel(config, loaded, metrics);
@@ -169,10 +169,6 @@ final class ServedModel implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         variants.close();
-        closeQuietly(loaded);
-    }
-
-    private static void closeQuietly(ModelLoader.Loaded loaded) {
         loaded.close();
     }
 }

@@ -75,12 +75,13 @@ final class Variants implements AutoCloseable {
 
     private final String model;
     private final ModelLoader.Loaded fixed;
+    /** The lease of a model of fixed shapes: its one Loaded, nothing to release (shared by every run). */
+    private final Lease fixedLease;
     private final ModelLoader.Shapes factory;
     private final int max;
     private final long budget;
     private final Map<Key, Entry> cache = new LinkedHashMap<>(16, 0.75f, true);   // access order: the eldest is the least recently used
     private final Object building = new Object();
-    private long builds;
     private boolean closed;
 
     /** The variants of {@code loaded}: itself for a model of fixed shapes, else built by its shape factory per request shapes. */
@@ -92,6 +93,7 @@ final class Variants implements AutoCloseable {
     Variants(ModelLoader.Loaded loaded, long budget) {
         this.model = loaded.config().name();
         this.fixed = loaded.shapes() == null ? loaded : null;
+        this.fixedLease = fixed == null ? null : new Lease(null, fixed);
         this.factory = loaded.shapes();
         this.max = loaded.config().maxShapes();
         this.budget = budget;
@@ -121,7 +123,7 @@ final class Variants implements AutoCloseable {
      * @throws ApiException 400 if the model cannot take these shapes (naming why), 503 once closed
      */
     Lease acquire(long[][] shapes) {
-        if (fixed != null) return new Lease(null, fixed);
+        if (fixedLease != null) return fixedLease;
         Key key = new Key(shapes);
         Entry e = cached(key);
         if (e == null) {
@@ -145,9 +147,6 @@ final class Variants implements AutoCloseable {
     private Entry build(Key key) {
         try {
             ModelLoader.Loaded built = factory.build(key.shapes());
-            synchronized (this) {
-                builds++;
-            }
             long need;
             try {
                 need = activationBytes(built);   // compiles the batch-1 plan (the first run would); allocates no activations
@@ -207,11 +206,6 @@ final class Variants implements AutoCloseable {
     /** Shapes cached (built or refused); 0 for a model of fixed shapes. */
     synchronized int size() {
         return cache.size();
-    }
-
-    /** Variants built so far (a model of fixed shapes: 0). */
-    synchronized long builds() {
-        return builds;
     }
 
     /** Compiled plans: a fixed model's batch sizes, or those of every cached variant. */
