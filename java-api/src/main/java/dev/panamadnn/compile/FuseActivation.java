@@ -7,7 +7,9 @@ import java.util.Set;
 
 /**
  * {@code Act(Conv | Gemm | Add | MatMul | BatchNormalization)} → the activation as an eltwise post-op of that primitive (after
- * its residual sum, if any). Needs the producer's output read only by the activation. An Add may
+ * its residual sum, if any), also across a Reshape, Flatten, Squeeze or Unsqueeze between the two (a {@code Linear} on
+ * a sequence lowers to a flatten, a Gemm and an unflatten): the activation moves before the reshape, which it commutes with.
+ * Needs the producer's output (and the reshape's) read only by the activation. An Add may
  * broadcast (LowerBinary applies the post-op after the binary operation either way). Activations:
  * Relu, LeakyRelu, Sigmoid, Tanh, Elu, Gelu, Silu; and {@code Clip(Conv)} with constant bounds
  * {@code [0, max]} (ReLU6: MobileNets), as {@link dev.panamadnn.internal.dnnl.Ops#clampKeepingNaN}'s
@@ -16,6 +18,8 @@ import java.util.Set;
 final class FuseActivation implements Rewrite {
     static final Set<String> ACTIVATIONS = Set.of("Relu", "LeakyRelu", "Sigmoid", "Tanh", "Elu", "Gelu", "Silu", "HardSwish");
     private static final Set<String> HOSTS = Set.of("Conv", "Gemm", "Add", "MatMul", "BatchNormalization");
+    /** Ops that only present their input's elements in another shape: an element-wise activation after one commutes with it. */
+    private static final Set<String> VIEWS = Set.of("Reshape", "Flatten", "Squeeze", "Unsqueeze");
 
     @Override
     public String name() {
@@ -33,7 +37,12 @@ final class FuseActivation implements Rewrite {
             boolean clip = act.op().equals("Clip");
             if (!ACTIVATIONS.contains(act.op()) && !clip) continue;
             String x = act.input(0);
-            Node p = g.producer(x);
+            Node p = g.producer(x), view = null;
+            if (p != null && VIEWS.contains(p.op()) && g.uses(x) == 1) {   // Act(Reshape(host(...))) = Reshape(Act(host(...)))
+                view = p;
+                x = view.input(0);
+                p = g.producer(x);
+            }
             if (p == null || !HOSTS.contains(p.op()) || g.uses(x) != 1 || g.hasActivation(p)) continue;
             float hi = clip ? reluCeiling(g, act) : Float.NaN;
             if (clip && (!p.op().equals("Conv") || Float.isNaN(hi))) continue;
@@ -41,9 +50,14 @@ final class FuseActivation implements Rewrite {
                     .put(PlanGraph.FUSED, PlanGraph.fused(p, act.name()));
             if (clip) a.put(PlanGraph.ACTIVATION + ".max", (double) hi);
             else for (String k : act.attributes().names()) a.put(PlanGraph.ACTIVATION + "." + k, value(act.attributes(), k));
-            g.replace(p, PlanGraph.rebuilt(p, p.inputs(), a.build(), act.output()));
+            if (view == null) {
+                g.replace(p, PlanGraph.rebuilt(p, p.inputs(), a.build(), act.output()));
+            } else {   // the host writes the activated values into its own output, which the view now presents as the activation's
+                g.replace(p, PlanGraph.rebuilt(p, p.inputs(), a.build(), x));
+                g.replace(view, PlanGraph.rebuilt(view, view.inputs(), view.attributes(), act.output()));
+            }
             g.remove(act);
-            g.fired.add(name() + ": " + act.name() + " into " + p.name());
+            g.fired.add(name() + ": " + act.name() + " into " + p.name() + (view == null ? "" : " (before " + view.name() + ")"));
         }
     }
 

@@ -121,6 +121,37 @@ class RewriteRulesTest {
                 g.node("Transpose", "kT", Attributes.of("perm", new long[] {0, 2, 1}), x)))), seq, "fuse_activation", true, null);
     }
 
+    /** A Linear on a sequence lowers to flatten, Gemm, unflatten: its activation still fuses, moved before the unflatten. */
+    @Test
+    void fuseActivationAcrossAReshape() {
+        long[] seq = {2, 5, 7};
+        check(graph(seq, (g, x) -> g.node("Relu", "act", Attributes.empty(), unflattened(g, x, "fc"))), seq, "fuse_activation", true,
+                p -> assertTrue(p.rulesFired().contains("fuse_activation: act into fc (before fc.unflatten)"), p.rulesFired().toString()));
+        check(graph(seq, (g, x) -> g.node("Gelu", "act", Attributes.empty(), unflattened(g, x, "fc"))), seq, "fuse_activation", true, null);
+        long[] img = {2, 3, 6, 6};   // Flatten after a convolution, then Sigmoid
+        check(graph(img, (g, x) -> g.node("Sigmoid", "act", Attributes.empty(), g.node("Flatten", "flat", Attributes.of("axis", 1L),
+                conv(g, x, "conv", 3, 4)))), img, "fuse_activation", true, null);
+        // not when the reshaped pre-activation is read again, or the host's own output is
+        check(graph(seq, (g, x) -> {
+            String r = unflattened(g, x, "fc");
+            return g.node("Add", "add", Attributes.empty(), g.node("Tanh", "act", Attributes.empty(), r), r);
+        }), seq, "fuse_activation", false, null);
+        check(graph(seq, (g, x) -> {
+            String rows = g.node("Reshape", "fc.flatten", Attributes.empty(), x, g.constant("fc.rows", -1, 7));
+            String y = g.node("Gemm", "fc", Attributes.of("transB", 1L), rows, g.initializer("fc.weight", random(7, 7)), g.initializer("fc.bias", random(7)));
+            String back = g.node("Reshape", "fc.unflatten", Attributes.empty(), y, g.constant("fc.seq", -1, 5, 7));
+            return g.node("Add", "add", Attributes.empty(), g.node("Relu", "act", Attributes.empty(), back),
+                    g.node("Reshape", "again", Attributes.empty(), y, g.constant("again.seq", -1, 5, 7)));
+        }), seq, "fuse_activation", false, null);
+    }
+
+    private String unflattened(GraphBuilder g, String x, String name) {
+        String rows = g.node("Reshape", name + ".flatten", Attributes.empty(), x, g.constant(name + ".rows", -1, 7));
+        String y = g.node("Gemm", name, Attributes.of("transB", 1L), rows, g.initializer(name + ".weight", random(3, 7)),
+                g.initializer(name + ".bias", random(3)));
+        return g.node("Reshape", name + ".unflatten", Attributes.empty(), y, g.constant(name + ".seq", -1, 5, 3));
+    }
+
     private String clip(GraphBuilder g, String x, String name, float lo, float hi) {
         return g.node("Clip", name, Attributes.empty(), x, g.initializer(name + ".min", tensor(new float[] {lo})),
                 g.initializer(name + ".max", tensor(new float[] {hi})));
