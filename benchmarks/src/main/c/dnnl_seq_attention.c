@@ -6,12 +6,23 @@
  */
 #include "dnnl_seq_bench.h"
 
-/* Gemm (transB = 1) as the compiler lowers it: inner product, plain src/dst, weights `any` reordered once, bias. */
-static float *inner_product(model_t *m, const char *name, float *src_buf, long rows, long in, long out, float *w, float *b) {
+/*
+ * Gemm (transB = 1) as the compiler lowers it: inner product, plain src/dst, weights `any` reordered once, bias; with
+ * relu, a fused ReLU as the compiler fuses it (fuse_activation): the NaN-keeping eltwise elu with alpha 0 as a post-op.
+ */
+static float *inner_product_act(model_t *m, const char *name, float *src_buf, long rows, long in, long out, float *w, float *b,
+                                int relu) {
     dnnl_dims_t src_d = {rows, in}, w_d = {out, in}, b_d = {out}, dst_d = {rows, out};
     dnnl_memory_desc_t src = plain(2, src_d), w_user = plain(2, w_d), w_any = md_tag(2, w_d, dnnl_format_tag_any);
     dnnl_memory_desc_t bias = plain(1, b_d), dst = plain(2, dst_d);
     dnnl_primitive_attr_t attr = user_scratchpad();
+    if (relu) {
+        dnnl_post_ops_t post;
+        CHECK(dnnl_post_ops_create(&post));
+        CHECK(dnnl_post_ops_append_eltwise(post, dnnl_eltwise_elu, 0.f, 0.f));
+        CHECK(dnnl_primitive_attr_set_post_ops(attr, post));
+        CHECK(dnnl_post_ops_destroy(post));
+    }
     dnnl_primitive_desc_t pd;
     CHECK(dnnl_inner_product_forward_primitive_desc_create(&pd, engine, dnnl_forward_inference, src, w_any, bias, dst, attr));
     const_dnnl_memory_desc_t chosen;
@@ -24,6 +35,10 @@ static float *inner_product(model_t *m, const char *name, float *src_buf, long r
     arg(s, DNNL_ARG_DST, dst, dst_buf);
     dnnl_primitive_attr_destroy(attr);
     return dst_buf;
+}
+
+static float *inner_product(model_t *m, const char *name, float *src_buf, long rows, long in, long out, float *w, float *b) {
+    return inner_product_act(m, name, src_buf, rows, in, out, w, b, 0);
 }
 
 /* Transpose as LowerMatMul.transpose: a reorder from plain `in` dims into those dims with the plain output's strides, permuted. */
@@ -110,20 +125,6 @@ static float *layer_norm(model_t *m, const char *name, float *x, long rows, long
     return y;
 }
 
-static float *relu(model_t *m, float *x, long rows, long f) {
-    dnnl_dims_t d = {rows, f};
-    dnnl_memory_desc_t md = plain(2, d);
-    dnnl_primitive_attr_t attr = user_scratchpad();
-    dnnl_primitive_desc_t pd;
-    CHECK(dnnl_eltwise_forward_primitive_desc_create(&pd, engine, dnnl_forward_inference, dnnl_eltwise_relu, md, md, 0.f, 0.f, attr));
-    float *y = zeroed(dnnl_memory_desc_get_size(md));
-    step_t *s = add_step(m, pd, "relu");
-    arg(s, DNNL_ARG_SRC, md, x);
-    arg(s, DNNL_ARG_DST, md, y);
-    dnnl_primitive_attr_destroy(attr);
-    return y;
-}
-
 void build_attention(model_t *m, int encoder) {
     long L = m->steps, N = m->batch, E = m->in, H = m->heads, hd = E / H, F = m->ff, rows = L * N;
     float ws = 1.0f / sqrtf((float)E);
@@ -159,7 +160,7 @@ void build_attention(model_t *m, int encoder) {
     if (!encoder) { m->y = sa; return; }
     dnnl_dims_t xd = {L, N, E};
     float *y1 = layer_norm(m, "norm1", binary(m, "add1", dnnl_binary_add, 3, xd, m->x, xd, sa), rows, E);
-    float *h = relu(m, inner_product(m, "linear1", y1, rows, E, F, m->w[4], m->b[4]), rows, F);
+    float *h = inner_product_act(m, "linear1+relu", y1, rows, E, F, m->w[4], m->b[4], 1);
     float *ff = inner_product(m, "linear2", h, rows, F, E, m->w[5], m->b[5]);
     m->y = layer_norm(m, "norm2", binary(m, "add2", dnnl_binary_add, 3, xd, y1, xd, ff), rows, E);
 }

@@ -22,7 +22,7 @@
  *                               accurate softmax (last axis; no NaN-line repair: only the matmul
  *                               reads it); matmul; reorder merging the heads; out_proj inner product.
  *   encoder:EhHfF@L#N           TransformerEncoderLayer (post-norm, ReLU): mha above, binary add,
- *                               layer norm, inner product E->F, eltwise ReLU, inner product F->E,
+ *                               layer norm, inner product E->F with a fused ReLU (post-op), inner product F->E,
  *                               binary add, layer norm.
  *
  * usage: dnnl_seq_bench THREADS WARMUP_ITERATIONS ITERATIONS SECONDS_PER_ITERATION SPEC...
