@@ -65,7 +65,7 @@ final class LowerIndex {
     static List<Value> lowerMulti(Compiler plan, Node n) {
         if (n.op().equals("SoftmaxCrossEntropyLoss")) return LowerLoss.lower(plan, n);   // with its log-probabilities
         if (n.op().equals("MaxPool")) return LowerPool.maxPoolWithIndices(plan, n);
-        if (n.op().equals("TopK")) return LowerCarried.topK(plan, n);   // values and indices
+        if (n.op().equals("TopK")) return LowerCarriedSelect.topK(plan, n);   // values and indices
         if (n.op().equals("ChannelShuffle")) return LowerMatMul.shuffledHalves(plan, n);   // both halves of a shuffled concat
         if (!n.op().equals("Split")) throw Compiler.unsupported(n, "op " + n.op() + " with " + n.outputs().size() + " outputs is not compiled");
         long[] x = shape(plan, n.input(0));
