@@ -120,6 +120,12 @@ final class Batcher {
     }
 
     private void work() {
+        try (Staging staging = new Staging()) {
+            work(staging);
+        }
+    }
+
+    private void work(Staging staging) {
         while (true) {
             Job first;
             try {
@@ -157,7 +163,7 @@ final class Batcher {
                 rows += next.rows();
             }
             try {
-                run(batch);
+                run(batch, staging);
             } catch (RuntimeException | Error e) {   // never lose a worker, never leave a caller waiting
                 System.getLogger(Batcher.class.getName()).log(System.Logger.Level.ERROR, "model " + config.name() + ": batch failed", e);
                 for (Job j : batch) j.result().completeExceptionally(new ApiException(500, "model " + config.name() + ": inference failed"));
@@ -170,7 +176,7 @@ final class Batcher {
         return !variable || Arrays.deepEquals(a.shapes(), b.shapes());
     }
 
-    private void run(List<Job> batch) {
+    private void run(List<Job> batch, Staging staging) {
         long now = System.nanoTime();
         List<Job> live = new ArrayList<>(batch.size());
         int rows = 0;
@@ -198,28 +204,28 @@ final class Batcher {
             return;
         }
         try (lease) {
-            run(live, rows, lease.loaded());
+            run(live, rows, lease.loaded(), staging);
         }
     }
 
-    private void run(List<Job> live, int rows, ModelLoader.Loaded plans) {
+    private void run(List<Job> live, int rows, ModelLoader.Loaded plans, Staging staging) {
         int planRows = planSize(rows);
         List<ModelConfig.TensorSpec> specs = config.inputs();
         List<ModelLoader.Output> outputs = plans.outputs();
         Map<String, Tensor> inputs = new LinkedHashMap<>();
         long start = System.nanoTime();
         byte[][] out;
-        // the stacked inputs, freed after the run; shared: a split plan (split_batch) runs its halves on helper threads, whose
-        // Java steps read this memory
-        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
-            for (int i = 0; i < specs.size(); i++) inputs.put(specs.get(i).name(), stack(live, i, planRows, arena));
-            out = runPlans(plans, inputs);
+        // the stacked inputs and the output in this worker's tensors, kept for its next batches (shared: a split plan
+        // (split_batch) runs its halves on helper threads, whose Java steps read them)
+        try {
+            for (int i = 0; i < specs.size(); i++) inputs.put(specs.get(i).name(), stack(live, i, planRows, staging));
+            out = runPlans(plans, inputs, staging);
         } catch (IllegalArgumentException e) {
             // A plan refuses a value only the run sees (a token id past an embedding's rows, an index out of range): the
             // requests it came from get a 400 with that reason; in a batch each request runs alone, so that one client's
             // bad values do not fail the others' requests batched with it
             if (live.size() > 1) {
-                for (Job j : live) run(List.of(j), j.rows(), plans);
+                for (Job j : live) run(List.of(j), j.rows(), plans, staging);
             } else {
                 live.getFirst().result().completeExceptionally(new ApiException(400, "model " + config.name() + ": " + e.getMessage()));
             }
@@ -243,14 +249,16 @@ final class Batcher {
     }
 
     /** Input {@code i} of every job (little-endian bytes of its datatype), stacked row after row, zero rows up to {@code planRows}. */
-    private Tensor stack(List<Job> live, int i, int planRows, java.lang.foreign.Arena arena) {
+    private Tensor stack(List<Job> live, int i, int planRows, Staging staging) {
         ModelConfig.TensorSpec spec = config.inputs().get(i);
-        Tensor in = Tensor.allocate(arena, spec.dtype(), config.requestShape(live.getFirst().shapes()[i], planRows));   // zero-filled: the padding rows
+        Tensor in = staging.input(i, spec.dtype(), config.requestShape(live.getFirst().shapes()[i], planRows));
+        java.lang.foreign.MemorySegment seg = in.segment();
         long at = 0;
         for (Job j : live) {
-            java.lang.foreign.MemorySegment.copy(j.data()[i], 0, in.segment(), java.lang.foreign.ValueLayout.JAVA_BYTE, at, j.data()[i].length);
+            java.lang.foreign.MemorySegment.copy(j.data()[i], 0, seg, java.lang.foreign.ValueLayout.JAVA_BYTE, at, j.data()[i].length);
             at += j.data()[i].length;
         }
+        seg.asSlice(at).fill((byte) 0);   // the padding rows (the tensor holds an earlier batch's rows)
         return in;
     }
 
@@ -258,10 +266,16 @@ final class Batcher {
      * The served outputs of a run, each as little-endian bytes of its datatype: one input and one output, the plan set's
      * single-tensor run; else by name.
      */
-    private static byte[][] runPlans(ModelLoader.Loaded plans, Map<String, Tensor> inputs) {
+    private static byte[][] runPlans(ModelLoader.Loaded plans, Map<String, Tensor> inputs, Staging staging) {
         List<ModelLoader.Output> outputs = plans.outputs();
         if (inputs.size() == 1 && outputs.size() == 1 && outputs.getFirst().sole()) {
-            try (Tensor output = plans.run(inputs.values().iterator().next())) {
+            Tensor input = inputs.values().iterator().next();
+            if (outputs.getFirst().datatype().equals("FP32")) {   // into this worker's tensor of the shape the plan gives
+                Tensor output = staging.output(dev.panamadnn.DataType.F32, plans.outputShape(input));
+                plans.run(input, output);
+                return new byte[][] {output.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)};
+            }
+            try (Tensor output = plans.run(input)) {
                 return new byte[][] {output.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)};
             }
         }

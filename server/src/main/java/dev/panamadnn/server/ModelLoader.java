@@ -64,6 +64,17 @@ public interface ModelLoader {
             return plan != null ? plan.run(input) : plans.run(input);
         }
 
+        /** Runs the plan for {@code input}'s rows into {@code output}, of {@link #outputShape(dev.panamadnn.Tensor)} (one input, one output). */
+        void run(dev.panamadnn.Tensor input, dev.panamadnn.Tensor output) {
+            if (plan != null) plan.run(input, output);
+            else plans.run(input, output);
+        }
+
+        /** The output's shape for a run on {@code input} (a model of one input and one output; may build the plan for its rows). */
+        long[] outputShape(dev.panamadnn.Tensor input) {
+            return plan != null ? plan.outputShape() : plans.outputShape(input.shape()[0]);
+        }
+
         /** Runs the plan for the inputs' rows; the caller closes the outputs. */
         java.util.Map<String, dev.panamadnn.Tensor> run(java.util.Map<String, dev.panamadnn.Tensor> inputs) {
             return plan != null ? plan.run(inputs) : plans.run(inputs);
