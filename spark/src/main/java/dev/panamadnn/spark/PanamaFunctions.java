@@ -49,13 +49,10 @@ public final class PanamaFunctions {
         TaskContext task = TaskContext.get();
         String where = name + ": partition " + (task == null ? -1 : task.partitionId()) + ": ";
         if (error != null) throw new IllegalArgumentException(where + error);
-        long[] shape = new long[model.sampleShape.length + 1];
-        shape[0] = 1;
-        System.arraycopy(model.sampleShape, 0, shape, 1, model.sampleShape.length);
-        float[] out;
-        try (Tensor in = Tensor.of(x, shape); Tensor y = model.plans.run(in)) {
-            out = y.toFloatArray();
-        }
+        Tensor[] io = RowTensors.of(model);
+        java.lang.foreign.MemorySegment.copy(x, 0, io[0].segment(), java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, x.length);
+        model.plans.run(io[0], io[1]);
+        float[] out = io[1].toFloatArray();
         int bad = PartitionScorer.firstNonFinite(out, 0, out.length);
         if (bad >= 0) throw new IllegalArgumentException(where + "the model's output [" + bad + "] is " + out[bad] + " (the input is finite: it overflows the model)");
         return out;
