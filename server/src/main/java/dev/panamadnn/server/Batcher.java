@@ -217,6 +217,7 @@ final class Batcher {
         byte[][] out;
         // the stacked inputs and the output in this worker's tensors, kept for its next batches (shared: a split plan
         // (split_batch) runs its halves on helper threads, whose Java steps read them)
+        staging.nextBatch();
         try {
             for (int i = 0; i < specs.size(); i++) inputs.put(specs.get(i).name(), stack(live, i, planRows, staging));
             out = runPlans(plans, inputs, staging);

@@ -36,18 +36,46 @@ class StagingTest {
         }
     }
 
+    /** Past the byte bound the least recently used go first, but never a tensor the running batch took. */
+    @Test
+    void aBatchKeepsItsTensorsPastTheByteBoundAndTheNextBatchFreesTheOldest() {
+        long quarter = Staging.MAX_BYTES / 4 / Float.BYTES;   // elements of a quarter of the bound
+        try (Staging s = new Staging()) {
+            s.nextBatch();
+            Tensor small = s.input(0, DataType.F32, new long[] {1, 4});
+            s.nextBatch();   // one batch of three inputs of 3/8 of the bound each: 9/8, over the bound
+            Tensor[] big = new Tensor[3];
+            for (int i = 0; i < 3; i++) big[i] = s.input(i, DataType.F32, new long[] {quarter * 3 / 2});
+            for (Tensor t : big) assertTrue(t.isAlive(), "the running batch's tensors stay");
+            assertFalse(small.isAlive(), "the older tensor went first");
+            assertTrue(s.bytes() > Staging.MAX_BYTES);
+            s.nextBatch();
+            Tensor next = s.input(0, DataType.F32, new long[] {1, 4});
+            assertTrue(next.isAlive());
+            assertFalse(big[0].isAlive(), "the next batch frees the least recently used until under the bound");
+            assertTrue(big[1].isAlive() && big[2].isAlive());
+            assertTrue(s.bytes() <= Staging.MAX_BYTES, s.bytes() + " bytes held");
+        }
+    }
+
     @Test
     void theLeastRecentlyUsedIsFreedPastTheBoundAndCloseFreesTheRest() {
         List<Tensor> made = new ArrayList<>();
         Tensor kept;
         try (Staging s = new Staging()) {
-            for (int i = 0; i < Staging.MAX_TENSORS; i++) made.add(s.input(0, DataType.F32, new long[] {i + 1, 3}));
+            for (int i = 0; i < Staging.MAX_TENSORS; i++) {
+                s.nextBatch();
+                made.add(s.input(0, DataType.F32, new long[] {i + 1, 3}));
+            }
+            s.nextBatch();
             kept = s.input(0, DataType.F32, new long[] {1, 3});   // used again: now the most recent
             assertSame(made.getFirst(), kept);
+            s.nextBatch();
             Tensor extra = s.input(0, DataType.F32, new long[] {100, 3});
             assertEquals(Staging.MAX_TENSORS, s.size());
             assertFalse(made.get(1).isAlive(), "the least recently used ([2, 3]) is freed");
             assertTrue(kept.isAlive() && extra.isAlive() && made.get(2).isAlive());
+            s.nextBatch();
             assertNotSame(made.get(1), s.input(0, DataType.F32, new long[] {2, 3}), "a freed shape asked again gets a new tensor");
         }
         assertFalse(kept.isAlive(), "closed with the staging");
