@@ -387,6 +387,26 @@ public final class PlanSet implements AutoCloseable {
         return shape;
     }
 
+    /**
+     * The outputs of the plan for batch {@code batch}, in the graph's order, with their dtypes and concrete shapes (built
+     * now if not cached): what {@link #run(Map, Map)} needs a tensor of for each, e.g. to allocate them once and run
+     * every batch of that size into them.
+     *
+     * @param batch the batch size
+     * @throws IllegalArgumentException if {@code batch} is {@code < 1} or too large, or the plan cannot be built
+     * @throws IllegalStateException    if this plan set is closed
+     * @return the outputs (names, dtypes, shapes)
+     */
+    public List<dev.panamadnn.graph.Value> outputs(long batch) {
+        int b = BatchedInputs.checkBatch(this, sampleShape, batch);
+        calls.enter(this);
+        try (PlanCache.Plan p = cache.lease(b)) {
+            return p.value().outputs();
+        } finally {
+            calls.exit();
+        }
+    }
+
     /** {@return the shape of one sample: inputs are {@code [N, sampleShape...]}} */
     public long[] sampleShape() {
         return sampleShape.clone();

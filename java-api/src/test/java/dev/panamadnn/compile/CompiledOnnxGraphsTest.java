@@ -180,9 +180,24 @@ class CompiledOnnxGraphsTest {
             try {
                 assertArrayEquals(m.outputs().get(3).get("mid").floats(), out.get("mid").toFloatArray(), 0f);   // copies: exact (0 == -0)
                 assertArrayEquals(m.outputs().get(3).get("cat").floats(), out.get("cat").toFloatArray(), 0f);
+                // outputs(batch): what run(in, out) needs, in the graph's order; tensors made from it take the same values
+                List<dev.panamadnn.graph.Value> made = set.outputs(3);
+                assertEquals(m.graph().outputs(), made.stream().map(dev.panamadnn.graph.Value::name).toList());
+                try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+                    Map<String, Tensor> into = new LinkedHashMap<>();
+                    for (dev.panamadnn.graph.Value v : made) {
+                        assertArrayEquals(out.get(v.name()).shape(), v.shape().sizes(), v.name());
+                        into.put(v.name(), Tensor.allocate(arena, v.dtype(), v.shape().sizes()));
+                    }
+                    set.run(in, into);
+                    for (String name : into.keySet()) assertArrayEquals(out.get(name).toFloatArray(), into.get(name).toFloatArray(), 0f, name);
+                }
             } finally {
                 out.values().forEach(Tensor::close);
             }
+            assertMessage(() -> set.outputs(0), "batch");
+            set.close();
+            assertThrows(IllegalStateException.class, () -> set.outputs(3));
         }
     }
 

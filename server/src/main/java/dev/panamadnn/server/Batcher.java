@@ -220,7 +220,7 @@ final class Batcher {
         staging.nextBatch();
         try {
             for (int i = 0; i < specs.size(); i++) inputs.put(specs.get(i).name(), stack(live, i, planRows, staging));
-            out = runPlans(plans, inputs, staging);
+            out = runPlans(plans, inputs, planRows, staging);
         } catch (IllegalArgumentException e) {
             // A plan refuses a value only the run sees (a token id past an embedding's rows, an index out of range): the
             // requests it came from get a 400 with that reason; in a batch each request runs alone, so that one client's
@@ -264,34 +264,32 @@ final class Batcher {
     }
 
     /**
-     * The served outputs of a run, each as little-endian bytes of its datatype: one input and one output, the plan set's
-     * single-tensor run; else by name.
+     * The served outputs of a run, each as little-endian bytes of its datatype, run into this worker's kept tensors
+     * ({@code rows}: the plan's batch): one input and one FP32 output, the plan set's single-tensor run; else by name,
+     * a tensor for every output the plan has (served or not).
      */
-    private static byte[][] runPlans(ModelLoader.Loaded plans, Map<String, Tensor> inputs, Staging staging) {
+    private static byte[][] runPlans(ModelLoader.Loaded plans, Map<String, Tensor> inputs, int rows, Staging staging) {
         List<ModelLoader.Output> outputs = plans.outputs();
-        if (inputs.size() == 1 && outputs.size() == 1 && outputs.getFirst().sole()) {
+        if (inputs.size() == 1 && outputs.size() == 1 && outputs.getFirst().sole() && outputs.getFirst().datatype().equals("FP32")) {
             Tensor input = inputs.values().iterator().next();
-            if (outputs.getFirst().datatype().equals("FP32")) {   // into this worker's tensor of the shape the plan gives
-                Tensor output = staging.output(dev.panamadnn.DataType.F32, plans.outputShape(input));
-                plans.run(input, output);
-                return new byte[][] {output.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)};
-            }
-            try (Tensor output = plans.run(input)) {
-                return new byte[][] {output.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)};
-            }
+            Tensor output = staging.output(0, dev.panamadnn.DataType.F32, plans.outputShape(input));
+            plans.run(input, output);
+            return new byte[][] {output.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)};
         }
-        Map<String, Tensor> all = plans.run(inputs);
-        try {
-            byte[][] out = new byte[outputs.size()][];
-            for (int k = 0; k < out.length; k++) {
-                String key = outputs.get(k).graphName();
-                Tensor t = key == null ? all.values().iterator().next() : all.get(key);
-                out[k] = t.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
-            }
-            return out;
-        } finally {
-            all.values().forEach(Tensor::close);
+        List<dev.panamadnn.graph.Value> made = plans.outputValues(rows);
+        Map<String, Tensor> all = new LinkedHashMap<>();
+        for (int k = 0; k < made.size(); k++) {
+            dev.panamadnn.graph.Value v = made.get(k);
+            all.put(v.name(), staging.output(k, v.dtype(), v.shape().sizes()));
         }
+        plans.run(inputs, all);
+        byte[][] out = new byte[outputs.size()][];
+        for (int k = 0; k < out.length; k++) {
+            String key = outputs.get(k).graphName();
+            Tensor t = key == null ? all.values().iterator().next() : all.get(key);
+            out[k] = t.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        }
+        return out;
     }
 
     private int planSize(int rows) {

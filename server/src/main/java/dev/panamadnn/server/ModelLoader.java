@@ -59,11 +59,6 @@ public interface ModelLoader {
             else if (plans != null) plans.warmup(config.planSizes());
         }
 
-        /** Runs the plan for {@code input}'s rows (a model of one input and one output). */
-        dev.panamadnn.Tensor run(dev.panamadnn.Tensor input) {
-            return plan != null ? plan.run(input) : plans.run(input);
-        }
-
         /** Runs the plan for {@code input}'s rows into {@code output}, of {@link #outputShape(dev.panamadnn.Tensor)} (one input, one output). */
         void run(dev.panamadnn.Tensor input, dev.panamadnn.Tensor output) {
             if (plan != null) plan.run(input, output);
@@ -73,6 +68,17 @@ public interface ModelLoader {
         /** The output's shape for a run on {@code input} (a model of one input and one output; may build the plan for its rows). */
         long[] outputShape(dev.panamadnn.Tensor input) {
             return plan != null ? plan.outputShape() : plans.outputShape(input.shape()[0]);
+        }
+
+        /** The plan's outputs for a run of {@code rows} rows (names, dtypes, shapes; may build the plan for them). */
+        java.util.List<dev.panamadnn.graph.Value> outputValues(int rows) {
+            return plan != null ? plan.outputs() : plans.outputs(rows);
+        }
+
+        /** Runs the plan for the inputs' rows into {@code outputs}, one tensor per {@link #outputValues(int)} by name. */
+        void run(java.util.Map<String, dev.panamadnn.Tensor> inputs, java.util.Map<String, dev.panamadnn.Tensor> outputs) {
+            if (plan != null) plan.run(inputs, outputs);
+            else plans.run(inputs, outputs);
         }
 
         /** Runs the plan for the inputs' rows; the caller closes the outputs. */

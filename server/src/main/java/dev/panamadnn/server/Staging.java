@@ -9,9 +9,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * One batcher worker's native tensors for its runs, kept from batch to batch: the stacked inputs and the output of a
- * model of one input and one output, per shape and dtype. Before, each batch took a new shared arena for its inputs
- * and a new owned tensor for its output, and closing each is a JDK handshake with every thread of the JVM (25-40 µs
+ * One batcher worker's native tensors for its runs, kept from batch to batch: the stacked inputs and the plan's
+ * outputs, per slot, shape and dtype. Before, each batch took a new shared arena for its inputs
+ * and new owned tensors for its outputs, and closing each is a JDK handshake with every thread of the JVM (25-40 µs
  * measured on a 2-vCPU VM with the server's thread count, twice per batch, and every other thread stopped meanwhile).
  * Each tensor has a shared arena of its own (a split plan's helper threads read the inputs), closed when it is evicted
  * or when the worker ends: at most {@value #MAX_TENSORS} tensors and {@value #MAX_BYTES} bytes are kept (a model with
@@ -24,7 +24,7 @@ final class Staging implements AutoCloseable {
     /** Bytes kept at most (beyond it only while the current batch needs them). */
     static final long MAX_BYTES = 64L << 20;
 
-    /** {@code slot}: input i as i, the output as -1. */
+    /** {@code slot}: input i as i, output k as -1 - k. */
     private record Key(int slot, DataType dtype, long[] shape) {
         @Override
         public boolean equals(Object o) {
@@ -63,9 +63,9 @@ final class Staging implements AutoCloseable {
         return tensor(new Key(i, dtype, shape.clone()));
     }
 
-    /** The tensor for the one output, of {@code shape} (the run writes every element). */
-    Tensor output(DataType dtype, long[] shape) {
-        return tensor(new Key(-1, dtype, shape.clone()));
+    /** The tensor for output {@code k} (in the plan's order), of {@code shape} (the run writes every element). */
+    Tensor output(int k, DataType dtype, long[] shape) {
+        return tensor(new Key(-1 - k, dtype, shape.clone()));
     }
 
     /** Tensors held now (for tests). */

@@ -31,8 +31,11 @@ class StagingTest {
             assertNotSame(a, s.input(1, DataType.F32, new long[] {4, 1, 8, 8}), "another input");
             assertNotSame(a, s.input(0, DataType.I64, new long[] {4, 1, 8, 8}), "another dtype");
             assertNotSame(a, s.input(0, DataType.F32, new long[] {8, 1, 8, 8}), "another batch");
-            assertNotSame(a, s.output(DataType.F32, new long[] {4, 1, 8, 8}), "the output");
-            assertEquals(5, s.size());
+            Tensor out0 = s.output(0, DataType.F32, new long[] {4, 1, 8, 8});
+            assertNotSame(a, out0, "an output");
+            assertSame(out0, s.output(0, DataType.F32, new long[] {4, 1, 8, 8}));
+            assertNotSame(out0, s.output(1, DataType.F32, new long[] {4, 1, 8, 8}), "another output");
+            assertEquals(6, s.size());
         }
     }
 
