@@ -148,15 +148,33 @@ public final class Sequential extends Layer {
         return x;
     }
 
+    /**
+     * Every module in order; the intermediates in this call's {@link Scratch} memory where a child is a layer of known
+     * output shape (no JDK handshake to free them), the last module's output a new tensor the caller owns.
+     */
     @Override
     Tensor compute(Tensor input, long[] outShape, Backend backend) {
-        List<Tensor> owned = new ArrayList<>();   // intermediates we made that the result may still view
-        Tensor current = runFirst(modules.size(), input, backend, owned);
-        if (owned.isEmpty()) return current;
-        try {
-            return Tensor.of(current.toFloatArray(), current.shape());   // the caller must own the result
-        } finally {
-            closeAll(owned);
+        List<Tensor> kept = new ArrayList<>();   // intermediates the result may still view
+        try (Scratch scratch = new Scratch()) {
+            Tensor current = runFirst(modules.size() - 1, input, backend, kept, scratch);
+            if (current != input) kept.add(current);
+            Tensor y;
+            try {
+                y = Modules.forward(modules.get(modules.size() - 1), current, backend);
+            } catch (RuntimeException | Error e) {
+                release(kept, scratch);
+                throw e;
+            }
+            if (!sharesMemory(y, kept)) {
+                release(kept, scratch);
+                return y;
+            }
+            try {
+                return Tensor.of(y.toFloatArray(), y.shape());   // a view of an intermediate: the caller must own the result
+            } finally {
+                y.close();
+                release(kept, scratch);
+            }
         }
     }
 
@@ -167,45 +185,52 @@ public final class Sequential extends Layer {
             super.computeInto(input, outShape, backend, out);
             return;
         }
-        List<Tensor> owned = new ArrayList<>();
-        Tensor current = runFirst(modules.size() - 1, input, backend, owned);
-        try {
-            last.forwardInto(current, out, backend);
-        } finally {
-            if (current != input) current.close();   // a view of the input or of an intermediate: closing it does nothing
-            closeAll(owned);
+        List<Tensor> kept = new ArrayList<>();
+        try (Scratch scratch = new Scratch()) {
+            Tensor current = runFirst(modules.size() - 1, input, backend, kept, scratch);
+            try {
+                last.forwardInto(current, out, backend);
+            } finally {
+                if (current != input) kept.add(current);   // a view of the input or of an intermediate: closing it does nothing
+                release(kept, scratch);
+            }
         }
     }
 
     /**
-     * The first {@code count} modules on {@code input}: their result, with the intermediates that result may still
-     * view (a Flatten's input, say) left in {@code owned} for the caller to close; on failure everything made is closed.
+     * The first {@code count} modules on {@code input} ({@link Scratch#forward}): their result, with the intermediates that
+     * result may still view (a Flatten's input, say) left in {@code kept} for the caller to release; on failure everything
+     * made is released.
      */
-    private Tensor runFirst(int count, Tensor input, Backend backend, List<Tensor> owned) {
+    private Tensor runFirst(int count, Tensor input, Backend backend, List<Tensor> kept, Scratch scratch) {
         Tensor current = input;
         try {
             for (int i = 0; i < count; i++) {
-                Tensor next = Modules.forward(modules.get(i), current, backend);
-                if (current != input) owned.add(current);
-                if (!sharesMemory(next, owned)) closeAll(owned);
+                Tensor next = scratch.forward(modules.get(i), current, backend);
+                if (current != input) kept.add(current);
+                if (!sharesMemory(next, kept)) release(kept, scratch);
                 current = next;
             }
             return current;
         } catch (RuntimeException | Error e) {
-            if (current != input) current.close();
-            closeAll(owned);
+            if (current != input) kept.add(current);
+            release(kept, scratch);
             throw e;
         }
+    }
+
+    /** Frees each of {@code tensors}: this call's scratch memory at once, an owned tensor by closing it. */
+    private static void release(List<Tensor> tensors, Scratch scratch) {
+        for (Tensor t : tensors) {
+            if (scratch.holds(t)) scratch.free(t);
+            else t.close();
+        }
+        tensors.clear();
     }
 
     private static boolean sharesMemory(Tensor t, List<Tensor> others) {
         for (Tensor o : others) if (o.isAlive() && t.segment().scope().equals(o.segment().scope())) return true;
         return false;
-    }
-
-    private static void closeAll(List<Tensor> tensors) {
-        tensors.forEach(Tensor::close);
-        tensors.clear();
     }
 
     @Override

@@ -6,6 +6,7 @@ import dev.panamadnn.graph.Attributes;
 import dev.panamadnn.graph.GraphBuilder;
 import dev.panamadnn.graph.GraphException;
 import dev.panamadnn.graph.Shape;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -89,8 +90,58 @@ abstract sealed class ShortcutBlock extends Layer permits Residual, BasicBlock, 
         return "relu";
     }
 
+    /** The block into a new tensor the caller owns ({@link #computeInto}); with shapes known only by running, as before. */
     @Override
     final Tensor compute(Tensor input, long[] outShape, Backend backend) {
+        if (outShape == null) return computeOwned(input, backend);
+        Tensor y = LayerOutputs.allocate(outShape);
+        try {
+            computeInto(input, outShape, backend, y);
+            return y;
+        } catch (RuntimeException | Error e) {
+            y.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The block into {@code out}: the main path, the shortcut and (before a final ReLU) the sum in this call's
+     * {@link Scratch} memory where a child is a layer of known output shape (no JDK handshake to free them).
+     */
+    @Override
+    final void computeInto(Tensor input, long[] outShape, Backend backend, Tensor out) {
+        if (outShape == null) {
+            super.computeInto(input, outShape, backend, out);
+            return;
+        }
+        List<Tensor> made = new ArrayList<>();   // freed when the block is done (a child's output may view its input)
+        try (Scratch scratch = new Scratch()) {
+            try {
+                Tensor main = input;
+                for (Module m : mainPath) {
+                    main = scratch.forward(m, main, backend);
+                    made.add(main);
+                }
+                Tensor side = input;
+                if (shortcut != null) {
+                    side = scratch.forward(shortcut, input, backend);
+                    made.add(side);
+                }
+                if (finalRelu == null) {
+                    add.forwardInto(main, side, out, backend);
+                } else {
+                    Tensor sum = scratch.allocate(outShape);
+                    add.forwardInto(main, side, sum, backend);
+                    finalRelu.forwardInto(sum, out, backend);
+                }
+            } finally {
+                for (Tensor t : made) if (!scratch.holds(t)) t.close();   // a non-layer child's own tensor; scratch memory goes with the scratch
+            }
+        }
+    }
+
+    /** The block with new tensors throughout (a child whose shapes are known only by running). */
+    private Tensor computeOwned(Tensor input, Backend backend) {
         Tensor main = input, side = null, sum = null;
         try {
             for (Module m : mainPath) {
