@@ -462,14 +462,16 @@ public final class MultiheadAttention implements Module {
         AttentionCore.Dims d = new AttentionCore.Dims(bh, g.queries(), g.keys(), headDim, headDim, (float) (1 / Math.sqrt(headDim)),
                 mask != null);
         long[] perHead = g.batched() ? new long[] {n, numHeads, g.queries(), g.keys()} : new long[] {numHeads, g.queries(), g.keys()};
-        Tensor qh = null, kh = null, vh = null, heads = null, merged = null, weights = null, out = null;
-        try {
-            qh = projectHeads(0, query, n, g.queries(), backend);
-            kh = projectHeads(1, key, n, g.keys(), backend);
-            vh = projectHeads(2, value, n, g.keys(), backend);
-            weights = Tensor.zeros(perHead);
+        Tensor heads = null, weights = null, out = null;
+        // the projections, the merged heads and (unless handed out) the weights in this call's memory (Scratch: no JDK
+        // handshake to free them, unlike a new owned tensor each)
+        try (Scratch scratch = new Scratch()) {
+            Tensor qh = projectHeads(0, query, n, g.queries(), backend, scratch);
+            Tensor kh = projectHeads(1, key, n, g.keys(), backend, scratch);
+            Tensor vh = projectHeads(2, value, n, g.keys(), backend, scratch);
+            weights = needWeights && !average ? Tensor.zeros(perHead) : scratch.allocate(perHead);
             heads = Attention.run(core, toString(), d, qh, kh, vh, mask, new long[] {bh, g.queries(), headDim}, weights, backend);
-            merged = Tensor.zeros(query.shape());
+            Tensor merged = scratch.allocate(query.shape());
             AttentionHeads.merge(heads.segment(), merged.segment(), batchFirst, n, g.queries(), numHeads, headDim);
             if (into == null) {
                 out = outProj.forward(merged, backend);
@@ -488,38 +490,34 @@ public final class MultiheadAttention implements Module {
             out = null;
             return result;
         } finally {
-            for (Tensor t : new Tensor[] {qh, kh, vh, heads, merged, weights, out}) if (t != null) t.close();
+            for (Tensor t : new Tensor[] {heads, weights, out}) if (t != null) t.close();   // scratch ones: close does nothing
         }
     }
 
-    /** Projection {@code which} (0 q, 1 k, 2 v) of {@code x}, split into heads {@code [N*H, T, hd]}. */
-    private Tensor projectHeads(int which, Tensor x, long batch, long steps, Backend backend) {
+    /** Projection {@code which} (0 q, 1 k, 2 v) of {@code x}, split into heads {@code [N*H, T, hd]}, in {@code scratch}. */
+    private Tensor projectHeads(int which, Tensor x, long batch, long steps, Backend backend, Scratch scratch) {
         int in = which == 0 ? embedDim : which == 1 ? kdim : vdim, rows = (int) (batch * steps);
         MemorySegment w = inProjWeight != null
                 ? inProjWeight.segment().asSlice((long) which * embedDim * embedDim * Float.BYTES, (long) embedDim * embedDim * Float.BYTES)
                 : (which == 0 ? qProjWeight : which == 1 ? kProjWeight : vProjWeight).segment();
         MemorySegment b = inProjBias == null ? null
                 : inProjBias.segment().asSlice((long) which * embedDim * Float.BYTES, (long) embedDim * Float.BYTES);
-        Tensor heads = Tensor.zeros(batch * numHeads, steps, headDim);
-        try {
-            if (backend == Backend.REFERENCE) {
-                Sizes.arrayLength(this, "the projected rows", (long) rows * Math.max(in, embedDim));
-                float[] y = AttentionHeads.projectReference(x.toFloatArray(), rows, in, w, b, embedDim);
-                AttentionHeads.split(MemorySegment.ofArray(y), heads.segment(), batchFirst, batch, steps, numHeads, headDim);
-                return heads;
-            }
-            Tensor xn = Layer.nativeReady(x);
-            try (Tensor y = Tensor.zeros(rows, embedDim)) {
-                AttentionHeads.projectNative(xn.segment(), rows, in, w, b, embedDim, y.segment());
-                AttentionHeads.split(y.segment(), heads.segment(), batchFirst, batch, steps, numHeads, headDim);
-            } finally {
-                if (xn != x) xn.close();
-            }
+        Tensor heads = scratch.allocate(new long[] {batch * numHeads, steps, headDim});
+        if (backend == Backend.REFERENCE) {
+            Sizes.arrayLength(this, "the projected rows", (long) rows * Math.max(in, embedDim));
+            float[] y = AttentionHeads.projectReference(x.toFloatArray(), rows, in, w, b, embedDim);
+            AttentionHeads.split(MemorySegment.ofArray(y), heads.segment(), batchFirst, batch, steps, numHeads, headDim);
             return heads;
-        } catch (RuntimeException | Error e) {
-            heads.close();
-            throw e;
         }
+        Tensor xn = Layer.nativeReady(x);
+        try {
+            Tensor y = scratch.allocate(new long[] {rows, embedDim});
+            AttentionHeads.projectNative(xn.segment(), rows, in, w, b, embedDim, y.segment());
+            AttentionHeads.split(y.segment(), heads.segment(), batchFirst, batch, steps, numHeads, headDim);
+        } finally {
+            if (xn != x) xn.close();
+        }
+        return heads;
     }
 
     /** Marks closed, waits for calls in flight, then frees primitives and parameters; idempotent. */

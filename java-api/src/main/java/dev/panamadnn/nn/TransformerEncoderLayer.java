@@ -200,34 +200,30 @@ public final class TransformerEncoderLayer implements Module {
         }
     }
 
-    /** The checked layer; its result in {@code into} (returned) when not null, else in a new tensor. */
+    /**
+     * The checked layer; its result in {@code into} (returned) when not null, else in a new tensor. Every intermediate is
+     * in this call's memory ({@link Scratch}: no JDK handshake to free it, unlike a new owned tensor each).
+     */
     private Tensor layer(Tensor src, AttentionMask srcMask, AttentionMask srcKeyPaddingMask, Backend backend, Tensor into) {
-        if (normFirst) {
-            Tensor x = src, sa = null, x1 = null, ff = null;
-            try {
-                sa = attend(norm(norm1, x, backend), srcMask, srcKeyPaddingMask, backend);
-                x1 = add(x, sa);
-                ff = feedForward(norm(norm2, x1, backend), backend);
+        long[] shape = src.shape();
+        try (Scratch scratch = new Scratch()) {
+            if (normFirst) {
+                Tensor n1 = scratch.forward(norm1, src, backend);
+                Tensor x1 = scratch.allocate(shape);
+                addInto(src, attend(n1, srcMask, srcKeyPaddingMask, backend, scratch), x1);
+                Tensor ff = feedForward(scratch.forward(norm2, x1, backend), backend, scratch);
                 if (into == null) return add(x1, ff);
-                Tensor a = x1, b = ff;
-                LayerOutputs.into(toString(), into, y -> addInto(a, b, y));
+                LayerOutputs.into(toString(), into, y -> addInto(x1, ff, y));
                 return into;
-            } finally {
-                for (Tensor t : new Tensor[] {sa, x1, ff}) if (t != null) t.close();
             }
-        }
-        Tensor sa = null, y1 = null, ff = null;
-        try {
-            sa = attend(src, srcMask, srcKeyPaddingMask, backend);
-            y1 = normOfSum(norm1, src, sa, backend);
-            ff = feedForward(y1, backend);
-            if (into == null) return normOfSum(norm2, y1, ff, backend);
-            try (Tensor sum = add(y1, ff)) {
-                norm2.forwardInto(sum, into, backend);
-            }
+            Tensor sum1 = scratch.allocate(shape);
+            addInto(src, attend(src, srcMask, srcKeyPaddingMask, backend, scratch), sum1);
+            Tensor y1 = scratch.forward(norm1, sum1, backend);
+            Tensor sum2 = scratch.allocate(shape);
+            addInto(y1, feedForward(y1, backend, scratch), sum2);
+            if (into == null) return norm2.forward(sum2, backend);
+            norm2.forwardInto(sum2, into, backend);
             return into;
-        } finally {
-            for (Tensor t : new Tensor[] {sa, y1, ff}) if (t != null) t.close();
         }
     }
 
@@ -282,38 +278,16 @@ public final class TransformerEncoderLayer implements Module {
         }
     }
 
-    private Tensor attend(Tensor x, AttentionMask mask, AttentionMask keyPadding, Backend backend) {
-        // norm_first passes norm1(x), a temporary: close it here (src itself is the caller's)
-        try {
-            return selfAttn.forward(x, x, x, keyPadding, false, mask, true, backend).output();
-        } finally {
-            if (normFirst) x.close();
-        }
+    /** Self-attention of {@code x} into this call's memory. */
+    private Tensor attend(Tensor x, AttentionMask mask, AttentionMask keyPadding, Backend backend, Scratch scratch) {
+        Tensor out = scratch.allocate(x.shape());
+        selfAttn.forwardInto(x, x, x, keyPadding, mask, out, backend);
+        return out;
     }
 
-    private static Tensor norm(LayerNorm norm, Tensor x, Backend backend) {
-        return norm.forward(x, backend);
-    }
-
-    /** {@code norm(a + b)}. */
-    private static Tensor normOfSum(LayerNorm norm, Tensor a, Tensor b, Backend backend) {
-        try (Tensor sum = add(a, b)) {
-            return norm.forward(sum, backend);
-        }
-    }
-
-    /** {@code linear2(act(linear1(x)))}; closes {@code x} when norm_first made it (norm2's output). */
-    private Tensor feedForward(Tensor x, Backend backend) {
-        Tensor h = null, a = null;
-        try {
-            h = linear1.forward(x, backend);
-            a = act.forward(h, backend);
-            return linear2.forward(a, backend);
-        } finally {
-            if (h != null) h.close();
-            if (a != null) a.close();
-            if (normFirst) x.close();
-        }
+    /** {@code linear2(act(linear1(x)))} in this call's memory. */
+    private Tensor feedForward(Tensor x, Backend backend, Scratch scratch) {
+        return scratch.forward(linear2, scratch.forward(act, scratch.forward(linear1, x, backend), backend), backend);
     }
 
     /** A new tensor {@code a + b} (same shapes), one float add per element as torch's. */
