@@ -90,18 +90,10 @@ abstract sealed class ShortcutBlock extends Layer permits Residual, BasicBlock, 
         return "relu";
     }
 
-    /** The block into a new tensor the caller owns ({@link #computeInto}); with shapes known only by running, as before. */
+    /** The block into a new tensor the caller owns (Layer's default: {@link #computeInto}); with shapes known only by running, as before. */
     @Override
     final Tensor compute(Tensor input, long[] outShape, Backend backend) {
-        if (outShape == null) return computeOwned(input, backend);
-        Tensor y = LayerOutputs.allocate(outShape);
-        try {
-            computeInto(input, outShape, backend, y);
-            return y;
-        } catch (RuntimeException | Error e) {
-            y.close();
-            throw e;
-        }
+        return outShape == null ? computeOwned(input, backend) : super.compute(input, outShape, backend);
     }
 
     /**
