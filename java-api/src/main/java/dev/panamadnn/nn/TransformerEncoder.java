@@ -178,31 +178,24 @@ public final class TransformerEncoder implements Module {
             TransformerEncoderLayer first = layers.get(0);
             TransformerEncoderLayer.checkSource(toString(), src, first.dModel(), first.batchFirst());
             if (into != null) LayerOutputs.check(toString(), into, src.shape(), src);
-            Tensor x = src;
-            try {
+            // every layer's output but the result in this call's memory (Scratch: no JDK handshake to free it)
+            try (Scratch scratch = new Scratch()) {
+                Tensor x = src;
                 for (int i = 0; i < layers.size(); i++) {
                     TransformerEncoderLayer l = layers.get(i);
-                    if (into != null && norm == null && i == layers.size() - 1) {
+                    if (norm == null && i == layers.size() - 1) {
+                        if (into == null) return l.forward(x, mask, srcKeyPaddingMask, backend);
                         l.forwardInto(x, mask, srcKeyPaddingMask, into, backend);
-                        if (x != src) x.close();
                         return into;
                     }
-                    Tensor next = l.forward(x, mask, srcKeyPaddingMask, backend);
-                    if (x != src) x.close();
+                    Tensor next = scratch.allocate(src.shape());
+                    l.forwardInto(x, mask, srcKeyPaddingMask, next, backend);
+                    scratch.free(x);   // (the caller's src is not the scratch's: nothing happens)
                     x = next;
                 }
-                if (norm == null) return x;
-                if (into == null) {
-                    Tensor y = norm.forward(x, backend);
-                    x.close();
-                    return y;
-                }
+                if (into == null) return norm.forward(x, backend);
                 norm.forwardInto(x, into, backend);
-                if (x != src) x.close();
                 return into;
-            } catch (RuntimeException | Error e) {
-                if (x != src) x.close();
-                throw e;
             }
         } finally {
             calls.exit();
