@@ -149,9 +149,7 @@ class FixedShapeServingTest {
     /** The demo's digits ONNX model has a symbolic batch; with max_batch_size 0 it serves at config.json's 5 rows, whole. */
     @Test
     void aModelWithABatchServesWholeAtTheSizeConfigGives() throws Exception {
-        Path m = Files.createDirectories(dir.resolve("five"));
-        OnnxServingTest.onnxCopy(m.resolve("model.onnx"));
-        Files.writeString(m.resolve("config.json"), "{\"max_batch_size\": 0, \"inputs\": [{\"name\": \"input\", \"shape\": [5, 1, 8, 8]}]}");
+        OnnxServingTest.onnxModel(dir, "five", "{\"max_batch_size\": 0, \"inputs\": [{\"name\": \"input\", \"shape\": [5, 1, 8, 8]}]}");
         Digits.TestSplit split = Digits.testSplit();
         int requests = split.count() / 5;
         float[] served = new float[requests * 5 * 10];

@@ -57,6 +57,11 @@ class OnnxServingTest {
 
     /** A model directory {@code name} with the digits ONNX model and {@code config}. */
     Path onnxModel(String name, String config) throws Exception {
+        return onnxModel(dir, name, config);
+    }
+
+    /** A model directory {@code name} under repository {@code dir} with the digits ONNX model and {@code config}. */
+    static Path onnxModel(Path dir, String name, String config) throws Exception {
         Path m = Files.createDirectories(dir.resolve(name));
         Files.writeString(m.resolve("config.json"), config);
         onnxCopy(m.resolve("model.onnx"));

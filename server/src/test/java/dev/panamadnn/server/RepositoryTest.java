@@ -49,9 +49,7 @@ class RepositoryTest {
             assertTrue(loadError(client, "variable").contains("inputs[0].shape[2] must be a positive size"), "a -1 dim for a built-in architecture");
             TestServers.repository(dir, "shapes", TestServers.digitsConfig("\"max_shapes\": 4"));
             assertTrue(loadError(client, "shapes").contains("max_shapes is for ONNX models with variable dims"), "max_shapes for a built-in architecture");
-            Path bad = Files.createDirectories(dir.resolve("shapes0"));
-            OnnxServingTest.onnxCopy(bad.resolve("model.onnx"));
-            Files.writeString(bad.resolve("config.json"), "{\"max_shapes\": 0}");
+            OnnxServingTest.onnxModel(dir, "shapes0", "{\"max_shapes\": 0}");
             assertTrue(loadError(client, "shapes0").contains("max_shapes must be in [1, 1024], got 0"), "max_shapes 0");
 
             TestServers.repository(dir, "r18", TestServers.digitsConfig("").replace("\"digits\"", "\"resnet18\""));

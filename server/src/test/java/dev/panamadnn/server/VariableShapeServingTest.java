@@ -212,9 +212,7 @@ class VariableShapeServingTest {
     /** The demo's digits model served without a batch dim and its batch symbol unsized: each request's whole shape, any rows. */
     @Test
     void aModelWithoutABatchDimTakesEachRequestsWholeShape() throws Exception {
-        Path m = Files.createDirectories(dir.resolve("whole"));
-        OnnxServingTest.onnxCopy(m.resolve("model.onnx"));
-        Files.writeString(m.resolve("config.json"), "{\"max_batch_size\": 0}");
+        OnnxServingTest.onnxModel(dir, "whole", "{\"max_batch_size\": 0}");
         Digits.TestSplit split = Digits.testSplit();
         int[] rows = {3, 5, 1, 7, 3};
         int total = Arrays.stream(rows).sum();
