@@ -20,11 +20,6 @@ final class IndexShapes {
     /** One output: its dtype, shape, and value if known (else null). */
     record Out(DataType dtype, Shape shape, Data value) {}
 
-    /** A typed rule: checks the inputs' dtypes itself and gives every output. */
-    interface Rule {
-        List<Out> infer(Node n, List<Value> in, Known k);
-    }
-
     // ---- ONNX TensorProto data types (Cast's "to", ConstantOfShape's value) ----
     static DataType fromOnnx(long code) {
         return switch ((int) code) {

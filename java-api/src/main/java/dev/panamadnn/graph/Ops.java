@@ -114,41 +114,42 @@ public final class Ops {
     /** The type of an attribute's value, checked for every attribute a node sets. */
     private enum Type { INT, FLOAT, STRING, INTS, TENSOR, MODULE }
 
-    /** A shape rule: the output shape of a node from its inputs (absent optional inputs: null, up to the op's maximum). */
-    private interface Rule {
-        Shape infer(Node node, List<Value> in, Known known);
-    }
+    /**
+     * How an op's outputs are inferred: {@code F32}, one F32 output from its shape rule in {@link #f32Rule} (every input F32 but
+     * Reshape's and Pad's second and the reductions' axes); {@code TYPED}, its typed rule in {@link #typedRule}
+     * (it checks the dtypes itself, gives every output with its dtype and, when known, its value).
+     */
+    private enum Kind { F32, TYPED }
 
     /**
-     * An op: input and output counts, attributes, and either an F32 shape rule ({@code rule}: every
-     * input F32 but Reshape's and Pad's second, one F32 output) or a typed rule ({@code typed}:
-     * checks dtypes itself, gives every output with its dtype and, when known, its value).
-     * {@code onIntegers}, if set, is the typed rule used instead when input 0 is I64 or I32
-     * (Add/Sub/Mul/Div on shape values).
+     * An op: input and output counts, attributes, how its outputs are inferred, and whether a typed rule for integer inputs
+     * ({@link #integerRule}) replaces it when input 0 is I64 or I32 (Add/Sub/Mul/Div on shape values).
+     * The rules themselves are switches over the op name, not a function per op: a table of lambdas cost the first graph
+     * of a JVM 35-40 ms to link (one class spun per lambda, ~70 of them), where a model uses a handful of ops.
      */
-    private record Spec(int minInputs, int maxInputs, int minOutputs, int maxOutputs, Map<String, Type> attributes, Rule rule,
-                        IndexShapes.Rule typed, IndexShapes.Rule onIntegers) {}
+    private record Spec(int minInputs, int maxInputs, int minOutputs, int maxOutputs, Map<String, Type> attributes, Kind kind,
+                        boolean onIntegers) {}
 
     private static final Map<String, Spec> SPECS = new TreeMap<>();
 
-    private static void op(String name, int minIn, int maxIn, Map<String, Type> attrs, Rule rule) {
-        SPECS.put(name, new Spec(minIn, maxIn, 1, 1, attrs, rule, null, null));
+    private static void op(String name, int minIn, int maxIn, Map<String, Type> attrs) {
+        SPECS.put(name, new Spec(minIn, maxIn, 1, 1, attrs, Kind.F32, false));
     }
 
-    private static void typed(String name, int minIn, int maxIn, int minOut, int maxOut, Map<String, Type> attrs, IndexShapes.Rule rule) {
-        SPECS.put(name, new Spec(minIn, maxIn, minOut, maxOut, attrs, null, rule, null));
+    private static void typed(String name, int minIn, int maxIn, int minOut, int maxOut, Map<String, Type> attrs) {
+        SPECS.put(name, new Spec(minIn, maxIn, minOut, maxOut, attrs, Kind.TYPED, false));
     }
 
-    private static void onIntegers(String name, IndexShapes.Rule rule) {
+    private static void onIntegers(String name) {
         Spec s = SPECS.get(name);
-        SPECS.put(name, new Spec(s.minInputs(), s.maxInputs(), s.minOutputs(), s.maxOutputs(), s.attributes(), s.rule(), s.typed(), rule));
+        SPECS.put(name, new Spec(s.minInputs(), s.maxInputs(), s.minOutputs(), s.maxOutputs(), s.attributes(), s.kind(), true));
     }
 
-    /** Attribute names and types, in pairs. */
     /** Element-wise ops without attributes that compile.LowerMath runs as Java steps (in double, rounded to float). */
     static final String[] UNARY_JAVA = {"Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Sign",
         "Softsign"};
 
+    /** Attribute names and types, in pairs. */
     private static Map<String, Type> attrs(Object... namesAndTypes) {
         Map<String, Type> m = new LinkedHashMap<>();
         for (int i = 0; i < namesAndTypes.length; i += 2) m.put((String) namesAndTypes[i], (Type) namesAndTypes[i + 1]);
@@ -165,178 +166,254 @@ public final class Ops {
         Map<String, Type> window = attrs("kernel_shape", Type.INTS, "strides", Type.INTS, "pads", Type.INTS, "dilations", Type.INTS,
                 "auto_pad", Type.STRING);
         Map<String, Type> conv = with(window, "group", Type.INT);
-        op("Conv", 2, 3, conv, (n, in, c) -> WindowShapes.conv(n, in, false));
-        op("ConvTranspose", 2, 3, with(conv, "output_padding", Type.INTS), (n, in, c) -> WindowShapes.conv(n, in, true));
-        op("BatchNormalization", 5, 5, attrs("epsilon", Type.FLOAT, "momentum", Type.FLOAT, "training_mode", Type.INT), (n, in, c) -> {
-            Shape x = rankAtLeast(in.get(0), 2, "X");
-            if (in.get(3) == null || in.get(4) == null) throw new GraphException("running mean and variance (inputs 3 and 4) are required");
-            for (int i = 1; i < 5; i++) if (in.get(i) != null) perChannel(in.get(i), x.dim(1), i);
-            if (n.attributes().integer("training_mode", 0) != 0) throw new GraphException("training_mode is not supported (inference only)");
-            return x;
-        });
-        op("LayerNormalization", 2, 3, attrs("axis", Type.INT, "epsilon", Type.FLOAT, "stash_type", Type.INT), (n, in, c) -> {
-            Shape x = in.get(0).shape();
-            int axis = axis(n.attributes().integer("axis", -1), x.rank(), "axis");
-            Shape normalized = new Shape(x.dims().subList(axis, x.rank()));
-            for (int i = 1; i < 3; i++) {
-                if (in.get(i) != null && !in.get(i).shape().equals(normalized)) {
-                    throw new GraphException("input " + i + " " + in.get(i) + " must have the normalized shape " + normalized
-                            + " (axis " + axis + " of " + x + ")");
-                }
-            }
-            return x;
-        });
-        typed("MaxPool", 1, 1, 1, 2, with(window, "ceil_mode", Type.INT, "storage_order", Type.INT), WindowShapes::maxPool);
-        op("AveragePool", 1, 1, with(window, "ceil_mode", Type.INT, "count_include_pad", Type.INT),
-                (n, in, c) -> WindowShapes.pool(n, in.get(0)));
-        Rule global = (n, in, c) -> {
-            Shape x = rankAtLeast(in.get(0), 3, "X");
-            List<Dim> d = new ArrayList<>(x.dims().subList(0, 2));
-            for (int i = 2; i < x.rank(); i++) d.add(Dim.of(1));
-            return new Shape(d);
-        };
-        op("GlobalAveragePool", 1, 1, Map.of(), global);
-        op("GlobalMaxPool", 1, 1, Map.of(), global);
-        Rule adaptive = (n, in, c) -> {
-            Shape x = rankAtLeast(in.get(0), 3, "X");
-            long[] size = n.attributes().integers("output_size");
-            if (size.length != x.rank() - 2) {
-                throw new GraphException("output_size " + Arrays.toString(size) + " must have one size per spatial dim of " + in.get(0));
-            }
-            List<Dim> d = new ArrayList<>(x.dims().subList(0, 2));
-            for (long s : size) {
-                if (s < 1) throw new GraphException("output_size must be >= 1, got " + Arrays.toString(size));
-                d.add(Dim.of(s));
-            }
-            return new Shape(d);
-        };
-        op("AdaptiveAvgPool", 1, 1, attrs("output_size", Type.INTS), adaptive);
-        op("AdaptiveMaxPool", 1, 1, attrs("output_size", Type.INTS), adaptive);
-        Rule same = (n, in, c) -> in.get(0).shape();
-        for (String s : new String[] {"Relu", "Sigmoid", "Tanh", "Silu"}) op(s, 1, 1, Map.of(), same);
-        op("LeakyRelu", 1, 1, attrs("alpha", Type.FLOAT), same);
-        op("Elu", 1, 1, attrs("alpha", Type.FLOAT), same);
-        op("Gelu", 1, 1, attrs("approximate", Type.STRING), (n, in, c) -> {
-            String a = n.attributes().string("approximate", "none");
-            if (!a.equals("none") && !a.equals("tanh")) throw new GraphException("approximate must be 'none' or 'tanh', got '" + a + "'");
-            return in.get(0).shape();
-        });
-        op("Softmax", 1, 1, attrs("axis", Type.INT), (n, in, c) -> {
-            axis(n.attributes().integer("axis", -1), in.get(0).shape().rank(), "axis");
-            return in.get(0).shape();
-        });
-        op("Flatten", 1, 1, attrs("axis", Type.INT), (n, in, c) -> TensorShapes.flatten(n, in.get(0)));
-        op("Gemm", 2, 3, attrs("transA", Type.INT, "transB", Type.INT, "alpha", Type.FLOAT, "beta", Type.FLOAT), (n, in, c) -> {
-            Shape a = rank(in.get(0), 2, "A"), b = rank(in.get(1), 2, "B");
-            boolean ta = n.attributes().integer("transA", 0) != 0, tb = n.attributes().integer("transB", 0) != 0;
-            Dim m = a.dim(ta ? 1 : 0), k = a.dim(ta ? 0 : 1), k2 = b.dim(tb ? 1 : 0), nn = b.dim(tb ? 0 : 1);
-            if (!k.equals(k2)) {
-                throw new GraphException("A " + a + " and B " + b + " (transA=" + (ta ? 1 : 0) + ", transB=" + (tb ? 1 : 0)
-                        + ") disagree on the inner dimension: " + k + " vs " + k2);
-            }
-            Shape out = Shape.of(m, nn);
-            if (in.get(2) != null) TensorShapes.broadcastInto(out, in.get(2).shape(), "C");
-            return out;
-        });
-        op("MatMul", 2, 2, Map.of(), (n, in, c) -> TensorShapes.matmul(in.get(0).shape(), in.get(1).shape()));
-        for (String s : new String[] {"Add", "Sub", "Mul", "Div"}) {
-            op(s, 2, 2, Map.of(), (n, in, c) -> TensorShapes.broadcast(in.get(0).shape(), in.get(1).shape()));
-        }
+        op("Conv", 2, 3, conv);
+        op("ConvTranspose", 2, 3, with(conv, "output_padding", Type.INTS));
+        op("BatchNormalization", 5, 5, attrs("epsilon", Type.FLOAT, "momentum", Type.FLOAT, "training_mode", Type.INT));
+        op("LayerNormalization", 2, 3, attrs("axis", Type.INT, "epsilon", Type.FLOAT, "stash_type", Type.INT));
+        typed("MaxPool", 1, 1, 1, 2, with(window, "ceil_mode", Type.INT, "storage_order", Type.INT));
+        op("AveragePool", 1, 1, with(window, "ceil_mode", Type.INT, "count_include_pad", Type.INT));
+        op("GlobalAveragePool", 1, 1, Map.of());
+        op("GlobalMaxPool", 1, 1, Map.of());
+        op("AdaptiveAvgPool", 1, 1, attrs("output_size", Type.INTS));
+        op("AdaptiveMaxPool", 1, 1, attrs("output_size", Type.INTS));
+        for (String s : new String[] {"Relu", "Sigmoid", "Tanh", "Silu"}) op(s, 1, 1, Map.of());
+        op("LeakyRelu", 1, 1, attrs("alpha", Type.FLOAT));
+        op("Elu", 1, 1, attrs("alpha", Type.FLOAT));
+        op("Gelu", 1, 1, attrs("approximate", Type.STRING));
+        op("Softmax", 1, 1, attrs("axis", Type.INT));
+        op("Flatten", 1, 1, attrs("axis", Type.INT));
+        op("Gemm", 2, 3, attrs("transA", Type.INT, "transB", Type.INT, "alpha", Type.FLOAT, "beta", Type.FLOAT));
+        op("MatMul", 2, 2, Map.of());
+        for (String s : new String[] {"Add", "Sub", "Mul", "Div"}) op(s, 2, 2, Map.of());
         // Math ops (shape rules in MathShapes; lowered by compile.LowerMath).
         for (String s : new String[] {"Exp", "Log", "Sqrt", "Abs", "Neg", "Reciprocal", "Erf", "Softplus", "HardSwish"}) {
-            op(s, 1, 1, Map.of(), same);
+            op(s, 1, 1, Map.of());
         }
         // Floor, Ceil and Round also compute known values: an export's output size, floor(size * scale) of constants
-        for (String s : new String[] {"Floor", "Ceil", "Round"}) typed(s, 1, 1, 1, 1, Map.of(), IndexArith::roundFloats);
-        for (String s : UNARY_JAVA) op(s, 1, 1, Map.of(), same);
-        op("BoolMaskToAdditive", 1, 1, Map.of(), same);   // nn.AttentionMaskLowering: PyTorch's bool mask as the scores' addend
-        for (String s : new String[] {"ThresholdedRelu", "Celu"}) op(s, 1, 1, attrs("alpha", Type.FLOAT), same);
-        op("Shrink", 1, 1, attrs("bias", Type.FLOAT, "lambd", Type.FLOAT), same);
-        op("Hardmax", 1, 1, attrs("axis", Type.INT), (n, in, c) -> {
-            axis(n.attributes().integer("axis", -1), in.get(0).shape().rank(), "axis");
-            return in.get(0).shape();
-        });
-        op("HardSigmoid", 1, 1, attrs("alpha", Type.FLOAT, "beta", Type.FLOAT), same);
-        op("Selu", 1, 1, attrs("alpha", Type.FLOAT, "gamma", Type.FLOAT), same);
-        op("Clip", 1, 3, attrs("min", Type.FLOAT, "max", Type.FLOAT), (n, in, c) -> MathShapes.clip(in));
-        typed("Pow", 2, 2, 1, 1, Map.of(), IndexArith::pow);   // the base's dtype; an F32 or integer exponent
-        for (String s : new String[] {"Max", "Min"}) op(s, 1, 2, Map.of(), (n, in, c) -> MathShapes.variadic(in));
-        op("PRelu", 2, 2, Map.of(), (n, in, c) -> MathShapes.prelu(in));
-        op("LogSoftmax", 1, 1, attrs("axis", Type.INT), (n, in, c) -> {
-            axis(n.attributes().integer("axis", -1), in.get(0).shape().rank(), "axis");
-            return in.get(0).shape();
-        });
+        for (String s : new String[] {"Floor", "Ceil", "Round"}) typed(s, 1, 1, 1, 1, Map.of());
+        for (String s : UNARY_JAVA) op(s, 1, 1, Map.of());
+        op("BoolMaskToAdditive", 1, 1, Map.of());   // nn.AttentionMaskLowering: PyTorch's bool mask as the scores' addend
+        for (String s : new String[] {"ThresholdedRelu", "Celu"}) op(s, 1, 1, attrs("alpha", Type.FLOAT));
+        op("Shrink", 1, 1, attrs("bias", Type.FLOAT, "lambd", Type.FLOAT));
+        op("Hardmax", 1, 1, attrs("axis", Type.INT));
+        op("HardSigmoid", 1, 1, attrs("alpha", Type.FLOAT, "beta", Type.FLOAT));
+        op("Selu", 1, 1, attrs("alpha", Type.FLOAT, "gamma", Type.FLOAT));
+        op("Clip", 1, 3, attrs("min", Type.FLOAT, "max", Type.FLOAT));
+        typed("Pow", 2, 2, 1, 1, Map.of());   // the base's dtype; an F32 or integer exponent
+        for (String s : new String[] {"Max", "Min"}) op(s, 1, 2, Map.of());
+        op("PRelu", 2, 2, Map.of());
+        op("LogSoftmax", 1, 1, attrs("axis", Type.INT));
         for (String s : new String[] {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd"}) {
-            op(s, 1, 2, attrs("axes", Type.INTS, "keepdims", Type.INT, "noop_with_empty_axes", Type.INT), MathShapes::reduce);
+            op(s, 1, 2, attrs("axes", Type.INTS, "keepdims", Type.INT, "noop_with_empty_axes", Type.INT));
         }
-        op("InstanceNormalization", 3, 3, attrs("epsilon", Type.FLOAT), (n, in, c) -> MathShapes.instanceNorm(in));
-        op("Reshape", 2, 2, attrs("allowzero", Type.INT), (n, in, c) -> TensorShapes.reshape(in.get(0), in.get(1), c,
-                n.attributes().integer("allowzero", 0) != 0));
-        op("Transpose", 1, 1, attrs("perm", Type.INTS), (n, in, c) -> TensorShapes.transpose(n, in.get(0).shape()));
-        op("Pad", 2, 3, attrs("mode", Type.STRING),
-                (n, in, c) -> TensorShapes.pad(n, in.get(0).shape(), c.longs(in.get(1), "pads")));
-        op("Constant", 0, 0, attrs("value", Type.TENSOR), (n, in, c) -> {
-            Tensor t = n.attributes().tensor("value");
-            if (!t.isAlive()) throw new GraphException("the value tensor was freed (closed)");
-            return Shape.of(t.shape());
-        });
-        op("Layer", 1, 1, attrs("module", Type.MODULE), (n, in, c) -> LayerShapes.infer(n.attributes().module("module"), in.get(0).shape()));
+        op("InstanceNormalization", 3, 3, attrs("epsilon", Type.FLOAT));
+        op("Reshape", 2, 2, attrs("allowzero", Type.INT));
+        op("Transpose", 1, 1, attrs("perm", Type.INTS));
+        op("Pad", 2, 3, attrs("mode", Type.STRING));
+        op("Constant", 0, 0, attrs("value", Type.TENSOR));
+        op("Layer", 1, 1, attrs("module", Type.MODULE));
         // Recurrent layers (RecurrentShapes): ONNX opset 14's LSTM, GRU and RNN, several outputs (Y, Y_h, Y_c).
         Map<String, Type> recurrent = attrs("hidden_size", Type.INT, "direction", Type.STRING, "layout", Type.INT, "activations", Type.STRING,
                 "clip", Type.FLOAT);
-        typed("LSTM", 3, 8, 1, 3, with(recurrent, "input_forget", Type.INT), RecurrentShapes::lstm);
-        typed("GRU", 3, 6, 1, 2, with(recurrent, "linear_before_reset", Type.INT), RecurrentShapes::gru);
-        typed("RNN", 3, 6, 1, 2, recurrent, RecurrentShapes::rnn);
+        typed("LSTM", 3, 8, 1, 3, with(recurrent, "input_forget", Type.INT));
+        typed("GRU", 3, 6, 1, 2, with(recurrent, "linear_before_reset", Type.INT));
+        typed("RNN", 3, 6, 1, 2, recurrent);
         // The shape, index and dtype ops (IndexShapes): any of F32, I64, I32, BOOL; values propagated when known.
         int any = Integer.MAX_VALUE;
-        typed("Identity", 1, 1, 1, 1, Map.of(), IndexShapes::identity);
-        typed("Shape", 1, 1, 1, 1, attrs("start", Type.INT, "end", Type.INT), IndexShapes::shape);
-        typed("Gather", 2, 2, 1, 1, attrs("axis", Type.INT), IndexShapes::gather);
+        typed("Identity", 1, 1, 1, 1, Map.of());
+        typed("Shape", 1, 1, 1, 1, attrs("start", Type.INT, "end", Type.INT));
+        typed("Gather", 2, 2, 1, 1, attrs("axis", Type.INT));
         // Ours: nn.Embedding's lookup, Gather on axis 0 of a 2-D table but with PyTorch's indices (in [0, rows); ONNX's
         // Gather counts negative ones from the end).
-        typed("Embedding", 2, 2, 1, 1, Map.of(), IndexShapes::embedding);
-        typed("Unsqueeze", 2, 2, 1, 1, Map.of(), IndexShapes::unsqueeze);
-        typed("Squeeze", 1, 2, 1, 1, Map.of(), IndexShapes::squeeze);
-        typed("Concat", 1, any, 1, 1, attrs("axis", Type.INT), IndexShapes::concat);
-        typed("Slice", 3, 5, 1, 1, Map.of(), IndexShapes::slice);
-        typed("Split", 1, 2, 1, any, attrs("axis", Type.INT, "num_outputs", Type.INT), IndexShapes::split);
-        typed("Cast", 1, 1, 1, 1, attrs("to", Type.INT, "saturate", Type.INT), IndexArith::cast);
-        typed("ConstantOfShape", 1, 1, 1, 1, attrs("value", Type.TENSOR), IndexArith::constantOfShape);
-        typed("Expand", 2, 2, 1, 1, Map.of(), IndexShapes::expand);
-        typed("Range", 3, 3, 1, 1, Map.of(), IndexArith::range);
-        typed("ScatterND", 3, 3, 1, 1, attrs("reduction", Type.STRING), IndexArith::scatterNd);
-        for (String s : new String[] {"Equal", "Less", "Greater"}) typed(s, 2, 2, 1, 1, Map.of(), IndexArith::elementwise);
-        typed("Where", 3, 3, 1, 1, Map.of(), IndexArith::elementwise);
-        typed("Not", 1, 1, 1, 1, Map.of(), IndexArith::elementwise);
-        for (String s : new String[] {"And", "Or", "Xor"}) typed(s, 2, 2, 1, 1, Map.of(), IndexArith::elementwise);
-        typed("Mod", 2, 2, 1, 1, attrs("fmod", Type.INT), IndexArith::elementwise);
-        for (String s : new String[] {"Add", "Sub", "Mul", "Div", "Max", "Min"}) if (SPECS.containsKey(s)) onIntegers(s, IndexArith::elementwise);
-        onIntegers("Clip", IndexArith::clip);
-        for (String s : new String[] {"Abs", "Neg", "Sign"}) onIntegers(s, IndexArith::unaryInteger);
-        for (String s : new String[] {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd"}) onIntegers(s, IndexArith::reduce);
-        onIntegers("Reshape", IndexArith::reshape);
-        onIntegers("Transpose", IndexArith::transpose);
-        onIntegers("Pad", TensorShapes::padIntegers);
-        // Element selection and resampling on F32 activations (SelectShapes).
-        typed("GatherElements", 2, 2, 1, 1, attrs("axis", Type.INT), SelectShapes::gatherElements);
-        typed("ScatterElements", 3, 3, 1, 1, attrs("axis", Type.INT, "reduction", Type.STRING), SelectShapes::scatterElements);
-        typed("Tile", 2, 2, 1, 1, Map.of(), SelectShapes::tile);
-        typed("Resize", 1, 4, 1, 1, attrs("mode", Type.STRING, "coordinate_transformation_mode", Type.STRING, "nearest_mode", Type.STRING,
-                "cubic_coeff_a", Type.FLOAT, "exclude_outside", Type.INT, "extrapolation_value", Type.FLOAT), SelectShapes::resize);
-        typed("NegativeLogLikelihoodLoss", 2, 3, 1, 1, attrs("reduction", Type.STRING, "ignore_index", Type.INT), LossShapes::loss);
-        typed("SoftmaxCrossEntropyLoss", 2, 3, 1, 2, attrs("reduction", Type.STRING, "ignore_index", Type.INT), LossShapes::loss);
-        for (String s : new String[] {"ArgMax", "ArgMin"}) {
-            typed(s, 1, 1, 1, 1, attrs("axis", Type.INT, "keepdims", Type.INT, "select_last_index", Type.INT), SelectShapes::argMinMax);
+        typed("Embedding", 2, 2, 1, 1, Map.of());
+        typed("Unsqueeze", 2, 2, 1, 1, Map.of());
+        typed("Squeeze", 1, 2, 1, 1, Map.of());
+        typed("Concat", 1, any, 1, 1, attrs("axis", Type.INT));
+        typed("Slice", 3, 5, 1, 1, Map.of());
+        typed("Split", 1, 2, 1, any, attrs("axis", Type.INT, "num_outputs", Type.INT));
+        typed("Cast", 1, 1, 1, 1, attrs("to", Type.INT, "saturate", Type.INT));
+        typed("ConstantOfShape", 1, 1, 1, 1, attrs("value", Type.TENSOR));
+        typed("Expand", 2, 2, 1, 1, Map.of());
+        typed("Range", 3, 3, 1, 1, Map.of());
+        typed("ScatterND", 3, 3, 1, 1, attrs("reduction", Type.STRING));
+        for (String s : new String[] {"Equal", "Less", "Greater"}) typed(s, 2, 2, 1, 1, Map.of());
+        typed("Where", 3, 3, 1, 1, Map.of());
+        typed("Not", 1, 1, 1, 1, Map.of());
+        for (String s : new String[] {"And", "Or", "Xor"}) typed(s, 2, 2, 1, 1, Map.of());
+        typed("Mod", 2, 2, 1, 1, attrs("fmod", Type.INT));
+        for (String s : new String[] {"Add", "Sub", "Mul", "Div", "Max", "Min", "Clip", "Abs", "Neg", "Sign", "ReduceMean", "ReduceSum",
+            "ReduceMax", "ReduceMin", "ReduceProd", "Reshape", "Transpose", "Pad"}) {
+            onIntegers(s);
         }
-        typed("GatherND", 2, 2, 1, 1, attrs("batch_dims", Type.INT), SelectShapes::gatherNd);
-        typed("OneHot", 3, 3, 1, 1, attrs("axis", Type.INT), EncodeShapes::oneHot);
-        typed("CumSum", 2, 2, 1, 1, attrs("exclusive", Type.INT, "reverse", Type.INT), EncodeShapes::cumSum);
-        typed("BitShift", 2, 2, 1, 1, attrs("direction", Type.STRING), EncodeShapes::bitShift);
-        typed("TopK", 2, 2, 1, 2, attrs("axis", Type.INT, "largest", Type.INT, "sorted", Type.INT), SelectShapes::topK);
+        // Element selection and resampling on F32 activations (SelectShapes).
+        typed("GatherElements", 2, 2, 1, 1, attrs("axis", Type.INT));
+        typed("ScatterElements", 3, 3, 1, 1, attrs("axis", Type.INT, "reduction", Type.STRING));
+        typed("Tile", 2, 2, 1, 1, Map.of());
+        typed("Resize", 1, 4, 1, 1, attrs("mode", Type.STRING, "coordinate_transformation_mode", Type.STRING, "nearest_mode", Type.STRING,
+                "cubic_coeff_a", Type.FLOAT, "exclude_outside", Type.INT, "extrapolation_value", Type.FLOAT));
+        typed("NegativeLogLikelihoodLoss", 2, 3, 1, 1, attrs("reduction", Type.STRING, "ignore_index", Type.INT));
+        typed("SoftmaxCrossEntropyLoss", 2, 3, 1, 2, attrs("reduction", Type.STRING, "ignore_index", Type.INT));
+        for (String s : new String[] {"ArgMax", "ArgMin"}) {
+            typed(s, 1, 1, 1, 1, attrs("axis", Type.INT, "keepdims", Type.INT, "select_last_index", Type.INT));
+        }
+        typed("GatherND", 2, 2, 1, 1, attrs("batch_dims", Type.INT));
+        typed("OneHot", 3, 3, 1, 1, attrs("axis", Type.INT));
+        typed("CumSum", 2, 2, 1, 1, attrs("exclusive", Type.INT, "reverse", Type.INT));
+        typed("BitShift", 2, 2, 1, 1, attrs("direction", Type.STRING));
+        typed("TopK", 2, 2, 1, 2, attrs("axis", Type.INT, "largest", Type.INT, "sorted", Type.INT));
         typed("RoiAlign", 3, 3, 1, 1, attrs("mode", Type.STRING, "output_height", Type.INT, "output_width", Type.INT, "sampling_ratio", Type.INT,
-                "spatial_scale", Type.FLOAT, "coordinate_transformation_mode", Type.STRING), SelectShapes::roiAlign);
-        typed("GridSample", 2, 2, 1, 1, attrs("mode", Type.STRING, "padding_mode", Type.STRING, "align_corners", Type.INT), SelectShapes::gridSample);
-        typed("MaxUnpool", 2, 3, 1, 1, attrs("kernel_shape", Type.INTS, "strides", Type.INTS, "pads", Type.INTS), SelectShapes::maxUnpool);
+                "spatial_scale", Type.FLOAT, "coordinate_transformation_mode", Type.STRING));
+        typed("GridSample", 2, 2, 1, 1, attrs("mode", Type.STRING, "padding_mode", Type.STRING, "align_corners", Type.INT));
+        typed("MaxUnpool", 2, 3, 1, 1, attrs("kernel_shape", Type.INTS, "strides", Type.INTS, "pads", Type.INTS));
+    }
+
+    /** The shape rule of an F32 op ({@link Kind#F32}): the output shape from the inputs (absent optionals null, up to the maximum). */
+    private static Shape f32Rule(Node n, List<Value> in, Known c) {
+        return switch (n.op()) {
+            case "Conv" -> WindowShapes.conv(n, in, false);
+            case "ConvTranspose" -> WindowShapes.conv(n, in, true);
+            case "BatchNormalization" -> {
+                Shape x = rankAtLeast(in.get(0), 2, "X");
+                if (in.get(3) == null || in.get(4) == null) throw new GraphException("running mean and variance (inputs 3 and 4) are required");
+                for (int i = 1; i < 5; i++) if (in.get(i) != null) perChannel(in.get(i), x.dim(1), i);
+                if (n.attributes().integer("training_mode", 0) != 0) throw new GraphException("training_mode is not supported (inference only)");
+                yield x;
+            }
+            case "LayerNormalization" -> {
+                Shape x = in.get(0).shape();
+                int axis = axis(n.attributes().integer("axis", -1), x.rank(), "axis");
+                Shape normalized = new Shape(x.dims().subList(axis, x.rank()));
+                for (int i = 1; i < 3; i++) {
+                    if (in.get(i) != null && !in.get(i).shape().equals(normalized)) {
+                        throw new GraphException("input " + i + " " + in.get(i) + " must have the normalized shape " + normalized
+                                + " (axis " + axis + " of " + x + ")");
+                    }
+                }
+                yield x;
+            }
+            case "AveragePool" -> WindowShapes.pool(n, in.get(0));
+            case "GlobalAveragePool", "GlobalMaxPool" -> {
+                Shape x = rankAtLeast(in.get(0), 3, "X");
+                List<Dim> d = new ArrayList<>(x.dims().subList(0, 2));
+                for (int i = 2; i < x.rank(); i++) d.add(Dim.of(1));
+                yield new Shape(d);
+            }
+            case "AdaptiveAvgPool", "AdaptiveMaxPool" -> {
+                Shape x = rankAtLeast(in.get(0), 3, "X");
+                long[] size = n.attributes().integers("output_size");
+                if (size.length != x.rank() - 2) {
+                    throw new GraphException("output_size " + Arrays.toString(size) + " must have one size per spatial dim of " + in.get(0));
+                }
+                List<Dim> d = new ArrayList<>(x.dims().subList(0, 2));
+                for (long s : size) {
+                    if (s < 1) throw new GraphException("output_size must be >= 1, got " + Arrays.toString(size));
+                    d.add(Dim.of(s));
+                }
+                yield new Shape(d);
+            }
+            case "Gelu" -> {
+                String a = n.attributes().string("approximate", "none");
+                if (!a.equals("none") && !a.equals("tanh")) throw new GraphException("approximate must be 'none' or 'tanh', got '" + a + "'");
+                yield in.get(0).shape();
+            }
+            case "Softmax", "LogSoftmax", "Hardmax" -> {
+                axis(n.attributes().integer("axis", -1), in.get(0).shape().rank(), "axis");
+                yield in.get(0).shape();
+            }
+            case "Flatten" -> TensorShapes.flatten(n, in.get(0));
+            case "Gemm" -> {
+                Shape a = rank(in.get(0), 2, "A"), b = rank(in.get(1), 2, "B");
+                boolean ta = n.attributes().integer("transA", 0) != 0, tb = n.attributes().integer("transB", 0) != 0;
+                Dim m = a.dim(ta ? 1 : 0), k = a.dim(ta ? 0 : 1), k2 = b.dim(tb ? 1 : 0), nn = b.dim(tb ? 0 : 1);
+                if (!k.equals(k2)) {
+                    throw new GraphException("A " + a + " and B " + b + " (transA=" + (ta ? 1 : 0) + ", transB=" + (tb ? 1 : 0)
+                            + ") disagree on the inner dimension: " + k + " vs " + k2);
+                }
+                Shape out = Shape.of(m, nn);
+                if (in.get(2) != null) TensorShapes.broadcastInto(out, in.get(2).shape(), "C");
+                yield out;
+            }
+            case "MatMul" -> TensorShapes.matmul(in.get(0).shape(), in.get(1).shape());
+            case "Add", "Sub", "Mul", "Div" -> TensorShapes.broadcast(in.get(0).shape(), in.get(1).shape());
+            case "Clip" -> MathShapes.clip(in);
+            case "Max", "Min" -> MathShapes.variadic(in);
+            case "PRelu" -> MathShapes.prelu(in);
+            case "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd" -> MathShapes.reduce(n, in, c);
+            case "InstanceNormalization" -> MathShapes.instanceNorm(in);
+            case "Reshape" -> TensorShapes.reshape(in.get(0), in.get(1), c, n.attributes().integer("allowzero", 0) != 0);
+            case "Transpose" -> TensorShapes.transpose(n, in.get(0).shape());
+            case "Pad" -> TensorShapes.pad(n, in.get(0).shape(), c.longs(in.get(1), "pads"));
+            case "Constant" -> {
+                Tensor t = n.attributes().tensor("value");
+                if (!t.isAlive()) throw new GraphException("the value tensor was freed (closed)");
+                yield Shape.of(t.shape());
+            }
+            case "Layer" -> LayerShapes.infer(n.attributes().module("module"), in.get(0).shape());
+            case "Relu", "Sigmoid", "Tanh", "Silu", "LeakyRelu", "Elu", "Exp", "Log", "Sqrt", "Abs", "Neg", "Reciprocal", "Erf", "Softplus",
+                 "HardSwish", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Sign", "Softsign",
+                 "BoolMaskToAdditive", "ThresholdedRelu", "Celu", "Shrink", "HardSigmoid", "Selu" -> in.get(0).shape();   // element-wise
+            default -> throw new IllegalStateException("no shape rule for " + n.op());   // an F32 op missing here: a bug
+        };
+    }
+
+    /** The typed rule of a {@link Kind#TYPED} op: every output with its dtype, shape and, when known, value. */
+    private static List<IndexShapes.Out> typedRule(Node n, List<Value> in, Known c) {
+        return switch (n.op()) {
+            case "MaxPool" -> WindowShapes.maxPool(n, in, c);
+            case "Floor", "Ceil", "Round" -> IndexArith.roundFloats(n, in, c);
+            case "Pow" -> IndexArith.pow(n, in, c);
+            case "LSTM" -> RecurrentShapes.lstm(n, in, c);
+            case "GRU" -> RecurrentShapes.gru(n, in, c);
+            case "RNN" -> RecurrentShapes.rnn(n, in, c);
+            case "Identity" -> IndexShapes.identity(n, in, c);
+            case "Shape" -> IndexShapes.shape(n, in, c);
+            case "Gather" -> IndexShapes.gather(n, in, c);
+            case "Embedding" -> IndexShapes.embedding(n, in, c);
+            case "Unsqueeze" -> IndexShapes.unsqueeze(n, in, c);
+            case "Squeeze" -> IndexShapes.squeeze(n, in, c);
+            case "Concat" -> IndexShapes.concat(n, in, c);
+            case "Slice" -> IndexShapes.slice(n, in, c);
+            case "Split" -> IndexShapes.split(n, in, c);
+            case "Cast" -> IndexArith.cast(n, in, c);
+            case "ConstantOfShape" -> IndexArith.constantOfShape(n, in, c);
+            case "Expand" -> IndexShapes.expand(n, in, c);
+            case "Range" -> IndexArith.range(n, in, c);
+            case "ScatterND" -> IndexArith.scatterNd(n, in, c);
+            case "Equal", "Less", "Greater", "Where", "Not", "And", "Or", "Xor", "Mod" -> IndexArith.elementwise(n, in, c);
+            case "GatherElements" -> SelectShapes.gatherElements(n, in, c);
+            case "ScatterElements" -> SelectShapes.scatterElements(n, in, c);
+            case "Tile" -> SelectShapes.tile(n, in, c);
+            case "Resize" -> SelectShapes.resize(n, in, c);
+            case "NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss" -> LossShapes.loss(n, in, c);
+            case "ArgMax", "ArgMin" -> SelectShapes.argMinMax(n, in, c);
+            case "GatherND" -> SelectShapes.gatherNd(n, in, c);
+            case "OneHot" -> EncodeShapes.oneHot(n, in, c);
+            case "CumSum" -> EncodeShapes.cumSum(n, in, c);
+            case "BitShift" -> EncodeShapes.bitShift(n, in, c);
+            case "TopK" -> SelectShapes.topK(n, in, c);
+            case "RoiAlign" -> SelectShapes.roiAlign(n, in, c);
+            case "GridSample" -> SelectShapes.gridSample(n, in, c);
+            case "MaxUnpool" -> SelectShapes.maxUnpool(n, in, c);
+            default -> throw new IllegalStateException("no typed shape rule for " + n.op());   // a TYPED op missing here: a bug
+        };
+    }
+
+    /** The typed rule used instead of an op's own when its input 0 is an integer ({@link Spec#onIntegers}). */
+    private static List<IndexShapes.Out> integerRule(Node n, List<Value> in, Known c) {
+        return switch (n.op()) {
+            case "Add", "Sub", "Mul", "Div", "Max", "Min" -> IndexArith.elementwise(n, in, c);
+            case "Clip" -> IndexArith.clip(n, in, c);
+            case "Abs", "Neg", "Sign" -> IndexArith.unaryInteger(n, in, c);
+            case "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd" -> IndexArith.reduce(n, in, c);
+            case "Reshape" -> IndexArith.reshape(n, in, c);
+            case "Transpose" -> IndexArith.transpose(n, in, c);
+            case "Pad" -> TensorShapes.padIntegers(n, in, c);
+            default -> throw new IllegalStateException("no integer shape rule for " + n.op());   // an onIntegers op missing here: a bug
+        };
+    }
+    /** {@return how many inputs {@code op} needs at least} (for tests) */
+    static int minInputs(String op) {
+        return SPECS.get(op).minInputs();
     }
 
     /** {@return the ops a graph may use, sorted} */
@@ -366,8 +443,8 @@ public final class Ops {
         if (!autoPad.equals("NOTSET")) throw new GraphException("auto_pad " + autoPad + " is not supported: give explicit pads");
         List<Value> in = new ArrayList<>(inputs);
         if (spec.maxInputs() != Integer.MAX_VALUE) while (in.size() < spec.maxInputs()) in.add(null);   // absent trailing optionals
-        IndexShapes.Rule typed = spec.typed();
-        if (spec.onIntegers() != null && inputs.get(0) != null && inputs.get(0).dtype() != DataType.F32) typed = spec.onIntegers();
+        boolean integers = spec.onIntegers() && inputs.get(0) != null && inputs.get(0).dtype() != DataType.F32;
+        boolean typed = integers || spec.kind() == Kind.TYPED;
         for (int i = 0; i < inputs.size(); i++) {
             Value v = inputs.get(i);
             if (v == null) {
@@ -377,17 +454,17 @@ public final class Ops {
                 if (i < spec.minInputs() && !optional) throw new GraphException("input " + i + " is required");
                 continue;
             }
-            if (typed != null) continue;   // a typed rule checks its inputs' dtypes
+            if (typed) continue;   // a typed rule checks its inputs' dtypes
             boolean i64 = (node.op().equals("Reshape") || node.op().equals("Pad") || node.op().startsWith("Reduce")) && i == 1;
             DataType want = i64 ? DataType.I64 : DataType.F32;
             if (v.dtype() != want) throw new GraphException("input " + i + " " + v + " must be " + want + ", got " + v.dtype());
         }
-        if (typed == null) {
-            Shape shape = spec.rule().infer(node, in, known);
+        if (!typed) {
+            Shape shape = f32Rule(node, in, known);
             DataType dtype = node.op().equals("Constant") ? node.attributes().tensor("value").dtype() : DataType.F32;
             return List.of(new Value(node.output(), dtype, shape));
         }
-        List<IndexShapes.Out> results = typed.infer(node, in, known);
+        List<IndexShapes.Out> results = integers ? integerRule(node, in, known) : typedRule(node, in, known);
         List<Value> values = new ArrayList<>(results.size());
         for (int i = 0; i < results.size(); i++) {
             IndexShapes.Out o = results.get(i);
