@@ -32,103 +32,133 @@ final class LaterOpsets {
             Map.entry("Cast", 19), Map.entry("CastLike", 19), Map.entry("QuantizeLinear", 19), Map.entry("DequantizeLinear", 21),
             Map.entry("GridSample", 20));
 
-    /** Extends every rule ending at opset 17 to the opset before its op's next change (or {@link OpTable#MAX_OPSET}); adds the later forms. */
-    static void addTo(List<OpRule> rules, int max) {
+    /** Extends {@code op}'s rules ending at opset 17 to the opset before its next change (or {@link OpTable#MAX_OPSET}); adds its later forms. */
+    static void addTo(String op, List<OpRule> rules, int max) {
         for (int i = 0; i < rules.size(); i++) {
             OpRule r = rules.get(i);
             if (r.toOpset() == FIRST - 1) rules.set(i, r.until(CHANGED.getOrDefault(r.op(), max + 1) - 1));
         }
-        String reduceNote = "axes a constant (or a bound input); as opset 17's form";
-        for (String op : new String[] {"ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare",
-                "ReduceLogSum", "ReduceLogSumExp"}) {
-            OpRule before = OpTable.find(op, FIRST - 1);
-            rules.add(rule(op, FIRST, max, Set.of("keepdims", "noop_with_empty_axes"), before.targets(), null, n -> reduce(n, before),
-                    reduceNote + (before.note().isEmpty() ? "" : "; " + before.note())));
-        }
-        OpRule split = OpTable.find("Split", FIRST - 1);
-        rules.add(rule("Split", FIRST, max, Set.of("axis", "num_outputs"), split.targets(), (a, o) -> a.has("num_outputs")
-                && a.integer("num_outputs") < 1 ? "num_outputs must be >= 1, got " + a.integer("num_outputs") : null,
-                n -> n.emit("Split", OpTable.kept(n.attributes), n.inputs, n.outputCount), "num_outputs: equal parts, the last smaller"));
-        OpRule pad = OpTable.find("Pad", FIRST - 1);
-        rules.add(rule("Pad", FIRST, max, Set.of("mode"), pad.targets(), (a, o) -> a.string("mode", "constant").equals("wrap") && o < 19
-                ? "mode 'wrap' exists from opset 19 on" : null, LaterOpsets::pad, "axes (input 3) a constant, pads then known too; mode wrap "
-                + "(opset 19 on) as the other modes (a dim padded at one end and cropped at the other refused); " + pad.note()));
-        OpRule resize = OpTable.find("Resize", FIRST - 1);
-        Set<String> resizeAttrs = new java.util.HashSet<>(resize.attributes());
-        resizeAttrs.addAll(Set.of("antialias", "axes", "keep_aspect_ratio_policy"));
-        rules.add(rule("Resize", FIRST, max, resizeAttrs, resize.targets(), (a, o) -> {
-            if (a.integer("antialias", 0) != 0) return "antialias = 1 is not supported";
-            if (!a.string("keep_aspect_ratio_policy", "stretch").equals("stretch")) {
-                return "keep_aspect_ratio_policy '" + a.string("keep_aspect_ratio_policy") + "' is not supported (only stretch)";
+        switch (op) {
+            case "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare", "ReduceLogSum", "ReduceLogSumExp" -> {
+                OpRule before = at(rules, FIRST - 1);
+                rules.add(rule(op, FIRST, max, Set.of("keepdims", "noop_with_empty_axes"), before.targets(), null, n -> reduce(n, before),
+                        "axes a constant (or a bound input); as opset 17's form" + (before.note().isEmpty() ? "" : "; " + before.note())));
             }
-            return resize.check() == null ? null : resize.check().problem(a, o);
-        }, n -> resize(n, resize), "antialias 0 and keep_aspect_ratio_policy stretch; axes with scales or sizes constant; " + resize.note()));
-        for (String op : new String[] {"ScatterElements", "ScatterND"}) {
-            OpRule before = OpTable.find(op, FIRST - 1);
-            rules.add(rule(op, FIRST, max, before.attributes(), before.targets(), (a, o) -> Set.of("min", "max").contains(a.string("reduction", ""))
-                    ? "reduction '" + a.string("reduction") + "' is not supported (none, add, mul)" : null, before.translate(), before.note()));
-        }
-        OpRule average = OpTable.find("AveragePool", FIRST - 1), lpPool = OpTable.find("LpPool", FIRST - 1);
-        OpRule.Check undilated = (a, o) -> {
-            for (long d : a.integers("dilations", new long[0])) if (d != 1) {
-                return "dilations other than 1 are not supported, got " + java.util.Arrays.toString(a.integers("dilations"));
+            case "Split" -> rules.add(rule(op, FIRST, max, Set.of("axis", "num_outputs"), at(rules, FIRST - 1).targets(), (a, o) -> a.has("num_outputs")
+                    && a.integer("num_outputs") < 1 ? "num_outputs must be >= 1, got " + a.integer("num_outputs") : null,
+                    n -> n.emit("Split", OpTable.kept(n.attributes), n.inputs, n.outputCount), "num_outputs: equal parts, the last smaller"));
+            case "Pad" -> {
+                OpRule pad = at(rules, FIRST - 1);
+                rules.add(rule(op, FIRST, max, Set.of("mode"), pad.targets(), (a, o) -> a.string("mode", "constant").equals("wrap") && o < 19
+                        ? "mode 'wrap' exists from opset 19 on" : null, LaterOpsets::pad, "axes (input 3) a constant, pads then known too; mode wrap "
+                        + "(opset 19 on) as the other modes (a dim padded at one end and cropped at the other refused); " + pad.note()));
             }
-            return null;
-        };
-        rules.add(withAttributes(average, 19, max, undilated, "dilations").note(average.note() + "; dilations 1"));
-        rules.add(withAttributes(lpPool, FIRST, max, (a, o) -> {
-            if (a.integer("ceil_mode", 0) != 0) return "ceil_mode = 1 is not supported";
-            return undilated.problem(a, o);
-        }, "ceil_mode", "dilations").note(lpPool.note() + "; ceil_mode 0, dilations 1"));
-        for (String op : new String[] {"Cast", "CastLike"}) {
-            OpRule before = OpTable.find(op, FIRST - 1);   // saturate changes only float8 results, a type we refuse
-            rules.add(withAttributes(before, 19, max, null, "saturate").note((before.note().isEmpty() ? "" : before.note() + "; ")
-                    + "saturate (float8 only) accepted"));
-        }
-        OpRule quantize = OpTable.find("QuantizeLinear", FIRST - 1), dequantize = OpTable.find("DequantizeLinear", FIRST - 1);
-        String[] quantizeAttrs = {"saturate", "block_size", "output_dtype", "precision"};
-        rules.add(withAttributes(quantize, 19, max, LaterOpsets::quantizeCheck, quantizeAttrs).translate(n -> {
-            NodeContext s = stripped(n, quantizeAttrs);
-            if (n.input(2).isEmpty() && n.attributes.integer("output_dtype", 0) == 3) {   // INT8 without a zero point: one of 0 in INT8
-                s = s.with(s.attributes, List.of(n.input(0), n.input(1), n.zero("zero_point", DataType.I8)));
+            case "Resize" -> {
+                OpRule resize = at(rules, FIRST - 1);
+                Set<String> resizeAttrs = new java.util.HashSet<>(resize.attributes());
+                resizeAttrs.addAll(Set.of("antialias", "axes", "keep_aspect_ratio_policy"));
+                rules.add(rule(op, FIRST, max, resizeAttrs, resize.targets(), (a, o) -> {
+                    if (a.integer("antialias", 0) != 0) return "antialias = 1 is not supported";
+                    if (!a.string("keep_aspect_ratio_policy", "stretch").equals("stretch")) {
+                        return "keep_aspect_ratio_policy '" + a.string("keep_aspect_ratio_policy") + "' is not supported (only stretch)";
+                    }
+                    return resize.check() == null ? null : resize.check().problem(a, o);
+                }, n -> resize(n, resize), "antialias 0 and keep_aspect_ratio_policy stretch; axes with scales or sizes constant; " + resize.note()));
             }
-            return quantize.translate().apply(s);
-        }).note(quantize.note() + "; block_size 0; output_dtype UINT8 or INT8 (the zero point's type where given)"));
-        rules.add(withAttributes(dequantize, 21, max, (a, o) -> a.integer("block_size", 0) != 0 ? "block_size (blocked quantization) is not supported"
-                : a.integer("output_dtype", 0) > 1 ? "output_dtype " + a.integer("output_dtype") + " is not supported (FLOAT)" : null,
-                "block_size", "output_dtype").note(dequantize.note() + "; block_size 0, output_dtype FLOAT"));
-        OpRule grid = OpTable.find("GridSample", FIRST - 1);
-        rules.add(rule("GridSample", 20, max, grid.attributes(), grid.targets(), (a, o) -> Set.of("linear", "nearest", "cubic")
-                .contains(a.string("mode", "linear")) ? null : "mode '" + a.string("mode") + "' is not one of linear, nearest, cubic", n -> {
-                    String mode = n.attributes.string("mode", "linear");
-                    Attributes a = n.attributes.toBuilder().put("mode", mode.equals("linear") ? "bilinear" : mode.equals("cubic") ? "bicubic" : mode).build();
-                    return grid.translate().apply(n.with(a, n.inputs));
-                }, "modes linear, nearest, cubic as opset 16's bilinear, nearest, bicubic; " + grid.note()));
-        rules.add(rule("Gelu", 20, max, Set.of("approximate"), List.of("Gelu"), (a, o) -> Set.of("none", "tanh").contains(a.string("approximate",
-                "none")) ? null : "approximate must be 'none' or 'tanh', got '" + a.string("approximate") + "'",
-                n -> List.of(n.emit("Gelu", n.attributes, n.input(0))), ""));
-        rules.add(rule("Mish", FIRST, max, Set.of(), List.of("Softplus", "Tanh", "Mul"), null, n -> {
-            Attributes none = Attributes.empty();
-            return List.of(n.emit("Mul", none, n.input(0), n.emit("Tanh", none, n.emit("Softplus", none, n.input(0)))));
-        }, "as X * Tanh(Softplus(X))"));
-        String[] norm = {"Reshape", "InstanceNormalization", "Constant", "Mul", "Add"};
-        rules.add(rule("GroupNormalization", FIRST, 20, Set.of("epsilon", "num_groups"), List.of(norm), null, n -> groupNorm(n, false),
-                "scale and bias per group; as an InstanceNormalization of [N, groups, rest] (C and the dims after it fixed)"));
-        rules.add(rule("GroupNormalization", 21, max, Set.of("epsilon", "num_groups", "stash_type"), List.of(norm), (a, o) ->
-                a.integer("stash_type", 1) != 1 ? "stash_type " + a.integer("stash_type") + " is not supported (1: FLOAT)" : null,
-                n -> groupNorm(n, true), "scale and bias per channel; as an InstanceNormalization of [N, groups, rest] (C and the dims after it fixed)"));
-        rules.add(rule("Attention", 23, max, Set.of("is_causal", "kv_num_heads", "q_num_heads", "qk_matmul_output_mode", "scale", "softcap",
-                "softmax_precision"), AttentionOps.ATTENTION_OPS, (a, o) -> a.integer("softmax_precision", 1) != 1 ? "softmax_precision "
-                + a.integer("softmax_precision") + " is not supported (1: FLOAT)" : null, AttentionOps::attention, "Q, K, V FLOAT, 3-D (with "
-                + "q_num_heads, kv_num_heads) or 4-D, the head size fixed; grouped queries; past_key/past_value and the present outputs; a BOOL or "
-                + "FLOAT attn_mask; is_causal with the query, key and past lengths fixed; softcap; qk_matmul_output in modes 0-3; a fully "
-                + "masked row gives zeros"));
-        rules.add(rule("RotaryEmbedding", 23, max, Set.of("interleaved", "num_heads", "rotary_embedding_dim"), AttentionOps.ROTARY_OPS, null,
-                AttentionOps::rotary, "X FLOAT, 3-D (with num_heads) or 4-D, the head size fixed; halves or interleaved; partial rotation; "
-                + "position_ids or caches [B, S, R/2]"));
-        rules.add(rule("RMSNormalization", 23, max, Set.of("axis", "epsilon", "stash_type"), List.of("Mul", "ReduceMean", "Add", "Sqrt",
-                "Reciprocal"), (a, o) -> a.integer("stash_type", 1) != 1 ? "stash_type " + a.integer("stash_type") + " is not supported (1: FLOAT)"
-                : null, LaterOpsets::rmsNorm, "X / sqrt(mean(X^2 over the axes from axis on) + epsilon) * scale, in F32"));
+            case "ScatterElements", "ScatterND" -> {
+                OpRule before = at(rules, FIRST - 1);
+                rules.add(rule(op, FIRST, max, before.attributes(), before.targets(), (a, o) -> Set.of("min", "max").contains(a.string("reduction", ""))
+                        ? "reduction '" + a.string("reduction") + "' is not supported (none, add, mul)" : null, before.translate(), before.note()));
+            }
+            case "AveragePool" -> {
+                OpRule average = at(rules, FIRST - 1);
+                rules.add(withAttributes(average, 19, max, LaterOpsets::undilated, "dilations").note(average.note() + "; dilations 1"));
+            }
+            case "LpPool" -> {
+                OpRule lpPool = at(rules, FIRST - 1);
+                rules.add(withAttributes(lpPool, FIRST, max, (a, o) -> {
+                    if (a.integer("ceil_mode", 0) != 0) return "ceil_mode = 1 is not supported";
+                    return undilated(a, o);
+                }, "ceil_mode", "dilations").note(lpPool.note() + "; ceil_mode 0, dilations 1"));
+            }
+            case "Cast", "CastLike" -> {
+                OpRule before = at(rules, FIRST - 1);   // saturate changes only float8 results, a type we refuse
+                rules.add(withAttributes(before, 19, max, null, "saturate").note((before.note().isEmpty() ? "" : before.note() + "; ")
+                        + "saturate (float8 only) accepted"));
+            }
+            case "QuantizeLinear" -> {
+                OpRule quantize = at(rules, FIRST - 1);
+                String[] quantizeAttrs = {"saturate", "block_size", "output_dtype", "precision"};
+                rules.add(withAttributes(quantize, 19, max, LaterOpsets::quantizeCheck, quantizeAttrs).translate(n -> {
+                    NodeContext s = stripped(n, quantizeAttrs);
+                    if (n.input(2).isEmpty() && n.attributes.integer("output_dtype", 0) == 3) {   // INT8 without a zero point: one of 0 in INT8
+                        s = s.with(s.attributes, List.of(n.input(0), n.input(1), n.zero("zero_point", DataType.I8)));
+                    }
+                    return quantize.translate().apply(s);
+                }).note(quantize.note() + "; block_size 0; output_dtype UINT8 or INT8 (the zero point's type where given)"));
+            }
+            case "DequantizeLinear" -> {
+                OpRule dequantize = at(rules, FIRST - 1);
+                rules.add(withAttributes(dequantize, 21, max, (a, o) -> a.integer("block_size", 0) != 0
+                        ? "block_size (blocked quantization) is not supported"
+                        : a.integer("output_dtype", 0) > 1 ? "output_dtype " + a.integer("output_dtype") + " is not supported (FLOAT)" : null,
+                        "block_size", "output_dtype").note(dequantize.note() + "; block_size 0, output_dtype FLOAT"));
+            }
+            case "GridSample" -> {
+                OpRule grid = at(rules, FIRST - 1);
+                rules.add(rule(op, 20, max, grid.attributes(), grid.targets(), (a, o) -> Set.of("linear", "nearest", "cubic")
+                        .contains(a.string("mode", "linear")) ? null : "mode '" + a.string("mode") + "' is not one of linear, nearest, cubic", n -> {
+                            String mode = n.attributes.string("mode", "linear");
+                            Attributes a = n.attributes.toBuilder().put("mode", mode.equals("linear") ? "bilinear" : mode.equals("cubic") ? "bicubic"
+                                    : mode).build();
+                            return grid.translate().apply(n.with(a, n.inputs));
+                        }, "modes linear, nearest, cubic as opset 16's bilinear, nearest, bicubic; " + grid.note()));
+            }
+            case "Gelu" -> rules.add(rule(op, 20, max, Set.of("approximate"), List.of("Gelu"), (a, o) -> Set.of("none", "tanh")
+                    .contains(a.string("approximate", "none")) ? null : "approximate must be 'none' or 'tanh', got '" + a.string("approximate") + "'",
+                    n -> List.of(n.emit("Gelu", n.attributes, n.input(0))), ""));
+            case "Mish" -> rules.add(rule(op, FIRST, max, Set.of(), List.of("Softplus", "Tanh", "Mul"), null, n -> {
+                Attributes none = Attributes.empty();
+                return List.of(n.emit("Mul", none, n.input(0), n.emit("Tanh", none, n.emit("Softplus", none, n.input(0)))));
+            }, "as X * Tanh(Softplus(X))"));
+            case "GroupNormalization" -> {
+                List<String> norm = List.of("Reshape", "InstanceNormalization", "Constant", "Mul", "Add");
+                rules.add(rule(op, FIRST, 20, Set.of("epsilon", "num_groups"), norm, null, n -> groupNorm(n, false),
+                        "scale and bias per group; as an InstanceNormalization of [N, groups, rest] (C and the dims after it fixed)"));
+                rules.add(rule(op, 21, max, Set.of("epsilon", "num_groups", "stash_type"), norm, (a, o) ->
+                        a.integer("stash_type", 1) != 1 ? "stash_type " + a.integer("stash_type") + " is not supported (1: FLOAT)" : null,
+                        n -> groupNorm(n, true), "scale and bias per channel; as an InstanceNormalization of [N, groups, rest] (C and the dims after "
+                        + "it fixed)"));
+            }
+            case "Attention" -> rules.add(rule(op, 23, max, Set.of("is_causal", "kv_num_heads", "q_num_heads", "qk_matmul_output_mode", "scale",
+                    "softcap", "softmax_precision"), AttentionOps.ATTENTION_OPS, (a, o) -> a.integer("softmax_precision", 1) != 1 ? "softmax_precision "
+                    + a.integer("softmax_precision") + " is not supported (1: FLOAT)" : null, AttentionOps::attention, "Q, K, V FLOAT, 3-D (with "
+                    + "q_num_heads, kv_num_heads) or 4-D, the head size fixed; grouped queries; past_key/past_value and the present outputs; a BOOL "
+                    + "or FLOAT attn_mask; is_causal with the query, key and past lengths fixed; softcap; qk_matmul_output in modes 0-3; a fully "
+                    + "masked row gives zeros"));
+            case "RotaryEmbedding" -> rules.add(rule(op, 23, max, Set.of("interleaved", "num_heads", "rotary_embedding_dim"),
+                    AttentionOps.ROTARY_OPS, null, AttentionOps::rotary, "X FLOAT, 3-D (with num_heads) or 4-D, the head size fixed; halves or "
+                    + "interleaved; partial rotation; position_ids or caches [B, S, R/2]"));
+            case "RMSNormalization" -> rules.add(rule(op, 23, max, Set.of("axis", "epsilon", "stash_type"), List.of("Mul", "ReduceMean", "Add",
+                    "Sqrt", "Reciprocal"), (a, o) -> a.integer("stash_type", 1) != 1 ? "stash_type " + a.integer("stash_type")
+                    + " is not supported (1: FLOAT)" : null, LaterOpsets::rmsNorm, "X / sqrt(mean(X^2 over the axes from axis on) + epsilon) * "
+                    + "scale, in F32"));
+            default -> { }
+        }
+    }
+
+    /** The rule among {@code rules} (one op's) that covers {@code opset}. */
+    private static OpRule at(List<OpRule> rules, int opset) {
+        for (OpRule r : rules) if (r.covers(opset)) return r;
+        throw new IllegalStateException("no rule at opset " + opset + " among " + rules);
+    }
+
+    /** Pooling's dilations from opset 19 on: only 1 (none) is supported. */
+    private static String undilated(Attributes a, int opset) {
+        for (long d : a.integers("dilations", new long[0])) {
+            if (d != 1) return "dilations other than 1 are not supported, got " + java.util.Arrays.toString(a.integers("dilations"));
+        }
+        return null;
     }
 
     private static OpRule rule(String op, int from, int to, Set<String> attributes, List<String> targets, OpRule.Check check,
