@@ -51,8 +51,6 @@ public final class GRUCell extends RecurrentCell {
      * @return a new tensor owned by the caller (close it)
      */
     public Tensor forward(Tensor input, Tensor h, Backend backend) {
-        RecurrentOutput r = step(input, h, null, backend);
-        r.output().close();
-        return r.hN();
+        return step(input, h, null, backend).h();
     }
 }

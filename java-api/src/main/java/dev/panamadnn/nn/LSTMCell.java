@@ -54,8 +54,6 @@ public final class LSTMCell extends RecurrentCell {
      * @return the next hidden and cell states, new tensors owned by the caller
      */
     public RecurrentState forward(Tensor input, Tensor h, Tensor c, Backend backend) {
-        RecurrentOutput r = step(input, h, c, backend);
-        r.output().close();
-        return new RecurrentState(r.hN(), r.cN());
+        return step(input, h, c, backend);
     }
 }

@@ -1,7 +1,9 @@
 package dev.panamadnn.nn;
 
+import dev.panamadnn.DataType;
 import dev.panamadnn.Tensor;
 import dev.panamadnn.internal.lifetime.InFlightCalls;
+import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.Map;
 
@@ -60,33 +62,50 @@ public abstract sealed class RecurrentCell extends Layer permits LSTMCell, GRUCe
         return out;
     }
 
-    /** h' for zero states. */
+    /**
+     * h' for zero states, straight into {@code out}; an LSTM's c' into memory of this call (a confined arena, freed without
+     * the JDK handshake an owned tensor's close costs; docs/safety.md).
+     */
     @Override
-    Tensor compute(Tensor input, long[] outShape, Backend backend) {
-        RecurrentOutput r = prepare(input, null, null).get(backend);
-        if (r.cN() != null) r.cN().close();
-        r.output().close();
-        return r.hN();
+    void computeInto(Tensor input, long[] outShape, Backend backend, Tensor out) {
+        Prepared call = prepare(input, null, null);
+        try (Arena states = Arena.ofConfined()) {
+            call.into(backend, out, core.spec.lstm() ? Tensor.allocate(states, DataType.F32, outShape) : null);
+        }
     }
 
-    /** The validated step: h' in {@code hN}, c' in {@code cN} (LSTM); {@code output} is h' again (the caller closes it). */
-    final RecurrentOutput step(Tensor input, Tensor h, Tensor c, Backend backend) {
+    /** The validated step: (h', c') in new tensors the caller owns ({@code c} null for a GRU). */
+    final RecurrentState step(Tensor input, Tensor h, Tensor c, Backend backend) {
         if (backend == null) throw new IllegalArgumentException(label() + ": backend must not be null");
         checkOpen();
         stateCalls.enter(this);
         try {
             checkInput(input);
             Prepared call = prepare(input, h, c);
-            return RecurrentCore.namingFreed(label(), () -> call.get(backend), input, h, c);
+            return RecurrentCore.namingFreed(label(), () -> {
+                Tensor hNew = null, cNew = null;
+                try {
+                    hNew = Tensor.zeros(call.stateShape());
+                    cNew = core.spec.lstm() ? Tensor.zeros(call.stateShape()) : null;
+                    call.into(backend, hNew, cNew);
+                    return new RecurrentState(hNew, cNew);
+                } catch (RuntimeException | Error e) {
+                    if (hNew != null) hNew.close();
+                    if (cNew != null) cNew.close();
+                    throw e;
+                }
+            }, input, h, c);
         } finally {
             stateCalls.exit();
         }
     }
 
-    /** A validated step, run on a backend. */
-    @FunctionalInterface
-    private interface Prepared {
-        RecurrentOutput get(Backend backend);
+    /** A validated step on its input and states: runs into h' and c' (c' null for a GRU). */
+    private record Prepared(RecurrentCell cell, Tensor input, Tensor h, Tensor c, RecurrentCore.Sequence seq, long[] stateShape) {
+        void into(Backend backend, Tensor hNew, Tensor cNew) {
+            // one step of one layer: the output sequence is h' itself, so h' is written as both (the same values)
+            cell.core.runInto(cell.label(), input, seq, h, c, null, backend, hNew, hNew, cNew);
+        }
     }
 
     /** Checks the states against the (already checked) input. */
@@ -100,9 +119,7 @@ public abstract sealed class RecurrentCell extends Layer permits LSTMCell, GRUCe
             }
         }
         long batch = input.rank() == 1 ? 1 : input.dim(0);
-        RecurrentCore.Sequence seq = new RecurrentCore.Sequence(1, batch, false);
-        long[] cShape = core.spec.lstm() ? stateShape : null;
-        return backend -> core.run(label(), input, seq, h, c, null, backend, stateShape, stateShape, cShape);
+        return new Prepared(this, input, h, c, new RecurrentCore.Sequence(1, batch, false), stateShape);
     }
 
     @Override

@@ -63,7 +63,7 @@ final class RecurrentCore implements AutoCloseable {
      * Runs {@code call}; a tensor among {@code tensors} freed by another thread while Java code read
      * it surfaces from the JDK as a bare "Already closed": this names the layer and the tensor instead.
      */
-    static RecurrentOutput namingFreed(String label, Supplier<RecurrentOutput> call, Tensor... tensors) {
+    static <T> T namingFreed(String label, Supplier<T> call, Tensor... tensors) {
         boolean interruptedBefore = Thread.currentThread().isInterrupted();
         try {
             return call.get();
@@ -112,20 +112,29 @@ final class RecurrentCore implements AutoCloseable {
             y = Tensor.zeros(outShape);
             hn = Tensor.zeros(hShape);
             cn = cShape == null ? null : Tensor.zeros(cShape);
-            if (backend == Backend.REFERENCE) {
-                for (Tensor t : new Tensor[] {x, y, hn, cn}) if (t != null) Sizes.arrayLength(label, "a tensor " + Arrays.toString(t.shape()), t.numel());
-                RecurrentReference.Result r = RecurrentReference.run(spec, weights, x.toFloatArray(), seq,
-                        h0 == null ? null : h0.toFloatArray(), c0 == null ? null : c0.toFloatArray(), lengths);
-                fill(y, r.output());
-                fill(hn, r.hn());
-                if (cn != null) fill(cn, r.cn());
-            } else {
-                runNative(x, seq, h0, c0, lengths, y, hn, cn);
-            }
+            runInto(label, x, seq, h0, c0, lengths, backend, y, hn, cn);
             return new RecurrentOutput(y, hn, cn);
         } catch (RuntimeException | Error e) {
             for (Tensor t : new Tensor[] {y, hn, cn}) if (t != null) t.close();
             throw e;
+        }
+    }
+
+    /**
+     * Runs the stack on validated inputs into {@code y}, {@code hn}, {@code cn} (contiguous, off-heap, of the result
+     * shapes; {@code cn} null for a GRU). Rows past a padded sequence's end are not written: with {@code lengths},
+     * {@code y} must be zero-filled.
+     */
+    void runInto(String label, Tensor x, Sequence seq, Tensor h0, Tensor c0, int[] lengths, Backend backend, Tensor y, Tensor hn, Tensor cn) {
+        if (backend == Backend.REFERENCE) {
+            for (Tensor t : new Tensor[] {x, y, hn, cn}) if (t != null) Sizes.arrayLength(label, "a tensor " + Arrays.toString(t.shape()), t.numel());
+            RecurrentReference.Result r = RecurrentReference.run(spec, weights, x.toFloatArray(), seq,
+                    h0 == null ? null : h0.toFloatArray(), c0 == null ? null : c0.toFloatArray(), lengths);
+            fill(y, r.output());
+            fill(hn, r.hn());
+            if (cn != null) fill(cn, r.cn());
+        } else {
+            runNative(x, seq, h0, c0, lengths, y, hn, cn);
         }
     }
 

@@ -1,7 +1,9 @@
 package dev.panamadnn.nn;
 
+import dev.panamadnn.DataType;
 import dev.panamadnn.Tensor;
 import dev.panamadnn.internal.lifetime.InFlightCalls;
+import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.Map;
 
@@ -203,12 +205,19 @@ public abstract sealed class RecurrentLayer extends Layer permits LSTM, GRU {
         }
     }
 
+    /**
+     * {@code forward}'s output only: written straight into {@code out} (a new output for {@code forward(x)}, the caller's for
+     * {@code forwardInto}), the final states into memory of this call (a confined arena: closing it costs no JDK handshake,
+     * where the two owned state tensors cost one each, tens of microseconds with many threads; docs/safety.md).
+     */
     @Override
-    Tensor compute(Tensor input, long[] outShape, Backend backend) {
-        RecurrentOutput r = prepare(input, null, null, null).run(core, input, null, null, null, backend);
-        r.hN().close();
-        if (r.cN() != null) r.cN().close();
-        return r.output();
+    void computeInto(Tensor input, long[] outShape, Backend backend, Tensor out) {
+        Call call = prepare(input, null, null, null);
+        try (Arena states = Arena.ofConfined()) {
+            Tensor hn = Tensor.allocate(states, DataType.F32, call.hShape());
+            Tensor cn = call.cShape() == null ? null : Tensor.allocate(states, DataType.F32, call.cShape());
+            core.runInto(label(), input, call.seq(), null, null, null, backend, out, hn, cn);   // no lengths: every row written
+        }
     }
 
     /**

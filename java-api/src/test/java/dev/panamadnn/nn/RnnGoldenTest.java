@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.panamadnn.DataType;
 import dev.panamadnn.Tensor;
+import java.lang.foreign.Arena;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -94,6 +96,12 @@ class RnnGoldenTest {
             if (c.extras().get("h0") == null && c.extras().get("lengths") == null) {
                 try (Tensor y = m.forward(c.input(), backend)) {   // forward(x) is the output alone
                     RnnTesting.compare(what + " forward(x)", y, c.output(), ABS, REL);
+                }
+                try (Arena arena = Arena.ofConfined()) {   // forwardInto writes every element of the caller's tensor (NaN before)
+                    Tensor out = Tensor.allocate(arena, DataType.F32, c.output().shape());
+                    out.segment().fill((byte) 0xff);
+                    m.forwardInto(c.input(), out, backend);
+                    RnnTesting.compare(what + " forwardInto", out, c.output(), ABS, REL);
                 }
             }
             WORST.merge(c.fields().get("layer") + (backend == Backend.REFERENCE ? " reference" : " native"), worst, Math::max);
