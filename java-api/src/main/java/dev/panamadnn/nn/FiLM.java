@@ -117,11 +117,22 @@ public final class FiLM implements ConditionedModule {
             Arrays.fill(perChannel, 1);
             perChannel[0] = x.dim(0);
             perChannel[1] = channels;
-            try (Tensor g = gamma.forward(z, backend); Tensor b = beta.forward(z, backend);
-                 Tensor scaled = Broadcast.apply(Broadcast.Op.MUL, g.reshape(perChannel), x, backend)) {
-                if (out == null) return Broadcast.apply(Broadcast.Op.ADD, scaled, b.reshape(perChannel), backend);
-                Broadcast.applyInto(Broadcast.Op.ADD, scaled, b.reshape(perChannel), out, backend);
-                return out;
+            // gamma(z), beta(z) and gamma * x in confined memory of this call (Scratch: no JDK handshake to free them)
+            java.util.List<Tensor> made = new java.util.ArrayList<>();
+            try (Scratch scratch = new Scratch()) {
+                try {
+                    Tensor g = scratch.forward(gamma, z, backend);
+                    made.add(g);
+                    Tensor b = scratch.forward(beta, z, backend);
+                    made.add(b);
+                    Tensor scaled = scratch.allocate(shape);
+                    Broadcast.applyInto(Broadcast.Op.MUL, g.reshape(perChannel), x, scaled, backend);
+                    if (out == null) return Broadcast.apply(Broadcast.Op.ADD, scaled, b.reshape(perChannel), backend);
+                    Broadcast.applyInto(Broadcast.Op.ADD, scaled, b.reshape(perChannel), out, backend);
+                    return out;
+                } finally {
+                    for (Tensor t : made) if (!scratch.holds(t)) t.close();   // a tensor of its own (not scratch memory)
+                }
             }
         } finally {
             calls.exit();
