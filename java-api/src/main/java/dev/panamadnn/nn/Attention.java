@@ -3,6 +3,7 @@ package dev.panamadnn.nn;
 import dev.panamadnn.DataType;
 import dev.panamadnn.Tensor;
 import dev.panamadnn.internal.Sizes;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
@@ -147,37 +148,45 @@ public final class Attention {
      */
     static Tensor run(AttentionCore core, String who, AttentionCore.Dims d, Tensor q, Tensor k, Tensor v, float[] mask,
                       long[] outShape, Tensor weights, Backend backend) {
-        long scores = d.batch() * d.queries() * d.keys();
         Tensor out = Tensor.zeros(outShape);
-        Tensor ownWeights = null;
         try {
-            if (backend == Backend.REFERENCE) {
-                float[] w = new float[Sizes.arrayLength(who, "the attention weights", scores)];
-                float[] o = new float[Sizes.arrayLength(who, "the output " + Arrays.toString(outShape), out.numel())];
-                AttentionCore.reference(d, array(who, "query", q), array(who, "key", k), array(who, "value", v), mask, w, o);
-                MemorySegment.copy(o, 0, out.segment(), ValueLayout.JAVA_FLOAT, 0, o.length);
-                if (weights != null) MemorySegment.copy(w, 0, weights.segment(), ValueLayout.JAVA_FLOAT, 0, w.length);
-                return out;
-            }
-            Tensor w = weights != null ? weights : (ownWeights = Tensor.zeros(d.batch(), d.queries(), d.keys()));
-            Tensor qn = Layer.nativeReady(q), kn = null, vn = null, m = null;
-            try {
-                kn = Layer.nativeReady(k);
-                vn = Layer.nativeReady(v);
-                m = mask == null ? null : Tensor.of(mask, d.batch(), d.queries(), d.keys());
-                core.runNative(d, qn.segment(), kn.segment(), vn.segment(), m == null ? null : m.segment(), w.segment(), out.segment());
-            } finally {
-                if (qn != q) qn.close();
-                if (kn != null && kn != k) kn.close();
-                if (vn != null && vn != v) vn.close();
-                if (m != null) m.close();
-            }
+            runInto(core, who, d, q, k, v, mask, out, weights, backend);
             return out;
         } catch (RuntimeException | Error e) {
             out.close();
             throw e;
-        } finally {
-            if (ownWeights != null) ownWeights.close();
+        }
+    }
+
+    /**
+     * {@link #run} into {@code out} ({@code [B, L, Ev]} elements, contiguous, off-heap, every element written). The mask
+     * and, when {@code weights} is null, the weights the kernel needs go to a confined arena of the call: freed without
+     * the JDK handshake an owned tensor's close costs (docs/safety.md).
+     */
+    static void runInto(AttentionCore core, String who, AttentionCore.Dims d, Tensor q, Tensor k, Tensor v, float[] mask,
+                        Tensor out, Tensor weights, Backend backend) {
+        long scores = d.batch() * d.queries() * d.keys();
+        if (backend == Backend.REFERENCE) {
+            float[] w = new float[Sizes.arrayLength(who, "the attention weights", scores)];
+            float[] o = new float[Sizes.arrayLength(who, "the output " + Arrays.toString(out.shape()), out.numel())];
+            AttentionCore.reference(d, array(who, "query", q), array(who, "key", k), array(who, "value", v), mask, w, o);
+            MemorySegment.copy(o, 0, out.segment(), ValueLayout.JAVA_FLOAT, 0, o.length);
+            if (weights != null) MemorySegment.copy(w, 0, weights.segment(), ValueLayout.JAVA_FLOAT, 0, w.length);
+            return;
+        }
+        try (Arena call = Arena.ofConfined()) {
+            Tensor w = weights != null ? weights : Tensor.allocate(call, DataType.F32, d.batch(), d.queries(), d.keys());
+            MemorySegment m = mask == null ? null : call.allocateFrom(ValueLayout.JAVA_FLOAT, mask);
+            Tensor qn = Layer.nativeReady(q), kn = null, vn = null;
+            try {
+                kn = Layer.nativeReady(k);
+                vn = Layer.nativeReady(v);
+                core.runNative(d, qn.segment(), kn.segment(), vn.segment(), m, w.segment(), out.segment());
+            } finally {
+                if (qn != q) qn.close();
+                if (kn != null && kn != k) kn.close();
+                if (vn != null && vn != v) vn.close();
+            }
         }
     }
 

@@ -470,7 +470,8 @@ public final class MultiheadAttention implements Module {
             Tensor kh = projectHeads(1, key, n, g.keys(), backend, scratch);
             Tensor vh = projectHeads(2, value, n, g.keys(), backend, scratch);
             weights = needWeights && !average ? Tensor.zeros(perHead) : scratch.allocate(perHead);
-            heads = Attention.run(core, toString(), d, qh, kh, vh, mask, new long[] {bh, g.queries(), headDim}, weights, backend);
+            heads = scratch.allocate(new long[] {bh, g.queries(), headDim});
+            Attention.runInto(core, toString(), d, qh, kh, vh, mask, heads, weights, backend);
             Tensor merged = scratch.allocate(query.shape());
             AttentionHeads.merge(heads.segment(), merged.segment(), batchFirst, n, g.queries(), numHeads, headDim);
             if (into == null) {
