@@ -16,6 +16,7 @@ import dev.panamadnn.internal.dnnl.PostOps;
 import dev.panamadnn.internal.dnnl.Primitive;
 import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
 import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
+import dev.panamadnn.nn.Backend;
 import dev.panamadnn.nn.Layer;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -300,12 +301,9 @@ final class LowerOps {
         Value x = plan.javaInput(n);
         long[] outShape = plan.graph.value(n.output()).shape().sizes();
         long outBytes = Sizes.f32Bytes(n.label(), outShape);
-        JavaStep.Kernel kernel = (src, target) -> {   // the layer's output tensor is the one allocation of such a step
-            try (Tensor y = layer.forward(Tensor.wrap(src, DataType.F32, inShape))) {
-                if (y.isContiguous()) MemorySegment.copy(y.segment(), 0, target, 0, outBytes);
-                else MemorySegment.copy(y.toFloatArray(), 0, target, ValueLayout.JAVA_FLOAT, 0, Math.toIntExact(outBytes / 4));
-            }
-        };
+        // straight into the plan's buffer (forwardInto): a new owned output per run would cost a JDK handshake to free
+        JavaStep.Kernel kernel = (src, target) -> layer.forwardInto(Tensor.wrap(src, DataType.F32, inShape),
+                Tensor.wrap(target.asSlice(0, outBytes), DataType.F32, outShape), Backend.AUTO);
         return plan.javaStep(x, outShape, kernel, "java " + n.name() + " (" + layer.getClass().getSimpleName() + ", its own kernel)");
     }
 

@@ -2,6 +2,8 @@ package dev.panamadnn.nn;
 
 import dev.panamadnn.Tensor;
 import dev.panamadnn.internal.Sizes;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
@@ -38,12 +40,13 @@ public final class Folding extends Layer {
     }
 
     @Override
-    Tensor compute(Tensor input, long[] outShape, Backend backend) {
+    void computeInto(Tensor input, long[] outShape, Backend backend, Tensor out) {
         if (input.numel() > Sizes.MAX_ARRAY_LENGTH) Sizes.arrayLength(toString(), "the input " + Arrays.toString(input.shape()), input.numel());   // fold() works on a Java array
-        return backend == Backend.REFERENCE ? reference(input, outShape) : fold(input, outShape);
+        if (backend == Backend.REFERENCE) reference(input, outShape, out);
+        else fold(input, outShape, out);
     }
 
-    private static Tensor fold(Tensor input, long[] outShape) {
+    private static void fold(Tensor input, long[] outShape, Tensor out) {
         float[] x = input.toFloatArray();
         int s = Math.toIntExact(outShape[outShape.length - 1]);
         float[] y = new float[x.length / 2];
@@ -51,13 +54,12 @@ public final class Folding extends Layer {
             int a = 2 * row * s, b = a + s, o = row * s;   // rows 2i and 2i+1 of the same sample are adjacent
             for (int t = 0; t < s; t++) y[o + t] = x[a + t] + x[b + t];
         }
-        return Tensor.of(y, outShape);
+        MemorySegment.copy(y, 0, out.segment(), ValueLayout.JAVA_FLOAT, 0, y.length);
     }
 
-    private static Tensor reference(Tensor input, long[] outShape) {
+    private static void reference(Tensor input, long[] outShape, Tensor y) {
         boolean batched = outShape.length == 3;
         long n = batched ? outShape[0] : 1, c = outShape[outShape.length - 2], s = outShape[outShape.length - 1];
-        Tensor y = Tensor.zeros(outShape);
         for (long b = 0; b < n; b++) {
             for (long i = 0; i < c; i++) {
                 for (long t = 0; t < s; t++) {
@@ -68,7 +70,6 @@ public final class Folding extends Layer {
                 }
             }
         }
-        return y;
     }
 
     @Override

@@ -2,6 +2,8 @@ package dev.panamadnn.nn;
 
 import dev.panamadnn.Tensor;
 import dev.panamadnn.internal.Sizes;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
@@ -118,7 +120,7 @@ public final class KMaxPool1d extends Layer {
     }
 
     @Override
-    Tensor compute(Tensor input, long[] outShape, Backend backend) {
+    void computeInto(Tensor input, long[] outShape, Backend backend, Tensor out) {
         // Both paths select in Java arrays: bound the input first, which bounds S and k too.
         if (input.numel() > Sizes.MAX_ARRAY_LENGTH) Sizes.arrayLength(toString(), "the input " + Arrays.toString(input.shape()), input.numel());
         long[] shape = input.shape();
@@ -129,7 +131,7 @@ public final class KMaxPool1d extends Layer {
         float[] y = new float[Math.toIntExact(rows * kk)];
         if (backend == Backend.REFERENCE) KMaxKernels.reference(x, s, kk, y);
         else KMaxKernels.select(x, s, kk, y);
-        return Tensor.of(y, outShape);
+        MemorySegment.copy(y, 0, out.segment(), ValueLayout.JAVA_FLOAT, 0, y.length);
     }
 
     @Override
