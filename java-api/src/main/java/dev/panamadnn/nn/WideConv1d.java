@@ -96,9 +96,10 @@ public final class WideConv1d extends Layer {
         }
     }
 
+    /** Its {@link Conv1d} straight into {@code out} (no intermediate tensor: freeing one is a JDK handshake). */
     @Override
-    Tensor compute(Tensor input, long[] outShape, Backend backend) {
-        return backend == Backend.REFERENCE ? conv.forwardReference(input) : conv.forward(input);
+    void computeInto(Tensor input, long[] outShape, Backend backend, Tensor out) {
+        conv.forwardInto(input, out, backend);
     }
 
     /**
