@@ -118,21 +118,13 @@ public final class FiLM implements ConditionedModule {
             perChannel[0] = x.dim(0);
             perChannel[1] = channels;
             // gamma(z), beta(z) and gamma * x in confined memory of this call (Scratch: no JDK handshake to free them)
-            java.util.List<Tensor> made = new java.util.ArrayList<>();
             try (Scratch scratch = new Scratch()) {
-                try {
-                    Tensor g = scratch.forward(gamma, z, backend);
-                    made.add(g);
-                    Tensor b = scratch.forward(beta, z, backend);
-                    made.add(b);
-                    Tensor scaled = scratch.allocate(shape);
-                    Broadcast.applyInto(Broadcast.Op.MUL, g.reshape(perChannel), x, scaled, backend);
-                    if (out == null) return Broadcast.apply(Broadcast.Op.ADD, scaled, b.reshape(perChannel), backend);
-                    Broadcast.applyInto(Broadcast.Op.ADD, scaled, b.reshape(perChannel), out, backend);
-                    return out;
-                } finally {
-                    for (Tensor t : made) if (!scratch.holds(t)) t.close();   // a tensor of its own (not scratch memory)
-                }
+                Tensor g = scratch.temporary(gamma, z, backend), b = scratch.temporary(beta, z, backend);
+                Tensor scaled = scratch.allocate(shape);
+                Broadcast.applyInto(Broadcast.Op.MUL, g.reshape(perChannel), x, scaled, backend);
+                if (out == null) return Broadcast.apply(Broadcast.Op.ADD, scaled, b.reshape(perChannel), backend);
+                Broadcast.applyInto(Broadcast.Op.ADD, scaled, b.reshape(perChannel), out, backend);
+                return out;
             }
         } finally {
             calls.exit();

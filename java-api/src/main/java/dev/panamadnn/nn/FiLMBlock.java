@@ -115,27 +115,15 @@ public final class FiLMBlock implements ConditionedModule {
         film.outputShape(hShape, z.shape());
         if (out != null) LayerOutputs.check(toString(), out, hShape, x, z);
         // every intermediate in confined memory of this call (Scratch: no JDK handshake to free them); only the result is new
-        java.util.List<Tensor> made = new java.util.ArrayList<>();
         try (Scratch scratch = new Scratch()) {
-            try {
-                Tensor c1 = scratch.forward(conv1, x, backend);
-                made.add(c1);
-                Tensor h = scratch.forward(relu, c1, backend);
-                made.add(h);
-                Tensor c2 = scratch.forward(conv2, h, backend);
-                made.add(c2);
-                Tensor normed = scratch.forward(bn, c2, backend);
-                made.add(normed);
-                Tensor filmed = scratch.allocate(hShape);
-                film.forwardInto(normed, z, filmed, backend);
-                Tensor activated = scratch.forward(relu, filmed, backend);
-                made.add(activated);
-                if (out == null) return Broadcast.apply(Broadcast.Op.ADD, activated, h, backend);
-                Broadcast.applyInto(Broadcast.Op.ADD, activated, h, out, backend);
-                return out;
-            } finally {
-                for (Tensor t : made) if (!scratch.holds(t)) t.close();   // a tensor of its own (not scratch memory)
-            }
+            Tensor h = scratch.temporary(relu, scratch.temporary(conv1, x, backend), backend);
+            Tensor normed = scratch.temporary(bn, scratch.temporary(conv2, h, backend), backend);
+            Tensor filmed = scratch.allocate(hShape);
+            film.forwardInto(normed, z, filmed, backend);
+            Tensor activated = scratch.temporary(relu, filmed, backend);
+            if (out == null) return Broadcast.apply(Broadcast.Op.ADD, activated, h, backend);
+            Broadcast.applyInto(Broadcast.Op.ADD, activated, h, out, backend);
+            return out;
         }
     }
 

@@ -19,6 +19,7 @@ import java.util.Map;
  */
 final class Scratch implements AutoCloseable {
     private final Map<Tensor, Arena> arenas = new IdentityHashMap<>();
+    private final java.util.List<Tensor> owned = new java.util.ArrayList<>();   // temporary()'s own tensors
 
     /** {@code m} on {@code x}: in this call's memory where {@code m} is a layer of known output shape, else {@code m}'s own new tensor. */
     Tensor forward(Module m, Tensor x, Backend backend) {
@@ -39,6 +40,16 @@ final class Scratch implements AutoCloseable {
             }
         }
         return Modules.forward(m, x, backend);
+    }
+
+    /**
+     * {@link #forward} for an intermediate that never leaves the call: a child's own new tensor (not this call's memory)
+     * is closed with this scratch too.
+     */
+    Tensor temporary(Module m, Tensor x, Backend backend) {
+        Tensor t = forward(m, x, backend);
+        if (!holds(t) && t != x) owned.add(t);
+        return t;
     }
 
     /** A zero-filled F32 tensor of {@code shape} in this call's memory. */
@@ -65,10 +76,12 @@ final class Scratch implements AutoCloseable {
         if (a != null) a.close();
     }
 
-    /** Frees everything still held. */
+    /** Frees everything still held, and closes {@link #temporary}'s own tensors. */
     @Override
     public void close() {
         arenas.values().forEach(Arena::close);
         arenas.clear();
+        owned.forEach(Tensor::close);
+        owned.clear();
     }
 }

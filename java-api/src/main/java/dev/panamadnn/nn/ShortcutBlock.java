@@ -6,7 +6,6 @@ import dev.panamadnn.graph.Attributes;
 import dev.panamadnn.graph.GraphBuilder;
 import dev.panamadnn.graph.GraphException;
 import dev.panamadnn.graph.Shape;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -106,28 +105,16 @@ abstract sealed class ShortcutBlock extends Layer permits Residual, BasicBlock, 
             super.computeInto(input, outShape, backend, out);
             return;
         }
-        List<Tensor> made = new ArrayList<>();   // freed when the block is done (a child's output may view its input)
-        try (Scratch scratch = new Scratch()) {
-            try {
-                Tensor main = input;
-                for (Module m : mainPath) {
-                    main = scratch.forward(m, main, backend);
-                    made.add(main);
-                }
-                Tensor side = input;
-                if (shortcut != null) {
-                    side = scratch.forward(shortcut, input, backend);
-                    made.add(side);
-                }
-                if (finalRelu == null) {
-                    add.forwardInto(main, side, out, backend);
-                } else {
-                    Tensor sum = scratch.allocate(outShape);
-                    add.forwardInto(main, side, sum, backend);
-                    finalRelu.forwardInto(sum, out, backend);
-                }
-            } finally {
-                for (Tensor t : made) if (!scratch.holds(t)) t.close();   // a non-layer child's own tensor; scratch memory goes with the scratch
+        try (Scratch scratch = new Scratch()) {   // every intermediate freed when the block is done (a child's output may view its input)
+            Tensor main = input;
+            for (Module m : mainPath) main = scratch.temporary(m, main, backend);
+            Tensor side = shortcut == null ? input : scratch.temporary(shortcut, input, backend);
+            if (finalRelu == null) {
+                add.forwardInto(main, side, out, backend);
+            } else {
+                Tensor sum = scratch.allocate(outShape);
+                add.forwardInto(main, side, sum, backend);
+                finalRelu.forwardInto(sum, out, backend);
             }
         }
     }

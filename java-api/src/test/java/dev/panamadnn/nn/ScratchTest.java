@@ -64,6 +64,26 @@ class ScratchTest {
     }
 
     @Test
+    void temporariesAreFreedWithTheScratchTheInputIsNot() {
+        try (Embedding e = new Embedding(10, 3); Linear fc = new Linear(3, 4, true); Identity id = new Identity(); Tensor x = input(2, 3)) {
+            Tensor ids = Tensor.allocate(java.lang.foreign.Arena.ofAuto(), DataType.I64, 2);
+            Tensor own, call, copy;
+            try (Scratch s = new Scratch()) {
+                own = s.temporary(e, ids, Backend.AUTO);   // not a layer: its own tensor, closed with the scratch
+                assertFalse(s.holds(own));
+                call = s.temporary(fc, own, Backend.AUTO);   // a layer: call memory
+                assertTrue(s.holds(call));
+                copy = s.temporary(id, x, Backend.AUTO);   // a layer on the caller's input: call memory, the input untouched
+                assertTrue(s.holds(copy) && copy != x);
+                assertTrue(own.isAlive() && call.isAlive() && copy.isAlive());
+            }
+            assertFalse(own.isAlive(), "the child's own tensor closed with the scratch");
+            assertFalse(call.isAlive(), "call memory freed with the scratch");
+            assertTrue(x.isAlive(), "the input is the caller's");
+        }
+    }
+
+    @Test
     void aSequentialAndABlockGiveTheirChildrenRunOneByOneOnPlatformAndVirtualThreads() throws Exception {
         try (Sequential m = new Sequential(Conv2d.builder(2, 4, 3).padding(1).build(), new ReLU(), new BasicBlock(4, 8, 2, BasicBlock.downsample(4, 8, 2)),
                 new Flatten(), new Linear(8 * 3 * 3, 5, true)); Tensor x = input(2, 2, 6, 6)) {
