@@ -158,6 +158,53 @@ class OnnxLoadTest {
     }
 
     /**
+     * An F32 weight of 4 KiB or more is used in place wherever the file puts it (torch writes initializers at any offset):
+     * a Conv's and a MatMul's weights at each of the four offsets modulo 4 are views of the mapping, read back exactly, and
+     * the model's outputs (one-off run and a compiled plan set) are bit-identical whatever the offset.
+     */
+    @Test
+    void largeF32WeightsAreUsedInPlaceAtAnyOffset(@TempDir Path dir) throws IOException {
+        var random = new java.util.SplittableRandom(11);
+        float[] wc = new float[16 * 8 * 3 * 3], wm = new float[16 * 64];   // 4,608 and 4,096 bytes
+        for (int i = 0; i < wc.length; i++) wc[i] = (float) random.nextDouble(-1, 1);
+        for (int i = 0; i < wm.length; i++) wm[i] = (float) random.nextDouble(-1, 1);
+        float[] x = new float[2 * 8 * 4 * 4];
+        for (int i = 0; i < x.length; i++) x[i] = (float) random.nextDouble(-2, 2);
+        float[] first = null;
+        boolean[] offsets = new boolean[4];
+        for (int pad = 0; pad < 8; pad++) {
+            var g = GraphProto.newBuilder().setName("conv_matmul").addInput(TestModels.f32("x", "N", 8, 4, 4)).addOutput(TestModels.f32("y", "N", 64))
+                    .addInitializer(TestModels.weights("Wc", wc, 16, 8, 3, 3)).addInitializer(TestModels.weights("Wm", wm, 16, 64))
+                    .addNode(TestModels.node("conv", "Conv", new String[] {"x", "Wc"}, new String[] {"c"}, TestModels.ints("kernel_shape", 3, 3),
+                            TestModels.ints("pads", 1, 1, 1, 1)))
+                    .addNode(TestModels.node("pool", "GlobalAveragePool", new String[] {"c"}, new String[] {"p"}))
+                    .addNode(TestModels.node("flat", "Flatten", new String[] {"p"}, new String[] {"f"}))
+                    .addNode(TestModels.node("mm", "MatMul", new String[] {"f", "Wm"}, new String[] {"y"}));
+            byte[] bytes = TestModels.model(13, g.build()).toBuilder().setDocString("x".repeat(pad)).build().toByteArray();
+            Files.write(dir.resolve("m.onnx"), bytes);
+            try (OnnxModel m = Onnx.load(dir.resolve("m.onnx")); Arena arena = Arena.ofConfined()) {
+                for (String name : new String[] {"Wc", "Wm"}) {
+                    Tensor t = m.toGraph().initializers().get(name);
+                    assertTrue(t.segment().isMapped(), name + " in place at file offset " + t.segment().address() % 4 + " mod 4 (pad " + pad + ")");
+                    offsets[(int) (t.segment().address() % 4)] = true;
+                    assertArrayEquals(name.equals("Wc") ? wc : wm, t.toFloatArray(), name + " read back");
+                }
+                Tensor in = Tensor.allocate(arena, dev.panamadnn.DataType.F32, 2, 8, 4, 4);
+                java.lang.foreign.MemorySegment.copy(x, 0, in.segment(), java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, x.length);
+                float[] once = TestModels.outputValues(m, Map.of("x", in), "y");
+                float[] planned;
+                try (var plans = m.compile(dev.panamadnn.compile.CompileOptions.defaults()); Tensor y = plans.run(in)) {
+                    planned = y.toFloatArray();
+                }
+                if (first == null) first = once;
+                assertArrayEquals(first, once, "one-off run, pad " + pad);
+                assertArrayEquals(first, planned, "plan set, pad " + pad);
+            }
+        }
+        for (int o = 0; o < 4; o++) assertTrue(offsets[o], "a weight was placed at offset " + o + " mod 4");
+    }
+
+    /**
      * The parser reads the file into a heap array whose views every bytes field is; the model keeps its proto (to import
      * again with inputs bound), which kept the whole array, i.e. the file, on the heap for the model's life. Now its
      * weights leave the proto as slices of the mapping and the rest is copied: the heap holds no copy of a 16 MB weight.
