@@ -1,5 +1,7 @@
 package dev.panamadnn.onnx;
 
+import static dev.panamadnn.onnx.OpTable.same;
+
 import dev.panamadnn.Tensor;
 import dev.panamadnn.graph.Attributes;
 import java.lang.foreign.ValueLayout;
@@ -117,10 +119,6 @@ final class SelectRules {
             + "data computed when known (pack_padded_sequence's unsort)";
 
     private static final String LEGACY = "as Resize with asymmetric coordinates, nearest rounding down; scales known and (nearest) >= 1";
-
-    private static OpRule same(String op, int from, int to, String... attributes) {
-        return OpTable.same(op, from, to, attributes);
-    }
 
     /** PRelu-6: a slope of one value, or of C values per channel (dim 1) of X, as our PRelu (NumPy broadcasting) of a [C, 1, ...] slope. */
     static List<String> legacyPrelu(NodeContext n) {
