@@ -214,22 +214,33 @@ public final class ThreadControl {
     }
 
     /**
-     * The pointer layout the generated bindings use for every pointer (their C_POINTER): the FFM linker generates and
-     * caches one stub per distinct descriptor (5-15 ms each in a fresh JVM), so setenv's (char*, char*, int) -> int
-     * shares its stub with dnnl_stream_create's. Made per use, not in a static field: withTargetLayout is restricted.
+     * The pointer layout the generated bindings use for every pointer (their C_POINTER). Made per use, not in a static
+     * field: withTargetLayout is restricted.
      */
     static AddressLayout cPointer() {
         return ValueLayout.ADDRESS.withTargetLayout(MemoryLayout.sequenceLayout(Long.MAX_VALUE, ValueLayout.JAVA_BYTE));
     }
 
-    /** Puts each variable into the process environment (C's setenv, overwriting), linking setenv once. */
+    /**
+     * Puts each variable into the process environment (C's setenv, overwriting), linking setenv once. The FFM linker
+     * generates and caches one stub per distinct descriptor (5-15 ms each in a fresh JVM), so on x86-64 Linux setenv
+     * is called through the generated bindings' shared shape for {@code int} functions of up to 6 integer-class
+     * arguments ({@code int f(6 addresses, 2 floats)}, the function's address first; scripts/bindgen's
+     * {@code SharedShape} says why that is exact), which every oneDNN call of that kind links anyway.
+     */
     private static void setenv(Map<String, String> variables) {
+        MemorySegment setenv = LINKER.defaultLookup().find("setenv").orElseThrow();
+        boolean shared = System.getProperty("os.name", "").startsWith("Linux") && System.getProperty("os.arch", "").equals("amd64");
         AddressLayout pointer = cPointer();
-        MethodHandle mh = LINKER.downcallHandle(LINKER.defaultLookup().find("setenv").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, pointer, pointer, ValueLayout.JAVA_INT));
+        ValueLayout a = ValueLayout.ADDRESS;
+        MethodHandle mh = shared
+                ? LINKER.downcallHandle(FunctionDescriptor.of(ValueLayout.JAVA_INT, a, a, a, a, a, a, ValueLayout.JAVA_FLOAT, ValueLayout.JAVA_FLOAT))
+                : LINKER.downcallHandle(setenv, FunctionDescriptor.of(ValueLayout.JAVA_INT, pointer, pointer, ValueLayout.JAVA_INT));
         for (Map.Entry<String, String> v : variables.entrySet()) {
             try (Arena tmp = Arena.ofConfined()) {
-                int rc = (int) mh.invokeExact(tmp.allocateFrom(v.getKey()), tmp.allocateFrom(v.getValue()), 1);
+                MemorySegment n = MemorySegment.NULL, key = tmp.allocateFrom(v.getKey()), value = tmp.allocateFrom(v.getValue());
+                int rc = shared ? (int) mh.invokeExact(setenv, key, value, MemorySegment.ofAddress(1), n, n, n, 0f, 0f)
+                        : (int) mh.invokeExact(key, value, 1);
                 if (rc != 0) throw new IllegalStateException("setenv(" + v.getKey() + ") failed with " + rc);
             } catch (RuntimeException | Error e) {
                 throw e;

@@ -214,7 +214,9 @@ public final class cblas_h {
     private static final class openblas_set_num_threads {
         static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(C_INT);
         static final MemorySegment ADDR = findOrNull("openblas_set_num_threads");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -238,7 +240,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_set_num_threads}
      */
     public static MethodHandle openblas_set_num_threads$handle() {
-        return require(openblas_set_num_threads.HANDLE, "openblas_set_num_threads");
+        return require(openblas_set_num_threads.Exact.HANDLE, "openblas_set_num_threads");
     }
 
     /**
@@ -262,6 +264,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_set_num_threads}
      */
     public static void openblas_set_num_threads(int num_threads) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                Shared$v6f2.HANDLE.invokeExact(require(openblas_set_num_threads.ADDR, "openblas_set_num_threads"), MemorySegment.ofAddress(num_threads), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f); return;
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = openblas_set_num_threads$handle();
         try {
             mh$.invokeExact(num_threads);
@@ -275,7 +286,9 @@ public final class cblas_h {
     private static final class openblas_set_num_threads_local {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT);
         static final MemorySegment ADDR = findOrNull("openblas_set_num_threads_local");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -299,7 +312,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_set_num_threads_local}
      */
     public static MethodHandle openblas_set_num_threads_local$handle() {
-        return require(openblas_set_num_threads_local.HANDLE, "openblas_set_num_threads_local");
+        return require(openblas_set_num_threads_local.Exact.HANDLE, "openblas_set_num_threads_local");
     }
 
     /**
@@ -323,6 +336,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_set_num_threads_local}
      */
     public static int openblas_set_num_threads_local(int num_threads) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(openblas_set_num_threads_local.ADDR, "openblas_set_num_threads_local"), MemorySegment.ofAddress(num_threads), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = openblas_set_num_threads_local$handle();
         try {
             return (int) mh$.invokeExact(num_threads);
@@ -336,7 +358,9 @@ public final class cblas_h {
     private static final class openblas_get_num_threads {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT);
         static final MemorySegment ADDR = findOrNull("openblas_get_num_threads");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -360,7 +384,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_get_num_threads}
      */
     public static MethodHandle openblas_get_num_threads$handle() {
-        return require(openblas_get_num_threads.HANDLE, "openblas_get_num_threads");
+        return require(openblas_get_num_threads.Exact.HANDLE, "openblas_get_num_threads");
     }
 
     /**
@@ -384,6 +408,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_get_num_threads}
      */
     public static int openblas_get_num_threads() {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(openblas_get_num_threads.ADDR, "openblas_get_num_threads"), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = openblas_get_num_threads$handle();
         try {
             return (int) mh$.invokeExact();
@@ -397,7 +430,9 @@ public final class cblas_h {
     private static final class openblas_get_num_procs {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT);
         static final MemorySegment ADDR = findOrNull("openblas_get_num_procs");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -421,7 +456,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_get_num_procs}
      */
     public static MethodHandle openblas_get_num_procs$handle() {
-        return require(openblas_get_num_procs.HANDLE, "openblas_get_num_procs");
+        return require(openblas_get_num_procs.Exact.HANDLE, "openblas_get_num_procs");
     }
 
     /**
@@ -445,6 +480,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_get_num_procs}
      */
     public static int openblas_get_num_procs() {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(openblas_get_num_procs.ADDR, "openblas_get_num_procs"), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = openblas_get_num_procs$handle();
         try {
             return (int) mh$.invokeExact();
@@ -458,7 +502,9 @@ public final class cblas_h {
     private static final class openblas_get_config {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_POINTER);
         static final MemorySegment ADDR = findOrNull("openblas_get_config");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -482,7 +528,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_get_config}
      */
     public static MethodHandle openblas_get_config$handle() {
-        return require(openblas_get_config.HANDLE, "openblas_get_config");
+        return require(openblas_get_config.Exact.HANDLE, "openblas_get_config");
     }
 
     /**
@@ -506,6 +552,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_get_config}
      */
     public static MemorySegment openblas_get_config() {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(openblas_get_config.ADDR, "openblas_get_config"), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = openblas_get_config$handle();
         try {
             return (MemorySegment) mh$.invokeExact();
@@ -519,7 +574,9 @@ public final class cblas_h {
     private static final class openblas_get_corename {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_POINTER);
         static final MemorySegment ADDR = findOrNull("openblas_get_corename");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -543,7 +600,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_get_corename}
      */
     public static MethodHandle openblas_get_corename$handle() {
-        return require(openblas_get_corename.HANDLE, "openblas_get_corename");
+        return require(openblas_get_corename.Exact.HANDLE, "openblas_get_corename");
     }
 
     /**
@@ -567,6 +624,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_get_corename}
      */
     public static MemorySegment openblas_get_corename() {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(openblas_get_corename.ADDR, "openblas_get_corename"), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = openblas_get_corename$handle();
         try {
             return (MemorySegment) mh$.invokeExact();
@@ -580,7 +646,9 @@ public final class cblas_h {
     private static final class openblas_get_parallel {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT);
         static final MemorySegment ADDR = findOrNull("openblas_get_parallel");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -604,7 +672,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_get_parallel}
      */
     public static MethodHandle openblas_get_parallel$handle() {
-        return require(openblas_get_parallel.HANDLE, "openblas_get_parallel");
+        return require(openblas_get_parallel.Exact.HANDLE, "openblas_get_parallel");
     }
 
     /**
@@ -628,6 +696,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code openblas_get_parallel}
      */
     public static int openblas_get_parallel() {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(openblas_get_parallel.ADDR, "openblas_get_parallel"), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = openblas_get_parallel$handle();
         try {
             return (int) mh$.invokeExact();
@@ -641,7 +718,9 @@ public final class cblas_h {
     private static final class cblas_sdsdot {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_FLOAT, C_INT, C_FLOAT, C_POINTER, C_INT, C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("cblas_sdsdot");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -665,7 +744,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sdsdot}
      */
     public static MethodHandle cblas_sdsdot$handle() {
-        return require(cblas_sdsdot.HANDLE, "cblas_sdsdot");
+        return require(cblas_sdsdot.Exact.HANDLE, "cblas_sdsdot");
     }
 
     /**
@@ -689,6 +768,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sdsdot}
      */
     public static float cblas_sdsdot(int n, float alpha, MemorySegment x, int incx, MemorySegment y, int incy) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (float) Shared$f6f2.HANDLE.invokeExact(require(cblas_sdsdot.ADDR, "cblas_sdsdot"), MemorySegment.ofAddress(n), x, MemorySegment.ofAddress(incx), y, MemorySegment.ofAddress(incy), MemorySegment.NULL, alpha, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = cblas_sdsdot$handle();
         try {
             return (float) mh$.invokeExact(n, alpha, x, incx, y, incy);
@@ -702,8 +790,10 @@ public final class cblas_h {
     private static final class cblas_sdot {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_FLOAT, C_INT, C_POINTER, C_INT, C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("cblas_sdot");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
-        static final MethodHandle CRITICAL_HANDLE = downcallOrNull(ADDR, DESC, Linker.Option.critical(true));
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+            static final MethodHandle CRITICAL_HANDLE = downcallOrNull(ADDR, DESC, Linker.Option.critical(true));
+        }
     }
 
     /**
@@ -727,7 +817,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sdot}
      */
     public static MethodHandle cblas_sdot$handle() {
-        return require(cblas_sdot.HANDLE, "cblas_sdot");
+        return require(cblas_sdot.Exact.HANDLE, "cblas_sdot");
     }
 
     /**
@@ -751,6 +841,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sdot}
      */
     public static float cblas_sdot(int n, MemorySegment x, int incx, MemorySegment y, int incy) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (float) Shared$f6f2.HANDLE.invokeExact(require(cblas_sdot.ADDR, "cblas_sdot"), MemorySegment.ofAddress(n), x, MemorySegment.ofAddress(incx), y, MemorySegment.ofAddress(incy), MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = cblas_sdot$handle();
         try {
             return (float) mh$.invokeExact(n, x, incx, y, incy);
@@ -773,7 +872,16 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sdot}
      */
     public static float cblas_sdot$critical(int n, MemorySegment x, int incx, MemorySegment y, int incy) {
-        var mh$ = require(cblas_sdot.CRITICAL_HANDLE, "cblas_sdot");
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (float) Shared$f6f2$critical.HANDLE.invokeExact(require(cblas_sdot.ADDR, "cblas_sdot"), MemorySegment.ofAddress(n), x, MemorySegment.ofAddress(incx), y, MemorySegment.ofAddress(incy), MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
+        var mh$ = require(cblas_sdot.Exact.CRITICAL_HANDLE, "cblas_sdot");
         try {
             return (float) mh$.invokeExact(n, x, incx, y, incy);
         } catch (Error | RuntimeException ex$) {
@@ -786,8 +894,10 @@ public final class cblas_h {
     private static final class cblas_sasum {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_FLOAT, C_INT, C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("cblas_sasum");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
-        static final MethodHandle CRITICAL_HANDLE = downcallOrNull(ADDR, DESC, Linker.Option.critical(true));
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+            static final MethodHandle CRITICAL_HANDLE = downcallOrNull(ADDR, DESC, Linker.Option.critical(true));
+        }
     }
 
     /**
@@ -811,7 +921,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sasum}
      */
     public static MethodHandle cblas_sasum$handle() {
-        return require(cblas_sasum.HANDLE, "cblas_sasum");
+        return require(cblas_sasum.Exact.HANDLE, "cblas_sasum");
     }
 
     /**
@@ -835,6 +945,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sasum}
      */
     public static float cblas_sasum(int n, MemorySegment x, int incx) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (float) Shared$f6f2.HANDLE.invokeExact(require(cblas_sasum.ADDR, "cblas_sasum"), MemorySegment.ofAddress(n), x, MemorySegment.ofAddress(incx), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = cblas_sasum$handle();
         try {
             return (float) mh$.invokeExact(n, x, incx);
@@ -857,7 +976,16 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sasum}
      */
     public static float cblas_sasum$critical(int n, MemorySegment x, int incx) {
-        var mh$ = require(cblas_sasum.CRITICAL_HANDLE, "cblas_sasum");
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (float) Shared$f6f2$critical.HANDLE.invokeExact(require(cblas_sasum.ADDR, "cblas_sasum"), MemorySegment.ofAddress(n), x, MemorySegment.ofAddress(incx), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
+        var mh$ = require(cblas_sasum.Exact.CRITICAL_HANDLE, "cblas_sasum");
         try {
             return (float) mh$.invokeExact(n, x, incx);
         } catch (Error | RuntimeException ex$) {
@@ -870,7 +998,9 @@ public final class cblas_h {
     private static final class cblas_snrm2 {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_FLOAT, C_INT, C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("cblas_snrm2");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -894,7 +1024,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_snrm2}
      */
     public static MethodHandle cblas_snrm2$handle() {
-        return require(cblas_snrm2.HANDLE, "cblas_snrm2");
+        return require(cblas_snrm2.Exact.HANDLE, "cblas_snrm2");
     }
 
     /**
@@ -918,6 +1048,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_snrm2}
      */
     public static float cblas_snrm2(int N, MemorySegment X, int incX) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (float) Shared$f6f2.HANDLE.invokeExact(require(cblas_snrm2.ADDR, "cblas_snrm2"), MemorySegment.ofAddress(N), X, MemorySegment.ofAddress(incX), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = cblas_snrm2$handle();
         try {
             return (float) mh$.invokeExact(N, X, incX);
@@ -931,7 +1070,9 @@ public final class cblas_h {
     private static final class cblas_isamax {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_LONG, C_INT, C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("cblas_isamax");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -955,7 +1096,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_isamax}
      */
     public static MethodHandle cblas_isamax$handle() {
-        return require(cblas_isamax.HANDLE, "cblas_isamax");
+        return require(cblas_isamax.Exact.HANDLE, "cblas_isamax");
     }
 
     /**
@@ -979,6 +1120,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_isamax}
      */
     public static long cblas_isamax(int n, MemorySegment x, int incx) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (long) Shared$j6f2.HANDLE.invokeExact(require(cblas_isamax.ADDR, "cblas_isamax"), MemorySegment.ofAddress(n), x, MemorySegment.ofAddress(incx), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = cblas_isamax$handle();
         try {
             return (long) mh$.invokeExact(n, x, incx);
@@ -992,8 +1142,10 @@ public final class cblas_h {
     private static final class cblas_saxpy {
         static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(C_INT, C_FLOAT, C_POINTER, C_INT, C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("cblas_saxpy");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
-        static final MethodHandle CRITICAL_HANDLE = downcallOrNull(ADDR, DESC, Linker.Option.critical(true));
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+            static final MethodHandle CRITICAL_HANDLE = downcallOrNull(ADDR, DESC, Linker.Option.critical(true));
+        }
     }
 
     /**
@@ -1017,7 +1169,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_saxpy}
      */
     public static MethodHandle cblas_saxpy$handle() {
-        return require(cblas_saxpy.HANDLE, "cblas_saxpy");
+        return require(cblas_saxpy.Exact.HANDLE, "cblas_saxpy");
     }
 
     /**
@@ -1041,6 +1193,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_saxpy}
      */
     public static void cblas_saxpy(int n, float alpha, MemorySegment x, int incx, MemorySegment y, int incy) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                Shared$v6f2.HANDLE.invokeExact(require(cblas_saxpy.ADDR, "cblas_saxpy"), MemorySegment.ofAddress(n), x, MemorySegment.ofAddress(incx), y, MemorySegment.ofAddress(incy), MemorySegment.NULL, alpha, 0f); return;
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = cblas_saxpy$handle();
         try {
             mh$.invokeExact(n, alpha, x, incx, y, incy);
@@ -1063,7 +1224,16 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_saxpy}
      */
     public static void cblas_saxpy$critical(int n, float alpha, MemorySegment x, int incx, MemorySegment y, int incy) {
-        var mh$ = require(cblas_saxpy.CRITICAL_HANDLE, "cblas_saxpy");
+        if (SHARED_DOWNCALLS) {
+            try {
+                Shared$v6f2$critical.HANDLE.invokeExact(require(cblas_saxpy.ADDR, "cblas_saxpy"), MemorySegment.ofAddress(n), x, MemorySegment.ofAddress(incx), y, MemorySegment.ofAddress(incy), MemorySegment.NULL, alpha, 0f); return;
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
+        var mh$ = require(cblas_saxpy.Exact.CRITICAL_HANDLE, "cblas_saxpy");
         try {
             mh$.invokeExact(n, alpha, x, incx, y, incy);
         } catch (Error | RuntimeException ex$) {
@@ -1076,8 +1246,10 @@ public final class cblas_h {
     private static final class cblas_scopy {
         static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(C_INT, C_POINTER, C_INT, C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("cblas_scopy");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
-        static final MethodHandle CRITICAL_HANDLE = downcallOrNull(ADDR, DESC, Linker.Option.critical(true));
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+            static final MethodHandle CRITICAL_HANDLE = downcallOrNull(ADDR, DESC, Linker.Option.critical(true));
+        }
     }
 
     /**
@@ -1101,7 +1273,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_scopy}
      */
     public static MethodHandle cblas_scopy$handle() {
-        return require(cblas_scopy.HANDLE, "cblas_scopy");
+        return require(cblas_scopy.Exact.HANDLE, "cblas_scopy");
     }
 
     /**
@@ -1125,6 +1297,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_scopy}
      */
     public static void cblas_scopy(int n, MemorySegment x, int incx, MemorySegment y, int incy) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                Shared$v6f2.HANDLE.invokeExact(require(cblas_scopy.ADDR, "cblas_scopy"), MemorySegment.ofAddress(n), x, MemorySegment.ofAddress(incx), y, MemorySegment.ofAddress(incy), MemorySegment.NULL, 0f, 0f); return;
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = cblas_scopy$handle();
         try {
             mh$.invokeExact(n, x, incx, y, incy);
@@ -1147,7 +1328,16 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_scopy}
      */
     public static void cblas_scopy$critical(int n, MemorySegment x, int incx, MemorySegment y, int incy) {
-        var mh$ = require(cblas_scopy.CRITICAL_HANDLE, "cblas_scopy");
+        if (SHARED_DOWNCALLS) {
+            try {
+                Shared$v6f2$critical.HANDLE.invokeExact(require(cblas_scopy.ADDR, "cblas_scopy"), MemorySegment.ofAddress(n), x, MemorySegment.ofAddress(incx), y, MemorySegment.ofAddress(incy), MemorySegment.NULL, 0f, 0f); return;
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
+        var mh$ = require(cblas_scopy.Exact.CRITICAL_HANDLE, "cblas_scopy");
         try {
             mh$.invokeExact(n, x, incx, y, incy);
         } catch (Error | RuntimeException ex$) {
@@ -1160,7 +1350,9 @@ public final class cblas_h {
     private static final class cblas_sswap {
         static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(C_INT, C_POINTER, C_INT, C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("cblas_sswap");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -1184,7 +1376,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sswap}
      */
     public static MethodHandle cblas_sswap$handle() {
-        return require(cblas_sswap.HANDLE, "cblas_sswap");
+        return require(cblas_sswap.Exact.HANDLE, "cblas_sswap");
     }
 
     /**
@@ -1208,6 +1400,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sswap}
      */
     public static void cblas_sswap(int n, MemorySegment x, int incx, MemorySegment y, int incy) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                Shared$v6f2.HANDLE.invokeExact(require(cblas_sswap.ADDR, "cblas_sswap"), MemorySegment.ofAddress(n), x, MemorySegment.ofAddress(incx), y, MemorySegment.ofAddress(incy), MemorySegment.NULL, 0f, 0f); return;
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = cblas_sswap$handle();
         try {
             mh$.invokeExact(n, x, incx, y, incy);
@@ -1221,7 +1422,9 @@ public final class cblas_h {
     private static final class cblas_srot {
         static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(C_INT, C_POINTER, C_INT, C_POINTER, C_INT, C_FLOAT, C_FLOAT);
         static final MemorySegment ADDR = findOrNull("cblas_srot");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -1245,7 +1448,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_srot}
      */
     public static MethodHandle cblas_srot$handle() {
-        return require(cblas_srot.HANDLE, "cblas_srot");
+        return require(cblas_srot.Exact.HANDLE, "cblas_srot");
     }
 
     /**
@@ -1269,6 +1472,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_srot}
      */
     public static void cblas_srot(int N, MemorySegment X, int incX, MemorySegment Y, int incY, float c, float s) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                Shared$v6f2.HANDLE.invokeExact(require(cblas_srot.ADDR, "cblas_srot"), MemorySegment.ofAddress(N), X, MemorySegment.ofAddress(incX), Y, MemorySegment.ofAddress(incY), MemorySegment.NULL, c, s); return;
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = cblas_srot$handle();
         try {
             mh$.invokeExact(N, X, incX, Y, incY, c, s);
@@ -1282,8 +1494,10 @@ public final class cblas_h {
     private static final class cblas_sscal {
         static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(C_INT, C_FLOAT, C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("cblas_sscal");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
-        static final MethodHandle CRITICAL_HANDLE = downcallOrNull(ADDR, DESC, Linker.Option.critical(true));
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+            static final MethodHandle CRITICAL_HANDLE = downcallOrNull(ADDR, DESC, Linker.Option.critical(true));
+        }
     }
 
     /**
@@ -1307,7 +1521,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sscal}
      */
     public static MethodHandle cblas_sscal$handle() {
-        return require(cblas_sscal.HANDLE, "cblas_sscal");
+        return require(cblas_sscal.Exact.HANDLE, "cblas_sscal");
     }
 
     /**
@@ -1331,6 +1545,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sscal}
      */
     public static void cblas_sscal(int N, float alpha, MemorySegment X, int incX) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                Shared$v6f2.HANDLE.invokeExact(require(cblas_sscal.ADDR, "cblas_sscal"), MemorySegment.ofAddress(N), X, MemorySegment.ofAddress(incX), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, 0f); return;
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = cblas_sscal$handle();
         try {
             mh$.invokeExact(N, alpha, X, incX);
@@ -1353,7 +1576,16 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sscal}
      */
     public static void cblas_sscal$critical(int N, float alpha, MemorySegment X, int incX) {
-        var mh$ = require(cblas_sscal.CRITICAL_HANDLE, "cblas_sscal");
+        if (SHARED_DOWNCALLS) {
+            try {
+                Shared$v6f2$critical.HANDLE.invokeExact(require(cblas_sscal.ADDR, "cblas_sscal"), MemorySegment.ofAddress(N), X, MemorySegment.ofAddress(incX), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, 0f); return;
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
+        var mh$ = require(cblas_sscal.Exact.CRITICAL_HANDLE, "cblas_sscal");
         try {
             mh$.invokeExact(N, alpha, X, incX);
         } catch (Error | RuntimeException ex$) {
@@ -1366,8 +1598,10 @@ public final class cblas_h {
     private static final class cblas_sgemv {
         static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(C_INT, C_INT, C_INT, C_INT, C_FLOAT, C_POINTER, C_INT, C_POINTER, C_INT, C_FLOAT, C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("cblas_sgemv");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
-        static final MethodHandle CRITICAL_HANDLE = downcallOrNull(ADDR, DESC, Linker.Option.critical(true));
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+            static final MethodHandle CRITICAL_HANDLE = downcallOrNull(ADDR, DESC, Linker.Option.critical(true));
+        }
     }
 
     /**
@@ -1391,7 +1625,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sgemv}
      */
     public static MethodHandle cblas_sgemv$handle() {
-        return require(cblas_sgemv.HANDLE, "cblas_sgemv");
+        return require(cblas_sgemv.Exact.HANDLE, "cblas_sgemv");
     }
 
     /**
@@ -1415,6 +1649,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sgemv}
      */
     public static void cblas_sgemv(int order, int trans, int m, int n, float alpha, MemorySegment a, int lda, MemorySegment x, int incx, float beta, MemorySegment y, int incy) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                Shared$v20f2.HANDLE.invokeExact(require(cblas_sgemv.ADDR, "cblas_sgemv"), MemorySegment.ofAddress(order), MemorySegment.ofAddress(trans), MemorySegment.ofAddress(m), MemorySegment.ofAddress(n), a, MemorySegment.ofAddress(lda), x, MemorySegment.ofAddress(incx), y, MemorySegment.ofAddress(incy), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta); return;
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = cblas_sgemv$handle();
         try {
             mh$.invokeExact(order, trans, m, n, alpha, a, lda, x, incx, beta, y, incy);
@@ -1437,7 +1680,16 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sgemv}
      */
     public static void cblas_sgemv$critical(int order, int trans, int m, int n, float alpha, MemorySegment a, int lda, MemorySegment x, int incx, float beta, MemorySegment y, int incy) {
-        var mh$ = require(cblas_sgemv.CRITICAL_HANDLE, "cblas_sgemv");
+        if (SHARED_DOWNCALLS) {
+            try {
+                Shared$v20f2$critical.HANDLE.invokeExact(require(cblas_sgemv.ADDR, "cblas_sgemv"), MemorySegment.ofAddress(order), MemorySegment.ofAddress(trans), MemorySegment.ofAddress(m), MemorySegment.ofAddress(n), a, MemorySegment.ofAddress(lda), x, MemorySegment.ofAddress(incx), y, MemorySegment.ofAddress(incy), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta); return;
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
+        var mh$ = require(cblas_sgemv.Exact.CRITICAL_HANDLE, "cblas_sgemv");
         try {
             mh$.invokeExact(order, trans, m, n, alpha, a, lda, x, incx, beta, y, incy);
         } catch (Error | RuntimeException ex$) {
@@ -1450,7 +1702,9 @@ public final class cblas_h {
     private static final class cblas_sger {
         static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(C_INT, C_INT, C_INT, C_FLOAT, C_POINTER, C_INT, C_POINTER, C_INT, C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("cblas_sger");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -1474,7 +1728,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sger}
      */
     public static MethodHandle cblas_sger$handle() {
-        return require(cblas_sger.HANDLE, "cblas_sger");
+        return require(cblas_sger.Exact.HANDLE, "cblas_sger");
     }
 
     /**
@@ -1498,6 +1752,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sger}
      */
     public static void cblas_sger(int order, int M, int N, float alpha, MemorySegment X, int incX, MemorySegment Y, int incY, MemorySegment A, int lda) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                Shared$v20f2.HANDLE.invokeExact(require(cblas_sger.ADDR, "cblas_sger"), MemorySegment.ofAddress(order), MemorySegment.ofAddress(M), MemorySegment.ofAddress(N), X, MemorySegment.ofAddress(incX), Y, MemorySegment.ofAddress(incY), A, MemorySegment.ofAddress(lda), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, 0f); return;
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = cblas_sger$handle();
         try {
             mh$.invokeExact(order, M, N, alpha, X, incX, Y, incY, A, lda);
@@ -1511,7 +1774,9 @@ public final class cblas_h {
     private static final class cblas_strmv {
         static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(C_INT, C_INT, C_INT, C_INT, C_INT, C_POINTER, C_INT, C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("cblas_strmv");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -1535,7 +1800,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_strmv}
      */
     public static MethodHandle cblas_strmv$handle() {
-        return require(cblas_strmv.HANDLE, "cblas_strmv");
+        return require(cblas_strmv.Exact.HANDLE, "cblas_strmv");
     }
 
     /**
@@ -1559,6 +1824,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_strmv}
      */
     public static void cblas_strmv(int order, int Uplo, int TransA, int Diag, int N, MemorySegment A, int lda, MemorySegment X, int incX) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                Shared$v20f2.HANDLE.invokeExact(require(cblas_strmv.ADDR, "cblas_strmv"), MemorySegment.ofAddress(order), MemorySegment.ofAddress(Uplo), MemorySegment.ofAddress(TransA), MemorySegment.ofAddress(Diag), MemorySegment.ofAddress(N), A, MemorySegment.ofAddress(lda), X, MemorySegment.ofAddress(incX), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f); return;
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = cblas_strmv$handle();
         try {
             mh$.invokeExact(order, Uplo, TransA, Diag, N, A, lda, X, incX);
@@ -1572,7 +1846,9 @@ public final class cblas_h {
     private static final class cblas_ssymv {
         static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(C_INT, C_INT, C_INT, C_FLOAT, C_POINTER, C_INT, C_POINTER, C_INT, C_FLOAT, C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("cblas_ssymv");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -1596,7 +1872,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_ssymv}
      */
     public static MethodHandle cblas_ssymv$handle() {
-        return require(cblas_ssymv.HANDLE, "cblas_ssymv");
+        return require(cblas_ssymv.Exact.HANDLE, "cblas_ssymv");
     }
 
     /**
@@ -1620,6 +1896,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_ssymv}
      */
     public static void cblas_ssymv(int order, int Uplo, int N, float alpha, MemorySegment A, int lda, MemorySegment X, int incX, float beta, MemorySegment Y, int incY) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                Shared$v20f2.HANDLE.invokeExact(require(cblas_ssymv.ADDR, "cblas_ssymv"), MemorySegment.ofAddress(order), MemorySegment.ofAddress(Uplo), MemorySegment.ofAddress(N), A, MemorySegment.ofAddress(lda), X, MemorySegment.ofAddress(incX), Y, MemorySegment.ofAddress(incY), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta); return;
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = cblas_ssymv$handle();
         try {
             mh$.invokeExact(order, Uplo, N, alpha, A, lda, X, incX, beta, Y, incY);
@@ -1633,8 +1918,10 @@ public final class cblas_h {
     private static final class cblas_sgemm {
         static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_FLOAT, C_POINTER, C_INT, C_POINTER, C_INT, C_FLOAT, C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("cblas_sgemm");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
-        static final MethodHandle CRITICAL_HANDLE = downcallOrNull(ADDR, DESC, Linker.Option.critical(true));
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+            static final MethodHandle CRITICAL_HANDLE = downcallOrNull(ADDR, DESC, Linker.Option.critical(true));
+        }
     }
 
     /**
@@ -1658,7 +1945,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sgemm}
      */
     public static MethodHandle cblas_sgemm$handle() {
-        return require(cblas_sgemm.HANDLE, "cblas_sgemm");
+        return require(cblas_sgemm.Exact.HANDLE, "cblas_sgemm");
     }
 
     /**
@@ -1682,6 +1969,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sgemm}
      */
     public static void cblas_sgemm(int Order, int TransA, int TransB, int M, int N, int K, float alpha, MemorySegment A, int lda, MemorySegment B, int ldb, float beta, MemorySegment C, int ldc) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                Shared$v20f2.HANDLE.invokeExact(require(cblas_sgemm.ADDR, "cblas_sgemm"), MemorySegment.ofAddress(Order), MemorySegment.ofAddress(TransA), MemorySegment.ofAddress(TransB), MemorySegment.ofAddress(M), MemorySegment.ofAddress(N), MemorySegment.ofAddress(K), A, MemorySegment.ofAddress(lda), B, MemorySegment.ofAddress(ldb), C, MemorySegment.ofAddress(ldc), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta); return;
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = cblas_sgemm$handle();
         try {
             mh$.invokeExact(Order, TransA, TransB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
@@ -1704,7 +2000,16 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sgemm}
      */
     public static void cblas_sgemm$critical(int Order, int TransA, int TransB, int M, int N, int K, float alpha, MemorySegment A, int lda, MemorySegment B, int ldb, float beta, MemorySegment C, int ldc) {
-        var mh$ = require(cblas_sgemm.CRITICAL_HANDLE, "cblas_sgemm");
+        if (SHARED_DOWNCALLS) {
+            try {
+                Shared$v20f2$critical.HANDLE.invokeExact(require(cblas_sgemm.ADDR, "cblas_sgemm"), MemorySegment.ofAddress(Order), MemorySegment.ofAddress(TransA), MemorySegment.ofAddress(TransB), MemorySegment.ofAddress(M), MemorySegment.ofAddress(N), MemorySegment.ofAddress(K), A, MemorySegment.ofAddress(lda), B, MemorySegment.ofAddress(ldb), C, MemorySegment.ofAddress(ldc), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta); return;
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
+        var mh$ = require(cblas_sgemm.Exact.CRITICAL_HANDLE, "cblas_sgemm");
         try {
             mh$.invokeExact(Order, TransA, TransB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         } catch (Error | RuntimeException ex$) {
@@ -1717,7 +2022,9 @@ public final class cblas_h {
     private static final class cblas_ssymm {
         static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(C_INT, C_INT, C_INT, C_INT, C_INT, C_FLOAT, C_POINTER, C_INT, C_POINTER, C_INT, C_FLOAT, C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("cblas_ssymm");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -1741,7 +2048,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_ssymm}
      */
     public static MethodHandle cblas_ssymm$handle() {
-        return require(cblas_ssymm.HANDLE, "cblas_ssymm");
+        return require(cblas_ssymm.Exact.HANDLE, "cblas_ssymm");
     }
 
     /**
@@ -1765,6 +2072,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_ssymm}
      */
     public static void cblas_ssymm(int Order, int Side, int Uplo, int M, int N, float alpha, MemorySegment A, int lda, MemorySegment B, int ldb, float beta, MemorySegment C, int ldc) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                Shared$v20f2.HANDLE.invokeExact(require(cblas_ssymm.ADDR, "cblas_ssymm"), MemorySegment.ofAddress(Order), MemorySegment.ofAddress(Side), MemorySegment.ofAddress(Uplo), MemorySegment.ofAddress(M), MemorySegment.ofAddress(N), A, MemorySegment.ofAddress(lda), B, MemorySegment.ofAddress(ldb), C, MemorySegment.ofAddress(ldc), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta); return;
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = cblas_ssymm$handle();
         try {
             mh$.invokeExact(Order, Side, Uplo, M, N, alpha, A, lda, B, ldb, beta, C, ldc);
@@ -1778,7 +2094,9 @@ public final class cblas_h {
     private static final class cblas_ssyrk {
         static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(C_INT, C_INT, C_INT, C_INT, C_INT, C_FLOAT, C_POINTER, C_INT, C_FLOAT, C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("cblas_ssyrk");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -1802,7 +2120,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_ssyrk}
      */
     public static MethodHandle cblas_ssyrk$handle() {
-        return require(cblas_ssyrk.HANDLE, "cblas_ssyrk");
+        return require(cblas_ssyrk.Exact.HANDLE, "cblas_ssyrk");
     }
 
     /**
@@ -1826,6 +2144,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_ssyrk}
      */
     public static void cblas_ssyrk(int Order, int Uplo, int Trans, int N, int K, float alpha, MemorySegment A, int lda, float beta, MemorySegment C, int ldc) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                Shared$v20f2.HANDLE.invokeExact(require(cblas_ssyrk.ADDR, "cblas_ssyrk"), MemorySegment.ofAddress(Order), MemorySegment.ofAddress(Uplo), MemorySegment.ofAddress(Trans), MemorySegment.ofAddress(N), MemorySegment.ofAddress(K), A, MemorySegment.ofAddress(lda), C, MemorySegment.ofAddress(ldc), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta); return;
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = cblas_ssyrk$handle();
         try {
             mh$.invokeExact(Order, Uplo, Trans, N, K, alpha, A, lda, beta, C, ldc);
@@ -1839,7 +2166,9 @@ public final class cblas_h {
     private static final class cblas_strmm {
         static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_FLOAT, C_POINTER, C_INT, C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("cblas_strmm");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -1863,7 +2192,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_strmm}
      */
     public static MethodHandle cblas_strmm$handle() {
-        return require(cblas_strmm.HANDLE, "cblas_strmm");
+        return require(cblas_strmm.Exact.HANDLE, "cblas_strmm");
     }
 
     /**
@@ -1887,6 +2216,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_strmm}
      */
     public static void cblas_strmm(int Order, int Side, int Uplo, int TransA, int Diag, int M, int N, float alpha, MemorySegment A, int lda, MemorySegment B, int ldb) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                Shared$v20f2.HANDLE.invokeExact(require(cblas_strmm.ADDR, "cblas_strmm"), MemorySegment.ofAddress(Order), MemorySegment.ofAddress(Side), MemorySegment.ofAddress(Uplo), MemorySegment.ofAddress(TransA), MemorySegment.ofAddress(Diag), MemorySegment.ofAddress(M), MemorySegment.ofAddress(N), A, MemorySegment.ofAddress(lda), B, MemorySegment.ofAddress(ldb), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, 0f); return;
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = cblas_strmm$handle();
         try {
             mh$.invokeExact(Order, Side, Uplo, TransA, Diag, M, N, alpha, A, lda, B, ldb);
@@ -1900,7 +2238,9 @@ public final class cblas_h {
     private static final class cblas_strsm {
         static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_FLOAT, C_POINTER, C_INT, C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("cblas_strsm");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -1924,7 +2264,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_strsm}
      */
     public static MethodHandle cblas_strsm$handle() {
-        return require(cblas_strsm.HANDLE, "cblas_strsm");
+        return require(cblas_strsm.Exact.HANDLE, "cblas_strsm");
     }
 
     /**
@@ -1948,6 +2288,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_strsm}
      */
     public static void cblas_strsm(int Order, int Side, int Uplo, int TransA, int Diag, int M, int N, float alpha, MemorySegment A, int lda, MemorySegment B, int ldb) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                Shared$v20f2.HANDLE.invokeExact(require(cblas_strsm.ADDR, "cblas_strsm"), MemorySegment.ofAddress(Order), MemorySegment.ofAddress(Side), MemorySegment.ofAddress(Uplo), MemorySegment.ofAddress(TransA), MemorySegment.ofAddress(Diag), MemorySegment.ofAddress(M), MemorySegment.ofAddress(N), A, MemorySegment.ofAddress(lda), B, MemorySegment.ofAddress(ldb), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, 0f); return;
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = cblas_strsm$handle();
         try {
             mh$.invokeExact(Order, Side, Uplo, TransA, Diag, M, N, alpha, A, lda, B, ldb);
@@ -1961,7 +2310,9 @@ public final class cblas_h {
     private static final class cblas_saxpby {
         static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(C_INT, C_FLOAT, C_POINTER, C_INT, C_FLOAT, C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("cblas_saxpby");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -1985,7 +2336,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_saxpby}
      */
     public static MethodHandle cblas_saxpby$handle() {
-        return require(cblas_saxpby.HANDLE, "cblas_saxpby");
+        return require(cblas_saxpby.Exact.HANDLE, "cblas_saxpby");
     }
 
     /**
@@ -2009,6 +2360,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_saxpby}
      */
     public static void cblas_saxpby(int n, float alpha, MemorySegment x, int incx, float beta, MemorySegment y, int incy) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                Shared$v6f2.HANDLE.invokeExact(require(cblas_saxpby.ADDR, "cblas_saxpby"), MemorySegment.ofAddress(n), x, MemorySegment.ofAddress(incx), y, MemorySegment.ofAddress(incy), MemorySegment.NULL, alpha, beta); return;
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = cblas_saxpby$handle();
         try {
             mh$.invokeExact(n, alpha, x, incx, beta, y, incy);
@@ -2022,7 +2382,9 @@ public final class cblas_h {
     private static final class cblas_somatcopy {
         static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(C_INT, C_INT, C_INT, C_INT, C_FLOAT, C_POINTER, C_INT, C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("cblas_somatcopy");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -2046,7 +2408,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_somatcopy}
      */
     public static MethodHandle cblas_somatcopy$handle() {
-        return require(cblas_somatcopy.HANDLE, "cblas_somatcopy");
+        return require(cblas_somatcopy.Exact.HANDLE, "cblas_somatcopy");
     }
 
     /**
@@ -2070,6 +2432,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_somatcopy}
      */
     public static void cblas_somatcopy(int CORDER, int CTRANS, int crows, int ccols, float calpha, MemorySegment a, int clda, MemorySegment b, int cldb) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                Shared$v20f2.HANDLE.invokeExact(require(cblas_somatcopy.ADDR, "cblas_somatcopy"), MemorySegment.ofAddress(CORDER), MemorySegment.ofAddress(CTRANS), MemorySegment.ofAddress(crows), MemorySegment.ofAddress(ccols), a, MemorySegment.ofAddress(clda), b, MemorySegment.ofAddress(cldb), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, calpha, 0f); return;
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = cblas_somatcopy$handle();
         try {
             mh$.invokeExact(CORDER, CTRANS, crows, ccols, calpha, a, clda, b, cldb);
@@ -2083,7 +2454,9 @@ public final class cblas_h {
     private static final class cblas_sgemm_batch {
         static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("cblas_sgemm_batch");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -2107,7 +2480,7 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sgemm_batch}
      */
     public static MethodHandle cblas_sgemm_batch$handle() {
-        return require(cblas_sgemm_batch.HANDLE, "cblas_sgemm_batch");
+        return require(cblas_sgemm_batch.Exact.HANDLE, "cblas_sgemm_batch");
     }
 
     /**
@@ -2131,6 +2504,15 @@ public final class cblas_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code cblas_sgemm_batch}
      */
     public static void cblas_sgemm_batch(int Order, MemorySegment TransA_array, MemorySegment TransB_array, MemorySegment M_array, MemorySegment N_array, MemorySegment K_array, MemorySegment alpha_array, MemorySegment A_array, MemorySegment lda_array, MemorySegment B_array, MemorySegment ldb_array, MemorySegment beta_array, MemorySegment C_array, MemorySegment ldc_array, int group_count, MemorySegment group_size) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                Shared$v20f2.HANDLE.invokeExact(require(cblas_sgemm_batch.ADDR, "cblas_sgemm_batch"), MemorySegment.ofAddress(Order), TransA_array, TransB_array, M_array, N_array, K_array, alpha_array, A_array, lda_array, B_array, ldb_array, beta_array, C_array, ldc_array, MemorySegment.ofAddress(group_count), group_size, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f); return;
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = cblas_sgemm_batch$handle();
         try {
             mh$.invokeExact(Order, TransA_array, TransB_array, M_array, N_array, K_array, alpha_array, A_array, lda_array, B_array, ldb_array, beta_array, C_array, ldc_array, group_count, group_size);
@@ -2139,5 +2521,51 @@ public final class cblas_h {
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
+    }
+
+    /**
+     * Whether functions are called through the shared downcall shapes below (a scripts/bindgen extension:
+     * one linked handle per shape instead of one per function, which saves a fresh JVM most of its
+     * downcall linking): on x86-64 Linux, whose calling convention makes them exact, unless the system
+     * property {@code bindgen.sharedDowncalls} is {@code false}.
+     */
+    static final boolean SHARED_DOWNCALLS = (System.getProperty("os.arch").equals("amd64")
+            || System.getProperty("os.arch").equals("x86_64")) && System.getProperty("os.name").startsWith("Linux")
+            && !"false".equals(System.getProperty("bindgen.sharedDowncalls"));
+
+    private static final class Shared$a6f2 {
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.of(C_POINTER, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT));
+    }
+
+    private static final class Shared$f6f2 {
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.of(C_FLOAT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT));
+    }
+
+    private static final class Shared$f6f2$critical {
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.of(C_FLOAT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT), Linker.Option.critical(true));
+    }
+
+    private static final class Shared$i6f2 {
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.of(C_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT));
+    }
+
+    private static final class Shared$j6f2 {
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.of(C_LONG, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT));
+    }
+
+    private static final class Shared$v20f2 {
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT));
+    }
+
+    private static final class Shared$v20f2$critical {
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT), Linker.Option.critical(true));
+    }
+
+    private static final class Shared$v6f2 {
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT));
+    }
+
+    private static final class Shared$v6f2$critical {
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT), Linker.Option.critical(true));
     }
 }

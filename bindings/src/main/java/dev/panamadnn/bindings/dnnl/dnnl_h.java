@@ -18135,7 +18135,9 @@ public final class dnnl_h {
     private static final class dnnl_engine_get_count {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_LONG, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_engine_get_count");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -18159,7 +18161,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_engine_get_count}
      */
     public static MethodHandle dnnl_engine_get_count$handle() {
-        return require(dnnl_engine_get_count.HANDLE, "dnnl_engine_get_count");
+        return require(dnnl_engine_get_count.Exact.HANDLE, "dnnl_engine_get_count");
     }
 
     /**
@@ -18183,6 +18185,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_engine_get_count}
      */
     public static long dnnl_engine_get_count(int kind) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_engine_get_count.ADDR, "dnnl_engine_get_count"), MemorySegment.ofAddress(kind), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_engine_get_count$handle();
         try {
             return (long) mh$.invokeExact(kind);
@@ -18196,7 +18207,9 @@ public final class dnnl_h {
     private static final class dnnl_engine_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_LONG);
         static final MemorySegment ADDR = findOrNull("dnnl_engine_create");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -18220,7 +18233,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_engine_create}
      */
     public static MethodHandle dnnl_engine_create$handle() {
-        return require(dnnl_engine_create.HANDLE, "dnnl_engine_create");
+        return require(dnnl_engine_create.Exact.HANDLE, "dnnl_engine_create");
     }
 
     /**
@@ -18244,6 +18257,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_engine_create}
      */
     public static int dnnl_engine_create(MemorySegment engine, int kind, long index) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_engine_create.ADDR, "dnnl_engine_create"), engine, MemorySegment.ofAddress(kind), MemorySegment.ofAddress(index), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_engine_create$handle();
         try {
             return (int) mh$.invokeExact(engine, kind, index);
@@ -18257,7 +18279,9 @@ public final class dnnl_h {
     private static final class dnnl_engine_get_kind {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_engine_get_kind");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -18281,7 +18305,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_engine_get_kind}
      */
     public static MethodHandle dnnl_engine_get_kind$handle() {
-        return require(dnnl_engine_get_kind.HANDLE, "dnnl_engine_get_kind");
+        return require(dnnl_engine_get_kind.Exact.HANDLE, "dnnl_engine_get_kind");
     }
 
     /**
@@ -18305,6 +18329,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_engine_get_kind}
      */
     public static int dnnl_engine_get_kind(MemorySegment engine, MemorySegment kind) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_engine_get_kind.ADDR, "dnnl_engine_get_kind"), engine, kind, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_engine_get_kind$handle();
         try {
             return (int) mh$.invokeExact(engine, kind);
@@ -18318,7 +18351,9 @@ public final class dnnl_h {
     private static final class dnnl_engine_destroy {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_engine_destroy");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -18342,7 +18377,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_engine_destroy}
      */
     public static MethodHandle dnnl_engine_destroy$handle() {
-        return require(dnnl_engine_destroy.HANDLE, "dnnl_engine_destroy");
+        return require(dnnl_engine_destroy.Exact.HANDLE, "dnnl_engine_destroy");
     }
 
     /**
@@ -18366,6 +18401,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_engine_destroy}
      */
     public static int dnnl_engine_destroy(MemorySegment engine) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_engine_destroy.ADDR, "dnnl_engine_destroy"), engine, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_engine_destroy$handle();
         try {
             return (int) mh$.invokeExact(engine);
@@ -18379,7 +18423,9 @@ public final class dnnl_h {
     private static final class dnnl_stream_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_stream_create");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -18403,7 +18449,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_stream_create}
      */
     public static MethodHandle dnnl_stream_create$handle() {
-        return require(dnnl_stream_create.HANDLE, "dnnl_stream_create");
+        return require(dnnl_stream_create.Exact.HANDLE, "dnnl_stream_create");
     }
 
     /**
@@ -18427,6 +18473,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_stream_create}
      */
     public static int dnnl_stream_create(MemorySegment stream, MemorySegment engine, int flags) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_stream_create.ADDR, "dnnl_stream_create"), stream, engine, MemorySegment.ofAddress(flags), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_stream_create$handle();
         try {
             return (int) mh$.invokeExact(stream, engine, flags);
@@ -18440,7 +18495,9 @@ public final class dnnl_h {
     private static final class dnnl_stream_get_engine {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_stream_get_engine");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -18464,7 +18521,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_stream_get_engine}
      */
     public static MethodHandle dnnl_stream_get_engine$handle() {
-        return require(dnnl_stream_get_engine.HANDLE, "dnnl_stream_get_engine");
+        return require(dnnl_stream_get_engine.Exact.HANDLE, "dnnl_stream_get_engine");
     }
 
     /**
@@ -18488,6 +18545,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_stream_get_engine}
      */
     public static int dnnl_stream_get_engine(MemorySegment stream, MemorySegment engine) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_stream_get_engine.ADDR, "dnnl_stream_get_engine"), stream, engine, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_stream_get_engine$handle();
         try {
             return (int) mh$.invokeExact(stream, engine);
@@ -18501,7 +18567,9 @@ public final class dnnl_h {
     private static final class dnnl_stream_wait {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_stream_wait");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -18525,7 +18593,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_stream_wait}
      */
     public static MethodHandle dnnl_stream_wait$handle() {
-        return require(dnnl_stream_wait.HANDLE, "dnnl_stream_wait");
+        return require(dnnl_stream_wait.Exact.HANDLE, "dnnl_stream_wait");
     }
 
     /**
@@ -18549,6 +18617,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_stream_wait}
      */
     public static int dnnl_stream_wait(MemorySegment stream) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_stream_wait.ADDR, "dnnl_stream_wait"), stream, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_stream_wait$handle();
         try {
             return (int) mh$.invokeExact(stream);
@@ -18562,7 +18639,9 @@ public final class dnnl_h {
     private static final class dnnl_stream_destroy {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_stream_destroy");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -18586,7 +18665,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_stream_destroy}
      */
     public static MethodHandle dnnl_stream_destroy$handle() {
-        return require(dnnl_stream_destroy.HANDLE, "dnnl_stream_destroy");
+        return require(dnnl_stream_destroy.Exact.HANDLE, "dnnl_stream_destroy");
     }
 
     /**
@@ -18610,6 +18689,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_stream_destroy}
      */
     public static int dnnl_stream_destroy(MemorySegment stream) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_stream_destroy.ADDR, "dnnl_stream_destroy"), stream, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_stream_destroy$handle();
         try {
             return (int) mh$.invokeExact(stream);
@@ -18623,7 +18711,9 @@ public final class dnnl_h {
     private static final class dnnl_set_verbose {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_set_verbose");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -18647,7 +18737,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_set_verbose}
      */
     public static MethodHandle dnnl_set_verbose$handle() {
-        return require(dnnl_set_verbose.HANDLE, "dnnl_set_verbose");
+        return require(dnnl_set_verbose.Exact.HANDLE, "dnnl_set_verbose");
     }
 
     /**
@@ -18671,6 +18761,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_set_verbose}
      */
     public static int dnnl_set_verbose(int level) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_set_verbose.ADDR, "dnnl_set_verbose"), MemorySegment.ofAddress(level), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_set_verbose$handle();
         try {
             return (int) mh$.invokeExact(level);
@@ -18684,7 +18783,9 @@ public final class dnnl_h {
     private static final class dnnl_version {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_version");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -18708,7 +18809,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_version}
      */
     public static MethodHandle dnnl_version$handle() {
-        return require(dnnl_version.HANDLE, "dnnl_version");
+        return require(dnnl_version.Exact.HANDLE, "dnnl_version");
     }
 
     /**
@@ -18732,6 +18833,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_version}
      */
     public static MemorySegment dnnl_version() {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_version.ADDR, "dnnl_version"), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_version$handle();
         try {
             return (MemorySegment) mh$.invokeExact();
@@ -18745,7 +18855,9 @@ public final class dnnl_h {
     private static final class dnnl_primitive_desc_next_impl {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_primitive_desc_next_impl");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -18769,7 +18881,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_next_impl}
      */
     public static MethodHandle dnnl_primitive_desc_next_impl$handle() {
-        return require(dnnl_primitive_desc_next_impl.HANDLE, "dnnl_primitive_desc_next_impl");
+        return require(dnnl_primitive_desc_next_impl.Exact.HANDLE, "dnnl_primitive_desc_next_impl");
     }
 
     /**
@@ -18793,6 +18905,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_next_impl}
      */
     public static int dnnl_primitive_desc_next_impl(MemorySegment primitive_desc) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_desc_next_impl.ADDR, "dnnl_primitive_desc_next_impl"), primitive_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_primitive_desc_next_impl$handle();
         try {
             return (int) mh$.invokeExact(primitive_desc);
@@ -18806,7 +18927,9 @@ public final class dnnl_h {
     private static final class dnnl_primitive_desc_clone {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_primitive_desc_clone");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -18830,7 +18953,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_clone}
      */
     public static MethodHandle dnnl_primitive_desc_clone$handle() {
-        return require(dnnl_primitive_desc_clone.HANDLE, "dnnl_primitive_desc_clone");
+        return require(dnnl_primitive_desc_clone.Exact.HANDLE, "dnnl_primitive_desc_clone");
     }
 
     /**
@@ -18854,6 +18977,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_clone}
      */
     public static int dnnl_primitive_desc_clone(MemorySegment primitive_desc, MemorySegment existing_primitive_desc) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_desc_clone.ADDR, "dnnl_primitive_desc_clone"), primitive_desc, existing_primitive_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_primitive_desc_clone$handle();
         try {
             return (int) mh$.invokeExact(primitive_desc, existing_primitive_desc);
@@ -18867,7 +18999,9 @@ public final class dnnl_h {
     private static final class dnnl_primitive_desc_get_attr {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_primitive_desc_get_attr");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -18891,7 +19025,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_get_attr}
      */
     public static MethodHandle dnnl_primitive_desc_get_attr$handle() {
-        return require(dnnl_primitive_desc_get_attr.HANDLE, "dnnl_primitive_desc_get_attr");
+        return require(dnnl_primitive_desc_get_attr.Exact.HANDLE, "dnnl_primitive_desc_get_attr");
     }
 
     /**
@@ -18915,6 +19049,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_get_attr}
      */
     public static int dnnl_primitive_desc_get_attr(MemorySegment primitive_desc, MemorySegment attr) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_desc_get_attr.ADDR, "dnnl_primitive_desc_get_attr"), primitive_desc, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_primitive_desc_get_attr$handle();
         try {
             return (int) mh$.invokeExact(primitive_desc, attr);
@@ -18928,7 +19071,9 @@ public final class dnnl_h {
     private static final class dnnl_primitive_desc_destroy {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_primitive_desc_destroy");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -18952,7 +19097,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_destroy}
      */
     public static MethodHandle dnnl_primitive_desc_destroy$handle() {
-        return require(dnnl_primitive_desc_destroy.HANDLE, "dnnl_primitive_desc_destroy");
+        return require(dnnl_primitive_desc_destroy.Exact.HANDLE, "dnnl_primitive_desc_destroy");
     }
 
     /**
@@ -18976,6 +19121,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_destroy}
      */
     public static int dnnl_primitive_desc_destroy(MemorySegment primitive_desc) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_desc_destroy.ADDR, "dnnl_primitive_desc_destroy"), primitive_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_primitive_desc_destroy$handle();
         try {
             return (int) mh$.invokeExact(primitive_desc);
@@ -18989,7 +19143,9 @@ public final class dnnl_h {
     private static final class dnnl_primitive_desc_query {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_primitive_desc_query");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -19013,7 +19169,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_query}
      */
     public static MethodHandle dnnl_primitive_desc_query$handle() {
-        return require(dnnl_primitive_desc_query.HANDLE, "dnnl_primitive_desc_query");
+        return require(dnnl_primitive_desc_query.Exact.HANDLE, "dnnl_primitive_desc_query");
     }
 
     /**
@@ -19037,6 +19193,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_query}
      */
     public static int dnnl_primitive_desc_query(MemorySegment primitive_desc, int what, int index, MemorySegment result) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_desc_query.ADDR, "dnnl_primitive_desc_query"), primitive_desc, MemorySegment.ofAddress(what), MemorySegment.ofAddress(index), result, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_primitive_desc_query$handle();
         try {
             return (int) mh$.invokeExact(primitive_desc, what, index, result);
@@ -19050,7 +19215,9 @@ public final class dnnl_h {
     private static final class dnnl_primitive_desc_query_md {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_POINTER, C_POINTER, C_INT, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_primitive_desc_query_md");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -19074,7 +19241,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_query_md}
      */
     public static MethodHandle dnnl_primitive_desc_query_md$handle() {
-        return require(dnnl_primitive_desc_query_md.HANDLE, "dnnl_primitive_desc_query_md");
+        return require(dnnl_primitive_desc_query_md.Exact.HANDLE, "dnnl_primitive_desc_query_md");
     }
 
     /**
@@ -19098,6 +19265,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_query_md}
      */
     public static MemorySegment dnnl_primitive_desc_query_md(MemorySegment primitive_desc, int what, int index) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_primitive_desc_query_md.ADDR, "dnnl_primitive_desc_query_md"), primitive_desc, MemorySegment.ofAddress(what), MemorySegment.ofAddress(index), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_primitive_desc_query_md$handle();
         try {
             return (MemorySegment) mh$.invokeExact(primitive_desc, what, index);
@@ -19111,7 +19287,9 @@ public final class dnnl_h {
     private static final class dnnl_primitive_desc_query_s32 {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_primitive_desc_query_s32");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -19135,7 +19313,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_query_s32}
      */
     public static MethodHandle dnnl_primitive_desc_query_s32$handle() {
-        return require(dnnl_primitive_desc_query_s32.HANDLE, "dnnl_primitive_desc_query_s32");
+        return require(dnnl_primitive_desc_query_s32.Exact.HANDLE, "dnnl_primitive_desc_query_s32");
     }
 
     /**
@@ -19159,6 +19337,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_desc_query_s32}
      */
     public static int dnnl_primitive_desc_query_s32(MemorySegment primitive_desc, int what, int index) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_desc_query_s32.ADDR, "dnnl_primitive_desc_query_s32"), primitive_desc, MemorySegment.ofAddress(what), MemorySegment.ofAddress(index), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_primitive_desc_query_s32$handle();
         try {
             return (int) mh$.invokeExact(primitive_desc, what, index);
@@ -19172,7 +19359,9 @@ public final class dnnl_h {
     private static final class dnnl_primitive_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_primitive_create");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -19196,7 +19385,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_create}
      */
     public static MethodHandle dnnl_primitive_create$handle() {
-        return require(dnnl_primitive_create.HANDLE, "dnnl_primitive_create");
+        return require(dnnl_primitive_create.Exact.HANDLE, "dnnl_primitive_create");
     }
 
     /**
@@ -19220,6 +19409,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_create}
      */
     public static int dnnl_primitive_create(MemorySegment primitive, MemorySegment primitive_desc) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_create.ADDR, "dnnl_primitive_create"), primitive, primitive_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_primitive_create$handle();
         try {
             return (int) mh$.invokeExact(primitive, primitive_desc);
@@ -19233,7 +19431,9 @@ public final class dnnl_h {
     private static final class dnnl_primitive_execute {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_primitive_execute");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -19257,7 +19457,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_execute}
      */
     public static MethodHandle dnnl_primitive_execute$handle() {
-        return require(dnnl_primitive_execute.HANDLE, "dnnl_primitive_execute");
+        return require(dnnl_primitive_execute.Exact.HANDLE, "dnnl_primitive_execute");
     }
 
     /**
@@ -19281,6 +19481,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_execute}
      */
     public static int dnnl_primitive_execute(MemorySegment primitive, MemorySegment stream, int nargs, MemorySegment args) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_execute.ADDR, "dnnl_primitive_execute"), primitive, stream, MemorySegment.ofAddress(nargs), args, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_primitive_execute$handle();
         try {
             return (int) mh$.invokeExact(primitive, stream, nargs, args);
@@ -19294,7 +19503,9 @@ public final class dnnl_h {
     private static final class dnnl_primitive_get_primitive_desc {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_primitive_get_primitive_desc");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -19318,7 +19529,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_get_primitive_desc}
      */
     public static MethodHandle dnnl_primitive_get_primitive_desc$handle() {
-        return require(dnnl_primitive_get_primitive_desc.HANDLE, "dnnl_primitive_get_primitive_desc");
+        return require(dnnl_primitive_get_primitive_desc.Exact.HANDLE, "dnnl_primitive_get_primitive_desc");
     }
 
     /**
@@ -19342,6 +19553,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_get_primitive_desc}
      */
     public static int dnnl_primitive_get_primitive_desc(MemorySegment primitive, MemorySegment primitive_desc) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_get_primitive_desc.ADDR, "dnnl_primitive_get_primitive_desc"), primitive, primitive_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_primitive_get_primitive_desc$handle();
         try {
             return (int) mh$.invokeExact(primitive, primitive_desc);
@@ -19355,7 +19575,9 @@ public final class dnnl_h {
     private static final class dnnl_primitive_destroy {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_primitive_destroy");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -19379,7 +19601,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_destroy}
      */
     public static MethodHandle dnnl_primitive_destroy$handle() {
-        return require(dnnl_primitive_destroy.HANDLE, "dnnl_primitive_destroy");
+        return require(dnnl_primitive_destroy.Exact.HANDLE, "dnnl_primitive_destroy");
     }
 
     /**
@@ -19403,6 +19625,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_destroy}
      */
     public static int dnnl_primitive_destroy(MemorySegment primitive) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_destroy.ADDR, "dnnl_primitive_destroy"), primitive, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_primitive_destroy$handle();
         try {
             return (int) mh$.invokeExact(primitive);
@@ -19416,7 +19647,9 @@ public final class dnnl_h {
     private static final class dnnl_primitive_attr_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_primitive_attr_create");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -19440,7 +19673,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_create}
      */
     public static MethodHandle dnnl_primitive_attr_create$handle() {
-        return require(dnnl_primitive_attr_create.HANDLE, "dnnl_primitive_attr_create");
+        return require(dnnl_primitive_attr_create.Exact.HANDLE, "dnnl_primitive_attr_create");
     }
 
     /**
@@ -19464,6 +19697,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_create}
      */
     public static int dnnl_primitive_attr_create(MemorySegment attr) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_create.ADDR, "dnnl_primitive_attr_create"), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_primitive_attr_create$handle();
         try {
             return (int) mh$.invokeExact(attr);
@@ -19477,7 +19719,9 @@ public final class dnnl_h {
     private static final class dnnl_primitive_attr_clone {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_primitive_attr_clone");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -19501,7 +19745,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_clone}
      */
     public static MethodHandle dnnl_primitive_attr_clone$handle() {
-        return require(dnnl_primitive_attr_clone.HANDLE, "dnnl_primitive_attr_clone");
+        return require(dnnl_primitive_attr_clone.Exact.HANDLE, "dnnl_primitive_attr_clone");
     }
 
     /**
@@ -19525,6 +19769,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_clone}
      */
     public static int dnnl_primitive_attr_clone(MemorySegment attr, MemorySegment existing_attr) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_clone.ADDR, "dnnl_primitive_attr_clone"), attr, existing_attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_primitive_attr_clone$handle();
         try {
             return (int) mh$.invokeExact(attr, existing_attr);
@@ -19538,7 +19791,9 @@ public final class dnnl_h {
     private static final class dnnl_primitive_attr_destroy {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_primitive_attr_destroy");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -19562,7 +19817,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_destroy}
      */
     public static MethodHandle dnnl_primitive_attr_destroy$handle() {
-        return require(dnnl_primitive_attr_destroy.HANDLE, "dnnl_primitive_attr_destroy");
+        return require(dnnl_primitive_attr_destroy.Exact.HANDLE, "dnnl_primitive_attr_destroy");
     }
 
     /**
@@ -19586,6 +19841,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_destroy}
      */
     public static int dnnl_primitive_attr_destroy(MemorySegment attr) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_destroy.ADDR, "dnnl_primitive_attr_destroy"), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_primitive_attr_destroy$handle();
         try {
             return (int) mh$.invokeExact(attr);
@@ -19599,7 +19863,9 @@ public final class dnnl_h {
     private static final class dnnl_primitive_attr_get_fpmath_mode {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_primitive_attr_get_fpmath_mode");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -19623,7 +19889,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_get_fpmath_mode}
      */
     public static MethodHandle dnnl_primitive_attr_get_fpmath_mode$handle() {
-        return require(dnnl_primitive_attr_get_fpmath_mode.HANDLE, "dnnl_primitive_attr_get_fpmath_mode");
+        return require(dnnl_primitive_attr_get_fpmath_mode.Exact.HANDLE, "dnnl_primitive_attr_get_fpmath_mode");
     }
 
     /**
@@ -19647,6 +19913,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_get_fpmath_mode}
      */
     public static int dnnl_primitive_attr_get_fpmath_mode(MemorySegment attr, MemorySegment mode) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_get_fpmath_mode.ADDR, "dnnl_primitive_attr_get_fpmath_mode"), attr, mode, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_primitive_attr_get_fpmath_mode$handle();
         try {
             return (int) mh$.invokeExact(attr, mode);
@@ -19660,7 +19935,9 @@ public final class dnnl_h {
     private static final class dnnl_primitive_attr_set_fpmath_mode {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_primitive_attr_set_fpmath_mode");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -19684,7 +19961,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_set_fpmath_mode}
      */
     public static MethodHandle dnnl_primitive_attr_set_fpmath_mode$handle() {
-        return require(dnnl_primitive_attr_set_fpmath_mode.HANDLE, "dnnl_primitive_attr_set_fpmath_mode");
+        return require(dnnl_primitive_attr_set_fpmath_mode.Exact.HANDLE, "dnnl_primitive_attr_set_fpmath_mode");
     }
 
     /**
@@ -19708,6 +19985,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_set_fpmath_mode}
      */
     public static int dnnl_primitive_attr_set_fpmath_mode(MemorySegment attr, int mode) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_set_fpmath_mode.ADDR, "dnnl_primitive_attr_set_fpmath_mode"), attr, MemorySegment.ofAddress(mode), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_primitive_attr_set_fpmath_mode$handle();
         try {
             return (int) mh$.invokeExact(attr, mode);
@@ -19721,7 +20007,9 @@ public final class dnnl_h {
     private static final class dnnl_primitive_attr_get_scratchpad_mode {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_primitive_attr_get_scratchpad_mode");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -19745,7 +20033,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_get_scratchpad_mode}
      */
     public static MethodHandle dnnl_primitive_attr_get_scratchpad_mode$handle() {
-        return require(dnnl_primitive_attr_get_scratchpad_mode.HANDLE, "dnnl_primitive_attr_get_scratchpad_mode");
+        return require(dnnl_primitive_attr_get_scratchpad_mode.Exact.HANDLE, "dnnl_primitive_attr_get_scratchpad_mode");
     }
 
     /**
@@ -19769,6 +20057,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_get_scratchpad_mode}
      */
     public static int dnnl_primitive_attr_get_scratchpad_mode(MemorySegment attr, MemorySegment mode) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_get_scratchpad_mode.ADDR, "dnnl_primitive_attr_get_scratchpad_mode"), attr, mode, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_primitive_attr_get_scratchpad_mode$handle();
         try {
             return (int) mh$.invokeExact(attr, mode);
@@ -19782,7 +20079,9 @@ public final class dnnl_h {
     private static final class dnnl_primitive_attr_set_scratchpad_mode {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_primitive_attr_set_scratchpad_mode");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -19806,7 +20105,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_set_scratchpad_mode}
      */
     public static MethodHandle dnnl_primitive_attr_set_scratchpad_mode$handle() {
-        return require(dnnl_primitive_attr_set_scratchpad_mode.HANDLE, "dnnl_primitive_attr_set_scratchpad_mode");
+        return require(dnnl_primitive_attr_set_scratchpad_mode.Exact.HANDLE, "dnnl_primitive_attr_set_scratchpad_mode");
     }
 
     /**
@@ -19830,6 +20129,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_set_scratchpad_mode}
      */
     public static int dnnl_primitive_attr_set_scratchpad_mode(MemorySegment attr, int mode) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_set_scratchpad_mode.ADDR, "dnnl_primitive_attr_set_scratchpad_mode"), attr, MemorySegment.ofAddress(mode), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_primitive_attr_set_scratchpad_mode$handle();
         try {
             return (int) mh$.invokeExact(attr, mode);
@@ -19843,7 +20151,9 @@ public final class dnnl_h {
     private static final class dnnl_primitive_attr_set_scales_mask {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_primitive_attr_set_scales_mask");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -19867,7 +20177,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_set_scales_mask}
      */
     public static MethodHandle dnnl_primitive_attr_set_scales_mask$handle() {
-        return require(dnnl_primitive_attr_set_scales_mask.HANDLE, "dnnl_primitive_attr_set_scales_mask");
+        return require(dnnl_primitive_attr_set_scales_mask.Exact.HANDLE, "dnnl_primitive_attr_set_scales_mask");
     }
 
     /**
@@ -19891,6 +20201,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_set_scales_mask}
      */
     public static int dnnl_primitive_attr_set_scales_mask(MemorySegment attr, int arg, int mask) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_set_scales_mask.ADDR, "dnnl_primitive_attr_set_scales_mask"), attr, MemorySegment.ofAddress(arg), MemorySegment.ofAddress(mask), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_primitive_attr_set_scales_mask$handle();
         try {
             return (int) mh$.invokeExact(attr, arg, mask);
@@ -19904,7 +20223,9 @@ public final class dnnl_h {
     private static final class dnnl_primitive_attr_set_zero_points_mask {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_primitive_attr_set_zero_points_mask");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -19928,7 +20249,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_set_zero_points_mask}
      */
     public static MethodHandle dnnl_primitive_attr_set_zero_points_mask$handle() {
-        return require(dnnl_primitive_attr_set_zero_points_mask.HANDLE, "dnnl_primitive_attr_set_zero_points_mask");
+        return require(dnnl_primitive_attr_set_zero_points_mask.Exact.HANDLE, "dnnl_primitive_attr_set_zero_points_mask");
     }
 
     /**
@@ -19952,6 +20273,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_set_zero_points_mask}
      */
     public static int dnnl_primitive_attr_set_zero_points_mask(MemorySegment attr, int arg, int mask) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_set_zero_points_mask.ADDR, "dnnl_primitive_attr_set_zero_points_mask"), attr, MemorySegment.ofAddress(arg), MemorySegment.ofAddress(mask), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_primitive_attr_set_zero_points_mask$handle();
         try {
             return (int) mh$.invokeExact(attr, arg, mask);
@@ -19965,7 +20295,9 @@ public final class dnnl_h {
     private static final class dnnl_primitive_attr_get_post_ops {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_primitive_attr_get_post_ops");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -19989,7 +20321,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_get_post_ops}
      */
     public static MethodHandle dnnl_primitive_attr_get_post_ops$handle() {
-        return require(dnnl_primitive_attr_get_post_ops.HANDLE, "dnnl_primitive_attr_get_post_ops");
+        return require(dnnl_primitive_attr_get_post_ops.Exact.HANDLE, "dnnl_primitive_attr_get_post_ops");
     }
 
     /**
@@ -20013,6 +20345,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_get_post_ops}
      */
     public static int dnnl_primitive_attr_get_post_ops(MemorySegment attr, MemorySegment post_ops) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_get_post_ops.ADDR, "dnnl_primitive_attr_get_post_ops"), attr, post_ops, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_primitive_attr_get_post_ops$handle();
         try {
             return (int) mh$.invokeExact(attr, post_ops);
@@ -20026,7 +20367,9 @@ public final class dnnl_h {
     private static final class dnnl_primitive_attr_set_post_ops {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_primitive_attr_set_post_ops");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -20050,7 +20393,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_set_post_ops}
      */
     public static MethodHandle dnnl_primitive_attr_set_post_ops$handle() {
-        return require(dnnl_primitive_attr_set_post_ops.HANDLE, "dnnl_primitive_attr_set_post_ops");
+        return require(dnnl_primitive_attr_set_post_ops.Exact.HANDLE, "dnnl_primitive_attr_set_post_ops");
     }
 
     /**
@@ -20074,6 +20417,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_primitive_attr_set_post_ops}
      */
     public static int dnnl_primitive_attr_set_post_ops(MemorySegment attr, MemorySegment post_ops) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_set_post_ops.ADDR, "dnnl_primitive_attr_set_post_ops"), attr, post_ops, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_primitive_attr_set_post_ops$handle();
         try {
             return (int) mh$.invokeExact(attr, post_ops);
@@ -20087,7 +20439,9 @@ public final class dnnl_h {
     private static final class dnnl_post_ops_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_post_ops_create");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -20111,7 +20465,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_create}
      */
     public static MethodHandle dnnl_post_ops_create$handle() {
-        return require(dnnl_post_ops_create.HANDLE, "dnnl_post_ops_create");
+        return require(dnnl_post_ops_create.Exact.HANDLE, "dnnl_post_ops_create");
     }
 
     /**
@@ -20135,6 +20489,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_create}
      */
     public static int dnnl_post_ops_create(MemorySegment post_ops) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_post_ops_create.ADDR, "dnnl_post_ops_create"), post_ops, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_post_ops_create$handle();
         try {
             return (int) mh$.invokeExact(post_ops);
@@ -20148,7 +20511,9 @@ public final class dnnl_h {
     private static final class dnnl_post_ops_destroy {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_post_ops_destroy");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -20172,7 +20537,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_destroy}
      */
     public static MethodHandle dnnl_post_ops_destroy$handle() {
-        return require(dnnl_post_ops_destroy.HANDLE, "dnnl_post_ops_destroy");
+        return require(dnnl_post_ops_destroy.Exact.HANDLE, "dnnl_post_ops_destroy");
     }
 
     /**
@@ -20196,6 +20561,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_destroy}
      */
     public static int dnnl_post_ops_destroy(MemorySegment post_ops) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_post_ops_destroy.ADDR, "dnnl_post_ops_destroy"), post_ops, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_post_ops_destroy$handle();
         try {
             return (int) mh$.invokeExact(post_ops);
@@ -20209,7 +20583,9 @@ public final class dnnl_h {
     private static final class dnnl_post_ops_len {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_post_ops_len");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -20233,7 +20609,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_len}
      */
     public static MethodHandle dnnl_post_ops_len$handle() {
-        return require(dnnl_post_ops_len.HANDLE, "dnnl_post_ops_len");
+        return require(dnnl_post_ops_len.Exact.HANDLE, "dnnl_post_ops_len");
     }
 
     /**
@@ -20257,6 +20633,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_len}
      */
     public static int dnnl_post_ops_len(MemorySegment post_ops) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_post_ops_len.ADDR, "dnnl_post_ops_len"), post_ops, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_post_ops_len$handle();
         try {
             return (int) mh$.invokeExact(post_ops);
@@ -20270,7 +20655,9 @@ public final class dnnl_h {
     private static final class dnnl_post_ops_get_kind {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_post_ops_get_kind");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -20294,7 +20681,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_get_kind}
      */
     public static MethodHandle dnnl_post_ops_get_kind$handle() {
-        return require(dnnl_post_ops_get_kind.HANDLE, "dnnl_post_ops_get_kind");
+        return require(dnnl_post_ops_get_kind.Exact.HANDLE, "dnnl_post_ops_get_kind");
     }
 
     /**
@@ -20318,6 +20705,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_get_kind}
      */
     public static int dnnl_post_ops_get_kind(MemorySegment post_ops, int index) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_post_ops_get_kind.ADDR, "dnnl_post_ops_get_kind"), post_ops, MemorySegment.ofAddress(index), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_post_ops_get_kind$handle();
         try {
             return (int) mh$.invokeExact(post_ops, index);
@@ -20331,7 +20727,9 @@ public final class dnnl_h {
     private static final class dnnl_post_ops_append_sum {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_FLOAT, C_INT, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_post_ops_append_sum");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -20355,7 +20753,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_append_sum}
      */
     public static MethodHandle dnnl_post_ops_append_sum$handle() {
-        return require(dnnl_post_ops_append_sum.HANDLE, "dnnl_post_ops_append_sum");
+        return require(dnnl_post_ops_append_sum.Exact.HANDLE, "dnnl_post_ops_append_sum");
     }
 
     /**
@@ -20379,6 +20777,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_append_sum}
      */
     public static int dnnl_post_ops_append_sum(MemorySegment post_ops, float scale, int zero_point, int data_type) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_post_ops_append_sum.ADDR, "dnnl_post_ops_append_sum"), post_ops, MemorySegment.ofAddress(zero_point), MemorySegment.ofAddress(data_type), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, scale, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_post_ops_append_sum$handle();
         try {
             return (int) mh$.invokeExact(post_ops, scale, zero_point, data_type);
@@ -20392,7 +20799,9 @@ public final class dnnl_h {
     private static final class dnnl_post_ops_append_eltwise {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_FLOAT, C_FLOAT);
         static final MemorySegment ADDR = findOrNull("dnnl_post_ops_append_eltwise");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -20416,7 +20825,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_append_eltwise}
      */
     public static MethodHandle dnnl_post_ops_append_eltwise$handle() {
-        return require(dnnl_post_ops_append_eltwise.HANDLE, "dnnl_post_ops_append_eltwise");
+        return require(dnnl_post_ops_append_eltwise.Exact.HANDLE, "dnnl_post_ops_append_eltwise");
     }
 
     /**
@@ -20440,6 +20849,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_append_eltwise}
      */
     public static int dnnl_post_ops_append_eltwise(MemorySegment post_ops, int alg_kind, float alpha, float beta) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_post_ops_append_eltwise.ADDR, "dnnl_post_ops_append_eltwise"), post_ops, MemorySegment.ofAddress(alg_kind), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_post_ops_append_eltwise$handle();
         try {
             return (int) mh$.invokeExact(post_ops, alg_kind, alpha, beta);
@@ -20453,7 +20871,9 @@ public final class dnnl_h {
     private static final class dnnl_post_ops_append_dw {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_INT, C_INT, C_LONG, C_LONG, C_LONG);
         static final MemorySegment ADDR = findOrNull("dnnl_post_ops_append_dw");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -20477,7 +20897,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_append_dw}
      */
     public static MethodHandle dnnl_post_ops_append_dw$handle() {
-        return require(dnnl_post_ops_append_dw.HANDLE, "dnnl_post_ops_append_dw");
+        return require(dnnl_post_ops_append_dw.Exact.HANDLE, "dnnl_post_ops_append_dw");
     }
 
     /**
@@ -20501,6 +20921,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_append_dw}
      */
     public static int dnnl_post_ops_append_dw(MemorySegment post_ops, int weights_data_type, int bias_data_type, int dst_data_type, long kernel_size, long stride_size, long padding_l_size) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_post_ops_append_dw.ADDR, "dnnl_post_ops_append_dw"), post_ops, MemorySegment.ofAddress(weights_data_type), MemorySegment.ofAddress(bias_data_type), MemorySegment.ofAddress(dst_data_type), MemorySegment.ofAddress(kernel_size), MemorySegment.ofAddress(stride_size), MemorySegment.ofAddress(padding_l_size), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_post_ops_append_dw$handle();
         try {
             return (int) mh$.invokeExact(post_ops, weights_data_type, bias_data_type, dst_data_type, kernel_size, stride_size, padding_l_size);
@@ -20514,7 +20943,9 @@ public final class dnnl_h {
     private static final class dnnl_post_ops_append_binary {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_post_ops_append_binary");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -20538,7 +20969,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_append_binary}
      */
     public static MethodHandle dnnl_post_ops_append_binary$handle() {
-        return require(dnnl_post_ops_append_binary.HANDLE, "dnnl_post_ops_append_binary");
+        return require(dnnl_post_ops_append_binary.Exact.HANDLE, "dnnl_post_ops_append_binary");
     }
 
     /**
@@ -20562,6 +20993,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_post_ops_append_binary}
      */
     public static int dnnl_post_ops_append_binary(MemorySegment post_ops, int alg_kind, MemorySegment src1_desc) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_post_ops_append_binary.ADDR, "dnnl_post_ops_append_binary"), post_ops, MemorySegment.ofAddress(alg_kind), src1_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_post_ops_append_binary$handle();
         try {
             return (int) mh$.invokeExact(post_ops, alg_kind, src1_desc);
@@ -20575,7 +21015,9 @@ public final class dnnl_h {
     private static final class dnnl_memory_desc_destroy {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_memory_desc_destroy");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -20599,7 +21041,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_destroy}
      */
     public static MethodHandle dnnl_memory_desc_destroy$handle() {
-        return require(dnnl_memory_desc_destroy.HANDLE, "dnnl_memory_desc_destroy");
+        return require(dnnl_memory_desc_destroy.Exact.HANDLE, "dnnl_memory_desc_destroy");
     }
 
     /**
@@ -20623,6 +21065,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_destroy}
      */
     public static int dnnl_memory_desc_destroy(MemorySegment memory_desc) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_desc_destroy.ADDR, "dnnl_memory_desc_destroy"), memory_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_memory_desc_destroy$handle();
         try {
             return (int) mh$.invokeExact(memory_desc);
@@ -20636,7 +21087,9 @@ public final class dnnl_h {
     private static final class dnnl_memory_desc_clone {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_memory_desc_clone");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -20660,7 +21113,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_clone}
      */
     public static MethodHandle dnnl_memory_desc_clone$handle() {
-        return require(dnnl_memory_desc_clone.HANDLE, "dnnl_memory_desc_clone");
+        return require(dnnl_memory_desc_clone.Exact.HANDLE, "dnnl_memory_desc_clone");
     }
 
     /**
@@ -20684,6 +21137,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_clone}
      */
     public static int dnnl_memory_desc_clone(MemorySegment memory_desc, MemorySegment existing_memory_desc) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_desc_clone.ADDR, "dnnl_memory_desc_clone"), memory_desc, existing_memory_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_memory_desc_clone$handle();
         try {
             return (int) mh$.invokeExact(memory_desc, existing_memory_desc);
@@ -20697,7 +21159,9 @@ public final class dnnl_h {
     private static final class dnnl_memory_desc_create_with_strides {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_POINTER, C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_memory_desc_create_with_strides");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -20721,7 +21185,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_create_with_strides}
      */
     public static MethodHandle dnnl_memory_desc_create_with_strides$handle() {
-        return require(dnnl_memory_desc_create_with_strides.HANDLE, "dnnl_memory_desc_create_with_strides");
+        return require(dnnl_memory_desc_create_with_strides.Exact.HANDLE, "dnnl_memory_desc_create_with_strides");
     }
 
     /**
@@ -20745,6 +21209,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_create_with_strides}
      */
     public static int dnnl_memory_desc_create_with_strides(MemorySegment memory_desc, int ndims, MemorySegment dims, int data_type, MemorySegment strides) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_desc_create_with_strides.ADDR, "dnnl_memory_desc_create_with_strides"), memory_desc, MemorySegment.ofAddress(ndims), dims, MemorySegment.ofAddress(data_type), strides, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_memory_desc_create_with_strides$handle();
         try {
             return (int) mh$.invokeExact(memory_desc, ndims, dims, data_type, strides);
@@ -20758,7 +21231,9 @@ public final class dnnl_h {
     private static final class dnnl_memory_desc_create_with_tag {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_POINTER, C_INT, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_memory_desc_create_with_tag");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -20782,7 +21257,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_create_with_tag}
      */
     public static MethodHandle dnnl_memory_desc_create_with_tag$handle() {
-        return require(dnnl_memory_desc_create_with_tag.HANDLE, "dnnl_memory_desc_create_with_tag");
+        return require(dnnl_memory_desc_create_with_tag.Exact.HANDLE, "dnnl_memory_desc_create_with_tag");
     }
 
     /**
@@ -20806,6 +21281,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_create_with_tag}
      */
     public static int dnnl_memory_desc_create_with_tag(MemorySegment memory_desc, int ndims, MemorySegment dims, int data_type, int tag) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_desc_create_with_tag.ADDR, "dnnl_memory_desc_create_with_tag"), memory_desc, MemorySegment.ofAddress(ndims), dims, MemorySegment.ofAddress(data_type), MemorySegment.ofAddress(tag), MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_memory_desc_create_with_tag$handle();
         try {
             return (int) mh$.invokeExact(memory_desc, ndims, dims, data_type, tag);
@@ -20819,7 +21303,9 @@ public final class dnnl_h {
     private static final class dnnl_memory_desc_create_submemory {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_memory_desc_create_submemory");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -20843,7 +21329,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_create_submemory}
      */
     public static MethodHandle dnnl_memory_desc_create_submemory$handle() {
-        return require(dnnl_memory_desc_create_submemory.HANDLE, "dnnl_memory_desc_create_submemory");
+        return require(dnnl_memory_desc_create_submemory.Exact.HANDLE, "dnnl_memory_desc_create_submemory");
     }
 
     /**
@@ -20867,6 +21353,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_create_submemory}
      */
     public static int dnnl_memory_desc_create_submemory(MemorySegment memory_desc, MemorySegment parent_memory_desc, MemorySegment dims, MemorySegment offsets) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_desc_create_submemory.ADDR, "dnnl_memory_desc_create_submemory"), memory_desc, parent_memory_desc, dims, offsets, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_memory_desc_create_submemory$handle();
         try {
             return (int) mh$.invokeExact(memory_desc, parent_memory_desc, dims, offsets);
@@ -20880,7 +21375,9 @@ public final class dnnl_h {
     private static final class dnnl_memory_desc_reshape {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_memory_desc_reshape");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -20904,7 +21401,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_reshape}
      */
     public static MethodHandle dnnl_memory_desc_reshape$handle() {
-        return require(dnnl_memory_desc_reshape.HANDLE, "dnnl_memory_desc_reshape");
+        return require(dnnl_memory_desc_reshape.Exact.HANDLE, "dnnl_memory_desc_reshape");
     }
 
     /**
@@ -20928,6 +21425,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_reshape}
      */
     public static int dnnl_memory_desc_reshape(MemorySegment out_memory_desc, MemorySegment in_memory_desc, int ndims, MemorySegment dims) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_desc_reshape.ADDR, "dnnl_memory_desc_reshape"), out_memory_desc, in_memory_desc, MemorySegment.ofAddress(ndims), dims, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_memory_desc_reshape$handle();
         try {
             return (int) mh$.invokeExact(out_memory_desc, in_memory_desc, ndims, dims);
@@ -20941,7 +21447,9 @@ public final class dnnl_h {
     private static final class dnnl_memory_desc_permute_axes {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_memory_desc_permute_axes");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -20965,7 +21473,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_permute_axes}
      */
     public static MethodHandle dnnl_memory_desc_permute_axes$handle() {
-        return require(dnnl_memory_desc_permute_axes.HANDLE, "dnnl_memory_desc_permute_axes");
+        return require(dnnl_memory_desc_permute_axes.Exact.HANDLE, "dnnl_memory_desc_permute_axes");
     }
 
     /**
@@ -20989,6 +21497,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_permute_axes}
      */
     public static int dnnl_memory_desc_permute_axes(MemorySegment out_memory_desc, MemorySegment in_memory_desc, MemorySegment permutation) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_desc_permute_axes.ADDR, "dnnl_memory_desc_permute_axes"), out_memory_desc, in_memory_desc, permutation, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_memory_desc_permute_axes$handle();
         try {
             return (int) mh$.invokeExact(out_memory_desc, in_memory_desc, permutation);
@@ -21002,7 +21519,9 @@ public final class dnnl_h {
     private static final class dnnl_memory_desc_query {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_memory_desc_query");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -21026,7 +21545,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_query}
      */
     public static MethodHandle dnnl_memory_desc_query$handle() {
-        return require(dnnl_memory_desc_query.HANDLE, "dnnl_memory_desc_query");
+        return require(dnnl_memory_desc_query.Exact.HANDLE, "dnnl_memory_desc_query");
     }
 
     /**
@@ -21050,6 +21569,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_query}
      */
     public static int dnnl_memory_desc_query(MemorySegment memory_desc, int what, MemorySegment result) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_desc_query.ADDR, "dnnl_memory_desc_query"), memory_desc, MemorySegment.ofAddress(what), result, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_memory_desc_query$handle();
         try {
             return (int) mh$.invokeExact(memory_desc, what, result);
@@ -21063,7 +21591,9 @@ public final class dnnl_h {
     private static final class dnnl_memory_desc_query_v2 {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_memory_desc_query_v2");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -21087,7 +21617,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_query_v2}
      */
     public static MethodHandle dnnl_memory_desc_query_v2$handle() {
-        return require(dnnl_memory_desc_query_v2.HANDLE, "dnnl_memory_desc_query_v2");
+        return require(dnnl_memory_desc_query_v2.Exact.HANDLE, "dnnl_memory_desc_query_v2");
     }
 
     /**
@@ -21111,6 +21641,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_query_v2}
      */
     public static int dnnl_memory_desc_query_v2(MemorySegment memory_desc, int what, int index, MemorySegment result) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_desc_query_v2.ADDR, "dnnl_memory_desc_query_v2"), memory_desc, MemorySegment.ofAddress(what), MemorySegment.ofAddress(index), result, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_memory_desc_query_v2$handle();
         try {
             return (int) mh$.invokeExact(memory_desc, what, index, result);
@@ -21124,7 +21663,9 @@ public final class dnnl_h {
     private static final class dnnl_memory_desc_equal {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_memory_desc_equal");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -21148,7 +21689,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_equal}
      */
     public static MethodHandle dnnl_memory_desc_equal$handle() {
-        return require(dnnl_memory_desc_equal.HANDLE, "dnnl_memory_desc_equal");
+        return require(dnnl_memory_desc_equal.Exact.HANDLE, "dnnl_memory_desc_equal");
     }
 
     /**
@@ -21172,6 +21713,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_equal}
      */
     public static int dnnl_memory_desc_equal(MemorySegment lhs, MemorySegment rhs) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_desc_equal.ADDR, "dnnl_memory_desc_equal"), lhs, rhs, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_memory_desc_equal$handle();
         try {
             return (int) mh$.invokeExact(lhs, rhs);
@@ -21185,7 +21735,9 @@ public final class dnnl_h {
     private static final class dnnl_memory_desc_get_size {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_LONG, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_memory_desc_get_size");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -21209,7 +21761,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_get_size}
      */
     public static MethodHandle dnnl_memory_desc_get_size$handle() {
-        return require(dnnl_memory_desc_get_size.HANDLE, "dnnl_memory_desc_get_size");
+        return require(dnnl_memory_desc_get_size.Exact.HANDLE, "dnnl_memory_desc_get_size");
     }
 
     /**
@@ -21233,6 +21785,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_desc_get_size}
      */
     public static long dnnl_memory_desc_get_size(MemorySegment memory_desc) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_memory_desc_get_size.ADDR, "dnnl_memory_desc_get_size"), memory_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_memory_desc_get_size$handle();
         try {
             return (long) mh$.invokeExact(memory_desc);
@@ -21246,7 +21807,9 @@ public final class dnnl_h {
     private static final class dnnl_data_type_size {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_LONG, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_data_type_size");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -21270,7 +21833,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_data_type_size}
      */
     public static MethodHandle dnnl_data_type_size$handle() {
-        return require(dnnl_data_type_size.HANDLE, "dnnl_data_type_size");
+        return require(dnnl_data_type_size.Exact.HANDLE, "dnnl_data_type_size");
     }
 
     /**
@@ -21294,6 +21857,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_data_type_size}
      */
     public static long dnnl_data_type_size(int data_type) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_data_type_size.ADDR, "dnnl_data_type_size"), MemorySegment.ofAddress(data_type), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_data_type_size$handle();
         try {
             return (long) mh$.invokeExact(data_type);
@@ -21307,7 +21879,9 @@ public final class dnnl_h {
     private static final class dnnl_memory_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_memory_create");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -21331,7 +21905,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_create}
      */
     public static MethodHandle dnnl_memory_create$handle() {
-        return require(dnnl_memory_create.HANDLE, "dnnl_memory_create");
+        return require(dnnl_memory_create.Exact.HANDLE, "dnnl_memory_create");
     }
 
     /**
@@ -21355,6 +21929,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_create}
      */
     public static int dnnl_memory_create(MemorySegment memory, MemorySegment memory_desc, MemorySegment engine, MemorySegment handle) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_create.ADDR, "dnnl_memory_create"), memory, memory_desc, engine, handle, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_memory_create$handle();
         try {
             return (int) mh$.invokeExact(memory, memory_desc, engine, handle);
@@ -21368,7 +21951,9 @@ public final class dnnl_h {
     private static final class dnnl_memory_get_memory_desc {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_memory_get_memory_desc");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -21392,7 +21977,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_get_memory_desc}
      */
     public static MethodHandle dnnl_memory_get_memory_desc$handle() {
-        return require(dnnl_memory_get_memory_desc.HANDLE, "dnnl_memory_get_memory_desc");
+        return require(dnnl_memory_get_memory_desc.Exact.HANDLE, "dnnl_memory_get_memory_desc");
     }
 
     /**
@@ -21416,6 +22001,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_get_memory_desc}
      */
     public static int dnnl_memory_get_memory_desc(MemorySegment memory, MemorySegment memory_desc) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_get_memory_desc.ADDR, "dnnl_memory_get_memory_desc"), memory, memory_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_memory_get_memory_desc$handle();
         try {
             return (int) mh$.invokeExact(memory, memory_desc);
@@ -21429,7 +22023,9 @@ public final class dnnl_h {
     private static final class dnnl_memory_get_engine {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_memory_get_engine");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -21453,7 +22049,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_get_engine}
      */
     public static MethodHandle dnnl_memory_get_engine$handle() {
-        return require(dnnl_memory_get_engine.HANDLE, "dnnl_memory_get_engine");
+        return require(dnnl_memory_get_engine.Exact.HANDLE, "dnnl_memory_get_engine");
     }
 
     /**
@@ -21477,6 +22073,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_get_engine}
      */
     public static int dnnl_memory_get_engine(MemorySegment memory, MemorySegment engine) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_get_engine.ADDR, "dnnl_memory_get_engine"), memory, engine, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_memory_get_engine$handle();
         try {
             return (int) mh$.invokeExact(memory, engine);
@@ -21490,7 +22095,9 @@ public final class dnnl_h {
     private static final class dnnl_memory_map_data {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_memory_map_data");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -21514,7 +22121,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_map_data}
      */
     public static MethodHandle dnnl_memory_map_data$handle() {
-        return require(dnnl_memory_map_data.HANDLE, "dnnl_memory_map_data");
+        return require(dnnl_memory_map_data.Exact.HANDLE, "dnnl_memory_map_data");
     }
 
     /**
@@ -21538,6 +22145,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_map_data}
      */
     public static int dnnl_memory_map_data(MemorySegment memory, MemorySegment mapped_ptr) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_map_data.ADDR, "dnnl_memory_map_data"), memory, mapped_ptr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_memory_map_data$handle();
         try {
             return (int) mh$.invokeExact(memory, mapped_ptr);
@@ -21551,7 +22167,9 @@ public final class dnnl_h {
     private static final class dnnl_memory_unmap_data {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_memory_unmap_data");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -21575,7 +22193,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_unmap_data}
      */
     public static MethodHandle dnnl_memory_unmap_data$handle() {
-        return require(dnnl_memory_unmap_data.HANDLE, "dnnl_memory_unmap_data");
+        return require(dnnl_memory_unmap_data.Exact.HANDLE, "dnnl_memory_unmap_data");
     }
 
     /**
@@ -21599,6 +22217,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_unmap_data}
      */
     public static int dnnl_memory_unmap_data(MemorySegment memory, MemorySegment mapped_ptr) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_unmap_data.ADDR, "dnnl_memory_unmap_data"), memory, mapped_ptr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_memory_unmap_data$handle();
         try {
             return (int) mh$.invokeExact(memory, mapped_ptr);
@@ -21612,7 +22239,9 @@ public final class dnnl_h {
     private static final class dnnl_memory_get_data_handle {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_memory_get_data_handle");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -21636,7 +22265,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_get_data_handle}
      */
     public static MethodHandle dnnl_memory_get_data_handle$handle() {
-        return require(dnnl_memory_get_data_handle.HANDLE, "dnnl_memory_get_data_handle");
+        return require(dnnl_memory_get_data_handle.Exact.HANDLE, "dnnl_memory_get_data_handle");
     }
 
     /**
@@ -21660,6 +22289,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_get_data_handle}
      */
     public static int dnnl_memory_get_data_handle(MemorySegment memory, MemorySegment handle) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_get_data_handle.ADDR, "dnnl_memory_get_data_handle"), memory, handle, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_memory_get_data_handle$handle();
         try {
             return (int) mh$.invokeExact(memory, handle);
@@ -21673,7 +22311,9 @@ public final class dnnl_h {
     private static final class dnnl_memory_set_data_handle {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_memory_set_data_handle");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -21697,7 +22337,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_set_data_handle}
      */
     public static MethodHandle dnnl_memory_set_data_handle$handle() {
-        return require(dnnl_memory_set_data_handle.HANDLE, "dnnl_memory_set_data_handle");
+        return require(dnnl_memory_set_data_handle.Exact.HANDLE, "dnnl_memory_set_data_handle");
     }
 
     /**
@@ -21721,6 +22361,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_set_data_handle}
      */
     public static int dnnl_memory_set_data_handle(MemorySegment memory, MemorySegment handle) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_set_data_handle.ADDR, "dnnl_memory_set_data_handle"), memory, handle, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_memory_set_data_handle$handle();
         try {
             return (int) mh$.invokeExact(memory, handle);
@@ -21734,7 +22383,9 @@ public final class dnnl_h {
     private static final class dnnl_memory_destroy {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_memory_destroy");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -21758,7 +22409,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_destroy}
      */
     public static MethodHandle dnnl_memory_destroy$handle() {
-        return require(dnnl_memory_destroy.HANDLE, "dnnl_memory_destroy");
+        return require(dnnl_memory_destroy.Exact.HANDLE, "dnnl_memory_destroy");
     }
 
     /**
@@ -21782,6 +22433,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_memory_destroy}
      */
     public static int dnnl_memory_destroy(MemorySegment memory) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_destroy.ADDR, "dnnl_memory_destroy"), memory, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_memory_destroy$handle();
         try {
             return (int) mh$.invokeExact(memory);
@@ -21795,7 +22455,9 @@ public final class dnnl_h {
     private static final class dnnl_reorder_primitive_desc_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_reorder_primitive_desc_create");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -21819,7 +22481,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_reorder_primitive_desc_create}
      */
     public static MethodHandle dnnl_reorder_primitive_desc_create$handle() {
-        return require(dnnl_reorder_primitive_desc_create.HANDLE, "dnnl_reorder_primitive_desc_create");
+        return require(dnnl_reorder_primitive_desc_create.Exact.HANDLE, "dnnl_reorder_primitive_desc_create");
     }
 
     /**
@@ -21843,6 +22505,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_reorder_primitive_desc_create}
      */
     public static int dnnl_reorder_primitive_desc_create(MemorySegment reorder_primitive_desc, MemorySegment src_desc, MemorySegment src_engine, MemorySegment dst_desc, MemorySegment dst_engine, MemorySegment attr) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_reorder_primitive_desc_create.ADDR, "dnnl_reorder_primitive_desc_create"), reorder_primitive_desc, src_desc, src_engine, dst_desc, dst_engine, attr, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_reorder_primitive_desc_create$handle();
         try {
             return (int) mh$.invokeExact(reorder_primitive_desc, src_desc, src_engine, dst_desc, dst_engine, attr);
@@ -21856,7 +22527,9 @@ public final class dnnl_h {
     private static final class dnnl_concat_primitive_desc_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_POINTER, C_INT, C_INT, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_concat_primitive_desc_create");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -21880,7 +22553,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_concat_primitive_desc_create}
      */
     public static MethodHandle dnnl_concat_primitive_desc_create$handle() {
-        return require(dnnl_concat_primitive_desc_create.HANDLE, "dnnl_concat_primitive_desc_create");
+        return require(dnnl_concat_primitive_desc_create.Exact.HANDLE, "dnnl_concat_primitive_desc_create");
     }
 
     /**
@@ -21904,6 +22577,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_concat_primitive_desc_create}
      */
     public static int dnnl_concat_primitive_desc_create(MemorySegment concat_primitive_desc, MemorySegment engine, MemorySegment dst_desc, int n, int concat_dimension, MemorySegment src_descs, MemorySegment attr) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_concat_primitive_desc_create.ADDR, "dnnl_concat_primitive_desc_create"), concat_primitive_desc, engine, dst_desc, MemorySegment.ofAddress(n), MemorySegment.ofAddress(concat_dimension), src_descs, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_concat_primitive_desc_create$handle();
         try {
             return (int) mh$.invokeExact(concat_primitive_desc, engine, dst_desc, n, concat_dimension, src_descs, attr);
@@ -21917,7 +22599,9 @@ public final class dnnl_h {
     private static final class dnnl_sum_primitive_desc_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_sum_primitive_desc_create");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -21941,7 +22625,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_sum_primitive_desc_create}
      */
     public static MethodHandle dnnl_sum_primitive_desc_create$handle() {
-        return require(dnnl_sum_primitive_desc_create.HANDLE, "dnnl_sum_primitive_desc_create");
+        return require(dnnl_sum_primitive_desc_create.Exact.HANDLE, "dnnl_sum_primitive_desc_create");
     }
 
     /**
@@ -21965,6 +22649,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_sum_primitive_desc_create}
      */
     public static int dnnl_sum_primitive_desc_create(MemorySegment sum_primitive_desc, MemorySegment engine, MemorySegment dst_desc, int n, MemorySegment scales, MemorySegment src_descs, MemorySegment attr) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_sum_primitive_desc_create.ADDR, "dnnl_sum_primitive_desc_create"), sum_primitive_desc, engine, dst_desc, MemorySegment.ofAddress(n), scales, src_descs, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_sum_primitive_desc_create$handle();
         try {
             return (int) mh$.invokeExact(sum_primitive_desc, engine, dst_desc, n, scales, src_descs, attr);
@@ -21978,7 +22671,9 @@ public final class dnnl_h {
     private static final class dnnl_binary_primitive_desc_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_binary_primitive_desc_create");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -22002,7 +22697,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_binary_primitive_desc_create}
      */
     public static MethodHandle dnnl_binary_primitive_desc_create$handle() {
-        return require(dnnl_binary_primitive_desc_create.HANDLE, "dnnl_binary_primitive_desc_create");
+        return require(dnnl_binary_primitive_desc_create.Exact.HANDLE, "dnnl_binary_primitive_desc_create");
     }
 
     /**
@@ -22026,6 +22721,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_binary_primitive_desc_create}
      */
     public static int dnnl_binary_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int alg_kind, MemorySegment src0_desc, MemorySegment src1_desc, MemorySegment dst_desc, MemorySegment attr) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_binary_primitive_desc_create.ADDR, "dnnl_binary_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(alg_kind), src0_desc, src1_desc, dst_desc, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_binary_primitive_desc_create$handle();
         try {
             return (int) mh$.invokeExact(primitive_desc, engine, alg_kind, src0_desc, src1_desc, dst_desc, attr);
@@ -22039,7 +22743,9 @@ public final class dnnl_h {
     private static final class dnnl_convolution_forward_primitive_desc_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_convolution_forward_primitive_desc_create");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -22063,7 +22769,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_convolution_forward_primitive_desc_create}
      */
     public static MethodHandle dnnl_convolution_forward_primitive_desc_create$handle() {
-        return require(dnnl_convolution_forward_primitive_desc_create.HANDLE, "dnnl_convolution_forward_primitive_desc_create");
+        return require(dnnl_convolution_forward_primitive_desc_create.Exact.HANDLE, "dnnl_convolution_forward_primitive_desc_create");
     }
 
     /**
@@ -22087,6 +22793,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_convolution_forward_primitive_desc_create}
      */
     public static int dnnl_convolution_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, int alg_kind, MemorySegment src_desc, MemorySegment weights_desc, MemorySegment bias_desc, MemorySegment dst_desc, MemorySegment strides, MemorySegment dilates, MemorySegment padding_l, MemorySegment padding_r, MemorySegment attr) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_convolution_forward_primitive_desc_create.ADDR, "dnnl_convolution_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), MemorySegment.ofAddress(alg_kind), src_desc, weights_desc, bias_desc, dst_desc, strides, dilates, padding_l, padding_r, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_convolution_forward_primitive_desc_create$handle();
         try {
             return (int) mh$.invokeExact(primitive_desc, engine, prop_kind, alg_kind, src_desc, weights_desc, bias_desc, dst_desc, strides, dilates, padding_l, padding_r, attr);
@@ -22100,7 +22815,9 @@ public final class dnnl_h {
     private static final class dnnl_deconvolution_forward_primitive_desc_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_deconvolution_forward_primitive_desc_create");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -22124,7 +22841,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_deconvolution_forward_primitive_desc_create}
      */
     public static MethodHandle dnnl_deconvolution_forward_primitive_desc_create$handle() {
-        return require(dnnl_deconvolution_forward_primitive_desc_create.HANDLE, "dnnl_deconvolution_forward_primitive_desc_create");
+        return require(dnnl_deconvolution_forward_primitive_desc_create.Exact.HANDLE, "dnnl_deconvolution_forward_primitive_desc_create");
     }
 
     /**
@@ -22148,6 +22865,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_deconvolution_forward_primitive_desc_create}
      */
     public static int dnnl_deconvolution_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, int alg_kind, MemorySegment src_desc, MemorySegment weights_desc, MemorySegment bias_desc, MemorySegment dst_desc, MemorySegment strides, MemorySegment dilates, MemorySegment padding_l, MemorySegment padding_r, MemorySegment attr) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_deconvolution_forward_primitive_desc_create.ADDR, "dnnl_deconvolution_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), MemorySegment.ofAddress(alg_kind), src_desc, weights_desc, bias_desc, dst_desc, strides, dilates, padding_l, padding_r, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_deconvolution_forward_primitive_desc_create$handle();
         try {
             return (int) mh$.invokeExact(primitive_desc, engine, prop_kind, alg_kind, src_desc, weights_desc, bias_desc, dst_desc, strides, dilates, padding_l, padding_r, attr);
@@ -22161,7 +22887,9 @@ public final class dnnl_h {
     private static final class dnnl_eltwise_forward_primitive_desc_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_INT, C_POINTER, C_POINTER, C_FLOAT, C_FLOAT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_eltwise_forward_primitive_desc_create");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -22185,7 +22913,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_eltwise_forward_primitive_desc_create}
      */
     public static MethodHandle dnnl_eltwise_forward_primitive_desc_create$handle() {
-        return require(dnnl_eltwise_forward_primitive_desc_create.HANDLE, "dnnl_eltwise_forward_primitive_desc_create");
+        return require(dnnl_eltwise_forward_primitive_desc_create.Exact.HANDLE, "dnnl_eltwise_forward_primitive_desc_create");
     }
 
     /**
@@ -22209,6 +22937,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_eltwise_forward_primitive_desc_create}
      */
     public static int dnnl_eltwise_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, int alg_kind, MemorySegment src_desc, MemorySegment dst_desc, float alpha, float beta, MemorySegment attr) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_eltwise_forward_primitive_desc_create.ADDR, "dnnl_eltwise_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), MemorySegment.ofAddress(alg_kind), src_desc, dst_desc, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_eltwise_forward_primitive_desc_create$handle();
         try {
             return (int) mh$.invokeExact(primitive_desc, engine, prop_kind, alg_kind, src_desc, dst_desc, alpha, beta, attr);
@@ -22222,7 +22959,9 @@ public final class dnnl_h {
     private static final class dnnl_softmax_forward_primitive_desc_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_INT, C_POINTER, C_POINTER, C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_softmax_forward_primitive_desc_create");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -22246,7 +22985,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_softmax_forward_primitive_desc_create}
      */
     public static MethodHandle dnnl_softmax_forward_primitive_desc_create$handle() {
-        return require(dnnl_softmax_forward_primitive_desc_create.HANDLE, "dnnl_softmax_forward_primitive_desc_create");
+        return require(dnnl_softmax_forward_primitive_desc_create.Exact.HANDLE, "dnnl_softmax_forward_primitive_desc_create");
     }
 
     /**
@@ -22270,6 +23009,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_softmax_forward_primitive_desc_create}
      */
     public static int dnnl_softmax_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, int alg_kind, MemorySegment src_desc, MemorySegment dst_desc, int softmax_axis, MemorySegment attr) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_softmax_forward_primitive_desc_create.ADDR, "dnnl_softmax_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), MemorySegment.ofAddress(alg_kind), src_desc, dst_desc, MemorySegment.ofAddress(softmax_axis), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_softmax_forward_primitive_desc_create$handle();
         try {
             return (int) mh$.invokeExact(primitive_desc, engine, prop_kind, alg_kind, src_desc, dst_desc, softmax_axis, attr);
@@ -22283,7 +23031,9 @@ public final class dnnl_h {
     private static final class dnnl_pooling_forward_primitive_desc_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_pooling_forward_primitive_desc_create");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -22307,7 +23057,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_pooling_forward_primitive_desc_create}
      */
     public static MethodHandle dnnl_pooling_forward_primitive_desc_create$handle() {
-        return require(dnnl_pooling_forward_primitive_desc_create.HANDLE, "dnnl_pooling_forward_primitive_desc_create");
+        return require(dnnl_pooling_forward_primitive_desc_create.Exact.HANDLE, "dnnl_pooling_forward_primitive_desc_create");
     }
 
     /**
@@ -22331,6 +23081,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_pooling_forward_primitive_desc_create}
      */
     public static int dnnl_pooling_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, int alg_kind, MemorySegment src_desc, MemorySegment dst_desc, MemorySegment strides, MemorySegment kernel, MemorySegment dilation, MemorySegment padding_l, MemorySegment padding_r, MemorySegment attr) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_pooling_forward_primitive_desc_create.ADDR, "dnnl_pooling_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), MemorySegment.ofAddress(alg_kind), src_desc, dst_desc, strides, kernel, dilation, padding_l, padding_r, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_pooling_forward_primitive_desc_create$handle();
         try {
             return (int) mh$.invokeExact(primitive_desc, engine, prop_kind, alg_kind, src_desc, dst_desc, strides, kernel, dilation, padding_l, padding_r, attr);
@@ -22344,7 +23103,9 @@ public final class dnnl_h {
     private static final class dnnl_prelu_forward_primitive_desc_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_prelu_forward_primitive_desc_create");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -22368,7 +23129,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_prelu_forward_primitive_desc_create}
      */
     public static MethodHandle dnnl_prelu_forward_primitive_desc_create$handle() {
-        return require(dnnl_prelu_forward_primitive_desc_create.HANDLE, "dnnl_prelu_forward_primitive_desc_create");
+        return require(dnnl_prelu_forward_primitive_desc_create.Exact.HANDLE, "dnnl_prelu_forward_primitive_desc_create");
     }
 
     /**
@@ -22392,6 +23153,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_prelu_forward_primitive_desc_create}
      */
     public static int dnnl_prelu_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, MemorySegment src_desc, MemorySegment weights_desc, MemorySegment dst_desc, MemorySegment attr) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_prelu_forward_primitive_desc_create.ADDR, "dnnl_prelu_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), src_desc, weights_desc, dst_desc, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_prelu_forward_primitive_desc_create$handle();
         try {
             return (int) mh$.invokeExact(primitive_desc, engine, prop_kind, src_desc, weights_desc, dst_desc, attr);
@@ -22405,7 +23175,9 @@ public final class dnnl_h {
     private static final class dnnl_batch_normalization_forward_primitive_desc_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_POINTER, C_POINTER, C_FLOAT, C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_batch_normalization_forward_primitive_desc_create");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -22429,7 +23201,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_batch_normalization_forward_primitive_desc_create}
      */
     public static MethodHandle dnnl_batch_normalization_forward_primitive_desc_create$handle() {
-        return require(dnnl_batch_normalization_forward_primitive_desc_create.HANDLE, "dnnl_batch_normalization_forward_primitive_desc_create");
+        return require(dnnl_batch_normalization_forward_primitive_desc_create.Exact.HANDLE, "dnnl_batch_normalization_forward_primitive_desc_create");
     }
 
     /**
@@ -22453,6 +23225,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_batch_normalization_forward_primitive_desc_create}
      */
     public static int dnnl_batch_normalization_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, MemorySegment src_desc, MemorySegment dst_desc, float epsilon, int flags, MemorySegment attr) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_batch_normalization_forward_primitive_desc_create.ADDR, "dnnl_batch_normalization_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), src_desc, dst_desc, MemorySegment.ofAddress(flags), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, epsilon, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_batch_normalization_forward_primitive_desc_create$handle();
         try {
             return (int) mh$.invokeExact(primitive_desc, engine, prop_kind, src_desc, dst_desc, epsilon, flags, attr);
@@ -22466,7 +23247,9 @@ public final class dnnl_h {
     private static final class dnnl_group_normalization_forward_primitive_desc_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_POINTER, C_POINTER, C_LONG, C_FLOAT, C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_group_normalization_forward_primitive_desc_create");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -22490,7 +23273,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_group_normalization_forward_primitive_desc_create}
      */
     public static MethodHandle dnnl_group_normalization_forward_primitive_desc_create$handle() {
-        return require(dnnl_group_normalization_forward_primitive_desc_create.HANDLE, "dnnl_group_normalization_forward_primitive_desc_create");
+        return require(dnnl_group_normalization_forward_primitive_desc_create.Exact.HANDLE, "dnnl_group_normalization_forward_primitive_desc_create");
     }
 
     /**
@@ -22514,6 +23297,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_group_normalization_forward_primitive_desc_create}
      */
     public static int dnnl_group_normalization_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, MemorySegment src_desc, MemorySegment dst_desc, long groups, float epsilon, int flags, MemorySegment attr) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_group_normalization_forward_primitive_desc_create.ADDR, "dnnl_group_normalization_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), src_desc, dst_desc, MemorySegment.ofAddress(groups), MemorySegment.ofAddress(flags), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, epsilon, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_group_normalization_forward_primitive_desc_create$handle();
         try {
             return (int) mh$.invokeExact(primitive_desc, engine, prop_kind, src_desc, dst_desc, groups, epsilon, flags, attr);
@@ -22527,7 +23319,9 @@ public final class dnnl_h {
     private static final class dnnl_layer_normalization_forward_primitive_desc_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_FLOAT, C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_layer_normalization_forward_primitive_desc_create");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -22551,7 +23345,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_layer_normalization_forward_primitive_desc_create}
      */
     public static MethodHandle dnnl_layer_normalization_forward_primitive_desc_create$handle() {
-        return require(dnnl_layer_normalization_forward_primitive_desc_create.HANDLE, "dnnl_layer_normalization_forward_primitive_desc_create");
+        return require(dnnl_layer_normalization_forward_primitive_desc_create.Exact.HANDLE, "dnnl_layer_normalization_forward_primitive_desc_create");
     }
 
     /**
@@ -22575,6 +23369,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_layer_normalization_forward_primitive_desc_create}
      */
     public static int dnnl_layer_normalization_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, MemorySegment src_desc, MemorySegment dst_desc, MemorySegment stat_desc, float epsilon, int flags, MemorySegment attr) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_layer_normalization_forward_primitive_desc_create.ADDR, "dnnl_layer_normalization_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), src_desc, dst_desc, stat_desc, MemorySegment.ofAddress(flags), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, epsilon, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_layer_normalization_forward_primitive_desc_create$handle();
         try {
             return (int) mh$.invokeExact(primitive_desc, engine, prop_kind, src_desc, dst_desc, stat_desc, epsilon, flags, attr);
@@ -22588,7 +23391,9 @@ public final class dnnl_h {
     private static final class dnnl_inner_product_forward_primitive_desc_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_inner_product_forward_primitive_desc_create");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -22612,7 +23417,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_inner_product_forward_primitive_desc_create}
      */
     public static MethodHandle dnnl_inner_product_forward_primitive_desc_create$handle() {
-        return require(dnnl_inner_product_forward_primitive_desc_create.HANDLE, "dnnl_inner_product_forward_primitive_desc_create");
+        return require(dnnl_inner_product_forward_primitive_desc_create.Exact.HANDLE, "dnnl_inner_product_forward_primitive_desc_create");
     }
 
     /**
@@ -22636,6 +23441,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_inner_product_forward_primitive_desc_create}
      */
     public static int dnnl_inner_product_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, MemorySegment src_desc, MemorySegment weights_desc, MemorySegment bias_desc, MemorySegment dst_desc, MemorySegment attr) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_inner_product_forward_primitive_desc_create.ADDR, "dnnl_inner_product_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), src_desc, weights_desc, bias_desc, dst_desc, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_inner_product_forward_primitive_desc_create$handle();
         try {
             return (int) mh$.invokeExact(primitive_desc, engine, prop_kind, src_desc, weights_desc, bias_desc, dst_desc, attr);
@@ -22649,7 +23463,9 @@ public final class dnnl_h {
     private static final class dnnl_vanilla_rnn_forward_primitive_desc_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_INT, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_FLOAT, C_FLOAT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_vanilla_rnn_forward_primitive_desc_create");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -22673,7 +23489,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_vanilla_rnn_forward_primitive_desc_create}
      */
     public static MethodHandle dnnl_vanilla_rnn_forward_primitive_desc_create$handle() {
-        return require(dnnl_vanilla_rnn_forward_primitive_desc_create.HANDLE, "dnnl_vanilla_rnn_forward_primitive_desc_create");
+        return require(dnnl_vanilla_rnn_forward_primitive_desc_create.Exact.HANDLE, "dnnl_vanilla_rnn_forward_primitive_desc_create");
     }
 
     /**
@@ -22697,6 +23513,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_vanilla_rnn_forward_primitive_desc_create}
      */
     public static int dnnl_vanilla_rnn_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, int activation, int direction, MemorySegment src_layer_desc, MemorySegment src_iter_desc, MemorySegment weights_layer_desc, MemorySegment weights_iter_desc, MemorySegment bias_desc, MemorySegment dst_layer_desc, MemorySegment dst_iter_desc, int flags, float alpha, float beta, MemorySegment attr) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_vanilla_rnn_forward_primitive_desc_create.ADDR, "dnnl_vanilla_rnn_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), MemorySegment.ofAddress(activation), MemorySegment.ofAddress(direction), src_layer_desc, src_iter_desc, weights_layer_desc, weights_iter_desc, bias_desc, dst_layer_desc, dst_iter_desc, MemorySegment.ofAddress(flags), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_vanilla_rnn_forward_primitive_desc_create$handle();
         try {
             return (int) mh$.invokeExact(primitive_desc, engine, prop_kind, activation, direction, src_layer_desc, src_iter_desc, weights_layer_desc, weights_iter_desc, bias_desc, dst_layer_desc, dst_iter_desc, flags, alpha, beta, attr);
@@ -22710,7 +23535,9 @@ public final class dnnl_h {
     private static final class dnnl_lstm_forward_primitive_desc_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_lstm_forward_primitive_desc_create");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -22734,7 +23561,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_lstm_forward_primitive_desc_create}
      */
     public static MethodHandle dnnl_lstm_forward_primitive_desc_create$handle() {
-        return require(dnnl_lstm_forward_primitive_desc_create.HANDLE, "dnnl_lstm_forward_primitive_desc_create");
+        return require(dnnl_lstm_forward_primitive_desc_create.Exact.HANDLE, "dnnl_lstm_forward_primitive_desc_create");
     }
 
     /**
@@ -22758,6 +23585,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_lstm_forward_primitive_desc_create}
      */
     public static int dnnl_lstm_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, int direction, MemorySegment src_layer_desc, MemorySegment src_iter_desc, MemorySegment src_iter_c_desc, MemorySegment weights_layer_desc, MemorySegment weights_iter_desc, MemorySegment weights_peephole_desc, MemorySegment weights_projection_desc, MemorySegment bias_desc, MemorySegment dst_layer_desc, MemorySegment dst_iter_desc, MemorySegment dst_iter_c_desc, int flags, MemorySegment attr) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_lstm_forward_primitive_desc_create.ADDR, "dnnl_lstm_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), MemorySegment.ofAddress(direction), src_layer_desc, src_iter_desc, src_iter_c_desc, weights_layer_desc, weights_iter_desc, weights_peephole_desc, weights_projection_desc, bias_desc, dst_layer_desc, dst_iter_desc, dst_iter_c_desc, MemorySegment.ofAddress(flags), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_lstm_forward_primitive_desc_create$handle();
         try {
             return (int) mh$.invokeExact(primitive_desc, engine, prop_kind, direction, src_layer_desc, src_iter_desc, src_iter_c_desc, weights_layer_desc, weights_iter_desc, weights_peephole_desc, weights_projection_desc, bias_desc, dst_layer_desc, dst_iter_desc, dst_iter_c_desc, flags, attr);
@@ -22771,7 +23607,9 @@ public final class dnnl_h {
     private static final class dnnl_gru_forward_primitive_desc_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_gru_forward_primitive_desc_create");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -22795,7 +23633,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_gru_forward_primitive_desc_create}
      */
     public static MethodHandle dnnl_gru_forward_primitive_desc_create$handle() {
-        return require(dnnl_gru_forward_primitive_desc_create.HANDLE, "dnnl_gru_forward_primitive_desc_create");
+        return require(dnnl_gru_forward_primitive_desc_create.Exact.HANDLE, "dnnl_gru_forward_primitive_desc_create");
     }
 
     /**
@@ -22819,6 +23657,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_gru_forward_primitive_desc_create}
      */
     public static int dnnl_gru_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, int direction, MemorySegment src_layer_desc, MemorySegment src_iter_desc, MemorySegment weights_layer_desc, MemorySegment weights_iter_desc, MemorySegment bias_desc, MemorySegment dst_layer_desc, MemorySegment dst_iter_desc, int flags, MemorySegment attr) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_gru_forward_primitive_desc_create.ADDR, "dnnl_gru_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), MemorySegment.ofAddress(direction), src_layer_desc, src_iter_desc, weights_layer_desc, weights_iter_desc, bias_desc, dst_layer_desc, dst_iter_desc, MemorySegment.ofAddress(flags), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_gru_forward_primitive_desc_create$handle();
         try {
             return (int) mh$.invokeExact(primitive_desc, engine, prop_kind, direction, src_layer_desc, src_iter_desc, weights_layer_desc, weights_iter_desc, bias_desc, dst_layer_desc, dst_iter_desc, flags, attr);
@@ -22832,7 +23679,9 @@ public final class dnnl_h {
     private static final class dnnl_lbr_gru_forward_primitive_desc_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_lbr_gru_forward_primitive_desc_create");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -22856,7 +23705,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_lbr_gru_forward_primitive_desc_create}
      */
     public static MethodHandle dnnl_lbr_gru_forward_primitive_desc_create$handle() {
-        return require(dnnl_lbr_gru_forward_primitive_desc_create.HANDLE, "dnnl_lbr_gru_forward_primitive_desc_create");
+        return require(dnnl_lbr_gru_forward_primitive_desc_create.Exact.HANDLE, "dnnl_lbr_gru_forward_primitive_desc_create");
     }
 
     /**
@@ -22880,6 +23729,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_lbr_gru_forward_primitive_desc_create}
      */
     public static int dnnl_lbr_gru_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, int direction, MemorySegment src_layer_desc, MemorySegment src_iter_desc, MemorySegment weights_layer_desc, MemorySegment weights_iter_desc, MemorySegment bias_desc, MemorySegment dst_layer_desc, MemorySegment dst_iter_desc, int flags, MemorySegment attr) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_lbr_gru_forward_primitive_desc_create.ADDR, "dnnl_lbr_gru_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), MemorySegment.ofAddress(direction), src_layer_desc, src_iter_desc, weights_layer_desc, weights_iter_desc, bias_desc, dst_layer_desc, dst_iter_desc, MemorySegment.ofAddress(flags), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_lbr_gru_forward_primitive_desc_create$handle();
         try {
             return (int) mh$.invokeExact(primitive_desc, engine, prop_kind, direction, src_layer_desc, src_iter_desc, weights_layer_desc, weights_iter_desc, bias_desc, dst_layer_desc, dst_iter_desc, flags, attr);
@@ -22893,7 +23751,9 @@ public final class dnnl_h {
     private static final class dnnl_matmul_primitive_desc_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_matmul_primitive_desc_create");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -22917,7 +23777,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_matmul_primitive_desc_create}
      */
     public static MethodHandle dnnl_matmul_primitive_desc_create$handle() {
-        return require(dnnl_matmul_primitive_desc_create.HANDLE, "dnnl_matmul_primitive_desc_create");
+        return require(dnnl_matmul_primitive_desc_create.Exact.HANDLE, "dnnl_matmul_primitive_desc_create");
     }
 
     /**
@@ -22941,6 +23801,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_matmul_primitive_desc_create}
      */
     public static int dnnl_matmul_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, MemorySegment src_desc, MemorySegment weights_desc, MemorySegment bias_desc, MemorySegment dst_desc, MemorySegment attr) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_matmul_primitive_desc_create.ADDR, "dnnl_matmul_primitive_desc_create"), primitive_desc, engine, src_desc, weights_desc, bias_desc, dst_desc, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_matmul_primitive_desc_create$handle();
         try {
             return (int) mh$.invokeExact(primitive_desc, engine, src_desc, weights_desc, bias_desc, dst_desc, attr);
@@ -22954,7 +23823,9 @@ public final class dnnl_h {
     private static final class dnnl_reduction_primitive_desc_create {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_INT, C_POINTER, C_POINTER, C_FLOAT, C_FLOAT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_reduction_primitive_desc_create");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -22978,7 +23849,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_reduction_primitive_desc_create}
      */
     public static MethodHandle dnnl_reduction_primitive_desc_create$handle() {
-        return require(dnnl_reduction_primitive_desc_create.HANDLE, "dnnl_reduction_primitive_desc_create");
+        return require(dnnl_reduction_primitive_desc_create.Exact.HANDLE, "dnnl_reduction_primitive_desc_create");
     }
 
     /**
@@ -23002,6 +23873,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_reduction_primitive_desc_create}
      */
     public static int dnnl_reduction_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int alg_kind, MemorySegment src_desc, MemorySegment dst_desc, float p, float eps, MemorySegment attr) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_reduction_primitive_desc_create.ADDR, "dnnl_reduction_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(alg_kind), src_desc, dst_desc, attr, p, eps);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_reduction_primitive_desc_create$handle();
         try {
             return (int) mh$.invokeExact(primitive_desc, engine, alg_kind, src_desc, dst_desc, p, eps, attr);
@@ -23015,7 +23895,9 @@ public final class dnnl_h {
     private static final class dnnl_get_primitive_cache_capacity {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
         static final MemorySegment ADDR = findOrNull("dnnl_get_primitive_cache_capacity");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -23039,7 +23921,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_get_primitive_cache_capacity}
      */
     public static MethodHandle dnnl_get_primitive_cache_capacity$handle() {
-        return require(dnnl_get_primitive_cache_capacity.HANDLE, "dnnl_get_primitive_cache_capacity");
+        return require(dnnl_get_primitive_cache_capacity.Exact.HANDLE, "dnnl_get_primitive_cache_capacity");
     }
 
     /**
@@ -23063,6 +23945,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_get_primitive_cache_capacity}
      */
     public static int dnnl_get_primitive_cache_capacity(MemorySegment capacity) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_get_primitive_cache_capacity.ADDR, "dnnl_get_primitive_cache_capacity"), capacity, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_get_primitive_cache_capacity$handle();
         try {
             return (int) mh$.invokeExact(capacity);
@@ -23076,7 +23967,9 @@ public final class dnnl_h {
     private static final class dnnl_set_primitive_cache_capacity {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_set_primitive_cache_capacity");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -23100,7 +23993,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_set_primitive_cache_capacity}
      */
     public static MethodHandle dnnl_set_primitive_cache_capacity$handle() {
-        return require(dnnl_set_primitive_cache_capacity.HANDLE, "dnnl_set_primitive_cache_capacity");
+        return require(dnnl_set_primitive_cache_capacity.Exact.HANDLE, "dnnl_set_primitive_cache_capacity");
     }
 
     /**
@@ -23124,6 +24017,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_set_primitive_cache_capacity}
      */
     public static int dnnl_set_primitive_cache_capacity(int capacity) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_set_primitive_cache_capacity.ADDR, "dnnl_set_primitive_cache_capacity"), MemorySegment.ofAddress(capacity), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_set_primitive_cache_capacity$handle();
         try {
             return (int) mh$.invokeExact(capacity);
@@ -23137,7 +24039,9 @@ public final class dnnl_h {
     private static final class dnnl_set_max_cpu_isa {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_set_max_cpu_isa");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -23161,7 +24065,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_set_max_cpu_isa}
      */
     public static MethodHandle dnnl_set_max_cpu_isa$handle() {
-        return require(dnnl_set_max_cpu_isa.HANDLE, "dnnl_set_max_cpu_isa");
+        return require(dnnl_set_max_cpu_isa.Exact.HANDLE, "dnnl_set_max_cpu_isa");
     }
 
     /**
@@ -23185,6 +24089,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_set_max_cpu_isa}
      */
     public static int dnnl_set_max_cpu_isa(int isa) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_set_max_cpu_isa.ADDR, "dnnl_set_max_cpu_isa"), MemorySegment.ofAddress(isa), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_set_max_cpu_isa$handle();
         try {
             return (int) mh$.invokeExact(isa);
@@ -23198,7 +24111,9 @@ public final class dnnl_h {
     private static final class dnnl_get_effective_cpu_isa {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_get_effective_cpu_isa");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -23222,7 +24137,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_get_effective_cpu_isa}
      */
     public static MethodHandle dnnl_get_effective_cpu_isa$handle() {
-        return require(dnnl_get_effective_cpu_isa.HANDLE, "dnnl_get_effective_cpu_isa");
+        return require(dnnl_get_effective_cpu_isa.Exact.HANDLE, "dnnl_get_effective_cpu_isa");
     }
 
     /**
@@ -23246,6 +24161,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_get_effective_cpu_isa}
      */
     public static int dnnl_get_effective_cpu_isa() {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_get_effective_cpu_isa.ADDR, "dnnl_get_effective_cpu_isa"), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_get_effective_cpu_isa$handle();
         try {
             return (int) mh$.invokeExact();
@@ -23259,7 +24183,9 @@ public final class dnnl_h {
     private static final class dnnl_status2str {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_status2str");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -23283,7 +24209,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_status2str}
      */
     public static MethodHandle dnnl_status2str$handle() {
-        return require(dnnl_status2str.HANDLE, "dnnl_status2str");
+        return require(dnnl_status2str.Exact.HANDLE, "dnnl_status2str");
     }
 
     /**
@@ -23307,6 +24233,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_status2str}
      */
     public static MemorySegment dnnl_status2str(int v) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_status2str.ADDR, "dnnl_status2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_status2str$handle();
         try {
             return (MemorySegment) mh$.invokeExact(v);
@@ -23320,7 +24255,9 @@ public final class dnnl_h {
     private static final class dnnl_dt2str {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_dt2str");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -23344,7 +24281,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_dt2str}
      */
     public static MethodHandle dnnl_dt2str$handle() {
-        return require(dnnl_dt2str.HANDLE, "dnnl_dt2str");
+        return require(dnnl_dt2str.Exact.HANDLE, "dnnl_dt2str");
     }
 
     /**
@@ -23368,6 +24305,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_dt2str}
      */
     public static MemorySegment dnnl_dt2str(int v) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_dt2str.ADDR, "dnnl_dt2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_dt2str$handle();
         try {
             return (MemorySegment) mh$.invokeExact(v);
@@ -23381,7 +24327,9 @@ public final class dnnl_h {
     private static final class dnnl_fpmath_mode2str {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_fpmath_mode2str");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -23405,7 +24353,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_fpmath_mode2str}
      */
     public static MethodHandle dnnl_fpmath_mode2str$handle() {
-        return require(dnnl_fpmath_mode2str.HANDLE, "dnnl_fpmath_mode2str");
+        return require(dnnl_fpmath_mode2str.Exact.HANDLE, "dnnl_fpmath_mode2str");
     }
 
     /**
@@ -23429,6 +24377,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_fpmath_mode2str}
      */
     public static MemorySegment dnnl_fpmath_mode2str(int v) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_fpmath_mode2str.ADDR, "dnnl_fpmath_mode2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_fpmath_mode2str$handle();
         try {
             return (MemorySegment) mh$.invokeExact(v);
@@ -23442,7 +24399,9 @@ public final class dnnl_h {
     private static final class dnnl_engine_kind2str {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_engine_kind2str");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -23466,7 +24425,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_engine_kind2str}
      */
     public static MethodHandle dnnl_engine_kind2str$handle() {
-        return require(dnnl_engine_kind2str.HANDLE, "dnnl_engine_kind2str");
+        return require(dnnl_engine_kind2str.Exact.HANDLE, "dnnl_engine_kind2str");
     }
 
     /**
@@ -23490,6 +24449,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_engine_kind2str}
      */
     public static MemorySegment dnnl_engine_kind2str(int v) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_engine_kind2str.ADDR, "dnnl_engine_kind2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_engine_kind2str$handle();
         try {
             return (MemorySegment) mh$.invokeExact(v);
@@ -23503,7 +24471,9 @@ public final class dnnl_h {
     private static final class dnnl_fmt_tag2str {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_fmt_tag2str");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -23527,7 +24497,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_fmt_tag2str}
      */
     public static MethodHandle dnnl_fmt_tag2str$handle() {
-        return require(dnnl_fmt_tag2str.HANDLE, "dnnl_fmt_tag2str");
+        return require(dnnl_fmt_tag2str.Exact.HANDLE, "dnnl_fmt_tag2str");
     }
 
     /**
@@ -23551,6 +24521,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_fmt_tag2str}
      */
     public static MemorySegment dnnl_fmt_tag2str(int v) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_fmt_tag2str.ADDR, "dnnl_fmt_tag2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_fmt_tag2str$handle();
         try {
             return (MemorySegment) mh$.invokeExact(v);
@@ -23564,7 +24543,9 @@ public final class dnnl_h {
     private static final class dnnl_prop_kind2str {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_prop_kind2str");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -23588,7 +24569,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_prop_kind2str}
      */
     public static MethodHandle dnnl_prop_kind2str$handle() {
-        return require(dnnl_prop_kind2str.HANDLE, "dnnl_prop_kind2str");
+        return require(dnnl_prop_kind2str.Exact.HANDLE, "dnnl_prop_kind2str");
     }
 
     /**
@@ -23612,6 +24593,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_prop_kind2str}
      */
     public static MemorySegment dnnl_prop_kind2str(int v) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_prop_kind2str.ADDR, "dnnl_prop_kind2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_prop_kind2str$handle();
         try {
             return (MemorySegment) mh$.invokeExact(v);
@@ -23625,7 +24615,9 @@ public final class dnnl_h {
     private static final class dnnl_prim_kind2str {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_prim_kind2str");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -23649,7 +24641,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_prim_kind2str}
      */
     public static MethodHandle dnnl_prim_kind2str$handle() {
-        return require(dnnl_prim_kind2str.HANDLE, "dnnl_prim_kind2str");
+        return require(dnnl_prim_kind2str.Exact.HANDLE, "dnnl_prim_kind2str");
     }
 
     /**
@@ -23673,6 +24665,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_prim_kind2str}
      */
     public static MemorySegment dnnl_prim_kind2str(int v) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_prim_kind2str.ADDR, "dnnl_prim_kind2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_prim_kind2str$handle();
         try {
             return (MemorySegment) mh$.invokeExact(v);
@@ -23686,7 +24687,9 @@ public final class dnnl_h {
     private static final class dnnl_alg_kind2str {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_alg_kind2str");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -23710,7 +24713,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_alg_kind2str}
      */
     public static MethodHandle dnnl_alg_kind2str$handle() {
-        return require(dnnl_alg_kind2str.HANDLE, "dnnl_alg_kind2str");
+        return require(dnnl_alg_kind2str.Exact.HANDLE, "dnnl_alg_kind2str");
     }
 
     /**
@@ -23734,6 +24737,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_alg_kind2str}
      */
     public static MemorySegment dnnl_alg_kind2str(int v) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_alg_kind2str.ADDR, "dnnl_alg_kind2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_alg_kind2str$handle();
         try {
             return (MemorySegment) mh$.invokeExact(v);
@@ -23747,7 +24759,9 @@ public final class dnnl_h {
     private static final class dnnl_rnn_flags2str {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_rnn_flags2str");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -23771,7 +24785,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_rnn_flags2str}
      */
     public static MethodHandle dnnl_rnn_flags2str$handle() {
-        return require(dnnl_rnn_flags2str.HANDLE, "dnnl_rnn_flags2str");
+        return require(dnnl_rnn_flags2str.Exact.HANDLE, "dnnl_rnn_flags2str");
     }
 
     /**
@@ -23795,6 +24809,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_rnn_flags2str}
      */
     public static MemorySegment dnnl_rnn_flags2str(int v) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_rnn_flags2str.ADDR, "dnnl_rnn_flags2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_rnn_flags2str$handle();
         try {
             return (MemorySegment) mh$.invokeExact(v);
@@ -23808,7 +24831,9 @@ public final class dnnl_h {
     private static final class dnnl_rnn_direction2str {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_rnn_direction2str");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -23832,7 +24857,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_rnn_direction2str}
      */
     public static MethodHandle dnnl_rnn_direction2str$handle() {
-        return require(dnnl_rnn_direction2str.HANDLE, "dnnl_rnn_direction2str");
+        return require(dnnl_rnn_direction2str.Exact.HANDLE, "dnnl_rnn_direction2str");
     }
 
     /**
@@ -23856,6 +24881,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_rnn_direction2str}
      */
     public static MemorySegment dnnl_rnn_direction2str(int v) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_rnn_direction2str.ADDR, "dnnl_rnn_direction2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_rnn_direction2str$handle();
         try {
             return (MemorySegment) mh$.invokeExact(v);
@@ -23869,7 +24903,9 @@ public final class dnnl_h {
     private static final class dnnl_scratchpad_mode2str {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_scratchpad_mode2str");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -23893,7 +24929,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_scratchpad_mode2str}
      */
     public static MethodHandle dnnl_scratchpad_mode2str$handle() {
-        return require(dnnl_scratchpad_mode2str.HANDLE, "dnnl_scratchpad_mode2str");
+        return require(dnnl_scratchpad_mode2str.Exact.HANDLE, "dnnl_scratchpad_mode2str");
     }
 
     /**
@@ -23917,6 +24953,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_scratchpad_mode2str}
      */
     public static MemorySegment dnnl_scratchpad_mode2str(int v) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_scratchpad_mode2str.ADDR, "dnnl_scratchpad_mode2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_scratchpad_mode2str$handle();
         try {
             return (MemorySegment) mh$.invokeExact(v);
@@ -23930,7 +24975,9 @@ public final class dnnl_h {
     private static final class dnnl_cpu_isa2str {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_cpu_isa2str");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -23954,7 +25001,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_cpu_isa2str}
      */
     public static MethodHandle dnnl_cpu_isa2str$handle() {
-        return require(dnnl_cpu_isa2str.HANDLE, "dnnl_cpu_isa2str");
+        return require(dnnl_cpu_isa2str.Exact.HANDLE, "dnnl_cpu_isa2str");
     }
 
     /**
@@ -23978,6 +25025,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_cpu_isa2str}
      */
     public static MemorySegment dnnl_cpu_isa2str(int v) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_cpu_isa2str.ADDR, "dnnl_cpu_isa2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_cpu_isa2str$handle();
         try {
             return (MemorySegment) mh$.invokeExact(v);
@@ -23991,7 +25047,9 @@ public final class dnnl_h {
     private static final class dnnl_runtime2str {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_runtime2str");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -24015,7 +25073,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_runtime2str}
      */
     public static MethodHandle dnnl_runtime2str$handle() {
-        return require(dnnl_runtime2str.HANDLE, "dnnl_runtime2str");
+        return require(dnnl_runtime2str.Exact.HANDLE, "dnnl_runtime2str");
     }
 
     /**
@@ -24039,6 +25097,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_runtime2str}
      */
     public static MemorySegment dnnl_runtime2str(int v) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_runtime2str.ADDR, "dnnl_runtime2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_runtime2str$handle();
         try {
             return (MemorySegment) mh$.invokeExact(v);
@@ -24052,7 +25119,9 @@ public final class dnnl_h {
     private static final class dnnl_fmt_kind2str {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrNull("dnnl_fmt_kind2str");
-        static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        static final class Exact {
+            static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);
+        }
     }
 
     /**
@@ -24076,7 +25145,7 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_fmt_kind2str}
      */
     public static MethodHandle dnnl_fmt_kind2str$handle() {
-        return require(dnnl_fmt_kind2str.HANDLE, "dnnl_fmt_kind2str");
+        return require(dnnl_fmt_kind2str.Exact.HANDLE, "dnnl_fmt_kind2str");
     }
 
     /**
@@ -24100,6 +25169,15 @@ public final class dnnl_h {
      * @throws UnsatisfiedLinkError if the library does not export {@code dnnl_fmt_kind2str}
      */
     public static MemorySegment dnnl_fmt_kind2str(int v) {
+        if (SHARED_DOWNCALLS) {
+            try {
+                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_fmt_kind2str.ADDR, "dnnl_fmt_kind2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+            } catch (Error | RuntimeException ex$) {
+                throw ex$;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
         var mh$ = dnnl_fmt_kind2str$handle();
         try {
             return (MemorySegment) mh$.invokeExact(v);
@@ -24108,5 +25186,31 @@ public final class dnnl_h {
         } catch (Throwable ex$) {
             throw new AssertionError("should not reach here", ex$);
         }
+    }
+
+    /**
+     * Whether functions are called through the shared downcall shapes below (a scripts/bindgen extension:
+     * one linked handle per shape instead of one per function, which saves a fresh JVM most of its
+     * downcall linking): on x86-64 Linux, whose calling convention makes them exact, unless the system
+     * property {@code bindgen.sharedDowncalls} is {@code false}.
+     */
+    static final boolean SHARED_DOWNCALLS = (System.getProperty("os.arch").equals("amd64")
+            || System.getProperty("os.arch").equals("x86_64")) && System.getProperty("os.name").startsWith("Linux")
+            && !"false".equals(System.getProperty("bindgen.sharedDowncalls"));
+
+    private static final class Shared$a6f2 {
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.of(C_POINTER, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT));
+    }
+
+    private static final class Shared$i20f2 {
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.of(C_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT));
+    }
+
+    private static final class Shared$i6f2 {
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.of(C_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT));
+    }
+
+    private static final class Shared$j6f2 {
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.of(C_LONG, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT));
     }
 }

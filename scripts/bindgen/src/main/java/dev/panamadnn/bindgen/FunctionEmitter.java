@@ -12,12 +12,26 @@ import java.util.List;
  * <p>A symbol missing from the library leaves ADDR null instead of failing the holder's
  * initialisation, so each call throws the same {@link UnsatisfiedLinkError} rather than a
  * one-time ExceptionInInitializerError followed by NoClassDefFoundErrors.
+ *
+ * <p><b>Shared downcall shapes</b> (a scripts/bindgen extension): where the x86-64 System V
+ * calling convention makes it exact ({@link SharedShape}), {@code name(...)} calls the function
+ * through one of a few address-taking downcall handles shared by every function of its shape,
+ * not through a handle of its own: each distinct {@code FunctionDescriptor} costs a fresh JVM
+ * 5-15 ms to link and first call (generated classes and stubs), and oneDNN's ~90 functions have
+ * ~60 distinct ones. {@code name$handle()} still links the exact descriptor, on first use.
  */
 final class FunctionEmitter {
     private final TypeMapper mapper;
+    /** The shared shapes the emitted functions call through, each with whether a critical variant uses it. */
+    private final java.util.TreeMap<SharedShape, Boolean> sharedShapes = new java.util.TreeMap<>();
 
     FunctionEmitter(TypeMapper mapper) {
         this.mapper = mapper;
+    }
+
+    /** The shared shapes used so far: shape to whether it is also called with {@code critical(true)}. */
+    java.util.SortedMap<SharedShape, Boolean> sharedShapes() {
+        return java.util.Collections.unmodifiableSortedMap(sharedShapes);
     }
 
     void emit(JavaWriter w, Decl.Function f, boolean critical) {
@@ -52,6 +66,10 @@ final class FunctionEmitter {
         } catch (BindgenException e) {
             throw new BindgenException("function " + name + " at " + f.location() + ": " + e.getMessage());
         }
+        SharedShape shared = SharedShape.of(sig);
+        if (shared != null) {
+            sharedShapes.merge(shared, critical, Boolean::logicalOr);
+        }
         String desc = sig.result() instanceof CType.Void
                 ? "FunctionDescriptor.ofVoid(" + String.join(", ", layouts) + ")"
                 : "FunctionDescriptor.of(" + String.join(", ", prepend(mapper.argumentLayout(sig.result()), layouts))
@@ -60,9 +78,17 @@ final class FunctionEmitter {
         w.blank().open("private static final class " + name + " {");
         w.line("static final FunctionDescriptor DESC = " + desc + ";");
         w.line("static final MemorySegment ADDR = findOrNull(\"" + name + "\");");
+        String holder = name;
+        if (shared != null) {   // the exact handles in a holder of their own: linked only if asked for
+            holder = name + ".Exact";
+            w.open("static final class Exact {");
+        }
         w.line("static final MethodHandle HANDLE = downcallOrNull(ADDR, DESC);");
         if (critical) {
             w.line("static final MethodHandle CRITICAL_HANDLE = downcallOrNull(ADDR, DESC, Linker.Option.critical(true));");
+        }
+        if (shared != null) {
+            w.close("}");
         }
         w.close("}");
 
@@ -72,7 +98,7 @@ final class FunctionEmitter {
         w.blank().javadoc("Downcall method handle for:", "", JavaWriter.snippet(decl), "",
                 "@throws UnsatisfiedLinkError if the library does not export {@code " + name + "}");
         w.open("public static MethodHandle " + name + "$handle() {")
-                .line("return require(" + name + ".HANDLE, \"" + name + "\");").close("}");
+                .line("return require(" + holder + ".HANDLE, \"" + name + "\");").close("}");
         w.blank().javadoc("Address for:", "", JavaWriter.snippet(decl), "",
                 "@throws UnsatisfiedLinkError if the library does not export {@code " + name + "}");
         w.open("public static MemorySegment " + name + "$address() {")
@@ -80,27 +106,39 @@ final class FunctionEmitter {
 
         w.blank().javadoc(JavaWriter.snippet(decl), "",
                 "@throws UnsatisfiedLinkError if the library does not export {@code " + name + "}");
-        invoker(w, ret, name, params, args, name + "$handle()");
+        invoker(w, ret, name, params, args, name + "$handle()", shared == null ? null : shared.call(false, name, sig, args));
         if (critical) {
             w.blank().javadoc("Like {@link #" + name + "}, through a critical downcall ({@code Linker.Option.critical(true)}):",
                     "heap segments ({@code MemorySegment.ofArray}) may be passed. Only for short calls that",
                     "never call back into Java.", "", JavaWriter.snippet(decl), "",
                     "@throws UnsatisfiedLinkError if the library does not export {@code " + name + "}");
             invoker(w, ret, name + "$critical", params, args,
-                    "require(" + name + ".CRITICAL_HANDLE, \"" + name + "\")");
+                    "require(" + holder + ".CRITICAL_HANDLE, \"" + name + "\")", shared == null ? null : shared.call(true, name, sig, args));
         }
     }
 
+    /**
+     * The public wrapper: through the function's own handle ({@code handle}), or, with a
+     * {@code sharedCall}, through its shared shape unless {@code SHARED_DOWNCALLS} is off.
+     */
     private static void invoker(JavaWriter w, String ret, String method, List<String> params, List<String> args,
-            String handle) {
+            String handle, String sharedCall) {
         w.open("public static " + ret + " " + method + "(" + String.join(", ", params) + ") {");
+        if (sharedCall != null) {
+            w.open("if (SHARED_DOWNCALLS) {");
+            guarded(w, ret, sharedCall, true);
+            w.close("}");
+        }
         w.line("var mh$ = " + handle + ";");
-        String call = "mh$.invokeExact(" + String.join(", ", args) + ")";
+        guarded(w, ret, "mh$.invokeExact(" + String.join(", ", args) + ")", false);
+        w.close("}");
+    }
+
+    private static void guarded(JavaWriter w, String ret, String call, boolean thenReturn) {
         w.open("try {");
-        w.line(ret.equals("void") ? call + ";" : "return (" + ret + ") " + call + ";");
+        w.line(ret.equals("void") ? call + ";" + (thenReturn ? " return;" : "") : "return (" + ret + ") " + call + ";");
         w.middle("} catch (Error | RuntimeException ex$) {").line("throw ex$;");
         w.middle("} catch (Throwable ex$) {").line("throw new AssertionError(\"should not reach here\", ex$);");
-        w.close("}");
         w.close("}");
     }
 

@@ -54,6 +54,7 @@ final class HeaderClassEmitter {
         for (Decl.Function f : functions) {
             functionEmitter.emit(w, f, critical.contains(f.name()));
         }
+        sharedShapes(w, functionEmitter.sharedShapes());
         w.close("}");
         return w.toString();
     }
@@ -95,6 +96,35 @@ final class HeaderClassEmitter {
         w.close("}");
         w.close("}");
     }
+
+    /** The flag that picks shared downcall shapes, and one holder per shape used (see {@link SharedShape}). */
+    private static void sharedShapes(JavaWriter w, java.util.SortedMap<SharedShape, Boolean> shapes) {
+        if (shapes.isEmpty()) {
+            return;
+        }
+        w.blank().javadoc("Whether functions are called through the shared downcall shapes below (a scripts/bindgen extension:",
+                "one linked handle per shape instead of one per function, which saves a fresh JVM most of its",
+                "downcall linking): on x86-64 Linux, whose calling convention makes them exact, unless the system",
+                "property {@code " + SHARED_PROPERTY + "} is {@code false}.");
+        w.line("static final boolean SHARED_DOWNCALLS = (System.getProperty(\"os.arch\").equals(\"amd64\")");
+        w.line("        || System.getProperty(\"os.arch\").equals(\"x86_64\")) && System.getProperty(\"os.name\").startsWith(\"Linux\")");
+        w.line("        && !\"false\".equals(System.getProperty(\"" + SHARED_PROPERTY + "\"));");
+        for (var e : shapes.entrySet()) {
+            SharedShape s = e.getKey();
+            w.blank().open("private static final class " + s.holder(false) + " {");
+            w.line("static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(" + s.descriptor() + ");");
+            w.close("}");
+            if (e.getValue()) {
+                w.blank().open("private static final class " + s.holder(true) + " {");
+                w.line("static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(" + s.descriptor()
+                        + ", Linker.Option.critical(true));");
+                w.close("}");
+            }
+        }
+    }
+
+    /** The system property that turns the shared downcall shapes off ({@code false}). */
+    static final String SHARED_PROPERTY = "bindgen.sharedDowncalls";
 
     private void typedef(JavaWriter w, Decl.Typedef t) {
         String type;

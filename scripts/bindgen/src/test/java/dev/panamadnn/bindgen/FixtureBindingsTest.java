@@ -34,6 +34,9 @@ class FixtureBindingsTest {
     private ClassLoader loader;
     private Class<?> header;
     private Class<?> usage;
+    /** The same compiled classes in a loader of their own, initialised with the shared downcall shapes off. */
+    private Class<?> exactHeader;
+    private Class<?> exactUsage;
 
     @BeforeAll
     void generateCompileAndLoad(@TempDir Path tmp) throws Exception {
@@ -48,6 +51,15 @@ class FixtureBindingsTest {
                 FixtureSupport.fixtureDir().resolve("FixtureApiUsage.java"));
         header = loader.loadClass("fixture.gen.fixture_h");
         usage = loader.loadClass("fixture.gen.FixtureApiUsage");
+        ClassLoader exact = new java.net.URLClassLoader(new java.net.URL[] {tmp.resolve("classes").toUri().toURL()},
+                FixtureBindingsTest.class.getClassLoader());
+        System.setProperty(HeaderClassEmitter.SHARED_PROPERTY, "false");
+        try {
+            exactHeader = Class.forName("fixture.gen.fixture_h", true, exact);
+        } finally {
+            System.clearProperty(HeaderClassEmitter.SHARED_PROPERTY);
+        }
+        exactUsage = exact.loadClass("fixture.gen.FixtureApiUsage");
     }
 
     private Object c(String function, Object... args) throws Throwable {
@@ -202,6 +214,84 @@ class FixtureBindingsTest {
         assertEquals(8L, ((MemoryLayout) header.getField("fx_handle_t").get(null)).byteSize());
         assertTrue(loader.loadClass("fixture.gen.fx_point").isAssignableFrom(loader.loadClass("fixture.gen.fx_point_t")),
                 "a typedef of an included struct is a subclass, as in jextract");
+    }
+
+    @Test
+    void sharedDowncallShapesAreOnWhereTheAbiMakesThemExactAndCanBeTurnedOff() throws Exception {
+        boolean sysV = System.getProperty("os.name").startsWith("Linux")
+                && (System.getProperty("os.arch").equals("amd64") || System.getProperty("os.arch").equals("x86_64"));
+        assertEquals(sysV, sharedFlag(header));
+        assertFalse(sharedFlag(exactHeader));
+        String source = Files.readString(generated.resolve("fixture/gen/fixture_h.java"));
+        // ints, longs, pointers and floats share shapes; bool, char, short, double and structs by value do not
+        for (String shared : List.of("int fx_add_int(", "long fx_add_long(", "float fx_scale_float(", "void fx_fill(",
+                "long fx_sum_array(", "MemorySegment fx_greeting(", "int fx_echo_args(", "int fx_apply(")) {
+            assertTrue(wrapper(source, shared).contains("Shared$"), shared);
+        }
+        for (String exact : List.of("double fx_mul_double(", "boolean fx_is_positive(", "int fx_char_code(",
+                "int fx_point_sum(", "double fx_padded_sum(")) {
+            assertFalse(wrapper(source, exact).contains("Shared$"), exact);
+        }
+        assertTrue(source.contains("Linker.nativeLinker().downcallHandle(FunctionDescriptor.of(C_INT, " + String.join(", ",
+                java.util.Collections.nCopies(6, "ValueLayout.ADDRESS")) + ", C_FLOAT, C_FLOAT));"), "the 6-register int shape");
+    }
+
+    @Test
+    void interleavedArgumentsPastTheRegistersArriveAsPassedEitherWay() throws Throwable {
+        MemorySegment p = MemorySegment.ofAddress(0x7fff_1234_5678L);
+        float x = 1.25f;
+        float y = -0f;
+        float z = Float.intBitsToFloat(0x7fc0_0123); // a NaN with a payload: bits must arrive unchanged
+        long[] expected = {-5, Integer.toUnsignedLong(Float.floatToRawIntBits(x)), Long.MIN_VALUE + 3, p.address(),
+            -2_000_000_000, Integer.toUnsignedLong(Float.floatToRawIntBits(y)), 0xFFFF_FFFFL, Integer.MIN_VALUE, 7,
+            Integer.toUnsignedLong(Float.floatToRawIntBits(z)), Long.MAX_VALUE};
+        for (Class<?> h : List.of(header, exactHeader)) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment out = arena.allocate(java.lang.foreign.ValueLayout.JAVA_LONG, 11);
+                Object e = FixtureSupport.call(h, "fx_echo_args", out, -5, x, Long.MIN_VALUE + 3, p, -2_000_000_000, y,
+                        -1, Integer.MIN_VALUE, 7, z, Long.MAX_VALUE);
+                assertEquals(Integer.MIN_VALUE, e, "the int result, sign and all");
+                assertArrayEquals(expected, out.toArray(java.lang.foreign.ValueLayout.JAVA_LONG), "shared " + sharedFlag(h));
+            }
+        }
+    }
+
+    @Test
+    void everyKindOfCallGivesTheSameResultsWithTheSharedShapesOff() throws Throwable {
+        assertEquals(-1, FixtureSupport.call(exactHeader, "fx_add_int", 2, -3));
+        assertEquals(-1, c("fx_add_int", 2, -3));
+        assertEquals(-5_000_000_000L, FixtureSupport.call(exactHeader, "fx_add_long", -2_000_000_000L, -3_000_000_000L));
+        assertEquals(-5_000_000_000L, c("fx_add_long", -2_000_000_000L, -3_000_000_000L));
+        assertEquals(-3.0f, FixtureSupport.call(exactHeader, "fx_scale_float", 1.5f, -2f));
+        assertEquals(-3.0f, c("fx_scale_float", 1.5f, -2f));
+        assertEquals("hello from C", ((MemorySegment) FixtureSupport.call(exactHeader, "fx_greeting")).getString(0));
+        for (Class<?> u : List.of(usage, exactUsage)) {
+            assertArrayEquals(new float[] {1.25f, 1.25f}, (float[]) FixtureSupport.call(u, "fillHeapArray", 2, 1.25f));
+            assertEquals(10L, FixtureSupport.call(u, "sumHeapArray", new long[] {1, 2, 3, 4}));
+            assertThrows(IllegalArgumentException.class, () -> FixtureSupport.call(u, "fillHeapArrayWithoutCritical", 2));
+            assertEquals(67, FixtureSupport.call(u, "applyInC", 6, 7), "C should have called the Java lambda");
+            assertEquals(99, FixtureSupport.call(u, "handleRoundTrip", 99));
+        }
+        for (Class<?> h : List.of(header, exactHeader)) {
+            assertThrows(UnsatisfiedLinkError.class, () -> FixtureSupport.call(h, "fx_not_implemented", 1));
+            Arena arena = Arena.ofConfined();   // a closed arena's segment is refused before the call
+            MemorySegment out = arena.allocate(java.lang.foreign.ValueLayout.JAVA_FLOAT, 3);
+            arena.close();
+            assertThrows(IllegalStateException.class, () -> FixtureSupport.call(h, "fx_fill", out, 3, 1f));
+        }
+    }
+
+    private static boolean sharedFlag(Class<?> h) throws ReflectiveOperationException {
+        var f = h.getDeclaredField("SHARED_DOWNCALLS");
+        f.setAccessible(true);
+        return f.getBoolean(null);
+    }
+
+    /** The text of the public wrapper whose declaration starts with {@code start} (after "public static "). */
+    private static String wrapper(String source, String start) {
+        int at = source.indexOf("public static " + start);
+        assertTrue(at >= 0, start);
+        return source.substring(at, source.indexOf("\n    }\n", at));
     }
 
     @Test
