@@ -20,6 +20,19 @@ import org.junit.jupiter.api.Test;
 /** The graph's building blocks are immutable and compare by value; a Graph hands out read-only views. */
 class ValuesAndAttributesTest {
     @Test
+    void dimsAreEqualByFactorAndSymbolAsRecordsAre() {
+        assertEquals(Dim.of(3), new Dim(3, null));
+        assertEquals(Dim.of(3).hashCode(), new Dim(3, null).hashCode());
+        assertEquals(new Dim(12, "N"), new Dim(12, "N"));
+        assertEquals(new Dim(12, "N").hashCode(), new Dim(12, "N").hashCode());
+        assertNotEquals(Dim.of(12), new Dim(12, "N"));
+        assertNotEquals(new Dim(12, "N"), new Dim(12, "B"));
+        assertNotEquals(new Dim(2, "N"), new Dim(3, "N"));
+        assertNotEquals(Dim.of(3), (Object) 3L);
+        assertEquals(new Shape(List.of(Dim.symbol("N"), Dim.of(4))), new Shape(List.of(new Dim(1, "N"), Dim.of(4))));
+    }
+
+    @Test
     void attributesCopyArraysInAndOut() {
         long[] pads = {1, 1, 1, 1};
         Attributes a = Attributes.of("pads", pads, "scales", new double[] {0.5});
