@@ -60,7 +60,7 @@ public final class ThreadControl {
     private static final Linker LINKER = Linker.nativeLinker();
     private static volatile int threads;           // 0: leave the libraries' defaults alone
     private static volatile boolean loaded;
-    private static MethodHandle openblasSet, openblasGet, ompSet, ompGetMax;
+    private static Fn openblasSet, openblasGet, ompSet, ompGetMax;   // null where absent (ompSet, ompGetMax: not on OpenMP)
     private static final ThreadLocal<int[]> APPLIED = ThreadLocal.withInitial(() -> new int[1]);
 
     private ThreadControl() {}
@@ -203,14 +203,51 @@ public final class ThreadControl {
         }
     }
 
-    private static MethodHandle optionalHandle(SymbolLookup lookup, String name, FunctionDescriptor fd) {
-        return lookup.find(name).map(addr -> LINKER.downcallHandle(addr, fd)).orElse(null);
+    private static Fn optionalHandle(SymbolLookup lookup, String name, FunctionDescriptor fd) {
+        return lookup.find(name).map(addr -> Fn.of(addr, fd)).orElse(null);
     }
 
-    private static MethodHandle handle(SymbolLookup lookup, String name, FunctionDescriptor fd) {
+    private static Fn handle(SymbolLookup lookup, String name, FunctionDescriptor fd) {
         MemorySegment addr = lookup.find(name).orElseThrow(() -> new UnsatisfiedLinkError(
                 "ThreadControl: symbol " + name + " not found in the loaded library"));
-        return LINKER.downcallHandle(addr, fd);
+        return Fn.of(addr, fd);
+    }
+
+    /**
+     * A C function called from here: through {@link Shared#HANDLE} with its {@code address} on x86-64 Linux, else
+     * through {@code exact}, its own handle (null there).
+     */
+    private record Fn(MemorySegment address, MethodHandle exact) {
+        static Fn of(MemorySegment address, FunctionDescriptor fd) {
+            return new Fn(address, Shared.ON ? null : LINKER.downcallHandle(address, fd));
+        }
+    }
+
+    /**
+     * The generated bindings' shared downcall shape for functions of up to 6 integer-class arguments and 2 floats
+     * whose result comes back in rax ({@code long f(6 addresses, 2 floats)}, the function's address first; see
+     * scripts/bindgen's {@code SharedShape} for why that is exact on x86-64 System V): every oneDNN call of that kind
+     * links it anyway, and the FFM linker generates one stub per distinct descriptor (5-15 ms each in a fresh JVM),
+     * so setenv and the thread-count calls here link nothing of their own. An {@code int} argument travels as an
+     * address (read as its low 32 bits) from {@link #COUNTS}, so a call allocates nothing; an {@code int} result is
+     * the low 32 bits of rax; a {@code void} function's rax is dropped.
+     */
+    private static final class Shared {
+        static final boolean ON = System.getProperty("os.name", "").startsWith("Linux") && System.getProperty("os.arch", "").equals("amd64");
+        static final MethodHandle HANDLE;
+        /** {@code COUNTS[n]} holds address n, for every thread count (and 0, for setenv's flag below 1). */
+        static final MemorySegment[] COUNTS = new MemorySegment[MAX_THREADS + 1];
+
+        static {
+            ValueLayout a = ValueLayout.ADDRESS;
+            HANDLE = ON ? LINKER.downcallHandle(FunctionDescriptor.of(ValueLayout.JAVA_LONG, a, a, a, a, a, a, ValueLayout.JAVA_FLOAT,
+                    ValueLayout.JAVA_FLOAT)) : null;
+            for (int n = 0; n < COUNTS.length; n++) COUNTS[n] = MemorySegment.ofAddress(n);
+        }
+
+        static MemorySegment count(int n) {
+            return n >= 0 && n < COUNTS.length ? COUNTS[n] : MemorySegment.ofAddress(n);
+        }
     }
 
     /**
@@ -222,24 +259,18 @@ public final class ThreadControl {
     }
 
     /**
-     * Puts each variable into the process environment (C's setenv, overwriting), linking setenv once. The FFM linker
-     * generates and caches one stub per distinct descriptor (5-15 ms each in a fresh JVM), so on x86-64 Linux setenv
-     * is called through the generated bindings' shared shape for {@code int} functions of up to 6 integer-class
-     * arguments ({@code int f(6 addresses, 2 floats)}, the function's address first; scripts/bindgen's
-     * {@code SharedShape} says why that is exact), which every oneDNN call of that kind links anyway.
+     * Puts each variable into the process environment (C's setenv, overwriting): on x86-64 Linux through
+     * {@link Shared#HANDLE}, else linking setenv's own descriptor once.
      */
     private static void setenv(Map<String, String> variables) {
         MemorySegment setenv = LINKER.defaultLookup().find("setenv").orElseThrow();
-        boolean shared = System.getProperty("os.name", "").startsWith("Linux") && System.getProperty("os.arch", "").equals("amd64");
         AddressLayout pointer = cPointer();
-        ValueLayout a = ValueLayout.ADDRESS;
-        MethodHandle mh = shared
-                ? LINKER.downcallHandle(FunctionDescriptor.of(ValueLayout.JAVA_INT, a, a, a, a, a, a, ValueLayout.JAVA_FLOAT, ValueLayout.JAVA_FLOAT))
+        MethodHandle mh = Shared.ON ? Shared.HANDLE
                 : LINKER.downcallHandle(setenv, FunctionDescriptor.of(ValueLayout.JAVA_INT, pointer, pointer, ValueLayout.JAVA_INT));
         for (Map.Entry<String, String> v : variables.entrySet()) {
             try (Arena tmp = Arena.ofConfined()) {
                 MemorySegment n = MemorySegment.NULL, key = tmp.allocateFrom(v.getKey()), value = tmp.allocateFrom(v.getValue());
-                int rc = shared ? (int) mh.invokeExact(setenv, key, value, MemorySegment.ofAddress(1), n, n, n, 0f, 0f)
+                int rc = Shared.ON ? (int) (long) mh.invokeExact(setenv, key, value, Shared.count(1), n, n, n, 0f, 0f)
                         : (int) mh.invokeExact(key, value, 1);
                 if (rc != 0) throw new IllegalStateException("setenv(" + v.getKey() + ") failed with " + rc);
             } catch (RuntimeException | Error e) {
@@ -250,17 +281,23 @@ public final class ThreadControl {
         }
     }
 
-    private static void invoke(MethodHandle mh, int n) {
+    private static void invoke(Fn f, int n) {
         try {
-            mh.invokeExact(n);
+            if (Shared.ON) {
+                MemorySegment z = MemorySegment.NULL;
+                long ignored = (long) Shared.HANDLE.invokeExact(f.address(), Shared.count(n), z, z, z, z, z, 0f, 0f);
+            } else {
+                f.exact().invokeExact(n);
+            }
         } catch (Throwable t) {
             throw new IllegalStateException("thread-count call failed", t);
         }
     }
 
-    private static int invokeInt(MethodHandle mh) {
+    private static int invokeInt(Fn f) {
         try {
-            return (int) mh.invokeExact();
+            MemorySegment z = MemorySegment.NULL;
+            return Shared.ON ? (int) (long) Shared.HANDLE.invokeExact(f.address(), z, z, z, z, z, z, 0f, 0f) : (int) f.exact().invokeExact();
         } catch (Throwable t) {
             throw new IllegalStateException("thread-count query failed", t);
         }

@@ -266,7 +266,7 @@ public final class cblas_h {
     public static void openblas_set_num_threads(int num_threads) {
         if (SHARED_DOWNCALLS) {
             try {
-                Shared$v6f2.HANDLE.invokeExact(require(openblas_set_num_threads.ADDR, "openblas_set_num_threads"), MemorySegment.ofAddress(num_threads), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f); return;
+                long ignored$ = (long) Shared$j6f2.HANDLE.invokeExact(require(openblas_set_num_threads.ADDR, "openblas_set_num_threads"), MemorySegment.ofAddress(num_threads), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f); return;
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -338,7 +338,7 @@ public final class cblas_h {
     public static int openblas_set_num_threads_local(int num_threads) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(openblas_set_num_threads_local.ADDR, "openblas_set_num_threads_local"), MemorySegment.ofAddress(num_threads), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(openblas_set_num_threads_local.ADDR, "openblas_set_num_threads_local"), MemorySegment.ofAddress(num_threads), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -410,7 +410,7 @@ public final class cblas_h {
     public static int openblas_get_num_threads() {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(openblas_get_num_threads.ADDR, "openblas_get_num_threads"), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(openblas_get_num_threads.ADDR, "openblas_get_num_threads"), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -482,7 +482,7 @@ public final class cblas_h {
     public static int openblas_get_num_procs() {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(openblas_get_num_procs.ADDR, "openblas_get_num_procs"), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(openblas_get_num_procs.ADDR, "openblas_get_num_procs"), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -554,7 +554,7 @@ public final class cblas_h {
     public static MemorySegment openblas_get_config() {
         if (SHARED_DOWNCALLS) {
             try {
-                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(openblas_get_config.ADDR, "openblas_get_config"), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return MemorySegment.ofAddress((long) Shared$j6f2.HANDLE.invokeExact(require(openblas_get_config.ADDR, "openblas_get_config"), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f)).reinterpret(java.lang.Long.MAX_VALUE);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -626,7 +626,7 @@ public final class cblas_h {
     public static MemorySegment openblas_get_corename() {
         if (SHARED_DOWNCALLS) {
             try {
-                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(openblas_get_corename.ADDR, "openblas_get_corename"), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return MemorySegment.ofAddress((long) Shared$j6f2.HANDLE.invokeExact(require(openblas_get_corename.ADDR, "openblas_get_corename"), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f)).reinterpret(java.lang.Long.MAX_VALUE);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -698,7 +698,7 @@ public final class cblas_h {
     public static int openblas_get_parallel() {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(openblas_get_parallel.ADDR, "openblas_get_parallel"), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(openblas_get_parallel.ADDR, "openblas_get_parallel"), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -1195,7 +1195,7 @@ public final class cblas_h {
     public static void cblas_saxpy(int n, float alpha, MemorySegment x, int incx, MemorySegment y, int incy) {
         if (SHARED_DOWNCALLS) {
             try {
-                Shared$v6f2.HANDLE.invokeExact(require(cblas_saxpy.ADDR, "cblas_saxpy"), MemorySegment.ofAddress(n), x, MemorySegment.ofAddress(incx), y, MemorySegment.ofAddress(incy), MemorySegment.NULL, alpha, 0f); return;
+                long ignored$ = (long) Shared$j6f2.HANDLE.invokeExact(require(cblas_saxpy.ADDR, "cblas_saxpy"), MemorySegment.ofAddress(n), x, MemorySegment.ofAddress(incx), y, MemorySegment.ofAddress(incy), MemorySegment.NULL, alpha, 0f); return;
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -1226,7 +1226,7 @@ public final class cblas_h {
     public static void cblas_saxpy$critical(int n, float alpha, MemorySegment x, int incx, MemorySegment y, int incy) {
         if (SHARED_DOWNCALLS) {
             try {
-                Shared$v6f2$critical.HANDLE.invokeExact(require(cblas_saxpy.ADDR, "cblas_saxpy"), MemorySegment.ofAddress(n), x, MemorySegment.ofAddress(incx), y, MemorySegment.ofAddress(incy), MemorySegment.NULL, alpha, 0f); return;
+                long ignored$ = (long) Shared$j6f2$critical.HANDLE.invokeExact(require(cblas_saxpy.ADDR, "cblas_saxpy"), MemorySegment.ofAddress(n), x, MemorySegment.ofAddress(incx), y, MemorySegment.ofAddress(incy), MemorySegment.NULL, alpha, 0f); return;
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -1299,7 +1299,7 @@ public final class cblas_h {
     public static void cblas_scopy(int n, MemorySegment x, int incx, MemorySegment y, int incy) {
         if (SHARED_DOWNCALLS) {
             try {
-                Shared$v6f2.HANDLE.invokeExact(require(cblas_scopy.ADDR, "cblas_scopy"), MemorySegment.ofAddress(n), x, MemorySegment.ofAddress(incx), y, MemorySegment.ofAddress(incy), MemorySegment.NULL, 0f, 0f); return;
+                long ignored$ = (long) Shared$j6f2.HANDLE.invokeExact(require(cblas_scopy.ADDR, "cblas_scopy"), MemorySegment.ofAddress(n), x, MemorySegment.ofAddress(incx), y, MemorySegment.ofAddress(incy), MemorySegment.NULL, 0f, 0f); return;
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -1330,7 +1330,7 @@ public final class cblas_h {
     public static void cblas_scopy$critical(int n, MemorySegment x, int incx, MemorySegment y, int incy) {
         if (SHARED_DOWNCALLS) {
             try {
-                Shared$v6f2$critical.HANDLE.invokeExact(require(cblas_scopy.ADDR, "cblas_scopy"), MemorySegment.ofAddress(n), x, MemorySegment.ofAddress(incx), y, MemorySegment.ofAddress(incy), MemorySegment.NULL, 0f, 0f); return;
+                long ignored$ = (long) Shared$j6f2$critical.HANDLE.invokeExact(require(cblas_scopy.ADDR, "cblas_scopy"), MemorySegment.ofAddress(n), x, MemorySegment.ofAddress(incx), y, MemorySegment.ofAddress(incy), MemorySegment.NULL, 0f, 0f); return;
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -1402,7 +1402,7 @@ public final class cblas_h {
     public static void cblas_sswap(int n, MemorySegment x, int incx, MemorySegment y, int incy) {
         if (SHARED_DOWNCALLS) {
             try {
-                Shared$v6f2.HANDLE.invokeExact(require(cblas_sswap.ADDR, "cblas_sswap"), MemorySegment.ofAddress(n), x, MemorySegment.ofAddress(incx), y, MemorySegment.ofAddress(incy), MemorySegment.NULL, 0f, 0f); return;
+                long ignored$ = (long) Shared$j6f2.HANDLE.invokeExact(require(cblas_sswap.ADDR, "cblas_sswap"), MemorySegment.ofAddress(n), x, MemorySegment.ofAddress(incx), y, MemorySegment.ofAddress(incy), MemorySegment.NULL, 0f, 0f); return;
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -1474,7 +1474,7 @@ public final class cblas_h {
     public static void cblas_srot(int N, MemorySegment X, int incX, MemorySegment Y, int incY, float c, float s) {
         if (SHARED_DOWNCALLS) {
             try {
-                Shared$v6f2.HANDLE.invokeExact(require(cblas_srot.ADDR, "cblas_srot"), MemorySegment.ofAddress(N), X, MemorySegment.ofAddress(incX), Y, MemorySegment.ofAddress(incY), MemorySegment.NULL, c, s); return;
+                long ignored$ = (long) Shared$j6f2.HANDLE.invokeExact(require(cblas_srot.ADDR, "cblas_srot"), MemorySegment.ofAddress(N), X, MemorySegment.ofAddress(incX), Y, MemorySegment.ofAddress(incY), MemorySegment.NULL, c, s); return;
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -1547,7 +1547,7 @@ public final class cblas_h {
     public static void cblas_sscal(int N, float alpha, MemorySegment X, int incX) {
         if (SHARED_DOWNCALLS) {
             try {
-                Shared$v6f2.HANDLE.invokeExact(require(cblas_sscal.ADDR, "cblas_sscal"), MemorySegment.ofAddress(N), X, MemorySegment.ofAddress(incX), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, 0f); return;
+                long ignored$ = (long) Shared$j6f2.HANDLE.invokeExact(require(cblas_sscal.ADDR, "cblas_sscal"), MemorySegment.ofAddress(N), X, MemorySegment.ofAddress(incX), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, 0f); return;
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -1578,7 +1578,7 @@ public final class cblas_h {
     public static void cblas_sscal$critical(int N, float alpha, MemorySegment X, int incX) {
         if (SHARED_DOWNCALLS) {
             try {
-                Shared$v6f2$critical.HANDLE.invokeExact(require(cblas_sscal.ADDR, "cblas_sscal"), MemorySegment.ofAddress(N), X, MemorySegment.ofAddress(incX), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, 0f); return;
+                long ignored$ = (long) Shared$j6f2$critical.HANDLE.invokeExact(require(cblas_sscal.ADDR, "cblas_sscal"), MemorySegment.ofAddress(N), X, MemorySegment.ofAddress(incX), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, 0f); return;
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -1651,7 +1651,7 @@ public final class cblas_h {
     public static void cblas_sgemv(int order, int trans, int m, int n, float alpha, MemorySegment a, int lda, MemorySegment x, int incx, float beta, MemorySegment y, int incy) {
         if (SHARED_DOWNCALLS) {
             try {
-                Shared$v20f2.HANDLE.invokeExact(require(cblas_sgemv.ADDR, "cblas_sgemv"), MemorySegment.ofAddress(order), MemorySegment.ofAddress(trans), MemorySegment.ofAddress(m), MemorySegment.ofAddress(n), a, MemorySegment.ofAddress(lda), x, MemorySegment.ofAddress(incx), y, MemorySegment.ofAddress(incy), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta); return;
+                long ignored$ = (long) Shared$j20f2.HANDLE.invokeExact(require(cblas_sgemv.ADDR, "cblas_sgemv"), MemorySegment.ofAddress(order), MemorySegment.ofAddress(trans), MemorySegment.ofAddress(m), MemorySegment.ofAddress(n), a, MemorySegment.ofAddress(lda), x, MemorySegment.ofAddress(incx), y, MemorySegment.ofAddress(incy), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta); return;
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -1682,7 +1682,7 @@ public final class cblas_h {
     public static void cblas_sgemv$critical(int order, int trans, int m, int n, float alpha, MemorySegment a, int lda, MemorySegment x, int incx, float beta, MemorySegment y, int incy) {
         if (SHARED_DOWNCALLS) {
             try {
-                Shared$v20f2$critical.HANDLE.invokeExact(require(cblas_sgemv.ADDR, "cblas_sgemv"), MemorySegment.ofAddress(order), MemorySegment.ofAddress(trans), MemorySegment.ofAddress(m), MemorySegment.ofAddress(n), a, MemorySegment.ofAddress(lda), x, MemorySegment.ofAddress(incx), y, MemorySegment.ofAddress(incy), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta); return;
+                long ignored$ = (long) Shared$j20f2$critical.HANDLE.invokeExact(require(cblas_sgemv.ADDR, "cblas_sgemv"), MemorySegment.ofAddress(order), MemorySegment.ofAddress(trans), MemorySegment.ofAddress(m), MemorySegment.ofAddress(n), a, MemorySegment.ofAddress(lda), x, MemorySegment.ofAddress(incx), y, MemorySegment.ofAddress(incy), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta); return;
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -1754,7 +1754,7 @@ public final class cblas_h {
     public static void cblas_sger(int order, int M, int N, float alpha, MemorySegment X, int incX, MemorySegment Y, int incY, MemorySegment A, int lda) {
         if (SHARED_DOWNCALLS) {
             try {
-                Shared$v20f2.HANDLE.invokeExact(require(cblas_sger.ADDR, "cblas_sger"), MemorySegment.ofAddress(order), MemorySegment.ofAddress(M), MemorySegment.ofAddress(N), X, MemorySegment.ofAddress(incX), Y, MemorySegment.ofAddress(incY), A, MemorySegment.ofAddress(lda), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, 0f); return;
+                long ignored$ = (long) Shared$j20f2.HANDLE.invokeExact(require(cblas_sger.ADDR, "cblas_sger"), MemorySegment.ofAddress(order), MemorySegment.ofAddress(M), MemorySegment.ofAddress(N), X, MemorySegment.ofAddress(incX), Y, MemorySegment.ofAddress(incY), A, MemorySegment.ofAddress(lda), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, 0f); return;
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -1826,7 +1826,7 @@ public final class cblas_h {
     public static void cblas_strmv(int order, int Uplo, int TransA, int Diag, int N, MemorySegment A, int lda, MemorySegment X, int incX) {
         if (SHARED_DOWNCALLS) {
             try {
-                Shared$v20f2.HANDLE.invokeExact(require(cblas_strmv.ADDR, "cblas_strmv"), MemorySegment.ofAddress(order), MemorySegment.ofAddress(Uplo), MemorySegment.ofAddress(TransA), MemorySegment.ofAddress(Diag), MemorySegment.ofAddress(N), A, MemorySegment.ofAddress(lda), X, MemorySegment.ofAddress(incX), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f); return;
+                long ignored$ = (long) Shared$j20f2.HANDLE.invokeExact(require(cblas_strmv.ADDR, "cblas_strmv"), MemorySegment.ofAddress(order), MemorySegment.ofAddress(Uplo), MemorySegment.ofAddress(TransA), MemorySegment.ofAddress(Diag), MemorySegment.ofAddress(N), A, MemorySegment.ofAddress(lda), X, MemorySegment.ofAddress(incX), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f); return;
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -1898,7 +1898,7 @@ public final class cblas_h {
     public static void cblas_ssymv(int order, int Uplo, int N, float alpha, MemorySegment A, int lda, MemorySegment X, int incX, float beta, MemorySegment Y, int incY) {
         if (SHARED_DOWNCALLS) {
             try {
-                Shared$v20f2.HANDLE.invokeExact(require(cblas_ssymv.ADDR, "cblas_ssymv"), MemorySegment.ofAddress(order), MemorySegment.ofAddress(Uplo), MemorySegment.ofAddress(N), A, MemorySegment.ofAddress(lda), X, MemorySegment.ofAddress(incX), Y, MemorySegment.ofAddress(incY), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta); return;
+                long ignored$ = (long) Shared$j20f2.HANDLE.invokeExact(require(cblas_ssymv.ADDR, "cblas_ssymv"), MemorySegment.ofAddress(order), MemorySegment.ofAddress(Uplo), MemorySegment.ofAddress(N), A, MemorySegment.ofAddress(lda), X, MemorySegment.ofAddress(incX), Y, MemorySegment.ofAddress(incY), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta); return;
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -1971,7 +1971,7 @@ public final class cblas_h {
     public static void cblas_sgemm(int Order, int TransA, int TransB, int M, int N, int K, float alpha, MemorySegment A, int lda, MemorySegment B, int ldb, float beta, MemorySegment C, int ldc) {
         if (SHARED_DOWNCALLS) {
             try {
-                Shared$v20f2.HANDLE.invokeExact(require(cblas_sgemm.ADDR, "cblas_sgemm"), MemorySegment.ofAddress(Order), MemorySegment.ofAddress(TransA), MemorySegment.ofAddress(TransB), MemorySegment.ofAddress(M), MemorySegment.ofAddress(N), MemorySegment.ofAddress(K), A, MemorySegment.ofAddress(lda), B, MemorySegment.ofAddress(ldb), C, MemorySegment.ofAddress(ldc), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta); return;
+                long ignored$ = (long) Shared$j20f2.HANDLE.invokeExact(require(cblas_sgemm.ADDR, "cblas_sgemm"), MemorySegment.ofAddress(Order), MemorySegment.ofAddress(TransA), MemorySegment.ofAddress(TransB), MemorySegment.ofAddress(M), MemorySegment.ofAddress(N), MemorySegment.ofAddress(K), A, MemorySegment.ofAddress(lda), B, MemorySegment.ofAddress(ldb), C, MemorySegment.ofAddress(ldc), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta); return;
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -2002,7 +2002,7 @@ public final class cblas_h {
     public static void cblas_sgemm$critical(int Order, int TransA, int TransB, int M, int N, int K, float alpha, MemorySegment A, int lda, MemorySegment B, int ldb, float beta, MemorySegment C, int ldc) {
         if (SHARED_DOWNCALLS) {
             try {
-                Shared$v20f2$critical.HANDLE.invokeExact(require(cblas_sgemm.ADDR, "cblas_sgemm"), MemorySegment.ofAddress(Order), MemorySegment.ofAddress(TransA), MemorySegment.ofAddress(TransB), MemorySegment.ofAddress(M), MemorySegment.ofAddress(N), MemorySegment.ofAddress(K), A, MemorySegment.ofAddress(lda), B, MemorySegment.ofAddress(ldb), C, MemorySegment.ofAddress(ldc), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta); return;
+                long ignored$ = (long) Shared$j20f2$critical.HANDLE.invokeExact(require(cblas_sgemm.ADDR, "cblas_sgemm"), MemorySegment.ofAddress(Order), MemorySegment.ofAddress(TransA), MemorySegment.ofAddress(TransB), MemorySegment.ofAddress(M), MemorySegment.ofAddress(N), MemorySegment.ofAddress(K), A, MemorySegment.ofAddress(lda), B, MemorySegment.ofAddress(ldb), C, MemorySegment.ofAddress(ldc), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta); return;
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -2074,7 +2074,7 @@ public final class cblas_h {
     public static void cblas_ssymm(int Order, int Side, int Uplo, int M, int N, float alpha, MemorySegment A, int lda, MemorySegment B, int ldb, float beta, MemorySegment C, int ldc) {
         if (SHARED_DOWNCALLS) {
             try {
-                Shared$v20f2.HANDLE.invokeExact(require(cblas_ssymm.ADDR, "cblas_ssymm"), MemorySegment.ofAddress(Order), MemorySegment.ofAddress(Side), MemorySegment.ofAddress(Uplo), MemorySegment.ofAddress(M), MemorySegment.ofAddress(N), A, MemorySegment.ofAddress(lda), B, MemorySegment.ofAddress(ldb), C, MemorySegment.ofAddress(ldc), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta); return;
+                long ignored$ = (long) Shared$j20f2.HANDLE.invokeExact(require(cblas_ssymm.ADDR, "cblas_ssymm"), MemorySegment.ofAddress(Order), MemorySegment.ofAddress(Side), MemorySegment.ofAddress(Uplo), MemorySegment.ofAddress(M), MemorySegment.ofAddress(N), A, MemorySegment.ofAddress(lda), B, MemorySegment.ofAddress(ldb), C, MemorySegment.ofAddress(ldc), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta); return;
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -2146,7 +2146,7 @@ public final class cblas_h {
     public static void cblas_ssyrk(int Order, int Uplo, int Trans, int N, int K, float alpha, MemorySegment A, int lda, float beta, MemorySegment C, int ldc) {
         if (SHARED_DOWNCALLS) {
             try {
-                Shared$v20f2.HANDLE.invokeExact(require(cblas_ssyrk.ADDR, "cblas_ssyrk"), MemorySegment.ofAddress(Order), MemorySegment.ofAddress(Uplo), MemorySegment.ofAddress(Trans), MemorySegment.ofAddress(N), MemorySegment.ofAddress(K), A, MemorySegment.ofAddress(lda), C, MemorySegment.ofAddress(ldc), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta); return;
+                long ignored$ = (long) Shared$j20f2.HANDLE.invokeExact(require(cblas_ssyrk.ADDR, "cblas_ssyrk"), MemorySegment.ofAddress(Order), MemorySegment.ofAddress(Uplo), MemorySegment.ofAddress(Trans), MemorySegment.ofAddress(N), MemorySegment.ofAddress(K), A, MemorySegment.ofAddress(lda), C, MemorySegment.ofAddress(ldc), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta); return;
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -2218,7 +2218,7 @@ public final class cblas_h {
     public static void cblas_strmm(int Order, int Side, int Uplo, int TransA, int Diag, int M, int N, float alpha, MemorySegment A, int lda, MemorySegment B, int ldb) {
         if (SHARED_DOWNCALLS) {
             try {
-                Shared$v20f2.HANDLE.invokeExact(require(cblas_strmm.ADDR, "cblas_strmm"), MemorySegment.ofAddress(Order), MemorySegment.ofAddress(Side), MemorySegment.ofAddress(Uplo), MemorySegment.ofAddress(TransA), MemorySegment.ofAddress(Diag), MemorySegment.ofAddress(M), MemorySegment.ofAddress(N), A, MemorySegment.ofAddress(lda), B, MemorySegment.ofAddress(ldb), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, 0f); return;
+                long ignored$ = (long) Shared$j20f2.HANDLE.invokeExact(require(cblas_strmm.ADDR, "cblas_strmm"), MemorySegment.ofAddress(Order), MemorySegment.ofAddress(Side), MemorySegment.ofAddress(Uplo), MemorySegment.ofAddress(TransA), MemorySegment.ofAddress(Diag), MemorySegment.ofAddress(M), MemorySegment.ofAddress(N), A, MemorySegment.ofAddress(lda), B, MemorySegment.ofAddress(ldb), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, 0f); return;
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -2290,7 +2290,7 @@ public final class cblas_h {
     public static void cblas_strsm(int Order, int Side, int Uplo, int TransA, int Diag, int M, int N, float alpha, MemorySegment A, int lda, MemorySegment B, int ldb) {
         if (SHARED_DOWNCALLS) {
             try {
-                Shared$v20f2.HANDLE.invokeExact(require(cblas_strsm.ADDR, "cblas_strsm"), MemorySegment.ofAddress(Order), MemorySegment.ofAddress(Side), MemorySegment.ofAddress(Uplo), MemorySegment.ofAddress(TransA), MemorySegment.ofAddress(Diag), MemorySegment.ofAddress(M), MemorySegment.ofAddress(N), A, MemorySegment.ofAddress(lda), B, MemorySegment.ofAddress(ldb), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, 0f); return;
+                long ignored$ = (long) Shared$j20f2.HANDLE.invokeExact(require(cblas_strsm.ADDR, "cblas_strsm"), MemorySegment.ofAddress(Order), MemorySegment.ofAddress(Side), MemorySegment.ofAddress(Uplo), MemorySegment.ofAddress(TransA), MemorySegment.ofAddress(Diag), MemorySegment.ofAddress(M), MemorySegment.ofAddress(N), A, MemorySegment.ofAddress(lda), B, MemorySegment.ofAddress(ldb), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, 0f); return;
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -2362,7 +2362,7 @@ public final class cblas_h {
     public static void cblas_saxpby(int n, float alpha, MemorySegment x, int incx, float beta, MemorySegment y, int incy) {
         if (SHARED_DOWNCALLS) {
             try {
-                Shared$v6f2.HANDLE.invokeExact(require(cblas_saxpby.ADDR, "cblas_saxpby"), MemorySegment.ofAddress(n), x, MemorySegment.ofAddress(incx), y, MemorySegment.ofAddress(incy), MemorySegment.NULL, alpha, beta); return;
+                long ignored$ = (long) Shared$j6f2.HANDLE.invokeExact(require(cblas_saxpby.ADDR, "cblas_saxpby"), MemorySegment.ofAddress(n), x, MemorySegment.ofAddress(incx), y, MemorySegment.ofAddress(incy), MemorySegment.NULL, alpha, beta); return;
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -2434,7 +2434,7 @@ public final class cblas_h {
     public static void cblas_somatcopy(int CORDER, int CTRANS, int crows, int ccols, float calpha, MemorySegment a, int clda, MemorySegment b, int cldb) {
         if (SHARED_DOWNCALLS) {
             try {
-                Shared$v20f2.HANDLE.invokeExact(require(cblas_somatcopy.ADDR, "cblas_somatcopy"), MemorySegment.ofAddress(CORDER), MemorySegment.ofAddress(CTRANS), MemorySegment.ofAddress(crows), MemorySegment.ofAddress(ccols), a, MemorySegment.ofAddress(clda), b, MemorySegment.ofAddress(cldb), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, calpha, 0f); return;
+                long ignored$ = (long) Shared$j20f2.HANDLE.invokeExact(require(cblas_somatcopy.ADDR, "cblas_somatcopy"), MemorySegment.ofAddress(CORDER), MemorySegment.ofAddress(CTRANS), MemorySegment.ofAddress(crows), MemorySegment.ofAddress(ccols), a, MemorySegment.ofAddress(clda), b, MemorySegment.ofAddress(cldb), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, calpha, 0f); return;
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -2506,7 +2506,7 @@ public final class cblas_h {
     public static void cblas_sgemm_batch(int Order, MemorySegment TransA_array, MemorySegment TransB_array, MemorySegment M_array, MemorySegment N_array, MemorySegment K_array, MemorySegment alpha_array, MemorySegment A_array, MemorySegment lda_array, MemorySegment B_array, MemorySegment ldb_array, MemorySegment beta_array, MemorySegment C_array, MemorySegment ldc_array, int group_count, MemorySegment group_size) {
         if (SHARED_DOWNCALLS) {
             try {
-                Shared$v20f2.HANDLE.invokeExact(require(cblas_sgemm_batch.ADDR, "cblas_sgemm_batch"), MemorySegment.ofAddress(Order), TransA_array, TransB_array, M_array, N_array, K_array, alpha_array, A_array, lda_array, B_array, ldb_array, beta_array, C_array, ldc_array, MemorySegment.ofAddress(group_count), group_size, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f); return;
+                long ignored$ = (long) Shared$j20f2.HANDLE.invokeExact(require(cblas_sgemm_batch.ADDR, "cblas_sgemm_batch"), MemorySegment.ofAddress(Order), TransA_array, TransB_array, M_array, N_array, K_array, alpha_array, A_array, lda_array, B_array, ldb_array, beta_array, C_array, ldc_array, MemorySegment.ofAddress(group_count), group_size, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f); return;
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -2533,10 +2533,6 @@ public final class cblas_h {
             || System.getProperty("os.arch").equals("x86_64")) && System.getProperty("os.name").startsWith("Linux")
             && !"false".equals(System.getProperty("bindgen.sharedDowncalls"));
 
-    private static final class Shared$a6f2 {
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.of(C_POINTER, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT));
-    }
-
     private static final class Shared$f6f2 {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.of(C_FLOAT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT));
     }
@@ -2545,27 +2541,19 @@ public final class cblas_h {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.of(C_FLOAT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT), Linker.Option.critical(true));
     }
 
-    private static final class Shared$i6f2 {
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.of(C_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT));
+    private static final class Shared$j20f2 {
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.of(C_LONG, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT));
+    }
+
+    private static final class Shared$j20f2$critical {
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.of(C_LONG, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT), Linker.Option.critical(true));
     }
 
     private static final class Shared$j6f2 {
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.of(C_LONG, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT));
     }
 
-    private static final class Shared$v20f2 {
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT));
-    }
-
-    private static final class Shared$v20f2$critical {
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT), Linker.Option.critical(true));
-    }
-
-    private static final class Shared$v6f2 {
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT));
-    }
-
-    private static final class Shared$v6f2$critical {
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT), Linker.Option.critical(true));
+    private static final class Shared$j6f2$critical {
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.of(C_LONG, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT), Linker.Option.critical(true));
     }
 }

@@ -18259,7 +18259,7 @@ public final class dnnl_h {
     public static int dnnl_engine_create(MemorySegment engine, int kind, long index) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_engine_create.ADDR, "dnnl_engine_create"), engine, MemorySegment.ofAddress(kind), MemorySegment.ofAddress(index), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_engine_create.ADDR, "dnnl_engine_create"), engine, MemorySegment.ofAddress(kind), MemorySegment.ofAddress(index), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -18331,7 +18331,7 @@ public final class dnnl_h {
     public static int dnnl_engine_get_kind(MemorySegment engine, MemorySegment kind) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_engine_get_kind.ADDR, "dnnl_engine_get_kind"), engine, kind, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_engine_get_kind.ADDR, "dnnl_engine_get_kind"), engine, kind, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -18403,7 +18403,7 @@ public final class dnnl_h {
     public static int dnnl_engine_destroy(MemorySegment engine) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_engine_destroy.ADDR, "dnnl_engine_destroy"), engine, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_engine_destroy.ADDR, "dnnl_engine_destroy"), engine, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -18475,7 +18475,7 @@ public final class dnnl_h {
     public static int dnnl_stream_create(MemorySegment stream, MemorySegment engine, int flags) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_stream_create.ADDR, "dnnl_stream_create"), stream, engine, MemorySegment.ofAddress(flags), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_stream_create.ADDR, "dnnl_stream_create"), stream, engine, MemorySegment.ofAddress(flags), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -18547,7 +18547,7 @@ public final class dnnl_h {
     public static int dnnl_stream_get_engine(MemorySegment stream, MemorySegment engine) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_stream_get_engine.ADDR, "dnnl_stream_get_engine"), stream, engine, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_stream_get_engine.ADDR, "dnnl_stream_get_engine"), stream, engine, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -18619,7 +18619,7 @@ public final class dnnl_h {
     public static int dnnl_stream_wait(MemorySegment stream) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_stream_wait.ADDR, "dnnl_stream_wait"), stream, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_stream_wait.ADDR, "dnnl_stream_wait"), stream, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -18691,7 +18691,7 @@ public final class dnnl_h {
     public static int dnnl_stream_destroy(MemorySegment stream) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_stream_destroy.ADDR, "dnnl_stream_destroy"), stream, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_stream_destroy.ADDR, "dnnl_stream_destroy"), stream, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -18763,7 +18763,7 @@ public final class dnnl_h {
     public static int dnnl_set_verbose(int level) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_set_verbose.ADDR, "dnnl_set_verbose"), MemorySegment.ofAddress(level), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_set_verbose.ADDR, "dnnl_set_verbose"), MemorySegment.ofAddress(level), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -18835,7 +18835,7 @@ public final class dnnl_h {
     public static MemorySegment dnnl_version() {
         if (SHARED_DOWNCALLS) {
             try {
-                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_version.ADDR, "dnnl_version"), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return MemorySegment.ofAddress((long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_version.ADDR, "dnnl_version"), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f)).reinterpret(java.lang.Long.MAX_VALUE);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -18907,7 +18907,7 @@ public final class dnnl_h {
     public static int dnnl_primitive_desc_next_impl(MemorySegment primitive_desc) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_desc_next_impl.ADDR, "dnnl_primitive_desc_next_impl"), primitive_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_primitive_desc_next_impl.ADDR, "dnnl_primitive_desc_next_impl"), primitive_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -18979,7 +18979,7 @@ public final class dnnl_h {
     public static int dnnl_primitive_desc_clone(MemorySegment primitive_desc, MemorySegment existing_primitive_desc) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_desc_clone.ADDR, "dnnl_primitive_desc_clone"), primitive_desc, existing_primitive_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_primitive_desc_clone.ADDR, "dnnl_primitive_desc_clone"), primitive_desc, existing_primitive_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -19051,7 +19051,7 @@ public final class dnnl_h {
     public static int dnnl_primitive_desc_get_attr(MemorySegment primitive_desc, MemorySegment attr) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_desc_get_attr.ADDR, "dnnl_primitive_desc_get_attr"), primitive_desc, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_primitive_desc_get_attr.ADDR, "dnnl_primitive_desc_get_attr"), primitive_desc, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -19123,7 +19123,7 @@ public final class dnnl_h {
     public static int dnnl_primitive_desc_destroy(MemorySegment primitive_desc) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_desc_destroy.ADDR, "dnnl_primitive_desc_destroy"), primitive_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_primitive_desc_destroy.ADDR, "dnnl_primitive_desc_destroy"), primitive_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -19195,7 +19195,7 @@ public final class dnnl_h {
     public static int dnnl_primitive_desc_query(MemorySegment primitive_desc, int what, int index, MemorySegment result) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_desc_query.ADDR, "dnnl_primitive_desc_query"), primitive_desc, MemorySegment.ofAddress(what), MemorySegment.ofAddress(index), result, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_primitive_desc_query.ADDR, "dnnl_primitive_desc_query"), primitive_desc, MemorySegment.ofAddress(what), MemorySegment.ofAddress(index), result, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -19267,7 +19267,7 @@ public final class dnnl_h {
     public static MemorySegment dnnl_primitive_desc_query_md(MemorySegment primitive_desc, int what, int index) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_primitive_desc_query_md.ADDR, "dnnl_primitive_desc_query_md"), primitive_desc, MemorySegment.ofAddress(what), MemorySegment.ofAddress(index), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return MemorySegment.ofAddress((long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_primitive_desc_query_md.ADDR, "dnnl_primitive_desc_query_md"), primitive_desc, MemorySegment.ofAddress(what), MemorySegment.ofAddress(index), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f)).reinterpret(java.lang.Long.MAX_VALUE);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -19339,7 +19339,7 @@ public final class dnnl_h {
     public static int dnnl_primitive_desc_query_s32(MemorySegment primitive_desc, int what, int index) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_desc_query_s32.ADDR, "dnnl_primitive_desc_query_s32"), primitive_desc, MemorySegment.ofAddress(what), MemorySegment.ofAddress(index), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_primitive_desc_query_s32.ADDR, "dnnl_primitive_desc_query_s32"), primitive_desc, MemorySegment.ofAddress(what), MemorySegment.ofAddress(index), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -19411,7 +19411,7 @@ public final class dnnl_h {
     public static int dnnl_primitive_create(MemorySegment primitive, MemorySegment primitive_desc) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_create.ADDR, "dnnl_primitive_create"), primitive, primitive_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_primitive_create.ADDR, "dnnl_primitive_create"), primitive, primitive_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -19483,7 +19483,7 @@ public final class dnnl_h {
     public static int dnnl_primitive_execute(MemorySegment primitive, MemorySegment stream, int nargs, MemorySegment args) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_execute.ADDR, "dnnl_primitive_execute"), primitive, stream, MemorySegment.ofAddress(nargs), args, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_primitive_execute.ADDR, "dnnl_primitive_execute"), primitive, stream, MemorySegment.ofAddress(nargs), args, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -19555,7 +19555,7 @@ public final class dnnl_h {
     public static int dnnl_primitive_get_primitive_desc(MemorySegment primitive, MemorySegment primitive_desc) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_get_primitive_desc.ADDR, "dnnl_primitive_get_primitive_desc"), primitive, primitive_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_primitive_get_primitive_desc.ADDR, "dnnl_primitive_get_primitive_desc"), primitive, primitive_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -19627,7 +19627,7 @@ public final class dnnl_h {
     public static int dnnl_primitive_destroy(MemorySegment primitive) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_destroy.ADDR, "dnnl_primitive_destroy"), primitive, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_primitive_destroy.ADDR, "dnnl_primitive_destroy"), primitive, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -19699,7 +19699,7 @@ public final class dnnl_h {
     public static int dnnl_primitive_attr_create(MemorySegment attr) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_create.ADDR, "dnnl_primitive_attr_create"), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_create.ADDR, "dnnl_primitive_attr_create"), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -19771,7 +19771,7 @@ public final class dnnl_h {
     public static int dnnl_primitive_attr_clone(MemorySegment attr, MemorySegment existing_attr) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_clone.ADDR, "dnnl_primitive_attr_clone"), attr, existing_attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_clone.ADDR, "dnnl_primitive_attr_clone"), attr, existing_attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -19843,7 +19843,7 @@ public final class dnnl_h {
     public static int dnnl_primitive_attr_destroy(MemorySegment attr) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_destroy.ADDR, "dnnl_primitive_attr_destroy"), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_destroy.ADDR, "dnnl_primitive_attr_destroy"), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -19915,7 +19915,7 @@ public final class dnnl_h {
     public static int dnnl_primitive_attr_get_fpmath_mode(MemorySegment attr, MemorySegment mode) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_get_fpmath_mode.ADDR, "dnnl_primitive_attr_get_fpmath_mode"), attr, mode, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_get_fpmath_mode.ADDR, "dnnl_primitive_attr_get_fpmath_mode"), attr, mode, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -19987,7 +19987,7 @@ public final class dnnl_h {
     public static int dnnl_primitive_attr_set_fpmath_mode(MemorySegment attr, int mode) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_set_fpmath_mode.ADDR, "dnnl_primitive_attr_set_fpmath_mode"), attr, MemorySegment.ofAddress(mode), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_set_fpmath_mode.ADDR, "dnnl_primitive_attr_set_fpmath_mode"), attr, MemorySegment.ofAddress(mode), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -20059,7 +20059,7 @@ public final class dnnl_h {
     public static int dnnl_primitive_attr_get_scratchpad_mode(MemorySegment attr, MemorySegment mode) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_get_scratchpad_mode.ADDR, "dnnl_primitive_attr_get_scratchpad_mode"), attr, mode, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_get_scratchpad_mode.ADDR, "dnnl_primitive_attr_get_scratchpad_mode"), attr, mode, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -20131,7 +20131,7 @@ public final class dnnl_h {
     public static int dnnl_primitive_attr_set_scratchpad_mode(MemorySegment attr, int mode) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_set_scratchpad_mode.ADDR, "dnnl_primitive_attr_set_scratchpad_mode"), attr, MemorySegment.ofAddress(mode), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_set_scratchpad_mode.ADDR, "dnnl_primitive_attr_set_scratchpad_mode"), attr, MemorySegment.ofAddress(mode), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -20203,7 +20203,7 @@ public final class dnnl_h {
     public static int dnnl_primitive_attr_set_scales_mask(MemorySegment attr, int arg, int mask) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_set_scales_mask.ADDR, "dnnl_primitive_attr_set_scales_mask"), attr, MemorySegment.ofAddress(arg), MemorySegment.ofAddress(mask), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_set_scales_mask.ADDR, "dnnl_primitive_attr_set_scales_mask"), attr, MemorySegment.ofAddress(arg), MemorySegment.ofAddress(mask), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -20275,7 +20275,7 @@ public final class dnnl_h {
     public static int dnnl_primitive_attr_set_zero_points_mask(MemorySegment attr, int arg, int mask) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_set_zero_points_mask.ADDR, "dnnl_primitive_attr_set_zero_points_mask"), attr, MemorySegment.ofAddress(arg), MemorySegment.ofAddress(mask), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_set_zero_points_mask.ADDR, "dnnl_primitive_attr_set_zero_points_mask"), attr, MemorySegment.ofAddress(arg), MemorySegment.ofAddress(mask), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -20347,7 +20347,7 @@ public final class dnnl_h {
     public static int dnnl_primitive_attr_get_post_ops(MemorySegment attr, MemorySegment post_ops) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_get_post_ops.ADDR, "dnnl_primitive_attr_get_post_ops"), attr, post_ops, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_get_post_ops.ADDR, "dnnl_primitive_attr_get_post_ops"), attr, post_ops, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -20419,7 +20419,7 @@ public final class dnnl_h {
     public static int dnnl_primitive_attr_set_post_ops(MemorySegment attr, MemorySegment post_ops) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_set_post_ops.ADDR, "dnnl_primitive_attr_set_post_ops"), attr, post_ops, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_primitive_attr_set_post_ops.ADDR, "dnnl_primitive_attr_set_post_ops"), attr, post_ops, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -20491,7 +20491,7 @@ public final class dnnl_h {
     public static int dnnl_post_ops_create(MemorySegment post_ops) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_post_ops_create.ADDR, "dnnl_post_ops_create"), post_ops, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_post_ops_create.ADDR, "dnnl_post_ops_create"), post_ops, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -20563,7 +20563,7 @@ public final class dnnl_h {
     public static int dnnl_post_ops_destroy(MemorySegment post_ops) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_post_ops_destroy.ADDR, "dnnl_post_ops_destroy"), post_ops, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_post_ops_destroy.ADDR, "dnnl_post_ops_destroy"), post_ops, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -20635,7 +20635,7 @@ public final class dnnl_h {
     public static int dnnl_post_ops_len(MemorySegment post_ops) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_post_ops_len.ADDR, "dnnl_post_ops_len"), post_ops, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_post_ops_len.ADDR, "dnnl_post_ops_len"), post_ops, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -20707,7 +20707,7 @@ public final class dnnl_h {
     public static int dnnl_post_ops_get_kind(MemorySegment post_ops, int index) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_post_ops_get_kind.ADDR, "dnnl_post_ops_get_kind"), post_ops, MemorySegment.ofAddress(index), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_post_ops_get_kind.ADDR, "dnnl_post_ops_get_kind"), post_ops, MemorySegment.ofAddress(index), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -20779,7 +20779,7 @@ public final class dnnl_h {
     public static int dnnl_post_ops_append_sum(MemorySegment post_ops, float scale, int zero_point, int data_type) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_post_ops_append_sum.ADDR, "dnnl_post_ops_append_sum"), post_ops, MemorySegment.ofAddress(zero_point), MemorySegment.ofAddress(data_type), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, scale, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_post_ops_append_sum.ADDR, "dnnl_post_ops_append_sum"), post_ops, MemorySegment.ofAddress(zero_point), MemorySegment.ofAddress(data_type), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, scale, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -20851,7 +20851,7 @@ public final class dnnl_h {
     public static int dnnl_post_ops_append_eltwise(MemorySegment post_ops, int alg_kind, float alpha, float beta) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_post_ops_append_eltwise.ADDR, "dnnl_post_ops_append_eltwise"), post_ops, MemorySegment.ofAddress(alg_kind), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_post_ops_append_eltwise.ADDR, "dnnl_post_ops_append_eltwise"), post_ops, MemorySegment.ofAddress(alg_kind), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -20923,7 +20923,7 @@ public final class dnnl_h {
     public static int dnnl_post_ops_append_dw(MemorySegment post_ops, int weights_data_type, int bias_data_type, int dst_data_type, long kernel_size, long stride_size, long padding_l_size) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_post_ops_append_dw.ADDR, "dnnl_post_ops_append_dw"), post_ops, MemorySegment.ofAddress(weights_data_type), MemorySegment.ofAddress(bias_data_type), MemorySegment.ofAddress(dst_data_type), MemorySegment.ofAddress(kernel_size), MemorySegment.ofAddress(stride_size), MemorySegment.ofAddress(padding_l_size), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j20f2.HANDLE.invokeExact(require(dnnl_post_ops_append_dw.ADDR, "dnnl_post_ops_append_dw"), post_ops, MemorySegment.ofAddress(weights_data_type), MemorySegment.ofAddress(bias_data_type), MemorySegment.ofAddress(dst_data_type), MemorySegment.ofAddress(kernel_size), MemorySegment.ofAddress(stride_size), MemorySegment.ofAddress(padding_l_size), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -20995,7 +20995,7 @@ public final class dnnl_h {
     public static int dnnl_post_ops_append_binary(MemorySegment post_ops, int alg_kind, MemorySegment src1_desc) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_post_ops_append_binary.ADDR, "dnnl_post_ops_append_binary"), post_ops, MemorySegment.ofAddress(alg_kind), src1_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_post_ops_append_binary.ADDR, "dnnl_post_ops_append_binary"), post_ops, MemorySegment.ofAddress(alg_kind), src1_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -21067,7 +21067,7 @@ public final class dnnl_h {
     public static int dnnl_memory_desc_destroy(MemorySegment memory_desc) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_desc_destroy.ADDR, "dnnl_memory_desc_destroy"), memory_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_memory_desc_destroy.ADDR, "dnnl_memory_desc_destroy"), memory_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -21139,7 +21139,7 @@ public final class dnnl_h {
     public static int dnnl_memory_desc_clone(MemorySegment memory_desc, MemorySegment existing_memory_desc) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_desc_clone.ADDR, "dnnl_memory_desc_clone"), memory_desc, existing_memory_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_memory_desc_clone.ADDR, "dnnl_memory_desc_clone"), memory_desc, existing_memory_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -21211,7 +21211,7 @@ public final class dnnl_h {
     public static int dnnl_memory_desc_create_with_strides(MemorySegment memory_desc, int ndims, MemorySegment dims, int data_type, MemorySegment strides) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_desc_create_with_strides.ADDR, "dnnl_memory_desc_create_with_strides"), memory_desc, MemorySegment.ofAddress(ndims), dims, MemorySegment.ofAddress(data_type), strides, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_memory_desc_create_with_strides.ADDR, "dnnl_memory_desc_create_with_strides"), memory_desc, MemorySegment.ofAddress(ndims), dims, MemorySegment.ofAddress(data_type), strides, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -21283,7 +21283,7 @@ public final class dnnl_h {
     public static int dnnl_memory_desc_create_with_tag(MemorySegment memory_desc, int ndims, MemorySegment dims, int data_type, int tag) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_desc_create_with_tag.ADDR, "dnnl_memory_desc_create_with_tag"), memory_desc, MemorySegment.ofAddress(ndims), dims, MemorySegment.ofAddress(data_type), MemorySegment.ofAddress(tag), MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_memory_desc_create_with_tag.ADDR, "dnnl_memory_desc_create_with_tag"), memory_desc, MemorySegment.ofAddress(ndims), dims, MemorySegment.ofAddress(data_type), MemorySegment.ofAddress(tag), MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -21355,7 +21355,7 @@ public final class dnnl_h {
     public static int dnnl_memory_desc_create_submemory(MemorySegment memory_desc, MemorySegment parent_memory_desc, MemorySegment dims, MemorySegment offsets) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_desc_create_submemory.ADDR, "dnnl_memory_desc_create_submemory"), memory_desc, parent_memory_desc, dims, offsets, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_memory_desc_create_submemory.ADDR, "dnnl_memory_desc_create_submemory"), memory_desc, parent_memory_desc, dims, offsets, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -21427,7 +21427,7 @@ public final class dnnl_h {
     public static int dnnl_memory_desc_reshape(MemorySegment out_memory_desc, MemorySegment in_memory_desc, int ndims, MemorySegment dims) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_desc_reshape.ADDR, "dnnl_memory_desc_reshape"), out_memory_desc, in_memory_desc, MemorySegment.ofAddress(ndims), dims, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_memory_desc_reshape.ADDR, "dnnl_memory_desc_reshape"), out_memory_desc, in_memory_desc, MemorySegment.ofAddress(ndims), dims, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -21499,7 +21499,7 @@ public final class dnnl_h {
     public static int dnnl_memory_desc_permute_axes(MemorySegment out_memory_desc, MemorySegment in_memory_desc, MemorySegment permutation) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_desc_permute_axes.ADDR, "dnnl_memory_desc_permute_axes"), out_memory_desc, in_memory_desc, permutation, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_memory_desc_permute_axes.ADDR, "dnnl_memory_desc_permute_axes"), out_memory_desc, in_memory_desc, permutation, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -21571,7 +21571,7 @@ public final class dnnl_h {
     public static int dnnl_memory_desc_query(MemorySegment memory_desc, int what, MemorySegment result) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_desc_query.ADDR, "dnnl_memory_desc_query"), memory_desc, MemorySegment.ofAddress(what), result, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_memory_desc_query.ADDR, "dnnl_memory_desc_query"), memory_desc, MemorySegment.ofAddress(what), result, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -21643,7 +21643,7 @@ public final class dnnl_h {
     public static int dnnl_memory_desc_query_v2(MemorySegment memory_desc, int what, int index, MemorySegment result) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_desc_query_v2.ADDR, "dnnl_memory_desc_query_v2"), memory_desc, MemorySegment.ofAddress(what), MemorySegment.ofAddress(index), result, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_memory_desc_query_v2.ADDR, "dnnl_memory_desc_query_v2"), memory_desc, MemorySegment.ofAddress(what), MemorySegment.ofAddress(index), result, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -21715,7 +21715,7 @@ public final class dnnl_h {
     public static int dnnl_memory_desc_equal(MemorySegment lhs, MemorySegment rhs) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_desc_equal.ADDR, "dnnl_memory_desc_equal"), lhs, rhs, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_memory_desc_equal.ADDR, "dnnl_memory_desc_equal"), lhs, rhs, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -21931,7 +21931,7 @@ public final class dnnl_h {
     public static int dnnl_memory_create(MemorySegment memory, MemorySegment memory_desc, MemorySegment engine, MemorySegment handle) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_create.ADDR, "dnnl_memory_create"), memory, memory_desc, engine, handle, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_memory_create.ADDR, "dnnl_memory_create"), memory, memory_desc, engine, handle, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -22003,7 +22003,7 @@ public final class dnnl_h {
     public static int dnnl_memory_get_memory_desc(MemorySegment memory, MemorySegment memory_desc) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_get_memory_desc.ADDR, "dnnl_memory_get_memory_desc"), memory, memory_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_memory_get_memory_desc.ADDR, "dnnl_memory_get_memory_desc"), memory, memory_desc, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -22075,7 +22075,7 @@ public final class dnnl_h {
     public static int dnnl_memory_get_engine(MemorySegment memory, MemorySegment engine) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_get_engine.ADDR, "dnnl_memory_get_engine"), memory, engine, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_memory_get_engine.ADDR, "dnnl_memory_get_engine"), memory, engine, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -22147,7 +22147,7 @@ public final class dnnl_h {
     public static int dnnl_memory_map_data(MemorySegment memory, MemorySegment mapped_ptr) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_map_data.ADDR, "dnnl_memory_map_data"), memory, mapped_ptr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_memory_map_data.ADDR, "dnnl_memory_map_data"), memory, mapped_ptr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -22219,7 +22219,7 @@ public final class dnnl_h {
     public static int dnnl_memory_unmap_data(MemorySegment memory, MemorySegment mapped_ptr) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_unmap_data.ADDR, "dnnl_memory_unmap_data"), memory, mapped_ptr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_memory_unmap_data.ADDR, "dnnl_memory_unmap_data"), memory, mapped_ptr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -22291,7 +22291,7 @@ public final class dnnl_h {
     public static int dnnl_memory_get_data_handle(MemorySegment memory, MemorySegment handle) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_get_data_handle.ADDR, "dnnl_memory_get_data_handle"), memory, handle, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_memory_get_data_handle.ADDR, "dnnl_memory_get_data_handle"), memory, handle, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -22363,7 +22363,7 @@ public final class dnnl_h {
     public static int dnnl_memory_set_data_handle(MemorySegment memory, MemorySegment handle) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_set_data_handle.ADDR, "dnnl_memory_set_data_handle"), memory, handle, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_memory_set_data_handle.ADDR, "dnnl_memory_set_data_handle"), memory, handle, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -22435,7 +22435,7 @@ public final class dnnl_h {
     public static int dnnl_memory_destroy(MemorySegment memory) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_memory_destroy.ADDR, "dnnl_memory_destroy"), memory, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_memory_destroy.ADDR, "dnnl_memory_destroy"), memory, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -22507,7 +22507,7 @@ public final class dnnl_h {
     public static int dnnl_reorder_primitive_desc_create(MemorySegment reorder_primitive_desc, MemorySegment src_desc, MemorySegment src_engine, MemorySegment dst_desc, MemorySegment dst_engine, MemorySegment attr) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_reorder_primitive_desc_create.ADDR, "dnnl_reorder_primitive_desc_create"), reorder_primitive_desc, src_desc, src_engine, dst_desc, dst_engine, attr, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_reorder_primitive_desc_create.ADDR, "dnnl_reorder_primitive_desc_create"), reorder_primitive_desc, src_desc, src_engine, dst_desc, dst_engine, attr, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -22579,7 +22579,7 @@ public final class dnnl_h {
     public static int dnnl_concat_primitive_desc_create(MemorySegment concat_primitive_desc, MemorySegment engine, MemorySegment dst_desc, int n, int concat_dimension, MemorySegment src_descs, MemorySegment attr) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_concat_primitive_desc_create.ADDR, "dnnl_concat_primitive_desc_create"), concat_primitive_desc, engine, dst_desc, MemorySegment.ofAddress(n), MemorySegment.ofAddress(concat_dimension), src_descs, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j20f2.HANDLE.invokeExact(require(dnnl_concat_primitive_desc_create.ADDR, "dnnl_concat_primitive_desc_create"), concat_primitive_desc, engine, dst_desc, MemorySegment.ofAddress(n), MemorySegment.ofAddress(concat_dimension), src_descs, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -22651,7 +22651,7 @@ public final class dnnl_h {
     public static int dnnl_sum_primitive_desc_create(MemorySegment sum_primitive_desc, MemorySegment engine, MemorySegment dst_desc, int n, MemorySegment scales, MemorySegment src_descs, MemorySegment attr) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_sum_primitive_desc_create.ADDR, "dnnl_sum_primitive_desc_create"), sum_primitive_desc, engine, dst_desc, MemorySegment.ofAddress(n), scales, src_descs, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j20f2.HANDLE.invokeExact(require(dnnl_sum_primitive_desc_create.ADDR, "dnnl_sum_primitive_desc_create"), sum_primitive_desc, engine, dst_desc, MemorySegment.ofAddress(n), scales, src_descs, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -22723,7 +22723,7 @@ public final class dnnl_h {
     public static int dnnl_binary_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int alg_kind, MemorySegment src0_desc, MemorySegment src1_desc, MemorySegment dst_desc, MemorySegment attr) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_binary_primitive_desc_create.ADDR, "dnnl_binary_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(alg_kind), src0_desc, src1_desc, dst_desc, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j20f2.HANDLE.invokeExact(require(dnnl_binary_primitive_desc_create.ADDR, "dnnl_binary_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(alg_kind), src0_desc, src1_desc, dst_desc, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -22795,7 +22795,7 @@ public final class dnnl_h {
     public static int dnnl_convolution_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, int alg_kind, MemorySegment src_desc, MemorySegment weights_desc, MemorySegment bias_desc, MemorySegment dst_desc, MemorySegment strides, MemorySegment dilates, MemorySegment padding_l, MemorySegment padding_r, MemorySegment attr) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_convolution_forward_primitive_desc_create.ADDR, "dnnl_convolution_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), MemorySegment.ofAddress(alg_kind), src_desc, weights_desc, bias_desc, dst_desc, strides, dilates, padding_l, padding_r, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j20f2.HANDLE.invokeExact(require(dnnl_convolution_forward_primitive_desc_create.ADDR, "dnnl_convolution_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), MemorySegment.ofAddress(alg_kind), src_desc, weights_desc, bias_desc, dst_desc, strides, dilates, padding_l, padding_r, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -22867,7 +22867,7 @@ public final class dnnl_h {
     public static int dnnl_deconvolution_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, int alg_kind, MemorySegment src_desc, MemorySegment weights_desc, MemorySegment bias_desc, MemorySegment dst_desc, MemorySegment strides, MemorySegment dilates, MemorySegment padding_l, MemorySegment padding_r, MemorySegment attr) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_deconvolution_forward_primitive_desc_create.ADDR, "dnnl_deconvolution_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), MemorySegment.ofAddress(alg_kind), src_desc, weights_desc, bias_desc, dst_desc, strides, dilates, padding_l, padding_r, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j20f2.HANDLE.invokeExact(require(dnnl_deconvolution_forward_primitive_desc_create.ADDR, "dnnl_deconvolution_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), MemorySegment.ofAddress(alg_kind), src_desc, weights_desc, bias_desc, dst_desc, strides, dilates, padding_l, padding_r, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -22939,7 +22939,7 @@ public final class dnnl_h {
     public static int dnnl_eltwise_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, int alg_kind, MemorySegment src_desc, MemorySegment dst_desc, float alpha, float beta, MemorySegment attr) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_eltwise_forward_primitive_desc_create.ADDR, "dnnl_eltwise_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), MemorySegment.ofAddress(alg_kind), src_desc, dst_desc, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta);
+                return (int) (long) Shared$j20f2.HANDLE.invokeExact(require(dnnl_eltwise_forward_primitive_desc_create.ADDR, "dnnl_eltwise_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), MemorySegment.ofAddress(alg_kind), src_desc, dst_desc, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -23011,7 +23011,7 @@ public final class dnnl_h {
     public static int dnnl_softmax_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, int alg_kind, MemorySegment src_desc, MemorySegment dst_desc, int softmax_axis, MemorySegment attr) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_softmax_forward_primitive_desc_create.ADDR, "dnnl_softmax_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), MemorySegment.ofAddress(alg_kind), src_desc, dst_desc, MemorySegment.ofAddress(softmax_axis), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j20f2.HANDLE.invokeExact(require(dnnl_softmax_forward_primitive_desc_create.ADDR, "dnnl_softmax_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), MemorySegment.ofAddress(alg_kind), src_desc, dst_desc, MemorySegment.ofAddress(softmax_axis), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -23083,7 +23083,7 @@ public final class dnnl_h {
     public static int dnnl_pooling_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, int alg_kind, MemorySegment src_desc, MemorySegment dst_desc, MemorySegment strides, MemorySegment kernel, MemorySegment dilation, MemorySegment padding_l, MemorySegment padding_r, MemorySegment attr) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_pooling_forward_primitive_desc_create.ADDR, "dnnl_pooling_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), MemorySegment.ofAddress(alg_kind), src_desc, dst_desc, strides, kernel, dilation, padding_l, padding_r, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j20f2.HANDLE.invokeExact(require(dnnl_pooling_forward_primitive_desc_create.ADDR, "dnnl_pooling_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), MemorySegment.ofAddress(alg_kind), src_desc, dst_desc, strides, kernel, dilation, padding_l, padding_r, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -23155,7 +23155,7 @@ public final class dnnl_h {
     public static int dnnl_prelu_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, MemorySegment src_desc, MemorySegment weights_desc, MemorySegment dst_desc, MemorySegment attr) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_prelu_forward_primitive_desc_create.ADDR, "dnnl_prelu_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), src_desc, weights_desc, dst_desc, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j20f2.HANDLE.invokeExact(require(dnnl_prelu_forward_primitive_desc_create.ADDR, "dnnl_prelu_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), src_desc, weights_desc, dst_desc, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -23227,7 +23227,7 @@ public final class dnnl_h {
     public static int dnnl_batch_normalization_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, MemorySegment src_desc, MemorySegment dst_desc, float epsilon, int flags, MemorySegment attr) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_batch_normalization_forward_primitive_desc_create.ADDR, "dnnl_batch_normalization_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), src_desc, dst_desc, MemorySegment.ofAddress(flags), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, epsilon, 0f);
+                return (int) (long) Shared$j20f2.HANDLE.invokeExact(require(dnnl_batch_normalization_forward_primitive_desc_create.ADDR, "dnnl_batch_normalization_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), src_desc, dst_desc, MemorySegment.ofAddress(flags), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, epsilon, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -23299,7 +23299,7 @@ public final class dnnl_h {
     public static int dnnl_group_normalization_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, MemorySegment src_desc, MemorySegment dst_desc, long groups, float epsilon, int flags, MemorySegment attr) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_group_normalization_forward_primitive_desc_create.ADDR, "dnnl_group_normalization_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), src_desc, dst_desc, MemorySegment.ofAddress(groups), MemorySegment.ofAddress(flags), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, epsilon, 0f);
+                return (int) (long) Shared$j20f2.HANDLE.invokeExact(require(dnnl_group_normalization_forward_primitive_desc_create.ADDR, "dnnl_group_normalization_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), src_desc, dst_desc, MemorySegment.ofAddress(groups), MemorySegment.ofAddress(flags), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, epsilon, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -23371,7 +23371,7 @@ public final class dnnl_h {
     public static int dnnl_layer_normalization_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, MemorySegment src_desc, MemorySegment dst_desc, MemorySegment stat_desc, float epsilon, int flags, MemorySegment attr) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_layer_normalization_forward_primitive_desc_create.ADDR, "dnnl_layer_normalization_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), src_desc, dst_desc, stat_desc, MemorySegment.ofAddress(flags), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, epsilon, 0f);
+                return (int) (long) Shared$j20f2.HANDLE.invokeExact(require(dnnl_layer_normalization_forward_primitive_desc_create.ADDR, "dnnl_layer_normalization_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), src_desc, dst_desc, stat_desc, MemorySegment.ofAddress(flags), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, epsilon, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -23443,7 +23443,7 @@ public final class dnnl_h {
     public static int dnnl_inner_product_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, MemorySegment src_desc, MemorySegment weights_desc, MemorySegment bias_desc, MemorySegment dst_desc, MemorySegment attr) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_inner_product_forward_primitive_desc_create.ADDR, "dnnl_inner_product_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), src_desc, weights_desc, bias_desc, dst_desc, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j20f2.HANDLE.invokeExact(require(dnnl_inner_product_forward_primitive_desc_create.ADDR, "dnnl_inner_product_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), src_desc, weights_desc, bias_desc, dst_desc, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -23515,7 +23515,7 @@ public final class dnnl_h {
     public static int dnnl_vanilla_rnn_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, int activation, int direction, MemorySegment src_layer_desc, MemorySegment src_iter_desc, MemorySegment weights_layer_desc, MemorySegment weights_iter_desc, MemorySegment bias_desc, MemorySegment dst_layer_desc, MemorySegment dst_iter_desc, int flags, float alpha, float beta, MemorySegment attr) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_vanilla_rnn_forward_primitive_desc_create.ADDR, "dnnl_vanilla_rnn_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), MemorySegment.ofAddress(activation), MemorySegment.ofAddress(direction), src_layer_desc, src_iter_desc, weights_layer_desc, weights_iter_desc, bias_desc, dst_layer_desc, dst_iter_desc, MemorySegment.ofAddress(flags), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta);
+                return (int) (long) Shared$j20f2.HANDLE.invokeExact(require(dnnl_vanilla_rnn_forward_primitive_desc_create.ADDR, "dnnl_vanilla_rnn_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), MemorySegment.ofAddress(activation), MemorySegment.ofAddress(direction), src_layer_desc, src_iter_desc, weights_layer_desc, weights_iter_desc, bias_desc, dst_layer_desc, dst_iter_desc, MemorySegment.ofAddress(flags), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, alpha, beta);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -23587,7 +23587,7 @@ public final class dnnl_h {
     public static int dnnl_lstm_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, int direction, MemorySegment src_layer_desc, MemorySegment src_iter_desc, MemorySegment src_iter_c_desc, MemorySegment weights_layer_desc, MemorySegment weights_iter_desc, MemorySegment weights_peephole_desc, MemorySegment weights_projection_desc, MemorySegment bias_desc, MemorySegment dst_layer_desc, MemorySegment dst_iter_desc, MemorySegment dst_iter_c_desc, int flags, MemorySegment attr) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_lstm_forward_primitive_desc_create.ADDR, "dnnl_lstm_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), MemorySegment.ofAddress(direction), src_layer_desc, src_iter_desc, src_iter_c_desc, weights_layer_desc, weights_iter_desc, weights_peephole_desc, weights_projection_desc, bias_desc, dst_layer_desc, dst_iter_desc, dst_iter_c_desc, MemorySegment.ofAddress(flags), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j20f2.HANDLE.invokeExact(require(dnnl_lstm_forward_primitive_desc_create.ADDR, "dnnl_lstm_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), MemorySegment.ofAddress(direction), src_layer_desc, src_iter_desc, src_iter_c_desc, weights_layer_desc, weights_iter_desc, weights_peephole_desc, weights_projection_desc, bias_desc, dst_layer_desc, dst_iter_desc, dst_iter_c_desc, MemorySegment.ofAddress(flags), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -23659,7 +23659,7 @@ public final class dnnl_h {
     public static int dnnl_gru_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, int direction, MemorySegment src_layer_desc, MemorySegment src_iter_desc, MemorySegment weights_layer_desc, MemorySegment weights_iter_desc, MemorySegment bias_desc, MemorySegment dst_layer_desc, MemorySegment dst_iter_desc, int flags, MemorySegment attr) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_gru_forward_primitive_desc_create.ADDR, "dnnl_gru_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), MemorySegment.ofAddress(direction), src_layer_desc, src_iter_desc, weights_layer_desc, weights_iter_desc, bias_desc, dst_layer_desc, dst_iter_desc, MemorySegment.ofAddress(flags), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j20f2.HANDLE.invokeExact(require(dnnl_gru_forward_primitive_desc_create.ADDR, "dnnl_gru_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), MemorySegment.ofAddress(direction), src_layer_desc, src_iter_desc, weights_layer_desc, weights_iter_desc, bias_desc, dst_layer_desc, dst_iter_desc, MemorySegment.ofAddress(flags), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -23731,7 +23731,7 @@ public final class dnnl_h {
     public static int dnnl_lbr_gru_forward_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int prop_kind, int direction, MemorySegment src_layer_desc, MemorySegment src_iter_desc, MemorySegment weights_layer_desc, MemorySegment weights_iter_desc, MemorySegment bias_desc, MemorySegment dst_layer_desc, MemorySegment dst_iter_desc, int flags, MemorySegment attr) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_lbr_gru_forward_primitive_desc_create.ADDR, "dnnl_lbr_gru_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), MemorySegment.ofAddress(direction), src_layer_desc, src_iter_desc, weights_layer_desc, weights_iter_desc, bias_desc, dst_layer_desc, dst_iter_desc, MemorySegment.ofAddress(flags), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j20f2.HANDLE.invokeExact(require(dnnl_lbr_gru_forward_primitive_desc_create.ADDR, "dnnl_lbr_gru_forward_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(prop_kind), MemorySegment.ofAddress(direction), src_layer_desc, src_iter_desc, weights_layer_desc, weights_iter_desc, bias_desc, dst_layer_desc, dst_iter_desc, MemorySegment.ofAddress(flags), attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -23803,7 +23803,7 @@ public final class dnnl_h {
     public static int dnnl_matmul_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, MemorySegment src_desc, MemorySegment weights_desc, MemorySegment bias_desc, MemorySegment dst_desc, MemorySegment attr) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i20f2.HANDLE.invokeExact(require(dnnl_matmul_primitive_desc_create.ADDR, "dnnl_matmul_primitive_desc_create"), primitive_desc, engine, src_desc, weights_desc, bias_desc, dst_desc, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j20f2.HANDLE.invokeExact(require(dnnl_matmul_primitive_desc_create.ADDR, "dnnl_matmul_primitive_desc_create"), primitive_desc, engine, src_desc, weights_desc, bias_desc, dst_desc, attr, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -23875,7 +23875,7 @@ public final class dnnl_h {
     public static int dnnl_reduction_primitive_desc_create(MemorySegment primitive_desc, MemorySegment engine, int alg_kind, MemorySegment src_desc, MemorySegment dst_desc, float p, float eps, MemorySegment attr) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_reduction_primitive_desc_create.ADDR, "dnnl_reduction_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(alg_kind), src_desc, dst_desc, attr, p, eps);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_reduction_primitive_desc_create.ADDR, "dnnl_reduction_primitive_desc_create"), primitive_desc, engine, MemorySegment.ofAddress(alg_kind), src_desc, dst_desc, attr, p, eps);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -23947,7 +23947,7 @@ public final class dnnl_h {
     public static int dnnl_get_primitive_cache_capacity(MemorySegment capacity) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_get_primitive_cache_capacity.ADDR, "dnnl_get_primitive_cache_capacity"), capacity, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_get_primitive_cache_capacity.ADDR, "dnnl_get_primitive_cache_capacity"), capacity, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -24019,7 +24019,7 @@ public final class dnnl_h {
     public static int dnnl_set_primitive_cache_capacity(int capacity) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_set_primitive_cache_capacity.ADDR, "dnnl_set_primitive_cache_capacity"), MemorySegment.ofAddress(capacity), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_set_primitive_cache_capacity.ADDR, "dnnl_set_primitive_cache_capacity"), MemorySegment.ofAddress(capacity), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -24091,7 +24091,7 @@ public final class dnnl_h {
     public static int dnnl_set_max_cpu_isa(int isa) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_set_max_cpu_isa.ADDR, "dnnl_set_max_cpu_isa"), MemorySegment.ofAddress(isa), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_set_max_cpu_isa.ADDR, "dnnl_set_max_cpu_isa"), MemorySegment.ofAddress(isa), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -24163,7 +24163,7 @@ public final class dnnl_h {
     public static int dnnl_get_effective_cpu_isa() {
         if (SHARED_DOWNCALLS) {
             try {
-                return (int) Shared$i6f2.HANDLE.invokeExact(require(dnnl_get_effective_cpu_isa.ADDR, "dnnl_get_effective_cpu_isa"), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return (int) (long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_get_effective_cpu_isa.ADDR, "dnnl_get_effective_cpu_isa"), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -24235,7 +24235,7 @@ public final class dnnl_h {
     public static MemorySegment dnnl_status2str(int v) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_status2str.ADDR, "dnnl_status2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return MemorySegment.ofAddress((long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_status2str.ADDR, "dnnl_status2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f)).reinterpret(java.lang.Long.MAX_VALUE);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -24307,7 +24307,7 @@ public final class dnnl_h {
     public static MemorySegment dnnl_dt2str(int v) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_dt2str.ADDR, "dnnl_dt2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return MemorySegment.ofAddress((long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_dt2str.ADDR, "dnnl_dt2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f)).reinterpret(java.lang.Long.MAX_VALUE);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -24379,7 +24379,7 @@ public final class dnnl_h {
     public static MemorySegment dnnl_fpmath_mode2str(int v) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_fpmath_mode2str.ADDR, "dnnl_fpmath_mode2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return MemorySegment.ofAddress((long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_fpmath_mode2str.ADDR, "dnnl_fpmath_mode2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f)).reinterpret(java.lang.Long.MAX_VALUE);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -24451,7 +24451,7 @@ public final class dnnl_h {
     public static MemorySegment dnnl_engine_kind2str(int v) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_engine_kind2str.ADDR, "dnnl_engine_kind2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return MemorySegment.ofAddress((long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_engine_kind2str.ADDR, "dnnl_engine_kind2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f)).reinterpret(java.lang.Long.MAX_VALUE);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -24523,7 +24523,7 @@ public final class dnnl_h {
     public static MemorySegment dnnl_fmt_tag2str(int v) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_fmt_tag2str.ADDR, "dnnl_fmt_tag2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return MemorySegment.ofAddress((long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_fmt_tag2str.ADDR, "dnnl_fmt_tag2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f)).reinterpret(java.lang.Long.MAX_VALUE);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -24595,7 +24595,7 @@ public final class dnnl_h {
     public static MemorySegment dnnl_prop_kind2str(int v) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_prop_kind2str.ADDR, "dnnl_prop_kind2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return MemorySegment.ofAddress((long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_prop_kind2str.ADDR, "dnnl_prop_kind2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f)).reinterpret(java.lang.Long.MAX_VALUE);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -24667,7 +24667,7 @@ public final class dnnl_h {
     public static MemorySegment dnnl_prim_kind2str(int v) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_prim_kind2str.ADDR, "dnnl_prim_kind2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return MemorySegment.ofAddress((long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_prim_kind2str.ADDR, "dnnl_prim_kind2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f)).reinterpret(java.lang.Long.MAX_VALUE);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -24739,7 +24739,7 @@ public final class dnnl_h {
     public static MemorySegment dnnl_alg_kind2str(int v) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_alg_kind2str.ADDR, "dnnl_alg_kind2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return MemorySegment.ofAddress((long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_alg_kind2str.ADDR, "dnnl_alg_kind2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f)).reinterpret(java.lang.Long.MAX_VALUE);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -24811,7 +24811,7 @@ public final class dnnl_h {
     public static MemorySegment dnnl_rnn_flags2str(int v) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_rnn_flags2str.ADDR, "dnnl_rnn_flags2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return MemorySegment.ofAddress((long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_rnn_flags2str.ADDR, "dnnl_rnn_flags2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f)).reinterpret(java.lang.Long.MAX_VALUE);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -24883,7 +24883,7 @@ public final class dnnl_h {
     public static MemorySegment dnnl_rnn_direction2str(int v) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_rnn_direction2str.ADDR, "dnnl_rnn_direction2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return MemorySegment.ofAddress((long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_rnn_direction2str.ADDR, "dnnl_rnn_direction2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f)).reinterpret(java.lang.Long.MAX_VALUE);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -24955,7 +24955,7 @@ public final class dnnl_h {
     public static MemorySegment dnnl_scratchpad_mode2str(int v) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_scratchpad_mode2str.ADDR, "dnnl_scratchpad_mode2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return MemorySegment.ofAddress((long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_scratchpad_mode2str.ADDR, "dnnl_scratchpad_mode2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f)).reinterpret(java.lang.Long.MAX_VALUE);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -25027,7 +25027,7 @@ public final class dnnl_h {
     public static MemorySegment dnnl_cpu_isa2str(int v) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_cpu_isa2str.ADDR, "dnnl_cpu_isa2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return MemorySegment.ofAddress((long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_cpu_isa2str.ADDR, "dnnl_cpu_isa2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f)).reinterpret(java.lang.Long.MAX_VALUE);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -25099,7 +25099,7 @@ public final class dnnl_h {
     public static MemorySegment dnnl_runtime2str(int v) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_runtime2str.ADDR, "dnnl_runtime2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return MemorySegment.ofAddress((long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_runtime2str.ADDR, "dnnl_runtime2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f)).reinterpret(java.lang.Long.MAX_VALUE);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -25171,7 +25171,7 @@ public final class dnnl_h {
     public static MemorySegment dnnl_fmt_kind2str(int v) {
         if (SHARED_DOWNCALLS) {
             try {
-                return (MemorySegment) Shared$a6f2.HANDLE.invokeExact(require(dnnl_fmt_kind2str.ADDR, "dnnl_fmt_kind2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f);
+                return MemorySegment.ofAddress((long) Shared$j6f2.HANDLE.invokeExact(require(dnnl_fmt_kind2str.ADDR, "dnnl_fmt_kind2str"), MemorySegment.ofAddress(v), MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 0f, 0f)).reinterpret(java.lang.Long.MAX_VALUE);
             } catch (Error | RuntimeException ex$) {
                 throw ex$;
             } catch (Throwable ex$) {
@@ -25198,16 +25198,8 @@ public final class dnnl_h {
             || System.getProperty("os.arch").equals("x86_64")) && System.getProperty("os.name").startsWith("Linux")
             && !"false".equals(System.getProperty("bindgen.sharedDowncalls"));
 
-    private static final class Shared$a6f2 {
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.of(C_POINTER, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT));
-    }
-
-    private static final class Shared$i20f2 {
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.of(C_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT));
-    }
-
-    private static final class Shared$i6f2 {
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.of(C_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT));
+    private static final class Shared$j20f2 {
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(FunctionDescriptor.of(C_LONG, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, C_FLOAT, C_FLOAT));
     }
 
     private static final class Shared$j6f2 {

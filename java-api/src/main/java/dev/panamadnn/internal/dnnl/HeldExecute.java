@@ -2,7 +2,7 @@ package dev.panamadnn.internal.dnnl;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import dev.panamadnn.natives.Natives;
 import java.lang.foreign.FunctionDescriptor;
@@ -27,13 +27,14 @@ import java.lang.invoke.MethodHandle;
  * <p>This is the one hand-made downcall handle in java-api (everything else goes through the
  * generated bindings, which cannot express the extra arguments): a deliberate, documented
  * departure, kept to this class. It is linked without an address, with the descriptor of the
- * bindings' shared shape for {@code int} functions of up to 20 integer-class arguments
- * ({@code dnnl_h}'s {@code Shared$i20f2}: 20 addresses, then 2 floats; scripts/bindgen's
- * {@code SharedShape} says why that is exact), so that the JDK's linker hands both the same
- * handle and a fresh JVM links that shape once (5-15 ms each). The argument count travels as an
- * address (the callee reads the low 32 bits), taken from a table made once, so a run allocates
- * nothing even where the JIT would not remove a {@code MemorySegment.ofAddress}; the unused
- * slots take {@link MemorySegment#NULL} and {@code 0f}.
+ * bindings' shared shape for functions of up to 20 integer-class arguments whose result comes back
+ * in rax ({@code dnnl_h}'s {@code Shared$j20f2}: {@code long f(20 addresses, 2 floats)};
+ * scripts/bindgen's {@code SharedShape} says why that is exact), so that the JDK's linker hands
+ * both the same handle and a fresh JVM links that shape once (5-15 ms each). The status is the
+ * low 32 bits of the result; the argument count travels as an address (the callee reads its low
+ * 32 bits), taken from a table made once, so a run allocates nothing even where the JIT would not
+ * remove a {@code MemorySegment.ofAddress}; the unused slots take {@link MemorySegment#NULL} and
+ * {@code 0f}.
  */
 final class HeldExecute {
     /** Segments one call can hold: an LSTM with projection has 10 arguments (layer, iter and iter_c in and out, three weights, bias). */
@@ -42,9 +43,9 @@ final class HeldExecute {
     private static final MemorySegment FUNCTION = Natives.dnnlLookup().find("dnnl_primitive_execute")
             .orElseThrow(() -> new UnsatisfiedLinkError("dnnl_primitive_execute not found in libdnnl"));
 
-    /** {@code int f(20 addresses, 2 floats)}, taking the function's address first. */
+    /** {@code long f(20 addresses, 2 floats)}, taking the function's address first. */
     private static final MethodHandle EXECUTE = Linker.nativeLinker().downcallHandle(
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS,
+            FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS,
                     ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_FLOAT, JAVA_FLOAT));
 
     /** The argument counts a call can pass, as addresses ({@code COUNTS[n]} holds address n). */
@@ -70,7 +71,7 @@ final class HeldExecute {
                        MemorySegment h0, MemorySegment h1) {
         MemorySegment n = MemorySegment.NULL;
         try {
-            return (int) EXECUTE.invokeExact(FUNCTION, primitive, stream, count(count), args, h0, h1, n, n, n, n, n, n,
+            return (int) (long) EXECUTE.invokeExact(FUNCTION, primitive, stream, count(count), args, h0, h1, n, n, n, n, n, n,
                     n, n, n, n, n, n, n, n, 0f, 0f);
         } catch (RuntimeException | Error e) {
             throw e;
@@ -86,7 +87,7 @@ final class HeldExecute {
         if (buffers > SLOTS) throw new IllegalArgumentException("execute: at most " + SLOTS + " buffers, got " + buffers);
         try {
             MemorySegment n = MemorySegment.NULL;
-            return (int) EXECUTE.invokeExact(FUNCTION, primitive, stream, count(count), args, slot(held, 0), slot(held, 1),
+            return (int) (long) EXECUTE.invokeExact(FUNCTION, primitive, stream, count(count), args, slot(held, 0), slot(held, 1),
                     slot(held, 2), slot(held, 3), slot(held, 4), slot(held, 5), slot(held, 6), slot(held, 7), slot(held, 8), slot(held, 9),
                     slot(held, 10), slot(held, 11), n, n, n, n, 0f, 0f);
         } catch (RuntimeException | Error e) {

@@ -126,17 +126,18 @@ final class FunctionEmitter {
         w.open("public static " + ret + " " + method + "(" + String.join(", ", params) + ") {");
         if (sharedCall != null) {
             w.open("if (SHARED_DOWNCALLS) {");
-            guarded(w, ret, sharedCall, true);
+            guarded(w, SharedShape.statement(ret, sharedCall));
             w.close("}");
         }
         w.line("var mh$ = " + handle + ";");
-        guarded(w, ret, "mh$.invokeExact(" + String.join(", ", args) + ")", false);
+        String call = "mh$.invokeExact(" + String.join(", ", args) + ")";
+        guarded(w, ret.equals("void") ? call + ";" : "return (" + ret + ") " + call + ";");
         w.close("}");
     }
 
-    private static void guarded(JavaWriter w, String ret, String call, boolean thenReturn) {
+    private static void guarded(JavaWriter w, String statement) {
         w.open("try {");
-        w.line(ret.equals("void") ? call + ";" + (thenReturn ? " return;" : "") : "return (" + ret + ") " + call + ";");
+        w.line(statement);
         w.middle("} catch (Error | RuntimeException ex$) {").line("throw ex$;");
         w.middle("} catch (Throwable ex$) {").line("throw new AssertionError(\"should not reach here\", ex$);");
         w.close("}");

@@ -22,8 +22,12 @@ import java.util.List;
  *       callee from the low 32 bits (the upper ones are unspecified by the ABI);</li>
  *   <li>arguments the callee does not declare land in registers it never reads or in stack slots
  *       above its own, which the caller pops: padding is harmless;</li>
- *   <li>the result is read as declared ({@code int} results stay {@code int}: the upper half of
- *       rax is not defined), so the shape keeps the result kind.</li>
+ *   <li>every integer-class result ({@code int}, {@code long}, a pointer) comes back in rax, so
+ *       one shape reads rax as a {@code long} for all of them, and for {@code void} functions
+ *       too (rax is then whatever the callee left, and is dropped): an {@code int} is its low 32
+ *       bits (the upper half is not defined), a pointer becomes a segment as the function's own
+ *       handle would make it ({@code C_POINTER}: global, unbounded); a {@code float} result comes
+ *       back in xmm0 and keeps a shape of its own.</li>
  * </ul>
  * Not shared (the function's own handle is used): {@code bool}, {@code char}, {@code short} and
  * {@code double} parameters or results (sub-int values need the C extension of their type,
@@ -32,7 +36,8 @@ import java.util.List;
  * the segment's arena alive for the call (a concurrent {@code close()} fails instead of freeing
  * memory under it), as with the function's own handle.
  *
- * @param result  the result kind: {@code v}oid, {@code i}nt, {@code j} (long), {@code f}loat, {@code a}ddress
+ * @param result  the register the result is read from: {@code j} (rax, as a long: void, int, long and pointer
+ *                results) or {@code f} (xmm0: a float)
  * @param gp      integer-class arguments, padded to {@value #REGISTER_GP} or {@value #STACK_GP}
  * @param floats  float arguments, padded to {@value #REGISTER_FLOATS_PADDED} or at most 8
  */
@@ -49,11 +54,10 @@ record SharedShape(char result, int gp, int floats) implements Comparable<Shared
     /** {@return the shared shape of {@code sig}, or null where calling through one would not be exact} */
     static SharedShape of(CType.FunctionSig sig) {
         char result = switch (sig.result()) {
-            case CType.Void v -> 'v';
-            case CType.Prim p when p == CType.Prim.INT -> 'i';
-            case CType.Prim p when p == CType.Prim.LONG || p == CType.Prim.LONG_LONG -> 'j';
+            case CType.Void v -> 'j';
+            case CType.Prim p when p == CType.Prim.INT || p == CType.Prim.LONG || p == CType.Prim.LONG_LONG -> 'j';
             case CType.Prim p when p == CType.Prim.FLOAT -> 'f';
-            case CType.Pointer p -> 'a';
+            case CType.Pointer p -> 'j';
             default -> 0;
         };
         if (result == 0 || sig.variadic()) {
@@ -103,12 +107,21 @@ record SharedShape(char result, int gp, int floats) implements Comparable<Shared
             layouts.add("C_FLOAT");
         }
         String args = String.join(", ", layouts);
-        return switch (result) {
-            case 'v' -> "FunctionDescriptor.ofVoid(" + args + ")";
-            case 'i' -> "FunctionDescriptor.of(C_INT, " + args + ")";
-            case 'j' -> "FunctionDescriptor.of(C_LONG, " + args + ")";
-            case 'f' -> "FunctionDescriptor.of(C_FLOAT, " + args + ")";
-            default -> "FunctionDescriptor.of(C_POINTER, " + args + ")";
+        return "FunctionDescriptor.of(" + (result == 'f' ? "C_FLOAT" : "C_LONG") + ", " + args + ")";
+    }
+
+    /**
+     * The statement that calls {@code call} (from {@link #call}) and returns its result as the function's Java
+     * result type {@code ret}.
+     */
+    static String statement(String ret, String call) {
+        return switch (ret) {
+            case "void" -> "long ignored$ = (long) " + call + "; return;";
+            case "int" -> "return (int) (long) " + call + ";";
+            case "long" -> "return (long) " + call + ";";
+            case "float" -> "return (float) " + call + ";";
+            case "MemorySegment" -> "return MemorySegment.ofAddress((long) " + call + ").reinterpret(java.lang.Long.MAX_VALUE);";
+            default -> throw new IllegalStateException("no shared shape returns " + ret);
         };
     }
 

@@ -232,8 +232,14 @@ class FixtureBindingsTest {
                 "int fx_point_sum(", "double fx_padded_sum(")) {
             assertFalse(wrapper(source, exact).contains("Shared$"), exact);
         }
-        assertTrue(source.contains("Linker.nativeLinker().downcallHandle(FunctionDescriptor.of(C_INT, " + String.join(", ",
-                java.util.Collections.nCopies(6, "ValueLayout.ADDRESS")) + ", C_FLOAT, C_FLOAT));"), "the 6-register int shape");
+        // void, int, long and pointer results all read rax: one shape for all of them
+        assertTrue(source.contains("Linker.nativeLinker().downcallHandle(FunctionDescriptor.of(C_LONG, " + String.join(", ",
+                java.util.Collections.nCopies(6, "ValueLayout.ADDRESS")) + ", C_FLOAT, C_FLOAT));"), "the 6-register shape");
+        for (String shape : List.of("Shared$j6f2 ", "Shared$j20f3 ", "Shared$f6f2 ")) {
+            assertTrue(source.contains("private static final class " + shape), shape);
+        }
+        assertEquals(3, source.split("private static final class Shared\\$", -1).length - 1
+                - (source.split("private static final class Shared\\$[a-z0-9]*\\$critical", -1).length - 1), "shapes");
     }
 
     @Test
@@ -265,6 +271,14 @@ class FixtureBindingsTest {
         assertEquals(-3.0f, FixtureSupport.call(exactHeader, "fx_scale_float", 1.5f, -2f));
         assertEquals(-3.0f, c("fx_scale_float", 1.5f, -2f));
         assertEquals("hello from C", ((MemorySegment) FixtureSupport.call(exactHeader, "fx_greeting")).getString(0));
+        try (Arena arena = Arena.ofConfined()) {   // pointer results: the same address and size (C_POINTER's: unbounded) either way
+            for (String name : List.of("FX_PTR", "FX_NULL", "FX_STRING")) {
+                MemorySegment shared = (MemorySegment) c("fx_pointer_constant", arena.allocateFrom(name));
+                MemorySegment exact = (MemorySegment) FixtureSupport.call(exactHeader, "fx_pointer_constant", arena.allocateFrom(name));
+                assertEquals(exact, shared, name);
+                assertEquals(Long.MAX_VALUE, shared.byteSize(), name);
+            }
+        }
         for (Class<?> u : List.of(usage, exactUsage)) {
             assertArrayEquals(new float[] {1.25f, 1.25f}, (float[]) FixtureSupport.call(u, "fillHeapArray", 2, 1.25f));
             assertEquals(10L, FixtureSupport.call(u, "sumHeapArray", new long[] {1, 2, 3, 4}));
