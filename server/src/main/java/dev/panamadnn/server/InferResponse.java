@@ -83,7 +83,7 @@ record InferResponse(byte[] body, int headerLength) {
     }
 
     /** {@code bytes} (little-endian elements of {@code datatype}) as a JSON array's text. */
-    private static String values(String datatype, byte[] bytes) {
+    static String values(String datatype, byte[] bytes) {
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         StringBuilder s = new StringBuilder(bytes.length * 3 + 2).append('[');
         int count = bytes.length / ModelConfig.DATATYPES.get(datatype).byteSize();
@@ -105,6 +105,7 @@ record InferResponse(byte[] body, int headerLength) {
     private static void number(StringBuilder s, float f) {
         if (Float.isNaN(f)) s.append("NaN");
         else if (Float.isInfinite(f)) s.append(f > 0 ? "Infinity" : "-Infinity");
+        else if (f == 0) s.append(Float.floatToRawIntBits(f) == 0 ? "0.0" : "-0.0");   // BigDecimal has no negative zero
         else s.append(new BigDecimal(Float.toString(f)).toString());
     }
 }
