@@ -235,7 +235,7 @@ public final class ThreadControl {
     private static final class Shared {
         static final boolean ON = System.getProperty("os.name", "").startsWith("Linux") && System.getProperty("os.arch", "").equals("amd64");
         static final MethodHandle HANDLE;
-        /** {@code COUNTS[n]} holds address n, for every thread count (and 0, for setenv's flag below 1). */
+        /** {@code COUNTS[n]} holds address n: every thread count, and setenv's overwrite flag. */
         static final MemorySegment[] COUNTS = new MemorySegment[MAX_THREADS + 1];
 
         static {

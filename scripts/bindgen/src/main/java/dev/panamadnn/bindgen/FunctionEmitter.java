@@ -17,8 +17,8 @@ import java.util.List;
  * calling convention makes it exact ({@link SharedShape}), {@code name(...)} calls the function
  * through one of a few address-taking downcall handles shared by every function of its shape,
  * not through a handle of its own: each distinct {@code FunctionDescriptor} costs a fresh JVM
- * 5-15 ms to link and first call (generated classes and stubs), and oneDNN's ~90 functions have
- * ~60 distinct ones. {@code name$handle()} still links the exact descriptor, on first use.
+ * 5-15 ms to link and first call (generated classes and stubs), and the ~100 functions of
+ * bindings/ (dnnl_h, cblas_h) have ~65 distinct ones. {@code name$handle()} still links the exact descriptor, on first use.
  */
 final class FunctionEmitter {
     private final TypeMapper mapper;
