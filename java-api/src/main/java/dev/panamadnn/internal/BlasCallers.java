@@ -139,16 +139,7 @@ public final class BlasCallers {
      * succeed; frees them all.
      */
     private static Reserved reserve(int callers, int spare) {
-        var lookup = Natives.openblasLookup();
-        MethodHandle alloc = LINKER.downcallHandle(lookup.find("blas_memory_alloc").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-        MethodHandle free = LINKER.downcallHandle(lookup.find("blas_memory_free").orElseThrow(),
-                FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
-        MethodHandle mmap = LINKER.downcallHandle(LINKER.defaultLookup().find("mmap").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
-                        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
-        MethodHandle munmap = LINKER.downcallHandle(LINKER.defaultLookup().find("munmap").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+        Calls c = SharedDowncalls.ON ? new SharedCalls() : new OwnCalls();
         List<MemorySegment> held = new ArrayList<>();
         int takenCallers = 0, takenSpares = 0;
         try {
@@ -156,12 +147,10 @@ public final class BlasCallers {
                 // Would OpenBLAS's mapping succeed now? Same protection and flags, so the address-space
                 // limit and, under vm.overcommit_memory=2, the commit limit both answer as they would for it.
                 long probeBytes = 2 * BUFFER_BYTES;
-                var probe = (MemorySegment) mmap.invokeExact(MemorySegment.NULL, probeBytes, PROT_READ_WRITE,
-                        MAP_PRIVATE_ANONYMOUS, -1, 0L);
+                MemorySegment probe = c.mmap(probeBytes);
                 if (probe.address() == -1L) break;
-                int unmapped = (int) munmap.invokeExact(probe, probeBytes);
-                if (unmapped != 0) throw new IllegalStateException("munmap of the probe mapping failed");
-                var slot = (MemorySegment) alloc.invokeExact(0);
+                if (c.munmap(probe, probeBytes) != 0) throw new IllegalStateException("munmap of the probe mapping failed");
+                MemorySegment slot = c.alloc();
                 if (slot.address() == 0L) break; // the table is full (OpenBLAS printed why)
                 held.add(slot);
                 if (i < callers) takenCallers++; else takenSpares++;
@@ -173,12 +162,88 @@ public final class BlasCallers {
         } finally {
             for (MemorySegment slot : held) {
                 try {
-                    free.invokeExact(slot);
+                    c.free(slot);
                 } catch (Throwable t) {
                     throw new IllegalStateException("blas_memory_free", t);
                 }
             }
         }
         return new Reserved(takenCallers, takenSpares);
+    }
+
+    /** The four C calls {@link #reserve} makes, once per JVM. */
+    private interface Calls {
+        MemorySegment mmap(long bytes) throws Throwable;
+
+        int munmap(MemorySegment at, long bytes) throws Throwable;
+
+        MemorySegment alloc() throws Throwable;
+
+        void free(MemorySegment slot) throws Throwable;
+    }
+
+    /** Through the bindings' shared shape ({@link SharedDowncalls}): no descriptor of their own to link. */
+    private static final class SharedCalls implements Calls {
+        private final MemorySegment mmap = LINKER.defaultLookup().find("mmap").orElseThrow();
+        private final MemorySegment munmap = LINKER.defaultLookup().find("munmap").orElseThrow();
+        private final MemorySegment alloc = Natives.openblasLookup().find("blas_memory_alloc").orElseThrow();
+        private final MemorySegment free = Natives.openblasLookup().find("blas_memory_free").orElseThrow();
+        private static final MemorySegment Z = MemorySegment.NULL;
+
+        @Override
+        public MemorySegment mmap(long bytes) throws Throwable {
+            return MemorySegment.ofAddress((long) SharedDowncalls.REGISTERS.invokeExact(mmap, Z, MemorySegment.ofAddress(bytes),
+                    MemorySegment.ofAddress(PROT_READ_WRITE), MemorySegment.ofAddress(MAP_PRIVATE_ANONYMOUS), MemorySegment.ofAddress(-1),
+                    MemorySegment.ofAddress(0), 0f, 0f));
+        }
+
+        @Override
+        public int munmap(MemorySegment at, long bytes) throws Throwable {
+            return (int) (long) SharedDowncalls.REGISTERS.invokeExact(munmap, at, MemorySegment.ofAddress(bytes), Z, Z, Z, Z, 0f, 0f);
+        }
+
+        @Override
+        public MemorySegment alloc() throws Throwable {
+            return MemorySegment.ofAddress((long) SharedDowncalls.REGISTERS.invokeExact(alloc, MemorySegment.ofAddress(0), Z, Z, Z, Z, Z,
+                    0f, 0f));
+        }
+
+        @Override
+        public void free(MemorySegment slot) throws Throwable {
+            long ignored = (long) SharedDowncalls.REGISTERS.invokeExact(free, slot, Z, Z, Z, Z, Z, 0f, 0f);
+        }
+    }
+
+    /** Each through a handle of its own descriptor (where the shared shapes are off). */
+    private static final class OwnCalls implements Calls {
+        private final MethodHandle alloc = LINKER.downcallHandle(Natives.openblasLookup().find("blas_memory_alloc").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+        private final MethodHandle free = LINKER.downcallHandle(Natives.openblasLookup().find("blas_memory_free").orElseThrow(),
+                FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
+        private final MethodHandle mmap = LINKER.downcallHandle(LINKER.defaultLookup().find("mmap").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
+                        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+        private final MethodHandle munmap = LINKER.downcallHandle(LINKER.defaultLookup().find("munmap").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+
+        @Override
+        public MemorySegment mmap(long bytes) throws Throwable {
+            return (MemorySegment) mmap.invokeExact(MemorySegment.NULL, bytes, PROT_READ_WRITE, MAP_PRIVATE_ANONYMOUS, -1, 0L);
+        }
+
+        @Override
+        public int munmap(MemorySegment at, long bytes) throws Throwable {
+            return (int) munmap.invokeExact(at, bytes);
+        }
+
+        @Override
+        public MemorySegment alloc() throws Throwable {
+            return (MemorySegment) alloc.invokeExact(0);
+        }
+
+        @Override
+        public void free(MemorySegment slot) throws Throwable {
+            free.invokeExact(slot);
+        }
     }
 }

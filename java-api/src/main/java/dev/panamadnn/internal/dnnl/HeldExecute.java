@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import dev.panamadnn.internal.SharedDowncalls;
 import dev.panamadnn.natives.Natives;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -43,8 +44,11 @@ final class HeldExecute {
     private static final MemorySegment FUNCTION = Natives.dnnlLookup().find("dnnl_primitive_execute")
             .orElseThrow(() -> new UnsatisfiedLinkError("dnnl_primitive_execute not found in libdnnl"));
 
-    /** {@code long f(20 addresses, 2 floats)}, taking the function's address first. */
-    private static final MethodHandle EXECUTE = Linker.nativeLinker().downcallHandle(
+    /**
+     * {@code long f(20 addresses, 2 floats)}, taking the function's address first: {@link SharedDowncalls#STACK}, linked
+     * here too where that is off (the extra trailing arguments rely on the same caller-pops convention either way).
+     */
+    private static final MethodHandle EXECUTE = SharedDowncalls.ON ? SharedDowncalls.STACK : Linker.nativeLinker().downcallHandle(
             FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS,
                     ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_FLOAT, JAVA_FLOAT));
 
