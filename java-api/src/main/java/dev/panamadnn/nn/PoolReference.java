@@ -1,5 +1,6 @@
 package dev.panamadnn.nn;
 
+import dev.panamadnn.internal.lowering.PoolLowering;
 import dev.panamadnn.internal.reference.SpecialValues;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -32,10 +33,11 @@ final class PoolReference {
         long y0 = oy * w.sh() - w.ph(), x0 = ox * w.sw() - w.pw();
         if (w.max()) {
             double m = Double.NEGATIVE_INFINITY;
-            for (long ky = 0; ky < w.kh(); ky++)
-                for (long kx = 0; kx < w.kw(); kx++) {
+            // only the taps inside the input (padding never wins), found by arithmetic: a kernel may be 2^31 - 1 long
+            long[] ty = PoolLowering.taps(y0, w.dh(), w.kh(), ih), tx = PoolLowering.taps(x0, w.dw(), w.kw(), iw);
+            for (long ky = ty[0]; ky < ty[1]; ky++)
+                for (long kx = tx[0]; kx < tx[1]; kx++) {
                     long iy = y0 + ky * w.dh(), ix = x0 + kx * w.dw();
-                    if (iy < 0 || iy >= ih || ix < 0 || ix >= iw) continue;   // padding never wins
                     double v = at(x, p, ih, iw, iy, ix);
                     if (v > m || Double.isNaN(v)) m = v;
                 }

@@ -43,16 +43,24 @@ public record PoolLowering(PoolOps.Algorithm algorithm, List<Axis> axes) {
 
         /** Whether output {@code o}'s window has no tap inside the input (it lies wholly in the padding). */
         public boolean inPaddingOnly(long o) {
-            for (long j = 0; j < kernel; j++) {
-                long i = o * stride - padLeft + j * (dilate + 1);
-                if (i >= 0 && i < in) return false;
-            }
-            return true;
+            long[] taps = taps(o * stride - padLeft, dilate + 1, kernel, in);
+            return taps[0] >= taps[1];
         }
     }
 
     public PoolLowering {
         axes = List.copyOf(axes);
+    }
+
+    /**
+     * The taps {@code j} in {@code [from, to)} of a window starting at {@code start} with step {@code step} and
+     * {@code kernel} taps that land inside {@code [0, in)}: {@code start + j * step} in range. Computed, not searched, so
+     * a window of 2^31 taps costs nothing.
+     */
+    public static long[] taps(long start, long step, long kernel, long in) {
+        long from = start >= 0 ? 0 : Math.ceilDiv(-start, step);
+        long to = in - 1 - start < 0 ? 0 : Math.min(kernel, Math.floorDiv(in - 1 - start, step) + 1);
+        return new long[] {Math.min(from, kernel), to};
     }
 
     /** oneDNN's algorithm for PyTorch's MaxPool ({@code max}) or AvgPool with or without {@code count_include_pad}. */
@@ -92,9 +100,34 @@ public record PoolLowering(PoolOps.Algorithm algorithm, List<Axis> axes) {
             if (out <= 0) throw new IllegalArgumentException("pooling: output size " + out + " <= 0 on spatial dim " + i);
             long reach = dilation[i] * (kernel[i] - 1) + 1;
             long padRight = Math.max(padding[i], (out - 1) * stride[i] + reach - in[i] - padding[i]);
-            axes.add(new Axis(in[i], out, kernel[i], stride[i], dilation[i] - 1, padding[i], padRight));
+            Axis axis = new Axis(in[i], out, kernel[i], stride[i], dilation[i] - 1, padding[i], padRight);
+            axes.add(max ? clipped(axis) : axis);
         }
         return new PoolLowering(algorithm(max, countIncludePad), axes);
+    }
+
+    /**
+     * A max pooling axis whose kernel reaches past every input position any window can use (possible only with ceil_mode
+     * and a stride as large: PyTorch accepts kernel 2^31 - 1 on a size-1 input) with the kernel cut to the taps a
+     * window starting at {@code -padLeft} can land in the input with, and the right padding that keeps oneDNN's output
+     * size: the same maximum for every output (padding taps never win), in time that does not grow with the kernel.
+     * Only kernels over {@link #CLIP_ABOVE} taps (ordinary ones keep the geometry oneDNN has always been given), and
+     * unchanged where no right padding of at least the left one would keep the output size.
+     */
+    /** Max pooling kernels up to this many taps per axis are left as they are ({@link #clipped}). */
+    static final long CLIP_ABOVE = 4096;
+
+    static Axis clipped(Axis a) {
+        long step = a.dilate() + 1;
+        long useful = Math.floorDiv(a.in() - 1 + a.padLeft(), step) + 1;   // taps from -padLeft up to in - 1
+        if (a.kernel() <= CLIP_ABOVE || useful >= a.kernel() || useful < 1) return a;
+        long reach = step * (useful - 1) + 1;
+        long padRight = Math.max(a.padLeft(), (a.out() - 1) * a.stride() + reach - a.in() - a.padLeft());
+        // oneDNN's output size: floor((in + padLeft + padRight - reach) / stride) + 1 must stay out, and its windows must
+        // not start past their reach (padding below the kernel)
+        boolean keeps = Math.floorDiv(a.in() + a.padLeft() + padRight - reach, a.stride()) + 1 == a.out()
+                && a.padLeft() < reach && padRight < reach;
+        return keeps ? new Axis(a.in(), a.out(), useful, a.stride(), a.dilate(), a.padLeft(), padRight) : a;
     }
 
     /** Whether adaptive pooling from {@code in} to {@code out} along one axis has regular windows: {@code in % out == 0}. */
