@@ -4,6 +4,6 @@
  */
 module dev.panamadnn.natives {
     exports dev.panamadnn.natives;
-    // The start-up log thread, shared with the API module so its record follows this one.
+    // The start-up log thread, shared with the API module so its record follows this one; the shared downcall shapes.
     exports dev.panamadnn.natives.internal to dev.panamadnn;
 }

@@ -2,6 +2,7 @@ package dev.panamadnn.internal;
 
 import dev.panamadnn.natives.Natives;
 import dev.panamadnn.natives.ThreadControl;
+import dev.panamadnn.natives.internal.SharedDowncalls;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
@@ -192,19 +193,19 @@ public final class BlasCallers {
 
         @Override
         public MemorySegment mmap(long bytes) throws Throwable {
-            return MemorySegment.ofAddress((long) SharedDowncalls.REGISTERS.invokeExact(mmap, Z, MemorySegment.ofAddress(bytes),
-                    MemorySegment.ofAddress(PROT_READ_WRITE), MemorySegment.ofAddress(MAP_PRIVATE_ANONYMOUS), MemorySegment.ofAddress(-1),
-                    MemorySegment.ofAddress(0), 0f, 0f));
+            return MemorySegment.ofAddress((long) SharedDowncalls.REGISTERS.invokeExact(mmap, Z, SharedDowncalls.integer(bytes),
+                    SharedDowncalls.integer(PROT_READ_WRITE), SharedDowncalls.integer(MAP_PRIVATE_ANONYMOUS), SharedDowncalls.integer(-1),
+                    SharedDowncalls.integer(0), 0f, 0f));
         }
 
         @Override
         public int munmap(MemorySegment at, long bytes) throws Throwable {
-            return (int) (long) SharedDowncalls.REGISTERS.invokeExact(munmap, at, MemorySegment.ofAddress(bytes), Z, Z, Z, Z, 0f, 0f);
+            return (int) (long) SharedDowncalls.REGISTERS.invokeExact(munmap, at, SharedDowncalls.integer(bytes), Z, Z, Z, Z, 0f, 0f);
         }
 
         @Override
         public MemorySegment alloc() throws Throwable {
-            return MemorySegment.ofAddress((long) SharedDowncalls.REGISTERS.invokeExact(alloc, MemorySegment.ofAddress(0), Z, Z, Z, Z, Z,
+            return MemorySegment.ofAddress((long) SharedDowncalls.REGISTERS.invokeExact(alloc, SharedDowncalls.integer(0), Z, Z, Z, Z, Z,
                     0f, 0f));
         }
 

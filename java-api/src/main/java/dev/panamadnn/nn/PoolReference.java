@@ -34,9 +34,9 @@ final class PoolReference {
         if (w.max()) {
             double m = Double.NEGATIVE_INFINITY;
             // only the taps inside the input (padding never wins), found by arithmetic: a kernel may be 2^31 - 1 long
-            long[] ty = PoolLowering.taps(y0, w.dh(), w.kh(), ih), tx = PoolLowering.taps(x0, w.dw(), w.kw(), iw);
-            for (long ky = ty[0]; ky < ty[1]; ky++)
-                for (long kx = tx[0]; kx < tx[1]; kx++) {
+            long yEnd = PoolLowering.endTap(y0, w.dh(), w.kh(), ih), xEnd = PoolLowering.endTap(x0, w.dw(), w.kw(), iw);
+            for (long ky = PoolLowering.firstTap(y0, w.dh(), w.kh()); ky < yEnd; ky++)
+                for (long kx = PoolLowering.firstTap(x0, w.dw(), w.kw()); kx < xEnd; kx++) {
                     long iy = y0 + ky * w.dh(), ix = x0 + kx * w.dw();
                     double v = at(x, p, ih, iw, iy, ix);
                     if (v > m || Double.isNaN(v)) m = v;

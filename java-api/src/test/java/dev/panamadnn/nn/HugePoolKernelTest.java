@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.panamadnn.ChildJvm;
 import dev.panamadnn.Tensor;
 import dev.panamadnn.compile.CompiledModel;
+import dev.panamadnn.internal.lowering.PoolLowering;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -61,11 +62,16 @@ class HugePoolKernelTest {
 
     @Test
     void tapsAreCountedNotSearched() {
-        assertArrayEquals(new long[] {1, 2}, dev.panamadnn.internal.lowering.PoolLowering.taps(-1, 1, Integer.MAX_VALUE, 1));
+        // a window starting at -1 on an input of 1: tap 1 only, whatever the kernel
+        assertArrayEquals(new long[] {1, 2}, taps(-1, 1, Integer.MAX_VALUE, 1));
         // taps at -2, 0, 2, 4, 6 on an input of 5: j = 1, 2, 3
-        assertArrayEquals(new long[] {1, 4}, dev.panamadnn.internal.lowering.PoolLowering.taps(-2, 2, 5, 5));
+        assertArrayEquals(new long[] {1, 4}, taps(-2, 2, 5, 5));
         // wholly right of the input, wholly left of it: empty
-        long[] right = dev.panamadnn.internal.lowering.PoolLowering.taps(5, 1, 3, 5), left = dev.panamadnn.internal.lowering.PoolLowering.taps(-10, 1, 3, 5);
+        long[] right = taps(5, 1, 3, 5), left = taps(-10, 1, 3, 5);
         assertTrue(right[0] >= right[1] && left[0] >= left[1], Arrays.toString(right) + " " + Arrays.toString(left));
+    }
+
+    private static long[] taps(long start, long step, long kernel, long in) {
+        return new long[] {PoolLowering.firstTap(start, step, kernel), PoolLowering.endTap(start, step, kernel, in)};
     }
 }

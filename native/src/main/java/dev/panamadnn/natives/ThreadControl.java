@@ -1,6 +1,7 @@
 package dev.panamadnn.natives;
 
 import java.lang.foreign.AddressLayout;
+import dev.panamadnn.natives.internal.SharedDowncalls;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -214,39 +215,13 @@ public final class ThreadControl {
     }
 
     /**
-     * A C function called from here: through {@link Shared#HANDLE} with its {@code address} on x86-64 Linux, else
-     * through {@code exact}, its own handle (null there).
+     * A C function called from here: through {@link SharedDowncalls#REGISTERS} with its {@code address} on x86-64 Linux
+     * (no descriptor of its own to link: every oneDNN call of that shape links it anyway), else through {@code exact}, its
+     * own handle (null there).
      */
     private record Fn(MemorySegment address, MethodHandle exact) {
         static Fn of(MemorySegment address, FunctionDescriptor fd) {
-            return new Fn(address, Shared.ON ? null : LINKER.downcallHandle(address, fd));
-        }
-    }
-
-    /**
-     * The generated bindings' shared downcall shape for functions of up to 6 integer-class arguments and 2 floats
-     * whose result comes back in rax ({@code long f(6 addresses, 2 floats)}, the function's address first; see
-     * scripts/bindgen's {@code SharedShape} for why that is exact on x86-64 System V): every oneDNN call of that kind
-     * links it anyway, and the FFM linker generates one stub per distinct descriptor (5-15 ms each in a fresh JVM),
-     * so setenv and the thread-count calls here link nothing of their own. An {@code int} argument travels as an
-     * address (read as its low 32 bits) from {@link #COUNTS}, so a call allocates nothing; an {@code int} result is
-     * the low 32 bits of rax; a {@code void} function's rax is dropped.
-     */
-    private static final class Shared {
-        static final boolean ON = System.getProperty("os.name", "").startsWith("Linux") && System.getProperty("os.arch", "").equals("amd64");
-        static final MethodHandle HANDLE;
-        /** {@code COUNTS[n]} holds address n: every thread count, and setenv's overwrite flag. */
-        static final MemorySegment[] COUNTS = new MemorySegment[MAX_THREADS + 1];
-
-        static {
-            ValueLayout a = ValueLayout.ADDRESS;
-            HANDLE = ON ? LINKER.downcallHandle(FunctionDescriptor.of(ValueLayout.JAVA_LONG, a, a, a, a, a, a, ValueLayout.JAVA_FLOAT,
-                    ValueLayout.JAVA_FLOAT)) : null;
-            for (int n = 0; n < COUNTS.length; n++) COUNTS[n] = MemorySegment.ofAddress(n);
-        }
-
-        static MemorySegment count(int n) {
-            return n >= 0 && n < COUNTS.length ? COUNTS[n] : MemorySegment.ofAddress(n);
+            return new Fn(address, SharedDowncalls.ON ? null : LINKER.downcallHandle(address, fd));
         }
     }
 
@@ -260,17 +235,17 @@ public final class ThreadControl {
 
     /**
      * Puts each variable into the process environment (C's setenv, overwriting): on x86-64 Linux through
-     * {@link Shared#HANDLE}, else linking setenv's own descriptor once.
+     * {@link SharedDowncalls#REGISTERS}, else linking setenv's own descriptor once.
      */
     private static void setenv(Map<String, String> variables) {
         MemorySegment setenv = LINKER.defaultLookup().find("setenv").orElseThrow();
         AddressLayout pointer = cPointer();
-        MethodHandle mh = Shared.ON ? Shared.HANDLE
+        MethodHandle mh = SharedDowncalls.ON ? SharedDowncalls.REGISTERS
                 : LINKER.downcallHandle(setenv, FunctionDescriptor.of(ValueLayout.JAVA_INT, pointer, pointer, ValueLayout.JAVA_INT));
         for (Map.Entry<String, String> v : variables.entrySet()) {
             try (Arena tmp = Arena.ofConfined()) {
                 MemorySegment n = MemorySegment.NULL, key = tmp.allocateFrom(v.getKey()), value = tmp.allocateFrom(v.getValue());
-                int rc = Shared.ON ? (int) (long) mh.invokeExact(setenv, key, value, Shared.count(1), n, n, n, 0f, 0f)
+                int rc = SharedDowncalls.ON ? (int) (long) mh.invokeExact(setenv, key, value, SharedDowncalls.integer(1), n, n, n, 0f, 0f)
                         : (int) mh.invokeExact(key, value, 1);
                 if (rc != 0) throw new IllegalStateException("setenv(" + v.getKey() + ") failed with " + rc);
             } catch (RuntimeException | Error e) {
@@ -283,9 +258,9 @@ public final class ThreadControl {
 
     private static void invoke(Fn f, int n) {
         try {
-            if (Shared.ON) {
+            if (SharedDowncalls.ON) {
                 MemorySegment z = MemorySegment.NULL;
-                long ignored = (long) Shared.HANDLE.invokeExact(f.address(), Shared.count(n), z, z, z, z, z, 0f, 0f);
+                long ignored = (long) SharedDowncalls.REGISTERS.invokeExact(f.address(), SharedDowncalls.integer(n), z, z, z, z, z, 0f, 0f);
             } else {
                 f.exact().invokeExact(n);
             }
@@ -297,7 +272,8 @@ public final class ThreadControl {
     private static int invokeInt(Fn f) {
         try {
             MemorySegment z = MemorySegment.NULL;
-            return Shared.ON ? (int) (long) Shared.HANDLE.invokeExact(f.address(), z, z, z, z, z, z, 0f, 0f) : (int) f.exact().invokeExact();
+            return SharedDowncalls.ON ? (int) (long) SharedDowncalls.REGISTERS.invokeExact(f.address(), z, z, z, z, z, z, 0f, 0f)
+                    : (int) f.exact().invokeExact();
         } catch (Throwable t) {
             throw new IllegalStateException("thread-count query failed", t);
         }

@@ -4,7 +4,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import dev.panamadnn.internal.SharedDowncalls;
+import dev.panamadnn.natives.internal.SharedDowncalls;
 import dev.panamadnn.natives.Natives;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -33,9 +33,8 @@ import java.lang.invoke.MethodHandle;
  * scripts/bindgen's {@code SharedShape} says why that is exact), so that the JDK's linker hands
  * both the same handle and a fresh JVM links that shape once (5-15 ms each). The status is the
  * low 32 bits of the result; the argument count travels as an address (the callee reads its low
- * 32 bits), taken from a table made once, so a run allocates nothing even where the JIT would not
- * remove a {@code MemorySegment.ofAddress}; the unused slots take {@link MemorySegment#NULL} and
- * {@code 0f}.
+ * 32 bits, {@link SharedDowncalls#integer}: no allocation); the unused slots take
+ * {@link MemorySegment#NULL} and {@code 0f}.
  */
 final class HeldExecute {
     /** Segments one call can hold: an LSTM with projection has 10 arguments (layer, iter and iter_c in and out, three weights, bias). */
@@ -52,17 +51,6 @@ final class HeldExecute {
             FunctionDescriptor.of(JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS,
                     ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_FLOAT, JAVA_FLOAT));
 
-    /** The argument counts a call can pass, as addresses ({@code COUNTS[n]} holds address n). */
-    private static final MemorySegment[] COUNTS = new MemorySegment[65];
-
-    static {
-        for (int n = 0; n < COUNTS.length; n++) COUNTS[n] = MemorySegment.ofAddress(n);
-    }
-
-    private static MemorySegment count(int n) {
-        return n >= 0 && n < COUNTS.length ? COUNTS[n] : MemorySegment.ofAddress(n);
-    }
-
     private HeldExecute() {}
 
     /** Executes with no caller memory to hold beyond the arguments themselves. */
@@ -75,7 +63,7 @@ final class HeldExecute {
                        MemorySegment h0, MemorySegment h1) {
         MemorySegment n = MemorySegment.NULL;
         try {
-            return (int) (long) EXECUTE.invokeExact(FUNCTION, primitive, stream, count(count), args, h0, h1, n, n, n, n, n, n,
+            return (int) (long) EXECUTE.invokeExact(FUNCTION, primitive, stream, SharedDowncalls.integer(count), args, h0, h1, n, n, n, n, n, n,
                     n, n, n, n, n, n, n, n, 0f, 0f);
         } catch (RuntimeException | Error e) {
             throw e;
@@ -91,7 +79,7 @@ final class HeldExecute {
         if (buffers > SLOTS) throw new IllegalArgumentException("execute: at most " + SLOTS + " buffers, got " + buffers);
         try {
             MemorySegment n = MemorySegment.NULL;
-            return (int) (long) EXECUTE.invokeExact(FUNCTION, primitive, stream, count(count), args, slot(held, 0), slot(held, 1),
+            return (int) (long) EXECUTE.invokeExact(FUNCTION, primitive, stream, SharedDowncalls.integer(count), args, slot(held, 0), slot(held, 1),
                     slot(held, 2), slot(held, 3), slot(held, 4), slot(held, 5), slot(held, 6), slot(held, 7), slot(held, 8), slot(held, 9),
                     slot(held, 10), slot(held, 11), n, n, n, n, 0f, 0f);
         } catch (RuntimeException | Error e) {

@@ -43,8 +43,8 @@ public record PoolLowering(PoolOps.Algorithm algorithm, List<Axis> axes) {
 
         /** Whether output {@code o}'s window has no tap inside the input (it lies wholly in the padding). */
         public boolean inPaddingOnly(long o) {
-            long[] taps = taps(o * stride - padLeft, dilate + 1, kernel, in);
-            return taps[0] >= taps[1];
+            long start = o * stride - padLeft;
+            return firstTap(start, dilate + 1, kernel) >= endTap(start, dilate + 1, kernel, in);
         }
     }
 
@@ -53,14 +53,17 @@ public record PoolLowering(PoolOps.Algorithm algorithm, List<Axis> axes) {
     }
 
     /**
-     * The taps {@code j} in {@code [from, to)} of a window starting at {@code start} with step {@code step} and
-     * {@code kernel} taps that land inside {@code [0, in)}: {@code start + j * step} in range. Computed, not searched, so
-     * a window of 2^31 taps costs nothing.
+     * The first tap {@code j} (of {@code kernel}, step {@code step}) of a window starting at {@code start} that lands at
+     * or right of 0: {@code start + j * step >= 0}; {@code kernel} if none. With {@link #endTap}, the taps inside the
+     * input are {@code [firstTap, endTap)}: computed, not searched, so a window of 2^31 taps costs nothing.
      */
-    public static long[] taps(long start, long step, long kernel, long in) {
-        long from = start >= 0 ? 0 : Math.ceilDiv(-start, step);
-        long to = in - 1 - start < 0 ? 0 : Math.min(kernel, Math.floorDiv(in - 1 - start, step) + 1);
-        return new long[] {Math.min(from, kernel), to};
+    public static long firstTap(long start, long step, long kernel) {
+        return start >= 0 ? 0 : Math.min(kernel, Math.ceilDiv(-start, step));
+    }
+
+    /** One past the last tap of the window ({@link #firstTap}) that lands left of {@code in}: {@code start + j * step < in}. */
+    public static long endTap(long start, long step, long kernel, long in) {
+        return in - 1 - start < 0 ? 0 : Math.min(kernel, Math.floorDiv(in - 1 - start, step) + 1);
     }
 
     /** oneDNN's algorithm for PyTorch's MaxPool ({@code max}) or AvgPool with or without {@code count_include_pad}. */
@@ -106,6 +109,9 @@ public record PoolLowering(PoolOps.Algorithm algorithm, List<Axis> axes) {
         return new PoolLowering(algorithm(max, countIncludePad), axes);
     }
 
+    /** Max pooling kernels up to this many taps per axis are left as they are ({@link #clipped}). */
+    static final long CLIP_ABOVE = 4096;
+
     /**
      * A max pooling axis whose kernel reaches past every input position any window can use (possible only with ceil_mode
      * and a stride as large: PyTorch accepts kernel 2^31 - 1 on a size-1 input) with the kernel cut to the taps a
@@ -114,9 +120,6 @@ public record PoolLowering(PoolOps.Algorithm algorithm, List<Axis> axes) {
      * Only kernels over {@link #CLIP_ABOVE} taps (ordinary ones keep the geometry oneDNN has always been given), and
      * unchanged where no right padding of at least the left one would keep the output size.
      */
-    /** Max pooling kernels up to this many taps per axis are left as they are ({@link #clipped}). */
-    static final long CLIP_ABOVE = 4096;
-
     static Axis clipped(Axis a) {
         long step = a.dilate() + 1;
         long useful = Math.floorDiv(a.in() - 1 + a.padLeft(), step) + 1;   // taps from -padLeft up to in - 1
