@@ -201,11 +201,12 @@ class ConcatInPlaceTest {
     @Test
     void graphsTheRuleMustNotTouchAreLeftAlone() {
         long[] shape = {1, 3, 8, 8};
-        // channels that do not divide the block: channels-last, no rule
+        // channels that do not divide the block (half a block more: 24 with AVX-512's 16, 12 with AVX2's 8): channels-last, no rule
         GraphBuilder g = Graph.builder("odd");
         String in = g.input("input", Shape.of(shape));
-        String cat = g.node("Concat", "cat", Attributes.of("axis", 1L), conv(g, in, "a", 3, BLOCK + 8, 3), conv(g, in, "b", 3, BLOCK, 3));
-        g.output(conv(g, cat, "y", 2L * BLOCK + 8, BLOCK, 1));
+        int odd = BLOCK + BLOCK / 2;
+        String cat = g.node("Concat", "cat", Attributes.of("axis", 1L), conv(g, in, "a", 3, odd, 3), conv(g, in, "b", 3, BLOCK, 3));
+        g.output(conv(g, cat, "y", (long) odd + BLOCK, BLOCK, 1));
         try (CompiledModel p = CompiledModel.compile(g.build(), OPTIONS, Map.of("input", shape))) {
             assertFalse(p.rulesFired().stream().anyMatch(r -> r.startsWith(RULE) || r.contains("for the whole graph")), p.rulesFired().toString());
         }
