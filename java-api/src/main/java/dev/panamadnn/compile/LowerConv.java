@@ -146,6 +146,23 @@ final class LowerConv {
         if (inPlace == null) {
             use[0] = srcAny;
             use[1] = dstAny;
+            // Where oneDNN offers only its reference kernel in the decided layouts (ref:any visits every tap, in the padding
+            // too: a stem with a 65,536-tap kernel over 3 inputs took 52 s with AVX2 kernels), another layout's kernel, with
+            // reorders around it: oneDNN's choice, then channel-blocked, then channels-last (HugeKernelConvTest).
+            if (nd == 2 && region == null) {
+                PrimitiveDescriptor first = LowerConv.notReference(make, FusedActivation.ops(plan, act));
+                for (int f : new int[] {any, blocked, ConvOps.channelsLast4d()}) {
+                    if (first != null) break;
+                    use[0] = plan.own(MemoryDescriptor.f32(f, x.shape()));
+                    use[1] = plan.own(MemoryDescriptor.f32(f, outShape));
+                    first = LowerConv.notReference(make, FusedActivation.ops(plan, act));
+                }
+                if (first == null) {   // only the reference kernel anywhere: take it in the decided layouts
+                    use[0] = srcAny;
+                    use[1] = dstAny;
+                }
+                inPlace = first;
+            }
         }
         boolean placed = inPlace != null && region != null && use[1] == region.md();
         try (PrimitiveDescriptor pd = inPlace != null ? inPlace : make.apply(FusedActivation.ops(plan, act))) {

@@ -6,8 +6,6 @@ import dev.panamadnn.graph.GraphBuilder;
 import dev.panamadnn.graph.Shape;
 import dev.panamadnn.internal.Sizes;
 import dev.panamadnn.internal.lowering.ConvSpec;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -216,6 +214,11 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
                     + " wide and a width stride > 1 at height stride 1, which oneDNN 3.13's brg_conv_fwd computes wrongly"
                     + " (docs/convolution.md)");
         }
+        if (primitives.nativeKernelsFit(p) && primitives.onlyReferenceKernel(p) && referenceFits(p)) {
+            throw bad("input " + Arrays.toString(inputShape) + " runs on the reference: oneDNN offers only its reference kernel ("
+                    + primitives.implementation(p) + ") for it, which visits every tap in the padding too; ours visits only those inside"
+                    + " the input");
+        }
         return primitives.implementation(p);
     }
 
@@ -317,7 +320,8 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
         Plan p = plan(input.shape());
         // A transposed geometry past oneDNN's strided-kernel buffer (it would crash there, see
         // docs/convolution.md "Limits") runs on the reference: absurdly strided, so little work.
-        if (nativePath && !primitives.nativeKernelsFit(p)) nativePath = false;
+        // So does one for which oneDNN offers only its reference kernel (slower than ours: ConvPrimitives.onlyReferenceKernel).
+        if (nativePath && (!primitives.nativeKernelsFit(p) || primitives.onlyReferenceKernel(p) && referenceFits(p))) nativePath = false;
         float[] padded = null;
         if (p.explicitPad() != null) {
             long[] e = p.explicitPad();
@@ -341,10 +345,16 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
             ConvReference.Geometry g = geometry(p);
             float[] x = padded != null ? padded : input.toFloatArray();
             float[] w = weight.toFloatArray(), b = bias == null ? null : bias.toFloatArray();
-            float[] y = transposed ? ConvReference.transposed(g, x, w, b) : ConvReference.convolution(g, x, w, b);
-            if (into == null) return Tensor.of(y, p.userOutputShape());
-            MemorySegment.copy(y, 0, into.segment(), ValueLayout.JAVA_FLOAT, 0, y.length);
-            return into;
+            // Straight into the native output: a strided transposed layer's output can be far larger than its input.
+            Tensor y = into != null ? into : Tensor.zeros(p.userOutputShape());
+            try {
+                if (transposed) ConvReference.transposed(g, x, w, b, y.segment());
+                else ConvReference.convolution(g, x, w, b, y.segment());
+            } catch (RuntimeException | Error e) {
+                if (into == null) y.close();
+                throw e;
+            }
+            return y;
         }
         Tensor copy = null;
         if (padded != null) copy = Tensor.of(padded, p.n(), in, p.ih(), p.iw());
@@ -356,13 +366,23 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
         }
     }
 
+    /** Whether the reference can hold {@code p} in its Java arrays ({@link #geometry} would not refuse it). */
+    private boolean referenceFits(Plan p) {
+        try {
+            geometry(p);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     private ConvReference.Geometry geometry(Plan p) {
-        // The reference indexes Java arrays with int: refuse (rather than wrap) past that. Every
+        // The reference indexes its Java arrays (input, weight) with int: refuse (rather than wrap)
+        // past that; the output is a segment indexed with long (as large as the native path's). Every
         // index it forms (r * stride - pad + p * dilation, on either side) stays within the padded
         // extent plus the kernel's reach, so bounding those bounds every int expression.
         Object who = this;   // formatted only if a check fails
         Sizes.arrayLength(who, "the input", Sizes.multiply(who, "input elements", Sizes.multiply(who, "input elements", p.n() * in, p.ih()), p.iw()));
-        Sizes.arrayLength(who, "the output", Sizes.multiply(who, "output elements", Sizes.multiply(who, "output elements", p.n() * out, p.oh()), p.ow()));
         Sizes.arrayLength(who, "the weight", weight.numel());
         // PyTorch's padding (the reference applies output_padding itself), lifted to 2-D like the plan.
         ConvSpec.Axis h = p.spec2d().axes().get(0), w = p.spec2d().axes().get(1);

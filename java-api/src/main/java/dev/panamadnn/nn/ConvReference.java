@@ -1,9 +1,13 @@
 package dev.panamadnn.nn;
 
+import dev.panamadnn.internal.lowering.PoolLowering;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
 /**
  * Plain-Java convolutions: the oracle the native path is tested against, and the "pure Java"
  * baseline. Everything is 2-D here (a 1-D layer is a 2-D one with height 1), row-major float
- * arrays, sums in double. Obvious loops on purpose: they must be easy to trust, not fast.
+ * arrays in, sums in double. Obvious loops on purpose: they must be easy to trust, not fast.
  */
 final class ConvReference {
     private ConvReference() {}
@@ -16,61 +20,100 @@ final class ConvReference {
      * Cross-correlation: y[n, o, r, c] = b[o] + sum over the group's input channels i and the
      * kernel (p, q) of x[n, i, r*sh - padTop + p*dh, c*sw - padLeft + q*dw] * w[o, i', p, q],
      * with w in PyTorch's layout [out, in/groups, kh, kw] and out-of-range x counting as 0.
+     * Written into {@code y} (row-major [n, out, oh, ow] floats, native or heap: no Java array of
+     * the output, which may pass what the heap holds), element indices as {@code long}.
      */
-    static float[] convolution(Geometry g, float[] x, float[] w, float[] b) {
+    static void convolution(Geometry g, float[] x, float[] w, float[] b, MemorySegment y) {
         int icg = g.in() / g.groups(), ocg = g.out() / g.groups();
-        float[] y = new float[g.n() * g.out() * g.oh() * g.ow()];
+        long at = 0;
         for (int n = 0; n < g.n(); n++)
             for (int o = 0; o < g.out(); o++) {
                 int firstInput = (o / ocg) * icg;
-                for (int r = 0; r < g.oh(); r++)
+                for (int r = 0; r < g.oh(); r++) {
+                    // Only the taps that land inside the input, computed rather than searched: a kernel of 65,536 taps
+                    // over 5 inputs (a wide convolution) visits 5 per output, not 65,536 (the skipped ones add nothing).
+                    long top = (long) r * g.sh() - g.padTop();
+                    int p0 = (int) PoolLowering.firstTap(top, g.dh(), g.kh()), p1 = (int) PoolLowering.endTap(top, g.dh(), g.kh(), g.ih());
                     for (int c = 0; c < g.ow(); c++) {
+                        long left = (long) c * g.sw() - g.padLeft();
+                        int q0 = (int) PoolLowering.firstTap(left, g.dw(), g.kw()), q1 = (int) PoolLowering.endTap(left, g.dw(), g.kw(), g.iw());
                         double sum = b == null ? 0 : b[o];
                         for (int i = 0; i < icg; i++)
-                            for (int p = 0; p < g.kh(); p++)
-                                for (int q = 0; q < g.kw(); q++) {
-                                    int yy = r * g.sh() - g.padTop() + p * g.dh();
-                                    int xx = c * g.sw() - g.padLeft() + q * g.dw();
-                                    if (yy < 0 || yy >= g.ih() || xx < 0 || xx >= g.iw()) continue;
+                            for (int p = p0; p < p1; p++)
+                                for (int q = q0; q < q1; q++) {
+                                    int yy = (int) (top + (long) p * g.dh()), xx = (int) (left + (long) q * g.dw());
                                     sum += (double) x[((n * g.in() + firstInput + i) * g.ih() + yy) * g.iw() + xx]
                                             * w[((o * icg + i) * g.kh() + p) * g.kw() + q];
                                 }
-                        y[((n * g.out() + o) * g.oh() + r) * g.ow() + c] = (float) sum;
+                        y.setAtIndex(ValueLayout.JAVA_FLOAT, at++, (float) sum);
                     }
+                }
             }
-        return y;
     }
 
     /**
-     * Transposed convolution as the scatter it is: every input element x[n, i, r, c] adds
+     * Transposed convolution, the adjoint of the above: every input element x[n, i, r, c] adds
      * x * w[i, o', p, q] to y[n, o, r*sh - padTop + p*dh, c*sw - padLeft + q*dw] for the group's
      * output channels o, with w in PyTorch's layout [in, out/groups, kh, kw]; positions outside
-     * the output (cut by padding) are dropped. output_padding only enlarges oh/ow.
+     * the output (cut by padding) are dropped, output_padding only enlarges oh/ow. Computed per
+     * output element (the inputs that reach it: r*sh = yy + padTop - p*dh for a tap p, and
+     * likewise for columns), summed in double over the group's input channels, then rows, then
+     * columns, ascending, and rounded to float once with the bias, so the output needs no
+     * accumulator array of its own (written into {@code y} like {@link #convolution}).
      */
-    static float[] transposed(Geometry g, float[] x, float[] w, float[] b) {
+    static void transposed(Geometry g, float[] x, float[] w, float[] b, MemorySegment y) {
         int icg = g.in() / g.groups(), ocg = g.out() / g.groups();
-        double[] acc = new double[g.n() * g.out() * g.oh() * g.ow()];
+        // at most min(kernel, input) reach one output (each reaching row has its own tap)
+        int rh = Math.min(g.kh(), g.ih()), rw = Math.min(g.kw(), g.iw());
+        int[] rows = new int[rh], rowTaps = new int[rh], cols = new int[rw], colTaps = new int[rw];
+        long at = 0;
         for (int n = 0; n < g.n(); n++)
-            for (int i = 0; i < g.in(); i++) {
-                int firstOutput = (i / icg) * ocg;
-                for (int r = 0; r < g.ih(); r++)
-                    for (int c = 0; c < g.iw(); c++) {
-                        double v = x[((n * g.in() + i) * g.ih() + r) * g.iw() + c];
-                        for (int o = 0; o < ocg; o++)
-                            for (int p = 0; p < g.kh(); p++)
-                                for (int q = 0; q < g.kw(); q++) {
-                                    int yy = r * g.sh() - g.padTop() + p * g.dh();
-                                    int xx = c * g.sw() - g.padLeft() + q * g.dw();
-                                    if (yy < 0 || yy >= g.oh() || xx < 0 || xx >= g.ow()) continue;
-                                    acc[((n * g.out() + firstOutput + o) * g.oh() + yy) * g.ow() + xx]
-                                            += v * w[((i * ocg + o) * g.kh() + p) * g.kw() + q];
+            for (int o = 0; o < g.out(); o++) {
+                int firstInput = (o / ocg) * icg, oo = o % ocg;
+                for (int yy = 0; yy < g.oh(); yy++) {
+                    int nr = reaching(yy + g.padTop(), g.sh(), g.dh(), g.ih(), g.kh(), rows, rowTaps);
+                    for (int xx = 0; xx < g.ow(); xx++) {
+                        int nc = reaching(xx + g.padLeft(), g.sw(), g.dw(), g.iw(), g.kw(), cols, colTaps);
+                        double sum = 0;
+                        for (int i = firstInput; i < firstInput + icg; i++)
+                            for (int u = 0; u < nr; u++)
+                                for (int v = 0; v < nc; v++) {
+                                    sum += (double) x[((n * g.in() + i) * g.ih() + rows[u]) * g.iw() + cols[v]]
+                                            * w[((i * ocg + oo) * g.kh() + rowTaps[u]) * g.kw() + colTaps[v]];
                                 }
+                        y.setAtIndex(ValueLayout.JAVA_FLOAT, at++, (float) (sum + (b == null ? 0 : b[o])));
                     }
+                }
             }
-        float[] y = new float[acc.length];
-        int plane = g.oh() * g.ow();
-        for (int k = 0; k < acc.length; k++) y[k] = (float) (acc[k] + (b == null ? 0 : b[(k / plane) % g.out()]));
-        return y;
+    }
+
+    /**
+     * The input positions r (ascending) and kernel taps p with {@code r * stride + p * dilation == position}
+     * (position = output index + padding before), 0 <= r < size and 0 <= p < taps; returns how many. Walks
+     * whichever candidate range is shorter, the rows or the taps that could reach the position, so a huge stride
+     * or kernel costs what reaches, not its length.
+     */
+    private static int reaching(int position, int stride, int dilation, int size, int taps, int[] inputs, int[] tapsOut) {
+        long pos = position;
+        long r0 = Math.max(0, Math.ceilDiv(pos - (long) (taps - 1) * dilation, stride)), r1 = Math.min(size - 1L, Math.floorDiv(pos, stride));
+        long p1 = Math.min(taps - 1L, Math.floorDiv(pos, dilation)), p0 = Math.max(0, Math.ceilDiv(pos - (size - 1L) * stride, dilation));
+        int count = 0;
+        if (r1 - r0 <= p1 - p0) {
+            for (long r = r0; r <= r1; r++) {
+                long rest = pos - r * stride;
+                if (rest % dilation != 0) continue;
+                inputs[count] = (int) r;
+                tapsOut[count++] = (int) (rest / dilation);
+            }
+        } else {
+            for (long p = p1; p >= p0; p--) {   // a later tap reaches back to an earlier input
+                long rest = pos - p * dilation;
+                if (rest % stride != 0) continue;
+                inputs[count] = (int) (rest / stride);
+                tapsOut[count++] = (int) p;
+            }
+        }
+        return count;
     }
 
     /**
