@@ -6,6 +6,7 @@ import dev.panamadnn.graph.GraphBuilder;
 import dev.panamadnn.graph.Shape;
 import dev.panamadnn.internal.Sizes;
 import dev.panamadnn.internal.lowering.ConvSpec;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -320,8 +321,7 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
         Plan p = plan(input.shape());
         // A transposed geometry past oneDNN's strided-kernel buffer (it would crash there, see
         // docs/convolution.md "Limits") runs on the reference: absurdly strided, so little work.
-        // So does one for which oneDNN offers only its reference kernel (slower than ours: ConvPrimitives.onlyReferenceKernel).
-        if (nativePath && (!primitives.nativeKernelsFit(p) || primitives.onlyReferenceKernel(p) && referenceFits(p))) nativePath = false;
+        if (nativePath && !primitives.nativeKernelsFit(p)) nativePath = false;
         float[] padded = null;
         if (p.explicitPad() != null) {
             long[] e = p.explicitPad();
@@ -341,29 +341,36 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
             padded = ConvReference.pad(input.toFloatArray(), (int) p.n(), (int) in, (int) h, (int) w, paddingMode,
                     (int) e[0], (int) e[1], (int) e[2], (int) e[3]);
         }
-        if (!nativePath) {
-            ConvReference.Geometry g = geometry(p);
-            float[] x = padded != null ? padded : input.toFloatArray();
-            float[] w = weight.toFloatArray(), b = bias == null ? null : bias.toFloatArray();
-            // Straight into the native output: a strided transposed layer's output can be far larger than its input.
-            Tensor y = into != null ? into : Tensor.zeros(p.userOutputShape());
-            try {
-                if (transposed) ConvReference.transposed(g, x, w, b, y.segment());
-                else ConvReference.convolution(g, x, w, b, y.segment());
-            } catch (RuntimeException | Error e) {
-                if (into == null) y.close();
-                throw e;
-            }
-            return y;
-        }
+        if (!nativePath) return reference(p, input, padded, into);
         Tensor copy = null;
         if (padded != null) copy = Tensor.of(padded, p.n(), in, p.ih(), p.iw());
         else if (!input.isContiguous() || !input.segment().isNative()) copy = Tensor.of(input.toFloatArray(), input.shape());
         try {
-            return primitives.forward((copy != null ? copy : input).segment(), p, into);
+            // Where oneDNN offers only its reference kernel, ours (ConvPrimitives.forward), unless its arrays cannot hold the layer.
+            MemorySegment src = (copy != null ? copy : input).segment();
+            Tensor y = primitives.forward(src, p, into, false);
+            if (y == null && !referenceFits(p)) y = primitives.forward(src, p, into, true);
+            if (y != null) return y;
         } finally {
             if (copy != null) copy.close();
         }
+        return reference(p, input, padded, into);
+    }
+
+    /** The reference, straight into the native output: a strided transposed layer's output can be far larger than its input. */
+    private Tensor reference(Plan p, Tensor input, float[] padded, Tensor into) {
+        ConvReference.Geometry g = geometry(p);
+        float[] x = padded != null ? padded : input.toFloatArray();
+        float[] w = weight.toFloatArray(), b = bias == null ? null : bias.toFloatArray();
+        Tensor y = into != null ? into : LayerOutputs.allocate(p.userOutputShape());
+        try {
+            if (transposed) ConvReference.transposed(g, x, w, b, y.segment());
+            else ConvReference.convolution(g, x, w, b, y.segment());
+        } catch (RuntimeException | Error e) {
+            if (into == null) y.close();
+            throw e;
+        }
+        return y;
     }
 
     /** Whether the reference can hold {@code p} in its Java arrays ({@link #geometry} would not refuse it). */

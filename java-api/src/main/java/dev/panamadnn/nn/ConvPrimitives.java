@@ -45,14 +45,13 @@ final class ConvPrimitives implements AutoCloseable {
      */
     private record Kernel(Primitive primitive, MemoryDescriptor src, MemoryDescriptor dst, long computedH, long computedW,
                             Arg weights, Arg bias, Arena weightsArena, String implementation) implements AutoCloseable {
-        /** Only oneDNN's reference kernel offered: no primitive, the layer runs on the Java reference ({@link #onlyReferenceKernel}). */
-        static Kernel reference(String implementation) {
-            return new Kernel(null, null, null, 0, 0, null, null, null, implementation);
+        /** Whether oneDNN offered only its reference kernel ({@code ref:*}; see {@link #forward(MemorySegment, ConvNd.Plan, Tensor, boolean)}). */
+        boolean onlyReference() {
+            return implementation.startsWith("ref");
         }
 
         @Override
         public void close() {
-            if (primitive == null) return;
             weightsArena.close();
             primitive.close();
             src.close();
@@ -70,16 +69,28 @@ final class ConvPrimitives implements AutoCloseable {
 
     /**
      * Runs the layer on a contiguous off-heap input laid out as {@code p} says, into {@code into}
-     * (the caller's validated out) or, if null, a new tensor the caller owns; returns the output.
+     * (the caller's validated out) or, if null, a new tensor the caller owns; returns the output, or
+     * null, running nothing, where oneDNN offers only its reference kernel ({@code ref:any}) and
+     * {@code referenceKernel} is false. That kernel visits every tap of every window, in the padding
+     * too: a wide convolution (kernel 16,384 over 5 inputs, padding 16,383) took 30 s there with AVX2
+     * kernels only (AMD EPYC VM, session 49; 65,536 hung the CI fuzz past 60 s), where the Java
+     * reference, which visits only the taps inside the input, takes milliseconds; {@link ConvNd} runs
+     * such layers there unless its Java arrays cannot hold them.
      */
-    Tensor forward(MemorySegment src, ConvNd.Plan p, Tensor into) {
+    Tensor forward(MemorySegment src, ConvNd.Plan p, Tensor into, boolean referenceKernel) {
         try (PrimitiveCache.Lease<Kernel> lease = leaseFor(p)) {   // held through the bias tail, which reads the bias copy
-            return forward(src, p, lease.value(), into);
+            return lease.value().onlyReference() && !referenceKernel ? null : forward(src, p, lease.value(), into);
+        }
+    }
+
+    /** Whether oneDNN offers only its reference kernel for {@code p} (see {@link #forward(MemorySegment, ConvNd.Plan, Tensor, boolean)}). */
+    boolean onlyReferenceKernel(ConvNd.Plan p) {
+        try (PrimitiveCache.Lease<Kernel> lease = leaseFor(p)) {
+            return lease.value().onlyReference();
         }
     }
 
     private Tensor forward(MemorySegment src, ConvNd.Plan p, Kernel c, Tensor into) {
-        if (c.primitive() == null) throw new IllegalStateException(layer + ": no oneDNN kernel but its reference (" + c.implementation() + ")");
         boolean tail = c.computedH() != p.oh() || c.computedW() != p.ow();
         Tensor y = into != null ? into : LayerOutputs.allocate(p.userOutputShape());
         Tensor dst = tail ? Tensor.zeros(p.n(), p.spec2d().outChannels(), c.computedH(), c.computedW()) : y;
@@ -92,18 +103,6 @@ final class ConvPrimitives implements AutoCloseable {
             throw e;
         } finally {
             if (tail) dst.close();
-        }
-    }
-
-    /**
-     * Whether oneDNN offers only its reference kernel ({@code ref:any}) for {@code p}, which visits every tap of every
-     * window, in the padding too: a wide convolution (kernel 16,384 over 5 inputs, padding 16,383) took 30 s there with
-     * AVX2 kernels only (AMD EPYC VM, session 49; 65,536 hung the CI fuzz past 60 s), where the Java reference, which
-     * visits only the taps inside the input, takes milliseconds. {@link ConvNd} runs such layers on the Java reference.
-     */
-    boolean onlyReferenceKernel(ConvNd.Plan p) {
-        try (PrimitiveCache.Lease<Kernel> lease = leaseFor(p)) {
-            return lease.value().primitive() == null;
         }
     }
 
@@ -160,11 +159,6 @@ final class ConvPrimitives implements AutoCloseable {
             pd = spec.transposed()
                     ? ConvOps.deconvolution(src, anyWeights, biasDesc, dst, l.strides(), l.dilates(), l.padLeft(), l.padRight(), attr, description)
                     : ConvOps.convolution(src, anyWeights, biasDesc, dst, l.strides(), l.dilates(), l.padLeft(), l.padRight(), attr, description);
-            if (pd.implementation().startsWith("ref")) {
-                weightsArena.close();
-                for (MemoryDescriptor m : new MemoryDescriptor[] {src, dst, biasDesc}) if (m != null) m.close();
-                return Kernel.reference(pd.implementation());
-            }
             chosen = ConvOps.chosenWeights(pd);
             primitive = Primitive.create(pd);
             MemorySegment buffer = weightsArena.allocate(Math.max(1, chosen.byteSize()), 64);
