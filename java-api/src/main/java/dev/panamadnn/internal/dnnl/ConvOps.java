@@ -65,8 +65,8 @@ public final class ConvOps {
      * 2.9 s at 4096, 35.7 s at 16,384; at 65,536 about 6 minutes, and a height stride of 65,536 about 2 minutes to run:
      * docs/convolution.md, "Limits"). Such strides leave most outputs bias-only, little work for the reference, which
      * runs them instead ({@link #deconvolutionStridesFit}). Grouped deconvolutions keep oneDNN: the ones probed with
-     * stride 65,536 took other kernels and ran at once, and their outputs can be larger than the reference's heap arrays
-     * should hold (the CI fuzz seed's grouped layer with a height stride of 65,536 writes 225 MB).
+     * stride 65,536 took other kernels and ran at once, with oneDNN's threads (the CI fuzz seed's grouped layer with a
+     * height stride of 65,536 writes 225 MB; the reference, single-threaded, writes its output in place since session 49).
      */
     public static final long MAX_DECONVOLUTION_STRIDE = 1024;
 
