@@ -123,26 +123,20 @@ final class ExecutionContext {
                     LowerRecurrentSteps.Run run = new LowerRecurrentSteps.Run(steps.get(e).loop(), b -> slots[physical[b]], scratch, arena);
                     loopRuns.add(run);
                     nativeObjects.addAndGet(run.nativeObjects());
-                    actions[e] = run::run;
+                    actions[e] = run;
                 } else if (w == null) {
-                    Execution ex = executions[e];
-                    final int step = e;
-                    int[] held = binds.stream().filter(x -> x[0] == step).mapToInt(x -> x[2]).distinct().toArray();
-                    if (held.length > 2) throw new IllegalStateException("step " + step + " touches " + held.length + " caller buffers (at most 2)");
-                    int h0 = held.length > 0 ? held[0] : -1, h1 = held.length > 1 ? held[1] : -1;
-                    Execution fx = fastMade[e];
-                    if (steps.get(e).fast() != null && fx == null) {   // skipped on runs within its bound
-                        int stepLimit = steps.get(e).fast().maxInputBits();
-                        actions[e] = st -> {
-                            if (inputBits > stepLimit) ex.execute(st, h0 < 0 ? MemorySegment.NULL : caller[h0], h1 < 0 ? MemorySegment.NULL : caller[h1]);
-                        };
-                    } else if (fx == null) {
-                        actions[e] = st -> ex.execute(st, h0 < 0 ? MemorySegment.NULL : caller[h0], h1 < 0 ? MemorySegment.NULL : caller[h1]);
-                    } else {
-                        int stepLimit = steps.get(e).fast().maxInputBits();
-                        actions[e] = st -> (inputBits <= stepLimit ? fx : ex).execute(st, h0 < 0 ? MemorySegment.NULL : caller[h0],
-                                h1 < 0 ? MemorySegment.NULL : caller[h1]);
+                    // The caller buffers this step touches, at most 2 (plain loops and a class, not streams and lambdas:
+                    // this runs at a plan's first run, where each stream shape and lambda is linked at first use).
+                    int h0 = -1, h1 = -1;
+                    for (int[] x : binds) {
+                        if (x[0] != e || x[2] == h0 || x[2] == h1) continue;
+                        if (h0 < 0) h0 = x[2];
+                        else if (h1 < 0) h1 = x[2];
+                        else throw new IllegalStateException("step " + e + " touches more than 2 caller buffers");
                     }
+                    PlanStep.Fast fast = steps.get(e).fast();
+                    actions[e] = new StepAction(executions[e], fastMade[e], fast == null ? -1 : fast.maxInputBits(), fast != null && fastMade[e] == null,
+                            h0, h1);
                 } else {
                     PlanStep f = w.fallback();
                     List<Arg> fb = new ArrayList<>();   // x, weights, [bias,] y: never the caller's memory
@@ -159,12 +153,17 @@ final class ExecutionContext {
                         throw failure;
                     }
                     winogradRuns.add(run);
-                    actions[e] = run::run;
+                    actions[e] = run;
                 }
             }
-            bindExec = binds.stream().mapToInt(x -> x[0]).toArray();
-            bindArg = binds.stream().mapToInt(x -> x[1]).toArray();
-            bindCaller = binds.stream().mapToInt(x -> x[2]).toArray();
+            bindExec = new int[binds.size()];
+            bindArg = new int[binds.size()];
+            bindCaller = new int[binds.size()];
+            for (int i = 0; i < binds.size(); i++) {
+                bindExec[i] = binds.get(i)[0];
+                bindArg[i] = binds.get(i)[1];
+                bindCaller[i] = binds.get(i)[2];
+            }
         } catch (RuntimeException | Error e) {
             winogradRuns.forEach(Winograd.Run::close);
             loopRuns.forEach(LowerRecurrentSteps.Run::close);
@@ -173,6 +172,33 @@ final class ExecutionContext {
             if (s != null) s.close();
             arena.close();
             throw e;
+        }
+    }
+
+    /**
+     * One oneDNN execution on the caller's buffers {@code h0}, {@code h1} (-1: none), or its fast variant on runs whose
+     * inputs are within {@code limit} ({@link PlanStep.Fast}); {@code skippable}: no fast variant, the step is skipped
+     * on such runs.
+     */
+    private final class StepAction implements Action {
+        private final Execution ex, fast;
+        private final int limit, h0, h1;
+        private final boolean skippable;
+
+        StepAction(Execution ex, Execution fast, int limit, boolean skippable, int h0, int h1) {
+            this.ex = ex;
+            this.fast = fast;
+            this.limit = limit;
+            this.skippable = skippable;
+            this.h0 = h0;
+            this.h1 = h1;
+        }
+
+        @Override
+        public void run(Stream st) {
+            boolean within = limit >= 0 && inputBits <= limit;
+            if (within && skippable) return;
+            (within && fast != null ? fast : ex).execute(st, h0 < 0 ? MemorySegment.NULL : caller[h0], h1 < 0 ? MemorySegment.NULL : caller[h1]);
         }
     }
 

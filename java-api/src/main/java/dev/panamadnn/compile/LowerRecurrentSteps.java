@@ -246,7 +246,7 @@ final class LowerRecurrentSteps {
      * A context's loop: per direction and step, the two convolutions bound once to that step's slices of the context's
      * buffers (made here: a run only executes them, allocating and binding nothing).
      */
-    static final class Run implements AutoCloseable {
+    static final class Run implements ExecutionContext.Action, AutoCloseable {
         private final Execution[][] rz, n;   // [direction][step, in execution order]
         private final MemorySegment[] last;  // per direction, Y at its last step
         private final MemorySegment yh;
@@ -294,7 +294,8 @@ final class LowerRecurrentSteps {
         }
 
         /** The whole sequence, every direction; then the final states into Y_h. */
-        void run(Stream stream) {
+        @Override
+        public void run(Stream stream) {
             for (int d = 0; d < rz.length; d++) {
                 Execution[] a = rz[d], b = n[d];
                 for (int k = 0; k < a.length; k++) {

@@ -272,7 +272,7 @@ final class Winograd {
      * (an {@link OpenMpTeam}: the threads the matmul runs on), or run on the calling thread if the plan
      * has one thread or the natives have no OpenMP.
      */
-    static final class Run implements OpenMpTeam.Body, AutoCloseable {
+    static final class Run implements OpenMpTeam.Body, ExecutionContext.Action, AutoCloseable {
         private static final int INPUT = 0, OUTPUT = 1, SCAN = 2;
         private final Conv conv;
         private final Execution matmul, direct;
@@ -315,7 +315,8 @@ final class Winograd {
             this.workers = teamed ? team : 1;
         }
 
-        void run(Stream stream) {
+        @Override
+        public void run(Stream stream) {
             if (!winograd) {   // the plan is not prepared yet (transforms being JIT-compiled, weights transformed): direct
                 direct.execute(stream);
                 return;
