@@ -135,6 +135,11 @@ def main():
     C("t1_stride_1025", "ConvTranspose1d", (1, 3, 2), 3, 2, 3, stride=1025, output_padding=1)
     C("t2_stride_1025_padding_dilation", "ConvTranspose2d", (1, 2, 2, 2), 2, 1, (2, 3), stride=(2, 1025), padding=(1, 2),
       dilation=(1, 2), output_padding=(1, 3))
+    # output padding past the cropped padding, every output out of the kernel's reach: the bias alone (oneDNN gets
+    # nothing to compute; the reference writes it; scripts/fuzz --seed 5001 --family ConvTranspose1d --case 1071)
+    C("t1_all_bias_tail", "ConvTranspose1d", (2, 5, 1), 5, 2, 1, stride=1, padding=1, output_padding=2, dilation=3)
+    C("t2_all_bias_tail_rows", "ConvTranspose2d", (1, 2, 1, 3), 2, 3, (1, 2), stride=(1, 2), padding=(1, 0),
+      output_padding=(2, 1), dilation=(3, 1))
     write_goldens(OUT, cases)
     print("%d cases written to %s (%d bytes) with torch %s" % (len(cases), os.path.normpath(OUT), os.path.getsize(OUT),
                                                                torch.__version__))

@@ -215,6 +215,11 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
                     + " wide and a width stride > 1 at height stride 1, which oneDNN 3.13's brg_conv_fwd computes wrongly"
                     + " (docs/convolution.md)");
         }
+        if (transposed && primitives.nothingToCompute(p)) {
+            throw bad("input " + Arrays.toString(inputShape) + " runs on the reference: every output of " + Arrays.toString(p.userOutputShape())
+                    + " lies in the output padding past the cropped padding, where no kernel tap reaches (the bias alone), so oneDNN"
+                    + " has nothing to compute");
+        }
         if (primitives.nativeKernelsFit(p) && primitives.onlyReferenceKernel(p) && referenceFits(p)) {
             throw bad("input " + Arrays.toString(inputShape) + " runs on the reference: oneDNN offers only its reference kernel ("
                     + primitives.implementation(p) + ") for it, which visits every tap in the padding too; ours visits only those inside"

@@ -14,6 +14,7 @@ import dev.panamadnn.internal.lowering.ConvSpec;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.List;
 
 /**
  * The oneDNN side of one convolution layer: a (de)convolution primitive per input shape,
@@ -199,8 +200,19 @@ final class ConvPrimitives implements AutoCloseable {
         if (!spec.transposed()) {
             return !(spec.inChannels() / spec.groups() == 1 && p.ow() == 1 && width.stride() > 1 && height.stride() == 1);
         }
+        // Output padding past the cropped padding can leave oneDNN nothing to compute: every output is in the
+        // pure-bias tail (kernel 1, padding 1, output_padding 2, dilation 3 on one input: PyTorch gives one output,
+        // the bias; scripts/fuzz --seed 5001 --family ConvTranspose1d --case 1071 --nonfinite). oneDNN refuses a
+        // 0-wide destination, so the reference writes those biases.
+        if (nothingToCompute(p)) return false;
         return ConvOps.deconvolutionStridesFit(spec.groups(), height.stride(), width.stride())
                 && ConvOps.stridedDeconvolutionFits(p.ow() - width.tail(), width.stride(), spec.outChannels());
+    }
+
+    /** Whether every output of a transposed layer is in the pure-bias tail ({@link ConvSpec.Axis#tail()}), so oneDNN computes none. */
+    boolean nothingToCompute(ConvNd.Plan p) {
+        List<ConvSpec.Axis> axes = p.spec2d().axes();
+        return p.oh() - axes.get(0).tail() <= 0 || p.ow() - axes.get(1).tail() <= 0;
     }
 
     /**

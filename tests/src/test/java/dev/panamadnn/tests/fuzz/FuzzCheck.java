@@ -47,6 +47,20 @@ final class FuzzCheck implements AutoCloseable {
     private final Arena arena = Arena.ofShared();   // wrong-dtype and heap-copy inputs
     /** Whether inputs or parameters hold non-finite or huge values (then, by default, non-finite outputs are not compared). */
     boolean special;
+    /**
+     * Whether an input held a finite value of magnitude 1e30 or more: then sums may overflow, and whether an output
+     * is +-inf, NaN or finite depends on the order of the additions (docs/numerics.md, exception 5). Without such
+     * values NaN and +-inf propagate the same in any order, so --nonfinite results must match exactly.
+     */
+    boolean overflowRange;
+    /**
+     * 0, or a bound on the magnitude of each term the outputs sum (a family that knows it sets it: Linear's ordinary
+     * inputs are below 2 and its weights below 1). Then the tolerance is relative to at least the typical size of such a
+     * sum before cancellation, {@code termScale * sqrt(K / 3)} (K uniform terms), not only to the outputs: a result
+     * that cancels to 0.004 from terms of size 1 carries the rounding of those terms (scripts/fuzz --seed 5001 --family
+     * Linear --case 1431 --nonfinite: 2.4e-7 absolute on a 0.0038 output, from 37 products).
+     */
+    double termScale;
     String config = "";
     /** Called once the configuration is stated, before anything runs (the fuzzer prints the RUN line, so a crash names its case). */
     Runnable onConfig = () -> {};
@@ -288,11 +302,14 @@ final class FuzzCheck implements AutoCloseable {
         switch (values) {
             case SPECIAL:
                 if (chance(0.12)) {
-                    return pick(Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 3e38f, -3e38f, 1e30f, Float.MIN_VALUE, -0.0f,
+                    float v = pick(Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 3e38f, -3e38f, 1e30f, Float.MIN_VALUE, -0.0f,
                             Float.MAX_VALUE, -Float.MAX_VALUE);
+                    if (Float.isFinite(v) && Math.abs(v) >= 1e30f) overflowRange = true;
+                    return v;
                 }
                 return (float) r.nextDouble(-2, 2);
             case HUGE:
+                overflowRange = true;
                 return (float) ((chance(0.5) ? 1 : -1) * Math.pow(10, r.nextDouble(30, 38.4)));
             default:
                 return (float) r.nextDouble(-2, 2);
@@ -432,11 +449,17 @@ final class FuzzCheck implements AutoCloseable {
         return 1e-5 + 4e-7 * Math.max(1, reduction);
     }
 
+    /** Whether a finding is a difference of values (from {@link #compare}), not a crash, refusal or shape. */
+    static boolean isValueDifference(String finding) {
+        return finding.contains(" values differ (tolerance ");
+    }
+
     /** Null if {@code got} matches {@code ref}, else what differs and where. */
     String compare(float[] ref, float[] got, int reduction, double extraRtol) {
         if (ref.length != got.length) return "length " + got.length + " != " + ref.length;
         double scale = Float.MIN_NORMAL;
         for (float v : ref) if (Float.isFinite(v)) scale = Math.max(scale, Math.abs(v));
+        scale = Math.max(scale, termScale * Math.sqrt(Math.max(1, reduction) / 3.0));
         double tol = scale * (tolerance(reduction) + extraRtol);
         int bad = 0, nonFinite = 0, first = -1;
         double worst = 0;

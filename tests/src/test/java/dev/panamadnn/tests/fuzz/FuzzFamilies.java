@@ -105,6 +105,7 @@ final class FuzzFamilies {
         Linear l = build(c, () -> act == null ? new Linear(in, out, bias) : new Linear(in, out, bias, act));
         if (l == null) return;
         c.randomizeParameters(l, 0);
+        c.termScale = 2;   // products of ordinary inputs (below 2) and weights (below 1)
         c.layer(l, x, rank - 1, backend, in);
     }
 
