@@ -140,10 +140,12 @@ static void build_rnn(model_t *m, int lstm) {
     dnnl_memory_desc_t wl_user = md_tag(5, wl_d, dnnl_ldigo), wi_user = md_tag(5, wi_d, dnnl_ldigo), bias = md_tag(4, b_d, dnnl_ldgo);
     dnnl_primitive_attr_t attr = user_scratchpad();
     dnnl_primitive_desc_t pd;
-    /* As the compiler (LowerRecurrent.weightFormat): the GRU on plain ldigo weights (faster in oneDNN 3.13), the LSTM on
-       the layout the primitive picks. Diagnostic: SEQ_BENCH_WEIGHTS=plain or any forces one for both. */
+    /* As the compiler (LowerRecurrent.weightFormat): the LSTM on the layout the primitive picks, the GRU on plain ldigo
+       weights where oneDNN has AVX-512 kernels (its ref GRU is faster there) and on the picked layout where it has AVX2
+       only (brgemm:avx2 is faster there). Diagnostic: SEQ_BENCH_WEIGHTS=plain or any forces one for both. */
     const char *weights = getenv("SEQ_BENCH_WEIGHTS");
-    int plain = weights && !strcmp(weights, "plain") ? 1 : weights && !strcmp(weights, "any") ? 0 : !lstm;
+    int avx512 = (dnnl_get_effective_cpu_isa() & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core;
+    int plain = weights && !strcmp(weights, "plain") ? 1 : weights && !strcmp(weights, "any") ? 0 : !lstm && avx512;
     if (plain) { wl_any = wl_user; wi_any = wi_user; }
     if (lstm)
         CHECK(dnnl_lstm_forward_primitive_desc_create(&pd, engine, dnnl_forward_inference, dnnl_unidirectional_left2right, src,

@@ -27,7 +27,7 @@ import java.util.List;
  * W, R and B are read once and translated from ONNX's gate order (LSTM i, o, f, c; GRU z, r, h; RNN one gate) into
  * oneDNN's plain {@code ldigo}/{@code ldgo} ({@link RnnWeights}, shared with the eager layers), then, for an LSTM or RNN, W and R
  * reordered once into the layout the primitive chooses (format {@code any}); a GRU keeps plain {@code ldigo}
- * (faster there, {@link #weightFormat}); either way plan constants; X is read
+ * where the CPU has AVX-512 (faster there, {@link #weightFormat}); either way plan constants; X is read
  * in place ({@code tnc}, or {@code ntc} for layout 1). Y is the primitive's output where ONNX's
  * layout has the same bytes (one direction, or layout 1); a bidirectional layout-0 Y
  * ({@code [T, D, N, H]} from oneDNN's {@code [T, N, D*H]}) and layout-1 states ({@code [N, D, H]}
@@ -154,7 +154,7 @@ final class LowerRecurrent {
         MemoryDescriptor state = plan.own(MemoryDescriptor.f32(RnnOps.ldnc(), 1, g.dirs(), batch, g.hidden()));
         long[] wLayerDims = {1, g.dirs(), g.features(), g.gates(), g.hidden()}, wIterDims = {1, g.dirs(), g.hidden(), g.gates(), g.hidden()};
         // LSTM, RNN: weights in the layout the primitive chooses (format any), reordered once from the plain ldigo translation;
-        // GRU: plain ldigo, on which oneDNN 3.13 runs its linear-before-reset GRU faster (see weightFormat)
+        // GRU: plain ldigo where oneDNN has AVX-512 kernels (its ref GRU is faster there), else any too (see weightFormat)
         int wf = weightFormat(g.lstm() || g.vanilla());
         MemoryDescriptor wLayerAny = plan.own(MemoryDescriptor.f32(wf, wLayerDims));
         MemoryDescriptor wIterAny = plan.own(MemoryDescriptor.f32(wf, wIterDims));
@@ -188,15 +188,32 @@ final class LowerRecurrent {
     }
 
     /**
-     * The weight layout an RNN primitive is created with. Measured on oneDNN 3.13 (hidden 512, 128 steps, 1 thread,
-     * 2-vCPU AMD EPYC Zen 4 with AVX-512, same weights, alternating in one JVM): the linear-before-reset GRU ran
-     * faster on plain {@code ldigo} weights than on the packed layout {@code any} picks, at every batch (1: 9.7 vs
-     * 14.4 ms; 8: 32.4 vs 33.7; 32: 129 vs 145), while the LSTM ran as fast or faster on {@code any} (1: 11.1 vs
-     * 11.3; 8: 44.5 vs 48.4; 32: 181 vs 181). The C harness (dnnl_seq_bench.c) makes the same choice. A vanilla RNN is
-     * given {@code any}, as the LSTM (not measured).
+     * System property, read at each compile: {@code auto} (the default: {@link #weightFormat} decides by the CPU),
+     * {@code plain} or {@code any} (every GRU's weights in that layout): for tests and measurements.
+     */
+    static final String GRU_WEIGHTS_PROPERTY = "panamadnn.gru.weights";
+
+    /**
+     * The weight layout an RNN primitive is created with. The LSTM (and the vanilla RNN, not measured) get the layout
+     * the primitive picks ({@code any}, oneDNN's brgemm kernels). The linear-before-reset GRU depends on the CPU's
+     * kernels. With AVX-512, plain {@code ldigo} (oneDNN's {@code ref} GRU) beat the packed layout at every batch
+     * (oneDNN 3.13, hidden 512, 128 steps, 1 thread, AMD EPYC Zen 4 with AVX-512, alternating in one JVM; 1: 9.7 vs
+     * 14.4 ms; 8: 32.4 vs 33.7; 32: 129 vs 145; Intel Xeon with AVX-512: the same way, docs/benchmarks.md), while the
+     * LSTM ran as fast or faster on {@code any}. With AVX2 only ({@code brgemm:avx2}) the packed layout wins instead:
+     * an AMD EPYC VM without AVX-512 (session 50, dnnl_seq_bench, two alternations each, ms, plain vs any) hidden 512 at
+     * batch 32 137 / 133 vs 95 / 105 on 2 threads, 235 / 237 vs 178 / 189 on 1; batch 8 38 / 47 vs 28 / 26; batch 1
+     * 6.2-6.8 vs 5.7-9.4; smaller and larger sizes within about 10% either way. The C harness (dnnl_seq_bench.c)
+     * makes the same choice.
      */
     static int weightFormat(boolean lstm) {
-        return lstm ? ConvOps.anyFormat() : RnnOps.ldigo();
+        if (lstm) return ConvOps.anyFormat();
+        String mode = System.getProperty(GRU_WEIGHTS_PROPERTY, "auto").strip();
+        return switch (mode) {
+            case "plain" -> RnnOps.ldigo();
+            case "any" -> ConvOps.anyFormat();
+            case "auto" -> ConvOps.channelBlock() == 16 ? RnnOps.ldigo() : ConvOps.anyFormat();   // 16: AVX-512 kernels
+            default -> throw new IllegalArgumentException(GRU_WEIGHTS_PROPERTY + ": expected auto, plain or any, got '" + mode + "'");
+        };
     }
 
     private static PlanArg stateArg(Compiler plan, int id, MemoryDescriptor md, State s) {

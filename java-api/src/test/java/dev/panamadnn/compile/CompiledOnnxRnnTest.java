@@ -28,7 +28,7 @@ import org.junit.jupiter.api.TestFactory;
  * summation; a gate or direction mix-up moves values by O(0.1)).
  */
 class CompiledOnnxRnnTest {
-    private static final Map<String, OnnxTextGraphs.Model> MODELS = OnnxTextGraphs.load("/graphs/onnx_rnn.txt", "generate_rnn_onnx.py");
+    static final Map<String, OnnxTextGraphs.Model> MODELS = OnnxTextGraphs.load("/graphs/onnx_rnn.txt", "generate_rnn_onnx.py");
     private static final Map<String, Double> WORST = new TreeMap<>();
 
     @AfterAll
@@ -92,7 +92,7 @@ class CompiledOnnxRnnTest {
         }
     }
 
-    private static void check(OnnxTextGraphs.Model m, int batch) {
+    static void check(OnnxTextGraphs.Model m, int batch) {
         Map<String, long[]> shapes = new LinkedHashMap<>();
         Map<String, Tensor> in = new LinkedHashMap<>();
         m.inputs().get(batch).forEach((k, d) -> {
