@@ -172,6 +172,7 @@ final class CompiledFuzz {
             default -> {
                 long[] shape = c.mutate(in, how, 1);
                 Tensor i = c.tensor(shape, how, values);
+                if (i == null) return;   // a huge wrap refused by Tensor.wrap
                 mustRefuse = how == Input.STRIDED ? !i.isContiguous()   // a slice of the outermost dimension is contiguous
                         : !Arrays.equals(shape, in) || how.compareTo(Input.WRONG_RANK) < 0 || how.compareTo(Input.WRONG_SIZE) > 0;
                 what = "run on a " + how + " input " + i;

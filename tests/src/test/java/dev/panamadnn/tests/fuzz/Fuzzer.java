@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * --nonfinite     compare NaN/Inf positions too when inputs hold non-finite or huge values (value differences in a
  *                 case with a finite input of 1e30 or more count as known: overflow order, docs/numerics.md #5)
  * --strict        report known findings as findings
- * --huge-wrap     also pass 2^62-element tensors wrapped over 0 bytes (may crash today: off in CI)
+ * --huge-wrap     also pass 2^62-element tensors wrapped over 0 bytes (Tensor.wrap refuses them since issue 11 #5; off in CI, which keeps its seed's draws)
  * --case-timeout S  a case running longer is a hang: print it and halt (default 60)
  * </pre>
  */
