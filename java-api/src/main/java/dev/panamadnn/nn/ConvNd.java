@@ -327,55 +327,74 @@ public abstract sealed class ConvNd extends Layer permits Conv1d, Conv2d, ConvTr
         // A transposed geometry past oneDNN's strided-kernel buffer (it would crash there, see
         // docs/convolution.md "Limits") runs on the reference: absurdly strided, so little work.
         if (nativePath && !primitives.nativeKernelsFit(p)) nativePath = false;
-        float[] padded = null;
-        if (p.explicitPad() != null) {
-            long[] e = p.explicitPad();
-            long h = p.ih() - e[0] - e[1], w = p.iw() - e[2] - e[3];
-            // The padding copy is a Java array on both paths: bound it before the int casts.
-            long paddedElements = Sizes.multiply(this, "padded input elements", Sizes.multiply(this, "padded input elements", p.n() * in, p.ih()), p.iw());
-            if (paddedElements > Sizes.MAX_ARRAY_LENGTH && paddingMode == PaddingMode.ZEROS) {
-                throw bad("a window lies wholly in the zero padding, which oneDNN 3.13's kernels mishandle (docs/convolution.md), so"
-                        + " such geometries are padded explicitly, in a Java array of at most " + Sizes.MAX_ARRAY_LENGTH
-                        + " elements (2^31 - 9); the padded input " + Arrays.toString(new long[] {p.n(), in, p.ih(), p.iw()}) + " has "
-                        + paddedElements);
-            }
-            if (paddedElements > Sizes.MAX_ARRAY_LENGTH) {
-                Sizes.arrayLength(toString(), "the " + paddingMode.pytorchName() + "-padded input " + Arrays.toString(new long[] {p.n(), in, p.ih(), p.iw()}),
-                        paddedElements);
-            }
-            padded = ConvReference.pad(input.toFloatArray(), (int) p.n(), (int) in, (int) h, (int) w, paddingMode,
-                    (int) e[0], (int) e[1], (int) e[2], (int) e[3]);
-        }
-        if (!nativePath) return reference(p, input, padded, into);
-        Tensor copy = null;
-        if (padded != null) copy = Tensor.of(padded, p.n(), in, p.ih(), p.iw());
-        else if (!input.isContiguous() || !input.segment().isNative()) copy = Tensor.of(input.toFloatArray(), input.shape());
+        if (!nativePath) return reference(p, input, into);
+        long[] e = p.explicitPad();
+        Tensor x = nativeReady(input), padded = null;   // x: the input, or its contiguous off-heap copy
         try {
+            if (e != null) {
+                // The explicit padding (reflect, replicate, circular, or zeros where oneDNN 3.13 mishandles a window wholly
+                // in the padding) from native memory into native memory: no Java array, so no heap of the input's size (a
+                // 282 MB input on a 512 MB heap ran out of it: scripts/fuzz --long --seed 5003 --threads 2 --family Conv2d
+                // --case 1573).
+                checkPaddedSize(p);
+                padded = Tensor.zeros(p.n(), in, p.ih(), p.iw());
+                ConvReference.pad(x.segment(), p.n(), in, p.ih() - e[0] - e[1], p.iw() - e[2] - e[3], paddingMode, e[0], e[1], e[2], e[3],
+                        padded.segment());
+            }
             // Where oneDNN offers only its reference kernel, ours (ConvPrimitives.forward), unless its arrays cannot hold the layer.
-            MemorySegment src = (copy != null ? copy : input).segment();
+            MemorySegment src = (padded != null ? padded : x).segment();
             Tensor y = primitives.forward(src, p, into, false);
             if (y == null && !referenceFits(p)) y = primitives.forward(src, p, into, true);
             if (y != null) return y;
         } finally {
-            if (copy != null) copy.close();
+            if (padded != null) padded.close();
+            if (x != input) x.close();
         }
-        return reference(p, input, padded, into);
+        return reference(p, input, into);
     }
 
     /** The reference, straight into the native output: a strided transposed layer's output can be far larger than its input. */
-    private Tensor reference(Plan p, Tensor input, float[] padded, Tensor into) {
+    private Tensor reference(Plan p, Tensor input, Tensor into) {
+        float[] x;
+        long[] e = p.explicitPad();
+        if (e != null) {
+            long h = p.ih() - e[0] - e[1], w = p.iw() - e[2] - e[3];
+            checkPaddedSize(p);   // before the int casts
+            x = ConvReference.pad(input.toFloatArray(), (int) p.n(), (int) in, (int) h, (int) w, paddingMode,
+                    (int) e[0], (int) e[1], (int) e[2], (int) e[3]);
+        } else {
+            x = input.toFloatArray();
+        }
         ConvReference.Geometry g = geometry(p);
-        float[] x = padded != null ? padded : input.toFloatArray();
         float[] w = weight.toFloatArray(), b = bias == null ? null : bias.toFloatArray();
         Tensor y = into != null ? into : LayerOutputs.allocate(p.userOutputShape());
         try {
             if (transposed) ConvReference.transposed(g, x, w, b, y.segment());
             else ConvReference.convolution(g, x, w, b, y.segment());
-        } catch (RuntimeException | Error e) {
+        } catch (RuntimeException | Error err) {
             if (into == null) y.close();
-            throw e;
+            throw err;
         }
         return y;
+    }
+
+    /**
+     * Bounds an explicitly padded copy of the input (both paths make one) at a Java array's length, as it was when the
+     * copy was a Java array on both: the reference still needs that, and a padded input of 2^31 elements (8 GiB) is
+     * refused with the layer's name rather than allocated.
+     */
+    private void checkPaddedSize(Plan p) {
+        long paddedElements = Sizes.multiply(this, "padded input elements", Sizes.multiply(this, "padded input elements", p.n() * in, p.ih()), p.iw());
+        if (paddedElements > Sizes.MAX_ARRAY_LENGTH && paddingMode == PaddingMode.ZEROS) {
+            throw bad("a window lies wholly in the zero padding, which oneDNN 3.13's kernels mishandle (docs/convolution.md), so"
+                    + " such geometries are padded explicitly, in a copy of at most " + Sizes.MAX_ARRAY_LENGTH
+                    + " elements (2^31 - 9); the padded input " + Arrays.toString(new long[] {p.n(), in, p.ih(), p.iw()}) + " has "
+                    + paddedElements);
+        }
+        if (paddedElements > Sizes.MAX_ARRAY_LENGTH) {
+            Sizes.arrayLength(toString(), "the " + paddingMode.pytorchName() + "-padded input " + Arrays.toString(new long[] {p.n(), in, p.ih(), p.iw()}),
+                    paddedElements);
+        }
     }
 
     /** Whether the reference can hold {@code p} in its Java arrays ({@link #geometry} would not refuse it). */
