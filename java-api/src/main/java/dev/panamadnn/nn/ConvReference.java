@@ -169,17 +169,11 @@ final class ConvReference {
             case REFLECT -> i < 0 ? -i : 2 * (size - 1) - i;
             case REPLICATE -> i < 0 ? 0 : size - 1;
             case CIRCULAR -> Math.floorMod(i, size);
-            case ZEROS -> -1;
+            case ZEROS -> -1;   // a zero (explicit only for geometries oneDNN mishandles, see ConvNd)
         };
     }
 
     private static int source(int i, int size, PaddingMode mode) {
-        if (i >= 0 && i < size) return i;
-        return switch (mode) {
-            case REFLECT -> i < 0 ? -i : 2 * (size - 1) - i;
-            case REPLICATE -> i < 0 ? 0 : size - 1;
-            case CIRCULAR -> Math.floorMod(i, size);
-            case ZEROS -> -1;   // a zero (explicit only for geometries oneDNN mishandles, see ConvNd)
-        };
+        return (int) source((long) i, size, mode);   // -1 for a zero, else within [0, size)
     }
 }
