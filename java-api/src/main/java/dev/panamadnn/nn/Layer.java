@@ -282,14 +282,59 @@ public abstract class Layer implements Module {
 
     /**
      * {@code t} itself if native kernels can take it as is (contiguous and off-heap), else a
-     * contiguous off-heap copy that the caller must close.
+     * contiguous off-heap copy that the caller must close, made without a Java array.
      */
     static Tensor nativeReady(Tensor t) {
         if (t.isContiguous() && t.segment().isNative()) return t;
+        if (t.dtype() != DataType.F32 || !t.isAlive() || !t.segment().isAccessibleBy(Thread.currentThread())) {
+            return Tensor.of(t.toFloatArray(), t.shape());   // toFloatArray refuses these, naming the tensor and the reason
+        }
+        Tensor copy = Tensor.zeros(t.shape());
+        boolean interruptedBefore = Thread.currentThread().isInterrupted();
         try {
-            return Tensor.of(t.toFloatArray(), t.shape());
+            copyContiguous(t, copy.segment());
+            return copy;
+        } catch (IllegalStateException e) {
+            copy.close();
+            if (t.isAlive()) throw e;
+            throw NativeAccess.freedWhileCopying("input " + t, interruptedBefore, e);
         } catch (InternalError e) {
+            copy.close();
             throw new IllegalStateException("input " + t + ": its memory-mapped file was truncated while mapped; reopen the file", e);
+        } catch (RuntimeException | Error e) {
+            copy.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Copies an F32 tensor's elements in row-major order into {@code to} without a Java array (so a large strided or
+     * heap input costs no heap of its size, and may exceed a Java array's length): whole rows in bulk where the last
+     * dimension is contiguous, else element by element.
+     */
+    private static void copyContiguous(Tensor t, MemorySegment to) {
+        MemorySegment from = t.segment();
+        if (t.isContiguous()) {
+            MemorySegment.copy(from, 0, to, 0, t.numel() * Float.BYTES);
+            return;
+        }
+        long[] shape = t.shape(), strides = t.strides();
+        int r = shape.length;
+        long row = shape[r - 1], step = strides[r - 1], rows = t.numel() / row;
+        long[] idx = new long[r - 1];
+        for (long k = 0; k < rows; k++) {
+            long base = 0;
+            for (int d = 0; d < r - 1; d++) base += idx[d] * strides[d];
+            long dst = k * row * Float.BYTES;
+            if (step == 1) {
+                MemorySegment.copy(from, base * Float.BYTES, to, dst, row * Float.BYTES);
+            } else {
+                for (long j = 0; j < row; j++) {
+                    to.set(java.lang.foreign.ValueLayout.JAVA_FLOAT, dst + j * Float.BYTES,
+                            from.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, (base + j * step) * Float.BYTES));
+                }
+            }
+            for (int d = r - 2; d >= 0 && ++idx[d] == shape[d]; d--) idx[d] = 0;
         }
     }
 

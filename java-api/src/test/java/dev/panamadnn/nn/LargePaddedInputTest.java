@@ -15,7 +15,9 @@ import org.junit.jupiter.api.Test;
  * native path too: {@code scripts/fuzz --long --seed 5003 --threads 2 --family Conv2d --case 1573} (a 282 MB input,
  * the fuzzer's child JVMs have 512 MB of heap) ended in OutOfMemoryError. The native path now pads from native memory
  * into native memory. Checked in a child JVM with a 64 MB heap: 262,144 copies of one 8x8 image (a 67 MB input, a 105
- * MB padded copy, a 67 MB output), reflect padding 1, a 3x3 kernel, every output against PyTorch's for the one image.
+ * MB padded copy, a 67 MB output), reflect padding 1, a 3x3 kernel, every output against PyTorch's for the one image;
+ * then the same images as a strided view (8 of every 9 columns), whose contiguous copy for the native kernels
+ * ({@code Layer.nativeReady}) was a Java array too.
  */
 class LargePaddedInputTest {
     static final int IMAGES = 262_144;
@@ -42,17 +44,37 @@ class LargePaddedInputTest {
                 for (long n = 0; n < IMAGES; n++)
                     for (int i = 0; i < 64; i++) s.setAtIndex(ValueLayout.JAVA_FLOAT, n * 64 + i, ((i % 7) - 3) / 4f);
                 try (Tensor y = conv.forward(x)) {
-                    MemorySegment out = y.segment();
-                    for (long n = 0; n < IMAGES; n++)
-                        for (int i = 0; i < 64; i++) {
-                            float got = out.getAtIndex(ValueLayout.JAVA_FLOAT, n * 64 + i);
-                            if (Math.abs(got - PYTORCH[i]) > 1e-6f) {
-                                throw new AssertionError("image " + n + ", output " + i + ": " + got + ", PyTorch gives " + PYTORCH[i]);
-                            }
-                        }
+                    check(y);
                 }
                 System.out.println("all " + IMAGES + " images equal to PyTorch");
             }
+            // A strided view (each 8-wide row inside a 9-wide one, 75 MB): its contiguous copy for the native kernels was a
+            // Java array of the input's size until 2026-12-06; now it is made in native memory.
+            try (Conv2d conv = Conv2d.builder(1, 1, 3).padding(1).paddingMode(PaddingMode.REFLECT).build();
+                 Tensor wide = Tensor.zeros(IMAGES, 1, 8, 9)) {
+                for (int k = 0; k < 9; k++) conv.weight().segment().setAtIndex(ValueLayout.JAVA_FLOAT, k, (k - 4) / 8f);
+                conv.bias().segment().setAtIndex(ValueLayout.JAVA_FLOAT, 0, 0.125f);
+                MemorySegment s = wide.segment();
+                for (long n = 0; n < IMAGES; n++)
+                    for (int i = 0; i < 64; i++) s.setAtIndex(ValueLayout.JAVA_FLOAT, n * 72 + (i / 8) * 9 + i % 8, ((i % 7) - 3) / 4f);
+                Tensor view = wide.slice(3, 0, 8);
+                if (view.isContiguous()) throw new AssertionError("the view should be strided");
+                try (Tensor y = conv.forward(view)) {
+                    check(y);
+                }
+                System.out.println("all " + IMAGES + " images of the strided view equal to PyTorch");
+            }
+        }
+
+        private static void check(Tensor y) {
+            MemorySegment out = y.segment();
+            for (long n = 0; n < IMAGES; n++)
+                for (int i = 0; i < 64; i++) {
+                    float got = out.getAtIndex(ValueLayout.JAVA_FLOAT, n * 64 + i);
+                    if (Math.abs(got - PYTORCH[i]) > 1e-6f) {
+                        throw new AssertionError("image " + n + ", output " + i + ": " + got + ", PyTorch gives " + PYTORCH[i]);
+                    }
+                }
         }
     }
 
@@ -60,5 +82,6 @@ class LargePaddedInputTest {
     void anExplicitlyPaddedInputLargerThanTheHeapRunsNatively() throws Exception {
         String out = ChildJvm.run(List.of("-Xmx64m", "-Dpanamadnn.threads=1"), Child.class, 120);
         assertTrue(out.contains("all " + IMAGES + " images equal to PyTorch"), out);
+        assertTrue(out.contains("all " + IMAGES + " images of the strided view equal to PyTorch"), out);
     }
 }
