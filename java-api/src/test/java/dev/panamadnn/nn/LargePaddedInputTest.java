@@ -36,34 +36,33 @@ class LargePaddedInputTest {
     /** The child: a 64 MB heap; the input is written element by element into native memory. */
     public static final class Child {
         public static void main(String[] args) {
-            try (Conv2d conv = Conv2d.builder(1, 1, 3).padding(1).paddingMode(PaddingMode.REFLECT).build();
-                 Tensor x = Tensor.zeros(IMAGES, 1, 8, 8)) {
+            try (Conv2d conv = Conv2d.builder(1, 1, 3).padding(1).paddingMode(PaddingMode.REFLECT).build()) {
                 for (int k = 0; k < 9; k++) conv.weight().segment().setAtIndex(ValueLayout.JAVA_FLOAT, k, (k - 4) / 8f);
                 conv.bias().segment().setAtIndex(ValueLayout.JAVA_FLOAT, 0, 0.125f);
-                MemorySegment s = x.segment();
-                for (long n = 0; n < IMAGES; n++)
-                    for (int i = 0; i < 64; i++) s.setAtIndex(ValueLayout.JAVA_FLOAT, n * 64 + i, ((i % 7) - 3) / 4f);
-                try (Tensor y = conv.forward(x)) {
+                try (Tensor x = images(8); Tensor y = conv.forward(x)) {
                     check(y);
                 }
                 System.out.println("all " + IMAGES + " images equal to PyTorch");
-            }
-            // A strided view (each 8-wide row inside a 9-wide one, 75 MB): its contiguous copy for the native kernels was a
-            // Java array of the input's size until 2026-12-06; now it is made in native memory.
-            try (Conv2d conv = Conv2d.builder(1, 1, 3).padding(1).paddingMode(PaddingMode.REFLECT).build();
-                 Tensor wide = Tensor.zeros(IMAGES, 1, 8, 9)) {
-                for (int k = 0; k < 9; k++) conv.weight().segment().setAtIndex(ValueLayout.JAVA_FLOAT, k, (k - 4) / 8f);
-                conv.bias().segment().setAtIndex(ValueLayout.JAVA_FLOAT, 0, 0.125f);
-                MemorySegment s = wide.segment();
-                for (long n = 0; n < IMAGES; n++)
-                    for (int i = 0; i < 64; i++) s.setAtIndex(ValueLayout.JAVA_FLOAT, n * 72 + (i / 8) * 9 + i % 8, ((i % 7) - 3) / 4f);
-                Tensor view = wide.slice(3, 0, 8);
-                if (view.isContiguous()) throw new AssertionError("the view should be strided");
-                try (Tensor y = conv.forward(view)) {
-                    check(y);
+                // A strided view (each 8-wide row inside a 9-wide one, 75 MB): its contiguous copy for the native kernels
+                // was a Java array of the input's size until 2026-12-06; now it is made in native memory.
+                try (Tensor wide = images(9)) {
+                    Tensor view = wide.slice(3, 0, 8);
+                    if (view.isContiguous()) throw new AssertionError("the view should be strided");
+                    try (Tensor y = conv.forward(view)) {
+                        check(y);
+                    }
                 }
                 System.out.println("all " + IMAGES + " images of the strided view equal to PyTorch");
             }
+        }
+
+        /** {@code [IMAGES, 1, 8, rowWidth]} whose first 8 columns hold the image of {@link #PYTORCH}, written into native memory. */
+        private static Tensor images(int rowWidth) {
+            Tensor t = Tensor.zeros(IMAGES, 1, 8, rowWidth);
+            MemorySegment s = t.segment();
+            for (long n = 0; n < IMAGES; n++)
+                for (int i = 0; i < 64; i++) s.setAtIndex(ValueLayout.JAVA_FLOAT, (n * 8 + i / 8) * rowWidth + i % 8, ((i % 7) - 3) / 4f);
+            return t;
         }
 
         private static void check(Tensor y) {
