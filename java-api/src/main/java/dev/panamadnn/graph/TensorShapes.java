@@ -70,7 +70,7 @@ final class TensorShapes {
     /**
      * ONNX Pad of integer or bool data (I64, I32, U8, I8, BOOL; an I64 shape vector keeps its symbols): the shape as
      * {@link #pad}, the values computed when the data is known (a bound input: ONNX's int32 Pad cases), by the plan's
-     * Pad mapping (compile.PadKernel): output index {@code o} reads input {@code o - begin} per dim, outside the input
+     * Pad mapping (internal.lowering.Padding): output index {@code o} reads input {@code o - begin} per dim, outside the input
      * the constant (input 2, of the data's dtype, default 0), the mirror without the edge (reflect, numpy's), the edge
      * or the wrapped-around element. Negative pads crop; in a dim padded at one end and cropped at the other, reflect
      * and wrap are refused (cropping first, as ONNX Runtime does, or padding first may give different values there;

@@ -1,5 +1,6 @@
 package dev.panamadnn.nn;
 
+import dev.panamadnn.internal.lowering.Padding;
 import dev.panamadnn.internal.lowering.PoolLowering;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -117,63 +118,30 @@ final class ConvReference {
     }
 
     /**
-     * Explicit border padding of [n, c, h, w] by (top, bottom, left, right) with a non-zero
-     * {@link PaddingMode}; the caller has checked the sizes (reflect: pad < size; circular:
-     * pad <= size).
+     * Explicit border padding of [n, c, h, w] by (top, bottom, left, right) with a {@link PaddingMode} (zeros too, for
+     * the geometries oneDNN mishandles, see ConvNd), over the reference's Java arrays; the caller has checked the sizes
+     * (reflect: pad < size; circular: pad <= size).
      */
     static float[] pad(float[] x, int n, int c, int h, int w, PaddingMode mode, int top, int bottom, int left, int right) {
-        int ph = h + top + bottom, pw = w + left + right;
-        float[] y = new float[n * c * ph * pw];
-        for (int plane = 0; plane < n * c; plane++)
-            for (int r = 0; r < ph; r++)
-                for (int col = 0; col < pw; col++) {
-                    int sr = source(r - top, h, mode), sc = source(col - left, w, mode);
-                    y[(plane * ph + r) * pw + col] = sr < 0 || sc < 0 ? 0f : x[(plane * h + sr) * w + sc];
-                }
+        float[] y = new float[n * c * (h + top + bottom) * (w + left + right)];
+        pad(MemorySegment.ofArray(x), n, c, h, w, mode, top, bottom, left, right, MemorySegment.ofArray(y));
         return y;
     }
 
     /**
-     * {@link #pad(float[], int, int, int, int, PaddingMode, int, int, int, int)} from native memory into native memory, with
-     * {@code long} indices and no Java array: {@code x} holds {@code [n, c, h, w]} contiguously, {@code y} receives
-     * {@code [n, c, h + top + bottom, w + left + right]}. Each output row is its source row's interior copied in bulk and
-     * its border columns mapped one by one, so a large input costs no heap (a 282 MB input padded on a 512 MB heap ran
-     * out of it as two arrays: scripts/fuzz --long --seed 5003 --threads 2 --family Conv2d --case 1573).
+     * The same from native memory into native memory, with {@code long} sizes and no Java array: {@code x} holds
+     * {@code [n, c, h, w]} contiguously, {@code y} receives {@code [n, c, h + top + bottom, w + left + right]}
+     * ({@link Padding}: rows in bulk, so a large input costs no heap; a 282 MB input padded through two Java arrays
+     * ran out of a 512 MB heap: scripts/fuzz --long --seed 5003 --threads 2 --family Conv2d --case 1573).
      */
     static void pad(MemorySegment x, long n, long c, long h, long w, PaddingMode mode, long top, long bottom, long left, long right,
                     MemorySegment y) {
-        long ph = h + top + bottom, pw = w + left + right;
-        long rowBytes = w * Float.BYTES;
-        for (long plane = 0; plane < n * c; plane++)
-            for (long r = 0; r < ph; r++) {
-                long sr = source(r - top, h, mode);
-                long to = (plane * ph + r) * pw;
-                if (sr < 0) {   // a row wholly in the zero padding
-                    y.asSlice(to * Float.BYTES, pw * Float.BYTES).fill((byte) 0);
-                    continue;
-                }
-                long from = (plane * h + sr) * w;
-                MemorySegment.copy(x, from * Float.BYTES, y, (to + left) * Float.BYTES, rowBytes);
-                for (long col = 0; col < pw; col++) {
-                    if (col == left) col = left + w;   // the interior is copied
-                    if (col >= pw) break;
-                    long sc = source(col - left, w, mode);
-                    y.setAtIndex(ValueLayout.JAVA_FLOAT, to + col, sc < 0 ? 0f : x.getAtIndex(ValueLayout.JAVA_FLOAT, from + sc));
-                }
-            }
-    }
-
-    private static long source(long i, long size, PaddingMode mode) {
-        if (i >= 0 && i < size) return i;
-        return switch (mode) {
-            case REFLECT -> i < 0 ? -i : 2 * (size - 1) - i;
-            case REPLICATE -> i < 0 ? 0 : size - 1;
-            case CIRCULAR -> Math.floorMod(i, size);
-            case ZEROS -> -1;   // a zero (explicit only for geometries oneDNN mishandles, see ConvNd)
+        int m = switch (mode) {
+            case ZEROS -> Padding.CONSTANT;   // explicit only for geometries oneDNN mishandles, see ConvNd
+            case REFLECT -> Padding.REFLECT;
+            case REPLICATE -> Padding.EDGE;
+            case CIRCULAR -> Padding.WRAP;
         };
-    }
-
-    private static int source(int i, int size, PaddingMode mode) {
-        return (int) source((long) i, size, mode);   // -1 for a zero, else within [0, size)
+        Padding.pad(x, new long[] {n, c, h, w}, y, new long[] {n, c, h + top + bottom, w + left + right}, new long[] {0, 0, top, left}, m, 0f);
     }
 }

@@ -6,6 +6,7 @@ import dev.panamadnn.Tensor;
 import dev.panamadnn.internal.Sizes;
 import dev.panamadnn.internal.lifetime.InFlightCalls;
 import dev.panamadnn.internal.lifetime.NativeAccess;
+import dev.panamadnn.internal.safetensors.StridedCopy;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Map;
@@ -292,7 +293,9 @@ public abstract class Layer implements Module {
         Tensor copy = Tensor.zeros(t.shape());
         boolean interruptedBefore = Thread.currentThread().isInterrupted();
         try {
-            copyContiguous(t, copy.segment());
+            // Without a Java array: a large strided or heap input costs no heap of its size, and may exceed a Java array's length.
+            if (t.isContiguous()) MemorySegment.copy(t.segment(), 0, copy.segment(), 0, t.numel() * Float.BYTES);
+            else StridedCopy.copy(t.segment(), t.shape(), t.strides(), Float.BYTES, copy.segment(), true);
             return copy;
         } catch (IllegalStateException e) {
             copy.close();
@@ -304,37 +307,6 @@ public abstract class Layer implements Module {
         } catch (RuntimeException | Error e) {
             copy.close();
             throw e;
-        }
-    }
-
-    /**
-     * Copies an F32 tensor's elements in row-major order into {@code to} without a Java array (so a large strided or
-     * heap input costs no heap of its size, and may exceed a Java array's length): whole rows in bulk where the last
-     * dimension is contiguous, else element by element.
-     */
-    private static void copyContiguous(Tensor t, MemorySegment to) {
-        MemorySegment from = t.segment();
-        if (t.isContiguous()) {
-            MemorySegment.copy(from, 0, to, 0, t.numel() * Float.BYTES);
-            return;
-        }
-        long[] shape = t.shape(), strides = t.strides();
-        int r = shape.length;
-        long row = shape[r - 1], step = strides[r - 1], rows = t.numel() / row;
-        long[] idx = new long[r - 1];
-        for (long k = 0; k < rows; k++) {
-            long base = 0;
-            for (int d = 0; d < r - 1; d++) base += idx[d] * strides[d];
-            long dst = k * row * Float.BYTES;
-            if (step == 1) {
-                MemorySegment.copy(from, base * Float.BYTES, to, dst, row * Float.BYTES);
-            } else {
-                for (long j = 0; j < row; j++) {
-                    to.set(java.lang.foreign.ValueLayout.JAVA_FLOAT, dst + j * Float.BYTES,
-                            from.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, (base + j * step) * Float.BYTES));
-                }
-            }
-            for (int d = r - 2; d >= 0 && ++idx[d] == shape[d]; d--) idx[d] = 0;
         }
     }
 
