@@ -49,7 +49,11 @@ class CompiledThreadCountTest {
                 one.run(x, y);
                 all.run(x, y);
             }
+            // Process CPU counts every thread of this JVM: a JIT compilation or a collection left over from the tests before
+            // (CI ran this one after 40 others: 1.52 once) inflates one window; a plan's own second thread would inflate
+            // every window. So the least of up to three windows.
             double oneRatio = cpuRatio(os, threads, () -> one.run(x, y));
+            for (int attempt = 1; attempt < 3 && oneRatio >= 1.5; attempt++) oneRatio = Math.min(oneRatio, cpuRatio(os, threads, () -> one.run(x, y)));
             double allRatio = cpuRatio(os, threads, () -> all.run(x, y));
             assertTrue(oneRatio < 1.5, "1-thread plan: process CPU / calling-thread CPU = " + oneRatio + ", expected about 1");
             assertTrue(allRatio > 1.5, cores + "-thread plan: process CPU / calling-thread CPU = " + allRatio + ", expected about "
