@@ -4,6 +4,7 @@ import dev.panamadnn.DataType;
 import dev.panamadnn.Tensor;
 import dev.panamadnn.bindings.cblas.cblas_h;
 import dev.panamadnn.graph.Node;
+import dev.panamadnn.graph.Shape;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -176,8 +177,7 @@ final class FiniteBounds implements Rewrite {
             case "Conv" -> linear(g, n, in, gains);
             case "Gemm" -> Math.abs(n.attributes().real("alpha", 1)) * linear(g, n, new double[] {in[0], in[1]}, gains)
                     + (in.length > 2 ? Math.abs(n.attributes().real("beta", 1)) * in[2] : 0) * ROUNDING;
-            case "MatMul" -> g.isConstant(n.input(1)) ? linear(g, n, in, gains)
-                    : in[0] * in[1] * g.shape(n.input(0)).dim(g.shape(n.input(0)).rank() - 1).size() * ROUNDING;
+            case "MatMul" -> matMul(g, n, in, gains);
             case "Add", "Sub" -> (in[0] + in[1]) * ROUNDING;
             case "Mul" -> in[0] * in[1] * ROUNDING;
             case "Div" -> g.isConstant(n.input(1)) ? in[0] / minAbs(g, n.input(1)) * ROUNDING : Double.POSITIVE_INFINITY;
@@ -188,6 +188,19 @@ final class FiniteBounds implements Rewrite {
             case "BatchNormalization" -> batchNorm(g, n, in[0]);
             default -> throw new IllegalStateException(op + " is listed in OPS but has no bound rule");
         };
+    }
+
+    /**
+     * {@code A @ B} (K the reduction's length, read from A: a folded transpose keeps A's last dim), plus a fused bias
+     * (input 2), then a fused scalar factor or divisor (input 3, {@link FuseMatMulScale}).
+     */
+    private static double matMul(PlanGraph g, Node n, double[] in, Map<String, Double> gains) {
+        double bias = in.length > 2 ? in[2] : 0;
+        Shape a = g.shape(n.input(0));
+        double product = g.isConstant(n.input(1)) ? linear(g, n, new double[] {in[0], in[1], bias}, gains)
+                : (in[0] * in[1] * a.dim(a.rank() - 1).size() + bias) * ROUNDING;
+        if (in.length < 4 || n.input(3) == null) return product;
+        return (n.attributes().string(PlanGraph.SCALE_OP).equals("Div") ? product / in[3] : product * in[3]) * ROUNDING;   // a scalar: |c|
     }
 
     private static double max(double[] in, int first) {

@@ -5,6 +5,7 @@ import dev.panamadnn.graph.Node;
 import dev.panamadnn.internal.dnnl.Args;
 import dev.panamadnn.internal.dnnl.Chosen;
 import dev.panamadnn.internal.dnnl.ConvOps;
+import dev.panamadnn.internal.dnnl.MathOps;
 import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.Ops;
 import dev.panamadnn.internal.dnnl.PostOps;
@@ -27,11 +28,20 @@ final class LowerMatMul {
      * dropped from the result); batch dims broadcast (both operands padded to one rank with leading
      * 1s, oneDNN broadcasts size-1 batch dims of either). A constant B (weights) is reordered once
      * into the layout the primitive picks; activations on both sides (attention's {@code q @ k^T})
-     * are read plain. A constant bias (fuse_matmul_bias: input 2) is a binary post-op, a fused
-     * activation (fuse_activation) an eltwise one after it.
+     * are read plain, or through a strided view of a transpose's input ({@link FoldTransposeMatMul}).
+     * A constant bias (fuse_matmul_bias: input 2) is a binary post-op, a constant scalar factor or
+     * divisor (fuse_matmul_scale: input 3) another, a fused activation (fuse_activation) an eltwise
+     * one after them.
      */
     static Value matmul(Compiler plan, Node n) {
-        long[] sa = plan.graph.shape(n.input(0)).sizes(), sb = plan.graph.shape(n.input(1)).sizes(), out = LowerMath.outShape(plan, n);
+        long[] permA = n.attributes().integers(PlanGraph.PERM_A, null), permB = n.attributes().integers(PlanGraph.PERM_B, null);
+        long[] permDst = n.attributes().integers(PlanGraph.PERM_DST, null);
+        long[] sa = operandShape(plan, n, 0, permA), sb = operandShape(plan, n, 1, permB), out = LowerMath.outShape(plan, n);
+        if (permDst != null) {   // the node's output is the transposed product; the product's own dims
+            long[] product = new long[out.length];
+            for (int k = 0; k < permDst.length; k++) product[(int) permDst[k]] = out[k];
+            out = product;
+        }
         long[] a2 = sa.length == 1 ? new long[] {1, sa[0]} : sa, b2 = sb.length == 1 ? new long[] {sb[0], 1} : sb;
         int rank = Math.max(a2.length, b2.length);
         long[] ap = pad(a2, rank), bp = pad(b2, rank), dp = new long[rank];
@@ -51,25 +61,55 @@ final class LowerMatMul {
             dp = new long[] {rows, dp[rank - 1]};
             rank = 2;
         }
-        LowerBinary.Operand a = operand(plan, n, 0, ap);
-        boolean constB = plan.graph.isConstant(n.input(1));
-        MemoryDescriptor bUser = LowerMath.plainMd(plan, bp);
+        // A folded transpose's operand: a view of its source (folded rows need dense operands: there, the transpose itself)
+        Value va = permA == null ? null : permutedInput(plan, n, 0, permA, !folded), vb = permB == null ? null : permutedInput(plan, n, 1, permB, !folded);
+        long[] viewDst = folded ? null : permDst;   // written through a view of the transposed result, else transposed after
+        Value product = product(plan, n, ap, bp, dp, folded, va, vb, viewDst, true);
+        if (product == null) {   // oneDNN has only its reference kernel for the views: the transposes after all
+            if (va != null) va = plan.plain(va, "transpose " + n.input(0) + " (for " + n.name() + ")");
+            if (vb != null) vb = plan.plain(vb, "transpose " + n.input(1) + " (for " + n.name() + ")");
+            viewDst = null;
+            product = product(plan, n, ap, bp, dp, folded, va, vb, null, false);
+        }
+        if (viewDst != null) return product;
+        Value v = plan.asShape(product, out, n.name());
+        return permDst == null ? v : permuted(plan, v, permDst, n.name());
+    }
+
+    /**
+     * The step {@code A @ B} of dims {@code ap} x {@code bp} -> {@code dp}, A and B from {@code va} and {@code vb} where
+     * given (a transpose's view or result), else from the node's inputs; null, emitting nothing, when {@code viewsOrNull}
+     * and a view leaves oneDNN only its reference kernel.
+     */
+    private static Value product(Compiler plan, Node n, long[] ap, long[] bp, long[] dp, boolean folded, Value va, Value vb, long[] dstPerm,
+                                 boolean viewsOrNull) {
+        int rank = dp.length;
+        if (va != null && !isView(plan, va)) va = plan.asShape(va, ap, n.input(0));   // a transpose's plain result, folded rows
+        if (vb != null && !isView(plan, vb)) vb = plan.asShape(vb, bp, n.input(1));
+        LowerBinary.Operand a = va != null ? new LowerBinary.Operand(va.md(), va.buffer(), null, ap) : operand(plan, n, 0, ap);
+        boolean constB = vb == null && plan.graph.isConstant(n.input(1));
+        MemoryDescriptor bUser = vb != null ? vb.md() : LowerMath.plainMd(plan, bp);
         MemoryDescriptor bMd = constB ? plan.own(MemoryDescriptor.f32(ConvOps.anyFormat(), bp)) : bUser;
-        MemoryDescriptor dst = LowerMath.plainMd(plan, dp);
+        long[] written = dstPerm == null ? dp : permute(dp, dstPerm);   // the buffer's dims: the transposed result's, plain
+        MemoryDescriptor dst = dstPerm == null ? LowerMath.plainMd(plan, dp) : view(plan, dp, permutedStrides(written, dstPerm));
         Act act = FusedActivation.of(n);
         LowerBinary.Operand bias = n.input(2) == null ? null   // fuse_matmul_bias
                 : folded ? operand(plan, n, 2, new long[] {1, last(plan.graph.shape(n.input(2)).sizes())}) : LowerBinary.operand(plan, n, 2, rank);
+        LowerBinary.Operand scale = n.input(3) == null ? null : operand(plan, n, 3, ones(rank));   // fuse_matmul_scale
+        MathOps.Binary scaleOp = scale == null ? null : n.attributes().string(PlanGraph.SCALE_OP).equals("Div") ? MathOps.Binary.DIV : MathOps.Binary.MUL;
         Primitive p;
         PlanStep.Fast fast;
         String impl;
         MemoryDescriptor chosenB;
         java.util.function.Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make = ops -> FusedActivation.withPostOps(post -> {
             if (bias != null) post.add(bias.md());
+            if (scale != null) post.binary(scaleOp, scale.md());
         }, ops, attr -> Ops.matmul(a.md(), bMd, dst, attr, "compiled MatMul " + n.name()));
         try (PrimitiveDescriptor pd = make.apply(FusedActivation.ops(plan, act))) {
+            impl = pd.implementation();
+            if (viewsOrNull && impl.startsWith("ref") && (isView(plan, va) || isView(plan, vb) || dstPerm != null)) return null;
             chosenB = constB ? plan.own(Chosen.weights(pd)) : bUser;
             p = plan.own(Primitive.create(pd));
-            impl = pd.implementation();
             fast = FusedActivation.fastVariant(plan, n, act, make, pd);
         }
         PlanArg bArg;
@@ -77,16 +117,90 @@ final class LowerMatMul {
             bArg = PlanArg.constant(Args.WEIGHTS, chosenB, plan.reorderedConstant(bUser, plan.graph.floats(n.input(1)), chosenB,
                     "weights of " + n.name()));
         } else {
-            Value b = plan.asShape(LowerMath.plainIn(plan, n, 1), bp, n.input(1));
+            Value b = vb != null ? vb : plan.asShape(LowerMath.plainIn(plan, n, 1), bp, n.input(1));
             bArg = PlanArg.of(Args.WEIGHTS, b.md(), b.buffer());
         }
         long m = 1;
         for (long d : dp) m *= d;
         plan.flops += 2 * m * ap[rank - 1];
         int o = plan.newBuffer(dst.byteSize());
+        int post = 0;
         plan.emit(p, fast, "matmul " + Compiler.label(n) + " " + Arrays.toString(ap) + " x " + Arrays.toString(bp) + " [" + impl + "]",
-                a.arg(Args.SRC), bArg, PlanArg.of(Args.DST, dst, o), bias == null ? PlanArg.of(0, null, 0) : bias.arg(Args.postOpSrc1(0)));
-        return plan.asShape(new Value(dst, o, dp), out, n.name());
+                a.arg(Args.SRC), bArg, PlanArg.of(Args.DST, dst, o), bias == null ? PlanArg.of(0, null, 0) : bias.arg(Args.postOpSrc1(post++)),
+                scale == null ? PlanArg.of(0, null, 0) : scale.arg(Args.postOpSrc1(post)));
+        return dstPerm == null ? new Value(dst, o, dp) : new Value(LowerMath.plainMd(plan, written), o, written);
+    }
+
+    /**
+     * The strides, by dim of the product, of a buffer plain in {@code written} = the product's dims permuted by
+     * {@code perm} (product dim {@code perm[k]} is the buffer's dim {@code k}).
+     */
+    private static long[] permutedStrides(long[] written, long[] perm) {
+        long[] plain = plainStrides(written), strides = new long[written.length];
+        for (int k = 0; k < perm.length; k++) strides[(int) perm[k]] = plain[k];
+        return strides;
+    }
+
+    /** The strides of a row-major (plain) tensor of {@code dims}. */
+    private static long[] plainStrides(long[] dims) {
+        long[] strides = new long[dims.length];
+        long step = 1;
+        for (int k = dims.length - 1; k >= 0; k--) {
+            strides[k] = step;
+            step *= dims[k];
+        }
+        return strides;
+    }
+
+    /** Input {@code i}'s dims as the product reads them: its graph shape, permuted as the folded transpose did. */
+    private static long[] operandShape(Compiler plan, Node n, int i, long[] perm) {
+        long[] s = plan.graph.shape(n.input(i)).sizes();
+        return perm == null ? s : permute(s, perm);
+    }
+
+    /** {@code dims} in the order of {@code perm}: element {@code k} is {@code dims[perm[k]]}. */
+    private static long[] permute(long[] dims, long[] perm) {
+        long[] out = new long[perm.length];
+        for (int k = 0; k < perm.length; k++) out[k] = dims[(int) perm[k]];
+        return out;
+    }
+
+    /**
+     * Input {@code i} of a MatMul whose transpose {@link FoldTransposeMatMul} folded, permuted by {@code perm}: where
+     * {@code view} and its source is plain, a view of the source's bytes with permuted strides (no step); else the
+     * transpose, one reorder from the source in whatever layout it has.
+     */
+    private static Value permutedInput(Compiler plan, Node n, int i, long[] perm, boolean view) {
+        long[] source = plan.graph.shape(n.input(i)).sizes();
+        Value x = plan.asShape(plan.in(n, i), source, n.input(i));
+        if (!view || !plan.isPlain(x)) return permuted(plan, x, perm, n.input(i) + " (for " + n.name() + ")");
+        long[] dims = permute(source, perm), strides = permute(plainStrides(source), perm);
+        return new Value(view(plan, dims, strides), x.buffer(), dims);
+    }
+
+    /**
+     * A strided descriptor of {@code dims} for the matmul, each size-1 dim given the stride an outermost dim would have:
+     * its stride addresses nothing, but oneDNN 3.13's matmul misread a transposed B whose size-1 batch dim had the
+     * stride of another dim ([1, 2, 8, 16] with strides [16, 8, 1, 16]: wrong products from {@code brg_matmul:avx2};
+     * right with 256 there, as in every other stride pattern a C sweep tried).
+     */
+    private static MemoryDescriptor view(Compiler plan, long[] dims, long[] strides) {
+        long outer = 1;
+        for (int k = 0; k < dims.length; k++) if (dims[k] > 1) outer = Math.max(outer, strides[k] * dims[k]);
+        long[] s = strides.clone();
+        for (int k = 0; k < dims.length; k++) if (dims[k] == 1) s[k] = outer;
+        return plan.own(MemoryDescriptor.f32Strided(dims, s));
+    }
+
+    /** Whether {@code v} is a view whose strides are not its dims' plain ones. */
+    private static boolean isView(Compiler plan, Value v) {
+        return v != null && !plan.isPlain(v);
+    }
+
+    private static long[] ones(int rank) {
+        long[] d = new long[rank];
+        Arrays.fill(d, 1);
+        return d;
     }
 
     /**
@@ -128,34 +242,32 @@ final class LowerMatMul {
      */
     static Value transpose(Compiler plan, Node n) {
         Value x = plan.asShape(plan.in(n, 0), plan.graph.shape(n.input(0)).sizes(), n.input(0));   // any layout: the reorder reads it
-        long[] in = x.shape(), out = LowerMath.outShape(plan, n);
-        int r = in.length;
+        int r = x.shape().length;
         long[] perm = n.attributes().integers("perm", null);
         if (perm == null) {
             perm = new long[r];
             for (int i = 0; i < r; i++) perm[i] = r - 1 - i;
         }
-        long[] outStrides = new long[r], strides = new long[r];
-        long step = 1;
-        for (int i = r - 1; i >= 0; i--) {
-            outStrides[i] = step;
-            step *= out[i];
-        }
+        return permuted(plan, x, perm, n.name());
+    }
+
+    /** {@code x} (any layout) permuted by {@code perm} into a plain value: a reorder, or {@code x}'s own bytes where they already are. */
+    private static Value permuted(Compiler plan, Value x, long[] perm, String what) {
+        long[] in = x.shape(), out = permute(in, perm);
         boolean identity = true;   // the dims larger than 1 keep their order: the same bytes
         long last = -1;
-        for (int i = 0; i < r; i++) {
-            strides[(int) perm[i]] = outStrides[i];
+        for (int i = 0; i < in.length; i++) {
             if (in[(int) perm[i]] == 1) continue;
             identity &= perm[i] > last;
             last = perm[i];
         }
-        if (identity) return plan.asShape(plan.plain(x, "reorder to plain for " + n.name()), out, n.name());
-        MemoryDescriptor to = plan.own(MemoryDescriptor.f32Strided(in, strides));
+        if (identity) return plan.asShape(plan.plain(x, "reorder to plain for " + what), out, what);
+        MemoryDescriptor to = plan.own(MemoryDescriptor.f32Strided(in, permutedStrides(out, perm)));   // input dim perm[i]: out's stride i
         // Already in the output's order (e.g. [N, C, H, W] -> [N, H, W, C] of a channels-last activation): a view.
         if (x.md().sameLayoutAs(to)) return new Value(LowerMath.plainMd(plan, out), x.buffer(), out);
-        Primitive p = plan.own(Reorder.primitive(x.md(), to, "transpose " + n.name()));
+        Primitive p = plan.own(Reorder.primitive(x.md(), to, "transpose " + what));
         int o = plan.newBuffer(to.byteSize());
-        plan.emit(p, "transpose " + n.name() + " perm " + Arrays.toString(perm), PlanArg.of(Args.FROM, x.md(), x.buffer()),
+        plan.emit(p, "transpose " + what + " perm " + Arrays.toString(perm), PlanArg.of(Args.FROM, x.md(), x.buffer()),
                 PlanArg.of(Args.TO, to, o));
         return new Value(LowerMath.plainMd(plan, out), o, out);
     }

@@ -34,6 +34,18 @@ final class PlanGraph {
     static final String SRC_LAYOUT = "layout.src";
     /** What was fused into the node, for step descriptions: e.g. {@code "+bn1+sum(identity)+relu"}. */
     static final String FUSED = "fused";
+    /**
+     * On a {@code MatMul} ({@link FuseMatMulScale}): {@code "Mul"} or {@code "Div"}, the op by which its fourth input, a
+     * constant scalar, applies to the product (after the bias, before a fused activation).
+     */
+    static final String SCALE_OP = "scale.op";
+    /**
+     * On a {@code MatMul} ({@link FoldTransposeMatMul}): the permutation a {@code Transpose} applied to its first
+     * ({@code perm.a}) or second ({@code perm.b}) input, which is now that transpose's input, read through a strided view.
+     */
+    static final String PERM_A = "perm.a", PERM_B = "perm.b";
+    /** On a {@code MatMul} ({@link FoldTransposeMatMul}): the permutation a {@code Transpose} of its result applied; its output is now that transpose's. */
+    static final String PERM_DST = "perm.dst";
 
     final Graph source;
     final List<Node> nodes;
