@@ -59,17 +59,45 @@ static float *transpose(model_t *m, const char *name, float *src_buf, const long
     return dst_buf;
 }
 
-static float *matmul(model_t *m, const char *name, float *a, float *b, const long ad[4], const long bd[4]) {
-    dnnl_dims_t a_d = {ad[0], ad[1], ad[2], ad[3]}, b_d = {bd[0], bd[1], bd[2], bd[3]}, d_d = {ad[0], ad[1], ad[2], bd[3]};
-    dnnl_memory_desc_t amd = plain(4, a_d), bmd = plain(4, b_d), dmd = plain(4, d_d);
+/*
+ * A 4-D strided view (LowerMatMul.view): each size-1 dim gets the stride an outermost dim would have (oneDNN 3.13's
+ * matmul misread a transposed B whose size-1 batch dim had another dim's stride).
+ */
+static dnnl_memory_desc_t view(const long d[4], const long st[4]) {
+    long outer = 1;
+    for (int i = 0; i < 4; i++) if (d[i] > 1 && st[i] * d[i] > outer) outer = st[i] * d[i];
+    dnnl_dims_t dims, strides;
+    for (int i = 0; i < 4; i++) { dims[i] = d[i]; strides[i] = d[i] == 1 ? outer : st[i]; }
+    dnnl_memory_desc_t md;
+    CHECK(dnnl_memory_desc_create_with_strides(&md, 4, dims, dnnl_f32, strides));
+    return md;
+}
+
+/*
+ * A batched matmul over views, as the compiler lowers attention since fold_transpose_matmul and fuse_matmul_scale:
+ * A, B and dst as the given descriptors over the given buffers (dst a new buffer of dst_bytes unless dst_buf is given),
+ * with a scalar factor as a binary mul post-op when scale is given.
+ */
+static float *matmul_views(model_t *m, const char *name, dnnl_memory_desc_t amd, float *a, dnnl_memory_desc_t bmd, float *b,
+                           dnnl_memory_desc_t dmd, float *dst_buf, float *scale) {
     dnnl_primitive_attr_t attr = user_scratchpad();
+    dnnl_dims_t one = {1, 1, 1, 1};
+    dnnl_memory_desc_t smd = plain(4, one);
+    if (scale) {
+        dnnl_post_ops_t post;
+        CHECK(dnnl_post_ops_create(&post));
+        CHECK(dnnl_post_ops_append_binary(post, dnnl_binary_mul, smd));
+        CHECK(dnnl_primitive_attr_set_post_ops(attr, post));
+        CHECK(dnnl_post_ops_destroy(post));
+    }
     dnnl_primitive_desc_t pd;
     CHECK(dnnl_matmul_primitive_desc_create(&pd, engine, amd, bmd, NULL, dmd, attr));
-    float *dst_buf = zeroed((size_t)(ad[0] * ad[1] * ad[2] * bd[3]) * sizeof(float));
+    if (!dst_buf) dst_buf = zeroed(dnnl_memory_desc_get_size(dmd));
     step_t *s = add_step(m, pd, name);
     arg(s, DNNL_ARG_SRC, amd, a);
     arg(s, DNNL_ARG_WEIGHTS, bmd, b);
     arg(s, DNNL_ARG_DST, dmd, dst_buf);
+    if (scale) arg(s, DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, smd, scale);
     dnnl_primitive_attr_destroy(attr);
     return dst_buf;
 }
@@ -139,23 +167,24 @@ void build_attention(model_t *m, int encoder) {
         for (long i = 0; i < E; i++) m->ln_scale[i] += 1;
         m->ln_shift = random_floats((size_t)E, 0.5f);
     }
-    static const char *proj[] = {"q_proj", "k_proj", "v_proj"}, *tr[] = {"q_transpose", "k_transpose", "v_transpose"};
-    static const int qv_perm[4] = {1, 2, 0, 3}, k_perm[4] = {1, 2, 3, 0}, merge_perm[4] = {2, 0, 1, 3};
+    static const char *proj[] = {"q_proj", "k_proj", "v_proj"};
+    static const int v_perm[4] = {1, 2, 0, 3};
     const long split[4] = {L, N, H, hd};
-    float *heads[3];
-    for (int i = 0; i < 3; i++) {
-        float *p = inner_product(m, proj[i], m->x, rows, E, E, m->w[i], m->b[i]);
-        heads[i] = transpose(m, tr[i], p, split, i == 1 ? k_perm : qv_perm);
-    }
-    const long qd[4] = {N, H, L, hd}, kd[4] = {N, H, hd, L}, pd[4] = {N, H, L, L};
-    float *scores = matmul(m, "scores", heads[0], heads[1], qd, kd);
+    float *p[3];
+    for (int i = 0; i < 3; i++) p[i] = inner_product(m, proj[i], m->x, rows, E, E, m->w[i], m->b[i]);
+    float *v = transpose(m, "v_transpose", p[2], split, v_perm);   // a view B with a long leading dimension: kept
+    // q as [N, H, L, hd] and k^T as [N, H, hd, L]: views of the projections' [L, N, H, hd] bytes
+    const long qd[4] = {N, H, L, hd}, kd[4] = {N, H, hd, L}, sdims[4] = {N, H, L, L};
+    const long qs[4] = {E, hd, N * E, 1}, ks[4] = {E, hd, 1, N * E}, ss[4] = {H * L * L, L * L, L, 1};
     float *scale = zeroed(sizeof(float));
     scale[0] = 1.0f / sqrtf((float)hd);
-    dnnl_dims_t sd = {N, H, L, L}, one = {1, 1, 1, 1};
-    float *scaled = binary(m, "scaled", dnnl_binary_mul, 4, sd, scores, one, scale);
-    float *probs = softmax(m, scaled, sd);
-    float *attended = matmul(m, "attend", probs, heads[2], pd, qd);
-    float *merged = transpose(m, "merge", attended, qd, merge_perm);
+    float *scores = matmul_views(m, "scores+scaled+q_transpose+k_transpose", view(qd, qs), p[0], view(kd, ks), p[1], view(sdims, ss),
+                                 NULL, scale);
+    dnnl_dims_t sd = {N, H, L, L};
+    float *probs = softmax(m, scores, sd);
+    // the result written through a view of the merged [L, N, H, hd] buffer
+    const long vs[4] = {H * L * hd, L * hd, hd, 1};
+    float *merged = matmul_views(m, "attend+merge", view(sdims, ss), probs, view(qd, vs), v, view(qd, qs), NULL, NULL);
     float *sa = inner_product(m, "out_proj", merged, rows, E, E, m->w[3], m->b[3]);
     if (!encoder) { m->y = sa; return; }
     dnnl_dims_t xd = {L, N, E};

@@ -61,7 +61,7 @@ class DnnlSeqHarnessTest {
             assertTrue(row.meanUs() > 0 && row.calls() >= 1 && row.iterations() == 1, row.toString());
         }
         // the encoder's steps, as CompiledModel.describe() lists the compiled plan's
-        for (String step : List.of("q_proj", "k_transpose", "scores", "scaled", "softmax", "attend", "merge", "out_proj", "add1", "norm1",
+        for (String step : List.of("q_proj", "v_transpose", "scores+scaled+q_transpose+k_transpose", "softmax", "attend+merge", "out_proj", "add1", "norm1",
                 "linear1+relu", "linear2", "add2", "norm2")) {
             assertTrue(r.out.contains("# step " + step + "\t"), "no step " + step + ":\n" + r.out);
         }

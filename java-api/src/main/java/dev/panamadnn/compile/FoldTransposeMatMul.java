@@ -55,7 +55,8 @@ final class FoldTransposeMatMul implements Rewrite {
         }
     }
 
-    private static long[] perm(Node t, int r) {
+    /** A {@code Transpose}'s permutation of its rank-{@code r} input: its {@code perm}, by default the dims reversed (ONNX's rule). */
+    static long[] perm(Node t, int r) {
         long[] perm = t.attributes().integers("perm", null);
         if (perm == null) {
             perm = new long[r];
@@ -75,7 +76,7 @@ final class FoldTransposeMatMul implements Rewrite {
                 if (t == null || !t.op().equals("Transpose") || mm.attributes().has(key) || g.uses(v) != 1 || g.isConstant(v)) continue;
                 long[] shape = g.shape(v).sizes(), other = g.shape(mm.input(1 - side)).sizes();
                 long[] otherPerm = mm.attributes().integers(side == 0 ? PlanGraph.PERM_B : PlanGraph.PERM_A, null);
-                if (otherPerm != null) other = permuted(other, otherPerm);   // A already folded: the dims the product reads
+                if (otherPerm != null) other = LowerMatMul.permute(other, otherPerm);   // A already folded: the dims the product reads
                 int r = shape.length;
                 if (r < 2 || r > 5 || other.length != r || g.shape(t.input(0)).rank() != r) continue;
                 if (!Arrays.equals(Arrays.copyOf(shape, r - 2), Arrays.copyOf(other, r - 2))) continue;   // no broadcast
@@ -90,11 +91,5 @@ final class FoldTransposeMatMul implements Rewrite {
                 mm = folded;
             }
         }
-    }
-
-    private static long[] permuted(long[] dims, long[] perm) {
-        long[] out = new long[perm.length];
-        for (int k = 0; k < perm.length; k++) out[k] = dims[(int) perm[k]];
-        return out;
     }
 }

@@ -159,7 +159,7 @@ final class LowerMatMul {
     }
 
     /** {@code dims} in the order of {@code perm}: element {@code k} is {@code dims[perm[k]]}. */
-    private static long[] permute(long[] dims, long[] perm) {
+    static long[] permute(long[] dims, long[] perm) {
         long[] out = new long[perm.length];
         for (int k = 0; k < perm.length; k++) out[k] = dims[(int) perm[k]];
         return out;
@@ -242,13 +242,7 @@ final class LowerMatMul {
      */
     static Value transpose(Compiler plan, Node n) {
         Value x = plan.asShape(plan.in(n, 0), plan.graph.shape(n.input(0)).sizes(), n.input(0));   // any layout: the reorder reads it
-        int r = x.shape().length;
-        long[] perm = n.attributes().integers("perm", null);
-        if (perm == null) {
-            perm = new long[r];
-            for (int i = 0; i < r; i++) perm[i] = r - 1 - i;
-        }
-        return permuted(plan, x, perm, n.name());
+        return permuted(plan, x, FoldTransposeMatMul.perm(n, x.shape().length), n.name());
     }
 
     /** {@code x} (any layout) permuted by {@code perm} into a plain value: a reorder, or {@code x}'s own bytes where they already are. */
