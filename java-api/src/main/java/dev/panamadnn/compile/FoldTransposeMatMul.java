@@ -73,7 +73,10 @@ final class FoldTransposeMatMul implements Rewrite {
                 String key = side == 0 ? PlanGraph.PERM_A : PlanGraph.PERM_B;
                 String v = mm.input(side);
                 Node t = v == null ? null : g.producer(v);
-                if (t == null || !t.op().equals("Transpose") || mm.attributes().has(key) || g.uses(v) != 1 || g.isConstant(v)) continue;
+                if (t == null || !t.op().equals("Transpose") || mm.attributes().has(key) || g.uses(v) != 1 || g.isConstant(v)
+                        || v.equals(mm.input(1 - side))) {   // x^T @ x^T: the other side still reads the transpose
+                    continue;
+                }
                 long[] shape = g.shape(v).sizes(), other = g.shape(mm.input(1 - side)).sizes();
                 long[] otherPerm = mm.attributes().integers(side == 0 ? PlanGraph.PERM_B : PlanGraph.PERM_A, null);
                 if (otherPerm != null) other = LowerMatMul.permute(other, otherPerm);   // A already folded: the dims the product reads

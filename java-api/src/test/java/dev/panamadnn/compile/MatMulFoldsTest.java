@@ -181,6 +181,12 @@ class MatMulFoldsTest {
                     g.node("ReduceSum", "r", Attributes.of("axes", new long[] {1}, "keepdims", 1L), t));
         });
         assertTrue(fired.stream().noneMatch(f -> f.startsWith("fold_transpose_matmul")), fired.toString());
+        // one transpose as both operands (x^T @ x^T): it stays for A, so B reads it too
+        fired = rows(new long[] {2, 4, 4}, "fold_transpose_matmul", (g, x) -> {
+            String t = g.node("Transpose", "t", Attributes.of("perm", new long[] {0, 2, 1}), x);
+            return g.node("MatMul", "mm", Attributes.empty(), t, t);
+        });
+        assertTrue(fired.stream().noneMatch(f -> f.startsWith("fold_transpose_matmul")), fired.toString());
         // a result transposed with its last dim moved: kept (its operand's transpose folds)
         fired = rows(new long[] {2, 3, 4}, "fold_transpose_matmul", (g, x) -> g.node("Transpose", "t", Attributes.of("perm", new long[] {0, 2, 1}),
                 g.node("MatMul", "mm", Attributes.empty(), x, g.node("Transpose", "u", Attributes.of("perm", new long[] {0, 2, 1}), g.node("Neg", "y", Attributes.empty(), x)))));
