@@ -61,7 +61,9 @@ static float *transpose(model_t *m, const char *name, float *src_buf, const long
 
 /*
  * A 4-D strided view (LowerMatMul.view): each size-1 dim gets the stride an outermost dim would have (oneDNN 3.13's
- * matmul misread a transposed B whose size-1 batch dim had another dim's stride).
+ * matmul misread a transposed B whose size-1 batch dim had another dim's stride). The compiler uses such views only
+ * where LowerMatMul.viewable holds (batch strides not increasing inwards, both matrix dims > 1): true of every spec
+ * with a sequence and a head width above 1, as the benchmark's.
  */
 static dnnl_memory_desc_t view(const long d[4], const long st[4]) {
     long outer = 1;

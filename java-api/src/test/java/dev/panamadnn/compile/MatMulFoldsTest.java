@@ -153,6 +153,67 @@ class MatMulFoldsTest {
         }
     }
 
+    /**
+     * Random products of rank 2 to 5 (sizes 1 to 5 on every dim), each operand and the result behind a random transpose
+     * the rule may fold (and some it may not), against the plan with every transpose a reorder. oneDNN's matmul takes
+     * a different kernel path per stride pattern; this is where another misread pattern would show.
+     */
+    @Test
+    void randomTransposedProductsAgree() {
+        java.util.SplittableRandom r = tensors.random();
+        int folded = 0;
+        for (int c = 0; c < 400; c++) {
+            int rank = 2 + c % 4;
+            long[] dims = new long[rank + 1];   // batch dims..., M, K, N
+            for (int i = 0; i <= rank; i++) dims[i] = 1 + r.nextInt(5);
+            long[] a = Arrays.copyOf(dims, rank), b = Arrays.copyOf(dims, rank);
+            b[rank - 2] = dims[rank - 1];
+            b[rank - 1] = dims[rank];
+            long[] permA = randomPerm(r, rank), permB = randomPerm(r, rank), permOut = randomPerm(r, rank);
+            GraphBuilder g = Graph.builder("random-product");
+            // each source is the operand with the transpose undone: source dim perm[k] is operand dim k
+            String xa = g.input("a", Shape.of(unpermuted(a, permA))), xb = g.input("b", Shape.of(unpermuted(b, permB)));
+            String ta = g.node("Transpose", "ta", Attributes.of("perm", permA), xa), tb = g.node("Transpose", "tb", Attributes.of("perm", permB), xb);
+            Graph graph = g.output(g.node("Transpose", "to", Attributes.of("perm", permOut), g.node("MatMul", "mm", Attributes.empty(), ta, tb))).build();
+            java.util.Map<String, long[]> shapes = java.util.Map.of("a", unpermuted(a, permA), "b", unpermuted(b, permB));
+            CompileOptions with = CompileOptions.defaults().withWinograd(false);
+            String what = "A " + Arrays.toString(a) + " perm " + Arrays.toString(permA) + ", B " + Arrays.toString(b) + " perm " + Arrays.toString(permB)
+                    + ", result perm " + Arrays.toString(permOut);
+            try (CompiledModel on = CompiledModel.compile(graph, with, shapes);
+                 CompiledModel off = CompiledModel.compile(graph, with.withoutRule("fold_transpose_matmul"), shapes);
+                 Tensor x = tensors.uniform(shapes.get("a")); Tensor y = tensors.uniform(shapes.get("b"))) {
+                var outOn = on.run(java.util.Map.of("a", x, "b", y));
+                var outOff = off.run(java.util.Map.of("a", x, "b", y));
+                try (Tensor p = outOn.values().iterator().next(); Tensor q = outOff.values().iterator().next()) {
+                    float[] got = p.toFloatArray(), want = q.toFloatArray();
+                    assertEquals(want.length, got.length, what);
+                    for (int i = 0; i < got.length; i++) assertEquals(want[i], got[i], 1e-5 * (1 + Math.abs(want[i])), what + ", element " + i + "\n" + on.describe());
+                }
+                folded += on.rulesFired().stream().filter(f -> f.startsWith("fold_transpose_matmul")).count();
+            }
+        }
+        assertTrue(folded > 200, "the rule should fold in many of these cases, folded " + folded);
+    }
+
+    private static long[] randomPerm(java.util.SplittableRandom r, int rank) {
+        long[] p = new long[rank];
+        for (int i = 0; i < rank; i++) p[i] = i;
+        for (int i = rank - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            long t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+        return p;
+    }
+
+    /** The dims whose transpose by {@code perm} is {@code dims}: source dim {@code perm[k]} has size {@code dims[k]}. */
+    private static long[] unpermuted(long[] dims, long[] perm) {
+        long[] s = new long[dims.length];
+        for (int k = 0; k < perm.length; k++) s[(int) perm[k]] = dims[k];
+        return s;
+    }
+
     private String mm(GraphBuilder g, String x) {
         return mm(g, x, "mm");
     }
