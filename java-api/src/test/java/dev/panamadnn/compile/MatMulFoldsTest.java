@@ -214,6 +214,38 @@ class MatMulFoldsTest {
         return s;
     }
 
+    /** {@code x [2, 3, 7] @ W [7, 12] + b}, then the slices {@code [from, to)} of the last axis (step 1 unless given), summed. */
+    private List<String> slicedProduct(long[][] slices, long axis, boolean alsoRead) {
+        GraphBuilder g = Graph.builder("sliced");
+        String x = g.input("x", Shape.of(2, 3, 7));
+        String p = g.node("Add", "bias", Attributes.empty(), g.node("MatMul", "mm", Attributes.empty(), x, g.initializer("w", tensors.uniform(7, 12))),
+                g.initializer("b", tensors.uniform(12)));
+        String sum = alsoRead ? g.node("ReduceSum", "r", Attributes.of("axes", new long[] {2}, "keepdims", 1L), p) : null;
+        for (int i = 0; i < slices.length; i++) {
+            String si = "s" + i;
+            String part = slices[i].length > 2
+                    ? g.node("Slice", si, Attributes.empty(), p, g.constant(si + ".s", slices[i][0]), g.constant(si + ".e", slices[i][1]),
+                            g.constant(si + ".a", axis), g.constant(si + ".st", slices[i][2]))
+                    : g.node("Slice", si, Attributes.empty(), p, g.constant(si + ".s", slices[i][0]), g.constant(si + ".e", slices[i][1]), g.constant(si + ".a", axis));
+            part = g.node("ReduceSum", "sum" + i, Attributes.of("axes", new long[] {axis}, "keepdims", 1L), part);
+            sum = sum == null ? part : g.node("Add", "add" + i, Attributes.empty(), sum, part);
+        }
+        return compare(g.output(sum).build(), new long[] {2, 3, 7}, "split_matmul_by_slices", false);
+    }
+
+    @Test
+    void slicesOfAProductBecomeProducts() {
+        String fired = "split_matmul_by_slices: mm into ";
+        assertTrue(slicedProduct(new long[][] {{0, 4}, {4, 8}, {8, 12}}, -1, false).contains(fired + "3 products, one per slice"));
+        assertTrue(slicedProduct(new long[][] {{8, 100}, {-12, -8}}, 2, false).contains(fired + "2 products, one per slice"));   // clamped, negative
+        // not: one slice only, another axis, a step of 2, the product read elsewhere, columns covered twice
+        for (List<String> f : List.of(slicedProduct(new long[][] {{0, 12}}, -1, false), slicedProduct(new long[][] {{0, 1}, {1, 3}}, 1, false),
+                slicedProduct(new long[][] {{0, 6, 2}, {6, 12}}, -1, false), slicedProduct(new long[][] {{0, 6}, {6, 12}}, -1, true),
+                slicedProduct(new long[][] {{0, 8}, {4, 12}}, -1, false))) {
+            assertTrue(f.stream().noneMatch(r -> r.startsWith("split_matmul_by_slices")), f.toString());
+        }
+    }
+
     private String mm(GraphBuilder g, String x) {
         return mm(g, x, "mm");
     }
