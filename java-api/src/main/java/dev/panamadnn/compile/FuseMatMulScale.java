@@ -51,7 +51,7 @@ final class FuseMatMulScale implements Rewrite {
     }
 
     /** Whether {@code c} is a constant F32 holding one value. */
-    private static boolean scalar(PlanGraph g, String c) {
+    static boolean scalar(PlanGraph g, String c) {
         if (!g.isConstant(c)) return false;
         for (long d : g.shape(c).sizes()) if (d != 1) return false;
         if (g.computed.containsKey(c)) return true;   // a rule's result: F32

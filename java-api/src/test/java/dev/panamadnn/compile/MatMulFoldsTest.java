@@ -246,6 +246,38 @@ class MatMulFoldsTest {
         }
     }
 
+    /**
+     * torch's export of attention's q: {@code x [4, 2, 6] @ W + b}, reshaped to {@code [4, 4, 3]}, transposed to
+     * {@code [4, 4, 3]} (perm 1, 0, 2), divided by a scalar, then multiplied by another head-split operand's transpose ({@code k^T}).
+     */
+    private List<String> scaledQuery(String op, boolean alsoRead, boolean fromMatMul) {
+        GraphBuilder g = Graph.builder("scaled-query");
+        String x = g.input("x", Shape.of(4, 2, 6));
+        String p = fromMatMul ? g.node("Add", "bias", Attributes.empty(), g.node("MatMul", "proj", Attributes.empty(), x, g.initializer("w", tensors.uniform(6, 6))),
+                g.initializer("b", tensors.uniform(6))) : g.node("Tanh", "proj", Attributes.empty(), x);
+        String r = g.node("Reshape", "heads", Attributes.empty(), p, g.constant("heads.shape", 4, 4, 3));
+        String t = g.node("Transpose", "qt", Attributes.of("perm", new long[] {1, 0, 2}), r);
+        String q = g.node(op, "scaled", Attributes.empty(), t, g.initializer("c", tensors.keep(Tensor.of(new float[] {op.equals("Div") ? 2.7f : 0.37f}))));
+        String k = g.node("Transpose", "kt", Attributes.of("perm", new long[] {1, 2, 0}),
+                g.node("Reshape", "kh", Attributes.empty(), g.node("Neg", "k", Attributes.empty(), x), g.constant("kh.shape", 4, 4, 3)));
+        String out = g.node("MatMul", "scores", Attributes.empty(), q, k);
+        if (alsoRead) out = g.node("Add", "also", Attributes.empty(), out, g.node("ReduceSum", "rt", Attributes.of("axes", new long[] {2}, "keepdims", 1L), t));
+        return compare(g.output(out).build(), new long[] {4, 2, 6}, "hoist_scalar_ops", false);
+    }
+
+    @Test
+    void aScalarAfterReshapeAndTransposeMovesOntoItsMatMul() {
+        for (String op : List.of("Mul", "Div")) {
+            List<String> fired = scaledQuery(op, false, true);
+            assertTrue(fired.contains("hoist_scalar_ops: scaled onto proj (before [qt, heads])") && fired.contains("fuse_matmul_scale: scaled into proj")
+                    && fired.contains("fold_transpose_matmul: qt into scores (A)"), fired.toString());
+        }
+        // not when the transposed value is read elsewhere, nor when the chain does not start at a MatMul
+        for (List<String> fired : List.of(scaledQuery("Mul", true, true), scaledQuery("Div", false, false))) {
+            assertTrue(fired.stream().noneMatch(f -> f.startsWith("hoist_scalar_ops")), fired.toString());
+        }
+    }
+
     private String mm(GraphBuilder g, String x) {
         return mm(g, x, "mm");
     }
