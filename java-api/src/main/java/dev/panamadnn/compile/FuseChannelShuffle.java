@@ -87,7 +87,7 @@ final class FuseChannelShuffle implements Rewrite {
         if (readers.size() != 2 || g.uses(z) != 2) return;
         String[] outs = new String[2];
         for (Node r : readers) {
-            long start = sliceOfChannels(g, r, z, zs, half);
+            long start = sliceOfChannels(g, r, z, half);
             if (start < 0 || outs[(int) (start / half)] != null) return;
             outs[(int) (start / half)] = r.output();
         }
@@ -97,16 +97,9 @@ final class FuseChannelShuffle implements Rewrite {
     }
 
     /** The first channel of {@code slice} if it takes channels {@code [0, half)} or {@code [half, 2 half)} of a 4-D value in unit steps, else -1. */
-    private static long sliceOfChannels(PlanGraph g, Node slice, String z, long[] shape, long half) {
-        if (!slice.op().equals("Slice") || slice.inputs().size() < 4 || !slice.input(0).equals(z)) return -1;
-        for (int i = 1; i < slice.inputs().size(); i++) if (slice.input(i) == null || slice.input(i).isEmpty() || g.tensor(slice.input(i)) == null) return -1;
-        long[] starts = LowerIndex.longs(g.tensor(slice.input(1))), ends = LowerIndex.longs(g.tensor(slice.input(2)));
-        long[] axes = LowerIndex.longs(g.tensor(slice.input(3)));
-        long[] steps = slice.inputs().size() > 4 ? LowerIndex.longs(g.tensor(slice.input(4))) : new long[] {1};
-        if (starts.length != 1 || ends.length != 1 || axes.length != 1 || steps.length != 1 || steps[0] != 1) return -1;
-        if (axes[0] != 1 && axes[0] != 1 - shape.length) return -1;
-        long c = shape[1], s = starts[0] < 0 ? starts[0] + c : starts[0], e = ends[0] < 0 ? ends[0] + c : Math.min(ends[0], c);
-        return (s == 0 && e == half) || (s == half && e == c) ? s : -1;
+    private static long sliceOfChannels(PlanGraph g, Node slice, String z, long half) {
+        long[] r = g.unitSlice(slice, z);   // {axis, start, length}; the shuffle's channels are 2 half (two groups)
+        return r != null && r[0] == 1 && (r[1] == 0 || r[1] == half) && r[2] == half ? r[1] : -1;
     }
 
     /**

@@ -12,8 +12,8 @@ import java.util.List;
  * the matmul primitive: attention's {@code (q k^T) * scale}, or a projection scaled after its bias. The post-op
  * multiplies (divides) each result by the same float as the separate step would, so the result is bit-identical; it
  * saves a pass over the product (at attention's [N, heads, L, L] scores, a write and a read of the largest tensor of
- * the block). Needs the product read only by the Mul or Div and no activation fused into the MatMul yet; runs after
- * {@code fuse_matmul_bias} (the bias comes first, as in the graph) and before {@code fuse_activation}.
+ * the block). Needs the product read only by the Mul or Div and no scale fused yet; runs after {@code fuse_matmul_bias}
+ * (the bias comes first, as in the graph) and before {@code fuse_activation} (so no activation is fused yet either).
  */
 final class FuseMatMulScale implements Rewrite {
     @Override
@@ -34,8 +34,7 @@ final class FuseMatMulScale implements Rewrite {
             for (int side = 0; side < (div ? 1 : 2); side++) {   // x / c only: c / x is no post-op
                 String product = scale.input(side), c = scale.input(1 - side);
                 Node mm = g.producer(product);
-                if (mm == null || !mm.op().equals("MatMul") || mm.inputs().size() > 3 || g.uses(product) != 1 || g.hasActivation(mm)
-                        || c == null || !scalar(g, c)) {
+                if (mm == null || !mm.op().equals("MatMul") || mm.inputs().size() > 3 || g.uses(product) != 1 || c == null || !scalar(g, c)) {
                     continue;
                 }
                 Shape out = g.value(product).shape();

@@ -10,7 +10,8 @@ import java.util.List;
  * post-op. torch's export of {@code nn.MultiheadAttention} divides q by sqrt(d) after reshaping and transposing the
  * projection: that division was a step of its own and kept q's transpose from folding into the scores' matmul
  * ({@code fold_transpose_matmul}). The same values (one float operation per element, on the same elements in another
- * order). Only along a chain read nowhere else, ending at a MatMul with no scale or activation fused yet.
+ * order). Only along a chain read nowhere else, ending at a MatMul (this rule runs before fuse_matmul_scale and
+ * fuse_activation: the MatMul has neither fused yet).
  */
 final class HoistScalarOps implements Rewrite {
     @Override
@@ -38,10 +39,7 @@ final class HoistScalarOps implements Rewrite {
                 v = p.input(0);
             }
             Node mm = g.producer(v);
-            if (chain.isEmpty() || mm == null || !mm.op().equals("MatMul") || g.uses(v) != 1 || g.hasActivation(mm) || mm.inputs().size() > 3
-                    || mm.attributes().has(PlanGraph.PERM_DST) || g.shape(c).rank() > g.shape(v).rank()) {
-                continue;
-            }
+            if (chain.isEmpty() || mm == null || !mm.op().equals("MatMul") || g.uses(v) != 1 || g.shape(c).rank() > g.shape(v).rank()) continue;
             String scaled = g.addValue(v + "/" + op.name(), g.value(v).dtype(), g.shape(v));
             List<String> inputs = new ArrayList<>(op.inputs());
             inputs.set(at, v);

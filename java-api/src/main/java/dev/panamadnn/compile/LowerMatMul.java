@@ -65,12 +65,15 @@ final class LowerMatMul {
         Value va = permA == null ? null : permutedInput(plan, n, 0, permA, !folded), vb = permB == null ? null : permutedInput(plan, n, 1, permB, !folded);
         // written through a view of the transposed result, else transposed after
         long[] viewDst = folded || permDst == null || !viewable(dp, permutedStrides(permute(dp, permDst), permDst)) ? null : permDst;
-        Value product = product(plan, n, ap, bp, dp, folded, va, vb, viewDst, true);
+        LowerBinary.Operand bias = n.input(2) == null ? null   // fuse_matmul_bias
+                : folded ? operand(plan, n, 2, new long[] {1, last(plan.graph.shape(n.input(2)).sizes())}) : LowerBinary.operand(plan, n, 2, dp.length);
+        LowerBinary.Operand scale = n.input(3) == null ? null : operand(plan, n, 3, ones(dp.length));   // fuse_matmul_scale
+        Value product = product(plan, n, ap, bp, dp, va, vb, bias, scale, viewDst, true);
         if (product == null) {   // oneDNN has only its reference kernel for the views: the transposes after all
             if (va != null) va = plan.plain(va, "transpose " + n.input(0) + " (for " + n.name() + ")");
             if (vb != null) vb = plan.plain(vb, "transpose " + n.input(1) + " (for " + n.name() + ")");
             viewDst = null;
-            product = product(plan, n, ap, bp, dp, folded, va, vb, null, false);
+            product = product(plan, n, ap, bp, dp, va, vb, bias, scale, null, false);
         }
         if (viewDst != null) return product;
         Value v = plan.asShape(product, out, n.name());
@@ -78,25 +81,23 @@ final class LowerMatMul {
     }
 
     /**
-     * The step {@code A @ B} of dims {@code ap} x {@code bp} -> {@code dp}, A and B from {@code va} and {@code vb} where
-     * given (a transpose's view or result), else from the node's inputs; null, emitting nothing, when {@code viewsOrNull}
-     * and a view leaves oneDNN only its reference kernel.
+     * The step {@code A @ B} of dims {@code ap} x {@code bp} -> {@code dp} with its fused bias and scale, A and B from
+     * {@code va} and {@code vb} where given (a transpose's view or result), else from the node's inputs; null, emitting
+     * nothing, when {@code viewsOrNull} and a view leaves oneDNN only its reference kernel (the node's own A is read
+     * only after that check: its reorder to plain, if any, is emitted once).
      */
-    private static Value product(Compiler plan, Node n, long[] ap, long[] bp, long[] dp, boolean folded, Value va, Value vb, long[] dstPerm,
-                                 boolean viewsOrNull) {
+    private static Value product(Compiler plan, Node n, long[] ap, long[] bp, long[] dp, Value va, Value vb, LowerBinary.Operand bias,
+                                 LowerBinary.Operand scale, long[] dstPerm, boolean viewsOrNull) {
         int rank = dp.length;
         if (va != null && !isView(plan, va)) va = plan.asShape(va, ap, n.input(0));   // a transpose's plain result, folded rows
         if (vb != null && !isView(plan, vb)) vb = plan.asShape(vb, bp, n.input(1));
-        LowerBinary.Operand a = va != null ? new LowerBinary.Operand(va.md(), va.buffer(), null, ap) : operand(plan, n, 0, ap);
+        MemoryDescriptor aMd = va != null ? va.md() : LowerMath.plainMd(plan, ap);   // the node's own A is read plain (operand)
         boolean constB = vb == null && plan.graph.isConstant(n.input(1));
         MemoryDescriptor bUser = vb != null ? vb.md() : LowerMath.plainMd(plan, bp);
         MemoryDescriptor bMd = constB ? plan.own(MemoryDescriptor.f32(ConvOps.anyFormat(), bp)) : bUser;
         long[] written = dstPerm == null ? dp : permute(dp, dstPerm);   // the buffer's dims: the transposed result's, plain
         MemoryDescriptor dst = dstPerm == null ? LowerMath.plainMd(plan, dp) : view(plan, dp, permutedStrides(written, dstPerm));
         Act act = FusedActivation.of(n);
-        LowerBinary.Operand bias = n.input(2) == null ? null   // fuse_matmul_bias
-                : folded ? operand(plan, n, 2, new long[] {1, last(plan.graph.shape(n.input(2)).sizes())}) : LowerBinary.operand(plan, n, 2, rank);
-        LowerBinary.Operand scale = n.input(3) == null ? null : operand(plan, n, 3, ones(rank));   // fuse_matmul_scale
         MathOps.Binary scaleOp = scale == null ? null : n.attributes().string(PlanGraph.SCALE_OP).equals("Div") ? MathOps.Binary.DIV : MathOps.Binary.MUL;
         Primitive p;
         PlanStep.Fast fast;
@@ -105,7 +106,7 @@ final class LowerMatMul {
         java.util.function.Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make = ops -> FusedActivation.withPostOps(post -> {
             if (bias != null) post.add(bias.md());
             if (scale != null) post.binary(scaleOp, scale.md());
-        }, ops, attr -> Ops.matmul(a.md(), bMd, dst, attr, "compiled MatMul " + n.name()));
+        }, ops, attr -> Ops.matmul(aMd, bMd, dst, attr, "compiled MatMul " + n.name()));
         try (PrimitiveDescriptor pd = make.apply(FusedActivation.ops(plan, act))) {
             impl = pd.implementation();
             if (viewsOrNull && impl.startsWith("ref") && (isView(plan, va) || isView(plan, vb) || dstPerm != null)) return null;
@@ -113,6 +114,7 @@ final class LowerMatMul {
             p = plan.own(Primitive.create(pd));
             fast = FusedActivation.fastVariant(plan, n, act, make, pd);
         }
+        LowerBinary.Operand a = va != null ? new LowerBinary.Operand(va.md(), va.buffer(), null, ap) : operand(plan, n, 0, ap);
         PlanArg bArg;
         if (constB) {
             bArg = PlanArg.constant(Args.WEIGHTS, chosenB, plan.reorderedConstant(bUser, plan.graph.floats(n.input(1)), chosenB,

@@ -210,6 +210,21 @@ final class PlanGraph {
         return n.attributes().string(FUSED, "") + "+" + what;
     }
 
+    /**
+     * {@code {axis, start, length}} of a {@code Slice} of {@code input} along one axis in unit steps, its parameters
+     * constants (the start clamped as ONNX does, the length the slice's inferred size); null for any other Slice.
+     */
+    long[] unitSlice(Node s, String input) {
+        if (!s.op().equals("Slice") || !input.equals(s.input(0)) || s.input(1) == null || s.input(2) == null || s.input(3) == null) return null;
+        for (int i = 1; i < s.inputs().size(); i++) if (s.input(i) != null && tensor(s.input(i)) == null) return null;
+        long[] starts = LowerIndex.longs(tensor(s.input(1))), axes = LowerIndex.longs(tensor(s.input(3)));
+        long[] steps = s.input(4) == null ? new long[] {1} : LowerIndex.longs(tensor(s.input(4)));
+        long[] shape = shape(input).sizes();
+        if (starts.length != 1 || axes.length != 1 || steps.length != 1 || steps[0] != 1 || axes[0] < -shape.length || axes[0] >= shape.length) return null;
+        int axis = (int) (axes[0] < 0 ? axes[0] + shape.length : axes[0]);
+        return new long[] {axis, dev.panamadnn.graph.Ops.sliceStart(starts[0], shape[axis], 1), shape(s.output()).sizes()[axis]};
+    }
+
     boolean hasActivation(Node n) {
         return n.attributes().has(ACTIVATION);
     }

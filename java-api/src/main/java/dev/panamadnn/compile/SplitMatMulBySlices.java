@@ -1,7 +1,6 @@
 package dev.panamadnn.compile;
 
 import dev.panamadnn.graph.Node;
-import dev.panamadnn.graph.Ops;
 import dev.panamadnn.graph.Shape;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +28,7 @@ final class SplitMatMulBySlices implements Rewrite {
     @Override
     public void apply(PlanGraph g, CompileOptions options) {
         for (Node mm : new ArrayList<>(g.nodes)) {
-            if (!mm.op().equals("MatMul") || mm.attributes().has(PlanGraph.PERM_DST) || mm.attributes().has(PlanGraph.PERM_B)) continue;
+            if (!mm.op().equals("MatMul")) continue;
             String product = mm.output(), b = mm.input(1), bias = mm.input(2);
             if (b == null || !g.isConstant(b) || g.shape(b).rank() != 2 || bias != null && !g.isConstant(bias) || g.source.isOutput(product)) continue;
             long[] out = g.shape(product).sizes();
@@ -40,31 +39,26 @@ final class SplitMatMulBySlices implements Rewrite {
             List<long[]> ranges = new ArrayList<>();
             long covered = 0;
             for (Node s : slices) {
-                long[] range = lastAxisRange(g, s, product, out);
-                if (range == null) break;
-                ranges.add(range);
-                covered += range[1];
+                long[] range = g.unitSlice(s, product);   // {axis, start, width}: of the last axis only
+                if (range == null || range[0] != r - 1 || range[2] < 1) break;
+                ranges.add(new long[] {range[1], range[2]});
+                covered += range[2];
             }
             if (slices.size() < 2 || ranges.size() != slices.size() || covered > n) continue;
-            float[] w = g.floatsToRead(b);
-            float[] bv = bias == null ? null : g.floatsToRead(bias);
             long[] biasShape = bias == null ? null : g.shape(bias).sizes();
             if (bias != null && (biasShape.length == 0 || biasShape[biasShape.length - 1] != n)) continue;   // a per-column bias only
+            float[] w = g.floatsToRead(b), bv = bias == null ? null : g.floatsToRead(bias);
             long k = g.shape(b).sizes()[0];
             int at = g.indexOf(mm);
             for (int i = 0; i < slices.size(); i++) {
                 Node s = slices.get(i);
                 long start = ranges.get(i)[0], width = ranges.get(i)[1];
-                float[] part = new float[Math.toIntExact(k * width)];
-                for (long row = 0; row < k; row++) System.arraycopy(w, (int) (row * n + start), part, (int) (row * width), (int) width);
                 List<String> inputs = new ArrayList<>(mm.inputs());
-                inputs.set(1, g.addConstant(b + "[:, " + start + ":" + (start + width) + "]", part, Shape.of(k, width)));
+                inputs.set(1, g.addConstant(b + "[:, " + start + ":" + (start + width) + "]", columns(w, n, start, width), Shape.of(k, width)));
                 if (bias != null) {
                     long[] shape = biasShape.clone();
                     shape[shape.length - 1] = width;
-                    float[] bp = new float[Math.toIntExact(bv.length / n * width)];
-                    for (int row = 0; row < bv.length / n; row++) System.arraycopy(bv, (int) (row * n + start), bp, (int) (row * width), (int) width);
-                    inputs.set(2, g.addConstant(bias + "[" + start + ":" + (start + width) + "]", bp, Shape.of(shape)));
+                    inputs.set(2, g.addConstant(bias + "[" + start + ":" + (start + width) + "]", columns(bv, n, start, width), Shape.of(shape)));
                 }
                 Node split = new Node(mm.name() + "[" + start + ":" + (start + width) + "]", "MatMul", inputs, List.of(s.output()),
                         mm.attributes().toBuilder().put(PlanGraph.FUSED, PlanGraph.fused(mm, s.name())).build());
@@ -76,17 +70,11 @@ final class SplitMatMulBySlices implements Rewrite {
         }
     }
 
-    /** {@code {start, width}} of a unit-step Slice of {@code product}'s last axis with constant parameters, else null. */
-    private static long[] lastAxisRange(PlanGraph g, Node s, String product, long[] shape) {
-        if (!s.op().equals("Slice") || !product.equals(s.input(0)) || s.inputs().size() < 4) return null;
-        for (int i = 1; i < s.inputs().size(); i++) if (s.input(i) != null && g.tensor(s.input(i)) == null) return null;
-        if (s.input(1) == null || s.input(2) == null || s.input(3) == null) return null;
-        long[] starts = LowerIndex.longs(g.tensor(s.input(1))), axes = LowerIndex.longs(g.tensor(s.input(3)));
-        long[] steps = s.input(4) == null ? new long[] {1} : LowerIndex.longs(g.tensor(s.input(4)));
-        int r = shape.length;
-        if (starts.length != 1 || axes.length != 1 || steps.length != 1 || steps[0] != 1 || (axes[0] != r - 1 && axes[0] != -1)) return null;
-        long width = g.shape(s.output()).sizes()[r - 1];
-        if (width < 1) return null;
-        return new long[] {Ops.sliceStart(starts[0], shape[r - 1], 1), width};
+    /** Columns {@code [start, start + width)} of {@code v}, rows of {@code n} values each. */
+    private static float[] columns(float[] v, long n, long start, long width) {
+        int rows = (int) (v.length / n), w = (int) width;
+        float[] out = new float[rows * w];
+        for (int row = 0; row < rows; row++) System.arraycopy(v, (int) (row * n + start), out, row * w, w);
+        return out;
     }
 }
