@@ -238,19 +238,22 @@ final class Compiler {
         return constants.of(values);
     }
 
-    /**
-     * Reorders weights once, now. The eager execution it uses sets this thread's OpenMP team to the
-     * global count; the plan's count is put back, since oneDNN sizes every primitive created
-     * afterwards (their work split, baked in) by the creating thread's team.
-     */
-    void reorderOnce(MemoryDescriptor from, MemorySegment src, MemoryDescriptor to, MemorySegment dst, String what) {
-        Reorder.once(from, src, to, dst, what);
-        if (threads > 0) ThreadControl.applyToCurrentThread(threads);
+    /** {@code values}, laid out as {@code from}, reordered once into new plan constants in layout {@code to} ({@link #reorderedConstant(MemoryDescriptor, PlanGraph.ConstantSource, MemoryDescriptor, String)}). */
+    MemorySegment reorderedConstant(MemoryDescriptor from, float[] values, MemoryDescriptor to, String what) {
+        return reorderedConstant(from, PlanGraph.ConstantSource.of(values), to, what);
     }
 
-    /** {@code values}, laid out as {@code from}, reordered once ({@link #reorderOnce}) into new plan constants in layout {@code to}. */
-    MemorySegment reorderedConstant(MemoryDescriptor from, float[] values, MemoryDescriptor to, String what) {
-        return constants.shared(to.byteSize(), dst -> reorderOnce(from, constants.staged(values), to, dst, what));
+    /**
+     * A constant's values ({@link PlanGraph#source}), laid out as {@code from}, reordered once, now, into new plan
+     * constants in layout {@code to}, its per-slice scales applied by the reorder. The reorder runs on a team of one
+     * ({@link Reorder#once}); the plan's count is put back, since oneDNN sizes every primitive created afterwards (their
+     * work split, baked in) by the creating thread's team.
+     */
+    MemorySegment reorderedConstant(MemoryDescriptor from, PlanGraph.ConstantSource values, MemoryDescriptor to, String what) {
+        return constants.shared(to.byteSize(), dst -> {
+            Reorder.once(from, constants.staged(values), to, dst, values.scales(), what);
+            if (threads > 0) ThreadControl.applyToCurrentThread(threads);
+        });
     }
 
     /** Where {@link ConcatInPlace} placed values: in a concat root's buffer. */

@@ -280,7 +280,12 @@ final class FiniteBounds implements Rewrite {
         }
         double worst = 0;
         float[] computed = g.computed.get(w);
-        Tensor t = computed == null ? g.tensor(w) : null;
+        PlanGraph.Scaled scaled = g.scaled(w);   // a folded batch norm's weights: the initializer's rows, times their factor
+        if (scaled != null && !rowMajorOut) {   // (not made by FoldBatchNorm: its weights are [out, ...])
+            computed = g.floatsToRead(w);
+            scaled = null;
+        }
+        Tensor t = computed != null ? null : scaled != null ? scaled.tensor() : g.tensor(w);
         if (computed == null && (t == null || t.dtype() != DataType.F32)) return Double.POSITIVE_INFINITY;
         // A constant's own memory never reaches native code (it may be a mapping of a file that another process truncates,
         // or an arena another thread closes: NativeAccess): its rows are copied to the heap by Java first.
@@ -295,6 +300,8 @@ final class FiniteBounds implements Rewrite {
             } else if (row != null) {
                 MemorySegment.copy(seg, ValueLayout.JAVA_FLOAT_UNALIGNED, 4 * base, row, 0, inner);
                 sum = absSum(MemorySegment.ofArray(row), 0, inner, 1);
+                // |fl(w s)| <= |w| |s| (1 + 2^-24); an infinite or NaN factor makes the sum infinite or NaN (unbounded)
+                if (scaled != null) sum *= Math.abs((double) scaled.scales()[o]) * (1 + 0x1p-23);
             } else {   // a constant's columns (MatMul weights [..., K, N]): read by Java
                 sum = 0;
                 for (int i = 0; i < inner; i++) sum += Math.abs(seg.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, base + (long) i * stride));

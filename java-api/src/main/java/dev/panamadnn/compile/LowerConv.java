@@ -46,7 +46,8 @@ final class LowerConv {
         // Weights or bias computed at run time (a graph input, another node's output): read from their plan buffers, the
         // weights reordered into the primitive's layout by a step each run; no Winograd, no tap trimming.
         boolean runtimeW = !plan.graph.isConstant(n.input(1)), runtimeB = n.input(2) != null && !plan.graph.isConstant(n.input(2));
-        float[] w = runtimeW ? null : plan.graph.floatsToRead(n.input(1));   // read only: copied to native memory below, transformed for Winograd
+        // Copied into native memory below (straight from an initializer: PlanGraph.source), read as an array for Winograd
+        PlanGraph.ConstantSource w = runtimeW ? null : plan.graph.source(n.input(1));
         float[] b = n.input(2) == null || runtimeB ? null : plan.graph.floatsToRead(n.input(2));
         long[] spatial = Arrays.copyOfRange(x.shape(), 2, 2 + nd);
         // The oneDNN geometry, computed where eager convolutions compute theirs.
@@ -84,7 +85,7 @@ final class LowerConv {
             ConvSpec trimmed = k2[0] < 1 || k2[1] < 1 || pb2[0] < 0 || pb2[1] < 0 || pa2[0] < 0 || pa2[1] < 0 ? null
                     : ConvSpec.of(false, ic, oc, groups, k2, stride, dilation, pb2, pa2, null);
             if (trimmed != null && !runtimeW && !trimmed.mayHavePaddingOnlyWindows(spatial)) {
-                w = trim(w, wShape, taps);
+                w = PlanGraph.ConstantSource.of(trim(plan.graph.floatsToRead(n.input(1)), wShape, taps));
                 wShape = new long[] {wShape[0], wShape[1], k2[0], k2[1]};
                 k = k2;
                 padBefore = pb2;
@@ -204,7 +205,8 @@ final class LowerConv {
         // plain input, which the direct kernel reads without a reorder) are known only here.
         if (!reshaped && nd == 2 && n.attributes().integer(PlanGraph.WINOGRAD, 0) == 1 && x.buffer() >= 0 && plan.isChannelsLast(src, x.shape())
                 && plan.isChannelsLast(dst, outShape)) {   // the direct one stays as the guard's fallback
-            return winogradConv(plan, w, b, x, outShape, sum, act != null, what, new Direct(p, src, weights, biasMd, dst, wBuf, impl));
+            return winogradConv(plan, plan.graph.floatsToRead(n.input(1)), b, x, outShape, sum, act != null, what,
+                    new Direct(p, src, weights, biasMd, dst, wBuf, impl));
         }
         Value in = x.md().sameLayoutAs(src) ? x : plan.reorder(x, src, "reorder into " + what);
         int out = placed ? region.buffer() : destination(plan, sum, in.buffer(), dst, what);

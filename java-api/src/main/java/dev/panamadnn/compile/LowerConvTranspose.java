@@ -82,7 +82,7 @@ final class LowerConvTranspose {
             Value wr = plan.reorder(new Value(stored, wv.buffer(), wDims), weights, "reorder of the run's weights for " + what);
             wArg = PlanArg.of(Args.WEIGHTS, weights, wr.buffer());
         } else {
-            wArg = PlanArg.constant(Args.WEIGHTS, weights, plan.reorderedConstant(stored, plan.graph.floatsToRead(n.input(1)), weights,
+            wArg = PlanArg.constant(Args.WEIGHTS, weights, plan.reorderedConstant(stored, plan.graph.unscaledSource(n.input(1)), weights,
                     "weights of " + what));
         }
         PlanArg bArg = runtimeB ? PlanArg.of(Args.BIAS, biasMd, LowerMath.planBuffer(plan, n, 2).buffer())

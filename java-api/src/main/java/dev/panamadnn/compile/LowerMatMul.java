@@ -117,7 +117,7 @@ final class LowerMatMul {
         LowerBinary.Operand a = va != null ? new LowerBinary.Operand(va.md(), va.buffer(), null, ap) : operand(plan, n, 0, ap);
         PlanArg bArg;
         if (constB) {
-            bArg = PlanArg.constant(Args.WEIGHTS, chosenB, plan.reorderedConstant(bUser, plan.graph.floats(n.input(1)), chosenB,
+            bArg = PlanArg.constant(Args.WEIGHTS, chosenB, plan.reorderedConstant(bUser, plan.graph.unscaledSource(n.input(1)), chosenB,
                     "weights of " + n.name()));
         } else {
             Value b = vb != null ? vb : plan.asShape(LowerMath.plainIn(plan, n, 1), bp, n.input(1));

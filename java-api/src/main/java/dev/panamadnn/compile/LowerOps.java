@@ -255,8 +255,8 @@ final class LowerOps {
         Value x = plan.asShape(plan.in(n, 0), plan.graph.shape(n.input(0)).sizes(), n.input(0));
         long[] outShape = plan.graph.value(n.output()).shape().sizes();
         long inF = x.shape()[1], outF = outShape[1];
-        float[] w = plan.graph.floats(n.input(1));
-        if (a.integer("transB", 0) == 0) w = FoldConstants.transpose(w, new long[] {inF, outF}, null);
+        PlanGraph.ConstantSource w = a.integer("transB", 0) != 0 ? plan.graph.source(n.input(1))   // [out, in]: as it is
+                : PlanGraph.ConstantSource.of(FoldConstants.transpose(plan.graph.floatsToRead(n.input(1)), new long[] {inF, outF}, null));
         float[] bias = n.input(2) == null ? null : plan.graph.floats(n.input(2));
         if (bias != null && bias.length != outF) throw plan.unsupported(n, "C must hold one value per output (" + outF + "), got " + bias.length);
         Act act = FusedActivation.of(n);

@@ -137,19 +137,19 @@ final class PlanConstants implements AutoCloseable {
     }
 
     /**
-     * {@code values} copied into native memory that is valid until the next call or {@link #endCompile()}: every weight
+     * A constant's values copied into native memory that is valid until the next call or {@link #endCompile()}: every weight
      * goes through the same pages instead of a fresh allocation each (a cold compile of ResNet-50 otherwise faults in
      * and zeroes ~100 MB of short-lived buffers). Confined: the compiling thread only.
      */
-    MemorySegment staged(float[] values) {
-        long bytes = 4L * values.length;
+    MemorySegment staged(PlanGraph.ConstantSource values) {
+        long bytes = 4L * values.count();
         if (staging == null || staging.byteSize() < bytes) {
             endCompile();
             stagingArena = Arena.ofConfined();
             staging = stagingArena.allocate(Math.max(bytes, 1), 64);
         }
         MemorySegment s = staging.asSlice(0, bytes);
-        MemorySegment.copy(values, 0, s, ValueLayout.JAVA_FLOAT, 0, values.length);
+        values.copyInto(s);
         return s;
     }
 

@@ -1,12 +1,17 @@
 package dev.panamadnn.compile;
 
+import dev.panamadnn.DataType;
 import dev.panamadnn.Tensor;
 import dev.panamadnn.graph.Attributes;
 import dev.panamadnn.graph.Graph;
 import dev.panamadnn.graph.Node;
 import dev.panamadnn.graph.Shape;
 import dev.panamadnn.graph.Value;
+import dev.panamadnn.internal.lifetime.NativeAccess;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,6 +56,22 @@ final class PlanGraph {
     final List<Node> nodes;
     final Map<String, float[]> computed = new HashMap<>();
     private final Map<String, Shape> computedShapes = new HashMap<>();
+    /**
+     * Constants a rule defined as an F32 initializer scaled per slice of its first dim ({@link FoldBatchNorm}: a batch
+     * norm folded into a convolution's weights), by name. Nothing is copied when the rule fires: a weight reorder applies
+     * the scales as it copies the initializer into the primitive's layout ({@link #source}), and a step that reads the
+     * values as an array makes them then ({@link #floatsToRead}), with the same float multiplications.
+     */
+    private final Map<String, Scaled> scaled = new HashMap<>();
+
+    /** {@code tensor}'s slice {@code o} of its first dim times {@code scales[o]}, in F32. */
+    record Scaled(Tensor tensor, float[] scales) {
+        float[] values() {
+            float[] w = tensor.toFloatArray();
+            FoldBatchNorm.scale(w, scales);
+            return w;
+        }
+    }
     /**
      * Per node (by name), what {@link FiniteBounds} proved: the largest input magnitude (as float bits) up
      * to which its activation may run in oneDNN's NaN-dropping form.
@@ -112,7 +133,7 @@ final class PlanGraph {
     }
 
     boolean isConstant(String value) {
-        return computed.containsKey(value) || source.initializers().containsKey(value) || constantNodes.containsKey(value);
+        return computed.containsKey(value) || scaled.containsKey(value) || source.initializers().containsKey(value) || constantNodes.containsKey(value);
     }
 
     /** Tensors of {@code Constant} nodes the folding rule removed, by output name. */
@@ -126,6 +147,7 @@ final class PlanGraph {
 
     /** Sets the values of {@code name} (an existing node output a rule folded), of {@code shape}. */
     void setConstant(String name, float[] values, Shape shape) {
+        scaled.remove(name);
         computed.put(name, values);
         computedShapes.put(name, shape);
     }
@@ -138,6 +160,8 @@ final class PlanGraph {
     float[] floats(String value) {
         float[] c = computed.get(value);
         if (c != null) return c.clone();
+        Scaled sc = scaled.get(value);
+        if (sc != null) return sc.values();
         Tensor t = tensor(value);
         // A refusal to compile (an operand computed at run time where the lowering needs its values), not a broken plan.
         if (t == null) throw new UnsupportedOperationException("'" + value + "' must be a constant here (it is computed at run time)");
@@ -163,15 +187,92 @@ final class PlanGraph {
      */
     float[] floatsToRead(String value) {
         float[] c = computed.get(value);
-        return c != null ? c : floats(value);
+        if (c != null) return c;
+        Scaled sc = scaled.remove(value);
+        if (sc == null) return floats(value);
+        c = sc.values();   // made once: later readers share it
+        computed.put(value, c);
+        return c;
+    }
+
+    /** A new constant of {@code shape} named after {@code base} (unique): F32 initializer {@code tensor} scaled per slice of its first dim. */
+    String addScaled(String base, Tensor tensor, float[] scales, Shape shape) {
+        if (tensor.dtype() != DataType.F32 || tensor.dim(0) != scales.length) {
+            throw new IllegalArgumentException(base + ": expected an F32 tensor with " + scales.length + " slices, got " + tensor);
+        }
+        String name = unique(base);
+        scaled.put(name, new Scaled(tensor, scales));
+        computedShapes.put(name, shape);
+        return name;
+    }
+
+    /** {@code name}'s {@link Scaled} definition, or null (not one, or its values were made by {@link #floatsToRead}). */
+    Scaled scaled(String name) {
+        return scaled.get(name);
+    }
+
+    /**
+     * Where constant {@code value}'s F32 values come from for a copy into native memory: an F32 initializer's own
+     * memory (contiguous, readable by this thread; {@link FoldBatchNorm}'s per-slice scales with it), copied by Java,
+     * not by native code (a mapped file may be truncated, an arena closed: {@link ConstantSource#copyInto}), so that no
+     * heap copy of the weights is made; else its values as an array.
+     */
+    ConstantSource source(String value) {
+        Scaled sc = scaled.get(value);
+        Tensor t = sc != null ? sc.tensor() : computed.containsKey(value) ? null : tensor(value);
+        if (t != null && t.dtype() == DataType.F32 && t.isContiguous() && t.isAlive() && t.segment().isAccessibleBy(Thread.currentThread())) {
+            return new ConstantSource(null, t, sc == null ? null : sc.scales());
+        }
+        return ConstantSource.of(floatsToRead(value));
+    }
+
+    /** {@link #source}, its values made ({@link #floatsToRead}) where it has scales: for a copy that does not apply them. */
+    ConstantSource unscaledSource(String value) {
+        ConstantSource s = source(value);
+        return s.scales() == null ? s : ConstantSource.of(floatsToRead(value));
+    }
+
+    /**
+     * A constant's values for a native copy: an array, or a tensor's memory; {@code scales} (or null) are factors per
+     * slice of the first dim that whoever copies must apply ({@link Compiler#reorderedConstant}).
+     */
+    record ConstantSource(float[] values, Tensor tensor, float[] scales) {
+        static ConstantSource of(float[] values) {
+            return new ConstantSource(values, null, null);
+        }
+
+        /** {@return the number of F32 elements} */
+        long count() {
+            return values != null ? values.length : tensor.numel();
+        }
+
+        /** Copies the values (unscaled) into {@code dst}, by Java. */
+        void copyInto(MemorySegment dst) {
+            if (values != null) {
+                MemorySegment.copy(values, 0, dst, ValueLayout.JAVA_FLOAT, 0, values.length);
+                return;
+            }
+            boolean interruptedBefore = Thread.currentThread().isInterrupted();
+            try {
+                MemorySegment.copy(tensor.segment(), 0, dst, 0, 4 * tensor.numel());
+            } catch (IllegalStateException e) {   // another thread closed it meanwhile (a truncated mapping: Compilation)
+                if (tensor.isAlive()) throw e;
+                throw NativeAccess.freedWhileCopying("Tensor" + Arrays.toString(tensor.shape()), interruptedBefore, e);
+            }
+        }
     }
 
     /** A new constant of {@code shape} named after {@code base} (unique). */
     String addConstant(String base, float[] values, Shape shape) {
-        String name = base;
-        for (int k = 1; computed.containsKey(name) || source.values().containsKey(name); k++) name = base + "_" + k;
+        String name = unique(base);
         computed.put(name, values);
         computedShapes.put(name, shape);
+        return name;
+    }
+
+    private String unique(String base) {
+        String name = base;
+        for (int k = 1; computed.containsKey(name) || scaled.containsKey(name) || source.values().containsKey(name); k++) name = base + "_" + k;
         return name;
     }
 

@@ -35,6 +35,8 @@ public final class Args {
     public static final int WEIGHTS_PEEPHOLE = DNNL_ARG_WEIGHTS_PEEPHOLE();
     public static final int DST_ITER = DNNL_ARG_DST_ITER();
     public static final int DST_ITER_C = DNNL_ARG_DST_ITER_C();
+    /** The per-slice factors a reorder applies to its source ({@link PrimitiveAttributes#withSourceScales}). */
+    public static final int SRC_SCALES = DNNL_ARG_ATTR_SCALES() | DNNL_ARG_SRC();
     /** Appended by {@link Primitive} and {@link Execution} themselves: callers never pass it. */
     public static final int SCRATCHPAD = DNNL_ARG_SCRATCHPAD();
     private static final int FIRST_DST = DNNL_ARG_DST_0(), LAST_DST = DNNL_ARG_DST_2();
@@ -69,6 +71,7 @@ public final class Args {
         if (id == SCALE) return "scale";
         if (id == SHIFT) return "shift";
         if (id == SCRATCHPAD) return "scratchpad";
+        if (id == SRC_SCALES) return "src scales";
         if (id == SRC_ITER) return "src_iter";
         if (id == SRC_ITER_C) return "src_iter_c";
         if (id == WEIGHTS_ITER) return "weights_iter";

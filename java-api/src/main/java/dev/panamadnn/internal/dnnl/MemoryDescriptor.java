@@ -6,10 +6,14 @@ import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_memory_desc_clone;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_memory_desc_create_with_tag;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_memory_desc_equal;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_memory_desc_get_size;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_memory_desc_query;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_query_dims;
+import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_query_ndims_s32;
 
 import dev.panamadnn.bindings.dnnl.dnnl_h;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
@@ -113,6 +117,17 @@ public final class MemoryDescriptor extends NativeHandle {
     /** Bytes a buffer in this layout needs (blocked layouts may pad). */
     public long byteSize() {
         return dnnl_memory_desc_get_size(handle());
+    }
+
+    /** {@return the logical dims ({@code dnnl_query_ndims_s32}, {@code dnnl_query_dims})} */
+    public long[] dims() {
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment ndims = tmp.allocate(ValueLayout.JAVA_INT), dims = tmp.allocate(ValueLayout.ADDRESS);
+            Dnnl.check(dnnl_memory_desc_query(handle(), dnnl_query_ndims_s32(), ndims), "dnnl_memory_desc_query", description);
+            Dnnl.check(dnnl_memory_desc_query(handle(), dnnl_query_dims(), dims), "dnnl_memory_desc_query", description);
+            int n = ndims.get(ValueLayout.JAVA_INT, 0);
+            return dims.get(ValueLayout.ADDRESS, 0).reinterpret(8L * n).toArray(ValueLayout.JAVA_LONG);
+        }
     }
 
     public boolean sameLayoutAs(MemoryDescriptor other) {

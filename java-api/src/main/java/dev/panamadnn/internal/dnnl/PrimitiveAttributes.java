@@ -1,5 +1,6 @@
 package dev.panamadnn.internal.dnnl;
 
+import static dev.panamadnn.bindings.dnnl.dnnl_h.DNNL_ARG_SRC;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_primitive_attr_create;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_primitive_attr_set_post_ops;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.dnnl_primitive_attr_set_scratchpad_mode;
@@ -42,5 +43,14 @@ public final class PrimitiveAttributes extends NativeHandle {
             attr.close();
             throw e;
         }
+    }
+
+    /**
+     * This attribute with per-slice scales of the source (mask: the dims they vary over, bit 0 the first); the execution
+     * passes them as {@link Args#SRC_SCALES}, one F32 per slice. For a reorder: {@code dst = src * scale}.
+     */
+    public PrimitiveAttributes withSourceScales(int mask) {
+        Dnnl.check(dnnl_h.dnnl_primitive_attr_set_scales_mask(handle(), DNNL_ARG_SRC(), mask), "dnnl_primitive_attr_set_scales_mask", "");
+        return this;
     }
 }

@@ -1,7 +1,9 @@
 package dev.panamadnn.internal.dnnl;
 
 import dev.panamadnn.natives.ThreadControl;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /** Reorder primitives: the same values in another memory layout. */
 public final class Reorder {
@@ -27,12 +29,39 @@ public final class Reorder {
      * ResNet-50 40-56 vs 111-601 ms (docs/benchmarks.md, "Cold start").
      */
     public static void once(MemoryDescriptor from, MemorySegment src, MemoryDescriptor to, MemorySegment dst, String description) {
+        once(from, src, to, dst, null, description);
+    }
+
+    /**
+     * {@link #once(MemoryDescriptor, MemorySegment, MemoryDescriptor, MemorySegment, String)} with {@code dst = src *
+     * scales[o]} in F32 for the elements of slice {@code o} of the leading dims whose sizes multiply to
+     * {@code scales.length} (e.g. a convolution's output channels, {@code [G, O/G, ...]} for a grouped one): a batch norm
+     * folded into weights as they are reordered. {@code scales} null: a plain copy.
+     */
+    public static void once(MemoryDescriptor from, MemorySegment src, MemoryDescriptor to, MemorySegment dst, float[] scales, String description) {
         int team = ThreadControl.openmpMaxThreads();
         ThreadControl.applyToCurrentThread(1);   // oneDNN fixes a primitive's split when it is created, so before that
-        try (Primitive p = primitive(from, to, description)) {
-            p.executeWithThreads(1, Args.from(from, src), Args.to(to, dst));
+        try (Arena tmp = Arena.ofConfined();
+             PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
+             PrimitiveDescriptor pd = ConvOps.reorder(from, to, scales == null ? attr : attr.withSourceScales(leadingMask(from.dims(), scales.length, description)),
+                     description);
+             Primitive p = Primitive.create(pd);
+             MemoryDescriptor scalesMd = scales == null ? null : MemoryDescriptor.f32(Ops.plain1d(), scales.length)) {
+            if (scales == null) p.executeWithThreads(1, Args.from(from, src), Args.to(to, dst));
+            else p.executeWithThreads(1, Args.from(from, src), Args.to(to, dst), new Arg(Args.SRC_SCALES, scalesMd, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, scales)));
         } finally {
             ThreadControl.applyToCurrentThread(team);
         }
+    }
+
+    /** The mask of the leading dims of {@code dims} whose sizes multiply to {@code slices}. */
+    static int leadingMask(long[] dims, int slices, String description) {
+        long product = 1;
+        for (int d = 0; d < dims.length; d++) {
+            product *= dims[d];
+            if (product == slices) return (1 << (d + 1)) - 1;
+            if (product > slices) break;
+        }
+        throw new IllegalArgumentException(description + ": " + slices + " scales do not match the leading dims of " + java.util.Arrays.toString(dims));
     }
 }

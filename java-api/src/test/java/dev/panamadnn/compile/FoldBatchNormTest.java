@@ -1,0 +1,120 @@
+package dev.panamadnn.compile;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.panamadnn.Tensor;
+import dev.panamadnn.graph.Attributes;
+import dev.panamadnn.graph.Graph;
+import dev.panamadnn.graph.GraphBuilder;
+import dev.panamadnn.graph.Shape;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code fold_batch_norm} leaves a convolution's (or a Linear's) initializer weights uncopied and has the weight reorder
+ * apply the batch norm's per-channel factors ({@link PlanGraph#addScaled}); weights that are already an array (a constant
+ * a rule computed) are multiplied in Java instead. The two must be the same plan: the same output bits (NaN inputs
+ * included), the same bounds for the fast ReLU ({@link FiniteBounds}), in every layout and for grouped convolutions. The
+ * array form is reached here through {@code Mul(W, 1)}, which {@code fold_constants} computes into an array holding
+ * exactly W's values. Both are checked against the plan without the fold too (tolerance: folding rounds each weight once).
+ */
+class FoldBatchNormTest {
+    private static final Pattern FAST = Pattern.compile("fast when \\|inputs\\| <= ([^)]+)\\)");
+
+    private final RandomTensors tensors = new RandomTensors(11);
+
+    @AfterEach
+    void free() {
+        tensors.close();
+    }
+
+    private Tensor positive(long... shape) {
+        Tensor t = tensors.uniform(shape);
+        float[] v = t.toFloatArray();
+        for (int i = 0; i < v.length; i++) t.segment().setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i, 0.5f + Math.abs(v[i]));
+        return t;
+    }
+
+    private record Params(Tensor w, Tensor b, Tensor gamma, Tensor beta, Tensor mean, Tensor var) {}
+
+    private static Graph graph(long[] inShape, Params p, long groups, long stride, boolean gemm, boolean arrayWeights) {
+        GraphBuilder g = Graph.builder(arrayWeights ? "fold-array" : "fold-lazy");
+        String x = g.input("input", Shape.batched("N", Arrays.copyOfRange(inShape, 1, inShape.length)));
+        String w = g.initializer("layer.weight", p.w());
+        if (arrayWeights) w = g.node("Mul", "times_one", Attributes.empty(), w, g.initializer("one", Tensor.of(new float[] {1f})));
+        long k = gemm ? 0 : p.w().dim(2);
+        String y = gemm ? g.node("Gemm", "layer", Attributes.of("transB", 1L), x, w, g.initializer("layer.bias", p.b()))
+                : g.node("Conv", "layer", Attributes.of("pads", new long[] {k / 2, k / 2, k / 2, k / 2}, "strides", new long[] {stride, stride},
+                        "group", groups), x, w, g.initializer("layer.bias", p.b()));
+        y = g.node("BatchNormalization", "bn", Attributes.of("epsilon", 1e-5), y, g.initializer("bn.weight", p.gamma()),
+                g.initializer("bn.bias", p.beta()), g.initializer("bn.running_mean", p.mean()), g.initializer("bn.running_var", p.var()));
+        return g.output(g.node("Relu", "relu", Attributes.empty(), y)).build();
+    }
+
+    private void sameAsArrays(long[] inShape, long[] wShape, long groups, long stride, boolean gemm, CompileOptions options) {
+        long c = wShape[0];
+        Params p = new Params(tensors.uniform(wShape), tensors.uniform(c), tensors.uniform(c), tensors.uniform(c), tensors.uniform(c), positive(c));
+        String what = (gemm ? "gemm " : "conv groups " + groups + " stride " + stride + " ") + Arrays.toString(wShape) + " " + options.layout();
+        try (CompiledModel lazy = CompiledModel.compile(graph(inShape, p, groups, stride, gemm, false), options, inShape);
+             CompiledModel arrays = CompiledModel.compile(graph(inShape, p, groups, stride, gemm, true), options, inShape);
+             CompiledModel unfolded = CompiledModel.compile(graph(inShape, p, groups, stride, gemm, false), options.withFoldBatchNorm(false), inShape)) {
+            assertTrue(lazy.rulesFired().contains("fold_batch_norm: bn into layer"), what + ": " + lazy.rulesFired());
+            assertTrue(arrays.rulesFired().contains("fold_batch_norm: bn into layer"), what + ": " + arrays.rulesFired());
+            assertTrue(arrays.rulesFired().stream().anyMatch(r -> r.startsWith("fold_constants")), what + ": " + arrays.rulesFired());
+            assertFalse(lazy.rulesFired().stream().anyMatch(r -> r.startsWith("fold_constants")), what + ": " + lazy.rulesFired());
+            List<String> bounds = fastBounds(lazy);
+            if (!options.winograd()) assertFalse(bounds.isEmpty(), what + ": no fast ReLU proven\n" + lazy.describe());   // (none on Winograd's)
+            assertEquals(fastBounds(arrays), bounds, what + ": the fast ReLU's bounds\n" + lazy.describe() + "\nvs\n" + arrays.describe());
+            Tensor x = tensors.uniform(inShape);
+            Tensor withNaN = tensors.uniform(inShape);
+            withNaN.segment().setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, 3, Float.NaN);
+            for (Tensor in : new Tensor[] {x, withNaN}) {
+                try (Tensor a = lazy.run(in); Tensor b = arrays.run(in); Tensor u = unfolded.run(in)) {
+                    float[] av = a.toFloatArray(), bv = b.toFloatArray(), uv = u.toFloatArray();
+                    double max = 0;
+                    for (float v : uv) if (Float.isFinite(v)) max = Math.max(max, Math.abs(v));
+                    int nans = 0;
+                    for (int i = 0; i < av.length; i++) {
+                        assertEquals(Float.floatToIntBits(bv[i]), Float.floatToIntBits(av[i]), what + ": element " + i + " " + av[i] + " vs " + bv[i]);
+                        if (Float.isNaN(uv[i])) {
+                            nans++;
+                            assertTrue(Float.isNaN(av[i]), what + ": element " + i + " is NaN unfolded, " + av[i] + " folded");
+                        } else {
+                            assertEquals(uv[i], av[i], 1e-5 * max + 1e-6, what + ": element " + i + " folded vs unfolded");
+                        }
+                    }
+                    if (in == withNaN) assertTrue(nans > 0, what + ": the NaN input reached no output");
+                }
+            }
+        }
+    }
+
+    private static List<String> fastBounds(CompiledModel plan) {
+        List<String> out = new ArrayList<>();
+        Matcher m = FAST.matcher(plan.describe());
+        while (m.find()) out.add(m.group(1));
+        return out;
+    }
+
+    @Test
+    void lazilyScaledWeightsAreTheArrayFoldBitForBit() {
+        CompileOptions direct = CompileOptions.defaults().withWinograd(false);
+        for (CompileOptions o : new CompileOptions[] {direct, direct.withLayout(CompileOptions.Layout.CHANNEL_BLOCKED)}) {
+            sameAsArrays(new long[] {2, 8, 9, 9}, new long[] {16, 8, 3, 3}, 1, 1, false, o);
+            sameAsArrays(new long[] {1, 16, 8, 8}, new long[] {24, 4, 3, 3}, 4, 2, false, o);   // grouped: [G, O/G, ...] weights
+            sameAsArrays(new long[] {2, 3, 12, 12}, new long[] {8, 3, 7, 7}, 1, 2, false, o);   // a stem: 3 input channels
+            sameAsArrays(new long[] {1, 16, 5, 5}, new long[] {16, 1, 3, 3}, 16, 1, false, o);   // depthwise
+            sameAsArrays(new long[] {2, 24, 6, 6}, new long[] {40, 24, 1, 1}, 1, 1, false, o);
+        }
+        sameAsArrays(new long[] {3, 20}, new long[] {12, 20}, 1, 1, true, direct);   // a Linear and BatchNorm1d
+        // Winograd: its transform reads the array (made from the initializer there), the direct fallback the scaled reorder
+        sameAsArrays(new long[] {1, 64, 16, 16}, new long[] {64, 64, 3, 3}, 1, 1, false, CompileOptions.defaults());
+    }
+}
