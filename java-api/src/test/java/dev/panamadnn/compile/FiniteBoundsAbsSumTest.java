@@ -13,8 +13,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link FiniteBounds#absSum}, the row sums of |weights| behind {@code fast_when_finite}'s proof, now OpenBLAS's F32
- * {@code sasum} scaled by {@code 1 + 2 n 2^-24}: never below the exact sum (computed here in double, and in long
+ * {@link FiniteBounds#absSum} and {@link FiniteBounds#absSumArray}, the row sums of |weights| behind
+ * {@code fast_when_finite}'s proof (OpenBLAS's F32 {@code sasum}, and a Java double sum, each scaled by {@code 1 + 2 n 2^-24}): never below the exact sum (computed here in double, and in long
  * arithmetic on integer-valued floats where F32 accumulation must round), close above it, NaN or infinite when a weight
  * is, on heap arrays and native memory, contiguous and strided (the compiler passes only heap arrays: a constant's own
  * memory may be a mapping, NativeAccess).
@@ -40,6 +40,10 @@ class FiniteBoundsAbsSumTest {
             for (int stride : new int[] {1, 3}) {
                 double want = exact(a, 5, n, stride);
                 double heap = FiniteBounds.absSum(MemorySegment.ofArray(a), 5, n, stride);
+                if (stride == 1) {
+                    double java = FiniteBounds.absSumArray(a, 5, n);
+                    assertTrue(java >= want && java <= want * (1 + 4.0 * n * 0x1p-24) + 1e-30, "Java " + n + ": " + java + " vs " + want);
+                }
                 assertTrue(heap >= want && heap <= want * (1 + 4.0 * n * 0x1p-24) + 1e-30, n + " x " + stride + ": " + heap + " vs " + want);
                 try (Arena arena = Arena.ofConfined()) {   // another alignment: another order of the SIMD sums, also a bound
                     double nat = FiniteBounds.absSum(arena.allocateFrom(ValueLayout.JAVA_FLOAT, a), 5, n, stride);
@@ -58,6 +62,7 @@ class FiniteBoundsAbsSumTest {
         java.util.Arrays.fill(a, 1, n, 1f);
         double want = 0x1p24 + (n - 1);
         assertTrue(FiniteBounds.absSum(MemorySegment.ofArray(a), 0, n, 1) >= want);
+        assertTrue(FiniteBounds.absSumArray(a, 0, n) >= want);
     }
 
     /** Mapped memory never reaches the native sum (a file truncated under it would end the process): an exception instead. */
@@ -79,5 +84,14 @@ class FiniteBoundsAbsSumTest {
         a[2] = Float.NEGATIVE_INFINITY;
         assertEquals(Double.POSITIVE_INFINITY, FiniteBounds.absSum(MemorySegment.ofArray(a), 0, 4, 1));
         assertEquals(0, FiniteBounds.absSum(MemorySegment.ofArray(a), 0, 0, 1));
+        for (int at = 0; at < 6; at++) {   // in each of the four partial sums and the tail
+            float[] b = new float[6];
+            java.util.Arrays.fill(b, 1f);
+            b[at] = Float.NaN;
+            assertTrue(!(FiniteBounds.absSumArray(b, 0, 6) < Double.POSITIVE_INFINITY), "NaN at " + at);
+            b[at] = Float.NEGATIVE_INFINITY;
+            assertEquals(Double.POSITIVE_INFINITY, FiniteBounds.absSumArray(b, 0, 6), "-inf at " + at);
+        }
+        assertEquals(0, FiniteBounds.absSumArray(a, 2, 0));
     }
 }
