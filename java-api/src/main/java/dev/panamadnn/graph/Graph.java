@@ -64,6 +64,7 @@ public final class Graph {
      * @param initializers the weights by name (referenced, not copied or owned)
      * @param outputs the names of the graph outputs
      * @throws GraphException if it is malformed or its shapes are inconsistent
+     * @throws IllegalStateException if an initializer was freed
      * @return the validated graph with every value's shape inferred
      */
     public static Graph of(String name, List<Value> inputs, List<Node> nodes, Map<String, Tensor> initializers, List<String> outputs) {
@@ -104,7 +105,9 @@ public final class Graph {
             Tensor t = e.getValue();
             if (t == null) throw new GraphException(label + ": initializer '" + n + "' is null");
             if (values.containsKey(n)) throw new GraphException(label + ": initializer '" + n + "' has the name of a graph input");
-            if (!t.isAlive()) throw new GraphException(label + ": initializer '" + n + "' was freed (closed)");
+            // Closed memory is a lifetime state, not a malformed graph: the IllegalStateException every call on freed memory
+            // gives (a compile that binds a graph whose initializer another thread just closed gets this one)
+            if (!t.isAlive()) throw new IllegalStateException(label + ": initializer '" + n + "' was freed (closed)");
             values.put(n, new Value(n, t.dtype(), Shape.of(t.shape())));
         }
         Map<String, Integer> definedBy = new HashMap<>();   // node output -> node index

@@ -326,6 +326,13 @@ public final class LifetimeRaces {
         }, ms / 2, "is closed"));
 
         // Compiled plans: closing the plan, its input or its output during runs.
+        // A compile raced by a close of the module whose weights it reads, of the mapping a graph's initializers are
+        // views of, or the mapped file's truncation. A compile reads weights by Java copies only (PlanGraph.source: no
+        // heap array, no native code on the caller's memory), so it completes - a plan giving the undisturbed result,
+        // which no longer needs those weights - or refuses, naming what happened.
+        add(new Scenario("compile-close/module-bn", () -> compileIteration(CompileDisrupt.MODULE), ms / 2, "closed"));
+        add(new Scenario("compile-close/mapped-graph-bn", () -> compileIteration(CompileDisrupt.MAPPING), ms / 2, "closed"));
+        add(new Scenario("compile-truncate/mapped-graph-bn", () -> compileIteration(CompileDisrupt.TRUNCATE), ms / 2, "truncated"));
         add(new Scenario("plan-close/cnn", () -> planIteration(Disrupt.PLAN), ms / 2, "is closed"));
         add(new Scenario("plan-input-close/cnn", () -> planIteration(Disrupt.INPUT), ms / 2, "freed"));
         add(new Scenario("plan-output-close/cnn", () -> planIteration(Disrupt.OUTPUT), ms / 2, "freed"));
@@ -379,6 +386,75 @@ public final class LifetimeRaces {
     }
 
     enum Disrupt { PLAN, INPUT, OUTPUT, TRUNCATE }
+
+    enum CompileDisrupt { MODULE, MAPPING, TRUNCATE }
+
+    static final long[] BN_INPUT = {2, 3, 32, 32};
+
+    /** Conv (bias-free) -> batch norm -> ReLU -> conv -> ReLU: the batch norm folds into the first convolution's weights. */
+    static Sequential bnCnn() {
+        Sequential s = withWeightsAll(new Sequential(Conv2d.builder(3, 32, 3).padding(1).bias(false).build(), new dev.panamadnn.nn.BatchNorm2d(32),
+                new ReLU(), Conv2d.builder(32, 64, 3).padding(1).build(), new ReLU()));
+        for (Map.Entry<String, Tensor> e : s.parameters().entrySet()) {
+            if (!e.getKey().endsWith("running_var")) continue;
+            Tensor v = e.getValue();
+            for (int i = 0; i < v.numel(); i++) v.segment().setAtIndex(ValueLayout.JAVA_FLOAT, i, 0.5f + i * 0.01f);
+        }
+        return s;
+    }
+
+    /** {@link #bnCnn()}'s graph, its initializers views of a mapped safetensors file ({@code st}). */
+    static dev.panamadnn.graph.Graph mappedGraph(SafeTensors st) {
+        try (Sequential m = bnCnn()) {
+            dev.panamadnn.graph.Graph g = dev.panamadnn.graph.Graph.lower(m, dev.panamadnn.graph.Shape.of(BN_INPUT));
+            Map<String, Tensor> mapped = new LinkedHashMap<>();
+            for (String name : g.initializers().keySet()) mapped.put(name, st.get(name));
+            return dev.panamadnn.graph.Graph.of(g.name(), g.inputs(), g.nodes(), mapped, g.outputs());
+        }
+    }
+
+    static SafeTensors bnWeights() {
+        try (Sequential m = bnCnn()) {
+            Path f = Files.createTempFile(dir, "w", ".safetensors");
+            SafeTensors.save(f, m.parameters(), null);
+            f.toFile().deleteOnExit();
+            return SafeTensors.open(f);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Compiles (Winograd off: its first runs would depend on a background thread) and runs once, raced by {@code what}. */
+    static Iteration compileIteration(CompileDisrupt what) {
+        Sequential module = what == CompileDisrupt.MODULE ? bnCnn() : null;
+        SafeTensors st = module == null ? bnWeights() : null;
+        dev.panamadnn.graph.Graph graph = st == null ? null : mappedGraph(st);
+        Tensor x = Tensor.of(pattern((int) numel(BN_INPUT), 7), BN_INPUT);
+        CompileOptions options = CompileOptions.defaults().withWinograd(false);
+        return new Iteration() {
+            public float[] call() {
+                try (CompiledModel plan = module != null ? CompiledModel.compile(module, options, BN_INPUT) : CompiledModel.compile(graph, options, BN_INPUT);
+                     Tensor y = plan.run(x)) {
+                    if (!plan.rulesFired().stream().anyMatch(r -> r.startsWith("fold_batch_norm"))) throw new AssertionError(plan.rulesFired());
+                    return y.toFloatArray();
+                }
+            }
+
+            public void disrupt() throws Exception {
+                switch (what) {
+                    case MODULE -> module.close();
+                    case MAPPING -> st.close();
+                    case TRUNCATE -> truncate(st.file());
+                }
+            }
+
+            public void close() {
+                if (module != null) module.close();
+                if (st != null) st.close();
+                x.close();
+            }
+        };
+    }
 
     private static CompiledModel sharedPlan, sharedSplitPlan;
 
