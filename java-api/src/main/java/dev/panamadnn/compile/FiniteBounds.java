@@ -281,11 +281,14 @@ final class FiniteBounds implements Rewrite {
         double worst = 0;
         float[] computed = g.computed.get(w);
         PlanGraph.Scaled scaled = g.scaled(w);   // a folded batch norm's weights: the initializer's rows, times their factor
-        if (scaled != null && !rowMajorOut) {   // (not made by FoldBatchNorm: its weights are [out, ...])
+        Tensor t = computed != null ? null : scaled != null ? scaled.tensor() : g.tensor(w);
+        // Rows are read from the tensor's memory as dense [out, ...] (or [..., K, N]) data: a strided view (a slice of a
+        // larger tensor) or a scaled one read by columns is read as its values instead (an array of its elements).
+        if (t != null && t.dtype() == DataType.F32 && (!t.isContiguous() || scaled != null && !rowMajorOut)) {
             computed = g.floatsToRead(w);
             scaled = null;
+            t = null;
         }
-        Tensor t = computed != null ? null : scaled != null ? scaled.tensor() : g.tensor(w);
         if (computed == null && (t == null || t.dtype() != DataType.F32)) return Double.POSITIVE_INFINITY;
         // A constant's own memory never reaches native code (it may be a mapping of a file that another process truncates,
         // or an arena another thread closes: NativeAccess): its rows are copied to the heap by Java first.

@@ -117,4 +117,42 @@ class FoldBatchNormTest {
         // Winograd: its transform reads the array (made from the initializer there), the direct fallback the scaled reorder
         sameAsArrays(new long[] {1, 64, 16, 16}, new long[] {64, 64, 3, 3}, 1, 1, false, CompileOptions.defaults());
     }
+
+    /**
+     * An initializer that is a strided view (a slice along dim 1) is read as its elements, not as the memory it spans:
+     * the same plan as its dense copy (same bits, same fast-ReLU bounds), with or without a batch norm folded into it.
+     */
+    @Test
+    void aStridedInitializerIsReadAsItsElements() {
+        for (boolean bn : new boolean[] {false, true}) {
+            Tensor big = tensors.uniform(16, 12, 3, 3);
+            Tensor view = big.slice(1, 2, 10);   // [16, 8, 3, 3], not contiguous
+            assertFalse(view.isContiguous());
+            Tensor dense = Tensor.of(view.toFloatArray(), 16, 8, 3, 3);
+            Tensor g = tensors.uniform(16), b = tensors.uniform(16), m = tensors.uniform(16), v = positive(16);
+            long[] in = {2, 8, 9, 9};
+            CompileOptions o = CompileOptions.defaults().withWinograd(false);
+            try (dense; CompiledModel p = CompiledModel.compile(stridedGraph(view, bn, g, b, m, v), o, in);
+                 CompiledModel q = CompiledModel.compile(stridedGraph(dense, bn, g, b, m, v), o, in)) {
+                assertEquals(fastBounds(q), fastBounds(p), "bn " + bn + ": the fast ReLU's bounds\n" + p.describe() + "\nvs\n" + q.describe());
+                assertFalse(fastBounds(p).isEmpty(), p.describe());
+                Tensor x = tensors.uniform(in);
+                try (Tensor a = p.run(x); Tensor c = q.run(x)) {
+                    float[] av = a.toFloatArray(), cv = c.toFloatArray();
+                    for (int i = 0; i < av.length; i++) assertEquals(Float.floatToIntBits(cv[i]), Float.floatToIntBits(av[i]), "bn " + bn + ": element " + i);
+                }
+            }
+        }
+    }
+
+    private static Graph stridedGraph(Tensor w, boolean bn, Tensor gamma, Tensor beta, Tensor mean, Tensor var) {
+        GraphBuilder g = Graph.builder("strided");
+        String x = g.input("input", Shape.batched("N", 8, 9, 9));
+        String y = g.node("Conv", "layer", Attributes.of("pads", new long[] {1, 1, 1, 1}), x, g.initializer("layer.weight", w));
+        if (bn) {
+            y = g.node("BatchNormalization", "bn", Attributes.of("epsilon", 1e-5), y, g.initializer("bn.weight", gamma),
+                    g.initializer("bn.bias", beta), g.initializer("bn.running_mean", mean), g.initializer("bn.running_var", var));
+        }
+        return g.output(g.node("Relu", "relu", Attributes.empty(), y)).build();
+    }
 }
