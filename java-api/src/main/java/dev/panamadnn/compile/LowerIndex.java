@@ -332,6 +332,7 @@ final class LowerIndex {
     }
 
     static long[] longs(Tensor t) {
+        if (!t.isContiguous()) t = PlanGraph.denseCopy(t);   // a strided view (BatchSplit reads a graph's own initializers)
         long[] v = new long[Math.toIntExact(t.numel())];
         for (int i = 0; i < v.length; i++) {
             v[i] = t.dtype() == DataType.I32 ? t.segment().getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i)

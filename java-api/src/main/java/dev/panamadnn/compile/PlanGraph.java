@@ -139,10 +139,43 @@ final class PlanGraph {
     /** Tensors of {@code Constant} nodes the folding rule removed, by output name. */
     final Map<String, Tensor> constantNodes = new HashMap<>();
 
-    /** A constant's tensor (an initializer or a folded Constant node), or null if it was computed by a rule. */
+    /**
+     * A constant's tensor (an initializer or a folded Constant node), or null if it was computed by a rule. A strided
+     * view (a slice of a larger tensor) comes as a dense copy of its elements, made once: the rules and lowerings read
+     * constants' memory as dense data (an index tensor, a weight's rows).
+     */
     Tensor tensor(String value) {
         Tensor t = source.initializers().get(value);
-        return t != null ? t : constantNodes.get(value);
+        if (t == null) t = constantNodes.get(value);
+        if (t == null || t.isContiguous() || !t.isAlive() || !t.segment().isAccessibleBy(Thread.currentThread())) return t;
+        Tensor strided = t;
+        return dense.computeIfAbsent(value, k -> denseCopy(strided));
+    }
+
+    /** Dense copies of strided constants ({@link #tensor}), freed with this graph (an automatic arena). */
+    private final Map<String, Tensor> dense = new HashMap<>();
+
+    /** {@code t}'s elements in row-major order, in new memory, copied by Java (a closed tensor: an exception naming it). */
+    static Tensor denseCopy(Tensor t) {
+        long[] shape = t.shape(), strides = t.strides();
+        long size = t.dtype().byteSize(), n = t.numel();
+        Tensor out = Tensor.allocate(java.lang.foreign.Arena.ofAuto(), t.dtype(), shape);
+        MemorySegment dst = out.segment();
+        long[] idx = new long[shape.length];
+        boolean interruptedBefore = Thread.currentThread().isInterrupted();
+        try {
+            MemorySegment src = t.segment();
+            for (long i = 0; i < n; i++) {
+                long at = 0;
+                for (int d = 0; d < shape.length; d++) at += idx[d] * strides[d];
+                MemorySegment.copy(src, at * size, dst, i * size, size);
+                for (int d = shape.length - 1; d >= 0 && ++idx[d] == shape[d]; d--) idx[d] = 0;
+            }
+        } catch (IllegalStateException e) {
+            if (t.isAlive()) throw e;
+            throw NativeAccess.freedWhileCopying("Tensor" + Arrays.toString(shape), interruptedBefore, e);
+        }
+        return out;
     }
 
     /** Sets the values of {@code name} (an existing node output a rule folded), of {@code shape}. */

@@ -159,4 +159,35 @@ class FoldBatchNormTest {
         }
         return g.output(g.node("Relu", "relu", Attributes.empty(), y)).build();
     }
+
+    /** A strided integer constant (the indices of a Gather, a slice along dim 1) is read as its elements too. */
+    @Test
+    void aStridedIndexTensorIsReadAsItsElements() {
+        long[] all = {0, 9, 1, 2, 7, 8, 3, 4, 5, 6};   // [2, 5]; columns 1..3 are the indices, [2, 3]: 9 1 2 / 3 4 5
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            Tensor whole = Tensor.wrap(arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_LONG, all), dev.panamadnn.DataType.I64, 2, 5);
+            Tensor view = whole.slice(1, 1, 4);
+            assertFalse(view.isContiguous());
+            Tensor dense = Tensor.wrap(arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_LONG, 9, 1, 2, 3, 4, 5), dev.panamadnn.DataType.I64, 2, 3);
+            long[] in = {3, 10};
+            float[] got = null, want = null;
+            Tensor xs = tensors.uniform(in);
+            for (Tensor indices : new Tensor[] {view, dense}) {
+                GraphBuilder g = Graph.builder("gather");
+                String x = g.input("input", Shape.batched("N", 10));
+                Graph graph = g.output(g.node("Gather", "take", Attributes.of("axis", 1L), x, g.initializer("indices", indices))).build();
+                try (CompiledModel p = CompiledModel.compile(graph, CompileOptions.defaults(), in); Tensor y = p.run(xs)) {
+                    float[] v = y.toFloatArray();
+                    if (indices == view) got = v;
+                    else want = v;
+                    float[] xv = xs.toFloatArray();
+                    if (indices == dense) {   // the dense indices gather what they name (checked against the input itself)
+                        long[] d = {9, 1, 2, 3, 4, 5};
+                        for (int r = 0; r < 3; r++) for (int j = 0; j < 6; j++) assertEquals(xv[r * 10 + (int) d[j]], v[r * 6 + j], "row " + r + " index " + j);
+                    }
+                }
+            }
+            org.junit.jupiter.api.Assertions.assertArrayEquals(want, got, "the strided indices vs the same indices dense");
+        }
+    }
 }
