@@ -161,15 +161,17 @@ final class PlanGraph {
         long size = t.dtype().byteSize(), n = t.numel();
         Tensor out = Tensor.allocate(java.lang.foreign.Arena.ofAuto(), t.dtype(), shape);
         MemorySegment dst = out.segment();
+        int last = shape.length - 1;
+        long run = strides[last] == 1 ? shape[last] : 1;   // elements copied at once: a dense innermost row, else one
         long[] idx = new long[shape.length];
         boolean interruptedBefore = Thread.currentThread().isInterrupted();
         try {
             MemorySegment src = t.segment();
-            for (long i = 0; i < n; i++) {
+            for (long i = 0; i < n; i += run) {
                 long at = 0;
                 for (int d = 0; d < shape.length; d++) at += idx[d] * strides[d];
-                MemorySegment.copy(src, at * size, dst, i * size, size);
-                for (int d = shape.length - 1; d >= 0 && ++idx[d] == shape[d]; d--) idx[d] = 0;
+                MemorySegment.copy(src, at * size, dst, i * size, run * size);
+                for (int d = run > 1 ? last - 1 : last; d >= 0 && ++idx[d] == shape[d]; d--) idx[d] = 0;
             }
         } catch (IllegalStateException e) {
             if (t.isAlive()) throw e;
