@@ -147,7 +147,12 @@ final class PlanGraph {
     Tensor tensor(String value) {
         Tensor t = source.initializers().get(value);
         if (t == null) t = constantNodes.get(value);
-        if (t == null || t.isContiguous() || !t.isAlive() || !t.segment().isAccessibleBy(Thread.currentThread())) return t;
+        if (t == null || !t.isAlive()) return t;   // (a freed one: its reader's exception names it)
+        if (!t.segment().isAccessibleBy(Thread.currentThread())) {   // was the JDK's bare WrongThreadException from a first read
+            throw new IllegalStateException("constant '" + value + "' (" + t + "): its memory is in a confined arena of another thread, which"
+                    + " only that thread may read; compile on that thread, or allocate it in Arena.ofShared()");
+        }
+        if (t.isContiguous()) return t;
         Tensor strided = t;
         return dense.computeIfAbsent(value, k -> denseCopy(strided));
     }

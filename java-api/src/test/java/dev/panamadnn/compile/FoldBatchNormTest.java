@@ -190,4 +190,34 @@ class FoldBatchNormTest {
             org.junit.jupiter.api.Assertions.assertArrayEquals(want, got, "the strided indices vs the same indices dense");
         }
     }
+
+    /** Weights only another thread may read (its confined arena): an IllegalStateException naming them, batch norm or not. */
+    @Test
+    void aConstantOnlyAnotherThreadMayReadIsRefusedByName() throws Exception {
+        Tensor[] elsewhere = new Tensor[1];
+        java.util.concurrent.CountDownLatch made = new java.util.concurrent.CountDownLatch(1), done = new java.util.concurrent.CountDownLatch(1);
+        Thread owner = new Thread(() -> {
+            try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {   // closed by its owner once the test is done
+                elsewhere[0] = Tensor.allocate(arena, dev.panamadnn.DataType.F32, 16, 8, 3, 3);
+                made.countDown();
+                done.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        owner.start();
+        made.await();
+        try {
+            for (boolean bn : new boolean[] {false, true}) {
+                Graph graph = stridedGraph(elsewhere[0], bn, tensors.uniform(16), tensors.uniform(16), tensors.uniform(16), positive(16));
+                IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                        () -> CompiledModel.compile(graph, CompileOptions.defaults(), 2, 8, 9, 9).close());
+                assertTrue(e.getMessage().contains("'layer.weight'") && e.getMessage().contains("confined arena of another thread"),
+                        "bn " + bn + ": " + e.getMessage());
+            }
+        } finally {
+            done.countDown();
+            owner.join();
+        }
+    }
 }
