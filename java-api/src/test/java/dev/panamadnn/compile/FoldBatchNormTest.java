@@ -24,6 +24,8 @@ import org.junit.jupiter.api.Test;
  * included), the same bounds for the fast ReLU ({@link FiniteBounds}), in every layout and for grouped convolutions. The
  * array form is reached here through {@code Mul(W, 1)}, which {@code fold_constants} computes into an array holding
  * exactly W's values. Both are checked against the plan without the fold too (tolerance: folding rounds each weight once).
+ * Also how the compiler reads initializers around it: a strided view as its elements (weights, index tensors), and
+ * memory only another thread may read refused by name.
  */
 class FoldBatchNormTest {
     private static final Pattern FAST = Pattern.compile("fast when \\|inputs\\| <= ([^)]+)\\)");
