@@ -160,7 +160,7 @@ final class PlanGraph {
     /** Dense copies of strided constants ({@link #tensor}), freed with this graph (an automatic arena). */
     private final Map<String, Tensor> dense = new HashMap<>();
 
-    /** {@code t}'s elements in row-major order, in new memory, copied by Java (a closed tensor: an exception naming it). */
+    /** {@code t}'s elements in row-major order, in new memory, copied by Java ({@link NativeAccess#copy}). */
     static Tensor denseCopy(Tensor t) {
         long[] shape = t.shape(), strides = t.strides();
         long size = t.dtype().byteSize(), n = t.numel();
@@ -169,18 +169,13 @@ final class PlanGraph {
         int last = shape.length - 1;
         long run = strides[last] == 1 ? shape[last] : 1;   // elements copied at once: a dense innermost row, else one
         long[] idx = new long[shape.length];
-        boolean interruptedBefore = Thread.currentThread().isInterrupted();
-        try {
-            MemorySegment src = t.segment();
-            for (long i = 0; i < n; i += run) {
-                long at = 0;
-                for (int d = 0; d < shape.length; d++) at += idx[d] * strides[d];
-                MemorySegment.copy(src, at * size, dst, i * size, run * size);
-                for (int d = run > 1 ? last - 1 : last; d >= 0 && ++idx[d] == shape[d]; d--) idx[d] = 0;
-            }
-        } catch (IllegalStateException e) {
-            if (t.isAlive()) throw e;
-            throw NativeAccess.freedWhileCopying("Tensor" + Arrays.toString(shape), interruptedBefore, e);
+        MemorySegment src = t.segment();
+        String what = "Tensor" + Arrays.toString(shape);
+        for (long i = 0; i < n; i += run) {
+            long at = 0;
+            for (int d = 0; d < shape.length; d++) at += idx[d] * strides[d];
+            NativeAccess.copy(src.asSlice(at * size, run * size), dst.asSlice(i * size, run * size), what);
+            for (int d = run > 1 ? last - 1 : last; d >= 0 && ++idx[d] == shape[d]; d--) idx[d] = 0;
         }
         return out;
     }
@@ -253,14 +248,14 @@ final class PlanGraph {
 
     /**
      * Where constant {@code value}'s F32 values come from for a copy into native memory: an F32 initializer's own
-     * memory (contiguous, readable by this thread; {@link FoldBatchNorm}'s per-slice scales with it), copied by Java,
+     * memory ({@link #tensor}; {@link FoldBatchNorm}'s per-slice scales with it), copied by Java,
      * not by native code (a mapped file may be truncated, an arena closed: {@link ConstantSource#copyInto}), so that no
      * heap copy of the weights is made; else its values as an array.
      */
     ConstantSource source(String value) {
         Scaled sc = scaled.get(value);
         Tensor t = sc != null ? sc.tensor() : computed.containsKey(value) ? null : tensor(value);
-        if (t != null && t.dtype() == DataType.F32 && t.isContiguous() && t.isAlive() && t.segment().isAccessibleBy(Thread.currentThread())) {
+        if (t != null && t.dtype() == DataType.F32 && t.isAlive()) {   // (tensor(): dense, readable by this thread)
             return new ConstantSource(null, t, sc == null ? null : sc.scales());
         }
         return ConstantSource.of(floatsToRead(value));
@@ -292,13 +287,7 @@ final class PlanGraph {
                 MemorySegment.copy(values, 0, dst, ValueLayout.JAVA_FLOAT, 0, values.length);
                 return;
             }
-            boolean interruptedBefore = Thread.currentThread().isInterrupted();
-            try {
-                MemorySegment.copy(tensor.segment(), 0, dst, 0, 4 * tensor.numel());
-            } catch (IllegalStateException e) {   // another thread closed it meanwhile (a truncated mapping: Compilation)
-                if (tensor.isAlive()) throw e;
-                throw NativeAccess.freedWhileCopying("Tensor" + Arrays.toString(tensor.shape()), interruptedBefore, e);
-            }
+            NativeAccess.copy(tensor.segment(), dst, "Tensor" + Arrays.toString(tensor.shape()));
         }
     }
 

@@ -415,12 +415,7 @@ public final class LifetimeRaces {
 
     static SafeTensors bnWeights() {
         try (Sequential m = bnCnn()) {
-            Path f = Files.createTempFile(dir, "w", ".safetensors");
-            SafeTensors.save(f, m.parameters(), null);
-            f.toFile().deleteOnExit();
-            return SafeTensors.open(f);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            return saved("w", m.parameters());
         }
     }
 
@@ -553,11 +548,16 @@ public final class LifetimeRaces {
 
     /** A fresh safetensors file holding one tensor "x" of {@code shape} (pattern values), opened (mapped). */
     static SafeTensors openInput(long... shape) {
+        try (Tensor x = Tensor.of(pattern((int) numel(shape), 3), shape)) {
+            return saved("x", Map.of("x", x));
+        }
+    }
+
+    /** {@code tensors} saved to a new file of the scenarios' directory (prefix {@code prefix}), opened (mapped). */
+    static SafeTensors saved(String prefix, Map<String, Tensor> tensors) {
         try {
-            Path f = Files.createTempFile(dir, "x", ".safetensors");
-            try (Tensor x = Tensor.of(pattern((int) numel(shape), 3), shape)) {
-                SafeTensors.save(f, Map.of("x", x), null);
-            }
+            Path f = Files.createTempFile(dir, prefix, ".safetensors");
+            SafeTensors.save(f, tensors, null);
             f.toFile().deleteOnExit();
             return SafeTensors.open(f);
         } catch (java.io.IOException e) {

@@ -11,8 +11,13 @@ public final class Reorder {
 
     /** A reorder primitive from {@code from} to {@code to} (user scratchpad, so shareable between threads). */
     public static Primitive primitive(MemoryDescriptor from, MemoryDescriptor to, String description) {
+        return primitive(from, to, -1, description);
+    }
+
+    /** {@link #primitive(MemoryDescriptor, MemoryDescriptor, String)} with source scales over the dims of {@code scalesMask} (-1: none). */
+    private static Primitive primitive(MemoryDescriptor from, MemoryDescriptor to, int scalesMask, String description) {
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
-             PrimitiveDescriptor pd = ConvOps.reorder(from, to, attr, description)) {
+             PrimitiveDescriptor pd = ConvOps.reorder(from, to, scalesMask < 0 ? attr : attr.withSourceScales(scalesMask), description)) {
             return Primitive.create(pd);
         }
     }
@@ -41,14 +46,14 @@ public final class Reorder {
     public static void once(MemoryDescriptor from, MemorySegment src, MemoryDescriptor to, MemorySegment dst, float[] scales, String description) {
         int team = ThreadControl.openmpMaxThreads();
         ThreadControl.applyToCurrentThread(1);   // oneDNN fixes a primitive's split when it is created, so before that
-        try (Arena tmp = Arena.ofConfined();
-             PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
-             PrimitiveDescriptor pd = ConvOps.reorder(from, to, scales == null ? attr : attr.withSourceScales(leadingMask(from.dims(), scales.length, description)),
-                     description);
-             Primitive p = Primitive.create(pd);
-             MemoryDescriptor scalesMd = scales == null ? null : MemoryDescriptor.f32(Ops.plain1d(), scales.length)) {
-            if (scales == null) p.executeWithThreads(1, Args.from(from, src), Args.to(to, dst));
-            else p.executeWithThreads(1, Args.from(from, src), Args.to(to, dst), new Arg(Args.SRC_SCALES, scalesMd, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, scales)));
+        try (Primitive p = primitive(from, to, scales == null ? -1 : leadingMask(from.dims(), scales.length, description), description)) {
+            if (scales == null) {
+                p.executeWithThreads(1, Args.from(from, src), Args.to(to, dst));
+            } else {
+                try (Arena tmp = Arena.ofConfined(); MemoryDescriptor scalesMd = MemoryDescriptor.f32(Ops.plain1d(), scales.length)) {
+                    p.executeWithThreads(1, Args.from(from, src), Args.to(to, dst), new Arg(Args.SRC_SCALES, scalesMd, tmp.allocateFrom(ValueLayout.JAVA_FLOAT, scales)));
+                }
+            }
         } finally {
             ThreadControl.applyToCurrentThread(team);
         }

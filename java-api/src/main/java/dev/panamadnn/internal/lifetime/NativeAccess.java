@@ -23,22 +23,24 @@ public final class NativeAccess {
     /** A copy of mapped {@code segment} in {@code arena}, made by Java (a truncated file is an exception, not a crash). */
     public static MemorySegment copyOfMapped(MemorySegment segment, Arena arena, String what) {
         MemorySegment copy = arena.allocate(Math.max(1, segment.byteSize()), 64).asSlice(0, segment.byteSize());
-        copyMapped(segment, copy, what);
+        copy(segment, copy, what);
         return copy;
     }
 
     /** Copies {@code source} into mapped {@code target} by Java (a truncated file is an exception, not a crash). */
     public static void copyToMapped(MemorySegment source, MemorySegment target, String what) {
-        copyMapped(source, target, what);
+        copy(source, target, what);
     }
 
     /**
-     * The Java copy both directions use. Measured on JDK 25: when another thread closes a shared
+     * Copies all of {@code source} into {@code target} by Java: memory another thread freed meanwhile, or a file
+     * truncated under a mapping, is an {@link IllegalStateException} naming {@code what}, never a crash. The copy both
+     * directions above use, and the compiler's reads of a graph's constants. Measured on JDK 25: when another thread closes a shared
      * arena while this thread copies from it (a mapping: about 60% of such races), the copy fails
      * with "Already closed" and the JDK may leave this thread's interrupt flag set although nobody
      * interrupted it; {@link #freedWhileCopying} clears that stray flag.
      */
-    private static void copyMapped(MemorySegment source, MemorySegment target, String what) {
+    public static void copy(MemorySegment source, MemorySegment target, String what) {
         boolean interruptedBefore = Thread.currentThread().isInterrupted();
         try {
             MemorySegment.copy(source, 0, target, 0, source.byteSize());
@@ -53,7 +55,7 @@ public final class NativeAccess {
     /**
      * The exception for a Java copy that failed because another thread freed the memory: names
      * {@code what}, and clears the interrupt flag the JDK may leave set on the copying thread
-     * when the close aborted the copy (see {@link #copyMapped}), unless it was set before.
+     * when the close aborted the copy (see {@link #copy}), unless it was set before.
      */
     public static IllegalStateException freedWhileCopying(String what, boolean interruptedBefore, IllegalStateException cause) {
         clearStrayInterrupt(interruptedBefore);
