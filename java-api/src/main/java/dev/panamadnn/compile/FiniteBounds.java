@@ -5,6 +5,7 @@ import dev.panamadnn.Tensor;
 import dev.panamadnn.bindings.cblas.cblas_h;
 import dev.panamadnn.graph.Node;
 import dev.panamadnn.graph.Shape;
+import dev.panamadnn.internal.lifetime.NativeAccess;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -281,14 +282,12 @@ final class FiniteBounds implements Rewrite {
         double worst = 0;
         float[] computed = g.computed.get(w);
         PlanGraph.Scaled scaled = g.scaled(w);   // a folded batch norm's weights: the initializer's rows, times their factor
-        Tensor t = computed != null ? null : scaled != null ? scaled.tensor() : g.tensor(w);
-        // Rows are read from the tensor's memory as dense [out, ...] (or [..., K, N]) data: a strided view (a slice of a
-        // larger tensor) or a scaled one read by columns is read as its values instead (an array of its elements).
-        if (t != null && t.dtype() == DataType.F32 && (!t.isContiguous() || scaled != null && !rowMajorOut)) {
+        if (scaled != null && !rowMajorOut) {   // read by columns (not FoldBatchNorm's [out, ...] weights): as its values
             computed = g.floatsToRead(w);
             scaled = null;
-            t = null;
         }
+        // Rows are read from the tensor's memory as dense data: PlanGraph.tensor hands a strided view out as a dense copy
+        Tensor t = computed != null ? null : scaled != null ? scaled.tensor() : g.tensor(w);
         if (computed == null && (t == null || t.dtype() != DataType.F32)) return Double.POSITIVE_INFINITY;
         // A constant's own memory never reaches native code (it may be a mapping of a file that another process truncates,
         // or an arena another thread closes: NativeAccess): its rows are copied to the heap by Java first.
@@ -305,7 +304,10 @@ final class FiniteBounds implements Rewrite {
                 sum = stride == 1 ? absSumArray(computed, (int) base, inner) : absSum(seg, base, inner, stride);
             } else if (rows != null) {
                 int r = o % blockRows;
-                if (r == 0) MemorySegment.copy(seg, ValueLayout.JAVA_FLOAT_UNALIGNED, 4 * base, rows, 0, Math.min(blockRows, outputs - o) * inner);
+                if (r == 0) {   // by NativeAccess: a tensor another thread closes meanwhile is an exception naming it, no stray interrupt
+                    long bytes = 4L * Math.min(blockRows, outputs - o) * inner;
+                    NativeAccess.copy(seg.asSlice(4 * base, bytes), MemorySegment.ofArray(rows).asSlice(0, bytes), "weights " + w);
+                }
                 sum = absSumArray(rows, r * inner, inner);
                 // |fl(w s)| <= |w| |s| (1 + 2^-24); an infinite or NaN factor makes the sum infinite or NaN (unbounded)
                 if (scaled != null) sum *= Math.abs((double) scaled.scales()[o]) * (1 + 0x1p-23);
