@@ -1,114 +1,206 @@
 package dev.panamadnn.onnx;
 
-import com.google.protobuf.ByteOutput;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.UnsafeByteOperations;
+import com.google.protobuf.Message;
+import com.google.protobuf.WireFormat;
 import dev.panamadnn.onnx.proto.GraphProto;
 import dev.panamadnn.onnx.proto.ModelProto;
 import dev.panamadnn.onnx.proto.TensorProto;
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.io.InputStream;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
 /**
- * A model parsed with aliasing from a heap copy of its file, detached from that copy. Parsed so, every {@code bytes}
- * field and every string field not yet read (protobuf-java decodes those lazily) is a view of the one array, so
- * keeping the proto - and an {@link OnnxModel} keeps it, to import again with inputs bound - kept the whole file on
- * the heap for the model's life (ResNet-50: 102 MB, VGG-11: 531 MB). protobuf-java makes a {@link ByteString} of
- * mapped memory only by copying it (without {@code sun.misc.Unsafe}), so the weights leave the proto instead: each
- * graph initializer's {@code raw_data} that is a view of the heap copy ({@link #inFile}) is cleared and its bytes are
- * given as a slice of the file's mapping, by initializer index ({@link #raw}), which the importer reads in place of the
- * field ({@link TensorProtos#toTensor});
- * what is left (the graph's structure, small tensors, strings: kilobytes) is serialized and parsed again without
- * aliasing, so no field of the result can refer to the heap copy.
+ * A model with the main graph's initializers' {@code raw_data} (the weights) kept out of the proto, as slices of the
+ * model's mapped file by initializer index ({@link #raw}), which the importer reads in place of the field
+ * ({@link TensorProtos#toTensor}). The model keeps its proto (to import again with inputs bound), so the proto holds
+ * no weight bytes: the graph's structure, small tensors, strings, kilobytes.
  *
- * @param proto the model, holding no view of the heap copy
- * @param raw   per graph initializer (by index), its raw_data as a slice of the mapping, or null where the field stays;
- *              null for a model not loaded from a file
+ * <p>{@link #read} never copies the weights to the heap. protobuf-java makes a {@link ByteString} of mapped memory only
+ * by copying it (without {@code sun.misc.Unsafe}), so parsing the file whole meant parsing a heap copy of all of it
+ * (aliased, then detached): the file's size in transient heap (ResNet-50 102 MB, VGG-11 531 MB: more than a 512 MB
+ * heap holds), and 50-70 ms of a cold ResNet-18 import in filling that array. Instead, protobuf's own
+ * {@link CodedInputStream} reads the tags and lengths of the three levels that lead to {@code raw_data}
+ * ({@code ModelProto.graph} (7) -> {@code GraphProto.initializer} (5) -> {@code TensorProto.raw_data} (9)) and skips a
+ * raw_data's bytes without reading them; the bytes of every other field, unchanged and in file order, are parsed by
+ * the generated classes ({@code mergeFrom}). So protobuf's rules hold as in one parse: the last occurrence of a singular
+ * field wins (raw_data's too), occurrences of a message field merge (a graph written in two pieces), repeated fields
+ * keep their order, unknown fields are kept, and everything malformed is the parser's own
+ * {@link InvalidProtocolBufferException}.
+ *
+ * @param proto the model, without the raw_data of the initializers in {@code raw}
+ * @param raw   per graph initializer (by index), its raw_data as a slice of the mapping, or null where the field stays
+ *              (empty, or absent); null for a model not read from a file
  */
 record Detached(ModelProto proto, MemorySegment[] raw) {
+    private static final int GRAPH = 7, INITIALIZER = 5, RAW_DATA = 9;
+
     /** A model parsed from bytes, not a file: nothing to detach. */
     static Detached of(ModelProto proto) {
         return new Detached(proto, null);
     }
 
     /**
-     * {@return {@code m} detached from the heap copy it was parsed from}
+     * {@return the model in {@code file}, its main graph's initializers' raw_data slices of {@code file}}
      *
-     * @param m      a model parsed with aliasing from {@code copy}
-     * @param copy   the heap copy of the file's contents it was parsed from (a byte's index there is its offset in the file)
-     * @param file   the file, mapped
+     * @param file           the file's contents (mapped), at most 2 GiB
+     * @param recursionLimit how deep messages may nest (as {@link CodedInputStream#setRecursionLimit})
+     * @throws InvalidProtocolBufferException if the bytes are not a valid {@code ModelProto}
+     * @throws IOException                    never from a mapping (the parser's signature)
      */
-    static Detached of(ModelProto m, byte[] copy, MemorySegment file) {
-        GraphProto g = m.getGraph();
-        MemorySegment[] raw = new MemorySegment[g.getInitializerCount()];
-        GraphProto.Builder graph = g.toBuilder();
-        for (int i = 0; i < raw.length; i++) {
-            TensorProto t = g.getInitializer(i);
-            raw[i] = inFile(t.getRawData(), copy, file);
-            if (raw[i] != null) graph.setInitializer(i, t.toBuilder().clearRawData());
+    static Detached read(MemorySegment file, int recursionLimit) throws IOException {
+        if (file.byteSize() > Integer.MAX_VALUE) throw new IllegalArgumentException("Detached.read: at most 2 GiB, got " + file.byteSize() + " bytes");
+        CodedInputStream in = CodedInputStream.newInstance(new SegmentInput(file), 1 << 16);
+        in.setSizeLimit(Integer.MAX_VALUE);
+        Fields rest = new Fields(file);
+        GraphProto.Builder graph = null;
+        List<MemorySegment> raw = new ArrayList<>();
+        while (true) {
+            int start = in.getTotalBytesRead(), tag = in.readTag();
+            if (tag == 0) break;
+            if (WireFormat.getTagFieldNumber(tag) == GRAPH && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+                if (graph == null) graph = GraphProto.newBuilder();
+                int limit = in.pushLimit(in.readRawVarint32());
+                graph(in, file, graph, raw, recursionLimit - 1);
+                endOfMessage(in, limit);
+            } else {
+                rest.skip(in, tag, start);
+            }
         }
-        ModelProto rest = m.hasGraph() ? m.toBuilder().setGraph(graph).build() : m;
-        try {
-            return new Detached(ModelProto.parseFrom(rest.toByteArray()), raw);   // a fresh array; parseFrom(byte[]) does not alias it
-        } catch (InvalidProtocolBufferException e) {   // it was parsed once already
-            throw new OnnxException("the model could not be parsed again without its weights: " + e.getMessage(), e);
+        ModelProto.Builder model = ModelProto.newBuilder();
+        rest.mergeInto(model, recursionLimit);
+        if (graph != null) model.setGraph(graph);
+        return new Detached(model.build(), raw.toArray(MemorySegment[]::new));
+    }
+
+    /** One occurrence of the graph field, up to the stream's limit: its initializers read by {@link #tensor}, the rest merged. */
+    private static void graph(CodedInputStream in, MemorySegment file, GraphProto.Builder graph, List<MemorySegment> raw, int depth) throws IOException {
+        if (depth <= 0) throw new InvalidProtocolBufferException("Protocol message had too many levels of nesting.");
+        Fields rest = new Fields(file);
+        List<TensorProto> initializers = new ArrayList<>();
+        List<MemorySegment> slices = new ArrayList<>();
+        while (true) {
+            int start = in.getTotalBytesRead(), tag = in.readTag();
+            if (tag == 0) break;
+            if (WireFormat.getTagFieldNumber(tag) == INITIALIZER && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+                int limit = in.pushLimit(in.readRawVarint32());
+                MemorySegment[] slice = new MemorySegment[1];
+                initializers.add(tensor(in, file, slice, depth - 1));
+                slices.add(slice[0]);
+                endOfMessage(in, limit);
+            } else {
+                rest.skip(in, tag, start);
+            }
+        }
+        rest.mergeInto(graph, depth);   // the occurrence's other fields first: merging them cannot touch the initializers
+        graph.addAllInitializer(initializers);
+        raw.addAll(slices);
+    }
+
+    /** One initializer, up to the stream's limit: its raw_data (the last occurrence) skipped into {@code slice[0]}, the rest parsed. */
+    private static TensorProto tensor(CodedInputStream in, MemorySegment file, MemorySegment[] slice, int depth) throws IOException {
+        if (depth <= 0) throw new InvalidProtocolBufferException("Protocol message had too many levels of nesting.");
+        Fields rest = new Fields(file);
+        long rawAt = -1;
+        int rawBytes = 0;
+        while (true) {
+            int start = in.getTotalBytesRead(), tag = in.readTag();
+            if (tag == 0) break;
+            if (WireFormat.getTagFieldNumber(tag) == RAW_DATA && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+                int n = in.readRawVarint32();
+                if (n < 0) throw new InvalidProtocolBufferException("CodedInputStream encountered an embedded string or message which claimed to have negative size.");
+                rawAt = in.getTotalBytesRead();
+                rawBytes = n;
+                in.skipRawBytes(n);   // past the file's end or the message's: the parser's "truncated" refusal
+            } else {
+                rest.skip(in, tag, start);
+            }
+        }
+        TensorProto.Builder t = TensorProto.newBuilder();
+        rest.mergeInto(t, depth);
+        if (rawAt >= 0 && rawBytes == 0) t.setRawData(ByteString.EMPTY);   // present but empty: the field stays, as parsed whole
+        else if (rawAt >= 0) slice[0] = file.asSlice(rawAt, rawBytes);
+        return t.build();
+    }
+
+    /** After a nested message: the file ended inside it unless its whole length was read (the parser's own check). */
+    private static void endOfMessage(CodedInputStream in, int limit) throws InvalidProtocolBufferException {
+        if (in.getBytesUntilLimit() != 0) {
+            throw new InvalidProtocolBufferException("While parsing a protocol message, the input ended unexpectedly in the middle of a field.");
+        }
+        in.popLimit(limit);
+    }
+
+    /** The bytes of the fields a level does not route, in file order, copied from the file as the parser skips them. */
+    private static final class Fields {
+        private final MemorySegment file;
+        private byte[] bytes = new byte[0];
+        private int size;
+
+        Fields(MemorySegment file) {
+            this.file = file;
+        }
+
+        /** Skips the field whose tag {@code tag} was read at {@code start}, keeping its bytes (tag included). */
+        void skip(CodedInputStream in, int tag, int start) throws IOException {
+            if (!in.skipField(tag)) throw new InvalidProtocolBufferException("Protocol message end-group tag did not match expected tag.");
+            int n = in.getTotalBytesRead() - start;
+            if (size + n > bytes.length) bytes = Arrays.copyOf(bytes, Math.max(size + n, 2 * bytes.length));
+            MemorySegment.copy(file, ValueLayout.JAVA_BYTE, start, bytes, size, n);
+            size += n;
+        }
+
+        /** Parses the kept fields into {@code b}, messages nesting at most {@code depth} deep. */
+        void mergeInto(Message.Builder b, int depth) throws IOException {
+            if (size == 0) return;
+            CodedInputStream in = CodedInputStream.newInstance(bytes, 0, size);
+            in.setRecursionLimit(depth);
+            b.mergeFrom(in);
+            in.checkLastTagWas(0);
         }
     }
 
-    /**
-     * The bytes of {@code s} as a slice of {@code file} where {@code s} is a view of {@code copy} itself (so its offset there
-     * is its offset in the file), else null. Proved by identity, not by comparing the bytes: protobuf hands a view's backing
-     * array and offset to a {@link ByteOutput}'s {@code writeLazy} without copying ({@link UnsafeByteOperations#unsafeWriteTo}),
-     * so the slice is used only when that array is {@code copy}. (Comparing the bytes, as before, read every weight twice
-     * more in a cold JVM: 30-36 ms of a ResNet-18 import, 49-51 ms of a ResNet-50's.)
-     */
-    static MemorySegment inFile(ByteString s, byte[] copy, MemorySegment file) {
-        if (s.isEmpty()) return null;
-        Backing b = new Backing();
-        try {
-            UnsafeByteOperations.unsafeWriteTo(s, b);
-        } catch (IOException e) {   // Backing throws none
-            throw new UncheckedIOException(e);
-        }
-        if (b.array != copy || b.pieces != 1 || b.length != s.size()) return null;
-        if ((long) b.offset + b.length > file.byteSize()) return null;
-        return file.asSlice(b.offset, b.length);
-    }
+    /** The mapped file as a stream: reads copy from it, skips only move the position (so a skipped raw_data is never read). */
+    private static final class SegmentInput extends InputStream {
+        private final MemorySegment s;
+        private long at;
 
-    /** Where a {@link ByteString}'s bytes live: the array and offset of its one lazy piece, else nothing. */
-    private static final class Backing extends ByteOutput {
-        byte[] array;
-        int offset, length, pieces;
-
-        @Override
-        public void write(byte value) {
-            pieces += 2;   // a copied byte: not a view
+        SegmentInput(MemorySegment s) {
+            this.s = s;
         }
 
         @Override
-        public void write(byte[] value, int offset, int length) {
-            pieces += 2;
+        public int read() {
+            return at < s.byteSize() ? s.get(ValueLayout.JAVA_BYTE, at++) & 0xff : -1;
         }
 
         @Override
-        public void writeLazy(byte[] value, int offset, int length) {
-            pieces++;
-            array = value;
-            this.offset = offset;
-            this.length = length;
+        public int read(byte[] b, int off, int len) {
+            java.util.Objects.checkFromIndexSize(off, len, b.length);
+            if (len == 0) return 0;
+            int n = (int) Math.min(len, s.byteSize() - at);
+            if (n <= 0) return -1;
+            MemorySegment.copy(s, ValueLayout.JAVA_BYTE, at, b, off, n);
+            at += n;
+            return n;
         }
 
         @Override
-        public void write(ByteBuffer value) {
-            pieces += 2;
+        public long skip(long n) {
+            long k = Math.max(0, Math.min(n, s.byteSize() - at));
+            at += k;
+            return k;
         }
 
         @Override
-        public void writeLazy(ByteBuffer value) {
-            pieces += 2;
+        public int available() {
+            return (int) Math.min(Integer.MAX_VALUE, s.byteSize() - at);
         }
     }
 }

@@ -66,14 +66,8 @@ public final class Onnx {
                     throw new OnnxException(file + ": " + size + " bytes; a .onnx file over 2 GiB cannot be parsed (keep the weights as external data)");
                 }
                 MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-                // protobuf-java parses a direct buffer by copying it to an array unless it may use sun.misc.Unsafe, so
-                // parse one heap copy with aliasing: each bytes field (raw_data...) is then a view of that array, whose
-                // offset is its offset in the file. Detached takes the weights out as slices of the mapping and copies
-                // the rest, so the heap copy is garbage once parsed (the model keeps its proto to import again).
-                byte[] bytes = mapped.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
-                CodedInputStream in = com.google.protobuf.UnsafeByteOperations.unsafeWrap(bytes).newCodedInput();
-                in.enableAliasing(true);
-                Detached model = options.apply(Detached.of(parse(in, file.toString()), bytes, mapped), file.toString());
+                // The weights stay in the mapping: Detached parses every other field, and never copies a raw_data.
+                Detached model = options.apply(read(mapped, file.toString()), file.toString());
                 Path dir = file.toAbsolutePath().getParent();
                 return OnnxModel.create(model, arena, dir, file.toString());
             } catch (IOException e) {
@@ -134,6 +128,23 @@ public final class Onnx {
         } catch (RuntimeException | Error e) {
             arena.close();
             throw e;
+        }
+    }
+
+    /** {@link Detached#read} of the mapped file {@code source}, every failure an {@link OnnxException} naming it. */
+    static Detached read(MemorySegment mapped, String source) {
+        try {
+            return Detached.read(mapped, RECURSION_LIMIT);
+        } catch (InternalError e) {   // the JVM's report of a fault on the mapping: the file truncated as it was read
+            String m = e.getMessage();
+            if (m == null || !m.contains("unsafe memory access operation")) throw e;
+            throw new OnnxException(source + ": the file was truncated while mapped, as it was being read (" + m + "); reopen it", e);
+        } catch (InvalidProtocolBufferException e) {
+            throw new OnnxException(source + ": not a valid ONNX model (protobuf: " + e.getMessage() + ")", e);
+        } catch (IOException e) {
+            throw new OnnxException(source + ": cannot read the model: " + e, e);
+        } catch (RuntimeException e) {   // the parser's own checks
+            throw new OnnxException(source + ": not a valid ONNX model (" + e + ")", e);
         }
     }
 

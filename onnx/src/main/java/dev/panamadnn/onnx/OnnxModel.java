@@ -56,7 +56,7 @@ public final class OnnxModel implements AutoCloseable {
         this.bound = bound;
     }
 
-    /** Imports {@code model} (from a file: detached from the parser's heap copy, the weights slices of the mapping). */
+    /** Imports {@code model} (from a file: the initializers' weights slices of the mapping, {@link Detached#read}). */
     static OnnxModel create(Detached model, Arena arena, Path baseDir, String source) {
         ModelProto proto = model.proto();
         try {

@@ -52,10 +52,26 @@ public final class MappedTruncation {
                         checkLogits("before: a one-off run at batch 2", y, logits.slice(0, 0, 2));
                     }
 
+                    // a mapping of the whole file, as Onnx.load reads it, left open across the truncation
+                    java.lang.foreign.Arena mapping = java.lang.foreign.Arena.ofConfined();
+                    java.lang.foreign.MemorySegment whole;
+                    try (FileChannel ch = FileChannel.open(copy, StandardOpenOption.READ)) {
+                        whole = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), mapping);
+                    }
                     try (FileChannel ch = FileChannel.open(copy, StandardOpenOption.WRITE)) {
                         ch.truncate(0);
                     }
                     check("the file is empty now", Files.size(copy) == 0);
+                    try {
+                        Onnx.read(whole, "digits.onnx");
+                        check("after: reading the model from a mapping of the truncated file: expected an OnnxException, it returned", false);
+                    } catch (OnnxException e) {
+                        check("after: reading the model from a mapping of the truncated file: " + e.getMessage(),
+                                e.getMessage().contains("truncated while mapped, as it was being read"));
+                    } catch (Throwable t) {
+                        check("after: reading the model from a mapping of the truncated file: expected an OnnxException, got " + t, false);
+                    }
+                    mapping.close();
 
                     checkLogits("after: the plan for batch 3 compiled before", run(plan, in, x3), logits.slice(0, 0, 3));
                     checkLogits("after: the plan set at batch 2, built before", plans.run(x2), logits.slice(0, 0, 2));
