@@ -57,11 +57,25 @@ public final class ThreadControl {
      * resolve (docs/benchmarks.md, "libgomp's spin count").
      */
     public static final String DEFAULT_SPIN_COUNT = "1000";
+    /**
+     * System property: how long an idle OpenBLAS worker thread spins before it sleeps, as OpenBLAS's
+     * {@code OPENBLAS_THREAD_TIMEOUT} (read once when OpenBLAS loads): {@code n} from 4 to 30 for 2<sup>n</sup> CPU cycles,
+     * or {@code openblas} for OpenBLAS's own default (2<sup>28</sup> cycles, about 0.1 s); {@value #DEFAULT_OPENBLAS_TIMEOUT}
+     * if unset. {@code OPENBLAS_THREAD_TIMEOUT} in the environment wins.
+     */
+    public static final String OPENBLAS_TIMEOUT_PROPERTY = "panamadnn.openblas.timeout";
+    /**
+     * The OpenBLAS spin set when nothing else is: 2<sup>16</sup> cycles, tens of microseconds. With OpenBLAS's default its
+     * worker thread spins about 0.1 s after starting and after every multithreaded call, a core taken from everything
+     * else: in a cold ONNX ResNet-18 start it burned ~80 ms of CPU right after loading, beside the import on a 2-vCPU VM
+     * (docs/benchmarks.md, "Eleventh look"); back-to-back {@code sgemm} calls run as fast as with the default.
+     */
+    public static final String DEFAULT_OPENBLAS_TIMEOUT = "16";
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static volatile int threads;           // 0: leave the libraries' defaults alone
     private static volatile boolean loaded;
-    private static Fn openblasSet, openblasGet, ompSet, ompGetMax;   // null where absent (ompSet, ompGetMax: not on OpenMP)
+    private static Fn openblasSet, openblasGet, openblasTimeout, ompSet, ompGetMax;   // null where absent (ompSet, ompGetMax: not on OpenMP)
     private static final ThreadLocal<int[]> APPLIED = ThreadLocal.withInitial(() -> new int[1]);
 
     private ThreadControl() {}
@@ -129,6 +143,15 @@ public final class ThreadControl {
         APPLIED.get()[0] = n;
     }
 
+    /**
+     * {@return the {@code OPENBLAS_THREAD_TIMEOUT} OpenBLAS read when it loaded ({@code openblas_thread_timeout}; 0 if none
+     * was set), or -1 if this OpenBLAS does not export it}
+     */
+    static int openblasTimeoutRead() {
+        Natives.load();
+        return openblasTimeout == null ? -1 : invokeInt(openblasTimeout);
+    }
+
     /** {@return OpenBLAS's current thread count ({@code openblas_get_num_threads})} */
     public static int openblasThreads() {
         Natives.load();
@@ -176,7 +199,23 @@ public final class ThreadControl {
             String spin = spinCount(System.getProperty(SPIN_PROPERTY));
             if (spin != null) env.put("GOMP_SPINCOUNT", spin);
         }
+        // OpenBLAS reads OPENBLAS_THREAD_TIMEOUT once, when it is loaded (next), and starts its worker threads then
+        if (System.getenv("OPENBLAS_THREAD_TIMEOUT") == null && Natives.nativeAccessEnabled()) {
+            String timeout = openblasTimeout(System.getProperty(OPENBLAS_TIMEOUT_PROPERTY));
+            if (timeout != null) env.put("OPENBLAS_THREAD_TIMEOUT", timeout);
+        }
         if (!env.isEmpty()) setenv(env);
+    }
+
+    /** The OPENBLAS_THREAD_TIMEOUT to set for the property's value {@code v} (null: leave OpenBLAS's default). */
+    static String openblasTimeout(String v) {
+        if (v == null) return DEFAULT_OPENBLAS_TIMEOUT;
+        String s = v.strip();
+        if (s.equals("openblas")) return null;
+        if (!s.matches("[0-9]{1,2}") || Integer.parseInt(s) < 4 || Integer.parseInt(s) > 30) {
+            throw new IllegalArgumentException(OPENBLAS_TIMEOUT_PROPERTY + ": expected 4 to 30 (2^n cycles) or 'openblas', got '" + v + "'");
+        }
+        return Integer.toString(Integer.parseInt(s));
     }
 
     /** The GOMP_SPINCOUNT to set for the property's value {@code v} (null: leave libgomp's default). */
@@ -193,6 +232,7 @@ public final class ThreadControl {
     static synchronized void afterLoad(SymbolLookup openblas, SymbolLookup dnnl) {
         openblasSet = handle(openblas, "openblas_set_num_threads", FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
         openblasGet = handle(openblas, "openblas_get_num_threads", FunctionDescriptor.of(ValueLayout.JAVA_INT));
+        openblasTimeout = optionalHandle(openblas, "openblas_thread_timeout", FunctionDescriptor.of(ValueLayout.JAVA_INT));
         // Absent from a oneDNN built on another CPU runtime (TBB): then there is no OpenMP team to set.
         ompSet = optionalHandle(dnnl, "omp_set_num_threads", FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
         ompGetMax = optionalHandle(dnnl, "omp_get_max_threads", FunctionDescriptor.of(ValueLayout.JAVA_INT));

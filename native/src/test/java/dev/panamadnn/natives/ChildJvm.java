@@ -33,6 +33,7 @@ final class ChildJvm {
         pb.environment().remove(ThreadControl.ENV);
         pb.environment().remove("GOMP_SPINCOUNT");   // libgomp's own settings, which ThreadControl leaves alone when given
         pb.environment().remove("OMP_WAIT_POLICY");
+        pb.environment().remove("OPENBLAS_THREAD_TIMEOUT");
         pb.environment().putAll(env);
         return pb.start();
     }
