@@ -282,7 +282,7 @@ public final class ColdStartMain {
                 for (String rt : runtimes) {
                     boolean ours = !rt.equals("ort");
                     sb.append("| ").append(m).append(" | ").append(b).append(" | ").append(label(rt))
-                      .append(" | ").append(stats(values(rows, rt, m, b, "init")))
+                      .append(" | ").append(rt.startsWith("ours-onnx") ? "–" : stats(values(rows, rt, m, b, "init")))
                       .append(" | ").append(ours && !rt.startsWith("ours-onnx") ? stats(values(rows, rt, m, b, "build")) : "–")
                       .append(" | ").append(ours ? stats(values(rows, rt, m, b, "weights")) : "–")
                       .append(" | ").append(stats(values(rows, rt, m, b, ours ? "compile" : "session")))
@@ -329,7 +329,9 @@ public final class ColdStartMain {
                 + "(rotating which goes first). Ours: init = loading the natives, build = the ResNet builder inside Init.skip (allocates "
                 + "every parameter, leaves the random init out: the checkpoint overwrites it), weights = SafeTensors.load (map, check, copy), compile = CompiledModel.compile (default options; "
                 + "Winograd off: CompileOptions.withWinograd(false)), first run = the first run without warmup(). Ours, ONNX import: "
-                + "no build, import = Onnx.load of the .onnx file ONNX Runtime reads, compile = CompiledModel.compile of its graph. "
+                + "no init or build, import = Onnx.load of the .onnx file ONNX Runtime reads (it starts loading the natives on a thread "
+                + "of its own, as in a program that imports a model), compile = CompiledModel.compile of its graph (waiting for the natives "
+                + "if they are still loading). "
                 + "AOT cache: the same path in a JVM started with -XX:AOTCache (JDK 25; trained by one JVM per runtime and cell beforehand) "
                 + "and without --add-modules jdk.incubator.vector, so without Winograd (the cache is unusable with an incubator module). "
                 + "ONNX Runtime: init = "
