@@ -7,6 +7,7 @@ import dev.panamadnn.internal.Sizes;
 import dev.panamadnn.internal.lifetime.InFlightCalls;
 import dev.panamadnn.internal.lifetime.NativeAccess;
 import dev.panamadnn.internal.safetensors.StridedCopy;
+import dev.panamadnn.natives.Natives;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Map;
@@ -26,7 +27,9 @@ import java.util.Map;
 public abstract class Layer implements Module {
     private final InFlightCalls calls = new InFlightCalls();
 
-    Layer() {}
+    Layer() {
+        Natives.loadInBackground();   // its forward pass or a compile needs them: loading overlaps building the model
+    }
 
     /** {@link #forward(Tensor, Backend)} on {@link Backend#AUTO}. */
     @Override

@@ -8,6 +8,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Entry point to the native libraries: loads OpenBLAS and oneDNN once per JVM (see
@@ -41,6 +42,35 @@ public final class Natives {
      */
     public static synchronized LoadReport load() {
         return loaded().report();
+    }
+
+    /** System property: {@code false} turns {@link #loadInBackground()} off (the natives then load at their first use). */
+    public static final String PRELOAD_PROPERTY = "panamadnn.natives.preload";
+
+    private static final AtomicBoolean PRELOAD = new AtomicBoolean();
+
+    /**
+     * Starts {@link #load()} on a thread of its own, once per JVM, and returns at once. The library's entry points that
+     * come before its native work call it (building a layer, {@code Onnx.load}), so that loading the libraries - their
+     * relocations and the FFM linker's first use, ~170-200 ms in a fresh JVM - overlaps building or importing the model
+     * instead of starting the compile or the first forward pass. Measured on a 2-vCPU VM, old and new alternating in
+     * fresh JVMs (docs/benchmarks.md, "Eleventh look"): ResNet-18 build + weights + compile + first run 0.925x, ONNX
+     * import + compile + first run 0.931x. Nothing is started if native access is off for this module (the load would
+     * only warn sooner) or {@value #PRELOAD_PROPERTY} is {@code false}. The thread is not a daemon: a JVM ending right
+     * after it started waits for the libraries rather than exiting inside dlopen. A failure is kept and thrown to
+     * whoever calls {@link #load()} next, as if that call had failed.
+     */
+    public static void loadInBackground() {
+        if (PRELOAD.get() || !PRELOAD.compareAndSet(false, true)) return;
+        if (!nativeAccessEnabled() || "false".equalsIgnoreCase(System.getProperty(PRELOAD_PROPERTY, "").strip())) return;
+        Thread t = new Thread(() -> {
+            try {
+                load();
+            } catch (RuntimeException | LinkageError e) {
+                // kept by load() (a NativeLoadException) or met again by the next caller's load()
+            }
+        }, "panamadnn-natives-preload");
+        t.start();
     }
 
     /** {@return the symbols of the loaded OpenBLAS (CBLAS and {@code openblas_*}), loading it first if needed} */

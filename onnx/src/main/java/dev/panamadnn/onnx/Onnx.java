@@ -11,7 +11,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Loads ONNX models ({@code .onnx}, opsets {@value OpTable#MIN_OPSET} to {@value OpTable#MAX_OPSET}
@@ -38,10 +37,10 @@ public final class Onnx {
      * beside the model. The mapping lives until the model is closed. Parsing never copies the
      * weights to the heap (a model loads in a heap smaller than its file).
      *
-     * <p>The first load in a JVM also starts loading the native libraries on a thread of its own
-     * (as {@link dev.panamadnn.natives.Natives#load()}: compiling or running the model needs them),
-     * so that it overlaps the import; set {@code panamadnn.threads} and the other properties read
-     * when they load before this call.
+     * <p>Also starts loading the native libraries on a thread of their own, if not yet loaded
+     * ({@link Natives#loadInBackground()}: compiling or running the model needs them), so that it
+     * overlaps the import; set {@code panamadnn.threads} and the other properties read when they
+     * load before this call.
      *
      * @param file the {@code .onnx} file
      * @return the model, owned by the caller (close it to unmap the weights)
@@ -65,7 +64,7 @@ public final class Onnx {
     public static OnnxModel load(Path file, OnnxOptions options) {
         if (file == null) throw new IllegalArgumentException("Onnx.load: file must not be null");
         if (options == null) throw new IllegalArgumentException("Onnx.load: options must not be null (OnnxOptions.defaults() reads the model as declared)");
-        preloadNatives();
+        Natives.loadInBackground();   // the compile needs them: loading overlaps the import
         Arena arena = Arena.ofShared();
         try {
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -130,7 +129,7 @@ public final class Onnx {
     }
 
     private static OnnxModel load(CodedInputStream in, String source, OnnxOptions options) {
-        preloadNatives();
+        Natives.loadInBackground();   // the compile needs them: loading overlaps the import
         Arena arena = Arena.ofShared();
         try {
             return OnnxModel.create(options.apply(Detached.of(parse(in, source)), source), arena, null, source);
@@ -138,29 +137,6 @@ public final class Onnx {
             arena.close();
             throw e;
         }
-    }
-
-    private static final AtomicBoolean PRELOAD = new AtomicBoolean();
-
-    /**
-     * Starts {@link Natives#load()} on a thread of its own, once per JVM, unless native access is off for the natives
-     * (then the load would only warn earlier; the compile's own load reports it). The import needs no native code, the
-     * compile that follows does: loading them (~170-200 ms cold: the libraries' relocations, the FFM linker's first
-     * use) overlaps the import instead of starting the compile. Measured on a 2-vCPU VM, ONNX ResNet-18 load + compile +
-     * first run 716 -> 665 ms (medians, 12 alternating pairs of fresh JVMs); more with more cores. Not a daemon: a JVM
-     * that ends right after a load waits for the libraries instead of exiting inside dlopen. A failure is left for the
-     * caller's own {@link Natives#load()}, which rethrows it.
-     */
-    private static void preloadNatives() {
-        if (PRELOAD.get() || !PRELOAD.compareAndSet(false, true) || !Natives.nativeAccessEnabled()) return;
-        Thread t = new Thread(() -> {
-            try {
-                Natives.load();
-            } catch (RuntimeException | LinkageError e) {
-                // the same failure is rethrown to whoever needs the natives (Natives keeps it)
-            }
-        }, "panamadnn-natives-preload");
-        t.start();
     }
 
     /** {@link Detached#read} of the mapped file {@code source}, every failure an {@link OnnxException} naming it. */
