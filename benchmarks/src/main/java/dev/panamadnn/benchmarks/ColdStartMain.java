@@ -282,7 +282,8 @@ public final class ColdStartMain {
                 for (String rt : runtimes) {
                     boolean ours = !rt.equals("ort");
                     sb.append("| ").append(m).append(" | ").append(b).append(" | ").append(label(rt))
-                      .append(" | ").append(ours ? "–" : stats(values(rows, rt, m, b, "init")))
+                      .append(" | ").append(ours && java.util.Arrays.stream(values(rows, rt, m, b, "init")).allMatch(x -> x == 0) ? "–"
+                              : stats(values(rows, rt, m, b, "init")))   // ours: no init of its own (the natives load beside the build)
                       .append(" | ").append(ours && !rt.startsWith("ours-onnx") ? stats(values(rows, rt, m, b, "build")) : "–")
                       .append(" | ").append(ours ? stats(values(rows, rt, m, b, "weights")) : "–")
                       .append(" | ").append(stats(values(rows, rt, m, b, ours ? "compile" : "session")))

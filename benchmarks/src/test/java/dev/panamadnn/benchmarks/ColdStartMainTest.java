@@ -105,6 +105,10 @@ class ColdStartMainTest {
         assertTrue(md.contains("| resnet18 | 1 | 2.00 | **2.00** | 1.20 | **1.20** | 2.40 | **2.40** | 1.86 |"), md);
         assertTrue(md.contains("| resnet18 | 1 | ours, ONNX import | 200 | – | 40.0 | 750 |"), "no build for an import\n" + md);
         assertTrue(md.contains("**Outputs differ** (sum of logits): resnet18 b1 rep 1: ours-onnx 1.50000, ORT 1.00000"), md);
+        // as ColdStart reports it now: no init of ours' own (the natives load beside the build or import): a dash, not 0
+        String loadedBeside = ColdStartMain.report(List.of(ColdStartMain.parse(1, ours(1000, 1).replace("init=200.0", "init=0.0"), 0),
+                ColdStartMain.parse(1, ort(500, 1), 0)), List.of("ours", "ort"), new String[] {"resnet18"}, new int[] {1}, 1, List.of(), "");
+        assertTrue(loadedBeside.contains("| resnet18 | 1 | ours | – | 150 | 40.0 |"), loadedBeside);
     }
 
     @Test
