@@ -131,6 +131,23 @@ class DetachedTest {
     }
 
     @Test
+    void nestingIsLimitedAsOneParseLimitsIt() throws Exception {
+        // If nodes holding If nodes in their branches: refused past the recursion limit by both, taken below it by both
+        for (int depth : new int[] {5, 20, 21, 22, 40}) {
+            GraphProto g = GraphProto.newBuilder().setName("leaf").addInitializer(TestModels.weights("W", new float[] {1, 2}, 2)).build();
+            for (int i = 0; i < depth; i++) {
+                AttributeProto branch = AttributeProto.newBuilder().setName("then_branch").setType(AttributeProto.AttributeType.GRAPH).setG(g).build();
+                g = GraphProto.newBuilder().setName("g" + i).addNode(NodeProto.newBuilder().setOpType("If").addAttribute(branch))
+                        .addInitializer(TestModels.weights("W" + i, new float[] {i}, 1)).build();
+            }
+            byte[] model = TestModels.model(13, g).toByteArray();
+            boolean parsed = sameOutcome(model, "nesting " + depth);   // the same outcome as one parse, either way
+            // each If is three messages deeper (node, attribute, graph) below the main graph: 3 x 21 + 1 = 64 is the limit
+            assertEquals(depth <= 20, parsed, "nesting " + depth);
+        }
+    }
+
+    @Test
     void readingAModelAllocatesFarLessHeapThanItsWeights() throws Exception {
         float[] big = new float[4 << 20];   // 16 MB of raw_data
         for (int i = 0; i < big.length; i += 1024) big[i] = i;
