@@ -209,13 +209,14 @@ public final class ThreadControl {
 
     /** The OPENBLAS_THREAD_TIMEOUT to set for the property's value {@code v} (null: leave OpenBLAS's default). */
     static String openblasTimeout(String v) {
-        if (v == null) return DEFAULT_OPENBLAS_TIMEOUT;
+        if (v == null || v.isBlank()) return DEFAULT_OPENBLAS_TIMEOUT;
         String s = v.strip();
         if (s.equals("openblas")) return null;
-        if (!s.matches("[0-9]{1,2}") || Integer.parseInt(s) < 4 || Integer.parseInt(s) > 30) {
+        int n = s.matches("[0-9]{1,2}") ? Integer.parseInt(s) : -1;
+        if (n < 4 || n > 30) {
             throw new IllegalArgumentException(OPENBLAS_TIMEOUT_PROPERTY + ": expected 4 to 30 (2^n cycles) or 'openblas', got '" + v + "'");
         }
-        return Integer.toString(Integer.parseInt(s));
+        return Integer.toString(n);
     }
 
     /** The GOMP_SPINCOUNT to set for the property's value {@code v} (null: leave libgomp's default). */

@@ -84,7 +84,6 @@ record Detached(ModelProto proto, MemorySegment[] raw) {
         if (depth <= 0) throw new InvalidProtocolBufferException("Protocol message had too many levels of nesting.");
         Fields rest = new Fields(file);
         List<TensorProto> initializers = new ArrayList<>();
-        List<MemorySegment> slices = new ArrayList<>();
         while (true) {
             int start = in.getTotalBytesRead(), tag = in.readTag();
             if (tag == 0) break;
@@ -92,7 +91,7 @@ record Detached(ModelProto proto, MemorySegment[] raw) {
                 int limit = in.pushLimit(in.readRawVarint32());
                 MemorySegment[] slice = new MemorySegment[1];
                 initializers.add(tensor(in, file, slice, depth - 1));
-                slices.add(slice[0]);
+                raw.add(slice[0]);   // by index: the initializers are appended below in this order, after those of earlier occurrences
                 endOfMessage(in, limit);
             } else {
                 rest.skip(in, tag, start);
@@ -100,7 +99,6 @@ record Detached(ModelProto proto, MemorySegment[] raw) {
         }
         rest.mergeInto(graph, depth);   // the occurrence's other fields first: merging them cannot touch the initializers
         graph.addAllInitializer(initializers);
-        raw.addAll(slices);
     }
 
     /** One initializer, up to the stream's limit: its raw_data (the last occurrence) skipped into {@code slice[0]}, the rest parsed. */

@@ -144,29 +144,25 @@ public final class Onnx {
         try {
             return Detached.read(mapped, RECURSION_LIMIT);
         } catch (InternalError e) {   // the JVM's report of a fault on the mapping: the file truncated as it was read
-            String m = e.getMessage();
-            if (m == null || !m.contains("unsafe memory access operation")) throw e;
-            throw new OnnxException(source + ": the file was truncated while mapped, as it was being read (" + m + "); reopen it", e);
-        } catch (InvalidProtocolBufferException e) {
-            throw new OnnxException(source + ": not a valid ONNX model (protobuf: " + e.getMessage() + ")", e);
-        } catch (IOException e) {
-            throw new OnnxException(source + ": cannot read the model: " + e, e);
-        } catch (RuntimeException e) {   // the parser's own checks
-            throw new OnnxException(source + ": not a valid ONNX model (" + e + ")", e);
+            throw new OnnxException(source + ": the file was truncated while mapped, as it was being read (" + OnnxModel.mappedFault(e) + "); reopen it", e);
+        } catch (IOException | RuntimeException e) {
+            throw unreadable(source, e);
         }
     }
 
     private static ModelProto parse(CodedInputStream in, String source) {
         in.setRecursionLimit(RECURSION_LIMIT);
         try {
-            ModelProto m = ModelProto.parseFrom(in);
-            return m;
-        } catch (InvalidProtocolBufferException e) {
-            throw new OnnxException(source + ": not a valid ONNX model (protobuf: " + e.getMessage() + ")", e);
-        } catch (IOException e) {
-            throw new OnnxException(source + ": cannot read the model: " + e, e);
-        } catch (RuntimeException e) {   // the parser's own checks (e.g. a length past the end of a mapped buffer)
-            throw new OnnxException(source + ": not a valid ONNX model (" + e + ")", e);
+            return ModelProto.parseFrom(in);
+        } catch (IOException | RuntimeException e) {
+            throw unreadable(source, e);
         }
+    }
+
+    /** The refusal of a model that {@code source}'s parse failed to read with {@code e}. */
+    private static OnnxException unreadable(String source, Exception e) {
+        if (e instanceof InvalidProtocolBufferException) return new OnnxException(source + ": not a valid ONNX model (protobuf: " + e.getMessage() + ")", e);
+        if (e instanceof IOException) return new OnnxException(source + ": cannot read the model: " + e, e);
+        return new OnnxException(source + ": not a valid ONNX model (" + e + ")", e);   // the parser's own checks (e.g. a length past the end)
     }
 }

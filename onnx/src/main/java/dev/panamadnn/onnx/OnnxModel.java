@@ -286,9 +286,17 @@ public final class OnnxModel implements AutoCloseable {
      * file; any other {@code InternalError} is rethrown. Native code never reads the mapping: plans copy what they use.
      */
     private IllegalStateException truncated(InternalError e) {
+        return new IllegalStateException(source + ": its memory-mapped file was truncated while mapped (" + mappedFault(e) + "); reopen the file", e);
+    }
+
+    /**
+     * {@return the message of {@code e}} where it is the JVM's report of a Java read faulting on mapped memory (its message
+     * names an "unsafe memory access operation": a file truncated while mapped); any other {@code InternalError} is rethrown.
+     */
+    static String mappedFault(InternalError e) {
         String m = e.getMessage();
         if (m == null || !m.contains("unsafe memory access operation")) throw e;
-        return new IllegalStateException(source + ": its memory-mapped file was truncated while mapped (" + m + "); reopen the file", e);
+        return m;
     }
 
     /**
