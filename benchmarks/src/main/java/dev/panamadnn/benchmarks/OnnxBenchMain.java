@@ -109,7 +109,7 @@ public final class OnnxBenchMain {
         System.out.print(md);
     }
 
-    private static String opSection(OnnxPair pair, double ratio, int runs, Path out) throws Exception {
+    static String opSection(OnnxPair pair, double ratio, int runs, Path out) throws Exception {
         StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%n### %s, batch %d (median ratio %.2f)%n%n", pair.model, pair.batch, ratio));
         s.append("| op | ours | ORT | ours - ORT |\n|---|---|---|---|\n");
         double so = 0, st = 0;

@@ -26,9 +26,12 @@ import java.util.Map;
  * same file with the same intra-op threads: both warmed up (ours through {@code PlanSet.warmup}, which also prepares
  * Winograd weights that would otherwise be prepared in the background during the first rounds), then {@code --rounds} alternating rounds of about
  * {@code --seconds} per side; per side the median of the rounds' mean call times. A model we cannot load or compile
- * is reported with the refusal. Writes {@code zoo.md} and {@code zoo.tsv} into {@code --out}.
+ * is reported with the refusal. Writes {@code zoo.md} and {@code zoo.tsv} into {@code --out}. With {@code --profile
+ * losers|all} the models ONNX Runtime beats (or all) also get the per-op table of {@code scripts/bench --onnx}: ours
+ * from the plan's steps, ORT's from its profiler, grouped into one vocabulary ({@link OnnxOpTimes}).
  *
- * <p>Usage: {@code OnnxZooMain --dir DIR --models a,b --out DIR [--threads N] [--rounds N] [--seconds S]}.
+ * <p>Usage: {@code OnnxZooMain --dir DIR --models a,b --out DIR [--threads N] [--rounds N] [--seconds S]
+ * [--profile losers|all|none] [--profile-runs N]}.
  */
 public final class OnnxZooMain {
     private OnnxZooMain() {}
@@ -39,6 +42,10 @@ public final class OnnxZooMain {
         Path dir = Path.of(o.get("--dir")), out = Path.of(o.get("--out"));
         int threads = Integer.parseInt(o.getOrDefault("--threads", "2")), rounds = Integer.parseInt(o.getOrDefault("--rounds", "3"));
         double seconds = Double.parseDouble(o.getOrDefault("--seconds", "1"));
+        String profile = o.getOrDefault("--profile", "none");
+        int profileRuns = Integer.parseInt(o.getOrDefault("--profile-runs", "10"));
+        if (!List.of("losers", "all", "none").contains(profile)) throw new IllegalArgumentException("--profile takes losers, all or none");
+        StringBuilder ops = new StringBuilder();
         Files.createDirectories(out);
         StringBuilder md = new StringBuilder("# torchvision models beyond the ten: our import vs ONNX Runtime Java, batch 1\n\n")
                 .append("| model | input | vs PyTorch (max abs err / max abs) | load + compile + first run, ms (ORT: session + first) | ours, ms | ORT, ms | **ORT / ours** |\n")
@@ -116,11 +123,17 @@ public final class OnnxZooMain {
                         err, maxAbs);
                 System.out.printf(Locale.ROOT, "%s: ours %.2f ms, ORT %.2f ms, ORT / ours %.2f (rounds ours %s, ORT %s)%n", name, mo, mr, mr / mo,
                         Arrays.toString(ours), Arrays.toString(ort));
+                if (profile.equals("all") || profile.equals("losers") && mr / mo < 1.0) {
+                    try (OnnxPair pair = new OnnxPair(dir.resolve(name + ".onnx"), name, (int) shape[0], threads)) {
+                        ops.append(OnnxBenchMain.opSection(pair, mr / mo, profileRuns, out));
+                    }
+                }
             } catch (RuntimeException e) {
                 String msg = String.valueOf(e.getMessage()).replace('\n', ' ').replace("|", "\\|");
                 line(md, tsv, name, inShape, "refused: " + msg.substring(0, Math.min(300, msg.length())), "-", Double.NaN, Double.NaN, "REFUSED", 0, 0);
             }
         }
+        if (!ops.isEmpty()) md.append("\n## Per-op times (ms per run: each step's or node's median over the profiled runs, summed per op; ours: plan steps waited for one by one; ORT: its profiler)\n").append(ops);
         Files.writeString(out.resolve("zoo.md"), md);
         Files.writeString(out.resolve("zoo.tsv"), tsv);
         System.out.println(md);
