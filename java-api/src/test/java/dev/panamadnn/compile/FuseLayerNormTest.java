@@ -126,6 +126,9 @@ class FuseLayerNormTest {
     void withoutAffineAndAScaleThatVariesAlongALeadingDimStaysSeparate() {
         long[] shape = {2, 4, 8};
         check(graph(shape, (g, x) -> torchForm(g, x, "", 1e-5, 2)), random(0, 3, shape), 1);
+        // every dim, the batch's too: one row over the whole batch (never split per sample by split_batch)
+        assertEquals(List.of(RULE + ": 7 nodes ending in div into one LayerNormalization over [2, 4, 8]"),
+                check(graph(shape, (g, x) -> torchForm(g, x, "", 1e-5, 0, 1, 2)), random(0, 3, shape), 1));
         List<String> fired = check(graph(shape, (g, x) -> op(g, "Mul", "per-row", torchForm(g, x, "", 1e-5, -1), g.initializer("w", random(1, 1, 4, 1)))),
                 random(0, 3, shape), 1);
         assertEquals(List.of(RULE + ": 7 nodes ending in div into one LayerNormalization over [8]"), fired);
