@@ -134,6 +134,30 @@ class ActivationPatternRulesTest {
         assertTrue(fired.contains("fuse_activation: mul into conv"), fired.toString());
     }
 
+    @Test
+    void siluAfterAPointwiseConvStaysApartWithoutAvx512AndFusesWithIt() {
+        long[] shape = {2, 6, 8, 8};
+        Graph graph = graph(shape, (g, x) -> {
+            String c = g.node("Conv", "pw", Attributes.empty(), x, g.initializer("pw.weight", random(1, 16, 6, 1, 1)), g.initializer("pw.bias", random(1, 16)));
+            return op(g, "Mul", "mul", c, op(g, "Sigmoid", "sig", c));
+        });
+        List<String> fired = check(graph, shape, "fuse_silu", 1);
+        boolean avx2 = dev.panamadnn.internal.dnnl.ConvOps.channelBlock() == 8;   // oneDNN's AVX2 kernels (no AVX-512)
+        assertEquals(!avx2, fired.contains("fuse_activation: mul into pw"), fired.toString());
+        try (CompiledModel a = CompiledModel.compile(graph, CompileOptions.defaults(), shape)) {
+            assertEquals(avx2, a.steps().stream().anyMatch(s -> s.contains("swish") && !s.startsWith("conv")), a.describe());
+        }
+        // a 3x3 convolution, or a pointwise one with groups, keeps the SiLU as its post-op on every CPU
+        check(graph(shape, (g, x) -> {
+            String c = g.node("Conv", "conv", Attributes.of("pads", new long[] {1, 1, 1, 1}), x, g.initializer("conv.weight", random(1, 8, 6, 3, 3)));
+            return op(g, "Mul", "mul", c, op(g, "Sigmoid", "sig", c));
+        }), shape, "fuse_activation", 1);
+        check(graph(shape, (g, x) -> {
+            String c = g.node("Conv", "grouped", Attributes.of("group", 2L), x, g.initializer("grouped.weight", random(1, 8, 3, 1, 1)));
+            return op(g, "Mul", "mul", c, op(g, "Sigmoid", "sig", c));
+        }), shape, "fuse_activation", 1);
+    }
+
     private static String hardSigmoid(GraphBuilder g, String name, double alpha, String x) {
         return g.node("HardSigmoid", name, Attributes.of("alpha", alpha, "beta", 0.5), x);
     }
