@@ -195,4 +195,59 @@ class FuseLayerNormTest {
             for (int i = 48; i < 96; i++) assertTrue(Float.isFinite(out[i]), "element " + i + ": " + out[i]);
         }
     }
+
+    /**
+     * 60 drawn layer norms: rank 2-4, 1 to rank-1 trailing dims normalized, eps from 1e-12 to 1e-1, the square as Pow or
+     * Mul, the division as Div or by Reciprocal, operands of every Add and Mul either way round, a scale and a shift each
+     * present or not and shaped as the normalized dims, with leading 1s, broadcast within them or along a leading dim
+     * (then left as a separate op), inputs offset and scaled so the mean matters: the fused plan equals the op-by-op one.
+     */
+    @Test
+    void drawnLayerNormsEqualTheOpByOpForm() {
+        SplittableRandom r = new SplittableRandom(20261207);
+        for (int c = 0; c < 60; c++) {
+            int rank = 2 + r.nextInt(3), k = 1 + r.nextInt(rank - 1);
+            long[] shape = new long[rank];
+            for (int i = 0; i < rank; i++) shape[i] = 1 + r.nextInt(i == 0 ? 3 : 7);
+            long[] axes = new long[k];
+            for (int i = 0; i < k; i++) axes[i] = r.nextBoolean() ? rank - k + i : rank - k + i - rank;   // positive or negative
+            double eps = Math.pow(10, -1 - r.nextInt(12));
+            boolean pow = r.nextBoolean(), div = r.nextBoolean(), swap = r.nextBoolean();
+            int scaleKind = r.nextInt(4), shiftKind = r.nextInt(4);   // 0 none, 1 normalized shape, 2 leading 1s + broadcast inside, 3 along a leading dim
+            String label = "case " + c + ": shape " + Arrays.toString(shape) + " axes " + Arrays.toString(axes) + " eps " + eps + " pow " + pow
+                    + " div " + div + " swap " + swap + " scale " + scaleKind + " shift " + shiftKind;
+            Graph graph = graph(shape, (g, x) -> {
+                String m = mean(g, "mean", x, axes);
+                String d = op(g, "Sub", "sub", x, m);
+                String sq = pow ? op(g, "Pow", "sq", d, scalar(g, "two", 2)) : op(g, "Mul", "sq", d, d);
+                String var = mean(g, "var", sq, axes);
+                String e = scalar(g, "eps.c", eps);
+                String sqrt = op(g, "Sqrt", "sqrt", swap ? op(g, "Add", "eps", e, var) : op(g, "Add", "eps", var, e));
+                String y = div ? op(g, "Div", "norm", d, sqrt)
+                        : swap ? op(g, "Mul", "norm", op(g, "Reciprocal", "inv", sqrt), d) : op(g, "Mul", "norm", d, op(g, "Reciprocal", "inv", sqrt));
+                if (scaleKind > 0) {
+                    String w = g.initializer("w", random(1, 0.5, affineShape(shape, k, scaleKind, r)));
+                    y = swap ? op(g, "Mul", "scale", w, y) : op(g, "Mul", "scale", y, w);
+                }
+                if (shiftKind > 0) {
+                    String b = g.initializer("b", random(0, 1, affineShape(shape, k, shiftKind, r)));
+                    y = swap ? op(g, "Add", "shift", b, y) : op(g, "Add", "shift", y, b);
+                }
+                return y;
+            });
+            List<String> fired = check(graph, random(r.nextDouble(-3, 3), r.nextDouble(0.01, 5), shape), 1);
+            assertEquals(1, fired.size(), label);
+        }
+    }
+
+    /** A scale or shift's shape for {@link #drawnLayerNormsEqualTheOpByOpForm}: the normalized dims, with leading 1s and some broadcast, or along a leading dim. */
+    private static long[] affineShape(long[] shape, int k, int kind, SplittableRandom r) {
+        int rank = shape.length;
+        if (kind == 1) return Arrays.copyOfRange(shape, rank - k, rank);
+        long[] s = new long[rank];
+        Arrays.fill(s, 1);
+        for (int i = rank - k; i < rank; i++) s[i] = r.nextBoolean() ? shape[i] : 1;
+        if (kind == 3 && rank - k - 1 > 0) s[rank - k - 1] = shape[rank - k - 1];   // varies along a leading dim (not the batch's): stays a separate op
+        return s;
+    }
 }
