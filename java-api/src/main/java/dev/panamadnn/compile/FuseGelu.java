@@ -35,7 +35,7 @@ final class FuseGelu implements Rewrite {
     @Override
     public void apply(PlanGraph g, CompileOptions options) {
         for (Node top : new ArrayList<>(g.nodes)) {
-            if (!top.op().equals("Mul") || !g.nodes.contains(top)) continue;
+            if (!top.op().equals("Mul") || !g.contains(top)) continue;
             List<Node> matched = new ArrayList<>();
             List<String> leaves = new ArrayList<>();
             factors(g, top, matched, leaves);

@@ -40,7 +40,7 @@ final class FuseLayerNorm implements Rewrite {
     @Override
     public void apply(PlanGraph g, CompileOptions options) {
         for (Node top : new ArrayList<>(g.nodes)) {
-            if (!g.nodes.contains(top)) continue;
+            if (!(top.op().equals("Div") || top.op().equals("Mul")) || !g.contains(top)) continue;
             List<Node> matched = new ArrayList<>();
             String[] dx = normalized(g, top, matched);   // {d, the sqrt's operand} when top is d / sqrt(var + eps)
             if (dx == null) continue;

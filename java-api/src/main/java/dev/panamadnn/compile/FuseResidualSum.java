@@ -68,7 +68,7 @@ final class FuseResidualSum implements Rewrite {
     private static void hoist(PlanGraph g, Node n) {
         int at = inputAt(g, n) + 1, from = g.indexOf(n);
         if (at < from) {
-            g.nodes.remove(from);
+            g.nodes.remove(from);   // by index
             g.nodes.add(at, n);
         }
     }

@@ -317,15 +317,27 @@ final class PlanGraph {
     }
 
     void replace(Node old, Node replacement) {
-        nodes.set(nodes.indexOf(old), replacement);
+        nodes.set(indexOf(old), replacement);
     }
 
     void remove(Node n) {
-        nodes.remove(n);
+        int i = indexOf(n);
+        if (i >= 0) nodes.remove(i);
     }
 
+    /**
+     * {@code n}'s position in {@link #nodes}, -1 if absent: found by identity first (the rules hold the graph's own nodes),
+     * by value only if that fails. A record's {@code equals} compares every name, input and attribute; rules asking this of
+     * every node made a compile quadratic in deep comparisons, run by the interpreter in a cold JVM.
+     */
     int indexOf(Node n) {
+        for (int i = 0; i < nodes.size(); i++) if (nodes.get(i) == n) return i;
         return nodes.indexOf(n);
+    }
+
+    /** Whether {@code n} is (still) one of {@link #nodes}: by identity, then by value ({@link #indexOf}). */
+    boolean contains(Node n) {
+        return indexOf(n) >= 0;
     }
 
     /** {@code node} with {@code output} as its first output (its others kept: a Split's), its inputs and attributes changed as given. */
