@@ -201,8 +201,8 @@ class BatchSplitTest {
         assertFalse(sameAsUnsplit(g, random(5, 4, 12, 12), TWO));
         assertFalse(sameAsUnsplit(g, random(1, 4, 12, 12), TWO));
         assertFalse(sameAsUnsplit(g, random(4, 4, 12, 12), CompileOptions.defaults().withThreads(1)));
-        // a Linear of 2100 x 2048 floats: 17.2 MB of weights, past MAX_WEIGHT_BYTES
-        Tensor w = random(2100, 2048);
+        // a Linear of 4200 x 2048 floats: 34.4 MB of weights, past MAX_WEIGHT_BYTES
+        Tensor w = random(4200, 2048);
         assertTrue(w.segment().byteSize() > BatchSplit.MAX_WEIGHT_BYTES);
         Graph big = graph(2048, 1, 1, b -> {
             String f = b.node("Flatten", "flatten", Attributes.of("axis", 1L), "x");
