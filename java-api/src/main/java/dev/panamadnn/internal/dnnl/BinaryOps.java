@@ -1,5 +1,6 @@
 package dev.panamadnn.internal.dnnl;
 
+import java.lang.foreign.MemorySegment;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.*;
 
 /**
@@ -24,9 +25,12 @@ public final class BinaryOps {
     /** {@code dst = src0 op src1}, {@code src1} broadcast over its size-1 dimensions. */
     public static PrimitiveDescriptor binary(int algorithm, MemoryDescriptor src0, MemoryDescriptor src1, MemoryDescriptor dst,
                                              PrimitiveAttributes attributes, String description) {
-        return PrimitiveDescriptor.create("dnnl_binary_primitive_desc_create", description, attributes,
-                (out, engine, attr) -> dnnl_binary_primitive_desc_create(out, engine, algorithm, src0.handle(), src1.handle(),
-                        dst.handle(), attr));
+        try (NativeHandle.Out pointer = new NativeHandle.Out()) {
+            MemorySegment out = pointer.segment(), engine = Engine.cpu().handle(), attr = attributes.handle();
+            return PrimitiveDescriptor.created(pointer, dnnl_binary_primitive_desc_create(out, engine, algorithm, src0.handle(), src1.handle(),
+                    dst.handle(), attr),
+                    "dnnl_binary_primitive_desc_create", description);
+        }
     }
 
     /**
@@ -51,8 +55,11 @@ public final class BinaryOps {
         try (java.lang.foreign.Arena tmp = java.lang.foreign.Arena.ofConfined()) {
             java.lang.foreign.MemorySegment handles = tmp.allocate(java.lang.foreign.ValueLayout.ADDRESS, sources.length);
             for (int i = 0; i < sources.length; i++) handles.setAtIndex(java.lang.foreign.ValueLayout.ADDRESS, i, sources[i].handle());
-            return PrimitiveDescriptor.create("dnnl_concat_primitive_desc_create", description, attributes,
-                    (out, engine, attr) -> dnnl_concat_primitive_desc_create(out, engine, dst.handle(), sources.length, axis, handles, attr));
+            try (NativeHandle.Out pointer = new NativeHandle.Out()) {
+                MemorySegment out = pointer.segment(), engine = Engine.cpu().handle(), attr = attributes.handle();
+                return PrimitiveDescriptor.created(pointer, dnnl_concat_primitive_desc_create(out, engine, dst.handle(), sources.length, axis, handles, attr),
+                        "dnnl_concat_primitive_desc_create", description);
+            }
         }
     }
 

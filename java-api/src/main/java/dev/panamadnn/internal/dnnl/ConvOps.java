@@ -39,11 +39,15 @@ public final class ConvOps {
             MemorySegment s = Dnnl.dims(tmp, strides), d = Dnnl.dims(tmp, dilates);
             MemorySegment l = Dnnl.dims(tmp, padLeft), r = Dnnl.dims(tmp, padRight);
             MemorySegment b = bias == null ? MemorySegment.NULL : bias.handle();
-            return PrimitiveDescriptor.create(function, description, attributes, (out, engine, attr) -> deconvolution
-                    ? dnnl_deconvolution_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
-                            dnnl_deconvolution_direct(), src.handle(), weights.handle(), b, dst.handle(), s, d, l, r, attr)
-                    : dnnl_convolution_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
-                            dnnl_convolution_direct(), src.handle(), weights.handle(), b, dst.handle(), s, d, l, r, attr));
+            try (NativeHandle.Out pointer = new NativeHandle.Out()) {
+                MemorySegment out = pointer.segment(), engine = Engine.cpu().handle(), attr = attributes.handle();
+                return PrimitiveDescriptor.created(pointer, deconvolution
+                        ? dnnl_deconvolution_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
+                                dnnl_deconvolution_direct(), src.handle(), weights.handle(), b, dst.handle(), s, d, l, r, attr)
+                        : dnnl_convolution_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
+                                dnnl_convolution_direct(), src.handle(), weights.handle(), b, dst.handle(), s, d, l, r, attr),
+                        function, description);
+            }
         }
     }
 
@@ -143,8 +147,11 @@ public final class ConvOps {
     /** A reorder (layout conversion, same values) from {@code from} to {@code to}. */
     public static PrimitiveDescriptor reorder(MemoryDescriptor from, MemoryDescriptor to, PrimitiveAttributes attributes,
                                               String description) {
-        return PrimitiveDescriptor.create("dnnl_reorder_primitive_desc_create", description, attributes,
-                (out, engine, attr) -> dnnl_reorder_primitive_desc_create(out, from.handle(), engine, to.handle(), engine, attr));
+        try (NativeHandle.Out pointer = new NativeHandle.Out()) {
+            MemorySegment out = pointer.segment(), engine = Engine.cpu().handle(), attr = attributes.handle();
+            return PrimitiveDescriptor.created(pointer, dnnl_reorder_primitive_desc_create(out, from.handle(), engine, to.handle(), engine, attr),
+                    "dnnl_reorder_primitive_desc_create", description);
+        }
     }
 
     /** The weights layout the primitive chose (an owned copy). */

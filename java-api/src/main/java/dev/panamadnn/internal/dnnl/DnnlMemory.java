@@ -12,13 +12,20 @@ import java.lang.foreign.MemorySegment;
  */
 public final class DnnlMemory extends NativeHandle {
     private DnnlMemory(MemorySegment handle) {
-        super(handle, "memory", dnnl_h::dnnl_memory_destroy);
+        super(handle, "memory");
+    }
+
+    @Override
+    int destroy(MemorySegment handle) {
+        return dnnl_h.dnnl_memory_destroy(handle);
     }
 
     public static DnnlMemory over(MemoryDescriptor desc, MemorySegment buffer) {
         check(desc, buffer);
-        return new DnnlMemory(create("dnnl_memory_create", desc.toString(),
-                out -> dnnl_memory_create(out, desc.handle(), Engine.cpu().handle(), buffer)));
+        try (Out pointer = new Out()) {
+            return new DnnlMemory(pointer.handle(dnnl_memory_create(pointer.segment(), desc.handle(), Engine.cpu().handle(), buffer),
+                    "dnnl_memory_create", desc.toString()));
+        }
     }
 
     /**
@@ -30,14 +37,18 @@ public final class DnnlMemory extends NativeHandle {
     public static DnnlMemory allocate(long bytes) {
         if (bytes <= 0) throw new IllegalArgumentException("DnnlMemory.allocate: bytes must be positive, got " + bytes);
         try (MemoryDescriptor desc = MemoryDescriptor.f32(Ops.plain(1), (bytes + 3) / 4)) {
-            return new DnnlMemory(create("dnnl_memory_create", desc.toString(),
-                    out -> dnnl_memory_create(out, desc.handle(), Engine.cpu().handle(), dnnl_h.DNNL_MEMORY_ALLOCATE())));
+            try (Out pointer = new Out()) {
+                return new DnnlMemory(pointer.handle(dnnl_memory_create(pointer.segment(), desc.handle(), Engine.cpu().handle(),
+                        dnnl_h.DNNL_MEMORY_ALLOCATE()), "dnnl_memory_create", desc.toString()));
+            }
         }
     }
 
     /** The address of the buffer of a memory made by {@link #allocate}, as a zero-length segment (reinterpret it to its size). */
     public MemorySegment dataAddress() {
-        return NativeHandle.create("dnnl_memory_get_data_handle", "allocated memory", out -> dnnl_h.dnnl_memory_get_data_handle(handle(), out));
+        try (Out pointer = new Out()) {
+            return pointer.handle(dnnl_h.dnnl_memory_get_data_handle(handle(), pointer.segment()), "dnnl_memory_get_data_handle", "allocated memory");
+        }
     }
 
     /** Throws unless {@code buffer} is off-heap and holds at least {@code desc}'s bytes (what oneDNN will touch). */

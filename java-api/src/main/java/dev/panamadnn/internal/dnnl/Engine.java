@@ -17,7 +17,12 @@ public final class Engine extends NativeHandle {
     }
 
     private Engine(MemorySegment handle) {
-        super(handle, "engine", dnnl_h::dnnl_engine_destroy);
+        super(handle, "engine");
+    }
+
+    @Override
+    int destroy(MemorySegment handle) {
+        return dnnl_h.dnnl_engine_destroy(handle);
     }
 
     public static Engine cpu() {
@@ -26,6 +31,8 @@ public final class Engine extends NativeHandle {
 
     private static Engine create() {
         Dnnl.ensureLoaded();
-        return new Engine(create("dnnl_engine_create", "creating the CPU engine", out -> dnnl_engine_create(out, dnnl_cpu(), 0)));
+        try (Out pointer = new Out()) {
+            return new Engine(pointer.handle(dnnl_engine_create(pointer.segment(), dnnl_cpu(), 0), "dnnl_engine_create", "creating the CPU engine"));
+        }
     }
 }

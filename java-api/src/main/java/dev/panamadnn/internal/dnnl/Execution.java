@@ -124,7 +124,12 @@ public final class Execution implements AutoCloseable {
     /** A {@code dnnl_memory_t} over a caller-owned buffer, or over none yet ({@code DNNL_MEMORY_NONE}). */
     private static final class Memory extends NativeHandle {
         private Memory(MemorySegment handle) {
-            super(handle, "memory", dnnl_h::dnnl_memory_destroy);
+            super(handle, "memory");
+        }
+
+        @Override
+        int destroy(MemorySegment handle) {
+            return dnnl_h.dnnl_memory_destroy(handle);
         }
 
         static Memory create(MemoryDescriptor desc, MemorySegment buffer) {
@@ -133,8 +138,11 @@ public final class Execution implements AutoCloseable {
                 throw new IllegalArgumentException("buffer for " + desc + " must be off-heap and hold " + desc.byteSize()
                         + " bytes, got " + buffer);
             }
-            Memory m = new Memory(create("dnnl_memory_create", desc.toString(),
-                    out -> dnnl_memory_create(out, desc.handle(), Engine.cpu().handle(), b)));
+            Memory m;
+            try (Out pointer = new Out()) {
+                m = new Memory(pointer.handle(dnnl_memory_create(pointer.segment(), desc.handle(), Engine.cpu().handle(), b),
+                        "dnnl_memory_create", desc.toString()));
+            }
             MEMORY_OBJECTS.incrementAndGet();
             return m;
         }

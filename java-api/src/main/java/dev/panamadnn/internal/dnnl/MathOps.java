@@ -51,41 +51,56 @@ public final class MathOps {
      */
     public static PrimitiveDescriptor binary(Binary op, MemoryDescriptor src0, MemoryDescriptor src1, MemoryDescriptor dst,
                                              PrimitiveAttributes attributes, String description) {
-        return PrimitiveDescriptor.create("dnnl_binary_primitive_desc_create", description, attributes,
-                (out, engine, attr) -> dnnl_binary_primitive_desc_create(out, engine, op.algorithm(), src0.handle(), src1.handle(),
-                        dst.handle(), attr));
+        try (NativeHandle.Out pointer = new NativeHandle.Out()) {
+            MemorySegment out = pointer.segment(), engine = Engine.cpu().handle(), attr = attributes.handle();
+            return PrimitiveDescriptor.created(pointer, dnnl_binary_primitive_desc_create(out, engine, op.algorithm(), src0.handle(), src1.handle(),
+                    dst.handle(), attr),
+                    "dnnl_binary_primitive_desc_create", description);
+        }
     }
 
     /** Reduces {@code src} over the dims where {@code dst} has size 1 (and {@code src} more). */
     public static PrimitiveDescriptor reduction(Reduction op, MemoryDescriptor src, MemoryDescriptor dst, PrimitiveAttributes attributes,
                                                 String description) {
-        return PrimitiveDescriptor.create("dnnl_reduction_primitive_desc_create", description, attributes,
-                (out, engine, attr) -> dnnl_reduction_primitive_desc_create(out, engine, op.algorithm(), src.handle(), dst.handle(),
-                        0f, 0f, attr));
+        try (NativeHandle.Out pointer = new NativeHandle.Out()) {
+            MemorySegment out = pointer.segment(), engine = Engine.cpu().handle(), attr = attributes.handle();
+            return PrimitiveDescriptor.created(pointer, dnnl_reduction_primitive_desc_create(out, engine, op.algorithm(), src.handle(), dst.handle(),
+                    0f, 0f, attr),
+                    "dnnl_reduction_primitive_desc_create", description);
+        }
     }
 
     /** Forward-inference softmax ({@code log}: log-softmax) along {@code axis}, max-subtracting. */
     public static PrimitiveDescriptor softmax(MemoryDescriptor data, int axis, boolean log, PrimitiveAttributes attributes,
                                               String description) {
-        return PrimitiveDescriptor.create("dnnl_softmax_forward_primitive_desc_create", description, attributes,
-                (out, engine, attr) -> dnnl_softmax_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
-                        log ? dnnl_softmax_log() : dnnl_softmax_accurate(), data.handle(), data.handle(), axis, attr));
+        try (NativeHandle.Out pointer = new NativeHandle.Out()) {
+            MemorySegment out = pointer.segment(), engine = Engine.cpu().handle(), attr = attributes.handle();
+            return PrimitiveDescriptor.created(pointer, dnnl_softmax_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
+                    log ? dnnl_softmax_log() : dnnl_softmax_accurate(), data.handle(), data.handle(), axis, attr),
+                    "dnnl_softmax_forward_primitive_desc_create", description);
+        }
     }
 
     /** Forward-inference PReLU: {@code x > 0 ? x : slope * x}, the slope broadcast over size-1 dims. */
     public static PrimitiveDescriptor prelu(MemoryDescriptor data, MemoryDescriptor slope, PrimitiveAttributes attributes,
                                             String description) {
-        return PrimitiveDescriptor.create("dnnl_prelu_forward_primitive_desc_create", description, attributes,
-                (out, engine, attr) -> dnnl_prelu_forward_primitive_desc_create(out, engine, dnnl_forward_inference(), data.handle(),
-                        slope.handle(), data.handle(), attr));
+        try (NativeHandle.Out pointer = new NativeHandle.Out()) {
+            MemorySegment out = pointer.segment(), engine = Engine.cpu().handle(), attr = attributes.handle();
+            return PrimitiveDescriptor.created(pointer, dnnl_prelu_forward_primitive_desc_create(out, engine, dnnl_forward_inference(), data.handle(),
+                    slope.handle(), data.handle(), attr),
+                    "dnnl_prelu_forward_primitive_desc_create", description);
+        }
     }
 
     /** Forward-inference group normalization with per-channel scale and shift, statistics computed per (sample, group). */
     public static PrimitiveDescriptor groupNormalization(MemoryDescriptor data, long groups, float epsilon, PrimitiveAttributes attributes,
                                                          String description) {
-        return PrimitiveDescriptor.create("dnnl_group_normalization_forward_primitive_desc_create", description, attributes,
-                (out, engine, attr) -> dnnl_group_normalization_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
-                        data.handle(), data.handle(), groups, epsilon, dnnl_use_scale() | dnnl_use_shift(), attr));
+        try (NativeHandle.Out pointer = new NativeHandle.Out()) {
+            MemorySegment out = pointer.segment(), engine = Engine.cpu().handle(), attr = attributes.handle();
+            return PrimitiveDescriptor.created(pointer, dnnl_group_normalization_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
+                    data.handle(), data.handle(), groups, epsilon, dnnl_use_scale() | dnnl_use_shift(), attr),
+                    "dnnl_group_normalization_forward_primitive_desc_create", description);
+        }
     }
 
     /**

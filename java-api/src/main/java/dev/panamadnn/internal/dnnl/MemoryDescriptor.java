@@ -29,8 +29,13 @@ public final class MemoryDescriptor extends NativeHandle {
     private final String description;
 
     private MemoryDescriptor(MemorySegment handle, String description) {
-        super(handle, "memory_desc", dnnl_h::dnnl_memory_desc_destroy);
+        super(handle, "memory_desc");
         this.description = description;
+    }
+
+    @Override
+    int destroy(MemorySegment handle) {
+        return dnnl_h.dnnl_memory_desc_destroy(handle);
     }
 
     /** An f32 descriptor of {@code dims} in the given {@code dnnl_format_tag_t}. */
@@ -46,8 +51,9 @@ public final class MemoryDescriptor extends NativeHandle {
         String description = "f32" + Arrays.toString(dims);
         try (Arena tmp = Arena.ofConfined()) {
             MemorySegment dimsArray = Dnnl.dims(tmp, dims);
-            return new MemoryDescriptor(create("dnnl_memory_desc_create_with_tag", "describing " + description,
-                    out -> dnnl_memory_desc_create_with_tag(out, dims.length, dimsArray, dnnl_f32(), formatTag)), description);
+            MemorySegment out = tmp.allocate(java.lang.foreign.ValueLayout.ADDRESS);
+            return new MemoryDescriptor(created(dnnl_memory_desc_create_with_tag(out, dims.length, dimsArray, dnnl_f32(), formatTag), out,
+                    "dnnl_memory_desc_create_with_tag", "describing " + description), description);
         } catch (dev.panamadnn.DnnlException e) {
             // Sizes are checked in Java (dev.panamadnn.internal.Sizes) before this point, but oneDNN
             // 3.13.0 also refuses some plain descriptors inside those bounds: measured, [2^30, 4] and
@@ -75,8 +81,9 @@ public final class MemoryDescriptor extends NativeHandle {
         String description = "f32" + Arrays.toString(dims) + " strides " + Arrays.toString(strides);
         try (Arena tmp = Arena.ofConfined()) {
             MemorySegment dimsArray = Dnnl.dims(tmp, dims), stridesArray = Dnnl.dims(tmp, strides);
-            return new MemoryDescriptor(create("dnnl_memory_desc_create_with_strides", "describing " + description,
-                    out -> dnnl_h.dnnl_memory_desc_create_with_strides(out, dims.length, dimsArray, dnnl_f32(), stridesArray)), description);
+            MemorySegment out = tmp.allocate(java.lang.foreign.ValueLayout.ADDRESS);
+            return new MemoryDescriptor(created(dnnl_h.dnnl_memory_desc_create_with_strides(out, dims.length, dimsArray, dnnl_f32(), stridesArray),
+                    out, "dnnl_memory_desc_create_with_strides", "describing " + description), description);
         }
     }
 
@@ -98,15 +105,18 @@ public final class MemoryDescriptor extends NativeHandle {
         String sub = description + " part " + Arrays.toString(dims) + " at " + Arrays.toString(offsets);
         try (Arena tmp = Arena.ofConfined()) {
             MemorySegment d = Dnnl.dims(tmp, dims), o = Dnnl.dims(tmp, offsets);
-            return new MemoryDescriptor(create("dnnl_memory_desc_create_submemory", "describing " + sub,
-                    out -> dnnl_h.dnnl_memory_desc_create_submemory(out, handle(), d, o)), sub);
+            MemorySegment out = tmp.allocate(java.lang.foreign.ValueLayout.ADDRESS);
+            return new MemoryDescriptor(created(dnnl_h.dnnl_memory_desc_create_submemory(out, handle(), d, o), out,
+                    "dnnl_memory_desc_create_submemory", "describing " + sub), sub);
         }
     }
 
     /** An owned copy of a descriptor that belongs to someone else (e.g. a query result). */
     static MemoryDescriptor cloneOf(MemorySegment borrowed, String description) {
-        return new MemoryDescriptor(create("dnnl_memory_desc_clone", description,
-                out -> dnnl_memory_desc_clone(out, borrowed)), description);
+        try (Out pointer = new Out()) {
+            return new MemoryDescriptor(pointer.handle(dnnl_memory_desc_clone(pointer.segment(), borrowed), "dnnl_memory_desc_clone", description),
+                    description);
+        }
     }
 
     /** {@return an owned copy of this descriptor (the caller closes it), e.g. to outlive the plan that made this one} */

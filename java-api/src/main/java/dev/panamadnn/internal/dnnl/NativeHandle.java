@@ -4,40 +4,59 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.ToIntFunction;
 
 /**
  * One oneDNN object owned by exactly one Java object: {@link #close()} calls its destroy
  * function once (later calls do nothing); using it after close is an
  * {@link IllegalStateException}, never a use-after-free in C.
+ *
+ * <p>No lambdas here or at the creating call sites (an {@link Out} instead of a creator function, {@link #destroy} a
+ * method of each kind): every lambda call site costs a cold JVM a class spun at its first use (JFR put 10-15% of a cold
+ * ONNX ResNet-18 start's main-thread samples in lambda linkage, session 54), and every primitive a plan builds passes here.
  */
 abstract class NativeHandle implements AutoCloseable {
     private final MemorySegment handle;
     private final String kind;
-    private final ToIntFunction<MemorySegment> destroy;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    /**
-     * @param kind    the C name of the handle kind, e.g. {@code primitive_desc}
-     * @param destroy its {@code dnnl_<kind>_destroy} function
-     */
-    NativeHandle(MemorySegment handle, String kind, ToIntFunction<MemorySegment> destroy) {
+    /** @param kind the C name of the handle kind, e.g. {@code primitive_desc} */
+    NativeHandle(MemorySegment handle, String kind) {
         if (handle.equals(MemorySegment.NULL)) throw new IllegalStateException(kind + ": oneDNN returned a null handle");
         this.handle = handle;
         this.kind = kind;
-        this.destroy = destroy;
     }
 
+    /** Calls this kind's {@code dnnl_<kind>_destroy} on {@code handle}; returns its status. */
+    abstract int destroy(MemorySegment handle);
+
     /**
-     * The one way a oneDNN object is created here: calls {@code create} with an out-pointer in
-     * a temporary arena, checks the status, and returns the handle it wrote.
+     * The out-pointer of one {@code dnnl_*_create} call, in a temporary arena: the one way a oneDNN object is created here.
+     * {@code try (Out pointer = new Out()) { ... pointer.handle(dnnl_x_create(pointer.segment(), ...), "dnnl_x_create", context) }}
      */
-    static MemorySegment create(String function, String context, ToIntFunction<MemorySegment> create) {
-        try (Arena tmp = Arena.ofConfined()) {
-            MemorySegment out = tmp.allocate(ValueLayout.ADDRESS);
-            Dnnl.check(create.applyAsInt(out), function, context);
-            return out.get(ValueLayout.ADDRESS, 0);
+    static final class Out implements AutoCloseable {
+        private final Arena arena = Arena.ofConfined();
+        private final MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+
+        /** The pointer to pass as the call's first argument. */
+        MemorySegment segment() {
+            return out;
         }
+
+        /** The handle the call wrote, once its {@code status} is checked. */
+        MemorySegment handle(int status, String function, String context) {
+            return created(status, out, function, context);
+        }
+
+        @Override
+        public void close() {
+            arena.close();
+        }
+    }
+
+    /** The handle a {@code dnnl_*_create} call wrote into {@code out} (an address slot of the caller's arena), once its {@code status} is checked. */
+    static MemorySegment created(int status, MemorySegment out, String function, String context) {
+        Dnnl.check(status, function, context);
+        return out.get(ValueLayout.ADDRESS, 0);
     }
 
     /** The raw handle; only this package passes it to C. */
@@ -58,7 +77,7 @@ abstract class NativeHandle implements AutoCloseable {
     public final void close() {
         if (closed.compareAndSet(false, true)) {
             try {
-                Dnnl.check(destroy.applyAsInt(handle), "dnnl_" + kind + "_destroy", "");
+                Dnnl.check(destroy(handle), "dnnl_" + kind + "_destroy", "");
             } finally {
                 closeOwned();
             }

@@ -1,5 +1,6 @@
 package dev.panamadnn.internal.dnnl;
 
+import java.lang.foreign.MemorySegment;
 import static dev.panamadnn.bindings.dnnl.dnnl_h.*;
 
 /**
@@ -24,9 +25,12 @@ public final class NormOps {
     public static PrimitiveDescriptor batchNormalization(MemoryDescriptor data, float epsilon, boolean affine, boolean fuseRelu,
                                                          PrimitiveAttributes attributes, String description) {
         int flags = dnnl_use_global_stats() | (affine ? dnnl_use_scale() | dnnl_use_shift() : 0) | (fuseRelu ? dnnl_fuse_norm_relu() : 0);
-        return PrimitiveDescriptor.create("dnnl_batch_normalization_forward_primitive_desc_create", description, attributes,
-                (out, engine, attr) -> dnnl_batch_normalization_forward_primitive_desc_create(out, engine,
-                        dnnl_forward_inference(), data.handle(), data.handle(), epsilon, flags, attr));
+        try (NativeHandle.Out pointer = new NativeHandle.Out()) {
+            MemorySegment out = pointer.segment(), engine = Engine.cpu().handle(), attr = attributes.handle();
+            return PrimitiveDescriptor.created(pointer, dnnl_batch_normalization_forward_primitive_desc_create(out, engine,
+                    dnnl_forward_inference(), data.handle(), data.handle(), epsilon, flags, attr),
+                    "dnnl_batch_normalization_forward_primitive_desc_create", description);
+        }
     }
 
     /**
@@ -37,16 +41,22 @@ public final class NormOps {
     public static PrimitiveDescriptor layerNormalization(MemoryDescriptor data, MemoryDescriptor statistics, float epsilon,
                                                          boolean affine, PrimitiveAttributes attributes, String description) {
         int flags = affine ? dnnl_use_scale() | dnnl_use_shift() : 0;
-        return PrimitiveDescriptor.create("dnnl_layer_normalization_forward_primitive_desc_create", description, attributes,
-                (out, engine, attr) -> dnnl_layer_normalization_forward_primitive_desc_create(out, engine,
-                        dnnl_forward_inference(), data.handle(), data.handle(), statistics.handle(), epsilon, flags, attr));
+        try (NativeHandle.Out pointer = new NativeHandle.Out()) {
+            MemorySegment out = pointer.segment(), engine = Engine.cpu().handle(), attr = attributes.handle();
+            return PrimitiveDescriptor.created(pointer, dnnl_layer_normalization_forward_primitive_desc_create(out, engine,
+                    dnnl_forward_inference(), data.handle(), data.handle(), statistics.handle(), epsilon, flags, attr),
+                    "dnnl_layer_normalization_forward_primitive_desc_create", description);
+        }
     }
 
     /** Element-wise {@code dst = src0 + src1}, all three of the same descriptor. */
     public static PrimitiveDescriptor add(MemoryDescriptor data, PrimitiveAttributes attributes, String description) {
-        return PrimitiveDescriptor.create("dnnl_binary_primitive_desc_create", description, attributes,
-                (out, engine, attr) -> dnnl_binary_primitive_desc_create(out, engine, dnnl_binary_add(),
-                        data.handle(), data.handle(), data.handle(), attr));
+        try (NativeHandle.Out pointer = new NativeHandle.Out()) {
+            MemorySegment out = pointer.segment(), engine = Engine.cpu().handle(), attr = attributes.handle();
+            return PrimitiveDescriptor.created(pointer, dnnl_binary_primitive_desc_create(out, engine, dnnl_binary_add(),
+                    data.handle(), data.handle(), data.handle(), attr),
+                    "dnnl_binary_primitive_desc_create", description);
+        }
     }
 
 }

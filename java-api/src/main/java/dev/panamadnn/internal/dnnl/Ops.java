@@ -66,9 +66,12 @@ public final class Ops {
     /** Forward-inference eltwise over {@code data} (source and destination share the layout). */
     public static PrimitiveDescriptor eltwise(EltwiseOp op, MemoryDescriptor data, PrimitiveAttributes attributes,
                                               String description) {
-        return PrimitiveDescriptor.create("dnnl_eltwise_forward_primitive_desc_create", description, attributes,
-                (out, engine, attr) -> dnnl_eltwise_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
-                        op.algorithm(), data.handle(), data.handle(), op.alpha(), op.beta(), attr));
+        try (NativeHandle.Out pointer = new NativeHandle.Out()) {
+            MemorySegment out = pointer.segment(), engine = Engine.cpu().handle(), attr = attributes.handle();
+            return PrimitiveDescriptor.created(pointer, dnnl_eltwise_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
+                    op.algorithm(), data.handle(), data.handle(), op.alpha(), op.beta(), attr),
+                    "dnnl_eltwise_forward_primitive_desc_create", description);
+        }
     }
 
     /**
@@ -78,9 +81,12 @@ public final class Ops {
     public static PrimitiveDescriptor innerProduct(MemoryDescriptor src, MemoryDescriptor weights, MemoryDescriptor bias,
                                                    MemoryDescriptor dst, PrimitiveAttributes attributes, String description) {
         MemorySegment biasHandle = bias == null ? MemorySegment.NULL : bias.handle();
-        return PrimitiveDescriptor.create("dnnl_inner_product_forward_primitive_desc_create", description, attributes,
-                (out, engine, attr) -> dnnl_inner_product_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
-                        src.handle(), weights.handle(), biasHandle, dst.handle(), attr));
+        try (NativeHandle.Out pointer = new NativeHandle.Out()) {
+            MemorySegment out = pointer.segment(), engine = Engine.cpu().handle(), attr = attributes.handle();
+            return PrimitiveDescriptor.created(pointer, dnnl_inner_product_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
+                    src.handle(), weights.handle(), biasHandle, dst.handle(), attr),
+                    "dnnl_inner_product_forward_primitive_desc_create", description);
+        }
     }
 
     /**
@@ -90,16 +96,22 @@ public final class Ops {
      */
     public static PrimitiveDescriptor matmul(MemoryDescriptor src, MemoryDescriptor weights, MemoryDescriptor dst,
                                              PrimitiveAttributes attributes, String description) {
-        return PrimitiveDescriptor.create("dnnl_matmul_primitive_desc_create", description, attributes,
-                (out, engine, attr) -> dnnl_matmul_primitive_desc_create(out, engine, src.handle(), weights.handle(),
-                        MemorySegment.NULL, dst.handle(), attr));
+        try (NativeHandle.Out pointer = new NativeHandle.Out()) {
+            MemorySegment out = pointer.segment(), engine = Engine.cpu().handle(), attr = attributes.handle();
+            return PrimitiveDescriptor.created(pointer, dnnl_matmul_primitive_desc_create(out, engine, src.handle(), weights.handle(),
+                    MemorySegment.NULL, dst.handle(), attr),
+                    "dnnl_matmul_primitive_desc_create", description);
+        }
     }
 
     /** Forward-inference softmax along {@code axis} with the accurate (max-subtracting) algorithm. */
     public static PrimitiveDescriptor softmax(MemoryDescriptor data, int axis, PrimitiveAttributes attributes, String description) {
-        return PrimitiveDescriptor.create("dnnl_softmax_forward_primitive_desc_create", description, attributes,
-                (out, engine, attr) -> dnnl_softmax_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
-                        dnnl_softmax_accurate(), data.handle(), data.handle(), axis, attr));
+        try (NativeHandle.Out pointer = new NativeHandle.Out()) {
+            MemorySegment out = pointer.segment(), engine = Engine.cpu().handle(), attr = attributes.handle();
+            return PrimitiveDescriptor.created(pointer, dnnl_softmax_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
+                    dnnl_softmax_accurate(), data.handle(), data.handle(), axis, attr),
+                    "dnnl_softmax_forward_primitive_desc_create", description);
+        }
     }
 
     /** The {@code dnnl_format_tag_t} of a plain dense 1-D array. */

@@ -33,9 +33,12 @@ public final class PoolOps {
         try (Arena tmp = Arena.ofConfined()) {
             MemorySegment s = Dnnl.dims(tmp, strides), k = Dnnl.dims(tmp, kernel), d = Dnnl.dims(tmp, dilates);
             MemorySegment l = Dnnl.dims(tmp, padLeft), r = Dnnl.dims(tmp, padRight);
-            return PrimitiveDescriptor.create("dnnl_pooling_forward_primitive_desc_create", description, attributes,
-                    (out, engine, attr) -> dnnl_pooling_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
-                            algorithm.dnnl(), src.handle(), dst.handle(), s, k, d, l, r, attr));
+            try (NativeHandle.Out pointer = new NativeHandle.Out()) {
+                MemorySegment out = pointer.segment(), engine = Engine.cpu().handle(), attr = attributes.handle();
+                return PrimitiveDescriptor.created(pointer, dnnl_pooling_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
+                        algorithm.dnnl(), src.handle(), dst.handle(), s, k, d, l, r, attr),
+                        "dnnl_pooling_forward_primitive_desc_create", description);
+            }
         }
     }
 }

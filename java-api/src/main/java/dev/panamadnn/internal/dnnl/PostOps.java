@@ -17,12 +17,19 @@ import java.lang.foreign.MemorySegment;
  */
 public final class PostOps extends NativeHandle {
     private PostOps(MemorySegment handle) {
-        super(handle, "post_ops", dnnl_h::dnnl_post_ops_destroy);
+        super(handle, "post_ops");
+    }
+
+    @Override
+    int destroy(MemorySegment handle) {
+        return dnnl_h.dnnl_post_ops_destroy(handle);
     }
 
     public static PostOps create() {
         Dnnl.ensureLoaded();
-        return new PostOps(create("dnnl_post_ops_create", "", out -> dnnl_post_ops_create(out)));
+        try (Out pointer = new Out()) {
+            return new PostOps(pointer.handle(dnnl_post_ops_create(pointer.segment()), "dnnl_post_ops_create", ""));
+        }
     }
 
     /** Appends {@code dst = op(dst)} ({@link Ops#eltwise(String, float)} gives the op of an activation). */

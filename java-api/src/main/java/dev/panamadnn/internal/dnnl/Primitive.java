@@ -31,15 +31,20 @@ public final class Primitive extends NativeHandle {
     private volatile Bound[] bound = new Bound[0];
 
     private Primitive(MemorySegment handle, MemoryDescriptor scratchpad, String description) {
-        super(handle, "primitive", dnnl_h::dnnl_primitive_destroy);
+        super(handle, "primitive");
         this.scratchpad = scratchpad;
         this.description = description;
     }
 
+    @Override
+    int destroy(MemorySegment handle) {
+        return dnnl_h.dnnl_primitive_destroy(handle);
+    }
+
     public static Primitive create(PrimitiveDescriptor pd) {
         MemoryDescriptor scratchpad = pd.queryMemory(dnnl_query_scratchpad_md(), 0);
-        try {
-            return new Primitive(create("dnnl_primitive_create", pd.toString(), out -> dnnl_primitive_create(out, pd.handle())),
+        try (Out pointer = new Out()) {
+            return new Primitive(pointer.handle(dnnl_primitive_create(pointer.segment(), pd.handle()), "dnnl_primitive_create", pd.toString()),
                     scratchpad, pd.toString());
         } catch (RuntimeException e) {
             scratchpad.close();

@@ -16,12 +16,20 @@ import java.lang.foreign.MemorySegment;
  */
 public final class PrimitiveAttributes extends NativeHandle {
     private PrimitiveAttributes(MemorySegment handle) {
-        super(handle, "primitive_attr", dnnl_h::dnnl_primitive_attr_destroy);
+        super(handle, "primitive_attr");
+    }
+
+    @Override
+    int destroy(MemorySegment handle) {
+        return dnnl_h.dnnl_primitive_attr_destroy(handle);
     }
 
     public static PrimitiveAttributes userScratchpad() {
         Dnnl.ensureLoaded();
-        var attr = new PrimitiveAttributes(create("dnnl_primitive_attr_create", "", out -> dnnl_primitive_attr_create(out)));
+        PrimitiveAttributes attr;
+        try (Out pointer = new Out()) {
+            attr = new PrimitiveAttributes(pointer.handle(dnnl_primitive_attr_create(pointer.segment()), "dnnl_primitive_attr_create", ""));
+        }
         try {
             Dnnl.check(dnnl_primitive_attr_set_scratchpad_mode(attr.handle(), dnnl_scratchpad_mode_user()),
                     "dnnl_primitive_attr_set_scratchpad_mode", "");

@@ -13,22 +13,24 @@ import java.lang.foreign.MemorySegment;
  * where we ask for {@code any}) for one operation, shape and attribute set.
  */
 public final class PrimitiveDescriptor extends NativeHandle {
-    /** The {@code dnnl_*_primitive_desc_create} call, given the out-pointer, engine and attributes. */
-    @FunctionalInterface
-    public interface Creator {
-        int create(MemorySegment out, MemorySegment engine, MemorySegment attributes);
-    }
-
     private final String description;
 
     private PrimitiveDescriptor(MemorySegment handle, String description) {
-        super(handle, "primitive_desc", dnnl_h::dnnl_primitive_desc_destroy);
+        super(handle, "primitive_desc");
         this.description = description;
     }
 
-    public static PrimitiveDescriptor create(String function, String description, PrimitiveAttributes attributes, Creator creator) {
-        return new PrimitiveDescriptor(create(function, description,
-                out -> creator.create(out, Engine.cpu().handle(), attributes.handle())), description);
+    @Override
+    int destroy(MemorySegment handle) {
+        return dnnl_h.dnnl_primitive_desc_destroy(handle);
+    }
+
+    /**
+     * The descriptor a {@code dnnl_*_primitive_desc_create} call wrote into {@code pointer} ({@code pointer.segment()} its
+     * first argument, {@code Engine.cpu()} its engine), once its {@code status} is checked.
+     */
+    static PrimitiveDescriptor created(Out pointer, int status, String function, String description) {
+        return new PrimitiveDescriptor(pointer.handle(status, function, description), description);
     }
 
     /** An owned copy of the descriptor oneDNN chose for {@code what} ({@code dnnl_query_*_md}). */

@@ -85,11 +85,14 @@ public final class RnnOps {
                                            PrimitiveAttributes attributes, String description) {
         MemorySegment proj = projection == null ? MemorySegment.NULL : projection.handle();
         MemorySegment peep = peephole == null ? MemorySegment.NULL : peephole.handle();
-        return PrimitiveDescriptor.create("dnnl_lstm_forward_primitive_desc_create", description, attributes,
-                (out, engine, attr) -> dnnl_lstm_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
-                        direction.code(), srcLayer.handle(), srcIter.handle(), srcIterC.handle(), weightsLayer.handle(),
-                        weightsIter.handle(), peep, proj, bias.handle(), dstLayer.handle(), dstIter.handle(),
-                        dstIterC.handle(), 0, attr));
+        try (NativeHandle.Out pointer = new NativeHandle.Out()) {
+            MemorySegment out = pointer.segment(), engine = Engine.cpu().handle(), attr = attributes.handle();
+            return PrimitiveDescriptor.created(pointer, dnnl_lstm_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
+                    direction.code(), srcLayer.handle(), srcIter.handle(), srcIterC.handle(), weightsLayer.handle(),
+                    weightsIter.handle(), peep, proj, bias.handle(), dstLayer.handle(), dstIter.handle(),
+                    dstIterC.handle(), 0, attr),
+                    "dnnl_lstm_forward_primitive_desc_create", description);
+        }
     }
 
     /**
@@ -114,15 +117,21 @@ public final class RnnOps {
                                           MemoryDescriptor dstLayer, MemoryDescriptor dstIter, PrimitiveAttributes attributes,
                                           String description) {
         if (!lbr) {
-            return PrimitiveDescriptor.create("dnnl_gru_forward_primitive_desc_create", description, attributes,
-                    (out, engine, attr) -> dnnl_gru_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
-                            direction.code(), srcLayer.handle(), srcIter.handle(), weightsLayer.handle(), weightsIter.handle(),
-                            bias.handle(), dstLayer.handle(), dstIter.handle(), 0, attr));
-        }
-        return PrimitiveDescriptor.create("dnnl_lbr_gru_forward_primitive_desc_create", description, attributes,
-                (out, engine, attr) -> dnnl_lbr_gru_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
+            try (NativeHandle.Out pointer = new NativeHandle.Out()) {
+                MemorySegment out = pointer.segment(), engine = Engine.cpu().handle(), attr = attributes.handle();
+                return PrimitiveDescriptor.created(pointer, dnnl_gru_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
                         direction.code(), srcLayer.handle(), srcIter.handle(), weightsLayer.handle(), weightsIter.handle(),
-                        bias.handle(), dstLayer.handle(), dstIter.handle(), 0, attr));
+                        bias.handle(), dstLayer.handle(), dstIter.handle(), 0, attr),
+                        "dnnl_gru_forward_primitive_desc_create", description);
+            }
+        }
+        try (NativeHandle.Out pointer = new NativeHandle.Out()) {
+            MemorySegment out = pointer.segment(), engine = Engine.cpu().handle(), attr = attributes.handle();
+            return PrimitiveDescriptor.created(pointer, dnnl_lbr_gru_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
+                    direction.code(), srcLayer.handle(), srcIter.handle(), weightsLayer.handle(), weightsIter.handle(),
+                    bias.handle(), dstLayer.handle(), dstIter.handle(), 0, attr),
+                    "dnnl_lbr_gru_forward_primitive_desc_create", description);
+        }
     }
 
     /** A vanilla RNN cell's activation {@code f} in {@code h_t = f(W x_t + R h_{t-1} + b)} (ONNX's Tanh, Relu, Sigmoid). */
@@ -146,9 +155,12 @@ public final class RnnOps {
                                               MemoryDescriptor srcIter, MemoryDescriptor weightsLayer, MemoryDescriptor weightsIter,
                                               MemoryDescriptor bias, MemoryDescriptor dstLayer, MemoryDescriptor dstIter,
                                               PrimitiveAttributes attributes, String description) {
-        return PrimitiveDescriptor.create("dnnl_vanilla_rnn_forward_primitive_desc_create", description, attributes,
-                (out, engine, attr) -> dnnl_vanilla_rnn_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
-                        activation.code(), direction.code(), srcLayer.handle(), srcIter.handle(), weightsLayer.handle(),
-                        weightsIter.handle(), bias.handle(), dstLayer.handle(), dstIter.handle(), 0, 0f, 0f, attr));
+        try (NativeHandle.Out pointer = new NativeHandle.Out()) {
+            MemorySegment out = pointer.segment(), engine = Engine.cpu().handle(), attr = attributes.handle();
+            return PrimitiveDescriptor.created(pointer, dnnl_vanilla_rnn_forward_primitive_desc_create(out, engine, dnnl_forward_inference(),
+                    activation.code(), direction.code(), srcLayer.handle(), srcIter.handle(), weightsLayer.handle(),
+                    weightsIter.handle(), bias.handle(), dstLayer.handle(), dstIter.handle(), 0, 0f, 0f, attr),
+                    "dnnl_vanilla_rnn_forward_primitive_desc_create", description);
+        }
     }
 }

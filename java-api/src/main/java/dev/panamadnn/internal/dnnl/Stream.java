@@ -18,7 +18,12 @@ public final class Stream extends NativeHandle {
     private static final ConcurrentLinkedDeque<Stream> POOL = new ConcurrentLinkedDeque<>();
 
     private Stream(MemorySegment handle) {
-        super(handle, "stream", dnnl_h::dnnl_stream_destroy);
+        super(handle, "stream");
+    }
+
+    @Override
+    int destroy(MemorySegment handle) {
+        return dnnl_h.dnnl_stream_destroy(handle);
     }
 
     /** A stream no other thread is using; return it with {@link #giveBack()}. */
@@ -32,8 +37,9 @@ public final class Stream extends NativeHandle {
     }
 
     public static Stream create(Engine engine) {
-        return new Stream(create("dnnl_stream_create", "",
-                out -> dnnl_stream_create(out, engine.handle(), dnnl_stream_default_flags())));
+        try (Out pointer = new Out()) {
+            return new Stream(pointer.handle(dnnl_stream_create(pointer.segment(), engine.handle(), dnnl_stream_default_flags()), "dnnl_stream_create", ""));
+        }
     }
 
     public void await() {
