@@ -28,7 +28,12 @@ final class BufferAssignment {
         List<long[]> slots = new ArrayList<>();   // {bytes, last step}
         Integer[] order = new Integer[n];
         for (int i = 0; i < n; i++) order[i] = i;
-        Arrays.sort(order, (a, b) -> Long.compare(buffers.get(a).first(), buffers.get(b).first()));
+        Arrays.sort(order, new java.util.Comparator<Integer>() {   // not a lambda: a spun class in a cold JVM
+            @Override
+            public int compare(Integer a, Integer b) {
+                return Long.compare(buffers.get(a).first(), buffers.get(b).first());
+            }
+        });
         for (int b : order) {
             Buffer buf = buffers.get(b);
             if (b == skip || buf.first() < 0) {

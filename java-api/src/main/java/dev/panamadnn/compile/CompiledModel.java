@@ -83,16 +83,25 @@ public final class CompiledModel implements AutoCloseable {
         this.threads = threads;
         this.inputs = List.copyOf(c.inputs);
         this.outputs = List.copyOf(c.outputs);
-        this.inputShapes = inputs.stream().map(v -> v.shape().sizes()).toArray(long[][]::new);
-        this.outputShapes = outputs.stream().map(v -> v.shape().sizes()).toArray(long[][]::new);
+        this.inputShapes = sizes(inputs);
+        this.outputShapes = sizes(outputs);
         this.inputShape = inputShapes.length > 0 ? inputShapes[0] : new long[0];   // a graph of constants only has none
         this.outputShape = outputShapes[0];
         this.compiled = c;
         this.steps = List.copyOf(c.steps);
         this.pool = new ContextPool(name, c, steps, threads);
         rulesFired = List.copyOf(c.fired);
-        winograd = steps.stream().filter(s -> s.winograd() != null).map(s -> s.winograd().weights()).toList();
+        List<Winograd.Weights> w = new java.util.ArrayList<>();
+        for (PlanStep s : steps) if (s.winograd() != null) w.add(s.winograd().weights());
+        winograd = List.copyOf(w);
         this.split = null;
+    }
+
+    /** Each value's fixed sizes (loops, not streams of lambdas: each lambda costs a cold JVM a spun class at its first use). */
+    private static long[][] sizes(List<dev.panamadnn.graph.Value> values) {
+        long[][] s = new long[values.size()][];
+        for (int i = 0; i < s.length; i++) s[i] = values.get(i).shape().sizes();
+        return s;
     }
 
     /** A plan that runs as {@code parts} runs of {@code part} side by side, on {@code parts} threads ({@link BatchSplit}). */
@@ -101,9 +110,11 @@ public final class CompiledModel implements AutoCloseable {
         this.options = options;
         this.threads = threads;
         this.inputs = List.copyOf(bound.inputs());
-        this.outputs = bound.outputs().stream().map(bound::value).toList();
-        this.inputShapes = inputs.stream().map(v -> v.shape().sizes()).toArray(long[][]::new);
-        this.outputShapes = outputs.stream().map(v -> v.shape().sizes()).toArray(long[][]::new);
+        List<dev.panamadnn.graph.Value> outs = new java.util.ArrayList<>();
+        for (String o : bound.outputs()) outs.add(bound.value(o));
+        this.outputs = List.copyOf(outs);
+        this.inputShapes = sizes(inputs);
+        this.outputShapes = sizes(outputs);
         this.inputShape = inputShapes[0];
         this.outputShape = outputShapes[0];
         this.compiled = part.compiled;

@@ -250,9 +250,12 @@ final class Compiler {
      * work split, baked in) by the creating thread's team.
      */
     MemorySegment reorderedConstant(MemoryDescriptor from, PlanGraph.ConstantSource values, MemoryDescriptor to, String what) {
-        return constants.shared(to.byteSize(), dst -> {
-            Reorder.once(from, constants.staged(values), to, dst, values.scales(), what);
-            if (threads > 0) ThreadControl.applyToCurrentThread(threads);
+        return constants.shared(to.byteSize(), new java.util.function.Consumer<MemorySegment>() {   // not a lambda: a spun class in a cold JVM
+            @Override
+            public void accept(MemorySegment dst) {
+                Reorder.once(from, constants.staged(values), to, dst, values.scales(), what);
+                if (threads > 0) ThreadControl.applyToCurrentThread(threads);
+            }
         });
     }
 
@@ -267,7 +270,8 @@ final class Compiler {
      * same layout (a block's input, read by its first convolution and its downsample) is reordered once.
      */
     Value reorder(Value x, MemoryDescriptor to, String what) {
-        List<Value> copies = reordered.computeIfAbsent(x, v -> new ArrayList<>());
+        List<Value> copies = reordered.get(x);
+        if (copies == null) reordered.put(x, copies = new ArrayList<>());
         for (Value c : copies) {
             if (c.md().sameLayoutAs(to)) return c;
         }

@@ -48,11 +48,16 @@ final class ContextPool {
         }
         scratchpadBytes = scratch;
         // Per input, its F32 element count, which a plan with fast steps scans each run (0: not scanned, as an integer input).
-        boolean anyFast = steps.stream().anyMatch(s -> s.fast() != null);
+        boolean anyFast = false;
+        for (PlanStep s : steps) anyFast |= s.fast() != null;
         checkedInputs = new long[inputs.size()];
         for (int i = 0; i < checkedInputs.length && anyFast; i++) {
             dev.panamadnn.graph.Value v = inputs.get(i);
-            if (v.dtype() == dev.panamadnn.DataType.F32) checkedInputs[i] = Arrays.stream(v.shape().sizes()).reduce(1, Math::multiplyExact);
+            if (v.dtype() == dev.panamadnn.DataType.F32) {
+                long count = 1;
+                for (long d : v.shape().sizes()) count = Math.multiplyExact(count, d);
+                checkedInputs[i] = count;
+            }
         }
     }
 

@@ -71,7 +71,8 @@ final class FiniteBounds implements Rewrite {
 
     @Override
     public void apply(PlanGraph g, CompileOptions options) {
-        List<Node> candidates = g.nodes.stream().filter(FiniteBounds::candidate).toList();
+        List<Node> candidates = new ArrayList<>();   // loops, not lambdas, on the compile path: each lambda costs a cold JVM a spun class
+        for (Node n : g.nodes) if (candidate(n)) candidates.add(n);
         if (candidates.isEmpty()) return;
         Map<String, Integer> proven = provenExponents(g, candidates);
         for (Node n : candidates) {
@@ -82,6 +83,13 @@ final class FiniteBounds implements Rewrite {
                     : "own " + (n.op().equals("Relu") || FusedActivation.of(n).isPlainRelu() ? "relu" : "clip");
             g.fired.add(NAME + ": " + n.name() + " (oneDNN's " + fast + " when every input is finite and |x| <= 2^" + k + ")");
         }
+    }
+
+    /** The bounds of every value with inputs bounded by 2^k, computed once per k. */
+    private static Map<String, Double> pass(PlanGraph g, Map<Integer, Map<String, Double>> passes, Map<String, Double> gains, int k) {
+        Map<String, Double> p = passes.get(k);
+        if (p == null) passes.put(k, p = bounds(g, Math.scalb(1.0, k), gains));
+        return p;
     }
 
     /**
@@ -97,18 +105,17 @@ final class FiniteBounds implements Rewrite {
     static Map<String, Integer> provenExponents(PlanGraph g, List<Node> candidates) {
         Map<String, Double> gains = new HashMap<>();
         Map<Integer, Map<String, Double>> passes = new HashMap<>();
-        java.util.function.IntFunction<Map<String, Double>> at = k -> passes.computeIfAbsent(k, kk -> bounds(g, Math.scalb(1.0, kk), gains));
         Map<String, Integer> proven = new HashMap<>();
         for (Node n : candidates) {
-            if (!proves(g, n, at.apply(MIN_EXP))) continue;   // not even at the smallest bound: never
-            if (proves(g, n, at.apply(MAX_EXP))) {
+            if (!proves(g, n, pass(g, passes, gains, MIN_EXP))) continue;   // not even at the smallest bound: never
+            if (proves(g, n, pass(g, passes, gains, MAX_EXP))) {
                 proven.put(n.name(), MAX_EXP);
                 continue;
             }
             int lo = MIN_EXP, hi = MAX_EXP;   // proven at lo, not at hi
             while (hi - lo > 1) {
                 int mid = Math.floorDiv(lo + hi, 2);
-                if (proves(g, n, at.apply(mid))) lo = mid;
+                if (proves(g, n, pass(g, passes, gains, mid))) lo = mid;
                 else hi = mid;
             }
             proven.put(n.name(), lo);
@@ -253,7 +260,9 @@ final class FiniteBounds implements Rewrite {
      */
     private static double linear(PlanGraph g, Node n, double[] in, Map<String, Double> gains) {
         if (in[0] == Double.POSITIVE_INFINITY) return in[0];   // unbounded whatever the weights: not read
-        double gain = gains.computeIfAbsent(n.name(), k -> weightGain(g, n));
+        Double known = gains.get(n.name());
+        double gain = known != null ? known : weightGain(g, n);
+        if (known == null) gains.put(n.name(), gain);
         double bias = 0;
         for (int i = 2; i < in.length - (n.attributes().has(PlanGraph.SUM) ? 1 : 0); i++) bias = Math.max(bias, in[i]);
         return (gain * in[0] + bias) * ROUNDING;
@@ -360,20 +369,28 @@ final class FiniteBounds implements Rewrite {
     }
 
     private static double constantBound(PlanGraph g, String name, Map<String, Double> gains) {
-        return gains.computeIfAbsent("\0const\0" + name, k -> {
-            float[] v;
-            try {
-                v = g.floatsToRead(name);
-            } catch (UnsupportedOperationException notF32) {
-                return Double.POSITIVE_INFINITY;   // an integer constant (shape, indices): not a value of the computation
-            }
-            double m = 0;
-            for (float f : v) {
-                if (!(Math.abs(f) < Double.POSITIVE_INFINITY)) return Double.POSITIVE_INFINITY;
-                m = Math.max(m, Math.abs(f));
-            }
-            return m;
-        });
+        String key = "\0const\0" + name;
+        Double known = gains.get(key);
+        if (known != null) return known;
+        double m = constantMagnitude(g, name);
+        gains.put(key, m);
+        return m;
+    }
+
+    /** The largest |value| of constant {@code name} (infinite for an integer constant or a non-finite value). */
+    private static double constantMagnitude(PlanGraph g, String name) {
+        float[] v;
+        try {
+            v = g.floatsToRead(name);
+        } catch (UnsupportedOperationException notF32) {
+            return Double.POSITIVE_INFINITY;   // an integer constant (shape, indices): not a value of the computation
+        }
+        double m = 0;
+        for (float f : v) {
+            if (!(Math.abs(f) < Double.POSITIVE_INFINITY)) return Double.POSITIVE_INFINITY;
+            m = Math.max(m, Math.abs(f));
+        }
+        return m;
     }
 
     private static double minAbs(PlanGraph g, String name) {

@@ -61,9 +61,37 @@ final class FusedActivation {
                                            Function<PrimitiveAttributes, PrimitiveDescriptor> make) {
         try (PostOps post = PostOps.create()) {
             before.accept(post);
-            ops.forEach(post::eltwise);
+            for (Ops.EltwiseOp op : ops) post.eltwise(op);
             try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post)) {
                 return make.apply(attr);
+            }
+        }
+    }
+
+    /**
+     * {@link #withPostOps} as a class to extend, for the steps every network compiles (convolutions, linear layers):
+     * {@link #make} gives the descriptor for attributes holding the post-ops (a sum first, when asked, then the
+     * activation's ops). The lambdas it replaces each cost a cold JVM a class spun at first use (session 54).
+     */
+    abstract static class Maker implements Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> {
+        private final boolean sum;
+
+        /** @param sum whether a {@code sum} post-op (scale 1) comes before the activation's */
+        Maker(boolean sum) {
+            this.sum = sum;
+        }
+
+        /** The descriptor, given attributes that hold the post-ops. */
+        abstract PrimitiveDescriptor make(PrimitiveAttributes attributes);
+
+        @Override
+        public PrimitiveDescriptor apply(List<Ops.EltwiseOp> ops) {
+            try (PostOps post = PostOps.create()) {
+                if (sum) post.sum(1f);
+                for (Ops.EltwiseOp op : ops) post.eltwise(op);
+                try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post)) {
+                    return make(attr);
+                }
             }
         }
     }

@@ -11,6 +11,7 @@ import dev.panamadnn.internal.dnnl.PrimitiveAttributes;
 import dev.panamadnn.internal.dnnl.PrimitiveDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -132,10 +133,13 @@ final class LowerConv {
                 ? plan.concats.region(n.output()) : null;
         MemoryDescriptor srcView = plan.concats.isView(x) && srcFormat == blocked ? x.md() : null;
         MemoryDescriptor[] use = {srcAny, dstAny};
-        java.util.function.Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make = ops -> FusedActivation.withPostOps(post -> {
-            if (sum != null) post.sum(1f);
-        }, ops, attr -> ConvOps.convolution(use[0], wAny, biasMd, use[1], geometry.strides(), geometry.dilates(), geometry.padLeft(),
-                geometry.padRight(), attr, "compiled " + what));
+        FusedActivation.Maker make = new FusedActivation.Maker(sum != null) {
+            @Override
+            PrimitiveDescriptor make(PrimitiveAttributes attr) {
+                return ConvOps.convolution(use[0], wAny, biasMd, use[1], geometry.strides(), geometry.dilates(), geometry.padLeft(),
+                        geometry.padRight(), attr, "compiled " + what);
+            }
+        };
         PrimitiveDescriptor inPlace = null;
         for (MemoryDescriptor[] candidate : new MemoryDescriptor[][] {{srcView, region == null ? null : region.md()}, {srcView, dstAny},
                 {srcAny, region == null ? null : region.md()}}) {
@@ -313,7 +317,9 @@ final class LowerConv {
         if (sum == null) return plan.newBuffer(dst.byteSize());
         boolean inPlace = sum.buffer() >= 0 && sum.buffer() != input && sum.md().sameLayoutAs(dst) && !plan.readLater(sum.buffer());
         if (!inPlace) return plan.copy(sum, dst, "reorder (copy) of the shortcut for " + what).buffer();
-        for (List<Value> copies : plan.reordered.values()) copies.removeIf(v -> v.buffer() == sum.buffer());   // overwritten from here on
+        for (List<Value> copies : plan.reordered.values()) {   // overwritten from here on
+            for (java.util.Iterator<Value> i = copies.iterator(); i.hasNext(); ) if (i.next().buffer() == sum.buffer()) i.remove();
+        }
         return sum.buffer();
     }
 
@@ -348,15 +354,23 @@ final class LowerConv {
         }
         // filled after compile (Winograd.prepare, which faults its pages in); in a plan set, possibly another plan's
         PlanConstants.Transformed transformed = plan.constants.winograd(direct.weightBuffer(), direct.weights(), u, k, c,
-                (layout, buffer) -> new Winograd.Weights(w, k, c, layout, buffer, what));
+                new java.util.function.BiFunction<MemoryDescriptor, MemorySegment, Winograd.Weights>() {   // not a lambda: see FusedActivation.Maker
+                    @Override
+                    public Winograd.Weights apply(MemoryDescriptor layout, MemorySegment buffer) {
+                        return new Winograd.Weights(w, k, c, layout, buffer, what);
+                    }
+                });
         MemorySegment uBuf = transformed.buffer();
         MemorySegment bias = plan.constants.allocate(4L * k);
         if (b != null) MemorySegment.copy(b, 0, bias, ValueLayout.JAVA_FLOAT, 0, k);
         int out = destination(plan, sum, in.buffer(), nhwcOut, what);
         int vBuf = plan.newBuffer(v.byteSize()), mBuf = plan.newBuffer(m.byteSize());
-        PlanStep fallback = new PlanStep(direct.primitive(), List.of(PlanArg.of(Args.SRC, direct.src(), in.buffer()),
-                PlanArg.constant(Args.WEIGHTS, direct.weights(), direct.weightBuffer()), PlanArg.constant(Args.BIAS, direct.biasMd(), bias),
-                PlanArg.of(Args.DST, direct.dst(), out)).stream().filter(a -> a.md() != null).toList(),
+        List<PlanArg> fallbackArgs = new ArrayList<>();
+        for (PlanArg a : new PlanArg[] {PlanArg.of(Args.SRC, direct.src(), in.buffer()), PlanArg.constant(Args.WEIGHTS, direct.weights(),
+                direct.weightBuffer()), PlanArg.constant(Args.BIAS, direct.biasMd(), bias), PlanArg.of(Args.DST, direct.dst(), out)}) {
+            if (a.md() != null) fallbackArgs.add(a);
+        }
+        PlanStep fallback = new PlanStep(direct.primitive(), List.copyOf(fallbackArgs),
                 "direct fallback [" + direct.impl() + "]", null, null);
         String d = "conv " + what + " [winograd F(4x4,3x3): " + (tiles + chunk - 1) / chunk + " x " + chunk + " tiles, " + impl
                 + "; guarded, else " + direct.impl() + "]";

@@ -35,7 +35,9 @@ final class LowerGraph {
         Graph bound = source.bind(inputShapes);
         refuseOversizedDims(bound);
         plan.inputs = bound.inputs();
-        plan.outputs = bound.outputs().stream().map(bound::value).toList();
+        List<dev.panamadnn.graph.Value> outputs = new java.util.ArrayList<>();
+        for (String o : bound.outputs()) outputs.add(bound.value(o));
+        plan.outputs = List.copyOf(outputs);
         plan.graph = new PlanGraph(bound);
         for (Rewrite r : Rewrite.all()) {
             if (r.enabled(options) && !options.disabledRules().contains(r.name())) r.apply(plan.graph, options);

@@ -271,8 +271,12 @@ final class LowerOps {
         Primitive p;
         PlanStep.Fast fast;
         String impl;
-        java.util.function.Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make = ops -> FusedActivation.withPostOps(post -> { }, ops,
-                attr -> Ops.innerProduct(src, wAny, biasMd, dst, attr, "compiled linear " + at));
+        FusedActivation.Maker make = new FusedActivation.Maker(false) {
+            @Override
+            PrimitiveDescriptor make(PrimitiveAttributes attr) {
+                return Ops.innerProduct(src, wAny, biasMd, dst, attr, "compiled linear " + at);
+            }
+        };
         try (PrimitiveDescriptor pd = make.apply(FusedActivation.ops(plan, act))) {
             weights = plan.own(Chosen.weights(pd));
             p = plan.own(Primitive.create(pd));

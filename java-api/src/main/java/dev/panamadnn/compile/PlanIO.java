@@ -202,14 +202,18 @@ final class PlanIO {
     static boolean isEmpty(PlanGraph g, String value) {
         if (value == null || value.isEmpty() || !g.has(value)) return false;
         dev.panamadnn.graph.Shape s = g.shape(value);
-        return s.isFixed() && s.dims().stream().anyMatch(d -> d.size() == 0);
+        if (!s.isFixed()) return false;
+        for (dev.panamadnn.graph.Dim d : s.dims()) if (d.size() == 0) return true;
+        return false;
     }
 
     /** The shape of every input of {@code graph} from {@code shapes} (by name, no other), each checked. */
     static long[][] shapesByName(dev.panamadnn.graph.Graph graph, Map<String, long[]> shapes) {
         long[][] out = new long[graph.inputs().size()][];
         for (String k : shapes.keySet()) {
-            if (graph.inputs().stream().noneMatch(v -> v.name().equals(k))) {
+            boolean known = false;
+            for (dev.panamadnn.graph.Value v : graph.inputs()) known |= v.name().equals(k);
+            if (!known) {
                 throw new IllegalArgumentException("CompiledModel.compile: unknown input '" + k + "' (graph " + graph.name() + " has "
                         + names(graph.inputs()) + ")");
             }

@@ -71,10 +71,13 @@ final class PlanOutputs {
     /** Whether each step writing into plan buffer {@code b} reads at most one caller input (a run holds two caller buffers per step). */
     private static boolean writersReadOneInput(Compiler c, int b) {
         for (PlanStep st : c.steps) {
-            if (st.args().stream().noneMatch(a -> a.buffer() == b)) continue;
-            long callers = st.args().stream().filter(a -> PlanArg.callerIndex(a.buffer(), c.inputs.size()) >= 0).map(PlanArg::buffer)
-                    .distinct().count();
-            if (callers > 1) return false;
+            boolean writes = false;   // loops, not lambdas, on the compile path (each lambda: a spun class in a cold JVM)
+            java.util.Set<Integer> callers = new java.util.HashSet<>();
+            for (PlanArg a : st.args()) {
+                if (a.buffer() == b) writes = true;
+                if (PlanArg.callerIndex(a.buffer(), c.inputs.size()) >= 0) callers.add(a.buffer());
+            }
+            if (writes && callers.size() > 1) return false;
         }
         return true;
     }

@@ -48,9 +48,14 @@ public final class Graph {
         Map<String, List<Node>> cons = new HashMap<>();
         for (Node n : nodes) {
             for (String o : n.outputs()) prod.put(o, n);
-            for (String i : n.inputs()) if (!i.isEmpty()) cons.computeIfAbsent(i, k -> new ArrayList<>()).add(n);
+            for (String i : n.inputs()) {   // no lambdas: every graph is built on a cold JVM's path to its first result
+                if (i.isEmpty()) continue;
+                List<Node> readers = cons.get(i);
+                if (readers == null) cons.put(i, readers = new ArrayList<>());
+                readers.add(n);
+            }
         }
-        cons.replaceAll((k, v) -> List.copyOf(v));
+        for (Map.Entry<String, List<Node>> e : cons.entrySet()) e.setValue(List.copyOf(e.getValue()));
         this.producers = prod;
         this.consumers = cons;
     }

@@ -15,11 +15,14 @@ final class AutoPad {
     private AutoPad() {}
 
     /** The check of {@code auto_pad}: NOTSET, VALID (without pads), SAME_UPPER, SAME_LOWER (without pads). */
-    static final OpRule.Check CHECK = (a, opset) -> {
-        String p = a.string("auto_pad", "NOTSET");
-        if (p.equals("NOTSET")) return null;
-        if (!List.of("VALID", "SAME_UPPER", "SAME_LOWER").contains(p)) return "auto_pad " + p + " is not supported";
-        return a.has("pads") ? "auto_pad " + p + " with pads is contradictory" : null;
+    static final OpRule.Check CHECK = new OpRule.Check() {   // not a lambda: a spun class in a cold JVM
+        @Override
+        public String problem(Attributes a, int opset) {
+            String p = a.string("auto_pad", "NOTSET");
+            if (p.equals("NOTSET")) return null;
+            if (!List.of("VALID", "SAME_UPPER", "SAME_LOWER").contains(p)) return "auto_pad " + p + " is not supported";
+            return a.has("pads") ? "auto_pad " + p + " with pads is contradictory" : null;
+        }
     };
 
     /** Emits {@code n.op} with explicit pads in place of SAME_UPPER / SAME_LOWER (a MaxPool's uneven pads as a Pad first). */
@@ -69,7 +72,7 @@ final class AutoPad {
         Attributes kept = OpTable.kept(n.attributes);
         String p = n.attributes.string("auto_pad", "NOTSET");
         long[] target = n.attributes.integers("output_shape", null);
-        String[] ins = n.inputs.toArray(String[]::new);
+        String[] ins = n.inputs.toArray(new String[0]);
         if (target == null && !p.startsWith("SAME_")) {
             return List.of(n.emit(n.op, p.equals("VALID") ? kept.toBuilder().remove("auto_pad").build() : kept, ins));
         }
@@ -138,7 +141,7 @@ final class AutoPad {
         boolean even = true;   // no pads, or an odd count (left to the shape rule's refusal), count as even
         for (int i = 0; pads != null && pads.length % 2 == 0 && i < pads.length / 2; i++) even &= pads[i] == pads[i + pads.length / 2];
         if (!even && a.integer("ceil_mode", 0) == 0 && n.op.equals("AveragePool")) return avgPoolPadded(n, a, pads);
-        if (!n.op.equals("MaxPool") || even || a.integer("ceil_mode", 0) != 0) return n.emit(n.op, a, n.inputs.toArray(String[]::new));
+        if (!n.op.equals("MaxPool") || even || a.integer("ceil_mode", 0) != 0) return n.emit(n.op, a, n.inputs.toArray(new String[0]));
         for (long v : pads) if (v < 0) throw n.refuse("pads must be >= 0, got " + java.util.Arrays.toString(pads));
         if (pads.length != 2 * (n.value(0).shape().rank() - 2)) throw n.refuse("pads must have two entries per spatial dim of " + n.value(0));
         long[] kernel = a.integers("kernel_shape", null);

@@ -229,7 +229,7 @@ final class Composed {
         double alpha = a.real("alpha", 1), beta = a.real("beta", 1);
         boolean hasC = !n.input(2).isEmpty();
         if (!transA && alpha == 1 && beta == 1 && n.constant(1) != null && (!hasC || n.constant(2) != null)) {
-            return List.of(n.emit("Gemm", a, n.inputs.toArray(String[]::new)));
+            return List.of(n.emit("Gemm", a, n.inputs.toArray(new String[0])));
         }
         Attributes none = Attributes.empty(), swap = Attributes.of("perm", new long[] {1, 0});
         String x = transA ? n.emit("Transpose", swap, n.input(0)) : n.input(0);

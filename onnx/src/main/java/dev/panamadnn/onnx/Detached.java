@@ -76,7 +76,7 @@ record Detached(ModelProto proto, MemorySegment[] raw) {
         ModelProto.Builder model = ModelProto.newBuilder();
         rest.mergeInto(model, recursionLimit);
         if (graph != null) model.setGraph(graph);
-        return new Detached(model.build(), raw.toArray(MemorySegment[]::new));
+        return new Detached(model.build(), raw.toArray(new MemorySegment[0]));
     }
 
     /** One occurrence of the graph field, up to the stream's limit: its initializers read by {@link #tensor}, the rest merged. */

@@ -167,7 +167,9 @@ final class Importer {
             String mine = ours.get(o.getName());
             if (mine == null) throw new OnnxException("graph output '" + o.getName() + "' is not computed by any node");
             String m = mine;
-            if (inputValues.stream().anyMatch(x -> x.name().equals(m)) || constants.containsKey(mine) || !used.add(mine)) {
+            boolean isInput = false;   // loops, not lambdas, on the import path: each lambda costs a cold JVM a spun class
+            for (Value x : inputValues) isInput |= x.name().equals(m);
+            if (isInput || constants.containsKey(mine) || !used.add(mine)) {
                 mine = b.node("Identity", o.getName(), Attributes.empty(), mine);   // an output that is an input, a weight, or listed twice
             }
             Value inferred = b.value(mine);
@@ -180,7 +182,7 @@ final class Importer {
         // An output empty by its fixed shape has nothing to compute: it is no output of our graph (so a plan does not
         // compute it, and its producer is dead if nothing else reads it), and run(Map) returns it as an empty tensor.
         // When every output is empty the graph keeps them all (a graph has outputs), and no plan is made.
-        b.output((computed.isEmpty() ? all : computed).toArray(String[]::new));
+        b.output((computed.isEmpty() ? all : computed).toArray(new String[0]));
         try {
             return new Result(b.build(), List.copyOf(inputValues), List.copyOf(outputValues), outputNames, opsets, model.getProducerName()
                     + (model.getProducerVersion().isEmpty() ? "" : " " + model.getProducerVersion()));
@@ -373,7 +375,11 @@ final class Importer {
                     case FLOAT -> b.put(a.getName(), (double) a.getF());
                     case INT -> b.put(a.getName(), a.getI());
                     case STRING -> b.put(a.getName(), a.getS().toStringUtf8());
-                    case INTS -> b.put(a.getName(), a.getIntsList().stream().mapToLong(Long::longValue).toArray());
+                    case INTS -> {
+                        long[] ints = new long[a.getIntsCount()];
+                        for (int k = 0; k < ints.length; k++) ints[k] = a.getInts(k);
+                        b.put(a.getName(), ints);
+                    }
                     case FLOATS -> {
                         double[] d = new double[a.getFloatsCount()];
                         for (int i = 0; i < d.length; i++) d[i] = a.getFloats(i);
@@ -426,7 +432,10 @@ final class Importer {
                 dims.add(Dim.of(dim.getDimValue()));
             } else {
                 String param = dim.hasDimParam() && !dim.getDimParam().isEmpty() ? dim.getDimParam() : null;
-                dims.add(Dim.symbol(symbols.computeIfAbsent(param == null ? "?" + v.getName() + "#" + d : param, this::freshSymbol)));
+                String key = param == null ? "?" + v.getName() + "#" + d : param;
+                String symbol = symbols.get(key);
+                if (symbol == null) symbols.put(key, symbol = freshSymbol(key));
+                dims.add(Dim.symbol(symbol));
             }
         }
         return new Value(v.getName(), dtype, new Shape(dims));

@@ -101,8 +101,15 @@ final class OpTable {
 
     /** A rule mapping {@code op} onto our op of the same name, copying its attributes (less the dropped legacy ones). */
     static OpRule same(String op, int from, int to, String... attributes) {
-        return new OpRule(op, from, to, Set.of(attributes), List.of(op), null, n -> List.of(n.emit(op, kept(n.attributes),
-                n.inputs.toArray(String[]::new))), "");
+        return new OpRule(op, from, to, Set.of(attributes), List.of(op), null, new Same(op), "");
+    }
+
+    /** {@link #same}'s translation: a class, not a lambda (each lambda costs a cold JVM a class spun at its first use). */
+    private record Same(String op) implements OpRule.Translate {
+        @Override
+        public List<String> apply(NodeContext n) {
+            return List.of(n.emit(op, kept(n.attributes), n.inputs.toArray(new String[0])));
+        }
     }
 
     static Attributes kept(Attributes a) {

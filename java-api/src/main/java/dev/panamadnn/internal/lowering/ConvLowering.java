@@ -2,7 +2,6 @@ package dev.panamadnn.internal.lowering;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.ToLongFunction;
 
 /**
  * A convolution or deconvolution (transposed convolution) on one input size, in the terms
@@ -54,45 +53,63 @@ public record ConvLowering(ConvSpec spec, List<Axis> axes) {
     }
 
     public long[] inputSize() {
-        return collect(Axis::in);
+        return collect(IN);
     }
 
     /** PyTorch's output size per axis. */
     public long[] outputSize() {
-        return collect(Axis::out);
+        return collect(OUT);
     }
 
     /** The output size oneDNN computes per axis (PyTorch's minus the {@link Axis#tail()}). */
     public long[] computedOutputSize() {
-        return collect(Axis::computedOut);
+        return collect(COMPUTED_OUT);
     }
 
     public long[] kernel() {
-        return collect(Axis::kernel);
+        return collect(KERNEL);
     }
 
     public long[] strides() {
-        return collect(Axis::stride);
+        return collect(STRIDE);
     }
 
     /** oneDNN's 0-based dilation per axis. */
     public long[] dilates() {
-        return collect(Axis::dilate);
+        return collect(DILATE);
     }
 
     public long[] padLeft() {
-        return collect(Axis::padLeft);
+        return collect(PAD_LEFT);
     }
 
     public long[] padRight() {
-        return collect(Axis::padRight);
+        return collect(PAD_RIGHT);
     }
 
     public long[] tail() {
-        return collect(Axis::tail);
+        return collect(TAIL);
     }
 
-    private long[] collect(ToLongFunction<Axis> field) {
-        return axes.stream().mapToLong(field).toArray();
+    private static final int IN = 0, OUT = 1, COMPUTED_OUT = 2, KERNEL = 3, STRIDE = 4, DILATE = 5, PAD_LEFT = 6, PAD_RIGHT = 7, TAIL = 8;   // the fields collect() reads
+
+    /** Field {@code field} of every axis, by its index in the accessors above (no method reference: each costs a cold JVM a spun class). */
+    private long[] collect(int field) {
+        long[] v = new long[axes.size()];
+        for (int i = 0; i < v.length; i++) {
+            Axis a = axes.get(i);
+            v[i] = switch (field) {
+                case IN -> a.in();
+                case OUT -> a.out();
+                case COMPUTED_OUT -> a.computedOut();
+                case KERNEL -> a.kernel();
+                case STRIDE -> a.stride();
+                case DILATE -> a.dilate();
+                case PAD_LEFT -> a.padLeft();
+                case PAD_RIGHT -> a.padRight();
+                default -> a.tail();
+            };
+        }
+        return v;
     }
 }

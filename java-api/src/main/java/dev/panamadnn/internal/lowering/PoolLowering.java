@@ -3,7 +3,6 @@ package dev.panamadnn.internal.lowering;
 import dev.panamadnn.internal.dnnl.PoolOps;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.ToLongFunction;
 
 /**
  * A pooling on one input size in the terms {@code PoolOps.pooling} takes: the algorithm and, per
@@ -161,35 +160,51 @@ public record PoolLowering(PoolOps.Algorithm algorithm, List<Axis> axes) {
     }
 
     public long[] inputSize() {
-        return collect(Axis::in);
+        return collect(IN);
     }
 
     public long[] outputSize() {
-        return collect(Axis::out);
+        return collect(OUT);
     }
 
     public long[] kernel() {
-        return collect(Axis::kernel);
+        return collect(KERNEL);
     }
 
     public long[] strides() {
-        return collect(Axis::stride);
+        return collect(STRIDE);
     }
 
     /** oneDNN's 0-based dilation per axis. */
     public long[] dilates() {
-        return collect(Axis::dilate);
+        return collect(DILATE);
     }
 
     public long[] padLeft() {
-        return collect(Axis::padLeft);
+        return collect(PAD_LEFT);
     }
 
     public long[] padRight() {
-        return collect(Axis::padRight);
+        return collect(PAD_RIGHT);
     }
 
-    private long[] collect(ToLongFunction<Axis> field) {
-        return axes.stream().mapToLong(field).toArray();
+    private static final int IN = 0, OUT = 1, KERNEL = 2, STRIDE = 3, DILATE = 4, PAD_LEFT = 5, PAD_RIGHT = 6;   // the fields collect() reads
+
+    /** Field {@code field} of every axis, by its index in the accessors above (no method reference: each costs a cold JVM a spun class). */
+    private long[] collect(int field) {
+        long[] v = new long[axes.size()];
+        for (int i = 0; i < v.length; i++) {
+            Axis a = axes.get(i);
+            v[i] = switch (field) {
+                case IN -> a.in();
+                case OUT -> a.out();
+                case KERNEL -> a.kernel();
+                case STRIDE -> a.stride();
+                case DILATE -> a.dilate();
+                case PAD_LEFT -> a.padLeft();
+                default -> a.padRight();
+            };
+        }
+        return v;
     }
 }
