@@ -98,7 +98,7 @@ public final class CompiledModel implements AutoCloseable {
     }
 
     /** Each value's fixed sizes (loops, not streams of lambdas: each lambda costs a cold JVM a spun class at its first use). */
-    private static long[][] sizes(List<dev.panamadnn.graph.Value> values) {
+    static long[][] sizes(List<dev.panamadnn.graph.Value> values) {
         long[][] s = new long[values.size()][];
         for (int i = 0; i < s.length; i++) s[i] = values.get(i).shape().sizes();
         return s;

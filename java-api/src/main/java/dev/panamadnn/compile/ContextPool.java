@@ -53,11 +53,7 @@ final class ContextPool {
         checkedInputs = new long[inputs.size()];
         for (int i = 0; i < checkedInputs.length && anyFast; i++) {
             dev.panamadnn.graph.Value v = inputs.get(i);
-            if (v.dtype() == dev.panamadnn.DataType.F32) {
-                long count = 1;
-                for (long d : v.shape().sizes()) count = Math.multiplyExact(count, d);
-                checkedInputs[i] = count;
-            }
+            if (v.dtype() == dev.panamadnn.DataType.F32) checkedInputs[i] = LowerIndex.prod(v.shape().sizes(), 0, v.shape().rank());
         }
     }
 

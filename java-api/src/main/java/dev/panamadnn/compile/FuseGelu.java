@@ -135,9 +135,7 @@ final class FuseGelu implements Rewrite {
 
     /** The producer of {@code value} if it has one output read once (by the pattern) and is of {@code op} (null: any). */
     private static Node single(PlanGraph g, String value, String op) {
-        Node p = g.producer(value);
-        if (p == null || p.outputs().size() != 1 || g.uses(value) != 1) return null;
-        return op == null || p.op().equals(op) ? p : null;
+        return g.soleProducer(value, op, 1);
     }
 
     /** For a binary node with one operand the scalar {@code c}: the other operand, else null. */

@@ -44,43 +44,38 @@ final class FuseLayerNorm implements Rewrite {
             List<Node> matched = new ArrayList<>();
             String[] dx = normalized(g, top, matched);   // {d, the sqrt's operand} when top is d / sqrt(var + eps)
             if (dx == null) continue;
-            Node sub = single(g, dx[0], "Sub", 2);
-            Node meanNode = sub == null ? null : single(g, sub.input(1), "ReduceMean", 1);
+            Node sub = g.soleProducer(dx[0], "Sub", 2);
+            Node meanNode = sub == null ? null : g.soleProducer(sub.input(1), "ReduceMean", 1);
             if (meanNode == null || !meanNode.input(0).equals(sub.input(0))) continue;
             String x = sub.input(0);
             if (g.isConstant(x) || g.value(x) == null || g.value(x).dtype() != DataType.F32) continue;
             long[] shape = concrete(g.shape(x));
             int axis = shape == null ? -1 : trailingAxis(g, meanNode, shape.length);
             if (axis < 0) continue;
-            Node add = single(g, dx[1], "Add", 1);
+            Node add = g.soleProducer(dx[1], "Add", 1);
             String var = add == null ? null : otherThanScalar(g, add);
-            Node varNode = var == null ? null : single(g, var, "ReduceMean", 1);
+            Node varNode = var == null ? null : g.soleProducer(var, "ReduceMean", 1);
             if (varNode == null || trailingAxis(g, varNode, shape.length) != axis) continue;
             float eps = g.floats(add.input(0).equals(var) ? add.input(1) : add.input(0))[0];
             if (!(eps > 0) || Float.isInfinite(eps)) continue;
-            Node square = single(g, varNode.input(0), null, 1);
+            Node square = g.soleProducer(varNode.input(0), null, 1);
             if (square == null || !isSquareOf(g, square, dx[0])) continue;
             matched.addAll(List.of(sub, meanNode, add, varNode, square));
 
             // The affine part: Mul by a constant scale, then Add of a constant shift, each taken in when it fits.
             long[] normalizedShape = Arrays.copyOfRange(shape, axis, shape.length);
             Node last = top;
-            String scale = null, shift = null;
             Node mul = onlyReader(g, last.output(), "Mul");
-            String scaleValue = mul == null ? null : other(mul, last.output());
-            float[] scaleValues = scaleValue == null ? null : alongNormalized(g, scaleValue, shape, axis);
-            if (scaleValues != null) {
-                scale = sameShape(g, scaleValue, normalizedShape) ? scaleValue : g.addConstant(top.name() + ".scale", scaleValues, Shape.of(normalizedShape));
+            String scale = affine(g, mul, last.output(), shape, axis, top.name() + ".scale");
+            if (scale != null) {
                 matched.add(mul);
                 last = mul;
             }
             Node addB = onlyReader(g, last.output(), "Add");
-            String shiftValue = addB == null ? null : other(addB, last.output());
-            float[] shiftValues = shiftValue == null ? null : alongNormalized(g, shiftValue, shape, axis);
-            if (shiftValues != null) {
-                shift = sameShape(g, shiftValue, normalizedShape) ? shiftValue : g.addConstant(top.name() + ".shift", shiftValues, Shape.of(normalizedShape));
+            String shift = affine(g, addB, last.output(), shape, axis, top.name() + ".shift");
+            if (shift != null) {
                 if (scale == null) {
-                    float[] ones = new float[shiftValues.length];
+                    float[] ones = new float[Math.toIntExact(numel(g, shift))];
                     Arrays.fill(ones, 1f);
                     scale = g.addConstant(top.name() + ".scale", ones, Shape.of(normalizedShape));
                 }
@@ -106,15 +101,15 @@ final class FuseLayerNorm implements Rewrite {
     private static String[] normalized(PlanGraph g, Node n, List<Node> matched) {
         if (n.outputs().size() != 1 || n.inputs().size() != 2) return null;
         if (n.op().equals("Div")) {
-            Node sqrt = single(g, n.input(1), "Sqrt", 1);
+            Node sqrt = g.soleProducer(n.input(1), "Sqrt", 1);
             if (sqrt == null) return null;
             matched.addAll(List.of(n, sqrt));
             return new String[] {n.input(0), sqrt.input(0)};
         }
         if (!n.op().equals("Mul")) return null;
         for (int i = 0; i < 2; i++) {
-            Node reciprocal = single(g, n.input(1 - i), "Reciprocal", 1);
-            Node sqrt = reciprocal == null ? null : single(g, reciprocal.input(0), "Sqrt", 1);
+            Node reciprocal = g.soleProducer(n.input(1 - i), "Reciprocal", 1);
+            Node sqrt = reciprocal == null ? null : g.soleProducer(reciprocal.input(0), "Sqrt", 1);
             if (sqrt != null) {
                 matched.addAll(List.of(n, reciprocal, sqrt));
                 return new String[] {n.input(i), sqrt.input(0)};
@@ -158,6 +153,20 @@ final class FuseLayerNorm implements Rewrite {
     }
 
     /**
+     * The operand of {@code binary} other than {@code value} as a LayerNormalization scale or shift: itself where it is
+     * an F32 constant of the normalized shape, else its values broadcast to that shape as a new constant named after
+     * {@code name}; null when there is no such node or the operand is no constant varying along the normalized dims only.
+     */
+    private static String affine(PlanGraph g, Node binary, String value, long[] shape, int axis, String name) {
+        if (binary == null) return null;
+        String c = other(binary, value);
+        long[] normalized = Arrays.copyOfRange(shape, axis, shape.length);
+        if (sameShape(g, c, normalized)) return c;
+        float[] v = alongNormalized(g, c, shape, axis);
+        return v == null ? null : g.addConstant(name, v, Shape.of(normalized));
+    }
+
+    /**
      * The values of constant {@code c} broadcast over the normalized dims {@code shape[axis..]} when, broadcast against
      * {@code shape} (NumPy rules), it neither widens the result nor varies along the leading dims; else null.
      */
@@ -194,9 +203,11 @@ final class FuseLayerNorm implements Rewrite {
         return out;
     }
 
+    /** Whether {@code c} is an F32 constant tensor (an initializer or a Constant's) of exactly {@code shape}. */
     private static boolean sameShape(PlanGraph g, String c, long[] shape) {
         long[] cs = concrete(g.shape(c));
-        return cs != null && Arrays.equals(cs, shape) && g.tensor(c) != null;
+        dev.panamadnn.Tensor t = cs != null && Arrays.equals(cs, shape) ? g.tensor(c) : null;
+        return t != null && t.dtype() == DataType.F32;
     }
 
     private static long[] concrete(Shape s) {
@@ -214,13 +225,6 @@ final class FuseLayerNorm implements Rewrite {
     /** Whether constant {@code c} has one element and a rank up to {@code rank} (broadcast, it does not widen a rank-{@code rank} value). */
     private static boolean scalarFor(PlanGraph g, String c, int rank) {
         return g.isConstant(c) && numel(g, c) == 1 && g.shape(c).rank() <= rank;
-    }
-
-    /** The producer of {@code value} when it is of {@code op} (null: any), has one output, and {@code value} has exactly {@code uses} readers. */
-    private static Node single(PlanGraph g, String value, String op, int uses) {
-        Node p = g.producer(value);
-        if (p == null || p.outputs().size() != 1 || g.uses(value) != uses) return null;
-        return op == null || p.op().equals(op) ? p : null;
     }
 
     /** The one node reading {@code value} (not a graph output) when it is a binary {@code op}, else null. */

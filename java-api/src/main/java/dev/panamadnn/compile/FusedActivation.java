@@ -59,13 +59,17 @@ final class FusedActivation {
      */
     static PrimitiveDescriptor withPostOps(Consumer<PostOps> before, List<Ops.EltwiseOp> ops,
                                            Function<PrimitiveAttributes, PrimitiveDescriptor> make) {
-        try (PostOps post = PostOps.create()) {
-            before.accept(post);
-            for (Ops.EltwiseOp op : ops) post.eltwise(op);
-            try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post)) {
-                return make.apply(attr);
+        return new Maker(false) {
+            @Override
+            void before(PostOps post) {
+                before.accept(post);
             }
-        }
+
+            @Override
+            PrimitiveDescriptor make(PrimitiveAttributes attributes) {
+                return make.apply(attributes);
+            }
+        }.apply(ops);
     }
 
     /**
@@ -84,10 +88,15 @@ final class FusedActivation {
         /** The descriptor, given attributes that hold the post-ops. */
         abstract PrimitiveDescriptor make(PrimitiveAttributes attributes);
 
+        /** The post-ops before the activation's: a sum when asked. */
+        void before(PostOps post) {
+            if (sum) post.sum(1f);
+        }
+
         @Override
         public PrimitiveDescriptor apply(List<Ops.EltwiseOp> ops) {
             try (PostOps post = PostOps.create()) {
-                if (sum) post.sum(1f);
+                before(post);
                 for (Ops.EltwiseOp op : ops) post.eltwise(op);
                 try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad(post)) {
                     return make(attr);

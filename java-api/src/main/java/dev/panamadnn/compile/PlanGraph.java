@@ -121,6 +121,16 @@ final class PlanGraph {
         return null;
     }
 
+    /**
+     * The producer of {@code value} when it has one output, is of {@code op} (null: any op), and {@code value} has exactly
+     * {@code uses} readers ({@link #uses}); else null. What pattern rules ask of each inner value they take in.
+     */
+    Node soleProducer(String value, String op, int uses) {
+        Node p = producer(value);
+        if (p == null || p.outputs().size() != 1 || uses(value) != uses) return null;
+        return op == null || p.op().equals(op) ? p : null;
+    }
+
     List<Node> consumers(String value) {
         List<Node> out = new ArrayList<>();
         for (Node n : nodes) if (n.inputs().contains(value)) out.add(n);

@@ -59,7 +59,8 @@ final class SplitRuns {
 
     /** Whether {@code part}'s inputs and outputs, {@code parts} of them along axis 0, are exactly {@code whole}'s. */
     static boolean tiles(CompiledModel whole, CompiledModel part, int parts) {
-        long[][][] mine = {shapes(whole.inputs()), shapes(whole.outputs())}, theirs = {shapes(part.inputs()), shapes(part.outputs())};
+        long[][][] mine = {CompiledModel.sizes(whole.inputs()), CompiledModel.sizes(whole.outputs())},
+                theirs = {CompiledModel.sizes(part.inputs()), CompiledModel.sizes(part.outputs())};
         for (int w = 0; w < 2; w++) {
             if (mine[w].length != theirs[w].length) return false;
             for (int i = 0; i < mine[w].length; i++) {
@@ -70,10 +71,6 @@ final class SplitRuns {
             }
         }
         return true;
-    }
-
-    private static long[][] shapes(java.util.List<dev.panamadnn.graph.Value> values) {
-        return values.stream().map(v -> v.shape().sizes()).toArray(long[][]::new);
     }
 
     /**
