@@ -70,7 +70,7 @@ public final class ColdStart {
     public static void main(String[] args) throws Exception {
         long t0 = System.nanoTime();
         if (args.length != 4) {
-            System.err.println("usage: ColdStart ours|ours-direct|ours-aot|ours-onnx|ours-onnx-aot|ort MODEL BATCH DIR");
+            System.err.println("usage: ColdStart ours|ours-direct|ours-aot|ours-onnx|ours-onnx-aot|ort|ort-aot MODEL BATCH DIR");
             System.exit(2);
         }
         String runtime = args[0], model = args[1];
@@ -121,7 +121,7 @@ public final class ColdStart {
                     }, out);
                 }
             }
-            case "ort" -> {
+            case "ort", "ort-aot" -> {
                 long t = System.nanoTime();
                 OrtEnvironment env = OrtEnvironment.getEnvironment();
                 t = lap(ms, "init", t);
@@ -159,7 +159,7 @@ public final class ColdStart {
                 }
                 session.close();
             }
-            default -> throw new IllegalArgumentException("ColdStart: runtime must be ours, ours-direct, ours-aot, ours-onnx, ours-onnx-aot or ort, got " + runtime);
+            default -> throw new IllegalArgumentException("ColdStart: runtime must be ours, ours-direct, ours-aot, ours-onnx, ours-onnx-aot, ort or ort-aot, got " + runtime);
         }
         long firstResult = result.firstResult();
         long resultEpochUs = micros(Instant.now()) - (System.nanoTime() - firstResult) / 1000;

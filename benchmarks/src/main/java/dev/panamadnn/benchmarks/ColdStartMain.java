@@ -17,18 +17,19 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * scripts/bench --cold: cold start of our compiled ResNets vs ONNX Runtime Java, one fresh JVM
- * per measurement ({@link ColdStart}). Six runtimes per cell: ours with the default options,
+ * per measurement ({@link ColdStart}). Seven runtimes per cell: ours with the default options,
  * ours with Winograd off ({@code ours-direct}: no Vector API kernels to JIT-compile, so the table
  * shows what they cost), ours in a JVM started from an AOT cache ({@code ours-aot}, below), ours
  * importing the same {@code .onnx} file ONNX Runtime reads ({@code ours-onnx}), that from an AOT
- * cache ({@code ours-onnx-aot}) and ONNX Runtime.
+ * cache ({@code ours-onnx-aot}), ONNX Runtime, and ONNX Runtime from an AOT cache of its own ({@code ort-aot}): a
+ * runtime of ours from an AOT cache is compared with that one where it ran, so both sides use the same JDK feature.
  * Each repetition runs every (model, batch) for all of them back to back, rotating which goes
  * first, so the machine's drift hits them alike; repetitions are the outer loop, so they spread
  * over the whole run. Every child JVM gets this JVM's own flags and class path. Writes
  * cold-start.tsv (one row per child and phase) and cold-start.md (median [min-max] per phase, the
  * per-repetition ratios to ORT).
  *
- * <p>{@code ours-aot}, {@code ours-onnx-aot}: JDK 25's AOT cache (JEP 483 classes loaded and linked ahead, JEP 515 method
+ * <p>{@code ours-aot}, {@code ours-onnx-aot}, {@code ort-aot}: JDK 25's AOT cache (JEP 483 classes loaded and linked ahead, JEP 515 method
  * profiles), the JVM's own answer to start-up cost. Before the repetitions, one training JVM per
  * (runtime, model, batch) runs the same path with {@code -XX:AOTCacheOutput} (JEP 514's one-step
  * workflow) into {@code OUT/aot/}; each measured JVM then starts with {@code -XX:AOTCache} and
@@ -44,14 +45,14 @@ import java.util.concurrent.TimeUnit;
  * (a service restart), not a first read from disk.
  *
  * <p>usage: ColdStartMain --out DIR [--dir MODELDIR] [--reps N] [--models resnet18,resnet50]
- * [--batches 1,16] [--runtimes ours,ours-direct,ours-aot,ours-onnx,ours-onnx-aot,ort] [--machine FILE]; without {@code --dir}, the directory
+ * [--batches 1,16] [--runtimes ours,ours-direct,ours-aot,ours-onnx,ours-onnx-aot,ort,ort-aot] [--machine FILE]; without {@code --dir}, the directory
  * {@link OnnxRuntimeResNetBenchmark#locateModel} finds (or fills with scripts/goldens/export_resnet.py).
  */
 public final class ColdStartMain {
     private ColdStartMain() {}
 
     /** The runtimes {@link ColdStart} takes, in table order. */
-    static final List<String> RUNTIMES = List.of("ours", "ours-direct", "ours-aot", "ours-onnx", "ours-onnx-aot", "ort");
+    static final List<String> RUNTIMES = List.of("ours", "ours-direct", "ours-aot", "ours-onnx", "ours-onnx-aot", "ort", "ort-aot");
     /** Phases in table order, per runtime. */
     static final String[] OURS = {"init", "build", "weights", "compile", "first"};
     static final String[] ORT = {"init", "session", "first"};
@@ -153,6 +154,20 @@ public final class ColdStartMain {
         return out;
     }
 
+    /** Whether {@code runtime} is ONNX Runtime (from an AOT cache or not). */
+    static boolean isOrt(String runtime) {
+        return runtime.startsWith("ort");
+    }
+
+    /**
+     * The ONNX Runtime row {@code runtime} is compared with: {@code ort-aot} for a runtime started from an AOT cache when
+     * it ran (both JVMs then use the same JDK feature), else {@code ort}; null when neither ran.
+     */
+    static String baseline(String runtime, List<String> runtimes) {
+        if (fromAotCache(runtime) && runtimes.contains("ort-aot")) return "ort-aot";
+        return runtimes.contains("ort") ? "ort" : null;
+    }
+
     /** Whether {@code runtime}'s JVMs start from an AOT cache (trained first). */
     static boolean fromAotCache(String runtime) {
         return runtime.endsWith("-aot");
@@ -240,7 +255,7 @@ public final class ColdStartMain {
         }
         String runtime = kv.get("runtime");
         Map<String, Double> ms = new LinkedHashMap<>();
-        for (String k : runtime.equals("ort") ? ORT : OURS) ms.put(k, number(kv, k, line));
+        for (String k : isOrt(runtime) ? ORT : OURS) ms.put(k, number(kv, k, line));
         for (String k : new String[] {"second", "total", "jvm"}) ms.put(k, number(kv, k, line));
         if (kv.containsKey("cpu")) ms.put("cpu", number(kv, "cpu", line));   // process CPU ms at the first result: the .tsv only
         double launch = (Long.parseLong(kv.get("resultEpochUs")) - launchEpochUs) / 1000.0;
@@ -280,7 +295,7 @@ public final class ColdStartMain {
         for (String m : models) {
             for (int b : batches) {
                 for (String rt : runtimes) {
-                    boolean ours = !rt.equals("ort");
+                    boolean ours = !isOrt(rt);
                     sb.append("| ").append(m).append(" | ").append(b).append(" | ").append(label(rt))
                       .append(" | ").append(ours && java.util.Arrays.stream(values(rows, rt, m, b, "init")).allMatch(x -> x == 0) ? "–"
                               : stats(values(rows, rt, m, b, "init")))   // ours: no init of its own (the natives load beside the build)
@@ -295,11 +310,15 @@ public final class ColdStartMain {
                 }
             }
         }
-        List<String> compared = runtimes.stream().filter(rt -> !rt.equals("ort")).toList();
+        List<String> compared = new ArrayList<>();   // ours, each against its baseline (ORT, or ORT from an AOT cache)
+        for (String rt : runtimes) if (!isOrt(rt) && baseline(rt, runtimes) != null) compared.add(rt);
         List<String> mismatches = new ArrayList<>();
-        if (runtimes.contains("ort") && !compared.isEmpty()) {
+        if (!compared.isEmpty()) {
             sb.append("\n| model | batch |");
-            for (String rt : compared) sb.append(" ").append(label(rt)).append(" / ORT, main → first result, per repetition | **median** |");
+            for (String rt : compared) {
+                sb.append(" ").append(label(rt)).append(" / ").append(ortName(baseline(rt, runtimes)))
+                  .append(", main → first result, per repetition | **median** |");
+            }
             sb.append(" ours / ORT, JVM start → first result (median) |\n|---|---|");
             sb.append("---|---|".repeat(compared.size())).append("---|\n");
             for (String m : models) {
@@ -311,13 +330,13 @@ public final class ColdStartMain {
                         double[] ratio = new double[reps];
                         Arrays.fill(ratio, Double.NaN);
                         for (int rep = 1; rep <= reps; rep++) {
-                            Row t = find(rows, rep, "ort", m, b), o = find(rows, rep, rt, m, b);
+                            Row t = find(rows, rep, baseline(rt, runtimes), m, b), o = find(rows, rep, rt, m, b);
                             if (t == null || o == null) continue;
                             ratio[rep - 1] = o.get("total") / t.get("total");
                             if (rt.equals("ours")) jvmRatio[rep - 1] = o.get("jvm") / t.get("jvm");
                             if (Math.abs(o.checksum() - t.checksum()) > 1e-3 * Math.max(1, Math.abs(t.checksum()))) {
-                                mismatches.add(String.format(Locale.ROOT, "%s b%d rep %d: %s %.6g, ORT %.6g", m, b, rep, o.runtime(), o.checksum(),
-                                        t.checksum()));
+                                mismatches.add(String.format(Locale.ROOT, "%s b%d rep %d: %s %.6g, %s %.6g", m, b, rep, o.runtime(), o.checksum(),
+                                        ortName(t.runtime()), t.checksum()));
                             }
                         }
                         sb.append(" ").append(ratios(ratio)).append(" | **").append(ratio(ResNetJobs.median(ratio))).append("** |");
@@ -335,7 +354,8 @@ public final class ColdStartMain {
                 + "of its own, as in a program that imports a model), compile = CompiledModel.compile of its graph (waiting for the natives "
                 + "if they are still loading). "
                 + "AOT cache: the same path in a JVM started with -XX:AOTCache (JDK 25; trained by one JVM per runtime and cell beforehand) "
-                + "and without --add-modules jdk.incubator.vector, so without Winograd (the cache is unusable with an incubator module). "
+                + "and without --add-modules jdk.incubator.vector, so without Winograd (the cache is unusable with an incubator module); "
+                + "compared with ONNX Runtime from an AOT cache of its own where that ran (same JDK feature on both sides). "
                 + "ONNX Runtime: init = "
                 + "OrtEnvironment.getEnvironment(), session = createSession from the .onnx file (ALL_OPT, same intra-op threads), first "
                 + "run. main → first result sums the phases (plus making the input); JVM start → first result adds the JVM's own start "
@@ -366,8 +386,14 @@ public final class ColdStartMain {
             case "ours-aot" -> "ours, AOT cache";
             case "ours-onnx" -> "ours, ONNX import";
             case "ours-onnx-aot" -> "ours, ONNX import, AOT cache";
+            case "ort-aot" -> "ONNX Runtime, AOT cache";
             default -> "ONNX Runtime";
         };
+    }
+
+    /** ONNX Runtime's short name in the ratio columns: {@code ORT}, or {@code ORT, AOT cache} for {@code ort-aot}. */
+    private static String ortName(String runtime) {
+        return runtime.equals("ort-aot") ? "ORT, AOT cache" : "ORT";
     }
 
     private static String ratios(double[] v) {

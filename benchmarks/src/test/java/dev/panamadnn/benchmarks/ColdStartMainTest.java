@@ -23,7 +23,11 @@ class ColdStartMainTest {
     }
 
     private static String ort(double total, double checksum) {
-        return "COLD runtime=ort model=resnet18 batch=1 init=200.0 session=" + (total - 230) + " first=30.0 second=20.0 total=" + total
+        return ort("ort", total, checksum);
+    }
+
+    private static String ort(String runtime, double total, double checksum) {
+        return "COLD runtime=" + runtime + " model=resnet18 batch=1 init=200.0 session=" + (total - 230) + " first=30.0 second=20.0 total=" + total
                 + " jvm=" + (total + 80) + " resultEpochUs=1000000 checksum=" + checksum;
     }
 
@@ -109,6 +113,27 @@ class ColdStartMainTest {
         String loadedBeside = ColdStartMain.report(List.of(ColdStartMain.parse(1, ours(1000, 1).replace("init=200.0", "init=0.0"), 0),
                 ColdStartMain.parse(1, ort(500, 1), 0)), List.of("ours", "ort"), new String[] {"resnet18"}, new int[] {1}, 1, List.of(), "");
         assertTrue(loadedBeside.contains("| resnet18 | 1 | ours | – | 150 | 40.0 |"), loadedBeside);
+    }
+
+    @Test
+    void aRuntimeFromAnAotCacheIsComparedWithOrtFromOne() {
+        List<Row> rows = List.of(ColdStartMain.parse(1, ours(1000, 1), 0), ColdStartMain.parse(1, ours("ours-aot", 600, 1), 0),
+                ColdStartMain.parse(1, ours("ours-onnx-aot", 450, 1), 0), ColdStartMain.parse(1, ort(500, 1), 0),
+                ColdStartMain.parse(1, ort("ort-aot", 400, 2), 0));
+        List<String> all = List.of("ours", "ours-aot", "ours-onnx-aot", "ort", "ort-aot");
+        assertEquals(List.of("init", "session", "first", "second", "total", "jvm"), List.copyOf(rows.get(4).ms().keySet()), "ORT's phases");
+        String md = ColdStartMain.report(rows, all, new String[] {"resnet18"}, new int[] {1}, 1, List.of(), "");
+        assertTrue(md.contains("| ours / ORT, main → first result, per repetition | **median** | ours, AOT cache / ORT, AOT cache, main → first "
+                + "result, per repetition | **median** | ours, ONNX import, AOT cache / ORT, AOT cache,"), md);
+        assertTrue(md.contains("| resnet18 | 1 | 2.00 | **2.00** | 1.50 | **1.50** | 1.13 | **1.13** |"), md);
+        assertTrue(md.contains("| resnet18 | 1 | ONNX Runtime, AOT cache | 200 | – | – | 170 |"), md);
+        assertTrue(md.contains("ours-aot 1.00000, ORT, AOT cache 2.00000"), md);
+        // without ort-aot, a runtime from an AOT cache is compared with plain ORT, as before
+        String plain = ColdStartMain.report(rows.subList(0, 4), all.subList(0, 4), new String[] {"resnet18"}, new int[] {1}, 1, List.of(), "");
+        assertTrue(plain.contains("| resnet18 | 1 | 2.00 | **2.00** | 1.20 | **1.20** | 0.90 | **0.90** |"), plain);
+        assertEquals("ort-aot", ColdStartMain.baseline("ours-onnx-aot", all));
+        assertEquals("ort", ColdStartMain.baseline("ours-onnx", all));
+        assertEquals(null, ColdStartMain.baseline("ours", List.of("ours", "ort-aot")), "ours from no cache against ORT from one: no pair");
     }
 
     @Test
