@@ -76,6 +76,8 @@ public final class CompiledModel implements AutoCloseable {
     private final AtomicBoolean winogradScheduled = new AtomicBoolean();
     /** {@code split_batch} ({@link BatchSplit}): the runs of a single-threaded plan for a part of the batch that make this plan's; else null. */
     private final SplitRuns split;
+    /** {@code fast_when_finite}'s proof, left for after the first run ({@link DeferredProof}), or null. */
+    private final DeferredProof proof;
 
     CompiledModel(String name, Compiler c, int threads) {
         this.name = name;
@@ -95,6 +97,7 @@ public final class CompiledModel implements AutoCloseable {
         for (PlanStep s : steps) if (s.winograd() != null) w.add(s.winograd().weights());
         winograd = List.copyOf(w);
         this.split = null;
+        this.proof = c.proof;
     }
 
     /** Each value's fixed sizes (loops, not streams of lambdas: each lambda costs a cold JVM a spun class at its first use). */
@@ -126,6 +129,7 @@ public final class CompiledModel implements AutoCloseable {
         this.rulesFired = List.copyOf(fired);
         this.winograd = List.of();   // the part prepares its own
         this.split = new SplitRuns(name, part, parts);
+        this.proof = null;   // the part's, run by its runs
     }
 
     /**
@@ -271,7 +275,9 @@ public final class CompiledModel implements AutoCloseable {
 
     /** {@return one line per primitive, in execution order, with its fusions and oneDNN implementation} */
     public List<String> steps() {
-        return steps.stream().map(PlanStep::description).toList();
+        List<String> d = new java.util.ArrayList<>(steps.size());   // read now: a deferred proof adds fast variants' bounds
+        for (PlanStep s : steps) d.add(s.describe());
+        return List.copyOf(d);
     }
 
     /**
@@ -280,16 +286,22 @@ public final class CompiledModel implements AutoCloseable {
      * @return the rules that fired, in order
      */
     public List<String> rulesFired() {
-        return rulesFired;
+        DeferredProof p = split != null ? split.part().proof : proof;
+        List<String> proven = p == null ? List.of() : p.fired();   // a deferred proof's reports, once it is done
+        if (proven.isEmpty()) return rulesFired;
+        List<String> all = new java.util.ArrayList<>(rulesFired);
+        all.addAll(proven);
+        return List.copyOf(all);
     }
 
     /** {@return the rules that fired and the steps, one per line: what a plan does, for logs and reviews} */
     public String describe() {
         StringBuilder sb = new StringBuilder(toString()).append('\n');
-        sb.append("rules fired (").append(rulesFired.size()).append("):\n");
-        for (String r : rulesFired) sb.append("  ").append(r).append('\n');
+        List<String> fired = rulesFired();
+        sb.append("rules fired (").append(fired.size()).append("):\n");
+        for (String r : fired) sb.append("  ").append(r).append('\n');
         sb.append("steps (").append(steps.size()).append("):\n");
-        for (int i = 0; i < steps.size(); i++) sb.append(String.format("  %3d  %s%n", i, steps.get(i).description()));
+        for (int i = 0; i < steps.size(); i++) sb.append(String.format("  %3d  %s%n", i, steps.get(i).describe()));
         return sb.toString();
     }
 
@@ -337,7 +349,8 @@ public final class CompiledModel implements AutoCloseable {
      * Runs so far that took the fast form of at least one step: an activation that keeps PyTorch's NaN at a
      * price (ReLU, ReLU6) run as oneDNN's own, NaN-dropping one where the {@code fast_when_finite} rule proved
      * that no NaN can reach it, because the run's inputs were finite and small enough (see {@link #describe()}).
-     * Results are the same either way.
+     * Results are the same either way. The proof runs after the plan's first run on a thread of its own (or in
+     * {@link #warmup()}): runs before it is done take no fast form.
      *
      * @return the number of such runs
      */
@@ -379,7 +392,9 @@ public final class CompiledModel implements AutoCloseable {
      * Creates an execution context (if none exists) and runs it once on zeros, so the first real
      * call is not the slow one; with Winograd steps, first waits until their transforms are
      * JIT-compiled (once per JVM, about a second), so that every later run takes the Winograd path
-     * and gives the same result for the same input.
+     * and gives the same result for the same input; and first proves the steps whose activation
+     * may run in oneDNN's cheaper form on finite inputs ({@code fast_when_finite}, which a plan
+     * otherwise does on a background thread after its first run), reading the model's weights.
      *
      * @return this plan
      */
@@ -387,6 +402,7 @@ public final class CompiledModel implements AutoCloseable {
         checkOpen();
         if (split != null) split.part().warmup();
         if (!winograd.isEmpty()) Winograd.prepare(winograd, calls, this, false);
+        if (proof != null) proof.runNow(calls, this, pool);
         try (Arena a = Arena.ofConfined()) {
             Map<String, Tensor> in = new java.util.HashMap<>(), out = new java.util.HashMap<>();
             for (dev.panamadnn.graph.Value v : inputs) in.put(v.name(), Tensor.allocate(a, v.dtype(), v.shape().sizes()));
@@ -453,7 +469,7 @@ public final class CompiledModel implements AutoCloseable {
             c.caller[0] = in;
             c.caller[1] = out;
             pool.execute(c);
-            scheduleWinograd();
+            scheduleBackground();
         } finally {
             calls.exit();
         }
@@ -525,7 +541,7 @@ public final class CompiledModel implements AutoCloseable {
             Tensor[] out = PlanIO.byName(name, "output", outputs, this.outputs, outputShapes, new Tensor[this.outputs.size()]);
             PlanIO.checkOverlap(name, in, out, this.inputs, this.outputs);
             if (PlanIO.anyMapped(in, out)) throw new IllegalArgumentException(name + " (compiled): profileSteps takes tensors in plain memory, not mapped");
-            scheduleWinograd();
+            scheduleBackground();
             if (split != null) {
                 CompiledModel part = split.part();
                 return StepProfiler.medians(pool, steps.size(), split.slices(in, 0, part.inputShapes), split.slices(out, 0, part.outputShapes), runs);
@@ -536,11 +552,20 @@ public final class CompiledModel implements AutoCloseable {
         }
     }
 
-    /** After a plan's first run: prepares its Winograd weights on a background thread (so it delays neither compile nor that run). */
-    private void scheduleWinograd() {
+    /** {@return the pool of execution contexts (a split plan's part's, for its runs)} */
+    ContextPool pool() {
+        return pool;
+    }
+
+    /**
+     * After a plan's first run: prepares its Winograd weights and proves its fast variants ({@link DeferredProof}), each on a
+     * background thread (so they delay neither compile nor that run).
+     */
+    private void scheduleBackground() {
         if (!winograd.isEmpty() && !winogradScheduled.get() && winogradScheduled.compareAndSet(false, true)) {
             Winograd.prepare(winograd, calls, this, true);
         }
+        if (proof != null) proof.start(calls, this, pool);
     }
 
     /** A run on checked tensors in plain (not mapped) memory. */
@@ -553,7 +578,7 @@ public final class CompiledModel implements AutoCloseable {
         for (int i = 0; i < in.length; i++) c.caller[i] = in[i].segment();
         for (int i = 0; i < out.length; i++) c.caller[in.length + i] = out[i].segment();
         pool.execute(c);
-        scheduleWinograd();
+        scheduleBackground();
     }
 
     /** Runs this plan on part {@code k} of {@code parts} of each (checked, plain) tensor: the slice of its samples {@code k * N / parts} on. */
@@ -564,7 +589,7 @@ public final class CompiledModel implements AutoCloseable {
             for (int i = 0; i < in.length; i++) c.caller[i] = SplitRuns.slice(in[i].segment(), k, parts);
             for (int i = 0; i < out.length; i++) c.caller[in.length + i] = SplitRuns.slice(out[i].segment(), k, parts);
             pool.execute(c);
-            scheduleWinograd();
+            scheduleBackground();
         } finally {
             calls.exit();
         }

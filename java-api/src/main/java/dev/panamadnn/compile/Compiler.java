@@ -83,6 +83,18 @@ final class Compiler {
         if (failure != null) throw failure;
     }
 
+    /** The steps' pending fast variants ({@link FusedActivation#fastVariant}), for {@link DeferredProof}. */
+    final List<PlanStep.Fast> pendingFasts = new ArrayList<>();
+    /** The proof of {@link #pendingFasts}, set at the end of the lowering where there are any; null otherwise. */
+    DeferredProof proof;
+
+    /** A pending fast variant for node {@code node}'s step ({@code pending} null: the step is skipped once proven). */
+    PlanStep.Fast pendingFast(String node, FusedActivation.Pending pending) {
+        PlanStep.Fast f = new PlanStep.Fast(node, pending);
+        pendingFasts.add(f);
+        return f;
+    }
+
     <T extends AutoCloseable> T own(T t) {
         owned.add(t);
         return t;
@@ -310,9 +322,7 @@ final class Compiler {
             touch(a.buffer());
             present.add(a);
         }
-        String d = fast == null ? description : description + " (" + (fast.primitive() == null ? "skipped" : "fast") + " when |inputs| <= "
-                + Float.intBitsToFloat(fast.maxInputBits()) + ")";
-        steps.add(new PlanStep(p, List.copyOf(present), d, null, null, fast));
+        steps.add(new PlanStep(p, List.copyOf(present), description, null, null, fast));
     }
 
     /** A Winograd step: its matmul's arguments (transformed input, weights, products), plus the activations it reads and writes. */

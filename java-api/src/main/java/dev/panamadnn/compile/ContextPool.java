@@ -44,9 +44,16 @@ final class ContextPool {
             if (s.primitive() == null) continue;
             scratch = Math.max(scratch, s.primitive().scratchpadBytes());
             if (s.winograd() != null) scratch = Math.max(scratch, s.winograd().fallback().primitive().scratchpadBytes());
-            if (s.fast() != null && s.fast().primitive() != null) scratch = Math.max(scratch, s.fast().primitive().scratchpadBytes());
+            PlanStep.Fast.Proven proven = s.fast() == null ? null : s.fast().proven();
+            if (proven != null && proven.primitive() != null) scratch = Math.max(scratch, proven.primitive().scratchpadBytes());
         }
         scratchpadBytes = scratch;
+        int limit = -1;
+        for (PlanStep s : steps) {
+            PlanStep.Fast.Proven proven = s.fast() == null ? null : s.fast().proven();
+            if (proven != null) limit = Math.max(limit, proven.maxInputBits());
+        }
+        fastLimit = limit;
         // Per input, its F32 element count, which a plan with fast steps scans each run (0: not scanned, as an integer input).
         boolean anyFast = false;
         for (PlanStep s : steps) anyFast |= s.fast() != null;
@@ -59,13 +66,48 @@ final class ContextPool {
 
     private final long[] checkedInputs;
 
+    /**
+     * The largest bound of the steps' proven fast variants (-1: none yet; a run scans its inputs only when there is one),
+     * and how many proofs were published ({@link DeferredProof}): a context makes the executions of new ones at the start of
+     * its next run.
+     */
+    volatile int fastLimit, fastVersion;
+
+    /**
+     * Held (read) by a plan run as parts side by side ({@link SplitRuns}) for the whole run, and (write) by
+     * {@link #publish}: the parts of one run see the same fast variants.
+     */
+    final java.util.concurrent.locks.ReentrantReadWriteLock proofs = new java.util.concurrent.locks.ReentrantReadWriteLock();
+
+    /** Publishes what a {@link DeferredProof} proved, all at once: a run made before takes none of them, one after all. */
+    void publish(List<PlanStep.Fast> fasts, List<PlanStep.Fast.Proven> proven) {
+        if (fasts.isEmpty()) return;
+        proofs.writeLock().lock();
+        try {
+            int limit = fastLimit;
+            for (int i = 0; i < fasts.size(); i++) {
+                fasts.get(i).publish(proven.get(i));
+                limit = Math.max(limit, proven.get(i).maxInputBits());
+            }
+            fastLimit = limit;
+            fastVersion++;
+        } finally {
+            proofs.writeLock().unlock();
+        }
+    }
+
+    /** {@return the scratchpad bytes every context has: the most any step's primitive asked for at compile} */
+    long scratchpadBytes() {
+        return scratchpadBytes;
+    }
+
     /** A context of its own for this call (created if all are busy); give it back through {@link #execute}. */
     ExecutionContext borrow() {
         for (ExecutionContext c : contexts) if (c.busy.compareAndSet(false, true)) return c;
         synchronized (this) {
             if (closed) throw new IllegalStateException(name + " (compiled) is closed");
             ExecutionContext c = new ExecutionContext(steps, physical, slotBytes, scratchpadBytes, nativeObjects, winogradFallbacks, threads,
-                    inputs.size(), outputs.size(), checkedInputs, fastRuns);
+                    inputs.size(), outputs.size(), checkedInputs, this);
             c.busy.set(true);
             ExecutionContext[] grown = Arrays.copyOf(contexts, contexts.length + 1);
             grown[grown.length - 1] = c;

@@ -53,21 +53,28 @@ final class ExecutionContext {
 
     /** Per caller input, the F32 elements {@link #run()} scans for the fast steps (0: none); all 0 without fast steps. */
     private final long[] checkedInputs;
-    /** Per step, its {@link PlanStep.Fast} execution (null: none). */
+    /** Per step, its {@link PlanStep.Fast} execution (null: none, or not made yet: {@link #makeFast}). */
     final Execution[] fastExecutions;
+    /** Per step with a fast variant, the arguments of its executions; null for the others. */
+    private final List<Arg>[] fastArgs;
+    /** The scratchpad every execution of this context shares. */
+    private final MemorySegment scratch;
+    /** The plan's pool: the bound of its proven fast variants, and how many have been published. */
+    private final ContextPool pool;
+    /** {@link ContextPool#fastVersion} when this context last made the executions of published fast variants. */
+    private int fastSeen = -1;
     /** {@link FiniteBounds#maxAbsBits}' chunk: one per context, as a context runs on one thread at a time. */
     private final int[] magnitudeChunk = new int[FiniteBounds.CHUNK];
     /** The run in progress's largest input magnitude as float bits ({@link FiniteBounds#maxAbsBits}); int max: not checked. */
     private int inputBits = Integer.MAX_VALUE;
-    /** The largest {@link PlanStep.Fast#maxInputBits()} of the steps (-1: none). */
-    private final int fastLimit;
     /** Runs that took at least one fast step (a diagnostic for tests and {@link CompiledModel#fastRuns()}). */
     final AtomicLong fastRuns;
 
     ExecutionContext(List<PlanStep> steps, int[] physical, long[] slotBytes, long scratchpadBytes, AtomicLong nativeObjects,
-                     AtomicLong winogradFallbacks, int threads, int inputs, int outputs, long[] checkedInputs, AtomicLong fastRuns) {
+                     AtomicLong winogradFallbacks, int threads, int inputs, int outputs, long[] checkedInputs, ContextPool pool) {
         this.checkedInputs = checkedInputs;
-        this.fastRuns = fastRuns;
+        this.pool = pool;
+        this.fastRuns = pool.fastRuns;
         this.caller = new MemorySegment[inputs + outputs];
         this.callerInputs = inputs;
         java.util.Arrays.fill(caller, MemorySegment.NULL);
@@ -78,6 +85,8 @@ final class ExecutionContext {
         this.threads = threads;
         List<Execution> made = new ArrayList<>();
         Execution[] fastMade = new Execution[steps.size()];
+        @SuppressWarnings("unchecked")
+        List<Arg>[] withFast = new List[steps.size()];
         Stream s = null;
         try {
             s = Stream.create(Engine.cpu());
@@ -85,6 +94,7 @@ final class ExecutionContext {
             MemorySegment[] slots = new MemorySegment[slotBytes.length];
             for (int i = 0; i < slots.length; i++) slots[i] = arena.allocate(slotBytes[i], 64);
             MemorySegment scratch = arena.allocate(scratchpadBytes, 64);
+            this.scratch = scratch;
             List<int[]> binds = new ArrayList<>();   // {execution, argument, caller index}
             for (int e = 0; e < steps.size(); e++) {
                 PlanStep step = steps.get(e);
@@ -102,15 +112,10 @@ final class ExecutionContext {
                 }
                 made.add(new Execution(step.primitive(), args, scratch, arena));
                 nativeObjects.addAndGet(args.size() + 1);
-                if (step.fast() != null && step.fast().primitive() != null) {
-                    fastMade[e] = new Execution(step.fast().primitive(), args, scratch, arena);
-                    nativeObjects.addAndGet(args.size() + 1);
-                }
+                if (step.fast() != null) withFast[e] = args;   // its execution: made once its variant is proven (makeFast)
             }
             fastExecutions = fastMade;
-            int limit = -1;
-            for (PlanStep step : steps) if (step.fast() != null) limit = Math.max(limit, step.fast().maxInputBits());
-            fastLimit = limit;
+            fastArgs = withFast;
             stream = s;
             executions = made.toArray(new Execution[0]);
             actions = new Action[executions.length];
@@ -134,9 +139,7 @@ final class ExecutionContext {
                         else if (h1 < 0) h1 = x[2];
                         else throw new IllegalStateException("step " + e + " touches more than 2 caller buffers");
                     }
-                    PlanStep.Fast fast = steps.get(e).fast();
-                    actions[e] = new StepAction(executions[e], fastMade[e], fast == null ? -1 : fast.maxInputBits(), fast != null && fastMade[e] == null,
-                            h0, h1);
+                    actions[e] = new StepAction(e, executions[e], steps.get(e).fast(), h0, h1);
                 } else {
                     PlanStep f = w.fallback();
                     List<Arg> fb = new ArrayList<>();   // x, weights, [bias,] y: never the caller's memory
@@ -176,29 +179,44 @@ final class ExecutionContext {
     }
 
     /**
-     * One oneDNN execution on the caller's buffers {@code h0}, {@code h1} (-1: none), or its fast variant on runs whose
-     * inputs are within {@code limit} ({@link PlanStep.Fast}); {@code skippable}: no fast variant, the step is skipped
-     * on such runs.
+     * One oneDNN execution on the caller's buffers {@code h0}, {@code h1} (-1: none), or, on runs whose inputs are within a
+     * proven bound, its fast variant ({@link PlanStep.Fast}): that variant's execution, or nothing where the proof skips the
+     * step. A variant proven while the run is under way is taken from the next run on (its execution is made then).
      */
     private final class StepAction implements Action {
-        private final Execution ex, fast;
-        private final int limit, h0, h1;
-        private final boolean skippable;
+        private final int step;
+        private final Execution ex;
+        private final PlanStep.Fast fast;
+        private final int h0, h1;
 
-        StepAction(Execution ex, Execution fast, int limit, boolean skippable, int h0, int h1) {
+        StepAction(int step, Execution ex, PlanStep.Fast fast, int h0, int h1) {
+            this.step = step;
             this.ex = ex;
             this.fast = fast;
-            this.limit = limit;
-            this.skippable = skippable;
             this.h0 = h0;
             this.h1 = h1;
         }
 
         @Override
         public void run(Stream st) {
-            boolean within = limit >= 0 && inputBits <= limit;
-            if (within && skippable) return;
-            (within && fast != null ? fast : ex).execute(st, h0 < 0 ? MemorySegment.NULL : caller[h0], h1 < 0 ? MemorySegment.NULL : caller[h1]);
+            Execution use = ex;
+            PlanStep.Fast.Proven p = fast == null ? null : fast.proven();
+            if (p != null && inputBits <= p.maxInputBits()) {   // inputBits: this run's scan (int max where it did not scan)
+                if (p.primitive() == null) return;
+                if (fastExecutions[step] != null) use = fastExecutions[step];
+            }
+            use.execute(st, h0 < 0 ? MemorySegment.NULL : caller[h0], h1 < 0 ? MemorySegment.NULL : caller[h1]);
+        }
+    }
+
+    /** Makes the executions of the fast variants published since this context last looked (at the start of a run). */
+    private void makeFast() {
+        for (int e = 0; e < fastArgs.length; e++) {
+            if (fastArgs[e] == null || fastExecutions[e] != null) continue;
+            PlanStep.Fast.Proven p = steps.get(e).fast().proven();
+            if (p == null || p.primitive() == null) continue;
+            fastExecutions[e] = new Execution(p.primitive(), fastArgs[e], scratch, arena);
+            nativeObjects.addAndGet(fastArgs[e].size() + 1);
         }
     }
 
@@ -236,19 +254,25 @@ final class ExecutionContext {
 
     /** Runs the plan on the caller's buffers in {@link #caller} (set by the caller, who calls {@link #forget()} after). */
     void run() {
+        int version = pool.fastVersion;
+        if (version != fastSeen) {   // fast variants proven since the last run: their executions, bound below like the others
+            makeFast();
+            fastSeen = version;
+        }
+        int limit = pool.fastLimit;   // -1: no fast variant yet, no scan
         for (int i = 0; i < bindExec.length; i++) {
             executions[bindExec[i]].bind(bindArg[i], caller[bindCaller[i]]);
             if (fastExecutions[bindExec[i]] != null) fastExecutions[bindExec[i]].bind(bindArg[i], caller[bindCaller[i]]);
         }
         int bits = 0;   // the inputs' largest magnitude (NaN above infinity above every finite): which fast steps may run
         boolean checked = false;
-        for (int i = 0; i < checkedInputs.length; i++) {
+        for (int i = 0; i < checkedInputs.length && limit >= 0; i++) {
             if (checkedInputs[i] == 0) continue;
             bits = Math.max(bits, FiniteBounds.maxAbsBits(caller[i], checkedInputs[i], magnitudeChunk));
             checked = true;
         }
         inputBits = checked ? bits : Integer.MAX_VALUE;
-        if (checked && bits <= fastLimit) fastRuns.incrementAndGet();
+        if (checked && bits <= limit) fastRuns.incrementAndGet();
         if (!winogradRuns.isEmpty() && !winogradPrepared) {   // one decision per run: all Winograd steps, or all direct
             // All of this plan's weights, each: in a plan set some are other plans' (SharedConstants), prepared and
             // published by whichever plan got to them first, so one step's being ready says nothing of the others.

@@ -74,15 +74,30 @@ final class FiniteBounds implements Rewrite {
         List<Node> candidates = new ArrayList<>();   // loops, not lambdas, on the compile path: each lambda costs a cold JVM a spun class
         for (Node n : g.nodes) if (candidate(n)) candidates.add(n);
         if (candidates.isEmpty()) return;
+        if (DeferredProof.enabled()) {   // proven after the plan's first run (DeferredProof): the candidates' steps get pending variants
+            for (Node n : candidates) g.fastPending.add(n.name());
+            g.fastCandidates.addAll(candidates);
+            return;
+        }
         Map<String, Integer> proven = provenExponents(g, candidates);
         for (Node n : candidates) {
             Integer k = proven.get(n.name());
             if (k == null) continue;
-            g.fastInputBits.put(n.name(), Float.floatToRawIntBits(Math.scalb(1f, k)));
-            String fast = n.op().equals("MaxPool") ? "max pooling without its NaN mask"
-                    : "own " + (n.op().equals("Relu") || FusedActivation.of(n).isPlainRelu() ? "relu" : "clip");
-            g.fired.add(NAME + ": " + n.name() + " (oneDNN's " + fast + " when every input is finite and |x| <= 2^" + k + ")");
+            g.fastInputBits.put(n.name(), bits(k));
+            g.fired.add(fired(n, k));
         }
+    }
+
+    /** {@return 2^k as float bits, the form a step's bound takes} */
+    static int bits(int k) {
+        return Float.floatToRawIntBits(Math.scalb(1f, k));
+    }
+
+    /** {@return the rule's report of candidate {@code n} proven at 2^k} */
+    static String fired(Node n, int k) {
+        String fast = n.op().equals("MaxPool") ? "max pooling without its NaN mask"
+                : "own " + (n.op().equals("Relu") || FusedActivation.of(n).isPlainRelu() ? "relu" : "clip");
+        return NAME + ": " + n.name() + " (oneDNN's " + fast + " when every input is finite and |x| <= 2^" + k + ")";
     }
 
     /** The bounds of every value with inputs bounded by 2^k, computed once per k. */

@@ -3,6 +3,7 @@ package dev.panamadnn.compile;
 import dev.panamadnn.graph.Attributes;
 import dev.panamadnn.graph.Node;
 import dev.panamadnn.internal.dnnl.MathOps;
+import dev.panamadnn.internal.dnnl.MemoryDescriptor;
 import dev.panamadnn.internal.dnnl.Ops;
 import dev.panamadnn.internal.dnnl.PostOps;
 import dev.panamadnn.internal.dnnl.Primitive;
@@ -113,14 +114,39 @@ final class FusedActivation {
      */
     static PlanStep.Fast fastVariant(Compiler plan, Node n, Act act, Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make,
                                      PrimitiveDescriptor primary) {
+        if (plan.graph.fastPending.contains(n.name())) {   // proven later (DeferredProof): how to make it, and the layouts it must match
+            MemoryDescriptor[] chosen = new MemoryDescriptor[MATCHED.length];
+            for (int i = 0; i < MATCHED.length; i++) {
+                MemoryDescriptor md = primary.queryMemoryOrNull(MATCHED[i][0], MATCHED[i][1]);
+                chosen[i] = md == null ? null : plan.own(md);
+            }
+            return plan.pendingFast(n.name(), new Pending(make, act, chosen));
+        }
         Integer bits = plan.graph.fastInputBits.get(n.name());
         if (bits == null) return null;
         try (PrimitiveDescriptor pd = make.apply(ops(act, true))) {
-            for (int what : new int[] {dnnl_query_src_md(), dnnl_query_weights_md(), dnnl_query_dst_md()}) {
-                if (!primary.sameMemory(pd, what, 0)) return null;
-            }
-            if (!primary.sameMemory(pd, dnnl_query_src_md(), 1)) return null;   // a binary primitive's second operand
+            for (int[] q : MATCHED) if (!primary.sameMemory(pd, q[0], q[1])) return null;
             return new PlanStep.Fast(plan.own(Primitive.create(pd)), bits);
+        }
+    }
+
+    /** The layouts a fast variant must choose as its step's own primitive did: source, weights, destination, a binary's second source. */
+    private static final int[][] MATCHED = {{dnnl_query_src_md(), 0}, {dnnl_query_weights_md(), 0}, {dnnl_query_dst_md(), 0}, {dnnl_query_src_md(), 1}};
+
+    /**
+     * A fast variant to make once proven ({@link DeferredProof}): the step's maker, its activation, and the layouts its own
+     * primitive chose ({@link #MATCHED}; plan-owned), which the variant must match to share the step's buffers.
+     */
+    record Pending(Function<List<Ops.EltwiseOp>, PrimitiveDescriptor> make, Act act, MemoryDescriptor[] chosen) {}
+
+    /**
+     * The primitive of a pending fast variant, or null where oneDNN would pick other layouts for it; created on the calling
+     * thread, whose OpenMP team size oneDNN bakes into it (the caller sets the plan's). The caller owns it.
+     */
+    static Primitive make(Pending p) {
+        try (PrimitiveDescriptor pd = p.make().apply(ops(p.act(), true))) {
+            for (int i = 0; i < MATCHED.length; i++) if (!pd.chose(MATCHED[i][0], MATCHED[i][1], p.chosen()[i])) return null;
+            return Primitive.create(pd);
         }
     }
 }

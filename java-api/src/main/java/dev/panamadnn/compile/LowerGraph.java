@@ -70,6 +70,7 @@ final class LowerGraph {
         }
         for (int k = 0; k < plan.outputs.size(); k++) PlanOutputs.write(plan, k);
         plan.constants.endCompile();
+        if (!plan.pendingFasts.isEmpty()) plan.proof = new DeferredProof(plan, plan.graph);   // it keeps the graph until it is done
         // The plan keeps this object (its steps, buffers, native objects) for its life; the rewritten graph - its folded
         // constants are heap arrays, 74 MB for VGG-11-BN - and the lowering's maps were needed only to build the steps.
         plan.graph = null;

@@ -63,7 +63,8 @@ final class LowerPool {
      */
     private static void keepNaN(Compiler plan, Node n, PoolLowering w, Value x, MemoryDescriptor dst, int y) {
         Integer bits = plan.graph.fastInputBits.get(n.name());
-        PlanStep.Fast skip = bits == null ? null : new PlanStep.Fast(null, bits);
+        PlanStep.Fast skip = plan.graph.fastPending.contains(n.name()) ? plan.pendingFast(n.name(), null)
+                : bits == null ? null : new PlanStep.Fast(null, bits);
         String what = "NaN mask of maxpool " + n.name();
         Primitive tanh;
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();

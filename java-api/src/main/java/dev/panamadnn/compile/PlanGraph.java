@@ -78,6 +78,12 @@ final class PlanGraph {
      */
     final Map<String, Integer> fastInputBits = new HashMap<>();
     /**
+     * The nodes whose proof {@link FiniteBounds} left for later ({@link DeferredProof}), by name: their steps get a pending
+     * fast variant; and those candidates, in order.
+     */
+    final java.util.Set<String> fastPending = new java.util.HashSet<>();
+    final List<Node> fastCandidates = new java.util.ArrayList<>();
+    /**
      * Where {@link ConcatInPlace} placed values, by value name: channels {@code [offset, offset + C)} of the buffer
      * of the concat {@code root} (a Concat's own output when it is that root or a run of its inputs).
      */

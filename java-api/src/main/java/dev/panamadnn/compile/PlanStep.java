@@ -20,11 +20,64 @@ record PlanStep(Primitive primitive, List<PlanArg> args, String description, Win
         this(primitive, args, description, winograd, java, fast, null);
     }
 
+    /** {@return the step's description, with its fast variant's bound where one is proven} */
+    String describe() {
+        return fast == null ? description : description + fast.describe();
+    }
+
     /**
      * A step's alternative primitive (same arguments and layouts; oneDNN's own {@code relu} or {@code clip}
      * instead of the NaN-keeping formulation), run when every F32 input of the run is finite and at most
      * {@code maxInputBits} (float bits, compared as ints: {@link FiniteBounds#maxAbsBits}) in magnitude; a null
      * {@code primitive}: the step is skipped on such runs (a max pooling's NaN mask, {@link LowerPool}).
+     *
+     * <p>Proven at compile ({@link #Fast(Primitive, int)}), or later: a step {@link FiniteBounds} lists as a candidate
+     * gets a pending one, which {@link DeferredProof} (after the plan's first run, on a thread of its own, or in
+     * {@code warmup()}) either proves - making the primitive and publishing both - or leaves unproven. Until then, and
+     * if never proven, the step runs its own primitive.
      */
-    record Fast(Primitive primitive, int maxInputBits) {}
+    static final class Fast {
+        /** What a proof established: the alternative (null: skip the step) and the bound of the inputs it is right for. */
+        record Proven(Primitive primitive, int maxInputBits) {}
+
+        private volatile Proven proven;
+        /** How to make the alternative, for a pending one (null: proven at compile, or a skip). */
+        final FusedActivation.Pending pending;
+        /** The node whose proof this is. */
+        final String node;
+        /** Whether the proven form skips the step (no primitive). */
+        final boolean skip;
+
+        /** Proven at compile: {@code primitive} (null: skip the step) for inputs up to {@code maxInputBits}. */
+        Fast(Primitive primitive, int maxInputBits) {
+            this.proven = new Proven(primitive, maxInputBits);
+            this.pending = null;
+            this.node = null;
+            this.skip = primitive == null;
+        }
+
+        /** Pending: node {@code node}'s step, its alternative made by {@code pending} (null: a skip) once proven. */
+        Fast(String node, FusedActivation.Pending pending) {
+            this.node = node;
+            this.pending = pending;
+            this.skip = pending == null;
+        }
+
+        /** {@return what is proven, or null (not yet, or never)} */
+        Proven proven() {
+            return proven;
+        }
+
+        /** Publishes a proof (once; a run that reads it afterwards may take the alternative). */
+        void publish(Proven p) {
+            proven = p;
+        }
+
+        /** This step's description suffix: its bound where proven, else that it is pending or none. */
+        String describe() {
+            Proven p = proven;
+            if (p != null) return " (" + (p.primitive() == null ? "skipped" : "fast") + " when |inputs| <= " + Float.intBitsToFloat(p.maxInputBits()) + ")";
+            return "";
+        }
+    }
 }

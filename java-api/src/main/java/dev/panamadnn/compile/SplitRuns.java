@@ -81,9 +81,12 @@ final class SplitRuns {
     void run(Tensor[] in, Tensor[] out) {
         // the parts run single-threaded; the caller's thread gets its OpenMP team size back afterwards (eager calls on it use it)
         int callersTeam = ThreadControl.openmpMaxThreads();
+        java.util.concurrent.locks.Lock proofs = part.pool().proofs.readLock();   // every part sees the same fast variants
+        proofs.lock();
         try {
             runParts(in, out);
         } finally {
+            proofs.unlock();
             ThreadControl.applyToCurrentThread(callersTeam);
         }
     }

@@ -143,7 +143,7 @@ class MatMulFoldsTest {
                     g.initializer("c", tensors.keep(Tensor.of(new float[] {c.bias()}))));
             String scaled = g.node(c.op(), "s", Attributes.empty(), biased, g.initializer("s.c", tensors.keep(Tensor.of(new float[] {c.scalar()}))));
             Graph graph = g.output(g.node("Relu", "relu", Attributes.empty(), scaled)).build();
-            try (CompiledModel p = CompiledModel.compile(graph, CompileOptions.defaults(), 2, 3, 4)) {
+            try (CompiledModel p = CompiledModel.compile(graph, CompileOptions.defaults(), 2, 3, 4).warmup()) {
                 List<String> fired = p.rulesFired();
                 assertTrue(fired.contains("fuse_matmul_bias: bias into mm") && fired.contains("fuse_matmul_scale: s into mm")
                         && fired.contains("fold_transpose_matmul: t into mm (B)"), fired.toString());

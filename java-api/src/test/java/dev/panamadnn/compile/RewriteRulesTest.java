@@ -179,8 +179,8 @@ class RewriteRulesTest {
                     b.initializer("fc.weight", random(5, 256)), b.initializer("fc.bias", random(5))));
         });
         CompileOptions options = CompileOptions.defaults().withWinograd(false);
-        try (CompiledModel fast = CompiledModel.compile(g, options, shape);
-             CompiledModel exact = CompiledModel.compile(g, options.withoutRule("fast_when_finite"), shape)) {
+        try (CompiledModel fast = CompiledModel.compile(g, options, shape).warmup();
+             CompiledModel exact = CompiledModel.compile(g, options.withoutRule("fast_when_finite"), shape).warmup()) {
             List<String> proven = provenNodes(fast.rulesFired());
             assertEquals(List.of("conv1", "conv2", "fc"), proven, fast.describe());
             assertTrue(provenNodes(exact.rulesFired()).isEmpty(), exact.describe());
@@ -238,8 +238,8 @@ class RewriteRulesTest {
         CompileOptions options = CompileOptions.defaults().withWinograd(false);
         Graph afterSqrt = graph(shape, (b, x) -> b.node("Relu", "relu", Attributes.empty(),
                 conv(b, clip(b, b.node("Sqrt", "sqrt", Attributes.empty(), x), "relu6", 0f, 6f), "conv", 3, 4)));
-        try (CompiledModel fast = CompiledModel.compile(afterSqrt, options, shape);
-             CompiledModel exact = CompiledModel.compile(afterSqrt, options.withoutRule("fast_when_finite"), shape)) {
+        try (CompiledModel fast = CompiledModel.compile(afterSqrt, options, shape).warmup();
+             CompiledModel exact = CompiledModel.compile(afterSqrt, options.withoutRule("fast_when_finite"), shape).warmup()) {
             assertEquals(List.of(), provenNodes(fast.rulesFired()), fast.describe());
             float[] x = new float[3 * 8 * 8];
             for (int i = 0; i < x.length; i++) x[i] = (float) tensors.random().nextDouble(0, 4);
@@ -253,8 +253,8 @@ class RewriteRulesTest {
             String h = b.node("Conv", "conv1", Attributes.of("pads", new long[] {1, 1, 1, 1}), x, b.initializer("conv1.weight", tensor(w, 4, 3, 3, 3)));
             return b.node("Relu", "relu", Attributes.empty(), conv(b, clip(b, b.node("Sub", "sub", Attributes.empty(), h, h), "relu6", 0f, 6f), "conv2", 4, 4));
         });
-        try (CompiledModel fast = CompiledModel.compile(overflow, options, shape);
-             CompiledModel exact = CompiledModel.compile(overflow, options.withoutRule("fast_when_finite"), shape)) {
+        try (CompiledModel fast = CompiledModel.compile(overflow, options, shape).warmup();
+             CompiledModel exact = CompiledModel.compile(overflow, options.withoutRule("fast_when_finite"), shape).warmup()) {
             java.util.Map<String, Integer> k = new java.util.HashMap<>();
             for (String f : fast.rulesFired()) {
                 if (f.startsWith("fast_when_finite: ")) k.put(provenNodes(List.of(f)).get(0), Integer.parseInt(f.replaceAll(".*2\\^(-?\\d+)\\)$", "$1")));
@@ -273,20 +273,20 @@ class RewriteRulesTest {
         CompileOptions options = CompileOptions.defaults().withWinograd(false);
         Graph afterExp = graph(shape, (b, x) -> b.node("Relu", "relu2", Attributes.empty(),
                 conv(b, b.node("Exp", "exp", Attributes.empty(), b.node("Relu", "relu1", Attributes.empty(), conv(b, x, "conv1", 3, 4))), "conv2", 4, 4)));
-        try (CompiledModel p = CompiledModel.compile(afterExp, options, shape)) {
+        try (CompiledModel p = CompiledModel.compile(afterExp, options, shape).warmup()) {
             assertEquals(List.of("conv1"), provenNodes(p.rulesFired()), p.describe());
         }
         Tensor w = random(4, 3, 3, 3);
         w.segment().setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, 7, Float.POSITIVE_INFINITY);
         Graph infWeight = graph(shape, (b, x) -> b.node("Relu", "relu", Attributes.empty(), b.node("Conv", "conv", Attributes.of("pads",
                 new long[] {1, 1, 1, 1}), x, b.initializer("conv.weight", w))));
-        try (CompiledModel p = CompiledModel.compile(infWeight, options, shape)) {
+        try (CompiledModel p = CompiledModel.compile(infWeight, options, shape).warmup()) {
             assertTrue(provenNodes(p.rulesFired()).isEmpty(), p.describe());
         }
         long[] flat = {2, 7};   // a MatMul by a constant vector [K] (numpy semantics): one output, its |w| summed
         Graph vector = graph(flat, (b, x) -> b.node("Relu", "relu", Attributes.empty(), b.node("MatMul", "mv", Attributes.empty(), x,
                 b.initializer("mv.weight", random(7)))));
-        try (CompiledModel p = CompiledModel.compile(vector, options, flat)) {
+        try (CompiledModel p = CompiledModel.compile(vector, options, flat).warmup()) {
             assertEquals(List.of("mv"), provenNodes(p.rulesFired()), p.describe());
         }
         // Magnitudes: |conv(x)| <= max_o sum |w_o| * M + max |b|, then the ReLU6 caps at 6 whatever M is.

@@ -52,6 +52,22 @@ public final class PrimitiveDescriptor extends NativeHandle {
         return dnnl_h.dnnl_memory_desc_equal(a, b) != 0;
     }
 
+    /**
+     * {@return the layout chosen for {@code what} ({@code dnnl_query_*_md}) at {@code index} as a new descriptor the
+     * caller closes, or null where there is none}
+     */
+    public MemoryDescriptor queryMemoryOrNull(int what, int index) {
+        MemorySegment md = dnnl_primitive_desc_query_md(handle(), what, index);
+        return md.equals(MemorySegment.NULL) ? null : MemoryDescriptor.cloneOf(md, description + " md " + what);
+    }
+
+    /** Whether this descriptor chose layout {@code expected} for {@code what} at {@code index} (null: none there). */
+    public boolean chose(int what, int index, MemoryDescriptor expected) {
+        MemorySegment md = dnnl_primitive_desc_query_md(handle(), what, index);
+        if (md.equals(MemorySegment.NULL) || expected == null) return md.equals(MemorySegment.NULL) && expected == null;
+        return dnnl_h.dnnl_memory_desc_equal(md, expected.handle()) != 0;
+    }
+
     /** The implementation oneDNN picked, e.g. {@code jit:avx512_core}. */
     public String implementation() {
         try (Arena tmp = Arena.ofConfined()) {
