@@ -306,7 +306,8 @@ public final class CompiledModel implements AutoCloseable {
     }
 
     /**
-     * Number of oneDNN primitives in the plan (all created at compile time).
+     * Number of steps in the plan, one oneDNN primitive each (created at compile time; a step's proven fast variant,
+     * made after the first run, is not counted).
      *
      * @return the number of oneDNN primitives
      */

@@ -123,7 +123,7 @@ final class DeferredProof {
             }
             pool.publish(made, proofs);   // all at once: every run takes all of them or none
             fired = List.copyOf(reports);
-        } catch (RuntimeException e) {   // e.g. the model's weights closed meanwhile: the steps keep their NaN-keeping primitives
+        } catch (RuntimeException | InternalError e) {   // the model's weights closed, or its file truncated: the steps keep their own
             System.getLogger("dev.panamadnn.compile").log(System.Logger.Level.DEBUG, owner + ": " + FiniteBounds.NAME
                     + " not proven (the steps keep their NaN-keeping activations)", e);
         } finally {

@@ -81,7 +81,7 @@ class OnnxEmptyTensorsTest {
                     assertArrayEquals(new long[] {2, 0, 2}, y.shape());
                     float[] relu = new float[X.length];   // np.maximum(x, 0)
                     for (int i = 0; i < X.length; i++) relu[i] = Math.max(X[i], 0f);
-                    assertArrayEquals(relu, r.toFloatArray());
+                    assertArrayEquals(relu, r.toFloatArray(), 0f);   // -0.0 for -1 until the fast ReLU is proven after the first run (docs/numerics.md)
                 }
             }
         }
@@ -129,7 +129,7 @@ class OnnxEmptyTensorsTest {
                 assertArrayEquals(new long[] {0, 3}, y.shape());
             }
             try (Tensor y = r.run(Map.of("x", x)).get("y")) {   // the model's own plan still serves a batch of 1
-                assertArrayEquals(new float[] {0, 2, 3}, y.toFloatArray());
+                assertArrayEquals(new float[] {0, 2, 3}, y.toFloatArray(), 0f);   // -0.0 for -1 until the fast ReLU is proven after the first run (docs/numerics.md)
             }
             // np.sum(np.empty((0, 3)), axis=0, keepdims=True) is [[0, 0, 0]]: a plan would compute it from an empty input
             OnnxException e = assertThrows(OnnxException.class, () -> s.run(Map.of("x", empty)));

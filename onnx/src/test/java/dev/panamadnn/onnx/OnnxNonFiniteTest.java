@@ -66,16 +66,18 @@ class OnnxNonFiniteTest {
         try (OnnxModel model = Onnx.load(dir.resolve("conv_relu_pool.opset" + opset + ".onnx"));
              SafeTensors goldens = SafeTensors.open(dir.resolve("nonfinite.goldens.safetensors"));
              CompiledModel plan = CompiledModel.compile(model.toGraph(), CompileOptions.defaults(), Map.of("input", new long[] {3, 2, 8, 8}))) {
+            plan.warmup();   // proves the steps (after the first run otherwise: DeferredProof); warmup's run on zeros is a fast run
+            long warm = plan.fastRuns();
             assertTrue(plan.steps().stream().anyMatch(s -> s.contains("NaN mask") && s.contains("skipped when")), plan.describe());
             Tensor finite = goldens.get("input_conv_relu_pool_finite"), nonFinite = goldens.get("input_conv_relu_pool");
             try (Tensor y = plan.run(Map.of("input", finite)).get("output")) {
                 assertMatches("finite image", goldens.get("output_conv_relu_pool_finite"), y);
             }
-            assertEquals(1, plan.fastRuns(), "the ordinary image ran the proven-finite path");
+            assertEquals(warm + 1, plan.fastRuns(), "the ordinary image ran the proven-finite path");
             try (Tensor y = plan.run(Map.of("input", nonFinite)).get("output")) {
                 assertMatches("image with NaN after it", goldens.get("output_conv_relu_pool"), y);
             }
-            assertEquals(1, plan.fastRuns(), "the image with a NaN ran the NaN-keeping path");
+            assertEquals(warm + 1, plan.fastRuns(), "the image with a NaN ran the NaN-keeping path");
         }
     }
 

@@ -45,7 +45,7 @@ class SplitOnePieceTest {
                     try (Tensor in = Tensor.of(x, n, 3)) {
                         Map<String, Tensor> out = plans.run(Map.of("x", in));
                         try {
-                            assertArrayEquals(want, out.get("y").toFloatArray(), "opset " + opset + ", batch " + n);
+                            assertArrayEquals(want, out.get("y").toFloatArray(), 0f, "opset " + opset + ", batch " + n);   // -0.0 for -1 until the fast ReLU is proven after the first run (docs/numerics.md)
                         } finally {
                             out.values().forEach(Tensor::close);
                         }
