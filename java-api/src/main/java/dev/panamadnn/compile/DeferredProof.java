@@ -16,7 +16,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * on a thread of its own ({@link #start}), or in {@code warmup()} on the caller's ({@link #runNow}): the bounds
  * ({@link FiniteBounds#provenExponents}, which reads every weight), then for each proven step its second primitive
  * (oneDNN's own {@code relu} or {@code clip}, {@link FusedActivation#make}), published to the runs that come after.
- * Until then every step runs its NaN-keeping primitive, which gives the same results.
+ * Until then every step runs its NaN-keeping primitive: the same values, but -0.0 where oneDNN's own ReLU gives +0.0 and
+ * a ReLU6 within an ulp of 6 (docs/numerics.md), so a fresh plan's first runs may differ from later ones in those bits;
+ * every run takes all the proven variants or none ({@link ContextPool#publish}).
  *
  * <p>Why: on a cold JVM the proof read ResNet-18's 47 MB of weights in 46-50 ms and its 11 second primitives took
  * oneDNN's code generation more, 60-80 ms of a 260 ms compile from a JDK AOT cache (docs/benchmarks.md, "Thirteenth
