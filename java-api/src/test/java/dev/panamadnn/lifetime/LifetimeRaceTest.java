@@ -22,7 +22,8 @@ class LifetimeRaceTest {
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"tensor-close", "arena-close", "safetensors-close", "truncate", "layer-close", "eltwise-close",
-            "plan-close", "plan-input-close", "plan-output-close", "plan-truncate", "readonly-output", "compile-close", "compile-truncate"})
+            "plan-close", "plan-input-close", "plan-output-close", "plan-truncate", "readonly-output", "compile-close", "compile-truncate",
+            "proof-close"})
     void noCrashAndOnlyDocumentedOutcomes(String group) throws Exception {
         String text = ChildJvm.run(List.of("--add-modules", "jdk.incubator.vector", "-Dpanamadnn.threads=2"), LifetimeRaces.class, 240,
                 group, Integer.toString(ITERATIONS), "20261203");

@@ -342,6 +342,9 @@ public final class LifetimeRaces {
         add(new Scenario("plan-input-close/cnn-split", () -> planIteration(Disrupt.INPUT, true), ms / 2, "freed"));
         add(new Scenario("plan-output-close/cnn-split", () -> planIteration(Disrupt.OUTPUT, true), ms / 2, "freed"));
         add(new Scenario("plan-truncate/cnn-split", () -> planIteration(Disrupt.TRUNCATE, true), ms / 2, "truncated"));
+        // a fresh plan closed while the proof its first run started (fast_when_finite, on a thread of its own) may be running
+        add(new Scenario("proof-close/cnn", () -> proofIteration(false), ms / 2, "is closed"));
+        add(new Scenario("proof-close/cnn-split", () -> proofIteration(true), ms / 2, "is closed"));
 
         // Deterministic crash regressions (no race): read-only and mapped write targets.
         add(new Scenario("readonly-output/compiled-mapped", () -> readOnlyOutput(true), 0, "n/a"));
@@ -507,6 +510,43 @@ public final class LifetimeRaces {
                 x.close();
                 y.close();
                 if (st != null) st.close();
+            }
+        };
+    }
+
+    /**
+     * A fresh plan (no warmup(): its first run starts the proof of its fast ReLUs in the background) run twice, the
+     * second run racing the proof; closed meanwhile by the disruption. Results with -0.0 (before the proof) and +0.0
+     * (after it) are the same values: compared as such (+ 0f turns -0.0 into +0.0).
+     */
+    static Iteration proofIteration(boolean split) {
+        Sequential model = smallCnn();   // open until the end: the proof reads its weights
+        CompiledModel plan = CompiledModel.compile(model, CompileOptions.defaults().withThreads(split ? 2 : 1), CNN_INPUT);
+        if (split != plan.rulesFired().stream().anyMatch(r -> r.startsWith("split_batch"))) {
+            plan.close();
+            model.close();
+            throw new AssertionError("expected the plan " + (split ? "" : "not ") + "to run split: " + plan.rulesFired());
+        }
+        Tensor x = Tensor.of(pattern((int) numel(CNN_INPUT), 5), CNN_INPUT);
+        Tensor y = Tensor.zeros(plan.outputShape());
+        return new Iteration() {
+            public float[] call() {
+                plan.run(x, y);   // starts the proof
+                plan.run(x, y);   // races it
+                float[] v = y.toFloatArray();
+                for (int i = 0; i < v.length; i++) v[i] += 0f;
+                return v;
+            }
+
+            public void disrupt() {
+                plan.close();
+            }
+
+            public void close() {
+                plan.close();
+                model.close();
+                x.close();
+                y.close();
             }
         };
     }
