@@ -2,7 +2,6 @@ package dev.panamadnn.compile;
 
 import dev.panamadnn.DataType;
 import dev.panamadnn.Tensor;
-import dev.panamadnn.bindings.cblas.cblas_h;
 import dev.panamadnn.graph.Node;
 import dev.panamadnn.graph.Shape;
 import dev.panamadnn.internal.lifetime.NativeAccess;
@@ -153,6 +152,7 @@ final class FiniteBounds implements Rewrite {
     /** Every value's magnitude bound with every F32 graph input bounded by {@code m} (infinite: none known). */
     static Map<String, Double> bounds(PlanGraph g, double m, Map<String, Double> gains) {
         Map<String, Double> b = new HashMap<>();
+        Set<String> nonNegative = new java.util.HashSet<>();   // values never below 0 when finite (a ReLU's output...)
         for (dev.panamadnn.graph.Value v : g.source.inputs()) b.put(v.name(), v.dtype() == DataType.F32 ? m : Double.POSITIVE_INFINITY);
         for (Node n : g.nodes) {
             double[] in = new double[n.inputs().size()];
@@ -162,13 +162,14 @@ final class FiniteBounds implements Rewrite {
                 in[i] = name == null ? 0 : b.containsKey(name) ? b.get(name)
                         : g.isConstant(name) ? (known && readsConstantBound(g, n, i) ? constantBound(g, name, gains) : 0) : Double.POSITIVE_INFINITY;
             }
-            double pre = known ? op(g, n, in, gains) : Double.POSITIVE_INFINITY;   // not known to keep finite values finite: unbounded
+            double pre = known ? op(g, n, in, gains, nonNegative) : Double.POSITIVE_INFINITY;   // not known to keep finite values finite: unbounded
             if (n.attributes().has(PlanGraph.SUM)) pre += in[in.length - 1];
             if (!(pre < LIMIT)) pre = Double.POSITIVE_INFINITY;   // may have overflowed inside the kernel (inf - inf: NaN), or NaN: unknown
             b.put(preActivation(n), pre);
             Act act = FusedActivation.of(n);
             double out = act == null || pre == Double.POSITIVE_INFINITY ? pre : activation(act, pre);   // a clamp keeps a NaN: no cap
             for (String o : n.outputs()) b.put(o, out);
+            if (nonNegativeResult(n, act, nonNegative)) nonNegative.add(n.output());
             if (n.op().equals("MaxPool") && n.outputs().size() > 1) b.put(n.outputs().get(1), Double.POSITIVE_INFINITY);   // indices, not values
         }
         return b;
@@ -189,18 +190,40 @@ final class FiniteBounds implements Rewrite {
         };
     }
 
+    /** Ops whose result is never below 0 where their first input is not (finite values): they move or pick values, or average them. */
+    private static final Set<String> KEEP_SIGN = Set.of("Identity", "Dropout", "Flatten", "Reshape", "Transpose", "ChannelShuffle", "Squeeze",
+            "Unsqueeze", "Expand", "Slice", "Split", "Gather", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "AdaptiveAvgPool",
+            "AdaptiveMaxPool", "ReduceMean", "ReduceMax", "ReduceMin", "Tile", "DepthToSpace", "SpaceToDepth", "Floor", "Ceil", "Round");
+
+    /**
+     * Whether node {@code n}'s (first) output is never below 0 for finite inputs: a ReLU or a clamp to [0, c] (as an op or
+     * fused), a sigmoid or softmax, an absolute value; an op of {@link #KEEP_SIGN} of such a value; a concat, maximum or
+     * minimum, sum or product of such values only. Its readers' bounds can then take the signs of their weights apart.
+     */
+    static boolean nonNegativeResult(Node n, Act fused, Set<String> nonNegative) {
+        if (fused != null) return fused.isPlainRelu() || fused.kind().equals("CLIP");   // clamp(x, 0, c)
+        String op = n.op();
+        if (op.equals("Relu") || op.equals("Sigmoid") || op.equals("Softmax") || op.equals("HardSigmoid") || op.equals("Abs")) return true;
+        if (KEEP_SIGN.contains(op)) return !n.inputs().isEmpty() && nonNegative.contains(n.input(0));
+        if (op.equals("Concat") || op.equals("Max") || op.equals("Min") || op.equals("Add") || op.equals("Mul")) {
+            for (String in : n.inputs()) if (in == null || !nonNegative.contains(in)) return false;
+            return !n.inputs().isEmpty();
+        }
+        return false;
+    }
+
     /** The bound of {@code n}'s result (before a fused activation and residual sum) from its inputs' bounds. */
-    private static double op(PlanGraph g, Node n, double[] in, Map<String, Double> gains) {
+    private static double op(PlanGraph g, Node n, double[] in, Map<String, Double> gains, Set<String> nonNegative) {
         String op = n.op();
         if (SAME.contains(op)) {   // every input is data for these (a ChannelShuffle of a concat's groups too); the others read data first
             return max(in, op.equals("Concat") || op.equals("ChannelShuffle") || op.equals("Max") || op.equals("Min") ? in.length : 1);
         }
         if (UNIT.contains(op)) return in.length == 0 ? Double.POSITIVE_INFINITY : in[0] < Double.POSITIVE_INFINITY ? 1 : Double.POSITIVE_INFINITY;
         return switch (op) {
-            case "Conv" -> linear(g, n, in, gains);
-            case "Gemm" -> Math.abs(n.attributes().real("alpha", 1)) * linear(g, n, new double[] {in[0], in[1]}, gains)
+            case "Conv" -> linear(g, n, in, gains, nonNegative.contains(n.input(0)));
+            case "Gemm" -> Math.abs(n.attributes().real("alpha", 1)) * linear(g, n, new double[] {in[0], in[1]}, gains, nonNegative.contains(n.input(0)))
                     + (in.length > 2 ? Math.abs(n.attributes().real("beta", 1)) * in[2] : 0) * ROUNDING;
-            case "MatMul" -> matMul(g, n, in, gains);
+            case "MatMul" -> matMul(g, n, in, gains, nonNegative.contains(n.input(0)));
             case "Add", "Sub" -> (in[0] + in[1]) * ROUNDING;
             case "Mul" -> in[0] * in[1] * ROUNDING;
             case "Div" -> g.isConstant(n.input(1)) ? in[0] / minAbs(g, n.input(1)) * ROUNDING : Double.POSITIVE_INFINITY;
@@ -217,10 +240,10 @@ final class FiniteBounds implements Rewrite {
      * {@code A @ B} (K the reduction's length, read from A: a folded transpose keeps A's last dim), plus a fused bias
      * (input 2), then a fused scalar factor or divisor (input 3, {@link FuseMatMulScale}).
      */
-    private static double matMul(PlanGraph g, Node n, double[] in, Map<String, Double> gains) {
+    private static double matMul(PlanGraph g, Node n, double[] in, Map<String, Double> gains, boolean nonNegativeInput) {
         double bias = in.length > 2 ? in[2] : 0;
         Shape a = g.shape(n.input(0));
-        double product = g.isConstant(n.input(1)) ? linear(g, n, new double[] {in[0], in[1], bias}, gains)
+        double product = g.isConstant(n.input(1)) ? linear(g, n, new double[] {in[0], in[1], bias}, gains, nonNegativeInput)
                 : (in[0] * in[1] * a.dim(a.rank() - 1).size() + bias) * ROUNDING;
         if (in.length < 4 || n.input(3) == null) return product;
         return (n.attributes().string(PlanGraph.SCALE_OP).equals("Div") ? product / in[3] : product * in[3]) * ROUNDING;   // a scalar: |c|
@@ -273,20 +296,36 @@ final class FiniteBounds implements Rewrite {
      * A Conv, Gemm or MatMul with constant weights: the largest sum of |weights| into one output
      * times the input's bound, plus the largest |bias|.
      */
-    private static double linear(PlanGraph g, Node n, double[] in, Map<String, Double> gains) {
+    /**
+     * A linear op's bound: its gain times its input's bound, plus its bias's. The gain is the largest row sum of |w| over
+     * one output's weights, or where the input is never below 0 ({@link #nonNegativeResult}) the largest of the row's
+     * positive and negative parts' sums: every partial sum of {@code w_i x_i} with {@code 0 <= x_i <= M} lies in
+     * {@code [-M sum w-, M sum w+]}, whatever order a kernel adds them in (about half of sum |w| per layer).
+     */
+    private static double linear(PlanGraph g, Node n, double[] in, Map<String, Double> gains, boolean nonNegativeInput) {
         if (in[0] == Double.POSITIVE_INFINITY) return in[0];   // unbounded whatever the weights: not read
-        Double known = gains.get(n.name());
-        double gain = known != null ? known : weightGain(g, n);
-        if (known == null) gains.put(n.name(), gain);
+        String signed = n.name() + "\0signed";
+        Double known = gains.get(nonNegativeInput ? signed : n.name());
+        if (known == null) {
+            double[] both = weightGain(g, n);
+            gains.put(n.name(), both[0]);
+            gains.put(signed, both[1]);
+            known = nonNegativeInput ? both[1] : both[0];
+        }
+        double gain = known;
         double bias = 0;
         for (int i = 2; i < in.length - (n.attributes().has(PlanGraph.SUM) ? 1 : 0); i++) bias = Math.max(bias, in[i]);
         return (gain * in[0] + bias) * ROUNDING;
     }
 
-    /** The largest sum of |w| over the weights that feed one output; infinite when a weight is not finite or not constant. */
-    private static double weightGain(PlanGraph g, Node n) {
+    /**
+     * Over the outputs, the largest sum of |w| over the weights that feed one, and the largest of such a row's positive
+     * and negative parts' sums ({@link #linear}); both infinite when a weight is not finite or not constant.
+     */
+    private static double[] weightGain(PlanGraph g, Node n) {
         String w = n.input(1);
-        if (!g.isConstant(w)) return Double.POSITIVE_INFINITY;
+        double[] unbounded = {Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY};
+        if (!g.isConstant(w)) return unbounded;
         long[] shape = g.shape(w).sizes();
         if (shape.length < 2) shape = new long[] {shape.length == 0 ? 1 : shape[0], 1};   // MatMul by a vector [K]: one output
         int outputs, inner, stride;   // the weights of output o: inner values from o * ... with this stride between them
@@ -303,7 +342,6 @@ final class FiniteBounds implements Rewrite {
             outputs = (int) (count / inner);
             stride = (int) shape[shape.length - 1];
         }
-        double worst = 0;
         float[] computed = g.computed.get(w);
         PlanGraph.Scaled scaled = g.scaled(w);   // a folded batch norm's weights: the initializer's rows, times their factor
         if (scaled != null && !rowMajorOut) {   // read by columns (not FoldBatchNorm's [out, ...] weights): as its values
@@ -312,7 +350,7 @@ final class FiniteBounds implements Rewrite {
         }
         // Rows are read from the tensor's memory as dense data: PlanGraph.tensor hands a strided view out as a dense copy
         Tensor t = computed != null ? null : scaled != null ? scaled.tensor() : g.tensor(w);
-        if (computed == null && (t == null || t.dtype() != DataType.F32)) return Double.POSITIVE_INFINITY;
+        if (computed == null && (t == null || t.dtype() != DataType.F32)) return unbounded;
         // A constant's own memory never reaches native code (it may be a mapping of a file that another process truncates,
         // or an arena another thread closes: NativeAccess): its rows are copied to the heap by Java first.
         MemorySegment seg = computed != null ? MemorySegment.ofArray(computed) : t.segment();
@@ -321,66 +359,66 @@ final class FiniteBounds implements Rewrite {
         int blockRows = computed != null || stride != 1 ? 0 : (int) Math.max(1, Math.min(outputs, (1 << 18) / Math.max(1, inner)));
         float[] rows = blockRows == 0 ? null : new float[blockRows * inner];
         long n2 = (long) shape[shape.length - 1];
+        double worstAbs = 0, worstSigned = 0;
+        double[] parts = new double[2];   // one output's positive and negative parts: sum max(w, 0), sum max(-w, 0)
         for (int o = 0; o < outputs; o++) {
             long base = rowMajorOut ? (long) o * inner : (o / n2) * inner * n2 + o % n2;
-            double sum;
-            if (computed != null) {
-                sum = stride == 1 ? absSumArray(computed, (int) base, inner) : absSum(seg, base, inner, stride);
+            if (computed != null && stride == 1) {
+                partSums(computed, (int) base, inner, parts);
             } else if (rows != null) {
                 int r = o % blockRows;
                 if (r == 0) {   // by NativeAccess: a tensor another thread closes meanwhile is an exception naming it, no stray interrupt
                     long bytes = 4L * Math.min(blockRows, outputs - o) * inner;
                     NativeAccess.copy(seg.asSlice(4 * base, bytes), MemorySegment.ofArray(rows).asSlice(0, bytes), "weights " + w);
                 }
-                sum = absSumArray(rows, r * inner, inner);
-                // |fl(w s)| <= |w| |s| (1 + 2^-24); an infinite or NaN factor makes the sum infinite or NaN (unbounded)
-                if (scaled != null) sum *= Math.abs((double) scaled.scales()[o]) * (1 + 0x1p-23);
+                partSums(rows, r * inner, inner, parts);
+                // |fl(w s)| <= |w| |s| (1 + 2^-24); an infinite or NaN factor makes the sums infinite or NaN (unbounded); a
+                // negative factor swaps the parts, which leaves their maximum
+                double f = Math.abs((double) (scaled == null ? 1f : scaled.scales()[o])) * (scaled == null ? 1 : 1 + 0x1p-23);
+                parts[0] *= f;
+                parts[1] *= f;
             } else {   // a constant's columns (MatMul weights [..., K, N]): read by Java
-                sum = 0;
-                for (int i = 0; i < inner; i++) sum += Math.abs(seg.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, base + (long) i * stride));
+                double pos = 0, neg = 0;
+                for (int i = 0; i < inner; i++) {
+                    float x = seg.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, base + (long) i * stride);
+                    pos += Math.max(x, 0f);
+                    neg += Math.max(-x, 0f);
+                }
+                parts[0] = pos * (1 + 2.0 * inner * 0x1p-24);
+                parts[1] = neg * (1 + 2.0 * inner * 0x1p-24);
             }
-            if (!(sum < Double.POSITIVE_INFINITY)) return Double.POSITIVE_INFINITY;   // a NaN or infinite weight
-            worst = Math.max(worst, sum);
+            double abs = parts[0] + parts[1], signed = Math.max(parts[0], parts[1]);
+            if (!(abs < Double.POSITIVE_INFINITY)) return unbounded;   // a NaN or infinite weight
+            worstAbs = Math.max(worstAbs, abs);
+            worstSigned = Math.max(worstSigned, signed);
         }
-        return worst;
+        return new double[] {worstAbs, worstSigned};
     }
 
     /**
-     * An upper bound of the sum of {@code |a[from + i]|} for {@code i < n} (NaN or infinity if one is): summed in double
-     * (four partial sums: at most {@code n 2^-53} relatively below the exact sum), scaled by {@code 1 + 2 n 2^-24} as
-     * {@link #absSum} is. A plain loop over a heap array, which a cold JVM compiles after a few rows: one OpenBLAS call per
-     * row cost microseconds of method-handle code each in a cold JVM (5,800 rows in ResNet-18), and this rule took 83-102 ms
-     * of a cold ResNet-18 import's compile with them against 51-66 ms now (temporary timers, 4 fresh JVMs each, alternating).
+     * Upper bounds of the sums of {@code max(a[from + i], 0)} and {@code max(-a[from + i], 0)} for {@code i < n} into
+     * {@code parts[0]} and {@code parts[1]} (NaN where an element is, infinite where one is infinite): summed in double
+     * (two partial sums each: at most {@code n 2^-53} relatively below the exact sums), scaled by {@code 1 + 2 n 2^-24}.
+     * A plain loop over a heap array, which a cold JVM compiles after a few rows (one OpenBLAS call per row cost more in
+     * method-handle code; docs/benchmarks.md, "Thirteenth look").
      */
-    static double absSumArray(float[] a, int from, int n) {
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    static void partSums(float[] a, int from, int n, double[] parts) {
+        double p0 = 0, p1 = 0, n0 = 0, n1 = 0;
         int i = from, end = from + n;
-        for (; i + 3 < end; i += 4) {
-            s0 += Math.abs(a[i]);
-            s1 += Math.abs(a[i + 1]);
-            s2 += Math.abs(a[i + 2]);
-            s3 += Math.abs(a[i + 3]);
+        for (; i + 1 < end; i += 2) {
+            float x = a[i], y = a[i + 1];
+            p0 += Math.max(x, 0f);
+            n0 += Math.max(-x, 0f);
+            p1 += Math.max(y, 0f);
+            n1 += Math.max(-y, 0f);
         }
-        for (; i < end; i++) s0 += Math.abs(a[i]);
-        return ((s0 + s1) + (s2 + s3)) * (1 + 2.0 * n * 0x1p-24);
-    }
-
-    /**
-     * An upper bound of the sum of {@code |s[from + i * stride]|} for {@code i < n} (F32 elements; NaN or infinity if one
-     * is): OpenBLAS's {@code sasum}, native code a cold JVM need not compile, on a heap array ({@code s} must not be a
-     * constant's own memory: see the caller). A Java loop here read each of a ResNet-18's 11.7M weights in the
-     * interpreter or C1's first code: this rule took 58-73 ms of a cold compile then, 31-36 ms now. It sums in F32, so its result is within {@code (n - 1) 2^-24} of the exact sum,
-     * relatively: scaled by {@code 1 + 2 n 2^-24} it is an upper bound. Long rows go in pieces of at most 2^30 elements.
-     */
-    static double absSum(MemorySegment s, long from, int n, int stride) {
-        if (s.isMapped()) throw new IllegalArgumentException("absSum: mapped memory must be copied by Java first (NativeAccess), got " + s);
-        double sum = 0;
-        for (int done = 0; done < n; ) {
-            int part = Math.min(n - done, 1 << 30);
-            sum += cblas_h.cblas_sasum$critical(part, s.asSlice(4 * (from + (long) done * stride)), stride);
-            done += part;
+        if (i < end) {
+            p0 += Math.max(a[i], 0f);
+            n0 += Math.max(-a[i], 0f);
         }
-        return sum * (1 + 2.0 * n * 0x1p-24);
+        double scale = 1 + 2.0 * n * 0x1p-24;
+        parts[0] = (p0 + p1) * scale;
+        parts[1] = (n0 + n1) * scale;
     }
 
     private static double constantBound(PlanGraph g, String name, Map<String, Double> gains) {

@@ -300,6 +300,20 @@ class RewriteRulesTest {
         // sum |w| per output: 1 + 2 + 0.5 + 6 ones = 9.5, and 9; summed in F32 (sasum), so scaled by 1 + 2 n 2^-24 (n = 9)
         assertEquals((9.5 * (1 + 18 * 0x1p-24) * 2 + 4) * 1.01, bounds.get("\0pre\0c"), 1e-9);
         assertEquals(6.0, bounds.get(known.outputs().get(0)), 0.0);
+        // A convolution reading a ReLU's output (never below 0): every partial sum of w_i x_i lies in [-M sum w-, M sum w+],
+        // so its gain is max over rows of max(sum w+, sum w-) = max(5, 2) = 5, not sum |w| = 9; reading the input itself, 9.
+        Tensor signs = tensor(new float[] {1, -1, 1, -1, 1, -1, 1, -1, 1, 2, -2, 0, 0, 0, 0, 0, 0, 0}, 2, 1, 3, 3);
+        Tensor bias = tensor(new float[] {3, -4}, 2);
+        for (boolean afterRelu : new boolean[] {true, false}) {
+            Graph g = graph(new long[] {1, 1, 4, 4}, (b, x) -> b.node("Conv", "c", Attributes.empty(),
+                    afterRelu ? b.node("Relu", "r", Attributes.empty(), x) : x, b.initializer("c.weight", signs), b.initializer("c.bias", bias)));
+            PlanGraph p = new PlanGraph(g.bind(new long[] {1, 1, 4, 4}));
+            new FoldConstants().apply(p, options);
+            new FuseActivation().apply(p, options);
+            double gain = afterRelu ? 5 : 9;
+            assertEquals((gain * (1 + 18 * 0x1p-24) * 2 + 4) * 1.01, FiniteBounds.bounds(p, 2.0, new java.util.HashMap<>()).get("\0pre\0c"), 1e-9,
+                    afterRelu ? "after a ReLU" : "on the input");
+        }
     }
 
     /**
