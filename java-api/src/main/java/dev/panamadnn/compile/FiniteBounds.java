@@ -23,7 +23,8 @@ import java.util.Set;
  * over the inputs).
  *
  * <p>The proof is interval arithmetic on magnitudes: with every graph input bounded by {@code M},
- * each value's bound follows from its inputs' ({@code |conv(x)| <= max_o sum|w_o| * |x| + |b|},
+ * each value's bound follows from its inputs' ({@code |conv(x)| <= max_o sum|w_o| * |x| + |b|}, or where {@code x} is never
+ * below 0 ({@link #nonNegativeResult}) {@code max_o max(sum w_o+, sum w_o-) * |x| + |b|},
  * {@code |a + b| <= |a| + |b|}, a ReLU6 or sigmoid bounds by a constant, pooling and reshaping keep
  * it...). A step qualifies when the bounds of all its inputs and of its result before the activation
  * stay below {@link #LIMIT} (2^100, far from float's 2^128: no partial sum inside a kernel can
