@@ -39,20 +39,18 @@ final class ContextPool {
         }
         slotBytes = a.slotBytes();
         long scratch = 1;
+        int limit = -1;
         for (PlanStep s : steps) {
             if (s.loop() != null) scratch = Math.max(scratch, s.loop().scratchpadBytes());
             if (s.primitive() == null) continue;
             scratch = Math.max(scratch, s.primitive().scratchpadBytes());
             if (s.winograd() != null) scratch = Math.max(scratch, s.winograd().fallback().primitive().scratchpadBytes());
-            PlanStep.Fast.Proven proven = s.fast() == null ? null : s.fast().proven();
-            if (proven != null && proven.primitive() != null) scratch = Math.max(scratch, proven.primitive().scratchpadBytes());
+            PlanStep.Fast.Proven proven = s.fast() == null ? null : s.fast().proven();   // proven at compile (else null until published)
+            if (proven == null) continue;
+            limit = Math.max(limit, proven.maxInputBits());
+            if (proven.primitive() != null) scratch = Math.max(scratch, proven.primitive().scratchpadBytes());
         }
         scratchpadBytes = scratch;
-        int limit = -1;
-        for (PlanStep s : steps) {
-            PlanStep.Fast.Proven proven = s.fast() == null ? null : s.fast().proven();
-            if (proven != null) limit = Math.max(limit, proven.maxInputBits());
-        }
         fastLimit = limit;
         // Per input, its F32 element count, which a plan with fast steps scans each run (0: not scanned, as an integer input).
         boolean anyFast = false;

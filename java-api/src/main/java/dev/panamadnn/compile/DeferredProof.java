@@ -114,7 +114,7 @@ final class DeferredProof {
                 Integer k = proven.get(f.node);
                 if (k == null) continue;
                 Primitive p = null;
-                if (!f.skip) {
+                if (f.pending != null) {   // else the proven form skips the step
                     p = FusedActivation.make(f.pending);
                     if (p == null) continue;   // oneDNN would lay the variant out otherwise: the step keeps its own
                     plan.own(p);   // closed with the plan

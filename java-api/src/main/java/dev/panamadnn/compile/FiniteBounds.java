@@ -373,11 +373,13 @@ final class FiniteBounds implements Rewrite {
                     NativeAccess.copy(seg.asSlice(4 * base, bytes), MemorySegment.ofArray(rows).asSlice(0, bytes), "weights " + w);
                 }
                 partSums(rows, r * inner, inner, parts);
-                // |fl(w s)| <= |w| |s| (1 + 2^-24); an infinite or NaN factor makes the sums infinite or NaN (unbounded); a
-                // negative factor swaps the parts, which leaves their maximum
-                double f = Math.abs((double) (scaled == null ? 1f : scaled.scales()[o])) * (scaled == null ? 1 : 1 + 0x1p-23);
-                parts[0] *= f;
-                parts[1] *= f;
+                if (scaled != null) {
+                    // |fl(w s)| <= |w| |s| (1 + 2^-24); an infinite or NaN factor makes the sums infinite or NaN (unbounded);
+                    // a negative factor swaps the parts, which leaves their maximum
+                    double f = Math.abs((double) scaled.scales()[o]) * (1 + 0x1p-23);
+                    parts[0] *= f;
+                    parts[1] *= f;
+                }
             } else {   // a constant's columns (MatMul weights [..., K, N]): read by Java
                 double pos = 0, neg = 0;
                 for (int i = 0; i < inner; i++) {

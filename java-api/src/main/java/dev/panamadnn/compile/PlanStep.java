@@ -43,24 +43,20 @@ record PlanStep(Primitive primitive, List<PlanArg> args, String description, Win
         private volatile Proven proven;
         /** How to make the alternative, for a pending one (null: proven at compile, or a skip). */
         final FusedActivation.Pending pending;
-        /** The node whose proof this is. */
+        /** The node whose proof this is (null: proven at compile). */
         final String node;
-        /** Whether the proven form skips the step (no primitive). */
-        final boolean skip;
 
         /** Proven at compile: {@code primitive} (null: skip the step) for inputs up to {@code maxInputBits}. */
         Fast(Primitive primitive, int maxInputBits) {
             this.proven = new Proven(primitive, maxInputBits);
             this.pending = null;
             this.node = null;
-            this.skip = primitive == null;
         }
 
         /** Pending: node {@code node}'s step, its alternative made by {@code pending} (null: a skip) once proven. */
         Fast(String node, FusedActivation.Pending pending) {
             this.node = node;
             this.pending = pending;
-            this.skip = pending == null;
         }
 
         /** {@return what is proven, or null (not yet, or never)} */
