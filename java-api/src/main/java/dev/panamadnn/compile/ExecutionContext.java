@@ -7,6 +7,7 @@ import dev.panamadnn.internal.dnnl.Arg;
 import dev.panamadnn.internal.dnnl.Engine;
 import dev.panamadnn.internal.dnnl.Execution;
 import dev.panamadnn.internal.dnnl.Stream;
+import dev.panamadnn.internal.lifetime.ZeroPages;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -92,8 +93,8 @@ final class ExecutionContext {
             s = Stream.create(Engine.cpu());
             nativeObjects.incrementAndGet();
             MemorySegment[] slots = new MemorySegment[slotBytes.length];
-            for (int i = 0; i < slots.length; i++) slots[i] = arena.allocate(slotBytes[i], 64);
-            MemorySegment scratch = arena.allocate(scratchpadBytes, 64);
+            for (int i = 0; i < slots.length; i++) slots[i] = ZeroPages.allocate(arena, slotBytes[i]);
+            MemorySegment scratch = ZeroPages.allocate(arena, scratchpadBytes);
             this.scratch = scratch;
             List<int[]> binds = new ArrayList<>();   // {execution, argument, caller index}
             for (int e = 0; e < steps.size(); e++) {
