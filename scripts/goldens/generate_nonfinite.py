@@ -235,6 +235,11 @@ def compiled():
     add("compiled_linear_relu", "Compiled net=linear_relu", x, net(x).detach(), dict(net.state_dict()))
     net = nn.Sequential(nn.Flatten(), nn.Sigmoid(), nn.GELU(), nn.Tanh())
     add("compiled_activations", "Compiled net=activations", x, net(x).detach(), {})
+    # Max pooling of a ReLU's output (values in [0, +inf] or NaN): the plan's NaN mask averages the input itself.
+    net = nn.Sequential(conv, nn.ReLU(), nn.MaxPool2d(3, 2, 1))
+    add("compiled_conv_relu_maxpool", "Compiled net=conv_relu_maxpool", x, net(x).detach(), dict(net.state_dict()))
+    net = nn.Sequential(nn.ReLU(), nn.MaxPool2d(3, 1, 1))
+    add("compiled_relu_maxpool", "Compiled net=relu_maxpool", x, net(x), {})
 
 
 def main():

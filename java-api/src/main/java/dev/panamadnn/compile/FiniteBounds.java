@@ -200,6 +200,8 @@ final class FiniteBounds implements Rewrite {
      * Whether node {@code n}'s (first) output is never below 0 for finite inputs: a ReLU or a clamp to [0, c] (as an op or
      * fused), a sigmoid or softmax, an absolute value; an op of {@link #KEEP_SIGN} of such a value; a concat, maximum or
      * minimum, sum or product of such values only. Its readers' bounds can then take the signs of their weights apart.
+     * Whatever the inputs, such a value lies in [0, +inf] or is NaN, never -inf (ReLU(-inf) = 0, 0 * inf = NaN, inf + inf
+     * = inf): {@link LowerPool}'s NaN mask relies on it.
      */
     static boolean nonNegativeResult(Node n, Act fused, Set<String> nonNegative) {
         if (fused != null) return fused.isPlainRelu() || fused.kind().equals("CLIP");   // clamp(x, 0, c)
@@ -211,6 +213,13 @@ final class FiniteBounds implements Rewrite {
             return !n.inputs().isEmpty();
         }
         return false;
+    }
+
+    /** {@return the values of {@code g} that {@link #nonNegativeResult} finds never below 0, by name} */
+    static Set<String> nonNegativeValues(PlanGraph g) {
+        Set<String> nonNegative = new java.util.HashSet<>();
+        for (Node n : g.nodes) if (nonNegativeResult(n, FusedActivation.of(n), nonNegative)) nonNegative.add(n.output());
+        return nonNegative;
     }
 
     /** The bound of {@code n}'s result (before a fused activation and residual sum) from its inputs' bounds. */

@@ -83,6 +83,14 @@ final class PlanGraph {
      */
     final java.util.Set<String> fastPending = new java.util.HashSet<>();
     final List<Node> fastCandidates = new java.util.ArrayList<>();
+    /** {@link #nonNegative()}, once asked for. */
+    private java.util.Set<String> nonNegative;
+
+    /** {@return the values never below 0 ({@link FiniteBounds#nonNegativeResult}), by name, of the graph as it is when first asked} */
+    java.util.Set<String> nonNegative() {
+        if (nonNegative == null) nonNegative = FiniteBounds.nonNegativeValues(this);
+        return nonNegative;
+    }
     /**
      * Where {@link ConcatInPlace} placed values, by value name: channels {@code [offset, offset + C)} of the buffer
      * of the concat {@code root} (a Concat's own output when it is that root or a run of its inputs).

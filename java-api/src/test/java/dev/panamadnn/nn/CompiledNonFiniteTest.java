@@ -54,6 +54,8 @@ class CompiledNonFiniteTest {
             case "maxpool_window_in_padding" -> new Sequential(new MaxPool2d(2, 1, 1, 2, false));
             case "linear_relu" -> new Sequential(new Flatten(), new Linear(128, 6, true), new ReLU());
             case "activations" -> new Sequential(new Flatten(), new Sigmoid(), new GELU(), new Tanh());
+            case "conv_relu_maxpool" -> new Sequential(conv(), new ReLU(), new MaxPool2d(3, 2, 1));
+            case "relu_maxpool" -> new Sequential(new ReLU(), new MaxPool2d(3, 1, 1));
             default -> throw new IllegalArgumentException("unknown net in golden spec: " + net);
         };
     }
