@@ -92,9 +92,19 @@ final class ExecutionContext {
         try {
             s = Stream.create(Engine.cpu());
             nativeObjects.incrementAndGet();
+            // Every slot and the scratchpad in one zeroed region (ZeroPages: pages the kernel zeroes, faulted in by the run
+            // that first writes them), each at a 64-byte boundary: one mapping a context, however many slots it has (a
+            // process has a bounded number of mappings, vm.max_map_count, which the JVM's own need too).
+            long[] at = new long[slotBytes.length + 1];
+            long total = 0;
+            for (int i = 0; i < at.length; i++) {
+                at[i] = total;
+                total = Math.addExact(total, (i < slotBytes.length ? slotBytes[i] : scratchpadBytes) + 63 & -64L);
+            }
+            MemorySegment region = ZeroPages.allocate(arena, total);
             MemorySegment[] slots = new MemorySegment[slotBytes.length];
-            for (int i = 0; i < slots.length; i++) slots[i] = ZeroPages.allocate(arena, slotBytes[i]);
-            MemorySegment scratch = ZeroPages.allocate(arena, scratchpadBytes);
+            for (int i = 0; i < slots.length; i++) slots[i] = region.asSlice(at[i], slotBytes[i]);
+            MemorySegment scratch = region.asSlice(at[slotBytes.length], scratchpadBytes);
             this.scratch = scratch;
             List<int[]> binds = new ArrayList<>();   // {execution, argument, caller index}
             for (int e = 0; e < steps.size(); e++) {
