@@ -31,7 +31,8 @@ public final class ZeroPages {
     public static final long MIN_BYTES = 256 << 10;
 
     /**
-     * {@return {@code bytes} of zeroed memory aligned to a page, freed when {@code arena} closes}
+     * {@return {@code bytes} of zeroed memory, freed when {@code arena} closes: a mapping aligned to a page from
+     * {@link #MIN_BYTES} on, else the arena's own 64-byte aligned allocation}
      *
      * @param arena the arena whose closing unmaps it
      * @param bytes how many bytes; 0 is allowed
@@ -47,10 +48,18 @@ public final class ZeroPages {
         }
         if (at.address() == -1L || at.address() == 0L) return arena.allocate(bytes, 64);   // MAP_FAILED: the JDK's allocation decides
         try {
-            return at.reinterpret(bytes, arena, s -> unmap(s, mapped));
+            return at.reinterpret(bytes, arena, new Unmap(mapped));
         } catch (RuntimeException | Error e) {   // the arena is closed: nothing will unmap it
             unmap(at, mapped);
             throw e;
+        }
+    }
+
+    /** The arena's cleanup (a class, not a lambda: this runs at a plan's first run, where a lambda costs a cold JVM a spun class). */
+    private record Unmap(long mapped) implements java.util.function.Consumer<MemorySegment> {
+        @Override
+        public void accept(MemorySegment at) {
+            unmap(at, mapped);
         }
     }
 
