@@ -97,7 +97,8 @@ final class LowerPool {
             }
         }
         int mask = plan.newBuffer(dst.byteSize());
-        plan.emit(avg, skip, (nonNegative ? "0 / (avgpool + 1) (" : "avgpool * 0 (") + what + ") [" + impl + "]", PlanArg.of(Args.SRC, x.md(), t), PlanArg.of(Args.DST, dst, mask));
+        plan.emit(avg, skip, (nonNegative ? "0 / (avgpool + 1) (" : "avgpool * 0 (") + what + ") [" + impl + "]",
+                PlanArg.of(Args.SRC, x.md(), t), PlanArg.of(Args.DST, dst, mask));
         Primitive add;
         try (PrimitiveAttributes attr = PrimitiveAttributes.userScratchpad();
              PrimitiveDescriptor pd = MathOps.binary(MathOps.Binary.ADD, dst, dst, dst, attr, "compiled " + what)) {

@@ -34,8 +34,9 @@ import java.util.Map;
  *
  * <p>These three small downcalls live here rather than in the generated bindings because they
  * must work before and during loading. The other hand-made downcalls are java-api's
- * {@code internal.BlasCallers} and {@code internal.dnnl.HeldExecute} (see docs/safety.md); all
- * other native calls go through the generated bindings.
+ * {@code internal.BlasCallers}, {@code internal.dnnl.HeldExecute} and
+ * {@code internal.lifetime.ZeroPages} (see docs/safety.md); all other native calls go through
+ * the generated bindings.
  */
 public final class ThreadControl {
     /** System property with the intra-op thread count. */
