@@ -17,6 +17,9 @@ import java.lang.foreign.MemorySegment;
  * the same (all zero) as {@code arena.allocate}'s, so nothing that reads a buffer before any step
  * wrote it sees anything else.
  *
+ * <p>Unlike {@code Arena.allocate}'s memory, a mapping is not counted against
+ * {@code -XX:MaxDirectMemorySize} (docs/safety.md).
+ *
  * <p>Linux on x86-64 only (the platform the natives ship for); elsewhere, or when the mapping
  * fails, {@link #allocate} falls back to {@code arena.allocate}, which throws
  * {@link OutOfMemoryError} where memory is really short.
