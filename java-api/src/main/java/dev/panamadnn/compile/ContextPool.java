@@ -40,7 +40,9 @@ final class ContextPool {
         slotBytes = a.slotBytes();
         long scratch = 1;
         int limit = -1;
+        boolean anyFast = false;   // a plan with fast steps scans its inputs each run
         for (PlanStep s : steps) {
+            anyFast |= s.fast() != null;
             if (s.loop() != null) scratch = Math.max(scratch, s.loop().scratchpadBytes());
             if (s.primitive() == null) continue;
             scratch = Math.max(scratch, s.primitive().scratchpadBytes());
@@ -53,8 +55,6 @@ final class ContextPool {
         scratchpadBytes = scratch;
         fastLimit = limit;
         // Per input, its F32 element count, which a plan with fast steps scans each run (0: not scanned, as an integer input).
-        boolean anyFast = false;
-        for (PlanStep s : steps) anyFast |= s.fast() != null;
         checkedInputs = new long[inputs.size()];
         for (int i = 0; i < checkedInputs.length && anyFast; i++) {
             dev.panamadnn.graph.Value v = inputs.get(i);

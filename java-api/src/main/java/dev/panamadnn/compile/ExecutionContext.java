@@ -85,7 +85,6 @@ final class ExecutionContext {
         this.winogradFallbacks = winogradFallbacks;
         this.threads = threads;
         List<Execution> made = new ArrayList<>();
-        Execution[] fastMade = new Execution[steps.size()];
         @SuppressWarnings("unchecked")
         List<Arg>[] withFast = new List[steps.size()];
         Stream s = null;
@@ -125,7 +124,7 @@ final class ExecutionContext {
                 nativeObjects.addAndGet(args.size() + 1);
                 if (step.fast() != null) withFast[e] = args;   // its execution: made once its variant is proven (makeFast)
             }
-            fastExecutions = fastMade;
+            fastExecutions = new Execution[steps.size()];   // made once their variants are proven (makeFast)
             fastArgs = withFast;
             stream = s;
             executions = made.toArray(new Execution[0]);
@@ -182,7 +181,6 @@ final class ExecutionContext {
             winogradRuns.forEach(Winograd.Run::close);
             loopRuns.forEach(LowerRecurrentSteps.Run::close);
             for (Execution ex : made) if (ex != null) ex.close();
-            for (Execution ex : fastMade) if (ex != null) ex.close();
             if (s != null) s.close();
             arena.close();
             throw e;

@@ -47,7 +47,11 @@ public final class PrimitiveDescriptor extends NativeHandle {
      * (or neither has one): the two can run on the same buffers.
      */
     public boolean sameMemory(PrimitiveDescriptor other, int what, int index) {
-        MemorySegment a = dnnl_primitive_desc_query_md(handle(), what, index), b = dnnl_primitive_desc_query_md(other.handle(), what, index);
+        return sameOrBothNull(dnnl_primitive_desc_query_md(handle(), what, index), dnnl_primitive_desc_query_md(other.handle(), what, index));
+    }
+
+    /** Whether two memory descriptors (NULL: none) are equal, or both absent. */
+    private static boolean sameOrBothNull(MemorySegment a, MemorySegment b) {
         if (a.equals(MemorySegment.NULL) || b.equals(MemorySegment.NULL)) return a.equals(b);
         return dnnl_h.dnnl_memory_desc_equal(a, b) != 0;
     }
@@ -63,9 +67,7 @@ public final class PrimitiveDescriptor extends NativeHandle {
 
     /** Whether this descriptor chose layout {@code expected} for {@code what} at {@code index} (null: none there). */
     public boolean chose(int what, int index, MemoryDescriptor expected) {
-        MemorySegment md = dnnl_primitive_desc_query_md(handle(), what, index);
-        if (md.equals(MemorySegment.NULL) || expected == null) return md.equals(MemorySegment.NULL) && expected == null;
-        return dnnl_h.dnnl_memory_desc_equal(md, expected.handle()) != 0;
+        return sameOrBothNull(dnnl_primitive_desc_query_md(handle(), what, index), expected == null ? MemorySegment.NULL : expected.handle());
     }
 
     /** The implementation oneDNN picked, e.g. {@code jit:avx512_core}. */
