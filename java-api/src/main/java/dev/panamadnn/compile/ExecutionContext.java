@@ -64,8 +64,6 @@ final class ExecutionContext {
     private final ContextPool pool;
     /** {@link ContextPool#fastVersion} when this context last made the executions of published fast variants. */
     private int fastSeen = -1;
-    /** {@link FiniteBounds#maxAbsBits}' chunk: one per context, as a context runs on one thread at a time. */
-    private final int[] magnitudeChunk = new int[FiniteBounds.CHUNK];
     /** The run in progress's largest input magnitude as float bits ({@link FiniteBounds#maxAbsBits}); int max: not checked. */
     private int inputBits = Integer.MAX_VALUE;
     /** Runs that took at least one fast step (a diagnostic for tests and {@link CompiledModel#fastRuns()}). */
@@ -277,7 +275,7 @@ final class ExecutionContext {
         boolean checked = false;
         for (int i = 0; i < checkedInputs.length && limit >= 0; i++) {
             if (checkedInputs[i] == 0) continue;
-            bits = Math.max(bits, FiniteBounds.maxAbsBits(caller[i], checkedInputs[i], magnitudeChunk));
+            bits = Math.max(bits, FiniteBounds.maxAbsBits(caller[i], checkedInputs[i]));
             checked = true;
         }
         inputBits = checked ? bits : Integer.MAX_VALUE;
