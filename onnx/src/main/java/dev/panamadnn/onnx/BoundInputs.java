@@ -177,11 +177,12 @@ final class BoundInputs implements AutoCloseable {
     }
 
     /**
-     * Whether the model imports once every symbolic input dim is {@code size}: a model refused over a symbolic dim (a Pad
-     * or Slice of the batch, a Resize scaling it, a legacy Softmax flattening it) that {@link #run} serves by binding
-     * each call's shapes. Nothing is kept.
+     * The model's outputs (ONNX names, the dtypes and shapes the import infers) once every symbolic input dim is
+     * {@code size}, or null if it does not import so: a model refused over a symbolic dim (a Pad or Slice of the batch, a
+     * Resize scaling it, a legacy Softmax flattening it) that {@link #run} serves by binding each call's shapes. Nothing
+     * is kept.
      */
-    boolean importsWithSymbolsAt(long size) {
+    List<Value> outputsWithSymbolsAt(long size) {
         GraphProto.Builder g = proto.getGraph().toBuilder();
         for (int i = 0; i < g.getInputCount(); i++) {
             ValueInfoProto in = g.getInput(i);
@@ -193,10 +194,9 @@ final class BoundInputs implements AutoCloseable {
             g.setInput(i, in.toBuilder().setType(in.getType().toBuilder().setTensorType(in.getType().getTensorType().toBuilder().setShape(shape))));
         }
         try (Arena arena = Arena.ofShared()) {
-            Importer.run(new Detached(proto.toBuilder().setGraph(g).build(), raw), arena, baseDir, Map.of());
-            return true;
+            return Importer.run(new Detached(proto.toBuilder().setGraph(g).build(), raw), arena, baseDir, Map.of()).outputs();
         } catch (OnnxException | IllegalArgumentException | IllegalStateException | ArithmeticException e) {
-            return false;
+            return null;
         }
     }
 

@@ -70,17 +70,34 @@ final class Importer {
         return new Importer(model, arena, baseDir, bound).build();
     }
 
-    /** The graph inputs (not initializers) and outputs as declared in {@code model}: dtypes and shapes, dynamic dims as symbols. */
-    static List<List<Value>> declared(ModelProto model) {
+    /**
+     * The graph inputs (not initializers) and outputs as declared in a model: dtypes and shapes, dynamic dims as symbols.
+     * ONNX makes an output's shape optional: an output declared without one is listed in {@code shapeless} (by index),
+     * its entry in {@code outputs} a placeholder of rank 0 that the caller replaces.
+     */
+    record Declared(List<Value> inputs, List<Value> outputs, Set<Integer> shapeless) {}
+
+    /** {@return the graph inputs and outputs as declared in {@code model}} @throws OnnxException if one is not a tensor of a known type, or an input has no shape */
+    static Declared declared(ModelProto model) {
         Importer im = new Importer(Detached.of(model), null, null, Map.of());
         GraphProto g = model.getGraph();
         Set<String> inits = new HashSet<>();
         for (var t : g.getInitializerList()) inits.add(t.getName());
         List<Value> ins = new ArrayList<>(), outs = new ArrayList<>();
+        Set<Integer> shapeless = new java.util.TreeSet<>();
         for (ValueInfoProto v : g.getInputList()) if (!inits.contains(v.getName())) ins.add(im.value(v, "graph input '" + v.getName() + "'"));
-        for (ValueInfoProto v : g.getOutputList()) outs.add(im.value(v, "graph output '" + v.getName() + "'"));
+        for (ValueInfoProto v : g.getOutputList()) {
+            TypeProto t = v.getType();
+            DataType dtype = t.hasTensorType() ? TensorProtos.dtype(t.getTensorType().getElemType()) : null;
+            if (dtype != null && !t.getTensorType().hasShape() && !v.getName().isEmpty()) {
+                shapeless.add(outs.size());
+                outs.add(new Value(v.getName(), dtype, new Shape(List.of())));
+            } else {
+                outs.add(im.value(v, "graph output '" + v.getName() + "'"));
+            }
+        }
         if (!im.problems.isEmpty() || ins.contains(null) || outs.contains(null)) throw new OnnxException("graph inputs or outputs", im.problems);
-        return List.of(List.copyOf(ins), List.copyOf(outs));
+        return new Declared(List.copyOf(ins), List.copyOf(outs), java.util.Collections.unmodifiableSet(shapeless));
     }
 
     private Result build() {

@@ -7,6 +7,7 @@ import dev.panamadnn.compile.PlanSet;
 import dev.panamadnn.graph.Dim;
 import dev.panamadnn.graph.Graph;
 import dev.panamadnn.graph.GraphException;
+import dev.panamadnn.graph.Shape;
 import dev.panamadnn.graph.Value;
 import dev.panamadnn.onnx.proto.ModelProto;
 import java.lang.foreign.Arena;
@@ -64,27 +65,100 @@ public final class OnnxModel implements AutoCloseable {
         } catch (OnnxException e) {
             OnnxException why = e.getMessage().startsWith(source) ? e : e.prefixed(source + ": ");
             if (!(e.getCause() instanceof GraphException)) throw why;   // refused before shapes were inferred: values would not help
-            List<List<Value>> declared;
+            Importer.Declared declared;
             try {
                 declared = Importer.declared(proto);
             } catch (OnnxException | IllegalArgumentException notDeclared) {
                 throw why;
             }
-            long symbols = declared.get(0).stream().flatMap(v -> v.shape().dims().stream()).filter(d -> !d.isFixed()).map(Dim::symbol).distinct().count();
+            long symbols = declared.inputs().stream().flatMap(v -> v.shape().dims().stream()).filter(d -> !d.isFixed()).map(Dim::symbol).distinct().count();
             // Shape inference needs a value an integer input gives (a Reshape's shape fed as an input), or concrete dims (a
             // reshape over two symbols, e.g. batch and sequence; a Pad or Slice of the batch itself): run() binds the call's
             // shapes, and values where needed. With one symbol and no value to bind, only if a concrete size (1, 2, 3, 4 or 8)
             // makes it import.
-            BoundInputs bound = new BoundInputs(model, baseDir, source, declared.get(0));
-            if (symbols == 0 && !BoundInputs.applies(proto, declared.get(0))
-                    || symbols == 1 && !BoundInputs.applies(proto, declared.get(0)) && java.util.stream.LongStream.of(1, 2, 3, 4, 8).noneMatch(bound::importsWithSymbolsAt)) {
+            BoundInputs bound = new BoundInputs(model, baseDir, source, declared.inputs());
+            boolean values = BoundInputs.applies(proto, declared.inputs());
+            List<Value> outputs = declared.outputs();
+            if (!values && (symbols == 1 || symbols > 1 && !declared.shapeless().isEmpty())) {
+                // Imports at concrete sizes: whether it runs at any (one symbol), and, for an output declared without a
+                // shape, its rank and which of its dims move with the inputs' (two sizes that import)
+                List<Value> first = null, second = null;
+                for (long size : TRIAL_SIZES) {
+                    List<Value> o = bound.outputsWithSymbolsAt(size);
+                    if (o == null) continue;
+                    if (first == null) first = o;
+                    else second = o;
+                    if (second != null || declared.shapeless().isEmpty()) break;
+                }
+                if (first == null && symbols == 1) {
+                    bound.close();
+                    throw why;
+                }
+                if (first != null) outputs = shapesOfUndeclared(declared, first, second);
+            }
+            if (symbols == 0 && !values) {
                 bound.close();
                 throw why;
             }
-            return new OnnxModel(arena, null, source, model, baseDir, declared, why, bound);
+            if (unresolved(declared, outputs)) {
+                bound.close();
+                throw new OnnxException(why.getMessage() + " (and graph output(s) " + names(declared, outputs) + " declare no shape, which the"
+                        + " values bound per call decide: declare their rank in the file, e.g. with dim_params for the dims that vary)", why);
+            }
+            return new OnnxModel(arena, null, source, model, baseDir, List.of(declared.inputs(), outputs), why, bound);
         } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {   // a check of our IR's (Value, Dim, Tensor)
             throw new OnnxException(source + ": cannot import the model: " + e.getMessage(), e);
         }
+    }
+
+    /** The concrete sizes every symbolic input dim takes in a trial import (a model that runs at none of them is refused). */
+    private static final long[] TRIAL_SIZES = {1, 2, 3, 4, 8};
+
+    /**
+     * The declared outputs, each declared without a shape given the one a trial import inferred: a dim that is the same
+     * in two trial imports at different sizes is that size, one that differs (or any, with one trial only) a symbol of
+     * its own, named after the output ({@code y_d0}, ...). Outputs declared with a shape are kept as declared.
+     */
+    private static List<Value> shapesOfUndeclared(Importer.Declared declared, List<Value> first, List<Value> second) {
+        if (declared.shapeless().isEmpty()) return declared.outputs();
+        java.util.Set<String> taken = new java.util.HashSet<>();
+        for (Value v : declared.inputs()) for (Dim d : v.shape().dims()) if (!d.isFixed()) taken.add(d.symbol());
+        List<Value> out = new java.util.ArrayList<>(declared.outputs());
+        for (int i : declared.shapeless()) {
+            if (i >= first.size()) continue;
+            Shape a = first.get(i).shape(), b = second == null || i >= second.size() ? null : second.get(i).shape();
+            List<Dim> dims = new java.util.ArrayList<>();
+            for (int d = 0; d < a.rank(); d++) {
+                Dim x = a.dim(d);
+                boolean same = b != null && b.rank() == a.rank() && x.isFixed() && b.dim(d).isFixed() && b.dim(d).size() == x.size();
+                if (same) {
+                    dims.add(x);
+                    continue;
+                }
+                String symbol = out.get(i).name().replaceAll("[^A-Za-z0-9_]", "_") + "_d" + d;
+                if (!Character.isLetter(symbol.charAt(0)) && symbol.charAt(0) != '_') symbol = "_" + symbol;
+                while (!taken.add(symbol)) symbol += "_";
+                dims.add(Dim.symbol(symbol));
+            }
+            out.set(i, new Value(out.get(i).name(), out.get(i).dtype(), new Shape(dims)));
+        }
+        return List.copyOf(out);
+    }
+
+    /** Whether an output declared without a shape is still the rank-0 placeholder (no trial import told its shape). */
+    private static boolean unresolved(Importer.Declared declared, List<Value> outputs) {
+        for (int i : declared.shapeless()) if (outputs.get(i) == declared.outputs().get(i)) return true;
+        return false;
+    }
+
+    /** The names of the outputs declared without a shape that no trial import told, quoted. */
+    private static String names(Importer.Declared declared, List<Value> outputs) {
+        StringBuilder sb = new StringBuilder();
+        for (int i : declared.shapeless()) {
+            if (outputs.get(i) != declared.outputs().get(i)) continue;
+            sb.append(sb.isEmpty() ? "" : ", ").append('\'').append(outputs.get(i).name()).append('\'');
+        }
+        return sb.toString();
     }
 
     /** {@return the graph inputs (not the initializers), with ONNX names, dtypes and shapes; unnamed dynamic dims get a fresh symbol} */
