@@ -183,6 +183,56 @@ final class BoundInputs implements AutoCloseable {
      * is kept.
      */
     List<Value> outputsWithSymbolsAt(long size) {
+        try (Arena arena = Arena.ofShared()) {
+            return Importer.run(new Detached(withSymbolsAt(size), raw), arena, baseDir, Map.of()).outputs();
+        } catch (OnnxException | IllegalArgumentException | IllegalStateException | ArithmeticException e) {
+            return null;
+        }
+    }
+
+    /**
+     * The model's outputs once every symbolic input dim is {@code size} and every input this path binds holds {@code fill}
+     * (0: zeros; 1: ones; -1: -1 first, then ones, as a Reshape's shape {@code [-1, 1, ...]} fits any element count), or
+     * null if it does not import so: only their ranks mean anything (the values bound per call decide the sizes; a Pad,
+     * Slice, Resize or Tile keeps its input's rank, a Reshape takes its shape input's length). Nothing is kept.
+     */
+    List<Value> outputsWithValuesAt(long size, int fill) {
+        try (Arena arena = Arena.ofShared()) {
+            Map<String, Tensor> values = new HashMap<>();
+            for (Value v : inputs) {
+                if (!bindable.contains(v.name())) continue;
+                long[] shape = new long[v.shape().rank()];
+                for (int d = 0; d < shape.length; d++) shape[d] = v.shape().dim(d).isFixed() ? v.shape().dim(d).size() : size;
+                Tensor t = Tensor.allocate(arena, v.dtype(), shape);
+                if (fill != 0) fillWithOnes(t);
+                if (fill < 0 && t.numel() > 0) t.segment().asSlice(0, t.dtype().byteSize()).fill((byte) -1);   // -1 in a signed integer
+                values.put(v.name(), t);
+            }
+            return Importer.run(new Detached(withSymbolsAt(size), raw), arena, baseDir, values).outputs();
+        } catch (OnnxException | IllegalArgumentException | IllegalStateException | ArithmeticException e) {
+            return null;
+        }
+    }
+
+    /** Writes 1 in {@code t}'s dtype into each of its elements. */
+    private static void fillWithOnes(Tensor t) {
+        MemorySegment s = t.segment();
+        for (long i = 0; i < t.numel(); i++) {
+            switch (t.dtype()) {
+                case F32 -> s.setAtIndex(ValueLayout.JAVA_FLOAT, i, 1f);
+                case F64 -> s.setAtIndex(ValueLayout.JAVA_DOUBLE, i, 1d);
+                case F16 -> s.setAtIndex(ValueLayout.JAVA_SHORT, i, (short) 0x3C00);
+                case BF16 -> s.setAtIndex(ValueLayout.JAVA_SHORT, i, (short) 0x3F80);
+                case I64, U64 -> s.setAtIndex(ValueLayout.JAVA_LONG, i, 1L);
+                case I32, U32 -> s.setAtIndex(ValueLayout.JAVA_INT, i, 1);
+                case I16, U16 -> s.setAtIndex(ValueLayout.JAVA_SHORT, i, (short) 1);
+                case I8, U8, BOOL -> s.setAtIndex(ValueLayout.JAVA_BYTE, i, (byte) 1);
+            }
+        }
+    }
+
+    /** The model with every symbolic dim of its graph inputs' declared shapes set to {@code size}. */
+    private ModelProto withSymbolsAt(long size) {
         GraphProto.Builder g = proto.getGraph().toBuilder();
         for (int i = 0; i < g.getInputCount(); i++) {
             ValueInfoProto in = g.getInput(i);
@@ -193,11 +243,7 @@ final class BoundInputs implements AutoCloseable {
             }
             g.setInput(i, in.toBuilder().setType(in.getType().toBuilder().setTensorType(in.getType().getTensorType().toBuilder().setShape(shape))));
         }
-        try (Arena arena = Arena.ofShared()) {
-            return Importer.run(new Detached(proto.toBuilder().setGraph(g).build(), raw), arena, baseDir, Map.of()).outputs();
-        } catch (OnnxException | IllegalArgumentException | IllegalStateException | ArithmeticException e) {
-            return null;
-        }
+        return proto.toBuilder().setGraph(g).build();
     }
 
     /** Every input's name, dtype and shape, and the integer inputs' values. */

@@ -81,20 +81,30 @@ public final class OnnxModel implements AutoCloseable {
             List<Value> outputs = declared.outputs();
             if (!values && (symbols == 1 || symbols > 1 && !declared.shapeless().isEmpty())) {
                 // Imports at concrete sizes: whether it runs at any (one symbol), and, for an output declared without a
-                // shape, its rank and which of its dims move with the inputs' (two sizes that import)
-                List<Value> first = null, second = null;
+                // shape, its rank and which of its dims move with the inputs' (three sizes that import)
+                List<List<Value>> trials = new java.util.ArrayList<>();
                 for (long size : TRIAL_SIZES) {
                     List<Value> o = bound.outputsWithSymbolsAt(size);
-                    if (o == null) continue;
-                    if (first == null) first = o;
-                    else second = o;
-                    if (second != null || declared.shapeless().isEmpty()) break;
+                    if (o != null) trials.add(o);
+                    if (trials.size() == (declared.shapeless().isEmpty() ? 1 : 3)) break;
                 }
-                if (first == null && symbols == 1) {
+                if (trials.isEmpty() && symbols == 1) {
                     bound.close();
                     throw why;
                 }
-                if (first != null) outputs = shapesOfUndeclared(declared, first, second);
+                if (!trials.isEmpty()) outputs = shapesOfUndeclared(declared, trials);
+            } else if (values && !declared.shapeless().isEmpty()) {
+                // The values bound per call decide the sizes, not the rank (a Pad, Slice, Resize or Tile keeps its input's; a
+                // Reshape takes its shape input's length): the rank from an import with zeros, ones or [-1, 1, ...] bound, every dim a symbol
+                trials:
+                for (long size : new long[] {1, 2}) {
+                    for (int fill : new int[] {0, 1, -1}) {
+                        List<Value> o = bound.outputsWithValuesAt(size, fill);
+                        if (o == null) continue;
+                        outputs = shapesOfUndeclared(declared, List.of(o));
+                        break trials;
+                    }
+                }
             }
             if (symbols == 0 && !values) {
                 bound.close();
@@ -102,8 +112,9 @@ public final class OnnxModel implements AutoCloseable {
             }
             if (unresolved(declared, outputs)) {
                 bound.close();
-                throw new OnnxException(why.getMessage() + " (and graph output(s) " + names(declared, outputs) + " declare no shape, which the"
-                        + " values bound per call decide: declare their rank in the file, e.g. with dim_params for the dims that vary)", why);
+                throw new OnnxException(why.getMessage() + " (and graph output(s) " + names(declared, outputs) + " declare no shape, and no"
+                        + " import at concrete sizes, or with zeros, ones or [-1, 1, ...] for the inputs bound per call, tells their rank: declare it in the"
+                        + " file, e.g. with dim_params for the dims that vary)", why);
             }
             return new OnnxModel(arena, null, source, model, baseDir, List.of(declared.inputs(), outputs), why, bound);
         } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {   // a check of our IR's (Value, Dim, Tensor)
@@ -115,24 +126,26 @@ public final class OnnxModel implements AutoCloseable {
     private static final long[] TRIAL_SIZES = {1, 2, 3, 4, 8};
 
     /**
-     * The declared outputs, each declared without a shape given the one a trial import inferred: a dim that is the same
-     * in two trial imports at different sizes is that size, one that differs (or any, with one trial only) a symbol of
-     * its own, named after the output ({@code y_d0}, ...). Outputs declared with a shape are kept as declared.
+     * The declared outputs, each declared without a shape given the rank the trial imports inferred: a dim of the same
+     * size in every trial (at least two, at different sizes) is that size, any other (or every dim, with one trial) a
+     * symbol of its own, named after the output ({@code y_d0}, ...). Outputs declared with a shape are kept as declared.
      */
-    private static List<Value> shapesOfUndeclared(Importer.Declared declared, List<Value> first, List<Value> second) {
-        if (declared.shapeless().isEmpty()) return declared.outputs();
+    private static List<Value> shapesOfUndeclared(Importer.Declared declared, List<List<Value>> trials) {
         java.util.Set<String> taken = new java.util.HashSet<>();
         for (Value v : declared.inputs()) for (Dim d : v.shape().dims()) if (!d.isFixed()) taken.add(d.symbol());
         List<Value> out = new java.util.ArrayList<>(declared.outputs());
         for (int i : declared.shapeless()) {
-            if (i >= first.size()) continue;
-            Shape a = first.get(i).shape(), b = second == null || i >= second.size() ? null : second.get(i).shape();
+            if (i >= trials.get(0).size()) continue;
+            Shape a = trials.get(0).get(i).shape();
             List<Dim> dims = new java.util.ArrayList<>();
             for (int d = 0; d < a.rank(); d++) {
-                Dim x = a.dim(d);
-                boolean same = b != null && b.rank() == a.rank() && x.isFixed() && b.dim(d).isFixed() && b.dim(d).size() == x.size();
+                boolean same = trials.size() > 1 && a.dim(d).isFixed();
+                for (List<Value> t : trials) {
+                    Shape b = i < t.size() ? t.get(i).shape() : null;
+                    same &= b != null && b.rank() == a.rank() && b.dim(d).isFixed() && b.dim(d).size() == a.dim(d).size();
+                }
                 if (same) {
-                    dims.add(x);
+                    dims.add(a.dim(d));
                     continue;
                 }
                 String symbol = out.get(i).name().replaceAll("[^A-Za-z0-9_]", "_") + "_d" + d;

@@ -24,10 +24,11 @@ import org.junit.jupiter.api.Test;
  * ({@code np.pad(x, ((1, 0), (0, 0)), constant_values=0.25)}; softmax over all of {@code x} in float64).
  *
  * <p>ONNX makes a graph output's shape optional. Such a model whose outputs declare none was refused at load (the
- * declared outputs are what {@link OnnxModel#outputs()} reports for it): 431 of 2,000 random graphs with a symbolic batch
+ * declared outputs are what {@link OnnxModel#outputs()} reports for it): 483 refusals in 2,000 random graphs with a symbolic batch
  * and second operands fed as inputs (probe of 2026-12-07, seed 5702; with the outputs' shapes declared, 51). An output
- * without a declared shape now takes its rank from the trial imports, a dim that differs between two of them becoming a
- * symbol of its own; where no trial import can tell (shapes decided by values bound per call) the refusal names it.
+ * without a declared shape now takes its rank from the trial imports, a dim that differs between them becoming a
+ * symbol of its own; where values bound per call decide the shape, its rank comes from an import with zeros or ones
+ * bound (every dim a symbol), and where no trial import tells it, the refusal names the output.
  */
 class BatchBoundAtRunTest {
     private static float[] x(int n) {
@@ -74,16 +75,66 @@ class BatchBoundAtRunTest {
         }
     }
 
-    @Test
-    void anOutputWithoutAShapeThatValuesDecideIsRefusedByName() {
-        // x [2, 6] reshaped to a shape given per call (an int64 input): the output's rank is the shape input's length, known at no load
-        GraphProto g = GraphProto.newBuilder().setName("reshape_by_input").addInput(TestModels.f32("x", 2, 6))
+    /** x [2, 6] reshaped to a shape given per call (an int64 input of {@code length} elements): the output declares no shape. */
+    private static GraphProto reshapeByInput(int length) {
+        return byInput("Reshape", length);
+    }
+
+    /** {@code op}(x [2, 6], an int64 input of {@code length} elements), its output declared without a shape. */
+    private static GraphProto byInput(String op, int length) {
+        return GraphProto.newBuilder().setName("by_input").addInput(TestModels.f32("x", 2, 6))
                 .addInput(ValueInfoProto.newBuilder().setName("shape").setType(TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder()
                         .setElemType(TensorProto.DataType.INT64_VALUE).setShape(dev.panamadnn.onnx.proto.TensorShapeProto.newBuilder()
-                                .addDim(dev.panamadnn.onnx.proto.TensorShapeProto.Dimension.newBuilder().setDimValue(2))))))
-                .addOutput(shapeless("y")).addNode(TestModels.node("r", "Reshape", new String[] {"x", "shape"}, new String[] {"y"})).build();
-        OnnxException e = assertThrows(OnnxException.class, () -> Onnx.load(TestModels.model(13, g).toByteArray()).close());
-        assertTrue(e.getMessage().contains("graph output(s) 'y' declare no shape, which the values bound per call decide"), e.getMessage());
+                                .addDim(dev.panamadnn.onnx.proto.TensorShapeProto.Dimension.newBuilder().setDimValue(length))))))
+                .addOutput(shapeless("y")).addNode(TestModels.node("r", op, new String[] {"x", "shape"}, new String[] {"y"})).build();
+    }
+
+    @Test
+    void anOutputWithoutAShapeThatValuesDecideTakesItsRankFromATrial() {
+        // the rank is the shape input's length (2); its sizes are the call's values: both dims symbols
+        try (OnnxModel m = Onnx.load(TestModels.model(13, reshapeByInput(2)).toByteArray())) {
+            assertEquals("[y: f32[y_d0, y_d1]]", m.outputs().toString());
+            for (long[] shape : new long[][] {{3, 4}, {12, 1}}) {
+                try (Tensor in = Tensor.of(x(4), 2, 6); Tensor s = Tensor.allocate(java.lang.foreign.Arena.ofAuto(), dev.panamadnn.DataType.I64, 2)) {
+                    s.segment().setAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG, 0, shape[0]);
+                    s.segment().setAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG, 1, shape[1]);
+                    Map<String, Tensor> out = m.run(Map.of("x", in, "shape", s));
+                    try {
+                        assertArrayEquals(shape, out.get("y").shape());
+                        assertArrayEquals(x(4), out.get("y").toFloatArray());   // a reshape moves no element (row-major order)
+                    } finally {
+                        out.values().forEach(Tensor::close);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aThreeValueShapeTakesItsRankFromMinusOneThenOnes() {
+        // zeros ask for x's nonexistent dim 2 and ones for 1 element of 12: only [-1, 1, 1] imports
+        try (OnnxModel m = Onnx.load(TestModels.model(13, reshapeByInput(3)).toByteArray())) {
+            assertEquals("[y: f32[y_d0, y_d1, y_d2]]", m.outputs().toString());
+            try (Tensor in = Tensor.of(x(4), 2, 6); Tensor s = Tensor.allocate(java.lang.foreign.Arena.ofAuto(), dev.panamadnn.DataType.I64, 3)) {
+                long[] shape = {2, 3, 2};
+                for (int i = 0; i < 3; i++) s.segment().setAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG, i, shape[i]);
+                Map<String, Tensor> out = m.run(Map.of("x", in, "shape", s));
+                try {
+                    assertArrayEquals(shape, out.get("y").shape());
+                    assertArrayEquals(x(4), out.get("y").toFloatArray());
+                } finally {
+                    out.values().forEach(Tensor::close);
+                }
+            }
+        }
+    }
+
+    @Test
+    void anOutputWithoutAShapeNoTrialTellsIsRefusedByName() {
+        // Tile's repeats must have x's rank (2); 3 values import with none (the model is invalid: run would refuse it too)
+        OnnxException e = assertThrows(OnnxException.class, () -> Onnx.load(TestModels.model(13, byInput("Tile", 3)).toByteArray()).close());
+        assertTrue(e.getMessage().contains("graph output(s) 'y' declare no shape, and no import at concrete sizes, or with zeros, ones or"),
+                e.getMessage());
     }
 
     private static byte[] legacySoftmaxOverTheBatch() {
