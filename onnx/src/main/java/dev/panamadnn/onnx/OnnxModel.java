@@ -95,7 +95,8 @@ public final class OnnxModel implements AutoCloseable {
                 if (!trials.isEmpty()) outputs = shapesOfUndeclared(declared, trials);
             } else if (values && !declared.shapeless().isEmpty()) {
                 // The values bound per call decide the sizes, not the rank (a Pad, Slice, Resize or Tile keeps its input's; a
-                // Reshape takes its shape input's length): the rank from an import with zeros, ones or [-1, 1, ...] bound, every dim a symbol
+                // Reshape takes its shape input's length): the rank from an import with zeros, ones or [-1, 1, ...] bound,
+                // every dim a symbol
                 trials:
                 for (long size : new long[] {1, 2}) {
                     for (int fill : new int[] {0, 1, -1}) {
@@ -113,8 +114,8 @@ public final class OnnxModel implements AutoCloseable {
             if (unresolved(declared, outputs)) {
                 bound.close();
                 throw new OnnxException(why.getMessage() + " (and graph output(s) " + names(declared, outputs) + " declare no shape, and no"
-                        + " import at concrete sizes, or with zeros, ones or [-1, 1, ...] for the inputs bound per call, tells their rank: declare it in the"
-                        + " file, e.g. with dim_params for the dims that vary)", why);
+                        + " import at concrete sizes, or with zeros, ones or [-1, 1, ...] for the inputs bound per call, tells their rank:"
+                        + " declare it in the file, e.g. with dim_params for the dims that vary)", why);
             }
             return new OnnxModel(arena, null, source, model, baseDir, List.of(declared.inputs(), outputs), why, bound);
         } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {   // a check of our IR's (Value, Dim, Tensor)
