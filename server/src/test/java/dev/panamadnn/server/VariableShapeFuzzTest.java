@@ -26,12 +26,21 @@ class VariableShapeFuzzTest {
     @TempDir
     Path dir;
 
+    /** A system property that replaces the fixed seeds (CI's), to run the same fuzz with others: {@code -Dpanamadnn.server.fuzzSeed=N}. */
+    static final String SEED_PROPERTY = "panamadnn.server.fuzzSeed";
+
+    /** {@code fixed} (CI's seed), or the {@link #SEED_PROPERTY} seed plus {@code offset} where it is set. */
+    static long seed(long fixed, int offset) {
+        Long given = Long.getLong(SEED_PROPERTY);
+        return given == null ? fixed : given + offset;
+    }
+
     static final long[] DIMS = {-5, -1, 0, 1, 1, 2, 3, 3, 4, 7, 64, 1_000_000, 1L << 40, 1L << 62};
 
     @Test
     void randomRequestsGetAnAnswerOrANamedRefusalNeverA5xx() throws Exception {
         VariableShapeServingTest.model(dir, "tagger", "tagger", "{\"max_shapes\": 3, \"instances\": 2, \"max_batch_size\": 4}");
-        SplittableRandom random = new SplittableRandom(20261206);
+        SplittableRandom random = new SplittableRandom(seed(20261206, 0));
         Map<Integer, Integer> statuses = new TreeMap<>();
         try (InferenceServer server = TestServers.start(dir)) {
             V2Client client = TestServers.client(server);
@@ -43,14 +52,18 @@ class VariableShapeFuzzTest {
                         : client.post("/v2/models/tagger/infer", new String(body, StandardCharsets.UTF_8));
                 statuses.merge(r.status(), 1, Integer::sum);
                 assertTrue(r.status() == 200 || r.status() >= 400 && r.status() < 500, "request " + i + ": " + r.status() + " " + r.text());
+                String sent = new String(body, StandardCharsets.UTF_8);
+                boolean onlyTags = !binary && sent.contains("\"outputs\":[{\"name\":\"tags\"}]"), unknown = !binary && sent.contains("\"nope\"");
+                assertTrue(!unknown || r.status() != 200, "an unknown requested output: " + r.status() + " " + r.text());
                 if (r.status() == 200) {
-                    assertTrue(r.text().contains("\"name\":\"tags\"") && r.text().contains("\"name\":\"summary\""), r.text());
+                    assertTrue(r.text().contains("\"name\":\"tags\""), r.text());
+                    assertEquals(!onlyTags, r.text().contains("\"name\":\"summary\""), "the outputs requested: " + sent + " -> " + r.text());
                 } else {
                     assertTrue(r.text().startsWith("{\"error\":"), "request " + i + ": " + r.text());
                 }
             }
             System.out.println("statuses " + statuses);
-            assertTrue(statuses.getOrDefault(200, 0) >= 20, "some requests were valid: " + statuses);
+            assertTrue(statuses.getOrDefault(200, 0) >= 15, "some requests were valid: " + statuses);
             assertTrue(statuses.getOrDefault(400, 0) >= 100, "most were not: " + statuses);
             VariableShapeServingTest.Case c = VariableShapeServingTest.goldens("tagger").get(2);
             V2Client.Response r = client.post("/v2/models/tagger/infer", VariableShapeServingTest.taggerBody(c));
@@ -64,7 +77,7 @@ class VariableShapeFuzzTest {
     void randomShapesOfAnImageModelAndAWholeShapeModelGetAnAnswerOrANamedRefusal() throws Exception {
         VariableShapeServingTest.model(dir, "image", "image", "{\"max_shapes\": 2, \"instances\": 2, \"max_batch_size\": 4}");
         VariableShapeServingTest.model(dir, "whole", "encoder", "{\"max_shapes\": 2, \"instances\": 2, \"max_batch_size\": 0}");
-        SplittableRandom random = new SplittableRandom(20261207);
+        SplittableRandom random = new SplittableRandom(seed(20261207, 1));
         Map<String, Map<Integer, Integer>> statuses = new TreeMap<>();
         try (InferenceServer server = TestServers.start(dir)) {
             V2Client client = TestServers.client(server);
@@ -87,7 +100,7 @@ class VariableShapeFuzzTest {
             }
             System.out.println("statuses " + statuses);
             for (String m : statuses.keySet()) {
-                assertTrue(statuses.get(m).getOrDefault(200, 0) >= 30 && statuses.get(m).getOrDefault(400, 0) >= 10, m + ": " + statuses.get(m));
+                assertTrue(statuses.get(m).getOrDefault(200, 0) >= 15 && statuses.get(m).getOrDefault(400, 0) >= 10, m + ": " + statuses.get(m));
             }
             VariableShapeServingTest.Case c = VariableShapeServingTest.goldens("image").getFirst();
             FixedShapeServingTest.assertClose(c.tensors().get("logits"), client.infer("image", "image", c.tensors().get("image"), c.shapes().get("image")),
