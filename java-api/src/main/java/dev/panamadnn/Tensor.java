@@ -203,7 +203,9 @@ public final class Tensor implements AutoCloseable {
         long offset = offsetOf(index);
         checkThread("getFloat");
         try {
-            return segment().get(F32, offset);
+            float v = segment().get(F32, offset);
+            if (segment.isMapped()) NativeAccess.deliverPendingFault();   // the fault's error, if any, thrown here
+            return v;
         } catch (InternalError e) {   // a mapped file truncated under this tensor
             throw NativeAccess.truncatedRead("Tensor" + Arrays.toString(shape), e);
         }
@@ -239,13 +241,14 @@ public final class Tensor implements AutoCloseable {
         try {
             if (isContiguous()) {
                 MemorySegment.copy(segment, F32, 0, out, 0, out.length);
-                return out;
+            } else {
+                long[] idx = new long[shape.length];
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = segment.get(F32, byteOffset(idx));
+                    for (int d = shape.length - 1; d >= 0 && ++idx[d] == shape[d]; d--) idx[d] = 0;
+                }
             }
-            long[] idx = new long[shape.length];
-            for (int i = 0; i < out.length; i++) {
-                out[i] = segment.get(F32, byteOffset(idx));
-                for (int d = shape.length - 1; d >= 0 && ++idx[d] == shape[d]; d--) idx[d] = 0;
-            }
+            if (segment.isMapped()) NativeAccess.deliverPendingFault();   // the fault's error, if any, thrown here
             return out;
         } catch (IllegalStateException e) {
             if (isAlive()) throw e;

@@ -299,6 +299,7 @@ public abstract class Layer implements Module {
             // Without a Java array: a large strided or heap input costs no heap of its size, and may exceed a Java array's length.
             if (t.isContiguous()) MemorySegment.copy(t.segment(), 0, copy.segment(), 0, t.numel() * Float.BYTES);
             else StridedCopy.copy(t.segment(), t.shape(), t.strides(), Float.BYTES, copy.segment(), true);
+            if (t.segment().isMapped()) NativeAccess.deliverPendingFault();   // the fault's error, if any, thrown here
             return copy;
         } catch (IllegalStateException e) {
             copy.close();
