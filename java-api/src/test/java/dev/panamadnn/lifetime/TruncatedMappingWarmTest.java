@@ -24,9 +24,11 @@ import org.junit.jupiter.api.io.TempDir;
  * that catches it: measured before the fix, 189,547 of 200,000 {@code NativeAccess.copyOfMapped} calls from a truncated
  * mapping in one JVM escaped as an {@code InternalError} (the first ~10,000, interpreted or C1-compiled, did not); the
  * race suite caught one such escape in a compiled plan's run of a mapped input ({@code plan-truncate/cnn-split}).
- * Each read here is repeated well past the JIT's thresholds; every one must end as the named exception (the JVM handles
- * a Java access's fault itself: no native code touches the mapping, so nothing here can crash).
+ * Each read here is repeated well past the JIT's thresholds, on a platform and on a virtual thread; every one must end as
+ * the named exception (the JVM handles a Java access's fault itself: no native code touches the mapping, so nothing here
+ * can crash).
  */
+@SuppressWarnings("unchecked")
 class TruncatedMappingWarmTest {
     private static final int CALLS = 40_000;
 
@@ -47,13 +49,19 @@ class TruncatedMappingWarmTest {
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
                 ch.truncate(64);   // the header's first bytes stay; every page of the data is gone
             }
-            assertEquals(Map.of("IllegalStateException", CALLS), outcomes(() -> {
+            Supplier<Object> copy = () -> {
                 try (Arena tmp = Arena.ofConfined()) {
                     return NativeAccess.copyOfMapped(mapped.segment(), tmp, "x").byteSize();
                 }
-            }), "NativeAccess.copyOfMapped");
+            };
+            assertEquals(Map.of("IllegalStateException", CALLS), outcomes(copy), "NativeAccess.copyOfMapped");
             assertEquals(Map.of("IllegalStateException", CALLS), outcomes(() -> mapped.toFloatArray().length), "Tensor.toFloatArray");
             assertEquals(Map.of("IllegalStateException", CALLS), outcomes(() -> mapped.getFloat(63, 63)), "Tensor.getFloat");
+            // On a virtual thread too (a delivery by Thread.yield, an unmount there, left it hanging with the fault pending)
+            Map<String, Integer>[] onVirtual = new Map[1];
+            Thread v = Thread.ofVirtual().start(() -> onVirtual[0] = outcomes(copy));
+            assertTrue(v.join(java.time.Duration.ofSeconds(120)), "the virtual thread's reads ended");
+            assertEquals(Map.of("IllegalStateException", CALLS), onVirtual[0], "NativeAccess.copyOfMapped on a virtual thread");
         }
     }
 

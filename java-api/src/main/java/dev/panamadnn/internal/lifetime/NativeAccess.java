@@ -58,12 +58,14 @@ public final class NativeAccess {
      * copy into its copy stub, a fault there (a page of a truncated file) is not thrown at once: the JVM notes it and
      * throws it at the thread's next safepoint poll, which may be in a caller, past the {@code catch} above (measured:
      * 189,547 of 200,000 copies from a truncated mapping in one JVM escaped as an {@code InternalError} in the caller,
-     * the first 10,453 were caught). Returning from a native method is such a poll: {@link Thread#yield()} is one, a
-     * microsecond or less, paid only by copies from or to a mapping. Every Java read or write of a mapping that catches
-     * the fault calls it inside its {@code try}, after the access.
+     * the first 10,453 were caught). Returning from a native method is such a poll: {@link Runtime#freeMemory()} is a
+     * plain one, tens of nanoseconds, paid only by copies from or to a mapping. Not {@link Thread#yield()}: on a virtual
+     * thread that is no native call but an unmount, and with the fault pending the virtual thread was never scheduled
+     * again (JDK 25.0.3: hung at {@code VirtualThread.tryYield}). Every Java read or write of a mapping that catches the
+     * fault calls this inside its {@code try}, after the access.
      */
     public static void deliverPendingFault() {
-        Thread.yield();
+        long ignored = Runtime.getRuntime().freeMemory();
     }
 
     /**
