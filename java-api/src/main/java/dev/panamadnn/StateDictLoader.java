@@ -1,5 +1,6 @@
 package dev.panamadnn;
 
+import dev.panamadnn.internal.lifetime.NativeAccess;
 import dev.panamadnn.internal.safetensors.StridedCopy;
 import dev.panamadnn.internal.safetensors.ToFloat;
 import java.lang.foreign.Arena;
@@ -50,21 +51,29 @@ final class StateDictLoader {
             for (String m : mismatched) sb.append("\n  ").append(m);
             throw new SafeTensorsException(file.file(), sb.toString(), null);
         }
-        for (Map.Entry<String, Tensor> p : params.entrySet()) {
-            Tensor stored = file.get(p.getKey());
-            Tensor param = p.getValue();
-            if (stored.dtype() == param.dtype()) {
-                copy(stored.segment(), param);
-            } else if (param.isContiguous()) {
-                ToFloat.convert(stored.dtype(), stored.segment(), param.segment(), param.numel());
-            } else {
-                try (Arena tmp = Arena.ofConfined()) {    // a strided parameter: widen densely, then scatter
-                    long numel = param.numel();
-                    MemorySegment widened = tmp.allocate(numel * Float.BYTES, Float.BYTES);
-                    ToFloat.convert(stored.dtype(), stored.segment(), widened, numel);
-                    copy(widened, param);
+        String at = null;
+        try {
+            for (Map.Entry<String, Tensor> p : params.entrySet()) {
+                at = p.getKey();
+                Tensor stored = file.get(p.getKey());
+                Tensor param = p.getValue();
+                if (stored.dtype() == param.dtype()) {
+                    copy(stored.segment(), param);
+                } else if (param.isContiguous()) {
+                    ToFloat.convert(stored.dtype(), stored.segment(), param.segment(), param.numel());
+                } else {
+                    try (Arena tmp = Arena.ofConfined()) {    // a strided parameter: widen densely, then scatter
+                        long numel = param.numel();
+                        MemorySegment widened = tmp.allocate(numel * Float.BYTES, Float.BYTES);
+                        ToFloat.convert(stored.dtype(), stored.segment(), widened, numel);
+                        copy(widened, param);
+                    }
                 }
+                NativeAccess.deliverPendingFault();   // a fault of this tensor's copy thrown here, not in the next one or the caller
             }
+        } catch (InternalError e) {   // the file truncated under its mapping while the values were copied (the JDK's SIGBUS handling)
+            throw NativeAccess.truncatedRead(file.file() + ": tensor '" + at + "' (the module's parameters are partly loaded: load it again"
+                    + " from an intact file)", e);
         }
     }
 

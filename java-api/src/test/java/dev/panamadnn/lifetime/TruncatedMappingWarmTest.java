@@ -65,10 +65,32 @@ class TruncatedMappingWarmTest {
         }
     }
 
-    /** Per outcome (the exception's simple name, or "read"), how many of {@link #CALLS} calls of {@code read} ended so. */
+    @Test
+    void loadingAStateDictFromATruncatedFileIsANamedExceptionEvenOnceCompiled() throws Exception {
+        Path file = dir.resolve("linear.safetensors");
+        try (dev.panamadnn.nn.Linear source = new dev.panamadnn.nn.Linear(64, 64, true)) {
+            SafeTensors.save(file, Map.of("weight", source.weight(), "bias", source.bias()), null);
+        }
+        try (SafeTensors st = SafeTensors.open(file); dev.panamadnn.nn.Linear target = new dev.panamadnn.nn.Linear(64, 64, true)) {
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                ch.truncate(64);
+            }
+            // before: the InternalError itself, from the copy into the first parameter
+            assertEquals(Map.of("IllegalStateException", CALLS / 4), outcomes(() -> {
+                st.loadInto(target);
+                return null;
+            }, CALLS / 4), "SafeTensors.loadInto");
+        }
+    }
+
     private static Map<String, Integer> outcomes(Supplier<Object> read) {
+        return outcomes(read, CALLS);
+    }
+
+    /** Per outcome (the exception's simple name, or "read"), how many of {@code calls} calls of {@code read} ended so. */
+    private static Map<String, Integer> outcomes(Supplier<Object> read, int calls) {
         Map<String, Integer> outcomes = new TreeMap<>();
-        for (int i = 0; i < CALLS; i++) {
+        for (int i = 0; i < calls; i++) {
             String o;
             try {
                 try {
