@@ -58,20 +58,24 @@ def f(b):
     return "1" if b else "0"
 
 
+def sdpa_case(cases, name, seed, qs, ks, vs, mask=None, mask_kind="none", is_causal=False, scale=None):
+    torch.manual_seed(seed)
+    q, k, v = torch.randn(qs), torch.randn(ks), torch.randn(vs)
+    m = mask() if mask is not None else None
+    out = sdpa(q, k, v, m, is_causal, scale)
+    t = {"input": q, "key": k, "value": v}
+    if m is not None:
+        t["attn_mask"] = m.float()
+    t["output"] = out
+    spec = "SDPA attn_mask=%s is_causal=%s scale=%s" % (mask_kind, f(is_causal), "none" if scale is None else repr(scale))
+    cases.append((name, spec, t))
+
+
 def sdpa_cases():
     cases = []
 
-    def case(name, seed, qs, ks, vs, mask=None, mask_kind="none", is_causal=False, scale=None):
-        torch.manual_seed(seed)
-        q, k, v = torch.randn(qs), torch.randn(ks), torch.randn(vs)
-        m = mask() if mask is not None else None
-        out = sdpa(q, k, v, m, is_causal, scale)
-        t = {"input": q, "key": k, "value": v}
-        if m is not None:
-            t["attn_mask"] = m.float()
-        t["output"] = out
-        spec = "SDPA attn_mask=%s is_causal=%s scale=%s" % (mask_kind, f(is_causal), "none" if scale is None else repr(scale))
-        cases.append((name, spec, t))
+    def case(*args, **kw):
+        sdpa_case(cases, *args, **kw)
 
     case("sdpa_plain", 1, (2, 3, 4, 8), (2, 3, 6, 8), (2, 3, 6, 5))
     case("sdpa_causal", 2, (2, 5, 8), (2, 5, 8), (2, 5, 8), is_causal=True)
@@ -106,62 +110,70 @@ def sdpa_cases():
     return cases
 
 
+def mha_case(cases, name, seed, E, H, L, S, N, bias=True, kdim=None, vdim=None, batch_first=False, need_weights=True,
+             average=True, attn_mask=None, kpm=None, self_attn=False, unbatched=False, additive=False, poison=None):
+    torch.manual_seed(seed)
+    mha = nn.MultiheadAttention(E, H, bias=bias, kdim=kdim, vdim=vdim, batch_first=batch_first).eval()
+    with torch.no_grad():   # randomize the biases too (PyTorch starts them at 0)
+        for name_, p in mha.named_parameters():
+            if "bias" in name_:
+                p.normal_()
+    kd, vd = kdim or E, vdim or E
+
+    def shaped(T, d):
+        if unbatched:
+            return torch.randn(T, d)
+        return torch.randn(N, T, d) if batch_first else torch.randn(T, N, d)
+    q = shaped(L, E)
+    if poison is not None:   # non-finite inputs: a NaN or a +inf among a row's scores makes torch's softmax row all NaN
+        poison(q)
+    k = q if self_attn else shaped(S, kd)
+    v = q if self_attn else shaped(S, vd)
+    am, am_kind = (attn_mask() if attn_mask else None), "none"
+    if am is not None:
+        am_kind = "bool" if am.dtype == torch.bool else "float"
+    kp = kpm() if kpm else None
+    if additive:
+        # A bool attn_mask with a float key_padding_mask: torch >= 2.0 turns the bool mask into -inf / 0 and adds the
+        # float one (with a deprecation warning for the mix); torch 1.13 instead reads the float mask as bool
+        # (logical_or: any nonzero value masks the key out). The goldens follow 2.x: torch computes the output from
+        # the two masks merged additively by hand, given as one float [N*H, L, S] attn_mask. A float attn_mask with a
+        # float key_padding_mask (torch 1.13 fails on it: masked_fill wants a bool mask) is the same sum.
+        if am.dtype == torch.bool:
+            merged = torch.zeros(am.shape, dtype=torch.float32).masked_fill(am, float("-inf"))
+        else:
+            merged = am
+        merged = merged.expand(N * H, L, S) + kp.reshape(N, 1, 1, S).expand(N, H, L, S).reshape(N * H, L, S)
+        out, w = mha(q, k, v, need_weights=need_weights, attn_mask=merged, average_attn_weights=average)
+    else:
+        out, w = mha(q, k, v, key_padding_mask=kp, need_weights=need_weights, attn_mask=am,
+                     average_attn_weights=average)
+    t = {"input": q}
+    if not self_attn:
+        t["key"], t["value"] = k, v
+    if am is not None:
+        t["attn_mask"] = am.float()
+    if kp is not None:
+        t["key_padding_mask"] = kp.float()
+    for n_, p in mha.state_dict().items():
+        t["param:" + n_] = p
+    if name in STATE_DICTS:
+        write_safetensors(STATE_DICTS[name], mha.state_dict())
+    if w is not None:
+        t["weights"] = w
+    t["output"] = out
+    spec = ("MultiheadAttention embed_dim=%d num_heads=%d bias=%s kdim=%d vdim=%d batch_first=%s need_weights=%s "
+            "average=%s attn_mask=%s key_padding_mask=%s self=%s") % (
+        E, H, f(bias), kd, vd, f(batch_first), f(need_weights), f(average), am_kind,
+        "none" if kp is None else ("bool" if kp.dtype == torch.bool else "float"), f(self_attn))
+    cases.append((name, spec, t))
+
+
 def mha_cases():
     cases = []
 
-    def case(name, seed, E, H, L, S, N, bias=True, kdim=None, vdim=None, batch_first=False, need_weights=True,
-             average=True, attn_mask=None, kpm=None, self_attn=False, unbatched=False, additive=False, poison=None):
-        torch.manual_seed(seed)
-        mha = nn.MultiheadAttention(E, H, bias=bias, kdim=kdim, vdim=vdim, batch_first=batch_first).eval()
-        with torch.no_grad():   # randomize the biases too (PyTorch starts them at 0)
-            for name_, p in mha.named_parameters():
-                if "bias" in name_:
-                    p.normal_()
-        kd, vd = kdim or E, vdim or E
-
-        def shaped(T, d):
-            if unbatched:
-                return torch.randn(T, d)
-            return torch.randn(N, T, d) if batch_first else torch.randn(T, N, d)
-        q = shaped(L, E)
-        if poison is not None:   # non-finite inputs: a NaN or a +inf among a row's scores makes torch's softmax row all NaN
-            poison(q)
-        k = q if self_attn else shaped(S, kd)
-        v = q if self_attn else shaped(S, vd)
-        am, am_kind = (attn_mask() if attn_mask else None), "none"
-        if am is not None:
-            am_kind = "bool" if am.dtype == torch.bool else "float"
-        kp = kpm() if kpm else None
-        if additive:
-            # A bool attn_mask with a float key_padding_mask: torch >= 2.0 turns the bool mask into -inf / 0 and adds the
-            # float one (with a deprecation warning for the mix); torch 1.13 instead reads the float mask as bool
-            # (logical_or: any nonzero value masks the key out). The goldens follow 2.x: torch computes the output from
-            # the two masks merged additively by hand, given as one float [N*H, L, S] attn_mask.
-            merged = torch.zeros(am.shape, dtype=torch.float32).masked_fill(am, float("-inf"))
-            merged = merged.expand(N * H, L, S) + kp.reshape(N, 1, 1, S).expand(N, H, L, S).reshape(N * H, L, S)
-            out, w = mha(q, k, v, need_weights=need_weights, attn_mask=merged, average_attn_weights=average)
-        else:
-            out, w = mha(q, k, v, key_padding_mask=kp, need_weights=need_weights, attn_mask=am,
-                         average_attn_weights=average)
-        t = {"input": q}
-        if not self_attn:
-            t["key"], t["value"] = k, v
-        if am is not None:
-            t["attn_mask"] = am.float()
-        if kp is not None:
-            t["key_padding_mask"] = kp.float()
-        for n_, p in mha.state_dict().items():
-            t["param:" + n_] = p
-        if name in STATE_DICTS:
-            write_safetensors(STATE_DICTS[name], mha.state_dict())
-        if w is not None:
-            t["weights"] = w
-        t["output"] = out
-        spec = ("MultiheadAttention embed_dim=%d num_heads=%d bias=%s kdim=%d vdim=%d batch_first=%s need_weights=%s "
-                "average=%s attn_mask=%s key_padding_mask=%s self=%s") % (
-            E, H, f(bias), kd, vd, f(batch_first), f(need_weights), f(average), am_kind,
-            "none" if kp is None else ("bool" if kp.dtype == torch.bool else "float"), f(self_attn))
-        cases.append((name, spec, t))
+    def case(*args, **kw):
+        mha_case(cases, *args, **kw)
 
     case("mha_self", 11, 8, 2, 4, 4, 2, self_attn=True)
     case("mha_kdim_bf", 12, 8, 4, 3, 5, 2, kdim=6, vdim=5, batch_first=True, average=False)
@@ -194,7 +206,7 @@ def mha_cases():
         q[2, 0, 1] = -float("inf")
     case("mha_nonfinite", 33, 4, 2, 5, 4, 2, poison=poison)   # queries poisoned: their rows NaN, the others finite
     case("mha_nonfinite_heads", 34, 4, 2, 5, 4, 2, poison=poison, average=False)
-    # A bool attn_mask with a float key_padding_mask (torch 2.x's additive merge; see case()): self and cross attention.
+    # A bool attn_mask with a float key_padding_mask (torch 2.x's additive merge; see mha_case()): self and cross attention.
     case("mha_self_bool_mask_float_kpm", 31, 6, 2, 4, 4, 2, self_attn=True, attn_mask=lambda: torch.rand(4, 4) > 0.7,
          kpm=lambda: torch.randn(2, 4), additive=True)
     case("mha_bool_mask_float_kpm", 32, 6, 3, 3, 5, 2, kdim=4, vdim=5, batch_first=True, average=False,
@@ -202,43 +214,47 @@ def mha_cases():
     return cases
 
 
+def encoder_case(cases, name, seed, d, h, ff, L, N, norm_first, activation, batch_first, eps=1e-5, num_layers=0,
+         final_norm=False, mask=None, kpm=None):
+    torch.manual_seed(seed)
+    layer = nn.TransformerEncoderLayer(d, h, ff, dropout=0.1, activation=activation, layer_norm_eps=eps,
+                                       batch_first=batch_first, norm_first=norm_first)
+    if num_layers:
+        model = nn.TransformerEncoder(layer, num_layers, norm=nn.LayerNorm(d, eps=eps) if final_norm else None)
+    else:
+        model = layer
+    model.eval()
+    with torch.no_grad():   # make biases and norm parameters non-trivial
+        for n_, p in model.named_parameters():
+            if "bias" in n_ or "norm" in n_:
+                p.add_(0.3 * torch.randn_like(p))
+    x = torch.randn(N, L, d) if batch_first else torch.randn(L, N, d)
+    m = mask() if mask else None
+    kp = kpm() if kpm else None
+    out = model(x, m, kp) if not num_layers else model(x, mask=m, src_key_padding_mask=kp)
+    t = {"input": x}
+    if m is not None:
+        t["attn_mask"] = m.float()
+    if kp is not None:
+        t["key_padding_mask"] = kp.float()
+    for n_, p in model.state_dict().items():
+        t["param:" + n_] = p
+    if name in STATE_DICTS:
+        write_safetensors(STATE_DICTS[name], model.state_dict())
+    t["output"] = out
+    kind = "none" if m is None else ("bool" if m.dtype == torch.bool else "float")
+    spec = ("%s d_model=%d nhead=%d dim_feedforward=%d norm_first=%s activation=%s batch_first=%s eps=%r "
+            "num_layers=%d final_norm=%s attn_mask=%s key_padding_mask=%s") % (
+        "TransformerEncoder" if num_layers else "TransformerEncoderLayer", d, h, ff, f(norm_first), activation,
+        f(batch_first), eps, num_layers, f(final_norm), kind, "none" if kp is None else "bool")
+    cases.append((name, spec, t))
+
+
 def encoder_cases():
     cases = []
 
-    def case(name, seed, d, h, ff, L, N, norm_first, activation, batch_first, eps=1e-5, num_layers=0,
-             final_norm=False, mask=None, kpm=None):
-        torch.manual_seed(seed)
-        layer = nn.TransformerEncoderLayer(d, h, ff, dropout=0.1, activation=activation, layer_norm_eps=eps,
-                                           batch_first=batch_first, norm_first=norm_first)
-        if num_layers:
-            model = nn.TransformerEncoder(layer, num_layers, norm=nn.LayerNorm(d, eps=eps) if final_norm else None)
-        else:
-            model = layer
-        model.eval()
-        with torch.no_grad():   # make biases and norm parameters non-trivial
-            for n_, p in model.named_parameters():
-                if "bias" in n_ or "norm" in n_:
-                    p.add_(0.3 * torch.randn_like(p))
-        x = torch.randn(N, L, d) if batch_first else torch.randn(L, N, d)
-        m = mask() if mask else None
-        kp = kpm() if kpm else None
-        out = model(x, m, kp) if not num_layers else model(x, mask=m, src_key_padding_mask=kp)
-        t = {"input": x}
-        if m is not None:
-            t["attn_mask"] = m.float()
-        if kp is not None:
-            t["key_padding_mask"] = kp.float()
-        for n_, p in model.state_dict().items():
-            t["param:" + n_] = p
-        if name in STATE_DICTS:
-            write_safetensors(STATE_DICTS[name], model.state_dict())
-        t["output"] = out
-        kind = "none" if m is None else ("bool" if m.dtype == torch.bool else "float")
-        spec = ("%s d_model=%d nhead=%d dim_feedforward=%d norm_first=%s activation=%s batch_first=%s eps=%r "
-                "num_layers=%d final_norm=%s attn_mask=%s key_padding_mask=%s") % (
-            "TransformerEncoder" if num_layers else "TransformerEncoderLayer", d, h, ff, f(norm_first), activation,
-            f(batch_first), eps, num_layers, f(final_norm), kind, "none" if kp is None else "bool")
-        cases.append((name, spec, t))
+    def case(*args, **kw):
+        encoder_case(cases, *args, **kw)
 
     causal = lambda: torch.ones(5, 5, dtype=torch.bool).triu(1)   # noqa: E731  True = masked out
     case("enc_post_relu", 21, 8, 2, 16, 5, 2, False, "relu", False, mask=causal)

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.net.URL;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -47,8 +48,27 @@ final class GoldenFile implements AutoCloseable {
         this.file = file;
     }
 
-    /** Opens {@code /goldens/<resource>} from the test class path. */
+    private static final String PROBE_DIR = "panamadnn.goldens.dir";
+
+    /** Whether the goldens may come from {@code scripts/torch-probe}'s random cases (so counts of cases do not hold). */
+    static boolean probing() {
+        return System.getProperty(PROBE_DIR) != null;
+    }
+
+    /**
+     * Opens {@code /goldens/<resource>} from the test class path; or, where the system property
+     * {@code panamadnn.goldens.dir} names a directory holding a file of that name, that file instead
+     * ({@code scripts/torch-probe} runs the golden tests on random PyTorch configurations that way).
+     */
     static GoldenFile open(String resource) {
+        String dir = System.getProperty(PROBE_DIR);
+        if (dir != null && Files.isRegularFile(Path.of(dir, resource))) {
+            try {
+                return new GoldenFile(SafeTensors.open(Path.of(dir, resource)));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
         URL url = GoldenFile.class.getResource("/goldens/" + resource);
         if (url == null) throw new IllegalStateException("missing golden resource /goldens/" + resource + ": run its scripts/goldens generator");
         try {

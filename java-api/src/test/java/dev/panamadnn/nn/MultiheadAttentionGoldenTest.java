@@ -40,7 +40,7 @@ class MultiheadAttentionGoldenTest {
                 }
             }
         }
-        assertEquals(72, out.size(), "expected 18 MultiheadAttention golden cases (8 + 6 self-attention with masks + 2 non-finite + 2 with a bool attn_mask and a"
+        if (!GoldenFile.probing()) assertEquals(72, out.size(), "expected 18 MultiheadAttention golden cases (8 + 6 self-attention with masks + 2 non-finite + 2 with a bool attn_mask and a"
                 + " float key_padding_mask) on 4 backends");
         return out;
     }

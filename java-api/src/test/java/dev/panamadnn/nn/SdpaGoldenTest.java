@@ -33,7 +33,7 @@ class SdpaGoldenTest {
                 for (Backend b : new Backend[] {Backend.ONEDNN, Backend.REFERENCE}) out.add(new Object[] {c.name(), b});
             }
         }
-        assertEquals(14, out.size(), "expected 7 SDPA golden cases on 2 backends");
+        if (!GoldenFile.probing()) assertEquals(14, out.size(), "expected 7 SDPA golden cases on 2 backends");
         return out;
     }
 

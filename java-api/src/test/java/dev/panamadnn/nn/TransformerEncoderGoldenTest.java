@@ -38,7 +38,7 @@ class TransformerEncoderGoldenTest {
                 for (Backend b : new Backend[] {Backend.AUTO, Backend.ONEDNN, Backend.REFERENCE}) out.add(new Object[] {c.name(), b});
             }
         }
-        assertEquals(18, out.size(), "expected 6 encoder golden cases on 3 backends");
+        if (!GoldenFile.probing()) assertEquals(18, out.size(), "expected 6 encoder golden cases on 3 backends");
         return out;
     }
 
