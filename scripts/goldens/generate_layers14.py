@@ -205,6 +205,23 @@ def main():
             x = torch.tensor([[row]])
             add("upsample_edge%d_%d" % (n, j), "Upsample mode=linear align_corners=True scale=None size=%d" % n,
                 dict(input=x, output=F.interpolate(x, size=n, mode="linear", align_corners=True)))
+    # PyTorch's shortcuts, found by scripts/torch-probe (seed 5804): a linear dimension whose output size equals its
+    # input's is copied whatever the scale (an infinity becomes NaN, x * 1 + x * 0, its neighbours stay finite); 2-D
+    # nearest of a one-channel input (torch 1.13's channels-last kernel) copies an equal size and halves a doubled one,
+    # while 1-D nearest and 2-D nearest of several channels take floor(dst / scale).
+    same = [("linear", False, 1.1, None, (1, 2, 5), (0, 1, 2)), ("linear", True, None, 4, (2, 1, 4), (1, 0, 2)),
+            ("bilinear", False, 1.25, None, (1, 3, 6, 2), (0, 2, 3, 1)), ("bilinear", True, None, (7, 4), (1, 2, 1, 4), (0, 1, 0, 2)),
+            ("nearest", None, 1.1, None, (1, 1, 2, 3), None), ("nearest", None, 2.4, None, (1, 1, 2, 3), None),
+            ("nearest", None, 1.1, None, (1, 2, 2, 3), None), ("nearest", None, 2.4, None, (2, 2, 2, 3), None),
+            ("nearest", None, 2.2, None, (1, 2, 3), None), ("nearest", None, 1.1, None, (1, 1, 5), None)]
+    for i, (mode, ac, scale, size, shape, inf_at) in enumerate(same):
+        torch.manual_seed(930 + i)
+        x = torch.randn(shape)
+        if inf_at is not None:
+            x[inf_at] = float("inf") if i % 2 == 0 else -float("inf")
+        m = nn.Upsample(size=size, scale_factor=scale, mode=mode, align_corners=ac)
+        sz = "none" if size is None else (str(size) if isinstance(size, int) else "x".join(map(str, size)))
+        add("upsample_same%d" % i, "Upsample mode=%s align_corners=%s scale=%s size=%s" % (mode, ac, scale, sz), dict(input=x, output=m(x)))
     torch.manual_seed(920)
     m = FiLM(2, 3).eval()
     x, z = torch.randn(2, 3, 4), torch.randn(2, 2)
