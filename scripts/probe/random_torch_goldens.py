@@ -1,13 +1,17 @@
 #!/usr/bin/python3
-"""Random PyTorch goldens for scripts/torch-probe: the wave-2 layers' golden tests run on configurations nobody chose.
+"""Random PyTorch goldens for scripts/torch-probe: the layers' golden tests run on configurations nobody chose.
 
-Writes DIR/rnn.safetensors, DIR/attention.safetensors and DIR/layers14.safetensors in the format of
-scripts/goldens/goldens_io.py, drawn at random (sizes, layers, directions, batch_first, projections, initial states,
-padded lengths, unbatched inputs, masks of both kinds and shapes, heads, kdim/vdim, norm_first, activations, encoder
-stacks, occasional NaN/Inf inputs, inputs scaled up to 50x; Embedding, GroupNorm, Upsample, cat/split/chunk, broadcasting binary ops, AdaptiveMaxPool1d, FiLM and the FiLM-ed
-block in generate_layers14.py's spec forms), computed by torch 1.13 (through the committed generators' own case
-functions for the first two), so every expected value comes from PyTorch. The Java golden tests read them in place of
-their resources when run with -Dpanamadnn.goldens.dir=DIR.
+Writes, in the format of scripts/goldens/goldens_io.py, drawn at random:
+  rnn.safetensors        LSTM/GRU/LSTMCell/GRUCell: sizes, layers, directions, batch_first, projections, initial
+                         states, padded lengths, unbatched inputs, NaN/Inf inputs, inputs scaled up to 50x;
+  attention.safetensors  SDPA, MultiheadAttention, TransformerEncoder(Layer): masks of both kinds and shapes, heads,
+                         kdim/vdim, norm_first, activations, encoder stacks;
+  layers14.safetensors   Embedding, GroupNorm, Upsample, cat/split/chunk, broadcasting add/sub/mul/div,
+                         AdaptiveMaxPool1d, FiLM and the FiLM-ed block;
+  conv.safetensors       Conv1d/2d, ConvTranspose1d/2d: groups, strides, dilations, every padding form and mode;
+  pool.safetensors       max/avg pooling 1-D and 2-D (ceil_mode, count_include_pad, dilation), adaptive pooling.
+Every expected value is computed by torch 1.13 (through the committed generators' own case functions where they
+have them). The Java golden tests read these files in place of their resources with -Dpanamadnn.goldens.dir=DIR.
 Run with Debian's /usr/bin/python3:  random_torch_goldens.py --out DIR [--count N] [--seed S]
 """
 import argparse
@@ -15,13 +19,16 @@ import math
 import os
 import random
 import sys
+import warnings
 
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "goldens"))
 from goldens_io import write_goldens  # noqa: E402
 import generate_attention as att  # noqa: E402
+import generate_conv as conv  # noqa: E402
 import generate_layers14 as l14  # noqa: E402
+import generate_pool as pool  # noqa: E402
 import generate_rnn as rnn  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
@@ -33,6 +40,7 @@ ap.add_argument("--seed", type=int, default=1)
 opts = ap.parse_args()
 R = random.Random(opts.seed)
 torch.set_num_threads(1)
+warnings.filterwarnings("ignore")   # torch's notes on 'same' padding with even kernels
 
 
 def maybe(p):
@@ -299,8 +307,90 @@ def layers14_case(i):
     return name, "FiLMBlock in=%d channels=%d cond=%d" % (cin, c, cond), dict(l14.params(m), input=x, cond=z, output=m(x, z).detach())
 
 
+def conv_case(cases, i):
+    """One case through generate_conv.py's case(): groups, strides, dilations, symmetric/asymmetric/causal/'same'/
+    'valid' padding, the four padding modes, output_padding, unbatched inputs."""
+    layer = R.choice(["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"])
+    nd = 2 if layer.endswith("2d") else 1
+    transposed = layer.startswith("ConvTranspose")
+    groups = R.choice([1, 1, 1, 2, 3])
+    in_ch, out_ch = groups * R.randint(1, 3), groups * R.randint(1, 3)
+    if maybe(0.1):
+        out_ch = in_ch = groups   # depthwise
+    kernel = [R.randint(1, 5) for _ in range(nd)]
+    stride = [R.choice([1, 1, 2, 3]) for _ in range(nd)]
+    dilation = [R.choice([1, 1, 2, 3]) for _ in range(nd)]
+    size = [R.randint(1, 12) for _ in range(nd)]
+    shape = ([] if maybe(0.1) else [R.randint(1, 3)]) + [in_ch] + size
+    kw = dict(stride=stride, dilation=dilation, groups=groups, bias=maybe(0.8))
+    if transposed:
+        kw["padding"] = [R.randint(0, 2) for _ in range(nd)]
+        kw["output_padding"] = [R.randrange(max(s_, d_)) for s_, d_ in zip(stride, dilation)]
+    else:
+        r = R.random()
+        if r < 0.5:
+            kw["padding"] = [R.randint(0, 3) for _ in range(nd)]
+            kw["mode"] = R.choice(["zeros", "zeros", "reflect", "replicate", "circular"])
+        elif r < 0.65:
+            kw["padding"] = "same" if maybe(0.7) else "valid"
+            if kw["padding"] == "same":
+                kw["stride"] = 1
+        elif r < 0.85:
+            kw["pad_before"] = [R.randint(0, 3) for _ in range(nd)]
+            kw["pad_after"] = [R.randint(0, 3) for _ in range(nd)]
+        elif nd == 1:
+            kw["causal"] = True
+    try:
+        conv.case(cases, opts.seed * 100003 + i, f"c{i}", layer, tuple(shape), in_ch, out_ch, kernel if nd == 2 else kernel[0],
+                  **kw)
+        return True
+    except RuntimeError:   # torch refuses it (an output size below 1, a reflection past the input)
+        return False
+
+
+def pool_case(i):
+    """One case in generate_pool.py's forms: max/avg pooling 1-D and 2-D with strides, padding, dilation, ceil_mode,
+    count_include_pad; adaptive average/max pooling to smaller and larger sizes."""
+    torch.manual_seed(opts.seed * 100003 + i)
+    layer = R.choice(["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
+                      "AdaptiveMaxPool2d"])
+    nd = 2 if layer.endswith("2d") else 1
+    shape = ([] if maybe(0.1) else [R.randint(1, 3)]) + [R.randint(1, 3)] + [R.randint(1, 13) for _ in range(nd)]
+    if layer.startswith("Adaptive"):
+        out = [R.randint(1, 9) for _ in range(nd)]
+        m, spec = getattr(nn, layer)(out if nd == 2 else out[0]), pool.adaptive_spec(layer, out if nd == 2 else out[0])
+    else:
+        kernel = [R.randint(1, 5) for _ in range(nd)]
+        stride = [R.randint(1, 4) for _ in range(nd)]
+        padding = [R.randint(0, k // 2) for k in kernel]
+        dilation = [R.choice([1, 1, 2, 3]) for _ in range(nd)] if layer.startswith("Max") else 1
+        m, spec = pool.pool_module(layer, kernel, stride, padding, dilation, maybe(0.4), maybe(0.5))
+    x = torch.randn(shape)
+    if maybe(0.2):
+        x = -x.abs() - 1   # all below zero: zero padding would win a max
+    with torch.no_grad():
+        y = m(x)
+    if y.numel() == 0:
+        # torch 1.13's MaxPool1d without autograd returns an empty output where its other paths (2-D, with autograd)
+        # refuse an output size of 0: refused here, naming the sizes
+        raise RuntimeError("empty output")
+    return f"p{i}", spec, {"input": x, "output": y}
+
+
 def main():
     os.makedirs(opts.out, exist_ok=True)
+    conv_cases = []
+    conv_refused = sum(0 if conv_case(conv_cases, i) else 1 for i in range(opts.count))
+    write_goldens(os.path.join(opts.out, "conv.safetensors"), conv_cases)
+    pool_cases, pool_refused = [], 0
+    for i in range(opts.count):
+        try:
+            pool_cases.append(pool_case(i))
+        except RuntimeError:   # an output size below 1, a window entirely in the padding
+            pool_refused += 1
+    write_goldens(os.path.join(opts.out, "pool.safetensors"), pool_cases)
+    print("wrote", len(conv_cases), "conv cases (%d refused by torch) and" % conv_refused, len(pool_cases),
+          "pool cases (%d refused)" % pool_refused)
     cases, refused = [], 0
     for i in range(opts.count):
         try:
