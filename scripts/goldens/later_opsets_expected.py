@@ -14,6 +14,10 @@ out("reduceMax_axesm1", x.max(axis=-1, keepdims=True))
 out("reduceL2_axes02", np.sqrt((x*x).sum(axis=(0,2))))
 out("reduceLogSumExp_all", np.log(np.exp(x).sum()).reshape(1,1,1))
 out("reduceSumSquare_axes2_bound", (x*x).sum(axis=2, keepdims=True))
+# no axes with noop_with_empty_axes: nothing reduced, the other operations done (the operator text; ONNX's reference
+# reduces over axes=()): L1 |x|, L2 sqrt(x*x), SumSquare x*x, LogSum log(x) (of positive inputs)
+out("noop_l1", np.abs(x)); out("noop_l2", np.sqrt(x*x)); out("noop_sumsquare", x*x)
+out("noop_logsum", np.log(x_((2,3,4), 0.25, 0.1).astype(np.float64)))
 # split num_outputs 3 of dim 7
 s=x_((2,7)); out("split0", s[:, 0:3]); out("split1", s[:, 3:6]); out("split2", s[:, 6:7])
 # pad axes [-1] pads [1,2] value 0.5 on [2,3,4]

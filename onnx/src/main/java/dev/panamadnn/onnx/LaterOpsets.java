@@ -200,12 +200,26 @@ final class LaterOpsets {
         return null;
     }
 
-    /** Reductions of opset 18 on: axes as input 1 (known), {@code noop_with_empty_axes}; then opset 17's rule with axes as an attribute. */
+    /**
+     * Reductions of opset 18 on: axes as input 1 (known), {@code noop_with_empty_axes}; then opset 17's rule with axes as an
+     * attribute. With no axes and {@code noop_with_empty_axes} nothing is reduced but the op's other operations are done,
+     * as the operator text says ("ReduceSumSquare acts as a vanilla Square") and ONNX's reference and ONNX Runtime do:
+     * L1 is {@code |x|}, L2 {@code sqrt(x * x)}, SumSquare {@code x * x}, LogSum {@code log(x)}; the others (LogSumExp's
+     * {@code log(exp(x))} included) are {@code x}.
+     */
     private static List<String> reduce(NodeContext n, OpRule before) {
         Attributes.Builder a = Attributes.builder().put("keepdims", n.attributes.integer("keepdims", 1));
         long[] axes = n.input(1).isEmpty() ? new long[0] : longs(n, 1, "axes");
         if (axes.length == 0 && n.attributes.integer("noop_with_empty_axes", 0) != 0) {
-            return List.of(n.emit("Identity", Attributes.empty(), n.input(0)));
+            String x = n.input(0);
+            Attributes none = Attributes.empty();
+            return List.of(switch (n.op) {
+                case "ReduceL1" -> n.emit("Abs", none, x);
+                case "ReduceL2" -> n.emit("Sqrt", none, n.emit("Mul", none, x, x));
+                case "ReduceSumSquare" -> n.emit("Mul", none, x, x);
+                case "ReduceLogSum" -> n.emit("Log", none, x);
+                default -> n.emit("Identity", none, x);
+            });
         }
         if (axes.length > 0) a.put("axes", axes);
         return before.translate().apply(n.with(a.build(), List.of(n.input(0))));

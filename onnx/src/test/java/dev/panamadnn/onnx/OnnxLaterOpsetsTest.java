@@ -99,6 +99,25 @@ class OnnxLaterOpsetsTest {
         assertArrayEquals(x, empty, "ReduceMin of empty axes with noop_with_empty_axes");
     }
 
+    /**
+     * No axes with {@code noop_with_empty_axes}: nothing is reduced, but the op's other operations are done (the operator
+     * text: "ReduceSumSquare acts as a vanilla Square"; ONNX's reference reduces over {@code axes=()}, and ONNX Runtime
+     * agrees). Found by {@code scripts/ort-probe --opsets 18-23} (seed 5812): ours was the identity for all of them.
+     */
+    @Test
+    void noopReductionsStillDoTheirElementwiseOperations() {
+        float[] x = x(24, 0.25, -2.9);
+        AttributeProto noop = integer("noop_with_empty_axes", 1);
+        TestModels.assertWithin(new float[] {2.9000000953674316f, 2.6500000953674316f, 2.4000000953674316f, 2.1500000953674316f, 1.899999976158142f, 1.649999976158142f, 1.399999976158142f, 1.149999976158142f, 0.8999999761581421f, 0.6499999761581421f, 0.4000000059604645f, 0.15000000596046448f, 0.10000000149011612f, 0.3499999940395355f, 0.6000000238418579f, 0.8500000238418579f, 1.100000023841858f, 1.350000023841858f, 1.600000023841858f, 1.850000023841858f, 2.0999999046325684f, 2.3499999046325684f, 2.5999999046325684f, 2.8499999046325684f}, run(18, X234, x, X234, node("ReduceL1", new String[] {"x"}, noop)), "ReduceL1 noop: |x|");
+        TestModels.assertWithin(new float[] {2.9000000953674316f, 2.6500000953674316f, 2.4000000953674316f, 2.1500000953674316f, 1.899999976158142f, 1.649999976158142f, 1.399999976158142f, 1.149999976158142f, 0.8999999761581421f, 0.6499999761581421f, 0.4000000059604645f, 0.15000000596046448f, 0.10000000149011612f, 0.3499999940395355f, 0.6000000238418579f, 0.8500000238418579f, 1.100000023841858f, 1.350000023841858f, 1.600000023841858f, 1.850000023841858f, 2.0999999046325684f, 2.3499999046325684f, 2.5999999046325684f, 2.8499999046325684f}, run(18, X234, x, X234, node("ReduceL2", new String[] {"x"}, noop)), "ReduceL2 noop: sqrt(x * x)");
+        TestModels.assertWithin(new float[] {8.410000801086426f, 7.022500514984131f, 5.760000228881836f, 4.622500419616699f, 3.609999895095825f, 2.7224998474121094f, 1.959999918937683f, 1.3224999904632568f, 0.809999942779541f, 0.42249995470046997f, 0.1600000113248825f, 0.02250000089406967f, 0.010000000707805157f, 0.1224999949336052f, 0.36000001430511475f, 0.7225000262260437f, 1.2100000381469727f, 1.8225001096725464f, 2.56000018119812f, 3.4225001335144043f, 4.409999370574951f, 5.5224995613098145f, 6.7599992752075195f, 8.122499465942383f}, run(23, X234, x, X234, node("ReduceSumSquare", new String[] {"x", "axes"}, noop),
+                TensorProto.newBuilder().setName("axes").setDataType(TensorProto.DataType.INT64_VALUE).addDims(0).build()),
+                "ReduceSumSquare noop, empty axes: x * x");
+        TestModels.assertWithin(new float[] {-2.3025851249694824f, -1.0498220920562744f, -0.5108255743980408f, -0.16251890361309052f, 0.09531020373106003f, 0.30010461807250977f, 0.4700036346912384f, 0.6151856780052185f, 0.7419372797012329f, 0.8544152975082397f, 0.9555113911628723f, 1.047318935394287f, 1.1314021348953247f, 1.2089602947235107f, 1.2809338569641113f, 1.348073124885559f, 1.4109869003295898f, 1.470175862312317f, 1.5260562896728516f, 1.5789786577224731f, 1.6292405128479004f, 1.6770964860916138f, 1.722766637802124f, 1.7664417028427124f}, run(18, X234, x(24, 0.25, 0.1), X234, node("ReduceLogSum", new String[] {"x"}, noop)),
+                "ReduceLogSum noop: log(x)");
+        assertArrayEquals(x, run(18, X234, x, X234, node("ReduceLogSumExp", new String[] {"x"}, noop)), "ReduceLogSumExp noop: log(exp(x)) = x");
+    }
+
     @Test
     void reductionAxesFedAtRunTime() {
         GraphProto g = GraphProto.newBuilder().setName("bound").addInput(TestModels.f32("x", 2, 3, 4)).addInput(i64("axes", 1))
