@@ -296,7 +296,7 @@ final class Composed {
     }
 
     /**
-     * BatchNormalization-15: ours in inference; with training_mode=1 composed as ONNX defines it: Y normalized by the
+     * BatchNormalization-14 and 15: ours in inference; with training_mode=1 composed as ONNX defines it: Y normalized by the
      * batch's statistics (mean and biased variance over every axis but the channels'), and the running statistics
      * {@code input_mean * momentum + batch_mean * (1 - momentum)} (and the variance likewise) as outputs 1 and 2.
      */

@@ -358,7 +358,7 @@ final class Importer {
         for (String t : rule.targets()) if (!Ops.names().contains(t)) problems.add(label + ": our op set has no " + t + " yet");
         for (int k = 1; k < n.getOutputCount(); k++) {
             if (!n.getOutput(k).isEmpty() && read.contains(n.getOutput(k)) && !SEVERAL_OUTPUTS.contains(n.getOpType())
-                    && !(n.getOpType().equals("BatchNormalization") && opset >= 15)   // its running statistics (training_mode=1, else refused)
+                    && !(n.getOpType().equals("BatchNormalization") && opset >= 14)   // its running statistics (training_mode=1, else refused)
                     && !n.getOpType().equals("MaxPool") && !RECURRENT.contains(n.getOpType())) {
                 problems.add(label + ": output " + k + " ('" + n.getOutput(k) + "') is not supported");
             }

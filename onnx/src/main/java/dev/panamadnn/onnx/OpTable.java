@@ -158,8 +158,9 @@ final class OpTable {
                 rules.add(same(op, 6, 6, "epsilon", "momentum", "spatial", "is_test")
                         .check((a, o) -> a.integer("is_test", 0) == 0 ? "is_test=0 (training) is not supported" : bn.problem(a, o)));
                 rules.add(same(op, 7, 8, "epsilon", "momentum", "spatial").check(bn));
-                rules.add(same(op, 9, 14, "epsilon", "momentum"));
-                rules.add(same(op, 15, 17, "epsilon", "momentum", "training_mode").translate(Composed::batchNorm, "BatchNormalization",
+                rules.add(same(op, 9, 13, "epsilon", "momentum"));
+                // training_mode arrived at opset 14 (15 only widened the types): torch writes training_mode=0 at 14 too
+                rules.add(same(op, 14, 17, "epsilon", "momentum", "training_mode").translate(Composed::batchNorm, "BatchNormalization",
                         "ReduceMean", "Sub", "Mul", "Div", "Add", "Sqrt", "Reshape")
                         .note("training_mode=1 (the batch's statistics, and the running mean / var outputs) composed of ReduceMean and math ops"));
             }

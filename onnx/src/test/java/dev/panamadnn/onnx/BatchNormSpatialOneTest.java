@@ -57,4 +57,34 @@ class BatchNormSpatialOneTest {
             }
         }
     }
+
+    /**
+     * BatchNormalization-14 brought {@code training_mode} (15 only widened its types); torch 1.13 writes
+     * {@code training_mode=0} at opset 14 where it cannot fold the norm into a convolution (after a ConvTranspose): the
+     * attribute was refused at 14 and accepted from 15 on. Found by {@code scripts/torch-probe}'s exports (seed 5813).
+     */
+    @Test
+    void opset14TakesTrainingModeZero() {
+        GraphProto g = GraphProto.newBuilder().setName("bn14").addInput(TestModels.f32("x", 2, 3, 2)).addOutput(TestModels.f32("y", 2, 3, 2))
+                .addInitializer(TestModels.weights("s", SCALE, 3)).addInitializer(TestModels.weights("b", BIAS, 3))
+                .addInitializer(TestModels.weights("m", MEAN, 3)).addInitializer(TestModels.weights("v", VAR, 3))
+                .addNode(TestModels.node("bn", "BatchNormalization", new String[] {"x", "s", "b", "m", "v"}, new String[] {"y"},
+                        AttributeProto.newBuilder().setName("epsilon").setType(AttributeProto.AttributeType.FLOAT).setF(0f).build(),
+                        AttributeProto.newBuilder().setName("training_mode").setType(AttributeProto.AttributeType.INT).setI(0).build()))
+                .build();
+        float[] x = new float[12], want = new float[12];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = i * 0.75f - 2f;
+            int c = (i / 2) % 3;
+            want[i] = (float) ((x[i] - MEAN[c]) / Math.sqrt(VAR[c]) * SCALE[c] + BIAS[c]);
+        }
+        try (OnnxModel model = Onnx.load(TestModels.model(14, g).toByteArray()); Tensor in = Tensor.of(x, 2, 3, 2)) {
+            Map<String, Tensor> out = model.run(Map.of("x", in));
+            try {
+                assertArrayEquals(want, out.get("y").toFloatArray(), 1e-5f);
+            } finally {
+                out.values().forEach(Tensor::close);
+            }
+        }
+    }
 }
