@@ -33,7 +33,11 @@ import java.util.stream.Stream;
  * Every input is fed by name and every output compared.
  */
 final class BackendCase {
-    static final double RTOL = 1e-3, ATOL = 1e-7;
+    /**
+     * ATOL may be raised with {@code -Dpanamadnn.onnx.atol} (scripts/torch-probe does, to 1e-5, for whole torch-exported
+     * models, whose outputs near 0 carry sums of many terms in torch's order); the suite itself runs at ONNX's 1e-7.
+     */
+    static final double RTOL = 1e-3, ATOL = Double.parseDouble(System.getProperty("panamadnn.onnx.atol", "1e-7"));
 
     enum Kind { PASS, FAIL, UNSUPPORTED }
 

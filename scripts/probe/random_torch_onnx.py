@@ -1,0 +1,289 @@
+#!/usr/bin/python3
+"""Random PyTorch modules exported with torch.onnx.export, for scripts/torch-probe --onnx: the ONNX import on the graphs
+torch writes (its LSTM/GRU with initial states, attention, Resize/Upsample, GroupNorm's InstanceNormalization pattern,
+LayerNorm decomposed or whole, Shape->Gather->Concat->Reshape chains under a dynamic batch, padding modes as Pad, ...),
+at opsets 9 to 17, compared with torch's own outputs.
+
+Writes DIR/node/<case>/model.onnx and test_data_set_0/input_k.pb, output_k.pb (TensorProtos) in the layout of ONNX's
+backend test suite, so onnx's BackendSuiteTest runs them with -Dpanamadnn.onnx.testdata=DIR (the other suites'
+directories are made empty). Every expected value is torch 1.13's output of the module. A module that torch cannot
+export at the drawn opset is drawn again (counted). Run with Debian's /usr/bin/python3 (python3-torch, python3-onnx):
+    random_torch_onnx.py --out DIR [--count N] [--seed S]
+"""
+import argparse
+import io
+import os
+import random
+import warnings
+
+import numpy as np
+import onnx
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from onnx import numpy_helper
+
+ap = argparse.ArgumentParser(description="random torch.onnx.export cases for scripts/torch-probe --onnx")
+ap.add_argument("--out", required=True)
+ap.add_argument("--count", type=int, default=200)
+ap.add_argument("--seed", type=int, default=1)
+opts = ap.parse_args()
+R = random.Random(opts.seed)
+torch.set_num_threads(1)
+warnings.filterwarnings("ignore")
+
+
+def maybe(p):
+    return R.random() < p
+
+
+class Rnn(nn.Module):
+    def __init__(self, inner, outputs):
+        super().__init__()
+        self.inner, self.outputs = inner, outputs
+
+    def forward(self, x, *state):
+        hx = None
+        if state:
+            hx = tuple(state) if isinstance(self.inner, nn.LSTM) else state[0]
+        y, h = self.inner(x, hx)
+        if self.outputs == 1:
+            return y
+        return (y,) + (h if isinstance(h, tuple) else (h,))
+
+
+class Attention(nn.Module):
+    def __init__(self, inner, masked):
+        super().__init__()
+        self.inner, self.masked = inner, masked
+
+    def forward(self, x, *masks):
+        kw = {}
+        if masks:
+            kw["key_padding_mask"] = masks[0] > 0.5
+        return self.inner(x, x, x, need_weights=False, **kw)[0]
+
+
+class Interp(nn.Module):
+    def __init__(self, **kw):
+        super().__init__()
+        self.kw = kw
+
+    def forward(self, x):
+        return F.interpolate(x, **self.kw)
+
+
+class Reshapes(nn.Module):
+    """Flatten/view/permute chains whose shapes torch computes from x.shape (Shape -> Gather -> Concat -> Reshape)."""
+
+    def __init__(self, c, kind):
+        super().__init__()
+        self.lin = nn.Linear(c, c)
+        self.kind = kind
+
+    def forward(self, x):
+        n = x.shape[0]
+        if self.kind == 0:
+            return self.lin(x.transpose(1, -1)).reshape(n, -1)
+        if self.kind == 1:
+            y = x.view(n, x.shape[1], -1).transpose(1, 2)
+            return torch.softmax(self.lin(y), dim=-1).flatten(1)
+        parts = torch.chunk(x, 2, dim=1)
+        return torch.cat([p.mean(dim=1, keepdim=True) for p in parts] + [x], dim=1) * 0.5 + x.sum(1, keepdim=True)
+
+
+def rnn_case():
+    kind = R.choice([nn.LSTM, nn.GRU])
+    inp, hidden = R.randint(1, 10), R.randint(1, 12)
+    layers, bidir, bf = R.choice([1, 1, 2]), maybe(0.4), maybe(0.4)
+    inner = kind(inp, hidden, num_layers=layers, bidirectional=bidir, batch_first=bf, bias=maybe(0.85))
+    with torch.no_grad():
+        for name, p in inner.named_parameters():
+            if name.startswith("bias"):
+                p.uniform_(-0.5, 0.5)
+    T, N = R.randint(1, 6), R.randint(1, 3)
+    x = torch.randn(N, T, inp) if bf else torch.randn(T, N, inp)
+    inputs = [x]
+    if maybe(0.5):
+        d = 2 if bidir else 1
+        inputs.append(torch.randn(layers * d, N, hidden))
+        if kind is nn.LSTM:
+            inputs.append(torch.randn(layers * d, N, hidden))
+    return Rnn(inner, R.choice([1, 3])), inputs, R.randint(9, 17), {0: [0 if bf else 1]} if maybe(0.5) else {}
+
+
+def attention_case():
+    if maybe(0.5):
+        h = R.randint(1, 3)
+        e = h * R.randint(1, 4)
+        masked = maybe(0.4)
+        m = Attention(nn.MultiheadAttention(e, h, bias=maybe(0.8)), masked)
+        L, N = R.randint(1, 6), R.randint(1, 3)
+        inputs = [torch.randn(L, N, e)]
+        if masked:
+            kpm = (torch.rand(N, L) < 0.3).float()
+            kpm[:, 0] = 0   # no fully masked row (torch's NaN there depends on its path)
+            inputs.append(kpm)
+        return m, inputs, R.randint(13, 17), {}
+    h = R.randint(1, 3)
+    d = h * R.randint(2 if h == 1 else 1, 4)
+    m = nn.TransformerEncoderLayer(d, h, R.randint(2, 16), dropout=0.1, activation=R.choice(["relu", "gelu"]),
+                                   batch_first=maybe(0.5), norm_first=maybe(0.5))
+    with torch.no_grad():
+        for n_, p in m.named_parameters():
+            if "bias" in n_ or "norm" in n_:
+                p.add_(0.3 * torch.randn_like(p))
+    L, N = R.randint(1, 6), R.randint(1, 3)
+    return m, [torch.randn(L, N, d)], R.randint(13, 17), {}
+
+
+def conv_case():
+    nd = R.choice([1, 2])
+    c = R.randint(1, 4)
+    layers = []
+    for _ in range(R.randint(1, 3)):
+        out = R.randint(1, 6)
+        k = R.randint(1, 4)
+        if maybe(0.2):
+            layers.append((nn.ConvTranspose1d if nd == 1 else nn.ConvTranspose2d)(c, out, k, stride=R.randint(1, 2),
+                                                                                  padding=R.randint(0, k - 1)))
+        else:
+            g = R.choice([1, 1, c]) if out % c == 0 else 1
+            layers.append((nn.Conv1d if nd == 1 else nn.Conv2d)(c, out, k, stride=R.randint(1, 2), padding=R.randint(0, k // 2 + 1),
+                                                                dilation=R.choice([1, 1, 2]), groups=g,
+                                                                padding_mode=R.choice(["zeros", "zeros", "reflect", "replicate"])))
+        c = out
+        if maybe(0.5):
+            bn = (nn.BatchNorm1d if nd == 1 else nn.BatchNorm2d)(c)
+            with torch.no_grad():
+                bn.running_mean.normal_()
+                bn.running_var.uniform_(0.5, 2)
+                bn.weight.normal_()
+                bn.bias.normal_()
+            layers.append(bn)
+        layers.append(R.choice([nn.ReLU(), nn.GELU(), nn.Sigmoid(), nn.Hardswish(), nn.LeakyReLU(0.1), nn.Identity(), nn.ReLU6()]))
+        if maybe(0.3):
+            k = R.randint(1, 3)
+            pool = R.choice(["max", "avg"])
+            if nd == 1:
+                layers.append(nn.MaxPool1d(k, R.randint(1, 2), ceil_mode=maybe(0.4)) if pool == "max"
+                              else nn.AvgPool1d(k, R.randint(1, 2), ceil_mode=maybe(0.4), count_include_pad=maybe(0.5)))
+            else:
+                layers.append(nn.MaxPool2d(k, R.randint(1, 2), ceil_mode=maybe(0.4)) if pool == "max"
+                              else nn.AvgPool2d(k, R.randint(1, 2), ceil_mode=maybe(0.4), count_include_pad=maybe(0.5)))
+    if maybe(0.3):
+        layers.append(nn.AdaptiveAvgPool1d(1) if nd == 1 else nn.AdaptiveAvgPool2d(1))
+        layers.append(nn.Flatten())
+    first = layers[0]
+    x = torch.randn([R.randint(1, 3), first.in_channels] + [R.randint(5, 12) for _ in range(nd)])
+    return nn.Sequential(*layers).eval(), [x], R.randint(9, 17), {0: [0]} if maybe(0.5) else {}
+
+
+def interp_case():
+    nd = R.choice([1, 2])
+    mode = R.choice(["nearest", "linear" if nd == 1 else "bilinear"])
+    kw = dict(mode=mode)
+    if mode != "nearest":
+        kw["align_corners"] = maybe(0.5)
+    if maybe(0.5):
+        kw["scale_factor"] = R.choice([2.0, 3.0, 0.5, 1.5])
+        if kw.get("align_corners"):
+            # a scale with align_corners exports as Resize scales, whose align_corners length ONNX takes as in * scale
+            # where torch takes the integer size: a documented difference (docs/onnx.md, the exports table) with its
+            # fix, recompute_scale_factor=True, which exports the sizes
+            kw["recompute_scale_factor"] = True
+    else:
+        kw["size"] = [R.randint(1, 10) for _ in range(nd)] if nd == 2 else R.randint(1, 10)
+    x = torch.randn([R.randint(1, 2), R.randint(1, 3)] + [R.randint(2, 7) for _ in range(nd)])
+    return Interp(**kw), [x], R.randint(11, 17), {}
+
+
+def norm_case():
+    c = R.randint(1, 6)
+    kind = R.choice(["group", "layer", "instance"])
+    if kind == "group":
+        g = R.choice([d for d in range(1, c + 1) if c % d == 0])
+        m = nn.GroupNorm(g, c, affine=maybe(0.8))
+        shape = [R.randint(1, 3), c] + [R.randint(2, 5) for _ in range(R.randint(1, 2))]
+    elif kind == "layer":
+        shape = [R.randint(1, 3), R.randint(1, 4), c]
+        m = nn.LayerNorm(c if maybe(0.7) else shape[1:], elementwise_affine=maybe(0.8))
+    else:
+        m = nn.InstanceNorm2d(c, affine=maybe(0.5))
+        shape = [R.randint(1, 3), c, R.randint(2, 5), R.randint(2, 5)]
+    with torch.no_grad():
+        for p in m.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    return m.eval(), [torch.randn(shape) * 2 + 0.5], R.randint(9, 17), {0: [0]} if maybe(0.5) else {}
+
+
+def reshape_case():
+    c = R.randint(1, 5)
+    x = torch.randn([R.randint(1, 3), c] + [R.randint(1, 4) for _ in range(R.randint(1, 2))])
+    kind = R.randint(0, 2)
+    m = Reshapes(x.shape[-1] if kind == 0 else c, kind)
+    if kind == 0:
+        m.lin = nn.Linear(c, c)
+    if kind == 2 and c < 2:
+        return None
+    return m.eval(), [x], R.randint(9, 17), {0: [0]} if maybe(0.6) else {}
+
+
+FAMILIES = [rnn_case, attention_case, conv_case, interp_case, norm_case, reshape_case]
+
+
+def write_case(path, module, inputs, opset, dynamic):
+    names = ["x%d" % k for k in range(len(inputs))]
+    with torch.no_grad() if not isinstance(module, (Attention, nn.TransformerEncoderLayer)) else torch.enable_grad():
+        # autograd on for attention: torch 1.13 then takes the documented math path, not the fast path, which does not export
+        out = module(*inputs)
+    outs = list(out) if isinstance(out, tuple) else [out]
+    dyn = {}
+    for k, axes in dynamic.items():
+        dyn[names[k]] = {a: "d%d" % a for a in axes}
+    buf = io.BytesIO()
+    torch.onnx.export(module, tuple(inputs), buf, opset_version=opset, input_names=names,
+                      output_names=["y%d" % j for j in range(len(outs))], dynamic_axes=dyn or None)
+    model = onnx.load_from_string(buf.getvalue())
+    os.makedirs(os.path.join(path, "test_data_set_0"), exist_ok=True)
+    onnx.save(model, os.path.join(path, "model.onnx"))
+    graph_inputs = [i.name for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}]
+    by_name = dict(zip(names, inputs))
+    for k, n in enumerate(graph_inputs):   # torch drops an input it does not use
+        t = numpy_helper.from_array(by_name[n].detach().numpy().astype(np.float32), n)
+        with open(os.path.join(path, "test_data_set_0", "input_%d.pb" % k), "wb") as f:
+            f.write(t.SerializeToString())
+    for j, o in enumerate(outs):
+        t = numpy_helper.from_array(o.detach().numpy().astype(np.float32), "y%d" % j)
+        with open(os.path.join(path, "test_data_set_0", "output_%d.pb" % j), "wb") as f:
+            f.write(t.SerializeToString())
+    return opset
+
+
+def main():
+    for suite in ("node", "pytorch-converted", "pytorch-operator", "simple"):
+        os.makedirs(os.path.join(opts.out, suite), exist_ok=True)
+    refused, written = 0, 0
+    while written < opts.count:
+        fam = R.choice(FAMILIES)
+        torch.manual_seed(opts.seed * 100003 + written + refused)
+        case = fam()
+        if case is None:
+            continue
+        module, inputs, opset, dynamic = case
+        if isinstance(module, nn.Module):
+            module.eval()
+        path = os.path.join(opts.out, "node", "torch_%05d_%s_op%d" % (written, fam.__name__[:-5], opset))
+        try:
+            write_case(path, module, inputs, opset, dynamic)
+            written += 1
+        except Exception:   # torch cannot export it at this opset (or at all): draw again
+            refused += 1
+            if os.path.isdir(path):
+                import shutil
+                shutil.rmtree(path)
+    print("wrote %d exported cases (%d draws torch could not export) to %s" % (written, refused, opts.out))
+
+
+if __name__ == "__main__":
+    main()
