@@ -17,14 +17,16 @@ import java.util.Arrays;
  * {@code (in - 1) / (out - 1)} (0 for an output of 1). Nearest takes source
  * {@code min(floor(dst * ratio), in - 1)} (PyTorch's legacy "nearest", not "nearest-exact"). Linear
  * modes take {@code src = ratio * dst} with {@code align_corners}, else
- * {@code max(ratio * (dst + 0.5) - 0.5, 0)} (the f32 ratio, the position arithmetic in double), and blend the two neighbours {@code floor(src)} and the
- * next (clamped), bilinear rows of columns. PyTorch's shortcuts, which only differ from those rules when a scale is
- * given: a linear dimension whose output size equals its input's is copied ({@code x * 1 + x * 0}, so an infinity
- * becomes NaN and its neighbours stay finite, whatever the scale); 2-D nearest of an input with one channel (the one
- * PyTorch 1.13 runs through its channels-last kernel) copies a dimension whose output size equals its input's and
- * takes {@code dst / 2} where it is twice the input's, while 1-D nearest and 2-D nearest of several channels take
- * the rule above (measured on torch 1.13 over 9,000 random configurations, {@code scripts/torch-probe}). {@code align_corners} may only be set for linear modes
- * (PyTorch's rule); unset it is False.
+ * {@code max(ratio * (dst + 0.5) - 0.5, 0)} (the f32 ratio, the position arithmetic in double), and blend the two
+ * neighbours {@code floor(src)} and the next (clamped), bilinear rows of columns.
+ *
+ * <p>PyTorch's shortcuts, which only differ from those rules when a scale is given: a linear dimension whose output
+ * size equals its input's is copied ({@code x * 1 + x * 0}, so an infinity becomes NaN and its neighbours stay finite,
+ * whatever the scale); 2-D nearest of an input with one channel (the one PyTorch 1.13 runs through its channels-last
+ * kernel) copies a dimension whose output size equals its input's and takes {@code dst / 2} where it is twice the
+ * input's, while 1-D nearest and 2-D nearest of several channels take the rule above (a model of these rules matched
+ * torch 1.13 on 9,000 random configurations; {@code scripts/torch-probe} found them). {@code align_corners} may only
+ * be set for linear modes (PyTorch's rule); unset it is False.
  *
  * <p>Both paths run these loops: oneDNN's resampling primitive is not bound here, and its nearest
  * rounds differently from PyTorch's legacy nearest. No parameters; not lowered to a graph yet
