@@ -37,31 +37,35 @@ import java.util.SplittableRandom;
  * so nothing to compare), or {@code ERROR} (any other exception of ours, with its stack: a defect). A JVM crash ends the
  * run; the script restarts it after the case that crashed it. {@code --ours-only}: ONNX Runtime only reads the inputs'
  * shapes and does not run the model (for the cases where its run crashed the JVM), our side runs as always and a case
- * reports {@code OURS} with its outputs' shapes and how many of their values are NaN or infinite.
+ * reports {@code OURS} with its outputs' shapes and how many of their values are NaN or infinite. {@code --dump}: each
+ * case directory also gets {@code dump/}: every input as {@code <name>.in} and every output as {@code <name>.ours} and
+ * {@code <name>.ort} (raw little-endian; outputs as float64), listed with dtypes and shapes in {@code dump/index.txt}, for a
+ * third source to judge a mismatch ({@code scripts/probe/resize_reference.py} runs ONNX's own Resize reference).
  */
 public final class OrtDiffMain {
     private OrtDiffMain() {}
 
     public static void main(String[] args) throws Exception {
         long batch = 2;
-        boolean nonFinite = false, oursOnly = false;
+        boolean nonFinite = false, oursOnly = false, dump = false;
         List<String> cases = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--batch" -> batch = Long.parseLong(args[++i]);
                 case "--nonfinite" -> nonFinite = true;
                 case "--ours-only" -> oursOnly = true;
+                case "--dump" -> dump = true;
                 default -> cases.add(args[i]);
             }
         }
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        for (String dir : cases) System.out.println(probe(env, Path.of(dir), batch, nonFinite, oursOnly));
+        for (String dir : cases) System.out.println(probe(env, Path.of(dir), batch, nonFinite, oursOnly, dump));
     }
 
     /** One input's name, shape and raw little-endian bytes (F32, I64, I32 or BOOL). */
     private record Input(String name, OnnxJavaType type, long[] shape, byte[] raw) {}
 
-    private static String probe(OrtEnvironment env, Path dir, long batch, boolean nonFinite, boolean oursOnly) {
+    private static String probe(OrtEnvironment env, Path dir, long batch, boolean nonFinite, boolean oursOnly, boolean dump) {
         Path model = dir.resolve("model.onnx"), ref = dir.resolve("model_ref.onnx");
         Map<String, double[]> expected = new LinkedHashMap<>();
         Map<String, long[]> expectedShapes = new LinkedHashMap<>();
@@ -118,6 +122,7 @@ public final class OrtDiffMain {
                     }
                     return out.toString();
                 }
+                if (dump) dump(dir.resolve("dump"), inputs, ours, expected, expectedShapes);
                 StringBuilder bad = new StringBuilder();
                 for (var e : expected.entrySet()) bad.append(compare(e.getKey(), ours.get(e.getKey()), expectedShapes.get(e.getKey()), e.getValue()));
                 return (bad.isEmpty() ? "PASS " : "MISMATCH ") + dir + bad;
@@ -131,6 +136,32 @@ public final class OrtDiffMain {
             for (StackTraceElement f : e.getStackTrace()) stack.append("\n\tat ").append(f);
             return "ERROR " + dir + " " + e.getClass().getName() + ": " + oneLine(e.getMessage()) + stack;
         }
+    }
+
+    /** The case's inputs and both sides' outputs as raw files in {@code out} (see {@code --dump}). */
+    private static void dump(Path out, List<Input> inputs, Map<String, Tensor> ours, Map<String, double[]> ort, Map<String, long[]> ortShapes)
+            throws java.io.IOException {
+        Files.createDirectories(out);
+        StringBuilder index = new StringBuilder();
+        for (Input in : inputs) {
+            Files.write(out.resolve(in.name + ".in"), in.raw);
+            index.append(in.name).append(".in ").append(in.type).append(' ').append(Arrays.toString(in.shape)).append('\n');
+        }
+        for (var e : ours.entrySet()) {
+            Files.write(out.resolve(e.getKey() + ".ours"), doubles(values(e.getValue())));
+            index.append(e.getKey()).append(".ours DOUBLE ").append(Arrays.toString(e.getValue().shape())).append('\n');
+        }
+        for (var e : ort.entrySet()) {
+            Files.write(out.resolve(e.getKey() + ".ort"), doubles(e.getValue()));
+            index.append(e.getKey()).append(".ort DOUBLE ").append(Arrays.toString(ortShapes.get(e.getKey()))).append('\n');
+        }
+        Files.writeString(out.resolve("index.txt"), index);
+    }
+
+    private static byte[] doubles(double[] v) {
+        ByteBuffer b = ByteBuffer.allocate(v.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+        for (double d : v) b.putDouble(d);
+        return b.array();
     }
 
     /** "" if ours matches ONNX Runtime's output {@code name}, else " name: ..." naming the difference. */
