@@ -131,7 +131,60 @@ public final class GraphBuilder {
         String unique = uniqueName(name == null || name.isEmpty() ? op.toLowerCase(java.util.Locale.ROOT) : name);
         List<String> outs = new ArrayList<>(outputCount);
         for (int i = 0; i < outputCount; i++) outs.add(outputCount == 1 ? unique : unique + ":" + i);
-        Node node = new Node(unique, op, inputs, outs, attributes);
+        add(new Node(unique, op, inputs, outs, attributes));
+        return outs;
+    }
+
+    /**
+     * Adds an {@code Identity} of {@code input} whose output value is named {@code output} where no value has that name
+     * yet, even if a node does (an importer gives a graph output its model's name where a node of several outputs,
+     * {@code name:0}, {@code name:1}..., holds it as the node's name); else {@code output_1}... The node's own name is
+     * made unique apart.
+     *
+     * @param output the name wanted for the output value
+     * @param input the value copied
+     * @return the output value's name
+     */
+    public String identity(String output, String input) {
+        String out = values.containsKey(output) ? uniqueName(output) : output;
+        String node = uniqueName(output);
+        add(new Node(node, "Identity", List.of(input), List.of(out), Attributes.empty()));
+        return out;
+    }
+
+    /**
+     * Renames the value {@code from}, computed by a node added so far (a Constant's included; not an input or
+     * initializer), to {@code to}, a name no value has, in the node computing it and every node reading it: an importer
+     * frees a graph output's name that an intermediate value of its own composition took first.
+     *
+     * @param from the value's name
+     * @param to its new name
+     * @throws GraphException if {@code from} is no node's output or a graph output, or {@code to} is taken
+     */
+    public void rename(String from, String to) {
+        Value v = values.get(from);
+        boolean computed = false;
+        for (Node n : nodes) computed |= n.outputs().contains(from);
+        if (v == null || !computed || initializers.containsKey(from) || outputs.contains(from)) {
+            throw new GraphException("graph " + name + ": cannot rename '" + from + "': not a computed intermediate value");
+        }
+        if (values.containsKey(to)) throw new GraphException("graph " + name + ": cannot rename '" + from + "' to '" + to + "': taken");
+        for (int i = 0; i < nodes.size(); i++) {
+            Node n = nodes.get(i);
+            if (!n.inputs().contains(from) && !n.outputs().contains(from)) continue;
+            List<String> ins = n.inputs().stream().map(x -> x.equals(from) ? to : x).toList();
+            List<String> outs = n.outputs().stream().map(x -> x.equals(from) ? to : x).toList();
+            nodes.set(i, new Node(n.name(), n.op(), ins, outs, n.attributes()));
+        }
+        values.remove(from);
+        values.put(to, new Value(to, v.dtype(), v.shape()));
+        Known.Data d = known.computed().remove(from);
+        if (d != null) known.put(to, d);
+        Tensor c = constants.remove(from);
+        if (c != null) constants.put(to, c);
+    }
+
+    private void add(Node node) {
         List<Value> ins = new ArrayList<>();
         for (String s : node.inputs()) {
             if (s.isEmpty()) {
@@ -145,8 +198,16 @@ public final class GraphBuilder {
         for (Value v : Graph.inferNode("graph " + this.name, node, ins, known)) define(v);
         if (node.op().equals("Constant")) constants.put(node.output(), node.attributes().tensor("value"));
         nodes.add(node);
-        nodeNames.put(unique, 0);
-        return outs;
+        nodeNames.put(node.name(), 0);
+    }
+
+    /**
+     * {@return whether a value named {@code name} is defined so far}
+     *
+     * @param name the name
+     */
+    public boolean hasValue(String name) {
+        return values.containsKey(name);
     }
 
     /**

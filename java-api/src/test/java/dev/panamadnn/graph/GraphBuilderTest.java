@@ -35,4 +35,27 @@ class GraphBuilderTest {
         String b = g.node("Relu", "relu", Attributes.empty(), a);
         assertEquals("relu_1", b);
     }
+
+    /** What an importer does to give a graph output the model's name where an intermediate took it (onnx's Importer). */
+    @Test
+    void renameMovesAValueAndItsReadersAndIdentityNamesAnOutput() {
+        try (Tensor w = Tensor.zeros(3)) {
+            GraphBuilder g = Graph.builder("names");
+            String x = g.input("x", Shape.of(2, 3));
+            String y = g.node("Relu", "y", Attributes.empty(), x);        // a composition's first node takes "y"
+            String y1 = g.node("Neg", "y", Attributes.empty(), y);         // ... its last computes "y_1"
+            assertEquals("y_1", y1);
+            g.rename("y", g.uniqueName("y"));
+            assertTrue(!g.hasValue("y") && g.hasValue("y_2"));
+            assertEquals("y", g.identity("y", y1));
+            Graph graph = g.output("y").build();
+            assertEquals(java.util.List.of("Relu", "Neg", "Identity"), graph.nodes().stream().map(Node::op).toList());
+            assertEquals(java.util.List.of("y_2"), graph.nodes().get(1).inputs());   // the reader follows the rename
+            assertEquals(java.util.List.of("y"), graph.outputs());
+            String k = g.initializer("k", w);
+            GraphException e = assertThrows(GraphException.class, () -> g.rename(k, "k2"));
+            assertTrue(e.getMessage().contains("cannot rename 'k'"), e.getMessage());
+            assertThrows(GraphException.class, () -> g.rename("y_1", "x"));   // taken
+        }
+    }
 }

@@ -188,6 +188,19 @@ final class Importer {
             for (Value x : inputValues) isInput |= x.name().equals(m);
             if (isInput || constants.containsKey(mine) || !used.add(mine)) {
                 mine = b.node("Identity", o.getName(), Attributes.empty(), mine);   // an output that is an input, a weight, or listed twice
+            } else if (!mine.equals(o.getName())) {
+                // Computed under another name: an output after the first of an LSTM, GRU, Split or TopK is 'node:k', and
+                // an op composed of several of ours ends in 'y_2' where its first node took 'y'. An Identity gives the
+                // graph output the model's name, which plans' and plan sets' results are keyed by (the compiler drops it);
+                // an intermediate holding the name is renamed first, unless the model names it too.
+                if (b.hasValue(o.getName()) && !ours.containsValue(o.getName())) {
+                    try {
+                        b.rename(o.getName(), b.uniqueName(o.getName()));
+                    } catch (dev.panamadnn.graph.GraphException e) {
+                        // an initializer holds it: the output keeps a name of its own (identity() makes one)
+                    }
+                }
+                mine = b.identity(o.getName(), mine);
             }
             Value inferred = b.value(mine);
             Value value = new Value(o.getName(), inferred.dtype(), inferred.shape());

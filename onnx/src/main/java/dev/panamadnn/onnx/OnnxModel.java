@@ -221,7 +221,8 @@ public final class OnnxModel implements AutoCloseable {
 
     /**
      * A plan set for this model on inputs {@code [N, ...]} with a symbolic batch {@code N}: one plan
-     * per batch size, built on first use. The caller closes it, before closing this model.
+     * per batch size, built on first use; its results are keyed by the model's output names, as {@link #run}'s. The
+     * caller closes it, before closing this model.
      *
      * @param options how to compile ({@link CompileOptions#defaults()} for the fastest plan)
      * @return the plan set, owned by the caller
