@@ -4,8 +4,8 @@ torch writes (its LSTM/GRU with initial states, attention, Resize/Upsample, Grou
 LayerNorm decomposed or whole, Shape->Gather->Concat->Reshape chains under a dynamic batch, padding modes as Pad, ...),
 at opsets 9 to 17, compared with torch's own outputs.
 
-Writes DIR/node/<case>/model.onnx and test_data_set_0/input_k.pb, output_k.pb (TensorProtos) in the layout of ONNX's
-backend test suite, so onnx's BackendSuiteTest runs them with -Dpanamadnn.onnx.testdata=DIR (the other suites'
+Writes DIR/node/<case>/model.onnx and test_data_set_0/input_k.pb, output_k.pb (TensorProtos; a model of one input
+exported with a dynamic batch has test_data_set_1 at another batch size) in the layout of ONNX's backend test suite, so onnx's BackendSuiteTest runs them with -Dpanamadnn.onnx.testdata=DIR (the other suites'
 directories are made empty). Every expected value is torch 1.13's output of the module. A module that torch cannot
 export at the drawn opset is drawn again (counted). Run with Debian's /usr/bin/python3 (python3-torch, python3-onnx):
     random_torch_onnx.py --out DIR [--count N] [--seed S]
@@ -248,19 +248,33 @@ def write_case(path, module, inputs, opset, dynamic):
     torch.onnx.export(module, tuple(inputs), buf, opset_version=opset, input_names=names,
                       output_names=["y%d" % j for j in range(len(outs))], dynamic_axes=dyn or None)
     model = onnx.load_from_string(buf.getvalue())
-    os.makedirs(os.path.join(path, "test_data_set_0"), exist_ok=True)
+    os.makedirs(path, exist_ok=True)
     onnx.save(model, os.path.join(path, "model.onnx"))
+    # torch drops an input it does not use
     graph_inputs = [i.name for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}]
     by_name = dict(zip(names, inputs))
-    for k, n in enumerate(graph_inputs):   # torch drops an input it does not use
+    write_set(os.path.join(path, "test_data_set_0"), graph_inputs, by_name, outs)
+    if len(inputs) == 1 and dynamic:   # a second batch size through the same file (and, via plans, the same plan set)
+        axis = dynamic[0][0]
+        shape = list(inputs[0].shape)
+        shape[axis] = shape[axis] + 1 if shape[axis] < 3 else 1
+        x2 = torch.randn(shape)
+        with torch.no_grad() if not isinstance(module, (Attention, nn.TransformerEncoderLayer)) else torch.enable_grad():
+            out2 = module(x2)
+        write_set(os.path.join(path, "test_data_set_1"), graph_inputs, {names[0]: x2}, list(out2) if isinstance(out2, tuple) else [out2])
+    return opset
+
+
+def write_set(d, graph_inputs, by_name, outs):
+    os.makedirs(d, exist_ok=True)
+    for k, n in enumerate(graph_inputs):
         t = numpy_helper.from_array(by_name[n].detach().numpy().astype(np.float32), n)
-        with open(os.path.join(path, "test_data_set_0", "input_%d.pb" % k), "wb") as f:
+        with open(os.path.join(d, "input_%d.pb" % k), "wb") as f:
             f.write(t.SerializeToString())
     for j, o in enumerate(outs):
         t = numpy_helper.from_array(o.detach().numpy().astype(np.float32), "y%d" % j)
-        with open(os.path.join(path, "test_data_set_0", "output_%d.pb" % j), "wb") as f:
+        with open(os.path.join(d, "output_%d.pb" % j), "wb") as f:
             f.write(t.SerializeToString())
-    return opset
 
 
 def main():

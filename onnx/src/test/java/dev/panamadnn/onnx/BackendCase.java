@@ -77,12 +77,80 @@ final class BackendCase {
         }
         if (sets.isEmpty()) return new Outcome(Kind.UNSUPPORTED, "no test data");
         String known = KNOWN_WRONG.get(dir.getParent().getFileName() + "/" + dir.getFileName());
+        if (VIA_PLANS) return runViaPlans(model, sets);
         for (Path set : sets) {
             Outcome o = runSet(model, set);
             if (o.kind() == Kind.FAIL && known != null) return new Outcome(Kind.UNSUPPORTED, known + "; here: " + o.reason());
             if (o.kind() != Kind.PASS) return o;
         }
         return Outcome.pass();
+    }
+
+    /**
+     * {@code -Dpanamadnn.onnx.viaPlans=true} (scripts/torch-probe): every data set through one compiled form of the model,
+     * as a server runs it: a {@link dev.panamadnn.compile.PlanSet} where an input has a symbolic dim (the data sets may
+     * hold several batch sizes), else one plan for the declared shapes; a model neither compiles is run by
+     * {@link OnnxModel#run} as usual (printed). The backend suite itself runs {@code run(Map)}.
+     */
+    static final boolean VIA_PLANS = Boolean.getBoolean("panamadnn.onnx.viaPlans");
+
+    private static Outcome runViaPlans(ModelProto model, List<Path> sets) throws IOException {
+        try (OnnxModel m = Onnx.load(model.toByteArray())) {
+            boolean symbolic = m.inputs().stream().anyMatch(v -> !v.shape().isFixed());
+            AutoCloseable compiled;
+            java.util.function.Function<Map<String, Tensor>, Map<String, Tensor>> run;
+            try {
+                if (symbolic) {
+                    dev.panamadnn.compile.PlanSet plans = m.compile(dev.panamadnn.compile.CompileOptions.defaults());
+                    compiled = plans;
+                    run = plans::run;
+                } else {
+                    dev.panamadnn.compile.CompiledModel plan = m.plan(dev.panamadnn.compile.CompileOptions.defaults());
+                    compiled = plan;
+                    run = plan::run;
+                }
+            } catch (OnnxException e) {
+                System.out.println("viaPlans: " + model.getGraph().getName() + ": not compiled (" + oneLine(e) + "), run(Map) instead");
+                compiled = () -> { };
+                run = m::run;
+            }
+            try (AutoCloseable c = compiled) {
+                for (Path set : sets) {
+                    try (Arena arena = Arena.ofConfined()) {
+                        Set<String> initializers = new HashSet<>();
+                        for (TensorProto t : model.getGraph().getInitializerList()) initializers.add(t.getName());
+                        List<ValueInfoProto> inputs = model.getGraph().getInputList().stream().filter(v -> !initializers.contains(v.getName())).toList();
+                        Map<String, Tensor> in = new LinkedHashMap<>();
+                        for (int k = 0; k < inputs.size(); k++) {
+                            TensorProto t = TensorProto.parseFrom(Files.readAllBytes(set.resolve("input_" + k + ".pb")));
+                            in.put(inputs.get(k).getName(), TensorProtos.toTensor(t, "input_" + k, arena, null));
+                        }
+                        Map<String, Tensor> out;
+                        try {
+                            out = run.apply(in);
+                        } catch (OnnxException e) {
+                            return unsupported("compile", e);
+                        }
+                        try {
+                            for (int j = 0; j < model.getGraph().getOutputCount(); j++) {
+                                Tensor want = TensorProtos.toTensor(TensorProto.parseFrom(Files.readAllBytes(set.resolve("output_" + j + ".pb"))), "output_" + j, arena, null);
+                                String diff = compare(out.get(model.getGraph().getOutput(j).getName()), want);
+                                if (diff != null) return new Outcome(Kind.FAIL, set.getFileName() + " (via plans): output " + j + ": " + diff);
+                            }
+                        } finally {
+                            out.values().forEach(Tensor::close);
+                        }
+                    } catch (RuntimeException e) {
+                        return new Outcome(Kind.FAIL, set.getFileName() + " (via plans): run: " + oneLine(e));
+                    }
+                }
+            } catch (Exception e) {
+                return new Outcome(Kind.FAIL, "via plans: " + oneLine(e));
+            }
+            return Outcome.pass();
+        } catch (OnnxException e) {
+            return unsupported("import", e);
+        }
     }
 
     private static Outcome runSet(ModelProto model, Path set) throws IOException {
