@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Random PyTorch modules exported with torch.onnx.export, for scripts/torch-probe --onnx: the ONNX import on the graphs
 torch writes (its LSTM/GRU with initial states, attention, Resize/Upsample, GroupNorm's InstanceNormalization pattern,
-LayerNorm decomposed or whole, Shape->Gather->Concat->Reshape chains under a dynamic batch, padding modes as Pad, ...),
+LayerNorm decomposed or whole, Shape->Gather->Concat->Reshape chains under a dynamic batch, padding modes as Pad,
+several outputs of one node (chunk, split, topk, max with indices), an MLP with either GELU, Embedding of int64 ids...),
 at opsets 9 to 17, compared with torch's own outputs.
 
 Writes DIR/node/<case>/model.onnx and test_data_set_0/input_k.pb, output_k.pb (TensorProtos; a model of one input
@@ -232,7 +233,86 @@ def reshape_case():
     return m.eval(), [x], R.randint(9, 17), {0: [0]} if maybe(0.6) else {}
 
 
-FAMILIES = [rnn_case, attention_case, conv_case, interp_case, norm_case, reshape_case]
+class Pieces(nn.Module):
+    """Several graph outputs from one node: chunk/split pieces, or topk's values and indices, max's values and indices."""
+
+    def __init__(self, kind, arg, dim):
+        super().__init__()
+        self.kind, self.arg, self.dim = kind, arg, dim
+
+    def forward(self, x):
+        if self.kind == "chunk":
+            return tuple(p * 2 for p in torch.chunk(x, self.arg, self.dim))
+        if self.kind == "split":
+            return tuple(torch.split(x, self.arg, self.dim))
+        if self.kind == "topk":
+            v, i = torch.topk(x, self.arg, dim=self.dim)
+            return v, i
+        v, i = torch.max(x, dim=self.dim)
+        return v + 1, i
+
+
+def pieces_case():
+    rank = R.randint(2, 4)
+    shape = [R.randint(1, 3)] + [R.randint(1, 6) for _ in range(rank - 1)]
+    dim = R.randint(1, rank - 1)
+    kind = R.choice(["chunk", "split", "topk", "max"])
+    if kind == "chunk":
+        arg = R.randint(1, 4)
+    elif kind == "split":
+        n = shape[dim]
+        cuts = sorted(set(R.randint(1, n) for _ in range(R.randint(1, 3))) - {n}) if n > 1 else []
+        arg = [b - a for a, b in zip([0] + cuts, cuts + [n])]
+    elif kind == "topk":
+        arg = R.randint(1, shape[dim])
+    else:
+        arg = None
+    x = torch.randn(shape)
+    return Pieces(kind, arg, dim), [x], R.randint(11 if kind == "topk" else 9, 17), {0: [0]} if maybe(0.5) else {}
+
+
+class Mlp(nn.Module):
+    """A transformer's MLP half: LayerNorm, Linear, GELU (either form), Dropout, Linear, residual."""
+
+    def __init__(self, d, h, approximate, pre):
+        super().__init__()
+        self.norm, self.fc1, self.fc2 = nn.LayerNorm(d), nn.Linear(d, h), nn.Linear(h, d)
+        self.act, self.drop, self.pre = nn.GELU(approximate=approximate), nn.Dropout(0.1), pre
+
+    def forward(self, x):
+        y = self.fc2(self.drop(self.act(self.fc1(self.norm(x) if self.pre else x))))
+        return x + y if self.pre else self.norm(x + y)
+
+
+def mlp_case():
+    d = R.randint(2, 12)
+    m = Mlp(d, R.randint(1, 24), R.choice(["none", "tanh"]), maybe(0.5))
+    with torch.no_grad():
+        for n_, p in m.named_parameters():
+            if "norm" in n_:
+                p.add_(0.3 * torch.randn_like(p))
+    shape = [R.randint(1, 3)] + [R.randint(1, 5) for _ in range(R.randint(0, 2))] + [d]
+    return m.eval(), [torch.randn(shape)], R.randint(9, 17), {0: [0]} if maybe(0.5) else {}
+
+
+class TokenModel(nn.Module):
+    def __init__(self, num, dim, pad, classes):
+        super().__init__()
+        self.emb = nn.Embedding(num, dim, padding_idx=pad)
+        self.fc = nn.Linear(dim, classes)
+
+    def forward(self, ids):
+        return self.fc(self.emb(ids).mean(dim=1))
+
+
+def embed_case():
+    num, dim = R.randint(2, 30), R.randint(1, 8)
+    m = TokenModel(num, dim, R.choice([None, 0, num - 1]), R.randint(1, 5))
+    ids = torch.randint(0, num, (R.randint(1, 3), R.randint(1, 7)))
+    return m.eval(), [ids], R.randint(9, 17), {0: [0]} if maybe(0.5) else {}
+
+
+FAMILIES = [rnn_case, attention_case, conv_case, interp_case, norm_case, reshape_case, pieces_case, mlp_case, embed_case]
 
 
 def write_case(path, module, inputs, opset, dynamic):
@@ -258,7 +338,7 @@ def write_case(path, module, inputs, opset, dynamic):
         axis = dynamic[0][0]
         shape = list(inputs[0].shape)
         shape[axis] = shape[axis] + 1 if shape[axis] < 3 else 1
-        x2 = torch.randn(shape)
+        x2 = torch.randn(shape) if inputs[0].is_floating_point() else torch.randint(0, int(inputs[0].max()) + 1, shape)
         with torch.no_grad() if not isinstance(module, (Attention, nn.TransformerEncoderLayer)) else torch.enable_grad():
             out2 = module(x2)
         write_set(os.path.join(path, "test_data_set_1"), graph_inputs, {names[0]: x2}, list(out2) if isinstance(out2, tuple) else [out2])
@@ -268,11 +348,13 @@ def write_case(path, module, inputs, opset, dynamic):
 def write_set(d, graph_inputs, by_name, outs):
     os.makedirs(d, exist_ok=True)
     for k, n in enumerate(graph_inputs):
-        t = numpy_helper.from_array(by_name[n].detach().numpy().astype(np.float32), n)
+        a = by_name[n].detach().numpy()
+        t = numpy_helper.from_array(a if a.dtype == np.int64 else a.astype(np.float32), n)
         with open(os.path.join(d, "input_%d.pb" % k), "wb") as f:
             f.write(t.SerializeToString())
     for j, o in enumerate(outs):
-        t = numpy_helper.from_array(o.detach().numpy().astype(np.float32), "y%d" % j)
+        a = o.detach().numpy()
+        t = numpy_helper.from_array(a if a.dtype == np.int64 else a.astype(np.float32), "y%d" % j)
         with open(os.path.join(d, "output_%d.pb" % j), "wb") as f:
             f.write(t.SerializeToString())
 
