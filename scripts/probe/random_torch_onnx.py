@@ -110,7 +110,10 @@ def rnn_case():
         inputs.append(torch.randn(layers * d, N, hidden))
         if kind is nn.LSTM:
             inputs.append(torch.randn(layers * d, N, hidden))
-    return Rnn(inner, R.choice([1, 3])), inputs, R.randint(9, 17), {0: [0 if bf else 1]} if maybe(0.5) else {}
+    dynamic = {}
+    if maybe(0.5):   # the batch, and with no initial state (whose batch the export fixes) the length too
+        dynamic = {0: [0, 1] if len(inputs) == 1 and maybe(0.5) else [0 if bf else 1]}
+    return Rnn(inner, R.choice([1, 3])), inputs, R.randint(9, 17), dynamic
 
 
 def attention_case():
@@ -125,7 +128,7 @@ def attention_case():
             kpm = (torch.rand(N, L) < 0.3).float()
             kpm[:, 0] = 0   # no fully masked row (torch's NaN there depends on its path)
             inputs.append(kpm)
-        return m, inputs, R.randint(13, 17), {}
+        return m, inputs, R.randint(13, 17), {0: [0, 1]} if not masked and maybe(0.5) else {}
     h = R.randint(1, 3)
     d = h * R.randint(2 if h == 1 else 1, 4)
     m = nn.TransformerEncoderLayer(d, h, R.randint(2, 16), dropout=0.1, activation=R.choice(["relu", "gelu"]),
@@ -135,7 +138,7 @@ def attention_case():
             if "bias" in n_ or "norm" in n_:
                 p.add_(0.3 * torch.randn_like(p))
     L, N = R.randint(1, 6), R.randint(1, 3)
-    return m, [torch.randn(L, N, d)], R.randint(13, 17), {}
+    return m, [torch.randn(L, N, d)], R.randint(13, 17), {0: [0, 1]} if maybe(0.5) else {}   # length and batch dynamic
 
 
 def conv_case():
@@ -294,7 +297,7 @@ def mlp_case():
             if "norm" in n_:
                 p.add_(0.3 * torch.randn_like(p))
     shape = [R.randint(1, 3)] + [R.randint(1, 5) for _ in range(R.randint(0, 2))] + [d]
-    return m.eval(), [torch.randn(shape)], R.randint(9, 17), {0: [0]} if maybe(0.5) else {}
+    return m.eval(), [torch.randn(shape)], R.randint(9, 17), {0: list(range(len(shape) - 1))} if maybe(0.5) else {}
 
 
 class TokenModel(nn.Module):
@@ -311,7 +314,7 @@ def embed_case():
     num, dim = R.randint(2, 30), R.randint(1, 8)
     m = TokenModel(num, dim, R.choice([None, 0, num - 1]), R.randint(1, 5))
     ids = torch.randint(0, num, (R.randint(1, 3), R.randint(1, 7)))
-    return m.eval(), [ids], R.randint(9, 17), {0: [0]} if maybe(0.5) else {}
+    return m.eval(), [ids], R.randint(9, 17), R.choice([{}, {0: [0]}, {0: [0, 1]}])   # batch, or batch and length, dynamic
 
 
 FAMILIES = [rnn_case, attention_case, conv_case, interp_case, norm_case, reshape_case, pieces_case, mlp_case, embed_case]
@@ -336,10 +339,10 @@ def write_case(path, module, inputs, opset, dynamic):
     graph_inputs = [i.name for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}]
     by_name = dict(zip(names, inputs))
     write_set(os.path.join(path, "test_data_set_0"), graph_inputs, by_name, outs)
-    if len(inputs) == 1 and dynamic:   # a second batch size through the same file (and, via plans, the same plan set)
-        axis = dynamic[0][0]
+    if len(inputs) == 1 and dynamic:   # other sizes of the dynamic dims through the same file (and, via plans, the same plan set)
         shape = list(inputs[0].shape)
-        shape[axis] = shape[axis] + 1 if shape[axis] < 3 else 1
+        for axis in dynamic[0]:
+            shape[axis] = shape[axis] + 1 if shape[axis] < 3 else 1
         x2 = torch.randn(shape) if inputs[0].is_floating_point() else torch.randint(0, int(inputs[0].max()) + 1, shape)
         with torch.no_grad() if not isinstance(module, (Attention, nn.TransformerEncoderLayer)) else torch.enable_grad():
             out2 = module(x2)
