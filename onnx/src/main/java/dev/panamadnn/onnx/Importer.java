@@ -186,18 +186,17 @@ final class Importer {
             String m = mine;
             boolean isInput = false;   // loops, not lambdas, on the import path: each lambda costs a cold JVM a spun class
             for (Value x : inputValues) isInput |= x.name().equals(m);
-            if (isInput || constants.containsKey(mine) || !used.add(mine)) {
-                mine = b.node("Identity", o.getName(), Attributes.empty(), mine);   // an output that is an input, a weight, or listed twice
-            } else if (!mine.equals(o.getName())) {
-                // Computed under another name: an output after the first of an LSTM, GRU, Split or TopK is 'node:k', and
-                // an op composed of several of ours ends in 'y_2' where its first node took 'y'. An Identity gives the
-                // graph output the model's name, which plans' and plan sets' results are keyed by (the compiler drops it);
-                // an intermediate holding the name is renamed first, unless the model names it too.
-                if (b.hasValue(o.getName()) && !ours.containsValue(o.getName())) {
+            // An output that is an input, a weight, or listed twice gets an Identity of its own; so does one computed under
+            // another name (an output after the first of an LSTM, GRU, Split or TopK is 'node:k', and an op composed of
+            // several of ours ends in 'y_2' where its first node took 'y'), which gives it the model's name, the key of
+            // plans' and plan sets' results (the compiler drops the Identity). An intermediate holding that name is renamed
+            // first, unless the model names it too or it is a weight (then the output keeps a name of its own).
+            if (isInput || constants.containsKey(mine) || !used.add(mine) || !mine.equals(o.getName())) {
+                if (!mine.equals(o.getName()) && b.hasValue(o.getName()) && !ours.containsValue(o.getName())) {
                     try {
                         b.rename(o.getName(), b.uniqueName(o.getName()));
                     } catch (dev.panamadnn.graph.GraphException e) {
-                        // an initializer holds it: the output keeps a name of its own (identity() makes one)
+                        // a weight holds the name: identity() makes one of its own
                     }
                 }
                 mine = b.identity(o.getName(), mine);

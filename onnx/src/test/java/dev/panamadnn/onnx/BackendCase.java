@@ -77,83 +77,50 @@ final class BackendCase {
         }
         if (sets.isEmpty()) return new Outcome(Kind.UNSUPPORTED, "no test data");
         String known = KNOWN_WRONG.get(dir.getParent().getFileName() + "/" + dir.getFileName());
-        if (VIA_PLANS) return runViaPlans(model, sets);
-        for (Path set : sets) {
-            Outcome o = runSet(model, set);
-            if (o.kind() == Kind.FAIL && known != null) return new Outcome(Kind.UNSUPPORTED, known + "; here: " + o.reason());
-            if (o.kind() != Kind.PASS) return o;
+        try (OnnxModel m = Onnx.load(model.toByteArray())) {
+            Runner runner = VIA_PLANS ? compiled(m, model) : new Runner(m::run, () -> { }, "");
+            try {
+                for (Path set : sets) {
+                    Outcome o = runSet(model, set, runner);
+                    if (o.kind() == Kind.FAIL && known != null) return new Outcome(Kind.UNSUPPORTED, known + "; here: " + o.reason());
+                    if (o.kind() != Kind.PASS) return o;
+                }
+                return Outcome.pass();
+            } finally {
+                runner.close().run();
+            }
+        } catch (OnnxException e) {
+            return unsupported("import", e);
         }
-        return Outcome.pass();
     }
 
     /**
      * {@code -Dpanamadnn.onnx.viaPlans=true} (scripts/torch-probe): every data set through one compiled form of the model,
      * as a server runs it: a {@link dev.panamadnn.compile.PlanSet} where an input has a symbolic dim (the data sets may
      * hold several batch sizes), else one plan for the declared shapes; a model neither compiles is run by
-     * {@link OnnxModel#run} as usual (printed). The backend suite itself runs {@code run(Map)}.
+     * {@link OnnxModel#run} as usual (printed). The backend suite itself runs {@code run(Map)}, the data sets of a case
+     * through one loaded model.
      */
     static final boolean VIA_PLANS = Boolean.getBoolean("panamadnn.onnx.viaPlans");
 
-    private static Outcome runViaPlans(ModelProto model, List<Path> sets) throws IOException {
-        try (OnnxModel m = Onnx.load(model.toByteArray())) {
-            boolean symbolic = m.inputs().stream().anyMatch(v -> !v.shape().isFixed());
-            AutoCloseable compiled;
-            java.util.function.Function<Map<String, Tensor>, Map<String, Tensor>> run;
-            try {
-                if (symbolic) {
-                    dev.panamadnn.compile.PlanSet plans = m.compile(dev.panamadnn.compile.CompileOptions.defaults());
-                    compiled = plans;
-                    run = plans::run;
-                } else {
-                    dev.panamadnn.compile.CompiledModel plan = m.plan(dev.panamadnn.compile.CompileOptions.defaults());
-                    compiled = plan;
-                    run = plan::run;
-                }
-            } catch (OnnxException e) {
-                System.out.println("viaPlans: " + model.getGraph().getName() + ": not compiled (" + oneLine(e) + "), run(Map) instead");
-                compiled = () -> { };
-                run = m::run;
+    /** How a case's data sets run: the call, what closes it, and a label for failures. */
+    private record Runner(java.util.function.Function<Map<String, Tensor>, Map<String, Tensor>> run, Runnable close, String label) {}
+
+    private static Runner compiled(OnnxModel m, ModelProto model) {
+        try {
+            if (m.inputs().stream().anyMatch(v -> !v.shape().isFixed())) {
+                dev.panamadnn.compile.PlanSet plans = m.compile(dev.panamadnn.compile.CompileOptions.defaults());
+                return new Runner(plans::run, plans::close, " (via plans)");
             }
-            try (AutoCloseable c = compiled) {
-                for (Path set : sets) {
-                    try (Arena arena = Arena.ofConfined()) {
-                        Set<String> initializers = new HashSet<>();
-                        for (TensorProto t : model.getGraph().getInitializerList()) initializers.add(t.getName());
-                        List<ValueInfoProto> inputs = model.getGraph().getInputList().stream().filter(v -> !initializers.contains(v.getName())).toList();
-                        Map<String, Tensor> in = new LinkedHashMap<>();
-                        for (int k = 0; k < inputs.size(); k++) {
-                            TensorProto t = TensorProto.parseFrom(Files.readAllBytes(set.resolve("input_" + k + ".pb")));
-                            in.put(inputs.get(k).getName(), TensorProtos.toTensor(t, "input_" + k, arena, null));
-                        }
-                        Map<String, Tensor> out;
-                        try {
-                            out = run.apply(in);
-                        } catch (OnnxException e) {
-                            return unsupported("compile", e);
-                        }
-                        try {
-                            for (int j = 0; j < model.getGraph().getOutputCount(); j++) {
-                                Tensor want = TensorProtos.toTensor(TensorProto.parseFrom(Files.readAllBytes(set.resolve("output_" + j + ".pb"))), "output_" + j, arena, null);
-                                String diff = compare(out.get(model.getGraph().getOutput(j).getName()), want);
-                                if (diff != null) return new Outcome(Kind.FAIL, set.getFileName() + " (via plans): output " + j + ": " + diff);
-                            }
-                        } finally {
-                            out.values().forEach(Tensor::close);
-                        }
-                    } catch (RuntimeException e) {
-                        return new Outcome(Kind.FAIL, set.getFileName() + " (via plans): run: " + oneLine(e));
-                    }
-                }
-            } catch (Exception e) {
-                return new Outcome(Kind.FAIL, "via plans: " + oneLine(e));
-            }
-            return Outcome.pass();
+            dev.panamadnn.compile.CompiledModel plan = m.plan(dev.panamadnn.compile.CompileOptions.defaults());
+            return new Runner(plan::run, plan::close, " (via a plan)");
         } catch (OnnxException e) {
-            return unsupported("import", e);
+            System.out.println("viaPlans: " + model.getGraph().getName() + ": not compiled (" + oneLine(e) + "), run(Map) instead");
+            return new Runner(m::run, () -> { }, "");
         }
     }
 
-    private static Outcome runSet(ModelProto model, Path set) throws IOException {
+    private static Outcome runSet(ModelProto model, Path set, Runner runner) throws IOException {
         Set<String> initializers = new HashSet<>();
         for (TensorProto t : model.getGraph().getInitializerList()) initializers.add(t.getName());
         List<ValueInfoProto> inputs = model.getGraph().getInputList().stream().filter(v -> !initializers.contains(v.getName())).toList();
@@ -162,7 +129,8 @@ final class BackendCase {
         if (given.size() != inputs.size()) {
             return new Outcome(Kind.UNSUPPORTED, "the data set gives " + given.size() + " inputs for " + inputs.size() + " graph inputs");
         }
-        try (Arena arena = Arena.ofConfined(); OnnxModel m = Onnx.load(model.toByteArray())) {
+        String where = set.getFileName() + runner.label();
+        try (Arena arena = Arena.ofConfined()) {
             Map<String, Tensor> in = new LinkedHashMap<>();
             List<Tensor> expected = new ArrayList<>();
             try {
@@ -179,22 +147,20 @@ final class BackendCase {
             Map<String, Tensor> out = null;
             try {
                 try {
-                    out = m.run(in);   // compiles (integer inputs bound to their values where shapes depend on them), or refuses
+                    out = runner.run().apply(in);   // run(Map) compiles (integer inputs bound to their values where shapes depend on them), or refuses
                 } catch (OnnxException e) {
                     return unsupported("compile", e);
                 }
                 for (int j = 0; j < expected.size(); j++) {   // by the ONNX outputs' names
                     String diff = compare(out.get(model.getGraph().getOutput(j).getName()), expected.get(j));
-                    if (diff != null) return new Outcome(Kind.FAIL, set.getFileName() + ": output " + j + ": " + diff);
+                    if (diff != null) return new Outcome(Kind.FAIL, where + ": output " + j + ": " + diff);
                 }
                 return Outcome.pass();
             } catch (RuntimeException e) {
-                return new Outcome(Kind.FAIL, set.getFileName() + ": run: " + oneLine(e));
+                return new Outcome(Kind.FAIL, where + ": run: " + oneLine(e));
             } finally {
                 if (out != null) for (Tensor t : out.values()) t.close();
             }
-        } catch (OnnxException e) {
-            return unsupported("import", e);
         }
     }
 
