@@ -90,6 +90,16 @@ def bool_mask(shape, p_keep):
     return torch.rand(*shape) < p_keep
 
 
+def float_mask(shape, p_inf):
+    """An additive mask: normal values, and with probability p_inf a -inf in about 30% of its places."""
+    def make():
+        m = torch.randn(*shape)
+        if maybe(p_inf):
+            m[torch.rand(*shape) < 0.3] = float("-inf")
+        return m
+    return make
+
+
 def attention_case(cases, i):
     seed = opts.seed * 100003 + i
     name = f"a{i}"
@@ -105,11 +115,7 @@ def attention_case(cases, i):
             p = R.choice([0.3, 0.6, 0.9])
             mask = lambda: bool_mask(mask_shape, p)  # noqa: E731
         elif kind == "float":
-            def mask():
-                m = torch.randn(*mask_shape)
-                if maybe(0.5):
-                    m[torch.rand(*mask_shape) < 0.3] = float("-inf")
-                return m
+            mask = float_mask(mask_shape, 0.5)
         att.sdpa_case(cases, name, seed, tuple(lead + [L, E]), tuple(lead + [S, E]), tuple(lead + [S, Ev]),
                       mask=mask, mask_kind="none" if kind in ("none", "causal") else kind, is_causal=kind == "causal",
                       scale=scale)
@@ -136,11 +142,7 @@ def attention_case(cases, i):
         elif am_kind == "causal":
             attn_mask = lambda: torch.ones(L, S, dtype=torch.bool).triu(1)  # noqa: E731
         elif am_kind == "float":
-            def attn_mask():
-                m = torch.randn(*am_shape)
-                if maybe(0.4):
-                    m[torch.rand(*am_shape) < 0.3] = float("-inf")
-                return m
+            attn_mask = float_mask(am_shape, 0.4)
         kp_kind = R.choice(["none", "none", "bool", "float"])
         kp_shape = [S] if unbatched else [N, S]
         kpm = None
@@ -155,12 +157,10 @@ def attention_case(cases, i):
             additive = False
         poison = None
         if maybe(0.08):
-            shape_q = (L, E) if unbatched else None
             v = poison_value()
 
-            def poison(q, v=v, shape_q=shape_q):
-                idx = tuple(R.randrange(d) for d in q.shape)
-                q[idx] = v
+            def poison(q, v=v):
+                q[tuple(R.randrange(d) for d in q.shape)] = v
         att.mha_case(cases, name, seed, E, H, L, S, N, bias=maybe(0.8), kdim=kdim, vdim=vdim, batch_first=maybe(0.5),
                      need_weights=maybe(0.6), average=maybe(0.6), attn_mask=attn_mask, kpm=kpm, self_attn=self_attn,
                      unbatched=unbatched, additive=additive, poison=poison)
