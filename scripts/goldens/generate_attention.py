@@ -110,6 +110,18 @@ def sdpa_cases():
     return cases
 
 
+def add_masks_and_parameters(t, name, attn_mask, key_padding_mask, module):
+    """The case's masks (as F32) and the module's state_dict into t, in that order; its plain state_dict file if listed."""
+    if attn_mask is not None:
+        t["attn_mask"] = attn_mask.float()
+    if key_padding_mask is not None:
+        t["key_padding_mask"] = key_padding_mask.float()
+    for n_, p in module.state_dict().items():
+        t["param:" + n_] = p
+    if name in STATE_DICTS:
+        write_safetensors(STATE_DICTS[name], module.state_dict())
+
+
 def mha_case(cases, name, seed, E, H, L, S, N, bias=True, kdim=None, vdim=None, batch_first=False, need_weights=True,
              average=True, attn_mask=None, kpm=None, self_attn=False, unbatched=False, additive=False, poison=None):
     torch.manual_seed(seed)
@@ -151,14 +163,7 @@ def mha_case(cases, name, seed, E, H, L, S, N, bias=True, kdim=None, vdim=None, 
     t = {"input": q}
     if not self_attn:
         t["key"], t["value"] = k, v
-    if am is not None:
-        t["attn_mask"] = am.float()
-    if kp is not None:
-        t["key_padding_mask"] = kp.float()
-    for n_, p in mha.state_dict().items():
-        t["param:" + n_] = p
-    if name in STATE_DICTS:
-        write_safetensors(STATE_DICTS[name], mha.state_dict())
+    add_masks_and_parameters(t, name, am, kp, mha)
     if w is not None:
         t["weights"] = w
     t["output"] = out
@@ -233,14 +238,7 @@ def encoder_case(cases, name, seed, d, h, ff, L, N, norm_first, activation, batc
     kp = kpm() if kpm else None
     out = model(x, m, kp) if not num_layers else model(x, mask=m, src_key_padding_mask=kp)
     t = {"input": x}
-    if m is not None:
-        t["attn_mask"] = m.float()
-    if kp is not None:
-        t["key_padding_mask"] = kp.float()
-    for n_, p in model.state_dict().items():
-        t["param:" + n_] = p
-    if name in STATE_DICTS:
-        write_safetensors(STATE_DICTS[name], model.state_dict())
+    add_masks_and_parameters(t, name, m, kp, model)
     t["output"] = out
     kind = "none" if m is None else ("bool" if m.dtype == torch.bool else "float")
     spec = ("%s d_model=%d nhead=%d dim_feedforward=%d norm_first=%s activation=%s batch_first=%s eps=%r "
