@@ -470,10 +470,15 @@ final class Importer {
         return new Value(v.getName(), dtype, new Shape(dims));
     }
 
+    /** {@code name} as a symbol of ours: characters other than letters, digits and '_' become '_', and it starts with a letter or '_'. */
+    static String symbolName(String name) {
+        String base = name.replaceAll("[^A-Za-z0-9_]", "_");
+        return Character.isLetter(base.charAt(0)) || base.charAt(0) == '_' ? base : "_" + base;
+    }
+
     /** Our symbol for an ONNX dim_param ("batch_size" stays; other characters become '_'; unnamed dims get "unk_k"). */
     private String freshSymbol(String param) {
-        String base = param.startsWith("?") ? "unk" : param.replaceAll("[^A-Za-z0-9_]", "_");
-        if (!Character.isLetter(base.charAt(0)) && base.charAt(0) != '_') base = "_" + base;
+        String base = param.startsWith("?") ? "unk" : symbolName(param);
         String s = base.equals("unk") ? "unk_" + symbols.size() : base;
         while (symbols.containsValue(s)) s = s + "_";
         return s;

@@ -149,8 +149,7 @@ public final class OnnxModel implements AutoCloseable {
                     dims.add(a.dim(d));
                     continue;
                 }
-                String symbol = out.get(i).name().replaceAll("[^A-Za-z0-9_]", "_") + "_d" + d;
-                if (!Character.isLetter(symbol.charAt(0)) && symbol.charAt(0) != '_') symbol = "_" + symbol;
+                String symbol = Importer.symbolName(out.get(i).name() + "_d" + d);
                 while (!taken.add(symbol)) symbol += "_";
                 dims.add(Dim.symbol(symbol));
             }
