@@ -86,8 +86,9 @@ pdnn_ensure_build_tools() {
 # with a message naming the package.
 pdnn_ensure_test_python() {
   local p missing=()
-  for p in python3-torch python3-torchvision; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  # python3-onnx: the ONNX goldens scripts build or read models with it (nothing else pulls it in)
+  for p in python3-torch python3-torchvision python3-onnx; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   [ ${#missing[@]} -eq 0 ] && return 0
   ( pdnn_apt_install "${missing[@]}" ) \
-    || pdnn_log "warning: could not install ${missing[*]}: the ResNet conformance tests will be skipped"
+    || pdnn_log "warning: could not install ${missing[*]}: the tests whose goldens need them will be skipped"
 }

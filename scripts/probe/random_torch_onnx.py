@@ -261,9 +261,11 @@ def pieces_case():
     dim = R.randint(1, rank - 1)
     kind = R.choice(["chunk", "split", "topk", "max"])
     if kind == "chunk":
-        # a chunk that does not divide its dim evenly exports (opset 11 on) as SplitToSequence + SequenceAt, sequence
-        # ops the import refuses by name (docs/onnx.md): only even chunks here
-        arg = R.choice([c for c in range(1, 5) if shape[dim] % c == 0])
+        # a chunk that gives fewer pieces than asked exports (opset 11 on) as SplitToSequence + SequenceAt with sizes
+        # [s] * (c - 1) + [d - (c - 1) * s], s = ceil(d / c): refused (as by ONNX Runtime) where that rest is negative
+        # (docs/onnx.md's exports table), so only chunk counts whose rest is 0 or more here
+        d = shape[dim]
+        arg = R.choice([c for c in range(1, 5) if d - (c - 1) * -(-d // c) >= 0])
     elif kind == "split":
         n = shape[dim]
         cuts = sorted(set(R.randint(1, n) for _ in range(R.randint(1, 3))) - {n}) if n > 1 else []

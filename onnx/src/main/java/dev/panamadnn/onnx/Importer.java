@@ -47,6 +47,7 @@ final class Importer {
     private final List<String> problems = new ArrayList<>();
     private final Map<String, String> symbols = new HashMap<>();   // ONNX dim_param -> our symbol
     private final Map<String, Tensor> bound;   // graph inputs taken as constants (BoundInputs), by ONNX name
+    private final Map<String, Sequences.Seq> sequences = new HashMap<>();   // sequence values, by ONNX name
 
     private Importer(Detached model, Arena arena, Path baseDir, Map<String, Tensor> bound) {
         this.model = model.proto();
@@ -147,7 +148,15 @@ final class Importer {
             }
             Attributes a = attributes(n, label);
             attributes.add(a);
+            if (Sequences.handles(n)) {
+                Sequences.check(n, label, opset, a, problems);
+                rules.add(null);
+                continue;
+            }
             rules.add(check(n, label, opset, a, read));
+        }
+        for (ValueInfoProto o : g.getOutputList()) {
+            if (o.getType().hasSequenceType()) problems.add("graph output '" + o.getName() + "': a sequence; only tensor outputs are supported");
         }
         List<Value> inputValues = new ArrayList<>();
         for (ValueInfoProto in : inputs) if (!in.getName().isEmpty()) inputValues.add(value(in, "graph input '" + in.getName() + "'"));
@@ -182,6 +191,9 @@ final class Importer {
         List<String> all = new ArrayList<>(), computed = new ArrayList<>();
         for (ValueInfoProto o : g.getOutputList()) {
             String mine = ours.get(o.getName());
+            if (mine == null && sequences.containsKey(o.getName())) {
+                throw new OnnxException("graph output '" + o.getName() + "' is a sequence; only tensor outputs are supported");
+            }
             if (mine == null) throw new OnnxException("graph output '" + o.getName() + "' is not computed by any node");
             String m = mine;
             boolean isInput = false;   // loops, not lambdas, on the import path: each lambda costs a cold JVM a spun class
@@ -227,10 +239,34 @@ final class Importer {
             translateIf(n, label, opset, b, ours, constants, read);
             return;
         }
+        boolean sequenceOp = Sequences.handles(n);
         List<String> ins = new ArrayList<>();
-        for (String s : n.getInputList()) ins.add(s.isEmpty() ? "" : ours.get(s));
+        for (int i = 0; i < n.getInputCount(); i++) {
+            String s = n.getInput(i);
+            if (sequences.containsKey(s) && !sequenceOp) {
+                if (n.getOpType().equals("Identity") && n.getOutputCount() == 1) {   // a sequence's Identity (opset 14 on): the same sequence
+                    sequences.put(n.getOutput(0), sequences.get(s));
+                    return;
+                }
+                throw new OnnxException(label + ": input " + i + " ('" + s + "') is a sequence; " + n.getOpType() + " takes tensors (a sequence is read"
+                        + " by the sequence ops only: " + String.join(", ", Sequences.OPS) + ")");
+            }
+            ins.add(s.isEmpty() || sequences.containsKey(s) ? "" : ours.get(s));
+        }
         String base = n.getOutputCount() > 0 && !n.getOutput(0).isEmpty() ? n.getOutput(0) : n.getName().isEmpty() ? n.getOpType() : n.getName();
         int outputs = n.getOutputCount();
+        if (sequenceOp) {
+            NodeContext ctx = new NodeContext(label, n.getOpType(), opset, a, ins, outputs, base, b, arena, constants);
+            Sequences.Out out;
+            try {
+                out = Sequences.translate(n, ctx, sequences);
+            } catch (IllegalArgumentException | IllegalStateException | ArithmeticException e) {
+                throw new OnnxException(label + ": " + e.getMessage(), e);
+            }
+            if (out.seq() != null) sequences.put(n.getOutput(0), out.seq());
+            else ours.put(n.getOutput(0), out.tensor());
+            return;
+        }
         if (n.getOpType().equals("MaxPool") && outputs > 1 && (n.getOutput(1).isEmpty() || !read.contains(n.getOutput(1)))) outputs = 1;   // Indices unread: oneDNN's pooling
         NodeContext ctx = new NodeContext(label, n.getOpType(), opset, a, ins, outputs, base, b, arena, constants);
         List<String> outs;
@@ -304,6 +340,10 @@ final class Importer {
                     checkIf(m, inner, opset, read);
                     continue;
                 }
+                if (Sequences.handles(m)) {
+                    Sequences.check(m, inner, opset, attributes(m, inner), problems);
+                    continue;
+                }
                 check(m, inner, opset, attributes(m, inner), read);
             }
         }
@@ -332,12 +372,17 @@ final class Importer {
         for (NodeProto m : sorted) {
             String inner = label + " > " + (then ? "then_branch" : "else_branch") + " > " + label(m, opset);
             Attributes a = isIf(m) ? Attributes.empty() : attributes(m, inner);
-            OpRule rule = isIf(m) ? null : OpTable.find(m.getOpType(), opset);
+            OpRule rule = isIf(m) || Sequences.handles(m) ? null : OpTable.find(m.getOpType(), opset);
             if (!problems.isEmpty()) throw new OnnxException("cannot import the model", problems);   // checked before: not expected
             translate(m, inner, opset, a, rule, b, ours, constants, read);
         }
         for (int k = 0; k < n.getOutputCount(); k++) {
             if (n.getOutput(k).isEmpty()) continue;
+            Sequences.Seq seq = sequences.get(g.getOutput(k).getName());
+            if (seq != null) {
+                sequences.put(n.getOutput(k), seq);
+                continue;
+            }
             String from = ours.get(g.getOutput(k).getName());
             if (from == null) throw new OnnxException(label + ": output " + k + " ('" + g.getOutput(k).getName() + "') of the branch is not computed");
             ours.put(n.getOutput(k), from);

@@ -64,6 +64,12 @@ final class NodeContext {
         return input(i).isEmpty() ? null : constants.get(input(i));
     }
 
+    /** The value of our value {@code name} where it is known when importing (a constant, or computed from fixed shapes), or null. */
+    Tensor known(String name) {
+        Tensor t = constants.get(name);
+        return t != null ? t : builder.knownValue(name);
+    }
+
     /** Emits one node of ours with one output, named after the ONNX node's first output; returns that output. */
     String emit(String op, Attributes attrs, String... ins) {
         String out = builder.node(op, baseName, attrs, ins);
