@@ -355,8 +355,11 @@ final class Importer {
         String cond = ours.get(n.getInput(0));
         Tensor c = constants.containsKey(cond) ? constants.get(cond) : b.knownValue(cond);
         if (c == null) {
-            throw new OnnxException(label + ": its condition '" + n.getInput(0) + "' is computed at run time: an If is imported only where its "
-                    + "condition is known when importing (a constant, or computed from fixed shapes)");
+            // a GraphException cause, as shape inference's own: a condition that a graph input gives (a bool flag) or that
+            // depends on a symbolic dim is then known per call, run(Map) binding the call's inputs and shapes
+            String why = "its condition '" + n.getInput(0) + "' is computed at run time: an If is imported only where its condition is known"
+                    + " when importing (a constant, computed from fixed shapes, or an integer or bool input, which run(Map) binds per call)";
+            throw new OnnxException(label + ": " + why, new GraphException(why));
         }
         if (c.numel() != 1 || c.dtype() != DataType.BOOL) {
             throw new OnnxException(label + ": the condition '" + n.getInput(0) + "' must be one BOOL value, got " + c.dtype() + java.util.Arrays.toString(c.shape()));
