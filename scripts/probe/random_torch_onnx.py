@@ -2,7 +2,8 @@
 """Random PyTorch modules exported with torch.onnx.export, for scripts/torch-probe --onnx: the ONNX import on the graphs
 torch writes (its LSTM/GRU with initial states, attention, Resize/Upsample, GroupNorm's InstanceNormalization pattern,
 LayerNorm decomposed or whole, Shape->Gather->Concat->Reshape chains under a dynamic batch, padding modes as Pad,
-several outputs of one node (chunk, split, topk, max with indices), an MLP with either GELU, Embedding of int64 ids...),
+several outputs of one node (chunk, split, topk, max with indices), an MLP with either GELU, Embedding of int64 ids,
+torch.jit.script loops kept as ONNX Loops...),
 at opsets 9 to 17, compared with torch's own outputs.
 
 Writes DIR/node/<case>/model.onnx and test_data_set_0/input_k.pb, output_k.pb (TensorProtos; a model of one input
@@ -319,7 +320,66 @@ def embed_case():
     return m.eval(), [ids], R.randint(9, 17), R.choice([{}, {0: [0]}, {0: [0, 1]}])   # batch, or batch and length, dynamic
 
 
-FAMILIES = [rnn_case, attention_case, conv_case, interp_case, norm_case, reshape_case, pieces_case, mlp_case, embed_case]
+class LoopCell(nn.Module):
+    """A recurrent cell over the steps of x [T, N, I] as a Python loop (scripted: the export keeps an ONNX Loop)."""
+
+    def __init__(self, i, h, act: int):
+        super().__init__()
+        self.i2h, self.h2h, self.act, self.h = nn.Linear(i, h), nn.Linear(h, h), act, h
+
+    def forward(self, x):
+        h = torch.zeros(x.size(1), self.h)
+        for t in range(x.size(0)):
+            z = self.i2h(x[t]) + self.h2h(h)
+            h = torch.tanh(z) if self.act == 0 else torch.sigmoid(z) * h + z * 0.5
+        return h
+
+
+class LoopCollect(nn.Module):
+    """Steps of x [N, T, C] transformed one by one and stacked (a list built in a scripted loop)."""
+
+    def __init__(self, c, dim: int):
+        super().__init__()
+        self.lin, self.dim = nn.Linear(c, c), dim
+
+    def forward(self, x):
+        outs = []
+        for t in range(x.size(1)):
+            outs.append(torch.relu(self.lin(x[:, t])) + float(t))
+        return torch.stack(outs, self.dim)
+
+
+class LoopWhile(nn.Module):
+    """A while loop whose body computes its condition from the iteration count."""
+
+    def __init__(self, n: int):
+        super().__init__()
+        self.n = n
+
+    def forward(self, x):
+        i = 0
+        y = x
+        while i < self.n:
+            y = torch.tanh(y * 0.9 + float(i))
+            i += 1
+        return y
+
+
+def loop_case():
+    """torch.jit.script modules whose loops stay ONNX Loops (unrolled by the import)."""
+    kind = R.choice(["cell", "collect", "while"])
+    if kind == "cell":
+        i, h = R.randint(1, 6), R.randint(1, 6)
+        return LoopCell(i, h, R.randint(0, 1)).eval(), [torch.randn(R.randint(1, 7), R.randint(1, 3), i)], R.randint(11, 17), \
+            ({0: [1]} if maybe(0.5) else {})
+    if kind == "collect":
+        c = R.randint(1, 5)
+        return LoopCollect(c, R.randint(1, 2)).eval(), [torch.randn(R.randint(1, 3), R.randint(1, 6), c)], R.randint(11, 17), \
+            ({0: [0]} if maybe(0.5) else {})
+    return LoopWhile(R.randint(1, 5)).eval(), [torch.randn(R.randint(1, 3), R.randint(1, 5))], R.randint(11, 17), ({0: [0]} if maybe(0.5) else {})
+
+
+FAMILIES = [rnn_case, attention_case, conv_case, interp_case, norm_case, reshape_case, pieces_case, mlp_case, embed_case, loop_case]
 
 
 def write_case(path, module, inputs, opset, dynamic):
@@ -332,6 +392,8 @@ def write_case(path, module, inputs, opset, dynamic):
     for k, axes in dynamic.items():
         dyn[names[k]] = {a: "d%d" % a for a in axes}
     buf = io.BytesIO()
+    if isinstance(module, (LoopCell, LoopCollect, LoopWhile)):
+        module = torch.jit.script(module)   # traced, the loop would be unrolled by torch
     torch.onnx.export(module, tuple(inputs), buf, opset_version=opset, input_names=names,
                       output_names=["y%d" % j for j in range(len(outs))], dynamic_axes=dyn or None)
     model = onnx.load_from_string(buf.getvalue())
