@@ -52,7 +52,26 @@ final class BatchedInputs {
             samples[k] = new long[in.rank() - 1];
             for (int i = 0; i < samples[k].length; i++) samples[k][i] = in.dim(i + 1).size();
         }
+        checkFirstOutputKeepsBatch(graph, symbol);
         return new BatchedInputs(graph.name(), graph.inputs(), samples);
+    }
+
+    /**
+     * A plan set's plans must map {@code [N, ...]} to a first output {@code [N, ...]} (each plan checks it when built):
+     * where the graph's inferred shape already says it does not (rank 0, a fixed first dim, or a multiple of the batch
+     * there, e.g. a sequence-first output {@code [T, N, C]}), refused now rather than at the first run. A first dim of
+     * another symbol is left to the plans.
+     */
+    private static void checkFirstOutputKeepsBatch(Graph graph, String symbol) {
+        if (graph.outputs().isEmpty()) return;
+        Value out = graph.value(graph.outputs().get(0));
+        Shape shape = out.shape();
+        boolean not = shape.rank() == 0 || shape.dim(0).isFixed() || symbol.equals(shape.dim(0).symbol()) && shape.dim(0).factor() != 1;
+        if (not) {
+            throw new IllegalArgumentException("PlanSet(" + graph.name() + "): the graph maps input " + graph.inputs().get(0) + " to " + out
+                    + ", not to [" + symbol + ", ...]: a plan set needs a model whose first output keeps the batch dimension first (compile one"
+                    + " plan per shape with CompiledModel.compile instead)");
+        }
     }
 
     /** Input 0's sample shape. */

@@ -391,6 +391,29 @@ class PlanSetTest {
         }
     }
 
+    /** A graph whose first output does not keep the batch first (a sequence-first [T, N, C]): refused by of(), not at the first run. */
+    @Test
+    void aGraphWhoseFirstOutputMovesTheBatchIsRefusedWhenTheSetIsMade() {
+        dev.panamadnn.graph.GraphBuilder g = dev.panamadnn.graph.Graph.builder("time first");
+        String x = g.input("x", dev.panamadnn.graph.Shape.batched("N", 3, 2));
+        g.output(g.node("Transpose", "t", dev.panamadnn.graph.Attributes.of("perm", new long[] {1, 0, 2}), x));
+        dev.panamadnn.graph.Graph moved = g.build();
+        var e = assertThrows(IllegalArgumentException.class, () -> PlanSet.of(moved, OPTIONS, 4));
+        assertTrue(e.getMessage().contains("PlanSet(time first)") && e.getMessage().contains("[3, N, 2]")
+                && e.getMessage().contains("keeps the batch dimension first"), e.getMessage());
+        dev.panamadnn.graph.GraphBuilder kept = dev.panamadnn.graph.Graph.builder("batch first");   // the same op, the batch kept: accepted
+        String y = kept.input("x", dev.panamadnn.graph.Shape.batched("N", 3, 2));
+        kept.output(kept.node("Transpose", "t", dev.panamadnn.graph.Attributes.of("perm", new long[] {0, 2, 1}), y));
+        try (PlanSet set = PlanSet.of(kept.build(), OPTIONS, 4); Tensor in = Tensor.of(new float[] {1, 2, 3, 4, 5, 6}, 1, 3, 2)) {
+            Map<String, Tensor> out = set.run(Map.of("x", in));
+            try {
+                assertArrayEquals(new float[] {1, 3, 5, 2, 4, 6}, out.values().iterator().next().toFloatArray());
+            } finally {
+                out.values().forEach(Tensor::close);
+            }
+        }
+    }
+
     @Test
     void closeClosesEveryPlanAndLaterCallsNameThePlanSet() {
         PlanSet plans = counting(4).warmup(1, 2);
