@@ -42,7 +42,7 @@ final class Importer {
     private final ModelProto model;
     /** Per initializer, its raw_data moved out of the proto ({@link Detached}), or null (in the proto, or none). */
     private final java.lang.foreign.MemorySegment[] raw;
-    private final Arena arena;
+    private final Arena arena;   // where the model's tensors live (constants made when importing too)
     private final Path baseDir;
     private final List<String> problems = new ArrayList<>();
     private final Map<String, String> symbols = new HashMap<>();   // ONNX dim_param -> our symbol
@@ -142,7 +142,7 @@ final class Importer {
             String label = label(n, opset);
             if (hasGraphs(n)) {
                 if (isIf(n)) checkIf(n, label, opset, read);
-                else checkBody(n, label, opset, read);
+                else Loops.check(this, n, label, opset, read, problems);
                 attributes.add(Attributes.empty());
                 rules.add(null);
                 continue;
@@ -234,14 +234,14 @@ final class Importer {
     }
 
     /** Translates one node (checked) into ours, recording its outputs' names in {@code ours}. */
-    private void translate(NodeProto n, String label, int opset, Attributes a, OpRule rule, GraphBuilder b, Map<String, String> ours,
+    void translate(NodeProto n, String label, int opset, Attributes a, OpRule rule, GraphBuilder b, Map<String, String> ours,
                            Map<String, Tensor> constants, Set<String> read) {
         if (isIf(n)) {
             translateIf(n, label, opset, b, ours, constants, read);
             return;
         }
         if (hasGraphs(n)) {
-            translateBody(n, label, opset, b, ours, constants, read);
+            Loops.unroll(this, n, label, opset, b, ours, constants, read);
             return;
         }
         boolean sequenceOp = Sequences.handles(n);
@@ -287,24 +287,24 @@ final class Importer {
         return n.getOpType().equals("If") && (n.getDomain().isEmpty() || n.getDomain().equals("ai.onnx"));
     }
 
-    /** A Loop or a Scan of the default domain: unrolled when importing ({@link #translateBody}). */
-    private static boolean isLoopOrScan(NodeProto n) {
+    /** A Loop or a Scan of the default domain: unrolled when importing ({@link Loops}). */
+    static boolean isLoopOrScan(NodeProto n) {
         return (n.getOpType().equals("Loop") || n.getOpType().equals("Scan")) && (n.getDomain().isEmpty() || n.getDomain().equals("ai.onnx"));
     }
 
     /** An op whose attributes hold graphs we translate: If, Loop, Scan. */
-    private static boolean hasGraphs(NodeProto n) {
+    static boolean hasGraphs(NodeProto n) {
         return isIf(n) || isLoopOrScan(n);
     }
 
     /** The then_branch or else_branch of an If (checked by {@link #checkIf}). */
-    private static GraphProto branch(NodeProto n, String name) {
+    static GraphProto branch(NodeProto n, String name) {
         for (AttributeProto a : n.getAttributeList()) if (a.getName().equals(name)) return a.getG();
         throw new IllegalStateException("If without " + name);
     }
 
     /** The names an If's branches read from outside them (nested Ifs included), in first-read order. */
-    private static List<String> outerReads(NodeProto n) {
+    static List<String> outerReads(NodeProto n) {
         Set<String> out = new java.util.LinkedHashSet<>();
         for (AttributeProto a : n.getAttributeList()) {
             if (a.getType() != AttributeProto.AttributeType.GRAPH) continue;
@@ -356,9 +356,9 @@ final class Importer {
     }
 
     /** Checks a node of an If's branch or a Loop's or Scan's body, as any node of the graph. */
-    private void checkInner(NodeProto m, String inner, int opset, Set<String> read) {
+    void checkInner(NodeProto m, String inner, int opset, Set<String> read) {
         if (isIf(m)) checkIf(m, inner, opset, read);
-        else if (isLoopOrScan(m)) checkBody(m, inner, opset, read);
+        else if (isLoopOrScan(m)) Loops.check(this, m, inner, opset, read, problems);
         else if (Sequences.handles(m)) Sequences.check(m, inner, opset, attributes(m, inner), problems);
         else check(m, inner, opset, attributes(m, inner), read);
     }
@@ -405,195 +405,31 @@ final class Importer {
     }
 
     /** A node's attributes inside a branch or body (checked before): none of its own for an If, Loop or Scan. */
-    private Attributes innerAttributes(NodeProto m, String inner) {
+    Attributes innerAttributes(NodeProto m, String inner) {
         Attributes a = hasGraphs(m) ? Attributes.empty() : attributes(m, inner);
         if (!problems.isEmpty()) throw new OnnxException("cannot import the model", problems);   // checked before: not expected
         return a;
     }
 
-    private static OpRule innerRule(NodeProto m, int opset) {
+    static OpRule innerRule(NodeProto m, int opset) {
         return hasGraphs(m) || Sequences.handles(m) ? null : OpTable.find(m.getOpType(), opset);
     }
 
-    /** The most iterations a Loop or Scan is unrolled into (each one a copy of its body in the graph). */
-    static final int MAX_ITERATIONS = 4096;
-
-    /** Scan's attributes (besides its body). */
-    private static final Set<String> SCAN_ATTRIBUTES = Set.of("num_scan_inputs", "scan_input_axes", "scan_input_directions", "scan_output_axes",
-            "scan_output_directions");
-
-    /**
-     * A Loop or Scan is imported unrolled, where its number of iterations is known when importing (a Loop's trip count
-     * and conditions constants, computed from fixed shapes, or integer and bool inputs that run(Map) binds per call; a
-     * Scan's sequence length a fixed dim): its body's nodes once per iteration. Here its attributes, its body's
-     * inputs and outputs against the node's, and the body's nodes as any nodes.
-     */
-    private void checkBody(NodeProto n, String label, int opset, Set<String> read) {
-        boolean loop = n.getOpType().equals("Loop");
-        GraphProto body = null;
-        for (AttributeProto a : n.getAttributeList()) {
-            if (a.getName().equals("body") && a.getType() == AttributeProto.AttributeType.GRAPH) body = a.getG();
-            else if (loop || !SCAN_ATTRIBUTES.contains(a.getName())) problems.add(label + ": attribute '" + a.getName() + "' is not supported");
-        }
-        if (body == null) {
-            problems.add(label + ": needs a body graph (attribute 'body')");
-            return;
-        }
-        if (!loop && opset < 9) {
-            problems.add(label + ": Scan before opset 9 (with a batch axis and sequence_lens) is not supported");
-            return;
-        }
-        if (body.getSparseInitializerCount() > 0) problems.add(label + ": body: sparse initializers are not supported");
-        int ins = body.getInputCount(), outs = body.getOutputCount();
-        if (loop) {
-            if (ins < 2 || outs < ins - 1 || n.getInputCount() < ins || n.getOutputCount() != outs - 1) {
-                problems.add(label + ": a Loop's body takes the iteration number, the condition and the " + (n.getOutputCount())
-                        + " carried values, and gives the condition, the carried values and the scan outputs; got a body of " + ins
-                        + " inputs and " + outs + " outputs for " + n.getInputCount() + " inputs and " + n.getOutputCount() + " outputs");
-            }
-        } else {
-            long scans = 0;
-            for (AttributeProto a : n.getAttributeList()) if (a.getName().equals("num_scan_inputs")) scans = a.getI();
-            if (scans < 1 || scans > ins || n.getInputCount() < ins || n.getOutputCount() != outs || outs < ins - scans) {
-                problems.add(label + ": a Scan's body takes its states and num_scan_inputs (" + scans + ", at least 1) slices, and gives the states"
-                        + " and the scan outputs; got a body of " + ins + " inputs and " + outs + " outputs for " + n.getInputCount()
-                        + " inputs and " + n.getOutputCount() + " outputs");
-            }
-        }
-        for (NodeProto m : body.getNodeList()) read.addAll(m.getInputList());
-        for (ValueInfoProto o : body.getOutputList()) read.add(o.getName());
-        for (NodeProto m : body.getNodeList()) checkInner(m, label + " > body > " + label(m, opset), opset, read);
+    Arena arena() {
+        return arena;
     }
 
-    /** Unrolls a Loop or a Scan (checked by {@link #checkBody}): its body's nodes once per iteration, then its outputs. */
-    private void translateBody(NodeProto n, String label, int opset, GraphBuilder b, Map<String, String> ours, Map<String, Tensor> constants,
-                               Set<String> read) {
-        boolean loop = n.getOpType().equals("Loop");
-        GraphProto body = branch(n, "body");
-        String base = n.getOutputCount() > 0 && !n.getOutput(0).isEmpty() ? n.getOutput(0) : n.getOpType();
-        for (dev.panamadnn.onnx.proto.TensorProto t : body.getInitializerList()) {
-            Tensor w = TensorProtos.toTensor(t, label + " > body > initializer '" + t.getName() + "'", arena, baseDir);
-            String mine = b.initializer(b.uniqueName(base + "." + t.getName()), w);
-            constants.put(mine, w);
-            ours.put(t.getName(), mine);
-        }
-        Set<String> defined = new HashSet<>(ours.keySet());
-        defined.addAll(sequences.keySet());
-        for (ValueInfoProto in : body.getInputList()) defined.add(in.getName());
-        List<String> local = new ArrayList<>();
-        List<NodeProto> sorted = new ArrayList<>();
-        for (NodeProto m : body.getNodeList()) sorted.add(hasGraphs(m) ? m.toBuilder().addAllInput(outerReads(m)).build() : m);
-        sorted = Topology.sort(sorted, defined, local);
-        if (!local.isEmpty()) throw new OnnxException(label + ": body: " + String.join("; ", local));
-        List<String> inner = new ArrayList<>();
-        List<Attributes> attrs = new ArrayList<>();
-        List<OpRule> rules = new ArrayList<>();
-        for (NodeProto m : sorted) {
-            inner.add(label + " > body > " + label(m, opset));
-            attrs.add(innerAttributes(m, inner.getLast()));
-            rules.add(innerRule(m, opset));
-        }
-        int states = loop ? body.getInputCount() - 2 : body.getInputCount() - (int) intAttribute(n, "num_scan_inputs", 0);
-        int scanOuts = body.getOutputCount() - (loop ? 1 : 0) - states;
-        List<Object> state = new ArrayList<>();   // our tensor name or a sequence, per carried value
-        for (int k = 0; k < states; k++) state.add(valueOf(n.getInput((loop ? 2 : 0) + k), label, ours));
-        List<List<String>> scanned = new ArrayList<>();
-        for (int j = 0; j < scanOuts; j++) scanned.add(new ArrayList<>());
-        long iterations;
-        boolean cond = true;
-        List<String> scanInputs = new ArrayList<>();
-        long[] inAxes = null, inReverse = null;
-        if (loop) {
-            iterations = present(n, 0) ? knownLong(n.getInput(0), "its trip count", label, ours, constants, b) : Long.MAX_VALUE;
-            if (present(n, 1)) cond = knownLong(n.getInput(1), "its condition", label, ours, constants, b) != 0;
-        } else {
-            int m = body.getInputCount() - states;
-            inAxes = ints(n, "scan_input_axes", m, 0);
-            inReverse = ints(n, "scan_input_directions", m, 0);
-            iterations = -1;
-            for (int j = 0; j < m; j++) {
-                String x = ours.get(n.getInput(states + j));
-                if (x == null) throw new OnnxException(label + ": scan input " + j + " ('" + n.getInput(states + j) + "') must be a tensor");
-                Shape shape = b.value(x).shape();
-                long axis = inAxes[j] < 0 ? inAxes[j] + shape.rank() : inAxes[j];
-                if (axis < 0 || axis >= shape.rank()) {
-                    throw new OnnxException(label + ": scan_input_axes[" + j + "] = " + inAxes[j] + " is out of range for input '" + n.getInput(states + j)
-                            + "' " + shape);
-                }
-                inAxes[j] = axis;
-                Dim d = shape.dim((int) axis);
-                if (!d.isFixed()) {
-                    String why = "the sequence length (dim " + axis + " of scan input '" + n.getInput(states + j) + "' " + shape + ") is symbolic: a"
-                            + " Scan is unrolled when importing";
-                    throw new OnnxException(label + ": " + why, new GraphException(why));
-                }
-                if (iterations >= 0 && d.size() != iterations) {
-                    throw new OnnxException(label + ": the scan inputs' sequence lengths differ: " + iterations + " and " + d.size() + " (input '"
-                            + n.getInput(states + j) + "')");
-                }
-                iterations = d.size();
-                scanInputs.add(x);
-            }
-        }
-        long done = 0;
-        for (; done < iterations && cond; done++) {
-            if (done >= MAX_ITERATIONS) {
-                throw new OnnxException(label + ": runs more than " + MAX_ITERATIONS + " iterations" + (iterations == Long.MAX_VALUE ? " (no trip count,"
-                        + " and its condition stays true)" : " (" + iterations + ")") + ": a " + n.getOpType() + " is imported unrolled, at most "
-                        + MAX_ITERATIONS + " copies of its body");
-            }
-            int first;
-            if (loop) {
-                bind(body.getInput(0).getName(), scalarConstant(b, constants, base + ".iteration", DataType.I64, done), ours);
-                bind(body.getInput(1).getName(), scalarConstant(b, constants, base + ".condition", DataType.BOOL, 1), ours);
-                first = 2;
-            } else {
-                for (int j = 0; j < scanInputs.size(); j++) {
-                    long at = inReverse[j] != 0 ? iterations - 1 - done : done;
-                    String index = scalarConstant(b, constants, base + ".step", DataType.I64, at);
-                    bind(body.getInput(states + j).getName(), b.node("Gather", base, Attributes.of("axis", inAxes[j]), scanInputs.get(j), index), ours);
-                }
-                first = 0;
-            }
-            for (int k = 0; k < states; k++) bind(body.getInput(first + k).getName(), state.get(k), ours);
-            for (int i = 0; i < sorted.size(); i++) translate(sorted.get(i), inner.get(i), opset, attrs.get(i), rules.get(i), b, ours, constants, read);
-            int out = 0;
-            if (loop) cond = knownLong(body.getOutput(out++).getName(), "its condition (body output 0)", label, ours, constants, b) != 0;
-            for (int k = 0; k < states; k++) state.set(k, valueOf(body.getOutput(out++).getName(), label, ours));
-            for (int j = 0; j < scanOuts; j++) {
-                Object v = valueOf(body.getOutput(out++).getName(), label, ours);
-                if (!(v instanceof String t)) throw new OnnxException(label + ": scan output " + j + " of the body is a sequence; only tensors are stacked");
-                scanned.get(j).add(t);
-            }
-        }
-        for (int k = 0; k < states; k++) if (!n.getOutput(k).isEmpty()) bind(n.getOutput(k), state.get(k), ours);
-        long[] outAxes = loop ? new long[scanOuts] : ints(n, "scan_output_axes", scanOuts, 0);
-        long[] outReverse = loop ? new long[scanOuts] : ints(n, "scan_output_directions", scanOuts, 0);
-        for (int j = 0; j < scanOuts; j++) {
-            if (n.getOutput(states + j).isEmpty()) continue;
-            List<String> items = new ArrayList<>(scanned.get(j));
-            if (items.isEmpty()) {
-                throw new OnnxException(label + ": runs no iteration, so its scan output '" + n.getOutput(states + j) + "' is empty, of a shape its"
-                        + " body does not give: not supported");
-            }
-            if (outReverse[j] != 0) java.util.Collections.reverse(items);
-            int rank = b.value(items.get(0)).shape().rank() + 1;
-            long axis = outAxes[j] < 0 ? outAxes[j] + rank : outAxes[j];
-            if (axis < 0 || axis >= rank) throw new OnnxException(label + ": scan_output_axes[" + j + "] = " + outAxes[j] + " is out of range for rank " + rank);
-            String axes = scalarConstant(b, constants, base + ".axes", DataType.I64, axis, 1);
-            List<String> unsqueezed = new ArrayList<>();
-            for (String item : items) unsqueezed.add(b.node("Unsqueeze", base, Attributes.empty(), item, axes));
-            ours.put(n.getOutput(states + j), unsqueezed.size() == 1 ? unsqueezed.get(0)
-                    : b.node("Concat", base, Attributes.of("axis", axis), unsqueezed.toArray(new String[0])));
-        }
+    Path baseDir() {
+        return baseDir;
     }
 
-    private static boolean present(NodeProto n, int i) {
-        return i < n.getInputCount() && !n.getInput(i).isEmpty();
+    /** The ONNX names holding sequences so far. */
+    Set<String> sequenceNames() {
+        return sequences.keySet();
     }
 
     /** A value by ONNX name: our tensor's name, or a sequence. */
-    private Object valueOf(String name, String label, Map<String, String> ours) {
+    Object valueOf(String name, String label, Map<String, String> ours) {
         Sequences.Seq seq = sequences.get(name);
         if (seq != null) return seq;
         String mine = ours.get(name);
@@ -602,7 +438,7 @@ final class Importer {
     }
 
     /** Gives ONNX name {@code name} the value {@code v} (our tensor's name, or a sequence). */
-    private void bind(String name, Object v, Map<String, String> ours) {
+    void bind(String name, Object v, Map<String, String> ours) {
         if (v instanceof Sequences.Seq seq) {
             sequences.put(name, seq);
             ours.remove(name);
@@ -610,51 +446,6 @@ final class Importer {
             ours.put(name, (String) v);
             sequences.remove(name);
         }
-    }
-
-    /** One integer or bool value, {@code name}'s (ONNX), known when importing; else a refusal that run(Map)'s per-call binding may lift. */
-    private long knownLong(String name, String what, String label, Map<String, String> ours, Map<String, Tensor> constants, GraphBuilder b) {
-        String mine = ours.get(name);
-        if (mine == null) throw new OnnxException(label + ": " + what + " ('" + name + "') must be a tensor");
-        Tensor t = constants.containsKey(mine) ? constants.get(mine) : b.knownValue(mine);
-        if (t == null) {
-            String why = what + " ('" + name + "') is computed at run time: a " + "Loop is imported unrolled, its iterations known when importing (a"
-                    + " constant, computed from fixed shapes, or an integer or bool input, which run(Map) binds per call)";
-            throw new OnnxException(label + ": " + why, new GraphException(why));
-        }
-        if (t.numel() != 1) throw new OnnxException(label + ": " + what + " ('" + name + "') must be one value, got " + t.dtype() + java.util.Arrays.toString(t.shape()));
-        return switch (t.dtype()) {
-            case I64 -> t.segment().get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0);
-            case I32 -> t.segment().get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 0);
-            case BOOL -> t.segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0) != 0 ? 1 : 0;
-            default -> throw new OnnxException(label + ": " + what + " ('" + name + "') must be INT64, INT32 or BOOL, got " + t.dtype());
-        };
-    }
-
-    /** A constant of ours holding {@code value} (I64 or BOOL), a scalar or of {@code shape}. */
-    private String scalarConstant(GraphBuilder b, Map<String, Tensor> constants, String name, DataType dtype, long value, long... shape) {
-        Tensor t = dtype == DataType.I64 ? TensorProtos.longs(arena, new long[] {value}, shape) : Tensor.allocate(arena, dtype, shape);
-        if (dtype == DataType.BOOL) t.segment().set(java.lang.foreign.ValueLayout.JAVA_BYTE, 0, (byte) (value != 0 ? 1 : 0));
-        String mine = b.initializer(b.uniqueName(name), t);
-        constants.put(mine, t);
-        return mine;
-    }
-
-    private static long intAttribute(NodeProto n, String name, long otherwise) {
-        for (AttributeProto a : n.getAttributeList()) if (a.getName().equals(name)) return a.getI();
-        return otherwise;
-    }
-
-    /** An INTS attribute of {@code count} values, or {@code otherwise} for each where absent. */
-    private static long[] ints(NodeProto n, String name, int count, long otherwise) {
-        long[] v = new long[count];
-        java.util.Arrays.fill(v, otherwise);
-        for (AttributeProto a : n.getAttributeList()) {
-            if (!a.getName().equals(name)) continue;
-            if (a.getIntsCount() != count) throw new OnnxException("attribute '" + name + "' has " + a.getIntsCount() + " values, expected " + count);
-            for (int i = 0; i < count; i++) v[i] = a.getInts(i);
-        }
-        return v;
     }
 
     /** The ops with several outputs of their own and a string-list attribute (activations) we read. */

@@ -271,7 +271,8 @@ final class Sequences {
                 : n.emit("Concat", Attributes.of("axis", axis), items.toArray(new String[0]));
     }
 
-    private static boolean present(NodeProto node, int i) {
+    /** {@return whether input {@code i} of {@code node} is given} */
+    static boolean present(NodeProto node, int i) {
         return i < node.getInputCount() && !node.getInput(i).isEmpty();
     }
 

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * ONNX Loop and Scan, unrolled when importing (Importer.translateBody). scripts/goldens/export_onnx_loops.py writes
+ * ONNX Loop and Scan, unrolled when importing (Loops). scripts/goldens/export_onnx_loops.py writes
  * torch 1.13 exports of torch.jit.script modules whose Python loops stay ONNX Loops (a recurrent cell over the time
  * steps with its trip count from Shape, a list of steps stacked (a sequence carried through the Loop at opset 17, a scan
  * output split back at opset 11), a while loop whose body computes its condition) with PyTorch's outputs, and models
@@ -124,10 +124,10 @@ class OnnxLoopsTest {
         String m = refusal(loop(5L, true));
         assertTrue(m.contains("node 'loop' (Loop") && m.contains("its condition (body output 0) ('c_out') is computed at run time")
                 && m.contains("imported unrolled"), m);
-        m = refusal(loop((long) Importer.MAX_ITERATIONS + 1, false));
-        assertTrue(m.contains("runs more than " + Importer.MAX_ITERATIONS + " iterations (" + (Importer.MAX_ITERATIONS + 1) + ")"), m);
+        m = refusal(loop((long) Loops.MAX_ITERATIONS + 1, false));
+        assertTrue(m.contains("runs more than " + Loops.MAX_ITERATIONS + " iterations (" + (Loops.MAX_ITERATIONS + 1) + ")"), m);
         m = refusal(loop(null, false));
-        assertTrue(m.contains("runs more than " + Importer.MAX_ITERATIONS + " iterations (no trip count, and its condition stays true)"), m);
+        assertTrue(m.contains("runs more than " + Loops.MAX_ITERATIONS + " iterations (no trip count, and its condition stays true)"), m);
         try (OnnxModel ok = Onnx.load(loop(3L, false).toByteArray()); Tensor v = Tensor.of(new float[] {1.5f, -2f}, 2)) {   // 3 trips: v negated three times
             float[] w = TestModels.outputValues(ok, Map.of("v", v), "w");
             assertEquals(List.of(-1.5f, 2f), List.of(w[0], w[1]));
