@@ -723,8 +723,111 @@ def g_attn(c, x, s):
     return r
 
 
+def sub_graph(name, nodes, ins, outs):
+    return helper.make_graph(nodes, name, ins, outs)
+
+
+def g_control(c, x, s):
+    """Sequences (SplitToSequence, Construct/Insert/Erase/At, ConcatFromSequence), Scan and Loop over X's slices (their
+    bodies reading constants of the outer graph): the import resolves sequences and unrolls the loops when importing.
+    ONNX's shape inference leaves these outputs' shapes open, so each ends in a Reshape to the shape the spec gives."""
+    r = len(s)
+    form = R.choice(["split_seq", "list", "scan", "loop"])
+    axis = R.randrange(r)
+    neg = axis - r if R.random() < 0.4 else axis
+
+    def shaped(y, shape):
+        return c.node("Reshape", [y, c.init(np.array(shape, np.int64))])
+
+    def inserted(shape, at, size):   # shape with a new dim of size at position at (normalized for the longer rank)
+        at = at + len(shape) + 1 if at < 0 else at
+        return list(shape[:at]) + [size] + list(shape[at:])
+
+    if form == "split_seq":
+        if c.opset < 11: return None
+        d = s[axis]
+        kind = R.choice(["vector", "scalar", "none"])
+        if kind == "vector":
+            cuts = sorted(R.randint(0, d) for _ in range(R.randint(0, 2)))
+            sizes = [b - a for a, b in zip([0] + cuts, cuts + [d])]
+            seq = c.node("SplitToSequence", [x, c.init(np.array(sizes, np.int64))], axis=neg)
+        elif kind == "scalar":
+            k = R.randint(1, d)
+            seq = c.node("SplitToSequence", [x, c.init(np.int64(k))], axis=neg)
+            sizes = [min(k, d - i) for i in range(0, d, k)]
+        else:
+            keep = R.randint(0, 1)
+            seq = c.node("SplitToSequence", [x], axis=neg, keepdims=keep)
+            sizes = [1] * d
+            if not keep:
+                rest = [v for i, v in enumerate(s) if i != axis]
+                if R.random() < 0.5 and r >= 2:
+                    a = R.randint(-r, r - 1)
+                    return shaped(c.node("ConcatFromSequence", [seq], axis=a, new_axis=1), inserted(rest, a, d))
+                pos = R.randint(-d, d - 1)
+                return shaped(c.node("SequenceAt", [seq, c.init(np.int64(pos))]), rest)
+        n = len(sizes)
+        if R.random() < 0.5:
+            return shaped(c.node("ConcatFromSequence", [seq], axis=neg), s)   # back to X, empty pieces included
+        pos = R.choice([p for p in range(-n, n) if sizes[p] > 0] or [None])
+        if pos is None: return None
+        out = list(s)
+        out[axis] = sizes[pos]
+        return shaped(c.node("SequenceAt", [seq, c.init(np.int64(pos))]), out)
+    if form == "list":
+        if c.opset < 11: return None
+        a = c.node("Tanh", [x])
+        b = c.node("Mul", [x, c.init(np.float32(0.5))])
+        seq = c.node("SequenceConstruct", [x, a])
+        seq = c.node("SequenceInsert", [seq, b, c.init(np.int64(R.randint(-2, 2)))])
+        n = 3
+        if R.random() < 0.5:
+            seq = c.node("SequenceErase", [seq, c.init(np.int64(R.randint(-3, 2)))])
+            n = 2
+        if R.random() < 0.5:
+            at = R.randint(-r - 1, r)
+            return shaped(c.node("ConcatFromSequence", [seq], axis=at, new_axis=1), inserted(s, at, n))
+        return shaped(c.node("SequenceAt", [seq, c.init(np.int64(R.randint(-n, n - 1)))]), s)
+    if form == "scan":
+        if c.opset < 9 or r < 2: return None
+        rest = [d for i, d in enumerate(s) if i != axis]
+        st_in, sl, st_out, y_t, t1 = (c.name(p) for p in ("st_in", "sl", "st_out", "y_t", "t"))
+        body = helper.make_graph([
+            helper.make_node("Mul", [st_in, c.init(np.float32(0.5))], [t1]),
+            helper.make_node("Add", [t1, sl], [st_out]),
+            helper.make_node("Tanh", [st_out], [y_t]),
+        ], c.name("scan_body"), [helper.make_tensor_value_info(st_in, F, rest), helper.make_tensor_value_info(sl, F, rest)],
+            [helper.make_tensor_value_info(st_out, F, rest), helper.make_tensor_value_info(y_t, F, rest)])
+        out_axis = R.randrange(r)
+        o_attr = out_axis - r if c.opset >= 11 and R.random() < 0.4 else out_axis
+        final, ys = c.node("Scan", [c.init(rnd(rest)), x], nout=2, body=body, num_scan_inputs=1,
+                           scan_input_axes=[neg if c.opset >= 11 else axis], scan_input_directions=[R.randint(0, 1)],
+                           scan_output_axes=[o_attr], scan_output_directions=[R.randint(0, 1)])
+        if R.random() < 0.7:
+            return shaped(ys, inserted(rest, out_axis, s[axis]))
+        return shaped(final, rest)
+    if form == "loop":
+        if c.opset < 11: return None
+        trips = R.randint(1, 4)
+        i, cin, y_in, y_out, cout, fi, t1, y_t = (c.name(p) for p in ("i", "cin", "y_in", "y_out", "cout", "fi", "t", "y_t"))
+        body = helper.make_graph([
+            helper.make_node("Identity", [cin], [cout]),
+            helper.make_node("Cast", [i], [fi], to=F),
+            helper.make_node("Mul", [y_in, c.init(np.float32(0.75))], [t1]),
+            helper.make_node("Add", [t1, fi], [y_out]),
+            helper.make_node("Sin", [y_out], [y_t]),
+        ], c.name("loop_body"), [helper.make_tensor_value_info(i, I64, []), helper.make_tensor_value_info(cin, TensorProto.BOOL, []),
+                                 helper.make_tensor_value_info(y_in, F, s)],
+            [helper.make_tensor_value_info(cout, TensorProto.BOOL, []), helper.make_tensor_value_info(y_out, F, s),
+             helper.make_tensor_value_info(y_t, F, s)])
+        final, ys = c.node("Loop", [c.init(np.int64(trips)), c.init(np.array(True)), x], nout=2, body=body)
+        if R.random() < 0.5:
+            return shaped(ys, [trips] + list(s))
+        return shaped(final, s)
+
+
 GENS = [g_unary, g_unary_attr, g_binary, g_softmax, g_reduce, g_slice, g_pad, g_shape_ops, g_conv, g_pool, g_resize,
-        g_norm, g_index, g_rnn, g_int, g_quant, g_shapecalc, g_attn]
+        g_norm, g_index, g_rnn, g_int, g_quant, g_shapecalc, g_attn, g_control]
 
 
 if opts.families:
