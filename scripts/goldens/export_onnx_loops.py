@@ -18,7 +18,6 @@ Writes into OUT_DIR (produced at test time into a cache by onnx/ OnnxLoopsTest, 
   DONE       written last.
 Seeds: torch.manual_seed(SEED), numpy.random.default_rng(SEED).
 """
-import io
 import os
 import sys
 
@@ -28,16 +27,10 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 from torch import nn
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import backend_cases  # noqa: E402
+
 SEED = 20261207
-
-
-def write_set(case_dir, k, inputs, outputs):
-    d = os.path.join(case_dir, "test_data_set_%d" % k)
-    os.makedirs(d, exist_ok=True)
-    for kind, items in (("input", inputs), ("output", outputs)):
-        for j, (name, a) in enumerate(items):
-            with open(os.path.join(d, "%s_%d.pb" % (kind, j)), "wb") as f:
-                f.write(numpy_helper.from_array(np.asarray(a), name).SerializeToString())
 
 
 class Recurrent(nn.Module):
@@ -79,19 +72,7 @@ class Halving(nn.Module):
 def export_torch(out, name, module, shapes, opset, dynamic):
     g = torch.Generator().manual_seed(SEED + len(name) + opset)
     xs = [torch.randn(s, generator=g) for s in shapes]
-    with torch.no_grad():
-        ys = [module(x) for x in xs]
-    buf = io.BytesIO()
-    torch.onnx.export(torch.jit.script(module), (xs[0],), buf, opset_version=opset, input_names=["x"], output_names=["y"],
-                      dynamic_axes={"x": dynamic})
-    model = onnx.load_from_string(buf.getvalue())
-    ops = {n.op_type for n in model.graph.node}
-    assert "Loop" in ops, "%s: expected a Loop in the export, got %s" % (name, sorted(ops))
-    case = os.path.join(out, "torch_%s_op%d" % (name, opset))
-    os.makedirs(case, exist_ok=True)
-    onnx.save(model, os.path.join(case, "model.onnx"))
-    for k, (x, y) in enumerate(zip(xs, ys)):
-        write_set(case, k, [("x", x.numpy())], [("y", y.numpy())])
+    backend_cases.export_torch(torch, os.path.join(out, "torch_%s_op%d" % (name, opset)), module, xs, opset, dynamic, "Loop", script=True)
 
 
 def f32(name, shape):
@@ -99,13 +80,7 @@ def f32(name, shape):
 
 
 def save_spec(out, name, graph, opset, feeds, expected):
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="export_onnx_loops.py")
-    onnx.checker.check_model(model)
-    case = os.path.join(out, "spec_" + name)
-    os.makedirs(case, exist_ok=True)
-    onnx.save(model, os.path.join(case, "model.onnx"))
-    for k, (i, o) in enumerate(zip(feeds, expected)):
-        write_set(case, k, i, o)
+    backend_cases.save_case(os.path.join(out, "spec_" + name), backend_cases.spec_model(graph, opset, "export_onnx_loops.py"), feeds, expected)
 
 
 def spec_scan(out, rng, opset):

@@ -20,7 +20,6 @@ Writes into OUT_DIR (produced at test time into a cache by onnx/ OnnxSequencesTe
   DONE            written last.
 Seeds: torch.manual_seed(SEED), numpy.random.default_rng(SEED).
 """
-import io
 import os
 import sys
 
@@ -30,17 +29,10 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 from torch import nn
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import backend_cases  # noqa: E402
+
 SEED = 20261207
-
-
-def write_set(case_dir, k, inputs, outputs):
-    """inputs, outputs: lists of (name, ndarray)."""
-    d = os.path.join(case_dir, "test_data_set_%d" % k)
-    os.makedirs(d, exist_ok=True)
-    for kind, items in (("input", inputs), ("output", outputs)):
-        for j, (name, a) in enumerate(items):
-            with open(os.path.join(d, "%s_%d.pb" % (kind, j)), "wb") as f:
-                f.write(numpy_helper.from_array(a, name).SerializeToString())
 
 
 class ChunkCat(nn.Module):
@@ -68,20 +60,7 @@ def export_torch(out, name, module, shapes, opset, dynamic):
     """shapes: one input shape per data set (the first traced)."""
     g = torch.Generator().manual_seed(SEED + len(name) + opset)
     xs = [torch.randn(s, generator=g) for s in shapes]
-    with torch.no_grad():
-        ys = [module(x) for x in xs]
-    ys = [list(y) if isinstance(y, tuple) else [y] for y in ys]
-    buf = io.BytesIO()
-    outs = ["y%d" % j for j in range(len(ys[0]))]
-    torch.onnx.export(module, (xs[0],), buf, opset_version=opset, input_names=["x"], output_names=outs, dynamic_axes={"x": dynamic})
-    model = onnx.load_from_string(buf.getvalue())
-    ops = {n.op_type for n in model.graph.node}
-    assert "SplitToSequence" in ops, "%s: expected a SplitToSequence in the export, got %s" % (name, sorted(ops))
-    case = os.path.join(out, "torch_%s_op%d" % (name, opset))
-    os.makedirs(case, exist_ok=True)
-    onnx.save(model, os.path.join(case, "model.onnx"))
-    for k, (x, y) in enumerate(zip(xs, ys)):
-        write_set(case, k, [("x", x.numpy())], [(o, t.numpy()) for o, t in zip(outs, y)])
+    backend_cases.export_torch(torch, os.path.join(out, "torch_%s_op%d" % (name, opset)), module, xs, opset, dynamic, "SplitToSequence")
 
 
 def f32(name, shape):
@@ -99,14 +78,8 @@ def const(name, values, dims=None):
 
 def spec_case(out, name, nodes, inputs, outputs, feeds, expected, opset=13):
     """feeds: list (one per data set) of lists of (name, array); expected: the same for the outputs."""
-    graph = helper.make_graph(nodes, name, inputs, outputs)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="export_onnx_sequences.py")
-    onnx.checker.check_model(model)
-    case = os.path.join(out, "spec_" + name)
-    os.makedirs(case, exist_ok=True)
-    onnx.save(model, os.path.join(case, "model.onnx"))
-    for k, (i, o) in enumerate(zip(feeds, expected)):
-        write_set(case, k, i, o)
+    model = backend_cases.spec_model(helper.make_graph(nodes, name, inputs, outputs), opset, "export_onnx_sequences.py")
+    backend_cases.save_case(os.path.join(out, "spec_" + name), model, feeds, expected)
 
 
 def spec_cases(out, rng):

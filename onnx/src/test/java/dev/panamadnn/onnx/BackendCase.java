@@ -73,6 +73,23 @@ final class BackendCase {
         return run(dir, VIA_PLANS);
     }
 
+    /**
+     * Every case directory in {@code dir} ({@code expected} of them, as {@code script} writes them) as two dynamic tests,
+     * by {@code run(Map)} and through one compiled form, each required to PASS.
+     */
+    static Stream<org.junit.jupiter.api.DynamicTest> passingBothWays(Path dir, int expected, String script) throws IOException {
+        List<Path> cases;
+        try (Stream<Path> s = Files.list(dir)) {
+            cases = s.filter(Files::isDirectory).sorted().toList();
+        }
+        org.junit.jupiter.api.Assertions.assertEquals(expected, cases.size(), "cases written by " + script + ": " + cases);
+        return cases.stream().flatMap(c -> Stream.of(false, true).map(viaPlans -> org.junit.jupiter.api.DynamicTest.dynamicTest(
+                c.getFileName() + (viaPlans ? " via plans" : " by run(Map)"), () -> {
+                    Outcome o = run(c, viaPlans);
+                    org.junit.jupiter.api.Assertions.assertEquals(Kind.PASS, o.kind(), c.getFileName() + ": " + o.reason());
+                })));
+    }
+
     /** As {@link #run(Path)}, through one compiled form of the model where {@code viaPlans} ({@link #VIA_PLANS}). */
     static Outcome run(Path dir, boolean viaPlans) throws IOException {
         ModelProto model = ModelProto.parseFrom(Files.readAllBytes(dir.resolve("model.onnx")));

@@ -27,7 +27,8 @@ final class Goldens {
     static Path ensure(String prefix, String script, String marker, long timeoutS) throws Exception {
         Path root = repoRoot();
         Path s = root.resolve("scripts/goldens/" + script);
-        Path dir = cacheRoot().resolve(prefix + "-" + hash(s, root.resolve("scripts/goldens/goldens_io.py")));
+        Path shared = root.resolve("scripts/goldens/" + (Files.readString(s).contains("import backend_cases") ? "backend_cases.py" : "goldens_io.py"));
+        Path dir = cacheRoot().resolve(prefix + "-" + hash(s, shared));   // the script and the module it writes with
         if (Files.exists(dir.resolve(marker))) return dir;
         Path python = Path.of("/usr/bin/python3");
         Assumptions.assumeTrue(Files.isExecutable(python), "skipped: /usr/bin/python3 not found (Debian's python3 with python3-torch and "

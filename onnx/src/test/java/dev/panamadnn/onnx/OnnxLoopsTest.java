@@ -44,17 +44,7 @@ class OnnxLoopsTest {
 
     @TestFactory
     Stream<DynamicTest> everyCaseMatchesItsIndependentOutputsByRunAndThroughPlans() throws Exception {
-        Path dir = goldens();
-        List<Path> cases;
-        try (Stream<Path> s = Files.list(dir)) {
-            cases = s.filter(Files::isDirectory).sorted().toList();
-        }
-        assertEquals(10, cases.size(), "cases written by export_onnx_loops.py: " + cases);
-        return cases.stream().flatMap(c -> Stream.of(false, true).map(viaPlans -> DynamicTest.dynamicTest(
-                c.getFileName() + (viaPlans ? " via plans" : " by run(Map)"), () -> {
-                    BackendCase.Outcome o = BackendCase.run(c, viaPlans);
-                    assertEquals(BackendCase.Kind.PASS, o.kind(), c.getFileName() + ": " + o.reason());
-                })));
+        return BackendCase.passingBothWays(goldens(), 10, "export_onnx_loops.py");
     }
 
     @Test

@@ -19,7 +19,6 @@ import dev.panamadnn.onnx.proto.TensorShapeProto;
 import dev.panamadnn.onnx.proto.TypeProto;
 import dev.panamadnn.onnx.proto.ValueInfoProto;
 import java.lang.foreign.Arena;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -44,17 +43,7 @@ class OnnxSequencesTest {
 
     @TestFactory
     Stream<DynamicTest> everyCaseMatchesItsIndependentOutputsByRunAndThroughPlans() throws Exception {
-        Path dir = goldens();
-        List<Path> cases;
-        try (Stream<Path> s = Files.list(dir)) {
-            cases = s.filter(Files::isDirectory).sorted().toList();
-        }
-        assertEquals(13, cases.size(), "cases written by export_onnx_sequences.py: " + cases);
-        return cases.stream().flatMap(c -> Stream.of(false, true).map(viaPlans -> DynamicTest.dynamicTest(
-                c.getFileName() + (viaPlans ? " via plans" : " by run(Map)"), () -> {
-                    BackendCase.Outcome o = BackendCase.run(c, viaPlans);
-                    assertEquals(BackendCase.Kind.PASS, o.kind(), c.getFileName() + ": " + o.reason());
-                })));
+        return BackendCase.passingBothWays(goldens(), 13, "export_onnx_sequences.py");
     }
 
     @Test
