@@ -51,4 +51,31 @@ class IfOnABoolInputTest {
             assertTrue(e.getMessage().contains("its condition 'flag' is computed at run time") && e.getMessage().contains("run(Map) binds"), e.getMessage());
         }
     }
+
+    /**
+     * A condition computed from float data stays unknown whatever run(Map) binds: with an integer input beside it (which
+     * makes the model one that imports per call) it loads, and each run is refused naming the condition, never a wrong
+     * branch; with nothing to bind, it is refused at load.
+     */
+    @Test
+    void aConditionFromDataIsRefusedNamingIt() {
+        ValueInfoProto k = ValueInfoProto.newBuilder().setName("k").setType(TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder()
+                .setElemType(TensorProto.DataType.INT64_VALUE).setShape(TensorShapeProto.newBuilder()))).build();
+        GraphProto.Builder g = GraphProto.newBuilder().setName("if_data").addInput(f32("a", 2, 3)).addInput(f32("b", 2, 3))
+                .addNode(node("sum", "ReduceSum", new String[] {"a"}, new String[] {"s"}, AttributeProto.newBuilder().setName("keepdims")
+                        .setType(AttributeProto.AttributeType.INT).setI(0).build()))
+                .addNode(node("positive", "Greater", new String[] {"s", "zero"}, new String[] {"c"}))
+                .addInitializer(TestModels.weights("zero", new float[] {0}))
+                .addNode(node("if", "If", new String[] {"c"}, new String[] {"y"}, branch("then_branch", "a"), branch("else_branch", "b")))
+                .addOutput(f32("y", 2, 3));
+        OnnxException atLoad = assertThrows(OnnxException.class, () -> Onnx.load(TestModels.model(13, g.build()).toByteArray()).close());
+        assertTrue(atLoad.getMessage().contains("its condition 'c' is computed at run time"), atLoad.getMessage());
+        g.addInput(k).addNode(node("use_k", "Identity", new String[] {"k"}, new String[] {"k2"})).addOutput(ValueInfoProto.newBuilder(k).setName("k2"));
+        try (OnnxModel m = Onnx.load(TestModels.model(13, g.build()).toByteArray()); Arena arena = Arena.ofConfined();
+             Tensor ta = Tensor.of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3); Tensor tb = Tensor.of(new float[6], 2, 3)) {
+            Tensor tk = Tensor.allocate(arena, DataType.I64);
+            OnnxException e = assertThrows(OnnxException.class, () -> m.run(Map.of("a", ta, "b", tb, "k", tk)));
+            assertTrue(e.getMessage().contains("its condition 'c' is computed at run time"), e.getMessage());
+        }
+    }
 }
