@@ -130,7 +130,12 @@ final class Importer {
             inputs.add(in);
         }
         List<NodeProto> withScopes = new ArrayList<>();   // an If reads outer values inside its branches: inputs too, for the order
-        for (NodeProto n : DoubleConstants.fold(Functions.inline(model, g.getNodeList(), opset, problems), g)) withScopes.add(hasGraphs(n) ? n.toBuilder().addAllInput(outerReads(n)).build() : n);
+        Map<NodeProto, Integer> ownInputs = new java.util.IdentityHashMap<>();   // such a node's inputs before those reads
+        for (NodeProto n : DoubleConstants.fold(Functions.inline(model, g.getNodeList(), opset, problems), g)) {
+            NodeProto scoped = hasGraphs(n) ? n.toBuilder().addAllInput(outerReads(n)).build() : n;
+            ownInputs.put(scoped, n.getInputCount());
+            withScopes.add(scoped);
+        }
         List<NodeProto> nodes = Topology.sort(withScopes, defined, problems);
         Set<String> read = new HashSet<>();
         for (NodeProto n : nodes) read.addAll(n.getInputList());
@@ -142,7 +147,7 @@ final class Importer {
             String label = label(n, opset);
             if (hasGraphs(n)) {
                 if (isIf(n)) checkIf(n, label, opset, read);
-                else Loops.check(this, n, label, opset, read, problems);
+                else Loops.check(this, n, ownInputs.get(n), label, opset, read, problems);
                 attributes.add(Attributes.empty());
                 rules.add(null);
                 continue;
@@ -358,7 +363,7 @@ final class Importer {
     /** Checks a node of an If's branch or a Loop's or Scan's body, as any node of the graph. */
     void checkInner(NodeProto m, String inner, int opset, Set<String> read) {
         if (isIf(m)) checkIf(m, inner, opset, read);
-        else if (isLoopOrScan(m)) Loops.check(this, m, inner, opset, read, problems);
+        else if (isLoopOrScan(m)) Loops.check(this, m, m.getInputCount(), inner, opset, read, problems);
         else if (Sequences.handles(m)) Sequences.check(m, inner, opset, attributes(m, inner), problems);
         else check(m, inner, opset, attributes(m, inner), read);
     }

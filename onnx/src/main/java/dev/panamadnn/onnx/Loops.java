@@ -39,9 +39,10 @@ final class Loops {
      * A Loop or Scan is imported unrolled, where its number of iterations is known when importing (a Loop's trip count
      * and conditions constants, computed from fixed shapes, or integer and bool inputs that run(Map) binds per call; a
      * Scan's sequence length a fixed dim): its body's nodes once per iteration. Here its attributes, its body's
-     * inputs and outputs against the node's, and the body's nodes as any nodes.
+     * inputs and outputs against the node's ({@code inputs}: the node's own, before the outer values its body reads were
+     * appended for ordering), and the body's nodes as any nodes.
      */
-    static void check(Importer im, NodeProto n, String label, int opset, Set<String> read, List<String> problems) {
+    static void check(Importer im, NodeProto n, int inputs, String label, int opset, Set<String> read, List<String> problems) {
         boolean loop = n.getOpType().equals("Loop");
         GraphProto body = null;
         for (AttributeProto a : n.getAttributeList()) {
@@ -59,17 +60,17 @@ final class Loops {
         if (body.getSparseInitializerCount() > 0) problems.add(label + ": body: sparse initializers are not supported");
         int ins = body.getInputCount(), outs = body.getOutputCount();
         if (loop) {
-            if (ins < 2 || outs < ins - 1 || n.getInputCount() < ins || n.getOutputCount() != outs - 1) {
+            if (ins < 2 || outs < ins - 1 || inputs != ins || n.getOutputCount() != outs - 1) {
                 problems.add(label + ": a Loop's body takes the iteration number, the condition and the " + (n.getOutputCount())
                         + " carried values, and gives the condition, the carried values and the scan outputs; got a body of " + ins
-                        + " inputs and " + outs + " outputs for " + n.getInputCount() + " inputs and " + n.getOutputCount() + " outputs");
+                        + " inputs and " + outs + " outputs for " + inputs + " inputs and " + n.getOutputCount() + " outputs");
             }
         } else {
             long scans = 0;
             for (AttributeProto a : n.getAttributeList()) if (a.getName().equals("num_scan_inputs")) scans = a.getI();
-            if (scans < 1 || scans > ins || n.getInputCount() < ins || n.getOutputCount() != outs || outs < ins - scans) {
+            if (scans < 1 || scans > ins || inputs != ins || n.getOutputCount() != outs || outs < ins - scans) {
                 problems.add(label + ": a Scan's body takes its states and num_scan_inputs (" + scans + ", at least 1) slices, and gives the states"
-                        + " and the scan outputs; got a body of " + ins + " inputs and " + outs + " outputs for " + n.getInputCount()
+                        + " and the scan outputs; got a body of " + ins + " inputs and " + outs + " outputs for " + inputs
                         + " inputs and " + n.getOutputCount() + " outputs");
             }
         }

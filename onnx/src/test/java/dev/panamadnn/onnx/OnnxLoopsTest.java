@@ -118,6 +118,15 @@ class OnnxLoopsTest {
         assertTrue(m.contains("runs more than " + Loops.MAX_ITERATIONS + " iterations (" + (Loops.MAX_ITERATIONS + 1) + ")"), m);
         m = refusal(loop(null, false));
         assertTrue(m.contains("runs more than " + Loops.MAX_ITERATIONS + " iterations (no trip count, and its condition stays true)"), m);
+        // a body that takes a carried value the node does not give (its body reads an outer value too, which the import
+        // appends to the node's inputs for ordering only): refused, not bound to that outer value
+        ModelProto missing = loop(3L, false);
+        GraphProto.Builder g = missing.getGraph().toBuilder();
+        AttributeProto body = g.getNode(0).getAttribute(0);
+        GraphProto.Builder b = body.getG().toBuilder().setNode(0, node("neg", "Sub", new String[] {"v_in", "zero"}, new String[] {"v_out"}));
+        g.setNode(0, g.getNode(0).toBuilder().clearInput().addInput("m").addInput("").setAttribute(0, body.toBuilder().setG(b)));
+        m = refusal(missing.toBuilder().setGraph(g).build());
+        assertTrue(m.contains("node 'loop' (Loop") && m.contains("got a body of 3 inputs and 2 outputs for 2 inputs and 1 outputs"), m);
         try (OnnxModel ok = Onnx.load(loop(3L, false).toByteArray()); Tensor v = Tensor.of(new float[] {1.5f, -2f}, 2)) {   // 3 trips: v negated three times
             float[] w = TestModels.outputValues(ok, Map.of("v", v), "w");
             assertEquals(List.of(-1.5f, 2f), List.of(w[0], w[1]));
