@@ -13,7 +13,8 @@ Writes into OUT_DIR (produced at test time into a cache by onnx/ OnnxLoopsTest, 
              the body computes from the iteration number. Expected outputs: PyTorch's.
   spec_*/    models built with onnx.helper: Scan (opset 9 and 11) with two states and two scan inputs, one read in
              reverse and one along axis 1, scan outputs stacked along axis 0 and (reversed) along axis 1; a Loop with a
-             trip count input and a condition input, carried state and a scan output; a Loop with a trip count of 0.
+             trip count input and a condition input, carried state and a scan output; a Loop with a trip count of 0 (its scan
+             output empty).
              Expected outputs: NumPy, step by step.
   DONE       written last.
 Seeds: torch.manual_seed(SEED), numpy.random.default_rng(SEED).
@@ -139,15 +140,17 @@ def spec_loop(out, rng):
         expected.append([("y", y), ("ys", np.stack(ys, 0))])
     save_spec(out, "loop_trip_count_input", graph, 13, feeds, expected)
 
-    # a trip count of 0: the carried value comes out as it went in (no scan output)
-    body0 = helper.make_graph([helper.make_node("Identity", ["cond_in"], ["cond_out"]), helper.make_node("Neg", ["v_in"], ["v_out"])],
+    # a trip count of 0: the carried value comes out as it went in, the scan output empty ([0, 2], the body's slice [2])
+    body0 = helper.make_graph([helper.make_node("Identity", ["cond_in"], ["cond_out"]), helper.make_node("Neg", ["v_in"], ["v_out"]),
+                               helper.make_node("Abs", ["v_out"], ["v_t"])],
                               "body0", [helper.make_tensor_value_info("i", TensorProto.INT64, []),
                                         helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []), f32("v_in", [2])],
-                              [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []), f32("v_out", [2])])
+                              [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []), f32("v_out", [2]), f32("v_t", [2])])
     zero = helper.make_node("Constant", [], ["zero"], value=numpy_helper.from_array(np.array(0, np.int64), "zero_v"))
-    graph0 = helper.make_graph([zero, helper.make_node("Loop", ["zero", "", "v"], ["w"], body=body0)], "loop0", [f32("v", [2])], [f32("w", [2])])
+    graph0 = helper.make_graph([zero, helper.make_node("Loop", ["zero", "", "v"], ["w", "ws"], body=body0)], "loop0", [f32("v", [2])],
+                               [f32("w", [2]), f32("ws", [0, 2])])
     v = rng.standard_normal(2).astype(np.float32)
-    save_spec(out, "loop_zero_trips", graph0, 13, [[("v", v)]], [[("w", v)]])
+    save_spec(out, "loop_zero_trips", graph0, 13, [[("v", v)]], [[("w", v), ("ws", np.zeros((0, 2), np.float32))]])
 
 
 def main():

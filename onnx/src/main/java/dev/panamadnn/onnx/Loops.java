@@ -186,9 +186,10 @@ final class Loops {
         for (int j = 0; j < scanOuts; j++) {
             if (n.getOutput(states + j).isEmpty()) continue;
             List<String> items = new ArrayList<>(scanned.get(j));
-            if (items.isEmpty()) {
-                throw new OnnxException(label + ": runs no iteration, so its scan output '" + n.getOutput(states + j) + "' is empty, of a shape its"
-                        + " body does not give: not supported");
+            if (items.isEmpty()) {   // no iteration: an empty tensor, of the shape the body declares for its slices
+                ours.put(n.getOutput(states + j), emptyScanOutput(im, b, constants, body.getOutput((loop ? 1 : 0) + states + j), outAxes[j], label,
+                        n.getOutput(states + j)));
+                continue;
             }
             if (outReverse[j] != 0) java.util.Collections.reverse(items);
             int rank = b.value(items.get(0)).shape().rank() + 1;
@@ -200,6 +201,33 @@ final class Loops {
             ours.put(n.getOutput(states + j), unsqueezed.size() == 1 ? unsqueezed.get(0)
                     : b.node("Concat", base, Attributes.of("axis", axis), unsqueezed.toArray(new String[0])));
         }
+    }
+
+    /**
+     * The scan output of a Loop or Scan that runs no iteration: size 0 along the stacking axis, the other dims those the
+     * body declares for its slices (all fixed); refused where the body declares no such shape.
+     */
+    private static String emptyScanOutput(Importer im, GraphBuilder b, Map<String, Tensor> constants, ValueInfoProto slice, long axis,
+                                          String label, String name) {
+        dev.panamadnn.onnx.proto.TypeProto.Tensor t = slice.getType().getTensorType();
+        DataType dtype = slice.getType().hasTensorType() ? TensorProtos.dtype(t.getElemType()) : null;
+        List<Long> dims = new ArrayList<>();
+        boolean fixed = dtype != null && t.hasShape();
+        for (var d : t.getShape().getDimList()) {
+            fixed &= d.hasDimValue();
+            dims.add(d.getDimValue());
+        }
+        int rank = dims.size() + 1;
+        long at = axis < 0 ? axis + rank : axis;
+        if (!fixed || at < 0 || at >= rank) {
+            throw new OnnxException(label + ": runs no iteration, so its scan output '" + name + "' is empty, and its body declares no fixed"
+                    + " shape for it (body output '" + slice.getName() + "'): not supported");
+        }
+        dims.add((int) at, 0L);
+        Tensor empty = Tensor.allocate(im.arena(), dtype, dims.stream().mapToLong(Long::longValue).toArray());
+        String mine = b.initializer(b.uniqueName(name), empty);
+        constants.put(mine, empty);
+        return mine;
     }
 
     /** One integer or bool value, {@code name}'s (ONNX), known when importing; else a refusal that run(Map)'s per-call binding may lift. */
