@@ -359,10 +359,7 @@ final class LaterOpsets {
         if (t == null) throw n.needsConstant(what + " (input " + i + ") must be known (a constant or a bound input), got " + n.value(i));
         if (t.dtype() != DataType.I64 && t.dtype() != DataType.I32) throw n.refuse(what + " must be INT64 or INT32, got " + n.value(i));
         long[] v = new long[Math.toIntExact(t.numel())];
-        for (int k = 0; k < v.length; k++) {
-            v[k] = t.dtype() == DataType.I64 ? t.segment().getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, k)
-                    : t.segment().getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, k);
-        }
+        for (int k = 0; k < v.length; k++) v[k] = TensorProtos.integer(t, k);
         return v;
     }
 }

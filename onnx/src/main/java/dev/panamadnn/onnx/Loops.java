@@ -149,6 +149,7 @@ final class Loops {
                 scanInputs.add(x);
             }
         }
+        String running = loop ? scalarConstant(im, b, constants, base + ".condition", DataType.BOOL, 1) : null;   // cond_in of every copy
         long done = 0;
         for (; done < iterations && cond; done++) {
             if (done >= MAX_ITERATIONS) {
@@ -159,7 +160,7 @@ final class Loops {
             int first;
             if (loop) {
                 im.bind(body.getInput(0).getName(), scalarConstant(im, b, constants, base + ".iteration", DataType.I64, done), ours);
-                im.bind(body.getInput(1).getName(), scalarConstant(im, b, constants, base + ".condition", DataType.BOOL, 1), ours);
+                im.bind(body.getInput(1).getName(), running, ours);
                 first = 2;
             } else {
                 for (int j = 0; j < scanInputs.size(); j++) {
@@ -241,12 +242,9 @@ final class Loops {
             throw new OnnxException(label + ": " + why, new GraphException(why));
         }
         if (t.numel() != 1) throw new OnnxException(label + ": " + what + " ('" + name + "') must be one value, got " + t.dtype() + java.util.Arrays.toString(t.shape()));
-        return switch (t.dtype()) {
-            case I64 -> t.segment().get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0);
-            case I32 -> t.segment().get(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, 0);
-            case BOOL -> t.segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0) != 0 ? 1 : 0;
-            default -> throw new OnnxException(label + ": " + what + " ('" + name + "') must be INT64, INT32 or BOOL, got " + t.dtype());
-        };
+        Long v = TensorProtos.integer(t, 0);
+        if (v == null) throw new OnnxException(label + ": " + what + " ('" + name + "') must be INT64, INT32 or BOOL, got " + t.dtype());
+        return v;
     }
 
     /** A constant of ours holding {@code value} (I64 or BOOL), a scalar or of {@code shape}. */

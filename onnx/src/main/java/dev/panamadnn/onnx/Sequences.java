@@ -6,7 +6,6 @@ import dev.panamadnn.graph.Attributes;
 import dev.panamadnn.graph.Dim;
 import dev.panamadnn.graph.Value;
 import dev.panamadnn.onnx.proto.NodeProto;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -193,7 +192,7 @@ final class Sequences {
                 Tensor t = n.known(n.input(1));
                 if (t == null) throw n.needsConstant("split (input 1, " + split + ") must be known when importing (a constant, computed from fixed shapes, or a bound input)");
                 sizes = new long[Math.toIntExact(t.numel())];
-                for (int k = 0; k < sizes.length; k++) sizes[k] = element(t, k);
+                for (int k = 0; k < sizes.length; k++) sizes[k] = TensorProtos.integer(t, k);
                 if (sizes.length == 0) throw n.refuse("split is empty: a SplitToSequence needs at least one piece");
                 long total = 0;
                 for (long v : sizes) {
@@ -308,11 +307,7 @@ final class Sequences {
         if (v.shape().isFixed() && v.shape().elements().size() != 1) throw n.refuse(what + " must be one value, got " + v);
         Tensor t = n.known(n.input(i));
         if (t == null) throw n.needsConstant(what + " (input " + i + ", " + v + ") must be known when importing (a constant, computed from fixed shapes, or a bound input)");
-        return element(t, 0);
-    }
-
-    private static long element(Tensor t, long i) {
-        return t.dtype() == DataType.I64 ? t.segment().getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i) : t.segment().getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i);
+        return TensorProtos.integer(t, 0);
     }
 
     /** The size of {@code dim}, which a split without sizes (or by a chunk size) needs known. */

@@ -227,6 +227,19 @@ final class TensorProtos {
         return Tensor.wrap(s, DataType.F32, shape);
     }
 
+    /**
+     * Element {@code i} of a known INT64, INT32 or BOOL tensor (sizes, positions, trip counts, conditions read when
+     * importing), as a long; null for another dtype.
+     */
+    static Long integer(Tensor t, long i) {
+        return switch (t.dtype()) {
+            case I64 -> t.segment().getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED, i);
+            case I32 -> (long) t.segment().getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i);
+            case BOOL -> t.segment().get(ValueLayout.JAVA_BYTE, i) != 0 ? 1L : 0L;
+            default -> null;
+        };
+    }
+
     /** Longs as an owned I64 tensor in {@code arena} (axes, pads, starts... of old opsets). */
     static Tensor longs(Arena arena, long[] values, long... shape) {
         MemorySegment s = arena.allocate((long) Math.max(values.length, 1) * 8, 8);
