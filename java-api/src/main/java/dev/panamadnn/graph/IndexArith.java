@@ -95,6 +95,48 @@ final class IndexArith {
     }
 
     /**
+     * Add, Sub, Mul and Div of F32 values and Relu of one, where every operand is known when shapes are inferred (at most
+     * {@link Known#MAX_ELEMENTS} results): the value, in float arithmetic as the plan's kernels compute it (IEEE binary32,
+     * each result rounded to nearest: infinities and NaN as they give them); null otherwise. ONNX's expansion of a Range
+     * divides the span by the step in F32 and takes the Ceil and Relu of the quotient as a Loop's trip count, which is
+     * known when importing only if these are. Relu of NaN is NaN and of a negative value +0, as PyTorch's.
+     */
+    static Data foldFloats(Node n, List<Value> in, Known k, Shape out) {
+        String op = n.op();
+        boolean relu = op.equals("Relu");
+        if (!relu && !op.equals("Add") && !op.equals("Sub") && !op.equals("Mul") && !op.equals("Div")) return null;
+        if (!out.isFixed() || IndexShapes.numel(out.sizes()) > Known.MAX_ELEMENTS) return null;
+        int operands = relu ? 1 : 2;
+        Data[] d = new Data[operands];
+        for (int i = 0; i < operands; i++) {
+            if (in.get(i) == null || in.get(i).dtype() != DataType.F32 || !in.get(i).shape().isFixed()) return null;
+            d[i] = k.get(in.get(i));
+            if (d[i] == null || d[i].floats() == null) return null;
+        }
+        long[] os = out.sizes();
+        int size = (int) IndexShapes.numel(os);
+        float[] f = new float[size];
+        if (relu) {
+            for (int i = 0; i < size; i++) {
+                float x = d[0].floats()[i];
+                f[i] = x > 0 || Float.isNaN(x) ? x : 0f;
+            }
+        } else {
+            int[] ia = IndexShapes.broadcastIndex(in.get(0).shape().sizes(), os), ib = IndexShapes.broadcastIndex(in.get(1).shape().sizes(), os);
+            for (int o = 0; o < size; o++) {
+                float x = d[0].floats()[ia[o]], y = d[1].floats()[ib[o]];
+                f[o] = switch (op) {
+                    case "Add" -> x + y;
+                    case "Sub" -> x - y;
+                    case "Mul" -> x * y;
+                    default -> x / y;
+                };
+            }
+        }
+        return new Data(DataType.F32, os, null, f, null);
+    }
+
+    /**
      * Floor, Ceil and Round (half to even, as ONNX) of F32 values: the input's shape; the values when known, so that a
      * size an exporter computes as {@code floor(size * scale)} of constants (torch's interpolate with
      * recompute_scale_factor) is known when shapes are inferred. Other values are the math ops' at run time.

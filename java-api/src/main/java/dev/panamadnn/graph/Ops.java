@@ -462,6 +462,8 @@ public final class Ops {
         if (!typed) {
             Shape shape = f32Rule(node, in, known);
             DataType dtype = node.op().equals("Constant") ? node.attributes().tensor("value").dtype() : DataType.F32;
+            Known.Data folded = IndexArith.foldFloats(node, in, known, shape);
+            if (folded != null) known.put(node.output(), folded);
             return List.of(new Value(node.output(), dtype, shape));
         }
         List<IndexShapes.Out> results = integers ? integerRule(node, in, known) : typedRule(node, in, known);
