@@ -51,7 +51,7 @@ import dev.panamadnn.natives.ThreadControl;
 public record CompileOptions(boolean foldBatchNorm, boolean fusePostOps, boolean fuseResidualSum, Layout layout, int threads,
                              boolean winograd, boolean fastRelu, java.util.Set<String> disabledRules) {
     /** The rewrite rules a plan applies, by the names {@link #withoutRule} takes. */
-    public static final java.util.List<String> RULES = java.util.List.of("fold_constants", "remove_dead_values", "fold_pad", "fuse_gelu", "fuse_silu", "fuse_log_sigmoid", "fuse_channel_shuffle", "fuse_layer_norm", "fold_batch_norm", "pool_before_conv", "fuse_residual_sum",
+    public static final java.util.List<String> RULES = java.util.List.of("fold_constants", "remove_dead_values", "fold_pad", "fuse_gelu", "fuse_silu", "fuse_log_sigmoid", "fuse_channel_shuffle", "fuse_layer_norm", "fold_batch_norm", "pool_before_conv", "batch_gathered_gemms", "fuse_residual_sum",
             "fuse_matmul_bias", "split_matmul_by_slices", "hoist_scalar_ops", "fuse_matmul_scale", "fold_transpose_matmul", "fuse_activation", "assign_layouts", "select_winograd", "concat_in_place", "fast_when_finite", "split_batch");
 
     /**

@@ -243,7 +243,10 @@ final class LowerOps {
         return new Value(plan.own(MemoryDescriptor.f32(Ops.plain(outShape.length), outShape)), p.buffer(), outShape);
     }
 
-    /** Gemm {@code A * B^T + C} (a Linear: transB = 1, or B transposed here once) as an inner product, + a fused activation. */
+    /**
+     * Gemm {@code A * B^T + C} (a Linear: transB = 1, or B transposed here once) as an inner product, + a residual sum
+     * ({@link FuseResidualSum}: into the buffer of its input 3, or a copy of it) + a fused activation.
+     */
     static Value gemm(Compiler plan, Node n) {
         Attributes a = n.attributes();
         if (a.integer("transA", 0) != 0 || a.real("alpha", 1) != 1 || a.real("beta", 1) != 1) {
@@ -261,6 +264,7 @@ final class LowerOps {
         if (bias != null && bias.length != outF) throw plan.unsupported(n, "C must hold one value per output (" + outF + "), got " + bias.length);
         Act act = FusedActivation.of(n);
         String at = plan.label(n);
+        Value sum = a.has(PlanGraph.SUM) ? plan.values.get(n.inputs().get(3)) : null;
         MemoryDescriptor src = plan.own(MemoryDescriptor.f32(Ops.plain(2), x.shape()));
         Value in = x.md().sameLayoutAs(src) ? x : plan.reorder(x, src, "reorder into " + at);
         InnerProductLowering dims = InnerProductLowering.of(x.shape(), outF, bias != null);   // the dims eager Linear uses
@@ -271,7 +275,7 @@ final class LowerOps {
         Primitive p;
         PlanStep.Fast fast;
         String impl;
-        FusedActivation.Maker make = new FusedActivation.Maker(false) {
+        FusedActivation.Maker make = new FusedActivation.Maker(sum != null) {
             @Override
             PrimitiveDescriptor make(PrimitiveAttributes attr) {
                 return Ops.innerProduct(src, wAny, biasMd, dst, attr, "compiled linear " + at);
@@ -288,8 +292,9 @@ final class LowerOps {
         try (MemoryDescriptor plainW = MemoryDescriptor.f32(Ops.plain(2), dims.weightDims())) {
             wBuf = plan.reorderedConstant(plainW, w, weights, "weights of " + at);
         }
-        int out = plan.newBuffer(dst.byteSize());
         String d = "linear " + at + " [" + impl + "]";
+        int out = sum == null ? plan.newBuffer(dst.byteSize())
+                : LowerConv.destination(plan, plan.asShape(sum, outShape, n.inputs().get(3)), in.buffer(), dst, d);
         plan.emit(p, fast, d, PlanArg.of(Args.SRC, src, in.buffer()), PlanArg.constant(Args.WEIGHTS, weights, wBuf),
                 PlanArg.constant(Args.BIAS, biasMd, biasMd == null ? null : plan.constant(bias)), PlanArg.of(Args.DST, dst, out));
         return new Value(dst, out, outShape);

@@ -19,7 +19,7 @@ interface Rewrite {
 
     /** Every rule, in the order the compiler applies them (the names in {@link CompileOptions#RULES}). */
     static java.util.List<Rewrite> all() {
-        return java.util.List.of(new FoldConstants(), new RemoveIdentities(), new FoldPad(), new FuseGelu(), new FuseSilu(), new FuseLogSigmoid(), new FuseChannelShuffle(), new FuseLayerNorm(), new FoldBatchNorm(), new PoolBeforeConv(), new FuseResidualSum(), new FuseMatMulBias(), new SplitMatMulBySlices(), new HoistScalarOps(), new FuseMatMulScale(), new FoldTransposeMatMul(),
+        return java.util.List.of(new FoldConstants(), new RemoveIdentities(), new FoldPad(), new FuseGelu(), new FuseSilu(), new FuseLogSigmoid(), new FuseChannelShuffle(), new FuseLayerNorm(), new FoldBatchNorm(), new PoolBeforeConv(), new BatchGatheredGemms(), new FuseResidualSum(), new FuseMatMulBias(), new SplitMatMulBySlices(), new HoistScalarOps(), new FuseMatMulScale(), new FoldTransposeMatMul(),
                 new FuseActivation(), new AssignLayouts(), new SelectWinograd(), new ConcatInPlace(), new FiniteBounds());
     }
 }

@@ -415,6 +415,56 @@ class RewriteRulesTest {
         });
     }
 
+    /** A linear's add: {@code tanh(x W^T + b + y)} as one inner product with a sum and a tanh post-op, in place of y's buffer. */
+    @Test
+    void residualSumIntoAGemm() {
+        long[] shape = {3, 6};
+        check(graph(shape, (g, x) -> {
+            String y = g.node("Gemm", "y", Attributes.of("transB", 1L), x, g.initializer("y.weight", random(5, 6)), g.initializer("y.bias", random(5)));
+            String z = g.node("Gemm", "z", Attributes.of("transB", 1L), x, g.initializer("z.weight", random(5, 6)), g.initializer("z.bias", random(5)));
+            return g.node("Tanh", "tanh", Attributes.empty(), g.node("Add", "add", Attributes.empty(), y, z));
+        }), shape, "fuse_residual_sum", true, p -> {
+            assertTrue(p.rulesFired().stream().anyMatch(r -> r.startsWith("fuse_residual_sum: add into ")), p.rulesFired().toString());
+            assertTrue(p.steps().stream().anyMatch(s -> s.contains("+sum(") && s.contains("+tanh")), p.describe());
+        });
+    }
+
+    /**
+     * An unrolled recurrent cell over the steps of x [T, N, K] (as an ONNX Loop over {@code x[t]} imports): every step's
+     * input projection {@code Gemm(Gather(x, t))} becomes rows of one Gemm over all of x. The same outputs as the plan without
+     * the rule (each row's inner product is the same); fewer primitives.
+     */
+    @Test
+    void gathersOfOneInputIntoTheSameGemmBecomeOneGemm() {
+        long[] shape = {5, 2, 3};
+        Graph cell = graph(shape, (g, x) -> {
+            String w = g.initializer("i2h.weight", random(4, 3)), b = g.initializer("i2h.bias", random(4));
+            String u = g.initializer("h2h.weight", random(4, 4)), c = g.initializer("h2h.bias", random(4));
+            String h = g.initializer("h0", random(2, 4));
+            for (long t = 0; t < shape[0]; t++) {
+                String xt = g.node("Gather", "x" + t, Attributes.of("axis", 0L), x, scalar(g, "t" + t, t == 4 ? -1 : t));
+                String i2h = g.node("Gemm", "i2h" + t, Attributes.of("transB", 1L), xt, w, b);
+                String h2h = g.node("Gemm", "h2h" + t, Attributes.of("transB", 1L), h, u, c);
+                h = g.node("Tanh", "tanh" + t, Attributes.empty(), g.node("Add", "add" + t, Attributes.empty(), i2h, h2h));
+            }
+            return h;
+        });
+        check(cell, shape, BatchGatheredGemms.NAME, true, p -> {
+            assertTrue(p.rulesFired().contains(BatchGatheredGemms.NAME + ": 5 Gemms on the steps of input (i2h0, ...) as one of 10 rows"), p.rulesFired().toString());
+            assertEquals(1, p.steps().stream().filter(s -> s.startsWith("linear i2h")).count(), p.describe());
+        });
+        // one step of x read: nothing to batch (at least half of x's steps, and two Gemms)
+        check(graph(shape, (g, x) -> g.node("Gemm", "only", Attributes.of("transB", 1L),
+                g.node("Gather", "x1", Attributes.of("axis", 0L), x, scalar(g, "one", 1)), g.initializer("w", random(4, 3)))),
+                shape, BatchGatheredGemms.NAME, false, null);
+    }
+
+    /** A rank-0 I64 initializer: a Gather by it drops the axis, as ONNX's Gather by a scalar index does. */
+    private static String scalar(dev.panamadnn.graph.GraphBuilder g, String name, long v) {
+        return g.initializer(name, Tensor.wrap(java.lang.foreign.Arena.ofAuto().allocateFrom(java.lang.foreign.ValueLayout.JAVA_LONG, v),
+                dev.panamadnn.DataType.I64));
+    }
+
     @Test
     void residualSumOntoTheGraphInputCopiesIt() {
         long[] shape = {1, 4, 6, 6};

@@ -63,6 +63,9 @@ class OnnxLoopsTest {
              CompiledModel plan = m.plan(CompileOptions.defaults()); Arena arena = Arena.ofConfined()) {
             Tensor x = TensorProtos.toTensor(TensorProto.parseFrom(Files.readAllBytes(rec.resolve("test_data_set_1/input_0.pb"))), "x", arena, null);
             Tensor want = TensorProtos.toTensor(TensorProto.parseFrom(Files.readAllBytes(rec.resolve("test_data_set_1/output_0.pb"))), "y", arena, null);
+            // each step's input projection is a row block of one Gemm over all steps, its add a sum into the recurrent one
+            assertTrue(plan.rulesFired().stream().anyMatch(r -> r.startsWith("batch_gathered_gemms: 6 Gemms")), plan.describe());
+            assertTrue(plan.rulesFired().stream().anyMatch(r -> r.startsWith("fuse_residual_sum: ")), plan.describe());
             Map<String, Tensor> out = plan.run(Map.of("x", x));
             try {
                 assertNull(BackendCase.compare(out.get("y"), want));
