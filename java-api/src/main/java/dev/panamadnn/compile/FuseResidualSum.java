@@ -46,7 +46,9 @@ final class FuseResidualSum implements Rewrite {
                 other = a;
             } else continue;
             Node otherProducer = g.producer(other);
-            if (otherProducer != null) hoist(g, otherProducer);   // the shortcut first, right after its input
+            // a convolution's shortcut first, right after its input (not a Gemm's addend: an unrolled cell's T row blocks, each
+            // hoisted next to the one product they come from, would all be live at once)
+            if (otherProducer != null && conv.op().equals("Conv")) hoist(g, otherProducer);
             if (otherProducer != null && g.indexOf(otherProducer) > g.indexOf(conv)) continue;
             List<String> in = new ArrayList<>(conv.inputs());
             while (in.size() < 3) in.add("");
