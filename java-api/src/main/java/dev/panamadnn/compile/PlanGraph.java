@@ -111,7 +111,155 @@ final class PlanGraph {
 
     PlanGraph(Graph concrete) {
         this.source = concrete;
-        this.nodes = new ArrayList<>(concrete.nodes());
+        this.nodes = new NodeList(concrete.nodes());
+    }
+
+    /**
+     * {@link #nodes}: a list that keeps {@link #producer} and {@link #uses} answered from an index, so rules asking them of
+     * every node are not quadratic in the graph (an unrolled Loop of 4,096 steps has 16,000 nodes: the scans were most of
+     * its 12-20 s compile). Additions, removals and replacements by index or element update the index; any other change
+     * (an iterator's, a sort) is seen by {@code modCount} and rebuilds it at the next question.
+     */
+    private final class NodeList extends ArrayList<Node> {
+        private int seen;
+
+        NodeList(List<Node> initial) {
+            super(initial);
+            seen = modCount;
+        }
+
+        private void synced() {
+            seen = modCount;
+        }
+
+        boolean unchangedElsewhere() {
+            return seen == modCount;
+        }
+
+        @Override
+        public boolean add(Node n) {
+            super.add(n);
+            synced();
+            indexAdd(n);
+            return true;
+        }
+
+        @Override
+        public void add(int i, Node n) {
+            super.add(i, n);
+            synced();
+            indexAdd(n);
+        }
+
+        @Override
+        public boolean addAll(java.util.Collection<? extends Node> c) {
+            boolean changed = super.addAll(c);
+            synced();
+            for (Node n : c) indexAdd(n);
+            return changed;
+        }
+
+        @Override
+        public boolean addAll(int i, java.util.Collection<? extends Node> c) {
+            boolean changed = super.addAll(i, c);
+            synced();
+            for (Node n : c) indexAdd(n);
+            return changed;
+        }
+
+        @Override
+        public Node remove(int i) {
+            Node n = super.remove(i);
+            synced();
+            indexRemove(n);
+            return n;
+        }
+
+        @Override
+        public boolean remove(Object o) {
+            int i = indexOf(o);
+            if (i < 0) return false;
+            remove(i);
+            return true;
+        }
+
+        @Override
+        public Node set(int i, Node n) {
+            Node old = super.set(i, n);
+            indexRemove(old);
+            indexAdd(n);
+            return old;
+        }
+
+        @Override
+        public void replaceAll(java.util.function.UnaryOperator<Node> op) {
+            super.replaceAll(op);
+            indexed = false;
+        }
+
+        @Override
+        public void sort(java.util.Comparator<? super Node> c) {
+            super.sort(c);
+            indexed = false;
+        }
+
+        @Override
+        public List<Node> subList(int from, int to) {
+            return java.util.Collections.unmodifiableList(super.subList(from, to));   // its writes would pass the index by
+        }
+    }
+
+    /**
+     * The nodes producing each value (one, but for a moment inside a rule that replaces a node before it removes another),
+     * and how many nodes read it; valid while {@link #indexed}.
+     */
+    private final Map<String, List<Node>> producers = new HashMap<>();
+    private final Map<String, Integer> readers = new HashMap<>();
+    private boolean indexed;
+
+    private void indexAdd(Node n) {
+        if (!indexed) return;
+        for (String o : n.outputs()) if (!o.isEmpty()) producers.computeIfAbsent(o, k -> new ArrayList<>(1)).add(n);
+        for (String in : distinctInputs(n)) readers.merge(in, 1, Integer::sum);
+    }
+
+    private void indexRemove(Node n) {
+        if (!indexed) return;
+        for (String o : n.outputs()) {
+            if (o.isEmpty()) continue;
+            List<Node> ps = producers.get(o);
+            boolean found = false;
+            for (int i = 0; ps != null && i < ps.size() && !found; i++) {
+                if (ps.get(i) == n) {
+                    ps.remove(i);
+                    found = true;
+                }
+            }
+            if (!found) indexed = false;   // (not expected: rebuild at the next question)
+            else if (ps.isEmpty()) producers.remove(o);
+        }
+        for (String in : distinctInputs(n)) readers.merge(in, -1, Integer::sum);
+    }
+
+    private static java.util.Collection<String> distinctInputs(Node n) {
+        List<String> ins = n.inputs();
+        if (ins.size() <= 1) return ins.isEmpty() || !ins.get(0).isEmpty() ? ins : List.of();
+        java.util.Set<String> d = new java.util.LinkedHashSet<>(ins);
+        d.remove("");
+        return d;
+    }
+
+    /** The index, rebuilt from the nodes where it is not valid or the list changed by a path that does not update it. */
+    private void ensureIndexed() {
+        if (indexed && ((NodeList) nodes).unchangedElsewhere()) return;
+        producers.clear();
+        readers.clear();
+        indexed = true;
+        for (Node n : nodes) {
+            for (String o : n.outputs()) if (!o.isEmpty()) producers.computeIfAbsent(o, k -> new ArrayList<>(1)).add(n);
+            for (String in : distinctInputs(n)) readers.merge(in, 1, Integer::sum);
+        }
+        ((NodeList) nodes).synced();
     }
 
     Value value(String name) {
@@ -131,8 +279,13 @@ final class PlanGraph {
     }
 
     Node producer(String value) {
-        for (Node n : nodes) if (n.outputs().contains(value)) return n;
-        return null;
+        ensureIndexed();
+        List<Node> ps = producers.get(value);
+        if (ps == null || ps.isEmpty()) return null;
+        if (ps.size() == 1) return ps.get(0);
+        Node first = null;   // several for a moment: the first in order, as a scan finds it
+        for (Node n : ps) if (first == null || indexOf(n) < indexOf(first)) first = n;
+        return first;
     }
 
     /**
@@ -153,7 +306,8 @@ final class PlanGraph {
 
     /** Readers of {@code value}: consuming nodes, plus one if it is a graph output. */
     int uses(String value) {
-        return consumers(value).size() + (source.isOutput(value) ? 1 : 0);
+        ensureIndexed();
+        return readers.getOrDefault(value, 0) + (source.isOutput(value) ? 1 : 0);
     }
 
     boolean isConstant(String value) {

@@ -98,10 +98,27 @@ public final class GraphBuilder {
      * @param base the name wanted
      */
     public String uniqueName(String base) {
-        String candidate = base;
-        for (int k = 1; nodeNames.containsKey(candidate) || values.containsKey(candidate); k++) candidate = base + "_" + k;
+        // The smallest free suffix, searched from the one the last call for this base returned (names are only removed by a
+        // rename, which makes the search start at 1 again): an unrolled Loop asks for the same base thousands of times.
+        Integer from = removals == searchedAtRemovals ? nextSuffix.get(base) : null;
+        if (from == null) {
+            if (removals != searchedAtRemovals) {
+                nextSuffix.clear();
+                searchedAtRemovals = removals;
+            }
+            if (!nodeNames.containsKey(base) && !values.containsKey(base)) return base;
+            from = 1;
+        }
+        String candidate = base + "_" + from;
+        int k = from;
+        while (nodeNames.containsKey(candidate) || values.containsKey(candidate)) candidate = base + "_" + ++k;
+        nextSuffix.put(base, k);   // taken by the caller next, so the next search starts here and moves on
         return candidate;
     }
+
+    /** Per base name, the suffix {@link #uniqueName} last returned (valid while no name was removed since). */
+    private final Map<String, Integer> nextSuffix = new HashMap<>();
+    private long removals, searchedAtRemovals;
 
     /**
      * Adds a one-output node; returns the output's name (the node's, made unique).
@@ -177,6 +194,7 @@ public final class GraphBuilder {
             nodes.set(i, new Node(n.name(), n.op(), ins, outs, n.attributes()));
         }
         values.remove(from);
+        removals++;
         values.put(to, new Value(to, v.dtype(), v.shape()));
         Known.Data d = known.computed().remove(from);
         if (d != null) known.put(to, d);
