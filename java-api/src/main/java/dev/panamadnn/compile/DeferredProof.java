@@ -123,8 +123,10 @@ final class DeferredProof {
                 made.add(f);
                 proofs.add(new PlanStep.Fast.Proven(p, FiniteBounds.bits(k)));
             }
-            pool.publish(made, proofs);   // all at once: every run takes all of them or none
+            // The reports first: a run that took the proven steps (published next) finds describe() and rulesFired() saying so
+            // (DeferredProofTest saw the switch before the reports on a 2-vCPU Intel VM, 2026-12-07).
             fired = List.copyOf(reports);
+            pool.publish(made, proofs);   // all at once: every run takes all of them or none
         } catch (RuntimeException | InternalError e) {   // the model's weights closed, or its file truncated: the steps keep their own
             System.getLogger("dev.panamadnn.compile").log(System.Logger.Level.DEBUG, owner + ": " + FiniteBounds.NAME
                     + " not proven (the steps keep their NaN-keeping activations)", e);
