@@ -61,6 +61,10 @@ final class Compiler {
 
     PlanGraph graph;
     final Map<String, Value> values = new HashMap<>();
+    /** For {@link #readLater}: each value's last reading node, by index in {@link #graph}'s nodes (built at the first question). */
+    private Map<String, Integer> lastReaders;
+    private List<Node> lastReadersOf;
+    private int lastReadersCount;
     /** The integer (I64/I32) graph inputs by name, and their index: read only by steps that take them ({@link LowerIndex}). */
     final Map<String, Integer> integerInputs = new HashMap<>();
     /** The node being lowered (its index in {@code graph.nodes}). */
@@ -155,13 +159,22 @@ final class Compiler {
         }
     }
 
-    /** Whether a node after the current one (or the graph's output) reads plan buffer {@code buffer}, through any value. */
+    /**
+     * Whether a node after the current one (or the graph's output) reads plan buffer {@code buffer}, through any value: a
+     * value lowered so far in that buffer whose last reader comes after the current node. (Was a scan of every later node
+     * per question, quadratic in an unrolled loop's thousands of in-place sums.)
+     */
     boolean readLater(int buffer) {
-        for (int i = nodeIndex + 1; i < graph.nodes.size(); i++) {
-            for (String in : graph.nodes.get(i).inputs()) {
-                Value v = values.get(in);
-                if (v != null && v.buffer() == buffer) return true;
-            }
+        if (lastReaders == null || lastReadersOf != graph.nodes || lastReadersCount != graph.nodes.size()) {
+            lastReaders = new HashMap<>();
+            for (int i = 0; i < graph.nodes.size(); i++) for (String in : graph.nodes.get(i).inputs()) if (!in.isEmpty()) lastReaders.put(in, i);
+            lastReadersOf = graph.nodes;
+            lastReadersCount = graph.nodes.size();
+        }
+        for (Map.Entry<String, Value> e : values.entrySet()) {
+            if (e.getValue().buffer() != buffer) continue;
+            Integer last = lastReaders.get(e.getKey());
+            if (last != null && last > nodeIndex) return true;
         }
         for (String o : graph.source.outputs()) {
             Value out = values.get(o);
