@@ -9,7 +9,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,13 +42,6 @@ final class BatchGatheredGemms implements Rewrite {
 
     @Override
     public void apply(PlanGraph g, CompileOptions options) {
-        Map<String, Node> producer = new HashMap<>();
-        Map<String, Integer> readers = new HashMap<>();
-        for (int i = 0; i < g.nodes.size(); i++) {
-            Node n = g.nodes.get(i);
-            for (String o : n.outputs()) producer.put(o, n);
-            for (String in : n.inputs()) if (!in.isEmpty()) readers.merge(in, 1, Integer::sum);
-        }
         Map<String, List<Member>> groups = new LinkedHashMap<>();
         for (Node m : g.nodes) {
             if (!m.op().equals("Gemm") || m.inputs().size() > 3) continue;
@@ -58,9 +50,10 @@ final class BatchGatheredGemms implements Rewrite {
             String x = m.input(0), w = m.input(1), c = m.input(2);
             if (w == null || !g.isConstant(w) || g.shape(w).rank() != 2 || c != null && !g.isConstant(c)) continue;
             long outF = g.shape(m.output()).rank() == 2 ? g.shape(m.output()).sizes()[1] : -1;
-            if (c != null && numel(g.shape(c).sizes()) != outF) continue;   // a bias per output column only (the lowering's too)
-            Node gather = producer.get(x);
-            if (gather == null || !gather.op().equals("Gather") || readers.getOrDefault(x, 0) != 1 || g.source.isOutput(x)) continue;
+            long[] cs = c == null ? null : g.shape(c).sizes();
+            if (c != null && LowerIndex.prod(cs, 0, cs.length) != outF) continue;   // a bias per output column only (the lowering's too)
+            Node gather = x == null ? null : g.producer(x);
+            if (gather == null || !gather.op().equals("Gather") || g.uses(x) != 1) continue;   // read by this Gemm alone (not an output)
             String data = gather.input(0);
             Tensor idx = gather.input(1) == null ? null : g.tensor(gather.input(1));
             if (data == null || g.isConstant(data) || g.value(data).dtype() != DataType.F32 || idx == null || idx.numel() != 1 || g.shape(gather.input(1)).rank() != 0) continue;
@@ -104,11 +97,5 @@ final class BatchGatheredGemms implements Rewrite {
         MemorySegment s = Arena.ofAuto().allocate(count * 8, 8);
         for (long i = 0; i < count; i++) s.setAtIndex(ValueLayout.JAVA_LONG, i, from + i);
         return Tensor.wrap(s, DataType.I64, count);
-    }
-
-    private static long numel(long[] shape) {
-        long n = 1;
-        for (long d : shape) n *= d;
-        return n;
     }
 }

@@ -99,13 +99,9 @@ public final class GraphBuilder {
      */
     public String uniqueName(String base) {
         // The smallest free suffix, searched from the one the last call for this base returned (names are only removed by a
-        // rename, which makes the search start at 1 again): an unrolled Loop asks for the same base thousands of times.
-        Integer from = removals == searchedAtRemovals ? nextSuffix.get(base) : null;
+        // rename, which forgets those): an unrolled Loop asks for the same base thousands of times.
+        Integer from = nextSuffix.get(base);
         if (from == null) {
-            if (removals != searchedAtRemovals) {
-                nextSuffix.clear();
-                searchedAtRemovals = removals;
-            }
             if (!nodeNames.containsKey(base) && !values.containsKey(base)) return base;
             from = 1;
         }
@@ -116,9 +112,8 @@ public final class GraphBuilder {
         return candidate;
     }
 
-    /** Per base name, the suffix {@link #uniqueName} last returned (valid while no name was removed since). */
+    /** Per base name, the suffix {@link #uniqueName} last returned (cleared when a rename frees a name). */
     private final Map<String, Integer> nextSuffix = new HashMap<>();
-    private long removals, searchedAtRemovals;
 
     /**
      * Adds a one-output node; returns the output's name (the node's, made unique).
@@ -194,7 +189,7 @@ public final class GraphBuilder {
             nodes.set(i, new Node(n.name(), n.op(), ins, outs, n.attributes()));
         }
         values.remove(from);
-        removals++;
+        nextSuffix.clear();
         values.put(to, new Value(to, v.dtype(), v.shape()));
         Known.Data d = known.computed().remove(from);
         if (d != null) known.put(to, d);

@@ -51,7 +51,7 @@ final class IndexArith {
         float[] floats = outType == DataType.F32 ? new float[size] : null;
         String[] sym = new String[size];
         for (int o = 0; o < size; o++) {
-            if (floats != null && !op.equals("Where")) return IndexShapes.one(outType, s, null);   // float arithmetic is the math ops' (not folded here)
+            if (floats != null && !op.equals("Where")) return IndexShapes.one(outType, s, null);   // float arithmetic: foldFloats, from the math ops' own rule
             Data a = vals.get(0);
             int ia = idx.get(0)[o];
             if (op.equals("Where")) {
