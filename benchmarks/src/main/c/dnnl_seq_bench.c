@@ -39,24 +39,6 @@
 
 #include "dnnl_seq_bench.h"
 
-/* The OpenMP runtime oneDNN loaded itself (its libgomp.so.1: GNU's, or Intel's in the packaged set, whose SONAME is
-   libiomp5.so), found through libdnnl's own handle rather than linked by name; NULL for a oneDNN on TBB. */
-static void *omp_symbol(const char *name) {
-    Dl_info where = {0};
-    void *h = dladdr((void *)dnnl_engine_create, &where) && where.dli_fname ? dlopen(where.dli_fname, RTLD_LAZY | RTLD_NOLOAD) : NULL;
-    return h ? dlsym(h, name) : NULL;
-}
-
-static void omp_set_num_threads(int n) {
-    void (*f)(int) = (void (*)(int))omp_symbol("omp_set_num_threads");
-    if (f) f(n);
-}
-
-static int omp_get_max_threads(void) {
-    int (*f)(void) = (int (*)(void))omp_symbol("omp_get_max_threads");
-    return f ? f() : 0;
-}
-
 dnnl_engine_t engine;
 dnnl_stream_t stream;
 static unsigned long long rng = 1;

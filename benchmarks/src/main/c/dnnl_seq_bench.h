@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+extern void omp_set_num_threads(int);
+extern int omp_get_max_threads(void);
 
 #define CHECK(call)                                                                         \
     do {                                                                                    \

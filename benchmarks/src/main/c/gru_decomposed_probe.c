@@ -9,7 +9,7 @@
  * nhwc (convnhwc). Compare with dnnl_seq_bench's `gru:I>H@T#1` (the GRU primitive) in the same minutes.
  *
  *   gcc -O2 -Wall -Werror -o gru_decomposed_probe benchmarks/src/main/c/gru_decomposed_probe.c \
- *       -Inative/target/headers/dnnl -L$DIR -l:libdnnl.so.3 -lm -Wl,-rpath,$DIR
+ *       -Inative/target/headers/dnnl -L$DIR -l:libdnnl.so.3 -l:libgomp.so.1 -lm -Wl,-rpath,$DIR
  *   gru_decomposed_probe THREADS ITERATIONS STEPS INPUT HIDDEN KIND
  *
  * ($DIR: where the loader's libdnnl.so.3 is, `java -cp native/target/classes dev.panamadnn.natives.Natives`.)
@@ -23,20 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <dlfcn.h>
-
-/* The OpenMP runtime oneDNN loaded itself (its libgomp.so.1: GNU's, or Intel's in the packaged set, whose SONAME is
-   libiomp5.so), found through libdnnl's own handle rather than linked by name; NULL for a oneDNN on TBB. */
-static void *omp_symbol(const char *name) {
-    Dl_info where = {0};
-    void *h = dladdr((void *)dnnl_engine_create, &where) && where.dli_fname ? dlopen(where.dli_fname, RTLD_LAZY | RTLD_NOLOAD) : NULL;
-    return h ? dlsym(h, name) : NULL;
-}
-
-static void omp_set_num_threads(int n) {
-    void (*f)(int) = (void (*)(int))omp_symbol("omp_set_num_threads");
-    if (f) f(n);
-}
+extern void omp_set_num_threads(int);
 
 #define CHECK(call) do { dnnl_status_t s_ = (call); if (s_ != dnnl_success) { fprintf(stderr, "%s: %s line %d\n", #call, dnnl_status2str(s_), __LINE__); exit(1);} } while (0)
 static dnnl_engine_t eng; static dnnl_stream_t st;

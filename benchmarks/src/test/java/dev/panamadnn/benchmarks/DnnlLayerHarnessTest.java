@@ -41,7 +41,7 @@ class DnnlLayerHarnessTest {
         Path dnnl = dnnlFile.getParent(), openblas = report.library("libopenblas").path().getParent();
         binary = dir.resolve("dnnl_layer_bench");
         List<String> gcc = List.of("gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-o", binary.toString(), SOURCE.toString(),
-                "-I" + HEADERS.resolve("dnnl"), "-I" + HEADERS.resolve("openblas"), "-L" + dnnl, "-l:" + dnnlFile.getFileName(),
+                "-I" + HEADERS.resolve("dnnl"), "-I" + HEADERS.resolve("openblas"), "-L" + dnnl, "-l:" + dnnlFile.getFileName(), "-l:libgomp.so.1",
                 "-L" + openblas, "-l:libopenblas.so.0", "-lm", "-Wl,-rpath," + dnnl, "-Wl,-rpath," + openblas);
         Result r = run(gcc);
         assertEquals(0, r.exit, "gcc failed:\n" + r.err);

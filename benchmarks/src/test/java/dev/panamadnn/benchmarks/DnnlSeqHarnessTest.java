@@ -42,7 +42,7 @@ class DnnlSeqHarnessTest {
         binary = dir.resolve("dnnl_seq_bench");
         Result r = run(List.of("gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-o", binary.toString(), C.resolve("dnnl_seq_bench.c").toString(),
                 C.resolve("dnnl_seq_attention.c").toString(), "-I" + HEADERS.resolve("dnnl"), "-L" + dnnl, "-l:" + dnnlFile.getFileName(),
-                "-lm", "-Wl,-rpath," + dnnl), Map.of());
+                "-l:libgomp.so.1", "-lm", "-Wl,-rpath," + dnnl), Map.of());
         assertEquals(0, r.exit, "gcc failed:\n" + r.err);
         assertEquals("", r.err.strip(), "gcc printed warnings");
     }

@@ -15,8 +15,7 @@ import java.util.stream.Stream;
 enum NativeLibrary {
     OPENBLAS("openblas", "libopenblas.so", List.of("libquadmath.so.0", "libgfortran.so.5")),
     // Debian's oneDNN sets the SONAME to libdnnl.so.3.6, so any libdnnl.so.3.* is accepted. Its threading runtime:
-    // libgomp.so.1 (OpenMP: in the packaged set Intel's runtime under that name, or GNU libgomp when NativeLoader's
-    // panamadnn.openmp=gnu picks libgomp-gnu.so.1) or libtbb (scripts/build-natives --cpu-runtime tbb), whichever is beside it.
+    // libgomp (the packaged set, OpenMP) or libtbb (scripts/build-natives --cpu-runtime tbb), whichever is beside it.
     DNNL("dnnl", "libdnnl.so", List.of("libgomp.so.1", "libtbb.so.12"));
 
     final String key;

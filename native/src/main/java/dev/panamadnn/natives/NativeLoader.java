@@ -41,15 +41,6 @@ final class NativeLoader {
      */
     static final String SOURCES_PROPERTY = "panamadnn.natives.sources";
     static final String DEFAULT_SOURCES = "packaged,system";
-    /**
-     * Which OpenMP runtime a directory that carries both (the packaged set) gives oneDNN: {@code intel} (the default,
-     * Intel's runtime, the file {@code libgomp.so.1}) or {@code gnu} (GNU libgomp, kept as {@value #GNU_OPENMP_FILE});
-     * docs/natives.md, "Which OpenMP runtime". A directory with only one runtime (a source build) loads that one.
-     */
-    static final String OPENMP_PROPERTY = "panamadnn.openmp";
-    static final String OPENMP_ENV = "PANAMADNN_OPENMP";
-    /** GNU libgomp in the packaged set: its SONAME is still libgomp.so.1, so loaded first it is what oneDNN binds to. */
-    static final String GNU_OPENMP_FILE = "libgomp-gnu.so.1";
 
     private final Function<String, String> properties;
     private final Function<String, String> environment;
@@ -71,7 +62,6 @@ final class NativeLoader {
     record Result(Map<NativeLibrary, SymbolLookup> lookups, LoadReport report) {}
 
     Result load() {
-        openmpRuntime();   // a misspelt choice fails before anything loads
         var lookups = new EnumMap<NativeLibrary, SymbolLookup>(NativeLibrary.class);
         for (NativeLibrary lib : NativeLibrary.values()) {
             SymbolLookup lookup = loadOne(lib);
@@ -159,7 +149,7 @@ final class NativeLoader {
             }
             // Runtime dependencies shipped beside the library go first, so that its DT_NEEDED
             // entries bind to these copies (glibc reuses a loaded object with the same SONAME).
-            for (String dep : runtimeDeps(lib, dir)) {
+            for (String dep : lib.runtimeDeps) {
                 Path depFile = dir.resolve(dep);
                 if (Files.isRegularFile(depFile) && !isLoaded(depFile)) {
                     SymbolLookup.libraryLookup(depFile, Arena.global());
@@ -175,25 +165,6 @@ final class NativeLoader {
             attempt(lib, source, where, describe(e));
             return null;
         }
-    }
-
-    /** {@code lib}'s runtime dependencies to load first from {@code dir}: GNU libgomp in place of Intel's runtime when asked for and there. */
-    private List<String> runtimeDeps(NativeLibrary lib, Path dir) {
-        if (lib != NativeLibrary.DNNL || !openmpRuntime().equals("gnu") || !Files.isRegularFile(dir.resolve(GNU_OPENMP_FILE))) {
-            return lib.runtimeDeps;
-        }
-        return lib.runtimeDeps.stream().map(d -> d.equals("libgomp.so.1") ? GNU_OPENMP_FILE : d).toList();
-    }
-
-    /** {@value #OPENMP_PROPERTY} (else {@value #OPENMP_ENV}): {@code intel} (default) or {@code gnu}. */
-    String openmpRuntime() {
-        String v = firstNonBlank(properties.apply(OPENMP_PROPERTY), environment.apply(OPENMP_ENV));
-        if (v == null) return "intel";
-        String s = v.strip();
-        if (!s.equals("intel") && !s.equals("gnu")) {
-            throw new IllegalArgumentException(OPENMP_PROPERTY + "/" + OPENMP_ENV + ": expected 'intel' or 'gnu', got '" + v + "'");
-        }
-        return s;
     }
 
     private boolean isLoaded(Path file) {

@@ -178,7 +178,7 @@ public final class Natives {
     }
 
     /** {@code name}'s value in the C environment (what libgomp read, {@code setenv} included), or "(unset)". */
-    static String processEnvironment(String name) {
+    private static String processEnvironment(String name) {
         Linker linker = Linker.nativeLinker();
         MethodHandle getenv = linker.downcallHandle(linker.defaultLookup().find("getenv").orElseThrow(),
                 FunctionDescriptor.of(ThreadControl.cPointer(), ValueLayout.ADDRESS));
@@ -201,11 +201,7 @@ public final class Natives {
             System.out.print(report);
             System.out.println("threads: openblas=" + ThreadControl.openblasThreads()
                     + " openmp(max, this thread)=" + ThreadControl.openmpMaxThreads());
-            System.out.println("openmp wait: GOMP_SPINCOUNT=" + processEnvironment("GOMP_SPINCOUNT") + " (GNU libgomp)");
-            System.out.println("openmp wait: KMP_BLOCKTIME=" + processEnvironment("KMP_BLOCKTIME") + " KMP_USE_YIELD="
-                    + processEnvironment("KMP_USE_YIELD") + " KMP_DUPLICATE_LIB_OK="
-                    + processEnvironment("KMP_DUPLICATE_LIB_OK") + " (Intel's runtime)");
-            System.out.println("openmp runtime: " + ThreadControl.waitPolicy());
+            System.out.println("openmp wait: GOMP_SPINCOUNT=" + processEnvironment("GOMP_SPINCOUNT"));
             System.out.println("openblas wait: OPENBLAS_THREAD_TIMEOUT=" + processEnvironment("OPENBLAS_THREAD_TIMEOUT")
                     + " (read by OpenBLAS: " + ThreadControl.openblasTimeoutRead() + ")");
         } catch (NativeLoadException e) {

@@ -44,8 +44,7 @@ public final class ThreadControl {
     /** Environment variable with the intra-op thread count (the property wins). */
     public static final String ENV = "PANAMADNN_THREADS";
     /**
-     * System property, for GNU libgomp ({@code -Dpanamadnn.openmp=gnu} or a source build; Intel's runtime, the packaged
-     * default, reads {@link #BLOCKTIME_PROPERTY}'s setting instead): how many times libgomp spins at a barrier or between parallel regions before its thread sleeps
+     * System property: how many times libgomp spins at a barrier or between parallel regions before its thread sleeps
      * ({@code GOMP_SPINCOUNT}, read once when libgomp loads): a count, or {@code libgomp} for libgomp's own default
      * (300,000 spins, milliseconds of spinning); {@value #DEFAULT_SPIN_COUNT} if unset. Either of libgomp's own variables
      * in the environment ({@code GOMP_SPINCOUNT}, {@code OMP_WAIT_POLICY}) wins over both.
@@ -73,32 +72,11 @@ public final class ThreadControl {
      * (docs/benchmarks.md, "Eleventh look"); back-to-back {@code sgemm} calls run as fast as with the default.
      */
     public static final String DEFAULT_OPENBLAS_TIMEOUT = "16";
-    /**
-     * System property: how long a thread of Intel's OpenMP runtime (the packaged oneDNN's, docs/natives.md "Which OpenMP
-     * runtime") keeps spinning after a parallel region or at a barrier before it sleeps ({@code KMP_BLOCKTIME}):
-     * {@code adaptive} (the default: {@value #SPIN_MICROS} us while the cores are free, {@value #CONTENDED_MICROS} us
-     * while something else wants them, chosen by {@link WaitGovernor} from /proc; the latter throughout where that cannot
-     * be read), a fixed time such as {@code 1ms} or {@code 200us} ({@code 0}: sleep at once), or {@code intel}
-     * for the runtime's own default (200 ms). {@code KMP_BLOCKTIME} or {@code OMP_WAIT_POLICY} in the environment wins
-     * over all of these. GNU libgomp reads {@link #SPIN_PROPERTY}'s setting instead.
-     */
-    public static final String BLOCKTIME_PROPERTY = "panamadnn.omp.blocktime";
-    /** The block time while nothing else waits for a CPU: a team mate stays awake between a plan's steps and runs. */
-    public static final int SPIN_MICROS = 1000;
-    /**
-     * The block time while something else waits for a CPU, or always where the pressure cannot be read: about as long
-     * as GNU libgomp's {@link #DEFAULT_SPIN_COUNT} spins, the setting that kept 2-thread plans beside busy loops within
-     * ONNX Runtime's slowdown.
-     */
-    public static final int CONTENDED_MICROS = 20;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static volatile int threads;           // 0: leave the libraries' defaults alone
     private static volatile boolean loaded;
     private static Fn openblasSet, openblasGet, openblasTimeout, ompSet, ompGetMax;   // null where absent (ompSet, ompGetMax: not on OpenMP)
-    private static Fn kmpSetBlocktime;             // Intel's (or LLVM's) OpenMP runtime only
-    private static volatile boolean adaptive, governed;     // adaptive block time asked for (and PSI readable); its governor running
-    private static volatile int blocktimeMicros = -1;   // published by WaitGovernor; -1: nothing to apply
     private static final ThreadLocal<int[]> APPLIED = ThreadLocal.withInitial(() -> new int[1]);
 
     private ThreadControl() {}
@@ -147,7 +125,6 @@ public final class ThreadControl {
             invoke(ompSet, n);
             applied[0] = n;
         }
-        applyBlocktime();
     }
 
     /**
@@ -165,18 +142,6 @@ public final class ThreadControl {
         if (ompSet == null) return;   // oneDNN is not on OpenMP: no per-thread team
         invoke(ompSet, n);
         APPLIED.get()[0] = n;
-        applyBlocktime();
-    }
-
-    /**
-     * The adaptive block time ({@link #BLOCKTIME_PROPERTY}) for the calling OS thread's team: {@code kmp_set_blocktime}
-     * at every call (tens of ns; like the thread count, right on a virtual thread that moved to another carrier).
-     */
-    private static void applyBlocktime() {
-        if (governed) {
-            int bt = blocktimeMicros;
-            if (bt >= 0) invoke(kmpSetBlocktime, bt);
-        }
     }
 
     /**
@@ -235,27 +200,6 @@ public final class ThreadControl {
             String spin = spinCount(System.getProperty(SPIN_PROPERTY));
             if (spin != null) env.put("GOMP_SPINCOUNT", spin);
         }
-        // Intel's OpenMP runtime reads KMP_BLOCKTIME once, when it is loaded (next), in microseconds so that
-        // kmp_set_blocktime (the adaptive setting's) takes microseconds too. A second copy of an Intel or LLVM
-        // OpenMP runtime in the process (another library's, or another version of ours from another class loader) would
-        // abort the JVM at its start ("OMP: Error #15") unless KMP_DUPLICATE_LIB_OK is TRUE: two runtimes, each with its
-        // own threads, are what two GNU libgomp copies always were.
-        if (Natives.nativeAccessEnabled()) {
-            adaptive = false;
-            if (System.getenv("KMP_BLOCKTIME") == null && System.getenv("OMP_WAIT_POLICY") == null) {
-                String blocktime = blocktime(System.getProperty(BLOCKTIME_PROPERTY));
-                if (blocktime != null && blocktime.equals("adaptive")) {
-                    adaptive = WaitGovernor.read() != null;
-                    blocktime = (adaptive ? SPIN_MICROS : CONTENDED_MICROS) + "us";
-                }
-                if (blocktime != null) env.put("KMP_BLOCKTIME", blocktime);
-                // Its spin also yields the core at every few hundred pauses by default; beside busy processes each yield
-                // handed a scheduler slice to them (ResNet-18 b1 with two busy loops: 37-55 ms a run at a 20 us block time
-                // with those yields, 14-21 without; GNU libgomp 14-21). 2: yield only when it has more threads than cores.
-                if (System.getenv("KMP_USE_YIELD") == null) env.put("KMP_USE_YIELD", "2");
-            }
-            if (System.getenv("KMP_DUPLICATE_LIB_OK") == null) env.put("KMP_DUPLICATE_LIB_OK", "TRUE");
-        }
         // OpenBLAS reads OPENBLAS_THREAD_TIMEOUT once, when it is loaded (next), and starts its worker threads then
         if (System.getenv("OPENBLAS_THREAD_TIMEOUT") == null && Natives.nativeAccessEnabled()) {
             String timeout = openblasTimeout(System.getProperty(OPENBLAS_TIMEOUT_PROPERTY));
@@ -276,36 +220,6 @@ public final class ThreadControl {
         return Integer.toString(n);
     }
 
-    /** The KMP_BLOCKTIME to set for the property's value {@code v} (null: leave the runtime's default). */
-    static String blocktime(String v) {
-        if (v == null || v.isBlank()) return "adaptive";
-        String s = v.strip();
-        if (s.equals("intel")) return null;
-        if (!s.equals("adaptive") && !s.matches("[0-9]{1,9}(ms|us)?")) {
-            throw new IllegalArgumentException(BLOCKTIME_PROPERTY + ": expected 'adaptive', a time such as 1ms or 200us (0: no spinning), "
-                    + "or 'intel' for the runtime's own 200 ms, got '" + v + "'");
-        }
-        return s;
-    }
-
-    /** Called by {@link WaitGovernor}: the block time, in microseconds, each OpenMP caller applies to its team next. */
-    static void publishBlocktime(int micros) {
-        blocktimeMicros = micros;
-    }
-
-    /**
-     * {@return how the loaded OpenMP runtime's threads wait: for Intel's runtime the block time in force (adaptive, with
-     * whether the machine counts as contended, or fixed); for GNU libgomp its spin count; "none" without OpenMP}
-     */
-    public static String waitPolicy() {
-        Natives.load();
-        if (ompSet == null) return "none (oneDNN is not on OpenMP)";
-        if (kmpSetBlocktime == null) return "GNU libgomp, GOMP_SPINCOUNT=" + Natives.processEnvironment("GOMP_SPINCOUNT");
-        int bt = blocktimeMicros;
-        return governed ? "Intel OpenMP, adaptive block time, now " + (bt < 0 ? SPIN_MICROS : bt) + " us"
-                : "Intel OpenMP, KMP_BLOCKTIME=" + Natives.processEnvironment("KMP_BLOCKTIME");
-    }
-
     /** The GOMP_SPINCOUNT to set for the property's value {@code v} (null: leave libgomp's default). */
     static String spinCount(String v) {
         if (v == null || v.isBlank()) return DEFAULT_SPIN_COUNT;
@@ -324,11 +238,7 @@ public final class ThreadControl {
         // Absent from a oneDNN built on another CPU runtime (TBB): then there is no OpenMP team to set.
         ompSet = optionalHandle(dnnl, "omp_set_num_threads", FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
         ompGetMax = optionalHandle(dnnl, "omp_get_max_threads", FunctionDescriptor.of(ValueLayout.JAVA_INT));
-        kmpSetBlocktime = optionalHandle(dnnl, "kmp_set_blocktime", FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
         OpenMpTeam.afterLoad(dnnl);
-        if (adaptive && kmpSetBlocktime != null && ompGetMax != null) {
-            governed = WaitGovernor.start(threads > 0 ? threads : invokeInt(ompGetMax), SPIN_MICROS, CONTENDED_MICROS);
-        }
         loaded = true;
         if (threads > 0) {
             invoke(openblasSet, threads);

@@ -22,28 +22,18 @@ final class ChildJvm {
     private ChildJvm() {}
 
     static Process start(Path workDir, Map<String, String> env, String... jvmOptions) throws IOException {
-        return startMain(workDir, env, Natives.class.getName(), List.of(), jvmOptions);
-    }
-
-    /** Starts {@code mainClass} (this module's main or test classes) with {@code args} in a fresh JVM, the environment cleaned as {@link #start}. */
-    static Process startMain(Path workDir, Map<String, String> env, String mainClass, List<String> args, String... jvmOptions) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(List.of(jvmOptions));
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
-        cmd.add(mainClass);
-        cmd.addAll(args);
+        cmd.add(Natives.class.getName());
         var pb = new ProcessBuilder(cmd).directory(workDir.toFile());
         pb.environment().remove(NativeLoader.DIR_ENV);
         pb.environment().remove(ThreadControl.ENV);
         pb.environment().remove("GOMP_SPINCOUNT");   // libgomp's own settings, which ThreadControl leaves alone when given
         pb.environment().remove("OMP_WAIT_POLICY");
         pb.environment().remove("OPENBLAS_THREAD_TIMEOUT");
-        pb.environment().remove("KMP_BLOCKTIME");   // Intel's OpenMP runtime's, likewise
-        pb.environment().remove("KMP_DUPLICATE_LIB_OK");
-        pb.environment().remove("KMP_USE_YIELD");
-        pb.environment().remove(NativeLoader.OPENMP_ENV);
         pb.environment().putAll(env);
         return pb.start();
     }
@@ -61,10 +51,5 @@ final class ChildJvm {
 
     static Result run(Path workDir, Map<String, String> env, String... jvmOptions) throws IOException, InterruptedException {
         return finish(start(workDir, env, jvmOptions));
-    }
-
-    static Result runMain(Path workDir, Map<String, String> env, String mainClass, List<String> args, String... jvmOptions)
-            throws IOException, InterruptedException {
-        return finish(startMain(workDir, env, mainClass, args, jvmOptions));
     }
 }
