@@ -34,12 +34,23 @@ public final class ChildJvm {
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        byte[] out = p.getInputStream().readAllBytes();
+        // Read while waiting, so that a child that never exits meets the deadline instead of hanging the test on its
+        // open pipe (reading it to the end before waiting did that).
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        Thread reader = Thread.ofPlatform().daemon().start(() -> {
+            try {
+                p.getInputStream().transferTo(out);
+            } catch (java.io.IOException ignored) {
+                // the child was destroyed
+            }
+        });
         if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail("child JVM did not finish in " + seconds + " s");
+            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            reader.join(10_000);
+            fail("child JVM did not finish in " + seconds + " s; its output:\n" + out.toString(StandardCharsets.UTF_8));
         }
-        String text = new String(out, StandardCharsets.UTF_8);
+        reader.join();
+        String text = out.toString(StandardCharsets.UTF_8);
         System.out.println(text.strip());
         assertEquals(0, p.exitValue(), "the child JVM exited with " + p.exitValue()
                 + (p.exitValue() > 128 ? " (killed by signal " + (p.exitValue() - 128) + ": a crash)" : "") + "; its output:\n" + text);

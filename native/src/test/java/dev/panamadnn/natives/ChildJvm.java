@@ -1,6 +1,8 @@
 package dev.panamadnn.natives;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,14 +41,34 @@ final class ChildJvm {
     }
 
     static Result finish(Process p) throws IOException, InterruptedException {
-        // Drain both streams before waiting, so a chatty child cannot block on a full pipe.
-        var out = p.getInputStream().readAllBytes();
-        var err = p.getErrorStream().readAllBytes();
+        // Drain both streams while waiting: a chatty child cannot block on a full pipe, and a child that never exits
+        // meets the deadline instead of hanging the test on its open pipes (reading them to the end first did that).
+        Drain out = Drain.of(p.getInputStream()), err = Drain.of(p.getErrorStream());
         if (!p.waitFor(120, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("child JVM did not finish in 120 s");
+            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            throw new AssertionError("child JVM did not finish in 120 s; its output:\n" + out.text() + err.text());
         }
-        return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
+        return new Result(p.exitValue(), out.text(), err.text());
+    }
+
+    /** A stream copied on a thread of its own; {@link #text} waits for its end (the child's exit closes it). */
+    private record Drain(Thread thread, ByteArrayOutputStream bytes) {
+        static Drain of(InputStream in) {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            Thread t = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    in.transferTo(bytes);
+                } catch (IOException ignored) {
+                    // the child was destroyed
+                }
+            });
+            return new Drain(t, bytes);
+        }
+
+        String text() throws InterruptedException {
+            thread.join(10_000);
+            return bytes.toString(StandardCharsets.UTF_8);
+        }
     }
 
     static Result run(Path workDir, Map<String, String> env, String... jvmOptions) throws IOException, InterruptedException {
