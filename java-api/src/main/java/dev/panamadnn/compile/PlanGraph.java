@@ -218,7 +218,10 @@ final class PlanGraph {
     private boolean indexed;
 
     private void indexAdd(Node n) {
-        if (!indexed) return;
+        if (indexed) index(n);
+    }
+
+    private void index(Node n) {
         for (String o : n.outputs()) if (!o.isEmpty()) producers.computeIfAbsent(o, k -> new ArrayList<>(1)).add(n);
         for (String in : distinctInputs(n)) readers.merge(in, 1, Integer::sum);
     }
@@ -255,10 +258,7 @@ final class PlanGraph {
         producers.clear();
         readers.clear();
         indexed = true;
-        for (Node n : nodes) {
-            for (String o : n.outputs()) if (!o.isEmpty()) producers.computeIfAbsent(o, k -> new ArrayList<>(1)).add(n);
-            for (String in : distinctInputs(n)) readers.merge(in, 1, Integer::sum);
-        }
+        for (Node n : nodes) index(n);
         ((NodeList) nodes).synced();
     }
 
