@@ -201,7 +201,8 @@ public final class Natives {
             System.out.print(report);
             System.out.println("threads: openblas=" + ThreadControl.openblasThreads()
                     + " openmp(max, this thread)=" + ThreadControl.openmpMaxThreads());
-            System.out.println("openmp wait: GOMP_SPINCOUNT=" + processEnvironment("GOMP_SPINCOUNT"));
+            System.out.println("openmp wait: GOMP_SPINCOUNT=" + processEnvironment("GOMP_SPINCOUNT")
+                    + " OMP_WAIT_POLICY=" + processEnvironment("OMP_WAIT_POLICY") + " (" + ThreadControl.openmpWait() + ")");
             System.out.println("openblas wait: OPENBLAS_THREAD_TIMEOUT=" + processEnvironment("OPENBLAS_THREAD_TIMEOUT")
                     + " (read by OpenBLAS: " + ThreadControl.openblasTimeoutRead() + ")");
         } catch (NativeLoadException e) {

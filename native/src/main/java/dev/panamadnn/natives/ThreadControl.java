@@ -44,20 +44,30 @@ public final class ThreadControl {
     /** Environment variable with the intra-op thread count (the property wins). */
     public static final String ENV = "PANAMADNN_THREADS";
     /**
-     * System property: how many times libgomp spins at a barrier or between parallel regions before its thread sleeps
-     * ({@code GOMP_SPINCOUNT}, read once when libgomp loads): a count, or {@code libgomp} for libgomp's own default
-     * (300,000 spins, milliseconds of spinning); {@value #DEFAULT_SPIN_COUNT} if unset. Either of libgomp's own variables
-     * in the environment ({@code GOMP_SPINCOUNT}, {@code OMP_WAIT_POLICY}) wins over both.
+     * System property: how libgomp's threads wait at a barrier or between parallel regions before they sleep.
+     * {@value #ADAPTIVE} (the default): a long spin ({@value #CALM_SPIN_COUNT}) while the cores are free and a short one
+     * ({@value #BUSY_SPIN_COUNT}) while other work wants them, switched by a daemon thread that watches the machine
+     * (package documentation of {@code WaitGovernor}: docs/natives.md, "How OpenMP threads wait"); a count for a fixed
+     * {@code GOMP_SPINCOUNT} (read once when libgomp loads); or {@code libgomp} for libgomp's own default (300,000
+     * spins). Either of libgomp's own variables in the environment ({@code GOMP_SPINCOUNT}, {@code OMP_WAIT_POLICY})
+     * wins over all of these, and no governor runs then.
      */
     public static final String SPIN_PROPERTY = "panamadnn.gomp.spincount";
+    /** {@link #SPIN_PROPERTY}'s default: the spin follows whether the cores are free. */
+    public static final String ADAPTIVE = "adaptive";
     /**
-     * The spin count set when nothing else is (libgomp's own choice when it has more threads than cores). With libgomp's
-     * default, a thread waiting for a descheduled team mate burns its share of a busy core spinning, and a 2-thread
-     * plan beside two CPU-bound processes had whole seconds at tens to hundreds of times its quiet time; with 1,000
-     * its slowest seconds stayed near ONNX Runtime's, and quiet plans ran as fast as before within what this VM can
-     * resolve (docs/benchmarks.md, "libgomp's spin count").
+     * The adaptive wait's spin while the cores are free: libgomp's own default, about 3.5 ms of spinning on a 2-vCPU Xeon
+     * VM (a {@code PAUSE} takes 11.7 ns there). A 2-thread ResNet-18 at batch 1 ran 5.2-5.4 ms a run with it against
+     * 5.7-7.4 with 1,000, whose team mate slept and was woken ~15 times a run.
      */
-    public static final String DEFAULT_SPIN_COUNT = "1000";
+    public static final String CALM_SPIN_COUNT = "300000";
+    /**
+     * The adaptive wait's spin while other work wants the cores: libgomp's "throttled" count under
+     * {@code OMP_WAIT_POLICY=active}. With a longer spin, a thread waiting for a descheduled team mate burns its share
+     * of a busy core: a 2-thread plan beside two CPU-bound processes had whole seconds at tens to hundreds of times its
+     * quiet time; with 1,000 its slowest seconds stayed near ONNX Runtime's (docs/benchmarks.md, "libgomp's spin count").
+     */
+    public static final int BUSY_SPIN_COUNT = 1000;
     /**
      * System property: how long an idle OpenBLAS worker thread spins before it sleeps, as OpenBLAS's
      * {@code OPENBLAS_THREAD_TIMEOUT} (read once when OpenBLAS loads): {@code n} from 4 to 30 for 2<sup>n</sup> CPU cycles,
@@ -76,6 +86,8 @@ public final class ThreadControl {
     private static final Linker LINKER = Linker.nativeLinker();
     private static volatile int threads;           // 0: leave the libraries' defaults alone
     private static volatile boolean loaded;
+    private static volatile String wait = "not loaded";   // how libgomp waits, for openmpWait()
+    private static boolean adaptive;                       // set before load: start the governor after it
     private static Fn openblasSet, openblasGet, openblasTimeout, ompSet, ompGetMax;   // null where absent (ompSet, ompGetMax: not on OpenMP)
     private static final ThreadLocal<int[]> APPLIED = ThreadLocal.withInitial(() -> new int[1]);
 
@@ -177,6 +189,16 @@ public final class ThreadControl {
         return ompSet != null;
     }
 
+    /**
+     * {@return how libgomp's threads wait before they sleep: adaptive (the default), a fixed spin count, libgomp's own, or
+     * as the environment configured it} See {@link #SPIN_PROPERTY}.
+     */
+    public static String openmpWait() {
+        Natives.load();
+        WaitGovernor g = WaitGovernor.running();
+        return g == null ? wait : wait + (g.holding() ? "; now short (contended)" : "; now long (calm)");
+    }
+
     static synchronized void beforeLoad() {
         if (threads == 0) {
             String v = System.getProperty(PROPERTY);
@@ -194,11 +216,28 @@ public final class ThreadControl {
             env.put("OMP_NUM_THREADS", Integer.toString(threads));
             env.put("OPENBLAS_NUM_THREADS", Integer.toString(threads));
         }
-        // libgomp reads GOMP_SPINCOUNT once, when it is loaded (next): the environment's own setting, else ours. Not
-        // without native access (setenv's downcall is restricted): that load fails next with the loader's hint.
-        if (System.getenv("GOMP_SPINCOUNT") == null && System.getenv("OMP_WAIT_POLICY") == null && Natives.nativeAccessEnabled()) {
+        // libgomp reads GOMP_SPINCOUNT and OMP_WAIT_POLICY once, when it is loaded (next): the environment's own setting,
+        // else ours. Not without native access (setenv's downcall is restricted): that load fails next with the hint.
+        adaptive = false;
+        if (System.getenv("GOMP_SPINCOUNT") != null || System.getenv("OMP_WAIT_POLICY") != null) {
+            wait = "libgomp as the environment sets it (GOMP_SPINCOUNT=" + System.getenv("GOMP_SPINCOUNT")
+                    + ", OMP_WAIT_POLICY=" + System.getenv("OMP_WAIT_POLICY") + ")";
+        } else if (Natives.nativeAccessEnabled()) {
             String spin = spinCount(System.getProperty(SPIN_PROPERTY));
-            if (spin != null) env.put("GOMP_SPINCOUNT", spin);
+            if (spin == null) {
+                wait = "libgomp's own spin";
+            } else if (spin.equals(ADAPTIVE)) {
+                // the throttled count (BUSY_SPIN_COUNT) comes with the active policy; the policy is removed again after
+                // the load, so no other OpenMP runtime in the process reads it
+                env.put("GOMP_SPINCOUNT", CALM_SPIN_COUNT);
+                env.put("OMP_WAIT_POLICY", "active");
+                adaptive = true;
+            } else {
+                env.put("GOMP_SPINCOUNT", spin);
+                wait = "fixed: GOMP_SPINCOUNT=" + spin;
+            }
+        } else {
+            wait = "libgomp's own spin (no native access to set another)";
         }
         // OpenBLAS reads OPENBLAS_THREAD_TIMEOUT once, when it is loaded (next), and starts its worker threads then
         if (System.getenv("OPENBLAS_THREAD_TIMEOUT") == null && Natives.nativeAccessEnabled()) {
@@ -220,13 +259,14 @@ public final class ThreadControl {
         return Integer.toString(n);
     }
 
-    /** The GOMP_SPINCOUNT to set for the property's value {@code v} (null: leave libgomp's default). */
+    /** {@return the GOMP_SPINCOUNT to set for the property's value {@code v}: a count, {@link #ADAPTIVE}, or null (libgomp's own)} */
     static String spinCount(String v) {
-        if (v == null || v.isBlank()) return DEFAULT_SPIN_COUNT;
+        if (v == null || v.isBlank()) return ADAPTIVE;
         String s = v.strip();
         if (s.equals("libgomp")) return null;
+        if (s.equals(ADAPTIVE)) return ADAPTIVE;
         if (!s.matches("[0-9]{1,15}")) {
-            throw new IllegalArgumentException(SPIN_PROPERTY + ": expected a spin count (0 or more) or 'libgomp', got '" + v + "'");
+            throw new IllegalArgumentException(SPIN_PROPERTY + ": expected 'adaptive', a spin count (0 or more) or 'libgomp', got '" + v + "'");
         }
         return s;
     }
@@ -239,6 +279,12 @@ public final class ThreadControl {
         ompSet = optionalHandle(dnnl, "omp_set_num_threads", FunctionDescriptor.ofVoid(ValueLayout.JAVA_INT));
         ompGetMax = optionalHandle(dnnl, "omp_get_max_threads", FunctionDescriptor.of(ValueLayout.JAVA_INT));
         OpenMpTeam.afterLoad(dnnl);
+        if (adaptive) {
+            unsetenv("OMP_WAIT_POLICY");
+            WaitGovernor g = ompSet == null ? null : WaitGovernor.start(dnnl, () -> threads > 0 ? threads : Integer.MAX_VALUE);
+            wait = g != null ? "adaptive: " + CALM_SPIN_COUNT + " spins while the cores are free, " + BUSY_SPIN_COUNT + " while other work wants them"
+                    : "fixed: GOMP_SPINCOUNT=" + CALM_SPIN_COUNT + " (the adaptive wait could not start here)";
+        }
         loaded = true;
         if (threads > 0) {
             invoke(openblasSet, threads);
@@ -295,6 +341,21 @@ public final class ThreadControl {
             } catch (Throwable t) {
                 throw new IllegalStateException("setenv(" + v.getKey() + ")", t);
             }
+        }
+    }
+
+    /** Removes {@code name} from the process environment (C's unsetenv). */
+    private static void unsetenv(String name) {
+        Linker linker = Linker.nativeLinker();
+        MethodHandle mh = linker.downcallHandle(linker.defaultLookup().find("unsetenv").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+        try (Arena tmp = Arena.ofConfined()) {
+            int rc = (int) mh.invokeExact(tmp.allocateFrom(name));
+            if (rc != 0) throw new IllegalStateException("unsetenv(" + name + ") failed with " + rc);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("unsetenv(" + name + ")", t);
         }
     }
 

@@ -24,12 +24,17 @@ final class ChildJvm {
     private ChildJvm() {}
 
     static Process start(Path workDir, Map<String, String> env, String... jvmOptions) throws IOException {
+        return start(workDir, env, List.of(jvmOptions), Natives.class.getName());
+    }
+
+    /** Starts {@code mainAndArgs} (a main class on the test class path, then its arguments) in a fresh JVM. */
+    static Process start(Path workDir, Map<String, String> env, List<String> jvmOptions, String... mainAndArgs) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(List.of(jvmOptions));
+        cmd.addAll(jvmOptions);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
-        cmd.add(Natives.class.getName());
+        cmd.addAll(List.of(mainAndArgs));
         var pb = new ProcessBuilder(cmd).directory(workDir.toFile());
         pb.environment().remove(NativeLoader.DIR_ENV);
         pb.environment().remove(ThreadControl.ENV);
