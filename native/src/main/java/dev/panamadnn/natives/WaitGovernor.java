@@ -174,8 +174,13 @@ final class WaitGovernor implements Runnable {
             BitSet allowed = allowedCpus();
             long busy = 0;
             int cpus = 0;
-            for (String line : Files.readAllLines(Path.of("/proc/stat"), StandardCharsets.US_ASCII)) {
-                if (!line.startsWith("cpu") || line.startsWith("cpu ")) continue;
+            // the cpu lines come first; the rest (interrupt counts, on a large host tens of kilobytes) is not read
+            List<String> lines;
+            try (var in = Files.lines(Path.of("/proc/stat"), StandardCharsets.US_ASCII)) {
+                lines = in.takeWhile(l -> l.startsWith("cpu")).toList();
+            }
+            for (String line : lines) {
+                if (line.startsWith("cpu ")) continue;
                 String[] f = line.trim().split("\\s+");
                 int cpu = Integer.parseInt(f[0].substring(3));
                 if (allowed != null && !allowed.get(cpu)) continue;
