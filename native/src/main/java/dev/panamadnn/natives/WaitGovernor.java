@@ -1,19 +1,12 @@
 package dev.panamadnn.natives;
 
-import java.io.IOException;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.BitSet;
-import java.util.List;
 import java.util.function.IntSupplier;
-import java.util.function.Supplier;
 
 /**
  * Moves GNU libgomp between a long spin while the cores are free and a short one while other work wants them, so a
@@ -53,11 +46,10 @@ final class WaitGovernor implements Runnable {
     static final double TICKS_PER_SECOND = 100;
     private static final int OMP_PAUSE_SOFT = 1;
 
-    /**
-     * One reading: the cumulative microseconds some task waited for a CPU (-1 without PSI), the ticks the CPUs this
-     * process may use spent busy (steal included), the ticks this process used, and how many CPUs were counted.
-     */
-    record Reading(long stallMicros, long busyTicks, long ownTicks, int cpus) {}
+    /** Where readings come from: fills its argument in place; false if the machine could not be read this time. */
+    interface Source {
+        boolean read(ProcReadings.Reading into);
+    }
 
     /** libgomp's calls the governor makes, on its own thread. */
     interface Pool {
@@ -70,18 +62,19 @@ final class WaitGovernor implements Runnable {
 
     private static volatile WaitGovernor running;
 
-    private final Supplier<Reading> source;
+    private final Source source;
     private final IntSupplier teamThreads;
     private final Pool pool;
-    private Reading last;
-    private long lastNanos;
+    private final ProcReadings.Reading now = new ProcReadings.Reading();
+    private long lastStall, lastBusy, lastOwn, lastNanos;
+    private boolean hasLast;
     private double pressure, freeCores = Double.NaN;
     private boolean contended;
     private volatile boolean holding;
     /** Tests: a state to hold whatever the readings say; null: follow them. */
     private volatile Boolean override;
 
-    WaitGovernor(Supplier<Reading> source, IntSupplier teamThreads, Pool pool) {
+    WaitGovernor(Source source, IntSupplier teamThreads, Pool pool) {
         this.source = source;
         this.teamThreads = teamThreads;
         this.pool = pool;
@@ -94,8 +87,18 @@ final class WaitGovernor implements Runnable {
     static synchronized WaitGovernor start(SymbolLookup dnnl, IntSupplier teamThreads) {
         if (running != null) return running;
         Pool pool = LibgompPool.of(dnnl);
-        if (pool == null || read() == null) return null;
-        WaitGovernor g = new WaitGovernor(WaitGovernor::read, teamThreads, pool);
+        if (pool == null) return null;
+        ProcReadings proc;
+        try {
+            proc = ProcReadings.open();
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;   // no /proc: nothing to decide from
+        }
+        if (!proc.read(new ProcReadings.Reading())) {
+            proc.close();
+            return null;
+        }
+        WaitGovernor g = new WaitGovernor(proc::read, teamThreads, pool);
         g.sample(System.nanoTime());   // the first reading, so the first period already gives a rate
         Thread.ofPlatform().daemon().name("panama-dnn-openmp-wait").start(g);
         running = g;
@@ -144,97 +147,31 @@ final class WaitGovernor implements Runnable {
 
     /** Takes one reading at {@code nanos}; {@return whether the cores are contended now (false with no rate yet)} */
     boolean sample(long nanos) {
-        Reading now = source.get();
-        if (now == null) return contended;
-        Reading prev = last;
-        long prevNanos = lastNanos;
-        last = now;
+        if (!source.read(now)) return contended;
+        boolean rate = hasLast && nanos > lastNanos;
+        long stall = now.stallMicros - lastStall, busy = now.busyTicks - lastBusy, own = now.ownTicks - lastOwn;
+        double seconds = (nanos - lastNanos) / 1e9;
+        boolean psi = hasLast && now.stallMicros >= 0 && lastStall >= 0;
+        lastStall = now.stallMicros;
+        lastBusy = now.busyTicks;
+        lastOwn = now.ownTicks;
         lastNanos = nanos;
-        if (prev == null || nanos <= prevNanos) return contended;
-        double seconds = (nanos - prevNanos) / 1e9;
-        double others = Math.max(0, (now.busyTicks() - prev.busyTicks()) - (now.ownTicks() - prev.ownTicks())) / TICKS_PER_SECOND / seconds;
-        double free = Math.max(0, now.cpus() - others);
+        hasLast = true;
+        if (!rate) return contended;
+        double others = Math.max(0, busy - own) / TICKS_PER_SECOND / seconds;
+        double free = Math.max(0, now.cpus - others);
         freeCores = Double.isNaN(freeCores) ? free : 0.5 * freeCores + 0.5 * free;
-        if (now.stallMicros() >= 0 && prev.stallMicros() >= 0) {
-            double share = Math.min(1, Math.max(0, (now.stallMicros() - prev.stallMicros()) / (seconds * 1e6)));
+        if (psi) {
+            double share = Math.min(1, Math.max(0, stall / (seconds * 1e6)));
             pressure = 0.5 * pressure + 0.5 * share;
         }
-        int team = Math.min(teamThreads.getAsInt(), now.cpus());
+        int team = Math.min(teamThreads.getAsInt(), now.cpus);
         if (contended) {
             if (pressure < CALM && freeCores > team - 0.25) contended = false;
         } else if (pressure > CONTENDED || freeCores < team - 0.5) {
             contended = true;
         }
         return contended;
-    }
-
-    /** {@return the current reading of the machine, or null if /proc/stat or /proc/self/stat cannot be read} */
-    static Reading read() {
-        try {
-            BitSet allowed = allowedCpus();
-            long busy = 0;
-            int cpus = 0;
-            // the cpu lines come first; the rest (interrupt counts, on a large host tens of kilobytes) is not read
-            List<String> lines;
-            try (var in = Files.lines(Path.of("/proc/stat"), StandardCharsets.US_ASCII)) {
-                lines = in.takeWhile(l -> l.startsWith("cpu")).toList();
-            }
-            for (String line : lines) {
-                if (line.startsWith("cpu ")) continue;
-                String[] f = line.trim().split("\\s+");
-                int cpu = Integer.parseInt(f[0].substring(3));
-                if (allowed != null && !allowed.get(cpu)) continue;
-                // user nice system idle iowait irq softirq steal ...: busy is all but idle and iowait
-                for (int i = 1; i <= Math.min(8, f.length - 1); i++) if (i != 4 && i != 5) busy += Long.parseLong(f[i]);
-                cpus++;
-            }
-            String self = Files.readString(Path.of("/proc/self/stat"), StandardCharsets.US_ASCII);
-            // after the command name in parentheses: utime and stime are fields 14 and 15 of the whole line
-            String[] f = self.substring(self.lastIndexOf(')') + 2).split(" ");
-            long own = Long.parseLong(f[11]) + Long.parseLong(f[12]);
-            if (cpus == 0) return null;
-            return new Reading(pressure(), busy, own, cpus);
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
-    }
-
-    /** {@return the CPUs this process may run on ({@code Cpus_allowed_list}), or null (count every CPU) if unreadable} */
-    static BitSet allowedCpus() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"), StandardCharsets.US_ASCII)) {
-                if (line.startsWith("Cpus_allowed_list:")) return cpuList(line.substring(line.indexOf(':') + 1));
-            }
-        } catch (IOException | RuntimeException e) {
-            // count every CPU
-        }
-        return null;
-    }
-
-    /** {@return the CPUs of a kernel CPU list such as {@code 0-3,8,10-11}} */
-    static BitSet cpuList(String list) {
-        BitSet cpus = new BitSet();
-        for (String part : list.strip().split(",")) {
-            int dash = part.indexOf('-');
-            int from = Integer.parseInt(part.substring(0, dash < 0 ? part.length() : dash).strip());
-            int to = dash < 0 ? from : Integer.parseInt(part.substring(dash + 1).strip());
-            cpus.set(from, to + 1);
-        }
-        return cpus;
-    }
-
-    /** {@return PSI's cumulative "some" stall of the CPUs in microseconds, or -1 where the kernel does not offer it} */
-    static long pressure() {
-        try {
-            List<String> lines = Files.readAllLines(Path.of("/proc/pressure/cpu"), StandardCharsets.US_ASCII);
-            for (String line : lines) {
-                int i = line.indexOf("total=");
-                if (line.startsWith("some ") && i >= 0) return Long.parseLong(line.substring(i + 6).strip());
-            }
-        } catch (IOException | RuntimeException e) {
-            // no PSI: the other signal decides alone
-        }
-        return -1;
     }
 
     /** The idle pool through libgomp's own entry points. */
