@@ -196,7 +196,9 @@ public final class ThreadControl {
     public static String openmpWait() {
         Natives.load();
         WaitGovernor g = WaitGovernor.running();
-        return g == null ? wait : wait + (g.holding() ? "; now short (contended)" : "; now long (calm)");
+        if (g == null) return wait;
+        if (g.failed()) return "fixed: GOMP_SPINCOUNT=" + CALM_SPIN_COUNT + " (the adaptive wait stopped: no libgomp calls or /proc here)";
+        return wait + (g.holding() ? "; now short (contended)" : "; now long (calm)");
     }
 
     static synchronized void beforeLoad() {
@@ -281,9 +283,8 @@ public final class ThreadControl {
         OpenMpTeam.afterLoad(dnnl);
         if (adaptive) {
             unsetenv("OMP_WAIT_POLICY");
-            WaitGovernor g = ompSet == null ? null : WaitGovernor.start(dnnl, () -> threads > 0 ? threads : Integer.MAX_VALUE);
-            wait = g != null ? "adaptive: " + CALM_SPIN_COUNT + " spins while the cores are free, " + BUSY_SPIN_COUNT + " while other work wants them"
-                    : "fixed: GOMP_SPINCOUNT=" + CALM_SPIN_COUNT + " (the adaptive wait could not start here)";
+            if (ompSet != null) WaitGovernor.start(dnnl, () -> threads > 0 ? threads : Integer.MAX_VALUE);
+            wait = "adaptive: " + CALM_SPIN_COUNT + " spins while the cores are free, " + BUSY_SPIN_COUNT + " while other work wants them";
         }
         loaded = true;
         if (threads > 0) {

@@ -60,11 +60,19 @@ final class WaitGovernor implements Runnable {
         void release();
     }
 
+    /**
+     * How long the daemon waits before it links libgomp's calls and opens /proc (tens of milliseconds of a cold JVM's
+     * time): off the load and the first inference, which a cold start waits for; the long spin holds meanwhile.
+     */
+    static final int START_DELAY_MS = 2000;
+
     private static volatile WaitGovernor running;
 
-    private final Source source;
+    private Source source;                  // given (tests), or found by the daemon first (link)
     private final IntSupplier teamThreads;
-    private final Pool pool;
+    private Pool pool;
+    private final SymbolLookup dnnl;        // where the daemon finds libgomp; null when source and pool were given
+    private volatile boolean failed;
     private final ProcReadings.Reading now = new ProcReadings.Reading();
     private long lastStall, lastBusy, lastOwn, lastNanos;
     private boolean hasLast;
@@ -78,31 +86,49 @@ final class WaitGovernor implements Runnable {
         this.source = source;
         this.teamThreads = teamThreads;
         this.pool = pool;
+        this.dnnl = null;
+    }
+
+    private WaitGovernor(SymbolLookup dnnl, IntSupplier teamThreads) {
+        this.teamThreads = teamThreads;
+        this.dnnl = dnnl;
     }
 
     /**
-     * Starts the daemon thread, once per JVM, if this oneDNN runs on GNU libgomp ({@code GOMP_parallel},
-     * {@code omp_pause_resource}) and the machine can be read; {@return the governor, or null (nothing started)}
+     * Starts the daemon thread, once per JVM; {@return the governor} It finds libgomp's calls ({@code GOMP_parallel},
+     * {@code omp_pause_resource}) and {@code /proc}'s files only after {@link #START_DELAY_MS}, and stops there
+     * ({@link #failed()}) where either is missing.
      */
     static synchronized WaitGovernor start(SymbolLookup dnnl, IntSupplier teamThreads) {
         if (running != null) return running;
-        Pool pool = LibgompPool.of(dnnl);
-        if (pool == null) return null;
+        WaitGovernor g = new WaitGovernor(dnnl, teamThreads);
+        Thread.ofPlatform().daemon().name("panama-dnn-openmp-wait").start(g);
+        running = g;
+        return g;
+    }
+
+    /** The daemon's first act: libgomp's calls and /proc; {@return false where either is missing} */
+    private boolean link() {
+        Pool p = LibgompPool.of(dnnl);
+        if (p == null) return false;
         ProcReadings proc;
         try {
             proc = ProcReadings.open();
         } catch (java.io.IOException | RuntimeException e) {
-            return null;   // no /proc: nothing to decide from
+            return false;   // no /proc: nothing to decide from
         }
         if (!proc.read(new ProcReadings.Reading())) {
             proc.close();
-            return null;
+            return false;
         }
-        WaitGovernor g = new WaitGovernor(proc::read, teamThreads, pool);
-        g.sample(System.nanoTime());   // the first reading, so the first period already gives a rate
-        Thread.ofPlatform().daemon().name("panama-dnn-openmp-wait").start(g);
-        running = g;
-        return g;
+        pool = p;
+        source = proc::read;
+        return true;
+    }
+
+    /** {@return whether the daemon stopped: libgomp's calls or /proc were missing, or a pool call failed} */
+    boolean failed() {
+        return failed;
     }
 
     /** {@return the running governor, or null} */
@@ -122,6 +148,18 @@ final class WaitGovernor implements Runnable {
 
     @Override
     public void run() {
+        if (dnnl != null) {
+            try {
+                Thread.sleep(START_DELAY_MS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (!link()) {
+                failed = true;
+                return;
+            }
+        }
+        sample(System.nanoTime());   // the first reading, so the first period already gives a rate
         while (true) {
             try {
                 Thread.sleep(PERIOD_MS);
@@ -138,6 +176,7 @@ final class WaitGovernor implements Runnable {
                 } catch (RuntimeException e) {
                     System.getLogger(Natives.LOGGER).log(System.Logger.Level.WARNING,
                             "Panama DNN: the adaptive OpenMP wait stopped; libgomp keeps its current spin", e);
+                    failed = true;
                     return;
                 }
                 holding = want;
