@@ -283,8 +283,12 @@ public final class ThreadControl {
         OpenMpTeam.afterLoad(dnnl);
         if (adaptive) {
             unsetenv("OMP_WAIT_POLICY");
-            if (ompSet != null) WaitGovernor.start(dnnl, () -> threads > 0 ? threads : Integer.MAX_VALUE);
-            wait = "adaptive: " + CALM_SPIN_COUNT + " spins while the cores are free, " + BUSY_SPIN_COUNT + " while other work wants them";
+            if (ompSet == null) {
+                wait = "no OpenMP: this oneDNN runs on another threading runtime";
+            } else {
+                WaitGovernor.start(dnnl, () -> threads > 0 ? threads : Integer.MAX_VALUE);
+                wait = "adaptive: " + CALM_SPIN_COUNT + " spins while the cores are free, " + BUSY_SPIN_COUNT + " while other work wants them";
+            }
         }
         loaded = true;
         if (threads > 0) {
@@ -345,13 +349,17 @@ public final class ThreadControl {
         }
     }
 
-    /** Removes {@code name} from the process environment (C's unsetenv). */
+    /**
+     * Removes {@code name} from the process environment (C's unsetenv): on x86-64 Linux through
+     * {@link SharedDowncalls#REGISTERS} (no descriptor of its own to link on the load's path), else linking its own.
+     */
     private static void unsetenv(String name) {
-        Linker linker = Linker.nativeLinker();
-        MethodHandle mh = linker.downcallHandle(linker.defaultLookup().find("unsetenv").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+        MemorySegment unsetenv = LINKER.defaultLookup().find("unsetenv").orElseThrow();
+        MethodHandle mh = SharedDowncalls.ON ? SharedDowncalls.REGISTERS
+                : LINKER.downcallHandle(unsetenv, FunctionDescriptor.of(ValueLayout.JAVA_INT, cPointer()));
         try (Arena tmp = Arena.ofConfined()) {
-            int rc = (int) mh.invokeExact(tmp.allocateFrom(name));
+            MemorySegment n = MemorySegment.NULL, key = tmp.allocateFrom(name);
+            int rc = SharedDowncalls.ON ? (int) (long) mh.invokeExact(unsetenv, key, n, n, n, n, n, 0f, 0f) : (int) mh.invokeExact(key);
             if (rc != 0) throw new IllegalStateException("unsetenv(" + name + ") failed with " + rc);
         } catch (RuntimeException | Error e) {
             throw e;
