@@ -282,7 +282,7 @@ public final class ThreadControl {
         ompGetMax = optionalHandle(dnnl, "omp_get_max_threads", FunctionDescriptor.of(ValueLayout.JAVA_INT));
         OpenMpTeam.afterLoad(dnnl);
         if (adaptive) {
-            unsetenv("OMP_WAIT_POLICY");
+            setenv(java.util.Collections.singletonMap("OMP_WAIT_POLICY", null));
             if (ompSet == null) {
                 wait = "no OpenMP: this oneDNN runs on another threading runtime";
             } else {
@@ -327,44 +327,32 @@ public final class ThreadControl {
     }
 
     /**
-     * Puts each variable into the process environment (C's setenv, overwriting): on x86-64 Linux through
-     * {@link SharedDowncalls#REGISTERS}, else linking setenv's own descriptor once.
+     * Puts each variable into the process environment (C's setenv, overwriting), or removes it where its value is null
+     * (unsetenv): on x86-64 Linux through {@link SharedDowncalls#REGISTERS} (nothing of their own to link on the load's
+     * path), else linking each function's own descriptor.
      */
     private static void setenv(Map<String, String> variables) {
-        MemorySegment setenv = LINKER.defaultLookup().find("setenv").orElseThrow();
-        AddressLayout pointer = cPointer();
-        MethodHandle mh = SharedDowncalls.ON ? SharedDowncalls.REGISTERS
-                : LINKER.downcallHandle(setenv, FunctionDescriptor.of(ValueLayout.JAVA_INT, pointer, pointer, ValueLayout.JAVA_INT));
         for (Map.Entry<String, String> v : variables.entrySet()) {
+            boolean unset = v.getValue() == null;
+            String function = unset ? "unsetenv" : "setenv";
+            MemorySegment fn = LINKER.defaultLookup().find(function).orElseThrow();
             try (Arena tmp = Arena.ofConfined()) {
-                MemorySegment n = MemorySegment.NULL, key = tmp.allocateFrom(v.getKey()), value = tmp.allocateFrom(v.getValue());
-                int rc = SharedDowncalls.ON ? (int) (long) mh.invokeExact(setenv, key, value, SharedDowncalls.integer(1), n, n, n, 0f, 0f)
-                        : (int) mh.invokeExact(key, value, 1);
-                if (rc != 0) throw new IllegalStateException("setenv(" + v.getKey() + ") failed with " + rc);
+                MemorySegment n = MemorySegment.NULL, key = tmp.allocateFrom(v.getKey()), value = unset ? n : tmp.allocateFrom(v.getValue());
+                int rc;
+                if (SharedDowncalls.ON) {
+                    rc = (int) (long) SharedDowncalls.REGISTERS.invokeExact(fn, key, value, SharedDowncalls.integer(1), n, n, n, 0f, 0f);
+                } else if (unset) {
+                    rc = (int) LINKER.downcallHandle(fn, FunctionDescriptor.of(ValueLayout.JAVA_INT, cPointer())).invokeExact(key);
+                } else {
+                    rc = (int) LINKER.downcallHandle(fn, FunctionDescriptor.of(ValueLayout.JAVA_INT, cPointer(), cPointer(), ValueLayout.JAVA_INT))
+                            .invokeExact(key, value, 1);
+                }
+                if (rc != 0) throw new IllegalStateException(function + "(" + v.getKey() + ") failed with " + rc);
             } catch (RuntimeException | Error e) {
                 throw e;
             } catch (Throwable t) {
-                throw new IllegalStateException("setenv(" + v.getKey() + ")", t);
+                throw new IllegalStateException(function + "(" + v.getKey() + ")", t);
             }
-        }
-    }
-
-    /**
-     * Removes {@code name} from the process environment (C's unsetenv): on x86-64 Linux through
-     * {@link SharedDowncalls#REGISTERS} (no descriptor of its own to link on the load's path), else linking its own.
-     */
-    private static void unsetenv(String name) {
-        MemorySegment unsetenv = LINKER.defaultLookup().find("unsetenv").orElseThrow();
-        MethodHandle mh = SharedDowncalls.ON ? SharedDowncalls.REGISTERS
-                : LINKER.downcallHandle(unsetenv, FunctionDescriptor.of(ValueLayout.JAVA_INT, cPointer()));
-        try (Arena tmp = Arena.ofConfined()) {
-            MemorySegment n = MemorySegment.NULL, key = tmp.allocateFrom(name);
-            int rc = SharedDowncalls.ON ? (int) (long) mh.invokeExact(unsetenv, key, n, n, n, n, n, 0f, 0f) : (int) mh.invokeExact(key);
-            if (rc != 0) throw new IllegalStateException("unsetenv(" + name + ") failed with " + rc);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("unsetenv(" + name + ")", t);
         }
     }
 

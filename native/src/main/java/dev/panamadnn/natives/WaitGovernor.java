@@ -117,7 +117,7 @@ final class WaitGovernor implements Runnable {
         } catch (java.io.IOException | RuntimeException e) {
             return false;   // no /proc: nothing to decide from
         }
-        if (!proc.read(new ProcReadings.Reading())) {
+        if (!proc.read(now)) {
             proc.close();
             return false;
         }

@@ -8,9 +8,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -178,12 +175,7 @@ class AdaptiveWaitTest {
     }
 
     private static ChildJvm.Result probe(Path tmp, String... args) throws Exception {
-        List<String> options = new ArrayList<>(List.of("--enable-native-access=ALL-UNNAMED"));
-        String dir = System.getProperty(NativeLoader.DIR_PROPERTY);
-        if (dir != null && !dir.isBlank()) options.add("-D" + NativeLoader.DIR_PROPERTY + "=" + dir);
-        List<String> main = new ArrayList<>(List.of(AdaptiveWaitProbe.class.getName()));
-        main.addAll(List.of(args));
-        return ChildJvm.finish(ChildJvm.start(tmp, Map.of(), options, main.toArray(String[]::new)));
+        return ChildJvm.finish(ChildJvm.startMain(tmp, AdaptiveWaitProbe.class.getName(), args));
     }
 
     @Test

@@ -46,14 +46,33 @@ final class ChildJvm {
     }
 
     static Result finish(Process p) throws IOException, InterruptedException {
+        return finish(p, 120, "child JVM did not finish in 120 s");
+    }
+
+    /** Waits up to {@code seconds} for {@code p}; past that, kills it and fails with {@code late} and its output. */
+    static Result finish(Process p, int seconds, String late) throws IOException, InterruptedException {
         // Drain both streams while waiting: a chatty child cannot block on a full pipe, and a child that never exits
         // meets the deadline instead of hanging the test on its open pipes (reading them to the end first did that).
         Drain out = Drain.of(p.getInputStream()), err = Drain.of(p.getErrorStream());
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+        if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
             p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            throw new AssertionError("child JVM did not finish in 120 s; its output:\n" + out.text() + err.text());
+            throw new AssertionError(late + "; its output:\n" + out.text() + err.text());
         }
         return new Result(p.exitValue(), out.text(), err.text());
+    }
+
+    /**
+     * Starts {@code main} with {@code args} in a fresh JVM with native access and the natives the tests were given
+     * ({@code -Dpanamadnn.natives.dir}, as {@code scripts/test --natives} passes them), so an alternative native set is
+     * the one the child loads.
+     */
+    static Process startMain(Path workDir, String main, String... args) throws IOException {
+        List<String> options = new ArrayList<>(List.of("--enable-native-access=ALL-UNNAMED"));
+        String dir = System.getProperty(NativeLoader.DIR_PROPERTY);
+        if (dir != null && !dir.isBlank()) options.add("-D" + NativeLoader.DIR_PROPERTY + "=" + dir);
+        List<String> mainAndArgs = new ArrayList<>(List.of(main));
+        mainAndArgs.addAll(List.of(args));
+        return start(workDir, Map.of(), options, mainAndArgs.toArray(String[]::new));
     }
 
     /** A stream copied on a thread of its own; {@link #text} waits for its end (the child's exit closes it). */
